@@ -1,0 +1,1 @@
+//! auth0-authentication (under construction in this session).

@@ -1,0 +1,21 @@
+//! HTTP plumbing for the auth0-rs SDK.
+//!
+//! See `docs/ARCHITECTURE.md` for the crate map and the default stack.
+
+// --- owned by the client/config side ---
+pub mod client;
+pub mod config;
+pub mod error;
+pub mod telemetry;
+pub mod transport;
+pub mod stack;
+pub mod response;
+
+// --- owned by the layers side ---
+pub mod retry;
+pub mod rate_limit;
+pub mod timeout;
+
+// --- shared, small ---
+pub mod headers;
+pub mod types;

@@ -1,0 +1,1 @@
+//! auth0-management (under construction in this session).
