@@ -1,1 +1,165 @@
-fn main() {}
+//! Project automation for auth0-rs, run as `cargo xtask <command>`.
+//!
+//! - `cargo xtask test`: the whole test suite (the command the README and
+//!   `.ci/run` use): doc tests, the feature-less build of `auth0-jwt`, then every
+//!   unit and integration test through cargo-nextest (or `cargo test` when
+//!   nextest is not installed).
+//! - `cargo xtask ci`: what CI runs: formatting, clippy with warnings denied,
+//!   rustdoc with warnings denied, then `test`.
+//! - `cargo xtask bench [http|jwt|gateway|all]`: the benchmarks, each printing
+//!   its ratio against a peer measured in the same run.
+//! - `cargo xtask quickstart`: the quickstart example (the README's first command
+//!   runs the same thing through `cargo run`).
+
+use std::env;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+
+fn main() -> ExitCode {
+    let args: Vec<String> = env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("test") => test(),
+        Some("ci") => ci(),
+        Some("bench") => bench(args.get(1).map(String::as_str).unwrap_or("all")),
+        Some("quickstart") => run(cargo().args([
+            "run",
+            "--package",
+            "auth0-examples",
+            "--bin",
+            "quickstart",
+        ])),
+        Some("help") | Some("--help") | Some("-h") | None => {
+            print_help();
+            Ok(())
+        }
+        Some(other) => Err(format!("unknown command `{other}`; try `cargo xtask help`")),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("xtask: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn print_help() {
+    println!(
+        "cargo xtask <command>\n\n\
+         commands:\n  \
+         test                      run the whole test suite (what CI runs)\n  \
+         ci                        fmt --check, clippy -D warnings, doc -D warnings, then test\n  \
+         bench [http|jwt|gateway|all]  run benchmarks; each prints ratios against its peer\n  \
+         quickstart                run the quickstart example"
+    );
+}
+
+/// The workspace root: xtask lives one level below it.
+fn root() -> PathBuf {
+    let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    manifest
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or(manifest)
+}
+
+fn cargo() -> Command {
+    let mut cmd = Command::new(env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned()));
+    cmd.current_dir(root());
+    cmd
+}
+
+fn run(cmd: &mut Command) -> Result<(), String> {
+    eprintln!("xtask: running {cmd:?}");
+    let status = cmd
+        .status()
+        .map_err(|e| format!("could not start {cmd:?}: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("{cmd:?} failed with {status}"))
+    }
+}
+
+fn has_nextest() -> bool {
+    cargo()
+        .args(["nextest", "--version"])
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false)
+}
+
+fn test() -> Result<(), String> {
+    // The test vectors live beside the repository; the suites that read them
+    // fail (not skip) when they are missing, so say why up front.
+    let vectors = root().join("../shared/vectors");
+    if !vectors.is_dir() {
+        eprintln!(
+            "xtask: warning: {} is missing; the vector suites will fail",
+            vectors.display()
+        );
+    }
+    // A gateway depends on auth0-jwt alone, without HTTP: that build must work.
+    run(cargo().args(["build", "--package", "auth0-jwt", "--no-default-features"]))?;
+    run(cargo().args([
+        "test",
+        "--package",
+        "auth0-jwt",
+        "--no-default-features",
+        "--lib",
+    ]))?;
+    run(cargo().args(["test", "--workspace", "--doc"]))?;
+    if has_nextest() {
+        let mut cmd = cargo();
+        cmd.args(["nextest", "run", "--workspace", "--no-fail-fast"]);
+        if env::var_os("CI").is_some() {
+            cmd.args(["--profile", "ci"]);
+        }
+        run(&mut cmd)
+    } else {
+        eprintln!("xtask: cargo-nextest not found; falling back to cargo test");
+        run(cargo().args(["test", "--workspace", "--all-targets", "--no-fail-fast"]))
+    }
+}
+
+fn ci() -> Result<(), String> {
+    run(cargo().args(["fmt", "--all", "--check"]))?;
+    run(cargo().args([
+        "clippy",
+        "--workspace",
+        "--all-targets",
+        "--",
+        "-D",
+        "warnings",
+    ]))?;
+    run(cargo()
+        .args(["doc", "--workspace", "--no-deps"])
+        .env("RUSTDOCFLAGS", "-D warnings"))?;
+    test()
+}
+
+fn bench(which: &str) -> Result<(), String> {
+    let benches_manifest = root().join("benches/Cargo.toml");
+    let peer_bench = |name: &str| -> Result<(), String> {
+        run(cargo().args([
+            "bench",
+            "--manifest-path",
+            &benches_manifest.to_string_lossy(),
+            "--bench",
+            name,
+        ]))
+    };
+    match which {
+        "http" => run(cargo().args(["bench", "--package", "auth0-core", "--bench", "http"])),
+        "jwt" => peer_bench("jwt"),
+        "gateway" => peer_bench("gateway"),
+        "all" => {
+            bench("http")?;
+            bench("jwt")?;
+            bench("gateway")
+        }
+        other => Err(format!(
+            "unknown benchmark `{other}`; choose http, jwt, gateway or all"
+        )),
+    }
+}

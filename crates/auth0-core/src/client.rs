@@ -1,1 +1,413 @@
-//! (in progress)
+//! [`Auth0Client`]: sends requests through the service stack and maps
+//! answers to typed results.
+//!
+//! The client is generic over its service so that the API crates can run on
+//! the default stack, on the default stack with extra layers, or on a fully
+//! custom service (a test transport, a different retry arrangement).
+
+use std::fmt;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use http::header::{ACCEPT, CONTENT_TYPE, HeaderValue};
+use http::{Method, Request, Uri};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use tower::ServiceExt as _;
+use tower_layer::Layer;
+use tower_service::Service;
+
+use crate::config::{ClientConfig, Domain};
+use crate::error::{ConfigError, Error, body_snippet};
+use crate::response::ApiResponse;
+use crate::stack::{DefaultService, default_stack, default_stack_over};
+use crate::types::{BoxError, HttpRequest, HttpResponse};
+
+const APPLICATION_JSON: HeaderValue = HeaderValue::from_static("application/json");
+const FORM_URLENCODED: HeaderValue =
+    HeaderValue::from_static("application/x-www-form-urlencoded");
+
+/// The HTTP client every SDK call goes through.
+///
+/// Cheap to clone: clones share the configuration, the connection pool, the
+/// rate limiter and the retry budget.
+///
+/// ```no_run
+/// use auth0_core::client::Auth0Client;
+/// use auth0_core::config::ClientConfig;
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), auth0_core::error::Error> {
+/// let client = Auth0Client::new(ClientConfig::new("tenant.eu.auth0.com")?)?;
+/// let jwks = client
+///     .get_json::<serde_json::Value>("/.well-known/jwks.json")
+///     .await?;
+/// println!("{} keys, {:?} requests left", jwks.data["keys"].as_array().map_or(0, Vec::len), jwks.rate_limit.remaining);
+/// # Ok(()) }
+/// ```
+pub struct Auth0Client<S = DefaultService> {
+    config: Arc<ClientConfig>,
+    service: S,
+}
+
+impl<S: Clone> Clone for Auth0Client<S> {
+    fn clone(&self) -> Self {
+        Self {
+            config: Arc::clone(&self.config),
+            service: self.service.clone(),
+        }
+    }
+}
+
+impl<S> fmt::Debug for Auth0Client<S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Auth0Client")
+            .field("config", &self.config)
+            .field("service", &std::any::type_name::<S>())
+            .finish()
+    }
+}
+
+impl Auth0Client {
+    /// A client on the default stack.
+    pub fn new(config: ClientConfig) -> Result<Self, Error> {
+        Self::builder(config).build()
+    }
+
+    /// Starts a builder on the default stack, to add layers with
+    /// [`ClientBuilder::with_layer`].
+    pub fn builder(config: ClientConfig) -> ClientBuilder<DefaultService> {
+        ClientBuilder::new(config)
+    }
+}
+
+impl<S> Auth0Client<S> {
+    /// The configured domain.
+    pub fn domain(&self) -> &Domain {
+        self.config.domain()
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &ClientConfig {
+        &self.config
+    }
+
+    /// The service requests are sent through.
+    pub fn service(&self) -> &S {
+        &self.service
+    }
+}
+
+impl<S> Auth0Client<S>
+where
+    S: Service<HttpRequest, Response = HttpResponse> + Clone + Send + 'static,
+    S::Error: Into<BoxError>,
+    S::Future: Send + 'static,
+{
+    /// Sends a request as is and returns the response whatever its status.
+    ///
+    /// A relative URI (`/api/v2/users?page=0`) is resolved against the
+    /// domain; an absolute one is sent unchanged (plain `http://` only to
+    /// allowed loopback hosts).
+    ///
+    /// ```no_run
+    /// # use auth0_core::client::Auth0Client;
+    /// # use auth0_core::config::ClientConfig;
+    /// # async fn f(client: Auth0Client) -> Result<(), auth0_core::error::Error> {
+    /// let request = http::Request::get("/api/v2/stats/active-users")
+    ///     .body(bytes::Bytes::new())
+    ///     .map_err(|e| auth0_core::error::Error::InvalidRequest { reason: e.to_string(), source: None })?;
+    /// let response = client.send(request).await?;
+    /// println!("{}", response.status());
+    /// # Ok(()) }
+    /// ```
+    pub async fn send(&self, request: HttpRequest) -> Result<HttpResponse, Error> {
+        let (mut parts, body) = request.into_parts();
+        parts.uri = self.config.domain().resolve(parts.uri)?;
+        self.service
+            .clone()
+            .oneshot(Request::from_parts(parts, body))
+            .await
+            .map_err(|e| Error::from_service_error(e.into()))
+    }
+
+    /// `GET`s JSON and decodes it into `T`. Error statuses become
+    /// [`Error::Api`], [`Error::RateLimited`] or [`Error::MfaRequired`].
+    pub async fn get_json<T: DeserializeOwned>(
+        &self,
+        uri: impl AsRef<str>,
+    ) -> Result<ApiResponse<T>, Error> {
+        self.request_json::<T>(Method::GET, uri, None::<&()>).await
+    }
+
+    /// Sends a JSON request (body serialised when given) and decodes a JSON
+    /// answer into `T`. An empty answer (e.g. `204`) decodes as JSON `null`,
+    /// so `T = ()` or `Option<_>` fit it.
+    ///
+    /// ```no_run
+    /// # use auth0_core::client::Auth0Client;
+    /// # async fn f(client: Auth0Client) -> Result<(), auth0_core::error::Error> {
+    /// let body = serde_json::json!({ "name": "ops" });
+    /// let created = client
+    ///     .request_json::<serde_json::Value>(http::Method::POST, "/api/v2/roles", Some(&body))
+    ///     .await?;
+    /// # let _ = created;
+    /// # Ok(()) }
+    /// ```
+    pub async fn request_json<T: DeserializeOwned>(
+        &self,
+        method: Method,
+        uri: impl AsRef<str>,
+        body: Option<&(impl Serialize + ?Sized)>,
+    ) -> Result<ApiResponse<T>, Error> {
+        let mut request = new_request(method, uri.as_ref())?;
+        if let Some(body) = body {
+            let json = serde_json::to_vec(body).map_err(|e| Error::InvalidRequest {
+                reason: "the request body could not be serialised to JSON".to_owned(),
+                source: Some(Box::new(e)),
+            })?;
+            *request.body_mut() = Bytes::from(json);
+            request.headers_mut().insert(CONTENT_TYPE, APPLICATION_JSON);
+        }
+        let response = self.send(request).await?;
+        decode_json(response)
+    }
+
+    /// `POST`s `application/x-www-form-urlencoded` fields (as the
+    /// Authentication API's `/oauth/token` expects) and decodes a JSON answer.
+    ///
+    /// Field values are typically secrets; they are never logged or shown.
+    ///
+    /// ```no_run
+    /// # use auth0_core::client::Auth0Client;
+    /// # async fn f(client: Auth0Client) -> Result<(), auth0_core::error::Error> {
+    /// let token = client
+    ///     .post_form::<serde_json::Value>("/oauth/token", &[
+    ///         ("grant_type", "client_credentials"),
+    ///         ("client_id", "abc"),
+    ///         ("client_secret", "…"),
+    ///         ("audience", "https://tenant.auth0.com/api/v2/"),
+    ///     ])
+    ///     .await?;
+    /// # let _ = token;
+    /// # Ok(()) }
+    /// ```
+    pub async fn post_form<T: DeserializeOwned>(
+        &self,
+        uri: impl AsRef<str>,
+        fields: &[(&str, &str)],
+    ) -> Result<ApiResponse<T>, Error> {
+        let mut request = new_request(Method::POST, uri.as_ref())?;
+        *request.body_mut() = Bytes::from(form_urlencode(fields.iter().copied()));
+        request.headers_mut().insert(CONTENT_TYPE, FORM_URLENCODED);
+        let response = self.send(request).await?;
+        decode_json(response)
+    }
+}
+
+fn new_request(method: Method, uri: &str) -> Result<HttpRequest, Error> {
+    let uri: Uri = uri.parse().map_err(|_| {
+        Error::Config(ConfigError::InvalidPath {
+            path: crate::config::truncate_for_display(uri),
+        })
+    })?;
+    let mut request = Request::new(Bytes::new());
+    *request.method_mut() = method;
+    *request.uri_mut() = uri;
+    request.headers_mut().insert(ACCEPT, APPLICATION_JSON);
+    Ok(request)
+}
+
+/// Maps an error status, or decodes the body as JSON.
+fn decode_json<T: DeserializeOwned>(response: HttpResponse) -> Result<ApiResponse<T>, Error> {
+    let status = response.status();
+    if status.is_client_error() || status.is_server_error() {
+        return Err(Error::from_response(&response));
+    }
+    let (parts, body) = response.into_parts();
+    let bytes: &[u8] = if body.iter().all(u8::is_ascii_whitespace) {
+        b"null"
+    } else {
+        &body
+    };
+    let data = serde_json::from_slice::<T>(bytes).map_err(|e| Error::Decode {
+        status,
+        body_snippet: body_snippet(&body),
+        source: Box::new(e),
+    })?;
+    Ok(ApiResponse::new(data, status, parts.headers))
+}
+
+/// Encodes fields as `application/x-www-form-urlencoded` (WHATWG URL
+/// standard): `*-._` and ASCII alphanumerics stay, space becomes `+`,
+/// everything else is `%XX` of its UTF-8 bytes.
+///
+/// ```
+/// use auth0_core::client::form_urlencode;
+/// assert_eq!(
+///     form_urlencode([("a b", "x&y=z"), ("e", "é+/")]),
+///     "a+b=x%26y%3Dz&e=%C3%A9%2B%2F"
+/// );
+/// ```
+pub fn form_urlencode<'a>(fields: impl IntoIterator<Item = (&'a str, &'a str)>) -> String {
+    let mut out = String::new();
+    for (i, (name, value)) in fields.into_iter().enumerate() {
+        if i > 0 {
+            out.push('&');
+        }
+        encode_component(&mut out, name);
+        out.push('=');
+        encode_component(&mut out, value);
+    }
+    out
+}
+
+fn encode_component(out: &mut String, text: &str) {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    for &b in text.as_bytes() {
+        match b {
+            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'*' | b'-' | b'.' | b'_' => {
+                out.push(char::from(b));
+            }
+            b' ' => out.push('+'),
+            _ => {
+                out.push('%');
+                out.push(char::from(HEX[usize::from(b >> 4)]));
+                out.push(char::from(HEX[usize::from(b & 0x0f)]));
+            }
+        }
+    }
+}
+
+/// Assembles an [`Auth0Client`]: the default stack plus user layers, or a
+/// custom service.
+///
+/// Layers added with [`ClientBuilder::with_layer`] wrap the stack built so
+/// far, so they run *outside* (before) the default stack and see each call
+/// once, not each retry.
+///
+/// ```
+/// use auth0_core::client::Auth0Client;
+/// use auth0_core::config::ClientConfig;
+/// use auth0_core::types::HttpRequest;
+/// use tower::util::MapRequestLayer;
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), auth0_core::error::Error> {
+/// let client = Auth0Client::builder(ClientConfig::new("tenant.auth0.com")?)
+///     .with_layer(MapRequestLayer::new(|mut req: HttpRequest| {
+///         req.headers_mut().insert("x-tenant-region", http::HeaderValue::from_static("eu"));
+///         req
+///     }))
+///     .build()?;
+/// # let _ = client;
+/// # Ok(()) }
+/// ```
+#[must_use]
+pub struct ClientBuilder<S> {
+    config: ClientConfig,
+    service: Result<S, ConfigError>,
+}
+
+impl<S> fmt::Debug for ClientBuilder<S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientBuilder")
+            .field("config", &self.config)
+            .field("service", &std::any::type_name::<S>())
+            .finish()
+    }
+}
+
+impl ClientBuilder<DefaultService> {
+    /// The default stack over the network transport.
+    pub fn new(config: ClientConfig) -> Self {
+        let service = default_stack(&config);
+        Self { config, service }
+    }
+
+    /// The default stack (deadline, retry, rate limit, timeout, telemetry)
+    /// over a transport of your own, e.g. an in-memory fake in tests.
+    pub fn with_transport<T>(config: ClientConfig, transport: T) -> Self
+    where
+        T: Service<HttpRequest, Response = HttpResponse> + Clone + Send + Sync + 'static,
+        T::Error: Into<BoxError>,
+        T::Future: Send + 'static,
+    {
+        let service = Ok(default_stack_over(&config, transport));
+        Self { config, service }
+    }
+}
+
+impl<S> ClientBuilder<S> {
+    /// Uses `service` as the whole stack: nothing is added to it. The
+    /// configuration still provides the domain for relative URIs.
+    pub fn from_service(config: ClientConfig, service: S) -> Self {
+        Self {
+            config,
+            service: Ok(service),
+        }
+    }
+
+    /// Wraps the stack built so far in `layer`.
+    pub fn with_layer<L: Layer<S>>(self, layer: L) -> ClientBuilder<L::Service> {
+        ClientBuilder {
+            config: self.config,
+            service: self.service.map(|s| layer.layer(s)),
+        }
+    }
+
+    /// Finishes the client. Fails when the default transport could not be
+    /// set up (TLS configuration).
+    pub fn build(self) -> Result<Auth0Client<S>, Error> {
+        Ok(Auth0Client {
+            config: Arc::new(self.config),
+            service: self.service?,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn form_encoding() {
+        assert_eq!(form_urlencode([]), "");
+        assert_eq!(form_urlencode([("k", "")]), "k=");
+        assert_eq!(
+            form_urlencode([("scope", "openid profile"), ("x", "~!'()")]),
+            "scope=openid+profile&x=%7E%21%27%28%29"
+        );
+        assert_eq!(form_urlencode([("p", "%+\n")]), "p=%25%2B%0A");
+    }
+
+    #[test]
+    fn decode_empty_body_as_null() {
+        let resp = http::Response::builder()
+            .status(204)
+            .body(Bytes::new())
+            .unwrap();
+        let out: ApiResponse<()> = decode_json(resp).unwrap();
+        assert_eq!(out.status, http::StatusCode::NO_CONTENT);
+    }
+
+    #[test]
+    fn decode_error_has_status_and_snippet() {
+        let resp = http::Response::builder()
+            .status(200)
+            .body(Bytes::from_static(b"{not json"))
+            .unwrap();
+        let err = decode_json::<serde_json::Value>(resp).unwrap_err();
+        match err {
+            Error::Decode {
+                status,
+                body_snippet,
+                ..
+            } => {
+                assert_eq!(status, http::StatusCode::OK);
+                assert_eq!(body_snippet, "{not json");
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+}

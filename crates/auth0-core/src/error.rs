@@ -1,1 +1,745 @@
-//! (in progress)
+//! The SDK's error types.
+//!
+//! [`Error`] is what every call returns. Errors of the service stack (which
+//! are boxed) are turned back into typed variants by
+//! [`Error::from_service_error`], and HTTP error responses (status >= 400)
+//! into [`Error::Api`], [`Error::RateLimited`] or [`Error::MfaRequired`] by
+//! [`Error::from_response`].
+//!
+//! Nothing here ever shows a secret: response bodies are kept as bytes but
+//! only a truncated, token-redacted snippet is shown, and request headers are
+//! never kept at all.
+
+use std::error::Error as StdError;
+use std::fmt;
+
+use bytes::Bytes;
+use http::{HeaderMap, StatusCode};
+
+use crate::headers::{X_RATELIMIT_LIMIT, X_RATELIMIT_REMAINING, X_RATELIMIT_RESET};
+use crate::retry::Attempts;
+use crate::timeout::Elapsed;
+use crate::transport::TransportError;
+use crate::types::{BoxError, HttpResponse};
+
+/// Error code used when a response names none.
+pub const UNKNOWN_ERROR_CODE: &str = "a0.sdk.internal.unknown";
+/// Most bytes of a response body shown in a message or snippet.
+pub const SNIPPET_LIMIT: usize = 512;
+
+/// Anything that can go wrong when calling Auth0.
+///
+/// ```
+/// use auth0_core::error::Error;
+///
+/// fn describe(err: &Error) -> &'static str {
+///     match err {
+///         Error::RateLimited(_) => "slow down",
+///         Error::Api(api) if api.status_code.as_u16() == 404 => "not found",
+///         e if e.is_timeout() => "timed out",
+///         e if e.is_retryable() => "try again later",
+///         _ => "failed",
+///     }
+/// }
+/// ```
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// Auth0 answered with an error status (4xx/5xx other than 429 and
+    /// `mfa_required`): bad input, missing scope, unknown resource, server
+    /// trouble.
+    #[error(transparent)]
+    Api(Box<Auth0Error>),
+    /// Auth0 kept answering 429 Too Many Requests until the retry policy gave
+    /// up: the tenant's rate limit is exhausted; wait until
+    /// [`RateLimitError::reset_at`].
+    #[error(transparent)]
+    RateLimited(Box<RateLimitError>),
+    /// The login needs a second factor: continue with the MFA API using
+    /// [`MfaRequiredError::mfa_token`].
+    #[error(transparent)]
+    MfaRequired(Box<MfaRequiredError>),
+    /// A connect, attempt or overall deadline elapsed: network trouble or an
+    /// overloaded server; the [`Elapsed`] says which.
+    #[error(transparent)]
+    Timeout(Elapsed),
+    /// The HTTP exchange failed below the HTTP level: DNS, refused or reset
+    /// connection, TLS failure, proxy refusal, a broken body.
+    #[error("{}", if *.connect { "could not connect to the server" } else { "the HTTP exchange failed" })]
+    Transport {
+        /// `true` when no connection could be established (the request was
+        /// certainly not sent).
+        connect: bool,
+        /// The underlying error.
+        #[source]
+        source: BoxError,
+    },
+    /// The response did not have the expected shape (invalid JSON or a
+    /// missing field): an API change, a proxy answering instead of Auth0, or
+    /// a wrong target type.
+    #[error("could not decode the response body (HTTP {status})")]
+    Decode {
+        /// Status of the response.
+        status: StatusCode,
+        /// The start of the body (at most [`SNIPPET_LIMIT`] bytes, token
+        /// values redacted).
+        body_snippet: String,
+        /// The parser's error.
+        #[source]
+        source: BoxError,
+    },
+    /// The response body exceeded the configured cap
+    /// ([`crate::config::ClientConfigBuilder::max_response_body`]): a
+    /// misbehaving server or proxy, or a cap set too low.
+    #[error("the response body exceeds the limit of {limit} bytes")]
+    BodyTooLarge {
+        /// The cap, in bytes.
+        limit: usize,
+    },
+    /// The configuration or the request was invalid: see the
+    /// [`ConfigError`].
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// A request could not be built (an invalid header value or URI) or its
+    /// body could not be encoded.
+    #[error("could not build the request: {reason}")]
+    InvalidRequest {
+        /// What was wrong.
+        reason: String,
+        /// The underlying error, if any.
+        #[source]
+        source: Option<BoxError>,
+    },
+}
+
+impl Error {
+    /// True when a timeout fired (connect, attempt or overall deadline).
+    pub fn is_timeout(&self) -> bool {
+        matches!(self, Error::Timeout(_))
+    }
+
+    /// True when trying the same call again later may succeed: timeouts,
+    /// transport failures, 429 and 5xx (except 501) answers.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            Error::Timeout(_) | Error::Transport { .. } | Error::RateLimited(_) => true,
+            Error::Api(e) => {
+                e.status_code.is_server_error() && e.status_code != StatusCode::NOT_IMPLEMENTED
+            }
+            _ => false,
+        }
+    }
+
+    /// The HTTP status of the response this error came from, if any.
+    pub fn status_code(&self) -> Option<StatusCode> {
+        match self {
+            Error::Api(e) => Some(e.status_code),
+            Error::RateLimited(e) => Some(e.error.status_code),
+            Error::MfaRequired(e) => Some(e.error.status_code),
+            Error::Decode { status, .. } => Some(*status),
+            _ => None,
+        }
+    }
+
+    /// The Auth0 error code (`errorCode`, `error` or `code` of the body), if
+    /// this error came from an error response.
+    pub fn error_code(&self) -> Option<&str> {
+        self.auth0_error().map(|e| e.error_code.as_str())
+    }
+
+    /// The Auth0 error response behind this error, if any.
+    pub fn auth0_error(&self) -> Option<&Auth0Error> {
+        match self {
+            Error::Api(e) => Some(e.as_ref()),
+            Error::RateLimited(e) => Some(&e.error),
+            Error::MfaRequired(e) => Some(&e.error),
+            _ => None,
+        }
+    }
+
+    /// Maps an error response (status >= 400) to [`Error::RateLimited`]
+    /// (429), [`Error::MfaRequired`] (`{"error":"mfa_required", …}`) or
+    /// [`Error::Api`].
+    ///
+    /// ```
+    /// use auth0_core::error::Error;
+    /// let resp = http::Response::builder()
+    ///     .status(404)
+    ///     .body(bytes::Bytes::from_static(br#"{"statusCode":404,"error":"Not Found","message":"The user does not exist.","errorCode":"inexistent_user"}"#))
+    ///     .unwrap();
+    /// let err = Error::from_response(&resp);
+    /// assert_eq!(err.error_code(), Some("inexistent_user"));
+    /// assert_eq!(err.to_string(), "Auth0 returned HTTP 404 (inexistent_user): The user does not exist.");
+    /// ```
+    pub fn from_response(response: &HttpResponse) -> Error {
+        let parsed = ParsedBody::parse(response.body());
+        let error = Auth0Error::from_parsed(
+            response.status(),
+            response.headers().clone(),
+            response.body().clone(),
+            &parsed,
+        );
+        if response.status() == StatusCode::TOO_MANY_REQUESTS {
+            let headers = response.headers();
+            return Error::RateLimited(Box::new(RateLimitError {
+                reset_at: header_i64(headers, X_RATELIMIT_RESET),
+                limit: header_i64(headers, X_RATELIMIT_LIMIT),
+                remaining: header_i64(headers, X_RATELIMIT_REMAINING),
+                attempts: response.extensions().get::<Attempts>().map(|a| a.0),
+                error,
+            }));
+        }
+        if let ParsedBody::Json(json) = &parsed {
+            let token = json
+                .get("mfa_token")
+                .and_then(|v| v.as_str())
+                .filter(|_| json.get("error").and_then(|v| v.as_str()) == Some("mfa_required"));
+            if let Some(token) = token {
+                return Error::MfaRequired(Box::new(MfaRequiredError {
+                    mfa_token: token.to_owned(),
+                    error,
+                }));
+            }
+        }
+        Error::Api(Box::new(error))
+    }
+
+    /// Turns an error from the service stack back into a typed error: an
+    /// [`Error`] boxed by a user layer is unboxed, and the error chain is
+    /// searched for a timeout ([`Elapsed`]) and the transport's errors;
+    /// anything else becomes [`Error::Transport`].
+    pub fn from_service_error(err: BoxError) -> Error {
+        let err = match err.downcast::<Error>() {
+            Ok(typed) => return *typed,
+            Err(other) => other,
+        };
+        let err = match err.downcast::<ConfigError>() {
+            Ok(typed) => return Error::Config(*typed),
+            Err(other) => other,
+        };
+        let mut connect = false;
+        let mut current: Option<&(dyn StdError + 'static)> = Some(&*err);
+        while let Some(e) = current {
+            if let Some(elapsed) = e.downcast_ref::<Elapsed>() {
+                return Error::Timeout(*elapsed);
+            }
+            if let Some(t) = e.downcast_ref::<TransportError>() {
+                match t {
+                    TransportError::BodyTooLarge { limit } => {
+                        return Error::BodyTooLarge { limit: *limit };
+                    }
+                    TransportError::Connect { .. } | TransportError::InsecureScheme { .. } => {
+                        connect = true;
+                    }
+                    _ => {}
+                }
+            }
+            if e
+                .downcast_ref::<hyper_util::client::legacy::Error>()
+                .is_some_and(hyper_util::client::legacy::Error::is_connect)
+            {
+                connect = true;
+            }
+            current = e.source();
+        }
+        Error::Transport {
+            connect,
+            source: err,
+        }
+    }
+}
+
+impl From<BoxError> for Error {
+    fn from(err: BoxError) -> Self {
+        Error::from_service_error(err)
+    }
+}
+
+fn header_i64(headers: &HeaderMap, name: &str) -> i64 {
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<i64>().ok())
+        .unwrap_or(-1)
+}
+
+/// An error response from Auth0.
+///
+/// `error_code` comes from the body's `errorCode`, then `error`, then
+/// `code` (else [`UNKNOWN_ERROR_CODE`]); `message` from
+/// `error_description`, then `message`, then `error`. A body that is not JSON
+/// becomes the message as (truncated) text; an empty body gets the status's
+/// reason phrase.
+///
+/// `Debug` and `Display` show neither the body nor the headers (both may
+/// carry tokens or cookies); read [`Auth0Error::body`] deliberately.
+#[derive(Clone)]
+#[non_exhaustive]
+pub struct Auth0Error {
+    /// HTTP status of the response.
+    pub status_code: StatusCode,
+    /// Auth0's machine-readable error code, e.g. `invalid_grant`.
+    pub error_code: String,
+    /// Human-readable message.
+    pub message: String,
+    /// The raw response body.
+    pub body: Bytes,
+    /// The response headers.
+    pub headers: HeaderMap,
+}
+
+impl Auth0Error {
+    /// Builds the error from a response's parts.
+    ///
+    /// ```
+    /// use auth0_core::error::Auth0Error;
+    /// let e = Auth0Error::new(
+    ///     http::StatusCode::FORBIDDEN,
+    ///     http::HeaderMap::new(),
+    ///     bytes::Bytes::from_static(br#"{"error":"access_denied","error_description":"Unauthorized"}"#),
+    /// );
+    /// assert_eq!(e.error_code, "access_denied");
+    /// assert_eq!(e.message, "Unauthorized");
+    /// ```
+    pub fn new(status: StatusCode, headers: HeaderMap, body: Bytes) -> Self {
+        let parsed = ParsedBody::parse(&body);
+        Self::from_parsed(status, headers, body, &parsed)
+    }
+
+    fn from_parsed(status: StatusCode, headers: HeaderMap, body: Bytes, parsed: &ParsedBody) -> Self {
+        let status_message = || {
+            status
+                .canonical_reason()
+                .map_or_else(|| format!("HTTP {}", status.as_u16()), str::to_owned)
+        };
+        let (error_code, message) = match parsed {
+            ParsedBody::Empty => (UNKNOWN_ERROR_CODE.to_owned(), status_message()),
+            ParsedBody::Text(text) => (UNKNOWN_ERROR_CODE.to_owned(), text.clone()),
+            ParsedBody::Json(json) => {
+                let field = |name: &str| {
+                    json.get(name).and_then(|v| match v {
+                        serde_json::Value::String(s) if !s.is_empty() => Some(s.clone()),
+                        serde_json::Value::Number(n) => Some(n.to_string()),
+                        _ => None,
+                    })
+                };
+                let code = field("errorCode")
+                    .or_else(|| field("error"))
+                    .or_else(|| field("code"))
+                    .unwrap_or_else(|| UNKNOWN_ERROR_CODE.to_owned());
+                let message = field("error_description")
+                    .or_else(|| field("message"))
+                    .or_else(|| field("error"))
+                    .map(|m| truncate(&m, SNIPPET_LIMIT))
+                    .unwrap_or_else(status_message);
+                (code, message)
+            }
+        };
+        Self {
+            status_code: status,
+            error_code,
+            message,
+            body,
+            headers,
+        }
+    }
+
+    /// The raw response body.
+    pub fn body(&self) -> &Bytes {
+        &self.body
+    }
+
+    /// The body parsed as JSON, if it is JSON.
+    pub fn json(&self) -> Option<serde_json::Value> {
+        serde_json::from_slice(&self.body).ok()
+    }
+}
+
+impl fmt::Display for Auth0Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "Auth0 returned HTTP {} ({}): {}",
+            self.status_code.as_u16(),
+            self.error_code,
+            self.message
+        )
+    }
+}
+
+impl fmt::Debug for Auth0Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Auth0Error")
+            .field("status_code", &self.status_code)
+            .field("error_code", &self.error_code)
+            .field("message", &self.message)
+            .field("body_len", &self.body.len())
+            .field("headers", &self.headers.len())
+            .finish()
+    }
+}
+
+impl StdError for Auth0Error {}
+
+/// Auth0 answered 429 Too Many Requests and the retry policy gave up.
+///
+/// `reset_at`, `limit` and `remaining` come from the `x-ratelimit-*` headers
+/// and are `-1` when absent.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("rate limited by Auth0 (limit {limit}, resets at {reset_at}); {error}")]
+#[non_exhaustive]
+pub struct RateLimitError {
+    /// UNIX epoch second at which the limit resets (`x-ratelimit-reset`), or -1.
+    pub reset_at: i64,
+    /// Requests allowed per window (`x-ratelimit-limit`), or -1.
+    pub limit: i64,
+    /// Requests left in the window (`x-ratelimit-remaining`), or -1.
+    pub remaining: i64,
+    /// How many attempts the retry layer made, when it reported it.
+    pub attempts: Option<u32>,
+    /// The final 429 response.
+    pub error: Auth0Error,
+}
+
+/// The user must complete multi-factor authentication.
+///
+/// The MFA token is available through [`MfaRequiredError::mfa_token`] and is
+/// never shown by `Display` or `Debug`.
+#[derive(Clone, thiserror::Error)]
+#[error("multi-factor authentication is required (HTTP {})", .error.status_code.as_u16())]
+pub struct MfaRequiredError {
+    mfa_token: String,
+    error: Auth0Error,
+}
+
+impl MfaRequiredError {
+    /// The token to pass to the MFA API (`/mfa/challenge`, `/oauth/token`
+    /// with an MFA grant). Treat it as a credential.
+    pub fn mfa_token(&self) -> &str {
+        &self.mfa_token
+    }
+
+    /// The error response itself.
+    pub fn auth0_error(&self) -> &Auth0Error {
+        &self.error
+    }
+}
+
+impl fmt::Debug for MfaRequiredError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MfaRequiredError")
+            .field("mfa_token", &"[REDACTED]")
+            .field("error", &self.error)
+            .finish()
+    }
+}
+
+/// What was wrong with a domain string; see [`ConfigError::InvalidDomain`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum InvalidDomainReason {
+    /// The string is empty.
+    Empty,
+    /// It contains whitespace or control characters (often a stray newline
+    /// from an environment variable or file).
+    Whitespace,
+    /// A scheme other than `https` (or `http` for loopback).
+    UnsupportedScheme,
+    /// It has a path: give the domain only, e.g. `tenant.auth0.com`.
+    Path,
+    /// It has a query string.
+    Query,
+    /// It has a fragment.
+    Fragment,
+    /// It has `user:password@`.
+    UserInfo,
+    /// The host is not a valid DNS name or IP address.
+    InvalidHost,
+    /// The port is not a number in 1..=65535.
+    InvalidPort,
+    /// Plain `http://` to a host that is not loopback.
+    InsecureScheme,
+    /// Plain `http://` to a loopback host without
+    /// [`crate::config::ClientConfigBuilder::allow_insecure_loopback`].
+    InsecureLoopbackNotAllowed,
+}
+
+impl fmt::Display for InvalidDomainReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Empty => "it is empty",
+            Self::Whitespace => "it contains whitespace or control characters",
+            Self::UnsupportedScheme => "only https:// is supported",
+            Self::Path => "it has a path; give only the domain, e.g. tenant.auth0.com",
+            Self::Query => "it has a query string",
+            Self::Fragment => "it has a fragment",
+            Self::UserInfo => "it contains user info (user:password@)",
+            Self::InvalidHost => "the host is not a valid domain name or IP address",
+            Self::InvalidPort => "the port is not a number between 1 and 65535",
+            Self::InsecureScheme => "plain http:// is only allowed for loopback hosts",
+            Self::InsecureLoopbackNotAllowed => {
+                "plain http:// to a loopback host needs allow_insecure_loopback(true)"
+            }
+        })
+    }
+}
+
+/// An invalid client configuration.
+#[derive(Debug, Clone, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// No domain was given to the builder.
+    #[error("no domain configured")]
+    MissingDomain,
+    /// The domain string is not an acceptable Auth0 domain.
+    #[error("invalid domain {input:?}: {reason}")]
+    InvalidDomain {
+        /// The input (truncated, user info redacted).
+        input: String,
+        /// What is wrong with it.
+        reason: InvalidDomainReason,
+    },
+    /// A request path could not be put on the domain.
+    #[error("invalid request path {path:?}")]
+    InvalidPath {
+        /// The path (truncated).
+        path: String,
+    },
+    /// A timeout of zero was given.
+    #[error("{name} must be greater than zero")]
+    InvalidTimeout {
+        /// Which setting.
+        name: &'static str,
+    },
+    /// A maximum response body of zero bytes was given.
+    #[error("max_response_body must be greater than zero")]
+    InvalidBodyLimit,
+    /// The user agent contains characters not allowed in a header.
+    #[error("the user agent is not a valid header value")]
+    InvalidUserAgent,
+    /// A default header has an invalid name or value.
+    #[error("invalid default header {name:?}: {reason}")]
+    InvalidHeader {
+        /// The header name (truncated).
+        name: String,
+        /// What is wrong.
+        reason: &'static str,
+    },
+    /// The proxy URL is not usable.
+    #[error("invalid proxy {url:?}: {reason}")]
+    InvalidProxy {
+        /// The URL, user info redacted.
+        url: String,
+        /// What is wrong.
+        reason: &'static str,
+    },
+    /// The TLS configuration could not be built (no usable protocol
+    /// versions in the crypto provider).
+    #[error("could not set up TLS: {reason}")]
+    Tls {
+        /// The TLS library's message.
+        reason: String,
+    },
+}
+
+/// A response body, parsed once for error mapping.
+enum ParsedBody {
+    Empty,
+    Text(String),
+    Json(serde_json::Map<String, serde_json::Value>),
+}
+
+impl ParsedBody {
+    fn parse(body: &[u8]) -> Self {
+        if body.iter().all(u8::is_ascii_whitespace) {
+            return ParsedBody::Empty;
+        }
+        match serde_json::from_slice::<serde_json::Value>(body) {
+            Ok(serde_json::Value::Object(map)) => ParsedBody::Json(map),
+            _ => ParsedBody::Text(body_snippet(body)),
+        }
+    }
+}
+
+/// Cuts a string to at most `max` bytes on a char boundary, marking the cut.
+pub(crate) fn truncate(s: &str, max: usize) -> String {
+    if s.len() <= max {
+        return s.to_owned();
+    }
+    let mut end = max;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", &s[..end])
+}
+
+/// JSON keys whose string values are credentials.
+const SECRET_KEYS: &[&str] = &[
+    "access_token",
+    "id_token",
+    "refresh_token",
+    "mfa_token",
+    "client_secret",
+    "password",
+    "secret",
+    "token",
+    "otp",
+    "oob_code",
+    "recovery_code",
+    "code_verifier",
+    "client_assertion",
+    "subject_token",
+    "binding_code",
+];
+
+/// A display-safe start of a body: at most [`SNIPPET_LIMIT`] bytes, lossy
+/// UTF-8, with the string values of credential keys (`access_token`,
+/// `mfa_token`, `client_secret`, …) replaced by `[REDACTED]` even when the
+/// JSON is malformed.
+pub fn body_snippet(body: &[u8]) -> String {
+    let text = String::from_utf8_lossy(body);
+    truncate(&redact_json_secrets(&text), SNIPPET_LIMIT)
+}
+
+fn redact_json_secrets(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = String::with_capacity(text.len().min(4 * SNIPPET_LIMIT));
+    let mut i = 0;
+    let mut copied = 0;
+    while i < bytes.len() {
+        if bytes[i] != b'"' {
+            i += 1;
+            continue;
+        }
+        // Read a quoted key.
+        let key_start = i + 1;
+        let Some(key_len) = bytes[key_start..].iter().position(|&b| b == b'"' || b == b'\\')
+        else {
+            break;
+        };
+        let key_end = key_start + key_len;
+        if bytes[key_end] == b'\\' {
+            // Escapes in a key: skip past it without redaction logic.
+            i = key_end + 2;
+            continue;
+        }
+        let key = &text[key_start..key_end];
+        let mut j = key_end + 1;
+        while j < bytes.len() && bytes[j].is_ascii_whitespace() {
+            j += 1;
+        }
+        if j < bytes.len() && bytes[j] == b':' && SECRET_KEYS.contains(&key) {
+            j += 1;
+            while j < bytes.len() && bytes[j].is_ascii_whitespace() {
+                j += 1;
+            }
+            if j < bytes.len() && bytes[j] == b'"' {
+                // Find the closing quote of the value, honouring escapes; a
+                // truncated value is redacted to the end.
+                let value_start = j + 1;
+                let mut k = value_start;
+                while k < bytes.len() && bytes[k] != b'"' {
+                    k += if bytes[k] == b'\\' { 2 } else { 1 };
+                }
+                out.push_str(&text[copied..value_start]);
+                out.push_str("[REDACTED]");
+                copied = k.min(bytes.len());
+                i = copied + 1;
+                continue;
+            }
+        }
+        i = key_end + 1;
+    }
+    if copied < text.len() {
+        out.push_str(&text[copied..]);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn resp(status: u16, body: &'static str) -> HttpResponse {
+        http::Response::builder()
+            .status(status)
+            .body(Bytes::from_static(body.as_bytes()))
+            .unwrap()
+    }
+
+    #[test]
+    fn code_and_message_precedence() {
+        let e = Error::from_response(&resp(
+            400,
+            r#"{"errorCode":"ec","error":"er","code":"co","error_description":"ed","message":"me"}"#,
+        ));
+        let a = e.auth0_error().unwrap();
+        assert_eq!((a.error_code.as_str(), a.message.as_str()), ("ec", "ed"));
+        let e = Error::from_response(&resp(400, r#"{"error":"er","code":"co","message":"me"}"#));
+        let a = e.auth0_error().unwrap();
+        assert_eq!((a.error_code.as_str(), a.message.as_str()), ("er", "me"));
+        let e = Error::from_response(&resp(400, r#"{"code":"co"}"#));
+        let a = e.auth0_error().unwrap();
+        assert_eq!((a.error_code.as_str(), a.message.as_str()), ("co", "Bad Request"));
+        let e = Error::from_response(&resp(400, r#"{"x":1}"#));
+        assert_eq!(e.error_code(), Some(UNKNOWN_ERROR_CODE));
+    }
+
+    #[test]
+    fn non_json_and_empty_bodies() {
+        let e = Error::from_response(&resp(502, "<html>Bad gateway</html>"));
+        assert_eq!(e.auth0_error().unwrap().message, "<html>Bad gateway</html>");
+        assert!(e.is_retryable());
+        let e = Error::from_response(&resp(503, ""));
+        assert_eq!(e.auth0_error().unwrap().message, "Service Unavailable");
+        let long = "x".repeat(5000);
+        let e = Error::from_response(&http::Response::builder().status(500).body(Bytes::from(long)).unwrap());
+        assert!(e.auth0_error().unwrap().message.len() <= SNIPPET_LIMIT + 4);
+    }
+
+    #[test]
+    fn rate_limit_headers() {
+        let r = http::Response::builder()
+            .status(429)
+            .header("x-ratelimit-reset", "1700000000")
+            .header("x-ratelimit-limit", "10")
+            .body(Bytes::new())
+            .unwrap();
+        let Error::RateLimited(rl) = Error::from_response(&r) else {
+            panic!("not rate limited")
+        };
+        assert_eq!((rl.reset_at, rl.limit, rl.remaining), (1_700_000_000, 10, -1));
+        assert_eq!(rl.error.status_code, StatusCode::TOO_MANY_REQUESTS);
+    }
+
+    #[test]
+    fn mfa_token_hidden() {
+        let e = Error::from_response(&resp(
+            403,
+            r#"{"error":"mfa_required","error_description":"Multifactor authentication required","mfa_token":"Fe26.SECRETMFA"}"#,
+        ));
+        let Error::MfaRequired(m) = &e else { panic!("not mfa") };
+        assert_eq!(m.mfa_token(), "Fe26.SECRETMFA");
+        let shown = format!("{e} {e:?} {m:?}");
+        assert!(!shown.contains("SECRETMFA"), "{shown}");
+    }
+
+    #[test]
+    fn snippet_redacts_tokens_even_when_truncated_or_malformed() {
+        let s = body_snippet(br#"{"access_token": "eyJSECRET", "token_type":"Bearer", "x":"#);
+        assert!(!s.contains("eyJSECRET"), "{s}");
+        assert!(s.contains("Bearer"));
+        let s = body_snippet(br#"{"refresh_token":"abc\"defSECRET"}"#);
+        assert!(!s.contains("SECRET"), "{s}");
+        let s = body_snippet(br#"{"id_token":"SECRETunterminated"#);
+        assert!(!s.contains("SECRET"), "{s}");
+    }
+
+    #[test]
+    fn predicates() {
+        let e = Error::from_response(&resp(404, "{}"));
+        assert!(!e.is_retryable());
+        assert_eq!(e.status_code(), Some(StatusCode::NOT_FOUND));
+        assert!(!e.is_timeout());
+    }
+}

@@ -19,3 +19,10 @@ pub mod timeout;
 // --- shared, small ---
 pub mod headers;
 pub mod types;
+
+// --- re-exports (client/config side) ---
+pub use client::{Auth0Client, ClientBuilder};
+pub use config::{ClientConfig, ClientConfigBuilder, Domain};
+pub use error::{Auth0Error, ConfigError, Error, MfaRequiredError, RateLimitError};
+pub use response::ApiResponse;
+pub use stack::DefaultService;

@@ -1,1 +1,64 @@
-//! (in progress)
+//! The default service stack, built in one place.
+//!
+//! Outermost first:
+//!
+//! ```text
+//! DeadlineLayer(deadline)        whole call, retries and waits included
+//!  → RetryLayer(policy)          429 / 5xx / connection errors, Retry-After
+//!   → RateLimitLayer(limiter)    only when a client-side limiter is configured
+//!    → TimeoutLayer(attempt)     one attempt: headers and body
+//!     → TelemetryLayer           Auth0-Client, User-Agent, default headers
+//!      → HttpTransport           pooled hyper + rustls, body size cap
+//! ```
+//!
+//! Every layer is public, so a different arrangement can be assembled by
+//! hand and given to [`crate::client::ClientBuilder::from_service`].
+
+use tower::ServiceBuilder;
+use tower::util::BoxCloneSyncService;
+use tower_service::Service;
+
+use crate::config::ClientConfig;
+use crate::error::ConfigError;
+use crate::rate_limit::RateLimitLayer;
+use crate::retry::RetryLayer;
+use crate::telemetry::TelemetryLayer;
+use crate::timeout::{DeadlineLayer, TimeoutLayer};
+use crate::transport::HttpTransport;
+use crate::types::{BoxError, HttpRequest, HttpResponse};
+
+/// The type-erased default stack: cheap to clone, `Send + Sync`.
+pub type DefaultService = BoxCloneSyncService<HttpRequest, HttpResponse, BoxError>;
+
+/// Builds the default stack over the real network transport.
+///
+/// ```
+/// use auth0_core::config::ClientConfig;
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), auth0_core::error::ConfigError> {
+/// let config = ClientConfig::new("tenant.auth0.com")?;
+/// let service = auth0_core::stack::default_stack(&config)?;
+/// # let _ = service;
+/// # Ok(()) }
+/// ```
+pub fn default_stack(config: &ClientConfig) -> Result<DefaultService, ConfigError> {
+    Ok(default_stack_over(config, HttpTransport::new(config)?))
+}
+
+/// Builds the default stack over any transport, e.g. a recorded or
+/// in-memory one in tests. The transport sits where [`HttpTransport`] would.
+pub fn default_stack_over<T>(config: &ClientConfig, transport: T) -> DefaultService
+where
+    T: Service<HttpRequest, Response = HttpResponse> + Clone + Send + Sync + 'static,
+    T::Error: Into<BoxError>,
+    T::Future: Send + 'static,
+{
+    let stack = ServiceBuilder::new()
+        .option_layer(config.deadline().map(DeadlineLayer::new))
+        .layer(RetryLayer::new(config.retry_policy().clone()))
+        .option_layer(config.rate_limiter().cloned().map(RateLimitLayer::new))
+        .layer(TimeoutLayer::new(config.attempt_timeout()))
+        .layer(TelemetryLayer::from_config(config))
+        .service(transport);
+    BoxCloneSyncService::new(stack)
+}

@@ -1,1 +1,411 @@
-//! (in progress)
+//! The bottom of the stack: a pooled hyper client over rustls.
+//!
+//! [`HttpTransport`] sends an [`HttpRequest`] and reads the whole response
+//! body into [`Bytes`], refusing bodies over the configured cap while
+//! reading (and up front when `Content-Length` already says so). TLS uses
+//! rustls with the *ring* provider and the Mozilla (webpki) roots; HTTP/2 is
+//! negotiated by ALPN, HTTP/1.1 otherwise. Plain HTTP is refused except to
+//! loopback hosts when the configuration allows it. Proxies are reached with
+//! an HTTP `CONNECT` tunnel.
+//!
+//! Every clone shares one connection pool.
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use bytes::{Bytes, BytesMut};
+use http::Uri;
+use http::uri::{Authority, Scheme};
+use http_body::Body as _;
+use http_body_util::{BodyExt as _, Full};
+use hyper::body::Incoming;
+use hyper_rustls::HttpsConnector;
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::client::legacy::connect::proxy::Tunnel;
+use hyper_util::client::proxy::matcher::Matcher;
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use tokio::net::TcpStream;
+use tower::ServiceExt as _;
+use tower_service::Service;
+
+use crate::config::{ClientConfig, ProxyConfig, is_loopback};
+use crate::error::ConfigError;
+use crate::timeout::{Elapsed, TimeoutKind};
+use crate::types::{BoxError, HttpRequest, HttpResponse};
+
+/// A failure of the transport itself (below HTTP status codes).
+///
+/// Returned boxed from [`HttpTransport`]; [`crate::error::Error::from_service_error`]
+/// maps it to [`crate::error::Error::BodyTooLarge`] or
+/// [`crate::error::Error::Transport`].
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum TransportError {
+    /// No connection could be opened: DNS failure, connection refused,
+    /// TLS handshake failure, connect timeout, proxy refusal. The request was
+    /// not sent.
+    #[error("could not connect to the server")]
+    Connect {
+        /// The underlying error.
+        #[source]
+        source: BoxError,
+    },
+    /// The proxy refused or broke the `CONNECT` tunnel (wrong credentials,
+    /// destination not allowed, proxy down).
+    #[error("the proxy tunnel could not be established")]
+    Proxy {
+        /// The underlying error.
+        #[source]
+        source: BoxError,
+    },
+    /// A plain `http://` URL to a host that is not an allowed loopback host.
+    #[error("refusing plain http:// to {host}; only https is allowed")]
+    InsecureScheme {
+        /// The host of the refused URL.
+        host: String,
+    },
+    /// The connection failed while sending the request or receiving the
+    /// response head (reset, closed early, protocol error).
+    #[error("the HTTP exchange failed")]
+    Request {
+        /// The underlying error.
+        #[source]
+        source: BoxError,
+    },
+    /// The connection failed while the response body was being read.
+    #[error("reading the response body failed")]
+    Body {
+        /// The underlying error.
+        #[source]
+        source: BoxError,
+    },
+    /// The response body is larger than the configured cap; reading stopped
+    /// at the cap and the connection was dropped.
+    #[error("the response body exceeds the limit of {limit} bytes")]
+    BodyTooLarge {
+        /// The cap, in bytes.
+        limit: usize,
+    },
+}
+
+impl TransportError {
+    /// True when the request certainly never reached the server.
+    pub fn is_connect(&self) -> bool {
+        matches!(
+            self,
+            TransportError::Connect { .. }
+                | TransportError::Proxy { .. }
+                | TransportError::InsecureScheme { .. }
+        )
+    }
+}
+
+type HttpsConnect = ConnectTimeout<HttpsConnector<ProxyConnector>>;
+
+/// The bottom service of the stack: a pooled hyper client.
+///
+/// Cheap to clone; all clones share the connection pool.
+///
+/// ```
+/// use auth0_core::config::ClientConfig;
+/// use auth0_core::transport::HttpTransport;
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), auth0_core::error::ConfigError> {
+/// let config = ClientConfig::new("tenant.auth0.com")?;
+/// let transport = HttpTransport::new(&config)?;
+/// # let _ = transport;
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct HttpTransport {
+    client: Client<HttpsConnect, Full<Bytes>>,
+    max_body: usize,
+    allow_insecure_loopback: bool,
+}
+
+impl fmt::Debug for HttpTransport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("HttpTransport")
+            .field("max_body", &self.max_body)
+            .finish_non_exhaustive()
+    }
+}
+
+impl HttpTransport {
+    /// Builds the transport for `config` (TLS roots, proxy, pool, connect
+    /// timeout, body cap). With [`ProxyConfig::FromEnv`] the environment is
+    /// read here, once.
+    pub fn new(config: &ClientConfig) -> Result<Self, ConfigError> {
+        let mut http = HttpConnector::new();
+        // The HTTPS connector hands https:// URIs down to this connector.
+        http.enforce_http(false);
+        http.set_nodelay(true);
+
+        let matcher = match config.proxy() {
+            ProxyConfig::None => None,
+            ProxyConfig::Url(url) => Some(Arc::new(Matcher::builder().all(url.clone()).build())),
+            ProxyConfig::FromEnv => Some(Arc::new(Matcher::from_env())),
+        };
+        let proxy = ProxyConnector {
+            http,
+            matcher,
+            allow_insecure_loopback: config.allow_insecure_loopback(),
+        };
+
+        let https = hyper_rustls::HttpsConnectorBuilder::new()
+            .with_provider_and_webpki_roots(rustls::crypto::ring::default_provider())
+            .map_err(|e| ConfigError::Tls {
+                reason: e.to_string(),
+            })?
+            // Plain http is filtered by `ProxyConnector` (loopback only).
+            .https_or_http()
+            .enable_http1()
+            .enable_http2()
+            .wrap_connector(proxy);
+        let connector = ConnectTimeout {
+            inner: https,
+            timeout: config.connect_timeout(),
+        };
+
+        let client = Client::builder(TokioExecutor::new())
+            .pool_idle_timeout(config.pool_idle_timeout())
+            .pool_max_idle_per_host(config.pool_max_idle_per_host())
+            .pool_timer(TokioTimer::new())
+            .timer(TokioTimer::new())
+            .build(connector);
+        Ok(Self {
+            client,
+            max_body: config.max_response_body(),
+            allow_insecure_loopback: config.allow_insecure_loopback(),
+        })
+    }
+
+    /// The response body cap in bytes.
+    pub fn max_body(&self) -> usize {
+        self.max_body
+    }
+}
+
+impl Service<HttpRequest> for HttpTransport {
+    type Response = HttpResponse;
+    type Error = BoxError;
+    type Future = Pin<Box<dyn Future<Output = Result<HttpResponse, BoxError>> + Send>>;
+
+    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        // The pool has no back-pressure of its own: it opens connections as
+        // needed. Client-side limits belong to the rate-limit layer.
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, req: HttpRequest) -> Self::Future {
+        // Refuse plain http up front (the connector checks again) so the
+        // error is not mistaken for a retryable connect failure.
+        if req.uri().scheme() != Some(&Scheme::HTTPS)
+            && !(self.allow_insecure_loopback
+                && req.uri().scheme() == Some(&Scheme::HTTP)
+                && is_loopback(req.uri().host().unwrap_or_default()))
+        {
+            let host = req.uri().host().unwrap_or_default().to_owned();
+            return Box::pin(async move { Err(TransportError::InsecureScheme { host }.into()) });
+        }
+        let (parts, body) = req.into_parts();
+        let future = self
+            .client
+            .request(http::Request::from_parts(parts, Full::new(body)));
+        let max_body = self.max_body;
+        Box::pin(async move {
+            let response = future.await.map_err(|e| -> BoxError {
+                if e.is_connect() {
+                    Box::new(TransportError::Connect {
+                        source: Box::new(e),
+                    })
+                } else {
+                    Box::new(TransportError::Request {
+                        source: Box::new(e),
+                    })
+                }
+            })?;
+            read_body(response, max_body)
+                .await
+                .map_err(|e| Box::new(e) as BoxError)
+        })
+    }
+}
+
+/// Reads a response body fully, refusing more than `max_body` bytes.
+///
+/// A `Content-Length` over the cap fails before anything is read; a body
+/// without one fails as soon as the cap is crossed, so memory stays bounded
+/// by the cap whatever the server sends.
+pub async fn read_body(
+    response: http::Response<Incoming>,
+    max_body: usize,
+) -> Result<HttpResponse, TransportError> {
+    let (parts, mut body) = response.into_parts();
+    let too_large = || TransportError::BodyTooLarge { limit: max_body };
+    let declared = body.size_hint().exact();
+    if declared.is_some_and(|len| len > max_body as u64) {
+        return Err(too_large());
+    }
+
+    // Most bodies arrive in one frame: keep it as-is, copying only when a
+    // second data frame arrives.
+    let mut first: Option<Bytes> = None;
+    let mut rest: Option<BytesMut> = None;
+    let mut total: usize = 0;
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(|e| TransportError::Body {
+            source: Box::new(e),
+        })?;
+        let Ok(data) = frame.into_data() else {
+            continue; // trailers carry nothing the SDK uses
+        };
+        total = total.saturating_add(data.len());
+        if total > max_body {
+            return Err(too_large());
+        }
+        match (&mut first, &mut rest) {
+            (None, _) => first = Some(data),
+            (Some(head), None) => {
+                let capacity = declared
+                    .map_or(total.saturating_mul(2), |d| d as usize)
+                    .min(max_body);
+                let mut buf = BytesMut::with_capacity(capacity.max(total));
+                buf.extend_from_slice(head);
+                buf.extend_from_slice(&data);
+                rest = Some(buf);
+            }
+            (Some(_), Some(buf)) => buf.extend_from_slice(&data),
+        }
+    }
+    let bytes = match (first, rest) {
+        (_, Some(buf)) => buf.freeze(),
+        (Some(head), None) => head,
+        (None, None) => Bytes::new(),
+    };
+    Ok(http::Response::from_parts(parts, bytes))
+}
+
+/// Opens TCP connections, directly or through a `CONNECT` tunnel, and
+/// refuses plain HTTP to hosts that are not allowed loopback hosts.
+#[derive(Clone)]
+struct ProxyConnector {
+    http: HttpConnector,
+    matcher: Option<Arc<Matcher>>,
+    allow_insecure_loopback: bool,
+}
+
+type ConnectFuture = Pin<Box<dyn Future<Output = Result<TokioIo<TcpStream>, BoxError>> + Send>>;
+
+impl Service<Uri> for ProxyConnector {
+    type Response = TokioIo<TcpStream>;
+    type Error = BoxError;
+    type Future = ConnectFuture;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.http.poll_ready(cx).map_err(Into::into)
+    }
+
+    fn call(&mut self, dst: Uri) -> Self::Future {
+        let host = dst.host().unwrap_or_default().to_owned();
+        let secure = dst.scheme() == Some(&Scheme::HTTPS);
+        if !(secure || self.allow_insecure_loopback && is_loopback(&host)) {
+            return Box::pin(async move { Err(TransportError::InsecureScheme { host }.into()) });
+        }
+        let intercept = self.matcher.as_ref().and_then(|m| m.intercept(&dst));
+        match intercept {
+            Some(intercept) => {
+                let mut tunnel = Tunnel::new(intercept.uri().clone(), self.http.clone());
+                if let Some(auth) = intercept.basic_auth() {
+                    tunnel = tunnel.with_auth(auth.clone());
+                }
+                let target = with_explicit_port(dst, secure);
+                Box::pin(async move {
+                    let target = target?;
+                    tunnel.oneshot(target).await.map_err(|e| {
+                        TransportError::Proxy {
+                            source: Box::new(e),
+                        }
+                        .into()
+                    })
+                })
+            }
+            None => {
+                let connecting = self.http.call(dst);
+                Box::pin(async move { connecting.await.map_err(Into::into) })
+            }
+        }
+    }
+}
+
+/// The tunnel's `CONNECT host:port` needs a port; fill in the scheme's
+/// default (the tunnel itself would assume 443 even for http).
+fn with_explicit_port(dst: Uri, secure: bool) -> Result<Uri, BoxError> {
+    if dst.port().is_some() {
+        return Ok(dst);
+    }
+    let host = dst.host().unwrap_or_default();
+    let port = if secure { 443 } else { 80 };
+    let authority = if host.contains(':') && !host.starts_with('[') {
+        format!("[{host}]:{port}")
+    } else {
+        format!("{host}:{port}")
+    };
+    let authority: Authority = authority.parse()?;
+    let mut parts = dst.into_parts();
+    parts.authority = Some(authority);
+    Ok(Uri::from_parts(parts)?)
+}
+
+/// Bounds the whole connection set-up (TCP, tunnel, TLS) by the connect
+/// timeout, failing with [`Elapsed`] of kind [`TimeoutKind::Connect`].
+#[derive(Clone)]
+struct ConnectTimeout<C> {
+    inner: C,
+    timeout: Duration,
+}
+
+impl<C> Service<Uri> for ConnectTimeout<C>
+where
+    C: Service<Uri, Error = BoxError>,
+    C::Future: Send + 'static,
+{
+    type Response = C::Response;
+    type Error = BoxError;
+    type Future = Pin<Box<dyn Future<Output = Result<C::Response, BoxError>> + Send>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, dst: Uri) -> Self::Future {
+        let connecting = self.inner.call(dst);
+        let timeout = self.timeout;
+        Box::pin(async move {
+            match tokio::time::timeout(timeout, connecting).await {
+                Ok(result) => result,
+                Err(_) => Err(Box::new(Elapsed::new(TimeoutKind::Connect, timeout)) as BoxError),
+            }
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn explicit_port_filled_in() {
+        let u = with_explicit_port("http://localhost/x".parse().unwrap(), false).unwrap();
+        assert_eq!(u.authority().unwrap().as_str(), "localhost:80");
+        let u = with_explicit_port("https://tenant.auth0.com/".parse().unwrap(), true).unwrap();
+        assert_eq!(u.port_u16(), Some(443));
+        let u = with_explicit_port("http://[::1]:8080/".parse().unwrap(), false).unwrap();
+        assert_eq!(u.port_u16(), Some(8080));
+    }
+}

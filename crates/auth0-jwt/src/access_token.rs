@@ -1,1 +1,625 @@
-//! (in progress)
+//! Access-token validation for APIs and gateways: signature, issuer,
+//! audiences, times, `typ`, scopes/permissions and organization policy, with
+//! a cache of already verified tokens.
+
+use std::collections::HashSet;
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use serde::de::DeserializeOwned;
+
+use crate::alg::Algorithm;
+use crate::cache::{CacheConfig, VerifiedTokenCache};
+use crate::claims::{Claims, truncate_for_message};
+use crate::clock::{Clock, SystemClock};
+use crate::error::{Error, TokenKind, trunc_opt};
+use crate::id_token::{duration_secs, truncate_audience};
+use crate::jws::{Jws, ParseOptions};
+use crate::verifier::{KeySource, find_key, parse_token, verify_with_key};
+
+/// The claims of a validated access token.
+pub type AccessTokenClaims = Claims;
+
+const KIND: TokenKind = TokenKind::AccessToken;
+
+/// Default clock skew for access tokens: 5 seconds (as Auth0's
+/// `express-oauth2-jwt-bearer`). APIs see fresh tokens from the same
+/// authorization server, so a minute of grace (the ID-token default) would
+/// mostly extend the life of stolen tokens.
+pub const DEFAULT_LEEWAY: Duration = Duration::from_secs(5);
+
+/// A boxed, `Send` future (what [`OrganizationPolicy::Check`] callbacks return).
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// The async callback of [`OrganizationPolicy::Check`].
+pub type OrganizationCheck =
+    Arc<dyn Fn(Arc<AccessTokenClaims>) -> BoxFuture<'static, bool> + Send + Sync>;
+
+/// Which organizations may call the API.
+///
+/// # Example
+///
+/// ```
+/// use auth0_jwt::access_token::OrganizationPolicy;
+///
+/// let only_two = OrganizationPolicy::allow(["org_abc123", "Acme"]);
+/// let custom = OrganizationPolicy::check(|claims| async move {
+///     claims.org_id().is_some_and(|id| id.ends_with("_paid"))
+/// });
+/// # let _ = (only_two, custom);
+/// ```
+#[derive(Clone, Default)]
+#[non_exhaustive]
+pub enum OrganizationPolicy {
+    /// No organization check (the default).
+    #[default]
+    None,
+    /// The token must carry an `org_id` string.
+    Required,
+    /// The token's organization must be in the set: entries starting with
+    /// `org_` are compared with `org_id` exactly, others with `org_name`
+    /// case-insensitively. Build with [`OrganizationPolicy::allow`].
+    AllowList(HashSet<String>),
+    /// Your own async decision (e.g. a database lookup). Runs on every call,
+    /// including cache hits. Build with [`OrganizationPolicy::check`].
+    Check(OrganizationCheck),
+}
+
+impl OrganizationPolicy {
+    /// An [`OrganizationPolicy::AllowList`] (names are lowercased here).
+    pub fn allow<I, S>(organizations: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        Self::AllowList(
+            organizations
+                .into_iter()
+                .map(|o| {
+                    let o: String = o.into();
+                    if o.starts_with("org_") {
+                        o
+                    } else {
+                        o.to_lowercase()
+                    }
+                })
+                .collect(),
+        )
+    }
+
+    /// An [`OrganizationPolicy::Check`] from an async closure.
+    pub fn check<F, Fut>(check: F) -> Self
+    where
+        F: Fn(Arc<AccessTokenClaims>) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = bool> + Send + 'static,
+    {
+        Self::Check(Arc::new(move |claims| Box::pin(check(claims))))
+    }
+}
+
+impl fmt::Debug for OrganizationPolicy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::None => f.write_str("None"),
+            Self::Required => f.write_str("Required"),
+            Self::AllowList(set) => f.debug_tuple("AllowList").field(set).finish(),
+            Self::Check(_) => f.write_str("Check(..)"),
+        }
+    }
+}
+
+/// Which header `typ` values are accepted.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TypPolicy {
+    /// Any `typ`, or none (the default; Auth0's default token profile says `JWT`).
+    #[default]
+    Any,
+    /// RFC 9068 access tokens: `at+jwt` or `application/at+jwt`
+    /// (case-insensitive). Rejects ID tokens presented as access tokens.
+    AccessTokenJwt,
+    /// `JWT` or `application/jwt` (case-insensitive).
+    Jwt,
+}
+
+impl TypPolicy {
+    fn accepts(self, typ: Option<&str>) -> bool {
+        let is = |t: Option<&str>, short: &str| {
+            t.is_some_and(|t| {
+                t.eq_ignore_ascii_case(short)
+                    || t.len() == short.len() + 12
+                        && t[..12].eq_ignore_ascii_case("application/")
+                        && t[12..].eq_ignore_ascii_case(short)
+            })
+        };
+        match self {
+            Self::Any => true,
+            Self::AccessTokenJwt => is(typ, "at+jwt"),
+            Self::Jwt => is(typ, "jwt"),
+        }
+    }
+
+    fn describe(self) -> &'static str {
+        match self {
+            Self::Any => "any type",
+            Self::AccessTokenJwt => "\"at+jwt\"",
+            Self::Jwt => "\"JWT\"",
+        }
+    }
+}
+
+/// Validates access tokens (JWT bearer tokens) for an API.
+///
+/// On a cache miss: parse → header `alg` in the allow-list → `typ` policy →
+/// key (cached, else resolved) → signature → claim types → `iss` → `aud`
+/// (any accepted audience) → `exp` (required) / `nbf` / `iat` with leeway →
+/// scopes and permissions → organization. Verified claims are cached (keyed by
+/// the token's SHA-256) until `exp`; a hit re-runs the cheap claim checks
+/// against the current clock, so a cached token still expires on time.
+///
+/// # Example
+///
+/// ```
+/// use auth0_jwt::access_token::AccessTokenValidator;
+/// use auth0_jwt::verifier::StaticKeys;
+///
+/// # async fn run(token: &str, jwks_json: &str) -> Result<(), auth0_jwt::error::Error> {
+/// let validator = AccessTokenValidator::builder()
+///     .key_source(StaticKeys::from_jwks_json(jwks_json)?)
+///     .issuer("https://tenant.auth0.com/")
+///     .audience("https://api.example.com")
+///     .require_scopes(["read:messages"])
+///     .build()?;
+/// match validator.validate(token).await {
+///     Ok(claims) => println!("caller: {:?}", claims.sub()),
+///     Err(e) if e.is_insufficient_scope() => println!("403: {e}"),
+///     Err(e) => println!("401: {e}"),
+/// }
+/// # Ok(()) }
+/// ```
+pub struct AccessTokenValidator {
+    key_source: Arc<dyn KeySource>,
+    issuer: String,
+    audiences: Vec<String>,
+    algorithms: Vec<Algorithm>,
+    leeway: i64,
+    typ: TypPolicy,
+    scopes: Vec<String>,
+    permissions: Vec<String>,
+    organization: OrganizationPolicy,
+    clock: Arc<dyn Clock>,
+    cache: Option<VerifiedTokenCache<AccessTokenClaims>>,
+    seen_key_version: AtomicU64,
+    parse_options: ParseOptions,
+}
+
+impl fmt::Debug for AccessTokenValidator {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AccessTokenValidator")
+            .field("issuer", &self.issuer)
+            .field("audiences", &self.audiences)
+            .field("algorithms", &self.algorithms)
+            .field("leeway", &self.leeway)
+            .field("typ", &self.typ)
+            .field("scopes", &self.scopes)
+            .field("permissions", &self.permissions)
+            .field("organization", &self.organization)
+            .field("cache", &self.cache)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Builds an [`AccessTokenValidator`]; key source, issuer and at least one
+/// audience are required.
+#[must_use]
+pub struct AccessTokenValidatorBuilder {
+    key_source: Option<Arc<dyn KeySource>>,
+    issuer: Option<String>,
+    audiences: Vec<String>,
+    algorithms: Vec<Algorithm>,
+    leeway: Duration,
+    typ: TypPolicy,
+    scopes: Vec<String>,
+    permissions: Vec<String>,
+    organization: OrganizationPolicy,
+    clock: Option<Arc<dyn Clock>>,
+    cache: Option<Option<CacheConfig>>,
+    parse_options: ParseOptions,
+}
+
+impl Default for AccessTokenValidatorBuilder {
+    fn default() -> Self {
+        Self {
+            key_source: None,
+            issuer: None,
+            audiences: Vec::new(),
+            algorithms: vec![Algorithm::RS256],
+            leeway: DEFAULT_LEEWAY,
+            typ: TypPolicy::Any,
+            scopes: Vec::new(),
+            permissions: Vec::new(),
+            organization: OrganizationPolicy::None,
+            clock: None,
+            cache: None,
+            parse_options: ParseOptions::default(),
+        }
+    }
+}
+
+impl fmt::Debug for AccessTokenValidatorBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AccessTokenValidatorBuilder")
+            .field("issuer", &self.issuer)
+            .field("audiences", &self.audiences)
+            .field("algorithms", &self.algorithms)
+            .finish_non_exhaustive()
+    }
+}
+
+impl AccessTokenValidatorBuilder {
+    /// Where keys come from: [`StaticKeys`](crate::verifier::StaticKeys), a
+    /// remote JWKS (`jwks::RemoteJwks`, feature `remote`) or your own.
+    pub fn key_source(mut self, source: impl KeySource) -> Self {
+        self.key_source = Some(Arc::new(source));
+        self
+    }
+
+    /// A key source shared with other validators.
+    pub fn shared_key_source(mut self, source: Arc<dyn KeySource>) -> Self {
+        self.key_source = Some(source);
+        self
+    }
+
+    /// The expected `iss`, e.g. `https://tenant.auth0.com/`.
+    pub fn issuer(mut self, issuer: impl Into<String>) -> Self {
+        self.issuer = Some(issuer.into());
+        self
+    }
+
+    /// Adds an accepted audience (the API identifier); the token's `aud`
+    /// must contain at least one accepted audience.
+    pub fn audience(mut self, audience: impl Into<String>) -> Self {
+        self.audiences.push(audience.into());
+        self
+    }
+
+    /// Adds several accepted audiences.
+    pub fn audiences<I, S>(mut self, audiences: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.audiences.extend(audiences.into_iter().map(Into::into));
+        self
+    }
+
+    /// The accepted signing algorithms (default `[RS256]`). The header `alg`
+    /// must be one of them and match the key.
+    pub fn algorithms(mut self, algorithms: impl IntoIterator<Item = Algorithm>) -> Self {
+        self.algorithms = algorithms.into_iter().collect();
+        self
+    }
+
+    /// Clock skew accepted on `exp`, `nbf` and `iat` (default
+    /// [`DEFAULT_LEEWAY`], 5 s; whole seconds count).
+    pub fn leeway(mut self, leeway: Duration) -> Self {
+        self.leeway = leeway;
+        self
+    }
+
+    /// Which header `typ` values are accepted (default [`TypPolicy::Any`]).
+    pub fn typ(mut self, policy: TypPolicy) -> Self {
+        self.typ = policy;
+        self
+    }
+
+    /// Scopes the token must all have (in its space-separated `scope`).
+    pub fn require_scopes<I, S>(mut self, scopes: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.scopes.extend(scopes.into_iter().map(Into::into));
+        self
+    }
+
+    /// Permissions the token must all have (in its `permissions` array,
+    /// Auth0 RBAC).
+    pub fn require_permissions<I, S>(mut self, permissions: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.permissions
+            .extend(permissions.into_iter().map(Into::into));
+        self
+    }
+
+    /// Which organizations may call (default [`OrganizationPolicy::None`]).
+    pub fn organization(mut self, policy: OrganizationPolicy) -> Self {
+        self.organization = policy;
+        self
+    }
+
+    /// The time source (default [`SystemClock`]).
+    pub fn clock(mut self, clock: impl Clock) -> Self {
+        self.clock = Some(Arc::new(clock));
+        self
+    }
+
+    /// The time source, shared (e.g. an `Arc<ManualClock>` a test moves).
+    pub fn shared_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = Some(clock);
+        self
+    }
+
+    /// Caches verified tokens with these limits. Without this call the cache
+    /// is on (default [`CacheConfig`]) unless an `HS*` algorithm is allowed.
+    pub fn cache(mut self, config: CacheConfig) -> Self {
+        self.cache = Some(Some(config));
+        self
+    }
+
+    /// Verifies every token fully, every time.
+    pub fn no_cache(mut self) -> Self {
+        self.cache = Some(None);
+        self
+    }
+
+    /// Token parsing limits (e.g. maximum length).
+    pub fn parse_options(mut self, options: ParseOptions) -> Self {
+        self.parse_options = options;
+        self
+    }
+
+    /// Builds the validator.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Config`] if the key source, issuer or audience is missing,
+    /// or the algorithm list is empty.
+    pub fn build(self) -> Result<AccessTokenValidator, Error> {
+        let key_source = self
+            .key_source
+            .ok_or_else(|| Error::config("AccessTokenValidator needs a key source"))?;
+        let issuer = self
+            .issuer
+            .filter(|s| !s.is_empty())
+            .ok_or_else(|| Error::config("AccessTokenValidator needs an issuer"))?;
+        if self.audiences.is_empty() || self.audiences.iter().any(String::is_empty) {
+            return Err(Error::config(
+                "AccessTokenValidator needs at least one non-empty audience",
+            ));
+        }
+        if self.algorithms.is_empty() {
+            return Err(Error::config(
+                "AccessTokenValidator needs at least one algorithm",
+            ));
+        }
+        let any_symmetric = self.algorithms.iter().any(|a| a.is_symmetric());
+        let cache = match self.cache {
+            Some(choice) => choice,
+            None if any_symmetric => None,
+            None => Some(CacheConfig::default()),
+        }
+        .map(VerifiedTokenCache::new);
+        let seen_key_version = AtomicU64::new(key_source.version());
+        Ok(AccessTokenValidator {
+            key_source,
+            issuer,
+            audiences: self.audiences,
+            algorithms: self.algorithms,
+            leeway: duration_secs(self.leeway),
+            typ: self.typ,
+            scopes: self.scopes,
+            permissions: self.permissions,
+            organization: self.organization,
+            clock: self.clock.unwrap_or_else(|| Arc::new(SystemClock)),
+            cache,
+            seen_key_version,
+            parse_options: self.parse_options,
+        })
+    }
+}
+
+impl AccessTokenValidator {
+    /// A builder.
+    pub fn builder() -> AccessTokenValidatorBuilder {
+        AccessTokenValidatorBuilder::default()
+    }
+
+    /// The verified-token cache, if enabled.
+    pub fn cache(&self) -> Option<&VerifiedTokenCache<AccessTokenClaims>> {
+        self.cache.as_ref()
+    }
+
+    /// Validates `token` (without the `Bearer ` prefix) and returns its claims.
+    ///
+    /// # Errors
+    ///
+    /// The [`Error`] of the first check that fails; [`Error::InsufficientScope`]
+    /// (see [`Error::is_insufficient_scope`]) when only scopes/permissions are
+    /// missing.
+    pub async fn validate(&self, token: &str) -> Result<Arc<AccessTokenClaims>, Error> {
+        if token.is_empty() {
+            return Err(Error::Missing { kind: KIND });
+        }
+        let now = self.clock.now();
+        if let Some(cache) = &self.cache {
+            self.evict_removed_keys(cache);
+            if let Some(claims) = cache.get(token, now) {
+                self.check_claims(&claims, now)?;
+                self.check_organization(&claims).await?;
+                return Ok(claims);
+            }
+        }
+
+        let jws = parse_token(token, &self.parse_options, &self.algorithms, KIND)?;
+        let alg = jws.algorithm();
+        if !self.typ.accepts(jws.header().typ.as_deref()) {
+            return Err(Error::TypeMismatch {
+                kind: KIND,
+                expected: self.typ.describe(),
+                found: trunc_opt(jws.header().typ.as_deref()),
+            });
+        }
+        let key = find_key(self.key_source.as_ref(), jws.kid(), alg).await?;
+        verify_with_key(&key, &jws)?;
+        let fingerprint = key.fingerprint();
+        let claims =
+            Claims::from_map(Jws::into_claims(jws)).map_err(|e| Error::from_claim_type(e, KIND))?;
+        self.check_claims(&claims, now)?;
+        let claims = Arc::new(claims);
+        self.check_organization(&claims).await?;
+        if let (Some(cache), Some(exp)) = (&self.cache, claims.exp()) {
+            cache.insert(
+                token,
+                Arc::clone(&claims),
+                exp,
+                fingerprint,
+                claims.approx_size(),
+            );
+        }
+        Ok(claims)
+    }
+
+    /// Validates `token`, then reads its claims into `T` (custom claims).
+    ///
+    /// # Errors
+    ///
+    /// As [`validate`](Self::validate), or [`Error::ClaimsDeserialize`].
+    pub async fn validate_as<T: DeserializeOwned>(&self, token: &str) -> Result<T, Error> {
+        self.validate(token).await?.deserialize()
+    }
+
+    /// If the key set changed since we last looked, drops cached tokens whose
+    /// key is gone.
+    fn evict_removed_keys(&self, cache: &VerifiedTokenCache<AccessTokenClaims>) {
+        let version = self.key_source.version();
+        if self.seen_key_version.load(Ordering::Acquire) != version {
+            // Evict before publishing the new version so no thread can skip
+            // the eviction and hit a stale entry.
+            cache.retain_keys(|fp| self.key_source.contains(fp));
+            self.seen_key_version.store(version, Ordering::Release);
+        }
+    }
+
+    /// The synchronous claim checks shared by the cache-hit and full paths.
+    fn check_claims(&self, claims: &AccessTokenClaims, now: i64) -> Result<(), Error> {
+        // Issuer
+        let iss = claims.iss().ok_or(Error::IssuerInvalid { kind: KIND })?;
+        if iss != self.issuer {
+            return Err(Error::IssuerMismatch {
+                kind: KIND,
+                expected: self.issuer.clone(),
+                found: truncate_for_message(iss),
+            });
+        }
+
+        // Audience
+        let aud = claims.aud().ok_or(Error::AudienceInvalid { kind: KIND })?;
+        if !self.audiences.iter().any(|a| aud.contains(a)) {
+            return Err(Error::AudienceMismatch {
+                kind: KIND,
+                expected: self.audiences.join(", "),
+                found: truncate_audience(aud),
+            });
+        }
+
+        // Times
+        let exp = claims
+            .exp()
+            .ok_or(Error::ExpirationInvalid { kind: KIND })?;
+        let expired_at = exp.saturating_add(self.leeway);
+        if now > expired_at {
+            return Err(Error::Expired {
+                kind: KIND,
+                now,
+                expired_at,
+            });
+        }
+        if let Some(nbf) = claims.nbf() {
+            let not_before = nbf.saturating_sub(self.leeway);
+            if now < not_before {
+                return Err(Error::NotYetValid {
+                    kind: KIND,
+                    now,
+                    not_before,
+                });
+            }
+        }
+        if let Some(iat) = claims.iat() {
+            let issued_at = iat.saturating_sub(self.leeway);
+            if now < issued_at {
+                return Err(Error::IssuedInFuture {
+                    kind: KIND,
+                    now,
+                    issued_at,
+                });
+            }
+        }
+
+        // Scopes and permissions
+        if !self.scopes.is_empty() || !self.permissions.is_empty() {
+            let missing_scope = self.scopes.iter().any(|s| !claims.has_scope(s));
+            let missing_perm = self.permissions.iter().any(|p| !claims.has_permission(p));
+            if missing_scope || missing_perm {
+                let missing = self
+                    .scopes
+                    .iter()
+                    .filter(|s| !claims.has_scope(s))
+                    .chain(
+                        self.permissions
+                            .iter()
+                            .filter(|p| !claims.has_permission(p)),
+                    )
+                    .cloned()
+                    .collect();
+                return Err(Error::InsufficientScope { missing });
+            }
+        }
+
+        // Organization (the synchronous policies)
+        match &self.organization {
+            OrganizationPolicy::None | OrganizationPolicy::Check(_) => {}
+            OrganizationPolicy::Required => {
+                claims
+                    .org_id()
+                    .ok_or(Error::OrganizationIdInvalid { kind: KIND })?;
+            }
+            OrganizationPolicy::AllowList(allowed) => {
+                let by_id = claims.org_id().is_some_and(|id| allowed.contains(id));
+                let by_name = || {
+                    claims.org_name().is_some_and(|n| {
+                        !n.starts_with("org_") && allowed.contains(&n.to_lowercase())
+                    })
+                };
+                if !by_id && !by_name() {
+                    return Err(self.organization_not_allowed(claims));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    async fn check_organization(&self, claims: &Arc<AccessTokenClaims>) -> Result<(), Error> {
+        if let OrganizationPolicy::Check(check) = &self.organization {
+            if !check(Arc::clone(claims)).await {
+                return Err(self.organization_not_allowed(claims));
+            }
+        }
+        Ok(())
+    }
+
+    fn organization_not_allowed(&self, claims: &AccessTokenClaims) -> Error {
+        Error::OrganizationNotAllowed {
+            kind: KIND,
+            org_id: trunc_opt(claims.org_id()),
+            org_name: trunc_opt(claims.org_name()),
+        }
+    }
+}

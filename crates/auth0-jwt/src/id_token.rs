@@ -1,1 +1,430 @@
-//! (in progress)
+//! OpenID Connect ID-token verification, following auth0-python's
+//! `TokenVerifier` check for check and message for message.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::{Map, Value};
+
+use crate::claims::{
+    Audience, Claims, audience_claim, numeric_date_claim, string_claim, truncate_for_message,
+};
+use crate::clock::{Clock, SystemClock};
+use crate::error::{Error, TokenKind};
+use crate::verifier::SignatureVerifier;
+
+/// The claims of a verified ID token.
+pub type IdTokenClaims = Claims;
+
+const KIND: TokenKind = TokenKind::IdToken;
+
+/// Default clock skew accepted on `exp` and `auth_time`.
+pub const DEFAULT_LEEWAY: Duration = Duration::from_secs(60);
+
+/// Per-login expectations for [`TokenVerifier::verify`].
+///
+/// Each `Some` value is checked, including `Some("")` and a zero `max_age`
+/// (auth0-python skips "falsy" values; here only `None` means "don't check").
+///
+/// # Example
+///
+/// ```
+/// use std::time::Duration;
+/// use auth0_jwt::id_token::VerifyOptions;
+///
+/// let options = VerifyOptions::new()
+///     .nonce("n-0S6_WzA2Mj")
+///     .max_age(Duration::from_secs(3600))
+///     .organization("org_abc");
+/// assert_eq!(options.nonce.as_deref(), Some("n-0S6_WzA2Mj"));
+/// assert_eq!(VerifyOptions::default().max_age, None);
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct VerifyOptions {
+    /// The `nonce` sent in the authorization request.
+    pub nonce: Option<String>,
+    /// The `max_age` sent in the authorization request (whole seconds count).
+    pub max_age: Option<Duration>,
+    /// The organization logged in to: an id (`org_…`, compared with `org_id`
+    /// exactly) or a name (compared with `org_name` case-insensitively).
+    pub organization: Option<String>,
+}
+
+impl VerifyOptions {
+    /// No nonce, max age or organization checks.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Expects `nonce`.
+    #[must_use]
+    pub fn nonce(mut self, nonce: impl Into<String>) -> Self {
+        self.nonce = Some(nonce.into());
+        self
+    }
+
+    /// Expects the user to have authenticated at most `max_age` ago.
+    #[must_use]
+    pub fn max_age(mut self, max_age: Duration) -> Self {
+        self.max_age = Some(max_age);
+        self
+    }
+
+    /// Expects this organization (id `org_…` or name).
+    #[must_use]
+    pub fn organization(mut self, organization: impl Into<String>) -> Self {
+        self.organization = Some(organization.into());
+        self
+    }
+}
+
+/// Verifies ID tokens the way the OpenID Connect spec and auth0-python do.
+///
+/// Checks, in this order, each failing with its own [`Error`] variant: token
+/// present → header `alg` equals the verifier's algorithm → key → signature →
+/// `iss` → `sub` → `aud` → `exp` (with leeway) → `iat` → `nonce` (if asked) →
+/// organization (if asked) → `azp` (when `aud` has several values) →
+/// `auth_time` (if `max_age` asked). Finally every other registered claim must
+/// have its JSON type.
+///
+/// # Example
+///
+/// ```
+/// use auth0_jwt::id_token::{TokenVerifier, VerifyOptions};
+/// use auth0_jwt::verifier::SymmetricSignatureVerifier;
+///
+/// # async fn run(id_token: &str) -> Result<(), auth0_jwt::error::Error> {
+/// let verifier = TokenVerifier::builder()
+///     .signature_verifier(SymmetricSignatureVerifier::new(b"client-secret")?)
+///     .issuer("https://tenant.auth0.com/")
+///     .audience("my-client-id")
+///     .build()?;
+/// let claims = verifier
+///     .verify(id_token, &VerifyOptions::new().nonce("abc"))
+///     .await?;
+/// println!("logged in: {:?}", claims.sub());
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct TokenVerifier {
+    signature: SignatureVerifier,
+    issuer: String,
+    audience: String,
+    leeway: i64,
+    clock: Arc<dyn Clock>,
+}
+
+impl fmt::Debug for TokenVerifier {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TokenVerifier")
+            .field("signature", &self.signature)
+            .field("issuer", &self.issuer)
+            .field("audience", &self.audience)
+            .field("leeway", &self.leeway)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Builds a [`TokenVerifier`]; `signature_verifier`, `issuer` and `audience`
+/// are required.
+#[derive(Default)]
+#[must_use]
+pub struct TokenVerifierBuilder {
+    signature: Option<SignatureVerifier>,
+    issuer: Option<String>,
+    audience: Option<String>,
+    leeway: Option<Duration>,
+    clock: Option<Arc<dyn Clock>>,
+}
+
+impl fmt::Debug for TokenVerifierBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TokenVerifierBuilder")
+            .field("signature", &self.signature)
+            .field("issuer", &self.issuer)
+            .field("audience", &self.audience)
+            .field("leeway", &self.leeway)
+            .finish_non_exhaustive()
+    }
+}
+
+impl TokenVerifierBuilder {
+    /// How signatures are checked: an
+    /// [`AsymmetricSignatureVerifier`](crate::verifier::AsymmetricSignatureVerifier)
+    /// (RS256, the Auth0 default) or a
+    /// [`SymmetricSignatureVerifier`](crate::verifier::SymmetricSignatureVerifier) (HS256).
+    pub fn signature_verifier(mut self, verifier: impl Into<SignatureVerifier>) -> Self {
+        self.signature = Some(verifier.into());
+        self
+    }
+
+    /// The expected `iss`, e.g. `https://tenant.auth0.com/` (trailing slash included).
+    pub fn issuer(mut self, issuer: impl Into<String>) -> Self {
+        self.issuer = Some(issuer.into());
+        self
+    }
+
+    /// The expected audience: the application's client id.
+    pub fn audience(mut self, audience: impl Into<String>) -> Self {
+        self.audience = Some(audience.into());
+        self
+    }
+
+    /// Clock skew accepted on `exp` and `auth_time` (default 60 s; whole
+    /// seconds count).
+    pub fn leeway(mut self, leeway: Duration) -> Self {
+        self.leeway = Some(leeway);
+        self
+    }
+
+    /// The time source (default [`SystemClock`]).
+    pub fn clock(mut self, clock: impl Clock) -> Self {
+        self.clock = Some(Arc::new(clock));
+        self
+    }
+
+    /// The time source, shared (e.g. an `Arc<ManualClock>` a test keeps moving).
+    pub fn shared_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = Some(clock);
+        self
+    }
+
+    /// Builds the verifier.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Config`] if the signature verifier, issuer or audience is
+    /// missing or empty.
+    pub fn build(self) -> Result<TokenVerifier, Error> {
+        let signature = self
+            .signature
+            .ok_or_else(|| Error::config("TokenVerifier needs a signature verifier"))?;
+        let issuer = self
+            .issuer
+            .filter(|s| !s.is_empty())
+            .ok_or_else(|| Error::config("TokenVerifier needs an issuer"))?;
+        let audience = self
+            .audience
+            .filter(|s| !s.is_empty())
+            .ok_or_else(|| Error::config("TokenVerifier needs an audience"))?;
+        Ok(TokenVerifier {
+            signature,
+            issuer,
+            audience,
+            leeway: duration_secs(self.leeway.unwrap_or(DEFAULT_LEEWAY)),
+            clock: self.clock.unwrap_or_else(|| Arc::new(SystemClock)),
+        })
+    }
+}
+
+/// Whole seconds of a duration, saturating at `i64::MAX`.
+pub(crate) fn duration_secs(d: Duration) -> i64 {
+    i64::try_from(d.as_secs()).unwrap_or(i64::MAX)
+}
+
+impl TokenVerifier {
+    /// A builder.
+    pub fn builder() -> TokenVerifierBuilder {
+        TokenVerifierBuilder::default()
+    }
+
+    /// A verifier with the default leeway and clock.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Config`] if `issuer` or `audience` is empty.
+    pub fn new(
+        signature_verifier: impl Into<SignatureVerifier>,
+        issuer: impl Into<String>,
+        audience: impl Into<String>,
+    ) -> Result<Self, Error> {
+        Self::builder()
+            .signature_verifier(signature_verifier)
+            .issuer(issuer)
+            .audience(audience)
+            .build()
+    }
+
+    /// The configured issuer.
+    pub fn issuer(&self) -> &str {
+        &self.issuer
+    }
+
+    /// The configured audience.
+    pub fn audience(&self) -> &str {
+        &self.audience
+    }
+
+    /// Verifies `token` and returns its claims.
+    ///
+    /// # Errors
+    ///
+    /// The [`Error`] variant of the first check that fails (see the type's
+    /// docs for the order).
+    pub async fn verify(
+        &self,
+        token: &str,
+        options: &VerifyOptions,
+    ) -> Result<IdTokenClaims, Error> {
+        if token.is_empty() {
+            return Err(Error::Missing { kind: KIND });
+        }
+        let verified = self.signature.verify(token, KIND).await?;
+        let map = verified.into_claims();
+        self.check_claims(&map, options, self.clock.now())?;
+        Claims::from_map(map).map_err(|e| Error::from_claim_type(e, KIND))
+    }
+
+    fn check_claims(
+        &self,
+        map: &Map<String, Value>,
+        options: &VerifyOptions,
+        now: i64,
+    ) -> Result<(), Error> {
+        let ty = |e| Error::from_claim_type(e, KIND);
+
+        // Issuer
+        let iss = string_claim(map, "iss")
+            .map_err(ty)?
+            .ok_or(Error::IssuerInvalid { kind: KIND })?;
+        if iss != self.issuer {
+            return Err(Error::IssuerMismatch {
+                kind: KIND,
+                expected: self.issuer.clone(),
+                found: truncate_for_message(iss),
+            });
+        }
+
+        // Subject
+        string_claim(map, "sub")
+            .map_err(ty)?
+            .ok_or(Error::SubjectInvalid { kind: KIND })?;
+
+        // Audience
+        let aud = audience_claim(map)
+            .map_err(ty)?
+            .ok_or(Error::AudienceInvalid { kind: KIND })?;
+        if !aud.contains(&self.audience) {
+            return Err(Error::AudienceMismatch {
+                kind: KIND,
+                expected: self.audience.clone(),
+                found: truncate_audience(&aud),
+            });
+        }
+
+        // Expiration
+        let exp = numeric_date_claim(map, "exp")
+            .map_err(ty)?
+            .ok_or(Error::ExpirationInvalid { kind: KIND })?;
+        let expired_at = exp.saturating_add(self.leeway);
+        if now > expired_at {
+            return Err(Error::Expired {
+                kind: KIND,
+                now,
+                expired_at,
+            });
+        }
+
+        // Issued at
+        numeric_date_claim(map, "iat")
+            .map_err(ty)?
+            .ok_or(Error::IssuedAtInvalid { kind: KIND })?;
+
+        // Nonce
+        if let Some(expected) = &options.nonce {
+            let found = string_claim(map, "nonce")
+                .map_err(ty)?
+                .ok_or(Error::NonceInvalid { kind: KIND })?;
+            if found != expected {
+                return Err(Error::NonceMismatch {
+                    kind: KIND,
+                    expected: expected.clone(),
+                    found: truncate_for_message(found),
+                });
+            }
+        }
+
+        // Organization
+        if let Some(expected) = &options.organization {
+            check_organization(map, expected)?;
+        }
+
+        // Authorized party
+        if aud.len() > 1 {
+            let azp = string_claim(map, "azp")
+                .ok()
+                .flatten()
+                .ok_or(Error::AuthorizedPartyInvalid { kind: KIND })?;
+            if azp != self.audience {
+                return Err(Error::AuthorizedPartyMismatch {
+                    kind: KIND,
+                    expected: self.audience.clone(),
+                    found: truncate_for_message(azp),
+                });
+            }
+        }
+
+        // Authentication time
+        if let Some(max_age) = options.max_age {
+            let auth_time = numeric_date_claim(map, "auth_time")
+                .map_err(ty)?
+                .ok_or(Error::AuthTimeInvalid { kind: KIND })?;
+            let valid_until = auth_time
+                .saturating_add(duration_secs(max_age))
+                .saturating_add(self.leeway);
+            if now > valid_until {
+                return Err(Error::AuthTimeTooOld {
+                    kind: KIND,
+                    now,
+                    valid_until,
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
+/// `org_…` → `org_id` compared exactly; anything else → `org_name` compared
+/// case-insensitively.
+fn check_organization(map: &Map<String, Value>, expected: &str) -> Result<(), Error> {
+    let ty = |e| Error::from_claim_type(e, KIND);
+    if expected.starts_with("org_") {
+        let found = string_claim(map, "org_id")
+            .map_err(ty)?
+            .ok_or(Error::OrganizationIdInvalid { kind: KIND })?;
+        if found != expected {
+            return Err(Error::OrganizationIdMismatch {
+                kind: KIND,
+                expected: expected.to_owned(),
+                found: truncate_for_message(found),
+            });
+        }
+    } else {
+        let found = string_claim(map, "org_name")
+            .map_err(ty)?
+            .ok_or(Error::OrganizationNameInvalid { kind: KIND })?;
+        if found.to_lowercase() != expected.to_lowercase() {
+            return Err(Error::OrganizationNameMismatch {
+                kind: KIND,
+                expected: expected.to_owned(),
+                found: truncate_for_message(found),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// A copy of `aud` fit for an error message (at most 10 values, each truncated).
+pub(crate) fn truncate_audience(aud: &Audience) -> Audience {
+    match aud {
+        Audience::Single(one) => Audience::Single(truncate_for_message(one)),
+        Audience::Many(many) => Audience::Many(
+            many.iter()
+                .take(10)
+                .map(|a| truncate_for_message(a))
+                .collect(),
+        ),
+    }
+}

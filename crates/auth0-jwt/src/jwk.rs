@@ -1,1 +1,456 @@
-//! (in progress)
+//! JSON Web Keys (RFC 7517) and key sets as published at
+//! `https://<tenant>/.well-known/jwks.json`.
+//!
+//! A [`Jwk`] is data; [`VerifyingKey::from_jwk`](crate::key::VerifyingKey::from_jwk)
+//! turns it into a checked, ready-to-use key. [`JwkSet::from_json`] does that for every
+//! key in a set: keys it can't use (unknown `kty` or curve, encryption keys, bad
+//! material) are skipped and listed in [`JwkSet::skipped`] instead of failing the set,
+//! so one exotic key published next to yours doesn't break verification. A set that
+//! mixes shared secrets (`oct`) with public keys keeps only the public keys, and keys
+//! whose `kid` appears more than once are all dropped (a token naming that `kid` would
+//! be ambiguous).
+
+use std::fmt;
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::json::{self, JsonError};
+use crate::key::{KeyError, KeyKind, VerifyingKey};
+
+/// One JSON Web Key. Members this crate doesn't use (`x5c`, `x5t`, private RSA/EC
+/// parameters, …) are tolerated and ignored.
+///
+/// `Debug` never prints the `oct` secret `k`.
+///
+/// # Example
+///
+/// ```
+/// use auth0_jwt::jwk::Jwk;
+///
+/// let jwk = Jwk::from_json(r#"{"kty":"OKP","crv":"Ed25519","kid":"k1",
+///     "x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}"#)?;
+/// assert_eq!(jwk.kid.as_deref(), Some("k1"));
+/// # Ok::<(), auth0_jwt::jwk::JwkError>(())
+/// ```
+#[derive(Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct Jwk {
+    /// Key type: `RSA`, `EC`, `OKP` or `oct`.
+    pub kty: String,
+    /// Intended use: `sig` or `enc`. A key with `use` other than `sig` never verifies.
+    #[serde(rename = "use", default, skip_serializing_if = "Option::is_none")]
+    pub use_: Option<String>,
+    /// Allowed operations; if present it must contain `verify` for the key to verify.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key_ops: Option<Vec<String>>,
+    /// The one algorithm this key may be used with.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alg: Option<String>,
+    /// Key id, matched against the token's `kid`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kid: Option<String>,
+    /// RSA modulus (base64url, big-endian).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub n: Option<String>,
+    /// RSA public exponent (base64url, big-endian).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub e: Option<String>,
+    /// Curve: `P-256`, `P-384` (EC) or `Ed25519` (OKP).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub crv: Option<String>,
+    /// EC x coordinate or OKP public key (base64url).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub x: Option<String>,
+    /// EC y coordinate (base64url).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub y: Option<String>,
+    /// `oct` secret (base64url). Secret: never logged.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub k: Option<String>,
+}
+
+impl fmt::Debug for Jwk {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Jwk")
+            .field("kty", &self.kty)
+            .field("use", &self.use_)
+            .field("key_ops", &self.key_ops)
+            .field("alg", &self.alg)
+            .field("kid", &self.kid)
+            .field("crv", &self.crv)
+            .field(
+                "n",
+                &self.n.as_ref().map(|n| format!("<{} chars>", n.len())),
+            )
+            .field("e", &self.e)
+            .field("x", &self.x)
+            .field("y", &self.y)
+            .field("k", &self.k.as_ref().map(|_| "<redacted>"))
+            .finish()
+    }
+}
+
+impl Jwk {
+    /// Parses one JWK from JSON (strict: duplicate members rejected).
+    pub fn from_json(json: &str) -> Result<Self, JwkError> {
+        let map = json::parse_object(json.as_bytes()).map_err(JwkError::Json)?;
+        Self::from_value(Value::Object(map))
+    }
+
+    /// Converts an already parsed JSON value.
+    pub fn from_value(value: Value) -> Result<Self, JwkError> {
+        serde_json::from_value(value).map_err(|e| JwkError::InvalidMembers {
+            reason: e.to_string(),
+        })
+    }
+}
+
+/// Why a JWK or JWK set document was refused as a whole.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum JwkError {
+    /// Not a strict JSON object (syntax error, duplicate member, too deep). Likely the
+    /// URL returned an HTML error page or a truncated body.
+    #[error("JWK JSON is not acceptable")]
+    Json(#[source] JsonError),
+    /// The JWK set has no `keys` member — probably not a JWKS URL.
+    #[error("JWK set has no `keys` member")]
+    MissingKeys,
+    /// `keys` is not an array.
+    #[error("JWK set `keys` is not an array")]
+    KeysNotArray,
+    /// A JWK member has the wrong type (e.g. `kty` missing or `key_ops` not an array of
+    /// strings).
+    #[error("invalid JWK members: {reason}")]
+    InvalidMembers {
+        /// serde's description of the problem (names the member, never a value).
+        reason: String,
+    },
+}
+
+/// A key from a JWK set that was not made usable, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct SkippedKey {
+    /// Position in the `keys` array.
+    pub index: usize,
+    /// The key's `kid`, if it had a readable one.
+    pub kid: Option<String>,
+    /// The key's `kty`, if it had a readable one.
+    pub kty: Option<String>,
+    /// Why it was skipped.
+    pub reason: SkipReason,
+}
+
+/// Why a key of a JWK set was skipped.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SkipReason {
+    /// The entry is not a JWK object with correctly typed members.
+    Malformed(JwkError),
+    /// The key can't be used to verify signatures with this crate (unknown key type or
+    /// curve, RSA key under 2048 bits, bad material, `use` not `sig`, `key_ops` without
+    /// `verify`, an `alg` we don't support, …).
+    Unusable(KeyError),
+    /// A shared secret (`oct`) in a set that also holds public keys. Such a set is
+    /// probably published, so the secret is not secret; and mixing the two invites
+    /// algorithm-confusion bugs. Configure shared secrets with
+    /// [`VerifyingKey::hmac`](crate::key::VerifyingKey::hmac) instead.
+    SymmetricKeyInMixedSet,
+    /// Another entry of the set has the same `kid`, so a token naming it is ambiguous;
+    /// every entry with that `kid` is skipped (the publisher must fix the set).
+    DuplicateKid,
+}
+
+impl fmt::Display for SkipReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SkipReason::Malformed(e) => write!(f, "malformed: {e}"),
+            SkipReason::Unusable(e) => write!(f, "unusable: {e}"),
+            SkipReason::DuplicateKid => f.write_str("another key has the same kid"),
+            SkipReason::SymmetricKeyInMixedSet => {
+                f.write_str("shared secret in a set that also holds public keys")
+            }
+        }
+    }
+}
+
+/// A parsed JWK set: the usable keys (as JWKs and as ready [`VerifyingKey`]s) plus a
+/// report of the skipped ones.
+///
+/// # Example
+///
+/// ```
+/// use auth0_jwt::jwk::JwkSet;
+/// use auth0_jwt::key::KeySet;
+///
+/// let set = JwkSet::from_json(br#"{"keys":[
+///   {"kty":"OKP","crv":"Ed25519","kid":"a","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"},
+///   {"kty":"XYZ","kid":"future"}
+/// ]}"#)?;
+/// assert_eq!(set.keys().len(), 1);
+/// assert_eq!(set.skipped()[0].kid.as_deref(), Some("future"));
+/// let keys = KeySet::from_jwks(&set);
+/// assert_eq!(keys.len(), 1);
+/// # Ok::<(), auth0_jwt::jwk::JwkError>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct JwkSet {
+    keys: Vec<Jwk>,
+    verifying: Vec<Arc<VerifyingKey>>,
+    /// Position in the source document of each usable key.
+    indexes: Vec<usize>,
+    skipped: Vec<SkippedKey>,
+}
+
+impl JwkSet {
+    /// Parses a JWKS document (strict JSON). Fails only if the document is not a JSON
+    /// object with a `keys` array; bad entries are skipped (see [`JwkSet::skipped`]).
+    pub fn from_json(json: &[u8]) -> Result<Self, JwkError> {
+        let mut doc = json::parse_object(json).map_err(JwkError::Json)?;
+        let keys = match doc.remove("keys") {
+            None => return Err(JwkError::MissingKeys),
+            Some(Value::Array(keys)) => keys,
+            Some(_) => return Err(JwkError::KeysNotArray),
+        };
+        Ok(Self::from_values(keys))
+    }
+
+    /// Builds a set from already parsed JWKs (each is checked like in
+    /// [`JwkSet::from_json`]).
+    pub fn from_jwks(jwks: impl IntoIterator<Item = Jwk>) -> Self {
+        let mut set = JwkSet::empty();
+        let mut kids = Vec::new();
+        for (index, jwk) in jwks.into_iter().enumerate() {
+            kids.push(jwk.kid.clone());
+            set.push(index, jwk);
+        }
+        set.finish(&kids)
+    }
+
+    fn empty() -> Self {
+        JwkSet {
+            keys: Vec::new(),
+            verifying: Vec::new(),
+            indexes: Vec::new(),
+            skipped: Vec::new(),
+        }
+    }
+
+    fn from_values(values: Vec<Value>) -> Self {
+        let mut set = JwkSet::empty();
+        let kids: Vec<Option<String>> = values
+            .iter()
+            .map(|v| v.get("kid").and_then(Value::as_str).map(str::to_owned))
+            .collect();
+        for (index, value) in values.into_iter().enumerate() {
+            let kid = kids.get(index).cloned().flatten();
+            let kty = value.get("kty").and_then(Value::as_str).map(str::to_owned);
+            match Jwk::from_value(value) {
+                Ok(jwk) => set.push(index, jwk),
+                Err(e) => set.skipped.push(SkippedKey {
+                    index,
+                    kid,
+                    kty,
+                    reason: SkipReason::Malformed(e),
+                }),
+            }
+        }
+        set.finish(&kids)
+    }
+
+    /// Applies the set-level rules: entries sharing a `kid` are all dropped
+    /// ([`SkipReason::DuplicateKid`]), then `oct` keys are dropped when the set also
+    /// holds public keys ([`SkipReason::SymmetricKeyInMixedSet`]).
+    fn finish(mut self, all_kids: &[Option<String>]) -> Self {
+        let duplicated = |kid: &Option<String>| {
+            kid.is_some() && all_kids.iter().filter(|k| *k == kid).count() > 1
+        };
+        if all_kids.iter().any(duplicated) {
+            for skipped in &mut self.skipped {
+                if duplicated(&skipped.kid) {
+                    skipped.reason = SkipReason::DuplicateKid;
+                }
+            }
+            self.retain(|jwk, _| !duplicated(&jwk.kid), SkipReason::DuplicateKid);
+        }
+        let secrets = self
+            .verifying
+            .iter()
+            .filter(|k| k.kind() == KeyKind::Hmac)
+            .count();
+        if secrets != 0 && secrets != self.verifying.len() {
+            self.retain(
+                |_, key| key.kind() != KeyKind::Hmac,
+                SkipReason::SymmetricKeyInMixedSet,
+            );
+        }
+        self.skipped.sort_by_key(|s| s.index);
+        self
+    }
+
+    /// Keeps the usable keys for which `keep` is true; the others become skipped.
+    fn retain(&mut self, keep: impl Fn(&Jwk, &VerifyingKey) -> bool, reason: SkipReason) {
+        let old_keys = std::mem::take(&mut self.keys);
+        let old_verifying = std::mem::take(&mut self.verifying);
+        let old_indexes = std::mem::take(&mut self.indexes);
+        for ((jwk, key), index) in old_keys.into_iter().zip(old_verifying).zip(old_indexes) {
+            if keep(&jwk, &key) {
+                self.keys.push(jwk);
+                self.verifying.push(key);
+                self.indexes.push(index);
+            } else {
+                self.skipped.push(SkippedKey {
+                    index,
+                    kid: jwk.kid.clone(),
+                    kty: Some(jwk.kty.clone()),
+                    reason: reason.clone(),
+                });
+            }
+        }
+    }
+
+    fn push(&mut self, index: usize, jwk: Jwk) {
+        match VerifyingKey::from_jwk(&jwk).and_then(|k| {
+            // A set member must be usable for verification at all; a key that
+            // parses but may never verify (e.g. `use: enc`) is reported, not kept.
+            k.check_usage()?;
+            Ok(k)
+        }) {
+            Ok(key) => {
+                self.keys.push(jwk);
+                self.verifying.push(Arc::new(key));
+                self.indexes.push(index);
+            }
+            Err(e) => self.skipped.push(SkippedKey {
+                index,
+                kid: jwk.kid.clone(),
+                kty: Some(jwk.kty.clone()),
+                reason: SkipReason::Unusable(e),
+            }),
+        }
+    }
+
+    /// The usable keys, in document order.
+    pub fn keys(&self) -> &[Jwk] {
+        &self.keys
+    }
+
+    /// The usable keys, built (same order as [`JwkSet::keys`]).
+    pub fn verifying_keys(&self) -> &[Arc<VerifyingKey>] {
+        &self.verifying
+    }
+
+    /// Keys that were skipped, with reasons (log these: a skipped key may be the one
+    /// your tokens are signed with).
+    pub fn skipped(&self) -> &[SkippedKey] {
+        &self.skipped
+    }
+
+    /// Number of usable keys.
+    pub fn len(&self) -> usize {
+        self.keys.len()
+    }
+
+    /// True if no key was usable.
+    pub fn is_empty(&self) -> bool {
+        self.keys.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn document_errors() {
+        assert_eq!(JwkSet::from_json(b"{}").unwrap_err(), JwkError::MissingKeys);
+        assert_eq!(
+            JwkSet::from_json(br#"{"keys":{}}"#).unwrap_err(),
+            JwkError::KeysNotArray
+        );
+        assert!(matches!(
+            JwkSet::from_json(b"[]").unwrap_err(),
+            JwkError::Json(JsonError::NotAnObject)
+        ));
+        assert!(matches!(
+            JwkSet::from_json(br#"{"keys":[],"keys":[]}"#).unwrap_err(),
+            JwkError::Json(JsonError::DuplicateMember { .. })
+        ));
+    }
+
+    #[test]
+    fn skips_bad_entries() {
+        let set = JwkSet::from_json(
+            br#"{"keys":[
+                1,
+                {"kid":"no-kty"},
+                {"kty":"EC","crv":"P-521","kid":"p521","x":"AA","y":"AA"},
+                {"kty":"oct","k":"c2VjcmV0","kid":"hmac"},
+                {"kty":"oct","k":"c2VjcmV0","kid":"enc","use":"enc"}
+            ]}"#,
+        )
+        .unwrap();
+        assert_eq!(set.len(), 1);
+        assert_eq!(set.keys()[0].kid.as_deref(), Some("hmac"));
+        let skipped: Vec<_> = set.skipped().iter().map(|s| s.index).collect();
+        assert_eq!(skipped, [0, 1, 2, 4]);
+        assert!(matches!(set.skipped()[0].reason, SkipReason::Malformed(_)));
+        assert!(matches!(
+            set.skipped()[2].reason,
+            SkipReason::Unusable(KeyError::UnsupportedCurve { .. })
+        ));
+        assert!(matches!(
+            set.skipped()[3].reason,
+            SkipReason::Unusable(KeyError::NotForSignatures { .. })
+        ));
+    }
+
+    #[test]
+    fn mixed_sets_drop_secrets() {
+        let set = JwkSet::from_json(
+            br#"{"keys":[
+                {"kty":"oct","k":"c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0","kid":"h"},
+                {"kty":"OKP","crv":"Ed25519","kid":"e","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}
+            ]}"#,
+        )
+        .unwrap();
+        assert_eq!(set.len(), 1);
+        assert_eq!(set.keys()[0].kid.as_deref(), Some("e"));
+        assert_eq!(set.skipped().len(), 1);
+        assert_eq!(set.skipped()[0].index, 0);
+        assert_eq!(set.skipped()[0].reason, SkipReason::SymmetricKeyInMixedSet);
+    }
+
+    #[test]
+    fn duplicate_kids_are_dropped() {
+        let set = JwkSet::from_json(
+            br#"{"keys":[
+                {"kty":"OKP","crv":"Ed25519","kid":"a","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"},
+                {"kty":"OKP","crv":"Ed25519","kid":"b","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"},
+                {"kty":"OKP","crv":"Ed25519","kid":"a","x":"broken"}
+            ]}"#,
+        )
+        .unwrap();
+        assert_eq!(set.len(), 1);
+        assert_eq!(set.keys()[0].kid.as_deref(), Some("b"));
+        let reasons: Vec<_> = set
+            .skipped()
+            .iter()
+            .map(|s| (s.index, s.reason.clone()))
+            .collect();
+        assert_eq!(
+            reasons,
+            [(0, SkipReason::DuplicateKid), (2, SkipReason::DuplicateKid)]
+        );
+    }
+
+    #[test]
+    fn debug_redacts_secret() {
+        let jwk = Jwk::from_json(r#"{"kty":"oct","k":"c3VwZXJzZWNyZXQ"}"#).unwrap();
+        let dbg = format!("{jwk:?}");
+        assert!(!dbg.contains("c3VwZXJzZWNyZXQ"), "{dbg}");
+    }
+}

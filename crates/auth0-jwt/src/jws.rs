@@ -1,1 +1,681 @@
-//! (in progress)
+//! Strict parsing of JWS compact serialization (RFC 7515 §7.1): `header.payload.signature`.
+//!
+//! [`Jws::parse`] checks the *shape* of a token — three non-empty parts, strict
+//! base64url, JSON objects without duplicate members, a usable `alg`, no unknown `crit`
+//! extensions, no unencoded payload — and keeps the exact received bytes of
+//! `<header>.<payload>` as the signing input. It does **not** check the signature; hand
+//! [`Jws::signing_input`] and [`Jws::signature`] to
+//! [`VerifyingKey::verify`](crate::key::VerifyingKey::verify).
+//!
+//! # Keys named by the token are never used
+//!
+//! The `jku`, `x5u`, `jwk` and `x5c` header parameters are parsed as data (so they are
+//! visible to callers and a malformed value is an error) but nothing in this crate ever
+//! fetches, trusts or builds a key from them: keys come only from configuration
+//! (a JWKS URL you chose, a PEM, a secret). Trusting a key the token carries would let
+//! anyone sign their own tokens.
+
+use serde_json::{Map, Value};
+
+use crate::alg::{Algorithm, AlgorithmError};
+use crate::base64url;
+use crate::json;
+
+pub use crate::json::{JsonError, MAX_DEPTH as MAX_JSON_DEPTH};
+
+/// Default maximum token length accepted by [`Jws::parse`]: 16 KiB.
+pub const DEFAULT_MAX_TOKEN_LEN: usize = 16 * 1024;
+
+/// Header parameters registered by RFC 7515 §4.1 (and RFC 7797's `b64`); `crit` must
+/// never list them (RFC 7515 §4.1.11).
+const REGISTERED_HEADER_PARAMS: &[&str] = &[
+    "alg", "jku", "jwk", "kid", "x5u", "x5c", "x5t", "x5t#S256", "typ", "cty", "crit",
+];
+
+/// Options for [`Jws::parse`].
+///
+/// # Example
+///
+/// ```
+/// use auth0_jwt::jws::ParseOptions;
+///
+/// let options = ParseOptions::default().max_token_len(8 * 1024);
+/// assert_eq!(options.get_max_token_len(), 8 * 1024);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParseOptions {
+    max_token_len: usize,
+    understood_crit: Vec<String>,
+}
+
+impl Default for ParseOptions {
+    fn default() -> Self {
+        ParseOptions {
+            max_token_len: DEFAULT_MAX_TOKEN_LEN,
+            understood_crit: Vec::new(),
+        }
+    }
+}
+
+impl ParseOptions {
+    /// Same as [`ParseOptions::default`]: 16 KiB limit, no `crit` extension understood.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Sets the maximum token length in bytes (default [`DEFAULT_MAX_TOKEN_LEN`]).
+    pub fn max_token_len(mut self, max: usize) -> Self {
+        self.max_token_len = max;
+        self
+    }
+
+    /// The configured maximum token length.
+    pub fn get_max_token_len(&self) -> usize {
+        self.max_token_len
+    }
+
+    /// Declares that the caller understands and enforces the header extension `name`,
+    /// so a `crit` that lists it is accepted. Only do this if your code actually
+    /// processes that parameter. Registered names (`alg`, `kid`, …) and `b64` can't be
+    /// made understood.
+    pub fn understand_crit(mut self, name: impl Into<String>) -> Self {
+        self.understood_crit.push(name.into());
+        self
+    }
+
+    /// The extension names declared with [`ParseOptions::understand_crit`].
+    pub fn understood_crit(&self) -> &[String] {
+        &self.understood_crit
+    }
+}
+
+/// Which of the three compact parts an error is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Part {
+    /// The protected header (first part).
+    Header,
+    /// The payload / claims (second part).
+    Payload,
+    /// The signature (third part).
+    Signature,
+}
+
+impl std::fmt::Display for Part {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Part::Header => "header",
+            Part::Payload => "payload",
+            Part::Signature => "signature",
+        })
+    }
+}
+
+/// Why a token is not a well-formed JWS we are willing to verify. Never contains the
+/// token itself.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum JwsError {
+    /// The token is longer than [`ParseOptions::max_token_len`]. Usually garbage or an
+    /// attempt to make the server do work; raise the limit if your tokens carry many
+    /// claims.
+    #[error("token is {len} bytes, longer than the {max}-byte limit")]
+    TooLong {
+        /// The token's length.
+        len: usize,
+        /// The configured limit.
+        max: usize,
+    },
+    /// Not three dot-separated parts. Two parts: a truncated token or an unsigned JWT;
+    /// five parts: a JWE (encrypted token), which is not supported; a trailing dot also
+    /// lands here.
+    #[error("a JWS compact token has 3 dot-separated parts, this one has {found}")]
+    PartCount {
+        /// Number of parts found.
+        found: usize,
+    },
+    /// A part is empty (e.g. `.payload.sig`, or an unsigned token `header.payload.`).
+    /// An empty payload is only an error for [`Jws`] (a JWT needs claims), not for
+    /// [`RawJws`].
+    #[error("the {part} part is empty")]
+    EmptyPart {
+        /// The empty part.
+        part: Part,
+    },
+    /// A part is not strict unpadded base64url (padding, `+`/`/`, whitespace, bad
+    /// length or non-canonical trailing bits). Often a token copied with its padding
+    /// or mangled by URL decoding.
+    #[error("the {part} part is not valid base64url: {reason}")]
+    Base64 {
+        /// The offending part.
+        part: Part,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+    /// The header or payload decodes but is not a strict JSON object (syntax error,
+    /// not an object, duplicate member name, nested too deep).
+    #[error("the {part} part is not an acceptable JSON object")]
+    Json {
+        /// The offending part.
+        part: Part,
+        /// The JSON problem.
+        #[source]
+        error: JsonError,
+    },
+    /// The header has no `alg` member. Every JWS must name its algorithm.
+    #[error("the header has no `alg` member")]
+    MissingAlgorithm,
+    /// The `alg` value is `none`, unknown or not supported.
+    #[error("the header's `alg` is not acceptable")]
+    Algorithm(#[source] AlgorithmError),
+    /// A registered header member has the wrong JSON type (e.g. `alg` or `kid` is not a
+    /// string, `x5c` is not an array of strings).
+    #[error("header member `{name}` must be {expected}")]
+    InvalidHeaderMember {
+        /// The member name.
+        name: &'static str,
+        /// The type it must have.
+        expected: &'static str,
+    },
+    /// `crit` is malformed: not an array of strings, empty, with duplicates, listing a
+    /// registered parameter, or listing a parameter absent from the header
+    /// (RFC 7515 §4.1.11).
+    #[error("malformed `crit` header: {reason}")]
+    MalformedCrit {
+        /// What is wrong.
+        reason: &'static str,
+    },
+    /// `crit` lists an extension this verifier does not understand; RFC 7515 requires
+    /// rejecting the token. Declare it with [`ParseOptions::understand_crit`] only if you
+    /// enforce it.
+    #[error("critical header extension `{name}` is not understood")]
+    UnsupportedCrit {
+        /// The extension name (truncated to 64 characters).
+        name: String,
+    },
+    /// `b64: false` (RFC 7797 unencoded payload) is not supported, and `b64` must be a
+    /// boolean if present.
+    #[error("unencoded payloads (`b64: false`) are not supported")]
+    UnencodedPayload,
+}
+
+/// The protected header of a JWS. Registered members are typed; all others are in
+/// [`Header::extra`].
+///
+/// `jku`, `x5u`, `jwk` and `x5c` are kept as data only: they are never used to find or
+/// trust a key (see the [module docs](self)).
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct Header {
+    /// `alg`, exactly as in the token (already checked to parse as an [`Algorithm`]).
+    pub alg: String,
+    /// `kid`: which key signed the token.
+    pub kid: Option<String>,
+    /// `typ`, e.g. `JWT` or `at+jwt`.
+    pub typ: Option<String>,
+    /// `cty`, content type of the payload.
+    pub cty: Option<String>,
+    /// `crit`: extensions that must be understood (only ones declared in
+    /// [`ParseOptions::understand_crit`] can be here).
+    pub crit: Option<Vec<String>>,
+    /// `jku` (data only, never fetched).
+    pub jku: Option<String>,
+    /// `x5u` (data only, never fetched).
+    pub x5u: Option<String>,
+    /// `jwk` (data only, never trusted).
+    pub jwk: Option<Map<String, Value>>,
+    /// `x5c` (data only, never trusted).
+    pub x5c: Option<Vec<String>>,
+    /// `x5t`.
+    pub x5t: Option<String>,
+    /// `x5t#S256`.
+    pub x5t_s256: Option<String>,
+    /// Every other member, as parsed.
+    pub extra: Map<String, Value>,
+    algorithm: Algorithm,
+}
+
+impl Header {
+    /// The parsed `alg`.
+    pub fn algorithm(&self) -> Algorithm {
+        self.algorithm
+    }
+
+    fn from_map(mut map: Map<String, Value>, options: &ParseOptions) -> Result<Self, JwsError> {
+        let alg = match map.remove("alg") {
+            None => return Err(JwsError::MissingAlgorithm),
+            Some(Value::String(s)) => s,
+            Some(_) => {
+                return Err(JwsError::InvalidHeaderMember {
+                    name: "alg",
+                    expected: "a string",
+                });
+            }
+        };
+        let algorithm = Algorithm::parse(&alg).map_err(JwsError::Algorithm)?;
+
+        match map.get("b64") {
+            None | Some(Value::Bool(true)) => {}
+            Some(_) => return Err(JwsError::UnencodedPayload),
+        }
+
+        let crit = match map.remove("crit") {
+            None => None,
+            Some(value) => Some(check_crit(value, &map, options)?),
+        };
+
+        Ok(Header {
+            alg,
+            algorithm,
+            kid: take_string(&mut map, "kid")?,
+            typ: take_string(&mut map, "typ")?,
+            cty: take_string(&mut map, "cty")?,
+            crit,
+            jku: take_string(&mut map, "jku")?,
+            x5u: take_string(&mut map, "x5u")?,
+            jwk: match map.remove("jwk") {
+                None => None,
+                Some(Value::Object(o)) => Some(o),
+                Some(_) => {
+                    return Err(JwsError::InvalidHeaderMember {
+                        name: "jwk",
+                        expected: "an object",
+                    });
+                }
+            },
+            x5c: match map.remove("x5c") {
+                None => None,
+                Some(Value::Array(items)) => Some(
+                    items
+                        .into_iter()
+                        .map(|v| match v {
+                            Value::String(s) => Ok(s),
+                            _ => Err(JwsError::InvalidHeaderMember {
+                                name: "x5c",
+                                expected: "an array of strings",
+                            }),
+                        })
+                        .collect::<Result<_, _>>()?,
+                ),
+                Some(_) => {
+                    return Err(JwsError::InvalidHeaderMember {
+                        name: "x5c",
+                        expected: "an array of strings",
+                    });
+                }
+            },
+            x5t: take_string(&mut map, "x5t")?,
+            x5t_s256: take_string(&mut map, "x5t#S256")?,
+            extra: map,
+        })
+    }
+}
+
+fn take_string(
+    map: &mut Map<String, Value>,
+    name: &'static str,
+) -> Result<Option<String>, JwsError> {
+    match map.remove(name) {
+        None => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s)),
+        Some(_) => Err(JwsError::InvalidHeaderMember {
+            name,
+            expected: "a string",
+        }),
+    }
+}
+
+fn check_crit(
+    value: Value,
+    rest: &Map<String, Value>,
+    options: &ParseOptions,
+) -> Result<Vec<String>, JwsError> {
+    let Value::Array(items) = value else {
+        return Err(JwsError::MalformedCrit {
+            reason: "not an array",
+        });
+    };
+    if items.is_empty() {
+        return Err(JwsError::MalformedCrit {
+            reason: "empty array",
+        });
+    }
+    let mut names: Vec<String> = Vec::with_capacity(items.len());
+    for item in items {
+        let Value::String(name) = item else {
+            return Err(JwsError::MalformedCrit {
+                reason: "contains a non-string",
+            });
+        };
+        if REGISTERED_HEADER_PARAMS.contains(&name.as_str()) {
+            return Err(JwsError::MalformedCrit {
+                reason: "lists a registered header parameter",
+            });
+        }
+        if names.contains(&name) {
+            return Err(JwsError::MalformedCrit {
+                reason: "lists a name twice",
+            });
+        }
+        if !rest.contains_key(&name) {
+            return Err(JwsError::MalformedCrit {
+                reason: "lists a parameter that is not in the header",
+            });
+        }
+        // `b64` is never understood: unencoded payloads are refused above, and a
+        // `b64: true` under `crit` is still an RFC 7797 token we don't implement.
+        if name == "b64" || !options.understood_crit.contains(&name) {
+            return Err(JwsError::UnsupportedCrit {
+                name: name.chars().take(64).collect(),
+            });
+        }
+        names.push(name);
+    }
+    Ok(names)
+}
+
+/// A parsed (not yet verified) JWS whose payload is kept as opaque bytes.
+///
+/// Same checks as [`Jws::parse`] except that the payload need not be JSON and may be
+/// empty — for JWS that are not JWTs. Prefer [`Jws`] for tokens.
+///
+/// # Example
+///
+/// ```
+/// use auth0_jwt::jws::{ParseOptions, RawJws};
+///
+/// let raw = RawJws::parse("eyJhbGciOiJIUzI1NiJ9.Zm9v.c2ln", &ParseOptions::default())?;
+/// assert_eq!(raw.payload(), b"foo");
+/// assert_eq!(raw.signing_input(), b"eyJhbGciOiJIUzI1NiJ9.Zm9v");
+/// # Ok::<(), auth0_jwt::jws::JwsError>(())
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct RawJws<'a> {
+    token: &'a str,
+    /// Byte index of the second `.`: `token[..signing_input_end]` is the signing input.
+    signing_input_end: usize,
+    header: Header,
+    payload: Vec<u8>,
+    signature: Vec<u8>,
+}
+
+impl<'a> RawJws<'a> {
+    /// Parses and checks the shape of `token` (see the [module docs](self)); the payload
+    /// may be any bytes. The signature is decoded but not verified.
+    pub fn parse(token: &'a str, options: &ParseOptions) -> Result<Self, JwsError> {
+        if token.len() > options.max_token_len {
+            return Err(JwsError::TooLong {
+                len: token.len(),
+                max: options.max_token_len,
+            });
+        }
+        let bytes = token.as_bytes();
+        let mut dots = bytes
+            .iter()
+            .enumerate()
+            .filter(|&(_, &b)| b == b'.')
+            .map(|(i, _)| i);
+        let (first, second) = match (dots.next(), dots.next(), dots.next()) {
+            (Some(a), Some(b), None) => (a, b),
+            (a, b, c) => {
+                let found = if c.is_some() {
+                    4 + dots.count()
+                } else {
+                    1 + usize::from(a.is_some()) + usize::from(b.is_some())
+                };
+                return Err(JwsError::PartCount { found });
+            }
+        };
+        let (header_b64, rest) = bytes.split_at(first);
+        let payload_b64 = rest.get(1..second - first).unwrap_or_default();
+        let signature_b64 = bytes.get(second + 1..).unwrap_or_default();
+        // An empty payload is legal JWS (RFC 7515 §7.1); `Jws` refuses it as a JWT.
+        for (part, b64) in [(Part::Header, header_b64), (Part::Signature, signature_b64)] {
+            if b64.is_empty() {
+                return Err(JwsError::EmptyPart { part });
+            }
+        }
+
+        // One buffer for header then payload: the header is only needed until parsed.
+        let mut buf = Vec::with_capacity(base64url::decoded_len_estimate(
+            header_b64.len().max(payload_b64.len()),
+        ));
+        base64url::decode_into(header_b64, &mut buf).map_err(|e| JwsError::Base64 {
+            part: Part::Header,
+            reason: e.as_str(),
+        })?;
+        let header_map = json::parse_object(&buf).map_err(|error| JwsError::Json {
+            part: Part::Header,
+            error,
+        })?;
+        let header = Header::from_map(header_map, options)?;
+
+        buf.clear();
+        base64url::decode_into(payload_b64, &mut buf).map_err(|e| JwsError::Base64 {
+            part: Part::Payload,
+            reason: e.as_str(),
+        })?;
+
+        let signature = base64url::decode(signature_b64).map_err(|e| JwsError::Base64 {
+            part: Part::Signature,
+            reason: e.as_str(),
+        })?;
+        if signature.is_empty() {
+            // Unreachable for a non-empty strict base64url part; kept as a guard.
+            return Err(JwsError::EmptyPart {
+                part: Part::Signature,
+            });
+        }
+
+        Ok(RawJws {
+            token,
+            signing_input_end: second,
+            header,
+            payload: buf,
+            signature,
+        })
+    }
+
+    /// The protected header.
+    pub fn header(&self) -> &Header {
+        &self.header
+    }
+
+    /// The parsed `alg` of the header.
+    pub fn algorithm(&self) -> Algorithm {
+        self.header.algorithm
+    }
+
+    /// The decoded payload bytes.
+    pub fn payload(&self) -> &[u8] {
+        &self.payload
+    }
+
+    /// The exact received bytes `<base64url header>.<base64url payload>`.
+    pub fn signing_input(&self) -> &'a [u8] {
+        signing_input(self.token, self.signing_input_end)
+    }
+
+    /// The decoded signature bytes.
+    pub fn signature(&self) -> &[u8] {
+        &self.signature
+    }
+
+    /// The whole token as received.
+    pub fn token(&self) -> &'a str {
+        self.token
+    }
+}
+
+fn signing_input(token: &str, end: usize) -> &[u8] {
+    // `end` is the index of an ASCII '.', so this is always in bounds; `get` keeps it
+    // panic-free regardless.
+    token.as_bytes().get(..end).unwrap_or_default()
+}
+
+/// A parsed (not yet verified) JWS in compact serialization whose payload is a JSON
+/// object (a JWT), borrowing the token.
+///
+/// # Example
+///
+/// ```
+/// use auth0_jwt::alg::Algorithm;
+/// use auth0_jwt::jws::{Jws, ParseOptions};
+///
+/// // RFC 7515 Appendix A.1 (HS256). Its header contains CR LF; the signing input is the
+/// // received text, never re-encoded JSON.
+/// let token = "eyJ0eXAiOiJKV1QiLA0KICJhbGciOiJIUzI1NiJ9\
+///     .eyJpc3MiOiJqb2UiLA0KICJleHAiOjEzMDA4MTkzODAsDQogImh0dHA6Ly9leGFtcGxlLmNvbS9pc19yb290Ijp0cnVlfQ\
+///     .dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+/// let jws = Jws::parse(token, &ParseOptions::default())?;
+/// assert_eq!(jws.header().alg, "HS256");
+/// assert_eq!(jws.algorithm(), Algorithm::HS256);
+/// assert_eq!(jws.claims()["iss"], "joe");
+/// assert_eq!(jws.signature().len(), 32);
+/// assert_eq!(jws.signing_input(), token.rsplit_once('.').unwrap().0.as_bytes());
+/// # Ok::<(), auth0_jwt::jws::JwsError>(())
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct Jws<'a> {
+    token: &'a str,
+    signing_input_end: usize,
+    header: Header,
+    claims: Map<String, Value>,
+    signature: Vec<u8>,
+}
+
+impl<'a> Jws<'a> {
+    /// Parses and checks the shape of `token` (see the [module docs](self)); the payload
+    /// must be a JSON object (strict: duplicate member names rejected at every level).
+    /// The signature is decoded but not verified.
+    pub fn parse(token: &'a str, options: &ParseOptions) -> Result<Self, JwsError> {
+        let raw = RawJws::parse(token, options)?;
+        if raw.payload.is_empty() {
+            return Err(JwsError::EmptyPart {
+                part: Part::Payload,
+            });
+        }
+        let claims = json::parse_object(&raw.payload).map_err(|error| JwsError::Json {
+            part: Part::Payload,
+            error,
+        })?;
+        Ok(Jws {
+            token: raw.token,
+            signing_input_end: raw.signing_input_end,
+            header: raw.header,
+            claims,
+            signature: raw.signature,
+        })
+    }
+
+    /// The protected header.
+    pub fn header(&self) -> &Header {
+        &self.header
+    }
+
+    /// The `alg` of the header, parsed. Only a hint of which key algorithm to use: the
+    /// verifier must still check it against what the key and its configuration allow.
+    pub fn algorithm(&self) -> Algorithm {
+        self.header.algorithm
+    }
+
+    /// The `kid` of the header, if any.
+    pub fn kid(&self) -> Option<&str> {
+        self.header.kid.as_deref()
+    }
+
+    /// The payload, a strictly parsed JSON object.
+    pub fn claims(&self) -> &Map<String, Value> {
+        &self.claims
+    }
+
+    /// Takes the claims out, dropping the rest.
+    pub fn into_claims(self) -> Map<String, Value> {
+        self.claims
+    }
+
+    /// The exact received bytes `<base64url header>.<base64url payload>` — what the
+    /// signature covers.
+    pub fn signing_input(&self) -> &'a [u8] {
+        signing_input(self.token, self.signing_input_end)
+    }
+
+    /// The decoded signature bytes.
+    pub fn signature(&self) -> &[u8] {
+        &self.signature
+    }
+
+    /// The whole token as received.
+    pub fn token(&self) -> &'a str {
+        self.token
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn b64(s: &str) -> String {
+        base64url::encode(s.as_bytes())
+    }
+
+    fn token(header: &str, payload: &str) -> String {
+        format!("{}.{}.c2ln", b64(header), b64(payload))
+    }
+
+    #[test]
+    fn parses_minimal() {
+        let t = token(
+            r#"{"alg":"RS256","kid":"k1","typ":"JWT","x":1}"#,
+            r#"{"sub":"a"}"#,
+        );
+        let jws = Jws::parse(&t, &ParseOptions::default()).unwrap();
+        assert_eq!(jws.kid(), Some("k1"));
+        assert_eq!(jws.header().typ.as_deref(), Some("JWT"));
+        assert_eq!(jws.header().extra["x"], 1);
+        assert_eq!(jws.signature(), b"sig");
+        assert_eq!(
+            jws.signing_input(),
+            t.rsplit_once('.').unwrap().0.as_bytes()
+        );
+    }
+
+    #[test]
+    fn part_counts() {
+        let opts = ParseOptions::default();
+        assert_eq!(
+            Jws::parse("abc", &opts),
+            Err(JwsError::PartCount { found: 1 })
+        );
+        assert_eq!(
+            Jws::parse("a.b", &opts),
+            Err(JwsError::PartCount { found: 2 })
+        );
+        assert_eq!(
+            Jws::parse("a.b.c.d", &opts),
+            Err(JwsError::PartCount { found: 4 })
+        );
+        assert_eq!(
+            Jws::parse("a.b.c.d.e", &opts),
+            Err(JwsError::PartCount { found: 5 })
+        );
+        assert_eq!(
+            Jws::parse("a.b.", &opts),
+            Err(JwsError::EmptyPart {
+                part: Part::Signature
+            })
+        );
+    }
+
+    #[test]
+    fn crit_understood_when_declared() {
+        let t = token(r#"{"alg":"HS256","crit":["exp"],"exp":1}"#, "{}");
+        assert_eq!(
+            Jws::parse(&t, &ParseOptions::default()),
+            Err(JwsError::UnsupportedCrit { name: "exp".into() })
+        );
+        let opts = ParseOptions::default().understand_crit("exp");
+        let jws = Jws::parse(&t, &opts).unwrap();
+        assert_eq!(jws.header().crit.as_deref(), Some(&["exp".to_string()][..]));
+    }
+}

@@ -1,1 +1,603 @@
-//! (in progress)
+//! Where verification keys come from ([`KeySource`]) and the signature
+//! verifiers in the shape of auth0-python's `SignatureVerifier` family.
+//!
+//! The algorithm a token is checked with is always the verifier's configured
+//! one (or the validator's allow-list); the token's header `alg` must equal it
+//! and never chooses it.
+
+use std::fmt;
+use std::future::Future;
+use std::ops::Deref;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use serde_json::{Map, Value};
+
+use crate::alg::{Algorithm, AlgorithmError};
+use crate::claims::truncate_for_message;
+use crate::error::{Error, TokenKind};
+use crate::jwk::JwkSet;
+use crate::jws::{Jws, JwsError, ParseOptions};
+use crate::key::{KeyError, KeyFingerprint, KeySet, VerifyingKey};
+
+/// The future returned by [`KeySource::resolve_key`].
+pub type ResolveKeyFuture<'a> =
+    Pin<Box<dyn Future<Output = Result<Arc<VerifyingKey>, KeySourceError>> + Send + 'a>>;
+
+/// A source of verification keys: a fixed key set ([`StaticKeys`]), a remote
+/// JWKS endpoint (`jwks::RemoteJwks`, feature `remote`) or your own.
+///
+/// # Example
+///
+/// ```
+/// use std::sync::Arc;
+/// use auth0_jwt::alg::Algorithm;
+/// use auth0_jwt::key::{KeyFingerprint, VerifyingKey};
+/// use auth0_jwt::verifier::{KeySource, KeySourceError, ResolveKeyFuture};
+///
+/// /// One key, whatever the `kid`.
+/// struct OneKey(Arc<VerifyingKey>);
+///
+/// impl KeySource for OneKey {
+///     fn cached_key(&self, _kid: Option<&str>, alg: Algorithm) -> Option<Arc<VerifyingKey>> {
+///         self.0.is_compatible(alg).then(|| Arc::clone(&self.0))
+///     }
+///     fn resolve_key<'a>(&'a self, kid: Option<&'a str>, alg: Algorithm) -> ResolveKeyFuture<'a> {
+///         let found = self.cached_key(kid, alg).ok_or(KeySourceError::NoMatchingKey {
+///             kid: kid.map(str::to_owned),
+///         });
+///         Box::pin(std::future::ready(found))
+///     }
+///     fn version(&self) -> u64 {
+///         0
+///     }
+///     fn contains(&self, fp: &KeyFingerprint) -> bool {
+///         self.0.fingerprint() == *fp
+///     }
+/// }
+///
+/// let source = OneKey(Arc::new(VerifyingKey::hmac(b"0123456789abcdef0123456789abcdef")?));
+/// assert!(source.cached_key(Some("any"), Algorithm::HS256).is_some());
+/// # Ok::<(), auth0_jwt::key::KeyError>(())
+/// ```
+pub trait KeySource: Send + Sync + 'static {
+    /// Fast path: the key if it is known right now (no I/O).
+    fn cached_key(&self, kid: Option<&str>, alg: Algorithm) -> Option<Arc<VerifyingKey>>;
+
+    /// Finds the key, fetching keys if the source can and is allowed to.
+    fn resolve_key<'a>(&'a self, kid: Option<&'a str>, alg: Algorithm) -> ResolveKeyFuture<'a>;
+
+    /// Bumped whenever the key set changes (keys added or removed).
+    fn version(&self) -> u64;
+
+    /// True if a key with this fingerprint is still in the set.
+    fn contains(&self, fp: &KeyFingerprint) -> bool;
+}
+
+/// Why a [`KeySource`] could not produce a key.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum KeySourceError {
+    /// No key in the set has this `kid` (or none fits the algorithm). Likely
+    /// cause: the token was signed by another tenant, or the signing key was
+    /// rotated out of the JWKS.
+    #[error("no key matches kid \"{}\"", kid.as_deref().map(truncate_for_message).unwrap_or_default())]
+    NoMatchingKey {
+        /// The `kid` from the token header, if it had one.
+        kid: Option<String>,
+    },
+    /// A key was found but refuses this token: wrong key type for the
+    /// algorithm, a JWK `alg` other than the header's, `use`/`key_ops` that
+    /// forbid verifying, or several keys fit and the token has no `kid`.
+    #[error("the key for kid \"{}\" cannot verify this token", kid.as_deref().map(truncate_for_message).unwrap_or_default())]
+    KeyRejected {
+        /// The `kid` from the token header, if it had one.
+        kid: Option<String>,
+        /// Why the key refused.
+        #[source]
+        source: KeyError,
+    },
+    /// The key set could not be fetched or parsed. Likely cause: the JWKS
+    /// endpoint is unreachable, slow, or returned something that is not a JWKS.
+    #[error("could not fetch the JSON Web Key Set from {url}")]
+    Fetch {
+        /// The JWKS URL.
+        url: String,
+        /// The underlying error.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync + 'static>,
+    },
+}
+
+impl KeySourceError {
+    /// Maps a [`KeySet::find`] failure.
+    pub fn from_key_set(kid: Option<&str>, error: KeyError) -> Self {
+        match error {
+            KeyError::NoMatchingKey { .. } => Self::NoMatchingKey {
+                kid: kid.map(str::to_owned),
+            },
+            source => Self::KeyRejected {
+                kid: kid.map(str::to_owned),
+                source,
+            },
+        }
+    }
+}
+
+/// A fixed [`KeySet`] as a [`KeySource`]: keys from a JWKS document you
+/// already have, a PEM, or built in code. It never changes (`version()` is 0).
+///
+/// A set built from a JWKS or [`KeySet`] finds keys by the token's `kid`
+/// (exactly). A single key ([`StaticKeys::from_key`], [`StaticKeys::from_pem`])
+/// is used whatever the token's `kid`: you configured that one key.
+///
+/// # Example
+///
+/// ```
+/// use auth0_jwt::alg::Algorithm;
+/// use auth0_jwt::verifier::{KeySource, StaticKeys};
+///
+/// let keys = StaticKeys::from_jwks_json(
+///     r#"{"keys":[{"kty":"oct","kid":"k1","alg":"HS256",
+///                  "k":"MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY"}]}"#,
+/// )?;
+/// assert!(keys.cached_key(Some("k1"), Algorithm::HS256).is_some());
+/// assert!(keys.cached_key(Some("k2"), Algorithm::HS256).is_none());
+/// # Ok::<(), auth0_jwt::error::Error>(())
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct StaticKeys {
+    keys: KeySet,
+    /// One configured key: the token's `kid` is not consulted.
+    ignore_kid: bool,
+}
+
+impl StaticKeys {
+    /// Wraps a key set.
+    pub fn new(keys: KeySet) -> Self {
+        Self {
+            keys,
+            ignore_kid: false,
+        }
+    }
+
+    /// One key, used whatever the token's `kid`.
+    pub fn from_key(key: VerifyingKey) -> Self {
+        let mut keys = KeySet::new();
+        keys.insert(key);
+        Self {
+            keys,
+            ignore_kid: true,
+        }
+    }
+
+    /// Parses a JWKS document (`{"keys": [...]}`); unusable entries are
+    /// skipped (as [`JwkSet::from_json`] does).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Config`] if the document is not a JWKS.
+    pub fn from_jwks_json(json: &str) -> Result<Self, Error> {
+        let set = JwkSet::from_json(json.as_bytes()).map_err(|e| Error::Config {
+            reason: "the JWKS document could not be parsed".into(),
+            source: Some(Box::new(e)),
+        })?;
+        Ok(Self::new(KeySet::from_jwks(&set)))
+    }
+
+    /// One public key from PEM (`PUBLIC KEY` or `RSA PUBLIC KEY`), used
+    /// whatever the token's `kid`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Config`] if the PEM is not a usable public key.
+    pub fn from_pem(pem: &str) -> Result<Self, Error> {
+        let key = VerifyingKey::from_pem(pem).map_err(|e| Error::Config {
+            reason: "the PEM public key could not be used".into(),
+            source: Some(Box::new(e)),
+        })?;
+        Ok(Self::from_key(key))
+    }
+
+    /// The keys.
+    pub fn keys(&self) -> &KeySet {
+        &self.keys
+    }
+
+    fn find(&self, kid: Option<&str>, alg: Algorithm) -> Result<Arc<VerifyingKey>, KeyError> {
+        if !self.ignore_kid {
+            return self.keys.find(kid, alg);
+        }
+        // The single configured key: say why it refuses `alg`, if it does.
+        match self.keys.iter().next() {
+            Some(key) => key.check_algorithm(alg).map(|()| Arc::clone(key)),
+            None => Err(KeyError::NoMatchingKey {
+                kid: kid.map(str::to_owned),
+            }),
+        }
+    }
+}
+
+impl KeySource for StaticKeys {
+    fn cached_key(&self, kid: Option<&str>, alg: Algorithm) -> Option<Arc<VerifyingKey>> {
+        self.find(kid, alg).ok()
+    }
+
+    fn resolve_key<'a>(&'a self, kid: Option<&'a str>, alg: Algorithm) -> ResolveKeyFuture<'a> {
+        let found = self
+            .find(kid, alg)
+            .map_err(|e| KeySourceError::from_key_set(kid, e));
+        Box::pin(std::future::ready(found))
+    }
+
+    fn version(&self) -> u64 {
+        0
+    }
+
+    fn contains(&self, fp: &KeyFingerprint) -> bool {
+        self.keys.contains(fp)
+    }
+}
+
+/// One shared secret, used whatever the token's `kid` (as auth0-python's
+/// `SymmetricSignatureVerifier` does).
+struct SharedSecret {
+    key: Arc<VerifyingKey>,
+}
+
+impl KeySource for SharedSecret {
+    fn cached_key(&self, _kid: Option<&str>, _alg: Algorithm) -> Option<Arc<VerifyingKey>> {
+        Some(Arc::clone(&self.key))
+    }
+
+    fn resolve_key<'a>(&'a self, _kid: Option<&'a str>, _alg: Algorithm) -> ResolveKeyFuture<'a> {
+        Box::pin(std::future::ready(Ok(Arc::clone(&self.key))))
+    }
+
+    fn version(&self) -> u64 {
+        0
+    }
+
+    fn contains(&self, fp: &KeyFingerprint) -> bool {
+        self.key.fingerprint() == *fp
+    }
+}
+
+/// Checks a token's header and signature against one expected algorithm and
+/// a [`KeySource`] (auth0-python's `SignatureVerifier`). Usually built as an
+/// [`AsymmetricSignatureVerifier`] or a [`SymmetricSignatureVerifier`].
+///
+/// Cheap to clone (the key source is shared).
+///
+/// # Example
+///
+/// ```
+/// use std::sync::Arc;
+/// use auth0_jwt::alg::Algorithm;
+/// use auth0_jwt::key::VerifyingKey;
+/// use auth0_jwt::sign::SigningKey;
+/// use auth0_jwt::verifier::{SignatureVerifier, StaticKeys};
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let signer = SigningKey::generate_es256()?.with_kid("k1");
+/// let keys = StaticKeys::from_key(signer.verifying_key()?);
+/// let verifier = SignatureVerifier::new(Arc::new(keys), Algorithm::ES256);
+///
+/// let token = signer.sign_token(&Default::default(), &serde_json::json!({"sub": "u1"}))?;
+/// let payload = verifier.verify_signature(&token).await?;
+/// assert_eq!(payload["sub"], "u1");
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct SignatureVerifier {
+    source: Arc<dyn KeySource>,
+    algorithm: Algorithm,
+    parse_options: ParseOptions,
+}
+
+impl fmt::Debug for SignatureVerifier {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SignatureVerifier")
+            .field("algorithm", &self.algorithm)
+            .field("parse_options", &self.parse_options)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SignatureVerifier {
+    /// Verifies tokens signed with `algorithm` by a key from `source`.
+    pub fn new(source: Arc<dyn KeySource>, algorithm: Algorithm) -> Self {
+        Self {
+            source,
+            algorithm,
+            parse_options: ParseOptions::default(),
+        }
+    }
+
+    /// Token parsing limits (e.g. maximum length).
+    #[must_use]
+    pub fn with_parse_options(mut self, options: ParseOptions) -> Self {
+        self.parse_options = options;
+        self
+    }
+
+    /// The expected algorithm.
+    pub fn algorithm(&self) -> Algorithm {
+        self.algorithm
+    }
+
+    /// The key source.
+    pub fn key_source(&self) -> &Arc<dyn KeySource> {
+        &self.source
+    }
+
+    /// Checks header `alg`, finds the key and verifies the signature; returns
+    /// the (not yet validated) payload.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Missing`], [`Error::Malformed`], [`Error::AlgorithmNotSupported`],
+    /// [`Error::KeyNotFound`], [`Error::KeySource`], [`Error::Key`] or
+    /// [`Error::InvalidSignature`].
+    pub async fn verify_signature(&self, token: &str) -> Result<Map<String, Value>, Error> {
+        if token.is_empty() {
+            return Err(Error::Missing {
+                kind: TokenKind::Token,
+            });
+        }
+        Ok(self.verify(token, TokenKind::Token).await?.into_claims())
+    }
+
+    /// Parses `token`, checks its `alg`, finds the key and verifies the signature.
+    pub(crate) async fn verify<'t>(
+        &self,
+        token: &'t str,
+        kind: TokenKind,
+    ) -> Result<Jws<'t>, Error> {
+        let jws = parse_token(token, &self.parse_options, &[self.algorithm], kind)?;
+        let key = find_key(self.source.as_ref(), jws.kid(), self.algorithm).await?;
+        verify_with_key(&key, &jws)?;
+        Ok(jws)
+    }
+}
+
+/// Parses `token` and checks that its header `alg` is one of `allowed`.
+pub(crate) fn parse_token<'t>(
+    token: &'t str,
+    options: &ParseOptions,
+    allowed: &[Algorithm],
+    kind: TokenKind,
+) -> Result<Jws<'t>, Error> {
+    if token.is_empty() {
+        return Err(Error::Missing { kind });
+    }
+    let expected = || {
+        allowed
+            .iter()
+            .map(|a| a.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let jws = Jws::parse(token, options).map_err(|e| match e {
+        // An algorithm we refuse outright (`none`, unknown, unimplemented)
+        // is reported like any other unexpected algorithm.
+        JwsError::Algorithm(AlgorithmError::None) => Error::AlgorithmNotSupported {
+            found: "none".into(),
+            expected: expected(),
+        },
+        JwsError::Algorithm(
+            AlgorithmError::Unsupported { alg } | AlgorithmError::Unknown { alg },
+        ) => Error::AlgorithmNotSupported {
+            found: truncate_for_message(&alg),
+            expected: expected(),
+        },
+        other => Error::Malformed(other),
+    })?;
+    if !allowed.contains(&jws.algorithm()) {
+        return Err(Error::AlgorithmNotSupported {
+            found: truncate_for_message(&jws.header().alg),
+            expected: expected(),
+        });
+    }
+    Ok(jws)
+}
+
+/// The key for `kid`/`alg`: the source's cached key, else a resolved one.
+pub(crate) async fn find_key(
+    source: &dyn KeySource,
+    kid: Option<&str>,
+    alg: Algorithm,
+) -> Result<Arc<VerifyingKey>, Error> {
+    if let Some(key) = source.cached_key(kid, alg) {
+        return Ok(key);
+    }
+    source.resolve_key(kid, alg).await.map_err(|e| match e {
+        KeySourceError::NoMatchingKey { kid } => Error::KeyNotFound {
+            kid: kid.as_deref().map(truncate_for_message),
+        },
+        KeySourceError::KeyRejected { source, .. } => Error::Key(source),
+        other => Error::KeySource(other),
+    })
+}
+
+/// Verifies the token's signature with `key` and the header's algorithm.
+pub(crate) fn verify_with_key(key: &VerifyingKey, jws: &Jws<'_>) -> Result<(), Error> {
+    key.verify(jws.algorithm(), jws.signing_input(), jws.signature())
+        .map_err(|e| match e {
+            KeyError::InvalidSignature => Error::InvalidSignature(e),
+            other => Error::Key(other),
+        })
+}
+
+/// Verifies signatures made with a private key (RS256 by default): keys from
+/// a JWKS (static or fetched) or a PEM. Auth0 signs ID tokens with RS256
+/// unless the application is set to HS256.
+///
+/// Dereferences to [`SignatureVerifier`].
+///
+/// # Example
+///
+/// ```
+/// use auth0_jwt::alg::Algorithm;
+/// use auth0_jwt::verifier::AsymmetricSignatureVerifier;
+///
+/// let jwks = r#"{"keys":[]}"#; // normally https://TENANT/.well-known/jwks.json
+/// let verifier = AsymmetricSignatureVerifier::from_jwks_json(jwks)?
+///     .with_algorithm(Algorithm::PS256)?;
+/// assert_eq!(verifier.algorithm(), Algorithm::PS256);
+/// # Ok::<(), auth0_jwt::error::Error>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct AsymmetricSignatureVerifier {
+    inner: SignatureVerifier,
+}
+
+impl AsymmetricSignatureVerifier {
+    /// RS256 signatures, keys from `source`.
+    pub fn new(source: impl KeySource) -> Self {
+        Self::from_shared(Arc::new(source))
+    }
+
+    /// RS256 signatures, keys from a shared source.
+    pub fn from_shared(source: Arc<dyn KeySource>) -> Self {
+        Self {
+            inner: SignatureVerifier::new(source, Algorithm::RS256),
+        }
+    }
+
+    /// RS256 signatures, keys from a key set.
+    pub fn from_key_set(keys: KeySet) -> Self {
+        Self::new(StaticKeys::new(keys))
+    }
+
+    /// RS256 signatures, keys from a JWKS document.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Config`] if the document is not a JWKS.
+    pub fn from_jwks_json(json: &str) -> Result<Self, Error> {
+        Ok(Self::new(StaticKeys::from_jwks_json(json)?))
+    }
+
+    /// RS256 signatures, one public key from PEM.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Config`] if the PEM is not a usable public key.
+    pub fn from_pem(pem: &str) -> Result<Self, Error> {
+        Ok(Self::new(StaticKeys::from_pem(pem)?))
+    }
+
+    /// Expects another asymmetric algorithm (`RS384`, `PS256`, `ES256`, `EdDSA`, …).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Config`] for an `HS*` algorithm (use [`SymmetricSignatureVerifier`]).
+    pub fn with_algorithm(mut self, algorithm: Algorithm) -> Result<Self, Error> {
+        if !algorithm.is_asymmetric() {
+            return Err(Error::config(format!(
+                "{algorithm} is not an asymmetric algorithm; use SymmetricSignatureVerifier"
+            )));
+        }
+        self.inner.algorithm = algorithm;
+        Ok(self)
+    }
+
+    /// Token parsing limits (e.g. maximum length).
+    #[must_use]
+    pub fn with_parse_options(mut self, options: ParseOptions) -> Self {
+        self.inner.parse_options = options;
+        self
+    }
+}
+
+impl Deref for AsymmetricSignatureVerifier {
+    type Target = SignatureVerifier;
+
+    fn deref(&self) -> &SignatureVerifier {
+        &self.inner
+    }
+}
+
+impl From<AsymmetricSignatureVerifier> for SignatureVerifier {
+    fn from(v: AsymmetricSignatureVerifier) -> Self {
+        v.inner
+    }
+}
+
+/// Verifies HMAC signatures made with a shared secret (the application's
+/// client secret): HS256 by default, HS384/HS512 selectable. The token's
+/// `kid`, if any, is ignored.
+///
+/// Dereferences to [`SignatureVerifier`].
+///
+/// # Example
+///
+/// ```
+/// use auth0_jwt::alg::Algorithm;
+/// use auth0_jwt::verifier::SymmetricSignatureVerifier;
+///
+/// let verifier = SymmetricSignatureVerifier::new(b"a-long-random-client-secret-0123")?
+///     .with_algorithm(Algorithm::HS512)?;
+/// assert_eq!(verifier.algorithm(), Algorithm::HS512);
+/// # Ok::<(), auth0_jwt::error::Error>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct SymmetricSignatureVerifier {
+    inner: SignatureVerifier,
+}
+
+impl SymmetricSignatureVerifier {
+    /// HS256 with `secret`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Config`] if the secret is empty.
+    pub fn new(secret: impl AsRef<[u8]>) -> Result<Self, Error> {
+        let key = VerifyingKey::hmac(secret.as_ref()).map_err(|e| Error::Config {
+            reason: "the shared secret cannot be used".into(),
+            source: Some(Box::new(e)),
+        })?;
+        let source = SharedSecret { key: Arc::new(key) };
+        Ok(Self {
+            inner: SignatureVerifier::new(Arc::new(source), Algorithm::HS256),
+        })
+    }
+
+    /// Expects `HS384` or `HS512` instead.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Config`] for a non-HMAC algorithm.
+    pub fn with_algorithm(mut self, algorithm: Algorithm) -> Result<Self, Error> {
+        if !algorithm.is_symmetric() {
+            return Err(Error::config(format!(
+                "{algorithm} is not an HMAC algorithm; use AsymmetricSignatureVerifier"
+            )));
+        }
+        self.inner.algorithm = algorithm;
+        Ok(self)
+    }
+
+    /// Token parsing limits (e.g. maximum length).
+    #[must_use]
+    pub fn with_parse_options(mut self, options: ParseOptions) -> Self {
+        self.inner.parse_options = options;
+        self
+    }
+}
+
+impl Deref for SymmetricSignatureVerifier {
+    type Target = SignatureVerifier;
+
+    fn deref(&self) -> &SignatureVerifier {
+        &self.inner
+    }
+}
+
+impl From<SymmetricSignatureVerifier> for SignatureVerifier {
+    fn from(v: SymmetricSignatureVerifier) -> Self {
+        v.inner
+    }
+}

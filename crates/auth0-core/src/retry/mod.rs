@@ -1,1 +1,543 @@
-//! (in progress)
+//! Retrying requests: [`RetryLayer`], [`Retry`], [`RetryPolicy`] and
+//! [`RetryBudget`].
+//!
+//! The rules (what is retried for which method, how long to wait) are on
+//! [`RetryPolicy`]. Requests opt into retries of `POST`/`PATCH` on 5xx and
+//! connection errors with the [`RetryNonIdempotent`] extension; the final
+//! response reports how many attempts were made with [`Attempts`].
+//!
+//! The retry layer sits inside the deadline and outside the rate limiter
+//! and the per-attempt timeout, so each attempt waits for its turn and gets
+//! its own timeout, while the deadline bounds the whole sequence.
+
+mod after;
+mod backoff;
+mod budget;
+mod layer;
+mod policy;
+mod service;
+
+pub use budget::RetryBudget;
+pub use layer::RetryLayer;
+pub use policy::{RetryPolicy, RetryPolicyBuilder, RetryPolicyError};
+pub use service::{ResponseFuture, Retry};
+
+/// Request extension: allow retrying this `POST`/`PATCH` on 5xx and
+/// connection errors, as if it were idempotent.
+///
+/// Use it for calls that are safe to repeat, e.g. a token request or a
+/// create call carrying an idempotency key.
+///
+/// ```
+/// use auth0_core::retry::RetryNonIdempotent;
+/// use bytes::Bytes;
+///
+/// let mut req = http::Request::post("/oauth/token").body(Bytes::new()).unwrap();
+/// req.extensions_mut().insert(RetryNonIdempotent);
+/// ```
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub struct RetryNonIdempotent;
+
+/// Response extension: how many attempts the [`Retry`] service made
+/// (1 when the first attempt was final).
+///
+/// ```
+/// use auth0_core::retry::Attempts;
+///
+/// let mut res = http::Response::new(bytes::Bytes::new());
+/// res.extensions_mut().insert(Attempts(2));
+/// assert_eq!(res.extensions().get::<Attempts>().map(|a| a.0), Some(2));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Attempts(pub u32);
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+    use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+    use bytes::Bytes;
+    use http::{Method, StatusCode};
+    use tokio::time::Instant;
+    use tower::{ServiceBuilder, ServiceExt, service_fn};
+    use tower_layer::Layer;
+    use tower_service::Service;
+
+    use super::*;
+    use crate::timeout::{DeadlineLayer, Elapsed, TimeoutKind, TimeoutLayer};
+    use crate::types::{BoxError, HttpRequest, HttpResponse};
+
+    const NOW: u64 = 1_700_000_000;
+
+    type Script = Arc<dyn Fn(usize, &HttpRequest) -> Result<HttpResponse, BoxError> + Send + Sync>;
+
+    /// A mock API: answers call `n` with `script(n, request)`, recording the
+    /// (virtual) time of every call and the requests it saw.
+    #[derive(Clone)]
+    struct Mock {
+        script: Script,
+        calls: Arc<Mutex<Vec<(Instant, HttpRequest)>>>,
+    }
+
+    impl Mock {
+        fn new(
+            script: impl Fn(usize, &HttpRequest) -> Result<HttpResponse, BoxError>
+            + Send
+            + Sync
+            + 'static,
+        ) -> Self {
+            Self {
+                script: Arc::new(script),
+                calls: Arc::default(),
+            }
+        }
+
+        fn service(&self) -> Mock {
+            self.clone()
+        }
+
+        fn count(&self) -> usize {
+            self.calls.lock().unwrap().len()
+        }
+
+        /// Offsets of every call from `start`.
+        fn offsets(&self, start: Instant) -> Vec<Duration> {
+            self.calls
+                .lock()
+                .unwrap()
+                .iter()
+                .map(|(t, _)| *t - start)
+                .collect()
+        }
+    }
+
+    impl Service<HttpRequest> for Mock {
+        type Response = HttpResponse;
+        type Error = BoxError;
+        type Future = std::future::Ready<Result<HttpResponse, BoxError>>;
+
+        fn poll_ready(
+            &mut self,
+            _cx: &mut std::task::Context<'_>,
+        ) -> std::task::Poll<Result<(), BoxError>> {
+            std::task::Poll::Ready(Ok(()))
+        }
+
+        fn call(&mut self, req: HttpRequest) -> Self::Future {
+            let mut calls = self.calls.lock().unwrap();
+            let out = (self.script)(calls.len(), &req);
+            calls.push((Instant::now(), req));
+            std::future::ready(out)
+        }
+    }
+
+    fn status(code: u16, headers: &[(&'static str, &str)]) -> Result<HttpResponse, BoxError> {
+        let mut res = HttpResponse::new(Bytes::from_static(b"{}"));
+        *res.status_mut() = StatusCode::from_u16(code).unwrap();
+        for (k, v) in headers {
+            res.headers_mut().insert(*k, v.parse().unwrap());
+        }
+        Ok(res)
+    }
+
+    fn fixed_now() -> SystemTime {
+        UNIX_EPOCH + Duration::from_secs(NOW)
+    }
+
+    fn policy() -> RetryPolicyBuilder {
+        RetryPolicy::builder()
+            .clock(fixed_now)
+            .jitter(|| 1.0)
+            .without_budget()
+    }
+
+    fn request(method: Method) -> HttpRequest {
+        http::Request::builder()
+            .method(method)
+            .uri("/api/v2/users")
+            .header("authorization", "Bearer secret")
+            .body(Bytes::from_static(b"{\"a\":1}"))
+            .unwrap()
+    }
+
+    async fn send(
+        policy: RetryPolicy,
+        mock: &Mock,
+        req: HttpRequest,
+    ) -> Result<HttpResponse, BoxError> {
+        RetryLayer::new(policy)
+            .layer(mock.service())
+            .oneshot(req)
+            .await
+    }
+
+    fn attempts(res: &HttpResponse) -> u32 {
+        res.extensions().get::<Attempts>().unwrap().0
+    }
+
+    fn secs(s: u64) -> Duration {
+        Duration::from_secs(s)
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn rate_limited_then_ok_honours_retry_after() {
+        let mock = Mock::new(|n, _| {
+            if n == 0 {
+                status(429, &[("retry-after", "3")])
+            } else {
+                status(200, &[])
+            }
+        });
+        let start = Instant::now();
+        let res = send(policy().build().unwrap(), &mock, request(Method::POST))
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::OK);
+        assert_eq!(attempts(&res), 2);
+        assert_eq!(mock.offsets(start), [secs(0), secs(3)]);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn rate_limited_then_ok_honours_http_date_retry_after() {
+        let mock = Mock::new(|n, _| {
+            if n == 0 {
+                status(429, &[("retry-after", "Tue, 14 Nov 2023 22:13:22 GMT")])
+            } else {
+                status(200, &[])
+            }
+        });
+        let start = Instant::now();
+        let res = send(policy().build().unwrap(), &mock, request(Method::GET))
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::OK);
+        assert_eq!(mock.offsets(start), [secs(0), secs(2)]);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn rate_limited_then_ok_honours_ratelimit_reset() {
+        let reset = (NOW + 5).to_string();
+        let mock = Mock::new(move |n, _| {
+            if n == 0 {
+                status(
+                    429,
+                    &[
+                        ("x-ratelimit-limit", "10"),
+                        ("x-ratelimit-remaining", "0"),
+                        ("x-ratelimit-reset", &reset),
+                    ],
+                )
+            } else {
+                status(200, &[])
+            }
+        });
+        // A wall clock 400 ms into the second: the wait is exact to the millisecond.
+        let policy = policy()
+            .clock(|| UNIX_EPOCH + Duration::from_millis(NOW * 1_000 + 400))
+            .build()
+            .unwrap();
+        let start = Instant::now();
+        let res = send(policy, &mock, request(Method::PATCH)).await.unwrap();
+        assert_eq!(res.status(), StatusCode::OK);
+        assert_eq!(mock.offsets(start), [secs(0), Duration::from_millis(4_600)]);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn waits_are_capped() {
+        let mock = Mock::new(|n, _| {
+            if n == 0 {
+                status(429, &[("retry-after", "3600")])
+            } else {
+                status(200, &[])
+            }
+        });
+        let policy = policy().max_wait(secs(7)).build().unwrap();
+        let start = Instant::now();
+        send(policy, &mock, request(Method::GET)).await.unwrap();
+        assert_eq!(mock.offsets(start), [secs(0), secs(7)]);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn rate_limited_forever_returns_the_last_429() {
+        let mock = Mock::new(|n, _| {
+            let n = n.to_string();
+            status(429, &[("retry-after", "1"), ("x-attempt", &n)])
+        });
+        let start = Instant::now();
+        let res = send(policy().build().unwrap(), &mock, request(Method::POST))
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(
+            res.headers()["x-attempt"],
+            "3",
+            "the last response is returned"
+        );
+        assert_eq!(attempts(&res), 4);
+        assert_eq!(mock.count(), 4);
+        assert_eq!(mock.offsets(start), [secs(0), secs(1), secs(2), secs(3)]);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn server_error_on_get_is_retried_with_backoff() {
+        let mock = Mock::new(|n, _| {
+            if n < 3 {
+                status(503, &[])
+            } else {
+                status(200, &[])
+            }
+        });
+        let start = Instant::now();
+        let res = send(policy().build().unwrap(), &mock, request(Method::GET))
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::OK);
+        assert_eq!(attempts(&res), 4);
+        // Jitter fixed at 1.0: waits of 250, 500 and 1000 ms.
+        let ms = Duration::from_millis;
+        assert_eq!(mock.offsets(start), [ms(0), ms(250), ms(750), ms(1_750)]);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn server_error_on_post_is_not_retried() {
+        let mock = Mock::new(|_, _| status(500, &[]));
+        let res = send(policy().build().unwrap(), &mock, request(Method::POST))
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(attempts(&res), 1);
+        assert_eq!(mock.count(), 1);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn not_implemented_is_not_retried() {
+        let mock = Mock::new(|_, _| status(501, &[]));
+        let res = send(policy().build().unwrap(), &mock, request(Method::GET))
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::NOT_IMPLEMENTED);
+        assert_eq!(mock.count(), 1);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn server_error_on_post_with_extension_is_retried() {
+        let mock = Mock::new(|n, _| {
+            if n == 0 {
+                status(502, &[])
+            } else {
+                status(201, &[])
+            }
+        });
+        let mut req = request(Method::POST);
+        req.extensions_mut().insert(RetryNonIdempotent);
+        let res = send(policy().build().unwrap(), &mock, req).await.unwrap();
+        assert_eq!(res.status(), StatusCode::CREATED);
+        assert_eq!(mock.count(), 2);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn server_error_on_patch_with_policy_opt_in_is_retried() {
+        let mock = Mock::new(|n, _| {
+            if n == 0 {
+                status(504, &[])
+            } else {
+                status(200, &[])
+            }
+        });
+        let policy = policy().retry_non_idempotent(true).build().unwrap();
+        let res = send(policy, &mock, request(Method::PATCH)).await.unwrap();
+        assert_eq!(res.status(), StatusCode::OK);
+        assert_eq!(mock.count(), 2);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn connection_error_is_retried_for_get() {
+        let mock = Mock::new(|n, _| {
+            if n == 0 {
+                Err(std::io::Error::from(std::io::ErrorKind::ConnectionReset).into())
+            } else {
+                status(200, &[])
+            }
+        });
+        let res = send(policy().build().unwrap(), &mock, request(Method::GET))
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::OK);
+        assert_eq!(attempts(&res), 2);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn connection_error_is_not_retried_for_post() {
+        let mock =
+            Mock::new(|_, _| Err(std::io::Error::from(std::io::ErrorKind::ConnectionReset).into()));
+        let err = send(policy().build().unwrap(), &mock, request(Method::POST))
+            .await
+            .unwrap_err();
+        assert!(err.downcast_ref::<std::io::Error>().is_some());
+        assert_eq!(mock.count(), 1);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn connect_timeout_is_retried_for_post_and_last_error_returned() {
+        let mock = Mock::new(|_, _| Err(Elapsed::new(TimeoutKind::Connect, secs(2)).into()));
+        let policy = policy().max_retries(2).build().unwrap();
+        let err = send(policy, &mock, request(Method::POST))
+            .await
+            .unwrap_err();
+        assert!(Elapsed::find(err.as_ref()).unwrap().is_connect());
+        assert_eq!(mock.count(), 3);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn attempt_timeout_is_retried_for_get_only() {
+        // The inner service hangs on the first call; the per-attempt timeout cuts it.
+        let calls = Arc::new(Mutex::new(Vec::new()));
+        let seen = calls.clone();
+        let slow_first = service_fn(move |req: HttpRequest| {
+            let n = {
+                let mut c = seen.lock().unwrap();
+                c.push(Instant::now());
+                c.len()
+            };
+            let _ = req;
+            async move {
+                if n == 1 {
+                    tokio::time::sleep(secs(60)).await;
+                }
+                status(200, &[])
+            }
+        });
+        let svc = ServiceBuilder::new()
+            .layer(RetryLayer::new(policy().build().unwrap()))
+            .layer(TimeoutLayer::new(secs(5)))
+            .service(slow_first);
+        let start = Instant::now();
+        let res = svc.clone().oneshot(request(Method::DELETE)).await.unwrap();
+        assert_eq!(attempts(&res), 2);
+        let offsets: Vec<_> = calls.lock().unwrap().iter().map(|t| *t - start).collect();
+        assert_eq!(offsets, [secs(0), secs(5) + Duration::from_millis(250)]);
+
+        calls.lock().unwrap().clear();
+        let err = svc.oneshot(request(Method::POST)).await.unwrap_err();
+        assert!(Elapsed::find(err.as_ref()).unwrap().is_attempt());
+        assert_eq!(calls.lock().unwrap().len(), 1);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn every_attempt_gets_the_full_request() {
+        let mock = Mock::new(|n, _| {
+            if n < 2 {
+                status(503, &[])
+            } else {
+                status(200, &[])
+            }
+        });
+        let mut req = request(Method::PUT);
+        req.extensions_mut().insert(RetryNonIdempotent);
+        send(policy().build().unwrap(), &mock, req).await.unwrap();
+        let calls = mock.calls.lock().unwrap();
+        assert_eq!(calls.len(), 3);
+        for (_, r) in calls.iter() {
+            assert_eq!(r.method(), Method::PUT);
+            assert_eq!(r.uri(), "/api/v2/users");
+            assert_eq!(r.headers()["authorization"], "Bearer secret");
+            assert_eq!(r.body(), &Bytes::from_static(b"{\"a\":1}"));
+            assert!(r.extensions().get::<RetryNonIdempotent>().is_some());
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn disabled_policy_makes_one_attempt() {
+        let mock = Mock::new(|_, _| status(429, &[]));
+        let res = send(RetryPolicy::disabled(), &mock, request(Method::GET))
+            .await
+            .unwrap();
+        assert_eq!(attempts(&res), 1);
+        assert_eq!(mock.count(), 1);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn budget_stops_a_retry_storm() {
+        let mock = Mock::new(|_, _| status(503, &[]));
+        let budget = RetryBudget::new(secs(10), 0, 0.2).unwrap();
+        let policy = policy()
+            .budget(budget.clone())
+            .base_delay(Duration::from_millis(1))
+            .build()
+            .unwrap();
+        let layer = RetryLayer::new(policy);
+        for _ in 0..100 {
+            // A fresh service per request, as clones of a client would make.
+            let res = layer
+                .layer(mock.service())
+                .oneshot(request(Method::GET))
+                .await
+                .unwrap();
+            assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
+        }
+        // Without the budget: 400 calls. With it: 100 + 20% of 100.
+        assert_eq!(mock.count(), 120);
+        assert_eq!(budget.available(), 0);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn budget_floor_lets_low_traffic_retry() {
+        let mock = Mock::new(|n, _| {
+            if n % 2 == 0 {
+                status(503, &[])
+            } else {
+                status(200, &[])
+            }
+        });
+        let policy = policy()
+            .budget(RetryBudget::new(secs(10), 1, 0.0).unwrap())
+            .build()
+            .unwrap();
+        for _ in 0..3 {
+            let res = send(policy.clone(), &mock, request(Method::GET))
+                .await
+                .unwrap();
+            assert_eq!(res.status(), StatusCode::OK);
+        }
+        assert_eq!(mock.count(), 6);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn random_jitter_waits_stay_under_the_ceiling() {
+        let mock = Mock::new(|_, _| status(500, &[]));
+        let policy = RetryPolicy::builder()
+            .without_budget()
+            .max_retries(5)
+            .build()
+            .unwrap();
+        let start = Instant::now();
+        send(policy, &mock, request(Method::GET)).await.unwrap();
+        let offsets = mock.offsets(start);
+        assert_eq!(offsets.len(), 6);
+        for (i, pair) in offsets.windows(2).enumerate() {
+            let ceiling = Duration::from_millis(250) * (1 << i);
+            assert!(
+                pair[1] - pair[0] <= ceiling,
+                "wait {i}: {:?}",
+                pair[1] - pair[0]
+            );
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn deadline_bounds_all_retries() {
+        let mock = Mock::new(|_, _| status(429, &[("retry-after", "4")]));
+        let svc = ServiceBuilder::new()
+            .layer(DeadlineLayer::new(secs(10)))
+            .layer(RetryLayer::new(policy().build().unwrap()))
+            .service(mock.service());
+        let start = Instant::now();
+        let err = svc.oneshot(request(Method::GET)).await.unwrap_err();
+        assert_eq!(
+            Elapsed::find(err.as_ref()).unwrap().kind,
+            TimeoutKind::Deadline
+        );
+        assert_eq!(start.elapsed(), secs(10));
+        assert_eq!(mock.offsets(start), [secs(0), secs(4), secs(8)]);
+    }
+}

@@ -1,0 +1,335 @@
+//! Verify + validate throughput on one core, per algorithm:
+//!
+//! (a) auth0-jwt: `AccessTokenValidator::validate` with the cache OFF and
+//!     static keys (parse, alg allow-list, key lookup by kid, signature,
+//!     claim parsing, iss/aud/exp/nbf/iat checks);
+//! (b) raw ring: signature verification of the same signing input with the
+//!     same key, signature already decoded — the floor;
+//! (c) jsonwebtoken 11 (aws-lc backend): `decode` into a typed claims struct
+//!     with the same checks (iss, aud, exp with 5 s leeway, required claims),
+//!     one fixed key (no kid lookup) — the most favourable setup for the peer.
+//!
+//! The three run interleaved in rounds; each figure is the median round.
+//! Run: `cargo bench --manifest-path benches/Cargo.toml --bench jwt`.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
+
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+
+use auth0_benches::{
+    AUDIENCE, Alg, ISSUER, Keys, Split, access_claims, b64, block_on, fmt_rate, now, split,
+};
+use auth0_jwt::access_token::AccessTokenValidator;
+use auth0_jwt::alg::Algorithm;
+use auth0_jwt::key::{EcCurve, KeySet, VerifyingKey};
+use auth0_jwt::verifier::StaticKeys;
+use serde::Deserialize;
+
+const TOKENS_PER_ALG: usize = 64;
+const ROUNDS: usize = 11;
+/// Target wall time of one measurement (one implementation, one round).
+const SLICE: Duration = Duration::from_millis(60);
+
+/// What jsonwebtoken deserializes into: exactly the claims we mint.
+#[derive(Deserialize)]
+#[allow(dead_code)]
+struct JwtClaims {
+    iss: String,
+    sub: String,
+    aud: Vec<String>,
+    iat: i64,
+    exp: i64,
+    azp: String,
+    scope: String,
+    permissions: Vec<String>,
+    gty: String,
+}
+
+struct Case {
+    alg: Alg,
+    tokens: Vec<String>,
+    splits: Vec<Split>,
+    validator: AccessTokenValidator,
+    ring_verify: Box<dyn Fn(&Split) -> bool>,
+    jwt_key: jsonwebtoken::DecodingKey,
+    jwt_validation: jsonwebtoken::Validation,
+}
+
+fn auth0_key(keys: &Keys, alg: Alg) -> VerifyingKey {
+    let key = match alg {
+        Alg::RS256 => {
+            let (n, e) = keys.rsa_n_e();
+            VerifyingKey::rsa(&n, &e)
+        }
+        Alg::ES256 => {
+            let (x, y) = keys.p256_x_y();
+            VerifyingKey::ec(EcCurve::P256, &x, &y)
+        }
+        Alg::EdDSA => VerifyingKey::ed25519(&keys.ed25519_public()),
+        Alg::HS256 => VerifyingKey::hmac(&keys.hmac_secret),
+    };
+    key.unwrap().with_kid(alg.kid())
+}
+
+fn auth0_alg(alg: Alg) -> Algorithm {
+    match alg {
+        Alg::RS256 => Algorithm::RS256,
+        Alg::ES256 => Algorithm::ES256,
+        Alg::EdDSA => Algorithm::EdDSA,
+        Alg::HS256 => Algorithm::HS256,
+    }
+}
+
+fn ring_verifier(keys: &Keys, alg: Alg) -> Box<dyn Fn(&Split) -> bool> {
+    use ring::signature::{self, KeyPair as _, UnparsedPublicKey};
+    match alg {
+        Alg::RS256 => {
+            let public = keys.rsa.public().as_ref().to_vec();
+            Box::new(move |s: &Split| {
+                UnparsedPublicKey::new(&signature::RSA_PKCS1_2048_8192_SHA256, &public)
+                    .verify(&s.signing_input, &s.signature)
+                    .is_ok()
+            })
+        }
+        Alg::ES256 => {
+            let public = keys.p256.public_key().as_ref().to_vec();
+            Box::new(move |s: &Split| {
+                UnparsedPublicKey::new(&signature::ECDSA_P256_SHA256_FIXED, &public)
+                    .verify(&s.signing_input, &s.signature)
+                    .is_ok()
+            })
+        }
+        Alg::EdDSA => {
+            let public = keys.ed25519_public();
+            Box::new(move |s: &Split| {
+                UnparsedPublicKey::new(&signature::ED25519, &public)
+                    .verify(&s.signing_input, &s.signature)
+                    .is_ok()
+            })
+        }
+        Alg::HS256 => {
+            let key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, &keys.hmac_secret);
+            Box::new(move |s: &Split| {
+                ring::hmac::verify(&key, &s.signing_input, &s.signature).is_ok()
+            })
+        }
+    }
+}
+
+fn jwt_key(keys: &Keys, alg: Alg) -> (jsonwebtoken::DecodingKey, jsonwebtoken::Algorithm) {
+    use jsonwebtoken::{Algorithm as J, DecodingKey};
+    match alg {
+        Alg::RS256 => {
+            let (n, e) = keys.rsa_n_e();
+            (DecodingKey::from_rsa_raw_components(&n, &e), J::RS256)
+        }
+        Alg::ES256 => {
+            let (x, y) = keys.p256_x_y();
+            (
+                DecodingKey::from_ec_components(&b64(&x), &b64(&y)).unwrap(),
+                J::ES256,
+            )
+        }
+        Alg::EdDSA => (
+            DecodingKey::from_ed_components(&b64(&keys.ed25519_public())).unwrap(),
+            J::EdDSA,
+        ),
+        Alg::HS256 => (DecodingKey::from_secret(&keys.hmac_secret), J::HS256),
+    }
+}
+
+fn case(keys: &Keys, alg: Alg) -> Case {
+    let exp = now() + 3_600;
+    let tokens: Vec<String> = (0..TOKENS_PER_ALG)
+        .map(|i| {
+            keys.mint(
+                alg,
+                alg.kid(),
+                &access_claims(&format!("auth0|user{i:04}"), exp),
+            )
+        })
+        .collect();
+    let splits = tokens.iter().map(|t| split(t)).collect();
+    let mut set = KeySet::new();
+    set.insert(auth0_key(keys, alg));
+    let validator = AccessTokenValidator::builder()
+        .key_source(StaticKeys::new(set))
+        .issuer(ISSUER)
+        .audience(AUDIENCE)
+        .algorithms([auth0_alg(alg)])
+        .no_cache()
+        .build()
+        .unwrap();
+    let (jwt_key, jwt_alg) = jwt_key(keys, alg);
+    let mut jwt_validation = jsonwebtoken::Validation::new(jwt_alg);
+    jwt_validation.set_issuer(&[ISSUER]);
+    jwt_validation.set_audience(&[AUDIENCE]);
+    jwt_validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
+    jwt_validation.leeway = 5;
+    Case {
+        alg,
+        tokens,
+        splits,
+        validator,
+        ring_verify: ring_verifier(keys, alg),
+        jwt_key,
+        jwt_validation,
+    }
+}
+
+impl Case {
+    fn auth0(&self, i: usize) -> bool {
+        block_on(self.validator.validate(&self.tokens[i % TOKENS_PER_ALG])).is_ok()
+    }
+
+    fn ring(&self, i: usize) -> bool {
+        (self.ring_verify)(&self.splits[i % TOKENS_PER_ALG])
+    }
+
+    fn jwt(&self, i: usize) -> bool {
+        jsonwebtoken::decode::<JwtClaims>(
+            &self.tokens[i % TOKENS_PER_ALG],
+            &self.jwt_key,
+            &self.jwt_validation,
+        )
+        .is_ok()
+    }
+
+    /// All three accept every token and reject a forged one.
+    fn check(&self) {
+        for i in 0..TOKENS_PER_ALG {
+            assert!(
+                self.auth0(i),
+                "{} auth0-jwt rejected a valid token",
+                self.alg.name()
+            );
+            assert!(
+                self.ring(i),
+                "{} ring rejected a valid token",
+                self.alg.name()
+            );
+            assert!(
+                self.jwt(i),
+                "{} jsonwebtoken rejected a valid token",
+                self.alg.name()
+            );
+        }
+        let forged = auth0_benches::forge(&self.tokens[0], 77);
+        assert!(block_on(self.validator.validate(&forged)).is_err());
+        assert!(!(self.ring_verify)(&split(&forged)));
+        assert!(
+            jsonwebtoken::decode::<JwtClaims>(&forged, &self.jwt_key, &self.jwt_validation)
+                .is_err()
+        );
+    }
+}
+
+/// Calls `f` `iters` times, returns calls per second.
+fn measure(iters: usize, f: &dyn Fn(usize) -> bool) -> f64 {
+    let start = Instant::now();
+    for i in 0..iters {
+        black_box(f(black_box(i)));
+    }
+    iters as f64 / start.elapsed().as_secs_f64()
+}
+
+/// Number of iterations that takes about `SLICE`.
+fn calibrate(f: &dyn Fn(usize) -> bool) -> usize {
+    let mut iters = 16;
+    loop {
+        let start = Instant::now();
+        for i in 0..iters {
+            black_box(f(black_box(i)));
+        }
+        let elapsed = start.elapsed();
+        if elapsed >= SLICE / 4 {
+            let per = elapsed.as_secs_f64() / iters as f64;
+            return ((SLICE.as_secs_f64() / per) as usize).max(16);
+        }
+        iters *= 2;
+    }
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(|a, b| a.total_cmp(b));
+    v[v.len() / 2]
+}
+
+fn main() {
+    // `cargo bench` passes `--bench`; nothing to parse.
+    let keys = Keys::new();
+    println!(
+        "jwt bench: verify + validate, one thread, cache off, {ROUNDS} interleaved rounds (median)"
+    );
+    println!(
+        "{:<6} {:>12} {:>12} {:>14} {:>9} {:>9}",
+        "alg", "auth0-jwt", "raw ring", "jsonwebtoken", "a/ring", "a/jwt"
+    );
+    let mut failures = Vec::new();
+    // For profiling: `JWT_BENCH_PROFILE=HS256` loops auth0-jwt's path only.
+    if let Ok(name) = std::env::var("JWT_BENCH_PROFILE") {
+        let alg = Alg::ALL.into_iter().find(|a| a.name() == name).expect("unknown alg");
+        let case = case(&keys, alg);
+        case.check();
+        let rate = measure(calibrate(&|i| case.auth0(i)) * 50, &|i| case.auth0(i));
+        println!("{name} auth0-jwt: {}", fmt_rate(rate));
+        return;
+    }
+    for alg in Alg::ALL {
+        let case = case(&keys, alg);
+        case.check();
+        let impls: [(&str, &dyn Fn(usize) -> bool); 3] = [
+            ("auth0", &|i| case.auth0(i)),
+            ("ring", &|i| case.ring(i)),
+            ("jwt", &|i| case.jwt(i)),
+        ];
+        let iters: Vec<usize> = impls.iter().map(|(_, f)| calibrate(*f)).collect();
+        let mut samples = vec![Vec::new(); 3];
+        for round in 0..ROUNDS {
+            // Rotate the order so no implementation always runs first.
+            for k in 0..3 {
+                let j = (round + k) % 3;
+                samples[j].push(measure(iters[j], impls[j].1));
+            }
+        }
+        let [a, r, j]: [f64; 3] = samples
+            .into_iter()
+            .map(median)
+            .collect::<Vec<_>>()
+            .try_into()
+            .unwrap();
+        println!(
+            "{:<6} {:>12} {:>12} {:>14} {:>8.2}x {:>8.2}x",
+            alg.name(),
+            fmt_rate(a),
+            fmt_rate(r),
+            fmt_rate(j),
+            a / r,
+            a / j
+        );
+        if alg == Alg::RS256 && a / r < 0.9 {
+            failures.push(format!("RS256 auth0-jwt/ring = {:.2} < 0.90", a / r));
+        }
+        if alg == Alg::HS256 && a / j < 2.0 {
+            failures.push(format!("HS256 auth0-jwt/jsonwebtoken = {:.2} < 2.0", a / j));
+        }
+        if a / j < 1.0 {
+            failures.push(format!(
+                "{} auth0-jwt/jsonwebtoken = {:.2} < 1.0",
+                alg.name(),
+                a / j
+            ));
+        }
+    }
+    println!(
+        "targets: RS256 >= 0.90x raw ring; HS256 >= 2x jsonwebtoken; every alg >= 1x jsonwebtoken"
+    );
+    if failures.is_empty() {
+        println!("all targets met");
+    } else {
+        for f in &failures {
+            println!("TARGET MISSED: {f}");
+        }
+    }
+}

@@ -1,0 +1,96 @@
+//! The [`RateLimit`] service and its response future.
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use tower_service::Service;
+
+use super::limiter::RateLimiter;
+use crate::types::BoxError;
+
+/// Waits for the [`RateLimiter`] before each call of the inner service and
+/// feeds every response's headers back to it. Built by
+/// [`RateLimitLayer`](super::RateLimitLayer).
+///
+/// The wait happens inside the returned future (not in `poll_ready`), so
+/// an outer deadline covers it and dropping the future cancels it cleanly.
+#[derive(Debug, Clone)]
+pub struct RateLimit<S> {
+    inner: S,
+    limiter: RateLimiter,
+}
+
+impl<S> RateLimit<S> {
+    /// Wraps `inner`, pacing calls with `limiter`.
+    pub fn new(inner: S, limiter: RateLimiter) -> Self {
+        Self { inner, limiter }
+    }
+
+    /// The limiter in use (shared with every clone).
+    pub fn limiter(&self) -> &RateLimiter {
+        &self.limiter
+    }
+
+    /// The wrapped service.
+    pub fn get_ref(&self) -> &S {
+        &self.inner
+    }
+
+    /// Unwraps the inner service.
+    pub fn into_inner(self) -> S {
+        self.inner
+    }
+}
+
+impl<S, Req, B> Service<Req> for RateLimit<S>
+where
+    S: Service<Req, Response = http::Response<B>> + Clone + Send + 'static,
+    S::Error: Into<BoxError>,
+    S::Future: Send + 'static,
+    Req: Send + 'static,
+    B: Send + 'static,
+{
+    type Response = http::Response<B>;
+    type Error = BoxError;
+    type Future = ResponseFuture<http::Response<B>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx).map_err(Into::into)
+    }
+
+    fn call(&mut self, req: Req) -> Self::Future {
+        // Keep the instance that was driven to readiness for this call.
+        let clone = self.inner.clone();
+        let mut inner = std::mem::replace(&mut self.inner, clone);
+        let limiter = self.limiter.clone();
+        ResponseFuture {
+            inner: Box::pin(async move {
+                limiter.acquire().await;
+                let res = inner.call(req).await.map_err(Into::into)?;
+                limiter.observe(res.headers());
+                Ok(res)
+            }),
+        }
+    }
+}
+
+/// The future returned by [`RateLimit`]: the wait for a slot, then the call.
+pub struct ResponseFuture<T> {
+    inner: Pin<Box<dyn Future<Output = Result<T, BoxError>> + Send + 'static>>,
+}
+
+impl<T> Future for ResponseFuture<T> {
+    type Output = Result<T, BoxError>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        self.inner.as_mut().poll(cx)
+    }
+}
+
+impl<T> fmt::Debug for ResponseFuture<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ResponseFuture").finish_non_exhaustive()
+    }
+}

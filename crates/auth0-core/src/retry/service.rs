@@ -1,0 +1,163 @@
+//! The [`Retry`] service and its response future.
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use tower::ServiceExt;
+use tower_service::Service;
+
+use super::policy::RetryPolicy;
+use super::{Attempts, RetryNonIdempotent};
+use crate::types::{BoxError, HttpRequest, HttpResponse};
+
+/// Retries calls of the inner service as its [`RetryPolicy`] allows.
+/// Built by [`RetryLayer`](super::RetryLayer).
+///
+/// Each attempt sends a clone of the original request (method, URI,
+/// version, headers, buffered body and extensions); waits between attempts
+/// use [`tokio::time::sleep`]. The final response carries
+/// [`Attempts`] in its extensions.
+#[derive(Debug, Clone)]
+pub struct Retry<S> {
+    inner: S,
+    policy: RetryPolicy,
+}
+
+impl<S> Retry<S> {
+    /// Wraps `inner` with `policy`.
+    pub fn new(inner: S, policy: RetryPolicy) -> Self {
+        Self { inner, policy }
+    }
+
+    /// The policy in use.
+    pub fn policy(&self) -> &RetryPolicy {
+        &self.policy
+    }
+
+    /// The wrapped service.
+    pub fn get_ref(&self) -> &S {
+        &self.inner
+    }
+
+    /// Unwraps the inner service.
+    pub fn into_inner(self) -> S {
+        self.inner
+    }
+}
+
+impl<S> Service<HttpRequest> for Retry<S>
+where
+    S: Service<HttpRequest, Response = HttpResponse> + Clone + Send + 'static,
+    S::Error: Into<BoxError>,
+    S::Future: Send + 'static,
+{
+    type Response = HttpResponse;
+    type Error = BoxError;
+    type Future = ResponseFuture;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx).map_err(Into::into)
+    }
+
+    fn call(&mut self, req: HttpRequest) -> Self::Future {
+        // The instance that was driven to readiness makes the first attempt;
+        // a fresh clone stays behind for the next call.
+        let clone = self.inner.clone();
+        let inner = std::mem::replace(&mut self.inner, clone);
+        ResponseFuture {
+            inner: Box::pin(run(inner, self.policy.clone(), req)),
+        }
+    }
+}
+
+/// The future returned by [`Retry`]: all attempts and the waits between them.
+pub struct ResponseFuture {
+    inner: Pin<Box<dyn Future<Output = Result<HttpResponse, BoxError>> + Send + 'static>>,
+}
+
+impl Future for ResponseFuture {
+    type Output = Result<HttpResponse, BoxError>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        self.inner.as_mut().poll(cx)
+    }
+}
+
+impl fmt::Debug for ResponseFuture {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ResponseFuture").finish_non_exhaustive()
+    }
+}
+
+async fn run<S>(
+    mut svc: S,
+    policy: RetryPolicy,
+    mut template: HttpRequest,
+) -> Result<HttpResponse, BoxError>
+where
+    S: Service<HttpRequest, Response = HttpResponse>,
+    S::Error: Into<BoxError>,
+{
+    if let Some(budget) = policy.budget() {
+        budget.deposit();
+    }
+    let method = template.method().clone();
+    let opted_in = template.extensions().get::<RetryNonIdempotent>().is_some();
+    let mut retries: u32 = 0;
+    loop {
+        let more_allowed = retries < policy.max_retries();
+        // The last possible attempt takes the original instead of a copy.
+        let req = if more_allowed {
+            template.clone()
+        } else {
+            std::mem::take(&mut template)
+        };
+        if retries > 0 {
+            svc.ready().await.map_err(Into::into)?;
+        }
+        let outcome = svc.call(req).await.map_err(Into::into);
+        let attempts = retries + 1;
+        if !more_allowed {
+            return finish(outcome, attempts);
+        }
+        let Some(decision) = policy.decide(&method, opted_in, &outcome, retries) else {
+            return finish(outcome, attempts);
+        };
+        if let Some(budget) = policy.budget() {
+            if !budget.try_withdraw() {
+                tracing::debug!(
+                    method = %method,
+                    path = template.uri().path(),
+                    attempts,
+                    reason = %decision.reason,
+                    "retry budget exhausted; not retrying"
+                );
+                return finish(outcome, attempts);
+            }
+        }
+        tracing::debug!(
+            method = %method,
+            path = template.uri().path(),
+            attempt = attempts,
+            reason = %decision.reason,
+            wait_ms = u64::try_from(decision.wait.as_millis()).unwrap_or(u64::MAX),
+            "retrying request"
+        );
+        // Release the failed response (and any pooled connection) before waiting.
+        drop(outcome);
+        tokio::time::sleep(decision.wait).await;
+        retries += 1;
+    }
+}
+
+fn finish(
+    outcome: Result<HttpResponse, BoxError>,
+    attempts: u32,
+) -> Result<HttpResponse, BoxError> {
+    outcome.map(|mut res| {
+        res.extensions_mut().insert(Attempts(attempts));
+        res
+    })
+}

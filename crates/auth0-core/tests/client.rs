@@ -1,0 +1,516 @@
+//! End-to-end behaviour of `Auth0Client` on the default stack against
+//! in-process servers on 127.0.0.1.
+
+mod support;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use auth0_core::client::{Auth0Client, ClientBuilder};
+use auth0_core::config::{ClientConfig, ClientConfigBuilder};
+use auth0_core::error::Error;
+use auth0_core::retry::RetryPolicy;
+use auth0_core::timeout::TimeoutKind;
+use auth0_core::types::{BoxError, HttpRequest, HttpResponse};
+use base64::Engine as _;
+use bytes::Bytes;
+use http::Method;
+use support::{ConnectProxy, Reply, TestServer};
+
+/// A config for a local server: fast retries, deterministic jitter.
+fn config_for(server: &TestServer) -> ClientConfigBuilder {
+    ClientConfig::builder()
+        .domain(server.base_url())
+        .allow_insecure_loopback(true)
+        .retry_policy(fast_retries(3))
+}
+
+fn fast_retries(max_retries: u32) -> RetryPolicy {
+    RetryPolicy::builder()
+        .max_retries(max_retries)
+        .base_delay(Duration::from_millis(5))
+        .max_wait(Duration::from_millis(50))
+        .without_budget()
+        .jitter(|| 1.0)
+        .build()
+        .unwrap()
+}
+
+fn client(config: ClientConfigBuilder) -> Auth0Client {
+    Auth0Client::new(config.build().unwrap()).unwrap()
+}
+
+fn get(path: &str) -> HttpRequest {
+    http::Request::get(path).body(Bytes::new()).unwrap()
+}
+
+#[tokio::test]
+async fn rate_limited_then_ok_waits_for_retry_after() {
+    let server = TestServer::scripted(vec![
+        Reply::json(429, r#"{"error":"too_many_requests"}"#).header("retry-after", "1"),
+        Reply::json(200, r#"{"ok":true}"#),
+    ])
+    .await;
+    // Let the 1 s Retry-After through the cap.
+    let policy = RetryPolicy::builder()
+        .max_wait(Duration::from_secs(2))
+        .without_budget()
+        .build()
+        .unwrap();
+    let client = client(config_for(&server).retry_policy(policy));
+    let start = Instant::now();
+    let resp = client.get_json::<serde_json::Value>("/api/v2/users").await.unwrap();
+    assert_eq!(resp.data["ok"], true);
+    assert!(start.elapsed() >= Duration::from_millis(950), "{:?}", start.elapsed());
+    assert_eq!(server.request_count(), 2);
+}
+
+#[tokio::test]
+async fn rate_limited_forever_is_typed_with_reset() {
+    let reset = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs() as i64;
+    let server = TestServer::start(move |_, _| {
+        Reply::json(429, r#"{"statusCode":429,"error":"Too Many Requests","message":"Global limit has been reached","errorCode":"too_many_requests"}"#)
+            .header("x-ratelimit-limit", "50")
+            .header("x-ratelimit-remaining", "0")
+            // In the past: the retry layer waits 0 (bounded by the tiny cap anyway).
+            .header("x-ratelimit-reset", &reset.to_string())
+    })
+    .await;
+    let client = client(config_for(&server).retry_policy(fast_retries(2)));
+    let err = client.get_json::<serde_json::Value>("/api/v2/users").await.unwrap_err();
+    let Error::RateLimited(rl) = &err else {
+        panic!("expected RateLimited, got {err:?}")
+    };
+    assert_eq!(rl.reset_at, reset);
+    assert_eq!(rl.limit, 50);
+    assert_eq!(rl.remaining, 0);
+    assert_eq!(rl.attempts, Some(3));
+    assert_eq!(rl.error.error_code, "too_many_requests");
+    assert!(err.is_retryable());
+    assert_eq!(err.status_code(), Some(http::StatusCode::TOO_MANY_REQUESTS));
+    assert_eq!(server.request_count(), 3);
+}
+
+#[tokio::test]
+async fn server_error_retried_for_get_not_for_post() {
+    let server = TestServer::scripted(vec![
+        Reply::json(500, r#"{"error":"boom"}"#),
+        Reply::json(200, r#"{"id":1}"#),
+    ])
+    .await;
+    let c = client(config_for(&server));
+    let ok = c.get_json::<serde_json::Value>("/things/1").await.unwrap();
+    assert_eq!(ok.data["id"], 1);
+    assert_eq!(server.request_count(), 2);
+
+    let server = TestServer::scripted(vec![
+        Reply::json(500, r#"{"error":"boom","error_description":"it broke"}"#),
+        Reply::json(200, r#"{"id":1}"#),
+    ])
+    .await;
+    let c = client(config_for(&server));
+    let err = c
+        .request_json::<serde_json::Value>(Method::POST, "/things", Some(&serde_json::json!({"a": 1})))
+        .await
+        .unwrap_err();
+    let api = err.auth0_error().expect("api error");
+    assert_eq!(api.status_code, 500);
+    assert_eq!(api.error_code, "boom");
+    assert_eq!(api.message, "it broke");
+    assert_eq!(server.request_count(), 1);
+    let sent = &server.requests()[0];
+    assert_eq!(sent.headers["content-type"], "application/json");
+    assert_eq!(sent.body, Bytes::from_static(br#"{"a":1}"#));
+}
+
+#[tokio::test]
+async fn slow_headers_hit_the_attempt_timeout() {
+    let server = TestServer::scripted(vec![
+        Reply::json(200, "{}").head_delay(Duration::from_secs(5)),
+    ])
+    .await;
+    let c = client(
+        config_for(&server)
+            .retry_policy(RetryPolicy::disabled())
+            .attempt_timeout(Duration::from_millis(150)),
+    );
+    let start = Instant::now();
+    let err = c.get_json::<serde_json::Value>("/slow").await.unwrap_err();
+    let Error::Timeout(elapsed) = &err else {
+        panic!("expected timeout, got {err:?}")
+    };
+    assert_eq!(elapsed.kind, TimeoutKind::Attempt);
+    assert!(err.is_timeout());
+    assert!(start.elapsed() < Duration::from_secs(2));
+}
+
+#[tokio::test]
+async fn slow_body_hits_the_attempt_timeout_and_get_is_retried() {
+    let server = TestServer::scripted(vec![
+        Reply::json(200, r#"{"late":true}"#).body_delay(Duration::from_secs(5)),
+        Reply::json(200, r#"{"late":false}"#),
+    ])
+    .await;
+    let c = client(config_for(&server).attempt_timeout(Duration::from_millis(150)));
+    let ok = c.get_json::<serde_json::Value>("/slow-body").await.unwrap();
+    assert_eq!(ok.data["late"], false);
+    assert_eq!(server.request_count(), 2);
+
+    // Without retries the timeout surfaces with the right kind.
+    let server = TestServer::scripted(vec![
+        Reply::json(200, "{}").body_delay(Duration::from_secs(5)),
+    ])
+    .await;
+    let c = client(
+        config_for(&server)
+            .retry_policy(RetryPolicy::disabled())
+            .attempt_timeout(Duration::from_millis(150)),
+    );
+    let err = c.get_json::<serde_json::Value>("/slow-body").await.unwrap_err();
+    assert!(matches!(&err, Error::Timeout(e) if e.kind == TimeoutKind::Attempt), "{err:?}");
+}
+
+#[tokio::test]
+async fn overall_deadline_bounds_retries() {
+    let server = TestServer::start(|_, _| Reply::json(503, "{}").head_delay(Duration::from_millis(100))).await;
+    let c = client(
+        config_for(&server)
+            .retry_policy(fast_retries(10))
+            .deadline(Duration::from_millis(250)),
+    );
+    let err = c.get_json::<serde_json::Value>("/x").await.unwrap_err();
+    assert!(matches!(&err, Error::Timeout(e) if e.kind == TimeoutKind::Deadline), "{err:?}");
+    assert!(!err.is_retryable() || err.is_timeout());
+}
+
+#[tokio::test]
+async fn dropped_connection_is_retried_for_get_and_typed_otherwise() {
+    let server = TestServer::scripted(vec![Reply::Drop, Reply::json(200, r#"{"n":2}"#)]).await;
+    let c = client(config_for(&server));
+    let ok = c.get_json::<serde_json::Value>("/flaky").await.unwrap();
+    assert_eq!(ok.data["n"], 2);
+    assert_eq!(server.request_count(), 2);
+
+    let server = TestServer::scripted(vec![Reply::Drop]).await;
+    let c = client(config_for(&server));
+    let err = c
+        .request_json::<serde_json::Value>(Method::POST, "/flaky", Some(&serde_json::json!({})))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Transport { connect: false, .. }), "{err:?}");
+    assert!(err.is_retryable());
+    assert_eq!(server.request_count(), 1, "POST must not be resent");
+}
+
+#[tokio::test]
+async fn connection_refused_is_a_connect_error() {
+    // Bind then drop a listener to get a port nobody listens on.
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let c = client(
+        ClientConfig::builder()
+            .domain(format!("http://127.0.0.1:{port}"))
+            .allow_insecure_loopback(true)
+            .retry_policy(fast_retries(1)),
+    );
+    let err = c.send(get("/")).await.unwrap_err();
+    assert!(matches!(err, Error::Transport { connect: true, .. }), "{err:?}");
+}
+
+#[tokio::test]
+async fn empty_html_and_invalid_json_bodies() {
+    let server = TestServer::scripted(vec![
+        Reply::status(204),
+        Reply::status(500),
+        Reply::status(502)
+            .header("content-type", "text/html")
+            .body("<html><body><h1>502 Bad Gateway</h1></body></html>"),
+        Reply::json(200, r#"{"access_token":"eyJSECRET","broken": "#),
+        Reply::json(200, r#"{"name": 5}"#),
+    ])
+    .await;
+    let c = client(config_for(&server).retry_policy(RetryPolicy::disabled()));
+
+    let empty = c.get_json::<()>("/empty").await.unwrap();
+    assert_eq!(empty.status, 204);
+
+    let err = c.get_json::<serde_json::Value>("/empty-500").await.unwrap_err();
+    let api = err.auth0_error().unwrap();
+    assert_eq!(api.message, "Internal Server Error");
+    assert_eq!(api.error_code, auth0_core::error::UNKNOWN_ERROR_CODE);
+
+    let err = c.get_json::<serde_json::Value>("/html").await.unwrap_err();
+    let api = err.auth0_error().unwrap();
+    assert_eq!(api.status_code, 502);
+    assert!(api.message.contains("502 Bad Gateway"), "{}", api.message);
+
+    let err = c.get_json::<serde_json::Value>("/invalid").await.unwrap_err();
+    match &err {
+        Error::Decode { status, body_snippet, .. } => {
+            assert_eq!(*status, 200);
+            assert!(body_snippet.contains("broken"));
+            assert!(!body_snippet.contains("eyJSECRET"), "token leaked: {body_snippet}");
+        }
+        other => panic!("expected Decode, got {other:?}"),
+    }
+    assert!(!format!("{err} {err:?}").contains("eyJSECRET"));
+
+    #[derive(Debug, serde::Deserialize)]
+    #[allow(dead_code)]
+    struct Named {
+        name: String,
+    }
+    let err = c.get_json::<Named>("/wrong-type").await.unwrap_err();
+    assert!(matches!(err, Error::Decode { .. }), "{err:?}");
+}
+
+#[tokio::test]
+async fn huge_streamed_body_is_cut_at_the_cap() {
+    const HUNDRED_MIB: u64 = 100 * 1024 * 1024;
+    let server = TestServer::scripted(vec![Reply::Stream {
+        status: 200,
+        total: HUNDRED_MIB,
+        chunk: 64 * 1024,
+        declared_length: None,
+    }])
+    .await;
+    let c = client(config_for(&server).retry_policy(RetryPolicy::disabled()));
+    let err = c.send(get("/big")).await.unwrap_err();
+    assert!(matches!(err, Error::BodyTooLarge { limit } if limit == 16 * 1024 * 1024), "{err:?}");
+    assert!(!err.is_retryable());
+    // Give the server a moment to notice the closed connection.
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let streamed = server.bytes_streamed();
+    assert!(streamed < HUNDRED_MIB / 2, "server streamed {streamed} bytes");
+}
+
+#[tokio::test]
+async fn declared_length_over_cap_fails_before_reading() {
+    let server = TestServer::scripted(vec![Reply::Stream {
+        status: 200,
+        total: 2048,
+        chunk: 1024,
+        declared_length: Some(2048),
+    }])
+    .await;
+    let c = client(config_for(&server).max_response_body(1024));
+    let err = c.send(get("/big")).await.unwrap_err();
+    assert!(matches!(err, Error::BodyTooLarge { limit: 1024 }), "{err:?}");
+    assert_eq!(server.request_count(), 1, "a too-large body is not retried");
+}
+
+#[tokio::test]
+async fn telemetry_user_agent_and_default_headers() {
+    let server = TestServer::start(|_, _| Reply::json(200, "{}")).await;
+    let c = client(
+        config_for(&server)
+            .default_header("x-team", "billing")
+            .default_header("x-override", "default"),
+    );
+    let mut req = get("/t");
+    req.headers_mut().insert("x-override", "mine".parse().unwrap());
+    c.send(req).await.unwrap();
+    let seen = &server.requests()[0];
+    let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(seen.headers["auth0-client"].as_bytes())
+        .unwrap();
+    let json: serde_json::Value = serde_json::from_slice(&raw).unwrap();
+    assert_eq!(json["name"], "auth0-rust");
+    assert_eq!(json["version"], env!("CARGO_PKG_VERSION"));
+    assert!(json["env"]["rust"].as_str().unwrap().starts_with("1."), "{json}");
+    let ua = seen.headers["user-agent"].to_str().unwrap();
+    assert!(ua.starts_with(&format!("auth0-rust/{} (rust 1.", env!("CARGO_PKG_VERSION"))), "{ua}");
+    assert_eq!(seen.headers["x-team"], "billing");
+    assert_eq!(seen.headers["x-override"], "mine", "the request's own header wins");
+
+    let quiet = client(config_for(&server).telemetry(false).send_user_agent(false));
+    quiet.send(get("/t")).await.unwrap();
+    let seen = &server.requests()[1];
+    assert!(!seen.headers.contains_key("auth0-client"));
+    assert!(!seen.headers.contains_key("user-agent"));
+
+    let custom = client(config_for(&server).user_agent("my-app/2.0"));
+    custom.send(get("/t")).await.unwrap();
+    assert_eq!(server.requests()[2].headers["user-agent"], "my-app/2.0");
+}
+
+#[tokio::test]
+async fn connections_are_reused_across_calls_and_clones() {
+    let server = TestServer::start(|_, _| Reply::json(200, r#"{"ok":1}"#)).await;
+    let c = client(config_for(&server));
+    for i in 0..50 {
+        let clone = c.clone();
+        let resp = clone.get_json::<serde_json::Value>(format!("/n/{i}")).await.unwrap();
+        assert_eq!(resp.data["ok"], 1);
+    }
+    assert_eq!(server.request_count(), 50);
+    assert_eq!(server.connections(), 1);
+}
+
+#[tokio::test]
+async fn user_layer_sees_each_call_once() {
+    let server = TestServer::scripted(vec![Reply::json(503, "{}"), Reply::json(200, "{}")]).await;
+    let calls = Arc::new(AtomicUsize::new(0));
+    let counter = Arc::clone(&calls);
+    let c = Auth0Client::builder(config_for(&server).build().unwrap())
+        .with_layer(tower::util::MapRequestLayer::new(move |mut req: HttpRequest| {
+            counter.fetch_add(1, Ordering::SeqCst);
+            req.headers_mut().insert("x-layer", "yes".parse().unwrap());
+            req
+        }))
+        .build()
+        .unwrap();
+    c.get_json::<serde_json::Value>("/layered").await.unwrap();
+    assert_eq!(calls.load(Ordering::SeqCst), 1, "outside the retry layer");
+    assert_eq!(server.request_count(), 2);
+    assert!(server.requests().iter().all(|r| r.headers["x-layer"] == "yes"));
+}
+
+#[tokio::test]
+async fn custom_service_needs_no_network() {
+    let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let log = Arc::clone(&seen);
+    let svc = tower::service_fn(move |req: HttpRequest| {
+        log.lock().unwrap().push(req.uri().to_string());
+        async move {
+            Ok::<_, BoxError>(
+                http::Response::builder()
+                    .status(200)
+                    .header("x-ratelimit-remaining", "7")
+                    .body(Bytes::from_static(br#"{"keys":[]}"#))
+                    .unwrap(),
+            )
+        }
+    });
+    let config = ClientConfig::new("tenant.auth0.com").unwrap();
+    let c = ClientBuilder::from_service(config, svc).build().unwrap();
+    let resp = c.get_json::<serde_json::Value>("/.well-known/jwks.json").await.unwrap();
+    assert_eq!(resp.data["keys"], serde_json::json!([]));
+    assert_eq!(resp.rate_limit.remaining, Some(7));
+    assert_eq!(
+        seen.lock().unwrap().as_slice(),
+        ["https://tenant.auth0.com/.well-known/jwks.json"]
+    );
+}
+
+#[tokio::test]
+async fn default_stack_over_a_fake_transport_retries() {
+    let attempts = Arc::new(AtomicUsize::new(0));
+    let n = Arc::clone(&attempts);
+    let transport = tower::service_fn(move |_req: HttpRequest| {
+        let i = n.fetch_add(1, Ordering::SeqCst);
+        async move {
+            let status = if i == 0 { 503 } else { 200 };
+            Ok::<_, BoxError>(
+                http::Response::builder()
+                    .status(status)
+                    .body(Bytes::from_static(b"{}"))
+                    .unwrap(),
+            )
+        }
+    });
+    let config = ClientConfig::builder()
+        .domain("tenant.auth0.com")
+        .retry_policy(fast_retries(2))
+        .build()
+        .unwrap();
+    let c = ClientBuilder::with_transport(config, transport).build().unwrap();
+    let resp: HttpResponse = c.send(get("/x")).await.unwrap();
+    assert_eq!(resp.status(), 200);
+    assert_eq!(attempts.load(Ordering::SeqCst), 2);
+}
+
+#[tokio::test]
+async fn post_form_encodes_fields() {
+    let server = TestServer::start(|_, _| {
+        Reply::json(200, r#"{"access_token":"at","token_type":"Bearer","expires_in":86400}"#)
+    })
+    .await;
+    let c = client(config_for(&server));
+    let resp = c
+        .post_form::<serde_json::Value>(
+            "/oauth/token",
+            &[("grant_type", "client_credentials"), ("client_secret", "s3cr&t =/é")],
+        )
+        .await
+        .unwrap();
+    assert_eq!(resp.data["token_type"], "Bearer");
+    let seen = &server.requests()[0];
+    assert_eq!(seen.method, Method::POST);
+    assert_eq!(seen.headers["content-type"], "application/x-www-form-urlencoded");
+    assert_eq!(
+        seen.body,
+        Bytes::from_static(b"grant_type=client_credentials&client_secret=s3cr%26t+%3D%2F%C3%A9")
+    );
+}
+
+#[tokio::test]
+async fn mfa_required_keeps_token_private() {
+    let server = TestServer::start(|_, _| {
+        Reply::json(
+            403,
+            r#"{"error":"mfa_required","error_description":"Multifactor authentication required","mfa_token":"Fe26.2**SECRETTOKEN"}"#,
+        )
+    })
+    .await;
+    let c = client(config_for(&server));
+    let err = c
+        .post_form::<serde_json::Value>("/oauth/token", &[("grant_type", "password")])
+        .await
+        .unwrap_err();
+    let Error::MfaRequired(mfa) = &err else {
+        panic!("expected MfaRequired, got {err:?}")
+    };
+    assert_eq!(mfa.mfa_token(), "Fe26.2**SECRETTOKEN");
+    let shown = format!("{err} {err:?} {mfa} {mfa:?}");
+    assert!(!shown.contains("SECRETTOKEN"), "{shown}");
+}
+
+#[tokio::test]
+async fn plain_http_to_remote_hosts_is_refused_without_network() {
+    let server = TestServer::start(|_, _| Reply::json(200, "{}")).await;
+    let c = client(config_for(&server));
+    let err = c.send(get("http://example.invalid/x")).await.unwrap_err();
+    assert!(matches!(err, Error::Transport { connect: true, .. }), "{err:?}");
+    assert!(format!("{:?}", err).contains("InsecureScheme"), "{err:?}");
+}
+
+#[tokio::test]
+async fn requests_go_through_a_connect_proxy_with_credentials() {
+    let server = TestServer::start(|_, _| Reply::json(200, r#"{"via":"proxy"}"#)).await;
+    let proxy = ConnectProxy::start().await;
+    let c = client(
+        config_for(&server).proxy(format!("http://alice:hunter2@{}", proxy.addr)),
+    );
+    assert!(!format!("{:?}", c.config()).contains("hunter2"));
+    let resp = c.get_json::<serde_json::Value>("/p").await.unwrap();
+    assert_eq!(resp.data["via"], "proxy");
+    let tunnels = proxy.tunnels();
+    assert_eq!(tunnels.len(), 1);
+    assert_eq!(tunnels[0].target, server.addr.to_string());
+    let expected = format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode("alice:hunter2")
+    );
+    assert_eq!(tunnels[0].proxy_authorization.as_deref(), Some(expected.as_str()));
+}
+
+#[tokio::test]
+async fn proxy_refusal_is_a_connect_error() {
+    let server = TestServer::start(|_, _| Reply::json(200, "{}")).await;
+    let proxy = ConnectProxy::start().await;
+    // The proxy only tunnels to 127.0.0.1; ask for localhost to be refused.
+    let c = client(
+        ClientConfig::builder()
+            .domain(format!("http://localhost:{}", server.addr.port()))
+            .allow_insecure_loopback(true)
+            .retry_policy(RetryPolicy::disabled())
+            .proxy(format!("http://{}", proxy.addr)),
+    );
+    let err = c.send(get("/p")).await.unwrap_err();
+    assert!(matches!(err, Error::Transport { connect: true, .. }), "{err:?}");
+    assert_eq!(server.request_count(), 0);
+}

@@ -1,0 +1,639 @@
+//! A tower layer that guards a service with OAuth 2.0 bearer tokens (RFC 6750).
+//!
+//! [`BearerAuthLayer`] takes the access token from the `Authorization` header,
+//! hands it to an [`Authorize`] implementation (an [`AccessTokenValidator`] or
+//! your own) and either passes the request on with the verified claims in its
+//! extensions or answers it:
+//!
+//! | situation                                        | status | `WWW-Authenticate`                                 |
+//! |--------------------------------------------------|--------|----------------------------------------------------|
+//! | no `Authorization` header, or another scheme     | 401    | `Bearer realm="…"` (no error code, RFC 6750 §3.1)  |
+//! | malformed header (two headers, bad characters …) | 400    | `Bearer …, error="invalid_request"`                |
+//! | token rejected by the authorizer                 | 401    | `Bearer …, error="invalid_token"`                  |
+//! | token valid but scopes missing                   | 403    | `Bearer …, error="insufficient_scope", scope="…"`  |
+//! | keys could not be fetched                        | 503    | none                                               |
+//!
+//! It is the shape of tower-http's `AsyncRequireAuthorization`, and depends
+//! only on `tower-layer`, `tower-service` and `http`: no hyper, no runtime.
+//! Rejection bodies are `ResBody::default()` (empty for the usual body types).
+
+use std::borrow::Cow;
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use http::header::{AUTHORIZATION, HeaderName, HeaderValue, WWW_AUTHENTICATE};
+use http::{Request, Response, StatusCode};
+use tower_layer::Layer;
+use tower_service::Service;
+
+use crate::access_token::{AccessTokenClaims, AccessTokenValidator};
+use crate::error::Error;
+use crate::verifier::KeySourceError;
+
+/// Longest `error_description` sent back, in bytes.
+const MAX_DESCRIPTION_LEN: usize = 200;
+/// Default bound on the token length (bytes) the layer will hash and verify.
+const DEFAULT_MAX_TOKEN_LEN: usize = 16 * 1024;
+
+/// Why an [`Authorize`] implementation turned a token down.
+///
+/// The variant picks the status code and `WWW-Authenticate` challenge; the
+/// description is sent to the client (sanitized and truncated), so it must
+/// never contain the token or anything secret.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Rejection {
+    /// The token is expired, forged, malformed, for another audience, … —
+    /// answered with 401 and `error="invalid_token"`.
+    #[error("invalid token: {description}")]
+    InvalidToken {
+        /// What is wrong, for the `error_description` attribute.
+        description: Cow<'static, str>,
+    },
+    /// The token is valid but lacks scopes the resource needs — answered with
+    /// 403 and `error="insufficient_scope"`.
+    #[error("insufficient scope: {description}")]
+    InsufficientScope {
+        /// Space-separated scopes the request needs, for the `scope` attribute.
+        scope: String,
+        /// What is missing, for the `error_description` attribute.
+        description: Cow<'static, str>,
+    },
+    /// The token could not be checked right now (for example the JWKS
+    /// endpoint is down) — answered with 503 and no challenge, so clients
+    /// retry instead of throwing the token away.
+    #[error("authorization unavailable: {description}")]
+    Unavailable {
+        /// What failed; not sent to the client.
+        description: Cow<'static, str>,
+    },
+}
+
+impl Rejection {
+    /// An `invalid_token` rejection (401).
+    pub fn invalid_token(description: impl Into<Cow<'static, str>>) -> Self {
+        Self::InvalidToken {
+            description: description.into(),
+        }
+    }
+
+    /// An `insufficient_scope` rejection (403) naming the scopes needed.
+    pub fn insufficient_scope(
+        scope: impl Into<String>,
+        description: impl Into<Cow<'static, str>>,
+    ) -> Self {
+        Self::InsufficientScope {
+            scope: scope.into(),
+            description: description.into(),
+        }
+    }
+
+    /// A rejection for when the token cannot be checked right now (503).
+    pub fn unavailable(description: impl Into<Cow<'static, str>>) -> Self {
+        Self::Unavailable {
+            description: description.into(),
+        }
+    }
+}
+
+/// Checks a bearer token and returns its verified claims.
+///
+/// Implemented for [`AccessTokenValidator`] and for `Arc<A>` of any
+/// implementation; implement it yourself to plug in another validator.
+///
+/// # Example
+///
+/// ```
+/// use std::future::Future;
+/// use std::sync::Arc;
+/// use auth0_jwt::layer::{Authorize, Rejection};
+///
+/// /// Accepts one fixed token (for tests).
+/// struct Fixed;
+///
+/// impl Authorize for Fixed {
+///     type Claims = String;
+///
+///     fn authorize(&self, token: &str) -> impl Future<Output = Result<Arc<String>, Rejection>> + Send {
+///         let result = if token == "letmein" {
+///             Ok(Arc::new("alice".to_owned()))
+///         } else {
+///             Err(Rejection::invalid_token("unknown token"))
+///         };
+///         std::future::ready(result)
+///     }
+/// }
+/// ```
+pub trait Authorize: Send + Sync + 'static {
+    /// The verified claims put into the request's extensions as `Arc<Claims>`.
+    type Claims: Send + Sync + 'static;
+
+    /// Validates `token` (the bearer token, without the scheme).
+    fn authorize(
+        &self,
+        token: &str,
+    ) -> impl Future<Output = Result<Arc<Self::Claims>, Rejection>> + Send;
+}
+
+impl<A: Authorize> Authorize for Arc<A> {
+    type Claims = A::Claims;
+
+    fn authorize(
+        &self,
+        token: &str,
+    ) -> impl Future<Output = Result<Arc<Self::Claims>, Rejection>> + Send {
+        (**self).authorize(token)
+    }
+}
+
+impl Authorize for AccessTokenValidator {
+    type Claims = AccessTokenClaims;
+
+    fn authorize(
+        &self,
+        token: &str,
+    ) -> impl Future<Output = Result<Arc<Self::Claims>, Rejection>> + Send {
+        async move { self.validate(token).await.map_err(|e| rejection_for(&e)) }
+    }
+}
+
+/// Maps a validation error to the answer RFC 6750 asks for.
+fn rejection_for(error: &Error) -> Rejection {
+    match error {
+        Error::InsufficientScope { missing } => Rejection::insufficient_scope(
+            missing.join(" "),
+            "the access token lacks a required scope or permission",
+        ),
+        // The key set could not be fetched: not the client's fault.
+        Error::KeySource(KeySourceError::Fetch { .. }) => Rejection::unavailable(error.to_string()),
+        // A validator that cannot work is a server problem, not a bad token.
+        Error::Config { .. } => Rejection::unavailable(error.to_string()),
+        _ => Rejection::invalid_token(error.to_string()),
+    }
+}
+
+/// Settings shared by a layer and the services it builds.
+#[derive(Clone)]
+struct Settings {
+    header: HeaderName,
+    /// Challenge for requests without a bearer token: `Bearer` or `Bearer realm="…"`.
+    bare_challenge: HeaderValue,
+    /// `realm="…", ` or empty, placed before the error attributes.
+    realm_attr: String,
+    max_token_len: usize,
+}
+
+/// A [`Layer`] that requires a valid bearer token; see the [module docs](self).
+///
+/// # Example
+///
+/// ```
+/// use std::future::Future;
+/// use std::sync::Arc;
+/// use auth0_jwt::layer::{Authorize, BearerAuthLayer, Rejection};
+///
+/// struct Fixed;
+/// impl Authorize for Fixed {
+///     type Claims = String;
+///     fn authorize(&self, token: &str) -> impl Future<Output = Result<Arc<String>, Rejection>> + Send {
+///         std::future::ready(if token == "letmein" {
+///             Ok(Arc::new("alice".to_owned()))
+///         } else {
+///             Err(Rejection::invalid_token("unknown token"))
+///         })
+///     }
+/// }
+///
+/// let layer = BearerAuthLayer::new(Fixed).realm("api");
+/// // `tower::ServiceBuilder::new().layer(layer).service(handler)` or
+/// // `tower_layer::Layer::layer(&layer, handler)`.
+/// # let _ = layer;
+/// ```
+pub struct BearerAuthLayer<A> {
+    authorizer: Arc<A>,
+    settings: Arc<Settings>,
+}
+
+impl<A> Clone for BearerAuthLayer<A> {
+    fn clone(&self) -> Self {
+        Self {
+            authorizer: Arc::clone(&self.authorizer),
+            settings: Arc::clone(&self.settings),
+        }
+    }
+}
+
+impl<A> fmt::Debug for BearerAuthLayer<A> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("BearerAuthLayer")
+            .field("header", &self.settings.header)
+            .field("realm", &self.settings.realm_attr)
+            .field("max_token_len", &self.settings.max_token_len)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<A: Authorize> BearerAuthLayer<A> {
+    /// A layer that checks the `Authorization` header with `authorizer`.
+    pub fn new(authorizer: A) -> Self {
+        Self::from_arc(Arc::new(authorizer))
+    }
+
+    /// Like [`BearerAuthLayer::new`], sharing an authorizer already in an `Arc`.
+    pub fn from_arc(authorizer: Arc<A>) -> Self {
+        Self {
+            authorizer,
+            settings: Arc::new(Settings {
+                header: AUTHORIZATION,
+                bare_challenge: HeaderValue::from_static("Bearer"),
+                realm_attr: String::new(),
+                max_token_len: DEFAULT_MAX_TOKEN_LEN,
+            }),
+        }
+    }
+
+    fn settings_mut(&mut self) -> &mut Settings {
+        // Settings are only changed while building the layer; a clone made
+        // earlier keeps the settings it had.
+        Arc::make_mut(&mut self.settings)
+    }
+
+    /// Sets the `realm` sent in every challenge. Characters outside printable
+    /// ASCII are replaced; quotes and backslashes are escaped.
+    pub fn realm(mut self, realm: &str) -> Self {
+        let quoted = quoted_string(realm);
+        let settings = self.settings_mut();
+        settings.realm_attr = format!("realm={quoted}, ");
+        settings.bare_challenge = header_value(&format!("Bearer realm={quoted}"));
+        self
+    }
+
+    /// Reads the token from this header instead of `Authorization`
+    /// (for example behind a proxy that moves it).
+    pub fn header_name(mut self, header: HeaderName) -> Self {
+        self.settings_mut().header = header;
+        self
+    }
+
+    /// Rejects longer tokens with 400 before hashing or parsing them
+    /// (default 16 KiB).
+    pub fn max_token_len(mut self, max: usize) -> Self {
+        self.settings_mut().max_token_len = max;
+        self
+    }
+}
+
+impl<A, S> Layer<S> for BearerAuthLayer<A> {
+    type Service = BearerAuth<S, A>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        BearerAuth {
+            inner,
+            authorizer: Arc::clone(&self.authorizer),
+            settings: Arc::clone(&self.settings),
+        }
+    }
+}
+
+/// The service built by [`BearerAuthLayer`]: checks the bearer token, then
+/// calls `S` with `Arc<A::Claims>` in the request extensions.
+pub struct BearerAuth<S, A> {
+    inner: S,
+    authorizer: Arc<A>,
+    settings: Arc<Settings>,
+}
+
+impl<S: Clone, A> Clone for BearerAuth<S, A> {
+    fn clone(&self) -> Self {
+        Self {
+            inner: self.inner.clone(),
+            authorizer: Arc::clone(&self.authorizer),
+            settings: Arc::clone(&self.settings),
+        }
+    }
+}
+
+impl<S: fmt::Debug, A> fmt::Debug for BearerAuth<S, A> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("BearerAuth")
+            .field("inner", &self.inner)
+            .field("header", &self.settings.header)
+            .finish_non_exhaustive()
+    }
+}
+
+type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
+
+/// The future returned by [`BearerAuth`].
+pub struct ResponseFuture<B, E> {
+    kind: FutureKind<B, E>,
+}
+
+enum FutureKind<B, E> {
+    /// Answered without calling the authorizer (no or malformed header).
+    Ready(Option<Response<B>>),
+    /// Authorizing, then calling the inner service.
+    Authorizing(BoxFuture<Result<Response<B>, E>>),
+}
+
+impl<B, E> fmt::Debug for ResponseFuture<B, E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ResponseFuture").finish_non_exhaustive()
+    }
+}
+
+// Neither variant needs pinning: the boxed future is pinned on the heap and
+// the ready response is only moved out, never polled.
+impl<B, E> Unpin for ResponseFuture<B, E> {}
+
+impl<B, E> Future for ResponseFuture<B, E> {
+    type Output = Result<Response<B>, E>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.get_mut();
+        match &mut this.kind {
+            FutureKind::Ready(response) => match response.take() {
+                Some(response) => Poll::Ready(Ok(response)),
+                None => Poll::Pending,
+            },
+            FutureKind::Authorizing(fut) => fut.as_mut().poll(cx),
+        }
+    }
+}
+
+impl<S, A, ReqBody, ResBody> Service<Request<ReqBody>> for BearerAuth<S, A>
+where
+    S: Service<Request<ReqBody>, Response = Response<ResBody>> + Clone + Send + 'static,
+    S::Future: Send + 'static,
+    S::Error: 'static,
+    A: Authorize,
+    ReqBody: Send + 'static,
+    ResBody: Default + Send + 'static,
+{
+    type Response = Response<ResBody>;
+    type Error = S::Error;
+    type Future = ResponseFuture<ResBody, S::Error>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, mut request: Request<ReqBody>) -> Self::Future {
+        let settings = &*self.settings;
+        let (value, start) = match extract_bearer(request.headers(), settings) {
+            Ok(found) => found,
+            Err(bad) => {
+                return ResponseFuture {
+                    kind: FutureKind::Ready(Some(bad.into_response(settings))),
+                };
+            }
+        };
+        // Drive the service that was made ready, leave a fresh clone behind.
+        let clone = self.inner.clone();
+        let mut inner = std::mem::replace(&mut self.inner, clone);
+        let authorizer = Arc::clone(&self.authorizer);
+        let settings = Arc::clone(&self.settings);
+        let fut = async move {
+            // `extract_bearer` checked that the value is ASCII from `start` on.
+            let token = value
+                .as_bytes()
+                .get(start..)
+                .and_then(|t| std::str::from_utf8(t).ok())
+                .unwrap_or_default();
+            match authorizer.authorize(token).await {
+                Ok(claims) => {
+                    request.extensions_mut().insert(claims);
+                    inner.call(request).await
+                }
+                Err(rejection) => Ok(rejection_response(&rejection, token, &settings)),
+            }
+        };
+        ResponseFuture {
+            kind: FutureKind::Authorizing(Box::pin(fut)),
+        }
+    }
+}
+
+/// Why the header did not yield a token.
+enum HeaderProblem {
+    /// No header, or a scheme other than Bearer: a bare challenge.
+    Missing,
+    /// Present but malformed: `invalid_request`.
+    Malformed(&'static str),
+}
+
+impl HeaderProblem {
+    fn into_response<B: Default>(self, settings: &Settings) -> Response<B> {
+        match self {
+            Self::Missing => {
+                challenge_response(StatusCode::UNAUTHORIZED, settings.bare_challenge.clone())
+            }
+            Self::Malformed(description) => {
+                let value = format!(
+                    "Bearer {}error=\"invalid_request\", error_description=\"{description}\"",
+                    settings.realm_attr
+                );
+                challenge_response(StatusCode::BAD_REQUEST, header_value(&value))
+            }
+        }
+    }
+}
+
+/// Finds the bearer token: returns the header value and the token's offset.
+fn extract_bearer(
+    headers: &http::HeaderMap,
+    settings: &Settings,
+) -> Result<(HeaderValue, usize), HeaderProblem> {
+    let mut values = headers.get_all(&settings.header).iter();
+    let Some(value) = values.next() else {
+        return Err(HeaderProblem::Missing);
+    };
+    if values.next().is_some() {
+        return Err(HeaderProblem::Malformed(
+            "more than one authorization header",
+        ));
+    }
+    let bytes = value.as_bytes();
+    let scheme_end = bytes.iter().position(|&b| b == b' ').unwrap_or(bytes.len());
+    let (scheme, rest) = bytes.split_at(scheme_end);
+    if !scheme.eq_ignore_ascii_case(b"bearer") {
+        // Another scheme (Basic, DPoP, …): the client did not try bearer auth.
+        return Err(HeaderProblem::Missing);
+    }
+    // RFC 7235: the scheme is followed by one or more spaces.
+    let spaces = rest.iter().take_while(|&&b| b == b' ').count();
+    let start = scheme_end + spaces;
+    let token = bytes.get(start..).unwrap_or_default();
+    if token.is_empty() {
+        return Err(HeaderProblem::Malformed("empty bearer token"));
+    }
+    if token.len() > settings.max_token_len {
+        return Err(HeaderProblem::Malformed("bearer token too long"));
+    }
+    if !is_b64token(token) {
+        return Err(HeaderProblem::Malformed(
+            "bearer token has characters not allowed by RFC 6750",
+        ));
+    }
+    Ok((value.clone(), start))
+}
+
+/// RFC 6750 §2.1: `b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="`.
+fn is_b64token(token: &[u8]) -> bool {
+    let body_len = token.len() - token.iter().rev().take_while(|&&b| b == b'=').count();
+    body_len > 0
+        && token.iter().take(body_len).all(|&b| {
+            b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'+' | b'/')
+        })
+}
+
+fn challenge_response<B: Default>(status: StatusCode, challenge: HeaderValue) -> Response<B> {
+    let mut response = Response::new(B::default());
+    *response.status_mut() = status;
+    response.headers_mut().insert(WWW_AUTHENTICATE, challenge);
+    response
+}
+
+fn rejection_response<B: Default>(
+    rejection: &Rejection,
+    token: &str,
+    settings: &Settings,
+) -> Response<B> {
+    let realm = &settings.realm_attr;
+    match rejection {
+        Rejection::InvalidToken { description } => {
+            let description = safe_description(description, token);
+            let value = format!(
+                "Bearer {realm}error=\"invalid_token\", error_description=\"{description}\""
+            );
+            challenge_response(StatusCode::UNAUTHORIZED, header_value(&value))
+        }
+        Rejection::InsufficientScope { scope, description } => {
+            let description = safe_description(description, token);
+            let scope = safe_scope(scope);
+            let value = format!(
+                "Bearer {realm}error=\"insufficient_scope\", error_description=\"{description}\", scope=\"{scope}\""
+            );
+            challenge_response(StatusCode::FORBIDDEN, header_value(&value))
+        }
+        Rejection::Unavailable { .. } => {
+            let mut response = Response::new(B::default());
+            *response.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
+            response
+        }
+    }
+}
+
+/// Makes `description` safe for `error_description="…"`: RFC 6750 allows only
+/// %x20-21 / %x23-5B / %x5D-7E (no quote, no backslash, even escaped).
+/// Falls back to a generic text if it would reveal any part of the token.
+fn safe_description(description: &str, token: &str) -> String {
+    if reveals_token(description, token) {
+        return "the access token is invalid".to_owned();
+    }
+    let mut out = String::with_capacity(description.len().min(MAX_DESCRIPTION_LEN));
+    for c in description.chars() {
+        if out.len() >= MAX_DESCRIPTION_LEN {
+            break;
+        }
+        out.push(match c {
+            '"' => '\'',
+            '\\' => '/',
+            ' '..='~' => c,
+            _ => '?',
+        });
+    }
+    out
+}
+
+/// True if the description contains the token or one of its segments.
+fn reveals_token(description: &str, token: &str) -> bool {
+    // Short segments (a tiny header) could appear by chance and reveal nothing.
+    const MIN_SEGMENT: usize = 12;
+    description.contains(token)
+        || token
+            .split('.')
+            .filter(|s| s.len() >= MIN_SEGMENT)
+            .any(|s| description.contains(s))
+}
+
+/// Keeps only scope-token characters (%x21 / %x23-5B / %x5D-7E) and single spaces.
+fn safe_scope(scope: &str) -> String {
+    let mut out = String::with_capacity(scope.len());
+    for word in scope.split(' ').filter(|w| !w.is_empty()) {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.extend(
+            word.chars()
+                .filter(|&c| matches!(c, '!' | '#'..='[' | ']'..='~')),
+        );
+    }
+    out
+}
+
+/// `"…"` with quotes and backslashes escaped and non-printable characters replaced.
+fn quoted_string(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' | '\\' => {
+                out.push('\\');
+                out.push(c);
+            }
+            ' '..='~' => out.push(c),
+            _ => out.push('?'),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// Builds a header value from text the functions above made printable ASCII.
+fn header_value(s: &str) -> HeaderValue {
+    HeaderValue::from_str(s).unwrap_or_else(|_| HeaderValue::from_static("Bearer"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn b64token_grammar() {
+        assert!(is_b64token(b"abc.DEF-_~+/=="));
+        assert!(is_b64token(b"a"));
+        assert!(!is_b64token(b"=="));
+        assert!(!is_b64token(b"a=b"));
+        assert!(!is_b64token(b"a b"));
+        assert!(!is_b64token(b"a,b"));
+        assert!(!is_b64token(b"a\"b"));
+    }
+
+    #[test]
+    fn descriptions_are_sanitized_and_never_echo_the_token() {
+        let token = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJhbGljZSJ9.c2lnbmF0dXJl";
+        assert_eq!(
+            safe_description("bad \"aud\" \\ é\r\n", token),
+            "bad 'aud' / ???"
+        );
+        assert_eq!(
+            safe_description(&format!("token {token} expired"), token),
+            "the access token is invalid"
+        );
+        assert_eq!(
+            safe_description("payload eyJzdWIiOiJhbGljZSJ9 broken", token),
+            "the access token is invalid"
+        );
+        assert!(safe_description(&"x".repeat(1_000), token).len() <= MAX_DESCRIPTION_LEN);
+    }
+
+    #[test]
+    fn scope_and_realm_are_made_safe() {
+        assert_eq!(safe_scope("read:a  write\"b\\c"), "read:a writebc");
+        assert_eq!(quoted_string("my \"api\"\n"), "\"my \\\"api\\\"?\"");
+    }
+}

@@ -1,0 +1,651 @@
+//! Access-token validation: audiences, algorithms, typ, scopes, organizations,
+//! custom claims and the verified-token cache.
+
+#[path = "fixtures/validate/support.rs"]
+mod support;
+
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use auth0_jwt::access_token::{AccessTokenValidator, OrganizationPolicy, TypPolicy};
+use auth0_jwt::alg::Algorithm;
+use auth0_jwt::cache::CacheConfig;
+use auth0_jwt::clock::ManualClock;
+use auth0_jwt::error::Error;
+use auth0_jwt::key::{KeyFingerprint, KeySet, VerifyingKey};
+use auth0_jwt::verifier::{KeySource, KeySourceError, StaticKeys};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use support::*;
+
+fn rsa_keys() -> StaticKeys {
+    let mut keys = KeySet::new();
+    keys.insert(rsa1("k1").verifying_key().unwrap());
+    keys.insert(ec1("e1").verifying_key().unwrap());
+    StaticKeys::new(keys)
+}
+
+fn validator(clock: Arc<ManualClock>) -> auth0_jwt::access_token::AccessTokenValidatorBuilder {
+    AccessTokenValidator::builder()
+        .key_source(rsa_keys())
+        .issuer(ISSUER)
+        .audience(API)
+        .shared_clock(clock)
+}
+
+fn token(claims: Value) -> String {
+    sign(&rsa1("k1"), json!({}), claims)
+}
+
+async fn err_of(v: &AccessTokenValidator, token: &str) -> Error {
+    match v.validate(token).await {
+        Ok(c) => panic!("accepted: {c:?}"),
+        Err(e) => e,
+    }
+}
+
+#[tokio::test]
+async fn valid_token_returns_claims() {
+    let v = validator(clock()).build().unwrap();
+    let claims = v.validate(&token(at_claims())).await.unwrap();
+    assert_eq!(claims.sub(), Some("auth0|user1"));
+    assert!(claims.has_scope("read:messages"));
+    assert!(!claims.has_scope("read"));
+}
+
+#[tokio::test]
+async fn missing_token() {
+    let v = validator(clock()).build().unwrap();
+    let e = err_of(&v, "").await;
+    assert_eq!(e.to_string(), "access token is required but missing.");
+}
+
+#[tokio::test]
+async fn audiences() {
+    let v = validator(clock())
+        .audience("https://second.example.com")
+        .build()
+        .unwrap();
+    v.validate(&token(with(
+        at_claims(),
+        json!({"aud": "https://second.example.com"}),
+    )))
+    .await
+    .unwrap();
+    let e = err_of(
+        &v,
+        &token(with(at_claims(), json!({"aud": ["https://third"]}))),
+    )
+    .await;
+    assert!(matches!(e, Error::AudienceMismatch { .. }));
+    assert_eq!(
+        e.to_string(),
+        r#"Audience (aud) claim mismatch in the access token; expected "https://api.example.com, https://second.example.com" but was not one of "https://third""#
+    );
+    let e = err_of(&v, &token(with(at_claims(), json!({"aud": 5})))).await;
+    assert!(matches!(e, Error::AudienceInvalid { .. }), "{e:?}");
+    let e = err_of(&v, &token(with(at_claims(), json!({"aud": null})))).await;
+    assert!(matches!(e, Error::AudienceInvalid { .. }), "{e:?}");
+}
+
+#[tokio::test]
+async fn issuer_checked() {
+    let v = validator(clock()).build().unwrap();
+    let e = err_of(
+        &v,
+        &token(with(at_claims(), json!({"iss": "https://evil/"}))),
+    )
+    .await;
+    assert_eq!(
+        e.to_string(),
+        r#"Issuer (iss) claim mismatch in the access token; expected "https://tenant.auth0.com/", found "https://evil/""#
+    );
+}
+
+#[tokio::test]
+async fn algorithm_allow_list() {
+    let es = sign(&ec1("e1"), json!({}), at_claims());
+    let v = validator(clock()).build().unwrap();
+    let e = err_of(&v, &es).await;
+    assert!(matches!(e, Error::AlgorithmNotSupported { .. }));
+    assert_eq!(
+        e.to_string(),
+        r#"Signature algorithm of "ES256" is not supported. Expected the token to be signed with "RS256""#
+    );
+
+    let v = validator(clock())
+        .algorithms([Algorithm::RS256, Algorithm::ES256])
+        .build()
+        .unwrap();
+    v.validate(&es).await.unwrap();
+    v.validate(&token(at_claims())).await.unwrap();
+    let ps = sign(
+        &auth0_jwt::sign::SigningKey::rsa_pem(RSA1_PRIVATE, Algorithm::PS256)
+            .unwrap()
+            .with_kid("k1"),
+        json!({}),
+        at_claims(),
+    );
+    let e = err_of(&v, &ps).await;
+    assert_eq!(
+        e.to_string(),
+        r#"Signature algorithm of "PS256" is not supported. Expected the token to be signed with "RS256, ES256""#
+    );
+
+    assert!(matches!(
+        validator(clock()).algorithms([]).build(),
+        Err(Error::Config { .. })
+    ));
+}
+
+#[tokio::test]
+async fn typ_policy() {
+    let with_typ = |typ: Option<&str>| {
+        let key = rsa1("k1").with_typ(typ.map(str::to_owned));
+        sign(&key, json!({}), at_claims())
+    };
+    let at = validator(clock())
+        .typ(TypPolicy::AccessTokenJwt)
+        .build()
+        .unwrap();
+    for ok in [
+        "at+jwt",
+        "AT+JWT",
+        "application/at+jwt",
+        "Application/AT+JWT",
+    ] {
+        at.validate(&with_typ(Some(ok))).await.unwrap();
+    }
+    for bad in [Some("JWT"), None, Some("at+jwt2"), Some("application/jwt")] {
+        let e = err_of(&at, &with_typ(bad)).await;
+        assert!(matches!(e, Error::TypeMismatch { .. }), "{bad:?}: {e:?}");
+    }
+    assert_eq!(
+        err_of(&at, &with_typ(Some("JWT"))).await.to_string(),
+        r#"Type (typ) header mismatch in the access token; expected "at+jwt", found "JWT""#
+    );
+
+    let jwt = validator(clock()).typ(TypPolicy::Jwt).build().unwrap();
+    jwt.validate(&with_typ(Some("JWT"))).await.unwrap();
+    jwt.validate(&with_typ(Some("jwt"))).await.unwrap();
+    assert!(jwt.validate(&with_typ(Some("at+jwt"))).await.is_err());
+
+    let any = validator(clock()).build().unwrap();
+    any.validate(&with_typ(None)).await.unwrap();
+    any.validate(&with_typ(Some("whatever"))).await.unwrap();
+}
+
+#[tokio::test]
+async fn scopes_and_permissions() {
+    let v = validator(clock())
+        .require_scopes(["read:messages", "write:messages"])
+        .build()
+        .unwrap();
+    v.validate(&token(at_claims())).await.unwrap();
+
+    let v = validator(clock())
+        .require_scopes(["read:messages", "admin", "delete:all"])
+        .require_permissions(["read:users"])
+        .build()
+        .unwrap();
+    let e = err_of(
+        &v,
+        &token(with(at_claims(), json!({"permissions": ["other"]}))),
+    )
+    .await;
+    assert!(e.is_insufficient_scope());
+    match &e {
+        Error::InsufficientScope { missing } => {
+            assert_eq!(missing, &["admin", "delete:all", "read:users"]);
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(
+        e.to_string(),
+        r#"Insufficient scope; the token is missing "admin delete:all read:users""#
+    );
+    // A scope substring is not the scope.
+    let e = err_of(
+        &v,
+        &token(with(at_claims(), json!({"scope": "adminx read:messages"}))),
+    )
+    .await;
+    assert!(e.is_insufficient_scope());
+
+    let v = validator(clock())
+        .require_permissions(["read:users", "write:users"])
+        .build()
+        .unwrap();
+    v.validate(&token(with(
+        at_claims(),
+        json!({"permissions": ["write:users", "read:users"]}),
+    )))
+    .await
+    .unwrap();
+    let e = err_of(&v, &token(at_claims())).await;
+    assert!(e.is_insufficient_scope());
+    // Wrong types are errors, not "no scopes".
+    let e = err_of(
+        &v,
+        &token(with(at_claims(), json!({"permissions": "read:users"}))),
+    )
+    .await;
+    assert!(
+        matches!(
+            e,
+            Error::InvalidClaim {
+                claim: "permissions",
+                ..
+            }
+        ),
+        "{e:?}"
+    );
+    let e = err_of(&v, &token(with(at_claims(), json!({"scope": ["a"]})))).await;
+    assert!(
+        matches!(e, Error::InvalidClaim { claim: "scope", .. }),
+        "{e:?}"
+    );
+}
+
+#[tokio::test]
+async fn time_claims() {
+    let clock = clock();
+    let v = validator(Arc::clone(&clock)).no_cache().build().unwrap();
+    let e = err_of(&v, &token(with(at_claims(), json!({"exp": null})))).await;
+    assert!(matches!(e, Error::ExpirationInvalid { .. }));
+
+    // Default leeway is 5 s.
+    let t = token(with(at_claims(), json!({"exp": NOW + 10})));
+    clock.set(NOW + 15);
+    v.validate(&t).await.unwrap();
+    clock.set(NOW + 16);
+    assert!(matches!(err_of(&v, &t).await, Error::Expired { .. }));
+
+    clock.set(NOW);
+    let nbf = token(with(at_claims(), json!({"nbf": NOW + 5})));
+    v.validate(&nbf).await.unwrap();
+    let nbf = token(with(at_claims(), json!({"nbf": NOW + 6})));
+    let e = err_of(&v, &nbf).await;
+    assert!(matches!(e, Error::NotYetValid { .. }));
+    assert_eq!(
+        e.to_string(),
+        format!(
+            "Not Before (nbf) claim error in the access token; current time ({NOW}) is before not before time ({})",
+            NOW + 1
+        )
+    );
+
+    let iat = token(with(at_claims(), json!({"iat": NOW + 5})));
+    v.validate(&iat).await.unwrap();
+    let iat = token(with(at_claims(), json!({"iat": NOW + 6})));
+    assert!(matches!(
+        err_of(&v, &iat).await,
+        Error::IssuedInFuture { .. }
+    ));
+    // iat is optional for access tokens.
+    v.validate(&token(with(at_claims(), json!({"iat": null}))))
+        .await
+        .unwrap();
+
+    let long = validator(Arc::clone(&clock))
+        .leeway(Duration::from_secs(60))
+        .build()
+        .unwrap();
+    long.validate(&iat).await.unwrap();
+}
+
+#[tokio::test]
+async fn organization_policies() {
+    let acme = with(
+        at_claims(),
+        json!({"org_id": "org_acme", "org_name": "acme"}),
+    );
+    let none = at_claims();
+
+    let required = validator(clock())
+        .organization(OrganizationPolicy::Required)
+        .build()
+        .unwrap();
+    required.validate(&token(acme.clone())).await.unwrap();
+    let e = err_of(&required, &token(none.clone())).await;
+    assert!(matches!(e, Error::OrganizationIdInvalid { .. }), "{e:?}");
+
+    let by_id = validator(clock())
+        .organization(OrganizationPolicy::allow(["org_acme", "org_other"]))
+        .build()
+        .unwrap();
+    by_id.validate(&token(acme.clone())).await.unwrap();
+    let e = err_of(
+        &by_id,
+        &token(with(acme.clone(), json!({"org_id": "org_ACME"}))),
+    )
+    .await;
+    assert!(matches!(e, Error::OrganizationNotAllowed { .. }), "{e:?}");
+    assert_eq!(
+        e.to_string(),
+        r#"Organization of the access token is not allowed (org_id "org_ACME", org_name "acme")"#
+    );
+    assert!(by_id.validate(&token(none.clone())).await.is_err());
+
+    let by_name = validator(clock())
+        .organization(OrganizationPolicy::allow(["ACME"]))
+        .build()
+        .unwrap();
+    by_name
+        .validate(&token(with(at_claims(), json!({"org_name": "Acme"}))))
+        .await
+        .unwrap();
+    assert!(
+        by_name
+            .validate(&token(with(at_claims(), json!({"org_name": "globex"}))))
+            .await
+            .is_err()
+    );
+
+    let calls = Arc::new(AtomicUsize::new(0));
+    let counter = Arc::clone(&calls);
+    let checked = validator(clock())
+        .organization(OrganizationPolicy::check(move |claims| {
+            let counter = Arc::clone(&counter);
+            async move {
+                counter.fetch_add(1, Ordering::SeqCst);
+                tokio::task::yield_now().await;
+                claims.org_id() == Some("org_acme")
+            }
+        }))
+        .build()
+        .unwrap();
+    let t = token(acme.clone());
+    checked.validate(&t).await.unwrap();
+    // A cache hit still asks the callback.
+    checked.validate(&t).await.unwrap();
+    assert_eq!(calls.load(Ordering::SeqCst), 2);
+    assert_eq!(checked.cache().unwrap().len(), 1);
+    let e = err_of(&checked, &token(with(acme, json!({"org_id": "org_evil"})))).await;
+    assert!(matches!(e, Error::OrganizationNotAllowed { .. }));
+}
+
+#[derive(Debug, Deserialize)]
+struct MyClaims {
+    sub: String,
+    #[serde(rename = "https://example.com/roles")]
+    roles: Vec<String>,
+    #[serde(default)]
+    tier: Option<u8>,
+}
+
+#[tokio::test]
+async fn custom_claims_struct() {
+    let v = validator(clock()).build().unwrap();
+    let t = token(with(
+        at_claims(),
+        json!({"https://example.com/roles": ["admin", "ops"], "tier": 3}),
+    ));
+    let mine: MyClaims = v.validate_as(&t).await.unwrap();
+    assert_eq!(mine.sub, "auth0|user1");
+    assert_eq!(mine.roles, ["admin", "ops"]);
+    assert_eq!(mine.tier, Some(3));
+    let claims = v.validate(&t).await.unwrap();
+    let again: MyClaims = claims.deserialize().unwrap();
+    assert_eq!(again.roles.len(), 2);
+
+    let bad = token(with(
+        at_claims(),
+        json!({"https://example.com/roles": "admin"}),
+    ));
+    let e = v.validate_as::<MyClaims>(&bad).await.unwrap_err();
+    assert!(matches!(e, Error::ClaimsDeserialize { .. }), "{e:?}");
+}
+
+/// A key source whose keys can be removed, counting lookups.
+struct Rotating {
+    keys: Mutex<KeySet>,
+    version: AtomicU64,
+    lookups: AtomicUsize,
+}
+
+impl Rotating {
+    fn new(keys: KeySet) -> Arc<Self> {
+        Arc::new(Self {
+            keys: Mutex::new(keys),
+            version: AtomicU64::new(1),
+            lookups: AtomicUsize::new(0),
+        })
+    }
+
+    fn replace(&self, keys: KeySet) {
+        *self.keys.lock().unwrap() = keys;
+        self.version.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+impl KeySource for Rotating {
+    fn cached_key(&self, kid: Option<&str>, alg: Algorithm) -> Option<Arc<VerifyingKey>> {
+        self.lookups.fetch_add(1, Ordering::SeqCst);
+        self.keys.lock().unwrap().find(kid, alg).ok()
+    }
+
+    fn resolve_key<'a>(
+        &'a self,
+        kid: Option<&'a str>,
+        alg: Algorithm,
+    ) -> auth0_jwt::verifier::ResolveKeyFuture<'a> {
+        let found = self
+            .keys
+            .lock()
+            .unwrap()
+            .find(kid, alg)
+            .map_err(|e| KeySourceError::from_key_set(kid, e));
+        Box::pin(std::future::ready(found))
+    }
+
+    fn version(&self) -> u64 {
+        self.version.load(Ordering::SeqCst)
+    }
+
+    fn contains(&self, fp: &KeyFingerprint) -> bool {
+        self.keys.lock().unwrap().contains(fp)
+    }
+}
+
+fn rotating_validator(source: &Arc<Rotating>, clock: &Arc<ManualClock>) -> AccessTokenValidator {
+    AccessTokenValidator::builder()
+        .shared_key_source(Arc::clone(source) as Arc<dyn KeySource>)
+        .issuer(ISSUER)
+        .audience(API)
+        .shared_clock(Arc::clone(clock) as _)
+        .build()
+        .unwrap()
+}
+
+fn both_keys() -> KeySet {
+    let mut keys = KeySet::new();
+    keys.insert(rsa1("k1").verifying_key().unwrap());
+    keys.insert(rsa2("k2").verifying_key().unwrap());
+    keys
+}
+
+#[tokio::test]
+async fn cache_serves_hits_and_expires_with_the_token() {
+    let source = Rotating::new(both_keys());
+    let clock = clock();
+    let v = rotating_validator(&source, &clock);
+    let exp = NOW + 100;
+    let t = token(with(at_claims(), json!({ "exp": exp })));
+
+    v.validate(&t).await.unwrap();
+    assert_eq!(source.lookups.load(Ordering::SeqCst), 1);
+    assert_eq!(v.cache().unwrap().len(), 1);
+
+    clock.set(exp - 1);
+    v.validate(&t).await.unwrap();
+    assert_eq!(
+        source.lookups.load(Ordering::SeqCst),
+        1,
+        "served from the cache"
+    );
+
+    clock.set(exp + 5); // within the leeway: verified again, still accepted
+    v.validate(&t).await.unwrap();
+    clock.set(exp + 6);
+    let e = err_of(&v, &t).await;
+    assert!(matches!(e, Error::Expired { .. }), "{e:?}");
+
+    // A token that fails a policy check is not cached.
+    clock.set(NOW);
+    let strict = AccessTokenValidator::builder()
+        .shared_key_source(Arc::clone(&source) as Arc<dyn KeySource>)
+        .issuer(ISSUER)
+        .audience(API)
+        .require_scopes(["admin"])
+        .shared_clock(Arc::clone(&clock) as _)
+        .build()
+        .unwrap();
+    assert!(err_of(&strict, &t).await.is_insufficient_scope());
+    assert!(strict.cache().unwrap().is_empty());
+    assert!(err_of(&strict, &t).await.is_insufficient_scope());
+}
+
+#[tokio::test]
+async fn cache_hit_rechecks_time_when_the_clock_moves_back() {
+    let source = Rotating::new(both_keys());
+    let clock = clock();
+    let v = rotating_validator(&source, &clock);
+    let t = token(with(at_claims(), json!({"nbf": NOW - 1})));
+    v.validate(&t).await.unwrap();
+    clock.set(NOW - 100);
+    let e = err_of(&v, &t).await;
+    assert!(matches!(e, Error::NotYetValid { .. }), "{e:?}");
+    assert_eq!(
+        source.lookups.load(Ordering::SeqCst),
+        1,
+        "decided on the hit path"
+    );
+}
+
+#[tokio::test]
+async fn removing_a_key_evicts_its_tokens() {
+    let source = Rotating::new(both_keys());
+    let clock = clock();
+    let v = rotating_validator(&source, &clock);
+    let t1 = token(at_claims());
+    let t2 = sign(&rsa2("k2"), json!({}), at_claims());
+    v.validate(&t1).await.unwrap();
+    v.validate(&t2).await.unwrap();
+    assert_eq!(v.cache().unwrap().len(), 2);
+
+    let mut only_k2 = KeySet::new();
+    only_k2.insert(rsa2("k2").verifying_key().unwrap());
+    source.replace(only_k2);
+
+    let e = err_of(&v, &t1).await;
+    assert!(matches!(e, Error::KeyNotFound { .. }), "{e:?}");
+    assert_eq!(
+        e.to_string(),
+        r#"RSA Public Key with ID "k1" was not found."#
+    );
+    assert_eq!(v.cache().unwrap().len(), 1);
+    let before = source.lookups.load(Ordering::SeqCst);
+    v.validate(&t2).await.unwrap();
+    assert_eq!(
+        source.lookups.load(Ordering::SeqCst),
+        before,
+        "k2 token still cached"
+    );
+}
+
+#[tokio::test]
+async fn forged_token_sharing_a_prefix_with_a_cached_one_is_rejected() {
+    let source = Rotating::new(both_keys());
+    let clock = clock();
+    let v = rotating_validator(&source, &clock);
+    let t = token(at_claims());
+    v.validate(&t).await.unwrap();
+
+    // Same header and payload, one signature character changed.
+    let mut forged = t.clone().into_bytes();
+    let i = forged.len() - 20;
+    forged[i] = if forged[i] == b'A' { b'B' } else { b'A' };
+    let forged = String::from_utf8(forged).unwrap();
+    let e = err_of(&v, &forged).await;
+    assert!(matches!(e, Error::InvalidSignature(_)), "{e:?}");
+
+    // Same header and payload, signature from another key.
+    let other = sign(&rsa2("k1"), json!({}), at_claims());
+    let (prefix, _) = t.rsplit_once('.').unwrap();
+    let (_, other_sig) = other.rsplit_once('.').unwrap();
+    let spliced = format!("{prefix}.{other_sig}");
+    assert!(matches!(
+        err_of(&v, &spliced).await,
+        Error::InvalidSignature(_)
+    ));
+    assert_eq!(v.cache().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn cache_defaults() {
+    let v = validator(clock()).build().unwrap();
+    assert!(v.cache().is_some(), "on by default for RS256");
+    let v = validator(clock()).no_cache().build().unwrap();
+    assert!(v.cache().is_none());
+    let hs = AccessTokenValidator::builder()
+        .key_source(StaticKeys::from_key(VerifyingKey::hmac(SECRET).unwrap()))
+        .issuer(ISSUER)
+        .audience(API)
+        .algorithms([Algorithm::HS256])
+        .shared_clock(clock())
+        .build()
+        .unwrap();
+    assert!(hs.cache().is_none(), "off by default for HS*");
+    hs.validate(&sign(&hs256(), json!({}), at_claims()))
+        .await
+        .unwrap();
+    let hs_cached = AccessTokenValidator::builder()
+        .key_source(StaticKeys::from_key(VerifyingKey::hmac(SECRET).unwrap()))
+        .issuer(ISSUER)
+        .audience(API)
+        .algorithms([Algorithm::HS256])
+        .cache(CacheConfig::default().max_entries(64))
+        .shared_clock(clock())
+        .build()
+        .unwrap();
+    hs_cached
+        .validate(&sign(&hs256(), json!({}), at_claims()))
+        .await
+        .unwrap();
+    assert_eq!(hs_cached.cache().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn builder_requires_settings() {
+    let e = AccessTokenValidator::builder()
+        .issuer(ISSUER)
+        .audience(API)
+        .build()
+        .unwrap_err();
+    assert!(e.to_string().contains("key source"));
+    let e = AccessTokenValidator::builder()
+        .key_source(rsa_keys())
+        .issuer(ISSUER)
+        .build()
+        .unwrap_err();
+    assert!(e.to_string().contains("audience"));
+}
+
+#[tokio::test]
+async fn concurrent_validation_shares_the_cache() {
+    let v = Arc::new(validator(clock()).build().unwrap());
+    let t = Arc::new(token(at_claims()));
+    let mut tasks = Vec::new();
+    for _ in 0..16 {
+        let (v, t) = (Arc::clone(&v), Arc::clone(&t));
+        tasks.push(tokio::spawn(
+            async move { v.validate(&t).await.map(|_| ()) },
+        ));
+    }
+    for task in tasks {
+        task.await.unwrap().unwrap();
+    }
+    assert_eq!(v.cache().unwrap().len(), 1);
+}

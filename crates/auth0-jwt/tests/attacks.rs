@@ -1,0 +1,348 @@
+//! Known JWT attacks and malformed input: each is refused with a precise error.
+
+#[path = "fixtures/validate/support.rs"]
+mod support;
+
+use auth0_jwt::access_token::AccessTokenValidator;
+use auth0_jwt::alg::Algorithm;
+use auth0_jwt::error::Error;
+use auth0_jwt::id_token::{TokenVerifier, VerifyOptions};
+use auth0_jwt::jws::JwsError;
+use auth0_jwt::key::{KeyError, KeySet};
+use auth0_jwt::sign::SigningKey;
+use auth0_jwt::verifier::{AsymmetricSignatureVerifier, StaticKeys};
+use serde_json::{Value, json};
+use support::*;
+
+/// JWKS with rsa1 (kid k1, alg RS256) and ec1 (kid e1, alg ES256).
+fn jwks_json() -> String {
+    let keys: Vec<Value> = [rsa1("k1"), ec1("e1")]
+        .iter()
+        .map(|k| serde_json::to_value(k.to_public_jwk().unwrap()).unwrap())
+        .collect();
+    json!({ "keys": keys }).to_string()
+}
+
+fn id_verifier() -> TokenVerifier {
+    TokenVerifier::builder()
+        .signature_verifier(AsymmetricSignatureVerifier::from_jwks_json(&jwks_json()).unwrap())
+        .issuer(ISSUER)
+        .audience(CLIENT_ID)
+        .shared_clock(clock())
+        .build()
+        .unwrap()
+}
+
+fn at_validator(algorithms: &[Algorithm]) -> AccessTokenValidator {
+    AccessTokenValidator::builder()
+        .key_source(StaticKeys::from_jwks_json(&jwks_json()).unwrap())
+        .issuer(ISSUER)
+        .audience(API)
+        .algorithms(algorithms.iter().copied())
+        .shared_clock(clock())
+        .build()
+        .unwrap()
+}
+
+async fn id_err(token: &str) -> Error {
+    id_verifier()
+        .verify(token, &VerifyOptions::new())
+        .await
+        .map(|c| panic!("accepted: {c:?}"))
+        .unwrap_err()
+}
+
+async fn at_err(token: &str) -> Error {
+    at_validator(&[Algorithm::RS256])
+        .validate(token)
+        .await
+        .map(|c| panic!("accepted: {c:?}"))
+        .unwrap_err()
+}
+
+fn malformed(e: &Error) -> &JwsError {
+    match e {
+        Error::Malformed(inner) => inner,
+        other => panic!("expected Malformed, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn sanity_valid_tokens_pass() {
+    id_verifier()
+        .verify(
+            &sign(&rsa1("k1"), json!({}), id_claims()),
+            &VerifyOptions::new(),
+        )
+        .await
+        .unwrap();
+    at_validator(&[Algorithm::RS256])
+        .validate(&sign(&rsa1("k1"), json!({}), at_claims()))
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn alg_none_is_refused() {
+    for alg in ["none", "None", "NONE"] {
+        // With a (garbage) signature the alg itself is what is refused.
+        let t = raw_token(&json!({"alg": alg, "kid": "k1"}), &id_claims(), b"sig");
+        let e = id_err(&t).await;
+        assert!(matches!(e, Error::AlgorithmNotSupported { .. }), "{e:?}");
+        assert_eq!(
+            e.to_string(),
+            r#"Signature algorithm of "none" is not supported. Expected the token to be signed with "RS256""#
+        );
+        let e = at_err(&raw_token(&json!({"alg": alg}), &at_claims(), b"sig")).await;
+        assert!(matches!(e, Error::AlgorithmNotSupported { .. }), "{e:?}");
+    }
+    // The classic unsigned form `header.payload.` has an empty signature part.
+    let unsigned = format!(
+        "{}.{}.",
+        b64(json!({"alg": "none"}).to_string().as_bytes()),
+        b64(id_claims().to_string().as_bytes())
+    );
+    let e = id_err(&unsigned).await;
+    assert!(matches!(malformed(&e), JwsError::EmptyPart { .. }), "{e:?}");
+}
+
+#[tokio::test]
+async fn hs256_signed_with_the_rsa_public_key_is_refused() {
+    // Key confusion: the attacker HMACs with the PEM public key as the secret.
+    let forger = SigningKey::hmac(Algorithm::HS256, RSA1_PUBLIC.as_bytes())
+        .unwrap()
+        .with_kid("k1");
+    let id = sign(&forger, json!({}), id_claims());
+    let e = id_err(&id).await;
+    assert!(matches!(e, Error::AlgorithmNotSupported { .. }), "{e:?}");
+    assert_eq!(
+        e.to_string(),
+        r#"Signature algorithm of "HS256" is not supported. Expected the token to be signed with "RS256""#
+    );
+    let at = sign(&forger, json!({}), at_claims());
+    assert!(matches!(
+        at_err(&at).await,
+        Error::AlgorithmNotSupported { .. }
+    ));
+
+    // Even a validator that allows HS256 never uses an RSA key as an HMAC secret.
+    let lax = at_validator(&[Algorithm::RS256, Algorithm::HS256]);
+    let e = lax.validate(&at).await.unwrap_err();
+    assert!(
+        matches!(e, Error::Key(KeyError::IncompatibleAlgorithm { .. })),
+        "{e:?}"
+    );
+    // A PEM-configured verifier (no kid matching) refuses it the same way.
+    let pem_source = StaticKeys::from_pem(RSA1_PUBLIC).unwrap();
+    let lax_pem = AccessTokenValidator::builder()
+        .key_source(pem_source)
+        .issuer(ISSUER)
+        .audience(API)
+        .algorithms([Algorithm::RS256, Algorithm::HS256])
+        .shared_clock(clock())
+        .build()
+        .unwrap();
+    let e = lax_pem.validate(&at).await.unwrap_err();
+    assert!(
+        matches!(e, Error::Key(KeyError::IncompatibleAlgorithm { .. })),
+        "{e:?}"
+    );
+}
+
+#[tokio::test]
+async fn kid_pointing_at_a_key_of_another_type() {
+    // RS256 token whose kid names the EC key.
+    let t = sign(&rsa1("e1"), json!({}), at_claims());
+    let e = at_err(&t).await;
+    assert!(
+        matches!(e, Error::Key(KeyError::IncompatibleAlgorithm { .. })),
+        "{e:?}"
+    );
+    assert!(std::error::Error::source(&e).is_some());
+    let e = id_err(&sign(&rsa1("e1"), json!({}), id_claims())).await;
+    assert!(matches!(e, Error::Key(_)), "{e:?}");
+}
+
+#[tokio::test]
+async fn header_alg_differs_from_the_jwk_alg() {
+    // Same RSA key, PS256 instead of the JWK's pinned RS256.
+    let ps = SigningKey::rsa_pem(RSA1_PRIVATE, Algorithm::PS256)
+        .unwrap()
+        .with_kid("k1");
+    let t = sign(&ps, json!({}), at_claims());
+    let v = at_validator(&[Algorithm::RS256, Algorithm::PS256]);
+    let e = v.validate(&t).await.unwrap_err();
+    assert!(
+        matches!(e, Error::Key(KeyError::AlgorithmMismatch { .. })),
+        "{e:?}"
+    );
+    // The ID-token verifier is fixed to RS256.
+    let e = id_err(&sign(&ps, json!({}), id_claims())).await;
+    assert!(matches!(e, Error::AlgorithmNotSupported { .. }), "{e:?}");
+}
+
+#[tokio::test]
+async fn wrongly_typed_registered_claims() {
+    let t = sign(
+        &rsa1("k1"),
+        json!({}),
+        with(at_claims(), json!({"exp": "9999999999"})),
+    );
+    assert!(matches!(at_err(&t).await, Error::ExpirationInvalid { .. }));
+    let t = sign(
+        &rsa1("k1"),
+        json!({}),
+        with(id_claims(), json!({"exp": "9999999999"})),
+    );
+    assert_eq!(
+        id_err(&t).await.to_string(),
+        "Expiration Time (exp) claim must be a number present in the ID token"
+    );
+    let t = sign(&rsa1("k1"), json!({}), with(at_claims(), json!({"aud": 5})));
+    assert!(matches!(at_err(&t).await, Error::AudienceInvalid { .. }));
+    let t = sign(&rsa1("k1"), json!({}), with(id_claims(), json!({"aud": 5})));
+    assert!(matches!(id_err(&t).await, Error::AudienceInvalid { .. }));
+    let t = sign(
+        &rsa1("k1"),
+        json!({}),
+        with(at_claims(), json!({"exp": 1e300})),
+    );
+    assert!(matches!(at_err(&t).await, Error::ExpirationInvalid { .. }));
+    let t = sign(
+        &rsa1("k1"),
+        json!({}),
+        with(at_claims(), json!({"exp": u64::MAX})),
+    );
+    assert!(matches!(at_err(&t).await, Error::ExpirationInvalid { .. }));
+    let mut claims = at_claims();
+    claims["iss"] = Value::Null;
+    let t = sign(&rsa1("k1"), json!({}), claims);
+    assert!(matches!(at_err(&t).await, Error::IssuerInvalid { .. }));
+}
+
+#[tokio::test]
+async fn oversized_token() {
+    let big = with(at_claims(), json!({"padding": "x".repeat(20_000)}));
+    let t = sign(&rsa1("k1"), json!({}), big);
+    let e = at_err(&t).await;
+    assert!(matches!(malformed(&e), JwsError::TooLong { .. }), "{e:?}");
+    let e = id_err(&t).await;
+    assert!(matches!(malformed(&e), JwsError::TooLong { .. }), "{e:?}");
+}
+
+#[tokio::test]
+async fn bad_base64() {
+    let t = sign(&rsa1("k1"), json!({}), at_claims());
+    let (header, rest) = t.split_once('.').unwrap();
+    for bad_header in [
+        format!("{header}="),
+        format!("+{}", &header[1..]),
+        format!("{header} "),
+    ] {
+        let e = at_err(&format!("{bad_header}.{rest}")).await;
+        assert!(matches!(malformed(&e), JwsError::Base64 { .. }), "{e:?}");
+    }
+    let e = at_err("!!!.???.***").await;
+    assert!(matches!(malformed(&e), JwsError::Base64 { .. }), "{e:?}");
+}
+
+#[tokio::test]
+async fn trailing_dot_and_extra_parts() {
+    let t = sign(&rsa1("k1"), json!({}), at_claims());
+    let e = at_err(&format!("{t}.")).await;
+    assert!(
+        matches!(malformed(&e), JwsError::PartCount { found: 4 }),
+        "{e:?}"
+    );
+    let e = at_err(&format!("{t}.x.y")).await;
+    assert!(
+        matches!(malformed(&e), JwsError::PartCount { found: 5 }),
+        "{e:?}"
+    );
+    let (prefix, _) = t.rsplit_once('.').unwrap();
+    let e = at_err(prefix).await;
+    assert!(
+        matches!(malformed(&e), JwsError::PartCount { found: 2 }),
+        "{e:?}"
+    );
+    let e = id_err("onlyonepart").await;
+    assert!(
+        matches!(malformed(&e), JwsError::PartCount { found: 1 }),
+        "{e:?}"
+    );
+}
+
+#[tokio::test]
+async fn nested_json_bomb() {
+    let depth = 5_000;
+    let payload = format!(
+        r#"{{"iss":"{ISSUER}","a":{}1{}}}"#,
+        "[".repeat(depth),
+        "]".repeat(depth)
+    );
+    let t = format!(
+        "{}.{}.{}",
+        b64(br#"{"alg":"RS256","kid":"k1"}"#),
+        b64(payload.as_bytes()),
+        b64(b"sig")
+    );
+    let e = at_err(&t).await;
+    assert!(matches!(malformed(&e), JwsError::Json { .. }), "{e:?}");
+    let e = id_err(&t).await;
+    assert!(matches!(malformed(&e), JwsError::Json { .. }), "{e:?}");
+}
+
+#[tokio::test]
+async fn duplicate_claims_are_refused() {
+    let payload = format!(r#"{{"iss":"{ISSUER}","iss":"https://evil/"}}"#);
+    let t = format!(
+        "{}.{}.{}",
+        b64(br#"{"alg":"RS256","kid":"k1"}"#),
+        b64(payload.as_bytes()),
+        b64(b"sig")
+    );
+    let e = at_err(&t).await;
+    assert!(matches!(malformed(&e), JwsError::Json { .. }), "{e:?}");
+}
+
+#[tokio::test]
+async fn messages_never_contain_the_token() {
+    let t = sign(&rsa2("k1"), json!({}), at_claims());
+    let e = at_err(&t).await;
+    let (_, _, sig) = {
+        let mut parts = t.split('.');
+        (
+            parts.next().unwrap(),
+            parts.next().unwrap(),
+            parts.next().unwrap(),
+        )
+    };
+    for text in [e.to_string(), format!("{e:?}")] {
+        assert!(!text.contains(sig), "{text}");
+    }
+    let e = at_err(&format!("{t}.")).await;
+    assert!(!format!("{e:?}{e}").contains(sig));
+}
+
+#[tokio::test]
+async fn symmetric_keys_are_not_shared_with_asymmetric_verifier() {
+    // An `oct` JWK with the right kid cannot make an RS256 verifier accept HS256.
+    let mut keys = KeySet::new();
+    keys.insert(
+        auth0_jwt::key::VerifyingKey::hmac(SECRET)
+            .unwrap()
+            .with_kid("k1"),
+    );
+    let verifier = TokenVerifier::new(
+        AsymmetricSignatureVerifier::from_key_set(keys),
+        ISSUER,
+        CLIENT_ID,
+    )
+    .unwrap();
+    let t = sign(&hs256().with_kid("k1"), json!({}), id_claims());
+    let e = verifier
+        .verify(&t, &VerifyOptions::new())
+        .await
+        .unwrap_err();
+    assert!(matches!(e, Error::AlgorithmNotSupported { .. }), "{e:?}");
+}

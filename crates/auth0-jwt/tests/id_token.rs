@@ -1,0 +1,574 @@
+//! ID-token verification: every check in order, with auth0-python's messages.
+
+#[path = "fixtures/validate/support.rs"]
+mod support;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use auth0_jwt::alg::Algorithm;
+use auth0_jwt::clock::{Clock, ManualClock};
+use auth0_jwt::error::Error;
+use auth0_jwt::id_token::{TokenVerifier, VerifyOptions};
+use auth0_jwt::key::KeySet;
+use auth0_jwt::verifier::{AsymmetricSignatureVerifier, SymmetricSignatureVerifier};
+use serde_json::{Value, json};
+use support::*;
+
+fn rs_verifier(clock: Arc<ManualClock>) -> TokenVerifier {
+    let mut keys = KeySet::new();
+    keys.insert(rsa1("k1").verifying_key().unwrap());
+    TokenVerifier::builder()
+        .signature_verifier(AsymmetricSignatureVerifier::from_key_set(keys))
+        .issuer(ISSUER)
+        .audience(CLIENT_ID)
+        .shared_clock(clock)
+        .build()
+        .unwrap()
+}
+
+fn hs_verifier(clock: Arc<ManualClock>) -> TokenVerifier {
+    TokenVerifier::builder()
+        .signature_verifier(SymmetricSignatureVerifier::new(SECRET).unwrap())
+        .issuer(ISSUER)
+        .audience(CLIENT_ID)
+        .shared_clock(clock)
+        .build()
+        .unwrap()
+}
+
+/// Signs `claims` with rsa1/k1 and verifies with `options`; returns the error text.
+async fn rs_error(claims: Value, options: &VerifyOptions) -> String {
+    let token = sign(&rsa1("k1"), json!({}), claims);
+    match rs_verifier(clock()).verify(&token, options).await {
+        Ok(c) => panic!("accepted: {c:?}"),
+        Err(e) => e.to_string(),
+    }
+}
+
+async fn rs_ok(claims: Value, options: &VerifyOptions) {
+    let token = sign(&rsa1("k1"), json!({}), claims);
+    rs_verifier(clock()).verify(&token, options).await.unwrap();
+}
+
+#[tokio::test]
+async fn rs256_with_static_keys_returns_typed_claims() {
+    let token = sign(
+        &rsa1("k1"),
+        json!({}),
+        with(
+            id_claims(),
+            json!({"nonce": "n1", "name": "Ada", "auth_time": NOW - 5}),
+        ),
+    );
+    let claims = rs_verifier(clock())
+        .verify(
+            &token,
+            &VerifyOptions::new()
+                .nonce("n1")
+                .max_age(Duration::from_secs(60)),
+        )
+        .await
+        .unwrap();
+    assert_eq!(claims.iss(), Some(ISSUER));
+    assert_eq!(claims.sub(), Some("auth0|user1"));
+    assert_eq!(claims.exp(), Some(NOW + 3600));
+    assert_eq!(claims.nonce(), Some("n1"));
+    assert_eq!(claims.get("name"), Some(&json!("Ada")));
+}
+
+#[tokio::test]
+async fn rs256_from_pem_ignores_kid() {
+    let verifier = TokenVerifier::builder()
+        .signature_verifier(AsymmetricSignatureVerifier::from_pem(RSA1_PUBLIC).unwrap())
+        .issuer(ISSUER)
+        .audience(CLIENT_ID)
+        .shared_clock(clock())
+        .build()
+        .unwrap();
+    let token = sign(&rsa1("whatever"), json!({}), id_claims());
+    verifier
+        .verify(&token, &VerifyOptions::new())
+        .await
+        .unwrap();
+    let other = sign(&rsa2("whatever"), json!({}), id_claims());
+    let err = verifier
+        .verify(&other, &VerifyOptions::new())
+        .await
+        .unwrap_err();
+    assert_eq!(err.to_string(), "Invalid token signature.");
+}
+
+#[tokio::test]
+async fn hs256_symmetric_path() {
+    let token = sign(&hs256(), json!({"kid": "ignored"}), id_claims());
+    let claims = hs_verifier(clock())
+        .verify(&token, &VerifyOptions::new())
+        .await
+        .unwrap();
+    assert_eq!(
+        claims.aud().unwrap().iter().collect::<Vec<_>>(),
+        [CLIENT_ID]
+    );
+
+    let wrong =
+        auth0_jwt::sign::SigningKey::hmac(Algorithm::HS256, b"another-secret-another-secret-42")
+            .unwrap();
+    let forged = sign(&wrong, json!({}), id_claims());
+    let err = hs_verifier(clock())
+        .verify(&forged, &VerifyOptions::new())
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::InvalidSignature(_)), "{err:?}");
+    assert_eq!(err.to_string(), "Invalid token signature.");
+}
+
+#[tokio::test]
+async fn hs384_selectable_and_hs256_then_rejected() {
+    let verifier = TokenVerifier::new(
+        SymmetricSignatureVerifier::new(SECRET)
+            .unwrap()
+            .with_algorithm(Algorithm::HS384)
+            .unwrap(),
+        ISSUER,
+        CLIENT_ID,
+    )
+    .unwrap();
+    let token = sign(&hs256(), json!({}), id_claims());
+    let err = verifier
+        .verify(&token, &VerifyOptions::new())
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        r#"Signature algorithm of "HS256" is not supported. Expected the token to be signed with "HS384""#
+    );
+    assert!(
+        SymmetricSignatureVerifier::new(SECRET)
+            .unwrap()
+            .with_algorithm(Algorithm::RS256)
+            .is_err()
+    );
+    assert!(SymmetricSignatureVerifier::new(b"").is_err());
+}
+
+#[tokio::test]
+async fn token_missing() {
+    let err = rs_verifier(clock())
+        .verify("", &VerifyOptions::new())
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Missing { .. }));
+    assert_eq!(err.to_string(), "ID token is required but missing.");
+}
+
+#[tokio::test]
+async fn malformed_token() {
+    let err = rs_verifier(clock())
+        .verify("not.a.jwt", &VerifyOptions::new())
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Malformed(_)), "{err:?}");
+    assert_eq!(err.to_string(), "token could not be decoded.");
+    assert!(std::error::Error::source(&err).is_some());
+}
+
+#[tokio::test]
+async fn algorithm_mismatch_uses_python_wording() {
+    let token = sign(&hs256(), json!({}), id_claims());
+    let err = rs_verifier(clock())
+        .verify(&token, &VerifyOptions::new())
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::AlgorithmNotSupported { .. }));
+    assert_eq!(
+        err.to_string(),
+        r#"Signature algorithm of "HS256" is not supported. Expected the token to be signed with "RS256""#
+    );
+}
+
+#[tokio::test]
+async fn unknown_kid() {
+    let token = sign(&rsa1("other"), json!({}), id_claims());
+    let err = rs_verifier(clock())
+        .verify(&token, &VerifyOptions::new())
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::KeyNotFound { .. }));
+    assert_eq!(
+        err.to_string(),
+        r#"RSA Public Key with ID "other" was not found."#
+    );
+}
+
+#[tokio::test]
+async fn bad_signature() {
+    let token = sign(&rsa2("k1"), json!({}), id_claims());
+    let err = rs_verifier(clock())
+        .verify(&token, &VerifyOptions::new())
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::InvalidSignature(_)));
+    assert_eq!(err.to_string(), "Invalid token signature.");
+}
+
+#[tokio::test]
+async fn issuer() {
+    let none = VerifyOptions::new();
+    for bad in [json!(null), json!(5), json!(["x"])] {
+        let claims = if bad.is_null() {
+            with(id_claims(), json!({"iss": null}))
+        } else {
+            with(id_claims(), json!({ "iss": bad }))
+        };
+        assert_eq!(
+            rs_error(claims, &none).await,
+            "Issuer (iss) claim must be a string present in the ID token"
+        );
+    }
+    // `"iss": null` present (not absent) is also a type error.
+    let mut claims = id_claims();
+    claims["iss"] = Value::Null;
+    assert_eq!(
+        rs_error(claims, &none).await,
+        "Issuer (iss) claim must be a string present in the ID token"
+    );
+    assert_eq!(
+        rs_error(with(id_claims(), json!({"iss": "https://evil/"})), &none).await,
+        r#"Issuer (iss) claim mismatch in the ID token; expected "https://tenant.auth0.com/", found "https://evil/""#
+    );
+}
+
+#[tokio::test]
+async fn subject() {
+    let none = VerifyOptions::new();
+    for claims in [
+        with(id_claims(), json!({"sub": null})),
+        with(id_claims(), json!({"sub": 42})),
+    ] {
+        assert_eq!(
+            rs_error(claims, &none).await,
+            "Subject (sub) claim must be a string present in the ID token"
+        );
+    }
+}
+
+#[tokio::test]
+async fn audience() {
+    let none = VerifyOptions::new();
+    let invalid =
+        "Audience (aud) claim must be a string or array of strings present in the ID token";
+    for claims in [
+        with(id_claims(), json!({"aud": null})),
+        with(id_claims(), json!({"aud": 5})),
+        with(id_claims(), json!({"aud": [CLIENT_ID, 1]})),
+        with(id_claims(), json!({"aud": {"a": 1}})),
+    ] {
+        assert_eq!(rs_error(claims, &none).await, invalid);
+    }
+    assert_eq!(
+        rs_error(with(id_claims(), json!({"aud": "other"})), &none).await,
+        r#"Audience (aud) claim mismatch in the ID token; expected "client-123" but found "other""#
+    );
+    assert_eq!(
+        rs_error(with(id_claims(), json!({"aud": ["a", "b"]})), &none).await,
+        r#"Audience (aud) claim mismatch in the ID token; expected "client-123" but was not one of "a, b""#
+    );
+    rs_ok(with(id_claims(), json!({"aud": [CLIENT_ID]})), &none).await;
+}
+
+#[tokio::test]
+async fn expiration_and_leeway_edges() {
+    let none = VerifyOptions::new();
+    for claims in [
+        with(id_claims(), json!({"exp": null})),
+        with(id_claims(), json!({"exp": "1700003600"})),
+        with(id_claims(), json!({"exp": -1.5})),
+        with(id_claims(), json!({"exp": true})),
+    ] {
+        assert_eq!(
+            rs_error(claims, &none).await,
+            "Expiration Time (exp) claim must be a number present in the ID token"
+        );
+    }
+
+    let clock = clock();
+    let verifier = rs_verifier(Arc::clone(&clock));
+    let exp = NOW + 100;
+    let token = sign(
+        &rsa1("k1"),
+        json!({}),
+        with(id_claims(), json!({ "exp": exp })),
+    );
+    clock.set(exp + 60);
+    verifier.verify(&token, &none).await.unwrap();
+    clock.set(exp + 61);
+    let err = verifier.verify(&token, &none).await.unwrap_err();
+    assert!(matches!(err, Error::Expired { .. }));
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "Expiration Time (exp) claim error in the ID token; current time ({}) is after expiration time ({})",
+            exp + 61,
+            exp + 60
+        )
+    );
+
+    // A float exp is truncated.
+    let float = sign(
+        &rsa1("k1"),
+        json!({}),
+        with(id_claims(), json!({"exp": (exp as f64) + 0.9})),
+    );
+    clock.set(exp + 60);
+    assert_eq!(
+        verifier.verify(&float, &none).await.unwrap().exp(),
+        Some(exp)
+    );
+    clock.set(exp + 61);
+    assert!(matches!(
+        verifier.verify(&float, &none).await,
+        Err(Error::Expired { .. })
+    ));
+}
+
+#[tokio::test]
+async fn custom_leeway_zero() {
+    let clock = clock();
+    let verifier = TokenVerifier::builder()
+        .signature_verifier(SymmetricSignatureVerifier::new(SECRET).unwrap())
+        .issuer(ISSUER)
+        .audience(CLIENT_ID)
+        .leeway(Duration::ZERO)
+        .shared_clock(Arc::clone(&clock) as Arc<dyn Clock>)
+        .build()
+        .unwrap();
+    let token = sign(&hs256(), json!({}), with(id_claims(), json!({"exp": NOW})));
+    verifier
+        .verify(&token, &VerifyOptions::new())
+        .await
+        .unwrap();
+    clock.advance(1);
+    assert!(
+        verifier
+            .verify(&token, &VerifyOptions::new())
+            .await
+            .is_err()
+    );
+}
+
+#[tokio::test]
+async fn issued_at() {
+    let none = VerifyOptions::new();
+    for claims in [
+        with(id_claims(), json!({"iat": null})),
+        with(id_claims(), json!({"iat": "now"})),
+    ] {
+        assert_eq!(
+            rs_error(claims, &none).await,
+            "Issued At (iat) claim must be a number present in the ID token"
+        );
+    }
+}
+
+#[tokio::test]
+async fn nonce() {
+    let asked = VerifyOptions::new().nonce("n-123");
+    assert_eq!(
+        rs_error(id_claims(), &asked).await,
+        "Nonce (nonce) claim must be a string present in the ID token"
+    );
+    assert_eq!(
+        rs_error(with(id_claims(), json!({"nonce": 7})), &asked).await,
+        "Nonce (nonce) claim must be a string present in the ID token"
+    );
+    assert_eq!(
+        rs_error(with(id_claims(), json!({"nonce": "n-999"})), &asked).await,
+        r#"Nonce (nonce) claim mismatch in the ID token; expected "n-123", found "n-999""#
+    );
+    rs_ok(with(id_claims(), json!({"nonce": "n-123"})), &asked).await;
+    // Not asked: absent is fine.
+    rs_ok(id_claims(), &VerifyOptions::new()).await;
+}
+
+#[tokio::test]
+async fn organization_id_is_exact() {
+    let asked = VerifyOptions::new().organization("org_ABC");
+    assert_eq!(
+        rs_error(id_claims(), &asked).await,
+        "Organization (org_id) claim must be a string present in the ID token"
+    );
+    assert_eq!(
+        rs_error(with(id_claims(), json!({"org_id": "org_abc"})), &asked).await,
+        r#"Organization (org_id) claim mismatch in the ID token; expected "org_ABC", found "org_abc""#
+    );
+    rs_ok(with(id_claims(), json!({"org_id": "org_ABC"})), &asked).await;
+}
+
+#[tokio::test]
+async fn organization_name_is_case_insensitive() {
+    let asked = VerifyOptions::new().organization("Acme Corp");
+    assert_eq!(
+        rs_error(with(id_claims(), json!({"org_id": "org_1"})), &asked).await,
+        "Organization (org_name) claim must be a string present in the ID token"
+    );
+    assert_eq!(
+        rs_error(with(id_claims(), json!({"org_name": "globex"})), &asked).await,
+        r#"Organization (org_name) claim mismatch in the ID token; expected "Acme Corp", found "globex""#
+    );
+    rs_ok(with(id_claims(), json!({"org_name": "acme corp"})), &asked).await;
+    rs_ok(with(id_claims(), json!({"org_name": "ACME Corp"})), &asked).await;
+}
+
+#[tokio::test]
+async fn authorized_party() {
+    let none = VerifyOptions::new();
+    let multi = with(id_claims(), json!({"aud": [CLIENT_ID, "https://api"]}));
+    assert_eq!(
+        rs_error(multi.clone(), &none).await,
+        "Authorized Party (azp) claim must be a string present in the ID token when Audience (aud) claim has multiple values"
+    );
+    assert_eq!(
+        rs_error(with(multi.clone(), json!({"azp": 1})), &none).await,
+        "Authorized Party (azp) claim must be a string present in the ID token when Audience (aud) claim has multiple values"
+    );
+    assert_eq!(
+        rs_error(with(multi.clone(), json!({"azp": "someone-else"})), &none).await,
+        r#"Authorized Party (azp) claim mismatch in the ID token; expected "client-123", found "someone-else""#
+    );
+    rs_ok(with(multi, json!({"azp": CLIENT_ID})), &none).await;
+    // One audience: azp is not required and not compared.
+    rs_ok(with(id_claims(), json!({"azp": "someone-else"})), &none).await;
+}
+
+#[tokio::test]
+async fn max_age_and_auth_time() {
+    let asked = VerifyOptions::new().max_age(Duration::from_secs(300));
+    assert_eq!(
+        rs_error(id_claims(), &asked).await,
+        "Authentication Time (auth_time) claim must be a number present in the ID token when Max Age (max_age) is specified"
+    );
+    assert_eq!(
+        rs_error(with(id_claims(), json!({"auth_time": "yesterday"})), &asked).await,
+        "Authentication Time (auth_time) claim must be a number present in the ID token when Max Age (max_age) is specified"
+    );
+    // now == auth_time + max_age + leeway is accepted, one second more is not.
+    rs_ok(with(id_claims(), json!({"auth_time": NOW - 360})), &asked).await;
+    assert_eq!(
+        rs_error(with(id_claims(), json!({"auth_time": NOW - 361})), &asked).await,
+        format!(
+            "Authentication Time (auth_time) claim in the ID token indicates that too much time has passed since the last end-user authentication. Current time ({NOW}) is after last auth at ({})",
+            NOW - 1
+        )
+    );
+    // Not asked: auth_time is not required.
+    rs_ok(id_claims(), &VerifyOptions::new()).await;
+}
+
+#[tokio::test]
+async fn checks_run_in_python_order() {
+    let all = VerifyOptions::new()
+        .nonce("n")
+        .organization("org_1")
+        .max_age(Duration::from_secs(1));
+    // Everything wrong: the issuer is reported first.
+    let broken = json!({"iss": "x", "aud": "y", "exp": 1, "nonce": "m", "org_id": "org_2"});
+    assert!(
+        rs_error(broken, &all)
+            .await
+            .starts_with("Issuer (iss) claim mismatch")
+    );
+    // Then sub, aud, exp, iat, nonce, org, azp, auth_time.
+    let steps: [(Value, &str); 8] = [
+        (json!({"sub": null, "aud": "y"}), "Subject (sub)"),
+        (
+            json!({"aud": "y", "exp": 1}),
+            "Audience (aud) claim mismatch",
+        ),
+        (
+            json!({"exp": 1, "iat": null}),
+            "Expiration Time (exp) claim error",
+        ),
+        (json!({"iat": null, "nonce": "m"}), "Issued At (iat)"),
+        (
+            json!({"nonce": "m", "org_id": "org_2"}),
+            "Nonce (nonce) claim mismatch",
+        ),
+        (
+            json!({"nonce": "n", "org_id": "org_2", "aud": [CLIENT_ID, "z"]}),
+            "Organization (org_id) claim mismatch",
+        ),
+        (
+            json!({"nonce": "n", "org_id": "org_1", "aud": [CLIENT_ID, "z"], "auth_time": 1}),
+            "Authorized Party (azp) claim must",
+        ),
+        (
+            json!({"nonce": "n", "org_id": "org_1", "auth_time": 1}),
+            "Authentication Time (auth_time) claim in the ID token",
+        ),
+    ];
+    for (changes, prefix) in steps {
+        let msg = rs_error(with(id_claims(), changes.clone()), &all).await;
+        assert!(msg.starts_with(prefix), "{changes}: {msg}");
+    }
+}
+
+#[tokio::test]
+async fn other_registered_claims_must_have_their_type() {
+    let none = VerifyOptions::new();
+    let err = rs_error(with(id_claims(), json!({"nbf": "soon"})), &none).await;
+    assert_eq!(
+        err,
+        "Not Before (nbf) claim must be a number in the ID token"
+    );
+    let err = rs_error(with(id_claims(), json!({"jti": 1})), &none).await;
+    assert_eq!(err, "jti claim in the ID token must be a string");
+    // Not asked for a nonce, but a non-string nonce is still refused.
+    let err = rs_error(with(id_claims(), json!({"nonce": 1})), &none).await;
+    assert_eq!(
+        err,
+        "Nonce (nonce) claim must be a string present in the ID token"
+    );
+}
+
+#[tokio::test]
+async fn builder_requires_settings() {
+    let err = TokenVerifier::builder()
+        .issuer(ISSUER)
+        .audience(CLIENT_ID)
+        .build()
+        .unwrap_err();
+    assert!(matches!(err, Error::Config { .. }));
+    let err = TokenVerifier::builder()
+        .signature_verifier(SymmetricSignatureVerifier::new(SECRET).unwrap())
+        .audience(CLIENT_ID)
+        .build()
+        .unwrap_err();
+    assert!(err.to_string().contains("issuer"));
+    let err = TokenVerifier::builder()
+        .signature_verifier(SymmetricSignatureVerifier::new(SECRET).unwrap())
+        .issuer(ISSUER)
+        .audience("")
+        .build()
+        .unwrap_err();
+    assert!(err.to_string().contains("audience"));
+}
+
+#[tokio::test]
+async fn signature_verifier_alone_returns_payload() {
+    let sv = SymmetricSignatureVerifier::new(SECRET).unwrap();
+    let token = sign(&hs256(), json!({}), json!({"anything": 1}));
+    let payload = sv.verify_signature(&token).await.unwrap();
+    assert_eq!(payload["anything"], 1);
+}
+
+#[tokio::test]
+async fn long_values_are_truncated_in_messages() {
+    let long = "x".repeat(10_000);
+    let msg = rs_error(
+        with(id_claims(), json!({ "iss": long })),
+        &VerifyOptions::new(),
+    )
+    .await;
+    assert!(msg.len() < 400, "{}", msg.len());
+}
