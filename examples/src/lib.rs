@@ -1,1 +1,55 @@
-//! Shared helpers for the runnable examples in `src/bin/`.
+//! Shared pieces of the runnable examples in `src/bin/`.
+//!
+//! - [`local_tenant`]: an Auth0-compatible tenant on 127.0.0.1 that the
+//!   examples fall back to when no real tenant is configured.
+//! - [`TenantSettings`]: reads a real tenant's settings from the environment.
+
+pub mod local_tenant;
+
+/// A real tenant's settings, read from the environment.
+///
+/// `AUTH0_DOMAIN`, `AUTH0_CLIENT_ID` and `AUTH0_CLIENT_SECRET` are required;
+/// `AUTH0_AUDIENCE` defaults to the Management API (`https://{domain}/api/v2/`).
+#[derive(Clone)]
+pub struct TenantSettings {
+    /// The tenant's domain, e.g. `tenant.eu.auth0.com`.
+    pub domain: String,
+    /// An application's client ID.
+    pub client_id: String,
+    /// That application's client secret.
+    pub client_secret: String,
+    /// The API to request tokens for.
+    pub audience: String,
+}
+
+impl std::fmt::Debug for TenantSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TenantSettings")
+            .field("domain", &self.domain)
+            .field("client_id", &self.client_id)
+            .field("client_secret", &"<redacted>")
+            .field("audience", &self.audience)
+            .finish()
+    }
+}
+
+impl TenantSettings {
+    /// The settings when all required variables are set and non-empty.
+    pub fn from_env() -> Option<Self> {
+        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+        let domain = var("AUTH0_DOMAIN")?;
+        let client_id = var("AUTH0_CLIENT_ID")?;
+        let client_secret = var("AUTH0_CLIENT_SECRET")?;
+        let host = domain
+            .trim_start_matches("https://")
+            .trim_end_matches('/')
+            .to_owned();
+        let audience = var("AUTH0_AUDIENCE").unwrap_or_else(|| format!("https://{host}/api/v2/"));
+        Some(Self {
+            domain,
+            client_id,
+            client_secret,
+            audience,
+        })
+    }
+}
