@@ -13,6 +13,7 @@
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use auth0_core::client::Auth0Client;
@@ -66,13 +67,27 @@ fn start_server() -> SocketAddr {
     rx.recv().unwrap()
 }
 
-/// Runs `total` requests with `concurrency` workers and returns req/s.
-async fn drive<F, Fut>(total: usize, concurrency: usize, one: F) -> f64
+/// CPU time consumed so far by the calling thread (Linux), in nanoseconds.
+/// The client runtime is single-threaded, so this is the client's whole
+/// CPU cost, and it is far less disturbed by other load than wall time.
+fn thread_cpu_ns() -> Option<u64> {
+    let text = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
+    text.split_whitespace().next()?.parse().ok()
+}
+
+struct Run {
+    rps: f64,
+    cpu_us_per_req: Option<f64>,
+}
+
+/// Runs `total` requests with `concurrency` workers.
+async fn drive<F, Fut>(total: usize, concurrency: usize, one: F) -> Run
 where
     F: Fn() -> Fut + Clone + Send + 'static,
     Fut: Future<Output = ()> + Send + 'static,
 {
     let per_worker = total / concurrency;
+    let cpu_start = thread_cpu_ns();
     let start = Instant::now();
     let mut set = tokio::task::JoinSet::new();
     for _ in 0..concurrency {
@@ -86,7 +101,79 @@ where
     while let Some(done) = set.join_next().await {
         done.unwrap();
     }
-    (per_worker * concurrency) as f64 / start.elapsed().as_secs_f64()
+    let done = (per_worker * concurrency) as f64;
+    let rps = done / start.elapsed().as_secs_f64();
+    let cpu_us_per_req = match (cpu_start, thread_cpu_ns()) {
+        (Some(a), Some(b)) => Some(b.saturating_sub(a) as f64 / 1000.0 / done),
+        _ => None,
+    };
+    Run {
+        rps,
+        cpu_us_per_req,
+    }
+}
+
+/// Per-call cost of the stack's layers over an in-memory transport that
+/// answers at once, so no network noise hides the layers' own work.
+async fn layer_costs(calls: usize) {
+    use auth0_core::retry::{RetryLayer, RetryPolicy};
+    use auth0_core::telemetry::TelemetryLayer;
+    use auth0_core::timeout::{DeadlineLayer, TimeoutLayer};
+    use auth0_core::types::{BoxError, HttpRequest, HttpResponse};
+    use tower::{Layer, Service, ServiceExt};
+
+    let config = ClientConfig::new("tenant.auth0.com").unwrap();
+    let noop = tower::service_fn(|_req: HttpRequest| async {
+        Ok::<_, BoxError>(HttpResponse::new(Bytes::from_static(BODY)))
+    });
+    async fn time<S>(name: &str, svc: S, calls: usize)
+    where
+        S: Service<HttpRequest, Response = HttpResponse> + Clone,
+        S::Error: std::fmt::Debug,
+    {
+        let start = Instant::now();
+        for _ in 0..calls {
+            let req = http::Request::get("https://tenant.auth0.com/x")
+                .body(Bytes::new())
+                .unwrap();
+            let resp = svc.clone().oneshot(req).await.unwrap();
+            std::hint::black_box(resp);
+        }
+        let ns = start.elapsed().as_nanos() as f64 / calls as f64;
+        println!("  {name:<34} {ns:>8.0} ns/call");
+    }
+    println!("layer cost over an in-memory transport ({calls} calls each):");
+    time("transport only", noop, calls).await;
+    time("+ telemetry", TelemetryLayer::from_config(&config).layer(noop), calls).await;
+    time(
+        "+ attempt timeout",
+        TimeoutLayer::new(Duration::from_secs(30)).layer(noop),
+        calls,
+    )
+    .await;
+    time("+ retry", RetryLayer::new(RetryPolicy::default()).layer(noop), calls).await;
+    time(
+        "+ deadline",
+        DeadlineLayer::new(Duration::from_secs(90)).layer(noop),
+        calls,
+    )
+    .await;
+    time(
+        "default stack (boxed)",
+        auth0_core::stack::default_stack_over(&config, noop),
+        calls,
+    )
+    .await;
+    let client = auth0_core::client::ClientBuilder::with_transport(config, noop)
+        .build()
+        .unwrap();
+    let start = Instant::now();
+    for _ in 0..calls {
+        let req = http::Request::get("/x").body(Bytes::new()).unwrap();
+        std::hint::black_box(client.send(req).await.unwrap());
+    }
+    let ns = start.elapsed().as_nanos() as f64 / calls as f64;
+    println!("  {:<34} {ns:>8.0} ns/call", "Auth0Client::send (full stack)");
 }
 
 fn main() {
@@ -108,7 +195,9 @@ fn main() {
             .allow_insecure_loopback(true)
             .build()
             .unwrap();
-        let sdk = Auth0Client::new(config).unwrap();
+        // Shared by reference, as an application would hold it; `send`
+        // itself clones the service stack once per call.
+        let sdk = Arc::new(Auth0Client::new(config).unwrap());
 
         let mut connector = HttpConnector::new();
         connector.set_nodelay(true);
@@ -117,9 +206,9 @@ fn main() {
         let bare_uri: http::Uri = format!("http://{addr}/.well-known/jwks.json").parse().unwrap();
 
         let sdk_send = {
-            let sdk = sdk.clone();
+            let sdk = Arc::clone(&sdk);
             move || {
-                let sdk = sdk.clone();
+                let sdk = Arc::clone(&sdk);
                 async move {
                     let req = http::Request::get("/.well-known/jwks.json")
                         .body(Bytes::new())
@@ -130,9 +219,9 @@ fn main() {
             }
         };
         let sdk_json = {
-            let sdk = sdk.clone();
+            let sdk = Arc::clone(&sdk);
             move || {
-                let sdk = sdk.clone();
+                let sdk = Arc::clone(&sdk);
                 async move {
                     let resp = sdk
                         .get_json::<serde_json::Value>("/.well-known/jwks.json")
@@ -161,18 +250,53 @@ fn main() {
         println!(
             "auth0-core http bench: {total} requests/run, concurrency {concurrency}, {rounds} rounds, current-thread client runtime"
         );
+        let only = std::env::var("BENCH_ONLY").unwrap_or_default();
+        layer_costs(if quick { 100 } else { 200_000 }).await;
+        if only == "layers" {
+            return;
+        }
         let mut ratios = Vec::new();
+        let mut cpu_ratios = Vec::new();
         for round in 1..=rounds {
-            let bare_rps = drive(total, concurrency, bare_send.clone()).await;
-            let sdk_rps = drive(total, concurrency, sdk_send.clone()).await;
-            let json_rps = drive(total, concurrency, sdk_json.clone()).await;
-            let ratio = sdk_rps / bare_rps;
+            if only == "sdk" {
+                let sdk = drive(total, concurrency, sdk_send.clone()).await;
+                println!("round {round}: SDK send {:>9.0} req/s", sdk.rps);
+                continue;
+            }
+            if only == "bare" {
+                let bare = drive(total, concurrency, bare_send.clone()).await;
+                println!("round {round}: bare hyper {:>9.0} req/s", bare.rps);
+                continue;
+            }
+            let bare = drive(total, concurrency, bare_send.clone()).await;
+            let sdk = drive(total, concurrency, sdk_send.clone()).await;
+            let json = drive(total, concurrency, sdk_json.clone()).await;
+            let ratio = sdk.rps / bare.rps;
             ratios.push(ratio);
             println!(
-                "round {round}: bare hyper {bare_rps:>9.0} req/s | SDK send {sdk_rps:>9.0} req/s | SDK get_json {json_rps:>9.0} req/s | SDK/bare {ratio:.3}"
+                "round {round}: bare hyper {:>9.0} req/s | SDK send {:>9.0} req/s | SDK get_json {:>9.0} req/s | SDK/bare {ratio:.3}",
+                bare.rps, sdk.rps, json.rps
+            );
+            if let (Some(b), Some(s), Some(j)) =
+                (bare.cpu_us_per_req, sdk.cpu_us_per_req, json.cpu_us_per_req)
+            {
+                cpu_ratios.push(b / s);
+                println!(
+                    "         client CPU per request: bare {b:.2} us | SDK send {s:.2} us | SDK get_json {j:.2} us | bare/SDK {:.3}",
+                    b / s
+                );
+            }
+        }
+        if !ratios.is_empty() {
+            ratios.sort_by(f64::total_cmp);
+            println!("median SDK/bare throughput ratio: {:.3}", ratios[ratios.len() / 2]);
+        }
+        if !cpu_ratios.is_empty() {
+            cpu_ratios.sort_by(f64::total_cmp);
+            println!(
+                "median bare/SDK client-CPU ratio (SDK efficiency): {:.3}",
+                cpu_ratios[cpu_ratios.len() / 2]
             );
         }
-        ratios.sort_by(f64::total_cmp);
-        println!("median SDK/bare ratio: {:.3}", ratios[ratios.len() / 2]);
     });
 }

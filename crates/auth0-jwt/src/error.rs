@@ -111,7 +111,8 @@ pub enum Error {
     #[error("Invalid token signature.")]
     InvalidSignature(#[source] KeyError),
 
-    /// `iss` is absent or not a string.
+    /// `iss` is absent or not a string. Likely cause: not an Auth0 token, or
+    /// a token from a non-OIDC issuer.
     #[error("Issuer (iss) claim must be a string present in the {kind}")]
     IssuerInvalid {
         /// The kind of token.
@@ -132,14 +133,16 @@ pub enum Error {
         found: String,
     },
 
-    /// `sub` is absent or not a string.
+    /// `sub` is absent or not a string. Likely cause: a token from a
+    /// non-conforming issuer or a hand-made token.
     #[error("Subject (sub) claim must be a string present in the {kind}")]
     SubjectInvalid {
         /// The kind of token.
         kind: TokenKind,
     },
 
-    /// `aud` is absent, or not a string or array of strings.
+    /// `aud` is absent, or not a string or array of strings. Likely cause: a
+    /// hand-made or non-conforming token.
     #[error("Audience (aud) claim must be a string or array of strings present in the {kind}")]
     AudienceInvalid {
         /// The kind of token.
@@ -158,14 +161,17 @@ pub enum Error {
         found: Audience,
     },
 
-    /// `exp` is absent or not a number.
+    /// `exp` is absent or not a number (a string such as `"1700000000"` is
+    /// refused). Likely cause: a hand-made token or a non-conforming issuer.
     #[error("Expiration Time (exp) claim must be a number present in the {kind}")]
     ExpirationInvalid {
         /// The kind of token.
         kind: TokenKind,
     },
 
-    /// The token expired (more than the leeway ago).
+    /// The token expired (more than the leeway ago). Likely cause: an old
+    /// token reused, a client that does not refresh, or clock skew larger than
+    /// the leeway.
     #[error(
         "Expiration Time (exp) claim error in the {kind}; current time ({now}) is after expiration time ({expired_at})"
     )]
@@ -178,7 +184,8 @@ pub enum Error {
         expired_at: i64,
     },
 
-    /// `iat` is absent (ID tokens) or not a number.
+    /// `iat` is absent (ID tokens) or not a number. Likely cause: a
+    /// hand-made or non-conforming token.
     #[error("Issued At (iat) claim must be a number present in the {kind}")]
     IssuedAtInvalid {
         /// The kind of token.
@@ -199,14 +206,16 @@ pub enum Error {
         issued_at: i64,
     },
 
-    /// `nbf` is not a number.
+    /// `nbf` is present but not a number. Likely cause: a hand-made or
+    /// non-conforming token.
     #[error("Not Before (nbf) claim must be a number in the {kind}")]
     NotBeforeInvalid {
         /// The kind of token.
         kind: TokenKind,
     },
 
-    /// The token is not valid yet (`nbf` more than the leeway away).
+    /// The token is not valid yet (`nbf` more than the leeway away). Likely
+    /// cause: this host's clock is behind the issuer's.
     #[error(
         "Not Before (nbf) claim error in the {kind}; current time ({now}) is before not before time ({not_before})"
     )]
@@ -219,7 +228,9 @@ pub enum Error {
         not_before: i64,
     },
 
-    /// A nonce was expected but `nonce` is absent or not a string.
+    /// A nonce was expected but `nonce` is absent or not a string (or, when
+    /// none was expected, `nonce` is not a string). Likely cause: the
+    /// authorization request did not send the nonce.
     #[error("Nonce (nonce) claim must be a string present in the {kind}")]
     NonceInvalid {
         /// The kind of token.
@@ -240,7 +251,9 @@ pub enum Error {
         found: String,
     },
 
-    /// An organization id was expected but `org_id` is absent or not a string.
+    /// An organization id was expected (or required by policy) but `org_id`
+    /// is absent or not a string. Likely cause: the user logged in without
+    /// an organization.
     #[error("Organization (org_id) claim must be a string present in the {kind}")]
     OrganizationIdInvalid {
         /// The kind of token.
@@ -271,6 +284,7 @@ pub enum Error {
     },
 
     /// `org_name` differs (case-insensitively) from the expected name.
+    /// Likely cause: the user logged in to another organization.
     #[error(
         "Organization (org_name) claim mismatch in the {kind}; expected \"{expected}\", found \"{found}\""
     )]
@@ -297,7 +311,8 @@ pub enum Error {
         org_name: Option<String>,
     },
 
-    /// `aud` has several values and `azp` is absent or not a string.
+    /// `aud` has several values and `azp` is absent or not a string. Likely
+    /// cause: a token issued for several audiences by a non-conforming issuer.
     #[error(
         "Authorized Party (azp) claim must be a string present in the {kind} when Audience (aud) claim has multiple values"
     )]
@@ -306,7 +321,8 @@ pub enum Error {
         kind: TokenKind,
     },
 
-    /// `azp` differs from the configured audience (client id).
+    /// `azp` differs from the configured audience (client id). Likely cause:
+    /// a token obtained by another application.
     #[error(
         "Authorized Party (azp) claim mismatch in the {kind}; expected \"{expected}\", found \"{found}\""
     )]
@@ -320,6 +336,7 @@ pub enum Error {
     },
 
     /// `max_age` was requested but `auth_time` is absent or not a number.
+    /// Likely cause: the authorization request did not send `max_age`.
     #[error(
         "Authentication Time (auth_time) claim must be a number present in the {kind} when Max Age (max_age) is specified"
     )]
@@ -355,8 +372,9 @@ pub enum Error {
         found: Option<String>,
     },
 
-    /// Some other registered claim (`nbf`, `jti`, `scope`, `permissions`,
-    /// `azp`, …) has the wrong JSON type.
+    /// Some other registered claim (`jti`, `scope`, `permissions`, `azp`,
+    /// …) has the wrong JSON type. Likely cause: a hand-made or
+    /// non-conforming token.
     #[error("{claim} claim in the {kind} must be {expected}")]
     InvalidClaim {
         /// The kind of token.
@@ -375,12 +393,14 @@ pub enum Error {
         missing: Vec<String>,
     },
 
-    /// The claim set is not a JSON object.
+    /// The claim set is not a JSON object. Likely cause: the wrong input was
+    /// passed to [`Claims::from_json`](crate::claims::Claims::from_json).
     #[error("the claims are not a JSON object")]
     ClaimsNotAnObject,
 
     /// The claims do not fit the type asked for with
-    /// [`Claims::deserialize`](crate::claims::Claims::deserialize).
+    /// [`Claims::deserialize`](crate::claims::Claims::deserialize). Likely
+    /// cause: a custom claim missing or of another type than your struct says.
     #[error("the token's claims do not match the requested type")]
     ClaimsDeserialize {
         /// The serde error (names the field; may quote a claim value).

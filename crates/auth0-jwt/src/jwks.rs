@@ -171,13 +171,14 @@ impl RemoteJwks {
         S::Error: Into<BoxError>,
         S::Future: Send + 'static,
     {
-        let domain_url = client
-            .domain()
-            .url(WELL_KNOWN_JWKS_PATH)
-            .map_err(|_| JwksBuildError::InvalidUrl {
-                url: format!("{}{WELL_KNOWN_JWKS_PATH}", client.domain().base_url()),
-                reason: "the client's domain does not form a valid JWKS URL",
-            });
+        let domain_url =
+            client
+                .domain()
+                .url(WELL_KNOWN_JWKS_PATH)
+                .map_err(|_| JwksBuildError::InvalidUrl {
+                    url: format!("{}{WELL_KNOWN_JWKS_PATH}", client.domain().base_url()),
+                    reason: "the client's domain does not form a valid JWKS URL",
+                });
         RemoteJwksBuilder {
             client: Arc::new(ClientHandle(client)),
             url: UrlChoice::Domain(domain_url),
@@ -441,8 +442,7 @@ fn validate_url(url: &str) -> Result<Uri, JwksBuildError> {
 /// `localhost`, `*.localhost`, 127.0.0.0/8 and `::1`.
 fn is_loopback(host: &str) -> bool {
     let host = host.trim_start_matches('[').trim_end_matches(']');
-    if host.eq_ignore_ascii_case("localhost") || host.to_ascii_lowercase().ends_with(".localhost")
-    {
+    if host.eq_ignore_ascii_case("localhost") || host.to_ascii_lowercase().ends_with(".localhost") {
         return true;
     }
     host.parse::<std::net::IpAddr>()

@@ -362,14 +362,18 @@ fn check_crit(
                 reason: "lists a parameter that is not in the header",
             });
         }
-        // `b64` is never understood: unencoded payloads are refused above, and a
-        // `b64: true` under `crit` is still an RFC 7797 token we don't implement.
-        if name == "b64" || !options.understood_crit.contains(&name) {
-            return Err(JwsError::UnsupportedCrit {
-                name: name.chars().take(64).collect(),
-            });
-        }
         names.push(name);
+    }
+    // Only a well-formed `crit` is checked for understanding. `b64` is never understood:
+    // unencoded payloads are refused above, and a `b64: true` under `crit` is still an
+    // RFC 7797 token we don't implement.
+    if let Some(name) = names
+        .iter()
+        .find(|name| *name == "b64" || !options.understood_crit.contains(name))
+    {
+        return Err(JwsError::UnsupportedCrit {
+            name: name.chars().take(64).collect(),
+        });
     }
     Ok(names)
 }

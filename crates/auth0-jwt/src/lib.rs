@@ -1,5 +1,57 @@
 //! Strict, fast validation of Auth0 ID tokens and access tokens.
 //!
+//! - **ID tokens** (a web or native app after login):
+//!   [`TokenVerifier`](id_token::TokenVerifier) runs the OpenID Connect checks
+//!   in auth0-python's order and with its error messages — signature, `iss`,
+//!   `sub`, `aud`, `exp`, `iat`, `nonce`, organization, `azp`, `auth_time`.
+//!   Signatures are checked by an
+//!   [`AsymmetricSignatureVerifier`](verifier::AsymmetricSignatureVerifier)
+//!   (RS256 by default: JWKS, PEM or a remote JWKS URL) or a
+//!   [`SymmetricSignatureVerifier`](verifier::SymmetricSignatureVerifier)
+//!   (HS256 with the client secret).
+//! - **Access tokens** (an API or gateway):
+//!   [`AccessTokenValidator`](access_token::AccessTokenValidator) checks the
+//!   signature against an algorithm allow-list, issuer, audiences, times with
+//!   leeway, `typ`, scopes/permissions and an organization policy, and caches
+//!   verified tokens until they expire; [`layer::BearerAuthLayer`] puts it in
+//!   front of a tower service.
+//! - **Keys** come from a [`KeySource`](verifier::KeySource): fixed
+//!   ([`StaticKeys`](verifier::StaticKeys)) or fetched and cached
+//!   (`jwks::RemoteJwks`, feature `remote`). The token's header never
+//!   chooses the algorithm or supplies the key.
+//!
+//! Every failure is a typed [`Error`](error::Error) variant; no message
+//! contains the token.
+//!
+//! # Example
+//!
+//! ```
+//! use auth0_jwt::id_token::{TokenVerifier, VerifyOptions};
+//! use auth0_jwt::sign::SigningKey;
+//! use auth0_jwt::verifier::SymmetricSignatureVerifier;
+//! use auth0_jwt::{Algorithm, SystemClock, Clock};
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let secret = b"the-application-client-secret-0123456789";
+//! # let now = SystemClock.now();
+//! # let id_token = SigningKey::hmac(Algorithm::HS256, secret)?.sign_token(
+//! #     &Default::default(),
+//! #     &serde_json::json!({"iss": "https://tenant.auth0.com/", "sub": "auth0|1",
+//! #         "aud": "my-client-id", "exp": now + 600, "iat": now, "nonce": "n-123"}),
+//! # )?;
+//! let verifier = TokenVerifier::new(
+//!     SymmetricSignatureVerifier::new(secret)?,
+//!     "https://tenant.auth0.com/",
+//!     "my-client-id",
+//! )?;
+//! let claims = verifier
+//!     .verify(&id_token, &VerifyOptions::new().nonce("n-123"))
+//!     .await?;
+//! assert_eq!(claims.sub(), Some("auth0|1"));
+//! # Ok(()) }
+//! ```
+//!
 //! See `docs/ARCHITECTURE.md` for how the modules fit together.
 
 // --- JWS, algorithms, keys, signing (crypto side) ---

@@ -489,6 +489,60 @@ impl AsymmetricSignatureVerifier {
         Ok(Self::new(StaticKeys::from_pem(pem)?))
     }
 
+    /// RS256 signatures, keys from the JWKS at `url` (absolute `https://`
+    /// URL), fetched and cached through `client`'s HTTP stack by
+    /// [`RemoteJwks`](crate::jwks::RemoteJwks) with default settings. For
+    /// other settings build a `RemoteJwks` yourself and pass it to
+    /// [`AsymmetricSignatureVerifier::new`].
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Config`] if the URL is not acceptable (the cause is the
+    /// [`JwksBuildError`](crate::jwks::JwksBuildError), via `source()`).
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// use auth0_core::{client::Auth0Client, config::ClientConfig};
+    /// use auth0_jwt::id_token::TokenVerifier;
+    /// use auth0_jwt::verifier::AsymmetricSignatureVerifier;
+    ///
+    /// # fn run() -> Result<(), Box<dyn std::error::Error>> {
+    /// let client = Auth0Client::new(ClientConfig::new("tenant.eu.auth0.com")?)?;
+    /// let verifier = TokenVerifier::new(
+    ///     AsymmetricSignatureVerifier::from_jwks_url(
+    ///         client,
+    ///         "https://tenant.eu.auth0.com/.well-known/jwks.json",
+    ///     )?,
+    ///     "https://tenant.eu.auth0.com/",
+    ///     "my-client-id",
+    /// )?;
+    /// # let _ = verifier;
+    /// # Ok(()) }
+    /// ```
+    #[cfg(feature = "remote")]
+    pub fn from_jwks_url<S>(
+        client: auth0_core::client::Auth0Client<S>,
+        url: &str,
+    ) -> Result<Self, Error>
+    where
+        S: tower_service::Service<
+                auth0_core::types::HttpRequest,
+                Response = auth0_core::types::HttpResponse,
+            > + Clone
+            + Send
+            + Sync
+            + 'static,
+        S::Error: Into<auth0_core::types::BoxError>,
+        S::Future: Send + 'static,
+    {
+        let jwks = crate::jwks::RemoteJwks::with_url(client, url).map_err(|e| Error::Config {
+            reason: "the JWKS URL cannot be used".into(),
+            source: Some(Box::new(e)),
+        })?;
+        Ok(Self::new(jwks))
+    }
+
     /// Expects another asymmetric algorithm (`RS384`, `PS256`, `ES256`, `EdDSA`, …).
     ///
     /// # Errors

@@ -1,6 +1,9 @@
 //! Access-token validation: audiences, algorithms, typ, scopes, organizations,
 //! custom claims and the verified-token cache.
 
+// Helpers outside #[test] fns unwrap too: a failure is a test failure.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 #[path = "fixtures/validate/support.rs"]
 mod support;
 

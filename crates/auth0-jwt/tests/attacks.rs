@@ -1,5 +1,8 @@
 //! Known JWT attacks and malformed input: each is refused with a precise error.
 
+// Helpers outside #[test] fns unwrap too: a failure is a test failure.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 #[path = "fixtures/validate/support.rs"]
 mod support;
 

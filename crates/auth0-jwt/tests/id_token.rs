@@ -1,5 +1,8 @@
 //! ID-token verification: every check in order, with auth0-python's messages.
 
+// Helpers outside #[test] fns unwrap too: a failure is a test failure.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 #[path = "fixtures/validate/support.rs"]
 mod support;
 

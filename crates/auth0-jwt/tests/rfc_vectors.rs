@@ -13,6 +13,9 @@
 //!
 //! The test fails (it does not skip) if the vectors are missing.
 
+// Test helpers panic on unexpected results on purpose.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use auth0_jwt::alg::{Algorithm, AlgorithmError};
 use auth0_jwt::jwk::Jwk;
 use auth0_jwt::jws::{Jws, JwsError, ParseOptions, Part, RawJws};

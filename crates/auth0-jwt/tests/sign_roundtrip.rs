@@ -2,6 +2,9 @@
 //! the public JWK, through a JWKS and from the public PEM) verifies, and any tampering
 //! fails.
 
+// Test helpers panic on unexpected results on purpose.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use auth0_jwt::alg::Algorithm;
 use auth0_jwt::jwk::JwkSet;
 use auth0_jwt::jws::{Jws, ParseOptions};

@@ -10,6 +10,9 @@
 //!
 //! Every test FAILS (never skips) if the vectors are missing.
 
+// Test helpers panic on unexpected results on purpose.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 

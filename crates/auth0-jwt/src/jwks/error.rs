@@ -143,10 +143,9 @@ impl fmt::Display for JwksFetchError {
 impl fmt::Debug for JwksFetchError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Self::Transport { source } => f
-                .debug_struct("Transport")
-                .field("source", source)
-                .finish(),
+            Self::Transport { source } => {
+                f.debug_struct("Transport").field("source", source).finish()
+            }
             Self::Status { status, source } => f
                 .debug_struct("Status")
                 .field("status", status)
@@ -218,7 +217,9 @@ pub enum JwksBuildError {
     /// The JWKS URL uses plain `http://` to a host that is not a loopback
     /// address. Keys fetched without TLS could be replaced in transit, so only
     /// `https://` is accepted outside local tests.
-    #[error("JWKS URL {url:?} must use https:// (plain http:// is allowed only for loopback hosts)")]
+    #[error(
+        "JWKS URL {url:?} must use https:// (plain http:// is allowed only for loopback hosts)"
+    )]
     InsecureUrl {
         /// The URL as given.
         url: String,

@@ -50,8 +50,7 @@ pub(crate) fn parse_response(
             .get(http::header::CONTENT_TYPE)
             .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
     };
-    let jwks =
-        JwkSet::from_json(body).map_err(|e| JwksFetchError::malformed(content_type(), e))?;
+    let jwks = JwkSet::from_json(body).map_err(|e| JwksFetchError::malformed(content_type(), e))?;
     let keys = KeySet::from_jwks(&jwks);
     if keys.is_empty() {
         return Err(JwksFetchError::NoUsableKeys {

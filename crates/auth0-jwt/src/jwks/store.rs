@@ -146,7 +146,11 @@ impl Store {
     }
 
     /// The key if the current set has it, whatever its age. No I/O, no lock.
-    pub(super) fn cached_key(&self, kid: Option<&str>, alg: Algorithm) -> Option<Arc<VerifyingKey>> {
+    pub(super) fn cached_key(
+        &self,
+        kid: Option<&str>,
+        alg: Algorithm,
+    ) -> Option<Arc<VerifyingKey>> {
         self.current.load().as_ref()?.keys.find(kid, alg).ok()
     }
 
@@ -341,7 +345,8 @@ impl Store {
     /// from the previous set's.
     fn install(&self, fetched: Fetched, now: Instant) {
         let Fetched { keys, skipped } = fetched;
-        let fingerprints: HashSet<KeyFingerprint> = keys.iter().map(|key| key.fingerprint()).collect();
+        let fingerprints: HashSet<KeyFingerprint> =
+            keys.iter().map(|key| key.fingerprint()).collect();
         let changed = self
             .current
             .load()
@@ -406,10 +411,7 @@ impl Store {
         }
         let due = match &flight.last {
             None => return Duration::ZERO,
-            Some(Attempt {
-                at,
-                error: Some(_),
-            }) => at.checked_add(self.settings.cooldown),
+            Some(Attempt { at, error: Some(_) }) => at.checked_add(self.settings.cooldown),
             Some(Attempt { error: None, .. }) => match self.current.load().as_deref() {
                 Some(snap) => self.refresh_ahead_at(snap.fetched_at),
                 None => return Duration::ZERO,

@@ -204,7 +204,11 @@ async fn concurrent_misses_share_one_fetch() {
     for i in 0..200 {
         let jwks = jwks.clone();
         tasks.push(tokio::spawn(async move {
-            let kid = if i % 2 == 0 { "k1".to_owned() } else { format!("x{i}") };
+            let kid = if i % 2 == 0 {
+                "k1".to_owned()
+            } else {
+                format!("x{i}")
+            };
             jwks.resolve_key(Some(&kid), ES256).await.map(|_| ())
         }));
     }
@@ -228,8 +232,11 @@ async fn dropped_waiter_does_not_cancel_the_fetch() {
     let jwks = remote(&fake, settings(), false);
 
     // The first caller starts the fetch and gives up early.
-    let gave_up =
-        tokio::time::timeout(Duration::from_millis(10), jwks.resolve_key(Some("k1"), ES256)).await;
+    let gave_up = tokio::time::timeout(
+        Duration::from_millis(10),
+        jwks.resolve_key(Some("k1"), ES256),
+    )
+    .await;
     assert!(gave_up.is_err());
     // A second caller joins the same fetch and gets the key.
     let start = Instant::now();
@@ -329,6 +336,9 @@ async fn rotation_bumps_the_version_and_drops_removed_keys() {
     assert!(jwks.cached_key(Some("k1"), ES256).is_none());
 }
 
+/// Recognises the expected error.
+type Check = fn(&JwksFetchError) -> bool;
+
 #[tokio::test(start_paused = true)]
 async fn bad_documents_keep_the_old_keys() {
     let k1 = key("k1");
@@ -338,7 +348,7 @@ async fn bad_documents_keep_the_old_keys() {
     let jwks = remote(&fake, s, false);
     jwks.refresh().await.unwrap();
 
-    let cases: Vec<(Bytes, fn(&JwksFetchError) -> bool)> = vec![
+    let cases: Vec<(Bytes, Check)> = vec![
         (Bytes::from_static(b"<html>oops</html>"), |e| {
             matches!(e, JwksFetchError::Malformed { .. })
         }),
@@ -346,7 +356,13 @@ async fn bad_documents_keep_the_old_keys() {
             matches!(e, JwksFetchError::Malformed { .. })
         }),
         (Bytes::from(vec![b' '; 5000]), |e| {
-            matches!(e, JwksFetchError::BodyTooLarge { limit: 4096, size: 5000 })
+            matches!(
+                e,
+                JwksFetchError::BodyTooLarge {
+                    limit: 4096,
+                    size: 5000
+                }
+            )
         }),
         (Bytes::from_static(br#"{"keys": [{"kty": "XX"}]}"#), |e| {
             matches!(e, JwksFetchError::NoUsableKeys { listed: 1 })

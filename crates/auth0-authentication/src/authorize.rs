@@ -1,0 +1,305 @@
+//! Browser URLs: `/authorize` (login) and `/v2/logout`. Pure string
+//! building, no I/O.
+
+use auth0_core::config::Domain;
+
+use crate::pkce::Pkce;
+
+/// Why an authorize URL could not be built.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum AuthorizeUrlError {
+    /// An extra parameter repeats one the builder sets (or another extra):
+    /// use the builder's method for it instead.
+    #[error("the parameter `{name}` is given twice")]
+    DuplicateParameter {
+        /// The parameter name.
+        name: String,
+    },
+    /// An `invitation` was given without its `organization`; the invitation
+    /// link carries both (`?invitation=…&organization=…`).
+    #[error("an invitation needs the organization it belongs to")]
+    InvitationWithoutOrganization,
+    /// An extra parameter has an empty name.
+    #[error("a parameter name is empty")]
+    EmptyParameterName,
+}
+
+/// Builds the `/authorize` URL to send the user's browser to.
+///
+/// Parameters appear in a fixed order (`response_type`, `client_id`,
+/// `redirect_uri`, `scope`, `state`, `audience`, `connection`,
+/// `organization`, `invitation`, `prompt`, `nonce`, `code_challenge`,
+/// `code_challenge_method`, then extras in the order added), each
+/// percent-encoded per RFC 3986 (everything but `A-Z a-z 0-9 - . _ ~`).
+/// Defaults match auth0-python's `AuthorizeClient`: `response_type=code`,
+/// `scope=openid`.
+///
+/// ```
+/// use auth0_authentication::{AuthorizeUrl, Pkce};
+/// use auth0_core::config::Domain;
+///
+/// let pkce = Pkce::from_verifier("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk")?;
+/// let url = AuthorizeUrl::new(&Domain::parse("tenant.auth0.com")?, "my-client")
+///     .redirect_uri("http://localhost:3000/callback")
+///     .scope("openid profile")
+///     .state("xyz")
+///     .organization("org_abc")
+///     .pkce(&pkce)
+///     .build()?;
+/// assert_eq!(url, "https://tenant.auth0.com/authorize?response_type=code&client_id=my-client\
+///     &redirect_uri=http%3A%2F%2Flocalhost%3A3000%2Fcallback&scope=openid%20profile&state=xyz\
+///     &organization=org_abc&code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM\
+///     &code_challenge_method=S256");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone)]
+#[must_use]
+pub struct AuthorizeUrl {
+    base: String,
+    response_type: String,
+    client_id: String,
+    redirect_uri: Option<String>,
+    scope: Option<String>,
+    state: Option<String>,
+    audience: Option<String>,
+    connection: Option<String>,
+    organization: Option<String>,
+    invitation: Option<String>,
+    prompt: Option<String>,
+    nonce: Option<String>,
+    code_challenge: Option<String>,
+    extra: Vec<(String, String)>,
+}
+
+macro_rules! setter {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        pub fn $name(mut self, value: impl Into<String>) -> Self {
+            self.$name = Some(value.into());
+            self
+        }
+    };
+}
+
+impl AuthorizeUrl {
+    /// Starts a URL on `domain` for the application `client_id`.
+    pub fn new(domain: &Domain, client_id: &str) -> Self {
+        Self {
+            base: domain.base_url().to_owned(),
+            response_type: "code".to_owned(),
+            client_id: client_id.to_owned(),
+            redirect_uri: None,
+            scope: Some("openid".to_owned()),
+            state: None,
+            audience: None,
+            connection: None,
+            organization: None,
+            invitation: None,
+            prompt: None,
+            nonce: None,
+            code_challenge: None,
+            extra: Vec::new(),
+        }
+    }
+
+    /// The OAuth response type (default `code`; e.g. `id_token token`).
+    pub fn response_type(mut self, value: impl Into<String>) -> Self {
+        self.response_type = value.into();
+        self
+    }
+
+    setter!(
+        /// Where Auth0 sends the user back; must be an allowed callback URL.
+        redirect_uri
+    );
+    setter!(
+        /// Requested scopes, space separated (default `openid`).
+        scope
+    );
+    setter!(
+        /// An opaque value returned unchanged, to prevent CSRF.
+        state
+    );
+    setter!(
+        /// The API to get an access token for.
+        audience
+    );
+    setter!(
+        /// Skips the login page and uses this connection (e.g. `google-oauth2`).
+        connection
+    );
+    setter!(
+        /// The organization (id or name) to log in to.
+        organization
+    );
+    setter!(
+        /// The invitation id from an organization invitation link (needs
+        /// [`organization`](Self::organization)).
+        invitation
+    );
+    setter!(
+        /// `none`, `login`, `consent` or `select_account`.
+        prompt
+    );
+    setter!(
+        /// A value echoed in the ID token, to prevent replay.
+        nonce
+    );
+
+    /// Adds the PKCE `code_challenge` and `code_challenge_method=S256`.
+    pub fn pkce(mut self, pkce: &Pkce) -> Self {
+        self.code_challenge = Some(pkce.challenge().to_owned());
+        self
+    }
+
+    /// Adds any other parameter (e.g. `screen_hint`, `ui_locales`,
+    /// `request_uri`, `login_hint`).
+    pub fn param(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.extra.push((name.into(), value.into()));
+        self
+    }
+
+    /// The finished URL.
+    pub fn build(&self) -> Result<String, AuthorizeUrlError> {
+        if self.invitation.is_some() && self.organization.is_none() {
+            return Err(AuthorizeUrlError::InvitationWithoutOrganization);
+        }
+        let mut params: Vec<(&str, &str)> = vec![
+            ("response_type", &self.response_type),
+            ("client_id", &self.client_id),
+        ];
+        let optional = [
+            ("redirect_uri", &self.redirect_uri),
+            ("scope", &self.scope),
+            ("state", &self.state),
+            ("audience", &self.audience),
+            ("connection", &self.connection),
+            ("organization", &self.organization),
+            ("invitation", &self.invitation),
+            ("prompt", &self.prompt),
+            ("nonce", &self.nonce),
+            ("code_challenge", &self.code_challenge),
+        ];
+        params.extend(
+            optional
+                .iter()
+                .filter_map(|(k, v)| v.as_deref().map(|v| (*k, v))),
+        );
+        if self.code_challenge.is_some() {
+            params.push(("code_challenge_method", "S256"));
+        }
+        for (name, value) in &self.extra {
+            if name.is_empty() {
+                return Err(AuthorizeUrlError::EmptyParameterName);
+            }
+            if params.iter().any(|(k, _)| k == name) {
+                return Err(AuthorizeUrlError::DuplicateParameter { name: name.clone() });
+            }
+            params.push((name, value));
+        }
+        Ok(with_query(format!("{}/authorize", self.base), &params))
+    }
+}
+
+/// Builds the `/v2/logout` URL that ends the user's Auth0 session.
+///
+/// ```
+/// use auth0_authentication::LogoutUrl;
+/// use auth0_core::config::Domain;
+///
+/// let url = LogoutUrl::new(&Domain::parse("tenant.auth0.com")?)
+///     .client_id("my-client")
+///     .return_to("https://app.example.com/bye?x=1")
+///     .federated(true)
+///     .build();
+/// assert_eq!(url, "https://tenant.auth0.com/v2/logout?returnTo=https%3A%2F%2Fapp.example.com%2Fbye%3Fx%3D1&client_id=my-client&federated");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone)]
+#[must_use]
+pub struct LogoutUrl {
+    base: String,
+    client_id: Option<String>,
+    return_to: Option<String>,
+    federated: bool,
+}
+
+impl LogoutUrl {
+    /// Starts a logout URL on `domain`.
+    pub fn new(domain: &Domain) -> Self {
+        Self {
+            base: domain.base_url().to_owned(),
+            client_id: None,
+            return_to: None,
+            federated: false,
+        }
+    }
+
+    /// The application whose allowed logout URLs `returnTo` is checked
+    /// against.
+    pub fn client_id(mut self, client_id: impl Into<String>) -> Self {
+        self.client_id = Some(client_id.into());
+        self
+    }
+
+    /// Where to send the browser after logout.
+    pub fn return_to(mut self, url: impl Into<String>) -> Self {
+        self.return_to = Some(url.into());
+        self
+    }
+
+    /// Also log the user out of the identity provider (`federated`).
+    pub fn federated(mut self, yes: bool) -> Self {
+        self.federated = yes;
+        self
+    }
+
+    /// The finished URL.
+    pub fn build(&self) -> String {
+        let mut params: Vec<(&str, &str)> = Vec::new();
+        if let Some(r) = &self.return_to {
+            params.push(("returnTo", r));
+        }
+        if let Some(c) = &self.client_id {
+            params.push(("client_id", c));
+        }
+        let mut url = with_query(format!("{}/v2/logout", self.base), &params);
+        if self.federated {
+            url.push(if params.is_empty() { '?' } else { '&' });
+            url.push_str("federated");
+        }
+        url
+    }
+}
+
+fn with_query(mut url: String, params: &[(&str, &str)]) -> String {
+    for (i, (name, value)) in params.iter().enumerate() {
+        url.push(if i == 0 { '?' } else { '&' });
+        percent_encode_into(&mut url, name);
+        url.push('=');
+        percent_encode_into(&mut url, value);
+    }
+    url
+}
+
+/// RFC 3986 percent-encoding: unreserved characters stay, every other byte
+/// of the UTF-8 text becomes `%XX`.
+///
+/// ```
+/// let mut s = String::new();
+/// auth0_authentication::authorize::percent_encode_into(&mut s, "a b&c=d/é~");
+/// assert_eq!(s, "a%20b%26c%3Dd%2F%C3%A9~");
+/// ```
+pub fn percent_encode_into(out: &mut String, text: &str) {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    for &b in text.as_bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(char::from(b));
+        } else {
+            out.push('%');
+            out.push(char::from(HEX[usize::from(b >> 4)]));
+            out.push(char::from(HEX[usize::from(b & 0x0f)]));
+        }
+    }
+}

@@ -1,0 +1,482 @@
+//! [`AuthenticationClient`]: the Authentication API on an
+//! [`Auth0Client`], with the application's client authentication.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use auth0_core::client::{Auth0Client, form_urlencode};
+use auth0_core::config::ClientConfig;
+use auth0_core::error::{Error, body_snippet};
+use auth0_core::stack::DefaultService;
+use auth0_core::types::{BoxError, HttpRequest, HttpResponse};
+use auth0_jwt::alg::AlgorithmFamily;
+use bytes::Bytes;
+use http::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderName, HeaderValue};
+use http::{HeaderMap, Method, Request};
+use serde::de::DeserializeOwned;
+use serde_json::{Map, Value};
+use tower_service::Service;
+
+use crate::authorize::{AuthorizeUrl, LogoutUrl};
+use crate::client_auth::{
+    CLIENT_ASSERTION_TYPE, ClientAuthentication, DEFAULT_ASSERTION_LIFETIME, client_assertion,
+};
+
+const APPLICATION_JSON: HeaderValue = HeaderValue::from_static("application/json");
+const FORM_URLENCODED: HeaderValue = HeaderValue::from_static("application/x-www-form-urlencoded");
+
+/// Why an [`AuthenticationClient`] could not be built.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum BuildError {
+    /// The client id is empty: copy it from the application's settings page.
+    #[error("the client id is empty")]
+    EmptyClientId,
+    /// The client secret is empty: a missing environment variable, most
+    /// likely.
+    #[error("the client secret is empty")]
+    EmptyClientSecret,
+    /// A `private_key_jwt` key uses an HMAC algorithm: client assertions
+    /// must be signed with the application's private key (RS256, PS256,
+    /// ES256, …), not a shared secret.
+    #[error("private_key_jwt needs an asymmetric key, not {alg}")]
+    SymmetricAssertionKey {
+        /// The key's algorithm.
+        alg: &'static str,
+    },
+    /// The assertion lifetime is zero or longer than ten minutes.
+    #[error("the client assertion lifetime must be between 1 s and 600 s, not {secs} s")]
+    InvalidAssertionLifetime {
+        /// The lifetime asked for, in seconds.
+        secs: u64,
+    },
+}
+
+struct Inner {
+    client_id: String,
+    auth: ClientAuthentication,
+    assertion_lifetime: Duration,
+}
+
+/// Client for the Auth0 Authentication API (`/oauth/token`, `/authorize`,
+/// `/userinfo`, `/dbconnections/*`, `/passwordless/start`, …).
+///
+/// It runs on an [`Auth0Client`], so every layer of its stack (timeouts,
+/// rate limiting, retries, telemetry, your own) applies. Token requests are
+/// `POST`s and are never repeated after a 5xx answer or a dropped
+/// connection (a grant must not be used twice); a 429 answer is retried
+/// by the stack as usual because Auth0 did not process the request.
+/// Leave [`RetryPolicyBuilder::retry_non_idempotent`](auth0_core::retry::RetryPolicyBuilder::retry_non_idempotent)
+/// off on the stack this client uses.
+///
+/// Cheap to clone. `Debug` never shows the secret or the key.
+///
+/// ```no_run
+/// use auth0_authentication::AuthenticationClient;
+/// use auth0_core::{Auth0Client, ClientConfig};
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let core = Auth0Client::new(ClientConfig::new("tenant.eu.auth0.com")?)?;
+/// let auth = AuthenticationClient::builder(core, "my-client-id")
+///     .client_secret(std::env::var("AUTH0_CLIENT_SECRET")?)
+///     .build()?;
+/// let token = auth
+///     .client_credentials("https://tenant.eu.auth0.com/api/v2/", None)
+///     .await?;
+/// println!("expires in {:?} s", token.expires_in);
+/// # Ok(()) }
+/// ```
+pub struct AuthenticationClient<S = DefaultService> {
+    core: Auth0Client<S>,
+    inner: Arc<Inner>,
+}
+
+impl<S: Clone> Clone for AuthenticationClient<S> {
+    fn clone(&self) -> Self {
+        Self {
+            core: self.core.clone(),
+            inner: Arc::clone(&self.inner),
+        }
+    }
+}
+
+impl<S> fmt::Debug for AuthenticationClient<S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AuthenticationClient")
+            .field("domain", self.core.domain())
+            .field("client_id", &self.inner.client_id)
+            .field("client_authentication", &self.inner.auth)
+            .field("assertion_lifetime", &self.inner.assertion_lifetime)
+            .finish_non_exhaustive()
+    }
+}
+
+impl AuthenticationClient {
+    /// A client on the default stack for `domain` with client
+    /// authentication `auth`. Use [`AuthenticationClient::builder`] to
+    /// bring your own [`Auth0Client`] (custom layers, timeouts, retries).
+    ///
+    /// ```no_run
+    /// use auth0_authentication::{AuthenticationClient, ClientAuthentication};
+    /// let auth = AuthenticationClient::new("tenant.auth0.com", "my-client-id", ClientAuthentication::None)?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn new(
+        domain: &str,
+        client_id: impl Into<String>,
+        auth: ClientAuthentication,
+    ) -> Result<Self, NewClientError> {
+        let core = Auth0Client::new(ClientConfig::new(domain).map_err(Error::from)?)?;
+        Ok(Self::builder(core, client_id)
+            .client_authentication(auth)
+            .build()?)
+    }
+}
+
+/// Why [`AuthenticationClient::new`] failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum NewClientError {
+    /// The domain or HTTP stack could not be set up (see the inner error).
+    #[error(transparent)]
+    Http(#[from] Error),
+    /// The client settings are invalid.
+    #[error(transparent)]
+    Build(#[from] BuildError),
+}
+
+impl<S> AuthenticationClient<S> {
+    /// Starts a builder on `core` for the application `client_id`.
+    pub fn builder(
+        core: Auth0Client<S>,
+        client_id: impl Into<String>,
+    ) -> AuthenticationClientBuilder<S> {
+        AuthenticationClientBuilder {
+            core,
+            client_id: client_id.into(),
+            auth: ClientAuthentication::None,
+            assertion_lifetime: DEFAULT_ASSERTION_LIFETIME,
+        }
+    }
+
+    /// The application's client id.
+    pub fn client_id(&self) -> &str {
+        &self.inner.client_id
+    }
+
+    /// The client authentication in use.
+    pub fn client_authentication(&self) -> &ClientAuthentication {
+        &self.inner.auth
+    }
+
+    /// The underlying HTTP client.
+    pub fn core(&self) -> &Auth0Client<S> {
+        &self.core
+    }
+
+    /// Starts an `/authorize` URL for this tenant and application (no
+    /// I/O). See [`AuthorizeUrl`].
+    pub fn authorize_url(&self) -> AuthorizeUrl {
+        AuthorizeUrl::new(self.core.domain(), &self.inner.client_id)
+    }
+
+    /// Starts a `/v2/logout` URL for this tenant and application (no I/O).
+    /// See [`LogoutUrl`].
+    pub fn logout_url(&self) -> LogoutUrl {
+        LogoutUrl::new(self.core.domain()).client_id(&self.inner.client_id)
+    }
+
+    /// The request fields common to every body: `client_id`.
+    pub(crate) fn fields(&self) -> Fields {
+        Fields::new().str("client_id", &self.inner.client_id)
+    }
+
+    /// Adds `client_secret`, or `client_assertion_type` and a fresh
+    /// `client_assertion`, as auth0-python's `add_client_authentication`.
+    pub(crate) fn authenticate(&self, mut fields: Fields) -> Result<Fields, Error> {
+        match &self.inner.auth {
+            ClientAuthentication::None => {}
+            ClientAuthentication::ClientSecret(secret) => {
+                fields = fields.str("client_secret", secret);
+            }
+            ClientAuthentication::PrivateKeyJwt(key) => {
+                let jwt = client_assertion(
+                    key,
+                    &self.inner.client_id,
+                    &self.core.domain().issuer(),
+                    self.inner.assertion_lifetime,
+                    SystemTime::now(),
+                )
+                .map_err(|e| Error::InvalidRequest {
+                    reason: "could not create the client assertion".to_owned(),
+                    source: Some(Box::new(e)),
+                })?;
+                fields = fields
+                    .str("client_assertion", &jwt)
+                    .str("client_assertion_type", CLIENT_ASSERTION_TYPE);
+            }
+        }
+        Ok(fields)
+    }
+}
+
+/// Builds an [`AuthenticationClient`]; start with
+/// [`AuthenticationClient::builder`].
+///
+/// ```
+/// use std::time::Duration;
+/// use auth0_authentication::AuthenticationClient;
+/// use auth0_core::{Auth0Client, ClientConfig};
+/// use auth0_jwt::sign::SigningKey;
+///
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let core = Auth0Client::new(ClientConfig::new("tenant.auth0.com")?)?;
+/// let key = SigningKey::generate_es256()?.with_kid("key-1");
+/// let auth = AuthenticationClient::builder(core, "my-client-id")
+///     .private_key_jwt(key)
+///     .assertion_lifetime(Duration::from_secs(60))
+///     .build()?;
+/// assert!(!format!("{auth:?}").contains("PRIVATE"));
+/// # Ok(()) }
+/// ```
+#[must_use]
+pub struct AuthenticationClientBuilder<S> {
+    core: Auth0Client<S>,
+    client_id: String,
+    auth: ClientAuthentication,
+    assertion_lifetime: Duration,
+}
+
+impl<S> fmt::Debug for AuthenticationClientBuilder<S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AuthenticationClientBuilder")
+            .field("domain", self.core.domain())
+            .field("client_id", &self.client_id)
+            .field("client_authentication", &self.auth)
+            .field("assertion_lifetime", &self.assertion_lifetime)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<S> AuthenticationClientBuilder<S> {
+    /// Authenticates with `client_secret_post`.
+    pub fn client_secret(mut self, secret: impl Into<String>) -> Self {
+        self.auth = ClientAuthentication::ClientSecret(secret.into());
+        self
+    }
+
+    /// Authenticates with `private_key_jwt`, signing each assertion with
+    /// `key` (its algorithm and `kid` go into the JWT header).
+    pub fn private_key_jwt(mut self, key: auth0_jwt::sign::SigningKey) -> Self {
+        self.auth = ClientAuthentication::PrivateKeyJwt(key);
+        self
+    }
+
+    /// Sets the client authentication (replacing earlier choices).
+    pub fn client_authentication(mut self, auth: ClientAuthentication) -> Self {
+        self.auth = auth;
+        self
+    }
+
+    /// Lifetime of each `private_key_jwt` assertion (`exp - iat`); default
+    /// 180 s as in auth0-python.
+    pub fn assertion_lifetime(mut self, lifetime: Duration) -> Self {
+        self.assertion_lifetime = lifetime;
+        self
+    }
+
+    /// Checks the settings and builds the client.
+    pub fn build(self) -> Result<AuthenticationClient<S>, BuildError> {
+        if self.client_id.is_empty() {
+            return Err(BuildError::EmptyClientId);
+        }
+        match &self.auth {
+            ClientAuthentication::ClientSecret(s) if s.is_empty() => {
+                return Err(BuildError::EmptyClientSecret);
+            }
+            ClientAuthentication::PrivateKeyJwt(key)
+                if key.algorithm().family() == AlgorithmFamily::Hmac =>
+            {
+                return Err(BuildError::SymmetricAssertionKey {
+                    alg: key.algorithm().as_str(),
+                });
+            }
+            _ => {}
+        }
+        let secs = self.assertion_lifetime.as_secs();
+        if self.assertion_lifetime.is_zero() || self.assertion_lifetime > Duration::from_secs(600)
+        {
+            return Err(BuildError::InvalidAssertionLifetime { secs });
+        }
+        Ok(AuthenticationClient {
+            core: self.core,
+            inner: Arc::new(Inner {
+                client_id: self.client_id,
+                auth: self.auth,
+                assertion_lifetime: self.assertion_lifetime,
+            }),
+        })
+    }
+}
+
+/// A request body under construction: string (or JSON) fields, `None`s
+/// left out.
+#[derive(Default)]
+pub(crate) struct Fields(Map<String, Value>);
+
+impl Fields {
+    pub(crate) fn new() -> Self {
+        Self::default()
+    }
+
+    pub(crate) fn str(mut self, name: &str, value: &str) -> Self {
+        self.0.insert(name.to_owned(), Value::String(value.to_owned()));
+        self
+    }
+
+    pub(crate) fn opt(self, name: &str, value: Option<&str>) -> Self {
+        match value {
+            Some(v) => self.str(name, v),
+            None => self,
+        }
+    }
+
+    pub(crate) fn value(mut self, name: &str, value: Value) -> Self {
+        self.0.insert(name.to_owned(), value);
+        self
+    }
+
+    /// Form encoding: strings as is, other JSON values as JSON text.
+    fn to_form(&self) -> String {
+        let pairs: Vec<(&str, String)> = self
+            .0
+            .iter()
+            .map(|(k, v)| {
+                let text = match v {
+                    Value::String(s) => s.clone(),
+                    other => other.to_string(),
+                };
+                (k.as_str(), text)
+            })
+            .collect();
+        form_urlencode(pairs.iter().map(|(k, v)| (*k, v.as_str())))
+    }
+}
+
+/// How a body is encoded.
+#[derive(Clone, Copy)]
+pub(crate) enum Encoding {
+    /// `application/json`, as auth0-python sends to most endpoints.
+    Json,
+    /// `application/x-www-form-urlencoded`, as RFC 9126 (PAR) and CIBA
+    /// require.
+    Form,
+}
+
+pub(crate) fn invalid_request(reason: &str) -> Error {
+    Error::InvalidRequest {
+        reason: reason.to_owned(),
+        source: None,
+    }
+}
+
+/// A header value built from caller input; the error names the header but
+/// never the value (it may be a credential).
+pub(crate) fn header_value(name: &str, value: &str, sensitive: bool) -> Result<HeaderValue, Error> {
+    let mut v = HeaderValue::from_str(value)
+        .map_err(|_| invalid_request(&format!("the {name} value is not a valid header value")))?;
+    v.set_sensitive(sensitive);
+    Ok(v)
+}
+
+impl<S> AuthenticationClient<S>
+where
+    S: Service<HttpRequest, Response = HttpResponse> + Clone + Send + 'static,
+    S::Error: Into<BoxError>,
+    S::Future: Send + 'static,
+{
+    /// `POST`s `fields` to `path` and returns the successful response.
+    pub(crate) async fn post(
+        &self,
+        path: &str,
+        fields: &Fields,
+        encoding: Encoding,
+        headers: HeaderMap,
+    ) -> Result<HttpResponse, Error> {
+        let (body, content_type) = match encoding {
+            Encoding::Json => {
+                let json = serde_json::to_vec(&fields.0).map_err(|e| Error::InvalidRequest {
+                    reason: "the request body could not be serialised to JSON".to_owned(),
+                    source: Some(Box::new(e)),
+                })?;
+                (Bytes::from(json), APPLICATION_JSON)
+            }
+            Encoding::Form => (Bytes::from(fields.to_form()), FORM_URLENCODED),
+        };
+        let mut request = build_request(Method::POST, path, body)?;
+        request.headers_mut().insert(CONTENT_TYPE, content_type);
+        request.headers_mut().extend(headers);
+        self.execute(request).await
+    }
+
+    /// `GET`s `path` with a bearer token.
+    pub(crate) async fn get_with_bearer(
+        &self,
+        path: &str,
+        token: &str,
+    ) -> Result<HttpResponse, Error> {
+        let mut request = build_request(Method::GET, path, Bytes::new())?;
+        request.headers_mut().insert(
+            AUTHORIZATION,
+            header_value("access token", &format!("Bearer {token}"), true)?,
+        );
+        self.execute(request).await
+    }
+
+    async fn execute(&self, request: HttpRequest) -> Result<HttpResponse, Error> {
+        let response = self.core.send(request).await?;
+        let status = response.status();
+        if status.is_client_error() || status.is_server_error() {
+            return Err(Error::from_response(&response));
+        }
+        Ok(response)
+    }
+}
+
+fn build_request(method: Method, path: &str, body: Bytes) -> Result<HttpRequest, Error> {
+    let mut request = Request::builder()
+        .method(method)
+        .uri(path)
+        .body(body)
+        .map_err(|e| Error::InvalidRequest {
+            reason: "the request could not be built".to_owned(),
+            source: Some(Box::new(e)),
+        })?;
+    request.headers_mut().insert(ACCEPT, APPLICATION_JSON);
+    Ok(request)
+}
+
+/// Decodes a successful response's JSON body; an empty body decodes as
+/// `null`.
+pub(crate) fn decode<T: DeserializeOwned>(response: &HttpResponse) -> Result<T, Error> {
+    let body = response.body();
+    let bytes: &[u8] = if body.iter().all(u8::is_ascii_whitespace) {
+        b"null"
+    } else {
+        body
+    };
+    serde_json::from_slice(bytes).map_err(|e| Error::Decode {
+        status: response.status(),
+        body_snippet: body_snippet(body),
+        source: Box::new(e),
+    })
+}
+
+/// One extra request header.
+pub(crate) fn one_header(name: &'static str, value: HeaderValue) -> HeaderMap {
+    let mut map = HeaderMap::new();
+    map.insert(HeaderName::from_static(name), value);
+    map
+}

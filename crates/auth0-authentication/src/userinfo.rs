@@ -1,0 +1,92 @@
+//! The OIDC `/userinfo` endpoint and token revocation (`/oauth/revoke`).
+
+use auth0_core::error::Error;
+use auth0_core::types::{BoxError, HttpRequest, HttpResponse};
+use http::HeaderMap;
+use serde::Deserialize;
+use serde_json::{Map, Value};
+use tower_service::Service;
+
+use crate::client::{AuthenticationClient, Encoding, decode};
+
+/// The user's profile from `/userinfo` (standard OIDC claims; anything else
+/// in [`extra`](Self::extra)).
+///
+/// ```
+/// use auth0_authentication::UserInfo;
+/// let u: UserInfo = serde_json::from_str(
+///     r#"{"sub":"auth0|1","email":"a@example.com","email_verified":true,"https://example.com/roles":["admin"]}"#)?;
+/// assert_eq!(u.sub, "auth0|1");
+/// assert!(u.extra.contains_key("https://example.com/roles"));
+/// # Ok::<(), serde_json::Error>(())
+/// ```
+#[derive(Debug, Clone, Deserialize)]
+#[non_exhaustive]
+pub struct UserInfo {
+    /// The user id.
+    pub sub: String,
+    /// Full name.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Given name(s).
+    #[serde(default)]
+    pub given_name: Option<String>,
+    /// Family name(s).
+    #[serde(default)]
+    pub family_name: Option<String>,
+    /// Nickname.
+    #[serde(default)]
+    pub nickname: Option<String>,
+    /// Picture URL.
+    #[serde(default)]
+    pub picture: Option<String>,
+    /// Email address.
+    #[serde(default)]
+    pub email: Option<String>,
+    /// Whether the email address is verified.
+    #[serde(default)]
+    pub email_verified: Option<bool>,
+    /// Last profile update (ISO 8601).
+    #[serde(default)]
+    pub updated_at: Option<String>,
+    /// Every other claim (custom namespaced claims included).
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl<S> AuthenticationClient<S>
+where
+    S: Service<HttpRequest, Response = HttpResponse> + Clone + Send + 'static,
+    S::Error: Into<BoxError>,
+    S::Future: Send + 'static,
+{
+    /// The profile of the user an access token was issued to
+    /// (`GET /userinfo` with `Authorization: Bearer …`; needs the `openid`
+    /// scope).
+    ///
+    /// ```no_run
+    /// # async fn f(auth: auth0_authentication::AuthenticationClient, access_token: String) -> Result<(), auth0_core::Error> {
+    /// let me = auth.userinfo(&access_token).await?;
+    /// println!("{} <{:?}>", me.sub, me.email);
+    /// # Ok(()) }
+    /// ```
+    pub async fn userinfo(&self, access_token: &str) -> Result<UserInfo, Error> {
+        let response = self.get_with_bearer("/userinfo", access_token).await?;
+        decode(&response)
+    }
+
+    /// Revokes a refresh token and every token issued from the same grant
+    /// (`POST /oauth/revoke`; client authentication added).
+    ///
+    /// ```no_run
+    /// # async fn f(auth: auth0_authentication::AuthenticationClient, refresh_token: String) -> Result<(), auth0_core::Error> {
+    /// auth.revoke_refresh_token(&refresh_token).await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn revoke_refresh_token(&self, token: &str) -> Result<(), Error> {
+        let fields = self.authenticate(self.fields().str("token", token))?;
+        self.post("/oauth/revoke", &fields, Encoding::Json, HeaderMap::new())
+            .await?;
+        Ok(())
+    }
+}

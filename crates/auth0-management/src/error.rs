@@ -1,0 +1,150 @@
+//! Errors of the Management API client.
+//!
+//! HTTP failures and error statuses keep auth0-core's typed
+//! [`auth0_core::error::Error`] (inside [`Error::Http`]); this module adds
+//! what is specific to the Management API: getting its access token, building
+//! paths, and walking pages.
+
+use std::sync::Arc;
+
+use auth0_core::error::Auth0Error;
+use auth0_core::types::BoxError;
+use http::StatusCode;
+
+/// Anything that can go wrong calling the Management API.
+///
+/// ```
+/// use auth0_management::Error;
+///
+/// fn describe(err: &Error) -> &'static str {
+///     match err {
+///         e if e.status_code() == Some(http::StatusCode::NOT_FOUND) => "no such thing",
+///         Error::Token(_) => "check the client id, secret and grants",
+///         e if e.is_retryable() => "try again later",
+///         _ => "failed",
+///     }
+/// }
+/// # let _ = describe;
+/// ```
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The HTTP call failed or the Management API answered with an error
+    /// status: bad input (400), a missing scope (403), an unknown id (404),
+    /// the rate limit (429), server trouble (5xx), a timeout or a network
+    /// failure. The inner error says which.
+    #[error(transparent)]
+    Http(#[from] auth0_core::error::Error),
+    /// No access token could be obtained from `/oauth/token`: wrong client id
+    /// or secret, the application is not authorised for the Management API
+    /// (no client grant), or the token endpoint is unreachable. Every call
+    /// waiting for the same failed token request gets the same shared error.
+    #[error("could not obtain a Management API access token")]
+    Token(#[source] Arc<TokenError>),
+    /// A path parameter is unusable, e.g. an empty id (which would address a
+    /// different endpoint).
+    #[error("invalid path parameter: {reason}")]
+    InvalidPath {
+        /// What is wrong.
+        reason: &'static str,
+    },
+    /// A request body could not be serialised to JSON (a map with
+    /// non-string keys, a failing `Serialize` impl).
+    #[error("the request body could not be serialised to JSON")]
+    InvalidBody(#[source] serde_json::Error),
+    /// A listing reached the item cap given to
+    /// [`Pager::collect_all`](crate::pagination::Pager::collect_all) while
+    /// more items were available: raise the cap or walk pages with
+    /// [`Pager::next_page`](crate::pagination::Pager::next_page).
+    #[error("the listing has more than {cap} items")]
+    TooManyItems {
+        /// The cap that was reached.
+        cap: usize,
+    },
+    /// A checkpoint listing returned a `next` cursor that was already used:
+    /// the server would send the same pages forever.
+    #[error("the server repeated a pagination cursor")]
+    PaginationLoop,
+    /// A page had an unexpected shape (neither an array nor an object with
+    /// the expected list field): an API change or a proxy answering.
+    #[error("unexpected page shape: {reason}")]
+    InvalidPage {
+        /// What was wrong.
+        reason: String,
+    },
+}
+
+impl Error {
+    /// The HTTP status of the error response behind this error, if any
+    /// (including a failed token request).
+    pub fn status_code(&self) -> Option<StatusCode> {
+        self.core().and_then(auth0_core::error::Error::status_code)
+    }
+
+    /// The Auth0 error response behind this error, if any.
+    pub fn auth0_error(&self) -> Option<&Auth0Error> {
+        self.core().and_then(auth0_core::error::Error::auth0_error)
+    }
+
+    /// True when the same call may succeed later (timeouts, network
+    /// failures, 429, 5xx), including a token request that failed so.
+    pub fn is_retryable(&self) -> bool {
+        self.core()
+            .is_some_and(auth0_core::error::Error::is_retryable)
+    }
+
+    /// The auth0-core error behind this one: the API call's, or the token
+    /// request's.
+    pub fn core(&self) -> Option<&auth0_core::error::Error> {
+        match self {
+            Error::Http(e) => Some(e),
+            Error::Token(t) => match t.as_ref() {
+                TokenError::Http(e) => Some(e),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+}
+
+/// Why the Management API access token could not be obtained.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum TokenError {
+    /// `/oauth/token` failed or answered with an error status:
+    /// `access_denied` / `unauthorized_client` for wrong credentials or a
+    /// missing client grant, a timeout or network failure otherwise.
+    #[error(transparent)]
+    Http(auth0_core::error::Error),
+    /// The token endpoint answered 2xx without a usable token (no
+    /// `access_token`, a non-Bearer `token_type`, an `expires_in` that is
+    /// not a positive number): a proxy or emulator answering instead of
+    /// Auth0.
+    #[error("the token response is unusable: {reason}")]
+    InvalidResponse {
+        /// What was wrong (never the token).
+        reason: &'static str,
+    },
+    /// The `private_key_jwt` client assertion could not be signed: a key
+    /// unsuitable for its algorithm.
+    #[error("could not sign the client assertion")]
+    Assertion(#[source] BoxError),
+}
+
+/// Why a [`ManagementClient`](crate::ManagementClient) could not be built.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum BuildError {
+    /// Neither a static token nor client credentials were given.
+    #[error("no token source: call .token(..) or .client_credentials(..)")]
+    MissingTokenSource,
+    /// The static token or the client id is empty, or the token contains
+    /// characters not allowed in an HTTP header.
+    #[error("invalid {what}: {reason}")]
+    InvalidCredential {
+        /// Which value (`token`, `client_id`, `client_secret`, `audience`).
+        what: &'static str,
+        /// What is wrong (never the value).
+        reason: &'static str,
+    },
+}
