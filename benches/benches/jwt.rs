@@ -15,10 +15,11 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
 use std::hint::black_box;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use auth0_benches::{
-    AUDIENCE, Alg, ISSUER, Keys, Split, access_claims, b64, block_on, fmt_rate, now, split,
+    AUDIENCE, Alg, ISSUER, Keys, Split, access_claims, b64, block_on, fmt_rate, median, now, split,
+    thread_cpu_time, throughput,
 };
 use auth0_jwt::access_token::AccessTokenValidator;
 use auth0_jwt::alg::Algorithm;
@@ -225,35 +226,26 @@ impl Case {
     }
 }
 
-/// Calls `f` `iters` times, returns calls per second.
+/// Calls `f` `iters` times, returns calls per second of thread CPU time.
 fn measure(iters: usize, f: &dyn Fn(usize) -> bool) -> f64 {
-    let start = Instant::now();
-    for i in 0..iters {
-        black_box(f(black_box(i)));
-    }
-    iters as f64 / start.elapsed().as_secs_f64()
+    throughput(iters, f)
 }
 
-/// Number of iterations that takes about `SLICE`.
+/// Number of iterations that takes about `SLICE` of CPU time.
 fn calibrate(f: &dyn Fn(usize) -> bool) -> usize {
     let mut iters = 16;
     loop {
-        let start = Instant::now();
+        let start = thread_cpu_time();
         for i in 0..iters {
             black_box(f(black_box(i)));
         }
-        let elapsed = start.elapsed();
+        let elapsed = thread_cpu_time() - start;
         if elapsed >= SLICE / 4 {
             let per = elapsed.as_secs_f64() / iters as f64;
             return ((SLICE.as_secs_f64() / per) as usize).max(16);
         }
         iters *= 2;
     }
-}
-
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(|a, b| a.total_cmp(b));
-    v[v.len() / 2]
 }
 
 fn main() {
@@ -269,7 +261,10 @@ fn main() {
     let mut failures = Vec::new();
     // For profiling: `JWT_BENCH_PROFILE=HS256` loops auth0-jwt's path only.
     if let Ok(name) = std::env::var("JWT_BENCH_PROFILE") {
-        let alg = Alg::ALL.into_iter().find(|a| a.name() == name).expect("unknown alg");
+        let alg = Alg::ALL
+            .into_iter()
+            .find(|a| a.name() == name)
+            .expect("unknown alg");
         let case = case(&keys, alg);
         case.check();
         let rate = measure(calibrate(&|i| case.auth0(i)) * 50, &|i| case.auth0(i));

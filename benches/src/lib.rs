@@ -11,7 +11,7 @@ use std::future::Future;
 use std::hint::black_box;
 use std::pin::pin;
 use std::task::{Context, Poll, Waker};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
@@ -282,21 +282,33 @@ impl Rng {
     }
 }
 
-/// Runs `f` over `inputs` `rounds` times and returns operations per second
-/// of the best... no: of the median round, which is robust to a noisy
-/// neighbour on a shared machine.
-pub fn ops_per_sec_median(samples: &mut [f64]) -> f64 {
-    samples.sort_by(|a, b| a.total_cmp(b));
-    samples[samples.len() / 2]
+/// CPU time consumed by the calling thread. Unlike wall time it does not
+/// count time the thread spent preempted by other processes, so figures stay
+/// comparable on a busy, shared machine (cache and SMT interference remain).
+pub fn thread_cpu_time() -> Duration {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `ts` is a valid, writable timespec; the clock id is a constant.
+    let rc = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+    assert_eq!(rc, 0, "clock_gettime(CLOCK_THREAD_CPUTIME_ID) failed");
+    Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
 }
 
-/// Times `iters` calls of `f`, returning calls per second.
-pub fn throughput(iters: usize, mut f: impl FnMut(usize)) -> f64 {
-    let start = Instant::now();
+/// Median of a set of measurements.
+pub fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(|a, b| a.total_cmp(b));
+    v[v.len() / 2]
+}
+
+/// Times `iters` calls of `f` in thread CPU time, returning calls per second.
+pub fn throughput(iters: usize, mut f: impl FnMut(usize) -> bool) -> f64 {
+    let start = thread_cpu_time();
     for i in 0..iters {
-        f(black_box(i));
+        black_box(f(black_box(i)));
     }
-    iters as f64 / start.elapsed().as_secs_f64()
+    iters as f64 / (thread_cpu_time() - start).as_secs_f64()
 }
 
 /// Latency percentiles from per-request nanosecond samples.

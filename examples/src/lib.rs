@@ -6,6 +6,12 @@
 
 pub mod local_tenant;
 
+// --- authn helper section (owned by the auth0-authentication helper; the lead may move it) ---
+/// A `/oauth/token` on 127.0.0.1 that checks `private_key_jwt` client
+/// assertions, for the `private_key_jwt` example.
+pub mod local_tenant_authn;
+// --- end authn helper section ---
+
 /// A real tenant's settings, read from the environment.
 ///
 /// `AUTH0_DOMAIN`, `AUTH0_CLIENT_ID` and `AUTH0_CLIENT_SECRET` are required;

@@ -200,7 +200,10 @@ async fn token_endpoint(state: &State, req: Request<Incoming>) -> Response<Full<
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("application/json"));
-    let body = match Limited::new(req.into_body(), MAX_REQUEST_BODY).collect().await {
+    let body = match Limited::new(req.into_body(), MAX_REQUEST_BODY)
+        .collect()
+        .await
+    {
         Ok(body) => body.to_bytes(),
         Err(_) => {
             return error_response(
@@ -227,11 +230,7 @@ async fn token_endpoint(state: &State, req: Request<Incoming>) -> Response<Full<
     let config = &state.config;
 
     if field("client_id") != config.client_id || field("client_secret") != config.client_secret {
-        return error_response(
-            StatusCode::UNAUTHORIZED,
-            "access_denied",
-            "Unauthorized",
-        );
+        return error_response(StatusCode::UNAUTHORIZED, "access_denied", "Unauthorized");
     }
     let audience = match field("audience") {
         "" => config.audience.as_str(),
@@ -265,7 +264,7 @@ async fn token_endpoint(state: &State, req: Request<Incoming>) -> Response<Full<
                     "expires_in": 86_400,
                     "scope": scope,
                 })),
-                Err(e) => e,
+                Err(e) => *e,
             }
         }
         "password" | "http://auth0.com/oauth/grant-type/password-realm" => {
@@ -288,7 +287,7 @@ async fn token_endpoint(state: &State, req: Request<Incoming>) -> Response<Full<
             let mut body = json!({ "token_type": "Bearer", "expires_in": 86_400, "scope": scope });
             match sign(state, &access, Some("at+jwt")) {
                 Ok(token) => body["access_token"] = Value::String(token),
-                Err(e) => return e,
+                Err(e) => return *e,
             }
             if scope.split(' ').any(|s| s == "openid") {
                 let id = json!({
@@ -298,7 +297,7 @@ async fn token_endpoint(state: &State, req: Request<Incoming>) -> Response<Full<
                 });
                 match sign(state, &id, None) {
                     Ok(token) => body["id_token"] = Value::String(token),
-                    Err(e) => return e,
+                    Err(e) => return *e,
                 }
             }
             token_response(body)
@@ -316,30 +315,32 @@ async fn token_endpoint(state: &State, req: Request<Incoming>) -> Response<Full<
     }
 }
 
+/// Signs `claims`; on failure, the 500 answer to send instead.
 fn sign(
     state: &State,
     claims: &Value,
     typ: Option<&str>,
-) -> Result<String, Response<Full<Bytes>>> {
+) -> Result<String, Box<Response<Full<Bytes>>>> {
     let mut extras = serde_json::Map::new();
     if let Some(typ) = typ {
         extras.insert("typ".to_owned(), Value::String(typ.to_owned()));
     }
     state.key.sign_token(&extras, claims).map_err(|_| {
-        error_response(
+        Box::new(error_response(
             StatusCode::INTERNAL_SERVER_ERROR,
             "server_error",
             "Could not sign the token",
-        )
+        ))
     })
 }
 
 fn token_response(body: Value) -> Response<Full<Bytes>> {
     let bytes = Bytes::from(serde_json::to_vec(&body).unwrap_or_default());
     let mut response = json_response(StatusCode::OK, &bytes);
-    response
-        .headers_mut()
-        .insert(header::CACHE_CONTROL, http::HeaderValue::from_static("no-store"));
+    response.headers_mut().insert(
+        header::CACHE_CONTROL,
+        http::HeaderValue::from_static("no-store"),
+    );
     response
 }
 

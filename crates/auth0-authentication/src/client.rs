@@ -270,7 +270,7 @@ impl<S> AuthenticationClientBuilder<S> {
     /// Authenticates with `private_key_jwt`, signing each assertion with
     /// `key` (its algorithm and `kid` go into the JWT header).
     pub fn private_key_jwt(mut self, key: auth0_jwt::sign::SigningKey) -> Self {
-        self.auth = ClientAuthentication::PrivateKeyJwt(key);
+        self.auth = ClientAuthentication::PrivateKeyJwt(Box::new(key));
         self
     }
 
@@ -306,8 +306,7 @@ impl<S> AuthenticationClientBuilder<S> {
             _ => {}
         }
         let secs = self.assertion_lifetime.as_secs();
-        if self.assertion_lifetime.is_zero() || self.assertion_lifetime > Duration::from_secs(600)
-        {
+        if self.assertion_lifetime.is_zero() || self.assertion_lifetime > Duration::from_secs(600) {
             return Err(BuildError::InvalidAssertionLifetime { secs });
         }
         Ok(AuthenticationClient {
@@ -332,7 +331,8 @@ impl Fields {
     }
 
     pub(crate) fn str(mut self, name: &str, value: &str) -> Self {
-        self.0.insert(name.to_owned(), Value::String(value.to_owned()));
+        self.0
+            .insert(name.to_owned(), Value::String(value.to_owned()));
         self
     }
 

@@ -29,7 +29,7 @@ pub const DEFAULT_ASSERTION_LIFETIME: Duration = Duration::from_secs(180);
 /// assert_eq!(format!("{secret:?}"), "ClientSecret([REDACTED])");
 ///
 /// let key = SigningKey::generate_es256()?.with_kid("my-key");
-/// let jwt = ClientAuthentication::PrivateKeyJwt(key);
+/// let jwt = ClientAuthentication::PrivateKeyJwt(Box::new(key));
 /// assert!(format!("{jwt:?}").starts_with("PrivateKeyJwt"));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
@@ -42,7 +42,7 @@ pub enum ClientAuthentication {
     /// `private_key_jwt`: a JWT signed with this key is sent as
     /// `client_assertion` (RS256, RS384, PS256, ES256, … as registered for
     /// the application; HMAC keys are refused by the builder).
-    PrivateKeyJwt(SigningKey),
+    PrivateKeyJwt(Box<SigningKey>),
 }
 
 impl fmt::Debug for ClientAuthentication {

@@ -165,7 +165,12 @@ where
             fields = fields.value("user_metadata", meta.clone());
         }
         let response = self
-            .post("/dbconnections/signup", &fields, Encoding::Json, HeaderMap::new())
+            .post(
+                "/dbconnections/signup",
+                &fields,
+                Encoding::Json,
+                HeaderMap::new(),
+            )
             .await?;
         decode(&response)
     }

@@ -1,1 +1,62 @@
-//! auth0-authentication (under construction in this session).
+//! The Auth0 Authentication API for Rust, on the `auth0-core` HTTP stack.
+//!
+//! [`AuthenticationClient`] offers what auth0-python's
+//! `auth0.authentication` package does, with the same request shapes:
+//!
+//! * token grants on `/oauth/token` ([`client_credentials`](AuthenticationClient::client_credentials),
+//!   [`authorization_code`](AuthenticationClient::authorization_code),
+//!   [`authorization_code_pkce`](AuthenticationClient::authorization_code_pkce),
+//!   [`login`](AuthenticationClient::login) (password-realm),
+//!   [`passwordless_login`](AuthenticationClient::passwordless_login),
+//!   [`refresh_token`](AuthenticationClient::refresh_token),
+//!   [`token_exchange`](AuthenticationClient::token_exchange)), answered with a [`TokenResponse`];
+//! * client authentication by `client_secret_post` or `private_key_jwt`
+//!   ([`ClientAuthentication`]), a fresh signed assertion per request;
+//! * browser URLs: [`AuthorizeUrl`] (with [`Pkce`]) and [`LogoutUrl`];
+//! * database sign-up and password change, passwordless start,
+//!   `/userinfo`, refresh-token revocation, pushed authorization requests
+//!   and CIBA backchannel login.
+//!
+//! Errors are [`auth0_core::Error`]: an `mfa_required` answer is
+//! [`Error::MfaRequired`](auth0_core::Error::MfaRequired) with the MFA
+//! token, other error answers [`Error::Api`](auth0_core::Error::Api) with
+//! Auth0's `error` code and `error_description`.
+//!
+//! ```no_run
+//! use auth0_authentication::AuthenticationClient;
+//! use auth0_core::{Auth0Client, ClientConfig};
+//! use auth0_jwt::{Algorithm, SigningKey};
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let pem = std::fs::read_to_string("private-key.pem")?;
+//! let core = Auth0Client::new(ClientConfig::new("my-domain.us.auth0.com")?)?;
+//! let auth = AuthenticationClient::builder(core, "my-client-id")
+//!     .private_key_jwt(SigningKey::from_pem(&pem, Algorithm::RS256)?)
+//!     .build()?;
+//! let token = auth
+//!     .client_credentials("https://my-domain.us.auth0.com/api/v2/", None)
+//!     .await?;
+//! println!("{token:?}");
+//! # Ok(()) }
+//! ```
+
+pub mod authorize;
+pub mod client;
+pub mod client_auth;
+pub mod database;
+pub mod par;
+pub mod passwordless;
+pub mod pkce;
+pub mod token;
+pub mod userinfo;
+
+pub use authorize::{AuthorizeUrl, AuthorizeUrlError, LogoutUrl};
+pub use client::{AuthenticationClient, AuthenticationClientBuilder, BuildError, NewClientError};
+pub use client_auth::{AssertionError, ClientAuthentication};
+pub use database::{Signup, SignupResponse};
+pub use par::{BackChannelAuthorization, PushedAuthorization};
+pub use passwordless::PasswordlessSend;
+pub use pkce::{Pkce, PkceError};
+pub use token::{PasswordLogin, PasswordlessLogin, TokenExchange, TokenResponse};
+pub use userinfo::UserInfo;

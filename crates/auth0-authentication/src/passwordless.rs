@@ -63,7 +63,12 @@ where
         }
         let fields = self.authenticate(fields)?;
         let response = self
-            .post("/passwordless/start", &fields, Encoding::Json, HeaderMap::new())
+            .post(
+                "/passwordless/start",
+                &fields,
+                Encoding::Json,
+                HeaderMap::new(),
+            )
             .await?;
         decode(&response)
     }
@@ -83,7 +88,12 @@ where
             .str("phone_number", phone_number);
         let fields = self.authenticate(fields)?;
         let response = self
-            .post("/passwordless/start", &fields, Encoding::Json, HeaderMap::new())
+            .post(
+                "/passwordless/start",
+                &fields,
+                Encoding::Json,
+                HeaderMap::new(),
+            )
             .await?;
         decode(&response)
     }

@@ -3,7 +3,8 @@
 //!
 //! Run with `cargo bench -p auth0-core --bench http`. Environment knobs:
 //! `BENCH_REQUESTS` (default 20000), `BENCH_CONCURRENCY` (default 32),
-//! `BENCH_ROUNDS` (default 3).
+//! `BENCH_ROUNDS` (default 3), `BENCH_ONLY` (`sdk`, `bare` or `layers`: run
+//! one part alone, e.g. under a profiler).
 //!
 //! The server runs on its own thread and runtime; both clients run on the
 //! same current-thread runtime, interleaved round by round, so they see the
@@ -26,7 +27,8 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use tokio::net::TcpListener;
 
-const BODY: &[u8] = br#"{"keys":[{"kty":"RSA","kid":"abc123","use":"sig","alg":"RS256"}],"ok":true}"#;
+const BODY: &[u8] =
+    br#"{"keys":[{"kty":"RSA","kid":"abc123","use":"sig","alg":"RS256"}],"ok":true}"#;
 
 fn env_usize(name: &str, default: usize) -> usize {
     std::env::var(name)
@@ -144,14 +146,24 @@ async fn layer_costs(calls: usize) {
     }
     println!("layer cost over an in-memory transport ({calls} calls each):");
     time("transport only", noop, calls).await;
-    time("+ telemetry", TelemetryLayer::from_config(&config).layer(noop), calls).await;
+    time(
+        "+ telemetry",
+        TelemetryLayer::from_config(&config).layer(noop),
+        calls,
+    )
+    .await;
     time(
         "+ attempt timeout",
         TimeoutLayer::new(Duration::from_secs(30)).layer(noop),
         calls,
     )
     .await;
-    time("+ retry", RetryLayer::new(RetryPolicy::default()).layer(noop), calls).await;
+    time(
+        "+ retry",
+        RetryLayer::new(RetryPolicy::default()).layer(noop),
+        calls,
+    )
+    .await;
     time(
         "+ deadline",
         DeadlineLayer::new(Duration::from_secs(90)).layer(noop),
@@ -173,16 +185,27 @@ async fn layer_costs(calls: usize) {
         std::hint::black_box(client.send(req).await.unwrap());
     }
     let ns = start.elapsed().as_nanos() as f64 / calls as f64;
-    println!("  {:<34} {ns:>8.0} ns/call", "Auth0Client::send (full stack)");
+    println!(
+        "  {:<34} {ns:>8.0} ns/call",
+        "Auth0Client::send (full stack)"
+    );
 }
 
 fn main() {
     // `cargo bench` passes `--bench`; `cargo test --benches` runs this too,
     // with a tiny workload so it stays fast.
     let quick = !std::env::args().any(|a| a == "--bench");
-    let total = if quick { 200 } else { env_usize("BENCH_REQUESTS", 20_000) };
+    let total = if quick {
+        200
+    } else {
+        env_usize("BENCH_REQUESTS", 20_000)
+    };
     let concurrency = env_usize("BENCH_CONCURRENCY", 32).max(1);
-    let rounds = if quick { 1 } else { env_usize("BENCH_ROUNDS", 3) };
+    let rounds = if quick {
+        1
+    } else {
+        env_usize("BENCH_ROUNDS", 3)
+    };
 
     let addr = start_server();
     let rt = tokio::runtime::Builder::new_current_thread()
@@ -242,16 +265,22 @@ fn main() {
             }
         };
 
-        // Warm up both pools.
-        drive(concurrency * 20, concurrency, sdk_send.clone()).await;
-        drive(concurrency * 20, concurrency, bare_send.clone()).await;
+        let only = std::env::var("BENCH_ONLY").unwrap_or_default();
+        // Warm up the pools.
+        if only != "bare" {
+            drive(concurrency * 20, concurrency, sdk_send.clone()).await;
+        }
+        if only != "sdk" {
+            drive(concurrency * 20, concurrency, bare_send.clone()).await;
+        }
         tokio::time::sleep(Duration::from_millis(50)).await;
 
         println!(
             "auth0-core http bench: {total} requests/run, concurrency {concurrency}, {rounds} rounds, current-thread client runtime"
         );
-        let only = std::env::var("BENCH_ONLY").unwrap_or_default();
-        layer_costs(if quick { 100 } else { 200_000 }).await;
+        if only.is_empty() || only == "layers" {
+            layer_costs(if quick { 100 } else { 200_000 }).await;
+        }
         if only == "layers" {
             return;
         }

@@ -24,8 +24,7 @@ use crate::stack::{DefaultService, default_stack, default_stack_over};
 use crate::types::{BoxError, HttpRequest, HttpResponse};
 
 const APPLICATION_JSON: HeaderValue = HeaderValue::from_static("application/json");
-const FORM_URLENCODED: HeaderValue =
-    HeaderValue::from_static("application/x-www-form-urlencoded");
+const FORM_URLENCODED: HeaderValue = HeaderValue::from_static("application/x-www-form-urlencoded");
 
 /// The HTTP client every SDK call goes through.
 ///

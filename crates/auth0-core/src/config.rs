@@ -7,6 +7,7 @@
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use http::header::{HeaderMap, HeaderName, HeaderValue};
@@ -246,7 +247,8 @@ fn parse_domain(input: &str, allow_insecure_loopback: bool) -> Result<Domain, Co
     let port = match port_text {
         None => None,
         Some(p) => {
-            let valid_digits = !p.is_empty() && p.len() <= 5 && p.bytes().all(|b| b.is_ascii_digit());
+            let valid_digits =
+                !p.is_empty() && p.len() <= 5 && p.bytes().all(|b| b.is_ascii_digit());
             match p.parse::<u16>() {
                 Ok(n) if valid_digits && n != 0 => Some(n),
                 _ => return Err(invalid(input, InvalidDomainReason::InvalidPort)),
@@ -261,7 +263,10 @@ fn parse_domain(input: &str, allow_insecure_loopback: bool) -> Result<Domain, Co
             return Err(invalid(input, InvalidDomainReason::InsecureScheme));
         }
         if !allow_insecure_loopback {
-            return Err(invalid(input, InvalidDomainReason::InsecureLoopbackNotAllowed));
+            return Err(invalid(
+                input,
+                InvalidDomainReason::InsecureLoopbackNotAllowed,
+            ));
         }
     }
 
@@ -315,8 +320,7 @@ fn valid_host(host: &str) -> bool {
 /// `localhost`, `*.localhost`, `127.0.0.0/8` or `::1`.
 pub(crate) fn is_loopback(host: &str) -> bool {
     let host = host.trim_start_matches('[').trim_end_matches(']');
-    if host.eq_ignore_ascii_case("localhost") || host.to_ascii_lowercase().ends_with(".localhost")
-    {
+    if host.eq_ignore_ascii_case("localhost") || host.to_ascii_lowercase().ends_with(".localhost") {
         return true;
     }
     IpAddr::from_str(host).is_ok_and(|ip| ip.is_loopback())
@@ -344,6 +348,31 @@ pub(crate) fn redact_userinfo(s: &str) -> String {
         Some(at) => format!("{}***{}", &s[..start], &s[start + at..]),
         None => s.to_owned(),
     }
+}
+
+/// The DER bodies of the `CERTIFICATE` blocks of a PEM document; `None` if
+/// a block is not valid base64 or is unterminated.
+fn parse_pem_certificates(pem: &str) -> Option<Vec<Vec<u8>>> {
+    use base64::Engine as _;
+    const BEGIN: &str = "-----BEGIN CERTIFICATE-----";
+    const END: &str = "-----END CERTIFICATE-----";
+    let mut out = Vec::new();
+    let mut rest = pem;
+    while let Some(start) = rest.find(BEGIN) {
+        let body_start = start + BEGIN.len();
+        let end = rest[body_start..].find(END)? + body_start;
+        let body: String = rest[body_start..end]
+            .chars()
+            .filter(|c| !c.is_ascii_whitespace())
+            .collect();
+        out.push(
+            base64::engine::general_purpose::STANDARD
+                .decode(body)
+                .ok()?,
+        );
+        rest = &rest[end + END.len()..];
+    }
+    Some(out)
 }
 
 /// How the client reaches the network.
@@ -469,6 +498,7 @@ pub struct ClientConfig {
     allow_insecure_loopback: bool,
     pool_idle_timeout: Duration,
     pool_max_idle_per_host: usize,
+    extra_roots: Arc<[Vec<u8>]>,
 }
 
 impl ClientConfig {
@@ -538,6 +568,10 @@ impl ClientConfig {
     pub fn pool_max_idle_per_host(&self) -> usize {
         self.pool_max_idle_per_host
     }
+    /// DER certificates trusted in addition to the built-in (Mozilla) roots.
+    pub fn extra_root_certificates(&self) -> &[Vec<u8>] {
+        &self.extra_roots
+    }
 }
 
 impl fmt::Debug for ClientConfig {
@@ -557,6 +591,7 @@ impl fmt::Debug for ClientConfig {
             .field("allow_insecure_loopback", &self.allow_insecure_loopback)
             .field("pool_idle_timeout", &self.pool_idle_timeout)
             .field("pool_max_idle_per_host", &self.pool_max_idle_per_host)
+            .field("extra_root_certificates", &self.extra_roots.len())
             .finish()
     }
 }
@@ -583,6 +618,8 @@ pub struct ClientConfigBuilder {
     allow_insecure_loopback: bool,
     pool_idle_timeout: Duration,
     pool_max_idle_per_host: usize,
+    extra_roots: Vec<Vec<u8>>,
+    pem_error: bool,
 }
 
 impl Default for ClientConfigBuilder {
@@ -603,6 +640,8 @@ impl Default for ClientConfigBuilder {
             allow_insecure_loopback: false,
             pool_idle_timeout: DEFAULT_POOL_IDLE_TIMEOUT,
             pool_max_idle_per_host: usize::MAX,
+            extra_roots: Vec::new(),
+            pem_error: false,
         }
     }
 }
@@ -614,7 +653,10 @@ impl fmt::Debug for ClientConfigBuilder {
             .iter()
             .map(|(n, v)| {
                 let sensitive = HeaderName::from_str(n).map_or(true, |n| is_sensitive_header(&n));
-                (n.as_str(), if sensitive { "[REDACTED]" } else { v.as_str() })
+                (
+                    n.as_str(),
+                    if sensitive { "[REDACTED]" } else { v.as_str() },
+                )
             })
             .collect();
         f.debug_struct("ClientConfigBuilder")
@@ -631,6 +673,7 @@ impl fmt::Debug for ClientConfigBuilder {
             .field("max_response_body", &self.max_response_body)
             .field("proxy", &self.proxy)
             .field("allow_insecure_loopback", &self.allow_insecure_loopback)
+            .field("extra_root_certificates", &self.extra_roots.len())
             .finish_non_exhaustive()
     }
 }
@@ -715,8 +758,8 @@ impl ClientConfigBuilder {
         self
     }
 
-    /// Adds a header sent with every request that does not set it itself.
-    /// Values of credential headers (`Authorization`, cookies, names
+    /// Adds a header sent with every request that does not set it itself
+    /// (setting the same name again replaces the value). Values of credential headers (`Authorization`, cookies, names
     /// containing `token`/`secret`) are marked sensitive and never shown by
     /// `Debug`.
     pub fn default_header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
@@ -763,6 +806,24 @@ impl ClientConfigBuilder {
         self
     }
 
+    /// Trusts this CA certificate (DER) in addition to the built-in Mozilla
+    /// roots, e.g. a corporate TLS-inspecting proxy's CA or a test CA.
+    pub fn add_root_certificate(mut self, der: impl Into<Vec<u8>>) -> Self {
+        self.extra_roots.push(der.into());
+        self
+    }
+
+    /// Trusts every `CERTIFICATE` block of a PEM document in addition to the
+    /// built-in roots. A document with no certificate, or a block that is
+    /// not valid base64, fails [`build`](Self::build).
+    pub fn add_root_certificates_pem(mut self, pem: &str) -> Self {
+        match parse_pem_certificates(pem) {
+            Some(ders) if !ders.is_empty() => self.extra_roots.extend(ders),
+            _ => self.pem_error = true,
+        }
+        self
+    }
+
     /// Validates everything and builds the configuration.
     pub fn build(self) -> Result<ClientConfig, ConfigError> {
         let domain_text = self.domain.ok_or(ConfigError::MissingDomain)?;
@@ -787,10 +848,7 @@ impl ClientConfigBuilder {
             let text = self
                 .user_agent
                 .unwrap_or_else(crate::telemetry::default_user_agent);
-            Some(
-                HeaderValue::from_str(&text)
-                    .map_err(|_| ConfigError::InvalidUserAgent)?,
-            )
+            Some(HeaderValue::from_str(&text).map_err(|_| ConfigError::InvalidUserAgent)?)
         } else {
             None
         };
@@ -810,11 +868,25 @@ impl ClientConfigBuilder {
             if is_sensitive_header(&header_name) {
                 header_value.set_sensitive(true);
             }
-            default_headers.append(header_name, header_value);
+            default_headers.insert(header_name, header_value);
         }
 
         if let ProxyConfig::Url(url) = &self.proxy {
             validate_proxy_url(url)?;
+        }
+
+        if self.pem_error {
+            return Err(ConfigError::InvalidCertificate {
+                reason: "the PEM document holds no readable CERTIFICATE block".to_owned(),
+            });
+        }
+        let mut probe = rustls::RootCertStore::empty();
+        for der in &self.extra_roots {
+            probe
+                .add(rustls::pki_types::CertificateDer::from(der.as_slice()))
+                .map_err(|e| ConfigError::InvalidCertificate {
+                    reason: e.to_string(),
+                })?;
         }
 
         Ok(ClientConfig {
@@ -832,6 +904,7 @@ impl ClientConfigBuilder {
             allow_insecure_loopback: self.allow_insecure_loopback,
             pool_idle_timeout: self.pool_idle_timeout,
             pool_max_idle_per_host: self.pool_max_idle_per_host,
+            extra_roots: self.extra_roots.into(),
         })
     }
 }
@@ -878,7 +951,14 @@ mod tests {
 
     #[test]
     fn loopback_detection() {
-        for h in ["localhost", "127.0.0.1", "127.1.2.3", "::1", "[::1]", "a.localhost"] {
+        for h in [
+            "localhost",
+            "127.0.0.1",
+            "127.1.2.3",
+            "::1",
+            "[::1]",
+            "a.localhost",
+        ] {
             assert!(is_loopback(h), "{h}");
         }
         for h in ["example.com", "10.0.0.1", "::2", "localhost.example.com"] {

@@ -118,11 +118,20 @@ impl Error {
         matches!(self, Error::Timeout(_))
     }
 
-    /// True when trying the same call again later may succeed: timeouts,
-    /// transport failures, 429 and 5xx (except 501) answers.
+    /// True when trying the same call again later may succeed: connect and
+    /// attempt timeouts (not the overall deadline), transport failures other
+    /// than TLS and refused plain-http URLs, 429 and 5xx (except 501)
+    /// answers.
     pub fn is_retryable(&self) -> bool {
         match self {
-            Error::Timeout(_) | Error::Transport { .. } | Error::RateLimited(_) => true,
+            Error::Timeout(e) => e.is_retryable_kind(),
+            Error::RateLimited(_) => true,
+            // A certificate problem or a refused plain-http URL does not fix
+            // itself; other transport failures may.
+            Error::Transport { source, .. } => !matches!(
+                source.downcast_ref::<TransportError>(),
+                Some(TransportError::Tls { .. } | TransportError::InsecureScheme { .. })
+            ),
             Error::Api(e) => {
                 e.status_code.is_server_error() && e.status_code != StatusCode::NOT_IMPLEMENTED
             }
@@ -228,14 +237,16 @@ impl Error {
                     TransportError::BodyTooLarge { limit } => {
                         return Error::BodyTooLarge { limit: *limit };
                     }
-                    TransportError::Connect { .. } | TransportError::InsecureScheme { .. } => {
+                    TransportError::Connect { .. }
+                    | TransportError::Tls { .. }
+                    | TransportError::Proxy { .. }
+                    | TransportError::InsecureScheme { .. } => {
                         connect = true;
                     }
                     _ => {}
                 }
             }
-            if e
-                .downcast_ref::<hyper_util::client::legacy::Error>()
+            if e.downcast_ref::<hyper_util::client::legacy::Error>()
                 .is_some_and(hyper_util::client::legacy::Error::is_connect)
             {
                 connect = true;
@@ -306,7 +317,12 @@ impl Auth0Error {
         Self::from_parsed(status, headers, body, &parsed)
     }
 
-    fn from_parsed(status: StatusCode, headers: HeaderMap, body: Bytes, parsed: &ParsedBody) -> Self {
+    fn from_parsed(
+        status: StatusCode,
+        headers: HeaderMap,
+        body: Bytes,
+        parsed: &ParsedBody,
+    ) -> Self {
         let status_message = || {
             status
                 .canonical_reason()
@@ -533,6 +549,13 @@ pub enum ConfigError {
         /// What is wrong.
         reason: &'static str,
     },
+    /// An extra root certificate could not be used: not DER/PEM, or not a
+    /// valid X.509 CA certificate.
+    #[error("invalid root certificate: {reason}")]
+    InvalidCertificate {
+        /// What the parser reported.
+        reason: String,
+    },
     /// The TLS configuration could not be built (no usable protocol
     /// versions in the crypto provider).
     #[error("could not set up TLS: {reason}")]
@@ -613,7 +636,9 @@ fn redact_json_secrets(text: &str) -> String {
         }
         // Read a quoted key.
         let key_start = i + 1;
-        let Some(key_len) = bytes[key_start..].iter().position(|&b| b == b'"' || b == b'\\')
+        let Some(key_len) = bytes[key_start..]
+            .iter()
+            .position(|&b| b == b'"' || b == b'\\')
         else {
             break;
         };
@@ -680,7 +705,10 @@ mod tests {
         assert_eq!((a.error_code.as_str(), a.message.as_str()), ("er", "me"));
         let e = Error::from_response(&resp(400, r#"{"code":"co"}"#));
         let a = e.auth0_error().unwrap();
-        assert_eq!((a.error_code.as_str(), a.message.as_str()), ("co", "Bad Request"));
+        assert_eq!(
+            (a.error_code.as_str(), a.message.as_str()),
+            ("co", "Bad Request")
+        );
         let e = Error::from_response(&resp(400, r#"{"x":1}"#));
         assert_eq!(e.error_code(), Some(UNKNOWN_ERROR_CODE));
     }
@@ -693,7 +721,12 @@ mod tests {
         let e = Error::from_response(&resp(503, ""));
         assert_eq!(e.auth0_error().unwrap().message, "Service Unavailable");
         let long = "x".repeat(5000);
-        let e = Error::from_response(&http::Response::builder().status(500).body(Bytes::from(long)).unwrap());
+        let e = Error::from_response(
+            &http::Response::builder()
+                .status(500)
+                .body(Bytes::from(long))
+                .unwrap(),
+        );
         assert!(e.auth0_error().unwrap().message.len() <= SNIPPET_LIMIT + 4);
     }
 
@@ -708,7 +741,10 @@ mod tests {
         let Error::RateLimited(rl) = Error::from_response(&r) else {
             panic!("not rate limited")
         };
-        assert_eq!((rl.reset_at, rl.limit, rl.remaining), (1_700_000_000, 10, -1));
+        assert_eq!(
+            (rl.reset_at, rl.limit, rl.remaining),
+            (1_700_000_000, 10, -1)
+        );
         assert_eq!(rl.error.status_code, StatusCode::TOO_MANY_REQUESTS);
     }
 
@@ -718,7 +754,9 @@ mod tests {
             403,
             r#"{"error":"mfa_required","error_description":"Multifactor authentication required","mfa_token":"Fe26.SECRETMFA"}"#,
         ));
-        let Error::MfaRequired(m) = &e else { panic!("not mfa") };
+        let Error::MfaRequired(m) = &e else {
+            panic!("not mfa")
+        };
         assert_eq!(m.mfa_token(), "Fe26.SECRETMFA");
         let shown = format!("{e} {e:?} {m:?}");
         assert!(!shown.contains("SECRETMFA"), "{shown}");

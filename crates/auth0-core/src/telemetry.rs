@@ -81,10 +81,13 @@ impl TelemetryHeaders {
         this
     }
 
-    /// Adds a header (a later one with the same name is added too).
+    /// Adds a header, replacing an earlier value for the same name.
     #[must_use]
     pub fn with(mut self, name: HeaderName, value: HeaderValue) -> Self {
-        self.headers.push((name, value));
+        match self.headers.iter_mut().find(|(n, _)| *n == name) {
+            Some(slot) => slot.1 = value,
+            None => self.headers.push((name, value)),
+        }
         self
     }
 
@@ -155,10 +158,10 @@ where
 
     fn call(&mut self, mut req: HttpRequest) -> Self::Future {
         let headers = req.headers_mut();
+        headers.reserve(self.headers.headers.len());
         for (name, value) in &self.headers.headers {
-            if !headers.contains_key(name) {
-                headers.insert(name.clone(), value.clone());
-            }
+            // One hash lookup per header; a value the request set wins.
+            headers.entry(name).or_insert_with(|| value.clone());
         }
         self.inner.call(req)
     }

@@ -63,6 +63,15 @@ pub enum TransportError {
         #[source]
         source: BoxError,
     },
+    /// The TLS handshake failed: an untrusted or expired certificate, a
+    /// name mismatch, no common protocol version. Retrying will not help.
+    /// The source is the `rustls::Error`.
+    #[error("the TLS handshake failed")]
+    Tls {
+        /// The TLS library's error.
+        #[source]
+        source: BoxError,
+    },
     /// A plain `http://` URL to a host that is not an allowed loopback host.
     #[error("refusing plain http:// to {host}; only https is allowed")]
     InsecureScheme {
@@ -99,6 +108,7 @@ impl TransportError {
         matches!(
             self,
             TransportError::Connect { .. }
+                | TransportError::Tls { .. }
                 | TransportError::Proxy { .. }
                 | TransportError::InsecureScheme { .. }
         )
@@ -123,7 +133,9 @@ type HttpsConnect = ConnectTimeout<HttpsConnector<ProxyConnector>>;
 /// ```
 #[derive(Clone)]
 pub struct HttpTransport {
-    client: Client<HttpsConnect, Full<Bytes>>,
+    // The stack is cloned for every call (tower's `call` takes `&mut self`);
+    // one shared pointer keeps that clone to a single reference count.
+    client: Arc<Client<HttpsConnect, Full<Bytes>>>,
     max_body: usize,
     allow_insecure_loopback: bool,
 }
@@ -158,10 +170,7 @@ impl HttpTransport {
         };
 
         let https = hyper_rustls::HttpsConnectorBuilder::new()
-            .with_provider_and_webpki_roots(rustls::crypto::ring::default_provider())
-            .map_err(|e| ConfigError::Tls {
-                reason: e.to_string(),
-            })?
+            .with_tls_config(tls_config(config)?)
             // Plain http is filtered by `ProxyConnector` (loopback only).
             .https_or_http()
             .enable_http1()
@@ -179,7 +188,7 @@ impl HttpTransport {
             .timer(TokioTimer::new())
             .build(connector);
         Ok(Self {
-            client,
+            client: Arc::new(client),
             max_body: config.max_response_body(),
             allow_insecure_loopback: config.allow_insecure_loopback(),
         })
@@ -220,7 +229,14 @@ impl Service<HttpRequest> for HttpTransport {
         let max_body = self.max_body;
         Box::pin(async move {
             let response = future.await.map_err(|e| -> BoxError {
-                if e.is_connect() {
+                if let Some(tls) = find_tls_error(&e) {
+                    // Surface the rustls error at the top of the chain (it
+                    // is buried in nested io::Errors, whose `source()` skips
+                    // it) so callers and the retry policy can see it.
+                    Box::new(TransportError::Tls {
+                        source: Box::new(tls),
+                    })
+                } else if e.is_connect() {
                     Box::new(TransportError::Connect {
                         source: Box::new(e),
                     })
@@ -235,6 +251,49 @@ impl Service<HttpRequest> for HttpTransport {
                 .map_err(|e| Box::new(e) as BoxError)
         })
     }
+}
+
+/// A copy of the `rustls::Error` somewhere in `err`'s chain, looking
+/// inside `io::Error`s with `get_ref` (their `source()` skips the wrapped
+/// error).
+fn find_tls_error(err: &(dyn std::error::Error + 'static)) -> Option<rustls::Error> {
+    let mut current = Some(err);
+    while let Some(e) = current {
+        if let Some(tls) = e.downcast_ref::<rustls::Error>() {
+            return Some(tls.clone());
+        }
+        current = match e
+            .downcast_ref::<std::io::Error>()
+            .and_then(|io| io.get_ref())
+        {
+            Some(inner) => Some(inner as &(dyn std::error::Error + 'static)),
+            None => e.source(),
+        };
+    }
+    None
+}
+
+/// rustls with the *ring* provider, its safe default protocol versions
+/// (TLS 1.3 and 1.2), the Mozilla roots and any configured extra roots.
+fn tls_config(config: &ClientConfig) -> Result<rustls::ClientConfig, ConfigError> {
+    let tls_error = |e: rustls::Error| ConfigError::Tls {
+        reason: e.to_string(),
+    };
+    let mut roots = rustls::RootCertStore {
+        roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
+    };
+    for der in config.extra_root_certificates() {
+        roots
+            .add(rustls::pki_types::CertificateDer::from(der.clone()))
+            .map_err(tls_error)?;
+    }
+    Ok(rustls::ClientConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .map_err(tls_error)?
+    .with_root_certificates(roots)
+    .with_no_client_auth())
 }
 
 /// Reads a response body fully, refusing more than `max_body` bytes.
@@ -398,6 +457,48 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test(start_paused = true)]
+    async fn connect_timeout_is_typed() {
+        // A connector that never finishes connecting.
+        let hanging = tower::service_fn(|_dst: Uri| async {
+            std::future::pending::<Result<TokioIo<TcpStream>, BoxError>>().await
+        });
+        let mut connector = ConnectTimeout {
+            inner: hanging,
+            timeout: Duration::from_secs(3),
+        };
+        let err = connector
+            .call("https://tenant.auth0.com".parse().unwrap())
+            .await
+            .unwrap_err();
+        let elapsed = Elapsed::find(err.as_ref()).unwrap();
+        assert_eq!(elapsed.kind, TimeoutKind::Connect);
+        assert_eq!(elapsed.after, Duration::from_secs(3));
+        let mapped = crate::error::Error::from_service_error(err);
+        assert!(mapped.is_timeout() && mapped.is_retryable(), "{mapped:?}");
+    }
+
+    #[tokio::test]
+    async fn insecure_scheme_refused_before_connecting() {
+        let config = ClientConfig::new("tenant.auth0.com").unwrap();
+        let mut transport = HttpTransport::new(&config).unwrap();
+        for uri in [
+            "http://127.0.0.1:9/x",
+            "http://example.com/x",
+            "ftp://example.com/",
+        ] {
+            let req = http::Request::get(uri).body(Bytes::new()).unwrap();
+            let err = transport.call(req).await.unwrap_err();
+            assert!(
+                matches!(
+                    err.downcast_ref::<TransportError>(),
+                    Some(TransportError::InsecureScheme { .. })
+                ),
+                "{uri}: {err:?}"
+            );
+        }
+    }
 
     #[test]
     fn explicit_port_filled_in() {

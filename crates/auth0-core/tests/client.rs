@@ -1,6 +1,9 @@
 //! End-to-end behaviour of `Auth0Client` on the default stack against
 //! in-process servers on 127.0.0.1.
 
+// Helpers outside #[test] fns may unwrap too: this is test code.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod support;
 
 use std::sync::Arc;
@@ -60,15 +63,25 @@ async fn rate_limited_then_ok_waits_for_retry_after() {
         .unwrap();
     let client = client(config_for(&server).retry_policy(policy));
     let start = Instant::now();
-    let resp = client.get_json::<serde_json::Value>("/api/v2/users").await.unwrap();
+    let resp = client
+        .get_json::<serde_json::Value>("/api/v2/users")
+        .await
+        .unwrap();
     assert_eq!(resp.data["ok"], true);
-    assert!(start.elapsed() >= Duration::from_millis(950), "{:?}", start.elapsed());
+    assert!(
+        start.elapsed() >= Duration::from_millis(950),
+        "{:?}",
+        start.elapsed()
+    );
     assert_eq!(server.request_count(), 2);
 }
 
 #[tokio::test]
 async fn rate_limited_forever_is_typed_with_reset() {
-    let reset = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs() as i64;
+    let reset = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
     let server = TestServer::start(move |_, _| {
         Reply::json(429, r#"{"statusCode":429,"error":"Too Many Requests","message":"Global limit has been reached","errorCode":"too_many_requests"}"#)
             .header("x-ratelimit-limit", "50")
@@ -78,7 +91,10 @@ async fn rate_limited_forever_is_typed_with_reset() {
     })
     .await;
     let client = client(config_for(&server).retry_policy(fast_retries(2)));
-    let err = client.get_json::<serde_json::Value>("/api/v2/users").await.unwrap_err();
+    let err = client
+        .get_json::<serde_json::Value>("/api/v2/users")
+        .await
+        .unwrap_err();
     let Error::RateLimited(rl) = &err else {
         panic!("expected RateLimited, got {err:?}")
     };
@@ -111,7 +127,11 @@ async fn server_error_retried_for_get_not_for_post() {
     .await;
     let c = client(config_for(&server));
     let err = c
-        .request_json::<serde_json::Value>(Method::POST, "/things", Some(&serde_json::json!({"a": 1})))
+        .request_json::<serde_json::Value>(
+            Method::POST,
+            "/things",
+            Some(&serde_json::json!({"a": 1})),
+        )
         .await
         .unwrap_err();
     let api = err.auth0_error().expect("api error");
@@ -167,21 +187,33 @@ async fn slow_body_hits_the_attempt_timeout_and_get_is_retried() {
             .retry_policy(RetryPolicy::disabled())
             .attempt_timeout(Duration::from_millis(150)),
     );
-    let err = c.get_json::<serde_json::Value>("/slow-body").await.unwrap_err();
-    assert!(matches!(&err, Error::Timeout(e) if e.kind == TimeoutKind::Attempt), "{err:?}");
+    let err = c
+        .get_json::<serde_json::Value>("/slow-body")
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, Error::Timeout(e) if e.kind == TimeoutKind::Attempt),
+        "{err:?}"
+    );
 }
 
 #[tokio::test]
 async fn overall_deadline_bounds_retries() {
-    let server = TestServer::start(|_, _| Reply::json(503, "{}").head_delay(Duration::from_millis(100))).await;
+    let server =
+        TestServer::start(|_, _| Reply::json(503, "{}").head_delay(Duration::from_millis(100)))
+            .await;
     let c = client(
         config_for(&server)
             .retry_policy(fast_retries(10))
             .deadline(Duration::from_millis(250)),
     );
     let err = c.get_json::<serde_json::Value>("/x").await.unwrap_err();
-    assert!(matches!(&err, Error::Timeout(e) if e.kind == TimeoutKind::Deadline), "{err:?}");
-    assert!(!err.is_retryable() || err.is_timeout());
+    assert!(
+        matches!(&err, Error::Timeout(e) if e.kind == TimeoutKind::Deadline),
+        "{err:?}"
+    );
+    assert!(err.is_timeout());
+    assert!(!err.is_retryable(), "the overall deadline is final");
 }
 
 #[tokio::test]
@@ -198,7 +230,10 @@ async fn dropped_connection_is_retried_for_get_and_typed_otherwise() {
         .request_json::<serde_json::Value>(Method::POST, "/flaky", Some(&serde_json::json!({})))
         .await
         .unwrap_err();
-    assert!(matches!(err, Error::Transport { connect: false, .. }), "{err:?}");
+    assert!(
+        matches!(err, Error::Transport { connect: false, .. }),
+        "{err:?}"
+    );
     assert!(err.is_retryable());
     assert_eq!(server.request_count(), 1, "POST must not be resent");
 }
@@ -217,7 +252,10 @@ async fn connection_refused_is_a_connect_error() {
             .retry_policy(fast_retries(1)),
     );
     let err = c.send(get("/")).await.unwrap_err();
-    assert!(matches!(err, Error::Transport { connect: true, .. }), "{err:?}");
+    assert!(
+        matches!(err, Error::Transport { connect: true, .. }),
+        "{err:?}"
+    );
 }
 
 #[tokio::test]
@@ -237,7 +275,10 @@ async fn empty_html_and_invalid_json_bodies() {
     let empty = c.get_json::<()>("/empty").await.unwrap();
     assert_eq!(empty.status, 204);
 
-    let err = c.get_json::<serde_json::Value>("/empty-500").await.unwrap_err();
+    let err = c
+        .get_json::<serde_json::Value>("/empty-500")
+        .await
+        .unwrap_err();
     let api = err.auth0_error().unwrap();
     assert_eq!(api.message, "Internal Server Error");
     assert_eq!(api.error_code, auth0_core::error::UNKNOWN_ERROR_CODE);
@@ -247,12 +288,22 @@ async fn empty_html_and_invalid_json_bodies() {
     assert_eq!(api.status_code, 502);
     assert!(api.message.contains("502 Bad Gateway"), "{}", api.message);
 
-    let err = c.get_json::<serde_json::Value>("/invalid").await.unwrap_err();
+    let err = c
+        .get_json::<serde_json::Value>("/invalid")
+        .await
+        .unwrap_err();
     match &err {
-        Error::Decode { status, body_snippet, .. } => {
+        Error::Decode {
+            status,
+            body_snippet,
+            ..
+        } => {
             assert_eq!(*status, 200);
             assert!(body_snippet.contains("broken"));
-            assert!(!body_snippet.contains("eyJSECRET"), "token leaked: {body_snippet}");
+            assert!(
+                !body_snippet.contains("eyJSECRET"),
+                "token leaked: {body_snippet}"
+            );
         }
         other => panic!("expected Decode, got {other:?}"),
     }
@@ -279,12 +330,18 @@ async fn huge_streamed_body_is_cut_at_the_cap() {
     .await;
     let c = client(config_for(&server).retry_policy(RetryPolicy::disabled()));
     let err = c.send(get("/big")).await.unwrap_err();
-    assert!(matches!(err, Error::BodyTooLarge { limit } if limit == 16 * 1024 * 1024), "{err:?}");
+    assert!(
+        matches!(err, Error::BodyTooLarge { limit } if limit == 16 * 1024 * 1024),
+        "{err:?}"
+    );
     assert!(!err.is_retryable());
     // Give the server a moment to notice the closed connection.
     tokio::time::sleep(Duration::from_millis(50)).await;
     let streamed = server.bytes_streamed();
-    assert!(streamed < HUNDRED_MIB / 2, "server streamed {streamed} bytes");
+    assert!(
+        streamed < HUNDRED_MIB / 2,
+        "server streamed {streamed} bytes"
+    );
 }
 
 #[tokio::test]
@@ -298,7 +355,10 @@ async fn declared_length_over_cap_fails_before_reading() {
     .await;
     let c = client(config_for(&server).max_response_body(1024));
     let err = c.send(get("/big")).await.unwrap_err();
-    assert!(matches!(err, Error::BodyTooLarge { limit: 1024 }), "{err:?}");
+    assert!(
+        matches!(err, Error::BodyTooLarge { limit: 1024 }),
+        "{err:?}"
+    );
     assert_eq!(server.request_count(), 1, "a too-large body is not retried");
 }
 
@@ -311,7 +371,8 @@ async fn telemetry_user_agent_and_default_headers() {
             .default_header("x-override", "default"),
     );
     let mut req = get("/t");
-    req.headers_mut().insert("x-override", "mine".parse().unwrap());
+    req.headers_mut()
+        .insert("x-override", "mine".parse().unwrap());
     c.send(req).await.unwrap();
     let seen = &server.requests()[0];
     let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD
@@ -320,11 +381,23 @@ async fn telemetry_user_agent_and_default_headers() {
     let json: serde_json::Value = serde_json::from_slice(&raw).unwrap();
     assert_eq!(json["name"], "auth0-rust");
     assert_eq!(json["version"], env!("CARGO_PKG_VERSION"));
-    assert!(json["env"]["rust"].as_str().unwrap().starts_with("1."), "{json}");
+    assert!(
+        json["env"]["rust"].as_str().unwrap().starts_with("1."),
+        "{json}"
+    );
     let ua = seen.headers["user-agent"].to_str().unwrap();
-    assert!(ua.starts_with(&format!("auth0-rust/{} (rust 1.", env!("CARGO_PKG_VERSION"))), "{ua}");
+    assert!(
+        ua.starts_with(&format!(
+            "auth0-rust/{} (rust 1.",
+            env!("CARGO_PKG_VERSION")
+        )),
+        "{ua}"
+    );
     assert_eq!(seen.headers["x-team"], "billing");
-    assert_eq!(seen.headers["x-override"], "mine", "the request's own header wins");
+    assert_eq!(
+        seen.headers["x-override"], "mine",
+        "the request's own header wins"
+    );
 
     let quiet = client(config_for(&server).telemetry(false).send_user_agent(false));
     quiet.send(get("/t")).await.unwrap();
@@ -343,7 +416,10 @@ async fn connections_are_reused_across_calls_and_clones() {
     let c = client(config_for(&server));
     for i in 0..50 {
         let clone = c.clone();
-        let resp = clone.get_json::<serde_json::Value>(format!("/n/{i}")).await.unwrap();
+        let resp = clone
+            .get_json::<serde_json::Value>(format!("/n/{i}"))
+            .await
+            .unwrap();
         assert_eq!(resp.data["ok"], 1);
     }
     assert_eq!(server.request_count(), 50);
@@ -356,17 +432,24 @@ async fn user_layer_sees_each_call_once() {
     let calls = Arc::new(AtomicUsize::new(0));
     let counter = Arc::clone(&calls);
     let c = Auth0Client::builder(config_for(&server).build().unwrap())
-        .with_layer(tower::util::MapRequestLayer::new(move |mut req: HttpRequest| {
-            counter.fetch_add(1, Ordering::SeqCst);
-            req.headers_mut().insert("x-layer", "yes".parse().unwrap());
-            req
-        }))
+        .with_layer(tower::util::MapRequestLayer::new(
+            move |mut req: HttpRequest| {
+                counter.fetch_add(1, Ordering::SeqCst);
+                req.headers_mut().insert("x-layer", "yes".parse().unwrap());
+                req
+            },
+        ))
         .build()
         .unwrap();
     c.get_json::<serde_json::Value>("/layered").await.unwrap();
     assert_eq!(calls.load(Ordering::SeqCst), 1, "outside the retry layer");
     assert_eq!(server.request_count(), 2);
-    assert!(server.requests().iter().all(|r| r.headers["x-layer"] == "yes"));
+    assert!(
+        server
+            .requests()
+            .iter()
+            .all(|r| r.headers["x-layer"] == "yes")
+    );
 }
 
 #[tokio::test]
@@ -387,7 +470,10 @@ async fn custom_service_needs_no_network() {
     });
     let config = ClientConfig::new("tenant.auth0.com").unwrap();
     let c = ClientBuilder::from_service(config, svc).build().unwrap();
-    let resp = c.get_json::<serde_json::Value>("/.well-known/jwks.json").await.unwrap();
+    let resp = c
+        .get_json::<serde_json::Value>("/.well-known/jwks.json")
+        .await
+        .unwrap();
     assert_eq!(resp.data["keys"], serde_json::json!([]));
     assert_eq!(resp.rate_limit.remaining, Some(7));
     assert_eq!(
@@ -417,7 +503,9 @@ async fn default_stack_over_a_fake_transport_retries() {
         .retry_policy(fast_retries(2))
         .build()
         .unwrap();
-    let c = ClientBuilder::with_transport(config, transport).build().unwrap();
+    let c = ClientBuilder::with_transport(config, transport)
+        .build()
+        .unwrap();
     let resp: HttpResponse = c.send(get("/x")).await.unwrap();
     assert_eq!(resp.status(), 200);
     assert_eq!(attempts.load(Ordering::SeqCst), 2);
@@ -426,21 +514,30 @@ async fn default_stack_over_a_fake_transport_retries() {
 #[tokio::test]
 async fn post_form_encodes_fields() {
     let server = TestServer::start(|_, _| {
-        Reply::json(200, r#"{"access_token":"at","token_type":"Bearer","expires_in":86400}"#)
+        Reply::json(
+            200,
+            r#"{"access_token":"at","token_type":"Bearer","expires_in":86400}"#,
+        )
     })
     .await;
     let c = client(config_for(&server));
     let resp = c
         .post_form::<serde_json::Value>(
             "/oauth/token",
-            &[("grant_type", "client_credentials"), ("client_secret", "s3cr&t =/é")],
+            &[
+                ("grant_type", "client_credentials"),
+                ("client_secret", "s3cr&t =/é"),
+            ],
         )
         .await
         .unwrap();
     assert_eq!(resp.data["token_type"], "Bearer");
     let seen = &server.requests()[0];
     assert_eq!(seen.method, Method::POST);
-    assert_eq!(seen.headers["content-type"], "application/x-www-form-urlencoded");
+    assert_eq!(
+        seen.headers["content-type"],
+        "application/x-www-form-urlencoded"
+    );
     assert_eq!(
         seen.body,
         Bytes::from_static(b"grant_type=client_credentials&client_secret=s3cr%26t+%3D%2F%C3%A9")
@@ -474,17 +571,19 @@ async fn plain_http_to_remote_hosts_is_refused_without_network() {
     let server = TestServer::start(|_, _| Reply::json(200, "{}")).await;
     let c = client(config_for(&server));
     let err = c.send(get("http://example.invalid/x")).await.unwrap_err();
-    assert!(matches!(err, Error::Transport { connect: true, .. }), "{err:?}");
+    assert!(
+        matches!(err, Error::Transport { connect: true, .. }),
+        "{err:?}"
+    );
     assert!(format!("{:?}", err).contains("InsecureScheme"), "{err:?}");
+    assert!(!err.is_retryable());
 }
 
 #[tokio::test]
 async fn requests_go_through_a_connect_proxy_with_credentials() {
     let server = TestServer::start(|_, _| Reply::json(200, r#"{"via":"proxy"}"#)).await;
     let proxy = ConnectProxy::start().await;
-    let c = client(
-        config_for(&server).proxy(format!("http://alice:hunter2@{}", proxy.addr)),
-    );
+    let c = client(config_for(&server).proxy(format!("http://alice:hunter2@{}", proxy.addr)));
     assert!(!format!("{:?}", c.config()).contains("hunter2"));
     let resp = c.get_json::<serde_json::Value>("/p").await.unwrap();
     assert_eq!(resp.data["via"], "proxy");
@@ -495,7 +594,10 @@ async fn requests_go_through_a_connect_proxy_with_credentials() {
         "Basic {}",
         base64::engine::general_purpose::STANDARD.encode("alice:hunter2")
     );
-    assert_eq!(tunnels[0].proxy_authorization.as_deref(), Some(expected.as_str()));
+    assert_eq!(
+        tunnels[0].proxy_authorization.as_deref(),
+        Some(expected.as_str())
+    );
 }
 
 #[tokio::test]
@@ -511,6 +613,38 @@ async fn proxy_refusal_is_a_connect_error() {
             .proxy(format!("http://{}", proxy.addr)),
     );
     let err = c.send(get("/p")).await.unwrap_err();
-    assert!(matches!(err, Error::Transport { connect: true, .. }), "{err:?}");
+    assert!(
+        matches!(err, Error::Transport { connect: true, .. }),
+        "{err:?}"
+    );
     assert_eq!(server.request_count(), 0);
+}
+
+#[tokio::test]
+async fn configured_rate_limiter_paces_requests() {
+    let server = TestServer::start(|_, _| Reply::json(200, "{}")).await;
+    let limiter = auth0_core::rate_limit::RateLimiter::token_bucket(20, 1).unwrap();
+    let c = client(config_for(&server).rate_limiter(limiter));
+    let start = Instant::now();
+    for _ in 0..4 {
+        c.send(get("/paced")).await.unwrap();
+    }
+    // One token up front, then one every 50 ms.
+    assert!(
+        start.elapsed() >= Duration::from_millis(140),
+        "{:?}",
+        start.elapsed()
+    );
+    assert_eq!(server.request_count(), 4);
+}
+
+#[tokio::test]
+async fn no_deadline_still_works() {
+    let server = TestServer::start(|_, _| Reply::json(200, r#"{"a":1}"#)).await;
+    let c = client(config_for(&server).no_deadline());
+    assert_eq!(
+        c.get_json::<serde_json::Value>("/a").await.unwrap().data["a"],
+        1
+    );
+    assert_eq!(c.config().deadline(), None);
 }

@@ -1,5 +1,8 @@
 //! Domain parsing and configuration validation, without any network.
 
+// Helpers outside #[test] fns may unwrap too: this is test code.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::time::Duration;
 
 use auth0_core::config::{ClientConfig, Domain};
@@ -10,13 +13,33 @@ fn domain_table() {
     // (input, allow insecure loopback, expected base URL)
     let accepted: &[(&str, bool, &str)] = &[
         ("tenant.auth0.com", false, "https://tenant.auth0.com"),
-        ("https://tenant.auth0.com", false, "https://tenant.auth0.com"),
-        ("https://tenant.auth0.com/", false, "https://tenant.auth0.com"),
-        ("HTTPS://Tenant.EU.Auth0.com/", false, "https://tenant.eu.auth0.com"),
+        (
+            "https://tenant.auth0.com",
+            false,
+            "https://tenant.auth0.com",
+        ),
+        (
+            "https://tenant.auth0.com/",
+            false,
+            "https://tenant.auth0.com",
+        ),
+        (
+            "HTTPS://Tenant.EU.Auth0.com/",
+            false,
+            "https://tenant.eu.auth0.com",
+        ),
         ("login.example.com", false, "https://login.example.com"),
         ("tenant.auth0.com:443", false, "https://tenant.auth0.com"),
-        ("tenant.auth0.com:8443", false, "https://tenant.auth0.com:8443"),
-        ("my-tenant.us.auth0.com", false, "https://my-tenant.us.auth0.com"),
+        (
+            "tenant.auth0.com:8443",
+            false,
+            "https://tenant.auth0.com:8443",
+        ),
+        (
+            "my-tenant.us.auth0.com",
+            false,
+            "https://my-tenant.us.auth0.com",
+        ),
         ("http://127.0.0.1:8080", true, "http://127.0.0.1:8080"),
         ("http://localhost:3000/", true, "http://localhost:3000"),
         ("http://[::1]:9000", true, "http://[::1]:9000"),
@@ -47,7 +70,11 @@ fn domain_table() {
         ("http://tenant.auth0.com", false, R::InsecureScheme),
         ("http://tenant.auth0.com", true, R::InsecureScheme),
         ("http://10.0.0.1:80", true, R::InsecureScheme),
-        ("http://127.0.0.1:8080", false, R::InsecureLoopbackNotAllowed),
+        (
+            "http://127.0.0.1:8080",
+            false,
+            R::InsecureLoopbackNotAllowed,
+        ),
         ("http://[::1]:8080", false, R::InsecureLoopbackNotAllowed),
         ("tenant.auth0.com:0", false, R::InvalidPort),
         ("tenant.auth0.com:65536", false, R::InvalidPort),
@@ -97,7 +124,9 @@ fn builder_validates() {
             .domain("t.auth0.com")
             .attempt_timeout(Duration::ZERO)
             .build(),
-        Err(ConfigError::InvalidTimeout { name: "attempt_timeout" })
+        Err(ConfigError::InvalidTimeout {
+            name: "attempt_timeout"
+        })
     ));
     assert!(matches!(
         ClientConfig::builder()

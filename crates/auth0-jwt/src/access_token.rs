@@ -449,8 +449,9 @@ impl AccessTokenValidator {
             return Err(Error::Missing { kind: KIND });
         }
         let now = self.clock.now();
+        let mut key_version = 0;
         if let Some(cache) = &self.cache {
-            self.evict_removed_keys(cache);
+            key_version = self.evict_removed_keys(cache);
             if let Some(claims) = cache.get(token, now) {
                 self.check_claims(&claims, now)?;
                 self.check_organization(&claims).await?;
@@ -483,6 +484,11 @@ impl AccessTokenValidator {
                 fingerprint,
                 claims.approx_size(),
             );
+            // The key set changed while we verified: the eviction that went
+            // with the change may have run before this insert.
+            if self.key_source.version() != key_version {
+                cache.retain_keys(|fp| self.key_source.contains(fp));
+            }
         }
         Ok(claims)
     }
@@ -497,8 +503,8 @@ impl AccessTokenValidator {
     }
 
     /// If the key set changed since we last looked, drops cached tokens whose
-    /// key is gone.
-    fn evict_removed_keys(&self, cache: &VerifiedTokenCache<AccessTokenClaims>) {
+    /// key is gone. Returns the key-set version it saw.
+    fn evict_removed_keys(&self, cache: &VerifiedTokenCache<AccessTokenClaims>) -> u64 {
         let version = self.key_source.version();
         if self.seen_key_version.load(Ordering::Acquire) != version {
             // Evict before publishing the new version so no thread can skip
@@ -506,6 +512,7 @@ impl AccessTokenValidator {
             cache.retain_keys(|fp| self.key_source.contains(fp));
             self.seen_key_version.store(version, Ordering::Release);
         }
+        version
     }
 
     /// The synchronous claim checks shared by the cache-hit and full paths.

@@ -65,6 +65,17 @@ pub(crate) fn decode_into(input: &[u8], out: &mut Vec<u8>) -> Result<(), Base64E
     ENGINE.decode_vec(input, out).map_err(map_err)
 }
 
+/// Decodes `input` into the start of `out`, returning the decoded length. `out` must
+/// hold at least [`decoded_len_estimate`]`(input.len())` bytes.
+pub(crate) fn decode_slice(input: &[u8], out: &mut [u8]) -> Result<usize, Base64Error> {
+    ENGINE.decode_slice(input, out).map_err(|e| match e {
+        base64::DecodeSliceError::DecodeError(e) => map_err(e),
+        // Callers size `out` with `decoded_len_estimate`, which is never too small;
+        // should that ever break, the input is refused rather than truncated.
+        base64::DecodeSliceError::OutputSliceTooSmall => Base64Error::InvalidLength,
+    })
+}
+
 /// Upper bound of the decoded size of `len` base64url characters.
 pub(crate) fn decoded_len_estimate(len: usize) -> usize {
     len / 4 * 3 + 3

@@ -7,7 +7,9 @@
 //! capped at [`MAX_DEPTH`] (below `serde_json`'s own recursion limit of 128), so deep
 //! input is a typed error, never a stack overflow.
 
+use std::borrow::Cow;
 use std::cell::Cell;
+use std::collections::HashSet;
 use std::fmt;
 
 use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
@@ -52,19 +54,25 @@ pub enum JsonError {
     },
 }
 
-enum Failure {
+pub(crate) enum Failure {
     Duplicate(String),
     TooDeep,
 }
 
 /// Side channel that lets the visitor report a typed failure through serde's stringly
 /// error type.
-struct Ctx {
+pub(crate) struct Ctx {
     failure: Cell<Option<Failure>>,
 }
 
 impl Ctx {
-    fn fail<E: de::Error>(&self, failure: Failure) -> E {
+    pub(crate) fn new() -> Self {
+        Ctx {
+            failure: Cell::new(None),
+        }
+    }
+
+    pub(crate) fn fail<E: de::Error>(&self, failure: Failure) -> E {
         let msg = match &failure {
             Failure::Duplicate(_) => "duplicate member name",
             Failure::TooDeep => "nesting too deep",
@@ -72,12 +80,398 @@ impl Ctx {
         self.failure.set(Some(failure));
         E::custom(msg)
     }
+
+    /// The error for a member name seen twice in one object.
+    pub(crate) fn duplicate<E: de::Error>(&self, name: &str) -> E {
+        self.fail(Failure::Duplicate(
+            name.chars().take(MAX_NAME_IN_ERROR).collect(),
+        ))
+    }
+
+    /// Depth of a container opened inside one at `depth`, or the too-deep error.
+    pub(crate) fn enter<E: de::Error>(&self, depth: usize) -> Result<usize, E> {
+        let depth = depth + 1;
+        if depth > MAX_DEPTH {
+            return Err(self.fail(Failure::TooDeep));
+        }
+        Ok(depth)
+    }
+}
+
+/// Reads an object member name, borrowed from the input when it has no escapes.
+pub(crate) struct KeySeed;
+
+impl<'de> DeserializeSeed<'de> for KeySeed {
+    type Value = Cow<'de, str>;
+
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_str(self)
+    }
+}
+
+impl<'de> Visitor<'de> for KeySeed {
+    type Value = Cow<'de, str>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a member name")
+    }
+
+    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
+        Ok(Cow::Borrowed(v))
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(Cow::Owned(v.to_owned()))
+    }
+
+    fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
+        Ok(Cow::Owned(v))
+    }
+}
+
+/// The member names of one object seen so far: a short list, then a hash set for
+/// objects with many members (so a 16 KiB token of tiny members stays linear).
+pub(crate) struct SeenNames<'de> {
+    few: Vec<Cow<'de, str>>,
+    many: Option<HashSet<Cow<'de, str>>>,
+}
+
+impl<'de> SeenNames<'de> {
+    const FEW: usize = 16;
+
+    pub(crate) fn new() -> Self {
+        SeenNames {
+            few: Vec::new(),
+            many: None,
+        }
+    }
+
+    /// Records `name`, or hands it back if it was already there.
+    pub(crate) fn insert(&mut self, name: Cow<'de, str>) -> Result<(), Cow<'de, str>> {
+        if let Some(set) = &mut self.many {
+            if set.contains(&name) {
+                return Err(name);
+            }
+            set.insert(name);
+            return Ok(());
+        }
+        if self.few.contains(&name) {
+            return Err(name);
+        }
+        if self.few.len() < Self::FEW {
+            self.few.push(name);
+        } else {
+            let mut set: HashSet<Cow<'de, str>> = self.few.drain(..).collect();
+            set.insert(name);
+            self.many = Some(set);
+        }
+        Ok(())
+    }
+}
+
+/// Checks any JSON value strictly (duplicates, depth) and throws it away — no
+/// allocation except for escaped member names.
+#[derive(Clone, Copy)]
+pub(crate) struct SkipSeed<'c> {
+    pub(crate) ctx: &'c Ctx,
+    pub(crate) depth: usize,
+}
+
+impl<'de> DeserializeSeed<'de> for SkipSeed<'_> {
+    type Value = ();
+
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for SkipSeed<'_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_none<E: de::Error>(self) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<(), A::Error> {
+        skip_seq(self.ctx, self.depth, seq)
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let depth = self.ctx.enter(self.depth)?;
+        let inner = SkipSeed {
+            ctx: self.ctx,
+            depth,
+        };
+        let mut seen = SeenNames::new();
+        while let Some(key) = map.next_key_seed(KeySeed)? {
+            if let Err(name) = seen.insert(key) {
+                return Err(self.ctx.duplicate(&name));
+            }
+            map.next_value_seed(inner)?;
+        }
+        Ok(())
+    }
+}
+
+/// Checks the rest of an array strictly and throws it away.
+pub(crate) fn skip_seq<'de, A: SeqAccess<'de>>(
+    ctx: &Ctx,
+    depth: usize,
+    mut seq: A,
+) -> Result<(), A::Error> {
+    let depth = ctx.enter(depth)?;
+    let inner = SkipSeed { ctx, depth };
+    while seq.next_element_seed(inner)?.is_some() {}
+    Ok(())
+}
+
+/// A value of an unexpected JSON type, already checked strictly and skipped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct WrongType;
+
+/// Reads a string without copying it when possible; any other value is checked
+/// strictly and reported as [`WrongType`].
+#[derive(Clone, Copy)]
+pub(crate) struct StrSeed<'c> {
+    pub(crate) ctx: &'c Ctx,
+    pub(crate) depth: usize,
+}
+
+impl<'de> DeserializeSeed<'de> for StrSeed<'_> {
+    type Value = Result<Cow<'de, str>, WrongType>;
+
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+/// Implements the scalar `visit_*` methods of a typed seed as "wrong type" and the
+/// container ones as "check strictly, then wrong type".
+macro_rules! wrong_type_for_others {
+    ($($skip:ident),*) => {
+        $(fn $skip<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok(Err(WrongType))
+        })*
+        fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
+            Ok(Err(WrongType))
+        }
+        fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+            SkipSeed { ctx: self.ctx, depth: self.depth }.visit_map(map)?;
+            Ok(Err(WrongType))
+        }
+    };
+}
+
+impl<'de> Visitor<'de> for StrSeed<'_> {
+    type Value = Result<Cow<'de, str>, WrongType>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+
+    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
+        Ok(Ok(Cow::Borrowed(v)))
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(Ok(Cow::Owned(v.to_owned())))
+    }
+
+    fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
+        Ok(Ok(Cow::Owned(v)))
+    }
+
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
+        Ok(Err(WrongType))
+    }
+
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
+        Ok(Err(WrongType))
+    }
+
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
+        Ok(Err(WrongType))
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
+        skip_seq(self.ctx, self.depth, seq)?;
+        Ok(Err(WrongType))
+    }
+
+    wrong_type_for_others!(visit_unit, visit_none);
+}
+
+/// A JSON number as the parser saw it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum Num {
+    I64(i64),
+    U64(u64),
+    F64(f64),
+}
+
+/// Reads a number; any other value is checked strictly and reported as [`WrongType`].
+#[derive(Clone, Copy)]
+pub(crate) struct NumSeed<'c> {
+    pub(crate) ctx: &'c Ctx,
+    pub(crate) depth: usize,
+}
+
+impl<'de> DeserializeSeed<'de> for NumSeed<'_> {
+    type Value = Result<Num, WrongType>;
+
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for NumSeed<'_> {
+    type Value = Result<Num, WrongType>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
+        Ok(Ok(Num::I64(v)))
+    }
+
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
+        Ok(Ok(Num::U64(v)))
+    }
+
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
+        Ok(Ok(Num::F64(v)))
+    }
+
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<Self::Value, E> {
+        Ok(Err(WrongType))
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
+        skip_seq(self.ctx, self.depth, seq)?;
+        Ok(Err(WrongType))
+    }
+
+    wrong_type_for_others!(visit_unit, visit_none);
+}
+
+/// A string, or an array of strings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum OneOrMany<'de> {
+    One(Cow<'de, str>),
+    Many(Vec<String>),
+}
+
+/// Reads a string or an array of strings (`aud`), or with `allow_one: false` only an
+/// array of strings (`permissions`, `x5c`). Anything else — including an array with a
+/// non-string element — is checked strictly and reported as [`WrongType`].
+#[derive(Clone, Copy)]
+pub(crate) struct StrListSeed<'c> {
+    pub(crate) ctx: &'c Ctx,
+    pub(crate) depth: usize,
+    pub(crate) allow_one: bool,
+}
+
+impl<'de> DeserializeSeed<'de> for StrListSeed<'_> {
+    type Value = Result<OneOrMany<'de>, WrongType>;
+
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for StrListSeed<'_> {
+    type Value = Result<OneOrMany<'de>, WrongType>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+
+    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
+        Ok(if self.allow_one {
+            Ok(OneOrMany::One(Cow::Borrowed(v)))
+        } else {
+            Err(WrongType)
+        })
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(if self.allow_one {
+            Ok(OneOrMany::One(Cow::Owned(v.to_owned())))
+        } else {
+            Err(WrongType)
+        })
+    }
+
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
+        Ok(Err(WrongType))
+    }
+
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
+        Ok(Err(WrongType))
+    }
+
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
+        Ok(Err(WrongType))
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let depth = self.ctx.enter(self.depth)?;
+        let element = StrSeed {
+            ctx: self.ctx,
+            depth,
+        };
+        let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(64));
+        let mut all_strings = true;
+        while let Some(item) = seq.next_element_seed(element)? {
+            match item {
+                Ok(s) if all_strings => out.push(s.into_owned()),
+                Ok(_) => {}
+                Err(WrongType) => all_strings = false,
+            }
+        }
+        Ok(if all_strings {
+            Ok(OneOrMany::Many(out))
+        } else {
+            Err(WrongType)
+        })
+    }
+
+    wrong_type_for_others!(visit_unit, visit_none);
 }
 
 #[derive(Clone, Copy)]
-struct ValueSeed<'c> {
-    ctx: &'c Ctx,
-    depth: usize,
+pub(crate) struct ValueSeed<'c> {
+    pub(crate) ctx: &'c Ctx,
+    pub(crate) depth: usize,
 }
 
 impl<'de> DeserializeSeed<'de> for ValueSeed<'_> {
@@ -131,10 +525,7 @@ impl<'de> Visitor<'de> for ValueSeed<'_> {
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
-        let depth = self.depth + 1;
-        if depth > MAX_DEPTH {
-            return Err(self.ctx.fail(Failure::TooDeep));
-        }
+        let depth = self.ctx.enter(self.depth)?;
         let inner = ValueSeed {
             ctx: self.ctx,
             depth,
@@ -156,15 +547,12 @@ fn visit_object<'de, A: MapAccess<'de>>(
     depth: usize,
     mut map: A,
 ) -> Result<Map<String, Value>, A::Error> {
-    let depth = depth + 1;
-    if depth > MAX_DEPTH {
-        return Err(ctx.fail(Failure::TooDeep));
-    }
+    let depth = ctx.enter(depth)?;
     let inner = ValueSeed { ctx, depth };
     let mut out = Map::new();
     while let Some(key) = map.next_key::<String>()? {
         if out.contains_key(&key) {
-            return Err(ctx.fail(Failure::Duplicate(key)));
+            return Err(ctx.duplicate(&key));
         }
         let value = map.next_value_seed(inner)?;
         out.insert(key, value);
@@ -202,6 +590,17 @@ impl<'de> Visitor<'de> for ObjectSeed<'_> {
 
 /// Parses `bytes` as one JSON object, strictly (see the module docs).
 pub(crate) fn parse_object(bytes: &[u8]) -> Result<Map<String, Value>, JsonError> {
+    let ctx = Ctx::new();
+    parse_object_seed(bytes, &ctx, ObjectSeed { ctx: &ctx })
+}
+
+/// Runs `seed` (which must ask for a map, and report typed failures through `ctx`)
+/// over `bytes`, which must hold exactly one JSON object.
+pub(crate) fn parse_object_seed<'de, S: DeserializeSeed<'de>>(
+    bytes: &'de [u8],
+    ctx: &Ctx,
+    seed: S,
+) -> Result<S::Value, JsonError> {
     // Cheap pre-check so that arrays/strings are reported as NotAnObject, not as a
     // serde type error.
     match bytes
@@ -218,21 +617,16 @@ pub(crate) fn parse_object(bytes: &[u8]) -> Result<Map<String, Value>, JsonError
         }
         None => return Err(JsonError::Syntax { line: 1, column: 0 }),
     }
-    let ctx = Ctx {
-        failure: Cell::new(None),
-    };
     let mut de = serde_json::Deserializer::from_slice(bytes);
-    let result = ObjectSeed { ctx: &ctx }
+    let result = seed
         .deserialize(&mut de)
-        .and_then(|map| de.end().map(|()| map));
-    result.map_err(|e| classify(&ctx, &e))
+        .and_then(|value| de.end().map(|()| value));
+    result.map_err(|e| classify(ctx, &e))
 }
 
 /// Parses any JSON value strictly (duplicates and depth checked).
 pub(crate) fn parse_value(bytes: &[u8]) -> Result<Value, JsonError> {
-    let ctx = Ctx {
-        failure: Cell::new(None),
-    };
+    let ctx = Ctx::new();
     let mut de = serde_json::Deserializer::from_slice(bytes);
     let result = ValueSeed {
         ctx: &ctx,

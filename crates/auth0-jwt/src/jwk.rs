@@ -101,8 +101,16 @@ impl Jwk {
 
     /// Converts an already parsed JSON value.
     pub fn from_value(value: Value) -> Result<Self, JwkError> {
-        serde_json::from_value(value).map_err(|e| JwkError::InvalidMembers {
-            reason: e.to_string(),
+        serde_json::from_value(value).map_err(|e| {
+            // serde's text can quote the offending value (which could be key material);
+            // keep it only when it names a missing member.
+            let text = e.to_string();
+            let reason = if text.starts_with("missing field") {
+                text
+            } else {
+                "a member has the wrong JSON type".to_owned()
+            };
+            JwkError::InvalidMembers { reason }
         })
     }
 }
@@ -125,7 +133,7 @@ pub enum JwkError {
     /// strings).
     #[error("invalid JWK members: {reason}")]
     InvalidMembers {
-        /// serde's description of the problem (names the member, never a value).
+        /// What is wrong (names a missing member; never quotes a value).
         reason: String,
     },
 }
@@ -445,6 +453,14 @@ mod tests {
             reasons,
             [(0, SkipReason::DuplicateKid), (2, SkipReason::DuplicateKid)]
         );
+    }
+
+    #[test]
+    fn member_errors_never_quote_values() {
+        let err = Jwk::from_json(r#"{"kty":"oct","k":12345678}"#).unwrap_err();
+        assert!(!err.to_string().contains("12345678"), "{err}");
+        let err = Jwk::from_json(r#"{"k":"x"}"#).unwrap_err();
+        assert!(err.to_string().contains("kty"), "{err}");
     }
 
     #[test]

@@ -15,11 +15,14 @@
 //! (a JWKS URL you chose, a PEM, a secret). Trusting a key the token carries would let
 //! anyone sign their own tokens.
 
+use std::borrow::Cow;
+
+use serde::de::{self, DeserializeSeed, MapAccess, Visitor};
 use serde_json::{Map, Value};
 
 use crate::alg::{Algorithm, AlgorithmError};
 use crate::base64url;
-use crate::json;
+use crate::json::{self, Ctx, KeySeed, OneOrMany, StrListSeed, StrSeed, ValueSeed, WrongType};
 
 pub use crate::json::{JsonError, MAX_DEPTH as MAX_JSON_DEPTH};
 
@@ -240,89 +243,221 @@ impl Header {
     pub fn algorithm(&self) -> Algorithm {
         self.algorithm
     }
+}
 
-    fn from_map(mut map: Map<String, Value>, options: &ParseOptions) -> Result<Self, JwsError> {
-        let alg = match map.remove("alg") {
-            None => return Err(JwsError::MissingAlgorithm),
-            Some(Value::String(s)) => s,
-            Some(_) => {
-                return Err(JwsError::InvalidHeaderMember {
-                    name: "alg",
-                    expected: "a string",
-                });
-            }
-        };
-        let algorithm = Algorithm::parse(&alg).map_err(JwsError::Algorithm)?;
+/// The protected header as parsed: string members borrow from the decoded header
+/// bytes (no copy unless they contain escapes). [`Header`] is its owned form.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct HeaderRef<'h> {
+    pub(crate) alg: Cow<'h, str>,
+    pub(crate) algorithm: Algorithm,
+    pub(crate) kid: Option<Cow<'h, str>>,
+    pub(crate) typ: Option<Cow<'h, str>>,
+    cty: Option<Cow<'h, str>>,
+    crit: Option<Vec<String>>,
+    jku: Option<Cow<'h, str>>,
+    x5u: Option<Cow<'h, str>>,
+    jwk: Option<Map<String, Value>>,
+    x5c: Option<Vec<String>>,
+    x5t: Option<Cow<'h, str>>,
+    x5t_s256: Option<Cow<'h, str>>,
+    extra: Map<String, Value>,
+}
 
-        match map.get("b64") {
-            None | Some(Value::Bool(true)) => {}
-            Some(_) => return Err(JwsError::UnencodedPayload),
+impl HeaderRef<'_> {
+    pub(crate) fn into_owned(self) -> Header {
+        let own = |s: Option<Cow<'_, str>>| s.map(Cow::into_owned);
+        Header {
+            alg: self.alg.into_owned(),
+            kid: own(self.kid),
+            typ: own(self.typ),
+            cty: own(self.cty),
+            crit: self.crit,
+            jku: own(self.jku),
+            x5u: own(self.x5u),
+            jwk: self.jwk,
+            x5c: self.x5c,
+            x5t: own(self.x5t),
+            x5t_s256: own(self.x5t_s256),
+            extra: self.extra,
+            algorithm: self.algorithm,
         }
-
-        let crit = match map.remove("crit") {
-            None => None,
-            Some(value) => Some(check_crit(value, &map, options)?),
-        };
-
-        Ok(Header {
-            alg,
-            algorithm,
-            kid: take_string(&mut map, "kid")?,
-            typ: take_string(&mut map, "typ")?,
-            cty: take_string(&mut map, "cty")?,
-            crit,
-            jku: take_string(&mut map, "jku")?,
-            x5u: take_string(&mut map, "x5u")?,
-            jwk: match map.remove("jwk") {
-                None => None,
-                Some(Value::Object(o)) => Some(o),
-                Some(_) => {
-                    return Err(JwsError::InvalidHeaderMember {
-                        name: "jwk",
-                        expected: "an object",
-                    });
-                }
-            },
-            x5c: match map.remove("x5c") {
-                None => None,
-                Some(Value::Array(items)) => Some(
-                    items
-                        .into_iter()
-                        .map(|v| match v {
-                            Value::String(s) => Ok(s),
-                            _ => Err(JwsError::InvalidHeaderMember {
-                                name: "x5c",
-                                expected: "an array of strings",
-                            }),
-                        })
-                        .collect::<Result<_, _>>()?,
-                ),
-                Some(_) => {
-                    return Err(JwsError::InvalidHeaderMember {
-                        name: "x5c",
-                        expected: "an array of strings",
-                    });
-                }
-            },
-            x5t: take_string(&mut map, "x5t")?,
-            x5t_s256: take_string(&mut map, "x5t#S256")?,
-            extra: map,
-        })
     }
 }
 
-fn take_string(
-    map: &mut Map<String, Value>,
-    name: &'static str,
-) -> Result<Option<String>, JwsError> {
-    match map.remove(name) {
+/// A member that was present: its value, or [`WrongType`] (already checked strictly
+/// as JSON). `None` = absent.
+type Slot<T> = Option<Result<T, WrongType>>;
+
+/// The header members as found, before the JWS rules are applied (so JSON errors
+/// anywhere in the header win over member errors, as with a parse-then-check).
+#[derive(Default)]
+struct RawHeader<'h> {
+    alg: Slot<Cow<'h, str>>,
+    kid: Slot<Cow<'h, str>>,
+    typ: Slot<Cow<'h, str>>,
+    cty: Slot<Cow<'h, str>>,
+    jku: Slot<Cow<'h, str>>,
+    x5u: Slot<Cow<'h, str>>,
+    x5t: Slot<Cow<'h, str>>,
+    x5t_s256: Slot<Cow<'h, str>>,
+    x5c: Slot<OneOrMany<'h>>,
+    jwk: Option<Value>,
+    crit: Option<Value>,
+    extra: Map<String, Value>,
+}
+
+struct HeaderSeed<'c> {
+    ctx: &'c Ctx,
+}
+
+impl<'de> DeserializeSeed<'de> for HeaderSeed<'_> {
+    type Value = RawHeader<'de>;
+
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for HeaderSeed<'_> {
+    type Value = RawHeader<'de>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a JSON object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let ctx = self.ctx;
+        let depth = ctx.enter(0)?;
+        let string = StrSeed { ctx, depth };
+        let value = ValueSeed { ctx, depth };
+        let mut h = RawHeader::default();
+        while let Some(name) = map.next_key_seed(KeySeed)? {
+            let slot = match &*name {
+                "alg" => &mut h.alg,
+                "kid" => &mut h.kid,
+                "typ" => &mut h.typ,
+                "cty" => &mut h.cty,
+                "jku" => &mut h.jku,
+                "x5u" => &mut h.x5u,
+                "x5t" => &mut h.x5t,
+                "x5t#S256" => &mut h.x5t_s256,
+                "x5c" => {
+                    if h.x5c.is_some() {
+                        return Err(ctx.duplicate(&name));
+                    }
+                    h.x5c = Some(map.next_value_seed(StrListSeed {
+                        ctx,
+                        depth,
+                        allow_one: false,
+                    })?);
+                    continue;
+                }
+                "jwk" | "crit" => {
+                    let slot = if &*name == "jwk" {
+                        &mut h.jwk
+                    } else {
+                        &mut h.crit
+                    };
+                    if slot.is_some() {
+                        return Err(ctx.duplicate(&name));
+                    }
+                    *slot = Some(map.next_value_seed(value)?);
+                    continue;
+                }
+                _ => {
+                    if h.extra.contains_key(&*name) {
+                        return Err(ctx.duplicate(&name));
+                    }
+                    let v = map.next_value_seed(value)?;
+                    h.extra.insert(name.into_owned(), v);
+                    continue;
+                }
+            };
+            if slot.is_some() {
+                return Err(ctx.duplicate(&name));
+            }
+            *slot = Some(map.next_value_seed(string)?);
+        }
+        Ok(h)
+    }
+}
+
+/// Parses the decoded header strictly and applies the JWS header rules.
+pub(crate) fn parse_header<'h>(
+    bytes: &'h [u8],
+    options: &ParseOptions,
+) -> Result<HeaderRef<'h>, JwsError> {
+    let ctx = Ctx::new();
+    let raw = json::parse_object_seed(bytes, &ctx, HeaderSeed { ctx: &ctx }).map_err(|error| {
+        JwsError::Json {
+            part: Part::Header,
+            error,
+        }
+    })?;
+    let alg = match raw.alg {
+        None => return Err(JwsError::MissingAlgorithm),
+        Some(Ok(alg)) => alg,
+        Some(Err(WrongType)) => {
+            return Err(JwsError::InvalidHeaderMember {
+                name: "alg",
+                expected: "a string",
+            });
+        }
+    };
+    let algorithm = Algorithm::parse(&alg).map_err(JwsError::Algorithm)?;
+
+    match raw.extra.get("b64") {
+        None | Some(Value::Bool(true)) => {}
+        Some(_) => return Err(JwsError::UnencodedPayload),
+    }
+
+    let crit = match raw.crit {
+        None => None,
+        Some(value) => Some(check_crit(value, &raw.extra, options)?),
+    };
+
+    let string = |slot: Slot<Cow<'h, str>>, name: &'static str| match slot {
         None => Ok(None),
-        Some(Value::String(s)) => Ok(Some(s)),
-        Some(_) => Err(JwsError::InvalidHeaderMember {
+        Some(Ok(s)) => Ok(Some(s)),
+        Some(Err(WrongType)) => Err(JwsError::InvalidHeaderMember {
             name,
             expected: "a string",
         }),
-    }
+    };
+    Ok(HeaderRef {
+        alg,
+        algorithm,
+        kid: string(raw.kid, "kid")?,
+        typ: string(raw.typ, "typ")?,
+        cty: string(raw.cty, "cty")?,
+        crit,
+        jku: string(raw.jku, "jku")?,
+        x5u: string(raw.x5u, "x5u")?,
+        jwk: match raw.jwk {
+            None => None,
+            Some(Value::Object(o)) => Some(o),
+            Some(_) => {
+                return Err(JwsError::InvalidHeaderMember {
+                    name: "jwk",
+                    expected: "an object",
+                });
+            }
+        },
+        x5c: match raw.x5c {
+            None => None,
+            Some(Ok(OneOrMany::Many(items))) => Some(items),
+            Some(_) => {
+                return Err(JwsError::InvalidHeaderMember {
+                    name: "x5c",
+                    expected: "an array of strings",
+                });
+            }
+        },
+        x5t: string(raw.x5t, "x5t")?,
+        x5t_s256: string(raw.x5t_s256, "x5t#S256")?,
+        extra: raw.extra,
+    })
 }
 
 fn check_crit(
@@ -393,7 +528,7 @@ fn check_crit(
 /// assert_eq!(raw.signing_input(), b"eyJhbGciOiJIUzI1NiJ9.Zm9v");
 /// # Ok::<(), auth0_jwt::jws::JwsError>(())
 /// ```
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct RawJws<'a> {
     token: &'a str,
     /// Byte index of the second `.`: `token[..signing_input_end]` is the signing input.
@@ -403,80 +538,135 @@ pub struct RawJws<'a> {
     signature: Vec<u8>,
 }
 
+/// The three parts of a compact JWS, checked and decoded into a caller's buffer;
+/// the header is parsed, the payload is not.
+pub(crate) struct Compact<'t, 'b> {
+    token: &'t str,
+    /// Byte index of the second `.`: `token[..signing_input_end]` is the signing input.
+    signing_input_end: usize,
+    pub(crate) header: HeaderRef<'b>,
+    pub(crate) payload: &'b [u8],
+    pub(crate) signature: &'b [u8],
+}
+
+impl<'t> Compact<'t, '_> {
+    /// The exact received bytes `<base64url header>.<base64url payload>`.
+    pub(crate) fn signing_input(&self) -> &'t [u8] {
+        signing_input(self.token, self.signing_input_end)
+    }
+}
+
+/// Splits `token`, decodes its three parts into `buf` (one allocation, reused if
+/// `buf` has room) and parses the header. The checks and their order are those of
+/// [`RawJws::parse`].
+pub(crate) fn parse_compact<'t, 'b>(
+    token: &'t str,
+    options: &ParseOptions,
+    buf: &'b mut Vec<u8>,
+) -> Result<Compact<'t, 'b>, JwsError> {
+    if token.len() > options.max_token_len {
+        return Err(JwsError::TooLong {
+            len: token.len(),
+            max: options.max_token_len,
+        });
+    }
+    let bytes = token.as_bytes();
+    let mut dots = dot_positions(bytes);
+    let (first, second) = match (dots.next(), dots.next(), dots.next()) {
+        (Some(a), Some(b), None) => (a, b),
+        (a, b, c) => {
+            let found = if c.is_some() {
+                4 + dots.count()
+            } else {
+                1 + usize::from(a.is_some()) + usize::from(b.is_some())
+            };
+            return Err(JwsError::PartCount { found });
+        }
+    };
+    let header_b64 = bytes.get(..first).unwrap_or_default();
+    let payload_b64 = bytes.get(first + 1..second).unwrap_or_default();
+    let signature_b64 = bytes.get(second + 1..).unwrap_or_default();
+    // An empty payload is legal JWS (RFC 7515 §7.1); `Jws` refuses it as a JWT.
+    for (part, b64) in [(Part::Header, header_b64), (Part::Signature, signature_b64)] {
+        if b64.is_empty() {
+            return Err(JwsError::EmptyPart { part });
+        }
+    }
+
+    // One buffer for the three parts, split so that the parsed header can borrow its
+    // part while the others are decoded.
+    let header_cap = base64url::decoded_len_estimate(header_b64.len());
+    let payload_cap = base64url::decoded_len_estimate(payload_b64.len());
+    let signature_cap = base64url::decoded_len_estimate(signature_b64.len());
+    buf.clear();
+    buf.resize(header_cap + payload_cap + signature_cap, 0);
+    let (header_buf, rest) = buf.split_at_mut(header_cap);
+    let (payload_buf, signature_buf) = rest.split_at_mut(payload_cap);
+
+    let b64_err = |part| move |e: base64url::Base64Error| JwsError::Base64 {
+        part,
+        reason: e.as_str(),
+    };
+    let len = base64url::decode_slice(header_b64, header_buf).map_err(b64_err(Part::Header))?;
+    let header_buf: &'b [u8] = header_buf;
+    let header = parse_header(header_buf.get(..len).unwrap_or_default(), options)?;
+
+    let len =
+        base64url::decode_slice(payload_b64, payload_buf).map_err(b64_err(Part::Payload))?;
+    let payload_buf: &'b [u8] = payload_buf;
+    let payload = payload_buf.get(..len).unwrap_or_default();
+
+    let len = base64url::decode_slice(signature_b64, signature_buf)
+        .map_err(b64_err(Part::Signature))?;
+    let signature_buf: &'b [u8] = signature_buf;
+    let signature = signature_buf.get(..len).unwrap_or_default();
+    if signature.is_empty() {
+        // Unreachable for a non-empty strict base64url part; kept as a guard.
+        return Err(JwsError::EmptyPart {
+            part: Part::Signature,
+        });
+    }
+
+    Ok(Compact {
+        token,
+        signing_input_end: second,
+        header,
+        payload,
+        signature,
+    })
+}
+
+/// Positions of the `.` separators.
+fn dot_positions(bytes: &[u8]) -> impl Iterator<Item = usize> + '_ {
+    bytes
+        .iter()
+        .enumerate()
+        .filter(|&(_, &b)| b == b'.')
+        .map(|(i, _)| i)
+}
+
+/// The payload of a JWT: it must not be empty.
+pub(crate) fn non_empty_payload(payload: &[u8]) -> Result<&[u8], JwsError> {
+    if payload.is_empty() {
+        return Err(JwsError::EmptyPart {
+            part: Part::Payload,
+        });
+    }
+    Ok(payload)
+}
+
 impl<'a> RawJws<'a> {
     /// Parses and checks the shape of `token` (see the [module docs](self)); the payload
     /// may be any bytes. The signature is decoded but not verified.
     pub fn parse(token: &'a str, options: &ParseOptions) -> Result<Self, JwsError> {
-        if token.len() > options.max_token_len {
-            return Err(JwsError::TooLong {
-                len: token.len(),
-                max: options.max_token_len,
-            });
-        }
-        let bytes = token.as_bytes();
-        let mut dots = bytes
-            .iter()
-            .enumerate()
-            .filter(|&(_, &b)| b == b'.')
-            .map(|(i, _)| i);
-        let (first, second) = match (dots.next(), dots.next(), dots.next()) {
-            (Some(a), Some(b), None) => (a, b),
-            (a, b, c) => {
-                let found = if c.is_some() {
-                    4 + dots.count()
-                } else {
-                    1 + usize::from(a.is_some()) + usize::from(b.is_some())
-                };
-                return Err(JwsError::PartCount { found });
-            }
-        };
-        let (header_b64, rest) = bytes.split_at(first);
-        let payload_b64 = rest.get(1..second - first).unwrap_or_default();
-        let signature_b64 = bytes.get(second + 1..).unwrap_or_default();
-        // An empty payload is legal JWS (RFC 7515 §7.1); `Jws` refuses it as a JWT.
-        for (part, b64) in [(Part::Header, header_b64), (Part::Signature, signature_b64)] {
-            if b64.is_empty() {
-                return Err(JwsError::EmptyPart { part });
-            }
-        }
-
-        // One buffer for header then payload: the header is only needed until parsed.
-        let mut buf = Vec::with_capacity(base64url::decoded_len_estimate(
-            header_b64.len().max(payload_b64.len()),
-        ));
-        base64url::decode_into(header_b64, &mut buf).map_err(|e| JwsError::Base64 {
-            part: Part::Header,
-            reason: e.as_str(),
-        })?;
-        let header_map = json::parse_object(&buf).map_err(|error| JwsError::Json {
-            part: Part::Header,
-            error,
-        })?;
-        let header = Header::from_map(header_map, options)?;
-
-        buf.clear();
-        base64url::decode_into(payload_b64, &mut buf).map_err(|e| JwsError::Base64 {
-            part: Part::Payload,
-            reason: e.as_str(),
-        })?;
-
-        let signature = base64url::decode(signature_b64).map_err(|e| JwsError::Base64 {
-            part: Part::Signature,
-            reason: e.as_str(),
-        })?;
-        if signature.is_empty() {
-            // Unreachable for a non-empty strict base64url part; kept as a guard.
-            return Err(JwsError::EmptyPart {
-                part: Part::Signature,
-            });
-        }
-
+        let mut buf = Vec::new();
+        let compact = parse_compact(token, options, &mut buf)?;
         Ok(RawJws {
             token,
-            signing_input_end: second,
-            header,
-            payload: buf,
-            signature,
+            signing_input_end: compact.signing_input_end,
+            payload: compact.payload.to_vec(),
+            signature: compact.signature.to_vec(),
+            header: compact.header.into_owned(),
         })
     }
 
@@ -511,6 +701,44 @@ impl<'a> RawJws<'a> {
     }
 }
 
+/// Lists claim names, never values (they may be personal data).
+struct ClaimNames<'a>(&'a Map<String, Value>);
+
+impl std::fmt::Debug for ClaimNames<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.0.keys()).finish()
+    }
+}
+
+// `Debug` never prints the token: it is a bearer credential.
+impl std::fmt::Debug for RawJws<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RawJws")
+            .field("header", &self.header)
+            .field("payload", &format_args!("<{} bytes>", self.payload.len()))
+            .field(
+                "signature",
+                &format_args!("<{} bytes>", self.signature.len()),
+            )
+            .field("token", &format_args!("<{} bytes>", self.token.len()))
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for Jws<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Jws")
+            .field("header", &self.header)
+            .field("claims", &ClaimNames(&self.claims))
+            .field(
+                "signature",
+                &format_args!("<{} bytes>", self.signature.len()),
+            )
+            .field("token", &format_args!("<{} bytes>", self.token.len()))
+            .finish()
+    }
+}
+
 fn signing_input(token: &str, end: usize) -> &[u8] {
     // `end` is the index of an ASCII '.', so this is always in bounds; `get` keeps it
     // panic-free regardless.
@@ -539,7 +767,7 @@ fn signing_input(token: &str, end: usize) -> &[u8] {
 /// assert_eq!(jws.signing_input(), token.rsplit_once('.').unwrap().0.as_bytes());
 /// # Ok::<(), auth0_jwt::jws::JwsError>(())
 /// ```
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct Jws<'a> {
     token: &'a str,
     signing_input_end: usize,
@@ -553,22 +781,19 @@ impl<'a> Jws<'a> {
     /// must be a JSON object (strict: duplicate member names rejected at every level).
     /// The signature is decoded but not verified.
     pub fn parse(token: &'a str, options: &ParseOptions) -> Result<Self, JwsError> {
-        let raw = RawJws::parse(token, options)?;
-        if raw.payload.is_empty() {
-            return Err(JwsError::EmptyPart {
-                part: Part::Payload,
-            });
-        }
-        let claims = json::parse_object(&raw.payload).map_err(|error| JwsError::Json {
+        let mut buf = Vec::new();
+        let compact = parse_compact(token, options, &mut buf)?;
+        let payload = non_empty_payload(compact.payload)?;
+        let claims = json::parse_object(payload).map_err(|error| JwsError::Json {
             part: Part::Payload,
             error,
         })?;
         Ok(Jws {
-            token: raw.token,
-            signing_input_end: raw.signing_input_end,
-            header: raw.header,
+            token,
+            signing_input_end: compact.signing_input_end,
+            signature: compact.signature.to_vec(),
+            header: compact.header.into_owned(),
             claims,
-            signature: raw.signature,
         })
     }
 
@@ -669,6 +894,18 @@ mod tests {
                 part: Part::Signature
             })
         );
+    }
+
+    #[test]
+    fn debug_hides_token_and_claim_values() {
+        let t = token(r#"{"alg":"HS256"}"#, r#"{"email":"someone@example.com"}"#);
+        let jws = Jws::parse(&t, &ParseOptions::default()).unwrap();
+        let dbg = format!("{jws:?}");
+        assert!(dbg.contains("email"), "{dbg}");
+        assert!(!dbg.contains("someone"), "{dbg}");
+        assert!(!dbg.contains(&t[..20]), "{dbg}");
+        let raw = RawJws::parse(&t, &ParseOptions::default()).unwrap();
+        assert!(!format!("{raw:?}").contains("someone"));
     }
 
     #[test]

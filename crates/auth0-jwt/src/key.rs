@@ -1060,6 +1060,14 @@ mod tests {
     use super::*;
 
     #[test]
+    fn keys_are_shareable_across_threads() {
+        fn assert_send_sync<T: Send + Sync + 'static>() {}
+        assert_send_sync::<VerifyingKey>();
+        assert_send_sync::<KeySet>();
+        assert_send_sync::<KeyError>();
+    }
+
+    #[test]
     fn rsa_checks() {
         let mut n = vec![0xffu8; 256];
         n[255] = 0xfb;

@@ -1,27 +1,22 @@
 //! Strict, fast validation of Auth0 ID tokens and access tokens.
 //!
-//! - **ID tokens** (a web or native app after login):
-//!   [`TokenVerifier`](id_token::TokenVerifier) runs the OpenID Connect checks
-//!   in auth0-python's order and with its error messages — signature, `iss`,
-//!   `sub`, `aud`, `exp`, `iat`, `nonce`, organization, `azp`, `auth_time`.
-//!   Signatures are checked by an
-//!   [`AsymmetricSignatureVerifier`](verifier::AsymmetricSignatureVerifier)
-//!   (RS256 by default: JWKS, PEM or a remote JWKS URL) or a
-//!   [`SymmetricSignatureVerifier`](verifier::SymmetricSignatureVerifier)
-//!   (HS256 with the client secret).
-//! - **Access tokens** (an API or gateway):
-//!   [`AccessTokenValidator`](access_token::AccessTokenValidator) checks the
-//!   signature against an algorithm allow-list, issuer, audiences, times with
-//!   leeway, `typ`, scopes/permissions and an organization policy, and caches
-//!   verified tokens until they expire; [`layer::BearerAuthLayer`] puts it in
-//!   front of a tower service.
-//! - **Keys** come from a [`KeySource`](verifier::KeySource): fixed
-//!   ([`StaticKeys`](verifier::StaticKeys)) or fetched and cached
-//!   (`jwks::RemoteJwks`, feature `remote`). The token's header never
-//!   chooses the algorithm or supplies the key.
+//! - **ID tokens** (a web or native app after login): [`TokenVerifier`] runs
+//!   the OpenID Connect checks in auth0-python's order and with its error
+//!   messages — signature, `iss`, `sub`, `aud`, `exp`, `iat`, `nonce`,
+//!   organization, `azp`, `auth_time`. Signatures are checked by an
+//!   [`AsymmetricSignatureVerifier`] (RS256 by default: JWKS, PEM or a remote
+//!   JWKS URL) or a [`SymmetricSignatureVerifier`] (HS256 with the client
+//!   secret).
+//! - **Access tokens** (an API or gateway): [`AccessTokenValidator`] checks
+//!   the signature against an algorithm allow-list, issuer, audiences, times
+//!   with leeway, `typ`, scopes/permissions and an organization policy, and
+//!   caches verified tokens until they expire; [`layer::BearerAuthLayer`] puts
+//!   it in front of a tower service.
+//! - **Keys** come from a [`KeySource`]: fixed ([`StaticKeys`]) or fetched
+//!   and cached (`jwks::RemoteJwks`, feature `remote`). The token's header
+//!   never chooses the algorithm or supplies the key.
 //!
-//! Every failure is a typed [`Error`](error::Error) variant; no message
-//! contains the token.
+//! Every failure is a typed [`Error`] variant; no message contains the token.
 //!
 //! # Example
 //!

@@ -558,6 +558,64 @@ async fn removing_a_key_evicts_its_tokens() {
     );
 }
 
+/// Hands out its key once (no cached fast path), then drops it, as if the
+/// JWKS rotated while the token was being verified.
+struct RotatesDuringResolve {
+    key: Arc<VerifyingKey>,
+    removed: std::sync::atomic::AtomicBool,
+    version: AtomicU64,
+}
+
+impl KeySource for RotatesDuringResolve {
+    fn cached_key(&self, _kid: Option<&str>, _alg: Algorithm) -> Option<Arc<VerifyingKey>> {
+        None
+    }
+
+    fn resolve_key<'a>(
+        &'a self,
+        kid: Option<&'a str>,
+        _alg: Algorithm,
+    ) -> auth0_jwt::verifier::ResolveKeyFuture<'a> {
+        let found = if self.removed.swap(true, Ordering::SeqCst) {
+            Err(KeySourceError::NoMatchingKey {
+                kid: kid.map(str::to_owned),
+            })
+        } else {
+            self.version.fetch_add(1, Ordering::SeqCst);
+            Ok(Arc::clone(&self.key))
+        };
+        Box::pin(std::future::ready(found))
+    }
+
+    fn version(&self) -> u64 {
+        self.version.load(Ordering::SeqCst)
+    }
+
+    fn contains(&self, fp: &KeyFingerprint) -> bool {
+        !self.removed.load(Ordering::SeqCst) && self.key.fingerprint() == *fp
+    }
+}
+
+#[tokio::test]
+async fn a_key_removed_during_verification_is_not_left_in_the_cache() {
+    let source = RotatesDuringResolve {
+        key: Arc::new(rsa1("k1").verifying_key().unwrap()),
+        removed: std::sync::atomic::AtomicBool::new(false),
+        version: AtomicU64::new(0),
+    };
+    let v = AccessTokenValidator::builder()
+        .key_source(source)
+        .issuer(ISSUER)
+        .audience(API)
+        .shared_clock(clock())
+        .build()
+        .unwrap();
+    let t = token(at_claims());
+    v.validate(&t).await.unwrap();
+    assert!(v.cache().unwrap().is_empty());
+    assert!(matches!(err_of(&v, &t).await, Error::KeyNotFound { .. }));
+}
+
 #[tokio::test]
 async fn forged_token_sharing_a_prefix_with_a_cached_one_is_rejected() {
     let source = Rotating::new(both_keys());
@@ -651,4 +709,145 @@ async fn concurrent_validation_shares_the_cache() {
         task.await.unwrap().unwrap();
     }
     assert_eq!(v.cache().unwrap().len(), 1);
+}
+
+/// End to end with `RemoteJwks` over an in-memory transport: a JWKS change
+/// that removes a key evicts the cached tokens it signed.
+#[cfg(feature = "remote")]
+mod remote {
+    use std::convert::Infallible;
+    use std::future::{Ready, ready};
+    use std::task::{Context, Poll};
+
+    use auth0_core::client::ClientBuilder;
+    use auth0_core::config::ClientConfig;
+    use auth0_core::types::{HttpRequest, HttpResponse};
+    use auth0_jwt::id_token::{TokenVerifier, VerifyOptions};
+    use auth0_jwt::jwks::RemoteJwks;
+    use auth0_jwt::verifier::AsymmetricSignatureVerifier;
+    use bytes::Bytes;
+
+    use super::*;
+
+    /// Answers every request with the current JWKS body.
+    #[derive(Clone)]
+    struct JwksEndpoint {
+        body: Arc<Mutex<String>>,
+        hits: Arc<AtomicUsize>,
+    }
+
+    impl tower_service::Service<HttpRequest> for JwksEndpoint {
+        type Response = HttpResponse;
+        type Error = Infallible;
+        type Future = Ready<Result<HttpResponse, Infallible>>;
+
+        fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+            Poll::Ready(Ok(()))
+        }
+
+        fn call(&mut self, _req: HttpRequest) -> Self::Future {
+            self.hits.fetch_add(1, Ordering::SeqCst);
+            let body = Bytes::from(self.body.lock().unwrap().clone());
+            let mut resp = http::Response::new(body);
+            resp.headers_mut().insert(
+                http::header::CONTENT_TYPE,
+                http::HeaderValue::from_static("application/json"),
+            );
+            ready(Ok(resp))
+        }
+    }
+
+    fn jwks_of(keys: &[auth0_jwt::sign::SigningKey]) -> String {
+        let keys: Vec<Value> = keys
+            .iter()
+            .map(|k| serde_json::to_value(k.to_public_jwk().unwrap()).unwrap())
+            .collect();
+        json!({ "keys": keys }).to_string()
+    }
+
+    fn endpoint(body: String) -> JwksEndpoint {
+        JwksEndpoint {
+            body: Arc::new(Mutex::new(body)),
+            hits: Arc::new(AtomicUsize::new(0)),
+        }
+    }
+
+    fn client(ep: &JwksEndpoint) -> auth0_core::client::Auth0Client<JwksEndpoint> {
+        let config = ClientConfig::new("tenant.auth0.com").unwrap();
+        ClientBuilder::from_service(config, ep.clone())
+            .build()
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn jwks_rotation_evicts_cached_tokens() {
+        let ep = endpoint(jwks_of(&[rsa1("k1"), rsa2("k2")]));
+        let jwks = RemoteJwks::new(client(&ep)).unwrap();
+        let clock = clock();
+        let v = AccessTokenValidator::builder()
+            .key_source(jwks.clone())
+            .issuer(ISSUER)
+            .audience(API)
+            .shared_clock(Arc::clone(&clock) as _)
+            .build()
+            .unwrap();
+        let t1 = token(at_claims());
+        let t2 = sign(&rsa2("k2"), json!({}), at_claims());
+        v.validate(&t1).await.unwrap();
+        v.validate(&t2).await.unwrap();
+        assert_eq!(v.cache().unwrap().len(), 2);
+        assert_eq!(ep.hits.load(Ordering::SeqCst), 1);
+
+        *ep.body.lock().unwrap() = jwks_of(&[rsa2("k2")]);
+        jwks.refresh().await.unwrap();
+
+        let e = err_of(&v, &t1).await;
+        assert!(matches!(e, Error::KeyNotFound { .. }), "{e:?}");
+        v.validate(&t2).await.unwrap();
+        assert_eq!(v.cache().unwrap().len(), 1);
+    }
+
+    #[tokio::test]
+    async fn id_token_verifier_from_jwks_url() {
+        let ep = endpoint(jwks_of(&[rsa1("k1")]));
+        let verifier = TokenVerifier::builder()
+            .signature_verifier(
+                AsymmetricSignatureVerifier::from_jwks_url(
+                    client(&ep),
+                    "https://tenant.auth0.com/.well-known/jwks.json",
+                )
+                .unwrap(),
+            )
+            .issuer(ISSUER)
+            .audience(CLIENT_ID)
+            .shared_clock(clock())
+            .build()
+            .unwrap();
+        let t = sign(&rsa1("k1"), json!({}), id_claims());
+        verifier.verify(&t, &VerifyOptions::new()).await.unwrap();
+        assert!(
+            AsymmetricSignatureVerifier::from_jwks_url(client(&ep), "http://evil.example/jwks")
+                .is_err()
+        );
+    }
+}
+
+#[test]
+fn validators_errors_and_futures_are_send_and_sync() {
+    fn send_sync<T: Send + Sync + 'static>() {}
+    fn send<T: Send>(_: &T) {}
+    send_sync::<AccessTokenValidator>();
+    send_sync::<auth0_jwt::id_token::TokenVerifier>();
+    send_sync::<Error>();
+    send_sync::<OrganizationPolicy>();
+    let v = validator(clock()).build().unwrap();
+    send(&v.validate("x"));
+    let t = auth0_jwt::id_token::TokenVerifier::new(
+        auth0_jwt::verifier::SymmetricSignatureVerifier::new(SECRET).unwrap(),
+        ISSUER,
+        CLIENT_ID,
+    )
+    .unwrap();
+    let options = auth0_jwt::id_token::VerifyOptions::new();
+    send(&t.verify("x", &options));
 }

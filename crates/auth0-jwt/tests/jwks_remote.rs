@@ -110,13 +110,13 @@ async fn expiry_in_real_time_with_the_default_clock() {
     let k1 = es256("k1");
     let server = JwksServer::start(Behavior::Json(jwks(&[&k1]))).await;
     let jwks = RemoteJwks::builder(client(&server))
-        .ttl(Duration::from_millis(200))
+        .ttl(Duration::from_millis(400))
         .build()
         .unwrap();
     verify_with(&jwks, &k1).await.unwrap();
     verify_with(&jwks, &k1).await.unwrap();
     assert_eq!(server.hits(), 1);
-    tokio::time::sleep(Duration::from_millis(250)).await;
+    tokio::time::sleep(Duration::from_millis(450)).await;
     verify_with(&jwks, &k1).await.unwrap();
     assert_eq!(server.hits(), 2);
 }
@@ -403,7 +403,7 @@ async fn background_refresh_keeps_the_set_fresh() {
         .build()
         .unwrap();
     // The first fetch starts by itself, refreshes follow at 3/4 of the TTL.
-    tokio::time::sleep(Duration::from_millis(100)).await;
+    tokio::time::sleep(Duration::from_millis(150)).await;
     assert_eq!(server.hits(), 1);
     assert!(jwks.cached_key(Some("k1"), Algorithm::ES256).is_some());
     tokio::time::sleep(Duration::from_millis(300)).await;

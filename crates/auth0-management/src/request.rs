@@ -48,7 +48,8 @@ impl ApiPath {
     #[must_use]
     pub fn segment(mut self, segment: &str) -> Self {
         if segment.is_empty() {
-            self.error.get_or_insert("an empty path segment (e.g. an empty id)");
+            self.error
+                .get_or_insert("an empty path segment (e.g. an empty id)");
         } else if segment == "." || segment == ".." {
             self.error
                 .get_or_insert("a path segment of `.` or `..` would change the endpoint");
@@ -372,7 +373,10 @@ mod tests {
     fn bad_segments_fail_at_check() {
         for bad in ["", ".", ".."] {
             let p = ApiPath::new("users").segment(bad).segment("roles");
-            assert!(matches!(p.check(), Err(Error::InvalidPath { .. })), "{bad:?}");
+            assert!(
+                matches!(p.check(), Err(Error::InvalidPath { .. })),
+                "{bad:?}"
+            );
         }
         assert!(ApiPath::new("users").segment("...").check().is_ok());
     }

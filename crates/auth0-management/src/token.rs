@@ -259,10 +259,7 @@ impl TokenProvider {
                         reason: "it is empty",
                     });
                 }
-                let audience = credentials
-                    .audience
-                    .clone()
-                    .unwrap_or(default_audience);
+                let audience = credentials.audience.clone().unwrap_or(default_audience);
                 if audience.is_empty() {
                     return Err(BuildError::InvalidCredential {
                         what: "audience",
@@ -484,9 +481,8 @@ fn sign_assertion(
     now: i64,
 ) -> Result<String, TokenError> {
     let mut jti = [0u8; 16];
-    ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut jti).map_err(|_| {
-        TokenError::Assertion("the system random number generator failed".into())
-    })?;
+    ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut jti)
+        .map_err(|_| TokenError::Assertion("the system random number generator failed".into()))?;
     let jti: String = jti.iter().map(|b| format!("{b:02x}")).collect();
     let claims = serde_json::json!({
         "iss": client_id,

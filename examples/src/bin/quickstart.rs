@@ -57,7 +57,10 @@ async fn run() -> Result<(), BoxError> {
     let (settings, algorithm, user, _local) = match TenantSettings::from_env() {
         Some(settings) => {
             println!("Using the tenant {}", settings.domain);
-            let user = match (std::env::var("AUTH0_USERNAME"), std::env::var("AUTH0_PASSWORD")) {
+            let user = match (
+                std::env::var("AUTH0_USERNAME"),
+                std::env::var("AUTH0_PASSWORD"),
+            ) {
                 (Ok(u), Ok(p)) => Some((u, p)),
                 _ => None,
             };
@@ -168,9 +171,7 @@ async fn run() -> Result<(), BoxError> {
     match failed {
         Err(Auth0Error::Api(error)) => println!(
             "A wrong secret is rejected as expected: {} {} ({})",
-            error.status_code,
-            error.error_code,
-            error.message
+            error.status_code, error.error_code, error.message
         ),
         Err(other) => return Err(other.into()),
         Ok(_) => return Err("a wrong client secret was accepted".into()),

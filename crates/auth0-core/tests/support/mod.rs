@@ -6,7 +6,7 @@
 //! delay before the headers and/or the body), a streamed body of any size
 //! (generated on the fly, never held in memory), or a dropped connection.
 
-#![allow(dead_code, unreachable_pub)]
+#![allow(dead_code, unreachable_pub, clippy::unwrap_used, clippy::expect_used)]
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -124,7 +124,9 @@ pub struct TestServer {
 impl TestServer {
     /// Starts a server answering request number `n` (from 0) with
     /// `handler(&request, n)`.
-    pub async fn start(handler: impl Fn(&Recorded, usize) -> Reply + Send + Sync + 'static) -> Self {
+    pub async fn start(
+        handler: impl Fn(&Recorded, usize) -> Reply + Send + Sync + 'static,
+    ) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let state = Arc::new(State {
@@ -195,7 +197,11 @@ async fn handle(
     req: Request<Incoming>,
 ) -> Result<Response<ScriptBody>, Dropped> {
     let (parts, body) = req.into_parts();
-    let body = body.collect().await.map(|b| b.to_bytes()).unwrap_or_default();
+    let body = body
+        .collect()
+        .await
+        .map(|b| b.to_bytes())
+        .unwrap_or_default();
     let recorded = Recorded {
         method: parts.method,
         uri: parts.uri,
@@ -318,7 +324,9 @@ impl Body for ScriptBody {
     }
 
     fn is_end_stream(&self) -> bool {
-        self.delay.is_none() && self.once.as_ref().is_none_or(Bytes::is_empty) && self.remaining == 0
+        self.delay.is_none()
+            && self.once.as_ref().is_none_or(Bytes::is_empty)
+            && self.remaining == 0
     }
 
     fn size_hint(&self) -> SizeHint {
@@ -384,7 +392,10 @@ async fn tunnel(
     let mut lines = text.split("\r\n");
     let request_line = lines.next().unwrap_or_default();
     let mut words = request_line.split(' ');
-    let (method, target) = (words.next().unwrap_or_default(), words.next().unwrap_or_default());
+    let (method, target) = (
+        words.next().unwrap_or_default(),
+        words.next().unwrap_or_default(),
+    );
     let proxy_authorization = lines
         .filter_map(|l| l.split_once(':'))
         .find(|(name, _)| name.eq_ignore_ascii_case("proxy-authorization"))

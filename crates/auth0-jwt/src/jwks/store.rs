@@ -27,7 +27,7 @@ use super::error::JwksFetchError;
 use super::fetch::{Fetch, Fetched, parse_response};
 use crate::alg::Algorithm;
 use crate::claims::truncate_for_message;
-use crate::key::{KeyFingerprint, KeySet, VerifyingKey};
+use crate::key::{KeyError, KeyFingerprint, KeySet, VerifyingKey};
 use crate::verifier::KeySourceError;
 
 /// The shortest pause between two background refresh attempts, so a tiny TTL
@@ -185,7 +185,10 @@ impl Store {
                 Some(snap) if self.is_expired(snap, now) => Trigger::Expired,
                 Some(snap) => match snap.keys.find(kid, alg) {
                     Ok(key) => return Ok(key),
-                    Err(_) => Trigger::UnknownKid,
+                    Err(KeyError::NoMatchingKey { .. }) => Trigger::UnknownKid,
+                    // The kid is there but refuses the token (wrong
+                    // algorithm, several candidates): a refetch won't help.
+                    Err(err) => return Err(KeySourceError::from_key_set(kid, err)),
                 },
             }
         };
@@ -195,16 +198,12 @@ impl Store {
         // last good ones if the fetch failed (stale-if-error).
         let current = self.current.load_full();
         match (current, outcome) {
-            (Some(snap), outcome) => match snap.keys.find(kid, alg) {
-                Ok(key) => Ok(key),
+            (Some(snap), outcome) => match (snap.keys.find(kid, alg), outcome) {
+                (Ok(key), _) => Ok(key),
                 // The key may well exist upstream; say the fetch failed
                 // rather than that the token names an unknown key.
-                Err(_) => match outcome {
-                    Err(err) => Err(self.fetch_error(err)),
-                    Ok(()) => Err(KeySourceError::NoMatchingKey {
-                        kid: kid.map(truncate_for_message),
-                    }),
-                },
+                (Err(KeyError::NoMatchingKey { .. }), Err(err)) => Err(self.fetch_error(err)),
+                (Err(err), _) => Err(KeySourceError::from_key_set(kid, err)),
             },
             (None, Err(err)) => Err(self.fetch_error(err)),
             // A skipped fetch with no keys and no recorded error only

@@ -194,6 +194,26 @@ async fn unknown_kid_fetches_once_per_cooldown() {
 }
 
 #[tokio::test(start_paused = true)]
+async fn refusing_key_is_reported_without_a_refetch() {
+    let (k1, k2) = (key("k1"), key("k2"));
+    let fake = Fake::serving(jwks(&[&k1, &k2]));
+    let jwks = remote(&fake, settings(), false);
+    jwks.refresh().await.unwrap();
+    advance(DEFAULT_COOLDOWN).await;
+
+    // The kid exists but is an ES256 key: EdDSA is refused.
+    let err = jwks
+        .resolve_key(Some("k1"), Algorithm::EdDSA)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, KeySourceError::KeyRejected { .. }), "{err:?}");
+    // No kid and two candidates: ambiguous.
+    let err = jwks.resolve_key(None, ES256).await.unwrap_err();
+    assert!(matches!(err, KeySourceError::KeyRejected { .. }), "{err:?}");
+    assert_eq!(fake.calls(), 1);
+}
+
+#[tokio::test(start_paused = true)]
 async fn concurrent_misses_share_one_fetch() {
     let k1 = key("k1");
     let fake = Fake::serving(jwks(&[&k1]));

@@ -1,0 +1,574 @@
+//! Token grants against an in-process Authentication API: exact request
+//! bodies, client authentication, error mapping and retry behaviour.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod support;
+
+use std::collections::HashSet;
+use std::time::Duration;
+
+use auth0_authentication::client_auth::CLIENT_ASSERTION_TYPE;
+use auth0_authentication::{
+    AuthenticationClient, BuildError, ClientAuthentication, PasswordLogin, PasswordlessLogin,
+    TokenExchange,
+};
+use auth0_core::Error;
+use auth0_jwt::jws::{Jws, ParseOptions};
+use auth0_jwt::{Algorithm, SigningKey, VerifyingKey};
+use support::{Reply, TOKEN_JSON, TestServer, expect, strings};
+
+async fn token_server() -> TestServer {
+    TestServer::scripted(vec![Reply::json(200, TOKEN_JSON)]).await
+}
+
+#[tokio::test]
+async fn client_credentials_sends_the_python_sdk_body() {
+    let server = token_server().await;
+    let auth = server.secret_client();
+    let token = auth
+        .client_credentials("https://api.example.com/", None)
+        .await
+        .unwrap();
+    assert_eq!(token.access_token, "at-SECRET");
+    assert_eq!(token.id_token.as_deref(), Some("idt-SECRET"));
+    assert_eq!(token.refresh_token.as_deref(), Some("rt-SECRET"));
+    assert_eq!(token.token_type, "Bearer");
+    assert_eq!(token.expires_in, Some(86400));
+    assert_eq!(token.scope.as_deref(), Some("openid profile"));
+
+    let req = server.only_request();
+    assert_eq!(req.method, http::Method::POST);
+    assert_eq!(req.uri.path(), "/oauth/token");
+    assert_eq!(
+        strings(&req.json()),
+        expect(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", "client-123"),
+            ("client_secret", "shh-SECRET"),
+            ("audience", "https://api.example.com/"),
+        ])
+    );
+}
+
+#[tokio::test]
+async fn client_credentials_with_organization() {
+    let server = token_server().await;
+    server
+        .secret_client()
+        .client_credentials("https://api.example.com/", Some("org_abc"))
+        .await
+        .unwrap();
+    let body = server.only_request().json();
+    assert_eq!(body["organization"], "org_abc");
+    assert_eq!(body.len(), 5);
+}
+
+#[tokio::test]
+async fn authorization_code_bodies() {
+    let server = token_server().await;
+    let auth = server.secret_client();
+    auth.authorization_code("code-1", Some("https://app.example.com/cb"))
+        .await
+        .unwrap();
+    auth.authorization_code("code-2", None).await.unwrap();
+    let reqs = server.requests();
+    assert_eq!(
+        strings(&reqs[0].json()),
+        expect(&[
+            ("grant_type", "authorization_code"),
+            ("client_id", "client-123"),
+            ("client_secret", "shh-SECRET"),
+            ("code", "code-1"),
+            ("redirect_uri", "https://app.example.com/cb"),
+        ])
+    );
+    assert_eq!(
+        strings(&reqs[1].json()),
+        expect(&[
+            ("grant_type", "authorization_code"),
+            ("client_id", "client-123"),
+            ("client_secret", "shh-SECRET"),
+            ("code", "code-2"),
+        ])
+    );
+}
+
+#[tokio::test]
+async fn authorization_code_pkce_sends_the_verifier_and_no_secret() {
+    let server = token_server().await;
+    server
+        .secret_client()
+        .authorization_code_pkce("verifier-xyz", "code-1", Some("myapp://cb"))
+        .await
+        .unwrap();
+    assert_eq!(
+        strings(&server.only_request().json()),
+        expect(&[
+            ("grant_type", "authorization_code"),
+            ("client_id", "client-123"),
+            ("code_verifier", "verifier-xyz"),
+            ("code", "code-1"),
+            ("redirect_uri", "myapp://cb"),
+        ])
+    );
+}
+
+#[tokio::test]
+async fn password_realm_login_with_forwarded_for() {
+    let server = token_server().await;
+    let login = PasswordLogin::new("alice@example.com", "pw-SECRET")
+        .realm("Username-Password-Authentication")
+        .scope("openid profile")
+        .audience("https://api.example.com/")
+        .forwarded_for("203.0.113.7");
+    server.secret_client().login(&login).await.unwrap();
+    let req = server.only_request();
+    assert_eq!(req.headers["auth0-forwarded-for"], "203.0.113.7");
+    assert_eq!(
+        strings(&req.json()),
+        expect(&[
+            (
+                "grant_type",
+                "http://auth0.com/oauth/grant-type/password-realm"
+            ),
+            ("client_id", "client-123"),
+            ("client_secret", "shh-SECRET"),
+            ("username", "alice@example.com"),
+            ("password", "pw-SECRET"),
+            ("realm", "Username-Password-Authentication"),
+            ("scope", "openid profile"),
+            ("audience", "https://api.example.com/"),
+        ])
+    );
+}
+
+#[tokio::test]
+async fn login_without_options_sends_no_header_and_no_nulls() {
+    let server = token_server().await;
+    server
+        .secret_client()
+        .login(&PasswordLogin::new("bob", "pw"))
+        .await
+        .unwrap();
+    let req = server.only_request();
+    assert!(req.headers.get("auth0-forwarded-for").is_none());
+    assert_eq!(
+        strings(&req.json()),
+        expect(&[
+            (
+                "grant_type",
+                "http://auth0.com/oauth/grant-type/password-realm"
+            ),
+            ("client_id", "client-123"),
+            ("client_secret", "shh-SECRET"),
+            ("username", "bob"),
+            ("password", "pw"),
+        ])
+    );
+}
+
+#[tokio::test]
+async fn forwarded_for_that_is_not_a_header_value_is_refused_before_sending() {
+    let server = token_server().await;
+    let err = server
+        .secret_client()
+        .login(&PasswordLogin::new("bob", "pw").forwarded_for("1.2.3.4\r\nx: y"))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::InvalidRequest { .. }), "{err:?}");
+    assert_eq!(server.request_count(), 0);
+}
+
+#[tokio::test]
+async fn refresh_token_bodies() {
+    let server = token_server().await;
+    let auth = server.secret_client();
+    auth.refresh_token("rt-1", Some("openid")).await.unwrap();
+    auth.refresh_token("rt-2", None).await.unwrap();
+    let reqs = server.requests();
+    assert_eq!(
+        strings(&reqs[0].json()),
+        expect(&[
+            ("grant_type", "refresh_token"),
+            ("client_id", "client-123"),
+            ("client_secret", "shh-SECRET"),
+            ("refresh_token", "rt-1"),
+            ("scope", "openid"),
+        ])
+    );
+    assert!(!reqs[1].json().contains_key("scope"));
+}
+
+#[tokio::test]
+async fn passwordless_login_body() {
+    let server = token_server().await;
+    let login = PasswordlessLogin::new("+15555550100", "123456", "sms")
+        .scope("openid")
+        .audience("https://api.example.com/");
+    server
+        .secret_client()
+        .passwordless_login(&login)
+        .await
+        .unwrap();
+    assert_eq!(
+        strings(&server.only_request().json()),
+        expect(&[
+            (
+                "grant_type",
+                "http://auth0.com/oauth/grant-type/passwordless/otp"
+            ),
+            ("client_id", "client-123"),
+            ("client_secret", "shh-SECRET"),
+            ("username", "+15555550100"),
+            ("otp", "123456"),
+            ("realm", "sms"),
+            ("scope", "openid"),
+            ("audience", "https://api.example.com/"),
+        ])
+    );
+}
+
+#[tokio::test]
+async fn token_exchange_body() {
+    let server = TestServer::scripted(vec![Reply::json(
+        200,
+        r#"{"access_token":"a","token_type":"Bearer","issued_token_type":"urn:ietf:params:oauth:token-type:access_token"}"#,
+    )])
+    .await;
+    let t = server
+        .secret_client()
+        .token_exchange(
+            &TokenExchange::new("ext-token", "urn:acme:legacy")
+                .audience("https://api.example.com/")
+                .scope("openid"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        t.issued_token_type.as_deref(),
+        Some("urn:ietf:params:oauth:token-type:access_token")
+    );
+    assert_eq!(
+        strings(&server.only_request().json()),
+        expect(&[
+            (
+                "grant_type",
+                "urn:ietf:params:oauth:grant-type:token-exchange"
+            ),
+            ("client_id", "client-123"),
+            ("client_secret", "shh-SECRET"),
+            ("subject_token", "ext-token"),
+            ("subject_token_type", "urn:acme:legacy"),
+            ("audience", "https://api.example.com/"),
+            ("scope", "openid"),
+        ])
+    );
+}
+
+#[tokio::test]
+async fn public_client_sends_no_client_authentication() {
+    let server = token_server().await;
+    let auth = AuthenticationClient::builder(server.core(), "spa-client")
+        .build()
+        .unwrap();
+    auth.refresh_token("rt", None).await.unwrap();
+    let body = server.only_request().json();
+    for field in ["client_secret", "client_assertion", "client_assertion_type"] {
+        assert!(!body.contains_key(field), "{field} sent");
+    }
+    assert_eq!(body["client_id"], "spa-client");
+}
+
+/// Checks one `private_key_jwt` request and returns the assertion's `jti`.
+fn check_assertion(
+    req: &support::Recorded,
+    key: &VerifyingKey,
+    alg: Algorithm,
+    kid: Option<&str>,
+    aud: &str,
+) -> String {
+    let body = req.json();
+    assert!(
+        !body.contains_key("client_secret"),
+        "client_secret sent with private_key_jwt"
+    );
+    assert_eq!(body["client_assertion_type"], CLIENT_ASSERTION_TYPE);
+    let jwt = body["client_assertion"].as_str().unwrap();
+    let jws = Jws::parse(jwt, &ParseOptions::default()).unwrap();
+    assert_eq!(jws.header().alg, alg.as_str());
+    assert_eq!(jws.header().kid.as_deref(), kid);
+    key.verify(alg, jws.signing_input(), jws.signature())
+        .expect("assertion signature verifies");
+    let claims = jws.claims();
+    assert_eq!(claims["iss"], "client-123");
+    assert_eq!(claims["sub"], "client-123");
+    assert_eq!(claims["aud"], aud);
+    let iat = claims["iat"].as_u64().unwrap();
+    let exp = claims["exp"].as_u64().unwrap();
+    assert_eq!(exp - iat, 180);
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    assert!(iat.abs_diff(now) <= 5, "iat {iat} is not now ({now})");
+    let jti = claims["jti"].as_str().unwrap().to_owned();
+    assert_eq!(jti.len(), 36, "jti is a UUID: {jti}");
+    jti
+}
+
+#[tokio::test]
+async fn private_key_jwt_es256_assertion_is_signed_fresh_per_request() {
+    let server = token_server().await;
+    let key = SigningKey::generate_es256().unwrap().with_kid("kid-1");
+    let verifying = key.verifying_key().unwrap();
+    let auth = AuthenticationClient::builder(server.core(), "client-123")
+        .private_key_jwt(key)
+        .build()
+        .unwrap();
+    auth.client_credentials("https://api.example.com/", None)
+        .await
+        .unwrap();
+    auth.refresh_token("rt", None).await.unwrap();
+    auth.login(&PasswordLogin::new("u", "p")).await.unwrap();
+
+    let aud = format!("{}/", server.base_url());
+    let mut jtis = HashSet::new();
+    for req in server.requests() {
+        let jti = check_assertion(&req, &verifying, Algorithm::ES256, Some("kid-1"), &aud);
+        assert!(jtis.insert(jti), "jti reused");
+    }
+    assert_eq!(jtis.len(), 3);
+    let first = &server.requests()[0].json();
+    assert_eq!(first["grant_type"], "client_credentials");
+    assert_eq!(first["audience"], "https://api.example.com/");
+    assert_eq!(first["client_id"], "client-123");
+}
+
+#[tokio::test]
+async fn private_key_jwt_rsa_pem_rs256_and_ps256() {
+    let pem = include_str!("fixtures/rsa2048_pkcs1_test_only.pem");
+    for alg in [Algorithm::RS256, Algorithm::PS256] {
+        let server = token_server().await;
+        let key = SigningKey::from_pem(pem, alg).unwrap();
+        let verifying = key.verifying_key().unwrap();
+        let auth = AuthenticationClient::builder(server.core(), "client-123")
+            .client_secret("ignored-SECRET")
+            .client_authentication(ClientAuthentication::PrivateKeyJwt(Box::new(key)))
+            .build()
+            .unwrap();
+        auth.client_credentials("https://api.example.com/", None)
+            .await
+            .unwrap();
+        let aud = format!("{}/", server.base_url());
+        check_assertion(&server.only_request(), &verifying, alg, None, &aud);
+    }
+}
+
+#[tokio::test]
+async fn assertion_lifetime_is_configurable() {
+    let server = token_server().await;
+    let auth = AuthenticationClient::builder(server.core(), "client-123")
+        .private_key_jwt(SigningKey::generate_es256().unwrap())
+        .assertion_lifetime(Duration::from_secs(60))
+        .build()
+        .unwrap();
+    auth.client_credentials("a", None).await.unwrap();
+    let body = server.only_request().json();
+    let jws = Jws::parse(
+        body["client_assertion"].as_str().unwrap(),
+        &ParseOptions::default(),
+    )
+    .unwrap();
+    let c = jws.claims();
+    assert_eq!(c["exp"].as_u64().unwrap() - c["iat"].as_u64().unwrap(), 60);
+}
+
+#[tokio::test]
+async fn builder_rejects_bad_settings() {
+    let server = token_server().await;
+    let err = AuthenticationClient::builder(server.core(), "")
+        .build()
+        .unwrap_err();
+    assert_eq!(err, BuildError::EmptyClientId);
+    let err = AuthenticationClient::builder(server.core(), "c")
+        .client_secret("")
+        .build()
+        .unwrap_err();
+    assert_eq!(err, BuildError::EmptyClientSecret);
+    let hmac = SigningKey::hmac(Algorithm::HS256, b"0123456789abcdef0123456789abcdef").unwrap();
+    let err = AuthenticationClient::builder(server.core(), "c")
+        .private_key_jwt(hmac)
+        .build()
+        .unwrap_err();
+    assert_eq!(err, BuildError::SymmetricAssertionKey { alg: "HS256" });
+    for secs in [0, 601] {
+        let err = AuthenticationClient::builder(server.core(), "c")
+            .private_key_jwt(SigningKey::generate_es256().unwrap())
+            .assertion_lifetime(Duration::from_secs(secs))
+            .build()
+            .unwrap_err();
+        assert_eq!(err, BuildError::InvalidAssertionLifetime { secs });
+    }
+}
+
+#[tokio::test]
+async fn mfa_required_surfaces_the_mfa_token() {
+    let server = TestServer::scripted(vec![Reply::json(
+        403,
+        r#"{"error":"mfa_required","error_description":"Multifactor authentication required","mfa_token":"mfa-SECRET"}"#,
+    )])
+    .await;
+    let err = server
+        .secret_client()
+        .login(&PasswordLogin::new("u", "p"))
+        .await
+        .unwrap_err();
+    let Error::MfaRequired(mfa) = &err else {
+        panic!("expected MfaRequired, got {err:?}");
+    };
+    assert_eq!(mfa.mfa_token(), "mfa-SECRET");
+    assert_eq!(err.error_code(), Some("mfa_required"));
+    assert!(!format!("{err:?}").contains("mfa-SECRET"));
+    assert!(!err.to_string().contains("mfa-SECRET"));
+}
+
+#[tokio::test]
+async fn invalid_grant_is_an_api_error_with_code_and_description() {
+    let server = TestServer::scripted(vec![Reply::json(
+        401,
+        r#"{"error":"invalid_grant","error_description":"Wrong email or password."}"#,
+    )])
+    .await;
+    let err = server
+        .secret_client()
+        .login(&PasswordLogin::new("u", "p"))
+        .await
+        .unwrap_err();
+    let Error::Api(api) = &err else {
+        panic!("expected Api, got {err:?}");
+    };
+    assert_eq!(api.status_code, 401);
+    assert_eq!(api.error_code, "invalid_grant");
+    assert_eq!(api.message, "Wrong email or password.");
+}
+
+#[tokio::test]
+async fn token_post_answered_503_is_not_retried() {
+    let server = TestServer::scripted(vec![
+        Reply::json(503, r#"{"error":"temporarily_unavailable"}"#).header("retry-after", "0"),
+        Reply::json(200, TOKEN_JSON),
+    ])
+    .await;
+    let err = server
+        .secret_client()
+        .client_credentials("a", None)
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err.status_code(),
+        Some(http::StatusCode::SERVICE_UNAVAILABLE)
+    );
+    assert_eq!(server.request_count(), 1, "a grant must not be sent twice");
+}
+
+#[tokio::test]
+async fn token_post_answered_429_is_retried() {
+    let server = TestServer::scripted(vec![
+        Reply::json(429, r#"{"error":"too_many_requests"}"#).header("retry-after", "0"),
+        Reply::json(200, TOKEN_JSON),
+    ])
+    .await;
+    let token = server
+        .secret_client()
+        .client_credentials("a", None)
+        .await
+        .unwrap();
+    assert_eq!(token.access_token, "at-SECRET");
+    let reqs = server.requests();
+    assert_eq!(reqs.len(), 2);
+    assert_eq!(
+        reqs[0].body, reqs[1].body,
+        "the retry resends the same body"
+    );
+}
+
+#[tokio::test]
+async fn a_body_that_is_not_a_token_is_a_decode_error() {
+    let server = TestServer::scripted(vec![Reply::text(200, "<html>proxy login</html>")]).await;
+    let err = server
+        .secret_client()
+        .client_credentials("a", None)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Decode { .. }), "{err:?}");
+}
+
+#[tokio::test]
+async fn debug_output_redacts_secrets() {
+    let server = token_server().await;
+    let auth = server.secret_client();
+    let token = auth.client_credentials("a", None).await.unwrap();
+    let shown = format!("{token:?} {auth:?}");
+    for secret in ["at-SECRET", "idt-SECRET", "rt-SECRET", "shh-SECRET"] {
+        assert!(!shown.contains(secret), "{secret} in {shown}");
+    }
+    assert!(shown.contains("client-123"));
+
+    let pem = include_str!("fixtures/rsa2048_pkcs1_test_only.pem");
+    let key = SigningKey::from_pem(pem, Algorithm::RS256).unwrap();
+    let auth = AuthenticationClient::builder(server.core(), "c")
+        .private_key_jwt(key)
+        .build()
+        .unwrap();
+    let shown = format!("{auth:?}");
+    assert!(!shown.contains("PRIVATE KEY") && !shown.contains(&pem[40..80]));
+    assert!(shown.contains("RS256"));
+}
+
+#[tokio::test]
+async fn user_layers_on_the_core_client_apply_to_token_requests() {
+    use auth0_core::types::HttpRequest;
+    use tower::util::MapRequestLayer;
+
+    let server = token_server().await;
+    let config = auth0_core::ClientConfig::builder()
+        .domain(server.base_url())
+        .allow_insecure_loopback(true)
+        .build()
+        .unwrap();
+    let core = auth0_core::Auth0Client::builder(config)
+        .with_layer(MapRequestLayer::new(|mut req: HttpRequest| {
+            req.headers_mut()
+                .insert("x-tenant-region", http::HeaderValue::from_static("eu"));
+            req
+        }))
+        .build()
+        .unwrap();
+    let auth = AuthenticationClient::builder(core, "client-123")
+        .client_secret("s")
+        .build()
+        .unwrap();
+    auth.client_credentials("a", None).await.unwrap();
+    assert_eq!(server.only_request().headers["x-tenant-region"], "eu");
+}
+
+#[test]
+fn new_rejects_an_invalid_domain() {
+    let err = AuthenticationClient::new(
+        "https://tenant.auth0.com/some/path",
+        "c",
+        ClientAuthentication::None,
+    )
+    .unwrap_err();
+    assert!(
+        matches!(err, auth0_authentication::NewClientError::Http(_)),
+        "{err:?}"
+    );
+    let err =
+        AuthenticationClient::new("tenant.auth0.com", "", ClientAuthentication::None).unwrap_err();
+    assert!(matches!(
+        err,
+        auth0_authentication::NewClientError::Build(BuildError::EmptyClientId)
+    ));
+}

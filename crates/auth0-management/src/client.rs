@@ -1,0 +1,289 @@
+//! [`ManagementClient`]: sends [`ApiRequest`]s to `/api/v2` with a bearer
+//! token, re-fetching the token once on a `401`, and maps answers to typed
+//! results.
+
+use std::fmt;
+use std::sync::Arc;
+
+use auth0_core::client::Auth0Client;
+use auth0_core::error::body_snippet;
+use auth0_core::response::ApiResponse;
+use auth0_core::retry::RetryNonIdempotent;
+use auth0_core::stack::DefaultService;
+use auth0_core::types::{BoxError, HttpRequest, HttpResponse};
+use auth0_jwt::clock::{Clock, SystemClock};
+use bytes::Bytes;
+use http::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderValue};
+use http::{Request, StatusCode};
+use serde::de::DeserializeOwned;
+use tower_service::Service;
+
+use crate::error::{BuildError, Error};
+use crate::request::ApiRequest;
+use crate::resources::connections::Connections;
+use crate::resources::users::Users;
+use crate::token::{CachedToken, ClientCredentials, TokenProvider, TokenSource};
+
+const APPLICATION_JSON: HeaderValue = HeaderValue::from_static("application/json");
+
+/// The services a [`ManagementClient`] can run on: any `Clone + Send + Sync`
+/// tower service of the SDK's request/response types (the default stack,
+/// the default stack with extra layers, a test transport).
+///
+/// Implemented for every such service; it only names the bounds once.
+pub trait ManagementService:
+    Service<HttpRequest, Response = HttpResponse, Error: Into<BoxError>, Future: Send + 'static>
+    + Clone
+    + Send
+    + Sync
+    + 'static
+{
+}
+
+impl<S> ManagementService for S
+where
+    S: Service<HttpRequest, Response = HttpResponse> + Clone + Send + Sync + 'static,
+    S::Error: Into<BoxError>,
+    S::Future: Send + 'static,
+{
+}
+
+/// A Management API v2 client.
+///
+/// Built from an [`Auth0Client`], so every layer of its stack (timeouts,
+/// retries, rate limiting, telemetry, your own layers) applies. Cheap to
+/// clone; clones share the token.
+///
+/// ```no_run
+/// use auth0_core::{Auth0Client, ClientConfig};
+/// use auth0_management::{ClientCredentials, ManagementClient};
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let http = Auth0Client::new(ClientConfig::new("tenant.eu.auth0.com")?)?;
+/// let auth0 = ManagementClient::builder(http)
+///     .client_credentials(ClientCredentials::new("client-id", "client-secret"))
+///     .build()?;
+/// for connection in auth0.connections().all().await? {
+///     println!("{:?} {:?}", connection.id, connection.name);
+/// }
+/// # Ok(()) }
+/// ```
+pub struct ManagementClient<S = DefaultService> {
+    inner: Arc<Inner<S>>,
+}
+
+struct Inner<S> {
+    http: Auth0Client<S>,
+    tokens: TokenProvider,
+}
+
+impl<S> Clone for ManagementClient<S> {
+    fn clone(&self) -> Self {
+        Self {
+            inner: Arc::clone(&self.inner),
+        }
+    }
+}
+
+impl<S> fmt::Debug for ManagementClient<S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ManagementClient")
+            .field("http", &self.inner.http)
+            .field("tokens", &self.inner.tokens)
+            .finish()
+    }
+}
+
+impl<S> ManagementClient<S> {
+    /// Starts a builder over `http`.
+    pub fn builder(http: Auth0Client<S>) -> ManagementClientBuilder<S> {
+        ManagementClientBuilder {
+            http,
+            source: None,
+            clock: None,
+        }
+    }
+
+    /// The HTTP client underneath.
+    pub fn http(&self) -> &Auth0Client<S> {
+        &self.inner.http
+    }
+}
+
+impl<S: ManagementService> ManagementClient<S> {
+    /// The `connections` endpoints.
+    pub fn connections(&self) -> Connections<'_, S> {
+        Connections::new(self)
+    }
+
+    /// The `users` endpoints.
+    pub fn users(&self) -> Users<'_, S> {
+        Users::new(self)
+    }
+
+    /// Sends `request` and decodes a JSON answer into `T`; an error status
+    /// becomes [`Error::Http`]. An empty body decodes as JSON `null`.
+    ///
+    /// This is what every endpoint wrapper calls; use it directly for an
+    /// operation that has no wrapper yet.
+    ///
+    /// ```no_run
+    /// use auth0_management::request::{ApiPath, ApiRequest};
+    /// # async fn f(auth0: auth0_management::ManagementClient) -> Result<(), auth0_management::Error> {
+    /// let stats = auth0
+    ///     .execute::<serde_json::Value>(ApiRequest::get(ApiPath::new("stats").segment("active-users")))
+    ///     .await?;
+    /// println!("{} active users", stats.data);
+    /// # Ok(()) }
+    /// ```
+    pub async fn execute<T: DeserializeOwned>(
+        &self,
+        request: ApiRequest,
+    ) -> Result<ApiResponse<T>, Error> {
+        let response = self.send(&request).await?;
+        let status = response.status();
+        let (parts, body) = response.into_parts();
+        let bytes: &[u8] = if body.iter().all(u8::is_ascii_whitespace) {
+            b"null"
+        } else {
+            &body
+        };
+        let data = serde_json::from_slice::<T>(bytes).map_err(|e| {
+            Error::Http(auth0_core::error::Error::Decode {
+                status,
+                body_snippet: body_snippet(&body),
+                source: Box::new(e),
+            })
+        })?;
+        Ok(ApiResponse::new(data, status, parts.headers))
+    }
+
+    /// Sends `request` and ignores the body of a successful answer (for
+    /// deletes and actions, which answer `204` or a meaningless body).
+    pub async fn execute_empty(&self, request: ApiRequest) -> Result<ApiResponse<()>, Error> {
+        let response = self.send(&request).await?;
+        let (parts, _) = response.into_parts();
+        Ok(ApiResponse::new((), parts.status, parts.headers))
+    }
+
+    /// Sends with the current token; on a `401` with a refreshable token
+    /// source, drops that token, gets a new one and sends once more (the
+    /// API rejected the request before acting on it, so resending is safe
+    /// for every method). Error statuses are mapped.
+    async fn send(&self, request: &ApiRequest) -> Result<HttpResponse, Error> {
+        request.path.check()?;
+        let uri = request.uri();
+        let token = self.inner.tokens.get(&self.inner.http).await?;
+        let mut response = self.send_with(request, &uri, &token).await?;
+        if response.status() == StatusCode::UNAUTHORIZED && self.inner.tokens.can_refresh() {
+            self.inner.tokens.invalidate(token.generation);
+            let token = self.inner.tokens.get(&self.inner.http).await?;
+            response = self.send_with(request, &uri, &token).await?;
+        }
+        let status = response.status();
+        if status.is_client_error() || status.is_server_error() {
+            return Err(Error::Http(auth0_core::error::Error::from_response(
+                &response,
+            )));
+        }
+        Ok(response)
+    }
+
+    async fn send_with(
+        &self,
+        request: &ApiRequest,
+        uri: &str,
+        token: &CachedToken,
+    ) -> Result<HttpResponse, Error> {
+        let uri: http::Uri = uri.parse().map_err(|_| Error::InvalidPath {
+            reason: "the path and query do not form a valid URI",
+        })?;
+        let mut http_request = Request::new(request.body.clone().unwrap_or_else(Bytes::new));
+        *http_request.method_mut() = request.method.clone();
+        *http_request.uri_mut() = uri;
+        let headers = http_request.headers_mut();
+        headers.insert(AUTHORIZATION, token.header.clone());
+        headers.insert(ACCEPT, APPLICATION_JSON);
+        if request.body.is_some() {
+            headers.insert(CONTENT_TYPE, APPLICATION_JSON);
+        }
+        if request.retry_non_idempotent {
+            http_request.extensions_mut().insert(RetryNonIdempotent);
+        }
+        Ok(self.inner.http.send(http_request).await?)
+    }
+}
+
+/// Assembles a [`ManagementClient`]: a token source (required) and
+/// optionally the clock used for token expiry.
+///
+/// ```
+/// use auth0_core::{Auth0Client, ClientConfig};
+/// use auth0_management::ManagementClient;
+///
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let http = Auth0Client::new(ClientConfig::new("tenant.auth0.com")?)?;
+/// let auth0 = ManagementClient::builder(http).token("eyJhbGciOi…").build()?;
+/// assert!(!format!("{auth0:?}").contains("eyJhbGciOi"));
+/// # Ok(()) }
+/// ```
+#[must_use]
+pub struct ManagementClientBuilder<S> {
+    http: Auth0Client<S>,
+    source: Option<TokenSource>,
+    clock: Option<Arc<dyn Clock>>,
+}
+
+impl<S> fmt::Debug for ManagementClientBuilder<S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ManagementClientBuilder")
+            .field("http", &self.http)
+            .field("source", &self.source)
+            .field("custom_clock", &self.clock.is_some())
+            .finish()
+    }
+}
+
+impl<S> ManagementClientBuilder<S> {
+    /// Uses a token obtained elsewhere ([`TokenSource::Static`]).
+    pub fn token(mut self, token: impl Into<String>) -> Self {
+        self.source = Some(TokenSource::Static(token.into()));
+        self
+    }
+
+    /// Fetches tokens with the client-credentials grant
+    /// ([`TokenSource::ClientCredentials`]).
+    pub fn client_credentials(mut self, credentials: ClientCredentials) -> Self {
+        self.source = Some(TokenSource::ClientCredentials(credentials));
+        self
+    }
+
+    /// Sets the token source.
+    pub fn token_source(mut self, source: TokenSource) -> Self {
+        self.source = Some(source);
+        self
+    }
+
+    /// The clock used to decide when a token expires (default: the system
+    /// clock). Tests pass an [`auth0_jwt::clock::ManualClock`].
+    pub fn clock(mut self, clock: impl Clock) -> Self {
+        self.clock = Some(Arc::new(clock));
+        self
+    }
+
+    /// Finishes the client. Fails without a token source or with an empty
+    /// token, client id or secret.
+    pub fn build(self) -> Result<ManagementClient<S>, BuildError> {
+        let source = self.source.ok_or(BuildError::MissingTokenSource)?;
+        let audience = format!("{}api/v2/", self.http.domain().issuer());
+        let clock = self.clock.unwrap_or_else(|| Arc::new(SystemClock));
+        let tokens = TokenProvider::new(source, audience, clock)?;
+        Ok(ManagementClient {
+            inner: Arc::new(Inner {
+                http: self.http,
+                tokens,
+            }),
+        })
+    }
+}

@@ -1,0 +1,29 @@
+//! One module per Management API resource (`/connections`, `/users`, …).
+//!
+//! Each module holds the resource's models (serde types matching the
+//! OpenAPI schemas, unknown fields kept in `extra`), its typed query
+//! parameters, and a borrowed handle (`Connections<'_, S>`) whose methods
+//! build [`ApiRequest`](crate::request::ApiRequest)s and call
+//! [`ManagementClient::execute`](crate::ManagementClient::execute).
+
+pub mod connections;
+pub mod users;
+
+use std::fmt;
+
+use serde_json::{Map, Value};
+
+/// Shows a JSON object's keys, not its values: for maps that may hold
+/// secrets (connection options) or arbitrary unknown fields.
+pub(crate) struct KeysOnly<'a>(pub(crate) &'a Map<String, Value>);
+
+impl fmt::Debug for KeysOnly<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_set().entries(self.0.keys()).finish()
+    }
+}
+
+/// Like [`KeysOnly`] for an optional map.
+pub(crate) fn keys_only(map: Option<&Map<String, Value>>) -> Option<KeysOnly<'_>> {
+    map.map(KeysOnly)
+}

@@ -1,0 +1,179 @@
+//! `/users` against the golden stubs.
+
+use auth0_management::FieldsFilter;
+use auth0_management::resources::users::{
+    CreateUser, IdentityUserId, ListUsersParams, SearchEngine, UpdateUser,
+};
+use http::Method;
+
+use crate::support::Server;
+
+#[tokio::test]
+async fn list_get_create_update_delete_match_the_stubs() {
+    let server = Server::start(&["/users", "/users-by-email"]).await;
+    let (auth0, _clock) = server.client();
+    let users = auth0.users();
+
+    let page = users
+        .list(
+            &ListUsersParams::new()
+                .page(1)
+                .per_page(1)
+                .include_totals(true)
+                .sort("sort")
+                .connection("connection")
+                .fields(FieldsFilter::include(["fields"]))
+                .q("q")
+                .search_engine(SearchEngine::V1)
+                .primary_order(true),
+        )
+        .await
+        .unwrap();
+    // The stub sends 1.1 for the counts.
+    assert_eq!(
+        (page.start, page.limit, page.total),
+        (Some(1), Some(1), Some(1))
+    );
+    let u = &page.items[0];
+    assert_eq!(u.user_id.as_deref(), Some("user_id"));
+    assert_eq!(u.logins_count, Some(1));
+    assert_eq!(
+        u.last_login.as_ref().and_then(|d| d.as_str()),
+        Some("2024-01-15T09:30:00Z")
+    );
+    assert_eq!(u.app_metadata.as_ref().unwrap()["key"], "value");
+    assert_eq!(u.extra["last_password_reset"], "2024-01-15T09:30:00Z");
+    assert_eq!(u.extra["multifactor_last_modified"], "2024-01-15T09:30:00Z");
+
+    let user = users
+        .get_with("id", &FieldsFilter::include(["fields"]))
+        .await
+        .unwrap();
+    let identity = &user.identities.as_ref().unwrap()[0];
+    assert_eq!(
+        identity.user_id,
+        Some(IdentityUserId::Text("user_id".into()))
+    );
+    assert_eq!(identity.is_social, Some(true));
+    assert_eq!(identity.access_token.as_deref(), Some("access_token"));
+    // Tokens of identities never show in Debug.
+    let shown = format!("{user:?}");
+    assert!(!shown.contains("\"access_token\""), "{shown}");
+    assert!(!shown.contains("\"refresh_token\""), "{shown}");
+    // A round trip loses nothing.
+    let back = serde_json::to_value(&user).unwrap();
+    assert_eq!(back["identities"][0]["isSocial"], true);
+    assert_eq!(back["last_password_reset"], "2024-01-15T09:30:00Z");
+
+    let created = users
+        .create(
+            &CreateUser::new("Username-Password-Authentication")
+                .email("jane@example.com")
+                .password("correct horse"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(created.email.as_deref(), Some("email"));
+
+    let updated = users
+        .update("id", &UpdateUser::new().blocked(true))
+        .await
+        .unwrap();
+    assert_eq!(updated.blocked, Some(true));
+
+    users.delete("id").await.unwrap();
+
+    let by_email = users
+        .list_by_email("email", &FieldsFilter::include(["fields"]))
+        .await
+        .unwrap();
+    assert_eq!(by_email.len(), 1);
+
+    let requests = server.api_requests();
+    assert_eq!(requests.len(), 6);
+    assert_eq!(requests[2].method, Method::POST);
+    assert_eq!(
+        requests[2].json(),
+        serde_json::json!({
+            "connection": "Username-Password-Authentication",
+            "email": "jane@example.com",
+            "password": "correct horse"
+        })
+    );
+    assert_eq!(requests[3].json(), serde_json::json!({ "blocked": true }));
+    assert_eq!(server.token_count(), 1);
+}
+
+#[tokio::test]
+async fn pager_walks_three_offset_pages() {
+    let server = Server::start(&["/users"]).await;
+    server.answer(|r| {
+        if r.method != Method::GET || r.path != "/api/v2/users" {
+            return None;
+        }
+        assert_eq!(r.query["per_page"], ["2"]);
+        assert_eq!(r.query["include_totals"], ["true"]);
+        assert_eq!(r.query["q"], ["email.domain:\"example.com\""]);
+        let page: u64 = r.query["page"][0].parse().unwrap();
+        let ids: Vec<String> = (page * 2..(page * 2 + 2).min(5))
+            .map(|i| format!("auth0|{i}"))
+            .collect();
+        let users: Vec<_> = ids
+            .iter()
+            .map(|id| serde_json::json!({ "user_id": id }))
+            .collect();
+        let body = serde_json::json!({
+            "start": page * 2, "limit": 2, "length": users.len(), "total": 5, "users": users
+        });
+        Some((200, body.to_string()))
+    });
+    let (auth0, _clock) = server.client();
+    let mut pager = auth0.users().pager(
+        ListUsersParams::new()
+            .q("email.domain:\"example.com\"")
+            .per_page(2),
+    );
+    let mut sizes = Vec::new();
+    let mut ids = Vec::new();
+    while let Some(page) = pager.next_page().await {
+        let page = page.unwrap();
+        sizes.push(page.items.len());
+        ids.extend(page.items.into_iter().map(|u| u.user_id.unwrap()));
+    }
+    assert_eq!(sizes, [2, 2, 1]);
+    assert_eq!(ids, ["auth0|0", "auth0|1", "auth0|2", "auth0|3", "auth0|4"]);
+    assert!(pager.next_page().await.is_none());
+    let pages: Vec<_> = server
+        .api_requests()
+        .iter()
+        .map(|r| r.query["page"][0].clone())
+        .collect();
+    assert_eq!(pages, ["0", "1", "2"]);
+
+    // collect_all enforces its cap.
+    let err = auth0
+        .users()
+        .pager(
+            ListUsersParams::new()
+                .q("email.domain:\"example.com\"")
+                .per_page(2),
+        )
+        .collect_all(3)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, auth0_management::Error::TooManyItems { cap: 3 }),
+        "{err:?}"
+    );
+    let all = auth0
+        .users()
+        .pager(
+            ListUsersParams::new()
+                .q("email.domain:\"example.com\"")
+                .per_page(2),
+        )
+        .collect_all(5)
+        .await
+        .unwrap();
+    assert_eq!(all.len(), 5);
+}

@@ -1,0 +1,104 @@
+//! Client credentials with `private_key_jwt`, as auth0-python's
+//! ```python
+//! get_token = GetToken("my-domain.us.auth0.com", "my-client-id",
+//!                      client_assertion_signing_key=private_key)
+//! token = get_token.client_credentials("https://my-domain.us.auth0.com/api/v2/")
+//! ```
+//! Each token request carries a fresh client assertion signed with the
+//! application's private key; no client secret is sent.
+//!
+//! With `AUTH0_DOMAIN`, `AUTH0_CLIENT_ID` and `AUTH0_PRIVATE_KEY_FILE` (a
+//! PEM private key) set — optionally `AUTH0_SIGNING_ALG` (default `RS256`)
+//! and `AUTH0_AUDIENCE` — it asks that tenant. Without them it generates an
+//! ES256 key, registers its public half with a small token endpoint on
+//! 127.0.0.1, and runs against that.
+//!
+//! ```text
+//! cargo run -p auth0-examples --bin private_key_jwt
+//! ```
+
+use std::process::ExitCode;
+
+use auth0_authentication::AuthenticationClient;
+use auth0_core::{Auth0Client, ClientConfig};
+use auth0_examples::local_tenant_authn::AssertionTenant;
+use auth0_jwt::{Algorithm, SigningKey};
+
+type BoxError = Box<dyn std::error::Error>;
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    match run().await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("private_key_jwt failed: {error}");
+            let mut source = error.source();
+            while let Some(cause) = source {
+                eprintln!("  caused by: {cause}");
+                source = cause.source();
+            }
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn env(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+}
+
+async fn run() -> Result<(), BoxError> {
+    let tenant = (
+        env("AUTH0_DOMAIN"),
+        env("AUTH0_CLIENT_ID"),
+        env("AUTH0_PRIVATE_KEY_FILE"),
+    );
+    let (domain, client_id, key, audience, _local) = match tenant {
+        (Some(domain), Some(client_id), Some(key_file)) => {
+            let alg =
+                Algorithm::parse(&env("AUTH0_SIGNING_ALG").unwrap_or_else(|| "RS256".into()))?;
+            let key = SigningKey::from_pem(&std::fs::read_to_string(&key_file)?, alg)?;
+            let host = domain
+                .trim_start_matches("https://")
+                .trim_end_matches('/')
+                .to_owned();
+            let audience =
+                env("AUTH0_AUDIENCE").unwrap_or_else(|| format!("https://{host}/api/v2/"));
+            println!(
+                "Using the tenant {domain}, key {key_file} ({})",
+                alg.as_str()
+            );
+            (domain, client_id, key, audience, None)
+        }
+        _ => {
+            let client_id = "local-pkjwt-client".to_owned();
+            let key = SigningKey::generate_es256()?.with_kid("local-key-1");
+            let local = AssertionTenant::start(&client_id, key.verifying_key()?).await?;
+            println!(
+                "No AUTH0_DOMAIN/AUTH0_CLIENT_ID/AUTH0_PRIVATE_KEY_FILE set: using a local token endpoint at {} \
+                 with a freshly generated ES256 key",
+                local.domain()
+            );
+            let audience = "https://api.local.test/".to_owned();
+            (local.domain(), client_id, key, audience, Some(local))
+        }
+    };
+
+    let config = ClientConfig::builder()
+        .domain(domain)
+        .allow_insecure_loopback(_local.is_some())
+        .build()?;
+    let auth = AuthenticationClient::builder(Auth0Client::new(config)?, client_id)
+        .private_key_jwt(key)
+        .build()?;
+    println!("Client: {auth:?}");
+
+    for attempt in 1..=2 {
+        let token = auth.client_credentials(&audience, None).await?;
+        println!(
+            "Request {attempt}: got a {} access token for {audience} (expires in {:?} s) — \
+             a new client assertion was signed for it",
+            token.token_type, token.expires_in
+        );
+    }
+    Ok(())
+}
