@@ -229,7 +229,7 @@ pub struct Split {
 pub fn split(token: &str) -> Split {
     let dot = token.rfind('.').unwrap();
     Split {
-        signing_input: token[..dot].as_bytes().to_vec(),
+        signing_input: token.as_bytes()[..dot].to_vec(),
         signature: URL_SAFE_NO_PAD.decode(&token[dot + 1..]).unwrap(),
     }
 }

@@ -1,13 +1,24 @@
 //! A small Auth0-compatible tenant that runs in-process on 127.0.0.1, so the
 //! examples run on a machine with no tenant and no network.
 //!
-//! It plays the endpoints the quickstart needs, with Auth0's request and
+//! It plays the endpoints the examples need, with Auth0's request and
 //! response shapes:
 //! - `GET /.well-known/jwks.json` and `GET /.well-known/openid-configuration`;
-//! - `POST /oauth/token` (form or JSON) for `client_credentials`, `password`
-//!   and `http://auth0.com/oauth/grant-type/password-realm`: access tokens are
-//!   JWTs for the requested audience; the password grants add an ID token when
-//!   the scope contains `openid`.
+//! - `GET /authorize`: the configured user is taken as logged in at once (no
+//!   login page) and the browser is redirected to `redirect_uri` with a
+//!   `code` and the `state`; `organization` (id or name), `invitation`,
+//!   `nonce`, `audience`, `scope` and an S256 `code_challenge` are honoured;
+//! - `POST /oauth/token` (form or JSON) for `client_credentials`, `password`,
+//!   `http://auth0.com/oauth/grant-type/password-realm` and
+//!   `authorization_code` (with the client secret or a PKCE `code_verifier`):
+//!   access tokens are JWTs for the requested audience; the user grants add
+//!   an ID token when the scope contains `openid`, with `nonce`, `org_id` and
+//!   `org_name` when the authorization request named them;
+//! - `GET /userinfo` for a user's access token;
+//! - a slice of the Management API for client-credentials tokens whose
+//!   audience is [`LocalTenant::management_audience`]: `GET /api/v2/users`,
+//!   `GET`/`PATCH /api/v2/users/{id}`, `GET /api/v2/connections` and
+//!   `GET /api/v2/connections/{id}`.
 //!
 //! Tokens are signed with an ES256 key generated at start-up (nothing secret
 //! lives in the repository). A real tenant signs with RS256 by default; the
@@ -16,11 +27,13 @@
 use std::collections::HashMap;
 use std::convert::Infallible;
 use std::net::SocketAddr;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use auth0_jwt::access_token::AccessTokenValidator;
 use auth0_jwt::alg::Algorithm;
 use auth0_jwt::sign::SigningKey;
+use auth0_jwt::verifier::StaticKeys;
 use bytes::Bytes;
 use http::{Method, Request, Response, StatusCode, header};
 use http_body_util::{BodyExt, Full, Limited};
@@ -48,6 +61,28 @@ pub struct LocalTenantConfig {
     pub scopes: Vec<String>,
     /// A database user for the password grants: (username, password, sub).
     pub user: (String, String, String),
+    /// The organizations the user is a member of (`/authorize?organization=`
+    /// accepts an id or a name).
+    pub organizations: Vec<LocalOrganization>,
+}
+
+/// An organization of the local tenant.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LocalOrganization {
+    /// Its id, put in tokens as `org_id`, e.g. `org_abc`.
+    pub id: String,
+    /// Its name, put in tokens as `org_name` (lowercase, as Auth0 stores it).
+    pub name: String,
+}
+
+impl LocalOrganization {
+    /// An organization with this id and name.
+    pub fn new(id: impl Into<String>, name: impl Into<String>) -> Self {
+        Self {
+            id: id.into(),
+            name: name.into(),
+        }
+    }
 }
 
 impl std::fmt::Debug for LocalTenantConfig {
@@ -58,6 +93,7 @@ impl std::fmt::Debug for LocalTenantConfig {
             .field("audience", &self.audience)
             .field("scopes", &self.scopes)
             .field("user", &self.user.0)
+            .field("organizations", &self.organizations)
             .finish()
     }
 }
@@ -74,6 +110,7 @@ impl Default for LocalTenantConfig {
                 random_secret(),
                 "auth0|local-user-1".to_owned(),
             ),
+            organizations: vec![LocalOrganization::new("org_abc", "acme")],
         }
     }
 }
@@ -101,6 +138,31 @@ struct State {
     key: SigningKey,
     jwks: Bytes,
     discovery: Bytes,
+    /// Codes issued by `/authorize`, not yet exchanged.
+    codes: Mutex<HashMap<String, PendingCode>>,
+    /// Checks Management API tokens.
+    management: AccessTokenValidator,
+    /// Checks `/userinfo` tokens.
+    userinfo: AccessTokenValidator,
+    /// The Management API's view of the one user.
+    user_record: Mutex<Value>,
+    connections: Vec<Value>,
+}
+
+/// What an authorization request asked for, kept until its code is used.
+struct PendingCode {
+    redirect_uri: String,
+    code_challenge: Option<String>,
+    login: UserLogin,
+}
+
+/// The parameters of a user login that shape its tokens.
+#[derive(Default)]
+struct UserLogin {
+    audience: String,
+    scope: String,
+    nonce: Option<String>,
+    organization: Option<LocalOrganization>,
 }
 
 impl LocalTenant {
@@ -122,15 +184,48 @@ impl LocalTenant {
             "jwks_uri": format!("{issuer}.well-known/jwks.json"),
             "token_endpoint": format!("{issuer}oauth/token"),
             "id_token_signing_alg_values_supported": [algorithm.as_str()],
+            "authorization_endpoint": format!("{issuer}authorize"),
+            "userinfo_endpoint": format!("{issuer}userinfo"),
             "grant_types_supported": ["client_credentials", "password",
-                "http://auth0.com/oauth/grant-type/password-realm"],
+                "http://auth0.com/oauth/grant-type/password-realm", "authorization_code"],
+            "code_challenge_methods_supported": ["S256"],
         }))?);
+        let validator = |audience: String| {
+            AccessTokenValidator::builder()
+                .key_source(StaticKeys::from_key(key.verifying_key()?))
+                .issuer(issuer.clone())
+                .audience(audience)
+                .algorithms([algorithm])
+                .build()
+                .map_err(Box::<dyn std::error::Error>::from)
+        };
+        let management = validator(format!("{issuer}api/v2/"))?;
+        let userinfo = validator(format!("{issuer}userinfo"))?;
+        let (username, _, sub) = &config.user;
+        let user_record = json!({
+            "user_id": sub, "email": username, "email_verified": true, "name": "Jane Example",
+            "identities": [{ "provider": "auth0", "user_id": sub.trim_start_matches("auth0|"),
+                "connection": "Username-Password-Authentication", "isSocial": false }],
+            "user_metadata": {},
+        });
+        let connections = vec![
+            json!({ "id": "con_ErZf9LpXQDE0cNBr", "name": "Amazon-Connection", "strategy": "amazon",
+                "enabled_clients": [config.client_id], "options": { "profile": true, "scope": ["profile"] } }),
+            json!({ "id": "con_i8qF5DPiZ3FdadwJ", "name": "Username-Password-Authentication",
+                "strategy": "auth0", "enabled_clients": [config.client_id],
+                "options": { "brute_force_protection": true } }),
+        ];
         let state = Arc::new(State {
             config: config.clone(),
             issuer,
             key,
             jwks,
             discovery,
+            codes: Mutex::new(HashMap::new()),
+            management,
+            userinfo,
+            user_record: Mutex::new(user_record),
+            connections,
         });
         let (shutdown, mut stopped) = oneshot::channel::<()>();
         tokio::spawn(async move {
@@ -168,6 +263,11 @@ impl LocalTenant {
         format!("http://{}/", self.addr)
     }
 
+    /// The Management API's audience: `http://127.0.0.1:PORT/api/v2/`.
+    pub fn management_audience(&self) -> String {
+        format!("http://{}/api/v2/", self.addr)
+    }
+
     /// The algorithm tokens are signed with.
     pub fn algorithm(&self) -> Algorithm {
         self.algorithm
@@ -177,6 +277,44 @@ impl LocalTenant {
     pub fn config(&self) -> &LocalTenantConfig {
         &self.config
     }
+
+    /// Plays the browser of a login: opens `authorize_url` (built with
+    /// `auth0_authentication::AuthorizeUrl`) through `client` and returns the
+    /// query parameters of the redirect back to the application — `code`
+    /// and `state`, or `error` and `error_description`. With a real tenant
+    /// the user's browser does this, and the application reads the same
+    /// parameters on its callback route.
+    ///
+    /// # Errors
+    ///
+    /// When the request fails or the answer is not a redirect.
+    pub async fn follow_authorize(
+        &self,
+        client: &auth0_core::Auth0Client,
+        authorize_url: &str,
+    ) -> Result<HashMap<String, String>, Box<dyn std::error::Error>> {
+        let request = Request::get(authorize_url).body(Bytes::new())?;
+        let response = client.send(request).await?;
+        let location = response
+            .headers()
+            .get(header::LOCATION)
+            .ok_or_else(|| {
+                format!(
+                    "/authorize answered {} without a redirect",
+                    response.status()
+                )
+            })?
+            .to_str()?;
+        Ok(redirect_params(location))
+    }
+}
+
+/// The decoded query parameters of a redirect URL such as
+/// `http://localhost:3000/callback?code=…&state=…`.
+pub fn redirect_params(url: &str) -> HashMap<String, String> {
+    let query = url.split_once('?').map_or("", |(_, q)| q);
+    let query = query.split('#').next().unwrap_or("");
+    parse_form(query.as_bytes())
 }
 
 async fn handle(
@@ -188,10 +326,252 @@ async fn handle(
         (&Method::GET, "/.well-known/openid-configuration") => {
             json_response(StatusCode::OK, &state.discovery)
         }
+        (&Method::GET, "/authorize") => authorize(&state, req.uri().query().unwrap_or("")),
         (&Method::POST, "/oauth/token") => token_endpoint(&state, req).await,
+        (&Method::GET, "/userinfo") => userinfo(&state, &req).await,
+        (_, path) if path.starts_with("/api/v2/") => management_api(&state, req).await,
         _ => error_response(StatusCode::NOT_FOUND, "not_found", "Not Found"),
     };
     Ok(response)
+}
+
+/// `GET /authorize`: logs the configured user in at once and redirects back
+/// with a code (or, as Auth0 does, with `error` and `error_description`).
+fn authorize(state: &State, query: &str) -> Response<Full<Bytes>> {
+    let params = parse_form(query.as_bytes());
+    let field = |name: &str| params.get(name).map(String::as_str).unwrap_or("");
+    if field("client_id") != state.config.client_id {
+        return error_response(StatusCode::BAD_REQUEST, "invalid_request", "Unknown client");
+    }
+    let redirect_uri = field("redirect_uri");
+    if redirect_uri.is_empty() {
+        return error_response(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "Missing required parameter: redirect_uri",
+        );
+    }
+    let mut back = vec![];
+    let outcome = authorize_code(state, &params);
+    match outcome {
+        Ok(code) => back.push(("code", code)),
+        Err((error, description)) => {
+            back.push(("error", error.to_owned()));
+            back.push(("error_description", description.to_owned()));
+        }
+    }
+    if let Some(st) = params.get("state") {
+        back.push(("state", st.clone()));
+    }
+    let mut location = redirect_uri.to_owned();
+    for (i, (name, value)) in back.iter().enumerate() {
+        location.push(if i == 0 && !redirect_uri.contains('?') {
+            '?'
+        } else {
+            '&'
+        });
+        location.push_str(name);
+        location.push('=');
+        auth0_authentication::authorize::percent_encode_into(&mut location, value);
+    }
+    let mut response = Response::new(Full::new(Bytes::new()));
+    *response.status_mut() = StatusCode::FOUND;
+    if let Ok(value) = http::HeaderValue::from_str(&location) {
+        response.headers_mut().insert(header::LOCATION, value);
+    }
+    response
+}
+
+/// The checks of `/authorize`; a fresh code, or `(error, description)`.
+fn authorize_code(
+    state: &State,
+    params: &HashMap<String, String>,
+) -> Result<String, (&'static str, &'static str)> {
+    let field = |name: &str| params.get(name).map(String::as_str).unwrap_or("");
+    if field("response_type") != "code" {
+        return Err((
+            "unsupported_response_type",
+            "Only response_type=code is supported",
+        ));
+    }
+    let code_challenge = match (field("code_challenge"), field("code_challenge_method")) {
+        ("", _) => None,
+        (challenge, "S256") => Some(challenge.to_owned()),
+        _ => {
+            return Err((
+                "invalid_request",
+                "Only the S256 code_challenge_method is supported",
+            ));
+        }
+    };
+    let organization = match field("organization") {
+        "" => None,
+        wanted => Some(
+            state
+                .config
+                .organizations
+                .iter()
+                .find(|o| o.id == wanted || o.name.eq_ignore_ascii_case(wanted))
+                .cloned()
+                .ok_or(("invalid_request", "parameter organization is invalid"))?,
+        ),
+    };
+    if !field("invitation").is_empty() && organization.is_none() {
+        return Err((
+            "invalid_request",
+            "the invitation parameter requires an organization",
+        ));
+    }
+    let audience = match field("audience") {
+        "" => state.config.audience.clone(),
+        a if a == state.config.audience => a.to_owned(),
+        _ => return Err(("access_denied", "Service not found")),
+    };
+    let code = random_secret();
+    let pending = PendingCode {
+        redirect_uri: field("redirect_uri").to_owned(),
+        code_challenge,
+        login: UserLogin {
+            audience,
+            scope: match field("scope") {
+                "" => "openid".to_owned(),
+                s => s.to_owned(),
+            },
+            nonce: params.get("nonce").cloned(),
+            organization,
+        },
+    };
+    lock(&state.codes).insert(code.clone(), pending);
+    Ok(code)
+}
+
+/// `GET /userinfo` with a user's access token.
+async fn userinfo(state: &State, req: &Request<Incoming>) -> Response<Full<Bytes>> {
+    let Some(token) = bearer(req) else {
+        return error_response(StatusCode::UNAUTHORIZED, "invalid_token", "Missing token");
+    };
+    match state.userinfo.validate(token).await {
+        Ok(claims) => {
+            let record = lock(&state.user_record).clone();
+            let body = json!({
+                "sub": claims.sub(), "email": record["email"],
+                "email_verified": record["email_verified"], "name": record["name"],
+            });
+            json_response(
+                StatusCode::OK,
+                &Bytes::from(serde_json::to_vec(&body).unwrap_or_default()),
+            )
+        }
+        Err(_) => error_response(StatusCode::UNAUTHORIZED, "invalid_token", "Unauthorized"),
+    }
+}
+
+/// A slice of the Management API v2 (Auth0's error body shape).
+async fn management_api(state: &State, req: Request<Incoming>) -> Response<Full<Bytes>> {
+    let api_error = |status: StatusCode, code: &str, message: &str| {
+        let body = json!({ "statusCode": status.as_u16(),
+            "error": status.canonical_reason().unwrap_or(""), "message": message, "errorCode": code });
+        json_response(
+            status,
+            &Bytes::from(serde_json::to_vec(&body).unwrap_or_default()),
+        )
+    };
+    let authorized = match bearer(&req) {
+        Some(token) => state.management.validate(token).await.is_ok(),
+        None => false,
+    };
+    if !authorized {
+        return api_error(StatusCode::UNAUTHORIZED, "invalid_token", "Invalid token");
+    }
+    let method = req.method().clone();
+    let path = req.uri().path().trim_start_matches("/api/v2/").to_owned();
+    let body = match Limited::new(req.into_body(), MAX_REQUEST_BODY)
+        .collect()
+        .await
+    {
+        Ok(body) => body.to_bytes(),
+        Err(_) => {
+            return api_error(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "too_large",
+                "Payload too large",
+            );
+        }
+    };
+    let ok = |value: &Value| {
+        json_response(
+            StatusCode::OK,
+            &Bytes::from(serde_json::to_vec(value).unwrap_or_default()),
+        )
+    };
+    let mut parts = path.splitn(2, '/');
+    match (&method, parts.next().unwrap_or(""), parts.next()) {
+        (&Method::GET, "users", None) => {
+            let users = vec![lock(&state.user_record).clone()];
+            ok(&json!({ "start": 0, "limit": 50, "length": 1, "total": 1, "users": users }))
+        }
+        (&Method::GET | &Method::PATCH, "users", Some(id)) => {
+            let id = percent_decode(id.as_bytes());
+            let mut record = lock(&state.user_record);
+            if record["user_id"] != id.as_str() {
+                return api_error(
+                    StatusCode::NOT_FOUND,
+                    "inexistent_user",
+                    "The user does not exist.",
+                );
+            }
+            if method == Method::PATCH {
+                let Ok(Value::Object(changes)) = serde_json::from_slice::<Value>(&body) else {
+                    return api_error(
+                        StatusCode::BAD_REQUEST,
+                        "invalid_body",
+                        "Payload validation error: 'Expected type object'.",
+                    );
+                };
+                for (name, value) in changes {
+                    match (record.get_mut(&name), value) {
+                        (Some(Value::Object(current)), Value::Object(merge))
+                            if name.ends_with("_metadata") =>
+                        {
+                            current.extend(merge);
+                        }
+                        (_, value) => record[name] = value,
+                    }
+                }
+            }
+            ok(&record)
+        }
+        (&Method::GET, "connections", None) => ok(&json!({ "connections": state.connections })),
+        (&Method::GET, "connections", Some(id)) => {
+            match state.connections.iter().find(|c| c["id"] == id) {
+                Some(found) => ok(found),
+                None => api_error(
+                    StatusCode::NOT_FOUND,
+                    "inexistent_connection",
+                    "The connection does not exist",
+                ),
+            }
+        }
+        _ => api_error(StatusCode::NOT_FOUND, "not_found", "Not Found"),
+    }
+}
+
+/// The token of an `Authorization: Bearer …` header.
+fn bearer(req: &Request<Incoming>) -> Option<&str> {
+    req.headers()
+        .get(header::AUTHORIZATION)?
+        .to_str()
+        .ok()?
+        .strip_prefix("Bearer ")
+        .filter(|t| !t.is_empty())
+}
+
+/// Locks a mutex, going on with the data if a panicking holder poisoned it
+/// (every update here leaves the data consistent).
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 async fn token_endpoint(state: &State, req: Request<Incoming>) -> Response<Full<Bytes>> {
@@ -228,13 +608,22 @@ async fn token_endpoint(state: &State, req: Request<Incoming>) -> Response<Full<
     };
     let field = |name: &str| params.get(name).map(String::as_str).unwrap_or("");
     let config = &state.config;
+    let grant_type = field("grant_type");
+    let unauthorized = || error_response(StatusCode::UNAUTHORIZED, "access_denied", "Unauthorized");
 
-    if field("client_id") != config.client_id || field("client_secret") != config.client_secret {
-        return error_response(StatusCode::UNAUTHORIZED, "access_denied", "Unauthorized");
+    if field("client_id") != config.client_id {
+        return unauthorized();
     }
+    // A PKCE code exchange proves itself with the verifier instead of a secret.
+    let pkce_exchange = grant_type == "authorization_code" && !field("code_verifier").is_empty();
+    if !pkce_exchange && field("client_secret") != config.client_secret {
+        return unauthorized();
+    }
+    let management_audience = format!("{}api/v2/", state.issuer);
     let audience = match field("audience") {
-        "" => config.audience.as_str(),
-        a if a == config.audience => a,
+        "" => config.audience.clone(),
+        a if a == config.audience => a.to_owned(),
+        a if a == management_audience && grant_type == "client_credentials" => a.to_owned(),
         _ => {
             return error_response(
                 StatusCode::FORBIDDEN,
@@ -243,10 +632,14 @@ async fn token_endpoint(state: &State, req: Request<Incoming>) -> Response<Full<
             );
         }
     };
-    let now = now_secs();
-    match field("grant_type") {
+    match grant_type {
         "client_credentials" => {
-            let scope = config.scopes.join(" ");
+            let now = now_secs();
+            let scope = if audience == management_audience {
+                "read:users update:users read:connections".to_owned()
+            } else {
+                config.scopes.join(" ")
+            };
             let claims = json!({
                 "iss": state.issuer,
                 "sub": format!("{}@clients", config.client_id),
@@ -268,7 +661,7 @@ async fn token_endpoint(state: &State, req: Request<Incoming>) -> Response<Full<
             }
         }
         "password" | "http://auth0.com/oauth/grant-type/password-realm" => {
-            let (username, password, sub) = &config.user;
+            let (username, password, _) = &config.user;
             if field("username") != username || field("password") != password {
                 return error_response(
                     StatusCode::FORBIDDEN,
@@ -276,31 +669,41 @@ async fn token_endpoint(state: &State, req: Request<Incoming>) -> Response<Full<
                     "Wrong email or password.",
                 );
             }
-            let scope = match field("scope") {
-                "" => "openid profile email",
-                s => s,
+            let login = UserLogin {
+                audience,
+                scope: match field("scope") {
+                    "" => "openid profile email".to_owned(),
+                    s => s.to_owned(),
+                },
+                ..UserLogin::default()
             };
-            let access = json!({
-                "iss": state.issuer, "sub": sub, "aud": [audience, format!("{}userinfo", state.issuer)],
-                "iat": now, "exp": now + 86_400, "azp": config.client_id, "scope": scope,
-            });
-            let mut body = json!({ "token_type": "Bearer", "expires_in": 86_400, "scope": scope });
-            match sign(state, &access, Some("at+jwt")) {
-                Ok(token) => body["access_token"] = Value::String(token),
-                Err(e) => return *e,
+            user_tokens(state, &login)
+        }
+        "authorization_code" => {
+            let invalid =
+                |description| error_response(StatusCode::FORBIDDEN, "invalid_grant", description);
+            // A code is good for one exchange, whatever its outcome.
+            let Some(pending) = lock(&state.codes).remove(field("code")) else {
+                return invalid("Invalid authorization code");
+            };
+            let redirect_uri = field("redirect_uri");
+            if !redirect_uri.is_empty() && redirect_uri != pending.redirect_uri {
+                return invalid("Unable to verify the redirect_uri");
             }
-            if scope.split(' ').any(|s| s == "openid") {
-                let id = json!({
-                    "iss": state.issuer, "sub": sub, "aud": config.client_id,
-                    "iat": now, "exp": now + 36_000, "auth_time": now,
-                    "email": username, "email_verified": true,
-                });
-                match sign(state, &id, None) {
-                    Ok(token) => body["id_token"] = Value::String(token),
-                    Err(e) => return *e,
+            match (&pending.code_challenge, field("code_verifier")) {
+                (None, "") => {}
+                (Some(challenge), verifier) if !verifier.is_empty() => {
+                    use base64::Engine as _;
+                    let digest = ring::digest::digest(&ring::digest::SHA256, verifier.as_bytes());
+                    let computed =
+                        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(digest.as_ref());
+                    if &computed != challenge {
+                        return invalid("Failed to verify code verifier");
+                    }
                 }
+                _ => return invalid("Failed to verify code verifier"),
             }
-            token_response(body)
+            user_tokens(state, &pending.login)
         }
         "" => error_response(
             StatusCode::BAD_REQUEST,
@@ -313,6 +716,46 @@ async fn token_endpoint(state: &State, req: Request<Incoming>) -> Response<Full<
             "Grant type not allowed for the client.",
         ),
     }
+}
+
+/// The tokens of a user login: an access token for the audience (and
+/// `/userinfo`), plus an ID token when the scope has `openid`.
+fn user_tokens(state: &State, login: &UserLogin) -> Response<Full<Bytes>> {
+    let config = &state.config;
+    let (username, _, sub) = &config.user;
+    let now = now_secs();
+    let scope = login.scope.as_str();
+    let mut access = json!({
+        "iss": state.issuer, "sub": sub,
+        "aud": [login.audience, format!("{}userinfo", state.issuer)],
+        "iat": now, "exp": now + 86_400, "azp": config.client_id, "scope": scope,
+    });
+    let mut id = json!({
+        "iss": state.issuer, "sub": sub, "aud": config.client_id,
+        "iat": now, "exp": now + 36_000, "auth_time": now,
+        "email": username, "email_verified": true,
+    });
+    if let Some(org) = &login.organization {
+        for claims in [&mut access, &mut id] {
+            claims["org_id"] = Value::String(org.id.clone());
+            claims["org_name"] = Value::String(org.name.clone());
+        }
+    }
+    if let Some(nonce) = &login.nonce {
+        id["nonce"] = Value::String(nonce.clone());
+    }
+    let mut body = json!({ "token_type": "Bearer", "expires_in": 86_400, "scope": scope });
+    match sign(state, &access, Some("at+jwt")) {
+        Ok(token) => body["access_token"] = Value::String(token),
+        Err(e) => return *e,
+    }
+    if scope.split(' ').any(|s| s == "openid") {
+        match sign(state, &id, None) {
+            Ok(token) => body["id_token"] = Value::String(token),
+            Err(e) => return *e,
+        }
+    }
+    token_response(body)
 }
 
 /// Signs `claims`; on failure, the 500 answer to send instead.

@@ -84,6 +84,11 @@ impl Domain {
         self.port
     }
 
+    /// The authority (`host[:port]`) requests are sent to.
+    pub fn authority(&self) -> &Authority {
+        &self.authority
+    }
+
     /// `true` for `https`, `false` for an allowed plain-HTTP loopback domain.
     pub fn is_secure(&self) -> bool {
         self.secure
@@ -128,11 +133,16 @@ impl Domain {
         if uri.scheme().is_some() {
             return Ok(uri);
         }
-        let pq = uri
-            .path_and_query()
-            .cloned()
-            .unwrap_or_else(|| PathAndQuery::from_static("/"));
-        self.join(pq)
+        // `host:port` without a scheme parses as an authority; sending it to
+        // our domain's "/" would silently hit the wrong endpoint.
+        match uri.path_and_query() {
+            Some(pq) if uri.authority().is_none() && pq.as_str().starts_with('/') => {
+                self.join(pq.clone())
+            }
+            _ => Err(ConfigError::InvalidPath {
+                path: truncate_for_display(&uri.to_string()),
+            }),
+        }
     }
 
     fn join(&self, pq: PathAndQuery) -> Result<Uri, ConfigError> {
@@ -319,8 +329,13 @@ fn valid_host(host: &str) -> bool {
 
 /// `localhost`, `*.localhost`, `127.0.0.0/8` or `::1`.
 pub(crate) fn is_loopback(host: &str) -> bool {
+    const SUFFIX: &str = ".localhost";
     let host = host.trim_start_matches('[').trim_end_matches(']');
-    if host.eq_ignore_ascii_case("localhost") || host.to_ascii_lowercase().ends_with(".localhost") {
+    // Checked on every plain-http request: no allocation.
+    let ends_with_suffix = host.len() > SUFFIX.len()
+        && host.is_char_boundary(host.len() - SUFFIX.len())
+        && host[host.len() - SUFFIX.len()..].eq_ignore_ascii_case(SUFFIX);
+    if host.eq_ignore_ascii_case("localhost") || ends_with_suffix {
         return true;
     }
     IpAddr::from_str(host).is_ok_and(|ip| ip.is_loopback())
@@ -942,6 +957,13 @@ mod tests {
             d.resolve(rel).unwrap().to_string(),
             "https://tenant.auth0.com/api/v2/users?q=a"
         );
+        for bad in ["other.example.com", "example.com:443", "*"] {
+            let uri: Uri = bad.parse().unwrap();
+            assert!(
+                matches!(d.resolve(uri), Err(ConfigError::InvalidPath { .. })),
+                "{bad}"
+            );
+        }
         let abs: Uri = "https://other.example.com/x".parse().unwrap();
         assert_eq!(
             d.resolve(abs).unwrap().to_string(),

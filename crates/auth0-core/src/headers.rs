@@ -53,11 +53,5 @@ impl RateLimitInfo {
 }
 
 fn header_u64(headers: &HeaderMap, name: &str) -> Option<u64> {
-    headers
-        .get(name)?
-        .to_str()
-        .ok()?
-        .trim()
-        .parse::<u64>()
-        .ok()
+    headers.get(name)?.to_str().ok()?.trim().parse::<u64>().ok()
 }

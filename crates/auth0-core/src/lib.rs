@@ -6,14 +6,14 @@
 pub mod client;
 pub mod config;
 pub mod error;
+pub mod response;
+pub mod stack;
 pub mod telemetry;
 pub mod transport;
-pub mod stack;
-pub mod response;
 
 // --- owned by the layers side ---
-pub mod retry;
 pub mod rate_limit;
+pub mod retry;
 pub mod timeout;
 
 // --- shared, small ---

@@ -158,7 +158,6 @@ where
 
     fn call(&mut self, mut req: HttpRequest) -> Self::Future {
         let headers = req.headers_mut();
-        headers.reserve(self.headers.headers.len());
         for (name, value) in &self.headers.headers {
             // One hash lookup per header; a value the request set wins.
             headers.entry(name).or_insert_with(|| value.clone());

@@ -138,6 +138,9 @@ pub struct HttpTransport {
     client: Arc<Client<HttpsConnect, Full<Bytes>>>,
     max_body: usize,
     allow_insecure_loopback: bool,
+    /// The configured domain's authority when it is an allowed plain-http
+    /// loopback host: requests to it skip re-parsing the host.
+    loopback_domain: Option<Authority>,
 }
 
 impl fmt::Debug for HttpTransport {
@@ -191,6 +194,8 @@ impl HttpTransport {
             client: Arc::new(client),
             max_body: config.max_response_body(),
             allow_insecure_loopback: config.allow_insecure_loopback(),
+            loopback_domain: (!config.domain().is_secure())
+                .then(|| config.domain().authority().clone()),
         })
     }
 
@@ -217,7 +222,11 @@ impl Service<HttpRequest> for HttpTransport {
         if req.uri().scheme() != Some(&Scheme::HTTPS)
             && !(self.allow_insecure_loopback
                 && req.uri().scheme() == Some(&Scheme::HTTP)
-                && is_loopback(req.uri().host().unwrap_or_default()))
+                && (self
+                    .loopback_domain
+                    .as_ref()
+                    .is_some_and(|d| req.uri().authority() == Some(d))
+                    || is_loopback(req.uri().host().unwrap_or_default())))
         {
             let host = req.uri().host().unwrap_or_default().to_owned();
             return Box::pin(async move { Err(TransportError::InsecureScheme { host }.into()) });
@@ -301,7 +310,7 @@ fn tls_config(config: &ClientConfig) -> Result<rustls::ClientConfig, ConfigError
 /// A `Content-Length` over the cap fails before anything is read; a body
 /// without one fails as soon as the cap is crossed, so memory stays bounded
 /// by the cap whatever the server sends.
-pub async fn read_body(
+pub(crate) async fn read_body(
     response: http::Response<Incoming>,
     max_body: usize,
 ) -> Result<HttpResponse, TransportError> {

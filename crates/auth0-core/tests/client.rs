@@ -19,7 +19,7 @@ use auth0_core::types::{BoxError, HttpRequest, HttpResponse};
 use base64::Engine as _;
 use bytes::Bytes;
 use http::Method;
-use support::{ConnectProxy, Reply, TestServer};
+use support::{ConnectProxy, Raw, RawServer, Reply, TestServer};
 
 /// A config for a local server: fast retries, deterministic jitter.
 fn config_for(server: &TestServer) -> ClientConfigBuilder {
@@ -647,4 +647,77 @@ async fn no_deadline_still_works() {
         1
     );
     assert_eq!(c.config().deadline(), None);
+}
+
+const RAW_OK: &[u8] =
+    b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 12\r\n\r\n{\"raw\":true}";
+
+fn raw_client(server: &RawServer, policy: RetryPolicy) -> Auth0Client {
+    client(
+        ClientConfig::builder()
+            .domain(server.base_url())
+            .allow_insecure_loopback(true)
+            .retry_policy(policy),
+    )
+}
+
+#[tokio::test]
+async fn tcp_reset_is_retried_for_get() {
+    let server = RawServer::start(vec![Raw::Reset, Raw::Write(RAW_OK)]).await;
+    let c = raw_client(&server, fast_retries(2));
+    let resp = c.get_json::<serde_json::Value>("/r").await.unwrap();
+    assert_eq!(resp.data["raw"], true);
+    assert_eq!(server.connections(), 2);
+}
+
+#[tokio::test]
+async fn tcp_reset_on_post_is_a_typed_transport_error() {
+    let server = RawServer::start(vec![Raw::Reset, Raw::Write(RAW_OK)]).await;
+    let c = raw_client(&server, fast_retries(2));
+    let err = c
+        .post_form::<serde_json::Value>("/r", &[("a", "b")])
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::Transport { connect: false, .. }),
+        "{err:?}"
+    );
+    assert!(err.is_retryable());
+    assert_eq!(
+        server.connections(),
+        1,
+        "a POST that may have been received is not resent"
+    );
+}
+
+#[tokio::test]
+async fn garbage_and_truncated_answers_are_transport_errors() {
+    let server = RawServer::start(vec![Raw::Write(b"SSH-2.0-OpenSSH_9.6\r\n\r\n")]).await;
+    let c = raw_client(&server, RetryPolicy::disabled());
+    let err = c.send(get("/g")).await.unwrap_err();
+    assert!(
+        matches!(err, Error::Transport { connect: false, .. }),
+        "{err:?}"
+    );
+
+    let server = RawServer::start(vec![Raw::Write(
+        b"HTTP/1.1 200 OK\r\ncontent-length: 100\r\n\r\n{\"cut\":",
+    )])
+    .await;
+    let c = raw_client(&server, RetryPolicy::disabled());
+    let err = c.send(get("/t")).await.unwrap_err();
+    let Error::Transport {
+        connect: false,
+        source,
+    } = &err
+    else {
+        panic!("expected a transport error, got {err:?}")
+    };
+    assert!(
+        matches!(
+            source.downcast_ref::<auth0_core::transport::TransportError>(),
+            Some(auth0_core::transport::TransportError::Body { .. })
+        ),
+        "{source:?}"
+    );
 }

@@ -18,8 +18,8 @@ use crate::claims::{Claims, truncate_for_message};
 use crate::clock::{Clock, SystemClock};
 use crate::error::{Error, TokenKind, trunc_opt};
 use crate::id_token::{duration_secs, truncate_audience};
-use crate::jws::{Jws, ParseOptions};
-use crate::verifier::{KeySource, find_key, parse_token, verify_with_key};
+use crate::jws::ParseOptions;
+use crate::verifier::{KeySource, find_key, parse_token, typ_is, verify_with_key};
 
 /// The claims of a validated access token.
 pub type AccessTokenClaims = Claims;
@@ -128,14 +128,7 @@ pub enum TypPolicy {
 
 impl TypPolicy {
     fn accepts(self, typ: Option<&str>) -> bool {
-        let is = |t: Option<&str>, short: &str| {
-            t.is_some_and(|t| {
-                t.eq_ignore_ascii_case(short)
-                    || t.len() == short.len() + 12
-                        && t[..12].eq_ignore_ascii_case("application/")
-                        && t[12..].eq_ignore_ascii_case(short)
-            })
-        };
+        let is = |t: Option<&str>, short: &str| t.is_some_and(|t| typ_is(t, short));
         match self {
             Self::Any => true,
             Self::AccessTokenJwt => is(typ, "at+jwt"),
@@ -459,22 +452,34 @@ impl AccessTokenValidator {
             }
         }
 
-        let jws = parse_token(token, &self.parse_options, &self.algorithms, KIND)?;
-        let alg = jws.algorithm();
-        if !self.typ.accepts(jws.header().typ.as_deref()) {
+        let mut buf = Vec::new();
+        let (compact, parsed) = parse_token(
+            token,
+            &self.parse_options,
+            &self.algorithms,
+            KIND,
+            &mut buf,
+        )?;
+        let typ = compact.header.typ.as_deref();
+        if !self.typ.accepts(typ) {
             return Err(Error::TypeMismatch {
                 kind: KIND,
                 expected: self.typ.describe(),
-                found: trunc_opt(jws.header().typ.as_deref()),
+                found: trunc_opt(typ),
             });
         }
-        let key = find_key(self.key_source.as_ref(), jws.kid(), alg).await?;
-        verify_with_key(&key, &jws)?;
+        let key = find_key(
+            self.key_source.as_ref(),
+            compact.header.kid.as_deref(),
+            compact.header.algorithm,
+        )
+        .await?;
+        verify_with_key(&key, &compact)?;
         let fingerprint = key.fingerprint();
-        let claims =
-            Claims::from_map(Jws::into_claims(jws)).map_err(|e| Error::from_claim_type(e, KIND))?;
+        let claims = parsed
+            .into_claims()
+            .map_err(|e| Error::from_claim_type(e, KIND))?;
         self.check_claims(&claims, now)?;
-        let claims = Arc::new(claims);
         self.check_organization(&claims).await?;
         if let (Some(cache), Some(exp)) = (&self.cache, claims.exp()) {
             cache.insert(

@@ -5,10 +5,19 @@
 //! in the full claim map, and [`Claims::deserialize`] reads custom claims into
 //! your own type.
 
-use serde::de::DeserializeOwned;
+use std::borrow::Cow;
+use std::fmt;
+use std::sync::{Arc, OnceLock};
+
+use serde::de::{self, DeserializeOwned, DeserializeSeed, MapAccess, Visitor};
 use serde_json::{Map, Value};
 
 use crate::error::{Error, TokenKind};
+use crate::json::{
+    self, Ctx, JsonError, KeySeed, Num, NumSeed, OneOrMany, SeenNames, SkipSeed, StrListSeed,
+    StrSeed, WrongType,
+};
+use crate::jws::{JwsError, Part};
 
 /// Longest claim value (in characters) copied into an error message.
 pub(crate) const MAX_MESSAGE_VALUE_CHARS: usize = 128;
@@ -96,90 +105,250 @@ pub(crate) struct ClaimTypeError {
     pub(crate) expected: Expected,
 }
 
-/// A string claim: absent → `None`; any other type (including `null`) is an error.
-pub(crate) fn string_claim<'m>(
-    map: &'m Map<String, Value>,
-    claim: &'static str,
-) -> Result<Option<&'m str>, ClaimTypeError> {
-    match map.get(claim) {
-        None => Ok(None),
-        Some(Value::String(s)) => Ok(Some(s)),
-        Some(_) => Err(ClaimTypeError {
-            claim,
-            expected: Expected::String,
-        }),
+/// A NumericDate: JSON integers within `i64`, or finite non-negative floats below
+/// 2^63 (truncated to whole seconds). Anything else — an integer beyond `i64::MAX`, a
+/// negative or huge float — is no real date and would make time arithmetic overflow.
+fn numeric_date(n: Num) -> Result<i64, WrongType> {
+    match n {
+        Num::I64(i) => Ok(i),
+        Num::U64(u) => i64::try_from(u).map_err(|_| WrongType),
+        // 9.2e18 is exactly representable and below 2^63; the cast truncates towards
+        // zero. NaN and infinities fail the range test (serde_json never yields them
+        // from JSON text anyway).
+        Num::F64(f) if (0.0..9.223_372_036_854_775e18).contains(&f) => {
+            #[allow(clippy::cast_possible_truncation)]
+            Ok(f as i64)
+        }
+        Num::F64(_) => Err(WrongType),
     }
 }
 
-/// A NumericDate claim: JSON integers, or finite non-negative floats
-/// (truncated to whole seconds).
-pub(crate) fn numeric_date_claim(
-    map: &Map<String, Value>,
-    claim: &'static str,
-) -> Result<Option<i64>, ClaimTypeError> {
-    let err = ClaimTypeError {
-        claim,
-        expected: Expected::NumericDate,
-    };
-    match map.get(claim) {
-        None => Ok(None),
-        Some(Value::Number(n)) => {
-            if let Some(i) = n.as_i64() {
-                Ok(Some(i))
-            } else if n.is_u64() {
-                // Beyond i64::MAX: no real date, and arithmetic would overflow.
-                Err(err)
-            } else {
-                match n.as_f64() {
-                    // 9.2e18 is exactly representable; the cast truncates towards zero.
-                    Some(f) if (0.0..9.223_372_036_854_775e18).contains(&f) =>
-                    {
-                        #[allow(clippy::cast_possible_truncation)]
-                        Ok(Some(f as i64))
-                    }
-                    _ => Err(err),
+/// The registered claims, in the order their types are reported, with what
+/// each must be. A claim's index is its bit in [`ParsedClaims`]'s masks.
+const REGISTERED: [(&str, Expected); 14] = [
+    ("iss", Expected::String),
+    ("sub", Expected::String),
+    ("aud", Expected::Audience),
+    ("exp", Expected::NumericDate),
+    ("nbf", Expected::NumericDate),
+    ("iat", Expected::NumericDate),
+    ("auth_time", Expected::NumericDate),
+    ("nonce", Expected::String),
+    ("azp", Expected::String),
+    ("org_id", Expected::String),
+    ("org_name", Expected::String),
+    ("scope", Expected::String),
+    ("permissions", Expected::StringArray),
+    ("jti", Expected::String),
+];
+
+/// A claim set parsed in one pass: registered claims typed straight into the
+/// [`Claims`] a validator returns (already in its `Arc`, so never copied), a wrong type recorded in a bit mask
+/// rather than reported, the JSON text kept, duplicates and depth checked
+/// everywhere. Type errors are reported after the signature is verified, in
+/// [`REGISTERED`] order, by [`ParsedClaims::into_claims`] or the getters.
+#[derive(Debug)]
+pub(crate) struct ParsedClaims {
+    claims: Arc<Claims>,
+    /// Registered claims present (bit = index in [`REGISTERED`]).
+    seen: u16,
+    /// Registered claims present with the wrong JSON type.
+    wrong: u16,
+}
+
+/// Fills a [`ParsedClaims`] from a JSON object.
+struct ClaimsSeed<'c, 'p> {
+    ctx: &'c Ctx,
+    out: &'p mut ParsedClaims,
+}
+
+impl<'de> DeserializeSeed<'de> for ClaimsSeed<'_, '_> {
+    type Value = ();
+
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+fn set_string(slot: &mut Option<String>, value: Result<Cow<'_, str>, WrongType>) -> bool {
+    match value {
+        Ok(v) => {
+            *slot = Some(v.into_owned());
+            true
+        }
+        Err(WrongType) => false,
+    }
+}
+
+fn set_date(slot: &mut Option<i64>, value: Result<Num, WrongType>) -> bool {
+    match value.and_then(numeric_date) {
+        Ok(v) => {
+            *slot = Some(v);
+            true
+        }
+        Err(WrongType) => false,
+    }
+}
+
+impl<'de> Visitor<'de> for ClaimsSeed<'_, '_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a JSON object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let ctx = self.ctx;
+        let depth = ctx.enter(0)?;
+        let string = StrSeed { ctx, depth };
+        let number = NumSeed { ctx, depth };
+        let list = |allow_one| StrListSeed {
+            ctx,
+            depth,
+            allow_one,
+        };
+        let out = self.out;
+        // The `Arc` was created by `ParsedClaims::parse` and not shared yet, so
+        // this never clones.
+        let c = Arc::make_mut(&mut out.claims);
+        // Names of the other (custom) claims, for duplicate detection only.
+        let mut others = SeenNames::new();
+        while let Some(name) = map.next_key_seed(KeySeed)? {
+            let Some(index) = REGISTERED.iter().position(|(n, _)| *n == &*name) else {
+                if let Err(name) = others.insert(name) {
+                    return Err(ctx.duplicate(&name));
                 }
+                map.next_value_seed(SkipSeed { ctx, depth })?;
+                continue;
+            };
+            let bit = 1u16 << index;
+            if out.seen & bit != 0 {
+                return Err(ctx.duplicate(&name));
+            }
+            out.seen |= bit;
+            let ok = match index {
+                0 => set_string(&mut c.iss, map.next_value_seed(string)?),
+                1 => set_string(&mut c.sub, map.next_value_seed(string)?),
+                2 => match map.next_value_seed(list(true))? {
+                    Ok(OneOrMany::One(one)) => {
+                        c.aud = Some(Audience::Single(one.into_owned()));
+                        true
+                    }
+                    Ok(OneOrMany::Many(many)) => {
+                        c.aud = Some(Audience::Many(many));
+                        true
+                    }
+                    Err(WrongType) => false,
+                },
+                3 => set_date(&mut c.exp, map.next_value_seed(number)?),
+                4 => set_date(&mut c.nbf, map.next_value_seed(number)?),
+                5 => set_date(&mut c.iat, map.next_value_seed(number)?),
+                6 => set_date(&mut c.auth_time, map.next_value_seed(number)?),
+                7 => set_string(&mut c.nonce, map.next_value_seed(string)?),
+                8 => set_string(&mut c.azp, map.next_value_seed(string)?),
+                9 => set_string(&mut c.org_id, map.next_value_seed(string)?),
+                10 => set_string(&mut c.org_name, map.next_value_seed(string)?),
+                11 => set_string(&mut c.scope, map.next_value_seed(string)?),
+                12 => match map.next_value_seed(list(false))? {
+                    Ok(OneOrMany::Many(many)) => {
+                        c.permissions = Some(many);
+                        true
+                    }
+                    Ok(OneOrMany::One(_)) | Err(WrongType) => false,
+                },
+                _ => set_string(&mut c.jti, map.next_value_seed(string)?),
+            };
+            if !ok {
+                out.wrong |= bit;
             }
         }
-        Some(_) => Err(err),
+        Ok(())
     }
 }
 
-/// The `aud` claim: a string or an array of strings (every element a string).
-pub(crate) fn audience_claim(map: &Map<String, Value>) -> Result<Option<Audience>, ClaimTypeError> {
-    let err = ClaimTypeError {
-        claim: "aud",
-        expected: Expected::Audience,
-    };
-    match map.get("aud") {
-        None => Ok(None),
-        Some(Value::String(s)) => Ok(Some(Audience::Single(s.clone()))),
-        Some(Value::Array(items)) => items
-            .iter()
-            .map(|v| v.as_str().map(str::to_owned).ok_or(err))
-            .collect::<Result<Vec<_>, _>>()
-            .map(|v| Some(Audience::Many(v))),
-        Some(_) => Err(err),
+impl ParsedClaims {
+    /// Parses a claim set strictly (see the type's docs).
+    pub(crate) fn parse(json: &[u8]) -> Result<Self, JsonError> {
+        let raw = json::utf8(json)?;
+        let mut out = ParsedClaims {
+            claims: Arc::new(Claims::empty()),
+            seen: 0,
+            wrong: 0,
+        };
+        let ctx = Ctx::new();
+        json::parse_object_seed_str(
+            raw,
+            &ctx,
+            ClaimsSeed {
+                ctx: &ctx,
+                out: &mut out,
+            },
+        )?;
+        Arc::make_mut(&mut out.claims).raw = raw.into();
+        Ok(out)
     }
-}
 
-/// An array-of-strings claim (`permissions`).
-pub(crate) fn string_array_claim(
-    map: &Map<String, Value>,
-    claim: &'static str,
-) -> Result<Option<Vec<String>>, ClaimTypeError> {
-    let err = ClaimTypeError {
-        claim,
-        expected: Expected::StringArray,
-    };
-    match map.get(claim) {
-        None => Ok(None),
-        Some(Value::Array(items)) => items
+    /// The error for the claim at `index` if it had the wrong type.
+    fn check(&self, index: usize) -> Result<(), ClaimTypeError> {
+        if self.wrong & (1 << index) == 0 {
+            return Ok(());
+        }
+        let (claim, expected) = REGISTERED.get(index).copied().unwrap_or(REGISTERED[0]);
+        Err(ClaimTypeError { claim, expected })
+    }
+
+    fn index(claim: &str) -> usize {
+        REGISTERED
             .iter()
-            .map(|v| v.as_str().map(str::to_owned).ok_or(err))
-            .collect::<Result<Vec<_>, _>>()
-            .map(Some),
-        Some(_) => Err(err),
+            .position(|(n, _)| *n == claim)
+            .unwrap_or(REGISTERED.len())
+    }
+
+    /// A registered string claim (`iss`, `sub`, `nonce`, `azp`, `org_id`, …).
+    pub(crate) fn string(&self, claim: &'static str) -> Result<Option<&str>, ClaimTypeError> {
+        let c = &self.claims;
+        let index = Self::index(claim);
+        self.check(index)?;
+        Ok(match index {
+            0 => c.iss.as_deref(),
+            1 => c.sub.as_deref(),
+            7 => c.nonce.as_deref(),
+            8 => c.azp.as_deref(),
+            9 => c.org_id.as_deref(),
+            10 => c.org_name.as_deref(),
+            11 => c.scope.as_deref(),
+            13 => c.jti.as_deref(),
+            _ => None,
+        })
+    }
+
+    /// A registered NumericDate claim (`exp`, `nbf`, `iat`, `auth_time`).
+    pub(crate) fn numeric_date(&self, claim: &'static str) -> Result<Option<i64>, ClaimTypeError> {
+        let c = &self.claims;
+        let index = Self::index(claim);
+        self.check(index)?;
+        Ok(match index {
+            3 => c.exp,
+            4 => c.nbf,
+            5 => c.iat,
+            6 => c.auth_time,
+            _ => None,
+        })
+    }
+
+    pub(crate) fn audience(&self) -> Result<Option<&Audience>, ClaimTypeError> {
+        self.check(2)?;
+        Ok(self.claims.aud.as_ref())
+    }
+
+    /// The typed claims; the first registered claim (in [`REGISTERED`] order)
+    /// with the wrong type is an error.
+    pub(crate) fn into_claims(self) -> Result<Arc<Claims>, ClaimTypeError> {
+        if self.wrong != 0 {
+            let index = self.wrong.trailing_zeros() as usize;
+            self.check(index)?;
+        }
+        Ok(self.claims)
     }
 }
 
@@ -215,7 +384,10 @@ pub(crate) fn string_array_claim(
 /// assert_eq!(custom.roles, ["admin"]);
 /// # Ok::<(), auth0_jwt::error::Error>(())
 /// ```
-#[derive(Debug, Clone, PartialEq)]
+///
+/// `Debug` prints the registered claims and the size of the claim set, not the
+/// custom claims (they may be personal data).
+#[derive(Clone)]
 pub struct Claims {
     iss: Option<String>,
     sub: Option<String>,
@@ -231,49 +403,90 @@ pub struct Claims {
     scope: Option<String>,
     permissions: Option<Vec<String>>,
     jti: Option<String>,
-    all: Map<String, Value>,
+    /// The whole claim set as received (strictly valid JSON: checked when parsed).
+    raw: Box<str>,
+    /// `raw` as a map, built on first use: validators never need it.
+    all: OnceLock<Map<String, Value>>,
+}
+
+impl PartialEq for Claims {
+    /// Equal claim sets (the typed claims follow from them).
+    fn eq(&self, other: &Self) -> bool {
+        self.as_map() == other.as_map()
+    }
+}
+
+impl fmt::Debug for Claims {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Claims")
+            .field("iss", &self.iss)
+            .field("sub", &self.sub)
+            .field("aud", &self.aud)
+            .field("exp", &self.exp)
+            .field("nbf", &self.nbf)
+            .field("iat", &self.iat)
+            .field("auth_time", &self.auth_time)
+            .field("azp", &self.azp)
+            .field("org_id", &self.org_id)
+            .field("org_name", &self.org_name)
+            .field("scope", &self.scope)
+            .field("permissions", &self.permissions)
+            .field("jti", &self.jti)
+            .field("json", &format_args!("<{} bytes>", self.raw.len()))
+            .finish_non_exhaustive()
+    }
 }
 
 impl Claims {
-    /// Parses a claim set, checking the JSON type of every registered claim.
-    pub(crate) fn from_map(all: Map<String, Value>) -> Result<Self, ClaimTypeError> {
-        let owned = |map: &Map<String, Value>, claim| {
-            string_claim(map, claim).map(|o| o.map(str::to_owned))
-        };
-        Ok(Self {
-            iss: owned(&all, "iss")?,
-            sub: owned(&all, "sub")?,
-            aud: audience_claim(&all)?,
-            exp: numeric_date_claim(&all, "exp")?,
-            nbf: numeric_date_claim(&all, "nbf")?,
-            iat: numeric_date_claim(&all, "iat")?,
-            auth_time: numeric_date_claim(&all, "auth_time")?,
-            nonce: owned(&all, "nonce")?,
-            azp: owned(&all, "azp")?,
-            org_id: owned(&all, "org_id")?,
-            org_name: owned(&all, "org_name")?,
-            scope: owned(&all, "scope")?,
-            permissions: string_array_claim(&all, "permissions")?,
-            jti: owned(&all, "jti")?,
-            all,
-        })
+    /// No claims (filled in by [`ParsedClaims::parse`]).
+    fn empty() -> Self {
+        Claims {
+            iss: None,
+            sub: None,
+            aud: None,
+            exp: None,
+            nbf: None,
+            iat: None,
+            auth_time: None,
+            nonce: None,
+            azp: None,
+            org_id: None,
+            org_name: None,
+            scope: None,
+            permissions: None,
+            jti: None,
+            raw: Box::default(),
+            all: OnceLock::new(),
+        }
+    }
+
+    /// The claims out of an `Arc` that is not shared (a copy if it is).
+    pub(crate) fn unwrap_arc(claims: Arc<Self>) -> Self {
+        Arc::try_unwrap(claims).unwrap_or_else(|shared| (*shared).clone())
     }
 
     /// Parses a JSON claim set (a payload you already trust, e.g. from a
-    /// test or a cache), with the same type checks as the validators.
+    /// test or a cache), with the same strict JSON rules and type checks as
+    /// the validators.
     ///
     /// # Errors
     ///
-    /// [`Error::ClaimsNotAnObject`] if the JSON is not an object, or
+    /// [`Error::ClaimsNotAnObject`] if the text is not a JSON object,
+    /// [`Error::Malformed`] if it repeats a member name or nests too deep, or
     /// [`Error::InvalidClaim`] (or the claim's own variant, e.g.
     /// [`Error::ExpirationInvalid`]) if a registered claim has the wrong type.
     pub fn from_json(json: &str) -> Result<Self, Error> {
-        match serde_json::from_str::<Value>(json) {
-            Ok(Value::Object(map)) => {
-                Self::from_map(map).map_err(|e| Error::from_claim_type(e, TokenKind::Token))
-            }
-            _ => Err(Error::ClaimsNotAnObject),
-        }
+        let parsed = ParsedClaims::parse(json.as_bytes()).map_err(|error| match error {
+            JsonError::NotAnObject | JsonError::Syntax { .. } => Error::ClaimsNotAnObject,
+            error => Error::Malformed(JwsError::Json {
+                part: Part::Payload,
+                error,
+            }),
+        })?;
+        parsed
+            .into_claims()
+            .map(Claims::unwrap_arc)
+            .map_err(|e| Error::from_claim_type(e, TokenKind::Token))
     }
 
     /// `iss`: who issued the token.
@@ -369,47 +582,68 @@ impl Claims {
 
     /// Any claim by name, registered or custom.
     pub fn get(&self, name: &str) -> Option<&Value> {
-        self.all.get(name)
+        self.as_map().get(name)
     }
 
-    /// The whole claim set.
+    /// The whole claim set (built from the JSON text on first use).
     pub fn as_map(&self) -> &Map<String, Value> {
-        &self.all
+        self.all.get_or_init(|| {
+            // `raw` was accepted by the same strict parser when these claims were
+            // built, so this parse cannot fail; an empty map is never observed.
+            json::parse_object(self.raw.as_bytes()).unwrap_or_default()
+        })
     }
 
     /// The whole claim set, by value.
-    pub fn into_map(self) -> Map<String, Value> {
-        self.all
+    pub fn into_map(mut self) -> Map<String, Value> {
+        self.as_map();
+        self.all.take().unwrap_or_default()
+    }
+
+    /// The claim set as the JSON text the token carried.
+    pub fn as_json(&self) -> &str {
+        &self.raw
     }
 
     /// Reads the claims into your own type (custom claims, namespaced
-    /// claims, …).
+    /// claims, …), straight from the JSON text.
     ///
     /// # Errors
     ///
     /// [`Error::ClaimsDeserialize`] if the claims don't fit `T`.
     pub fn deserialize<T: DeserializeOwned>(&self) -> Result<T, Error> {
-        T::deserialize(&self.all).map_err(|e| Error::ClaimsDeserialize {
+        serde_json::from_str(&self.raw).map_err(|e| Error::ClaimsDeserialize {
             source: Box::new(e),
         })
     }
 
-    /// Rough heap size, for cache accounting.
+    /// Rough heap size, for cache accounting: the JSON text, the typed
+    /// copies of the registered claims, and room for the map should a caller
+    /// ask for it.
     pub(crate) fn approx_size(&self) -> usize {
-        fn value_size(v: &Value) -> usize {
-            match v {
-                Value::String(s) => s.len() + 24,
-                Value::Array(a) => a.iter().map(value_size).sum::<usize>() + 24,
-                Value::Object(o) => o.iter().map(|(k, v)| k.len() + value_size(v) + 48).sum(),
-                _ => 16,
-            }
-        }
-        // The typed copies roughly double the registered claims' strings.
-        std::mem::size_of::<Self>()
-            + 2 * self
-                .all
-                .iter()
-                .map(|(k, v)| k.len() + value_size(v) + 48)
-                .sum::<usize>()
+        const STRING: usize = 24;
+        let strings = [
+            &self.iss,
+            &self.sub,
+            &self.nonce,
+            &self.azp,
+            &self.org_id,
+            &self.org_name,
+            &self.scope,
+            &self.jti,
+        ]
+        .into_iter()
+        .flatten()
+        .map(|s| s.len() + STRING)
+        .sum::<usize>();
+        let lists = self
+            .aud
+            .iter()
+            .flat_map(Audience::iter)
+            .chain(self.permissions.iter().flatten().map(String::as_str))
+            .map(|s| s.len() + STRING)
+            .sum::<usize>();
+        // A parsed map costs about three times its text (nodes, keys, values).
+        std::mem::size_of::<Self>() + self.raw.len() * 4 + strings + lists
     }
 }

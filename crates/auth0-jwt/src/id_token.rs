@@ -5,11 +5,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use serde_json::{Map, Value};
-
-use crate::claims::{
-    Audience, Claims, audience_claim, numeric_date_claim, string_claim, truncate_for_message,
-};
+use crate::claims::{Audience, Claims, ParsedClaims, truncate_for_message};
 use crate::clock::{Clock, SystemClock};
 use crate::error::{Error, TokenKind};
 use crate::verifier::SignatureVerifier;
@@ -271,22 +267,24 @@ impl TokenVerifier {
         if token.is_empty() {
             return Err(Error::Missing { kind: KIND });
         }
-        let verified = self.signature.verify(token, KIND).await?;
-        let map = verified.into_claims();
-        self.check_claims(&map, options, self.clock.now())?;
-        Claims::from_map(map).map_err(|e| Error::from_claim_type(e, KIND))
+        let claims = self.signature.verify_claims(token, KIND).await?;
+        self.check_claims(&claims, options, self.clock.now())?;
+        claims
+            .into_claims()
+            .map(Claims::unwrap_arc)
+            .map_err(|e| Error::from_claim_type(e, KIND))
     }
 
     fn check_claims(
         &self,
-        map: &Map<String, Value>,
+        map: &ParsedClaims,
         options: &VerifyOptions,
         now: i64,
     ) -> Result<(), Error> {
         let ty = |e| Error::from_claim_type(e, KIND);
 
         // Issuer
-        let iss = string_claim(map, "iss")
+        let iss = map.string("iss")
             .map_err(ty)?
             .ok_or(Error::IssuerInvalid { kind: KIND })?;
         if iss != self.issuer {
@@ -298,12 +296,12 @@ impl TokenVerifier {
         }
 
         // Subject
-        string_claim(map, "sub")
+        map.string("sub")
             .map_err(ty)?
             .ok_or(Error::SubjectInvalid { kind: KIND })?;
 
         // Audience
-        let aud = audience_claim(map)
+        let aud = map.audience()
             .map_err(ty)?
             .ok_or(Error::AudienceInvalid { kind: KIND })?;
         if !aud.contains(&self.audience) {
@@ -315,7 +313,7 @@ impl TokenVerifier {
         }
 
         // Expiration
-        let exp = numeric_date_claim(map, "exp")
+        let exp = map.numeric_date("exp")
             .map_err(ty)?
             .ok_or(Error::ExpirationInvalid { kind: KIND })?;
         let expired_at = exp.saturating_add(self.leeway);
@@ -328,13 +326,13 @@ impl TokenVerifier {
         }
 
         // Issued at
-        numeric_date_claim(map, "iat")
+        map.numeric_date("iat")
             .map_err(ty)?
             .ok_or(Error::IssuedAtInvalid { kind: KIND })?;
 
         // Nonce
         if let Some(expected) = &options.nonce {
-            let found = string_claim(map, "nonce")
+            let found = map.string("nonce")
                 .map_err(ty)?
                 .ok_or(Error::NonceInvalid { kind: KIND })?;
             if found != expected {
@@ -353,7 +351,7 @@ impl TokenVerifier {
 
         // Authorized party
         if aud.len() > 1 {
-            let azp = string_claim(map, "azp")
+            let azp = map.string("azp")
                 .ok()
                 .flatten()
                 .ok_or(Error::AuthorizedPartyInvalid { kind: KIND })?;
@@ -368,7 +366,7 @@ impl TokenVerifier {
 
         // Authentication time
         if let Some(max_age) = options.max_age {
-            let auth_time = numeric_date_claim(map, "auth_time")
+            let auth_time = map.numeric_date("auth_time")
                 .map_err(ty)?
                 .ok_or(Error::AuthTimeInvalid { kind: KIND })?;
             let valid_until = auth_time
@@ -388,10 +386,10 @@ impl TokenVerifier {
 
 /// `org_…` → `org_id` compared exactly; anything else → `org_name` compared
 /// case-insensitively.
-fn check_organization(map: &Map<String, Value>, expected: &str) -> Result<(), Error> {
+fn check_organization(map: &ParsedClaims, expected: &str) -> Result<(), Error> {
     let ty = |e| Error::from_claim_type(e, KIND);
     if expected.starts_with("org_") {
-        let found = string_claim(map, "org_id")
+        let found = map.string("org_id")
             .map_err(ty)?
             .ok_or(Error::OrganizationIdInvalid { kind: KIND })?;
         if found != expected {
@@ -402,7 +400,7 @@ fn check_organization(map: &Map<String, Value>, expected: &str) -> Result<(), Er
             });
         }
     } else {
-        let found = string_claim(map, "org_name")
+        let found = map.string("org_name")
             .map_err(ty)?
             .ok_or(Error::OrganizationNameInvalid { kind: KIND })?;
         if found.to_lowercase() != expected.to_lowercase() {

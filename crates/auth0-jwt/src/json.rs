@@ -129,19 +129,22 @@ impl<'de> Visitor<'de> for KeySeed {
     }
 }
 
-/// The member names of one object seen so far: a short list, then a hash set for
-/// objects with many members (so a 16 KiB token of tiny members stays linear).
+/// The member names of one object seen so far: a few inline (no allocation for
+/// typical objects), then a hash set for objects with many members (so a 16 KiB
+/// token of tiny members stays linear).
 pub(crate) struct SeenNames<'de> {
-    few: Vec<Cow<'de, str>>,
+    few: [Option<Cow<'de, str>>; SeenNames::FEW],
+    len: usize,
     many: Option<HashSet<Cow<'de, str>>>,
 }
 
 impl<'de> SeenNames<'de> {
-    const FEW: usize = 16;
+    const FEW: usize = 8;
 
     pub(crate) fn new() -> Self {
         SeenNames {
-            few: Vec::new(),
+            few: [const { None }; SeenNames::FEW],
+            len: 0,
             many: None,
         }
     }
@@ -155,13 +158,16 @@ impl<'de> SeenNames<'de> {
             set.insert(name);
             return Ok(());
         }
-        if self.few.contains(&name) {
+        let few = self.few.get(..self.len).unwrap_or_default();
+        if few.iter().any(|n| n.as_deref() == Some(&*name)) {
             return Err(name);
         }
-        if self.few.len() < Self::FEW {
-            self.few.push(name);
+        if let Some(slot) = self.few.get_mut(self.len) {
+            *slot = Some(name);
+            self.len += 1;
         } else {
-            let mut set: HashSet<Cow<'de, str>> = self.few.drain(..).collect();
+            let mut set: HashSet<Cow<'de, str>> =
+                self.few.iter_mut().filter_map(Option::take).collect();
             set.insert(name);
             self.many = Some(set);
         }
@@ -601,23 +607,45 @@ pub(crate) fn parse_object_seed<'de, S: DeserializeSeed<'de>>(
     ctx: &Ctx,
     seed: S,
 ) -> Result<S::Value, JsonError> {
+    parse_object_seed_str(utf8(bytes)?, ctx, seed)
+}
+
+/// The bytes as text, or the error a JSON parser reports for them. Checking UTF-8
+/// once up front lets serde_json skip re-checking every string.
+pub(crate) fn utf8(bytes: &[u8]) -> Result<&str, JsonError> {
+    std::str::from_utf8(bytes).map_err(|e| match parse_value(bytes) {
+        Err(error) => error,
+        // Unreachable: serde_json refuses invalid UTF-8 anywhere in a document.
+        Ok(_) => JsonError::Syntax {
+            line: 1,
+            column: e.valid_up_to() + 1,
+        },
+    })
+}
+
+/// [`parse_object_seed`] over text already known to be UTF-8.
+pub(crate) fn parse_object_seed_str<'de, S: DeserializeSeed<'de>>(
+    text: &'de str,
+    ctx: &Ctx,
+    seed: S,
+) -> Result<S::Value, JsonError> {
     // Cheap pre-check so that arrays/strings are reported as NotAnObject, not as a
     // serde type error.
-    match bytes
-        .iter()
+    match text
+        .bytes()
         .find(|b| !matches!(b, b' ' | b'\t' | b'\n' | b'\r'))
     {
         Some(b'{') => {}
         Some(_) => {
             // Distinguish "valid JSON but not an object" from garbage.
-            return Err(match parse_value(bytes) {
+            return Err(match parse_value(text.as_bytes()) {
                 Ok(_) => JsonError::NotAnObject,
                 Err(e) => e,
             });
         }
         None => return Err(JsonError::Syntax { line: 1, column: 0 }),
     }
-    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let mut de = serde_json::Deserializer::from_str(text);
     let result = seed
         .deserialize(&mut de)
         .and_then(|value| de.end().map(|()| value));

@@ -43,6 +43,17 @@ const DEFAULT_MAX_TOKEN_LEN: usize = 16 * 1024;
 /// The variant picks the status code and `WWW-Authenticate` challenge; the
 /// description is sent to the client (sanitized and truncated), so it must
 /// never contain the token or anything secret.
+///
+/// # Example
+///
+/// ```
+/// use auth0_jwt::layer::Rejection;
+///
+/// let expired = Rejection::invalid_token("the token has expired");
+/// let narrow = Rejection::insufficient_scope("write:orders", "write:orders is required");
+/// assert!(matches!(narrow, Rejection::InsufficientScope { .. }));
+/// assert_eq!(expired.to_string(), "invalid token: the token has expired");
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum Rejection {
@@ -152,11 +163,8 @@ impl<A: Authorize> Authorize for Arc<A> {
 impl Authorize for AccessTokenValidator {
     type Claims = AccessTokenClaims;
 
-    fn authorize(
-        &self,
-        token: &str,
-    ) -> impl Future<Output = Result<Arc<Self::Claims>, Rejection>> + Send {
-        async move { self.validate(token).await.map_err(|e| rejection_for(&e)) }
+    async fn authorize(&self, token: &str) -> Result<Arc<Self::Claims>, Rejection> {
+        self.validate(token).await.map_err(|e| rejection_for(&e))
     }
 }
 
@@ -300,6 +308,48 @@ impl<A, S> Layer<S> for BearerAuthLayer<A> {
 
 /// The service built by [`BearerAuthLayer`]: checks the bearer token, then
 /// calls `S` with `Arc<A::Claims>` in the request extensions.
+///
+/// Requests without a usable token are answered here (status and
+/// `WWW-Authenticate` as in the [module docs](self)) with an empty
+/// `ResBody::default()` body; `S` is not called for them.
+///
+/// # Example
+///
+/// ```
+/// use std::convert::Infallible;
+/// use std::future::Future;
+/// use std::sync::Arc;
+/// use auth0_jwt::layer::{Authorize, BearerAuthLayer, Rejection};
+/// use http::{Request, Response, StatusCode};
+/// use tower::{Layer, ServiceExt, service_fn};
+///
+/// struct Fixed;
+/// impl Authorize for Fixed {
+///     type Claims = String;
+///     fn authorize(&self, token: &str) -> impl Future<Output = Result<Arc<String>, Rejection>> + Send {
+///         std::future::ready(if token == "letmein" {
+///             Ok(Arc::new("alice".to_owned()))
+///         } else {
+///             Err(Rejection::invalid_token("unknown token"))
+///         })
+///     }
+/// }
+///
+/// let handler = service_fn(|req: Request<()>| async move {
+///     let who = req.extensions().get::<Arc<String>>().map(|c| c.to_string());
+///     Ok::<_, Infallible>(Response::new(who.unwrap_or_default()))
+/// });
+/// let service = BearerAuthLayer::new(Fixed).layer(handler);
+///
+/// let runtime = tokio::runtime::Builder::new_current_thread().build()?;
+/// let request = Request::builder().header("authorization", "Bearer letmein").body(())?;
+/// let response = runtime.block_on(service.clone().oneshot(request))?;
+/// assert_eq!(response.body(), "alice");
+///
+/// let response = runtime.block_on(service.oneshot(Request::new(())))?;
+/// assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub struct BearerAuth<S, A> {
     inner: S,
     authorizer: Arc<A>,
@@ -327,7 +377,9 @@ impl<S: fmt::Debug, A> fmt::Debug for BearerAuth<S, A> {
 
 type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
 
-/// The future returned by [`BearerAuth`].
+/// The future returned by [`BearerAuth`]: resolves to the inner service's
+/// response, or to the rejection answered by the layer (see the
+/// [`BearerAuth`] example).
 pub struct ResponseFuture<B, E> {
     kind: FutureKind<B, E>,
 }

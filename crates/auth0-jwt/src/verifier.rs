@@ -14,10 +14,11 @@ use std::sync::Arc;
 use serde_json::{Map, Value};
 
 use crate::alg::{Algorithm, AlgorithmError};
-use crate::claims::truncate_for_message;
+use crate::claims::{ParsedClaims, truncate_for_message};
 use crate::error::{Error, TokenKind};
+use crate::json;
 use crate::jwk::JwkSet;
-use crate::jws::{Jws, JwsError, ParseOptions};
+use crate::jws::{self, Compact, JwsError, ParseOptions, Part, non_empty_payload};
 use crate::key::{KeyError, KeyFingerprint, KeySet, VerifyingKey};
 
 /// The future returned by [`KeySource::resolve_key`].
@@ -346,29 +347,91 @@ impl SignatureVerifier {
                 kind: TokenKind::Token,
             });
         }
-        Ok(self.verify(token, TokenKind::Token).await?.into_claims())
+        self.verify(token, TokenKind::Token).await
     }
 
-    /// Parses `token`, checks its `alg`, finds the key and verifies the signature.
-    pub(crate) async fn verify<'t>(
+    /// Parses `token` (claims in one strict pass), checks its `alg` (and, for
+    /// ID tokens, that it is not typed as an access token), finds the key and
+    /// verifies the signature. Claim types are not checked yet.
+    pub(crate) async fn verify_claims(
         &self,
-        token: &'t str,
+        token: &str,
         kind: TokenKind,
-    ) -> Result<Jws<'t>, Error> {
-        let jws = parse_token(token, &self.parse_options, &[self.algorithm], kind)?;
-        let key = find_key(self.source.as_ref(), jws.kid(), self.algorithm).await?;
-        verify_with_key(&key, &jws)?;
-        Ok(jws)
+    ) -> Result<ParsedClaims, Error> {
+        let mut buf = Vec::new();
+        let (compact, claims) =
+            parse_token(token, &self.parse_options, &[self.algorithm], kind, &mut buf)?;
+        if kind == TokenKind::IdToken {
+            let typ = compact.header.typ.as_deref();
+            // RFC 9068 §2.1 / RFC 8725 §3.11: an `at+jwt` is an access token; it must
+            // not pass as an ID token even if the same key signed it.
+            if typ.is_some_and(is_access_token_typ) {
+                return Err(Error::TypeMismatch {
+                    kind,
+                    expected: "an ID token (not \"at+jwt\")",
+                    found: typ.map(truncate_for_message),
+                });
+            }
+        }
+        let key = find_key(
+            self.source.as_ref(),
+            compact.header.kid.as_deref(),
+            self.algorithm,
+        )
+        .await?;
+        verify_with_key(&key, &compact)?;
+        Ok(claims)
+    }
+
+    /// As [`SignatureVerifier::verify_claims`], returning the claims as a map.
+    async fn verify(&self, token: &str, kind: TokenKind) -> Result<Map<String, Value>, Error> {
+        let mut buf = Vec::new();
+        let compact = parse_compact(token, &self.parse_options, &[self.algorithm], kind, &mut buf)?;
+        let claims = non_empty_payload(compact.payload)
+            .and_then(|payload| {
+                json::parse_object(payload).map_err(|error| JwsError::Json {
+                    part: Part::Payload,
+                    error,
+                })
+            })
+            .map_err(Error::Malformed)?;
+        let key = find_key(
+            self.source.as_ref(),
+            compact.header.kid.as_deref(),
+            self.algorithm,
+        )
+        .await?;
+        verify_with_key(&key, &compact)?;
+        Ok(claims)
     }
 }
 
-/// Parses `token` and checks that its header `alg` is one of `allowed`.
-pub(crate) fn parse_token<'t>(
+/// True for the RFC 9068 access-token types `at+jwt` and `application/at+jwt`
+/// (case-insensitive, RFC 7515 §4.1.9).
+pub(crate) fn is_access_token_typ(typ: &str) -> bool {
+    typ_is(typ, "at+jwt")
+}
+
+/// True if `typ` is the media type `short` (e.g. `jwt`), with or without the
+/// `application/` prefix, ignoring ASCII case.
+pub(crate) fn typ_is(typ: &str, short: &str) -> bool {
+    const PREFIX: &str = "application/";
+    let bare = match typ.get(..PREFIX.len()) {
+        Some(prefix) if prefix.eq_ignore_ascii_case(PREFIX) => &typ[PREFIX.len()..],
+        _ => typ,
+    };
+    bare.eq_ignore_ascii_case(short)
+}
+
+/// Splits and decodes `token` into `buf`, parses its header and checks that
+/// its `alg` is one of `allowed` — no allocation on success beyond `buf`.
+pub(crate) fn parse_compact<'t, 'b>(
     token: &'t str,
     options: &ParseOptions,
     allowed: &[Algorithm],
     kind: TokenKind,
-) -> Result<Jws<'t>, Error> {
+    buf: &'b mut Vec<u8>,
+) -> Result<Compact<'t, 'b>, Error> {
     if token.is_empty() {
         return Err(Error::Missing { kind });
     }
@@ -379,7 +442,7 @@ pub(crate) fn parse_token<'t>(
             .collect::<Vec<_>>()
             .join(", ")
     };
-    let jws = Jws::parse(token, options).map_err(|e| match e {
+    let compact = jws::parse_compact(token, options, buf).map_err(|e| match e {
         // An algorithm we refuse outright (`none`, unknown, unimplemented)
         // is reported like any other unexpected algorithm.
         JwsError::Algorithm(AlgorithmError::None) => Error::AlgorithmNotSupported {
@@ -394,13 +457,35 @@ pub(crate) fn parse_token<'t>(
         },
         other => Error::Malformed(other),
     })?;
-    if !allowed.contains(&jws.algorithm()) {
+    if !allowed.contains(&compact.header.algorithm) {
         return Err(Error::AlgorithmNotSupported {
-            found: truncate_for_message(&jws.header().alg),
+            found: truncate_for_message(&compact.header.alg),
             expected: expected(),
         });
     }
-    Ok(jws)
+    Ok(compact)
+}
+
+/// [`parse_compact`], then the payload parsed as a claim set in one strict
+/// pass (JSON errors are reported here, before the signature is checked, as
+/// [`Jws::parse`](crate::jws::Jws::parse) does).
+pub(crate) fn parse_token<'t, 'b>(
+    token: &'t str,
+    options: &ParseOptions,
+    allowed: &[Algorithm],
+    kind: TokenKind,
+    buf: &'b mut Vec<u8>,
+) -> Result<(Compact<'t, 'b>, ParsedClaims), Error> {
+    let compact = parse_compact(token, options, allowed, kind, buf)?;
+    let claims = non_empty_payload(compact.payload)
+        .and_then(|payload| {
+            ParsedClaims::parse(payload).map_err(|error| JwsError::Json {
+                part: Part::Payload,
+                error,
+            })
+        })
+        .map_err(Error::Malformed)?;
+    Ok((compact, claims))
 }
 
 /// The key for `kid`/`alg`: the source's cached key, else a resolved one.
@@ -422,12 +507,16 @@ pub(crate) async fn find_key(
 }
 
 /// Verifies the token's signature with `key` and the header's algorithm.
-pub(crate) fn verify_with_key(key: &VerifyingKey, jws: &Jws<'_>) -> Result<(), Error> {
-    key.verify(jws.algorithm(), jws.signing_input(), jws.signature())
-        .map_err(|e| match e {
-            KeyError::InvalidSignature => Error::InvalidSignature(e),
-            other => Error::Key(other),
-        })
+pub(crate) fn verify_with_key(key: &VerifyingKey, compact: &Compact<'_, '_>) -> Result<(), Error> {
+    key.verify(
+        compact.header.algorithm,
+        compact.signing_input(),
+        compact.signature,
+    )
+    .map_err(|e| match e {
+        KeyError::InvalidSignature => Error::InvalidSignature(e),
+        other => Error::Key(other),
+    })
 }
 
 /// Verifies signatures made with a private key (RS256 by default): keys from

@@ -349,3 +349,337 @@ async fn symmetric_keys_are_not_shared_with_asymmetric_verifier() {
         .unwrap_err();
     assert!(matches!(e, Error::AlgorithmNotSupported { .. }), "{e:?}");
 }
+
+// ---- Regression tests from the jwt-perf review (one-pass claims parser, RFC 8725) ----
+
+/// Signs hand-written header and claims JSON text (what `json!` can't express:
+/// escapes, duplicates, huge numbers) with `key`.
+fn sign_text(key: &SigningKey, header: &str, claims: &str) -> String {
+    let input = format!("{}.{}", b64(header.as_bytes()), b64(claims.as_bytes()));
+    let sig = key.sign(input.as_bytes()).unwrap();
+    format!("{input}.{}", b64(&sig))
+}
+
+fn hs_validator() -> AccessTokenValidator {
+    AccessTokenValidator::builder()
+        .key_source(StaticKeys::from_key(
+            auth0_jwt::key::VerifyingKey::hmac(SECRET).unwrap(),
+        ))
+        .issuer(ISSUER)
+        .audience(API)
+        .algorithms([Algorithm::HS256])
+        .shared_clock(clock())
+        .build()
+        .unwrap()
+}
+
+fn at_claims_text(extra: &str) -> String {
+    format!(
+        r#"{{"iss":"{ISSUER}","sub":"auth0|u1","aud":"{API}","iat":{},"exp":{}{extra}}}"#,
+        NOW - 10,
+        NOW + 3600
+    )
+}
+
+#[tokio::test]
+async fn id_token_typed_as_access_token_is_refused() {
+    // RFC 9068 §2.1 / RFC 8725 §3.11: an `at+jwt` is an access token, even when
+    // the same key signs both kinds.
+    for typ in ["at+jwt", "application/AT+JWT"] {
+        let t = sign(&rsa1("k1"), json!({ "typ": typ }), id_claims());
+        let e = id_err(&t).await;
+        assert!(matches!(e, Error::TypeMismatch { .. }), "{typ}: {e:?}");
+    }
+    // `JWT` (Auth0's ID-token type) and no `typ` still pass.
+    for header in [json!({ "typ": "JWT" }), json!({})] {
+        let t = sign(&rsa1("k1"), header, id_claims());
+        id_verifier()
+            .verify(&t, &VerifyOptions::new())
+            .await
+            .unwrap();
+    }
+}
+
+#[tokio::test]
+async fn times_at_the_integer_limits_neither_overflow_nor_panic() {
+    let v = hs_validator();
+    // exp = i64::MAX plus leeway saturates: valid, no overflow.
+    let t = sign(
+        &hs256(),
+        json!({}),
+        with(
+            at_claims(),
+            json!({"exp": i64::MAX, "nbf": i64::MIN, "iat": i64::MIN}),
+        ),
+    );
+    let claims = v.validate(&t).await.unwrap();
+    assert_eq!(claims.exp(), Some(i64::MAX));
+    // nbf / iat = i64::MAX: not yet valid, reported without overflow.
+    let t = sign(
+        &hs256(),
+        json!({}),
+        with(at_claims(), json!({"nbf": i64::MAX})),
+    );
+    assert!(matches!(
+        v.validate(&t).await.unwrap_err(),
+        Error::NotYetValid { .. }
+    ));
+    let t = sign(
+        &hs256(),
+        json!({}),
+        with(at_claims(), json!({"iat": i64::MAX})),
+    );
+    assert!(matches!(
+        v.validate(&t).await.unwrap_err(),
+        Error::IssuedInFuture { .. }
+    ));
+    // exp = i64::MIN minus nothing: expired.
+    let t = sign(
+        &hs256(),
+        json!({}),
+        with(at_claims(), json!({"exp": i64::MIN})),
+    );
+    assert!(matches!(
+        v.validate(&t).await.unwrap_err(),
+        Error::Expired { .. }
+    ));
+    // A huge leeway and a clock at the end of time.
+    let v = AccessTokenValidator::builder()
+        .key_source(StaticKeys::from_key(
+            auth0_jwt::key::VerifyingKey::hmac(SECRET).unwrap(),
+        ))
+        .issuer(ISSUER)
+        .audience(API)
+        .algorithms([Algorithm::HS256])
+        .leeway(std::time::Duration::MAX)
+        .clock(auth0_jwt::ManualClock::new(i64::MAX))
+        .build()
+        .unwrap();
+    let t = sign(
+        &hs256(),
+        json!({}),
+        with(at_claims(), json!({"nbf": i64::MAX})),
+    );
+    v.validate(&t).await.unwrap();
+    // ID token: auth_time + max_age + leeway saturates.
+    let verifier = TokenVerifier::builder()
+        .signature_verifier(auth0_jwt::SymmetricSignatureVerifier::new(SECRET).unwrap())
+        .issuer(ISSUER)
+        .audience(CLIENT_ID)
+        .leeway(std::time::Duration::MAX)
+        .shared_clock(clock())
+        .build()
+        .unwrap();
+    let t = sign(
+        &hs256(),
+        json!({}),
+        with(id_claims(), json!({"exp": i64::MAX, "auth_time": i64::MAX})),
+    );
+    verifier
+        .verify(&t, &VerifyOptions::new().max_age(std::time::Duration::MAX))
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn float_dates() {
+    let v = hs_validator();
+    let check = |extra: &str| sign_text(&hs256(), r#"{"alg":"HS256"}"#, &at_claims_text(extra));
+    // A finite, non-negative float is truncated to whole seconds.
+    let t = check(&format!(r#","nbf":{}.75"#, NOW - 1));
+    assert_eq!(v.validate(&t).await.unwrap().nbf(), Some(NOW - 1));
+    // Negative and huge floats are not dates.
+    for extra in [r#","nbf":-1.5"#, r#","nbf":9.3e18"#, r#","nbf":1e300"#] {
+        let e = v.validate(&check(extra)).await.unwrap_err();
+        assert!(
+            matches!(e, Error::NotBeforeInvalid { .. }),
+            "{extra}: {e:?}"
+        );
+    }
+    // Beyond f64 (serde_json refuses to round it to infinity): malformed, no panic.
+    let e = v.validate(&check(r#","nbf":1e400"#)).await.unwrap_err();
+    assert!(matches!(e, Error::Malformed(_)), "{e:?}");
+    // An integer beyond i64 is not a date either.
+    let e = v
+        .validate(&check(r#","nbf":18446744073709551615"#))
+        .await
+        .unwrap_err();
+    assert!(matches!(e, Error::NotBeforeInvalid { .. }), "{e:?}");
+}
+
+#[tokio::test]
+async fn claim_type_confusion_is_an_error_not_an_absence() {
+    let scoped = AccessTokenValidator::builder()
+        .key_source(StaticKeys::from_key(
+            auth0_jwt::key::VerifyingKey::hmac(SECRET).unwrap(),
+        ))
+        .issuer(ISSUER)
+        .audience(API)
+        .algorithms([Algorithm::HS256])
+        .require_scopes(["read:a"])
+        .shared_clock(clock())
+        .build()
+        .unwrap();
+    let cases = [
+        // scope must be a space-separated string, never an array
+        (json!({"scope": ["read:a"]}), "scope"),
+        // permissions must be an array of strings
+        (json!({"permissions": "read:a"}), "permissions"),
+        (json!({"permissions": ["read:a", 1]}), "permissions"),
+        (json!({"jti": 5}), "jti"),
+    ];
+    for (change, claim) in cases {
+        let t = sign(&hs256(), json!({}), with(at_claims(), change));
+        match scoped.validate(&t).await.unwrap_err() {
+            Error::InvalidClaim { claim: c, .. } => assert_eq!(c, claim),
+            other => panic!("{claim}: {other:?}"),
+        }
+    }
+    let v = hs_validator();
+    for (change, want) in [
+        (json!({"aud": [API, 5]}), "aud"),
+        (json!({"aud": {"0": API}}), "aud"),
+        (json!({"iss": [ISSUER]}), "iss"),
+        (json!({"sub": 1}), "sub-ok"),
+    ] {
+        let t = sign(&hs256(), json!({}), with(at_claims(), change));
+        let r = v.validate(&t).await;
+        match (want, r) {
+            ("aud", Err(Error::AudienceInvalid { .. })) => {}
+            ("iss", Err(Error::IssuerInvalid { .. })) => {}
+            // `sub` is not required by the access-token checks, but its type is.
+            ("sub-ok", Err(Error::SubjectInvalid { .. })) => {}
+            (want, other) => panic!("{want}: {other:?}"),
+        }
+    }
+    // An empty audience array matches no audience.
+    let t = sign(&hs256(), json!({}), with(at_claims(), json!({"aud": []})));
+    assert!(matches!(
+        v.validate(&t).await.unwrap_err(),
+        Error::AudienceMismatch { .. }
+    ));
+}
+
+#[tokio::test]
+async fn duplicates_are_refused_even_when_escaped_or_nested() {
+    let v = hs_validator();
+    for extra in [
+        // `\u0065xp` is `exp`
+        r#","\u0065xp":1"#,
+        // a custom claim twice
+        r#","x":1,"x":2"#,
+        // escaped custom claim twice
+        r#","x":1,"\u0078":2"#,
+        // a duplicate inside a custom claim's object
+        r#","ctx":{"a":[{"k":1,"k":2}]}"#,
+    ] {
+        let e = v
+            .validate(&sign_text(
+                &hs256(),
+                r#"{"alg":"HS256"}"#,
+                &at_claims_text(extra),
+            ))
+            .await
+            .unwrap_err();
+        match malformed(&e) {
+            JwsError::Json { .. } => {}
+            other => panic!("{extra}: {other:?}"),
+        }
+    }
+    // Many distinct custom claims (the seen-name set grows) are fine; one repeat
+    // among them is not.
+    let many: String = (0..100).map(|i| format!(r#","c{i}":{i}"#)).collect();
+    let t = sign_text(&hs256(), r#"{"alg":"HS256"}"#, &at_claims_text(&many));
+    v.validate(&t).await.unwrap();
+    let t = sign_text(
+        &hs256(),
+        r#"{"alg":"HS256"}"#,
+        &at_claims_text(&format!(r#"{many},"c7":0"#)),
+    );
+    assert!(matches!(
+        v.validate(&t).await.unwrap_err(),
+        Error::Malformed(_)
+    ));
+    // Header members too, registered or not.
+    for header in [
+        r#"{"alg":"HS256","alg":"HS256"}"#,
+        r#"{"alg":"HS256","\u0061lg":"HS256"}"#,
+        r#"{"alg":"HS256","kid":"a","kid":"b"}"#,
+        r#"{"alg":"HS256","x":1,"x":1}"#,
+    ] {
+        let t = sign_text(&hs256(), header, &at_claims_text(""));
+        let e = v.validate(&t).await.unwrap_err();
+        assert!(
+            matches!(malformed(&e), JwsError::Json { .. }),
+            "{header}: {e:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn crit_and_b64_through_the_validator() {
+    let v = hs_validator();
+    for (header, check) in [
+        (
+            r#"{"alg":"HS256","crit":["x"],"x":1}"#,
+            "UnsupportedCrit" as &str,
+        ),
+        (r#"{"alg":"HS256","crit":["x"]}"#, "MalformedCrit"),
+        (r#"{"alg":"HS256","crit":[]}"#, "MalformedCrit"),
+        (r#"{"alg":"HS256","b64":false}"#, "UnencodedPayload"),
+    ] {
+        let t = sign_text(&hs256(), header, &at_claims_text(""));
+        let e = v.validate(&t).await.unwrap_err();
+        let ok = match malformed(&e) {
+            JwsError::UnsupportedCrit { .. } => check == "UnsupportedCrit",
+            JwsError::MalformedCrit { .. } => check == "MalformedCrit",
+            JwsError::UnencodedPayload => check == "UnencodedPayload",
+            _ => false,
+        };
+        assert!(ok, "{header}: {e:?}");
+    }
+}
+
+#[tokio::test]
+async fn debug_and_display_leak_neither_secrets_nor_private_claims() {
+    let t = sign(
+        &hs256(),
+        json!({}),
+        with(at_claims(), json!({"email": "someone@example.com"})),
+    );
+    let v = hs_validator();
+    let claims = v.validate(&t).await.unwrap();
+    let dbg = format!("{claims:?}");
+    assert!(dbg.contains("auth0|user1"), "{dbg}");
+    assert!(!dbg.contains("someone@example.com"), "{dbg}");
+    // The custom claim is still there for those who ask.
+    assert_eq!(claims.get("email"), Some(&json!("someone@example.com")));
+    assert_eq!(
+        claims.as_map().get("email"),
+        Some(&json!("someone@example.com"))
+    );
+    let secret = String::from_utf8(SECRET.to_vec()).unwrap();
+    for text in [
+        format!("{v:?}"),
+        format!("{:?}", hs256()),
+        format!(
+            "{:?}",
+            auth0_jwt::SymmetricSignatureVerifier::new(SECRET).unwrap()
+        ),
+        format!("{:?}", auth0_jwt::key::VerifyingKey::hmac(SECRET).unwrap()),
+    ] {
+        assert!(!text.contains(&secret[..16]), "{text}");
+    }
+    // Errors about the payload never quote it.
+    let bad = sign_text(
+        &hs256(),
+        r#"{"alg":"HS256"}"#,
+        r#"{"secret-ish":"v","secret-ish":"w"}"#,
+    );
+    let e = v.validate(&bad).await.unwrap_err();
+    let (_, payload_and_sig) = bad.split_once('.').unwrap();
+    for text in [e.to_string(), format!("{e:?}")] {
+        assert!(!text.contains(payload_and_sig), "{text}");
+        assert!(!text.contains("\"v\""), "{text}");
+    }
+}

@@ -12,7 +12,6 @@ use auth0_core::retry::RetryNonIdempotent;
 use auth0_core::stack::DefaultService;
 use auth0_core::types::{BoxError, HttpRequest, HttpResponse};
 use auth0_jwt::clock::{Clock, SystemClock};
-use bytes::Bytes;
 use http::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderValue};
 use http::{Request, StatusCode};
 use serde::de::DeserializeOwned;
@@ -31,6 +30,15 @@ const APPLICATION_JSON: HeaderValue = HeaderValue::from_static("application/json
 /// the default stack with extra layers, a test transport).
 ///
 /// Implemented for every such service; it only names the bounds once.
+///
+/// ```
+/// use auth0_management::{ManagementClient, ManagementService};
+///
+/// fn count_connections<S: ManagementService>(auth0: &ManagementClient<S>) {
+///     let _future = auth0.connections().all();
+/// }
+/// # let _ = count_connections::<auth0_core::stack::DefaultService>;
+/// ```
 pub trait ManagementService:
     Service<HttpRequest, Response = HttpResponse, Error: Into<BoxError>, Future: Send + 'static>
     + Clone
@@ -199,7 +207,7 @@ impl<S: ManagementService> ManagementClient<S> {
         let uri: http::Uri = uri.parse().map_err(|_| Error::InvalidPath {
             reason: "the path and query do not form a valid URI",
         })?;
-        let mut http_request = Request::new(request.body.clone().unwrap_or_else(Bytes::new));
+        let mut http_request = Request::new(request.body.clone().unwrap_or_default());
         *http_request.method_mut() = request.method.clone();
         *http_request.uri_mut() = uri;
         let headers = http_request.headers_mut();

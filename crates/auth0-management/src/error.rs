@@ -108,6 +108,16 @@ impl Error {
 }
 
 /// Why the Management API access token could not be obtained.
+///
+/// ```
+/// use auth0_management::{Error, TokenError};
+///
+/// fn wrong_credentials(err: &Error) -> bool {
+///     matches!(err, Error::Token(t) if matches!(t.as_ref(), TokenError::Http(_)))
+///         && err.status_code().is_some_and(|s| s == http::StatusCode::UNAUTHORIZED)
+/// }
+/// # let _ = wrong_credentials;
+/// ```
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum TokenError {
@@ -132,6 +142,17 @@ pub enum TokenError {
 }
 
 /// Why a [`ManagementClient`](crate::ManagementClient) could not be built.
+///
+/// ```
+/// use auth0_core::{Auth0Client, ClientConfig};
+/// use auth0_management::{BuildError, ManagementClient};
+///
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let http = Auth0Client::new(ClientConfig::new("tenant.auth0.com")?)?;
+/// let err = ManagementClient::builder(http).build().unwrap_err();
+/// assert_eq!(err, BuildError::MissingTokenSource);
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum BuildError {

@@ -43,8 +43,9 @@ use crate::error::{Error, TokenError};
 /// use auth0_management::token::{ClientCredentials, TokenSource};
 ///
 /// let fixed = TokenSource::Static("eyJ…".to_owned());
-/// let fetched = TokenSource::ClientCredentials(ClientCredentials::new("client-id", "secret"));
-/// assert!(!format!("{fixed:?} {fetched:?}").contains("secret"));
+/// let fetched = TokenSource::ClientCredentials(ClientCredentials::new("client-id", "s3cr3t-value"));
+/// let shown = format!("{fixed:?} {fetched:?}");
+/// assert!(!shown.contains("eyJ") && !shown.contains("s3cr3t-value"));
 /// ```
 #[derive(Clone)]
 #[non_exhaustive]

@@ -453,12 +453,22 @@ fn chain<'a>(
 /// A rustls error, directly or inside an `io::Error` (whose `source()`
 /// skips the wrapped error, so it is looked at with `get_ref`).
 fn is_tls_error(e: &(dyn StdError + 'static)) -> bool {
-    if e.is::<rustls::Error>() {
-        return true;
+    // hyper-rustls nests the rustls error inside one or more io::Errors;
+    // follow them all (bounded, in case of a cyclic custom error).
+    let mut current: &(dyn StdError + 'static) = e;
+    for _ in 0..8 {
+        if current.is::<rustls::Error>() {
+            return true;
+        }
+        match current
+            .downcast_ref::<std::io::Error>()
+            .and_then(|io| io.get_ref())
+        {
+            Some(inner) => current = inner,
+            None => return false,
+        }
     }
-    e.downcast_ref::<std::io::Error>()
-        .and_then(|io| io.get_ref())
-        .is_some_and(|inner| inner.is::<rustls::Error>())
+    false
 }
 
 #[cfg(test)]
@@ -470,6 +480,16 @@ mod tests {
     use super::*;
 
     const NOW: u64 = 1_700_000_000;
+
+    #[test]
+    fn tls_error_found_through_nested_io_errors() {
+        let tls = rustls::Error::General("bad certificate".into());
+        let once = std::io::Error::other(tls.clone());
+        let twice = std::io::Error::other(std::io::Error::other(tls));
+        assert!(is_tls_error(&once));
+        assert!(is_tls_error(&twice));
+        assert!(!is_tls_error(&std::io::Error::other("plain")));
+    }
 
     fn policy() -> RetryPolicy {
         RetryPolicy::builder()

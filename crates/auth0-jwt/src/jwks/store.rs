@@ -34,6 +34,12 @@ use crate::verifier::KeySourceError;
 /// or a zero cooldown cannot turn the refresh task into a busy loop.
 const MIN_BACKGROUND_PAUSE: Duration = Duration::from_millis(100);
 
+/// How long to wait after a failed fetch while no key set has ever been
+/// fetched (when it is shorter than the cooldown). With no keys every token
+/// fails, so a start-up blip must not cost a whole cooldown; single flight
+/// still bounds the load on the tenant to one fetch per this interval.
+const NO_KEYS_RETRY_AFTER: Duration = Duration::from_secs(1);
+
 /// How the cache is tuned (validated by the builder).
 #[derive(Debug, Clone)]
 pub(super) struct Settings {
@@ -256,6 +262,10 @@ impl Store {
         // After a failure, wait out the cooldown whatever the reason, so an
         // outage does not turn every verification into a slow failing fetch.
         if last.error.is_some() {
+            if self.current.load().is_none() {
+                let wait = self.settings.cooldown.min(NO_KEYS_RETRY_AFTER);
+                return last.at.checked_add(wait).is_some_and(|ready| now >= ready);
+            }
             return self.cooled_down(last.at, now);
         }
         let current = self.current.load();

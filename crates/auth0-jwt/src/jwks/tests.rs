@@ -303,15 +303,19 @@ async fn no_keys_and_failed_fetch_is_a_typed_error() {
     // The auth0-core error is reachable through the source chain.
     let core = std::error::Error::source(&fetch).unwrap();
     assert!(core.downcast_ref::<auth0_core::error::Error>().is_some());
-    // Back-off applies to the first fetch too.
+    // Back-off applies to the first fetch too...
     jwks.resolve_key(Some("k1"), ES256).await.unwrap_err();
     assert_eq!(fake.calls(), 1);
+    // ...but with no keys at all it is short, not a whole cooldown.
+    advance(Duration::from_millis(1_100)).await;
+    jwks.resolve_key(Some("k1"), ES256).await.unwrap_err();
+    assert_eq!(fake.calls(), 2);
     // An explicit refresh ignores it.
     let k1 = key("k1");
     fake.set(Mode::Serve(jwks_body(&k1)));
     jwks.refresh().await.unwrap();
     jwks.resolve_key(Some("k1"), ES256).await.unwrap();
-    assert_eq!(fake.calls(), 2);
+    assert_eq!(fake.calls(), 3);
 }
 
 fn jwks_body(k: &SigningKey) -> Bytes {

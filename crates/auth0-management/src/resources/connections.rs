@@ -383,10 +383,21 @@ impl UpdateConnection {
 /// # let _ = (all, renamed, again);
 /// # Ok(()) }
 /// ```
+///
+/// The handle is `Copy` and its methods take it by value, so their futures
+/// borrow only the client.
 #[derive(Debug)]
 pub struct Connections<'a, S> {
     client: &'a ManagementClient<S>,
 }
+
+impl<S> Clone for Connections<'_, S> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<S> Copy for Connections<'_, S> {}
 
 impl<'a, S: ManagementService> Connections<'a, S> {
     pub(crate) fn new(client: &'a ManagementClient<S>) -> Self {
@@ -395,7 +406,7 @@ impl<'a, S: ManagementService> Connections<'a, S> {
 
     /// `GET /connections` (`connections_list`): one page. Needs
     /// `read:connections`.
-    pub async fn list(&self, params: &ListConnectionsParams) -> Result<Page<Connection>, Error> {
+    pub async fn list(self, params: &ListConnectionsParams) -> Result<Page<Connection>, Error> {
         let request = ApiRequest::get(ApiPath::new("connections")).params(params);
         let data = self.client.execute::<Value>(request).await?.data;
         Page::from_json(data, ITEMS)
@@ -403,7 +414,7 @@ impl<'a, S: ManagementService> Connections<'a, S> {
 
     /// A pager over `GET /connections`, following `next` cursors (the
     /// params' `from`/`take` give the start and page size, default 50).
-    pub fn pager(&self, params: ListConnectionsParams) -> Pager<Connection, S> {
+    pub fn pager(self, params: ListConnectionsParams) -> Pager<Connection, S> {
         let from = params.from.clone();
         let take = params.take.unwrap_or(50);
         let request = ApiRequest::get(ApiPath::new("connections")).params(&params);
@@ -412,40 +423,48 @@ impl<'a, S: ManagementService> Connections<'a, S> {
 
     /// Every connection (the Python SDK's `connections.all()`), at most
     /// [`DEFAULT_MAX_ITEMS`].
-    pub async fn all(&self) -> Result<Vec<Connection>, Error> {
+    pub async fn all(self) -> Result<Vec<Connection>, Error> {
         self.pager(ListConnectionsParams::new())
             .collect_all(DEFAULT_MAX_ITEMS)
             .await
     }
 
     /// `GET /connections/{id}` (`connections_get`).
-    pub async fn get(&self, id: &str) -> Result<Connection, Error> {
+    pub async fn get(self, id: &str) -> Result<Connection, Error> {
         self.get_with(id, &FieldsFilter::default()).await
     }
 
     /// `GET /connections/{id}` with a field filter.
-    pub async fn get_with(&self, id: &str, fields: &FieldsFilter) -> Result<Connection, Error> {
+    pub async fn get_with(self, id: &str, fields: &FieldsFilter) -> Result<Connection, Error> {
         let request = ApiRequest::get(ApiPath::new("connections").segment(id)).params(fields);
         Ok(self.client.execute(request).await?.data)
     }
 
     /// `POST /connections` (`connections_create`); never retried on 5xx.
     /// Needs `create:connections`.
-    pub async fn create(&self, body: &CreateConnection) -> Result<Connection, Error> {
+    pub async fn create(self, body: &CreateConnection) -> Result<Connection, Error> {
         let request = ApiRequest::post(ApiPath::new("connections")).json(body)?;
         Ok(self.client.execute(request).await?.data)
     }
 
     /// `PATCH /connections/{id}` (`connections_update`). Needs
     /// `update:connections`.
-    pub async fn update(&self, id: &str, body: &UpdateConnection) -> Result<Connection, Error> {
+    pub async fn update(self, id: &str, body: &UpdateConnection) -> Result<Connection, Error> {
         let request = ApiRequest::patch(ApiPath::new("connections").segment(id)).json(body)?;
         Ok(self.client.execute(request).await?.data)
     }
 
+    /// `GET /connections/{id}/status` (`connections_checkStatus`): `Ok` when
+    /// the connection is online; an AD/LDAP connector that is offline
+    /// answers an error status. Needs `read:connections`.
+    pub async fn check_status(self, id: &str) -> Result<(), Error> {
+        let request = ApiRequest::get(ApiPath::new("connections").segment(id).segment("status"));
+        self.client.execute_empty(request).await.map(|_| ())
+    }
+
     /// `DELETE /connections/{id}` (`connections_delete`). Needs
     /// `delete:connections`.
-    pub async fn delete(&self, id: &str) -> Result<(), Error> {
+    pub async fn delete(self, id: &str) -> Result<(), Error> {
         let request = ApiRequest::delete(ApiPath::new("connections").segment(id));
         self.client.execute_empty(request).await.map(|_| ())
     }

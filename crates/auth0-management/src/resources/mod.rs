@@ -5,6 +5,17 @@
 //! parameters, and a borrowed handle (`Connections<'_, S>`) whose methods
 //! build [`ApiRequest`](crate::request::ApiRequest)s and call
 //! [`ManagementClient::execute`](crate::ManagementClient::execute).
+//!
+//! Operations with a typed wrapper (OpenAPI `operationId`):
+//!
+//! | resource | operations |
+//! |---|---|
+//! | [`connections`] | `connections_list`, `connections_get`, `connections_create`, `connections_update`, `connections_delete`, `connections_checkStatus` |
+//! | [`users`] | `users_list`, `users_get`, `users_create`, `users_update`, `users_delete`, `users_listUsersByEmail` |
+//!
+//! Every other operation is reachable through
+//! [`ManagementClient::execute`](crate::ManagementClient::execute) with an
+//! [`ApiRequest`](crate::request::ApiRequest) built by hand.
 
 pub mod connections;
 pub mod users;

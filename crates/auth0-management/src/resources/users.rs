@@ -20,6 +20,14 @@ use crate::resources::{KeysOnly, keys_only};
 const ITEMS: &str = "users";
 
 /// A date Auth0 sends as an ISO 8601 string (or, rarely, an object).
+///
+/// ```
+/// use auth0_management::resources::users::UserDate;
+///
+/// let d: UserDate = serde_json::from_str("\"2024-01-15T09:30:00Z\"")?;
+/// assert_eq!(d.as_str(), Some("2024-01-15T09:30:00Z"));
+/// # Ok::<(), serde_json::Error>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(untagged)]
 #[non_exhaustive]
@@ -42,6 +50,14 @@ impl UserDate {
 
 /// An identity id: a string for most providers, a number for some social
 /// ones.
+///
+/// ```
+/// use auth0_management::resources::users::IdentityUserId;
+///
+/// let id: IdentityUserId = serde_json::from_str("1234567")?;
+/// assert_eq!(id.to_string(), "1234567");
+/// # Ok::<(), serde_json::Error>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(untagged)]
 #[non_exhaustive]
@@ -64,6 +80,17 @@ impl fmt::Display for IdentityUserId {
 /// One identity (account at a connection) of a user.
 ///
 /// `Debug` redacts the IdP tokens (present with `read:user_idp_tokens`).
+///
+/// ```
+/// use auth0_management::resources::users::UserIdentity;
+///
+/// let identity: UserIdentity = serde_json::from_value(serde_json::json!({
+///     "provider": "google-oauth2", "user_id": "1234", "isSocial": true, "access_token": "ya29.secret"
+/// }))?;
+/// assert_eq!(identity.is_social, Some(true));
+/// assert!(!format!("{identity:?}").contains("ya29"));
+/// # Ok::<(), serde_json::Error>(())
+/// ```
 #[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct UserIdentity {
@@ -237,6 +264,11 @@ impl fmt::Debug for User {
 }
 
 /// The search engine version of `GET /users` (`SearchEngineVersionsEnum`).
+///
+/// ```
+/// use auth0_management::resources::users::SearchEngine;
+/// assert_eq!(SearchEngine::V3.to_string(), "v3");
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum SearchEngine {
@@ -676,10 +708,21 @@ impl fmt::Debug for UpdateUser {
 /// auth0.users().delete(&id).await?;
 /// # Ok(()) }
 /// ```
+///
+/// The handle is `Copy` and its methods take it by value, so their futures
+/// borrow only the client.
 #[derive(Debug)]
 pub struct Users<'a, S> {
     client: &'a ManagementClient<S>,
 }
+
+impl<S> Clone for Users<'_, S> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<S> Copy for Users<'_, S> {}
 
 impl<'a, S: ManagementService> Users<'a, S> {
     pub(crate) fn new(client: &'a ManagementClient<S>) -> Self {
@@ -688,7 +731,7 @@ impl<'a, S: ManagementService> Users<'a, S> {
 
     /// `GET /users` (`users_list`): one page of a listing or search. Needs
     /// `read:users`.
-    pub async fn list(&self, params: &ListUsersParams) -> Result<Page<User>, Error> {
+    pub async fn list(self, params: &ListUsersParams) -> Result<Page<User>, Error> {
         let request = ApiRequest::get(ApiPath::new("users")).params(params);
         let data = self.client.execute::<Value>(request).await?.data;
         Page::from_json(data, ITEMS)
@@ -697,7 +740,7 @@ impl<'a, S: ManagementService> Users<'a, S> {
     /// A pager over `GET /users` from `params.page` (default 0) with
     /// `params.per_page` (default 50) items per page; totals are always
     /// requested.
-    pub fn pager(&self, params: ListUsersParams) -> Pager<User, S> {
+    pub fn pager(self, params: ListUsersParams) -> Pager<User, S> {
         let first = params.page.unwrap_or(0);
         let per_page = params.per_page.unwrap_or(50);
         let request = ApiRequest::get(ApiPath::new("users")).params(&params);
@@ -705,12 +748,12 @@ impl<'a, S: ManagementService> Users<'a, S> {
     }
 
     /// `GET /users/{id}` (`users_get`).
-    pub async fn get(&self, id: &str) -> Result<User, Error> {
+    pub async fn get(self, id: &str) -> Result<User, Error> {
         self.get_with(id, &FieldsFilter::default()).await
     }
 
     /// `GET /users/{id}` with a field filter.
-    pub async fn get_with(&self, id: &str, fields: &FieldsFilter) -> Result<User, Error> {
+    pub async fn get_with(self, id: &str, fields: &FieldsFilter) -> Result<User, Error> {
         let request = ApiRequest::get(ApiPath::new("users").segment(id)).params(fields);
         Ok(self.client.execute(request).await?.data)
     }
@@ -718,7 +761,7 @@ impl<'a, S: ManagementService> Users<'a, S> {
     /// `GET /users-by-email` (`users_listUsersByEmail`): every user with
     /// this email (case-insensitive), across connections.
     pub async fn list_by_email(
-        &self,
+        self,
         email: &str,
         fields: &FieldsFilter,
     ) -> Result<Vec<User>, Error> {
@@ -729,19 +772,19 @@ impl<'a, S: ManagementService> Users<'a, S> {
 
     /// `POST /users` (`users_create`); never retried on 5xx. Needs
     /// `create:users`.
-    pub async fn create(&self, body: &CreateUser) -> Result<User, Error> {
+    pub async fn create(self, body: &CreateUser) -> Result<User, Error> {
         let request = ApiRequest::post(ApiPath::new("users")).json(body)?;
         Ok(self.client.execute(request).await?.data)
     }
 
     /// `PATCH /users/{id}` (`users_update`). Needs `update:users`.
-    pub async fn update(&self, id: &str, body: &UpdateUser) -> Result<User, Error> {
+    pub async fn update(self, id: &str, body: &UpdateUser) -> Result<User, Error> {
         let request = ApiRequest::patch(ApiPath::new("users").segment(id)).json(body)?;
         Ok(self.client.execute(request).await?.data)
     }
 
     /// `DELETE /users/{id}` (`users_delete`). Needs `delete:users`.
-    pub async fn delete(&self, id: &str) -> Result<(), Error> {
+    pub async fn delete(self, id: &str) -> Result<(), Error> {
         let request = ApiRequest::delete(ApiPath::new("users").segment(id));
         self.client.execute_empty(request).await.map(|_| ())
     }

@@ -70,6 +70,9 @@ async fn list_get_create_update_delete_match_the_stubs() {
     // DELETE /connections/{id} (the stub answers 200 with `""`).
     connections.delete("id").await.unwrap();
 
+    // GET /connections/{id}/status
+    connections.check_status("id").await.unwrap();
+
     let requests = server.api_requests();
     let methods: Vec<&Method> = requests.iter().map(|r| &r.method).collect();
     assert_eq!(
@@ -79,7 +82,8 @@ async fn list_get_create_update_delete_match_the_stubs() {
             &Method::GET,
             &Method::POST,
             &Method::PATCH,
-            &Method::DELETE
+            &Method::DELETE,
+            &Method::GET,
         ]
     );
     assert_eq!(

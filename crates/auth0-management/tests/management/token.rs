@@ -252,3 +252,66 @@ async fn secrets_and_tokens_are_redacted_in_debug() {
     let body = auth0_management::resources::users::CreateUser::new("db").password("hunter2");
     assert!(!format!("{body:?}").contains("hunter2"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn early_refresh_is_single_flight_and_never_blocks_on_failure() {
+    let server = Server::start(&["/users"]).await;
+    server.state.lifetime.store(3600, Ordering::SeqCst);
+    let (auth0, clock) = server.client();
+    get_user(&auth0).await.unwrap();
+
+    // In the refresh window, the renewal fails: the old token is still good.
+    server.state.token_failures.store(1, Ordering::SeqCst);
+    clock.set(T0 + 3600 - 10);
+    get_user(&auth0).await.unwrap();
+    assert_eq!(server.token_count(), 2);
+    assert_eq!(
+        server
+            .api_requests()
+            .last()
+            .unwrap()
+            .authorization
+            .as_deref(),
+        Some("Bearer tok-1")
+    );
+
+    // Many callers in the window: one renewal, nobody fails.
+    server.state.token_delay_ms.store(100, Ordering::SeqCst);
+    let tasks: Vec<_> = (0..200)
+        .map(|_| {
+            let auth0 = auth0.clone();
+            tokio::spawn(async move { get_user(&auth0).await })
+        })
+        .collect();
+    for task in tasks {
+        task.await.unwrap().unwrap();
+    }
+    assert_eq!(server.token_count(), 3);
+    get_user(&auth0).await.unwrap();
+    assert_eq!(
+        server
+            .api_requests()
+            .last()
+            .unwrap()
+            .authorization
+            .as_deref(),
+        Some("Bearer tok-2")
+    );
+}
+
+#[test]
+fn clients_pagers_and_their_futures_are_send() {
+    fn assert_send<T: Send>(_: &T) {}
+    fn assert_sync<T: Sync>() {}
+    assert_sync::<ManagementClient>();
+    let http =
+        auth0_core::Auth0Client::new(auth0_core::ClientConfig::new("tenant.auth0.com").unwrap())
+            .unwrap();
+    let auth0 = ManagementClient::builder(http).token("t").build().unwrap();
+    let mut pager = auth0
+        .users()
+        .pager(auth0_management::resources::users::ListUsersParams::new());
+    assert_send(&pager);
+    assert_send(&pager.next_page());
+    assert_send(&auth0.connections().all());
+}
