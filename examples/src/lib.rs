@@ -59,3 +59,13 @@ impl TenantSettings {
         })
     }
 }
+
+// --- docs helper section: docs/EXAMPLES.md as doc tests ---
+/// `docs/EXAMPLES.md`, compiled by `cargo test -p auth0-examples --doc` so
+/// that every `rust` block in it keeps building (and, where it needs no
+/// tenant, running).
+#[cfg(doctest)]
+pub mod docs_examples {
+    #![doc = include_str!("../../docs/EXAMPLES.md")]
+}
+// --- end docs helper section ---

@@ -882,4 +882,156 @@ mod tests {
         assert_eq!(form["d"], "%zz");
         assert_eq!(form["e"], "%4");
     }
+
+    #[test]
+    fn redirect_parameters() {
+        let params = redirect_params("http://localhost/cb?code=abc&state=x%20y#frag");
+        assert_eq!(params["code"], "abc");
+        assert_eq!(params["state"], "x y");
+        assert!(redirect_params("http://localhost/cb").is_empty());
+    }
+
+    use auth0_authentication::{AuthenticationClient, AuthorizeUrl, Pkce};
+    use auth0_core::{Auth0Client, ClientConfig};
+
+    async fn tenant_and_client() -> (LocalTenant, Auth0Client, AuthenticationClient) {
+        let tenant = LocalTenant::start(LocalTenantConfig::default())
+            .await
+            .unwrap();
+        let config = ClientConfig::builder()
+            .domain(tenant.domain())
+            .allow_insecure_loopback(true)
+            .build()
+            .unwrap();
+        let client = Auth0Client::new(config).unwrap();
+        let auth = AuthenticationClient::builder(client.clone(), tenant.config().client_id.clone())
+            .client_secret(tenant.config().client_secret.clone())
+            .build()
+            .unwrap();
+        (tenant, client, auth)
+    }
+
+    const CALLBACK: &str = "http://localhost/cb";
+
+    #[tokio::test]
+    async fn authorization_code_with_pkce_nonce_and_organization() {
+        let (tenant, client, auth) = tenant_and_client().await;
+        let pkce = Pkce::generate().unwrap();
+        let url = AuthorizeUrl::new(client.domain(), &tenant.config().client_id)
+            .redirect_uri(CALLBACK)
+            .state("st")
+            .nonce("n-1")
+            .organization("ACME")
+            .pkce(&pkce)
+            .build()
+            .unwrap();
+        let back = tenant.follow_authorize(&client, &url).await.unwrap();
+        assert_eq!(back["state"], "st");
+        let code = back["code"].clone();
+
+        // A wrong verifier fails, and uses up the code.
+        let wrong = Pkce::generate().unwrap();
+        let err = auth
+            .authorization_code_pkce(wrong.verifier(), &code, Some(CALLBACK))
+            .await
+            .unwrap_err();
+        assert_eq!(err.error_code(), Some("invalid_grant"));
+        let err = auth
+            .authorization_code_pkce(pkce.verifier(), &code, Some(CALLBACK))
+            .await
+            .unwrap_err();
+        assert_eq!(err.error_code(), Some("invalid_grant"));
+
+        // A fresh code with the right verifier gives tokens with nonce and org.
+        let back = tenant.follow_authorize(&client, &url).await.unwrap();
+        let tokens = auth
+            .authorization_code_pkce(pkce.verifier(), &back["code"], Some(CALLBACK))
+            .await
+            .unwrap();
+        let keys = StaticKeys::from_jwks_json(
+            &client
+                .get_json::<Value>("/.well-known/jwks.json")
+                .await
+                .unwrap()
+                .data
+                .to_string(),
+        )
+        .unwrap();
+        let verifier = auth0_jwt::id_token::TokenVerifier::new(
+            auth0_jwt::verifier::AsymmetricSignatureVerifier::new(keys)
+                .with_algorithm(tenant.algorithm())
+                .unwrap(),
+            tenant.issuer(),
+            tenant.config().client_id.clone(),
+        )
+        .unwrap();
+        let options = auth0_jwt::id_token::VerifyOptions::new()
+            .nonce("n-1")
+            .organization("org_abc");
+        let claims = verifier
+            .verify(tokens.id_token.as_deref().unwrap(), &options)
+            .await
+            .unwrap();
+        assert_eq!(claims.org_name(), Some("acme"));
+        let me = auth.userinfo(&tokens.access_token).await.unwrap();
+        assert_eq!(me.sub, tenant.config().user.2);
+    }
+
+    #[tokio::test]
+    async fn authorize_errors_come_back_on_the_redirect() {
+        let (tenant, client, _) = tenant_and_client().await;
+        let unknown = AuthorizeUrl::new(client.domain(), &tenant.config().client_id)
+            .redirect_uri(CALLBACK)
+            .organization("org_unknown")
+            .build()
+            .unwrap();
+        let back = tenant.follow_authorize(&client, &unknown).await.unwrap();
+        assert_eq!(back["error"], "invalid_request");
+        assert!(!back.contains_key("code"));
+        // An invitation without organization (sent by hand: the builder refuses it).
+        let url = format!(
+            "{}/authorize?response_type=code&client_id={}&redirect_uri=x&invitation=i",
+            tenant.domain(),
+            tenant.config().client_id
+        );
+        let back = tenant.follow_authorize(&client, &url).await.unwrap();
+        assert_eq!(back["error"], "invalid_request");
+    }
+
+    #[tokio::test]
+    async fn management_api_needs_a_management_token() {
+        let (tenant, client, auth) = tenant_and_client().await;
+        let err = client
+            .get_json::<Value>("/api/v2/connections")
+            .await
+            .unwrap_err();
+        assert_eq!(err.status_code(), Some(StatusCode::UNAUTHORIZED));
+        // A token for the other API is refused too.
+        let api = auth
+            .client_credentials(&tenant.config().audience, None)
+            .await
+            .unwrap();
+        let request = Request::get("/api/v2/connections")
+            .header(
+                header::AUTHORIZATION,
+                format!("Bearer {}", api.access_token),
+            )
+            .body(Bytes::new())
+            .unwrap();
+        let response = client.send(request).await.unwrap();
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+        let token = auth
+            .client_credentials(&tenant.management_audience(), None)
+            .await
+            .unwrap();
+        let request = Request::get("/api/v2/connections/con_i8qF5DPiZ3FdadwJ")
+            .header(
+                header::AUTHORIZATION,
+                format!("Bearer {}", token.access_token),
+            )
+            .body(Bytes::new())
+            .unwrap();
+        let response = client.send(request).await.unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+    }
 }

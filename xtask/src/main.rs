@@ -21,13 +21,9 @@ fn main() -> ExitCode {
         Some("test") => test(),
         Some("ci") => ci(),
         Some("bench") => bench(args.get(1).map(String::as_str).unwrap_or("all")),
-        Some("quickstart") => run(cargo().args([
-            "run",
-            "--package",
-            "auth0-examples",
-            "--bin",
-            "quickstart",
-        ])),
+        Some("quickstart") => {
+            run(cargo().args(["run", "--package", "auth0-examples", "--bin", "quickstart"]))
+        }
         Some("help") | Some("--help") | Some("-h") | None => {
             print_help();
             Ok(())
@@ -57,10 +53,7 @@ fn print_help() {
 /// The workspace root: xtask lives one level below it.
 fn root() -> PathBuf {
     let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    manifest
-        .parent()
-        .map(Path::to_path_buf)
-        .unwrap_or(manifest)
+    manifest.parent().map(Path::to_path_buf).unwrap_or(manifest)
 }
 
 fn cargo() -> Command {

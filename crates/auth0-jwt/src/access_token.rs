@@ -453,13 +453,8 @@ impl AccessTokenValidator {
         }
 
         let mut buf = Vec::new();
-        let (compact, parsed) = parse_token(
-            token,
-            &self.parse_options,
-            &self.algorithms,
-            KIND,
-            &mut buf,
-        )?;
+        let (compact, parsed) =
+            parse_token(token, &self.parse_options, &self.algorithms, KIND, &mut buf)?;
         let typ = compact.header.typ.as_deref();
         if !self.typ.accepts(typ) {
             return Err(Error::TypeMismatch {

@@ -43,7 +43,6 @@ impl Base64Error {
     }
 }
 
-
 /// Marks a byte outside the alphabet in [`DECODE`].
 const INVALID: u8 = 0xFF;
 

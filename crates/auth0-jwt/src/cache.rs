@@ -2,28 +2,58 @@
 //!
 //! Verifying an RS256 signature costs tens of microseconds; a gateway sees the
 //! same access token many times during its lifetime. [`VerifiedTokenCache`]
-//! remembers the outcome of a successful validation, keyed by the SHA-256 of
-//! the *whole* token, so a repeated token costs one hash and one shard read
-//! lock instead of a signature check.
+//! remembers the outcome of a successful validation, keyed by the *whole*
+//! token, so a repeated token costs a short keyed hash, one shard read lock
+//! and one comparison instead of a signature check.
 //!
-//! Design choices, and why:
-//! - The key is SHA-256 over every byte of the token (header, claims and
-//!   signature). A prefix or the `jti` would let a forged token with a valid
-//!   token's header and claims but another signature hit the cache.
-//! - The map is split into shards, each behind its own [`RwLock`]; a lookup
-//!   takes only a read lock on one shard, so concurrent readers never
-//!   serialize on a single lock.
+//! # Keying, and why it is safe
+//!
+//! Each entry stores the complete token bytes. A lookup:
+//!
+//! 1. computes a 64-bit *tag*: SipHash (std [`RandomState`], keyed at random
+//!    once per cache) over the token's length and its last 48 bytes — the
+//!    tail of the signature, which the signer chooses and nobody else can
+//!    predict;
+//! 2. picks the shard and the map slot from the tag;
+//! 3. compares the stored token with the presented one **in full** (every
+//!    byte, in constant time for equal lengths). Any difference is a miss.
+//!
+//! Hashing only the tail keeps a hit cheap (hashing a ~750-byte RS256 token
+//! with SHA-256 was ~40% of the cost of a hit), and it does not weaken the
+//! cache:
+//!
+//! - Only tokens that passed full verification are ever inserted (the cache
+//!   cannot be filled by a client with tokens it made up).
+//! - A hit requires byte-for-byte equality with such a token. A forged token
+//!   that shares a prefix (header and claims) with a cached token, or shares
+//!   its suffix (the signature, hence the tag) but carries other claims, is a
+//!   miss and goes through full verification, where it fails; it is never
+//!   inserted, so it cannot displace the genuine entry either.
+//! - The tag is keyed with a secret random key, so collisions cannot be
+//!   precomputed to crowd one slot. Two *verified* tokens whose tags collide
+//!   are still told apart by the full comparison; the later insert replaces
+//!   the earlier entry (a lost cache entry, never a wrong answer).
+//! - No prefix, `jti` or other claim is ever used as the key.
+//!
+//! # Layout and bounds
+//!
+//! - The map is split into shards, each behind its own [`RwLock`] on its own
+//!   cache lines; a lookup takes only a read lock on one shard, so concurrent
+//!   readers never serialize on a single lock. A hit allocates nothing and
+//!   writes no shared memory besides the lock word and the returned `Arc`'s
+//!   count (the second-chance bit is written only when it changes).
 //! - Memory is bounded twice: by the number of entries and by an approximate
-//!   byte count (the caller's `approx_size` plus a fixed per-entry overhead).
-//!   When a shard is full, a CLOCK (second-chance) hand evicts expired entries
-//!   first, then entries not read since the hand last passed: amortized O(1)
-//!   per insert, no global LRU list to lock on reads.
-//! - An expired entry is never returned; it is dropped lazily by a later
-//!   lookup or by the eviction hand.
+//!   byte count (the caller's `approx_size`, the token's length and a fixed
+//!   per-entry overhead). When a shard is full, a CLOCK (second-chance) hand
+//!   evicts expired entries first, then entries not read since the hand last
+//!   passed: amortized O(1) per insert, no global LRU list to lock on reads.
+//! - An entry never outlives its `expires_at`: it is never returned from that
+//!   second on, and is dropped lazily by a later lookup or by the eviction
+//!   hand.
 
 use std::collections::HashMap;
 use std::fmt;
-use std::hash::{BuildHasherDefault, Hash, Hasher};
+use std::hash::{BuildHasher, BuildHasherDefault, Hasher, RandomState};
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
@@ -36,6 +66,15 @@ const DEFAULT_MAX_BYTES: usize = 32 * 1024 * 1024;
 /// Bounds on the automatically chosen shard count.
 const MIN_AUTO_SHARDS: usize = 16;
 const MAX_SHARDS: usize = 1024;
+/// How many trailing bytes of a token feed the tag (with its length). The
+/// last 48 characters of a compact JWS are signature bytes for every
+/// supported algorithm (an HS256 signature is 43 characters; RS/PS/ES/EdDSA
+/// ones are longer): unpredictable to anyone but the signer.
+const TAIL_LEN: usize = 48;
+/// The shard is picked from tag bits 32.. (the shard count is at most 1024 =
+/// 2^10). The in-shard map uses the low bits for the bucket and the top 7
+/// bits as its control byte, so the three never depend on the same bits.
+const SHARD_SHIFT: u32 = 32;
 
 /// Limits and layout of a [`VerifiedTokenCache`].
 ///
@@ -135,54 +174,46 @@ impl CacheConfig {
     }
 }
 
-/// SHA-256 of a whole token.
-#[derive(Clone, Copy, PartialEq, Eq)]
-struct TokenKey([u8; 32]);
-
-impl TokenKey {
-    fn of(token: &str) -> Self {
-        let digest = ring::digest::digest(&ring::digest::SHA256, token.as_bytes());
-        let mut key = [0u8; 32];
-        // SHA-256 output is always 32 bytes, so every byte of `key` is written.
-        for (dst, src) in key.iter_mut().zip(digest.as_ref()) {
-            *dst = *src;
-        }
-        Self(key)
-    }
-
-    /// Bytes 0..8 pick the slot inside a shard's map.
-    fn map_hash(&self) -> u64 {
-        let k = &self.0;
-        u64::from_le_bytes([k[0], k[1], k[2], k[3], k[4], k[5], k[6], k[7]])
-    }
-
-    /// Bytes 8..16 pick the shard, independent of the in-shard hash.
-    fn shard_hash(&self) -> u64 {
-        let k = &self.0;
-        u64::from_le_bytes([k[8], k[9], k[10], k[11], k[12], k[13], k[14], k[15]])
-    }
+/// Hashes a token's length and tail with this cache's secret SipHash key.
+fn token_tag(hasher: &RandomState, token: &[u8]) -> u64 {
+    let tail = token
+        .get(token.len().saturating_sub(TAIL_LEN)..)
+        .unwrap_or(token);
+    let mut h = hasher.build_hasher();
+    h.write_usize(token.len());
+    h.write(tail);
+    h.finish()
 }
 
-impl Hash for TokenKey {
-    fn hash<H: Hasher>(&self, state: &mut H) {
-        // The key is already a uniformly distributed digest: hashing it again
-        // with SipHash would only cost time.
-        state.write_u64(self.map_hash());
+/// Compares two byte strings without an early exit on the first difference,
+/// so the time a lookup takes tells nothing about how much of a cached token
+/// a presented one matches. (Lengths are part of the tag, not a secret.)
+fn same_token(stored: &[u8], presented: &[u8]) -> bool {
+    if stored.len() != presented.len() {
+        return false;
     }
+    // OR of XORs over 32-byte chunks: branch-free per byte, vectorized.
+    let diff = stored
+        .chunks(32)
+        .zip(presented.chunks(32))
+        .fold(0u8, |acc, (a, b)| {
+            acc | a.iter().zip(b).fold(0u8, |d, (x, y)| d | (x ^ y))
+        });
+    std::hint::black_box(diff) == 0
 }
 
-/// Passes the digest bytes chosen by [`TokenKey::hash`] through unchanged.
+/// The tag is already a keyed hash: the in-shard map uses it as is.
 #[derive(Default)]
-struct DigestHasher(u64);
+struct IdentityHasher(u64);
 
-impl Hasher for DigestHasher {
+impl Hasher for IdentityHasher {
     fn finish(&self) -> u64 {
         self.0
     }
 
     fn write(&mut self, bytes: &[u8]) {
-        // Only reached if something other than `TokenKey` is hashed; fold the
-        // bytes in so the hasher stays correct anyway.
+        // Only `u64` keys are hashed here (`write_u64`); fold any other bytes
+        // in so the hasher stays correct anyway.
         for b in bytes {
             self.0 = self.0.rotate_left(8) ^ u64::from(*b);
         }
@@ -193,17 +224,20 @@ impl Hasher for DigestHasher {
     }
 }
 
-type SlotIndex = HashMap<TokenKey, usize, BuildHasherDefault<DigestHasher>>;
+/// Tag → position in `Shard::slots`.
+type SlotIndex = HashMap<u64, usize, BuildHasherDefault<IdentityHasher>>;
 
 struct Slot<T> {
-    key: TokenKey,
+    tag: u64,
+    /// The whole token: a hit needs byte-for-byte equality with it.
+    token: Box<[u8]>,
     value: Arc<T>,
     expires_at: i64,
-    fingerprint: KeyFingerprint,
-    /// Bytes charged against the shard's budget.
-    charge: usize,
     /// Second-chance bit, set by readers under the read lock.
     referenced: AtomicBool,
+    /// Bytes charged against the shard's budget.
+    charge: usize,
+    fingerprint: KeyFingerprint,
 }
 
 /// Keeps each shard's lock on its own cache lines (two, for the adjacent-line
@@ -242,10 +276,10 @@ impl<T> Shard<T> {
             return;
         }
         let removed = self.slots.swap_remove(pos);
-        self.index.remove(&removed.key);
+        self.index.remove(&removed.tag);
         self.bytes = self.bytes.saturating_sub(removed.charge);
         if let Some(moved) = self.slots.get(pos) {
-            self.index.insert(moved.key, pos);
+            self.index.insert(moved.tag, pos);
         }
     }
 
@@ -289,9 +323,11 @@ impl<T> Shard<T> {
     }
 }
 
-/// A bounded cache from a token (hashed with SHA-256) to its verified claims.
+/// A bounded cache from a whole token to its verified claims.
 ///
-/// Cheap to share behind an `Arc`; all methods take `&self`. Each entry
+/// Cheap to share behind an `Arc`; all methods take `&self`. Entries are
+/// found by a keyed hash of the token's tail and confirmed by comparing the
+/// whole token (see the [module docs](self) for why this is safe). Each entry
 /// remembers the [`KeyFingerprint`] of the key that verified it, so entries
 /// can be dropped with [`VerifiedTokenCache::retain_keys`] when that key
 /// leaves the key set.
@@ -309,12 +345,17 @@ impl<T> Shard<T> {
 ///
 /// assert_eq!(cache.get("header.claims.signature", 1_000).as_deref().map(String::as_str), Some("alice"));
 /// assert!(cache.get("header.claims.signature", 2_000).is_none()); // expired
+/// assert!(cache.get("header.other!.signature", 1_000).is_none()); // same signature, other claims
 /// assert!(cache.get("header.claims.other", 1_000).is_none()); // any other token misses
 /// ```
 pub struct VerifiedTokenCache<T> {
     shards: Box<[CachePadded<RwLock<Shard<T>>>]>,
     /// `shards.len() - 1`; the shard count is a power of two.
     shard_mask: u64,
+    /// Secret SipHash key for tags, drawn once per cache.
+    hasher: RandomState,
+    /// ANDed into every tag; all ones except in tests that force collisions.
+    tag_mask: u64,
     entries_per_shard: usize,
     bytes_per_shard: usize,
     config: CacheConfig,
@@ -333,12 +374,13 @@ fn write<T>(lock: &RwLock<T>) -> RwLockWriteGuard<'_, T> {
 }
 
 impl<T: Send + Sync + 'static> VerifiedTokenCache<T> {
-    /// Approximate bytes a slot costs besides the value's own `approx_size`:
-    /// the slot itself, its index entry, the `Arc` header and map slack.
+    /// Approximate bytes a slot costs besides the value's own `approx_size`
+    /// and the token's length: the slot itself, its index entry, the `Arc`
+    /// header, the token's allocation header and map slack.
     pub const ENTRY_OVERHEAD: usize = std::mem::size_of::<Slot<T>>()
-        + std::mem::size_of::<(TokenKey, usize)>()
+        + std::mem::size_of::<(u64, usize)>()
         + 2 * std::mem::size_of::<usize>()
-        + 16;
+        + 32;
 
     /// Creates an empty cache with these limits.
     pub fn new(config: CacheConfig) -> Self {
@@ -348,6 +390,8 @@ impl<T: Send + Sync + 'static> VerifiedTokenCache<T> {
             .collect();
         Self {
             shard_mask: (shard_count as u64).saturating_sub(1),
+            hasher: RandomState::new(),
+            tag_mask: u64::MAX,
             entries_per_shard: config.max_entries / shard_count,
             bytes_per_shard: config.max_bytes / shard_count,
             shards,
@@ -356,10 +400,16 @@ impl<T: Send + Sync + 'static> VerifiedTokenCache<T> {
         }
     }
 
-    fn shard(&self, key: &TokenKey) -> &RwLock<Shard<T>> {
-        // The mask is below the shard count, so the index is in range; `get`
-        // keeps this free of a panicking path anyway.
-        let idx = usize::try_from(key.shard_hash() & self.shard_mask).unwrap_or(0);
+    #[inline]
+    fn tag(&self, token: &[u8]) -> u64 {
+        token_tag(&self.hasher, token) & self.tag_mask
+    }
+
+    #[inline]
+    fn shard(&self, tag: u64) -> &RwLock<Shard<T>> {
+        // The mask is below the shard count, so the index is in range; the
+        // fallback keeps this free of a panicking path anyway.
+        let idx = usize::try_from((tag >> SHARD_SHIFT) & self.shard_mask).unwrap_or(0);
         let padded = self.shards.get(idx).unwrap_or(&self.shards[0]);
         &padded.0
     }
@@ -367,18 +417,24 @@ impl<T: Send + Sync + 'static> VerifiedTokenCache<T> {
     /// Returns the cached value for `token`, or `None` if it is absent or
     /// expired (`now >= expires_at`). `now` is in seconds since the Unix epoch.
     ///
-    /// An expired entry found here is removed.
+    /// Only an entry holding exactly this token is returned. An expired entry
+    /// found here is removed.
     pub fn get(&self, token: &str, now: i64) -> Option<Arc<T>> {
         // Time moves once a second: read first so concurrent readers keep the
         // cache line shared instead of writing it on every lookup.
         if now > self.latest_now.load(Ordering::Relaxed) {
             self.latest_now.fetch_max(now, Ordering::Relaxed);
         }
-        let key = TokenKey::of(token);
-        let lock = self.shard(&key);
+        let token = token.as_bytes();
+        let tag = self.tag(token);
+        let lock = self.shard(tag);
         {
             let shard = read(lock);
-            let slot = shard.slots.get(*shard.index.get(&key)?)?;
+            let slot = shard.slots.get(*shard.index.get(&tag)?)?;
+            if !same_token(&slot.token, token) {
+                // Another token with the same tag: a miss, never its value.
+                return None;
+            }
             if now < slot.expires_at {
                 // Only write the bit if it changes, to keep the cache line shared.
                 if !slot.referenced.load(Ordering::Relaxed) {
@@ -389,8 +445,11 @@ impl<T: Send + Sync + 'static> VerifiedTokenCache<T> {
         }
         // Expired: drop it if the shard is not busy; eviction gets it otherwise.
         if let Ok(mut shard) = lock.try_write()
-            && let Some(&pos) = shard.index.get(&key)
-            && shard.slots.get(pos).is_some_and(|s| now >= s.expires_at)
+            && let Some(&pos) = shard.index.get(&tag)
+            && shard
+                .slots
+                .get(pos)
+                .is_some_and(|s| now >= s.expires_at && same_token(&s.token, token))
         {
             shard.remove_at(pos);
         }
@@ -400,11 +459,13 @@ impl<T: Send + Sync + 'static> VerifiedTokenCache<T> {
     /// Caches `value` for `token` until `expires_at` (seconds since the Unix
     /// epoch), remembering the fingerprint of the key that verified it.
     ///
-    /// `approx_size` is the value's heap size in bytes, as well as the caller
-    /// can tell; the cache adds [`Self::ENTRY_OVERHEAD`]. If the shard is
-    /// full, older entries are evicted first; an entry larger than a shard's
-    /// byte budget is not cached at all. Replaces an existing entry for the
-    /// same token.
+    /// Call it only for a token that passed full verification. `approx_size`
+    /// is the value's heap size in bytes, as well as the caller can tell; the
+    /// cache adds the token's length (it keeps a copy) and
+    /// [`Self::ENTRY_OVERHEAD`]. If the shard is full, older entries are
+    /// evicted first; an entry larger than a shard's byte budget is not
+    /// cached at all. Replaces an existing entry for the same token, or for
+    /// another token with the same tag.
     pub fn insert(
         &self,
         token: &str,
@@ -413,7 +474,9 @@ impl<T: Send + Sync + 'static> VerifiedTokenCache<T> {
         key: KeyFingerprint,
         approx_size: usize,
     ) {
-        let charge = approx_size.saturating_add(Self::ENTRY_OVERHEAD);
+        let charge = approx_size
+            .saturating_add(token.len())
+            .saturating_add(Self::ENTRY_OVERHEAD);
         if self.entries_per_shard == 0 || charge > self.bytes_per_shard {
             return;
         }
@@ -421,9 +484,12 @@ impl<T: Send + Sync + 'static> VerifiedTokenCache<T> {
         if now >= expires_at {
             return;
         }
-        let token_key = TokenKey::of(token);
-        let mut shard = write(self.shard(&token_key));
-        if let Some(&pos) = shard.index.get(&token_key) {
+        let token = token.as_bytes();
+        let tag = self.tag(token);
+        // Copy the token before taking the lock.
+        let stored: Box<[u8]> = token.into();
+        let mut shard = write(self.shard(tag));
+        if let Some(&pos) = shard.index.get(&tag) {
             shard.remove_at(pos);
         }
         while shard.slots.len() >= self.entries_per_shard
@@ -435,14 +501,15 @@ impl<T: Send + Sync + 'static> VerifiedTokenCache<T> {
         }
         let pos = shard.slots.len();
         shard.slots.push(Slot {
-            key: token_key,
+            tag,
+            token: stored,
             value,
             expires_at,
-            fingerprint: key,
-            charge,
             referenced: AtomicBool::new(false),
+            charge,
+            fingerprint: key,
         });
-        shard.index.insert(token_key, pos);
+        shard.index.insert(tag, pos);
         shard.bytes += charge;
     }
 
@@ -479,7 +546,7 @@ impl<T: Send + Sync + 'static> VerifiedTokenCache<T> {
             shard.index.clear();
             shard.bytes = 0;
             for (pos, slot) in shard.slots.iter().enumerate() {
-                shard.index.insert(slot.key, pos);
+                shard.index.insert(slot.tag, pos);
                 shard.bytes += slot.charge;
             }
             shard.hand = 0;
@@ -521,7 +588,7 @@ impl<T: Send + Sync + 'static> VerifiedTokenCache<T> {
 
 impl<T> fmt::Debug for VerifiedTokenCache<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // Keys are digests of tokens and values may hold claims: show neither.
+        // Entries hold tokens and claims: show neither.
         let len: usize = self.shards.iter().map(|s| read(s).slots.len()).sum();
         f.debug_struct("VerifiedTokenCache")
             .field("len", &len)
@@ -539,13 +606,96 @@ mod tests {
         KeyFingerprint([n; 32])
     }
 
+    /// A cache in which every token has the same tag: one slot per shard,
+    /// every lookup decided by the full comparison alone.
+    fn colliding<T: Send + Sync + 'static>(config: CacheConfig) -> VerifiedTokenCache<T> {
+        let mut cache = VerifiedTokenCache::new(config);
+        cache.tag_mask = 0;
+        cache
+    }
+
     #[test]
-    fn token_key_is_sha256_of_whole_token() {
-        let a = TokenKey::of("aaaa.bbbb.cccc");
-        let b = TokenKey::of("aaaa.bbbb.cccd");
-        assert!(a != b);
-        let expected = ring::digest::digest(&ring::digest::SHA256, b"aaaa.bbbb.cccc");
-        assert_eq!(&a.0[..], expected.as_ref());
+    fn tag_covers_length_and_tail_and_is_keyed() {
+        let state = RandomState::new();
+        let sig = "S".repeat(TAIL_LEN);
+        let a = format!("aaaa.bbbb.{sig}");
+        // Same tail and length, other head: same tag (the full compare decides).
+        let b = format!("aaaa.cccc.{sig}");
+        assert_eq!(
+            token_tag(&state, a.as_bytes()),
+            token_tag(&state, b.as_bytes())
+        );
+        // Any change in the tail, or in the length, changes the tag.
+        let c = format!("aaaa.bbbb.{}T", &sig[1..]);
+        assert_ne!(
+            token_tag(&state, a.as_bytes()),
+            token_tag(&state, c.as_bytes())
+        );
+        let d = format!("aaaa.bbb.{sig}");
+        assert_ne!(
+            token_tag(&state, a.as_bytes()),
+            token_tag(&state, d.as_bytes())
+        );
+        // Short tokens are hashed whole.
+        assert_ne!(token_tag(&state, b"a.b.c"), token_tag(&state, b"a.b.d"));
+        // Two caches key their tags differently.
+        let other = RandomState::new();
+        let differs = (0..8).any(|i| {
+            let t = format!("x.y.{i}{sig}");
+            token_tag(&state, t.as_bytes()) != token_tag(&other, t.as_bytes())
+        });
+        assert!(differs, "tags are keyed per cache");
+    }
+
+    #[test]
+    fn same_token_compares_every_byte() {
+        let a = vec![b'x'; 777];
+        assert!(same_token(&a, &a.clone()));
+        for i in [0, 31, 32, 400, 776] {
+            let mut b = a.clone();
+            b[i] ^= 1;
+            assert!(!same_token(&a, &b), "difference at {i}");
+        }
+        assert!(!same_token(&a, &a[..776]));
+        assert!(same_token(b"", b""));
+    }
+
+    #[test]
+    fn colliding_verified_tokens_are_told_apart() {
+        let cache = colliding(CacheConfig::default().shards(1));
+        let first = "hdr.claims-one.signature-one";
+        let second = "hdr.claims-two.signature-two";
+        cache.insert(first, Arc::new(1u32), 100, fp(1), 0);
+        assert_eq!(cache.get(first, 0).as_deref(), Some(&1));
+        // Same tag, other token: a miss, never the first token's value.
+        assert!(cache.get(second, 0).is_none());
+        // The later insert replaces the colliding entry.
+        cache.insert(second, Arc::new(2u32), 100, fp(1), 0);
+        assert_eq!(cache.len(), 1);
+        assert_eq!(cache.get(second, 0).as_deref(), Some(&2));
+        assert!(cache.get(first, 0).is_none());
+        // And back again; the byte count follows.
+        cache.insert(first, Arc::new(3u32), 100, fp(1), 0);
+        assert_eq!(cache.get(first, 0).as_deref(), Some(&3));
+        assert!(cache.get(second, 0).is_none());
+        assert_eq!(cache.len(), 1);
+        assert_eq!(
+            cache.approx_bytes(),
+            first.len() + VerifiedTokenCache::<u32>::ENTRY_OVERHEAD
+        );
+    }
+
+    #[test]
+    fn expired_lookup_of_a_colliding_token_keeps_the_entry() {
+        let cache = colliding(CacheConfig::default().shards(1));
+        cache.insert("a.b.live", Arc::new(1u32), 100, fp(1), 0);
+        // Another token with the same tag, looked up after the entry's expiry,
+        // must not remove the (unrelated) entry — and the entry's own lookup
+        // at that time is a miss.
+        assert!(cache.get("a.b.other", 200).is_none());
+        assert_eq!(cache.len(), 1);
+        assert!(cache.get("a.b.live", 200).is_none());
+        assert_eq!(cache.len(), 0);
     }
 
     #[test]

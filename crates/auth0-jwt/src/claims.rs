@@ -115,7 +115,8 @@ fn numeric_date(n: Num) -> Result<i64, WrongType> {
         // 9.2e18 is exactly representable and below 2^63; the cast truncates towards
         // zero. NaN and infinities fail the range test (serde_json never yields them
         // from JSON text anyway).
-        Num::F64(f) if (0.0..9.223_372_036_854_775e18).contains(&f) => {
+        Num::F64(f) if (0.0..9.223_372_036_854_775e18).contains(&f) =>
+        {
             #[allow(clippy::cast_possible_truncation)]
             Ok(f as i64)
         }
@@ -156,13 +157,14 @@ pub(crate) struct ParsedClaims {
     wrong: u16,
 }
 
-/// Fills a [`ParsedClaims`] from a JSON object.
-struct ClaimsSeed<'c, 'p> {
+/// Fills a [`ParsedClaims`] from a JSON object, the whole of `text`.
+struct ClaimsSeed<'c, 'p, 'de> {
     ctx: &'c Ctx,
     out: &'p mut ParsedClaims,
+    text: &'de str,
 }
 
-impl<'de> DeserializeSeed<'de> for ClaimsSeed<'_, '_> {
+impl<'de> DeserializeSeed<'de> for ClaimsSeed<'_, '_, 'de> {
     type Value = ();
 
     fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
@@ -170,10 +172,35 @@ impl<'de> DeserializeSeed<'de> for ClaimsSeed<'_, '_> {
     }
 }
 
-fn set_string(slot: &mut Option<String>, value: Result<Cow<'_, str>, WrongType>) -> bool {
+/// A registered string claim of a [`Claims`]: where it sits in the JSON text (the
+/// usual case, a string without escapes: no copy, no allocation), or its
+/// unescaped value.
+#[derive(Clone)]
+enum Text {
+    Span { start: usize, end: usize },
+    Owned(Box<str>),
+}
+
+/// Stores a string read from `text`: as a span of `text` when it was borrowed
+/// from it, else owned.
+fn set_text(slot: &mut Option<Text>, value: Result<Cow<'_, str>, WrongType>, text: &str) -> bool {
     match value {
-        Ok(v) => {
-            *slot = Some(v.into_owned());
+        Ok(Cow::Borrowed(v)) => {
+            let start = v.as_ptr().addr().wrapping_sub(text.as_ptr().addr());
+            let end = start.wrapping_add(v.len());
+            // The same bytes of `text`, or (never, but then) a copy.
+            let inside = text
+                .get(start..end)
+                .is_some_and(|s| std::ptr::eq(s.as_ptr(), v.as_ptr()));
+            *slot = Some(if inside {
+                Text::Span { start, end }
+            } else {
+                Text::Owned(v.into())
+            });
+            true
+        }
+        Ok(Cow::Owned(v)) => {
+            *slot = Some(Text::Owned(v.into_boxed_str()));
             true
         }
         Err(WrongType) => false,
@@ -190,7 +217,7 @@ fn set_date(slot: &mut Option<i64>, value: Result<Num, WrongType>) -> bool {
     }
 }
 
-impl<'de> Visitor<'de> for ClaimsSeed<'_, '_> {
+impl<'de> Visitor<'de> for ClaimsSeed<'_, '_, 'de> {
     type Value = ();
 
     fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -207,6 +234,7 @@ impl<'de> Visitor<'de> for ClaimsSeed<'_, '_> {
             depth,
             allow_one,
         };
+        let text = self.text;
         let out = self.out;
         // The `Arc` was created by `ParsedClaims::parse` and not shared yet, so
         // this never clones.
@@ -227,8 +255,8 @@ impl<'de> Visitor<'de> for ClaimsSeed<'_, '_> {
             }
             out.seen |= bit;
             let ok = match index {
-                0 => set_string(&mut c.iss, map.next_value_seed(string)?),
-                1 => set_string(&mut c.sub, map.next_value_seed(string)?),
+                0 => set_text(&mut c.iss, map.next_value_seed(string)?, text),
+                1 => set_text(&mut c.sub, map.next_value_seed(string)?, text),
                 2 => match map.next_value_seed(list(true))? {
                     Ok(OneOrMany::One(one)) => {
                         c.aud = Some(Audience::Single(one.into_owned()));
@@ -244,11 +272,11 @@ impl<'de> Visitor<'de> for ClaimsSeed<'_, '_> {
                 4 => set_date(&mut c.nbf, map.next_value_seed(number)?),
                 5 => set_date(&mut c.iat, map.next_value_seed(number)?),
                 6 => set_date(&mut c.auth_time, map.next_value_seed(number)?),
-                7 => set_string(&mut c.nonce, map.next_value_seed(string)?),
-                8 => set_string(&mut c.azp, map.next_value_seed(string)?),
-                9 => set_string(&mut c.org_id, map.next_value_seed(string)?),
-                10 => set_string(&mut c.org_name, map.next_value_seed(string)?),
-                11 => set_string(&mut c.scope, map.next_value_seed(string)?),
+                7 => set_text(&mut c.nonce, map.next_value_seed(string)?, text),
+                8 => set_text(&mut c.azp, map.next_value_seed(string)?, text),
+                9 => set_text(&mut c.org_id, map.next_value_seed(string)?, text),
+                10 => set_text(&mut c.org_name, map.next_value_seed(string)?, text),
+                11 => set_text(&mut c.scope, map.next_value_seed(string)?, text),
                 12 => match map.next_value_seed(list(false))? {
                     Ok(OneOrMany::Many(many)) => {
                         c.permissions = Some(many);
@@ -256,7 +284,7 @@ impl<'de> Visitor<'de> for ClaimsSeed<'_, '_> {
                     }
                     Ok(OneOrMany::One(_)) | Err(WrongType) => false,
                 },
-                _ => set_string(&mut c.jti, map.next_value_seed(string)?),
+                _ => set_text(&mut c.jti, map.next_value_seed(string)?, text),
             };
             if !ok {
                 out.wrong |= bit;
@@ -282,6 +310,7 @@ impl ParsedClaims {
             ClaimsSeed {
                 ctx: &ctx,
                 out: &mut out,
+                text: raw,
             },
         )?;
         Arc::make_mut(&mut out.claims).raw = raw.into();
@@ -310,14 +339,14 @@ impl ParsedClaims {
         let index = Self::index(claim);
         self.check(index)?;
         Ok(match index {
-            0 => c.iss.as_deref(),
-            1 => c.sub.as_deref(),
-            7 => c.nonce.as_deref(),
-            8 => c.azp.as_deref(),
-            9 => c.org_id.as_deref(),
-            10 => c.org_name.as_deref(),
-            11 => c.scope.as_deref(),
-            13 => c.jti.as_deref(),
+            0 => c.text(&c.iss),
+            1 => c.text(&c.sub),
+            7 => c.text(&c.nonce),
+            8 => c.text(&c.azp),
+            9 => c.text(&c.org_id),
+            10 => c.text(&c.org_name),
+            11 => c.text(&c.scope),
+            13 => c.text(&c.jti),
             _ => None,
         })
     }
@@ -389,20 +418,20 @@ impl ParsedClaims {
 /// custom claims (they may be personal data).
 #[derive(Clone)]
 pub struct Claims {
-    iss: Option<String>,
-    sub: Option<String>,
+    iss: Option<Text>,
+    sub: Option<Text>,
     aud: Option<Audience>,
     exp: Option<i64>,
     nbf: Option<i64>,
     iat: Option<i64>,
     auth_time: Option<i64>,
-    nonce: Option<String>,
-    azp: Option<String>,
-    org_id: Option<String>,
-    org_name: Option<String>,
-    scope: Option<String>,
+    nonce: Option<Text>,
+    azp: Option<Text>,
+    org_id: Option<Text>,
+    org_name: Option<Text>,
+    scope: Option<Text>,
     permissions: Option<Vec<String>>,
-    jti: Option<String>,
+    jti: Option<Text>,
     /// The whole claim set as received (strictly valid JSON: checked when parsed).
     raw: Box<str>,
     /// `raw` as a map, built on first use: validators never need it.
@@ -419,19 +448,19 @@ impl PartialEq for Claims {
 impl fmt::Debug for Claims {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Claims")
-            .field("iss", &self.iss)
-            .field("sub", &self.sub)
+            .field("iss", &self.iss())
+            .field("sub", &self.sub())
             .field("aud", &self.aud)
             .field("exp", &self.exp)
             .field("nbf", &self.nbf)
             .field("iat", &self.iat)
             .field("auth_time", &self.auth_time)
-            .field("azp", &self.azp)
-            .field("org_id", &self.org_id)
-            .field("org_name", &self.org_name)
-            .field("scope", &self.scope)
+            .field("azp", &self.azp())
+            .field("org_id", &self.org_id())
+            .field("org_name", &self.org_name())
+            .field("scope", &self.scope())
             .field("permissions", &self.permissions)
-            .field("jti", &self.jti)
+            .field("jti", &self.jti())
             .field("json", &format_args!("<{} bytes>", self.raw.len()))
             .finish_non_exhaustive()
     }
@@ -457,6 +486,15 @@ impl Claims {
             jti: None,
             raw: Box::default(),
             all: OnceLock::new(),
+        }
+    }
+
+    /// The value of a registered string claim.
+    fn text<'s>(&'s self, text: &'s Option<Text>) -> Option<&'s str> {
+        match text.as_ref()? {
+            // Spans are taken from `raw` itself when parsing.
+            Text::Span { start, end } => self.raw.get(*start..*end),
+            Text::Owned(s) => Some(s),
         }
     }
 
@@ -491,12 +529,12 @@ impl Claims {
 
     /// `iss`: who issued the token.
     pub fn iss(&self) -> Option<&str> {
-        self.iss.as_deref()
+        self.text(&self.iss)
     }
 
     /// `sub`: the user (or client, for client-credentials tokens).
     pub fn sub(&self) -> Option<&str> {
-        self.sub.as_deref()
+        self.text(&self.sub)
     }
 
     /// `aud`: who the token is for.
@@ -526,33 +564,32 @@ impl Claims {
 
     /// `nonce`: the value sent in the authorization request.
     pub fn nonce(&self) -> Option<&str> {
-        self.nonce.as_deref()
+        self.text(&self.nonce)
     }
 
     /// `azp`: the authorized party (client id).
     pub fn azp(&self) -> Option<&str> {
-        self.azp.as_deref()
+        self.text(&self.azp)
     }
 
     /// `org_id`: the Auth0 organization id (`org_…`).
     pub fn org_id(&self) -> Option<&str> {
-        self.org_id.as_deref()
+        self.text(&self.org_id)
     }
 
     /// `org_name`: the Auth0 organization name (lowercase).
     pub fn org_name(&self) -> Option<&str> {
-        self.org_name.as_deref()
+        self.text(&self.org_name)
     }
 
     /// `scope`: the raw space-separated scope string.
     pub fn scope(&self) -> Option<&str> {
-        self.scope.as_deref()
+        self.text(&self.scope)
     }
 
     /// The scopes in `scope`, split on spaces.
     pub fn scopes(&self) -> impl Iterator<Item = &str> {
-        self.scope
-            .as_deref()
+        self.scope()
             .unwrap_or("")
             .split(' ')
             .filter(|s| !s.is_empty())
@@ -577,7 +614,7 @@ impl Claims {
 
     /// `jti`: the token's unique id.
     pub fn jti(&self) -> Option<&str> {
-        self.jti.as_deref()
+        self.text(&self.jti)
     }
 
     /// Any claim by name, registered or custom.
@@ -634,7 +671,10 @@ impl Claims {
         ]
         .into_iter()
         .flatten()
-        .map(|s| s.len() + STRING)
+        .map(|t| match t {
+            Text::Span { .. } => 0,
+            Text::Owned(s) => s.len() + STRING,
+        })
         .sum::<usize>();
         let lists = self
             .aud
@@ -645,5 +685,140 @@ impl Claims {
             .sum::<usize>();
         // A parsed map costs about three times its text (nodes, keys, values).
         std::mem::size_of::<Self>() + self.raw.len() * 4 + strings + lists
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(json: &str) -> Result<ParsedClaims, JsonError> {
+        ParsedClaims::parse(json.as_bytes())
+    }
+
+    #[test]
+    fn one_pass_types_and_keeps_the_rest() {
+        let p = parse(
+            r#"{"iss":"i","aud":["a","b"],"exp":10,"nbf":1.9,"scope":"x y",
+                "permissions":["p"],"n":{"deep":[1,{"k":null}]},"s":"t"}"#,
+        )
+        .unwrap();
+        let c = Claims::unwrap_arc(p.into_claims().unwrap());
+        assert_eq!(c.iss(), Some("i"));
+        assert_eq!(c.aud(), Some(&Audience::Many(vec!["a".into(), "b".into()])));
+        assert_eq!((c.exp(), c.nbf()), (Some(10), Some(1)));
+        assert!(c.has_scope("y") && c.has_permission("p"));
+        assert_eq!(c.get("s"), Some(&Value::from("t")));
+        assert_eq!(c.as_map()["n"]["deep"][1]["k"], Value::Null);
+        assert_eq!(c.clone().into_map().len(), 8);
+        assert_eq!(c, Claims::from_json(c.as_json()).unwrap());
+    }
+
+    #[test]
+    fn string_claims_borrow_or_own() {
+        let c = Claims::from_json(r#"{"iss":"a\"b\u00e9","sub":"plain","scope":"","jti":"ü"}"#)
+            .unwrap();
+        assert!(matches!(c.iss, Some(Text::Owned(_))));
+        assert!(matches!(c.sub, Some(Text::Span { .. })));
+        assert_eq!(c.iss(), Some("a\"bé"));
+        assert_eq!(c.sub(), Some("plain"));
+        assert_eq!(c.scope(), Some(""));
+        assert_eq!(c.jti(), Some("ü"));
+        // Spans still point at the right text in a clone.
+        assert_eq!(c.clone().sub(), Some("plain"));
+    }
+
+    #[test]
+    fn escaped_names_are_the_registered_claims() {
+        let c = Claims::unwrap_arc(
+            parse(r#"{"\u0069ss":"i","e\u0078p":5}"#)
+                .unwrap()
+                .into_claims()
+                .unwrap(),
+        );
+        assert_eq!((c.iss(), c.exp()), (Some("i"), Some(5)));
+    }
+
+    #[test]
+    fn duplicates_after_a_wrong_type_are_still_duplicates() {
+        for json in [
+            r#"{"exp":"x","exp":1}"#,
+            r#"{"aud":{},"aud":"a"}"#,
+            r#"{"c":1,"d":2,"c":3}"#,
+        ] {
+            assert!(
+                matches!(parse(json), Err(JsonError::DuplicateMember { .. })),
+                "{json}"
+            );
+        }
+    }
+
+    #[test]
+    fn type_errors_come_in_a_fixed_order_after_json_errors() {
+        // `sub` comes first in the text, `iss` first in the check order.
+        let e = parse(r#"{"sub":1,"iss":2}"#)
+            .unwrap()
+            .into_claims()
+            .unwrap_err();
+        assert_eq!(e.claim, "iss");
+        // A JSON error anywhere wins over a type error.
+        assert!(matches!(
+            parse(r#"{"iss":2,"x":1,"x":1}"#),
+            Err(JsonError::DuplicateMember { .. })
+        ));
+        let p = parse(r#"{"iss":2,"exp":"soon"}"#).unwrap();
+        assert!(p.string("iss").is_err());
+        assert!(p.numeric_date("exp").is_err());
+        assert_eq!(p.string("sub"), Ok(None));
+    }
+
+    #[test]
+    fn depth_limit_matches_the_map_parser() {
+        let nest = |n: usize| format!("{}1{}", "{\"a\":".repeat(n), "}".repeat(n));
+        let ok = nest(json::MAX_DEPTH);
+        assert!(parse(&ok).is_ok());
+        assert!(json::parse_object(ok.as_bytes()).is_ok());
+        let deep = nest(json::MAX_DEPTH + 1);
+        assert_eq!(
+            parse(&deep).unwrap_err(),
+            JsonError::TooDeep {
+                max: json::MAX_DEPTH
+            }
+        );
+        let arrays = format!("{{\"a\":{}", "[".repeat(100_000));
+        assert_eq!(
+            parse(&arrays).unwrap_err(),
+            JsonError::TooDeep {
+                max: json::MAX_DEPTH
+            }
+        );
+    }
+
+    #[test]
+    fn not_objects_and_bad_text() {
+        assert_eq!(parse("[1]").unwrap_err(), JsonError::NotAnObject);
+        assert!(matches!(parse("{"), Err(JsonError::Syntax { .. })));
+        assert!(matches!(
+            ParsedClaims::parse(b"{\"a\":\"\xff\"}"),
+            Err(JsonError::Syntax { .. })
+        ));
+        assert!(matches!(
+            Claims::from_json("[]"),
+            Err(Error::ClaimsNotAnObject)
+        ));
+        assert!(matches!(
+            Claims::from_json(r#"{"a":1,"a":1}"#),
+            Err(Error::Malformed(_))
+        ));
+    }
+
+    #[test]
+    fn debug_hides_custom_claims() {
+        let c = Claims::from_json(r#"{"sub":"u","email":"x@example.com"}"#).unwrap();
+        let dbg = format!("{c:?}");
+        assert!(
+            dbg.contains("\"u\"") && !dbg.contains("x@example.com"),
+            "{dbg}"
+        );
     }
 }

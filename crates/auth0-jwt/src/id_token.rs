@@ -82,8 +82,9 @@ impl VerifyOptions {
 /// present → header `alg` equals the verifier's algorithm → key → signature →
 /// `iss` → `sub` → `aud` → `exp` (with leeway) → `iat` → `nonce` (if asked) →
 /// organization (if asked) → `azp` (when `aud` has several values) →
-/// `auth_time` (if `max_age` asked). Finally every other registered claim must
-/// have its JSON type.
+/// `auth_time` (if `max_age` asked) → `nbf` (if present, with leeway; RFC 7519
+/// §4.1.5 — auth0-python skips it). Finally every other registered claim must
+/// have its JSON type. The header `typ` must not be `at+jwt` (an access token).
 ///
 /// # Example
 ///
@@ -284,7 +285,8 @@ impl TokenVerifier {
         let ty = |e| Error::from_claim_type(e, KIND);
 
         // Issuer
-        let iss = map.string("iss")
+        let iss = map
+            .string("iss")
             .map_err(ty)?
             .ok_or(Error::IssuerInvalid { kind: KIND })?;
         if iss != self.issuer {
@@ -301,19 +303,21 @@ impl TokenVerifier {
             .ok_or(Error::SubjectInvalid { kind: KIND })?;
 
         // Audience
-        let aud = map.audience()
+        let aud = map
+            .audience()
             .map_err(ty)?
             .ok_or(Error::AudienceInvalid { kind: KIND })?;
         if !aud.contains(&self.audience) {
             return Err(Error::AudienceMismatch {
                 kind: KIND,
                 expected: self.audience.clone(),
-                found: truncate_audience(&aud),
+                found: truncate_audience(aud),
             });
         }
 
         // Expiration
-        let exp = map.numeric_date("exp")
+        let exp = map
+            .numeric_date("exp")
             .map_err(ty)?
             .ok_or(Error::ExpirationInvalid { kind: KIND })?;
         let expired_at = exp.saturating_add(self.leeway);
@@ -332,7 +336,8 @@ impl TokenVerifier {
 
         // Nonce
         if let Some(expected) = &options.nonce {
-            let found = map.string("nonce")
+            let found = map
+                .string("nonce")
                 .map_err(ty)?
                 .ok_or(Error::NonceInvalid { kind: KIND })?;
             if found != expected {
@@ -351,7 +356,8 @@ impl TokenVerifier {
 
         // Authorized party
         if aud.len() > 1 {
-            let azp = map.string("azp")
+            let azp = map
+                .string("azp")
                 .ok()
                 .flatten()
                 .ok_or(Error::AuthorizedPartyInvalid { kind: KIND })?;
@@ -366,7 +372,8 @@ impl TokenVerifier {
 
         // Authentication time
         if let Some(max_age) = options.max_age {
-            let auth_time = map.numeric_date("auth_time")
+            let auth_time = map
+                .numeric_date("auth_time")
                 .map_err(ty)?
                 .ok_or(Error::AuthTimeInvalid { kind: KIND })?;
             let valid_until = auth_time
@@ -380,6 +387,18 @@ impl TokenVerifier {
                 });
             }
         }
+
+        // Not before (RFC 7519 §4.1.5: must not be accepted before it)
+        if let Some(nbf) = map.numeric_date("nbf").map_err(ty)? {
+            let not_before = nbf.saturating_sub(self.leeway);
+            if now < not_before {
+                return Err(Error::NotYetValid {
+                    kind: KIND,
+                    now,
+                    not_before,
+                });
+            }
+        }
         Ok(())
     }
 }
@@ -389,7 +408,8 @@ impl TokenVerifier {
 fn check_organization(map: &ParsedClaims, expected: &str) -> Result<(), Error> {
     let ty = |e| Error::from_claim_type(e, KIND);
     if expected.starts_with("org_") {
-        let found = map.string("org_id")
+        let found = map
+            .string("org_id")
             .map_err(ty)?
             .ok_or(Error::OrganizationIdInvalid { kind: KIND })?;
         if found != expected {
@@ -400,7 +420,8 @@ fn check_organization(map: &ParsedClaims, expected: &str) -> Result<(), Error> {
             });
         }
     } else {
-        let found = map.string("org_name")
+        let found = map
+            .string("org_name")
             .map_err(ty)?
             .ok_or(Error::OrganizationNameInvalid { kind: KIND })?;
         if found.to_lowercase() != expected.to_lowercase() {

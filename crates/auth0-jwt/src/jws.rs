@@ -664,21 +664,22 @@ pub(crate) fn parse_compact<'t, 'b>(
     let (header_buf, rest) = buf.split_at_mut(header_cap);
     let (payload_buf, signature_buf) = rest.split_at_mut(payload_cap);
 
-    let b64_err = |part| move |e: base64url::Base64Error| JwsError::Base64 {
-        part,
-        reason: e.as_str(),
+    let b64_err = |part| {
+        move |e: base64url::Base64Error| JwsError::Base64 {
+            part,
+            reason: e.as_str(),
+        }
     };
     let len = base64url::decode_slice(header_b64, header_buf).map_err(b64_err(Part::Header))?;
     let header_buf: &'b [u8] = header_buf;
     let header = parse_header(header_buf.get(..len).unwrap_or_default(), options)?;
 
-    let len =
-        base64url::decode_slice(payload_b64, payload_buf).map_err(b64_err(Part::Payload))?;
+    let len = base64url::decode_slice(payload_b64, payload_buf).map_err(b64_err(Part::Payload))?;
     let payload_buf: &'b [u8] = payload_buf;
     let payload = payload_buf.get(..len).unwrap_or_default();
 
-    let len = base64url::decode_slice(signature_b64, signature_buf)
-        .map_err(b64_err(Part::Signature))?;
+    let len =
+        base64url::decode_slice(signature_b64, signature_buf).map_err(b64_err(Part::Signature))?;
     let signature_buf: &'b [u8] = signature_buf;
     let signature = signature_buf.get(..len).unwrap_or_default();
     if signature.is_empty() {

@@ -359,8 +359,13 @@ impl SignatureVerifier {
         kind: TokenKind,
     ) -> Result<ParsedClaims, Error> {
         let mut buf = Vec::new();
-        let (compact, claims) =
-            parse_token(token, &self.parse_options, &[self.algorithm], kind, &mut buf)?;
+        let (compact, claims) = parse_token(
+            token,
+            &self.parse_options,
+            &[self.algorithm],
+            kind,
+            &mut buf,
+        )?;
         if kind == TokenKind::IdToken {
             let typ = compact.header.typ.as_deref();
             // RFC 9068 §2.1 / RFC 8725 §3.11: an `at+jwt` is an access token; it must
@@ -386,7 +391,13 @@ impl SignatureVerifier {
     /// As [`SignatureVerifier::verify_claims`], returning the claims as a map.
     async fn verify(&self, token: &str, kind: TokenKind) -> Result<Map<String, Value>, Error> {
         let mut buf = Vec::new();
-        let compact = parse_compact(token, &self.parse_options, &[self.algorithm], kind, &mut buf)?;
+        let compact = parse_compact(
+            token,
+            &self.parse_options,
+            &[self.algorithm],
+            kind,
+            &mut buf,
+        )?;
         let claims = non_empty_payload(compact.payload)
             .and_then(|payload| {
                 json::parse_object(payload).map_err(|error| JwsError::Json {

@@ -683,3 +683,32 @@ async fn debug_and_display_leak_neither_secrets_nor_private_claims() {
         assert!(!text.contains("\"v\""), "{text}");
     }
 }
+
+#[tokio::test]
+async fn id_token_not_before_is_enforced() {
+    // RFC 7519 §4.1.5; auth0-python ignores `nbf`, we don't.
+    let t = sign(
+        &rsa1("k1"),
+        json!({}),
+        with(id_claims(), json!({"nbf": NOW + 3600})),
+    );
+    assert!(matches!(id_err(&t).await, Error::NotYetValid { .. }));
+    // Within the 60 s default leeway, and in the past: fine.
+    for nbf in [NOW + 30, NOW - 3600] {
+        let t = sign(
+            &rsa1("k1"),
+            json!({}),
+            with(id_claims(), json!({ "nbf": nbf })),
+        );
+        id_verifier()
+            .verify(&t, &VerifyOptions::new())
+            .await
+            .unwrap();
+    }
+    let t = sign(
+        &rsa1("k1"),
+        json!({}),
+        with(id_claims(), json!({"nbf": "later"})),
+    );
+    assert!(matches!(id_err(&t).await, Error::NotBeforeInvalid { .. }));
+}

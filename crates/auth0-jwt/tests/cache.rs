@@ -157,6 +157,95 @@ fn tokens_sharing_a_prefix_are_different_keys() {
     );
 }
 
+/// A realistic RS256-sized token: header, claims, 342-character signature.
+fn token_with(claims: &str, signature: &str) -> String {
+    format!("eyJhbGciOiJSUzI1NiIsImtpZCI6ImsxIn0.{claims}.{signature}")
+}
+
+#[test]
+fn forged_token_with_the_same_signature_but_other_claims_misses() {
+    let cache = VerifiedTokenCache::new(CacheConfig::default());
+    let signature: String = (0..342u32)
+        .map(|i| {
+            char::from(
+                b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+                    [(i * 37 % 64) as usize],
+            )
+        })
+        .collect();
+    // {"sub":"alice"} and {"sub":"admin"}: same length, same signature part,
+    // hence the same tail and the very same tag.
+    let real = token_with("eyJzdWIiOiJhbGljZSJ9", &signature);
+    let forged = token_with("eyJzdWIiOiJhZG1pbiJ9", &signature);
+    assert_eq!(forged.len(), real.len());
+    assert_ne!(forged, real);
+    cache.insert(&real, Arc::new("alice"), i64::MAX, fp(1), 5);
+    assert!(
+        cache.get(&forged, 0).is_none(),
+        "other claims, same signature must miss"
+    );
+    // Every single-byte change anywhere in the signing input misses too.
+    let dot = real.rfind('.').unwrap();
+    for i in (0..dot).step_by(7) {
+        let mut bytes = real.clone().into_bytes();
+        bytes[i] = if bytes[i] == b'A' { b'B' } else { b'A' };
+        let changed = String::from_utf8(bytes).unwrap();
+        assert!(cache.get(&changed, 0).is_none(), "byte {i} changed");
+    }
+    // The lookups did not disturb the genuine entry.
+    assert_eq!(cache.get(&real, 0).as_deref(), Some(&"alice"));
+    assert_eq!(cache.len(), 1);
+    // A token that merely ends with the cached token, or contains it, misses.
+    assert!(cache.get(&format!("x{real}"), 0).is_none());
+    assert!(cache.get(&real[1..], 0).is_none());
+}
+
+#[test]
+fn tokens_sharing_the_signature_tail_are_distinct_entries() {
+    // Two verified tokens with the same length and last 48+ bytes: both are
+    // cached or, if their tags collide in a shard, the later one replaces
+    // the earlier; a lookup never returns the other token's value.
+    let cache = VerifiedTokenCache::new(CacheConfig::default());
+    let signature = "Q".repeat(342);
+    let one = token_with("eyJzdWIiOiJvbmUifQ", &signature);
+    let two = token_with("eyJzdWIiOiJ0d28ifQ", &signature);
+    assert_eq!(one.len(), two.len());
+    cache.insert(&one, Arc::new(1u32), i64::MAX, fp(1), 0);
+    cache.insert(&two, Arc::new(2u32), i64::MAX, fp(1), 0);
+    assert_eq!(cache.get(&two, 0).as_deref(), Some(&2));
+    assert!(matches!(cache.get(&one, 0).as_deref(), None | Some(&1)));
+    assert_eq!(
+        cache.len(),
+        1,
+        "same tag: the later insert replaced the earlier"
+    );
+    cache.insert(&one, Arc::new(1u32), i64::MAX, fp(1), 0);
+    assert_eq!(cache.get(&one, 0).as_deref(), Some(&1));
+    assert!(cache.get(&two, 0).is_none());
+}
+
+#[test]
+fn token_bytes_count_against_the_byte_budget() {
+    let cache = VerifiedTokenCache::new(CacheConfig::default().max_bytes(64 * 1024).shards(1));
+    let small = token_with("eyJzdWIiOiJhIn0", "sig");
+    cache.insert(&small, Arc::new(1u8), i64::MAX, fp(1), 0);
+    let per_entry = cache.approx_bytes();
+    assert_eq!(
+        per_entry,
+        small.len() + VerifiedTokenCache::<u8>::ENTRY_OVERHEAD
+    );
+    // A 40 KB token costs 40 KB: two of them do not fit in 64 KiB.
+    let big = |c: char| token_with("eyJzdWIiOiJiIn0", &c.to_string().repeat(40_000));
+    cache.insert(&big('a'), Arc::new(2u8), i64::MAX, fp(1), 0);
+    cache.insert(&big('b'), Arc::new(3u8), i64::MAX, fp(1), 0);
+    assert!(cache.approx_bytes() <= 64 * 1024);
+    assert!(cache.get(&big('b'), 0).is_some());
+    assert!(
+        cache.get(&big('a'), 0).is_none(),
+        "evicted to stay in budget"
+    );
+}
+
 #[test]
 fn clear_empties_the_cache() {
     let cache = VerifiedTokenCache::new(CacheConfig::default());
