@@ -102,6 +102,9 @@ fn test() -> Result<(), String> {
         "--lib",
     ]))?;
     run(cargo().args(["test", "--workspace", "--doc"]))?;
+    examples()?;
+    // The unit and integration tests run last, so the runner's summary is
+    // the last thing the log shows.
     if has_nextest() {
         let mut cmd = cargo();
         cmd.args(["nextest", "run", "--workspace", "--no-fail-fast"]);
@@ -113,6 +116,45 @@ fn test() -> Result<(), String> {
         eprintln!("xtask: cargo-nextest not found; falling back to cargo test");
         run(cargo().args(["test", "--workspace", "--all-targets", "--no-fail-fast"]))
     }
+}
+
+/// Every runnable example, with the arguments that make it finish by itself.
+/// Each must succeed against the local tenant, so examples stay runnable.
+const EXAMPLES: &[(&str, &[&str])] = &[
+    ("quickstart", &[]),
+    ("id_token", &[]),
+    ("organizations", &[]),
+    ("client_credentials", &[]),
+    ("private_key_jwt", &[]),
+    ("authorize_url", &[]),
+    ("management_connections", &[]),
+    ("management_users", &[]),
+    ("error_handling", &[]),
+    ("async_sharing", &[]),
+    ("gateway", &["--self-test"]),
+];
+
+fn examples() -> Result<(), String> {
+    run(cargo().args(["build", "--package", "auth0-examples", "--bins"]))?;
+    let target_dir = env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root().join("target"));
+    for (name, args) in EXAMPLES {
+        let binary = target_dir.join("debug").join(name);
+        let mut cmd = Command::new(&binary);
+        cmd.args(*args).current_dir(root());
+        // Never reach a real tenant from the test suite, whatever the
+        // environment of the machine says.
+        for (var, _) in env::vars_os() {
+            let name = var.to_string_lossy();
+            if name.starts_with("AUTH0_") || name.to_ascii_lowercase().ends_with("_proxy") {
+                cmd.env_remove(&var);
+            }
+        }
+        run(&mut cmd).map_err(|e| format!("example `{name}` failed: {e}"))?;
+    }
+    eprintln!("xtask: all {} examples ran", EXAMPLES.len());
+    Ok(())
 }
 
 fn ci() -> Result<(), String> {
