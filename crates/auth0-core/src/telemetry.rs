@@ -29,13 +29,13 @@ pub fn default_user_agent() -> String {
     format!("{SDK_NAME}/{SDK_VERSION} (rust {RUSTC_VERSION})")
 }
 
-/// The `Auth0-Client` value: base64url (no padding, as Auth0's SDKs send it)
+/// The `Auth0-Client` value: standard base64 with padding (as auth0-python sends it)
 /// of `{"name":"auth0-rust","version":…,"env":{"rust":…}}`.
 ///
 /// ```
 /// use base64::Engine as _;
 /// let value = auth0_core::telemetry::auth0_client_value();
-/// let json = base64::engine::general_purpose::URL_SAFE_NO_PAD
+/// let json = base64::engine::general_purpose::STANDARD
 ///     .decode(value.as_bytes())
 ///     .unwrap();
 /// let json: serde_json::Value = serde_json::from_slice(&json).unwrap();
@@ -47,8 +47,8 @@ pub fn auth0_client_value() -> HeaderValue {
         "version": SDK_VERSION,
         "env": { "rust": RUSTC_VERSION },
     });
-    let encoded = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(json.to_string());
-    // Base64url output is always a valid header value; fall back to a static
+    let encoded = base64::engine::general_purpose::STANDARD.encode(json.to_string());
+    // Base64 output is always a valid header value; fall back to a static
     // empty-safe value rather than panicking should that ever change.
     HeaderValue::from_str(&encoded).unwrap_or_else(|_| HeaderValue::from_static("e30"))
 }
@@ -172,7 +172,7 @@ mod tests {
 
     #[test]
     fn telemetry_json_shape() {
-        let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        let raw = base64::engine::general_purpose::STANDARD
             .decode(auth0_client_value().as_bytes())
             .unwrap();
         let v: serde_json::Value = serde_json::from_slice(&raw).unwrap();

@@ -375,7 +375,7 @@ async fn telemetry_user_agent_and_default_headers() {
         .insert("x-override", "mine".parse().unwrap());
     c.send(req).await.unwrap();
     let seen = &server.requests()[0];
-    let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD
+    let raw = base64::engine::general_purpose::STANDARD
         .decode(seen.headers["auth0-client"].as_bytes())
         .unwrap();
     let json: serde_json::Value = serde_json::from_slice(&raw).unwrap();
