@@ -6,6 +6,33 @@
 
 pub mod local_tenant;
 
+use std::process::ExitCode;
+
+/// The error type of the examples' `run` functions.
+pub type BoxError = Box<dyn std::error::Error>;
+
+/// An example's exit code: success, or the error and each of its causes on
+/// stderr and failure.
+///
+/// ```
+/// let code = auth0_examples::exit_code("demo", Err("it broke".into()));
+/// assert_eq!(code, std::process::ExitCode::FAILURE);
+/// ```
+pub fn exit_code(example: &str, result: Result<(), BoxError>) -> ExitCode {
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("{example} failed: {error}");
+            let mut source = error.source();
+            while let Some(cause) = source {
+                eprintln!("  caused by: {cause}");
+                source = cause.source();
+            }
+            ExitCode::FAILURE
+        }
+    }
+}
+
 // --- authn helper section (owned by the auth0-authentication helper; the lead may move it) ---
 /// A `/oauth/token` on 127.0.0.1 that checks `private_key_jwt` client
 /// assertions, for the `private_key_jwt` example.

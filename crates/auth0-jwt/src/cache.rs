@@ -192,14 +192,24 @@ fn same_token(stored: &[u8], presented: &[u8]) -> bool {
     if stored.len() != presented.len() {
         return false;
     }
-    // OR of XORs over 32-byte chunks: branch-free per byte, vectorized.
-    let diff = stored
-        .chunks(32)
-        .zip(presented.chunks(32))
-        .fold(0u8, |acc, (a, b)| {
-            acc | a.iter().zip(b).fold(0u8, |d, (x, y)| d | (x ^ y))
-        });
-    std::hint::black_box(diff) == 0
+    // OR of XORs, 16 bytes at a time: no branch on the data, and ~50 SSE2
+    // steps for an RS256 token.
+    let mut a = stored.chunks_exact(16);
+    let mut b = presented.chunks_exact(16);
+    let mut diff = 0u128;
+    for (x, y) in (&mut a).zip(&mut b) {
+        let (Ok(x), Ok(y)) = (<[u8; 16]>::try_from(x), <[u8; 16]>::try_from(y)) else {
+            // `chunks_exact(16)` only yields 16-byte chunks.
+            return false;
+        };
+        diff |= u128::from_ne_bytes(x) ^ u128::from_ne_bytes(y);
+    }
+    let tail = a
+        .remainder()
+        .iter()
+        .zip(b.remainder())
+        .fold(0u8, |d, (x, y)| d | (x ^ y));
+    std::hint::black_box(diff | u128::from(tail)) == 0
 }
 
 /// The tag is already a keyed hash: the in-shard map uses it as is.

@@ -29,22 +29,11 @@ use auth0_management::{ClientCredentials, ManagementClient};
 use serde_json::{Map, json};
 use tokio::task::JoinSet;
 
-type BoxError = Box<dyn std::error::Error>;
+use auth0_examples::BoxError;
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    match run().await {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(error) => {
-            eprintln!("async_sharing failed: {error}");
-            let mut source = error.source();
-            while let Some(cause) = source {
-                eprintln!("  caused by: {cause}");
-                source = cause.source();
-            }
-            ExitCode::FAILURE
-        }
-    }
+    auth0_examples::exit_code("async_sharing", run().await)
 }
 
 async fn run() -> Result<(), BoxError> {

@@ -16,22 +16,11 @@ use auth0_core::{Auth0Client, ClientConfig};
 use auth0_examples::TenantSettings;
 use auth0_examples::local_tenant::{LocalTenant, LocalTenantConfig};
 
-type BoxError = Box<dyn std::error::Error>;
+use auth0_examples::BoxError;
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    match run().await {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(error) => {
-            eprintln!("client_credentials failed: {error}");
-            let mut source = error.source();
-            while let Some(cause) = source {
-                eprintln!("  caused by: {cause}");
-                source = cause.source();
-            }
-            ExitCode::FAILURE
-        }
-    }
+    auth0_examples::exit_code("client_credentials", run().await)
 }
 
 async fn run() -> Result<(), BoxError> {

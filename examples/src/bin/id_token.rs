@@ -32,7 +32,7 @@ use auth0_jwt::id_token::{TokenVerifier, VerifyOptions};
 use auth0_jwt::jwks::RemoteJwks;
 use auth0_jwt::verifier::AsymmetricSignatureVerifier;
 
-type BoxError = Box<dyn std::error::Error>;
+use auth0_examples::BoxError;
 
 const REDIRECT_URI: &str = "http://localhost:3000/callback";
 
@@ -42,18 +42,7 @@ async fn main() -> ExitCode {
         Some(settings) => with_tenant(settings).await,
         None => with_local_tenant().await,
     };
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(error) => {
-            eprintln!("id_token failed: {error}");
-            let mut source = error.source();
-            while let Some(cause) = source {
-                eprintln!("  caused by: {cause}");
-                source = cause.source();
-            }
-            ExitCode::FAILURE
-        }
-    }
+    auth0_examples::exit_code("id_token", result)
 }
 
 async fn with_local_tenant() -> Result<(), BoxError> {

@@ -28,7 +28,7 @@ use auth0_jwt::id_token::{TokenVerifier, VerifyOptions};
 use auth0_jwt::jwks::RemoteJwks;
 use auth0_jwt::verifier::AsymmetricSignatureVerifier;
 
-type BoxError = Box<dyn std::error::Error>;
+use auth0_examples::BoxError;
 
 const REDIRECT_URI: &str = "http://localhost:3000/callback";
 
@@ -38,18 +38,7 @@ async fn main() -> ExitCode {
         Some(settings) => with_tenant(settings).await,
         None => with_local_tenant().await,
     };
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(error) => {
-            eprintln!("organizations failed: {error}");
-            let mut source = error.source();
-            while let Some(cause) = source {
-                eprintln!("  caused by: {cause}");
-                source = cause.source();
-            }
-            ExitCode::FAILURE
-        }
-    }
+    auth0_examples::exit_code("organizations", result)
 }
 
 async fn with_local_tenant() -> Result<(), BoxError> {

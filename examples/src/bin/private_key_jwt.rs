@@ -24,22 +24,11 @@ use auth0_core::{Auth0Client, ClientConfig};
 use auth0_examples::local_tenant_authn::AssertionTenant;
 use auth0_jwt::{Algorithm, SigningKey};
 
-type BoxError = Box<dyn std::error::Error>;
+use auth0_examples::BoxError;
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    match run().await {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(error) => {
-            eprintln!("private_key_jwt failed: {error}");
-            let mut source = error.source();
-            while let Some(cause) = source {
-                eprintln!("  caused by: {cause}");
-                source = cause.source();
-            }
-            ExitCode::FAILURE
-        }
-    }
+    auth0_examples::exit_code("private_key_jwt", run().await)
 }
 
 fn env(name: &str) -> Option<String> {

@@ -34,22 +34,11 @@ struct TokenResponse {
     expires_in: u64,
 }
 
-type BoxError = Box<dyn std::error::Error>;
+use auth0_examples::BoxError;
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    match run().await {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(error) => {
-            eprintln!("quickstart failed: {error}");
-            let mut source = error.source();
-            while let Some(cause) = source {
-                eprintln!("  caused by: {cause}");
-                source = cause.source();
-            }
-            ExitCode::FAILURE
-        }
-    }
+    auth0_examples::exit_code("quickstart", run().await)
 }
 
 async fn run() -> Result<(), BoxError> {
