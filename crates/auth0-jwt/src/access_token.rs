@@ -463,6 +463,22 @@ impl AccessTokenValidator {
                 found: trunc_opt(typ),
             });
         }
+        // An expired token is refused before the key lookup and the
+        // signature check: no signature can make it acceptable, so the costly
+        // RSA check (or a JWKS fetch for its `kid`) would be wasted. Refusing
+        // early is always safe, and nothing is cached for it. A malformed
+        // `exp` is left to the full checks, which report it after the
+        // signature as usual.
+        if let Ok(Some(exp)) = parsed.numeric_date("exp") {
+            let expired_at = exp.saturating_add(self.leeway);
+            if now > expired_at {
+                return Err(Error::Expired {
+                    kind: KIND,
+                    now,
+                    expired_at,
+                });
+            }
+        }
         let key = find_key(
             self.key_source.as_ref(),
             compact.header.kid.as_deref(),

@@ -298,6 +298,68 @@ async fn time_claims() {
     long.validate(&iat).await.unwrap();
 }
 
+/// A key source that counts lookups, to prove a path never reached it.
+struct CountingKeys {
+    inner: StaticKeys,
+    lookups: AtomicUsize,
+}
+
+impl KeySource for CountingKeys {
+    fn cached_key(&self, kid: Option<&str>, alg: Algorithm) -> Option<Arc<VerifyingKey>> {
+        self.lookups.fetch_add(1, Ordering::SeqCst);
+        self.inner.cached_key(kid, alg)
+    }
+    fn resolve_key<'a>(
+        &'a self,
+        kid: Option<&'a str>,
+        alg: Algorithm,
+    ) -> auth0_jwt::verifier::ResolveKeyFuture<'a> {
+        self.lookups.fetch_add(1, Ordering::SeqCst);
+        self.inner.resolve_key(kid, alg)
+    }
+    fn version(&self) -> u64 {
+        self.inner.version()
+    }
+    fn contains(&self, fp: &KeyFingerprint) -> bool {
+        self.inner.contains(fp)
+    }
+}
+
+#[tokio::test]
+async fn expired_tokens_are_refused_before_key_lookup_and_signature() {
+    let clock = clock();
+    let keys = Arc::new(CountingKeys {
+        inner: rsa_keys(),
+        lookups: AtomicUsize::new(0),
+    });
+    let v = AccessTokenValidator::builder()
+        .shared_key_source(keys.clone())
+        .issuer(ISSUER)
+        .audience(API)
+        .shared_clock(clock.clone())
+        .build()
+        .unwrap();
+    // Expired long ago, unknown kid, signature garbage: refused as expired
+    // without a key lookup (which could start a JWKS fetch) or an RSA check.
+    let expired = sign(
+        &rsa1("unknown-kid"),
+        json!({}),
+        with(at_claims(), json!({"exp": NOW - 3600})),
+    );
+    let (head, _) = expired.rsplit_once('.').unwrap();
+    let forged = format!("{head}.AAAA");
+    assert!(matches!(err_of(&v, &forged).await, Error::Expired { .. }));
+    assert_eq!(keys.lookups.load(Ordering::SeqCst), 0);
+    // A live token with a bad signature still fails on the signature.
+    let live = token(at_claims());
+    let (head, _) = live.rsplit_once('.').unwrap();
+    let e = err_of(&v, &format!("{head}.AAAA")).await;
+    assert!(matches!(e, Error::InvalidSignature(_)), "{e:?}");
+    // A malformed exp is still reported as such (after the signature check).
+    let e = err_of(&v, &token(with(at_claims(), json!({"exp": "soon"})))).await;
+    assert!(!matches!(e, Error::Expired { .. }), "{e:?}");
+}
+
 #[tokio::test]
 async fn organization_policies() {
     let acme = with(
