@@ -96,3 +96,9 @@ pub mod docs_examples {
     #![doc = include_str!("../../docs/EXAMPLES.md")]
 }
 // --- end docs helper section ---
+
+/// `README.md`'s usage snippets, compiled as doc tests so they stay true.
+#[cfg(doctest)]
+pub mod readme {
+    #![doc = include_str!("../../README.md")]
+}
