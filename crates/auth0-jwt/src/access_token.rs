@@ -14,12 +14,14 @@ use serde::de::DeserializeOwned;
 
 use crate::alg::Algorithm;
 use crate::cache::{CacheConfig, VerifiedTokenCache};
-use crate::claims::{Claims, truncate_for_message};
+use crate::claims::ParsedClaims;
+use crate::claims::{Audience, Claims, truncate_for_message};
 use crate::clock::{Clock, SystemClock};
 use crate::error::{Error, TokenKind, trunc_opt};
 use crate::id_token::{duration_secs, truncate_audience};
+use crate::jws::HeaderRef;
 use crate::jws::ParseOptions;
-use crate::verifier::{KeySource, find_key, parse_token, typ_is, verify_with_key};
+use crate::verifier::{KeySource, typ_is, verify_token};
 
 /// The claims of a validated access token.
 pub type AccessTokenClaims = Claims;
@@ -452,41 +454,37 @@ impl AccessTokenValidator {
             }
         }
 
-        let mut buf = Vec::new();
-        let (compact, parsed) =
-            parse_token(token, &self.parse_options, &self.algorithms, KIND, &mut buf)?;
-        let typ = compact.header.typ.as_deref();
-        if !self.typ.accepts(typ) {
-            return Err(Error::TypeMismatch {
-                kind: KIND,
-                expected: self.typ.describe(),
-                found: trunc_opt(typ),
-            });
-        }
-        // An expired token is refused before the key lookup and the
-        // signature check: no signature can make it acceptable, so the costly
-        // RSA check (or a JWKS fetch for its `kid`) would be wasted. Refusing
-        // early is always safe, and nothing is cached for it. A malformed
-        // `exp` is left to the full checks, which report it after the
-        // signature as usual.
-        if let Ok(Some(exp)) = parsed.numeric_date("exp") {
-            let expired_at = exp.saturating_add(self.leeway);
-            if now > expired_at {
-                return Err(Error::Expired {
+        let check = |header: &HeaderRef<'_>, parsed: &ParsedClaims| {
+            let typ = header.typ.as_deref();
+            if !self.typ.accepts(typ) {
+                return Err(Error::TypeMismatch {
                     kind: KIND,
-                    now,
-                    expired_at,
+                    expected: self.typ.describe(),
+                    found: trunc_opt(typ),
                 });
             }
-        }
-        let key = find_key(
-            self.key_source.as_ref(),
-            compact.header.kid.as_deref(),
-            compact.header.algorithm,
-        )
-        .await?;
-        verify_with_key(&key, &compact)?;
-        let fingerprint = key.fingerprint();
+            // An expired token is refused before the key lookup and the
+            // signature check: no signature can make it acceptable, so the costly
+            // RSA check (or a JWKS fetch for its `kid`) would be wasted. Refusing
+            // early is always safe, and nothing is cached for it. A malformed
+            // `exp` is left to the full checks, which report it after the
+            // signature as usual.
+            if let Ok(Some(exp)) = parsed.numeric_date("exp") {
+                let expired_at = exp.saturating_add(self.leeway);
+                if now > expired_at {
+                    return Err(Error::Expired {
+                        kind: KIND,
+                        now,
+                        expired_at,
+                    });
+                }
+            }
+            Ok(())
+        };
+        let source = self.key_source.as_ref();
+        let options = &self.parse_options;
+        let (parsed, fingerprint) =
+            verify_token(token, options, &self.algorithms, KIND, source, check).await?;
         let claims = parsed
             .into_claims()
             .map_err(|e| Error::from_claim_type(e, KIND))?;
@@ -534,7 +532,9 @@ impl AccessTokenValidator {
     /// The synchronous claim checks shared by the cache-hit and full paths.
     fn check_claims(&self, claims: &AccessTokenClaims, now: i64) -> Result<(), Error> {
         // Issuer
-        let iss = claims.iss().ok_or(Error::IssuerInvalid { kind: KIND })?;
+        let iss = claims
+            .iss()
+            .ok_or_else(|| Error::IssuerInvalid { kind: KIND })?;
         if iss != self.issuer {
             return Err(Error::IssuerMismatch {
                 kind: KIND,
@@ -544,19 +544,24 @@ impl AccessTokenValidator {
         }
 
         // Audience
-        let aud = claims.aud().ok_or(Error::AudienceInvalid { kind: KIND })?;
-        if !self.audiences.iter().any(|a| aud.contains(a)) {
+        if claims.aud_values().is_none() {
+            return Err(Error::AudienceInvalid { kind: KIND });
+        }
+        if !self.audiences.iter().any(|a| claims.aud_contains(a)) {
             return Err(Error::AudienceMismatch {
                 kind: KIND,
                 expected: self.audiences.join(", "),
-                found: truncate_audience(aud),
+                found: claims
+                    .aud()
+                    .map(truncate_audience)
+                    .unwrap_or(Audience::Many(Vec::new())),
             });
         }
 
         // Times
         let exp = claims
             .exp()
-            .ok_or(Error::ExpirationInvalid { kind: KIND })?;
+            .ok_or_else(|| Error::ExpirationInvalid { kind: KIND })?;
         let expired_at = exp.saturating_add(self.leeway);
         if now > expired_at {
             return Err(Error::Expired {
@@ -612,7 +617,7 @@ impl AccessTokenValidator {
             OrganizationPolicy::Required => {
                 claims
                     .org_id()
-                    .ok_or(Error::OrganizationIdInvalid { kind: KIND })?;
+                    .ok_or_else(|| Error::OrganizationIdInvalid { kind: KIND })?;
             }
             OrganizationPolicy::AllowList(allowed) => {
                 let by_id = claims.org_id().is_some_and(|id| allowed.contains(id));

@@ -7,6 +7,7 @@
 
 use std::borrow::Cow;
 use std::fmt;
+use std::ops::Range;
 use std::sync::{Arc, OnceLock};
 
 use serde::de::{self, DeserializeOwned, DeserializeSeed, MapAccess, Visitor};
@@ -143,6 +144,54 @@ const REGISTERED: [(&str, Expected); 14] = [
     ("jti", Expected::String),
 ];
 
+/// The index of `name` in [`REGISTERED`] (a `match` on the name: faster than a
+/// scan of the table, which the unit tests check it against).
+fn registered_index(name: &[u8]) -> Option<usize> {
+    Some(match *name {
+        [a, b, c] => match [a, b, c] {
+            [b'i', b's', b's'] => 0,
+            [b's', b'u', b'b'] => 1,
+            [b'a', b'u', b'd'] => 2,
+            [b'e', b'x', b'p'] => 3,
+            [b'n', b'b', b'f'] => 4,
+            [b'i', b'a', b't'] => 5,
+            [b'a', b'z', b'p'] => 8,
+            [b'j', b't', b'i'] => 13,
+            _ => return None,
+        },
+        _ => match name {
+            b"auth_time" => 6,
+            b"nonce" => 7,
+            b"org_id" => 9,
+            b"org_name" => 10,
+            b"scope" => 11,
+            b"permissions" => 12,
+            _ => return None,
+        },
+    })
+}
+
+/// Where the values of a list claim are.
+#[derive(Debug, Clone, Copy)]
+enum ListAt {
+    /// A JSON array of strings without escapes, this span of the claims' text
+    /// (read in place; the owned form is built only if asked for).
+    Span { start: usize, end: usize },
+    /// In `aud_built` (the full parser built it).
+    Aud,
+    /// In `permissions_built` (the full parser built it).
+    Permissions,
+}
+
+/// Where the value of `aud` is.
+#[derive(Clone)]
+enum AudAt {
+    /// One string.
+    One(Text),
+    /// An array of strings.
+    List(ListAt),
+}
+
 /// A claim set parsed in one pass: registered claims typed straight into the
 /// [`Claims`] a validator returns (already in its `Arc`, so never copied), a wrong type recorded in a bit mask
 /// rather than reported, the JSON text kept, duplicates and depth checked
@@ -242,7 +291,7 @@ impl<'de> Visitor<'de> for ClaimsSeed<'_, '_, 'de> {
         // Names of the other (custom) claims, for duplicate detection only.
         let mut others = SeenNames::new();
         while let Some(name) = map.next_key_seed(KeySeed)? {
-            let Some(index) = REGISTERED.iter().position(|(n, _)| *n == &*name) else {
+            let Some(index) = registered_index(name.as_bytes()) else {
                 if let Err(name) = others.insert(name) {
                     return Err(ctx.duplicate(&name));
                 }
@@ -259,11 +308,11 @@ impl<'de> Visitor<'de> for ClaimsSeed<'_, '_, 'de> {
                 1 => set_text(&mut c.sub, map.next_value_seed(string)?, text),
                 2 => match map.next_value_seed(list(true))? {
                     Ok(OneOrMany::One(one)) => {
-                        c.aud = Some(Audience::Single(one.into_owned()));
+                        c.set_aud(Audience::Single(one.into_owned()));
                         true
                     }
                     Ok(OneOrMany::Many(many)) => {
-                        c.aud = Some(Audience::Many(many));
+                        c.set_aud(Audience::Many(many));
                         true
                     }
                     Err(WrongType) => false,
@@ -279,7 +328,7 @@ impl<'de> Visitor<'de> for ClaimsSeed<'_, '_, 'de> {
                 11 => set_text(&mut c.scope, map.next_value_seed(string)?, text),
                 12 => match map.next_value_seed(list(false))? {
                     Ok(OneOrMany::Many(many)) => {
-                        c.permissions = Some(many);
+                        c.set_permissions(many);
                         true
                     }
                     Ok(OneOrMany::One(_)) | Err(WrongType) => false,
@@ -298,6 +347,14 @@ impl ParsedClaims {
     /// Parses a claim set strictly (see the type's docs).
     pub(crate) fn parse(json: &[u8]) -> Result<Self, JsonError> {
         let raw = json::utf8(json)?;
+        match Self::parse_flat(raw) {
+            Some(parsed) => Ok(parsed),
+            None => Self::parse_full(raw),
+        }
+    }
+
+    /// The full strict parser behind [`ParsedClaims::parse`].
+    fn parse_full(raw: &str) -> Result<Self, JsonError> {
         let mut out = ParsedClaims {
             claims: Arc::new(Claims::empty()),
             seen: 0,
@@ -315,6 +372,68 @@ impl ParsedClaims {
         )?;
         Arc::make_mut(&mut out.claims).raw = raw.into();
         Ok(out)
+    }
+
+    /// The fast path of [`ParsedClaims::parse`] for the usual claim set (see
+    /// [`json::scan_flat`]): every registered claim of its right type, no escapes,
+    /// no nesting. `None` sends the text through the full parser, which also
+    /// reports what is wrong; for any text both accept, both give the same claims.
+    fn parse_flat(raw: &str) -> Option<Self> {
+        use json::FlatValue::{Int, Str, StrArray};
+        // Filled in place: the `Arc` is not shared yet, and `Claims` is large.
+        let mut claims = Arc::new(Claims::empty());
+        let c = Arc::get_mut(&mut claims)?;
+        let mut seen = 0u16;
+        let mut others = SeenNames::new();
+        let text = |r: Range<usize>| {
+            Some(Text::Span {
+                start: r.start,
+                end: r.end,
+            })
+        };
+        let list = |r: Range<usize>| {
+            Some(ListAt::Span {
+                start: r.start,
+                end: r.end,
+            })
+        };
+        json::scan_flat(raw, |name, value| {
+            let Some(index) = registered_index(raw.as_bytes().get(name.clone())?) else {
+                return others.insert(Cow::Borrowed(raw.get(name)?)).ok();
+            };
+            let bit = 1u16 << index;
+            if seen & bit != 0 {
+                return None;
+            }
+            seen |= bit;
+            match (index, value) {
+                (0, Str(v)) => c.iss = text(v),
+                (1, Str(v)) => c.sub = text(v),
+                (2, Str(v)) => c.aud = text(v).map(AudAt::One),
+                (2, StrArray(a)) => c.aud = list(a).map(AudAt::List),
+                // At most 18 digits: always within `i64`.
+                (3, Int(n)) => c.exp = i64::try_from(n).ok(),
+                (4, Int(n)) => c.nbf = i64::try_from(n).ok(),
+                (5, Int(n)) => c.iat = i64::try_from(n).ok(),
+                (6, Int(n)) => c.auth_time = i64::try_from(n).ok(),
+                (7, Str(v)) => c.nonce = text(v),
+                (8, Str(v)) => c.azp = text(v),
+                (9, Str(v)) => c.org_id = text(v),
+                (10, Str(v)) => c.org_name = text(v),
+                (11, Str(v)) => c.scope = text(v),
+                (12, StrArray(a)) => c.permissions = list(a),
+                (13, Str(v)) => c.jti = text(v),
+                // A wrong type: the full parser records it.
+                _ => return None,
+            }
+            Some(())
+        })?;
+        c.raw = raw.into();
+        Some(ParsedClaims {
+            claims,
+            seen,
+            wrong: 0,
+        })
     }
 
     /// The error for the claim at `index` if it had the wrong type.
@@ -367,7 +486,15 @@ impl ParsedClaims {
 
     pub(crate) fn audience(&self) -> Result<Option<&Audience>, ClaimTypeError> {
         self.check(2)?;
-        Ok(self.claims.aud.as_ref())
+        Ok(self.claims.aud())
+    }
+
+    /// The values of `aud`, read in place (see [`Claims::aud_values`]).
+    pub(crate) fn audience_values(
+        &self,
+    ) -> Result<Option<impl Iterator<Item = &str>>, ClaimTypeError> {
+        self.check(2)?;
+        Ok(self.claims.aud_values())
     }
 
     /// The typed claims; the first registered claim (in [`REGISTERED`] order)
@@ -420,7 +547,9 @@ impl ParsedClaims {
 pub struct Claims {
     iss: Option<Text>,
     sub: Option<Text>,
-    aud: Option<Audience>,
+    aud: Option<AudAt>,
+    /// `aud` as an [`Audience`], built on first use (or by the full parser).
+    aud_built: OnceLock<Audience>,
     exp: Option<i64>,
     nbf: Option<i64>,
     iat: Option<i64>,
@@ -430,7 +559,9 @@ pub struct Claims {
     org_id: Option<Text>,
     org_name: Option<Text>,
     scope: Option<Text>,
-    permissions: Option<Vec<String>>,
+    permissions: Option<ListAt>,
+    /// `permissions`, owned, built on first use (or by the full parser).
+    permissions_built: OnceLock<Vec<String>>,
     jti: Option<Text>,
     /// The whole claim set as received (strictly valid JSON: checked when parsed).
     raw: Box<str>,
@@ -450,7 +581,7 @@ impl fmt::Debug for Claims {
         f.debug_struct("Claims")
             .field("iss", &self.iss())
             .field("sub", &self.sub())
-            .field("aud", &self.aud)
+            .field("aud", &self.aud())
             .field("exp", &self.exp)
             .field("nbf", &self.nbf)
             .field("iat", &self.iat)
@@ -459,7 +590,7 @@ impl fmt::Debug for Claims {
             .field("org_id", &self.org_id())
             .field("org_name", &self.org_name())
             .field("scope", &self.scope())
-            .field("permissions", &self.permissions)
+            .field("permissions", &self.permissions())
             .field("jti", &self.jti())
             .field("json", &format_args!("<{} bytes>", self.raw.len()))
             .finish_non_exhaustive()
@@ -473,6 +604,7 @@ impl Claims {
             iss: None,
             sub: None,
             aud: None,
+            aud_built: OnceLock::new(),
             exp: None,
             nbf: None,
             iat: None,
@@ -483,6 +615,7 @@ impl Claims {
             org_name: None,
             scope: None,
             permissions: None,
+            permissions_built: OnceLock::new(),
             jti: None,
             raw: Box::default(),
             all: OnceLock::new(),
@@ -491,7 +624,12 @@ impl Claims {
 
     /// The value of a registered string claim.
     fn text<'s>(&'s self, text: &'s Option<Text>) -> Option<&'s str> {
-        match text.as_ref()? {
+        self.text_of(text.as_ref()?)
+    }
+
+    /// The value of a string claim.
+    fn text_of<'s>(&'s self, text: &'s Text) -> Option<&'s str> {
+        match text {
             // Spans are taken from `raw` itself when parsing.
             Text::Span { start, end } => self.raw.get(*start..*end),
             Text::Owned(s) => Some(s),
@@ -539,7 +677,72 @@ impl Claims {
 
     /// `aud`: who the token is for.
     pub fn aud(&self) -> Option<&Audience> {
-        self.aud.as_ref()
+        let at = self.aud.as_ref()?;
+        Some(self.aud_built.get_or_init(|| match at {
+            AudAt::One(text) => Audience::Single(self.text_of(text).unwrap_or_default().to_owned()),
+            AudAt::List(list) => Audience::Many(self.list(*list).map(str::to_owned).collect()),
+        }))
+    }
+
+    /// The values of `aud` in token order, read in place (no [`Audience`] built).
+    pub(crate) fn aud_values(&self) -> Option<impl Iterator<Item = &str>> {
+        let (one, list) = match self.aud.as_ref()? {
+            AudAt::One(text) => (self.text_of(text), None),
+            AudAt::List(list) => (None, Some(self.list(*list))),
+        };
+        Some(one.into_iter().chain(list.into_iter().flatten()))
+    }
+
+    /// True if `aud` has `audience` among its values.
+    pub(crate) fn aud_contains(&self, audience: &str) -> bool {
+        match &self.aud {
+            None => false,
+            Some(AudAt::One(text)) => self.text_of(text) == Some(audience),
+            Some(AudAt::List(list)) => self.list_contains(*list, audience),
+        }
+    }
+
+    /// True if the list claim at `at` has `value` among its values.
+    fn list_contains(&self, at: ListAt, value: &str) -> bool {
+        match at {
+            ListAt::Span { start, end } => self
+                .raw
+                .get(start..end)
+                .is_some_and(|array| json::flat_contains(array, value)),
+            ListAt::Aud => self.aud_built.get().is_some_and(|a| a.contains(value)),
+            ListAt::Permissions => self
+                .permissions_built
+                .get()
+                .is_some_and(|p| p.iter().any(|v| v == value)),
+        }
+    }
+
+    /// The strings of a list claim.
+    fn list(&self, at: ListAt) -> impl Iterator<Item = &str> {
+        let (span, built): (_, Option<&[String]>) = match at {
+            ListAt::Span { start, end } => (self.raw.get(start..end), None),
+            ListAt::Aud => (
+                None,
+                self.aud_built.get().map(|aud| match aud {
+                    Audience::Single(one) => std::slice::from_ref(one),
+                    Audience::Many(many) => many.as_slice(),
+                }),
+            ),
+            ListAt::Permissions => (None, self.permissions_built.get().map(Vec::as_slice)),
+        };
+        span.into_iter()
+            .flat_map(json::flat_items)
+            .chain(built.into_iter().flatten().map(String::as_str))
+    }
+
+    fn set_aud(&mut self, aud: Audience) {
+        self.aud_built = OnceLock::from(aud);
+        self.aud = Some(AudAt::List(ListAt::Aud));
+    }
+
+    fn set_permissions(&mut self, permissions: Vec<String>) {
+        self.permissions_built = OnceLock::from(permissions);
+        self.permissions = Some(ListAt::Permissions);
     }
 
     /// `exp`: expiry, seconds since the epoch.
@@ -602,14 +805,17 @@ impl Claims {
 
     /// `permissions`: Auth0 RBAC permissions.
     pub fn permissions(&self) -> Option<&[String]> {
-        self.permissions.as_deref()
+        let at = self.permissions?;
+        Some(
+            self.permissions_built
+                .get_or_init(|| self.list(at).map(str::to_owned).collect()),
+        )
     }
 
     /// True if `permissions` contains `permission`.
     pub fn has_permission(&self, permission: &str) -> bool {
         self.permissions
-            .as_deref()
-            .is_some_and(|p| p.iter().any(|x| x == permission))
+            .is_some_and(|at| self.list_contains(at, permission))
     }
 
     /// `jti`: the token's unique id.
@@ -676,11 +882,12 @@ impl Claims {
             Text::Owned(s) => s.len() + STRING,
         })
         .sum::<usize>();
+        let permissions = self.permissions.map(|at| self.list(at));
         let lists = self
-            .aud
-            .iter()
-            .flat_map(Audience::iter)
-            .chain(self.permissions.iter().flatten().map(String::as_str))
+            .aud_values()
+            .into_iter()
+            .flatten()
+            .chain(permissions.into_iter().flatten())
             .map(|s| s.len() + STRING)
             .sum::<usize>();
         // A parsed map costs about three times its text (nodes, keys, values).
@@ -712,6 +919,90 @@ mod tests {
         assert_eq!(c.as_map()["n"]["deep"][1]["k"], Value::Null);
         assert_eq!(c.clone().into_map().len(), 8);
         assert_eq!(c, Claims::from_json(c.as_json()).unwrap());
+    }
+
+    #[test]
+    fn registered_index_matches_the_table() {
+        for (index, (name, _)) in REGISTERED.iter().enumerate() {
+            assert_eq!(registered_index(name.as_bytes()), Some(index));
+        }
+        for other in ["gty", "is", "isss", "ISS", "nonc", "auth_tim", ""] {
+            assert_eq!(registered_index(other.as_bytes()), None, "{other}");
+        }
+    }
+
+    /// What a parse produced, for comparing the fast and full paths.
+    fn summary(p: &ParsedClaims) -> String {
+        let c = &p.claims;
+        format!(
+            "{:?} {:?} {:?} {:?} {:?} {:?} {:?} {:?} {:?} {:?} {:?} {:?} {:?} {:?} {} {} {}",
+            c.iss(),
+            c.sub(),
+            c.aud(),
+            c.exp(),
+            c.nbf(),
+            c.iat(),
+            c.auth_time(),
+            c.nonce(),
+            c.azp(),
+            c.org_id(),
+            c.org_name(),
+            c.scope(),
+            c.permissions(),
+            c.jti(),
+            c.as_json(),
+            p.seen,
+            p.wrong
+        )
+    }
+
+    #[test]
+    fn fast_path_agrees_with_the_full_parser() {
+        let taken = [
+            r#"{}"#,
+            r#" { "iss" : "https://t/" , "aud" : [ "a" , "b" ] , "exp" : 1700000000 } "#,
+            r#"{"sub":"u","aud":"one","iat":0,"nbf":5,"auth_time":7,"azp":"c","nonce":"n"}"#,
+            r#"{"org_id":"org_1","org_name":"acme","scope":"a b","permissions":[],"jti":"j"}"#,
+            r#"{"permissions":["read:x","write:y"],"gty":"client-credentials","x":true,"y":null,"z":false}"#,
+            r#"{"custom":["a"],"n":123456789012345678,"ü":"é…","long":"0123456789abcdefghij"}"#,
+            "{\"a\":\"\u{7f}\"}",
+        ];
+        for json in taken {
+            let fast = ParsedClaims::parse_flat(json).unwrap_or_else(|| panic!("fast: {json}"));
+            let full = ParsedClaims::parse_full(json).unwrap();
+            assert_eq!(summary(&fast), summary(&full), "{json}");
+        }
+        // Left to the full parser: escapes, floats, negatives, big numbers, nesting,
+        // wrong types, duplicates, bad syntax, trailing data, control characters.
+        let left = [
+            r#"{"iss":"a\u0062"}"#,
+            r#"{"i\u0073s":"a"}"#,
+            r#"{"long":"0123456789abcdef\"ghij"}"#,
+            r#"{"exp":1.5}"#,
+            r#"{"exp":1e3}"#,
+            r#"{"exp":-1}"#,
+            r#"{"exp":1234567890123456789}"#,
+            r#"{"exp":01}"#,
+            r#"{"o":{}}"#,
+            r#"{"a":[1]}"#,
+            r#"{"a":[["x"]]}"#,
+            r#"{"exp":"1"}"#,
+            r#"{"aud":1}"#,
+            r#"{"permissions":"p"}"#,
+            r#"{"iss":"a","iss":"a"}"#,
+            r#"{"c":1,"c":1}"#,
+            r#"{"a":1,}"#,
+            r#"{"a":1}x"#,
+            r#"{"a":tru}"#,
+            r#"{"a":"x"#,
+            r#"{"a" 1}"#,
+            r#"[]"#,
+            "{\"a\":\"\u{1}\"}",
+            "{\"a\":\"a line\nbreak in a long string\"}",
+        ];
+        for json in left {
+            assert!(ParsedClaims::parse_flat(json).is_none(), "{json}");
+        }
     }
 
     #[test]

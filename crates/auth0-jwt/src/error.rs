@@ -472,3 +472,18 @@ impl Error {
 pub(crate) fn trunc_opt(value: Option<&str>) -> Option<String> {
     value.map(truncate_for_message)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `Result<_, Error>` travels through every step of the verify path. Today the
+    /// largest variant is `KeySource(KeySourceError::KeyRejected { .. })`; a
+    /// variant that grows the enum beyond this should be boxed.
+    #[test]
+    fn error_stays_small() {
+        let size = std::mem::size_of::<Error>();
+        eprintln!("size_of::<Error>() = {size}");
+        assert!(size <= 72, "size_of::<Error>() = {size}");
+    }
+}

@@ -288,7 +288,7 @@ impl TokenVerifier {
         let iss = map
             .string("iss")
             .map_err(ty)?
-            .ok_or(Error::IssuerInvalid { kind: KIND })?;
+            .ok_or_else(|| Error::IssuerInvalid { kind: KIND })?;
         if iss != self.issuer {
             return Err(Error::IssuerMismatch {
                 kind: KIND,
@@ -300,26 +300,40 @@ impl TokenVerifier {
         // Subject
         map.string("sub")
             .map_err(ty)?
-            .ok_or(Error::SubjectInvalid { kind: KIND })?;
+            .ok_or_else(|| Error::SubjectInvalid { kind: KIND })?;
 
         // Audience
         let aud = map
-            .audience()
+            .audience_values()
             .map_err(ty)?
-            .ok_or(Error::AudienceInvalid { kind: KIND })?;
-        if !aud.contains(&self.audience) {
-            return Err(Error::AudienceMismatch {
-                kind: KIND,
-                expected: self.audience.clone(),
-                found: truncate_audience(aud),
-            });
-        }
+            .ok_or_else(|| Error::AudienceInvalid { kind: KIND })?;
+        let several = {
+            let mut found = false;
+            let mut count = 0usize;
+            for a in aud {
+                found |= a == self.audience;
+                count += 1;
+            }
+            if !found {
+                return Err(Error::AudienceMismatch {
+                    kind: KIND,
+                    expected: self.audience.clone(),
+                    found: map
+                        .audience()
+                        .ok()
+                        .flatten()
+                        .map(truncate_audience)
+                        .unwrap_or(Audience::Many(Vec::new())),
+                });
+            }
+            count > 1
+        };
 
         // Expiration
         let exp = map
             .numeric_date("exp")
             .map_err(ty)?
-            .ok_or(Error::ExpirationInvalid { kind: KIND })?;
+            .ok_or_else(|| Error::ExpirationInvalid { kind: KIND })?;
         let expired_at = exp.saturating_add(self.leeway);
         if now > expired_at {
             return Err(Error::Expired {
@@ -332,14 +346,14 @@ impl TokenVerifier {
         // Issued at
         map.numeric_date("iat")
             .map_err(ty)?
-            .ok_or(Error::IssuedAtInvalid { kind: KIND })?;
+            .ok_or_else(|| Error::IssuedAtInvalid { kind: KIND })?;
 
         // Nonce
         if let Some(expected) = &options.nonce {
             let found = map
                 .string("nonce")
                 .map_err(ty)?
-                .ok_or(Error::NonceInvalid { kind: KIND })?;
+                .ok_or_else(|| Error::NonceInvalid { kind: KIND })?;
             if found != expected {
                 return Err(Error::NonceMismatch {
                     kind: KIND,
@@ -355,12 +369,12 @@ impl TokenVerifier {
         }
 
         // Authorized party
-        if aud.len() > 1 {
+        if several {
             let azp = map
                 .string("azp")
                 .ok()
                 .flatten()
-                .ok_or(Error::AuthorizedPartyInvalid { kind: KIND })?;
+                .ok_or_else(|| Error::AuthorizedPartyInvalid { kind: KIND })?;
             if azp != self.audience {
                 return Err(Error::AuthorizedPartyMismatch {
                     kind: KIND,
@@ -375,7 +389,7 @@ impl TokenVerifier {
             let auth_time = map
                 .numeric_date("auth_time")
                 .map_err(ty)?
-                .ok_or(Error::AuthTimeInvalid { kind: KIND })?;
+                .ok_or_else(|| Error::AuthTimeInvalid { kind: KIND })?;
             let valid_until = auth_time
                 .saturating_add(duration_secs(max_age))
                 .saturating_add(self.leeway);
@@ -411,7 +425,7 @@ fn check_organization(map: &ParsedClaims, expected: &str) -> Result<(), Error> {
         let found = map
             .string("org_id")
             .map_err(ty)?
-            .ok_or(Error::OrganizationIdInvalid { kind: KIND })?;
+            .ok_or_else(|| Error::OrganizationIdInvalid { kind: KIND })?;
         if found != expected {
             return Err(Error::OrganizationIdMismatch {
                 kind: KIND,
@@ -423,7 +437,7 @@ fn check_organization(map: &ParsedClaims, expected: &str) -> Result<(), Error> {
         let found = map
             .string("org_name")
             .map_err(ty)?
-            .ok_or(Error::OrganizationNameInvalid { kind: KIND })?;
+            .ok_or_else(|| Error::OrganizationNameInvalid { kind: KIND })?;
         if found.to_lowercase() != expected.to_lowercase() {
             return Err(Error::OrganizationNameMismatch {
                 kind: KIND,

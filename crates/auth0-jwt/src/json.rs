@@ -11,6 +11,7 @@ use std::borrow::Cow;
 use std::cell::Cell;
 use std::collections::HashSet;
 use std::fmt;
+use std::ops::Range;
 
 use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Number, Value};
@@ -684,9 +685,288 @@ fn classify(ctx: &Ctx, e: &serde_json::Error) -> JsonError {
     }
 }
 
+/// A member value of the shapes [`scan_flat`] understands. Strings are byte ranges
+/// of the text, always on character boundaries (they start and end next to a `"`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum FlatValue {
+    /// A string without escapes: the range of its contents.
+    Str(Range<usize>),
+    /// A non-negative integer of at most 18 digits, without fraction or exponent.
+    Int(u64),
+    /// An array of strings without escapes: the range from `[` to `]` (read it
+    /// with [`flat_items`]).
+    StrArray(Range<usize>),
+    /// `true`, `false` or `null`.
+    Literal,
+}
+
+/// The fast path for the usual shape of JWT headers and claim sets: one flat object
+/// whose names are strings without escapes and whose values are strings without
+/// escapes, small non-negative integers, `true`/`false`/`null` or arrays of such
+/// strings. Calls `member` for each member in order, with the member's name (the
+/// range of its contents; its bytes are `text.as_bytes()[name]`) and value.
+///
+/// Returns `None` as soon as the text leaves that shape, is not valid JSON, or
+/// `member` returns `None`: the caller then runs the full strict parser, which
+/// decides and reports. So this scanner never has to produce an error, only to
+/// accept nothing the full parser would refuse or read differently. Duplicate names
+/// are the caller's to detect (`member` sees every name).
+pub(crate) fn scan_flat(
+    text: &str,
+    mut member: impl FnMut(Range<usize>, FlatValue) -> Option<()>,
+) -> Option<()> {
+    let b = text.as_bytes();
+    let mut i = skip_ws(b, 0);
+    if *b.get(i)? != b'{' {
+        return None;
+    }
+    i = skip_ws(b, i + 1);
+    if *b.get(i)? == b'}' {
+        return (skip_ws(b, i + 1) == b.len()).then_some(());
+    }
+    loop {
+        if *b.get(i)? != b'"' {
+            return None;
+        }
+        let end = string_end(b, i + 1)?;
+        let name = i + 1..end;
+        i = skip_ws(b, end + 1);
+        if *b.get(i)? != b':' {
+            return None;
+        }
+        i = skip_ws(b, i + 1);
+        let value = match *b.get(i)? {
+            b'"' => {
+                let end = string_end(b, i + 1)?;
+                let value = i + 1..end;
+                i = end + 1;
+                FlatValue::Str(value)
+            }
+            b'0'..=b'9' => {
+                let digits = b
+                    .get(i..)?
+                    .iter()
+                    .take_while(|c| c.is_ascii_digit())
+                    .count();
+                // No leading zeros (invalid JSON), nothing that would not fit.
+                if digits > 18 || (digits > 1 && b.get(i) == Some(&b'0')) {
+                    return None;
+                }
+                let n = b
+                    .get(i..i + digits)?
+                    .iter()
+                    .fold(0u64, |n, c| n * 10 + u64::from(c - b'0'));
+                i += digits;
+                // Fractions and exponents are left to the full parser.
+                if matches!(b.get(i), Some(b'.' | b'e' | b'E')) {
+                    return None;
+                }
+                FlatValue::Int(n)
+            }
+            b'[' => {
+                let start = i;
+                i = skip_ws(b, i + 1);
+                if *b.get(i)? != b']' {
+                    loop {
+                        if *b.get(i)? != b'"' {
+                            return None;
+                        }
+                        i = skip_ws(b, string_end(b, i + 1)? + 1);
+                        match *b.get(i)? {
+                            b',' => i = skip_ws(b, i + 1),
+                            b']' => break,
+                            _ => return None,
+                        }
+                    }
+                }
+                i += 1;
+                FlatValue::StrArray(start..i)
+            }
+            c => {
+                let word: &[u8] = match c {
+                    b't' => b"true",
+                    b'f' => b"false",
+                    b'n' => b"null",
+                    _ => return None,
+                };
+                if b.get(i..i + word.len())? != word {
+                    return None;
+                }
+                i += word.len();
+                FlatValue::Literal
+            }
+        };
+        member(name, value)?;
+        i = skip_ws(b, i);
+        match *b.get(i)? {
+            b',' => i = skip_ws(b, i + 1),
+            b'}' => return (skip_ws(b, i + 1) == b.len()).then_some(()),
+            _ => return None,
+        }
+    }
+}
+
+/// The strings of a [`FlatValue::StrArray`], in order.
+pub(crate) fn flat_items(array: &str) -> impl Iterator<Item = &str> {
+    // Between the brackets: strings without escapes, commas and whitespace only, so
+    // quotes come in pairs around the items.
+    let b = array.as_bytes();
+    let mut i = 0;
+    std::iter::from_fn(move || {
+        let open = i + b.get(i..)?.iter().position(|&c| c == b'"')?;
+        let close = string_end(b, open + 1)?;
+        i = close + 1;
+        array.get(open + 1..close)
+    })
+}
+
+/// True if the [`FlatValue::StrArray`] text `array` has `value` among its strings
+/// (compared in place: no item is scanned past its first difference).
+pub(crate) fn flat_contains(array: &str, value: &str) -> bool {
+    let (b, v) = (array.as_bytes(), value.as_bytes());
+    let mut i = 0;
+    while let Some(open) = b
+        .get(i..)
+        .and_then(|rest| rest.iter().position(|&c| c == b'"'))
+    {
+        let start = i + open + 1;
+        let after = start + v.len();
+        if b.get(start..after) == Some(v) && b.get(after) == Some(&b'"') {
+            return true;
+        }
+        match string_end(b, start) {
+            Some(close) => i = close + 1,
+            None => return false,
+        }
+    }
+    false
+}
+
+fn skip_ws(b: &[u8], mut i: usize) -> usize {
+    while matches!(b.get(i), Some(b' ' | b'\t' | b'\n' | b'\r')) {
+        i += 1;
+    }
+    i
+}
+
+/// The index of the `"` closing a string whose contents start at `i`, or `None` at
+/// an escape, a control character or the end of the text.
+fn string_end(b: &[u8], mut i: usize) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    // Eight bytes at a time: find the first quote, backslash or byte below 0x20
+    // (multi-byte UTF-8 is never one of those). The lowest flagged byte is exact
+    // (only bytes above a real hit can be flagged wrongly).
+    while let Some(word) = b.get(i..i + 8) {
+        let x = u64::from_le_bytes(word.try_into().ok()?);
+        // A byte's top bit survives the `& !x` only if the byte is ASCII, and then
+        // the subtraction sets it only for an exact match (or below 0x20), or by a
+        // borrow from a lower byte that matched (as in serde_json's `skip_to_escape`).
+        let quote = (x ^ (ONES * u64::from(b'"'))).wrapping_sub(ONES);
+        let backslash = (x ^ (ONES * u64::from(b'\\'))).wrapping_sub(ONES);
+        let control = x.wrapping_sub(ONES * 0x20);
+        let special = (quote | backslash | control) & !x & HIGH;
+        if special != 0 {
+            i += (special.trailing_zeros() / 8) as usize;
+            return (*b.get(i)? == b'"').then_some(i);
+        }
+        i += 8;
+    }
+    loop {
+        match *b.get(i)? {
+            b'"' => return Some(i),
+            b'\\' | 0..0x20 => return None,
+            _ => i += 1,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The word-at-a-time string scan agrees with a byte loop, wherever the
+    /// stopping byte falls in a word.
+    #[test]
+    fn string_end_matches_a_byte_loop() {
+        let naive = |b: &[u8], i: usize| {
+            let rest = b.get(i..)?;
+            let at = rest
+                .iter()
+                .position(|&c| c == b'"' || c == b'\\' || c < 0x20)?;
+            (rest[at] == b'"').then_some(i + at)
+        };
+        let alphabet = [
+            b'a', b'"', b'\\', 0x1f, 0x20, 0x7f, 0x80, 0xff, b'!', b'#', 0x00,
+        ];
+        let mut state = 0x2545_F491_4F6C_DD1Du64;
+        for _ in 0..20_000 {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            let len = (state % 24) as usize;
+            let bytes: Vec<u8> = (0..len)
+                .map(|k| {
+                    let r = state.rotate_left(k as u32 * 5);
+                    if r % 5 == 0 {
+                        alphabet[(r >> 8) as usize % alphabet.len()]
+                    } else {
+                        b'a'
+                    }
+                })
+                .collect();
+            for start in 0..=len {
+                assert_eq!(
+                    string_end(&bytes, start),
+                    naive(&bytes, start),
+                    "{bytes:?} from {start}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn flat_scan_reads_items_and_refuses_the_rest() {
+        let text = r#"{"a":["x", "", "yz"],"b":7,"c":"s"}"#;
+        let mut seen = Vec::new();
+        scan_flat(text, |name, value| {
+            seen.push((text.get(name)?.to_owned(), value));
+            Some(())
+        })
+        .unwrap();
+        assert_eq!(seen.len(), 3);
+        let FlatValue::StrArray(array) = seen[0].1.clone() else {
+            panic!("{seen:?}");
+        };
+        let items: Vec<&str> = flat_items(&text[array.clone()]).collect();
+        assert_eq!(items, ["x", "", "yz"]);
+        for (value, found) in [
+            ("x", true),
+            ("", true),
+            ("yz", true),
+            ("y", false),
+            ("x\"", false),
+        ] {
+            assert_eq!(flat_contains(&text[array.clone()], value), found, "{value}");
+        }
+        assert!(!flat_contains("[]", ""));
+        assert_eq!(seen[1].1, FlatValue::Int(7));
+        let s = text.rfind("\"s\"").unwrap() + 1;
+        assert_eq!(seen[2].1, FlatValue::Str(s..s + 1));
+        // The caller can stop the scan.
+        assert!(scan_flat(text, |_, _| None).is_none());
+        for bad in [
+            "",
+            "{",
+            "{}}",
+            r#"{"a":[}"#,
+            r#"{"a":["x",]}"#,
+            r#"{"a":nul}"#,
+            "{\"a\":1\u{0}}",
+        ] {
+            assert!(scan_flat(bad, |_, _| Some(())).is_none(), "{bad}");
+        }
+    }
 
     #[test]
     fn parses_objects() {

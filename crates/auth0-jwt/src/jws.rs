@@ -424,8 +424,51 @@ fn string_member<T>(slot: Slot<T>, name: &'static str) -> Result<Option<T>, JwsE
     }
 }
 
+/// The fast path of [`parse_header`] for the usual header: `alg` and optionally
+/// `kid` and `typ`, strings without escapes, nothing else (see
+/// [`json::scan_flat`]). `None` leaves the header to the full parser, which also
+/// reports what is wrong with it.
+fn parse_plain_header(bytes: &[u8]) -> Option<HeaderRef<'_>> {
+    let text = std::str::from_utf8(bytes).ok()?;
+    let (mut alg, mut kid, mut typ) = (None, None, None);
+    json::scan_flat(text, |name, value| {
+        let json::FlatValue::Str(value) = value else {
+            return None;
+        };
+        let value = text.get(value)?;
+        let slot = match text.get(name)? {
+            "alg" => &mut alg,
+            "kid" => &mut kid,
+            "typ" => &mut typ,
+            _ => return None,
+        };
+        // A repeated name is the full parser's to report.
+        slot.replace(Cow::Borrowed(value)).is_none().then_some(())
+    })?;
+    let alg = alg?;
+    let algorithm = Algorithm::parse(&alg).ok()?;
+    Some(HeaderRef {
+        alg,
+        algorithm,
+        kid,
+        typ,
+        rest: None,
+    })
+}
+
 /// Parses the decoded header strictly and applies the JWS header rules.
 pub(crate) fn parse_header<'h>(
+    bytes: &'h [u8],
+    options: &ParseOptions,
+) -> Result<HeaderRef<'h>, JwsError> {
+    match parse_plain_header(bytes) {
+        Some(header) => Ok(header),
+        None => parse_header_full(bytes, options),
+    }
+}
+
+/// The full strict parser behind [`parse_header`].
+fn parse_header_full<'h>(
     bytes: &'h [u8],
     options: &ParseOptions,
 ) -> Result<HeaderRef<'h>, JwsError> {
@@ -614,13 +657,50 @@ impl<'t> Compact<'t, '_> {
     }
 }
 
-/// Splits `token`, decodes its three parts into `buf` (one allocation, reused if
-/// `buf` has room) and parses the header. The checks and their order are those of
-/// [`RawJws::parse`].
+/// Lengths in base64url characters of common signatures, most common first:
+/// RS256/PS256 with a 2048-bit key, ES256/EdDSA/HS512, HS256, 4096- and
+/// 3072-bit RSA, ES384, HS384.
+const SIGNATURE_LENGTHS: [usize; 7] = [342, 86, 43, 683, 512, 128, 64];
+
+/// Room for a token's decoded parts: a caller's buffer (on the stack, say) when
+/// they fit, else a vector.
+pub(crate) struct Scratch<'s> {
+    fixed: &'s mut [u8],
+    grown: Vec<u8>,
+}
+
+impl<'s> Scratch<'s> {
+    /// Uses `fixed` for tokens that fit in it.
+    pub(crate) fn new(fixed: &'s mut [u8]) -> Self {
+        Scratch {
+            fixed,
+            grown: Vec::new(),
+        }
+    }
+
+    /// Always a vector.
+    pub(crate) fn heap() -> Self {
+        Self::new(&mut [])
+    }
+
+    /// `len` bytes of room (their contents are unspecified).
+    fn room(&mut self, len: usize) -> &mut [u8] {
+        if let Some(room) = self.fixed.get_mut(..len) {
+            return room;
+        }
+        self.grown.clear();
+        self.grown.resize(len, 0);
+        &mut self.grown
+    }
+}
+
+/// Splits `token`, decodes its three parts into `buf` (one region, on the heap
+/// only if the caller's fixed buffer is too small) and parses the header. The
+/// checks and their order are those of [`RawJws::parse`].
 pub(crate) fn parse_compact<'t, 'b>(
     token: &'t str,
     options: &ParseOptions,
-    buf: &'b mut Vec<u8>,
+    buf: &'b mut Scratch<'_>,
 ) -> Result<Compact<'t, 'b>, JwsError> {
     if token.len() > options.max_token_len {
         return Err(JwsError::TooLong {
@@ -629,28 +709,40 @@ pub(crate) fn parse_compact<'t, 'b>(
         });
     }
     let bytes = token.as_bytes();
-    // `str::find` with a char uses memchr: much faster than a byte loop.
-    let dot_after = |from: usize| {
-        token
-            .get(from..)
-            .and_then(|rest| rest.find('.'))
-            .map(|i| from + i)
+    let part_count = || JwsError::PartCount {
+        found: bytes.iter().filter(|&&b| b == b'.').count() + 1,
     };
-    let (first, second) = match dot_after(0).and_then(|a| dot_after(a + 1).map(|b| (a, b))) {
-        Some((a, b)) if dot_after(b + 1).is_none() => (a, b),
-        _ => {
-            return Err(JwsError::PartCount {
-                found: bytes.iter().filter(|&&b| b == b'.').count() + 1,
-            });
-        }
+    // The first dot is near the start (`find` uses memchr). The second is found
+    // without a scan when the signature has the length of a common signature
+    // (RS256 with a 2048-bit key, ES256/EdDSA, HS256, …), else by `rfind`.
+    let first = token.find('.').ok_or_else(part_count)?;
+    let guessed = SIGNATURE_LENGTHS.iter().find_map(|&n| {
+        let at = token.len().checked_sub(n + 1)?;
+        (at > first && bytes.get(at) == Some(&b'.')).then_some(at)
+    });
+    let second = match guessed.or_else(|| token.rfind('.')) {
+        Some(b) if b > first => b,
+        _ => return Err(part_count()),
     };
     let header_b64 = bytes.get(..first).unwrap_or_default();
     let payload_b64 = bytes.get(first + 1..second).unwrap_or_default();
     let signature_b64 = bytes.get(second + 1..).unwrap_or_default();
+    // Any other dot (more than three parts) is in the payload, or in the signature
+    // if the second dot was guessed. Their base64url decoding finds it (a dot is
+    // outside the alphabet) without a separate pass, and every error reported
+    // before that point looks for one first, so too many parts is always reported
+    // as such, whatever else is wrong.
+    let parts_first = |e: JwsError| {
+        if payload_b64.contains(&b'.') || signature_b64.contains(&b'.') {
+            part_count()
+        } else {
+            e
+        }
+    };
     // An empty payload is legal JWS (RFC 7515 §7.1); `Jws` refuses it as a JWT.
     for (part, b64) in [(Part::Header, header_b64), (Part::Signature, signature_b64)] {
         if b64.is_empty() {
-            return Err(JwsError::EmptyPart { part });
+            return Err(parts_first(JwsError::EmptyPart { part }));
         }
     }
 
@@ -659,20 +751,22 @@ pub(crate) fn parse_compact<'t, 'b>(
     let header_cap = base64url::decoded_len_estimate(header_b64.len());
     let payload_cap = base64url::decoded_len_estimate(payload_b64.len());
     let signature_cap = base64url::decoded_len_estimate(signature_b64.len());
-    buf.clear();
-    buf.resize(header_cap + payload_cap + signature_cap, 0);
+    let buf = buf.room(header_cap + payload_cap + signature_cap);
     let (header_buf, rest) = buf.split_at_mut(header_cap);
     let (payload_buf, signature_buf) = rest.split_at_mut(payload_cap);
 
     let b64_err = |part| {
-        move |e: base64url::Base64Error| JwsError::Base64 {
-            part,
-            reason: e.as_str(),
+        move |e: base64url::Base64Error| {
+            parts_first(JwsError::Base64 {
+                part,
+                reason: e.as_str(),
+            })
         }
     };
     let len = base64url::decode_slice(header_b64, header_buf).map_err(b64_err(Part::Header))?;
     let header_buf: &'b [u8] = header_buf;
-    let header = parse_header(header_buf.get(..len).unwrap_or_default(), options)?;
+    let header =
+        parse_header(header_buf.get(..len).unwrap_or_default(), options).map_err(parts_first)?;
 
     let len = base64url::decode_slice(payload_b64, payload_buf).map_err(b64_err(Part::Payload))?;
     let payload_buf: &'b [u8] = payload_buf;
@@ -712,7 +806,7 @@ impl<'a> RawJws<'a> {
     /// Parses and checks the shape of `token` (see the [module docs](self)); the payload
     /// may be any bytes. The signature is decoded but not verified.
     pub fn parse(token: &'a str, options: &ParseOptions) -> Result<Self, JwsError> {
-        let mut buf = Vec::new();
+        let mut buf = Scratch::heap();
         let compact = parse_compact(token, options, &mut buf)?;
         Ok(RawJws {
             token,
@@ -834,7 +928,7 @@ impl<'a> Jws<'a> {
     /// must be a JSON object (strict: duplicate member names rejected at every level).
     /// The signature is decoded but not verified.
     pub fn parse(token: &'a str, options: &ParseOptions) -> Result<Self, JwsError> {
-        let mut buf = Vec::new();
+        let mut buf = Scratch::heap();
         let compact = parse_compact(token, options, &mut buf)?;
         let payload = non_empty_payload(compact.payload)?;
         let claims = json::parse_object(payload).map_err(|error| JwsError::Json {
@@ -896,6 +990,35 @@ impl<'a> Jws<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn plain_header_fast_path_agrees_with_the_full_parser() {
+        let o = ParseOptions::default();
+        for json in [
+            r#"{"alg":"RS256"}"#,
+            r#"{"alg":"RS256","typ":"at+jwt","kid":"k-1"}"#,
+            r#" { "kid" : "" , "alg" : "EdDSA" } "#,
+        ] {
+            let fast = parse_plain_header(json.as_bytes()).unwrap();
+            assert_eq!(
+                fast,
+                parse_header_full(json.as_bytes(), &o).unwrap(),
+                "{json}"
+            );
+        }
+        for json in [
+            r#"{"alg":"none"}"#,
+            r#"{"alg":"RS256","alg":"HS256"}"#,
+            r#"{"alg":"RS256","kid":1}"#,
+            r#"{"alg":"RS\u0032\u0035\u0036"}"#,
+            r#"{"alg":"RS256","cty":"JWT"}"#,
+            r#"{"alg":"RS256","b64":false,"crit":["b64"]}"#,
+            r#"{"kid":"k"}"#,
+            r#"{"alg":"RS256"} x"#,
+        ] {
+            assert!(parse_plain_header(json.as_bytes()).is_none(), "{json}");
+        }
+    }
 
     fn b64(s: &str) -> String {
         base64url::encode(s.as_bytes())

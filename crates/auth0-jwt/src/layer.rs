@@ -142,15 +142,38 @@ pub trait Authorize: Send + Sync + 'static {
     /// The verified claims put into the request's extensions as `Arc<Claims>`.
     type Claims: Send + Sync + 'static;
 
+    /// `true` if every token this authorizer accepts is an RFC 6750
+    /// `b64token` (a compact JWS is). The layer then checks that syntax only
+    /// for tokens the authorizer turns down — still answering 400
+    /// `invalid_request` for them — instead of scanning every token up front.
+    /// The default, `false`, checks every token before the authorizer sees it.
+    const ACCEPTS_ONLY_B64TOKENS: bool = false;
+
     /// Validates `token` (the bearer token, without the scheme).
     fn authorize(
         &self,
         token: &str,
     ) -> impl Future<Output = Result<Arc<Self::Claims>, Rejection>> + Send;
+
+    /// Decides at once when that needs no waiting (for example, the token is
+    /// in a cache of verified tokens, or the check is purely computational);
+    /// `None` — the default — sends the request the asynchronous way, through
+    /// [`Authorize::authorize`].
+    ///
+    /// The layer calls this first on every request. An answer here spares the
+    /// request the boxed future, the clone of the inner service and the
+    /// shared reference counts of the asynchronous path. It must be the
+    /// answer [`Authorize::authorize`] would give, and must not block.
+    fn authorize_now(&self, token: &str) -> Option<Result<Arc<Self::Claims>, Rejection>> {
+        let _ = token;
+        None
+    }
 }
 
 impl<A: Authorize> Authorize for Arc<A> {
     type Claims = A::Claims;
+
+    const ACCEPTS_ONLY_B64TOKENS: bool = A::ACCEPTS_ONLY_B64TOKENS;
 
     fn authorize(
         &self,
@@ -158,10 +181,17 @@ impl<A: Authorize> Authorize for Arc<A> {
     ) -> impl Future<Output = Result<Arc<Self::Claims>, Rejection>> + Send {
         (**self).authorize(token)
     }
+
+    fn authorize_now(&self, token: &str) -> Option<Result<Arc<Self::Claims>, Rejection>> {
+        (**self).authorize_now(token)
+    }
 }
 
 impl Authorize for AccessTokenValidator {
     type Claims = AccessTokenClaims;
+
+    // It accepts only compact JWS: base64url segments joined by dots.
+    const ACCEPTS_ONLY_B64TOKENS: bool = true;
 
     async fn authorize(&self, token: &str) -> Result<Arc<Self::Claims>, Rejection> {
         self.validate(token).await.map_err(|e| rejection_for(&e))
@@ -401,8 +431,9 @@ pub struct ResponseFuture<B, E> {
 enum FutureKind<B, E> {
     /// Answered without calling the authorizer (no or malformed header).
     Ready(Option<Response<B>>),
-    /// Authorizing, then calling the inner service.
-    Authorizing(BoxFuture<Result<Response<B>, E>>),
+    /// Authorizing then calling the inner service, or (token already
+    /// accepted by `Authorize::authorize_now`) only calling it.
+    Boxed(BoxFuture<Result<Response<B>, E>>),
 }
 
 impl<B, E> fmt::Debug for ResponseFuture<B, E> {
@@ -425,7 +456,7 @@ impl<B, E> Future for ResponseFuture<B, E> {
                 Some(response) => Poll::Ready(Ok(response)),
                 None => Poll::Pending,
             },
-            FutureKind::Authorizing(fut) => fut.as_mut().poll(cx),
+            FutureKind::Boxed(fut) => fut.as_mut().poll(cx),
         }
     }
 }
@@ -449,7 +480,8 @@ where
 
     fn call(&mut self, mut request: Request<ReqBody>) -> Self::Future {
         let settings = &self.shared.settings;
-        let start = match extract_bearer(request.headers(), settings) {
+        let syntax_checked = !A::ACCEPTS_ONLY_B64TOKENS;
+        let start = match extract_bearer(request.headers(), settings, syntax_checked) {
             Ok(start) => start,
             Err(bad) => {
                 return ResponseFuture {
@@ -457,6 +489,35 @@ where
                 };
             }
         };
+        // Fast path: the authorizer can answer without waiting.
+        let answered = {
+            let Some(token) = bearer_token(request.headers(), settings, start) else {
+                // Not UTF-8, so not a `b64token` either.
+                return ResponseFuture {
+                    kind: FutureKind::Ready(Some(
+                        HeaderProblem::Malformed(BAD_TOKEN_CHARS).into_response(settings),
+                    )),
+                };
+            };
+            self.shared.authorizer.authorize_now(token).map(|outcome| {
+                outcome.map_err(|rejection| refusal(&rejection, token, settings, syntax_checked))
+            })
+        };
+        match answered {
+            Some(Ok(claims)) => {
+                request.extensions_mut().insert(claims);
+                // The service made ready by `poll_ready` serves the request.
+                return ResponseFuture {
+                    kind: FutureKind::Boxed(Box::pin(self.inner.call(request))),
+                };
+            }
+            Some(Err(response)) => {
+                return ResponseFuture {
+                    kind: FutureKind::Ready(Some(response)),
+                };
+            }
+            None => {}
+        }
         // Drive the service that was made ready, leave a fresh clone behind.
         let clone = self.inner.clone();
         let mut inner = std::mem::replace(&mut self.inner, clone);
@@ -467,10 +528,13 @@ where
             // across the await, so any `Send` body works.
             let outcome = {
                 let headers = request.headers();
-                let token = bearer_token(headers, &shared.settings, start);
+                // Checked to be UTF-8 before this future was made.
+                let token = bearer_token(headers, &shared.settings, start).unwrap_or_default();
                 match shared.authorizer.authorize(token).await {
                     Ok(claims) => Ok(claims),
-                    Err(rejection) => Err(rejection_response(&rejection, token, &shared.settings)),
+                    Err(rejection) => {
+                        Err(refusal(&rejection, token, &shared.settings, syntax_checked))
+                    }
                 }
             };
             match outcome {
@@ -482,20 +546,20 @@ where
             }
         };
         ResponseFuture {
-            kind: FutureKind::Authorizing(Box::pin(fut)),
+            kind: FutureKind::Boxed(Box::pin(fut)),
         }
     }
 }
 
-/// The token `extract_bearer` found at offset `start` of the (single) header.
-fn bearer_token<'h>(headers: &'h http::HeaderMap, settings: &Settings, start: usize) -> &'h str {
-    // `extract_bearer` checked that there is exactly one such header and that
-    // its value is ASCII from `start` on, so the fallbacks never apply.
-    headers
-        .get(&settings.header)
-        .and_then(|value| value.as_bytes().get(start..))
-        .and_then(|token| std::str::from_utf8(token).ok())
-        .unwrap_or_default()
+/// The token `extract_bearer` found at offset `start` of the (single)
+/// header, if it is UTF-8 (always, when its syntax was checked).
+fn bearer_token<'h>(
+    headers: &'h http::HeaderMap,
+    settings: &Settings,
+    start: usize,
+) -> Option<&'h str> {
+    let value = headers.get(&settings.header)?;
+    std::str::from_utf8(value.as_bytes().get(start..)?).ok()
 }
 
 /// Why the header did not yield a token.
@@ -523,8 +587,32 @@ impl HeaderProblem {
     }
 }
 
+/// The rejection answered for `token`: `invalid_request` (400) if it breaks
+/// the RFC 6750 syntax that was not checked up front, else the rejection's own.
+fn refusal<B: Default>(
+    rejection: &Rejection,
+    token: &str,
+    settings: &Settings,
+    syntax_checked: bool,
+) -> Response<B> {
+    if !syntax_checked && !is_b64token(token.as_bytes()) {
+        return HeaderProblem::Malformed(BAD_TOKEN_CHARS).into_response(settings);
+    }
+    rejection_response(rejection, token, settings)
+}
+
+/// `error_description` for a token with characters RFC 6750 does not allow.
+const BAD_TOKEN_CHARS: &str = "bearer token has characters not allowed by RFC 6750";
+
 /// Finds the bearer token: returns its offset in the header value.
-fn extract_bearer(headers: &http::HeaderMap, settings: &Settings) -> Result<usize, HeaderProblem> {
+///
+/// With `check_syntax`, the token must be a `b64token`; without, the syntax
+/// is checked later, if the authorizer rejects the token.
+fn extract_bearer(
+    headers: &http::HeaderMap,
+    settings: &Settings,
+    check_syntax: bool,
+) -> Result<usize, HeaderProblem> {
     let mut values = headers.get_all(&settings.header).iter();
     let Some(value) = values.next() else {
         return Err(HeaderProblem::Missing);
@@ -551,10 +639,8 @@ fn extract_bearer(headers: &http::HeaderMap, settings: &Settings) -> Result<usiz
     if token.len() > settings.max_token_len {
         return Err(HeaderProblem::Malformed("bearer token too long"));
     }
-    if !is_b64token(token) {
-        return Err(HeaderProblem::Malformed(
-            "bearer token has characters not allowed by RFC 6750",
-        ));
+    if check_syntax && !is_b64token(token) {
+        return Err(HeaderProblem::Malformed(BAD_TOKEN_CHARS));
     }
     Ok(start)
 }
@@ -567,20 +653,21 @@ fn is_b64token(token: &[u8]) -> bool {
         return false;
     }
     // This runs on every request over ~1 KB tokens: a branch-free test per
-    // byte over fixed 32-byte blocks, which the compiler turns into SIMD.
+    // byte into 32 independent lanes, which the compiler turns into SIMD.
     let mut blocks = body.chunks_exact(32);
-    let mut bad = 0u8;
+    let mut bad = [0u8; 32];
     for block in &mut blocks {
         if let Ok(block) = <&[u8; 32]>::try_from(block) {
-            for &b in block {
-                bad |= u8::from(!is_b64token_char(b));
+            for (lane, &b) in bad.iter_mut().zip(block) {
+                *lane |= u8::from(!is_b64token_char(b));
             }
         }
     }
-    for &b in blocks.remainder() {
-        bad |= u8::from(!is_b64token_char(b));
-    }
-    bad == 0
+    let rest = blocks
+        .remainder()
+        .iter()
+        .fold(0u8, |acc, &b| acc | u8::from(!is_b64token_char(b)));
+    bad.iter().fold(rest, |acc, &lane| acc | lane) == 0
 }
 
 #[inline(always)]

@@ -5,6 +5,7 @@
 //! one (or the validator's allow-list); the token's header `alg` must equal it
 //! and never chooses it.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::future::Future;
 use std::ops::Deref;
@@ -18,7 +19,9 @@ use crate::claims::{ParsedClaims, truncate_for_message};
 use crate::error::{Error, TokenKind};
 use crate::json;
 use crate::jwk::JwkSet;
-use crate::jws::{self, Compact, JwsError, ParseOptions, Part, non_empty_payload};
+use crate::jws::{
+    self, Compact, HeaderRef, JwsError, ParseOptions, Part, Scratch, non_empty_payload,
+};
 use crate::key::{KeyError, KeyFingerprint, KeySet, VerifyingKey};
 
 /// The future returned by [`KeySource::resolve_key`].
@@ -358,39 +361,31 @@ impl SignatureVerifier {
         token: &str,
         kind: TokenKind,
     ) -> Result<ParsedClaims, Error> {
-        let mut buf = Vec::new();
-        let (compact, claims) = parse_token(
-            token,
-            &self.parse_options,
-            &[self.algorithm],
-            kind,
-            &mut buf,
-        )?;
-        if kind == TokenKind::IdToken {
-            let typ = compact.header.typ.as_deref();
-            // RFC 9068 §2.1 / RFC 8725 §3.11: an `at+jwt` is an access token; it must
-            // not pass as an ID token even if the same key signed it.
-            if typ.is_some_and(is_access_token_typ) {
-                return Err(Error::TypeMismatch {
-                    kind,
-                    expected: "an ID token (not \"at+jwt\")",
-                    found: typ.map(truncate_for_message),
-                });
+        let check = |header: &HeaderRef<'_>, _: &ParsedClaims| {
+            if kind == TokenKind::IdToken {
+                let typ = header.typ.as_deref();
+                // RFC 9068 §2.1 / RFC 8725 §3.11: an `at+jwt` is an access token; it must
+                // not pass as an ID token even if the same key signed it.
+                if typ.is_some_and(is_access_token_typ) {
+                    return Err(Error::TypeMismatch {
+                        kind,
+                        expected: "an ID token (not \"at+jwt\")",
+                        found: typ.map(truncate_for_message),
+                    });
+                }
             }
-        }
-        let key = find_key(
-            self.source.as_ref(),
-            compact.header.kid.as_deref(),
-            self.algorithm,
-        )
-        .await?;
-        verify_with_key(&key, &compact)?;
+            Ok(())
+        };
+        let source = self.source.as_ref();
+        let allowed = [self.algorithm];
+        let (claims, _) =
+            verify_token(token, &self.parse_options, &allowed, kind, source, check).await?;
         Ok(claims)
     }
 
     /// As [`SignatureVerifier::verify_claims`], returning the claims as a map.
     async fn verify(&self, token: &str, kind: TokenKind) -> Result<Map<String, Value>, Error> {
-        let mut buf = Vec::new();
+        let mut buf = Scratch::heap();
         let compact = parse_compact(
             token,
             &self.parse_options,
@@ -441,7 +436,7 @@ pub(crate) fn parse_compact<'t, 'b>(
     options: &ParseOptions,
     allowed: &[Algorithm],
     kind: TokenKind,
-    buf: &'b mut Vec<u8>,
+    buf: &'b mut Scratch<'_>,
 ) -> Result<Compact<'t, 'b>, Error> {
     if token.is_empty() {
         return Err(Error::Missing { kind });
@@ -485,7 +480,7 @@ pub(crate) fn parse_token<'t, 'b>(
     options: &ParseOptions,
     allowed: &[Algorithm],
     kind: TokenKind,
-    buf: &'b mut Vec<u8>,
+    buf: &'b mut Scratch<'_>,
 ) -> Result<(Compact<'t, 'b>, ParsedClaims), Error> {
     let compact = parse_compact(token, options, allowed, kind, buf)?;
     let claims = non_empty_payload(compact.payload)
@@ -499,6 +494,87 @@ pub(crate) fn parse_token<'t, 'b>(
     Ok((compact, claims))
 }
 
+/// Bytes of stack for the decoded parts of a token in [`verify_now`]: enough
+/// for tokens up to about 1,300 characters; longer ones are decoded on the heap.
+const STACK_SCRATCH: usize = 1024;
+
+/// How a [`verify_now`] attempt ended.
+pub(crate) enum Attempt {
+    /// The signature is good: the claims (types not checked yet) and the
+    /// fingerprint of the key that verified them.
+    Verified(ParsedClaims, KeyFingerprint),
+    /// The key source has no key for the token at hand: resolve one (which may
+    /// fetch) and try again with it.
+    NeedKey {
+        /// The header's `kid`.
+        kid: Option<String>,
+        /// The header's algorithm.
+        alg: Algorithm,
+    },
+}
+
+/// Parses `token` (decoded on the stack), runs `check` (checks that need no
+/// key) on its header and claims, then verifies the signature with `key`, or
+/// with the source's cached key — synchronously, so the common case (key at
+/// hand) never goes through a boxed future and keeps nothing in one.
+pub(crate) fn verify_now(
+    token: &str,
+    options: &ParseOptions,
+    allowed: &[Algorithm],
+    kind: TokenKind,
+    source: &dyn KeySource,
+    key: Option<&Arc<VerifyingKey>>,
+    check: impl FnOnce(&HeaderRef<'_>, &ParsedClaims) -> Result<(), Error>,
+) -> Result<Attempt, Error> {
+    let mut stack = [0u8; STACK_SCRATCH];
+    let mut buf = Scratch::new(&mut stack);
+    let (compact, claims) = parse_token(token, options, allowed, kind, &mut buf)?;
+    check(&compact.header, &claims)?;
+    let alg = compact.header.algorithm;
+    let cached;
+    let key = match key {
+        Some(key) => key,
+        None => match source.cached_key(compact.header.kid.as_deref(), alg) {
+            Some(key) => {
+                cached = key;
+                &cached
+            }
+            None => {
+                return Ok(Attempt::NeedKey {
+                    kid: compact.header.kid.map(Cow::into_owned),
+                    alg,
+                });
+            }
+        },
+    };
+    verify_with_key(key, &compact)?;
+    Ok(Attempt::Verified(claims, key.fingerprint()))
+}
+
+/// [`verify_now`], resolving the key (which may fetch) if the source has none
+/// at hand.
+pub(crate) async fn verify_token(
+    token: &str,
+    options: &ParseOptions,
+    allowed: &[Algorithm],
+    kind: TokenKind,
+    source: &dyn KeySource,
+    check: impl Fn(&HeaderRef<'_>, &ParsedClaims) -> Result<(), Error>,
+) -> Result<(ParsedClaims, KeyFingerprint), Error> {
+    let (kid, alg) = match verify_now(token, options, allowed, kind, source, None, &check)? {
+        Attempt::Verified(claims, fingerprint) => return Ok((claims, fingerprint)),
+        Attempt::NeedKey { kid, alg } => (kid, alg),
+    };
+    let key = resolve_key(source, kid.as_deref(), alg).await?;
+    match verify_now(token, options, allowed, kind, source, Some(&key), &check)? {
+        Attempt::Verified(claims, fingerprint) => Ok((claims, fingerprint)),
+        // Not reached: a key was given.
+        Attempt::NeedKey { kid, .. } => Err(Error::KeyNotFound {
+            kid: kid.as_deref().map(truncate_for_message),
+        }),
+    }
+}
+
 /// The key for `kid`/`alg`: the source's cached key, else a resolved one.
 pub(crate) async fn find_key(
     source: &dyn KeySource,
@@ -508,6 +584,15 @@ pub(crate) async fn find_key(
     if let Some(key) = source.cached_key(kid, alg) {
         return Ok(key);
     }
+    resolve_key(source, kid, alg).await
+}
+
+/// The key for `kid`/`alg` from [`KeySource::resolve_key`], errors mapped.
+async fn resolve_key(
+    source: &dyn KeySource,
+    kid: Option<&str>,
+    alg: Algorithm,
+) -> Result<Arc<VerifyingKey>, Error> {
     source.resolve_key(kid, alg).await.map_err(|e| match e {
         KeySourceError::NoMatchingKey { kid } => Error::KeyNotFound {
             kid: kid.as_deref().map(truncate_for_message),

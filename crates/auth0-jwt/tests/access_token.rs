@@ -913,3 +913,58 @@ fn validators_errors_and_futures_are_send_and_sync() {
     let options = auth0_jwt::id_token::VerifyOptions::new();
     send(&t.verify("x", &options));
 }
+
+/// A key source that never has a key at hand: every token goes through
+/// `resolve_key` (as with a remote JWKS before its first fetch).
+struct ResolveOnly(StaticKeys);
+
+impl KeySource for ResolveOnly {
+    fn cached_key(&self, _kid: Option<&str>, _alg: Algorithm) -> Option<Arc<VerifyingKey>> {
+        None
+    }
+    fn resolve_key<'a>(
+        &'a self,
+        kid: Option<&'a str>,
+        alg: Algorithm,
+    ) -> auth0_jwt::verifier::ResolveKeyFuture<'a> {
+        self.0.resolve_key(kid, alg)
+    }
+    fn version(&self) -> u64 {
+        0
+    }
+    fn contains(&self, fp: &KeyFingerprint) -> bool {
+        self.0.contains(fp)
+    }
+}
+
+#[tokio::test]
+async fn resolved_keys_and_tokens_longer_than_the_stack_buffer() {
+    let resolving = AccessTokenValidator::builder()
+        .key_source(ResolveOnly(rsa_keys()))
+        .issuer(ISSUER)
+        .audience(API)
+        .shared_clock(clock())
+        .no_cache()
+        .build()
+        .unwrap();
+    let at_hand = validator(clock()).no_cache().build().unwrap();
+    let short = token(at_claims());
+    // Decoded on the heap rather than in the stack buffer.
+    let long = token(with(at_claims(), json!({"padding": "x".repeat(4_000)})));
+    for v in [&resolving, &at_hand] {
+        for t in [&short, &long] {
+            let claims = v.validate(t).await.unwrap();
+            assert_eq!(claims.sub(), Some("auth0|user1"));
+        }
+        let claims = v.validate(&long).await.unwrap();
+        let padding = claims.get("padding").and_then(Value::as_str).map(str::len);
+        assert_eq!(padding, Some(4_000));
+        // Unknown kid, bad signature: the same errors on both paths.
+        let other = sign(&rsa1("nope"), json!({}), at_claims());
+        let e = err_of(v, &other).await;
+        assert!(matches!(e, Error::KeyNotFound { .. }), "{e:?}");
+        let (head, _) = long.rsplit_once('.').unwrap();
+        let e = err_of(v, &format!("{head}.AAAA")).await;
+        assert!(matches!(e, Error::InvalidSignature(_)), "{e:?}");
+    }
+}

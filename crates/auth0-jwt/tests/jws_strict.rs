@@ -92,6 +92,39 @@ fn padding_is_rejected() {
     ));
 }
 
+/// The parser guesses where the signature starts from common signature lengths;
+/// a dot anywhere else must still be reported as too many parts, before any other
+/// error.
+#[test]
+fn extra_dots_are_part_count_errors_whatever_the_signature_length() {
+    let (h, p) = (b64(HS), b64(CLAIMS));
+    let four = Err(JwsError::PartCount { found: 4 });
+    for n in [342, 86, 43, 683, 512, 128, 64, 10, 2] {
+        let sig = "A".repeat(n);
+        let good = format!("{h}.{p}.{sig}");
+        assert!(parse(&good).is_ok(), "{n}");
+        for cut in [0, 1, n / 2, n - 1] {
+            let mut dotted = sig.clone();
+            dotted.replace_range(cut..=cut, ".");
+            assert_eq!(parse(&format!("{h}.{p}.{dotted}")), four, "{n} {cut}");
+            // Too many parts wins over a bad header or payload.
+            assert_eq!(parse(&format!("!{h}.{p}.{dotted}")), four, "{n} {cut}");
+            assert_eq!(parse(&format!("{h}.!{p}.{dotted}")), four, "{n} {cut}");
+        }
+        let (p1, p2) = p.split_at(3);
+        assert_eq!(parse(&format!("{h}.{p1}.{p2}.{sig}")), four, "{n}");
+        assert_eq!(parse(&format!("{h}.{p}.x.{sig}")), four, "{n}");
+        assert_eq!(parse(&format!("{good}.x")), four, "{n}");
+        assert_eq!(parse(&format!("{good}.")), four, "{n}");
+        assert_eq!(parse(&format!("!.{p1}.{p2}.{sig}")), four, "{n}");
+        assert_eq!(
+            parse(&format!("{h}{p}.{sig}")),
+            Err(JwsError::PartCount { found: 2 }),
+            "{n}"
+        );
+    }
+}
+
 #[test]
 fn part_count_and_empty_parts() {
     let (h, p) = (b64(HS), b64(CLAIMS));

@@ -376,6 +376,102 @@ async fn inner_service_errors_pass_through() {
     assert_eq!(result.unwrap_err(), "boom");
 }
 
+/// The same table, also answering synchronously for the tokens it knows.
+struct Immediate {
+    table: Table,
+    now_calls: AtomicUsize,
+}
+
+impl Authorize for Immediate {
+    type Claims = Claims;
+
+    fn authorize(
+        &self,
+        token: &str,
+    ) -> impl Future<Output = Result<Arc<Claims>, Rejection>> + Send {
+        self.table.authorize(token)
+    }
+
+    fn authorize_now(&self, token: &str) -> Option<Result<Arc<Claims>, Rejection>> {
+        self.now_calls.fetch_add(1, Ordering::SeqCst);
+        self.table.answers.get(token).cloned()
+    }
+}
+
+/// Sends `value` through a layer over `authorizer` and a handler that echoes the claims.
+async fn send_with<A: Authorize<Claims = Claims>>(
+    authorizer: Arc<A>,
+    value: &str,
+) -> (Response<String>, usize) {
+    let inner_calls = Arc::new(AtomicUsize::new(0));
+    let counter = Arc::clone(&inner_calls);
+    let handler = service_fn(move |req: Request<()>| {
+        counter.fetch_add(1, Ordering::SeqCst);
+        let claims = req.extensions().get::<Arc<Claims>>().cloned();
+        async move {
+            let body =
+                claims.map_or_else(|| "no claims".to_owned(), |c| format!("hello {}", c.sub));
+            Ok::<_, Infallible>(Response::new(body))
+        }
+    });
+    let service = BearerAuthLayer::from_arc(authorizer)
+        .realm("orders-api")
+        .layer(handler);
+    let response = service
+        .oneshot(with_auth(&format!("Bearer {value}")))
+        .await
+        .unwrap();
+    (response, inner_calls.load(Ordering::SeqCst))
+}
+
+#[tokio::test]
+async fn immediate_answers_match_the_asynchronous_ones() {
+    let immediate = Arc::new(Immediate {
+        table: Table::new(),
+        now_calls: AtomicUsize::new(0),
+    });
+    let asynchronous = Arc::new(Table::new());
+    for token in [GOOD, NARROW, DOWN, LEAKY] {
+        let (fast, fast_inner) = send_with(Arc::clone(&immediate), token).await;
+        let (slow, slow_inner) = send_with(Arc::clone(&asynchronous), token).await;
+        assert_eq!(fast.status(), slow.status(), "{token}");
+        assert_eq!(
+            fast.headers().get(WWW_AUTHENTICATE),
+            slow.headers().get(WWW_AUTHENTICATE),
+            "{token}"
+        );
+        assert_eq!(fast.body(), slow.body(), "{token}");
+        assert_eq!(fast_inner, slow_inner, "{token}");
+    }
+    // Every one of them was answered at once: the async path never ran.
+    assert_eq!(immediate.now_calls.load(Ordering::SeqCst), 4);
+    assert_eq!(immediate.table.calls.load(Ordering::SeqCst), 0);
+    let (ok, inner) = send_with(Arc::clone(&immediate), GOOD).await;
+    assert_eq!(
+        (ok.status(), ok.body().as_str(), inner),
+        (StatusCode::OK, "hello alice", 1)
+    );
+}
+
+#[tokio::test]
+async fn no_immediate_answer_falls_back_to_authorize() {
+    let immediate = Arc::new(Immediate {
+        table: Table::new(),
+        now_calls: AtomicUsize::new(0),
+    });
+    // Not in the table: `authorize_now` says None, `authorize` rejects it.
+    let (response, inner) = send_with(Arc::clone(&immediate), "unknown.token.here").await;
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    assert!(challenge(&response).contains("error=\"invalid_token\""));
+    assert_eq!(inner, 0);
+    assert_eq!(immediate.now_calls.load(Ordering::SeqCst), 1);
+    assert_eq!(immediate.table.calls.load(Ordering::SeqCst), 1);
+    // A malformed header never reaches either method.
+    let (response, _) = send_with(Arc::clone(&immediate), "bad,token").await;
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(immediate.now_calls.load(Ordering::SeqCst), 1);
+}
+
 mod with_access_token_validator {
     //! The layer in front of the real `AccessTokenValidator` (ES256, static keys).
 
@@ -451,6 +547,41 @@ mod with_access_token_validator {
         let response = send(&s, &token(&s.signer, 600, "read:orders")).await;
         assert_eq!(response.status(), StatusCode::OK);
         assert_eq!(response.body(), "auth0|alice");
+    }
+
+    #[tokio::test]
+    async fn malformed_tokens_are_still_invalid_requests() {
+        // The validator accepts only compact JWS, so the layer checks the
+        // RFC 6750 syntax only for rejected tokens: the answers stay the same.
+        let s = setup();
+        let good = token(&s.signer, 600, "read:orders");
+        for bad in [
+            format!("{good},x"),
+            format!("{}\"{}", &good[..10], &good[11..]),
+            "a;b".to_owned(),
+        ] {
+            let response = send(&s, &bad).await;
+            assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{bad}");
+            let challenge = challenge(&response);
+            assert!(
+                challenge.contains("error=\"invalid_request\""),
+                "{challenge}"
+            );
+            assert!(challenge.contains("RFC 6750"), "{challenge}");
+        }
+        // Not UTF-8 at all.
+        let mut request = Request::new(());
+        request.headers_mut().insert(
+            AUTHORIZATION,
+            http::HeaderValue::from_bytes(b"Bearer abc\xff\xfe").unwrap(),
+        );
+        let response = s.service.clone().oneshot(request).await.unwrap();
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+        // A well-formed token that fails is a 401, a good one still passes.
+        let response = send(&s, "eyJhbGciOiJFUzI1NiJ9.e30.c2ln").await;
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+        let response = send(&s, &good).await;
+        assert_eq!(response.status(), StatusCode::OK);
     }
 
     #[tokio::test]
