@@ -88,8 +88,6 @@ impl Mix {
             .collect();
         let mut requests = Vec::with_capacity(total);
         let bearer = |t: &str| HeaderValue::from_str(&format!("Bearer {t}")).unwrap();
-        // A re-sent token shares its header bytes (as it would sit in a hot
-        // buffer), so the bench measures validation, not DRAM misses.
         for t in &valid {
             let value = bearer(t);
             for _ in 0..REUSE {
@@ -114,6 +112,17 @@ impl Mix {
             requests.push((Kind::UnknownKid, bearer(&t)));
         }
         Rng::new(0x005E_ED0F_6A7E).shuffle(&mut requests);
+        // Each request then gets its own copy of its header bytes, allocated
+        // in the order the requests are sent, like a server's receive
+        // buffers: the bytes of the request being handled are fresh (the
+        // hardware prefetcher streams them in), while the verifier's own
+        // state (its cache, keys and claims) is whatever it keeps warm.
+        // Sharing one buffer among a token's 100 sends would instead make
+        // every request read 1,000 tokens' worth of scattered, cold bytes.
+        let requests = requests
+            .iter()
+            .map(|(kind, value)| (*kind, HeaderValue::from_bytes(value.as_bytes()).unwrap()))
+            .collect();
         Self { requests }
     }
 
@@ -145,6 +154,10 @@ struct JsonWebTokenAuthorizer {
 
 impl Authorize for JsonWebTokenAuthorizer {
     type Claims = JwtClaims;
+
+    // Like `AccessTokenValidator`: jsonwebtoken accepts only compact JWS, so
+    // the layer may skip its up-front RFC 6750 syntax scan for both.
+    const ACCEPTS_ONLY_B64TOKENS: bool = true;
 
     fn authorize(
         &self,
@@ -297,18 +310,26 @@ fn main() {
         run(&mut svc_cached, &hits, None);
         let start = Instant::now();
         let mut sent = 0;
+        let mut cpu = Duration::ZERO;
         while start.elapsed() < Duration::from_secs(8) {
-            match which.as_str() {
+            let (elapsed, _) = match which.as_str() {
                 "cache" => run(&mut svc_cached, &mix, None),
                 "hits" => run(&mut svc_cached, &hits, None),
                 "nocache" => run(&mut svc_uncached, &mix, None),
                 _ => run(&mut svc_jwt, &mix, None),
             };
-            sent += n;
+            cpu += elapsed;
+            sent += if which == "hits" {
+                hits.requests.len()
+            } else {
+                n
+            };
         }
         println!(
-            "{which}: {}",
-            fmt_rate(sent as f64 / start.elapsed().as_secs_f64())
+            "{which}: {} of wall time, {} of thread CPU time = {} per request",
+            fmt_rate(sent as f64 / start.elapsed().as_secs_f64()),
+            fmt_rate(sent as f64 / cpu.as_secs_f64()),
+            fmt_duration(cpu / sent as u32),
         );
         return;
     }
@@ -413,50 +434,115 @@ fn main() {
         fmt_duration(Duration::from_secs_f64(1.0 / bare_rate)),
     );
 
+    // Where the time of the cached variant goes: each kind of request alone
+    // (cache warm with the valid tokens), as CPU time per request, and its
+    // share of one pass over the mix.
+    let pass = n as f64 / figures[0].rate;
+    let mut parts = Vec::new();
+    for (kind, label) in [
+        (Kind::Valid, "valid (cache hit)"),
+        (Kind::Expired, "expired"),
+        (Kind::Forged, "forged"),
+        (Kind::UnknownKid, "unknown kid"),
+    ] {
+        let subset = Mix {
+            requests: mix
+                .requests
+                .iter()
+                .filter(|(k, _)| *k == kind)
+                .cloned()
+                .collect(),
+        };
+        let count = subset.requests.len();
+        let per_request = median(
+            (0..3)
+                .map(|_| run(&mut svc_cached, &subset, None).0.as_secs_f64() / count as f64)
+                .collect(),
+        );
+        parts.push(format!(
+            "{label} {} x {count} = {:.0}%",
+            fmt_duration(Duration::from_secs_f64(per_request)),
+            100.0 * per_request * count as f64 / pass
+        ));
+    }
+    println!(
+        "cached variant, cost per request by kind and share of a pass ({}; the rest is the 1,000 first sightings): {}",
+        fmt_duration(Duration::from_secs_f64(pass)),
+        parts.join(", ")
+    );
+    println!(
+        "20x jsonwebtoken = {} per request on average over the mix",
+        fmt_duration(Duration::from_secs_f64(1.0 / (20.0 * jwt_rate)))
+    );
+
     // Scaling: the cached validator, 1 thread vs 2 threads, each thread sending the whole mix.
+    let cores = std::thread::available_parallelism().map_or(1, usize::from);
+    let load_before = load_average();
     let warm = scaling(&cached, &mix, false);
     let cold = scaling(&cached, &mix, true);
     let plain = scaling(&uncached, &mix, false);
+    // This process keeps one thread busy, so up to ~1 of load is our own.
+    let idle = cores >= 2 && load_before.is_some_and(|l| l < 1.5);
     println!(
-        "scaling 2 threads / 1 thread ({} cores, load average {}): wall time: warm cache {:.2}x, cold cache {:.2}x, no cache {:.2}x; CPU time: warm {:.2}x, cold {:.2}x, no cache {:.2}x",
-        std::thread::available_parallelism().map_or(1, usize::from),
-        std::fs::read_to_string("/proc/loadavg")
-            .ok()
-            .and_then(|l| l.split_whitespace().next().map(str::to_owned))
-            .unwrap_or_else(|| "?".into()),
-        warm.0,
-        cold.0,
-        plain.0,
-        warm.1,
-        cold.1,
-        plain.1,
+        "scaling: {cores} cores, load average {} before; wall time is the real figure only on idle cores, CPU time removes other processes' share",
+        load_before.map_or_else(|| "?".to_owned(), |l| format!("{l:.2}")),
     );
 
+    let ratio_cache = figures[0].rate / jwt_rate;
+    let ratio_plain = figures[1].rate / jwt_rate;
+    println!("RATIO with cache / jsonwebtoken: {ratio_cache:.2}x (target >= 20x)");
+    println!("RATIO without cache / jsonwebtoken: {ratio_plain:.2}x (target >= 0.95x)");
+    for (name, (wall, cpu)) in [
+        ("warm cache", warm),
+        ("cold cache", cold),
+        ("no cache", plain),
+    ] {
+        println!(
+            "RATIO 2 threads / 1 thread, {name}: {wall:.2}x wall time, {cpu:.2}x CPU time (target >= 1.9x)"
+        );
+    }
+
     let mut missed = Vec::new();
-    if figures[0].rate / jwt_rate < 20.0 {
+    if ratio_cache < 20.0 {
+        missed.push(format!("with cache {ratio_cache:.2}x jsonwebtoken < 20x"));
+    }
+    if ratio_plain < 0.95 {
         missed.push(format!(
-            "with cache {:.2}x jsonwebtoken < 20x",
-            figures[0].rate / jwt_rate
+            "without cache {ratio_plain:.2}x jsonwebtoken < 0.95x"
         ));
     }
-    if figures[1].rate / jwt_rate < 0.95 {
-        missed.push(format!(
-            "without cache {:.2}x jsonwebtoken < 0.95x",
-            figures[1].rate / jwt_rate
-        ));
-    }
-    for (name, s) in [("warm cache", warm.0), ("cold cache", cold.0)] {
+    // On a busy machine the wall-time scaling measures the other processes;
+    // judge by CPU time then (and say so).
+    let basis = if idle {
+        "wall time"
+    } else {
+        "CPU time (cores busy)"
+    };
+    for (name, (wall, cpu)) in [("warm cache", warm), ("cold cache", cold)] {
+        let s = if idle { wall } else { cpu };
         if s < 1.9 {
-            missed.push(format!("{name} scaling {s:.2}x < 1.9x"));
+            missed.push(format!("{name} scaling {s:.2}x < 1.9x by {basis}"));
         }
     }
-    println!("targets: cache >= 20x jsonwebtoken; no cache >= 0.95x; 2-thread scaling >= 1.9x");
+    println!(
+        "targets: cache >= 20x jsonwebtoken; no cache >= 0.95x; 2-thread scaling >= 1.9x (judged by {basis})"
+    );
     if missed.is_empty() {
         println!("all targets met");
     }
     for m in missed {
         println!("TARGET MISSED: {m}");
     }
+}
+
+/// The 1-minute load average, if the system reports it.
+fn load_average() -> Option<f64> {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()?
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()
 }
 
 /// 2-thread over 1-thread throughput, as `(wall, cpu)`:
@@ -483,9 +569,22 @@ fn scaling(validator: &Arc<AccessTokenValidator>, mix: &Mix, cold: bool) -> (f64
         for _ in 0..3 {
             prepare();
             let barrier = Barrier::new(threads);
+            // Each thread sends the whole mix, starting at its own offset: two
+            // cores serve different requests at a given moment, not the same
+            // token in lockstep (which would make them fight over that token's
+            // `Arc` counts and shard lock on every request).
+            let mixes: Vec<Mix> = (0..threads)
+                .map(|t| {
+                    let mut requests = mix.requests.clone();
+                    let offset = t * requests.len() / threads;
+                    requests.rotate_left(offset);
+                    Mix { requests }
+                })
+                .collect();
             let (wall, cpu) = std::thread::scope(|s| {
-                let handles: Vec<_> = (0..threads)
-                    .map(|_| {
+                let handles: Vec<_> = mixes
+                    .iter()
+                    .map(|mix| {
                         let mut svc = layer.layer(handler::<AccessTokenClaims>());
                         let barrier = &barrier;
                         s.spawn(move || {

@@ -150,11 +150,14 @@ impl TypPolicy {
 /// Validates access tokens (JWT bearer tokens) for an API.
 ///
 /// On a cache miss: parse → header `alg` in the allow-list → `typ` policy →
-/// key (cached, else resolved) → signature → claim types → `iss` → `aud`
-/// (any accepted audience) → `exp` (required) / `nbf` / `iat` with leeway →
-/// scopes and permissions → organization. Verified claims are cached (keyed by
-/// the token's SHA-256) until `exp`; a hit re-runs the cheap claim checks
-/// against the current clock, so a cached token still expires on time.
+/// an expired `exp` refused at once (before any key lookup or signature
+/// check) → key (cached, else resolved) → signature → claim types → `iss` →
+/// `aud` (any accepted audience) → `exp` (required) / `nbf` / `iat` with
+/// leeway → scopes and permissions → organization. Verified claims are cached
+/// (keyed by the whole token, see [`crate::cache`]) until `exp`; a hit re-runs
+/// the cheap claim checks against the current clock, so a cached token still
+/// expires on time. [`validate_cached`](Self::validate_cached) answers a hit
+/// without an `async` call.
 ///
 /// # Example
 ///
@@ -505,6 +508,50 @@ impl AccessTokenValidator {
             }
         }
         Ok(claims)
+    }
+
+    /// The answer for `token` if it can be given at once from the cache of
+    /// verified tokens: `None` when the cache is off, the token is not in it,
+    /// or the organization policy is an async [`OrganizationPolicy::Check`];
+    /// otherwise exactly what [`validate`](Self::validate) would return (the
+    /// time, issuer, audience, scope and organization rules run again on the
+    /// cached claims). Never blocks and never does I/O, so a gateway can call
+    /// it inline and fall back to `validate` on `None`.
+    ///
+    /// ```
+    /// # use auth0_jwt::access_token::AccessTokenValidator;
+    /// # use auth0_jwt::sign::SigningKey;
+    /// # use auth0_jwt::verifier::StaticKeys;
+    /// # use auth0_jwt::alg::Algorithm;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let key = SigningKey::generate_es256()?;
+    /// # let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_secs();
+    /// # let token = key.sign_token(&Default::default(), &serde_json::json!({
+    /// #     "iss": "https://tenant.auth0.com/", "sub": "s", "aud": "https://api",
+    /// #     "iat": now, "exp": now + 600 }))?;
+    /// let validator = AccessTokenValidator::builder()
+    ///     .key_source(StaticKeys::from_key(key.verifying_key()?))
+    ///     .issuer("https://tenant.auth0.com/")
+    ///     .audience("https://api")
+    ///     .algorithms([Algorithm::ES256])
+    ///     .build()?;
+    /// assert!(validator.validate_cached(&token).is_none()); // not seen yet
+    /// validator.validate(&token).await?;
+    /// assert!(validator.validate_cached(&token).is_some_and(|r| r.is_ok()));
+    /// # Ok(()) }
+    /// ```
+    pub fn validate_cached(&self, token: &str) -> Option<Result<Arc<AccessTokenClaims>, Error>> {
+        let cache = self.cache.as_ref()?;
+        if matches!(self.organization, OrganizationPolicy::Check(_)) {
+            return None;
+        }
+        let now = self.clock.now();
+        self.evict_removed_keys(cache);
+        let claims = cache.get(token, now)?;
+        // `check_claims` covers every organization policy but the async
+        // `Check`, which returned `None` above.
+        Some(self.check_claims(&claims, now).map(|()| claims))
     }
 
     /// Validates `token`, then reads its claims into `T` (custom claims).

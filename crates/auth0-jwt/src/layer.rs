@@ -196,6 +196,11 @@ impl Authorize for AccessTokenValidator {
     async fn authorize(&self, token: &str) -> Result<Arc<Self::Claims>, Rejection> {
         self.validate(token).await.map_err(|e| rejection_for(&e))
     }
+
+    fn authorize_now(&self, token: &str) -> Option<Result<Arc<Self::Claims>, Rejection>> {
+        self.validate_cached(token)
+            .map(|result| result.map_err(|e| rejection_for(&e)))
+    }
 }
 
 /// Maps a validation error to the answer RFC 6750 asks for.
@@ -696,19 +701,26 @@ fn rejection_response<B: Default>(
     let realm = &settings.realm_attr;
     match rejection {
         Rejection::InvalidToken { description } => {
-            let description = safe_description(description, token);
-            let value = format!(
-                "Bearer {realm}error=\"invalid_token\", error_description=\"{description}\""
-            );
-            challenge_response(StatusCode::UNAUTHORIZED, header_value(&value))
+            // Built in one buffer that becomes the header value without a
+            // copy: rejected tokens (forged, expired) can come in floods.
+            let mut value = String::with_capacity(80 + realm.len() + MAX_DESCRIPTION_LEN);
+            value.push_str("Bearer ");
+            value.push_str(realm);
+            value.push_str("error=\"invalid_token\", error_description=\"");
+            push_safe_description(&mut value, description, token);
+            value.push('"');
+            challenge_response(StatusCode::UNAUTHORIZED, owned_header_value(value))
         }
         Rejection::InsufficientScope { scope, description } => {
-            let description = safe_description(description, token);
-            let scope = safe_scope(scope);
-            let value = format!(
-                "Bearer {realm}error=\"insufficient_scope\", error_description=\"{description}\", scope=\"{scope}\""
-            );
-            challenge_response(StatusCode::FORBIDDEN, header_value(&value))
+            let mut value = String::with_capacity(100 + realm.len() + MAX_DESCRIPTION_LEN);
+            value.push_str("Bearer ");
+            value.push_str(realm);
+            value.push_str("error=\"insufficient_scope\", error_description=\"");
+            push_safe_description(&mut value, description, token);
+            value.push_str("\", scope=\"");
+            value.push_str(&safe_scope(scope));
+            value.push('"');
+            challenge_response(StatusCode::FORBIDDEN, owned_header_value(value))
         }
         Rejection::Unavailable { .. } => {
             let mut response = Response::new(B::default());
@@ -718,16 +730,19 @@ fn rejection_response<B: Default>(
     }
 }
 
-/// Makes `description` safe for `error_description="…"`: RFC 6750 allows only
-/// %x20-21 / %x23-5B / %x5D-7E (no quote, no backslash, even escaped).
-/// Falls back to a generic text if it would reveal any part of the token.
-fn safe_description(description: &str, token: &str) -> String {
-    if reveals_token(description, token) {
-        return "the access token is invalid".to_owned();
-    }
-    let mut out = String::with_capacity(description.len().min(MAX_DESCRIPTION_LEN));
+/// Appends `description`, made safe for `error_description="…"`: RFC 6750
+/// allows only %x20-21 / %x23-5B / %x5D-7E (no quote, no backslash, even
+/// escaped), and at most [`MAX_DESCRIPTION_LEN`] bytes are written. Writes a
+/// generic text instead if it would reveal any part of the token.
+fn push_safe_description(out: &mut String, description: &str, token: &str) {
+    let description = if reveals_token(description, token) {
+        "the access token is invalid"
+    } else {
+        description
+    };
+    let start = out.len();
     for c in description.chars() {
-        if out.len() >= MAX_DESCRIPTION_LEN {
+        if out.len() - start >= MAX_DESCRIPTION_LEN {
             break;
         }
         out.push(match c {
@@ -737,7 +752,6 @@ fn safe_description(description: &str, token: &str) -> String {
             _ => '?',
         });
     }
-    out
 }
 
 /// True if the description contains the token or one of its segments.
@@ -784,6 +798,11 @@ fn quoted_string(s: &str) -> String {
     out
 }
 
+/// Like [`header_value`], taking the text's buffer over instead of copying it.
+fn owned_header_value(s: String) -> HeaderValue {
+    HeaderValue::try_from(s).unwrap_or_else(|_| HeaderValue::from_static("Bearer"))
+}
+
 /// Builds a header value from text the functions above made printable ASCII.
 fn header_value(s: &str) -> HeaderValue {
     HeaderValue::from_str(s).unwrap_or_else(|_| HeaderValue::from_static("Bearer"))
@@ -792,6 +811,12 @@ fn header_value(s: &str) -> HeaderValue {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn safe_description(description: &str, token: &str) -> String {
+        let mut out = String::new();
+        push_safe_description(&mut out, description, token);
+        out
+    }
 
     #[test]
     fn b64token_grammar() {

@@ -968,3 +968,49 @@ async fn resolved_keys_and_tokens_longer_than_the_stack_buffer() {
         assert!(matches!(e, Error::InvalidSignature(_)), "{e:?}");
     }
 }
+
+#[tokio::test]
+async fn validate_cached_answers_only_from_the_cache() {
+    let clock = clock();
+    let v = validator(Arc::clone(&clock)).build().unwrap();
+    let t = token(at_claims());
+    assert!(v.validate_cached(&t).is_none(), "not validated yet");
+    v.validate(&t).await.unwrap();
+    let hit = v.validate_cached(&t).unwrap().unwrap();
+    assert_eq!(hit.sub(), Some("auth0|user1"));
+    // Past exp the entry is gone: no answer, so the caller takes the full path.
+    clock.set(NOW + 3600);
+    assert!(v.validate_cached(&t).is_none());
+    // Within the leeway the full path still accepts it (and does not cache it again)...
+    v.validate(&t).await.unwrap();
+    assert!(v.validate_cached(&t).is_none());
+    // ...and past it, refuses it.
+    clock.set(NOW + 3600 + 6);
+    assert!(matches!(err_of(&v, &t).await, Error::Expired { .. }));
+
+    // The rules still apply to a cached token.
+    clock.set(NOW);
+    let strict = validator(Arc::clone(&clock))
+        .require_scopes(["write:messages"])
+        .build()
+        .unwrap();
+    let scoped = token(with(
+        at_claims(),
+        json!({"scope": "read:messages write:messages"}),
+    ));
+    strict.validate(&scoped).await.unwrap();
+    assert!(strict.validate_cached(&scoped).unwrap().is_ok());
+
+    // An async organization check can't be answered inline.
+    let checked = validator(Arc::clone(&clock))
+        .organization(OrganizationPolicy::check(|_| async { true }))
+        .build()
+        .unwrap();
+    checked.validate(&t).await.unwrap();
+    assert!(checked.validate_cached(&t).is_none());
+
+    // No cache, no inline answers.
+    let uncached = validator(clock).no_cache().build().unwrap();
+    uncached.validate(&t).await.unwrap();
+    assert!(uncached.validate_cached(&t).is_none());
+}
