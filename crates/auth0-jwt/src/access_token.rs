@@ -21,6 +21,7 @@ use crate::error::{Error, TokenKind, trunc_opt};
 use crate::id_token::{duration_secs, truncate_audience};
 use crate::jws::HeaderRef;
 use crate::jws::ParseOptions;
+use crate::key::KeyFingerprint;
 use crate::verifier::{KeySource, typ_is, verify_token};
 
 /// The claims of a validated access token.
@@ -33,6 +34,27 @@ const KIND: TokenKind = TokenKind::AccessToken;
 /// authorization server, so a minute of grace (the ID-token default) would
 /// mostly extend the life of stolen tokens.
 pub const DEFAULT_LEEWAY: Duration = Duration::from_secs(5);
+
+/// How long a token found expired is remembered as such.
+///
+/// A gateway sees clients keep sending a token after it expired until they
+/// fetch a new one. "This exact token is expired" never becomes false while
+/// the clock moves forward (a hit re-checks `now > exp + leeway`, so a clock
+/// that moved back falls through to the full checks), and it is the verdict
+/// the full path reaches right after parsing, before any key lookup or
+/// signature check, so the remembered answer is exactly the one that would
+/// be computed. The entries are keyed like verified ones (by the whole token)
+/// but live in their own small cache, so tokens anyone can make up never
+/// displace verified ones.
+pub const EXPIRED_CACHE_TTL: Duration = Duration::from_secs(600);
+
+/// Bounds of the cache of expired tokens: entries and bytes.
+const EXPIRED_CACHE_ENTRIES: usize = 4_096;
+const EXPIRED_CACHE_BYTES: usize = 8 * 1024 * 1024;
+
+/// Expired-token entries belong to no key: a fixed fingerprint that no key
+/// set's eviction ever looks at (that cache never calls `retain_keys`).
+const NO_KEY: KeyFingerprint = KeyFingerprint([0; 32]);
 
 /// A boxed, `Send` future (what [`OrganizationPolicy::Check`] callbacks return).
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
@@ -191,6 +213,9 @@ pub struct AccessTokenValidator {
     organization: OrganizationPolicy,
     clock: Arc<dyn Clock>,
     cache: Option<VerifiedTokenCache<AccessTokenClaims>>,
+    /// Tokens already found expired, with the second they expired at
+    /// (`exp + leeway`); on whenever `cache` is. See [`EXPIRED_CACHE_TTL`].
+    expired: Option<VerifiedTokenCache<i64>>,
     seen_key_version: AtomicU64,
     parse_options: ParseOptions,
 }
@@ -405,6 +430,13 @@ impl AccessTokenValidatorBuilder {
             None => Some(CacheConfig::default()),
         }
         .map(VerifiedTokenCache::new);
+        let expired = cache.as_ref().map(|_| {
+            VerifiedTokenCache::new(
+                CacheConfig::new()
+                    .max_entries(EXPIRED_CACHE_ENTRIES)
+                    .max_bytes(EXPIRED_CACHE_BYTES),
+            )
+        });
         let seen_key_version = AtomicU64::new(key_source.version());
         Ok(AccessTokenValidator {
             key_source,
@@ -418,6 +450,7 @@ impl AccessTokenValidatorBuilder {
             organization: self.organization,
             clock: self.clock.unwrap_or_else(|| Arc::new(SystemClock)),
             cache,
+            expired,
             seen_key_version,
             parse_options: self.parse_options,
         })
@@ -455,6 +488,9 @@ impl AccessTokenValidator {
                 self.check_organization(&claims).await?;
                 return Ok(claims);
             }
+            if let Some(error) = self.known_expired(token, now) {
+                return Err(error);
+            }
         }
 
         let check = |header: &HeaderRef<'_>, parsed: &ParsedClaims| {
@@ -469,12 +505,13 @@ impl AccessTokenValidator {
             // An expired token is refused before the key lookup and the
             // signature check: no signature can make it acceptable, so the costly
             // RSA check (or a JWKS fetch for its `kid`) would be wasted. Refusing
-            // early is always safe, and nothing is cached for it. A malformed
-            // `exp` is left to the full checks, which report it after the
-            // signature as usual.
+            // early is always safe; the verdict is remembered (see
+            // `EXPIRED_CACHE_TTL`). A malformed `exp` is left to the full
+            // checks, which report it after the signature as usual.
             if let Ok(Some(exp)) = parsed.numeric_date("exp") {
                 let expired_at = exp.saturating_add(self.leeway);
                 if now > expired_at {
+                    self.remember_expired(token, expired_at, now);
                     return Err(Error::Expired {
                         kind: KIND,
                         now,
@@ -548,7 +585,9 @@ impl AccessTokenValidator {
         }
         let now = self.clock.now();
         self.evict_removed_keys(cache);
-        let claims = cache.get(token, now)?;
+        let Some(claims) = cache.get(token, now) else {
+            return self.known_expired(token, now).map(Err);
+        };
         // `check_claims` covers every organization policy but the async
         // `Check`, which returned `None` above.
         Some(self.check_claims(&claims, now).map(|()| claims))
@@ -561,6 +600,25 @@ impl AccessTokenValidator {
     /// As [`validate`](Self::validate), or [`Error::ClaimsDeserialize`].
     pub async fn validate_as<T: DeserializeOwned>(&self, token: &str) -> Result<T, Error> {
         self.validate(token).await?.deserialize()
+    }
+
+    /// The error for a token already found expired, if it still is.
+    fn known_expired(&self, token: &str, now: i64) -> Option<Error> {
+        let expired_at = *self.expired.as_ref()?.get(token, now)?;
+        (now > expired_at).then_some(Error::Expired {
+            kind: KIND,
+            now,
+            expired_at,
+        })
+    }
+
+    /// Remembers that `token` expired at `expired_at` (when caching is on).
+    fn remember_expired(&self, token: &str, expired_at: i64, now: i64) {
+        if let Some(expired) = &self.expired {
+            let until = now.saturating_add(duration_secs(EXPIRED_CACHE_TTL));
+            let size = std::mem::size_of::<i64>();
+            expired.insert(token, Arc::new(expired_at), until, NO_KEY, size);
+        }
     }
 
     /// If the key set changed since we last looked, drops cached tokens whose

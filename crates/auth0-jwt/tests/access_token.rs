@@ -1014,3 +1014,43 @@ async fn validate_cached_answers_only_from_the_cache() {
     uncached.validate(&t).await.unwrap();
     assert!(uncached.validate_cached(&t).is_none());
 }
+
+#[tokio::test]
+async fn expired_tokens_are_remembered_and_answered_inline() {
+    let clock = clock();
+    let keys = Arc::new(CountingKeys {
+        inner: rsa_keys(),
+        lookups: AtomicUsize::new(0),
+    });
+    let v = AccessTokenValidator::builder()
+        .shared_key_source(keys.clone())
+        .issuer(ISSUER)
+        .audience(API)
+        .shared_clock(clock.clone())
+        .build()
+        .unwrap();
+    let expired = token(with(at_claims(), json!({"exp": NOW - 60, "iat": NOW - 120})));
+    assert!(v.validate_cached(&expired).is_none(), "not seen yet");
+    assert!(matches!(err_of(&v, &expired).await, Error::Expired { .. }));
+    // Seen once: answered from memory, inline, with the same error.
+    let inline = v.validate_cached(&expired).unwrap().unwrap_err();
+    let Error::Expired { expired_at, .. } = inline else {
+        panic!("{inline:?}")
+    };
+    assert_eq!(expired_at, NOW - 60 + 5);
+    assert!(matches!(err_of(&v, &expired).await, Error::Expired { .. }));
+    assert_eq!(keys.lookups.load(Ordering::SeqCst), 0);
+    // A clock that moved back behind exp + leeway gets the full checks
+    // again, which accept the token: the memory never outvotes them.
+    clock.set(NOW - 60);
+    assert!(v.validate_cached(&expired).is_none());
+    v.validate(&expired).await.unwrap();
+    // Without a cache nothing is remembered.
+    let uncached = validator(clock.clone()).no_cache().build().unwrap();
+    clock.set(NOW);
+    assert!(matches!(
+        err_of(&uncached, &expired).await,
+        Error::Expired { .. }
+    ));
+    assert!(uncached.validate_cached(&expired).is_none());
+}
