@@ -214,6 +214,14 @@ fn rejection_for(error: &Error) -> Rejection {
         Error::KeySource(KeySourceError::Fetch { .. }) => Rejection::unavailable(error.to_string()),
         // A validator that cannot work is a server problem, not a bad token.
         Error::Config { .. } => Rejection::unavailable(error.to_string()),
+        // The rejections that come in floods (stale and forged tokens) get a
+        // fixed text: nothing to format per request, and nothing about the
+        // server's clock or keys for whoever sent them. The first is
+        // RFC 6750's own example.
+        Error::Expired { .. } => Rejection::invalid_token("The access token expired"),
+        Error::InvalidSignature(_) => {
+            Rejection::invalid_token("The access token signature is invalid")
+        }
         _ => Rejection::invalid_token(error.to_string()),
     }
 }
