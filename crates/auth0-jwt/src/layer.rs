@@ -218,13 +218,24 @@ fn rejection_for(error: &Error) -> Rejection {
         // fixed text: nothing to format per request, and nothing about the
         // server's clock or keys for whoever sent them. The first is
         // RFC 6750's own example.
-        Error::Expired { .. } => Rejection::invalid_token("The access token expired"),
-        Error::InvalidSignature(_) => {
-            Rejection::invalid_token("The access token signature is invalid")
+        Error::Expired { .. } => Rejection::invalid_token(EXPIRED),
+        Error::InvalidSignature(_) => Rejection::invalid_token(BAD_SIGNATURE),
+        // The `kid` is the sender's text: not reflected back.
+        Error::KeyNotFound { .. } | Error::KeySource(KeySourceError::NoMatchingKey { .. }) => {
+            Rejection::invalid_token(UNKNOWN_KEY)
         }
         _ => Rejection::invalid_token(error.to_string()),
     }
 }
+
+/// `error_description` of an expired token (RFC 6750's own example text).
+const EXPIRED: &str = "The access token expired";
+/// `error_description` of a token whose signature does not verify.
+const BAD_SIGNATURE: &str = "The access token signature is invalid";
+/// `error_description` of a token signed by a key the API does not know.
+const UNKNOWN_KEY: &str = "The access token was signed by an unknown key";
+/// The fixed descriptions whose challenges each layer builds once.
+const FIXED_DESCRIPTIONS: [&str; 3] = [EXPIRED, BAD_SIGNATURE, UNKNOWN_KEY];
 
 /// Settings shared by a layer and the services it builds.
 #[derive(Clone)]
@@ -235,6 +246,24 @@ struct Settings {
     /// `realm="…", ` or empty, placed before the error attributes.
     realm_attr: String,
     max_token_len: usize,
+    /// `invalid_token` challenges for [`FIXED_DESCRIPTIONS`], built once per
+    /// realm: the rejections that come in floods cost a header clone.
+    fixed_challenges: [HeaderValue; 3],
+}
+
+impl Settings {
+    fn build_fixed_challenges(&mut self) {
+        self.fixed_challenges =
+            FIXED_DESCRIPTIONS.map(|d| invalid_token_challenge(&self.realm_attr, d, ""));
+    }
+
+    /// The prebuilt challenge for a fixed description, if it is one.
+    fn fixed_challenge(&self, description: &str) -> Option<&HeaderValue> {
+        FIXED_DESCRIPTIONS
+            .iter()
+            .position(|d| *d == description)
+            .and_then(|i| self.fixed_challenges.get(i))
+    }
 }
 
 /// The authorizer and the settings, behind one `Arc`: a request clones one
@@ -310,15 +339,18 @@ impl<A: Authorize> BearerAuthLayer<A> {
 
     /// Like [`BearerAuthLayer::new`], sharing an authorizer already in an `Arc`.
     pub fn from_arc(authorizer: Arc<A>) -> Self {
+        let mut settings = Settings {
+            header: AUTHORIZATION,
+            bare_challenge: HeaderValue::from_static("Bearer"),
+            realm_attr: String::new(),
+            max_token_len: DEFAULT_MAX_TOKEN_LEN,
+            fixed_challenges: [const { HeaderValue::from_static("Bearer") }; 3],
+        };
+        settings.build_fixed_challenges();
         Self {
             shared: Arc::new(Shared {
                 authorizer,
-                settings: Settings {
-                    header: AUTHORIZATION,
-                    bare_challenge: HeaderValue::from_static("Bearer"),
-                    realm_attr: String::new(),
-                    max_token_len: DEFAULT_MAX_TOKEN_LEN,
-                },
+                settings,
             }),
         }
     }
@@ -336,6 +368,7 @@ impl<A: Authorize> BearerAuthLayer<A> {
         let settings = self.settings_mut();
         settings.realm_attr = format!("realm={quoted}, ");
         settings.bare_challenge = header_value(&format!("Bearer realm={quoted}"));
+        settings.build_fixed_challenges();
         self
     }
 
@@ -709,15 +742,11 @@ fn rejection_response<B: Default>(
     let realm = &settings.realm_attr;
     match rejection {
         Rejection::InvalidToken { description } => {
-            // Built in one buffer that becomes the header value without a
-            // copy: rejected tokens (forged, expired) can come in floods.
-            let mut value = String::with_capacity(80 + realm.len() + MAX_DESCRIPTION_LEN);
-            value.push_str("Bearer ");
-            value.push_str(realm);
-            value.push_str("error=\"invalid_token\", error_description=\"");
-            push_safe_description(&mut value, description, token);
-            value.push('"');
-            challenge_response(StatusCode::UNAUTHORIZED, owned_header_value(value))
+            let challenge = match settings.fixed_challenge(description) {
+                Some(prebuilt) => prebuilt.clone(),
+                None => invalid_token_challenge(realm, description, token),
+            };
+            challenge_response(StatusCode::UNAUTHORIZED, challenge)
         }
         Rejection::InsufficientScope { scope, description } => {
             let mut value = String::with_capacity(100 + realm.len() + MAX_DESCRIPTION_LEN);
@@ -736,6 +765,18 @@ fn rejection_response<B: Default>(
             response
         }
     }
+}
+
+/// `Bearer <realm>error="invalid_token", error_description="…"`, built in one
+/// buffer that becomes the header value without a copy.
+fn invalid_token_challenge(realm: &str, description: &str, token: &str) -> HeaderValue {
+    let mut value = String::with_capacity(80 + realm.len() + MAX_DESCRIPTION_LEN);
+    value.push_str("Bearer ");
+    value.push_str(realm);
+    value.push_str("error=\"invalid_token\", error_description=\"");
+    push_safe_description(&mut value, description, token);
+    value.push('"');
+    owned_header_value(value)
 }
 
 /// Appends `description`, made safe for `error_description="…"`: RFC 6750
@@ -766,7 +807,7 @@ fn push_safe_description(out: &mut String, description: &str, token: &str) {
 fn reveals_token(description: &str, token: &str) -> bool {
     // Short segments (a tiny header) could appear by chance and reveal nothing.
     const MIN_SEGMENT: usize = 12;
-    description.contains(token)
+    (!token.is_empty() && description.contains(token))
         || token
             .split('.')
             .filter(|s| s.len() >= MIN_SEGMENT)

@@ -601,6 +601,39 @@ mod with_access_token_validator {
     }
 
     #[tokio::test]
+    async fn unknown_key_is_invalid_token_without_reflecting_the_kid() {
+        // A key set (not a single key): tokens are matched to keys by `kid`.
+        let signer = SigningKey::generate_es256().unwrap().with_kid("k1");
+        let mut keys = auth0_jwt::key::KeySet::new();
+        keys.insert(signer.verifying_key().unwrap());
+        let validator = AccessTokenValidator::builder()
+            .key_source(StaticKeys::new(keys))
+            .issuer(ISS)
+            .audience(AUD)
+            .algorithms([auth0_jwt::alg::Algorithm::ES256])
+            .build()
+            .unwrap();
+        let service = BearerAuthLayer::new(validator)
+            .realm("orders")
+            .layer(service_fn(|_req: Request<()>| async move {
+                Ok::<_, Infallible>(Response::new(String::new()))
+            }));
+        let stranger = SigningKey::generate_es256()
+            .unwrap()
+            .with_kid("attacker-chosen-kid-text");
+        let bearer = format!("Bearer {}", token(&stranger, 600, "read:orders"));
+        let response = service.oneshot(with_auth(&bearer)).await.unwrap();
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+        let challenge = challenge(&response);
+        assert!(
+            challenge
+                .contains("error_description=\"The access token was signed by an unknown key\""),
+            "{challenge}"
+        );
+        assert!(!challenge.contains("attacker-chosen"), "{challenge}");
+    }
+
+    #[tokio::test]
     async fn forged_signature_is_invalid_token_and_not_echoed() {
         let s = setup();
         let good = token(&s.signer, 600, "read:orders");
