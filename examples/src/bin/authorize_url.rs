@@ -3,7 +3,7 @@
 //! organization, accept an invitation, and the authorization code flow
 //! with PKCE.
 //!
-//! Uses `AUTH0_DOMAIN` and `AUTH0_CLIENT_ID` when set, placeholders
+//! Uses `AUTH0_DOMAIN` and `AUTH0_CLIENT_ID` when set, example values
 //! otherwise; it never contacts a server.
 //!
 //! ```text
