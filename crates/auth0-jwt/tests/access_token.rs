@@ -1029,7 +1029,10 @@ async fn expired_tokens_are_remembered_and_answered_inline() {
         .shared_clock(clock.clone())
         .build()
         .unwrap();
-    let expired = token(with(at_claims(), json!({"exp": NOW - 60, "iat": NOW - 120})));
+    let expired = token(with(
+        at_claims(),
+        json!({"exp": NOW - 60, "iat": NOW - 120}),
+    ));
     assert!(v.validate_cached(&expired).is_none(), "not seen yet");
     assert!(matches!(err_of(&v, &expired).await, Error::Expired { .. }));
     // Seen once: answered from memory, inline, with the same error.
