@@ -9,14 +9,13 @@ use auth0_core::client::{Auth0Client, form_urlencode};
 use auth0_core::config::ClientConfig;
 use auth0_core::error::{Error, body_snippet};
 use auth0_core::stack::DefaultService;
-use auth0_core::types::{BoxError, HttpRequest, HttpResponse};
+use auth0_core::types::{HttpRequest, HttpResponse, HttpService};
 use auth0_jwt::alg::AlgorithmFamily;
 use bytes::Bytes;
 use http::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderName, HeaderValue};
 use http::{HeaderMap, Method, Request};
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
-use tower_service::Service;
 
 use crate::authorize::{AuthorizeUrl, LogoutUrl};
 use crate::client_auth::{
@@ -393,9 +392,7 @@ pub(crate) fn header_value(name: &str, value: &str, sensitive: bool) -> Result<H
 
 impl<S> AuthenticationClient<S>
 where
-    S: Service<HttpRequest, Response = HttpResponse> + Clone + Send + 'static,
-    S::Error: Into<BoxError>,
-    S::Future: Send + 'static,
+    S: HttpService,
 {
     /// `POST`s `fields` to `path` and returns the successful response.
     pub(crate) async fn post(

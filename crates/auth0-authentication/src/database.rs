@@ -4,11 +4,10 @@
 use std::fmt;
 
 use auth0_core::error::Error;
-use auth0_core::types::{BoxError, HttpRequest, HttpResponse};
+use auth0_core::types::HttpService;
 use http::HeaderMap;
 use serde::Deserialize;
 use serde_json::{Map, Value};
-use tower_service::Service;
 
 use crate::client::{AuthenticationClient, Encoding, decode};
 
@@ -136,9 +135,7 @@ pub struct SignupResponse {
 
 impl<S> AuthenticationClient<S>
 where
-    S: Service<HttpRequest, Response = HttpResponse> + Clone + Send + 'static,
-    S::Error: Into<BoxError>,
-    S::Future: Send + 'static,
+    S: HttpService,
 {
     /// Creates a user in a database connection (`POST /dbconnections/signup`).
     ///

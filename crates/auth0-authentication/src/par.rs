@@ -6,10 +6,9 @@
 use std::fmt;
 
 use auth0_core::error::Error;
-use auth0_core::types::{BoxError, HttpRequest, HttpResponse};
+use auth0_core::types::HttpService;
 use http::HeaderMap;
 use serde::Deserialize;
-use tower_service::Service;
 
 use crate::client::{AuthenticationClient, Encoding, decode};
 use crate::token::TokenResponse;
@@ -72,9 +71,7 @@ fn check_extra(extra: &[(&str, &str)]) -> Result<(), Error> {
 
 impl<S> AuthenticationClient<S>
 where
-    S: Service<HttpRequest, Response = HttpResponse> + Clone + Send + 'static,
-    S::Error: Into<BoxError>,
-    S::Future: Send + 'static,
+    S: HttpService,
 {
     /// Pushes an authorization request (`POST /oauth/par`, form encoded,
     /// client authentication added). `extra` carries any other

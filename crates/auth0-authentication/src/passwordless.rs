@@ -2,10 +2,9 @@
 //! auth0-python's `Passwordless`.
 
 use auth0_core::error::Error;
-use auth0_core::types::{BoxError, HttpRequest, HttpResponse};
+use auth0_core::types::HttpService;
 use http::HeaderMap;
 use serde_json::{Map, Value};
-use tower_service::Service;
 
 use crate::client::{AuthenticationClient, Encoding, decode};
 
@@ -33,9 +32,7 @@ impl PasswordlessSend {
 
 impl<S> AuthenticationClient<S>
 where
-    S: Service<HttpRequest, Response = HttpResponse> + Clone + Send + 'static,
-    S::Error: Into<BoxError>,
-    S::Future: Send + 'static,
+    S: HttpService,
 {
     /// Sends a passwordless email (connection `email`) with a link or a
     /// code. `auth_params` are added to the link (`scope`, `redirect_uri`,

@@ -5,10 +5,9 @@
 use std::fmt;
 
 use auth0_core::error::Error;
-use auth0_core::types::{BoxError, HttpRequest, HttpResponse};
+use auth0_core::types::HttpService;
 use http::HeaderMap;
 use serde::Deserialize;
-use tower_service::Service;
 
 use crate::client::{AuthenticationClient, Encoding, Fields, decode, header_value, one_header};
 
@@ -284,9 +283,7 @@ impl TokenExchange {
 
 impl<S> AuthenticationClient<S>
 where
-    S: Service<HttpRequest, Response = HttpResponse> + Clone + Send + 'static,
-    S::Error: Into<BoxError>,
-    S::Future: Send + 'static,
+    S: HttpService,
 {
     async fn token_request(
         &self,

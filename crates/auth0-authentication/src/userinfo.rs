@@ -1,11 +1,10 @@
 //! The OIDC `/userinfo` endpoint and token revocation (`/oauth/revoke`).
 
 use auth0_core::error::Error;
-use auth0_core::types::{BoxError, HttpRequest, HttpResponse};
+use auth0_core::types::HttpService;
 use http::HeaderMap;
 use serde::Deserialize;
 use serde_json::{Map, Value};
-use tower_service::Service;
 
 use crate::client::{AuthenticationClient, Encoding, decode};
 
@@ -56,9 +55,7 @@ pub struct UserInfo {
 
 impl<S> AuthenticationClient<S>
 where
-    S: Service<HttpRequest, Response = HttpResponse> + Clone + Send + 'static,
-    S::Error: Into<BoxError>,
-    S::Future: Send + 'static,
+    S: HttpService,
 {
     /// The profile of the user an access token was issued to
     /// (`GET /userinfo` with `Authorization: Bearer …`; needs the `openid`

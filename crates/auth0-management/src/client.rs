@@ -10,12 +10,11 @@ use auth0_core::error::body_snippet;
 use auth0_core::response::ApiResponse;
 use auth0_core::retry::RetryNonIdempotent;
 use auth0_core::stack::DefaultService;
-use auth0_core::types::{BoxError, HttpRequest, HttpResponse};
+use auth0_core::types::{HttpResponse, HttpService};
 use auth0_jwt::clock::{Clock, SystemClock};
 use http::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderValue};
 use http::{Request, StatusCode};
 use serde::de::DeserializeOwned;
-use tower_service::Service;
 
 use crate::error::{BuildError, Error};
 use crate::request::ApiRequest;
@@ -25,8 +24,8 @@ use crate::token::{CachedToken, ClientCredentials, TokenProvider, TokenSource};
 
 const APPLICATION_JSON: HeaderValue = HeaderValue::from_static("application/json");
 
-/// The services a [`ManagementClient`] can run on: any `Clone + Send + Sync`
-/// tower service of the SDK's request/response types (the default stack,
+/// The services a [`ManagementClient`] can run on: any `Sync`
+/// [`HttpService`] (the default stack,
 /// the default stack with extra layers, a test transport).
 ///
 /// Implemented for every such service; it only names the bounds once.
@@ -39,22 +38,9 @@ const APPLICATION_JSON: HeaderValue = HeaderValue::from_static("application/json
 /// }
 /// # let _ = count_connections::<auth0_core::stack::DefaultService>;
 /// ```
-pub trait ManagementService:
-    Service<HttpRequest, Response = HttpResponse, Error: Into<BoxError>, Future: Send + 'static>
-    + Clone
-    + Send
-    + Sync
-    + 'static
-{
-}
+pub trait ManagementService: HttpService + Sync {}
 
-impl<S> ManagementService for S
-where
-    S: Service<HttpRequest, Response = HttpResponse> + Clone + Send + Sync + 'static,
-    S::Error: Into<BoxError>,
-    S::Future: Send + 'static,
-{
-}
+impl<S: HttpService + Sync> ManagementService for S {}
 
 /// A Management API v2 client.
 ///
