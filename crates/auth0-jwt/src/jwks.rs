@@ -49,10 +49,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use auth0_core::client::Auth0Client;
-use auth0_core::types::{BoxError, HttpRequest, HttpResponse};
+use auth0_core::types::{HttpRequest, HttpService};
 use bytes::Bytes;
 use http::Uri;
-use tower_service::Service;
 
 pub use self::clock::{MonotonicClock, TokioClock};
 pub use self::error::{JwksBuildError, JwksFetchError};
@@ -130,9 +129,7 @@ impl RemoteJwks {
     /// ```
     pub fn new<S>(client: Auth0Client<S>) -> Result<Self, JwksBuildError>
     where
-        S: Service<HttpRequest, Response = HttpResponse> + Clone + Send + Sync + 'static,
-        S::Error: Into<BoxError>,
-        S::Future: Send + 'static,
+        S: HttpService + Sync,
     {
         Self::builder(client).build()
     }
@@ -156,9 +153,7 @@ impl RemoteJwks {
     /// ```
     pub fn with_url<S>(client: Auth0Client<S>, url: &str) -> Result<Self, JwksBuildError>
     where
-        S: Service<HttpRequest, Response = HttpResponse> + Clone + Send + Sync + 'static,
-        S::Error: Into<BoxError>,
-        S::Future: Send + 'static,
+        S: HttpService + Sync,
     {
         Self::builder(client).url(url).build()
     }
@@ -167,9 +162,7 @@ impl RemoteJwks {
     /// `/.well-known/jwks.json`; see [`RemoteJwksBuilder::url`].
     pub fn builder<S>(client: Auth0Client<S>) -> RemoteJwksBuilder
     where
-        S: Service<HttpRequest, Response = HttpResponse> + Clone + Send + Sync + 'static,
-        S::Error: Into<BoxError>,
-        S::Future: Send + 'static,
+        S: HttpService + Sync,
     {
         let domain_url =
             client
@@ -459,9 +452,7 @@ struct ClientHandle<S>(Auth0Client<S>);
 
 impl<S> ErasedClient for ClientHandle<S>
 where
-    S: Service<HttpRequest, Response = HttpResponse> + Clone + Send + Sync + 'static,
-    S::Error: Into<BoxError>,
-    S::Future: Send + 'static,
+    S: HttpService + Sync,
 {
     fn get(&self, uri: Uri) -> FetchFuture {
         let client = self.0.clone();
