@@ -5,6 +5,7 @@
 //! - [`TenantSettings`]: reads a real tenant's settings from the environment.
 
 pub mod local_tenant;
+pub mod stand_in;
 
 use std::process::ExitCode;
 
