@@ -258,6 +258,19 @@ impl LocalTenant {
         format!("http://{}", self.addr)
     }
 
+    /// An SDK client for this tenant (plain http allowed: it is on loopback).
+    ///
+    /// # Errors
+    ///
+    /// When the client cannot be built.
+    pub fn client(&self) -> Result<auth0_core::Auth0Client, auth0_core::Error> {
+        let config = auth0_core::ClientConfig::builder()
+            .domain(self.domain())
+            .allow_insecure_loopback(true)
+            .build()?;
+        auth0_core::Auth0Client::new(config)
+    }
+
     /// The issuer (`iss`) of every token: `http://127.0.0.1:PORT/`.
     pub fn issuer(&self) -> String {
         format!("http://{}/", self.addr)
@@ -892,18 +905,13 @@ mod tests {
     }
 
     use auth0_authentication::{AuthenticationClient, AuthorizeUrl, Pkce};
-    use auth0_core::{Auth0Client, ClientConfig};
+    use auth0_core::Auth0Client;
 
     async fn tenant_and_client() -> (LocalTenant, Auth0Client, AuthenticationClient) {
         let tenant = LocalTenant::start(LocalTenantConfig::default())
             .await
             .unwrap();
-        let config = ClientConfig::builder()
-            .domain(tenant.domain())
-            .allow_insecure_loopback(true)
-            .build()
-            .unwrap();
-        let client = Auth0Client::new(config).unwrap();
+        let client = tenant.client().unwrap();
         let auth = AuthenticationClient::builder(client.clone(), tenant.config().client_id.clone())
             .client_secret(tenant.config().client_secret.clone())
             .build()

@@ -52,12 +52,7 @@ async fn with_local_tenant() -> Result<(), BoxError> {
         tenant.domain()
     );
     let config = tenant.config().clone();
-    let client = Auth0Client::new(
-        ClientConfig::builder()
-            .domain(tenant.domain())
-            .allow_insecure_loopback(true)
-            .build()?,
-    )?;
+    let client = tenant.client()?;
 
     // 1. Log in: authorization code flow with PKCE, a `state` against CSRF
     //    and a `nonce` against replayed ID tokens.

@@ -48,12 +48,7 @@ async fn with_local_tenant() -> Result<(), BoxError> {
         tenant.domain()
     );
     let config = tenant.config().clone();
-    let client = Auth0Client::new(
-        ClientConfig::builder()
-            .domain(tenant.domain())
-            .allow_insecure_loopback(true)
-            .build()?,
-    )?;
+    let client = tenant.client()?;
     let auth = AuthenticationClient::builder(client.clone(), config.client_id.clone())
         .client_secret(config.client_secret.clone())
         .build()?;
