@@ -4,7 +4,10 @@
 //!     static keys (parse, alg allow-list, key lookup by kid, signature,
 //!     claim parsing, iss/aud/exp/nbf/iat checks);
 //! (b) raw ring: signature verification of the same signing input with the
-//!     same key, signature already decoded — the floor;
+//!     same key, signature already decoded — the floor; for EdDSA, which
+//!     auth0-jwt verifies with ed25519-dalek (its default `ed25519-dalek`
+//!     feature), the floor is raw ed25519-dalek with a prepared key, printed on
+//!     its own line, and raw ring stays as a column;
 //! (c) jsonwebtoken 11 (aws-lc backend): `decode` into a typed claims struct
 //!     with the same checks (iss, aud, exp with 5 s leeway, required claims),
 //!     one fixed key (no kid lookup) — the most favourable setup for the peer;
@@ -55,6 +58,8 @@ struct Case {
     splits: Vec<Split>,
     validator: AccessTokenValidator,
     ring_verify: Box<dyn Fn(&Split) -> bool>,
+    /// EdDSA only: raw ed25519-dalek with the key decoded once.
+    dalek_key: Option<ed25519_dalek::VerifyingKey>,
     jwt_key: jsonwebtoken::DecodingKey,
     jwt_validation: jsonwebtoken::Validation,
     rc_key: jsonwebtoken_rc::DecodingKey,
@@ -206,6 +211,10 @@ fn case(keys: &Keys, alg: Alg) -> Case {
         splits,
         validator,
         ring_verify: ring_verifier(keys, alg),
+        dalek_key: (alg == Alg::EdDSA).then(|| {
+            ed25519_dalek::VerifyingKey::from_bytes(&keys.ed25519_public().try_into().unwrap())
+                .unwrap()
+        }),
         jwt_key,
         jwt_validation,
         rc_key,
@@ -220,6 +229,16 @@ impl Case {
 
     fn ring(&self, i: usize) -> bool {
         (self.ring_verify)(&self.splits[i % TOKENS_PER_ALG])
+    }
+
+    fn dalek(&self, i: usize) -> bool {
+        use ed25519_dalek::Verifier as _;
+        let split = &self.splits[i % TOKENS_PER_ALG];
+        let Some(key) = &self.dalek_key else {
+            return false;
+        };
+        ed25519_dalek::Signature::from_slice(&split.signature)
+            .is_ok_and(|sig| key.verify(&split.signing_input, &sig).is_ok())
     }
 
     fn jwt(&self, i: usize) -> bool {
@@ -251,6 +270,11 @@ impl Case {
             assert!(
                 self.ring(i),
                 "{} ring rejected a valid token",
+                self.alg.name()
+            );
+            assert!(
+                self.dalek_key.is_none() || self.dalek(i),
+                "{} ed25519-dalek rejected a valid token",
                 self.alg.name()
             );
             assert!(
@@ -326,12 +350,22 @@ fn main() {
     for alg in Alg::ALL {
         let case = case(&keys, alg);
         case.check();
-        let impls: [(&str, &dyn Fn(usize) -> bool); 4] = [
-            ("auth0", &|i| case.auth0(i)),
-            ("ring", &|i| case.ring(i)),
-            ("jwt", &|i| case.jwt(i)),
-            ("jwt-rc", &|i| case.rc(i)),
+        let (auth0, ring, jwt, rc, dalek) = (
+            |i| case.auth0(i),
+            |i| case.ring(i),
+            |i| case.jwt(i),
+            |i| case.rc(i),
+            |i| case.dalek(i),
+        );
+        let mut impls: Vec<(&str, &dyn Fn(usize) -> bool)> = vec![
+            ("auth0", &auth0),
+            ("ring", &ring),
+            ("jwt", &jwt),
+            ("jwt-rc", &rc),
         ];
+        if case.dalek_key.is_some() {
+            impls.push(("dalek", &dalek));
+        }
         let iters: Vec<usize> = impls.iter().map(|(_, f)| calibrate(*f)).collect();
         let mut samples = vec![Vec::new(); impls.len()];
         for round in 0..ROUNDS {
@@ -341,12 +375,8 @@ fn main() {
                 samples[j].push(measure(iters[j], impls[j].1));
             }
         }
-        let [a, r, j, rc]: [f64; 4] = samples
-            .into_iter()
-            .map(median)
-            .collect::<Vec<_>>()
-            .try_into()
-            .unwrap();
+        let medians: Vec<f64> = samples.into_iter().map(median).collect();
+        let (a, r, j, rc) = (medians[0], medians[1], medians[2], medians[3]);
         println!(
             "{:<6} {:>12} {:>12} {:>14} {:>8.2}x {:>8.2}x {:>14} {:>8.2}x",
             alg.name(),
@@ -358,6 +388,16 @@ fn main() {
             fmt_rate(rc),
             a / rc
         );
+        if let Some(&d) = medians.get(4) {
+            println!(
+                "{:<6} floor: raw ed25519-dalek (key decoded once) {}; auth0-jwt/floor {:.2}x; \
+                 ed25519-dalek/ring {:.2}x",
+                alg.name(),
+                fmt_rate(d),
+                a / d,
+                d / r
+            );
+        }
         if alg == Alg::RS256 && a / r < 0.9 {
             failures.push(format!("RS256 auth0-jwt/ring = {:.3} < 0.90", a / r));
         }

@@ -2,8 +2,9 @@
 //!
 //! A [`VerifyingKey`] is built from a JWK, a PEM (SPKI `PUBLIC KEY` or PKCS#1
 //! `RSA PUBLIC KEY`), raw components, or an HMAC secret. All decoding and validation
-//! happens at build time (RSA size and exponent, EC point on the curve, …); verifying a
-//! token only hands the prepared bytes to `ring`.
+//! happens at build time (RSA size and exponent, EC point on the curve, Ed25519 point
+//! decoded with the default `ed25519-dalek` feature, …); verifying a token only hands
+//! the prepared material to `ring` (or, for EdDSA, to `ed25519-dalek`).
 //!
 //! The algorithm is decided by the key and the verifier's configuration, never by the
 //! token: [`VerifyingKey::verify`] refuses an algorithm the key can't be used with
@@ -20,6 +21,7 @@ use ring::{agreement, digest, hmac, rand};
 use crate::alg::{Algorithm, AlgorithmError, AlgorithmFamily};
 use crate::base64url;
 use crate::der::{self, Reader};
+use crate::ed25519::Ed25519PublicKey;
 use crate::jwk::{Jwk, JwkSet};
 use crate::pem;
 
@@ -191,6 +193,12 @@ pub enum KeyError {
     /// An Ed25519 public key that isn't 32 bytes.
     #[error("Ed25519 public key must be 32 bytes")]
     InvalidEd25519Key,
+    /// 32 bytes that do not encode a point of the Ed25519 curve: a corrupted or
+    /// mis-encoded `x` (JWK) or key. Detected when the key is built with the default
+    /// `ed25519-dalek` feature; ring-only builds accept the key and then refuse every
+    /// signature with [`KeyError::InvalidSignature`].
+    #[error("Ed25519 public key is not a point on the curve")]
+    InvalidEd25519Point,
     /// An empty HMAC secret.
     #[error("HMAC secret is empty")]
     EmptyHmacSecret,
@@ -290,7 +298,8 @@ enum Material {
     Rsa(RsaPublicKeyComponents<Vec<u8>>),
     /// Uncompressed SEC1 point `04 || x || y`.
     Ec(EcCurve, Vec<u8>),
-    Ed25519([u8; 32]),
+    /// Boxed: the prepared point (with `ed25519-dalek`) is ~190 bytes.
+    Ed25519(Box<Ed25519PublicKey>),
     Hmac(Box<HmacKeys>),
 }
 
@@ -523,14 +532,17 @@ impl VerifyingKey {
         ))
     }
 
-    /// An Ed25519 public key (32 bytes).
+    /// An Ed25519 public key (32 bytes, RFC 8032 encoding).
+    ///
+    /// With the default `ed25519-dalek` feature the point is decoded here, once, and
+    /// bytes that are not a curve point fail with [`KeyError::InvalidEd25519Point`].
     pub fn ed25519(public_key: &[u8]) -> Result<Self, KeyError> {
         let key: [u8; 32] = public_key
             .try_into()
             .map_err(|_| KeyError::InvalidEd25519Key)?;
         let fingerprint = fingerprint_of("OKP", &[b"Ed25519", &key]);
         Ok(Self::new(
-            Material::Ed25519(key),
+            Material::Ed25519(Box::new(Ed25519PublicKey::from_bytes(key)?)),
             KeyKind::Ed25519,
             fingerprint,
         ))
@@ -846,7 +858,8 @@ impl VerifyingKey {
                     .verify(signing_input, signature)
             }
             (Material::Ed25519(key), Algorithm::EdDSA) => {
-                UnparsedPublicKey::new(&signature::ED25519, key).verify(signing_input, signature)
+                // Already the typed error; see `ed25519` for the two backends.
+                return key.verify(signing_input, signature);
             }
             (Material::Hmac(keys), alg) => {
                 let key = match alg {

@@ -47,12 +47,27 @@
 //! # Ok(()) }
 //! ```
 //!
+//! # Cargo features
+//!
+//! - `remote` (default): `jwks::RemoteJwks`, which fetches and
+//!   caches a tenant's JWKS through the `auth0-core` HTTP stack. Without it
+//!   the crate has no HTTP client, no hyper and no tokio.
+//! - `ed25519-dalek` (default): EdDSA signatures are verified by
+//!   `ed25519-dalek` against a point decoded once per key (about 1.5× ring's
+//!   speed, and key bytes that are not a curve point are refused when the key
+//!   is built). Without it ring verifies EdDSA too. Both accept exactly the
+//!   same signatures. Every other algorithm always uses ring.
+//!
+//! A gateway that wants neither HTTP nor the extra dependency uses
+//! `default-features = false` (and may add `features = ["ed25519-dalek"]`).
+//!
 //! See `docs/ARCHITECTURE.md` for how the modules fit together.
 
 // --- JWS, algorithms, keys, signing (crypto side) ---
 pub mod alg;
 mod base64url;
 mod der;
+mod ed25519;
 mod json;
 pub mod jwk;
 pub mod jws;

@@ -712,3 +712,35 @@ async fn id_token_not_before_is_enforced() {
     );
     assert!(matches!(id_err(&t).await, Error::NotBeforeInvalid { .. }));
 }
+
+/// An Ed25519 JWK whose `x` is 32 bytes but no curve point (y = 2): with the
+/// default `ed25519-dalek` backend it is refused when the set is parsed (and
+/// listed as skipped); a ring-only build keeps it and refuses every signature.
+/// Either way no token verifies against it.
+#[test]
+fn ed25519_key_off_the_curve() {
+    use auth0_jwt::jwk::{JwkSet, SkipReason};
+    use auth0_jwt::key::VerifyingKey;
+
+    let mut y = [0u8; 32];
+    y[0] = 2;
+    let x = base64::Engine::encode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, y);
+    let jwks = format!(r#"{{"keys":[{{"kty":"OKP","crv":"Ed25519","kid":"bad","x":"{x}"}}]}}"#);
+    let set = JwkSet::from_json(jwks.as_bytes()).unwrap();
+    let direct = VerifyingKey::ed25519(&y);
+    if cfg!(feature = "ed25519-dalek") {
+        assert!(set.keys().is_empty());
+        assert_eq!(
+            set.skipped()[0].reason,
+            SkipReason::Unusable(KeyError::InvalidEd25519Point)
+        );
+        assert!(matches!(direct, Err(KeyError::InvalidEd25519Point)));
+    } else {
+        assert_eq!(set.keys().len(), 1);
+        let key = direct.unwrap();
+        assert_eq!(
+            key.verify(Algorithm::EdDSA, b"a.b", &[0u8; 64]),
+            Err(KeyError::InvalidSignature)
+        );
+    }
+}

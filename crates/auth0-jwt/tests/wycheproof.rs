@@ -227,6 +227,33 @@ fn ed25519() {
     run_signature_suite("ed25519_test.json", Algorithm::EdDSA, 0);
 }
 
+/// The crate verifies EdDSA with ed25519-dalek (default feature) or ring: both
+/// must give ring's verdict on every Wycheproof case, so the feature never
+/// changes which tokens are accepted.
+#[test]
+fn ed25519_verdicts_equal_ring() {
+    use ring::signature::{ED25519, UnparsedPublicKey};
+
+    let doc = load("ed25519_test.json");
+    let mut compared = 0u64;
+    for group in doc["testGroups"].as_array().unwrap() {
+        let jwk = Jwk::from_value(group["publicKeyJwk"].clone()).expect("group JWK parses");
+        let key = VerifyingKey::from_jwk(&jwk).expect("Wycheproof Ed25519 keys are points");
+        let raw = hex(group["publicKey"]["pk"].as_str().expect("raw public key"));
+        for test in group["tests"].as_array().unwrap() {
+            let msg = hex(test["msg"].as_str().unwrap());
+            let sig = hex(test["sig"].as_str().unwrap());
+            let ours = key.verify(Algorithm::EdDSA, &msg, &sig).is_ok();
+            let ring = UnparsedPublicKey::new(&ED25519, &raw)
+                .verify(&msg, &sig)
+                .is_ok();
+            assert_eq!(ours, ring, "ed25519_test.json#{}", test["tcId"]);
+            compared += 1;
+        }
+    }
+    assert_eq!(compared, doc["numberOfTests"].as_u64().unwrap());
+}
+
 fn run_hmac_suite(file: &str, alg: Algorithm, full_tag_bits: u64) {
     let doc = load(file);
     let mut counts = Counts::default();
