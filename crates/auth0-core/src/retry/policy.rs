@@ -71,7 +71,7 @@ type WallClock = Arc<dyn Fn() -> SystemTime + Send + Sync>;
 /// extension.
 ///
 /// How long to wait (every wait is capped at [`max_wait`](Self::max_wait)):
-/// `Retry-After` when present (delta-seconds or IMF-fixdate); for a 429
+/// `Retry-After` when present (delta-seconds or an HTTP-date in any of its three forms); for a 429
 /// without it, the time until `x-ratelimit-reset`; otherwise exponential
 /// backoff with full jitter: a random time in `[0, min(max_wait, base_delay · 2ⁿ)]`
 /// for the n-th retry (n from 0).
