@@ -721,3 +721,111 @@ async fn garbage_and_truncated_answers_are_transport_errors() {
         "{source:?}"
     );
 }
+
+/// Set in the child process of the `proxy_from_env_*` tests: the URL to call.
+const PROXY_CHILD_TARGET: &str = "AUTH0_RS_TEST_PROXY_CHILD_TARGET";
+
+/// The child half of the `proxy_from_env_*` tests. Environment variables can
+/// only be set for a whole process (and `set_var` is `unsafe` in edition 2024),
+/// so the parent test starts this test binary again, filtered to this one
+/// test, with the proxy variables set; without the marker variable it does
+/// nothing.
+#[tokio::test]
+async fn proxy_from_env_child() {
+    let Ok(target) = std::env::var(PROXY_CHILD_TARGET) else {
+        return;
+    };
+    let c = client(
+        ClientConfig::builder()
+            .domain(target)
+            .allow_insecure_loopback(true)
+            .retry_policy(RetryPolicy::disabled())
+            .proxy_from_env(),
+    );
+    let resp = c.get_json::<serde_json::Value>("/p").await.unwrap();
+    assert_eq!(resp.data["ok"], true);
+}
+
+/// Runs `proxy_from_env_child` in a new process with `env` (and every other
+/// proxy variable removed); panics if it fails.
+async fn run_proxy_child(target: String, env: &[(&str, String)]) {
+    let mut cmd = std::process::Command::new(std::env::current_exe().unwrap());
+    cmd.args([
+        "proxy_from_env_child",
+        "--exact",
+        "--nocapture",
+        "--test-threads=1",
+    ]);
+    for var in [
+        "HTTPS_PROXY",
+        "https_proxy",
+        "HTTP_PROXY",
+        "http_proxy",
+        "ALL_PROXY",
+        "all_proxy",
+        "NO_PROXY",
+        "no_proxy",
+        "REQUEST_METHOD",
+    ] {
+        cmd.env_remove(var);
+    }
+    cmd.env(PROXY_CHILD_TARGET, target);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = tokio::task::spawn_blocking(move || cmd.output())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "child failed:\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // The filter must have found the child test (libtest prints the count).
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("1 passed"),
+        "child test did not run:\n{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+}
+
+#[tokio::test]
+async fn proxy_from_env_uses_http_proxy() {
+    let server = TestServer::start(|_, _| Reply::json(200, r#"{"ok":true}"#)).await;
+    let proxy = ConnectProxy::start().await;
+    run_proxy_child(
+        server.base_url(),
+        &[("HTTP_PROXY", format!("http://bob:s3cret@{}", proxy.addr))],
+    )
+    .await;
+    let tunnels = proxy.tunnels();
+    assert_eq!(tunnels.len(), 1, "one tunnel through the env proxy");
+    assert_eq!(tunnels[0].target, server.addr.to_string());
+    let expected = format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode("bob:s3cret")
+    );
+    assert_eq!(
+        tunnels[0].proxy_authorization.as_deref(),
+        Some(expected.as_str())
+    );
+    assert_eq!(server.request_count(), 1);
+}
+
+#[tokio::test]
+async fn proxy_from_env_honours_no_proxy() {
+    let server = TestServer::start(|_, _| Reply::json(200, r#"{"ok":true}"#)).await;
+    let proxy = ConnectProxy::start().await;
+    run_proxy_child(
+        server.base_url(),
+        &[
+            ("HTTP_PROXY", format!("http://{}", proxy.addr)),
+            ("NO_PROXY", "127.0.0.1".to_owned()),
+        ],
+    )
+    .await;
+    assert!(proxy.tunnels().is_empty(), "NO_PROXY bypasses the proxy");
+    assert_eq!(server.request_count(), 1);
+}
