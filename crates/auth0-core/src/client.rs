@@ -15,13 +15,12 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use tower::ServiceExt as _;
 use tower_layer::Layer;
-use tower_service::Service;
 
 use crate::config::{ClientConfig, Domain};
 use crate::error::{ConfigError, Error, body_snippet};
 use crate::response::ApiResponse;
 use crate::stack::{DefaultService, default_stack, default_stack_over};
-use crate::types::{BoxError, HttpRequest, HttpResponse};
+use crate::types::{HttpRequest, HttpResponse, HttpService};
 
 const APPLICATION_JSON: HeaderValue = HeaderValue::from_static("application/json");
 const FORM_URLENCODED: HeaderValue = HeaderValue::from_static("application/x-www-form-urlencoded");
@@ -97,12 +96,7 @@ impl<S> Auth0Client<S> {
     }
 }
 
-impl<S> Auth0Client<S>
-where
-    S: Service<HttpRequest, Response = HttpResponse> + Clone + Send + 'static,
-    S::Error: Into<BoxError>,
-    S::Future: Send + 'static,
-{
+impl<S: HttpService> Auth0Client<S> {
     /// Sends a request as is and returns the response whatever its status.
     ///
     /// A relative URI (`/api/v2/users?page=0`) is resolved against the
@@ -328,9 +322,7 @@ impl ClientBuilder<DefaultService> {
     /// over a transport of your own, e.g. an in-memory fake in tests.
     pub fn with_transport<T>(config: ClientConfig, transport: T) -> Self
     where
-        T: Service<HttpRequest, Response = HttpResponse> + Clone + Send + Sync + 'static,
-        T::Error: Into<BoxError>,
-        T::Future: Send + 'static,
+        T: HttpService + Sync,
     {
         let service = Ok(default_stack_over(&config, transport));
         Self { config, service }

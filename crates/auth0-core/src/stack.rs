@@ -16,7 +16,6 @@
 
 use tower::ServiceBuilder;
 use tower::util::BoxCloneSyncService;
-use tower_service::Service;
 
 use crate::config::ClientConfig;
 use crate::error::ConfigError;
@@ -25,7 +24,7 @@ use crate::retry::RetryLayer;
 use crate::telemetry::TelemetryLayer;
 use crate::timeout::{DeadlineLayer, TimeoutLayer};
 use crate::transport::HttpTransport;
-use crate::types::{BoxError, HttpRequest, HttpResponse};
+use crate::types::{BoxError, HttpRequest, HttpResponse, HttpService};
 
 /// The type-erased default stack: cheap to clone, `Send + Sync`.
 pub type DefaultService = BoxCloneSyncService<HttpRequest, HttpResponse, BoxError>;
@@ -49,9 +48,7 @@ pub fn default_stack(config: &ClientConfig) -> Result<DefaultService, ConfigErro
 /// in-memory one in tests. The transport sits where [`HttpTransport`] would.
 pub fn default_stack_over<T>(config: &ClientConfig, transport: T) -> DefaultService
 where
-    T: Service<HttpRequest, Response = HttpResponse> + Clone + Send + Sync + 'static,
-    T::Error: Into<BoxError>,
-    T::Future: Send + 'static,
+    T: HttpService + Sync,
 {
     let stack = ServiceBuilder::new()
         .option_layer(config.deadline().map(DeadlineLayer::new))
