@@ -283,7 +283,9 @@ async fn run() -> Result<(), auth0_examples::BoxError> {
     let records = log.records();
     ensure(records.len() == 2, "two calls logged (token + list)")?;
     ensure(
-        records.iter().all(|r| r.attempts == 1 && r.status == Some(200)),
+        records
+            .iter()
+            .all(|r| r.attempts == 1 && r.status == Some(200)),
         "each call took one attempt and succeeded",
     )?;
 
