@@ -424,11 +424,27 @@ where
         path: &str,
         token: &str,
     ) -> Result<HttpResponse, Error> {
-        let mut request = build_request(Method::GET, path, Bytes::new())?;
-        request.headers_mut().insert(
-            AUTHORIZATION,
-            header_value("access token", &format!("Bearer {token}"), true)?,
-        );
+        self.send_without_body(Method::GET, path, Some(token), APPLICATION_JSON)
+            .await
+    }
+
+    /// Sends a body-less request (`GET`, `DELETE`) to `path`, with a bearer
+    /// token if one is given and `accept` as the `Accept` header, and
+    /// returns the successful response.
+    pub(crate) async fn send_without_body(
+        &self,
+        method: Method,
+        path: &str,
+        bearer: Option<&str>,
+        accept: HeaderValue,
+    ) -> Result<HttpResponse, Error> {
+        let mut request = build_request(method, path, Bytes::new())?;
+        request.headers_mut().insert(ACCEPT, accept);
+        if let Some(token) = bearer {
+            request
+                .headers_mut()
+                .insert(AUTHORIZATION, bearer_header(token)?);
+        }
         self.execute(request).await
     }
 
@@ -469,6 +485,45 @@ pub(crate) fn decode<T: DeserializeOwned>(response: &HttpResponse) -> Result<T, 
         body_snippet: body_snippet(body),
         source: Box::new(e),
     })
+}
+
+/// An `Authorization: Bearer …` value, marked sensitive; an empty token or
+/// one that is not a valid header value is refused without echoing it.
+pub(crate) fn bearer_header(token: &str) -> Result<HeaderValue, Error> {
+    if token.is_empty() {
+        return Err(invalid_request("the bearer token is empty"));
+    }
+    header_value("access token", &format!("Bearer {token}"), true)
+}
+
+/// `value` as one URI path segment (see [`encode_path_segment`]); an empty
+/// value, `.` or `..` is refused (it would name another resource), the
+/// error naming the parameter `name` only.
+pub(crate) fn path_segment(name: &str, value: &str) -> Result<String, Error> {
+    if value.is_empty() || value == "." || value == ".." {
+        return Err(invalid_request(&format!(
+            "the {name} is empty or a dot segment"
+        )));
+    }
+    Ok(encode_path_segment(value))
+}
+
+/// Percent-encodes one URI path segment: everything but RFC 3986's
+/// unreserved characters (`A-Z a-z 0-9 - . _ ~`) becomes `%XX`, so an id
+/// such as `sms|dev_abc` or `a/b?c` stays inside its segment.
+pub(crate) fn encode_path_segment(segment: &str) -> String {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    let mut out = String::with_capacity(segment.len());
+    for &b in segment.as_bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(char::from(b));
+        } else {
+            out.push('%');
+            out.push(char::from(HEX[usize::from(b >> 4)]));
+            out.push(char::from(HEX[usize::from(b & 0x0f)]));
+        }
+    }
+    out
 }
 
 /// One extra request header.

@@ -9,13 +9,29 @@
 //!   [`login`](AuthenticationClient::login) (password-realm),
 //!   [`passwordless_login`](AuthenticationClient::passwordless_login),
 //!   [`refresh_token`](AuthenticationClient::refresh_token),
-//!   [`token_exchange`](AuthenticationClient::token_exchange)), answered with a [`TokenResponse`];
+//!   [`token_exchange`](AuthenticationClient::token_exchange),
+//!   [`access_token_for_connection`](AuthenticationClient::access_token_for_connection)
+//!   (Token Vault), and any other grant with [`grant`](AuthenticationClient::grant)),
+//!   answered with a [`TokenResponse`];
 //! * client authentication by `client_secret_post` or `private_key_jwt`
 //!   ([`ClientAuthentication`]), a fresh signed assertion per request;
 //! * browser URLs: [`AuthorizeUrl`] (with [`Pkce`]) and [`LogoutUrl`];
 //! * database sign-up and password change, passwordless start,
 //!   `/userinfo`, refresh-token revocation, pushed authorization requests
-//!   and CIBA backchannel login.
+//!   and CIBA backchannel login;
+//! * the MFA API ([`mfa`]): [`mfa_challenge`](AuthenticationClient::mfa_challenge),
+//!   the [`mfa_otp`](AuthenticationClient::mfa_otp),
+//!   [`mfa_oob`](AuthenticationClient::mfa_oob) and
+//!   [`mfa_recovery_code`](AuthenticationClient::mfa_recovery_code) grants,
+//!   enrollment with [`mfa_associate`](AuthenticationClient::mfa_associate),
+//!   [`mfa_authenticators`](AuthenticationClient::mfa_authenticators) and
+//!   [`delete_mfa_authenticator`](AuthenticationClient::delete_mfa_authenticator);
+//! * SAML and WS-Federation metadata ([`saml_metadata`](AuthenticationClient::saml_metadata),
+//!   [`wsfed_metadata`](AuthenticationClient::wsfed_metadata)).
+//!
+//! Not offered: the deprecated `/delegation` endpoint (auth0-python's
+//! `Delegated`) and the legacy `/oauth/access_token` social sign-in
+//! (`Social`); Auth0 has retired both for new tenants.
 //!
 //! Errors are [`auth0_core::Error`]: an `mfa_required` answer is
 //! [`Error::MfaRequired`](auth0_core::Error::MfaRequired) with the MFA
@@ -45,6 +61,8 @@ pub mod authorize;
 pub mod client;
 pub mod client_auth;
 pub mod database;
+pub mod enterprise;
+pub mod mfa;
 pub mod par;
 pub mod passwordless;
 pub mod pkce;
@@ -55,8 +73,14 @@ pub use authorize::{AuthorizeUrl, AuthorizeUrlError, LogoutUrl};
 pub use client::{AuthenticationClient, AuthenticationClientBuilder, BuildError, NewClientError};
 pub use client_auth::{AssertionError, ClientAuthentication};
 pub use database::{Signup, SignupResponse};
+pub use mfa::{
+    Authenticator, AuthenticatorType, BindingMethod, ChallengeType, MfaAssociate, MfaAssociation,
+    MfaChallenge, MfaChallengeResponse, OobChannel,
+};
 pub use par::{BackChannelAuthorization, PushedAuthorization};
 pub use passwordless::PasswordlessSend;
 pub use pkce::{Pkce, PkceError};
-pub use token::{PasswordLogin, PasswordlessLogin, TokenExchange, TokenResponse};
+pub use token::{
+    ConnectionTokenExchange, PasswordLogin, PasswordlessLogin, TokenExchange, TokenResponse,
+};
 pub use userinfo::UserInfo;

@@ -8,8 +8,12 @@ use auth0_core::error::Error;
 use auth0_core::types::HttpService;
 use http::HeaderMap;
 use serde::Deserialize;
+use serde_json::Value;
 
-use crate::client::{AuthenticationClient, Encoding, Fields, decode, header_value, one_header};
+use crate::client::{
+    AuthenticationClient, Encoding, Fields, decode, header_value, invalid_request, one_header,
+};
+use crate::client_auth::ClientAuthentication;
 
 /// `grant_type` of the password-realm grant.
 pub const GRANT_PASSWORD_REALM: &str = "http://auth0.com/oauth/grant-type/password-realm";
@@ -17,6 +21,28 @@ pub const GRANT_PASSWORD_REALM: &str = "http://auth0.com/oauth/grant-type/passwo
 pub const GRANT_PASSWORDLESS_OTP: &str = "http://auth0.com/oauth/grant-type/passwordless/otp";
 /// `grant_type` of the RFC 8693 token exchange (Auth0 custom token exchange).
 pub const GRANT_TOKEN_EXCHANGE: &str = "urn:ietf:params:oauth:grant-type:token-exchange";
+/// `grant_type` of the Token Vault exchange for a federated connection's
+/// access token.
+pub const GRANT_FEDERATED_CONNECTION_ACCESS_TOKEN: &str =
+    "urn:auth0:params:oauth:grant-type:token-exchange:federated-connection-access-token";
+/// RFC 8693 token type of an OAuth 2.0 refresh token.
+pub const TOKEN_TYPE_REFRESH_TOKEN: &str = "urn:ietf:params:oauth:token-type:refresh_token";
+/// RFC 8693 token type of an OAuth 2.0 access token.
+pub const TOKEN_TYPE_ACCESS_TOKEN: &str = "urn:ietf:params:oauth:token-type:access_token";
+/// Auth0's token type of a federated connection's access token (the
+/// `requested_token_type` of a Token Vault exchange).
+pub const TOKEN_TYPE_FEDERATED_CONNECTION_ACCESS_TOKEN: &str =
+    "http://auth0.com/oauth/token-type/federated-connection-access-token";
+
+/// Body fields [`AuthenticationClient::grant`] sets itself; `extra` may not
+/// repeat them.
+const RESERVED_GRANT_FIELDS: &[&str] = &[
+    "grant_type",
+    "client_id",
+    "client_secret",
+    "client_assertion",
+    "client_assertion_type",
+];
 
 /// The token endpoint's successful answer.
 ///
@@ -53,6 +79,16 @@ pub struct TokenResponse {
     /// For a token exchange: the type of the issued token.
     #[serde(default)]
     pub issued_token_type: Option<String>,
+    /// After [`AuthenticationClient::mfa_recovery_code`]: the user's new
+    /// recovery code (the one used is spent). Show it to the user once;
+    /// `Debug` hides it.
+    #[serde(default)]
+    pub recovery_code: Option<String>,
+    /// With Rich Authorization Requests (CIBA, PAR): the
+    /// `authorization_details` granted, a JSON array of objects with a
+    /// `type`.
+    #[serde(default)]
+    pub authorization_details: Option<Value>,
 }
 
 fn bearer() -> String {
@@ -70,6 +106,8 @@ impl fmt::Debug for TokenResponse {
             .field("expires_in", &self.expires_in)
             .field("scope", &self.scope)
             .field("issued_token_type", &self.issued_token_type)
+            .field("recovery_code", &redact(&self.recovery_code))
+            .field("authorization_details", &self.authorization_details)
             .finish()
     }
 }
@@ -281,11 +319,97 @@ impl TokenExchange {
     }
 }
 
+/// A Token Vault exchange: an Auth0 refresh or access token for the access
+/// token of a federated connection (Google, Microsoft, Slack, …) the user
+/// linked; pass it to [`AuthenticationClient::access_token_for_connection`].
+///
+/// `requested_token_type` defaults to
+/// [`TOKEN_TYPE_FEDERATED_CONNECTION_ACCESS_TOKEN`]. `Debug` never shows
+/// the subject token.
+///
+/// ```
+/// use auth0_authentication::ConnectionTokenExchange;
+/// let exchange = ConnectionTokenExchange::from_refresh_token("rt-secret", "google-oauth2")
+///     .login_hint("alice@example.com");
+/// assert!(!format!("{exchange:?}").contains("rt-secret"));
+/// ```
+#[derive(Clone)]
+#[must_use]
+pub struct ConnectionTokenExchange {
+    subject_token: String,
+    subject_token_type: String,
+    requested_token_type: String,
+    connection: String,
+    login_hint: Option<String>,
+}
+
+impl fmt::Debug for ConnectionTokenExchange {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConnectionTokenExchange")
+            .field("subject_token", &"[REDACTED]")
+            .field("subject_token_type", &self.subject_token_type)
+            .field("requested_token_type", &self.requested_token_type)
+            .field("connection", &self.connection)
+            .field("login_hint", &self.login_hint)
+            .finish()
+    }
+}
+
+impl ConnectionTokenExchange {
+    /// Exchanges `subject_token` of type `subject_token_type`
+    /// ([`TOKEN_TYPE_REFRESH_TOKEN`] or [`TOKEN_TYPE_ACCESS_TOKEN`]) for an
+    /// access token of the connection named `connection`.
+    pub fn new(
+        subject_token: impl Into<String>,
+        subject_token_type: impl Into<String>,
+        connection: impl Into<String>,
+    ) -> Self {
+        Self {
+            subject_token: subject_token.into(),
+            subject_token_type: subject_token_type.into(),
+            requested_token_type: TOKEN_TYPE_FEDERATED_CONNECTION_ACCESS_TOKEN.to_owned(),
+            connection: connection.into(),
+            login_hint: None,
+        }
+    }
+
+    /// Exchanges the user's Auth0 refresh token (a web app holding the
+    /// user's session).
+    pub fn from_refresh_token(
+        refresh_token: impl Into<String>,
+        connection: impl Into<String>,
+    ) -> Self {
+        Self::new(refresh_token, TOKEN_TYPE_REFRESH_TOKEN, connection)
+    }
+
+    /// Exchanges an Auth0 access token the user sent to your API (an API
+    /// calling a third-party API on the user's behalf).
+    pub fn from_access_token(
+        access_token: impl Into<String>,
+        connection: impl Into<String>,
+    ) -> Self {
+        Self::new(access_token, TOKEN_TYPE_ACCESS_TOKEN, connection)
+    }
+
+    /// Overrides the `requested_token_type`.
+    pub fn requested_token_type(mut self, token_type: impl Into<String>) -> Self {
+        self.requested_token_type = token_type.into();
+        self
+    }
+
+    /// Which of the user's accounts on the connection to use, when they
+    /// linked more than one.
+    pub fn login_hint(mut self, hint: impl Into<String>) -> Self {
+        self.login_hint = Some(hint.into());
+        self
+    }
+}
+
 impl<S> AuthenticationClient<S>
 where
     S: HttpService,
 {
-    async fn token_request(
+    pub(crate) async fn token_request(
         &self,
         fields: Fields,
         authenticated: bool,
@@ -474,6 +598,88 @@ where
             .opt("audience", exchange.audience.as_deref())
             .opt("scope", exchange.scope.as_deref())
             .opt("organization", exchange.organization.as_deref());
+        self.token_request(fields, true, HeaderMap::new()).await
+    }
+    /// Token Vault: exchanges an Auth0 refresh or access token for the
+    /// access token of a federated connection the user linked
+    /// (`grant_type=urn:auth0:params:oauth:grant-type:token-exchange:federated-connection-access-token`),
+    /// as auth0-python's `access_token_for_connection`. The answer carries
+    /// `access_token`, `expires_in`, `scope` and `issued_token_type`.
+    ///
+    /// Needs client authentication: a client without a secret or
+    /// `private_key_jwt` key gets [`Error::InvalidRequest`] without a
+    /// request being sent.
+    ///
+    /// ```no_run
+    /// # use auth0_authentication::ConnectionTokenExchange;
+    /// # async fn f(auth: auth0_authentication::AuthenticationClient, refresh_token: String) -> Result<(), auth0_core::Error> {
+    /// let google = auth
+    ///     .access_token_for_connection(&ConnectionTokenExchange::from_refresh_token(refresh_token, "google-oauth2"))
+    ///     .await?;
+    /// println!("Google token for {:?} s, scopes {:?}", google.expires_in, google.scope);
+    /// # Ok(()) }
+    /// ```
+    pub async fn access_token_for_connection(
+        &self,
+        exchange: &ConnectionTokenExchange,
+    ) -> Result<TokenResponse, Error> {
+        if matches!(self.client_authentication(), ClientAuthentication::None) {
+            return Err(invalid_request(
+                "a federated connection token exchange needs client authentication \
+                 (a client secret or a private_key_jwt key)",
+            ));
+        }
+        let fields = self
+            .fields()
+            .str("grant_type", GRANT_FEDERATED_CONNECTION_ACCESS_TOKEN)
+            .str("subject_token", &exchange.subject_token)
+            .str("subject_token_type", &exchange.subject_token_type)
+            .str("requested_token_type", &exchange.requested_token_type)
+            .str("connection", &exchange.connection)
+            .opt("login_hint", exchange.login_hint.as_deref());
+        self.token_request(fields, true, HeaderMap::new()).await
+    }
+
+    /// Any other grant on `/oauth/token`, as node-auth0's `oauth.grant`:
+    /// `grant_type` plus the `params` given, with `client_id` and the client
+    /// authentication added. For grants this client has no method for
+    /// (a device code grant, a new Auth0 grant type, …).
+    ///
+    /// `params` may not set `grant_type`, `client_id` or the client
+    /// authentication fields ([`Error::InvalidRequest`], nothing sent).
+    ///
+    /// ```no_run
+    /// # async fn f(auth: auth0_authentication::AuthenticationClient) -> Result<(), auth0_core::Error> {
+    /// let tokens = auth
+    ///     .grant("urn:ietf:params:oauth:grant-type:device_code", &[("device_code", "Ag_EE…")])
+    ///     .await?;
+    /// # let _ = tokens; Ok(()) }
+    /// ```
+    pub async fn grant(
+        &self,
+        grant_type: &str,
+        params: &[(&str, &str)],
+    ) -> Result<TokenResponse, Error> {
+        if grant_type.is_empty() {
+            return Err(invalid_request("the grant type is empty"));
+        }
+        let mut fields = self.fields().str("grant_type", grant_type);
+        for (i, (name, value)) in params.iter().enumerate() {
+            if name.is_empty() {
+                return Err(invalid_request("a grant parameter name is empty"));
+            }
+            if RESERVED_GRANT_FIELDS.contains(name) {
+                return Err(invalid_request(&format!(
+                    "the parameter `{name}` is set by the client and can't be overridden"
+                )));
+            }
+            if params[..i].iter().any(|(earlier, _)| earlier == name) {
+                return Err(invalid_request(&format!(
+                    "the parameter `{name}` is given twice"
+                )));
+            }
+            fields = fields.str(name, value);
+        }
         self.token_request(fields, true, HeaderMap::new()).await
     }
 }

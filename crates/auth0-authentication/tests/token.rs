@@ -572,3 +572,231 @@ fn new_rejects_an_invalid_domain() {
         auth0_authentication::NewClientError::Build(BuildError::EmptyClientId)
     ));
 }
+
+// ---- Token Vault (federated connection access token) and the generic grant ----
+
+const CONNECTION_TOKEN_JSON: &str = r#"{"access_token":"google-at-SECRET","scope":"https://www.googleapis.com/auth/calendar","issued_token_type":"http://auth0.com/oauth/token-type/federated-connection-access-token","token_type":"Bearer","expires_in":3599}"#;
+
+#[tokio::test]
+async fn access_token_for_connection_sends_the_python_sdk_body() {
+    use auth0_authentication::ConnectionTokenExchange;
+
+    let server = TestServer::scripted(vec![Reply::json(200, CONNECTION_TOKEN_JSON)]).await;
+    let token = server
+        .secret_client()
+        .access_token_for_connection(&ConnectionTokenExchange::from_refresh_token(
+            "rt-SECRET",
+            "google-oauth2",
+        ))
+        .await
+        .unwrap();
+    assert_eq!(token.access_token, "google-at-SECRET");
+    assert_eq!(token.expires_in, Some(3599));
+    assert_eq!(
+        token.scope.as_deref(),
+        Some("https://www.googleapis.com/auth/calendar")
+    );
+    assert_eq!(
+        token.issued_token_type.as_deref(),
+        Some("http://auth0.com/oauth/token-type/federated-connection-access-token")
+    );
+    assert_eq!(token.id_token, None);
+    assert!(!format!("{token:?}").contains("google-at-SECRET"));
+
+    let req = server.only_request();
+    assert_eq!(req.method, http::Method::POST);
+    assert_eq!(req.uri.path(), "/oauth/token");
+    assert_eq!(
+        strings(&req.json()),
+        expect(&[
+            (
+                "grant_type",
+                "urn:auth0:params:oauth:grant-type:token-exchange:federated-connection-access-token"
+            ),
+            ("client_id", "client-123"),
+            ("client_secret", "shh-SECRET"),
+            ("subject_token", "rt-SECRET"),
+            (
+                "subject_token_type",
+                "urn:ietf:params:oauth:token-type:refresh_token"
+            ),
+            (
+                "requested_token_type",
+                "http://auth0.com/oauth/token-type/federated-connection-access-token"
+            ),
+            ("connection", "google-oauth2"),
+        ])
+    );
+}
+
+#[tokio::test]
+async fn access_token_for_connection_from_an_access_token_with_login_hint() {
+    use auth0_authentication::ConnectionTokenExchange;
+    use auth0_authentication::token::{
+        TOKEN_TYPE_ACCESS_TOKEN, TOKEN_TYPE_FEDERATED_CONNECTION_ACCESS_TOKEN,
+    };
+
+    let server = TestServer::scripted(vec![Reply::json(200, CONNECTION_TOKEN_JSON)]).await;
+    let auth = server.secret_client();
+    let exchange =
+        ConnectionTokenExchange::from_access_token("at-SECRET", "github").login_hint("octocat");
+    auth.access_token_for_connection(&exchange).await.unwrap();
+    let custom = ConnectionTokenExchange::new("x-SECRET", "urn:acme:custom", "slack")
+        .requested_token_type("urn:acme:requested");
+    auth.access_token_for_connection(&custom).await.unwrap();
+
+    let reqs = server.requests();
+    let first = reqs[0].json();
+    assert_eq!(first["subject_token"], "at-SECRET");
+    assert_eq!(first["subject_token_type"], TOKEN_TYPE_ACCESS_TOKEN);
+    assert_eq!(
+        first["requested_token_type"],
+        TOKEN_TYPE_FEDERATED_CONNECTION_ACCESS_TOKEN
+    );
+    assert_eq!(first["connection"], "github");
+    assert_eq!(first["login_hint"], "octocat");
+    let second = reqs[1].json();
+    assert_eq!(second["subject_token_type"], "urn:acme:custom");
+    assert_eq!(second["requested_token_type"], "urn:acme:requested");
+    assert_eq!(second["connection"], "slack");
+    assert!(!second.contains_key("login_hint"));
+    for shown in [format!("{exchange:?}"), format!("{custom:?}")] {
+        assert!(!shown.contains("SECRET"), "{shown}");
+    }
+}
+
+#[tokio::test]
+async fn access_token_for_connection_uses_private_key_jwt() {
+    use auth0_authentication::ConnectionTokenExchange;
+
+    let server = TestServer::scripted(vec![Reply::json(200, CONNECTION_TOKEN_JSON)]).await;
+    let key = SigningKey::generate_es256().unwrap();
+    let verifying = key.verifying_key().unwrap();
+    let auth = AuthenticationClient::builder(server.core(), "client-123")
+        .private_key_jwt(key)
+        .build()
+        .unwrap();
+    auth.access_token_for_connection(&ConnectionTokenExchange::from_refresh_token(
+        "rt",
+        "google-oauth2",
+    ))
+    .await
+    .unwrap();
+    let aud = format!("{}/", server.base_url());
+    check_assertion(
+        &server.only_request(),
+        &verifying,
+        Algorithm::ES256,
+        None,
+        &aud,
+    );
+}
+
+#[tokio::test]
+async fn access_token_for_connection_needs_client_authentication() {
+    use auth0_authentication::ConnectionTokenExchange;
+
+    let server = TestServer::scripted(vec![Reply::json(200, CONNECTION_TOKEN_JSON)]).await;
+    let public = AuthenticationClient::builder(server.core(), "spa")
+        .build()
+        .unwrap();
+    let err = public
+        .access_token_for_connection(&ConnectionTokenExchange::from_refresh_token(
+            "rt-SECRET",
+            "google-oauth2",
+        ))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::InvalidRequest { .. }), "{err:?}");
+    assert!(err.to_string().contains("client authentication"), "{err}");
+    assert!(!format!("{err:?}").contains("rt-SECRET"));
+    assert_eq!(server.request_count(), 0);
+}
+
+#[tokio::test]
+async fn access_token_for_connection_errors_are_typed() {
+    use auth0_authentication::ConnectionTokenExchange;
+
+    let server = TestServer::scripted(vec![Reply::json(
+        401,
+        r#"{"error":"federated_connection_refresh_token_not_found","error_description":"Federated connection Refresh Token not found."}"#,
+    )])
+    .await;
+    let err = server
+        .secret_client()
+        .access_token_for_connection(&ConnectionTokenExchange::from_refresh_token(
+            "rt",
+            "google-oauth2",
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err.error_code(),
+        Some("federated_connection_refresh_token_not_found")
+    );
+    assert_eq!(server.request_count(), 1);
+}
+
+#[tokio::test]
+async fn generic_grant_adds_client_id_and_authentication() {
+    let server = token_server().await;
+    let token = server
+        .secret_client()
+        .grant(
+            "urn:ietf:params:oauth:grant-type:device_code",
+            &[("device_code", "Ag_EE")],
+        )
+        .await
+        .unwrap();
+    assert_eq!(token.access_token, "at-SECRET");
+    assert_eq!(
+        strings(&server.only_request().json()),
+        expect(&[
+            ("grant_type", "urn:ietf:params:oauth:grant-type:device_code"),
+            ("client_id", "client-123"),
+            ("client_secret", "shh-SECRET"),
+            ("device_code", "Ag_EE"),
+        ])
+    );
+}
+
+#[tokio::test]
+async fn generic_grant_refuses_reserved_duplicate_and_empty_parameters() {
+    let server = token_server().await;
+    let auth = server.secret_client();
+    let cases: [(&str, &[(&str, &str)]); 6] = [
+        ("", &[]),
+        ("g", &[("grant_type", "password")]),
+        ("g", &[("client_id", "other")]),
+        ("g", &[("client_secret", "x")]),
+        ("g", &[("a", "1"), ("a", "2")]),
+        ("g", &[("", "1")]),
+    ];
+    for (grant_type, params) in cases {
+        let err = auth.grant(grant_type, params).await.unwrap_err();
+        assert!(
+            matches!(err, Error::InvalidRequest { .. }),
+            "{grant_type} {params:?}: {err:?}"
+        );
+    }
+    assert_eq!(server.request_count(), 0);
+}
+
+#[tokio::test]
+async fn rich_authorization_details_are_decoded() {
+    let server = TestServer::scripted(vec![Reply::json(
+        200,
+        r#"{"access_token":"at-SECRET","token_type":"Bearer","expires_in":60,"authorization_details":[{"type":"payment_initiation","amount":"50.00","currency":"EUR"}]}"#,
+    )])
+    .await;
+    let token = server
+        .secret_client()
+        .back_channel_token("req-1")
+        .await
+        .unwrap();
+    let details = token.authorization_details.as_ref().unwrap();
+    assert_eq!(details[0]["type"], "payment_initiation");
+    assert_eq!(details[0]["currency"], "EUR");
+    let shown = format!("{token:?}");
+    assert!(shown.contains("payment_initiation") && !shown.contains("at-SECRET"));
+}

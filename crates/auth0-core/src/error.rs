@@ -596,8 +596,11 @@ pub(crate) fn truncate(s: &str, max: usize) -> String {
     format!("{}…", &s[..end])
 }
 
-/// JSON keys whose string values are credentials.
+/// JSON keys whose values (a string, or an array of strings) are credentials.
 const SECRET_KEYS: &[&str] = &[
+    "barcode_uri",
+    "recovery_codes",
+    "private_key",
     "access_token",
     "id_token",
     "refresh_token",
@@ -622,6 +625,33 @@ const SECRET_KEYS: &[&str] = &[
 pub fn body_snippet(body: &[u8]) -> String {
     let text = String::from_utf8_lossy(body);
     truncate(&redact_json_secrets(&text), SNIPPET_LIMIT)
+}
+
+/// The index of the `]` closing the array that opens at `open` (or
+/// `bytes.len()` when the text ends first).
+fn array_end(bytes: &[u8], open: usize) -> usize {
+    let mut depth = 0usize;
+    let mut k = open;
+    while k < bytes.len() {
+        match bytes[k] {
+            b'"' => {
+                k += 1;
+                while k < bytes.len() && bytes[k] != b'"' {
+                    k += if bytes[k] == b'\\' { 2 } else { 1 };
+                }
+            }
+            b'[' => depth += 1,
+            b']' => {
+                depth -= 1;
+                if depth == 0 {
+                    return k;
+                }
+            }
+            _ => {}
+        }
+        k += 1;
+    }
+    bytes.len()
 }
 
 fn redact_json_secrets(text: &str) -> String {
@@ -670,6 +700,17 @@ fn redact_json_secrets(text: &str) -> String {
                 out.push_str("[REDACTED]");
                 copied = k.min(bytes.len());
                 i = copied + 1;
+                continue;
+            }
+            if j < bytes.len() && bytes[j] == b'[' {
+                // An array of secrets (`recovery_codes`): everything up to the
+                // matching `]`, skipping brackets inside strings; a truncated
+                // array is redacted to the end.
+                let k = array_end(bytes, j);
+                out.push_str(&text[copied..=j]);
+                out.push_str("[REDACTED]");
+                copied = k.min(bytes.len());
+                i = copied;
                 continue;
             }
         }
@@ -760,6 +801,20 @@ mod tests {
         assert_eq!(m.mfa_token(), "Fe26.SECRETMFA");
         let shown = format!("{e} {e:?} {m:?}");
         assert!(!shown.contains("SECRETMFA"), "{shown}");
+    }
+
+    #[test]
+    fn snippet_redacts_arrays_of_secrets() {
+        let s = body_snippet(
+            br#"{"authenticator_type":"otp","recovery_codes":["AAA]SECRET1", "BBB\"SECRET2"],"barcode_uri":"otpauth://totp/x?secret=SECRET3","n":[1]}"#,
+        );
+        assert!(!s.contains("SECRET"), "{s}");
+        assert!(s.contains(r#""recovery_codes":[[REDACTED]]"#), "{s}");
+        assert!(s.contains(r#""n":[1]"#), "{s}");
+        assert!(s.contains("authenticator_type"), "{s}");
+        // Truncated inside the array: redacted to the end.
+        let s = body_snippet(br#"{"recovery_codes":["SECRET1", "SECR"#);
+        assert!(!s.contains("SECR"), "{s}");
     }
 
     #[test]
