@@ -14,6 +14,10 @@
 //!   access tokens are JWTs for the requested audience; the user grants add
 //!   an ID token when the scope contains `openid`, with `nonce`, `org_id` and
 //!   `org_name` when the authorization request named them;
+//! - multi-factor authentication when [`LocalTenantConfig::mfa_otp`] is set:
+//!   password logins answer `403 mfa_required` with an `mfa_token`;
+//!   `POST /mfa/challenge`, `GET /mfa/authenticators` (one OTP app) and the
+//!   `http://auth0.com/oauth/grant-type/mfa-otp` grant finish the login;
 //! - `GET /userinfo` for a user's access token;
 //! - a slice of the Management API for client-credentials tokens whose
 //!   audience is [`LocalTenant::management_audience`]: `GET /api/v2/users`,
@@ -64,6 +68,11 @@ pub struct LocalTenantConfig {
     /// The organizations the user is a member of (`/authorize?organization=`
     /// accepts an id or a name).
     pub organizations: Vec<LocalOrganization>,
+    /// When set, the user has an OTP authenticator enrolled: password logins
+    /// answer `mfa_required` with an `mfa_token`, and the login is finished
+    /// by the `mfa-otp` grant with this code (after an optional
+    /// `/mfa/challenge`). `None` by default.
+    pub mfa_otp: Option<String>,
 }
 
 /// An organization of the local tenant.
@@ -94,6 +103,7 @@ impl std::fmt::Debug for LocalTenantConfig {
             .field("scopes", &self.scopes)
             .field("user", &self.user.0)
             .field("organizations", &self.organizations)
+            .field("mfa_otp", &self.mfa_otp.as_ref().map(|_| "<redacted>"))
             .finish()
     }
 }
@@ -111,6 +121,7 @@ impl Default for LocalTenantConfig {
                 "auth0|local-user-1".to_owned(),
             ),
             organizations: vec![LocalOrganization::new("org_abc", "acme")],
+            mfa_otp: None,
         }
     }
 }
@@ -140,6 +151,8 @@ struct State {
     discovery: Bytes,
     /// Codes issued by `/authorize`, not yet exchanged.
     codes: Mutex<HashMap<String, PendingCode>>,
+    /// Password logins waiting for their second factor, by `mfa_token`.
+    mfa_pending: Mutex<HashMap<String, UserLogin>>,
     /// Checks Management API tokens.
     management: AccessTokenValidator,
     /// Checks `/userinfo` tokens.
@@ -157,7 +170,7 @@ struct PendingCode {
 }
 
 /// The parameters of a user login that shape its tokens.
-#[derive(Default)]
+#[derive(Default, Clone)]
 struct UserLogin {
     audience: String,
     scope: String,
@@ -222,6 +235,7 @@ impl LocalTenant {
             jwks,
             discovery,
             codes: Mutex::new(HashMap::new()),
+            mfa_pending: Mutex::new(HashMap::new()),
             management,
             userinfo,
             user_record: Mutex::new(user_record),
@@ -341,6 +355,8 @@ async fn handle(
         }
         (&Method::GET, "/authorize") => authorize(&state, req.uri().query().unwrap_or("")),
         (&Method::POST, "/oauth/token") => token_endpoint(&state, req).await,
+        (&Method::POST, "/mfa/challenge") => mfa_challenge(&state, req).await,
+        (&Method::GET, "/mfa/authenticators") => mfa_authenticators(&state, &req),
         (&Method::GET, "/userinfo") => userinfo(&state, &req).await,
         (_, path) if path.starts_with("/api/v2/") => management_api(&state, req).await,
         _ => error_response(StatusCode::NOT_FOUND, "not_found", "Not Found"),
@@ -587,7 +603,11 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
         .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
-async fn token_endpoint(state: &State, req: Request<Incoming>) -> Response<Full<Bytes>> {
+/// The string fields of a JSON or form request body; the error answer when
+/// it cannot be read.
+async fn request_params(
+    req: Request<Incoming>,
+) -> Result<HashMap<String, String>, Response<Full<Bytes>>> {
     let is_json = req
         .headers()
         .get(header::CONTENT_TYPE)
@@ -599,25 +619,83 @@ async fn token_endpoint(state: &State, req: Request<Incoming>) -> Response<Full<
     {
         Ok(body) => body.to_bytes(),
         Err(_) => {
-            return error_response(
+            return Err(error_response(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "invalid_request",
                 "Request body too large",
-            );
+            ));
         }
     };
-    let params = if is_json {
+    if is_json {
         match serde_json::from_slice::<HashMap<String, Value>>(&body) {
-            Ok(map) => map
+            Ok(map) => Ok(map
                 .into_iter()
                 .filter_map(|(k, v)| v.as_str().map(|s| (k, s.to_owned())))
-                .collect(),
-            Err(_) => {
-                return error_response(StatusCode::BAD_REQUEST, "invalid_request", "Invalid JSON");
-            }
+                .collect()),
+            Err(_) => Err(error_response(
+                StatusCode::BAD_REQUEST,
+                "invalid_request",
+                "Invalid JSON",
+            )),
         }
     } else {
-        parse_form(&body)
+        Ok(parse_form(&body))
+    }
+}
+
+/// `POST /mfa/challenge`: the one enrolled authenticator is an OTP app, so
+/// the answer is always `{"challenge_type":"otp"}`.
+async fn mfa_challenge(state: &State, req: Request<Incoming>) -> Response<Full<Bytes>> {
+    let params = match request_params(req).await {
+        Ok(params) => params,
+        Err(response) => return response,
+    };
+    let field = |name: &str| params.get(name).map(String::as_str).unwrap_or("");
+    if field("client_id") != state.config.client_id
+        || (!field("client_secret").is_empty()
+            && field("client_secret") != state.config.client_secret)
+    {
+        return error_response(StatusCode::UNAUTHORIZED, "access_denied", "Unauthorized");
+    }
+    if !lock(&state.mfa_pending).contains_key(field("mfa_token")) {
+        return error_response(
+            StatusCode::FORBIDDEN,
+            "invalid_grant",
+            "Malformed mfa_token",
+        );
+    }
+    let types = field("challenge_type");
+    if !types.is_empty() && !types.split(' ').any(|t| t == "otp") {
+        return error_response(
+            StatusCode::BAD_REQUEST,
+            "unsupported_challenge_type",
+            "User does not have an enrolled authenticator of the requested type",
+        );
+    }
+    json_response(
+        StatusCode::OK,
+        &Bytes::from_static(br#"{"challenge_type":"otp"}"#),
+    )
+}
+
+/// `GET /mfa/authenticators` with an `mfa_token` as bearer.
+fn mfa_authenticators(state: &State, req: &Request<Incoming>) -> Response<Full<Bytes>> {
+    let known = bearer(req).is_some_and(|token| lock(&state.mfa_pending).contains_key(token));
+    if !known {
+        return error_response(StatusCode::UNAUTHORIZED, "invalid_token", "Unauthorized");
+    }
+    json_response(
+        StatusCode::OK,
+        &Bytes::from_static(
+            br#"[{"id":"totp|dev_local","authenticator_type":"otp","active":true}]"#,
+        ),
+    )
+}
+
+async fn token_endpoint(state: &State, req: Request<Incoming>) -> Response<Full<Bytes>> {
+    let params = match request_params(req).await {
+        Ok(params) => params,
+        Err(response) => return response,
     };
     let field = |name: &str| params.get(name).map(String::as_str).unwrap_or("");
     let config = &state.config;
@@ -690,6 +768,38 @@ async fn token_endpoint(state: &State, req: Request<Incoming>) -> Response<Full<
                 },
                 ..UserLogin::default()
             };
+            if config.mfa_otp.is_some() {
+                // As Auth0 does for a user with an enrolled factor.
+                let mfa_token = random_secret();
+                lock(&state.mfa_pending).insert(mfa_token.clone(), login);
+                let body = json!({
+                    "error": "mfa_required",
+                    "error_description": "Multifactor authentication required",
+                    "mfa_token": mfa_token,
+                });
+                return json_response(
+                    StatusCode::FORBIDDEN,
+                    &Bytes::from(serde_json::to_vec(&body).unwrap_or_default()),
+                );
+            }
+            user_tokens(state, &login)
+        }
+        "http://auth0.com/oauth/grant-type/mfa-otp" => {
+            let mut pending = lock(&state.mfa_pending);
+            let Some(login) = pending.get(field("mfa_token")) else {
+                return error_response(
+                    StatusCode::FORBIDDEN,
+                    "invalid_grant",
+                    "Malformed mfa_token",
+                );
+            };
+            if config.mfa_otp.as_deref() != Some(field("otp")) {
+                return error_response(StatusCode::FORBIDDEN, "invalid_grant", "Invalid otp_code.");
+            }
+            let login = login.clone();
+            // An mfa_token finishes one login.
+            pending.remove(field("mfa_token"));
+            drop(pending);
             user_tokens(state, &login)
         }
         "authorization_code" => {
@@ -1041,5 +1151,59 @@ mod tests {
             .unwrap();
         let response = client.send(request).await.unwrap();
         assert_eq!(response.status(), StatusCode::OK);
+    }
+
+    #[tokio::test]
+    async fn mfa_login_needs_the_code_and_its_token_is_single_use() {
+        use auth0_authentication::{MfaChallenge, PasswordLogin};
+        let tenant = LocalTenant::start(LocalTenantConfig {
+            mfa_otp: Some("123456".to_owned()),
+            ..LocalTenantConfig::default()
+        })
+        .await
+        .unwrap();
+        let auth = AuthenticationClient::builder(
+            tenant.client().unwrap(),
+            tenant.config().client_id.clone(),
+        )
+        .client_secret(tenant.config().client_secret.clone())
+        .build()
+        .unwrap();
+        let (user, password, _) = tenant.config().user.clone();
+        let login = PasswordLogin::new(&user, &password).scope("openid");
+        let Err(auth0_core::Error::MfaRequired(mfa)) = auth.login(&login).await else {
+            panic!("no mfa_required")
+        };
+        assert!(!format!("{mfa:?}").contains(mfa.mfa_token()));
+        // Unknown tokens are refused everywhere.
+        let err = auth.mfa_otp("not-a-token", "123456").await.unwrap_err();
+        assert_eq!(err.status_code(), Some(StatusCode::FORBIDDEN));
+        assert!(auth.mfa_authenticators("not-a-token").await.is_err());
+        assert!(
+            auth.mfa_challenge("not-a-token", &MfaChallenge::new())
+                .await
+                .is_err()
+        );
+        // The right token: one OTP authenticator, an otp challenge.
+        let authenticators = auth.mfa_authenticators(mfa.mfa_token()).await.unwrap();
+        assert_eq!(authenticators.len(), 1);
+        auth.mfa_challenge(mfa.mfa_token(), &MfaChallenge::new())
+            .await
+            .unwrap();
+        // A wrong code keeps the login pending; the right one finishes it.
+        let err = auth.mfa_otp(mfa.mfa_token(), "654321").await.unwrap_err();
+        assert_eq!(err.status_code(), Some(StatusCode::FORBIDDEN));
+        let tokens = auth.mfa_otp(mfa.mfa_token(), "123456").await.unwrap();
+        assert!(tokens.id_token.is_some());
+        let again = auth.mfa_otp(mfa.mfa_token(), "123456").await.unwrap_err();
+        assert_eq!(again.status_code(), Some(StatusCode::FORBIDDEN));
+        // Without mfa_otp configured the same login gets tokens at once.
+        let (plain, _, plain_auth) = tenant_and_client().await;
+        let (user, password, _) = plain.config().user.clone();
+        let tokens = plain_auth
+            .login(&PasswordLogin::new(&user, &password))
+            .await
+            .unwrap();
+        assert!(tokens.access_token.len() > 20);
     }
 }
