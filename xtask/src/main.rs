@@ -10,6 +10,12 @@
 //!   its ratio against a peer measured in the same run.
 //! - `cargo xtask quickstart`: the quickstart example (the README's first command
 //!   runs the same thing through `cargo run`).
+//! - `cargo xtask codegen [--check]`: generates the Management API's operations
+//!   and models (`crates/auth0-management/src/generated/`) from
+//!   `../shared/spec/auth0-management-openapi.json`; `--check` only verifies that
+//!   the committed files are up to date (`test` runs it first).
+
+mod codegen;
 
 use std::env;
 use std::path::{Path, PathBuf};
@@ -21,6 +27,11 @@ fn main() -> ExitCode {
         Some("test") => test(),
         Some("ci") => ci(),
         Some("bench") => bench(args.get(1).map(String::as_str).unwrap_or("all")),
+        Some("codegen") => match args.get(1).map(String::as_str) {
+            None => codegen::run(false),
+            Some("--check") => codegen::run(true),
+            Some(other) => Err(format!("unknown codegen option `{other}`; try `--check`")),
+        },
         Some("quickstart") => {
             run(cargo().args(["run", "--package", "auth0-examples", "--bin", "quickstart"]))
         }
@@ -46,7 +57,8 @@ fn print_help() {
          test                      run the whole test suite (what CI runs)\n  \
          ci                        fmt --check, clippy -D warnings, doc -D warnings, then test\n  \
          bench [http|jwt|gateway|all]  run benchmarks; each prints ratios against its peer\n  \
-         quickstart                run the quickstart example"
+         quickstart                run the quickstart example\n  \
+         codegen [--check]         generate the Management API code from the spec (or check it is current)"
     );
 }
 
@@ -83,6 +95,8 @@ fn has_nextest() -> bool {
 }
 
 fn test() -> Result<(), String> {
+    // Cheap, and a stale generated API would make every later step moot.
+    codegen::run(true)?;
     // The test vectors live beside the repository; the suites that read them
     // fail (not skip) when they are missing, so say why up front.
     let vectors = root().join("../shared/vectors");
@@ -94,12 +108,18 @@ fn test() -> Result<(), String> {
     }
     // A gateway depends on auth0-jwt alone, without HTTP: that build must work.
     run(cargo().args(["build", "--package", "auth0-jwt", "--no-default-features"]))?;
+    // Its unit tests, and the suites that pin the verdicts of the ring-only
+    // EdDSA backend (the default one is ed25519-dalek), on that build.
     run(cargo().args([
         "test",
         "--package",
         "auth0-jwt",
         "--no-default-features",
         "--lib",
+        "--test",
+        "wycheproof",
+        "--test",
+        "attacks",
     ]))?;
     run(cargo().args(["test", "--workspace", "--doc"]))?;
     examples()?;
@@ -132,6 +152,8 @@ const EXAMPLES: &[(&str, &[&str])] = &[
     ("error_handling", &[]),
     ("async_sharing", &[]),
     ("gateway", &["--self-test"]),
+    ("custom_middleware", &[]),
+    ("mfa", &[]),
 ];
 
 fn examples() -> Result<(), String> {

@@ -135,7 +135,27 @@ impl<S: ManagementService> ManagementClient<S> {
         &self,
         request: ApiRequest,
     ) -> Result<ApiResponse<T>, Error> {
-        let response = self.send(&request).await?;
+        let response = self.send(&request, None).await?;
+        Self::decode(response)
+    }
+
+    /// Sends `request` with a non-JSON body (`multipart/form-data` for the
+    /// user import job) and decodes a JSON answer into `T`.
+    pub(crate) async fn execute_multipart<T: DeserializeOwned>(
+        &self,
+        mut request: ApiRequest,
+        content_type: &str,
+        body: Vec<u8>,
+    ) -> Result<ApiResponse<T>, Error> {
+        let content_type = HeaderValue::from_str(content_type).map_err(|_| Error::InvalidPath {
+            reason: "the multipart content type is not a valid header value",
+        })?;
+        request.body = Some(bytes::Bytes::from(body));
+        let response = self.send(&request, Some(&content_type)).await?;
+        Self::decode(response)
+    }
+
+    fn decode<T: DeserializeOwned>(response: HttpResponse) -> Result<ApiResponse<T>, Error> {
         let status = response.status();
         let (parts, body) = response.into_parts();
         let bytes: &[u8] = if body.iter().all(u8::is_ascii_whitespace) {
@@ -156,7 +176,7 @@ impl<S: ManagementService> ManagementClient<S> {
     /// Sends `request` and ignores the body of a successful answer (for
     /// deletes and actions, which answer `204` or a meaningless body).
     pub async fn execute_empty(&self, request: ApiRequest) -> Result<ApiResponse<()>, Error> {
-        let response = self.send(&request).await?;
+        let response = self.send(&request, None).await?;
         let (parts, _) = response.into_parts();
         Ok(ApiResponse::new((), parts.status, parts.headers))
     }
@@ -165,15 +185,19 @@ impl<S: ManagementService> ManagementClient<S> {
     /// source, drops that token, gets a new one and sends once more (the
     /// API rejected the request before acting on it, so resending is safe
     /// for every method). Error statuses are mapped.
-    async fn send(&self, request: &ApiRequest) -> Result<HttpResponse, Error> {
+    async fn send(
+        &self,
+        request: &ApiRequest,
+        content_type: Option<&HeaderValue>,
+    ) -> Result<HttpResponse, Error> {
         request.path.check()?;
         let uri = request.uri();
         let token = self.inner.tokens.get(&self.inner.http).await?;
-        let mut response = self.send_with(request, &uri, &token).await?;
+        let mut response = self.send_with(request, &uri, &token, content_type).await?;
         if response.status() == StatusCode::UNAUTHORIZED && self.inner.tokens.can_refresh() {
             self.inner.tokens.invalidate(token.generation);
             let token = self.inner.tokens.get(&self.inner.http).await?;
-            response = self.send_with(request, &uri, &token).await?;
+            response = self.send_with(request, &uri, &token, content_type).await?;
         }
         let status = response.status();
         if status.is_client_error() || status.is_server_error() {
@@ -189,6 +213,7 @@ impl<S: ManagementService> ManagementClient<S> {
         request: &ApiRequest,
         uri: &str,
         token: &CachedToken,
+        content_type: Option<&HeaderValue>,
     ) -> Result<HttpResponse, Error> {
         let uri: http::Uri = uri.parse().map_err(|_| Error::InvalidPath {
             reason: "the path and query do not form a valid URI",
@@ -200,7 +225,10 @@ impl<S: ManagementService> ManagementClient<S> {
         headers.insert(AUTHORIZATION, token.header.clone());
         headers.insert(ACCEPT, APPLICATION_JSON);
         if request.body.is_some() {
-            headers.insert(CONTENT_TYPE, APPLICATION_JSON);
+            headers.insert(
+                CONTENT_TYPE,
+                content_type.cloned().unwrap_or(APPLICATION_JSON),
+            );
         }
         if request.retry_non_idempotent {
             http_request.extensions_mut().insert(RetryNonIdempotent);

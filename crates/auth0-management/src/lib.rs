@@ -9,7 +9,48 @@
 //!   parameters, JSON bodies. `GET`/`PUT`/`DELETE` are retried on 5xx by the
 //!   stack, `POST`/`PATCH` are not.
 //! * [`pagination`] decodes offset and checkpoint pages and walks them.
-//! * [`resources`] has one module per resource (`connections`, `users`).
+//! * [`resources`] has hand-written modules with curated models for the
+//!   most used resources (`connections`, `users`).
+//! * [`api`] and [`models`] (generated from the Management API's OpenAPI
+//!   description by `cargo xtask codegen`) cover **all 335 operations**.
+//!
+//! # All operations
+//!
+//! Every operation is a method on a resource group, named after its
+//! `operationId` as Auth0's own SDKs (node-auth0 v5, auth0-python v5) name
+//! it: `roles_list` is `auth0.roles().list(…)`, `users_roles_list` is
+//! `auth0.users().roles().list(id, …)`, `organizations_members_roles_list`
+//! is `auth0.organizations().members().roles().list(id, user_id, …)`. Path
+//! parameters are arguments (percent-encoded one by one), query parameters
+//! a `…Params` builder, bodies a model from [`models`] built with `new(…)`
+//! and setters. Offset and checkpoint lists also get a `…_pager` method.
+//! [`generated::OPERATIONS`] lists every operation.
+//!
+//! ```no_run
+//! use auth0_management::api::{OrganizationsMembersListParams, RolesListParams};
+//! use auth0_management::models::{UsersRolesAssignRequestContent, CreateRoleRequestContent};
+//! # async fn f(auth0: auth0_management::ManagementClient) -> Result<(), auth0_management::Error> {
+//! let role = auth0.roles().create(&CreateRoleRequestContent::new("billing-admin")).await?;
+//! let role_id = role.id.unwrap_or_default();
+//! auth0
+//!     .users()
+//!     .roles()
+//!     .assign("auth0|5f7c8ec7c33c6c004bbafe82", &UsersRolesAssignRequestContent::new(vec![role_id]))
+//!     .await?;
+//! let mut roles = auth0.roles().list_pager(RolesListParams::new().per_page(100));
+//! while let Some(page) = roles.next_page().await {
+//!     for role in page?.items {
+//!         println!("{:?}", role.name);
+//!     }
+//! }
+//! let members = auth0
+//!     .organizations()
+//!     .members()
+//!     .list("org_123", &OrganizationsMembersListParams::new().take(50))
+//!     .await?;
+//! # let _ = members;
+//! # Ok(()) }
+//! ```
 //!
 //! ```no_run
 //! use auth0_core::{Auth0Client, ClientConfig};
@@ -35,10 +76,16 @@
 
 pub mod client;
 pub mod error;
+pub mod generated;
+mod model_support;
 pub mod pagination;
 pub mod request;
 pub mod resources;
 pub mod token;
+
+pub use generated::{api, models};
+#[doc(hidden)]
+pub use model_support::{record_untyped, take_untyped};
 
 pub use client::{ManagementClient, ManagementClientBuilder, ManagementService};
 pub use error::{BuildError, Error, TokenError};

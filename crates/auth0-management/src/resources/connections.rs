@@ -388,7 +388,7 @@ impl UpdateConnection {
 /// borrow only the client.
 #[derive(Debug)]
 pub struct Connections<'a, S> {
-    client: &'a ManagementClient<S>,
+    pub(crate) client: &'a ManagementClient<S>,
 }
 
 impl<S> Clone for Connections<'_, S> {

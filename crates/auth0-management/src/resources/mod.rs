@@ -13,9 +13,12 @@
 //! | [`connections`] | `connections_list`, `connections_get`, `connections_create`, `connections_update`, `connections_delete`, `connections_checkStatus` |
 //! | [`users`] | `users_list`, `users_get`, `users_create`, `users_update`, `users_delete`, `users_listUsersByEmail` |
 //!
-//! Every other operation is reachable through
-//! [`ManagementClient::execute`](crate::ManagementClient::execute) with an
-//! [`ApiRequest`](crate::request::ApiRequest) built by hand.
+//! The other 323 operations are generated from the API description into
+//! [`crate::api`] (groups such as `auth0.roles()`, including the remaining
+//! operations of `users` and `connections`) and [`crate::models`]; see
+//! `docs/MANAGEMENT.md`. [`ManagementClient::execute`](crate::ManagementClient::execute)
+//! with a hand-built [`ApiRequest`](crate::request::ApiRequest) stays
+//! available for endpoints the description does not have yet.
 
 pub mod connections;
 pub mod users;

@@ -713,7 +713,7 @@ impl fmt::Debug for UpdateUser {
 /// borrow only the client.
 #[derive(Debug)]
 pub struct Users<'a, S> {
-    client: &'a ManagementClient<S>,
+    pub(crate) client: &'a ManagementClient<S>,
 }
 
 impl<S> Clone for Users<'_, S> {

@@ -6,6 +6,7 @@
 mod support;
 
 mod connections;
+mod generated;
 mod plumbing;
 mod token;
 mod users;

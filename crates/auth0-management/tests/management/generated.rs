@@ -1,0 +1,368 @@
+//! The generated operations against the golden stubs: at least one typed
+//! call per top-level group, a pager walk, a percent-encoded id, a body
+//! with constant fields, and `Debug` redaction of generated models.
+
+use auth0_management::api::{RolesListParams, TenantsSettingsGetParams, UsersRolesListParams};
+use auth0_management::models;
+use http::Method;
+use serde_json::json;
+
+use crate::support::Server;
+
+/// Every top-level group of the API, through its typed accessor, against
+/// the stub server (which answers 599 to anything it has no stub for, so
+/// a wrong path, method or query fails the call).
+#[tokio::test]
+async fn one_operation_per_top_level_group() {
+    let server = Server::start(&[
+        "/actions",
+        "/anomaly",
+        "/attack-protection",
+        "/branding",
+        "/client-grants",
+        "/clients",
+        "/connections",
+        "/custom-domains",
+        "/device-credentials",
+        "/email-templates",
+        "/emails",
+        "/event-streams",
+        "/flows",
+        "/forms",
+        "/guardian",
+        "/hooks",
+        "/jobs",
+        "/keys",
+        "/log-streams",
+        "/logs",
+        "/network-acls",
+        "/organizations",
+        "/prompts",
+        "/refresh-tokens",
+        "/resource-servers",
+        "/roles",
+        "/rules",
+        "/rules-configs",
+        "/self-service-profiles",
+        "/sessions",
+        "/stats",
+        "/supplemental-signals",
+        "/tenants",
+        "/tickets",
+        "/token-exchange-profiles",
+        "/user-blocks",
+        "/grants",
+        "/users",
+        "/verifiable-credentials",
+    ])
+    .await;
+    let (auth0, _clock) = server.client();
+
+    let triggers = auth0.actions().triggers().list().await.unwrap();
+    assert!(triggers.triggers.is_some());
+    auth0.anomaly().blocks().check_ip("id").await.unwrap();
+    let bpd = auth0
+        .attack_protection()
+        .breached_password_detection()
+        .get()
+        .await
+        .unwrap();
+    assert_eq!(bpd.enabled, Some(true));
+    let branding = auth0.branding().get().await.unwrap();
+    assert!(branding.colors.is_some());
+    auth0.client_grants().delete("id").await.unwrap();
+    let credentials = auth0
+        .clients()
+        .credentials()
+        .list("client_id")
+        .await
+        .unwrap();
+    assert_eq!(credentials[0].id.as_deref(), Some("id"));
+    auth0.connections().check_status("id").await.unwrap();
+    let domain = auth0.custom_domains().get("id").await.unwrap();
+    assert_eq!(domain.custom_domain_id, "custom_domain_id");
+    auth0.device_credentials().delete("id").await.unwrap();
+    let template = auth0
+        .email_templates()
+        .create(&models::CreateEmailTemplateRequestContent::new(
+            "verify_email",
+        ))
+        .await
+        .unwrap();
+    assert_eq!(
+        template.template,
+        models::EmailTemplateNameEnum::VerifyEmail
+    );
+    auth0.emails().provider().delete().await.unwrap();
+    let stream = auth0.event_streams().get("id").await.unwrap();
+    assert!(matches!(
+        stream,
+        models::GetEventStreamResponseContent::Webhook(_)
+    ));
+    let vault = auth0.flows().vault().connections().get("id").await.unwrap();
+    assert_eq!(vault.id, "id");
+    auth0.forms().delete("id").await.unwrap();
+    let factors = auth0.guardian().factors().list().await.unwrap();
+    assert!(!factors.is_empty());
+    let secrets = auth0.hooks().secrets().get("id").await.unwrap();
+    assert!(secrets.contains_key("key"));
+    let job = auth0.jobs().get("id").await.unwrap();
+    assert_eq!(job.id, "id");
+    auth0.keys().custom_signing().get().await.unwrap();
+    let streams = auth0.log_streams().list().await.unwrap();
+    assert!(!streams.is_empty());
+    let log = auth0.logs().get("id").await.unwrap();
+    assert_eq!(log.log_id.as_deref(), Some("log_id"));
+    auth0.network_acls().get("id").await.unwrap();
+    let org = auth0.organizations().get_by_name("name").await.unwrap();
+    assert_eq!(org.id.as_deref(), Some("id"));
+    auth0.prompts().get_settings().await.unwrap();
+    auth0.refresh_tokens().get("id").await.unwrap();
+    auth0.resource_servers().delete("id").await.unwrap();
+    let role = auth0.roles().get("id").await.unwrap();
+    assert_eq!(role.name.as_deref(), Some("name"));
+    auth0.rules().delete("id").await.unwrap();
+    auth0.rules_configs().list().await.unwrap();
+    auth0.self_service_profiles().get("id").await.unwrap();
+    auth0.sessions().get("id").await.unwrap();
+    let active = auth0.stats().get_active_users_count().await.unwrap();
+    assert!(active > 0.0);
+    auth0.supplemental_signals().get().await.unwrap();
+    auth0
+        .tenants()
+        .settings()
+        .get(
+            &TenantsSettingsGetParams::new()
+                .fields("fields")
+                .include_fields(true),
+        )
+        .await
+        .unwrap();
+    auth0
+        .tickets()
+        .verify_email(&models::VerifyEmailTicketRequestContent::new("user_id"))
+        .await
+        .unwrap();
+    auth0.token_exchange_profiles().get("id").await.unwrap();
+    auth0.user_blocks().delete("id").await.unwrap();
+    auth0.user_grants().delete("id").await.unwrap();
+    let enrollments = auth0.users().enrollments().get("id").await.unwrap();
+    assert!(!enrollments.is_empty());
+    auth0
+        .verifiable_credentials()
+        .verification()
+        .templates()
+        .get("id")
+        .await
+        .unwrap();
+
+    // Every request reached a stub (nothing was answered 599).
+    let requests = server.api_requests();
+    assert_eq!(requests.len(), 39, "one call per top-level group");
+}
+
+#[tokio::test]
+async fn list_without_totals_decodes_a_bare_array_and_params_are_sent() {
+    let server = Server::start(&["/roles"]).await;
+    let (auth0, _clock) = server.client();
+    server.answer(|r| {
+        (r.path == "/api/v2/roles")
+            .then(|| (200, json!([{"id": "rol_1", "name": "admin"}]).to_string()))
+    });
+    let page = auth0
+        .roles()
+        .list(&RolesListParams::new().per_page(5).name_filter("adm"))
+        .await
+        .unwrap();
+    let roles = page.roles.unwrap_or_default();
+    assert_eq!(roles[0].id.as_deref(), Some("rol_1"));
+    let sent = server.api_requests().pop().unwrap();
+    assert_eq!(sent.query["per_page"], ["5"]);
+    assert_eq!(sent.query["name_filter"], ["adm"]);
+}
+
+/// A pager over `GET /users/{id}/roles` with an id that needs encoding:
+/// three offset pages, the last one short.
+#[tokio::test]
+async fn pager_walks_offset_pages_of_an_encoded_id() {
+    let server = Server::start(&["/users"]).await;
+    let (auth0, _clock) = server.client();
+    server.answer(|r| {
+        if r.method != Method::GET || r.path != "/api/v2/users/auth0%7C123%2Fx/roles" {
+            return None;
+        }
+        let page: u64 = r.query["page"][0].parse().unwrap();
+        assert_eq!(r.query["per_page"], ["2"]);
+        assert_eq!(r.query["include_totals"], ["true"]);
+        let roles: Vec<_> = (page * 2..(page * 2 + 2).min(5))
+            .map(|i| json!({"id": format!("rol_{i}"), "name": format!("r{i}")}))
+            .collect();
+        Some((
+            200,
+            json!({"start": page * 2, "limit": 2, "total": 5, "roles": roles}).to_string(),
+        ))
+    });
+    let mut pager = auth0
+        .users()
+        .roles()
+        .list_pager("auth0|123/x", UsersRolesListParams::new().per_page(2));
+    let mut ids = Vec::new();
+    while let Some(page) = pager.next_page().await {
+        ids.extend(page.unwrap().items.into_iter().filter_map(|r| r.id));
+    }
+    assert_eq!(ids, ["rol_0", "rol_1", "rol_2", "rol_3", "rol_4"]);
+    assert_eq!(server.api_requests().len(), 3);
+}
+
+/// A checkpoint pager (`from`/`take`) over `GET /organizations`.
+#[tokio::test]
+async fn pager_walks_checkpoint_pages() {
+    let server = Server::start(&["/organizations"]).await;
+    let (auth0, _clock) = server.client();
+    server.answer(|r| {
+        if r.path != "/api/v2/organizations" {
+            return None;
+        }
+        let body = match r.query.get("from").map(|f| f[0].as_str()) {
+            None => json!({"organizations": [{"id": "org_1", "name": "a"}], "next": "c1"}),
+            Some("c1") => json!({"organizations": [{"id": "org_2", "name": "b"}]}),
+            Some(other) => panic!("unexpected cursor {other}"),
+        };
+        Some((200, body.to_string()))
+    });
+    let all = auth0
+        .organizations()
+        .list_pager(auth0_management::api::OrganizationsListParams::new().take(1))
+        .collect_all(10)
+        .await
+        .unwrap();
+    let ids: Vec<_> = all.into_iter().filter_map(|o| o.id).collect();
+    assert_eq!(ids, ["org_1", "org_2"]);
+}
+
+/// Writes are not retried on 5xx; reads are.
+#[tokio::test]
+async fn generated_calls_keep_the_retry_rules() {
+    let server = Server::start(&["/roles"]).await;
+    let (auth0, _clock) = server.client();
+    server.answer(|_| {
+        Some((
+            503,
+            r#"{"statusCode":503,"error":"Unavailable","message":"x"}"#.to_owned(),
+        ))
+    });
+    assert!(
+        auth0
+            .roles()
+            .create(&models::CreateRoleRequestContent::new("admin"))
+            .await
+            .is_err()
+    );
+    assert_eq!(server.api_requests().len(), 1, "a POST was retried");
+    assert!(auth0.roles().get("id").await.is_err());
+    assert!(server.api_requests().len() > 2, "a GET was not retried");
+}
+
+#[test]
+fn constant_fields_are_filled_in_and_unknown_enum_values_survive() {
+    let action = models::FlowActionActivecampaignListContacts::new(
+        "id",
+        models::FlowActionActivecampaignListContactsParams::new("connection_id", "email"),
+    );
+    let v = serde_json::to_value(&action).unwrap();
+    assert_eq!(v["type"], "ACTIVECAMPAIGN");
+    assert_eq!(v["action"], "LIST_CONTACTS");
+    let back: models::FlowAction = serde_json::from_value(v).unwrap();
+    assert!(matches!(back, models::FlowAction::Activecampaign(_)));
+
+    let e: models::EmailTemplateNameEnum =
+        serde_json::from_value(json!("brand_new_template")).unwrap();
+    assert_eq!(
+        e,
+        models::EmailTemplateNameEnum::Other("brand_new_template".into())
+    );
+    assert_eq!(
+        serde_json::to_value(&e).unwrap(),
+        json!("brand_new_template")
+    );
+}
+
+#[test]
+fn debug_redacts_secrets_and_free_form_values() {
+    let body = models::CreateUserRequestContent::new("Username-Password-Authentication")
+        .password("hunter2-password")
+        .app_metadata(serde_json::Map::from_iter([(
+            "plan".to_owned(),
+            json!("gold-secret-plan"),
+        )]));
+    let shown = format!("{body:?}");
+    assert!(!shown.contains("hunter2"), "{shown}");
+    assert!(!shown.contains("gold-secret-plan"), "{shown}");
+    assert!(shown.contains("plan"), "keys are shown: {shown}");
+
+    let client: models::Client = serde_json::from_value(json!({
+        "client_id": "abc", "client_secret": "very-secret-value",
+        "jwt_configuration": {"secret_encoded": true},
+        "unknown_field": "unknown-value"
+    }))
+    .unwrap();
+    let shown = format!("{client:?}");
+    assert!(!shown.contains("very-secret-value"), "{shown}");
+    assert!(!shown.contains("unknown-value"), "{shown}");
+    assert!(shown.contains("abc"));
+
+    let twilio: models::PhoneProviderCredentials =
+        serde_json::from_value(json!({"auth_token": "twilio-auth-token"})).unwrap();
+    assert!(!format!("{twilio:?}").contains("twilio-auth-token"));
+
+    let secret: models::PostClientCredentialRequestContent = serde_json::from_value(json!({
+        "credential_type": "public_key", "pem": "-----BEGIN PUBLIC KEY-----MIIB", "name": "k"
+    }))
+    .unwrap();
+    assert!(!format!("{secret:?}").contains("MIIB"));
+
+    let hook_secrets: models::GetHookSecretResponseContent =
+        serde_json::from_value(json!({"API_KEY": "hook-secret-value"})).unwrap();
+    let shown = format!("{hook_secrets:?}");
+    assert!(!shown.contains("hook-secret-value"), "{shown}");
+    assert!(shown.contains("API_KEY"), "{shown}");
+    assert_eq!(hook_secrets["API_KEY"], "hook-secret-value");
+
+    let connection: models::ConnectionForList = serde_json::from_value(json!({
+        "id": "con_1", "options": {"client_secret": "idp-secret"}
+    }))
+    .unwrap();
+    let shown = format!("{connection:?}");
+    assert!(!shown.contains("idp-secret"), "{shown}");
+    assert!(shown.contains("client_secret"), "{shown}");
+}
+
+/// The user import job sends `multipart/form-data` with the users file.
+#[tokio::test]
+async fn users_import_is_multipart() {
+    let server = Server::start(&["/jobs"]).await;
+    let (auth0, _clock) = server.client();
+    let job = auth0
+        .jobs()
+        .users_imports()
+        .create(
+            &models::CreateImportUsersRequestContent::new()
+                .users(r#"[{"email":"a@example.com"}]"#)
+                .connection_id("con_1")
+                .upsert(true),
+        )
+        .await
+        .unwrap();
+    assert_eq!(job.id, "id");
+    let sent = server.api_requests().pop().unwrap();
+    let body = String::from_utf8(sent.body.to_vec()).unwrap();
+    assert!(
+        body.contains("name=\"users\"; filename=\"users.json\"\r\nContent-Type: application/json\r\n\r\n[{\"email\":\"a@example.com\"}]\r\n"),
+        "{body}"
+    );
+    assert!(
+        body.contains("name=\"connection_id\"\r\n\r\ncon_1\r\n"),
+        "{body}"
+    );
+    assert!(body.contains("name=\"upsert\"\r\n\r\ntrue\r\n"), "{body}");
+}

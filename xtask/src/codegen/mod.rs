@@ -1,0 +1,93 @@
+//! `cargo xtask codegen`: generates `crates/auth0-management/src/generated/`
+//! from the Management API's OpenAPI description
+//! (`../shared/spec/auth0-management-openapi.json`).
+//!
+//! - [`spec`] reads the description (schemas, operations, parameters);
+//! - [`naming`] turns spec names into Rust names and prose into rustdoc;
+//! - [`models`] emits one type per schema;
+//! - [`operations`] emits the resource groups and their operations;
+//! - [`writer`] formats, writes or checks the files.
+
+mod models;
+mod naming;
+mod operations;
+mod spec;
+mod writer;
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::PathBuf;
+
+use crate::root;
+
+/// The spec, relative to the workspace root.
+const SPEC: &str = "../shared/spec/auth0-management-openapi.json";
+/// The output directory, relative to the workspace root.
+const OUT: &str = "crates/auth0-management/src/generated";
+
+/// Generates the files; with `check`, only compares them with the
+/// committed ones and fails if any differs.
+pub(crate) fn run(check: bool) -> Result<(), String> {
+    let spec_path = root().join(SPEC);
+    let text = std::fs::read_to_string(&spec_path)
+        .map_err(|e| format!("could not read {}: {e}", spec_path.display()))?;
+    let files = generate(&text)?;
+    writer::sync(&root().join(OUT), &files, check)
+}
+
+/// Every generated file (path relative to `generated/` → formatted code).
+fn generate(text: &str) -> Result<BTreeMap<PathBuf, String>, String> {
+    let spec = spec::Spec::load(text)?;
+    let models = models::Models::new(&spec);
+    let api = operations::Api::new(&models);
+    let mut raw: BTreeMap<PathBuf, String> = BTreeMap::new();
+
+    let model_files = models.emit();
+    let mut models_mod = String::from(
+        "//! The Management API's models: one type per schema of the API description.\n//!\n//! Objects are structs whose unknown fields are kept in `extra`; string enums keep values they do not know in `Other`; `oneOf` schemas are enums decoded by shape, with `Other` for JSON that fits no member. `Debug` redacts secrets and shows free-form JSON by keys only.\n\n",
+    );
+    for stem in model_files.keys() {
+        let _ = writeln!(models_mod, "mod {};", module_name(stem));
+    }
+    models_mod.push('\n');
+    for stem in model_files.keys() {
+        let _ = writeln!(models_mod, "pub use {}::*;", module_name(stem));
+    }
+    raw.insert(PathBuf::from("models/mod.rs"), models_mod);
+    for (stem, code) in model_files {
+        let mut file = format!(
+            "//! Models whose names start with `{}` (part of the models module).\n\n#![allow(unused_imports)]\n\nuse std::collections::BTreeMap;\nuse std::fmt;\n\nuse serde::{{Deserialize, Serialize}};\nuse serde_json::{{Map, Value}};\n\nuse super::*;\nuse crate::model_support::{{Keys, REDACTED, Shape, candidates, extra, other, string_enum}};\n\n",
+            stem.chars().next().unwrap_or('_').to_ascii_uppercase()
+        );
+        file.push_str(&code);
+        raw.insert(
+            PathBuf::from(format!("models/{}.rs", module_name(&stem))),
+            file,
+        );
+    }
+    for (stem, code) in api.emit() {
+        raw.insert(PathBuf::from(format!("api/{stem}.rs")), code);
+    }
+    let mut root_mod = String::from(
+        "//! Every operation of the Management API v2, generated from its OpenAPI description by `cargo xtask codegen` (see `docs/MANAGEMENT.md`).\n//!\n//! [`api`] has the resource groups (`auth0.roles()`, `auth0.users().roles()`, …) and their query parameter types; [`models`] has the request and response types.\n\n#![allow(clippy::large_enum_variant, clippy::too_many_arguments, clippy::doc_lazy_continuation)]\n\npub mod api;\npub mod models;\n\nuse serde::Serialize;\nuse serde::de::DeserializeOwned;\nuse serde_json::{Map, Value};\n\n",
+    );
+    root_mod.push_str(&api.tables());
+    raw.insert(PathBuf::from("mod.rs"), root_mod);
+
+    let mut out = BTreeMap::new();
+    for (path, code) in raw {
+        let code = format!("{}{code}", writer::HEADER);
+        let formatted = writer::rustfmt(&code, &path.display().to_string())?;
+        out.insert(path, formatted);
+    }
+    Ok(out)
+}
+
+/// Model file stems are letters; `r#`-free module names.
+fn module_name(stem: &str) -> String {
+    match stem {
+        "" => "other".to_owned(),
+        s if ["as", "do", "fn", "if", "in"].contains(&s) => format!("{s}_"),
+        s => s.to_owned(),
+    }
+}

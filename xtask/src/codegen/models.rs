@@ -1,0 +1,851 @@
+//! Emits one Rust type per named schema: structs for objects, forward
+//! compatible enums for string enums, unions (with an `Other` case) for
+//! `oneOf`, and type aliases for everything else.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write as _;
+
+use serde_json::Value;
+
+use crate::codegen::naming::{doc_lines, ident, lit, snake, type_name, variant};
+use crate::codegen::spec::{Kind, Spec, Ty, Types, is_secret_map, kind_of, ref_name};
+
+/// Field names whose values are secrets: `Debug` prints `<redacted>`.
+const SECRET_NAMES: &[&str] = &[
+    "secret",
+    "client_secret",
+    "password",
+    "token",
+    "private_key",
+    "credentials",
+    "api_key",
+    "ticket",
+    "passphrase",
+    "otp",
+    "recovery_code",
+    "authorization",
+    "pem",
+    "bearer",
+    "apikey",
+    "key_secret",
+    "password_hash",
+    "custom_password_hash",
+    "aws_secret_access_key",
+    "wrapped_key",
+];
+const SECRET_SUFFIXES: &[&str] = &["_token", "_secret", "_password", "_private_key", "_api_key"];
+
+/// Whether a field named `name` of the schema `owner` holds a secret.
+pub(crate) fn is_secret(owner: &str, name: &str) -> bool {
+    let n = snake(name);
+    if SECRET_NAMES.contains(&n.as_str()) || SECRET_SUFFIXES.iter().any(|s| n.ends_with(s)) {
+        return true;
+    }
+    // `value` of a secret (action and hook secrets) or a token.
+    n == "value"
+        && ["Secret", "Token", "Credential"]
+            .iter()
+            .any(|w| owner.contains(w))
+}
+
+/// Fields whose spec type is wrong, with the type used instead and why.
+const FIELD_OVERRIDES: &[(&str, &str, &str)] = &[
+    // The spec says string; the API (and Auth0's own stubs) send numbers.
+    (
+        "LogLocationInfo",
+        "latitude",
+        "a number in practice, a string in the spec",
+    ),
+    (
+        "LogLocationInfo",
+        "longitude",
+        "a number in practice, a string in the spec",
+    ),
+];
+
+/// One field of a struct.
+pub(crate) struct Field {
+    pub(crate) wire: String,
+    pub(crate) ident: String,
+    pub(crate) ty: Ty,
+    pub(crate) optional: bool,
+    pub(crate) boxed: bool,
+    pub(crate) constant: Option<String>,
+    pub(crate) doc: String,
+}
+
+/// What the generator knows about the model types.
+pub(crate) struct Models<'a> {
+    pub(crate) spec: &'a Spec,
+    pub(crate) types: Types<'a>,
+    /// Schemas reachable from a request body: they get constructors.
+    pub(crate) request: BTreeSet<String>,
+    /// Rust type name → spec schema name.
+    names: BTreeMap<String, String>,
+}
+
+impl<'a> Models<'a> {
+    pub(crate) fn new(spec: &'a Spec) -> Self {
+        let types = spec.types();
+        let mut request = BTreeSet::new();
+        let mut stack: Vec<String> = spec
+            .ops
+            .iter()
+            .filter_map(|o| match &o.body {
+                Some(crate::codegen::spec::Body::Json { schema, .. })
+                | Some(crate::codegen::spec::Body::Multipart { schema }) => Some(schema.clone()),
+                None => None,
+            })
+            .collect();
+        while let Some(n) = stack.pop() {
+            if !request.insert(n.clone()) {
+                continue;
+            }
+            if let Some(s) = spec.schemas.get(&n) {
+                let mut refs = BTreeSet::new();
+                collect_refs(s, &mut refs);
+                stack.extend(refs.into_iter().filter(|r| !request.contains(r)));
+            }
+        }
+        let names = spec
+            .schemas
+            .keys()
+            .map(|k| (type_name(k), k.clone()))
+            .collect();
+        Models {
+            spec,
+            types,
+            request,
+            names,
+        }
+    }
+
+    /// The fields of a struct schema, in spec (alphabetical) order.
+    pub(crate) fn fields(&self, name: &str) -> Vec<Field> {
+        let Some(schema) = self.spec.schemas.get(name) else {
+            return Vec::new();
+        };
+        let required: BTreeSet<&str> = schema["required"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+            .collect();
+        let mut used = BTreeSet::new();
+        used.insert("extra".to_owned());
+        let mut out = Vec::new();
+        for (wire, prop) in schema["properties"].as_object().into_iter().flatten() {
+            let mut id = ident(wire);
+            while !used.insert(id.clone()) {
+                id.push('_');
+            }
+            let constant = prop["const"].as_str().map(str::to_owned);
+            let ty = if constant.is_some() {
+                Ty::String
+            } else if FIELD_OVERRIDES
+                .iter()
+                .any(|(s, f, _)| *s == name && f == wire)
+            {
+                Ty::Value
+            } else {
+                self.types.ty(prop)
+            };
+            let nullable = prop["nullable"].as_bool().unwrap_or(false);
+            let optional = !required.contains(wire.as_str()) || nullable;
+            let boxed = match &ty {
+                Ty::Named(target) => self.reaches(target, &type_name(name)),
+                _ => false,
+            };
+            out.push(Field {
+                wire: wire.clone(),
+                ident: id,
+                ty,
+                optional: optional && constant.is_none(),
+                boxed,
+                constant,
+                doc: prop["description"].as_str().unwrap_or_default().to_owned(),
+            });
+        }
+        out
+    }
+
+    /// Whether the type `from` contains `to` by value (through fields that
+    /// are not behind a `Vec` or map), so `to` holding `from` needs a `Box`.
+    fn reaches(&self, from: &str, to: &str) -> bool {
+        let mut seen = BTreeSet::new();
+        let mut stack = vec![from.to_owned()];
+        while let Some(n) = stack.pop() {
+            if n == to {
+                return true;
+            }
+            if !seen.insert(n.clone()) {
+                continue;
+            }
+            let Some(spec_name) = self.spec_name(&n) else {
+                continue;
+            };
+            let schema = &self.spec.schemas[spec_name];
+            match kind_of(schema) {
+                Kind::Struct => {
+                    for prop in schema["properties"]
+                        .as_object()
+                        .into_iter()
+                        .flatten()
+                        .map(|p| p.1)
+                    {
+                        if let Ty::Named(t) = self.types.ty(prop) {
+                            stack.push(t);
+                        }
+                    }
+                }
+                Kind::Union => {
+                    for m in schema["oneOf"].as_array().into_iter().flatten() {
+                        if let Ty::Named(t) = self.types.ty(m) {
+                            stack.push(t);
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        false
+    }
+
+    fn spec_name(&self, rust: &str) -> Option<&str> {
+        self.names.get(rust).map(String::as_str)
+    }
+
+    /// The union members as (variant name, type, shape source).
+    pub(crate) fn union_members(&self, name: &str) -> Vec<(String, Ty, String)> {
+        let schema = &self.spec.schemas[name];
+        let rust = type_name(name);
+        let mut out: Vec<(String, Ty, String)> = Vec::new();
+        for m in schema["oneOf"].as_array().into_iter().flatten() {
+            let ty = self.types.ty(m);
+            if out.iter().any(|(_, t, _)| *t == ty) {
+                continue;
+            }
+            let mut v = match &ty {
+                Ty::Named(n) => {
+                    let stripped = n.strip_prefix(&rust).unwrap_or(n);
+                    if stripped.is_empty() || stripped.starts_with(|c: char| c.is_ascii_digit()) {
+                        n.clone()
+                    } else {
+                        stripped.to_owned()
+                    }
+                }
+                Ty::String => "String".to_owned(),
+                Ty::I64 => "Integer".to_owned(),
+                Ty::F64 => "Number".to_owned(),
+                Ty::Bool => "Bool".to_owned(),
+                Ty::Vec(_) => "Array".to_owned(),
+                Ty::Map | Ty::StrMap(_) => "Object".to_owned(),
+                Ty::Value => "Json".to_owned(),
+            };
+            if v == "Other" {
+                v.push('_');
+            }
+            while out.iter().any(|(x, _, _)| *x == v) {
+                v.push('_');
+            }
+            let shape = self.shape(m, 0);
+            out.push((v, ty, shape));
+        }
+        shorten_variants(&mut out);
+        out
+    }
+
+    /// A `model_support::Shape` expression telling a member's JSON apart.
+    fn shape(&self, schema: &Value, depth: usize) -> String {
+        if depth > 8 {
+            return "Shape::Any".to_owned();
+        }
+        if let Some(r) = ref_name(schema) {
+            let Some(target) = self.spec.schemas.get(r) else {
+                return "Shape::Any".to_owned();
+            };
+            return self.shape(target, depth + 1);
+        }
+        if let Some(members) = schema["oneOf"].as_array() {
+            let inner: Vec<String> = members.iter().map(|m| self.shape(m, depth + 1)).collect();
+            return format!("Shape::OneOf(&[{}])", inner.join(", "));
+        }
+        if schema.get("enum").is_some() {
+            return "Shape::Str".to_owned();
+        }
+        if let Some(props) = schema["properties"].as_object() {
+            let required: Vec<String> = schema["required"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_str)
+                .filter(|r| props.get(*r).is_some_and(|p| p.get("const").is_none()))
+                .map(lit)
+                .collect();
+            let consts: Vec<String> = props
+                .iter()
+                .filter_map(|(k, p)| {
+                    p["const"]
+                        .as_str()
+                        .map(|c| format!("({}, {})", lit(k), lit(c)))
+                })
+                .collect();
+            return format!(
+                "Shape::Object {{ consts: &[{}], required: &[{}] }}",
+                consts.join(", "),
+                required.join(", ")
+            );
+        }
+        match schema["type"].as_str() {
+            Some("string") => "Shape::Str",
+            Some("integer") => "Shape::Int",
+            Some("number") => "Shape::Num",
+            Some("boolean") => "Shape::Bool",
+            Some("array") => "Shape::Array",
+            Some("object") => "Shape::Object { consts: &[], required: &[] }",
+            _ => "Shape::Any",
+        }
+        .to_owned()
+    }
+}
+
+/// Drops the words every named member shares at the start and at the end
+/// (`EventStreamWebhookResponseContent`, `EventStreamActionResponseContent`
+/// → `Webhook`, `Action`) when what is left is unique and non-empty.
+fn shorten_variants(members: &mut [(String, Ty, String)]) {
+    let named: Vec<usize> = members
+        .iter()
+        .enumerate()
+        .filter(|(_, (v, t, _))| matches!(t, Ty::Named(n) if n == v))
+        .map(|(i, _)| i)
+        .collect();
+    if named.len() < 2 {
+        return;
+    }
+    let names: Vec<&str> = named.iter().map(|&i| members[i].0.as_str()).collect();
+    // Word starts: upper-case letters.
+    let mut prefix = names[0].len();
+    let mut suffix = names[0].len();
+    for n in &names[1..] {
+        let common = names[0]
+            .bytes()
+            .zip(n.bytes())
+            .take_while(|(a, b)| a == b)
+            .count();
+        prefix = prefix.min(common);
+        let common_end = names[0]
+            .bytes()
+            .rev()
+            .zip(n.bytes().rev())
+            .take_while(|(a, b)| a == b)
+            .count();
+        suffix = suffix.min(common_end);
+    }
+    // Cut at word boundaries: the prefix ends before an upper-case letter,
+    // the suffix starts with one.
+    let cut_prefix = |n: &str| -> usize {
+        let mut p = prefix.min(n.len());
+        while p > 0 && !n[p..].starts_with(|c: char| c.is_ascii_uppercase()) {
+            p -= 1;
+        }
+        p
+    };
+    let cut_suffix = |n: &str| -> usize {
+        let mut s = suffix.min(n.len());
+        while s > 0 && !n[n.len() - s..].starts_with(|c: char| c.is_ascii_uppercase()) {
+            s -= 1;
+        }
+        s
+    };
+    let short: Vec<String> = names
+        .iter()
+        .map(|n| {
+            let p = cut_prefix(n);
+            let s = cut_suffix(n);
+            if p + s >= n.len() {
+                String::new()
+            } else {
+                n[p..n.len() - s].to_owned()
+            }
+        })
+        .collect();
+    let valid = short
+        .iter()
+        .all(|s| s.starts_with(|c: char| c.is_ascii_uppercase()) && s != "Other" && s != "Self");
+    let unique = short
+        .iter()
+        .chain(
+            members
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| !named.contains(i))
+                .map(|(_, m)| &m.0),
+        )
+        .collect::<BTreeSet<_>>()
+        .len()
+        == members.len();
+    if valid && unique {
+        for (&i, s) in named.iter().zip(short) {
+            members[i].0 = s;
+        }
+    }
+}
+
+fn collect_refs(v: &Value, out: &mut BTreeSet<String>) {
+    match v {
+        Value::Object(m) => {
+            for (k, x) in m {
+                if k == "$ref" {
+                    if let Some(n) = x.as_str().and_then(|s| s.rsplit('/').next()) {
+                        out.insert(n.to_owned());
+                    }
+                } else {
+                    collect_refs(x, out);
+                }
+            }
+        }
+        Value::Array(a) => a.iter().for_each(|x| collect_refs(x, out)),
+        _ => {}
+    }
+}
+
+/// Writes `///` lines for `text` (or `fallback` when it is empty).
+pub(crate) fn doc(out: &mut String, indent: &str, text: &str, fallback: &str) {
+    let mut lines = doc_lines(text);
+    if lines.is_empty() {
+        lines = doc_lines(fallback);
+    }
+    for l in lines {
+        if l.is_empty() {
+            let _ = writeln!(out, "{indent}///");
+        } else {
+            let _ = writeln!(out, "{indent}/// {l}");
+        }
+    }
+}
+
+impl Models<'_> {
+    /// The source of every model, grouped into files by the first letter
+    /// of the type name: file stem → code.
+    pub(crate) fn emit(&self) -> BTreeMap<String, String> {
+        // Types by first letter, in name order.
+        let mut letters: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for (name, schema) in &self.spec.schemas {
+            let rust = type_name(name);
+            let letter = rust
+                .chars()
+                .next()
+                .map(|c| c.to_ascii_lowercase().to_string())
+                .unwrap_or_default();
+            let mut out = String::new();
+            match kind_of(schema) {
+                Kind::Struct => self.emit_struct(&mut out, name, schema),
+                Kind::Enum => self.emit_enum(&mut out, name, schema),
+                Kind::Union => self.emit_union(&mut out, name, schema),
+                Kind::Alias => self.emit_alias(&mut out, name, schema),
+            }
+            out.push('\n');
+            letters.entry(letter).or_default().push(out);
+        }
+        // Letters with much code are split into numbered files of about
+        // `MAX_FILE` bytes, so no file is enormous.
+        const MAX_FILE: usize = 100_000;
+        let mut files = BTreeMap::new();
+        for (letter, items) in letters {
+            let total: usize = items.iter().map(String::len).sum();
+            if total <= MAX_FILE * 3 / 2 {
+                files.insert(letter, items.concat());
+                continue;
+            }
+            let mut part = 1;
+            let mut cur = String::new();
+            for item in items {
+                if !cur.is_empty() && cur.len() + item.len() > MAX_FILE {
+                    files.insert(format!("{letter}{part}"), std::mem::take(&mut cur));
+                    part += 1;
+                }
+                cur.push_str(&item);
+            }
+            if !cur.is_empty() {
+                files.insert(format!("{letter}{part}"), cur);
+            }
+        }
+        files
+    }
+
+    fn emit_alias(&self, out: &mut String, name: &str, schema: &Value) {
+        let rust = type_name(name);
+        if is_secret_map(name, schema) {
+            self.emit_secret_map(out, name, schema);
+            return;
+        }
+        doc(
+            out,
+            "",
+            schema["description"].as_str().unwrap_or_default(),
+            &format!("The `{name}` schema."),
+        );
+        let target = self.types.ty(schema);
+        let target = if target == Ty::Named(rust.clone()) {
+            Ty::Value
+        } else {
+            target
+        };
+        let _ = writeln!(out, "pub type {rust} = {};", target.rust());
+    }
+
+    /// Says which operations send or answer this type (at most three).
+    fn usage(&self, out: &mut String, name: &str) {
+        let rust = Ty::Named(type_name(name));
+        let mut lines = Vec::new();
+        for op in &self.spec.ops {
+            let body = match &op.body {
+                Some(crate::codegen::spec::Body::Json { schema, .. })
+                | Some(crate::codegen::spec::Body::Multipart { schema }) => schema == name,
+                None => false,
+            };
+            if body {
+                lines.push(format!(
+                    "The body of `{} {}` (`{}`).",
+                    op.method, op.path, op.id
+                ));
+            }
+            if op.response.as_ref() == Some(&rust) {
+                lines.push(format!(
+                    "The answer of `{} {}` (`{}`).",
+                    op.method, op.path, op.id
+                ));
+            }
+        }
+        let more = lines.len().saturating_sub(3);
+        if !lines.is_empty() {
+            out.push_str("///\n");
+        }
+        for l in lines.iter().take(3) {
+            let _ = writeln!(out, "/// {l}");
+        }
+        if more > 0 {
+            let _ = writeln!(out, "/// (And {more} more.)");
+        }
+    }
+
+    fn emit_secret_map(&self, out: &mut String, name: &str, schema: &Value) {
+        let rust = type_name(name);
+        doc(
+            out,
+            "",
+            schema["description"].as_str().unwrap_or_default(),
+            &format!("The `{name}` object."),
+        );
+        out.push_str("///\n/// A map of secret names to values; `Debug` shows the names only. Dereferences to the map.\n");
+        out.push_str(
+            "#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]\n#[serde(transparent)]\n",
+        );
+        let _ = writeln!(out, "pub struct {rust}(pub Map<String, Value>);\n");
+        let _ = writeln!(
+            out,
+            "impl fmt::Debug for {rust} {{\n    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {{\n        f.debug_tuple({}).field(&Keys(&self.0)).finish()\n    }}\n}}\n",
+            lit(&rust)
+        );
+        let _ = writeln!(
+            out,
+            "impl std::ops::Deref for {rust} {{\n    type Target = Map<String, Value>;\n\n    fn deref(&self) -> &Self::Target {{\n        &self.0\n    }}\n}}\n"
+        );
+        let _ = writeln!(
+            out,
+            "impl std::ops::DerefMut for {rust} {{\n    fn deref_mut(&mut self) -> &mut Self::Target {{\n        &mut self.0\n    }}\n}}\n"
+        );
+        let _ = writeln!(
+            out,
+            "impl From<Map<String, Value>> for {rust} {{\n    fn from(map: Map<String, Value>) -> Self {{\n        Self(map)\n    }}\n}}"
+        );
+    }
+
+    fn emit_enum(&self, out: &mut String, name: &str, schema: &Value) {
+        let rust = type_name(name);
+        out.push_str("string_enum! {\n");
+        doc(
+            out,
+            "    ",
+            schema["description"].as_str().unwrap_or_default(),
+            &format!("The values of `{name}`."),
+        );
+        let _ = writeln!(out, "    pub enum {rust} {{");
+        let mut used = BTreeSet::new();
+        for v in schema["enum"].as_array().into_iter().flatten() {
+            let Some(v) = v.as_str() else { continue };
+            let mut var = variant(v);
+            while !used.insert(var.clone()) {
+                var.push('_');
+            }
+            let _ = writeln!(out, "        /// {}", doc_value(v));
+            let _ = writeln!(out, "        {var} = {},", lit(v));
+        }
+        out.push_str("    }\n}\n");
+    }
+
+    fn emit_union(&self, out: &mut String, name: &str, schema: &Value) {
+        let rust = type_name(name);
+        let members = self.union_members(name);
+        doc(
+            out,
+            "",
+            schema["description"].as_str().unwrap_or_default(),
+            &format!("One of the shapes of `{name}`."),
+        );
+        self.usage(out, name);
+        out.push_str("///\n/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.\n");
+        out.push_str(
+            "#[derive(Clone, PartialEq, Serialize)]\n#[serde(untagged)]\n#[non_exhaustive]\n",
+        );
+        let _ = writeln!(out, "pub enum {rust} {{");
+        for (v, ty, _) in &members {
+            let boxed = matches!(ty, Ty::Named(t) if self.reaches(t, &rust));
+            let _ = writeln!(out, "    /// The `{}` shape.", ty.rust());
+            if boxed {
+                let _ = writeln!(out, "    {v}(Box<{}>),", ty.rust());
+            } else {
+                let _ = writeln!(out, "    {v}({}),", ty.rust());
+            }
+        }
+        out.push_str("    /// JSON this version cannot tell apart, kept as received.\n    Other(Value),\n}\n\n");
+        // Deserialize: try the members whose shape fits, best fit first.
+        let _ = writeln!(out, "impl<'de> Deserialize<'de> for {rust} {{");
+        out.push_str("    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {\n");
+        out.push_str("        const SHAPES: &[Shape] = &[\n");
+        for (_, _, shape) in &members {
+            let _ = writeln!(out, "            {shape},");
+        }
+        out.push_str("        ];\n        let value = Value::deserialize(deserializer)?;\n");
+        out.push_str("        for index in candidates(&value, SHAPES) {\n            let decoded = match index {\n");
+        for (i, (v, ty, _)) in members.iter().enumerate() {
+            let boxed = matches!(ty, Ty::Named(t) if self.reaches(t, &rust));
+            if boxed {
+                let _ = writeln!(
+                    out,
+                    "                {i} => serde_json::from_value(value.clone()).ok().map(|v| Self::{v}(Box::new(v))),"
+                );
+            } else {
+                let _ = writeln!(
+                    out,
+                    "                {i} => serde_json::from_value(value.clone()).ok().map(Self::{v}),"
+                );
+            }
+        }
+        out.push_str("                _ => None,\n            };\n            if let Some(decoded) = decoded {\n                return Ok(decoded);\n            }\n        }\n");
+        let _ = writeln!(out, "        other({}, &value);", lit(&rust));
+        out.push_str("        Ok(Self::Other(value))\n    }\n}\n\n");
+        // Debug: free-form members by keys only.
+        let _ = writeln!(out, "impl fmt::Debug for {rust} {{");
+        out.push_str("    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {\n        match self {\n");
+        for (v, ty, _) in &members {
+            if ty.is_free_form() {
+                let _ = writeln!(
+                    out,
+                    "            Self::{v}(v) => f.debug_tuple({}).field(&Keys(v)).finish(),",
+                    lit(v)
+                );
+            } else {
+                let _ = writeln!(
+                    out,
+                    "            Self::{v}(v) => f.debug_tuple({}).field(v).finish(),",
+                    lit(v)
+                );
+            }
+        }
+        out.push_str("            Self::Other(v) => f.debug_tuple(\"Other\").field(&Keys(v)).finish(),\n        }\n    }\n}\n");
+    }
+
+    fn emit_struct(&self, out: &mut String, name: &str, schema: &Value) {
+        let rust = type_name(name);
+        let fields = self.fields(name);
+        let is_request = self.request.contains(name);
+        let default = fields.iter().all(|f| f.optional);
+        doc(
+            out,
+            "",
+            schema["description"].as_str().unwrap_or_default(),
+            &format!("The `{name}` object."),
+        );
+        self.usage(out, name);
+        out.push_str("///\n/// Fields this version does not model are kept in `extra` and sent back as they are.\n");
+        if is_request {
+            out.push_str(if default {
+                "/// Build it with `new()` and the setters.\n"
+            } else {
+                "/// Build it with `new(…)` (the required fields) and the setters.\n"
+            });
+        }
+        if default {
+            out.push_str("#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]\n");
+        } else {
+            out.push_str("#[derive(Clone, PartialEq, Serialize, Deserialize)]\n");
+        }
+        out.push_str("#[non_exhaustive]\n");
+        let _ = writeln!(out, "pub struct {rust} {{");
+        for f in &fields {
+            let fallback = match &f.constant {
+                Some(c) => format!("Always `{c}`."),
+                None => format!("The `{}` field.", f.wire),
+            };
+            doc(out, "    ", &f.doc, &fallback);
+            let mut attrs: Vec<String> = Vec::new();
+            if f.wire != f.ident {
+                attrs.push(format!("rename = {}", lit(&f.wire)));
+            }
+            if f.optional {
+                attrs.push("default".to_owned());
+                attrs.push("skip_serializing_if = \"Option::is_none\"".to_owned());
+            }
+            if !attrs.is_empty() {
+                let _ = writeln!(out, "    #[serde({})]", attrs.join(", "));
+            }
+            let _ = writeln!(out, "    pub {}: {},", f.ident, field_type(f));
+        }
+        out.push_str("    /// Fields this version does not model, kept as received.\n    #[serde(flatten, deserialize_with = \"extra\")]\n    pub extra: Map<String, Value>,\n}\n\n");
+        // Debug with secrets redacted and free-form JSON by keys.
+        let _ = writeln!(out, "impl fmt::Debug for {rust} {{");
+        out.push_str("    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {\n");
+        let _ = writeln!(out, "        f.debug_struct({})", lit(&rust));
+        for f in &fields {
+            let resolved_struct = matches!(&f.ty, Ty::Named(_))
+                || matches!(&f.ty, Ty::Vec(t) if matches!(**t, Ty::Named(_)));
+            let expr = if is_secret(name, &f.wire) && !resolved_struct {
+                if f.optional {
+                    format!("&self.{}.as_ref().map(|_| REDACTED)", f.ident)
+                } else {
+                    "&REDACTED".to_owned()
+                }
+            } else if f.ty.is_free_form() {
+                format!("&Keys(&self.{})", f.ident)
+            } else {
+                format!("&self.{}", f.ident)
+            };
+            let _ = writeln!(out, "            .field({}, {expr})", lit(&f.ident));
+        }
+        out.push_str(
+            "            .field(\"extra\", &Keys(&self.extra))\n            .finish()\n    }\n}\n",
+        );
+        if is_request {
+            self.emit_builder(out, &rust, &fields, default);
+        }
+    }
+
+    fn emit_builder(&self, out: &mut String, rust: &str, fields: &[Field], default: bool) {
+        let _ = writeln!(out, "\nimpl {rust} {{");
+        let required: Vec<&Field> = fields
+            .iter()
+            .filter(|f| !f.optional && f.constant.is_none())
+            .collect();
+        if default && fields.iter().all(|f| f.constant.is_none()) {
+            out.push_str("    /// An empty value; set fields with the setters.\n    pub fn new() -> Self {\n        <Self as Default>::default()\n    }\n");
+        } else {
+            out.push_str(
+                "    /// A value with the required fields set (constant fields filled in).\n",
+            );
+            if required.len() > 7 {
+                out.push_str("    #[allow(clippy::too_many_arguments)]\n");
+            }
+            let args: Vec<String> = required
+                .iter()
+                .map(|f| format!("{}: impl Into<{}>", f.ident, field_type(f)))
+                .collect();
+            let _ = writeln!(
+                out,
+                "    pub fn new({}) -> Self {{\n        Self {{",
+                args.join(", ")
+            );
+            for f in fields {
+                if let Some(c) = &f.constant {
+                    let _ = writeln!(out, "            {}: {}.to_owned(),", f.ident, lit(c));
+                } else if f.optional {
+                    let _ = writeln!(out, "            {}: None,", f.ident);
+                } else {
+                    let _ = writeln!(out, "            {}: {}.into(),", f.ident, f.ident);
+                }
+            }
+            out.push_str("            extra: Map::new(),\n        }\n    }\n");
+        }
+        for f in fields.iter().filter(|f| f.optional) {
+            let setter = if matches!(
+                f.ident.as_str(),
+                "new" | "set" | "default" | "clone" | "fmt"
+            ) {
+                format!("set_{}", f.ident)
+            } else {
+                f.ident.clone()
+            };
+            let inner = inner_type(f);
+            let _ = writeln!(out, "\n    /// Sets `{}`.", f.wire);
+            let _ = writeln!(
+                out,
+                "    pub fn {setter}(mut self, value: impl Into<{inner}>) -> Self {{"
+            );
+            if f.boxed {
+                let _ = writeln!(
+                    out,
+                    "        self.{} = Some(Box::new(value.into()));",
+                    f.ident
+                );
+            } else {
+                let _ = writeln!(out, "        self.{} = Some(value.into());", f.ident);
+            }
+            out.push_str("        self\n    }\n");
+        }
+        out.push_str("\n    /// Sets a field this version does not model.\n    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {\n        self.extra.insert(field.into(), value.into());\n        self\n    }\n}\n");
+    }
+}
+
+fn inner_type(f: &Field) -> String {
+    f.ty.rust()
+}
+
+fn field_type(f: &Field) -> String {
+    let mut t = f.ty.rust();
+    if f.boxed {
+        t = format!("Box<{t}>");
+    }
+    if f.optional {
+        t = format!("Option<{t}>");
+    }
+    t
+}
+
+/// An enum value for a doc line, in backticks.
+fn doc_value(v: &str) -> String {
+    if v.is_empty() {
+        "The empty string.".to_owned()
+    } else {
+        format!("`{}`", v.replace('`', "'"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_secret;
+
+    #[test]
+    fn secret_names() {
+        for (owner, field) in [
+            ("Client", "client_secret"),
+            ("CreateUserRequestContent", "password"),
+            ("UserIdentity", "access_token"),
+            ("UserIdentity", "access_token_secret"),
+            ("TwilioProviderCredentials", "auth_token"),
+            ("PostClientCredentialRequestContent", "pem"),
+            ("ActionSecretRequest", "value"),
+            ("EmailProviderCredentialsSchemaApiKey", "api_key"),
+            ("X", "privateKey"),
+        ] {
+            assert!(is_secret(owner, field), "{owner}.{field}");
+        }
+        for (owner, field) in [
+            ("Client", "client_id"),
+            ("Client", "token_endpoint_auth_method"),
+            ("Role", "name"),
+            ("Setting", "value"),
+        ] {
+            assert!(!is_secret(owner, field), "{owner}.{field}");
+        }
+    }
+}

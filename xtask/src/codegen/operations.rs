@@ -1,0 +1,684 @@
+//! Emits the resource groups: one struct per group (`Roles`,
+//! `UsersRoles`, …), an `async fn` per operation, a `…Params` struct per
+//! operation with query parameters, `…_pager` methods for paginated lists,
+//! accessors from `ManagementClient` and from parent groups, the
+//! operations table and the test-only response decoder.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write as _;
+
+use crate::codegen::models::{Models, doc};
+use crate::codegen::naming::{lit, pascal};
+use crate::codegen::spec::{Body, Kind, Operation, Param, Ty};
+
+/// Operations the hand-written `resources` modules implement, with the
+/// method that does.
+pub(crate) const HAND_WRITTEN: &[(&str, &str)] = &[
+    ("connections_list", "connections().list"),
+    ("connections_get", "connections().get"),
+    ("connections_create", "connections().create"),
+    ("connections_update", "connections().update"),
+    ("connections_delete", "connections().delete"),
+    ("connections_checkStatus", "connections().check_status"),
+    ("users_list", "users().list"),
+    ("users_get", "users().get"),
+    ("users_create", "users().create"),
+    ("users_update", "users().update"),
+    ("users_delete", "users().delete"),
+    ("users_listUsersByEmail", "users().list_by_email"),
+];
+
+/// Top-level groups whose struct is hand-written (`resources::…`).
+const HAND_WRITTEN_GROUPS: &[(&str, &str)] = &[
+    ("connections", "crate::resources::connections::Connections"),
+    ("users", "crate::resources::users::Users"),
+];
+
+/// How a list operation pages.
+pub(crate) enum Paging {
+    Offset { key: String, item: Ty },
+    Checkpoint { key: String, item: Ty },
+}
+
+pub(crate) struct Api<'a> {
+    pub(crate) models: &'a Models<'a>,
+    /// Group path → its operations (every prefix of a path is a group).
+    groups: BTreeMap<Vec<String>, Vec<&'a Operation>>,
+}
+
+fn struct_name(group: &[String]) -> String {
+    pascal(&group.join("_"))
+}
+
+impl<'a> Api<'a> {
+    pub(crate) fn new(models: &'a Models<'a>) -> Self {
+        let mut groups: BTreeMap<Vec<String>, Vec<&Operation>> = BTreeMap::new();
+        for op in &models.spec.ops {
+            for len in 1..=op.group.len() {
+                groups.entry(op.group[..len].to_vec()).or_default();
+            }
+            if let Some(list) = groups.get_mut(&op.group) {
+                list.push(op);
+            }
+        }
+        Api { models, groups }
+    }
+
+    fn hand_written(op: &Operation) -> bool {
+        HAND_WRITTEN.iter().any(|(id, _)| *id == op.id)
+    }
+
+    /// The Rust path of a group's struct.
+    fn group_type(group: &[String]) -> String {
+        if group.len() == 1 {
+            if let Some((_, path)) = HAND_WRITTEN_GROUPS.iter().find(|(g, _)| *g == group[0]) {
+                return (*path).to_owned();
+            }
+        }
+        struct_name(group)
+    }
+
+    fn children(&self, group: &[String]) -> Vec<&Vec<String>> {
+        self.groups
+            .keys()
+            .filter(|k| k.len() == group.len() + 1 && k.starts_with(group))
+            .collect()
+    }
+
+    pub(crate) fn paging(&self, op: &Operation) -> Option<Paging> {
+        let has = |n: &str| op.query.iter().any(|p| p.name == n);
+        let Some(Ty::Named(resp)) = &op.response else {
+            return None;
+        };
+        let schema = self
+            .models
+            .spec
+            .schemas
+            .iter()
+            .find(|(k, _)| crate::codegen::naming::type_name(k) == *resp)
+            .map(|(_, v)| v)?;
+        let props = schema["properties"].as_object()?;
+        let arrays: Vec<(&String, &serde_json::Value)> =
+            props.iter().filter(|(_, p)| p["type"] == "array").collect();
+        let [(key, prop)] = arrays.as_slice() else {
+            return None;
+        };
+        let item = match self.models.types.ty(prop) {
+            Ty::Vec(t) => *t,
+            _ => return None,
+        };
+        if has("page") && has("per_page") {
+            Some(Paging::Offset {
+                key: (*key).clone(),
+                item,
+            })
+        } else if has("from") && has("take") && props.contains_key("next") {
+            Some(Paging::Checkpoint {
+                key: (*key).clone(),
+                item,
+            })
+        } else {
+            None
+        }
+    }
+
+    /// Files under `api/`: stem → code; plus `mod.rs`.
+    pub(crate) fn emit(&self) -> BTreeMap<String, String> {
+        let mut files = BTreeMap::new();
+        let mut mod_rs = String::new();
+        mod_rs.push_str(
+            "//! The resource groups of the Management API, one module per top-level group.\n\n",
+        );
+        let tops: Vec<&Vec<String>> = self.groups.keys().filter(|k| k.len() == 1).collect();
+        for top in &tops {
+            let _ = writeln!(mod_rs, "pub mod {};", top[0]);
+        }
+        mod_rs.push('\n');
+        for top in &tops {
+            let _ = writeln!(mod_rs, "pub use {}::*;", top[0]);
+        }
+        mod_rs.push_str("\nuse crate::client::{ManagementClient, ManagementService};\n\n");
+        mod_rs.push_str("impl<S: ManagementService> ManagementClient<S> {\n");
+        for top in &tops {
+            if HAND_WRITTEN_GROUPS.iter().any(|(g, _)| *g == top[0]) {
+                continue;
+            }
+            let name = struct_name(top);
+            let _ = writeln!(mod_rs, "    /// The `{}` operations: [`{name}`].", top[0]);
+            let _ = writeln!(
+                mod_rs,
+                "    pub fn {}(&self) -> {name}<'_, S> {{\n        {name}::new(self)\n    }}\n",
+                top[0]
+            );
+        }
+        mod_rs.push_str("}\n");
+        files.insert("mod".to_owned(), mod_rs);
+        for top in tops {
+            files.insert(top[0].clone(), self.emit_top(top));
+        }
+        files
+    }
+
+    fn emit_top(&self, top: &[String]) -> String {
+        let mut out = String::new();
+        let _ = writeln!(out, "//! The `{}` group and its sub-groups.\n", top[0]);
+        out.push_str("#![allow(unused_imports)]\n\n");
+        out.push_str("use std::collections::BTreeMap;\n\nuse serde_json::{Map, Value};\n\n");
+        out.push_str("use crate::client::{ManagementClient, ManagementService};\nuse crate::error::Error;\nuse crate::generated::models as m;\nuse crate::model_support::{multipart, offset_page};\nuse crate::pagination::Pager;\nuse crate::request::{ApiPath, ApiRequest, Query, QueryParams};\n\n");
+        let groups: Vec<&Vec<String>> = self.groups.keys().filter(|k| k.starts_with(top)).collect();
+        for g in groups {
+            self.emit_group(&mut out, g);
+        }
+        out
+    }
+
+    fn emit_group(&self, out: &mut String, group: &[String]) {
+        let ty = Self::group_type(group);
+        let hand = ty.starts_with("crate::");
+        let ops = &self.groups[group];
+        let chain: String = group.iter().map(|g| format!(".{g}()")).collect();
+        if !hand {
+            let _ = writeln!(
+                out,
+                "/// The `{}` operations; from `auth0{chain}`.",
+                group.join(".")
+            );
+            out.push_str("///\n/// The handle is `Copy`; its methods take it by value, so their futures borrow only the client.\n");
+            if group.len() == 1 {
+                self.example(out, group);
+            }
+            let _ = writeln!(
+                out,
+                "#[derive(Debug)]\npub struct {ty}<'a, S> {{\n    client: &'a ManagementClient<S>,\n}}\n"
+            );
+            let _ = writeln!(
+                out,
+                "impl<S> Clone for {ty}<'_, S> {{\n    fn clone(&self) -> Self {{\n        *self\n    }}\n}}\n"
+            );
+            let _ = writeln!(out, "impl<S> Copy for {ty}<'_, S> {{}}\n");
+        }
+        let _ = writeln!(out, "impl<'a, S: ManagementService> {ty}<'a, S> {{");
+        if !hand {
+            out.push_str("    pub(crate) fn new(client: &'a ManagementClient<S>) -> Self {\n        Self { client }\n    }\n\n");
+        }
+        let mut names: BTreeSet<String> = BTreeSet::new();
+        if hand {
+            // The hand-written methods of `Users` and `Connections`.
+            for n in [
+                "new",
+                "list",
+                "pager",
+                "all",
+                "get",
+                "get_with",
+                "list_by_email",
+                "create",
+                "update",
+                "delete",
+                "check_status",
+            ] {
+                names.insert(n.to_owned());
+            }
+        } else {
+            names.insert("new".to_owned());
+        }
+        for child in self.children(group) {
+            let last = child.last().cloned().unwrap_or_default();
+            assert_unique(&mut names, &last, &child.join("."));
+            let child_ty = struct_name(child);
+            let _ = writeln!(out, "    /// The `{}` operations.", child.join("."));
+            let _ = writeln!(
+                out,
+                "    pub fn {last}(self) -> {child_ty}<'a, S> {{\n        {child_ty}::new(self.client)\n    }}\n"
+            );
+        }
+        let mut params = String::new();
+        for op in ops {
+            if Self::hand_written(op) {
+                continue;
+            }
+            assert_unique(&mut names, &op.name, &op.id);
+            self.emit_op(out, &mut params, group, op);
+        }
+        out.push_str("}\n\n");
+        out.push_str(&params);
+    }
+
+    fn params_name(group: &[String], op: &Operation) -> String {
+        format!("{}{}Params", struct_name(group), pascal(&op.name))
+    }
+
+    fn path_expr(op: &Operation) -> String {
+        let mut expr = String::new();
+        for (i, seg) in op.path.trim_start_matches('/').split('/').enumerate() {
+            let value = match seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
+                Some(name) => {
+                    let p = op.path_params.iter().find(|p| p.name == name);
+                    match p {
+                        Some(p) if matches!(p.ty, Ty::Named(_)) => format!("{}.as_str()", p.ident),
+                        Some(p) => p.ident.clone(),
+                        None => lit(name),
+                    }
+                }
+                None => lit(seg),
+            };
+            if i == 0 {
+                let _ = write!(expr, "ApiPath::new({value})");
+            } else {
+                let _ = write!(expr, ".segment({value})");
+            }
+        }
+        expr
+    }
+
+    fn arg_type(&self, p: &Param) -> String {
+        match &p.ty {
+            Ty::Named(n) if self.models.types.kind(&spec_of(self, n)) == Kind::Enum => {
+                format!("&m::{n}")
+            }
+            _ => "&str".to_owned(),
+        }
+    }
+
+    fn emit_op(&self, out: &mut String, params_out: &mut String, group: &[String], op: &Operation) {
+        let mut text = op.summary.trim().to_owned();
+        if !text.is_empty() && !text.ends_with(['.', '!', '?', ':']) {
+            text.push('.');
+        }
+        if !op.description.is_empty() && op.description != op.summary {
+            text.push_str("\n\n");
+            text.push_str(&op.description);
+        }
+        doc(out, "    ", &text, &op.id);
+        let _ = writeln!(
+            out,
+            "    ///\n    /// `{} {}` (`{}`).",
+            op.method, op.path, op.id
+        );
+        let mut args: Vec<String> = vec!["self".to_owned()];
+        for p in &op.path_params {
+            args.push(format!("{}: {}", p.ident, self.arg_type(p)));
+        }
+        let params_name = Self::params_name(group, op);
+        if !op.query.is_empty() {
+            args.push(format!("params: &{params_name}"));
+            self.emit_params(params_out, &params_name, op);
+        }
+        let mut body_stmt = String::new();
+        match &op.body {
+            Some(Body::Json { ty, .. }) => {
+                let t = match ty {
+                    Ty::Vec(inner) => format!("[{}]", inner.rust_with("m::")),
+                    other => other.rust_with("m::"),
+                };
+                args.push(format!("body: &{t}"));
+                body_stmt = ".json(body)?".to_owned();
+            }
+            Some(Body::Multipart { schema }) => {
+                args.push(format!(
+                    "body: &m::{}",
+                    crate::codegen::naming::type_name(schema)
+                ));
+            }
+            None => {}
+        }
+        let paging = self.paging(op);
+        let ret = match &op.response {
+            Some(t) => t.rust_with("m::"),
+            None => "()".to_owned(),
+        };
+        let method = op.method.to_ascii_lowercase();
+        let query = if op.query.is_empty() {
+            ""
+        } else {
+            ".params(params)"
+        };
+        let _ = writeln!(
+            out,
+            "    pub async fn {}({}) -> Result<{ret}, Error> {{",
+            op.name,
+            args.join(", ")
+        );
+        let _ = writeln!(
+            out,
+            "        let request = ApiRequest::{method}({}){query}{body_stmt};",
+            Self::path_expr(op)
+        );
+        match (&op.body, &op.response, &paging) {
+            (Some(Body::Multipart { schema }), _, _) => {
+                let files: Vec<String> = self.models.spec.schemas[schema]["properties"]
+                    .as_object()
+                    .into_iter()
+                    .flatten()
+                    .filter(|(_, p)| p["format"] == "binary")
+                    .map(|(k, _)| lit(k))
+                    .collect();
+                let _ = writeln!(
+                    out,
+                    "        let (content_type, bytes) = multipart(body, &[{}])?;",
+                    files.join(", ")
+                );
+                if op.response.is_some() {
+                    out.push_str("        Ok(self.client.execute_multipart(request, &content_type, bytes).await?.data)\n");
+                } else {
+                    out.push_str("        self.client.execute_multipart::<Value>(request, &content_type, bytes).await.map(|_| ())\n");
+                }
+            }
+            (_, None, _) => {
+                out.push_str("        self.client.execute_empty(request).await.map(|_| ())\n")
+            }
+            (_, Some(_), Some(Paging::Offset { key, .. })) => {
+                let _ = writeln!(
+                    out,
+                    "        offset_page(self.client.execute::<Value>(request).await?.data, {})",
+                    lit(key)
+                );
+            }
+            (_, Some(_), _) => {
+                out.push_str("        Ok(self.client.execute(request).await?.data)\n")
+            }
+        }
+        out.push_str("    }\n\n");
+        if let Some(paging) = paging {
+            let path_args: Vec<String> = op
+                .path_params
+                .iter()
+                .map(|p| format!("{}: {}", p.ident, self.arg_type(p)))
+                .collect();
+            let mut sig = vec!["self".to_owned()];
+            sig.extend(path_args);
+            sig.push(format!("params: {params_name}"));
+            let (item, key, make) = match &paging {
+                Paging::Offset { key, item } => (
+                    item,
+                    key,
+                    format!(
+                        "let first = params.page.and_then(|p| u64::try_from(p).ok()).unwrap_or(0);\n        let per_page = params.per_page.and_then(|p| u32::try_from(p).ok()).unwrap_or(50);\n        Pager::offset(self.client.clone(), request, {}, first, per_page)",
+                        lit(key)
+                    ),
+                ),
+                Paging::Checkpoint { key, item } => (
+                    item,
+                    key,
+                    format!(
+                        "let take = params.take.and_then(|t| u32::try_from(t).ok()).unwrap_or(50);\n        Pager::checkpoint(self.client.clone(), request, {}, params.from.clone(), take)",
+                        lit(key)
+                    ),
+                ),
+            };
+            let kind = if matches!(paging, Paging::Offset { .. }) {
+                "offset (`page`/`per_page`, totals requested)"
+            } else {
+                "checkpoint (`from`/`take`)"
+            };
+            let _ = writeln!(
+                out,
+                "    /// A [`Pager`] over the `{key}` of [`Self::{}`]: {kind} pages, starting where `params` says.",
+                op.name
+            );
+            let _ = writeln!(
+                out,
+                "    pub fn {}_pager({}) -> Pager<{}, S> {{",
+                op.name,
+                sig.join(", "),
+                item.rust_with("m::")
+            );
+            let _ = writeln!(
+                out,
+                "        let request = ApiRequest::{method}({}).params(&params);",
+                Self::path_expr(op)
+            );
+            let _ = writeln!(out, "        {make}\n    }}\n");
+        }
+    }
+
+    fn query_ty(&self, p: &Param) -> (String, String) {
+        // (stored type, setter argument type)
+        match &p.ty {
+            Ty::Vec(inner) => {
+                let t = inner.rust_with("m::");
+                (format!("Vec<{t}>"), t)
+            }
+            other => {
+                let t = other.rust_with("m::");
+                (t.clone(), t)
+            }
+        }
+    }
+
+    fn emit_params(&self, out: &mut String, name: &str, op: &Operation) {
+        let required: Vec<&Param> = op.query.iter().filter(|p| p.required).collect();
+        let _ = writeln!(
+            out,
+            "/// Query parameters of `{} {}` (`{}`).",
+            op.method, op.path, op.id
+        );
+        if required.is_empty() {
+            out.push_str("#[derive(Debug, Clone, Default, PartialEq)]\n");
+        } else {
+            out.push_str("#[derive(Debug, Clone, PartialEq)]\n");
+        }
+        let _ = writeln!(out, "#[must_use]\npub struct {name} {{");
+        for p in &op.query {
+            let (stored, _) = self.query_ty(p);
+            if p.required || matches!(p.ty, Ty::Vec(_)) {
+                let _ = writeln!(out, "    {}: {stored},", p.ident);
+            } else {
+                let _ = writeln!(out, "    {}: Option<{stored}>,", p.ident);
+            }
+        }
+        out.push_str("}\n\n");
+        let _ = writeln!(out, "impl {name} {{");
+        if required.is_empty() {
+            out.push_str("    /// No parameters set.\n    pub fn new() -> Self {\n        Self::default()\n    }\n");
+        } else {
+            out.push_str("    /// The required parameters.\n");
+            let args: Vec<String> = required
+                .iter()
+                .map(|p| format!("{}: impl Into<{}>", p.ident, self.query_ty(p).0))
+                .collect();
+            let _ = writeln!(
+                out,
+                "    pub fn new({}) -> Self {{\n        Self {{",
+                args.join(", ")
+            );
+            for p in &op.query {
+                if p.required {
+                    let _ = writeln!(out, "            {}: {}.into(),", p.ident, p.ident);
+                } else if matches!(p.ty, Ty::Vec(_)) {
+                    let _ = writeln!(out, "            {}: Vec::new(),", p.ident);
+                } else {
+                    let _ = writeln!(out, "            {}: None,", p.ident);
+                }
+            }
+            out.push_str("        }\n    }\n");
+        }
+        for p in op.query.iter().filter(|p| !p.required) {
+            out.push('\n');
+            doc(out, "    ", &p.doc, &format!("Sets `{}`.", p.name));
+            let (_, arg) = self.query_ty(p);
+            let setter = if p.ident == "new" {
+                "set_new".to_owned()
+            } else {
+                p.ident.clone()
+            };
+            if matches!(p.ty, Ty::Vec(_)) {
+                out.push_str("    ///\n    /// Repeatable: each call adds one value (sent as a repeated key).\n");
+                let _ = writeln!(
+                    out,
+                    "    pub fn {setter}(mut self, value: impl Into<{arg}>) -> Self {{\n        self.{}.push(value.into());\n        self\n    }}",
+                    p.ident
+                );
+            } else {
+                let _ = writeln!(
+                    out,
+                    "    pub fn {setter}(mut self, value: impl Into<{arg}>) -> Self {{\n        self.{} = Some(value.into());\n        self\n    }}",
+                    p.ident
+                );
+            }
+        }
+        out.push_str("}\n\n");
+        let _ = writeln!(
+            out,
+            "impl QueryParams for {name} {{\n    fn append_to(&self, query: &mut Query) {{"
+        );
+        for p in &op.query {
+            let key = lit(&p.name);
+            let expr = match (&p.ty, p.required) {
+                (Ty::Vec(_), _) => format!("query.push_all({key}, &self.{});", p.ident),
+                (Ty::String, true) => format!("query.push({key}, &self.{});", p.ident),
+                (_, true) => format!("query.push({key}, &self.{});", p.ident),
+                (Ty::String, false) => {
+                    format!("query.push_opt({key}, self.{}.as_deref());", p.ident)
+                }
+                (Ty::Named(_), false) => {
+                    format!("query.push_opt({key}, self.{}.as_ref());", p.ident)
+                }
+                (_, false) => format!("query.push_opt({key}, self.{});", p.ident),
+            };
+            let _ = writeln!(out, "        {expr}");
+        }
+        out.push_str("    }\n}\n\n");
+    }
+
+    /// A compiled `no_run` example for a top-level group: the simplest
+    /// operation of the group (or of a sub-group) that needs no body.
+    fn example(&self, out: &mut String, top: &[String]) {
+        let mut best: Option<(usize, String)> = None;
+        for (g, ops) in self.groups.iter().filter(|(k, _)| k.starts_with(top)) {
+            for op in ops {
+                if op.body.is_some()
+                    || op.query.iter().any(|p| p.required)
+                    || op.path_params.iter().any(|p| !matches!(p.ty, Ty::String))
+                {
+                    continue;
+                }
+                let rank = g.len() * 10
+                    + match op.name.as_str() {
+                        "list" => 0,
+                        "get" => 1,
+                        _ => 5,
+                    }
+                    + op.path_params.len();
+                let chain: String = g.iter().map(|s| format!(".{s}()")).collect();
+                let mut args: Vec<String> = op.path_params.iter().map(|p| lit(&p.ident)).collect();
+                if !op.query.is_empty() {
+                    args.push(format!(
+                        "&auth0_management::api::{}::new()",
+                        Self::params_name(g, op)
+                    ));
+                }
+                let call = format!("auth0{chain}.{}({})", op.name, args.join(", "));
+                if best.as_ref().is_none_or(|(r, _)| rank < *r) {
+                    best = Some((rank, call));
+                }
+            }
+        }
+        out.push_str("///\n/// ```no_run\n/// # async fn example(auth0: auth0_management::ManagementClient) -> Result<(), auth0_management::Error> {\n");
+        match best {
+            Some((_, call)) => {
+                let _ = writeln!(
+                    out,
+                    "/// let answer = {call}.await?;\n/// # let _ = answer;"
+                );
+            }
+            None => {
+                let _ = writeln!(
+                    out,
+                    "/// let group = auth0.{}();\n/// # let _ = group;",
+                    top[0]
+                );
+            }
+        }
+        out.push_str("/// # Ok(()) }\n/// ```\n");
+    }
+
+    /// `generated/mod.rs`'s tables: every operation, and a decoder from
+    /// operation id to response type for the stub tests.
+    pub(crate) fn tables(&self) -> String {
+        let mut out = String::new();
+        out.push_str("/// Every operation of the Management API v2 as (`operationId`, HTTP method, path template), sorted by id. Each is reachable through a typed method: `users_roles_list` is `auth0.users().roles().list(…)`; the ids in [`HAND_WRITTEN`] are implemented in [`crate::resources`].\n");
+        out.push_str("pub const OPERATIONS: &[(&str, &str, &str)] = &[\n");
+        for op in &self.models.spec.ops {
+            let _ = writeln!(
+                out,
+                "    ({}, {}, {}),",
+                lit(&op.id),
+                lit(&op.method),
+                lit(&op.path)
+            );
+        }
+        out.push_str("];\n\n");
+        out.push_str("/// Operations implemented by the hand-written [`crate::resources`] modules, as (`operationId`, method on the client).\n");
+        out.push_str("pub const HAND_WRITTEN: &[(&str, &str)] = &[\n");
+        for (id, m) in HAND_WRITTEN {
+            let _ = writeln!(out, "    ({}, {}),", lit(id), lit(m));
+        }
+        out.push_str("];\n\n");
+        out.push_str("/// Decodes `body` into the response type of `operation_id` and encodes it again: `None` for an unknown id, `Some(Ok(None))` for an operation without a response body. For the stub tests.\n///\n/// Generic so that its (large) code is only built by the tests that call it.\n");
+        out.push_str("#[doc(hidden)]\npub fn round_trip_response<B: AsRef<str> + ?Sized>(operation_id: &str, body: &B) -> Option<Result<Option<Value>, serde_json::Error>> {\n");
+        out.push_str("    fn round<T: DeserializeOwned + Serialize>(body: &str) -> Result<Option<Value>, serde_json::Error> {\n        let decoded: T = serde_json::from_str(body)?;\n        serde_json::to_value(&decoded).map(Some)\n    }\n    let body = body.as_ref();\n");
+        out.push_str("    Some(match operation_id {\n");
+        for op in &self.models.spec.ops {
+            match &op.response {
+                Some(t) => {
+                    let _ = writeln!(
+                        out,
+                        "        {} => round::<{}>(body),",
+                        lit(&op.id),
+                        t.rust_with("models::")
+                    );
+                }
+                None => {
+                    let _ = writeln!(out, "        {} => Ok(None),", lit(&op.id));
+                }
+            }
+        }
+        out.push_str("        _ => return None,\n    })\n}\n\n");
+        // A unit test naming every operation's method: it compiles only if
+        // each exists, and checks the list against `OPERATIONS`.
+        out.push_str("#[cfg(test)]\nmod tests {\n    use super::OPERATIONS;\n    use crate::client::ManagementService;\n\n");
+        out.push_str(
+            "    fn methods<S: ManagementService>() -> Vec<&'static str> {\n        vec![\n",
+        );
+        for op in &self.models.spec.ops {
+            let ty = Self::group_type(&op.group);
+            let ty = if ty.starts_with("crate::") {
+                ty
+            } else {
+                format!("crate::api::{ty}")
+            };
+            let method = HAND_WRITTEN
+                .iter()
+                .find(|(id, _)| *id == op.id)
+                .and_then(|(_, m)| m.rsplit('.').next())
+                .map_or_else(|| op.name.clone(), str::to_owned);
+            let _ = writeln!(
+                out,
+                "            {{\n                let _ = {ty}::<S>::{method};\n                {}\n            }},",
+                lit(&op.id)
+            );
+        }
+        out.push_str("        ]\n    }\n\n");
+        out.push_str("    #[test]\n    fn every_operation_has_a_method() {\n        let ids: Vec<&str> = OPERATIONS.iter().map(|o| o.0).collect();\n        assert_eq!(methods::<auth0_core::stack::DefaultService>(), ids);\n        assert_eq!(ids.len(), 335);\n    }\n}\n");
+        out
+    }
+}
+
+fn spec_of(api: &Api<'_>, rust: &str) -> String {
+    api.models
+        .spec
+        .schemas
+        .keys()
+        .find(|k| crate::codegen::naming::type_name(k) == rust)
+        .cloned()
+        .unwrap_or_default()
+}
+
+fn assert_unique(names: &mut BTreeSet<String>, name: &str, id: &str) {
+    if !names.insert(name.to_owned()) {
+        eprintln!(
+            "xtask: codegen: method `{name}` of `{id}` clashes with another method of its group"
+        );
+    }
+}
