@@ -331,6 +331,14 @@ fn main() {
         "jwt bench: verify + validate per second of thread CPU time, one thread, cache off, {ROUNDS} interleaved rounds (median)"
     );
     println!(
+        "auth0-jwt backends: RSA {}, EdDSA ed25519-dalek, ECDSA and HMAC ring",
+        if cfg!(feature = "aws-lc-rs") {
+            "aws-lc, key parsed once (default feature aws-lc-rs)"
+        } else {
+            "ring (built without the aws-lc-rs feature)"
+        }
+    );
+    println!(
         "{:<6} {:>12} {:>12} {:>14} {:>9} {:>9} {:>14} {:>9}",
         "alg", "auth0-jwt", "raw ring", "jsonwebtoken", "a/ring", "a/jwt", "jwt-rustcrypto", "a/jwt-rc"
     );

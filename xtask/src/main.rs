@@ -109,7 +109,8 @@ fn test() -> Result<(), String> {
     // A gateway depends on auth0-jwt alone, without HTTP: that build must work.
     run(cargo().args(["build", "--package", "auth0-jwt", "--no-default-features"]))?;
     // Its unit tests, and the suites that pin the verdicts of the ring-only
-    // EdDSA backend (the default one is ed25519-dalek), on that build.
+    // EdDSA and RSA backends (the default ones are ed25519-dalek and aws-lc),
+    // on that build.
     run(cargo().args([
         "test",
         "--package",
@@ -197,19 +198,25 @@ fn ci() -> Result<(), String> {
 
 fn bench(which: &str) -> Result<(), String> {
     let benches_manifest = root().join("benches/Cargo.toml");
-    let peer_bench = |name: &str| -> Result<(), String> {
-        run(cargo().args([
-            "bench",
-            "--manifest-path",
-            &benches_manifest.to_string_lossy(),
-            "--bench",
-            name,
-        ]))
+    let peer_bench = |name: &str, features: &[&str]| -> Result<(), String> {
+        run(cargo()
+            .args([
+                "bench",
+                "--manifest-path",
+                &benches_manifest.to_string_lossy(),
+                "--bench",
+                name,
+            ])
+            .args(features))
     };
     match which {
         "http" => run(cargo().args(["bench", "--package", "auth0-core", "--bench", "http"])),
-        "jwt" => peer_bench("jwt"),
-        "gateway" => peer_bench("gateway"),
+        // auth0-jwt as built by default, then with ring verifying RSA.
+        "jwt" => {
+            peer_bench("jwt", &[])?;
+            peer_bench("jwt", &["--no-default-features"])
+        }
+        "gateway" => peer_bench("gateway", &[]),
         "all" => {
             bench("http")?;
             bench("jwt")?;

@@ -1,6 +1,7 @@
 //! `cargo bench -p auth0-jwt` runs the peer benchmarks of the repository's
 //! `benches/` workspace: `jwt` (verify + validate per algorithm against raw
-//! ring, raw ed25519-dalek and jsonwebtoken) and then `gateway` (the tower
+//! ring, raw ed25519-dalek and jsonwebtoken; once as auth0-jwt builds by
+//! default, once with ring verifying RSA) and then `gateway` (the tower
 //! layer with and without the verified-token cache against a jsonwebtoken
 //! gateway).
 //!
@@ -35,10 +36,19 @@ fn main() -> ExitCode {
         return ExitCode::FAILURE;
     }
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let mut runs: Vec<(&str, &[&str])> = Vec::new();
     for bench in which {
+        runs.push((bench, &[]));
+        if bench == "jwt" {
+            // Again with ring verifying RSA (without the aws-lc-rs feature).
+            runs.push((bench, &["--no-default-features"]));
+        }
+    }
+    for (bench, features) in runs {
         let status = Command::new(&cargo)
             .args(["bench", "--bench", bench, "--manifest-path"])
             .arg(&manifest)
+            .args(features)
             // The outer `cargo bench` holds its target directory's lock while this
             // runs: build the peers in their own workspace's target directory.
             .env_remove("CARGO_TARGET_DIR")

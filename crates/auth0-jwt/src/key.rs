@@ -4,7 +4,8 @@
 //! `RSA PUBLIC KEY`), raw components, or an HMAC secret. All decoding and validation
 //! happens at build time (RSA size and exponent, EC point on the curve, Ed25519 point
 //! decoded with the default `ed25519-dalek` feature, …); verifying a token only hands
-//! the prepared material to `ring` (or, for EdDSA, to `ed25519-dalek`).
+//! the prepared material to `ring` (or, with the default features, EdDSA to
+//! `ed25519-dalek` and RSA to aws-lc with the key parsed once).
 //!
 //! The algorithm is decided by the key and the verifier's configuration, never by the
 //! token: [`VerifyingKey::verify`] refuses an algorithm the key can't be used with
@@ -15,7 +16,7 @@ use std::fmt;
 use std::sync::{Arc, OnceLock};
 
 use ring::rand::SecureRandom as _;
-use ring::signature::{self, RsaPublicKeyComponents, UnparsedPublicKey};
+use ring::signature::{self, UnparsedPublicKey};
 use ring::{agreement, digest, hmac, rand};
 
 use crate::alg::{Algorithm, AlgorithmError, AlgorithmFamily};
@@ -24,6 +25,7 @@ use crate::der::{self, Reader};
 use crate::ed25519::Ed25519PublicKey;
 use crate::jwk::{Jwk, JwkSet};
 use crate::pem;
+use crate::rsa::RsaPublicKey;
 
 /// Smallest RSA modulus accepted, in bits.
 pub const MIN_RSA_BITS: usize = 2048;
@@ -295,7 +297,8 @@ pub enum KeyError {
 
 /// The prepared key material.
 enum Material {
-    Rsa(RsaPublicKeyComponents<Vec<u8>>),
+    /// Boxed: with `aws-lc-rs` it also holds the parsed keys.
+    Rsa(Box<RsaPublicKey>),
     /// Uncompressed SEC1 point `04 || x || y`.
     Ec(EcCurve, Vec<u8>),
     /// Boxed: the prepared point (with `ed25519-dalek`) is ~190 bytes.
@@ -482,10 +485,7 @@ impl VerifyingKey {
         }
         let fingerprint = fingerprint_of("RSA", &[n, e]);
         Ok(Self::new(
-            Material::Rsa(RsaPublicKeyComponents {
-                n: n.to_vec(),
-                e: e.to_vec(),
-            }),
+            Material::Rsa(Box::new(RsaPublicKey::new(n, e))),
             KeyKind::Rsa { bits },
             fingerprint,
         ))
@@ -838,16 +838,10 @@ impl VerifyingKey {
         self.check_algorithm(alg)?;
         let result = match (&self.material, alg) {
             (Material::Rsa(key), alg) => {
-                let params: &signature::RsaParameters = match alg {
-                    Algorithm::RS256 => &signature::RSA_PKCS1_2048_8192_SHA256,
-                    Algorithm::RS384 => &signature::RSA_PKCS1_2048_8192_SHA384,
-                    Algorithm::RS512 => &signature::RSA_PKCS1_2048_8192_SHA512,
-                    Algorithm::PS256 => &signature::RSA_PSS_2048_8192_SHA256,
-                    Algorithm::PS384 => &signature::RSA_PSS_2048_8192_SHA384,
-                    Algorithm::PS512 => &signature::RSA_PSS_2048_8192_SHA512,
-                    _ => return Err(self.incompatible(alg)),
-                };
-                key.verify(params, signing_input, signature)
+                // Already the typed error; see `rsa` for the two backends.
+                return key
+                    .verify(alg, signing_input, signature)
+                    .unwrap_or_else(|| Err(self.incompatible(alg)));
             }
             (Material::Ec(EcCurve::P256, point), Algorithm::ES256) => {
                 UnparsedPublicKey::new(&signature::ECDSA_P256_SHA256_FIXED, point)

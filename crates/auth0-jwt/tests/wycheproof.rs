@@ -254,6 +254,73 @@ fn ed25519_verdicts_equal_ring() {
     assert_eq!(compared, doc["numberOfTests"].as_u64().unwrap());
 }
 
+/// The crate verifies RSA with ring (default) or aws-lc (feature `aws-lc-rs`):
+/// both must give raw ring's verdict on every case of every RSA suite, so the
+/// feature never changes which tokens are accepted.
+#[test]
+fn rsa_verdicts_equal_ring() {
+    use ring::signature::{self, RsaPublicKeyComponents};
+
+    let suites: [(&str, Algorithm, &signature::RsaParameters); 5] = [
+        (
+            "rsa_signature_2048_sha256_test.json",
+            Algorithm::RS256,
+            &signature::RSA_PKCS1_2048_8192_SHA256,
+        ),
+        (
+            "rsa_signature_2048_sha384_test.json",
+            Algorithm::RS384,
+            &signature::RSA_PKCS1_2048_8192_SHA384,
+        ),
+        (
+            "rsa_signature_2048_sha512_test.json",
+            Algorithm::RS512,
+            &signature::RSA_PKCS1_2048_8192_SHA512,
+        ),
+        (
+            "rsa_pss_2048_sha256_mgf1_32_test.json",
+            Algorithm::PS256,
+            &signature::RSA_PSS_2048_8192_SHA256,
+        ),
+        (
+            "rsa_pss_2048_sha384_mgf1_48_test.json",
+            Algorithm::PS384,
+            &signature::RSA_PSS_2048_8192_SHA384,
+        ),
+    ];
+    for (file, alg, params) in suites {
+        let doc = load(file);
+        let mut compared = 0u64;
+        for group in doc["testGroups"].as_array().unwrap() {
+            let key = group_key(group).expect("Wycheproof RSA keys are usable");
+            let jwk = group
+                .get("publicKeyJwk")
+                .or_else(|| group.get("keyJwk"))
+                .expect("a JWK");
+            let component = |name: &str| {
+                base64::Engine::decode(
+                    &base64::engine::general_purpose::URL_SAFE_NO_PAD,
+                    jwk[name].as_str().expect("n and e"),
+                )
+                .expect("base64url")
+            };
+            let raw = RsaPublicKeyComponents {
+                n: component("n"),
+                e: component("e"),
+            };
+            for test in group["tests"].as_array().unwrap() {
+                let msg = hex(test["msg"].as_str().unwrap());
+                let sig = hex(test["sig"].as_str().unwrap());
+                let ours = key.verify(alg, &msg, &sig).is_ok();
+                let ring = raw.verify(params, &msg, &sig).is_ok();
+                assert_eq!(ours, ring, "{file}#{}", test["tcId"]);
+                compared += 1;
+            }
+        }
+        assert_eq!(compared, doc["numberOfTests"].as_u64().unwrap(), "{file}");
+    }
+}
+
 fn run_hmac_suite(file: &str, alg: Algorithm, full_tag_bits: u64) {
     let doc = load(file);
     let mut counts = Counts::default();
