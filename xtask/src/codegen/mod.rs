@@ -4,10 +4,13 @@
 //!
 //! - [`spec`] reads the description (schemas, operations, parameters);
 //! - [`naming`] turns spec names into Rust names and prose into rustdoc;
-//! - [`models`] emits one type per schema;
+//! - [`dedupe`] finds identical schemas, which share one type;
+//! - [`models`] emits one type per class of identical schemas (aliases
+//!   for the other names);
 //! - [`operations`] emits the resource groups and their operations;
 //! - [`writer`] formats, writes or checks the files.
 
+mod dedupe;
 mod models;
 mod naming;
 mod operations;
@@ -44,7 +47,7 @@ fn generate(text: &str) -> Result<BTreeMap<PathBuf, String>, String> {
 
     let model_files = models.emit();
     let mut models_mod = String::from(
-        "//! The Management API's models: one type per schema of the API description.\n//!\n//! Objects are structs whose unknown fields are kept in `extra`; string enums keep values they do not know in `Other`; `oneOf` schemas are enums decoded by shape, with `Other` for JSON that fits no member. `Debug` redacts secrets and shows free-form JSON by keys only.\n\n",
+        "//! The Management API's models: one type per distinct schema of the API description; identical schemas share one type, the other names are aliases of it.\n//!\n//! Objects are structs whose unknown fields are kept in `extra`; string enums keep values they do not know in `Other`; `oneOf` schemas are enums decoded by shape, with `Other` for JSON that fits no member. `Debug` redacts secrets and shows free-form JSON by keys only.\n\n",
     );
     for stem in model_files.keys() {
         let _ = writeln!(models_mod, "mod {};", module_name(stem));

@@ -7,6 +7,7 @@ use std::fmt::Write as _;
 
 use serde_json::Value;
 
+use crate::codegen::dedupe::Classes;
 use crate::codegen::naming::{doc_lines, ident, lit, snake, type_name, variant};
 use crate::codegen::spec::{Kind, Spec, Ty, Types, is_secret_map, kind_of, ref_name};
 
@@ -63,6 +64,32 @@ const FIELD_OVERRIDES: &[(&str, &str, &str)] = &[
     ),
 ];
 
+/// What the generated code of a schema depends on besides its structure:
+/// whether it is a secret map, which fields `Debug` redacts (`value` is a
+/// secret only in types named `…Secret…`/`…Token…`/`…Credential…`) and
+/// which fields have their type overridden. Identical schemas with
+/// different tags stay separate types, so redaction is unchanged.
+fn name_tag(name: &str, schema: &Value) -> String {
+    let secrets: Vec<&str> = schema["properties"]
+        .as_object()
+        .into_iter()
+        .flatten()
+        .map(|(wire, _)| wire.as_str())
+        .filter(|wire| is_secret(name, wire))
+        .collect();
+    let overrides: Vec<&str> = FIELD_OVERRIDES
+        .iter()
+        .filter(|(s, _, _)| *s == name)
+        .map(|(_, f, _)| *f)
+        .collect();
+    format!(
+        "map:{} secrets:{} overrides:{}",
+        is_secret_map(name, schema),
+        secrets.join(","),
+        overrides.join(",")
+    )
+}
+
 /// One field of a struct.
 pub(crate) struct Field {
     pub(crate) wire: String,
@@ -82,6 +109,8 @@ pub(crate) struct Models<'a> {
     pub(crate) request: BTreeSet<String>,
     /// Rust type name → spec schema name.
     names: BTreeMap<String, String>,
+    /// Identical schemas: one type per class, aliases for the rest.
+    pub(crate) classes: Classes,
 }
 
 impl<'a> Models<'a> {
@@ -112,11 +141,31 @@ impl<'a> Models<'a> {
             .keys()
             .map(|k| (type_name(k), k.clone()))
             .collect();
+        let classes = Classes::new(&spec.schemas, name_tag);
         Models {
             spec,
             types,
             request,
             names,
+            classes,
+        }
+    }
+
+    /// Whether the type of `name` gets constructors and setters: some
+    /// schema of its class is (inside) a request body.
+    fn is_request(&self, name: &str) -> bool {
+        self.classes
+            .members(name)
+            .iter()
+            .any(|m| self.request.contains(*m))
+    }
+
+    /// The Rust name of the type a Rust model name stands for (the
+    /// canonical type of its class).
+    fn canonical_rust(&self, rust: &str) -> String {
+        match self.spec_name(rust) {
+            Some(spec) => type_name(self.classes.canonical(spec)),
+            None => rust.to_owned(),
         }
     }
 
@@ -172,8 +221,9 @@ impl<'a> Models<'a> {
     /// Whether the type `from` contains `to` by value (through fields that
     /// are not behind a `Vec` or map), so `to` holding `from` needs a `Box`.
     fn reaches(&self, from: &str, to: &str) -> bool {
+        let to = self.canonical_rust(to);
         let mut seen = BTreeSet::new();
-        let mut stack = vec![from.to_owned()];
+        let mut stack = vec![self.canonical_rust(from)];
         while let Some(n) = stack.pop() {
             if n == to {
                 return true;
@@ -194,14 +244,14 @@ impl<'a> Models<'a> {
                         .map(|p| p.1)
                     {
                         if let Ty::Named(t) = self.types.ty(prop) {
-                            stack.push(t);
+                            stack.push(self.canonical_rust(&t));
                         }
                     }
                 }
                 Kind::Union => {
                     for m in schema["oneOf"].as_array().into_iter().flatten() {
                         if let Ty::Named(t) = self.types.ty(m) {
-                            stack.push(t);
+                            stack.push(self.canonical_rust(&t));
                         }
                     }
                 }
@@ -438,6 +488,13 @@ impl Models<'_> {
                 .map(|c| c.to_ascii_lowercase().to_string())
                 .unwrap_or_default();
             let mut out = String::new();
+            let canonical = self.classes.canonical(name);
+            if canonical != name {
+                self.emit_same_type(&mut out, name, schema, canonical);
+                out.push('\n');
+                letters.entry(letter).or_default().push(out);
+                continue;
+            }
             match kind_of(schema) {
                 Kind::Struct => self.emit_struct(&mut out, name, schema),
                 Kind::Enum => self.emit_enum(&mut out, name, schema),
@@ -494,14 +551,53 @@ impl Models<'_> {
         let _ = writeln!(out, "pub type {rust} = {};", target.rust());
     }
 
-    /// Says which operations send or answer this type (at most three).
+    /// A schema identical to another one: an alias of that one's type.
+    fn emit_same_type(&self, out: &mut String, name: &str, schema: &Value, canonical: &str) {
+        let rust = type_name(name);
+        let target = type_name(canonical);
+        doc(
+            out,
+            "",
+            schema["description"].as_str().unwrap_or_default(),
+            &format!("The `{name}` schema."),
+        );
+        self.usage_of(out, &[name]);
+        let _ = writeln!(
+            out,
+            "///\n/// The same type as [`{target}`]: the API description gives both the same schema."
+        );
+        let _ = writeln!(out, "pub type {rust} = {target};");
+    }
+
+    /// Says which operations send or answer this type (at most three),
+    /// under any of its names, and the other names of an identical schema.
     fn usage(&self, out: &mut String, name: &str) {
-        let rust = Ty::Named(type_name(name));
+        let members = self.classes.members(name);
+        self.usage_of(out, &members);
+        let others: Vec<String> = members
+            .iter()
+            .filter(|m| **m != name)
+            .map(|m| format!("[`{}`]", type_name(m)))
+            .collect();
+        if !others.is_empty() {
+            let _ = writeln!(
+                out,
+                "///\n/// Also named {} (identical schemas).",
+                others.join(", ")
+            );
+        }
+    }
+
+    /// Says which operations send or answer one of `names` (at most three).
+    fn usage_of(&self, out: &mut String, names: &[&str]) {
+        let rusts: Vec<Ty> = names.iter().map(|n| Ty::Named(type_name(n))).collect();
         let mut lines = Vec::new();
         for op in &self.spec.ops {
             let body = match &op.body {
                 Some(crate::codegen::spec::Body::Json { schema, .. })
-                | Some(crate::codegen::spec::Body::Multipart { schema }) => schema == name,
+                | Some(crate::codegen::spec::Body::Multipart { schema }) => {
+                    names.contains(&schema.as_str())
+                }
                 None => false,
             };
             if body {
@@ -510,7 +606,7 @@ impl Models<'_> {
                     op.method, op.path, op.id
                 ));
             }
-            if op.response.as_ref() == Some(&rust) {
+            if op.response.as_ref().is_some_and(|r| rusts.contains(r)) {
                 lines.push(format!(
                     "The answer of `{} {}` (`{}`).",
                     op.method, op.path, op.id
@@ -659,7 +755,7 @@ impl Models<'_> {
     fn emit_struct(&self, out: &mut String, name: &str, schema: &Value) {
         let rust = type_name(name);
         let fields = self.fields(name);
-        let is_request = self.request.contains(name);
+        let is_request = self.is_request(name);
         let default = fields.iter().all(|f| f.optional);
         doc(
             out,

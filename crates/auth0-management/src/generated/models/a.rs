@@ -14,6 +14,12 @@ use crate::model_support::{Keys, REDACTED, Shape, candidates, extra, other, stri
 
 /// The `Action` object.
 ///
+/// The answer of `POST /actions/actions` (`actions_create`).
+/// The answer of `GET /actions/actions/{id}` (`actions_get`).
+/// The answer of `PATCH /actions/actions/{id}` (`actions_update`).
+///
+/// Also named [`CreateActionResponseContent`], [`GetActionResponseContent`], [`UpdateActionResponseContent`] (identical schemas).
+///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 #[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
@@ -338,82 +344,8 @@ string_enum! {
 
 /// The version of the action that is currently deployed.
 ///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct ActionDeployedVersion {
-    /// The `action` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub action: Option<ActionBase>,
-    /// The id of the action to which this version belongs.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub action_id: Option<String>,
-    /// The time when this version was built successfully.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub built_at: Option<String>,
-    /// The source code of this specific version of the action.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub code: Option<String>,
-    /// The time when this version was created.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub created_at: Option<String>,
-    /// The list of third party npm modules, and their versions, that this specific version depends on.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub dependencies: Option<Vec<ActionVersionDependency>>,
-    /// Indicates if this specific version is the currently one deployed.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub deployed: Option<bool>,
-    /// Any errors that occurred while the version was being built.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub errors: Option<Vec<ActionError>>,
-    /// The unique id of an action version.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    /// The index of this version in list of versions for the action.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub number: Option<f64>,
-    /// The Node runtime. For example: `node22`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub runtime: Option<String>,
-    /// The list of secrets that are included in an action or a version of an action.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub secrets: Option<Vec<ActionSecretResponse>>,
-    /// The `status` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<ActionVersionBuildStatusEnum>,
-    /// The list of triggers that this version supports. At this time, a version can only target a single trigger at a time.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub supported_triggers: Option<Vec<ActionTrigger>>,
-    /// The time when a version was updated. Versions are never updated externally. Only Auth0 will update an action version as it is being built.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub updated_at: Option<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for ActionDeployedVersion {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ActionDeployedVersion")
-            .field("action", &self.action)
-            .field("action_id", &self.action_id)
-            .field("built_at", &self.built_at)
-            .field("code", &self.code)
-            .field("created_at", &self.created_at)
-            .field("dependencies", &self.dependencies)
-            .field("deployed", &self.deployed)
-            .field("errors", &self.errors)
-            .field("id", &self.id)
-            .field("number", &self.number)
-            .field("runtime", &self.runtime)
-            .field("secrets", &self.secrets)
-            .field("status", &self.status)
-            .field("supported_triggers", &self.supported_triggers)
-            .field("updated_at", &self.updated_at)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
+/// The same type as [`ActionVersion`]: the API description gives both the same schema.
+pub type ActionDeployedVersion = ActionVersion;
 
 /// Error is a generic error with a human readable id which should be easily referenced in support tickets.
 ///
@@ -735,6 +667,12 @@ pub type ActionTriggerTypeEnum = String;
 
 /// The `ActionVersion` object.
 ///
+/// The answer of `POST /actions/actions/{id}/deploy` (`actions_deploy`).
+/// The answer of `POST /actions/actions/{actionId}/versions/{id}/deploy` (`actions_versions_deploy`).
+/// The answer of `GET /actions/actions/{actionId}/versions/{id}` (`actions_versions_get`).
+///
+/// Also named [`ActionDeployedVersion`], [`DeployActionResponseContent`], [`DeployActionVersionResponseContent`], [`GetActionVersionResponseContent`] (identical schemas).
+///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 #[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
@@ -812,23 +750,10 @@ impl fmt::Debug for ActionVersion {
     }
 }
 
-string_enum! {
-    /// The build status of this specific version.
-    pub enum ActionVersionBuildStatusEnum {
-        /// `pending`
-        Pending = "pending",
-        /// `building`
-        Building = "building",
-        /// `packaged`
-        Packaged = "packaged",
-        /// `built`
-        Built = "built",
-        /// `retrying`
-        Retrying = "retrying",
-        /// `failed`
-        Failed = "failed",
-    }
-}
+/// The build status of this specific version.
+///
+/// The same type as [`ActionBuildStatusEnum`]: the API description gives both the same schema.
+pub type ActionVersionBuildStatusEnum = ActionBuildStatusEnum;
 
 /// Dependency is an npm module. These values are used to produce an immutable artifact, which manifests as a layer_id.
 ///
@@ -895,6 +820,8 @@ impl ActionVersionDependency {
 
 /// Client array filter items
 ///
+/// Also named [`AculDomainFilter`], [`AculOrganizationFilter`] (identical schemas).
+///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new()` and the setters.
 #[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -951,56 +878,8 @@ pub type AculClientMetadata = Map<String, Value>;
 
 /// Domains array filter items
 ///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct AculDomainFilter {
-    /// Domain ID
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    /// The `metadata` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub metadata: Option<Map<String, Value>>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for AculDomainFilter {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("AculDomainFilter")
-            .field("id", &self.id)
-            .field("metadata", &Keys(&self.metadata))
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl AculDomainFilter {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `id`.
-    pub fn id(mut self, value: impl Into<String>) -> Self {
-        self.id = Some(value.into());
-        self
-    }
-
-    /// Sets `metadata`.
-    pub fn metadata(mut self, value: impl Into<Map<String, Value>>) -> Self {
-        self.metadata = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
+/// The same type as [`AculClientFilter`]: the API description gives both the same schema.
+pub type AculDomainFilter = AculClientFilter;
 
 /// Client metadata key/value pairs
 pub type AculDomainMetadata = Map<String, Value>;
@@ -1197,56 +1076,8 @@ string_enum! {
 
 /// Organizations array filter items
 ///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct AculOrganizationFilter {
-    /// Organization ID
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    /// The `metadata` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub metadata: Option<Map<String, Value>>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for AculOrganizationFilter {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("AculOrganizationFilter")
-            .field("id", &self.id)
-            .field("metadata", &Keys(&self.metadata))
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl AculOrganizationFilter {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `id`.
-    pub fn id(mut self, value: impl Into<String>) -> Self {
-        self.id = Some(value.into());
-        self
-    }
-
-    /// Sets `metadata`.
-    pub fn metadata(mut self, value: impl Into<Map<String, Value>>) -> Self {
-        self.metadata = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
+/// The same type as [`AculClientFilter`]: the API description gives both the same schema.
+pub type AculOrganizationFilter = AculClientFilter;
 
 /// Client metadata key/value pairs
 pub type AculOrganizationMetadata = Map<String, Value>;
@@ -1263,7 +1094,13 @@ string_enum! {
 
 /// The `AculResponseContent` object.
 ///
+/// The body of `PATCH /prompts/{prompt}/screen/{screen}/rendering` (`prompts_rendering_update`).
+/// The answer of `PATCH /prompts/{prompt}/screen/{screen}/rendering` (`prompts_rendering_update`).
+///
+/// Also named [`UpdateAculRequestContent`], [`UpdateAculResponseContent`] (identical schemas).
+///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new()` and the setters.
 #[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct AculResponseContent {
@@ -1307,73 +1144,45 @@ impl fmt::Debug for AculResponseContent {
     }
 }
 
-/// The `AddOrganizationConnectionRequestContent` object.
-///
-/// The body of `POST /organizations/{id}/enabled_connections` (`organizations_enabledConnections_add`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct AddOrganizationConnectionRequestContent {
-    /// When true, all users that log in with this connection will be automatically granted membership in the organization. When false, users must be granted membership in the organization before logging in with this connection.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub assign_membership_on_login: Option<bool>,
-    /// Single connection ID to add to the organization.
-    pub connection_id: String,
-    /// Determines whether organization signup should be enabled for this organization connection. Only applicable for database connections. Default: false.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub is_signup_enabled: Option<bool>,
-    /// Determines whether a connection should be displayed on this organization’s login prompt. Only applicable for enterprise connections. Default: true.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub show_as_button: Option<bool>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for AddOrganizationConnectionRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("AddOrganizationConnectionRequestContent")
-            .field(
-                "assign_membership_on_login",
-                &self.assign_membership_on_login,
-            )
-            .field("connection_id", &self.connection_id)
-            .field("is_signup_enabled", &self.is_signup_enabled)
-            .field("show_as_button", &self.show_as_button)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl AddOrganizationConnectionRequestContent {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(connection_id: impl Into<String>) -> Self {
-        Self {
-            assign_membership_on_login: None,
-            connection_id: connection_id.into(),
-            is_signup_enabled: None,
-            show_as_button: None,
-            extra: Map::new(),
-        }
+impl AculResponseContent {
+    /// An empty value; set fields with the setters.
+    pub fn new() -> Self {
+        <Self as Default>::default()
     }
 
-    /// Sets `assign_membership_on_login`.
-    pub fn assign_membership_on_login(mut self, value: impl Into<bool>) -> Self {
-        self.assign_membership_on_login = Some(value.into());
+    /// Sets `context_configuration`.
+    pub fn context_configuration(mut self, value: impl Into<Vec<String>>) -> Self {
+        self.context_configuration = Some(value.into());
         self
     }
 
-    /// Sets `is_signup_enabled`.
-    pub fn is_signup_enabled(mut self, value: impl Into<bool>) -> Self {
-        self.is_signup_enabled = Some(value.into());
+    /// Sets `default_head_tags_disabled`.
+    pub fn default_head_tags_disabled(mut self, value: impl Into<bool>) -> Self {
+        self.default_head_tags_disabled = Some(value.into());
         self
     }
 
-    /// Sets `show_as_button`.
-    pub fn show_as_button(mut self, value: impl Into<bool>) -> Self {
-        self.show_as_button = Some(value.into());
+    /// Sets `filters`.
+    pub fn filters(mut self, value: impl Into<AculFilters>) -> Self {
+        self.filters = Some(value.into());
+        self
+    }
+
+    /// Sets `head_tags`.
+    pub fn head_tags(mut self, value: impl Into<Vec<AculHeadTag>>) -> Self {
+        self.head_tags = Some(value.into());
+        self
+    }
+
+    /// Sets `rendering_mode`.
+    pub fn rendering_mode(mut self, value: impl Into<AculRenderingModeEnum>) -> Self {
+        self.rendering_mode = Some(value.into());
+        self
+    }
+
+    /// Sets `use_page_template`.
+    pub fn use_page_template(mut self, value: impl Into<bool>) -> Self {
+        self.use_page_template = Some(value.into());
         self
     }
 
@@ -1384,49 +1193,19 @@ impl AddOrganizationConnectionRequestContent {
     }
 }
 
-/// The `AddOrganizationConnectionResponseContent` object.
+/// The `AddOrganizationConnectionRequestContent` schema.
+///
+/// The body of `POST /organizations/{id}/enabled_connections` (`organizations_enabledConnections_add`).
+///
+/// The same type as [`ConnectionForOrganization`]: the API description gives both the same schema.
+pub type AddOrganizationConnectionRequestContent = ConnectionForOrganization;
+
+/// The `AddOrganizationConnectionResponseContent` schema.
 ///
 /// The answer of `POST /organizations/{id}/enabled_connections` (`organizations_enabledConnections_add`).
 ///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct AddOrganizationConnectionResponseContent {
-    /// When true, all users that log in with this connection will be automatically granted membership in the organization. When false, users must be granted membership in the organization before logging in with this connection.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub assign_membership_on_login: Option<bool>,
-    /// The `connection` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub connection: Option<OrganizationConnectionInformation>,
-    /// ID of the connection.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub connection_id: Option<String>,
-    /// Determines whether organization signup should be enabled for this organization connection. Only applicable for database connections. Default: false.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub is_signup_enabled: Option<bool>,
-    /// Determines whether a connection should be displayed on this organization’s login prompt. Only applicable for enterprise connections. Default: true.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub show_as_button: Option<bool>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for AddOrganizationConnectionResponseContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("AddOrganizationConnectionResponseContent")
-            .field(
-                "assign_membership_on_login",
-                &self.assign_membership_on_login,
-            )
-            .field("connection", &self.connection)
-            .field("connection_id", &self.connection_id)
-            .field("is_signup_enabled", &self.is_signup_enabled)
-            .field("show_as_button", &self.show_as_button)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
+/// The same type as [`OrganizationConnection`]: the API description gives both the same schema.
+pub type AddOrganizationConnectionResponseContent = OrganizationConnection;
 
 /// IP address to check.
 pub type AnomalyIpFormat = String;
@@ -1475,50 +1254,12 @@ impl AssociateOrganizationClientGrantRequestContent {
     }
 }
 
-/// The `AssociateOrganizationClientGrantResponseContent` object.
+/// The `AssociateOrganizationClientGrantResponseContent` schema.
 ///
 /// The answer of `POST /organizations/{id}/client-grants` (`organizations_clientGrants_create`).
 ///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct AssociateOrganizationClientGrantResponseContent {
-    /// If enabled, any organization can be used with this grant. If disabled (default), the grant must be explicitly assigned to the desired organizations.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub allow_any_organization: Option<bool>,
-    /// The audience (API identifier) of this client grant
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub audience: Option<String>,
-    /// ID of the client.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub client_id: Option<String>,
-    /// ID of the client grant.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    /// The `organization_usage` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub organization_usage: Option<OrganizationUsageEnum>,
-    /// Scopes allowed for this client grant.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub scope: Option<Vec<String>>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for AssociateOrganizationClientGrantResponseContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("AssociateOrganizationClientGrantResponseContent")
-            .field("allow_any_organization", &self.allow_any_organization)
-            .field("audience", &self.audience)
-            .field("client_id", &self.client_id)
-            .field("id", &self.id)
-            .field("organization_usage", &self.organization_usage)
-            .field("scope", &self.scope)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
+/// The same type as [`OrganizationClientGrant`]: the API description gives both the same schema.
+pub type AssociateOrganizationClientGrantResponseContent = OrganizationClientGrant;
 
 string_enum! {
     /// The values of `AuthenticationMethodTypeEnum`.
@@ -1560,23 +1301,15 @@ string_enum! {
     }
 }
 
-string_enum! {
-    /// Account Lockout: Determines whether or not IP address is used when counting failed attempts.
-    /// Possible values: `count_per_identifier_and_ip`, `count_per_identifier`.
-    pub enum AttackProtectionUpdateBruteForceSettingsRequestContentMode {
-        /// `count_per_identifier_and_ip`
-        CountPerIdentifierAndIp = "count_per_identifier_and_ip",
-        /// `count_per_identifier`
-        CountPerIdentifier = "count_per_identifier",
-    }
-}
+/// Account Lockout: Determines whether or not IP address is used when counting failed attempts.
+/// Possible values: `count_per_identifier_and_ip`, `count_per_identifier`.
+///
+/// The same type as [`GetBruteForceSettingsResponseContentMode`]: the API description gives both the same schema.
+pub type AttackProtectionUpdateBruteForceSettingsRequestContentMode =
+    GetBruteForceSettingsResponseContentMode;
 
-string_enum! {
-    /// The values of `attackProtectionUpdateBruteForceSettingsRequestContentShieldsItem`.
-    pub enum AttackProtectionUpdateBruteForceSettingsRequestContentShieldsItem {
-        /// `block`
-        Block = "block",
-        /// `user_notification`
-        UserNotification = "user_notification",
-    }
-}
+/// The `attackProtectionUpdateBruteForceSettingsRequestContentShieldsItem` schema.
+///
+/// The same type as [`GetBruteForceSettingsResponseContentShieldsItem`]: the API description gives both the same schema.
+pub type AttackProtectionUpdateBruteForceSettingsRequestContentShieldsItem =
+    GetBruteForceSettingsResponseContentShieldsItem;

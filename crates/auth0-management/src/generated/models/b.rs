@@ -14,7 +14,10 @@ use crate::model_support::{Keys, REDACTED, Shape, candidates, extra, other, stri
 
 /// Custom color settings.
 ///
+/// Also named [`UpdateBrandingColors`] (identical schemas).
+///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new()` and the setters.
 #[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct BrandingColors {
@@ -39,9 +42,37 @@ impl fmt::Debug for BrandingColors {
     }
 }
 
+impl BrandingColors {
+    /// An empty value; set fields with the setters.
+    pub fn new() -> Self {
+        <Self as Default>::default()
+    }
+
+    /// Sets `page_background`.
+    pub fn page_background(mut self, value: impl Into<BrandingPageBackground>) -> Self {
+        self.page_background = Some(value.into());
+        self
+    }
+
+    /// Sets `primary`.
+    pub fn primary(mut self, value: impl Into<String>) -> Self {
+        self.primary = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
 /// Custom font settings.
 ///
+/// Also named [`UpdateBrandingFont`] (identical schemas).
+///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new()` and the setters.
 #[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct BrandingFont {
@@ -62,6 +93,25 @@ impl fmt::Debug for BrandingFont {
     }
 }
 
+impl BrandingFont {
+    /// An empty value; set fields with the setters.
+    pub fn new() -> Self {
+        <Self as Default>::default()
+    }
+
+    /// Sets `url`.
+    pub fn url(mut self, value: impl Into<String>) -> Self {
+        self.url = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
 /// Page Background Color or Gradient.
 /// Property contains either `null` to unset, a solid color as a string value `#FFFFFF`, or a gradient as an object.
 ///
@@ -73,6 +123,8 @@ impl fmt::Debug for BrandingFont {
 /// angle_deg: 35
 /// }
 /// '
+///
+/// Also named [`UpdateBrandingPageBackground`] (identical schemas).
 ///
 /// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
 #[derive(Clone, PartialEq, Serialize)]
@@ -204,17 +256,10 @@ impl BrandingThemeBorders {
     }
 }
 
-string_enum! {
-    /// Buttons style
-    pub enum BrandingThemeBordersButtonsStyleEnum {
-        /// `pill`
-        Pill = "pill",
-        /// `rounded`
-        Rounded = "rounded",
-        /// `sharp`
-        Sharp = "sharp",
-    }
-}
+/// Buttons style
+///
+/// The same type as [`BrandingThemeBordersInputsStyleEnum`]: the API description gives both the same schema.
+pub type BrandingThemeBordersButtonsStyleEnum = BrandingThemeBordersInputsStyleEnum;
 
 string_enum! {
     /// Inputs style
@@ -406,134 +451,22 @@ string_enum! {
 
 /// Body text
 ///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct BrandingThemeFontBodyText {
-    /// Body text bold
-    pub bold: bool,
-    /// Body text size
-    pub size: f64,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for BrandingThemeFontBodyText {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("BrandingThemeFontBodyText")
-            .field("bold", &self.bold)
-            .field("size", &self.size)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl BrandingThemeFontBodyText {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(bold: impl Into<bool>, size: impl Into<f64>) -> Self {
-        Self {
-            bold: bold.into(),
-            size: size.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
+/// The same type as [`BrandingThemeFontLinks`]: the API description gives both the same schema.
+pub type BrandingThemeFontBodyText = BrandingThemeFontLinks;
 
 /// Buttons text
 ///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct BrandingThemeFontButtonsText {
-    /// Buttons text bold
-    pub bold: bool,
-    /// Buttons text size
-    pub size: f64,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for BrandingThemeFontButtonsText {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("BrandingThemeFontButtonsText")
-            .field("bold", &self.bold)
-            .field("size", &self.size)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl BrandingThemeFontButtonsText {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(bold: impl Into<bool>, size: impl Into<f64>) -> Self {
-        Self {
-            bold: bold.into(),
-            size: size.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
+/// The same type as [`BrandingThemeFontLinks`]: the API description gives both the same schema.
+pub type BrandingThemeFontButtonsText = BrandingThemeFontLinks;
 
 /// Input Labels
 ///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct BrandingThemeFontInputLabels {
-    /// Input Labels bold
-    pub bold: bool,
-    /// Input Labels size
-    pub size: f64,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for BrandingThemeFontInputLabels {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("BrandingThemeFontInputLabels")
-            .field("bold", &self.bold)
-            .field("size", &self.size)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl BrandingThemeFontInputLabels {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(bold: impl Into<bool>, size: impl Into<f64>) -> Self {
-        Self {
-            bold: bold.into(),
-            size: size.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
+/// The same type as [`BrandingThemeFontLinks`]: the API description gives both the same schema.
+pub type BrandingThemeFontInputLabels = BrandingThemeFontLinks;
 
 /// Links
+///
+/// Also named [`BrandingThemeFontBodyText`], [`BrandingThemeFontButtonsText`], [`BrandingThemeFontInputLabels`], [`BrandingThemeFontSubtitle`], [`BrandingThemeFontTitle`] (identical schemas).
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new(…)` (the required fields) and the setters.
@@ -588,89 +521,13 @@ string_enum! {
 
 /// Subtitle
 ///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct BrandingThemeFontSubtitle {
-    /// Subtitle bold
-    pub bold: bool,
-    /// Subtitle size
-    pub size: f64,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for BrandingThemeFontSubtitle {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("BrandingThemeFontSubtitle")
-            .field("bold", &self.bold)
-            .field("size", &self.size)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl BrandingThemeFontSubtitle {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(bold: impl Into<bool>, size: impl Into<f64>) -> Self {
-        Self {
-            bold: bold.into(),
-            size: size.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
+/// The same type as [`BrandingThemeFontLinks`]: the API description gives both the same schema.
+pub type BrandingThemeFontSubtitle = BrandingThemeFontLinks;
 
 /// Title
 ///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct BrandingThemeFontTitle {
-    /// Title bold
-    pub bold: bool,
-    /// Title size
-    pub size: f64,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for BrandingThemeFontTitle {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("BrandingThemeFontTitle")
-            .field("bold", &self.bold)
-            .field("size", &self.size)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl BrandingThemeFontTitle {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(bold: impl Into<bool>, size: impl Into<f64>) -> Self {
-        Self {
-            bold: bold.into(),
-            size: size.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
+/// The same type as [`BrandingThemeFontLinks`]: the API description gives both the same schema.
+pub type BrandingThemeFontTitle = BrandingThemeFontLinks;
 
 /// The `BrandingThemeFonts` object.
 ///
@@ -878,17 +735,10 @@ impl BrandingThemeWidget {
     }
 }
 
-string_enum! {
-    /// Header text alignment
-    pub enum BrandingThemeWidgetHeaderTextAlignmentEnum {
-        /// `center`
-        Center = "center",
-        /// `left`
-        Left = "left",
-        /// `right`
-        Right = "right",
-    }
-}
+/// Header text alignment
+///
+/// The same type as [`BrandingThemePageBackgroundPageLayoutEnum`]: the API description gives both the same schema.
+pub type BrandingThemeWidgetHeaderTextAlignmentEnum = BrandingThemePageBackgroundPageLayoutEnum;
 
 string_enum! {
     /// Logo position
@@ -939,17 +789,14 @@ string_enum! {
     }
 }
 
-string_enum! {
-    /// The values of `BreachedPasswordDetectionPreChangePasswordShieldsEnum`.
-    pub enum BreachedPasswordDetectionPreChangePasswordShieldsEnum {
-        /// `block`
-        Block = "block",
-        /// `admin_notification`
-        AdminNotification = "admin_notification",
-    }
-}
+/// The `BreachedPasswordDetectionPreChangePasswordShieldsEnum` schema.
+///
+/// The same type as [`SuspiciousIpThrottlingShieldsEnum`]: the API description gives both the same schema.
+pub type BreachedPasswordDetectionPreChangePasswordShieldsEnum = SuspiciousIpThrottlingShieldsEnum;
 
 /// The `BreachedPasswordDetectionPreChangePasswordStage` object.
+///
+/// Also named [`BreachedPasswordDetectionPreUserRegistrationStage`] (identical schemas).
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new()` and the setters.
@@ -996,62 +843,17 @@ impl BreachedPasswordDetectionPreChangePasswordStage {
     }
 }
 
-string_enum! {
-    /// The values of `BreachedPasswordDetectionPreUserRegistrationShieldsEnum`.
-    pub enum BreachedPasswordDetectionPreUserRegistrationShieldsEnum {
-        /// `block`
-        Block = "block",
-        /// `admin_notification`
-        AdminNotification = "admin_notification",
-    }
-}
-
-/// The `BreachedPasswordDetectionPreUserRegistrationStage` object.
+/// The `BreachedPasswordDetectionPreUserRegistrationShieldsEnum` schema.
 ///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct BreachedPasswordDetectionPreUserRegistrationStage {
-    /// Action to take when a breached password is detected during a signup.
-    /// Possible values: `block`, `admin_notification`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub shields: Option<Vec<BreachedPasswordDetectionPreUserRegistrationShieldsEnum>>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
+/// The same type as [`SuspiciousIpThrottlingShieldsEnum`]: the API description gives both the same schema.
+pub type BreachedPasswordDetectionPreUserRegistrationShieldsEnum =
+    SuspiciousIpThrottlingShieldsEnum;
 
-impl fmt::Debug for BreachedPasswordDetectionPreUserRegistrationStage {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("BreachedPasswordDetectionPreUserRegistrationStage")
-            .field("shields", &self.shields)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl BreachedPasswordDetectionPreUserRegistrationStage {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `shields`.
-    pub fn shields(
-        mut self,
-        value: impl Into<Vec<BreachedPasswordDetectionPreUserRegistrationShieldsEnum>>,
-    ) -> Self {
-        self.shields = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
+/// The `BreachedPasswordDetectionPreUserRegistrationStage` schema.
+///
+/// The same type as [`BreachedPasswordDetectionPreChangePasswordStage`]: the API description gives both the same schema.
+pub type BreachedPasswordDetectionPreUserRegistrationStage =
+    BreachedPasswordDetectionPreChangePasswordStage;
 
 string_enum! {
     /// The values of `BreachedPasswordDetectionShieldsEnum`.

@@ -141,31 +141,21 @@ impl ChangePasswordTicketRequestContent {
     }
 }
 
-/// The `ChangePasswordTicketResponseContent` object.
+/// The `ChangePasswordTicketResponseContent` schema.
 ///
 /// The answer of `POST /tickets/password-change` (`tickets_changePassword`).
 ///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct ChangePasswordTicketResponseContent {
-    /// URL representing the ticket.
-    pub ticket: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for ChangePasswordTicketResponseContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ChangePasswordTicketResponseContent")
-            .field("ticket", &REDACTED)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
+/// The same type as [`VerifyEmailTicketResponseContent`]: the API description gives both the same schema.
+pub type ChangePasswordTicketResponseContent = VerifyEmailTicketResponseContent;
 
 /// The `Client` object.
+///
+/// The answer of `POST /clients` (`clients_create`).
+/// The answer of `GET /clients/{id}` (`clients_get`).
+/// The answer of `POST /clients/{id}/rotate-secret` (`clients_rotateSecret`).
+/// (And 1 more.)
+///
+/// Also named [`CreateClientResponseContent`], [`GetClientResponseContent`], [`RotateClientSecretResponseContent`], [`UpdateClientResponseContent`] (identical schemas).
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 #[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -736,48 +726,12 @@ pub type ClientAddonDropbox = Map<String, Value>;
 
 /// Adobe EchoSign SSO configuration.
 ///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct ClientAddonEchoSign {
-    /// Your custom domain found in your EchoSign URL. e.g. `https://acme-org.echosign.com` would be `acme-org`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub domain: Option<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for ClientAddonEchoSign {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ClientAddonEchoSign")
-            .field("domain", &self.domain)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl ClientAddonEchoSign {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `domain`.
-    pub fn domain(mut self, value: impl Into<String>) -> Self {
-        self.domain = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
+/// The same type as [`ClientAddonEgnyte`]: the API description gives both the same schema.
+pub type ClientAddonEchoSign = ClientAddonEgnyte;
 
 /// Egnyte SSO configuration.
+///
+/// Also named [`ClientAddonEchoSign`] (identical schemas).
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new()` and the setters.
@@ -981,87 +935,17 @@ impl ClientAddonLayer {
 
 /// Microsoft Dynamics CRM SSO configuration.
 ///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct ClientAddonMscrm {
-    /// Microsoft Dynamics CRM application URL.
-    pub url: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for ClientAddonMscrm {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ClientAddonMscrm")
-            .field("url", &self.url)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl ClientAddonMscrm {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(url: impl Into<String>) -> Self {
-        Self {
-            url: url.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
+/// The same type as [`ClientAddonRms`]: the API description gives both the same schema.
+pub type ClientAddonMscrm = ClientAddonRms;
 
 /// New Relic SSO configuration.
 ///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct ClientAddonNewRelic {
-    /// Your New Relic Account ID found in your New Relic URL after the `/accounts/` path. e.g. `https://rpm.newrelic.com/accounts/123456/query` would be `123456`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub account: Option<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for ClientAddonNewRelic {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ClientAddonNewRelic")
-            .field("account", &self.account)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl ClientAddonNewRelic {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `account`.
-    pub fn account(mut self, value: impl Into<String>) -> Self {
-        self.account = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
+/// The same type as [`ClientAddonZoom`]: the API description gives both the same schema.
+pub type ClientAddonNewRelic = ClientAddonZoom;
 
 /// Okta Access Gateway SSO configuration
+///
+/// Also named [`CustomProviderCredentials`], [`ExtensibilityEmailProviderCredentials`], [`FlowActionFlowDoNothingParams`], [`FormFieldSocialConfig`] (identical schemas).
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new()` and the setters.
@@ -1149,6 +1033,8 @@ impl ClientAddonOffice365 {
 
 /// Active Directory Rights Management Service SSO configuration.
 ///
+/// Also named [`ClientAddonMscrm`] (identical schemas).
+///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new(…)` (the required fields) and the setters.
 #[derive(Clone, PartialEq, Serialize, Deserialize)]
@@ -1231,6 +1117,8 @@ impl ClientAddonSalesforce {
 
 /// Salesforce API addon configuration.
 ///
+/// Also named [`ClientAddonSalesforceSandboxApi`] (identical schemas).
+///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new()` and the setters.
 #[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -1308,80 +1196,8 @@ impl ClientAddonSalesforceApi {
 
 /// Salesforce Sandbox addon configuration.
 ///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct ClientAddonSalesforceSandboxApi {
-    /// Consumer Key assigned by Salesforce to the Connected App.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub clientid: Option<String>,
-    /// Community name.
-    #[serde(
-        rename = "communityName",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub community_name: Option<String>,
-    /// Community url section.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub community_url_section: Option<String>,
-    /// Name of the property in the user object that maps to a Salesforce username. e.g. `email`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub principal: Option<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for ClientAddonSalesforceSandboxApi {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ClientAddonSalesforceSandboxApi")
-            .field("clientid", &self.clientid)
-            .field("community_name", &self.community_name)
-            .field("community_url_section", &self.community_url_section)
-            .field("principal", &self.principal)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl ClientAddonSalesforceSandboxApi {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `clientid`.
-    pub fn clientid(mut self, value: impl Into<String>) -> Self {
-        self.clientid = Some(value.into());
-        self
-    }
-
-    /// Sets `communityName`.
-    pub fn community_name(mut self, value: impl Into<String>) -> Self {
-        self.community_name = Some(value.into());
-        self
-    }
-
-    /// Sets `community_url_section`.
-    pub fn community_url_section(mut self, value: impl Into<String>) -> Self {
-        self.community_url_section = Some(value.into());
-        self
-    }
-
-    /// Sets `principal`.
-    pub fn principal(mut self, value: impl Into<String>) -> Self {
-        self.principal = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
+/// The same type as [`ClientAddonSalesforceApi`]: the API description gives both the same schema.
+pub type ClientAddonSalesforceSandboxApi = ClientAddonSalesforceApi;
 
 /// SAML2 addon indicator (no configuration settings needed for SAML2 addon).
 ///
@@ -2118,6 +1934,8 @@ impl ClientAddonZendesk {
 
 /// Zoom SSO configuration.
 ///
+/// Also named [`ClientAddonNewRelic`] (identical schemas).
+///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new()` and the setters.
 #[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -2553,6 +2371,8 @@ string_enum! {
 
 /// Defines client authentication methods.
 ///
+/// Also named [`ClientCreateAuthenticationMethod`] (identical schemas).
+///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new()` and the setters.
 #[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -2625,44 +2445,13 @@ impl ClientAuthenticationMethod {
 
 /// Defines `self_signed_tls_client_auth` client authentication method. If the property is defined, the client is configured to use mTLS authentication method utilizing self-signed certificate.
 ///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct ClientAuthenticationMethodSelfSignedTlsClientAuth {
-    /// A list of unique and previously created credential IDs enabled on the client for mTLS authentication utilizing self-signed certificate.
-    pub credentials: Vec<CredentialId>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for ClientAuthenticationMethodSelfSignedTlsClientAuth {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ClientAuthenticationMethodSelfSignedTlsClientAuth")
-            .field("credentials", &self.credentials)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl ClientAuthenticationMethodSelfSignedTlsClientAuth {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(credentials: impl Into<Vec<CredentialId>>) -> Self {
-        Self {
-            credentials: credentials.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
+/// The same type as [`ClientAuthenticationMethodTlsClientAuth`]: the API description gives both the same schema.
+pub type ClientAuthenticationMethodSelfSignedTlsClientAuth =
+    ClientAuthenticationMethodTlsClientAuth;
 
 /// Defines `tls_client_auth` client authentication method. If the property is defined, the client is configured to use CA-based mTLS authentication method.
+///
+/// Also named [`ClientAuthenticationMethodSelfSignedTlsClientAuth`] (identical schemas).
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new(…)` (the required fields) and the setters.
@@ -2703,3 +2492,206 @@ impl ClientAuthenticationMethodTlsClientAuth {
 
 /// Defines the compliance level for this client, which may restrict it's capabilities
 pub type ClientComplianceLevelEnum = String;
+
+/// Defines client authentication methods.
+///
+/// The same type as [`ClientAuthenticationMethod`]: the API description gives both the same schema.
+pub type ClientCreateAuthenticationMethod = ClientAuthenticationMethod;
+
+/// The `ClientCredential` object.
+///
+/// The answer of `POST /clients/{client_id}/credentials` (`clients_credentials_create`).
+/// The answer of `GET /clients/{client_id}/credentials/{credential_id}` (`clients_credentials_get`).
+/// The answer of `PATCH /clients/{client_id}/credentials/{credential_id}` (`clients_credentials_update`).
+///
+/// Also named [`GetClientCredentialResponseContent`], [`PatchClientCredentialResponseContent`], [`PostClientCredentialResponseContent`] (identical schemas).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct ClientCredential {
+    /// The `alg` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alg: Option<ClientCredentialAlgorithmEnum>,
+    /// The ISO 8601 formatted date the credential was created.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_at: Option<String>,
+    /// The `credential_type` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credential_type: Option<ClientCredentialTypeEnum>,
+    /// The ISO 8601 formatted date representing the expiration of the credential.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<String>,
+    /// ID of the credential. Generated on creation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// The key identifier of the credential, generated on creation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kid: Option<String>,
+    /// The name given to the credential by the user.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// The X509 certificate's Subject Distinguished Name
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subject_dn: Option<String>,
+    /// The X509 certificate's SHA256 thumbprint
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub thumbprint_sha256: Option<String>,
+    /// The ISO 8601 formatted date the credential was updated.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub updated_at: Option<String>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for ClientCredential {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientCredential")
+            .field("alg", &self.alg)
+            .field("created_at", &self.created_at)
+            .field("credential_type", &self.credential_type)
+            .field("expires_at", &self.expires_at)
+            .field("id", &self.id)
+            .field("kid", &self.kid)
+            .field("name", &self.name)
+            .field("subject_dn", &self.subject_dn)
+            .field("thumbprint_sha256", &self.thumbprint_sha256)
+            .field("updated_at", &self.updated_at)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+string_enum! {
+    /// Algorithm which will be used with the credential. Supported algorithms: RS256,RS384,PS256
+    pub enum ClientCredentialAlgorithmEnum {
+        /// `RS256`
+        Rs256 = "RS256",
+        /// `RS384`
+        Rs384 = "RS384",
+        /// `PS256`
+        Ps256 = "PS256",
+    }
+}
+
+string_enum! {
+    /// The type of credential.
+    pub enum ClientCredentialTypeEnum {
+        /// `public_key`
+        PublicKey = "public_key",
+        /// `cert_subject_dn`
+        CertSubjectDn = "cert_subject_dn",
+        /// `x509_cert`
+        X509Cert = "x509_cert",
+    }
+}
+
+/// Defines the default Organization ID and flows
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct ClientDefaultOrganization {
+    /// The default Organization usage
+    pub flows: Vec<String>,
+    /// The default Organization ID to be used
+    pub organization_id: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for ClientDefaultOrganization {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientDefaultOrganization")
+            .field("flows", &self.flows)
+            .field("organization_id", &self.organization_id)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl ClientDefaultOrganization {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(flows: impl Into<Vec<String>>, organization_id: impl Into<String>) -> Self {
+        Self {
+            flows: flows.into(),
+            organization_id: organization_id.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+/// The `ClientDefaultOrganizationFlowsEnum` schema.
+pub type ClientDefaultOrganizationFlowsEnum = String;
+
+/// Encryption used for WsFed responses with this client.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new()` and the setters.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct ClientEncryptionKey {
+    /// Encryption certificate for public key in X.509 (.CER) format.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cert: Option<String>,
+    /// Encryption Public RSA Key.
+    #[serde(rename = "pub", default, skip_serializing_if = "Option::is_none")]
+    pub pub_: Option<String>,
+    /// Encryption certificate name for this certificate in the format `/CN={domain}`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subject: Option<String>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for ClientEncryptionKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientEncryptionKey")
+            .field("cert", &self.cert)
+            .field("pub_", &self.pub_)
+            .field("subject", &self.subject)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl ClientEncryptionKey {
+    /// An empty value; set fields with the setters.
+    pub fn new() -> Self {
+        <Self as Default>::default()
+    }
+
+    /// Sets `cert`.
+    pub fn cert(mut self, value: impl Into<String>) -> Self {
+        self.cert = Some(value.into());
+        self
+    }
+
+    /// Sets `pub`.
+    pub fn pub_(mut self, value: impl Into<String>) -> Self {
+        self.pub_ = Some(value.into());
+        self
+    }
+
+    /// Sets `subject`.
+    pub fn subject(mut self, value: impl Into<String>) -> Self {
+        self.subject = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}

@@ -12,289 +12,23 @@ use serde_json::{Map, Value};
 use super::*;
 use crate::model_support::{Keys, REDACTED, Shape, candidates, extra, other, string_enum};
 
-/// Defines client authentication methods.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct ClientCreateAuthenticationMethod {
-    /// The `private_key_jwt` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub private_key_jwt: Option<PrivateKeyJwt>,
-    /// The `self_signed_tls_client_auth` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub self_signed_tls_client_auth: Option<ClientAuthenticationMethodSelfSignedTlsClientAuth>,
-    /// The `tls_client_auth` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tls_client_auth: Option<ClientAuthenticationMethodTlsClientAuth>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for ClientCreateAuthenticationMethod {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ClientCreateAuthenticationMethod")
-            .field("private_key_jwt", &self.private_key_jwt)
-            .field(
-                "self_signed_tls_client_auth",
-                &self.self_signed_tls_client_auth,
-            )
-            .field("tls_client_auth", &self.tls_client_auth)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl ClientCreateAuthenticationMethod {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `private_key_jwt`.
-    pub fn private_key_jwt(mut self, value: impl Into<PrivateKeyJwt>) -> Self {
-        self.private_key_jwt = Some(value.into());
-        self
-    }
-
-    /// Sets `self_signed_tls_client_auth`.
-    pub fn self_signed_tls_client_auth(
-        mut self,
-        value: impl Into<ClientAuthenticationMethodSelfSignedTlsClientAuth>,
-    ) -> Self {
-        self.self_signed_tls_client_auth = Some(value.into());
-        self
-    }
-
-    /// Sets `tls_client_auth`.
-    pub fn tls_client_auth(
-        mut self,
-        value: impl Into<ClientAuthenticationMethodTlsClientAuth>,
-    ) -> Self {
-        self.tls_client_auth = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `ClientCredential` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct ClientCredential {
-    /// The `alg` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub alg: Option<ClientCredentialAlgorithmEnum>,
-    /// The ISO 8601 formatted date the credential was created.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub created_at: Option<String>,
-    /// The `credential_type` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub credential_type: Option<ClientCredentialTypeEnum>,
-    /// The ISO 8601 formatted date representing the expiration of the credential.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub expires_at: Option<String>,
-    /// ID of the credential. Generated on creation.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    /// The key identifier of the credential, generated on creation.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub kid: Option<String>,
-    /// The name given to the credential by the user.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// The X509 certificate's Subject Distinguished Name
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub subject_dn: Option<String>,
-    /// The X509 certificate's SHA256 thumbprint
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub thumbprint_sha256: Option<String>,
-    /// The ISO 8601 formatted date the credential was updated.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub updated_at: Option<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for ClientCredential {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ClientCredential")
-            .field("alg", &self.alg)
-            .field("created_at", &self.created_at)
-            .field("credential_type", &self.credential_type)
-            .field("expires_at", &self.expires_at)
-            .field("id", &self.id)
-            .field("kid", &self.kid)
-            .field("name", &self.name)
-            .field("subject_dn", &self.subject_dn)
-            .field("thumbprint_sha256", &self.thumbprint_sha256)
-            .field("updated_at", &self.updated_at)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-string_enum! {
-    /// Algorithm which will be used with the credential. Supported algorithms: RS256,RS384,PS256
-    pub enum ClientCredentialAlgorithmEnum {
-        /// `RS256`
-        Rs256 = "RS256",
-        /// `RS384`
-        Rs384 = "RS384",
-        /// `PS256`
-        Ps256 = "PS256",
-    }
-}
-
-string_enum! {
-    /// The type of credential.
-    pub enum ClientCredentialTypeEnum {
-        /// `public_key`
-        PublicKey = "public_key",
-        /// `cert_subject_dn`
-        CertSubjectDn = "cert_subject_dn",
-        /// `x509_cert`
-        X509Cert = "x509_cert",
-    }
-}
-
-/// Defines the default Organization ID and flows
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct ClientDefaultOrganization {
-    /// The default Organization usage
-    pub flows: Vec<String>,
-    /// The default Organization ID to be used
-    pub organization_id: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for ClientDefaultOrganization {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ClientDefaultOrganization")
-            .field("flows", &self.flows)
-            .field("organization_id", &self.organization_id)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl ClientDefaultOrganization {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(flows: impl Into<Vec<String>>, organization_id: impl Into<String>) -> Self {
-        Self {
-            flows: flows.into(),
-            organization_id: organization_id.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `ClientDefaultOrganizationFlowsEnum` schema.
-pub type ClientDefaultOrganizationFlowsEnum = String;
-
-/// Encryption used for WsFed responses with this client.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct ClientEncryptionKey {
-    /// Encryption certificate for public key in X.509 (.CER) format.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cert: Option<String>,
-    /// Encryption Public RSA Key.
-    #[serde(rename = "pub", default, skip_serializing_if = "Option::is_none")]
-    pub pub_: Option<String>,
-    /// Encryption certificate name for this certificate in the format `/CN={domain}`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub subject: Option<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for ClientEncryptionKey {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ClientEncryptionKey")
-            .field("cert", &self.cert)
-            .field("pub_", &self.pub_)
-            .field("subject", &self.subject)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl ClientEncryptionKey {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `cert`.
-    pub fn cert(mut self, value: impl Into<String>) -> Self {
-        self.cert = Some(value.into());
-        self
-    }
-
-    /// Sets `pub`.
-    pub fn pub_(mut self, value: impl Into<String>) -> Self {
-        self.pub_ = Some(value.into());
-        self
-    }
-
-    /// Sets `subject`.
-    pub fn subject(mut self, value: impl Into<String>) -> Self {
-        self.subject = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
 /// Optional filter on allow_any_organization.
 pub type ClientGrantAllowAnyOrganizationEnum = bool;
 
 /// Controls how organizations may be used with this grant
 pub type ClientGrantOrganizationNullableUsageEnum = String;
 
-string_enum! {
-    /// Defines whether organizations can be used with client credentials exchanges for this grant.
-    pub enum ClientGrantOrganizationUsageEnum {
-        /// `deny`
-        Deny = "deny",
-        /// `allow`
-        Allow = "allow",
-        /// `require`
-        Require = "require",
-    }
-}
+/// Defines whether organizations can be used with client credentials exchanges for this grant.
+///
+/// The same type as [`OrganizationUsageEnum`]: the API description gives both the same schema.
+pub type ClientGrantOrganizationUsageEnum = OrganizationUsageEnum;
 
 /// The `ClientGrantResponseContent` object.
+///
+/// The answer of `POST /client-grants` (`clientGrants_create`).
+/// The answer of `PATCH /client-grants/{id}` (`clientGrants_update`).
+///
+/// Also named [`CreateClientGrantResponseContent`], [`UpdateClientGrantResponseContent`] (identical schemas).
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 #[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -823,17 +557,10 @@ string_enum! {
 /// Defines how to proceed during an authentication transaction when `client.organization_usage: 'require'`. Can be `no_prompt` (default), `pre_login_prompt` or `post_login_prompt`. `post_login_prompt` requires `oidc_conformant: true`.
 pub type ClientOrganizationRequireBehaviorPatchEnum = String;
 
-string_enum! {
-    /// Defines how to proceed during an authentication transaction with regards an organization. Can be `deny` (default), `allow` or `require`.
-    pub enum ClientOrganizationUsageEnum {
-        /// `deny`
-        Deny = "deny",
-        /// `allow`
-        Allow = "allow",
-        /// `require`
-        Require = "require",
-    }
-}
+/// Defines how to proceed during an authentication transaction with regards an organization. Can be `deny` (default), `allow` or `require`.
+///
+/// The same type as [`OrganizationUsageEnum`]: the API description gives both the same schema.
+pub type ClientOrganizationUsageEnum = OrganizationUsageEnum;
 
 /// Defines how to proceed during an authentication transaction with regards an organization. Can be `deny` (default), `allow` or `require`.
 pub type ClientOrganizationUsagePatchEnum = String;
@@ -1237,48 +964,10 @@ string_enum! {
 /// Defines the requested authentication method for the token endpoint. Can be `none` (public client without a client secret), `client_secret_post` (client uses HTTP POST parameters), or `client_secret_basic` (client uses HTTP Basic).
 pub type ClientTokenEndpointAuthMethodOrNullEnum = String;
 
-/// The `ConnectionAttributeIdentifier` object.
+/// The `ConnectionAttributeIdentifier` schema.
 ///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct ConnectionAttributeIdentifier {
-    /// Determines if the attribute is used for identification
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub active: Option<bool>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for ConnectionAttributeIdentifier {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ConnectionAttributeIdentifier")
-            .field("active", &self.active)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl ConnectionAttributeIdentifier {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `active`.
-    pub fn active(mut self, value: impl Into<bool>) -> Self {
-        self.active = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
+/// The same type as [`SignupVerification`]: the API description gives both the same schema.
+pub type ConnectionAttributeIdentifier = SignupVerification;
 
 /// Attribute configuration
 ///
@@ -1601,6 +1290,10 @@ impl fmt::Debug for ConnectionForList {
 
 /// Connection to be added to the organization.
 ///
+/// The body of `POST /organizations/{id}/enabled_connections` (`organizations_enabledConnections_add`).
+///
+/// Also named [`AddOrganizationConnectionRequestContent`] (identical schemas).
+///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new(…)` (the required fields) and the setters.
 #[derive(Clone, PartialEq, Serialize, Deserialize)]
@@ -1759,135 +1452,10 @@ string_enum! {
     }
 }
 
-string_enum! {
-    /// The identity provider identifier for the connection
-    pub enum ConnectionIdentityProviderEnum {
-        /// `ad`
-        Ad = "ad",
-        /// `adfs`
-        Adfs = "adfs",
-        /// `amazon`
-        Amazon = "amazon",
-        /// `apple`
-        Apple = "apple",
-        /// `dropbox`
-        Dropbox = "dropbox",
-        /// `bitbucket`
-        Bitbucket = "bitbucket",
-        /// `aol`
-        Aol = "aol",
-        /// `auth0-oidc`
-        Auth0Oidc = "auth0-oidc",
-        /// `auth0`
-        Auth0 = "auth0",
-        /// `baidu`
-        Baidu = "baidu",
-        /// `bitly`
-        Bitly = "bitly",
-        /// `box`
-        Box = "box",
-        /// `custom`
-        Custom = "custom",
-        /// `daccount`
-        Daccount = "daccount",
-        /// `dwolla`
-        Dwolla = "dwolla",
-        /// `email`
-        Email = "email",
-        /// `evernote-sandbox`
-        EvernoteSandbox = "evernote-sandbox",
-        /// `evernote`
-        Evernote = "evernote",
-        /// `exact`
-        Exact = "exact",
-        /// `facebook`
-        Facebook = "facebook",
-        /// `fitbit`
-        Fitbit = "fitbit",
-        /// `flickr`
-        Flickr = "flickr",
-        /// `github`
-        Github = "github",
-        /// `google-apps`
-        GoogleApps = "google-apps",
-        /// `google-oauth2`
-        GoogleOauth2 = "google-oauth2",
-        /// `instagram`
-        Instagram = "instagram",
-        /// `ip`
-        Ip = "ip",
-        /// `line`
-        Line = "line",
-        /// `linkedin`
-        Linkedin = "linkedin",
-        /// `miicard`
-        Miicard = "miicard",
-        /// `oauth1`
-        Oauth1 = "oauth1",
-        /// `oauth2`
-        Oauth2 = "oauth2",
-        /// `office365`
-        Office365 = "office365",
-        /// `oidc`
-        Oidc = "oidc",
-        /// `okta`
-        Okta = "okta",
-        /// `paypal`
-        Paypal = "paypal",
-        /// `paypal-sandbox`
-        PaypalSandbox = "paypal-sandbox",
-        /// `pingfederate`
-        Pingfederate = "pingfederate",
-        /// `planningcenter`
-        Planningcenter = "planningcenter",
-        /// `renren`
-        Renren = "renren",
-        /// `salesforce-community`
-        SalesforceCommunity = "salesforce-community",
-        /// `salesforce-sandbox`
-        SalesforceSandbox = "salesforce-sandbox",
-        /// `salesforce`
-        Salesforce = "salesforce",
-        /// `samlp`
-        Samlp = "samlp",
-        /// `sharepoint`
-        Sharepoint = "sharepoint",
-        /// `shopify`
-        Shopify = "shopify",
-        /// `shop`
-        Shop = "shop",
-        /// `sms`
-        Sms = "sms",
-        /// `soundcloud`
-        Soundcloud = "soundcloud",
-        /// `thecity-sandbox`
-        ThecitySandbox = "thecity-sandbox",
-        /// `thecity`
-        Thecity = "thecity",
-        /// `thirtysevensignals`
-        Thirtysevensignals = "thirtysevensignals",
-        /// `twitter`
-        Twitter = "twitter",
-        /// `untappd`
-        Untappd = "untappd",
-        /// `vkontakte`
-        Vkontakte = "vkontakte",
-        /// `waad`
-        Waad = "waad",
-        /// `weibo`
-        Weibo = "weibo",
-        /// `windowslive`
-        Windowslive = "windowslive",
-        /// `wordpress`
-        Wordpress = "wordpress",
-        /// `yahoo`
-        Yahoo = "yahoo",
-        /// `yammer`
-        Yammer = "yammer",
-        /// `yandex`
-        Yandex = "yandex",
-    }
-}
+/// The identity provider identifier for the connection
+///
+/// The same type as [`IdentityProviderEnum`]: the API description gives both the same schema.
+pub type ConnectionIdentityProviderEnum = IdentityProviderEnum;
 
 /// The `ConnectionKey` object.
 ///
@@ -1967,46 +1535,8 @@ pub type ConnectionOptions = Map<String, Value>;
 
 /// Passkey authentication enablement
 ///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct ConnectionPasskeyAuthenticationMethod {
-    /// Determines whether passkeys are enabled
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub enabled: Option<bool>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for ConnectionPasskeyAuthenticationMethod {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ConnectionPasskeyAuthenticationMethod")
-            .field("enabled", &self.enabled)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl ConnectionPasskeyAuthenticationMethod {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `enabled`.
-    pub fn enabled(mut self, value: impl Into<bool>) -> Self {
-        self.enabled = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
+/// The same type as [`NativeSocialLoginApple`]: the API description gives both the same schema.
+pub type ConnectionPasskeyAuthenticationMethod = NativeSocialLoginApple;
 
 string_enum! {
     /// Controls the UI used to challenge the user for their passkey.
@@ -2088,46 +1618,8 @@ impl ConnectionPasskeyOptions {
 
 /// Password authentication enablement
 ///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct ConnectionPasswordAuthenticationMethod {
-    /// Determines whether passwords are enabled
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub enabled: Option<bool>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for ConnectionPasswordAuthenticationMethod {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ConnectionPasswordAuthenticationMethod")
-            .field("enabled", &self.enabled)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl ConnectionPasswordAuthenticationMethod {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `enabled`.
-    pub fn enabled(mut self, value: impl Into<bool>) -> Self {
-        self.enabled = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
+/// The same type as [`NativeSocialLoginApple`]: the API description gives both the same schema.
+pub type ConnectionPasswordAuthenticationMethod = NativeSocialLoginApple;
 
 /// Password complexity options
 ///
@@ -2316,348 +1808,8 @@ pub type ConnectionPasswordPolicyEnum = String;
 
 /// The connection's options (depend on the connection strategy)
 ///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct ConnectionPropertiesOptions {
-    /// The `api_enable_users` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub api_enable_users: Option<bool>,
-    /// The `attributes` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub attributes: Option<ConnectionAttributes>,
-    /// The `authentication_methods` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub authentication_methods: Option<ConnectionAuthenticationMethods>,
-    /// The `basic_profile` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub basic_profile: Option<bool>,
-    /// The `customScripts` field.
-    #[serde(
-        rename = "customScripts",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub custom_scripts: Option<ConnectionCustomScripts>,
-    /// The `disable_self_service_change_password` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub disable_self_service_change_password: Option<bool>,
-    /// The `enable_script_context` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub enable_script_context: Option<bool>,
-    /// Set to true to use a legacy user store
-    #[serde(
-        rename = "enabledDatabaseCustomization",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub enabled_database_customization: Option<bool>,
-    /// The `ext_admin` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ext_admin: Option<bool>,
-    /// The `ext_agreed_terms` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ext_agreed_terms: Option<bool>,
-    /// The `ext_assigned_plans` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ext_assigned_plans: Option<bool>,
-    /// The `ext_groups` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ext_groups: Option<bool>,
-    /// The `ext_is_suspended` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ext_is_suspended: Option<bool>,
-    /// The `ext_profile` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ext_profile: Option<bool>,
-    /// The `gateway_authentication` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub gateway_authentication: Option<ConnectionGatewayAuthentication>,
-    /// Enable this if you have a legacy user store and you want to gradually migrate those users to the Auth0 user store
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub import_mode: Option<bool>,
-    /// An array of user fields that should not be stored in the Auth0 database (<https://auth0.com/docs/security/data-security/denylist>)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub non_persistent_attrs: Option<Vec<String>>,
-    /// The `passkey_options` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub passkey_options: Option<ConnectionPasskeyOptions>,
-    /// The `passwordPolicy` field.
-    #[serde(
-        rename = "passwordPolicy",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub password_policy: Option<String>,
-    /// The `password_complexity_options` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub password_complexity_options: Option<ConnectionPasswordComplexityOptions>,
-    /// The `password_dictionary` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub password_dictionary: Option<ConnectionPasswordDictionaryOptions>,
-    /// The `password_history` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub password_history: Option<ConnectionPasswordHistoryOptions>,
-    /// The `password_no_personal_info` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub password_no_personal_info: Option<ConnectionPasswordNoPersonalInfoOptions>,
-    /// Order of precedence for attribute types. If the property is not specified, the default precedence of attributes will be used.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub precedence: Option<Vec<ConnectionIdentifierPrecedenceEnum>>,
-    /// The `set_user_root_attributes` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub set_user_root_attributes: Option<ConnectionSetUserRootAttributesEnum>,
-    /// The `upstream_params` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub upstream_params: Option<Map<String, Value>>,
-    /// The `validation` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub validation: Option<ConnectionValidationOptions>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for ConnectionPropertiesOptions {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ConnectionPropertiesOptions")
-            .field("api_enable_users", &self.api_enable_users)
-            .field("attributes", &self.attributes)
-            .field("authentication_methods", &self.authentication_methods)
-            .field("basic_profile", &self.basic_profile)
-            .field("custom_scripts", &self.custom_scripts)
-            .field(
-                "disable_self_service_change_password",
-                &self
-                    .disable_self_service_change_password
-                    .as_ref()
-                    .map(|_| REDACTED),
-            )
-            .field("enable_script_context", &self.enable_script_context)
-            .field(
-                "enabled_database_customization",
-                &self.enabled_database_customization,
-            )
-            .field("ext_admin", &self.ext_admin)
-            .field("ext_agreed_terms", &self.ext_agreed_terms)
-            .field("ext_assigned_plans", &self.ext_assigned_plans)
-            .field("ext_groups", &self.ext_groups)
-            .field("ext_is_suspended", &self.ext_is_suspended)
-            .field("ext_profile", &self.ext_profile)
-            .field("gateway_authentication", &self.gateway_authentication)
-            .field("import_mode", &self.import_mode)
-            .field("non_persistent_attrs", &self.non_persistent_attrs)
-            .field("passkey_options", &self.passkey_options)
-            .field("password_policy", &self.password_policy)
-            .field(
-                "password_complexity_options",
-                &self.password_complexity_options,
-            )
-            .field("password_dictionary", &self.password_dictionary)
-            .field("password_history", &self.password_history)
-            .field("password_no_personal_info", &self.password_no_personal_info)
-            .field("precedence", &self.precedence)
-            .field("set_user_root_attributes", &self.set_user_root_attributes)
-            .field("upstream_params", &Keys(&self.upstream_params))
-            .field("validation", &self.validation)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl ConnectionPropertiesOptions {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `api_enable_users`.
-    pub fn api_enable_users(mut self, value: impl Into<bool>) -> Self {
-        self.api_enable_users = Some(value.into());
-        self
-    }
-
-    /// Sets `attributes`.
-    pub fn attributes(mut self, value: impl Into<ConnectionAttributes>) -> Self {
-        self.attributes = Some(value.into());
-        self
-    }
-
-    /// Sets `authentication_methods`.
-    pub fn authentication_methods(
-        mut self,
-        value: impl Into<ConnectionAuthenticationMethods>,
-    ) -> Self {
-        self.authentication_methods = Some(value.into());
-        self
-    }
-
-    /// Sets `basic_profile`.
-    pub fn basic_profile(mut self, value: impl Into<bool>) -> Self {
-        self.basic_profile = Some(value.into());
-        self
-    }
-
-    /// Sets `customScripts`.
-    pub fn custom_scripts(mut self, value: impl Into<ConnectionCustomScripts>) -> Self {
-        self.custom_scripts = Some(value.into());
-        self
-    }
-
-    /// Sets `disable_self_service_change_password`.
-    pub fn disable_self_service_change_password(mut self, value: impl Into<bool>) -> Self {
-        self.disable_self_service_change_password = Some(value.into());
-        self
-    }
-
-    /// Sets `enable_script_context`.
-    pub fn enable_script_context(mut self, value: impl Into<bool>) -> Self {
-        self.enable_script_context = Some(value.into());
-        self
-    }
-
-    /// Sets `enabledDatabaseCustomization`.
-    pub fn enabled_database_customization(mut self, value: impl Into<bool>) -> Self {
-        self.enabled_database_customization = Some(value.into());
-        self
-    }
-
-    /// Sets `ext_admin`.
-    pub fn ext_admin(mut self, value: impl Into<bool>) -> Self {
-        self.ext_admin = Some(value.into());
-        self
-    }
-
-    /// Sets `ext_agreed_terms`.
-    pub fn ext_agreed_terms(mut self, value: impl Into<bool>) -> Self {
-        self.ext_agreed_terms = Some(value.into());
-        self
-    }
-
-    /// Sets `ext_assigned_plans`.
-    pub fn ext_assigned_plans(mut self, value: impl Into<bool>) -> Self {
-        self.ext_assigned_plans = Some(value.into());
-        self
-    }
-
-    /// Sets `ext_groups`.
-    pub fn ext_groups(mut self, value: impl Into<bool>) -> Self {
-        self.ext_groups = Some(value.into());
-        self
-    }
-
-    /// Sets `ext_is_suspended`.
-    pub fn ext_is_suspended(mut self, value: impl Into<bool>) -> Self {
-        self.ext_is_suspended = Some(value.into());
-        self
-    }
-
-    /// Sets `ext_profile`.
-    pub fn ext_profile(mut self, value: impl Into<bool>) -> Self {
-        self.ext_profile = Some(value.into());
-        self
-    }
-
-    /// Sets `gateway_authentication`.
-    pub fn gateway_authentication(
-        mut self,
-        value: impl Into<ConnectionGatewayAuthentication>,
-    ) -> Self {
-        self.gateway_authentication = Some(value.into());
-        self
-    }
-
-    /// Sets `import_mode`.
-    pub fn import_mode(mut self, value: impl Into<bool>) -> Self {
-        self.import_mode = Some(value.into());
-        self
-    }
-
-    /// Sets `non_persistent_attrs`.
-    pub fn non_persistent_attrs(mut self, value: impl Into<Vec<String>>) -> Self {
-        self.non_persistent_attrs = Some(value.into());
-        self
-    }
-
-    /// Sets `passkey_options`.
-    pub fn passkey_options(mut self, value: impl Into<ConnectionPasskeyOptions>) -> Self {
-        self.passkey_options = Some(value.into());
-        self
-    }
-
-    /// Sets `passwordPolicy`.
-    pub fn password_policy(mut self, value: impl Into<String>) -> Self {
-        self.password_policy = Some(value.into());
-        self
-    }
-
-    /// Sets `password_complexity_options`.
-    pub fn password_complexity_options(
-        mut self,
-        value: impl Into<ConnectionPasswordComplexityOptions>,
-    ) -> Self {
-        self.password_complexity_options = Some(value.into());
-        self
-    }
-
-    /// Sets `password_dictionary`.
-    pub fn password_dictionary(
-        mut self,
-        value: impl Into<ConnectionPasswordDictionaryOptions>,
-    ) -> Self {
-        self.password_dictionary = Some(value.into());
-        self
-    }
-
-    /// Sets `password_history`.
-    pub fn password_history(mut self, value: impl Into<ConnectionPasswordHistoryOptions>) -> Self {
-        self.password_history = Some(value.into());
-        self
-    }
-
-    /// Sets `password_no_personal_info`.
-    pub fn password_no_personal_info(
-        mut self,
-        value: impl Into<ConnectionPasswordNoPersonalInfoOptions>,
-    ) -> Self {
-        self.password_no_personal_info = Some(value.into());
-        self
-    }
-
-    /// Sets `precedence`.
-    pub fn precedence(mut self, value: impl Into<Vec<ConnectionIdentifierPrecedenceEnum>>) -> Self {
-        self.precedence = Some(value.into());
-        self
-    }
-
-    /// Sets `set_user_root_attributes`.
-    pub fn set_user_root_attributes(
-        mut self,
-        value: impl Into<ConnectionSetUserRootAttributesEnum>,
-    ) -> Self {
-        self.set_user_root_attributes = Some(value.into());
-        self
-    }
-
-    /// Sets `upstream_params`.
-    pub fn upstream_params(mut self, value: impl Into<Map<String, Value>>) -> Self {
-        self.upstream_params = Some(value.into());
-        self
-    }
-
-    /// Sets `validation`.
-    pub fn validation(mut self, value: impl Into<ConnectionValidationOptions>) -> Self {
-        self.validation = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
+/// The same type as [`UpdateConnectionOptions`]: the API description gives both the same schema.
+pub type ConnectionPropertiesOptions = UpdateConnectionOptions;
 
 string_enum! {
     /// When using an external IdP, this flag determines  whether 'name', 'given_name', 'family_name', 'nickname', and 'picture' attributes are updated. In addition, it also determines whether the user is created when user doesnt exist previously. Possible values are 'on_each_login' (default value, it configures the connection to automatically create the user if necessary and update the root attributes from the external IdP with each user login. When this setting is used, root attributes cannot be independently updated), 'on_first_login' (configures the connection to create the user and set the root attributes on first login only, allowing them to be independently updated thereafter), and 'never_on_login' (configures the connection not to create the user and not to set the root attributes from the external IdP, allowing them to be independently updated).
@@ -2670,3 +1822,609 @@ string_enum! {
         NeverOnLogin = "never_on_login",
     }
 }
+
+string_enum! {
+    /// The values of `ConnectionStrategyEnum`.
+    pub enum ConnectionStrategyEnum {
+        /// `ad`
+        Ad = "ad",
+        /// `adfs`
+        Adfs = "adfs",
+        /// `amazon`
+        Amazon = "amazon",
+        /// `apple`
+        Apple = "apple",
+        /// `dropbox`
+        Dropbox = "dropbox",
+        /// `bitbucket`
+        Bitbucket = "bitbucket",
+        /// `aol`
+        Aol = "aol",
+        /// `auth0-oidc`
+        Auth0Oidc = "auth0-oidc",
+        /// `auth0`
+        Auth0 = "auth0",
+        /// `baidu`
+        Baidu = "baidu",
+        /// `bitly`
+        Bitly = "bitly",
+        /// `box`
+        Box = "box",
+        /// `custom`
+        Custom = "custom",
+        /// `daccount`
+        Daccount = "daccount",
+        /// `dwolla`
+        Dwolla = "dwolla",
+        /// `email`
+        Email = "email",
+        /// `evernote-sandbox`
+        EvernoteSandbox = "evernote-sandbox",
+        /// `evernote`
+        Evernote = "evernote",
+        /// `exact`
+        Exact = "exact",
+        /// `facebook`
+        Facebook = "facebook",
+        /// `fitbit`
+        Fitbit = "fitbit",
+        /// `flickr`
+        Flickr = "flickr",
+        /// `github`
+        Github = "github",
+        /// `google-apps`
+        GoogleApps = "google-apps",
+        /// `google-oauth2`
+        GoogleOauth2 = "google-oauth2",
+        /// `instagram`
+        Instagram = "instagram",
+        /// `ip`
+        Ip = "ip",
+        /// `line`
+        Line = "line",
+        /// `linkedin`
+        Linkedin = "linkedin",
+        /// `miicard`
+        Miicard = "miicard",
+        /// `oauth1`
+        Oauth1 = "oauth1",
+        /// `oauth2`
+        Oauth2 = "oauth2",
+        /// `office365`
+        Office365 = "office365",
+        /// `oidc`
+        Oidc = "oidc",
+        /// `okta`
+        Okta = "okta",
+        /// `paypal`
+        Paypal = "paypal",
+        /// `paypal-sandbox`
+        PaypalSandbox = "paypal-sandbox",
+        /// `pingfederate`
+        Pingfederate = "pingfederate",
+        /// `planningcenter`
+        Planningcenter = "planningcenter",
+        /// `renren`
+        Renren = "renren",
+        /// `salesforce-community`
+        SalesforceCommunity = "salesforce-community",
+        /// `salesforce-sandbox`
+        SalesforceSandbox = "salesforce-sandbox",
+        /// `salesforce`
+        Salesforce = "salesforce",
+        /// `samlp`
+        Samlp = "samlp",
+        /// `sharepoint`
+        Sharepoint = "sharepoint",
+        /// `shopify`
+        Shopify = "shopify",
+        /// `shop`
+        Shop = "shop",
+        /// `sms`
+        Sms = "sms",
+        /// `soundcloud`
+        Soundcloud = "soundcloud",
+        /// `thecity-sandbox`
+        ThecitySandbox = "thecity-sandbox",
+        /// `thecity`
+        Thecity = "thecity",
+        /// `thirtysevensignals`
+        Thirtysevensignals = "thirtysevensignals",
+        /// `twitter`
+        Twitter = "twitter",
+        /// `untappd`
+        Untappd = "untappd",
+        /// `vkontakte`
+        Vkontakte = "vkontakte",
+        /// `waad`
+        Waad = "waad",
+        /// `weibo`
+        Weibo = "weibo",
+        /// `windowslive`
+        Windowslive = "windowslive",
+        /// `wordpress`
+        Wordpress = "wordpress",
+        /// `yahoo`
+        Yahoo = "yahoo",
+        /// `yammer`
+        Yammer = "yammer",
+        /// `yandex`
+        Yandex = "yandex",
+        /// `auth0-adldap`
+        Auth0Adldap = "auth0-adldap",
+    }
+}
+
+/// Options for adding parameters in the request to the upstream IdP
+pub type ConnectionUpstreamParams = Map<String, Value>;
+
+/// The `ConnectionUsernameValidationOptions` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct ConnectionUsernameValidationOptions {
+    /// The `max` field.
+    pub max: i64,
+    /// The `min` field.
+    pub min: i64,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for ConnectionUsernameValidationOptions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConnectionUsernameValidationOptions")
+            .field("max", &self.max)
+            .field("min", &self.min)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl ConnectionUsernameValidationOptions {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(max: impl Into<i64>, min: impl Into<i64>) -> Self {
+        Self {
+            max: max.into(),
+            min: min.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+/// Options for validation
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new()` and the setters.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct ConnectionValidationOptions {
+    /// The `username` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub username: Option<ConnectionUsernameValidationOptions>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for ConnectionValidationOptions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConnectionValidationOptions")
+            .field("username", &self.username)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl ConnectionValidationOptions {
+    /// An empty value; set fields with the setters.
+    pub fn new() -> Self {
+        <Self as Default>::default()
+    }
+
+    /// Sets `username`.
+    pub fn username(mut self, value: impl Into<ConnectionUsernameValidationOptions>) -> Self {
+        self.username = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+/// Metadata associated with the connection in the form of an object with string values (max 255 chars).  Maximum of 10 metadata properties allowed.
+pub type ConnectionsMetadata = Map<String, Value>;
+
+/// The `CreateActionRequestContent` object.
+///
+/// The body of `POST /actions/actions` (`actions_create`).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct CreateActionRequestContent {
+    /// The source code of the action.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+    /// The list of third party npm modules, and their versions, that this action depends on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dependencies: Option<Vec<ActionVersionDependency>>,
+    /// True if the action should be deployed after creation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deploy: Option<bool>,
+    /// The name of an action.
+    pub name: String,
+    /// The Node runtime. For example: `node22`, defaults to `node22`
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub runtime: Option<String>,
+    /// The list of secrets that are included in an action or a version of an action.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secrets: Option<Vec<ActionSecretRequest>>,
+    /// The list of triggers that this action supports. At this time, an action can only target a single trigger at a time.
+    pub supported_triggers: Vec<ActionTrigger>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for CreateActionRequestContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateActionRequestContent")
+            .field("code", &self.code)
+            .field("dependencies", &self.dependencies)
+            .field("deploy", &self.deploy)
+            .field("name", &self.name)
+            .field("runtime", &self.runtime)
+            .field("secrets", &self.secrets)
+            .field("supported_triggers", &self.supported_triggers)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl CreateActionRequestContent {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(name: impl Into<String>, supported_triggers: impl Into<Vec<ActionTrigger>>) -> Self {
+        Self {
+            code: None,
+            dependencies: None,
+            deploy: None,
+            name: name.into(),
+            runtime: None,
+            secrets: None,
+            supported_triggers: supported_triggers.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets `code`.
+    pub fn code(mut self, value: impl Into<String>) -> Self {
+        self.code = Some(value.into());
+        self
+    }
+
+    /// Sets `dependencies`.
+    pub fn dependencies(mut self, value: impl Into<Vec<ActionVersionDependency>>) -> Self {
+        self.dependencies = Some(value.into());
+        self
+    }
+
+    /// Sets `deploy`.
+    pub fn deploy(mut self, value: impl Into<bool>) -> Self {
+        self.deploy = Some(value.into());
+        self
+    }
+
+    /// Sets `runtime`.
+    pub fn runtime(mut self, value: impl Into<String>) -> Self {
+        self.runtime = Some(value.into());
+        self
+    }
+
+    /// Sets `secrets`.
+    pub fn secrets(mut self, value: impl Into<Vec<ActionSecretRequest>>) -> Self {
+        self.secrets = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+/// The `CreateActionResponseContent` schema.
+///
+/// The answer of `POST /actions/actions` (`actions_create`).
+///
+/// The same type as [`Action`]: the API description gives both the same schema.
+pub type CreateActionResponseContent = Action;
+
+/// The `CreateBrandingPhoneProviderRequestContent` object.
+///
+/// The body of `POST /branding/phone/providers` (`branding_phone_providers_create`).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct CreateBrandingPhoneProviderRequestContent {
+    /// The `configuration` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub configuration: Option<PhoneProviderConfiguration>,
+    /// The `credentials` field.
+    pub credentials: PhoneProviderCredentials,
+    /// Whether the provider is enabled (false) or disabled (true).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub disabled: Option<bool>,
+    /// The `name` field.
+    pub name: PhoneProviderNameEnum,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for CreateBrandingPhoneProviderRequestContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateBrandingPhoneProviderRequestContent")
+            .field("configuration", &self.configuration)
+            .field("credentials", &self.credentials)
+            .field("disabled", &self.disabled)
+            .field("name", &self.name)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl CreateBrandingPhoneProviderRequestContent {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(
+        credentials: impl Into<PhoneProviderCredentials>,
+        name: impl Into<PhoneProviderNameEnum>,
+    ) -> Self {
+        Self {
+            configuration: None,
+            credentials: credentials.into(),
+            disabled: None,
+            name: name.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets `configuration`.
+    pub fn configuration(mut self, value: impl Into<PhoneProviderConfiguration>) -> Self {
+        self.configuration = Some(value.into());
+        self
+    }
+
+    /// Sets `disabled`.
+    pub fn disabled(mut self, value: impl Into<bool>) -> Self {
+        self.disabled = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+/// Phone provider configuration schema
+///
+/// The answer of `POST /branding/phone/providers` (`branding_phone_providers_create`).
+///
+/// The same type as [`PhoneProviderSchemaMasked`]: the API description gives both the same schema.
+pub type CreateBrandingPhoneProviderResponseContent = PhoneProviderSchemaMasked;
+
+/// The `CreateBrandingThemeRequestContent` object.
+///
+/// The body of `POST /branding/themes` (`branding_themes_create`).
+/// The body of `PATCH /branding/themes/{themeId}` (`branding_themes_update`).
+///
+/// Also named [`UpdateBrandingThemeRequestContent`] (identical schemas).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct CreateBrandingThemeRequestContent {
+    /// The `borders` field.
+    pub borders: BrandingThemeBorders,
+    /// The `colors` field.
+    pub colors: BrandingThemeColors,
+    /// Display Name
+    #[serde(
+        rename = "displayName",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub display_name: Option<String>,
+    /// The `fonts` field.
+    pub fonts: BrandingThemeFonts,
+    /// The `page_background` field.
+    pub page_background: BrandingThemePageBackground,
+    /// The `widget` field.
+    pub widget: BrandingThemeWidget,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for CreateBrandingThemeRequestContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateBrandingThemeRequestContent")
+            .field("borders", &self.borders)
+            .field("colors", &self.colors)
+            .field("display_name", &self.display_name)
+            .field("fonts", &self.fonts)
+            .field("page_background", &self.page_background)
+            .field("widget", &self.widget)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl CreateBrandingThemeRequestContent {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(
+        borders: impl Into<BrandingThemeBorders>,
+        colors: impl Into<BrandingThemeColors>,
+        fonts: impl Into<BrandingThemeFonts>,
+        page_background: impl Into<BrandingThemePageBackground>,
+        widget: impl Into<BrandingThemeWidget>,
+    ) -> Self {
+        Self {
+            borders: borders.into(),
+            colors: colors.into(),
+            display_name: None,
+            fonts: fonts.into(),
+            page_background: page_background.into(),
+            widget: widget.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets `displayName`.
+    pub fn display_name(mut self, value: impl Into<String>) -> Self {
+        self.display_name = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+/// The `CreateBrandingThemeResponseContent` schema.
+///
+/// The answer of `POST /branding/themes` (`branding_themes_create`).
+///
+/// The same type as [`GetBrandingThemeResponseContent`]: the API description gives both the same schema.
+pub type CreateBrandingThemeResponseContent = GetBrandingThemeResponseContent;
+
+/// The `CreateClientGrantRequestContent` object.
+///
+/// The body of `POST /client-grants` (`clientGrants_create`).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct CreateClientGrantRequestContent {
+    /// If enabled, any organization can be used with this grant. If disabled (default), the grant must be explicitly assigned to the desired organizations.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allow_any_organization: Option<bool>,
+    /// The audience (API identifier) of this client grant
+    pub audience: String,
+    /// Types of authorization_details allowed for this client grant. Use of this field is subject to the applicable Free Trial terms in Okta’s  Master Subscription Agreement. (<https://www.okta.com/legal/>)
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub authorization_details_types: Option<Vec<String>>,
+    /// ID of the client.
+    pub client_id: String,
+    /// The `organization_usage` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub organization_usage: Option<ClientGrantOrganizationUsageEnum>,
+    /// Scopes allowed for this client grant.
+    pub scope: Vec<String>,
+    /// The `subject_type` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subject_type: Option<ClientGrantSubjectTypeEnum>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for CreateClientGrantRequestContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateClientGrantRequestContent")
+            .field("allow_any_organization", &self.allow_any_organization)
+            .field("audience", &self.audience)
+            .field(
+                "authorization_details_types",
+                &self.authorization_details_types,
+            )
+            .field("client_id", &self.client_id)
+            .field("organization_usage", &self.organization_usage)
+            .field("scope", &self.scope)
+            .field("subject_type", &self.subject_type)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl CreateClientGrantRequestContent {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(
+        audience: impl Into<String>,
+        client_id: impl Into<String>,
+        scope: impl Into<Vec<String>>,
+    ) -> Self {
+        Self {
+            allow_any_organization: None,
+            audience: audience.into(),
+            authorization_details_types: None,
+            client_id: client_id.into(),
+            organization_usage: None,
+            scope: scope.into(),
+            subject_type: None,
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets `allow_any_organization`.
+    pub fn allow_any_organization(mut self, value: impl Into<bool>) -> Self {
+        self.allow_any_organization = Some(value.into());
+        self
+    }
+
+    /// Sets `authorization_details_types`.
+    pub fn authorization_details_types(mut self, value: impl Into<Vec<String>>) -> Self {
+        self.authorization_details_types = Some(value.into());
+        self
+    }
+
+    /// Sets `organization_usage`.
+    pub fn organization_usage(
+        mut self,
+        value: impl Into<ClientGrantOrganizationUsageEnum>,
+    ) -> Self {
+        self.organization_usage = Some(value.into());
+        self
+    }
+
+    /// Sets `subject_type`.
+    pub fn subject_type(mut self, value: impl Into<ClientGrantSubjectTypeEnum>) -> Self {
+        self.subject_type = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+/// The `CreateClientGrantResponseContent` schema.
+///
+/// The answer of `POST /client-grants` (`clientGrants_create`).
+///
+/// The same type as [`ClientGrantResponseContent`]: the API description gives both the same schema.
+pub type CreateClientGrantResponseContent = ClientGrantResponseContent;

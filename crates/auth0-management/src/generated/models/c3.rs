@@ -12,822 +12,6 @@ use serde_json::{Map, Value};
 use super::*;
 use crate::model_support::{Keys, REDACTED, Shape, candidates, extra, other, string_enum};
 
-string_enum! {
-    /// The values of `ConnectionStrategyEnum`.
-    pub enum ConnectionStrategyEnum {
-        /// `ad`
-        Ad = "ad",
-        /// `adfs`
-        Adfs = "adfs",
-        /// `amazon`
-        Amazon = "amazon",
-        /// `apple`
-        Apple = "apple",
-        /// `dropbox`
-        Dropbox = "dropbox",
-        /// `bitbucket`
-        Bitbucket = "bitbucket",
-        /// `aol`
-        Aol = "aol",
-        /// `auth0-oidc`
-        Auth0Oidc = "auth0-oidc",
-        /// `auth0`
-        Auth0 = "auth0",
-        /// `baidu`
-        Baidu = "baidu",
-        /// `bitly`
-        Bitly = "bitly",
-        /// `box`
-        Box = "box",
-        /// `custom`
-        Custom = "custom",
-        /// `daccount`
-        Daccount = "daccount",
-        /// `dwolla`
-        Dwolla = "dwolla",
-        /// `email`
-        Email = "email",
-        /// `evernote-sandbox`
-        EvernoteSandbox = "evernote-sandbox",
-        /// `evernote`
-        Evernote = "evernote",
-        /// `exact`
-        Exact = "exact",
-        /// `facebook`
-        Facebook = "facebook",
-        /// `fitbit`
-        Fitbit = "fitbit",
-        /// `flickr`
-        Flickr = "flickr",
-        /// `github`
-        Github = "github",
-        /// `google-apps`
-        GoogleApps = "google-apps",
-        /// `google-oauth2`
-        GoogleOauth2 = "google-oauth2",
-        /// `instagram`
-        Instagram = "instagram",
-        /// `ip`
-        Ip = "ip",
-        /// `line`
-        Line = "line",
-        /// `linkedin`
-        Linkedin = "linkedin",
-        /// `miicard`
-        Miicard = "miicard",
-        /// `oauth1`
-        Oauth1 = "oauth1",
-        /// `oauth2`
-        Oauth2 = "oauth2",
-        /// `office365`
-        Office365 = "office365",
-        /// `oidc`
-        Oidc = "oidc",
-        /// `okta`
-        Okta = "okta",
-        /// `paypal`
-        Paypal = "paypal",
-        /// `paypal-sandbox`
-        PaypalSandbox = "paypal-sandbox",
-        /// `pingfederate`
-        Pingfederate = "pingfederate",
-        /// `planningcenter`
-        Planningcenter = "planningcenter",
-        /// `renren`
-        Renren = "renren",
-        /// `salesforce-community`
-        SalesforceCommunity = "salesforce-community",
-        /// `salesforce-sandbox`
-        SalesforceSandbox = "salesforce-sandbox",
-        /// `salesforce`
-        Salesforce = "salesforce",
-        /// `samlp`
-        Samlp = "samlp",
-        /// `sharepoint`
-        Sharepoint = "sharepoint",
-        /// `shopify`
-        Shopify = "shopify",
-        /// `shop`
-        Shop = "shop",
-        /// `sms`
-        Sms = "sms",
-        /// `soundcloud`
-        Soundcloud = "soundcloud",
-        /// `thecity-sandbox`
-        ThecitySandbox = "thecity-sandbox",
-        /// `thecity`
-        Thecity = "thecity",
-        /// `thirtysevensignals`
-        Thirtysevensignals = "thirtysevensignals",
-        /// `twitter`
-        Twitter = "twitter",
-        /// `untappd`
-        Untappd = "untappd",
-        /// `vkontakte`
-        Vkontakte = "vkontakte",
-        /// `waad`
-        Waad = "waad",
-        /// `weibo`
-        Weibo = "weibo",
-        /// `windowslive`
-        Windowslive = "windowslive",
-        /// `wordpress`
-        Wordpress = "wordpress",
-        /// `yahoo`
-        Yahoo = "yahoo",
-        /// `yammer`
-        Yammer = "yammer",
-        /// `yandex`
-        Yandex = "yandex",
-        /// `auth0-adldap`
-        Auth0Adldap = "auth0-adldap",
-    }
-}
-
-/// Options for adding parameters in the request to the upstream IdP
-pub type ConnectionUpstreamParams = Map<String, Value>;
-
-/// The `ConnectionUsernameValidationOptions` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct ConnectionUsernameValidationOptions {
-    /// The `max` field.
-    pub max: i64,
-    /// The `min` field.
-    pub min: i64,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for ConnectionUsernameValidationOptions {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ConnectionUsernameValidationOptions")
-            .field("max", &self.max)
-            .field("min", &self.min)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl ConnectionUsernameValidationOptions {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(max: impl Into<i64>, min: impl Into<i64>) -> Self {
-        Self {
-            max: max.into(),
-            min: min.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// Options for validation
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct ConnectionValidationOptions {
-    /// The `username` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub username: Option<ConnectionUsernameValidationOptions>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for ConnectionValidationOptions {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ConnectionValidationOptions")
-            .field("username", &self.username)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl ConnectionValidationOptions {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `username`.
-    pub fn username(mut self, value: impl Into<ConnectionUsernameValidationOptions>) -> Self {
-        self.username = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// Metadata associated with the connection in the form of an object with string values (max 255 chars).  Maximum of 10 metadata properties allowed.
-pub type ConnectionsMetadata = Map<String, Value>;
-
-/// The `CreateActionRequestContent` object.
-///
-/// The body of `POST /actions/actions` (`actions_create`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateActionRequestContent {
-    /// The source code of the action.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub code: Option<String>,
-    /// The list of third party npm modules, and their versions, that this action depends on.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub dependencies: Option<Vec<ActionVersionDependency>>,
-    /// True if the action should be deployed after creation.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub deploy: Option<bool>,
-    /// The name of an action.
-    pub name: String,
-    /// The Node runtime. For example: `node22`, defaults to `node22`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub runtime: Option<String>,
-    /// The list of secrets that are included in an action or a version of an action.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub secrets: Option<Vec<ActionSecretRequest>>,
-    /// The list of triggers that this action supports. At this time, an action can only target a single trigger at a time.
-    pub supported_triggers: Vec<ActionTrigger>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for CreateActionRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateActionRequestContent")
-            .field("code", &self.code)
-            .field("dependencies", &self.dependencies)
-            .field("deploy", &self.deploy)
-            .field("name", &self.name)
-            .field("runtime", &self.runtime)
-            .field("secrets", &self.secrets)
-            .field("supported_triggers", &self.supported_triggers)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl CreateActionRequestContent {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(name: impl Into<String>, supported_triggers: impl Into<Vec<ActionTrigger>>) -> Self {
-        Self {
-            code: None,
-            dependencies: None,
-            deploy: None,
-            name: name.into(),
-            runtime: None,
-            secrets: None,
-            supported_triggers: supported_triggers.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `code`.
-    pub fn code(mut self, value: impl Into<String>) -> Self {
-        self.code = Some(value.into());
-        self
-    }
-
-    /// Sets `dependencies`.
-    pub fn dependencies(mut self, value: impl Into<Vec<ActionVersionDependency>>) -> Self {
-        self.dependencies = Some(value.into());
-        self
-    }
-
-    /// Sets `deploy`.
-    pub fn deploy(mut self, value: impl Into<bool>) -> Self {
-        self.deploy = Some(value.into());
-        self
-    }
-
-    /// Sets `runtime`.
-    pub fn runtime(mut self, value: impl Into<String>) -> Self {
-        self.runtime = Some(value.into());
-        self
-    }
-
-    /// Sets `secrets`.
-    pub fn secrets(mut self, value: impl Into<Vec<ActionSecretRequest>>) -> Self {
-        self.secrets = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `CreateActionResponseContent` object.
-///
-/// The answer of `POST /actions/actions` (`actions_create`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateActionResponseContent {
-    /// True if all of an Action's contents have been deployed.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub all_changes_deployed: Option<bool>,
-    /// The time when this action was built successfully.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub built_at: Option<String>,
-    /// The source code of the action.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub code: Option<String>,
-    /// The time when this action was created.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub created_at: Option<String>,
-    /// The list of third party npm modules, and their versions, that this action depends on.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub dependencies: Option<Vec<ActionVersionDependency>>,
-    /// True if the action should be deployed after creation.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub deploy: Option<bool>,
-    /// The `deployed_version` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub deployed_version: Option<ActionDeployedVersion>,
-    /// The unique ID of the action.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    /// installed_integration_id is the fk reference to the InstalledIntegration entity.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub installed_integration_id: Option<String>,
-    /// The `integration` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub integration: Option<Integration>,
-    /// The name of an action.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// The Node runtime. For example: `node22`, defaults to `node22`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub runtime: Option<String>,
-    /// The list of secrets that are included in an action or a version of an action.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub secrets: Option<Vec<ActionSecretResponse>>,
-    /// The `status` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<ActionBuildStatusEnum>,
-    /// The list of triggers that this action supports. At this time, an action can only target a single trigger at a time.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub supported_triggers: Option<Vec<ActionTrigger>>,
-    /// The time when this action was updated.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub updated_at: Option<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for CreateActionResponseContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateActionResponseContent")
-            .field("all_changes_deployed", &self.all_changes_deployed)
-            .field("built_at", &self.built_at)
-            .field("code", &self.code)
-            .field("created_at", &self.created_at)
-            .field("dependencies", &self.dependencies)
-            .field("deploy", &self.deploy)
-            .field("deployed_version", &self.deployed_version)
-            .field("id", &self.id)
-            .field("installed_integration_id", &self.installed_integration_id)
-            .field("integration", &self.integration)
-            .field("name", &self.name)
-            .field("runtime", &self.runtime)
-            .field("secrets", &self.secrets)
-            .field("status", &self.status)
-            .field("supported_triggers", &self.supported_triggers)
-            .field("updated_at", &self.updated_at)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-/// The `CreateBrandingPhoneProviderRequestContent` object.
-///
-/// The body of `POST /branding/phone/providers` (`branding_phone_providers_create`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateBrandingPhoneProviderRequestContent {
-    /// The `configuration` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub configuration: Option<PhoneProviderConfiguration>,
-    /// The `credentials` field.
-    pub credentials: PhoneProviderCredentials,
-    /// Whether the provider is enabled (false) or disabled (true).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub disabled: Option<bool>,
-    /// The `name` field.
-    pub name: PhoneProviderNameEnum,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for CreateBrandingPhoneProviderRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateBrandingPhoneProviderRequestContent")
-            .field("configuration", &self.configuration)
-            .field("credentials", &self.credentials)
-            .field("disabled", &self.disabled)
-            .field("name", &self.name)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl CreateBrandingPhoneProviderRequestContent {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(
-        credentials: impl Into<PhoneProviderCredentials>,
-        name: impl Into<PhoneProviderNameEnum>,
-    ) -> Self {
-        Self {
-            configuration: None,
-            credentials: credentials.into(),
-            disabled: None,
-            name: name.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `configuration`.
-    pub fn configuration(mut self, value: impl Into<PhoneProviderConfiguration>) -> Self {
-        self.configuration = Some(value.into());
-        self
-    }
-
-    /// Sets `disabled`.
-    pub fn disabled(mut self, value: impl Into<bool>) -> Self {
-        self.disabled = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// Phone provider configuration schema
-///
-/// The answer of `POST /branding/phone/providers` (`branding_phone_providers_create`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateBrandingPhoneProviderResponseContent {
-    /// The `channel` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub channel: Option<String>,
-    /// The `configuration` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub configuration: Option<PhoneProviderConfiguration>,
-    /// The provider's creation date and time in ISO 8601 format
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub created_at: Option<String>,
-    /// Whether the provider is enabled (false) or disabled (true).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub disabled: Option<bool>,
-    /// The `id` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    /// The `name` field.
-    pub name: PhoneProviderNameEnum,
-    /// The name of the tenant
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tenant: Option<String>,
-    /// The date and time of the last update to the provider in ISO 8601 format
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub updated_at: Option<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for CreateBrandingPhoneProviderResponseContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateBrandingPhoneProviderResponseContent")
-            .field("channel", &self.channel)
-            .field("configuration", &self.configuration)
-            .field("created_at", &self.created_at)
-            .field("disabled", &self.disabled)
-            .field("id", &self.id)
-            .field("name", &self.name)
-            .field("tenant", &self.tenant)
-            .field("updated_at", &self.updated_at)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-/// The `CreateBrandingThemeRequestContent` object.
-///
-/// The body of `POST /branding/themes` (`branding_themes_create`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateBrandingThemeRequestContent {
-    /// The `borders` field.
-    pub borders: BrandingThemeBorders,
-    /// The `colors` field.
-    pub colors: BrandingThemeColors,
-    /// Display Name
-    #[serde(
-        rename = "displayName",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub display_name: Option<String>,
-    /// The `fonts` field.
-    pub fonts: BrandingThemeFonts,
-    /// The `page_background` field.
-    pub page_background: BrandingThemePageBackground,
-    /// The `widget` field.
-    pub widget: BrandingThemeWidget,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for CreateBrandingThemeRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateBrandingThemeRequestContent")
-            .field("borders", &self.borders)
-            .field("colors", &self.colors)
-            .field("display_name", &self.display_name)
-            .field("fonts", &self.fonts)
-            .field("page_background", &self.page_background)
-            .field("widget", &self.widget)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl CreateBrandingThemeRequestContent {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(
-        borders: impl Into<BrandingThemeBorders>,
-        colors: impl Into<BrandingThemeColors>,
-        fonts: impl Into<BrandingThemeFonts>,
-        page_background: impl Into<BrandingThemePageBackground>,
-        widget: impl Into<BrandingThemeWidget>,
-    ) -> Self {
-        Self {
-            borders: borders.into(),
-            colors: colors.into(),
-            display_name: None,
-            fonts: fonts.into(),
-            page_background: page_background.into(),
-            widget: widget.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `displayName`.
-    pub fn display_name(mut self, value: impl Into<String>) -> Self {
-        self.display_name = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `CreateBrandingThemeResponseContent` object.
-///
-/// The answer of `POST /branding/themes` (`branding_themes_create`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateBrandingThemeResponseContent {
-    /// The `borders` field.
-    pub borders: BrandingThemeBorders,
-    /// The `colors` field.
-    pub colors: BrandingThemeColors,
-    /// Display Name
-    #[serde(rename = "displayName")]
-    pub display_name: String,
-    /// The `fonts` field.
-    pub fonts: BrandingThemeFonts,
-    /// The `page_background` field.
-    pub page_background: BrandingThemePageBackground,
-    /// Theme Id
-    #[serde(rename = "themeId")]
-    pub theme_id: String,
-    /// The `widget` field.
-    pub widget: BrandingThemeWidget,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for CreateBrandingThemeResponseContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateBrandingThemeResponseContent")
-            .field("borders", &self.borders)
-            .field("colors", &self.colors)
-            .field("display_name", &self.display_name)
-            .field("fonts", &self.fonts)
-            .field("page_background", &self.page_background)
-            .field("theme_id", &self.theme_id)
-            .field("widget", &self.widget)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-/// The `CreateClientGrantRequestContent` object.
-///
-/// The body of `POST /client-grants` (`clientGrants_create`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateClientGrantRequestContent {
-    /// If enabled, any organization can be used with this grant. If disabled (default), the grant must be explicitly assigned to the desired organizations.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub allow_any_organization: Option<bool>,
-    /// The audience (API identifier) of this client grant
-    pub audience: String,
-    /// Types of authorization_details allowed for this client grant. Use of this field is subject to the applicable Free Trial terms in Okta’s  Master Subscription Agreement. (<https://www.okta.com/legal/>)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub authorization_details_types: Option<Vec<String>>,
-    /// ID of the client.
-    pub client_id: String,
-    /// The `organization_usage` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub organization_usage: Option<ClientGrantOrganizationUsageEnum>,
-    /// Scopes allowed for this client grant.
-    pub scope: Vec<String>,
-    /// The `subject_type` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub subject_type: Option<ClientGrantSubjectTypeEnum>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for CreateClientGrantRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateClientGrantRequestContent")
-            .field("allow_any_organization", &self.allow_any_organization)
-            .field("audience", &self.audience)
-            .field(
-                "authorization_details_types",
-                &self.authorization_details_types,
-            )
-            .field("client_id", &self.client_id)
-            .field("organization_usage", &self.organization_usage)
-            .field("scope", &self.scope)
-            .field("subject_type", &self.subject_type)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl CreateClientGrantRequestContent {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(
-        audience: impl Into<String>,
-        client_id: impl Into<String>,
-        scope: impl Into<Vec<String>>,
-    ) -> Self {
-        Self {
-            allow_any_organization: None,
-            audience: audience.into(),
-            authorization_details_types: None,
-            client_id: client_id.into(),
-            organization_usage: None,
-            scope: scope.into(),
-            subject_type: None,
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `allow_any_organization`.
-    pub fn allow_any_organization(mut self, value: impl Into<bool>) -> Self {
-        self.allow_any_organization = Some(value.into());
-        self
-    }
-
-    /// Sets `authorization_details_types`.
-    pub fn authorization_details_types(mut self, value: impl Into<Vec<String>>) -> Self {
-        self.authorization_details_types = Some(value.into());
-        self
-    }
-
-    /// Sets `organization_usage`.
-    pub fn organization_usage(
-        mut self,
-        value: impl Into<ClientGrantOrganizationUsageEnum>,
-    ) -> Self {
-        self.organization_usage = Some(value.into());
-        self
-    }
-
-    /// Sets `subject_type`.
-    pub fn subject_type(mut self, value: impl Into<ClientGrantSubjectTypeEnum>) -> Self {
-        self.subject_type = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `CreateClientGrantResponseContent` object.
-///
-/// The answer of `POST /client-grants` (`clientGrants_create`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateClientGrantResponseContent {
-    /// If enabled, any organization can be used with this grant. If disabled (default), the grant must be explicitly assigned to the desired organizations.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub allow_any_organization: Option<bool>,
-    /// The audience (API identifier) of this client grant.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub audience: Option<String>,
-    /// Types of authorization_details allowed for this client grant. Use of this field is subject to the applicable Free Trial terms in Okta’s  Master Subscription Agreement. (<https://www.okta.com/legal/>)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub authorization_details_types: Option<Vec<String>>,
-    /// ID of the client.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub client_id: Option<String>,
-    /// ID of the client grant.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    /// If enabled, this grant is a special grant created by Auth0. It cannot be modified or deleted directly.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub is_system: Option<bool>,
-    /// The `organization_usage` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub organization_usage: Option<ClientGrantOrganizationUsageEnum>,
-    /// Scopes allowed for this client grant.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub scope: Option<Vec<String>>,
-    /// The `subject_type` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub subject_type: Option<ClientGrantSubjectTypeEnum>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for CreateClientGrantResponseContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateClientGrantResponseContent")
-            .field("allow_any_organization", &self.allow_any_organization)
-            .field("audience", &self.audience)
-            .field(
-                "authorization_details_types",
-                &self.authorization_details_types,
-            )
-            .field("client_id", &self.client_id)
-            .field("id", &self.id)
-            .field("is_system", &self.is_system)
-            .field("organization_usage", &self.organization_usage)
-            .field("scope", &self.scope)
-            .field("subject_type", &self.subject_type)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
 /// The `CreateClientRequestContent` object.
 ///
 /// The body of `POST /clients` (`clients_create`).
@@ -1381,231 +565,12 @@ impl CreateClientRequestContent {
     }
 }
 
-/// The `CreateClientResponseContent` object.
+/// The `CreateClientResponseContent` schema.
 ///
 /// The answer of `POST /clients` (`clients_create`).
 ///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateClientResponseContent {
-    /// The `addons` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub addons: Option<ClientAddons>,
-    /// List of allow clients and API ids that are allowed to make delegation requests. Empty means all all your clients are allowed.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub allowed_clients: Option<Vec<String>>,
-    /// Comma-separated list of URLs that are valid to redirect to after logout from Auth0. Wildcards are allowed for subdomains.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub allowed_logout_urls: Option<Vec<String>>,
-    /// Comma-separated list of URLs allowed to make requests from JavaScript to Auth0 API (typically used with CORS). By default, all your callback URLs will be allowed. This field allows you to enter other origins if necessary. You can also use wildcards at the subdomain level (e.g., <https://*.contoso.com>). Query strings and hash information are not taken into account when validating these URLs.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub allowed_origins: Option<Vec<String>>,
-    /// The `app_type` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub app_type: Option<ClientAppTypeEnum>,
-    /// Comma-separated list of URLs whitelisted for Auth0 to use as a callback to the client after authentication.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub callbacks: Option<Vec<String>>,
-    /// List of audiences/realms for SAML protocol. Used by the wsfed addon.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub client_aliases: Option<Vec<String>>,
-    /// The `client_authentication_methods` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub client_authentication_methods: Option<ClientAuthenticationMethod>,
-    /// ID of this client.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub client_id: Option<String>,
-    /// The `client_metadata` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub client_metadata: Option<Map<String, Value>>,
-    /// Client secret (which you must not make public).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub client_secret: Option<String>,
-    /// The `compliance_level` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub compliance_level: Option<String>,
-    /// Whether this client can be used to make cross-origin authentication requests (true) or it is not allowed to make such requests (false).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cross_origin_authentication: Option<bool>,
-    /// URL of the location in your site where the cross origin verification takes place for the cross-origin auth flow when performing Auth in your own domain instead of Auth0 hosted login page.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cross_origin_loc: Option<String>,
-    /// The content (HTML, CSS, JS) of the custom login page.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub custom_login_page: Option<String>,
-    /// Whether a custom login page is to be used (true) or the default provided login page (false).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub custom_login_page_on: Option<bool>,
-    /// The content (HTML, CSS, JS) of the custom login page. (Used on Previews)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub custom_login_page_preview: Option<String>,
-    /// The `default_organization` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub default_organization: Option<ClientDefaultOrganization>,
-    /// Free text description of this client (max length: 140 characters).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
-    /// The `encryption_key` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub encryption_key: Option<ClientEncryptionKey>,
-    /// HTML form template to be used for WS-Federation.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub form_template: Option<String>,
-    /// Whether this is your global 'All Applications' client representing legacy tenant settings (true) or a regular client (false).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub global: Option<bool>,
-    /// List of grant types supported for this application. Can include `authorization_code`, `implicit`, `refresh_token`, `client_credentials`, `password`, `http://auth0.com/oauth/grant-type/password-realm`, `http://auth0.com/oauth/grant-type/mfa-oob`, `http://auth0.com/oauth/grant-type/mfa-otp`, `http://auth0.com/oauth/grant-type/mfa-recovery-code`, `urn:openid:params:grant-type:ciba`, and `urn:ietf:params:oauth:grant-type:device_code`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub grant_types: Option<Vec<String>>,
-    /// Initiate login uri, must be https
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub initiate_login_uri: Option<String>,
-    /// Whether this client a first party client (true) or not (false).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub is_first_party: Option<bool>,
-    /// The `jwt_configuration` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub jwt_configuration: Option<ClientJwtConfiguration>,
-    /// URL of the logo to display for this client. Recommended size is 150x150 pixels.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub logo_uri: Option<String>,
-    /// The `mobile` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub mobile: Option<ClientMobile>,
-    /// Name of this client (min length: 1 character, does not allow `<` or `>`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// Whether this client conforms to strict OIDC specifications (<https://auth0.com/docs/api-auth/tutorials/adoption>) (true) or uses legacy features (false).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub oidc_conformant: Option<bool>,
-    /// The `oidc_logout` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub oidc_logout: Option<ClientOidcBackchannelLogoutSettings>,
-    /// The `organization_require_behavior` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub organization_require_behavior: Option<ClientOrganizationRequireBehaviorEnum>,
-    /// The `organization_usage` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub organization_usage: Option<ClientOrganizationUsageEnum>,
-    /// Specifies how long, in seconds, a Pushed Authorization Request URI remains valid
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub par_request_expiry: Option<i64>,
-    /// The `refresh_token` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub refresh_token: Option<ClientRefreshTokenConfiguration>,
-    /// Makes the use of Proof-of-Possession mandatory for this client
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub require_proof_of_possession: Option<bool>,
-    /// Makes the use of Pushed Authorization Requests mandatory for this client
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub require_pushed_authorization_requests: Option<bool>,
-    /// The `session_transfer` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub session_transfer: Option<ClientSessionTransferConfiguration>,
-    /// The `signed_request_object` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub signed_request_object: Option<ClientSignedRequestObjectWithCredentialId>,
-    /// The `signing_keys` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub signing_keys: Option<Vec<ClientSigningKey>>,
-    /// Applies only to SSO clients and determines whether Auth0 will handle Single Sign On (true) or whether the Identity Provider will (false).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sso: Option<bool>,
-    /// Whether Single Sign On is disabled (true) or enabled (true). Defaults to true.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sso_disabled: Option<bool>,
-    /// Name of the tenant this client belongs to.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tenant: Option<String>,
-    /// The `token_endpoint_auth_method` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub token_endpoint_auth_method: Option<ClientTokenEndpointAuthMethodEnum>,
-    /// The `token_quota` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub token_quota: Option<TokenQuota>,
-    /// Comma-separated list of allowed origins for use with Cross-Origin Authentication (<https://auth0.com/docs/cross-origin-authentication>), Device Flow (<https://auth0.com/docs/flows/concepts/device-auth>), and web message response mode (<https://auth0.com/docs/protocols/oauth2#how-response-mode-works>).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub web_origins: Option<Vec<String>>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for CreateClientResponseContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateClientResponseContent")
-            .field("addons", &self.addons)
-            .field("allowed_clients", &self.allowed_clients)
-            .field("allowed_logout_urls", &self.allowed_logout_urls)
-            .field("allowed_origins", &self.allowed_origins)
-            .field("app_type", &self.app_type)
-            .field("callbacks", &self.callbacks)
-            .field("client_aliases", &self.client_aliases)
-            .field(
-                "client_authentication_methods",
-                &self.client_authentication_methods,
-            )
-            .field("client_id", &self.client_id)
-            .field("client_metadata", &Keys(&self.client_metadata))
-            .field(
-                "client_secret",
-                &self.client_secret.as_ref().map(|_| REDACTED),
-            )
-            .field("compliance_level", &self.compliance_level)
-            .field(
-                "cross_origin_authentication",
-                &self.cross_origin_authentication,
-            )
-            .field("cross_origin_loc", &self.cross_origin_loc)
-            .field("custom_login_page", &self.custom_login_page)
-            .field("custom_login_page_on", &self.custom_login_page_on)
-            .field("custom_login_page_preview", &self.custom_login_page_preview)
-            .field("default_organization", &self.default_organization)
-            .field("description", &self.description)
-            .field("encryption_key", &self.encryption_key)
-            .field("form_template", &self.form_template)
-            .field("global", &self.global)
-            .field("grant_types", &self.grant_types)
-            .field("initiate_login_uri", &self.initiate_login_uri)
-            .field("is_first_party", &self.is_first_party)
-            .field("jwt_configuration", &self.jwt_configuration)
-            .field("logo_uri", &self.logo_uri)
-            .field("mobile", &self.mobile)
-            .field("name", &self.name)
-            .field("oidc_conformant", &self.oidc_conformant)
-            .field("oidc_logout", &self.oidc_logout)
-            .field(
-                "organization_require_behavior",
-                &self.organization_require_behavior,
-            )
-            .field("organization_usage", &self.organization_usage)
-            .field("par_request_expiry", &self.par_request_expiry)
-            .field("refresh_token", &self.refresh_token)
-            .field(
-                "require_proof_of_possession",
-                &self.require_proof_of_possession,
-            )
-            .field(
-                "require_pushed_authorization_requests",
-                &self.require_pushed_authorization_requests,
-            )
-            .field("session_transfer", &self.session_transfer)
-            .field("signed_request_object", &self.signed_request_object)
-            .field("signing_keys", &self.signing_keys)
-            .field("sso", &self.sso)
-            .field("sso_disabled", &self.sso_disabled)
-            .field("tenant", &self.tenant)
-            .field(
-                "token_endpoint_auth_method",
-                &self.token_endpoint_auth_method,
-            )
-            .field("token_quota", &self.token_quota)
-            .field("web_origins", &self.web_origins)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
+/// The same type as [`Client`]: the API description gives both the same schema.
+pub type CreateClientResponseContent = Client;
 
 /// The `CreateConnectionRequestContent` object.
 ///
@@ -1732,66 +697,12 @@ impl CreateConnectionRequestContent {
     }
 }
 
-/// The `CreateConnectionResponseContent` object.
+/// The `CreateConnectionResponseContent` schema.
 ///
 /// The answer of `POST /connections` (`connections_create`).
 ///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateConnectionResponseContent {
-    /// Connection name used in login screen
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub display_name: Option<String>,
-    /// DEPRECATED property. Use the GET /connections/:id/clients endpoint to get the ids of the clients for which the connection is enabled
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub enabled_clients: Option<Vec<String>>,
-    /// The connection's identifier
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    /// True if the connection is domain level
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub is_domain_connection: Option<bool>,
-    /// The `metadata` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub metadata: Option<Map<String, Value>>,
-    /// The name of the connection
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// The `options` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub options: Option<Map<String, Value>>,
-    /// Defines the realms for which the connection will be used (ie: email domains). If the array is empty or the property is not specified, the connection name will be added as realm.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub realms: Option<Vec<String>>,
-    /// Enables showing a button for the connection in the login page (new experience only). If false, it will be usable only by HRD.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub show_as_button: Option<bool>,
-    /// The type of the connection, related to the identity provider
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub strategy: Option<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for CreateConnectionResponseContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateConnectionResponseContent")
-            .field("display_name", &self.display_name)
-            .field("enabled_clients", &self.enabled_clients)
-            .field("id", &self.id)
-            .field("is_domain_connection", &self.is_domain_connection)
-            .field("metadata", &Keys(&self.metadata))
-            .field("name", &self.name)
-            .field("options", &Keys(&self.options))
-            .field("realms", &self.realms)
-            .field("show_as_button", &self.show_as_button)
-            .field("strategy", &self.strategy)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
+/// The same type as [`GetConnectionResponseContent`]: the API description gives both the same schema.
+pub type CreateConnectionResponseContent = GetConnectionResponseContent;
 
 /// The `CreateCustomDomainRequestContent` object.
 ///
@@ -1881,6 +792,9 @@ impl CreateCustomDomainRequestContent {
 /// The `CreateCustomDomainResponseContent` object.
 ///
 /// The answer of `POST /custom-domains` (`customDomains_create`).
+/// The answer of `PATCH /custom-domains/{id}` (`customDomains_update`).
+///
+/// Also named [`UpdateCustomDomainResponseContent`] (identical schemas).
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 #[derive(Clone, PartialEq, Serialize, Deserialize)]
@@ -2004,247 +918,26 @@ impl CreateEmailProviderRequestContent {
     }
 }
 
-/// The `CreateEmailProviderResponseContent` object.
+/// The `CreateEmailProviderResponseContent` schema.
 ///
 /// The answer of `POST /emails/provider` (`emails_provider_create`).
 ///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateEmailProviderResponseContent {
-    /// The `credentials` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub credentials: Option<EmailProviderCredentials>,
-    /// Email address to use as "from" when no other address specified.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub default_from_address: Option<String>,
-    /// Whether the provider is enabled (true) or disabled (false).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub enabled: Option<bool>,
-    /// Name of the email provider. Can be `mailgun`, `mandrill`, `sendgrid`, `ses`, `sparkpost`, `smtp`, `azure_cs`, `ms365`, or `custom`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// The `settings` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub settings: Option<Map<String, Value>>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
+/// The same type as [`GetEmailProviderResponseContent`]: the API description gives both the same schema.
+pub type CreateEmailProviderResponseContent = GetEmailProviderResponseContent;
 
-impl fmt::Debug for CreateEmailProviderResponseContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateEmailProviderResponseContent")
-            .field("credentials", &self.credentials)
-            .field("default_from_address", &self.default_from_address)
-            .field("enabled", &self.enabled)
-            .field("name", &self.name)
-            .field("settings", &Keys(&self.settings))
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-/// The `CreateEmailTemplateRequestContent` object.
+/// The `CreateEmailTemplateRequestContent` schema.
 ///
 /// The body of `POST /email-templates` (`emailTemplates_create`).
 ///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateEmailTemplateRequestContent {
-    /// Body of the email template.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub body: Option<String>,
-    /// Whether the template is enabled (true) or disabled (false).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub enabled: Option<bool>,
-    /// Senders `from` email address.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub from: Option<String>,
-    /// Whether the `reset_email` and `verify_email` templates should include the user's email address as the `email` parameter in the returnUrl (true) or whether no email address should be included in the redirect (false). Defaults to true.
-    #[serde(
-        rename = "includeEmailInRedirect",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub include_email_in_redirect: Option<bool>,
-    /// URL to redirect the user to after a successful action.
-    #[serde(rename = "resultUrl", default, skip_serializing_if = "Option::is_none")]
-    pub result_url: Option<String>,
-    /// Subject line of the email.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub subject: Option<String>,
-    /// Syntax of the template body.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub syntax: Option<String>,
-    /// The `template` field.
-    pub template: EmailTemplateNameEnum,
-    /// Lifetime in seconds that the link within the email will be valid for.
-    #[serde(
-        rename = "urlLifetimeInSeconds",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub url_lifetime_in_seconds: Option<f64>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
+/// The same type as [`SetEmailTemplateRequestContent`]: the API description gives both the same schema.
+pub type CreateEmailTemplateRequestContent = SetEmailTemplateRequestContent;
 
-impl fmt::Debug for CreateEmailTemplateRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateEmailTemplateRequestContent")
-            .field("body", &self.body)
-            .field("enabled", &self.enabled)
-            .field("from", &self.from)
-            .field("include_email_in_redirect", &self.include_email_in_redirect)
-            .field("result_url", &self.result_url)
-            .field("subject", &self.subject)
-            .field("syntax", &self.syntax)
-            .field("template", &self.template)
-            .field("url_lifetime_in_seconds", &self.url_lifetime_in_seconds)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl CreateEmailTemplateRequestContent {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(template: impl Into<EmailTemplateNameEnum>) -> Self {
-        Self {
-            body: None,
-            enabled: None,
-            from: None,
-            include_email_in_redirect: None,
-            result_url: None,
-            subject: None,
-            syntax: None,
-            template: template.into(),
-            url_lifetime_in_seconds: None,
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `body`.
-    pub fn body(mut self, value: impl Into<String>) -> Self {
-        self.body = Some(value.into());
-        self
-    }
-
-    /// Sets `enabled`.
-    pub fn enabled(mut self, value: impl Into<bool>) -> Self {
-        self.enabled = Some(value.into());
-        self
-    }
-
-    /// Sets `from`.
-    pub fn from(mut self, value: impl Into<String>) -> Self {
-        self.from = Some(value.into());
-        self
-    }
-
-    /// Sets `includeEmailInRedirect`.
-    pub fn include_email_in_redirect(mut self, value: impl Into<bool>) -> Self {
-        self.include_email_in_redirect = Some(value.into());
-        self
-    }
-
-    /// Sets `resultUrl`.
-    pub fn result_url(mut self, value: impl Into<String>) -> Self {
-        self.result_url = Some(value.into());
-        self
-    }
-
-    /// Sets `subject`.
-    pub fn subject(mut self, value: impl Into<String>) -> Self {
-        self.subject = Some(value.into());
-        self
-    }
-
-    /// Sets `syntax`.
-    pub fn syntax(mut self, value: impl Into<String>) -> Self {
-        self.syntax = Some(value.into());
-        self
-    }
-
-    /// Sets `urlLifetimeInSeconds`.
-    pub fn url_lifetime_in_seconds(mut self, value: impl Into<f64>) -> Self {
-        self.url_lifetime_in_seconds = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `CreateEmailTemplateResponseContent` object.
+/// The `CreateEmailTemplateResponseContent` schema.
 ///
 /// The answer of `POST /email-templates` (`emailTemplates_create`).
 ///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateEmailTemplateResponseContent {
-    /// Body of the email template.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub body: Option<String>,
-    /// Whether the template is enabled (true) or disabled (false).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub enabled: Option<bool>,
-    /// Senders `from` email address.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub from: Option<String>,
-    /// Whether the `reset_email` and `verify_email` templates should include the user's email address as the `email` parameter in the returnUrl (true) or whether no email address should be included in the redirect (false). Defaults to true.
-    #[serde(
-        rename = "includeEmailInRedirect",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub include_email_in_redirect: Option<bool>,
-    /// URL to redirect the user to after a successful action.
-    #[serde(rename = "resultUrl", default, skip_serializing_if = "Option::is_none")]
-    pub result_url: Option<String>,
-    /// Subject line of the email.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub subject: Option<String>,
-    /// Syntax of the template body.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub syntax: Option<String>,
-    /// The `template` field.
-    pub template: EmailTemplateNameEnum,
-    /// Lifetime in seconds that the link within the email will be valid for.
-    #[serde(
-        rename = "urlLifetimeInSeconds",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub url_lifetime_in_seconds: Option<f64>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for CreateEmailTemplateResponseContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateEmailTemplateResponseContent")
-            .field("body", &self.body)
-            .field("enabled", &self.enabled)
-            .field("from", &self.from)
-            .field("include_email_in_redirect", &self.include_email_in_redirect)
-            .field("result_url", &self.result_url)
-            .field("subject", &self.subject)
-            .field("syntax", &self.syntax)
-            .field("template", &self.template)
-            .field("url_lifetime_in_seconds", &self.url_lifetime_in_seconds)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
+/// The same type as [`SetEmailTemplateRequestContent`]: the API description gives both the same schema.
+pub type CreateEmailTemplateResponseContent = SetEmailTemplateRequestContent;
 
 /// The `CreateEncryptionKeyPublicWrappingResponseContent` object.
 ///
@@ -2319,45 +1012,8 @@ impl CreateEncryptionKeyRequestContent {
 ///
 /// The answer of `POST /keys/encryption` (`keys_encryption_create`).
 ///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateEncryptionKeyResponseContent {
-    /// Key creation timestamp
-    pub created_at: String,
-    /// Key ID
-    pub kid: String,
-    /// ID of parent wrapping key
-    pub parent_kid: String,
-    /// Public key in PEM format
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub public_key: Option<String>,
-    /// The `state` field.
-    pub state: EncryptionKeyState,
-    /// The `type` field.
-    #[serde(rename = "type")]
-    pub type_: EncryptionKeyType,
-    /// Key update timestamp
-    pub updated_at: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for CreateEncryptionKeyResponseContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateEncryptionKeyResponseContent")
-            .field("created_at", &self.created_at)
-            .field("kid", &self.kid)
-            .field("parent_kid", &self.parent_kid)
-            .field("public_key", &self.public_key)
-            .field("state", &self.state)
-            .field("type_", &self.type_)
-            .field("updated_at", &self.updated_at)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
+/// The same type as [`EncryptionKey`]: the API description gives both the same schema.
+pub type CreateEncryptionKeyResponseContent = EncryptionKey;
 
 string_enum! {
     /// Type of the encryption key to be created.
@@ -2432,6 +1088,1585 @@ impl CreateEventStreamActionRequestContent {
     pub fn subscriptions(mut self, value: impl Into<Vec<EventStreamSubscription>>) -> Self {
         self.subscriptions = Some(value.into());
         self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+/// The `CreateEventStreamEventBridgeRequestContent` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct CreateEventStreamEventBridgeRequestContent {
+    /// The `destination` field.
+    pub destination: EventStreamEventBridgeDestination,
+    /// Name of the event stream.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// The `status` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<EventStreamStatusEnum>,
+    /// List of event types subscribed to in this stream.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subscriptions: Option<Vec<EventStreamSubscription>>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for CreateEventStreamEventBridgeRequestContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateEventStreamEventBridgeRequestContent")
+            .field("destination", &self.destination)
+            .field("name", &self.name)
+            .field("status", &self.status)
+            .field("subscriptions", &self.subscriptions)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl CreateEventStreamEventBridgeRequestContent {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(destination: impl Into<EventStreamEventBridgeDestination>) -> Self {
+        Self {
+            destination: destination.into(),
+            name: None,
+            status: None,
+            subscriptions: None,
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets `name`.
+    pub fn name(mut self, value: impl Into<String>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+
+    /// Sets `status`.
+    pub fn status(mut self, value: impl Into<EventStreamStatusEnum>) -> Self {
+        self.status = Some(value.into());
+        self
+    }
+
+    /// Sets `subscriptions`.
+    pub fn subscriptions(mut self, value: impl Into<Vec<EventStreamSubscription>>) -> Self {
+        self.subscriptions = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+/// The `CreateEventStreamRedeliveryRequestContent` object.
+///
+/// The body of `POST /event-streams/{id}/redeliver` (`eventStreams_redeliveries_create`).
+/// The answer of `POST /event-streams/{id}/redeliver` (`eventStreams_redeliveries_create`).
+///
+/// Also named [`CreateEventStreamRedeliveryResponseContent`] (identical schemas).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new()` and the setters.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct CreateEventStreamRedeliveryRequestContent {
+    /// An RFC-3339 date-time for redelivery start, inclusive. Does not allow sub-second precision.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub date_from: Option<String>,
+    /// An RFC-3339 date-time for redelivery end, exclusive. Does not allow sub-second precision.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub date_to: Option<String>,
+    /// Filter by event type
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub event_types: Option<Vec<EventStreamEventTypeEnum>>,
+    /// Filter by status
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub statuses: Option<Vec<String>>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for CreateEventStreamRedeliveryRequestContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateEventStreamRedeliveryRequestContent")
+            .field("date_from", &self.date_from)
+            .field("date_to", &self.date_to)
+            .field("event_types", &self.event_types)
+            .field("statuses", &self.statuses)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl CreateEventStreamRedeliveryRequestContent {
+    /// An empty value; set fields with the setters.
+    pub fn new() -> Self {
+        <Self as Default>::default()
+    }
+
+    /// Sets `date_from`.
+    pub fn date_from(mut self, value: impl Into<String>) -> Self {
+        self.date_from = Some(value.into());
+        self
+    }
+
+    /// Sets `date_to`.
+    pub fn date_to(mut self, value: impl Into<String>) -> Self {
+        self.date_to = Some(value.into());
+        self
+    }
+
+    /// Sets `event_types`.
+    pub fn event_types(mut self, value: impl Into<Vec<EventStreamEventTypeEnum>>) -> Self {
+        self.event_types = Some(value.into());
+        self
+    }
+
+    /// Sets `statuses`.
+    pub fn statuses(mut self, value: impl Into<Vec<String>>) -> Self {
+        self.statuses = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+/// The `CreateEventStreamRedeliveryResponseContent` schema.
+///
+/// The answer of `POST /event-streams/{id}/redeliver` (`eventStreams_redeliveries_create`).
+///
+/// The same type as [`CreateEventStreamRedeliveryRequestContent`]: the API description gives both the same schema.
+pub type CreateEventStreamRedeliveryResponseContent = CreateEventStreamRedeliveryRequestContent;
+
+/// The `CreateEventStreamResponseContent` schema.
+///
+/// The answer of `POST /event-streams` (`eventStreams_create`).
+///
+/// The same type as [`EventStreamResponseContent`]: the API description gives both the same schema.
+pub type CreateEventStreamResponseContent = EventStreamResponseContent;
+
+/// The `CreateEventStreamTestEventRequestContent` object.
+///
+/// The body of `POST /event-streams/{id}/test` (`eventStreams_test`).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct CreateEventStreamTestEventRequestContent {
+    /// The `data` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data: Option<Map<String, Value>>,
+    /// The `event_type` field.
+    pub event_type: EventStreamTestEventTypeEnum,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for CreateEventStreamTestEventRequestContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateEventStreamTestEventRequestContent")
+            .field("data", &Keys(&self.data))
+            .field("event_type", &self.event_type)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl CreateEventStreamTestEventRequestContent {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(event_type: impl Into<EventStreamTestEventTypeEnum>) -> Self {
+        Self {
+            data: None,
+            event_type: event_type.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets `data`.
+    pub fn data(mut self, value: impl Into<Map<String, Value>>) -> Self {
+        self.data = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+/// Metadata about a specific attempt to deliver an event
+///
+/// The answer of `POST /event-streams/{id}/test` (`eventStreams_test`).
+///
+/// The same type as [`EventStreamDelivery`]: the API description gives both the same schema.
+pub type CreateEventStreamTestEventResponseContent = EventStreamDelivery;
+
+/// The `CreateEventStreamWebHookRequestContent` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct CreateEventStreamWebHookRequestContent {
+    /// The `destination` field.
+    pub destination: EventStreamWebhookDestination,
+    /// Name of the event stream.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// The `status` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<EventStreamStatusEnum>,
+    /// List of event types subscribed to in this stream.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subscriptions: Option<Vec<EventStreamSubscription>>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for CreateEventStreamWebHookRequestContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateEventStreamWebHookRequestContent")
+            .field("destination", &self.destination)
+            .field("name", &self.name)
+            .field("status", &self.status)
+            .field("subscriptions", &self.subscriptions)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl CreateEventStreamWebHookRequestContent {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(destination: impl Into<EventStreamWebhookDestination>) -> Self {
+        Self {
+            destination: destination.into(),
+            name: None,
+            status: None,
+            subscriptions: None,
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets `name`.
+    pub fn name(mut self, value: impl Into<String>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+
+    /// Sets `status`.
+    pub fn status(mut self, value: impl Into<EventStreamStatusEnum>) -> Self {
+        self.status = Some(value.into());
+        self
+    }
+
+    /// Sets `subscriptions`.
+    pub fn subscriptions(mut self, value: impl Into<Vec<EventStreamSubscription>>) -> Self {
+        self.subscriptions = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+/// The `CreateExportUsersFields` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct CreateExportUsersFields {
+    /// Title of the column in the exported CSV.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub export_as: Option<String>,
+    /// Name of the field in the profile.
+    pub name: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for CreateExportUsersFields {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateExportUsersFields")
+            .field("export_as", &self.export_as)
+            .field("name", &self.name)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl CreateExportUsersFields {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(name: impl Into<String>) -> Self {
+        Self {
+            export_as: None,
+            name: name.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets `export_as`.
+    pub fn export_as(mut self, value: impl Into<String>) -> Self {
+        self.export_as = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+/// The `CreateExportUsersRequestContent` object.
+///
+/// The body of `POST /jobs/users-exports` (`jobs_usersExports_create`).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new()` and the setters.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct CreateExportUsersRequestContent {
+    /// connection_id of the connection from which users will be exported.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub connection_id: Option<String>,
+    /// List of fields to be included in the CSV. Defaults to a predefined set of fields.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fields: Option<Vec<CreateExportUsersFields>>,
+    /// The `format` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub format: Option<JobFileFormatEnum>,
+    /// Limit the number of records.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<i64>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for CreateExportUsersRequestContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateExportUsersRequestContent")
+            .field("connection_id", &self.connection_id)
+            .field("fields", &self.fields)
+            .field("format", &self.format)
+            .field("limit", &self.limit)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl CreateExportUsersRequestContent {
+    /// An empty value; set fields with the setters.
+    pub fn new() -> Self {
+        <Self as Default>::default()
+    }
+
+    /// Sets `connection_id`.
+    pub fn connection_id(mut self, value: impl Into<String>) -> Self {
+        self.connection_id = Some(value.into());
+        self
+    }
+
+    /// Sets `fields`.
+    pub fn fields(mut self, value: impl Into<Vec<CreateExportUsersFields>>) -> Self {
+        self.fields = Some(value.into());
+        self
+    }
+
+    /// Sets `format`.
+    pub fn format(mut self, value: impl Into<JobFileFormatEnum>) -> Self {
+        self.format = Some(value.into());
+        self
+    }
+
+    /// Sets `limit`.
+    pub fn limit(mut self, value: impl Into<i64>) -> Self {
+        self.limit = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+/// The `CreateExportUsersResponseContent` object.
+///
+/// The answer of `POST /jobs/users-exports` (`jobs_usersExports_create`).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct CreateExportUsersResponseContent {
+    /// connection_id of the connection from which users will be exported.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub connection_id: Option<String>,
+    /// When this job was created.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_at: Option<String>,
+    /// List of fields to be included in the CSV. Defaults to a predefined set of fields.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fields: Option<Vec<CreateExportUsersFields>>,
+    /// The `format` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub format: Option<JobFileFormatEnum>,
+    /// ID of this job.
+    pub id: String,
+    /// Limit the number of records.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<i64>,
+    /// Status of this job.
+    pub status: String,
+    /// Type of job this is.
+    #[serde(rename = "type")]
+    pub type_: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for CreateExportUsersResponseContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateExportUsersResponseContent")
+            .field("connection_id", &self.connection_id)
+            .field("created_at", &self.created_at)
+            .field("fields", &self.fields)
+            .field("format", &self.format)
+            .field("id", &self.id)
+            .field("limit", &self.limit)
+            .field("status", &self.status)
+            .field("type_", &self.type_)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+/// The `CreateFlowRequestContent` object.
+///
+/// The body of `POST /flows` (`flows_create`).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct CreateFlowRequestContent {
+    /// The `actions` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub actions: Option<Vec<FlowAction>>,
+    /// The `name` field.
+    pub name: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for CreateFlowRequestContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateFlowRequestContent")
+            .field("actions", &self.actions)
+            .field("name", &self.name)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl CreateFlowRequestContent {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(name: impl Into<String>) -> Self {
+        Self {
+            actions: None,
+            name: name.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets `actions`.
+    pub fn actions(mut self, value: impl Into<Vec<FlowAction>>) -> Self {
+        self.actions = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+/// The `CreateFlowResponseContent` schema.
+///
+/// The answer of `POST /flows` (`flows_create`).
+///
+/// The same type as [`GetFlowResponseContent`]: the API description gives both the same schema.
+pub type CreateFlowResponseContent = GetFlowResponseContent;
+
+/// One of the shapes of `CreateFlowsVaultConnectionActivecampaign`.
+///
+/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
+#[derive(Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+#[non_exhaustive]
+pub enum CreateFlowsVaultConnectionActivecampaign {
+    /// The `CreateFlowsVaultConnectionActivecampaignApiKey` shape.
+    ApiKey(CreateFlowsVaultConnectionActivecampaignApiKey),
+    /// The `CreateFlowsVaultConnectionActivecampaignUninitialized` shape.
+    Uninitialized(CreateFlowsVaultConnectionActivecampaignUninitialized),
+    /// JSON this version cannot tell apart, kept as received.
+    Other(Value),
+}
+
+impl<'de> Deserialize<'de> for CreateFlowsVaultConnectionActivecampaign {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        const SHAPES: &[Shape] = &[
+            Shape::Object {
+                consts: &[],
+                required: &["name", "app_id", "setup"],
+            },
+            Shape::Object {
+                consts: &[],
+                required: &["name", "app_id"],
+            },
+        ];
+        let value = Value::deserialize(deserializer)?;
+        for index in candidates(&value, SHAPES) {
+            let decoded = match index {
+                0 => serde_json::from_value(value.clone()).ok().map(Self::ApiKey),
+                1 => serde_json::from_value(value.clone())
+                    .ok()
+                    .map(Self::Uninitialized),
+                _ => None,
+            };
+            if let Some(decoded) = decoded {
+                return Ok(decoded);
+            }
+        }
+        other("CreateFlowsVaultConnectionActivecampaign", &value);
+        Ok(Self::Other(value))
+    }
+}
+
+impl fmt::Debug for CreateFlowsVaultConnectionActivecampaign {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::ApiKey(v) => f.debug_tuple("ApiKey").field(v).finish(),
+            Self::Uninitialized(v) => f.debug_tuple("Uninitialized").field(v).finish(),
+            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
+        }
+    }
+}
+
+/// The `CreateFlowsVaultConnectionActivecampaignApiKey` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct CreateFlowsVaultConnectionActivecampaignApiKey {
+    /// The `app_id` field.
+    pub app_id: String,
+    /// Flows Vault Connection name.
+    pub name: String,
+    /// The `setup` field.
+    pub setup: FlowsVaultConnectioSetupApiKeyWithBaseUrl,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for CreateFlowsVaultConnectionActivecampaignApiKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateFlowsVaultConnectionActivecampaignApiKey")
+            .field("app_id", &self.app_id)
+            .field("name", &self.name)
+            .field("setup", &self.setup)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl CreateFlowsVaultConnectionActivecampaignApiKey {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(
+        app_id: impl Into<String>,
+        name: impl Into<String>,
+        setup: impl Into<FlowsVaultConnectioSetupApiKeyWithBaseUrl>,
+    ) -> Self {
+        Self {
+            app_id: app_id.into(),
+            name: name.into(),
+            setup: setup.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+/// The `CreateFlowsVaultConnectionActivecampaignUninitialized` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct CreateFlowsVaultConnectionActivecampaignUninitialized {
+    /// The `app_id` field.
+    pub app_id: String,
+    /// Flows Vault Connection name.
+    pub name: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for CreateFlowsVaultConnectionActivecampaignUninitialized {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateFlowsVaultConnectionActivecampaignUninitialized")
+            .field("app_id", &self.app_id)
+            .field("name", &self.name)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl CreateFlowsVaultConnectionActivecampaignUninitialized {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(app_id: impl Into<String>, name: impl Into<String>) -> Self {
+        Self {
+            app_id: app_id.into(),
+            name: name.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+/// One of the shapes of `CreateFlowsVaultConnectionAirtable`.
+///
+/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
+#[derive(Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+#[non_exhaustive]
+pub enum CreateFlowsVaultConnectionAirtable {
+    /// The `CreateFlowsVaultConnectionAirtableApiKey` shape.
+    ApiKey(CreateFlowsVaultConnectionAirtableApiKey),
+    /// The `CreateFlowsVaultConnectionAirtableUninitialized` shape.
+    Uninitialized(CreateFlowsVaultConnectionAirtableUninitialized),
+    /// JSON this version cannot tell apart, kept as received.
+    Other(Value),
+}
+
+impl<'de> Deserialize<'de> for CreateFlowsVaultConnectionAirtable {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        const SHAPES: &[Shape] = &[
+            Shape::Object {
+                consts: &[],
+                required: &["name", "app_id", "setup"],
+            },
+            Shape::Object {
+                consts: &[],
+                required: &["name", "app_id"],
+            },
+        ];
+        let value = Value::deserialize(deserializer)?;
+        for index in candidates(&value, SHAPES) {
+            let decoded = match index {
+                0 => serde_json::from_value(value.clone()).ok().map(Self::ApiKey),
+                1 => serde_json::from_value(value.clone())
+                    .ok()
+                    .map(Self::Uninitialized),
+                _ => None,
+            };
+            if let Some(decoded) = decoded {
+                return Ok(decoded);
+            }
+        }
+        other("CreateFlowsVaultConnectionAirtable", &value);
+        Ok(Self::Other(value))
+    }
+}
+
+impl fmt::Debug for CreateFlowsVaultConnectionAirtable {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::ApiKey(v) => f.debug_tuple("ApiKey").field(v).finish(),
+            Self::Uninitialized(v) => f.debug_tuple("Uninitialized").field(v).finish(),
+            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
+        }
+    }
+}
+
+/// The `CreateFlowsVaultConnectionAirtableApiKey` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct CreateFlowsVaultConnectionAirtableApiKey {
+    /// The `app_id` field.
+    pub app_id: String,
+    /// Flows Vault Connection name.
+    pub name: String,
+    /// The `setup` field.
+    pub setup: FlowsVaultConnectioSetupApiKey,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for CreateFlowsVaultConnectionAirtableApiKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateFlowsVaultConnectionAirtableApiKey")
+            .field("app_id", &self.app_id)
+            .field("name", &self.name)
+            .field("setup", &self.setup)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl CreateFlowsVaultConnectionAirtableApiKey {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(
+        app_id: impl Into<String>,
+        name: impl Into<String>,
+        setup: impl Into<FlowsVaultConnectioSetupApiKey>,
+    ) -> Self {
+        Self {
+            app_id: app_id.into(),
+            name: name.into(),
+            setup: setup.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+/// The `CreateFlowsVaultConnectionAirtableUninitialized` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct CreateFlowsVaultConnectionAirtableUninitialized {
+    /// The `app_id` field.
+    pub app_id: String,
+    /// Flows Vault Connection name.
+    pub name: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for CreateFlowsVaultConnectionAirtableUninitialized {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateFlowsVaultConnectionAirtableUninitialized")
+            .field("app_id", &self.app_id)
+            .field("name", &self.name)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl CreateFlowsVaultConnectionAirtableUninitialized {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(app_id: impl Into<String>, name: impl Into<String>) -> Self {
+        Self {
+            app_id: app_id.into(),
+            name: name.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+/// One of the shapes of `CreateFlowsVaultConnectionAuth0`.
+///
+/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
+#[derive(Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+#[non_exhaustive]
+pub enum CreateFlowsVaultConnectionAuth0 {
+    /// The `CreateFlowsVaultConnectionAuth0OauthApp` shape.
+    OauthApp(CreateFlowsVaultConnectionAuth0OauthApp),
+    /// The `CreateFlowsVaultConnectionAuth0Uninitialized` shape.
+    Uninitialized(CreateFlowsVaultConnectionAuth0Uninitialized),
+    /// JSON this version cannot tell apart, kept as received.
+    Other(Value),
+}
+
+impl<'de> Deserialize<'de> for CreateFlowsVaultConnectionAuth0 {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        const SHAPES: &[Shape] = &[
+            Shape::Object {
+                consts: &[],
+                required: &["name", "app_id", "setup"],
+            },
+            Shape::Object {
+                consts: &[],
+                required: &["name", "app_id"],
+            },
+        ];
+        let value = Value::deserialize(deserializer)?;
+        for index in candidates(&value, SHAPES) {
+            let decoded = match index {
+                0 => serde_json::from_value(value.clone())
+                    .ok()
+                    .map(Self::OauthApp),
+                1 => serde_json::from_value(value.clone())
+                    .ok()
+                    .map(Self::Uninitialized),
+                _ => None,
+            };
+            if let Some(decoded) = decoded {
+                return Ok(decoded);
+            }
+        }
+        other("CreateFlowsVaultConnectionAuth0", &value);
+        Ok(Self::Other(value))
+    }
+}
+
+impl fmt::Debug for CreateFlowsVaultConnectionAuth0 {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::OauthApp(v) => f.debug_tuple("OauthApp").field(v).finish(),
+            Self::Uninitialized(v) => f.debug_tuple("Uninitialized").field(v).finish(),
+            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
+        }
+    }
+}
+
+/// The `CreateFlowsVaultConnectionAuth0OauthApp` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct CreateFlowsVaultConnectionAuth0OauthApp {
+    /// The `app_id` field.
+    pub app_id: String,
+    /// Flows Vault Connection name.
+    pub name: String,
+    /// The `setup` field.
+    pub setup: FlowsVaultConnectioSetupOauthApp,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for CreateFlowsVaultConnectionAuth0OauthApp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateFlowsVaultConnectionAuth0OauthApp")
+            .field("app_id", &self.app_id)
+            .field("name", &self.name)
+            .field("setup", &self.setup)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl CreateFlowsVaultConnectionAuth0OauthApp {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(
+        app_id: impl Into<String>,
+        name: impl Into<String>,
+        setup: impl Into<FlowsVaultConnectioSetupOauthApp>,
+    ) -> Self {
+        Self {
+            app_id: app_id.into(),
+            name: name.into(),
+            setup: setup.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+/// The `CreateFlowsVaultConnectionAuth0Uninitialized` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct CreateFlowsVaultConnectionAuth0Uninitialized {
+    /// The `app_id` field.
+    pub app_id: String,
+    /// Flows Vault Connection name.
+    pub name: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for CreateFlowsVaultConnectionAuth0Uninitialized {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateFlowsVaultConnectionAuth0Uninitialized")
+            .field("app_id", &self.app_id)
+            .field("name", &self.name)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl CreateFlowsVaultConnectionAuth0Uninitialized {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(app_id: impl Into<String>, name: impl Into<String>) -> Self {
+        Self {
+            app_id: app_id.into(),
+            name: name.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+/// One of the shapes of `CreateFlowsVaultConnectionBigquery`.
+///
+/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
+#[derive(Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+#[non_exhaustive]
+pub enum CreateFlowsVaultConnectionBigquery {
+    /// The `CreateFlowsVaultConnectionBigqueryJwt` shape.
+    Jwt(CreateFlowsVaultConnectionBigqueryJwt),
+    /// The `CreateFlowsVaultConnectionBigqueryUninitialized` shape.
+    Uninitialized(CreateFlowsVaultConnectionBigqueryUninitialized),
+    /// JSON this version cannot tell apart, kept as received.
+    Other(Value),
+}
+
+impl<'de> Deserialize<'de> for CreateFlowsVaultConnectionBigquery {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        const SHAPES: &[Shape] = &[
+            Shape::Object {
+                consts: &[],
+                required: &["name", "app_id", "setup"],
+            },
+            Shape::Object {
+                consts: &[],
+                required: &["name", "app_id"],
+            },
+        ];
+        let value = Value::deserialize(deserializer)?;
+        for index in candidates(&value, SHAPES) {
+            let decoded = match index {
+                0 => serde_json::from_value(value.clone()).ok().map(Self::Jwt),
+                1 => serde_json::from_value(value.clone())
+                    .ok()
+                    .map(Self::Uninitialized),
+                _ => None,
+            };
+            if let Some(decoded) = decoded {
+                return Ok(decoded);
+            }
+        }
+        other("CreateFlowsVaultConnectionBigquery", &value);
+        Ok(Self::Other(value))
+    }
+}
+
+impl fmt::Debug for CreateFlowsVaultConnectionBigquery {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Jwt(v) => f.debug_tuple("Jwt").field(v).finish(),
+            Self::Uninitialized(v) => f.debug_tuple("Uninitialized").field(v).finish(),
+            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
+        }
+    }
+}
+
+/// The `CreateFlowsVaultConnectionBigqueryJwt` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct CreateFlowsVaultConnectionBigqueryJwt {
+    /// The `app_id` field.
+    pub app_id: String,
+    /// Flows Vault Connection name.
+    pub name: String,
+    /// The `setup` field.
+    pub setup: FlowsVaultConnectioSetupBigqueryOauthJwt,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for CreateFlowsVaultConnectionBigqueryJwt {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateFlowsVaultConnectionBigqueryJwt")
+            .field("app_id", &self.app_id)
+            .field("name", &self.name)
+            .field("setup", &self.setup)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl CreateFlowsVaultConnectionBigqueryJwt {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(
+        app_id: impl Into<String>,
+        name: impl Into<String>,
+        setup: impl Into<FlowsVaultConnectioSetupBigqueryOauthJwt>,
+    ) -> Self {
+        Self {
+            app_id: app_id.into(),
+            name: name.into(),
+            setup: setup.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+/// The `CreateFlowsVaultConnectionBigqueryUninitialized` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct CreateFlowsVaultConnectionBigqueryUninitialized {
+    /// The `app_id` field.
+    pub app_id: String,
+    /// Flows Vault Connection name.
+    pub name: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for CreateFlowsVaultConnectionBigqueryUninitialized {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateFlowsVaultConnectionBigqueryUninitialized")
+            .field("app_id", &self.app_id)
+            .field("name", &self.name)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl CreateFlowsVaultConnectionBigqueryUninitialized {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(app_id: impl Into<String>, name: impl Into<String>) -> Self {
+        Self {
+            app_id: app_id.into(),
+            name: name.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+/// One of the shapes of `CreateFlowsVaultConnectionClearbit`.
+///
+/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
+#[derive(Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+#[non_exhaustive]
+pub enum CreateFlowsVaultConnectionClearbit {
+    /// The `CreateFlowsVaultConnectionClearbitApiKey` shape.
+    ApiKey(CreateFlowsVaultConnectionClearbitApiKey),
+    /// The `CreateFlowsVaultConnectionClearbitUninitialized` shape.
+    Uninitialized(CreateFlowsVaultConnectionClearbitUninitialized),
+    /// JSON this version cannot tell apart, kept as received.
+    Other(Value),
+}
+
+impl<'de> Deserialize<'de> for CreateFlowsVaultConnectionClearbit {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        const SHAPES: &[Shape] = &[
+            Shape::Object {
+                consts: &[],
+                required: &["name", "app_id", "setup"],
+            },
+            Shape::Object {
+                consts: &[],
+                required: &["name", "app_id"],
+            },
+        ];
+        let value = Value::deserialize(deserializer)?;
+        for index in candidates(&value, SHAPES) {
+            let decoded = match index {
+                0 => serde_json::from_value(value.clone()).ok().map(Self::ApiKey),
+                1 => serde_json::from_value(value.clone())
+                    .ok()
+                    .map(Self::Uninitialized),
+                _ => None,
+            };
+            if let Some(decoded) = decoded {
+                return Ok(decoded);
+            }
+        }
+        other("CreateFlowsVaultConnectionClearbit", &value);
+        Ok(Self::Other(value))
+    }
+}
+
+impl fmt::Debug for CreateFlowsVaultConnectionClearbit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::ApiKey(v) => f.debug_tuple("ApiKey").field(v).finish(),
+            Self::Uninitialized(v) => f.debug_tuple("Uninitialized").field(v).finish(),
+            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
+        }
+    }
+}
+
+/// The `CreateFlowsVaultConnectionClearbitApiKey` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct CreateFlowsVaultConnectionClearbitApiKey {
+    /// The `app_id` field.
+    pub app_id: String,
+    /// Flows Vault Connection name.
+    pub name: String,
+    /// The `setup` field.
+    pub setup: FlowsVaultConnectioSetupSecretApiKey,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for CreateFlowsVaultConnectionClearbitApiKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateFlowsVaultConnectionClearbitApiKey")
+            .field("app_id", &self.app_id)
+            .field("name", &self.name)
+            .field("setup", &self.setup)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl CreateFlowsVaultConnectionClearbitApiKey {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(
+        app_id: impl Into<String>,
+        name: impl Into<String>,
+        setup: impl Into<FlowsVaultConnectioSetupSecretApiKey>,
+    ) -> Self {
+        Self {
+            app_id: app_id.into(),
+            name: name.into(),
+            setup: setup.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+/// The `CreateFlowsVaultConnectionClearbitUninitialized` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct CreateFlowsVaultConnectionClearbitUninitialized {
+    /// The `app_id` field.
+    pub app_id: String,
+    /// Flows Vault Connection name.
+    pub name: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for CreateFlowsVaultConnectionClearbitUninitialized {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateFlowsVaultConnectionClearbitUninitialized")
+            .field("app_id", &self.app_id)
+            .field("name", &self.name)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl CreateFlowsVaultConnectionClearbitUninitialized {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(app_id: impl Into<String>, name: impl Into<String>) -> Self {
+        Self {
+            app_id: app_id.into(),
+            name: name.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+/// One of the shapes of `CreateFlowsVaultConnectionDocusign`.
+///
+/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
+#[derive(Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+#[non_exhaustive]
+pub enum CreateFlowsVaultConnectionDocusign {
+    /// The `CreateFlowsVaultConnectionDocusignOauthCode` shape.
+    OauthCode(CreateFlowsVaultConnectionDocusignOauthCode),
+    /// The `CreateFlowsVaultConnectionDocusignUninitialized` shape.
+    Uninitialized(CreateFlowsVaultConnectionDocusignUninitialized),
+    /// JSON this version cannot tell apart, kept as received.
+    Other(Value),
+}
+
+impl<'de> Deserialize<'de> for CreateFlowsVaultConnectionDocusign {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        const SHAPES: &[Shape] = &[
+            Shape::Object {
+                consts: &[],
+                required: &["name", "app_id", "setup"],
+            },
+            Shape::Object {
+                consts: &[],
+                required: &["name", "app_id"],
+            },
+        ];
+        let value = Value::deserialize(deserializer)?;
+        for index in candidates(&value, SHAPES) {
+            let decoded = match index {
+                0 => serde_json::from_value(value.clone())
+                    .ok()
+                    .map(Self::OauthCode),
+                1 => serde_json::from_value(value.clone())
+                    .ok()
+                    .map(Self::Uninitialized),
+                _ => None,
+            };
+            if let Some(decoded) = decoded {
+                return Ok(decoded);
+            }
+        }
+        other("CreateFlowsVaultConnectionDocusign", &value);
+        Ok(Self::Other(value))
+    }
+}
+
+impl fmt::Debug for CreateFlowsVaultConnectionDocusign {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::OauthCode(v) => f.debug_tuple("OauthCode").field(v).finish(),
+            Self::Uninitialized(v) => f.debug_tuple("Uninitialized").field(v).finish(),
+            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
+        }
+    }
+}
+
+/// The `CreateFlowsVaultConnectionDocusignOauthCode` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct CreateFlowsVaultConnectionDocusignOauthCode {
+    /// The `app_id` field.
+    pub app_id: String,
+    /// Flows Vault Connection name.
+    pub name: String,
+    /// The `setup` field.
+    pub setup: FlowsVaultConnectioSetupOauthCode,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for CreateFlowsVaultConnectionDocusignOauthCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateFlowsVaultConnectionDocusignOauthCode")
+            .field("app_id", &self.app_id)
+            .field("name", &self.name)
+            .field("setup", &self.setup)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl CreateFlowsVaultConnectionDocusignOauthCode {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(
+        app_id: impl Into<String>,
+        name: impl Into<String>,
+        setup: impl Into<FlowsVaultConnectioSetupOauthCode>,
+    ) -> Self {
+        Self {
+            app_id: app_id.into(),
+            name: name.into(),
+            setup: setup.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+/// The `CreateFlowsVaultConnectionDocusignUninitialized` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct CreateFlowsVaultConnectionDocusignUninitialized {
+    /// The `app_id` field.
+    pub app_id: String,
+    /// Flows Vault Connection name.
+    pub name: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for CreateFlowsVaultConnectionDocusignUninitialized {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateFlowsVaultConnectionDocusignUninitialized")
+            .field("app_id", &self.app_id)
+            .field("name", &self.name)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl CreateFlowsVaultConnectionDocusignUninitialized {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(app_id: impl Into<String>, name: impl Into<String>) -> Self {
+        Self {
+            app_id: app_id.into(),
+            name: name.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+/// One of the shapes of `CreateFlowsVaultConnectionGoogleSheets`.
+///
+/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
+#[derive(Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+#[non_exhaustive]
+pub enum CreateFlowsVaultConnectionGoogleSheets {
+    /// The `CreateFlowsVaultConnectionGoogleSheetsOauthCode` shape.
+    OauthCode(CreateFlowsVaultConnectionGoogleSheetsOauthCode),
+    /// The `CreateFlowsVaultConnectionGoogleSheetsUninitialized` shape.
+    Uninitialized(CreateFlowsVaultConnectionGoogleSheetsUninitialized),
+    /// JSON this version cannot tell apart, kept as received.
+    Other(Value),
+}
+
+impl<'de> Deserialize<'de> for CreateFlowsVaultConnectionGoogleSheets {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        const SHAPES: &[Shape] = &[
+            Shape::Object {
+                consts: &[],
+                required: &["name", "app_id", "setup"],
+            },
+            Shape::Object {
+                consts: &[],
+                required: &["name", "app_id"],
+            },
+        ];
+        let value = Value::deserialize(deserializer)?;
+        for index in candidates(&value, SHAPES) {
+            let decoded = match index {
+                0 => serde_json::from_value(value.clone())
+                    .ok()
+                    .map(Self::OauthCode),
+                1 => serde_json::from_value(value.clone())
+                    .ok()
+                    .map(Self::Uninitialized),
+                _ => None,
+            };
+            if let Some(decoded) = decoded {
+                return Ok(decoded);
+            }
+        }
+        other("CreateFlowsVaultConnectionGoogleSheets", &value);
+        Ok(Self::Other(value))
+    }
+}
+
+impl fmt::Debug for CreateFlowsVaultConnectionGoogleSheets {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::OauthCode(v) => f.debug_tuple("OauthCode").field(v).finish(),
+            Self::Uninitialized(v) => f.debug_tuple("Uninitialized").field(v).finish(),
+            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
+        }
+    }
+}
+
+/// The `CreateFlowsVaultConnectionGoogleSheetsOauthCode` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct CreateFlowsVaultConnectionGoogleSheetsOauthCode {
+    /// The `app_id` field.
+    pub app_id: String,
+    /// Flows Vault Connection name.
+    pub name: String,
+    /// The `setup` field.
+    pub setup: FlowsVaultConnectioSetupOauthCode,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for CreateFlowsVaultConnectionGoogleSheetsOauthCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateFlowsVaultConnectionGoogleSheetsOauthCode")
+            .field("app_id", &self.app_id)
+            .field("name", &self.name)
+            .field("setup", &self.setup)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl CreateFlowsVaultConnectionGoogleSheetsOauthCode {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(
+        app_id: impl Into<String>,
+        name: impl Into<String>,
+        setup: impl Into<FlowsVaultConnectioSetupOauthCode>,
+    ) -> Self {
+        Self {
+            app_id: app_id.into(),
+            name: name.into(),
+            setup: setup.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+/// The `CreateFlowsVaultConnectionGoogleSheetsUninitialized` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct CreateFlowsVaultConnectionGoogleSheetsUninitialized {
+    /// The `app_id` field.
+    pub app_id: String,
+    /// Flows Vault Connection name.
+    pub name: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for CreateFlowsVaultConnectionGoogleSheetsUninitialized {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateFlowsVaultConnectionGoogleSheetsUninitialized")
+            .field("app_id", &self.app_id)
+            .field("name", &self.name)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl CreateFlowsVaultConnectionGoogleSheetsUninitialized {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(app_id: impl Into<String>, name: impl Into<String>) -> Self {
+        Self {
+            app_id: app_id.into(),
+            name: name.into(),
+            extra: Map::new(),
+        }
     }
 
     /// Sets a field this version does not model.

@@ -12,1739 +12,6 @@ use serde_json::{Map, Value};
 use super::*;
 use crate::model_support::{Keys, REDACTED, Shape, candidates, extra, other, string_enum};
 
-/// The `CreateEventStreamEventBridgeRequestContent` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateEventStreamEventBridgeRequestContent {
-    /// The `destination` field.
-    pub destination: EventStreamEventBridgeDestination,
-    /// Name of the event stream.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// The `status` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<EventStreamStatusEnum>,
-    /// List of event types subscribed to in this stream.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub subscriptions: Option<Vec<EventStreamSubscription>>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for CreateEventStreamEventBridgeRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateEventStreamEventBridgeRequestContent")
-            .field("destination", &self.destination)
-            .field("name", &self.name)
-            .field("status", &self.status)
-            .field("subscriptions", &self.subscriptions)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl CreateEventStreamEventBridgeRequestContent {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(destination: impl Into<EventStreamEventBridgeDestination>) -> Self {
-        Self {
-            destination: destination.into(),
-            name: None,
-            status: None,
-            subscriptions: None,
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `name`.
-    pub fn name(mut self, value: impl Into<String>) -> Self {
-        self.name = Some(value.into());
-        self
-    }
-
-    /// Sets `status`.
-    pub fn status(mut self, value: impl Into<EventStreamStatusEnum>) -> Self {
-        self.status = Some(value.into());
-        self
-    }
-
-    /// Sets `subscriptions`.
-    pub fn subscriptions(mut self, value: impl Into<Vec<EventStreamSubscription>>) -> Self {
-        self.subscriptions = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `CreateEventStreamRedeliveryRequestContent` object.
-///
-/// The body of `POST /event-streams/{id}/redeliver` (`eventStreams_redeliveries_create`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateEventStreamRedeliveryRequestContent {
-    /// An RFC-3339 date-time for redelivery start, inclusive. Does not allow sub-second precision.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub date_from: Option<String>,
-    /// An RFC-3339 date-time for redelivery end, exclusive. Does not allow sub-second precision.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub date_to: Option<String>,
-    /// Filter by event type
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub event_types: Option<Vec<EventStreamEventTypeEnum>>,
-    /// Filter by status
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub statuses: Option<Vec<String>>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for CreateEventStreamRedeliveryRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateEventStreamRedeliveryRequestContent")
-            .field("date_from", &self.date_from)
-            .field("date_to", &self.date_to)
-            .field("event_types", &self.event_types)
-            .field("statuses", &self.statuses)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl CreateEventStreamRedeliveryRequestContent {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `date_from`.
-    pub fn date_from(mut self, value: impl Into<String>) -> Self {
-        self.date_from = Some(value.into());
-        self
-    }
-
-    /// Sets `date_to`.
-    pub fn date_to(mut self, value: impl Into<String>) -> Self {
-        self.date_to = Some(value.into());
-        self
-    }
-
-    /// Sets `event_types`.
-    pub fn event_types(mut self, value: impl Into<Vec<EventStreamEventTypeEnum>>) -> Self {
-        self.event_types = Some(value.into());
-        self
-    }
-
-    /// Sets `statuses`.
-    pub fn statuses(mut self, value: impl Into<Vec<String>>) -> Self {
-        self.statuses = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `CreateEventStreamRedeliveryResponseContent` object.
-///
-/// The answer of `POST /event-streams/{id}/redeliver` (`eventStreams_redeliveries_create`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateEventStreamRedeliveryResponseContent {
-    /// An RFC-3339 date-time for redelivery start, inclusive. Does not allow sub-second precision.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub date_from: Option<String>,
-    /// An RFC-3339 date-time for redelivery end, exclusive. Does not allow sub-second precision.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub date_to: Option<String>,
-    /// Filter by event type
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub event_types: Option<Vec<EventStreamEventTypeEnum>>,
-    /// Filter by status
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub statuses: Option<Vec<String>>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for CreateEventStreamRedeliveryResponseContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateEventStreamRedeliveryResponseContent")
-            .field("date_from", &self.date_from)
-            .field("date_to", &self.date_to)
-            .field("event_types", &self.event_types)
-            .field("statuses", &self.statuses)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-/// One of the shapes of `CreateEventStreamResponseContent`.
-///
-/// The answer of `POST /event-streams` (`eventStreams_create`).
-///
-/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
-#[derive(Clone, PartialEq, Serialize)]
-#[serde(untagged)]
-#[non_exhaustive]
-pub enum CreateEventStreamResponseContent {
-    /// The `EventStreamWebhookResponseContent` shape.
-    Webhook(EventStreamWebhookResponseContent),
-    /// The `EventStreamEventBridgeResponseContent` shape.
-    EventBridge(EventStreamEventBridgeResponseContent),
-    /// The `EventStreamActionResponseContent` shape.
-    Action(EventStreamActionResponseContent),
-    /// JSON this version cannot tell apart, kept as received.
-    Other(Value),
-}
-
-impl<'de> Deserialize<'de> for CreateEventStreamResponseContent {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        const SHAPES: &[Shape] = &[
-            Shape::Object {
-                consts: &[],
-                required: &[],
-            },
-            Shape::Object {
-                consts: &[],
-                required: &[],
-            },
-            Shape::Object {
-                consts: &[],
-                required: &[],
-            },
-        ];
-        let value = Value::deserialize(deserializer)?;
-        for index in candidates(&value, SHAPES) {
-            let decoded = match index {
-                0 => serde_json::from_value(value.clone())
-                    .ok()
-                    .map(Self::Webhook),
-                1 => serde_json::from_value(value.clone())
-                    .ok()
-                    .map(Self::EventBridge),
-                2 => serde_json::from_value(value.clone()).ok().map(Self::Action),
-                _ => None,
-            };
-            if let Some(decoded) = decoded {
-                return Ok(decoded);
-            }
-        }
-        other("CreateEventStreamResponseContent", &value);
-        Ok(Self::Other(value))
-    }
-}
-
-impl fmt::Debug for CreateEventStreamResponseContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Webhook(v) => f.debug_tuple("Webhook").field(v).finish(),
-            Self::EventBridge(v) => f.debug_tuple("EventBridge").field(v).finish(),
-            Self::Action(v) => f.debug_tuple("Action").field(v).finish(),
-            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
-        }
-    }
-}
-
-/// The `CreateEventStreamTestEventRequestContent` object.
-///
-/// The body of `POST /event-streams/{id}/test` (`eventStreams_test`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateEventStreamTestEventRequestContent {
-    /// The `data` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub data: Option<Map<String, Value>>,
-    /// The `event_type` field.
-    pub event_type: EventStreamTestEventTypeEnum,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for CreateEventStreamTestEventRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateEventStreamTestEventRequestContent")
-            .field("data", &Keys(&self.data))
-            .field("event_type", &self.event_type)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl CreateEventStreamTestEventRequestContent {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(event_type: impl Into<EventStreamTestEventTypeEnum>) -> Self {
-        Self {
-            data: None,
-            event_type: event_type.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `data`.
-    pub fn data(mut self, value: impl Into<Map<String, Value>>) -> Self {
-        self.data = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// Metadata about a specific attempt to deliver an event
-///
-/// The answer of `POST /event-streams/{id}/test` (`eventStreams_test`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateEventStreamTestEventResponseContent {
-    /// Results of delivery attempts
-    pub attempts: Vec<EventStreamDeliveryAttempt>,
-    /// The `event` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub event: Option<EventStreamCloudEvent>,
-    /// Unique identifier for the event stream.
-    pub event_stream_id: String,
-    /// The `event_type` field.
-    pub event_type: EventStreamDeliveryEventTypeEnum,
-    /// Unique identifier for the delivery
-    pub id: String,
-    /// The `status` field.
-    pub status: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for CreateEventStreamTestEventResponseContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateEventStreamTestEventResponseContent")
-            .field("attempts", &self.attempts)
-            .field("event", &self.event)
-            .field("event_stream_id", &self.event_stream_id)
-            .field("event_type", &self.event_type)
-            .field("id", &self.id)
-            .field("status", &self.status)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-/// The `CreateEventStreamWebHookRequestContent` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateEventStreamWebHookRequestContent {
-    /// The `destination` field.
-    pub destination: EventStreamWebhookDestination,
-    /// Name of the event stream.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// The `status` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<EventStreamStatusEnum>,
-    /// List of event types subscribed to in this stream.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub subscriptions: Option<Vec<EventStreamSubscription>>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for CreateEventStreamWebHookRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateEventStreamWebHookRequestContent")
-            .field("destination", &self.destination)
-            .field("name", &self.name)
-            .field("status", &self.status)
-            .field("subscriptions", &self.subscriptions)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl CreateEventStreamWebHookRequestContent {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(destination: impl Into<EventStreamWebhookDestination>) -> Self {
-        Self {
-            destination: destination.into(),
-            name: None,
-            status: None,
-            subscriptions: None,
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `name`.
-    pub fn name(mut self, value: impl Into<String>) -> Self {
-        self.name = Some(value.into());
-        self
-    }
-
-    /// Sets `status`.
-    pub fn status(mut self, value: impl Into<EventStreamStatusEnum>) -> Self {
-        self.status = Some(value.into());
-        self
-    }
-
-    /// Sets `subscriptions`.
-    pub fn subscriptions(mut self, value: impl Into<Vec<EventStreamSubscription>>) -> Self {
-        self.subscriptions = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `CreateExportUsersFields` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateExportUsersFields {
-    /// Title of the column in the exported CSV.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub export_as: Option<String>,
-    /// Name of the field in the profile.
-    pub name: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for CreateExportUsersFields {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateExportUsersFields")
-            .field("export_as", &self.export_as)
-            .field("name", &self.name)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl CreateExportUsersFields {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(name: impl Into<String>) -> Self {
-        Self {
-            export_as: None,
-            name: name.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `export_as`.
-    pub fn export_as(mut self, value: impl Into<String>) -> Self {
-        self.export_as = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `CreateExportUsersRequestContent` object.
-///
-/// The body of `POST /jobs/users-exports` (`jobs_usersExports_create`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateExportUsersRequestContent {
-    /// connection_id of the connection from which users will be exported.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub connection_id: Option<String>,
-    /// List of fields to be included in the CSV. Defaults to a predefined set of fields.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub fields: Option<Vec<CreateExportUsersFields>>,
-    /// The `format` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub format: Option<JobFileFormatEnum>,
-    /// Limit the number of records.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub limit: Option<i64>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for CreateExportUsersRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateExportUsersRequestContent")
-            .field("connection_id", &self.connection_id)
-            .field("fields", &self.fields)
-            .field("format", &self.format)
-            .field("limit", &self.limit)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl CreateExportUsersRequestContent {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `connection_id`.
-    pub fn connection_id(mut self, value: impl Into<String>) -> Self {
-        self.connection_id = Some(value.into());
-        self
-    }
-
-    /// Sets `fields`.
-    pub fn fields(mut self, value: impl Into<Vec<CreateExportUsersFields>>) -> Self {
-        self.fields = Some(value.into());
-        self
-    }
-
-    /// Sets `format`.
-    pub fn format(mut self, value: impl Into<JobFileFormatEnum>) -> Self {
-        self.format = Some(value.into());
-        self
-    }
-
-    /// Sets `limit`.
-    pub fn limit(mut self, value: impl Into<i64>) -> Self {
-        self.limit = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `CreateExportUsersResponseContent` object.
-///
-/// The answer of `POST /jobs/users-exports` (`jobs_usersExports_create`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateExportUsersResponseContent {
-    /// connection_id of the connection from which users will be exported.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub connection_id: Option<String>,
-    /// When this job was created.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub created_at: Option<String>,
-    /// List of fields to be included in the CSV. Defaults to a predefined set of fields.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub fields: Option<Vec<CreateExportUsersFields>>,
-    /// The `format` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub format: Option<JobFileFormatEnum>,
-    /// ID of this job.
-    pub id: String,
-    /// Limit the number of records.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub limit: Option<i64>,
-    /// Status of this job.
-    pub status: String,
-    /// Type of job this is.
-    #[serde(rename = "type")]
-    pub type_: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for CreateExportUsersResponseContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateExportUsersResponseContent")
-            .field("connection_id", &self.connection_id)
-            .field("created_at", &self.created_at)
-            .field("fields", &self.fields)
-            .field("format", &self.format)
-            .field("id", &self.id)
-            .field("limit", &self.limit)
-            .field("status", &self.status)
-            .field("type_", &self.type_)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-/// The `CreateFlowRequestContent` object.
-///
-/// The body of `POST /flows` (`flows_create`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateFlowRequestContent {
-    /// The `actions` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub actions: Option<Vec<FlowAction>>,
-    /// The `name` field.
-    pub name: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for CreateFlowRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateFlowRequestContent")
-            .field("actions", &self.actions)
-            .field("name", &self.name)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl CreateFlowRequestContent {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(name: impl Into<String>) -> Self {
-        Self {
-            actions: None,
-            name: name.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `actions`.
-    pub fn actions(mut self, value: impl Into<Vec<FlowAction>>) -> Self {
-        self.actions = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `CreateFlowResponseContent` object.
-///
-/// The answer of `POST /flows` (`flows_create`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateFlowResponseContent {
-    /// The `actions` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub actions: Option<Vec<FlowAction>>,
-    /// The `created_at` field.
-    pub created_at: String,
-    /// The `executed_at` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub executed_at: Option<String>,
-    /// The `id` field.
-    pub id: String,
-    /// The `name` field.
-    pub name: String,
-    /// The `updated_at` field.
-    pub updated_at: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for CreateFlowResponseContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateFlowResponseContent")
-            .field("actions", &self.actions)
-            .field("created_at", &self.created_at)
-            .field("executed_at", &self.executed_at)
-            .field("id", &self.id)
-            .field("name", &self.name)
-            .field("updated_at", &self.updated_at)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-/// One of the shapes of `CreateFlowsVaultConnectionActivecampaign`.
-///
-/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
-#[derive(Clone, PartialEq, Serialize)]
-#[serde(untagged)]
-#[non_exhaustive]
-pub enum CreateFlowsVaultConnectionActivecampaign {
-    /// The `CreateFlowsVaultConnectionActivecampaignApiKey` shape.
-    ApiKey(CreateFlowsVaultConnectionActivecampaignApiKey),
-    /// The `CreateFlowsVaultConnectionActivecampaignUninitialized` shape.
-    Uninitialized(CreateFlowsVaultConnectionActivecampaignUninitialized),
-    /// JSON this version cannot tell apart, kept as received.
-    Other(Value),
-}
-
-impl<'de> Deserialize<'de> for CreateFlowsVaultConnectionActivecampaign {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        const SHAPES: &[Shape] = &[
-            Shape::Object {
-                consts: &[],
-                required: &["name", "app_id", "setup"],
-            },
-            Shape::Object {
-                consts: &[],
-                required: &["name", "app_id"],
-            },
-        ];
-        let value = Value::deserialize(deserializer)?;
-        for index in candidates(&value, SHAPES) {
-            let decoded = match index {
-                0 => serde_json::from_value(value.clone()).ok().map(Self::ApiKey),
-                1 => serde_json::from_value(value.clone())
-                    .ok()
-                    .map(Self::Uninitialized),
-                _ => None,
-            };
-            if let Some(decoded) = decoded {
-                return Ok(decoded);
-            }
-        }
-        other("CreateFlowsVaultConnectionActivecampaign", &value);
-        Ok(Self::Other(value))
-    }
-}
-
-impl fmt::Debug for CreateFlowsVaultConnectionActivecampaign {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::ApiKey(v) => f.debug_tuple("ApiKey").field(v).finish(),
-            Self::Uninitialized(v) => f.debug_tuple("Uninitialized").field(v).finish(),
-            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
-        }
-    }
-}
-
-/// The `CreateFlowsVaultConnectionActivecampaignApiKey` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateFlowsVaultConnectionActivecampaignApiKey {
-    /// The `app_id` field.
-    pub app_id: String,
-    /// Flows Vault Connection name.
-    pub name: String,
-    /// The `setup` field.
-    pub setup: FlowsVaultConnectioSetupApiKeyWithBaseUrl,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for CreateFlowsVaultConnectionActivecampaignApiKey {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateFlowsVaultConnectionActivecampaignApiKey")
-            .field("app_id", &self.app_id)
-            .field("name", &self.name)
-            .field("setup", &self.setup)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl CreateFlowsVaultConnectionActivecampaignApiKey {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(
-        app_id: impl Into<String>,
-        name: impl Into<String>,
-        setup: impl Into<FlowsVaultConnectioSetupApiKeyWithBaseUrl>,
-    ) -> Self {
-        Self {
-            app_id: app_id.into(),
-            name: name.into(),
-            setup: setup.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `CreateFlowsVaultConnectionActivecampaignUninitialized` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateFlowsVaultConnectionActivecampaignUninitialized {
-    /// The `app_id` field.
-    pub app_id: String,
-    /// Flows Vault Connection name.
-    pub name: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for CreateFlowsVaultConnectionActivecampaignUninitialized {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateFlowsVaultConnectionActivecampaignUninitialized")
-            .field("app_id", &self.app_id)
-            .field("name", &self.name)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl CreateFlowsVaultConnectionActivecampaignUninitialized {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(app_id: impl Into<String>, name: impl Into<String>) -> Self {
-        Self {
-            app_id: app_id.into(),
-            name: name.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// One of the shapes of `CreateFlowsVaultConnectionAirtable`.
-///
-/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
-#[derive(Clone, PartialEq, Serialize)]
-#[serde(untagged)]
-#[non_exhaustive]
-pub enum CreateFlowsVaultConnectionAirtable {
-    /// The `CreateFlowsVaultConnectionAirtableApiKey` shape.
-    ApiKey(CreateFlowsVaultConnectionAirtableApiKey),
-    /// The `CreateFlowsVaultConnectionAirtableUninitialized` shape.
-    Uninitialized(CreateFlowsVaultConnectionAirtableUninitialized),
-    /// JSON this version cannot tell apart, kept as received.
-    Other(Value),
-}
-
-impl<'de> Deserialize<'de> for CreateFlowsVaultConnectionAirtable {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        const SHAPES: &[Shape] = &[
-            Shape::Object {
-                consts: &[],
-                required: &["name", "app_id", "setup"],
-            },
-            Shape::Object {
-                consts: &[],
-                required: &["name", "app_id"],
-            },
-        ];
-        let value = Value::deserialize(deserializer)?;
-        for index in candidates(&value, SHAPES) {
-            let decoded = match index {
-                0 => serde_json::from_value(value.clone()).ok().map(Self::ApiKey),
-                1 => serde_json::from_value(value.clone())
-                    .ok()
-                    .map(Self::Uninitialized),
-                _ => None,
-            };
-            if let Some(decoded) = decoded {
-                return Ok(decoded);
-            }
-        }
-        other("CreateFlowsVaultConnectionAirtable", &value);
-        Ok(Self::Other(value))
-    }
-}
-
-impl fmt::Debug for CreateFlowsVaultConnectionAirtable {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::ApiKey(v) => f.debug_tuple("ApiKey").field(v).finish(),
-            Self::Uninitialized(v) => f.debug_tuple("Uninitialized").field(v).finish(),
-            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
-        }
-    }
-}
-
-/// The `CreateFlowsVaultConnectionAirtableApiKey` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateFlowsVaultConnectionAirtableApiKey {
-    /// The `app_id` field.
-    pub app_id: String,
-    /// Flows Vault Connection name.
-    pub name: String,
-    /// The `setup` field.
-    pub setup: FlowsVaultConnectioSetupApiKey,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for CreateFlowsVaultConnectionAirtableApiKey {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateFlowsVaultConnectionAirtableApiKey")
-            .field("app_id", &self.app_id)
-            .field("name", &self.name)
-            .field("setup", &self.setup)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl CreateFlowsVaultConnectionAirtableApiKey {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(
-        app_id: impl Into<String>,
-        name: impl Into<String>,
-        setup: impl Into<FlowsVaultConnectioSetupApiKey>,
-    ) -> Self {
-        Self {
-            app_id: app_id.into(),
-            name: name.into(),
-            setup: setup.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `CreateFlowsVaultConnectionAirtableUninitialized` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateFlowsVaultConnectionAirtableUninitialized {
-    /// The `app_id` field.
-    pub app_id: String,
-    /// Flows Vault Connection name.
-    pub name: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for CreateFlowsVaultConnectionAirtableUninitialized {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateFlowsVaultConnectionAirtableUninitialized")
-            .field("app_id", &self.app_id)
-            .field("name", &self.name)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl CreateFlowsVaultConnectionAirtableUninitialized {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(app_id: impl Into<String>, name: impl Into<String>) -> Self {
-        Self {
-            app_id: app_id.into(),
-            name: name.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// One of the shapes of `CreateFlowsVaultConnectionAuth0`.
-///
-/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
-#[derive(Clone, PartialEq, Serialize)]
-#[serde(untagged)]
-#[non_exhaustive]
-pub enum CreateFlowsVaultConnectionAuth0 {
-    /// The `CreateFlowsVaultConnectionAuth0OauthApp` shape.
-    OauthApp(CreateFlowsVaultConnectionAuth0OauthApp),
-    /// The `CreateFlowsVaultConnectionAuth0Uninitialized` shape.
-    Uninitialized(CreateFlowsVaultConnectionAuth0Uninitialized),
-    /// JSON this version cannot tell apart, kept as received.
-    Other(Value),
-}
-
-impl<'de> Deserialize<'de> for CreateFlowsVaultConnectionAuth0 {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        const SHAPES: &[Shape] = &[
-            Shape::Object {
-                consts: &[],
-                required: &["name", "app_id", "setup"],
-            },
-            Shape::Object {
-                consts: &[],
-                required: &["name", "app_id"],
-            },
-        ];
-        let value = Value::deserialize(deserializer)?;
-        for index in candidates(&value, SHAPES) {
-            let decoded = match index {
-                0 => serde_json::from_value(value.clone())
-                    .ok()
-                    .map(Self::OauthApp),
-                1 => serde_json::from_value(value.clone())
-                    .ok()
-                    .map(Self::Uninitialized),
-                _ => None,
-            };
-            if let Some(decoded) = decoded {
-                return Ok(decoded);
-            }
-        }
-        other("CreateFlowsVaultConnectionAuth0", &value);
-        Ok(Self::Other(value))
-    }
-}
-
-impl fmt::Debug for CreateFlowsVaultConnectionAuth0 {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::OauthApp(v) => f.debug_tuple("OauthApp").field(v).finish(),
-            Self::Uninitialized(v) => f.debug_tuple("Uninitialized").field(v).finish(),
-            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
-        }
-    }
-}
-
-/// The `CreateFlowsVaultConnectionAuth0OauthApp` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateFlowsVaultConnectionAuth0OauthApp {
-    /// The `app_id` field.
-    pub app_id: String,
-    /// Flows Vault Connection name.
-    pub name: String,
-    /// The `setup` field.
-    pub setup: FlowsVaultConnectioSetupOauthApp,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for CreateFlowsVaultConnectionAuth0OauthApp {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateFlowsVaultConnectionAuth0OauthApp")
-            .field("app_id", &self.app_id)
-            .field("name", &self.name)
-            .field("setup", &self.setup)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl CreateFlowsVaultConnectionAuth0OauthApp {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(
-        app_id: impl Into<String>,
-        name: impl Into<String>,
-        setup: impl Into<FlowsVaultConnectioSetupOauthApp>,
-    ) -> Self {
-        Self {
-            app_id: app_id.into(),
-            name: name.into(),
-            setup: setup.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `CreateFlowsVaultConnectionAuth0Uninitialized` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateFlowsVaultConnectionAuth0Uninitialized {
-    /// The `app_id` field.
-    pub app_id: String,
-    /// Flows Vault Connection name.
-    pub name: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for CreateFlowsVaultConnectionAuth0Uninitialized {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateFlowsVaultConnectionAuth0Uninitialized")
-            .field("app_id", &self.app_id)
-            .field("name", &self.name)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl CreateFlowsVaultConnectionAuth0Uninitialized {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(app_id: impl Into<String>, name: impl Into<String>) -> Self {
-        Self {
-            app_id: app_id.into(),
-            name: name.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// One of the shapes of `CreateFlowsVaultConnectionBigquery`.
-///
-/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
-#[derive(Clone, PartialEq, Serialize)]
-#[serde(untagged)]
-#[non_exhaustive]
-pub enum CreateFlowsVaultConnectionBigquery {
-    /// The `CreateFlowsVaultConnectionBigqueryJwt` shape.
-    Jwt(CreateFlowsVaultConnectionBigqueryJwt),
-    /// The `CreateFlowsVaultConnectionBigqueryUninitialized` shape.
-    Uninitialized(CreateFlowsVaultConnectionBigqueryUninitialized),
-    /// JSON this version cannot tell apart, kept as received.
-    Other(Value),
-}
-
-impl<'de> Deserialize<'de> for CreateFlowsVaultConnectionBigquery {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        const SHAPES: &[Shape] = &[
-            Shape::Object {
-                consts: &[],
-                required: &["name", "app_id", "setup"],
-            },
-            Shape::Object {
-                consts: &[],
-                required: &["name", "app_id"],
-            },
-        ];
-        let value = Value::deserialize(deserializer)?;
-        for index in candidates(&value, SHAPES) {
-            let decoded = match index {
-                0 => serde_json::from_value(value.clone()).ok().map(Self::Jwt),
-                1 => serde_json::from_value(value.clone())
-                    .ok()
-                    .map(Self::Uninitialized),
-                _ => None,
-            };
-            if let Some(decoded) = decoded {
-                return Ok(decoded);
-            }
-        }
-        other("CreateFlowsVaultConnectionBigquery", &value);
-        Ok(Self::Other(value))
-    }
-}
-
-impl fmt::Debug for CreateFlowsVaultConnectionBigquery {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Jwt(v) => f.debug_tuple("Jwt").field(v).finish(),
-            Self::Uninitialized(v) => f.debug_tuple("Uninitialized").field(v).finish(),
-            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
-        }
-    }
-}
-
-/// The `CreateFlowsVaultConnectionBigqueryJwt` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateFlowsVaultConnectionBigqueryJwt {
-    /// The `app_id` field.
-    pub app_id: String,
-    /// Flows Vault Connection name.
-    pub name: String,
-    /// The `setup` field.
-    pub setup: FlowsVaultConnectioSetupBigqueryOauthJwt,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for CreateFlowsVaultConnectionBigqueryJwt {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateFlowsVaultConnectionBigqueryJwt")
-            .field("app_id", &self.app_id)
-            .field("name", &self.name)
-            .field("setup", &self.setup)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl CreateFlowsVaultConnectionBigqueryJwt {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(
-        app_id: impl Into<String>,
-        name: impl Into<String>,
-        setup: impl Into<FlowsVaultConnectioSetupBigqueryOauthJwt>,
-    ) -> Self {
-        Self {
-            app_id: app_id.into(),
-            name: name.into(),
-            setup: setup.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `CreateFlowsVaultConnectionBigqueryUninitialized` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateFlowsVaultConnectionBigqueryUninitialized {
-    /// The `app_id` field.
-    pub app_id: String,
-    /// Flows Vault Connection name.
-    pub name: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for CreateFlowsVaultConnectionBigqueryUninitialized {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateFlowsVaultConnectionBigqueryUninitialized")
-            .field("app_id", &self.app_id)
-            .field("name", &self.name)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl CreateFlowsVaultConnectionBigqueryUninitialized {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(app_id: impl Into<String>, name: impl Into<String>) -> Self {
-        Self {
-            app_id: app_id.into(),
-            name: name.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// One of the shapes of `CreateFlowsVaultConnectionClearbit`.
-///
-/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
-#[derive(Clone, PartialEq, Serialize)]
-#[serde(untagged)]
-#[non_exhaustive]
-pub enum CreateFlowsVaultConnectionClearbit {
-    /// The `CreateFlowsVaultConnectionClearbitApiKey` shape.
-    ApiKey(CreateFlowsVaultConnectionClearbitApiKey),
-    /// The `CreateFlowsVaultConnectionClearbitUninitialized` shape.
-    Uninitialized(CreateFlowsVaultConnectionClearbitUninitialized),
-    /// JSON this version cannot tell apart, kept as received.
-    Other(Value),
-}
-
-impl<'de> Deserialize<'de> for CreateFlowsVaultConnectionClearbit {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        const SHAPES: &[Shape] = &[
-            Shape::Object {
-                consts: &[],
-                required: &["name", "app_id", "setup"],
-            },
-            Shape::Object {
-                consts: &[],
-                required: &["name", "app_id"],
-            },
-        ];
-        let value = Value::deserialize(deserializer)?;
-        for index in candidates(&value, SHAPES) {
-            let decoded = match index {
-                0 => serde_json::from_value(value.clone()).ok().map(Self::ApiKey),
-                1 => serde_json::from_value(value.clone())
-                    .ok()
-                    .map(Self::Uninitialized),
-                _ => None,
-            };
-            if let Some(decoded) = decoded {
-                return Ok(decoded);
-            }
-        }
-        other("CreateFlowsVaultConnectionClearbit", &value);
-        Ok(Self::Other(value))
-    }
-}
-
-impl fmt::Debug for CreateFlowsVaultConnectionClearbit {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::ApiKey(v) => f.debug_tuple("ApiKey").field(v).finish(),
-            Self::Uninitialized(v) => f.debug_tuple("Uninitialized").field(v).finish(),
-            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
-        }
-    }
-}
-
-/// The `CreateFlowsVaultConnectionClearbitApiKey` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateFlowsVaultConnectionClearbitApiKey {
-    /// The `app_id` field.
-    pub app_id: String,
-    /// Flows Vault Connection name.
-    pub name: String,
-    /// The `setup` field.
-    pub setup: FlowsVaultConnectioSetupSecretApiKey,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for CreateFlowsVaultConnectionClearbitApiKey {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateFlowsVaultConnectionClearbitApiKey")
-            .field("app_id", &self.app_id)
-            .field("name", &self.name)
-            .field("setup", &self.setup)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl CreateFlowsVaultConnectionClearbitApiKey {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(
-        app_id: impl Into<String>,
-        name: impl Into<String>,
-        setup: impl Into<FlowsVaultConnectioSetupSecretApiKey>,
-    ) -> Self {
-        Self {
-            app_id: app_id.into(),
-            name: name.into(),
-            setup: setup.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `CreateFlowsVaultConnectionClearbitUninitialized` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateFlowsVaultConnectionClearbitUninitialized {
-    /// The `app_id` field.
-    pub app_id: String,
-    /// Flows Vault Connection name.
-    pub name: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for CreateFlowsVaultConnectionClearbitUninitialized {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateFlowsVaultConnectionClearbitUninitialized")
-            .field("app_id", &self.app_id)
-            .field("name", &self.name)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl CreateFlowsVaultConnectionClearbitUninitialized {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(app_id: impl Into<String>, name: impl Into<String>) -> Self {
-        Self {
-            app_id: app_id.into(),
-            name: name.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// One of the shapes of `CreateFlowsVaultConnectionDocusign`.
-///
-/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
-#[derive(Clone, PartialEq, Serialize)]
-#[serde(untagged)]
-#[non_exhaustive]
-pub enum CreateFlowsVaultConnectionDocusign {
-    /// The `CreateFlowsVaultConnectionDocusignOauthCode` shape.
-    OauthCode(CreateFlowsVaultConnectionDocusignOauthCode),
-    /// The `CreateFlowsVaultConnectionDocusignUninitialized` shape.
-    Uninitialized(CreateFlowsVaultConnectionDocusignUninitialized),
-    /// JSON this version cannot tell apart, kept as received.
-    Other(Value),
-}
-
-impl<'de> Deserialize<'de> for CreateFlowsVaultConnectionDocusign {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        const SHAPES: &[Shape] = &[
-            Shape::Object {
-                consts: &[],
-                required: &["name", "app_id", "setup"],
-            },
-            Shape::Object {
-                consts: &[],
-                required: &["name", "app_id"],
-            },
-        ];
-        let value = Value::deserialize(deserializer)?;
-        for index in candidates(&value, SHAPES) {
-            let decoded = match index {
-                0 => serde_json::from_value(value.clone())
-                    .ok()
-                    .map(Self::OauthCode),
-                1 => serde_json::from_value(value.clone())
-                    .ok()
-                    .map(Self::Uninitialized),
-                _ => None,
-            };
-            if let Some(decoded) = decoded {
-                return Ok(decoded);
-            }
-        }
-        other("CreateFlowsVaultConnectionDocusign", &value);
-        Ok(Self::Other(value))
-    }
-}
-
-impl fmt::Debug for CreateFlowsVaultConnectionDocusign {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::OauthCode(v) => f.debug_tuple("OauthCode").field(v).finish(),
-            Self::Uninitialized(v) => f.debug_tuple("Uninitialized").field(v).finish(),
-            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
-        }
-    }
-}
-
-/// The `CreateFlowsVaultConnectionDocusignOauthCode` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateFlowsVaultConnectionDocusignOauthCode {
-    /// The `app_id` field.
-    pub app_id: String,
-    /// Flows Vault Connection name.
-    pub name: String,
-    /// The `setup` field.
-    pub setup: FlowsVaultConnectioSetupOauthCode,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for CreateFlowsVaultConnectionDocusignOauthCode {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateFlowsVaultConnectionDocusignOauthCode")
-            .field("app_id", &self.app_id)
-            .field("name", &self.name)
-            .field("setup", &self.setup)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl CreateFlowsVaultConnectionDocusignOauthCode {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(
-        app_id: impl Into<String>,
-        name: impl Into<String>,
-        setup: impl Into<FlowsVaultConnectioSetupOauthCode>,
-    ) -> Self {
-        Self {
-            app_id: app_id.into(),
-            name: name.into(),
-            setup: setup.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `CreateFlowsVaultConnectionDocusignUninitialized` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateFlowsVaultConnectionDocusignUninitialized {
-    /// The `app_id` field.
-    pub app_id: String,
-    /// Flows Vault Connection name.
-    pub name: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for CreateFlowsVaultConnectionDocusignUninitialized {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateFlowsVaultConnectionDocusignUninitialized")
-            .field("app_id", &self.app_id)
-            .field("name", &self.name)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl CreateFlowsVaultConnectionDocusignUninitialized {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(app_id: impl Into<String>, name: impl Into<String>) -> Self {
-        Self {
-            app_id: app_id.into(),
-            name: name.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// One of the shapes of `CreateFlowsVaultConnectionGoogleSheets`.
-///
-/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
-#[derive(Clone, PartialEq, Serialize)]
-#[serde(untagged)]
-#[non_exhaustive]
-pub enum CreateFlowsVaultConnectionGoogleSheets {
-    /// The `CreateFlowsVaultConnectionGoogleSheetsOauthCode` shape.
-    OauthCode(CreateFlowsVaultConnectionGoogleSheetsOauthCode),
-    /// The `CreateFlowsVaultConnectionGoogleSheetsUninitialized` shape.
-    Uninitialized(CreateFlowsVaultConnectionGoogleSheetsUninitialized),
-    /// JSON this version cannot tell apart, kept as received.
-    Other(Value),
-}
-
-impl<'de> Deserialize<'de> for CreateFlowsVaultConnectionGoogleSheets {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        const SHAPES: &[Shape] = &[
-            Shape::Object {
-                consts: &[],
-                required: &["name", "app_id", "setup"],
-            },
-            Shape::Object {
-                consts: &[],
-                required: &["name", "app_id"],
-            },
-        ];
-        let value = Value::deserialize(deserializer)?;
-        for index in candidates(&value, SHAPES) {
-            let decoded = match index {
-                0 => serde_json::from_value(value.clone())
-                    .ok()
-                    .map(Self::OauthCode),
-                1 => serde_json::from_value(value.clone())
-                    .ok()
-                    .map(Self::Uninitialized),
-                _ => None,
-            };
-            if let Some(decoded) = decoded {
-                return Ok(decoded);
-            }
-        }
-        other("CreateFlowsVaultConnectionGoogleSheets", &value);
-        Ok(Self::Other(value))
-    }
-}
-
-impl fmt::Debug for CreateFlowsVaultConnectionGoogleSheets {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::OauthCode(v) => f.debug_tuple("OauthCode").field(v).finish(),
-            Self::Uninitialized(v) => f.debug_tuple("Uninitialized").field(v).finish(),
-            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
-        }
-    }
-}
-
-/// The `CreateFlowsVaultConnectionGoogleSheetsOauthCode` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateFlowsVaultConnectionGoogleSheetsOauthCode {
-    /// The `app_id` field.
-    pub app_id: String,
-    /// Flows Vault Connection name.
-    pub name: String,
-    /// The `setup` field.
-    pub setup: FlowsVaultConnectioSetupOauthCode,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for CreateFlowsVaultConnectionGoogleSheetsOauthCode {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateFlowsVaultConnectionGoogleSheetsOauthCode")
-            .field("app_id", &self.app_id)
-            .field("name", &self.name)
-            .field("setup", &self.setup)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl CreateFlowsVaultConnectionGoogleSheetsOauthCode {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(
-        app_id: impl Into<String>,
-        name: impl Into<String>,
-        setup: impl Into<FlowsVaultConnectioSetupOauthCode>,
-    ) -> Self {
-        Self {
-            app_id: app_id.into(),
-            name: name.into(),
-            setup: setup.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `CreateFlowsVaultConnectionGoogleSheetsUninitialized` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateFlowsVaultConnectionGoogleSheetsUninitialized {
-    /// The `app_id` field.
-    pub app_id: String,
-    /// Flows Vault Connection name.
-    pub name: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for CreateFlowsVaultConnectionGoogleSheetsUninitialized {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateFlowsVaultConnectionGoogleSheetsUninitialized")
-            .field("app_id", &self.app_id)
-            .field("name", &self.name)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl CreateFlowsVaultConnectionGoogleSheetsUninitialized {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(app_id: impl Into<String>, name: impl Into<String>) -> Self {
-        Self {
-            app_id: app_id.into(),
-            name: name.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
 /// One of the shapes of `CreateFlowsVaultConnectionHttp`.
 ///
 /// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
@@ -2821,3 +1088,1838 @@ impl CreateFlowsVaultConnectionPipedriveUninitialized {
         self
     }
 }
+
+/// One of the shapes of `CreateFlowsVaultConnectionRequestContent`.
+///
+/// The body of `POST /flows/vault/connections` (`flows_vault_connections_create`).
+///
+/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
+#[derive(Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+#[non_exhaustive]
+pub enum CreateFlowsVaultConnectionRequestContent {
+    /// The `CreateFlowsVaultConnectionActivecampaign` shape.
+    Activecampaign(CreateFlowsVaultConnectionActivecampaign),
+    /// The `CreateFlowsVaultConnectionAirtable` shape.
+    Airtable(CreateFlowsVaultConnectionAirtable),
+    /// The `CreateFlowsVaultConnectionAuth0` shape.
+    Auth0(CreateFlowsVaultConnectionAuth0),
+    /// The `CreateFlowsVaultConnectionBigquery` shape.
+    Bigquery(CreateFlowsVaultConnectionBigquery),
+    /// The `CreateFlowsVaultConnectionClearbit` shape.
+    Clearbit(CreateFlowsVaultConnectionClearbit),
+    /// The `CreateFlowsVaultConnectionDocusign` shape.
+    Docusign(CreateFlowsVaultConnectionDocusign),
+    /// The `CreateFlowsVaultConnectionGoogleSheets` shape.
+    GoogleSheets(CreateFlowsVaultConnectionGoogleSheets),
+    /// The `CreateFlowsVaultConnectionHttp` shape.
+    Http(CreateFlowsVaultConnectionHttp),
+    /// The `CreateFlowsVaultConnectionHubspot` shape.
+    Hubspot(CreateFlowsVaultConnectionHubspot),
+    /// The `CreateFlowsVaultConnectionJwt` shape.
+    Jwt(CreateFlowsVaultConnectionJwt),
+    /// The `CreateFlowsVaultConnectionMailchimp` shape.
+    Mailchimp(CreateFlowsVaultConnectionMailchimp),
+    /// The `CreateFlowsVaultConnectionMailjet` shape.
+    Mailjet(CreateFlowsVaultConnectionMailjet),
+    /// The `CreateFlowsVaultConnectionPipedrive` shape.
+    Pipedrive(CreateFlowsVaultConnectionPipedrive),
+    /// The `CreateFlowsVaultConnectionSalesforce` shape.
+    Salesforce(CreateFlowsVaultConnectionSalesforce),
+    /// The `CreateFlowsVaultConnectionSendgrid` shape.
+    Sendgrid(CreateFlowsVaultConnectionSendgrid),
+    /// The `CreateFlowsVaultConnectionSlack` shape.
+    Slack(CreateFlowsVaultConnectionSlack),
+    /// The `CreateFlowsVaultConnectionStripe` shape.
+    Stripe(CreateFlowsVaultConnectionStripe),
+    /// The `CreateFlowsVaultConnectionTelegram` shape.
+    Telegram(CreateFlowsVaultConnectionTelegram),
+    /// The `CreateFlowsVaultConnectionTwilio` shape.
+    Twilio(CreateFlowsVaultConnectionTwilio),
+    /// The `CreateFlowsVaultConnectionWhatsapp` shape.
+    Whatsapp(CreateFlowsVaultConnectionWhatsapp),
+    /// The `CreateFlowsVaultConnectionZapier` shape.
+    Zapier(CreateFlowsVaultConnectionZapier),
+    /// JSON this version cannot tell apart, kept as received.
+    Other(Value),
+}
+
+impl<'de> Deserialize<'de> for CreateFlowsVaultConnectionRequestContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        const SHAPES: &[Shape] = &[
+            Shape::OneOf(&[
+                Shape::Object {
+                    consts: &[],
+                    required: &["name", "app_id", "setup"],
+                },
+                Shape::Object {
+                    consts: &[],
+                    required: &["name", "app_id"],
+                },
+            ]),
+            Shape::OneOf(&[
+                Shape::Object {
+                    consts: &[],
+                    required: &["name", "app_id", "setup"],
+                },
+                Shape::Object {
+                    consts: &[],
+                    required: &["name", "app_id"],
+                },
+            ]),
+            Shape::OneOf(&[
+                Shape::Object {
+                    consts: &[],
+                    required: &["name", "app_id", "setup"],
+                },
+                Shape::Object {
+                    consts: &[],
+                    required: &["name", "app_id"],
+                },
+            ]),
+            Shape::OneOf(&[
+                Shape::Object {
+                    consts: &[],
+                    required: &["name", "app_id", "setup"],
+                },
+                Shape::Object {
+                    consts: &[],
+                    required: &["name", "app_id"],
+                },
+            ]),
+            Shape::OneOf(&[
+                Shape::Object {
+                    consts: &[],
+                    required: &["name", "app_id", "setup"],
+                },
+                Shape::Object {
+                    consts: &[],
+                    required: &["name", "app_id"],
+                },
+            ]),
+            Shape::OneOf(&[
+                Shape::Object {
+                    consts: &[],
+                    required: &["name", "app_id", "setup"],
+                },
+                Shape::Object {
+                    consts: &[],
+                    required: &["name", "app_id"],
+                },
+            ]),
+            Shape::OneOf(&[
+                Shape::Object {
+                    consts: &[],
+                    required: &["name", "app_id", "setup"],
+                },
+                Shape::Object {
+                    consts: &[],
+                    required: &["name", "app_id"],
+                },
+            ]),
+            Shape::OneOf(&[
+                Shape::Object {
+                    consts: &[],
+                    required: &["name", "app_id", "setup"],
+                },
+                Shape::Object {
+                    consts: &[],
+                    required: &["name", "app_id"],
+                },
+            ]),
+            Shape::OneOf(&[
+                Shape::Object {
+                    consts: &[],
+                    required: &["name", "app_id", "setup"],
+                },
+                Shape::Object {
+                    consts: &[],
+                    required: &["name", "app_id", "setup"],
+                },
+                Shape::Object {
+                    consts: &[],
+                    required: &["name", "app_id"],
+                },
+            ]),
+            Shape::OneOf(&[
+                Shape::Object {
+                    consts: &[],
+                    required: &["name", "app_id", "setup"],
+                },
+                Shape::Object {
+                    consts: &[],
+                    required: &["name", "app_id"],
+                },
+            ]),
+            Shape::OneOf(&[
+                Shape::Object {
+                    consts: &[],
+                    required: &["name", "app_id", "setup"],
+                },
+                Shape::Object {
+                    consts: &[],
+                    required: &["name", "app_id", "setup"],
+                },
+                Shape::Object {
+                    consts: &[],
+                    required: &["name", "app_id"],
+                },
+            ]),
+            Shape::OneOf(&[
+                Shape::Object {
+                    consts: &[],
+                    required: &["name", "app_id", "setup"],
+                },
+                Shape::Object {
+                    consts: &[],
+                    required: &["name", "app_id"],
+                },
+            ]),
+            Shape::OneOf(&[
+                Shape::Object {
+                    consts: &[],
+                    required: &["name", "app_id", "setup"],
+                },
+                Shape::Object {
+                    consts: &[],
+                    required: &["name", "app_id", "setup"],
+                },
+                Shape::Object {
+                    consts: &[],
+                    required: &["name", "app_id"],
+                },
+            ]),
+            Shape::OneOf(&[
+                Shape::Object {
+                    consts: &[],
+                    required: &["name", "app_id", "setup"],
+                },
+                Shape::Object {
+                    consts: &[],
+                    required: &["name", "app_id"],
+                },
+            ]),
+            Shape::OneOf(&[
+                Shape::Object {
+                    consts: &[],
+                    required: &["name", "app_id", "setup"],
+                },
+                Shape::Object {
+                    consts: &[],
+                    required: &["name", "app_id"],
+                },
+            ]),
+            Shape::OneOf(&[
+                Shape::Object {
+                    consts: &[],
+                    required: &["name", "app_id", "setup"],
+                },
+                Shape::Object {
+                    consts: &[],
+                    required: &["name", "app_id", "setup"],
+                },
+                Shape::Object {
+                    consts: &[],
+                    required: &["name", "app_id"],
+                },
+            ]),
+            Shape::OneOf(&[
+                Shape::Object {
+                    consts: &[],
+                    required: &["name", "app_id", "setup"],
+                },
+                Shape::Object {
+                    consts: &[],
+                    required: &["name", "app_id", "setup"],
+                },
+                Shape::Object {
+                    consts: &[],
+                    required: &["name", "app_id"],
+                },
+            ]),
+            Shape::OneOf(&[
+                Shape::Object {
+                    consts: &[],
+                    required: &["name", "app_id", "setup"],
+                },
+                Shape::Object {
+                    consts: &[],
+                    required: &["name", "app_id"],
+                },
+            ]),
+            Shape::OneOf(&[
+                Shape::Object {
+                    consts: &[],
+                    required: &["name", "app_id", "setup"],
+                },
+                Shape::Object {
+                    consts: &[],
+                    required: &["name", "app_id"],
+                },
+            ]),
+            Shape::OneOf(&[
+                Shape::Object {
+                    consts: &[],
+                    required: &["name", "app_id", "setup"],
+                },
+                Shape::Object {
+                    consts: &[],
+                    required: &["name", "app_id"],
+                },
+            ]),
+            Shape::OneOf(&[
+                Shape::Object {
+                    consts: &[],
+                    required: &["name", "app_id", "setup"],
+                },
+                Shape::Object {
+                    consts: &[],
+                    required: &["name", "app_id"],
+                },
+            ]),
+        ];
+        let value = Value::deserialize(deserializer)?;
+        for index in candidates(&value, SHAPES) {
+            let decoded = match index {
+                0 => serde_json::from_value(value.clone())
+                    .ok()
+                    .map(Self::Activecampaign),
+                1 => serde_json::from_value(value.clone())
+                    .ok()
+                    .map(Self::Airtable),
+                2 => serde_json::from_value(value.clone()).ok().map(Self::Auth0),
+                3 => serde_json::from_value(value.clone())
+                    .ok()
+                    .map(Self::Bigquery),
+                4 => serde_json::from_value(value.clone())
+                    .ok()
+                    .map(Self::Clearbit),
+                5 => serde_json::from_value(value.clone())
+                    .ok()
+                    .map(Self::Docusign),
+                6 => serde_json::from_value(value.clone())
+                    .ok()
+                    .map(Self::GoogleSheets),
+                7 => serde_json::from_value(value.clone()).ok().map(Self::Http),
+                8 => serde_json::from_value(value.clone())
+                    .ok()
+                    .map(Self::Hubspot),
+                9 => serde_json::from_value(value.clone()).ok().map(Self::Jwt),
+                10 => serde_json::from_value(value.clone())
+                    .ok()
+                    .map(Self::Mailchimp),
+                11 => serde_json::from_value(value.clone())
+                    .ok()
+                    .map(Self::Mailjet),
+                12 => serde_json::from_value(value.clone())
+                    .ok()
+                    .map(Self::Pipedrive),
+                13 => serde_json::from_value(value.clone())
+                    .ok()
+                    .map(Self::Salesforce),
+                14 => serde_json::from_value(value.clone())
+                    .ok()
+                    .map(Self::Sendgrid),
+                15 => serde_json::from_value(value.clone()).ok().map(Self::Slack),
+                16 => serde_json::from_value(value.clone()).ok().map(Self::Stripe),
+                17 => serde_json::from_value(value.clone())
+                    .ok()
+                    .map(Self::Telegram),
+                18 => serde_json::from_value(value.clone()).ok().map(Self::Twilio),
+                19 => serde_json::from_value(value.clone())
+                    .ok()
+                    .map(Self::Whatsapp),
+                20 => serde_json::from_value(value.clone()).ok().map(Self::Zapier),
+                _ => None,
+            };
+            if let Some(decoded) = decoded {
+                return Ok(decoded);
+            }
+        }
+        other("CreateFlowsVaultConnectionRequestContent", &value);
+        Ok(Self::Other(value))
+    }
+}
+
+impl fmt::Debug for CreateFlowsVaultConnectionRequestContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Activecampaign(v) => f.debug_tuple("Activecampaign").field(v).finish(),
+            Self::Airtable(v) => f.debug_tuple("Airtable").field(v).finish(),
+            Self::Auth0(v) => f.debug_tuple("Auth0").field(v).finish(),
+            Self::Bigquery(v) => f.debug_tuple("Bigquery").field(v).finish(),
+            Self::Clearbit(v) => f.debug_tuple("Clearbit").field(v).finish(),
+            Self::Docusign(v) => f.debug_tuple("Docusign").field(v).finish(),
+            Self::GoogleSheets(v) => f.debug_tuple("GoogleSheets").field(v).finish(),
+            Self::Http(v) => f.debug_tuple("Http").field(v).finish(),
+            Self::Hubspot(v) => f.debug_tuple("Hubspot").field(v).finish(),
+            Self::Jwt(v) => f.debug_tuple("Jwt").field(v).finish(),
+            Self::Mailchimp(v) => f.debug_tuple("Mailchimp").field(v).finish(),
+            Self::Mailjet(v) => f.debug_tuple("Mailjet").field(v).finish(),
+            Self::Pipedrive(v) => f.debug_tuple("Pipedrive").field(v).finish(),
+            Self::Salesforce(v) => f.debug_tuple("Salesforce").field(v).finish(),
+            Self::Sendgrid(v) => f.debug_tuple("Sendgrid").field(v).finish(),
+            Self::Slack(v) => f.debug_tuple("Slack").field(v).finish(),
+            Self::Stripe(v) => f.debug_tuple("Stripe").field(v).finish(),
+            Self::Telegram(v) => f.debug_tuple("Telegram").field(v).finish(),
+            Self::Twilio(v) => f.debug_tuple("Twilio").field(v).finish(),
+            Self::Whatsapp(v) => f.debug_tuple("Whatsapp").field(v).finish(),
+            Self::Zapier(v) => f.debug_tuple("Zapier").field(v).finish(),
+            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
+        }
+    }
+}
+
+/// The `CreateFlowsVaultConnectionResponseContent` schema.
+///
+/// The answer of `POST /flows/vault/connections` (`flows_vault_connections_create`).
+///
+/// The same type as [`GetFlowsVaultConnectionResponseContent`]: the API description gives both the same schema.
+pub type CreateFlowsVaultConnectionResponseContent = GetFlowsVaultConnectionResponseContent;
+
+/// One of the shapes of `CreateFlowsVaultConnectionSalesforce`.
+///
+/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
+#[derive(Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+#[non_exhaustive]
+pub enum CreateFlowsVaultConnectionSalesforce {
+    /// The `CreateFlowsVaultConnectionSalesforceOauthCode` shape.
+    OauthCode(CreateFlowsVaultConnectionSalesforceOauthCode),
+    /// The `CreateFlowsVaultConnectionSalesforceUninitialized` shape.
+    Uninitialized(CreateFlowsVaultConnectionSalesforceUninitialized),
+    /// JSON this version cannot tell apart, kept as received.
+    Other(Value),
+}
+
+impl<'de> Deserialize<'de> for CreateFlowsVaultConnectionSalesforce {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        const SHAPES: &[Shape] = &[
+            Shape::Object {
+                consts: &[],
+                required: &["name", "app_id", "setup"],
+            },
+            Shape::Object {
+                consts: &[],
+                required: &["name", "app_id"],
+            },
+        ];
+        let value = Value::deserialize(deserializer)?;
+        for index in candidates(&value, SHAPES) {
+            let decoded = match index {
+                0 => serde_json::from_value(value.clone())
+                    .ok()
+                    .map(Self::OauthCode),
+                1 => serde_json::from_value(value.clone())
+                    .ok()
+                    .map(Self::Uninitialized),
+                _ => None,
+            };
+            if let Some(decoded) = decoded {
+                return Ok(decoded);
+            }
+        }
+        other("CreateFlowsVaultConnectionSalesforce", &value);
+        Ok(Self::Other(value))
+    }
+}
+
+impl fmt::Debug for CreateFlowsVaultConnectionSalesforce {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::OauthCode(v) => f.debug_tuple("OauthCode").field(v).finish(),
+            Self::Uninitialized(v) => f.debug_tuple("Uninitialized").field(v).finish(),
+            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
+        }
+    }
+}
+
+/// The `CreateFlowsVaultConnectionSalesforceOauthCode` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct CreateFlowsVaultConnectionSalesforceOauthCode {
+    /// The `app_id` field.
+    pub app_id: String,
+    /// Flows Vault Connection name.
+    pub name: String,
+    /// The `setup` field.
+    pub setup: FlowsVaultConnectioSetupOauthCode,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for CreateFlowsVaultConnectionSalesforceOauthCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateFlowsVaultConnectionSalesforceOauthCode")
+            .field("app_id", &self.app_id)
+            .field("name", &self.name)
+            .field("setup", &self.setup)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl CreateFlowsVaultConnectionSalesforceOauthCode {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(
+        app_id: impl Into<String>,
+        name: impl Into<String>,
+        setup: impl Into<FlowsVaultConnectioSetupOauthCode>,
+    ) -> Self {
+        Self {
+            app_id: app_id.into(),
+            name: name.into(),
+            setup: setup.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+/// The `CreateFlowsVaultConnectionSalesforceUninitialized` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct CreateFlowsVaultConnectionSalesforceUninitialized {
+    /// The `app_id` field.
+    pub app_id: String,
+    /// Flows Vault Connection name.
+    pub name: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for CreateFlowsVaultConnectionSalesforceUninitialized {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateFlowsVaultConnectionSalesforceUninitialized")
+            .field("app_id", &self.app_id)
+            .field("name", &self.name)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl CreateFlowsVaultConnectionSalesforceUninitialized {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(app_id: impl Into<String>, name: impl Into<String>) -> Self {
+        Self {
+            app_id: app_id.into(),
+            name: name.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+/// One of the shapes of `CreateFlowsVaultConnectionSendgrid`.
+///
+/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
+#[derive(Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+#[non_exhaustive]
+pub enum CreateFlowsVaultConnectionSendgrid {
+    /// The `CreateFlowsVaultConnectionSendgridApiKey` shape.
+    ApiKey(CreateFlowsVaultConnectionSendgridApiKey),
+    /// The `CreateFlowsVaultConnectionSendgridUninitialized` shape.
+    Uninitialized(CreateFlowsVaultConnectionSendgridUninitialized),
+    /// JSON this version cannot tell apart, kept as received.
+    Other(Value),
+}
+
+impl<'de> Deserialize<'de> for CreateFlowsVaultConnectionSendgrid {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        const SHAPES: &[Shape] = &[
+            Shape::Object {
+                consts: &[],
+                required: &["name", "app_id", "setup"],
+            },
+            Shape::Object {
+                consts: &[],
+                required: &["name", "app_id"],
+            },
+        ];
+        let value = Value::deserialize(deserializer)?;
+        for index in candidates(&value, SHAPES) {
+            let decoded = match index {
+                0 => serde_json::from_value(value.clone()).ok().map(Self::ApiKey),
+                1 => serde_json::from_value(value.clone())
+                    .ok()
+                    .map(Self::Uninitialized),
+                _ => None,
+            };
+            if let Some(decoded) = decoded {
+                return Ok(decoded);
+            }
+        }
+        other("CreateFlowsVaultConnectionSendgrid", &value);
+        Ok(Self::Other(value))
+    }
+}
+
+impl fmt::Debug for CreateFlowsVaultConnectionSendgrid {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::ApiKey(v) => f.debug_tuple("ApiKey").field(v).finish(),
+            Self::Uninitialized(v) => f.debug_tuple("Uninitialized").field(v).finish(),
+            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
+        }
+    }
+}
+
+/// The `CreateFlowsVaultConnectionSendgridApiKey` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct CreateFlowsVaultConnectionSendgridApiKey {
+    /// The `app_id` field.
+    pub app_id: String,
+    /// Flows Vault Connection name.
+    pub name: String,
+    /// The `setup` field.
+    pub setup: FlowsVaultConnectioSetupApiKey,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for CreateFlowsVaultConnectionSendgridApiKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateFlowsVaultConnectionSendgridApiKey")
+            .field("app_id", &self.app_id)
+            .field("name", &self.name)
+            .field("setup", &self.setup)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl CreateFlowsVaultConnectionSendgridApiKey {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(
+        app_id: impl Into<String>,
+        name: impl Into<String>,
+        setup: impl Into<FlowsVaultConnectioSetupApiKey>,
+    ) -> Self {
+        Self {
+            app_id: app_id.into(),
+            name: name.into(),
+            setup: setup.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+/// The `CreateFlowsVaultConnectionSendgridUninitialized` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct CreateFlowsVaultConnectionSendgridUninitialized {
+    /// The `app_id` field.
+    pub app_id: String,
+    /// Flows Vault Connection name.
+    pub name: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for CreateFlowsVaultConnectionSendgridUninitialized {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateFlowsVaultConnectionSendgridUninitialized")
+            .field("app_id", &self.app_id)
+            .field("name", &self.name)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl CreateFlowsVaultConnectionSendgridUninitialized {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(app_id: impl Into<String>, name: impl Into<String>) -> Self {
+        Self {
+            app_id: app_id.into(),
+            name: name.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+/// One of the shapes of `CreateFlowsVaultConnectionSlack`.
+///
+/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
+#[derive(Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+#[non_exhaustive]
+pub enum CreateFlowsVaultConnectionSlack {
+    /// The `CreateFlowsVaultConnectionSlackWebhook` shape.
+    Webhook(CreateFlowsVaultConnectionSlackWebhook),
+    /// The `CreateFlowsVaultConnectionSlackOauthCode` shape.
+    OauthCode(CreateFlowsVaultConnectionSlackOauthCode),
+    /// The `CreateFlowsVaultConnectionSlackUninitialized` shape.
+    Uninitialized(CreateFlowsVaultConnectionSlackUninitialized),
+    /// JSON this version cannot tell apart, kept as received.
+    Other(Value),
+}
+
+impl<'de> Deserialize<'de> for CreateFlowsVaultConnectionSlack {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        const SHAPES: &[Shape] = &[
+            Shape::Object {
+                consts: &[],
+                required: &["name", "app_id", "setup"],
+            },
+            Shape::Object {
+                consts: &[],
+                required: &["name", "app_id", "setup"],
+            },
+            Shape::Object {
+                consts: &[],
+                required: &["name", "app_id"],
+            },
+        ];
+        let value = Value::deserialize(deserializer)?;
+        for index in candidates(&value, SHAPES) {
+            let decoded = match index {
+                0 => serde_json::from_value(value.clone())
+                    .ok()
+                    .map(Self::Webhook),
+                1 => serde_json::from_value(value.clone())
+                    .ok()
+                    .map(Self::OauthCode),
+                2 => serde_json::from_value(value.clone())
+                    .ok()
+                    .map(Self::Uninitialized),
+                _ => None,
+            };
+            if let Some(decoded) = decoded {
+                return Ok(decoded);
+            }
+        }
+        other("CreateFlowsVaultConnectionSlack", &value);
+        Ok(Self::Other(value))
+    }
+}
+
+impl fmt::Debug for CreateFlowsVaultConnectionSlack {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Webhook(v) => f.debug_tuple("Webhook").field(v).finish(),
+            Self::OauthCode(v) => f.debug_tuple("OauthCode").field(v).finish(),
+            Self::Uninitialized(v) => f.debug_tuple("Uninitialized").field(v).finish(),
+            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
+        }
+    }
+}
+
+/// The `CreateFlowsVaultConnectionSlackOauthCode` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct CreateFlowsVaultConnectionSlackOauthCode {
+    /// The `app_id` field.
+    pub app_id: String,
+    /// Flows Vault Connection name.
+    pub name: String,
+    /// The `setup` field.
+    pub setup: FlowsVaultConnectioSetupOauthCode,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for CreateFlowsVaultConnectionSlackOauthCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateFlowsVaultConnectionSlackOauthCode")
+            .field("app_id", &self.app_id)
+            .field("name", &self.name)
+            .field("setup", &self.setup)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl CreateFlowsVaultConnectionSlackOauthCode {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(
+        app_id: impl Into<String>,
+        name: impl Into<String>,
+        setup: impl Into<FlowsVaultConnectioSetupOauthCode>,
+    ) -> Self {
+        Self {
+            app_id: app_id.into(),
+            name: name.into(),
+            setup: setup.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+/// The `CreateFlowsVaultConnectionSlackUninitialized` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct CreateFlowsVaultConnectionSlackUninitialized {
+    /// The `app_id` field.
+    pub app_id: String,
+    /// Flows Vault Connection name.
+    pub name: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for CreateFlowsVaultConnectionSlackUninitialized {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateFlowsVaultConnectionSlackUninitialized")
+            .field("app_id", &self.app_id)
+            .field("name", &self.name)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl CreateFlowsVaultConnectionSlackUninitialized {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(app_id: impl Into<String>, name: impl Into<String>) -> Self {
+        Self {
+            app_id: app_id.into(),
+            name: name.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+/// The `CreateFlowsVaultConnectionSlackWebhook` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct CreateFlowsVaultConnectionSlackWebhook {
+    /// The `app_id` field.
+    pub app_id: String,
+    /// Flows Vault Connection name.
+    pub name: String,
+    /// The `setup` field.
+    pub setup: FlowsVaultConnectioSetupWebhook,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for CreateFlowsVaultConnectionSlackWebhook {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateFlowsVaultConnectionSlackWebhook")
+            .field("app_id", &self.app_id)
+            .field("name", &self.name)
+            .field("setup", &self.setup)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl CreateFlowsVaultConnectionSlackWebhook {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(
+        app_id: impl Into<String>,
+        name: impl Into<String>,
+        setup: impl Into<FlowsVaultConnectioSetupWebhook>,
+    ) -> Self {
+        Self {
+            app_id: app_id.into(),
+            name: name.into(),
+            setup: setup.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+/// One of the shapes of `CreateFlowsVaultConnectionStripe`.
+///
+/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
+#[derive(Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+#[non_exhaustive]
+pub enum CreateFlowsVaultConnectionStripe {
+    /// The `CreateFlowsVaultConnectionStripeKeyPair` shape.
+    KeyPair(CreateFlowsVaultConnectionStripeKeyPair),
+    /// The `CreateFlowsVaultConnectionStripeOauthCode` shape.
+    OauthCode(CreateFlowsVaultConnectionStripeOauthCode),
+    /// The `CreateFlowsVaultConnectionStripeUninitialized` shape.
+    Uninitialized(CreateFlowsVaultConnectionStripeUninitialized),
+    /// JSON this version cannot tell apart, kept as received.
+    Other(Value),
+}
+
+impl<'de> Deserialize<'de> for CreateFlowsVaultConnectionStripe {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        const SHAPES: &[Shape] = &[
+            Shape::Object {
+                consts: &[],
+                required: &["name", "app_id", "setup"],
+            },
+            Shape::Object {
+                consts: &[],
+                required: &["name", "app_id", "setup"],
+            },
+            Shape::Object {
+                consts: &[],
+                required: &["name", "app_id"],
+            },
+        ];
+        let value = Value::deserialize(deserializer)?;
+        for index in candidates(&value, SHAPES) {
+            let decoded = match index {
+                0 => serde_json::from_value(value.clone())
+                    .ok()
+                    .map(Self::KeyPair),
+                1 => serde_json::from_value(value.clone())
+                    .ok()
+                    .map(Self::OauthCode),
+                2 => serde_json::from_value(value.clone())
+                    .ok()
+                    .map(Self::Uninitialized),
+                _ => None,
+            };
+            if let Some(decoded) = decoded {
+                return Ok(decoded);
+            }
+        }
+        other("CreateFlowsVaultConnectionStripe", &value);
+        Ok(Self::Other(value))
+    }
+}
+
+impl fmt::Debug for CreateFlowsVaultConnectionStripe {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::KeyPair(v) => f.debug_tuple("KeyPair").field(v).finish(),
+            Self::OauthCode(v) => f.debug_tuple("OauthCode").field(v).finish(),
+            Self::Uninitialized(v) => f.debug_tuple("Uninitialized").field(v).finish(),
+            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
+        }
+    }
+}
+
+/// The `CreateFlowsVaultConnectionStripeKeyPair` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct CreateFlowsVaultConnectionStripeKeyPair {
+    /// The `app_id` field.
+    pub app_id: String,
+    /// Flows Vault Connection name.
+    pub name: String,
+    /// The `setup` field.
+    pub setup: FlowsVaultConnectioSetupStripeKeyPair,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for CreateFlowsVaultConnectionStripeKeyPair {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateFlowsVaultConnectionStripeKeyPair")
+            .field("app_id", &self.app_id)
+            .field("name", &self.name)
+            .field("setup", &self.setup)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl CreateFlowsVaultConnectionStripeKeyPair {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(
+        app_id: impl Into<String>,
+        name: impl Into<String>,
+        setup: impl Into<FlowsVaultConnectioSetupStripeKeyPair>,
+    ) -> Self {
+        Self {
+            app_id: app_id.into(),
+            name: name.into(),
+            setup: setup.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+/// The `CreateFlowsVaultConnectionStripeOauthCode` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct CreateFlowsVaultConnectionStripeOauthCode {
+    /// The `app_id` field.
+    pub app_id: String,
+    /// Flows Vault Connection name.
+    pub name: String,
+    /// The `setup` field.
+    pub setup: FlowsVaultConnectioSetupOauthCode,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for CreateFlowsVaultConnectionStripeOauthCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateFlowsVaultConnectionStripeOauthCode")
+            .field("app_id", &self.app_id)
+            .field("name", &self.name)
+            .field("setup", &self.setup)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl CreateFlowsVaultConnectionStripeOauthCode {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(
+        app_id: impl Into<String>,
+        name: impl Into<String>,
+        setup: impl Into<FlowsVaultConnectioSetupOauthCode>,
+    ) -> Self {
+        Self {
+            app_id: app_id.into(),
+            name: name.into(),
+            setup: setup.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+/// The `CreateFlowsVaultConnectionStripeUninitialized` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct CreateFlowsVaultConnectionStripeUninitialized {
+    /// The `app_id` field.
+    pub app_id: String,
+    /// Flows Vault Connection name.
+    pub name: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for CreateFlowsVaultConnectionStripeUninitialized {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateFlowsVaultConnectionStripeUninitialized")
+            .field("app_id", &self.app_id)
+            .field("name", &self.name)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl CreateFlowsVaultConnectionStripeUninitialized {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(app_id: impl Into<String>, name: impl Into<String>) -> Self {
+        Self {
+            app_id: app_id.into(),
+            name: name.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+/// One of the shapes of `CreateFlowsVaultConnectionTelegram`.
+///
+/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
+#[derive(Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+#[non_exhaustive]
+pub enum CreateFlowsVaultConnectionTelegram {
+    /// The `CreateFlowsVaultConnectionTelegramToken` shape.
+    Token(CreateFlowsVaultConnectionTelegramToken),
+    /// The `CreateFlowsVaultConnectionTelegramUninitialized` shape.
+    Uninitialized(CreateFlowsVaultConnectionTelegramUninitialized),
+    /// JSON this version cannot tell apart, kept as received.
+    Other(Value),
+}
+
+impl<'de> Deserialize<'de> for CreateFlowsVaultConnectionTelegram {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        const SHAPES: &[Shape] = &[
+            Shape::Object {
+                consts: &[],
+                required: &["name", "app_id", "setup"],
+            },
+            Shape::Object {
+                consts: &[],
+                required: &["name", "app_id"],
+            },
+        ];
+        let value = Value::deserialize(deserializer)?;
+        for index in candidates(&value, SHAPES) {
+            let decoded = match index {
+                0 => serde_json::from_value(value.clone()).ok().map(Self::Token),
+                1 => serde_json::from_value(value.clone())
+                    .ok()
+                    .map(Self::Uninitialized),
+                _ => None,
+            };
+            if let Some(decoded) = decoded {
+                return Ok(decoded);
+            }
+        }
+        other("CreateFlowsVaultConnectionTelegram", &value);
+        Ok(Self::Other(value))
+    }
+}
+
+impl fmt::Debug for CreateFlowsVaultConnectionTelegram {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Token(v) => f.debug_tuple("Token").field(v).finish(),
+            Self::Uninitialized(v) => f.debug_tuple("Uninitialized").field(v).finish(),
+            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
+        }
+    }
+}
+
+/// The `CreateFlowsVaultConnectionTelegramToken` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct CreateFlowsVaultConnectionTelegramToken {
+    /// The `app_id` field.
+    pub app_id: String,
+    /// Flows Vault Connection name.
+    pub name: String,
+    /// The `setup` field.
+    pub setup: FlowsVaultConnectioSetupToken,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for CreateFlowsVaultConnectionTelegramToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateFlowsVaultConnectionTelegramToken")
+            .field("app_id", &self.app_id)
+            .field("name", &self.name)
+            .field("setup", &self.setup)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl CreateFlowsVaultConnectionTelegramToken {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(
+        app_id: impl Into<String>,
+        name: impl Into<String>,
+        setup: impl Into<FlowsVaultConnectioSetupToken>,
+    ) -> Self {
+        Self {
+            app_id: app_id.into(),
+            name: name.into(),
+            setup: setup.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+/// The `CreateFlowsVaultConnectionTelegramUninitialized` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct CreateFlowsVaultConnectionTelegramUninitialized {
+    /// The `app_id` field.
+    pub app_id: String,
+    /// Flows Vault Connection name.
+    pub name: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for CreateFlowsVaultConnectionTelegramUninitialized {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateFlowsVaultConnectionTelegramUninitialized")
+            .field("app_id", &self.app_id)
+            .field("name", &self.name)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl CreateFlowsVaultConnectionTelegramUninitialized {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(app_id: impl Into<String>, name: impl Into<String>) -> Self {
+        Self {
+            app_id: app_id.into(),
+            name: name.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+/// One of the shapes of `CreateFlowsVaultConnectionTwilio`.
+///
+/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
+#[derive(Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+#[non_exhaustive]
+pub enum CreateFlowsVaultConnectionTwilio {
+    /// The `CreateFlowsVaultConnectionTwilioApiKey` shape.
+    ApiKey(CreateFlowsVaultConnectionTwilioApiKey),
+    /// The `CreateFlowsVaultConnectionTwilioUninitialized` shape.
+    Uninitialized(CreateFlowsVaultConnectionTwilioUninitialized),
+    /// JSON this version cannot tell apart, kept as received.
+    Other(Value),
+}
+
+impl<'de> Deserialize<'de> for CreateFlowsVaultConnectionTwilio {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        const SHAPES: &[Shape] = &[
+            Shape::Object {
+                consts: &[],
+                required: &["name", "app_id", "setup"],
+            },
+            Shape::Object {
+                consts: &[],
+                required: &["name", "app_id"],
+            },
+        ];
+        let value = Value::deserialize(deserializer)?;
+        for index in candidates(&value, SHAPES) {
+            let decoded = match index {
+                0 => serde_json::from_value(value.clone()).ok().map(Self::ApiKey),
+                1 => serde_json::from_value(value.clone())
+                    .ok()
+                    .map(Self::Uninitialized),
+                _ => None,
+            };
+            if let Some(decoded) = decoded {
+                return Ok(decoded);
+            }
+        }
+        other("CreateFlowsVaultConnectionTwilio", &value);
+        Ok(Self::Other(value))
+    }
+}
+
+impl fmt::Debug for CreateFlowsVaultConnectionTwilio {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::ApiKey(v) => f.debug_tuple("ApiKey").field(v).finish(),
+            Self::Uninitialized(v) => f.debug_tuple("Uninitialized").field(v).finish(),
+            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
+        }
+    }
+}
+
+/// The `CreateFlowsVaultConnectionTwilioApiKey` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct CreateFlowsVaultConnectionTwilioApiKey {
+    /// The `app_id` field.
+    pub app_id: String,
+    /// Flows Vault Connection name.
+    pub name: String,
+    /// The `setup` field.
+    pub setup: FlowsVaultConnectioSetupTwilioApiKey,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for CreateFlowsVaultConnectionTwilioApiKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateFlowsVaultConnectionTwilioApiKey")
+            .field("app_id", &self.app_id)
+            .field("name", &self.name)
+            .field("setup", &self.setup)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl CreateFlowsVaultConnectionTwilioApiKey {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(
+        app_id: impl Into<String>,
+        name: impl Into<String>,
+        setup: impl Into<FlowsVaultConnectioSetupTwilioApiKey>,
+    ) -> Self {
+        Self {
+            app_id: app_id.into(),
+            name: name.into(),
+            setup: setup.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+/// The `CreateFlowsVaultConnectionTwilioUninitialized` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct CreateFlowsVaultConnectionTwilioUninitialized {
+    /// The `app_id` field.
+    pub app_id: String,
+    /// Flows Vault Connection name.
+    pub name: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for CreateFlowsVaultConnectionTwilioUninitialized {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateFlowsVaultConnectionTwilioUninitialized")
+            .field("app_id", &self.app_id)
+            .field("name", &self.name)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl CreateFlowsVaultConnectionTwilioUninitialized {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(app_id: impl Into<String>, name: impl Into<String>) -> Self {
+        Self {
+            app_id: app_id.into(),
+            name: name.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+/// One of the shapes of `CreateFlowsVaultConnectionWhatsapp`.
+///
+/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
+#[derive(Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+#[non_exhaustive]
+pub enum CreateFlowsVaultConnectionWhatsapp {
+    /// The `CreateFlowsVaultConnectionWhatsappToken` shape.
+    Token(CreateFlowsVaultConnectionWhatsappToken),
+    /// The `CreateFlowsVaultConnectionWhatsappUninitialized` shape.
+    Uninitialized(CreateFlowsVaultConnectionWhatsappUninitialized),
+    /// JSON this version cannot tell apart, kept as received.
+    Other(Value),
+}
+
+impl<'de> Deserialize<'de> for CreateFlowsVaultConnectionWhatsapp {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        const SHAPES: &[Shape] = &[
+            Shape::Object {
+                consts: &[],
+                required: &["name", "app_id", "setup"],
+            },
+            Shape::Object {
+                consts: &[],
+                required: &["name", "app_id"],
+            },
+        ];
+        let value = Value::deserialize(deserializer)?;
+        for index in candidates(&value, SHAPES) {
+            let decoded = match index {
+                0 => serde_json::from_value(value.clone()).ok().map(Self::Token),
+                1 => serde_json::from_value(value.clone())
+                    .ok()
+                    .map(Self::Uninitialized),
+                _ => None,
+            };
+            if let Some(decoded) = decoded {
+                return Ok(decoded);
+            }
+        }
+        other("CreateFlowsVaultConnectionWhatsapp", &value);
+        Ok(Self::Other(value))
+    }
+}
+
+impl fmt::Debug for CreateFlowsVaultConnectionWhatsapp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Token(v) => f.debug_tuple("Token").field(v).finish(),
+            Self::Uninitialized(v) => f.debug_tuple("Uninitialized").field(v).finish(),
+            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
+        }
+    }
+}
+
+/// The `CreateFlowsVaultConnectionWhatsappToken` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct CreateFlowsVaultConnectionWhatsappToken {
+    /// The `app_id` field.
+    pub app_id: String,
+    /// Flows Vault Connection name.
+    pub name: String,
+    /// The `setup` field.
+    pub setup: FlowsVaultConnectioSetupToken,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for CreateFlowsVaultConnectionWhatsappToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateFlowsVaultConnectionWhatsappToken")
+            .field("app_id", &self.app_id)
+            .field("name", &self.name)
+            .field("setup", &self.setup)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl CreateFlowsVaultConnectionWhatsappToken {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(
+        app_id: impl Into<String>,
+        name: impl Into<String>,
+        setup: impl Into<FlowsVaultConnectioSetupToken>,
+    ) -> Self {
+        Self {
+            app_id: app_id.into(),
+            name: name.into(),
+            setup: setup.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+/// The `CreateFlowsVaultConnectionWhatsappUninitialized` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct CreateFlowsVaultConnectionWhatsappUninitialized {
+    /// The `app_id` field.
+    pub app_id: String,
+    /// Flows Vault Connection name.
+    pub name: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for CreateFlowsVaultConnectionWhatsappUninitialized {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateFlowsVaultConnectionWhatsappUninitialized")
+            .field("app_id", &self.app_id)
+            .field("name", &self.name)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl CreateFlowsVaultConnectionWhatsappUninitialized {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(app_id: impl Into<String>, name: impl Into<String>) -> Self {
+        Self {
+            app_id: app_id.into(),
+            name: name.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+/// One of the shapes of `CreateFlowsVaultConnectionZapier`.
+///
+/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
+#[derive(Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+#[non_exhaustive]
+pub enum CreateFlowsVaultConnectionZapier {
+    /// The `CreateFlowsVaultConnectionZapierWebhook` shape.
+    Webhook(CreateFlowsVaultConnectionZapierWebhook),
+    /// The `CreateFlowsVaultConnectionZapierUninitialized` shape.
+    Uninitialized(CreateFlowsVaultConnectionZapierUninitialized),
+    /// JSON this version cannot tell apart, kept as received.
+    Other(Value),
+}
+
+impl<'de> Deserialize<'de> for CreateFlowsVaultConnectionZapier {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        const SHAPES: &[Shape] = &[
+            Shape::Object {
+                consts: &[],
+                required: &["name", "app_id", "setup"],
+            },
+            Shape::Object {
+                consts: &[],
+                required: &["name", "app_id"],
+            },
+        ];
+        let value = Value::deserialize(deserializer)?;
+        for index in candidates(&value, SHAPES) {
+            let decoded = match index {
+                0 => serde_json::from_value(value.clone())
+                    .ok()
+                    .map(Self::Webhook),
+                1 => serde_json::from_value(value.clone())
+                    .ok()
+                    .map(Self::Uninitialized),
+                _ => None,
+            };
+            if let Some(decoded) = decoded {
+                return Ok(decoded);
+            }
+        }
+        other("CreateFlowsVaultConnectionZapier", &value);
+        Ok(Self::Other(value))
+    }
+}
+
+impl fmt::Debug for CreateFlowsVaultConnectionZapier {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Webhook(v) => f.debug_tuple("Webhook").field(v).finish(),
+            Self::Uninitialized(v) => f.debug_tuple("Uninitialized").field(v).finish(),
+            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
+        }
+    }
+}
+
+/// The `CreateFlowsVaultConnectionZapierUninitialized` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct CreateFlowsVaultConnectionZapierUninitialized {
+    /// The `app_id` field.
+    pub app_id: String,
+    /// Flows Vault Connection name.
+    pub name: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for CreateFlowsVaultConnectionZapierUninitialized {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateFlowsVaultConnectionZapierUninitialized")
+            .field("app_id", &self.app_id)
+            .field("name", &self.name)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl CreateFlowsVaultConnectionZapierUninitialized {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(app_id: impl Into<String>, name: impl Into<String>) -> Self {
+        Self {
+            app_id: app_id.into(),
+            name: name.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+/// The `CreateFlowsVaultConnectionZapierWebhook` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct CreateFlowsVaultConnectionZapierWebhook {
+    /// The `app_id` field.
+    pub app_id: String,
+    /// Flows Vault Connection name.
+    pub name: String,
+    /// The `setup` field.
+    pub setup: FlowsVaultConnectioSetupWebhook,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for CreateFlowsVaultConnectionZapierWebhook {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateFlowsVaultConnectionZapierWebhook")
+            .field("app_id", &self.app_id)
+            .field("name", &self.name)
+            .field("setup", &self.setup)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl CreateFlowsVaultConnectionZapierWebhook {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(
+        app_id: impl Into<String>,
+        name: impl Into<String>,
+        setup: impl Into<FlowsVaultConnectioSetupWebhook>,
+    ) -> Self {
+        Self {
+            app_id: app_id.into(),
+            name: name.into(),
+            setup: setup.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+/// The `CreateFormRequestContent` object.
+///
+/// The body of `POST /forms` (`forms_create`).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct CreateFormRequestContent {
+    /// The `ending` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ending: Option<FormEndingNode>,
+    /// The `languages` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub languages: Option<FormLanguages>,
+    /// The `messages` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub messages: Option<FormMessages>,
+    /// The `name` field.
+    pub name: String,
+    /// The `nodes` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nodes: Option<Vec<FormNode>>,
+    /// The `start` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub start: Option<FormStartNode>,
+    /// The `style` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub style: Option<FormStyle>,
+    /// The `translations` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub translations: Option<Map<String, Value>>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for CreateFormRequestContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateFormRequestContent")
+            .field("ending", &self.ending)
+            .field("languages", &self.languages)
+            .field("messages", &self.messages)
+            .field("name", &self.name)
+            .field("nodes", &self.nodes)
+            .field("start", &self.start)
+            .field("style", &self.style)
+            .field("translations", &Keys(&self.translations))
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl CreateFormRequestContent {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(name: impl Into<String>) -> Self {
+        Self {
+            ending: None,
+            languages: None,
+            messages: None,
+            name: name.into(),
+            nodes: None,
+            start: None,
+            style: None,
+            translations: None,
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets `ending`.
+    pub fn ending(mut self, value: impl Into<FormEndingNode>) -> Self {
+        self.ending = Some(value.into());
+        self
+    }
+
+    /// Sets `languages`.
+    pub fn languages(mut self, value: impl Into<FormLanguages>) -> Self {
+        self.languages = Some(value.into());
+        self
+    }
+
+    /// Sets `messages`.
+    pub fn messages(mut self, value: impl Into<FormMessages>) -> Self {
+        self.messages = Some(value.into());
+        self
+    }
+
+    /// Sets `nodes`.
+    pub fn nodes(mut self, value: impl Into<Vec<FormNode>>) -> Self {
+        self.nodes = Some(value.into());
+        self
+    }
+
+    /// Sets `start`.
+    pub fn start(mut self, value: impl Into<FormStartNode>) -> Self {
+        self.start = Some(value.into());
+        self
+    }
+
+    /// Sets `style`.
+    pub fn style(mut self, value: impl Into<FormStyle>) -> Self {
+        self.style = Some(value.into());
+        self
+    }
+
+    /// Sets `translations`.
+    pub fn translations(mut self, value: impl Into<Map<String, Value>>) -> Self {
+        self.translations = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+/// The `CreateFormResponseContent` schema.
+///
+/// The answer of `POST /forms` (`forms_create`).
+///
+/// The same type as [`GetFormResponseContent`]: the API description gives both the same schema.
+pub type CreateFormResponseContent = GetFormResponseContent;

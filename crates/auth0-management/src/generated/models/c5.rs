@@ -12,1950 +12,6 @@ use serde_json::{Map, Value};
 use super::*;
 use crate::model_support::{Keys, REDACTED, Shape, candidates, extra, other, string_enum};
 
-/// One of the shapes of `CreateFlowsVaultConnectionRequestContent`.
-///
-/// The body of `POST /flows/vault/connections` (`flows_vault_connections_create`).
-///
-/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
-#[derive(Clone, PartialEq, Serialize)]
-#[serde(untagged)]
-#[non_exhaustive]
-pub enum CreateFlowsVaultConnectionRequestContent {
-    /// The `CreateFlowsVaultConnectionActivecampaign` shape.
-    Activecampaign(CreateFlowsVaultConnectionActivecampaign),
-    /// The `CreateFlowsVaultConnectionAirtable` shape.
-    Airtable(CreateFlowsVaultConnectionAirtable),
-    /// The `CreateFlowsVaultConnectionAuth0` shape.
-    Auth0(CreateFlowsVaultConnectionAuth0),
-    /// The `CreateFlowsVaultConnectionBigquery` shape.
-    Bigquery(CreateFlowsVaultConnectionBigquery),
-    /// The `CreateFlowsVaultConnectionClearbit` shape.
-    Clearbit(CreateFlowsVaultConnectionClearbit),
-    /// The `CreateFlowsVaultConnectionDocusign` shape.
-    Docusign(CreateFlowsVaultConnectionDocusign),
-    /// The `CreateFlowsVaultConnectionGoogleSheets` shape.
-    GoogleSheets(CreateFlowsVaultConnectionGoogleSheets),
-    /// The `CreateFlowsVaultConnectionHttp` shape.
-    Http(CreateFlowsVaultConnectionHttp),
-    /// The `CreateFlowsVaultConnectionHubspot` shape.
-    Hubspot(CreateFlowsVaultConnectionHubspot),
-    /// The `CreateFlowsVaultConnectionJwt` shape.
-    Jwt(CreateFlowsVaultConnectionJwt),
-    /// The `CreateFlowsVaultConnectionMailchimp` shape.
-    Mailchimp(CreateFlowsVaultConnectionMailchimp),
-    /// The `CreateFlowsVaultConnectionMailjet` shape.
-    Mailjet(CreateFlowsVaultConnectionMailjet),
-    /// The `CreateFlowsVaultConnectionPipedrive` shape.
-    Pipedrive(CreateFlowsVaultConnectionPipedrive),
-    /// The `CreateFlowsVaultConnectionSalesforce` shape.
-    Salesforce(CreateFlowsVaultConnectionSalesforce),
-    /// The `CreateFlowsVaultConnectionSendgrid` shape.
-    Sendgrid(CreateFlowsVaultConnectionSendgrid),
-    /// The `CreateFlowsVaultConnectionSlack` shape.
-    Slack(CreateFlowsVaultConnectionSlack),
-    /// The `CreateFlowsVaultConnectionStripe` shape.
-    Stripe(CreateFlowsVaultConnectionStripe),
-    /// The `CreateFlowsVaultConnectionTelegram` shape.
-    Telegram(CreateFlowsVaultConnectionTelegram),
-    /// The `CreateFlowsVaultConnectionTwilio` shape.
-    Twilio(CreateFlowsVaultConnectionTwilio),
-    /// The `CreateFlowsVaultConnectionWhatsapp` shape.
-    Whatsapp(CreateFlowsVaultConnectionWhatsapp),
-    /// The `CreateFlowsVaultConnectionZapier` shape.
-    Zapier(CreateFlowsVaultConnectionZapier),
-    /// JSON this version cannot tell apart, kept as received.
-    Other(Value),
-}
-
-impl<'de> Deserialize<'de> for CreateFlowsVaultConnectionRequestContent {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        const SHAPES: &[Shape] = &[
-            Shape::OneOf(&[
-                Shape::Object {
-                    consts: &[],
-                    required: &["name", "app_id", "setup"],
-                },
-                Shape::Object {
-                    consts: &[],
-                    required: &["name", "app_id"],
-                },
-            ]),
-            Shape::OneOf(&[
-                Shape::Object {
-                    consts: &[],
-                    required: &["name", "app_id", "setup"],
-                },
-                Shape::Object {
-                    consts: &[],
-                    required: &["name", "app_id"],
-                },
-            ]),
-            Shape::OneOf(&[
-                Shape::Object {
-                    consts: &[],
-                    required: &["name", "app_id", "setup"],
-                },
-                Shape::Object {
-                    consts: &[],
-                    required: &["name", "app_id"],
-                },
-            ]),
-            Shape::OneOf(&[
-                Shape::Object {
-                    consts: &[],
-                    required: &["name", "app_id", "setup"],
-                },
-                Shape::Object {
-                    consts: &[],
-                    required: &["name", "app_id"],
-                },
-            ]),
-            Shape::OneOf(&[
-                Shape::Object {
-                    consts: &[],
-                    required: &["name", "app_id", "setup"],
-                },
-                Shape::Object {
-                    consts: &[],
-                    required: &["name", "app_id"],
-                },
-            ]),
-            Shape::OneOf(&[
-                Shape::Object {
-                    consts: &[],
-                    required: &["name", "app_id", "setup"],
-                },
-                Shape::Object {
-                    consts: &[],
-                    required: &["name", "app_id"],
-                },
-            ]),
-            Shape::OneOf(&[
-                Shape::Object {
-                    consts: &[],
-                    required: &["name", "app_id", "setup"],
-                },
-                Shape::Object {
-                    consts: &[],
-                    required: &["name", "app_id"],
-                },
-            ]),
-            Shape::OneOf(&[
-                Shape::Object {
-                    consts: &[],
-                    required: &["name", "app_id", "setup"],
-                },
-                Shape::Object {
-                    consts: &[],
-                    required: &["name", "app_id"],
-                },
-            ]),
-            Shape::OneOf(&[
-                Shape::Object {
-                    consts: &[],
-                    required: &["name", "app_id", "setup"],
-                },
-                Shape::Object {
-                    consts: &[],
-                    required: &["name", "app_id", "setup"],
-                },
-                Shape::Object {
-                    consts: &[],
-                    required: &["name", "app_id"],
-                },
-            ]),
-            Shape::OneOf(&[
-                Shape::Object {
-                    consts: &[],
-                    required: &["name", "app_id", "setup"],
-                },
-                Shape::Object {
-                    consts: &[],
-                    required: &["name", "app_id"],
-                },
-            ]),
-            Shape::OneOf(&[
-                Shape::Object {
-                    consts: &[],
-                    required: &["name", "app_id", "setup"],
-                },
-                Shape::Object {
-                    consts: &[],
-                    required: &["name", "app_id", "setup"],
-                },
-                Shape::Object {
-                    consts: &[],
-                    required: &["name", "app_id"],
-                },
-            ]),
-            Shape::OneOf(&[
-                Shape::Object {
-                    consts: &[],
-                    required: &["name", "app_id", "setup"],
-                },
-                Shape::Object {
-                    consts: &[],
-                    required: &["name", "app_id"],
-                },
-            ]),
-            Shape::OneOf(&[
-                Shape::Object {
-                    consts: &[],
-                    required: &["name", "app_id", "setup"],
-                },
-                Shape::Object {
-                    consts: &[],
-                    required: &["name", "app_id", "setup"],
-                },
-                Shape::Object {
-                    consts: &[],
-                    required: &["name", "app_id"],
-                },
-            ]),
-            Shape::OneOf(&[
-                Shape::Object {
-                    consts: &[],
-                    required: &["name", "app_id", "setup"],
-                },
-                Shape::Object {
-                    consts: &[],
-                    required: &["name", "app_id"],
-                },
-            ]),
-            Shape::OneOf(&[
-                Shape::Object {
-                    consts: &[],
-                    required: &["name", "app_id", "setup"],
-                },
-                Shape::Object {
-                    consts: &[],
-                    required: &["name", "app_id"],
-                },
-            ]),
-            Shape::OneOf(&[
-                Shape::Object {
-                    consts: &[],
-                    required: &["name", "app_id", "setup"],
-                },
-                Shape::Object {
-                    consts: &[],
-                    required: &["name", "app_id", "setup"],
-                },
-                Shape::Object {
-                    consts: &[],
-                    required: &["name", "app_id"],
-                },
-            ]),
-            Shape::OneOf(&[
-                Shape::Object {
-                    consts: &[],
-                    required: &["name", "app_id", "setup"],
-                },
-                Shape::Object {
-                    consts: &[],
-                    required: &["name", "app_id", "setup"],
-                },
-                Shape::Object {
-                    consts: &[],
-                    required: &["name", "app_id"],
-                },
-            ]),
-            Shape::OneOf(&[
-                Shape::Object {
-                    consts: &[],
-                    required: &["name", "app_id", "setup"],
-                },
-                Shape::Object {
-                    consts: &[],
-                    required: &["name", "app_id"],
-                },
-            ]),
-            Shape::OneOf(&[
-                Shape::Object {
-                    consts: &[],
-                    required: &["name", "app_id", "setup"],
-                },
-                Shape::Object {
-                    consts: &[],
-                    required: &["name", "app_id"],
-                },
-            ]),
-            Shape::OneOf(&[
-                Shape::Object {
-                    consts: &[],
-                    required: &["name", "app_id", "setup"],
-                },
-                Shape::Object {
-                    consts: &[],
-                    required: &["name", "app_id"],
-                },
-            ]),
-            Shape::OneOf(&[
-                Shape::Object {
-                    consts: &[],
-                    required: &["name", "app_id", "setup"],
-                },
-                Shape::Object {
-                    consts: &[],
-                    required: &["name", "app_id"],
-                },
-            ]),
-        ];
-        let value = Value::deserialize(deserializer)?;
-        for index in candidates(&value, SHAPES) {
-            let decoded = match index {
-                0 => serde_json::from_value(value.clone())
-                    .ok()
-                    .map(Self::Activecampaign),
-                1 => serde_json::from_value(value.clone())
-                    .ok()
-                    .map(Self::Airtable),
-                2 => serde_json::from_value(value.clone()).ok().map(Self::Auth0),
-                3 => serde_json::from_value(value.clone())
-                    .ok()
-                    .map(Self::Bigquery),
-                4 => serde_json::from_value(value.clone())
-                    .ok()
-                    .map(Self::Clearbit),
-                5 => serde_json::from_value(value.clone())
-                    .ok()
-                    .map(Self::Docusign),
-                6 => serde_json::from_value(value.clone())
-                    .ok()
-                    .map(Self::GoogleSheets),
-                7 => serde_json::from_value(value.clone()).ok().map(Self::Http),
-                8 => serde_json::from_value(value.clone())
-                    .ok()
-                    .map(Self::Hubspot),
-                9 => serde_json::from_value(value.clone()).ok().map(Self::Jwt),
-                10 => serde_json::from_value(value.clone())
-                    .ok()
-                    .map(Self::Mailchimp),
-                11 => serde_json::from_value(value.clone())
-                    .ok()
-                    .map(Self::Mailjet),
-                12 => serde_json::from_value(value.clone())
-                    .ok()
-                    .map(Self::Pipedrive),
-                13 => serde_json::from_value(value.clone())
-                    .ok()
-                    .map(Self::Salesforce),
-                14 => serde_json::from_value(value.clone())
-                    .ok()
-                    .map(Self::Sendgrid),
-                15 => serde_json::from_value(value.clone()).ok().map(Self::Slack),
-                16 => serde_json::from_value(value.clone()).ok().map(Self::Stripe),
-                17 => serde_json::from_value(value.clone())
-                    .ok()
-                    .map(Self::Telegram),
-                18 => serde_json::from_value(value.clone()).ok().map(Self::Twilio),
-                19 => serde_json::from_value(value.clone())
-                    .ok()
-                    .map(Self::Whatsapp),
-                20 => serde_json::from_value(value.clone()).ok().map(Self::Zapier),
-                _ => None,
-            };
-            if let Some(decoded) = decoded {
-                return Ok(decoded);
-            }
-        }
-        other("CreateFlowsVaultConnectionRequestContent", &value);
-        Ok(Self::Other(value))
-    }
-}
-
-impl fmt::Debug for CreateFlowsVaultConnectionRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Activecampaign(v) => f.debug_tuple("Activecampaign").field(v).finish(),
-            Self::Airtable(v) => f.debug_tuple("Airtable").field(v).finish(),
-            Self::Auth0(v) => f.debug_tuple("Auth0").field(v).finish(),
-            Self::Bigquery(v) => f.debug_tuple("Bigquery").field(v).finish(),
-            Self::Clearbit(v) => f.debug_tuple("Clearbit").field(v).finish(),
-            Self::Docusign(v) => f.debug_tuple("Docusign").field(v).finish(),
-            Self::GoogleSheets(v) => f.debug_tuple("GoogleSheets").field(v).finish(),
-            Self::Http(v) => f.debug_tuple("Http").field(v).finish(),
-            Self::Hubspot(v) => f.debug_tuple("Hubspot").field(v).finish(),
-            Self::Jwt(v) => f.debug_tuple("Jwt").field(v).finish(),
-            Self::Mailchimp(v) => f.debug_tuple("Mailchimp").field(v).finish(),
-            Self::Mailjet(v) => f.debug_tuple("Mailjet").field(v).finish(),
-            Self::Pipedrive(v) => f.debug_tuple("Pipedrive").field(v).finish(),
-            Self::Salesforce(v) => f.debug_tuple("Salesforce").field(v).finish(),
-            Self::Sendgrid(v) => f.debug_tuple("Sendgrid").field(v).finish(),
-            Self::Slack(v) => f.debug_tuple("Slack").field(v).finish(),
-            Self::Stripe(v) => f.debug_tuple("Stripe").field(v).finish(),
-            Self::Telegram(v) => f.debug_tuple("Telegram").field(v).finish(),
-            Self::Twilio(v) => f.debug_tuple("Twilio").field(v).finish(),
-            Self::Whatsapp(v) => f.debug_tuple("Whatsapp").field(v).finish(),
-            Self::Zapier(v) => f.debug_tuple("Zapier").field(v).finish(),
-            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
-        }
-    }
-}
-
-/// The `CreateFlowsVaultConnectionResponseContent` object.
-///
-/// The answer of `POST /flows/vault/connections` (`flows_vault_connections_create`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateFlowsVaultConnectionResponseContent {
-    /// Flows Vault Connection custom account name.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub account_name: Option<String>,
-    /// Flows Vault Connection app identifier.
-    pub app_id: String,
-    /// The ISO 8601 formatted date when this Flows Vault Connection was created.
-    pub created_at: String,
-    /// Flows Vault Connection environment.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub environment: Option<String>,
-    /// The `fingerprint` field.
-    pub fingerprint: String,
-    /// Flows Vault Connection identifier.
-    pub id: String,
-    /// Flows Vault Connection name.
-    pub name: String,
-    /// Whether the Flows Vault Connection is configured.
-    pub ready: bool,
-    /// The ISO 8601 formatted date when this Flows Vault Connection was refreshed.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub refreshed_at: Option<String>,
-    /// The ISO 8601 formatted date when this Flows Vault Connection was updated.
-    pub updated_at: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for CreateFlowsVaultConnectionResponseContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateFlowsVaultConnectionResponseContent")
-            .field("account_name", &self.account_name)
-            .field("app_id", &self.app_id)
-            .field("created_at", &self.created_at)
-            .field("environment", &self.environment)
-            .field("fingerprint", &self.fingerprint)
-            .field("id", &self.id)
-            .field("name", &self.name)
-            .field("ready", &self.ready)
-            .field("refreshed_at", &self.refreshed_at)
-            .field("updated_at", &self.updated_at)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-/// One of the shapes of `CreateFlowsVaultConnectionSalesforce`.
-///
-/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
-#[derive(Clone, PartialEq, Serialize)]
-#[serde(untagged)]
-#[non_exhaustive]
-pub enum CreateFlowsVaultConnectionSalesforce {
-    /// The `CreateFlowsVaultConnectionSalesforceOauthCode` shape.
-    OauthCode(CreateFlowsVaultConnectionSalesforceOauthCode),
-    /// The `CreateFlowsVaultConnectionSalesforceUninitialized` shape.
-    Uninitialized(CreateFlowsVaultConnectionSalesforceUninitialized),
-    /// JSON this version cannot tell apart, kept as received.
-    Other(Value),
-}
-
-impl<'de> Deserialize<'de> for CreateFlowsVaultConnectionSalesforce {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        const SHAPES: &[Shape] = &[
-            Shape::Object {
-                consts: &[],
-                required: &["name", "app_id", "setup"],
-            },
-            Shape::Object {
-                consts: &[],
-                required: &["name", "app_id"],
-            },
-        ];
-        let value = Value::deserialize(deserializer)?;
-        for index in candidates(&value, SHAPES) {
-            let decoded = match index {
-                0 => serde_json::from_value(value.clone())
-                    .ok()
-                    .map(Self::OauthCode),
-                1 => serde_json::from_value(value.clone())
-                    .ok()
-                    .map(Self::Uninitialized),
-                _ => None,
-            };
-            if let Some(decoded) = decoded {
-                return Ok(decoded);
-            }
-        }
-        other("CreateFlowsVaultConnectionSalesforce", &value);
-        Ok(Self::Other(value))
-    }
-}
-
-impl fmt::Debug for CreateFlowsVaultConnectionSalesforce {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::OauthCode(v) => f.debug_tuple("OauthCode").field(v).finish(),
-            Self::Uninitialized(v) => f.debug_tuple("Uninitialized").field(v).finish(),
-            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
-        }
-    }
-}
-
-/// The `CreateFlowsVaultConnectionSalesforceOauthCode` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateFlowsVaultConnectionSalesforceOauthCode {
-    /// The `app_id` field.
-    pub app_id: String,
-    /// Flows Vault Connection name.
-    pub name: String,
-    /// The `setup` field.
-    pub setup: FlowsVaultConnectioSetupOauthCode,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for CreateFlowsVaultConnectionSalesforceOauthCode {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateFlowsVaultConnectionSalesforceOauthCode")
-            .field("app_id", &self.app_id)
-            .field("name", &self.name)
-            .field("setup", &self.setup)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl CreateFlowsVaultConnectionSalesforceOauthCode {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(
-        app_id: impl Into<String>,
-        name: impl Into<String>,
-        setup: impl Into<FlowsVaultConnectioSetupOauthCode>,
-    ) -> Self {
-        Self {
-            app_id: app_id.into(),
-            name: name.into(),
-            setup: setup.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `CreateFlowsVaultConnectionSalesforceUninitialized` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateFlowsVaultConnectionSalesforceUninitialized {
-    /// The `app_id` field.
-    pub app_id: String,
-    /// Flows Vault Connection name.
-    pub name: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for CreateFlowsVaultConnectionSalesforceUninitialized {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateFlowsVaultConnectionSalesforceUninitialized")
-            .field("app_id", &self.app_id)
-            .field("name", &self.name)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl CreateFlowsVaultConnectionSalesforceUninitialized {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(app_id: impl Into<String>, name: impl Into<String>) -> Self {
-        Self {
-            app_id: app_id.into(),
-            name: name.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// One of the shapes of `CreateFlowsVaultConnectionSendgrid`.
-///
-/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
-#[derive(Clone, PartialEq, Serialize)]
-#[serde(untagged)]
-#[non_exhaustive]
-pub enum CreateFlowsVaultConnectionSendgrid {
-    /// The `CreateFlowsVaultConnectionSendgridApiKey` shape.
-    ApiKey(CreateFlowsVaultConnectionSendgridApiKey),
-    /// The `CreateFlowsVaultConnectionSendgridUninitialized` shape.
-    Uninitialized(CreateFlowsVaultConnectionSendgridUninitialized),
-    /// JSON this version cannot tell apart, kept as received.
-    Other(Value),
-}
-
-impl<'de> Deserialize<'de> for CreateFlowsVaultConnectionSendgrid {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        const SHAPES: &[Shape] = &[
-            Shape::Object {
-                consts: &[],
-                required: &["name", "app_id", "setup"],
-            },
-            Shape::Object {
-                consts: &[],
-                required: &["name", "app_id"],
-            },
-        ];
-        let value = Value::deserialize(deserializer)?;
-        for index in candidates(&value, SHAPES) {
-            let decoded = match index {
-                0 => serde_json::from_value(value.clone()).ok().map(Self::ApiKey),
-                1 => serde_json::from_value(value.clone())
-                    .ok()
-                    .map(Self::Uninitialized),
-                _ => None,
-            };
-            if let Some(decoded) = decoded {
-                return Ok(decoded);
-            }
-        }
-        other("CreateFlowsVaultConnectionSendgrid", &value);
-        Ok(Self::Other(value))
-    }
-}
-
-impl fmt::Debug for CreateFlowsVaultConnectionSendgrid {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::ApiKey(v) => f.debug_tuple("ApiKey").field(v).finish(),
-            Self::Uninitialized(v) => f.debug_tuple("Uninitialized").field(v).finish(),
-            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
-        }
-    }
-}
-
-/// The `CreateFlowsVaultConnectionSendgridApiKey` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateFlowsVaultConnectionSendgridApiKey {
-    /// The `app_id` field.
-    pub app_id: String,
-    /// Flows Vault Connection name.
-    pub name: String,
-    /// The `setup` field.
-    pub setup: FlowsVaultConnectioSetupApiKey,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for CreateFlowsVaultConnectionSendgridApiKey {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateFlowsVaultConnectionSendgridApiKey")
-            .field("app_id", &self.app_id)
-            .field("name", &self.name)
-            .field("setup", &self.setup)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl CreateFlowsVaultConnectionSendgridApiKey {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(
-        app_id: impl Into<String>,
-        name: impl Into<String>,
-        setup: impl Into<FlowsVaultConnectioSetupApiKey>,
-    ) -> Self {
-        Self {
-            app_id: app_id.into(),
-            name: name.into(),
-            setup: setup.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `CreateFlowsVaultConnectionSendgridUninitialized` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateFlowsVaultConnectionSendgridUninitialized {
-    /// The `app_id` field.
-    pub app_id: String,
-    /// Flows Vault Connection name.
-    pub name: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for CreateFlowsVaultConnectionSendgridUninitialized {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateFlowsVaultConnectionSendgridUninitialized")
-            .field("app_id", &self.app_id)
-            .field("name", &self.name)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl CreateFlowsVaultConnectionSendgridUninitialized {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(app_id: impl Into<String>, name: impl Into<String>) -> Self {
-        Self {
-            app_id: app_id.into(),
-            name: name.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// One of the shapes of `CreateFlowsVaultConnectionSlack`.
-///
-/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
-#[derive(Clone, PartialEq, Serialize)]
-#[serde(untagged)]
-#[non_exhaustive]
-pub enum CreateFlowsVaultConnectionSlack {
-    /// The `CreateFlowsVaultConnectionSlackWebhook` shape.
-    Webhook(CreateFlowsVaultConnectionSlackWebhook),
-    /// The `CreateFlowsVaultConnectionSlackOauthCode` shape.
-    OauthCode(CreateFlowsVaultConnectionSlackOauthCode),
-    /// The `CreateFlowsVaultConnectionSlackUninitialized` shape.
-    Uninitialized(CreateFlowsVaultConnectionSlackUninitialized),
-    /// JSON this version cannot tell apart, kept as received.
-    Other(Value),
-}
-
-impl<'de> Deserialize<'de> for CreateFlowsVaultConnectionSlack {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        const SHAPES: &[Shape] = &[
-            Shape::Object {
-                consts: &[],
-                required: &["name", "app_id", "setup"],
-            },
-            Shape::Object {
-                consts: &[],
-                required: &["name", "app_id", "setup"],
-            },
-            Shape::Object {
-                consts: &[],
-                required: &["name", "app_id"],
-            },
-        ];
-        let value = Value::deserialize(deserializer)?;
-        for index in candidates(&value, SHAPES) {
-            let decoded = match index {
-                0 => serde_json::from_value(value.clone())
-                    .ok()
-                    .map(Self::Webhook),
-                1 => serde_json::from_value(value.clone())
-                    .ok()
-                    .map(Self::OauthCode),
-                2 => serde_json::from_value(value.clone())
-                    .ok()
-                    .map(Self::Uninitialized),
-                _ => None,
-            };
-            if let Some(decoded) = decoded {
-                return Ok(decoded);
-            }
-        }
-        other("CreateFlowsVaultConnectionSlack", &value);
-        Ok(Self::Other(value))
-    }
-}
-
-impl fmt::Debug for CreateFlowsVaultConnectionSlack {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Webhook(v) => f.debug_tuple("Webhook").field(v).finish(),
-            Self::OauthCode(v) => f.debug_tuple("OauthCode").field(v).finish(),
-            Self::Uninitialized(v) => f.debug_tuple("Uninitialized").field(v).finish(),
-            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
-        }
-    }
-}
-
-/// The `CreateFlowsVaultConnectionSlackOauthCode` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateFlowsVaultConnectionSlackOauthCode {
-    /// The `app_id` field.
-    pub app_id: String,
-    /// Flows Vault Connection name.
-    pub name: String,
-    /// The `setup` field.
-    pub setup: FlowsVaultConnectioSetupOauthCode,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for CreateFlowsVaultConnectionSlackOauthCode {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateFlowsVaultConnectionSlackOauthCode")
-            .field("app_id", &self.app_id)
-            .field("name", &self.name)
-            .field("setup", &self.setup)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl CreateFlowsVaultConnectionSlackOauthCode {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(
-        app_id: impl Into<String>,
-        name: impl Into<String>,
-        setup: impl Into<FlowsVaultConnectioSetupOauthCode>,
-    ) -> Self {
-        Self {
-            app_id: app_id.into(),
-            name: name.into(),
-            setup: setup.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `CreateFlowsVaultConnectionSlackUninitialized` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateFlowsVaultConnectionSlackUninitialized {
-    /// The `app_id` field.
-    pub app_id: String,
-    /// Flows Vault Connection name.
-    pub name: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for CreateFlowsVaultConnectionSlackUninitialized {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateFlowsVaultConnectionSlackUninitialized")
-            .field("app_id", &self.app_id)
-            .field("name", &self.name)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl CreateFlowsVaultConnectionSlackUninitialized {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(app_id: impl Into<String>, name: impl Into<String>) -> Self {
-        Self {
-            app_id: app_id.into(),
-            name: name.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `CreateFlowsVaultConnectionSlackWebhook` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateFlowsVaultConnectionSlackWebhook {
-    /// The `app_id` field.
-    pub app_id: String,
-    /// Flows Vault Connection name.
-    pub name: String,
-    /// The `setup` field.
-    pub setup: FlowsVaultConnectioSetupWebhook,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for CreateFlowsVaultConnectionSlackWebhook {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateFlowsVaultConnectionSlackWebhook")
-            .field("app_id", &self.app_id)
-            .field("name", &self.name)
-            .field("setup", &self.setup)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl CreateFlowsVaultConnectionSlackWebhook {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(
-        app_id: impl Into<String>,
-        name: impl Into<String>,
-        setup: impl Into<FlowsVaultConnectioSetupWebhook>,
-    ) -> Self {
-        Self {
-            app_id: app_id.into(),
-            name: name.into(),
-            setup: setup.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// One of the shapes of `CreateFlowsVaultConnectionStripe`.
-///
-/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
-#[derive(Clone, PartialEq, Serialize)]
-#[serde(untagged)]
-#[non_exhaustive]
-pub enum CreateFlowsVaultConnectionStripe {
-    /// The `CreateFlowsVaultConnectionStripeKeyPair` shape.
-    KeyPair(CreateFlowsVaultConnectionStripeKeyPair),
-    /// The `CreateFlowsVaultConnectionStripeOauthCode` shape.
-    OauthCode(CreateFlowsVaultConnectionStripeOauthCode),
-    /// The `CreateFlowsVaultConnectionStripeUninitialized` shape.
-    Uninitialized(CreateFlowsVaultConnectionStripeUninitialized),
-    /// JSON this version cannot tell apart, kept as received.
-    Other(Value),
-}
-
-impl<'de> Deserialize<'de> for CreateFlowsVaultConnectionStripe {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        const SHAPES: &[Shape] = &[
-            Shape::Object {
-                consts: &[],
-                required: &["name", "app_id", "setup"],
-            },
-            Shape::Object {
-                consts: &[],
-                required: &["name", "app_id", "setup"],
-            },
-            Shape::Object {
-                consts: &[],
-                required: &["name", "app_id"],
-            },
-        ];
-        let value = Value::deserialize(deserializer)?;
-        for index in candidates(&value, SHAPES) {
-            let decoded = match index {
-                0 => serde_json::from_value(value.clone())
-                    .ok()
-                    .map(Self::KeyPair),
-                1 => serde_json::from_value(value.clone())
-                    .ok()
-                    .map(Self::OauthCode),
-                2 => serde_json::from_value(value.clone())
-                    .ok()
-                    .map(Self::Uninitialized),
-                _ => None,
-            };
-            if let Some(decoded) = decoded {
-                return Ok(decoded);
-            }
-        }
-        other("CreateFlowsVaultConnectionStripe", &value);
-        Ok(Self::Other(value))
-    }
-}
-
-impl fmt::Debug for CreateFlowsVaultConnectionStripe {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::KeyPair(v) => f.debug_tuple("KeyPair").field(v).finish(),
-            Self::OauthCode(v) => f.debug_tuple("OauthCode").field(v).finish(),
-            Self::Uninitialized(v) => f.debug_tuple("Uninitialized").field(v).finish(),
-            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
-        }
-    }
-}
-
-/// The `CreateFlowsVaultConnectionStripeKeyPair` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateFlowsVaultConnectionStripeKeyPair {
-    /// The `app_id` field.
-    pub app_id: String,
-    /// Flows Vault Connection name.
-    pub name: String,
-    /// The `setup` field.
-    pub setup: FlowsVaultConnectioSetupStripeKeyPair,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for CreateFlowsVaultConnectionStripeKeyPair {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateFlowsVaultConnectionStripeKeyPair")
-            .field("app_id", &self.app_id)
-            .field("name", &self.name)
-            .field("setup", &self.setup)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl CreateFlowsVaultConnectionStripeKeyPair {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(
-        app_id: impl Into<String>,
-        name: impl Into<String>,
-        setup: impl Into<FlowsVaultConnectioSetupStripeKeyPair>,
-    ) -> Self {
-        Self {
-            app_id: app_id.into(),
-            name: name.into(),
-            setup: setup.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `CreateFlowsVaultConnectionStripeOauthCode` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateFlowsVaultConnectionStripeOauthCode {
-    /// The `app_id` field.
-    pub app_id: String,
-    /// Flows Vault Connection name.
-    pub name: String,
-    /// The `setup` field.
-    pub setup: FlowsVaultConnectioSetupOauthCode,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for CreateFlowsVaultConnectionStripeOauthCode {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateFlowsVaultConnectionStripeOauthCode")
-            .field("app_id", &self.app_id)
-            .field("name", &self.name)
-            .field("setup", &self.setup)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl CreateFlowsVaultConnectionStripeOauthCode {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(
-        app_id: impl Into<String>,
-        name: impl Into<String>,
-        setup: impl Into<FlowsVaultConnectioSetupOauthCode>,
-    ) -> Self {
-        Self {
-            app_id: app_id.into(),
-            name: name.into(),
-            setup: setup.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `CreateFlowsVaultConnectionStripeUninitialized` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateFlowsVaultConnectionStripeUninitialized {
-    /// The `app_id` field.
-    pub app_id: String,
-    /// Flows Vault Connection name.
-    pub name: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for CreateFlowsVaultConnectionStripeUninitialized {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateFlowsVaultConnectionStripeUninitialized")
-            .field("app_id", &self.app_id)
-            .field("name", &self.name)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl CreateFlowsVaultConnectionStripeUninitialized {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(app_id: impl Into<String>, name: impl Into<String>) -> Self {
-        Self {
-            app_id: app_id.into(),
-            name: name.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// One of the shapes of `CreateFlowsVaultConnectionTelegram`.
-///
-/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
-#[derive(Clone, PartialEq, Serialize)]
-#[serde(untagged)]
-#[non_exhaustive]
-pub enum CreateFlowsVaultConnectionTelegram {
-    /// The `CreateFlowsVaultConnectionTelegramToken` shape.
-    Token(CreateFlowsVaultConnectionTelegramToken),
-    /// The `CreateFlowsVaultConnectionTelegramUninitialized` shape.
-    Uninitialized(CreateFlowsVaultConnectionTelegramUninitialized),
-    /// JSON this version cannot tell apart, kept as received.
-    Other(Value),
-}
-
-impl<'de> Deserialize<'de> for CreateFlowsVaultConnectionTelegram {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        const SHAPES: &[Shape] = &[
-            Shape::Object {
-                consts: &[],
-                required: &["name", "app_id", "setup"],
-            },
-            Shape::Object {
-                consts: &[],
-                required: &["name", "app_id"],
-            },
-        ];
-        let value = Value::deserialize(deserializer)?;
-        for index in candidates(&value, SHAPES) {
-            let decoded = match index {
-                0 => serde_json::from_value(value.clone()).ok().map(Self::Token),
-                1 => serde_json::from_value(value.clone())
-                    .ok()
-                    .map(Self::Uninitialized),
-                _ => None,
-            };
-            if let Some(decoded) = decoded {
-                return Ok(decoded);
-            }
-        }
-        other("CreateFlowsVaultConnectionTelegram", &value);
-        Ok(Self::Other(value))
-    }
-}
-
-impl fmt::Debug for CreateFlowsVaultConnectionTelegram {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Token(v) => f.debug_tuple("Token").field(v).finish(),
-            Self::Uninitialized(v) => f.debug_tuple("Uninitialized").field(v).finish(),
-            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
-        }
-    }
-}
-
-/// The `CreateFlowsVaultConnectionTelegramToken` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateFlowsVaultConnectionTelegramToken {
-    /// The `app_id` field.
-    pub app_id: String,
-    /// Flows Vault Connection name.
-    pub name: String,
-    /// The `setup` field.
-    pub setup: FlowsVaultConnectioSetupToken,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for CreateFlowsVaultConnectionTelegramToken {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateFlowsVaultConnectionTelegramToken")
-            .field("app_id", &self.app_id)
-            .field("name", &self.name)
-            .field("setup", &self.setup)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl CreateFlowsVaultConnectionTelegramToken {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(
-        app_id: impl Into<String>,
-        name: impl Into<String>,
-        setup: impl Into<FlowsVaultConnectioSetupToken>,
-    ) -> Self {
-        Self {
-            app_id: app_id.into(),
-            name: name.into(),
-            setup: setup.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `CreateFlowsVaultConnectionTelegramUninitialized` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateFlowsVaultConnectionTelegramUninitialized {
-    /// The `app_id` field.
-    pub app_id: String,
-    /// Flows Vault Connection name.
-    pub name: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for CreateFlowsVaultConnectionTelegramUninitialized {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateFlowsVaultConnectionTelegramUninitialized")
-            .field("app_id", &self.app_id)
-            .field("name", &self.name)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl CreateFlowsVaultConnectionTelegramUninitialized {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(app_id: impl Into<String>, name: impl Into<String>) -> Self {
-        Self {
-            app_id: app_id.into(),
-            name: name.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// One of the shapes of `CreateFlowsVaultConnectionTwilio`.
-///
-/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
-#[derive(Clone, PartialEq, Serialize)]
-#[serde(untagged)]
-#[non_exhaustive]
-pub enum CreateFlowsVaultConnectionTwilio {
-    /// The `CreateFlowsVaultConnectionTwilioApiKey` shape.
-    ApiKey(CreateFlowsVaultConnectionTwilioApiKey),
-    /// The `CreateFlowsVaultConnectionTwilioUninitialized` shape.
-    Uninitialized(CreateFlowsVaultConnectionTwilioUninitialized),
-    /// JSON this version cannot tell apart, kept as received.
-    Other(Value),
-}
-
-impl<'de> Deserialize<'de> for CreateFlowsVaultConnectionTwilio {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        const SHAPES: &[Shape] = &[
-            Shape::Object {
-                consts: &[],
-                required: &["name", "app_id", "setup"],
-            },
-            Shape::Object {
-                consts: &[],
-                required: &["name", "app_id"],
-            },
-        ];
-        let value = Value::deserialize(deserializer)?;
-        for index in candidates(&value, SHAPES) {
-            let decoded = match index {
-                0 => serde_json::from_value(value.clone()).ok().map(Self::ApiKey),
-                1 => serde_json::from_value(value.clone())
-                    .ok()
-                    .map(Self::Uninitialized),
-                _ => None,
-            };
-            if let Some(decoded) = decoded {
-                return Ok(decoded);
-            }
-        }
-        other("CreateFlowsVaultConnectionTwilio", &value);
-        Ok(Self::Other(value))
-    }
-}
-
-impl fmt::Debug for CreateFlowsVaultConnectionTwilio {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::ApiKey(v) => f.debug_tuple("ApiKey").field(v).finish(),
-            Self::Uninitialized(v) => f.debug_tuple("Uninitialized").field(v).finish(),
-            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
-        }
-    }
-}
-
-/// The `CreateFlowsVaultConnectionTwilioApiKey` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateFlowsVaultConnectionTwilioApiKey {
-    /// The `app_id` field.
-    pub app_id: String,
-    /// Flows Vault Connection name.
-    pub name: String,
-    /// The `setup` field.
-    pub setup: FlowsVaultConnectioSetupTwilioApiKey,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for CreateFlowsVaultConnectionTwilioApiKey {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateFlowsVaultConnectionTwilioApiKey")
-            .field("app_id", &self.app_id)
-            .field("name", &self.name)
-            .field("setup", &self.setup)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl CreateFlowsVaultConnectionTwilioApiKey {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(
-        app_id: impl Into<String>,
-        name: impl Into<String>,
-        setup: impl Into<FlowsVaultConnectioSetupTwilioApiKey>,
-    ) -> Self {
-        Self {
-            app_id: app_id.into(),
-            name: name.into(),
-            setup: setup.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `CreateFlowsVaultConnectionTwilioUninitialized` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateFlowsVaultConnectionTwilioUninitialized {
-    /// The `app_id` field.
-    pub app_id: String,
-    /// Flows Vault Connection name.
-    pub name: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for CreateFlowsVaultConnectionTwilioUninitialized {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateFlowsVaultConnectionTwilioUninitialized")
-            .field("app_id", &self.app_id)
-            .field("name", &self.name)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl CreateFlowsVaultConnectionTwilioUninitialized {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(app_id: impl Into<String>, name: impl Into<String>) -> Self {
-        Self {
-            app_id: app_id.into(),
-            name: name.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// One of the shapes of `CreateFlowsVaultConnectionWhatsapp`.
-///
-/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
-#[derive(Clone, PartialEq, Serialize)]
-#[serde(untagged)]
-#[non_exhaustive]
-pub enum CreateFlowsVaultConnectionWhatsapp {
-    /// The `CreateFlowsVaultConnectionWhatsappToken` shape.
-    Token(CreateFlowsVaultConnectionWhatsappToken),
-    /// The `CreateFlowsVaultConnectionWhatsappUninitialized` shape.
-    Uninitialized(CreateFlowsVaultConnectionWhatsappUninitialized),
-    /// JSON this version cannot tell apart, kept as received.
-    Other(Value),
-}
-
-impl<'de> Deserialize<'de> for CreateFlowsVaultConnectionWhatsapp {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        const SHAPES: &[Shape] = &[
-            Shape::Object {
-                consts: &[],
-                required: &["name", "app_id", "setup"],
-            },
-            Shape::Object {
-                consts: &[],
-                required: &["name", "app_id"],
-            },
-        ];
-        let value = Value::deserialize(deserializer)?;
-        for index in candidates(&value, SHAPES) {
-            let decoded = match index {
-                0 => serde_json::from_value(value.clone()).ok().map(Self::Token),
-                1 => serde_json::from_value(value.clone())
-                    .ok()
-                    .map(Self::Uninitialized),
-                _ => None,
-            };
-            if let Some(decoded) = decoded {
-                return Ok(decoded);
-            }
-        }
-        other("CreateFlowsVaultConnectionWhatsapp", &value);
-        Ok(Self::Other(value))
-    }
-}
-
-impl fmt::Debug for CreateFlowsVaultConnectionWhatsapp {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Token(v) => f.debug_tuple("Token").field(v).finish(),
-            Self::Uninitialized(v) => f.debug_tuple("Uninitialized").field(v).finish(),
-            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
-        }
-    }
-}
-
-/// The `CreateFlowsVaultConnectionWhatsappToken` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateFlowsVaultConnectionWhatsappToken {
-    /// The `app_id` field.
-    pub app_id: String,
-    /// Flows Vault Connection name.
-    pub name: String,
-    /// The `setup` field.
-    pub setup: FlowsVaultConnectioSetupToken,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for CreateFlowsVaultConnectionWhatsappToken {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateFlowsVaultConnectionWhatsappToken")
-            .field("app_id", &self.app_id)
-            .field("name", &self.name)
-            .field("setup", &self.setup)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl CreateFlowsVaultConnectionWhatsappToken {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(
-        app_id: impl Into<String>,
-        name: impl Into<String>,
-        setup: impl Into<FlowsVaultConnectioSetupToken>,
-    ) -> Self {
-        Self {
-            app_id: app_id.into(),
-            name: name.into(),
-            setup: setup.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `CreateFlowsVaultConnectionWhatsappUninitialized` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateFlowsVaultConnectionWhatsappUninitialized {
-    /// The `app_id` field.
-    pub app_id: String,
-    /// Flows Vault Connection name.
-    pub name: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for CreateFlowsVaultConnectionWhatsappUninitialized {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateFlowsVaultConnectionWhatsappUninitialized")
-            .field("app_id", &self.app_id)
-            .field("name", &self.name)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl CreateFlowsVaultConnectionWhatsappUninitialized {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(app_id: impl Into<String>, name: impl Into<String>) -> Self {
-        Self {
-            app_id: app_id.into(),
-            name: name.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// One of the shapes of `CreateFlowsVaultConnectionZapier`.
-///
-/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
-#[derive(Clone, PartialEq, Serialize)]
-#[serde(untagged)]
-#[non_exhaustive]
-pub enum CreateFlowsVaultConnectionZapier {
-    /// The `CreateFlowsVaultConnectionZapierWebhook` shape.
-    Webhook(CreateFlowsVaultConnectionZapierWebhook),
-    /// The `CreateFlowsVaultConnectionZapierUninitialized` shape.
-    Uninitialized(CreateFlowsVaultConnectionZapierUninitialized),
-    /// JSON this version cannot tell apart, kept as received.
-    Other(Value),
-}
-
-impl<'de> Deserialize<'de> for CreateFlowsVaultConnectionZapier {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        const SHAPES: &[Shape] = &[
-            Shape::Object {
-                consts: &[],
-                required: &["name", "app_id", "setup"],
-            },
-            Shape::Object {
-                consts: &[],
-                required: &["name", "app_id"],
-            },
-        ];
-        let value = Value::deserialize(deserializer)?;
-        for index in candidates(&value, SHAPES) {
-            let decoded = match index {
-                0 => serde_json::from_value(value.clone())
-                    .ok()
-                    .map(Self::Webhook),
-                1 => serde_json::from_value(value.clone())
-                    .ok()
-                    .map(Self::Uninitialized),
-                _ => None,
-            };
-            if let Some(decoded) = decoded {
-                return Ok(decoded);
-            }
-        }
-        other("CreateFlowsVaultConnectionZapier", &value);
-        Ok(Self::Other(value))
-    }
-}
-
-impl fmt::Debug for CreateFlowsVaultConnectionZapier {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Webhook(v) => f.debug_tuple("Webhook").field(v).finish(),
-            Self::Uninitialized(v) => f.debug_tuple("Uninitialized").field(v).finish(),
-            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
-        }
-    }
-}
-
-/// The `CreateFlowsVaultConnectionZapierUninitialized` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateFlowsVaultConnectionZapierUninitialized {
-    /// The `app_id` field.
-    pub app_id: String,
-    /// Flows Vault Connection name.
-    pub name: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for CreateFlowsVaultConnectionZapierUninitialized {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateFlowsVaultConnectionZapierUninitialized")
-            .field("app_id", &self.app_id)
-            .field("name", &self.name)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl CreateFlowsVaultConnectionZapierUninitialized {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(app_id: impl Into<String>, name: impl Into<String>) -> Self {
-        Self {
-            app_id: app_id.into(),
-            name: name.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `CreateFlowsVaultConnectionZapierWebhook` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateFlowsVaultConnectionZapierWebhook {
-    /// The `app_id` field.
-    pub app_id: String,
-    /// Flows Vault Connection name.
-    pub name: String,
-    /// The `setup` field.
-    pub setup: FlowsVaultConnectioSetupWebhook,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for CreateFlowsVaultConnectionZapierWebhook {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateFlowsVaultConnectionZapierWebhook")
-            .field("app_id", &self.app_id)
-            .field("name", &self.name)
-            .field("setup", &self.setup)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl CreateFlowsVaultConnectionZapierWebhook {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(
-        app_id: impl Into<String>,
-        name: impl Into<String>,
-        setup: impl Into<FlowsVaultConnectioSetupWebhook>,
-    ) -> Self {
-        Self {
-            app_id: app_id.into(),
-            name: name.into(),
-            setup: setup.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `CreateFormRequestContent` object.
-///
-/// The body of `POST /forms` (`forms_create`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateFormRequestContent {
-    /// The `ending` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ending: Option<FormEndingNode>,
-    /// The `languages` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub languages: Option<FormLanguages>,
-    /// The `messages` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub messages: Option<FormMessages>,
-    /// The `name` field.
-    pub name: String,
-    /// The `nodes` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub nodes: Option<Vec<FormNode>>,
-    /// The `start` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub start: Option<FormStartNode>,
-    /// The `style` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub style: Option<FormStyle>,
-    /// The `translations` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub translations: Option<Map<String, Value>>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for CreateFormRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateFormRequestContent")
-            .field("ending", &self.ending)
-            .field("languages", &self.languages)
-            .field("messages", &self.messages)
-            .field("name", &self.name)
-            .field("nodes", &self.nodes)
-            .field("start", &self.start)
-            .field("style", &self.style)
-            .field("translations", &Keys(&self.translations))
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl CreateFormRequestContent {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(name: impl Into<String>) -> Self {
-        Self {
-            ending: None,
-            languages: None,
-            messages: None,
-            name: name.into(),
-            nodes: None,
-            start: None,
-            style: None,
-            translations: None,
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `ending`.
-    pub fn ending(mut self, value: impl Into<FormEndingNode>) -> Self {
-        self.ending = Some(value.into());
-        self
-    }
-
-    /// Sets `languages`.
-    pub fn languages(mut self, value: impl Into<FormLanguages>) -> Self {
-        self.languages = Some(value.into());
-        self
-    }
-
-    /// Sets `messages`.
-    pub fn messages(mut self, value: impl Into<FormMessages>) -> Self {
-        self.messages = Some(value.into());
-        self
-    }
-
-    /// Sets `nodes`.
-    pub fn nodes(mut self, value: impl Into<Vec<FormNode>>) -> Self {
-        self.nodes = Some(value.into());
-        self
-    }
-
-    /// Sets `start`.
-    pub fn start(mut self, value: impl Into<FormStartNode>) -> Self {
-        self.start = Some(value.into());
-        self
-    }
-
-    /// Sets `style`.
-    pub fn style(mut self, value: impl Into<FormStyle>) -> Self {
-        self.style = Some(value.into());
-        self
-    }
-
-    /// Sets `translations`.
-    pub fn translations(mut self, value: impl Into<Map<String, Value>>) -> Self {
-        self.translations = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `CreateFormResponseContent` object.
-///
-/// The answer of `POST /forms` (`forms_create`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateFormResponseContent {
-    /// The `created_at` field.
-    pub created_at: String,
-    /// The `embedded_at` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub embedded_at: Option<String>,
-    /// The `ending` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ending: Option<FormEndingNode>,
-    /// The `id` field.
-    pub id: String,
-    /// The `languages` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub languages: Option<FormLanguages>,
-    /// The `messages` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub messages: Option<FormMessages>,
-    /// The `name` field.
-    pub name: String,
-    /// The `nodes` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub nodes: Option<Vec<FormNode>>,
-    /// The `start` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub start: Option<FormStartNode>,
-    /// The `style` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub style: Option<FormStyle>,
-    /// The `submitted_at` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub submitted_at: Option<String>,
-    /// The `translations` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub translations: Option<Map<String, Value>>,
-    /// The `updated_at` field.
-    pub updated_at: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for CreateFormResponseContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateFormResponseContent")
-            .field("created_at", &self.created_at)
-            .field("embedded_at", &self.embedded_at)
-            .field("ending", &self.ending)
-            .field("id", &self.id)
-            .field("languages", &self.languages)
-            .field("messages", &self.messages)
-            .field("name", &self.name)
-            .field("nodes", &self.nodes)
-            .field("start", &self.start)
-            .field("style", &self.style)
-            .field("submitted_at", &self.submitted_at)
-            .field("translations", &Keys(&self.translations))
-            .field("updated_at", &self.updated_at)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
 /// The `CreateGuardianEnrollmentTicketRequestContent` object.
 ///
 /// The body of `POST /guardian/enrollments/ticket` (`guardian_enrollments_createTicket`).
@@ -2161,85 +217,19 @@ impl CreateHookRequestContent {
     }
 }
 
-/// The `CreateHookResponseContent` object.
+/// The `CreateHookResponseContent` schema.
 ///
 /// The answer of `POST /hooks` (`hooks_create`).
 ///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateHookResponseContent {
-    /// The `dependencies` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub dependencies: Option<Map<String, Value>>,
-    /// Whether this hook will be executed (true) or ignored (false).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub enabled: Option<bool>,
-    /// ID of this hook.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    /// Name of this hook.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// Code to be executed when this hook runs.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub script: Option<String>,
-    /// Trigger ID
-    #[serde(rename = "triggerId", default, skip_serializing_if = "Option::is_none")]
-    pub trigger_id: Option<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for CreateHookResponseContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateHookResponseContent")
-            .field("dependencies", &Keys(&self.dependencies))
-            .field("enabled", &self.enabled)
-            .field("id", &self.id)
-            .field("name", &self.name)
-            .field("script", &self.script)
-            .field("trigger_id", &self.trigger_id)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
+/// The same type as [`Hook`]: the API description gives both the same schema.
+pub type CreateHookResponseContent = Hook;
 
 /// Hashmap of key-value pairs where the value must be a string.
 ///
-/// A map of secret names to values; `Debug` shows the names only. Dereferences to the map.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct CreateHookSecretRequestContent(pub Map<String, Value>);
-
-impl fmt::Debug for CreateHookSecretRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_tuple("CreateHookSecretRequestContent")
-            .field(&Keys(&self.0))
-            .finish()
-    }
-}
-
-impl std::ops::Deref for CreateHookSecretRequestContent {
-    type Target = Map<String, Value>;
-
-    fn deref(&self) -> &Self::Target {
-        &self.0
-    }
-}
-
-impl std::ops::DerefMut for CreateHookSecretRequestContent {
-    fn deref_mut(&mut self) -> &mut Self::Target {
-        &mut self.0
-    }
-}
-
-impl From<Map<String, Value>> for CreateHookSecretRequestContent {
-    fn from(map: Map<String, Value>) -> Self {
-        Self(map)
-    }
-}
+/// The body of `POST /hooks/{id}/secrets` (`hooks_secrets_create`).
+///
+/// The same type as [`GetHookSecretResponseContent`]: the API description gives both the same schema.
+pub type CreateHookSecretRequestContent = GetHookSecretResponseContent;
 
 /// The `CreateImportUsersRequestContent` object.
 ///
@@ -2881,3 +871,1833 @@ impl CreateLogStreamMixpanelRequestBody {
         self
     }
 }
+
+/// One of the shapes of `CreateLogStreamRequestContent`.
+///
+/// The body of `POST /log-streams` (`logStreams_create`).
+///
+/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
+#[derive(Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+#[non_exhaustive]
+pub enum CreateLogStreamRequestContent {
+    /// The `CreateLogStreamHttpRequestBody` shape.
+    Http(CreateLogStreamHttpRequestBody),
+    /// The `CreateLogStreamEventBridgeRequestBody` shape.
+    EventBridge(CreateLogStreamEventBridgeRequestBody),
+    /// The `CreateLogStreamEventGridRequestBody` shape.
+    EventGrid(CreateLogStreamEventGridRequestBody),
+    /// The `CreateLogStreamDatadogRequestBody` shape.
+    Datadog(CreateLogStreamDatadogRequestBody),
+    /// The `CreateLogStreamSplunkRequestBody` shape.
+    Splunk(CreateLogStreamSplunkRequestBody),
+    /// The `CreateLogStreamSumoRequestBody` shape.
+    Sumo(CreateLogStreamSumoRequestBody),
+    /// The `CreateLogStreamSegmentRequestBody` shape.
+    Segment(CreateLogStreamSegmentRequestBody),
+    /// The `CreateLogStreamMixpanelRequestBody` shape.
+    Mixpanel(CreateLogStreamMixpanelRequestBody),
+    /// JSON this version cannot tell apart, kept as received.
+    Other(Value),
+}
+
+impl<'de> Deserialize<'de> for CreateLogStreamRequestContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        const SHAPES: &[Shape] = &[
+            Shape::Object {
+                consts: &[],
+                required: &["type", "sink"],
+            },
+            Shape::Object {
+                consts: &[],
+                required: &["type", "sink"],
+            },
+            Shape::Object {
+                consts: &[],
+                required: &["type", "sink"],
+            },
+            Shape::Object {
+                consts: &[],
+                required: &["type", "sink"],
+            },
+            Shape::Object {
+                consts: &[],
+                required: &["type", "sink"],
+            },
+            Shape::Object {
+                consts: &[],
+                required: &["type", "sink"],
+            },
+            Shape::Object {
+                consts: &[],
+                required: &["type", "sink"],
+            },
+            Shape::Object {
+                consts: &[],
+                required: &["type", "sink"],
+            },
+        ];
+        let value = Value::deserialize(deserializer)?;
+        for index in candidates(&value, SHAPES) {
+            let decoded = match index {
+                0 => serde_json::from_value(value.clone()).ok().map(Self::Http),
+                1 => serde_json::from_value(value.clone())
+                    .ok()
+                    .map(Self::EventBridge),
+                2 => serde_json::from_value(value.clone())
+                    .ok()
+                    .map(Self::EventGrid),
+                3 => serde_json::from_value(value.clone())
+                    .ok()
+                    .map(Self::Datadog),
+                4 => serde_json::from_value(value.clone()).ok().map(Self::Splunk),
+                5 => serde_json::from_value(value.clone()).ok().map(Self::Sumo),
+                6 => serde_json::from_value(value.clone())
+                    .ok()
+                    .map(Self::Segment),
+                7 => serde_json::from_value(value.clone())
+                    .ok()
+                    .map(Self::Mixpanel),
+                _ => None,
+            };
+            if let Some(decoded) = decoded {
+                return Ok(decoded);
+            }
+        }
+        other("CreateLogStreamRequestContent", &value);
+        Ok(Self::Other(value))
+    }
+}
+
+impl fmt::Debug for CreateLogStreamRequestContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Http(v) => f.debug_tuple("Http").field(v).finish(),
+            Self::EventBridge(v) => f.debug_tuple("EventBridge").field(v).finish(),
+            Self::EventGrid(v) => f.debug_tuple("EventGrid").field(v).finish(),
+            Self::Datadog(v) => f.debug_tuple("Datadog").field(v).finish(),
+            Self::Splunk(v) => f.debug_tuple("Splunk").field(v).finish(),
+            Self::Sumo(v) => f.debug_tuple("Sumo").field(v).finish(),
+            Self::Segment(v) => f.debug_tuple("Segment").field(v).finish(),
+            Self::Mixpanel(v) => f.debug_tuple("Mixpanel").field(v).finish(),
+            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
+        }
+    }
+}
+
+/// The `CreateLogStreamResponseContent` schema.
+///
+/// The answer of `POST /log-streams` (`logStreams_create`).
+///
+/// The same type as [`LogStreamResponseSchema`]: the API description gives both the same schema.
+pub type CreateLogStreamResponseContent = LogStreamResponseSchema;
+
+/// The `CreateLogStreamSegmentRequestBody` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct CreateLogStreamSegmentRequestBody {
+    /// Only logs events matching these filters will be delivered by the stream. If omitted or empty, all events will be delivered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub filters: Option<Vec<LogStreamFilter>>,
+    /// True for priority log streams, false for non-priority
+    #[serde(
+        rename = "isPriority",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub is_priority: Option<bool>,
+    /// log stream name
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// The `pii_config` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pii_config: Option<LogStreamPiiConfig>,
+    /// The `sink` field.
+    pub sink: LogStreamSegmentSinkWriteKey,
+    /// The optional datetime (ISO 8601) to start streaming logs from
+    #[serde(rename = "startFrom", default, skip_serializing_if = "Option::is_none")]
+    pub start_from: Option<String>,
+    /// The `type` field.
+    #[serde(rename = "type")]
+    pub type_: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for CreateLogStreamSegmentRequestBody {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateLogStreamSegmentRequestBody")
+            .field("filters", &self.filters)
+            .field("is_priority", &self.is_priority)
+            .field("name", &self.name)
+            .field("pii_config", &self.pii_config)
+            .field("sink", &self.sink)
+            .field("start_from", &self.start_from)
+            .field("type_", &self.type_)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl CreateLogStreamSegmentRequestBody {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(sink: impl Into<LogStreamSegmentSinkWriteKey>, type_: impl Into<String>) -> Self {
+        Self {
+            filters: None,
+            is_priority: None,
+            name: None,
+            pii_config: None,
+            sink: sink.into(),
+            start_from: None,
+            type_: type_.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets `filters`.
+    pub fn filters(mut self, value: impl Into<Vec<LogStreamFilter>>) -> Self {
+        self.filters = Some(value.into());
+        self
+    }
+
+    /// Sets `isPriority`.
+    pub fn is_priority(mut self, value: impl Into<bool>) -> Self {
+        self.is_priority = Some(value.into());
+        self
+    }
+
+    /// Sets `name`.
+    pub fn name(mut self, value: impl Into<String>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+
+    /// Sets `pii_config`.
+    pub fn pii_config(mut self, value: impl Into<LogStreamPiiConfig>) -> Self {
+        self.pii_config = Some(value.into());
+        self
+    }
+
+    /// Sets `startFrom`.
+    pub fn start_from(mut self, value: impl Into<String>) -> Self {
+        self.start_from = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+/// The `CreateLogStreamSplunkRequestBody` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct CreateLogStreamSplunkRequestBody {
+    /// Only logs events matching these filters will be delivered by the stream. If omitted or empty, all events will be delivered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub filters: Option<Vec<LogStreamFilter>>,
+    /// True for priority log streams, false for non-priority
+    #[serde(
+        rename = "isPriority",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub is_priority: Option<bool>,
+    /// log stream name
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// The `pii_config` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pii_config: Option<LogStreamPiiConfig>,
+    /// The `sink` field.
+    pub sink: LogStreamSplunkSink,
+    /// The optional datetime (ISO 8601) to start streaming logs from
+    #[serde(rename = "startFrom", default, skip_serializing_if = "Option::is_none")]
+    pub start_from: Option<String>,
+    /// The `type` field.
+    #[serde(rename = "type")]
+    pub type_: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for CreateLogStreamSplunkRequestBody {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateLogStreamSplunkRequestBody")
+            .field("filters", &self.filters)
+            .field("is_priority", &self.is_priority)
+            .field("name", &self.name)
+            .field("pii_config", &self.pii_config)
+            .field("sink", &self.sink)
+            .field("start_from", &self.start_from)
+            .field("type_", &self.type_)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl CreateLogStreamSplunkRequestBody {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(sink: impl Into<LogStreamSplunkSink>, type_: impl Into<String>) -> Self {
+        Self {
+            filters: None,
+            is_priority: None,
+            name: None,
+            pii_config: None,
+            sink: sink.into(),
+            start_from: None,
+            type_: type_.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets `filters`.
+    pub fn filters(mut self, value: impl Into<Vec<LogStreamFilter>>) -> Self {
+        self.filters = Some(value.into());
+        self
+    }
+
+    /// Sets `isPriority`.
+    pub fn is_priority(mut self, value: impl Into<bool>) -> Self {
+        self.is_priority = Some(value.into());
+        self
+    }
+
+    /// Sets `name`.
+    pub fn name(mut self, value: impl Into<String>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+
+    /// Sets `pii_config`.
+    pub fn pii_config(mut self, value: impl Into<LogStreamPiiConfig>) -> Self {
+        self.pii_config = Some(value.into());
+        self
+    }
+
+    /// Sets `startFrom`.
+    pub fn start_from(mut self, value: impl Into<String>) -> Self {
+        self.start_from = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+/// The `CreateLogStreamSumoRequestBody` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct CreateLogStreamSumoRequestBody {
+    /// Only logs events matching these filters will be delivered by the stream. If omitted or empty, all events will be delivered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub filters: Option<Vec<LogStreamFilter>>,
+    /// True for priority log streams, false for non-priority
+    #[serde(
+        rename = "isPriority",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub is_priority: Option<bool>,
+    /// log stream name
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// The `pii_config` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pii_config: Option<LogStreamPiiConfig>,
+    /// The `sink` field.
+    pub sink: LogStreamSumoSink,
+    /// The optional datetime (ISO 8601) to start streaming logs from
+    #[serde(rename = "startFrom", default, skip_serializing_if = "Option::is_none")]
+    pub start_from: Option<String>,
+    /// The `type` field.
+    #[serde(rename = "type")]
+    pub type_: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for CreateLogStreamSumoRequestBody {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateLogStreamSumoRequestBody")
+            .field("filters", &self.filters)
+            .field("is_priority", &self.is_priority)
+            .field("name", &self.name)
+            .field("pii_config", &self.pii_config)
+            .field("sink", &self.sink)
+            .field("start_from", &self.start_from)
+            .field("type_", &self.type_)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl CreateLogStreamSumoRequestBody {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(sink: impl Into<LogStreamSumoSink>, type_: impl Into<String>) -> Self {
+        Self {
+            filters: None,
+            is_priority: None,
+            name: None,
+            pii_config: None,
+            sink: sink.into(),
+            start_from: None,
+            type_: type_.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets `filters`.
+    pub fn filters(mut self, value: impl Into<Vec<LogStreamFilter>>) -> Self {
+        self.filters = Some(value.into());
+        self
+    }
+
+    /// Sets `isPriority`.
+    pub fn is_priority(mut self, value: impl Into<bool>) -> Self {
+        self.is_priority = Some(value.into());
+        self
+    }
+
+    /// Sets `name`.
+    pub fn name(mut self, value: impl Into<String>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+
+    /// Sets `pii_config`.
+    pub fn pii_config(mut self, value: impl Into<LogStreamPiiConfig>) -> Self {
+        self.pii_config = Some(value.into());
+        self
+    }
+
+    /// Sets `startFrom`.
+    pub fn start_from(mut self, value: impl Into<String>) -> Self {
+        self.start_from = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+/// The `CreateOrganizationDiscoveryDomainRequestContent` object.
+///
+/// The body of `POST /organizations/{id}/discovery-domains` (`organizations_discoveryDomains_create`).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct CreateOrganizationDiscoveryDomainRequestContent {
+    /// The domain name to associate with the organization e.g. acme.com.
+    pub domain: String,
+    /// The `status` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<OrganizationDiscoveryDomainStatus>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for CreateOrganizationDiscoveryDomainRequestContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateOrganizationDiscoveryDomainRequestContent")
+            .field("domain", &self.domain)
+            .field("status", &self.status)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl CreateOrganizationDiscoveryDomainRequestContent {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(domain: impl Into<String>) -> Self {
+        Self {
+            domain: domain.into(),
+            status: None,
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets `status`.
+    pub fn status(mut self, value: impl Into<OrganizationDiscoveryDomainStatus>) -> Self {
+        self.status = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+/// The `CreateOrganizationDiscoveryDomainResponseContent` schema.
+///
+/// The answer of `POST /organizations/{id}/discovery-domains` (`organizations_discoveryDomains_create`).
+///
+/// The same type as [`GetOrganizationDiscoveryDomainsResponseDomainsItem`]: the API description gives both the same schema.
+pub type CreateOrganizationDiscoveryDomainResponseContent =
+    GetOrganizationDiscoveryDomainsResponseDomainsItem;
+
+/// The `CreateOrganizationInvitationRequestContent` object.
+///
+/// The body of `POST /organizations/{id}/invitations` (`organizations_invitations_create`).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct CreateOrganizationInvitationRequestContent {
+    /// The `app_metadata` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub app_metadata: Option<Map<String, Value>>,
+    /// Auth0 client ID. Used to resolve the application's login initiation endpoint.
+    pub client_id: String,
+    /// The id of the connection to force invitee to authenticate with.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub connection_id: Option<String>,
+    /// The `invitee` field.
+    pub invitee: OrganizationInvitationInvitee,
+    /// The `inviter` field.
+    pub inviter: OrganizationInvitationInviter,
+    /// List of roles IDs to associated with the user.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub roles: Option<Vec<String>>,
+    /// Whether the user will receive an invitation email (true) or no email (false), true by default
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub send_invitation_email: Option<bool>,
+    /// Number of seconds for which the invitation is valid before expiration. If unspecified or set to 0, this value defaults to 604800 seconds (7 days). Max value: 2592000 seconds (30 days).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ttl_sec: Option<i64>,
+    /// The `user_metadata` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_metadata: Option<Map<String, Value>>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for CreateOrganizationInvitationRequestContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateOrganizationInvitationRequestContent")
+            .field("app_metadata", &Keys(&self.app_metadata))
+            .field("client_id", &self.client_id)
+            .field("connection_id", &self.connection_id)
+            .field("invitee", &self.invitee)
+            .field("inviter", &self.inviter)
+            .field("roles", &self.roles)
+            .field("send_invitation_email", &self.send_invitation_email)
+            .field("ttl_sec", &self.ttl_sec)
+            .field("user_metadata", &Keys(&self.user_metadata))
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl CreateOrganizationInvitationRequestContent {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(
+        client_id: impl Into<String>,
+        invitee: impl Into<OrganizationInvitationInvitee>,
+        inviter: impl Into<OrganizationInvitationInviter>,
+    ) -> Self {
+        Self {
+            app_metadata: None,
+            client_id: client_id.into(),
+            connection_id: None,
+            invitee: invitee.into(),
+            inviter: inviter.into(),
+            roles: None,
+            send_invitation_email: None,
+            ttl_sec: None,
+            user_metadata: None,
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets `app_metadata`.
+    pub fn app_metadata(mut self, value: impl Into<Map<String, Value>>) -> Self {
+        self.app_metadata = Some(value.into());
+        self
+    }
+
+    /// Sets `connection_id`.
+    pub fn connection_id(mut self, value: impl Into<String>) -> Self {
+        self.connection_id = Some(value.into());
+        self
+    }
+
+    /// Sets `roles`.
+    pub fn roles(mut self, value: impl Into<Vec<String>>) -> Self {
+        self.roles = Some(value.into());
+        self
+    }
+
+    /// Sets `send_invitation_email`.
+    pub fn send_invitation_email(mut self, value: impl Into<bool>) -> Self {
+        self.send_invitation_email = Some(value.into());
+        self
+    }
+
+    /// Sets `ttl_sec`.
+    pub fn ttl_sec(mut self, value: impl Into<i64>) -> Self {
+        self.ttl_sec = Some(value.into());
+        self
+    }
+
+    /// Sets `user_metadata`.
+    pub fn user_metadata(mut self, value: impl Into<Map<String, Value>>) -> Self {
+        self.user_metadata = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+/// The `CreateOrganizationInvitationResponseContent` schema.
+///
+/// The answer of `POST /organizations/{id}/invitations` (`organizations_invitations_create`).
+///
+/// The same type as [`OrganizationInvitation`]: the API description gives both the same schema.
+pub type CreateOrganizationInvitationResponseContent = OrganizationInvitation;
+
+/// The `CreateOrganizationRequestContent` object.
+///
+/// The body of `POST /organizations` (`organizations_create`).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct CreateOrganizationRequestContent {
+    /// The `branding` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub branding: Option<OrganizationBranding>,
+    /// Friendly name of this organization.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub display_name: Option<String>,
+    /// Connections that will be enabled for this organization. See POST enabled_connections endpoint for the object format. (Max of 10 connections allowed)
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enabled_connections: Option<Vec<ConnectionForOrganization>>,
+    /// The `metadata` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub metadata: Option<Map<String, Value>>,
+    /// The name of this organization.
+    pub name: String,
+    /// The `token_quota` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token_quota: Option<CreateTokenQuota>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for CreateOrganizationRequestContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateOrganizationRequestContent")
+            .field("branding", &self.branding)
+            .field("display_name", &self.display_name)
+            .field("enabled_connections", &self.enabled_connections)
+            .field("metadata", &Keys(&self.metadata))
+            .field("name", &self.name)
+            .field("token_quota", &self.token_quota)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl CreateOrganizationRequestContent {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(name: impl Into<String>) -> Self {
+        Self {
+            branding: None,
+            display_name: None,
+            enabled_connections: None,
+            metadata: None,
+            name: name.into(),
+            token_quota: None,
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets `branding`.
+    pub fn branding(mut self, value: impl Into<OrganizationBranding>) -> Self {
+        self.branding = Some(value.into());
+        self
+    }
+
+    /// Sets `display_name`.
+    pub fn display_name(mut self, value: impl Into<String>) -> Self {
+        self.display_name = Some(value.into());
+        self
+    }
+
+    /// Sets `enabled_connections`.
+    pub fn enabled_connections(mut self, value: impl Into<Vec<ConnectionForOrganization>>) -> Self {
+        self.enabled_connections = Some(value.into());
+        self
+    }
+
+    /// Sets `metadata`.
+    pub fn metadata(mut self, value: impl Into<Map<String, Value>>) -> Self {
+        self.metadata = Some(value.into());
+        self
+    }
+
+    /// Sets `token_quota`.
+    pub fn token_quota(mut self, value: impl Into<CreateTokenQuota>) -> Self {
+        self.token_quota = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+/// The `CreateOrganizationResponseContent` object.
+///
+/// The answer of `POST /organizations` (`organizations_create`).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct CreateOrganizationResponseContent {
+    /// The `branding` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub branding: Option<OrganizationBranding>,
+    /// Friendly name of this organization.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub display_name: Option<String>,
+    /// The `enabled_connections` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enabled_connections: Option<Vec<OrganizationEnabledConnection>>,
+    /// Organization identifier.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// The `metadata` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub metadata: Option<Map<String, Value>>,
+    /// The name of this organization.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// The `token_quota` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token_quota: Option<TokenQuota>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for CreateOrganizationResponseContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateOrganizationResponseContent")
+            .field("branding", &self.branding)
+            .field("display_name", &self.display_name)
+            .field("enabled_connections", &self.enabled_connections)
+            .field("id", &self.id)
+            .field("metadata", &Keys(&self.metadata))
+            .field("name", &self.name)
+            .field("token_quota", &self.token_quota)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+/// The `CreatePhoneProviderSendTestRequestContent` object.
+///
+/// The body of `POST /branding/phone/providers/{id}/try` (`branding_phone_providers_test`).
+/// The body of `POST /branding/phone/templates/{id}/try` (`branding_phone_templates_test`).
+///
+/// Also named [`CreatePhoneTemplateTestNotificationRequestContent`] (identical schemas).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct CreatePhoneProviderSendTestRequestContent {
+    /// The `delivery_method` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delivery_method: Option<PhoneProviderDeliveryMethodEnum>,
+    /// The recipient phone number to receive a given notification.
+    pub to: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for CreatePhoneProviderSendTestRequestContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreatePhoneProviderSendTestRequestContent")
+            .field("delivery_method", &self.delivery_method)
+            .field("to", &self.to)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl CreatePhoneProviderSendTestRequestContent {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(to: impl Into<String>) -> Self {
+        Self {
+            delivery_method: None,
+            to: to.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets `delivery_method`.
+    pub fn delivery_method(mut self, value: impl Into<PhoneProviderDeliveryMethodEnum>) -> Self {
+        self.delivery_method = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+/// The `CreatePhoneProviderSendTestResponseContent` object.
+///
+/// The answer of `POST /branding/phone/providers/{id}/try` (`branding_phone_providers_test`).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct CreatePhoneProviderSendTestResponseContent {
+    /// The status code of the operation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<f64>,
+    /// The description of the operation status.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for CreatePhoneProviderSendTestResponseContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreatePhoneProviderSendTestResponseContent")
+            .field("code", &self.code)
+            .field("message", &self.message)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+/// The `CreatePhoneTemplateRequestContent` object.
+///
+/// The body of `POST /branding/phone/templates` (`branding_phone_templates_create`).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new()` and the setters.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct CreatePhoneTemplateRequestContent {
+    /// The `content` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content: Option<PhoneTemplateContent>,
+    /// Whether the template is enabled (false) or disabled (true).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub disabled: Option<bool>,
+    /// The `type` field.
+    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
+    pub type_: Option<PhoneTemplateNotificationTypeEnum>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for CreatePhoneTemplateRequestContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreatePhoneTemplateRequestContent")
+            .field("content", &self.content)
+            .field("disabled", &self.disabled)
+            .field("type_", &self.type_)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl CreatePhoneTemplateRequestContent {
+    /// An empty value; set fields with the setters.
+    pub fn new() -> Self {
+        <Self as Default>::default()
+    }
+
+    /// Sets `content`.
+    pub fn content(mut self, value: impl Into<PhoneTemplateContent>) -> Self {
+        self.content = Some(value.into());
+        self
+    }
+
+    /// Sets `disabled`.
+    pub fn disabled(mut self, value: impl Into<bool>) -> Self {
+        self.disabled = Some(value.into());
+        self
+    }
+
+    /// Sets `type`.
+    pub fn type_(mut self, value: impl Into<PhoneTemplateNotificationTypeEnum>) -> Self {
+        self.type_ = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+/// The `CreatePhoneTemplateResponseContent` schema.
+///
+/// The answer of `POST /branding/phone/templates` (`branding_phone_templates_create`).
+///
+/// The same type as [`PhoneTemplate`]: the API description gives both the same schema.
+pub type CreatePhoneTemplateResponseContent = PhoneTemplate;
+
+/// The `CreatePhoneTemplateTestNotificationRequestContent` schema.
+///
+/// The body of `POST /branding/phone/templates/{id}/try` (`branding_phone_templates_test`).
+///
+/// The same type as [`CreatePhoneProviderSendTestRequestContent`]: the API description gives both the same schema.
+pub type CreatePhoneTemplateTestNotificationRequestContent =
+    CreatePhoneProviderSendTestRequestContent;
+
+/// The `CreatePhoneTemplateTestNotificationResponseContent` schema.
+///
+/// The answer of `POST /branding/phone/templates/{id}/try` (`branding_phone_templates_test`).
+///
+/// The same type as [`FlowActionFlowErrorMessageParams`]: the API description gives both the same schema.
+pub type CreatePhoneTemplateTestNotificationResponseContent = FlowActionFlowErrorMessageParams;
+
+/// The `CreatePublicKeyDeviceCredentialRequestContent` object.
+///
+/// The body of `POST /device-credentials` (`deviceCredentials_createPublicKey`).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct CreatePublicKeyDeviceCredentialRequestContent {
+    /// client_id of the client (application) this credential is for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<String>,
+    /// Unique identifier for the device. Recommend using Android_ID (<http://developer.android.com/reference/android/provider/Settings.Secure.html#ANDROID_ID>) on Android and identifierForVendor (<https://developer.apple.com/library/ios/documentation/UIKit/Reference/UIDevice_Class/index.html#//apple_ref/occ/instp/UIDevice/identifierForVendor>).
+    pub device_id: String,
+    /// Name for this device easily recognized by owner.
+    pub device_name: String,
+    /// The `type` field.
+    #[serde(rename = "type")]
+    pub type_: String,
+    /// Base64 encoded string containing the credential.
+    pub value: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for CreatePublicKeyDeviceCredentialRequestContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreatePublicKeyDeviceCredentialRequestContent")
+            .field("client_id", &self.client_id)
+            .field("device_id", &self.device_id)
+            .field("device_name", &self.device_name)
+            .field("type_", &self.type_)
+            .field("value", &REDACTED)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl CreatePublicKeyDeviceCredentialRequestContent {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(
+        device_id: impl Into<String>,
+        device_name: impl Into<String>,
+        type_: impl Into<String>,
+        value: impl Into<String>,
+    ) -> Self {
+        Self {
+            client_id: None,
+            device_id: device_id.into(),
+            device_name: device_name.into(),
+            type_: type_.into(),
+            value: value.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets `client_id`.
+    pub fn client_id(mut self, value: impl Into<String>) -> Self {
+        self.client_id = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+/// The `CreatePublicKeyDeviceCredentialResponseContent` schema.
+///
+/// The answer of `POST /device-credentials` (`deviceCredentials_createPublicKey`).
+///
+/// The same type as [`CredentialId`]: the API description gives both the same schema.
+pub type CreatePublicKeyDeviceCredentialResponseContent = CredentialId;
+
+/// The `CreateResourceServerRequestContent` object.
+///
+/// The body of `POST /resource-servers` (`resourceServers_create`).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct CreateResourceServerRequestContent {
+    /// Whether refresh tokens can be issued for this API (true) or not (false).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allow_offline_access: Option<bool>,
+    /// The `authorization_details` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub authorization_details: Option<Vec<Value>>,
+    /// The `consent_policy` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub consent_policy: Option<String>,
+    /// Whether to enforce authorization policies (true) or to ignore them (false).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enforce_policies: Option<bool>,
+    /// Unique identifier for the API used as the audience parameter on authorization calls. Can not be changed once set.
+    pub identifier: String,
+    /// Friendly name for this resource server. Can not contain `<` or `>` characters.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// The `proof_of_possession` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub proof_of_possession: Option<ResourceServerProofOfPossession>,
+    /// List of permissions (scopes) that this API uses.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scopes: Option<Vec<ResourceServerScope>>,
+    /// The `signing_alg` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signing_alg: Option<SigningAlgorithmEnum>,
+    /// Secret used to sign tokens when using symmetric algorithms (HS256).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signing_secret: Option<String>,
+    /// Whether to skip user consent for applications flagged as first party (true) or not (false).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub skip_consent_for_verifiable_first_party_clients: Option<bool>,
+    /// The `subject_type_authorization` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subject_type_authorization: Option<ResourceServerSubjectTypeAuthorization>,
+    /// The `token_dialect` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token_dialect: Option<ResourceServerTokenDialectSchemaEnum>,
+    /// The `token_encryption` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token_encryption: Option<ResourceServerTokenEncryption>,
+    /// Expiration value (in seconds) for access tokens issued for this API from the token endpoint.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token_lifetime: Option<i64>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for CreateResourceServerRequestContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateResourceServerRequestContent")
+            .field("allow_offline_access", &self.allow_offline_access)
+            .field("authorization_details", &Keys(&self.authorization_details))
+            .field("consent_policy", &self.consent_policy)
+            .field("enforce_policies", &self.enforce_policies)
+            .field("identifier", &self.identifier)
+            .field("name", &self.name)
+            .field("proof_of_possession", &self.proof_of_possession)
+            .field("scopes", &self.scopes)
+            .field("signing_alg", &self.signing_alg)
+            .field(
+                "signing_secret",
+                &self.signing_secret.as_ref().map(|_| REDACTED),
+            )
+            .field(
+                "skip_consent_for_verifiable_first_party_clients",
+                &self.skip_consent_for_verifiable_first_party_clients,
+            )
+            .field(
+                "subject_type_authorization",
+                &self.subject_type_authorization,
+            )
+            .field("token_dialect", &self.token_dialect)
+            .field("token_encryption", &self.token_encryption)
+            .field("token_lifetime", &self.token_lifetime)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl CreateResourceServerRequestContent {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(identifier: impl Into<String>) -> Self {
+        Self {
+            allow_offline_access: None,
+            authorization_details: None,
+            consent_policy: None,
+            enforce_policies: None,
+            identifier: identifier.into(),
+            name: None,
+            proof_of_possession: None,
+            scopes: None,
+            signing_alg: None,
+            signing_secret: None,
+            skip_consent_for_verifiable_first_party_clients: None,
+            subject_type_authorization: None,
+            token_dialect: None,
+            token_encryption: None,
+            token_lifetime: None,
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets `allow_offline_access`.
+    pub fn allow_offline_access(mut self, value: impl Into<bool>) -> Self {
+        self.allow_offline_access = Some(value.into());
+        self
+    }
+
+    /// Sets `authorization_details`.
+    pub fn authorization_details(mut self, value: impl Into<Vec<Value>>) -> Self {
+        self.authorization_details = Some(value.into());
+        self
+    }
+
+    /// Sets `consent_policy`.
+    pub fn consent_policy(mut self, value: impl Into<String>) -> Self {
+        self.consent_policy = Some(value.into());
+        self
+    }
+
+    /// Sets `enforce_policies`.
+    pub fn enforce_policies(mut self, value: impl Into<bool>) -> Self {
+        self.enforce_policies = Some(value.into());
+        self
+    }
+
+    /// Sets `name`.
+    pub fn name(mut self, value: impl Into<String>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+
+    /// Sets `proof_of_possession`.
+    pub fn proof_of_possession(
+        mut self,
+        value: impl Into<ResourceServerProofOfPossession>,
+    ) -> Self {
+        self.proof_of_possession = Some(value.into());
+        self
+    }
+
+    /// Sets `scopes`.
+    pub fn scopes(mut self, value: impl Into<Vec<ResourceServerScope>>) -> Self {
+        self.scopes = Some(value.into());
+        self
+    }
+
+    /// Sets `signing_alg`.
+    pub fn signing_alg(mut self, value: impl Into<SigningAlgorithmEnum>) -> Self {
+        self.signing_alg = Some(value.into());
+        self
+    }
+
+    /// Sets `signing_secret`.
+    pub fn signing_secret(mut self, value: impl Into<String>) -> Self {
+        self.signing_secret = Some(value.into());
+        self
+    }
+
+    /// Sets `skip_consent_for_verifiable_first_party_clients`.
+    pub fn skip_consent_for_verifiable_first_party_clients(
+        mut self,
+        value: impl Into<bool>,
+    ) -> Self {
+        self.skip_consent_for_verifiable_first_party_clients = Some(value.into());
+        self
+    }
+
+    /// Sets `subject_type_authorization`.
+    pub fn subject_type_authorization(
+        mut self,
+        value: impl Into<ResourceServerSubjectTypeAuthorization>,
+    ) -> Self {
+        self.subject_type_authorization = Some(value.into());
+        self
+    }
+
+    /// Sets `token_dialect`.
+    pub fn token_dialect(mut self, value: impl Into<ResourceServerTokenDialectSchemaEnum>) -> Self {
+        self.token_dialect = Some(value.into());
+        self
+    }
+
+    /// Sets `token_encryption`.
+    pub fn token_encryption(mut self, value: impl Into<ResourceServerTokenEncryption>) -> Self {
+        self.token_encryption = Some(value.into());
+        self
+    }
+
+    /// Sets `token_lifetime`.
+    pub fn token_lifetime(mut self, value: impl Into<i64>) -> Self {
+        self.token_lifetime = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+/// The `CreateResourceServerResponseContent` schema.
+///
+/// The answer of `POST /resource-servers` (`resourceServers_create`).
+///
+/// The same type as [`ResourceServer`]: the API description gives both the same schema.
+pub type CreateResourceServerResponseContent = ResourceServer;
+
+/// The `CreateRoleRequestContent` object.
+///
+/// The body of `POST /roles` (`roles_create`).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct CreateRoleRequestContent {
+    /// Description of the role.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// Name of the role.
+    pub name: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for CreateRoleRequestContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateRoleRequestContent")
+            .field("description", &self.description)
+            .field("name", &self.name)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl CreateRoleRequestContent {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(name: impl Into<String>) -> Self {
+        Self {
+            description: None,
+            name: name.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets `description`.
+    pub fn description(mut self, value: impl Into<String>) -> Self {
+        self.description = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+/// The `CreateRoleResponseContent` schema.
+///
+/// The answer of `POST /roles` (`roles_create`).
+///
+/// The same type as [`Role`]: the API description gives both the same schema.
+pub type CreateRoleResponseContent = Role;
+
+/// The `CreateRuleRequestContent` object.
+///
+/// The body of `POST /rules` (`rules_create`).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct CreateRuleRequestContent {
+    /// Whether the rule is enabled (true), or disabled (false).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enabled: Option<bool>,
+    /// Name of this rule.
+    pub name: String,
+    /// Order that this rule should execute in relative to other rules. Lower-valued rules execute first.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub order: Option<f64>,
+    /// Code to be executed when this rule runs.
+    pub script: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for CreateRuleRequestContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateRuleRequestContent")
+            .field("enabled", &self.enabled)
+            .field("name", &self.name)
+            .field("order", &self.order)
+            .field("script", &self.script)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl CreateRuleRequestContent {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(name: impl Into<String>, script: impl Into<String>) -> Self {
+        Self {
+            enabled: None,
+            name: name.into(),
+            order: None,
+            script: script.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets `enabled`.
+    pub fn enabled(mut self, value: impl Into<bool>) -> Self {
+        self.enabled = Some(value.into());
+        self
+    }
+
+    /// Sets `order`.
+    pub fn order(mut self, value: impl Into<f64>) -> Self {
+        self.order = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+/// The `CreateRuleResponseContent` schema.
+///
+/// The answer of `POST /rules` (`rules_create`).
+///
+/// The same type as [`Rule`]: the API description gives both the same schema.
+pub type CreateRuleResponseContent = Rule;
+
+/// The `CreateScimConfigurationRequestContent` object.
+///
+/// The body of `POST /connections/{id}/scim-configuration` (`connections_scimConfiguration_create`).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new()` and the setters.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct CreateScimConfigurationRequestContent {
+    /// The mapping between auth0 and SCIM
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mapping: Option<Vec<ScimMappingItem>>,
+    /// User ID attribute for generating unique user ids
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_id_attribute: Option<String>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for CreateScimConfigurationRequestContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateScimConfigurationRequestContent")
+            .field("mapping", &self.mapping)
+            .field("user_id_attribute", &self.user_id_attribute)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl CreateScimConfigurationRequestContent {
+    /// An empty value; set fields with the setters.
+    pub fn new() -> Self {
+        <Self as Default>::default()
+    }
+
+    /// Sets `mapping`.
+    pub fn mapping(mut self, value: impl Into<Vec<ScimMappingItem>>) -> Self {
+        self.mapping = Some(value.into());
+        self
+    }
+
+    /// Sets `user_id_attribute`.
+    pub fn user_id_attribute(mut self, value: impl Into<String>) -> Self {
+        self.user_id_attribute = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+/// The `CreateScimConfigurationResponseContent` schema.
+///
+/// The answer of `POST /connections/{id}/scim-configuration` (`connections_scimConfiguration_create`).
+///
+/// The same type as [`GetScimConfigurationResponseContent`]: the API description gives both the same schema.
+pub type CreateScimConfigurationResponseContent = GetScimConfigurationResponseContent;
+
+/// The `CreateScimTokenRequestContent` object.
+///
+/// The body of `POST /connections/{id}/scim-configuration/tokens` (`connections_scimConfiguration_tokens_create`).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new()` and the setters.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct CreateScimTokenRequestContent {
+    /// The scopes of the scim token
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scopes: Option<Vec<String>>,
+    /// Lifetime of the token in seconds. Must be greater than 900
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token_lifetime: Option<i64>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for CreateScimTokenRequestContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateScimTokenRequestContent")
+            .field("scopes", &self.scopes)
+            .field("token_lifetime", &self.token_lifetime)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl CreateScimTokenRequestContent {
+    /// An empty value; set fields with the setters.
+    pub fn new() -> Self {
+        <Self as Default>::default()
+    }
+
+    /// Sets `scopes`.
+    pub fn scopes(mut self, value: impl Into<Vec<String>>) -> Self {
+        self.scopes = Some(value.into());
+        self
+    }
+
+    /// Sets `token_lifetime`.
+    pub fn token_lifetime(mut self, value: impl Into<i64>) -> Self {
+        self.token_lifetime = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+/// The `CreateScimTokenResponseContent` object.
+///
+/// The answer of `POST /connections/{id}/scim-configuration/tokens` (`connections_scimConfiguration_tokens_create`).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct CreateScimTokenResponseContent {
+    /// The token's created at timestamp
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_at: Option<String>,
+    /// The scopes of the scim token
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scopes: Option<Vec<String>>,
+    /// The scim client's token
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token: Option<String>,
+    /// The token's identifier
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token_id: Option<String>,
+    /// The token's valid until at timestamp
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub valid_until: Option<String>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for CreateScimTokenResponseContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateScimTokenResponseContent")
+            .field("created_at", &self.created_at)
+            .field("scopes", &self.scopes)
+            .field("token", &self.token.as_ref().map(|_| REDACTED))
+            .field("token_id", &self.token_id)
+            .field("valid_until", &self.valid_until)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+/// The `CreateSelfServiceProfileRequestContent` object.
+///
+/// The body of `POST /self-service-profiles` (`selfServiceProfiles_create`).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct CreateSelfServiceProfileRequestContent {
+    /// List of IdP strategies that will be shown to users during the Self-Service SSO flow. Possible values: \[`oidc`, `samlp`, `waad`, `google-apps`, `adfs`, `okta`, `keycloak-samlp`, `pingfederate`\]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allowed_strategies: Option<Vec<SelfServiceProfileAllowedStrategyEnum>>,
+    /// The `branding` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub branding: Option<SelfServiceProfileBrandingProperties>,
+    /// The description of the self-service Profile.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// The name of the self-service Profile.
+    pub name: String,
+    /// List of attributes to be mapped that will be shown to the user during the SS-SSO flow.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_attributes: Option<Vec<SelfServiceProfileUserAttribute>>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for CreateSelfServiceProfileRequestContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateSelfServiceProfileRequestContent")
+            .field("allowed_strategies", &self.allowed_strategies)
+            .field("branding", &self.branding)
+            .field("description", &self.description)
+            .field("name", &self.name)
+            .field("user_attributes", &self.user_attributes)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl CreateSelfServiceProfileRequestContent {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(name: impl Into<String>) -> Self {
+        Self {
+            allowed_strategies: None,
+            branding: None,
+            description: None,
+            name: name.into(),
+            user_attributes: None,
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets `allowed_strategies`.
+    pub fn allowed_strategies(
+        mut self,
+        value: impl Into<Vec<SelfServiceProfileAllowedStrategyEnum>>,
+    ) -> Self {
+        self.allowed_strategies = Some(value.into());
+        self
+    }
+
+    /// Sets `branding`.
+    pub fn branding(mut self, value: impl Into<SelfServiceProfileBrandingProperties>) -> Self {
+        self.branding = Some(value.into());
+        self
+    }
+
+    /// Sets `description`.
+    pub fn description(mut self, value: impl Into<String>) -> Self {
+        self.description = Some(value.into());
+        self
+    }
+
+    /// Sets `user_attributes`.
+    pub fn user_attributes(
+        mut self,
+        value: impl Into<Vec<SelfServiceProfileUserAttribute>>,
+    ) -> Self {
+        self.user_attributes = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+/// The `CreateSelfServiceProfileResponseContent` schema.
+///
+/// The answer of `POST /self-service-profiles` (`selfServiceProfiles_create`).
+///
+/// The same type as [`SelfServiceProfile`]: the API description gives both the same schema.
+pub type CreateSelfServiceProfileResponseContent = SelfServiceProfile;
+
+/// The `CreateSelfServiceProfileSsoTicketRequestContent` object.
+///
+/// The body of `POST /self-service-profiles/{id}/sso-ticket` (`selfServiceProfiles_ssoTicket_create`).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new()` and the setters.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct CreateSelfServiceProfileSsoTicketRequestContent {
+    /// The `connection_config` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub connection_config: Option<SelfServiceProfileSsoTicketConnectionConfig>,
+    /// If provided, this will allow editing of the provided connection during the SSO Flow
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub connection_id: Option<String>,
+    /// The `domain_aliases_config` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub domain_aliases_config: Option<SelfServiceProfileSsoTicketDomainAliasesConfig>,
+    /// List of client_ids that the connection will be enabled for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enabled_clients: Option<Vec<String>>,
+    /// List of organizations that the connection will be enabled for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enabled_organizations: Option<Vec<SelfServiceProfileSsoTicketEnabledOrganization>>,
+    /// The `provisioning_config` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provisioning_config: Option<SelfServiceProfileSsoTicketProvisioningConfig>,
+    /// Number of seconds for which the ticket is valid before expiration. If unspecified or set to 0, this value defaults to 432000 seconds (5 days).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ttl_sec: Option<i64>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for CreateSelfServiceProfileSsoTicketRequestContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateSelfServiceProfileSsoTicketRequestContent")
+            .field("connection_config", &self.connection_config)
+            .field("connection_id", &self.connection_id)
+            .field("domain_aliases_config", &self.domain_aliases_config)
+            .field("enabled_clients", &self.enabled_clients)
+            .field("enabled_organizations", &self.enabled_organizations)
+            .field("provisioning_config", &self.provisioning_config)
+            .field("ttl_sec", &self.ttl_sec)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl CreateSelfServiceProfileSsoTicketRequestContent {
+    /// An empty value; set fields with the setters.
+    pub fn new() -> Self {
+        <Self as Default>::default()
+    }
+
+    /// Sets `connection_config`.
+    pub fn connection_config(
+        mut self,
+        value: impl Into<SelfServiceProfileSsoTicketConnectionConfig>,
+    ) -> Self {
+        self.connection_config = Some(value.into());
+        self
+    }
+
+    /// Sets `connection_id`.
+    pub fn connection_id(mut self, value: impl Into<String>) -> Self {
+        self.connection_id = Some(value.into());
+        self
+    }
+
+    /// Sets `domain_aliases_config`.
+    pub fn domain_aliases_config(
+        mut self,
+        value: impl Into<SelfServiceProfileSsoTicketDomainAliasesConfig>,
+    ) -> Self {
+        self.domain_aliases_config = Some(value.into());
+        self
+    }
+
+    /// Sets `enabled_clients`.
+    pub fn enabled_clients(mut self, value: impl Into<Vec<String>>) -> Self {
+        self.enabled_clients = Some(value.into());
+        self
+    }
+
+    /// Sets `enabled_organizations`.
+    pub fn enabled_organizations(
+        mut self,
+        value: impl Into<Vec<SelfServiceProfileSsoTicketEnabledOrganization>>,
+    ) -> Self {
+        self.enabled_organizations = Some(value.into());
+        self
+    }
+
+    /// Sets `provisioning_config`.
+    pub fn provisioning_config(
+        mut self,
+        value: impl Into<SelfServiceProfileSsoTicketProvisioningConfig>,
+    ) -> Self {
+        self.provisioning_config = Some(value.into());
+        self
+    }
+
+    /// Sets `ttl_sec`.
+    pub fn ttl_sec(mut self, value: impl Into<i64>) -> Self {
+        self.ttl_sec = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+/// The `CreateSelfServiceProfileSsoTicketResponseContent` object.
+///
+/// The answer of `POST /self-service-profiles/{id}/sso-ticket` (`selfServiceProfiles_ssoTicket_create`).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct CreateSelfServiceProfileSsoTicketResponseContent {
+    /// The URL for the created ticket.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ticket: Option<String>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for CreateSelfServiceProfileSsoTicketResponseContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateSelfServiceProfileSsoTicketResponseContent")
+            .field("ticket", &self.ticket.as_ref().map(|_| REDACTED))
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+/// The `CreateTokenExchangeProfileRequestContent` object.
+///
+/// The body of `POST /token-exchange-profiles` (`tokenExchangeProfiles_create`).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct CreateTokenExchangeProfileRequestContent {
+    /// The ID of the Custom Token Exchange action to execute for this profile, in order to validate the subject_token. The action must use the custom-token-exchange trigger.
+    pub action_id: String,
+    /// Friendly name of this profile.
+    pub name: String,
+    /// Subject token type for this profile. When receiving a token exchange request on the Authentication API, the corresponding token exchange profile with a matching subject_token_type will be executed. This must be a URI.
+    pub subject_token_type: String,
+    /// The `type` field.
+    #[serde(rename = "type")]
+    pub type_: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for CreateTokenExchangeProfileRequestContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateTokenExchangeProfileRequestContent")
+            .field("action_id", &self.action_id)
+            .field("name", &self.name)
+            .field("subject_token_type", &self.subject_token_type)
+            .field("type_", &self.type_)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl CreateTokenExchangeProfileRequestContent {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(
+        action_id: impl Into<String>,
+        name: impl Into<String>,
+        subject_token_type: impl Into<String>,
+        type_: impl Into<String>,
+    ) -> Self {
+        Self {
+            action_id: action_id.into(),
+            name: name.into(),
+            subject_token_type: subject_token_type.into(),
+            type_: type_.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+/// The `CreateTokenExchangeProfileResponseContent` schema.
+///
+/// The answer of `POST /token-exchange-profiles` (`tokenExchangeProfiles_create`).
+///
+/// The same type as [`TokenExchangeProfileResponseContent`]: the API description gives both the same schema.
+pub type CreateTokenExchangeProfileResponseContent = TokenExchangeProfileResponseContent;
+
+/// The `CreateTokenQuota` schema.
+///
+/// The same type as [`TokenQuota`]: the API description gives both the same schema.
+pub type CreateTokenQuota = TokenQuota;

@@ -12,307 +12,93 @@ use serde_json::{Map, Value};
 use super::*;
 use crate::model_support::{Keys, REDACTED, Shape, candidates, extra, other, string_enum};
 
-/// One of the shapes of `CreateLogStreamRequestContent`.
+/// The `CreateUserAuthenticationMethodRequestContent` object.
 ///
-/// The body of `POST /log-streams` (`logStreams_create`).
-///
-/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
-#[derive(Clone, PartialEq, Serialize)]
-#[serde(untagged)]
-#[non_exhaustive]
-pub enum CreateLogStreamRequestContent {
-    /// The `CreateLogStreamHttpRequestBody` shape.
-    Http(CreateLogStreamHttpRequestBody),
-    /// The `CreateLogStreamEventBridgeRequestBody` shape.
-    EventBridge(CreateLogStreamEventBridgeRequestBody),
-    /// The `CreateLogStreamEventGridRequestBody` shape.
-    EventGrid(CreateLogStreamEventGridRequestBody),
-    /// The `CreateLogStreamDatadogRequestBody` shape.
-    Datadog(CreateLogStreamDatadogRequestBody),
-    /// The `CreateLogStreamSplunkRequestBody` shape.
-    Splunk(CreateLogStreamSplunkRequestBody),
-    /// The `CreateLogStreamSumoRequestBody` shape.
-    Sumo(CreateLogStreamSumoRequestBody),
-    /// The `CreateLogStreamSegmentRequestBody` shape.
-    Segment(CreateLogStreamSegmentRequestBody),
-    /// The `CreateLogStreamMixpanelRequestBody` shape.
-    Mixpanel(CreateLogStreamMixpanelRequestBody),
-    /// JSON this version cannot tell apart, kept as received.
-    Other(Value),
-}
-
-impl<'de> Deserialize<'de> for CreateLogStreamRequestContent {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        const SHAPES: &[Shape] = &[
-            Shape::Object {
-                consts: &[],
-                required: &["type", "sink"],
-            },
-            Shape::Object {
-                consts: &[],
-                required: &["type", "sink"],
-            },
-            Shape::Object {
-                consts: &[],
-                required: &["type", "sink"],
-            },
-            Shape::Object {
-                consts: &[],
-                required: &["type", "sink"],
-            },
-            Shape::Object {
-                consts: &[],
-                required: &["type", "sink"],
-            },
-            Shape::Object {
-                consts: &[],
-                required: &["type", "sink"],
-            },
-            Shape::Object {
-                consts: &[],
-                required: &["type", "sink"],
-            },
-            Shape::Object {
-                consts: &[],
-                required: &["type", "sink"],
-            },
-        ];
-        let value = Value::deserialize(deserializer)?;
-        for index in candidates(&value, SHAPES) {
-            let decoded = match index {
-                0 => serde_json::from_value(value.clone()).ok().map(Self::Http),
-                1 => serde_json::from_value(value.clone())
-                    .ok()
-                    .map(Self::EventBridge),
-                2 => serde_json::from_value(value.clone())
-                    .ok()
-                    .map(Self::EventGrid),
-                3 => serde_json::from_value(value.clone())
-                    .ok()
-                    .map(Self::Datadog),
-                4 => serde_json::from_value(value.clone()).ok().map(Self::Splunk),
-                5 => serde_json::from_value(value.clone()).ok().map(Self::Sumo),
-                6 => serde_json::from_value(value.clone())
-                    .ok()
-                    .map(Self::Segment),
-                7 => serde_json::from_value(value.clone())
-                    .ok()
-                    .map(Self::Mixpanel),
-                _ => None,
-            };
-            if let Some(decoded) = decoded {
-                return Ok(decoded);
-            }
-        }
-        other("CreateLogStreamRequestContent", &value);
-        Ok(Self::Other(value))
-    }
-}
-
-impl fmt::Debug for CreateLogStreamRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Http(v) => f.debug_tuple("Http").field(v).finish(),
-            Self::EventBridge(v) => f.debug_tuple("EventBridge").field(v).finish(),
-            Self::EventGrid(v) => f.debug_tuple("EventGrid").field(v).finish(),
-            Self::Datadog(v) => f.debug_tuple("Datadog").field(v).finish(),
-            Self::Splunk(v) => f.debug_tuple("Splunk").field(v).finish(),
-            Self::Sumo(v) => f.debug_tuple("Sumo").field(v).finish(),
-            Self::Segment(v) => f.debug_tuple("Segment").field(v).finish(),
-            Self::Mixpanel(v) => f.debug_tuple("Mixpanel").field(v).finish(),
-            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
-        }
-    }
-}
-
-/// One of the shapes of `CreateLogStreamResponseContent`.
-///
-/// The answer of `POST /log-streams` (`logStreams_create`).
-///
-/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
-#[derive(Clone, PartialEq, Serialize)]
-#[serde(untagged)]
-#[non_exhaustive]
-pub enum CreateLogStreamResponseContent {
-    /// The `LogStreamHttpResponseSchema` shape.
-    Http(LogStreamHttpResponseSchema),
-    /// The `LogStreamEventBridgeResponseSchema` shape.
-    EventBridge(LogStreamEventBridgeResponseSchema),
-    /// The `LogStreamEventGridResponseSchema` shape.
-    EventGrid(LogStreamEventGridResponseSchema),
-    /// The `LogStreamDatadogResponseSchema` shape.
-    Datadog(LogStreamDatadogResponseSchema),
-    /// The `LogStreamSplunkResponseSchema` shape.
-    Splunk(LogStreamSplunkResponseSchema),
-    /// The `LogStreamSumoResponseSchema` shape.
-    Sumo(LogStreamSumoResponseSchema),
-    /// The `LogStreamSegmentResponseSchema` shape.
-    Segment(LogStreamSegmentResponseSchema),
-    /// The `LogStreamMixpanelResponseSchema` shape.
-    Mixpanel(LogStreamMixpanelResponseSchema),
-    /// JSON this version cannot tell apart, kept as received.
-    Other(Value),
-}
-
-impl<'de> Deserialize<'de> for CreateLogStreamResponseContent {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        const SHAPES: &[Shape] = &[
-            Shape::Object {
-                consts: &[],
-                required: &[],
-            },
-            Shape::Object {
-                consts: &[],
-                required: &[],
-            },
-            Shape::Object {
-                consts: &[],
-                required: &[],
-            },
-            Shape::Object {
-                consts: &[],
-                required: &[],
-            },
-            Shape::Object {
-                consts: &[],
-                required: &[],
-            },
-            Shape::Object {
-                consts: &[],
-                required: &[],
-            },
-            Shape::Object {
-                consts: &[],
-                required: &[],
-            },
-            Shape::Object {
-                consts: &[],
-                required: &[],
-            },
-        ];
-        let value = Value::deserialize(deserializer)?;
-        for index in candidates(&value, SHAPES) {
-            let decoded = match index {
-                0 => serde_json::from_value(value.clone()).ok().map(Self::Http),
-                1 => serde_json::from_value(value.clone())
-                    .ok()
-                    .map(Self::EventBridge),
-                2 => serde_json::from_value(value.clone())
-                    .ok()
-                    .map(Self::EventGrid),
-                3 => serde_json::from_value(value.clone())
-                    .ok()
-                    .map(Self::Datadog),
-                4 => serde_json::from_value(value.clone()).ok().map(Self::Splunk),
-                5 => serde_json::from_value(value.clone()).ok().map(Self::Sumo),
-                6 => serde_json::from_value(value.clone())
-                    .ok()
-                    .map(Self::Segment),
-                7 => serde_json::from_value(value.clone())
-                    .ok()
-                    .map(Self::Mixpanel),
-                _ => None,
-            };
-            if let Some(decoded) = decoded {
-                return Ok(decoded);
-            }
-        }
-        other("CreateLogStreamResponseContent", &value);
-        Ok(Self::Other(value))
-    }
-}
-
-impl fmt::Debug for CreateLogStreamResponseContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Http(v) => f.debug_tuple("Http").field(v).finish(),
-            Self::EventBridge(v) => f.debug_tuple("EventBridge").field(v).finish(),
-            Self::EventGrid(v) => f.debug_tuple("EventGrid").field(v).finish(),
-            Self::Datadog(v) => f.debug_tuple("Datadog").field(v).finish(),
-            Self::Splunk(v) => f.debug_tuple("Splunk").field(v).finish(),
-            Self::Sumo(v) => f.debug_tuple("Sumo").field(v).finish(),
-            Self::Segment(v) => f.debug_tuple("Segment").field(v).finish(),
-            Self::Mixpanel(v) => f.debug_tuple("Mixpanel").field(v).finish(),
-            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
-        }
-    }
-}
-
-/// The `CreateLogStreamSegmentRequestBody` object.
+/// The body of `POST /users/{id}/authentication-methods` (`users_authenticationMethods_create`).
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new(…)` (the required fields) and the setters.
 #[derive(Clone, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
-pub struct CreateLogStreamSegmentRequestBody {
-    /// Only logs events matching these filters will be delivered by the stream. If omitted or empty, all events will be delivered.
+pub struct CreateUserAuthenticationMethodRequestContent {
+    /// Applies to email authentication methods only. The email address used to send verification messages.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub filters: Option<Vec<LogStreamFilter>>,
-    /// True for priority log streams, false for non-priority
-    #[serde(
-        rename = "isPriority",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub is_priority: Option<bool>,
-    /// log stream name
+    pub email: Option<String>,
+    /// Applies to webauthn authentication methods only. The id of the credential.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key_id: Option<String>,
+    /// A human-readable label to identify the authentication method.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
-    /// The `pii_config` field.
+    /// Applies to phone authentication methods only. The destination phone number used to send verification codes via text and voice.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub pii_config: Option<LogStreamPiiConfig>,
-    /// The `sink` field.
-    pub sink: LogStreamSegmentSinkWriteKey,
-    /// The optional datetime (ISO 8601) to start streaming logs from
-    #[serde(rename = "startFrom", default, skip_serializing_if = "Option::is_none")]
-    pub start_from: Option<String>,
+    pub phone_number: Option<String>,
+    /// The `preferred_authentication_method` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub preferred_authentication_method: Option<PreferredAuthenticationMethodEnum>,
+    /// Applies to webauthn authentication methods only. The public key, which is encoded as base64.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub public_key: Option<String>,
+    /// Applies to webauthn authentication methods only. The relying party identifier.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub relying_party_identifier: Option<String>,
+    /// Base32 encoded secret for TOTP generation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub totp_secret: Option<String>,
     /// The `type` field.
     #[serde(rename = "type")]
-    pub type_: String,
+    pub type_: CreatedUserAuthenticationMethodTypeEnum,
     /// Fields this version does not model, kept as received.
     #[serde(flatten, deserialize_with = "extra")]
     pub extra: Map<String, Value>,
 }
 
-impl fmt::Debug for CreateLogStreamSegmentRequestBody {
+impl fmt::Debug for CreateUserAuthenticationMethodRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateLogStreamSegmentRequestBody")
-            .field("filters", &self.filters)
-            .field("is_priority", &self.is_priority)
+        f.debug_struct("CreateUserAuthenticationMethodRequestContent")
+            .field("email", &self.email)
+            .field("key_id", &self.key_id)
             .field("name", &self.name)
-            .field("pii_config", &self.pii_config)
-            .field("sink", &self.sink)
-            .field("start_from", &self.start_from)
+            .field("phone_number", &self.phone_number)
+            .field(
+                "preferred_authentication_method",
+                &self.preferred_authentication_method,
+            )
+            .field("public_key", &self.public_key)
+            .field("relying_party_identifier", &self.relying_party_identifier)
+            .field("totp_secret", &self.totp_secret.as_ref().map(|_| REDACTED))
             .field("type_", &self.type_)
             .field("extra", &Keys(&self.extra))
             .finish()
     }
 }
 
-impl CreateLogStreamSegmentRequestBody {
+impl CreateUserAuthenticationMethodRequestContent {
     /// A value with the required fields set (constant fields filled in).
-    pub fn new(sink: impl Into<LogStreamSegmentSinkWriteKey>, type_: impl Into<String>) -> Self {
+    pub fn new(type_: impl Into<CreatedUserAuthenticationMethodTypeEnum>) -> Self {
         Self {
-            filters: None,
-            is_priority: None,
+            email: None,
+            key_id: None,
             name: None,
-            pii_config: None,
-            sink: sink.into(),
-            start_from: None,
+            phone_number: None,
+            preferred_authentication_method: None,
+            public_key: None,
+            relying_party_identifier: None,
+            totp_secret: None,
             type_: type_.into(),
             extra: Map::new(),
         }
     }
 
-    /// Sets `filters`.
-    pub fn filters(mut self, value: impl Into<Vec<LogStreamFilter>>) -> Self {
-        self.filters = Some(value.into());
+    /// Sets `email`.
+    pub fn email(mut self, value: impl Into<String>) -> Self {
+        self.email = Some(value.into());
         self
     }
 
-    /// Sets `isPriority`.
-    pub fn is_priority(mut self, value: impl Into<bool>) -> Self {
-        self.is_priority = Some(value.into());
+    /// Sets `key_id`.
+    pub fn key_id(mut self, value: impl Into<String>) -> Self {
+        self.key_id = Some(value.into());
         self
     }
 
@@ -322,15 +108,36 @@ impl CreateLogStreamSegmentRequestBody {
         self
     }
 
-    /// Sets `pii_config`.
-    pub fn pii_config(mut self, value: impl Into<LogStreamPiiConfig>) -> Self {
-        self.pii_config = Some(value.into());
+    /// Sets `phone_number`.
+    pub fn phone_number(mut self, value: impl Into<String>) -> Self {
+        self.phone_number = Some(value.into());
         self
     }
 
-    /// Sets `startFrom`.
-    pub fn start_from(mut self, value: impl Into<String>) -> Self {
-        self.start_from = Some(value.into());
+    /// Sets `preferred_authentication_method`.
+    pub fn preferred_authentication_method(
+        mut self,
+        value: impl Into<PreferredAuthenticationMethodEnum>,
+    ) -> Self {
+        self.preferred_authentication_method = Some(value.into());
+        self
+    }
+
+    /// Sets `public_key`.
+    pub fn public_key(mut self, value: impl Into<String>) -> Self {
+        self.public_key = Some(value.into());
+        self
+    }
+
+    /// Sets `relying_party_identifier`.
+    pub fn relying_party_identifier(mut self, value: impl Into<String>) -> Self {
+        self.relying_party_identifier = Some(value.into());
+        self
+    }
+
+    /// Sets `totp_secret`.
+    pub fn totp_secret(mut self, value: impl Into<String>) -> Self {
+        self.totp_secret = Some(value.into());
         self
     }
 
@@ -341,372 +148,188 @@ impl CreateLogStreamSegmentRequestBody {
     }
 }
 
-/// The `CreateLogStreamSplunkRequestBody` object.
+/// The successfully created authentication method.
+///
+/// The answer of `POST /users/{id}/authentication-methods` (`users_authenticationMethods_create`).
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
 #[derive(Clone, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
-pub struct CreateLogStreamSplunkRequestBody {
-    /// Only logs events matching these filters will be delivered by the stream. If omitted or empty, all events will be delivered.
+pub struct CreateUserAuthenticationMethodResponseContent {
+    /// The `authentication_methods` field.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub filters: Option<Vec<LogStreamFilter>>,
-    /// True for priority log streams, false for non-priority
-    #[serde(
-        rename = "isPriority",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub is_priority: Option<bool>,
-    /// log stream name
+    pub authentication_methods: Option<Vec<UserAuthenticationMethodProperties>>,
+    /// Authentication method creation date
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_at: Option<String>,
+    /// Applies to email authentication methods only. The email address used to send verification messages.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    /// The ID of the newly created authentication method (automatically generated by the application)
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// Applies to webauthn authenticators only. The id of the credential.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key_id: Option<String>,
+    /// A human-readable label to identify the authentication method.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
-    /// The `pii_config` field.
+    /// Applies to phone authentication methods only. The destination phone number used to send verification codes via text and voice.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub pii_config: Option<LogStreamPiiConfig>,
-    /// The `sink` field.
-    pub sink: LogStreamSplunkSink,
-    /// The optional datetime (ISO 8601) to start streaming logs from
-    #[serde(rename = "startFrom", default, skip_serializing_if = "Option::is_none")]
-    pub start_from: Option<String>,
+    pub phone_number: Option<String>,
+    /// The `preferred_authentication_method` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub preferred_authentication_method: Option<PreferredAuthenticationMethodEnum>,
+    /// Applies to webauthn authenticators only. The public key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub public_key: Option<String>,
+    /// Applies to webauthn authenticators only. The relying party identifier.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub relying_party_identifier: Option<String>,
+    /// Base32 encoded secret for TOTP generation
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub totp_secret: Option<String>,
     /// The `type` field.
     #[serde(rename = "type")]
-    pub type_: String,
+    pub type_: CreatedUserAuthenticationMethodTypeEnum,
     /// Fields this version does not model, kept as received.
     #[serde(flatten, deserialize_with = "extra")]
     pub extra: Map<String, Value>,
 }
 
-impl fmt::Debug for CreateLogStreamSplunkRequestBody {
+impl fmt::Debug for CreateUserAuthenticationMethodResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateLogStreamSplunkRequestBody")
-            .field("filters", &self.filters)
-            .field("is_priority", &self.is_priority)
-            .field("name", &self.name)
-            .field("pii_config", &self.pii_config)
-            .field("sink", &self.sink)
-            .field("start_from", &self.start_from)
-            .field("type_", &self.type_)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl CreateLogStreamSplunkRequestBody {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(sink: impl Into<LogStreamSplunkSink>, type_: impl Into<String>) -> Self {
-        Self {
-            filters: None,
-            is_priority: None,
-            name: None,
-            pii_config: None,
-            sink: sink.into(),
-            start_from: None,
-            type_: type_.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `filters`.
-    pub fn filters(mut self, value: impl Into<Vec<LogStreamFilter>>) -> Self {
-        self.filters = Some(value.into());
-        self
-    }
-
-    /// Sets `isPriority`.
-    pub fn is_priority(mut self, value: impl Into<bool>) -> Self {
-        self.is_priority = Some(value.into());
-        self
-    }
-
-    /// Sets `name`.
-    pub fn name(mut self, value: impl Into<String>) -> Self {
-        self.name = Some(value.into());
-        self
-    }
-
-    /// Sets `pii_config`.
-    pub fn pii_config(mut self, value: impl Into<LogStreamPiiConfig>) -> Self {
-        self.pii_config = Some(value.into());
-        self
-    }
-
-    /// Sets `startFrom`.
-    pub fn start_from(mut self, value: impl Into<String>) -> Self {
-        self.start_from = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `CreateLogStreamSumoRequestBody` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateLogStreamSumoRequestBody {
-    /// Only logs events matching these filters will be delivered by the stream. If omitted or empty, all events will be delivered.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub filters: Option<Vec<LogStreamFilter>>,
-    /// True for priority log streams, false for non-priority
-    #[serde(
-        rename = "isPriority",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub is_priority: Option<bool>,
-    /// log stream name
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// The `pii_config` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub pii_config: Option<LogStreamPiiConfig>,
-    /// The `sink` field.
-    pub sink: LogStreamSumoSink,
-    /// The optional datetime (ISO 8601) to start streaming logs from
-    #[serde(rename = "startFrom", default, skip_serializing_if = "Option::is_none")]
-    pub start_from: Option<String>,
-    /// The `type` field.
-    #[serde(rename = "type")]
-    pub type_: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for CreateLogStreamSumoRequestBody {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateLogStreamSumoRequestBody")
-            .field("filters", &self.filters)
-            .field("is_priority", &self.is_priority)
-            .field("name", &self.name)
-            .field("pii_config", &self.pii_config)
-            .field("sink", &self.sink)
-            .field("start_from", &self.start_from)
-            .field("type_", &self.type_)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl CreateLogStreamSumoRequestBody {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(sink: impl Into<LogStreamSumoSink>, type_: impl Into<String>) -> Self {
-        Self {
-            filters: None,
-            is_priority: None,
-            name: None,
-            pii_config: None,
-            sink: sink.into(),
-            start_from: None,
-            type_: type_.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `filters`.
-    pub fn filters(mut self, value: impl Into<Vec<LogStreamFilter>>) -> Self {
-        self.filters = Some(value.into());
-        self
-    }
-
-    /// Sets `isPriority`.
-    pub fn is_priority(mut self, value: impl Into<bool>) -> Self {
-        self.is_priority = Some(value.into());
-        self
-    }
-
-    /// Sets `name`.
-    pub fn name(mut self, value: impl Into<String>) -> Self {
-        self.name = Some(value.into());
-        self
-    }
-
-    /// Sets `pii_config`.
-    pub fn pii_config(mut self, value: impl Into<LogStreamPiiConfig>) -> Self {
-        self.pii_config = Some(value.into());
-        self
-    }
-
-    /// Sets `startFrom`.
-    pub fn start_from(mut self, value: impl Into<String>) -> Self {
-        self.start_from = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `CreateOrganizationDiscoveryDomainRequestContent` object.
-///
-/// The body of `POST /organizations/{id}/discovery-domains` (`organizations_discoveryDomains_create`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateOrganizationDiscoveryDomainRequestContent {
-    /// The domain name to associate with the organization e.g. acme.com.
-    pub domain: String,
-    /// The `status` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<OrganizationDiscoveryDomainStatus>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for CreateOrganizationDiscoveryDomainRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateOrganizationDiscoveryDomainRequestContent")
-            .field("domain", &self.domain)
-            .field("status", &self.status)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl CreateOrganizationDiscoveryDomainRequestContent {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(domain: impl Into<String>) -> Self {
-        Self {
-            domain: domain.into(),
-            status: None,
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `status`.
-    pub fn status(mut self, value: impl Into<OrganizationDiscoveryDomainStatus>) -> Self {
-        self.status = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `CreateOrganizationDiscoveryDomainResponseContent` object.
-///
-/// The answer of `POST /organizations/{id}/discovery-domains` (`organizations_discoveryDomains_create`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateOrganizationDiscoveryDomainResponseContent {
-    /// The domain name to associate with the organization e.g. acme.com.
-    pub domain: String,
-    /// Organization discovery domain identifier.
-    pub id: String,
-    /// The `status` field.
-    pub status: OrganizationDiscoveryDomainStatus,
-    /// The full domain where the TXT record should be added.
-    pub verification_host: String,
-    /// A unique token generated for the discovery domain. This must be placed in a DNS TXT record at the location specified by the verification_host field to prove domain ownership.
-    pub verification_txt: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for CreateOrganizationDiscoveryDomainResponseContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateOrganizationDiscoveryDomainResponseContent")
-            .field("domain", &self.domain)
+        f.debug_struct("CreateUserAuthenticationMethodResponseContent")
+            .field("authentication_methods", &self.authentication_methods)
+            .field("created_at", &self.created_at)
+            .field("email", &self.email)
             .field("id", &self.id)
-            .field("status", &self.status)
-            .field("verification_host", &self.verification_host)
-            .field("verification_txt", &self.verification_txt)
+            .field("key_id", &self.key_id)
+            .field("name", &self.name)
+            .field("phone_number", &self.phone_number)
+            .field(
+                "preferred_authentication_method",
+                &self.preferred_authentication_method,
+            )
+            .field("public_key", &self.public_key)
+            .field("relying_party_identifier", &self.relying_party_identifier)
+            .field("totp_secret", &self.totp_secret.as_ref().map(|_| REDACTED))
+            .field("type_", &self.type_)
             .field("extra", &Keys(&self.extra))
             .finish()
     }
 }
 
-/// The `CreateOrganizationInvitationRequestContent` object.
+/// The `CreateUserRequestContent` object.
 ///
-/// The body of `POST /organizations/{id}/invitations` (`organizations_invitations_create`).
+/// The body of `POST /users` (`users_create`).
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new(…)` (the required fields) and the setters.
 #[derive(Clone, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
-pub struct CreateOrganizationInvitationRequestContent {
+pub struct CreateUserRequestContent {
     /// The `app_metadata` field.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub app_metadata: Option<Map<String, Value>>,
-    /// Auth0 client ID. Used to resolve the application's login initiation endpoint.
-    pub client_id: String,
-    /// The id of the connection to force invitee to authenticate with.
+    /// Whether this user was blocked by an administrator (true) or not (false).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub connection_id: Option<String>,
-    /// The `invitee` field.
-    pub invitee: OrganizationInvitationInvitee,
-    /// The `inviter` field.
-    pub inviter: OrganizationInvitationInviter,
-    /// List of roles IDs to associated with the user.
+    pub blocked: Option<bool>,
+    /// Name of the connection this user should be created in.
+    pub connection: String,
+    /// The user's email.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub roles: Option<Vec<String>>,
-    /// Whether the user will receive an invitation email (true) or no email (false), true by default
+    pub email: Option<String>,
+    /// Whether this email address is verified (true) or unverified (false). User will receive a verification email after creation if `email_verified` is false or not specified
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub send_invitation_email: Option<bool>,
-    /// Number of seconds for which the invitation is valid before expiration. If unspecified or set to 0, this value defaults to 604800 seconds (7 days). Max value: 2592000 seconds (30 days).
+    pub email_verified: Option<bool>,
+    /// The user's family name(s).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ttl_sec: Option<i64>,
+    pub family_name: Option<String>,
+    /// The user's given name(s).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub given_name: Option<String>,
+    /// The user's full name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// The user's nickname.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nickname: Option<String>,
+    /// Initial password for this user. Only valid for auth0 connection strategy.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password: Option<String>,
+    /// The user's phone number (following the E.164 recommendation).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone_number: Option<String>,
+    /// Whether this phone number has been verified (true) or not (false).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone_verified: Option<bool>,
+    /// A URI pointing to the user's picture.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub picture: Option<String>,
+    /// The external user's id provided by the identity provider.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<String>,
     /// The `user_metadata` field.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user_metadata: Option<Map<String, Value>>,
+    /// The user's username. Only valid if the connection requires a username.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub username: Option<String>,
+    /// Whether the user will receive a verification email after creation (true) or no email (false). Overrides behavior of `email_verified` parameter.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verify_email: Option<bool>,
     /// Fields this version does not model, kept as received.
     #[serde(flatten, deserialize_with = "extra")]
     pub extra: Map<String, Value>,
 }
 
-impl fmt::Debug for CreateOrganizationInvitationRequestContent {
+impl fmt::Debug for CreateUserRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateOrganizationInvitationRequestContent")
+        f.debug_struct("CreateUserRequestContent")
             .field("app_metadata", &Keys(&self.app_metadata))
-            .field("client_id", &self.client_id)
-            .field("connection_id", &self.connection_id)
-            .field("invitee", &self.invitee)
-            .field("inviter", &self.inviter)
-            .field("roles", &self.roles)
-            .field("send_invitation_email", &self.send_invitation_email)
-            .field("ttl_sec", &self.ttl_sec)
+            .field("blocked", &self.blocked)
+            .field("connection", &self.connection)
+            .field("email", &self.email)
+            .field("email_verified", &self.email_verified)
+            .field("family_name", &self.family_name)
+            .field("given_name", &self.given_name)
+            .field("name", &self.name)
+            .field("nickname", &self.nickname)
+            .field("password", &self.password.as_ref().map(|_| REDACTED))
+            .field("phone_number", &self.phone_number)
+            .field("phone_verified", &self.phone_verified)
+            .field("picture", &self.picture)
+            .field("user_id", &self.user_id)
             .field("user_metadata", &Keys(&self.user_metadata))
+            .field("username", &self.username)
+            .field("verify_email", &self.verify_email)
             .field("extra", &Keys(&self.extra))
             .finish()
     }
 }
 
-impl CreateOrganizationInvitationRequestContent {
+impl CreateUserRequestContent {
     /// A value with the required fields set (constant fields filled in).
-    pub fn new(
-        client_id: impl Into<String>,
-        invitee: impl Into<OrganizationInvitationInvitee>,
-        inviter: impl Into<OrganizationInvitationInviter>,
-    ) -> Self {
+    pub fn new(connection: impl Into<String>) -> Self {
         Self {
             app_metadata: None,
-            client_id: client_id.into(),
-            connection_id: None,
-            invitee: invitee.into(),
-            inviter: inviter.into(),
-            roles: None,
-            send_invitation_email: None,
-            ttl_sec: None,
+            blocked: None,
+            connection: connection.into(),
+            email: None,
+            email_verified: None,
+            family_name: None,
+            given_name: None,
+            name: None,
+            nickname: None,
+            password: None,
+            phone_number: None,
+            phone_verified: None,
+            picture: None,
+            user_id: None,
             user_metadata: None,
+            username: None,
+            verify_email: None,
             extra: Map::new(),
         }
     }
@@ -717,27 +340,75 @@ impl CreateOrganizationInvitationRequestContent {
         self
     }
 
-    /// Sets `connection_id`.
-    pub fn connection_id(mut self, value: impl Into<String>) -> Self {
-        self.connection_id = Some(value.into());
+    /// Sets `blocked`.
+    pub fn blocked(mut self, value: impl Into<bool>) -> Self {
+        self.blocked = Some(value.into());
         self
     }
 
-    /// Sets `roles`.
-    pub fn roles(mut self, value: impl Into<Vec<String>>) -> Self {
-        self.roles = Some(value.into());
+    /// Sets `email`.
+    pub fn email(mut self, value: impl Into<String>) -> Self {
+        self.email = Some(value.into());
         self
     }
 
-    /// Sets `send_invitation_email`.
-    pub fn send_invitation_email(mut self, value: impl Into<bool>) -> Self {
-        self.send_invitation_email = Some(value.into());
+    /// Sets `email_verified`.
+    pub fn email_verified(mut self, value: impl Into<bool>) -> Self {
+        self.email_verified = Some(value.into());
         self
     }
 
-    /// Sets `ttl_sec`.
-    pub fn ttl_sec(mut self, value: impl Into<i64>) -> Self {
-        self.ttl_sec = Some(value.into());
+    /// Sets `family_name`.
+    pub fn family_name(mut self, value: impl Into<String>) -> Self {
+        self.family_name = Some(value.into());
+        self
+    }
+
+    /// Sets `given_name`.
+    pub fn given_name(mut self, value: impl Into<String>) -> Self {
+        self.given_name = Some(value.into());
+        self
+    }
+
+    /// Sets `name`.
+    pub fn name(mut self, value: impl Into<String>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+
+    /// Sets `nickname`.
+    pub fn nickname(mut self, value: impl Into<String>) -> Self {
+        self.nickname = Some(value.into());
+        self
+    }
+
+    /// Sets `password`.
+    pub fn password(mut self, value: impl Into<String>) -> Self {
+        self.password = Some(value.into());
+        self
+    }
+
+    /// Sets `phone_number`.
+    pub fn phone_number(mut self, value: impl Into<String>) -> Self {
+        self.phone_number = Some(value.into());
+        self
+    }
+
+    /// Sets `phone_verified`.
+    pub fn phone_verified(mut self, value: impl Into<bool>) -> Self {
+        self.phone_verified = Some(value.into());
+        self
+    }
+
+    /// Sets `picture`.
+    pub fn picture(mut self, value: impl Into<String>) -> Self {
+        self.picture = Some(value.into());
+        self
+    }
+
+    /// Sets `user_id`.
+    pub fn user_id(mut self, value: impl Into<String>) -> Self {
+        self.user_id = Some(value.into());
         self
     }
 
@@ -747,6 +418,18 @@ impl CreateOrganizationInvitationRequestContent {
         self
     }
 
+    /// Sets `username`.
+    pub fn username(mut self, value: impl Into<String>) -> Self {
+        self.username = Some(value.into());
+        self
+    }
+
+    /// Sets `verify_email`.
+    pub fn verify_email(mut self, value: impl Into<bool>) -> Self {
+        self.verify_email = Some(value.into());
+        self
+    }
+
     /// Sets a field this version does not model.
     pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
         self.extra.insert(field.into(), value.into());
@@ -754,545 +437,146 @@ impl CreateOrganizationInvitationRequestContent {
     }
 }
 
-/// The `CreateOrganizationInvitationResponseContent` object.
+/// The `CreateUserResponseContent` schema.
 ///
-/// The answer of `POST /organizations/{id}/invitations` (`organizations_invitations_create`).
+/// The answer of `POST /users` (`users_create`).
 ///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateOrganizationInvitationResponseContent {
-    /// The `app_metadata` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub app_metadata: Option<Map<String, Value>>,
-    /// Auth0 client ID. Used to resolve the application's login initiation endpoint.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub client_id: Option<String>,
-    /// The id of the connection to force invitee to authenticate with.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub connection_id: Option<String>,
-    /// The ISO 8601 formatted timestamp representing the creation time of the invitation.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub created_at: Option<String>,
-    /// The ISO 8601 formatted timestamp representing the expiration time of the invitation.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub expires_at: Option<String>,
-    /// The id of the user invitation.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    /// The invitation url to be send to the invitee.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub invitation_url: Option<String>,
-    /// The `invitee` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub invitee: Option<OrganizationInvitationInvitee>,
-    /// The `inviter` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub inviter: Option<OrganizationInvitationInviter>,
-    /// Organization identifier.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub organization_id: Option<String>,
-    /// List of roles IDs to associated with the user.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub roles: Option<Vec<String>>,
-    /// The id of the invitation ticket
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ticket_id: Option<String>,
-    /// The `user_metadata` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub user_metadata: Option<Map<String, Value>>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
+/// The same type as [`UserResponseSchema`]: the API description gives both the same schema.
+pub type CreateUserResponseContent = UserResponseSchema;
 
-impl fmt::Debug for CreateOrganizationInvitationResponseContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateOrganizationInvitationResponseContent")
-            .field("app_metadata", &Keys(&self.app_metadata))
-            .field("client_id", &self.client_id)
-            .field("connection_id", &self.connection_id)
-            .field("created_at", &self.created_at)
-            .field("expires_at", &self.expires_at)
-            .field("id", &self.id)
-            .field("invitation_url", &self.invitation_url)
-            .field("invitee", &self.invitee)
-            .field("inviter", &self.inviter)
-            .field("organization_id", &self.organization_id)
-            .field("roles", &self.roles)
-            .field("ticket_id", &self.ticket_id)
-            .field("user_metadata", &Keys(&self.user_metadata))
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-/// The `CreateOrganizationRequestContent` object.
+/// The `CreateVerifiableCredentialTemplateRequestContent` object.
 ///
-/// The body of `POST /organizations` (`organizations_create`).
+/// The body of `POST /verifiable-credentials/verification/templates` (`verifiableCredentials_verification_templates_create`).
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new(…)` (the required fields) and the setters.
 #[derive(Clone, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
-pub struct CreateOrganizationRequestContent {
-    /// The `branding` field.
+pub struct CreateVerifiableCredentialTemplateRequestContent {
+    /// The `custom_certificate_authority` field.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub branding: Option<OrganizationBranding>,
-    /// Friendly name of this organization.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub display_name: Option<String>,
-    /// Connections that will be enabled for this organization. See POST enabled_connections endpoint for the object format. (Max of 10 connections allowed)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub enabled_connections: Option<Vec<ConnectionForOrganization>>,
-    /// The `metadata` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub metadata: Option<Map<String, Value>>,
-    /// The name of this organization.
+    pub custom_certificate_authority: Option<String>,
+    /// The `dialect` field.
+    pub dialect: String,
+    /// The `name` field.
     pub name: String,
-    /// The `token_quota` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub token_quota: Option<CreateTokenQuota>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for CreateOrganizationRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateOrganizationRequestContent")
-            .field("branding", &self.branding)
-            .field("display_name", &self.display_name)
-            .field("enabled_connections", &self.enabled_connections)
-            .field("metadata", &Keys(&self.metadata))
-            .field("name", &self.name)
-            .field("token_quota", &self.token_quota)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl CreateOrganizationRequestContent {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(name: impl Into<String>) -> Self {
-        Self {
-            branding: None,
-            display_name: None,
-            enabled_connections: None,
-            metadata: None,
-            name: name.into(),
-            token_quota: None,
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `branding`.
-    pub fn branding(mut self, value: impl Into<OrganizationBranding>) -> Self {
-        self.branding = Some(value.into());
-        self
-    }
-
-    /// Sets `display_name`.
-    pub fn display_name(mut self, value: impl Into<String>) -> Self {
-        self.display_name = Some(value.into());
-        self
-    }
-
-    /// Sets `enabled_connections`.
-    pub fn enabled_connections(mut self, value: impl Into<Vec<ConnectionForOrganization>>) -> Self {
-        self.enabled_connections = Some(value.into());
-        self
-    }
-
-    /// Sets `metadata`.
-    pub fn metadata(mut self, value: impl Into<Map<String, Value>>) -> Self {
-        self.metadata = Some(value.into());
-        self
-    }
-
-    /// Sets `token_quota`.
-    pub fn token_quota(mut self, value: impl Into<CreateTokenQuota>) -> Self {
-        self.token_quota = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `CreateOrganizationResponseContent` object.
-///
-/// The answer of `POST /organizations` (`organizations_create`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateOrganizationResponseContent {
-    /// The `branding` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub branding: Option<OrganizationBranding>,
-    /// Friendly name of this organization.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub display_name: Option<String>,
-    /// The `enabled_connections` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub enabled_connections: Option<Vec<OrganizationEnabledConnection>>,
-    /// Organization identifier.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    /// The `metadata` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub metadata: Option<Map<String, Value>>,
-    /// The name of this organization.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// The `token_quota` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub token_quota: Option<TokenQuota>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for CreateOrganizationResponseContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateOrganizationResponseContent")
-            .field("branding", &self.branding)
-            .field("display_name", &self.display_name)
-            .field("enabled_connections", &self.enabled_connections)
-            .field("id", &self.id)
-            .field("metadata", &Keys(&self.metadata))
-            .field("name", &self.name)
-            .field("token_quota", &self.token_quota)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-/// The `CreatePhoneProviderSendTestRequestContent` object.
-///
-/// The body of `POST /branding/phone/providers/{id}/try` (`branding_phone_providers_test`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreatePhoneProviderSendTestRequestContent {
-    /// The `delivery_method` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub delivery_method: Option<PhoneProviderDeliveryMethodEnum>,
-    /// The recipient phone number to receive a given notification.
-    pub to: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for CreatePhoneProviderSendTestRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreatePhoneProviderSendTestRequestContent")
-            .field("delivery_method", &self.delivery_method)
-            .field("to", &self.to)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl CreatePhoneProviderSendTestRequestContent {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(to: impl Into<String>) -> Self {
-        Self {
-            delivery_method: None,
-            to: to.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `delivery_method`.
-    pub fn delivery_method(mut self, value: impl Into<PhoneProviderDeliveryMethodEnum>) -> Self {
-        self.delivery_method = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `CreatePhoneProviderSendTestResponseContent` object.
-///
-/// The answer of `POST /branding/phone/providers/{id}/try` (`branding_phone_providers_test`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreatePhoneProviderSendTestResponseContent {
-    /// The status code of the operation.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub code: Option<f64>,
-    /// The description of the operation status.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub message: Option<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for CreatePhoneProviderSendTestResponseContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreatePhoneProviderSendTestResponseContent")
-            .field("code", &self.code)
-            .field("message", &self.message)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-/// The `CreatePhoneTemplateRequestContent` object.
-///
-/// The body of `POST /branding/phone/templates` (`branding_phone_templates_create`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreatePhoneTemplateRequestContent {
-    /// The `content` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub content: Option<PhoneTemplateContent>,
-    /// Whether the template is enabled (false) or disabled (true).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub disabled: Option<bool>,
-    /// The `type` field.
-    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
-    pub type_: Option<PhoneTemplateNotificationTypeEnum>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for CreatePhoneTemplateRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreatePhoneTemplateRequestContent")
-            .field("content", &self.content)
-            .field("disabled", &self.disabled)
-            .field("type_", &self.type_)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl CreatePhoneTemplateRequestContent {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `content`.
-    pub fn content(mut self, value: impl Into<PhoneTemplateContent>) -> Self {
-        self.content = Some(value.into());
-        self
-    }
-
-    /// Sets `disabled`.
-    pub fn disabled(mut self, value: impl Into<bool>) -> Self {
-        self.disabled = Some(value.into());
-        self
-    }
-
-    /// Sets `type`.
-    pub fn type_(mut self, value: impl Into<PhoneTemplateNotificationTypeEnum>) -> Self {
-        self.type_ = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `CreatePhoneTemplateResponseContent` object.
-///
-/// The answer of `POST /branding/phone/templates` (`branding_phone_templates_create`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreatePhoneTemplateResponseContent {
-    /// The `channel` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub channel: Option<String>,
-    /// The `content` field.
-    pub content: PhoneTemplateContent,
-    /// The `customizable` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub customizable: Option<bool>,
-    /// Whether the template is enabled (false) or disabled (true).
-    pub disabled: bool,
-    /// The `id` field.
-    pub id: String,
-    /// The `tenant` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tenant: Option<String>,
-    /// The `type` field.
-    #[serde(rename = "type")]
-    pub type_: PhoneTemplateNotificationTypeEnum,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for CreatePhoneTemplateResponseContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreatePhoneTemplateResponseContent")
-            .field("channel", &self.channel)
-            .field("content", &self.content)
-            .field("customizable", &self.customizable)
-            .field("disabled", &self.disabled)
-            .field("id", &self.id)
-            .field("tenant", &self.tenant)
-            .field("type_", &self.type_)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-/// The `CreatePhoneTemplateTestNotificationRequestContent` object.
-///
-/// The body of `POST /branding/phone/templates/{id}/try` (`branding_phone_templates_test`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreatePhoneTemplateTestNotificationRequestContent {
-    /// The `delivery_method` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub delivery_method: Option<PhoneProviderDeliveryMethodEnum>,
-    /// Destination of the testing phone notification
-    pub to: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for CreatePhoneTemplateTestNotificationRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreatePhoneTemplateTestNotificationRequestContent")
-            .field("delivery_method", &self.delivery_method)
-            .field("to", &self.to)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl CreatePhoneTemplateTestNotificationRequestContent {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(to: impl Into<String>) -> Self {
-        Self {
-            delivery_method: None,
-            to: to.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `delivery_method`.
-    pub fn delivery_method(mut self, value: impl Into<PhoneProviderDeliveryMethodEnum>) -> Self {
-        self.delivery_method = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `CreatePhoneTemplateTestNotificationResponseContent` object.
-///
-/// The answer of `POST /branding/phone/templates/{id}/try` (`branding_phone_templates_test`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreatePhoneTemplateTestNotificationResponseContent {
-    /// The `message` field.
-    pub message: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for CreatePhoneTemplateTestNotificationResponseContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreatePhoneTemplateTestNotificationResponseContent")
-            .field("message", &self.message)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-/// The `CreatePublicKeyDeviceCredentialRequestContent` object.
-///
-/// The body of `POST /device-credentials` (`deviceCredentials_createPublicKey`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreatePublicKeyDeviceCredentialRequestContent {
-    /// client_id of the client (application) this credential is for.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub client_id: Option<String>,
-    /// Unique identifier for the device. Recommend using Android_ID (<http://developer.android.com/reference/android/provider/Settings.Secure.html#ANDROID_ID>) on Android and identifierForVendor (<https://developer.apple.com/library/ios/documentation/UIKit/Reference/UIDevice_Class/index.html#//apple_ref/occ/instp/UIDevice/identifierForVendor>).
-    pub device_id: String,
-    /// Name for this device easily recognized by owner.
-    pub device_name: String,
+    /// The `presentation` field.
+    pub presentation: MdlPresentationRequest,
     /// The `type` field.
     #[serde(rename = "type")]
     pub type_: String,
-    /// Base64 encoded string containing the credential.
-    pub value: String,
+    /// The `well_known_trusted_issuers` field.
+    pub well_known_trusted_issuers: String,
     /// Fields this version does not model, kept as received.
     #[serde(flatten, deserialize_with = "extra")]
     pub extra: Map<String, Value>,
 }
 
-impl fmt::Debug for CreatePublicKeyDeviceCredentialRequestContent {
+impl fmt::Debug for CreateVerifiableCredentialTemplateRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreatePublicKeyDeviceCredentialRequestContent")
-            .field("client_id", &self.client_id)
-            .field("device_id", &self.device_id)
-            .field("device_name", &self.device_name)
+        f.debug_struct("CreateVerifiableCredentialTemplateRequestContent")
+            .field(
+                "custom_certificate_authority",
+                &self.custom_certificate_authority,
+            )
+            .field("dialect", &self.dialect)
+            .field("name", &self.name)
+            .field("presentation", &self.presentation)
             .field("type_", &self.type_)
-            .field("value", &REDACTED)
+            .field(
+                "well_known_trusted_issuers",
+                &self.well_known_trusted_issuers,
+            )
             .field("extra", &Keys(&self.extra))
             .finish()
     }
 }
 
-impl CreatePublicKeyDeviceCredentialRequestContent {
+impl CreateVerifiableCredentialTemplateRequestContent {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(
-        device_id: impl Into<String>,
-        device_name: impl Into<String>,
+        dialect: impl Into<String>,
+        name: impl Into<String>,
+        presentation: impl Into<MdlPresentationRequest>,
         type_: impl Into<String>,
-        value: impl Into<String>,
+        well_known_trusted_issuers: impl Into<String>,
     ) -> Self {
         Self {
-            client_id: None,
-            device_id: device_id.into(),
-            device_name: device_name.into(),
+            custom_certificate_authority: None,
+            dialect: dialect.into(),
+            name: name.into(),
+            presentation: presentation.into(),
             type_: type_.into(),
-            value: value.into(),
+            well_known_trusted_issuers: well_known_trusted_issuers.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets `custom_certificate_authority`.
+    pub fn custom_certificate_authority(mut self, value: impl Into<String>) -> Self {
+        self.custom_certificate_authority = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+/// The `CreateVerifiableCredentialTemplateResponseContent` schema.
+///
+/// The answer of `POST /verifiable-credentials/verification/templates` (`verifiableCredentials_verification_templates_create`).
+///
+/// The same type as [`VerifiableCredentialTemplateResponse`]: the API description gives both the same schema.
+pub type CreateVerifiableCredentialTemplateResponseContent = VerifiableCredentialTemplateResponse;
+
+/// The `CreateVerificationEmailRequestContent` object.
+///
+/// The body of `POST /jobs/verification-email` (`jobs_verificationEmail_create`).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct CreateVerificationEmailRequestContent {
+    /// client_id of the client (application). If no value provided, the global Client ID will be used.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<String>,
+    /// The `identity` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub identity: Option<Identity>,
+    /// (Optional) Organization ID – the ID of the Organization. If provided, organization parameters will be made available to the email template and organization branding will be applied to the prompt. In addition, the redirect link in the prompt will include organization_id and organization_name query string parameters.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub organization_id: Option<String>,
+    /// user_id of the user to send the verification email to.
+    pub user_id: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for CreateVerificationEmailRequestContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateVerificationEmailRequestContent")
+            .field("client_id", &self.client_id)
+            .field("identity", &self.identity)
+            .field("organization_id", &self.organization_id)
+            .field("user_id", &self.user_id)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl CreateVerificationEmailRequestContent {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(user_id: impl Into<String>) -> Self {
+        Self {
+            client_id: None,
+            identity: None,
+            organization_id: None,
+            user_id: user_id.into(),
             extra: Map::new(),
         }
     }
@@ -1303,6 +587,18 @@ impl CreatePublicKeyDeviceCredentialRequestContent {
         self
     }
 
+    /// Sets `identity`.
+    pub fn identity(mut self, value: impl Into<Identity>) -> Self {
+        self.identity = Some(value.into());
+        self
+    }
+
+    /// Sets `organization_id`.
+    pub fn organization_id(mut self, value: impl Into<String>) -> Self {
+        self.organization_id = Some(value.into());
+        self
+    }
+
     /// Sets a field this version does not model.
     pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
         self.extra.insert(field.into(), value.into());
@@ -1310,1048 +606,22 @@ impl CreatePublicKeyDeviceCredentialRequestContent {
     }
 }
 
-/// The `CreatePublicKeyDeviceCredentialResponseContent` object.
+/// The `CreateVerificationEmailResponseContent` object.
 ///
-/// The answer of `POST /device-credentials` (`deviceCredentials_createPublicKey`).
+/// The answer of `POST /jobs/verification-email` (`jobs_verificationEmail_create`).
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 #[derive(Clone, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
-pub struct CreatePublicKeyDeviceCredentialResponseContent {
-    /// The credential's identifier
+pub struct CreateVerificationEmailResponseContent {
+    /// When this job was created.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_at: Option<String>,
+    /// ID of this job.
     pub id: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for CreatePublicKeyDeviceCredentialResponseContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreatePublicKeyDeviceCredentialResponseContent")
-            .field("id", &self.id)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-/// The `CreateResourceServerRequestContent` object.
-///
-/// The body of `POST /resource-servers` (`resourceServers_create`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateResourceServerRequestContent {
-    /// Whether refresh tokens can be issued for this API (true) or not (false).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub allow_offline_access: Option<bool>,
-    /// The `authorization_details` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub authorization_details: Option<Vec<Value>>,
-    /// The `consent_policy` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub consent_policy: Option<String>,
-    /// Whether to enforce authorization policies (true) or to ignore them (false).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub enforce_policies: Option<bool>,
-    /// Unique identifier for the API used as the audience parameter on authorization calls. Can not be changed once set.
-    pub identifier: String,
-    /// Friendly name for this resource server. Can not contain `<` or `>` characters.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// The `proof_of_possession` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub proof_of_possession: Option<ResourceServerProofOfPossession>,
-    /// List of permissions (scopes) that this API uses.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub scopes: Option<Vec<ResourceServerScope>>,
-    /// The `signing_alg` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub signing_alg: Option<SigningAlgorithmEnum>,
-    /// Secret used to sign tokens when using symmetric algorithms (HS256).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub signing_secret: Option<String>,
-    /// Whether to skip user consent for applications flagged as first party (true) or not (false).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub skip_consent_for_verifiable_first_party_clients: Option<bool>,
-    /// The `subject_type_authorization` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub subject_type_authorization: Option<ResourceServerSubjectTypeAuthorization>,
-    /// The `token_dialect` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub token_dialect: Option<ResourceServerTokenDialectSchemaEnum>,
-    /// The `token_encryption` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub token_encryption: Option<ResourceServerTokenEncryption>,
-    /// Expiration value (in seconds) for access tokens issued for this API from the token endpoint.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub token_lifetime: Option<i64>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for CreateResourceServerRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateResourceServerRequestContent")
-            .field("allow_offline_access", &self.allow_offline_access)
-            .field("authorization_details", &Keys(&self.authorization_details))
-            .field("consent_policy", &self.consent_policy)
-            .field("enforce_policies", &self.enforce_policies)
-            .field("identifier", &self.identifier)
-            .field("name", &self.name)
-            .field("proof_of_possession", &self.proof_of_possession)
-            .field("scopes", &self.scopes)
-            .field("signing_alg", &self.signing_alg)
-            .field(
-                "signing_secret",
-                &self.signing_secret.as_ref().map(|_| REDACTED),
-            )
-            .field(
-                "skip_consent_for_verifiable_first_party_clients",
-                &self.skip_consent_for_verifiable_first_party_clients,
-            )
-            .field(
-                "subject_type_authorization",
-                &self.subject_type_authorization,
-            )
-            .field("token_dialect", &self.token_dialect)
-            .field("token_encryption", &self.token_encryption)
-            .field("token_lifetime", &self.token_lifetime)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl CreateResourceServerRequestContent {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(identifier: impl Into<String>) -> Self {
-        Self {
-            allow_offline_access: None,
-            authorization_details: None,
-            consent_policy: None,
-            enforce_policies: None,
-            identifier: identifier.into(),
-            name: None,
-            proof_of_possession: None,
-            scopes: None,
-            signing_alg: None,
-            signing_secret: None,
-            skip_consent_for_verifiable_first_party_clients: None,
-            subject_type_authorization: None,
-            token_dialect: None,
-            token_encryption: None,
-            token_lifetime: None,
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `allow_offline_access`.
-    pub fn allow_offline_access(mut self, value: impl Into<bool>) -> Self {
-        self.allow_offline_access = Some(value.into());
-        self
-    }
-
-    /// Sets `authorization_details`.
-    pub fn authorization_details(mut self, value: impl Into<Vec<Value>>) -> Self {
-        self.authorization_details = Some(value.into());
-        self
-    }
-
-    /// Sets `consent_policy`.
-    pub fn consent_policy(mut self, value: impl Into<String>) -> Self {
-        self.consent_policy = Some(value.into());
-        self
-    }
-
-    /// Sets `enforce_policies`.
-    pub fn enforce_policies(mut self, value: impl Into<bool>) -> Self {
-        self.enforce_policies = Some(value.into());
-        self
-    }
-
-    /// Sets `name`.
-    pub fn name(mut self, value: impl Into<String>) -> Self {
-        self.name = Some(value.into());
-        self
-    }
-
-    /// Sets `proof_of_possession`.
-    pub fn proof_of_possession(
-        mut self,
-        value: impl Into<ResourceServerProofOfPossession>,
-    ) -> Self {
-        self.proof_of_possession = Some(value.into());
-        self
-    }
-
-    /// Sets `scopes`.
-    pub fn scopes(mut self, value: impl Into<Vec<ResourceServerScope>>) -> Self {
-        self.scopes = Some(value.into());
-        self
-    }
-
-    /// Sets `signing_alg`.
-    pub fn signing_alg(mut self, value: impl Into<SigningAlgorithmEnum>) -> Self {
-        self.signing_alg = Some(value.into());
-        self
-    }
-
-    /// Sets `signing_secret`.
-    pub fn signing_secret(mut self, value: impl Into<String>) -> Self {
-        self.signing_secret = Some(value.into());
-        self
-    }
-
-    /// Sets `skip_consent_for_verifiable_first_party_clients`.
-    pub fn skip_consent_for_verifiable_first_party_clients(
-        mut self,
-        value: impl Into<bool>,
-    ) -> Self {
-        self.skip_consent_for_verifiable_first_party_clients = Some(value.into());
-        self
-    }
-
-    /// Sets `subject_type_authorization`.
-    pub fn subject_type_authorization(
-        mut self,
-        value: impl Into<ResourceServerSubjectTypeAuthorization>,
-    ) -> Self {
-        self.subject_type_authorization = Some(value.into());
-        self
-    }
-
-    /// Sets `token_dialect`.
-    pub fn token_dialect(mut self, value: impl Into<ResourceServerTokenDialectSchemaEnum>) -> Self {
-        self.token_dialect = Some(value.into());
-        self
-    }
-
-    /// Sets `token_encryption`.
-    pub fn token_encryption(mut self, value: impl Into<ResourceServerTokenEncryption>) -> Self {
-        self.token_encryption = Some(value.into());
-        self
-    }
-
-    /// Sets `token_lifetime`.
-    pub fn token_lifetime(mut self, value: impl Into<i64>) -> Self {
-        self.token_lifetime = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `CreateResourceServerResponseContent` object.
-///
-/// The answer of `POST /resource-servers` (`resourceServers_create`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateResourceServerResponseContent {
-    /// Whether refresh tokens can be issued for this API (true) or not (false).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub allow_offline_access: Option<bool>,
-    /// The `authorization_details` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub authorization_details: Option<Vec<Value>>,
-    /// The `consent_policy` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub consent_policy: Option<String>,
-    /// Whether authorization polices are enforced (true) or unenforced (false).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub enforce_policies: Option<bool>,
-    /// ID of the API (resource server).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    /// Unique identifier for the API used as the audience parameter on authorization calls. Can not be changed once set.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub identifier: Option<String>,
-    /// Whether this is an Auth0 system API (true) or a custom API (false).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub is_system: Option<bool>,
-    /// Friendly name for this resource server. Can not contain `<` or `>` characters.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// The `proof_of_possession` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub proof_of_possession: Option<ResourceServerProofOfPossession>,
-    /// List of permissions (scopes) that this API uses.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub scopes: Option<Vec<ResourceServerScope>>,
-    /// The `signing_alg` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub signing_alg: Option<SigningAlgorithmEnum>,
-    /// Secret used to sign tokens when using symmetric algorithms (HS256).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub signing_secret: Option<String>,
-    /// Whether to skip user consent for applications flagged as first party (true) or not (false).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub skip_consent_for_verifiable_first_party_clients: Option<bool>,
-    /// The `subject_type_authorization` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub subject_type_authorization: Option<ResourceServerSubjectTypeAuthorization>,
-    /// The `token_dialect` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub token_dialect: Option<ResourceServerTokenDialectResponseEnum>,
-    /// The `token_encryption` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub token_encryption: Option<ResourceServerTokenEncryption>,
-    /// Expiration value (in seconds) for access tokens issued for this API from the token endpoint.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub token_lifetime: Option<i64>,
-    /// Expiration value (in seconds) for access tokens issued for this API via Implicit or Hybrid Flows. Cannot be greater than the `token_lifetime` value.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub token_lifetime_for_web: Option<i64>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for CreateResourceServerResponseContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateResourceServerResponseContent")
-            .field("allow_offline_access", &self.allow_offline_access)
-            .field("authorization_details", &Keys(&self.authorization_details))
-            .field("consent_policy", &self.consent_policy)
-            .field("enforce_policies", &self.enforce_policies)
-            .field("id", &self.id)
-            .field("identifier", &self.identifier)
-            .field("is_system", &self.is_system)
-            .field("name", &self.name)
-            .field("proof_of_possession", &self.proof_of_possession)
-            .field("scopes", &self.scopes)
-            .field("signing_alg", &self.signing_alg)
-            .field(
-                "signing_secret",
-                &self.signing_secret.as_ref().map(|_| REDACTED),
-            )
-            .field(
-                "skip_consent_for_verifiable_first_party_clients",
-                &self.skip_consent_for_verifiable_first_party_clients,
-            )
-            .field(
-                "subject_type_authorization",
-                &self.subject_type_authorization,
-            )
-            .field("token_dialect", &self.token_dialect)
-            .field("token_encryption", &self.token_encryption)
-            .field("token_lifetime", &self.token_lifetime)
-            .field("token_lifetime_for_web", &self.token_lifetime_for_web)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-/// The `CreateRoleRequestContent` object.
-///
-/// The body of `POST /roles` (`roles_create`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateRoleRequestContent {
-    /// Description of the role.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
-    /// Name of the role.
-    pub name: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for CreateRoleRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateRoleRequestContent")
-            .field("description", &self.description)
-            .field("name", &self.name)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl CreateRoleRequestContent {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(name: impl Into<String>) -> Self {
-        Self {
-            description: None,
-            name: name.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `description`.
-    pub fn description(mut self, value: impl Into<String>) -> Self {
-        self.description = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `CreateRoleResponseContent` object.
-///
-/// The answer of `POST /roles` (`roles_create`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateRoleResponseContent {
-    /// Description of this role.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
-    /// ID for this role.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    /// Name of this role.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for CreateRoleResponseContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateRoleResponseContent")
-            .field("description", &self.description)
-            .field("id", &self.id)
-            .field("name", &self.name)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-/// The `CreateRuleRequestContent` object.
-///
-/// The body of `POST /rules` (`rules_create`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateRuleRequestContent {
-    /// Whether the rule is enabled (true), or disabled (false).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub enabled: Option<bool>,
-    /// Name of this rule.
-    pub name: String,
-    /// Order that this rule should execute in relative to other rules. Lower-valued rules execute first.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub order: Option<f64>,
-    /// Code to be executed when this rule runs.
-    pub script: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for CreateRuleRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateRuleRequestContent")
-            .field("enabled", &self.enabled)
-            .field("name", &self.name)
-            .field("order", &self.order)
-            .field("script", &self.script)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl CreateRuleRequestContent {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(name: impl Into<String>, script: impl Into<String>) -> Self {
-        Self {
-            enabled: None,
-            name: name.into(),
-            order: None,
-            script: script.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `enabled`.
-    pub fn enabled(mut self, value: impl Into<bool>) -> Self {
-        self.enabled = Some(value.into());
-        self
-    }
-
-    /// Sets `order`.
-    pub fn order(mut self, value: impl Into<f64>) -> Self {
-        self.order = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `CreateRuleResponseContent` object.
-///
-/// The answer of `POST /rules` (`rules_create`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateRuleResponseContent {
-    /// Whether the rule is enabled (true), or disabled (false).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub enabled: Option<bool>,
-    /// ID of this rule.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    /// Name of this rule.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// Order that this rule should execute in relative to other rules. Lower-valued rules execute first.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub order: Option<f64>,
-    /// Code to be executed when this rule runs.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub script: Option<String>,
-    /// Execution stage of this rule. Can be `login_success`, `login_failure`, or `pre_authorize`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub stage: Option<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for CreateRuleResponseContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateRuleResponseContent")
-            .field("enabled", &self.enabled)
-            .field("id", &self.id)
-            .field("name", &self.name)
-            .field("order", &self.order)
-            .field("script", &self.script)
-            .field("stage", &self.stage)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-/// The `CreateScimConfigurationRequestContent` object.
-///
-/// The body of `POST /connections/{id}/scim-configuration` (`connections_scimConfiguration_create`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateScimConfigurationRequestContent {
-    /// The mapping between auth0 and SCIM
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub mapping: Option<Vec<ScimMappingItem>>,
-    /// User ID attribute for generating unique user ids
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub user_id_attribute: Option<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for CreateScimConfigurationRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateScimConfigurationRequestContent")
-            .field("mapping", &self.mapping)
-            .field("user_id_attribute", &self.user_id_attribute)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl CreateScimConfigurationRequestContent {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `mapping`.
-    pub fn mapping(mut self, value: impl Into<Vec<ScimMappingItem>>) -> Self {
-        self.mapping = Some(value.into());
-        self
-    }
-
-    /// Sets `user_id_attribute`.
-    pub fn user_id_attribute(mut self, value: impl Into<String>) -> Self {
-        self.user_id_attribute = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `CreateScimConfigurationResponseContent` object.
-///
-/// The answer of `POST /connections/{id}/scim-configuration` (`connections_scimConfiguration_create`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateScimConfigurationResponseContent {
-    /// The connection's identifier
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub connection_id: Option<String>,
-    /// The connection's identifier
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub connection_name: Option<String>,
-    /// The Date Time Scim Configuration was created
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub created_at: Option<String>,
-    /// The mapping between auth0 and SCIM
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub mapping: Option<Vec<ScimMappingItem>>,
-    /// The connection's strategy
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub strategy: Option<String>,
-    /// The tenant's name
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tenant_name: Option<String>,
-    /// The Date Time Scim Configuration was last updated
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub updated_on: Option<String>,
-    /// User ID attribute for generating unique user ids
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub user_id_attribute: Option<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for CreateScimConfigurationResponseContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateScimConfigurationResponseContent")
-            .field("connection_id", &self.connection_id)
-            .field("connection_name", &self.connection_name)
-            .field("created_at", &self.created_at)
-            .field("mapping", &self.mapping)
-            .field("strategy", &self.strategy)
-            .field("tenant_name", &self.tenant_name)
-            .field("updated_on", &self.updated_on)
-            .field("user_id_attribute", &self.user_id_attribute)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-/// The `CreateScimTokenRequestContent` object.
-///
-/// The body of `POST /connections/{id}/scim-configuration/tokens` (`connections_scimConfiguration_tokens_create`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateScimTokenRequestContent {
-    /// The scopes of the scim token
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub scopes: Option<Vec<String>>,
-    /// Lifetime of the token in seconds. Must be greater than 900
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub token_lifetime: Option<i64>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for CreateScimTokenRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateScimTokenRequestContent")
-            .field("scopes", &self.scopes)
-            .field("token_lifetime", &self.token_lifetime)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl CreateScimTokenRequestContent {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `scopes`.
-    pub fn scopes(mut self, value: impl Into<Vec<String>>) -> Self {
-        self.scopes = Some(value.into());
-        self
-    }
-
-    /// Sets `token_lifetime`.
-    pub fn token_lifetime(mut self, value: impl Into<i64>) -> Self {
-        self.token_lifetime = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `CreateScimTokenResponseContent` object.
-///
-/// The answer of `POST /connections/{id}/scim-configuration/tokens` (`connections_scimConfiguration_tokens_create`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateScimTokenResponseContent {
-    /// The token's created at timestamp
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub created_at: Option<String>,
-    /// The scopes of the scim token
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub scopes: Option<Vec<String>>,
-    /// The scim client's token
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub token: Option<String>,
-    /// The token's identifier
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub token_id: Option<String>,
-    /// The token's valid until at timestamp
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub valid_until: Option<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for CreateScimTokenResponseContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateScimTokenResponseContent")
-            .field("created_at", &self.created_at)
-            .field("scopes", &self.scopes)
-            .field("token", &self.token.as_ref().map(|_| REDACTED))
-            .field("token_id", &self.token_id)
-            .field("valid_until", &self.valid_until)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-/// The `CreateSelfServiceProfileRequestContent` object.
-///
-/// The body of `POST /self-service-profiles` (`selfServiceProfiles_create`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateSelfServiceProfileRequestContent {
-    /// List of IdP strategies that will be shown to users during the Self-Service SSO flow. Possible values: \[`oidc`, `samlp`, `waad`, `google-apps`, `adfs`, `okta`, `keycloak-samlp`, `pingfederate`\]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub allowed_strategies: Option<Vec<SelfServiceProfileAllowedStrategyEnum>>,
-    /// The `branding` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub branding: Option<SelfServiceProfileBrandingProperties>,
-    /// The description of the self-service Profile.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
-    /// The name of the self-service Profile.
-    pub name: String,
-    /// List of attributes to be mapped that will be shown to the user during the SS-SSO flow.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub user_attributes: Option<Vec<SelfServiceProfileUserAttribute>>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for CreateSelfServiceProfileRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateSelfServiceProfileRequestContent")
-            .field("allowed_strategies", &self.allowed_strategies)
-            .field("branding", &self.branding)
-            .field("description", &self.description)
-            .field("name", &self.name)
-            .field("user_attributes", &self.user_attributes)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl CreateSelfServiceProfileRequestContent {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(name: impl Into<String>) -> Self {
-        Self {
-            allowed_strategies: None,
-            branding: None,
-            description: None,
-            name: name.into(),
-            user_attributes: None,
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `allowed_strategies`.
-    pub fn allowed_strategies(
-        mut self,
-        value: impl Into<Vec<SelfServiceProfileAllowedStrategyEnum>>,
-    ) -> Self {
-        self.allowed_strategies = Some(value.into());
-        self
-    }
-
-    /// Sets `branding`.
-    pub fn branding(mut self, value: impl Into<SelfServiceProfileBrandingProperties>) -> Self {
-        self.branding = Some(value.into());
-        self
-    }
-
-    /// Sets `description`.
-    pub fn description(mut self, value: impl Into<String>) -> Self {
-        self.description = Some(value.into());
-        self
-    }
-
-    /// Sets `user_attributes`.
-    pub fn user_attributes(
-        mut self,
-        value: impl Into<Vec<SelfServiceProfileUserAttribute>>,
-    ) -> Self {
-        self.user_attributes = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `CreateSelfServiceProfileResponseContent` object.
-///
-/// The answer of `POST /self-service-profiles` (`selfServiceProfiles_create`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateSelfServiceProfileResponseContent {
-    /// List of IdP strategies that will be shown to users during the Self-Service SSO flow. Possible values: \[`oidc`, `samlp`, `waad`, `google-apps`, `adfs`, `okta`, `keycloak-samlp`, `pingfederate`\]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub allowed_strategies: Option<Vec<SelfServiceProfileAllowedStrategyEnum>>,
-    /// The `branding` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub branding: Option<SelfServiceProfileBrandingProperties>,
-    /// The time when this self-service Profile was created.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub created_at: Option<String>,
-    /// The description of the self-service Profile.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
-    /// The unique ID of the self-service Profile.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    /// The name of the self-service Profile.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// The time when this self-service Profile was updated.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub updated_at: Option<String>,
-    /// List of attributes to be mapped that will be shown to the user during the SS-SSO flow.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub user_attributes: Option<Vec<SelfServiceProfileUserAttribute>>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for CreateSelfServiceProfileResponseContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateSelfServiceProfileResponseContent")
-            .field("allowed_strategies", &self.allowed_strategies)
-            .field("branding", &self.branding)
-            .field("created_at", &self.created_at)
-            .field("description", &self.description)
-            .field("id", &self.id)
-            .field("name", &self.name)
-            .field("updated_at", &self.updated_at)
-            .field("user_attributes", &self.user_attributes)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-/// The `CreateSelfServiceProfileSsoTicketRequestContent` object.
-///
-/// The body of `POST /self-service-profiles/{id}/sso-ticket` (`selfServiceProfiles_ssoTicket_create`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateSelfServiceProfileSsoTicketRequestContent {
-    /// The `connection_config` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub connection_config: Option<SelfServiceProfileSsoTicketConnectionConfig>,
-    /// If provided, this will allow editing of the provided connection during the SSO Flow
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub connection_id: Option<String>,
-    /// The `domain_aliases_config` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub domain_aliases_config: Option<SelfServiceProfileSsoTicketDomainAliasesConfig>,
-    /// List of client_ids that the connection will be enabled for.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub enabled_clients: Option<Vec<String>>,
-    /// List of organizations that the connection will be enabled for.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub enabled_organizations: Option<Vec<SelfServiceProfileSsoTicketEnabledOrganization>>,
-    /// The `provisioning_config` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub provisioning_config: Option<SelfServiceProfileSsoTicketProvisioningConfig>,
-    /// Number of seconds for which the ticket is valid before expiration. If unspecified or set to 0, this value defaults to 432000 seconds (5 days).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ttl_sec: Option<i64>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for CreateSelfServiceProfileSsoTicketRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateSelfServiceProfileSsoTicketRequestContent")
-            .field("connection_config", &self.connection_config)
-            .field("connection_id", &self.connection_id)
-            .field("domain_aliases_config", &self.domain_aliases_config)
-            .field("enabled_clients", &self.enabled_clients)
-            .field("enabled_organizations", &self.enabled_organizations)
-            .field("provisioning_config", &self.provisioning_config)
-            .field("ttl_sec", &self.ttl_sec)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl CreateSelfServiceProfileSsoTicketRequestContent {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `connection_config`.
-    pub fn connection_config(
-        mut self,
-        value: impl Into<SelfServiceProfileSsoTicketConnectionConfig>,
-    ) -> Self {
-        self.connection_config = Some(value.into());
-        self
-    }
-
-    /// Sets `connection_id`.
-    pub fn connection_id(mut self, value: impl Into<String>) -> Self {
-        self.connection_id = Some(value.into());
-        self
-    }
-
-    /// Sets `domain_aliases_config`.
-    pub fn domain_aliases_config(
-        mut self,
-        value: impl Into<SelfServiceProfileSsoTicketDomainAliasesConfig>,
-    ) -> Self {
-        self.domain_aliases_config = Some(value.into());
-        self
-    }
-
-    /// Sets `enabled_clients`.
-    pub fn enabled_clients(mut self, value: impl Into<Vec<String>>) -> Self {
-        self.enabled_clients = Some(value.into());
-        self
-    }
-
-    /// Sets `enabled_organizations`.
-    pub fn enabled_organizations(
-        mut self,
-        value: impl Into<Vec<SelfServiceProfileSsoTicketEnabledOrganization>>,
-    ) -> Self {
-        self.enabled_organizations = Some(value.into());
-        self
-    }
-
-    /// Sets `provisioning_config`.
-    pub fn provisioning_config(
-        mut self,
-        value: impl Into<SelfServiceProfileSsoTicketProvisioningConfig>,
-    ) -> Self {
-        self.provisioning_config = Some(value.into());
-        self
-    }
-
-    /// Sets `ttl_sec`.
-    pub fn ttl_sec(mut self, value: impl Into<i64>) -> Self {
-        self.ttl_sec = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `CreateSelfServiceProfileSsoTicketResponseContent` object.
-///
-/// The answer of `POST /self-service-profiles/{id}/sso-ticket` (`selfServiceProfiles_ssoTicket_create`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateSelfServiceProfileSsoTicketResponseContent {
-    /// The URL for the created ticket.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ticket: Option<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for CreateSelfServiceProfileSsoTicketResponseContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateSelfServiceProfileSsoTicketResponseContent")
-            .field("ticket", &self.ticket.as_ref().map(|_| REDACTED))
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-/// The `CreateTokenExchangeProfileRequestContent` object.
-///
-/// The body of `POST /token-exchange-profiles` (`tokenExchangeProfiles_create`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateTokenExchangeProfileRequestContent {
-    /// The ID of the Custom Token Exchange action to execute for this profile, in order to validate the subject_token. The action must use the custom-token-exchange trigger.
-    pub action_id: String,
-    /// Friendly name of this profile.
-    pub name: String,
-    /// Subject token type for this profile. When receiving a token exchange request on the Authentication API, the corresponding token exchange profile with a matching subject_token_type will be executed. This must be a URI.
-    pub subject_token_type: String,
-    /// The `type` field.
+    /// Status of this job.
+    pub status: String,
+    /// Type of job this is.
     #[serde(rename = "type")]
     pub type_: String,
     /// Fields this version does not model, kept as received.
@@ -2359,119 +629,80 @@ pub struct CreateTokenExchangeProfileRequestContent {
     pub extra: Map<String, Value>,
 }
 
-impl fmt::Debug for CreateTokenExchangeProfileRequestContent {
+impl fmt::Debug for CreateVerificationEmailResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateTokenExchangeProfileRequestContent")
-            .field("action_id", &self.action_id)
-            .field("name", &self.name)
-            .field("subject_token_type", &self.subject_token_type)
-            .field("type_", &self.type_)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl CreateTokenExchangeProfileRequestContent {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(
-        action_id: impl Into<String>,
-        name: impl Into<String>,
-        subject_token_type: impl Into<String>,
-        type_: impl Into<String>,
-    ) -> Self {
-        Self {
-            action_id: action_id.into(),
-            name: name.into(),
-            subject_token_type: subject_token_type.into(),
-            type_: type_.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `CreateTokenExchangeProfileResponseContent` object.
-///
-/// The answer of `POST /token-exchange-profiles` (`tokenExchangeProfiles_create`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateTokenExchangeProfileResponseContent {
-    /// The ID of the Custom Token Exchange action to execute for this profile, in order to validate the subject_token. The action must use the custom-token-exchange trigger.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub action_id: Option<String>,
-    /// The time when this profile was created.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub created_at: Option<String>,
-    /// The unique ID of the token exchange profile.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    /// Friendly name of this profile.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// Subject token type for this profile. When receiving a token exchange request on the Authentication API, the corresponding token exchange profile with a matching subject_token_type will be executed. This must be a URI.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub subject_token_type: Option<String>,
-    /// The `type` field.
-    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
-    pub type_: Option<String>,
-    /// The time when this profile was updated.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub updated_at: Option<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for CreateTokenExchangeProfileResponseContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateTokenExchangeProfileResponseContent")
-            .field("action_id", &self.action_id)
+        f.debug_struct("CreateVerificationEmailResponseContent")
             .field("created_at", &self.created_at)
             .field("id", &self.id)
-            .field("name", &self.name)
-            .field("subject_token_type", &self.subject_token_type)
+            .field("status", &self.status)
             .field("type_", &self.type_)
-            .field("updated_at", &self.updated_at)
             .field("extra", &Keys(&self.extra))
             .finish()
     }
 }
 
-/// The `CreateTokenQuota` object.
+string_enum! {
+    /// The values of `CreatedAuthenticationMethodTypeEnum`.
+    pub enum CreatedAuthenticationMethodTypeEnum {
+        /// `phone`
+        Phone = "phone",
+        /// `email`
+        Email = "email",
+        /// `totp`
+        Totp = "totp",
+        /// `webauthn-roaming`
+        WebauthnRoaming = "webauthn-roaming",
+    }
+}
+
+string_enum! {
+    /// The values of `CreatedUserAuthenticationMethodTypeEnum`.
+    pub enum CreatedUserAuthenticationMethodTypeEnum {
+        /// `phone`
+        Phone = "phone",
+        /// `email`
+        Email = "email",
+        /// `totp`
+        Totp = "totp",
+        /// `webauthn-roaming`
+        WebauthnRoaming = "webauthn-roaming",
+        /// `passkey`
+        Passkey = "passkey",
+    }
+}
+
+/// The `CredentialId` object.
+///
+/// The answer of `POST /device-credentials` (`deviceCredentials_createPublicKey`).
+///
+/// Also named [`CreatePublicKeyDeviceCredentialResponseContent`] (identical schemas).
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new(…)` (the required fields) and the setters.
 #[derive(Clone, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
-pub struct CreateTokenQuota {
-    /// The `client_credentials` field.
-    pub client_credentials: TokenQuotaClientCredentials,
+pub struct CredentialId {
+    /// Credential ID
+    pub id: String,
     /// Fields this version does not model, kept as received.
     #[serde(flatten, deserialize_with = "extra")]
     pub extra: Map<String, Value>,
 }
 
-impl fmt::Debug for CreateTokenQuota {
+impl fmt::Debug for CredentialId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateTokenQuota")
-            .field("client_credentials", &self.client_credentials)
+        f.debug_struct("CredentialId")
+            .field("id", &self.id)
             .field("extra", &Keys(&self.extra))
             .finish()
     }
 }
 
-impl CreateTokenQuota {
+impl CredentialId {
     /// A value with the required fields set (constant fields filled in).
-    pub fn new(client_credentials: impl Into<TokenQuotaClientCredentials>) -> Self {
+    pub fn new(id: impl Into<String>) -> Self {
         Self {
-            client_credentials: client_credentials.into(),
+            id: id.into(),
             extra: Map::new(),
         }
     }
@@ -2482,3 +713,378 @@ impl CreateTokenQuota {
         self
     }
 }
+
+/// The `CustomDomain` object.
+///
+/// The answer of `GET /custom-domains/{id}` (`customDomains_get`).
+///
+/// Also named [`GetCustomDomainResponseContent`] (identical schemas).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct CustomDomain {
+    /// The HTTP header to fetch the client's IP address
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub custom_client_ip_header: Option<String>,
+    /// ID of the custom domain.
+    pub custom_domain_id: String,
+    /// Domain name.
+    pub domain: String,
+    /// Intermediate address.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub origin_domain_name: Option<String>,
+    /// Whether this is a primary domain (true) or not (false).
+    pub primary: bool,
+    /// The TLS version policy
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls_policy: Option<String>,
+    /// The `type` field.
+    #[serde(rename = "type")]
+    pub type_: CustomDomainTypeEnum,
+    /// The `verification` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verification: Option<DomainVerification>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for CustomDomain {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CustomDomain")
+            .field("custom_client_ip_header", &self.custom_client_ip_header)
+            .field("custom_domain_id", &self.custom_domain_id)
+            .field("domain", &self.domain)
+            .field("origin_domain_name", &self.origin_domain_name)
+            .field("primary", &self.primary)
+            .field("tls_policy", &self.tls_policy)
+            .field("type_", &self.type_)
+            .field("verification", &self.verification)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+/// The `CustomDomainCustomClientIpHeader` schema.
+pub type CustomDomainCustomClientIpHeader = CustomDomainCustomClientIpHeaderEnum;
+
+string_enum! {
+    /// The HTTP header to fetch the client's IP address
+    pub enum CustomDomainCustomClientIpHeaderEnum {
+        /// `true-client-ip`
+        TrueClientIp = "true-client-ip",
+        /// `cf-connecting-ip`
+        CfConnectingIp = "cf-connecting-ip",
+        /// `x-forwarded-for`
+        XForwardedFor = "x-forwarded-for",
+        /// `x-azure-clientip`
+        XAzureClientip = "x-azure-clientip",
+        /// The empty string.
+        Empty = "",
+    }
+}
+
+/// Custom domain provisioning type. Must be `auth0_managed_certs` or `self_managed_certs`.
+///
+/// The same type as [`CustomDomainTypeEnum`]: the API description gives both the same schema.
+pub type CustomDomainProvisioningTypeEnum = CustomDomainTypeEnum;
+
+/// Custom domain TLS policy. Must be `recommended`, includes TLS 1.2.
+pub type CustomDomainTlsPolicyEnum = String;
+
+string_enum! {
+    /// Custom domain provisioning type. Can be `auth0_managed_certs` or `self_managed_certs`.
+    pub enum CustomDomainTypeEnum {
+        /// `auth0_managed_certs`
+        Auth0ManagedCerts = "auth0_managed_certs",
+        /// `self_managed_certs`
+        SelfManagedCerts = "self_managed_certs",
+    }
+}
+
+/// Custom domain verification method. Must be `txt`.
+pub type CustomDomainVerificationMethodEnum = String;
+
+/// The `CustomProviderConfiguration` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct CustomProviderConfiguration {
+    /// The `delivery_methods` field.
+    pub delivery_methods: Vec<CustomProviderDeliveryMethodEnum>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for CustomProviderConfiguration {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CustomProviderConfiguration")
+            .field("delivery_methods", &self.delivery_methods)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl CustomProviderConfiguration {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(delivery_methods: impl Into<Vec<CustomProviderDeliveryMethodEnum>>) -> Self {
+        Self {
+            delivery_methods: delivery_methods.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+/// The `CustomProviderCredentials` schema.
+///
+/// The same type as [`ClientAddonOag`]: the API description gives both the same schema.
+pub type CustomProviderCredentials = ClientAddonOag;
+
+/// The `CustomProviderDeliveryMethodEnum` schema.
+///
+/// The same type as [`PhoneProviderDeliveryMethodEnum`]: the API description gives both the same schema.
+pub type CustomProviderDeliveryMethodEnum = PhoneProviderDeliveryMethodEnum;
+
+string_enum! {
+    /// Key algorithm
+    pub enum CustomSigningKeyAlgorithmEnum {
+        /// `RS256`
+        Rs256 = "RS256",
+        /// `RS384`
+        Rs384 = "RS384",
+        /// `RS512`
+        Rs512 = "RS512",
+        /// `ES256`
+        Es256 = "ES256",
+        /// `ES384`
+        Es384 = "ES384",
+        /// `ES512`
+        Es512 = "ES512",
+        /// `PS256`
+        Ps256 = "PS256",
+        /// `PS384`
+        Ps384 = "PS384",
+        /// `PS512`
+        Ps512 = "PS512",
+    }
+}
+
+string_enum! {
+    /// Curve
+    pub enum CustomSigningKeyCurveEnum {
+        /// `P-256`
+        P256 = "P-256",
+        /// `P-384`
+        P384 = "P-384",
+        /// `P-521`
+        P521 = "P-521",
+    }
+}
+
+/// JWK representing a custom public signing key.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct CustomSigningKeyJwk {
+    /// The `alg` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alg: Option<CustomSigningKeyAlgorithmEnum>,
+    /// The `crv` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub crv: Option<CustomSigningKeyCurveEnum>,
+    /// Key exponent
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub e: Option<String>,
+    /// Key operations
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key_ops: Option<Vec<String>>,
+    /// Key identifier
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kid: Option<String>,
+    /// The `kty` field.
+    pub kty: CustomSigningKeyTypeEnum,
+    /// Key modulus
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub n: Option<String>,
+    /// The `use` field.
+    #[serde(rename = "use", default, skip_serializing_if = "Option::is_none")]
+    pub use_: Option<String>,
+    /// X coordinate
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub x: Option<String>,
+    /// X.509 certificate chain
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub x5c: Option<Vec<String>>,
+    /// X.509 certificate SHA-1 thumbprint
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub x5t: Option<String>,
+    /// X.509 certificate SHA-256 thumbprint
+    #[serde(rename = "x5t#S256", default, skip_serializing_if = "Option::is_none")]
+    pub x5t_s256: Option<String>,
+    /// X.509 URL
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub x5u: Option<String>,
+    /// Y coordinate
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub y: Option<String>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for CustomSigningKeyJwk {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CustomSigningKeyJwk")
+            .field("alg", &self.alg)
+            .field("crv", &self.crv)
+            .field("e", &self.e)
+            .field("key_ops", &self.key_ops)
+            .field("kid", &self.kid)
+            .field("kty", &self.kty)
+            .field("n", &self.n)
+            .field("use_", &self.use_)
+            .field("x", &self.x)
+            .field("x5c", &self.x5c)
+            .field("x5t", &self.x5t)
+            .field("x5t_s256", &self.x5t_s256)
+            .field("x5u", &self.x5u)
+            .field("y", &self.y)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl CustomSigningKeyJwk {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(kty: impl Into<CustomSigningKeyTypeEnum>) -> Self {
+        Self {
+            alg: None,
+            crv: None,
+            e: None,
+            key_ops: None,
+            kid: None,
+            kty: kty.into(),
+            n: None,
+            use_: None,
+            x: None,
+            x5c: None,
+            x5t: None,
+            x5t_s256: None,
+            x5u: None,
+            y: None,
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets `alg`.
+    pub fn alg(mut self, value: impl Into<CustomSigningKeyAlgorithmEnum>) -> Self {
+        self.alg = Some(value.into());
+        self
+    }
+
+    /// Sets `crv`.
+    pub fn crv(mut self, value: impl Into<CustomSigningKeyCurveEnum>) -> Self {
+        self.crv = Some(value.into());
+        self
+    }
+
+    /// Sets `e`.
+    pub fn e(mut self, value: impl Into<String>) -> Self {
+        self.e = Some(value.into());
+        self
+    }
+
+    /// Sets `key_ops`.
+    pub fn key_ops(mut self, value: impl Into<Vec<String>>) -> Self {
+        self.key_ops = Some(value.into());
+        self
+    }
+
+    /// Sets `kid`.
+    pub fn kid(mut self, value: impl Into<String>) -> Self {
+        self.kid = Some(value.into());
+        self
+    }
+
+    /// Sets `n`.
+    pub fn n(mut self, value: impl Into<String>) -> Self {
+        self.n = Some(value.into());
+        self
+    }
+
+    /// Sets `use`.
+    pub fn use_(mut self, value: impl Into<String>) -> Self {
+        self.use_ = Some(value.into());
+        self
+    }
+
+    /// Sets `x`.
+    pub fn x(mut self, value: impl Into<String>) -> Self {
+        self.x = Some(value.into());
+        self
+    }
+
+    /// Sets `x5c`.
+    pub fn x5c(mut self, value: impl Into<Vec<String>>) -> Self {
+        self.x5c = Some(value.into());
+        self
+    }
+
+    /// Sets `x5t`.
+    pub fn x5t(mut self, value: impl Into<String>) -> Self {
+        self.x5t = Some(value.into());
+        self
+    }
+
+    /// Sets `x5t#S256`.
+    pub fn x5t_s256(mut self, value: impl Into<String>) -> Self {
+        self.x5t_s256 = Some(value.into());
+        self
+    }
+
+    /// Sets `x5u`.
+    pub fn x5u(mut self, value: impl Into<String>) -> Self {
+        self.x5u = Some(value.into());
+        self
+    }
+
+    /// Sets `y`.
+    pub fn y(mut self, value: impl Into<String>) -> Self {
+        self.y = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+/// The `CustomSigningKeyOperationEnum` schema.
+pub type CustomSigningKeyOperationEnum = String;
+
+string_enum! {
+    /// Key type
+    pub enum CustomSigningKeyTypeEnum {
+        /// `EC`
+        Ec = "EC",
+        /// `RSA`
+        Rsa = "RSA",
+    }
+}
+
+/// Key use
+pub type CustomSigningKeyUseEnum = String;

@@ -175,86 +175,12 @@ impl fmt::Debug for DeleteUserIdentityResponseContentItem {
     }
 }
 
-/// The `DeployActionResponseContent` object.
+/// The `DeployActionResponseContent` schema.
 ///
 /// The answer of `POST /actions/actions/{id}/deploy` (`actions_deploy`).
 ///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct DeployActionResponseContent {
-    /// The `action` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub action: Option<ActionBase>,
-    /// The id of the action to which this version belongs.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub action_id: Option<String>,
-    /// The time when this version was built successfully.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub built_at: Option<String>,
-    /// The source code of this specific version of the action.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub code: Option<String>,
-    /// The time when this version was created.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub created_at: Option<String>,
-    /// The list of third party npm modules, and their versions, that this specific version depends on.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub dependencies: Option<Vec<ActionVersionDependency>>,
-    /// Indicates if this specific version is the currently one deployed.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub deployed: Option<bool>,
-    /// Any errors that occurred while the version was being built.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub errors: Option<Vec<ActionError>>,
-    /// The unique id of an action version.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    /// The index of this version in list of versions for the action.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub number: Option<f64>,
-    /// The Node runtime. For example: `node22`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub runtime: Option<String>,
-    /// The list of secrets that are included in an action or a version of an action.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub secrets: Option<Vec<ActionSecretResponse>>,
-    /// The `status` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<ActionVersionBuildStatusEnum>,
-    /// The list of triggers that this version supports. At this time, a version can only target a single trigger at a time.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub supported_triggers: Option<Vec<ActionTrigger>>,
-    /// The time when a version was updated. Versions are never updated externally. Only Auth0 will update an action version as it is being built.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub updated_at: Option<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for DeployActionResponseContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("DeployActionResponseContent")
-            .field("action", &self.action)
-            .field("action_id", &self.action_id)
-            .field("built_at", &self.built_at)
-            .field("code", &self.code)
-            .field("created_at", &self.created_at)
-            .field("dependencies", &self.dependencies)
-            .field("deployed", &self.deployed)
-            .field("errors", &self.errors)
-            .field("id", &self.id)
-            .field("number", &self.number)
-            .field("runtime", &self.runtime)
-            .field("secrets", &self.secrets)
-            .field("status", &self.status)
-            .field("supported_triggers", &self.supported_triggers)
-            .field("updated_at", &self.updated_at)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
+/// The same type as [`ActionVersion`]: the API description gives both the same schema.
+pub type DeployActionResponseContent = ActionVersion;
 
 /// The `DeployActionVersionRequestBodyParams` object.
 ///
@@ -302,86 +228,12 @@ impl DeployActionVersionRequestBodyParams {
 /// The `DeployActionVersionRequestContent` schema.
 pub type DeployActionVersionRequestContent = DeployActionVersionRequestBodyParams;
 
-/// The `DeployActionVersionResponseContent` object.
+/// The `DeployActionVersionResponseContent` schema.
 ///
 /// The answer of `POST /actions/actions/{actionId}/versions/{id}/deploy` (`actions_versions_deploy`).
 ///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct DeployActionVersionResponseContent {
-    /// The `action` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub action: Option<ActionBase>,
-    /// The id of the action to which this version belongs.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub action_id: Option<String>,
-    /// The time when this version was built successfully.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub built_at: Option<String>,
-    /// The source code of this specific version of the action.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub code: Option<String>,
-    /// The time when this version was created.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub created_at: Option<String>,
-    /// The list of third party npm modules, and their versions, that this specific version depends on.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub dependencies: Option<Vec<ActionVersionDependency>>,
-    /// Indicates if this specific version is the currently one deployed.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub deployed: Option<bool>,
-    /// Any errors that occurred while the version was being built.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub errors: Option<Vec<ActionError>>,
-    /// The unique id of an action version.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    /// The index of this version in list of versions for the action.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub number: Option<f64>,
-    /// The Node runtime. For example: `node22`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub runtime: Option<String>,
-    /// The list of secrets that are included in an action or a version of an action.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub secrets: Option<Vec<ActionSecretResponse>>,
-    /// The `status` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<ActionVersionBuildStatusEnum>,
-    /// The list of triggers that this version supports. At this time, a version can only target a single trigger at a time.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub supported_triggers: Option<Vec<ActionTrigger>>,
-    /// The time when a version was updated. Versions are never updated externally. Only Auth0 will update an action version as it is being built.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub updated_at: Option<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for DeployActionVersionResponseContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("DeployActionVersionResponseContent")
-            .field("action", &self.action)
-            .field("action_id", &self.action_id)
-            .field("built_at", &self.built_at)
-            .field("code", &self.code)
-            .field("created_at", &self.created_at)
-            .field("dependencies", &self.dependencies)
-            .field("deployed", &self.deployed)
-            .field("errors", &self.errors)
-            .field("id", &self.id)
-            .field("number", &self.number)
-            .field("runtime", &self.runtime)
-            .field("secrets", &self.secrets)
-            .field("status", &self.status)
-            .field("supported_triggers", &self.supported_triggers)
-            .field("updated_at", &self.updated_at)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
+/// The same type as [`ActionVersion`]: the API description gives both the same schema.
+pub type DeployActionVersionResponseContent = ActionVersion;
 
 /// The `DeviceCredential` object.
 ///

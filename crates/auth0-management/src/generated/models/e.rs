@@ -618,44 +618,10 @@ impl EmailProviderCredentialsSchemaThree {
     }
 }
 
-/// The `EmailProviderCredentialsSchemaZero` object.
+/// The `EmailProviderCredentialsSchemaZero` schema.
 ///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct EmailProviderCredentialsSchemaZero {
-    /// API Key
-    pub api_key: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for EmailProviderCredentialsSchemaZero {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("EmailProviderCredentialsSchemaZero")
-            .field("api_key", &REDACTED)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl EmailProviderCredentialsSchemaZero {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(api_key: impl Into<String>) -> Self {
-        Self {
-            api_key: api_key.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
+/// The same type as [`FormWidgetGMapsAddressConfig`]: the API description gives both the same schema.
+pub type EmailProviderCredentialsSchemaZero = FormWidgetGMapsAddressConfig;
 
 string_enum! {
     /// Name of the email provider. Can be `mailgun`, `mandrill`, `sendgrid`, `ses`, `sparkpost`, `smtp`, `azure_cs`, `ms365`, or `custom`.
@@ -726,6 +692,12 @@ string_enum! {
 }
 
 /// Encryption key
+///
+/// The answer of `POST /keys/encryption` (`keys_encryption_create`).
+/// The answer of `GET /keys/encryption/{kid}` (`keys_encryption_get`).
+/// The answer of `POST /keys/encryption/{kid}` (`keys_encryption_import`).
+///
+/// Also named [`CreateEncryptionKeyResponseContent`], [`GetEncryptionKeyResponseContent`], [`ImportEncryptionKeyResponseContent`] (identical schemas).
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 #[derive(Clone, PartialEq, Serialize, Deserialize)]
@@ -979,6 +951,11 @@ impl fmt::Debug for EventStreamCloudEvent {
 
 /// Metadata about a specific attempt to deliver an event
 ///
+/// The answer of `GET /event-streams/{id}/deliveries/{event_id}` (`eventStreams_deliveries_getHistory`).
+/// The answer of `POST /event-streams/{id}/test` (`eventStreams_test`).
+///
+/// Also named [`CreateEventStreamTestEventResponseContent`], [`GetEventStreamDeliveryHistoryResponseContent`] (identical schemas).
+///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 #[derive(Clone, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
@@ -1044,37 +1021,10 @@ impl fmt::Debug for EventStreamDeliveryAttempt {
     }
 }
 
-string_enum! {
-    /// Type of event
-    pub enum EventStreamDeliveryEventTypeEnum {
-        /// `user.created`
-        UserCreated = "user.created",
-        /// `user.deleted`
-        UserDeleted = "user.deleted",
-        /// `user.updated`
-        UserUpdated = "user.updated",
-        /// `organization.created`
-        OrganizationCreated = "organization.created",
-        /// `organization.updated`
-        OrganizationUpdated = "organization.updated",
-        /// `organization.deleted`
-        OrganizationDeleted = "organization.deleted",
-        /// `organization.member.added`
-        OrganizationMemberAdded = "organization.member.added",
-        /// `organization.member.deleted`
-        OrganizationMemberDeleted = "organization.member.deleted",
-        /// `organization.member.role.assigned`
-        OrganizationMemberRoleAssigned = "organization.member.role.assigned",
-        /// `organization.member.role.deleted`
-        OrganizationMemberRoleDeleted = "organization.member.role.deleted",
-        /// `organization.connection.added`
-        OrganizationConnectionAdded = "organization.connection.added",
-        /// `organization.connection.updated`
-        OrganizationConnectionUpdated = "organization.connection.updated",
-        /// `organization.connection.removed`
-        OrganizationConnectionRemoved = "organization.connection.removed",
-    }
-}
+/// Type of event
+///
+/// The same type as [`EventStreamEventTypeEnum`]: the API description gives both the same schema.
+pub type EventStreamDeliveryEventTypeEnum = EventStreamEventTypeEnum;
 
 /// Delivery status
 pub type EventStreamDeliveryStatusEnum = String;
@@ -1374,6 +1324,12 @@ string_enum! {
 
 /// One of the shapes of `EventStreamResponseContent`.
 ///
+/// The answer of `POST /event-streams` (`eventStreams_create`).
+/// The answer of `GET /event-streams/{id}` (`eventStreams_get`).
+/// The answer of `PATCH /event-streams/{id}` (`eventStreams_update`).
+///
+/// Also named [`CreateEventStreamResponseContent`], [`GetEventStreamResponseContent`], [`UpdateEventStreamResponseContent`] (identical schemas).
+///
 /// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
 #[derive(Clone, PartialEq, Serialize)]
 #[serde(untagged)]
@@ -1490,37 +1446,10 @@ impl EventStreamSubscription {
     }
 }
 
-string_enum! {
-    /// The type of event this test event represents.
-    pub enum EventStreamTestEventTypeEnum {
-        /// `user.created`
-        UserCreated = "user.created",
-        /// `user.deleted`
-        UserDeleted = "user.deleted",
-        /// `user.updated`
-        UserUpdated = "user.updated",
-        /// `organization.created`
-        OrganizationCreated = "organization.created",
-        /// `organization.updated`
-        OrganizationUpdated = "organization.updated",
-        /// `organization.deleted`
-        OrganizationDeleted = "organization.deleted",
-        /// `organization.member.added`
-        OrganizationMemberAdded = "organization.member.added",
-        /// `organization.member.deleted`
-        OrganizationMemberDeleted = "organization.member.deleted",
-        /// `organization.member.role.assigned`
-        OrganizationMemberRoleAssigned = "organization.member.role.assigned",
-        /// `organization.member.role.deleted`
-        OrganizationMemberRoleDeleted = "organization.member.role.deleted",
-        /// `organization.connection.added`
-        OrganizationConnectionAdded = "organization.connection.added",
-        /// `organization.connection.updated`
-        OrganizationConnectionUpdated = "organization.connection.updated",
-        /// `organization.connection.removed`
-        OrganizationConnectionRemoved = "organization.connection.removed",
-    }
-}
+/// The type of event this test event represents.
+///
+/// The same type as [`EventStreamEventTypeEnum`]: the API description gives both the same schema.
+pub type EventStreamTestEventTypeEnum = EventStreamEventTypeEnum;
 
 /// One of the shapes of `EventStreamWebhookAuthorizationResponse`.
 ///
@@ -1873,35 +1802,7 @@ impl fmt::Debug for EventStreamsCreateRequest {
     }
 }
 
-/// The `ExtensibilityEmailProviderCredentials` object.
+/// The `ExtensibilityEmailProviderCredentials` schema.
 ///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct ExtensibilityEmailProviderCredentials {
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for ExtensibilityEmailProviderCredentials {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ExtensibilityEmailProviderCredentials")
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl ExtensibilityEmailProviderCredentials {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
+/// The same type as [`ClientAddonOag`]: the API description gives both the same schema.
+pub type ExtensibilityEmailProviderCredentials = ClientAddonOag;

@@ -635,48 +635,10 @@ impl FlowActionActivecampaignListContacts {
     }
 }
 
-/// The `FlowActionActivecampaignListContactsParams` object.
+/// The `FlowActionActivecampaignListContactsParams` schema.
 ///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FlowActionActivecampaignListContactsParams {
-    /// The `connection_id` field.
-    pub connection_id: String,
-    /// The `email` field.
-    pub email: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for FlowActionActivecampaignListContactsParams {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FlowActionActivecampaignListContactsParams")
-            .field("connection_id", &self.connection_id)
-            .field("email", &self.email)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl FlowActionActivecampaignListContactsParams {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(connection_id: impl Into<String>, email: impl Into<String>) -> Self {
-        Self {
-            connection_id: connection_id.into(),
-            email: email.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
+/// The same type as [`FlowActionHubspotGetContactParams`]: the API description gives both the same schema.
+pub type FlowActionActivecampaignListContactsParams = FlowActionHubspotGetContactParams;
 
 /// The `FlowActionActivecampaignUpsertContact` object.
 ///
@@ -1906,76 +1868,15 @@ impl FlowActionAuth0SendRequestParams {
 /// The `FlowActionAuth0SendRequestParamsHeaders` schema.
 pub type FlowActionAuth0SendRequestParamsHeaders = Map<String, Value>;
 
-string_enum! {
-    /// The values of `FlowActionAuth0SendRequestParamsMethod`.
-    pub enum FlowActionAuth0SendRequestParamsMethod {
-        /// `GET`
-        Get = "GET",
-        /// `POST`
-        Post = "POST",
-        /// `PUT`
-        Put = "PUT",
-        /// `PATCH`
-        Patch = "PATCH",
-        /// `DELETE`
-        Delete = "DELETE",
-    }
-}
-
-/// One of the shapes of `FlowActionAuth0SendRequestParamsPayload`.
+/// The `FlowActionAuth0SendRequestParamsMethod` schema.
 ///
-/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
-#[derive(Clone, PartialEq, Serialize)]
-#[serde(untagged)]
-#[non_exhaustive]
-pub enum FlowActionAuth0SendRequestParamsPayload {
-    /// The `String` shape.
-    String(String),
-    /// The `Vec<Value>` shape.
-    Array(Vec<Value>),
-    /// The `Map<String, Value>` shape.
-    Object(Map<String, Value>),
-    /// JSON this version cannot tell apart, kept as received.
-    Other(Value),
-}
+/// The same type as [`FlowActionHttpSendRequestParamsMethod`]: the API description gives both the same schema.
+pub type FlowActionAuth0SendRequestParamsMethod = FlowActionHttpSendRequestParamsMethod;
 
-impl<'de> Deserialize<'de> for FlowActionAuth0SendRequestParamsPayload {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        const SHAPES: &[Shape] = &[
-            Shape::Str,
-            Shape::Array,
-            Shape::Object {
-                consts: &[],
-                required: &[],
-            },
-        ];
-        let value = Value::deserialize(deserializer)?;
-        for index in candidates(&value, SHAPES) {
-            let decoded = match index {
-                0 => serde_json::from_value(value.clone()).ok().map(Self::String),
-                1 => serde_json::from_value(value.clone()).ok().map(Self::Array),
-                2 => serde_json::from_value(value.clone()).ok().map(Self::Object),
-                _ => None,
-            };
-            if let Some(decoded) = decoded {
-                return Ok(decoded);
-            }
-        }
-        other("FlowActionAuth0SendRequestParamsPayload", &value);
-        Ok(Self::Other(value))
-    }
-}
-
-impl fmt::Debug for FlowActionAuth0SendRequestParamsPayload {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::String(v) => f.debug_tuple("String").field(v).finish(),
-            Self::Array(v) => f.debug_tuple("Array").field(&Keys(v)).finish(),
-            Self::Object(v) => f.debug_tuple("Object").field(&Keys(v)).finish(),
-            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
-        }
-    }
-}
+/// The `FlowActionAuth0SendRequestParamsPayload` schema.
+///
+/// The same type as [`FlowActionHttpSendRequestParamsPayload`]: the API description gives both the same schema.
+pub type FlowActionAuth0SendRequestParamsPayload = FlowActionHttpSendRequestParamsPayload;
 
 /// The `FlowActionAuth0SendRequestParamsPayloadObject` schema.
 pub type FlowActionAuth0SendRequestParamsPayloadObject = Map<String, Value>;
@@ -2554,48 +2455,10 @@ impl FlowActionClearbitFindPerson {
     }
 }
 
-/// The `FlowActionClearbitFindPersonParams` object.
+/// The `FlowActionClearbitFindPersonParams` schema.
 ///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FlowActionClearbitFindPersonParams {
-    /// The `connection_id` field.
-    pub connection_id: String,
-    /// The `email` field.
-    pub email: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for FlowActionClearbitFindPersonParams {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FlowActionClearbitFindPersonParams")
-            .field("connection_id", &self.connection_id)
-            .field("email", &self.email)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl FlowActionClearbitFindPersonParams {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(connection_id: impl Into<String>, email: impl Into<String>) -> Self {
-        Self {
-            connection_id: connection_id.into(),
-            email: email.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
+/// The same type as [`FlowActionHubspotGetContactParams`]: the API description gives both the same schema.
+pub type FlowActionClearbitFindPersonParams = FlowActionHubspotGetContactParams;
 
 /// The `FlowActionEmail` schema.
 pub type FlowActionEmail = FlowActionEmailVerifyEmail;
@@ -2932,5 +2795,146 @@ impl fmt::Debug for FlowActionFlow {
             Self::StoreVars(v) => f.debug_tuple("StoreVars").field(v).finish(),
             Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
         }
+    }
+}
+
+/// The `FlowActionFlowBooleanCondition` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct FlowActionFlowBooleanCondition {
+    /// Always `BOOLEAN_CONDITION`.
+    pub action: String,
+    /// The `alias` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alias: Option<String>,
+    /// The `allow_failure` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allow_failure: Option<bool>,
+    /// The `id` field.
+    pub id: String,
+    /// The `mask_output` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mask_output: Option<bool>,
+    /// The `params` field.
+    pub params: FlowActionFlowBooleanConditionParams,
+    /// Always `FLOW`.
+    #[serde(rename = "type")]
+    pub type_: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for FlowActionFlowBooleanCondition {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FlowActionFlowBooleanCondition")
+            .field("action", &self.action)
+            .field("alias", &self.alias)
+            .field("allow_failure", &self.allow_failure)
+            .field("id", &self.id)
+            .field("mask_output", &self.mask_output)
+            .field("params", &self.params)
+            .field("type_", &self.type_)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl FlowActionFlowBooleanCondition {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(
+        id: impl Into<String>,
+        params: impl Into<FlowActionFlowBooleanConditionParams>,
+    ) -> Self {
+        Self {
+            action: "BOOLEAN_CONDITION".to_owned(),
+            alias: None,
+            allow_failure: None,
+            id: id.into(),
+            mask_output: None,
+            params: params.into(),
+            type_: "FLOW".to_owned(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets `alias`.
+    pub fn alias(mut self, value: impl Into<String>) -> Self {
+        self.alias = Some(value.into());
+        self
+    }
+
+    /// Sets `allow_failure`.
+    pub fn allow_failure(mut self, value: impl Into<bool>) -> Self {
+        self.allow_failure = Some(value.into());
+        self
+    }
+
+    /// Sets `mask_output`.
+    pub fn mask_output(mut self, value: impl Into<bool>) -> Self {
+        self.mask_output = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+/// The `FlowActionFlowBooleanConditionParams` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new()` and the setters.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct FlowActionFlowBooleanConditionParams {
+    /// The `else` field.
+    #[serde(rename = "else", default, skip_serializing_if = "Option::is_none")]
+    pub else_: Option<Vec<FlowAction>>,
+    /// The `then` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub then: Option<Vec<FlowAction>>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for FlowActionFlowBooleanConditionParams {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FlowActionFlowBooleanConditionParams")
+            .field("else_", &self.else_)
+            .field("then", &self.then)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl FlowActionFlowBooleanConditionParams {
+    /// An empty value; set fields with the setters.
+    pub fn new() -> Self {
+        <Self as Default>::default()
+    }
+
+    /// Sets `else`.
+    pub fn else_(mut self, value: impl Into<Vec<FlowAction>>) -> Self {
+        self.else_ = Some(value.into());
+        self
+    }
+
+    /// Sets `then`.
+    pub fn then(mut self, value: impl Into<Vec<FlowAction>>) -> Self {
+        self.then = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
     }
 }

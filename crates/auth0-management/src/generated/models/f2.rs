@@ -12,147 +12,6 @@ use serde_json::{Map, Value};
 use super::*;
 use crate::model_support::{Keys, REDACTED, Shape, candidates, extra, other, string_enum};
 
-/// The `FlowActionFlowBooleanCondition` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FlowActionFlowBooleanCondition {
-    /// Always `BOOLEAN_CONDITION`.
-    pub action: String,
-    /// The `alias` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub alias: Option<String>,
-    /// The `allow_failure` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub allow_failure: Option<bool>,
-    /// The `id` field.
-    pub id: String,
-    /// The `mask_output` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub mask_output: Option<bool>,
-    /// The `params` field.
-    pub params: FlowActionFlowBooleanConditionParams,
-    /// Always `FLOW`.
-    #[serde(rename = "type")]
-    pub type_: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for FlowActionFlowBooleanCondition {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FlowActionFlowBooleanCondition")
-            .field("action", &self.action)
-            .field("alias", &self.alias)
-            .field("allow_failure", &self.allow_failure)
-            .field("id", &self.id)
-            .field("mask_output", &self.mask_output)
-            .field("params", &self.params)
-            .field("type_", &self.type_)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl FlowActionFlowBooleanCondition {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(
-        id: impl Into<String>,
-        params: impl Into<FlowActionFlowBooleanConditionParams>,
-    ) -> Self {
-        Self {
-            action: "BOOLEAN_CONDITION".to_owned(),
-            alias: None,
-            allow_failure: None,
-            id: id.into(),
-            mask_output: None,
-            params: params.into(),
-            type_: "FLOW".to_owned(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `alias`.
-    pub fn alias(mut self, value: impl Into<String>) -> Self {
-        self.alias = Some(value.into());
-        self
-    }
-
-    /// Sets `allow_failure`.
-    pub fn allow_failure(mut self, value: impl Into<bool>) -> Self {
-        self.allow_failure = Some(value.into());
-        self
-    }
-
-    /// Sets `mask_output`.
-    pub fn mask_output(mut self, value: impl Into<bool>) -> Self {
-        self.mask_output = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `FlowActionFlowBooleanConditionParams` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FlowActionFlowBooleanConditionParams {
-    /// The `else` field.
-    #[serde(rename = "else", default, skip_serializing_if = "Option::is_none")]
-    pub else_: Option<Vec<FlowAction>>,
-    /// The `then` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub then: Option<Vec<FlowAction>>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for FlowActionFlowBooleanConditionParams {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FlowActionFlowBooleanConditionParams")
-            .field("else_", &self.else_)
-            .field("then", &self.then)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl FlowActionFlowBooleanConditionParams {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `else`.
-    pub fn else_(mut self, value: impl Into<Vec<FlowAction>>) -> Self {
-        self.else_ = Some(value.into());
-        self
-    }
-
-    /// Sets `then`.
-    pub fn then(mut self, value: impl Into<Vec<FlowAction>>) -> Self {
-        self.then = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
 /// The `FlowActionFlowDelayFlow` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -288,51 +147,10 @@ impl FlowActionFlowDelayFlowParams {
     }
 }
 
-/// One of the shapes of `FlowActionFlowDelayFlowParamsNumber`.
+/// The `FlowActionFlowDelayFlowParamsNumber` schema.
 ///
-/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
-#[derive(Clone, PartialEq, Serialize)]
-#[serde(untagged)]
-#[non_exhaustive]
-pub enum FlowActionFlowDelayFlowParamsNumber {
-    /// The `i64` shape.
-    Integer(i64),
-    /// The `String` shape.
-    String(String),
-    /// JSON this version cannot tell apart, kept as received.
-    Other(Value),
-}
-
-impl<'de> Deserialize<'de> for FlowActionFlowDelayFlowParamsNumber {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        const SHAPES: &[Shape] = &[Shape::Int, Shape::Str];
-        let value = Value::deserialize(deserializer)?;
-        for index in candidates(&value, SHAPES) {
-            let decoded = match index {
-                0 => serde_json::from_value(value.clone())
-                    .ok()
-                    .map(Self::Integer),
-                1 => serde_json::from_value(value.clone()).ok().map(Self::String),
-                _ => None,
-            };
-            if let Some(decoded) = decoded {
-                return Ok(decoded);
-            }
-        }
-        other("FlowActionFlowDelayFlowParamsNumber", &value);
-        Ok(Self::Other(value))
-    }
-}
-
-impl fmt::Debug for FlowActionFlowDelayFlowParamsNumber {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Integer(v) => f.debug_tuple("Integer").field(v).finish(),
-            Self::String(v) => f.debug_tuple("String").field(v).finish(),
-            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
-        }
-    }
-}
+/// The same type as [`FlowActionOtpVerifyCodeParamsCode`]: the API description gives both the same schema.
+pub type FlowActionFlowDelayFlowParamsNumber = FlowActionOtpVerifyCodeParamsCode;
 
 string_enum! {
     /// The values of `FlowActionFlowDelayFlowParamsUnits`.
@@ -440,38 +258,10 @@ impl FlowActionFlowDoNothing {
     }
 }
 
-/// The `FlowActionFlowDoNothingParams` object.
+/// The `FlowActionFlowDoNothingParams` schema.
 ///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FlowActionFlowDoNothingParams {
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for FlowActionFlowDoNothingParams {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FlowActionFlowDoNothingParams")
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl FlowActionFlowDoNothingParams {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
+/// The same type as [`ClientAddonOag`]: the API description gives both the same schema.
+pub type FlowActionFlowDoNothingParams = ClientAddonOag;
 
 /// The `FlowActionFlowErrorMessage` object.
 ///
@@ -559,6 +349,10 @@ impl FlowActionFlowErrorMessage {
 }
 
 /// The `FlowActionFlowErrorMessageParams` object.
+///
+/// The answer of `POST /branding/phone/templates/{id}/try` (`branding_phone_templates_test`).
+///
+/// Also named [`CreatePhoneTemplateTestNotificationResponseContent`] (identical schemas).
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new(…)` (the required fields) and the setters.
@@ -811,6 +605,8 @@ pub type FlowActionFlowMapValueParamsFallbackObject = Map<String, Value>;
 
 /// One of the shapes of `FlowActionFlowMapValueParamsInput`.
 ///
+/// Also named [`FlowActionPipedriveAddDealParamsOrganizationId`], [`FlowActionPipedriveAddDealParamsPersonId`], [`FlowActionPipedriveAddDealParamsStageId`], [`FlowActionPipedriveAddDealParamsUserId`], [`FlowActionPipedriveAddOrganizationParamsOwnerId`], [`FlowActionPipedriveAddPersonParamsOrganizationId`], [`FlowActionPipedriveAddPersonParamsOwnerId`], [`FormFieldPaymentConfigChargeOneOffOneOffAmount`] (identical schemas).
+///
 /// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
 #[derive(Clone, PartialEq, Serialize)]
 #[serde(untagged)]
@@ -978,6 +774,8 @@ impl FlowActionFlowReturnJsonParams {
 }
 
 /// One of the shapes of `FlowActionFlowReturnJsonParamsPayload`.
+///
+/// Also named [`FlowActionWhatsappSendMessageParamsPayload`] (identical schemas).
 ///
 /// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
 #[derive(Clone, PartialEq, Serialize)]
@@ -1313,51 +1111,10 @@ impl FlowActionGoogleSheetsAddRowParams {
     }
 }
 
-/// One of the shapes of `FlowActionGoogleSheetsAddRowParamsSheetId`.
+/// The `FlowActionGoogleSheetsAddRowParamsSheetId` schema.
 ///
-/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
-#[derive(Clone, PartialEq, Serialize)]
-#[serde(untagged)]
-#[non_exhaustive]
-pub enum FlowActionGoogleSheetsAddRowParamsSheetId {
-    /// The `i64` shape.
-    Integer(i64),
-    /// The `String` shape.
-    String(String),
-    /// JSON this version cannot tell apart, kept as received.
-    Other(Value),
-}
-
-impl<'de> Deserialize<'de> for FlowActionGoogleSheetsAddRowParamsSheetId {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        const SHAPES: &[Shape] = &[Shape::Int, Shape::Str];
-        let value = Value::deserialize(deserializer)?;
-        for index in candidates(&value, SHAPES) {
-            let decoded = match index {
-                0 => serde_json::from_value(value.clone())
-                    .ok()
-                    .map(Self::Integer),
-                1 => serde_json::from_value(value.clone()).ok().map(Self::String),
-                _ => None,
-            };
-            if let Some(decoded) = decoded {
-                return Ok(decoded);
-            }
-        }
-        other("FlowActionGoogleSheetsAddRowParamsSheetId", &value);
-        Ok(Self::Other(value))
-    }
-}
-
-impl fmt::Debug for FlowActionGoogleSheetsAddRowParamsSheetId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Integer(v) => f.debug_tuple("Integer").field(v).finish(),
-            Self::String(v) => f.debug_tuple("String").field(v).finish(),
-            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
-        }
-    }
-}
+/// The same type as [`FlowActionOtpVerifyCodeParamsCode`]: the API description gives both the same schema.
+pub type FlowActionGoogleSheetsAddRowParamsSheetId = FlowActionOtpVerifyCodeParamsCode;
 
 /// The `FlowActionGoogleSheetsAddRowParamsValues` schema.
 pub type FlowActionGoogleSheetsAddRowParamsValues = Vec<String>;
@@ -1655,6 +1412,8 @@ string_enum! {
 
 /// One of the shapes of `FlowActionHttpSendRequestParamsPayload`.
 ///
+/// Also named [`FlowActionAuth0SendRequestParamsPayload`] (identical schemas).
+///
 /// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
 #[derive(Clone, PartialEq, Serialize)]
 #[serde(untagged)]
@@ -1920,51 +1679,10 @@ impl FlowActionHubspotEnrollContactParams {
     }
 }
 
-/// One of the shapes of `FlowActionHubspotEnrollContactParamsWorkflowId`.
+/// The `FlowActionHubspotEnrollContactParamsWorkflowId` schema.
 ///
-/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
-#[derive(Clone, PartialEq, Serialize)]
-#[serde(untagged)]
-#[non_exhaustive]
-pub enum FlowActionHubspotEnrollContactParamsWorkflowId {
-    /// The `String` shape.
-    String(String),
-    /// The `i64` shape.
-    Integer(i64),
-    /// JSON this version cannot tell apart, kept as received.
-    Other(Value),
-}
-
-impl<'de> Deserialize<'de> for FlowActionHubspotEnrollContactParamsWorkflowId {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        const SHAPES: &[Shape] = &[Shape::Str, Shape::Int];
-        let value = Value::deserialize(deserializer)?;
-        for index in candidates(&value, SHAPES) {
-            let decoded = match index {
-                0 => serde_json::from_value(value.clone()).ok().map(Self::String),
-                1 => serde_json::from_value(value.clone())
-                    .ok()
-                    .map(Self::Integer),
-                _ => None,
-            };
-            if let Some(decoded) = decoded {
-                return Ok(decoded);
-            }
-        }
-        other("FlowActionHubspotEnrollContactParamsWorkflowId", &value);
-        Ok(Self::Other(value))
-    }
-}
-
-impl fmt::Debug for FlowActionHubspotEnrollContactParamsWorkflowId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::String(v) => f.debug_tuple("String").field(v).finish(),
-            Self::Integer(v) => f.debug_tuple("Integer").field(v).finish(),
-            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
-        }
-    }
-}
+/// The same type as [`UserIdEnum`]: the API description gives both the same schema.
+pub type FlowActionHubspotEnrollContactParamsWorkflowId = UserIdEnum;
 
 /// The `FlowActionHubspotGetContact` object.
 ///
@@ -2055,6 +1773,8 @@ impl FlowActionHubspotGetContact {
 }
 
 /// The `FlowActionHubspotGetContactParams` object.
+///
+/// Also named [`FlowActionActivecampaignListContactsParams`], [`FlowActionClearbitFindPersonParams`], [`FlowActionStripeFindCustomersParams`] (identical schemas).
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new(…)` (the required fields) and the setters.
@@ -2687,94 +2407,15 @@ impl FlowActionJsonSerializeJson {
     }
 }
 
-/// The `FlowActionJsonSerializeJsonParams` object.
+/// The `FlowActionJsonSerializeJsonParams` schema.
 ///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FlowActionJsonSerializeJsonParams {
-    /// The `object` field.
-    pub object: FlowActionJsonSerializeJsonParamsObject,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
+/// The same type as [`FlowActionXmlSerializeXmlParams`]: the API description gives both the same schema.
+pub type FlowActionJsonSerializeJsonParams = FlowActionXmlSerializeXmlParams;
 
-impl fmt::Debug for FlowActionJsonSerializeJsonParams {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FlowActionJsonSerializeJsonParams")
-            .field("object", &self.object)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl FlowActionJsonSerializeJsonParams {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(object: impl Into<FlowActionJsonSerializeJsonParamsObject>) -> Self {
-        Self {
-            object: object.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// One of the shapes of `FlowActionJsonSerializeJsonParamsObject`.
+/// The `FlowActionJsonSerializeJsonParamsObject` schema.
 ///
-/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
-#[derive(Clone, PartialEq, Serialize)]
-#[serde(untagged)]
-#[non_exhaustive]
-pub enum FlowActionJsonSerializeJsonParamsObject {
-    /// The `String` shape.
-    String(String),
-    /// The `Map<String, Value>` shape.
-    Object(Map<String, Value>),
-    /// JSON this version cannot tell apart, kept as received.
-    Other(Value),
-}
-
-impl<'de> Deserialize<'de> for FlowActionJsonSerializeJsonParamsObject {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        const SHAPES: &[Shape] = &[
-            Shape::Str,
-            Shape::Object {
-                consts: &[],
-                required: &[],
-            },
-        ];
-        let value = Value::deserialize(deserializer)?;
-        for index in candidates(&value, SHAPES) {
-            let decoded = match index {
-                0 => serde_json::from_value(value.clone()).ok().map(Self::String),
-                1 => serde_json::from_value(value.clone()).ok().map(Self::Object),
-                _ => None,
-            };
-            if let Some(decoded) = decoded {
-                return Ok(decoded);
-            }
-        }
-        other("FlowActionJsonSerializeJsonParamsObject", &value);
-        Ok(Self::Other(value))
-    }
-}
-
-impl fmt::Debug for FlowActionJsonSerializeJsonParamsObject {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::String(v) => f.debug_tuple("String").field(v).finish(),
-            Self::Object(v) => f.debug_tuple("Object").field(&Keys(v)).finish(),
-            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
-        }
-    }
-}
+/// The same type as [`LogDate`]: the API description gives both the same schema.
+pub type FlowActionJsonSerializeJsonParamsObject = LogDate;
 
 /// The `FlowActionJsonSerializeJsonParamsObjectObject` schema.
 pub type FlowActionJsonSerializeJsonParamsObjectObject = Map<String, Value>;
@@ -2921,6 +2562,377 @@ impl FlowActionJwtDecodeJwt {
     /// Sets `mask_output`.
     pub fn mask_output(mut self, value: impl Into<bool>) -> Self {
         self.mask_output = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+/// The `FlowActionJwtDecodeJwtParams` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct FlowActionJwtDecodeJwtParams {
+    /// The `token` field.
+    pub token: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for FlowActionJwtDecodeJwtParams {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FlowActionJwtDecodeJwtParams")
+            .field("token", &REDACTED)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl FlowActionJwtDecodeJwtParams {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(token: impl Into<String>) -> Self {
+        Self {
+            token: token.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+/// The `FlowActionJwtSignJwt` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct FlowActionJwtSignJwt {
+    /// Always `SIGN_JWT`.
+    pub action: String,
+    /// The `alias` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alias: Option<String>,
+    /// The `allow_failure` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allow_failure: Option<bool>,
+    /// The `id` field.
+    pub id: String,
+    /// The `mask_output` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mask_output: Option<bool>,
+    /// The `params` field.
+    pub params: FlowActionJwtSignJwtParams,
+    /// Always `JWT`.
+    #[serde(rename = "type")]
+    pub type_: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for FlowActionJwtSignJwt {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FlowActionJwtSignJwt")
+            .field("action", &self.action)
+            .field("alias", &self.alias)
+            .field("allow_failure", &self.allow_failure)
+            .field("id", &self.id)
+            .field("mask_output", &self.mask_output)
+            .field("params", &self.params)
+            .field("type_", &self.type_)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl FlowActionJwtSignJwt {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(id: impl Into<String>, params: impl Into<FlowActionJwtSignJwtParams>) -> Self {
+        Self {
+            action: "SIGN_JWT".to_owned(),
+            alias: None,
+            allow_failure: None,
+            id: id.into(),
+            mask_output: None,
+            params: params.into(),
+            type_: "JWT".to_owned(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets `alias`.
+    pub fn alias(mut self, value: impl Into<String>) -> Self {
+        self.alias = Some(value.into());
+        self
+    }
+
+    /// Sets `allow_failure`.
+    pub fn allow_failure(mut self, value: impl Into<bool>) -> Self {
+        self.allow_failure = Some(value.into());
+        self
+    }
+
+    /// Sets `mask_output`.
+    pub fn mask_output(mut self, value: impl Into<bool>) -> Self {
+        self.mask_output = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+/// The `FlowActionJwtSignJwtParams` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct FlowActionJwtSignJwtParams {
+    /// The `audience` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub audience: Option<String>,
+    /// The `connection_id` field.
+    pub connection_id: String,
+    /// The `expires_in` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_in: Option<String>,
+    /// The `issuer` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub issuer: Option<String>,
+    /// The `payload` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payload: Option<Map<String, Value>>,
+    /// The `subject` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subject: Option<String>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for FlowActionJwtSignJwtParams {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FlowActionJwtSignJwtParams")
+            .field("audience", &self.audience)
+            .field("connection_id", &self.connection_id)
+            .field("expires_in", &self.expires_in)
+            .field("issuer", &self.issuer)
+            .field("payload", &Keys(&self.payload))
+            .field("subject", &self.subject)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl FlowActionJwtSignJwtParams {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(connection_id: impl Into<String>) -> Self {
+        Self {
+            audience: None,
+            connection_id: connection_id.into(),
+            expires_in: None,
+            issuer: None,
+            payload: None,
+            subject: None,
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets `audience`.
+    pub fn audience(mut self, value: impl Into<String>) -> Self {
+        self.audience = Some(value.into());
+        self
+    }
+
+    /// Sets `expires_in`.
+    pub fn expires_in(mut self, value: impl Into<String>) -> Self {
+        self.expires_in = Some(value.into());
+        self
+    }
+
+    /// Sets `issuer`.
+    pub fn issuer(mut self, value: impl Into<String>) -> Self {
+        self.issuer = Some(value.into());
+        self
+    }
+
+    /// Sets `payload`.
+    pub fn payload(mut self, value: impl Into<Map<String, Value>>) -> Self {
+        self.payload = Some(value.into());
+        self
+    }
+
+    /// Sets `subject`.
+    pub fn subject(mut self, value: impl Into<String>) -> Self {
+        self.subject = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+/// The `FlowActionJwtSignJwtParamsPayload` schema.
+pub type FlowActionJwtSignJwtParamsPayload = Map<String, Value>;
+
+/// The `FlowActionJwtVerifyJwt` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct FlowActionJwtVerifyJwt {
+    /// Always `VERIFY_JWT`.
+    pub action: String,
+    /// The `alias` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alias: Option<String>,
+    /// The `allow_failure` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allow_failure: Option<bool>,
+    /// The `id` field.
+    pub id: String,
+    /// The `mask_output` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mask_output: Option<bool>,
+    /// The `params` field.
+    pub params: FlowActionJwtVerifyJwtParams,
+    /// Always `JWT`.
+    #[serde(rename = "type")]
+    pub type_: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for FlowActionJwtVerifyJwt {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FlowActionJwtVerifyJwt")
+            .field("action", &self.action)
+            .field("alias", &self.alias)
+            .field("allow_failure", &self.allow_failure)
+            .field("id", &self.id)
+            .field("mask_output", &self.mask_output)
+            .field("params", &self.params)
+            .field("type_", &self.type_)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl FlowActionJwtVerifyJwt {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(id: impl Into<String>, params: impl Into<FlowActionJwtVerifyJwtParams>) -> Self {
+        Self {
+            action: "VERIFY_JWT".to_owned(),
+            alias: None,
+            allow_failure: None,
+            id: id.into(),
+            mask_output: None,
+            params: params.into(),
+            type_: "JWT".to_owned(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets `alias`.
+    pub fn alias(mut self, value: impl Into<String>) -> Self {
+        self.alias = Some(value.into());
+        self
+    }
+
+    /// Sets `allow_failure`.
+    pub fn allow_failure(mut self, value: impl Into<bool>) -> Self {
+        self.allow_failure = Some(value.into());
+        self
+    }
+
+    /// Sets `mask_output`.
+    pub fn mask_output(mut self, value: impl Into<bool>) -> Self {
+        self.mask_output = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+/// The `FlowActionJwtVerifyJwtParams` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct FlowActionJwtVerifyJwtParams {
+    /// The `audience` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub audience: Option<String>,
+    /// The `connection_id` field.
+    pub connection_id: String,
+    /// The `issuer` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub issuer: Option<String>,
+    /// The `token` field.
+    pub token: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for FlowActionJwtVerifyJwtParams {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FlowActionJwtVerifyJwtParams")
+            .field("audience", &self.audience)
+            .field("connection_id", &self.connection_id)
+            .field("issuer", &self.issuer)
+            .field("token", &REDACTED)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl FlowActionJwtVerifyJwtParams {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(connection_id: impl Into<String>, token: impl Into<String>) -> Self {
+        Self {
+            audience: None,
+            connection_id: connection_id.into(),
+            issuer: None,
+            token: token.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets `audience`.
+    pub fn audience(mut self, value: impl Into<String>) -> Self {
+        self.audience = Some(value.into());
+        self
+    }
+
+    /// Sets `issuer`.
+    pub fn issuer(mut self, value: impl Into<String>) -> Self {
+        self.issuer = Some(value.into());
         self
     }
 

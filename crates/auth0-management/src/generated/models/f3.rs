@@ -12,377 +12,6 @@ use serde_json::{Map, Value};
 use super::*;
 use crate::model_support::{Keys, REDACTED, Shape, candidates, extra, other, string_enum};
 
-/// The `FlowActionJwtDecodeJwtParams` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FlowActionJwtDecodeJwtParams {
-    /// The `token` field.
-    pub token: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for FlowActionJwtDecodeJwtParams {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FlowActionJwtDecodeJwtParams")
-            .field("token", &REDACTED)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl FlowActionJwtDecodeJwtParams {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(token: impl Into<String>) -> Self {
-        Self {
-            token: token.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `FlowActionJwtSignJwt` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FlowActionJwtSignJwt {
-    /// Always `SIGN_JWT`.
-    pub action: String,
-    /// The `alias` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub alias: Option<String>,
-    /// The `allow_failure` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub allow_failure: Option<bool>,
-    /// The `id` field.
-    pub id: String,
-    /// The `mask_output` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub mask_output: Option<bool>,
-    /// The `params` field.
-    pub params: FlowActionJwtSignJwtParams,
-    /// Always `JWT`.
-    #[serde(rename = "type")]
-    pub type_: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for FlowActionJwtSignJwt {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FlowActionJwtSignJwt")
-            .field("action", &self.action)
-            .field("alias", &self.alias)
-            .field("allow_failure", &self.allow_failure)
-            .field("id", &self.id)
-            .field("mask_output", &self.mask_output)
-            .field("params", &self.params)
-            .field("type_", &self.type_)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl FlowActionJwtSignJwt {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(id: impl Into<String>, params: impl Into<FlowActionJwtSignJwtParams>) -> Self {
-        Self {
-            action: "SIGN_JWT".to_owned(),
-            alias: None,
-            allow_failure: None,
-            id: id.into(),
-            mask_output: None,
-            params: params.into(),
-            type_: "JWT".to_owned(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `alias`.
-    pub fn alias(mut self, value: impl Into<String>) -> Self {
-        self.alias = Some(value.into());
-        self
-    }
-
-    /// Sets `allow_failure`.
-    pub fn allow_failure(mut self, value: impl Into<bool>) -> Self {
-        self.allow_failure = Some(value.into());
-        self
-    }
-
-    /// Sets `mask_output`.
-    pub fn mask_output(mut self, value: impl Into<bool>) -> Self {
-        self.mask_output = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `FlowActionJwtSignJwtParams` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FlowActionJwtSignJwtParams {
-    /// The `audience` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub audience: Option<String>,
-    /// The `connection_id` field.
-    pub connection_id: String,
-    /// The `expires_in` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub expires_in: Option<String>,
-    /// The `issuer` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub issuer: Option<String>,
-    /// The `payload` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub payload: Option<Map<String, Value>>,
-    /// The `subject` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub subject: Option<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for FlowActionJwtSignJwtParams {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FlowActionJwtSignJwtParams")
-            .field("audience", &self.audience)
-            .field("connection_id", &self.connection_id)
-            .field("expires_in", &self.expires_in)
-            .field("issuer", &self.issuer)
-            .field("payload", &Keys(&self.payload))
-            .field("subject", &self.subject)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl FlowActionJwtSignJwtParams {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(connection_id: impl Into<String>) -> Self {
-        Self {
-            audience: None,
-            connection_id: connection_id.into(),
-            expires_in: None,
-            issuer: None,
-            payload: None,
-            subject: None,
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `audience`.
-    pub fn audience(mut self, value: impl Into<String>) -> Self {
-        self.audience = Some(value.into());
-        self
-    }
-
-    /// Sets `expires_in`.
-    pub fn expires_in(mut self, value: impl Into<String>) -> Self {
-        self.expires_in = Some(value.into());
-        self
-    }
-
-    /// Sets `issuer`.
-    pub fn issuer(mut self, value: impl Into<String>) -> Self {
-        self.issuer = Some(value.into());
-        self
-    }
-
-    /// Sets `payload`.
-    pub fn payload(mut self, value: impl Into<Map<String, Value>>) -> Self {
-        self.payload = Some(value.into());
-        self
-    }
-
-    /// Sets `subject`.
-    pub fn subject(mut self, value: impl Into<String>) -> Self {
-        self.subject = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `FlowActionJwtSignJwtParamsPayload` schema.
-pub type FlowActionJwtSignJwtParamsPayload = Map<String, Value>;
-
-/// The `FlowActionJwtVerifyJwt` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FlowActionJwtVerifyJwt {
-    /// Always `VERIFY_JWT`.
-    pub action: String,
-    /// The `alias` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub alias: Option<String>,
-    /// The `allow_failure` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub allow_failure: Option<bool>,
-    /// The `id` field.
-    pub id: String,
-    /// The `mask_output` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub mask_output: Option<bool>,
-    /// The `params` field.
-    pub params: FlowActionJwtVerifyJwtParams,
-    /// Always `JWT`.
-    #[serde(rename = "type")]
-    pub type_: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for FlowActionJwtVerifyJwt {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FlowActionJwtVerifyJwt")
-            .field("action", &self.action)
-            .field("alias", &self.alias)
-            .field("allow_failure", &self.allow_failure)
-            .field("id", &self.id)
-            .field("mask_output", &self.mask_output)
-            .field("params", &self.params)
-            .field("type_", &self.type_)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl FlowActionJwtVerifyJwt {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(id: impl Into<String>, params: impl Into<FlowActionJwtVerifyJwtParams>) -> Self {
-        Self {
-            action: "VERIFY_JWT".to_owned(),
-            alias: None,
-            allow_failure: None,
-            id: id.into(),
-            mask_output: None,
-            params: params.into(),
-            type_: "JWT".to_owned(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `alias`.
-    pub fn alias(mut self, value: impl Into<String>) -> Self {
-        self.alias = Some(value.into());
-        self
-    }
-
-    /// Sets `allow_failure`.
-    pub fn allow_failure(mut self, value: impl Into<bool>) -> Self {
-        self.allow_failure = Some(value.into());
-        self
-    }
-
-    /// Sets `mask_output`.
-    pub fn mask_output(mut self, value: impl Into<bool>) -> Self {
-        self.mask_output = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `FlowActionJwtVerifyJwtParams` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FlowActionJwtVerifyJwtParams {
-    /// The `audience` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub audience: Option<String>,
-    /// The `connection_id` field.
-    pub connection_id: String,
-    /// The `issuer` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub issuer: Option<String>,
-    /// The `token` field.
-    pub token: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for FlowActionJwtVerifyJwtParams {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FlowActionJwtVerifyJwtParams")
-            .field("audience", &self.audience)
-            .field("connection_id", &self.connection_id)
-            .field("issuer", &self.issuer)
-            .field("token", &REDACTED)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl FlowActionJwtVerifyJwtParams {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(connection_id: impl Into<String>, token: impl Into<String>) -> Self {
-        Self {
-            audience: None,
-            connection_id: connection_id.into(),
-            issuer: None,
-            token: token.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `audience`.
-    pub fn audience(mut self, value: impl Into<String>) -> Self {
-        self.audience = Some(value.into());
-        self
-    }
-
-    /// Sets `issuer`.
-    pub fn issuer(mut self, value: impl Into<String>) -> Self {
-        self.issuer = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
 /// The `FlowActionMailchimp` schema.
 pub type FlowActionMailchimp = FlowActionMailchimpUpsertMember;
 
@@ -1134,6 +763,8 @@ impl FlowActionOtpVerifyCodeParams {
 
 /// One of the shapes of `FlowActionOtpVerifyCodeParamsCode`.
 ///
+/// Also named [`FlowActionFlowDelayFlowParamsNumber`], [`FlowActionGoogleSheetsAddRowParamsSheetId`] (identical schemas).
+///
 /// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
 #[derive(Clone, PartialEq, Serialize)]
 #[serde(untagged)]
@@ -1445,181 +1076,25 @@ impl FlowActionPipedriveAddDealParams {
 /// The `FlowActionPipedriveAddDealParamsFields` schema.
 pub type FlowActionPipedriveAddDealParamsFields = Map<String, Value>;
 
-/// One of the shapes of `FlowActionPipedriveAddDealParamsOrganizationId`.
+/// The `FlowActionPipedriveAddDealParamsOrganizationId` schema.
 ///
-/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
-#[derive(Clone, PartialEq, Serialize)]
-#[serde(untagged)]
-#[non_exhaustive]
-pub enum FlowActionPipedriveAddDealParamsOrganizationId {
-    /// The `String` shape.
-    String(String),
-    /// The `f64` shape.
-    Number(f64),
-    /// JSON this version cannot tell apart, kept as received.
-    Other(Value),
-}
+/// The same type as [`FlowActionFlowMapValueParamsInput`]: the API description gives both the same schema.
+pub type FlowActionPipedriveAddDealParamsOrganizationId = FlowActionFlowMapValueParamsInput;
 
-impl<'de> Deserialize<'de> for FlowActionPipedriveAddDealParamsOrganizationId {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        const SHAPES: &[Shape] = &[Shape::Str, Shape::Num];
-        let value = Value::deserialize(deserializer)?;
-        for index in candidates(&value, SHAPES) {
-            let decoded = match index {
-                0 => serde_json::from_value(value.clone()).ok().map(Self::String),
-                1 => serde_json::from_value(value.clone()).ok().map(Self::Number),
-                _ => None,
-            };
-            if let Some(decoded) = decoded {
-                return Ok(decoded);
-            }
-        }
-        other("FlowActionPipedriveAddDealParamsOrganizationId", &value);
-        Ok(Self::Other(value))
-    }
-}
-
-impl fmt::Debug for FlowActionPipedriveAddDealParamsOrganizationId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::String(v) => f.debug_tuple("String").field(v).finish(),
-            Self::Number(v) => f.debug_tuple("Number").field(v).finish(),
-            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
-        }
-    }
-}
-
-/// One of the shapes of `FlowActionPipedriveAddDealParamsPersonId`.
+/// The `FlowActionPipedriveAddDealParamsPersonId` schema.
 ///
-/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
-#[derive(Clone, PartialEq, Serialize)]
-#[serde(untagged)]
-#[non_exhaustive]
-pub enum FlowActionPipedriveAddDealParamsPersonId {
-    /// The `String` shape.
-    String(String),
-    /// The `f64` shape.
-    Number(f64),
-    /// JSON this version cannot tell apart, kept as received.
-    Other(Value),
-}
+/// The same type as [`FlowActionFlowMapValueParamsInput`]: the API description gives both the same schema.
+pub type FlowActionPipedriveAddDealParamsPersonId = FlowActionFlowMapValueParamsInput;
 
-impl<'de> Deserialize<'de> for FlowActionPipedriveAddDealParamsPersonId {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        const SHAPES: &[Shape] = &[Shape::Str, Shape::Num];
-        let value = Value::deserialize(deserializer)?;
-        for index in candidates(&value, SHAPES) {
-            let decoded = match index {
-                0 => serde_json::from_value(value.clone()).ok().map(Self::String),
-                1 => serde_json::from_value(value.clone()).ok().map(Self::Number),
-                _ => None,
-            };
-            if let Some(decoded) = decoded {
-                return Ok(decoded);
-            }
-        }
-        other("FlowActionPipedriveAddDealParamsPersonId", &value);
-        Ok(Self::Other(value))
-    }
-}
-
-impl fmt::Debug for FlowActionPipedriveAddDealParamsPersonId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::String(v) => f.debug_tuple("String").field(v).finish(),
-            Self::Number(v) => f.debug_tuple("Number").field(v).finish(),
-            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
-        }
-    }
-}
-
-/// One of the shapes of `FlowActionPipedriveAddDealParamsStageId`.
+/// The `FlowActionPipedriveAddDealParamsStageId` schema.
 ///
-/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
-#[derive(Clone, PartialEq, Serialize)]
-#[serde(untagged)]
-#[non_exhaustive]
-pub enum FlowActionPipedriveAddDealParamsStageId {
-    /// The `String` shape.
-    String(String),
-    /// The `f64` shape.
-    Number(f64),
-    /// JSON this version cannot tell apart, kept as received.
-    Other(Value),
-}
+/// The same type as [`FlowActionFlowMapValueParamsInput`]: the API description gives both the same schema.
+pub type FlowActionPipedriveAddDealParamsStageId = FlowActionFlowMapValueParamsInput;
 
-impl<'de> Deserialize<'de> for FlowActionPipedriveAddDealParamsStageId {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        const SHAPES: &[Shape] = &[Shape::Str, Shape::Num];
-        let value = Value::deserialize(deserializer)?;
-        for index in candidates(&value, SHAPES) {
-            let decoded = match index {
-                0 => serde_json::from_value(value.clone()).ok().map(Self::String),
-                1 => serde_json::from_value(value.clone()).ok().map(Self::Number),
-                _ => None,
-            };
-            if let Some(decoded) = decoded {
-                return Ok(decoded);
-            }
-        }
-        other("FlowActionPipedriveAddDealParamsStageId", &value);
-        Ok(Self::Other(value))
-    }
-}
-
-impl fmt::Debug for FlowActionPipedriveAddDealParamsStageId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::String(v) => f.debug_tuple("String").field(v).finish(),
-            Self::Number(v) => f.debug_tuple("Number").field(v).finish(),
-            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
-        }
-    }
-}
-
-/// One of the shapes of `FlowActionPipedriveAddDealParamsUserId`.
+/// The `FlowActionPipedriveAddDealParamsUserId` schema.
 ///
-/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
-#[derive(Clone, PartialEq, Serialize)]
-#[serde(untagged)]
-#[non_exhaustive]
-pub enum FlowActionPipedriveAddDealParamsUserId {
-    /// The `String` shape.
-    String(String),
-    /// The `f64` shape.
-    Number(f64),
-    /// JSON this version cannot tell apart, kept as received.
-    Other(Value),
-}
-
-impl<'de> Deserialize<'de> for FlowActionPipedriveAddDealParamsUserId {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        const SHAPES: &[Shape] = &[Shape::Str, Shape::Num];
-        let value = Value::deserialize(deserializer)?;
-        for index in candidates(&value, SHAPES) {
-            let decoded = match index {
-                0 => serde_json::from_value(value.clone()).ok().map(Self::String),
-                1 => serde_json::from_value(value.clone()).ok().map(Self::Number),
-                _ => None,
-            };
-            if let Some(decoded) = decoded {
-                return Ok(decoded);
-            }
-        }
-        other("FlowActionPipedriveAddDealParamsUserId", &value);
-        Ok(Self::Other(value))
-    }
-}
-
-impl fmt::Debug for FlowActionPipedriveAddDealParamsUserId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::String(v) => f.debug_tuple("String").field(v).finish(),
-            Self::Number(v) => f.debug_tuple("Number").field(v).finish(),
-            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
-        }
-    }
-}
+/// The same type as [`FlowActionFlowMapValueParamsInput`]: the API description gives both the same schema.
+pub type FlowActionPipedriveAddDealParamsUserId = FlowActionFlowMapValueParamsInput;
 
 /// The `FlowActionPipedriveAddOrganization` object.
 ///
@@ -1780,49 +1255,10 @@ impl FlowActionPipedriveAddOrganizationParams {
 /// The `FlowActionPipedriveAddOrganizationParamsFields` schema.
 pub type FlowActionPipedriveAddOrganizationParamsFields = Map<String, Value>;
 
-/// One of the shapes of `FlowActionPipedriveAddOrganizationParamsOwnerId`.
+/// The `FlowActionPipedriveAddOrganizationParamsOwnerId` schema.
 ///
-/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
-#[derive(Clone, PartialEq, Serialize)]
-#[serde(untagged)]
-#[non_exhaustive]
-pub enum FlowActionPipedriveAddOrganizationParamsOwnerId {
-    /// The `String` shape.
-    String(String),
-    /// The `f64` shape.
-    Number(f64),
-    /// JSON this version cannot tell apart, kept as received.
-    Other(Value),
-}
-
-impl<'de> Deserialize<'de> for FlowActionPipedriveAddOrganizationParamsOwnerId {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        const SHAPES: &[Shape] = &[Shape::Str, Shape::Num];
-        let value = Value::deserialize(deserializer)?;
-        for index in candidates(&value, SHAPES) {
-            let decoded = match index {
-                0 => serde_json::from_value(value.clone()).ok().map(Self::String),
-                1 => serde_json::from_value(value.clone()).ok().map(Self::Number),
-                _ => None,
-            };
-            if let Some(decoded) = decoded {
-                return Ok(decoded);
-            }
-        }
-        other("FlowActionPipedriveAddOrganizationParamsOwnerId", &value);
-        Ok(Self::Other(value))
-    }
-}
-
-impl fmt::Debug for FlowActionPipedriveAddOrganizationParamsOwnerId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::String(v) => f.debug_tuple("String").field(v).finish(),
-            Self::Number(v) => f.debug_tuple("Number").field(v).finish(),
-            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
-        }
-    }
-}
+/// The same type as [`FlowActionFlowMapValueParamsInput`]: the API description gives both the same schema.
+pub type FlowActionPipedriveAddOrganizationParamsOwnerId = FlowActionFlowMapValueParamsInput;
 
 /// The `FlowActionPipedriveAddPerson` object.
 ///
@@ -2016,93 +1452,15 @@ impl FlowActionPipedriveAddPersonParams {
 /// The `FlowActionPipedriveAddPersonParamsFields` schema.
 pub type FlowActionPipedriveAddPersonParamsFields = Map<String, Value>;
 
-/// One of the shapes of `FlowActionPipedriveAddPersonParamsOrganizationId`.
+/// The `FlowActionPipedriveAddPersonParamsOrganizationId` schema.
 ///
-/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
-#[derive(Clone, PartialEq, Serialize)]
-#[serde(untagged)]
-#[non_exhaustive]
-pub enum FlowActionPipedriveAddPersonParamsOrganizationId {
-    /// The `String` shape.
-    String(String),
-    /// The `f64` shape.
-    Number(f64),
-    /// JSON this version cannot tell apart, kept as received.
-    Other(Value),
-}
+/// The same type as [`FlowActionFlowMapValueParamsInput`]: the API description gives both the same schema.
+pub type FlowActionPipedriveAddPersonParamsOrganizationId = FlowActionFlowMapValueParamsInput;
 
-impl<'de> Deserialize<'de> for FlowActionPipedriveAddPersonParamsOrganizationId {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        const SHAPES: &[Shape] = &[Shape::Str, Shape::Num];
-        let value = Value::deserialize(deserializer)?;
-        for index in candidates(&value, SHAPES) {
-            let decoded = match index {
-                0 => serde_json::from_value(value.clone()).ok().map(Self::String),
-                1 => serde_json::from_value(value.clone()).ok().map(Self::Number),
-                _ => None,
-            };
-            if let Some(decoded) = decoded {
-                return Ok(decoded);
-            }
-        }
-        other("FlowActionPipedriveAddPersonParamsOrganizationId", &value);
-        Ok(Self::Other(value))
-    }
-}
-
-impl fmt::Debug for FlowActionPipedriveAddPersonParamsOrganizationId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::String(v) => f.debug_tuple("String").field(v).finish(),
-            Self::Number(v) => f.debug_tuple("Number").field(v).finish(),
-            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
-        }
-    }
-}
-
-/// One of the shapes of `FlowActionPipedriveAddPersonParamsOwnerId`.
+/// The `FlowActionPipedriveAddPersonParamsOwnerId` schema.
 ///
-/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
-#[derive(Clone, PartialEq, Serialize)]
-#[serde(untagged)]
-#[non_exhaustive]
-pub enum FlowActionPipedriveAddPersonParamsOwnerId {
-    /// The `String` shape.
-    String(String),
-    /// The `f64` shape.
-    Number(f64),
-    /// JSON this version cannot tell apart, kept as received.
-    Other(Value),
-}
-
-impl<'de> Deserialize<'de> for FlowActionPipedriveAddPersonParamsOwnerId {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        const SHAPES: &[Shape] = &[Shape::Str, Shape::Num];
-        let value = Value::deserialize(deserializer)?;
-        for index in candidates(&value, SHAPES) {
-            let decoded = match index {
-                0 => serde_json::from_value(value.clone()).ok().map(Self::String),
-                1 => serde_json::from_value(value.clone()).ok().map(Self::Number),
-                _ => None,
-            };
-            if let Some(decoded) = decoded {
-                return Ok(decoded);
-            }
-        }
-        other("FlowActionPipedriveAddPersonParamsOwnerId", &value);
-        Ok(Self::Other(value))
-    }
-}
-
-impl fmt::Debug for FlowActionPipedriveAddPersonParamsOwnerId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::String(v) => f.debug_tuple("String").field(v).finish(),
-            Self::Number(v) => f.debug_tuple("Number").field(v).finish(),
-            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
-        }
-    }
-}
+/// The same type as [`FlowActionFlowMapValueParamsInput`]: the API description gives both the same schema.
+pub type FlowActionPipedriveAddPersonParamsOwnerId = FlowActionFlowMapValueParamsInput;
 
 /// One of the shapes of `FlowActionSalesforce`.
 ///
@@ -2883,6 +2241,660 @@ impl FlowActionSendgridSendEmail {
     pub fn mask_output(mut self, value: impl Into<bool>) -> Self {
         self.mask_output = Some(value.into());
         self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+/// The `FlowActionSendgridSendEmailParams` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct FlowActionSendgridSendEmailParams {
+    /// The `connection_id` field.
+    pub connection_id: String,
+    /// The `from` field.
+    pub from: FlowActionSendgridSendEmailParamsPerson,
+    /// The `personalizations` field.
+    pub personalizations: Vec<Value>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for FlowActionSendgridSendEmailParams {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FlowActionSendgridSendEmailParams")
+            .field("connection_id", &self.connection_id)
+            .field("from", &self.from)
+            .field("personalizations", &Keys(&self.personalizations))
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl FlowActionSendgridSendEmailParams {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(
+        connection_id: impl Into<String>,
+        from: impl Into<FlowActionSendgridSendEmailParamsPerson>,
+        personalizations: impl Into<Vec<Value>>,
+    ) -> Self {
+        Self {
+            connection_id: connection_id.into(),
+            from: from.into(),
+            personalizations: personalizations.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+/// The `FlowActionSendgridSendEmailParamsPerson` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct FlowActionSendgridSendEmailParamsPerson {
+    /// The `email` field.
+    pub email: String,
+    /// The `name` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for FlowActionSendgridSendEmailParamsPerson {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FlowActionSendgridSendEmailParamsPerson")
+            .field("email", &self.email)
+            .field("name", &self.name)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl FlowActionSendgridSendEmailParamsPerson {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(email: impl Into<String>) -> Self {
+        Self {
+            email: email.into(),
+            name: None,
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets `name`.
+    pub fn name(mut self, value: impl Into<String>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+/// The `FlowActionSlack` schema.
+pub type FlowActionSlack = FlowActionSlackPostMessage;
+
+/// The `FlowActionSlackPostMessage` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct FlowActionSlackPostMessage {
+    /// Always `POST_MESSAGE`.
+    pub action: String,
+    /// The `alias` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alias: Option<String>,
+    /// The `allow_failure` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allow_failure: Option<bool>,
+    /// The `id` field.
+    pub id: String,
+    /// The `mask_output` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mask_output: Option<bool>,
+    /// The `params` field.
+    pub params: FlowActionSlackPostMessageParams,
+    /// Always `SLACK`.
+    #[serde(rename = "type")]
+    pub type_: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for FlowActionSlackPostMessage {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FlowActionSlackPostMessage")
+            .field("action", &self.action)
+            .field("alias", &self.alias)
+            .field("allow_failure", &self.allow_failure)
+            .field("id", &self.id)
+            .field("mask_output", &self.mask_output)
+            .field("params", &self.params)
+            .field("type_", &self.type_)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl FlowActionSlackPostMessage {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(id: impl Into<String>, params: impl Into<FlowActionSlackPostMessageParams>) -> Self {
+        Self {
+            action: "POST_MESSAGE".to_owned(),
+            alias: None,
+            allow_failure: None,
+            id: id.into(),
+            mask_output: None,
+            params: params.into(),
+            type_: "SLACK".to_owned(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets `alias`.
+    pub fn alias(mut self, value: impl Into<String>) -> Self {
+        self.alias = Some(value.into());
+        self
+    }
+
+    /// Sets `allow_failure`.
+    pub fn allow_failure(mut self, value: impl Into<bool>) -> Self {
+        self.allow_failure = Some(value.into());
+        self
+    }
+
+    /// Sets `mask_output`.
+    pub fn mask_output(mut self, value: impl Into<bool>) -> Self {
+        self.mask_output = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+/// The `FlowActionSlackPostMessageParams` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct FlowActionSlackPostMessageParams {
+    /// The `attachments` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attachments: Option<Vec<FlowActionSlackPostMessageParamsAttachment>>,
+    /// The `connection_id` field.
+    pub connection_id: String,
+    /// The `text` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for FlowActionSlackPostMessageParams {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FlowActionSlackPostMessageParams")
+            .field("attachments", &self.attachments)
+            .field("connection_id", &self.connection_id)
+            .field("text", &self.text)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl FlowActionSlackPostMessageParams {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(connection_id: impl Into<String>) -> Self {
+        Self {
+            attachments: None,
+            connection_id: connection_id.into(),
+            text: None,
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets `attachments`.
+    pub fn attachments(
+        mut self,
+        value: impl Into<Vec<FlowActionSlackPostMessageParamsAttachment>>,
+    ) -> Self {
+        self.attachments = Some(value.into());
+        self
+    }
+
+    /// Sets `text`.
+    pub fn text(mut self, value: impl Into<String>) -> Self {
+        self.text = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+/// The `FlowActionSlackPostMessageParamsAttachment` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new()` and the setters.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct FlowActionSlackPostMessageParamsAttachment {
+    /// The `color` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub color: Option<FlowActionSlackPostMessageParamsAttachmentColor>,
+    /// The `fields` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fields: Option<Vec<FlowActionSlackPostMessageParamsAttachmentField>>,
+    /// The `pretext` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pretext: Option<String>,
+    /// The `text` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for FlowActionSlackPostMessageParamsAttachment {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FlowActionSlackPostMessageParamsAttachment")
+            .field("color", &self.color)
+            .field("fields", &self.fields)
+            .field("pretext", &self.pretext)
+            .field("text", &self.text)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl FlowActionSlackPostMessageParamsAttachment {
+    /// An empty value; set fields with the setters.
+    pub fn new() -> Self {
+        <Self as Default>::default()
+    }
+
+    /// Sets `color`.
+    pub fn color(
+        mut self,
+        value: impl Into<FlowActionSlackPostMessageParamsAttachmentColor>,
+    ) -> Self {
+        self.color = Some(value.into());
+        self
+    }
+
+    /// Sets `fields`.
+    pub fn fields(
+        mut self,
+        value: impl Into<Vec<FlowActionSlackPostMessageParamsAttachmentField>>,
+    ) -> Self {
+        self.fields = Some(value.into());
+        self
+    }
+
+    /// Sets `pretext`.
+    pub fn pretext(mut self, value: impl Into<String>) -> Self {
+        self.pretext = Some(value.into());
+        self
+    }
+
+    /// Sets `text`.
+    pub fn text(mut self, value: impl Into<String>) -> Self {
+        self.text = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+string_enum! {
+    /// The values of `FlowActionSlackPostMessageParamsAttachmentColor`.
+    pub enum FlowActionSlackPostMessageParamsAttachmentColor {
+        /// `GOOD`
+        Good = "GOOD",
+        /// `WARNING`
+        Warning = "WARNING",
+        /// `DANGER`
+        Danger = "DANGER",
+    }
+}
+
+/// The `FlowActionSlackPostMessageParamsAttachmentField` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct FlowActionSlackPostMessageParamsAttachmentField {
+    /// The `short` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub short: Option<bool>,
+    /// The `title` field.
+    pub title: String,
+    /// The `value` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for FlowActionSlackPostMessageParamsAttachmentField {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FlowActionSlackPostMessageParamsAttachmentField")
+            .field("short", &self.short)
+            .field("title", &self.title)
+            .field("value", &self.value)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl FlowActionSlackPostMessageParamsAttachmentField {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(title: impl Into<String>) -> Self {
+        Self {
+            short: None,
+            title: title.into(),
+            value: None,
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets `short`.
+    pub fn short(mut self, value: impl Into<bool>) -> Self {
+        self.short = Some(value.into());
+        self
+    }
+
+    /// Sets `value`.
+    pub fn value(mut self, value: impl Into<String>) -> Self {
+        self.value = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+/// One of the shapes of `FlowActionStripe`.
+///
+/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
+#[derive(Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+#[non_exhaustive]
+pub enum FlowActionStripe {
+    /// The `FlowActionStripeAddTaxId` shape.
+    AddTaxId(FlowActionStripeAddTaxId),
+    /// The `FlowActionStripeCreateCustomer` shape.
+    CreateCustomer(FlowActionStripeCreateCustomer),
+    /// The `FlowActionStripeCreatePortalSession` shape.
+    CreatePortalSession(FlowActionStripeCreatePortalSession),
+    /// The `FlowActionStripeDeleteTaxId` shape.
+    DeleteTaxId(FlowActionStripeDeleteTaxId),
+    /// The `FlowActionStripeFindCustomers` shape.
+    FindCustomers(FlowActionStripeFindCustomers),
+    /// The `FlowActionStripeGetCustomer` shape.
+    GetCustomer(FlowActionStripeGetCustomer),
+    /// The `FlowActionStripeUpdateCustomer` shape.
+    UpdateCustomer(FlowActionStripeUpdateCustomer),
+    /// JSON this version cannot tell apart, kept as received.
+    Other(Value),
+}
+
+impl<'de> Deserialize<'de> for FlowActionStripe {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        const SHAPES: &[Shape] = &[
+            Shape::Object {
+                consts: &[("action", "ADD_TAX_ID"), ("type", "STRIPE")],
+                required: &["id", "params"],
+            },
+            Shape::Object {
+                consts: &[("action", "CREATE_CUSTOMER"), ("type", "STRIPE")],
+                required: &["id", "params"],
+            },
+            Shape::Object {
+                consts: &[("action", "CREATE_PORTAL_SESSION"), ("type", "STRIPE")],
+                required: &["id", "params"],
+            },
+            Shape::Object {
+                consts: &[("action", "DELETE_TAX_ID"), ("type", "STRIPE")],
+                required: &["id", "params"],
+            },
+            Shape::Object {
+                consts: &[("action", "FIND_CUSTOMERS"), ("type", "STRIPE")],
+                required: &["id", "params"],
+            },
+            Shape::Object {
+                consts: &[("action", "GET_CUSTOMER"), ("type", "STRIPE")],
+                required: &["id", "params"],
+            },
+            Shape::Object {
+                consts: &[("action", "UPDATE_CUSTOMER"), ("type", "STRIPE")],
+                required: &["id", "params"],
+            },
+        ];
+        let value = Value::deserialize(deserializer)?;
+        for index in candidates(&value, SHAPES) {
+            let decoded = match index {
+                0 => serde_json::from_value(value.clone())
+                    .ok()
+                    .map(Self::AddTaxId),
+                1 => serde_json::from_value(value.clone())
+                    .ok()
+                    .map(Self::CreateCustomer),
+                2 => serde_json::from_value(value.clone())
+                    .ok()
+                    .map(Self::CreatePortalSession),
+                3 => serde_json::from_value(value.clone())
+                    .ok()
+                    .map(Self::DeleteTaxId),
+                4 => serde_json::from_value(value.clone())
+                    .ok()
+                    .map(Self::FindCustomers),
+                5 => serde_json::from_value(value.clone())
+                    .ok()
+                    .map(Self::GetCustomer),
+                6 => serde_json::from_value(value.clone())
+                    .ok()
+                    .map(Self::UpdateCustomer),
+                _ => None,
+            };
+            if let Some(decoded) = decoded {
+                return Ok(decoded);
+            }
+        }
+        other("FlowActionStripe", &value);
+        Ok(Self::Other(value))
+    }
+}
+
+impl fmt::Debug for FlowActionStripe {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::AddTaxId(v) => f.debug_tuple("AddTaxId").field(v).finish(),
+            Self::CreateCustomer(v) => f.debug_tuple("CreateCustomer").field(v).finish(),
+            Self::CreatePortalSession(v) => f.debug_tuple("CreatePortalSession").field(v).finish(),
+            Self::DeleteTaxId(v) => f.debug_tuple("DeleteTaxId").field(v).finish(),
+            Self::FindCustomers(v) => f.debug_tuple("FindCustomers").field(v).finish(),
+            Self::GetCustomer(v) => f.debug_tuple("GetCustomer").field(v).finish(),
+            Self::UpdateCustomer(v) => f.debug_tuple("UpdateCustomer").field(v).finish(),
+            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
+        }
+    }
+}
+
+/// The `FlowActionStripeAddTaxId` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct FlowActionStripeAddTaxId {
+    /// Always `ADD_TAX_ID`.
+    pub action: String,
+    /// The `alias` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alias: Option<String>,
+    /// The `allow_failure` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allow_failure: Option<bool>,
+    /// The `id` field.
+    pub id: String,
+    /// The `mask_output` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mask_output: Option<bool>,
+    /// The `params` field.
+    pub params: FlowActionStripeAddTaxIdParams,
+    /// Always `STRIPE`.
+    #[serde(rename = "type")]
+    pub type_: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for FlowActionStripeAddTaxId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FlowActionStripeAddTaxId")
+            .field("action", &self.action)
+            .field("alias", &self.alias)
+            .field("allow_failure", &self.allow_failure)
+            .field("id", &self.id)
+            .field("mask_output", &self.mask_output)
+            .field("params", &self.params)
+            .field("type_", &self.type_)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl FlowActionStripeAddTaxId {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(id: impl Into<String>, params: impl Into<FlowActionStripeAddTaxIdParams>) -> Self {
+        Self {
+            action: "ADD_TAX_ID".to_owned(),
+            alias: None,
+            allow_failure: None,
+            id: id.into(),
+            mask_output: None,
+            params: params.into(),
+            type_: "STRIPE".to_owned(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets `alias`.
+    pub fn alias(mut self, value: impl Into<String>) -> Self {
+        self.alias = Some(value.into());
+        self
+    }
+
+    /// Sets `allow_failure`.
+    pub fn allow_failure(mut self, value: impl Into<bool>) -> Self {
+        self.allow_failure = Some(value.into());
+        self
+    }
+
+    /// Sets `mask_output`.
+    pub fn mask_output(mut self, value: impl Into<bool>) -> Self {
+        self.mask_output = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+/// The `FlowActionStripeAddTaxIdParams` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct FlowActionStripeAddTaxIdParams {
+    /// The `connection_id` field.
+    pub connection_id: String,
+    /// The `customer_id` field.
+    pub customer_id: String,
+    /// The `type` field.
+    #[serde(rename = "type")]
+    pub type_: String,
+    /// The `value` field.
+    pub value: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for FlowActionStripeAddTaxIdParams {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FlowActionStripeAddTaxIdParams")
+            .field("connection_id", &self.connection_id)
+            .field("customer_id", &self.customer_id)
+            .field("type_", &self.type_)
+            .field("value", &self.value)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl FlowActionStripeAddTaxIdParams {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(
+        connection_id: impl Into<String>,
+        customer_id: impl Into<String>,
+        type_: impl Into<String>,
+        value: impl Into<String>,
+    ) -> Self {
+        Self {
+            connection_id: connection_id.into(),
+            customer_id: customer_id.into(),
+            type_: type_.into(),
+            value: value.into(),
+            extra: Map::new(),
+        }
     }
 
     /// Sets a field this version does not model.

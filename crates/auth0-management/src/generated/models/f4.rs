@@ -12,660 +12,6 @@ use serde_json::{Map, Value};
 use super::*;
 use crate::model_support::{Keys, REDACTED, Shape, candidates, extra, other, string_enum};
 
-/// The `FlowActionSendgridSendEmailParams` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FlowActionSendgridSendEmailParams {
-    /// The `connection_id` field.
-    pub connection_id: String,
-    /// The `from` field.
-    pub from: FlowActionSendgridSendEmailParamsPerson,
-    /// The `personalizations` field.
-    pub personalizations: Vec<Value>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for FlowActionSendgridSendEmailParams {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FlowActionSendgridSendEmailParams")
-            .field("connection_id", &self.connection_id)
-            .field("from", &self.from)
-            .field("personalizations", &Keys(&self.personalizations))
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl FlowActionSendgridSendEmailParams {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(
-        connection_id: impl Into<String>,
-        from: impl Into<FlowActionSendgridSendEmailParamsPerson>,
-        personalizations: impl Into<Vec<Value>>,
-    ) -> Self {
-        Self {
-            connection_id: connection_id.into(),
-            from: from.into(),
-            personalizations: personalizations.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `FlowActionSendgridSendEmailParamsPerson` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FlowActionSendgridSendEmailParamsPerson {
-    /// The `email` field.
-    pub email: String,
-    /// The `name` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for FlowActionSendgridSendEmailParamsPerson {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FlowActionSendgridSendEmailParamsPerson")
-            .field("email", &self.email)
-            .field("name", &self.name)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl FlowActionSendgridSendEmailParamsPerson {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(email: impl Into<String>) -> Self {
-        Self {
-            email: email.into(),
-            name: None,
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `name`.
-    pub fn name(mut self, value: impl Into<String>) -> Self {
-        self.name = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `FlowActionSlack` schema.
-pub type FlowActionSlack = FlowActionSlackPostMessage;
-
-/// The `FlowActionSlackPostMessage` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FlowActionSlackPostMessage {
-    /// Always `POST_MESSAGE`.
-    pub action: String,
-    /// The `alias` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub alias: Option<String>,
-    /// The `allow_failure` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub allow_failure: Option<bool>,
-    /// The `id` field.
-    pub id: String,
-    /// The `mask_output` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub mask_output: Option<bool>,
-    /// The `params` field.
-    pub params: FlowActionSlackPostMessageParams,
-    /// Always `SLACK`.
-    #[serde(rename = "type")]
-    pub type_: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for FlowActionSlackPostMessage {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FlowActionSlackPostMessage")
-            .field("action", &self.action)
-            .field("alias", &self.alias)
-            .field("allow_failure", &self.allow_failure)
-            .field("id", &self.id)
-            .field("mask_output", &self.mask_output)
-            .field("params", &self.params)
-            .field("type_", &self.type_)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl FlowActionSlackPostMessage {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(id: impl Into<String>, params: impl Into<FlowActionSlackPostMessageParams>) -> Self {
-        Self {
-            action: "POST_MESSAGE".to_owned(),
-            alias: None,
-            allow_failure: None,
-            id: id.into(),
-            mask_output: None,
-            params: params.into(),
-            type_: "SLACK".to_owned(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `alias`.
-    pub fn alias(mut self, value: impl Into<String>) -> Self {
-        self.alias = Some(value.into());
-        self
-    }
-
-    /// Sets `allow_failure`.
-    pub fn allow_failure(mut self, value: impl Into<bool>) -> Self {
-        self.allow_failure = Some(value.into());
-        self
-    }
-
-    /// Sets `mask_output`.
-    pub fn mask_output(mut self, value: impl Into<bool>) -> Self {
-        self.mask_output = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `FlowActionSlackPostMessageParams` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FlowActionSlackPostMessageParams {
-    /// The `attachments` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub attachments: Option<Vec<FlowActionSlackPostMessageParamsAttachment>>,
-    /// The `connection_id` field.
-    pub connection_id: String,
-    /// The `text` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub text: Option<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for FlowActionSlackPostMessageParams {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FlowActionSlackPostMessageParams")
-            .field("attachments", &self.attachments)
-            .field("connection_id", &self.connection_id)
-            .field("text", &self.text)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl FlowActionSlackPostMessageParams {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(connection_id: impl Into<String>) -> Self {
-        Self {
-            attachments: None,
-            connection_id: connection_id.into(),
-            text: None,
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `attachments`.
-    pub fn attachments(
-        mut self,
-        value: impl Into<Vec<FlowActionSlackPostMessageParamsAttachment>>,
-    ) -> Self {
-        self.attachments = Some(value.into());
-        self
-    }
-
-    /// Sets `text`.
-    pub fn text(mut self, value: impl Into<String>) -> Self {
-        self.text = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `FlowActionSlackPostMessageParamsAttachment` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FlowActionSlackPostMessageParamsAttachment {
-    /// The `color` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub color: Option<FlowActionSlackPostMessageParamsAttachmentColor>,
-    /// The `fields` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub fields: Option<Vec<FlowActionSlackPostMessageParamsAttachmentField>>,
-    /// The `pretext` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub pretext: Option<String>,
-    /// The `text` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub text: Option<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for FlowActionSlackPostMessageParamsAttachment {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FlowActionSlackPostMessageParamsAttachment")
-            .field("color", &self.color)
-            .field("fields", &self.fields)
-            .field("pretext", &self.pretext)
-            .field("text", &self.text)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl FlowActionSlackPostMessageParamsAttachment {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `color`.
-    pub fn color(
-        mut self,
-        value: impl Into<FlowActionSlackPostMessageParamsAttachmentColor>,
-    ) -> Self {
-        self.color = Some(value.into());
-        self
-    }
-
-    /// Sets `fields`.
-    pub fn fields(
-        mut self,
-        value: impl Into<Vec<FlowActionSlackPostMessageParamsAttachmentField>>,
-    ) -> Self {
-        self.fields = Some(value.into());
-        self
-    }
-
-    /// Sets `pretext`.
-    pub fn pretext(mut self, value: impl Into<String>) -> Self {
-        self.pretext = Some(value.into());
-        self
-    }
-
-    /// Sets `text`.
-    pub fn text(mut self, value: impl Into<String>) -> Self {
-        self.text = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-string_enum! {
-    /// The values of `FlowActionSlackPostMessageParamsAttachmentColor`.
-    pub enum FlowActionSlackPostMessageParamsAttachmentColor {
-        /// `GOOD`
-        Good = "GOOD",
-        /// `WARNING`
-        Warning = "WARNING",
-        /// `DANGER`
-        Danger = "DANGER",
-    }
-}
-
-/// The `FlowActionSlackPostMessageParamsAttachmentField` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FlowActionSlackPostMessageParamsAttachmentField {
-    /// The `short` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub short: Option<bool>,
-    /// The `title` field.
-    pub title: String,
-    /// The `value` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub value: Option<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for FlowActionSlackPostMessageParamsAttachmentField {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FlowActionSlackPostMessageParamsAttachmentField")
-            .field("short", &self.short)
-            .field("title", &self.title)
-            .field("value", &self.value)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl FlowActionSlackPostMessageParamsAttachmentField {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(title: impl Into<String>) -> Self {
-        Self {
-            short: None,
-            title: title.into(),
-            value: None,
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `short`.
-    pub fn short(mut self, value: impl Into<bool>) -> Self {
-        self.short = Some(value.into());
-        self
-    }
-
-    /// Sets `value`.
-    pub fn value(mut self, value: impl Into<String>) -> Self {
-        self.value = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// One of the shapes of `FlowActionStripe`.
-///
-/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
-#[derive(Clone, PartialEq, Serialize)]
-#[serde(untagged)]
-#[non_exhaustive]
-pub enum FlowActionStripe {
-    /// The `FlowActionStripeAddTaxId` shape.
-    AddTaxId(FlowActionStripeAddTaxId),
-    /// The `FlowActionStripeCreateCustomer` shape.
-    CreateCustomer(FlowActionStripeCreateCustomer),
-    /// The `FlowActionStripeCreatePortalSession` shape.
-    CreatePortalSession(FlowActionStripeCreatePortalSession),
-    /// The `FlowActionStripeDeleteTaxId` shape.
-    DeleteTaxId(FlowActionStripeDeleteTaxId),
-    /// The `FlowActionStripeFindCustomers` shape.
-    FindCustomers(FlowActionStripeFindCustomers),
-    /// The `FlowActionStripeGetCustomer` shape.
-    GetCustomer(FlowActionStripeGetCustomer),
-    /// The `FlowActionStripeUpdateCustomer` shape.
-    UpdateCustomer(FlowActionStripeUpdateCustomer),
-    /// JSON this version cannot tell apart, kept as received.
-    Other(Value),
-}
-
-impl<'de> Deserialize<'de> for FlowActionStripe {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        const SHAPES: &[Shape] = &[
-            Shape::Object {
-                consts: &[("action", "ADD_TAX_ID"), ("type", "STRIPE")],
-                required: &["id", "params"],
-            },
-            Shape::Object {
-                consts: &[("action", "CREATE_CUSTOMER"), ("type", "STRIPE")],
-                required: &["id", "params"],
-            },
-            Shape::Object {
-                consts: &[("action", "CREATE_PORTAL_SESSION"), ("type", "STRIPE")],
-                required: &["id", "params"],
-            },
-            Shape::Object {
-                consts: &[("action", "DELETE_TAX_ID"), ("type", "STRIPE")],
-                required: &["id", "params"],
-            },
-            Shape::Object {
-                consts: &[("action", "FIND_CUSTOMERS"), ("type", "STRIPE")],
-                required: &["id", "params"],
-            },
-            Shape::Object {
-                consts: &[("action", "GET_CUSTOMER"), ("type", "STRIPE")],
-                required: &["id", "params"],
-            },
-            Shape::Object {
-                consts: &[("action", "UPDATE_CUSTOMER"), ("type", "STRIPE")],
-                required: &["id", "params"],
-            },
-        ];
-        let value = Value::deserialize(deserializer)?;
-        for index in candidates(&value, SHAPES) {
-            let decoded = match index {
-                0 => serde_json::from_value(value.clone())
-                    .ok()
-                    .map(Self::AddTaxId),
-                1 => serde_json::from_value(value.clone())
-                    .ok()
-                    .map(Self::CreateCustomer),
-                2 => serde_json::from_value(value.clone())
-                    .ok()
-                    .map(Self::CreatePortalSession),
-                3 => serde_json::from_value(value.clone())
-                    .ok()
-                    .map(Self::DeleteTaxId),
-                4 => serde_json::from_value(value.clone())
-                    .ok()
-                    .map(Self::FindCustomers),
-                5 => serde_json::from_value(value.clone())
-                    .ok()
-                    .map(Self::GetCustomer),
-                6 => serde_json::from_value(value.clone())
-                    .ok()
-                    .map(Self::UpdateCustomer),
-                _ => None,
-            };
-            if let Some(decoded) = decoded {
-                return Ok(decoded);
-            }
-        }
-        other("FlowActionStripe", &value);
-        Ok(Self::Other(value))
-    }
-}
-
-impl fmt::Debug for FlowActionStripe {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::AddTaxId(v) => f.debug_tuple("AddTaxId").field(v).finish(),
-            Self::CreateCustomer(v) => f.debug_tuple("CreateCustomer").field(v).finish(),
-            Self::CreatePortalSession(v) => f.debug_tuple("CreatePortalSession").field(v).finish(),
-            Self::DeleteTaxId(v) => f.debug_tuple("DeleteTaxId").field(v).finish(),
-            Self::FindCustomers(v) => f.debug_tuple("FindCustomers").field(v).finish(),
-            Self::GetCustomer(v) => f.debug_tuple("GetCustomer").field(v).finish(),
-            Self::UpdateCustomer(v) => f.debug_tuple("UpdateCustomer").field(v).finish(),
-            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
-        }
-    }
-}
-
-/// The `FlowActionStripeAddTaxId` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FlowActionStripeAddTaxId {
-    /// Always `ADD_TAX_ID`.
-    pub action: String,
-    /// The `alias` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub alias: Option<String>,
-    /// The `allow_failure` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub allow_failure: Option<bool>,
-    /// The `id` field.
-    pub id: String,
-    /// The `mask_output` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub mask_output: Option<bool>,
-    /// The `params` field.
-    pub params: FlowActionStripeAddTaxIdParams,
-    /// Always `STRIPE`.
-    #[serde(rename = "type")]
-    pub type_: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for FlowActionStripeAddTaxId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FlowActionStripeAddTaxId")
-            .field("action", &self.action)
-            .field("alias", &self.alias)
-            .field("allow_failure", &self.allow_failure)
-            .field("id", &self.id)
-            .field("mask_output", &self.mask_output)
-            .field("params", &self.params)
-            .field("type_", &self.type_)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl FlowActionStripeAddTaxId {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(id: impl Into<String>, params: impl Into<FlowActionStripeAddTaxIdParams>) -> Self {
-        Self {
-            action: "ADD_TAX_ID".to_owned(),
-            alias: None,
-            allow_failure: None,
-            id: id.into(),
-            mask_output: None,
-            params: params.into(),
-            type_: "STRIPE".to_owned(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `alias`.
-    pub fn alias(mut self, value: impl Into<String>) -> Self {
-        self.alias = Some(value.into());
-        self
-    }
-
-    /// Sets `allow_failure`.
-    pub fn allow_failure(mut self, value: impl Into<bool>) -> Self {
-        self.allow_failure = Some(value.into());
-        self
-    }
-
-    /// Sets `mask_output`.
-    pub fn mask_output(mut self, value: impl Into<bool>) -> Self {
-        self.mask_output = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `FlowActionStripeAddTaxIdParams` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FlowActionStripeAddTaxIdParams {
-    /// The `connection_id` field.
-    pub connection_id: String,
-    /// The `customer_id` field.
-    pub customer_id: String,
-    /// The `type` field.
-    #[serde(rename = "type")]
-    pub type_: String,
-    /// The `value` field.
-    pub value: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for FlowActionStripeAddTaxIdParams {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FlowActionStripeAddTaxIdParams")
-            .field("connection_id", &self.connection_id)
-            .field("customer_id", &self.customer_id)
-            .field("type_", &self.type_)
-            .field("value", &self.value)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl FlowActionStripeAddTaxIdParams {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(
-        connection_id: impl Into<String>,
-        customer_id: impl Into<String>,
-        type_: impl Into<String>,
-        value: impl Into<String>,
-    ) -> Self {
-        Self {
-            connection_id: connection_id.into(),
-            customer_id: customer_id.into(),
-            type_: type_.into(),
-            value: value.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
 /// The `FlowActionStripeAddress` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1347,48 +693,10 @@ impl FlowActionStripeFindCustomers {
     }
 }
 
-/// The `FlowActionStripeFindCustomersParams` object.
+/// The `FlowActionStripeFindCustomersParams` schema.
 ///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FlowActionStripeFindCustomersParams {
-    /// The `connection_id` field.
-    pub connection_id: String,
-    /// The `email` field.
-    pub email: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for FlowActionStripeFindCustomersParams {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FlowActionStripeFindCustomersParams")
-            .field("connection_id", &self.connection_id)
-            .field("email", &self.email)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl FlowActionStripeFindCustomersParams {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(connection_id: impl Into<String>, email: impl Into<String>) -> Self {
-        Self {
-            connection_id: connection_id.into(),
-            email: email.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
+/// The same type as [`FlowActionHubspotGetContactParams`]: the API description gives both the same schema.
+pub type FlowActionStripeFindCustomersParams = FlowActionHubspotGetContactParams;
 
 /// The `FlowActionStripeGetCustomer` object.
 ///
@@ -2410,55 +1718,10 @@ impl FlowActionWhatsappSendMessageParams {
     }
 }
 
-/// One of the shapes of `FlowActionWhatsappSendMessageParamsPayload`.
+/// The `FlowActionWhatsappSendMessageParamsPayload` schema.
 ///
-/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
-#[derive(Clone, PartialEq, Serialize)]
-#[serde(untagged)]
-#[non_exhaustive]
-pub enum FlowActionWhatsappSendMessageParamsPayload {
-    /// The `Map<String, Value>` shape.
-    Object(Map<String, Value>),
-    /// The `String` shape.
-    String(String),
-    /// JSON this version cannot tell apart, kept as received.
-    Other(Value),
-}
-
-impl<'de> Deserialize<'de> for FlowActionWhatsappSendMessageParamsPayload {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        const SHAPES: &[Shape] = &[
-            Shape::Object {
-                consts: &[],
-                required: &[],
-            },
-            Shape::Str,
-        ];
-        let value = Value::deserialize(deserializer)?;
-        for index in candidates(&value, SHAPES) {
-            let decoded = match index {
-                0 => serde_json::from_value(value.clone()).ok().map(Self::Object),
-                1 => serde_json::from_value(value.clone()).ok().map(Self::String),
-                _ => None,
-            };
-            if let Some(decoded) = decoded {
-                return Ok(decoded);
-            }
-        }
-        other("FlowActionWhatsappSendMessageParamsPayload", &value);
-        Ok(Self::Other(value))
-    }
-}
-
-impl fmt::Debug for FlowActionWhatsappSendMessageParamsPayload {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Object(v) => f.debug_tuple("Object").field(&Keys(v)).finish(),
-            Self::String(v) => f.debug_tuple("String").field(v).finish(),
-            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
-        }
-    }
-}
+/// The same type as [`FlowActionFlowReturnJsonParamsPayload`]: the API description gives both the same schema.
+pub type FlowActionWhatsappSendMessageParamsPayload = FlowActionFlowReturnJsonParamsPayload;
 
 /// The `FlowActionWhatsappSendMessageParamsPayloadObject` schema.
 pub type FlowActionWhatsappSendMessageParamsPayloadObject = Map<String, Value>;
@@ -2755,6 +2018,8 @@ impl FlowActionXmlSerializeXml {
 
 /// The `FlowActionXmlSerializeXmlParams` object.
 ///
+/// Also named [`FlowActionJsonSerializeJsonParams`] (identical schemas).
+///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new(…)` (the required fields) and the setters.
 #[derive(Clone, PartialEq, Serialize, Deserialize)]
@@ -2792,55 +2057,10 @@ impl FlowActionXmlSerializeXmlParams {
     }
 }
 
-/// One of the shapes of `FlowActionXmlSerializeXmlParamsObject`.
+/// The `FlowActionXmlSerializeXmlParamsObject` schema.
 ///
-/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
-#[derive(Clone, PartialEq, Serialize)]
-#[serde(untagged)]
-#[non_exhaustive]
-pub enum FlowActionXmlSerializeXmlParamsObject {
-    /// The `String` shape.
-    String(String),
-    /// The `Map<String, Value>` shape.
-    Object(Map<String, Value>),
-    /// JSON this version cannot tell apart, kept as received.
-    Other(Value),
-}
-
-impl<'de> Deserialize<'de> for FlowActionXmlSerializeXmlParamsObject {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        const SHAPES: &[Shape] = &[
-            Shape::Str,
-            Shape::Object {
-                consts: &[],
-                required: &[],
-            },
-        ];
-        let value = Value::deserialize(deserializer)?;
-        for index in candidates(&value, SHAPES) {
-            let decoded = match index {
-                0 => serde_json::from_value(value.clone()).ok().map(Self::String),
-                1 => serde_json::from_value(value.clone()).ok().map(Self::Object),
-                _ => None,
-            };
-            if let Some(decoded) = decoded {
-                return Ok(decoded);
-            }
-        }
-        other("FlowActionXmlSerializeXmlParamsObject", &value);
-        Ok(Self::Other(value))
-    }
-}
-
-impl fmt::Debug for FlowActionXmlSerializeXmlParamsObject {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::String(v) => f.debug_tuple("String").field(v).finish(),
-            Self::Object(v) => f.debug_tuple("Object").field(&Keys(v)).finish(),
-            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
-        }
-    }
-}
+/// The same type as [`LogDate`]: the API description gives both the same schema.
+pub type FlowActionXmlSerializeXmlParamsObject = LogDate;
 
 /// The `FlowActionXmlSerializeXmlParamsObjectObject` schema.
 pub type FlowActionXmlSerializeXmlParamsObjectObject = Map<String, Value>;
@@ -3000,3 +2220,769 @@ string_enum! {
 
 /// Flow execution debug.
 pub type FlowExecutionDebug = Map<String, Value>;
+
+/// The `FlowExecutionSummary` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct FlowExecutionSummary {
+    /// The ISO 8601 formatted date when this flow execution was created.
+    pub created_at: String,
+    /// The ISO 8601 formatted date when this flow execution ended.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ended_at: Option<String>,
+    /// Flow execution identifier
+    pub id: String,
+    /// Journey id
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub journey_id: Option<String>,
+    /// The ISO 8601 formatted date when this flow execution started.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub started_at: Option<String>,
+    /// Execution status
+    pub status: String,
+    /// Trace id
+    pub trace_id: String,
+    /// The ISO 8601 formatted date when this flow execution was updated.
+    pub updated_at: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for FlowExecutionSummary {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FlowExecutionSummary")
+            .field("created_at", &self.created_at)
+            .field("ended_at", &self.ended_at)
+            .field("id", &self.id)
+            .field("journey_id", &self.journey_id)
+            .field("started_at", &self.started_at)
+            .field("status", &self.status)
+            .field("trace_id", &self.trace_id)
+            .field("updated_at", &self.updated_at)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+/// The `FlowSummary` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct FlowSummary {
+    /// The `created_at` field.
+    pub created_at: String,
+    /// The `executed_at` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub executed_at: Option<String>,
+    /// The `id` field.
+    pub id: String,
+    /// The `name` field.
+    pub name: String,
+    /// The `updated_at` field.
+    pub updated_at: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for FlowSummary {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FlowSummary")
+            .field("created_at", &self.created_at)
+            .field("executed_at", &self.executed_at)
+            .field("id", &self.id)
+            .field("name", &self.name)
+            .field("updated_at", &self.updated_at)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+/// The `FlowsVaultConnectioSetupApiKey` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct FlowsVaultConnectioSetupApiKey {
+    /// The `api_key` field.
+    pub api_key: String,
+    /// The `type` field.
+    #[serde(rename = "type")]
+    pub type_: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for FlowsVaultConnectioSetupApiKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FlowsVaultConnectioSetupApiKey")
+            .field("api_key", &REDACTED)
+            .field("type_", &self.type_)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl FlowsVaultConnectioSetupApiKey {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(api_key: impl Into<String>, type_: impl Into<String>) -> Self {
+        Self {
+            api_key: api_key.into(),
+            type_: type_.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+/// The `FlowsVaultConnectioSetupApiKeyWithBaseUrl` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct FlowsVaultConnectioSetupApiKeyWithBaseUrl {
+    /// The `api_key` field.
+    pub api_key: String,
+    /// The `base_url` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub base_url: Option<String>,
+    /// The `type` field.
+    #[serde(rename = "type")]
+    pub type_: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for FlowsVaultConnectioSetupApiKeyWithBaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FlowsVaultConnectioSetupApiKeyWithBaseUrl")
+            .field("api_key", &REDACTED)
+            .field("base_url", &self.base_url)
+            .field("type_", &self.type_)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl FlowsVaultConnectioSetupApiKeyWithBaseUrl {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(api_key: impl Into<String>, type_: impl Into<String>) -> Self {
+        Self {
+            api_key: api_key.into(),
+            base_url: None,
+            type_: type_.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets `base_url`.
+    pub fn base_url(mut self, value: impl Into<String>) -> Self {
+        self.base_url = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+/// The `FlowsVaultConnectioSetupBigqueryOauthJwt` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new()` and the setters.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct FlowsVaultConnectioSetupBigqueryOauthJwt {
+    /// The `client_email` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_email: Option<String>,
+    /// The `private_key` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub private_key: Option<String>,
+    /// The `project_id` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub project_id: Option<String>,
+    /// The `type` field.
+    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
+    pub type_: Option<String>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for FlowsVaultConnectioSetupBigqueryOauthJwt {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FlowsVaultConnectioSetupBigqueryOauthJwt")
+            .field("client_email", &self.client_email)
+            .field("private_key", &self.private_key.as_ref().map(|_| REDACTED))
+            .field("project_id", &self.project_id)
+            .field("type_", &self.type_)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl FlowsVaultConnectioSetupBigqueryOauthJwt {
+    /// An empty value; set fields with the setters.
+    pub fn new() -> Self {
+        <Self as Default>::default()
+    }
+
+    /// Sets `client_email`.
+    pub fn client_email(mut self, value: impl Into<String>) -> Self {
+        self.client_email = Some(value.into());
+        self
+    }
+
+    /// Sets `private_key`.
+    pub fn private_key(mut self, value: impl Into<String>) -> Self {
+        self.private_key = Some(value.into());
+        self
+    }
+
+    /// Sets `project_id`.
+    pub fn project_id(mut self, value: impl Into<String>) -> Self {
+        self.project_id = Some(value.into());
+        self
+    }
+
+    /// Sets `type`.
+    pub fn type_(mut self, value: impl Into<String>) -> Self {
+        self.type_ = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+/// The `FlowsVaultConnectioSetupHttpBearer` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct FlowsVaultConnectioSetupHttpBearer {
+    /// The `token` field.
+    pub token: String,
+    /// The `type` field.
+    #[serde(rename = "type")]
+    pub type_: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for FlowsVaultConnectioSetupHttpBearer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FlowsVaultConnectioSetupHttpBearer")
+            .field("token", &REDACTED)
+            .field("type_", &self.type_)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl FlowsVaultConnectioSetupHttpBearer {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(token: impl Into<String>, type_: impl Into<String>) -> Self {
+        Self {
+            token: token.into(),
+            type_: type_.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+/// The `FlowsVaultConnectioSetupJwt` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct FlowsVaultConnectioSetupJwt {
+    /// The `algorithm` field.
+    pub algorithm: FlowsVaultConnectioSetupJwtAlgorithmEnum,
+    /// The `type` field.
+    #[serde(rename = "type")]
+    pub type_: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for FlowsVaultConnectioSetupJwt {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FlowsVaultConnectioSetupJwt")
+            .field("algorithm", &self.algorithm)
+            .field("type_", &self.type_)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl FlowsVaultConnectioSetupJwt {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(
+        algorithm: impl Into<FlowsVaultConnectioSetupJwtAlgorithmEnum>,
+        type_: impl Into<String>,
+    ) -> Self {
+        Self {
+            algorithm: algorithm.into(),
+            type_: type_.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+string_enum! {
+    /// The values of `FlowsVaultConnectioSetupJwtAlgorithmEnum`.
+    pub enum FlowsVaultConnectioSetupJwtAlgorithmEnum {
+        /// `HS256`
+        Hs256 = "HS256",
+        /// `HS384`
+        Hs384 = "HS384",
+        /// `HS512`
+        Hs512 = "HS512",
+        /// `RS256`
+        Rs256 = "RS256",
+        /// `RS384`
+        Rs384 = "RS384",
+        /// `RS512`
+        Rs512 = "RS512",
+        /// `ES256`
+        Es256 = "ES256",
+        /// `ES384`
+        Es384 = "ES384",
+        /// `ES512`
+        Es512 = "ES512",
+        /// `PS256`
+        Ps256 = "PS256",
+        /// `PS384`
+        Ps384 = "PS384",
+        /// `PS512`
+        Ps512 = "PS512",
+    }
+}
+
+/// The `FlowsVaultConnectioSetupMailjetApiKey` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct FlowsVaultConnectioSetupMailjetApiKey {
+    /// The `api_key` field.
+    pub api_key: String,
+    /// The `secret_key` field.
+    pub secret_key: String,
+    /// The `type` field.
+    #[serde(rename = "type")]
+    pub type_: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for FlowsVaultConnectioSetupMailjetApiKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FlowsVaultConnectioSetupMailjetApiKey")
+            .field("api_key", &REDACTED)
+            .field("secret_key", &self.secret_key)
+            .field("type_", &self.type_)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl FlowsVaultConnectioSetupMailjetApiKey {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(
+        api_key: impl Into<String>,
+        secret_key: impl Into<String>,
+        type_: impl Into<String>,
+    ) -> Self {
+        Self {
+            api_key: api_key.into(),
+            secret_key: secret_key.into(),
+            type_: type_.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+/// The `FlowsVaultConnectioSetupOauthApp` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct FlowsVaultConnectioSetupOauthApp {
+    /// The `audience` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub audience: Option<String>,
+    /// The `client_id` field.
+    pub client_id: String,
+    /// The `client_secret` field.
+    pub client_secret: String,
+    /// The `domain` field.
+    pub domain: String,
+    /// The `type` field.
+    #[serde(rename = "type")]
+    pub type_: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for FlowsVaultConnectioSetupOauthApp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FlowsVaultConnectioSetupOauthApp")
+            .field("audience", &self.audience)
+            .field("client_id", &self.client_id)
+            .field("client_secret", &REDACTED)
+            .field("domain", &self.domain)
+            .field("type_", &self.type_)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl FlowsVaultConnectioSetupOauthApp {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(
+        client_id: impl Into<String>,
+        client_secret: impl Into<String>,
+        domain: impl Into<String>,
+        type_: impl Into<String>,
+    ) -> Self {
+        Self {
+            audience: None,
+            client_id: client_id.into(),
+            client_secret: client_secret.into(),
+            domain: domain.into(),
+            type_: type_.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets `audience`.
+    pub fn audience(mut self, value: impl Into<String>) -> Self {
+        self.audience = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+/// The `FlowsVaultConnectioSetupOauthCode` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new()` and the setters.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct FlowsVaultConnectioSetupOauthCode {
+    /// The `code` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+    /// The `type` field.
+    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
+    pub type_: Option<String>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for FlowsVaultConnectioSetupOauthCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FlowsVaultConnectioSetupOauthCode")
+            .field("code", &self.code)
+            .field("type_", &self.type_)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl FlowsVaultConnectioSetupOauthCode {
+    /// An empty value; set fields with the setters.
+    pub fn new() -> Self {
+        <Self as Default>::default()
+    }
+
+    /// Sets `code`.
+    pub fn code(mut self, value: impl Into<String>) -> Self {
+        self.code = Some(value.into());
+        self
+    }
+
+    /// Sets `type`.
+    pub fn type_(mut self, value: impl Into<String>) -> Self {
+        self.type_ = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+/// The `FlowsVaultConnectioSetupSecretApiKey` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct FlowsVaultConnectioSetupSecretApiKey {
+    /// The `secret_key` field.
+    pub secret_key: String,
+    /// The `type` field.
+    #[serde(rename = "type")]
+    pub type_: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for FlowsVaultConnectioSetupSecretApiKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FlowsVaultConnectioSetupSecretApiKey")
+            .field("secret_key", &self.secret_key)
+            .field("type_", &self.type_)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl FlowsVaultConnectioSetupSecretApiKey {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(secret_key: impl Into<String>, type_: impl Into<String>) -> Self {
+        Self {
+            secret_key: secret_key.into(),
+            type_: type_.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+/// The `FlowsVaultConnectioSetupStripeKeyPair` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct FlowsVaultConnectioSetupStripeKeyPair {
+    /// The `private_key` field.
+    pub private_key: String,
+    /// The `public_key` field.
+    pub public_key: String,
+    /// The `type` field.
+    #[serde(rename = "type")]
+    pub type_: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for FlowsVaultConnectioSetupStripeKeyPair {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FlowsVaultConnectioSetupStripeKeyPair")
+            .field("private_key", &REDACTED)
+            .field("public_key", &self.public_key)
+            .field("type_", &self.type_)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl FlowsVaultConnectioSetupStripeKeyPair {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(
+        private_key: impl Into<String>,
+        public_key: impl Into<String>,
+        type_: impl Into<String>,
+    ) -> Self {
+        Self {
+            private_key: private_key.into(),
+            public_key: public_key.into(),
+            type_: type_.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+/// The `FlowsVaultConnectioSetupToken` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct FlowsVaultConnectioSetupToken {
+    /// The `token` field.
+    pub token: String,
+    /// The `type` field.
+    #[serde(rename = "type")]
+    pub type_: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for FlowsVaultConnectioSetupToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FlowsVaultConnectioSetupToken")
+            .field("token", &REDACTED)
+            .field("type_", &self.type_)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl FlowsVaultConnectioSetupToken {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(token: impl Into<String>, type_: impl Into<String>) -> Self {
+        Self {
+            token: token.into(),
+            type_: type_.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+/// The `FlowsVaultConnectioSetupTwilioApiKey` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct FlowsVaultConnectioSetupTwilioApiKey {
+    /// The `account_id` field.
+    pub account_id: String,
+    /// The `api_key` field.
+    pub api_key: String,
+    /// The `type` field.
+    #[serde(rename = "type")]
+    pub type_: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for FlowsVaultConnectioSetupTwilioApiKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FlowsVaultConnectioSetupTwilioApiKey")
+            .field("account_id", &self.account_id)
+            .field("api_key", &REDACTED)
+            .field("type_", &self.type_)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl FlowsVaultConnectioSetupTwilioApiKey {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(
+        account_id: impl Into<String>,
+        api_key: impl Into<String>,
+        type_: impl Into<String>,
+    ) -> Self {
+        Self {
+            account_id: account_id.into(),
+            api_key: api_key.into(),
+            type_: type_.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+/// The `FlowsVaultConnectioSetupTypeApiKeyEnum` schema.
+pub type FlowsVaultConnectioSetupTypeApiKeyEnum = String;
+
+/// The `FlowsVaultConnectioSetupTypeBearerEnum` schema.
+pub type FlowsVaultConnectioSetupTypeBearerEnum = String;
+
+/// The `FlowsVaultConnectioSetupTypeJwtEnum` schema.
+pub type FlowsVaultConnectioSetupTypeJwtEnum = String;
+
+/// The `FlowsVaultConnectioSetupTypeKeyPairEnum` schema.
+pub type FlowsVaultConnectioSetupTypeKeyPairEnum = String;
+
+/// The `FlowsVaultConnectioSetupTypeOauthAppEnum` schema.
+pub type FlowsVaultConnectioSetupTypeOauthAppEnum = String;
+
+/// The `FlowsVaultConnectioSetupTypeOauthCodeEnum` schema.
+pub type FlowsVaultConnectioSetupTypeOauthCodeEnum = String;
+
+/// The `FlowsVaultConnectioSetupTypeOauthJwtEnum` schema.
+pub type FlowsVaultConnectioSetupTypeOauthJwtEnum = String;
+
+/// The `FlowsVaultConnectioSetupTypeTokenEnum` schema.
+pub type FlowsVaultConnectioSetupTypeTokenEnum = String;
+
+/// The `FlowsVaultConnectioSetupTypeWebhookEnum` schema.
+pub type FlowsVaultConnectioSetupTypeWebhookEnum = String;

@@ -12,772 +12,6 @@ use serde_json::{Map, Value};
 use super::*;
 use crate::model_support::{Keys, REDACTED, Shape, candidates, extra, other, string_enum};
 
-/// The `FlowExecutionSummary` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FlowExecutionSummary {
-    /// The ISO 8601 formatted date when this flow execution was created.
-    pub created_at: String,
-    /// The ISO 8601 formatted date when this flow execution ended.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ended_at: Option<String>,
-    /// Flow execution identifier
-    pub id: String,
-    /// Journey id
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub journey_id: Option<String>,
-    /// The ISO 8601 formatted date when this flow execution started.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub started_at: Option<String>,
-    /// Execution status
-    pub status: String,
-    /// Trace id
-    pub trace_id: String,
-    /// The ISO 8601 formatted date when this flow execution was updated.
-    pub updated_at: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for FlowExecutionSummary {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FlowExecutionSummary")
-            .field("created_at", &self.created_at)
-            .field("ended_at", &self.ended_at)
-            .field("id", &self.id)
-            .field("journey_id", &self.journey_id)
-            .field("started_at", &self.started_at)
-            .field("status", &self.status)
-            .field("trace_id", &self.trace_id)
-            .field("updated_at", &self.updated_at)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-/// The `FlowSummary` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FlowSummary {
-    /// The `created_at` field.
-    pub created_at: String,
-    /// The `executed_at` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub executed_at: Option<String>,
-    /// The `id` field.
-    pub id: String,
-    /// The `name` field.
-    pub name: String,
-    /// The `updated_at` field.
-    pub updated_at: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for FlowSummary {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FlowSummary")
-            .field("created_at", &self.created_at)
-            .field("executed_at", &self.executed_at)
-            .field("id", &self.id)
-            .field("name", &self.name)
-            .field("updated_at", &self.updated_at)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-/// The `FlowsVaultConnectioSetupApiKey` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FlowsVaultConnectioSetupApiKey {
-    /// The `api_key` field.
-    pub api_key: String,
-    /// The `type` field.
-    #[serde(rename = "type")]
-    pub type_: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for FlowsVaultConnectioSetupApiKey {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FlowsVaultConnectioSetupApiKey")
-            .field("api_key", &REDACTED)
-            .field("type_", &self.type_)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl FlowsVaultConnectioSetupApiKey {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(api_key: impl Into<String>, type_: impl Into<String>) -> Self {
-        Self {
-            api_key: api_key.into(),
-            type_: type_.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `FlowsVaultConnectioSetupApiKeyWithBaseUrl` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FlowsVaultConnectioSetupApiKeyWithBaseUrl {
-    /// The `api_key` field.
-    pub api_key: String,
-    /// The `base_url` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub base_url: Option<String>,
-    /// The `type` field.
-    #[serde(rename = "type")]
-    pub type_: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for FlowsVaultConnectioSetupApiKeyWithBaseUrl {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FlowsVaultConnectioSetupApiKeyWithBaseUrl")
-            .field("api_key", &REDACTED)
-            .field("base_url", &self.base_url)
-            .field("type_", &self.type_)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl FlowsVaultConnectioSetupApiKeyWithBaseUrl {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(api_key: impl Into<String>, type_: impl Into<String>) -> Self {
-        Self {
-            api_key: api_key.into(),
-            base_url: None,
-            type_: type_.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `base_url`.
-    pub fn base_url(mut self, value: impl Into<String>) -> Self {
-        self.base_url = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `FlowsVaultConnectioSetupBigqueryOauthJwt` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FlowsVaultConnectioSetupBigqueryOauthJwt {
-    /// The `client_email` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub client_email: Option<String>,
-    /// The `private_key` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub private_key: Option<String>,
-    /// The `project_id` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub project_id: Option<String>,
-    /// The `type` field.
-    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
-    pub type_: Option<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for FlowsVaultConnectioSetupBigqueryOauthJwt {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FlowsVaultConnectioSetupBigqueryOauthJwt")
-            .field("client_email", &self.client_email)
-            .field("private_key", &self.private_key.as_ref().map(|_| REDACTED))
-            .field("project_id", &self.project_id)
-            .field("type_", &self.type_)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl FlowsVaultConnectioSetupBigqueryOauthJwt {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `client_email`.
-    pub fn client_email(mut self, value: impl Into<String>) -> Self {
-        self.client_email = Some(value.into());
-        self
-    }
-
-    /// Sets `private_key`.
-    pub fn private_key(mut self, value: impl Into<String>) -> Self {
-        self.private_key = Some(value.into());
-        self
-    }
-
-    /// Sets `project_id`.
-    pub fn project_id(mut self, value: impl Into<String>) -> Self {
-        self.project_id = Some(value.into());
-        self
-    }
-
-    /// Sets `type`.
-    pub fn type_(mut self, value: impl Into<String>) -> Self {
-        self.type_ = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `FlowsVaultConnectioSetupHttpBearer` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FlowsVaultConnectioSetupHttpBearer {
-    /// The `token` field.
-    pub token: String,
-    /// The `type` field.
-    #[serde(rename = "type")]
-    pub type_: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for FlowsVaultConnectioSetupHttpBearer {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FlowsVaultConnectioSetupHttpBearer")
-            .field("token", &REDACTED)
-            .field("type_", &self.type_)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl FlowsVaultConnectioSetupHttpBearer {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(token: impl Into<String>, type_: impl Into<String>) -> Self {
-        Self {
-            token: token.into(),
-            type_: type_.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `FlowsVaultConnectioSetupJwt` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FlowsVaultConnectioSetupJwt {
-    /// The `algorithm` field.
-    pub algorithm: FlowsVaultConnectioSetupJwtAlgorithmEnum,
-    /// The `type` field.
-    #[serde(rename = "type")]
-    pub type_: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for FlowsVaultConnectioSetupJwt {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FlowsVaultConnectioSetupJwt")
-            .field("algorithm", &self.algorithm)
-            .field("type_", &self.type_)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl FlowsVaultConnectioSetupJwt {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(
-        algorithm: impl Into<FlowsVaultConnectioSetupJwtAlgorithmEnum>,
-        type_: impl Into<String>,
-    ) -> Self {
-        Self {
-            algorithm: algorithm.into(),
-            type_: type_.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-string_enum! {
-    /// The values of `FlowsVaultConnectioSetupJwtAlgorithmEnum`.
-    pub enum FlowsVaultConnectioSetupJwtAlgorithmEnum {
-        /// `HS256`
-        Hs256 = "HS256",
-        /// `HS384`
-        Hs384 = "HS384",
-        /// `HS512`
-        Hs512 = "HS512",
-        /// `RS256`
-        Rs256 = "RS256",
-        /// `RS384`
-        Rs384 = "RS384",
-        /// `RS512`
-        Rs512 = "RS512",
-        /// `ES256`
-        Es256 = "ES256",
-        /// `ES384`
-        Es384 = "ES384",
-        /// `ES512`
-        Es512 = "ES512",
-        /// `PS256`
-        Ps256 = "PS256",
-        /// `PS384`
-        Ps384 = "PS384",
-        /// `PS512`
-        Ps512 = "PS512",
-    }
-}
-
-/// The `FlowsVaultConnectioSetupMailjetApiKey` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FlowsVaultConnectioSetupMailjetApiKey {
-    /// The `api_key` field.
-    pub api_key: String,
-    /// The `secret_key` field.
-    pub secret_key: String,
-    /// The `type` field.
-    #[serde(rename = "type")]
-    pub type_: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for FlowsVaultConnectioSetupMailjetApiKey {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FlowsVaultConnectioSetupMailjetApiKey")
-            .field("api_key", &REDACTED)
-            .field("secret_key", &self.secret_key)
-            .field("type_", &self.type_)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl FlowsVaultConnectioSetupMailjetApiKey {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(
-        api_key: impl Into<String>,
-        secret_key: impl Into<String>,
-        type_: impl Into<String>,
-    ) -> Self {
-        Self {
-            api_key: api_key.into(),
-            secret_key: secret_key.into(),
-            type_: type_.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `FlowsVaultConnectioSetupOauthApp` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FlowsVaultConnectioSetupOauthApp {
-    /// The `audience` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub audience: Option<String>,
-    /// The `client_id` field.
-    pub client_id: String,
-    /// The `client_secret` field.
-    pub client_secret: String,
-    /// The `domain` field.
-    pub domain: String,
-    /// The `type` field.
-    #[serde(rename = "type")]
-    pub type_: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for FlowsVaultConnectioSetupOauthApp {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FlowsVaultConnectioSetupOauthApp")
-            .field("audience", &self.audience)
-            .field("client_id", &self.client_id)
-            .field("client_secret", &REDACTED)
-            .field("domain", &self.domain)
-            .field("type_", &self.type_)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl FlowsVaultConnectioSetupOauthApp {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(
-        client_id: impl Into<String>,
-        client_secret: impl Into<String>,
-        domain: impl Into<String>,
-        type_: impl Into<String>,
-    ) -> Self {
-        Self {
-            audience: None,
-            client_id: client_id.into(),
-            client_secret: client_secret.into(),
-            domain: domain.into(),
-            type_: type_.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `audience`.
-    pub fn audience(mut self, value: impl Into<String>) -> Self {
-        self.audience = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `FlowsVaultConnectioSetupOauthCode` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FlowsVaultConnectioSetupOauthCode {
-    /// The `code` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub code: Option<String>,
-    /// The `type` field.
-    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
-    pub type_: Option<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for FlowsVaultConnectioSetupOauthCode {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FlowsVaultConnectioSetupOauthCode")
-            .field("code", &self.code)
-            .field("type_", &self.type_)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl FlowsVaultConnectioSetupOauthCode {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `code`.
-    pub fn code(mut self, value: impl Into<String>) -> Self {
-        self.code = Some(value.into());
-        self
-    }
-
-    /// Sets `type`.
-    pub fn type_(mut self, value: impl Into<String>) -> Self {
-        self.type_ = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `FlowsVaultConnectioSetupSecretApiKey` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FlowsVaultConnectioSetupSecretApiKey {
-    /// The `secret_key` field.
-    pub secret_key: String,
-    /// The `type` field.
-    #[serde(rename = "type")]
-    pub type_: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for FlowsVaultConnectioSetupSecretApiKey {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FlowsVaultConnectioSetupSecretApiKey")
-            .field("secret_key", &self.secret_key)
-            .field("type_", &self.type_)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl FlowsVaultConnectioSetupSecretApiKey {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(secret_key: impl Into<String>, type_: impl Into<String>) -> Self {
-        Self {
-            secret_key: secret_key.into(),
-            type_: type_.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `FlowsVaultConnectioSetupStripeKeyPair` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FlowsVaultConnectioSetupStripeKeyPair {
-    /// The `private_key` field.
-    pub private_key: String,
-    /// The `public_key` field.
-    pub public_key: String,
-    /// The `type` field.
-    #[serde(rename = "type")]
-    pub type_: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for FlowsVaultConnectioSetupStripeKeyPair {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FlowsVaultConnectioSetupStripeKeyPair")
-            .field("private_key", &REDACTED)
-            .field("public_key", &self.public_key)
-            .field("type_", &self.type_)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl FlowsVaultConnectioSetupStripeKeyPair {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(
-        private_key: impl Into<String>,
-        public_key: impl Into<String>,
-        type_: impl Into<String>,
-    ) -> Self {
-        Self {
-            private_key: private_key.into(),
-            public_key: public_key.into(),
-            type_: type_.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `FlowsVaultConnectioSetupToken` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FlowsVaultConnectioSetupToken {
-    /// The `token` field.
-    pub token: String,
-    /// The `type` field.
-    #[serde(rename = "type")]
-    pub type_: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for FlowsVaultConnectioSetupToken {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FlowsVaultConnectioSetupToken")
-            .field("token", &REDACTED)
-            .field("type_", &self.type_)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl FlowsVaultConnectioSetupToken {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(token: impl Into<String>, type_: impl Into<String>) -> Self {
-        Self {
-            token: token.into(),
-            type_: type_.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `FlowsVaultConnectioSetupTwilioApiKey` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FlowsVaultConnectioSetupTwilioApiKey {
-    /// The `account_id` field.
-    pub account_id: String,
-    /// The `api_key` field.
-    pub api_key: String,
-    /// The `type` field.
-    #[serde(rename = "type")]
-    pub type_: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for FlowsVaultConnectioSetupTwilioApiKey {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FlowsVaultConnectioSetupTwilioApiKey")
-            .field("account_id", &self.account_id)
-            .field("api_key", &REDACTED)
-            .field("type_", &self.type_)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl FlowsVaultConnectioSetupTwilioApiKey {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(
-        account_id: impl Into<String>,
-        api_key: impl Into<String>,
-        type_: impl Into<String>,
-    ) -> Self {
-        Self {
-            account_id: account_id.into(),
-            api_key: api_key.into(),
-            type_: type_.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `FlowsVaultConnectioSetupTypeApiKeyEnum` schema.
-pub type FlowsVaultConnectioSetupTypeApiKeyEnum = String;
-
-/// The `FlowsVaultConnectioSetupTypeBearerEnum` schema.
-pub type FlowsVaultConnectioSetupTypeBearerEnum = String;
-
-/// The `FlowsVaultConnectioSetupTypeJwtEnum` schema.
-pub type FlowsVaultConnectioSetupTypeJwtEnum = String;
-
-/// The `FlowsVaultConnectioSetupTypeKeyPairEnum` schema.
-pub type FlowsVaultConnectioSetupTypeKeyPairEnum = String;
-
-/// The `FlowsVaultConnectioSetupTypeOauthAppEnum` schema.
-pub type FlowsVaultConnectioSetupTypeOauthAppEnum = String;
-
-/// The `FlowsVaultConnectioSetupTypeOauthCodeEnum` schema.
-pub type FlowsVaultConnectioSetupTypeOauthCodeEnum = String;
-
-/// The `FlowsVaultConnectioSetupTypeOauthJwtEnum` schema.
-pub type FlowsVaultConnectioSetupTypeOauthJwtEnum = String;
-
-/// The `FlowsVaultConnectioSetupTypeTokenEnum` schema.
-pub type FlowsVaultConnectioSetupTypeTokenEnum = String;
-
-/// The `FlowsVaultConnectioSetupTypeWebhookEnum` schema.
-pub type FlowsVaultConnectioSetupTypeWebhookEnum = String;
-
 /// The `FlowsVaultConnectioSetupWebhook` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1109,48 +343,10 @@ impl FormBlockDivider {
     }
 }
 
-/// The `FormBlockDividerConfig` object.
+/// The `FormBlockDividerConfig` schema.
 ///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FormBlockDividerConfig {
-    /// The `text` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub text: Option<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for FormBlockDividerConfig {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FormBlockDividerConfig")
-            .field("text", &self.text)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl FormBlockDividerConfig {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `text`.
-    pub fn text(mut self, value: impl Into<String>) -> Self {
-        self.text = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
+/// The same type as [`FormFieldLegalConfig`]: the API description gives both the same schema.
+pub type FormBlockDividerConfig = FormFieldLegalConfig;
 
 /// The `FormBlockHtml` object.
 ///
@@ -1216,6 +412,8 @@ impl FormBlockHtml {
 }
 
 /// The `FormBlockHtmlConfig` object.
+///
+/// Also named [`FormBlockRichTextConfig`] (identical schemas).
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new()` and the setters.
@@ -1607,6 +805,8 @@ impl FormBlockNextButton {
 
 /// The `FormBlockNextButtonConfig` object.
 ///
+/// Also named [`FormBlockPreviousButtonConfig`] (identical schemas).
+///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new(…)` (the required fields) and the setters.
 #[derive(Clone, PartialEq, Serialize, Deserialize)]
@@ -1701,44 +901,10 @@ impl FormBlockPreviousButton {
     }
 }
 
-/// The `FormBlockPreviousButtonConfig` object.
+/// The `FormBlockPreviousButtonConfig` schema.
 ///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FormBlockPreviousButtonConfig {
-    /// The `text` field.
-    pub text: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for FormBlockPreviousButtonConfig {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FormBlockPreviousButtonConfig")
-            .field("text", &self.text)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl FormBlockPreviousButtonConfig {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(text: impl Into<String>) -> Self {
-        Self {
-            text: text.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
+/// The same type as [`FormBlockNextButtonConfig`]: the API description gives both the same schema.
+pub type FormBlockPreviousButtonConfig = FormBlockNextButtonConfig;
 
 /// The `FormBlockResendButton` object.
 ///
@@ -1889,17 +1055,10 @@ impl FormBlockResendButtonConfig {
     }
 }
 
-string_enum! {
-    /// The values of `FormBlockResendButtonConfigTextAlignmentEnum`.
-    pub enum FormBlockResendButtonConfigTextAlignmentEnum {
-        /// `LEFT`
-        Left = "LEFT",
-        /// `CENTER`
-        Center = "CENTER",
-        /// `RIGHT`
-        Right = "RIGHT",
-    }
-}
+/// The `FormBlockResendButtonConfigTextAlignmentEnum` schema.
+///
+/// The same type as [`FormBlockImageConfigPositionEnum`]: the API description gives both the same schema.
+pub type FormBlockResendButtonConfigTextAlignmentEnum = FormBlockImageConfigPositionEnum;
 
 /// The `FormBlockRichText` object.
 ///
@@ -1964,48 +1123,10 @@ impl FormBlockRichText {
     }
 }
 
-/// The `FormBlockRichTextConfig` object.
+/// The `FormBlockRichTextConfig` schema.
 ///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FormBlockRichTextConfig {
-    /// The `content` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub content: Option<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for FormBlockRichTextConfig {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FormBlockRichTextConfig")
-            .field("content", &self.content)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl FormBlockRichTextConfig {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `content`.
-    pub fn content(mut self, value: impl Into<String>) -> Self {
-        self.content = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
+/// The same type as [`FormBlockHtmlConfig`]: the API description gives both the same schema.
+pub type FormBlockRichTextConfig = FormBlockHtmlConfig;
 
 /// The `FormBlockTypeDividerConst` schema.
 pub type FormBlockTypeDividerConst = String;
@@ -3051,6 +2172,910 @@ impl FormFieldChoice {
 
     /// Sets `config`.
     pub fn config(mut self, value: impl Into<FormFieldChoiceConfig>) -> Self {
+        self.config = Some(value.into());
+        self
+    }
+
+    /// Sets `hint`.
+    pub fn hint(mut self, value: impl Into<String>) -> Self {
+        self.hint = Some(value.into());
+        self
+    }
+
+    /// Sets `label`.
+    pub fn label(mut self, value: impl Into<String>) -> Self {
+        self.label = Some(value.into());
+        self
+    }
+
+    /// Sets `required`.
+    pub fn required(mut self, value: impl Into<bool>) -> Self {
+        self.required = Some(value.into());
+        self
+    }
+
+    /// Sets `sensitive`.
+    pub fn sensitive(mut self, value: impl Into<bool>) -> Self {
+        self.sensitive = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+/// The `FormFieldChoiceConfig` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new()` and the setters.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct FormFieldChoiceConfig {
+    /// The `allow_other` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allow_other: Option<FormFieldChoiceConfigAllowOther>,
+    /// The `multiple` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub multiple: Option<bool>,
+    /// The `options` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub options: Option<Vec<FormFieldChoiceConfigOption>>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for FormFieldChoiceConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FormFieldChoiceConfig")
+            .field("allow_other", &self.allow_other)
+            .field("multiple", &self.multiple)
+            .field("options", &self.options)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl FormFieldChoiceConfig {
+    /// An empty value; set fields with the setters.
+    pub fn new() -> Self {
+        <Self as Default>::default()
+    }
+
+    /// Sets `allow_other`.
+    pub fn allow_other(mut self, value: impl Into<FormFieldChoiceConfigAllowOther>) -> Self {
+        self.allow_other = Some(value.into());
+        self
+    }
+
+    /// Sets `multiple`.
+    pub fn multiple(mut self, value: impl Into<bool>) -> Self {
+        self.multiple = Some(value.into());
+        self
+    }
+
+    /// Sets `options`.
+    pub fn options(mut self, value: impl Into<Vec<FormFieldChoiceConfigOption>>) -> Self {
+        self.options = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+/// The `FormFieldChoiceConfigAllowOther` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new()` and the setters.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct FormFieldChoiceConfigAllowOther {
+    /// The `enabled` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enabled: Option<bool>,
+    /// The `label` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
+    /// The `placeholder` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub placeholder: Option<String>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for FormFieldChoiceConfigAllowOther {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FormFieldChoiceConfigAllowOther")
+            .field("enabled", &self.enabled)
+            .field("label", &self.label)
+            .field("placeholder", &self.placeholder)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl FormFieldChoiceConfigAllowOther {
+    /// An empty value; set fields with the setters.
+    pub fn new() -> Self {
+        <Self as Default>::default()
+    }
+
+    /// Sets `enabled`.
+    pub fn enabled(mut self, value: impl Into<bool>) -> Self {
+        self.enabled = Some(value.into());
+        self
+    }
+
+    /// Sets `label`.
+    pub fn label(mut self, value: impl Into<String>) -> Self {
+        self.label = Some(value.into());
+        self
+    }
+
+    /// Sets `placeholder`.
+    pub fn placeholder(mut self, value: impl Into<String>) -> Self {
+        self.placeholder = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+/// The `FormFieldChoiceConfigAllowOtherEnabledTrueEnum` schema.
+pub type FormFieldChoiceConfigAllowOtherEnabledTrueEnum = bool;
+
+/// The `FormFieldChoiceConfigOption` object.
+///
+/// Also named [`FormFieldDropdownConfigOption`] (identical schemas).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct FormFieldChoiceConfigOption {
+    /// The `label` field.
+    pub label: String,
+    /// The `value` field.
+    pub value: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for FormFieldChoiceConfigOption {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FormFieldChoiceConfigOption")
+            .field("label", &self.label)
+            .field("value", &self.value)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl FormFieldChoiceConfigOption {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(label: impl Into<String>, value: impl Into<String>) -> Self {
+        Self {
+            label: label.into(),
+            value: value.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+/// The `FormFieldCustom` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct FormFieldCustom {
+    /// The `category` field.
+    pub category: String,
+    /// The `config` field.
+    pub config: FormFieldCustomConfig,
+    /// The `hint` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hint: Option<String>,
+    /// The `id` field.
+    pub id: String,
+    /// The `label` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
+    /// The `required` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub required: Option<bool>,
+    /// The `sensitive` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sensitive: Option<bool>,
+    /// The `type` field.
+    #[serde(rename = "type")]
+    pub type_: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for FormFieldCustom {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FormFieldCustom")
+            .field("category", &self.category)
+            .field("config", &self.config)
+            .field("hint", &self.hint)
+            .field("id", &self.id)
+            .field("label", &self.label)
+            .field("required", &self.required)
+            .field("sensitive", &self.sensitive)
+            .field("type_", &self.type_)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl FormFieldCustom {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(
+        category: impl Into<String>,
+        config: impl Into<FormFieldCustomConfig>,
+        id: impl Into<String>,
+        type_: impl Into<String>,
+    ) -> Self {
+        Self {
+            category: category.into(),
+            config: config.into(),
+            hint: None,
+            id: id.into(),
+            label: None,
+            required: None,
+            sensitive: None,
+            type_: type_.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets `hint`.
+    pub fn hint(mut self, value: impl Into<String>) -> Self {
+        self.hint = Some(value.into());
+        self
+    }
+
+    /// Sets `label`.
+    pub fn label(mut self, value: impl Into<String>) -> Self {
+        self.label = Some(value.into());
+        self
+    }
+
+    /// Sets `required`.
+    pub fn required(mut self, value: impl Into<bool>) -> Self {
+        self.required = Some(value.into());
+        self
+    }
+
+    /// Sets `sensitive`.
+    pub fn sensitive(mut self, value: impl Into<bool>) -> Self {
+        self.sensitive = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+/// The `FormFieldCustomConfig` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct FormFieldCustomConfig {
+    /// The `code` field.
+    pub code: String,
+    /// The `css` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub css: Option<String>,
+    /// The `params` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub params: Option<Map<String, Value>>,
+    /// The `schema` field.
+    pub schema: Map<String, Value>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for FormFieldCustomConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FormFieldCustomConfig")
+            .field("code", &self.code)
+            .field("css", &self.css)
+            .field("params", &Keys(&self.params))
+            .field("schema", &Keys(&self.schema))
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl FormFieldCustomConfig {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(code: impl Into<String>, schema: impl Into<Map<String, Value>>) -> Self {
+        Self {
+            code: code.into(),
+            css: None,
+            params: None,
+            schema: schema.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets `css`.
+    pub fn css(mut self, value: impl Into<String>) -> Self {
+        self.css = Some(value.into());
+        self
+    }
+
+    /// Sets `params`.
+    pub fn params(mut self, value: impl Into<Map<String, Value>>) -> Self {
+        self.params = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+/// The `FormFieldCustomConfigParams` schema.
+pub type FormFieldCustomConfigParams = Map<String, Value>;
+
+/// The `FormFieldCustomConfigSchema` schema.
+pub type FormFieldCustomConfigSchema = Map<String, Value>;
+
+/// The `FormFieldDate` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct FormFieldDate {
+    /// The `category` field.
+    pub category: String,
+    /// The `config` field.
+    pub config: FormFieldDateConfig,
+    /// The `hint` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hint: Option<String>,
+    /// The `id` field.
+    pub id: String,
+    /// The `label` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
+    /// The `required` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub required: Option<bool>,
+    /// The `sensitive` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sensitive: Option<bool>,
+    /// The `type` field.
+    #[serde(rename = "type")]
+    pub type_: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for FormFieldDate {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FormFieldDate")
+            .field("category", &self.category)
+            .field("config", &self.config)
+            .field("hint", &self.hint)
+            .field("id", &self.id)
+            .field("label", &self.label)
+            .field("required", &self.required)
+            .field("sensitive", &self.sensitive)
+            .field("type_", &self.type_)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl FormFieldDate {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(
+        category: impl Into<String>,
+        config: impl Into<FormFieldDateConfig>,
+        id: impl Into<String>,
+        type_: impl Into<String>,
+    ) -> Self {
+        Self {
+            category: category.into(),
+            config: config.into(),
+            hint: None,
+            id: id.into(),
+            label: None,
+            required: None,
+            sensitive: None,
+            type_: type_.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets `hint`.
+    pub fn hint(mut self, value: impl Into<String>) -> Self {
+        self.hint = Some(value.into());
+        self
+    }
+
+    /// Sets `label`.
+    pub fn label(mut self, value: impl Into<String>) -> Self {
+        self.label = Some(value.into());
+        self
+    }
+
+    /// Sets `required`.
+    pub fn required(mut self, value: impl Into<bool>) -> Self {
+        self.required = Some(value.into());
+        self
+    }
+
+    /// Sets `sensitive`.
+    pub fn sensitive(mut self, value: impl Into<bool>) -> Self {
+        self.sensitive = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+/// The `FormFieldDateConfig` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new()` and the setters.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct FormFieldDateConfig {
+    /// The `default_value` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default_value: Option<String>,
+    /// The `format` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub format: Option<FormFieldDateConfigFormatEnum>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for FormFieldDateConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FormFieldDateConfig")
+            .field("default_value", &self.default_value)
+            .field("format", &self.format)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl FormFieldDateConfig {
+    /// An empty value; set fields with the setters.
+    pub fn new() -> Self {
+        <Self as Default>::default()
+    }
+
+    /// Sets `default_value`.
+    pub fn default_value(mut self, value: impl Into<String>) -> Self {
+        self.default_value = Some(value.into());
+        self
+    }
+
+    /// Sets `format`.
+    pub fn format(mut self, value: impl Into<FormFieldDateConfigFormatEnum>) -> Self {
+        self.format = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+string_enum! {
+    /// The values of `FormFieldDateConfigFormatEnum`.
+    pub enum FormFieldDateConfigFormatEnum {
+        /// `DATE`
+        Date = "DATE",
+        /// `TIME`
+        Time = "TIME",
+    }
+}
+
+/// The `FormFieldDropdown` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct FormFieldDropdown {
+    /// The `category` field.
+    pub category: String,
+    /// The `config` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub config: Option<FormFieldDropdownConfig>,
+    /// The `hint` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hint: Option<String>,
+    /// The `id` field.
+    pub id: String,
+    /// The `label` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
+    /// The `required` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub required: Option<bool>,
+    /// The `sensitive` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sensitive: Option<bool>,
+    /// The `type` field.
+    #[serde(rename = "type")]
+    pub type_: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for FormFieldDropdown {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FormFieldDropdown")
+            .field("category", &self.category)
+            .field("config", &self.config)
+            .field("hint", &self.hint)
+            .field("id", &self.id)
+            .field("label", &self.label)
+            .field("required", &self.required)
+            .field("sensitive", &self.sensitive)
+            .field("type_", &self.type_)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl FormFieldDropdown {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(
+        category: impl Into<String>,
+        id: impl Into<String>,
+        type_: impl Into<String>,
+    ) -> Self {
+        Self {
+            category: category.into(),
+            config: None,
+            hint: None,
+            id: id.into(),
+            label: None,
+            required: None,
+            sensitive: None,
+            type_: type_.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets `config`.
+    pub fn config(mut self, value: impl Into<FormFieldDropdownConfig>) -> Self {
+        self.config = Some(value.into());
+        self
+    }
+
+    /// Sets `hint`.
+    pub fn hint(mut self, value: impl Into<String>) -> Self {
+        self.hint = Some(value.into());
+        self
+    }
+
+    /// Sets `label`.
+    pub fn label(mut self, value: impl Into<String>) -> Self {
+        self.label = Some(value.into());
+        self
+    }
+
+    /// Sets `required`.
+    pub fn required(mut self, value: impl Into<bool>) -> Self {
+        self.required = Some(value.into());
+        self
+    }
+
+    /// Sets `sensitive`.
+    pub fn sensitive(mut self, value: impl Into<bool>) -> Self {
+        self.sensitive = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+/// The `FormFieldDropdownConfig` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new()` and the setters.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct FormFieldDropdownConfig {
+    /// The `multiple` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub multiple: Option<bool>,
+    /// The `options` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub options: Option<Vec<FormFieldDropdownConfigOption>>,
+    /// The `placeholder` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub placeholder: Option<String>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for FormFieldDropdownConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FormFieldDropdownConfig")
+            .field("multiple", &self.multiple)
+            .field("options", &self.options)
+            .field("placeholder", &self.placeholder)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl FormFieldDropdownConfig {
+    /// An empty value; set fields with the setters.
+    pub fn new() -> Self {
+        <Self as Default>::default()
+    }
+
+    /// Sets `multiple`.
+    pub fn multiple(mut self, value: impl Into<bool>) -> Self {
+        self.multiple = Some(value.into());
+        self
+    }
+
+    /// Sets `options`.
+    pub fn options(mut self, value: impl Into<Vec<FormFieldDropdownConfigOption>>) -> Self {
+        self.options = Some(value.into());
+        self
+    }
+
+    /// Sets `placeholder`.
+    pub fn placeholder(mut self, value: impl Into<String>) -> Self {
+        self.placeholder = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+/// The `FormFieldDropdownConfigOption` schema.
+///
+/// The same type as [`FormFieldChoiceConfigOption`]: the API description gives both the same schema.
+pub type FormFieldDropdownConfigOption = FormFieldChoiceConfigOption;
+
+/// The `FormFieldEmail` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct FormFieldEmail {
+    /// The `category` field.
+    pub category: String,
+    /// The `config` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub config: Option<FormFieldEmailConfig>,
+    /// The `hint` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hint: Option<String>,
+    /// The `id` field.
+    pub id: String,
+    /// The `label` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
+    /// The `required` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub required: Option<bool>,
+    /// The `sensitive` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sensitive: Option<bool>,
+    /// The `type` field.
+    #[serde(rename = "type")]
+    pub type_: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for FormFieldEmail {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FormFieldEmail")
+            .field("category", &self.category)
+            .field("config", &self.config)
+            .field("hint", &self.hint)
+            .field("id", &self.id)
+            .field("label", &self.label)
+            .field("required", &self.required)
+            .field("sensitive", &self.sensitive)
+            .field("type_", &self.type_)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl FormFieldEmail {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(
+        category: impl Into<String>,
+        id: impl Into<String>,
+        type_: impl Into<String>,
+    ) -> Self {
+        Self {
+            category: category.into(),
+            config: None,
+            hint: None,
+            id: id.into(),
+            label: None,
+            required: None,
+            sensitive: None,
+            type_: type_.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets `config`.
+    pub fn config(mut self, value: impl Into<FormFieldEmailConfig>) -> Self {
+        self.config = Some(value.into());
+        self
+    }
+
+    /// Sets `hint`.
+    pub fn hint(mut self, value: impl Into<String>) -> Self {
+        self.hint = Some(value.into());
+        self
+    }
+
+    /// Sets `label`.
+    pub fn label(mut self, value: impl Into<String>) -> Self {
+        self.label = Some(value.into());
+        self
+    }
+
+    /// Sets `required`.
+    pub fn required(mut self, value: impl Into<bool>) -> Self {
+        self.required = Some(value.into());
+        self
+    }
+
+    /// Sets `sensitive`.
+    pub fn sensitive(mut self, value: impl Into<bool>) -> Self {
+        self.sensitive = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+/// The `FormFieldEmailConfig` schema.
+///
+/// The same type as [`FormFieldUrlConfig`]: the API description gives both the same schema.
+pub type FormFieldEmailConfig = FormFieldUrlConfig;
+
+/// The `FormFieldFile` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct FormFieldFile {
+    /// The `category` field.
+    pub category: String,
+    /// The `config` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub config: Option<FormFieldFileConfig>,
+    /// The `hint` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hint: Option<String>,
+    /// The `id` field.
+    pub id: String,
+    /// The `label` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
+    /// The `required` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub required: Option<bool>,
+    /// The `sensitive` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sensitive: Option<bool>,
+    /// The `type` field.
+    #[serde(rename = "type")]
+    pub type_: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for FormFieldFile {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FormFieldFile")
+            .field("category", &self.category)
+            .field("config", &self.config)
+            .field("hint", &self.hint)
+            .field("id", &self.id)
+            .field("label", &self.label)
+            .field("required", &self.required)
+            .field("sensitive", &self.sensitive)
+            .field("type_", &self.type_)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl FormFieldFile {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(
+        category: impl Into<String>,
+        id: impl Into<String>,
+        type_: impl Into<String>,
+    ) -> Self {
+        Self {
+            category: category.into(),
+            config: None,
+            hint: None,
+            id: id.into(),
+            label: None,
+            required: None,
+            sensitive: None,
+            type_: type_.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets `config`.
+    pub fn config(mut self, value: impl Into<FormFieldFileConfig>) -> Self {
         self.config = Some(value.into());
         self
     }

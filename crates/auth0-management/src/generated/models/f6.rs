@@ -12,994 +12,6 @@ use serde_json::{Map, Value};
 use super::*;
 use crate::model_support::{Keys, REDACTED, Shape, candidates, extra, other, string_enum};
 
-/// The `FormFieldChoiceConfig` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FormFieldChoiceConfig {
-    /// The `allow_other` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub allow_other: Option<FormFieldChoiceConfigAllowOther>,
-    /// The `multiple` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub multiple: Option<bool>,
-    /// The `options` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub options: Option<Vec<FormFieldChoiceConfigOption>>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for FormFieldChoiceConfig {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FormFieldChoiceConfig")
-            .field("allow_other", &self.allow_other)
-            .field("multiple", &self.multiple)
-            .field("options", &self.options)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl FormFieldChoiceConfig {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `allow_other`.
-    pub fn allow_other(mut self, value: impl Into<FormFieldChoiceConfigAllowOther>) -> Self {
-        self.allow_other = Some(value.into());
-        self
-    }
-
-    /// Sets `multiple`.
-    pub fn multiple(mut self, value: impl Into<bool>) -> Self {
-        self.multiple = Some(value.into());
-        self
-    }
-
-    /// Sets `options`.
-    pub fn options(mut self, value: impl Into<Vec<FormFieldChoiceConfigOption>>) -> Self {
-        self.options = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `FormFieldChoiceConfigAllowOther` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FormFieldChoiceConfigAllowOther {
-    /// The `enabled` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub enabled: Option<bool>,
-    /// The `label` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub label: Option<String>,
-    /// The `placeholder` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub placeholder: Option<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for FormFieldChoiceConfigAllowOther {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FormFieldChoiceConfigAllowOther")
-            .field("enabled", &self.enabled)
-            .field("label", &self.label)
-            .field("placeholder", &self.placeholder)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl FormFieldChoiceConfigAllowOther {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `enabled`.
-    pub fn enabled(mut self, value: impl Into<bool>) -> Self {
-        self.enabled = Some(value.into());
-        self
-    }
-
-    /// Sets `label`.
-    pub fn label(mut self, value: impl Into<String>) -> Self {
-        self.label = Some(value.into());
-        self
-    }
-
-    /// Sets `placeholder`.
-    pub fn placeholder(mut self, value: impl Into<String>) -> Self {
-        self.placeholder = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `FormFieldChoiceConfigAllowOtherEnabledTrueEnum` schema.
-pub type FormFieldChoiceConfigAllowOtherEnabledTrueEnum = bool;
-
-/// The `FormFieldChoiceConfigOption` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FormFieldChoiceConfigOption {
-    /// The `label` field.
-    pub label: String,
-    /// The `value` field.
-    pub value: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for FormFieldChoiceConfigOption {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FormFieldChoiceConfigOption")
-            .field("label", &self.label)
-            .field("value", &self.value)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl FormFieldChoiceConfigOption {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(label: impl Into<String>, value: impl Into<String>) -> Self {
-        Self {
-            label: label.into(),
-            value: value.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `FormFieldCustom` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FormFieldCustom {
-    /// The `category` field.
-    pub category: String,
-    /// The `config` field.
-    pub config: FormFieldCustomConfig,
-    /// The `hint` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub hint: Option<String>,
-    /// The `id` field.
-    pub id: String,
-    /// The `label` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub label: Option<String>,
-    /// The `required` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub required: Option<bool>,
-    /// The `sensitive` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sensitive: Option<bool>,
-    /// The `type` field.
-    #[serde(rename = "type")]
-    pub type_: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for FormFieldCustom {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FormFieldCustom")
-            .field("category", &self.category)
-            .field("config", &self.config)
-            .field("hint", &self.hint)
-            .field("id", &self.id)
-            .field("label", &self.label)
-            .field("required", &self.required)
-            .field("sensitive", &self.sensitive)
-            .field("type_", &self.type_)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl FormFieldCustom {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(
-        category: impl Into<String>,
-        config: impl Into<FormFieldCustomConfig>,
-        id: impl Into<String>,
-        type_: impl Into<String>,
-    ) -> Self {
-        Self {
-            category: category.into(),
-            config: config.into(),
-            hint: None,
-            id: id.into(),
-            label: None,
-            required: None,
-            sensitive: None,
-            type_: type_.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `hint`.
-    pub fn hint(mut self, value: impl Into<String>) -> Self {
-        self.hint = Some(value.into());
-        self
-    }
-
-    /// Sets `label`.
-    pub fn label(mut self, value: impl Into<String>) -> Self {
-        self.label = Some(value.into());
-        self
-    }
-
-    /// Sets `required`.
-    pub fn required(mut self, value: impl Into<bool>) -> Self {
-        self.required = Some(value.into());
-        self
-    }
-
-    /// Sets `sensitive`.
-    pub fn sensitive(mut self, value: impl Into<bool>) -> Self {
-        self.sensitive = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `FormFieldCustomConfig` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FormFieldCustomConfig {
-    /// The `code` field.
-    pub code: String,
-    /// The `css` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub css: Option<String>,
-    /// The `params` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub params: Option<Map<String, Value>>,
-    /// The `schema` field.
-    pub schema: Map<String, Value>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for FormFieldCustomConfig {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FormFieldCustomConfig")
-            .field("code", &self.code)
-            .field("css", &self.css)
-            .field("params", &Keys(&self.params))
-            .field("schema", &Keys(&self.schema))
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl FormFieldCustomConfig {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(code: impl Into<String>, schema: impl Into<Map<String, Value>>) -> Self {
-        Self {
-            code: code.into(),
-            css: None,
-            params: None,
-            schema: schema.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `css`.
-    pub fn css(mut self, value: impl Into<String>) -> Self {
-        self.css = Some(value.into());
-        self
-    }
-
-    /// Sets `params`.
-    pub fn params(mut self, value: impl Into<Map<String, Value>>) -> Self {
-        self.params = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `FormFieldCustomConfigParams` schema.
-pub type FormFieldCustomConfigParams = Map<String, Value>;
-
-/// The `FormFieldCustomConfigSchema` schema.
-pub type FormFieldCustomConfigSchema = Map<String, Value>;
-
-/// The `FormFieldDate` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FormFieldDate {
-    /// The `category` field.
-    pub category: String,
-    /// The `config` field.
-    pub config: FormFieldDateConfig,
-    /// The `hint` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub hint: Option<String>,
-    /// The `id` field.
-    pub id: String,
-    /// The `label` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub label: Option<String>,
-    /// The `required` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub required: Option<bool>,
-    /// The `sensitive` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sensitive: Option<bool>,
-    /// The `type` field.
-    #[serde(rename = "type")]
-    pub type_: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for FormFieldDate {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FormFieldDate")
-            .field("category", &self.category)
-            .field("config", &self.config)
-            .field("hint", &self.hint)
-            .field("id", &self.id)
-            .field("label", &self.label)
-            .field("required", &self.required)
-            .field("sensitive", &self.sensitive)
-            .field("type_", &self.type_)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl FormFieldDate {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(
-        category: impl Into<String>,
-        config: impl Into<FormFieldDateConfig>,
-        id: impl Into<String>,
-        type_: impl Into<String>,
-    ) -> Self {
-        Self {
-            category: category.into(),
-            config: config.into(),
-            hint: None,
-            id: id.into(),
-            label: None,
-            required: None,
-            sensitive: None,
-            type_: type_.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `hint`.
-    pub fn hint(mut self, value: impl Into<String>) -> Self {
-        self.hint = Some(value.into());
-        self
-    }
-
-    /// Sets `label`.
-    pub fn label(mut self, value: impl Into<String>) -> Self {
-        self.label = Some(value.into());
-        self
-    }
-
-    /// Sets `required`.
-    pub fn required(mut self, value: impl Into<bool>) -> Self {
-        self.required = Some(value.into());
-        self
-    }
-
-    /// Sets `sensitive`.
-    pub fn sensitive(mut self, value: impl Into<bool>) -> Self {
-        self.sensitive = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `FormFieldDateConfig` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FormFieldDateConfig {
-    /// The `default_value` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub default_value: Option<String>,
-    /// The `format` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub format: Option<FormFieldDateConfigFormatEnum>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for FormFieldDateConfig {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FormFieldDateConfig")
-            .field("default_value", &self.default_value)
-            .field("format", &self.format)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl FormFieldDateConfig {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `default_value`.
-    pub fn default_value(mut self, value: impl Into<String>) -> Self {
-        self.default_value = Some(value.into());
-        self
-    }
-
-    /// Sets `format`.
-    pub fn format(mut self, value: impl Into<FormFieldDateConfigFormatEnum>) -> Self {
-        self.format = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-string_enum! {
-    /// The values of `FormFieldDateConfigFormatEnum`.
-    pub enum FormFieldDateConfigFormatEnum {
-        /// `DATE`
-        Date = "DATE",
-        /// `TIME`
-        Time = "TIME",
-    }
-}
-
-/// The `FormFieldDropdown` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FormFieldDropdown {
-    /// The `category` field.
-    pub category: String,
-    /// The `config` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub config: Option<FormFieldDropdownConfig>,
-    /// The `hint` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub hint: Option<String>,
-    /// The `id` field.
-    pub id: String,
-    /// The `label` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub label: Option<String>,
-    /// The `required` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub required: Option<bool>,
-    /// The `sensitive` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sensitive: Option<bool>,
-    /// The `type` field.
-    #[serde(rename = "type")]
-    pub type_: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for FormFieldDropdown {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FormFieldDropdown")
-            .field("category", &self.category)
-            .field("config", &self.config)
-            .field("hint", &self.hint)
-            .field("id", &self.id)
-            .field("label", &self.label)
-            .field("required", &self.required)
-            .field("sensitive", &self.sensitive)
-            .field("type_", &self.type_)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl FormFieldDropdown {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(
-        category: impl Into<String>,
-        id: impl Into<String>,
-        type_: impl Into<String>,
-    ) -> Self {
-        Self {
-            category: category.into(),
-            config: None,
-            hint: None,
-            id: id.into(),
-            label: None,
-            required: None,
-            sensitive: None,
-            type_: type_.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `config`.
-    pub fn config(mut self, value: impl Into<FormFieldDropdownConfig>) -> Self {
-        self.config = Some(value.into());
-        self
-    }
-
-    /// Sets `hint`.
-    pub fn hint(mut self, value: impl Into<String>) -> Self {
-        self.hint = Some(value.into());
-        self
-    }
-
-    /// Sets `label`.
-    pub fn label(mut self, value: impl Into<String>) -> Self {
-        self.label = Some(value.into());
-        self
-    }
-
-    /// Sets `required`.
-    pub fn required(mut self, value: impl Into<bool>) -> Self {
-        self.required = Some(value.into());
-        self
-    }
-
-    /// Sets `sensitive`.
-    pub fn sensitive(mut self, value: impl Into<bool>) -> Self {
-        self.sensitive = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `FormFieldDropdownConfig` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FormFieldDropdownConfig {
-    /// The `multiple` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub multiple: Option<bool>,
-    /// The `options` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub options: Option<Vec<FormFieldDropdownConfigOption>>,
-    /// The `placeholder` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub placeholder: Option<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for FormFieldDropdownConfig {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FormFieldDropdownConfig")
-            .field("multiple", &self.multiple)
-            .field("options", &self.options)
-            .field("placeholder", &self.placeholder)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl FormFieldDropdownConfig {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `multiple`.
-    pub fn multiple(mut self, value: impl Into<bool>) -> Self {
-        self.multiple = Some(value.into());
-        self
-    }
-
-    /// Sets `options`.
-    pub fn options(mut self, value: impl Into<Vec<FormFieldDropdownConfigOption>>) -> Self {
-        self.options = Some(value.into());
-        self
-    }
-
-    /// Sets `placeholder`.
-    pub fn placeholder(mut self, value: impl Into<String>) -> Self {
-        self.placeholder = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `FormFieldDropdownConfigOption` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FormFieldDropdownConfigOption {
-    /// The `label` field.
-    pub label: String,
-    /// The `value` field.
-    pub value: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for FormFieldDropdownConfigOption {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FormFieldDropdownConfigOption")
-            .field("label", &self.label)
-            .field("value", &self.value)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl FormFieldDropdownConfigOption {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(label: impl Into<String>, value: impl Into<String>) -> Self {
-        Self {
-            label: label.into(),
-            value: value.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `FormFieldEmail` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FormFieldEmail {
-    /// The `category` field.
-    pub category: String,
-    /// The `config` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub config: Option<FormFieldEmailConfig>,
-    /// The `hint` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub hint: Option<String>,
-    /// The `id` field.
-    pub id: String,
-    /// The `label` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub label: Option<String>,
-    /// The `required` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub required: Option<bool>,
-    /// The `sensitive` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sensitive: Option<bool>,
-    /// The `type` field.
-    #[serde(rename = "type")]
-    pub type_: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for FormFieldEmail {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FormFieldEmail")
-            .field("category", &self.category)
-            .field("config", &self.config)
-            .field("hint", &self.hint)
-            .field("id", &self.id)
-            .field("label", &self.label)
-            .field("required", &self.required)
-            .field("sensitive", &self.sensitive)
-            .field("type_", &self.type_)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl FormFieldEmail {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(
-        category: impl Into<String>,
-        id: impl Into<String>,
-        type_: impl Into<String>,
-    ) -> Self {
-        Self {
-            category: category.into(),
-            config: None,
-            hint: None,
-            id: id.into(),
-            label: None,
-            required: None,
-            sensitive: None,
-            type_: type_.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `config`.
-    pub fn config(mut self, value: impl Into<FormFieldEmailConfig>) -> Self {
-        self.config = Some(value.into());
-        self
-    }
-
-    /// Sets `hint`.
-    pub fn hint(mut self, value: impl Into<String>) -> Self {
-        self.hint = Some(value.into());
-        self
-    }
-
-    /// Sets `label`.
-    pub fn label(mut self, value: impl Into<String>) -> Self {
-        self.label = Some(value.into());
-        self
-    }
-
-    /// Sets `required`.
-    pub fn required(mut self, value: impl Into<bool>) -> Self {
-        self.required = Some(value.into());
-        self
-    }
-
-    /// Sets `sensitive`.
-    pub fn sensitive(mut self, value: impl Into<bool>) -> Self {
-        self.sensitive = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `FormFieldEmailConfig` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FormFieldEmailConfig {
-    /// The `default_value` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub default_value: Option<String>,
-    /// The `placeholder` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub placeholder: Option<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for FormFieldEmailConfig {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FormFieldEmailConfig")
-            .field("default_value", &self.default_value)
-            .field("placeholder", &self.placeholder)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl FormFieldEmailConfig {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `default_value`.
-    pub fn default_value(mut self, value: impl Into<String>) -> Self {
-        self.default_value = Some(value.into());
-        self
-    }
-
-    /// Sets `placeholder`.
-    pub fn placeholder(mut self, value: impl Into<String>) -> Self {
-        self.placeholder = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `FormFieldFile` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FormFieldFile {
-    /// The `category` field.
-    pub category: String,
-    /// The `config` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub config: Option<FormFieldFileConfig>,
-    /// The `hint` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub hint: Option<String>,
-    /// The `id` field.
-    pub id: String,
-    /// The `label` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub label: Option<String>,
-    /// The `required` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub required: Option<bool>,
-    /// The `sensitive` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sensitive: Option<bool>,
-    /// The `type` field.
-    #[serde(rename = "type")]
-    pub type_: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for FormFieldFile {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FormFieldFile")
-            .field("category", &self.category)
-            .field("config", &self.config)
-            .field("hint", &self.hint)
-            .field("id", &self.id)
-            .field("label", &self.label)
-            .field("required", &self.required)
-            .field("sensitive", &self.sensitive)
-            .field("type_", &self.type_)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl FormFieldFile {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(
-        category: impl Into<String>,
-        id: impl Into<String>,
-        type_: impl Into<String>,
-    ) -> Self {
-        Self {
-            category: category.into(),
-            config: None,
-            hint: None,
-            id: id.into(),
-            label: None,
-            required: None,
-            sensitive: None,
-            type_: type_.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `config`.
-    pub fn config(mut self, value: impl Into<FormFieldFileConfig>) -> Self {
-        self.config = Some(value.into());
-        self
-    }
-
-    /// Sets `hint`.
-    pub fn hint(mut self, value: impl Into<String>) -> Self {
-        self.hint = Some(value.into());
-        self
-    }
-
-    /// Sets `label`.
-    pub fn label(mut self, value: impl Into<String>) -> Self {
-        self.label = Some(value.into());
-        self
-    }
-
-    /// Sets `required`.
-    pub fn required(mut self, value: impl Into<bool>) -> Self {
-        self.required = Some(value.into());
-        self
-    }
-
-    /// Sets `sensitive`.
-    pub fn sensitive(mut self, value: impl Into<bool>) -> Self {
-        self.sensitive = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
 /// The `FormFieldFileConfig` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1267,6 +279,8 @@ impl FormFieldLegal {
 }
 
 /// The `FormFieldLegalConfig` object.
+///
+/// Also named [`FormBlockDividerConfig`] (identical schemas).
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new()` and the setters.
@@ -2061,49 +1075,10 @@ impl FormFieldPaymentConfigChargeOneOffOneOff {
     }
 }
 
-/// One of the shapes of `FormFieldPaymentConfigChargeOneOffOneOffAmount`.
+/// The `FormFieldPaymentConfigChargeOneOffOneOffAmount` schema.
 ///
-/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
-#[derive(Clone, PartialEq, Serialize)]
-#[serde(untagged)]
-#[non_exhaustive]
-pub enum FormFieldPaymentConfigChargeOneOffOneOffAmount {
-    /// The `String` shape.
-    String(String),
-    /// The `f64` shape.
-    Number(f64),
-    /// JSON this version cannot tell apart, kept as received.
-    Other(Value),
-}
-
-impl<'de> Deserialize<'de> for FormFieldPaymentConfigChargeOneOffOneOffAmount {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        const SHAPES: &[Shape] = &[Shape::Str, Shape::Num];
-        let value = Value::deserialize(deserializer)?;
-        for index in candidates(&value, SHAPES) {
-            let decoded = match index {
-                0 => serde_json::from_value(value.clone()).ok().map(Self::String),
-                1 => serde_json::from_value(value.clone()).ok().map(Self::Number),
-                _ => None,
-            };
-            if let Some(decoded) = decoded {
-                return Ok(decoded);
-            }
-        }
-        other("FormFieldPaymentConfigChargeOneOffOneOffAmount", &value);
-        Ok(Self::Other(value))
-    }
-}
-
-impl fmt::Debug for FormFieldPaymentConfigChargeOneOffOneOffAmount {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::String(v) => f.debug_tuple("String").field(v).finish(),
-            Self::Number(v) => f.debug_tuple("Number").field(v).finish(),
-            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
-        }
-    }
-}
+/// The same type as [`FlowActionFlowMapValueParamsInput`]: the API description gives both the same schema.
+pub type FormFieldPaymentConfigChargeOneOffOneOffAmount = FlowActionFlowMapValueParamsInput;
 
 /// The `FormFieldPaymentConfigChargeSubscription` object.
 ///
@@ -2446,38 +1421,10 @@ impl FormFieldSocial {
     }
 }
 
-/// The `FormFieldSocialConfig` object.
+/// The `FormFieldSocialConfig` schema.
 ///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FormFieldSocialConfig {
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for FormFieldSocialConfig {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FormFieldSocialConfig")
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl FormFieldSocialConfig {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
+/// The same type as [`ClientAddonOag`]: the API description gives both the same schema.
+pub type FormFieldSocialConfig = ClientAddonOag;
 
 /// The `FormFieldTel` object.
 ///
@@ -3069,6 +2016,8 @@ impl FormFieldUrl {
 
 /// The `FormFieldUrlConfig` object.
 ///
+/// Also named [`FormFieldEmailConfig`] (identical schemas).
+///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new()` and the setters.
 #[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -3117,5 +2066,1007 @@ impl FormFieldUrlConfig {
     pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
         self.extra.insert(field.into(), value.into());
         self
+    }
+}
+
+/// The `FormFlow` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct FormFlow {
+    /// The `alias` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alias: Option<String>,
+    /// The `config` field.
+    pub config: FormFlowConfig,
+    /// The `coordinates` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub coordinates: Option<FormNodeCoordinates>,
+    /// The `id` field.
+    pub id: String,
+    /// The `type` field.
+    #[serde(rename = "type")]
+    pub type_: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for FormFlow {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FormFlow")
+            .field("alias", &self.alias)
+            .field("config", &self.config)
+            .field("coordinates", &self.coordinates)
+            .field("id", &self.id)
+            .field("type_", &self.type_)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl FormFlow {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(
+        config: impl Into<FormFlowConfig>,
+        id: impl Into<String>,
+        type_: impl Into<String>,
+    ) -> Self {
+        Self {
+            alias: None,
+            config: config.into(),
+            coordinates: None,
+            id: id.into(),
+            type_: type_.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets `alias`.
+    pub fn alias(mut self, value: impl Into<String>) -> Self {
+        self.alias = Some(value.into());
+        self
+    }
+
+    /// Sets `coordinates`.
+    pub fn coordinates(mut self, value: impl Into<FormNodeCoordinates>) -> Self {
+        self.coordinates = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+/// The `FormFlowConfig` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct FormFlowConfig {
+    /// The `flow_id` field.
+    pub flow_id: String,
+    /// The `next_node` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_node: Option<FormNodePointer>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for FormFlowConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FormFlowConfig")
+            .field("flow_id", &self.flow_id)
+            .field("next_node", &self.next_node)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl FormFlowConfig {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(flow_id: impl Into<String>) -> Self {
+        Self {
+            flow_id: flow_id.into(),
+            next_node: None,
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets `next_node`.
+    pub fn next_node(mut self, value: impl Into<FormNodePointer>) -> Self {
+        self.next_node = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+/// The `FormHiddenField` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct FormHiddenField {
+    /// The `key` field.
+    pub key: String,
+    /// The `value` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for FormHiddenField {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FormHiddenField")
+            .field("key", &self.key)
+            .field("value", &self.value)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl FormHiddenField {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(key: impl Into<String>) -> Self {
+        Self {
+            key: key.into(),
+            value: None,
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets `value`.
+    pub fn value(mut self, value: impl Into<String>) -> Self {
+        self.value = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+/// The `FormLanguages` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new()` and the setters.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct FormLanguages {
+    /// The `default` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default: Option<String>,
+    /// The `primary` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub primary: Option<String>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for FormLanguages {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FormLanguages")
+            .field("default", &self.default)
+            .field("primary", &self.primary)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl FormLanguages {
+    /// An empty value; set fields with the setters.
+    pub fn new() -> Self {
+        <Self as Default>::default()
+    }
+
+    /// Sets `default`.
+    pub fn set_default(mut self, value: impl Into<String>) -> Self {
+        self.default = Some(value.into());
+        self
+    }
+
+    /// Sets `primary`.
+    pub fn primary(mut self, value: impl Into<String>) -> Self {
+        self.primary = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+/// The `FormLanguagesNullable` schema.
+pub type FormLanguagesNullable = FormLanguages;
+
+/// The `FormMessages` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new()` and the setters.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct FormMessages {
+    /// The `custom` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub custom: Option<Map<String, Value>>,
+    /// The `errors` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub errors: Option<Map<String, Value>>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for FormMessages {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FormMessages")
+            .field("custom", &Keys(&self.custom))
+            .field("errors", &Keys(&self.errors))
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl FormMessages {
+    /// An empty value; set fields with the setters.
+    pub fn new() -> Self {
+        <Self as Default>::default()
+    }
+
+    /// Sets `custom`.
+    pub fn custom(mut self, value: impl Into<Map<String, Value>>) -> Self {
+        self.custom = Some(value.into());
+        self
+    }
+
+    /// Sets `errors`.
+    pub fn errors(mut self, value: impl Into<Map<String, Value>>) -> Self {
+        self.errors = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+/// The `FormMessagesCustom` schema.
+pub type FormMessagesCustom = Map<String, Value>;
+
+/// The `FormMessagesError` schema.
+pub type FormMessagesError = Map<String, Value>;
+
+/// The `FormMessagesNullable` schema.
+pub type FormMessagesNullable = FormMessages;
+
+/// One of the shapes of `FormNode`.
+///
+/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
+#[derive(Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+#[non_exhaustive]
+pub enum FormNode {
+    /// The `FormFlow` shape.
+    Flow(FormFlow),
+    /// The `FormRouter` shape.
+    Router(FormRouter),
+    /// The `FormStep` shape.
+    Step(FormStep),
+    /// JSON this version cannot tell apart, kept as received.
+    Other(Value),
+}
+
+impl<'de> Deserialize<'de> for FormNode {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        const SHAPES: &[Shape] = &[
+            Shape::Object {
+                consts: &[],
+                required: &["id", "type", "config"],
+            },
+            Shape::Object {
+                consts: &[],
+                required: &["id", "type"],
+            },
+            Shape::Object {
+                consts: &[],
+                required: &["id", "type"],
+            },
+        ];
+        let value = Value::deserialize(deserializer)?;
+        for index in candidates(&value, SHAPES) {
+            let decoded = match index {
+                0 => serde_json::from_value(value.clone()).ok().map(Self::Flow),
+                1 => serde_json::from_value(value.clone()).ok().map(Self::Router),
+                2 => serde_json::from_value(value.clone()).ok().map(Self::Step),
+                _ => None,
+            };
+            if let Some(decoded) = decoded {
+                return Ok(decoded);
+            }
+        }
+        other("FormNode", &value);
+        Ok(Self::Other(value))
+    }
+}
+
+impl fmt::Debug for FormNode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Flow(v) => f.debug_tuple("Flow").field(v).finish(),
+            Self::Router(v) => f.debug_tuple("Router").field(v).finish(),
+            Self::Step(v) => f.debug_tuple("Step").field(v).finish(),
+            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
+        }
+    }
+}
+
+/// The `FormNodeCoordinates` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct FormNodeCoordinates {
+    /// The `x` field.
+    pub x: i64,
+    /// The `y` field.
+    pub y: i64,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for FormNodeCoordinates {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FormNodeCoordinates")
+            .field("x", &self.x)
+            .field("y", &self.y)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl FormNodeCoordinates {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(x: impl Into<i64>, y: impl Into<i64>) -> Self {
+        Self {
+            x: x.into(),
+            y: y.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+/// The `FormNodeList` schema.
+pub type FormNodeList = Vec<FormNode>;
+
+/// The `FormNodeListNullable` schema.
+pub type FormNodeListNullable = Vec<FormNode>;
+
+/// One of the shapes of `FormNodePointer`.
+///
+/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
+#[derive(Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+#[non_exhaustive]
+pub enum FormNodePointer {
+    /// The `String` shape.
+    String(String),
+    /// JSON this version cannot tell apart, kept as received.
+    Other(Value),
+}
+
+impl<'de> Deserialize<'de> for FormNodePointer {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        const SHAPES: &[Shape] = &[Shape::Str];
+        let value = Value::deserialize(deserializer)?;
+        for index in candidates(&value, SHAPES) {
+            let decoded = match index {
+                0 => serde_json::from_value(value.clone()).ok().map(Self::String),
+                _ => None,
+            };
+            if let Some(decoded) = decoded {
+                return Ok(decoded);
+            }
+        }
+        other("FormNodePointer", &value);
+        Ok(Self::Other(value))
+    }
+}
+
+impl fmt::Debug for FormNodePointer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::String(v) => f.debug_tuple("String").field(v).finish(),
+            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
+        }
+    }
+}
+
+/// The `FormNodeTypeFlowConst` schema.
+pub type FormNodeTypeFlowConst = String;
+
+/// The `FormNodeTypeRouterConst` schema.
+pub type FormNodeTypeRouterConst = String;
+
+/// The `FormNodeTypeStepConst` schema.
+pub type FormNodeTypeStepConst = String;
+
+/// The `FormRouter` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct FormRouter {
+    /// The `alias` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alias: Option<String>,
+    /// The `config` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub config: Option<FormRouterConfig>,
+    /// The `coordinates` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub coordinates: Option<FormNodeCoordinates>,
+    /// The `id` field.
+    pub id: String,
+    /// The `type` field.
+    #[serde(rename = "type")]
+    pub type_: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for FormRouter {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FormRouter")
+            .field("alias", &self.alias)
+            .field("config", &self.config)
+            .field("coordinates", &self.coordinates)
+            .field("id", &self.id)
+            .field("type_", &self.type_)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl FormRouter {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(id: impl Into<String>, type_: impl Into<String>) -> Self {
+        Self {
+            alias: None,
+            config: None,
+            coordinates: None,
+            id: id.into(),
+            type_: type_.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets `alias`.
+    pub fn alias(mut self, value: impl Into<String>) -> Self {
+        self.alias = Some(value.into());
+        self
+    }
+
+    /// Sets `config`.
+    pub fn config(mut self, value: impl Into<FormRouterConfig>) -> Self {
+        self.config = Some(value.into());
+        self
+    }
+
+    /// Sets `coordinates`.
+    pub fn coordinates(mut self, value: impl Into<FormNodeCoordinates>) -> Self {
+        self.coordinates = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+/// The `FormRouterConfig` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new()` and the setters.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct FormRouterConfig {
+    /// The `fallback` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fallback: Option<FormNodePointer>,
+    /// The `rules` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rules: Option<Vec<FormRouterRule>>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for FormRouterConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FormRouterConfig")
+            .field("fallback", &self.fallback)
+            .field("rules", &self.rules)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl FormRouterConfig {
+    /// An empty value; set fields with the setters.
+    pub fn new() -> Self {
+        <Self as Default>::default()
+    }
+
+    /// Sets `fallback`.
+    pub fn fallback(mut self, value: impl Into<FormNodePointer>) -> Self {
+        self.fallback = Some(value.into());
+        self
+    }
+
+    /// Sets `rules`.
+    pub fn rules(mut self, value: impl Into<Vec<FormRouterRule>>) -> Self {
+        self.rules = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+/// The `FormRouterRule` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct FormRouterRule {
+    /// The `alias` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alias: Option<String>,
+    /// The `id` field.
+    pub id: String,
+    /// The `next_node` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_node: Option<FormNodePointer>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for FormRouterRule {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FormRouterRule")
+            .field("alias", &self.alias)
+            .field("id", &self.id)
+            .field("next_node", &self.next_node)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl FormRouterRule {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(id: impl Into<String>) -> Self {
+        Self {
+            alias: None,
+            id: id.into(),
+            next_node: None,
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets `alias`.
+    pub fn alias(mut self, value: impl Into<String>) -> Self {
+        self.alias = Some(value.into());
+        self
+    }
+
+    /// Sets `next_node`.
+    pub fn next_node(mut self, value: impl Into<FormNodePointer>) -> Self {
+        self.next_node = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+/// The `FormStartNode` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new()` and the setters.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct FormStartNode {
+    /// The `coordinates` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub coordinates: Option<FormNodeCoordinates>,
+    /// The `hidden_fields` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hidden_fields: Option<Vec<FormHiddenField>>,
+    /// The `next_node` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_node: Option<FormNodePointer>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for FormStartNode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FormStartNode")
+            .field("coordinates", &self.coordinates)
+            .field("hidden_fields", &self.hidden_fields)
+            .field("next_node", &self.next_node)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl FormStartNode {
+    /// An empty value; set fields with the setters.
+    pub fn new() -> Self {
+        <Self as Default>::default()
+    }
+
+    /// Sets `coordinates`.
+    pub fn coordinates(mut self, value: impl Into<FormNodeCoordinates>) -> Self {
+        self.coordinates = Some(value.into());
+        self
+    }
+
+    /// Sets `hidden_fields`.
+    pub fn hidden_fields(mut self, value: impl Into<Vec<FormHiddenField>>) -> Self {
+        self.hidden_fields = Some(value.into());
+        self
+    }
+
+    /// Sets `next_node`.
+    pub fn next_node(mut self, value: impl Into<FormNodePointer>) -> Self {
+        self.next_node = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+/// The `FormStartNodeNullable` schema.
+pub type FormStartNodeNullable = FormStartNode;
+
+/// The `FormStep` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct FormStep {
+    /// The `alias` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alias: Option<String>,
+    /// The `config` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub config: Option<FormStepConfig>,
+    /// The `coordinates` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub coordinates: Option<FormNodeCoordinates>,
+    /// The `id` field.
+    pub id: String,
+    /// The `type` field.
+    #[serde(rename = "type")]
+    pub type_: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for FormStep {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FormStep")
+            .field("alias", &self.alias)
+            .field("config", &self.config)
+            .field("coordinates", &self.coordinates)
+            .field("id", &self.id)
+            .field("type_", &self.type_)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl FormStep {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(id: impl Into<String>, type_: impl Into<String>) -> Self {
+        Self {
+            alias: None,
+            config: None,
+            coordinates: None,
+            id: id.into(),
+            type_: type_.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets `alias`.
+    pub fn alias(mut self, value: impl Into<String>) -> Self {
+        self.alias = Some(value.into());
+        self
+    }
+
+    /// Sets `config`.
+    pub fn config(mut self, value: impl Into<FormStepConfig>) -> Self {
+        self.config = Some(value.into());
+        self
+    }
+
+    /// Sets `coordinates`.
+    pub fn coordinates(mut self, value: impl Into<FormNodeCoordinates>) -> Self {
+        self.coordinates = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+/// The `FormStepComponentList` schema.
+pub type FormStepComponentList = Vec<FormComponent>;
+
+/// The `FormStepConfig` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new()` and the setters.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct FormStepConfig {
+    /// The `components` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub components: Option<Vec<FormComponent>>,
+    /// The `next_node` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_node: Option<FormNodePointer>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for FormStepConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FormStepConfig")
+            .field("components", &self.components)
+            .field("next_node", &self.next_node)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl FormStepConfig {
+    /// An empty value; set fields with the setters.
+    pub fn new() -> Self {
+        <Self as Default>::default()
+    }
+
+    /// Sets `components`.
+    pub fn components(mut self, value: impl Into<Vec<FormComponent>>) -> Self {
+        self.components = Some(value.into());
+        self
+    }
+
+    /// Sets `next_node`.
+    pub fn next_node(mut self, value: impl Into<FormNodePointer>) -> Self {
+        self.next_node = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+/// The `FormStyle` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new()` and the setters.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct FormStyle {
+    /// The `css` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub css: Option<String>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for FormStyle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FormStyle")
+            .field("css", &self.css)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl FormStyle {
+    /// An empty value; set fields with the setters.
+    pub fn new() -> Self {
+        <Self as Default>::default()
+    }
+
+    /// Sets `css`.
+    pub fn css(mut self, value: impl Into<String>) -> Self {
+        self.css = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+/// The `FormStyleNullable` schema.
+pub type FormStyleNullable = FormStyle;
+
+/// The `FormSummary` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct FormSummary {
+    /// The `created_at` field.
+    pub created_at: String,
+    /// The `embedded_at` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub embedded_at: Option<String>,
+    /// The `id` field.
+    pub id: String,
+    /// The `name` field.
+    pub name: String,
+    /// The `submitted_at` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub submitted_at: Option<String>,
+    /// The `updated_at` field.
+    pub updated_at: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for FormSummary {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FormSummary")
+            .field("created_at", &self.created_at)
+            .field("embedded_at", &self.embedded_at)
+            .field("id", &self.id)
+            .field("name", &self.name)
+            .field("submitted_at", &self.submitted_at)
+            .field("updated_at", &self.updated_at)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+/// The `FormTranslations` schema.
+pub type FormTranslations = Map<String, Value>;
+
+/// The `FormTranslationsNullable` schema.
+pub type FormTranslationsNullable = Map<String, Value>;
+
+/// One of the shapes of `FormWidget`.
+///
+/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
+#[derive(Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+#[non_exhaustive]
+pub enum FormWidget {
+    /// The `FormWidgetAuth0VerifiableCredentials` shape.
+    Auth0VerifiableCredentials(FormWidgetAuth0VerifiableCredentials),
+    /// The `FormWidgetGMapsAddress` shape.
+    GMapsAddress(FormWidgetGMapsAddress),
+    /// The `FormWidgetRecaptcha` shape.
+    Recaptcha(FormWidgetRecaptcha),
+    /// JSON this version cannot tell apart, kept as received.
+    Other(Value),
+}
+
+impl<'de> Deserialize<'de> for FormWidget {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        const SHAPES: &[Shape] = &[
+            Shape::Object {
+                consts: &[],
+                required: &["id", "category", "type", "config"],
+            },
+            Shape::Object {
+                consts: &[],
+                required: &["id", "category", "type", "config"],
+            },
+            Shape::Object {
+                consts: &[],
+                required: &["id", "category", "type", "config"],
+            },
+        ];
+        let value = Value::deserialize(deserializer)?;
+        for index in candidates(&value, SHAPES) {
+            let decoded = match index {
+                0 => serde_json::from_value(value.clone())
+                    .ok()
+                    .map(Self::Auth0VerifiableCredentials),
+                1 => serde_json::from_value(value.clone())
+                    .ok()
+                    .map(Self::GMapsAddress),
+                2 => serde_json::from_value(value.clone())
+                    .ok()
+                    .map(Self::Recaptcha),
+                _ => None,
+            };
+            if let Some(decoded) = decoded {
+                return Ok(decoded);
+            }
+        }
+        other("FormWidget", &value);
+        Ok(Self::Other(value))
+    }
+}
+
+impl fmt::Debug for FormWidget {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Auth0VerifiableCredentials(v) => f
+                .debug_tuple("Auth0VerifiableCredentials")
+                .field(v)
+                .finish(),
+            Self::GMapsAddress(v) => f.debug_tuple("GMapsAddress").field(v).finish(),
+            Self::Recaptcha(v) => f.debug_tuple("Recaptcha").field(v).finish(),
+            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
+        }
     }
 }

@@ -14,6 +14,12 @@ use crate::model_support::{Keys, REDACTED, Shape, candidates, extra, other, stri
 
 /// The `Hook` object.
 ///
+/// The answer of `POST /hooks` (`hooks_create`).
+/// The answer of `GET /hooks/{id}` (`hooks_get`).
+/// The answer of `PATCH /hooks/{id}` (`hooks_update`).
+///
+/// Also named [`CreateHookResponseContent`], [`GetHookResponseContent`], [`UpdateHookResponseContent`] (identical schemas).
+///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 #[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]

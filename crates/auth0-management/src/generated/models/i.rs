@@ -230,45 +230,8 @@ impl ImportEncryptionKeyRequestContent {
 ///
 /// The answer of `POST /keys/encryption/{kid}` (`keys_encryption_import`).
 ///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct ImportEncryptionKeyResponseContent {
-    /// Key creation timestamp
-    pub created_at: String,
-    /// Key ID
-    pub kid: String,
-    /// ID of parent wrapping key
-    pub parent_kid: String,
-    /// Public key in PEM format
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub public_key: Option<String>,
-    /// The `state` field.
-    pub state: EncryptionKeyState,
-    /// The `type` field.
-    #[serde(rename = "type")]
-    pub type_: EncryptionKeyType,
-    /// Key update timestamp
-    pub updated_at: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for ImportEncryptionKeyResponseContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ImportEncryptionKeyResponseContent")
-            .field("created_at", &self.created_at)
-            .field("kid", &self.kid)
-            .field("parent_kid", &self.parent_kid)
-            .field("public_key", &self.public_key)
-            .field("state", &self.state)
-            .field("type_", &self.type_)
-            .field("updated_at", &self.updated_at)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
+/// The same type as [`EncryptionKey`]: the API description gives both the same schema.
+pub type ImportEncryptionKeyResponseContent = EncryptionKey;
 
 /// Integration defines a self contained functioning unit which partners
 /// publish. A partner may create one or many of these integrations.

@@ -238,35 +238,13 @@ impl fmt::Debug for ListClientConnectionsResponseContent {
     }
 }
 
-/// The `ListClientGrantOrganizationsPaginatedResponseContent` object.
+/// The `ListClientGrantOrganizationsPaginatedResponseContent` schema.
 ///
 /// The answer of `GET /client-grants/{id}/organizations` (`clientGrants_organizations_list`).
 ///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct ListClientGrantOrganizationsPaginatedResponseContent {
-    /// Opaque identifier for use with the *from* query parameter for the next page of results.
-    /// This identifier is valid for 24 hours.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub next: Option<String>,
-    /// The `organizations` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub organizations: Option<Vec<Organization>>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for ListClientGrantOrganizationsPaginatedResponseContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ListClientGrantOrganizationsPaginatedResponseContent")
-            .field("next", &self.next)
-            .field("organizations", &self.organizations)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
+/// The same type as [`ListOrganizationsPaginatedResponseContent`]: the API description gives both the same schema.
+pub type ListClientGrantOrganizationsPaginatedResponseContent =
+    ListOrganizationsPaginatedResponseContent;
 
 /// The `ListClientGrantPaginatedResponseContent` object.
 ///
@@ -625,6 +603,9 @@ impl fmt::Debug for ListHooksOffsetPaginatedResponseContent {
 /// The `ListLogOffsetPaginatedResponseContent` object.
 ///
 /// The answer of `GET /logs` (`logs_list`).
+/// The answer of `GET /users/{id}/logs` (`users_logs_list`).
+///
+/// Also named [`UserListLogOffsetPaginatedResponseContent`] (identical schemas).
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 #[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -807,42 +788,13 @@ impl fmt::Debug for ListOrganizationInvitationsOffsetPaginatedResponseContent {
     }
 }
 
-/// The `ListOrganizationMemberRolesOffsetPaginatedResponseContent` object.
+/// The `ListOrganizationMemberRolesOffsetPaginatedResponseContent` schema.
 ///
 /// The answer of `GET /organizations/{id}/members/{user_id}/roles` (`organizations_members_roles_list`).
 ///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct ListOrganizationMemberRolesOffsetPaginatedResponseContent {
-    /// The `limit` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub limit: Option<f64>,
-    /// The `roles` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub roles: Option<Vec<Role>>,
-    /// The `start` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub start: Option<f64>,
-    /// The `total` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub total: Option<f64>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for ListOrganizationMemberRolesOffsetPaginatedResponseContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ListOrganizationMemberRolesOffsetPaginatedResponseContent")
-            .field("limit", &self.limit)
-            .field("roles", &self.roles)
-            .field("start", &self.start)
-            .field("total", &self.total)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
+/// The same type as [`ListRolesOffsetPaginatedResponseContent`]: the API description gives both the same schema.
+pub type ListOrganizationMemberRolesOffsetPaginatedResponseContent =
+    ListRolesOffsetPaginatedResponseContent;
 
 /// The `ListOrganizationMembersPaginatedResponseContent` object.
 ///
@@ -875,7 +827,10 @@ impl fmt::Debug for ListOrganizationMembersPaginatedResponseContent {
 
 /// The `ListOrganizationsPaginatedResponseContent` object.
 ///
+/// The answer of `GET /client-grants/{id}/organizations` (`clientGrants_organizations_list`).
 /// The answer of `GET /organizations` (`organizations_list`).
+///
+/// Also named [`ListClientGrantOrganizationsPaginatedResponseContent`] (identical schemas).
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 #[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -996,6 +951,9 @@ impl fmt::Debug for ListResourceServerOffsetPaginatedResponseContent {
 /// The `ListRolePermissionsOffsetPaginatedResponseContent` object.
 ///
 /// The answer of `GET /roles/{id}/permissions` (`roles_permissions_list`).
+/// The answer of `GET /users/{id}/permissions` (`users_permissions_list`).
+///
+/// Also named [`ListUserPermissionsOffsetPaginatedResponseContent`] (identical schemas).
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 #[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -1061,7 +1019,11 @@ impl fmt::Debug for ListRoleUsersPaginatedResponseContent {
 
 /// The `ListRolesOffsetPaginatedResponseContent` object.
 ///
+/// The answer of `GET /organizations/{id}/members/{user_id}/roles` (`organizations_members_roles_list`).
 /// The answer of `GET /roles` (`roles_list`).
+/// The answer of `GET /users/{id}/roles` (`users_roles_list`).
+///
+/// Also named [`ListOrganizationMemberRolesOffsetPaginatedResponseContent`], [`ListUserRolesOffsetPaginatedResponseContent`] (identical schemas).
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 #[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -1240,34 +1202,19 @@ impl fmt::Debug for ListUserAuthenticationMethodsOffsetPaginatedResponseContent 
     }
 }
 
-/// The `ListUserBlocksByIdentifierResponseContent` object.
+/// The `ListUserBlocksByIdentifierResponseContent` schema.
 ///
 /// The answer of `GET /user-blocks` (`userBlocks_listByIdentifier`).
 ///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct ListUserBlocksByIdentifierResponseContent {
-    /// Array of identifier + IP address pairs.  IP address is optional, and may be omitted in certain circumstances (such as Account Lockout mode).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub blocked_for: Option<Vec<UserBlockIdentifier>>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for ListUserBlocksByIdentifierResponseContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ListUserBlocksByIdentifierResponseContent")
-            .field("blocked_for", &self.blocked_for)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
+/// The same type as [`ListUserBlocksResponseContent`]: the API description gives both the same schema.
+pub type ListUserBlocksByIdentifierResponseContent = ListUserBlocksResponseContent;
 
 /// The `ListUserBlocksResponseContent` object.
 ///
 /// The answer of `GET /user-blocks/{id}` (`userBlocks_list`).
+/// The answer of `GET /user-blocks` (`userBlocks_listByIdentifier`).
+///
+/// Also named [`ListUserBlocksByIdentifierResponseContent`] (identical schemas).
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 #[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -1364,79 +1311,20 @@ impl fmt::Debug for ListUserOrganizationsOffsetPaginatedResponseContent {
     }
 }
 
-/// The `ListUserPermissionsOffsetPaginatedResponseContent` object.
+/// The `ListUserPermissionsOffsetPaginatedResponseContent` schema.
 ///
 /// The answer of `GET /users/{id}/permissions` (`users_permissions_list`).
 ///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct ListUserPermissionsOffsetPaginatedResponseContent {
-    /// The `limit` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub limit: Option<f64>,
-    /// The `permissions` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub permissions: Option<Vec<UserPermissionSchema>>,
-    /// The `start` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub start: Option<f64>,
-    /// The `total` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub total: Option<f64>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
+/// The same type as [`ListRolePermissionsOffsetPaginatedResponseContent`]: the API description gives both the same schema.
+pub type ListUserPermissionsOffsetPaginatedResponseContent =
+    ListRolePermissionsOffsetPaginatedResponseContent;
 
-impl fmt::Debug for ListUserPermissionsOffsetPaginatedResponseContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ListUserPermissionsOffsetPaginatedResponseContent")
-            .field("limit", &self.limit)
-            .field("permissions", &self.permissions)
-            .field("start", &self.start)
-            .field("total", &self.total)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-/// The `ListUserRolesOffsetPaginatedResponseContent` object.
+/// The `ListUserRolesOffsetPaginatedResponseContent` schema.
 ///
 /// The answer of `GET /users/{id}/roles` (`users_roles_list`).
 ///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct ListUserRolesOffsetPaginatedResponseContent {
-    /// The `limit` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub limit: Option<f64>,
-    /// The `roles` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub roles: Option<Vec<Role>>,
-    /// The `start` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub start: Option<f64>,
-    /// The `total` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub total: Option<f64>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for ListUserRolesOffsetPaginatedResponseContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ListUserRolesOffsetPaginatedResponseContent")
-            .field("limit", &self.limit)
-            .field("roles", &self.roles)
-            .field("start", &self.start)
-            .field("total", &self.total)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
+/// The same type as [`ListRolesOffsetPaginatedResponseContent`]: the API description gives both the same schema.
+pub type ListUserRolesOffsetPaginatedResponseContent = ListRolesOffsetPaginatedResponseContent;
 
 /// The `ListUserSessionsPaginatedResponseContent` object.
 ///
@@ -1540,6 +1428,10 @@ impl fmt::Debug for ListVerifiableCredentialTemplatesPaginatedResponseContent {
 
 /// The `Log` object.
 ///
+/// The answer of `GET /logs/{id}` (`logs_get`).
+///
+/// Also named [`GetLogResponseContent`] (identical schemas).
+///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 #[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
@@ -1642,6 +1534,8 @@ impl fmt::Debug for Log {
 }
 
 /// One of the shapes of `LogDate`.
+///
+/// Also named [`FlowActionJsonSerializeJsonParamsObject`], [`FlowActionXmlSerializeXmlParamsObject`] (identical schemas).
 ///
 /// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
 #[derive(Clone, PartialEq, Serialize)]
@@ -2839,6 +2733,12 @@ string_enum! {
 }
 
 /// One of the shapes of `LogStreamResponseSchema`.
+///
+/// The answer of `POST /log-streams` (`logStreams_create`).
+/// The answer of `GET /log-streams/{id}` (`logStreams_get`).
+/// The answer of `PATCH /log-streams/{id}` (`logStreams_update`).
+///
+/// Also named [`CreateLogStreamResponseContent`], [`GetLogStreamResponseContent`], [`UpdateLogStreamResponseContent`] (identical schemas).
 ///
 /// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
 #[derive(Clone, PartialEq, Serialize)]

@@ -77,6 +77,8 @@ impl NativeSocialLogin {
 
 /// Native Social Login support for the Apple connection
 ///
+/// Also named [`ConnectionPasskeyAuthenticationMethod`], [`ConnectionPasswordAuthenticationMethod`], [`NativeSocialLoginFacebook`], [`NativeSocialLoginGoogle`] (identical schemas).
+///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new()` and the setters.
 #[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -120,89 +122,13 @@ impl NativeSocialLoginApple {
 
 /// Native Social Login support for the Facebook connection
 ///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct NativeSocialLoginFacebook {
-    /// Determine whether or not to allow signing in natively using Facebook
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub enabled: Option<bool>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for NativeSocialLoginFacebook {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("NativeSocialLoginFacebook")
-            .field("enabled", &self.enabled)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl NativeSocialLoginFacebook {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `enabled`.
-    pub fn enabled(mut self, value: impl Into<bool>) -> Self {
-        self.enabled = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
+/// The same type as [`NativeSocialLoginApple`]: the API description gives both the same schema.
+pub type NativeSocialLoginFacebook = NativeSocialLoginApple;
 
 /// Native Social Login support for the google-oauth2 connection
 ///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct NativeSocialLoginGoogle {
-    /// Determine whether or not to allow signing in natively using a Google ID token
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub enabled: Option<bool>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for NativeSocialLoginGoogle {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("NativeSocialLoginGoogle")
-            .field("enabled", &self.enabled)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl NativeSocialLoginGoogle {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `enabled`.
-    pub fn enabled(mut self, value: impl Into<bool>) -> Self {
-        self.enabled = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
+/// The same type as [`NativeSocialLoginApple`]: the API description gives both the same schema.
+pub type NativeSocialLoginGoogle = NativeSocialLoginApple;
 
 /// The `NetworkAclAction` object.
 ///
@@ -498,65 +424,20 @@ string_enum! {
     }
 }
 
-/// The `NetworkAclsCreateRequestContent` object.
+/// The `NetworkAclsCreateRequestContent` schema.
 ///
 /// The body of `POST /network-acls` (`networkACLs_create`).
 ///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct NetworkAclsCreateRequestContent {
-    /// Indicates whether or not this access control list is actively being used
-    pub active: bool,
-    /// The `description` field.
-    pub description: String,
-    /// Indicates the order in which the ACL will be evaluated relative to other ACL rules.
-    pub priority: f64,
-    /// The `rule` field.
-    pub rule: NetworkAclRule,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for NetworkAclsCreateRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("NetworkAclsCreateRequestContent")
-            .field("active", &self.active)
-            .field("description", &self.description)
-            .field("priority", &self.priority)
-            .field("rule", &self.rule)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl NetworkAclsCreateRequestContent {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(
-        active: impl Into<bool>,
-        description: impl Into<String>,
-        priority: impl Into<f64>,
-        rule: impl Into<NetworkAclRule>,
-    ) -> Self {
-        Self {
-            active: active.into(),
-            description: description.into(),
-            priority: priority.into(),
-            rule: rule.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
+/// The same type as [`SetNetworkAclsRequestContent`]: the API description gives both the same schema.
+pub type NetworkAclsCreateRequestContent = SetNetworkAclsRequestContent;
 
 /// The `NetworkAclsResponseContent` object.
+///
+/// The answer of `GET /network-acls/{id}` (`networkACLs_get`).
+/// The answer of `PUT /network-acls/{id}` (`networkACLs_set`).
+/// The answer of `PATCH /network-acls/{id}` (`networkACLs_update`).
+///
+/// Also named [`GetNetworkAclsResponseContent`], [`SetNetworkAclsResponseContent`], [`UpdateNetworkAclResponseContent`] (identical schemas).
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 #[derive(Clone, Default, PartialEq, Serialize, Deserialize)]

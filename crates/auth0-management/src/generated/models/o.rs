@@ -504,6 +504,12 @@ string_enum! {
 
 /// The `Organization` object.
 ///
+/// The answer of `GET /organizations/{id}` (`organizations_get`).
+/// The answer of `GET /organizations/name/{name}` (`organizations_getByName`).
+/// The answer of `PATCH /organizations/{id}` (`organizations_update`).
+///
+/// Also named [`GetOrganizationByNameResponseContent`], [`GetOrganizationResponseContent`], [`UpdateOrganizationResponseContent`] (identical schemas).
+///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 #[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
@@ -643,6 +649,10 @@ impl OrganizationBrandingColors {
 
 /// The `OrganizationClientGrant` object.
 ///
+/// The answer of `POST /organizations/{id}/client-grants` (`organizations_clientGrants_create`).
+///
+/// Also named [`AssociateOrganizationClientGrantResponseContent`] (identical schemas).
+///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 #[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
@@ -685,6 +695,12 @@ impl fmt::Debug for OrganizationClientGrant {
 }
 
 /// The `OrganizationConnection` object.
+///
+/// The answer of `POST /organizations/{id}/enabled_connections` (`organizations_enabledConnections_add`).
+/// The answer of `GET /organizations/{id}/enabled_connections/{connectionId}` (`organizations_enabledConnections_get`).
+/// The answer of `PATCH /organizations/{id}/enabled_connections/{connectionId}` (`organizations_enabledConnections_update`).
+///
+/// Also named [`AddOrganizationConnectionResponseContent`], [`GetOrganizationConnectionResponseContent`], [`OrganizationEnabledConnection`], [`UpdateOrganizationConnectionResponseContent`] (identical schemas).
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 #[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -763,49 +779,17 @@ string_enum! {
     }
 }
 
-/// The `OrganizationEnabledConnection` object.
+/// The `OrganizationEnabledConnection` schema.
 ///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct OrganizationEnabledConnection {
-    /// When true, all users that log in with this connection will be automatically granted membership in the organization. When false, users must be granted membership in the organization before logging in with this connection.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub assign_membership_on_login: Option<bool>,
-    /// The `connection` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub connection: Option<OrganizationConnectionInformation>,
-    /// ID of the connection.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub connection_id: Option<String>,
-    /// Determines whether organization signup should be enabled for this organization connection. Only applicable for database connections. Default: false.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub is_signup_enabled: Option<bool>,
-    /// Determines whether a connection should be displayed on this organization’s login prompt. Only applicable for enterprise connections. Default: true.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub show_as_button: Option<bool>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for OrganizationEnabledConnection {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("OrganizationEnabledConnection")
-            .field(
-                "assign_membership_on_login",
-                &self.assign_membership_on_login,
-            )
-            .field("connection", &self.connection)
-            .field("connection_id", &self.connection_id)
-            .field("is_signup_enabled", &self.is_signup_enabled)
-            .field("show_as_button", &self.show_as_button)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
+/// The same type as [`OrganizationConnection`]: the API description gives both the same schema.
+pub type OrganizationEnabledConnection = OrganizationConnection;
 
 /// The `OrganizationInvitation` object.
+///
+/// The answer of `POST /organizations/{id}/invitations` (`organizations_invitations_create`).
+/// The answer of `GET /organizations/{id}/invitations/{invitation_id}` (`organizations_invitations_get`).
+///
+/// Also named [`CreateOrganizationInvitationResponseContent`], [`GetOrganizationInvitationResponseContent`] (identical schemas).
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 #[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -1038,6 +1022,9 @@ string_enum! {
 /// The `OrganizationsMembersCreateRequestContent` object.
 ///
 /// The body of `POST /organizations/{id}/members` (`organizations_members_create`).
+/// The body of `DELETE /organizations/{id}/members` (`organizations_members_delete`).
+///
+/// Also named [`OrganizationsMembersDeleteRequestContent`] (identical schemas).
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new(…)` (the required fields) and the setters.
@@ -1076,125 +1063,23 @@ impl OrganizationsMembersCreateRequestContent {
     }
 }
 
-/// The `OrganizationsMembersDeleteRequestContent` object.
+/// The `OrganizationsMembersDeleteRequestContent` schema.
 ///
 /// The body of `DELETE /organizations/{id}/members` (`organizations_members_delete`).
 ///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct OrganizationsMembersDeleteRequestContent {
-    /// List of user IDs to remove from the organization.
-    pub members: Vec<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
+/// The same type as [`OrganizationsMembersCreateRequestContent`]: the API description gives both the same schema.
+pub type OrganizationsMembersDeleteRequestContent = OrganizationsMembersCreateRequestContent;
 
-impl fmt::Debug for OrganizationsMembersDeleteRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("OrganizationsMembersDeleteRequestContent")
-            .field("members", &self.members)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl OrganizationsMembersDeleteRequestContent {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(members: impl Into<Vec<String>>) -> Self {
-        Self {
-            members: members.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `OrganizationsMembersRolesAssignRequestContent` object.
+/// The `OrganizationsMembersRolesAssignRequestContent` schema.
 ///
 /// The body of `POST /organizations/{id}/members/{user_id}/roles` (`organizations_members_roles_assign`).
 ///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct OrganizationsMembersRolesAssignRequestContent {
-    /// List of roles IDs to associated with the user.
-    pub roles: Vec<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
+/// The same type as [`UsersRolesAssignRequestContent`]: the API description gives both the same schema.
+pub type OrganizationsMembersRolesAssignRequestContent = UsersRolesAssignRequestContent;
 
-impl fmt::Debug for OrganizationsMembersRolesAssignRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("OrganizationsMembersRolesAssignRequestContent")
-            .field("roles", &self.roles)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl OrganizationsMembersRolesAssignRequestContent {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(roles: impl Into<Vec<String>>) -> Self {
-        Self {
-            roles: roles.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `OrganizationsMembersRolesDeleteRequestContent` object.
+/// The `OrganizationsMembersRolesDeleteRequestContent` schema.
 ///
 /// The body of `DELETE /organizations/{id}/members/{user_id}/roles` (`organizations_members_roles_delete`).
 ///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct OrganizationsMembersRolesDeleteRequestContent {
-    /// List of roles IDs associated with the organization member to remove.
-    pub roles: Vec<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for OrganizationsMembersRolesDeleteRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("OrganizationsMembersRolesDeleteRequestContent")
-            .field("roles", &self.roles)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl OrganizationsMembersRolesDeleteRequestContent {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(roles: impl Into<Vec<String>>) -> Self {
-        Self {
-            roles: roles.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
+/// The same type as [`UsersRolesAssignRequestContent`]: the API description gives both the same schema.
+pub type OrganizationsMembersRolesDeleteRequestContent = UsersRolesAssignRequestContent;

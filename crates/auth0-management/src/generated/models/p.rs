@@ -132,66 +132,12 @@ impl PatchClientCredentialRequestContent {
     }
 }
 
-/// The `PatchClientCredentialResponseContent` object.
+/// The `PatchClientCredentialResponseContent` schema.
 ///
 /// The answer of `PATCH /clients/{client_id}/credentials/{credential_id}` (`clients_credentials_update`).
 ///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct PatchClientCredentialResponseContent {
-    /// The `alg` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub alg: Option<ClientCredentialAlgorithmEnum>,
-    /// The ISO 8601 formatted date the credential was created.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub created_at: Option<String>,
-    /// The `credential_type` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub credential_type: Option<ClientCredentialTypeEnum>,
-    /// The ISO 8601 formatted date representing the expiration of the credential.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub expires_at: Option<String>,
-    /// ID of the credential. Generated on creation.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    /// The key identifier of the credential, generated on creation.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub kid: Option<String>,
-    /// The name given to the credential by the user.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// The X509 certificate's Subject Distinguished Name
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub subject_dn: Option<String>,
-    /// The X509 certificate's SHA256 thumbprint
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub thumbprint_sha256: Option<String>,
-    /// The ISO 8601 formatted date the credential was updated.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub updated_at: Option<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for PatchClientCredentialResponseContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("PatchClientCredentialResponseContent")
-            .field("alg", &self.alg)
-            .field("created_at", &self.created_at)
-            .field("credential_type", &self.credential_type)
-            .field("expires_at", &self.expires_at)
-            .field("id", &self.id)
-            .field("kid", &self.kid)
-            .field("name", &self.name)
-            .field("subject_dn", &self.subject_dn)
-            .field("thumbprint_sha256", &self.thumbprint_sha256)
-            .field("updated_at", &self.updated_at)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
+/// The same type as [`ClientCredential`]: the API description gives both the same schema.
+pub type PatchClientCredentialResponseContent = ClientCredential;
 
 /// The `PatchSupplementalSignalsRequestContent` object.
 ///
@@ -234,30 +180,12 @@ impl PatchSupplementalSignalsRequestContent {
     }
 }
 
-/// The `PatchSupplementalSignalsResponseContent` object.
+/// The `PatchSupplementalSignalsResponseContent` schema.
 ///
 /// The answer of `PATCH /supplemental-signals` (`supplementalSignals_patch`).
 ///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct PatchSupplementalSignalsResponseContent {
-    /// Indicates if incoming Akamai Headers should be processed
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub akamai_enabled: Option<bool>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for PatchSupplementalSignalsResponseContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("PatchSupplementalSignalsResponseContent")
-            .field("akamai_enabled", &self.akamai_enabled)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
+/// The same type as [`GetSupplementalSignalsResponseContent`]: the API description gives both the same schema.
+pub type PatchSupplementalSignalsResponseContent = GetSupplementalSignalsResponseContent;
 
 /// The `PermissionRequestPayload` object.
 ///
@@ -309,6 +237,8 @@ impl PermissionRequestPayload {
 }
 
 /// The `PermissionsResponsePayload` object.
+///
+/// Also named [`UserPermissionSchema`] (identical schemas).
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 #[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -540,6 +470,12 @@ string_enum! {
 
 /// Phone provider configuration schema
 ///
+/// The answer of `POST /branding/phone/providers` (`branding_phone_providers_create`).
+/// The answer of `GET /branding/phone/providers/{id}` (`branding_phone_providers_get`).
+/// The answer of `PATCH /branding/phone/providers/{id}` (`branding_phone_providers_update`).
+///
+/// Also named [`CreateBrandingPhoneProviderResponseContent`], [`GetBrandingPhoneProviderResponseContent`], [`UpdateBrandingPhoneProviderResponseContent`] (identical schemas).
+///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 #[derive(Clone, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
@@ -589,6 +525,13 @@ impl fmt::Debug for PhoneProviderSchemaMasked {
 }
 
 /// The `PhoneTemplate` object.
+///
+/// The answer of `POST /branding/phone/templates` (`branding_phone_templates_create`).
+/// The answer of `GET /branding/phone/templates/{id}` (`branding_phone_templates_get`).
+/// The answer of `PATCH /branding/phone/templates/{id}/reset` (`branding_phone_templates_reset`).
+/// (And 1 more.)
+///
+/// Also named [`CreatePhoneTemplateResponseContent`], [`GetPhoneTemplateResponseContent`], [`ResetPhoneTemplateResponseContent`], [`UpdatePhoneTemplateResponseContent`] (identical schemas).
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 #[derive(Clone, PartialEq, Serialize, Deserialize)]
@@ -871,66 +814,12 @@ impl PostClientCredentialRequestContent {
     }
 }
 
-/// The `PostClientCredentialResponseContent` object.
+/// The `PostClientCredentialResponseContent` schema.
 ///
 /// The answer of `POST /clients/{client_id}/credentials` (`clients_credentials_create`).
 ///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct PostClientCredentialResponseContent {
-    /// The `alg` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub alg: Option<ClientCredentialAlgorithmEnum>,
-    /// The ISO 8601 formatted date the credential was created.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub created_at: Option<String>,
-    /// The `credential_type` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub credential_type: Option<ClientCredentialTypeEnum>,
-    /// The ISO 8601 formatted date representing the expiration of the credential.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub expires_at: Option<String>,
-    /// ID of the credential. Generated on creation.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    /// The key identifier of the credential, generated on creation.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub kid: Option<String>,
-    /// The name given to the credential by the user.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// The X509 certificate's Subject Distinguished Name
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub subject_dn: Option<String>,
-    /// The X509 certificate's SHA256 thumbprint
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub thumbprint_sha256: Option<String>,
-    /// The ISO 8601 formatted date the credential was updated.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub updated_at: Option<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for PostClientCredentialResponseContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("PostClientCredentialResponseContent")
-            .field("alg", &self.alg)
-            .field("created_at", &self.created_at)
-            .field("credential_type", &self.credential_type)
-            .field("expires_at", &self.expires_at)
-            .field("id", &self.id)
-            .field("kid", &self.kid)
-            .field("name", &self.name)
-            .field("subject_dn", &self.subject_dn)
-            .field("thumbprint_sha256", &self.thumbprint_sha256)
-            .field("updated_at", &self.updated_at)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
+/// The same type as [`ClientCredential`]: the API description gives both the same schema.
+pub type PostClientCredentialResponseContent = ClientCredential;
 
 string_enum! {
     /// Applies to phone authentication methods only. The preferred communication method.
@@ -1060,173 +949,10 @@ string_enum! {
     }
 }
 
-string_enum! {
-    /// Language to update.
-    pub enum PromptLanguageEnum {
-        /// `am`
-        Am = "am",
-        /// `ar`
-        Ar = "ar",
-        /// `ar-EG`
-        ArEg = "ar-EG",
-        /// `ar-SA`
-        ArSa = "ar-SA",
-        /// `az`
-        Az = "az",
-        /// `bg`
-        Bg = "bg",
-        /// `bn`
-        Bn = "bn",
-        /// `bs`
-        Bs = "bs",
-        /// `ca-ES`
-        CaEs = "ca-ES",
-        /// `cnr`
-        Cnr = "cnr",
-        /// `cs`
-        Cs = "cs",
-        /// `cy`
-        Cy = "cy",
-        /// `da`
-        Da = "da",
-        /// `de`
-        De = "de",
-        /// `el`
-        El = "el",
-        /// `en`
-        En = "en",
-        /// `en-CA`
-        EnCa = "en-CA",
-        /// `es`
-        Es = "es",
-        /// `es-419`
-        Es419 = "es-419",
-        /// `es-AR`
-        EsAr = "es-AR",
-        /// `es-MX`
-        EsMx = "es-MX",
-        /// `et`
-        Et = "et",
-        /// `eu-ES`
-        EuEs = "eu-ES",
-        /// `fa`
-        Fa = "fa",
-        /// `fi`
-        Fi = "fi",
-        /// `fr`
-        Fr = "fr",
-        /// `fr-CA`
-        FrCa = "fr-CA",
-        /// `fr-FR`
-        FrFr = "fr-FR",
-        /// `gl-ES`
-        GlEs = "gl-ES",
-        /// `gu`
-        Gu = "gu",
-        /// `he`
-        He = "he",
-        /// `hi`
-        Hi = "hi",
-        /// `hr`
-        Hr = "hr",
-        /// `hu`
-        Hu = "hu",
-        /// `hy`
-        Hy = "hy",
-        /// `id`
-        Id = "id",
-        /// `is`
-        Is = "is",
-        /// `it`
-        It = "it",
-        /// `ja`
-        Ja = "ja",
-        /// `ka`
-        Ka = "ka",
-        /// `kk`
-        Kk = "kk",
-        /// `kn`
-        Kn = "kn",
-        /// `ko`
-        Ko = "ko",
-        /// `lt`
-        Lt = "lt",
-        /// `lv`
-        Lv = "lv",
-        /// `mk`
-        Mk = "mk",
-        /// `ml`
-        Ml = "ml",
-        /// `mn`
-        Mn = "mn",
-        /// `mr`
-        Mr = "mr",
-        /// `ms`
-        Ms = "ms",
-        /// `my`
-        My = "my",
-        /// `nb`
-        Nb = "nb",
-        /// `nl`
-        Nl = "nl",
-        /// `nn`
-        Nn = "nn",
-        /// `no`
-        No = "no",
-        /// `pa`
-        Pa = "pa",
-        /// `pl`
-        Pl = "pl",
-        /// `pt`
-        Pt = "pt",
-        /// `pt-BR`
-        PtBr = "pt-BR",
-        /// `pt-PT`
-        PtPt = "pt-PT",
-        /// `ro`
-        Ro = "ro",
-        /// `ru`
-        Ru = "ru",
-        /// `sk`
-        Sk = "sk",
-        /// `sl`
-        Sl = "sl",
-        /// `so`
-        So = "so",
-        /// `sq`
-        Sq = "sq",
-        /// `sr`
-        Sr = "sr",
-        /// `sv`
-        Sv = "sv",
-        /// `sw`
-        Sw = "sw",
-        /// `ta`
-        Ta = "ta",
-        /// `te`
-        Te = "te",
-        /// `th`
-        Th = "th",
-        /// `tl`
-        Tl = "tl",
-        /// `tr`
-        Tr = "tr",
-        /// `uk`
-        Uk = "uk",
-        /// `ur`
-        Ur = "ur",
-        /// `vi`
-        Vi = "vi",
-        /// `zgh`
-        Zgh = "zgh",
-        /// `zh-CN`
-        ZhCn = "zh-CN",
-        /// `zh-HK`
-        ZhHk = "zh-HK",
-        /// `zh-TW`
-        ZhTw = "zh-TW",
-    }
-}
+/// Language to update.
+///
+/// The same type as [`SupportedLocales`]: the API description gives both the same schema.
+pub type PromptLanguageEnum = SupportedLocales;
 
 /// The `PublicKeyCredential` object.
 ///
@@ -1315,17 +1041,10 @@ impl PublicKeyCredential {
     }
 }
 
-string_enum! {
-    /// Algorithm which will be used with the credential. Can be one of RS256, RS384, PS256. If not specified, RS256 will be used. Applies to `public_key` credential type.
-    pub enum PublicKeyCredentialAlgorithmEnum {
-        /// `RS256`
-        Rs256 = "RS256",
-        /// `RS384`
-        Rs384 = "RS384",
-        /// `PS256`
-        Ps256 = "PS256",
-    }
-}
+/// Algorithm which will be used with the credential. Can be one of RS256, RS384, PS256. If not specified, RS256 will be used. Applies to `public_key` credential type.
+///
+/// The same type as [`ClientCredentialAlgorithmEnum`]: the API description gives both the same schema.
+pub type PublicKeyCredentialAlgorithmEnum = ClientCredentialAlgorithmEnum;
 
 /// Credential type. Supported types: public_key.
 pub type PublicKeyCredentialTypeEnum = String;

@@ -147,6 +147,10 @@ impl fmt::Debug for RefreshTokenResourceServer {
 
 /// The `RefreshTokenResponseContent` object.
 ///
+/// The answer of `GET /refresh-tokens/{id}` (`refreshTokens_get`).
+///
+/// Also named [`GetRefreshTokenResponseContent`] (identical schemas).
+///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 #[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
@@ -252,53 +256,20 @@ impl fmt::Debug for RegenerateUsersRecoveryCodeResponseContent {
 /// The `ResetPhoneTemplateRequestContent` schema.
 pub type ResetPhoneTemplateRequestContent = Value;
 
-/// The `ResetPhoneTemplateResponseContent` object.
+/// The `ResetPhoneTemplateResponseContent` schema.
 ///
 /// The answer of `PATCH /branding/phone/templates/{id}/reset` (`branding_phone_templates_reset`).
 ///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct ResetPhoneTemplateResponseContent {
-    /// The `channel` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub channel: Option<String>,
-    /// The `content` field.
-    pub content: PhoneTemplateContent,
-    /// The `customizable` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub customizable: Option<bool>,
-    /// Whether the template is enabled (false) or disabled (true).
-    pub disabled: bool,
-    /// The `id` field.
-    pub id: String,
-    /// The `tenant` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tenant: Option<String>,
-    /// The `type` field.
-    #[serde(rename = "type")]
-    pub type_: PhoneTemplateNotificationTypeEnum,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for ResetPhoneTemplateResponseContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ResetPhoneTemplateResponseContent")
-            .field("channel", &self.channel)
-            .field("content", &self.content)
-            .field("customizable", &self.customizable)
-            .field("disabled", &self.disabled)
-            .field("id", &self.id)
-            .field("tenant", &self.tenant)
-            .field("type_", &self.type_)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
+/// The same type as [`PhoneTemplate`]: the API description gives both the same schema.
+pub type ResetPhoneTemplateResponseContent = PhoneTemplate;
 
 /// The `ResourceServer` object.
+///
+/// The answer of `POST /resource-servers` (`resourceServers_create`).
+/// The answer of `GET /resource-servers/{id}` (`resourceServers_get`).
+/// The answer of `PATCH /resource-servers/{id}` (`resourceServers_update`).
+///
+/// Also named [`CreateResourceServerResponseContent`], [`GetResourceServerResponseContent`], [`UpdateResourceServerResponseContent`] (identical schemas).
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 #[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -677,19 +648,10 @@ string_enum! {
     }
 }
 
-string_enum! {
-    /// Dialect of access tokens that should be issued. `access_token` is a JWT containing standard Auth0 claims; `rfc9068_profile` is a JWT conforming to the IETF JWT Access Token Profile. `access_token_authz` and `rfc9068_profile_authz` additionally include RBAC permissions claims.
-    pub enum ResourceServerTokenDialectResponseEnum {
-        /// `access_token`
-        AccessToken = "access_token",
-        /// `access_token_authz`
-        AccessTokenAuthz = "access_token_authz",
-        /// `rfc9068_profile`
-        Rfc9068Profile = "rfc9068_profile",
-        /// `rfc9068_profile_authz`
-        Rfc9068ProfileAuthz = "rfc9068_profile_authz",
-    }
-}
+/// Dialect of access tokens that should be issued. `access_token` is a JWT containing standard Auth0 claims; `rfc9068_profile` is a JWT conforming to the IETF JWT Access Token Profile. `access_token_authz` and `rfc9068_profile_authz` additionally include RBAC permissions claims.
+///
+/// The same type as [`ResourceServerTokenDialectSchemaEnum`]: the API description gives both the same schema.
+pub type ResourceServerTokenDialectResponseEnum = ResourceServerTokenDialectSchemaEnum;
 
 string_enum! {
     /// Dialect of issued access token. `access_token` is a JWT containing standard Auth0 claims; `rfc9068_profile` is a JWT conforming to the IETF JWT Access Token Profile. `access_token_authz` and `rfc9068_profile_authz` additionally include RBAC permissions claims.
@@ -837,34 +799,20 @@ impl ResourceServerTokenEncryptionKey {
 /// PEM-encoded certificate
 pub type ResourceServerVerificationKeyPemCertificate = String;
 
-/// The `RevokedSigningKeysResponseContent` object.
+/// The `RevokedSigningKeysResponseContent` schema.
 ///
 /// The answer of `PUT /keys/signing/{kid}/revoke` (`keys_signing_revoke`).
 ///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct RevokedSigningKeysResponseContent {
-    /// Revoked key certificate
-    pub cert: String,
-    /// Revoked key id
-    pub kid: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for RevokedSigningKeysResponseContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("RevokedSigningKeysResponseContent")
-            .field("cert", &self.cert)
-            .field("kid", &self.kid)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
+/// The same type as [`RotateSigningKeysResponseContent`]: the API description gives both the same schema.
+pub type RevokedSigningKeysResponseContent = RotateSigningKeysResponseContent;
 
 /// The `Role` object.
+///
+/// The answer of `POST /roles` (`roles_create`).
+/// The answer of `GET /roles/{id}` (`roles_get`).
+/// The answer of `PATCH /roles/{id}` (`roles_update`).
+///
+/// Also named [`CreateRoleResponseContent`], [`GetRoleResponseContent`], [`UpdateRoleResponseContent`] (identical schemas).
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 #[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -933,6 +881,11 @@ impl fmt::Debug for RoleUser {
 /// The `RolesPermissionsAddRequestContent` object.
 ///
 /// The body of `POST /roles/{id}/permissions` (`roles_permissions_add`).
+/// The body of `DELETE /roles/{id}/permissions` (`roles_permissions_delete`).
+/// The body of `POST /users/{id}/permissions` (`users_permissions_create`).
+/// (And 1 more.)
+///
+/// Also named [`RolesPermissionsDeleteRequestContent`], [`UsersPermissionsCreateRequestContent`], [`UsersPermissionsDeleteRequestContent`] (identical schemas).
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new(…)` (the required fields) and the setters.
@@ -971,46 +924,12 @@ impl RolesPermissionsAddRequestContent {
     }
 }
 
-/// The `RolesPermissionsDeleteRequestContent` object.
+/// The `RolesPermissionsDeleteRequestContent` schema.
 ///
 /// The body of `DELETE /roles/{id}/permissions` (`roles_permissions_delete`).
 ///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct RolesPermissionsDeleteRequestContent {
-    /// array of resource_server_identifier, permission_name pairs.
-    pub permissions: Vec<PermissionRequestPayload>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for RolesPermissionsDeleteRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("RolesPermissionsDeleteRequestContent")
-            .field("permissions", &self.permissions)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl RolesPermissionsDeleteRequestContent {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(permissions: impl Into<Vec<PermissionRequestPayload>>) -> Self {
-        Self {
-            permissions: permissions.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
+/// The same type as [`RolesPermissionsAddRequestContent`]: the API description gives both the same schema.
+pub type RolesPermissionsDeleteRequestContent = RolesPermissionsAddRequestContent;
 
 /// The `RolesUsersAssignRequestContent` object.
 ///
@@ -1053,231 +972,12 @@ impl RolesUsersAssignRequestContent {
     }
 }
 
-/// The `RotateClientSecretResponseContent` object.
+/// The `RotateClientSecretResponseContent` schema.
 ///
 /// The answer of `POST /clients/{id}/rotate-secret` (`clients_rotateSecret`).
 ///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct RotateClientSecretResponseContent {
-    /// The `addons` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub addons: Option<ClientAddons>,
-    /// List of allow clients and API ids that are allowed to make delegation requests. Empty means all all your clients are allowed.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub allowed_clients: Option<Vec<String>>,
-    /// Comma-separated list of URLs that are valid to redirect to after logout from Auth0. Wildcards are allowed for subdomains.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub allowed_logout_urls: Option<Vec<String>>,
-    /// Comma-separated list of URLs allowed to make requests from JavaScript to Auth0 API (typically used with CORS). By default, all your callback URLs will be allowed. This field allows you to enter other origins if necessary. You can also use wildcards at the subdomain level (e.g., <https://*.contoso.com>). Query strings and hash information are not taken into account when validating these URLs.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub allowed_origins: Option<Vec<String>>,
-    /// The `app_type` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub app_type: Option<ClientAppTypeEnum>,
-    /// Comma-separated list of URLs whitelisted for Auth0 to use as a callback to the client after authentication.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub callbacks: Option<Vec<String>>,
-    /// List of audiences/realms for SAML protocol. Used by the wsfed addon.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub client_aliases: Option<Vec<String>>,
-    /// The `client_authentication_methods` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub client_authentication_methods: Option<ClientAuthenticationMethod>,
-    /// ID of this client.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub client_id: Option<String>,
-    /// The `client_metadata` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub client_metadata: Option<Map<String, Value>>,
-    /// Client secret (which you must not make public).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub client_secret: Option<String>,
-    /// The `compliance_level` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub compliance_level: Option<String>,
-    /// Whether this client can be used to make cross-origin authentication requests (true) or it is not allowed to make such requests (false).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cross_origin_authentication: Option<bool>,
-    /// URL of the location in your site where the cross origin verification takes place for the cross-origin auth flow when performing Auth in your own domain instead of Auth0 hosted login page.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cross_origin_loc: Option<String>,
-    /// The content (HTML, CSS, JS) of the custom login page.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub custom_login_page: Option<String>,
-    /// Whether a custom login page is to be used (true) or the default provided login page (false).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub custom_login_page_on: Option<bool>,
-    /// The content (HTML, CSS, JS) of the custom login page. (Used on Previews)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub custom_login_page_preview: Option<String>,
-    /// The `default_organization` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub default_organization: Option<ClientDefaultOrganization>,
-    /// Free text description of this client (max length: 140 characters).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
-    /// The `encryption_key` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub encryption_key: Option<ClientEncryptionKey>,
-    /// HTML form template to be used for WS-Federation.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub form_template: Option<String>,
-    /// Whether this is your global 'All Applications' client representing legacy tenant settings (true) or a regular client (false).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub global: Option<bool>,
-    /// List of grant types supported for this application. Can include `authorization_code`, `implicit`, `refresh_token`, `client_credentials`, `password`, `http://auth0.com/oauth/grant-type/password-realm`, `http://auth0.com/oauth/grant-type/mfa-oob`, `http://auth0.com/oauth/grant-type/mfa-otp`, `http://auth0.com/oauth/grant-type/mfa-recovery-code`, `urn:openid:params:grant-type:ciba`, and `urn:ietf:params:oauth:grant-type:device_code`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub grant_types: Option<Vec<String>>,
-    /// Initiate login uri, must be https
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub initiate_login_uri: Option<String>,
-    /// Whether this client a first party client (true) or not (false).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub is_first_party: Option<bool>,
-    /// The `jwt_configuration` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub jwt_configuration: Option<ClientJwtConfiguration>,
-    /// URL of the logo to display for this client. Recommended size is 150x150 pixels.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub logo_uri: Option<String>,
-    /// The `mobile` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub mobile: Option<ClientMobile>,
-    /// Name of this client (min length: 1 character, does not allow `<` or `>`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// Whether this client conforms to strict OIDC specifications (<https://auth0.com/docs/api-auth/tutorials/adoption>) (true) or uses legacy features (false).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub oidc_conformant: Option<bool>,
-    /// The `oidc_logout` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub oidc_logout: Option<ClientOidcBackchannelLogoutSettings>,
-    /// The `organization_require_behavior` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub organization_require_behavior: Option<ClientOrganizationRequireBehaviorEnum>,
-    /// The `organization_usage` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub organization_usage: Option<ClientOrganizationUsageEnum>,
-    /// Specifies how long, in seconds, a Pushed Authorization Request URI remains valid
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub par_request_expiry: Option<i64>,
-    /// The `refresh_token` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub refresh_token: Option<ClientRefreshTokenConfiguration>,
-    /// Makes the use of Proof-of-Possession mandatory for this client
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub require_proof_of_possession: Option<bool>,
-    /// Makes the use of Pushed Authorization Requests mandatory for this client
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub require_pushed_authorization_requests: Option<bool>,
-    /// The `session_transfer` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub session_transfer: Option<ClientSessionTransferConfiguration>,
-    /// The `signed_request_object` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub signed_request_object: Option<ClientSignedRequestObjectWithCredentialId>,
-    /// The `signing_keys` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub signing_keys: Option<Vec<ClientSigningKey>>,
-    /// Applies only to SSO clients and determines whether Auth0 will handle Single Sign On (true) or whether the Identity Provider will (false).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sso: Option<bool>,
-    /// Whether Single Sign On is disabled (true) or enabled (true). Defaults to true.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sso_disabled: Option<bool>,
-    /// Name of the tenant this client belongs to.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tenant: Option<String>,
-    /// The `token_endpoint_auth_method` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub token_endpoint_auth_method: Option<ClientTokenEndpointAuthMethodEnum>,
-    /// The `token_quota` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub token_quota: Option<TokenQuota>,
-    /// Comma-separated list of allowed origins for use with Cross-Origin Authentication (<https://auth0.com/docs/cross-origin-authentication>), Device Flow (<https://auth0.com/docs/flows/concepts/device-auth>), and web message response mode (<https://auth0.com/docs/protocols/oauth2#how-response-mode-works>).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub web_origins: Option<Vec<String>>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for RotateClientSecretResponseContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("RotateClientSecretResponseContent")
-            .field("addons", &self.addons)
-            .field("allowed_clients", &self.allowed_clients)
-            .field("allowed_logout_urls", &self.allowed_logout_urls)
-            .field("allowed_origins", &self.allowed_origins)
-            .field("app_type", &self.app_type)
-            .field("callbacks", &self.callbacks)
-            .field("client_aliases", &self.client_aliases)
-            .field(
-                "client_authentication_methods",
-                &self.client_authentication_methods,
-            )
-            .field("client_id", &self.client_id)
-            .field("client_metadata", &Keys(&self.client_metadata))
-            .field(
-                "client_secret",
-                &self.client_secret.as_ref().map(|_| REDACTED),
-            )
-            .field("compliance_level", &self.compliance_level)
-            .field(
-                "cross_origin_authentication",
-                &self.cross_origin_authentication,
-            )
-            .field("cross_origin_loc", &self.cross_origin_loc)
-            .field("custom_login_page", &self.custom_login_page)
-            .field("custom_login_page_on", &self.custom_login_page_on)
-            .field("custom_login_page_preview", &self.custom_login_page_preview)
-            .field("default_organization", &self.default_organization)
-            .field("description", &self.description)
-            .field("encryption_key", &self.encryption_key)
-            .field("form_template", &self.form_template)
-            .field("global", &self.global)
-            .field("grant_types", &self.grant_types)
-            .field("initiate_login_uri", &self.initiate_login_uri)
-            .field("is_first_party", &self.is_first_party)
-            .field("jwt_configuration", &self.jwt_configuration)
-            .field("logo_uri", &self.logo_uri)
-            .field("mobile", &self.mobile)
-            .field("name", &self.name)
-            .field("oidc_conformant", &self.oidc_conformant)
-            .field("oidc_logout", &self.oidc_logout)
-            .field(
-                "organization_require_behavior",
-                &self.organization_require_behavior,
-            )
-            .field("organization_usage", &self.organization_usage)
-            .field("par_request_expiry", &self.par_request_expiry)
-            .field("refresh_token", &self.refresh_token)
-            .field(
-                "require_proof_of_possession",
-                &self.require_proof_of_possession,
-            )
-            .field(
-                "require_pushed_authorization_requests",
-                &self.require_pushed_authorization_requests,
-            )
-            .field("session_transfer", &self.session_transfer)
-            .field("signed_request_object", &self.signed_request_object)
-            .field("signing_keys", &self.signing_keys)
-            .field("sso", &self.sso)
-            .field("sso_disabled", &self.sso_disabled)
-            .field("tenant", &self.tenant)
-            .field(
-                "token_endpoint_auth_method",
-                &self.token_endpoint_auth_method,
-            )
-            .field("token_quota", &self.token_quota)
-            .field("web_origins", &self.web_origins)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
+/// The same type as [`Client`]: the API description gives both the same schema.
+pub type RotateClientSecretResponseContent = Client;
 
 /// The `RotateConnectionKeysRequestContent` object.
 ///
@@ -1393,7 +1093,10 @@ impl fmt::Debug for RotateConnectionsKeysResponseContent {
 
 /// The `RotateSigningKeysResponseContent` object.
 ///
+/// The answer of `PUT /keys/signing/{kid}/revoke` (`keys_signing_revoke`).
 /// The answer of `POST /keys/signing/rotate` (`keys_signing_rotate`).
+///
+/// Also named [`RevokedSigningKeysResponseContent`] (identical schemas).
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 #[derive(Clone, PartialEq, Serialize, Deserialize)]
@@ -1419,6 +1122,12 @@ impl fmt::Debug for RotateSigningKeysResponseContent {
 }
 
 /// The `Rule` object.
+///
+/// The answer of `POST /rules` (`rules_create`).
+/// The answer of `GET /rules/{id}` (`rules_get`).
+/// The answer of `PATCH /rules/{id}` (`rules_update`).
+///
+/// Also named [`CreateRuleResponseContent`], [`GetRuleResponseContent`], [`UpdateRuleResponseContent`] (identical schemas).
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 #[derive(Clone, Default, PartialEq, Serialize, Deserialize)]

@@ -292,6 +292,12 @@ string_enum! {
 
 /// The `SelfServiceProfile` object.
 ///
+/// The answer of `POST /self-service-profiles` (`selfServiceProfiles_create`).
+/// The answer of `GET /self-service-profiles/{id}` (`selfServiceProfiles_get`).
+/// The answer of `PATCH /self-service-profiles/{id}` (`selfServiceProfiles_update`).
+///
+/// Also named [`CreateSelfServiceProfileResponseContent`], [`GetSelfServiceProfileResponseContent`], [`UpdateSelfServiceProfileResponseContent`] (identical schemas).
+///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 #[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
@@ -1212,6 +1218,10 @@ pub type SessionIp = String;
 
 /// The `SessionResponseContent` object.
 ///
+/// The answer of `GET /sessions/{id}` (`sessions_get`).
+///
+/// Also named [`GetSessionResponseContent`] (identical schemas).
+///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 #[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
@@ -1322,30 +1332,17 @@ impl SetCustomSigningKeysRequestContent {
 ///
 /// The answer of `PUT /keys/custom-signing` (`keys_customSigning_set`).
 ///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct SetCustomSigningKeysResponseContent {
-    /// An array of custom public signing keys.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub keys: Option<Vec<CustomSigningKeyJwk>>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for SetCustomSigningKeysResponseContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SetCustomSigningKeysResponseContent")
-            .field("keys", &self.keys)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
+/// The same type as [`GetCustomSigningKeysResponseContent`]: the API description gives both the same schema.
+pub type SetCustomSigningKeysResponseContent = GetCustomSigningKeysResponseContent;
 
 /// The `SetEmailTemplateRequestContent` object.
 ///
+/// The body of `POST /email-templates` (`emailTemplates_create`).
+/// The answer of `POST /email-templates` (`emailTemplates_create`).
 /// The body of `PUT /email-templates/{templateName}` (`emailTemplates_set`).
+/// (And 1 more.)
+///
+/// Also named [`CreateEmailTemplateRequestContent`], [`CreateEmailTemplateResponseContent`], [`SetEmailTemplateResponseContent`] (identical schemas).
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new(…)` (the required fields) and the setters.
@@ -1480,73 +1477,21 @@ impl SetEmailTemplateRequestContent {
     }
 }
 
-/// The `SetEmailTemplateResponseContent` object.
+/// The `SetEmailTemplateResponseContent` schema.
 ///
 /// The answer of `PUT /email-templates/{templateName}` (`emailTemplates_set`).
 ///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct SetEmailTemplateResponseContent {
-    /// Body of the email template.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub body: Option<String>,
-    /// Whether the template is enabled (true) or disabled (false).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub enabled: Option<bool>,
-    /// Senders `from` email address.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub from: Option<String>,
-    /// Whether the `reset_email` and `verify_email` templates should include the user's email address as the `email` parameter in the returnUrl (true) or whether no email address should be included in the redirect (false). Defaults to true.
-    #[serde(
-        rename = "includeEmailInRedirect",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub include_email_in_redirect: Option<bool>,
-    /// URL to redirect the user to after a successful action.
-    #[serde(rename = "resultUrl", default, skip_serializing_if = "Option::is_none")]
-    pub result_url: Option<String>,
-    /// Subject line of the email.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub subject: Option<String>,
-    /// Syntax of the template body.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub syntax: Option<String>,
-    /// The `template` field.
-    pub template: EmailTemplateNameEnum,
-    /// Lifetime in seconds that the link within the email will be valid for.
-    #[serde(
-        rename = "urlLifetimeInSeconds",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub url_lifetime_in_seconds: Option<f64>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for SetEmailTemplateResponseContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SetEmailTemplateResponseContent")
-            .field("body", &self.body)
-            .field("enabled", &self.enabled)
-            .field("from", &self.from)
-            .field("include_email_in_redirect", &self.include_email_in_redirect)
-            .field("result_url", &self.result_url)
-            .field("subject", &self.subject)
-            .field("syntax", &self.syntax)
-            .field("template", &self.template)
-            .field("url_lifetime_in_seconds", &self.url_lifetime_in_seconds)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
+/// The same type as [`SetEmailTemplateRequestContent`]: the API description gives both the same schema.
+pub type SetEmailTemplateResponseContent = SetEmailTemplateRequestContent;
 
 /// The `SetGuardianFactorDuoSettingsRequestContent` object.
 ///
+/// The answer of `GET /guardian/factors/duo/settings` (`guardian_factors_duo_settings_get`).
 /// The body of `PUT /guardian/factors/duo/settings` (`guardian_factors_duo_settings_set`).
+/// The answer of `PUT /guardian/factors/duo/settings` (`guardian_factors_duo_settings_set`).
+/// (And 2 more.)
+///
+/// Also named [`GetGuardianFactorDuoSettingsResponseContent`], [`SetGuardianFactorDuoSettingsResponseContent`], [`UpdateGuardianFactorDuoSettingsRequestContent`], [`UpdateGuardianFactorDuoSettingsResponseContent`] (identical schemas).
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new()` and the setters.
@@ -1609,38 +1554,12 @@ impl SetGuardianFactorDuoSettingsRequestContent {
     }
 }
 
-/// The `SetGuardianFactorDuoSettingsResponseContent` object.
+/// The `SetGuardianFactorDuoSettingsResponseContent` schema.
 ///
 /// The answer of `PUT /guardian/factors/duo/settings` (`guardian_factors_duo_settings_set`).
 ///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct SetGuardianFactorDuoSettingsResponseContent {
-    /// The `host` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub host: Option<String>,
-    /// The `ikey` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ikey: Option<String>,
-    /// The `skey` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub skey: Option<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for SetGuardianFactorDuoSettingsResponseContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SetGuardianFactorDuoSettingsResponseContent")
-            .field("host", &self.host)
-            .field("ikey", &self.ikey)
-            .field("skey", &self.skey)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
+/// The same type as [`SetGuardianFactorDuoSettingsRequestContent`]: the API description gives both the same schema.
+pub type SetGuardianFactorDuoSettingsResponseContent = SetGuardianFactorDuoSettingsRequestContent;
 
 /// The `SetGuardianFactorPhoneMessageTypesRequestContent` object.
 ///
@@ -1683,109 +1602,36 @@ impl SetGuardianFactorPhoneMessageTypesRequestContent {
     }
 }
 
-/// The `SetGuardianFactorPhoneMessageTypesResponseContent` object.
+/// The `SetGuardianFactorPhoneMessageTypesResponseContent` schema.
 ///
 /// The answer of `PUT /guardian/factors/phone/message-types` (`guardian_factors_phone_setMessageTypes`).
 ///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct SetGuardianFactorPhoneMessageTypesResponseContent {
-    /// The list of phone factors to enable on the tenant. Can include `sms` and `voice`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub message_types: Option<Vec<GuardianFactorPhoneFactorMessageTypeEnum>>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
+/// The same type as [`GetGuardianFactorPhoneMessageTypesResponseContent`]: the API description gives both the same schema.
+pub type SetGuardianFactorPhoneMessageTypesResponseContent =
+    GetGuardianFactorPhoneMessageTypesResponseContent;
 
-impl fmt::Debug for SetGuardianFactorPhoneMessageTypesResponseContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SetGuardianFactorPhoneMessageTypesResponseContent")
-            .field("message_types", &self.message_types)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-/// The `SetGuardianFactorPhoneTemplatesRequestContent` object.
+/// The `SetGuardianFactorPhoneTemplatesRequestContent` schema.
 ///
 /// The body of `PUT /guardian/factors/phone/templates` (`guardian_factors_phone_setTemplates`).
 ///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct SetGuardianFactorPhoneTemplatesRequestContent {
-    /// Message sent to the user when they are invited to enroll with a phone number.
-    pub enrollment_message: String,
-    /// Message sent to the user when they are prompted to verify their account.
-    pub verification_message: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
+/// The same type as [`SetGuardianFactorSmsTemplatesRequestContent`]: the API description gives both the same schema.
+pub type SetGuardianFactorPhoneTemplatesRequestContent =
+    SetGuardianFactorSmsTemplatesRequestContent;
 
-impl fmt::Debug for SetGuardianFactorPhoneTemplatesRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SetGuardianFactorPhoneTemplatesRequestContent")
-            .field("enrollment_message", &self.enrollment_message)
-            .field("verification_message", &self.verification_message)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl SetGuardianFactorPhoneTemplatesRequestContent {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(
-        enrollment_message: impl Into<String>,
-        verification_message: impl Into<String>,
-    ) -> Self {
-        Self {
-            enrollment_message: enrollment_message.into(),
-            verification_message: verification_message.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `SetGuardianFactorPhoneTemplatesResponseContent` object.
+/// The `SetGuardianFactorPhoneTemplatesResponseContent` schema.
 ///
 /// The answer of `PUT /guardian/factors/phone/templates` (`guardian_factors_phone_setTemplates`).
 ///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct SetGuardianFactorPhoneTemplatesResponseContent {
-    /// Message sent to the user when they are invited to enroll with a phone number.
-    pub enrollment_message: String,
-    /// Message sent to the user when they are prompted to verify their account.
-    pub verification_message: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for SetGuardianFactorPhoneTemplatesResponseContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SetGuardianFactorPhoneTemplatesResponseContent")
-            .field("enrollment_message", &self.enrollment_message)
-            .field("verification_message", &self.verification_message)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
+/// The same type as [`SetGuardianFactorSmsTemplatesRequestContent`]: the API description gives both the same schema.
+pub type SetGuardianFactorPhoneTemplatesResponseContent =
+    SetGuardianFactorSmsTemplatesRequestContent;
 
 /// The `SetGuardianFactorRequestContent` object.
 ///
 /// The body of `PUT /guardian/factors/{name}` (`guardian_factors_set`).
+/// The answer of `PUT /guardian/factors/{name}` (`guardian_factors_set`).
+///
+/// Also named [`SetGuardianFactorResponseContent`] (identical schemas).
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new(…)` (the required fields) and the setters.
@@ -1824,33 +1670,21 @@ impl SetGuardianFactorRequestContent {
     }
 }
 
-/// The `SetGuardianFactorResponseContent` object.
+/// The `SetGuardianFactorResponseContent` schema.
 ///
 /// The answer of `PUT /guardian/factors/{name}` (`guardian_factors_set`).
 ///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct SetGuardianFactorResponseContent {
-    /// Whether this factor is enabled (true) or disabled (false).
-    pub enabled: bool,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for SetGuardianFactorResponseContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SetGuardianFactorResponseContent")
-            .field("enabled", &self.enabled)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
+/// The same type as [`SetGuardianFactorRequestContent`]: the API description gives both the same schema.
+pub type SetGuardianFactorResponseContent = SetGuardianFactorRequestContent;
 
 /// The `SetGuardianFactorSmsTemplatesRequestContent` object.
 ///
-/// The body of `PUT /guardian/factors/sms/templates` (`guardian_factors_sms_setTemplates`).
+/// The answer of `GET /guardian/factors/phone/templates` (`guardian_factors_phone_getTemplates`).
+/// The body of `PUT /guardian/factors/phone/templates` (`guardian_factors_phone_setTemplates`).
+/// The answer of `PUT /guardian/factors/phone/templates` (`guardian_factors_phone_setTemplates`).
+/// (And 3 more.)
+///
+/// Also named [`GetGuardianFactorPhoneTemplatesResponseContent`], [`GetGuardianFactorSmsTemplatesResponseContent`], [`SetGuardianFactorPhoneTemplatesRequestContent`], [`SetGuardianFactorPhoneTemplatesResponseContent`], [`SetGuardianFactorSmsTemplatesResponseContent`] (identical schemas).
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new(…)` (the required fields) and the setters.
@@ -1896,210 +1730,44 @@ impl SetGuardianFactorSmsTemplatesRequestContent {
     }
 }
 
-/// The `SetGuardianFactorSmsTemplatesResponseContent` object.
+/// The `SetGuardianFactorSmsTemplatesResponseContent` schema.
 ///
 /// The answer of `PUT /guardian/factors/sms/templates` (`guardian_factors_sms_setTemplates`).
 ///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct SetGuardianFactorSmsTemplatesResponseContent {
-    /// Message sent to the user when they are invited to enroll with a phone number.
-    pub enrollment_message: String,
-    /// Message sent to the user when they are prompted to verify their account.
-    pub verification_message: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
+/// The same type as [`SetGuardianFactorSmsTemplatesRequestContent`]: the API description gives both the same schema.
+pub type SetGuardianFactorSmsTemplatesResponseContent = SetGuardianFactorSmsTemplatesRequestContent;
 
-impl fmt::Debug for SetGuardianFactorSmsTemplatesResponseContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SetGuardianFactorSmsTemplatesResponseContent")
-            .field("enrollment_message", &self.enrollment_message)
-            .field("verification_message", &self.verification_message)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-/// The `SetGuardianFactorsProviderPhoneRequestContent` object.
+/// The `SetGuardianFactorsProviderPhoneRequestContent` schema.
 ///
 /// The body of `PUT /guardian/factors/phone/selected-provider` (`guardian_factors_phone_setProvider`).
 ///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct SetGuardianFactorsProviderPhoneRequestContent {
-    /// The `provider` field.
-    pub provider: GuardianFactorsProviderSmsProviderEnum,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
+/// The same type as [`SetGuardianFactorsProviderSmsRequestContent`]: the API description gives both the same schema.
+pub type SetGuardianFactorsProviderPhoneRequestContent =
+    SetGuardianFactorsProviderSmsRequestContent;
 
-impl fmt::Debug for SetGuardianFactorsProviderPhoneRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SetGuardianFactorsProviderPhoneRequestContent")
-            .field("provider", &self.provider)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl SetGuardianFactorsProviderPhoneRequestContent {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(provider: impl Into<GuardianFactorsProviderSmsProviderEnum>) -> Self {
-        Self {
-            provider: provider.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `SetGuardianFactorsProviderPhoneResponseContent` object.
+/// The `SetGuardianFactorsProviderPhoneResponseContent` schema.
 ///
 /// The answer of `PUT /guardian/factors/phone/selected-provider` (`guardian_factors_phone_setProvider`).
 ///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct SetGuardianFactorsProviderPhoneResponseContent {
-    /// The `provider` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub provider: Option<GuardianFactorsProviderSmsProviderEnum>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
+/// The same type as [`GetGuardianFactorsProviderSmsResponseContent`]: the API description gives both the same schema.
+pub type SetGuardianFactorsProviderPhoneResponseContent =
+    GetGuardianFactorsProviderSmsResponseContent;
 
-impl fmt::Debug for SetGuardianFactorsProviderPhoneResponseContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SetGuardianFactorsProviderPhoneResponseContent")
-            .field("provider", &self.provider)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-/// The `SetGuardianFactorsProviderPhoneTwilioRequestContent` object.
+/// The `SetGuardianFactorsProviderPhoneTwilioRequestContent` schema.
 ///
 /// The body of `PUT /guardian/factors/phone/providers/twilio` (`guardian_factors_phone_setTwilioProvider`).
 ///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct SetGuardianFactorsProviderPhoneTwilioRequestContent {
-    /// Twilio Authentication token
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub auth_token: Option<String>,
-    /// From number
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub from: Option<String>,
-    /// Copilot SID
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub messaging_service_sid: Option<String>,
-    /// Twilio SID
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sid: Option<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
+/// The same type as [`SetGuardianFactorsProviderSmsTwilioRequestContent`]: the API description gives both the same schema.
+pub type SetGuardianFactorsProviderPhoneTwilioRequestContent =
+    SetGuardianFactorsProviderSmsTwilioRequestContent;
 
-impl fmt::Debug for SetGuardianFactorsProviderPhoneTwilioRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SetGuardianFactorsProviderPhoneTwilioRequestContent")
-            .field("auth_token", &self.auth_token.as_ref().map(|_| REDACTED))
-            .field("from", &self.from)
-            .field("messaging_service_sid", &self.messaging_service_sid)
-            .field("sid", &self.sid)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl SetGuardianFactorsProviderPhoneTwilioRequestContent {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `auth_token`.
-    pub fn auth_token(mut self, value: impl Into<String>) -> Self {
-        self.auth_token = Some(value.into());
-        self
-    }
-
-    /// Sets `from`.
-    pub fn from(mut self, value: impl Into<String>) -> Self {
-        self.from = Some(value.into());
-        self
-    }
-
-    /// Sets `messaging_service_sid`.
-    pub fn messaging_service_sid(mut self, value: impl Into<String>) -> Self {
-        self.messaging_service_sid = Some(value.into());
-        self
-    }
-
-    /// Sets `sid`.
-    pub fn sid(mut self, value: impl Into<String>) -> Self {
-        self.sid = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `SetGuardianFactorsProviderPhoneTwilioResponseContent` object.
+/// The `SetGuardianFactorsProviderPhoneTwilioResponseContent` schema.
 ///
 /// The answer of `PUT /guardian/factors/phone/providers/twilio` (`guardian_factors_phone_setTwilioProvider`).
 ///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct SetGuardianFactorsProviderPhoneTwilioResponseContent {
-    /// Twilio Authentication token
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub auth_token: Option<String>,
-    /// From number
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub from: Option<String>,
-    /// Copilot SID
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub messaging_service_sid: Option<String>,
-    /// Twilio SID
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sid: Option<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for SetGuardianFactorsProviderPhoneTwilioResponseContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SetGuardianFactorsProviderPhoneTwilioResponseContent")
-            .field("auth_token", &self.auth_token.as_ref().map(|_| REDACTED))
-            .field("from", &self.from)
-            .field("messaging_service_sid", &self.messaging_service_sid)
-            .field("sid", &self.sid)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
+/// The same type as [`SetGuardianFactorsProviderSmsTwilioRequestContent`]: the API description gives both the same schema.
+pub type SetGuardianFactorsProviderPhoneTwilioResponseContent =
+    SetGuardianFactorsProviderSmsTwilioRequestContent;
 
 /// The `SetGuardianFactorsProviderPushNotificationApnsRequestContent` object.
 ///
@@ -2334,178 +2002,36 @@ impl SetGuardianFactorsProviderPushNotificationRequestContent {
     }
 }
 
-/// The `SetGuardianFactorsProviderPushNotificationResponseContent` object.
+/// The `SetGuardianFactorsProviderPushNotificationResponseContent` schema.
 ///
 /// The answer of `PUT /guardian/factors/push-notification/selected-provider` (`guardian_factors_pushNotification_setProvider`).
 ///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct SetGuardianFactorsProviderPushNotificationResponseContent {
-    /// The `provider` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub provider: Option<GuardianFactorsProviderPushNotificationProviderDataEnum>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
+/// The same type as [`GetGuardianFactorsProviderPushNotificationResponseContent`]: the API description gives both the same schema.
+pub type SetGuardianFactorsProviderPushNotificationResponseContent =
+    GetGuardianFactorsProviderPushNotificationResponseContent;
 
-impl fmt::Debug for SetGuardianFactorsProviderPushNotificationResponseContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SetGuardianFactorsProviderPushNotificationResponseContent")
-            .field("provider", &self.provider)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-/// The `SetGuardianFactorsProviderPushNotificationSnsRequestContent` object.
+/// The `SetGuardianFactorsProviderPushNotificationSnsRequestContent` schema.
 ///
 /// The body of `PUT /guardian/factors/push-notification/providers/sns` (`guardian_factors_pushNotification_setSnsProvider`).
 ///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct SetGuardianFactorsProviderPushNotificationSnsRequestContent {
-    /// The `aws_access_key_id` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub aws_access_key_id: Option<String>,
-    /// The `aws_region` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub aws_region: Option<String>,
-    /// The `aws_secret_access_key` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub aws_secret_access_key: Option<String>,
-    /// The `sns_apns_platform_application_arn` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sns_apns_platform_application_arn: Option<String>,
-    /// The `sns_gcm_platform_application_arn` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sns_gcm_platform_application_arn: Option<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
+/// The same type as [`GetGuardianFactorsProviderSnsResponseContent`]: the API description gives both the same schema.
+pub type SetGuardianFactorsProviderPushNotificationSnsRequestContent =
+    GetGuardianFactorsProviderSnsResponseContent;
 
-impl fmt::Debug for SetGuardianFactorsProviderPushNotificationSnsRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SetGuardianFactorsProviderPushNotificationSnsRequestContent")
-            .field("aws_access_key_id", &self.aws_access_key_id)
-            .field("aws_region", &self.aws_region)
-            .field(
-                "aws_secret_access_key",
-                &self.aws_secret_access_key.as_ref().map(|_| REDACTED),
-            )
-            .field(
-                "sns_apns_platform_application_arn",
-                &self.sns_apns_platform_application_arn,
-            )
-            .field(
-                "sns_gcm_platform_application_arn",
-                &self.sns_gcm_platform_application_arn,
-            )
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl SetGuardianFactorsProviderPushNotificationSnsRequestContent {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `aws_access_key_id`.
-    pub fn aws_access_key_id(mut self, value: impl Into<String>) -> Self {
-        self.aws_access_key_id = Some(value.into());
-        self
-    }
-
-    /// Sets `aws_region`.
-    pub fn aws_region(mut self, value: impl Into<String>) -> Self {
-        self.aws_region = Some(value.into());
-        self
-    }
-
-    /// Sets `aws_secret_access_key`.
-    pub fn aws_secret_access_key(mut self, value: impl Into<String>) -> Self {
-        self.aws_secret_access_key = Some(value.into());
-        self
-    }
-
-    /// Sets `sns_apns_platform_application_arn`.
-    pub fn sns_apns_platform_application_arn(mut self, value: impl Into<String>) -> Self {
-        self.sns_apns_platform_application_arn = Some(value.into());
-        self
-    }
-
-    /// Sets `sns_gcm_platform_application_arn`.
-    pub fn sns_gcm_platform_application_arn(mut self, value: impl Into<String>) -> Self {
-        self.sns_gcm_platform_application_arn = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `SetGuardianFactorsProviderPushNotificationSnsResponseContent` object.
+/// The `SetGuardianFactorsProviderPushNotificationSnsResponseContent` schema.
 ///
 /// The answer of `PUT /guardian/factors/push-notification/providers/sns` (`guardian_factors_pushNotification_setSnsProvider`).
 ///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct SetGuardianFactorsProviderPushNotificationSnsResponseContent {
-    /// The `aws_access_key_id` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub aws_access_key_id: Option<String>,
-    /// The `aws_region` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub aws_region: Option<String>,
-    /// The `aws_secret_access_key` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub aws_secret_access_key: Option<String>,
-    /// The `sns_apns_platform_application_arn` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sns_apns_platform_application_arn: Option<String>,
-    /// The `sns_gcm_platform_application_arn` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sns_gcm_platform_application_arn: Option<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for SetGuardianFactorsProviderPushNotificationSnsResponseContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SetGuardianFactorsProviderPushNotificationSnsResponseContent")
-            .field("aws_access_key_id", &self.aws_access_key_id)
-            .field("aws_region", &self.aws_region)
-            .field(
-                "aws_secret_access_key",
-                &self.aws_secret_access_key.as_ref().map(|_| REDACTED),
-            )
-            .field(
-                "sns_apns_platform_application_arn",
-                &self.sns_apns_platform_application_arn,
-            )
-            .field(
-                "sns_gcm_platform_application_arn",
-                &self.sns_gcm_platform_application_arn,
-            )
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
+/// The same type as [`GetGuardianFactorsProviderSnsResponseContent`]: the API description gives both the same schema.
+pub type SetGuardianFactorsProviderPushNotificationSnsResponseContent =
+    GetGuardianFactorsProviderSnsResponseContent;
 
 /// The `SetGuardianFactorsProviderSmsRequestContent` object.
 ///
+/// The body of `PUT /guardian/factors/phone/selected-provider` (`guardian_factors_phone_setProvider`).
 /// The body of `PUT /guardian/factors/sms/selected-provider` (`guardian_factors_sms_setProvider`).
+///
+/// Also named [`SetGuardianFactorsProviderPhoneRequestContent`] (identical schemas).
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new(…)` (the required fields) and the setters.
@@ -2544,34 +2070,22 @@ impl SetGuardianFactorsProviderSmsRequestContent {
     }
 }
 
-/// The `SetGuardianFactorsProviderSmsResponseContent` object.
+/// The `SetGuardianFactorsProviderSmsResponseContent` schema.
 ///
 /// The answer of `PUT /guardian/factors/sms/selected-provider` (`guardian_factors_sms_setProvider`).
 ///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct SetGuardianFactorsProviderSmsResponseContent {
-    /// The `provider` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub provider: Option<GuardianFactorsProviderSmsProviderEnum>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for SetGuardianFactorsProviderSmsResponseContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SetGuardianFactorsProviderSmsResponseContent")
-            .field("provider", &self.provider)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
+/// The same type as [`GetGuardianFactorsProviderSmsResponseContent`]: the API description gives both the same schema.
+pub type SetGuardianFactorsProviderSmsResponseContent =
+    GetGuardianFactorsProviderSmsResponseContent;
 
 /// The `SetGuardianFactorsProviderSmsTwilioRequestContent` object.
 ///
-/// The body of `PUT /guardian/factors/sms/providers/twilio` (`guardian_factors_sms_setTwilioProvider`).
+/// The answer of `GET /guardian/factors/phone/providers/twilio` (`guardian_factors_phone_getTwilioProvider`).
+/// The body of `PUT /guardian/factors/phone/providers/twilio` (`guardian_factors_phone_setTwilioProvider`).
+/// The answer of `PUT /guardian/factors/phone/providers/twilio` (`guardian_factors_phone_setTwilioProvider`).
+/// (And 3 more.)
+///
+/// Also named [`GetGuardianFactorsProviderPhoneTwilioResponseContent`], [`GetGuardianFactorsProviderSmsTwilioResponseContent`], [`SetGuardianFactorsProviderPhoneTwilioRequestContent`], [`SetGuardianFactorsProviderPhoneTwilioResponseContent`], [`SetGuardianFactorsProviderSmsTwilioResponseContent`] (identical schemas).
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new()` and the setters.
@@ -2644,42 +2158,13 @@ impl SetGuardianFactorsProviderSmsTwilioRequestContent {
     }
 }
 
-/// The `SetGuardianFactorsProviderSmsTwilioResponseContent` object.
+/// The `SetGuardianFactorsProviderSmsTwilioResponseContent` schema.
 ///
 /// The answer of `PUT /guardian/factors/sms/providers/twilio` (`guardian_factors_sms_setTwilioProvider`).
 ///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct SetGuardianFactorsProviderSmsTwilioResponseContent {
-    /// Twilio Authentication token
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub auth_token: Option<String>,
-    /// From number
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub from: Option<String>,
-    /// Copilot SID
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub messaging_service_sid: Option<String>,
-    /// Twilio SID
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sid: Option<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for SetGuardianFactorsProviderSmsTwilioResponseContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SetGuardianFactorsProviderSmsTwilioResponseContent")
-            .field("auth_token", &self.auth_token.as_ref().map(|_| REDACTED))
-            .field("from", &self.from)
-            .field("messaging_service_sid", &self.messaging_service_sid)
-            .field("sid", &self.sid)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
+/// The same type as [`SetGuardianFactorsProviderSmsTwilioRequestContent`]: the API description gives both the same schema.
+pub type SetGuardianFactorsProviderSmsTwilioResponseContent =
+    SetGuardianFactorsProviderSmsTwilioRequestContent;
 
 /// The `SetGuardianPoliciesRequestContent` schema.
 pub type SetGuardianPoliciesRequestContent = Vec<MfaPolicyEnum>;
@@ -2689,7 +2174,10 @@ pub type SetGuardianPoliciesResponseContent = Vec<MfaPolicyEnum>;
 
 /// The `SetNetworkAclsRequestContent` object.
 ///
+/// The body of `POST /network-acls` (`networkACLs_create`).
 /// The body of `PUT /network-acls/{id}` (`networkACLs_set`).
+///
+/// Also named [`NetworkAclsCreateRequestContent`] (identical schemas).
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new(…)` (the required fields) and the setters.
@@ -2745,54 +2233,12 @@ impl SetNetworkAclsRequestContent {
     }
 }
 
-/// The `SetNetworkAclsResponseContent` object.
+/// The `SetNetworkAclsResponseContent` schema.
 ///
 /// The answer of `PUT /network-acls/{id}` (`networkACLs_set`).
 ///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct SetNetworkAclsResponseContent {
-    /// The `active` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub active: Option<bool>,
-    /// The timestamp when the Network ACL Configuration was created
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub created_at: Option<String>,
-    /// The `description` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
-    /// The `id` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    /// The `priority` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub priority: Option<f64>,
-    /// The `rule` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub rule: Option<NetworkAclRule>,
-    /// The timestamp when the Network ACL Configuration was last updated
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub updated_at: Option<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for SetNetworkAclsResponseContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SetNetworkAclsResponseContent")
-            .field("active", &self.active)
-            .field("created_at", &self.created_at)
-            .field("description", &self.description)
-            .field("id", &self.id)
-            .field("priority", &self.priority)
-            .field("rule", &self.rule)
-            .field("updated_at", &self.updated_at)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
+/// The same type as [`NetworkAclsResponseContent`]: the API description gives both the same schema.
+pub type SetNetworkAclsResponseContent = NetworkAclsResponseContent;
 
 /// An object containing template partials for a group of screens.
 pub type SetPartialsRequestContent = Map<String, Value>;
@@ -2872,6 +2318,10 @@ pub type SetSelfServiceProfileCustomTextRequestContent = Map<String, Value>;
 pub type SetSelfServiceProfileCustomTextResponseContent = Map<String, Value>;
 
 /// The successfully created authentication method.
+///
+/// The answer of `PATCH /users/{id}/authentication-methods/{authentication_method_id}` (`users_authenticationMethods_update`).
+///
+/// Also named [`UpdateUserAuthenticationMethodResponseContent`] (identical schemas).
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 #[derive(Clone, PartialEq, Serialize, Deserialize)]
@@ -3064,6 +2514,10 @@ string_enum! {
 
 /// The `SigningKeys` object.
 ///
+/// The answer of `GET /keys/signing/{kid}` (`keys_signing_get`).
+///
+/// Also named [`GetSigningKeysResponseContent`] (identical schemas).
+///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 #[derive(Clone, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
@@ -3126,6 +2580,8 @@ impl fmt::Debug for SigningKeys {
 }
 
 /// One of the shapes of `SigningKeysDate`.
+///
+/// Also named [`UserDateSchema`] (identical schemas).
 ///
 /// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
 #[derive(Clone, PartialEq, Serialize)]
@@ -3231,6 +2687,8 @@ string_enum! {
 }
 
 /// The `SignupVerification` object.
+///
+/// Also named [`ConnectionAttributeIdentifier`] (identical schemas).
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new()` and the setters.
@@ -3502,6 +2960,8 @@ pub type SuspiciousIpThrottlingAllowlistItem = String;
 
 /// Configuration options that apply before every login attempt.
 ///
+/// Also named [`SuspiciousIpThrottlingPreUserRegistrationStage`] (identical schemas).
+///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new()` and the setters.
 #[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -3555,56 +3015,8 @@ impl SuspiciousIpThrottlingPreLoginStage {
 
 /// Configuration options that apply before every user registration attempt.
 ///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct SuspiciousIpThrottlingPreUserRegistrationStage {
-    /// Total number of attempts allowed.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub max_attempts: Option<i64>,
-    /// Interval of time, given in milliseconds, at which new attempts are granted.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub rate: Option<i64>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for SuspiciousIpThrottlingPreUserRegistrationStage {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SuspiciousIpThrottlingPreUserRegistrationStage")
-            .field("max_attempts", &self.max_attempts)
-            .field("rate", &self.rate)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl SuspiciousIpThrottlingPreUserRegistrationStage {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `max_attempts`.
-    pub fn max_attempts(mut self, value: impl Into<i64>) -> Self {
-        self.max_attempts = Some(value.into());
-        self
-    }
-
-    /// Sets `rate`.
-    pub fn rate(mut self, value: impl Into<i64>) -> Self {
-        self.rate = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
+/// The same type as [`SuspiciousIpThrottlingPreLoginStage`]: the API description gives both the same schema.
+pub type SuspiciousIpThrottlingPreUserRegistrationStage = SuspiciousIpThrottlingPreLoginStage;
 
 string_enum! {
     /// The values of `SuspiciousIpThrottlingShieldsEnum`.

@@ -563,6 +563,8 @@ impl TenantSettingsFlags {
 
 /// Guardian page customization.
 ///
+/// Also named [`TenantSettingsPasswordPage`] (identical schemas).
+///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new()` and the setters.
 #[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -659,56 +661,8 @@ impl TenantSettingsMtls {
 
 /// Change Password page customization.
 ///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct TenantSettingsPasswordPage {
-    /// Whether to use the custom change password HTML (true) or the default Auth0 page (false). Default is to use the Auth0 page.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub enabled: Option<bool>,
-    /// Custom change password HTML (Liquid syntax (<https://github.com/Shopify/liquid/wiki/Liquid-for-Designers>) supported).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub html: Option<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for TenantSettingsPasswordPage {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("TenantSettingsPasswordPage")
-            .field("enabled", &self.enabled)
-            .field("html", &self.html)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl TenantSettingsPasswordPage {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `enabled`.
-    pub fn enabled(mut self, value: impl Into<bool>) -> Self {
-        self.enabled = Some(value.into());
-        self
-    }
-
-    /// Sets `html`.
-    pub fn html(mut self, value: impl Into<String>) -> Self {
-        self.html = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
+/// The same type as [`TenantSettingsGuardianPage`]: the API description gives both the same schema.
+pub type TenantSettingsPasswordPage = TenantSettingsGuardianPage;
 
 /// Sessions related settings for tenant
 ///
@@ -861,6 +815,11 @@ pub type TestEventDataContent = Map<String, Value>;
 
 /// The `TokenExchangeProfileResponseContent` object.
 ///
+/// The answer of `POST /token-exchange-profiles` (`tokenExchangeProfiles_create`).
+/// The answer of `GET /token-exchange-profiles/{id}` (`tokenExchangeProfiles_get`).
+///
+/// Also named [`CreateTokenExchangeProfileResponseContent`], [`GetTokenExchangeProfileResponseContent`] (identical schemas).
+///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 #[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
@@ -966,7 +925,10 @@ impl TokenExchangeProfilesUpdateRequestContent {
 
 /// The `TokenQuota` object.
 ///
+/// Also named [`CreateTokenQuota`], [`TokenQuotaConfiguration`], [`UpdateTokenQuota`] (identical schemas).
+///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
 #[derive(Clone, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct TokenQuota {
@@ -983,6 +945,22 @@ impl fmt::Debug for TokenQuota {
             .field("client_credentials", &self.client_credentials)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl TokenQuota {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(client_credentials: impl Into<TokenQuotaClientCredentials>) -> Self {
+        Self {
+            client_credentials: client_credentials.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
     }
 }
 
@@ -1049,44 +1027,10 @@ impl TokenQuotaClientCredentials {
     }
 }
 
-/// The `TokenQuotaConfiguration` object.
+/// The `TokenQuotaConfiguration` schema.
 ///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct TokenQuotaConfiguration {
-    /// The `client_credentials` field.
-    pub client_credentials: TokenQuotaClientCredentials,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for TokenQuotaConfiguration {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("TokenQuotaConfiguration")
-            .field("client_credentials", &self.client_credentials)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl TokenQuotaConfiguration {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(client_credentials: impl Into<TokenQuotaClientCredentials>) -> Self {
-        Self {
-            client_credentials: client_credentials.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
+/// The same type as [`TokenQuota`]: the API description gives both the same schema.
+pub type TokenQuotaConfiguration = TokenQuota;
 
 /// The `TwilioProviderConfiguration` object.
 ///
@@ -1195,180 +1139,12 @@ impl TwilioProviderCredentials {
     }
 }
 
-string_enum! {
-    /// The values of `TwilioProviderDeliveryMethodEnum`.
-    pub enum TwilioProviderDeliveryMethodEnum {
-        /// `text`
-        Text = "text",
-        /// `voice`
-        Voice = "voice",
-    }
-}
+/// The `TwilioProviderDeliveryMethodEnum` schema.
+///
+/// The same type as [`PhoneProviderDeliveryMethodEnum`]: the API description gives both the same schema.
+pub type TwilioProviderDeliveryMethodEnum = PhoneProviderDeliveryMethodEnum;
 
-string_enum! {
-    /// The values of `tenantsUpdateTenantSettingsRequestContentEnabledLocalesItem`.
-    pub enum TenantsUpdateTenantSettingsRequestContentEnabledLocalesItem {
-        /// `am`
-        Am = "am",
-        /// `ar`
-        Ar = "ar",
-        /// `ar-EG`
-        ArEg = "ar-EG",
-        /// `ar-SA`
-        ArSa = "ar-SA",
-        /// `az`
-        Az = "az",
-        /// `bg`
-        Bg = "bg",
-        /// `bn`
-        Bn = "bn",
-        /// `bs`
-        Bs = "bs",
-        /// `ca-ES`
-        CaEs = "ca-ES",
-        /// `cnr`
-        Cnr = "cnr",
-        /// `cs`
-        Cs = "cs",
-        /// `cy`
-        Cy = "cy",
-        /// `da`
-        Da = "da",
-        /// `de`
-        De = "de",
-        /// `el`
-        El = "el",
-        /// `en`
-        En = "en",
-        /// `en-CA`
-        EnCa = "en-CA",
-        /// `es`
-        Es = "es",
-        /// `es-419`
-        Es419 = "es-419",
-        /// `es-AR`
-        EsAr = "es-AR",
-        /// `es-MX`
-        EsMx = "es-MX",
-        /// `et`
-        Et = "et",
-        /// `eu-ES`
-        EuEs = "eu-ES",
-        /// `fa`
-        Fa = "fa",
-        /// `fi`
-        Fi = "fi",
-        /// `fr`
-        Fr = "fr",
-        /// `fr-CA`
-        FrCa = "fr-CA",
-        /// `fr-FR`
-        FrFr = "fr-FR",
-        /// `gl-ES`
-        GlEs = "gl-ES",
-        /// `gu`
-        Gu = "gu",
-        /// `he`
-        He = "he",
-        /// `hi`
-        Hi = "hi",
-        /// `hr`
-        Hr = "hr",
-        /// `hu`
-        Hu = "hu",
-        /// `hy`
-        Hy = "hy",
-        /// `id`
-        Id = "id",
-        /// `is`
-        Is = "is",
-        /// `it`
-        It = "it",
-        /// `ja`
-        Ja = "ja",
-        /// `ka`
-        Ka = "ka",
-        /// `kk`
-        Kk = "kk",
-        /// `kn`
-        Kn = "kn",
-        /// `ko`
-        Ko = "ko",
-        /// `lt`
-        Lt = "lt",
-        /// `lv`
-        Lv = "lv",
-        /// `mk`
-        Mk = "mk",
-        /// `ml`
-        Ml = "ml",
-        /// `mn`
-        Mn = "mn",
-        /// `mr`
-        Mr = "mr",
-        /// `ms`
-        Ms = "ms",
-        /// `my`
-        My = "my",
-        /// `nb`
-        Nb = "nb",
-        /// `nl`
-        Nl = "nl",
-        /// `nn`
-        Nn = "nn",
-        /// `no`
-        No = "no",
-        /// `pa`
-        Pa = "pa",
-        /// `pl`
-        Pl = "pl",
-        /// `pt`
-        Pt = "pt",
-        /// `pt-BR`
-        PtBr = "pt-BR",
-        /// `pt-PT`
-        PtPt = "pt-PT",
-        /// `ro`
-        Ro = "ro",
-        /// `ru`
-        Ru = "ru",
-        /// `sk`
-        Sk = "sk",
-        /// `sl`
-        Sl = "sl",
-        /// `so`
-        So = "so",
-        /// `sq`
-        Sq = "sq",
-        /// `sr`
-        Sr = "sr",
-        /// `sv`
-        Sv = "sv",
-        /// `sw`
-        Sw = "sw",
-        /// `ta`
-        Ta = "ta",
-        /// `te`
-        Te = "te",
-        /// `th`
-        Th = "th",
-        /// `tl`
-        Tl = "tl",
-        /// `tr`
-        Tr = "tr",
-        /// `uk`
-        Uk = "uk",
-        /// `ur`
-        Ur = "ur",
-        /// `vi`
-        Vi = "vi",
-        /// `zgh`
-        Zgh = "zgh",
-        /// `zh-CN`
-        ZhCn = "zh-CN",
-        /// `zh-HK`
-        ZhHk = "zh-HK",
-        /// `zh-TW`
-        ZhTw = "zh-TW",
-    }
-}
+/// The `tenantsUpdateTenantSettingsRequestContentEnabledLocalesItem` schema.
+///
+/// The same type as [`SupportedLocales`]: the API description gives both the same schema.
+pub type TenantsUpdateTenantSettingsRequestContentEnabledLocalesItem = SupportedLocales;

@@ -187,332 +187,36 @@ impl UpdateActionRequestContent {
     }
 }
 
-/// The `UpdateActionResponseContent` object.
+/// The `UpdateActionResponseContent` schema.
 ///
 /// The answer of `PATCH /actions/actions/{id}` (`actions_update`).
 ///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct UpdateActionResponseContent {
-    /// True if all of an Action's contents have been deployed.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub all_changes_deployed: Option<bool>,
-    /// The time when this action was built successfully.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub built_at: Option<String>,
-    /// The source code of the action.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub code: Option<String>,
-    /// The time when this action was created.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub created_at: Option<String>,
-    /// The list of third party npm modules, and their versions, that this action depends on.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub dependencies: Option<Vec<ActionVersionDependency>>,
-    /// True if the action should be deployed after creation.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub deploy: Option<bool>,
-    /// The `deployed_version` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub deployed_version: Option<ActionDeployedVersion>,
-    /// The unique ID of the action.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    /// installed_integration_id is the fk reference to the InstalledIntegration entity.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub installed_integration_id: Option<String>,
-    /// The `integration` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub integration: Option<Integration>,
-    /// The name of an action.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// The Node runtime. For example: `node22`, defaults to `node22`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub runtime: Option<String>,
-    /// The list of secrets that are included in an action or a version of an action.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub secrets: Option<Vec<ActionSecretResponse>>,
-    /// The `status` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<ActionBuildStatusEnum>,
-    /// The list of triggers that this action supports. At this time, an action can only target a single trigger at a time.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub supported_triggers: Option<Vec<ActionTrigger>>,
-    /// The time when this action was updated.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub updated_at: Option<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
+/// The same type as [`Action`]: the API description gives both the same schema.
+pub type UpdateActionResponseContent = Action;
 
-impl fmt::Debug for UpdateActionResponseContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UpdateActionResponseContent")
-            .field("all_changes_deployed", &self.all_changes_deployed)
-            .field("built_at", &self.built_at)
-            .field("code", &self.code)
-            .field("created_at", &self.created_at)
-            .field("dependencies", &self.dependencies)
-            .field("deploy", &self.deploy)
-            .field("deployed_version", &self.deployed_version)
-            .field("id", &self.id)
-            .field("installed_integration_id", &self.installed_integration_id)
-            .field("integration", &self.integration)
-            .field("name", &self.name)
-            .field("runtime", &self.runtime)
-            .field("secrets", &self.secrets)
-            .field("status", &self.status)
-            .field("supported_triggers", &self.supported_triggers)
-            .field("updated_at", &self.updated_at)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-/// The `UpdateAculRequestContent` object.
+/// The `UpdateAculRequestContent` schema.
 ///
 /// The body of `PATCH /prompts/{prompt}/screen/{screen}/rendering` (`prompts_rendering_update`).
 ///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct UpdateAculRequestContent {
-    /// Context values to make available
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub context_configuration: Option<Vec<String>>,
-    /// Override Universal Login default head tags
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub default_head_tags_disabled: Option<bool>,
-    /// The `filters` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub filters: Option<AculFilters>,
-    /// An array of head tags
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub head_tags: Option<Vec<AculHeadTag>>,
-    /// The `rendering_mode` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub rendering_mode: Option<AculRenderingModeEnum>,
-    /// Use page template with ACUL
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub use_page_template: Option<bool>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
+/// The same type as [`AculResponseContent`]: the API description gives both the same schema.
+pub type UpdateAculRequestContent = AculResponseContent;
 
-impl fmt::Debug for UpdateAculRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UpdateAculRequestContent")
-            .field("context_configuration", &self.context_configuration)
-            .field(
-                "default_head_tags_disabled",
-                &self.default_head_tags_disabled,
-            )
-            .field("filters", &self.filters)
-            .field("head_tags", &self.head_tags)
-            .field("rendering_mode", &self.rendering_mode)
-            .field("use_page_template", &self.use_page_template)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl UpdateAculRequestContent {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `context_configuration`.
-    pub fn context_configuration(mut self, value: impl Into<Vec<String>>) -> Self {
-        self.context_configuration = Some(value.into());
-        self
-    }
-
-    /// Sets `default_head_tags_disabled`.
-    pub fn default_head_tags_disabled(mut self, value: impl Into<bool>) -> Self {
-        self.default_head_tags_disabled = Some(value.into());
-        self
-    }
-
-    /// Sets `filters`.
-    pub fn filters(mut self, value: impl Into<AculFilters>) -> Self {
-        self.filters = Some(value.into());
-        self
-    }
-
-    /// Sets `head_tags`.
-    pub fn head_tags(mut self, value: impl Into<Vec<AculHeadTag>>) -> Self {
-        self.head_tags = Some(value.into());
-        self
-    }
-
-    /// Sets `rendering_mode`.
-    pub fn rendering_mode(mut self, value: impl Into<AculRenderingModeEnum>) -> Self {
-        self.rendering_mode = Some(value.into());
-        self
-    }
-
-    /// Sets `use_page_template`.
-    pub fn use_page_template(mut self, value: impl Into<bool>) -> Self {
-        self.use_page_template = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `UpdateAculResponseContent` object.
+/// The `UpdateAculResponseContent` schema.
 ///
 /// The answer of `PATCH /prompts/{prompt}/screen/{screen}/rendering` (`prompts_rendering_update`).
 ///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct UpdateAculResponseContent {
-    /// Context values to make available
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub context_configuration: Option<Vec<String>>,
-    /// Override Universal Login default head tags
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub default_head_tags_disabled: Option<bool>,
-    /// The `filters` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub filters: Option<AculFilters>,
-    /// An array of head tags
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub head_tags: Option<Vec<AculHeadTag>>,
-    /// The `rendering_mode` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub rendering_mode: Option<AculRenderingModeEnum>,
-    /// Use page template with ACUL
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub use_page_template: Option<bool>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for UpdateAculResponseContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UpdateAculResponseContent")
-            .field("context_configuration", &self.context_configuration)
-            .field(
-                "default_head_tags_disabled",
-                &self.default_head_tags_disabled,
-            )
-            .field("filters", &self.filters)
-            .field("head_tags", &self.head_tags)
-            .field("rendering_mode", &self.rendering_mode)
-            .field("use_page_template", &self.use_page_template)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
+/// The same type as [`AculResponseContent`]: the API description gives both the same schema.
+pub type UpdateAculResponseContent = AculResponseContent;
 
 /// Custom color settings.
 ///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct UpdateBrandingColors {
-    /// The `page_background` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub page_background: Option<UpdateBrandingPageBackground>,
-    /// Accent color.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub primary: Option<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for UpdateBrandingColors {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UpdateBrandingColors")
-            .field("page_background", &self.page_background)
-            .field("primary", &self.primary)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl UpdateBrandingColors {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `page_background`.
-    pub fn page_background(mut self, value: impl Into<UpdateBrandingPageBackground>) -> Self {
-        self.page_background = Some(value.into());
-        self
-    }
-
-    /// Sets `primary`.
-    pub fn primary(mut self, value: impl Into<String>) -> Self {
-        self.primary = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
+/// The same type as [`BrandingColors`]: the API description gives both the same schema.
+pub type UpdateBrandingColors = BrandingColors;
 
 /// Custom font settings.
 ///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct UpdateBrandingFont {
-    /// URL for the custom font. The URL must point to a font file and not a stylesheet. Must use HTTPS.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub url: Option<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for UpdateBrandingFont {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UpdateBrandingFont")
-            .field("url", &self.url)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl UpdateBrandingFont {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `url`.
-    pub fn url(mut self, value: impl Into<String>) -> Self {
-        self.url = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
+/// The same type as [`BrandingFont`]: the API description gives both the same schema.
+pub type UpdateBrandingFont = BrandingFont;
 
 /// Page Background Color or Gradient.
 /// Property contains either `null` to unset, a solid color as a string value `#FFFFFF`, or a gradient as an object.
@@ -526,53 +230,8 @@ impl UpdateBrandingFont {
 /// }
 /// '
 ///
-/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
-#[derive(Clone, PartialEq, Serialize)]
-#[serde(untagged)]
-#[non_exhaustive]
-pub enum UpdateBrandingPageBackground {
-    /// The `String` shape.
-    String(String),
-    /// The `Map<String, Value>` shape.
-    Object(Map<String, Value>),
-    /// JSON this version cannot tell apart, kept as received.
-    Other(Value),
-}
-
-impl<'de> Deserialize<'de> for UpdateBrandingPageBackground {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        const SHAPES: &[Shape] = &[
-            Shape::Str,
-            Shape::Object {
-                consts: &[],
-                required: &[],
-            },
-        ];
-        let value = Value::deserialize(deserializer)?;
-        for index in candidates(&value, SHAPES) {
-            let decoded = match index {
-                0 => serde_json::from_value(value.clone()).ok().map(Self::String),
-                1 => serde_json::from_value(value.clone()).ok().map(Self::Object),
-                _ => None,
-            };
-            if let Some(decoded) = decoded {
-                return Ok(decoded);
-            }
-        }
-        other("UpdateBrandingPageBackground", &value);
-        Ok(Self::Other(value))
-    }
-}
-
-impl fmt::Debug for UpdateBrandingPageBackground {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::String(v) => f.debug_tuple("String").field(v).finish(),
-            Self::Object(v) => f.debug_tuple("Object").field(&Keys(v)).finish(),
-            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
-        }
-    }
-}
+/// The same type as [`BrandingPageBackground`]: the API description gives both the same schema.
+pub type UpdateBrandingPageBackground = BrandingPageBackground;
 
 /// The `UpdateBrandingPhoneProviderRequestContent` object.
 ///
@@ -653,585 +312,78 @@ impl UpdateBrandingPhoneProviderRequestContent {
 ///
 /// The answer of `PATCH /branding/phone/providers/{id}` (`branding_phone_providers_update`).
 ///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct UpdateBrandingPhoneProviderResponseContent {
-    /// The `channel` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub channel: Option<String>,
-    /// The `configuration` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub configuration: Option<PhoneProviderConfiguration>,
-    /// The provider's creation date and time in ISO 8601 format
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub created_at: Option<String>,
-    /// Whether the provider is enabled (false) or disabled (true).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub disabled: Option<bool>,
-    /// The `id` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    /// The `name` field.
-    pub name: PhoneProviderNameEnum,
-    /// The name of the tenant
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tenant: Option<String>,
-    /// The date and time of the last update to the provider in ISO 8601 format
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub updated_at: Option<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
+/// The same type as [`PhoneProviderSchemaMasked`]: the API description gives both the same schema.
+pub type UpdateBrandingPhoneProviderResponseContent = PhoneProviderSchemaMasked;
 
-impl fmt::Debug for UpdateBrandingPhoneProviderResponseContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UpdateBrandingPhoneProviderResponseContent")
-            .field("channel", &self.channel)
-            .field("configuration", &self.configuration)
-            .field("created_at", &self.created_at)
-            .field("disabled", &self.disabled)
-            .field("id", &self.id)
-            .field("name", &self.name)
-            .field("tenant", &self.tenant)
-            .field("updated_at", &self.updated_at)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-/// The `UpdateBrandingRequestContent` object.
+/// The `UpdateBrandingRequestContent` schema.
 ///
 /// The body of `PATCH /branding` (`branding_update`).
 ///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct UpdateBrandingRequestContent {
-    /// The `colors` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub colors: Option<UpdateBrandingColors>,
-    /// URL for the favicon. Must use HTTPS.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub favicon_url: Option<String>,
-    /// The `font` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub font: Option<UpdateBrandingFont>,
-    /// URL for the logo. Must use HTTPS.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub logo_url: Option<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
+/// The same type as [`GetBrandingResponseContent`]: the API description gives both the same schema.
+pub type UpdateBrandingRequestContent = GetBrandingResponseContent;
 
-impl fmt::Debug for UpdateBrandingRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UpdateBrandingRequestContent")
-            .field("colors", &self.colors)
-            .field("favicon_url", &self.favicon_url)
-            .field("font", &self.font)
-            .field("logo_url", &self.logo_url)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl UpdateBrandingRequestContent {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `colors`.
-    pub fn colors(mut self, value: impl Into<UpdateBrandingColors>) -> Self {
-        self.colors = Some(value.into());
-        self
-    }
-
-    /// Sets `favicon_url`.
-    pub fn favicon_url(mut self, value: impl Into<String>) -> Self {
-        self.favicon_url = Some(value.into());
-        self
-    }
-
-    /// Sets `font`.
-    pub fn font(mut self, value: impl Into<UpdateBrandingFont>) -> Self {
-        self.font = Some(value.into());
-        self
-    }
-
-    /// Sets `logo_url`.
-    pub fn logo_url(mut self, value: impl Into<String>) -> Self {
-        self.logo_url = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `UpdateBrandingResponseContent` object.
+/// The `UpdateBrandingResponseContent` schema.
 ///
 /// The answer of `PATCH /branding` (`branding_update`).
 ///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct UpdateBrandingResponseContent {
-    /// The `colors` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub colors: Option<BrandingColors>,
-    /// URL for the favicon. Must use HTTPS.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub favicon_url: Option<String>,
-    /// The `font` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub font: Option<BrandingFont>,
-    /// URL for the logo. Must use HTTPS.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub logo_url: Option<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
+/// The same type as [`GetBrandingResponseContent`]: the API description gives both the same schema.
+pub type UpdateBrandingResponseContent = GetBrandingResponseContent;
 
-impl fmt::Debug for UpdateBrandingResponseContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UpdateBrandingResponseContent")
-            .field("colors", &self.colors)
-            .field("favicon_url", &self.favicon_url)
-            .field("font", &self.font)
-            .field("logo_url", &self.logo_url)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-/// The `UpdateBrandingThemeRequestContent` object.
+/// The `UpdateBrandingThemeRequestContent` schema.
 ///
 /// The body of `PATCH /branding/themes/{themeId}` (`branding_themes_update`).
 ///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct UpdateBrandingThemeRequestContent {
-    /// The `borders` field.
-    pub borders: BrandingThemeBorders,
-    /// The `colors` field.
-    pub colors: BrandingThemeColors,
-    /// Display Name
-    #[serde(
-        rename = "displayName",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub display_name: Option<String>,
-    /// The `fonts` field.
-    pub fonts: BrandingThemeFonts,
-    /// The `page_background` field.
-    pub page_background: BrandingThemePageBackground,
-    /// The `widget` field.
-    pub widget: BrandingThemeWidget,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
+/// The same type as [`CreateBrandingThemeRequestContent`]: the API description gives both the same schema.
+pub type UpdateBrandingThemeRequestContent = CreateBrandingThemeRequestContent;
 
-impl fmt::Debug for UpdateBrandingThemeRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UpdateBrandingThemeRequestContent")
-            .field("borders", &self.borders)
-            .field("colors", &self.colors)
-            .field("display_name", &self.display_name)
-            .field("fonts", &self.fonts)
-            .field("page_background", &self.page_background)
-            .field("widget", &self.widget)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl UpdateBrandingThemeRequestContent {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(
-        borders: impl Into<BrandingThemeBorders>,
-        colors: impl Into<BrandingThemeColors>,
-        fonts: impl Into<BrandingThemeFonts>,
-        page_background: impl Into<BrandingThemePageBackground>,
-        widget: impl Into<BrandingThemeWidget>,
-    ) -> Self {
-        Self {
-            borders: borders.into(),
-            colors: colors.into(),
-            display_name: None,
-            fonts: fonts.into(),
-            page_background: page_background.into(),
-            widget: widget.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `displayName`.
-    pub fn display_name(mut self, value: impl Into<String>) -> Self {
-        self.display_name = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `UpdateBrandingThemeResponseContent` object.
+/// The `UpdateBrandingThemeResponseContent` schema.
 ///
 /// The answer of `PATCH /branding/themes/{themeId}` (`branding_themes_update`).
 ///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct UpdateBrandingThemeResponseContent {
-    /// The `borders` field.
-    pub borders: BrandingThemeBorders,
-    /// The `colors` field.
-    pub colors: BrandingThemeColors,
-    /// Display Name
-    #[serde(rename = "displayName")]
-    pub display_name: String,
-    /// The `fonts` field.
-    pub fonts: BrandingThemeFonts,
-    /// The `page_background` field.
-    pub page_background: BrandingThemePageBackground,
-    /// Theme Id
-    #[serde(rename = "themeId")]
-    pub theme_id: String,
-    /// The `widget` field.
-    pub widget: BrandingThemeWidget,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
+/// The same type as [`GetBrandingThemeResponseContent`]: the API description gives both the same schema.
+pub type UpdateBrandingThemeResponseContent = GetBrandingThemeResponseContent;
 
-impl fmt::Debug for UpdateBrandingThemeResponseContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UpdateBrandingThemeResponseContent")
-            .field("borders", &self.borders)
-            .field("colors", &self.colors)
-            .field("display_name", &self.display_name)
-            .field("fonts", &self.fonts)
-            .field("page_background", &self.page_background)
-            .field("theme_id", &self.theme_id)
-            .field("widget", &self.widget)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-/// The `UpdateBreachedPasswordDetectionSettingsRequestContent` object.
+/// The `UpdateBreachedPasswordDetectionSettingsRequestContent` schema.
 ///
 /// The body of `PATCH /attack-protection/breached-password-detection` (`attackProtection_breachedPasswordDetection_update`).
 ///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct UpdateBreachedPasswordDetectionSettingsRequestContent {
-    /// When "admin_notification" is enabled, determines how often email notifications are sent.
-    /// Possible values: `immediately`, `daily`, `weekly`, `monthly`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub admin_notification_frequency:
-        Option<Vec<BreachedPasswordDetectionAdminNotificationFrequencyEnum>>,
-    /// Whether or not breached password detection is active.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub enabled: Option<bool>,
-    /// The `method` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub method: Option<BreachedPasswordDetectionMethodEnum>,
-    /// Action to take when a breached password is detected during a login.
-    /// Possible values: `block`, `user_notification`, `admin_notification`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub shields: Option<Vec<BreachedPasswordDetectionShieldsEnum>>,
-    /// The `stage` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub stage: Option<BreachedPasswordDetectionStage>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
+/// The same type as [`GetBreachedPasswordDetectionSettingsResponseContent`]: the API description gives both the same schema.
+pub type UpdateBreachedPasswordDetectionSettingsRequestContent =
+    GetBreachedPasswordDetectionSettingsResponseContent;
 
-impl fmt::Debug for UpdateBreachedPasswordDetectionSettingsRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UpdateBreachedPasswordDetectionSettingsRequestContent")
-            .field(
-                "admin_notification_frequency",
-                &self.admin_notification_frequency,
-            )
-            .field("enabled", &self.enabled)
-            .field("method", &self.method)
-            .field("shields", &self.shields)
-            .field("stage", &self.stage)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl UpdateBreachedPasswordDetectionSettingsRequestContent {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `admin_notification_frequency`.
-    pub fn admin_notification_frequency(
-        mut self,
-        value: impl Into<Vec<BreachedPasswordDetectionAdminNotificationFrequencyEnum>>,
-    ) -> Self {
-        self.admin_notification_frequency = Some(value.into());
-        self
-    }
-
-    /// Sets `enabled`.
-    pub fn enabled(mut self, value: impl Into<bool>) -> Self {
-        self.enabled = Some(value.into());
-        self
-    }
-
-    /// Sets `method`.
-    pub fn method(mut self, value: impl Into<BreachedPasswordDetectionMethodEnum>) -> Self {
-        self.method = Some(value.into());
-        self
-    }
-
-    /// Sets `shields`.
-    pub fn shields(mut self, value: impl Into<Vec<BreachedPasswordDetectionShieldsEnum>>) -> Self {
-        self.shields = Some(value.into());
-        self
-    }
-
-    /// Sets `stage`.
-    pub fn stage(mut self, value: impl Into<BreachedPasswordDetectionStage>) -> Self {
-        self.stage = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `UpdateBreachedPasswordDetectionSettingsResponseContent` object.
+/// The `UpdateBreachedPasswordDetectionSettingsResponseContent` schema.
 ///
 /// The answer of `PATCH /attack-protection/breached-password-detection` (`attackProtection_breachedPasswordDetection_update`).
 ///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct UpdateBreachedPasswordDetectionSettingsResponseContent {
-    /// When "admin_notification" is enabled, determines how often email notifications are sent.
-    /// Possible values: `immediately`, `daily`, `weekly`, `monthly`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub admin_notification_frequency:
-        Option<Vec<BreachedPasswordDetectionAdminNotificationFrequencyEnum>>,
-    /// Whether or not breached password detection is active.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub enabled: Option<bool>,
-    /// The `method` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub method: Option<BreachedPasswordDetectionMethodEnum>,
-    /// Action to take when a breached password is detected during a login.
-    /// Possible values: `block`, `user_notification`, `admin_notification`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub shields: Option<Vec<BreachedPasswordDetectionShieldsEnum>>,
-    /// The `stage` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub stage: Option<BreachedPasswordDetectionStage>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
+/// The same type as [`GetBreachedPasswordDetectionSettingsResponseContent`]: the API description gives both the same schema.
+pub type UpdateBreachedPasswordDetectionSettingsResponseContent =
+    GetBreachedPasswordDetectionSettingsResponseContent;
 
-impl fmt::Debug for UpdateBreachedPasswordDetectionSettingsResponseContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UpdateBreachedPasswordDetectionSettingsResponseContent")
-            .field(
-                "admin_notification_frequency",
-                &self.admin_notification_frequency,
-            )
-            .field("enabled", &self.enabled)
-            .field("method", &self.method)
-            .field("shields", &self.shields)
-            .field("stage", &self.stage)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-/// The `UpdateBruteForceSettingsRequestContent` object.
+/// The `UpdateBruteForceSettingsRequestContent` schema.
 ///
 /// The body of `PATCH /attack-protection/brute-force-protection` (`attackProtection_bruteForceProtection_update`).
 ///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct UpdateBruteForceSettingsRequestContent {
-    /// List of trusted IP addresses that will not have attack protection enforced against them.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub allowlist: Option<Vec<String>>,
-    /// Whether or not brute force attack protections are active.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub enabled: Option<bool>,
-    /// Maximum number of unsuccessful attempts.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub max_attempts: Option<i64>,
-    /// Account Lockout: Determines whether or not IP address is used when counting failed attempts.
-    /// Possible values: `count_per_identifier_and_ip`, `count_per_identifier`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub mode: Option<AttackProtectionUpdateBruteForceSettingsRequestContentMode>,
-    /// Action to take when a brute force protection threshold is violated.
-    /// Possible values: `block`, `user_notification`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub shields: Option<Vec<AttackProtectionUpdateBruteForceSettingsRequestContentShieldsItem>>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
+/// The same type as [`GetBruteForceSettingsResponseContent`]: the API description gives both the same schema.
+pub type UpdateBruteForceSettingsRequestContent = GetBruteForceSettingsResponseContent;
 
-impl fmt::Debug for UpdateBruteForceSettingsRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UpdateBruteForceSettingsRequestContent")
-            .field("allowlist", &self.allowlist)
-            .field("enabled", &self.enabled)
-            .field("max_attempts", &self.max_attempts)
-            .field("mode", &self.mode)
-            .field("shields", &self.shields)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl UpdateBruteForceSettingsRequestContent {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `allowlist`.
-    pub fn allowlist(mut self, value: impl Into<Vec<String>>) -> Self {
-        self.allowlist = Some(value.into());
-        self
-    }
-
-    /// Sets `enabled`.
-    pub fn enabled(mut self, value: impl Into<bool>) -> Self {
-        self.enabled = Some(value.into());
-        self
-    }
-
-    /// Sets `max_attempts`.
-    pub fn max_attempts(mut self, value: impl Into<i64>) -> Self {
-        self.max_attempts = Some(value.into());
-        self
-    }
-
-    /// Sets `mode`.
-    pub fn mode(
-        mut self,
-        value: impl Into<AttackProtectionUpdateBruteForceSettingsRequestContentMode>,
-    ) -> Self {
-        self.mode = Some(value.into());
-        self
-    }
-
-    /// Sets `shields`.
-    pub fn shields(
-        mut self,
-        value: impl Into<Vec<AttackProtectionUpdateBruteForceSettingsRequestContentShieldsItem>>,
-    ) -> Self {
-        self.shields = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `UpdateBruteForceSettingsResponseContent` object.
+/// The `UpdateBruteForceSettingsResponseContent` schema.
 ///
 /// The answer of `PATCH /attack-protection/brute-force-protection` (`attackProtection_bruteForceProtection_update`).
 ///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct UpdateBruteForceSettingsResponseContent {
-    /// List of trusted IP addresses that will not have attack protection enforced against them.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub allowlist: Option<Vec<String>>,
-    /// Whether or not brute force attack protections are active.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub enabled: Option<bool>,
-    /// Maximum number of unsuccessful attempts.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub max_attempts: Option<i64>,
-    /// Account Lockout: Determines whether or not IP address is used when counting failed attempts.
-    /// Possible values: `count_per_identifier_and_ip`, `count_per_identifier`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub mode: Option<UpdateBruteForceSettingsResponseContentMode>,
-    /// Action to take when a brute force protection threshold is violated.
-    /// Possible values: `block`, `user_notification`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub shields: Option<Vec<UpdateBruteForceSettingsResponseContentShieldsItem>>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
+/// The same type as [`GetBruteForceSettingsResponseContent`]: the API description gives both the same schema.
+pub type UpdateBruteForceSettingsResponseContent = GetBruteForceSettingsResponseContent;
 
-impl fmt::Debug for UpdateBruteForceSettingsResponseContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UpdateBruteForceSettingsResponseContent")
-            .field("allowlist", &self.allowlist)
-            .field("enabled", &self.enabled)
-            .field("max_attempts", &self.max_attempts)
-            .field("mode", &self.mode)
-            .field("shields", &self.shields)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
+/// Account Lockout: Determines whether or not IP address is used when counting failed attempts.
+/// Possible values: `count_per_identifier_and_ip`, `count_per_identifier`.
+///
+/// The same type as [`GetBruteForceSettingsResponseContentMode`]: the API description gives both the same schema.
+pub type UpdateBruteForceSettingsResponseContentMode = GetBruteForceSettingsResponseContentMode;
 
-string_enum! {
-    /// Account Lockout: Determines whether or not IP address is used when counting failed attempts.
-    /// Possible values: `count_per_identifier_and_ip`, `count_per_identifier`.
-    pub enum UpdateBruteForceSettingsResponseContentMode {
-        /// `count_per_identifier_and_ip`
-        CountPerIdentifierAndIp = "count_per_identifier_and_ip",
-        /// `count_per_identifier`
-        CountPerIdentifier = "count_per_identifier",
-    }
-}
-
-string_enum! {
-    /// The values of `UpdateBruteForceSettingsResponseContentShieldsItem`.
-    pub enum UpdateBruteForceSettingsResponseContentShieldsItem {
-        /// `block`
-        Block = "block",
-        /// `user_notification`
-        UserNotification = "user_notification",
-    }
-}
+/// The `UpdateBruteForceSettingsResponseContentShieldsItem` schema.
+///
+/// The same type as [`GetBruteForceSettingsResponseContentShieldsItem`]: the API description gives both the same schema.
+pub type UpdateBruteForceSettingsResponseContentShieldsItem =
+    GetBruteForceSettingsResponseContentShieldsItem;
 
 /// The `UpdateClientGrantRequestContent` object.
 ///
@@ -1311,65 +463,12 @@ impl UpdateClientGrantRequestContent {
     }
 }
 
-/// The `UpdateClientGrantResponseContent` object.
+/// The `UpdateClientGrantResponseContent` schema.
 ///
 /// The answer of `PATCH /client-grants/{id}` (`clientGrants_update`).
 ///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct UpdateClientGrantResponseContent {
-    /// If enabled, any organization can be used with this grant. If disabled (default), the grant must be explicitly assigned to the desired organizations.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub allow_any_organization: Option<bool>,
-    /// The audience (API identifier) of this client grant.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub audience: Option<String>,
-    /// Types of authorization_details allowed for this client grant. Use of this field is subject to the applicable Free Trial terms in Okta’s  Master Subscription Agreement. (<https://www.okta.com/legal/>)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub authorization_details_types: Option<Vec<String>>,
-    /// ID of the client.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub client_id: Option<String>,
-    /// ID of the client grant.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    /// If enabled, this grant is a special grant created by Auth0. It cannot be modified or deleted directly.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub is_system: Option<bool>,
-    /// The `organization_usage` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub organization_usage: Option<ClientGrantOrganizationUsageEnum>,
-    /// Scopes allowed for this client grant.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub scope: Option<Vec<String>>,
-    /// The `subject_type` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub subject_type: Option<ClientGrantSubjectTypeEnum>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for UpdateClientGrantResponseContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UpdateClientGrantResponseContent")
-            .field("allow_any_organization", &self.allow_any_organization)
-            .field("audience", &self.audience)
-            .field(
-                "authorization_details_types",
-                &self.authorization_details_types,
-            )
-            .field("client_id", &self.client_id)
-            .field("id", &self.id)
-            .field("is_system", &self.is_system)
-            .field("organization_usage", &self.organization_usage)
-            .field("scope", &self.scope)
-            .field("subject_type", &self.subject_type)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
+/// The same type as [`ClientGrantResponseContent`]: the API description gives both the same schema.
+pub type UpdateClientGrantResponseContent = ClientGrantResponseContent;
 
 /// The `UpdateClientRequestContent` object.
 ///
@@ -1879,233 +978,16 @@ impl UpdateClientRequestContent {
     }
 }
 
-/// The `UpdateClientResponseContent` object.
+/// The `UpdateClientResponseContent` schema.
 ///
 /// The answer of `PATCH /clients/{id}` (`clients_update`).
 ///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct UpdateClientResponseContent {
-    /// The `addons` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub addons: Option<ClientAddons>,
-    /// List of allow clients and API ids that are allowed to make delegation requests. Empty means all all your clients are allowed.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub allowed_clients: Option<Vec<String>>,
-    /// Comma-separated list of URLs that are valid to redirect to after logout from Auth0. Wildcards are allowed for subdomains.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub allowed_logout_urls: Option<Vec<String>>,
-    /// Comma-separated list of URLs allowed to make requests from JavaScript to Auth0 API (typically used with CORS). By default, all your callback URLs will be allowed. This field allows you to enter other origins if necessary. You can also use wildcards at the subdomain level (e.g., <https://*.contoso.com>). Query strings and hash information are not taken into account when validating these URLs.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub allowed_origins: Option<Vec<String>>,
-    /// The `app_type` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub app_type: Option<ClientAppTypeEnum>,
-    /// Comma-separated list of URLs whitelisted for Auth0 to use as a callback to the client after authentication.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub callbacks: Option<Vec<String>>,
-    /// List of audiences/realms for SAML protocol. Used by the wsfed addon.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub client_aliases: Option<Vec<String>>,
-    /// The `client_authentication_methods` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub client_authentication_methods: Option<ClientAuthenticationMethod>,
-    /// ID of this client.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub client_id: Option<String>,
-    /// The `client_metadata` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub client_metadata: Option<Map<String, Value>>,
-    /// Client secret (which you must not make public).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub client_secret: Option<String>,
-    /// The `compliance_level` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub compliance_level: Option<String>,
-    /// Whether this client can be used to make cross-origin authentication requests (true) or it is not allowed to make such requests (false).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cross_origin_authentication: Option<bool>,
-    /// URL of the location in your site where the cross origin verification takes place for the cross-origin auth flow when performing Auth in your own domain instead of Auth0 hosted login page.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cross_origin_loc: Option<String>,
-    /// The content (HTML, CSS, JS) of the custom login page.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub custom_login_page: Option<String>,
-    /// Whether a custom login page is to be used (true) or the default provided login page (false).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub custom_login_page_on: Option<bool>,
-    /// The content (HTML, CSS, JS) of the custom login page. (Used on Previews)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub custom_login_page_preview: Option<String>,
-    /// The `default_organization` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub default_organization: Option<ClientDefaultOrganization>,
-    /// Free text description of this client (max length: 140 characters).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
-    /// The `encryption_key` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub encryption_key: Option<ClientEncryptionKey>,
-    /// HTML form template to be used for WS-Federation.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub form_template: Option<String>,
-    /// Whether this is your global 'All Applications' client representing legacy tenant settings (true) or a regular client (false).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub global: Option<bool>,
-    /// List of grant types supported for this application. Can include `authorization_code`, `implicit`, `refresh_token`, `client_credentials`, `password`, `http://auth0.com/oauth/grant-type/password-realm`, `http://auth0.com/oauth/grant-type/mfa-oob`, `http://auth0.com/oauth/grant-type/mfa-otp`, `http://auth0.com/oauth/grant-type/mfa-recovery-code`, `urn:openid:params:grant-type:ciba`, and `urn:ietf:params:oauth:grant-type:device_code`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub grant_types: Option<Vec<String>>,
-    /// Initiate login uri, must be https
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub initiate_login_uri: Option<String>,
-    /// Whether this client a first party client (true) or not (false).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub is_first_party: Option<bool>,
-    /// The `jwt_configuration` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub jwt_configuration: Option<ClientJwtConfiguration>,
-    /// URL of the logo to display for this client. Recommended size is 150x150 pixels.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub logo_uri: Option<String>,
-    /// The `mobile` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub mobile: Option<ClientMobile>,
-    /// Name of this client (min length: 1 character, does not allow `<` or `>`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// Whether this client conforms to strict OIDC specifications (<https://auth0.com/docs/api-auth/tutorials/adoption>) (true) or uses legacy features (false).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub oidc_conformant: Option<bool>,
-    /// The `oidc_logout` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub oidc_logout: Option<ClientOidcBackchannelLogoutSettings>,
-    /// The `organization_require_behavior` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub organization_require_behavior: Option<ClientOrganizationRequireBehaviorEnum>,
-    /// The `organization_usage` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub organization_usage: Option<ClientOrganizationUsageEnum>,
-    /// Specifies how long, in seconds, a Pushed Authorization Request URI remains valid
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub par_request_expiry: Option<i64>,
-    /// The `refresh_token` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub refresh_token: Option<ClientRefreshTokenConfiguration>,
-    /// Makes the use of Proof-of-Possession mandatory for this client
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub require_proof_of_possession: Option<bool>,
-    /// Makes the use of Pushed Authorization Requests mandatory for this client
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub require_pushed_authorization_requests: Option<bool>,
-    /// The `session_transfer` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub session_transfer: Option<ClientSessionTransferConfiguration>,
-    /// The `signed_request_object` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub signed_request_object: Option<ClientSignedRequestObjectWithCredentialId>,
-    /// The `signing_keys` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub signing_keys: Option<Vec<ClientSigningKey>>,
-    /// Applies only to SSO clients and determines whether Auth0 will handle Single Sign On (true) or whether the Identity Provider will (false).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sso: Option<bool>,
-    /// Whether Single Sign On is disabled (true) or enabled (true). Defaults to true.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sso_disabled: Option<bool>,
-    /// Name of the tenant this client belongs to.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tenant: Option<String>,
-    /// The `token_endpoint_auth_method` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub token_endpoint_auth_method: Option<ClientTokenEndpointAuthMethodEnum>,
-    /// The `token_quota` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub token_quota: Option<TokenQuota>,
-    /// Comma-separated list of allowed origins for use with Cross-Origin Authentication (<https://auth0.com/docs/cross-origin-authentication>), Device Flow (<https://auth0.com/docs/flows/concepts/device-auth>), and web message response mode (<https://auth0.com/docs/protocols/oauth2#how-response-mode-works>).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub web_origins: Option<Vec<String>>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for UpdateClientResponseContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UpdateClientResponseContent")
-            .field("addons", &self.addons)
-            .field("allowed_clients", &self.allowed_clients)
-            .field("allowed_logout_urls", &self.allowed_logout_urls)
-            .field("allowed_origins", &self.allowed_origins)
-            .field("app_type", &self.app_type)
-            .field("callbacks", &self.callbacks)
-            .field("client_aliases", &self.client_aliases)
-            .field(
-                "client_authentication_methods",
-                &self.client_authentication_methods,
-            )
-            .field("client_id", &self.client_id)
-            .field("client_metadata", &Keys(&self.client_metadata))
-            .field(
-                "client_secret",
-                &self.client_secret.as_ref().map(|_| REDACTED),
-            )
-            .field("compliance_level", &self.compliance_level)
-            .field(
-                "cross_origin_authentication",
-                &self.cross_origin_authentication,
-            )
-            .field("cross_origin_loc", &self.cross_origin_loc)
-            .field("custom_login_page", &self.custom_login_page)
-            .field("custom_login_page_on", &self.custom_login_page_on)
-            .field("custom_login_page_preview", &self.custom_login_page_preview)
-            .field("default_organization", &self.default_organization)
-            .field("description", &self.description)
-            .field("encryption_key", &self.encryption_key)
-            .field("form_template", &self.form_template)
-            .field("global", &self.global)
-            .field("grant_types", &self.grant_types)
-            .field("initiate_login_uri", &self.initiate_login_uri)
-            .field("is_first_party", &self.is_first_party)
-            .field("jwt_configuration", &self.jwt_configuration)
-            .field("logo_uri", &self.logo_uri)
-            .field("mobile", &self.mobile)
-            .field("name", &self.name)
-            .field("oidc_conformant", &self.oidc_conformant)
-            .field("oidc_logout", &self.oidc_logout)
-            .field(
-                "organization_require_behavior",
-                &self.organization_require_behavior,
-            )
-            .field("organization_usage", &self.organization_usage)
-            .field("par_request_expiry", &self.par_request_expiry)
-            .field("refresh_token", &self.refresh_token)
-            .field(
-                "require_proof_of_possession",
-                &self.require_proof_of_possession,
-            )
-            .field(
-                "require_pushed_authorization_requests",
-                &self.require_pushed_authorization_requests,
-            )
-            .field("session_transfer", &self.session_transfer)
-            .field("signed_request_object", &self.signed_request_object)
-            .field("signing_keys", &self.signing_keys)
-            .field("sso", &self.sso)
-            .field("sso_disabled", &self.sso_disabled)
-            .field("tenant", &self.tenant)
-            .field(
-                "token_endpoint_auth_method",
-                &self.token_endpoint_auth_method,
-            )
-            .field("token_quota", &self.token_quota)
-            .field("web_origins", &self.web_origins)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
+/// The same type as [`Client`]: the API description gives both the same schema.
+pub type UpdateClientResponseContent = Client;
 
 /// The connection's options (depend on the connection strategy). To update these options, the `update:connections_options` scope must be present. To verify your changes, also include the `read:connections_options` scope. If this scope is not specified, you will not be able to review the updated object.
+///
+/// Also named [`ConnectionPropertiesOptions`] (identical schemas).
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new()` and the setters.
@@ -2449,3 +1331,1258 @@ impl UpdateConnectionOptions {
         self
     }
 }
+
+/// The `UpdateConnectionRequestContent` object.
+///
+/// The body of `PATCH /connections/{id}` (`connections_update`).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new()` and the setters.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct UpdateConnectionRequestContent {
+    /// The connection name used in the new universal login experience. If display_name is not included in the request, the field will be overwritten with the name value.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub display_name: Option<String>,
+    /// DEPRECATED property. Use the PATCH /v2/connections/{id}/clients endpoint to enable or disable the connection for any clients.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enabled_clients: Option<Vec<String>>,
+    /// `true` promotes to a domain-level connection so that third-party applications can use it. `false` does not promote the connection, so only first-party applications with the connection enabled can use it. (Defaults to `false`.)
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub is_domain_connection: Option<bool>,
+    /// The `metadata` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub metadata: Option<Map<String, Value>>,
+    /// The `options` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub options: Option<UpdateConnectionOptions>,
+    /// Defines the realms for which the connection will be used (ie: email domains). If the array is empty or the property is not specified, the connection name will be added as realm.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub realms: Option<Vec<String>>,
+    /// Enables showing a button for the connection in the login page (new experience only). If false, it will be usable only by HRD. (Defaults to `false`.)
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub show_as_button: Option<bool>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for UpdateConnectionRequestContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UpdateConnectionRequestContent")
+            .field("display_name", &self.display_name)
+            .field("enabled_clients", &self.enabled_clients)
+            .field("is_domain_connection", &self.is_domain_connection)
+            .field("metadata", &Keys(&self.metadata))
+            .field("options", &self.options)
+            .field("realms", &self.realms)
+            .field("show_as_button", &self.show_as_button)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl UpdateConnectionRequestContent {
+    /// An empty value; set fields with the setters.
+    pub fn new() -> Self {
+        <Self as Default>::default()
+    }
+
+    /// Sets `display_name`.
+    pub fn display_name(mut self, value: impl Into<String>) -> Self {
+        self.display_name = Some(value.into());
+        self
+    }
+
+    /// Sets `enabled_clients`.
+    pub fn enabled_clients(mut self, value: impl Into<Vec<String>>) -> Self {
+        self.enabled_clients = Some(value.into());
+        self
+    }
+
+    /// Sets `is_domain_connection`.
+    pub fn is_domain_connection(mut self, value: impl Into<bool>) -> Self {
+        self.is_domain_connection = Some(value.into());
+        self
+    }
+
+    /// Sets `metadata`.
+    pub fn metadata(mut self, value: impl Into<Map<String, Value>>) -> Self {
+        self.metadata = Some(value.into());
+        self
+    }
+
+    /// Sets `options`.
+    pub fn options(mut self, value: impl Into<UpdateConnectionOptions>) -> Self {
+        self.options = Some(value.into());
+        self
+    }
+
+    /// Sets `realms`.
+    pub fn realms(mut self, value: impl Into<Vec<String>>) -> Self {
+        self.realms = Some(value.into());
+        self
+    }
+
+    /// Sets `show_as_button`.
+    pub fn show_as_button(mut self, value: impl Into<bool>) -> Self {
+        self.show_as_button = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+/// The `UpdateConnectionResponseContent` schema.
+///
+/// The answer of `PATCH /connections/{id}` (`connections_update`).
+///
+/// The same type as [`GetConnectionResponseContent`]: the API description gives both the same schema.
+pub type UpdateConnectionResponseContent = GetConnectionResponseContent;
+
+/// The `UpdateCustomDomainRequestContent` object.
+///
+/// The body of `PATCH /custom-domains/{id}` (`customDomains_update`).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new()` and the setters.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct UpdateCustomDomainRequestContent {
+    /// The `custom_client_ip_header` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub custom_client_ip_header: Option<CustomDomainCustomClientIpHeaderEnum>,
+    /// The `tls_policy` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls_policy: Option<String>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for UpdateCustomDomainRequestContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UpdateCustomDomainRequestContent")
+            .field("custom_client_ip_header", &self.custom_client_ip_header)
+            .field("tls_policy", &self.tls_policy)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl UpdateCustomDomainRequestContent {
+    /// An empty value; set fields with the setters.
+    pub fn new() -> Self {
+        <Self as Default>::default()
+    }
+
+    /// Sets `custom_client_ip_header`.
+    pub fn custom_client_ip_header(
+        mut self,
+        value: impl Into<CustomDomainCustomClientIpHeaderEnum>,
+    ) -> Self {
+        self.custom_client_ip_header = Some(value.into());
+        self
+    }
+
+    /// Sets `tls_policy`.
+    pub fn tls_policy(mut self, value: impl Into<String>) -> Self {
+        self.tls_policy = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+/// The `UpdateCustomDomainResponseContent` schema.
+///
+/// The answer of `PATCH /custom-domains/{id}` (`customDomains_update`).
+///
+/// The same type as [`CreateCustomDomainResponseContent`]: the API description gives both the same schema.
+pub type UpdateCustomDomainResponseContent = CreateCustomDomainResponseContent;
+
+/// The `UpdateEmailProviderRequestContent` object.
+///
+/// The body of `PATCH /emails/provider` (`emails_provider_update`).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new()` and the setters.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct UpdateEmailProviderRequestContent {
+    /// The `credentials` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credentials: Option<EmailProviderCredentialsSchema>,
+    /// Email address to use as "from" when no other address specified.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default_from_address: Option<String>,
+    /// Whether the provider is enabled (true) or disabled (false).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enabled: Option<bool>,
+    /// The `name` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<EmailProviderNameEnum>,
+    /// The `settings` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub settings: Option<Map<String, Value>>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for UpdateEmailProviderRequestContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UpdateEmailProviderRequestContent")
+            .field("credentials", &self.credentials)
+            .field("default_from_address", &self.default_from_address)
+            .field("enabled", &self.enabled)
+            .field("name", &self.name)
+            .field("settings", &Keys(&self.settings))
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl UpdateEmailProviderRequestContent {
+    /// An empty value; set fields with the setters.
+    pub fn new() -> Self {
+        <Self as Default>::default()
+    }
+
+    /// Sets `credentials`.
+    pub fn credentials(mut self, value: impl Into<EmailProviderCredentialsSchema>) -> Self {
+        self.credentials = Some(value.into());
+        self
+    }
+
+    /// Sets `default_from_address`.
+    pub fn default_from_address(mut self, value: impl Into<String>) -> Self {
+        self.default_from_address = Some(value.into());
+        self
+    }
+
+    /// Sets `enabled`.
+    pub fn enabled(mut self, value: impl Into<bool>) -> Self {
+        self.enabled = Some(value.into());
+        self
+    }
+
+    /// Sets `name`.
+    pub fn name(mut self, value: impl Into<EmailProviderNameEnum>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+
+    /// Sets `settings`.
+    pub fn settings(mut self, value: impl Into<Map<String, Value>>) -> Self {
+        self.settings = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+/// The `UpdateEmailProviderResponseContent` schema.
+///
+/// The answer of `PATCH /emails/provider` (`emails_provider_update`).
+///
+/// The same type as [`GetEmailProviderResponseContent`]: the API description gives both the same schema.
+pub type UpdateEmailProviderResponseContent = GetEmailProviderResponseContent;
+
+/// The `UpdateEmailTemplateRequestContent` schema.
+///
+/// The body of `PATCH /email-templates/{templateName}` (`emailTemplates_update`).
+///
+/// The same type as [`GetEmailTemplateResponseContent`]: the API description gives both the same schema.
+pub type UpdateEmailTemplateRequestContent = GetEmailTemplateResponseContent;
+
+/// The `UpdateEmailTemplateResponseContent` schema.
+///
+/// The answer of `PATCH /email-templates/{templateName}` (`emailTemplates_update`).
+///
+/// The same type as [`GetEmailTemplateResponseContent`]: the API description gives both the same schema.
+pub type UpdateEmailTemplateResponseContent = GetEmailTemplateResponseContent;
+
+/// The `UpdateEnabledClientConnectionsRequestContent` schema.
+pub type UpdateEnabledClientConnectionsRequestContent =
+    Vec<UpdateEnabledClientConnectionsRequestContentItem>;
+
+/// The `UpdateEnabledClientConnectionsRequestContentItem` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct UpdateEnabledClientConnectionsRequestContentItem {
+    /// The client_id of the client to be the subject to change status
+    pub client_id: String,
+    /// Whether the connection is enabled or not for this client_id
+    pub status: bool,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for UpdateEnabledClientConnectionsRequestContentItem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UpdateEnabledClientConnectionsRequestContentItem")
+            .field("client_id", &self.client_id)
+            .field("status", &self.status)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl UpdateEnabledClientConnectionsRequestContentItem {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(client_id: impl Into<String>, status: impl Into<bool>) -> Self {
+        Self {
+            client_id: client_id.into(),
+            status: status.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+/// The `UpdateEventStreamRequestContent` object.
+///
+/// The body of `PATCH /event-streams/{id}` (`eventStreams_update`).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new()` and the setters.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct UpdateEventStreamRequestContent {
+    /// The `destination` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub destination: Option<EventStreamDestinationPatch>,
+    /// Name of the event stream.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// The `status` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<EventStreamStatusEnum>,
+    /// List of event types subscribed to in this stream.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subscriptions: Option<Vec<EventStreamSubscription>>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for UpdateEventStreamRequestContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UpdateEventStreamRequestContent")
+            .field("destination", &self.destination)
+            .field("name", &self.name)
+            .field("status", &self.status)
+            .field("subscriptions", &self.subscriptions)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl UpdateEventStreamRequestContent {
+    /// An empty value; set fields with the setters.
+    pub fn new() -> Self {
+        <Self as Default>::default()
+    }
+
+    /// Sets `destination`.
+    pub fn destination(mut self, value: impl Into<EventStreamDestinationPatch>) -> Self {
+        self.destination = Some(value.into());
+        self
+    }
+
+    /// Sets `name`.
+    pub fn name(mut self, value: impl Into<String>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+
+    /// Sets `status`.
+    pub fn status(mut self, value: impl Into<EventStreamStatusEnum>) -> Self {
+        self.status = Some(value.into());
+        self
+    }
+
+    /// Sets `subscriptions`.
+    pub fn subscriptions(mut self, value: impl Into<Vec<EventStreamSubscription>>) -> Self {
+        self.subscriptions = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+/// The `UpdateEventStreamResponseContent` schema.
+///
+/// The answer of `PATCH /event-streams/{id}` (`eventStreams_update`).
+///
+/// The same type as [`EventStreamResponseContent`]: the API description gives both the same schema.
+pub type UpdateEventStreamResponseContent = EventStreamResponseContent;
+
+/// The `UpdateFlowRequestContent` object.
+///
+/// The body of `PATCH /flows/{id}` (`flows_update`).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new()` and the setters.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct UpdateFlowRequestContent {
+    /// The `actions` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub actions: Option<Vec<FlowAction>>,
+    /// The `name` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for UpdateFlowRequestContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UpdateFlowRequestContent")
+            .field("actions", &self.actions)
+            .field("name", &self.name)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl UpdateFlowRequestContent {
+    /// An empty value; set fields with the setters.
+    pub fn new() -> Self {
+        <Self as Default>::default()
+    }
+
+    /// Sets `actions`.
+    pub fn actions(mut self, value: impl Into<Vec<FlowAction>>) -> Self {
+        self.actions = Some(value.into());
+        self
+    }
+
+    /// Sets `name`.
+    pub fn name(mut self, value: impl Into<String>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+/// The `UpdateFlowResponseContent` schema.
+///
+/// The answer of `PATCH /flows/{id}` (`flows_update`).
+///
+/// The same type as [`GetFlowResponseContent`]: the API description gives both the same schema.
+pub type UpdateFlowResponseContent = GetFlowResponseContent;
+
+/// The `UpdateFlowsVaultConnectionRequestContent` object.
+///
+/// The body of `PATCH /flows/vault/connections/{id}` (`flows_vault_connections_update`).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new()` and the setters.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct UpdateFlowsVaultConnectionRequestContent {
+    /// Flows Vault Connection name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// The `setup` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub setup: Option<UpdateFlowsVaultConnectionSetup>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for UpdateFlowsVaultConnectionRequestContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UpdateFlowsVaultConnectionRequestContent")
+            .field("name", &self.name)
+            .field("setup", &self.setup)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl UpdateFlowsVaultConnectionRequestContent {
+    /// An empty value; set fields with the setters.
+    pub fn new() -> Self {
+        <Self as Default>::default()
+    }
+
+    /// Sets `name`.
+    pub fn name(mut self, value: impl Into<String>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+
+    /// Sets `setup`.
+    pub fn setup(mut self, value: impl Into<UpdateFlowsVaultConnectionSetup>) -> Self {
+        self.setup = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+/// The `UpdateFlowsVaultConnectionResponseContent` schema.
+///
+/// The answer of `PATCH /flows/vault/connections/{id}` (`flows_vault_connections_update`).
+///
+/// The same type as [`GetFlowsVaultConnectionResponseContent`]: the API description gives both the same schema.
+pub type UpdateFlowsVaultConnectionResponseContent = GetFlowsVaultConnectionResponseContent;
+
+/// Flows Vault Connection configuration.
+///
+/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
+#[derive(Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+#[non_exhaustive]
+pub enum UpdateFlowsVaultConnectionSetup {
+    /// The `FlowsVaultConnectioSetupApiKeyWithBaseUrl` shape.
+    ApiKeyWithBaseUrl(FlowsVaultConnectioSetupApiKeyWithBaseUrl),
+    /// The `FlowsVaultConnectioSetupApiKey` shape.
+    ApiKey(FlowsVaultConnectioSetupApiKey),
+    /// The `FlowsVaultConnectioSetupOauthApp` shape.
+    OauthApp(FlowsVaultConnectioSetupOauthApp),
+    /// The `FlowsVaultConnectioSetupBigqueryOauthJwt` shape.
+    BigqueryOauthJwt(FlowsVaultConnectioSetupBigqueryOauthJwt),
+    /// The `FlowsVaultConnectioSetupSecretApiKey` shape.
+    SecretApiKey(FlowsVaultConnectioSetupSecretApiKey),
+    /// The `FlowsVaultConnectioSetupHttpBearer` shape.
+    HttpBearer(FlowsVaultConnectioSetupHttpBearer),
+    /// The `FlowsVaultConnectioSetupJwt` shape.
+    Jwt(FlowsVaultConnectioSetupJwt),
+    /// The `FlowsVaultConnectioSetupMailjetApiKey` shape.
+    MailjetApiKey(FlowsVaultConnectioSetupMailjetApiKey),
+    /// The `FlowsVaultConnectioSetupToken` shape.
+    Token(FlowsVaultConnectioSetupToken),
+    /// The `FlowsVaultConnectioSetupWebhook` shape.
+    Webhook(FlowsVaultConnectioSetupWebhook),
+    /// The `FlowsVaultConnectioSetupStripeKeyPair` shape.
+    StripeKeyPair(FlowsVaultConnectioSetupStripeKeyPair),
+    /// The `FlowsVaultConnectioSetupOauthCode` shape.
+    OauthCode(FlowsVaultConnectioSetupOauthCode),
+    /// The `FlowsVaultConnectioSetupTwilioApiKey` shape.
+    TwilioApiKey(FlowsVaultConnectioSetupTwilioApiKey),
+    /// JSON this version cannot tell apart, kept as received.
+    Other(Value),
+}
+
+impl<'de> Deserialize<'de> for UpdateFlowsVaultConnectionSetup {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        const SHAPES: &[Shape] = &[
+            Shape::Object {
+                consts: &[],
+                required: &["type", "api_key"],
+            },
+            Shape::Object {
+                consts: &[],
+                required: &["type", "api_key"],
+            },
+            Shape::Object {
+                consts: &[],
+                required: &["type", "client_id", "client_secret", "domain"],
+            },
+            Shape::Object {
+                consts: &[],
+                required: &[],
+            },
+            Shape::Object {
+                consts: &[],
+                required: &["type", "secret_key"],
+            },
+            Shape::Object {
+                consts: &[],
+                required: &["type", "token"],
+            },
+            Shape::Object {
+                consts: &[],
+                required: &["type", "algorithm"],
+            },
+            Shape::Object {
+                consts: &[],
+                required: &["type", "api_key", "secret_key"],
+            },
+            Shape::Object {
+                consts: &[],
+                required: &["type", "token"],
+            },
+            Shape::Object {
+                consts: &[],
+                required: &["type", "url"],
+            },
+            Shape::Object {
+                consts: &[],
+                required: &["type", "private_key", "public_key"],
+            },
+            Shape::Object {
+                consts: &[],
+                required: &[],
+            },
+            Shape::Object {
+                consts: &[],
+                required: &["type", "account_id", "api_key"],
+            },
+        ];
+        let value = Value::deserialize(deserializer)?;
+        for index in candidates(&value, SHAPES) {
+            let decoded = match index {
+                0 => serde_json::from_value(value.clone())
+                    .ok()
+                    .map(Self::ApiKeyWithBaseUrl),
+                1 => serde_json::from_value(value.clone()).ok().map(Self::ApiKey),
+                2 => serde_json::from_value(value.clone())
+                    .ok()
+                    .map(Self::OauthApp),
+                3 => serde_json::from_value(value.clone())
+                    .ok()
+                    .map(Self::BigqueryOauthJwt),
+                4 => serde_json::from_value(value.clone())
+                    .ok()
+                    .map(Self::SecretApiKey),
+                5 => serde_json::from_value(value.clone())
+                    .ok()
+                    .map(Self::HttpBearer),
+                6 => serde_json::from_value(value.clone()).ok().map(Self::Jwt),
+                7 => serde_json::from_value(value.clone())
+                    .ok()
+                    .map(Self::MailjetApiKey),
+                8 => serde_json::from_value(value.clone()).ok().map(Self::Token),
+                9 => serde_json::from_value(value.clone())
+                    .ok()
+                    .map(Self::Webhook),
+                10 => serde_json::from_value(value.clone())
+                    .ok()
+                    .map(Self::StripeKeyPair),
+                11 => serde_json::from_value(value.clone())
+                    .ok()
+                    .map(Self::OauthCode),
+                12 => serde_json::from_value(value.clone())
+                    .ok()
+                    .map(Self::TwilioApiKey),
+                _ => None,
+            };
+            if let Some(decoded) = decoded {
+                return Ok(decoded);
+            }
+        }
+        other("UpdateFlowsVaultConnectionSetup", &value);
+        Ok(Self::Other(value))
+    }
+}
+
+impl fmt::Debug for UpdateFlowsVaultConnectionSetup {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::ApiKeyWithBaseUrl(v) => f.debug_tuple("ApiKeyWithBaseUrl").field(v).finish(),
+            Self::ApiKey(v) => f.debug_tuple("ApiKey").field(v).finish(),
+            Self::OauthApp(v) => f.debug_tuple("OauthApp").field(v).finish(),
+            Self::BigqueryOauthJwt(v) => f.debug_tuple("BigqueryOauthJwt").field(v).finish(),
+            Self::SecretApiKey(v) => f.debug_tuple("SecretApiKey").field(v).finish(),
+            Self::HttpBearer(v) => f.debug_tuple("HttpBearer").field(v).finish(),
+            Self::Jwt(v) => f.debug_tuple("Jwt").field(v).finish(),
+            Self::MailjetApiKey(v) => f.debug_tuple("MailjetApiKey").field(v).finish(),
+            Self::Token(v) => f.debug_tuple("Token").field(v).finish(),
+            Self::Webhook(v) => f.debug_tuple("Webhook").field(v).finish(),
+            Self::StripeKeyPair(v) => f.debug_tuple("StripeKeyPair").field(v).finish(),
+            Self::OauthCode(v) => f.debug_tuple("OauthCode").field(v).finish(),
+            Self::TwilioApiKey(v) => f.debug_tuple("TwilioApiKey").field(v).finish(),
+            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
+        }
+    }
+}
+
+/// The `UpdateFormRequestContent` object.
+///
+/// The body of `PATCH /forms/{id}` (`forms_update`).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new()` and the setters.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct UpdateFormRequestContent {
+    /// The `ending` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ending: Option<FormEndingNode>,
+    /// The `languages` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub languages: Option<FormLanguages>,
+    /// The `messages` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub messages: Option<FormMessages>,
+    /// The `name` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// The `nodes` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nodes: Option<Vec<FormNode>>,
+    /// The `start` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub start: Option<FormStartNode>,
+    /// The `style` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub style: Option<FormStyle>,
+    /// The `translations` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub translations: Option<Map<String, Value>>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for UpdateFormRequestContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UpdateFormRequestContent")
+            .field("ending", &self.ending)
+            .field("languages", &self.languages)
+            .field("messages", &self.messages)
+            .field("name", &self.name)
+            .field("nodes", &self.nodes)
+            .field("start", &self.start)
+            .field("style", &self.style)
+            .field("translations", &Keys(&self.translations))
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl UpdateFormRequestContent {
+    /// An empty value; set fields with the setters.
+    pub fn new() -> Self {
+        <Self as Default>::default()
+    }
+
+    /// Sets `ending`.
+    pub fn ending(mut self, value: impl Into<FormEndingNode>) -> Self {
+        self.ending = Some(value.into());
+        self
+    }
+
+    /// Sets `languages`.
+    pub fn languages(mut self, value: impl Into<FormLanguages>) -> Self {
+        self.languages = Some(value.into());
+        self
+    }
+
+    /// Sets `messages`.
+    pub fn messages(mut self, value: impl Into<FormMessages>) -> Self {
+        self.messages = Some(value.into());
+        self
+    }
+
+    /// Sets `name`.
+    pub fn name(mut self, value: impl Into<String>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+
+    /// Sets `nodes`.
+    pub fn nodes(mut self, value: impl Into<Vec<FormNode>>) -> Self {
+        self.nodes = Some(value.into());
+        self
+    }
+
+    /// Sets `start`.
+    pub fn start(mut self, value: impl Into<FormStartNode>) -> Self {
+        self.start = Some(value.into());
+        self
+    }
+
+    /// Sets `style`.
+    pub fn style(mut self, value: impl Into<FormStyle>) -> Self {
+        self.style = Some(value.into());
+        self
+    }
+
+    /// Sets `translations`.
+    pub fn translations(mut self, value: impl Into<Map<String, Value>>) -> Self {
+        self.translations = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+/// The `UpdateFormResponseContent` schema.
+///
+/// The answer of `PATCH /forms/{id}` (`forms_update`).
+///
+/// The same type as [`GetFormResponseContent`]: the API description gives both the same schema.
+pub type UpdateFormResponseContent = GetFormResponseContent;
+
+/// The `UpdateGuardianFactorDuoSettingsRequestContent` schema.
+///
+/// The body of `PATCH /guardian/factors/duo/settings` (`guardian_factors_duo_settings_update`).
+///
+/// The same type as [`SetGuardianFactorDuoSettingsRequestContent`]: the API description gives both the same schema.
+pub type UpdateGuardianFactorDuoSettingsRequestContent = SetGuardianFactorDuoSettingsRequestContent;
+
+/// The `UpdateGuardianFactorDuoSettingsResponseContent` schema.
+///
+/// The answer of `PATCH /guardian/factors/duo/settings` (`guardian_factors_duo_settings_update`).
+///
+/// The same type as [`SetGuardianFactorDuoSettingsRequestContent`]: the API description gives both the same schema.
+pub type UpdateGuardianFactorDuoSettingsResponseContent =
+    SetGuardianFactorDuoSettingsRequestContent;
+
+/// The `UpdateGuardianFactorsProviderPushNotificationSnsRequestContent` schema.
+///
+/// The body of `PATCH /guardian/factors/push-notification/providers/sns` (`guardian_factors_pushNotification_updateSnsProvider`).
+///
+/// The same type as [`GetGuardianFactorsProviderSnsResponseContent`]: the API description gives both the same schema.
+pub type UpdateGuardianFactorsProviderPushNotificationSnsRequestContent =
+    GetGuardianFactorsProviderSnsResponseContent;
+
+/// The `UpdateGuardianFactorsProviderPushNotificationSnsResponseContent` schema.
+///
+/// The answer of `PATCH /guardian/factors/push-notification/providers/sns` (`guardian_factors_pushNotification_updateSnsProvider`).
+///
+/// The same type as [`GetGuardianFactorsProviderSnsResponseContent`]: the API description gives both the same schema.
+pub type UpdateGuardianFactorsProviderPushNotificationSnsResponseContent =
+    GetGuardianFactorsProviderSnsResponseContent;
+
+/// The `UpdateHookRequestContent` object.
+///
+/// The body of `PATCH /hooks/{id}` (`hooks_update`).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new()` and the setters.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct UpdateHookRequestContent {
+    /// The `dependencies` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dependencies: Option<Map<String, Value>>,
+    /// Whether this hook will be executed (true) or ignored (false).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enabled: Option<bool>,
+    /// Name of this hook.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Code to be executed when this hook runs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub script: Option<String>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for UpdateHookRequestContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UpdateHookRequestContent")
+            .field("dependencies", &Keys(&self.dependencies))
+            .field("enabled", &self.enabled)
+            .field("name", &self.name)
+            .field("script", &self.script)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl UpdateHookRequestContent {
+    /// An empty value; set fields with the setters.
+    pub fn new() -> Self {
+        <Self as Default>::default()
+    }
+
+    /// Sets `dependencies`.
+    pub fn dependencies(mut self, value: impl Into<Map<String, Value>>) -> Self {
+        self.dependencies = Some(value.into());
+        self
+    }
+
+    /// Sets `enabled`.
+    pub fn enabled(mut self, value: impl Into<bool>) -> Self {
+        self.enabled = Some(value.into());
+        self
+    }
+
+    /// Sets `name`.
+    pub fn name(mut self, value: impl Into<String>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+
+    /// Sets `script`.
+    pub fn script(mut self, value: impl Into<String>) -> Self {
+        self.script = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+/// The `UpdateHookResponseContent` schema.
+///
+/// The answer of `PATCH /hooks/{id}` (`hooks_update`).
+///
+/// The same type as [`Hook`]: the API description gives both the same schema.
+pub type UpdateHookResponseContent = Hook;
+
+/// Hashmap of key-value pairs where the value must be a string.
+///
+/// The body of `PATCH /hooks/{id}/secrets` (`hooks_secrets_update`).
+///
+/// The same type as [`GetHookSecretResponseContent`]: the API description gives both the same schema.
+pub type UpdateHookSecretRequestContent = GetHookSecretResponseContent;
+
+/// The `UpdateLogStreamRequestContent` object.
+///
+/// The body of `PATCH /log-streams/{id}` (`logStreams_update`).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new()` and the setters.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct UpdateLogStreamRequestContent {
+    /// Only logs events matching these filters will be delivered by the stream. If omitted or empty, all events will be delivered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub filters: Option<Vec<LogStreamFilter>>,
+    /// True for priority log streams, false for non-priority
+    #[serde(
+        rename = "isPriority",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub is_priority: Option<bool>,
+    /// log stream name
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// The `pii_config` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pii_config: Option<LogStreamPiiConfig>,
+    /// The `sink` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sink: Option<LogStreamSinkPatch>,
+    /// The `status` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<LogStreamStatusEnum>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for UpdateLogStreamRequestContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UpdateLogStreamRequestContent")
+            .field("filters", &self.filters)
+            .field("is_priority", &self.is_priority)
+            .field("name", &self.name)
+            .field("pii_config", &self.pii_config)
+            .field("sink", &self.sink)
+            .field("status", &self.status)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl UpdateLogStreamRequestContent {
+    /// An empty value; set fields with the setters.
+    pub fn new() -> Self {
+        <Self as Default>::default()
+    }
+
+    /// Sets `filters`.
+    pub fn filters(mut self, value: impl Into<Vec<LogStreamFilter>>) -> Self {
+        self.filters = Some(value.into());
+        self
+    }
+
+    /// Sets `isPriority`.
+    pub fn is_priority(mut self, value: impl Into<bool>) -> Self {
+        self.is_priority = Some(value.into());
+        self
+    }
+
+    /// Sets `name`.
+    pub fn name(mut self, value: impl Into<String>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+
+    /// Sets `pii_config`.
+    pub fn pii_config(mut self, value: impl Into<LogStreamPiiConfig>) -> Self {
+        self.pii_config = Some(value.into());
+        self
+    }
+
+    /// Sets `sink`.
+    pub fn sink(mut self, value: impl Into<LogStreamSinkPatch>) -> Self {
+        self.sink = Some(value.into());
+        self
+    }
+
+    /// Sets `status`.
+    pub fn status(mut self, value: impl Into<LogStreamStatusEnum>) -> Self {
+        self.status = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+/// The `UpdateLogStreamResponseContent` schema.
+///
+/// The answer of `PATCH /log-streams/{id}` (`logStreams_update`).
+///
+/// The same type as [`LogStreamResponseSchema`]: the API description gives both the same schema.
+pub type UpdateLogStreamResponseContent = LogStreamResponseSchema;
+
+/// The `UpdateNetworkAclRequestContent` object.
+///
+/// The body of `PATCH /network-acls/{id}` (`networkACLs_update`).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new()` and the setters.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct UpdateNetworkAclRequestContent {
+    /// Indicates whether or not this access control list is actively being used
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub active: Option<bool>,
+    /// The `description` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// Indicates the order in which the ACL will be evaluated relative to other ACL rules.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub priority: Option<f64>,
+    /// The `rule` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rule: Option<NetworkAclRule>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for UpdateNetworkAclRequestContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UpdateNetworkAclRequestContent")
+            .field("active", &self.active)
+            .field("description", &self.description)
+            .field("priority", &self.priority)
+            .field("rule", &self.rule)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl UpdateNetworkAclRequestContent {
+    /// An empty value; set fields with the setters.
+    pub fn new() -> Self {
+        <Self as Default>::default()
+    }
+
+    /// Sets `active`.
+    pub fn active(mut self, value: impl Into<bool>) -> Self {
+        self.active = Some(value.into());
+        self
+    }
+
+    /// Sets `description`.
+    pub fn description(mut self, value: impl Into<String>) -> Self {
+        self.description = Some(value.into());
+        self
+    }
+
+    /// Sets `priority`.
+    pub fn priority(mut self, value: impl Into<f64>) -> Self {
+        self.priority = Some(value.into());
+        self
+    }
+
+    /// Sets `rule`.
+    pub fn rule(mut self, value: impl Into<NetworkAclRule>) -> Self {
+        self.rule = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+/// The `UpdateNetworkAclResponseContent` schema.
+///
+/// The answer of `PATCH /network-acls/{id}` (`networkACLs_update`).
+///
+/// The same type as [`NetworkAclsResponseContent`]: the API description gives both the same schema.
+pub type UpdateNetworkAclResponseContent = NetworkAclsResponseContent;
+
+/// The `UpdateOrganizationConnectionRequestContent` object.
+///
+/// The body of `PATCH /organizations/{id}/enabled_connections/{connectionId}` (`organizations_enabledConnections_update`).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new()` and the setters.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct UpdateOrganizationConnectionRequestContent {
+    /// When true, all users that log in with this connection will be automatically granted membership in the organization. When false, users must be granted membership in the organization before logging in with this connection.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub assign_membership_on_login: Option<bool>,
+    /// Determines whether organization signup should be enabled for this organization connection. Only applicable for database connections. Default: false.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub is_signup_enabled: Option<bool>,
+    /// Determines whether a connection should be displayed on this organization’s login prompt. Only applicable for enterprise connections. Default: true.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub show_as_button: Option<bool>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for UpdateOrganizationConnectionRequestContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UpdateOrganizationConnectionRequestContent")
+            .field(
+                "assign_membership_on_login",
+                &self.assign_membership_on_login,
+            )
+            .field("is_signup_enabled", &self.is_signup_enabled)
+            .field("show_as_button", &self.show_as_button)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl UpdateOrganizationConnectionRequestContent {
+    /// An empty value; set fields with the setters.
+    pub fn new() -> Self {
+        <Self as Default>::default()
+    }
+
+    /// Sets `assign_membership_on_login`.
+    pub fn assign_membership_on_login(mut self, value: impl Into<bool>) -> Self {
+        self.assign_membership_on_login = Some(value.into());
+        self
+    }
+
+    /// Sets `is_signup_enabled`.
+    pub fn is_signup_enabled(mut self, value: impl Into<bool>) -> Self {
+        self.is_signup_enabled = Some(value.into());
+        self
+    }
+
+    /// Sets `show_as_button`.
+    pub fn show_as_button(mut self, value: impl Into<bool>) -> Self {
+        self.show_as_button = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+/// The `UpdateOrganizationConnectionResponseContent` schema.
+///
+/// The answer of `PATCH /organizations/{id}/enabled_connections/{connectionId}` (`organizations_enabledConnections_update`).
+///
+/// The same type as [`OrganizationConnection`]: the API description gives both the same schema.
+pub type UpdateOrganizationConnectionResponseContent = OrganizationConnection;
+
+/// The `UpdateOrganizationDiscoveryDomainRequestContent` object.
+///
+/// The body of `PATCH /organizations/{id}/discovery-domains/{discovery_domain_id}` (`organizations_discoveryDomains_update`).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new()` and the setters.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct UpdateOrganizationDiscoveryDomainRequestContent {
+    /// The `status` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<OrganizationDiscoveryDomainStatus>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for UpdateOrganizationDiscoveryDomainRequestContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UpdateOrganizationDiscoveryDomainRequestContent")
+            .field("status", &self.status)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl UpdateOrganizationDiscoveryDomainRequestContent {
+    /// An empty value; set fields with the setters.
+    pub fn new() -> Self {
+        <Self as Default>::default()
+    }
+
+    /// Sets `status`.
+    pub fn status(mut self, value: impl Into<OrganizationDiscoveryDomainStatus>) -> Self {
+        self.status = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+/// The `UpdateOrganizationDiscoveryDomainResponseContent` schema.
+///
+/// The answer of `PATCH /organizations/{id}/discovery-domains/{discovery_domain_id}` (`organizations_discoveryDomains_update`).
+///
+/// The same type as [`GetOrganizationDiscoveryDomainsResponseDomainsItem`]: the API description gives both the same schema.
+pub type UpdateOrganizationDiscoveryDomainResponseContent =
+    GetOrganizationDiscoveryDomainsResponseDomainsItem;

@@ -12,2264 +12,6 @@ use serde_json::{Map, Value};
 use super::*;
 use crate::model_support::{Keys, REDACTED, Shape, candidates, extra, other, string_enum};
 
-/// The `UpdateConnectionRequestContent` object.
-///
-/// The body of `PATCH /connections/{id}` (`connections_update`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct UpdateConnectionRequestContent {
-    /// The connection name used in the new universal login experience. If display_name is not included in the request, the field will be overwritten with the name value.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub display_name: Option<String>,
-    /// DEPRECATED property. Use the PATCH /v2/connections/{id}/clients endpoint to enable or disable the connection for any clients.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub enabled_clients: Option<Vec<String>>,
-    /// `true` promotes to a domain-level connection so that third-party applications can use it. `false` does not promote the connection, so only first-party applications with the connection enabled can use it. (Defaults to `false`.)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub is_domain_connection: Option<bool>,
-    /// The `metadata` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub metadata: Option<Map<String, Value>>,
-    /// The `options` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub options: Option<UpdateConnectionOptions>,
-    /// Defines the realms for which the connection will be used (ie: email domains). If the array is empty or the property is not specified, the connection name will be added as realm.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub realms: Option<Vec<String>>,
-    /// Enables showing a button for the connection in the login page (new experience only). If false, it will be usable only by HRD. (Defaults to `false`.)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub show_as_button: Option<bool>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for UpdateConnectionRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UpdateConnectionRequestContent")
-            .field("display_name", &self.display_name)
-            .field("enabled_clients", &self.enabled_clients)
-            .field("is_domain_connection", &self.is_domain_connection)
-            .field("metadata", &Keys(&self.metadata))
-            .field("options", &self.options)
-            .field("realms", &self.realms)
-            .field("show_as_button", &self.show_as_button)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl UpdateConnectionRequestContent {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `display_name`.
-    pub fn display_name(mut self, value: impl Into<String>) -> Self {
-        self.display_name = Some(value.into());
-        self
-    }
-
-    /// Sets `enabled_clients`.
-    pub fn enabled_clients(mut self, value: impl Into<Vec<String>>) -> Self {
-        self.enabled_clients = Some(value.into());
-        self
-    }
-
-    /// Sets `is_domain_connection`.
-    pub fn is_domain_connection(mut self, value: impl Into<bool>) -> Self {
-        self.is_domain_connection = Some(value.into());
-        self
-    }
-
-    /// Sets `metadata`.
-    pub fn metadata(mut self, value: impl Into<Map<String, Value>>) -> Self {
-        self.metadata = Some(value.into());
-        self
-    }
-
-    /// Sets `options`.
-    pub fn options(mut self, value: impl Into<UpdateConnectionOptions>) -> Self {
-        self.options = Some(value.into());
-        self
-    }
-
-    /// Sets `realms`.
-    pub fn realms(mut self, value: impl Into<Vec<String>>) -> Self {
-        self.realms = Some(value.into());
-        self
-    }
-
-    /// Sets `show_as_button`.
-    pub fn show_as_button(mut self, value: impl Into<bool>) -> Self {
-        self.show_as_button = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `UpdateConnectionResponseContent` object.
-///
-/// The answer of `PATCH /connections/{id}` (`connections_update`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct UpdateConnectionResponseContent {
-    /// Connection name used in login screen
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub display_name: Option<String>,
-    /// DEPRECATED property. Use the GET /connections/:id/clients endpoint to get the ids of the clients for which the connection is enabled
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub enabled_clients: Option<Vec<String>>,
-    /// The connection's identifier
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    /// True if the connection is domain level
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub is_domain_connection: Option<bool>,
-    /// The `metadata` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub metadata: Option<Map<String, Value>>,
-    /// The name of the connection
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// The `options` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub options: Option<Map<String, Value>>,
-    /// Defines the realms for which the connection will be used (ie: email domains). If the array is empty or the property is not specified, the connection name will be added as realm.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub realms: Option<Vec<String>>,
-    /// Enables showing a button for the connection in the login page (new experience only). If false, it will be usable only by HRD.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub show_as_button: Option<bool>,
-    /// The type of the connection, related to the identity provider
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub strategy: Option<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for UpdateConnectionResponseContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UpdateConnectionResponseContent")
-            .field("display_name", &self.display_name)
-            .field("enabled_clients", &self.enabled_clients)
-            .field("id", &self.id)
-            .field("is_domain_connection", &self.is_domain_connection)
-            .field("metadata", &Keys(&self.metadata))
-            .field("name", &self.name)
-            .field("options", &Keys(&self.options))
-            .field("realms", &self.realms)
-            .field("show_as_button", &self.show_as_button)
-            .field("strategy", &self.strategy)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-/// The `UpdateCustomDomainRequestContent` object.
-///
-/// The body of `PATCH /custom-domains/{id}` (`customDomains_update`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct UpdateCustomDomainRequestContent {
-    /// The `custom_client_ip_header` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub custom_client_ip_header: Option<CustomDomainCustomClientIpHeaderEnum>,
-    /// The `tls_policy` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tls_policy: Option<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for UpdateCustomDomainRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UpdateCustomDomainRequestContent")
-            .field("custom_client_ip_header", &self.custom_client_ip_header)
-            .field("tls_policy", &self.tls_policy)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl UpdateCustomDomainRequestContent {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `custom_client_ip_header`.
-    pub fn custom_client_ip_header(
-        mut self,
-        value: impl Into<CustomDomainCustomClientIpHeaderEnum>,
-    ) -> Self {
-        self.custom_client_ip_header = Some(value.into());
-        self
-    }
-
-    /// Sets `tls_policy`.
-    pub fn tls_policy(mut self, value: impl Into<String>) -> Self {
-        self.tls_policy = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `UpdateCustomDomainResponseContent` object.
-///
-/// The answer of `PATCH /custom-domains/{id}` (`customDomains_update`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct UpdateCustomDomainResponseContent {
-    /// The HTTP header to fetch the client's IP address
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub custom_client_ip_header: Option<String>,
-    /// ID of the custom domain.
-    pub custom_domain_id: String,
-    /// Domain name.
-    pub domain: String,
-    /// Whether this is a primary domain (true) or not (false).
-    pub primary: bool,
-    /// The TLS version policy
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tls_policy: Option<String>,
-    /// The `type` field.
-    #[serde(rename = "type")]
-    pub type_: CustomDomainTypeEnum,
-    /// The `verification` field.
-    pub verification: DomainVerification,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for UpdateCustomDomainResponseContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UpdateCustomDomainResponseContent")
-            .field("custom_client_ip_header", &self.custom_client_ip_header)
-            .field("custom_domain_id", &self.custom_domain_id)
-            .field("domain", &self.domain)
-            .field("primary", &self.primary)
-            .field("tls_policy", &self.tls_policy)
-            .field("type_", &self.type_)
-            .field("verification", &self.verification)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-/// The `UpdateEmailProviderRequestContent` object.
-///
-/// The body of `PATCH /emails/provider` (`emails_provider_update`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct UpdateEmailProviderRequestContent {
-    /// The `credentials` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub credentials: Option<EmailProviderCredentialsSchema>,
-    /// Email address to use as "from" when no other address specified.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub default_from_address: Option<String>,
-    /// Whether the provider is enabled (true) or disabled (false).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub enabled: Option<bool>,
-    /// The `name` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<EmailProviderNameEnum>,
-    /// The `settings` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub settings: Option<Map<String, Value>>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for UpdateEmailProviderRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UpdateEmailProviderRequestContent")
-            .field("credentials", &self.credentials)
-            .field("default_from_address", &self.default_from_address)
-            .field("enabled", &self.enabled)
-            .field("name", &self.name)
-            .field("settings", &Keys(&self.settings))
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl UpdateEmailProviderRequestContent {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `credentials`.
-    pub fn credentials(mut self, value: impl Into<EmailProviderCredentialsSchema>) -> Self {
-        self.credentials = Some(value.into());
-        self
-    }
-
-    /// Sets `default_from_address`.
-    pub fn default_from_address(mut self, value: impl Into<String>) -> Self {
-        self.default_from_address = Some(value.into());
-        self
-    }
-
-    /// Sets `enabled`.
-    pub fn enabled(mut self, value: impl Into<bool>) -> Self {
-        self.enabled = Some(value.into());
-        self
-    }
-
-    /// Sets `name`.
-    pub fn name(mut self, value: impl Into<EmailProviderNameEnum>) -> Self {
-        self.name = Some(value.into());
-        self
-    }
-
-    /// Sets `settings`.
-    pub fn settings(mut self, value: impl Into<Map<String, Value>>) -> Self {
-        self.settings = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `UpdateEmailProviderResponseContent` object.
-///
-/// The answer of `PATCH /emails/provider` (`emails_provider_update`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct UpdateEmailProviderResponseContent {
-    /// The `credentials` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub credentials: Option<EmailProviderCredentials>,
-    /// Email address to use as "from" when no other address specified.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub default_from_address: Option<String>,
-    /// Whether the provider is enabled (true) or disabled (false).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub enabled: Option<bool>,
-    /// Name of the email provider. Can be `mailgun`, `mandrill`, `sendgrid`, `ses`, `sparkpost`, `smtp`, `azure_cs`, `ms365`, or `custom`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// The `settings` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub settings: Option<Map<String, Value>>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for UpdateEmailProviderResponseContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UpdateEmailProviderResponseContent")
-            .field("credentials", &self.credentials)
-            .field("default_from_address", &self.default_from_address)
-            .field("enabled", &self.enabled)
-            .field("name", &self.name)
-            .field("settings", &Keys(&self.settings))
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-/// The `UpdateEmailTemplateRequestContent` object.
-///
-/// The body of `PATCH /email-templates/{templateName}` (`emailTemplates_update`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct UpdateEmailTemplateRequestContent {
-    /// Body of the email template.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub body: Option<String>,
-    /// Whether the template is enabled (true) or disabled (false).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub enabled: Option<bool>,
-    /// Senders `from` email address.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub from: Option<String>,
-    /// Whether the `reset_email` and `verify_email` templates should include the user's email address as the `email` parameter in the returnUrl (true) or whether no email address should be included in the redirect (false). Defaults to true.
-    #[serde(
-        rename = "includeEmailInRedirect",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub include_email_in_redirect: Option<bool>,
-    /// URL to redirect the user to after a successful action.
-    #[serde(rename = "resultUrl", default, skip_serializing_if = "Option::is_none")]
-    pub result_url: Option<String>,
-    /// Subject line of the email.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub subject: Option<String>,
-    /// Syntax of the template body.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub syntax: Option<String>,
-    /// The `template` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub template: Option<EmailTemplateNameEnum>,
-    /// Lifetime in seconds that the link within the email will be valid for.
-    #[serde(
-        rename = "urlLifetimeInSeconds",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub url_lifetime_in_seconds: Option<f64>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for UpdateEmailTemplateRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UpdateEmailTemplateRequestContent")
-            .field("body", &self.body)
-            .field("enabled", &self.enabled)
-            .field("from", &self.from)
-            .field("include_email_in_redirect", &self.include_email_in_redirect)
-            .field("result_url", &self.result_url)
-            .field("subject", &self.subject)
-            .field("syntax", &self.syntax)
-            .field("template", &self.template)
-            .field("url_lifetime_in_seconds", &self.url_lifetime_in_seconds)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl UpdateEmailTemplateRequestContent {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `body`.
-    pub fn body(mut self, value: impl Into<String>) -> Self {
-        self.body = Some(value.into());
-        self
-    }
-
-    /// Sets `enabled`.
-    pub fn enabled(mut self, value: impl Into<bool>) -> Self {
-        self.enabled = Some(value.into());
-        self
-    }
-
-    /// Sets `from`.
-    pub fn from(mut self, value: impl Into<String>) -> Self {
-        self.from = Some(value.into());
-        self
-    }
-
-    /// Sets `includeEmailInRedirect`.
-    pub fn include_email_in_redirect(mut self, value: impl Into<bool>) -> Self {
-        self.include_email_in_redirect = Some(value.into());
-        self
-    }
-
-    /// Sets `resultUrl`.
-    pub fn result_url(mut self, value: impl Into<String>) -> Self {
-        self.result_url = Some(value.into());
-        self
-    }
-
-    /// Sets `subject`.
-    pub fn subject(mut self, value: impl Into<String>) -> Self {
-        self.subject = Some(value.into());
-        self
-    }
-
-    /// Sets `syntax`.
-    pub fn syntax(mut self, value: impl Into<String>) -> Self {
-        self.syntax = Some(value.into());
-        self
-    }
-
-    /// Sets `template`.
-    pub fn template(mut self, value: impl Into<EmailTemplateNameEnum>) -> Self {
-        self.template = Some(value.into());
-        self
-    }
-
-    /// Sets `urlLifetimeInSeconds`.
-    pub fn url_lifetime_in_seconds(mut self, value: impl Into<f64>) -> Self {
-        self.url_lifetime_in_seconds = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `UpdateEmailTemplateResponseContent` object.
-///
-/// The answer of `PATCH /email-templates/{templateName}` (`emailTemplates_update`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct UpdateEmailTemplateResponseContent {
-    /// Body of the email template.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub body: Option<String>,
-    /// Whether the template is enabled (true) or disabled (false).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub enabled: Option<bool>,
-    /// Senders `from` email address.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub from: Option<String>,
-    /// Whether the `reset_email` and `verify_email` templates should include the user's email address as the `email` parameter in the returnUrl (true) or whether no email address should be included in the redirect (false). Defaults to true.
-    #[serde(
-        rename = "includeEmailInRedirect",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub include_email_in_redirect: Option<bool>,
-    /// URL to redirect the user to after a successful action.
-    #[serde(rename = "resultUrl", default, skip_serializing_if = "Option::is_none")]
-    pub result_url: Option<String>,
-    /// Subject line of the email.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub subject: Option<String>,
-    /// Syntax of the template body.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub syntax: Option<String>,
-    /// The `template` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub template: Option<EmailTemplateNameEnum>,
-    /// Lifetime in seconds that the link within the email will be valid for.
-    #[serde(
-        rename = "urlLifetimeInSeconds",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub url_lifetime_in_seconds: Option<f64>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for UpdateEmailTemplateResponseContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UpdateEmailTemplateResponseContent")
-            .field("body", &self.body)
-            .field("enabled", &self.enabled)
-            .field("from", &self.from)
-            .field("include_email_in_redirect", &self.include_email_in_redirect)
-            .field("result_url", &self.result_url)
-            .field("subject", &self.subject)
-            .field("syntax", &self.syntax)
-            .field("template", &self.template)
-            .field("url_lifetime_in_seconds", &self.url_lifetime_in_seconds)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-/// The `UpdateEnabledClientConnectionsRequestContent` schema.
-pub type UpdateEnabledClientConnectionsRequestContent =
-    Vec<UpdateEnabledClientConnectionsRequestContentItem>;
-
-/// The `UpdateEnabledClientConnectionsRequestContentItem` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct UpdateEnabledClientConnectionsRequestContentItem {
-    /// The client_id of the client to be the subject to change status
-    pub client_id: String,
-    /// Whether the connection is enabled or not for this client_id
-    pub status: bool,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for UpdateEnabledClientConnectionsRequestContentItem {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UpdateEnabledClientConnectionsRequestContentItem")
-            .field("client_id", &self.client_id)
-            .field("status", &self.status)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl UpdateEnabledClientConnectionsRequestContentItem {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(client_id: impl Into<String>, status: impl Into<bool>) -> Self {
-        Self {
-            client_id: client_id.into(),
-            status: status.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `UpdateEventStreamRequestContent` object.
-///
-/// The body of `PATCH /event-streams/{id}` (`eventStreams_update`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct UpdateEventStreamRequestContent {
-    /// The `destination` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub destination: Option<EventStreamDestinationPatch>,
-    /// Name of the event stream.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// The `status` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<EventStreamStatusEnum>,
-    /// List of event types subscribed to in this stream.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub subscriptions: Option<Vec<EventStreamSubscription>>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for UpdateEventStreamRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UpdateEventStreamRequestContent")
-            .field("destination", &self.destination)
-            .field("name", &self.name)
-            .field("status", &self.status)
-            .field("subscriptions", &self.subscriptions)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl UpdateEventStreamRequestContent {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `destination`.
-    pub fn destination(mut self, value: impl Into<EventStreamDestinationPatch>) -> Self {
-        self.destination = Some(value.into());
-        self
-    }
-
-    /// Sets `name`.
-    pub fn name(mut self, value: impl Into<String>) -> Self {
-        self.name = Some(value.into());
-        self
-    }
-
-    /// Sets `status`.
-    pub fn status(mut self, value: impl Into<EventStreamStatusEnum>) -> Self {
-        self.status = Some(value.into());
-        self
-    }
-
-    /// Sets `subscriptions`.
-    pub fn subscriptions(mut self, value: impl Into<Vec<EventStreamSubscription>>) -> Self {
-        self.subscriptions = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// One of the shapes of `UpdateEventStreamResponseContent`.
-///
-/// The answer of `PATCH /event-streams/{id}` (`eventStreams_update`).
-///
-/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
-#[derive(Clone, PartialEq, Serialize)]
-#[serde(untagged)]
-#[non_exhaustive]
-pub enum UpdateEventStreamResponseContent {
-    /// The `EventStreamWebhookResponseContent` shape.
-    Webhook(EventStreamWebhookResponseContent),
-    /// The `EventStreamEventBridgeResponseContent` shape.
-    EventBridge(EventStreamEventBridgeResponseContent),
-    /// The `EventStreamActionResponseContent` shape.
-    Action(EventStreamActionResponseContent),
-    /// JSON this version cannot tell apart, kept as received.
-    Other(Value),
-}
-
-impl<'de> Deserialize<'de> for UpdateEventStreamResponseContent {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        const SHAPES: &[Shape] = &[
-            Shape::Object {
-                consts: &[],
-                required: &[],
-            },
-            Shape::Object {
-                consts: &[],
-                required: &[],
-            },
-            Shape::Object {
-                consts: &[],
-                required: &[],
-            },
-        ];
-        let value = Value::deserialize(deserializer)?;
-        for index in candidates(&value, SHAPES) {
-            let decoded = match index {
-                0 => serde_json::from_value(value.clone())
-                    .ok()
-                    .map(Self::Webhook),
-                1 => serde_json::from_value(value.clone())
-                    .ok()
-                    .map(Self::EventBridge),
-                2 => serde_json::from_value(value.clone()).ok().map(Self::Action),
-                _ => None,
-            };
-            if let Some(decoded) = decoded {
-                return Ok(decoded);
-            }
-        }
-        other("UpdateEventStreamResponseContent", &value);
-        Ok(Self::Other(value))
-    }
-}
-
-impl fmt::Debug for UpdateEventStreamResponseContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Webhook(v) => f.debug_tuple("Webhook").field(v).finish(),
-            Self::EventBridge(v) => f.debug_tuple("EventBridge").field(v).finish(),
-            Self::Action(v) => f.debug_tuple("Action").field(v).finish(),
-            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
-        }
-    }
-}
-
-/// The `UpdateFlowRequestContent` object.
-///
-/// The body of `PATCH /flows/{id}` (`flows_update`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct UpdateFlowRequestContent {
-    /// The `actions` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub actions: Option<Vec<FlowAction>>,
-    /// The `name` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for UpdateFlowRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UpdateFlowRequestContent")
-            .field("actions", &self.actions)
-            .field("name", &self.name)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl UpdateFlowRequestContent {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `actions`.
-    pub fn actions(mut self, value: impl Into<Vec<FlowAction>>) -> Self {
-        self.actions = Some(value.into());
-        self
-    }
-
-    /// Sets `name`.
-    pub fn name(mut self, value: impl Into<String>) -> Self {
-        self.name = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `UpdateFlowResponseContent` object.
-///
-/// The answer of `PATCH /flows/{id}` (`flows_update`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct UpdateFlowResponseContent {
-    /// The `actions` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub actions: Option<Vec<FlowAction>>,
-    /// The `created_at` field.
-    pub created_at: String,
-    /// The `executed_at` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub executed_at: Option<String>,
-    /// The `id` field.
-    pub id: String,
-    /// The `name` field.
-    pub name: String,
-    /// The `updated_at` field.
-    pub updated_at: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for UpdateFlowResponseContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UpdateFlowResponseContent")
-            .field("actions", &self.actions)
-            .field("created_at", &self.created_at)
-            .field("executed_at", &self.executed_at)
-            .field("id", &self.id)
-            .field("name", &self.name)
-            .field("updated_at", &self.updated_at)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-/// The `UpdateFlowsVaultConnectionRequestContent` object.
-///
-/// The body of `PATCH /flows/vault/connections/{id}` (`flows_vault_connections_update`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct UpdateFlowsVaultConnectionRequestContent {
-    /// Flows Vault Connection name.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// The `setup` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub setup: Option<UpdateFlowsVaultConnectionSetup>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for UpdateFlowsVaultConnectionRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UpdateFlowsVaultConnectionRequestContent")
-            .field("name", &self.name)
-            .field("setup", &self.setup)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl UpdateFlowsVaultConnectionRequestContent {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `name`.
-    pub fn name(mut self, value: impl Into<String>) -> Self {
-        self.name = Some(value.into());
-        self
-    }
-
-    /// Sets `setup`.
-    pub fn setup(mut self, value: impl Into<UpdateFlowsVaultConnectionSetup>) -> Self {
-        self.setup = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `UpdateFlowsVaultConnectionResponseContent` object.
-///
-/// The answer of `PATCH /flows/vault/connections/{id}` (`flows_vault_connections_update`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct UpdateFlowsVaultConnectionResponseContent {
-    /// Flows Vault Connection custom account name.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub account_name: Option<String>,
-    /// Flows Vault Connection app identifier.
-    pub app_id: String,
-    /// The ISO 8601 formatted date when this Flows Vault Connection was created.
-    pub created_at: String,
-    /// Flows Vault Connection environment.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub environment: Option<String>,
-    /// The `fingerprint` field.
-    pub fingerprint: String,
-    /// Flows Vault Connection identifier.
-    pub id: String,
-    /// Flows Vault Connection name.
-    pub name: String,
-    /// Whether the Flows Vault Connection is configured.
-    pub ready: bool,
-    /// The ISO 8601 formatted date when this Flows Vault Connection was refreshed.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub refreshed_at: Option<String>,
-    /// The ISO 8601 formatted date when this Flows Vault Connection was updated.
-    pub updated_at: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for UpdateFlowsVaultConnectionResponseContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UpdateFlowsVaultConnectionResponseContent")
-            .field("account_name", &self.account_name)
-            .field("app_id", &self.app_id)
-            .field("created_at", &self.created_at)
-            .field("environment", &self.environment)
-            .field("fingerprint", &self.fingerprint)
-            .field("id", &self.id)
-            .field("name", &self.name)
-            .field("ready", &self.ready)
-            .field("refreshed_at", &self.refreshed_at)
-            .field("updated_at", &self.updated_at)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-/// Flows Vault Connection configuration.
-///
-/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
-#[derive(Clone, PartialEq, Serialize)]
-#[serde(untagged)]
-#[non_exhaustive]
-pub enum UpdateFlowsVaultConnectionSetup {
-    /// The `FlowsVaultConnectioSetupApiKeyWithBaseUrl` shape.
-    ApiKeyWithBaseUrl(FlowsVaultConnectioSetupApiKeyWithBaseUrl),
-    /// The `FlowsVaultConnectioSetupApiKey` shape.
-    ApiKey(FlowsVaultConnectioSetupApiKey),
-    /// The `FlowsVaultConnectioSetupOauthApp` shape.
-    OauthApp(FlowsVaultConnectioSetupOauthApp),
-    /// The `FlowsVaultConnectioSetupBigqueryOauthJwt` shape.
-    BigqueryOauthJwt(FlowsVaultConnectioSetupBigqueryOauthJwt),
-    /// The `FlowsVaultConnectioSetupSecretApiKey` shape.
-    SecretApiKey(FlowsVaultConnectioSetupSecretApiKey),
-    /// The `FlowsVaultConnectioSetupHttpBearer` shape.
-    HttpBearer(FlowsVaultConnectioSetupHttpBearer),
-    /// The `FlowsVaultConnectioSetupJwt` shape.
-    Jwt(FlowsVaultConnectioSetupJwt),
-    /// The `FlowsVaultConnectioSetupMailjetApiKey` shape.
-    MailjetApiKey(FlowsVaultConnectioSetupMailjetApiKey),
-    /// The `FlowsVaultConnectioSetupToken` shape.
-    Token(FlowsVaultConnectioSetupToken),
-    /// The `FlowsVaultConnectioSetupWebhook` shape.
-    Webhook(FlowsVaultConnectioSetupWebhook),
-    /// The `FlowsVaultConnectioSetupStripeKeyPair` shape.
-    StripeKeyPair(FlowsVaultConnectioSetupStripeKeyPair),
-    /// The `FlowsVaultConnectioSetupOauthCode` shape.
-    OauthCode(FlowsVaultConnectioSetupOauthCode),
-    /// The `FlowsVaultConnectioSetupTwilioApiKey` shape.
-    TwilioApiKey(FlowsVaultConnectioSetupTwilioApiKey),
-    /// JSON this version cannot tell apart, kept as received.
-    Other(Value),
-}
-
-impl<'de> Deserialize<'de> for UpdateFlowsVaultConnectionSetup {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        const SHAPES: &[Shape] = &[
-            Shape::Object {
-                consts: &[],
-                required: &["type", "api_key"],
-            },
-            Shape::Object {
-                consts: &[],
-                required: &["type", "api_key"],
-            },
-            Shape::Object {
-                consts: &[],
-                required: &["type", "client_id", "client_secret", "domain"],
-            },
-            Shape::Object {
-                consts: &[],
-                required: &[],
-            },
-            Shape::Object {
-                consts: &[],
-                required: &["type", "secret_key"],
-            },
-            Shape::Object {
-                consts: &[],
-                required: &["type", "token"],
-            },
-            Shape::Object {
-                consts: &[],
-                required: &["type", "algorithm"],
-            },
-            Shape::Object {
-                consts: &[],
-                required: &["type", "api_key", "secret_key"],
-            },
-            Shape::Object {
-                consts: &[],
-                required: &["type", "token"],
-            },
-            Shape::Object {
-                consts: &[],
-                required: &["type", "url"],
-            },
-            Shape::Object {
-                consts: &[],
-                required: &["type", "private_key", "public_key"],
-            },
-            Shape::Object {
-                consts: &[],
-                required: &[],
-            },
-            Shape::Object {
-                consts: &[],
-                required: &["type", "account_id", "api_key"],
-            },
-        ];
-        let value = Value::deserialize(deserializer)?;
-        for index in candidates(&value, SHAPES) {
-            let decoded = match index {
-                0 => serde_json::from_value(value.clone())
-                    .ok()
-                    .map(Self::ApiKeyWithBaseUrl),
-                1 => serde_json::from_value(value.clone()).ok().map(Self::ApiKey),
-                2 => serde_json::from_value(value.clone())
-                    .ok()
-                    .map(Self::OauthApp),
-                3 => serde_json::from_value(value.clone())
-                    .ok()
-                    .map(Self::BigqueryOauthJwt),
-                4 => serde_json::from_value(value.clone())
-                    .ok()
-                    .map(Self::SecretApiKey),
-                5 => serde_json::from_value(value.clone())
-                    .ok()
-                    .map(Self::HttpBearer),
-                6 => serde_json::from_value(value.clone()).ok().map(Self::Jwt),
-                7 => serde_json::from_value(value.clone())
-                    .ok()
-                    .map(Self::MailjetApiKey),
-                8 => serde_json::from_value(value.clone()).ok().map(Self::Token),
-                9 => serde_json::from_value(value.clone())
-                    .ok()
-                    .map(Self::Webhook),
-                10 => serde_json::from_value(value.clone())
-                    .ok()
-                    .map(Self::StripeKeyPair),
-                11 => serde_json::from_value(value.clone())
-                    .ok()
-                    .map(Self::OauthCode),
-                12 => serde_json::from_value(value.clone())
-                    .ok()
-                    .map(Self::TwilioApiKey),
-                _ => None,
-            };
-            if let Some(decoded) = decoded {
-                return Ok(decoded);
-            }
-        }
-        other("UpdateFlowsVaultConnectionSetup", &value);
-        Ok(Self::Other(value))
-    }
-}
-
-impl fmt::Debug for UpdateFlowsVaultConnectionSetup {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::ApiKeyWithBaseUrl(v) => f.debug_tuple("ApiKeyWithBaseUrl").field(v).finish(),
-            Self::ApiKey(v) => f.debug_tuple("ApiKey").field(v).finish(),
-            Self::OauthApp(v) => f.debug_tuple("OauthApp").field(v).finish(),
-            Self::BigqueryOauthJwt(v) => f.debug_tuple("BigqueryOauthJwt").field(v).finish(),
-            Self::SecretApiKey(v) => f.debug_tuple("SecretApiKey").field(v).finish(),
-            Self::HttpBearer(v) => f.debug_tuple("HttpBearer").field(v).finish(),
-            Self::Jwt(v) => f.debug_tuple("Jwt").field(v).finish(),
-            Self::MailjetApiKey(v) => f.debug_tuple("MailjetApiKey").field(v).finish(),
-            Self::Token(v) => f.debug_tuple("Token").field(v).finish(),
-            Self::Webhook(v) => f.debug_tuple("Webhook").field(v).finish(),
-            Self::StripeKeyPair(v) => f.debug_tuple("StripeKeyPair").field(v).finish(),
-            Self::OauthCode(v) => f.debug_tuple("OauthCode").field(v).finish(),
-            Self::TwilioApiKey(v) => f.debug_tuple("TwilioApiKey").field(v).finish(),
-            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
-        }
-    }
-}
-
-/// The `UpdateFormRequestContent` object.
-///
-/// The body of `PATCH /forms/{id}` (`forms_update`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct UpdateFormRequestContent {
-    /// The `ending` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ending: Option<FormEndingNode>,
-    /// The `languages` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub languages: Option<FormLanguages>,
-    /// The `messages` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub messages: Option<FormMessages>,
-    /// The `name` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// The `nodes` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub nodes: Option<Vec<FormNode>>,
-    /// The `start` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub start: Option<FormStartNode>,
-    /// The `style` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub style: Option<FormStyle>,
-    /// The `translations` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub translations: Option<Map<String, Value>>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for UpdateFormRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UpdateFormRequestContent")
-            .field("ending", &self.ending)
-            .field("languages", &self.languages)
-            .field("messages", &self.messages)
-            .field("name", &self.name)
-            .field("nodes", &self.nodes)
-            .field("start", &self.start)
-            .field("style", &self.style)
-            .field("translations", &Keys(&self.translations))
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl UpdateFormRequestContent {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `ending`.
-    pub fn ending(mut self, value: impl Into<FormEndingNode>) -> Self {
-        self.ending = Some(value.into());
-        self
-    }
-
-    /// Sets `languages`.
-    pub fn languages(mut self, value: impl Into<FormLanguages>) -> Self {
-        self.languages = Some(value.into());
-        self
-    }
-
-    /// Sets `messages`.
-    pub fn messages(mut self, value: impl Into<FormMessages>) -> Self {
-        self.messages = Some(value.into());
-        self
-    }
-
-    /// Sets `name`.
-    pub fn name(mut self, value: impl Into<String>) -> Self {
-        self.name = Some(value.into());
-        self
-    }
-
-    /// Sets `nodes`.
-    pub fn nodes(mut self, value: impl Into<Vec<FormNode>>) -> Self {
-        self.nodes = Some(value.into());
-        self
-    }
-
-    /// Sets `start`.
-    pub fn start(mut self, value: impl Into<FormStartNode>) -> Self {
-        self.start = Some(value.into());
-        self
-    }
-
-    /// Sets `style`.
-    pub fn style(mut self, value: impl Into<FormStyle>) -> Self {
-        self.style = Some(value.into());
-        self
-    }
-
-    /// Sets `translations`.
-    pub fn translations(mut self, value: impl Into<Map<String, Value>>) -> Self {
-        self.translations = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `UpdateFormResponseContent` object.
-///
-/// The answer of `PATCH /forms/{id}` (`forms_update`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct UpdateFormResponseContent {
-    /// The `created_at` field.
-    pub created_at: String,
-    /// The `embedded_at` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub embedded_at: Option<String>,
-    /// The `ending` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ending: Option<FormEndingNode>,
-    /// The `id` field.
-    pub id: String,
-    /// The `languages` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub languages: Option<FormLanguages>,
-    /// The `messages` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub messages: Option<FormMessages>,
-    /// The `name` field.
-    pub name: String,
-    /// The `nodes` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub nodes: Option<Vec<FormNode>>,
-    /// The `start` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub start: Option<FormStartNode>,
-    /// The `style` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub style: Option<FormStyle>,
-    /// The `submitted_at` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub submitted_at: Option<String>,
-    /// The `translations` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub translations: Option<Map<String, Value>>,
-    /// The `updated_at` field.
-    pub updated_at: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for UpdateFormResponseContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UpdateFormResponseContent")
-            .field("created_at", &self.created_at)
-            .field("embedded_at", &self.embedded_at)
-            .field("ending", &self.ending)
-            .field("id", &self.id)
-            .field("languages", &self.languages)
-            .field("messages", &self.messages)
-            .field("name", &self.name)
-            .field("nodes", &self.nodes)
-            .field("start", &self.start)
-            .field("style", &self.style)
-            .field("submitted_at", &self.submitted_at)
-            .field("translations", &Keys(&self.translations))
-            .field("updated_at", &self.updated_at)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-/// The `UpdateGuardianFactorDuoSettingsRequestContent` object.
-///
-/// The body of `PATCH /guardian/factors/duo/settings` (`guardian_factors_duo_settings_update`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct UpdateGuardianFactorDuoSettingsRequestContent {
-    /// The `host` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub host: Option<String>,
-    /// The `ikey` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ikey: Option<String>,
-    /// The `skey` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub skey: Option<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for UpdateGuardianFactorDuoSettingsRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UpdateGuardianFactorDuoSettingsRequestContent")
-            .field("host", &self.host)
-            .field("ikey", &self.ikey)
-            .field("skey", &self.skey)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl UpdateGuardianFactorDuoSettingsRequestContent {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `host`.
-    pub fn host(mut self, value: impl Into<String>) -> Self {
-        self.host = Some(value.into());
-        self
-    }
-
-    /// Sets `ikey`.
-    pub fn ikey(mut self, value: impl Into<String>) -> Self {
-        self.ikey = Some(value.into());
-        self
-    }
-
-    /// Sets `skey`.
-    pub fn skey(mut self, value: impl Into<String>) -> Self {
-        self.skey = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `UpdateGuardianFactorDuoSettingsResponseContent` object.
-///
-/// The answer of `PATCH /guardian/factors/duo/settings` (`guardian_factors_duo_settings_update`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct UpdateGuardianFactorDuoSettingsResponseContent {
-    /// The `host` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub host: Option<String>,
-    /// The `ikey` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ikey: Option<String>,
-    /// The `skey` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub skey: Option<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for UpdateGuardianFactorDuoSettingsResponseContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UpdateGuardianFactorDuoSettingsResponseContent")
-            .field("host", &self.host)
-            .field("ikey", &self.ikey)
-            .field("skey", &self.skey)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-/// The `UpdateGuardianFactorsProviderPushNotificationSnsRequestContent` object.
-///
-/// The body of `PATCH /guardian/factors/push-notification/providers/sns` (`guardian_factors_pushNotification_updateSnsProvider`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct UpdateGuardianFactorsProviderPushNotificationSnsRequestContent {
-    /// The `aws_access_key_id` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub aws_access_key_id: Option<String>,
-    /// The `aws_region` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub aws_region: Option<String>,
-    /// The `aws_secret_access_key` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub aws_secret_access_key: Option<String>,
-    /// The `sns_apns_platform_application_arn` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sns_apns_platform_application_arn: Option<String>,
-    /// The `sns_gcm_platform_application_arn` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sns_gcm_platform_application_arn: Option<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for UpdateGuardianFactorsProviderPushNotificationSnsRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UpdateGuardianFactorsProviderPushNotificationSnsRequestContent")
-            .field("aws_access_key_id", &self.aws_access_key_id)
-            .field("aws_region", &self.aws_region)
-            .field(
-                "aws_secret_access_key",
-                &self.aws_secret_access_key.as_ref().map(|_| REDACTED),
-            )
-            .field(
-                "sns_apns_platform_application_arn",
-                &self.sns_apns_platform_application_arn,
-            )
-            .field(
-                "sns_gcm_platform_application_arn",
-                &self.sns_gcm_platform_application_arn,
-            )
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl UpdateGuardianFactorsProviderPushNotificationSnsRequestContent {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `aws_access_key_id`.
-    pub fn aws_access_key_id(mut self, value: impl Into<String>) -> Self {
-        self.aws_access_key_id = Some(value.into());
-        self
-    }
-
-    /// Sets `aws_region`.
-    pub fn aws_region(mut self, value: impl Into<String>) -> Self {
-        self.aws_region = Some(value.into());
-        self
-    }
-
-    /// Sets `aws_secret_access_key`.
-    pub fn aws_secret_access_key(mut self, value: impl Into<String>) -> Self {
-        self.aws_secret_access_key = Some(value.into());
-        self
-    }
-
-    /// Sets `sns_apns_platform_application_arn`.
-    pub fn sns_apns_platform_application_arn(mut self, value: impl Into<String>) -> Self {
-        self.sns_apns_platform_application_arn = Some(value.into());
-        self
-    }
-
-    /// Sets `sns_gcm_platform_application_arn`.
-    pub fn sns_gcm_platform_application_arn(mut self, value: impl Into<String>) -> Self {
-        self.sns_gcm_platform_application_arn = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `UpdateGuardianFactorsProviderPushNotificationSnsResponseContent` object.
-///
-/// The answer of `PATCH /guardian/factors/push-notification/providers/sns` (`guardian_factors_pushNotification_updateSnsProvider`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct UpdateGuardianFactorsProviderPushNotificationSnsResponseContent {
-    /// The `aws_access_key_id` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub aws_access_key_id: Option<String>,
-    /// The `aws_region` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub aws_region: Option<String>,
-    /// The `aws_secret_access_key` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub aws_secret_access_key: Option<String>,
-    /// The `sns_apns_platform_application_arn` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sns_apns_platform_application_arn: Option<String>,
-    /// The `sns_gcm_platform_application_arn` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sns_gcm_platform_application_arn: Option<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for UpdateGuardianFactorsProviderPushNotificationSnsResponseContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UpdateGuardianFactorsProviderPushNotificationSnsResponseContent")
-            .field("aws_access_key_id", &self.aws_access_key_id)
-            .field("aws_region", &self.aws_region)
-            .field(
-                "aws_secret_access_key",
-                &self.aws_secret_access_key.as_ref().map(|_| REDACTED),
-            )
-            .field(
-                "sns_apns_platform_application_arn",
-                &self.sns_apns_platform_application_arn,
-            )
-            .field(
-                "sns_gcm_platform_application_arn",
-                &self.sns_gcm_platform_application_arn,
-            )
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-/// The `UpdateHookRequestContent` object.
-///
-/// The body of `PATCH /hooks/{id}` (`hooks_update`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct UpdateHookRequestContent {
-    /// The `dependencies` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub dependencies: Option<Map<String, Value>>,
-    /// Whether this hook will be executed (true) or ignored (false).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub enabled: Option<bool>,
-    /// Name of this hook.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// Code to be executed when this hook runs.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub script: Option<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for UpdateHookRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UpdateHookRequestContent")
-            .field("dependencies", &Keys(&self.dependencies))
-            .field("enabled", &self.enabled)
-            .field("name", &self.name)
-            .field("script", &self.script)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl UpdateHookRequestContent {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `dependencies`.
-    pub fn dependencies(mut self, value: impl Into<Map<String, Value>>) -> Self {
-        self.dependencies = Some(value.into());
-        self
-    }
-
-    /// Sets `enabled`.
-    pub fn enabled(mut self, value: impl Into<bool>) -> Self {
-        self.enabled = Some(value.into());
-        self
-    }
-
-    /// Sets `name`.
-    pub fn name(mut self, value: impl Into<String>) -> Self {
-        self.name = Some(value.into());
-        self
-    }
-
-    /// Sets `script`.
-    pub fn script(mut self, value: impl Into<String>) -> Self {
-        self.script = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `UpdateHookResponseContent` object.
-///
-/// The answer of `PATCH /hooks/{id}` (`hooks_update`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct UpdateHookResponseContent {
-    /// The `dependencies` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub dependencies: Option<Map<String, Value>>,
-    /// Whether this hook will be executed (true) or ignored (false).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub enabled: Option<bool>,
-    /// ID of this hook.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    /// Name of this hook.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// Code to be executed when this hook runs.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub script: Option<String>,
-    /// Trigger ID
-    #[serde(rename = "triggerId", default, skip_serializing_if = "Option::is_none")]
-    pub trigger_id: Option<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for UpdateHookResponseContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UpdateHookResponseContent")
-            .field("dependencies", &Keys(&self.dependencies))
-            .field("enabled", &self.enabled)
-            .field("id", &self.id)
-            .field("name", &self.name)
-            .field("script", &self.script)
-            .field("trigger_id", &self.trigger_id)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-/// Hashmap of key-value pairs where the value must be a string.
-///
-/// A map of secret names to values; `Debug` shows the names only. Dereferences to the map.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct UpdateHookSecretRequestContent(pub Map<String, Value>);
-
-impl fmt::Debug for UpdateHookSecretRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_tuple("UpdateHookSecretRequestContent")
-            .field(&Keys(&self.0))
-            .finish()
-    }
-}
-
-impl std::ops::Deref for UpdateHookSecretRequestContent {
-    type Target = Map<String, Value>;
-
-    fn deref(&self) -> &Self::Target {
-        &self.0
-    }
-}
-
-impl std::ops::DerefMut for UpdateHookSecretRequestContent {
-    fn deref_mut(&mut self) -> &mut Self::Target {
-        &mut self.0
-    }
-}
-
-impl From<Map<String, Value>> for UpdateHookSecretRequestContent {
-    fn from(map: Map<String, Value>) -> Self {
-        Self(map)
-    }
-}
-
-/// The `UpdateLogStreamRequestContent` object.
-///
-/// The body of `PATCH /log-streams/{id}` (`logStreams_update`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct UpdateLogStreamRequestContent {
-    /// Only logs events matching these filters will be delivered by the stream. If omitted or empty, all events will be delivered.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub filters: Option<Vec<LogStreamFilter>>,
-    /// True for priority log streams, false for non-priority
-    #[serde(
-        rename = "isPriority",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub is_priority: Option<bool>,
-    /// log stream name
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// The `pii_config` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub pii_config: Option<LogStreamPiiConfig>,
-    /// The `sink` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sink: Option<LogStreamSinkPatch>,
-    /// The `status` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<LogStreamStatusEnum>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for UpdateLogStreamRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UpdateLogStreamRequestContent")
-            .field("filters", &self.filters)
-            .field("is_priority", &self.is_priority)
-            .field("name", &self.name)
-            .field("pii_config", &self.pii_config)
-            .field("sink", &self.sink)
-            .field("status", &self.status)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl UpdateLogStreamRequestContent {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `filters`.
-    pub fn filters(mut self, value: impl Into<Vec<LogStreamFilter>>) -> Self {
-        self.filters = Some(value.into());
-        self
-    }
-
-    /// Sets `isPriority`.
-    pub fn is_priority(mut self, value: impl Into<bool>) -> Self {
-        self.is_priority = Some(value.into());
-        self
-    }
-
-    /// Sets `name`.
-    pub fn name(mut self, value: impl Into<String>) -> Self {
-        self.name = Some(value.into());
-        self
-    }
-
-    /// Sets `pii_config`.
-    pub fn pii_config(mut self, value: impl Into<LogStreamPiiConfig>) -> Self {
-        self.pii_config = Some(value.into());
-        self
-    }
-
-    /// Sets `sink`.
-    pub fn sink(mut self, value: impl Into<LogStreamSinkPatch>) -> Self {
-        self.sink = Some(value.into());
-        self
-    }
-
-    /// Sets `status`.
-    pub fn status(mut self, value: impl Into<LogStreamStatusEnum>) -> Self {
-        self.status = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// One of the shapes of `UpdateLogStreamResponseContent`.
-///
-/// The answer of `PATCH /log-streams/{id}` (`logStreams_update`).
-///
-/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
-#[derive(Clone, PartialEq, Serialize)]
-#[serde(untagged)]
-#[non_exhaustive]
-pub enum UpdateLogStreamResponseContent {
-    /// The `LogStreamHttpResponseSchema` shape.
-    Http(LogStreamHttpResponseSchema),
-    /// The `LogStreamEventBridgeResponseSchema` shape.
-    EventBridge(LogStreamEventBridgeResponseSchema),
-    /// The `LogStreamEventGridResponseSchema` shape.
-    EventGrid(LogStreamEventGridResponseSchema),
-    /// The `LogStreamDatadogResponseSchema` shape.
-    Datadog(LogStreamDatadogResponseSchema),
-    /// The `LogStreamSplunkResponseSchema` shape.
-    Splunk(LogStreamSplunkResponseSchema),
-    /// The `LogStreamSumoResponseSchema` shape.
-    Sumo(LogStreamSumoResponseSchema),
-    /// The `LogStreamSegmentResponseSchema` shape.
-    Segment(LogStreamSegmentResponseSchema),
-    /// The `LogStreamMixpanelResponseSchema` shape.
-    Mixpanel(LogStreamMixpanelResponseSchema),
-    /// JSON this version cannot tell apart, kept as received.
-    Other(Value),
-}
-
-impl<'de> Deserialize<'de> for UpdateLogStreamResponseContent {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        const SHAPES: &[Shape] = &[
-            Shape::Object {
-                consts: &[],
-                required: &[],
-            },
-            Shape::Object {
-                consts: &[],
-                required: &[],
-            },
-            Shape::Object {
-                consts: &[],
-                required: &[],
-            },
-            Shape::Object {
-                consts: &[],
-                required: &[],
-            },
-            Shape::Object {
-                consts: &[],
-                required: &[],
-            },
-            Shape::Object {
-                consts: &[],
-                required: &[],
-            },
-            Shape::Object {
-                consts: &[],
-                required: &[],
-            },
-            Shape::Object {
-                consts: &[],
-                required: &[],
-            },
-        ];
-        let value = Value::deserialize(deserializer)?;
-        for index in candidates(&value, SHAPES) {
-            let decoded = match index {
-                0 => serde_json::from_value(value.clone()).ok().map(Self::Http),
-                1 => serde_json::from_value(value.clone())
-                    .ok()
-                    .map(Self::EventBridge),
-                2 => serde_json::from_value(value.clone())
-                    .ok()
-                    .map(Self::EventGrid),
-                3 => serde_json::from_value(value.clone())
-                    .ok()
-                    .map(Self::Datadog),
-                4 => serde_json::from_value(value.clone()).ok().map(Self::Splunk),
-                5 => serde_json::from_value(value.clone()).ok().map(Self::Sumo),
-                6 => serde_json::from_value(value.clone())
-                    .ok()
-                    .map(Self::Segment),
-                7 => serde_json::from_value(value.clone())
-                    .ok()
-                    .map(Self::Mixpanel),
-                _ => None,
-            };
-            if let Some(decoded) = decoded {
-                return Ok(decoded);
-            }
-        }
-        other("UpdateLogStreamResponseContent", &value);
-        Ok(Self::Other(value))
-    }
-}
-
-impl fmt::Debug for UpdateLogStreamResponseContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Http(v) => f.debug_tuple("Http").field(v).finish(),
-            Self::EventBridge(v) => f.debug_tuple("EventBridge").field(v).finish(),
-            Self::EventGrid(v) => f.debug_tuple("EventGrid").field(v).finish(),
-            Self::Datadog(v) => f.debug_tuple("Datadog").field(v).finish(),
-            Self::Splunk(v) => f.debug_tuple("Splunk").field(v).finish(),
-            Self::Sumo(v) => f.debug_tuple("Sumo").field(v).finish(),
-            Self::Segment(v) => f.debug_tuple("Segment").field(v).finish(),
-            Self::Mixpanel(v) => f.debug_tuple("Mixpanel").field(v).finish(),
-            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
-        }
-    }
-}
-
-/// The `UpdateNetworkAclRequestContent` object.
-///
-/// The body of `PATCH /network-acls/{id}` (`networkACLs_update`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct UpdateNetworkAclRequestContent {
-    /// Indicates whether or not this access control list is actively being used
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub active: Option<bool>,
-    /// The `description` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
-    /// Indicates the order in which the ACL will be evaluated relative to other ACL rules.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub priority: Option<f64>,
-    /// The `rule` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub rule: Option<NetworkAclRule>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for UpdateNetworkAclRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UpdateNetworkAclRequestContent")
-            .field("active", &self.active)
-            .field("description", &self.description)
-            .field("priority", &self.priority)
-            .field("rule", &self.rule)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl UpdateNetworkAclRequestContent {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `active`.
-    pub fn active(mut self, value: impl Into<bool>) -> Self {
-        self.active = Some(value.into());
-        self
-    }
-
-    /// Sets `description`.
-    pub fn description(mut self, value: impl Into<String>) -> Self {
-        self.description = Some(value.into());
-        self
-    }
-
-    /// Sets `priority`.
-    pub fn priority(mut self, value: impl Into<f64>) -> Self {
-        self.priority = Some(value.into());
-        self
-    }
-
-    /// Sets `rule`.
-    pub fn rule(mut self, value: impl Into<NetworkAclRule>) -> Self {
-        self.rule = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `UpdateNetworkAclResponseContent` object.
-///
-/// The answer of `PATCH /network-acls/{id}` (`networkACLs_update`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct UpdateNetworkAclResponseContent {
-    /// The `active` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub active: Option<bool>,
-    /// The timestamp when the Network ACL Configuration was created
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub created_at: Option<String>,
-    /// The `description` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
-    /// The `id` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    /// The `priority` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub priority: Option<f64>,
-    /// The `rule` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub rule: Option<NetworkAclRule>,
-    /// The timestamp when the Network ACL Configuration was last updated
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub updated_at: Option<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for UpdateNetworkAclResponseContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UpdateNetworkAclResponseContent")
-            .field("active", &self.active)
-            .field("created_at", &self.created_at)
-            .field("description", &self.description)
-            .field("id", &self.id)
-            .field("priority", &self.priority)
-            .field("rule", &self.rule)
-            .field("updated_at", &self.updated_at)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-/// The `UpdateOrganizationConnectionRequestContent` object.
-///
-/// The body of `PATCH /organizations/{id}/enabled_connections/{connectionId}` (`organizations_enabledConnections_update`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct UpdateOrganizationConnectionRequestContent {
-    /// When true, all users that log in with this connection will be automatically granted membership in the organization. When false, users must be granted membership in the organization before logging in with this connection.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub assign_membership_on_login: Option<bool>,
-    /// Determines whether organization signup should be enabled for this organization connection. Only applicable for database connections. Default: false.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub is_signup_enabled: Option<bool>,
-    /// Determines whether a connection should be displayed on this organization’s login prompt. Only applicable for enterprise connections. Default: true.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub show_as_button: Option<bool>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for UpdateOrganizationConnectionRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UpdateOrganizationConnectionRequestContent")
-            .field(
-                "assign_membership_on_login",
-                &self.assign_membership_on_login,
-            )
-            .field("is_signup_enabled", &self.is_signup_enabled)
-            .field("show_as_button", &self.show_as_button)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl UpdateOrganizationConnectionRequestContent {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `assign_membership_on_login`.
-    pub fn assign_membership_on_login(mut self, value: impl Into<bool>) -> Self {
-        self.assign_membership_on_login = Some(value.into());
-        self
-    }
-
-    /// Sets `is_signup_enabled`.
-    pub fn is_signup_enabled(mut self, value: impl Into<bool>) -> Self {
-        self.is_signup_enabled = Some(value.into());
-        self
-    }
-
-    /// Sets `show_as_button`.
-    pub fn show_as_button(mut self, value: impl Into<bool>) -> Self {
-        self.show_as_button = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `UpdateOrganizationConnectionResponseContent` object.
-///
-/// The answer of `PATCH /organizations/{id}/enabled_connections/{connectionId}` (`organizations_enabledConnections_update`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct UpdateOrganizationConnectionResponseContent {
-    /// When true, all users that log in with this connection will be automatically granted membership in the organization. When false, users must be granted membership in the organization before logging in with this connection.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub assign_membership_on_login: Option<bool>,
-    /// The `connection` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub connection: Option<OrganizationConnectionInformation>,
-    /// ID of the connection.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub connection_id: Option<String>,
-    /// Determines whether organization signup should be enabled for this organization connection. Only applicable for database connections. Default: false.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub is_signup_enabled: Option<bool>,
-    /// Determines whether a connection should be displayed on this organization’s login prompt. Only applicable for enterprise connections. Default: true.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub show_as_button: Option<bool>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for UpdateOrganizationConnectionResponseContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UpdateOrganizationConnectionResponseContent")
-            .field(
-                "assign_membership_on_login",
-                &self.assign_membership_on_login,
-            )
-            .field("connection", &self.connection)
-            .field("connection_id", &self.connection_id)
-            .field("is_signup_enabled", &self.is_signup_enabled)
-            .field("show_as_button", &self.show_as_button)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-/// The `UpdateOrganizationDiscoveryDomainRequestContent` object.
-///
-/// The body of `PATCH /organizations/{id}/discovery-domains/{discovery_domain_id}` (`organizations_discoveryDomains_update`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct UpdateOrganizationDiscoveryDomainRequestContent {
-    /// The `status` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<OrganizationDiscoveryDomainStatus>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for UpdateOrganizationDiscoveryDomainRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UpdateOrganizationDiscoveryDomainRequestContent")
-            .field("status", &self.status)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl UpdateOrganizationDiscoveryDomainRequestContent {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `status`.
-    pub fn status(mut self, value: impl Into<OrganizationDiscoveryDomainStatus>) -> Self {
-        self.status = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `UpdateOrganizationDiscoveryDomainResponseContent` object.
-///
-/// The answer of `PATCH /organizations/{id}/discovery-domains/{discovery_domain_id}` (`organizations_discoveryDomains_update`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct UpdateOrganizationDiscoveryDomainResponseContent {
-    /// The domain name to associate with the organization e.g. acme.com.
-    pub domain: String,
-    /// Organization discovery domain identifier.
-    pub id: String,
-    /// The `status` field.
-    pub status: OrganizationDiscoveryDomainStatus,
-    /// The full domain where the TXT record should be added.
-    pub verification_host: String,
-    /// A unique token generated for the discovery domain. This must be placed in a DNS TXT record at the location specified by the verification_host field to prove domain ownership.
-    pub verification_txt: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for UpdateOrganizationDiscoveryDomainResponseContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UpdateOrganizationDiscoveryDomainResponseContent")
-            .field("domain", &self.domain)
-            .field("id", &self.id)
-            .field("status", &self.status)
-            .field("verification_host", &self.verification_host)
-            .field("verification_txt", &self.verification_txt)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
 /// The `UpdateOrganizationRequestContent` object.
 ///
 /// The body of `PATCH /organizations/{id}` (`organizations_update`).
@@ -2355,50 +97,12 @@ impl UpdateOrganizationRequestContent {
     }
 }
 
-/// The `UpdateOrganizationResponseContent` object.
+/// The `UpdateOrganizationResponseContent` schema.
 ///
 /// The answer of `PATCH /organizations/{id}` (`organizations_update`).
 ///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct UpdateOrganizationResponseContent {
-    /// The `branding` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub branding: Option<OrganizationBranding>,
-    /// Friendly name of this organization.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub display_name: Option<String>,
-    /// Organization identifier.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    /// The `metadata` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub metadata: Option<Map<String, Value>>,
-    /// The name of this organization.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// The `token_quota` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub token_quota: Option<TokenQuota>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for UpdateOrganizationResponseContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UpdateOrganizationResponseContent")
-            .field("branding", &self.branding)
-            .field("display_name", &self.display_name)
-            .field("id", &self.id)
-            .field("metadata", &Keys(&self.metadata))
-            .field("name", &self.name)
-            .field("token_quota", &self.token_quota)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
+/// The same type as [`Organization`]: the API description gives both the same schema.
+pub type UpdateOrganizationResponseContent = Organization;
 
 /// The `UpdatePhoneTemplateRequestContent` object.
 ///
@@ -2455,48 +159,2438 @@ impl UpdatePhoneTemplateRequestContent {
     }
 }
 
-/// The `UpdatePhoneTemplateResponseContent` object.
+/// The `UpdatePhoneTemplateResponseContent` schema.
 ///
 /// The answer of `PATCH /branding/phone/templates/{id}` (`branding_phone_templates_update`).
 ///
+/// The same type as [`PhoneTemplate`]: the API description gives both the same schema.
+pub type UpdatePhoneTemplateResponseContent = PhoneTemplate;
+
+/// The `UpdateResourceServerRequestContent` object.
+///
+/// The body of `PATCH /resource-servers/{id}` (`resourceServers_update`).
+///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+/// Build it with `new()` and the setters.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
-pub struct UpdatePhoneTemplateResponseContent {
-    /// The `channel` field.
+pub struct UpdateResourceServerRequestContent {
+    /// Whether refresh tokens can be issued for this API (true) or not (false).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub channel: Option<String>,
-    /// The `content` field.
-    pub content: PhoneTemplateContent,
-    /// The `customizable` field.
+    pub allow_offline_access: Option<bool>,
+    /// The `authorization_details` field.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub customizable: Option<bool>,
-    /// Whether the template is enabled (false) or disabled (true).
-    pub disabled: bool,
-    /// The `id` field.
-    pub id: String,
-    /// The `tenant` field.
+    pub authorization_details: Option<Vec<Value>>,
+    /// The `consent_policy` field.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tenant: Option<String>,
-    /// The `type` field.
-    #[serde(rename = "type")]
-    pub type_: PhoneTemplateNotificationTypeEnum,
+    pub consent_policy: Option<String>,
+    /// Whether authorization policies are enforced (true) or not enforced (false).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enforce_policies: Option<bool>,
+    /// Friendly name for this resource server. Can not contain `<` or `>` characters.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// The `proof_of_possession` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub proof_of_possession: Option<ResourceServerProofOfPossession>,
+    /// List of permissions (scopes) that this API uses.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scopes: Option<Vec<ResourceServerScope>>,
+    /// The `signing_alg` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signing_alg: Option<SigningAlgorithmEnum>,
+    /// Secret used to sign tokens when using symmetric algorithms (HS256).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signing_secret: Option<String>,
+    /// Whether to skip user consent for applications flagged as first party (true) or not (false).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub skip_consent_for_verifiable_first_party_clients: Option<bool>,
+    /// The `subject_type_authorization` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subject_type_authorization: Option<ResourceServerSubjectTypeAuthorization>,
+    /// The `token_dialect` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token_dialect: Option<ResourceServerTokenDialectSchemaEnum>,
+    /// The `token_encryption` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token_encryption: Option<ResourceServerTokenEncryption>,
+    /// Expiration value (in seconds) for access tokens issued for this API from the token endpoint.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token_lifetime: Option<i64>,
     /// Fields this version does not model, kept as received.
     #[serde(flatten, deserialize_with = "extra")]
     pub extra: Map<String, Value>,
 }
 
-impl fmt::Debug for UpdatePhoneTemplateResponseContent {
+impl fmt::Debug for UpdateResourceServerRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UpdatePhoneTemplateResponseContent")
-            .field("channel", &self.channel)
-            .field("content", &self.content)
-            .field("customizable", &self.customizable)
-            .field("disabled", &self.disabled)
+        f.debug_struct("UpdateResourceServerRequestContent")
+            .field("allow_offline_access", &self.allow_offline_access)
+            .field("authorization_details", &Keys(&self.authorization_details))
+            .field("consent_policy", &self.consent_policy)
+            .field("enforce_policies", &self.enforce_policies)
+            .field("name", &self.name)
+            .field("proof_of_possession", &self.proof_of_possession)
+            .field("scopes", &self.scopes)
+            .field("signing_alg", &self.signing_alg)
+            .field(
+                "signing_secret",
+                &self.signing_secret.as_ref().map(|_| REDACTED),
+            )
+            .field(
+                "skip_consent_for_verifiable_first_party_clients",
+                &self.skip_consent_for_verifiable_first_party_clients,
+            )
+            .field(
+                "subject_type_authorization",
+                &self.subject_type_authorization,
+            )
+            .field("token_dialect", &self.token_dialect)
+            .field("token_encryption", &self.token_encryption)
+            .field("token_lifetime", &self.token_lifetime)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl UpdateResourceServerRequestContent {
+    /// An empty value; set fields with the setters.
+    pub fn new() -> Self {
+        <Self as Default>::default()
+    }
+
+    /// Sets `allow_offline_access`.
+    pub fn allow_offline_access(mut self, value: impl Into<bool>) -> Self {
+        self.allow_offline_access = Some(value.into());
+        self
+    }
+
+    /// Sets `authorization_details`.
+    pub fn authorization_details(mut self, value: impl Into<Vec<Value>>) -> Self {
+        self.authorization_details = Some(value.into());
+        self
+    }
+
+    /// Sets `consent_policy`.
+    pub fn consent_policy(mut self, value: impl Into<String>) -> Self {
+        self.consent_policy = Some(value.into());
+        self
+    }
+
+    /// Sets `enforce_policies`.
+    pub fn enforce_policies(mut self, value: impl Into<bool>) -> Self {
+        self.enforce_policies = Some(value.into());
+        self
+    }
+
+    /// Sets `name`.
+    pub fn name(mut self, value: impl Into<String>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+
+    /// Sets `proof_of_possession`.
+    pub fn proof_of_possession(
+        mut self,
+        value: impl Into<ResourceServerProofOfPossession>,
+    ) -> Self {
+        self.proof_of_possession = Some(value.into());
+        self
+    }
+
+    /// Sets `scopes`.
+    pub fn scopes(mut self, value: impl Into<Vec<ResourceServerScope>>) -> Self {
+        self.scopes = Some(value.into());
+        self
+    }
+
+    /// Sets `signing_alg`.
+    pub fn signing_alg(mut self, value: impl Into<SigningAlgorithmEnum>) -> Self {
+        self.signing_alg = Some(value.into());
+        self
+    }
+
+    /// Sets `signing_secret`.
+    pub fn signing_secret(mut self, value: impl Into<String>) -> Self {
+        self.signing_secret = Some(value.into());
+        self
+    }
+
+    /// Sets `skip_consent_for_verifiable_first_party_clients`.
+    pub fn skip_consent_for_verifiable_first_party_clients(
+        mut self,
+        value: impl Into<bool>,
+    ) -> Self {
+        self.skip_consent_for_verifiable_first_party_clients = Some(value.into());
+        self
+    }
+
+    /// Sets `subject_type_authorization`.
+    pub fn subject_type_authorization(
+        mut self,
+        value: impl Into<ResourceServerSubjectTypeAuthorization>,
+    ) -> Self {
+        self.subject_type_authorization = Some(value.into());
+        self
+    }
+
+    /// Sets `token_dialect`.
+    pub fn token_dialect(mut self, value: impl Into<ResourceServerTokenDialectSchemaEnum>) -> Self {
+        self.token_dialect = Some(value.into());
+        self
+    }
+
+    /// Sets `token_encryption`.
+    pub fn token_encryption(mut self, value: impl Into<ResourceServerTokenEncryption>) -> Self {
+        self.token_encryption = Some(value.into());
+        self
+    }
+
+    /// Sets `token_lifetime`.
+    pub fn token_lifetime(mut self, value: impl Into<i64>) -> Self {
+        self.token_lifetime = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+/// The `UpdateResourceServerResponseContent` schema.
+///
+/// The answer of `PATCH /resource-servers/{id}` (`resourceServers_update`).
+///
+/// The same type as [`ResourceServer`]: the API description gives both the same schema.
+pub type UpdateResourceServerResponseContent = ResourceServer;
+
+/// The `UpdateRoleRequestContent` object.
+///
+/// The body of `PATCH /roles/{id}` (`roles_update`).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new()` and the setters.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct UpdateRoleRequestContent {
+    /// Description of this role.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// Name of this role.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for UpdateRoleRequestContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UpdateRoleRequestContent")
+            .field("description", &self.description)
+            .field("name", &self.name)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl UpdateRoleRequestContent {
+    /// An empty value; set fields with the setters.
+    pub fn new() -> Self {
+        <Self as Default>::default()
+    }
+
+    /// Sets `description`.
+    pub fn description(mut self, value: impl Into<String>) -> Self {
+        self.description = Some(value.into());
+        self
+    }
+
+    /// Sets `name`.
+    pub fn name(mut self, value: impl Into<String>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+/// The `UpdateRoleResponseContent` schema.
+///
+/// The answer of `PATCH /roles/{id}` (`roles_update`).
+///
+/// The same type as [`Role`]: the API description gives both the same schema.
+pub type UpdateRoleResponseContent = Role;
+
+/// The `UpdateRuleRequestContent` object.
+///
+/// The body of `PATCH /rules/{id}` (`rules_update`).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new()` and the setters.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct UpdateRuleRequestContent {
+    /// Whether the rule is enabled (true), or disabled (false).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enabled: Option<bool>,
+    /// Name of this rule.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Order that this rule should execute in relative to other rules. Lower-valued rules execute first.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub order: Option<f64>,
+    /// Code to be executed when this rule runs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub script: Option<String>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for UpdateRuleRequestContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UpdateRuleRequestContent")
+            .field("enabled", &self.enabled)
+            .field("name", &self.name)
+            .field("order", &self.order)
+            .field("script", &self.script)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl UpdateRuleRequestContent {
+    /// An empty value; set fields with the setters.
+    pub fn new() -> Self {
+        <Self as Default>::default()
+    }
+
+    /// Sets `enabled`.
+    pub fn enabled(mut self, value: impl Into<bool>) -> Self {
+        self.enabled = Some(value.into());
+        self
+    }
+
+    /// Sets `name`.
+    pub fn name(mut self, value: impl Into<String>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+
+    /// Sets `order`.
+    pub fn order(mut self, value: impl Into<f64>) -> Self {
+        self.order = Some(value.into());
+        self
+    }
+
+    /// Sets `script`.
+    pub fn script(mut self, value: impl Into<String>) -> Self {
+        self.script = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+/// The `UpdateRuleResponseContent` schema.
+///
+/// The answer of `PATCH /rules/{id}` (`rules_update`).
+///
+/// The same type as [`Rule`]: the API description gives both the same schema.
+pub type UpdateRuleResponseContent = Rule;
+
+/// The `UpdateScimConfigurationRequestContent` object.
+///
+/// The body of `PATCH /connections/{id}/scim-configuration` (`connections_scimConfiguration_update`).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct UpdateScimConfigurationRequestContent {
+    /// The mapping between auth0 and SCIM
+    pub mapping: Vec<ScimMappingItem>,
+    /// User ID attribute for generating unique user ids
+    pub user_id_attribute: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for UpdateScimConfigurationRequestContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UpdateScimConfigurationRequestContent")
+            .field("mapping", &self.mapping)
+            .field("user_id_attribute", &self.user_id_attribute)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl UpdateScimConfigurationRequestContent {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(
+        mapping: impl Into<Vec<ScimMappingItem>>,
+        user_id_attribute: impl Into<String>,
+    ) -> Self {
+        Self {
+            mapping: mapping.into(),
+            user_id_attribute: user_id_attribute.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+/// The `UpdateScimConfigurationResponseContent` schema.
+///
+/// The answer of `PATCH /connections/{id}/scim-configuration` (`connections_scimConfiguration_update`).
+///
+/// The same type as [`GetScimConfigurationResponseContent`]: the API description gives both the same schema.
+pub type UpdateScimConfigurationResponseContent = GetScimConfigurationResponseContent;
+
+/// The `UpdateSelfServiceProfileRequestContent` object.
+///
+/// The body of `PATCH /self-service-profiles/{id}` (`selfServiceProfiles_update`).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new()` and the setters.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct UpdateSelfServiceProfileRequestContent {
+    /// List of IdP strategies that will be shown to users during the Self-Service SSO flow. Possible values: \[`oidc`, `samlp`, `waad`, `google-apps`, `adfs`, `okta`, `keycloak-samlp`, `pingfederate`\]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allowed_strategies: Option<Vec<SelfServiceProfileAllowedStrategyEnum>>,
+    /// The `branding` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub branding: Option<SelfServiceProfileBrandingProperties>,
+    /// The `description` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// The name of the self-service Profile.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// The `user_attributes` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_attributes: Option<Vec<SelfServiceProfileUserAttribute>>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for UpdateSelfServiceProfileRequestContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UpdateSelfServiceProfileRequestContent")
+            .field("allowed_strategies", &self.allowed_strategies)
+            .field("branding", &self.branding)
+            .field("description", &self.description)
+            .field("name", &self.name)
+            .field("user_attributes", &self.user_attributes)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl UpdateSelfServiceProfileRequestContent {
+    /// An empty value; set fields with the setters.
+    pub fn new() -> Self {
+        <Self as Default>::default()
+    }
+
+    /// Sets `allowed_strategies`.
+    pub fn allowed_strategies(
+        mut self,
+        value: impl Into<Vec<SelfServiceProfileAllowedStrategyEnum>>,
+    ) -> Self {
+        self.allowed_strategies = Some(value.into());
+        self
+    }
+
+    /// Sets `branding`.
+    pub fn branding(mut self, value: impl Into<SelfServiceProfileBrandingProperties>) -> Self {
+        self.branding = Some(value.into());
+        self
+    }
+
+    /// Sets `description`.
+    pub fn description(mut self, value: impl Into<String>) -> Self {
+        self.description = Some(value.into());
+        self
+    }
+
+    /// Sets `name`.
+    pub fn name(mut self, value: impl Into<String>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+
+    /// Sets `user_attributes`.
+    pub fn user_attributes(
+        mut self,
+        value: impl Into<Vec<SelfServiceProfileUserAttribute>>,
+    ) -> Self {
+        self.user_attributes = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+/// The `UpdateSelfServiceProfileResponseContent` schema.
+///
+/// The answer of `PATCH /self-service-profiles/{id}` (`selfServiceProfiles_update`).
+///
+/// The same type as [`SelfServiceProfile`]: the API description gives both the same schema.
+pub type UpdateSelfServiceProfileResponseContent = SelfServiceProfile;
+
+/// The `UpdateSettingsRequestContent` schema.
+///
+/// The body of `PATCH /prompts` (`prompts_updateSettings`).
+///
+/// The same type as [`GetSettingsResponseContent`]: the API description gives both the same schema.
+pub type UpdateSettingsRequestContent = GetSettingsResponseContent;
+
+/// The `UpdateSettingsResponseContent` schema.
+///
+/// The answer of `PATCH /prompts` (`prompts_updateSettings`).
+///
+/// The same type as [`GetSettingsResponseContent`]: the API description gives both the same schema.
+pub type UpdateSettingsResponseContent = GetSettingsResponseContent;
+
+/// The `UpdateSuspiciousIpThrottlingSettingsRequestContent` schema.
+///
+/// The body of `PATCH /attack-protection/suspicious-ip-throttling` (`attackProtection_suspiciousIPThrottling_update`).
+///
+/// The same type as [`GetSuspiciousIpThrottlingSettingsResponseContent`]: the API description gives both the same schema.
+pub type UpdateSuspiciousIpThrottlingSettingsRequestContent =
+    GetSuspiciousIpThrottlingSettingsResponseContent;
+
+/// The `UpdateSuspiciousIpThrottlingSettingsResponseContent` schema.
+///
+/// The answer of `PATCH /attack-protection/suspicious-ip-throttling` (`attackProtection_suspiciousIPThrottling_update`).
+///
+/// The same type as [`GetSuspiciousIpThrottlingSettingsResponseContent`]: the API description gives both the same schema.
+pub type UpdateSuspiciousIpThrottlingSettingsResponseContent =
+    GetSuspiciousIpThrottlingSettingsResponseContent;
+
+/// The `UpdateTenantSettingsRequestContent` object.
+///
+/// The body of `PATCH /tenants/settings` (`tenants_settings_update`).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new()` and the setters.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct UpdateTenantSettingsRequestContent {
+    /// Supported ACR values
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub acr_values_supported: Option<Vec<String>>,
+    /// Whether to accept an organization name instead of an ID on auth endpoints
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allow_organization_name_in_authentication_api: Option<bool>,
+    /// URLs that are valid to redirect to after logout from Auth0.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allowed_logout_urls: Option<Vec<String>>,
+    /// Supports iss parameter in authorization responses
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub authorization_response_iss_parameter_supported: Option<bool>,
+    /// The `change_password` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub change_password: Option<TenantSettingsPasswordPage>,
+    /// Whether to enable flexible factors for MFA in the PostLogin action
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub customize_mfa_in_postlogin_action: Option<bool>,
+    /// Default audience for API Authorization.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default_audience: Option<String>,
+    /// Name of connection used for password grants at the `/token` endpoint. The following connection types are supported: LDAP, AD, Database Connections, Passwordless, Windows Azure Active Directory, ADFS.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default_directory: Option<String>,
+    /// The default absolute redirection uri, must be https
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default_redirection_uri: Option<String>,
+    /// The `default_token_quota` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default_token_quota: Option<DefaultTokenQuota>,
+    /// The `device_flow` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device_flow: Option<TenantSettingsDeviceFlow>,
+    /// Supported locales for the user interface
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enabled_locales: Option<Vec<TenantsUpdateTenantSettingsRequestContentEnabledLocalesItem>>,
+    /// Number of hours an ephemeral (non-persistent) session will stay valid.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ephemeral_session_lifetime: Option<i64>,
+    /// The `error_page` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error_page: Option<TenantSettingsErrorPage>,
+    /// The `flags` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub flags: Option<TenantSettingsFlags>,
+    /// Friendly name for this tenant.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub friendly_name: Option<String>,
+    /// The `guardian_mfa_page` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub guardian_mfa_page: Option<TenantSettingsGuardianPage>,
+    /// Number of hours for which an ephemeral (non-persistent) session can be inactive before the user must log in again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub idle_ephemeral_session_lifetime: Option<i64>,
+    /// Number of hours for which a session can be inactive before the user must log in again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub idle_session_lifetime: Option<i64>,
+    /// Selected legacy sandbox version for the extensibility environment
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub legacy_sandbox_version: Option<String>,
+    /// The `mtls` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mtls: Option<TenantSettingsMtls>,
+    /// The `oidc_logout` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub oidc_logout: Option<TenantOidcLogoutSettings>,
+    /// URL of logo to be shown for this tenant (recommended size: 150x150)
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub picture_url: Option<String>,
+    /// Enables the use of Pushed Authorization Requests
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pushed_authorization_requests_supported: Option<bool>,
+    /// Selected sandbox version for the extensibility environment
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sandbox_version: Option<String>,
+    /// The `session_cookie` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session_cookie: Option<SessionCookieSchema>,
+    /// Number of hours a session will stay valid.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session_lifetime: Option<i64>,
+    /// The `sessions` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sessions: Option<TenantSettingsSessions>,
+    /// End-user support email.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub support_email: Option<String>,
+    /// End-user support url.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub support_url: Option<String>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for UpdateTenantSettingsRequestContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UpdateTenantSettingsRequestContent")
+            .field("acr_values_supported", &self.acr_values_supported)
+            .field(
+                "allow_organization_name_in_authentication_api",
+                &self.allow_organization_name_in_authentication_api,
+            )
+            .field("allowed_logout_urls", &self.allowed_logout_urls)
+            .field(
+                "authorization_response_iss_parameter_supported",
+                &self.authorization_response_iss_parameter_supported,
+            )
+            .field("change_password", &self.change_password)
+            .field(
+                "customize_mfa_in_postlogin_action",
+                &self.customize_mfa_in_postlogin_action,
+            )
+            .field("default_audience", &self.default_audience)
+            .field("default_directory", &self.default_directory)
+            .field("default_redirection_uri", &self.default_redirection_uri)
+            .field("default_token_quota", &self.default_token_quota)
+            .field("device_flow", &self.device_flow)
+            .field("enabled_locales", &self.enabled_locales)
+            .field(
+                "ephemeral_session_lifetime",
+                &self.ephemeral_session_lifetime,
+            )
+            .field("error_page", &self.error_page)
+            .field("flags", &self.flags)
+            .field("friendly_name", &self.friendly_name)
+            .field("guardian_mfa_page", &self.guardian_mfa_page)
+            .field(
+                "idle_ephemeral_session_lifetime",
+                &self.idle_ephemeral_session_lifetime,
+            )
+            .field("idle_session_lifetime", &self.idle_session_lifetime)
+            .field("legacy_sandbox_version", &self.legacy_sandbox_version)
+            .field("mtls", &self.mtls)
+            .field("oidc_logout", &self.oidc_logout)
+            .field("picture_url", &self.picture_url)
+            .field(
+                "pushed_authorization_requests_supported",
+                &self.pushed_authorization_requests_supported,
+            )
+            .field("sandbox_version", &self.sandbox_version)
+            .field("session_cookie", &self.session_cookie)
+            .field("session_lifetime", &self.session_lifetime)
+            .field("sessions", &self.sessions)
+            .field("support_email", &self.support_email)
+            .field("support_url", &self.support_url)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl UpdateTenantSettingsRequestContent {
+    /// An empty value; set fields with the setters.
+    pub fn new() -> Self {
+        <Self as Default>::default()
+    }
+
+    /// Sets `acr_values_supported`.
+    pub fn acr_values_supported(mut self, value: impl Into<Vec<String>>) -> Self {
+        self.acr_values_supported = Some(value.into());
+        self
+    }
+
+    /// Sets `allow_organization_name_in_authentication_api`.
+    pub fn allow_organization_name_in_authentication_api(mut self, value: impl Into<bool>) -> Self {
+        self.allow_organization_name_in_authentication_api = Some(value.into());
+        self
+    }
+
+    /// Sets `allowed_logout_urls`.
+    pub fn allowed_logout_urls(mut self, value: impl Into<Vec<String>>) -> Self {
+        self.allowed_logout_urls = Some(value.into());
+        self
+    }
+
+    /// Sets `authorization_response_iss_parameter_supported`.
+    pub fn authorization_response_iss_parameter_supported(
+        mut self,
+        value: impl Into<bool>,
+    ) -> Self {
+        self.authorization_response_iss_parameter_supported = Some(value.into());
+        self
+    }
+
+    /// Sets `change_password`.
+    pub fn change_password(mut self, value: impl Into<TenantSettingsPasswordPage>) -> Self {
+        self.change_password = Some(value.into());
+        self
+    }
+
+    /// Sets `customize_mfa_in_postlogin_action`.
+    pub fn customize_mfa_in_postlogin_action(mut self, value: impl Into<bool>) -> Self {
+        self.customize_mfa_in_postlogin_action = Some(value.into());
+        self
+    }
+
+    /// Sets `default_audience`.
+    pub fn default_audience(mut self, value: impl Into<String>) -> Self {
+        self.default_audience = Some(value.into());
+        self
+    }
+
+    /// Sets `default_directory`.
+    pub fn default_directory(mut self, value: impl Into<String>) -> Self {
+        self.default_directory = Some(value.into());
+        self
+    }
+
+    /// Sets `default_redirection_uri`.
+    pub fn default_redirection_uri(mut self, value: impl Into<String>) -> Self {
+        self.default_redirection_uri = Some(value.into());
+        self
+    }
+
+    /// Sets `default_token_quota`.
+    pub fn default_token_quota(mut self, value: impl Into<DefaultTokenQuota>) -> Self {
+        self.default_token_quota = Some(value.into());
+        self
+    }
+
+    /// Sets `device_flow`.
+    pub fn device_flow(mut self, value: impl Into<TenantSettingsDeviceFlow>) -> Self {
+        self.device_flow = Some(value.into());
+        self
+    }
+
+    /// Sets `enabled_locales`.
+    pub fn enabled_locales(
+        mut self,
+        value: impl Into<Vec<TenantsUpdateTenantSettingsRequestContentEnabledLocalesItem>>,
+    ) -> Self {
+        self.enabled_locales = Some(value.into());
+        self
+    }
+
+    /// Sets `ephemeral_session_lifetime`.
+    pub fn ephemeral_session_lifetime(mut self, value: impl Into<i64>) -> Self {
+        self.ephemeral_session_lifetime = Some(value.into());
+        self
+    }
+
+    /// Sets `error_page`.
+    pub fn error_page(mut self, value: impl Into<TenantSettingsErrorPage>) -> Self {
+        self.error_page = Some(value.into());
+        self
+    }
+
+    /// Sets `flags`.
+    pub fn flags(mut self, value: impl Into<TenantSettingsFlags>) -> Self {
+        self.flags = Some(value.into());
+        self
+    }
+
+    /// Sets `friendly_name`.
+    pub fn friendly_name(mut self, value: impl Into<String>) -> Self {
+        self.friendly_name = Some(value.into());
+        self
+    }
+
+    /// Sets `guardian_mfa_page`.
+    pub fn guardian_mfa_page(mut self, value: impl Into<TenantSettingsGuardianPage>) -> Self {
+        self.guardian_mfa_page = Some(value.into());
+        self
+    }
+
+    /// Sets `idle_ephemeral_session_lifetime`.
+    pub fn idle_ephemeral_session_lifetime(mut self, value: impl Into<i64>) -> Self {
+        self.idle_ephemeral_session_lifetime = Some(value.into());
+        self
+    }
+
+    /// Sets `idle_session_lifetime`.
+    pub fn idle_session_lifetime(mut self, value: impl Into<i64>) -> Self {
+        self.idle_session_lifetime = Some(value.into());
+        self
+    }
+
+    /// Sets `legacy_sandbox_version`.
+    pub fn legacy_sandbox_version(mut self, value: impl Into<String>) -> Self {
+        self.legacy_sandbox_version = Some(value.into());
+        self
+    }
+
+    /// Sets `mtls`.
+    pub fn mtls(mut self, value: impl Into<TenantSettingsMtls>) -> Self {
+        self.mtls = Some(value.into());
+        self
+    }
+
+    /// Sets `oidc_logout`.
+    pub fn oidc_logout(mut self, value: impl Into<TenantOidcLogoutSettings>) -> Self {
+        self.oidc_logout = Some(value.into());
+        self
+    }
+
+    /// Sets `picture_url`.
+    pub fn picture_url(mut self, value: impl Into<String>) -> Self {
+        self.picture_url = Some(value.into());
+        self
+    }
+
+    /// Sets `pushed_authorization_requests_supported`.
+    pub fn pushed_authorization_requests_supported(mut self, value: impl Into<bool>) -> Self {
+        self.pushed_authorization_requests_supported = Some(value.into());
+        self
+    }
+
+    /// Sets `sandbox_version`.
+    pub fn sandbox_version(mut self, value: impl Into<String>) -> Self {
+        self.sandbox_version = Some(value.into());
+        self
+    }
+
+    /// Sets `session_cookie`.
+    pub fn session_cookie(mut self, value: impl Into<SessionCookieSchema>) -> Self {
+        self.session_cookie = Some(value.into());
+        self
+    }
+
+    /// Sets `session_lifetime`.
+    pub fn session_lifetime(mut self, value: impl Into<i64>) -> Self {
+        self.session_lifetime = Some(value.into());
+        self
+    }
+
+    /// Sets `sessions`.
+    pub fn sessions(mut self, value: impl Into<TenantSettingsSessions>) -> Self {
+        self.sessions = Some(value.into());
+        self
+    }
+
+    /// Sets `support_email`.
+    pub fn support_email(mut self, value: impl Into<String>) -> Self {
+        self.support_email = Some(value.into());
+        self
+    }
+
+    /// Sets `support_url`.
+    pub fn support_url(mut self, value: impl Into<String>) -> Self {
+        self.support_url = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+/// The `UpdateTenantSettingsResponseContent` schema.
+///
+/// The answer of `PATCH /tenants/settings` (`tenants_settings_update`).
+///
+/// The same type as [`GetTenantSettingsResponseContent`]: the API description gives both the same schema.
+pub type UpdateTenantSettingsResponseContent = GetTenantSettingsResponseContent;
+
+/// The `UpdateTokenQuota` schema.
+///
+/// The same type as [`TokenQuota`]: the API description gives both the same schema.
+pub type UpdateTokenQuota = TokenQuota;
+
+/// One of the shapes of `UpdateUniversalLoginTemplateRequestContent`.
+///
+/// The body of `PUT /branding/templates/universal-login` (`branding_templates_updateUniversalLogin`).
+///
+/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
+#[derive(Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+#[non_exhaustive]
+pub enum UpdateUniversalLoginTemplateRequestContent {
+    /// The `String` shape.
+    String(String),
+    /// The `UpdateUniversalLoginTemplateRequestContentTemplate` shape.
+    Template(UpdateUniversalLoginTemplateRequestContentTemplate),
+    /// JSON this version cannot tell apart, kept as received.
+    Other(Value),
+}
+
+impl<'de> Deserialize<'de> for UpdateUniversalLoginTemplateRequestContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        const SHAPES: &[Shape] = &[
+            Shape::Str,
+            Shape::Object {
+                consts: &[],
+                required: &["template"],
+            },
+        ];
+        let value = Value::deserialize(deserializer)?;
+        for index in candidates(&value, SHAPES) {
+            let decoded = match index {
+                0 => serde_json::from_value(value.clone()).ok().map(Self::String),
+                1 => serde_json::from_value(value.clone())
+                    .ok()
+                    .map(Self::Template),
+                _ => None,
+            };
+            if let Some(decoded) = decoded {
+                return Ok(decoded);
+            }
+        }
+        other("UpdateUniversalLoginTemplateRequestContent", &value);
+        Ok(Self::Other(value))
+    }
+}
+
+impl fmt::Debug for UpdateUniversalLoginTemplateRequestContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::String(v) => f.debug_tuple("String").field(v).finish(),
+            Self::Template(v) => f.debug_tuple("Template").field(v).finish(),
+            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
+        }
+    }
+}
+
+/// The `UpdateUniversalLoginTemplateRequestContentTemplate` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct UpdateUniversalLoginTemplateRequestContentTemplate {
+    /// The `template` field.
+    pub template: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for UpdateUniversalLoginTemplateRequestContentTemplate {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UpdateUniversalLoginTemplateRequestContentTemplate")
+            .field("template", &self.template)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl UpdateUniversalLoginTemplateRequestContentTemplate {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(template: impl Into<String>) -> Self {
+        Self {
+            template: template.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+/// The `UpdateUserAuthenticationMethodRequestContent` object.
+///
+/// The body of `PATCH /users/{id}/authentication-methods/{authentication_method_id}` (`users_authenticationMethods_update`).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new()` and the setters.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct UpdateUserAuthenticationMethodRequestContent {
+    /// A human-readable label to identify the authentication method.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// The `preferred_authentication_method` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub preferred_authentication_method: Option<PreferredAuthenticationMethodEnum>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for UpdateUserAuthenticationMethodRequestContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UpdateUserAuthenticationMethodRequestContent")
+            .field("name", &self.name)
+            .field(
+                "preferred_authentication_method",
+                &self.preferred_authentication_method,
+            )
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl UpdateUserAuthenticationMethodRequestContent {
+    /// An empty value; set fields with the setters.
+    pub fn new() -> Self {
+        <Self as Default>::default()
+    }
+
+    /// Sets `name`.
+    pub fn name(mut self, value: impl Into<String>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+
+    /// Sets `preferred_authentication_method`.
+    pub fn preferred_authentication_method(
+        mut self,
+        value: impl Into<PreferredAuthenticationMethodEnum>,
+    ) -> Self {
+        self.preferred_authentication_method = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+/// The successfully created authentication method.
+///
+/// The answer of `PATCH /users/{id}/authentication-methods/{authentication_method_id}` (`users_authenticationMethods_update`).
+///
+/// The same type as [`SetUserAuthenticationMethodResponseContent`]: the API description gives both the same schema.
+pub type UpdateUserAuthenticationMethodResponseContent = SetUserAuthenticationMethodResponseContent;
+
+/// The `UpdateUserRequestContent` object.
+///
+/// The body of `PATCH /users/{id}` (`users_update`).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new()` and the setters.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct UpdateUserRequestContent {
+    /// The `app_metadata` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub app_metadata: Option<Map<String, Value>>,
+    /// Whether this user was blocked by an administrator (true) or not (false).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub blocked: Option<bool>,
+    /// Auth0 client ID. Only valid when updating email address.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<String>,
+    /// Name of the connection to target for this user update.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub connection: Option<String>,
+    /// Email address of this user.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    /// Whether this email address is verified (true) or unverified (false). If set to false the user will not receive a verification email unless `verify_email` is set to true.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email_verified: Option<bool>,
+    /// Family name/last name/surname of this user.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub family_name: Option<String>,
+    /// Given name/first name/forename of this user.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub given_name: Option<String>,
+    /// Name of this user.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Preferred nickname or alias of this user.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nickname: Option<String>,
+    /// New password for this user. Only valid for database connections.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password: Option<String>,
+    /// The user's phone number (following the E.164 recommendation).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone_number: Option<String>,
+    /// Whether this phone number has been verified (true) or not (false).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone_verified: Option<bool>,
+    /// URL to picture, photo, or avatar of this user.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub picture: Option<String>,
+    /// The `user_metadata` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_metadata: Option<Map<String, Value>>,
+    /// The user's username. Only valid if the connection requires a username.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub username: Option<String>,
+    /// Whether this user will receive a verification email after creation (true) or no email (false). Overrides behavior of `email_verified` parameter.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verify_email: Option<bool>,
+    /// Whether this user will receive a text after changing the phone number (true) or no text (false). Only valid when changing phone number for SMS connections.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verify_phone_number: Option<bool>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for UpdateUserRequestContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UpdateUserRequestContent")
+            .field("app_metadata", &Keys(&self.app_metadata))
+            .field("blocked", &self.blocked)
+            .field("client_id", &self.client_id)
+            .field("connection", &self.connection)
+            .field("email", &self.email)
+            .field("email_verified", &self.email_verified)
+            .field("family_name", &self.family_name)
+            .field("given_name", &self.given_name)
+            .field("name", &self.name)
+            .field("nickname", &self.nickname)
+            .field("password", &self.password.as_ref().map(|_| REDACTED))
+            .field("phone_number", &self.phone_number)
+            .field("phone_verified", &self.phone_verified)
+            .field("picture", &self.picture)
+            .field("user_metadata", &Keys(&self.user_metadata))
+            .field("username", &self.username)
+            .field("verify_email", &self.verify_email)
+            .field("verify_phone_number", &self.verify_phone_number)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl UpdateUserRequestContent {
+    /// An empty value; set fields with the setters.
+    pub fn new() -> Self {
+        <Self as Default>::default()
+    }
+
+    /// Sets `app_metadata`.
+    pub fn app_metadata(mut self, value: impl Into<Map<String, Value>>) -> Self {
+        self.app_metadata = Some(value.into());
+        self
+    }
+
+    /// Sets `blocked`.
+    pub fn blocked(mut self, value: impl Into<bool>) -> Self {
+        self.blocked = Some(value.into());
+        self
+    }
+
+    /// Sets `client_id`.
+    pub fn client_id(mut self, value: impl Into<String>) -> Self {
+        self.client_id = Some(value.into());
+        self
+    }
+
+    /// Sets `connection`.
+    pub fn connection(mut self, value: impl Into<String>) -> Self {
+        self.connection = Some(value.into());
+        self
+    }
+
+    /// Sets `email`.
+    pub fn email(mut self, value: impl Into<String>) -> Self {
+        self.email = Some(value.into());
+        self
+    }
+
+    /// Sets `email_verified`.
+    pub fn email_verified(mut self, value: impl Into<bool>) -> Self {
+        self.email_verified = Some(value.into());
+        self
+    }
+
+    /// Sets `family_name`.
+    pub fn family_name(mut self, value: impl Into<String>) -> Self {
+        self.family_name = Some(value.into());
+        self
+    }
+
+    /// Sets `given_name`.
+    pub fn given_name(mut self, value: impl Into<String>) -> Self {
+        self.given_name = Some(value.into());
+        self
+    }
+
+    /// Sets `name`.
+    pub fn name(mut self, value: impl Into<String>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+
+    /// Sets `nickname`.
+    pub fn nickname(mut self, value: impl Into<String>) -> Self {
+        self.nickname = Some(value.into());
+        self
+    }
+
+    /// Sets `password`.
+    pub fn password(mut self, value: impl Into<String>) -> Self {
+        self.password = Some(value.into());
+        self
+    }
+
+    /// Sets `phone_number`.
+    pub fn phone_number(mut self, value: impl Into<String>) -> Self {
+        self.phone_number = Some(value.into());
+        self
+    }
+
+    /// Sets `phone_verified`.
+    pub fn phone_verified(mut self, value: impl Into<bool>) -> Self {
+        self.phone_verified = Some(value.into());
+        self
+    }
+
+    /// Sets `picture`.
+    pub fn picture(mut self, value: impl Into<String>) -> Self {
+        self.picture = Some(value.into());
+        self
+    }
+
+    /// Sets `user_metadata`.
+    pub fn user_metadata(mut self, value: impl Into<Map<String, Value>>) -> Self {
+        self.user_metadata = Some(value.into());
+        self
+    }
+
+    /// Sets `username`.
+    pub fn username(mut self, value: impl Into<String>) -> Self {
+        self.username = Some(value.into());
+        self
+    }
+
+    /// Sets `verify_email`.
+    pub fn verify_email(mut self, value: impl Into<bool>) -> Self {
+        self.verify_email = Some(value.into());
+        self
+    }
+
+    /// Sets `verify_phone_number`.
+    pub fn verify_phone_number(mut self, value: impl Into<bool>) -> Self {
+        self.verify_phone_number = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+/// The `UpdateUserResponseContent` schema.
+///
+/// The answer of `PATCH /users/{id}` (`users_update`).
+///
+/// The same type as [`UserResponseSchema`]: the API description gives both the same schema.
+pub type UpdateUserResponseContent = UserResponseSchema;
+
+/// The `UpdateVerifiableCredentialTemplateRequestContent` object.
+///
+/// The body of `PATCH /verifiable-credentials/verification/templates/{id}` (`verifiableCredentials_verification_templates_update`).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new()` and the setters.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct UpdateVerifiableCredentialTemplateRequestContent {
+    /// The `dialect` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dialect: Option<String>,
+    /// The `name` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// The `presentation` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub presentation: Option<MdlPresentationRequest>,
+    /// The `type` field.
+    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
+    pub type_: Option<String>,
+    /// The `version` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<f64>,
+    /// The `well_known_trusted_issuers` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub well_known_trusted_issuers: Option<String>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for UpdateVerifiableCredentialTemplateRequestContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UpdateVerifiableCredentialTemplateRequestContent")
+            .field("dialect", &self.dialect)
+            .field("name", &self.name)
+            .field("presentation", &self.presentation)
+            .field("type_", &self.type_)
+            .field("version", &self.version)
+            .field(
+                "well_known_trusted_issuers",
+                &self.well_known_trusted_issuers,
+            )
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl UpdateVerifiableCredentialTemplateRequestContent {
+    /// An empty value; set fields with the setters.
+    pub fn new() -> Self {
+        <Self as Default>::default()
+    }
+
+    /// Sets `dialect`.
+    pub fn dialect(mut self, value: impl Into<String>) -> Self {
+        self.dialect = Some(value.into());
+        self
+    }
+
+    /// Sets `name`.
+    pub fn name(mut self, value: impl Into<String>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+
+    /// Sets `presentation`.
+    pub fn presentation(mut self, value: impl Into<MdlPresentationRequest>) -> Self {
+        self.presentation = Some(value.into());
+        self
+    }
+
+    /// Sets `type`.
+    pub fn type_(mut self, value: impl Into<String>) -> Self {
+        self.type_ = Some(value.into());
+        self
+    }
+
+    /// Sets `version`.
+    pub fn version(mut self, value: impl Into<f64>) -> Self {
+        self.version = Some(value.into());
+        self
+    }
+
+    /// Sets `well_known_trusted_issuers`.
+    pub fn well_known_trusted_issuers(mut self, value: impl Into<String>) -> Self {
+        self.well_known_trusted_issuers = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+/// The `UpdateVerifiableCredentialTemplateResponseContent` schema.
+///
+/// The answer of `PATCH /verifiable-credentials/verification/templates/{id}` (`verifiableCredentials_verification_templates_update`).
+///
+/// The same type as [`VerifiableCredentialTemplateResponse`]: the API description gives both the same schema.
+pub type UpdateVerifiableCredentialTemplateResponseContent = VerifiableCredentialTemplateResponse;
+
+/// User metadata to which this user has read-only access.
+pub type UserAppMetadataSchema = Map<String, Value>;
+
+/// The `UserAuthenticationMethod` object.
+///
+/// The answer of `GET /users/{id}/authentication-methods/{authentication_method_id}` (`users_authenticationMethods_get`).
+///
+/// Also named [`GetUserAuthenticationMethodResponseContent`] (identical schemas).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct UserAuthenticationMethod {
+    /// The `authentication_methods` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub authentication_methods: Option<Vec<UserAuthenticationMethodProperties>>,
+    /// The authentication method status
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub confirmed: Option<bool>,
+    /// Authenticator creation date
+    pub created_at: String,
+    /// Applies to passkeys only. Whether the credential was backed up.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credential_backed_up: Option<bool>,
+    /// Applies to passkeys only. The kind of device the credential is stored on as defined by backup eligibility. "single_device" credentials cannot be backed up and synced to another device, "multi_device" credentials can be backed up if enabled by the end-user.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credential_device_type: Option<String>,
+    /// Applies to email and email-verification authentication methods only. The email address used to send verification messages.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    /// Enrollment date
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enrolled_at: Option<String>,
+    /// The ID of the authentication method (auto generated)
+    pub id: String,
+    /// Applies to passkeys only. The ID of the user identity linked with the authentication method.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub identity_user_id: Option<String>,
+    /// Applies to webauthn authentication methods only. The ID of the generated credential.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key_id: Option<String>,
+    /// Last authentication
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_auth_at: Option<String>,
+    /// The ID of a linked authentication method. Linked authentication methods will be deleted together.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub link_id: Option<String>,
+    /// A human-readable label to identify the authentication method
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Applies to phone authentication methods only. The destination phone number used to send verification codes via text and voice.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone_number: Option<String>,
+    /// The `preferred_authentication_method` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub preferred_authentication_method: Option<PreferredAuthenticationMethodEnum>,
+    /// Applies to webauthn authentication methods only. The public key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub public_key: Option<String>,
+    /// The `type` field.
+    #[serde(rename = "type")]
+    pub type_: AuthenticationMethodTypeEnum,
+    /// Applies to passkeys only. The user-agent of the browser used to create the passkey.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_agent: Option<String>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for UserAuthenticationMethod {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UserAuthenticationMethod")
+            .field("authentication_methods", &self.authentication_methods)
+            .field("confirmed", &self.confirmed)
+            .field("created_at", &self.created_at)
+            .field("credential_backed_up", &self.credential_backed_up)
+            .field("credential_device_type", &self.credential_device_type)
+            .field("email", &self.email)
+            .field("enrolled_at", &self.enrolled_at)
             .field("id", &self.id)
-            .field("tenant", &self.tenant)
+            .field("identity_user_id", &self.identity_user_id)
+            .field("key_id", &self.key_id)
+            .field("last_auth_at", &self.last_auth_at)
+            .field("link_id", &self.link_id)
+            .field("name", &self.name)
+            .field("phone_number", &self.phone_number)
+            .field(
+                "preferred_authentication_method",
+                &self.preferred_authentication_method,
+            )
+            .field("public_key", &self.public_key)
+            .field("type_", &self.type_)
+            .field("user_agent", &self.user_agent)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+/// The `UserAuthenticationMethodProperties` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct UserAuthenticationMethodProperties {
+    /// The `id` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// The `type` field.
+    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
+    pub type_: Option<UserAuthenticationMethodPropertiesEnum>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for UserAuthenticationMethodProperties {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UserAuthenticationMethodProperties")
+            .field("id", &self.id)
             .field("type_", &self.type_)
             .field("extra", &Keys(&self.extra))
             .finish()
     }
 }
+
+string_enum! {
+    /// The values of `UserAuthenticationMethodPropertiesEnum`.
+    pub enum UserAuthenticationMethodPropertiesEnum {
+        /// `totp`
+        Totp = "totp",
+        /// `push`
+        Push = "push",
+        /// `sms`
+        Sms = "sms",
+        /// `voice`
+        Voice = "voice",
+    }
+}
+
+/// The `UserBlockIdentifier` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct UserBlockIdentifier {
+    /// Connection identifier
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub connection: Option<String>,
+    /// Identifier (should be any of an `email`, `username`, or `phone_number`)
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub identifier: Option<String>,
+    /// IP Address
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ip: Option<String>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for UserBlockIdentifier {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UserBlockIdentifier")
+            .field("connection", &self.connection)
+            .field("identifier", &self.identifier)
+            .field("ip", &self.ip)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+/// The `UserDateSchema` schema.
+///
+/// The same type as [`SigningKeysDate`]: the API description gives both the same schema.
+pub type UserDateSchema = SigningKeysDate;
+
+string_enum! {
+    /// Authentication method for this enrollment. Can be `authenticator`, `guardian`, `sms`, `webauthn-roaming`, or `webauthn-platform`.
+    pub enum UserEnrollmentAuthMethodEnum {
+        /// `authenticator`
+        Authenticator = "authenticator",
+        /// `guardian`
+        Guardian = "guardian",
+        /// `sms`
+        Sms = "sms",
+        /// `webauthn-platform`
+        WebauthnPlatform = "webauthn-platform",
+        /// `webauthn-roaming`
+        WebauthnRoaming = "webauthn-roaming",
+    }
+}
+
+/// Status of this enrollment. Can be `pending` or `confirmed`.
+///
+/// The same type as [`GuardianEnrollmentStatus`]: the API description gives both the same schema.
+pub type UserEnrollmentStatusEnum = GuardianEnrollmentStatus;
+
+/// The `UserGrant` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct UserGrant {
+    /// Audience of the grant.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub audience: Option<String>,
+    /// ID of the client.
+    #[serde(rename = "clientID", default, skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<String>,
+    /// ID of the grant.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// Scopes included in this grant.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scope: Option<Vec<String>>,
+    /// ID of the user.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<String>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for UserGrant {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UserGrant")
+            .field("audience", &self.audience)
+            .field("client_id", &self.client_id)
+            .field("id", &self.id)
+            .field("scope", &self.scope)
+            .field("user_id", &self.user_id)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+/// user_id of the secondary user account being linked.
+///
+/// Also named [`FlowActionHubspotEnrollContactParamsWorkflowId`] (identical schemas).
+///
+/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
+#[derive(Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+#[non_exhaustive]
+pub enum UserIdEnum {
+    /// The `String` shape.
+    String(String),
+    /// The `i64` shape.
+    Integer(i64),
+    /// JSON this version cannot tell apart, kept as received.
+    Other(Value),
+}
+
+impl<'de> Deserialize<'de> for UserIdEnum {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        const SHAPES: &[Shape] = &[Shape::Str, Shape::Int];
+        let value = Value::deserialize(deserializer)?;
+        for index in candidates(&value, SHAPES) {
+            let decoded = match index {
+                0 => serde_json::from_value(value.clone()).ok().map(Self::String),
+                1 => serde_json::from_value(value.clone())
+                    .ok()
+                    .map(Self::Integer),
+                _ => None,
+            };
+            if let Some(decoded) = decoded {
+                return Ok(decoded);
+            }
+        }
+        other("UserIdEnum", &value);
+        Ok(Self::Other(value))
+    }
+}
+
+impl fmt::Debug for UserIdEnum {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::String(v) => f.debug_tuple("String").field(v).finish(),
+            Self::Integer(v) => f.debug_tuple("Integer").field(v).finish(),
+            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
+        }
+    }
+}
+
+/// The `UserIdentity` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct UserIdentity {
+    /// IDP access token returned if scope `read:user_idp_tokens` is defined.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub access_token: Option<String>,
+    /// IDP access token secret returned only if `scope read:user_idp_tokens` is defined.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub access_token_secret: Option<String>,
+    /// Connection name of this identity.
+    pub connection: String,
+    /// Whether the identity provider is a social provider (true) or not (false).
+    #[serde(rename = "isSocial", default, skip_serializing_if = "Option::is_none")]
+    pub is_social: Option<bool>,
+    /// The `profileData` field.
+    #[serde(
+        rename = "profileData",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub profile_data: Option<UserProfileData>,
+    /// Type of identity provider.
+    pub provider: String,
+    /// IDP refresh token returned only if scope `read:user_idp_tokens` is defined.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<String>,
+    /// The `user_id` field.
+    pub user_id: UserIdEnum,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for UserIdentity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UserIdentity")
+            .field(
+                "access_token",
+                &self.access_token.as_ref().map(|_| REDACTED),
+            )
+            .field(
+                "access_token_secret",
+                &self.access_token_secret.as_ref().map(|_| REDACTED),
+            )
+            .field("connection", &self.connection)
+            .field("is_social", &self.is_social)
+            .field("profile_data", &self.profile_data)
+            .field("provider", &self.provider)
+            .field(
+                "refresh_token",
+                &self.refresh_token.as_ref().map(|_| REDACTED),
+            )
+            .field("user_id", &self.user_id)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+/// The type of identity provider
+///
+/// The same type as [`IdentityProviderEnum`]: the API description gives both the same schema.
+pub type UserIdentityProviderEnum = IdentityProviderEnum;
+
+/// The `UserIdentitySchema` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct UserIdentitySchema {
+    /// IDP access token returned only if scope read:user_idp_tokens is defined.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub access_token: Option<String>,
+    /// IDP access token secret returned only if scope read:user_idp_tokens is defined.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub access_token_secret: Option<String>,
+    /// Name of the connection containing this identity.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub connection: Option<String>,
+    /// Whether this identity is from a social provider (true) or not (false).
+    #[serde(rename = "isSocial", default, skip_serializing_if = "Option::is_none")]
+    pub is_social: Option<bool>,
+    /// The `profileData` field.
+    #[serde(
+        rename = "profileData",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub profile_data: Option<UserProfileData>,
+    /// The `provider` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provider: Option<UserIdentityProviderEnum>,
+    /// IDP refresh token returned only if scope read:user_idp_tokens is defined.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<String>,
+    /// Unique identifier of the user user for this identity.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<String>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for UserIdentitySchema {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UserIdentitySchema")
+            .field(
+                "access_token",
+                &self.access_token.as_ref().map(|_| REDACTED),
+            )
+            .field(
+                "access_token_secret",
+                &self.access_token_secret.as_ref().map(|_| REDACTED),
+            )
+            .field("connection", &self.connection)
+            .field("is_social", &self.is_social)
+            .field("profile_data", &self.profile_data)
+            .field("provider", &self.provider)
+            .field(
+                "refresh_token",
+                &self.refresh_token.as_ref().map(|_| REDACTED),
+            )
+            .field("user_id", &self.user_id)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+/// The `UserListLogOffsetPaginatedResponseContent` schema.
+///
+/// The answer of `GET /users/{id}/logs` (`users_logs_list`).
+///
+/// The same type as [`ListLogOffsetPaginatedResponseContent`]: the API description gives both the same schema.
+pub type UserListLogOffsetPaginatedResponseContent = ListLogOffsetPaginatedResponseContent;
+
+/// Data related to the user that does not affect the application's core functionality.
+pub type UserMetadata = Map<String, Value>;
+
+/// User metadata to which this user has read/write access.
+pub type UserMetadataSchema = Map<String, Value>;
+
+string_enum! {
+    /// The multi-factor provider. Supported values 'duo' or 'google-authenticator'
+    pub enum UserMultifactorProviderEnum {
+        /// `duo`
+        Duo = "duo",
+        /// `google-authenticator`
+        GoogleAuthenticator = "google-authenticator",
+    }
+}
+
+/// The `UserPermissionSchema` schema.
+///
+/// The same type as [`PermissionsResponsePayload`]: the API description gives both the same schema.
+pub type UserPermissionSchema = PermissionsResponsePayload;
+
+/// The `UserProfileData` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct UserProfileData {
+    /// Email address of this user.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    /// Whether this email address is verified (true) or unverified (false).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email_verified: Option<bool>,
+    /// Family name/last name/surname of this user.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub family_name: Option<String>,
+    /// Given name/first name/forename of this user.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub given_name: Option<String>,
+    /// Name of this user.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Phone number for this user.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone_number: Option<String>,
+    /// Whether this phone number is verified (true) or unverified (false).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone_verified: Option<bool>,
+    /// Username of this user.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub username: Option<String>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for UserProfileData {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UserProfileData")
+            .field("email", &self.email)
+            .field("email_verified", &self.email_verified)
+            .field("family_name", &self.family_name)
+            .field("given_name", &self.given_name)
+            .field("name", &self.name)
+            .field("phone_number", &self.phone_number)
+            .field("phone_verified", &self.phone_verified)
+            .field("username", &self.username)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+/// The `UserResponseSchema` object.
+///
+/// The answer of `POST /users` (`users_create`).
+/// The answer of `GET /users/{id}` (`users_get`).
+/// The answer of `PATCH /users/{id}` (`users_update`).
+///
+/// Also named [`CreateUserResponseContent`], [`GetUserResponseContent`], [`UpdateUserResponseContent`] (identical schemas).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct UserResponseSchema {
+    /// The `app_metadata` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub app_metadata: Option<Map<String, Value>>,
+    /// Whether this user was blocked by an administrator (true) or is not (false).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub blocked: Option<bool>,
+    /// The `created_at` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_at: Option<UserDateSchema>,
+    /// Email address of this user.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    /// Whether this email address is verified (true) or unverified (false).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email_verified: Option<bool>,
+    /// Family name/last name/surname of this user.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub family_name: Option<String>,
+    /// Given name/first name/forename of this user.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub given_name: Option<String>,
+    /// Array of user identity objects when accounts are linked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub identities: Option<Vec<UserIdentitySchema>>,
+    /// Last IP address from which this user logged in.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_ip: Option<String>,
+    /// The `last_login` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_login: Option<UserDateSchema>,
+    /// Total number of logins this user has performed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub logins_count: Option<i64>,
+    /// List of multi-factor authentication providers with which this user has enrolled.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub multifactor: Option<Vec<String>>,
+    /// Name of this user.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Preferred nickname or alias of this user.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nickname: Option<String>,
+    /// Phone number for this user. Follows the E.164 recommendation (<https://en.wikipedia.org/wiki/E.164>).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone_number: Option<String>,
+    /// Whether this phone number has been verified (true) or not (false).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone_verified: Option<bool>,
+    /// URL to picture, photo, or avatar of this user.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub picture: Option<String>,
+    /// The `updated_at` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub updated_at: Option<UserDateSchema>,
+    /// ID of the user which can be used when interacting with other APIs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<String>,
+    /// The `user_metadata` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_metadata: Option<Map<String, Value>>,
+    /// Username of this user.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub username: Option<String>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for UserResponseSchema {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UserResponseSchema")
+            .field("app_metadata", &Keys(&self.app_metadata))
+            .field("blocked", &self.blocked)
+            .field("created_at", &self.created_at)
+            .field("email", &self.email)
+            .field("email_verified", &self.email_verified)
+            .field("family_name", &self.family_name)
+            .field("given_name", &self.given_name)
+            .field("identities", &self.identities)
+            .field("last_ip", &self.last_ip)
+            .field("last_login", &self.last_login)
+            .field("logins_count", &self.logins_count)
+            .field("multifactor", &self.multifactor)
+            .field("name", &self.name)
+            .field("nickname", &self.nickname)
+            .field("phone_number", &self.phone_number)
+            .field("phone_verified", &self.phone_verified)
+            .field("picture", &self.picture)
+            .field("updated_at", &self.updated_at)
+            .field("user_id", &self.user_id)
+            .field("user_metadata", &Keys(&self.user_metadata))
+            .field("username", &self.username)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+/// The `UsernameAllowedTypes` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new()` and the setters.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct UsernameAllowedTypes {
+    /// The `email` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<bool>,
+    /// The `phone_number` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone_number: Option<bool>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for UsernameAllowedTypes {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UsernameAllowedTypes")
+            .field("email", &self.email)
+            .field("phone_number", &self.phone_number)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl UsernameAllowedTypes {
+    /// An empty value; set fields with the setters.
+    pub fn new() -> Self {
+        <Self as Default>::default()
+    }
+
+    /// Sets `email`.
+    pub fn email(mut self, value: impl Into<bool>) -> Self {
+        self.email = Some(value.into());
+        self
+    }
+
+    /// Sets `phone_number`.
+    pub fn phone_number(mut self, value: impl Into<bool>) -> Self {
+        self.phone_number = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+/// Configuration for the username attribute for users.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new()` and the setters.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct UsernameAttribute {
+    /// The `identifier` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub identifier: Option<ConnectionAttributeIdentifier>,
+    /// Determines if property should be required for users
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub profile_required: Option<bool>,
+    /// The `signup` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signup: Option<SignupSchema>,
+    /// The `validation` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub validation: Option<UsernameValidation>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for UsernameAttribute {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UsernameAttribute")
+            .field("identifier", &self.identifier)
+            .field("profile_required", &self.profile_required)
+            .field("signup", &self.signup)
+            .field("validation", &self.validation)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl UsernameAttribute {
+    /// An empty value; set fields with the setters.
+    pub fn new() -> Self {
+        <Self as Default>::default()
+    }
+
+    /// Sets `identifier`.
+    pub fn identifier(mut self, value: impl Into<ConnectionAttributeIdentifier>) -> Self {
+        self.identifier = Some(value.into());
+        self
+    }
+
+    /// Sets `profile_required`.
+    pub fn profile_required(mut self, value: impl Into<bool>) -> Self {
+        self.profile_required = Some(value.into());
+        self
+    }
+
+    /// Sets `signup`.
+    pub fn signup(mut self, value: impl Into<SignupSchema>) -> Self {
+        self.signup = Some(value.into());
+        self
+    }
+
+    /// Sets `validation`.
+    pub fn validation(mut self, value: impl Into<UsernameValidation>) -> Self {
+        self.validation = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+/// The `UsernameValidation` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new()` and the setters.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct UsernameValidation {
+    /// The `allowed_types` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allowed_types: Option<UsernameAllowedTypes>,
+    /// Maximum allowed length
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_length: Option<f64>,
+    /// Minimum allowed length
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_length: Option<f64>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for UsernameValidation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UsernameValidation")
+            .field("allowed_types", &self.allowed_types)
+            .field("max_length", &self.max_length)
+            .field("min_length", &self.min_length)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl UsernameValidation {
+    /// An empty value; set fields with the setters.
+    pub fn new() -> Self {
+        <Self as Default>::default()
+    }
+
+    /// Sets `allowed_types`.
+    pub fn allowed_types(mut self, value: impl Into<UsernameAllowedTypes>) -> Self {
+        self.allowed_types = Some(value.into());
+        self
+    }
+
+    /// Sets `max_length`.
+    pub fn max_length(mut self, value: impl Into<f64>) -> Self {
+        self.max_length = Some(value.into());
+        self
+    }
+
+    /// Sets `min_length`.
+    pub fn min_length(mut self, value: impl Into<f64>) -> Self {
+        self.min_length = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+/// The `UsersEnrollment` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct UsersEnrollment {
+    /// The `auth_method` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auth_method: Option<UserEnrollmentAuthMethodEnum>,
+    /// Start date and time of this enrollment.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enrolled_at: Option<String>,
+    /// ID of this enrollment.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// Device identifier (usually phone identifier) of this enrollment.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub identifier: Option<String>,
+    /// Last authentication date and time of this enrollment.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_auth: Option<String>,
+    /// Name of enrollment (usually phone number).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Phone number for this enrollment.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone_number: Option<String>,
+    /// The `status` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<UserEnrollmentStatusEnum>,
+    /// Type of enrollment.
+    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
+    pub type_: Option<String>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for UsersEnrollment {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UsersEnrollment")
+            .field("auth_method", &self.auth_method)
+            .field("enrolled_at", &self.enrolled_at)
+            .field("id", &self.id)
+            .field("identifier", &self.identifier)
+            .field("last_auth", &self.last_auth)
+            .field("name", &self.name)
+            .field("phone_number", &self.phone_number)
+            .field("status", &self.status)
+            .field("type_", &self.type_)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+/// The `UsersIdentitiesLinkRequestContent` object.
+///
+/// The body of `POST /users/{id}/identities` (`users_identities_link`).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new()` and the setters.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct UsersIdentitiesLinkRequestContent {
+    /// connection_id of the secondary user account being linked when more than one `auth0` database provider exists.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub connection_id: Option<String>,
+    /// JWT for the secondary account being linked. If sending this parameter, `provider`, `user_id`, and `connection_id` must not be sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub link_with: Option<String>,
+    /// The `provider` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provider: Option<UserIdentityProviderEnum>,
+    /// The `user_id` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<UserIdEnum>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for UsersIdentitiesLinkRequestContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UsersIdentitiesLinkRequestContent")
+            .field("connection_id", &self.connection_id)
+            .field("link_with", &self.link_with)
+            .field("provider", &self.provider)
+            .field("user_id", &self.user_id)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl UsersIdentitiesLinkRequestContent {
+    /// An empty value; set fields with the setters.
+    pub fn new() -> Self {
+        <Self as Default>::default()
+    }
+
+    /// Sets `connection_id`.
+    pub fn connection_id(mut self, value: impl Into<String>) -> Self {
+        self.connection_id = Some(value.into());
+        self
+    }
+
+    /// Sets `link_with`.
+    pub fn link_with(mut self, value: impl Into<String>) -> Self {
+        self.link_with = Some(value.into());
+        self
+    }
+
+    /// Sets `provider`.
+    pub fn provider(mut self, value: impl Into<UserIdentityProviderEnum>) -> Self {
+        self.provider = Some(value.into());
+        self
+    }
+
+    /// Sets `user_id`.
+    pub fn user_id(mut self, value: impl Into<UserIdEnum>) -> Self {
+        self.user_id = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+/// The `UsersPermissionsCreateRequestContent` schema.
+///
+/// The body of `POST /users/{id}/permissions` (`users_permissions_create`).
+///
+/// The same type as [`RolesPermissionsAddRequestContent`]: the API description gives both the same schema.
+pub type UsersPermissionsCreateRequestContent = RolesPermissionsAddRequestContent;
+
+/// The `UsersPermissionsDeleteRequestContent` schema.
+///
+/// The body of `DELETE /users/{id}/permissions` (`users_permissions_delete`).
+///
+/// The same type as [`RolesPermissionsAddRequestContent`]: the API description gives both the same schema.
+pub type UsersPermissionsDeleteRequestContent = RolesPermissionsAddRequestContent;
+
+/// The `UsersRevokeAccessRequestContent` object.
+///
+/// The body of `POST /users/{id}/revoke-access` (`users_revokeAccess`).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new()` and the setters.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct UsersRevokeAccessRequestContent {
+    /// Whether to preserve the refresh tokens associated with the session.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub preserve_refresh_tokens: Option<bool>,
+    /// ID of the session to revoke.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session_id: Option<String>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for UsersRevokeAccessRequestContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UsersRevokeAccessRequestContent")
+            .field("preserve_refresh_tokens", &self.preserve_refresh_tokens)
+            .field("session_id", &self.session_id)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl UsersRevokeAccessRequestContent {
+    /// An empty value; set fields with the setters.
+    pub fn new() -> Self {
+        <Self as Default>::default()
+    }
+
+    /// Sets `preserve_refresh_tokens`.
+    pub fn preserve_refresh_tokens(mut self, value: impl Into<bool>) -> Self {
+        self.preserve_refresh_tokens = Some(value.into());
+        self
+    }
+
+    /// Sets `session_id`.
+    pub fn session_id(mut self, value: impl Into<String>) -> Self {
+        self.session_id = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+/// The `UsersRolesAssignRequestContent` object.
+///
+/// The body of `POST /organizations/{id}/members/{user_id}/roles` (`organizations_members_roles_assign`).
+/// The body of `DELETE /organizations/{id}/members/{user_id}/roles` (`organizations_members_roles_delete`).
+/// The body of `POST /users/{id}/roles` (`users_roles_assign`).
+/// (And 1 more.)
+///
+/// Also named [`OrganizationsMembersRolesAssignRequestContent`], [`OrganizationsMembersRolesDeleteRequestContent`], [`UsersRolesDeleteRequestContent`] (identical schemas).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct UsersRolesAssignRequestContent {
+    /// List of roles IDs to associated with the user.
+    pub roles: Vec<String>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for UsersRolesAssignRequestContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UsersRolesAssignRequestContent")
+            .field("roles", &self.roles)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl UsersRolesAssignRequestContent {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(roles: impl Into<Vec<String>>) -> Self {
+        Self {
+            roles: roles.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+/// The `UsersRolesDeleteRequestContent` schema.
+///
+/// The body of `DELETE /users/{id}/roles` (`users_roles_delete`).
+///
+/// The same type as [`UsersRolesAssignRequestContent`]: the API description gives both the same schema.
+pub type UsersRolesDeleteRequestContent = UsersRolesAssignRequestContent;

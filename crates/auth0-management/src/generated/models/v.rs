@@ -14,6 +14,12 @@ use crate::model_support::{Keys, REDACTED, Shape, candidates, extra, other, stri
 
 /// The `VerifiableCredentialTemplateResponse` object.
 ///
+/// The answer of `POST /verifiable-credentials/verification/templates` (`verifiableCredentials_verification_templates_create`).
+/// The answer of `GET /verifiable-credentials/verification/templates/{id}` (`verifiableCredentials_verification_templates_get`).
+/// The answer of `PATCH /verifiable-credentials/verification/templates/{id}` (`verifiableCredentials_verification_templates_update`).
+///
+/// Also named [`CreateVerifiableCredentialTemplateResponseContent`], [`GetVerifiableCredentialTemplateResponseContent`], [`UpdateVerifiableCredentialTemplateResponseContent`] (identical schemas).
+///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 #[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
@@ -253,7 +259,10 @@ impl VerifyEmailTicketRequestContent {
 
 /// The `VerifyEmailTicketResponseContent` object.
 ///
+/// The answer of `POST /tickets/password-change` (`tickets_changePassword`).
 /// The answer of `POST /tickets/email-verification` (`tickets_verifyEmail`).
+///
+/// Also named [`ChangePasswordTicketResponseContent`] (identical schemas).
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 #[derive(Clone, PartialEq, Serialize, Deserialize)]
