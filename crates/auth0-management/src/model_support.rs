@@ -244,9 +244,10 @@ impl<T: JsonKeys + ?Sized> fmt::Debug for Keys<'_, T> {
     }
 }
 
-/// Decodes an offset-paginated answer: the object form, or the bare array
-/// Auth0 sends without `include_totals=true` (wrapped under `items_key`).
-pub(crate) fn offset_page<T: DeserializeOwned>(value: Value, items_key: &str) -> Result<T, Error> {
+/// Decodes a paginated list answer into its page type: the object form, or
+/// the bare array Auth0 sends when no paging parameter asks for the object
+/// (no `include_totals=true`, no `from`/`take`), wrapped under `items_key`.
+pub(crate) fn list_page<T: DeserializeOwned>(value: Value, items_key: &str) -> Result<T, Error> {
     let value = match value {
         Value::Array(items) => {
             let mut map = Map::new();
@@ -258,6 +259,16 @@ pub(crate) fn offset_page<T: DeserializeOwned>(value: Value, items_key: &str) ->
     serde_json::from_value(value).map_err(|e| Error::InvalidPage {
         reason: format!("the page could not be decoded: {e}"),
     })
+}
+
+/// The items of a list the API description types as a bare array but that
+/// Auth0 answers with a checkpoint page (`{ items_key: [...], "next": … }`)
+/// when `from`/`take` are given: either answer gives its items.
+pub(crate) fn page_items<T: DeserializeOwned>(
+    value: Value,
+    items_key: &str,
+) -> Result<Vec<T>, Error> {
+    crate::pagination::Page::<T>::from_json(value, items_key).map(|page| page.items)
 }
 
 /// A `multipart/form-data` body: every field of `body` as a part (strings
@@ -346,8 +357,20 @@ mod tests {
 
     #[test]
     fn bare_arrays_become_pages() {
-        let page: Value = offset_page(serde_json::json!([1, 2]), "roles").unwrap();
+        let page: Value = list_page(serde_json::json!([1, 2]), "roles").unwrap();
         assert_eq!(page, serde_json::json!({"roles": [1, 2]}));
+    }
+
+    #[test]
+    fn page_items_reads_both_answers() {
+        let bare: Vec<u8> = page_items(serde_json::json!([1, 2]), "eventStreams").unwrap();
+        let page: Vec<u8> = page_items(
+            serde_json::json!({"eventStreams": [1, 2], "next": "c"}),
+            "eventStreams",
+        )
+        .unwrap();
+        assert_eq!((bare, page), (vec![1, 2], vec![1, 2]));
+        assert!(page_items::<u8>(serde_json::json!("no"), "eventStreams").is_err());
     }
 
     #[test]

@@ -31,7 +31,7 @@ const STUBS: &[&str] = &[
 /// shows up here.
 const KNOWN_DISAGREEMENTS: &[(&str, &str)] = &[(
     "eventStreams_list",
-    "the spec answers a bare array of event streams; the (newer) stubs answer a checkpoint page `{ \"eventStreams\": [...], \"next\" }`",
+    "the spec answers a bare array of event streams; the (newer) stubs answer a checkpoint page `{ \"eventStreams\": [...], \"next\" }` (the generated `list` reads both: tests/management/generated.rs)",
 )];
 
 /// `/roles/{id}` → `/roles/{}`, so stub and spec templates compare equal

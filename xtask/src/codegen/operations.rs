@@ -34,6 +34,12 @@ const HAND_WRITTEN_GROUPS: &[(&str, &str)] = &[
     ("users", "crate::resources::users::Users"),
 ];
 
+/// List operations that the API description types as a bare array but that
+/// Auth0 answers with a checkpoint page `{ <key>: [...], "next": … }` when
+/// `from`/`take` are given (Auth0's own SDK stubs show it): `list` accepts
+/// both answers and returns the items, and a checkpoint pager is generated.
+const ARRAY_OR_CHECKPOINT_PAGE: &[(&str, &str)] = &[("eventStreams_list", "eventStreams")];
+
 /// How a list operation pages.
 pub(crate) enum Paging {
     Offset { key: String, item: Ty },
@@ -87,6 +93,14 @@ impl<'a> Api<'a> {
 
     pub(crate) fn paging(&self, op: &Operation) -> Option<Paging> {
         let has = |n: &str| op.query.iter().any(|p| p.name == n);
+        if let Some((_, key)) = ARRAY_OR_CHECKPOINT_PAGE.iter().find(|(id, _)| *id == op.id) {
+            if let (Some(Ty::Vec(item)), true) = (&op.response, has("from") && has("take")) {
+                return Some(Paging::Checkpoint {
+                    key: (*key).to_owned(),
+                    item: (**item).clone(),
+                });
+            }
+        }
         let Some(Ty::Named(resp)) = &op.response else {
             return None;
         };
@@ -164,7 +178,7 @@ impl<'a> Api<'a> {
         let _ = writeln!(out, "//! The `{}` group and its sub-groups.\n", top[0]);
         out.push_str("#![allow(unused_imports)]\n\n");
         out.push_str("use std::collections::BTreeMap;\n\nuse serde_json::{Map, Value};\n\n");
-        out.push_str("use crate::client::{ManagementClient, ManagementService};\nuse crate::error::Error;\nuse crate::generated::models as m;\nuse crate::model_support::{multipart, offset_page};\nuse crate::pagination::Pager;\nuse crate::request::{ApiPath, ApiRequest, Query, QueryParams};\n\n");
+        out.push_str("use crate::client::{ManagementClient, ManagementService};\nuse crate::error::Error;\nuse crate::generated::models as m;\nuse crate::model_support::{list_page, multipart, page_items};\nuse crate::pagination::Pager;\nuse crate::request::{ApiPath, ApiRequest, Query, QueryParams};\n\n");
         let groups: Vec<&Vec<String>> = self.groups.keys().filter(|k| k.starts_with(top)).collect();
         for g in groups {
             self.emit_group(&mut out, g);
@@ -367,10 +381,20 @@ impl<'a> Api<'a> {
             (_, None, _) => {
                 out.push_str("        self.client.execute_empty(request).await.map(|_| ())\n")
             }
-            (_, Some(_), Some(Paging::Offset { key, .. })) => {
+            (_, Some(Ty::Vec(_)), Some(Paging::Checkpoint { key, .. })) => {
+                // ARRAY_OR_CHECKPOINT_PAGE: the items of either answer.
                 let _ = writeln!(
                     out,
-                    "        offset_page(self.client.execute::<Value>(request).await?.data, {})",
+                    "        page_items(self.client.execute::<Value>(request).await?.data, {})",
+                    lit(key)
+                );
+            }
+            (_, Some(_), Some(Paging::Offset { key, .. } | Paging::Checkpoint { key, .. })) => {
+                // A page object, or the bare array Auth0 answers when no
+                // paging parameter asks for the object.
+                let _ = writeln!(
+                    out,
+                    "        list_page(self.client.execute::<Value>(request).await?.data, {})",
                     lit(key)
                 );
             }

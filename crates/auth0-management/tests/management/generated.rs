@@ -366,3 +366,64 @@ async fn users_import_is_multipart() {
     );
     assert!(body.contains("name=\"upsert\"\r\n\r\ntrue\r\n"), "{body}");
 }
+
+/// `GET /event-streams` is a bare array in the API description, a
+/// checkpoint page in Auth0's newer stubs: `list` reads both, and the pager
+/// follows `next`.
+#[tokio::test]
+async fn event_streams_list_reads_an_array_or_a_checkpoint_page() {
+    let server = Server::start(&["/event-streams"]).await;
+    let (auth0, _clock) = server.client();
+    // The stub: a checkpoint page.
+    let params = auth0_management::api::EventStreamsListParams::new()
+        .from("from")
+        .take(1);
+    let streams = auth0.event_streams().list(&params).await.unwrap();
+    assert_eq!(streams.len(), 1);
+    // The description's bare array, then pages for the pager.
+    server.answer(|r| {
+        (r.path == "/api/v2/event-streams").then(|| {
+            let body = match (r.query.get("from"), r.query.get("take")) {
+                (None, None) => json!([{"id": "es_0"}]),
+                (None, Some(_)) => json!({"eventStreams": [{"id": "es_1"}], "next": "c1"}),
+                (Some(from), Some(_)) if from[0] == "c1" => {
+                    json!({"eventStreams": [{"id": "es_2"}]})
+                }
+                _ => json!({"eventStreams": []}),
+            };
+            (200, body.to_string())
+        })
+    });
+    let bare = auth0
+        .event_streams()
+        .list(&auth0_management::api::EventStreamsListParams::new())
+        .await
+        .unwrap();
+    assert_eq!(bare.len(), 1);
+    let all = auth0
+        .event_streams()
+        .list_pager(auth0_management::api::EventStreamsListParams::new().take(1))
+        .collect_all(10)
+        .await
+        .unwrap();
+    assert_eq!(all.len(), 2);
+}
+
+/// A checkpoint list asked without `from`/`take` gets a bare array from
+/// Auth0; `list` still returns the page type.
+#[tokio::test]
+async fn checkpoint_list_reads_a_bare_array() {
+    let server = Server::start(&["/organizations"]).await;
+    let (auth0, _clock) = server.client();
+    server.answer(|r| {
+        (r.path == "/api/v2/organizations")
+            .then(|| (200, json!([{"id": "org_1", "name": "acme"}]).to_string()))
+    });
+    let page = auth0
+        .organizations()
+        .list(&auth0_management::api::OrganizationsListParams::new())
+        .await
+        .unwrap();
+    assert_eq!(page.organizations.as_ref().map(Vec::len), Some(1));
+    assert_eq!(page.next, None);
+}

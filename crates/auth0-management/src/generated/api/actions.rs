@@ -10,7 +10,7 @@ use serde_json::{Map, Value};
 use crate::client::{ManagementClient, ManagementService};
 use crate::error::Error;
 use crate::generated::models as m;
-use crate::model_support::{multipart, offset_page};
+use crate::model_support::{list_page, multipart, page_items};
 use crate::pagination::Pager;
 use crate::request::{ApiPath, ApiRequest, Query, QueryParams};
 
@@ -116,7 +116,7 @@ impl<'a, S: ManagementService> Actions<'a, S> {
         params: &ActionsListParams,
     ) -> Result<m::ListActionsPaginatedResponseContent, Error> {
         let request = ApiRequest::get(ApiPath::new("actions").segment("actions")).params(params);
-        offset_page(self.client.execute::<Value>(request).await?.data, "actions")
+        list_page(self.client.execute::<Value>(request).await?.data, "actions")
     }
 
     /// A [`Pager`] over the `actions` of [`Self::list`]: offset (`page`/`per_page`, totals requested) pages, starting where `params` says.
@@ -365,7 +365,7 @@ impl<'a, S: ManagementService> ActionsTriggersBindings<'a, S> {
                 .segment("bindings"),
         )
         .params(params);
-        offset_page(
+        list_page(
             self.client.execute::<Value>(request).await?.data,
             "bindings",
         )
@@ -528,7 +528,7 @@ impl<'a, S: ManagementService> ActionsVersions<'a, S> {
                 .segment("versions"),
         )
         .params(params);
-        offset_page(
+        list_page(
             self.client.execute::<Value>(request).await?.data,
             "versions",
         )

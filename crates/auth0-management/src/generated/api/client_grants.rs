@@ -10,7 +10,7 @@ use serde_json::{Map, Value};
 use crate::client::{ManagementClient, ManagementService};
 use crate::error::Error;
 use crate::generated::models as m;
-use crate::model_support::{multipart, offset_page};
+use crate::model_support::{list_page, multipart, page_items};
 use crate::pagination::Pager;
 use crate::request::{ApiPath, ApiRequest, Query, QueryParams};
 
@@ -80,7 +80,10 @@ impl<'a, S: ManagementService> ClientGrants<'a, S> {
         params: &ClientGrantsListParams,
     ) -> Result<m::ListClientGrantPaginatedResponseContent, Error> {
         let request = ApiRequest::get(ApiPath::new("client-grants")).params(params);
-        Ok(self.client.execute(request).await?.data)
+        list_page(
+            self.client.execute::<Value>(request).await?.data,
+            "client_grants",
+        )
     }
 
     /// A [`Pager`] over the `client_grants` of [`Self::list`]: checkpoint (`from`/`take`) pages, starting where `params` says.
@@ -218,7 +221,10 @@ impl<'a, S: ManagementService> ClientGrantsOrganizations<'a, S> {
                 .segment("organizations"),
         )
         .params(params);
-        Ok(self.client.execute(request).await?.data)
+        list_page(
+            self.client.execute::<Value>(request).await?.data,
+            "organizations",
+        )
     }
 
     /// A [`Pager`] over the `organizations` of [`Self::list`]: checkpoint (`from`/`take`) pages, starting where `params` says.

@@ -10,7 +10,7 @@ use serde_json::{Map, Value};
 use crate::client::{ManagementClient, ManagementService};
 use crate::error::Error;
 use crate::generated::models as m;
-use crate::model_support::{multipart, offset_page};
+use crate::model_support::{list_page, multipart, page_items};
 use crate::pagination::Pager;
 use crate::request::{ApiPath, ApiRequest, Query, QueryParams};
 
@@ -169,7 +169,7 @@ impl<'a, S: ManagementService> Clients<'a, S> {
         params: &ClientsListParams,
     ) -> Result<m::ListClientsOffsetPaginatedResponseContent, Error> {
         let request = ApiRequest::get(ApiPath::new("clients")).params(params);
-        offset_page(self.client.execute::<Value>(request).await?.data, "clients")
+        list_page(self.client.execute::<Value>(request).await?.data, "clients")
     }
 
     /// A [`Pager`] over the `clients` of [`Self::list`]: offset (`page`/`per_page`, totals requested) pages, starting where `params` says.
@@ -399,7 +399,10 @@ impl<'a, S: ManagementService> ClientsConnections<'a, S> {
     ) -> Result<m::ListClientConnectionsResponseContent, Error> {
         let request = ApiRequest::get(ApiPath::new("clients").segment(id).segment("connections"))
             .params(params);
-        Ok(self.client.execute(request).await?.data)
+        list_page(
+            self.client.execute::<Value>(request).await?.data,
+            "connections",
+        )
     }
 
     /// A [`Pager`] over the `connections` of [`Self::get`]: checkpoint (`from`/`take`) pages, starting where `params` says.

@@ -10,7 +10,7 @@ use serde_json::{Map, Value};
 use crate::client::{ManagementClient, ManagementService};
 use crate::error::Error;
 use crate::generated::models as m;
-use crate::model_support::{multipart, offset_page};
+use crate::model_support::{list_page, multipart, page_items};
 use crate::pagination::Pager;
 use crate::request::{ApiPath, ApiRequest, Query, QueryParams};
 
@@ -71,7 +71,7 @@ impl<'a, S: ManagementService> ConnectionsClients<'a, S> {
     ) -> Result<m::GetConnectionEnabledClientsResponseContent, Error> {
         let request = ApiRequest::get(ApiPath::new("connections").segment(id).segment("clients"))
             .params(params);
-        Ok(self.client.execute(request).await?.data)
+        list_page(self.client.execute::<Value>(request).await?.data, "clients")
     }
 
     /// A [`Pager`] over the `clients` of [`Self::get`]: checkpoint (`from`/`take`) pages, starting where `params` says.

@@ -10,7 +10,7 @@ use serde_json::{Map, Value};
 use crate::client::{ManagementClient, ManagementService};
 use crate::error::Error;
 use crate::generated::models as m;
-use crate::model_support::{multipart, offset_page};
+use crate::model_support::{list_page, multipart, page_items};
 use crate::pagination::Pager;
 use crate::request::{ApiPath, ApiRequest, Query, QueryParams};
 
@@ -87,7 +87,29 @@ impl<'a, S: ManagementService> EventStreams<'a, S> {
         params: &EventStreamsListParams,
     ) -> Result<Vec<m::EventStreamResponseContent>, Error> {
         let request = ApiRequest::get(ApiPath::new("event-streams")).params(params);
-        Ok(self.client.execute(request).await?.data)
+        page_items(
+            self.client.execute::<Value>(request).await?.data,
+            "eventStreams",
+        )
+    }
+
+    /// A [`Pager`] over the `eventStreams` of [`Self::list`]: checkpoint (`from`/`take`) pages, starting where `params` says.
+    pub fn list_pager(
+        self,
+        params: EventStreamsListParams,
+    ) -> Pager<m::EventStreamResponseContent, S> {
+        let request = ApiRequest::get(ApiPath::new("event-streams")).params(&params);
+        let take = params
+            .take
+            .and_then(|t| u32::try_from(t).ok())
+            .unwrap_or(50);
+        Pager::checkpoint(
+            self.client.clone(),
+            request,
+            "eventStreams",
+            params.from.clone(),
+            take,
+        )
     }
 
     /// Send a test event to an event stream.

@@ -10,7 +10,7 @@ use serde_json::{Map, Value};
 use crate::client::{ManagementClient, ManagementService};
 use crate::error::Error;
 use crate::generated::models as m;
-use crate::model_support::{multipart, offset_page};
+use crate::model_support::{list_page, multipart, page_items};
 use crate::pagination::Pager;
 use crate::request::{ApiPath, ApiRequest, Query, QueryParams};
 
@@ -91,7 +91,7 @@ impl<'a, S: ManagementService> Flows<'a, S> {
         params: &FlowsListParams,
     ) -> Result<m::ListFlowsOffsetPaginatedResponseContent, Error> {
         let request = ApiRequest::get(ApiPath::new("flows")).params(params);
-        offset_page(self.client.execute::<Value>(request).await?.data, "flows")
+        list_page(self.client.execute::<Value>(request).await?.data, "flows")
     }
 
     /// A [`Pager`] over the `flows` of [`Self::list`]: offset (`page`/`per_page`, totals requested) pages, starting where `params` says.
@@ -269,7 +269,10 @@ impl<'a, S: ManagementService> FlowsExecutions<'a, S> {
     ) -> Result<m::ListFlowExecutionsPaginatedResponseContent, Error> {
         let request = ApiRequest::get(ApiPath::new("flows").segment(flow_id).segment("executions"))
             .params(params);
-        Ok(self.client.execute(request).await?.data)
+        list_page(
+            self.client.execute::<Value>(request).await?.data,
+            "executions",
+        )
     }
 
     /// A [`Pager`] over the `executions` of [`Self::list`]: checkpoint (`from`/`take`) pages, starting where `params` says.
@@ -459,7 +462,7 @@ impl<'a, S: ManagementService> FlowsVaultConnections<'a, S> {
                 .segment("connections"),
         )
         .params(params);
-        offset_page(
+        list_page(
             self.client.execute::<Value>(request).await?.data,
             "connections",
         )

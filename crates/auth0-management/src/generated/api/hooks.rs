@@ -10,7 +10,7 @@ use serde_json::{Map, Value};
 use crate::client::{ManagementClient, ManagementService};
 use crate::error::Error;
 use crate::generated::models as m;
-use crate::model_support::{multipart, offset_page};
+use crate::model_support::{list_page, multipart, page_items};
 use crate::pagination::Pager;
 use crate::request::{ApiPath, ApiRequest, Query, QueryParams};
 
@@ -94,7 +94,7 @@ impl<'a, S: ManagementService> Hooks<'a, S> {
         params: &HooksListParams,
     ) -> Result<m::ListHooksOffsetPaginatedResponseContent, Error> {
         let request = ApiRequest::get(ApiPath::new("hooks")).params(params);
-        offset_page(self.client.execute::<Value>(request).await?.data, "hooks")
+        list_page(self.client.execute::<Value>(request).await?.data, "hooks")
     }
 
     /// A [`Pager`] over the `hooks` of [`Self::list`]: offset (`page`/`per_page`, totals requested) pages, starting where `params` says.

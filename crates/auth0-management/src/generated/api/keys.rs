@@ -10,7 +10,7 @@ use serde_json::{Map, Value};
 use crate::client::{ManagementClient, ManagementService};
 use crate::error::Error;
 use crate::generated::models as m;
-use crate::model_support::{multipart, offset_page};
+use crate::model_support::{list_page, multipart, page_items};
 use crate::pagination::Pager;
 use crate::request::{ApiPath, ApiRequest, Query, QueryParams};
 
@@ -210,7 +210,7 @@ impl<'a, S: ManagementService> KeysEncryption<'a, S> {
         params: &KeysEncryptionListParams,
     ) -> Result<m::ListEncryptionKeyOffsetPaginatedResponseContent, Error> {
         let request = ApiRequest::get(ApiPath::new("keys").segment("encryption")).params(params);
-        offset_page(self.client.execute::<Value>(request).await?.data, "keys")
+        list_page(self.client.execute::<Value>(request).await?.data, "keys")
     }
 
     /// A [`Pager`] over the `keys` of [`Self::list`]: offset (`page`/`per_page`, totals requested) pages, starting where `params` says.

@@ -10,7 +10,7 @@ use serde_json::{Map, Value};
 use crate::client::{ManagementClient, ManagementService};
 use crate::error::Error;
 use crate::generated::models as m;
-use crate::model_support::{multipart, offset_page};
+use crate::model_support::{list_page, multipart, page_items};
 use crate::pagination::Pager;
 use crate::request::{ApiPath, ApiRequest, Query, QueryParams};
 
@@ -143,7 +143,10 @@ impl<'a, S: ManagementService> Organizations<'a, S> {
         params: &OrganizationsListParams,
     ) -> Result<m::ListOrganizationsPaginatedResponseContent, Error> {
         let request = ApiRequest::get(ApiPath::new("organizations")).params(params);
-        Ok(self.client.execute(request).await?.data)
+        list_page(
+            self.client.execute::<Value>(request).await?.data,
+            "organizations",
+        )
     }
 
     /// A [`Pager`] over the `organizations` of [`Self::list`]: checkpoint (`from`/`take`) pages, starting where `params` says.
@@ -284,7 +287,7 @@ impl<'a, S: ManagementService> OrganizationsClientGrants<'a, S> {
                 .segment("client-grants"),
         )
         .params(params);
-        offset_page(
+        list_page(
             self.client.execute::<Value>(request).await?.data,
             "client_grants",
         )
@@ -576,7 +579,7 @@ impl<'a, S: ManagementService> OrganizationsEnabledConnections<'a, S> {
                 .segment("enabled_connections"),
         )
         .params(params);
-        offset_page(
+        list_page(
             self.client.execute::<Value>(request).await?.data,
             "enabled_connections",
         )
@@ -760,7 +763,7 @@ impl<'a, S: ManagementService> OrganizationsInvitations<'a, S> {
                 .segment("invitations"),
         )
         .params(params);
-        offset_page(
+        list_page(
             self.client.execute::<Value>(request).await?.data,
             "invitations",
         )
@@ -975,7 +978,7 @@ impl<'a, S: ManagementService> OrganizationsMembers<'a, S> {
     ) -> Result<m::ListOrganizationMembersPaginatedResponseContent, Error> {
         let request = ApiRequest::get(ApiPath::new("organizations").segment(id).segment("members"))
             .params(params);
-        Ok(self.client.execute(request).await?.data)
+        list_page(self.client.execute::<Value>(request).await?.data, "members")
     }
 
     /// A [`Pager`] over the `members` of [`Self::list`]: checkpoint (`from`/`take`) pages, starting where `params` says.
@@ -1140,7 +1143,7 @@ impl<'a, S: ManagementService> OrganizationsMembersRoles<'a, S> {
                 .segment("roles"),
         )
         .params(params);
-        offset_page(self.client.execute::<Value>(request).await?.data, "roles")
+        list_page(self.client.execute::<Value>(request).await?.data, "roles")
     }
 
     /// A [`Pager`] over the `roles` of [`Self::list`]: offset (`page`/`per_page`, totals requested) pages, starting where `params` says.

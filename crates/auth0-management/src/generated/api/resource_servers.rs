@@ -10,7 +10,7 @@ use serde_json::{Map, Value};
 use crate::client::{ManagementClient, ManagementService};
 use crate::error::Error;
 use crate::generated::models as m;
-use crate::model_support::{multipart, offset_page};
+use crate::model_support::{list_page, multipart, page_items};
 use crate::pagination::Pager;
 use crate::request::{ApiPath, ApiRequest, Query, QueryParams};
 
@@ -89,7 +89,7 @@ impl<'a, S: ManagementService> ResourceServers<'a, S> {
         params: &ResourceServersListParams,
     ) -> Result<m::ListResourceServerOffsetPaginatedResponseContent, Error> {
         let request = ApiRequest::get(ApiPath::new("resource-servers")).params(params);
-        offset_page(
+        list_page(
             self.client.execute::<Value>(request).await?.data,
             "resource_servers",
         )

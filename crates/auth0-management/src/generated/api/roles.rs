@@ -10,7 +10,7 @@ use serde_json::{Map, Value};
 use crate::client::{ManagementClient, ManagementService};
 use crate::error::Error;
 use crate::generated::models as m;
-use crate::model_support::{multipart, offset_page};
+use crate::model_support::{list_page, multipart, page_items};
 use crate::pagination::Pager;
 use crate::request::{ApiPath, ApiRequest, Query, QueryParams};
 
@@ -99,7 +99,7 @@ impl<'a, S: ManagementService> Roles<'a, S> {
         params: &RolesListParams,
     ) -> Result<m::ListRolesOffsetPaginatedResponseContent, Error> {
         let request = ApiRequest::get(ApiPath::new("roles")).params(params);
-        offset_page(self.client.execute::<Value>(request).await?.data, "roles")
+        list_page(self.client.execute::<Value>(request).await?.data, "roles")
     }
 
     /// A [`Pager`] over the `roles` of [`Self::list`]: offset (`page`/`per_page`, totals requested) pages, starting where `params` says.
@@ -241,7 +241,7 @@ impl<'a, S: ManagementService> RolesPermissions<'a, S> {
     ) -> Result<m::ListRolePermissionsOffsetPaginatedResponseContent, Error> {
         let request = ApiRequest::get(ApiPath::new("roles").segment(id).segment("permissions"))
             .params(params);
-        offset_page(
+        list_page(
             self.client.execute::<Value>(request).await?.data,
             "permissions",
         )
@@ -374,7 +374,7 @@ impl<'a, S: ManagementService> RolesUsers<'a, S> {
     ) -> Result<m::ListRoleUsersPaginatedResponseContent, Error> {
         let request =
             ApiRequest::get(ApiPath::new("roles").segment(id).segment("users")).params(params);
-        Ok(self.client.execute(request).await?.data)
+        list_page(self.client.execute::<Value>(request).await?.data, "users")
     }
 
     /// A [`Pager`] over the `users` of [`Self::list`]: checkpoint (`from`/`take`) pages, starting where `params` says.

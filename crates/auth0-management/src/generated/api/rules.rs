@@ -10,7 +10,7 @@ use serde_json::{Map, Value};
 use crate::client::{ManagementClient, ManagementService};
 use crate::error::Error;
 use crate::generated::models as m;
-use crate::model_support::{multipart, offset_page};
+use crate::model_support::{list_page, multipart, page_items};
 use crate::pagination::Pager;
 use crate::request::{ApiPath, ApiRequest, Query, QueryParams};
 
@@ -91,7 +91,7 @@ impl<'a, S: ManagementService> Rules<'a, S> {
         params: &RulesListParams,
     ) -> Result<m::ListRulesOffsetPaginatedResponseContent, Error> {
         let request = ApiRequest::get(ApiPath::new("rules")).params(params);
-        offset_page(self.client.execute::<Value>(request).await?.data, "rules")
+        list_page(self.client.execute::<Value>(request).await?.data, "rules")
     }
 
     /// A [`Pager`] over the `rules` of [`Self::list`]: offset (`page`/`per_page`, totals requested) pages, starting where `params` says.

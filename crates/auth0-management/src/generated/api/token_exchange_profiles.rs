@@ -10,7 +10,7 @@ use serde_json::{Map, Value};
 use crate::client::{ManagementClient, ManagementService};
 use crate::error::Error;
 use crate::generated::models as m;
-use crate::model_support::{multipart, offset_page};
+use crate::model_support::{list_page, multipart, page_items};
 use crate::pagination::Pager;
 use crate::request::{ApiPath, ApiRequest, Query, QueryParams};
 
@@ -93,7 +93,10 @@ impl<'a, S: ManagementService> TokenExchangeProfiles<'a, S> {
         params: &TokenExchangeProfilesListParams,
     ) -> Result<m::ListTokenExchangeProfileResponseContent, Error> {
         let request = ApiRequest::get(ApiPath::new("token-exchange-profiles")).params(params);
-        Ok(self.client.execute(request).await?.data)
+        list_page(
+            self.client.execute::<Value>(request).await?.data,
+            "token_exchange_profiles",
+        )
     }
 
     /// A [`Pager`] over the `token_exchange_profiles` of [`Self::list`]: checkpoint (`from`/`take`) pages, starting where `params` says.

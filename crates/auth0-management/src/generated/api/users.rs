@@ -10,7 +10,7 @@ use serde_json::{Map, Value};
 use crate::client::{ManagementClient, ManagementService};
 use crate::error::Error;
 use crate::generated::models as m;
-use crate::model_support::{multipart, offset_page};
+use crate::model_support::{list_page, multipart, page_items};
 use crate::pagination::Pager;
 use crate::request::{ApiPath, ApiRequest, Query, QueryParams};
 
@@ -210,7 +210,7 @@ impl<'a, S: ManagementService> UsersAuthenticationMethods<'a, S> {
                 .segment("authentication-methods"),
         )
         .params(params);
-        offset_page(
+        list_page(
             self.client.execute::<Value>(request).await?.data,
             "authenticators",
         )
@@ -564,7 +564,7 @@ impl<'a, S: ManagementService> UsersLogs<'a, S> {
     ) -> Result<m::UserListLogOffsetPaginatedResponseContent, Error> {
         let request =
             ApiRequest::get(ApiPath::new("users").segment(id).segment("logs")).params(params);
-        offset_page(self.client.execute::<Value>(request).await?.data, "logs")
+        list_page(self.client.execute::<Value>(request).await?.data, "logs")
     }
 
     /// A [`Pager`] over the `logs` of [`Self::list`]: offset (`page`/`per_page`, totals requested) pages, starting where `params` says.
@@ -720,7 +720,7 @@ impl<'a, S: ManagementService> UsersOrganizations<'a, S> {
     ) -> Result<m::ListUserOrganizationsOffsetPaginatedResponseContent, Error> {
         let request = ApiRequest::get(ApiPath::new("users").segment(id).segment("organizations"))
             .params(params);
-        offset_page(
+        list_page(
             self.client.execute::<Value>(request).await?.data,
             "organizations",
         )
@@ -854,7 +854,7 @@ impl<'a, S: ManagementService> UsersPermissions<'a, S> {
     ) -> Result<m::ListUserPermissionsOffsetPaginatedResponseContent, Error> {
         let request = ApiRequest::get(ApiPath::new("users").segment(id).segment("permissions"))
             .params(params);
-        offset_page(
+        list_page(
             self.client.execute::<Value>(request).await?.data,
             "permissions",
         )
@@ -970,7 +970,7 @@ impl<'a, S: ManagementService> UsersRefreshToken<'a, S> {
                 .segment("refresh-tokens"),
         )
         .params(params);
-        Ok(self.client.execute(request).await?.data)
+        list_page(self.client.execute::<Value>(request).await?.data, "tokens")
     }
 
     /// A [`Pager`] over the `tokens` of [`Self::list`]: checkpoint (`from`/`take`) pages, starting where `params` says.
@@ -1102,7 +1102,7 @@ impl<'a, S: ManagementService> UsersRoles<'a, S> {
     ) -> Result<m::ListUserRolesOffsetPaginatedResponseContent, Error> {
         let request =
             ApiRequest::get(ApiPath::new("users").segment(id).segment("roles")).params(params);
-        offset_page(self.client.execute::<Value>(request).await?.data, "roles")
+        list_page(self.client.execute::<Value>(request).await?.data, "roles")
     }
 
     /// A [`Pager`] over the `roles` of [`Self::list`]: offset (`page`/`per_page`, totals requested) pages, starting where `params` says.
@@ -1204,7 +1204,10 @@ impl<'a, S: ManagementService> UsersSessions<'a, S> {
     ) -> Result<m::ListUserSessionsPaginatedResponseContent, Error> {
         let request = ApiRequest::get(ApiPath::new("users").segment(user_id).segment("sessions"))
             .params(params);
-        Ok(self.client.execute(request).await?.data)
+        list_page(
+            self.client.execute::<Value>(request).await?.data,
+            "sessions",
+        )
     }
 
     /// A [`Pager`] over the `sessions` of [`Self::list`]: checkpoint (`from`/`take`) pages, starting where `params` says.

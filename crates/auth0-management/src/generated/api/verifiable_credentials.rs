@@ -10,7 +10,7 @@ use serde_json::{Map, Value};
 use crate::client::{ManagementClient, ManagementService};
 use crate::error::Error;
 use crate::generated::models as m;
-use crate::model_support::{multipart, offset_page};
+use crate::model_support::{list_page, multipart, page_items};
 use crate::pagination::Pager;
 use crate::request::{ApiPath, ApiRequest, Query, QueryParams};
 
@@ -160,7 +160,10 @@ impl<'a, S: ManagementService> VerifiableCredentialsVerificationTemplates<'a, S>
                 .segment("templates"),
         )
         .params(params);
-        Ok(self.client.execute(request).await?.data)
+        list_page(
+            self.client.execute::<Value>(request).await?.data,
+            "templates",
+        )
     }
 
     /// A [`Pager`] over the `templates` of [`Self::list`]: checkpoint (`from`/`take`) pages, starting where `params` says.
