@@ -64,8 +64,9 @@ struct Inner {
 /// It runs on an [`Auth0Client`], so every layer of its stack (timeouts,
 /// rate limiting, retries, telemetry, your own) applies. Token requests are
 /// `POST`s and are never repeated after a 5xx answer or a dropped
-/// connection (a grant must not be used twice); a 429 answer is retried
-/// by the stack as usual because Auth0 did not process the request.
+/// connection (a grant must not be used twice), except the client
+/// credentials grant, which only issues another token; a 429 answer is
+/// retried by the stack as usual because Auth0 did not process the request.
 /// Leave [`RetryPolicyBuilder::retry_non_idempotent`](auth0_core::retry::RetryPolicyBuilder::retry_non_idempotent)
 /// off on the stack this client uses.
 ///
@@ -402,6 +403,20 @@ where
         encoding: Encoding,
         headers: HeaderMap,
     ) -> Result<HttpResponse, Error> {
+        self.post_with(path, fields, encoding, headers, false).await
+    }
+
+    /// [`Self::post`], and with `retry_server_errors` the stack may also
+    /// resend it after a 5xx answer or a dropped connection: only for
+    /// requests that change nothing when repeated.
+    pub(crate) async fn post_with(
+        &self,
+        path: &str,
+        fields: &Fields,
+        encoding: Encoding,
+        headers: HeaderMap,
+        retry_server_errors: bool,
+    ) -> Result<HttpResponse, Error> {
         let (body, content_type) = match encoding {
             Encoding::Json => {
                 let json = serde_json::to_vec(&fields.0).map_err(|e| Error::InvalidRequest {
@@ -415,6 +430,11 @@ where
         let mut request = build_request(Method::POST, path, body)?;
         request.headers_mut().insert(CONTENT_TYPE, content_type);
         request.headers_mut().extend(headers);
+        if retry_server_errors {
+            request
+                .extensions_mut()
+                .insert(auth0_core::retry::RetryNonIdempotent);
+        }
         self.execute(request).await
     }
 

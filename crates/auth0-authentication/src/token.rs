@@ -415,20 +415,42 @@ where
         authenticated: bool,
         headers: HeaderMap,
     ) -> Result<TokenResponse, Error> {
+        self.token_request_with(fields, authenticated, headers, false)
+            .await
+    }
+
+    /// [`Self::token_request`]; `retry_server_errors` lets the stack resend
+    /// it after a 5xx or a dropped connection (grants that only issue a
+    /// token and consume nothing).
+    async fn token_request_with(
+        &self,
+        fields: Fields,
+        authenticated: bool,
+        headers: HeaderMap,
+        retry_server_errors: bool,
+    ) -> Result<TokenResponse, Error> {
         let fields = if authenticated {
             self.authenticate(fields)?
         } else {
             fields
         };
         let response = self
-            .post("/oauth/token", &fields, Encoding::Json, headers)
+            .post_with(
+                "/oauth/token",
+                &fields,
+                Encoding::Json,
+                headers,
+                retry_server_errors,
+            )
             .await?;
         decode(&response)
     }
 
     /// Client credentials grant: a machine-to-machine access token for
     /// `audience`, optionally for an `organization` (the token then carries
-    /// `org_id`/`org_name`). Needs client authentication.
+    /// `org_id`/`org_name`). Needs client authentication. Unlike the other
+    /// grants it is resent after a 5xx or a dropped connection (per the
+    /// stack's retry policy): repeating it consumes nothing.
     ///
     /// ```no_run
     /// # async fn f(auth: auth0_authentication::AuthenticationClient) -> Result<(), auth0_core::Error> {
@@ -446,7 +468,11 @@ where
             .str("grant_type", "client_credentials")
             .str("audience", audience)
             .opt("organization", organization);
-        self.token_request(fields, true, HeaderMap::new()).await
+        // Asking twice only issues another token: the stack may resend it
+        // after a 5xx (every other grant consumes a code, a refresh token or
+        // an mfa_token, and is never resent).
+        self.token_request_with(fields, true, HeaderMap::new(), true)
+            .await
     }
 
     /// Authorization code grant (regular web apps): exchanges the `code`

@@ -455,6 +455,8 @@ async fn invalid_grant_is_an_api_error_with_code_and_description() {
 
 #[tokio::test]
 async fn token_post_answered_503_is_not_retried() {
+    // A refresh token may be rotated (and its reuse revoke the family) once
+    // Auth0 processed the request: never resent.
     let server = TestServer::scripted(vec![
         Reply::json(503, r#"{"error":"temporarily_unavailable"}"#).header("retry-after", "0"),
         Reply::json(200, TOKEN_JSON),
@@ -462,7 +464,7 @@ async fn token_post_answered_503_is_not_retried() {
     .await;
     let err = server
         .secret_client()
-        .client_credentials("a", None)
+        .refresh_token("rt-1", None)
         .await
         .unwrap_err();
     assert_eq!(
@@ -470,6 +472,41 @@ async fn token_post_answered_503_is_not_retried() {
         Some(http::StatusCode::SERVICE_UNAVAILABLE)
     );
     assert_eq!(server.request_count(), 1, "a grant must not be sent twice");
+    // Nor is an authorization code.
+    let server = TestServer::scripted(vec![
+        Reply::json(503, r#"{"error":"temporarily_unavailable"}"#).header("retry-after", "0"),
+        Reply::json(200, TOKEN_JSON),
+    ])
+    .await;
+    let err = server
+        .secret_client()
+        .authorization_code("code-1", Some("https://app/cb"))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err.status_code(),
+        Some(http::StatusCode::SERVICE_UNAVAILABLE)
+    );
+    assert_eq!(server.request_count(), 1, "a code must not be sent twice");
+}
+
+#[tokio::test]
+async fn client_credentials_answered_503_is_retried() {
+    // Asking again only issues another token.
+    let server = TestServer::scripted(vec![
+        Reply::json(503, r#"{"error":"temporarily_unavailable"}"#).header("retry-after", "0"),
+        Reply::json(200, TOKEN_JSON),
+    ])
+    .await;
+    let token = server
+        .secret_client()
+        .client_credentials("a", None)
+        .await
+        .unwrap();
+    assert_eq!(token.access_token, "at-SECRET");
+    let reqs = server.requests();
+    assert_eq!(reqs.len(), 2);
+    assert_eq!(reqs[0].body, reqs[1].body, "the same request again");
 }
 
 #[tokio::test]
