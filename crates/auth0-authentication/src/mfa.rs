@@ -32,11 +32,10 @@
 
 use std::fmt;
 
-use auth0_core::error::{Error, body_snippet};
-use auth0_core::types::{HttpResponse, HttpService};
+use auth0_core::error::Error;
+use auth0_core::types::HttpService;
 use http::header::AUTHORIZATION;
 use http::{HeaderMap, HeaderValue, Method};
-use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer};
 use serde_json::{Map, Value};
 
@@ -51,20 +50,6 @@ pub const GRANT_MFA_OTP: &str = "http://auth0.com/oauth/grant-type/mfa-otp";
 pub const GRANT_MFA_OOB: &str = "http://auth0.com/oauth/grant-type/mfa-oob";
 /// `grant_type` of the MFA recovery-code grant.
 pub const GRANT_MFA_RECOVERY_CODE: &str = "http://auth0.com/oauth/grant-type/mfa-recovery-code";
-
-/// Keys of MFA answers whose values are secrets; a body that fails to
-/// decode is shown with their values replaced.
-const MFA_SECRET_KEYS: &[&str] = &[
-    "secret",
-    "barcode_uri",
-    "recovery_codes",
-    "recovery_code",
-    "oob_code",
-    "access_token",
-    "id_token",
-    "refresh_token",
-    "mfa_token",
-];
 
 const REDACTED: &str = "[REDACTED]";
 
@@ -514,53 +499,6 @@ pub struct Authenticator {
     pub extra: Map<String, Value>,
 }
 
-/// Decodes an MFA answer; when that fails, the error's snippet has the
-/// values of [`MFA_SECRET_KEYS`] replaced (auth0-core's snippet does not
-/// know `barcode_uri` or `recovery_codes`).
-fn decode_mfa<T: DeserializeOwned>(response: &HttpResponse) -> Result<T, Error> {
-    decode(response).map_err(|err| match err {
-        Error::Decode { status, source, .. } => Error::Decode {
-            status,
-            body_snippet: redacted_snippet(response.body()),
-            source,
-        },
-        other => other,
-    })
-}
-
-fn redacted_snippet(body: &[u8]) -> String {
-    match serde_json::from_slice::<Value>(body) {
-        Ok(mut value) => {
-            redact_value(&mut value);
-            body_snippet(value.to_string().as_bytes())
-        }
-        Err(_) => {
-            let text = String::from_utf8_lossy(body);
-            if MFA_SECRET_KEYS.iter().any(|key| text.contains(key)) {
-                "[withheld: the body may contain MFA secrets]".to_owned()
-            } else {
-                body_snippet(body)
-            }
-        }
-    }
-}
-
-fn redact_value(value: &mut Value) {
-    match value {
-        Value::Object(map) => {
-            for (key, v) in map.iter_mut() {
-                if MFA_SECRET_KEYS.contains(&key.as_str()) {
-                    *v = Value::String(REDACTED.to_owned());
-                } else {
-                    redact_value(v);
-                }
-            }
-        }
-        Value::Array(items) => items.iter_mut().for_each(redact_value),
-        _ => {}
-    }
-}
-
 fn require(name: &str, value: &str) -> Result<(), Error> {
     if value.is_empty() {
         return Err(invalid_request(&format!("the {name} is empty")));
@@ -621,7 +559,7 @@ where
         let response = self
             .post("/mfa/challenge", &fields, Encoding::Json, HeaderMap::new())
             .await?;
-        decode_mfa(&response)
+        decode(&response)
     }
 
     /// Completes the login with the user's one-time password
@@ -746,7 +684,7 @@ where
         let response = self
             .post("/mfa/associate", &fields, Encoding::Json, headers)
             .await?;
-        decode_mfa(&response)
+        decode(&response)
     }
 
     /// The user's authenticators (`GET /mfa/authenticators`, bearer
@@ -773,7 +711,7 @@ where
                 HeaderValue::from_static("application/json"),
             )
             .await?;
-        decode_mfa(&response)
+        decode(&response)
     }
 
     /// Deletes one of the user's authenticators

@@ -621,10 +621,28 @@ const SECRET_KEYS: &[&str] = &[
 /// A display-safe start of a body: at most [`SNIPPET_LIMIT`] bytes, lossy
 /// UTF-8, with the string values of credential keys (`access_token`,
 /// `mfa_token`, `client_secret`, …) replaced by `[REDACTED]` even when the
-/// JSON is malformed.
+/// JSON is malformed. A body that carries such a key form-encoded
+/// (`client_secret=…`, e.g. a proxy echoing a request) is withheld whole.
 pub fn body_snippet(body: &[u8]) -> String {
     let text = String::from_utf8_lossy(body);
-    truncate(&redact_json_secrets(&text), SNIPPET_LIMIT)
+    // JSON values first: what is left must not carry `key=value` secrets.
+    let redacted = redact_json_secrets(&text);
+    if has_form_encoded_secret(&redacted) {
+        return WITHHELD.to_owned();
+    }
+    truncate(&redacted, SNIPPET_LIMIT)
+}
+
+/// What [`body_snippet`] shows of a body with form-encoded credentials.
+const WITHHELD: &str = "[withheld: the body may contain credentials]";
+
+/// True if a credential key is followed by `=` somewhere in `text` (after
+/// JSON redaction, so a redacted URL such as `barcode_uri` no longer counts).
+fn has_form_encoded_secret(text: &str) -> bool {
+    SECRET_KEYS.iter().any(|key| {
+        text.match_indices(key)
+            .any(|(at, _)| text[at + key.len()..].starts_with('='))
+    })
 }
 
 /// The index of the `]` closing the array that opens at `open` (or
@@ -801,6 +819,25 @@ mod tests {
         assert_eq!(m.mfa_token(), "Fe26.SECRETMFA");
         let shown = format!("{e} {e:?} {m:?}");
         assert!(!shown.contains("SECRETMFA"), "{shown}");
+    }
+
+    #[test]
+    fn snippet_withholds_form_encoded_secrets() {
+        for body in [
+            "barcode_uri=otpauth://totp/x?secret=OTPSECRET",
+            "grant_type=client_credentials&client_secret=SECRET&client_id=x",
+            "<html>echo: refresh_token=SECRET</html>",
+        ] {
+            assert_eq!(body_snippet(body.as_bytes()), WITHHELD, "{body}");
+        }
+        // A JSON value holding `secret=` is redacted, not the whole body.
+        let s = body_snippet(br#"{"type":"otp","barcode_uri":"otpauth://x?secret=S3"}"#);
+        assert!(s.contains(r#""type":"otp""#) && !s.contains("S3"), "{s}");
+        // Mentioning a key without a value is harmless and shown.
+        assert_eq!(
+            body_snippet(b"<html>invalid token</html>"),
+            "<html>invalid token</html>"
+        );
     }
 
     #[test]
