@@ -532,17 +532,8 @@ pub(crate) fn path_segment(name: &str, value: &str) -> Result<String, Error> {
 /// unreserved characters (`A-Z a-z 0-9 - . _ ~`) becomes `%XX`, so an id
 /// such as `sms|dev_abc` or `a/b?c` stays inside its segment.
 pub(crate) fn encode_path_segment(segment: &str) -> String {
-    const HEX: &[u8; 16] = b"0123456789ABCDEF";
     let mut out = String::with_capacity(segment.len());
-    for &b in segment.as_bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
-            out.push(char::from(b));
-        } else {
-            out.push('%');
-            out.push(char::from(HEX[usize::from(b >> 4)]));
-            out.push(char::from(HEX[usize::from(b & 0x0f)]));
-        }
-    }
+    crate::authorize::percent_encode_into(&mut out, segment);
     out
 }
 

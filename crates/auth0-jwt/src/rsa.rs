@@ -116,8 +116,10 @@ mod fast {
             message: &[u8],
             signature: &[u8],
         ) -> Option<Result<(), KeyError>> {
-            let index = ALGORITHMS.iter().position(|(a, _)| *a == alg)?;
-            let (_, params) = ALGORITHMS.get(index)?;
+            let (index, (_, params)) = ALGORITHMS
+                .iter()
+                .enumerate()
+                .find(|(_, (a, _))| *a == alg)?;
             let key = self
                 .keys
                 .get(index)?
