@@ -284,7 +284,8 @@ fn with_query(mut url: String, params: &[(&str, &str)]) -> String {
 }
 
 /// RFC 3986 percent-encoding: unreserved characters stay, every other byte
-/// of the UTF-8 text becomes `%XX`.
+/// of the UTF-8 text becomes `%XX` ([`auth0_core::client::percent_encode_into`],
+/// kept here for the URL builders' users).
 ///
 /// ```
 /// let mut s = String::new();
@@ -292,14 +293,5 @@ fn with_query(mut url: String, params: &[(&str, &str)]) -> String {
 /// assert_eq!(s, "a%20b%26c%3Dd%2F%C3%A9~");
 /// ```
 pub fn percent_encode_into(out: &mut String, text: &str) {
-    const HEX: &[u8; 16] = b"0123456789ABCDEF";
-    for &b in text.as_bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
-            out.push(char::from(b));
-        } else {
-            out.push('%');
-            out.push(char::from(HEX[usize::from(b >> 4)]));
-            out.push(char::from(HEX[usize::from(b & 0x0f)]));
-        }
-    }
+    auth0_core::client::percent_encode_into(out, text);
 }

@@ -533,7 +533,7 @@ pub(crate) fn path_segment(name: &str, value: &str) -> Result<String, Error> {
 /// such as `sms|dev_abc` or `a/b?c` stays inside its segment.
 pub(crate) fn encode_path_segment(segment: &str) -> String {
     let mut out = String::with_capacity(segment.len());
-    crate::authorize::percent_encode_into(&mut out, segment);
+    auth0_core::client::percent_encode_into(&mut out, segment);
     out
 }
 

@@ -231,6 +231,29 @@ fn decode_json<T: DeserializeOwned>(response: HttpResponse) -> Result<ApiRespons
     Ok(ApiResponse::new(data, status, parts.headers))
 }
 
+/// RFC 3986 percent-encoding, appended to `out`: the unreserved characters
+/// (`A-Z a-z 0-9 - . _ ~`) stay, every other byte of the UTF-8 text becomes
+/// `%XX`. Safe for a path segment (an id such as `auth0|1` or `a/b` stays
+/// one segment) and for a query value.
+///
+/// ```
+/// let mut s = String::new();
+/// auth0_core::client::percent_encode_into(&mut s, "a b&c=d/é~|");
+/// assert_eq!(s, "a%20b%26c%3Dd%2F%C3%A9~%7C");
+/// ```
+pub fn percent_encode_into(out: &mut String, text: &str) {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    for &b in text.as_bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(char::from(b));
+        } else {
+            out.push('%');
+            out.push(char::from(HEX[usize::from(b >> 4)]));
+            out.push(char::from(HEX[usize::from(b & 0x0f)]));
+        }
+    }
+}
+
 /// Encodes fields as `application/x-www-form-urlencoded` (WHATWG URL
 /// standard): `*-._` and ASCII alphanumerics stay, space becomes `+`,
 /// everything else is `%XX` of its UTF-8 bytes.

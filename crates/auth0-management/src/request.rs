@@ -55,7 +55,7 @@ impl ApiPath {
                 .get_or_insert("a path segment of `.` or `..` would change the endpoint");
         }
         self.encoded.push('/');
-        encode_segment(&mut self.encoded, segment);
+        auth0_core::client::percent_encode_into(&mut self.encoded, segment);
         self
     }
 
@@ -76,19 +76,6 @@ impl ApiPath {
 impl fmt::Debug for ApiPath {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_tuple("ApiPath").field(&self.encoded).finish()
-    }
-}
-
-fn encode_segment(out: &mut String, text: &str) {
-    const HEX: &[u8; 16] = b"0123456789ABCDEF";
-    for &b in text.as_bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
-            out.push(char::from(b));
-        } else {
-            out.push('%');
-            out.push(char::from(HEX[usize::from(b >> 4)]));
-            out.push(char::from(HEX[usize::from(b & 0x0f)]));
-        }
     }
 }
 
