@@ -12,8 +12,12 @@
 //!   runs the same thing through `cargo run`).
 //! - `cargo xtask codegen [--check]`: generates the Management API's operations
 //!   and models (`crates/auth0-management/src/generated/`) from
-//!   `../shared/spec/auth0-management-openapi.json`; `--check` only verifies that
-//!   the committed files are up to date (`test` runs it first).
+//!   `spec/management/auth0-management-openapi.json` and
+//!   `spec/management/lifecycle.json`; `--check` only verifies that the
+//!   committed files are up to date (`test` runs it first).
+//! - `cargo xtask codegen lifecycle <management-api-oas.json>`: rewrites
+//!   `spec/management/lifecycle.json` from Auth0's untouched description
+//!   (see `spec/management/README.md`).
 
 mod codegen;
 
@@ -30,6 +34,12 @@ fn main() -> ExitCode {
         Some("codegen") => match args.get(1).map(String::as_str) {
             None => codegen::run(false),
             Some("--check") => codegen::run(true),
+            Some("lifecycle") => match args.get(2) {
+                Some(source) => codegen::lifecycle::extract(source),
+                None => {
+                    Err("usage: cargo xtask codegen lifecycle <management-api-oas.json>".to_owned())
+                }
+            },
             Some(other) => Err(format!("unknown codegen option `{other}`; try `--check`")),
         },
         Some("quickstart") => {
@@ -58,7 +68,8 @@ fn print_help() {
          ci                        fmt --check, clippy -D warnings, doc -D warnings, then test\n  \
          bench [http|jwt|gateway|all]  run benchmarks; each prints ratios against its peer\n  \
          quickstart                run the quickstart example\n  \
-         codegen [--check]         generate the Management API code from the spec (or check it is current)"
+         codegen [--check]         generate the Management API code from the spec (or check it is current)\n  \
+         codegen lifecycle <oas>   extract spec/management/lifecycle.json from Auth0's untouched OAS"
     );
 }
 
@@ -97,15 +108,6 @@ fn has_nextest() -> bool {
 fn test() -> Result<(), String> {
     // Cheap, and a stale generated API would make every later step moot.
     codegen::run(true)?;
-    // The test vectors live beside the repository; the suites that read them
-    // fail (not skip) when they are missing, so say why up front.
-    let vectors = root().join("../shared/vectors");
-    if !vectors.is_dir() {
-        eprintln!(
-            "xtask: warning: {} is missing; the vector suites will fail",
-            vectors.display()
-        );
-    }
     // A gateway depends on auth0-jwt alone, without HTTP: that build must work.
     run(cargo().args(["build", "--package", "auth0-jwt", "--no-default-features"]))?;
     // Its unit tests, and the suites that pin the verdicts of the ring-only

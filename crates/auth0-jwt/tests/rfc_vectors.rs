@@ -1,5 +1,5 @@
 //! RFC 7515 Appendix A and RFC 7520 §4.1–4.4 compact JWS examples from
-//! `/work/shared/vectors/rfc-jws.json` (repo-relative `../shared/vectors`).
+//! `testdata/vectors/rfc-jws.json` (provenance: `testdata/vectors/README.md`).
 //!
 //! Decisions:
 //! - `ES512` (A.4, RFC 7520 §4.3) is marked `valid` in the file, but this crate does not
@@ -22,7 +22,7 @@ use auth0_jwt::jws::{Jws, JwsError, ParseOptions, Part, RawJws};
 use auth0_jwt::key::{KeyError, KeySet, VerifyingKey};
 use serde_json::Value;
 
-const VECTORS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/vectors");
+const VECTORS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../testdata/vectors");
 
 fn load() -> Value {
     let path = format!("{VECTORS}/rfc-jws.json");

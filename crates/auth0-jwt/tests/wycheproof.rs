@@ -1,5 +1,5 @@
-//! Project Wycheproof vectors (`/work/shared/vectors/wycheproof`, repo-relative
-//! `../shared/vectors`) through the crate's PUBLIC verify path: build a `VerifyingKey`
+//! Project Wycheproof vectors (`testdata/vectors/wycheproof`, provenance in
+//! `testdata/vectors/README.md`) through the crate's PUBLIC verify path: build a `VerifyingKey`
 //! from the group's JWK (cross-checked against its DER SubjectPublicKeyInfo), then
 //! `verify(alg, msg, sig)`.
 //!
@@ -23,7 +23,7 @@ use auth0_jwt::jws::RawJws;
 use auth0_jwt::key::{KeyError, KeySet, VerifyingKey};
 use serde_json::Value;
 
-const VECTORS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/vectors");
+const VECTORS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../testdata/vectors");
 
 fn load(name: &str) -> Value {
     let path = format!("{VECTORS}/wycheproof/{name}");

@@ -261,16 +261,6 @@ pub(crate) fn list_page<T: DeserializeOwned>(value: Value, items_key: &str) -> R
     })
 }
 
-/// The items of a list the API description types as a bare array but that
-/// Auth0 answers with a checkpoint page (`{ items_key: [...], "next": … }`)
-/// when `from`/`take` are given: either answer gives its items.
-pub(crate) fn page_items<T: DeserializeOwned>(
-    value: Value,
-    items_key: &str,
-) -> Result<Vec<T>, Error> {
-    crate::pagination::Page::<T>::from_json(value, items_key).map(|page| page.items)
-}
-
 /// A `multipart/form-data` body: every field of `body` as a part (strings
 /// as they are, other values as JSON), the fields named in `files` as file
 /// uploads. Returns the `Content-Type` value and the bytes.
@@ -359,18 +349,6 @@ mod tests {
     fn bare_arrays_become_pages() {
         let page: Value = list_page(serde_json::json!([1, 2]), "roles").unwrap();
         assert_eq!(page, serde_json::json!({"roles": [1, 2]}));
-    }
-
-    #[test]
-    fn page_items_reads_both_answers() {
-        let bare: Vec<u8> = page_items(serde_json::json!([1, 2]), "eventStreams").unwrap();
-        let page: Vec<u8> = page_items(
-            serde_json::json!({"eventStreams": [1, 2], "next": "c"}),
-            "eventStreams",
-        )
-        .unwrap();
-        assert_eq!((bare, page), (vec![1, 2], vec![1, 2]));
-        assert!(page_items::<u8>(serde_json::json!("no"), "eventStreams").is_err());
     }
 
     #[test]

@@ -1,6 +1,8 @@
 //! `cargo xtask codegen`: generates `crates/auth0-management/src/generated/`
 //! from the Management API's OpenAPI description
-//! (`../shared/spec/auth0-management-openapi.json`).
+//! (`spec/management/auth0-management-openapi.json`, vendored with its
+//! provenance in `spec/management/README.md`) and the operations' release
+//! lifecycle (`spec/management/lifecycle.json`, see [`lifecycle`]).
 //!
 //! - [`spec`] reads the description (schemas, operations, parameters);
 //! - [`naming`] turns spec names into Rust names and prose into rustdoc;
@@ -11,6 +13,7 @@
 //! - [`writer`] formats, writes or checks the files.
 
 mod dedupe;
+pub(crate) mod lifecycle;
 mod models;
 mod naming;
 mod operations;
@@ -24,7 +27,7 @@ use std::path::PathBuf;
 use crate::root;
 
 /// The spec, relative to the workspace root.
-const SPEC: &str = "../shared/spec/auth0-management-openapi.json";
+pub(crate) const SPEC: &str = "spec/management/auth0-management-openapi.json";
 /// The output directory, relative to the workspace root.
 const OUT: &str = "crates/auth0-management/src/generated";
 
@@ -34,15 +37,19 @@ pub(crate) fn run(check: bool) -> Result<(), String> {
     let spec_path = root().join(SPEC);
     let text = std::fs::read_to_string(&spec_path)
         .map_err(|e| format!("could not read {}: {e}", spec_path.display()))?;
-    let files = generate(&text)?;
+    let lifecycle = lifecycle::load()?;
+    let files = generate(&text, &lifecycle)?;
     writer::sync(&root().join(OUT), &files, check)
 }
 
 /// Every generated file (path relative to `generated/` → formatted code).
-fn generate(text: &str) -> Result<BTreeMap<PathBuf, String>, String> {
+fn generate(
+    text: &str,
+    lifecycle: &BTreeMap<String, String>,
+) -> Result<BTreeMap<PathBuf, String>, String> {
     let spec = spec::Spec::load(text)?;
     let models = models::Models::new(&spec);
-    let api = operations::Api::new(&models);
+    let api = operations::Api::new(&models, lifecycle);
     let mut raw: BTreeMap<PathBuf, String> = BTreeMap::new();
 
     let model_files = models.emit();
@@ -72,7 +79,7 @@ fn generate(text: &str) -> Result<BTreeMap<PathBuf, String>, String> {
         raw.insert(PathBuf::from(format!("api/{stem}.rs")), code);
     }
     let mut root_mod = String::from(
-        "//! Every operation of the Management API v2, generated from its OpenAPI description by `cargo xtask codegen` (see `docs/MANAGEMENT.md`).\n//!\n//! [`api`] has the resource groups (`auth0.roles()`, `auth0.users().roles()`, …) and their query parameter types; [`models`] has the request and response types.\n\n#![allow(clippy::large_enum_variant, clippy::too_many_arguments, clippy::doc_lazy_continuation)]\n\npub mod api;\npub mod models;\n\nuse serde::Serialize;\nuse serde::de::DeserializeOwned;\nuse serde_json::{Map, Value};\n\n",
+        "//! Every operation of the Management API v2, generated from its OpenAPI description by `cargo xtask codegen` (see `docs/MANAGEMENT.md`).\n//!\n//! [`api`] has the resource groups (`auth0.roles()`, `auth0.users().roles()`, …) and their query parameter types; [`models`] has the request and response types.\n\n#![allow(clippy::large_enum_variant, clippy::too_many_arguments, clippy::doc_lazy_continuation)]\n\npub mod api;\npub mod models;\n\n#[allow(unused_imports)]\nuse std::collections::BTreeMap;\n\nuse serde::Serialize;\nuse serde::de::DeserializeOwned;\nuse serde_json::{Map, Value};\n\n",
     );
     root_mod.push_str(&api.tables());
     raw.insert(PathBuf::from("mod.rs"), root_mod);

@@ -292,6 +292,9 @@ impl<'a> Models<'a> {
                 Ty::Map | Ty::StrMap(_) => "Object".to_owned(),
                 Ty::Value => "Json".to_owned(),
             };
+            if let Some(page) = page_variant(m, &self.spec.schemas) {
+                v = page.to_owned();
+            }
             if v == "Other" {
                 v.push('_');
             }
@@ -357,6 +360,25 @@ impl<'a> Models<'a> {
         }
         .to_owned()
     }
+}
+
+/// The variant name of a list answer's page member (the 2026 description
+/// answers lists with `oneOf` the bare array, an offset page and/or a
+/// checkpoint page): `Offset` (`start`/`limit`/`total`), `Checkpoint`
+/// (`next`), or `Page` (both).
+fn page_variant(member: &Value, schemas: &BTreeMap<String, Value>) -> Option<&'static str> {
+    let name = member.get("$ref")?.as_str()?.rsplit('/').next()?;
+    if !name.contains("Paginated") {
+        return None;
+    }
+    let props = schemas.get(name)?["properties"].as_object()?;
+    let next = props.contains_key("next");
+    let offset = props.contains_key("start") || props.contains_key("total");
+    Some(match (offset, next) {
+        (true, true) => "Page",
+        (false, true) => "Checkpoint",
+        _ => "Offset",
+    })
 }
 
 /// Drops the words every named member shares at the start and at the end
@@ -889,6 +911,14 @@ impl Models<'_> {
             out.push_str("        self\n    }\n");
         }
         out.push_str("\n    /// Sets a field this version does not model.\n    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {\n        self.extra.insert(field.into(), value.into());\n        self\n    }\n}\n");
+        if required.is_empty() && !default {
+            // Only constants are required: the default is `new()`, with
+            // them filled in.
+            let _ = writeln!(
+                out,
+                "\nimpl Default for {rust} {{\n    fn default() -> Self {{\n        Self::new()\n    }}\n}}"
+            );
+        }
     }
 }
 

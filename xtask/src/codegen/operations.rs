@@ -34,11 +34,37 @@ const HAND_WRITTEN_GROUPS: &[(&str, &str)] = &[
     ("users", "crate::resources::users::Users"),
 ];
 
-/// List operations that the API description types as a bare array but that
-/// Auth0 answers with a checkpoint page `{ <key>: [...], "next": … }` when
-/// `from`/`take` are given (Auth0's own SDK stubs show it): `list` accepts
-/// both answers and returns the items, and a checkpoint pager is generated.
-const ARRAY_OR_CHECKPOINT_PAGE: &[(&str, &str)] = &[("eventStreams_list", "eventStreams")];
+/// Operations whose operationId named another operation in the 2025
+/// description (see `spec/management/README.md`): Auth0 added `PUT`s of the
+/// Guardian push-notification providers, gave them the old `set…` ids and
+/// renamed the `PATCH`es `update…`. The rustdoc says so, because the same
+/// method name now sends a different request.
+const CHANGED_IDS: &[(&str, &str)] = &[
+    (
+        "guardian_factors_pushNotification_setApnsProvider",
+        "Since the 2026 API description this sends `PUT` (the whole configuration); until then `set_apns_provider` sent the `PATCH` that is now [`Self::update_apns_provider`].",
+    ),
+    (
+        "guardian_factors_pushNotification_setFcmProvider",
+        "Since the 2026 API description this sends `PUT` (the whole configuration); until then `set_fcm_provider` sent the `PATCH` that is now [`Self::update_fcm_provider`].",
+    ),
+    (
+        "guardian_factors_pushNotification_setFcmv1Provider",
+        "Since the 2026 API description this sends `PUT` (the whole configuration); until then `set_fcmv1_provider` sent the `PATCH` that is now [`Self::update_fcmv1_provider`].",
+    ),
+    (
+        "guardian_factors_pushNotification_updateApnsProvider",
+        "Until the 2026 API description this `PATCH` was `set_apns_provider` (which now sends `PUT`).",
+    ),
+    (
+        "guardian_factors_pushNotification_updateFcmProvider",
+        "Until the 2026 API description this `PATCH` was `set_fcm_provider` (which now sends `PUT`).",
+    ),
+    (
+        "guardian_factors_pushNotification_updateFcmv1Provider",
+        "Until the 2026 API description this `PATCH` was `set_fcmv1_provider` (which now sends `PUT`).",
+    ),
+];
 
 /// How a list operation pages.
 pub(crate) enum Paging {
@@ -50,6 +76,8 @@ pub(crate) struct Api<'a> {
     pub(crate) models: &'a Models<'a>,
     /// Group path → its operations (every prefix of a path is a group).
     groups: BTreeMap<Vec<String>, Vec<&'a Operation>>,
+    /// operationId → release lifecycle (`GA`, `EA`, `beta`).
+    lifecycle: &'a BTreeMap<String, String>,
 }
 
 fn struct_name(group: &[String]) -> String {
@@ -57,7 +85,7 @@ fn struct_name(group: &[String]) -> String {
 }
 
 impl<'a> Api<'a> {
-    pub(crate) fn new(models: &'a Models<'a>) -> Self {
+    pub(crate) fn new(models: &'a Models<'a>, lifecycle: &'a BTreeMap<String, String>) -> Self {
         let mut groups: BTreeMap<Vec<String>, Vec<&Operation>> = BTreeMap::new();
         for op in &models.spec.ops {
             for len in 1..=op.group.len() {
@@ -67,7 +95,11 @@ impl<'a> Api<'a> {
                 list.push(op);
             }
         }
-        Api { models, groups }
+        Api {
+            models,
+            groups,
+            lifecycle,
+        }
     }
 
     fn hand_written(op: &Operation) -> bool {
@@ -91,48 +123,88 @@ impl<'a> Api<'a> {
             .collect()
     }
 
-    pub(crate) fn paging(&self, op: &Operation) -> Option<Paging> {
+    /// How a list operation pages: none, offset, checkpoint, or both (the
+    /// 2026 description lets many lists choose with their query: offset
+    /// with `page`/`per_page`, checkpoint with `from`/`take`).
+    pub(crate) fn paging(&self, op: &Operation) -> Vec<Paging> {
         let has = |n: &str| op.query.iter().any(|p| p.name == n);
-        if let Some((_, key)) = ARRAY_OR_CHECKPOINT_PAGE.iter().find(|(id, _)| *id == op.id) {
-            if let (Some(Ty::Vec(item)), true) = (&op.response, has("from") && has("take")) {
-                return Some(Paging::Checkpoint {
-                    key: (*key).to_owned(),
-                    item: (**item).clone(),
+        let Some(Ty::Named(resp)) = &op.response else {
+            return Vec::new();
+        };
+        let Some(schema) = self.schema(resp) else {
+            return Vec::new();
+        };
+        // One page object, or (2026) a `oneOf` of the bare array and the
+        // page objects: each member with one array of the same items pages.
+        let members: Vec<&serde_json::Value> = match schema["oneOf"].as_array() {
+            Some(list) => list
+                .iter()
+                .filter_map(
+                    |m| match m.get("$ref").and_then(serde_json::Value::as_str) {
+                        Some(r) => self
+                            .models
+                            .spec
+                            .schemas
+                            .get(r.rsplit('/').next().unwrap_or_default()),
+                        None => None,
+                    },
+                )
+                .collect(),
+            None => vec![schema],
+        };
+        let mut out = Vec::new();
+        let mut offset_done = false;
+        let mut checkpoint_done = false;
+        for member in members {
+            let Some(props) = member["properties"].as_object() else {
+                continue;
+            };
+            let arrays: Vec<(&String, &serde_json::Value)> =
+                props.iter().filter(|(_, p)| p["type"] == "array").collect();
+            let [(key, prop)] = arrays.as_slice() else {
+                continue;
+            };
+            let item = match self.models.types.ty(prop) {
+                Ty::Vec(t) => *t,
+                _ => continue,
+            };
+            let checkpoint_shape = props.contains_key("next");
+            let offset_shape =
+                !checkpoint_shape || props.contains_key("start") || props.contains_key("total");
+            if !offset_done && offset_shape && has("page") && has("per_page") {
+                offset_done = true;
+                out.push(Paging::Offset {
+                    key: (*key).clone(),
+                    item: item.clone(),
+                });
+            }
+            if !checkpoint_done && checkpoint_shape && has("from") && has("take") {
+                checkpoint_done = true;
+                out.push(Paging::Checkpoint {
+                    key: (*key).clone(),
+                    item,
                 });
             }
         }
-        let Some(Ty::Named(resp)) = &op.response else {
-            return None;
-        };
-        let schema = self
-            .models
+        out
+    }
+
+    /// The spec schema of a generated type.
+    fn schema(&self, rust: &str) -> Option<&'a serde_json::Value> {
+        self.models
             .spec
             .schemas
             .iter()
-            .find(|(k, _)| crate::codegen::naming::type_name(k) == *resp)
-            .map(|(_, v)| v)?;
-        let props = schema["properties"].as_object()?;
-        let arrays: Vec<(&String, &serde_json::Value)> =
-            props.iter().filter(|(_, p)| p["type"] == "array").collect();
-        let [(key, prop)] = arrays.as_slice() else {
-            return None;
-        };
-        let item = match self.models.types.ty(prop) {
-            Ty::Vec(t) => *t,
-            _ => return None,
-        };
-        if has("page") && has("per_page") {
-            Some(Paging::Offset {
-                key: (*key).clone(),
-                item,
-            })
-        } else if has("from") && has("take") && props.contains_key("next") {
-            Some(Paging::Checkpoint {
-                key: (*key).clone(),
-                item,
-            })
-        } else {
-            None
+            .find(|(k, _)| crate::codegen::naming::type_name(k) == rust)
+            .map(|(_, v)| v)
+    }
+
+    /// True when the response type is a `oneOf` (the 2026 list answers: the
+    /// bare array or a page object), which decodes every answer itself.
+    fn union_response(&self, op: &Operation) -> bool {
+        match &op.response {
+            Some(Ty::Named(n)) => self.schema(n).is_some_and(|s| s.get("oneOf").is_some()),
+            _ => false,
         }
     }
 
@@ -178,7 +250,7 @@ impl<'a> Api<'a> {
         let _ = writeln!(out, "//! The `{}` group and its sub-groups.\n", top[0]);
         out.push_str("#![allow(unused_imports)]\n\n");
         out.push_str("use std::collections::BTreeMap;\n\nuse serde_json::{Map, Value};\n\n");
-        out.push_str("use crate::client::{ManagementClient, ManagementService};\nuse crate::error::Error;\nuse crate::generated::models as m;\nuse crate::model_support::{list_page, multipart, page_items};\nuse crate::pagination::Pager;\nuse crate::request::{ApiPath, ApiRequest, Query, QueryParams};\n\n");
+        out.push_str("use crate::client::{ManagementClient, ManagementService};\nuse crate::error::Error;\nuse crate::generated::models as m;\nuse crate::model_support::{list_page, multipart};\nuse crate::pagination::Pager;\nuse crate::request::{ApiPath, ApiRequest, Query, QueryParams};\n\n");
         let groups: Vec<&Vec<String>> = self.groups.keys().filter(|k| k.starts_with(top)).collect();
         for g in groups {
             self.emit_group(&mut out, g);
@@ -306,9 +378,21 @@ impl<'a> Api<'a> {
         doc(out, "    ", &text, &op.id);
         let _ = writeln!(
             out,
-            "    ///\n    /// `{} {}` (`{}`).",
+            "    ///\n    /// `{} /api/v2{}` (`{}`).",
             op.method, op.path, op.id
         );
+        match self.lifecycle.get(&op.id).map(String::as_str) {
+            Some("GA") => out.push_str("    ///\n    /// Lifecycle: generally available.\n"),
+            Some("EA") => out.push_str("    ///\n    /// Lifecycle: **early access** — the tenant must be enabled for it, and the API may still change.\n"),
+            Some("beta") => out.push_str("    ///\n    /// Lifecycle: **beta** — the tenant must be enabled for it, and the API may change or go away.\n"),
+            Some(other) => {
+                let _ = writeln!(out, "    ///\n    /// Lifecycle: {other}.");
+            }
+            None => {}
+        }
+        if let Some((_, note)) = CHANGED_IDS.iter().find(|(id, _)| *id == op.id) {
+            let _ = writeln!(out, "    ///\n    /// {note}");
+        }
         let mut args: Vec<String> = vec!["self".to_owned()];
         for p in &op.path_params {
             args.push(format!("{}: {}", p.ident, self.arg_type(p)));
@@ -336,7 +420,12 @@ impl<'a> Api<'a> {
             }
             None => {}
         }
-        let paging = self.paging(op);
+        let pagings = self.paging(op);
+        let paging = if self.union_response(op) {
+            None
+        } else {
+            pagings.first()
+        };
         let ret = match &op.response {
             Some(t) => t.rust_with("m::"),
             None => "()".to_owned(),
@@ -358,7 +447,7 @@ impl<'a> Api<'a> {
             "        let request = ApiRequest::{method}({}){query}{body_stmt};",
             Self::path_expr(op)
         );
-        match (&op.body, &op.response, &paging) {
+        match (&op.body, &op.response, paging) {
             (Some(Body::Multipart { schema }), _, _) => {
                 let files: Vec<String> = self.models.spec.schemas[schema]["properties"]
                     .as_object()
@@ -381,14 +470,6 @@ impl<'a> Api<'a> {
             (_, None, _) => {
                 out.push_str("        self.client.execute_empty(request).await.map(|_| ())\n")
             }
-            (_, Some(Ty::Vec(_)), Some(Paging::Checkpoint { key, .. })) => {
-                // ARRAY_OR_CHECKPOINT_PAGE: the items of either answer.
-                let _ = writeln!(
-                    out,
-                    "        page_items(self.client.execute::<Value>(request).await?.data, {})",
-                    lit(key)
-                );
-            }
             (_, Some(_), Some(Paging::Offset { key, .. } | Paging::Checkpoint { key, .. })) => {
                 // A page object, or the bare array Auth0 answers when no
                 // paging parameter asks for the object.
@@ -403,7 +484,8 @@ impl<'a> Api<'a> {
             }
         }
         out.push_str("    }\n\n");
-        if let Some(paging) = paging {
+        let both = pagings.len() > 1;
+        for paging in &pagings {
             let path_args: Vec<String> = op
                 .path_params
                 .iter()
@@ -412,7 +494,11 @@ impl<'a> Api<'a> {
             let mut sig = vec!["self".to_owned()];
             sig.extend(path_args);
             sig.push(format!("params: {params_name}"));
-            let (item, key, make) = match &paging {
+            let pager_name = match paging {
+                Paging::Checkpoint { .. } if both => format!("{}_checkpoint_pager", op.name),
+                _ => format!("{}_pager", op.name),
+            };
+            let (item, key, make) = match paging {
                 Paging::Offset { key, item } => (
                     item,
                     key,
@@ -442,8 +528,7 @@ impl<'a> Api<'a> {
             );
             let _ = writeln!(
                 out,
-                "    pub fn {}_pager({}) -> Pager<{}, S> {{",
-                op.name,
+                "    pub fn {pager_name}({}) -> Pager<{}, S> {{",
                 sig.join(", "),
                 item.rust_with("m::")
             );
@@ -684,7 +769,7 @@ impl<'a> Api<'a> {
             );
         }
         out.push_str("        ]\n    }\n\n");
-        out.push_str("    #[test]\n    fn every_operation_has_a_method() {\n        let ids: Vec<&str> = OPERATIONS.iter().map(|o| o.0).collect();\n        assert_eq!(methods::<auth0_core::stack::DefaultService>(), ids);\n        assert_eq!(ids.len(), 335);\n    }\n}\n");
+        out.push_str("    #[test]\n    fn every_operation_has_a_method() {\n        let ids: Vec<&str> = OPERATIONS.iter().map(|o| o.0).collect();\n        assert_eq!(methods::<auth0_core::stack::DefaultService>(), ids);\n        assert_eq!(ids.len(), 452);\n    }\n}\n");
         out
     }
 }

@@ -124,6 +124,43 @@ pub(crate) struct Spec {
 
 const METHODS: &[&str] = &["get", "post", "put", "patch", "delete"];
 
+/// The 2026 description (written by a newer Fern) names every constant
+/// field as a one-value enum schema (`"type": {"$ref": "…Type"}` with
+/// `"enum": ["ACTIVECAMPAIGN"]`) where the older one wrote it inline as
+/// `"const"`. A *required* property of that kind is a constant again, so
+/// it is filled in by `new` and tells `oneOf` members apart when decoding.
+/// Optional ones stay enums (Auth0 may add values).
+fn inline_constants(schemas: &mut BTreeMap<String, Value>) {
+    let single: BTreeMap<String, String> = schemas
+        .iter()
+        .filter_map(|(name, s)| match s["enum"].as_array().map(Vec::as_slice) {
+            Some([Value::String(v)]) if s["type"] == "string" => Some((name.clone(), v.clone())),
+            _ => None,
+        })
+        .collect();
+    for schema in schemas.values_mut() {
+        let required: Vec<String> = schema["required"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+            .map(str::to_owned)
+            .collect();
+        let Some(props) = schema.get_mut("properties").and_then(Value::as_object_mut) else {
+            continue;
+        };
+        for name in &required {
+            let Some(prop) = props.get_mut(name) else {
+                continue;
+            };
+            let target = ref_name(prop).and_then(|r| single.get(r)).cloned();
+            if let Some(value) = target {
+                *prop = serde_json::json!({ "type": "string", "const": value });
+            }
+        }
+    }
+}
+
 impl Spec {
     pub(crate) fn load(text: &str) -> Result<Spec, String> {
         let root: Value =
@@ -134,6 +171,7 @@ impl Spec {
             .iter()
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect();
+        inline_constants(&mut schemas);
         let paths = root["paths"].as_object().ok_or("the spec has no paths")?;
         let mut ops = Vec::new();
         let mut raw_ops = Vec::new();

@@ -29,7 +29,7 @@ use tokio::net::TcpListener;
 /// failing test, never a skipped one.
 pub const MAPPINGS: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
-    "/../../../shared/spec/wiremock/auth0-python-wiremock-mappings.json"
+    "/../../spec/management/wiremock/auth0-python-wiremock-mappings.json"
 );
 
 /// Start of the fake clock (any plausible Unix time).
