@@ -33,6 +33,18 @@ const SECRET_NAMES: &[&str] = &[
     "custom_password_hash",
     "aws_secret_access_key",
     "wrapped_key",
+    // Found in the 2026 description: add-on, email, log-stream, Guardian
+    // provider and vault-connection secrets under their own names.
+    "masterkey",
+    "sas_key",
+    "secret_key",
+    "secret_access_key",
+    "segment_write_key",
+    "server_credentials",
+    "server_key",
+    "skey",
+    "smtp_pass",
+    "storage_access_key",
 ];
 const SECRET_SUFFIXES: &[&str] = &["_token", "_secret", "_password", "_private_key", "_api_key"];
 
@@ -42,9 +54,16 @@ pub(crate) fn is_secret(owner: &str, name: &str) -> bool {
     if SECRET_NAMES.contains(&n.as_str()) || SECRET_SUFFIXES.iter().any(|s| n.ends_with(s)) {
         return true;
     }
-    // `value` of a secret (action and hook secrets) or a token.
-    n == "value"
-        && ["Secret", "Token", "Credential"]
+    // `value` of a secret (action and hook secrets), a token or an
+    // authentication header (event-stream webhooks).
+    if n == "value" {
+        return ["Secret", "Token", "Credential", "HeaderAuth"]
+            .iter()
+            .any(|w| owner.contains(w));
+    }
+    // The private half of a SAML connection's signing or decryption key.
+    n == "key"
+        && ["SigningKey", "DecryptionKey"]
             .iter()
             .any(|w| owner.contains(w))
 }
@@ -962,6 +981,12 @@ mod tests {
             ("ActionSecretRequest", "value"),
             ("EmailProviderCredentialsSchemaApiKey", "api_key"),
             ("X", "privateKey"),
+            ("ConnectionSigningKeySaml", "key"),
+            ("ConnectionDecryptionKeySaml", "key"),
+            ("EventStreamWebhookCustomHeaderAuth", "value"),
+            ("EmailProviderCredentialsSchemaSmtpHost", "smtp_pass"),
+            ("SetGuardianFactorDuoSettingsRequestContent", "skey"),
+            ("ClientAddonAzureSb", "sas_key"),
         ] {
             assert!(is_secret(owner, field), "{owner}.{field}");
         }
@@ -970,6 +995,8 @@ mod tests {
             ("Client", "token_endpoint_auth_method"),
             ("Role", "name"),
             ("Setting", "value"),
+            ("RulesConfig", "key"),
+            ("FormHiddenField", "key"),
         ] {
             assert!(!is_secret(owner, field), "{owner}.{field}");
         }

@@ -12,9 +12,9 @@ use serde_json::{Map, Value};
 
 use crate::client::{ManagementClient, ManagementService};
 use crate::error::Error;
+use crate::model_support::Keys;
 use crate::pagination::{DEFAULT_MAX_ITEMS, Page, Pager};
 use crate::request::{ApiPath, ApiRequest, FieldsFilter, Query, QueryParams};
-use crate::resources::keys_only;
 
 /// The list field of a connections page.
 const ITEMS: &str = "connections";
@@ -83,13 +83,13 @@ impl fmt::Debug for Connection {
             .field("name", &self.name)
             .field("display_name", &self.display_name)
             .field("strategy", &self.strategy)
-            .field("options", &keys_only(self.options.as_ref()))
+            .field("options", &Keys(&self.options))
             .field("enabled_clients", &self.enabled_clients)
             .field("realms", &self.realms)
             .field("is_domain_connection", &self.is_domain_connection)
             .field("show_as_button", &self.show_as_button)
-            .field("metadata", &keys_only(self.metadata.as_ref()))
-            .field("extra", &crate::resources::KeysOnly(&self.extra))
+            .field("metadata", &Keys(&self.metadata))
+            .field("extra", &Keys(&self.extra))
             .finish()
     }
 }
@@ -174,7 +174,7 @@ impl QueryParams for ListConnectionsParams {
 /// );
 /// # Ok::<(), serde_json::Error>(())
 /// ```
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 #[non_exhaustive]
 #[must_use]
 pub struct CreateConnection {
@@ -206,6 +206,25 @@ pub struct CreateConnection {
     /// Extra fields sent as they are.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+// `options` carries the identity provider's secrets (social `client_secret`,
+// enterprise signing keys, …): `Debug` shows keys only, like `Connection`.
+impl fmt::Debug for CreateConnection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateConnection")
+            .field("name", &self.name)
+            .field("strategy", &self.strategy)
+            .field("display_name", &self.display_name)
+            .field("options", &Keys(&self.options))
+            .field("enabled_clients", &self.enabled_clients)
+            .field("is_domain_connection", &self.is_domain_connection)
+            .field("show_as_button", &self.show_as_button)
+            .field("realms", &self.realms)
+            .field("metadata", &Keys(&self.metadata))
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
 }
 
 impl CreateConnection {
@@ -283,7 +302,7 @@ impl CreateConnection {
 /// );
 /// # Ok::<(), serde_json::Error>(())
 /// ```
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 #[non_exhaustive]
 #[must_use]
 pub struct UpdateConnection {
@@ -311,6 +330,22 @@ pub struct UpdateConnection {
     /// Extra fields sent as they are.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+// As for `CreateConnection`: `options` holds the provider's secrets.
+impl fmt::Debug for UpdateConnection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UpdateConnection")
+            .field("display_name", &self.display_name)
+            .field("options", &Keys(&self.options))
+            .field("enabled_clients", &self.enabled_clients)
+            .field("is_domain_connection", &self.is_domain_connection)
+            .field("show_as_button", &self.show_as_button)
+            .field("realms", &self.realms)
+            .field("metadata", &Keys(&self.metadata))
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
 }
 
 impl UpdateConnection {

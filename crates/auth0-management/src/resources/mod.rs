@@ -13,7 +13,7 @@
 //! | [`connections`] | `connections_list`, `connections_get`, `connections_create`, `connections_update`, `connections_delete`, `connections_checkStatus` |
 //! | [`users`] | `users_list`, `users_get`, `users_create`, `users_update`, `users_delete`, `users_listUsersByEmail` |
 //!
-//! The other 323 operations are generated from the API description into
+//! The other 440 operations are generated from the API description into
 //! [`crate::api`] (groups such as `auth0.roles()`, including the remaining
 //! operations of `users` and `connections`) and [`crate::models`]; see
 //! `docs/MANAGEMENT.md`. [`ManagementClient::execute`](crate::ManagementClient::execute)
@@ -22,22 +22,3 @@
 
 pub mod connections;
 pub mod users;
-
-use std::fmt;
-
-use serde_json::{Map, Value};
-
-/// Shows a JSON object's keys, not its values: for maps that may hold
-/// secrets (connection options) or arbitrary unknown fields.
-pub(crate) struct KeysOnly<'a>(pub(crate) &'a Map<String, Value>);
-
-impl fmt::Debug for KeysOnly<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_set().entries(self.0.keys()).finish()
-    }
-}
-
-/// Like [`KeysOnly`] for an optional map.
-pub(crate) fn keys_only(map: Option<&Map<String, Value>>) -> Option<KeysOnly<'_>> {
-    map.map(KeysOnly)
-}

@@ -12,9 +12,9 @@ use serde_json::{Map, Value};
 
 use crate::client::{ManagementClient, ManagementService};
 use crate::error::Error;
+use crate::model_support::Keys;
 use crate::pagination::{Page, Pager};
 use crate::request::{ApiPath, ApiRequest, FieldsFilter, Query, QueryParams};
-use crate::resources::{KeysOnly, keys_only};
 
 /// The list field of a users page.
 const ITEMS: &str = "users";
@@ -138,8 +138,8 @@ impl fmt::Debug for UserIdentity {
             .field("access_token", &redact(&self.access_token))
             .field("access_token_secret", &redact(&self.access_token_secret))
             .field("refresh_token", &redact(&self.refresh_token))
-            .field("profile_data", &keys_only(self.profile_data.as_ref()))
-            .field("extra", &KeysOnly(&self.extra))
+            .field("profile_data", &Keys(&self.profile_data))
+            .field("extra", &Keys(&self.extra))
             .finish()
     }
 }
@@ -246,8 +246,8 @@ impl fmt::Debug for User {
             .field("created_at", &self.created_at)
             .field("updated_at", &self.updated_at)
             .field("identities", &self.identities)
-            .field("app_metadata", &keys_only(self.app_metadata.as_ref()))
-            .field("user_metadata", &keys_only(self.user_metadata.as_ref()))
+            .field("app_metadata", &Keys(&self.app_metadata))
+            .field("user_metadata", &Keys(&self.user_metadata))
             .field("picture", &self.picture)
             .field("name", &self.name)
             .field("nickname", &self.nickname)
@@ -258,7 +258,7 @@ impl fmt::Debug for User {
             .field("blocked", &self.blocked)
             .field("given_name", &self.given_name)
             .field("family_name", &self.family_name)
-            .field("extra", &KeysOnly(&self.extra))
+            .field("extra", &Keys(&self.extra))
             .finish()
     }
 }
@@ -540,7 +540,7 @@ impl fmt::Debug for CreateUser {
             .field("phone_number", &self.phone_number)
             .field("user_id", &self.user_id)
             .field("password", &self.password.as_ref().map(|_| "<redacted>"))
-            .field("extra", &KeysOnly(&self.extra))
+            .field("extra", &Keys(&self.extra))
             .finish_non_exhaustive()
     }
 }
@@ -687,7 +687,7 @@ impl fmt::Debug for UpdateUser {
             .field("username", &self.username)
             .field("connection", &self.connection)
             .field("password", &self.password.as_ref().map(|_| "<redacted>"))
-            .field("extra", &KeysOnly(&self.extra))
+            .field("extra", &Keys(&self.extra))
             .finish_non_exhaustive()
     }
 }

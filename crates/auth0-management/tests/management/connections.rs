@@ -154,3 +154,70 @@ async fn repeated_cursor_is_an_error_not_a_loop() {
     // First page (no cursor), second page (`from=same`), then the loop is seen.
     assert_eq!(server.api_requests().len(), 2);
 }
+
+/// Connection options carry the identity provider's secrets (social
+/// `client_secret`, SAML signing keys, gateway secrets, custom-database
+/// `configuration`): no request body that can hold them prints them.
+#[test]
+fn connection_bodies_redact_options_in_debug() {
+    use auth0_management::models;
+    use serde_json::json;
+
+    const SECRETS: &[&str] = &[
+        "google-client-secret",
+        "saml-private-key",
+        "gateway-secret",
+        "db-config-secret",
+        "unknown-secret",
+    ];
+    let assert_hidden = |what: &str, shown: String| {
+        for secret in SECRETS {
+            assert!(!shown.contains(secret), "{what} shows {secret}: {shown}");
+        }
+    };
+    let options = json!({
+        "client_id": "google-client-id",
+        "client_secret": "google-client-secret",
+        "signing_key": {"key": "saml-private-key", "cert": "c"},
+        "gateway_authentication": {"method": "bearer", "subject": "s", "audience": "a",
+            "secret": "gateway-secret"},
+        "configuration": {"API_KEY": "db-config-secret"},
+        "something_new": "unknown-secret",
+    });
+    let map = options.as_object().unwrap().clone();
+
+    // Hand-written bodies: options by keys only.
+    let create = CreateConnection::new("google", "google-oauth2").options(map.clone());
+    let shown = format!("{create:?}");
+    assert!(
+        shown.contains("client_secret") && shown.contains("google"),
+        "{shown}"
+    );
+    assert_hidden("CreateConnection", shown);
+    assert_hidden(
+        "UpdateConnection",
+        format!("{:?}", UpdateConnection::new().options(map)),
+    );
+
+    // Generated bodies: typed options redact secret fields, and unknown
+    // ones (kept in `extra`) show their keys only.
+    let create: models::CreateConnectionRequestContent = serde_json::from_value(
+        json!({"name": "google", "strategy": "google-oauth2", "options": options}),
+    )
+    .unwrap();
+    let shown = format!("{create:?}");
+    assert!(
+        shown.contains(r#"audience: "a""#) && shown.contains("client_secret"),
+        "non-secrets and the names of secrets stay visible: {shown}"
+    );
+    assert_hidden("CreateConnectionRequestContent", shown);
+    let update: models::UpdateConnectionRequestContent =
+        serde_json::from_value(json!({"options": options})).unwrap();
+    assert_hidden("UpdateConnectionRequestContent", format!("{update:?}"));
+    let saml: models::ConnectionOptionsSaml = serde_json::from_value(json!({
+        "signing_key": {"key": "saml-private-key", "cert": "c"},
+        "decryptionKey": {"key": "saml-private-key", "cert": "c"},
+    }))
+    .unwrap();
+    assert_hidden("ConnectionOptionsSaml", format!("{saml:?}"));
+}

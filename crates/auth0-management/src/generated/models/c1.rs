@@ -934,7 +934,10 @@ impl fmt::Debug for ClientAddonAzureBlob {
             .field("container_write", &self.container_write)
             .field("expiration", &self.expiration)
             .field("signed_identifier", &self.signed_identifier)
-            .field("storage_access_key", &self.storage_access_key)
+            .field(
+                "storage_access_key",
+                &self.storage_access_key.as_ref().map(|_| REDACTED),
+            )
             .field("extra", &Keys(&self.extra))
             .finish()
     }
@@ -1072,7 +1075,7 @@ impl fmt::Debug for ClientAddonAzureSb {
             .field("entity_path", &self.entity_path)
             .field("expiration", &self.expiration)
             .field("namespace", &self.namespace)
-            .field("sas_key", &self.sas_key)
+            .field("sas_key", &self.sas_key.as_ref().map(|_| REDACTED))
             .field("sas_key_name", &self.sas_key_name)
             .field("extra", &Keys(&self.extra))
             .finish()
@@ -2219,7 +2222,7 @@ pub struct ClientAddonWams {
 impl fmt::Debug for ClientAddonWams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ClientAddonWams")
-            .field("masterkey", &self.masterkey)
+            .field("masterkey", &self.masterkey.as_ref().map(|_| REDACTED))
             .field("extra", &Keys(&self.extra))
             .finish()
     }

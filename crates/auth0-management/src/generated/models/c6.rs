@@ -2345,7 +2345,7 @@ impl fmt::Debug for ConnectionSigningKeySaml {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ConnectionSigningKeySaml")
             .field("cert", &self.cert)
-            .field("key", &self.key)
+            .field("key", &self.key.as_ref().map(|_| REDACTED))
             .field("extra", &Keys(&self.extra))
             .finish()
     }

@@ -343,7 +343,10 @@ impl fmt::Debug for EmailProviderCredentialsSchemaAccessKeyId {
         f.debug_struct("EmailProviderCredentialsSchemaAccessKeyId")
             .field("access_key_id", &self.access_key_id)
             .field("region", &self.region)
-            .field("secret_access_key", &self.secret_access_key)
+            .field(
+                "secret_access_key",
+                &self.secret_access_key.as_ref().map(|_| REDACTED),
+            )
             .field("extra", &Keys(&self.extra))
             .finish()
     }
@@ -588,7 +591,7 @@ impl fmt::Debug for EmailProviderCredentialsSchemaSmtpHost {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("EmailProviderCredentialsSchemaSmtpHost")
             .field("smtp_host", &self.smtp_host)
-            .field("smtp_pass", &self.smtp_pass)
+            .field("smtp_pass", &self.smtp_pass.as_ref().map(|_| REDACTED))
             .field("smtp_port", &self.smtp_port)
             .field("smtp_user", &self.smtp_user)
             .field("extra", &Keys(&self.extra))

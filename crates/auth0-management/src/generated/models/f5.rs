@@ -153,7 +153,7 @@ impl fmt::Debug for FlowsVaultConnectioSetupMailjetApiKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FlowsVaultConnectioSetupMailjetApiKey")
             .field("api_key", &REDACTED)
-            .field("secret_key", &self.secret_key)
+            .field("secret_key", &REDACTED)
             .field("type_", &self.type_)
             .field("extra", &Keys(&self.extra))
             .finish()
@@ -318,7 +318,7 @@ pub struct FlowsVaultConnectioSetupSecretApiKey {
 impl fmt::Debug for FlowsVaultConnectioSetupSecretApiKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FlowsVaultConnectioSetupSecretApiKey")
-            .field("secret_key", &self.secret_key)
+            .field("secret_key", &REDACTED)
             .field("type_", &self.type_)
             .field("extra", &Keys(&self.extra))
             .finish()

@@ -754,7 +754,7 @@ pub struct FormWidgetRecaptchaConfig {
 impl fmt::Debug for FormWidgetRecaptchaConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FormWidgetRecaptchaConfig")
-            .field("secret_key", &self.secret_key)
+            .field("secret_key", &REDACTED)
             .field("site_key", &self.site_key)
             .field("extra", &Keys(&self.extra))
             .finish()

@@ -449,7 +449,10 @@ pub struct LogStreamSegmentSink {
 impl fmt::Debug for LogStreamSegmentSink {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("LogStreamSegmentSink")
-            .field("segment_write_key", &self.segment_write_key)
+            .field(
+                "segment_write_key",
+                &self.segment_write_key.as_ref().map(|_| REDACTED),
+            )
             .field("extra", &Keys(&self.extra))
             .finish()
     }
@@ -492,7 +495,7 @@ pub struct LogStreamSegmentSinkWriteKey {
 impl fmt::Debug for LogStreamSegmentSinkWriteKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("LogStreamSegmentSinkWriteKey")
-            .field("segment_write_key", &self.segment_write_key)
+            .field("segment_write_key", &REDACTED)
             .field("extra", &Keys(&self.extra))
             .finish()
     }

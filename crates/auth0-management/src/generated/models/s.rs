@@ -2242,7 +2242,7 @@ impl fmt::Debug for SetGuardianFactorDuoSettingsRequestContent {
         f.debug_struct("SetGuardianFactorDuoSettingsRequestContent")
             .field("host", &self.host)
             .field("ikey", &self.ikey)
-            .field("skey", &self.skey)
+            .field("skey", &self.skey.as_ref().map(|_| REDACTED))
             .field("extra", &Keys(&self.extra))
             .finish()
     }
@@ -2619,7 +2619,7 @@ pub struct SetGuardianFactorsProviderPushNotificationFcmRequestContent {
 impl fmt::Debug for SetGuardianFactorsProviderPushNotificationFcmRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SetGuardianFactorsProviderPushNotificationFcmRequestContent")
-            .field("server_key", &self.server_key)
+            .field("server_key", &self.server_key.as_ref().map(|_| REDACTED))
             .field("extra", &Keys(&self.extra))
             .finish()
     }
@@ -2670,7 +2670,10 @@ pub struct SetGuardianFactorsProviderPushNotificationFcmv1RequestContent {
 impl fmt::Debug for SetGuardianFactorsProviderPushNotificationFcmv1RequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SetGuardianFactorsProviderPushNotificationFcmv1RequestContent")
-            .field("server_credentials", &self.server_credentials)
+            .field(
+                "server_credentials",
+                &self.server_credentials.as_ref().map(|_| REDACTED),
+            )
             .field("extra", &Keys(&self.extra))
             .finish()
     }
