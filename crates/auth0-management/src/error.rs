@@ -61,10 +61,23 @@ pub enum Error {
         /// The cap that was reached.
         cap: usize,
     },
-    /// A checkpoint listing returned a `next` cursor that was already used:
-    /// the server would send the same pages forever.
-    #[error("the server repeated a pagination cursor")]
+    /// A checkpoint listing returned a `next` cursor that was already used,
+    /// or an offset listing answered the next `page` with the same items
+    /// (a server or proxy that ignores `page`): it would send the same pages
+    /// forever.
+    #[error("the server repeated a pagination cursor or page")]
     PaginationLoop,
+    /// An offset listing reached Auth0's result window: `page`/`per_page`
+    /// reach only the first `limit` results, a request past them is a 400.
+    /// `alternative` names the way to read everything (a users export job,
+    /// checkpoint paging, a log stream).
+    #[error("offset paging reaches only the first {limit} results; {alternative}")]
+    ResultWindow {
+        /// The window: 1,000 results.
+        limit: u64,
+        /// How to read the whole list instead.
+        alternative: &'static str,
+    },
     /// A page had an unexpected shape (neither an array nor an object with
     /// the expected list field): an API change or a proxy answering.
     #[error("unexpected page shape: {reason}")]

@@ -12,6 +12,12 @@
 //! [`Page`] holds one page of either kind; [`Pager`] requests page after
 //! page with [`Pager::next_page`], or gathers everything with
 //! [`Pager::collect_all`] under a hard item cap.
+//!
+//! Offset paging reaches only the first [`RESULT_WINDOW`] results (Auth0
+//! answers 400 past them); the pager stops there with
+//! [`Error::ResultWindow`], which names the way to read the rest. A server
+//! that repeats a page (offset) or a cursor (checkpoint) ends the walk with
+//! [`Error::PaginationLoop`] instead of looping.
 
 use std::collections::HashSet;
 use std::fmt;
@@ -26,6 +32,31 @@ use crate::request::ApiRequest;
 
 /// Default cap of [`Pager::collect_all`] used by the `all()` helpers.
 pub const DEFAULT_MAX_ITEMS: usize = 10_000;
+
+/// How many results offset paging (`page`/`per_page`) reaches: Auth0
+/// returns at most the first 1,000 results of a list or search that way
+/// and answers 400 to a page starting past them (Auth0 docs, "Search
+/// results are limited to 1,000 users" in *User Search Best Practices*,
+/// and the Management API's `page` limits).
+pub const RESULT_WINDOW: u64 = 1_000;
+
+/// The way around [`RESULT_WINDOW`] for a list, by its path.
+fn window_alternative(path: &str) -> &'static str {
+    match path {
+        "/users" => {
+            "export all users with a users-export job (`auth0.jobs().users_exports().create(…)`, `POST /api/v2/jobs/users-exports`) or narrow the search `q`"
+        }
+        "/logs" => {
+            "read logs with checkpoint paging (`from`/`take` on `GET /api/v2/logs`) or a log stream"
+        }
+        p if p.starts_with("/users/") && p.ends_with("/logs") => {
+            "read the user's logs with checkpoint paging on `GET /api/v2/logs` (`q=user_id:\"…\"`, `from`/`take`) or a log stream"
+        }
+        _ => {
+            "use the list's checkpoint pager (`from`/`take`) where it has one, or narrow the query"
+        }
+    }
+}
 
 /// One page of a list.
 ///
@@ -121,17 +152,38 @@ fn json_kind(v: &Value) -> &'static str {
     }
 }
 
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 enum Position {
     Offset {
         page: u64,
         per_page: u32,
+        /// The items of the previous page, to notice a repeated page.
+        previous: Option<Value>,
     },
     Checkpoint {
         from: Option<String>,
         take: u32,
         used: HashSet<String>,
     },
+}
+
+// By hand: the previous page's items (user data) stay out of `Debug`.
+impl fmt::Debug for Position {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Position::Offset { page, per_page, .. } => f
+                .debug_struct("Offset")
+                .field("page", page)
+                .field("per_page", per_page)
+                .finish_non_exhaustive(),
+            Position::Checkpoint { from, take, used } => f
+                .debug_struct("Checkpoint")
+                .field("from", from)
+                .field("take", take)
+                .field("used", &used.len())
+                .finish(),
+        }
+    }
 }
 
 /// Walks the pages of one list operation.
@@ -188,6 +240,7 @@ impl<T: DeserializeOwned, S: ManagementService> Pager<T, S> {
             Position::Offset {
                 page: first_page,
                 per_page: per_page.clamp(1, 100),
+                previous: None,
             },
         )
     }
@@ -240,10 +293,21 @@ impl<T: DeserializeOwned, S: ManagementService> Pager<T, S> {
         if self.done {
             return None;
         }
+        if let Position::Offset { page, per_page, .. } = &self.position {
+            // Auth0 answers 400 to a page that starts past the window:
+            // stop before sending it, naming the way to read the rest.
+            if page.saturating_mul(u64::from(*per_page)) >= RESULT_WINDOW {
+                self.done = true;
+                return Some(Err(Error::ResultWindow {
+                    limit: RESULT_WINDOW,
+                    alternative: window_alternative(self.request.path.as_str()),
+                }));
+            }
+        }
         let mut request = self.request.clone();
         let query = request.query_mut();
         match &self.position {
-            Position::Offset { page, per_page } => {
+            Position::Offset { page, per_page, .. } => {
                 query
                     .remove("page")
                     .remove("per_page")
@@ -258,11 +322,32 @@ impl<T: DeserializeOwned, S: ManagementService> Pager<T, S> {
                 query.push_opt("from", from.as_deref()).push("take", take);
             }
         }
-        let page = match self.client.execute::<Value>(request).await {
-            Ok(response) => match Page::<T>::from_json(response.data, self.items_key) {
-                Ok(page) => page,
-                Err(e) => return Some(Err(e)),
-            },
+        let data = match self.client.execute::<Value>(request).await {
+            Ok(response) => response.data,
+            Err(e) => return Some(Err(e)),
+        };
+        // A server that ignores `page` answers every request with the same
+        // items: that is a loop, not more data.
+        let repeated = match &mut self.position {
+            Position::Offset { previous, .. } => {
+                let items = match &data {
+                    Value::Array(_) => Some(&data),
+                    Value::Object(map) => map.get(self.items_key),
+                    _ => None,
+                };
+                let items = items.filter(|i| i.as_array().is_some_and(|a| !a.is_empty()));
+                let same = items.is_some() && items == previous.as_ref();
+                *previous = items.cloned();
+                same
+            }
+            Position::Checkpoint { .. } => false,
+        };
+        if repeated {
+            self.done = true;
+            return Some(Err(Error::PaginationLoop));
+        }
+        let page = match Page::<T>::from_json(data, self.items_key) {
+            Ok(page) => page,
             Err(e) => return Some(Err(e)),
         };
         self.advance(&page);
@@ -274,6 +359,7 @@ impl<T: DeserializeOwned, S: ManagementService> Pager<T, S> {
             Position::Offset {
                 page: index,
                 per_page,
+                ..
             } => {
                 let size = u64::from(*per_page);
                 let start = page.start.unwrap_or(index.saturating_mul(size));

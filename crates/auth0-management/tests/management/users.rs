@@ -177,3 +177,110 @@ async fn pager_walks_three_offset_pages() {
         .unwrap();
     assert_eq!(all.len(), 5);
 }
+
+/// A server (or proxy) that ignores `page` answers the same page forever:
+/// the pager notices the repeat and ends with a typed error, after one
+/// extra request, instead of looping.
+#[tokio::test]
+async fn offset_pager_stops_on_a_repeated_page() {
+    let server = Server::start(&["/users", "/roles"]).await;
+    server.answer(|r| {
+        (r.method == Method::GET && r.path == "/api/v2/users").then(|| {
+            let body = serde_json::json!({
+                "start": 0, "limit": 2, "length": 2, "total": 10,
+                "users": [{"user_id": "auth0|0"}, {"user_id": "auth0|1"}]
+            });
+            (200, body.to_string())
+        })
+    });
+    let (auth0, _clock) = server.client();
+    let mut pager = auth0.users().pager(ListUsersParams::new().per_page(2));
+    assert_eq!(pager.next_page().await.unwrap().unwrap().items.len(), 2);
+    let err = pager.next_page().await.unwrap().unwrap_err();
+    assert!(
+        matches!(err, auth0_management::Error::PaginationLoop),
+        "{err:?}"
+    );
+    assert!(pager.next_page().await.is_none());
+    assert_eq!(server.api_requests().len(), 2);
+    // The generated pagers share the pager: same outcome through them.
+    server.answer(|r| {
+        (r.path == "/api/v2/roles").then(|| {
+            let body =
+                serde_json::json!({"start": 0, "limit": 1, "total": 9, "roles": [{"id": "rol_1"}]});
+            (200, body.to_string())
+        })
+    });
+    let all = auth0
+        .roles()
+        .list_pager(auth0_management::api::RolesListParams::new().per_page(1))
+        .collect_all(100)
+        .await;
+    assert!(matches!(all, Err(auth0_management::Error::PaginationLoop)));
+}
+
+/// Offset paging reaches only Auth0's first 1,000 results (a page past
+/// them is a 400): the pager stops cleanly before that request, with a
+/// typed error that names the users export.
+#[tokio::test]
+async fn offset_pager_stops_at_the_result_window() {
+    let server = Server::start(&["/users"]).await;
+    server.answer(|r| {
+        if r.method != Method::GET || r.path != "/api/v2/users" {
+            return None;
+        }
+        let page: u64 = r.query["page"][0].parse().unwrap();
+        let per_page: u64 = r.query["per_page"][0].parse().unwrap();
+        if page * per_page >= 1000 {
+            // What Auth0 does past the window.
+            let body = serde_json::json!({"statusCode": 400, "error": "Bad Request",
+                "message": "You can only page through the first 1000 records. See https://auth0.com/docs/users/search/v3/view-search-results-by-page#limitation", "errorCode": "invalid_paging"});
+            return Some((400, body.to_string()));
+        }
+        let users: Vec<_> = (page * per_page..(page + 1) * per_page)
+            .map(|i| serde_json::json!({ "user_id": format!("auth0|{i}") }))
+            .collect();
+        let body = serde_json::json!({
+            "start": page * per_page, "limit": per_page, "length": users.len(),
+            "total": 2500, "users": users
+        });
+        Some((200, body.to_string()))
+    });
+    let (auth0, _clock) = server.client();
+    let mut pager = auth0.users().pager(ListUsersParams::new().per_page(100));
+    let mut seen = 0;
+    let err = loop {
+        match pager.next_page().await.unwrap() {
+            Ok(page) => seen += page.items.len(),
+            Err(e) => break e,
+        }
+    };
+    assert_eq!(seen, 1000);
+    assert_eq!(
+        server.api_requests().len(),
+        10,
+        "no request past the window"
+    );
+    match &err {
+        auth0_management::Error::ResultWindow { limit, alternative } => {
+            assert_eq!(*limit, 1000);
+            assert!(alternative.contains("users-exports"), "{alternative}");
+        }
+        other => panic!("expected ResultWindow, got {other:?}"),
+    }
+    assert!(err.to_string().contains("users-export"), "{err}");
+    assert!(pager.next_page().await.is_none());
+
+    // Starting past the window fails before any request too.
+    let before = server.api_requests().len();
+    let far = auth0
+        .users()
+        .pager(ListUsersParams::new().page(20).per_page(50))
+        .collect_all(10_000)
+        .await;
+    assert!(matches!(
+        far,
+        Err(auth0_management::Error::ResultWindow { .. })
+    ));
+    assert_eq!(server.api_requests().len(), before);
+}
