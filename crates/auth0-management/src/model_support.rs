@@ -229,6 +229,20 @@ impl<T: JsonKeys> JsonKeys for Option<T> {
     }
 }
 
+impl<T: JsonKeys> JsonKeys for crate::patch::Patch<T> {
+    fn fmt_keys(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            crate::patch::Patch::Absent => f.write_str("Absent"),
+            crate::patch::Patch::Null => f.write_str("Null"),
+            crate::patch::Patch::Value(v) => {
+                f.write_str("Value(")?;
+                v.fmt_keys(f)?;
+                f.write_str(")")
+            }
+        }
+    }
+}
+
 impl<T: JsonKeys> JsonKeys for Vec<T> {
     fn fmt_keys(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_list().entries(self.iter().map(Keys)).finish()

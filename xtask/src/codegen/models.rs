@@ -115,6 +115,9 @@ pub(crate) struct Field {
     pub(crate) ident: String,
     pub(crate) ty: Ty,
     pub(crate) optional: bool,
+    /// A nullable field of a `PATCH` body: `Patch<T>` (absent / `null` /
+    /// value) instead of `Option<T>`, so clearing it is typed.
+    pub(crate) patch: bool,
     pub(crate) boxed: bool,
     pub(crate) constant: Option<String>,
     pub(crate) doc: String,
@@ -128,6 +131,9 @@ pub(crate) struct Models<'a> {
     pub(crate) request: BTreeSet<String>,
     /// Rust type name → spec schema name.
     names: BTreeMap<String, String>,
+    /// The schemas sent as a `PATCH` body: their nullable fields are
+    /// tri-state.
+    patch_bodies: BTreeSet<String>,
     /// Identical schemas: one type per class, aliases for the rest.
     pub(crate) classes: Classes,
 }
@@ -160,12 +166,30 @@ impl<'a> Models<'a> {
             .keys()
             .map(|k| (type_name(k), k.clone()))
             .collect();
-        let classes = Classes::new(&spec.schemas, name_tag);
+        let patch_bodies: BTreeSet<String> = spec
+            .ops
+            .iter()
+            .filter(|o| o.method == "PATCH")
+            .filter_map(|o| match &o.body {
+                Some(crate::codegen::spec::Body::Json { schema, .. }) => Some(schema.clone()),
+                _ => None,
+            })
+            .collect();
+        // A PATCH body's code differs from an identical schema's (its
+        // nullable fields are tri-state), so it stays its own class.
+        let classes = Classes::new(&spec.schemas, |name, schema| {
+            format!(
+                "{} patch:{}",
+                name_tag(name, schema),
+                patch_bodies.contains(name)
+            )
+        });
         Models {
             spec,
             types,
             request,
             names,
+            patch_bodies,
             classes,
         }
     }
@@ -224,11 +248,13 @@ impl<'a> Models<'a> {
                 Ty::Named(target) => self.reaches(target, &type_name(name)),
                 _ => false,
             };
+            let patch = nullable && constant.is_none() && self.patch_bodies.contains(name);
             out.push(Field {
                 wire: wire.clone(),
                 ident: id,
                 ty,
                 optional: optional && constant.is_none(),
+                patch,
                 boxed,
                 constant,
                 doc: prop["description"].as_str().unwrap_or_default().to_owned(),
@@ -830,7 +856,10 @@ impl Models<'_> {
             if f.wire != f.ident {
                 attrs.push(format!("rename = {}", lit(&f.wire)));
             }
-            if f.optional {
+            if f.patch {
+                attrs.push("default".to_owned());
+                attrs.push("skip_serializing_if = \"Patch::is_absent\"".to_owned());
+            } else if f.optional {
                 attrs.push("default".to_owned());
                 attrs.push("skip_serializing_if = \"Option::is_none\"".to_owned());
             }
@@ -895,6 +924,8 @@ impl Models<'_> {
             for f in fields {
                 if let Some(c) = &f.constant {
                     let _ = writeln!(out, "            {}: {}.to_owned(),", f.ident, lit(c));
+                } else if f.patch {
+                    let _ = writeln!(out, "            {}: Patch::Absent,", f.ident);
                 } else if f.optional {
                     let _ = writeln!(out, "            {}: None,", f.ident);
                 } else {
@@ -918,16 +949,24 @@ impl Models<'_> {
                 out,
                 "    pub fn {setter}(mut self, value: impl Into<{inner}>) -> Self {{"
             );
+            let wrap = if f.patch { "Patch::Value" } else { "Some" };
             if f.boxed {
                 let _ = writeln!(
                     out,
-                    "        self.{} = Some(Box::new(value.into()));",
+                    "        self.{} = {wrap}(Box::new(value.into()));",
                     f.ident
                 );
             } else {
-                let _ = writeln!(out, "        self.{} = Some(value.into());", f.ident);
+                let _ = writeln!(out, "        self.{} = {wrap}(value.into());", f.ident);
             }
             out.push_str("        self\n    }\n");
+            if f.patch {
+                let _ = writeln!(
+                    out,
+                    "\n    /// Sends `\"{}\": null`: clears the field.\n    pub fn clear_{}(mut self) -> Self {{\n        self.{} = Patch::Null;\n        self\n    }}",
+                    f.wire, f.ident, f.ident
+                );
+            }
         }
         out.push_str("\n    /// Sets a field this version does not model.\n    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {\n        self.extra.insert(field.into(), value.into());\n        self\n    }\n}\n");
         if required.is_empty() && !default {
@@ -950,7 +989,9 @@ fn field_type(f: &Field) -> String {
     if f.boxed {
         t = format!("Box<{t}>");
     }
-    if f.optional {
+    if f.patch {
+        t = format!("Patch<{t}>");
+    } else if f.optional {
         t = format!("Option<{t}>");
     }
     t

@@ -479,3 +479,35 @@ async fn guardian_provider_set_is_put_and_update_is_patch() {
         [Method::PUT, Method::PATCH, Method::PUT, Method::PATCH]
     );
 }
+
+/// Nullable fields of PATCH bodies are tri-state: a set value is sent, a
+/// cleared one is sent as `null`, an untouched one is not sent at all.
+#[tokio::test]
+async fn patch_bodies_send_null_for_cleared_fields_and_omit_absent_ones() {
+    use auth0_management::Patch;
+
+    let server = Server::start(&["/clients"]).await;
+    let (auth0, _clock) = server.client();
+    server.answer(|r| {
+        (r.method == Method::PATCH && r.path == "/api/v2/clients/cid")
+            .then(|| (200, json!({"client_id": "cid", "name": "Shop"}).to_string()))
+    });
+    let body = models::UpdateClientRequestContent::new()
+        .name("Shop")
+        .clear_logo_uri();
+    assert_eq!(body.logo_uri, Patch::Null);
+    assert!(body.description.is_absent());
+    let client = auth0.clients().update("cid", &body).await.unwrap();
+    assert_eq!(client.name.as_deref(), Some("Shop"));
+    let sent = server.api_requests().pop().unwrap();
+    let sent: serde_json::Value = serde_json::from_slice(&sent.body).unwrap();
+    assert_eq!(sent, json!({"name": "Shop", "logo_uri": null}));
+
+    // Reading a PATCH body keeps the three states apart too.
+    let read: models::UpdateClientRequestContent =
+        serde_json::from_value(json!({"logo_uri": null, "name": "x"})).unwrap();
+    assert_eq!(
+        (read.logo_uri, read.name, read.description),
+        (Patch::Null, Patch::Value("x".to_owned()), Patch::Absent)
+    );
+}

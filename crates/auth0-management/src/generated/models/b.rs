@@ -11,6 +11,7 @@ use serde_json::{Map, Value};
 
 use super::*;
 use crate::model_support::{Keys, REDACTED, Shape, candidates, extra, other, string_enum};
+use crate::patch::Patch;
 
 /// Bad Request
 ///
@@ -1052,9 +1053,6 @@ string_enum! {
 /// The `BulkUpdateAculRequestContent` object.
 ///
 /// The body of `PATCH /prompts/rendering` (`prompts_rendering_bulkUpdate`).
-/// The answer of `PATCH /prompts/rendering` (`prompts_rendering_bulkUpdate`).
-///
-/// Also named [`BulkUpdateAculResponseContent`] (identical schemas).
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new(…)` (the required fields) and the setters.
@@ -1093,9 +1091,26 @@ impl BulkUpdateAculRequestContent {
     }
 }
 
-/// The `BulkUpdateAculResponseContent` schema.
+/// The `BulkUpdateAculResponseContent` object.
 ///
 /// The answer of `PATCH /prompts/rendering` (`prompts_rendering_bulkUpdate`).
 ///
-/// The same type as [`BulkUpdateAculRequestContent`]: the API description gives both the same schema.
-pub type BulkUpdateAculResponseContent = BulkUpdateAculRequestContent;
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct BulkUpdateAculResponseContent {
+    /// The `configs` field.
+    pub configs: Vec<AculConfigsItem>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for BulkUpdateAculResponseContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("BulkUpdateAculResponseContent")
+            .field("configs", &self.configs)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}

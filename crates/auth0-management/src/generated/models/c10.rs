@@ -11,61 +11,7 @@ use serde_json::{Map, Value};
 
 use super::*;
 use crate::model_support::{Keys, REDACTED, Shape, candidates, extra, other, string_enum};
-
-/// One of the shapes of `CreateFlowsVaultConnectionSendgrid`.
-///
-/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
-#[derive(Clone, PartialEq, Serialize)]
-#[serde(untagged)]
-#[non_exhaustive]
-pub enum CreateFlowsVaultConnectionSendgrid {
-    /// The `CreateFlowsVaultConnectionSendgridApiKey` shape.
-    ApiKey(CreateFlowsVaultConnectionSendgridApiKey),
-    /// The `CreateFlowsVaultConnectionSendgridUninitialized` shape.
-    Uninitialized(CreateFlowsVaultConnectionSendgridUninitialized),
-    /// JSON this version cannot tell apart, kept as received.
-    Other(Value),
-}
-
-impl<'de> Deserialize<'de> for CreateFlowsVaultConnectionSendgrid {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        const SHAPES: &[Shape] = &[
-            Shape::Object {
-                consts: &[("app_id", "SENDGRID")],
-                required: &["name", "setup"],
-            },
-            Shape::Object {
-                consts: &[("app_id", "SENDGRID")],
-                required: &["name"],
-            },
-        ];
-        let value = Value::deserialize(deserializer)?;
-        for index in candidates(&value, SHAPES) {
-            let decoded = match index {
-                0 => serde_json::from_value(value.clone()).ok().map(Self::ApiKey),
-                1 => serde_json::from_value(value.clone())
-                    .ok()
-                    .map(Self::Uninitialized),
-                _ => None,
-            };
-            if let Some(decoded) = decoded {
-                return Ok(decoded);
-            }
-        }
-        other("CreateFlowsVaultConnectionSendgrid", &value);
-        Ok(Self::Other(value))
-    }
-}
-
-impl fmt::Debug for CreateFlowsVaultConnectionSendgrid {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::ApiKey(v) => f.debug_tuple("ApiKey").field(v).finish(),
-            Self::Uninitialized(v) => f.debug_tuple("Uninitialized").field(v).finish(),
-            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
-        }
-    }
-}
+use crate::patch::Patch;
 
 /// The `CreateFlowsVaultConnectionSendgridApiKey` object.
 ///

@@ -11,6 +11,7 @@ use serde_json::{Map, Value};
 
 use super::*;
 use crate::model_support::{Keys, REDACTED, Shape, candidates, extra, other, string_enum};
+use crate::patch::Patch;
 
 /// Options for the 'oauth2' connection
 ///
@@ -2264,12 +2265,7 @@ pub type ConnectionProfileStrategyOverridesEnabledFeatures = Vec<EnabledFeatures
 
 /// The structure of the template, which can be used as the payload for creating or updating a Connection Profile.
 ///
-/// The body of `PATCH /connection-profiles/{id}` (`connectionProfiles_update`).
-///
-/// Also named [`UpdateConnectionProfileRequestContent`] (identical schemas).
-///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
 #[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct ConnectionProfileTemplate {
@@ -2310,58 +2306,6 @@ impl fmt::Debug for ConnectionProfileTemplate {
             .field("strategy_overrides", &self.strategy_overrides)
             .field("extra", &Keys(&self.extra))
             .finish()
-    }
-}
-
-impl ConnectionProfileTemplate {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `connection_config`.
-    pub fn connection_config(mut self, value: impl Into<ConnectionProfileConfig>) -> Self {
-        self.connection_config = Some(value.into());
-        self
-    }
-
-    /// Sets `connection_name_prefix_template`.
-    pub fn connection_name_prefix_template(mut self, value: impl Into<String>) -> Self {
-        self.connection_name_prefix_template = Some(value.into());
-        self
-    }
-
-    /// Sets `enabled_features`.
-    pub fn enabled_features(mut self, value: impl Into<Vec<EnabledFeaturesEnum>>) -> Self {
-        self.enabled_features = Some(value.into());
-        self
-    }
-
-    /// Sets `name`.
-    pub fn name(mut self, value: impl Into<String>) -> Self {
-        self.name = Some(value.into());
-        self
-    }
-
-    /// Sets `organization`.
-    pub fn organization(mut self, value: impl Into<ConnectionProfileOrganization>) -> Self {
-        self.organization = Some(value.into());
-        self
-    }
-
-    /// Sets `strategy_overrides`.
-    pub fn strategy_overrides(
-        mut self,
-        value: impl Into<ConnectionProfileStrategyOverrides>,
-    ) -> Self {
-        self.strategy_overrides = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
     }
 }
 
@@ -2417,3 +2361,52 @@ string_enum! {
 
 /// SAML protocol binding mechanism for sending authentication requests to the identity provider.
 pub type ConnectionProtocolBindingSaml = ConnectionProtocolBindingEnumSaml;
+
+string_enum! {
+    /// SMS provider values. Use 'sms_gateway' to use a custom SMS gateway instead of Twilio.
+    pub enum ConnectionProviderEnumSms {
+        /// `sms_gateway`
+        SmsGateway = "sms_gateway",
+        /// `twilio`
+        Twilio = "twilio",
+    }
+}
+
+/// SMS provider. Set to 'sms_gateway' to use a custom SMS gateway instead of Twilio.
+pub type ConnectionProviderSms = ConnectionProviderEnumSms;
+
+/// A ticket URL used for provisioning the connection
+pub type ConnectionProvisioningTicketUrl = String;
+
+/// Purposes for a connection
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct ConnectionPurposes {
+    /// The `authentication` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub authentication: Option<ConnectionAuthenticationPurpose>,
+    /// The `connected_accounts` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub connected_accounts: Option<ConnectionConnectedAccountsPurpose>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for ConnectionPurposes {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConnectionPurposes")
+            .field("authentication", &self.authentication)
+            .field("connected_accounts", &self.connected_accounts)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+/// Indicates whether to use realm fallback.
+pub type ConnectionRealmFallback = bool;
+
+/// Defines the realms for which the connection will be used (ie: email domains). If the array is empty or the property is not specified, the connection name will be added as realm.
+pub type ConnectionRealms = Vec<String>;

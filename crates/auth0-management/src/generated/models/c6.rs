@@ -11,55 +11,7 @@ use serde_json::{Map, Value};
 
 use super::*;
 use crate::model_support::{Keys, REDACTED, Shape, candidates, extra, other, string_enum};
-
-string_enum! {
-    /// SMS provider values. Use 'sms_gateway' to use a custom SMS gateway instead of Twilio.
-    pub enum ConnectionProviderEnumSms {
-        /// `sms_gateway`
-        SmsGateway = "sms_gateway",
-        /// `twilio`
-        Twilio = "twilio",
-    }
-}
-
-/// SMS provider. Set to 'sms_gateway' to use a custom SMS gateway instead of Twilio.
-pub type ConnectionProviderSms = ConnectionProviderEnumSms;
-
-/// A ticket URL used for provisioning the connection
-pub type ConnectionProvisioningTicketUrl = String;
-
-/// Purposes for a connection
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct ConnectionPurposes {
-    /// The `authentication` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub authentication: Option<ConnectionAuthenticationPurpose>,
-    /// The `connected_accounts` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub connected_accounts: Option<ConnectionConnectedAccountsPurpose>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for ConnectionPurposes {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ConnectionPurposes")
-            .field("authentication", &self.authentication)
-            .field("connected_accounts", &self.connected_accounts)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-/// Indicates whether to use realm fallback.
-pub type ConnectionRealmFallback = bool;
-
-/// Defines the realms for which the connection will be used (ie: email domains). If the array is empty or the property is not specified, the connection name will be added as realm.
-pub type ConnectionRealms = Vec<String>;
+use crate::patch::Patch;
 
 /// The URL where Auth0 will send SAML authentication requests (the Identity Provider's SSO URL). Must be a valid HTTPS URL.
 pub type ConnectionRecipientUrlSaml = String;
@@ -2646,3 +2598,56 @@ string_enum! {
 
 /// Languages and scripts supported for the user interface, represented as a JSON array of BCP47 \[RFC5646\] language tag values.
 pub type ConnectionUiLocalesSupported = Vec<String>;
+
+/// One of the shapes of `ConnectionUpstreamAdditionalProperties`.
+///
+/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
+#[derive(Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+#[non_exhaustive]
+pub enum ConnectionUpstreamAdditionalProperties {
+    /// The `ConnectionUpstreamAlias` shape.
+    Alias(ConnectionUpstreamAlias),
+    /// The `ConnectionUpstreamValue` shape.
+    Value(ConnectionUpstreamValue),
+    /// JSON this version cannot tell apart, kept as received.
+    Other(Value),
+}
+
+impl<'de> Deserialize<'de> for ConnectionUpstreamAdditionalProperties {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        const SHAPES: &[Shape] = &[
+            Shape::Object {
+                consts: &[],
+                required: &[],
+            },
+            Shape::Object {
+                consts: &[],
+                required: &[],
+            },
+        ];
+        let value = Value::deserialize(deserializer)?;
+        for index in candidates(&value, SHAPES) {
+            let decoded = match index {
+                0 => serde_json::from_value(value.clone()).ok().map(Self::Alias),
+                1 => serde_json::from_value(value.clone()).ok().map(Self::Value),
+                _ => None,
+            };
+            if let Some(decoded) = decoded {
+                return Ok(decoded);
+            }
+        }
+        other("ConnectionUpstreamAdditionalProperties", &value);
+        Ok(Self::Other(value))
+    }
+}
+
+impl fmt::Debug for ConnectionUpstreamAdditionalProperties {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Alias(v) => f.debug_tuple("Alias").field(v).finish(),
+            Self::Value(v) => f.debug_tuple("Value").field(v).finish(),
+            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
+        }
+    }
+}

@@ -11,59 +11,7 @@ use serde_json::{Map, Value};
 
 use super::*;
 use crate::model_support::{Keys, REDACTED, Shape, candidates, extra, other, string_enum};
-
-/// One of the shapes of `ConnectionUpstreamAdditionalProperties`.
-///
-/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
-#[derive(Clone, PartialEq, Serialize)]
-#[serde(untagged)]
-#[non_exhaustive]
-pub enum ConnectionUpstreamAdditionalProperties {
-    /// The `ConnectionUpstreamAlias` shape.
-    Alias(ConnectionUpstreamAlias),
-    /// The `ConnectionUpstreamValue` shape.
-    Value(ConnectionUpstreamValue),
-    /// JSON this version cannot tell apart, kept as received.
-    Other(Value),
-}
-
-impl<'de> Deserialize<'de> for ConnectionUpstreamAdditionalProperties {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        const SHAPES: &[Shape] = &[
-            Shape::Object {
-                consts: &[],
-                required: &[],
-            },
-            Shape::Object {
-                consts: &[],
-                required: &[],
-            },
-        ];
-        let value = Value::deserialize(deserializer)?;
-        for index in candidates(&value, SHAPES) {
-            let decoded = match index {
-                0 => serde_json::from_value(value.clone()).ok().map(Self::Alias),
-                1 => serde_json::from_value(value.clone()).ok().map(Self::Value),
-                _ => None,
-            };
-            if let Some(decoded) = decoded {
-                return Ok(decoded);
-            }
-        }
-        other("ConnectionUpstreamAdditionalProperties", &value);
-        Ok(Self::Other(value))
-    }
-}
-
-impl fmt::Debug for ConnectionUpstreamAdditionalProperties {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Alias(v) => f.debug_tuple("Alias").field(v).finish(),
-            Self::Value(v) => f.debug_tuple("Value").field(v).finish(),
-            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
-        }
-    }
-}
+use crate::patch::Patch;
 
 /// The `ConnectionUpstreamAlias` object.
 ///
@@ -738,9 +686,6 @@ pub type CreateBrandingPhoneProviderResponseContent = PhoneProviderSchemaMasked;
 /// The `CreateBrandingThemeRequestContent` object.
 ///
 /// The body of `POST /branding/themes` (`branding_themes_create`).
-/// The body of `PATCH /branding/themes/{themeId}` (`branding_themes_update`).
-///
-/// Also named [`UpdateBrandingThemeRequestContent`] (identical schemas).
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new(…)` (the required fields) and the setters.
@@ -2550,3 +2495,55 @@ impl fmt::Debug for CreateConnectionRequestContentEmail {
 ///
 /// The same type as [`ConnectionResponseContentEmailStrategy`]: the API description gives both the same schema.
 pub type CreateConnectionRequestContentEmailStrategy = ConnectionResponseContentEmailStrategy;
+
+/// Create a connection with strategy=evernote
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct CreateConnectionRequestContentEvernote {
+    /// The `options` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub options: Option<ConnectionOptionsEvernote>,
+    /// Always `evernote`.
+    pub strategy: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for CreateConnectionRequestContentEvernote {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateConnectionRequestContentEvernote")
+            .field("options", &self.options)
+            .field("strategy", &self.strategy)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+/// Create a connection with strategy=evernote-sandbox
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct CreateConnectionRequestContentEvernoteSandbox {
+    /// The `options` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub options: Option<ConnectionOptionsEvernote>,
+    /// Always `evernote-sandbox`.
+    pub strategy: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for CreateConnectionRequestContentEvernoteSandbox {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateConnectionRequestContentEvernoteSandbox")
+            .field("options", &self.options)
+            .field("strategy", &self.strategy)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}

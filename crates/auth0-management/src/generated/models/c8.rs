@@ -11,58 +11,7 @@ use serde_json::{Map, Value};
 
 use super::*;
 use crate::model_support::{Keys, REDACTED, Shape, candidates, extra, other, string_enum};
-
-/// Create a connection with strategy=evernote
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateConnectionRequestContentEvernote {
-    /// The `options` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub options: Option<ConnectionOptionsEvernote>,
-    /// Always `evernote`.
-    pub strategy: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for CreateConnectionRequestContentEvernote {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateConnectionRequestContentEvernote")
-            .field("options", &self.options)
-            .field("strategy", &self.strategy)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-/// Create a connection with strategy=evernote-sandbox
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateConnectionRequestContentEvernoteSandbox {
-    /// The `options` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub options: Option<ConnectionOptionsEvernote>,
-    /// Always `evernote-sandbox`.
-    pub strategy: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for CreateConnectionRequestContentEvernoteSandbox {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateConnectionRequestContentEvernoteSandbox")
-            .field("options", &self.options)
-            .field("strategy", &self.strategy)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
+use crate::patch::Patch;
 
 /// The `CreateConnectionRequestContentEvernoteSandboxStrategy` schema.
 ///
@@ -1479,9 +1428,6 @@ impl fmt::Debug for CreateCustomDomainResponseContent {
 /// The `CreateDirectoryProvisioningRequestContent` object.
 ///
 /// The body of `POST /connections/{id}/directory-provisioning` (`connections_directoryProvisioning_create`).
-/// The body of `PATCH /connections/{id}/directory-provisioning` (`connections_directoryProvisioning_update`).
-///
-/// Also named [`UpdateDirectoryProvisioningRequestContent`] (identical schemas).
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new()` and the setters.
@@ -2533,3 +2479,62 @@ impl CreateFeatureFlagRequestContent {
 ///
 /// The same type as [`FeatureFlag`]: the API description gives both the same schema.
 pub type CreateFeatureFlagResponseContent = FeatureFlag;
+
+/// The `CreateFlowRequestContent` object.
+///
+/// The body of `POST /flows` (`flows_create`).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct CreateFlowRequestContent {
+    /// The `actions` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub actions: Option<Vec<FlowAction>>,
+    /// The `name` field.
+    pub name: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for CreateFlowRequestContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateFlowRequestContent")
+            .field("actions", &self.actions)
+            .field("name", &self.name)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl CreateFlowRequestContent {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(name: impl Into<String>) -> Self {
+        Self {
+            actions: None,
+            name: name.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets `actions`.
+    pub fn actions(mut self, value: impl Into<Vec<FlowAction>>) -> Self {
+        self.actions = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+/// The `CreateFlowResponseContent` schema.
+///
+/// The answer of `POST /flows` (`flows_create`).
+///
+/// The same type as [`GetFlowResponseContent`]: the API description gives both the same schema.
+pub type CreateFlowResponseContent = GetFlowResponseContent;

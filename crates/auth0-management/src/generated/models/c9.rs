@@ -11,65 +11,7 @@ use serde_json::{Map, Value};
 
 use super::*;
 use crate::model_support::{Keys, REDACTED, Shape, candidates, extra, other, string_enum};
-
-/// The `CreateFlowRequestContent` object.
-///
-/// The body of `POST /flows` (`flows_create`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateFlowRequestContent {
-    /// The `actions` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub actions: Option<Vec<FlowAction>>,
-    /// The `name` field.
-    pub name: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for CreateFlowRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateFlowRequestContent")
-            .field("actions", &self.actions)
-            .field("name", &self.name)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl CreateFlowRequestContent {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(name: impl Into<String>) -> Self {
-        Self {
-            actions: None,
-            name: name.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `actions`.
-    pub fn actions(mut self, value: impl Into<Vec<FlowAction>>) -> Self {
-        self.actions = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `CreateFlowResponseContent` schema.
-///
-/// The answer of `POST /flows` (`flows_create`).
-///
-/// The same type as [`GetFlowResponseContent`]: the API description gives both the same schema.
-pub type CreateFlowResponseContent = GetFlowResponseContent;
+use crate::patch::Patch;
 
 /// One of the shapes of `CreateFlowsVaultConnectionActivecampaign`.
 ///
@@ -2896,5 +2838,60 @@ impl CreateFlowsVaultConnectionSalesforceUninitialized {
     pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
         self.extra.insert(field.into(), value.into());
         self
+    }
+}
+
+/// One of the shapes of `CreateFlowsVaultConnectionSendgrid`.
+///
+/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
+#[derive(Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+#[non_exhaustive]
+pub enum CreateFlowsVaultConnectionSendgrid {
+    /// The `CreateFlowsVaultConnectionSendgridApiKey` shape.
+    ApiKey(CreateFlowsVaultConnectionSendgridApiKey),
+    /// The `CreateFlowsVaultConnectionSendgridUninitialized` shape.
+    Uninitialized(CreateFlowsVaultConnectionSendgridUninitialized),
+    /// JSON this version cannot tell apart, kept as received.
+    Other(Value),
+}
+
+impl<'de> Deserialize<'de> for CreateFlowsVaultConnectionSendgrid {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        const SHAPES: &[Shape] = &[
+            Shape::Object {
+                consts: &[("app_id", "SENDGRID")],
+                required: &["name", "setup"],
+            },
+            Shape::Object {
+                consts: &[("app_id", "SENDGRID")],
+                required: &["name"],
+            },
+        ];
+        let value = Value::deserialize(deserializer)?;
+        for index in candidates(&value, SHAPES) {
+            let decoded = match index {
+                0 => serde_json::from_value(value.clone()).ok().map(Self::ApiKey),
+                1 => serde_json::from_value(value.clone())
+                    .ok()
+                    .map(Self::Uninitialized),
+                _ => None,
+            };
+            if let Some(decoded) = decoded {
+                return Ok(decoded);
+            }
+        }
+        other("CreateFlowsVaultConnectionSendgrid", &value);
+        Ok(Self::Other(value))
+    }
+}
+
+impl fmt::Debug for CreateFlowsVaultConnectionSendgrid {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::ApiKey(v) => f.debug_tuple("ApiKey").field(v).finish(),
+            Self::Uninitialized(v) => f.debug_tuple("Uninitialized").field(v).finish(),
+            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
+        }
     }
 }

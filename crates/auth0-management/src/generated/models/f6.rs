@@ -11,6 +11,7 @@ use serde_json::{Map, Value};
 
 use super::*;
 use crate::model_support::{Keys, REDACTED, Shape, candidates, extra, other, string_enum};
+use crate::patch::Patch;
 
 /// The `FormFieldDate` object.
 ///

@@ -11,6 +11,7 @@ use serde_json::{Map, Value};
 
 use super::*;
 use crate::model_support::{Keys, REDACTED, Shape, candidates, extra, other, string_enum};
+use crate::patch::Patch;
 
 /// The result of a specific execution of a trigger.
 ///
@@ -390,13 +391,11 @@ pub type GetBrandingPhoneProviderResponseContent = PhoneProviderSchemaMasked;
 /// The `GetBrandingResponseContent` object.
 ///
 /// The answer of `GET /branding` (`branding_get`).
-/// The body of `PATCH /branding` (`branding_update`).
 /// The answer of `PATCH /branding` (`branding_update`).
 ///
-/// Also named [`UpdateBrandingRequestContent`], [`UpdateBrandingResponseContent`] (identical schemas).
+/// Also named [`UpdateBrandingResponseContent`] (identical schemas).
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
 #[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct GetBrandingResponseContent {
@@ -426,43 +425,6 @@ impl fmt::Debug for GetBrandingResponseContent {
             .field("logo_url", &self.logo_url)
             .field("extra", &Keys(&self.extra))
             .finish()
-    }
-}
-
-impl GetBrandingResponseContent {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `colors`.
-    pub fn colors(mut self, value: impl Into<BrandingColors>) -> Self {
-        self.colors = Some(value.into());
-        self
-    }
-
-    /// Sets `favicon_url`.
-    pub fn favicon_url(mut self, value: impl Into<String>) -> Self {
-        self.favicon_url = Some(value.into());
-        self
-    }
-
-    /// Sets `font`.
-    pub fn font(mut self, value: impl Into<BrandingFont>) -> Self {
-        self.font = Some(value.into());
-        self
-    }
-
-    /// Sets `logo_url`.
-    pub fn logo_url(mut self, value: impl Into<String>) -> Self {
-        self.logo_url = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
     }
 }
 
@@ -518,13 +480,11 @@ impl fmt::Debug for GetBrandingThemeResponseContent {
 /// The `GetBreachedPasswordDetectionSettingsResponseContent` object.
 ///
 /// The answer of `GET /attack-protection/breached-password-detection` (`attackProtection_breachedPasswordDetection_get`).
-/// The body of `PATCH /attack-protection/breached-password-detection` (`attackProtection_breachedPasswordDetection_update`).
 /// The answer of `PATCH /attack-protection/breached-password-detection` (`attackProtection_breachedPasswordDetection_update`).
 ///
-/// Also named [`UpdateBreachedPasswordDetectionSettingsRequestContent`], [`UpdateBreachedPasswordDetectionSettingsResponseContent`] (identical schemas).
+/// Also named [`UpdateBreachedPasswordDetectionSettingsResponseContent`] (identical schemas).
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
 #[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct GetBreachedPasswordDetectionSettingsResponseContent {
@@ -567,62 +527,14 @@ impl fmt::Debug for GetBreachedPasswordDetectionSettingsResponseContent {
     }
 }
 
-impl GetBreachedPasswordDetectionSettingsResponseContent {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `admin_notification_frequency`.
-    pub fn admin_notification_frequency(
-        mut self,
-        value: impl Into<Vec<BreachedPasswordDetectionAdminNotificationFrequencyEnum>>,
-    ) -> Self {
-        self.admin_notification_frequency = Some(value.into());
-        self
-    }
-
-    /// Sets `enabled`.
-    pub fn enabled(mut self, value: impl Into<bool>) -> Self {
-        self.enabled = Some(value.into());
-        self
-    }
-
-    /// Sets `method`.
-    pub fn method(mut self, value: impl Into<BreachedPasswordDetectionMethodEnum>) -> Self {
-        self.method = Some(value.into());
-        self
-    }
-
-    /// Sets `shields`.
-    pub fn shields(mut self, value: impl Into<Vec<BreachedPasswordDetectionShieldsEnum>>) -> Self {
-        self.shields = Some(value.into());
-        self
-    }
-
-    /// Sets `stage`.
-    pub fn stage(mut self, value: impl Into<BreachedPasswordDetectionStage>) -> Self {
-        self.stage = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
 /// The `GetBruteForceSettingsResponseContent` object.
 ///
 /// The answer of `GET /attack-protection/brute-force-protection` (`attackProtection_bruteForceProtection_get`).
-/// The body of `PATCH /attack-protection/brute-force-protection` (`attackProtection_bruteForceProtection_update`).
 /// The answer of `PATCH /attack-protection/brute-force-protection` (`attackProtection_bruteForceProtection_update`).
 ///
-/// Also named [`UpdateBruteForceSettingsRequestContent`], [`UpdateBruteForceSettingsResponseContent`] (identical schemas).
+/// Also named [`UpdateBruteForceSettingsResponseContent`] (identical schemas).
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
 #[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct GetBruteForceSettingsResponseContent {
@@ -657,49 +569,6 @@ impl fmt::Debug for GetBruteForceSettingsResponseContent {
             .field("shields", &self.shields)
             .field("extra", &Keys(&self.extra))
             .finish()
-    }
-}
-
-impl GetBruteForceSettingsResponseContent {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `allowlist`.
-    pub fn allowlist(mut self, value: impl Into<Vec<String>>) -> Self {
-        self.allowlist = Some(value.into());
-        self
-    }
-
-    /// Sets `enabled`.
-    pub fn enabled(mut self, value: impl Into<bool>) -> Self {
-        self.enabled = Some(value.into());
-        self
-    }
-
-    /// Sets `max_attempts`.
-    pub fn max_attempts(mut self, value: impl Into<i64>) -> Self {
-        self.max_attempts = Some(value.into());
-        self
-    }
-
-    /// Sets `mode`.
-    pub fn mode(mut self, value: impl Into<BruteForceProtectionModeEnum>) -> Self {
-        self.mode = Some(value.into());
-        self
-    }
-
-    /// Sets `shields`.
-    pub fn shields(mut self, value: impl Into<Vec<BruteForceProtectionShieldsEnum>>) -> Self {
-        self.shields = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
     }
 }
 
@@ -884,10 +753,29 @@ impl fmt::Debug for GetCustomSigningKeysResponseContent {
 /// An object containing custom dictionaries for a group of screens.
 pub type GetCustomTextsByLanguageResponseContent = Map<String, Value>;
 
-/// The `GetDefaultCanonicalDomainResponseContent` schema.
+/// The `GetDefaultCanonicalDomainResponseContent` object.
 ///
-/// The same type as [`UpdateDefaultDomainRequestContent`]: the API description gives both the same schema.
-pub type GetDefaultCanonicalDomainResponseContent = UpdateDefaultDomainRequestContent;
+/// Also named [`UpdateDefaultCanonicalDomainResponseContent`] (identical schemas).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct GetDefaultCanonicalDomainResponseContent {
+    /// Domain name.
+    pub domain: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for GetDefaultCanonicalDomainResponseContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("GetDefaultCanonicalDomainResponseContent")
+            .field("domain", &self.domain)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
 
 /// The `GetDefaultCustomDomainResponseContent` schema.
 ///
@@ -1034,13 +922,11 @@ impl fmt::Debug for GetEmailProviderResponseContent {
 /// The `GetEmailTemplateResponseContent` object.
 ///
 /// The answer of `GET /email-templates/{templateName}` (`emailTemplates_get`).
-/// The body of `PATCH /email-templates/{templateName}` (`emailTemplates_update`).
 /// The answer of `PATCH /email-templates/{templateName}` (`emailTemplates_update`).
 ///
-/// Also named [`UpdateEmailTemplateRequestContent`], [`UpdateEmailTemplateResponseContent`] (identical schemas).
+/// Also named [`UpdateEmailTemplateResponseContent`] (identical schemas).
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
 #[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct GetEmailTemplateResponseContent {
@@ -1098,73 +984,6 @@ impl fmt::Debug for GetEmailTemplateResponseContent {
             .field("url_lifetime_in_seconds", &self.url_lifetime_in_seconds)
             .field("extra", &Keys(&self.extra))
             .finish()
-    }
-}
-
-impl GetEmailTemplateResponseContent {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `body`.
-    pub fn body(mut self, value: impl Into<String>) -> Self {
-        self.body = Some(value.into());
-        self
-    }
-
-    /// Sets `enabled`.
-    pub fn enabled(mut self, value: impl Into<bool>) -> Self {
-        self.enabled = Some(value.into());
-        self
-    }
-
-    /// Sets `from`.
-    pub fn from(mut self, value: impl Into<String>) -> Self {
-        self.from = Some(value.into());
-        self
-    }
-
-    /// Sets `includeEmailInRedirect`.
-    pub fn include_email_in_redirect(mut self, value: impl Into<bool>) -> Self {
-        self.include_email_in_redirect = Some(value.into());
-        self
-    }
-
-    /// Sets `resultUrl`.
-    pub fn result_url(mut self, value: impl Into<String>) -> Self {
-        self.result_url = Some(value.into());
-        self
-    }
-
-    /// Sets `subject`.
-    pub fn subject(mut self, value: impl Into<String>) -> Self {
-        self.subject = Some(value.into());
-        self
-    }
-
-    /// Sets `syntax`.
-    pub fn syntax(mut self, value: impl Into<String>) -> Self {
-        self.syntax = Some(value.into());
-        self
-    }
-
-    /// Sets `template`.
-    pub fn template(mut self, value: impl Into<EmailTemplateNameEnum>) -> Self {
-        self.template = Some(value.into());
-        self
-    }
-
-    /// Sets `urlLifetimeInSeconds`.
-    pub fn url_lifetime_in_seconds(mut self, value: impl Into<f64>) -> Self {
-        self.url_lifetime_in_seconds = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
     }
 }
 
@@ -1801,9 +1620,9 @@ pub type GetGuardianFactorsProviderSmsTwilioResponseContent =
 /// The answer of `GET /guardian/factors/push-notification/providers/sns` (`guardian_factors_pushNotification_getSnsProvider`).
 /// The body of `PUT /guardian/factors/push-notification/providers/sns` (`guardian_factors_pushNotification_setSnsProvider`).
 /// The answer of `PUT /guardian/factors/push-notification/providers/sns` (`guardian_factors_pushNotification_setSnsProvider`).
-/// (And 2 more.)
+/// (And 1 more.)
 ///
-/// Also named [`SetGuardianFactorsProviderPushNotificationSnsRequestContent`], [`SetGuardianFactorsProviderPushNotificationSnsResponseContent`], [`UpdateGuardianFactorsProviderPushNotificationSnsRequestContent`], [`UpdateGuardianFactorsProviderPushNotificationSnsResponseContent`] (identical schemas).
+/// Also named [`SetGuardianFactorsProviderPushNotificationSnsRequestContent`], [`SetGuardianFactorsProviderPushNotificationSnsResponseContent`], [`UpdateGuardianFactorsProviderPushNotificationSnsResponseContent`] (identical schemas).
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new()` and the setters.
@@ -2213,13 +2032,11 @@ pub type GetPartialsResponseContent = Map<String, Value>;
 /// The `GetPhoneProviderProtectionResponseContent` object.
 ///
 /// The answer of `GET /attack-protection/phone-provider-protection` (`attackProtection_phoneProviderProtection_get`).
-/// The body of `PATCH /attack-protection/phone-provider-protection` (`attackProtection_phoneProviderProtection_patch`).
 /// The answer of `PATCH /attack-protection/phone-provider-protection` (`attackProtection_phoneProviderProtection_patch`).
 ///
-/// Also named [`PatchPhoneProviderProtectionRequestContent`], [`PatchPhoneProviderProtectionResponseContent`] (identical schemas).
+/// Also named [`PatchPhoneProviderProtectionResponseContent`] (identical schemas).
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
 #[derive(Clone, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct GetPhoneProviderProtectionResponseContent {
@@ -2237,22 +2054,6 @@ impl fmt::Debug for GetPhoneProviderProtectionResponseContent {
             .field("type_", &self.type_)
             .field("extra", &Keys(&self.extra))
             .finish()
-    }
-}
-
-impl GetPhoneProviderProtectionResponseContent {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(type_: impl Into<PhoneProviderProtectionBackoffStrategyEnum>) -> Self {
-        Self {
-            type_: type_.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
     }
 }
 
@@ -2316,13 +2117,11 @@ pub type GetResourceServerResponseContent = ResourceServer;
 /// The `GetRiskAssessmentsSettingsNewDeviceResponseContent` object.
 ///
 /// The answer of `GET /risk-assessments/settings/new-device` (`riskAssessments_settings_newDevice_get`).
-/// The body of `PATCH /risk-assessments/settings/new-device` (`riskAssessments_settings_newDevice_update`).
 /// The answer of `PATCH /risk-assessments/settings/new-device` (`riskAssessments_settings_newDevice_update`).
 ///
-/// Also named [`UpdateRiskAssessmentsSettingsNewDeviceRequestContent`], [`UpdateRiskAssessmentsSettingsNewDeviceResponseContent`] (identical schemas).
+/// Also named [`UpdateRiskAssessmentsSettingsNewDeviceResponseContent`] (identical schemas).
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
 #[derive(Clone, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct GetRiskAssessmentsSettingsNewDeviceResponseContent {
@@ -2339,22 +2138,6 @@ impl fmt::Debug for GetRiskAssessmentsSettingsNewDeviceResponseContent {
             .field("remember_for", &self.remember_for)
             .field("extra", &Keys(&self.extra))
             .finish()
-    }
-}
-
-impl GetRiskAssessmentsSettingsNewDeviceResponseContent {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(remember_for: impl Into<i64>) -> Self {
-        Self {
-            remember_for: remember_for.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
     }
 }
 
@@ -2438,13 +2221,11 @@ pub type GetSessionResponseContent = SessionResponseContent;
 /// The `GetSettingsResponseContent` object.
 ///
 /// The answer of `GET /prompts` (`prompts_getSettings`).
-/// The body of `PATCH /prompts` (`prompts_updateSettings`).
 /// The answer of `PATCH /prompts` (`prompts_updateSettings`).
 ///
-/// Also named [`UpdateSettingsRequestContent`], [`UpdateSettingsResponseContent`] (identical schemas).
+/// Also named [`UpdateSettingsResponseContent`] (identical schemas).
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
 #[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct GetSettingsResponseContent {
@@ -2476,40 +2257,6 @@ impl fmt::Debug for GetSettingsResponseContent {
             )
             .field("extra", &Keys(&self.extra))
             .finish()
-    }
-}
-
-impl GetSettingsResponseContent {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `identifier_first`.
-    pub fn identifier_first(mut self, value: impl Into<bool>) -> Self {
-        self.identifier_first = Some(value.into());
-        self
-    }
-
-    /// Sets `universal_login_experience`.
-    pub fn universal_login_experience(
-        mut self,
-        value: impl Into<UniversalLoginExperienceEnum>,
-    ) -> Self {
-        self.universal_login_experience = Some(value.into());
-        self
-    }
-
-    /// Sets `webauthn_platform_first_factor`.
-    pub fn webauthn_platform_first_factor(mut self, value: impl Into<bool>) -> Self {
-        self.webauthn_platform_first_factor = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
     }
 }
 
@@ -2551,13 +2298,11 @@ impl fmt::Debug for GetSupplementalSignalsResponseContent {
 /// The `GetSuspiciousIpThrottlingSettingsResponseContent` object.
 ///
 /// The answer of `GET /attack-protection/suspicious-ip-throttling` (`attackProtection_suspiciousIPThrottling_get`).
-/// The body of `PATCH /attack-protection/suspicious-ip-throttling` (`attackProtection_suspiciousIPThrottling_update`).
 /// The answer of `PATCH /attack-protection/suspicious-ip-throttling` (`attackProtection_suspiciousIPThrottling_update`).
 ///
-/// Also named [`UpdateSuspiciousIpThrottlingSettingsRequestContent`], [`UpdateSuspiciousIpThrottlingSettingsResponseContent`] (identical schemas).
+/// Also named [`UpdateSuspiciousIpThrottlingSettingsResponseContent`] (identical schemas).
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
 #[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct GetSuspiciousIpThrottlingSettingsResponseContent {
@@ -2588,43 +2333,6 @@ impl fmt::Debug for GetSuspiciousIpThrottlingSettingsResponseContent {
             .field("stage", &self.stage)
             .field("extra", &Keys(&self.extra))
             .finish()
-    }
-}
-
-impl GetSuspiciousIpThrottlingSettingsResponseContent {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `allowlist`.
-    pub fn allowlist(mut self, value: impl Into<Vec<String>>) -> Self {
-        self.allowlist = Some(value.into());
-        self
-    }
-
-    /// Sets `enabled`.
-    pub fn enabled(mut self, value: impl Into<bool>) -> Self {
-        self.enabled = Some(value.into());
-        self
-    }
-
-    /// Sets `shields`.
-    pub fn shields(mut self, value: impl Into<Vec<SuspiciousIpThrottlingShieldsEnum>>) -> Self {
-        self.shields = Some(value.into());
-        self
-    }
-
-    /// Sets `stage`.
-    pub fn stage(mut self, value: impl Into<SuspiciousIpThrottlingStage>) -> Self {
-        self.stage = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
     }
 }
 

@@ -46,6 +46,7 @@ mod u1;
 mod u2;
 mod u3;
 mod u4;
+mod u5;
 mod v;
 mod x;
 
@@ -92,5 +93,6 @@ pub use u1::*;
 pub use u2::*;
 pub use u3::*;
 pub use u4::*;
+pub use u5::*;
 pub use v::*;
 pub use x::*;

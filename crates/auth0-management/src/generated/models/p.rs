@@ -11,6 +11,7 @@ use serde_json::{Map, Value};
 
 use super::*;
 use crate::model_support::{Keys, REDACTED, Shape, candidates, extra, other, string_enum};
+use crate::patch::Patch;
 
 string_enum! {
     /// Name of the prompt.
@@ -153,8 +154,8 @@ pub type PasswordSequentialCharactersPolicyEnum = ConnectionSignupBehaviorEnum;
 #[non_exhaustive]
 pub struct PatchClientCredentialRequestContent {
     /// The ISO 8601 formatted date representing the expiration of the credential.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub expires_at: Option<String>,
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub expires_at: Patch<String>,
     /// Fields this version does not model, kept as received.
     #[serde(flatten, deserialize_with = "extra")]
     pub extra: Map<String, Value>,
@@ -177,7 +178,13 @@ impl PatchClientCredentialRequestContent {
 
     /// Sets `expires_at`.
     pub fn expires_at(mut self, value: impl Into<String>) -> Self {
-        self.expires_at = Some(value.into());
+        self.expires_at = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"expires_at": null`: clears the field.
+    pub fn clear_expires_at(mut self) -> Self {
+        self.expires_at = Patch::Null;
         self
     }
 
@@ -195,12 +202,47 @@ impl PatchClientCredentialRequestContent {
 /// The same type as [`ClientCredential`]: the API description gives both the same schema.
 pub type PatchClientCredentialResponseContent = ClientCredential;
 
-/// The `PatchPhoneProviderProtectionRequestContent` schema.
+/// The `PatchPhoneProviderProtectionRequestContent` object.
 ///
 /// The body of `PATCH /attack-protection/phone-provider-protection` (`attackProtection_phoneProviderProtection_patch`).
 ///
-/// The same type as [`GetPhoneProviderProtectionResponseContent`]: the API description gives both the same schema.
-pub type PatchPhoneProviderProtectionRequestContent = GetPhoneProviderProtectionResponseContent;
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct PatchPhoneProviderProtectionRequestContent {
+    /// The `type` field.
+    #[serde(rename = "type")]
+    pub type_: PhoneProviderProtectionBackoffStrategyEnum,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for PatchPhoneProviderProtectionRequestContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PatchPhoneProviderProtectionRequestContent")
+            .field("type_", &self.type_)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl PatchPhoneProviderProtectionRequestContent {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(type_: impl Into<PhoneProviderProtectionBackoffStrategyEnum>) -> Self {
+        Self {
+            type_: type_.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
 
 /// The `PatchPhoneProviderProtectionResponseContent` schema.
 ///

@@ -11,6 +11,7 @@ use serde_json::{Map, Value};
 
 use super::*;
 use crate::model_support::{Keys, REDACTED, Shape, candidates, extra, other, string_enum};
+use crate::patch::Patch;
 
 /// The `ScimConfiguration` object.
 ///
@@ -2214,9 +2215,9 @@ pub type SetEmailTemplateResponseContent = SetEmailTemplateRequestContent;
 /// The answer of `GET /guardian/factors/duo/settings` (`guardian_factors_duo_settings_get`).
 /// The body of `PUT /guardian/factors/duo/settings` (`guardian_factors_duo_settings_set`).
 /// The answer of `PUT /guardian/factors/duo/settings` (`guardian_factors_duo_settings_set`).
-/// (And 2 more.)
+/// (And 1 more.)
 ///
-/// Also named [`GetGuardianFactorDuoSettingsResponseContent`], [`SetGuardianFactorDuoSettingsResponseContent`], [`UpdateGuardianFactorDuoSettingsRequestContent`], [`UpdateGuardianFactorDuoSettingsResponseContent`] (identical schemas).
+/// Also named [`GetGuardianFactorDuoSettingsResponseContent`], [`SetGuardianFactorDuoSettingsResponseContent`], [`UpdateGuardianFactorDuoSettingsResponseContent`] (identical schemas).
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new()` and the setters.
@@ -2356,9 +2357,9 @@ pub type SetGuardianFactorPhoneTemplatesResponseContent =
 /// The body of `PUT /guardian/factors/{name}` (`guardian_factors_set`).
 /// The answer of `PUT /guardian/factors/{name}` (`guardian_factors_set`).
 /// The answer of `GET /risk-assessments/settings` (`riskAssessments_settings_get`).
-/// (And 2 more.)
+/// (And 1 more.)
 ///
-/// Also named [`GetRiskAssessmentsSettingsResponseContent`], [`SetGuardianFactorResponseContent`], [`UpdateRiskAssessmentsSettingsRequestContent`], [`UpdateRiskAssessmentsSettingsResponseContent`] (identical schemas).
+/// Also named [`GetRiskAssessmentsSettingsResponseContent`], [`SetGuardianFactorResponseContent`], [`UpdateRiskAssessmentsSettingsResponseContent`] (identical schemas).
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new(…)` (the required fields) and the setters.
@@ -2499,9 +2500,6 @@ pub type SetGuardianFactorsProviderPhoneTwilioResponseContent =
 /// The `SetGuardianFactorsProviderPushNotificationApnsRequestContent` object.
 ///
 /// The body of `PUT /guardian/factors/push-notification/providers/apns` (`guardian_factors_pushNotification_setApnsProvider`).
-/// The body of `PATCH /guardian/factors/push-notification/providers/apns` (`guardian_factors_pushNotification_updateApnsProvider`).
-///
-/// Also named [`UpdateGuardianFactorsProviderPushNotificationApnsRequestContent`] (identical schemas).
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new()` and the setters.
@@ -2599,9 +2597,6 @@ impl fmt::Debug for SetGuardianFactorsProviderPushNotificationApnsResponseConten
 /// The `SetGuardianFactorsProviderPushNotificationFcmRequestContent` object.
 ///
 /// The body of `PUT /guardian/factors/push-notification/providers/fcm` (`guardian_factors_pushNotification_setFcmProvider`).
-/// The body of `PATCH /guardian/factors/push-notification/providers/fcm` (`guardian_factors_pushNotification_updateFcmProvider`).
-///
-/// Also named [`UpdateGuardianFactorsProviderPushNotificationFcmRequestContent`] (identical schemas).
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new()` and the setters.
@@ -2650,9 +2645,6 @@ pub type SetGuardianFactorsProviderPushNotificationFcmResponseContent = Map<Stri
 /// The `SetGuardianFactorsProviderPushNotificationFcmv1RequestContent` object.
 ///
 /// The body of `PUT /guardian/factors/push-notification/providers/fcmv1` (`guardian_factors_pushNotification_setFcmv1Provider`).
-/// The body of `PATCH /guardian/factors/push-notification/providers/fcmv1` (`guardian_factors_pushNotification_updateFcmv1Provider`).
-///
-/// Also named [`UpdateGuardianFactorsProviderPushNotificationFcmv1RequestContent`] (identical schemas).
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new()` and the setters.

@@ -11,6 +11,7 @@ use serde_json::{Map, Value};
 
 use super::*;
 use crate::model_support::{Keys, REDACTED, Shape, candidates, extra, other, string_enum};
+use crate::patch::Patch;
 
 /// Settings related to OIDC RP-initiated Logout
 ///
@@ -1034,11 +1035,11 @@ string_enum! {
 #[non_exhaustive]
 pub struct TokenExchangeProfilesUpdateRequestContent {
     /// Friendly name of this profile.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub name: Patch<String>,
     /// Subject token type for this profile. When receiving a token exchange request on the Authentication API, the corresponding token exchange profile with a matching subject_token_type will be executed. This must be a URI.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub subject_token_type: Option<String>,
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub subject_token_type: Patch<String>,
     /// Fields this version does not model, kept as received.
     #[serde(flatten, deserialize_with = "extra")]
     pub extra: Map<String, Value>,
@@ -1062,13 +1063,25 @@ impl TokenExchangeProfilesUpdateRequestContent {
 
     /// Sets `name`.
     pub fn name(mut self, value: impl Into<String>) -> Self {
-        self.name = Some(value.into());
+        self.name = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"name": null`: clears the field.
+    pub fn clear_name(mut self) -> Self {
+        self.name = Patch::Null;
         self
     }
 
     /// Sets `subject_token_type`.
     pub fn subject_token_type(mut self, value: impl Into<String>) -> Self {
-        self.subject_token_type = Some(value.into());
+        self.subject_token_type = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"subject_token_type": null`: clears the field.
+    pub fn clear_subject_token_type(mut self) -> Self {
+        self.subject_token_type = Patch::Null;
         self
     }
 

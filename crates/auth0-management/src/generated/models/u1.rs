@@ -11,6 +11,7 @@ use serde_json::{Map, Value};
 
 use super::*;
 use crate::model_support::{Keys, REDACTED, Shape, candidates, extra, other, string_enum};
+use crate::patch::Patch;
 
 /// Unauthorized
 ///
@@ -72,8 +73,8 @@ pub type UpdateActionBindingItem = ActionBindingWithRef;
 #[non_exhaustive]
 pub struct UpdateActionBindingsRequestContent {
     /// The actions that will be bound to this trigger. The order in which they are included will be the order in which they are executed.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub bindings: Option<Vec<ActionBindingWithRef>>,
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub bindings: Patch<Vec<ActionBindingWithRef>>,
     /// Fields this version does not model, kept as received.
     #[serde(flatten, deserialize_with = "extra")]
     pub extra: Map<String, Value>,
@@ -96,7 +97,13 @@ impl UpdateActionBindingsRequestContent {
 
     /// Sets `bindings`.
     pub fn bindings(mut self, value: impl Into<Vec<ActionBindingWithRef>>) -> Self {
-        self.bindings = Some(value.into());
+        self.bindings = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"bindings": null`: clears the field.
+    pub fn clear_bindings(mut self) -> Self {
+        self.bindings = Patch::Null;
         self
     }
 
@@ -142,14 +149,14 @@ impl fmt::Debug for UpdateActionBindingsResponseContent {
 #[non_exhaustive]
 pub struct UpdateActionModuleRequestContent {
     /// The source code of the action module.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub code: Option<String>,
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub code: Patch<String>,
     /// The npm dependencies of the action module.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub dependencies: Option<Vec<ActionModuleDependencyRequest>>,
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub dependencies: Patch<Vec<ActionModuleDependencyRequest>>,
     /// The secrets to associate with the action module.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub secrets: Option<Vec<ActionModuleSecretRequest>>,
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub secrets: Patch<Vec<ActionModuleSecretRequest>>,
     /// Fields this version does not model, kept as received.
     #[serde(flatten, deserialize_with = "extra")]
     pub extra: Map<String, Value>,
@@ -174,19 +181,37 @@ impl UpdateActionModuleRequestContent {
 
     /// Sets `code`.
     pub fn code(mut self, value: impl Into<String>) -> Self {
-        self.code = Some(value.into());
+        self.code = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"code": null`: clears the field.
+    pub fn clear_code(mut self) -> Self {
+        self.code = Patch::Null;
         self
     }
 
     /// Sets `dependencies`.
     pub fn dependencies(mut self, value: impl Into<Vec<ActionModuleDependencyRequest>>) -> Self {
-        self.dependencies = Some(value.into());
+        self.dependencies = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"dependencies": null`: clears the field.
+    pub fn clear_dependencies(mut self) -> Self {
+        self.dependencies = Patch::Null;
         self
     }
 
     /// Sets `secrets`.
     pub fn secrets(mut self, value: impl Into<Vec<ActionModuleSecretRequest>>) -> Self {
-        self.secrets = Some(value.into());
+        self.secrets = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"secrets": null`: clears the field.
+    pub fn clear_secrets(mut self) -> Self {
+        self.secrets = Patch::Null;
         self
     }
 
@@ -214,26 +239,26 @@ pub type UpdateActionModuleResponseContent = GetActionModuleResponseContent;
 #[non_exhaustive]
 pub struct UpdateActionRequestContent {
     /// The source code of the action.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub code: Option<String>,
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub code: Patch<String>,
     /// The list of third party npm modules, and their versions, that this action depends on.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub dependencies: Option<Vec<ActionVersionDependency>>,
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub dependencies: Patch<Vec<ActionVersionDependency>>,
     /// The list of action modules and their versions used by this action.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub modules: Option<Vec<ActionModuleReference>>,
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub modules: Patch<Vec<ActionModuleReference>>,
     /// The name of an action.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub name: Patch<String>,
     /// The Node runtime. For example: `node22`, defaults to `node22`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub runtime: Option<String>,
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub runtime: Patch<String>,
     /// The list of secrets that are included in an action or a version of an action.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub secrets: Option<Vec<ActionSecretRequest>>,
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub secrets: Patch<Vec<ActionSecretRequest>>,
     /// The list of triggers that this action supports. At this time, an action can only target a single trigger at a time.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub supported_triggers: Option<Vec<ActionTrigger>>,
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub supported_triggers: Patch<Vec<ActionTrigger>>,
     /// Fields this version does not model, kept as received.
     #[serde(flatten, deserialize_with = "extra")]
     pub extra: Map<String, Value>,
@@ -262,43 +287,85 @@ impl UpdateActionRequestContent {
 
     /// Sets `code`.
     pub fn code(mut self, value: impl Into<String>) -> Self {
-        self.code = Some(value.into());
+        self.code = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"code": null`: clears the field.
+    pub fn clear_code(mut self) -> Self {
+        self.code = Patch::Null;
         self
     }
 
     /// Sets `dependencies`.
     pub fn dependencies(mut self, value: impl Into<Vec<ActionVersionDependency>>) -> Self {
-        self.dependencies = Some(value.into());
+        self.dependencies = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"dependencies": null`: clears the field.
+    pub fn clear_dependencies(mut self) -> Self {
+        self.dependencies = Patch::Null;
         self
     }
 
     /// Sets `modules`.
     pub fn modules(mut self, value: impl Into<Vec<ActionModuleReference>>) -> Self {
-        self.modules = Some(value.into());
+        self.modules = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"modules": null`: clears the field.
+    pub fn clear_modules(mut self) -> Self {
+        self.modules = Patch::Null;
         self
     }
 
     /// Sets `name`.
     pub fn name(mut self, value: impl Into<String>) -> Self {
-        self.name = Some(value.into());
+        self.name = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"name": null`: clears the field.
+    pub fn clear_name(mut self) -> Self {
+        self.name = Patch::Null;
         self
     }
 
     /// Sets `runtime`.
     pub fn runtime(mut self, value: impl Into<String>) -> Self {
-        self.runtime = Some(value.into());
+        self.runtime = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"runtime": null`: clears the field.
+    pub fn clear_runtime(mut self) -> Self {
+        self.runtime = Patch::Null;
         self
     }
 
     /// Sets `secrets`.
     pub fn secrets(mut self, value: impl Into<Vec<ActionSecretRequest>>) -> Self {
-        self.secrets = Some(value.into());
+        self.secrets = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"secrets": null`: clears the field.
+    pub fn clear_secrets(mut self) -> Self {
+        self.secrets = Patch::Null;
         self
     }
 
     /// Sets `supported_triggers`.
     pub fn supported_triggers(mut self, value: impl Into<Vec<ActionTrigger>>) -> Self {
-        self.supported_triggers = Some(value.into());
+        self.supported_triggers = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"supported_triggers": null`: clears the field.
+    pub fn clear_supported_triggers(mut self) -> Self {
+        self.supported_triggers = Patch::Null;
         self
     }
 
@@ -319,9 +386,6 @@ pub type UpdateActionResponseContent = Action;
 /// The `UpdateAculRequestContent` object.
 ///
 /// The body of `PATCH /prompts/{prompt}/screen/{screen}/rendering` (`prompts_rendering_update`).
-/// The answer of `PATCH /prompts/{prompt}/screen/{screen}/rendering` (`prompts_rendering_update`).
-///
-/// Also named [`UpdateAculResponseContent`] (identical schemas).
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new()` and the setters.
@@ -329,23 +393,23 @@ pub type UpdateActionResponseContent = Action;
 #[non_exhaustive]
 pub struct UpdateAculRequestContent {
     /// The `context_configuration` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub context_configuration: Option<Vec<AculContextConfigurationItem>>,
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub context_configuration: Patch<Vec<AculContextConfigurationItem>>,
     /// Override Universal Login default head tags
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub default_head_tags_disabled: Option<bool>,
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub default_head_tags_disabled: Patch<bool>,
     /// The `filters` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub filters: Option<AculFilters>,
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub filters: Patch<AculFilters>,
     /// An array of head tags
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub head_tags: Option<Vec<AculHeadTag>>,
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub head_tags: Patch<Vec<AculHeadTag>>,
     /// Rendering mode
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub rendering_mode: Option<AculRenderingModeEnum>,
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub rendering_mode: Patch<AculRenderingModeEnum>,
     /// Use page template with ACUL
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub use_page_template: Option<bool>,
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub use_page_template: Patch<bool>,
     /// Fields this version does not model, kept as received.
     #[serde(flatten, deserialize_with = "extra")]
     pub extra: Map<String, Value>,
@@ -379,37 +443,73 @@ impl UpdateAculRequestContent {
         mut self,
         value: impl Into<Vec<AculContextConfigurationItem>>,
     ) -> Self {
-        self.context_configuration = Some(value.into());
+        self.context_configuration = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"context_configuration": null`: clears the field.
+    pub fn clear_context_configuration(mut self) -> Self {
+        self.context_configuration = Patch::Null;
         self
     }
 
     /// Sets `default_head_tags_disabled`.
     pub fn default_head_tags_disabled(mut self, value: impl Into<bool>) -> Self {
-        self.default_head_tags_disabled = Some(value.into());
+        self.default_head_tags_disabled = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"default_head_tags_disabled": null`: clears the field.
+    pub fn clear_default_head_tags_disabled(mut self) -> Self {
+        self.default_head_tags_disabled = Patch::Null;
         self
     }
 
     /// Sets `filters`.
     pub fn filters(mut self, value: impl Into<AculFilters>) -> Self {
-        self.filters = Some(value.into());
+        self.filters = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"filters": null`: clears the field.
+    pub fn clear_filters(mut self) -> Self {
+        self.filters = Patch::Null;
         self
     }
 
     /// Sets `head_tags`.
     pub fn head_tags(mut self, value: impl Into<Vec<AculHeadTag>>) -> Self {
-        self.head_tags = Some(value.into());
+        self.head_tags = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"head_tags": null`: clears the field.
+    pub fn clear_head_tags(mut self) -> Self {
+        self.head_tags = Patch::Null;
         self
     }
 
     /// Sets `rendering_mode`.
     pub fn rendering_mode(mut self, value: impl Into<AculRenderingModeEnum>) -> Self {
-        self.rendering_mode = Some(value.into());
+        self.rendering_mode = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"rendering_mode": null`: clears the field.
+    pub fn clear_rendering_mode(mut self) -> Self {
+        self.rendering_mode = Patch::Null;
         self
     }
 
     /// Sets `use_page_template`.
     pub fn use_page_template(mut self, value: impl Into<bool>) -> Self {
-        self.use_page_template = Some(value.into());
+        self.use_page_template = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"use_page_template": null`: clears the field.
+    pub fn clear_use_page_template(mut self) -> Self {
+        self.use_page_template = Patch::Null;
         self
     }
 
@@ -420,12 +520,53 @@ impl UpdateAculRequestContent {
     }
 }
 
-/// The `UpdateAculResponseContent` schema.
+/// The `UpdateAculResponseContent` object.
 ///
 /// The answer of `PATCH /prompts/{prompt}/screen/{screen}/rendering` (`prompts_rendering_update`).
 ///
-/// The same type as [`UpdateAculRequestContent`]: the API description gives both the same schema.
-pub type UpdateAculResponseContent = UpdateAculRequestContent;
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct UpdateAculResponseContent {
+    /// The `context_configuration` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub context_configuration: Option<Vec<AculContextConfigurationItem>>,
+    /// Override Universal Login default head tags
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default_head_tags_disabled: Option<bool>,
+    /// The `filters` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub filters: Option<AculFilters>,
+    /// An array of head tags
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub head_tags: Option<Vec<AculHeadTag>>,
+    /// Rendering mode
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rendering_mode: Option<AculRenderingModeEnum>,
+    /// Use page template with ACUL
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub use_page_template: Option<bool>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for UpdateAculResponseContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UpdateAculResponseContent")
+            .field("context_configuration", &self.context_configuration)
+            .field(
+                "default_head_tags_disabled",
+                &self.default_head_tags_disabled,
+            )
+            .field("filters", &self.filters)
+            .field("head_tags", &self.head_tags)
+            .field("rendering_mode", &self.rendering_mode)
+            .field("use_page_template", &self.use_page_template)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
 
 /// The `UpdateAttackProtectionCaptchaRequestContent` object.
 ///
@@ -437,29 +578,29 @@ pub type UpdateAculResponseContent = UpdateAculRequestContent;
 #[non_exhaustive]
 pub struct UpdateAttackProtectionCaptchaRequestContent {
     /// The `active_provider_id` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub active_provider_id: Option<AttackProtectionCaptchaProviderId>,
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub active_provider_id: Patch<AttackProtectionCaptchaProviderId>,
     /// The `arkose` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub arkose: Option<AttackProtectionUpdateCaptchaArkose>,
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub arkose: Patch<AttackProtectionUpdateCaptchaArkose>,
     /// The `auth_challenge` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub auth_challenge: Option<AttackProtectionCaptchaAuthChallengeRequest>,
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub auth_challenge: Patch<AttackProtectionCaptchaAuthChallengeRequest>,
     /// The `friendly_captcha` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub friendly_captcha: Option<AttackProtectionUpdateCaptchaFriendlyCaptcha>,
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub friendly_captcha: Patch<AttackProtectionUpdateCaptchaFriendlyCaptcha>,
     /// The `hcaptcha` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub hcaptcha: Option<AttackProtectionUpdateCaptchaHcaptcha>,
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub hcaptcha: Patch<AttackProtectionUpdateCaptchaHcaptcha>,
     /// The `recaptcha_enterprise` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub recaptcha_enterprise: Option<AttackProtectionUpdateCaptchaRecaptchaEnterprise>,
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub recaptcha_enterprise: Patch<AttackProtectionUpdateCaptchaRecaptchaEnterprise>,
     /// The `recaptcha_v2` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub recaptcha_v2: Option<AttackProtectionUpdateCaptchaRecaptchaV2>,
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub recaptcha_v2: Patch<AttackProtectionUpdateCaptchaRecaptchaV2>,
     /// The `simple_captcha` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub simple_captcha: Option<Map<String, Value>>,
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub simple_captcha: Patch<Map<String, Value>>,
     /// Fields this version does not model, kept as received.
     #[serde(flatten, deserialize_with = "extra")]
     pub extra: Map<String, Value>,
@@ -492,13 +633,25 @@ impl UpdateAttackProtectionCaptchaRequestContent {
         mut self,
         value: impl Into<AttackProtectionCaptchaProviderId>,
     ) -> Self {
-        self.active_provider_id = Some(value.into());
+        self.active_provider_id = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"active_provider_id": null`: clears the field.
+    pub fn clear_active_provider_id(mut self) -> Self {
+        self.active_provider_id = Patch::Null;
         self
     }
 
     /// Sets `arkose`.
     pub fn arkose(mut self, value: impl Into<AttackProtectionUpdateCaptchaArkose>) -> Self {
-        self.arkose = Some(value.into());
+        self.arkose = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"arkose": null`: clears the field.
+    pub fn clear_arkose(mut self) -> Self {
+        self.arkose = Patch::Null;
         self
     }
 
@@ -507,7 +660,13 @@ impl UpdateAttackProtectionCaptchaRequestContent {
         mut self,
         value: impl Into<AttackProtectionCaptchaAuthChallengeRequest>,
     ) -> Self {
-        self.auth_challenge = Some(value.into());
+        self.auth_challenge = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"auth_challenge": null`: clears the field.
+    pub fn clear_auth_challenge(mut self) -> Self {
+        self.auth_challenge = Patch::Null;
         self
     }
 
@@ -516,13 +675,25 @@ impl UpdateAttackProtectionCaptchaRequestContent {
         mut self,
         value: impl Into<AttackProtectionUpdateCaptchaFriendlyCaptcha>,
     ) -> Self {
-        self.friendly_captcha = Some(value.into());
+        self.friendly_captcha = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"friendly_captcha": null`: clears the field.
+    pub fn clear_friendly_captcha(mut self) -> Self {
+        self.friendly_captcha = Patch::Null;
         self
     }
 
     /// Sets `hcaptcha`.
     pub fn hcaptcha(mut self, value: impl Into<AttackProtectionUpdateCaptchaHcaptcha>) -> Self {
-        self.hcaptcha = Some(value.into());
+        self.hcaptcha = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"hcaptcha": null`: clears the field.
+    pub fn clear_hcaptcha(mut self) -> Self {
+        self.hcaptcha = Patch::Null;
         self
     }
 
@@ -531,7 +702,13 @@ impl UpdateAttackProtectionCaptchaRequestContent {
         mut self,
         value: impl Into<AttackProtectionUpdateCaptchaRecaptchaEnterprise>,
     ) -> Self {
-        self.recaptcha_enterprise = Some(value.into());
+        self.recaptcha_enterprise = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"recaptcha_enterprise": null`: clears the field.
+    pub fn clear_recaptcha_enterprise(mut self) -> Self {
+        self.recaptcha_enterprise = Patch::Null;
         self
     }
 
@@ -540,13 +717,25 @@ impl UpdateAttackProtectionCaptchaRequestContent {
         mut self,
         value: impl Into<AttackProtectionUpdateCaptchaRecaptchaV2>,
     ) -> Self {
-        self.recaptcha_v2 = Some(value.into());
+        self.recaptcha_v2 = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"recaptcha_v2": null`: clears the field.
+    pub fn clear_recaptcha_v2(mut self) -> Self {
+        self.recaptcha_v2 = Patch::Null;
         self
     }
 
     /// Sets `simple_captcha`.
     pub fn simple_captcha(mut self, value: impl Into<Map<String, Value>>) -> Self {
-        self.simple_captcha = Some(value.into());
+        self.simple_captcha = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"simple_captcha": null`: clears the field.
+    pub fn clear_simple_captcha(mut self) -> Self {
+        self.simple_captcha = Patch::Null;
         self
     }
 
@@ -567,9 +756,6 @@ pub type UpdateAttackProtectionCaptchaResponseContent = GetAttackProtectionCaptc
 /// The `UpdateBotDetectionSettingsRequestContent` object.
 ///
 /// The body of `PATCH /attack-protection/bot-detection` (`attackProtection_botDetection_update`).
-/// The answer of `PATCH /attack-protection/bot-detection` (`attackProtection_botDetection_update`).
-///
-/// Also named [`UpdateBotDetectionSettingsResponseContent`] (identical schemas).
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new()` and the setters.
@@ -577,23 +763,23 @@ pub type UpdateAttackProtectionCaptchaResponseContent = GetAttackProtectionCaptc
 #[non_exhaustive]
 pub struct UpdateBotDetectionSettingsRequestContent {
     /// The `allowlist` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub allowlist: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub allowlist: Patch<Vec<String>>,
     /// The `bot_detection_level` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub bot_detection_level: Option<BotDetectionLevelEnum>,
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub bot_detection_level: Patch<BotDetectionLevelEnum>,
     /// The `challenge_password_policy` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub challenge_password_policy: Option<BotDetectionChallengePolicyPasswordFlowEnum>,
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub challenge_password_policy: Patch<BotDetectionChallengePolicyPasswordFlowEnum>,
     /// The `challenge_password_reset_policy` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub challenge_password_reset_policy: Option<BotDetectionChallengePolicyPasswordResetFlowEnum>,
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub challenge_password_reset_policy: Patch<BotDetectionChallengePolicyPasswordResetFlowEnum>,
     /// The `challenge_passwordless_policy` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub challenge_passwordless_policy: Option<BotDetectionChallengePolicyPasswordlessFlowEnum>,
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub challenge_passwordless_policy: Patch<BotDetectionChallengePolicyPasswordlessFlowEnum>,
     /// The `monitoring_mode_enabled` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub monitoring_mode_enabled: Option<bool>,
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub monitoring_mode_enabled: Patch<bool>,
     /// Fields this version does not model, kept as received.
     #[serde(flatten, deserialize_with = "extra")]
     pub extra: Map<String, Value>,
@@ -627,13 +813,25 @@ impl UpdateBotDetectionSettingsRequestContent {
 
     /// Sets `allowlist`.
     pub fn allowlist(mut self, value: impl Into<Vec<String>>) -> Self {
-        self.allowlist = Some(value.into());
+        self.allowlist = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"allowlist": null`: clears the field.
+    pub fn clear_allowlist(mut self) -> Self {
+        self.allowlist = Patch::Null;
         self
     }
 
     /// Sets `bot_detection_level`.
     pub fn bot_detection_level(mut self, value: impl Into<BotDetectionLevelEnum>) -> Self {
-        self.bot_detection_level = Some(value.into());
+        self.bot_detection_level = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"bot_detection_level": null`: clears the field.
+    pub fn clear_bot_detection_level(mut self) -> Self {
+        self.bot_detection_level = Patch::Null;
         self
     }
 
@@ -642,7 +840,13 @@ impl UpdateBotDetectionSettingsRequestContent {
         mut self,
         value: impl Into<BotDetectionChallengePolicyPasswordFlowEnum>,
     ) -> Self {
-        self.challenge_password_policy = Some(value.into());
+        self.challenge_password_policy = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"challenge_password_policy": null`: clears the field.
+    pub fn clear_challenge_password_policy(mut self) -> Self {
+        self.challenge_password_policy = Patch::Null;
         self
     }
 
@@ -651,7 +855,13 @@ impl UpdateBotDetectionSettingsRequestContent {
         mut self,
         value: impl Into<BotDetectionChallengePolicyPasswordResetFlowEnum>,
     ) -> Self {
-        self.challenge_password_reset_policy = Some(value.into());
+        self.challenge_password_reset_policy = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"challenge_password_reset_policy": null`: clears the field.
+    pub fn clear_challenge_password_reset_policy(mut self) -> Self {
+        self.challenge_password_reset_policy = Patch::Null;
         self
     }
 
@@ -660,13 +870,25 @@ impl UpdateBotDetectionSettingsRequestContent {
         mut self,
         value: impl Into<BotDetectionChallengePolicyPasswordlessFlowEnum>,
     ) -> Self {
-        self.challenge_passwordless_policy = Some(value.into());
+        self.challenge_passwordless_policy = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"challenge_passwordless_policy": null`: clears the field.
+    pub fn clear_challenge_passwordless_policy(mut self) -> Self {
+        self.challenge_passwordless_policy = Patch::Null;
         self
     }
 
     /// Sets `monitoring_mode_enabled`.
     pub fn monitoring_mode_enabled(mut self, value: impl Into<bool>) -> Self {
-        self.monitoring_mode_enabled = Some(value.into());
+        self.monitoring_mode_enabled = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"monitoring_mode_enabled": null`: clears the field.
+    pub fn clear_monitoring_mode_enabled(mut self) -> Self {
+        self.monitoring_mode_enabled = Patch::Null;
         self
     }
 
@@ -677,12 +899,56 @@ impl UpdateBotDetectionSettingsRequestContent {
     }
 }
 
-/// The `UpdateBotDetectionSettingsResponseContent` schema.
+/// The `UpdateBotDetectionSettingsResponseContent` object.
 ///
 /// The answer of `PATCH /attack-protection/bot-detection` (`attackProtection_botDetection_update`).
 ///
-/// The same type as [`UpdateBotDetectionSettingsRequestContent`]: the API description gives both the same schema.
-pub type UpdateBotDetectionSettingsResponseContent = UpdateBotDetectionSettingsRequestContent;
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct UpdateBotDetectionSettingsResponseContent {
+    /// The `allowlist` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allowlist: Option<Vec<String>>,
+    /// The `bot_detection_level` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bot_detection_level: Option<BotDetectionLevelEnum>,
+    /// The `challenge_password_policy` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub challenge_password_policy: Option<BotDetectionChallengePolicyPasswordFlowEnum>,
+    /// The `challenge_password_reset_policy` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub challenge_password_reset_policy: Option<BotDetectionChallengePolicyPasswordResetFlowEnum>,
+    /// The `challenge_passwordless_policy` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub challenge_passwordless_policy: Option<BotDetectionChallengePolicyPasswordlessFlowEnum>,
+    /// The `monitoring_mode_enabled` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub monitoring_mode_enabled: Option<bool>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for UpdateBotDetectionSettingsResponseContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UpdateBotDetectionSettingsResponseContent")
+            .field("allowlist", &self.allowlist)
+            .field("bot_detection_level", &self.bot_detection_level)
+            .field("challenge_password_policy", &self.challenge_password_policy)
+            .field(
+                "challenge_password_reset_policy",
+                &self.challenge_password_reset_policy,
+            )
+            .field(
+                "challenge_passwordless_policy",
+                &self.challenge_passwordless_policy,
+            )
+            .field("monitoring_mode_enabled", &self.monitoring_mode_enabled)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
 
 /// Custom color settings.
 ///
@@ -719,17 +985,17 @@ pub type UpdateBrandingPageBackground = BrandingPageBackground;
 #[non_exhaustive]
 pub struct UpdateBrandingPhoneProviderRequestContent {
     /// The `configuration` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub configuration: Option<PhoneProviderConfiguration>,
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub configuration: Patch<PhoneProviderConfiguration>,
     /// The `credentials` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub credentials: Option<PhoneProviderCredentials>,
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub credentials: Patch<PhoneProviderCredentials>,
     /// Whether the provider is enabled (false) or disabled (true).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub disabled: Option<bool>,
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub disabled: Patch<bool>,
     /// The `name` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<PhoneProviderNameEnum>,
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub name: Patch<PhoneProviderNameEnum>,
     /// Fields this version does not model, kept as received.
     #[serde(flatten, deserialize_with = "extra")]
     pub extra: Map<String, Value>,
@@ -755,25 +1021,49 @@ impl UpdateBrandingPhoneProviderRequestContent {
 
     /// Sets `configuration`.
     pub fn configuration(mut self, value: impl Into<PhoneProviderConfiguration>) -> Self {
-        self.configuration = Some(value.into());
+        self.configuration = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"configuration": null`: clears the field.
+    pub fn clear_configuration(mut self) -> Self {
+        self.configuration = Patch::Null;
         self
     }
 
     /// Sets `credentials`.
     pub fn credentials(mut self, value: impl Into<PhoneProviderCredentials>) -> Self {
-        self.credentials = Some(value.into());
+        self.credentials = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"credentials": null`: clears the field.
+    pub fn clear_credentials(mut self) -> Self {
+        self.credentials = Patch::Null;
         self
     }
 
     /// Sets `disabled`.
     pub fn disabled(mut self, value: impl Into<bool>) -> Self {
-        self.disabled = Some(value.into());
+        self.disabled = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"disabled": null`: clears the field.
+    pub fn clear_disabled(mut self) -> Self {
+        self.disabled = Patch::Null;
         self
     }
 
     /// Sets `name`.
     pub fn name(mut self, value: impl Into<PhoneProviderNameEnum>) -> Self {
-        self.name = Some(value.into());
+        self.name = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"name": null`: clears the field.
+    pub fn clear_name(mut self) -> Self {
+        self.name = Patch::Null;
         self
     }
 
@@ -791,12 +1081,104 @@ impl UpdateBrandingPhoneProviderRequestContent {
 /// The same type as [`PhoneProviderSchemaMasked`]: the API description gives both the same schema.
 pub type UpdateBrandingPhoneProviderResponseContent = PhoneProviderSchemaMasked;
 
-/// The `UpdateBrandingRequestContent` schema.
+/// The `UpdateBrandingRequestContent` object.
 ///
 /// The body of `PATCH /branding` (`branding_update`).
 ///
-/// The same type as [`GetBrandingResponseContent`]: the API description gives both the same schema.
-pub type UpdateBrandingRequestContent = GetBrandingResponseContent;
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new()` and the setters.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct UpdateBrandingRequestContent {
+    /// The `colors` field.
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub colors: Patch<UpdateBrandingColors>,
+    /// URL for the favicon. Must use HTTPS.
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub favicon_url: Patch<String>,
+    /// The `font` field.
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub font: Patch<UpdateBrandingFont>,
+    /// URL for the logo. Must use HTTPS.
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub logo_url: Patch<String>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for UpdateBrandingRequestContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UpdateBrandingRequestContent")
+            .field("colors", &self.colors)
+            .field("favicon_url", &self.favicon_url)
+            .field("font", &self.font)
+            .field("logo_url", &self.logo_url)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl UpdateBrandingRequestContent {
+    /// An empty value; set fields with the setters.
+    pub fn new() -> Self {
+        <Self as Default>::default()
+    }
+
+    /// Sets `colors`.
+    pub fn colors(mut self, value: impl Into<UpdateBrandingColors>) -> Self {
+        self.colors = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"colors": null`: clears the field.
+    pub fn clear_colors(mut self) -> Self {
+        self.colors = Patch::Null;
+        self
+    }
+
+    /// Sets `favicon_url`.
+    pub fn favicon_url(mut self, value: impl Into<String>) -> Self {
+        self.favicon_url = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"favicon_url": null`: clears the field.
+    pub fn clear_favicon_url(mut self) -> Self {
+        self.favicon_url = Patch::Null;
+        self
+    }
+
+    /// Sets `font`.
+    pub fn font(mut self, value: impl Into<UpdateBrandingFont>) -> Self {
+        self.font = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"font": null`: clears the field.
+    pub fn clear_font(mut self) -> Self {
+        self.font = Patch::Null;
+        self
+    }
+
+    /// Sets `logo_url`.
+    pub fn logo_url(mut self, value: impl Into<String>) -> Self {
+        self.logo_url = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"logo_url": null`: clears the field.
+    pub fn clear_logo_url(mut self) -> Self {
+        self.logo_url = Patch::Null;
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
 
 /// The `UpdateBrandingResponseContent` schema.
 ///
@@ -805,12 +1187,89 @@ pub type UpdateBrandingRequestContent = GetBrandingResponseContent;
 /// The same type as [`GetBrandingResponseContent`]: the API description gives both the same schema.
 pub type UpdateBrandingResponseContent = GetBrandingResponseContent;
 
-/// The `UpdateBrandingThemeRequestContent` schema.
+/// The `UpdateBrandingThemeRequestContent` object.
 ///
 /// The body of `PATCH /branding/themes/{themeId}` (`branding_themes_update`).
 ///
-/// The same type as [`CreateBrandingThemeRequestContent`]: the API description gives both the same schema.
-pub type UpdateBrandingThemeRequestContent = CreateBrandingThemeRequestContent;
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct UpdateBrandingThemeRequestContent {
+    /// The `borders` field.
+    pub borders: BrandingThemeBorders,
+    /// The `colors` field.
+    pub colors: BrandingThemeColors,
+    /// Display Name
+    #[serde(
+        rename = "displayName",
+        default,
+        skip_serializing_if = "Patch::is_absent"
+    )]
+    pub display_name: Patch<String>,
+    /// The `fonts` field.
+    pub fonts: BrandingThemeFonts,
+    /// The `page_background` field.
+    pub page_background: BrandingThemePageBackground,
+    /// The `widget` field.
+    pub widget: BrandingThemeWidget,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for UpdateBrandingThemeRequestContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UpdateBrandingThemeRequestContent")
+            .field("borders", &self.borders)
+            .field("colors", &self.colors)
+            .field("display_name", &self.display_name)
+            .field("fonts", &self.fonts)
+            .field("page_background", &self.page_background)
+            .field("widget", &self.widget)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl UpdateBrandingThemeRequestContent {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(
+        borders: impl Into<BrandingThemeBorders>,
+        colors: impl Into<BrandingThemeColors>,
+        fonts: impl Into<BrandingThemeFonts>,
+        page_background: impl Into<BrandingThemePageBackground>,
+        widget: impl Into<BrandingThemeWidget>,
+    ) -> Self {
+        Self {
+            borders: borders.into(),
+            colors: colors.into(),
+            display_name: Patch::Absent,
+            fonts: fonts.into(),
+            page_background: page_background.into(),
+            widget: widget.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets `displayName`.
+    pub fn display_name(mut self, value: impl Into<String>) -> Self {
+        self.display_name = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"displayName": null`: clears the field.
+    pub fn clear_display_name(mut self) -> Self {
+        self.display_name = Patch::Null;
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
 
 /// The `UpdateBrandingThemeResponseContent` schema.
 ///
@@ -819,13 +1278,129 @@ pub type UpdateBrandingThemeRequestContent = CreateBrandingThemeRequestContent;
 /// The same type as [`GetBrandingThemeResponseContent`]: the API description gives both the same schema.
 pub type UpdateBrandingThemeResponseContent = GetBrandingThemeResponseContent;
 
-/// The `UpdateBreachedPasswordDetectionSettingsRequestContent` schema.
+/// The `UpdateBreachedPasswordDetectionSettingsRequestContent` object.
 ///
 /// The body of `PATCH /attack-protection/breached-password-detection` (`attackProtection_breachedPasswordDetection_update`).
 ///
-/// The same type as [`GetBreachedPasswordDetectionSettingsResponseContent`]: the API description gives both the same schema.
-pub type UpdateBreachedPasswordDetectionSettingsRequestContent =
-    GetBreachedPasswordDetectionSettingsResponseContent;
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new()` and the setters.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct UpdateBreachedPasswordDetectionSettingsRequestContent {
+    /// When "admin_notification" is enabled, determines how often email notifications are sent.
+    /// Possible values: `immediately`, `daily`, `weekly`, `monthly`.
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub admin_notification_frequency:
+        Patch<Vec<BreachedPasswordDetectionAdminNotificationFrequencyEnum>>,
+    /// Whether or not breached password detection is active.
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub enabled: Patch<bool>,
+    /// The `method` field.
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub method: Patch<BreachedPasswordDetectionMethodEnum>,
+    /// Action to take when a breached password is detected during a login.
+    /// Possible values: `block`, `user_notification`, `admin_notification`.
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub shields: Patch<Vec<BreachedPasswordDetectionShieldsEnum>>,
+    /// The `stage` field.
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub stage: Patch<BreachedPasswordDetectionStage>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for UpdateBreachedPasswordDetectionSettingsRequestContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UpdateBreachedPasswordDetectionSettingsRequestContent")
+            .field(
+                "admin_notification_frequency",
+                &self.admin_notification_frequency,
+            )
+            .field("enabled", &self.enabled)
+            .field("method", &self.method)
+            .field("shields", &self.shields)
+            .field("stage", &self.stage)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl UpdateBreachedPasswordDetectionSettingsRequestContent {
+    /// An empty value; set fields with the setters.
+    pub fn new() -> Self {
+        <Self as Default>::default()
+    }
+
+    /// Sets `admin_notification_frequency`.
+    pub fn admin_notification_frequency(
+        mut self,
+        value: impl Into<Vec<BreachedPasswordDetectionAdminNotificationFrequencyEnum>>,
+    ) -> Self {
+        self.admin_notification_frequency = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"admin_notification_frequency": null`: clears the field.
+    pub fn clear_admin_notification_frequency(mut self) -> Self {
+        self.admin_notification_frequency = Patch::Null;
+        self
+    }
+
+    /// Sets `enabled`.
+    pub fn enabled(mut self, value: impl Into<bool>) -> Self {
+        self.enabled = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"enabled": null`: clears the field.
+    pub fn clear_enabled(mut self) -> Self {
+        self.enabled = Patch::Null;
+        self
+    }
+
+    /// Sets `method`.
+    pub fn method(mut self, value: impl Into<BreachedPasswordDetectionMethodEnum>) -> Self {
+        self.method = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"method": null`: clears the field.
+    pub fn clear_method(mut self) -> Self {
+        self.method = Patch::Null;
+        self
+    }
+
+    /// Sets `shields`.
+    pub fn shields(mut self, value: impl Into<Vec<BreachedPasswordDetectionShieldsEnum>>) -> Self {
+        self.shields = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"shields": null`: clears the field.
+    pub fn clear_shields(mut self) -> Self {
+        self.shields = Patch::Null;
+        self
+    }
+
+    /// Sets `stage`.
+    pub fn stage(mut self, value: impl Into<BreachedPasswordDetectionStage>) -> Self {
+        self.stage = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"stage": null`: clears the field.
+    pub fn clear_stage(mut self) -> Self {
+        self.stage = Patch::Null;
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
 
 /// The `UpdateBreachedPasswordDetectionSettingsResponseContent` schema.
 ///
@@ -835,12 +1410,121 @@ pub type UpdateBreachedPasswordDetectionSettingsRequestContent =
 pub type UpdateBreachedPasswordDetectionSettingsResponseContent =
     GetBreachedPasswordDetectionSettingsResponseContent;
 
-/// The `UpdateBruteForceSettingsRequestContent` schema.
+/// The `UpdateBruteForceSettingsRequestContent` object.
 ///
 /// The body of `PATCH /attack-protection/brute-force-protection` (`attackProtection_bruteForceProtection_update`).
 ///
-/// The same type as [`GetBruteForceSettingsResponseContent`]: the API description gives both the same schema.
-pub type UpdateBruteForceSettingsRequestContent = GetBruteForceSettingsResponseContent;
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new()` and the setters.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct UpdateBruteForceSettingsRequestContent {
+    /// List of trusted IP addresses that will not have attack protection enforced against them.
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub allowlist: Patch<Vec<String>>,
+    /// Whether or not brute force attack protections are active.
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub enabled: Patch<bool>,
+    /// Maximum number of unsuccessful attempts.
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub max_attempts: Patch<i64>,
+    /// The `mode` field.
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub mode: Patch<BruteForceProtectionModeEnum>,
+    /// Action to take when a brute force protection threshold is violated.
+    /// Possible values: `block`, `user_notification`.
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub shields: Patch<Vec<BruteForceProtectionShieldsEnum>>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for UpdateBruteForceSettingsRequestContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UpdateBruteForceSettingsRequestContent")
+            .field("allowlist", &self.allowlist)
+            .field("enabled", &self.enabled)
+            .field("max_attempts", &self.max_attempts)
+            .field("mode", &self.mode)
+            .field("shields", &self.shields)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl UpdateBruteForceSettingsRequestContent {
+    /// An empty value; set fields with the setters.
+    pub fn new() -> Self {
+        <Self as Default>::default()
+    }
+
+    /// Sets `allowlist`.
+    pub fn allowlist(mut self, value: impl Into<Vec<String>>) -> Self {
+        self.allowlist = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"allowlist": null`: clears the field.
+    pub fn clear_allowlist(mut self) -> Self {
+        self.allowlist = Patch::Null;
+        self
+    }
+
+    /// Sets `enabled`.
+    pub fn enabled(mut self, value: impl Into<bool>) -> Self {
+        self.enabled = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"enabled": null`: clears the field.
+    pub fn clear_enabled(mut self) -> Self {
+        self.enabled = Patch::Null;
+        self
+    }
+
+    /// Sets `max_attempts`.
+    pub fn max_attempts(mut self, value: impl Into<i64>) -> Self {
+        self.max_attempts = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"max_attempts": null`: clears the field.
+    pub fn clear_max_attempts(mut self) -> Self {
+        self.max_attempts = Patch::Null;
+        self
+    }
+
+    /// Sets `mode`.
+    pub fn mode(mut self, value: impl Into<BruteForceProtectionModeEnum>) -> Self {
+        self.mode = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"mode": null`: clears the field.
+    pub fn clear_mode(mut self) -> Self {
+        self.mode = Patch::Null;
+        self
+    }
+
+    /// Sets `shields`.
+    pub fn shields(mut self, value: impl Into<Vec<BruteForceProtectionShieldsEnum>>) -> Self {
+        self.shields = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"shields": null`: clears the field.
+    pub fn clear_shields(mut self) -> Self {
+        self.shields = Patch::Null;
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
 
 /// The `UpdateBruteForceSettingsResponseContent` schema.
 ///
@@ -859,20 +1543,20 @@ pub type UpdateBruteForceSettingsResponseContent = GetBruteForceSettingsResponse
 #[non_exhaustive]
 pub struct UpdateClientGrantRequestContent {
     /// If enabled, all scopes configured on the resource server are allowed for this grant.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub allow_all_scopes: Option<bool>,
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub allow_all_scopes: Patch<bool>,
     /// Controls allowing any organization to be used with this grant
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub allow_any_organization: Option<bool>,
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub allow_any_organization: Patch<bool>,
     /// Types of authorization_details allowed for this client grant.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub authorization_details_types: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub authorization_details_types: Patch<Vec<String>>,
     /// The `organization_usage` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub organization_usage: Option<ClientGrantOrganizationNullableUsageEnum>,
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub organization_usage: Patch<ClientGrantOrganizationNullableUsageEnum>,
     /// Scopes allowed for this client grant.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub scope: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub scope: Patch<Vec<String>>,
     /// Fields this version does not model, kept as received.
     #[serde(flatten, deserialize_with = "extra")]
     pub extra: Map<String, Value>,
@@ -902,19 +1586,37 @@ impl UpdateClientGrantRequestContent {
 
     /// Sets `allow_all_scopes`.
     pub fn allow_all_scopes(mut self, value: impl Into<bool>) -> Self {
-        self.allow_all_scopes = Some(value.into());
+        self.allow_all_scopes = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"allow_all_scopes": null`: clears the field.
+    pub fn clear_allow_all_scopes(mut self) -> Self {
+        self.allow_all_scopes = Patch::Null;
         self
     }
 
     /// Sets `allow_any_organization`.
     pub fn allow_any_organization(mut self, value: impl Into<bool>) -> Self {
-        self.allow_any_organization = Some(value.into());
+        self.allow_any_organization = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"allow_any_organization": null`: clears the field.
+    pub fn clear_allow_any_organization(mut self) -> Self {
+        self.allow_any_organization = Patch::Null;
         self
     }
 
     /// Sets `authorization_details_types`.
     pub fn authorization_details_types(mut self, value: impl Into<Vec<String>>) -> Self {
-        self.authorization_details_types = Some(value.into());
+        self.authorization_details_types = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"authorization_details_types": null`: clears the field.
+    pub fn clear_authorization_details_types(mut self) -> Self {
+        self.authorization_details_types = Patch::Null;
         self
     }
 
@@ -923,13 +1625,25 @@ impl UpdateClientGrantRequestContent {
         mut self,
         value: impl Into<ClientGrantOrganizationNullableUsageEnum>,
     ) -> Self {
-        self.organization_usage = Some(value.into());
+        self.organization_usage = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"organization_usage": null`: clears the field.
+    pub fn clear_organization_usage(mut self) -> Self {
+        self.organization_usage = Patch::Null;
         self
     }
 
     /// Sets `scope`.
     pub fn scope(mut self, value: impl Into<Vec<String>>) -> Self {
-        self.scope = Some(value.into());
+        self.scope = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"scope": null`: clears the field.
+    pub fn clear_scope(mut self) -> Self {
+        self.scope = Patch::Null;
         self
     }
 
@@ -957,172 +1671,172 @@ pub type UpdateClientGrantResponseContent = ClientGrantResponseContent;
 #[non_exhaustive]
 pub struct UpdateClientRequestContent {
     /// The `addons` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub addons: Option<ClientAddons>,
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub addons: Patch<ClientAddons>,
     /// Ids of clients that will be allowed to perform delegation requests. Clients that will be allowed to make delegation request. By default, all your clients will be allowed. This field allows you to specify specific clients
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub allowed_clients: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub allowed_clients: Patch<Vec<String>>,
     /// URLs that are valid to redirect to after logout from Auth0
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub allowed_logout_urls: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub allowed_logout_urls: Patch<Vec<String>>,
     /// A set of URLs that represents valid origins for CORS
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub allowed_origins: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub allowed_origins: Patch<Vec<String>>,
     /// The `app_type` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub app_type: Option<ClientAppTypeEnum>,
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub app_type: Patch<ClientAppTypeEnum>,
     /// The `async_approval_notification_channels` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub async_approval_notification_channels: Option<Vec<AsyncApprovalNotificationsChannelsEnum>>,
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub async_approval_notification_channels: Patch<Vec<AsyncApprovalNotificationsChannelsEnum>>,
     /// A set of URLs that are valid to call back from Auth0 when authenticating users
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub callbacks: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub callbacks: Patch<Vec<String>>,
     /// List of audiences for SAML protocol
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub client_aliases: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub client_aliases: Patch<Vec<String>>,
     /// The `client_authentication_methods` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub client_authentication_methods: Option<ClientAuthenticationMethod>,
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub client_authentication_methods: Patch<ClientAuthenticationMethod>,
     /// The `client_metadata` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub client_metadata: Option<Map<String, Value>>,
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub client_metadata: Patch<Map<String, Value>>,
     /// The secret used to sign tokens for the client
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub client_secret: Option<String>,
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub client_secret: Patch<String>,
     /// The `compliance_level` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub compliance_level: Option<ClientComplianceLevelEnum>,
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub compliance_level: Patch<ClientComplianceLevelEnum>,
     /// `true` if this client can be used to make cross-origin authentication requests, `false` otherwise if cross origin is disabled
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cross_origin_authentication: Option<bool>,
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub cross_origin_authentication: Patch<bool>,
     /// URL for the location in your site where the cross origin verification takes place for the cross-origin auth flow when performing Auth in your own domain instead of Auth0 hosted login page.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cross_origin_loc: Option<String>,
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub cross_origin_loc: Patch<String>,
     /// The content (HTML, CSS, JS) of the custom login page
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub custom_login_page: Option<String>,
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub custom_login_page: Patch<String>,
     /// `true` if the custom login page is to be used, `false` otherwise.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub custom_login_page_on: Option<bool>,
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub custom_login_page_on: Patch<bool>,
     /// The `custom_login_page_preview` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub custom_login_page_preview: Option<String>,
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub custom_login_page_preview: Patch<String>,
     /// The `default_organization` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub default_organization: Option<ClientDefaultOrganization>,
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub default_organization: Patch<ClientDefaultOrganization>,
     /// Free text description of the purpose of the Client. (Max character length: `140`)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub description: Patch<String>,
     /// The client's encryption key
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub encryption_key: Option<ClientEncryptionKey>,
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub encryption_key: Patch<ClientEncryptionKey>,
     /// The `express_configuration` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub express_configuration: Option<ExpressConfigurationOrNull>,
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub express_configuration: Patch<ExpressConfigurationOrNull>,
     /// The `fedcm_login` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub fedcm_login: Option<FedCmLoginPatch>,
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub fedcm_login: Patch<FedCmLoginPatch>,
     /// Form template for WS-Federation protocol
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub form_template: Option<String>,
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub form_template: Patch<String>,
     /// A set of grant types that the client is authorized to use. Can include `authorization_code`, `implicit`, `refresh_token`, `client_credentials`, `password`, `http://auth0.com/oauth/grant-type/password-realm`, `http://auth0.com/oauth/grant-type/mfa-oob`, `http://auth0.com/oauth/grant-type/mfa-otp`, `http://auth0.com/oauth/grant-type/mfa-recovery-code`, `urn:openid:params:grant-type:ciba`, `urn:ietf:params:oauth:grant-type:device_code`, and `urn:auth0:params:oauth:grant-type:token-exchange:federated-connection-access-token`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub grant_types: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub grant_types: Patch<Vec<String>>,
     /// Initiate login uri, must be https
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub initiate_login_uri: Option<String>,
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub initiate_login_uri: Patch<String>,
     /// Whether this client a first party client or not
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub is_first_party: Option<bool>,
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub is_first_party: Patch<bool>,
     /// If true, trust that the IP specified in the `auth0-forwarded-for` header is the end-user's IP for brute-force-protection on token endpoint.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub is_token_endpoint_ip_header_trusted: Option<bool>,
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub is_token_endpoint_ip_header_trusted: Patch<bool>,
     /// An object that holds settings related to how JWTs are created
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub jwt_configuration: Option<ClientJwtConfiguration>,
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub jwt_configuration: Patch<ClientJwtConfiguration>,
     /// The URL of the client logo (recommended size: 150x150)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub logo_uri: Option<String>,
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub logo_uri: Patch<String>,
     /// Configuration related to native mobile apps
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub mobile: Option<ClientMobile>,
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub mobile: Patch<ClientMobile>,
     /// The `my_organization_configuration` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub my_organization_configuration: Option<ClientMyOrganizationPatchConfiguration>,
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub my_organization_configuration: Patch<ClientMyOrganizationPatchConfiguration>,
     /// The name of the client. Must contain at least one character. Does not allow '\<' or '\>'.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub name: Patch<String>,
     /// The `native_social_login` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub native_social_login: Option<NativeSocialLoginPatch>,
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub native_social_login: Patch<NativeSocialLoginPatch>,
     /// Configuration for OIDC backchannel logout (deprecated, in favor of oidc_logout)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub oidc_backchannel_logout: Option<ClientOidcBackchannelLogoutSettings>,
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub oidc_backchannel_logout: Patch<ClientOidcBackchannelLogoutSettings>,
     /// Whether this client will conform to strict OIDC specifications
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub oidc_conformant: Option<bool>,
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub oidc_conformant: Patch<bool>,
     /// The `oidc_logout` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub oidc_logout: Option<ClientOidcBackchannelLogoutSettings>,
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub oidc_logout: Patch<ClientOidcBackchannelLogoutSettings>,
     /// Defines the available methods for organization discovery during the `pre_login_prompt`. Users can discover their organization either by `email`, `organization_name` or both.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub organization_discovery_methods: Option<Vec<ClientOrganizationDiscoveryEnum>>,
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub organization_discovery_methods: Patch<Vec<ClientOrganizationDiscoveryEnum>>,
     /// The `organization_require_behavior` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub organization_require_behavior: Option<ClientOrganizationRequireBehaviorPatchEnum>,
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub organization_require_behavior: Patch<ClientOrganizationRequireBehaviorPatchEnum>,
     /// The `organization_usage` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub organization_usage: Option<ClientOrganizationUsagePatchEnum>,
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub organization_usage: Patch<ClientOrganizationUsagePatchEnum>,
     /// Specifies how long, in seconds, a Pushed Authorization Request URI remains valid
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub par_request_expiry: Option<i64>,
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub par_request_expiry: Patch<i64>,
     /// The `redirection_policy` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub redirection_policy: Option<ClientRedirectionPolicyEnum>,
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub redirection_policy: Patch<ClientRedirectionPolicyEnum>,
     /// The `refresh_token` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub refresh_token: Option<ClientRefreshTokenConfiguration>,
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub refresh_token: Patch<ClientRefreshTokenConfiguration>,
     /// Makes the use of Proof-of-Possession mandatory for this client
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub require_proof_of_possession: Option<bool>,
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub require_proof_of_possession: Patch<bool>,
     /// Makes the use of Pushed Authorization Requests mandatory for this client
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub require_pushed_authorization_requests: Option<bool>,
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub require_pushed_authorization_requests: Patch<bool>,
     /// The `session_transfer` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub session_transfer: Option<ClientSessionTransferConfiguration>,
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub session_transfer: Patch<ClientSessionTransferConfiguration>,
     /// The `signed_request_object` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub signed_request_object: Option<ClientSignedRequestObjectWithCredentialId>,
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub signed_request_object: Patch<ClientSignedRequestObjectWithCredentialId>,
     /// Controls whether a confirmation prompt is shown during login flows when the redirect URI uses non-verifiable callback URIs (for example, a custom URI schema such as `myapp://`, or `localhost`).
     /// If set to true, a confirmation prompt will not be shown. We recommend that this is set to false for improved protection from malicious apps.
     /// See <https://auth0.com/docs/secure/security-guidance/measures-against-app-impersonation> for more information.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub skip_non_verifiable_callback_uri_confirmation_prompt: Option<bool>,
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub skip_non_verifiable_callback_uri_confirmation_prompt: Patch<bool>,
     /// `true` to use Auth0 instead of the IdP to do Single Sign On, `false` otherwise (default: `false`)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sso: Option<bool>,
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub sso: Patch<bool>,
     /// `true` to disable Single Sign On, `false` otherwise (default: `false`)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sso_disabled: Option<bool>,
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub sso_disabled: Patch<bool>,
     /// The `third_party_security_mode` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub third_party_security_mode: Option<ClientThirdPartySecurityModeEnum>,
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub third_party_security_mode: Patch<ClientThirdPartySecurityModeEnum>,
     /// The `token_endpoint_auth_method` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub token_endpoint_auth_method: Option<ClientTokenEndpointAuthMethodOrNullEnum>,
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub token_endpoint_auth_method: Patch<ClientTokenEndpointAuthMethodOrNullEnum>,
     /// The `token_exchange` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub token_exchange: Option<ClientTokenExchangeConfigurationOrNull>,
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub token_exchange: Patch<ClientTokenExchangeConfigurationOrNull>,
     /// The `token_quota` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub token_quota: Option<UpdateTokenQuota>,
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub token_quota: Patch<UpdateTokenQuota>,
     /// The `token_vault_privileged_access` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub token_vault_privileged_access: Option<ClientTokenVaultPrivilegedAccessWithCredentialId>,
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub token_vault_privileged_access: Patch<ClientTokenVaultPrivilegedAccessWithCredentialId>,
     /// A set of URLs that represents valid web origins for use with web message response mode
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub web_origins: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub web_origins: Patch<Vec<String>>,
     /// Fields this version does not model, kept as received.
     #[serde(flatten, deserialize_with = "extra")]
     pub extra: Map<String, Value>,
@@ -1238,31 +1952,61 @@ impl UpdateClientRequestContent {
 
     /// Sets `addons`.
     pub fn addons(mut self, value: impl Into<ClientAddons>) -> Self {
-        self.addons = Some(value.into());
+        self.addons = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"addons": null`: clears the field.
+    pub fn clear_addons(mut self) -> Self {
+        self.addons = Patch::Null;
         self
     }
 
     /// Sets `allowed_clients`.
     pub fn allowed_clients(mut self, value: impl Into<Vec<String>>) -> Self {
-        self.allowed_clients = Some(value.into());
+        self.allowed_clients = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"allowed_clients": null`: clears the field.
+    pub fn clear_allowed_clients(mut self) -> Self {
+        self.allowed_clients = Patch::Null;
         self
     }
 
     /// Sets `allowed_logout_urls`.
     pub fn allowed_logout_urls(mut self, value: impl Into<Vec<String>>) -> Self {
-        self.allowed_logout_urls = Some(value.into());
+        self.allowed_logout_urls = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"allowed_logout_urls": null`: clears the field.
+    pub fn clear_allowed_logout_urls(mut self) -> Self {
+        self.allowed_logout_urls = Patch::Null;
         self
     }
 
     /// Sets `allowed_origins`.
     pub fn allowed_origins(mut self, value: impl Into<Vec<String>>) -> Self {
-        self.allowed_origins = Some(value.into());
+        self.allowed_origins = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"allowed_origins": null`: clears the field.
+    pub fn clear_allowed_origins(mut self) -> Self {
+        self.allowed_origins = Patch::Null;
         self
     }
 
     /// Sets `app_type`.
     pub fn app_type(mut self, value: impl Into<ClientAppTypeEnum>) -> Self {
-        self.app_type = Some(value.into());
+        self.app_type = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"app_type": null`: clears the field.
+    pub fn clear_app_type(mut self) -> Self {
+        self.app_type = Patch::Null;
         self
     }
 
@@ -1271,19 +2015,37 @@ impl UpdateClientRequestContent {
         mut self,
         value: impl Into<Vec<AsyncApprovalNotificationsChannelsEnum>>,
     ) -> Self {
-        self.async_approval_notification_channels = Some(value.into());
+        self.async_approval_notification_channels = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"async_approval_notification_channels": null`: clears the field.
+    pub fn clear_async_approval_notification_channels(mut self) -> Self {
+        self.async_approval_notification_channels = Patch::Null;
         self
     }
 
     /// Sets `callbacks`.
     pub fn callbacks(mut self, value: impl Into<Vec<String>>) -> Self {
-        self.callbacks = Some(value.into());
+        self.callbacks = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"callbacks": null`: clears the field.
+    pub fn clear_callbacks(mut self) -> Self {
+        self.callbacks = Patch::Null;
         self
     }
 
     /// Sets `client_aliases`.
     pub fn client_aliases(mut self, value: impl Into<Vec<String>>) -> Self {
-        self.client_aliases = Some(value.into());
+        self.client_aliases = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"client_aliases": null`: clears the field.
+    pub fn clear_client_aliases(mut self) -> Self {
+        self.client_aliases = Patch::Null;
         self
     }
 
@@ -1292,133 +2054,265 @@ impl UpdateClientRequestContent {
         mut self,
         value: impl Into<ClientAuthenticationMethod>,
     ) -> Self {
-        self.client_authentication_methods = Some(value.into());
+        self.client_authentication_methods = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"client_authentication_methods": null`: clears the field.
+    pub fn clear_client_authentication_methods(mut self) -> Self {
+        self.client_authentication_methods = Patch::Null;
         self
     }
 
     /// Sets `client_metadata`.
     pub fn client_metadata(mut self, value: impl Into<Map<String, Value>>) -> Self {
-        self.client_metadata = Some(value.into());
+        self.client_metadata = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"client_metadata": null`: clears the field.
+    pub fn clear_client_metadata(mut self) -> Self {
+        self.client_metadata = Patch::Null;
         self
     }
 
     /// Sets `client_secret`.
     pub fn client_secret(mut self, value: impl Into<String>) -> Self {
-        self.client_secret = Some(value.into());
+        self.client_secret = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"client_secret": null`: clears the field.
+    pub fn clear_client_secret(mut self) -> Self {
+        self.client_secret = Patch::Null;
         self
     }
 
     /// Sets `compliance_level`.
     pub fn compliance_level(mut self, value: impl Into<ClientComplianceLevelEnum>) -> Self {
-        self.compliance_level = Some(value.into());
+        self.compliance_level = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"compliance_level": null`: clears the field.
+    pub fn clear_compliance_level(mut self) -> Self {
+        self.compliance_level = Patch::Null;
         self
     }
 
     /// Sets `cross_origin_authentication`.
     pub fn cross_origin_authentication(mut self, value: impl Into<bool>) -> Self {
-        self.cross_origin_authentication = Some(value.into());
+        self.cross_origin_authentication = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"cross_origin_authentication": null`: clears the field.
+    pub fn clear_cross_origin_authentication(mut self) -> Self {
+        self.cross_origin_authentication = Patch::Null;
         self
     }
 
     /// Sets `cross_origin_loc`.
     pub fn cross_origin_loc(mut self, value: impl Into<String>) -> Self {
-        self.cross_origin_loc = Some(value.into());
+        self.cross_origin_loc = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"cross_origin_loc": null`: clears the field.
+    pub fn clear_cross_origin_loc(mut self) -> Self {
+        self.cross_origin_loc = Patch::Null;
         self
     }
 
     /// Sets `custom_login_page`.
     pub fn custom_login_page(mut self, value: impl Into<String>) -> Self {
-        self.custom_login_page = Some(value.into());
+        self.custom_login_page = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"custom_login_page": null`: clears the field.
+    pub fn clear_custom_login_page(mut self) -> Self {
+        self.custom_login_page = Patch::Null;
         self
     }
 
     /// Sets `custom_login_page_on`.
     pub fn custom_login_page_on(mut self, value: impl Into<bool>) -> Self {
-        self.custom_login_page_on = Some(value.into());
+        self.custom_login_page_on = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"custom_login_page_on": null`: clears the field.
+    pub fn clear_custom_login_page_on(mut self) -> Self {
+        self.custom_login_page_on = Patch::Null;
         self
     }
 
     /// Sets `custom_login_page_preview`.
     pub fn custom_login_page_preview(mut self, value: impl Into<String>) -> Self {
-        self.custom_login_page_preview = Some(value.into());
+        self.custom_login_page_preview = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"custom_login_page_preview": null`: clears the field.
+    pub fn clear_custom_login_page_preview(mut self) -> Self {
+        self.custom_login_page_preview = Patch::Null;
         self
     }
 
     /// Sets `default_organization`.
     pub fn default_organization(mut self, value: impl Into<ClientDefaultOrganization>) -> Self {
-        self.default_organization = Some(value.into());
+        self.default_organization = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"default_organization": null`: clears the field.
+    pub fn clear_default_organization(mut self) -> Self {
+        self.default_organization = Patch::Null;
         self
     }
 
     /// Sets `description`.
     pub fn description(mut self, value: impl Into<String>) -> Self {
-        self.description = Some(value.into());
+        self.description = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"description": null`: clears the field.
+    pub fn clear_description(mut self) -> Self {
+        self.description = Patch::Null;
         self
     }
 
     /// Sets `encryption_key`.
     pub fn encryption_key(mut self, value: impl Into<ClientEncryptionKey>) -> Self {
-        self.encryption_key = Some(value.into());
+        self.encryption_key = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"encryption_key": null`: clears the field.
+    pub fn clear_encryption_key(mut self) -> Self {
+        self.encryption_key = Patch::Null;
         self
     }
 
     /// Sets `express_configuration`.
     pub fn express_configuration(mut self, value: impl Into<ExpressConfigurationOrNull>) -> Self {
-        self.express_configuration = Some(value.into());
+        self.express_configuration = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"express_configuration": null`: clears the field.
+    pub fn clear_express_configuration(mut self) -> Self {
+        self.express_configuration = Patch::Null;
         self
     }
 
     /// Sets `fedcm_login`.
     pub fn fedcm_login(mut self, value: impl Into<FedCmLoginPatch>) -> Self {
-        self.fedcm_login = Some(value.into());
+        self.fedcm_login = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"fedcm_login": null`: clears the field.
+    pub fn clear_fedcm_login(mut self) -> Self {
+        self.fedcm_login = Patch::Null;
         self
     }
 
     /// Sets `form_template`.
     pub fn form_template(mut self, value: impl Into<String>) -> Self {
-        self.form_template = Some(value.into());
+        self.form_template = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"form_template": null`: clears the field.
+    pub fn clear_form_template(mut self) -> Self {
+        self.form_template = Patch::Null;
         self
     }
 
     /// Sets `grant_types`.
     pub fn grant_types(mut self, value: impl Into<Vec<String>>) -> Self {
-        self.grant_types = Some(value.into());
+        self.grant_types = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"grant_types": null`: clears the field.
+    pub fn clear_grant_types(mut self) -> Self {
+        self.grant_types = Patch::Null;
         self
     }
 
     /// Sets `initiate_login_uri`.
     pub fn initiate_login_uri(mut self, value: impl Into<String>) -> Self {
-        self.initiate_login_uri = Some(value.into());
+        self.initiate_login_uri = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"initiate_login_uri": null`: clears the field.
+    pub fn clear_initiate_login_uri(mut self) -> Self {
+        self.initiate_login_uri = Patch::Null;
         self
     }
 
     /// Sets `is_first_party`.
     pub fn is_first_party(mut self, value: impl Into<bool>) -> Self {
-        self.is_first_party = Some(value.into());
+        self.is_first_party = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"is_first_party": null`: clears the field.
+    pub fn clear_is_first_party(mut self) -> Self {
+        self.is_first_party = Patch::Null;
         self
     }
 
     /// Sets `is_token_endpoint_ip_header_trusted`.
     pub fn is_token_endpoint_ip_header_trusted(mut self, value: impl Into<bool>) -> Self {
-        self.is_token_endpoint_ip_header_trusted = Some(value.into());
+        self.is_token_endpoint_ip_header_trusted = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"is_token_endpoint_ip_header_trusted": null`: clears the field.
+    pub fn clear_is_token_endpoint_ip_header_trusted(mut self) -> Self {
+        self.is_token_endpoint_ip_header_trusted = Patch::Null;
         self
     }
 
     /// Sets `jwt_configuration`.
     pub fn jwt_configuration(mut self, value: impl Into<ClientJwtConfiguration>) -> Self {
-        self.jwt_configuration = Some(value.into());
+        self.jwt_configuration = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"jwt_configuration": null`: clears the field.
+    pub fn clear_jwt_configuration(mut self) -> Self {
+        self.jwt_configuration = Patch::Null;
         self
     }
 
     /// Sets `logo_uri`.
     pub fn logo_uri(mut self, value: impl Into<String>) -> Self {
-        self.logo_uri = Some(value.into());
+        self.logo_uri = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"logo_uri": null`: clears the field.
+    pub fn clear_logo_uri(mut self) -> Self {
+        self.logo_uri = Patch::Null;
         self
     }
 
     /// Sets `mobile`.
     pub fn mobile(mut self, value: impl Into<ClientMobile>) -> Self {
-        self.mobile = Some(value.into());
+        self.mobile = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"mobile": null`: clears the field.
+    pub fn clear_mobile(mut self) -> Self {
+        self.mobile = Patch::Null;
         self
     }
 
@@ -1427,19 +2321,37 @@ impl UpdateClientRequestContent {
         mut self,
         value: impl Into<ClientMyOrganizationPatchConfiguration>,
     ) -> Self {
-        self.my_organization_configuration = Some(value.into());
+        self.my_organization_configuration = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"my_organization_configuration": null`: clears the field.
+    pub fn clear_my_organization_configuration(mut self) -> Self {
+        self.my_organization_configuration = Patch::Null;
         self
     }
 
     /// Sets `name`.
     pub fn name(mut self, value: impl Into<String>) -> Self {
-        self.name = Some(value.into());
+        self.name = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"name": null`: clears the field.
+    pub fn clear_name(mut self) -> Self {
+        self.name = Patch::Null;
         self
     }
 
     /// Sets `native_social_login`.
     pub fn native_social_login(mut self, value: impl Into<NativeSocialLoginPatch>) -> Self {
-        self.native_social_login = Some(value.into());
+        self.native_social_login = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"native_social_login": null`: clears the field.
+    pub fn clear_native_social_login(mut self) -> Self {
+        self.native_social_login = Patch::Null;
         self
     }
 
@@ -1448,19 +2360,37 @@ impl UpdateClientRequestContent {
         mut self,
         value: impl Into<ClientOidcBackchannelLogoutSettings>,
     ) -> Self {
-        self.oidc_backchannel_logout = Some(value.into());
+        self.oidc_backchannel_logout = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"oidc_backchannel_logout": null`: clears the field.
+    pub fn clear_oidc_backchannel_logout(mut self) -> Self {
+        self.oidc_backchannel_logout = Patch::Null;
         self
     }
 
     /// Sets `oidc_conformant`.
     pub fn oidc_conformant(mut self, value: impl Into<bool>) -> Self {
-        self.oidc_conformant = Some(value.into());
+        self.oidc_conformant = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"oidc_conformant": null`: clears the field.
+    pub fn clear_oidc_conformant(mut self) -> Self {
+        self.oidc_conformant = Patch::Null;
         self
     }
 
     /// Sets `oidc_logout`.
     pub fn oidc_logout(mut self, value: impl Into<ClientOidcBackchannelLogoutSettings>) -> Self {
-        self.oidc_logout = Some(value.into());
+        self.oidc_logout = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"oidc_logout": null`: clears the field.
+    pub fn clear_oidc_logout(mut self) -> Self {
+        self.oidc_logout = Patch::Null;
         self
     }
 
@@ -1469,7 +2399,13 @@ impl UpdateClientRequestContent {
         mut self,
         value: impl Into<Vec<ClientOrganizationDiscoveryEnum>>,
     ) -> Self {
-        self.organization_discovery_methods = Some(value.into());
+        self.organization_discovery_methods = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"organization_discovery_methods": null`: clears the field.
+    pub fn clear_organization_discovery_methods(mut self) -> Self {
+        self.organization_discovery_methods = Patch::Null;
         self
     }
 
@@ -1478,7 +2414,13 @@ impl UpdateClientRequestContent {
         mut self,
         value: impl Into<ClientOrganizationRequireBehaviorPatchEnum>,
     ) -> Self {
-        self.organization_require_behavior = Some(value.into());
+        self.organization_require_behavior = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"organization_require_behavior": null`: clears the field.
+    pub fn clear_organization_require_behavior(mut self) -> Self {
+        self.organization_require_behavior = Patch::Null;
         self
     }
 
@@ -1487,37 +2429,73 @@ impl UpdateClientRequestContent {
         mut self,
         value: impl Into<ClientOrganizationUsagePatchEnum>,
     ) -> Self {
-        self.organization_usage = Some(value.into());
+        self.organization_usage = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"organization_usage": null`: clears the field.
+    pub fn clear_organization_usage(mut self) -> Self {
+        self.organization_usage = Patch::Null;
         self
     }
 
     /// Sets `par_request_expiry`.
     pub fn par_request_expiry(mut self, value: impl Into<i64>) -> Self {
-        self.par_request_expiry = Some(value.into());
+        self.par_request_expiry = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"par_request_expiry": null`: clears the field.
+    pub fn clear_par_request_expiry(mut self) -> Self {
+        self.par_request_expiry = Patch::Null;
         self
     }
 
     /// Sets `redirection_policy`.
     pub fn redirection_policy(mut self, value: impl Into<ClientRedirectionPolicyEnum>) -> Self {
-        self.redirection_policy = Some(value.into());
+        self.redirection_policy = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"redirection_policy": null`: clears the field.
+    pub fn clear_redirection_policy(mut self) -> Self {
+        self.redirection_policy = Patch::Null;
         self
     }
 
     /// Sets `refresh_token`.
     pub fn refresh_token(mut self, value: impl Into<ClientRefreshTokenConfiguration>) -> Self {
-        self.refresh_token = Some(value.into());
+        self.refresh_token = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"refresh_token": null`: clears the field.
+    pub fn clear_refresh_token(mut self) -> Self {
+        self.refresh_token = Patch::Null;
         self
     }
 
     /// Sets `require_proof_of_possession`.
     pub fn require_proof_of_possession(mut self, value: impl Into<bool>) -> Self {
-        self.require_proof_of_possession = Some(value.into());
+        self.require_proof_of_possession = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"require_proof_of_possession": null`: clears the field.
+    pub fn clear_require_proof_of_possession(mut self) -> Self {
+        self.require_proof_of_possession = Patch::Null;
         self
     }
 
     /// Sets `require_pushed_authorization_requests`.
     pub fn require_pushed_authorization_requests(mut self, value: impl Into<bool>) -> Self {
-        self.require_pushed_authorization_requests = Some(value.into());
+        self.require_pushed_authorization_requests = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"require_pushed_authorization_requests": null`: clears the field.
+    pub fn clear_require_pushed_authorization_requests(mut self) -> Self {
+        self.require_pushed_authorization_requests = Patch::Null;
         self
     }
 
@@ -1526,7 +2504,13 @@ impl UpdateClientRequestContent {
         mut self,
         value: impl Into<ClientSessionTransferConfiguration>,
     ) -> Self {
-        self.session_transfer = Some(value.into());
+        self.session_transfer = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"session_transfer": null`: clears the field.
+    pub fn clear_session_transfer(mut self) -> Self {
+        self.session_transfer = Patch::Null;
         self
     }
 
@@ -1535,7 +2519,13 @@ impl UpdateClientRequestContent {
         mut self,
         value: impl Into<ClientSignedRequestObjectWithCredentialId>,
     ) -> Self {
-        self.signed_request_object = Some(value.into());
+        self.signed_request_object = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"signed_request_object": null`: clears the field.
+    pub fn clear_signed_request_object(mut self) -> Self {
+        self.signed_request_object = Patch::Null;
         self
     }
 
@@ -1544,19 +2534,37 @@ impl UpdateClientRequestContent {
         mut self,
         value: impl Into<bool>,
     ) -> Self {
-        self.skip_non_verifiable_callback_uri_confirmation_prompt = Some(value.into());
+        self.skip_non_verifiable_callback_uri_confirmation_prompt = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"skip_non_verifiable_callback_uri_confirmation_prompt": null`: clears the field.
+    pub fn clear_skip_non_verifiable_callback_uri_confirmation_prompt(mut self) -> Self {
+        self.skip_non_verifiable_callback_uri_confirmation_prompt = Patch::Null;
         self
     }
 
     /// Sets `sso`.
     pub fn sso(mut self, value: impl Into<bool>) -> Self {
-        self.sso = Some(value.into());
+        self.sso = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"sso": null`: clears the field.
+    pub fn clear_sso(mut self) -> Self {
+        self.sso = Patch::Null;
         self
     }
 
     /// Sets `sso_disabled`.
     pub fn sso_disabled(mut self, value: impl Into<bool>) -> Self {
-        self.sso_disabled = Some(value.into());
+        self.sso_disabled = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"sso_disabled": null`: clears the field.
+    pub fn clear_sso_disabled(mut self) -> Self {
+        self.sso_disabled = Patch::Null;
         self
     }
 
@@ -1565,7 +2573,13 @@ impl UpdateClientRequestContent {
         mut self,
         value: impl Into<ClientThirdPartySecurityModeEnum>,
     ) -> Self {
-        self.third_party_security_mode = Some(value.into());
+        self.third_party_security_mode = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"third_party_security_mode": null`: clears the field.
+    pub fn clear_third_party_security_mode(mut self) -> Self {
+        self.third_party_security_mode = Patch::Null;
         self
     }
 
@@ -1574,7 +2588,13 @@ impl UpdateClientRequestContent {
         mut self,
         value: impl Into<ClientTokenEndpointAuthMethodOrNullEnum>,
     ) -> Self {
-        self.token_endpoint_auth_method = Some(value.into());
+        self.token_endpoint_auth_method = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"token_endpoint_auth_method": null`: clears the field.
+    pub fn clear_token_endpoint_auth_method(mut self) -> Self {
+        self.token_endpoint_auth_method = Patch::Null;
         self
     }
 
@@ -1583,13 +2603,25 @@ impl UpdateClientRequestContent {
         mut self,
         value: impl Into<ClientTokenExchangeConfigurationOrNull>,
     ) -> Self {
-        self.token_exchange = Some(value.into());
+        self.token_exchange = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"token_exchange": null`: clears the field.
+    pub fn clear_token_exchange(mut self) -> Self {
+        self.token_exchange = Patch::Null;
         self
     }
 
     /// Sets `token_quota`.
     pub fn token_quota(mut self, value: impl Into<UpdateTokenQuota>) -> Self {
-        self.token_quota = Some(value.into());
+        self.token_quota = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"token_quota": null`: clears the field.
+    pub fn clear_token_quota(mut self) -> Self {
+        self.token_quota = Patch::Null;
         self
     }
 
@@ -1598,13 +2630,25 @@ impl UpdateClientRequestContent {
         mut self,
         value: impl Into<ClientTokenVaultPrivilegedAccessWithCredentialId>,
     ) -> Self {
-        self.token_vault_privileged_access = Some(value.into());
+        self.token_vault_privileged_access = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"token_vault_privileged_access": null`: clears the field.
+    pub fn clear_token_vault_privileged_access(mut self) -> Self {
+        self.token_vault_privileged_access = Patch::Null;
         self
     }
 
     /// Sets `web_origins`.
     pub fn web_origins(mut self, value: impl Into<Vec<String>>) -> Self {
-        self.web_origins = Some(value.into());
+        self.web_origins = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"web_origins": null`: clears the field.
+    pub fn clear_web_origins(mut self) -> Self {
+        self.web_origins = Patch::Null;
         self
     }
 
@@ -1621,980 +2665,3 @@ impl UpdateClientRequestContent {
 ///
 /// The same type as [`Client`]: the API description gives both the same schema.
 pub type UpdateClientResponseContent = Client;
-
-/// The connection's options (depend on the connection strategy). To update these options, the `update:connections_options` scope must be present. To verify your changes, also include the `read:connections_options` scope. If this scope is not specified, you will not be able to review the updated object.
-///
-/// Also named [`ConnectionPropertiesOptions`] (identical schemas).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct UpdateConnectionOptions {
-    /// The `api_enable_groups` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub api_enable_groups: Option<bool>,
-    /// The `api_enable_users` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub api_enable_users: Option<bool>,
-    /// The `assertion_decryption_settings` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub assertion_decryption_settings: Option<ConnectionAssertionDecryptionSettings>,
-    /// The `attributes` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub attributes: Option<ConnectionAttributes>,
-    /// The `authentication_methods` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub authentication_methods: Option<ConnectionAuthenticationMethods>,
-    /// The `basic_profile` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub basic_profile: Option<bool>,
-    /// Stores encrypted string only configurations for connections
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub configuration: Option<BTreeMap<String, String>>,
-    /// The `customScripts` field.
-    #[serde(
-        rename = "customScripts",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub custom_scripts: Option<ConnectionCustomScripts>,
-    /// The `disable_self_service_change_password` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub disable_self_service_change_password: Option<bool>,
-    /// The `dpop_signing_alg` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub dpop_signing_alg: Option<ConnectionDpopSigningAlgEnum>,
-    /// Set to true to inject context into custom DB scripts (warning: cannot be disabled once enabled)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub enable_script_context: Option<bool>,
-    /// Set to true to use a legacy user store
-    #[serde(
-        rename = "enabledDatabaseCustomization",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub enabled_database_customization: Option<bool>,
-    /// The `ext_admin` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ext_admin: Option<bool>,
-    /// The `ext_agreed_terms` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ext_agreed_terms: Option<bool>,
-    /// The `ext_assigned_plans` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ext_assigned_plans: Option<bool>,
-    /// The `ext_groups` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ext_groups: Option<bool>,
-    /// The `ext_is_suspended` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ext_is_suspended: Option<bool>,
-    /// The `ext_profile` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ext_profile: Option<bool>,
-    /// The `federated_connections_access_tokens` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub federated_connections_access_tokens: Option<ConnectionFederatedConnectionsAccessTokens>,
-    /// The `gateway_authentication` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub gateway_authentication: Option<ConnectionGatewayAuthentication>,
-    /// The `id_token_session_expiry_supported` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub id_token_session_expiry_supported: Option<bool>,
-    /// The `id_token_signed_response_algs` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub id_token_signed_response_algs: Option<Vec<ConnectionIdTokenSignedResponseAlgEnum>>,
-    /// Enable this if you have a legacy user store and you want to gradually migrate those users to the Auth0 user store
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub import_mode: Option<bool>,
-    /// An array of user fields that should not be stored in the Auth0 database (<https://auth0.com/docs/security/data-security/denylist>)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub non_persistent_attrs: Option<Vec<String>>,
-    /// The `passkey_options` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub passkey_options: Option<ConnectionPasskeyOptions>,
-    /// The `passwordPolicy` field.
-    #[serde(
-        rename = "passwordPolicy",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub password_policy: Option<ConnectionPasswordPolicyEnum>,
-    /// The `password_complexity_options` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub password_complexity_options: Option<ConnectionPasswordComplexityOptions>,
-    /// The `password_dictionary` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub password_dictionary: Option<ConnectionPasswordDictionaryOptions>,
-    /// The `password_history` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub password_history: Option<ConnectionPasswordHistoryOptions>,
-    /// The `password_no_personal_info` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub password_no_personal_info: Option<ConnectionPasswordNoPersonalInfoOptions>,
-    /// The `password_options` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub password_options: Option<ConnectionPasswordOptions>,
-    /// Order of precedence for attribute types. If the property is not specified, the default precedence of attributes will be used.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub precedence: Option<Vec<ConnectionIdentifierPrecedenceEnum>>,
-    /// The `set_user_root_attributes` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub set_user_root_attributes: Option<ConnectionSetUserRootAttributesEnum>,
-    /// The `token_endpoint_auth_method` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub token_endpoint_auth_method: Option<ConnectionTokenEndpointAuthMethodEnum>,
-    /// The `token_endpoint_auth_signing_alg` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub token_endpoint_auth_signing_alg: Option<ConnectionTokenEndpointAuthSigningAlgEnum>,
-    /// The `token_endpoint_jwtca_aud_format` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub token_endpoint_jwtca_aud_format: Option<ConnectionTokenEndpointJwtcaAudFormatEnumOidc>,
-    /// The `upstream_params` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub upstream_params: Option<BTreeMap<String, ConnectionUpstreamAdditionalProperties>>,
-    /// The `validation` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub validation: Option<ConnectionValidationOptions>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for UpdateConnectionOptions {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UpdateConnectionOptions")
-            .field("api_enable_groups", &self.api_enable_groups)
-            .field("api_enable_users", &self.api_enable_users)
-            .field(
-                "assertion_decryption_settings",
-                &self.assertion_decryption_settings,
-            )
-            .field("attributes", &self.attributes)
-            .field("authentication_methods", &self.authentication_methods)
-            .field("basic_profile", &self.basic_profile)
-            .field("configuration", &Keys(&self.configuration))
-            .field("custom_scripts", &self.custom_scripts)
-            .field(
-                "disable_self_service_change_password",
-                &self
-                    .disable_self_service_change_password
-                    .as_ref()
-                    .map(|_| REDACTED),
-            )
-            .field("dpop_signing_alg", &self.dpop_signing_alg)
-            .field("enable_script_context", &self.enable_script_context)
-            .field(
-                "enabled_database_customization",
-                &self.enabled_database_customization,
-            )
-            .field("ext_admin", &self.ext_admin)
-            .field("ext_agreed_terms", &self.ext_agreed_terms)
-            .field("ext_assigned_plans", &self.ext_assigned_plans)
-            .field("ext_groups", &self.ext_groups)
-            .field("ext_is_suspended", &self.ext_is_suspended)
-            .field("ext_profile", &self.ext_profile)
-            .field(
-                "federated_connections_access_tokens",
-                &self.federated_connections_access_tokens,
-            )
-            .field("gateway_authentication", &self.gateway_authentication)
-            .field(
-                "id_token_session_expiry_supported",
-                &self.id_token_session_expiry_supported,
-            )
-            .field(
-                "id_token_signed_response_algs",
-                &self.id_token_signed_response_algs,
-            )
-            .field("import_mode", &self.import_mode)
-            .field("non_persistent_attrs", &self.non_persistent_attrs)
-            .field("passkey_options", &self.passkey_options)
-            .field("password_policy", &self.password_policy)
-            .field(
-                "password_complexity_options",
-                &self.password_complexity_options,
-            )
-            .field("password_dictionary", &self.password_dictionary)
-            .field("password_history", &self.password_history)
-            .field("password_no_personal_info", &self.password_no_personal_info)
-            .field("password_options", &self.password_options)
-            .field("precedence", &self.precedence)
-            .field("set_user_root_attributes", &self.set_user_root_attributes)
-            .field(
-                "token_endpoint_auth_method",
-                &self.token_endpoint_auth_method,
-            )
-            .field(
-                "token_endpoint_auth_signing_alg",
-                &self.token_endpoint_auth_signing_alg,
-            )
-            .field(
-                "token_endpoint_jwtca_aud_format",
-                &self.token_endpoint_jwtca_aud_format,
-            )
-            .field("upstream_params", &Keys(&self.upstream_params))
-            .field("validation", &self.validation)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl UpdateConnectionOptions {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `api_enable_groups`.
-    pub fn api_enable_groups(mut self, value: impl Into<bool>) -> Self {
-        self.api_enable_groups = Some(value.into());
-        self
-    }
-
-    /// Sets `api_enable_users`.
-    pub fn api_enable_users(mut self, value: impl Into<bool>) -> Self {
-        self.api_enable_users = Some(value.into());
-        self
-    }
-
-    /// Sets `assertion_decryption_settings`.
-    pub fn assertion_decryption_settings(
-        mut self,
-        value: impl Into<ConnectionAssertionDecryptionSettings>,
-    ) -> Self {
-        self.assertion_decryption_settings = Some(value.into());
-        self
-    }
-
-    /// Sets `attributes`.
-    pub fn attributes(mut self, value: impl Into<ConnectionAttributes>) -> Self {
-        self.attributes = Some(value.into());
-        self
-    }
-
-    /// Sets `authentication_methods`.
-    pub fn authentication_methods(
-        mut self,
-        value: impl Into<ConnectionAuthenticationMethods>,
-    ) -> Self {
-        self.authentication_methods = Some(value.into());
-        self
-    }
-
-    /// Sets `basic_profile`.
-    pub fn basic_profile(mut self, value: impl Into<bool>) -> Self {
-        self.basic_profile = Some(value.into());
-        self
-    }
-
-    /// Sets `configuration`.
-    pub fn configuration(mut self, value: impl Into<BTreeMap<String, String>>) -> Self {
-        self.configuration = Some(value.into());
-        self
-    }
-
-    /// Sets `customScripts`.
-    pub fn custom_scripts(mut self, value: impl Into<ConnectionCustomScripts>) -> Self {
-        self.custom_scripts = Some(value.into());
-        self
-    }
-
-    /// Sets `disable_self_service_change_password`.
-    pub fn disable_self_service_change_password(mut self, value: impl Into<bool>) -> Self {
-        self.disable_self_service_change_password = Some(value.into());
-        self
-    }
-
-    /// Sets `dpop_signing_alg`.
-    pub fn dpop_signing_alg(mut self, value: impl Into<ConnectionDpopSigningAlgEnum>) -> Self {
-        self.dpop_signing_alg = Some(value.into());
-        self
-    }
-
-    /// Sets `enable_script_context`.
-    pub fn enable_script_context(mut self, value: impl Into<bool>) -> Self {
-        self.enable_script_context = Some(value.into());
-        self
-    }
-
-    /// Sets `enabledDatabaseCustomization`.
-    pub fn enabled_database_customization(mut self, value: impl Into<bool>) -> Self {
-        self.enabled_database_customization = Some(value.into());
-        self
-    }
-
-    /// Sets `ext_admin`.
-    pub fn ext_admin(mut self, value: impl Into<bool>) -> Self {
-        self.ext_admin = Some(value.into());
-        self
-    }
-
-    /// Sets `ext_agreed_terms`.
-    pub fn ext_agreed_terms(mut self, value: impl Into<bool>) -> Self {
-        self.ext_agreed_terms = Some(value.into());
-        self
-    }
-
-    /// Sets `ext_assigned_plans`.
-    pub fn ext_assigned_plans(mut self, value: impl Into<bool>) -> Self {
-        self.ext_assigned_plans = Some(value.into());
-        self
-    }
-
-    /// Sets `ext_groups`.
-    pub fn ext_groups(mut self, value: impl Into<bool>) -> Self {
-        self.ext_groups = Some(value.into());
-        self
-    }
-
-    /// Sets `ext_is_suspended`.
-    pub fn ext_is_suspended(mut self, value: impl Into<bool>) -> Self {
-        self.ext_is_suspended = Some(value.into());
-        self
-    }
-
-    /// Sets `ext_profile`.
-    pub fn ext_profile(mut self, value: impl Into<bool>) -> Self {
-        self.ext_profile = Some(value.into());
-        self
-    }
-
-    /// Sets `federated_connections_access_tokens`.
-    pub fn federated_connections_access_tokens(
-        mut self,
-        value: impl Into<ConnectionFederatedConnectionsAccessTokens>,
-    ) -> Self {
-        self.federated_connections_access_tokens = Some(value.into());
-        self
-    }
-
-    /// Sets `gateway_authentication`.
-    pub fn gateway_authentication(
-        mut self,
-        value: impl Into<ConnectionGatewayAuthentication>,
-    ) -> Self {
-        self.gateway_authentication = Some(value.into());
-        self
-    }
-
-    /// Sets `id_token_session_expiry_supported`.
-    pub fn id_token_session_expiry_supported(mut self, value: impl Into<bool>) -> Self {
-        self.id_token_session_expiry_supported = Some(value.into());
-        self
-    }
-
-    /// Sets `id_token_signed_response_algs`.
-    pub fn id_token_signed_response_algs(
-        mut self,
-        value: impl Into<Vec<ConnectionIdTokenSignedResponseAlgEnum>>,
-    ) -> Self {
-        self.id_token_signed_response_algs = Some(value.into());
-        self
-    }
-
-    /// Sets `import_mode`.
-    pub fn import_mode(mut self, value: impl Into<bool>) -> Self {
-        self.import_mode = Some(value.into());
-        self
-    }
-
-    /// Sets `non_persistent_attrs`.
-    pub fn non_persistent_attrs(mut self, value: impl Into<Vec<String>>) -> Self {
-        self.non_persistent_attrs = Some(value.into());
-        self
-    }
-
-    /// Sets `passkey_options`.
-    pub fn passkey_options(mut self, value: impl Into<ConnectionPasskeyOptions>) -> Self {
-        self.passkey_options = Some(value.into());
-        self
-    }
-
-    /// Sets `passwordPolicy`.
-    pub fn password_policy(mut self, value: impl Into<ConnectionPasswordPolicyEnum>) -> Self {
-        self.password_policy = Some(value.into());
-        self
-    }
-
-    /// Sets `password_complexity_options`.
-    pub fn password_complexity_options(
-        mut self,
-        value: impl Into<ConnectionPasswordComplexityOptions>,
-    ) -> Self {
-        self.password_complexity_options = Some(value.into());
-        self
-    }
-
-    /// Sets `password_dictionary`.
-    pub fn password_dictionary(
-        mut self,
-        value: impl Into<ConnectionPasswordDictionaryOptions>,
-    ) -> Self {
-        self.password_dictionary = Some(value.into());
-        self
-    }
-
-    /// Sets `password_history`.
-    pub fn password_history(mut self, value: impl Into<ConnectionPasswordHistoryOptions>) -> Self {
-        self.password_history = Some(value.into());
-        self
-    }
-
-    /// Sets `password_no_personal_info`.
-    pub fn password_no_personal_info(
-        mut self,
-        value: impl Into<ConnectionPasswordNoPersonalInfoOptions>,
-    ) -> Self {
-        self.password_no_personal_info = Some(value.into());
-        self
-    }
-
-    /// Sets `password_options`.
-    pub fn password_options(mut self, value: impl Into<ConnectionPasswordOptions>) -> Self {
-        self.password_options = Some(value.into());
-        self
-    }
-
-    /// Sets `precedence`.
-    pub fn precedence(mut self, value: impl Into<Vec<ConnectionIdentifierPrecedenceEnum>>) -> Self {
-        self.precedence = Some(value.into());
-        self
-    }
-
-    /// Sets `set_user_root_attributes`.
-    pub fn set_user_root_attributes(
-        mut self,
-        value: impl Into<ConnectionSetUserRootAttributesEnum>,
-    ) -> Self {
-        self.set_user_root_attributes = Some(value.into());
-        self
-    }
-
-    /// Sets `token_endpoint_auth_method`.
-    pub fn token_endpoint_auth_method(
-        mut self,
-        value: impl Into<ConnectionTokenEndpointAuthMethodEnum>,
-    ) -> Self {
-        self.token_endpoint_auth_method = Some(value.into());
-        self
-    }
-
-    /// Sets `token_endpoint_auth_signing_alg`.
-    pub fn token_endpoint_auth_signing_alg(
-        mut self,
-        value: impl Into<ConnectionTokenEndpointAuthSigningAlgEnum>,
-    ) -> Self {
-        self.token_endpoint_auth_signing_alg = Some(value.into());
-        self
-    }
-
-    /// Sets `token_endpoint_jwtca_aud_format`.
-    pub fn token_endpoint_jwtca_aud_format(
-        mut self,
-        value: impl Into<ConnectionTokenEndpointJwtcaAudFormatEnumOidc>,
-    ) -> Self {
-        self.token_endpoint_jwtca_aud_format = Some(value.into());
-        self
-    }
-
-    /// Sets `upstream_params`.
-    pub fn upstream_params(
-        mut self,
-        value: impl Into<BTreeMap<String, ConnectionUpstreamAdditionalProperties>>,
-    ) -> Self {
-        self.upstream_params = Some(value.into());
-        self
-    }
-
-    /// Sets `validation`.
-    pub fn validation(mut self, value: impl Into<ConnectionValidationOptions>) -> Self {
-        self.validation = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `UpdateConnectionProfileRequestContent` schema.
-///
-/// The body of `PATCH /connection-profiles/{id}` (`connectionProfiles_update`).
-///
-/// The same type as [`ConnectionProfileTemplate`]: the API description gives both the same schema.
-pub type UpdateConnectionProfileRequestContent = ConnectionProfileTemplate;
-
-/// The `UpdateConnectionProfileResponseContent` schema.
-///
-/// The answer of `PATCH /connection-profiles/{id}` (`connectionProfiles_update`).
-///
-/// The same type as [`ConnectionProfile`]: the API description gives both the same schema.
-pub type UpdateConnectionProfileResponseContent = ConnectionProfile;
-
-/// The `UpdateConnectionRequestContent` object.
-///
-/// The body of `PATCH /connections/{id}` (`connections_update`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct UpdateConnectionRequestContent {
-    /// The `authentication` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub authentication: Option<ConnectionAuthenticationPurpose>,
-    /// The `connected_accounts` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub connected_accounts: Option<ConnectionConnectedAccountsPurpose>,
-    /// The `cross_app_access_requesting_app` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cross_app_access_requesting_app: Option<CrossAppAccessRequestingApp>,
-    /// The connection name used in the new universal login experience. If display_name is not included in the request, the field will be overwritten with the name value.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub display_name: Option<String>,
-    /// DEPRECATED property. Use the PATCH /v2/connections/{id}/clients endpoint to enable or disable the connection for any clients.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub enabled_clients: Option<Vec<String>>,
-    /// `true` promotes to a domain-level connection so that third-party applications can use it. `false` does not promote the connection, so only first-party applications with the connection enabled can use it. (Defaults to `false`.)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub is_domain_connection: Option<bool>,
-    /// The `metadata` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub metadata: Option<BTreeMap<String, String>>,
-    /// The `options` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub options: Option<UpdateConnectionOptions>,
-    /// Defines the realms for which the connection will be used (ie: email domains). If the array is empty or the property is not specified, the connection name will be added as realm.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub realms: Option<Vec<String>>,
-    /// Enables showing a button for the connection in the login page (new experience only). If false, it will be usable only by HRD. (Defaults to `false`.)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub show_as_button: Option<bool>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for UpdateConnectionRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UpdateConnectionRequestContent")
-            .field("authentication", &self.authentication)
-            .field("connected_accounts", &self.connected_accounts)
-            .field(
-                "cross_app_access_requesting_app",
-                &self.cross_app_access_requesting_app,
-            )
-            .field("display_name", &self.display_name)
-            .field("enabled_clients", &self.enabled_clients)
-            .field("is_domain_connection", &self.is_domain_connection)
-            .field("metadata", &Keys(&self.metadata))
-            .field("options", &self.options)
-            .field("realms", &self.realms)
-            .field("show_as_button", &self.show_as_button)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl UpdateConnectionRequestContent {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `authentication`.
-    pub fn authentication(mut self, value: impl Into<ConnectionAuthenticationPurpose>) -> Self {
-        self.authentication = Some(value.into());
-        self
-    }
-
-    /// Sets `connected_accounts`.
-    pub fn connected_accounts(
-        mut self,
-        value: impl Into<ConnectionConnectedAccountsPurpose>,
-    ) -> Self {
-        self.connected_accounts = Some(value.into());
-        self
-    }
-
-    /// Sets `cross_app_access_requesting_app`.
-    pub fn cross_app_access_requesting_app(
-        mut self,
-        value: impl Into<CrossAppAccessRequestingApp>,
-    ) -> Self {
-        self.cross_app_access_requesting_app = Some(value.into());
-        self
-    }
-
-    /// Sets `display_name`.
-    pub fn display_name(mut self, value: impl Into<String>) -> Self {
-        self.display_name = Some(value.into());
-        self
-    }
-
-    /// Sets `enabled_clients`.
-    pub fn enabled_clients(mut self, value: impl Into<Vec<String>>) -> Self {
-        self.enabled_clients = Some(value.into());
-        self
-    }
-
-    /// Sets `is_domain_connection`.
-    pub fn is_domain_connection(mut self, value: impl Into<bool>) -> Self {
-        self.is_domain_connection = Some(value.into());
-        self
-    }
-
-    /// Sets `metadata`.
-    pub fn metadata(mut self, value: impl Into<BTreeMap<String, String>>) -> Self {
-        self.metadata = Some(value.into());
-        self
-    }
-
-    /// Sets `options`.
-    pub fn options(mut self, value: impl Into<UpdateConnectionOptions>) -> Self {
-        self.options = Some(value.into());
-        self
-    }
-
-    /// Sets `realms`.
-    pub fn realms(mut self, value: impl Into<Vec<String>>) -> Self {
-        self.realms = Some(value.into());
-        self
-    }
-
-    /// Sets `show_as_button`.
-    pub fn show_as_button(mut self, value: impl Into<bool>) -> Self {
-        self.show_as_button = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// Update a connection with strategy=ad
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct UpdateConnectionRequestContentAd {
-    /// The `options` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub options: Option<ConnectionOptionsAd>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for UpdateConnectionRequestContentAd {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UpdateConnectionRequestContentAd")
-            .field("options", &self.options)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-/// Update a connection with strategy=adfs
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct UpdateConnectionRequestContentAdfs {
-    /// The `options` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub options: Option<ConnectionOptionsAdfs>,
-    /// The `show_as_button` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub show_as_button: Option<bool>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for UpdateConnectionRequestContentAdfs {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UpdateConnectionRequestContentAdfs")
-            .field("options", &self.options)
-            .field("show_as_button", &self.show_as_button)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-/// Update a connection with strategy=amazon
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct UpdateConnectionRequestContentAmazon {
-    /// The `options` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub options: Option<ConnectionOptionsAmazon>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for UpdateConnectionRequestContentAmazon {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UpdateConnectionRequestContentAmazon")
-            .field("options", &self.options)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-/// Update a connection with strategy=apple
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct UpdateConnectionRequestContentApple {
-    /// The `options` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub options: Option<ConnectionOptionsApple>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for UpdateConnectionRequestContentApple {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UpdateConnectionRequestContentApple")
-            .field("options", &self.options)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-/// Update a connection with strategy=auth0
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct UpdateConnectionRequestContentAuth0 {
-    /// The `options` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub options: Option<ConnectionOptionsAuth0>,
-    /// The `realms` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub realms: Option<Vec<String>>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for UpdateConnectionRequestContentAuth0 {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UpdateConnectionRequestContentAuth0")
-            .field("options", &self.options)
-            .field("realms", &self.realms)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-/// Update a connection with strategy=auth0-oidc
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct UpdateConnectionRequestContentAuth0Oidc {
-    /// The `options` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub options: Option<ConnectionOptionsAuth0Oidc>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for UpdateConnectionRequestContentAuth0Oidc {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UpdateConnectionRequestContentAuth0Oidc")
-            .field("options", &self.options)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-/// Update a connection with strategy=waad
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct UpdateConnectionRequestContentAzureAd {
-    /// The `options` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub options: Option<ConnectionOptionsAzureAd>,
-    /// The `show_as_button` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub show_as_button: Option<bool>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for UpdateConnectionRequestContentAzureAd {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UpdateConnectionRequestContentAzureAd")
-            .field("options", &self.options)
-            .field("show_as_button", &self.show_as_button)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-/// Update a connection with strategy=baidu
-///
-/// The same type as [`UpdateConnectionRequestContentShop`]: the API description gives both the same schema.
-pub type UpdateConnectionRequestContentBaidu = UpdateConnectionRequestContentShop;
-
-/// Update a connection with strategy=bitbucket
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct UpdateConnectionRequestContentBitbucket {
-    /// The `options` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub options: Option<ConnectionOptionsBitbucket>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for UpdateConnectionRequestContentBitbucket {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UpdateConnectionRequestContentBitbucket")
-            .field("options", &self.options)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-/// Update a connection with strategy=bitly
-///
-/// The same type as [`UpdateConnectionRequestContentShop`]: the API description gives both the same schema.
-pub type UpdateConnectionRequestContentBitly = UpdateConnectionRequestContentShop;
-
-/// Update a connection with strategy=box
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct UpdateConnectionRequestContentBox {
-    /// The `options` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub options: Option<ConnectionOptionsBox>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for UpdateConnectionRequestContentBox {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UpdateConnectionRequestContentBox")
-            .field("options", &self.options)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-/// Update a connection with strategy=custom
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct UpdateConnectionRequestContentCustom {
-    /// The `options` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub options: Option<Map<String, Value>>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for UpdateConnectionRequestContentCustom {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UpdateConnectionRequestContentCustom")
-            .field("options", &Keys(&self.options))
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-/// Update a connection with strategy=daccount
-///
-/// The same type as [`UpdateConnectionRequestContentShop`]: the API description gives both the same schema.
-pub type UpdateConnectionRequestContentDaccount = UpdateConnectionRequestContentShop;
-
-/// Update a connection with strategy=dropbox
-///
-/// The same type as [`UpdateConnectionRequestContentShop`]: the API description gives both the same schema.
-pub type UpdateConnectionRequestContentDropbox = UpdateConnectionRequestContentShop;
-
-/// Update a connection with strategy=dwolla
-///
-/// The same type as [`UpdateConnectionRequestContentShop`]: the API description gives both the same schema.
-pub type UpdateConnectionRequestContentDwolla = UpdateConnectionRequestContentShop;
-
-/// Update a connection with strategy=email
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct UpdateConnectionRequestContentEmail {
-    /// The `options` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub options: Option<ConnectionOptionsEmail>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for UpdateConnectionRequestContentEmail {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UpdateConnectionRequestContentEmail")
-            .field("options", &self.options)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-/// Update a connection with strategy=evernote
-///
-/// Also named [`UpdateConnectionRequestContentEvernoteSandbox`] (identical schemas).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct UpdateConnectionRequestContentEvernote {
-    /// The `options` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub options: Option<ConnectionOptionsEvernote>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for UpdateConnectionRequestContentEvernote {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UpdateConnectionRequestContentEvernote")
-            .field("options", &self.options)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-/// Update a connection with strategy=evernote-sandbox
-///
-/// The same type as [`UpdateConnectionRequestContentEvernote`]: the API description gives both the same schema.
-pub type UpdateConnectionRequestContentEvernoteSandbox = UpdateConnectionRequestContentEvernote;

@@ -11,6 +11,1174 @@ use serde_json::{Map, Value};
 
 use super::*;
 use crate::model_support::{Keys, REDACTED, Shape, candidates, extra, other, string_enum};
+use crate::patch::Patch;
+
+/// The connection's options (depend on the connection strategy). To update these options, the `update:connections_options` scope must be present. To verify your changes, also include the `read:connections_options` scope. If this scope is not specified, you will not be able to review the updated object.
+///
+/// Also named [`ConnectionPropertiesOptions`] (identical schemas).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new()` and the setters.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct UpdateConnectionOptions {
+    /// The `api_enable_groups` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub api_enable_groups: Option<bool>,
+    /// The `api_enable_users` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub api_enable_users: Option<bool>,
+    /// The `assertion_decryption_settings` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub assertion_decryption_settings: Option<ConnectionAssertionDecryptionSettings>,
+    /// The `attributes` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attributes: Option<ConnectionAttributes>,
+    /// The `authentication_methods` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub authentication_methods: Option<ConnectionAuthenticationMethods>,
+    /// The `basic_profile` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub basic_profile: Option<bool>,
+    /// Stores encrypted string only configurations for connections
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub configuration: Option<BTreeMap<String, String>>,
+    /// The `customScripts` field.
+    #[serde(
+        rename = "customScripts",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub custom_scripts: Option<ConnectionCustomScripts>,
+    /// The `disable_self_service_change_password` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub disable_self_service_change_password: Option<bool>,
+    /// The `dpop_signing_alg` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dpop_signing_alg: Option<ConnectionDpopSigningAlgEnum>,
+    /// Set to true to inject context into custom DB scripts (warning: cannot be disabled once enabled)
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enable_script_context: Option<bool>,
+    /// Set to true to use a legacy user store
+    #[serde(
+        rename = "enabledDatabaseCustomization",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub enabled_database_customization: Option<bool>,
+    /// The `ext_admin` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ext_admin: Option<bool>,
+    /// The `ext_agreed_terms` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ext_agreed_terms: Option<bool>,
+    /// The `ext_assigned_plans` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ext_assigned_plans: Option<bool>,
+    /// The `ext_groups` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ext_groups: Option<bool>,
+    /// The `ext_is_suspended` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ext_is_suspended: Option<bool>,
+    /// The `ext_profile` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ext_profile: Option<bool>,
+    /// The `federated_connections_access_tokens` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub federated_connections_access_tokens: Option<ConnectionFederatedConnectionsAccessTokens>,
+    /// The `gateway_authentication` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gateway_authentication: Option<ConnectionGatewayAuthentication>,
+    /// The `id_token_session_expiry_supported` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id_token_session_expiry_supported: Option<bool>,
+    /// The `id_token_signed_response_algs` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id_token_signed_response_algs: Option<Vec<ConnectionIdTokenSignedResponseAlgEnum>>,
+    /// Enable this if you have a legacy user store and you want to gradually migrate those users to the Auth0 user store
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub import_mode: Option<bool>,
+    /// An array of user fields that should not be stored in the Auth0 database (<https://auth0.com/docs/security/data-security/denylist>)
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub non_persistent_attrs: Option<Vec<String>>,
+    /// The `passkey_options` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub passkey_options: Option<ConnectionPasskeyOptions>,
+    /// The `passwordPolicy` field.
+    #[serde(
+        rename = "passwordPolicy",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub password_policy: Option<ConnectionPasswordPolicyEnum>,
+    /// The `password_complexity_options` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password_complexity_options: Option<ConnectionPasswordComplexityOptions>,
+    /// The `password_dictionary` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password_dictionary: Option<ConnectionPasswordDictionaryOptions>,
+    /// The `password_history` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password_history: Option<ConnectionPasswordHistoryOptions>,
+    /// The `password_no_personal_info` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password_no_personal_info: Option<ConnectionPasswordNoPersonalInfoOptions>,
+    /// The `password_options` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password_options: Option<ConnectionPasswordOptions>,
+    /// Order of precedence for attribute types. If the property is not specified, the default precedence of attributes will be used.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub precedence: Option<Vec<ConnectionIdentifierPrecedenceEnum>>,
+    /// The `set_user_root_attributes` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub set_user_root_attributes: Option<ConnectionSetUserRootAttributesEnum>,
+    /// The `token_endpoint_auth_method` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token_endpoint_auth_method: Option<ConnectionTokenEndpointAuthMethodEnum>,
+    /// The `token_endpoint_auth_signing_alg` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token_endpoint_auth_signing_alg: Option<ConnectionTokenEndpointAuthSigningAlgEnum>,
+    /// The `token_endpoint_jwtca_aud_format` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token_endpoint_jwtca_aud_format: Option<ConnectionTokenEndpointJwtcaAudFormatEnumOidc>,
+    /// The `upstream_params` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub upstream_params: Option<BTreeMap<String, ConnectionUpstreamAdditionalProperties>>,
+    /// The `validation` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub validation: Option<ConnectionValidationOptions>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for UpdateConnectionOptions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UpdateConnectionOptions")
+            .field("api_enable_groups", &self.api_enable_groups)
+            .field("api_enable_users", &self.api_enable_users)
+            .field(
+                "assertion_decryption_settings",
+                &self.assertion_decryption_settings,
+            )
+            .field("attributes", &self.attributes)
+            .field("authentication_methods", &self.authentication_methods)
+            .field("basic_profile", &self.basic_profile)
+            .field("configuration", &Keys(&self.configuration))
+            .field("custom_scripts", &self.custom_scripts)
+            .field(
+                "disable_self_service_change_password",
+                &self
+                    .disable_self_service_change_password
+                    .as_ref()
+                    .map(|_| REDACTED),
+            )
+            .field("dpop_signing_alg", &self.dpop_signing_alg)
+            .field("enable_script_context", &self.enable_script_context)
+            .field(
+                "enabled_database_customization",
+                &self.enabled_database_customization,
+            )
+            .field("ext_admin", &self.ext_admin)
+            .field("ext_agreed_terms", &self.ext_agreed_terms)
+            .field("ext_assigned_plans", &self.ext_assigned_plans)
+            .field("ext_groups", &self.ext_groups)
+            .field("ext_is_suspended", &self.ext_is_suspended)
+            .field("ext_profile", &self.ext_profile)
+            .field(
+                "federated_connections_access_tokens",
+                &self.federated_connections_access_tokens,
+            )
+            .field("gateway_authentication", &self.gateway_authentication)
+            .field(
+                "id_token_session_expiry_supported",
+                &self.id_token_session_expiry_supported,
+            )
+            .field(
+                "id_token_signed_response_algs",
+                &self.id_token_signed_response_algs,
+            )
+            .field("import_mode", &self.import_mode)
+            .field("non_persistent_attrs", &self.non_persistent_attrs)
+            .field("passkey_options", &self.passkey_options)
+            .field("password_policy", &self.password_policy)
+            .field(
+                "password_complexity_options",
+                &self.password_complexity_options,
+            )
+            .field("password_dictionary", &self.password_dictionary)
+            .field("password_history", &self.password_history)
+            .field("password_no_personal_info", &self.password_no_personal_info)
+            .field("password_options", &self.password_options)
+            .field("precedence", &self.precedence)
+            .field("set_user_root_attributes", &self.set_user_root_attributes)
+            .field(
+                "token_endpoint_auth_method",
+                &self.token_endpoint_auth_method,
+            )
+            .field(
+                "token_endpoint_auth_signing_alg",
+                &self.token_endpoint_auth_signing_alg,
+            )
+            .field(
+                "token_endpoint_jwtca_aud_format",
+                &self.token_endpoint_jwtca_aud_format,
+            )
+            .field("upstream_params", &Keys(&self.upstream_params))
+            .field("validation", &self.validation)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl UpdateConnectionOptions {
+    /// An empty value; set fields with the setters.
+    pub fn new() -> Self {
+        <Self as Default>::default()
+    }
+
+    /// Sets `api_enable_groups`.
+    pub fn api_enable_groups(mut self, value: impl Into<bool>) -> Self {
+        self.api_enable_groups = Some(value.into());
+        self
+    }
+
+    /// Sets `api_enable_users`.
+    pub fn api_enable_users(mut self, value: impl Into<bool>) -> Self {
+        self.api_enable_users = Some(value.into());
+        self
+    }
+
+    /// Sets `assertion_decryption_settings`.
+    pub fn assertion_decryption_settings(
+        mut self,
+        value: impl Into<ConnectionAssertionDecryptionSettings>,
+    ) -> Self {
+        self.assertion_decryption_settings = Some(value.into());
+        self
+    }
+
+    /// Sets `attributes`.
+    pub fn attributes(mut self, value: impl Into<ConnectionAttributes>) -> Self {
+        self.attributes = Some(value.into());
+        self
+    }
+
+    /// Sets `authentication_methods`.
+    pub fn authentication_methods(
+        mut self,
+        value: impl Into<ConnectionAuthenticationMethods>,
+    ) -> Self {
+        self.authentication_methods = Some(value.into());
+        self
+    }
+
+    /// Sets `basic_profile`.
+    pub fn basic_profile(mut self, value: impl Into<bool>) -> Self {
+        self.basic_profile = Some(value.into());
+        self
+    }
+
+    /// Sets `configuration`.
+    pub fn configuration(mut self, value: impl Into<BTreeMap<String, String>>) -> Self {
+        self.configuration = Some(value.into());
+        self
+    }
+
+    /// Sets `customScripts`.
+    pub fn custom_scripts(mut self, value: impl Into<ConnectionCustomScripts>) -> Self {
+        self.custom_scripts = Some(value.into());
+        self
+    }
+
+    /// Sets `disable_self_service_change_password`.
+    pub fn disable_self_service_change_password(mut self, value: impl Into<bool>) -> Self {
+        self.disable_self_service_change_password = Some(value.into());
+        self
+    }
+
+    /// Sets `dpop_signing_alg`.
+    pub fn dpop_signing_alg(mut self, value: impl Into<ConnectionDpopSigningAlgEnum>) -> Self {
+        self.dpop_signing_alg = Some(value.into());
+        self
+    }
+
+    /// Sets `enable_script_context`.
+    pub fn enable_script_context(mut self, value: impl Into<bool>) -> Self {
+        self.enable_script_context = Some(value.into());
+        self
+    }
+
+    /// Sets `enabledDatabaseCustomization`.
+    pub fn enabled_database_customization(mut self, value: impl Into<bool>) -> Self {
+        self.enabled_database_customization = Some(value.into());
+        self
+    }
+
+    /// Sets `ext_admin`.
+    pub fn ext_admin(mut self, value: impl Into<bool>) -> Self {
+        self.ext_admin = Some(value.into());
+        self
+    }
+
+    /// Sets `ext_agreed_terms`.
+    pub fn ext_agreed_terms(mut self, value: impl Into<bool>) -> Self {
+        self.ext_agreed_terms = Some(value.into());
+        self
+    }
+
+    /// Sets `ext_assigned_plans`.
+    pub fn ext_assigned_plans(mut self, value: impl Into<bool>) -> Self {
+        self.ext_assigned_plans = Some(value.into());
+        self
+    }
+
+    /// Sets `ext_groups`.
+    pub fn ext_groups(mut self, value: impl Into<bool>) -> Self {
+        self.ext_groups = Some(value.into());
+        self
+    }
+
+    /// Sets `ext_is_suspended`.
+    pub fn ext_is_suspended(mut self, value: impl Into<bool>) -> Self {
+        self.ext_is_suspended = Some(value.into());
+        self
+    }
+
+    /// Sets `ext_profile`.
+    pub fn ext_profile(mut self, value: impl Into<bool>) -> Self {
+        self.ext_profile = Some(value.into());
+        self
+    }
+
+    /// Sets `federated_connections_access_tokens`.
+    pub fn federated_connections_access_tokens(
+        mut self,
+        value: impl Into<ConnectionFederatedConnectionsAccessTokens>,
+    ) -> Self {
+        self.federated_connections_access_tokens = Some(value.into());
+        self
+    }
+
+    /// Sets `gateway_authentication`.
+    pub fn gateway_authentication(
+        mut self,
+        value: impl Into<ConnectionGatewayAuthentication>,
+    ) -> Self {
+        self.gateway_authentication = Some(value.into());
+        self
+    }
+
+    /// Sets `id_token_session_expiry_supported`.
+    pub fn id_token_session_expiry_supported(mut self, value: impl Into<bool>) -> Self {
+        self.id_token_session_expiry_supported = Some(value.into());
+        self
+    }
+
+    /// Sets `id_token_signed_response_algs`.
+    pub fn id_token_signed_response_algs(
+        mut self,
+        value: impl Into<Vec<ConnectionIdTokenSignedResponseAlgEnum>>,
+    ) -> Self {
+        self.id_token_signed_response_algs = Some(value.into());
+        self
+    }
+
+    /// Sets `import_mode`.
+    pub fn import_mode(mut self, value: impl Into<bool>) -> Self {
+        self.import_mode = Some(value.into());
+        self
+    }
+
+    /// Sets `non_persistent_attrs`.
+    pub fn non_persistent_attrs(mut self, value: impl Into<Vec<String>>) -> Self {
+        self.non_persistent_attrs = Some(value.into());
+        self
+    }
+
+    /// Sets `passkey_options`.
+    pub fn passkey_options(mut self, value: impl Into<ConnectionPasskeyOptions>) -> Self {
+        self.passkey_options = Some(value.into());
+        self
+    }
+
+    /// Sets `passwordPolicy`.
+    pub fn password_policy(mut self, value: impl Into<ConnectionPasswordPolicyEnum>) -> Self {
+        self.password_policy = Some(value.into());
+        self
+    }
+
+    /// Sets `password_complexity_options`.
+    pub fn password_complexity_options(
+        mut self,
+        value: impl Into<ConnectionPasswordComplexityOptions>,
+    ) -> Self {
+        self.password_complexity_options = Some(value.into());
+        self
+    }
+
+    /// Sets `password_dictionary`.
+    pub fn password_dictionary(
+        mut self,
+        value: impl Into<ConnectionPasswordDictionaryOptions>,
+    ) -> Self {
+        self.password_dictionary = Some(value.into());
+        self
+    }
+
+    /// Sets `password_history`.
+    pub fn password_history(mut self, value: impl Into<ConnectionPasswordHistoryOptions>) -> Self {
+        self.password_history = Some(value.into());
+        self
+    }
+
+    /// Sets `password_no_personal_info`.
+    pub fn password_no_personal_info(
+        mut self,
+        value: impl Into<ConnectionPasswordNoPersonalInfoOptions>,
+    ) -> Self {
+        self.password_no_personal_info = Some(value.into());
+        self
+    }
+
+    /// Sets `password_options`.
+    pub fn password_options(mut self, value: impl Into<ConnectionPasswordOptions>) -> Self {
+        self.password_options = Some(value.into());
+        self
+    }
+
+    /// Sets `precedence`.
+    pub fn precedence(mut self, value: impl Into<Vec<ConnectionIdentifierPrecedenceEnum>>) -> Self {
+        self.precedence = Some(value.into());
+        self
+    }
+
+    /// Sets `set_user_root_attributes`.
+    pub fn set_user_root_attributes(
+        mut self,
+        value: impl Into<ConnectionSetUserRootAttributesEnum>,
+    ) -> Self {
+        self.set_user_root_attributes = Some(value.into());
+        self
+    }
+
+    /// Sets `token_endpoint_auth_method`.
+    pub fn token_endpoint_auth_method(
+        mut self,
+        value: impl Into<ConnectionTokenEndpointAuthMethodEnum>,
+    ) -> Self {
+        self.token_endpoint_auth_method = Some(value.into());
+        self
+    }
+
+    /// Sets `token_endpoint_auth_signing_alg`.
+    pub fn token_endpoint_auth_signing_alg(
+        mut self,
+        value: impl Into<ConnectionTokenEndpointAuthSigningAlgEnum>,
+    ) -> Self {
+        self.token_endpoint_auth_signing_alg = Some(value.into());
+        self
+    }
+
+    /// Sets `token_endpoint_jwtca_aud_format`.
+    pub fn token_endpoint_jwtca_aud_format(
+        mut self,
+        value: impl Into<ConnectionTokenEndpointJwtcaAudFormatEnumOidc>,
+    ) -> Self {
+        self.token_endpoint_jwtca_aud_format = Some(value.into());
+        self
+    }
+
+    /// Sets `upstream_params`.
+    pub fn upstream_params(
+        mut self,
+        value: impl Into<BTreeMap<String, ConnectionUpstreamAdditionalProperties>>,
+    ) -> Self {
+        self.upstream_params = Some(value.into());
+        self
+    }
+
+    /// Sets `validation`.
+    pub fn validation(mut self, value: impl Into<ConnectionValidationOptions>) -> Self {
+        self.validation = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+/// The `UpdateConnectionProfileRequestContent` object.
+///
+/// The body of `PATCH /connection-profiles/{id}` (`connectionProfiles_update`).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new()` and the setters.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct UpdateConnectionProfileRequestContent {
+    /// The `connection_config` field.
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub connection_config: Patch<ConnectionProfileConfig>,
+    /// The `connection_name_prefix_template` field.
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub connection_name_prefix_template: Patch<String>,
+    /// The `enabled_features` field.
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub enabled_features: Patch<Vec<EnabledFeaturesEnum>>,
+    /// The `name` field.
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub name: Patch<String>,
+    /// The `organization` field.
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub organization: Patch<ConnectionProfileOrganization>,
+    /// The `strategy_overrides` field.
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub strategy_overrides: Patch<ConnectionProfileStrategyOverrides>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for UpdateConnectionProfileRequestContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UpdateConnectionProfileRequestContent")
+            .field("connection_config", &self.connection_config)
+            .field(
+                "connection_name_prefix_template",
+                &self.connection_name_prefix_template,
+            )
+            .field("enabled_features", &self.enabled_features)
+            .field("name", &self.name)
+            .field("organization", &self.organization)
+            .field("strategy_overrides", &self.strategy_overrides)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl UpdateConnectionProfileRequestContent {
+    /// An empty value; set fields with the setters.
+    pub fn new() -> Self {
+        <Self as Default>::default()
+    }
+
+    /// Sets `connection_config`.
+    pub fn connection_config(mut self, value: impl Into<ConnectionProfileConfig>) -> Self {
+        self.connection_config = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"connection_config": null`: clears the field.
+    pub fn clear_connection_config(mut self) -> Self {
+        self.connection_config = Patch::Null;
+        self
+    }
+
+    /// Sets `connection_name_prefix_template`.
+    pub fn connection_name_prefix_template(mut self, value: impl Into<String>) -> Self {
+        self.connection_name_prefix_template = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"connection_name_prefix_template": null`: clears the field.
+    pub fn clear_connection_name_prefix_template(mut self) -> Self {
+        self.connection_name_prefix_template = Patch::Null;
+        self
+    }
+
+    /// Sets `enabled_features`.
+    pub fn enabled_features(mut self, value: impl Into<Vec<EnabledFeaturesEnum>>) -> Self {
+        self.enabled_features = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"enabled_features": null`: clears the field.
+    pub fn clear_enabled_features(mut self) -> Self {
+        self.enabled_features = Patch::Null;
+        self
+    }
+
+    /// Sets `name`.
+    pub fn name(mut self, value: impl Into<String>) -> Self {
+        self.name = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"name": null`: clears the field.
+    pub fn clear_name(mut self) -> Self {
+        self.name = Patch::Null;
+        self
+    }
+
+    /// Sets `organization`.
+    pub fn organization(mut self, value: impl Into<ConnectionProfileOrganization>) -> Self {
+        self.organization = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"organization": null`: clears the field.
+    pub fn clear_organization(mut self) -> Self {
+        self.organization = Patch::Null;
+        self
+    }
+
+    /// Sets `strategy_overrides`.
+    pub fn strategy_overrides(
+        mut self,
+        value: impl Into<ConnectionProfileStrategyOverrides>,
+    ) -> Self {
+        self.strategy_overrides = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"strategy_overrides": null`: clears the field.
+    pub fn clear_strategy_overrides(mut self) -> Self {
+        self.strategy_overrides = Patch::Null;
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+/// The `UpdateConnectionProfileResponseContent` schema.
+///
+/// The answer of `PATCH /connection-profiles/{id}` (`connectionProfiles_update`).
+///
+/// The same type as [`ConnectionProfile`]: the API description gives both the same schema.
+pub type UpdateConnectionProfileResponseContent = ConnectionProfile;
+
+/// The `UpdateConnectionRequestContent` object.
+///
+/// The body of `PATCH /connections/{id}` (`connections_update`).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new()` and the setters.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct UpdateConnectionRequestContent {
+    /// The `authentication` field.
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub authentication: Patch<ConnectionAuthenticationPurpose>,
+    /// The `connected_accounts` field.
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub connected_accounts: Patch<ConnectionConnectedAccountsPurpose>,
+    /// The `cross_app_access_requesting_app` field.
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub cross_app_access_requesting_app: Patch<CrossAppAccessRequestingApp>,
+    /// The connection name used in the new universal login experience. If display_name is not included in the request, the field will be overwritten with the name value.
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub display_name: Patch<String>,
+    /// DEPRECATED property. Use the PATCH /v2/connections/{id}/clients endpoint to enable or disable the connection for any clients.
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub enabled_clients: Patch<Vec<String>>,
+    /// `true` promotes to a domain-level connection so that third-party applications can use it. `false` does not promote the connection, so only first-party applications with the connection enabled can use it. (Defaults to `false`.)
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub is_domain_connection: Patch<bool>,
+    /// The `metadata` field.
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub metadata: Patch<BTreeMap<String, String>>,
+    /// The `options` field.
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub options: Patch<UpdateConnectionOptions>,
+    /// Defines the realms for which the connection will be used (ie: email domains). If the array is empty or the property is not specified, the connection name will be added as realm.
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub realms: Patch<Vec<String>>,
+    /// Enables showing a button for the connection in the login page (new experience only). If false, it will be usable only by HRD. (Defaults to `false`.)
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub show_as_button: Patch<bool>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for UpdateConnectionRequestContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UpdateConnectionRequestContent")
+            .field("authentication", &self.authentication)
+            .field("connected_accounts", &self.connected_accounts)
+            .field(
+                "cross_app_access_requesting_app",
+                &self.cross_app_access_requesting_app,
+            )
+            .field("display_name", &self.display_name)
+            .field("enabled_clients", &self.enabled_clients)
+            .field("is_domain_connection", &self.is_domain_connection)
+            .field("metadata", &Keys(&self.metadata))
+            .field("options", &self.options)
+            .field("realms", &self.realms)
+            .field("show_as_button", &self.show_as_button)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl UpdateConnectionRequestContent {
+    /// An empty value; set fields with the setters.
+    pub fn new() -> Self {
+        <Self as Default>::default()
+    }
+
+    /// Sets `authentication`.
+    pub fn authentication(mut self, value: impl Into<ConnectionAuthenticationPurpose>) -> Self {
+        self.authentication = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"authentication": null`: clears the field.
+    pub fn clear_authentication(mut self) -> Self {
+        self.authentication = Patch::Null;
+        self
+    }
+
+    /// Sets `connected_accounts`.
+    pub fn connected_accounts(
+        mut self,
+        value: impl Into<ConnectionConnectedAccountsPurpose>,
+    ) -> Self {
+        self.connected_accounts = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"connected_accounts": null`: clears the field.
+    pub fn clear_connected_accounts(mut self) -> Self {
+        self.connected_accounts = Patch::Null;
+        self
+    }
+
+    /// Sets `cross_app_access_requesting_app`.
+    pub fn cross_app_access_requesting_app(
+        mut self,
+        value: impl Into<CrossAppAccessRequestingApp>,
+    ) -> Self {
+        self.cross_app_access_requesting_app = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"cross_app_access_requesting_app": null`: clears the field.
+    pub fn clear_cross_app_access_requesting_app(mut self) -> Self {
+        self.cross_app_access_requesting_app = Patch::Null;
+        self
+    }
+
+    /// Sets `display_name`.
+    pub fn display_name(mut self, value: impl Into<String>) -> Self {
+        self.display_name = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"display_name": null`: clears the field.
+    pub fn clear_display_name(mut self) -> Self {
+        self.display_name = Patch::Null;
+        self
+    }
+
+    /// Sets `enabled_clients`.
+    pub fn enabled_clients(mut self, value: impl Into<Vec<String>>) -> Self {
+        self.enabled_clients = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"enabled_clients": null`: clears the field.
+    pub fn clear_enabled_clients(mut self) -> Self {
+        self.enabled_clients = Patch::Null;
+        self
+    }
+
+    /// Sets `is_domain_connection`.
+    pub fn is_domain_connection(mut self, value: impl Into<bool>) -> Self {
+        self.is_domain_connection = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"is_domain_connection": null`: clears the field.
+    pub fn clear_is_domain_connection(mut self) -> Self {
+        self.is_domain_connection = Patch::Null;
+        self
+    }
+
+    /// Sets `metadata`.
+    pub fn metadata(mut self, value: impl Into<BTreeMap<String, String>>) -> Self {
+        self.metadata = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"metadata": null`: clears the field.
+    pub fn clear_metadata(mut self) -> Self {
+        self.metadata = Patch::Null;
+        self
+    }
+
+    /// Sets `options`.
+    pub fn options(mut self, value: impl Into<UpdateConnectionOptions>) -> Self {
+        self.options = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"options": null`: clears the field.
+    pub fn clear_options(mut self) -> Self {
+        self.options = Patch::Null;
+        self
+    }
+
+    /// Sets `realms`.
+    pub fn realms(mut self, value: impl Into<Vec<String>>) -> Self {
+        self.realms = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"realms": null`: clears the field.
+    pub fn clear_realms(mut self) -> Self {
+        self.realms = Patch::Null;
+        self
+    }
+
+    /// Sets `show_as_button`.
+    pub fn show_as_button(mut self, value: impl Into<bool>) -> Self {
+        self.show_as_button = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"show_as_button": null`: clears the field.
+    pub fn clear_show_as_button(mut self) -> Self {
+        self.show_as_button = Patch::Null;
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+/// Update a connection with strategy=ad
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct UpdateConnectionRequestContentAd {
+    /// The `options` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub options: Option<ConnectionOptionsAd>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for UpdateConnectionRequestContentAd {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UpdateConnectionRequestContentAd")
+            .field("options", &self.options)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+/// Update a connection with strategy=adfs
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct UpdateConnectionRequestContentAdfs {
+    /// The `options` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub options: Option<ConnectionOptionsAdfs>,
+    /// The `show_as_button` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub show_as_button: Option<bool>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for UpdateConnectionRequestContentAdfs {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UpdateConnectionRequestContentAdfs")
+            .field("options", &self.options)
+            .field("show_as_button", &self.show_as_button)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+/// Update a connection with strategy=amazon
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct UpdateConnectionRequestContentAmazon {
+    /// The `options` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub options: Option<ConnectionOptionsAmazon>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for UpdateConnectionRequestContentAmazon {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UpdateConnectionRequestContentAmazon")
+            .field("options", &self.options)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+/// Update a connection with strategy=apple
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct UpdateConnectionRequestContentApple {
+    /// The `options` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub options: Option<ConnectionOptionsApple>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for UpdateConnectionRequestContentApple {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UpdateConnectionRequestContentApple")
+            .field("options", &self.options)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+/// Update a connection with strategy=auth0
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct UpdateConnectionRequestContentAuth0 {
+    /// The `options` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub options: Option<ConnectionOptionsAuth0>,
+    /// The `realms` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub realms: Option<Vec<String>>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for UpdateConnectionRequestContentAuth0 {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UpdateConnectionRequestContentAuth0")
+            .field("options", &self.options)
+            .field("realms", &self.realms)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+/// Update a connection with strategy=auth0-oidc
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct UpdateConnectionRequestContentAuth0Oidc {
+    /// The `options` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub options: Option<ConnectionOptionsAuth0Oidc>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for UpdateConnectionRequestContentAuth0Oidc {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UpdateConnectionRequestContentAuth0Oidc")
+            .field("options", &self.options)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+/// Update a connection with strategy=waad
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct UpdateConnectionRequestContentAzureAd {
+    /// The `options` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub options: Option<ConnectionOptionsAzureAd>,
+    /// The `show_as_button` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub show_as_button: Option<bool>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for UpdateConnectionRequestContentAzureAd {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UpdateConnectionRequestContentAzureAd")
+            .field("options", &self.options)
+            .field("show_as_button", &self.show_as_button)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+/// Update a connection with strategy=baidu
+///
+/// The same type as [`UpdateConnectionRequestContentShop`]: the API description gives both the same schema.
+pub type UpdateConnectionRequestContentBaidu = UpdateConnectionRequestContentShop;
+
+/// Update a connection with strategy=bitbucket
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct UpdateConnectionRequestContentBitbucket {
+    /// The `options` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub options: Option<ConnectionOptionsBitbucket>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for UpdateConnectionRequestContentBitbucket {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UpdateConnectionRequestContentBitbucket")
+            .field("options", &self.options)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+/// Update a connection with strategy=bitly
+///
+/// The same type as [`UpdateConnectionRequestContentShop`]: the API description gives both the same schema.
+pub type UpdateConnectionRequestContentBitly = UpdateConnectionRequestContentShop;
+
+/// Update a connection with strategy=box
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct UpdateConnectionRequestContentBox {
+    /// The `options` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub options: Option<ConnectionOptionsBox>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for UpdateConnectionRequestContentBox {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UpdateConnectionRequestContentBox")
+            .field("options", &self.options)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+/// Update a connection with strategy=custom
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct UpdateConnectionRequestContentCustom {
+    /// The `options` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub options: Option<Map<String, Value>>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for UpdateConnectionRequestContentCustom {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UpdateConnectionRequestContentCustom")
+            .field("options", &Keys(&self.options))
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+/// Update a connection with strategy=daccount
+///
+/// The same type as [`UpdateConnectionRequestContentShop`]: the API description gives both the same schema.
+pub type UpdateConnectionRequestContentDaccount = UpdateConnectionRequestContentShop;
+
+/// Update a connection with strategy=dropbox
+///
+/// The same type as [`UpdateConnectionRequestContentShop`]: the API description gives both the same schema.
+pub type UpdateConnectionRequestContentDropbox = UpdateConnectionRequestContentShop;
+
+/// Update a connection with strategy=dwolla
+///
+/// The same type as [`UpdateConnectionRequestContentShop`]: the API description gives both the same schema.
+pub type UpdateConnectionRequestContentDwolla = UpdateConnectionRequestContentShop;
+
+/// Update a connection with strategy=email
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct UpdateConnectionRequestContentEmail {
+    /// The `options` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub options: Option<ConnectionOptionsEmail>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for UpdateConnectionRequestContentEmail {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UpdateConnectionRequestContentEmail")
+            .field("options", &self.options)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+/// Update a connection with strategy=evernote
+///
+/// Also named [`UpdateConnectionRequestContentEvernoteSandbox`] (identical schemas).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct UpdateConnectionRequestContentEvernote {
+    /// The `options` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub options: Option<ConnectionOptionsEvernote>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for UpdateConnectionRequestContentEvernote {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UpdateConnectionRequestContentEvernote")
+            .field("options", &self.options)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+/// Update a connection with strategy=evernote-sandbox
+///
+/// The same type as [`UpdateConnectionRequestContentEvernote`]: the API description gives both the same schema.
+pub type UpdateConnectionRequestContentEvernoteSandbox = UpdateConnectionRequestContentEvernote;
 
 /// Update a connection with strategy=exact
 ///
@@ -688,17 +1856,17 @@ pub type UpdateConnectionResponseContent = GetConnectionResponseContent;
 #[non_exhaustive]
 pub struct UpdateCustomDomainRequestContent {
     /// The `custom_client_ip_header` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub custom_client_ip_header: Option<CustomDomainCustomClientIpHeaderEnum>,
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub custom_client_ip_header: Patch<CustomDomainCustomClientIpHeaderEnum>,
     /// The `domain_metadata` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub domain_metadata: Option<BTreeMap<String, String>>,
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub domain_metadata: Patch<BTreeMap<String, String>>,
     /// Relying Party ID (rpId) to be used for Passkeys on this custom domain. Set to null to remove the rpId and fall back to using the full domain.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub relying_party_identifier: Option<String>,
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub relying_party_identifier: Patch<String>,
     /// recommended includes TLS 1.2
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tls_policy: Option<CustomDomainTlsPolicyEnum>,
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub tls_policy: Patch<CustomDomainTlsPolicyEnum>,
     /// Fields this version does not model, kept as received.
     #[serde(flatten, deserialize_with = "extra")]
     pub extra: Map<String, Value>,
@@ -727,25 +1895,49 @@ impl UpdateCustomDomainRequestContent {
         mut self,
         value: impl Into<CustomDomainCustomClientIpHeaderEnum>,
     ) -> Self {
-        self.custom_client_ip_header = Some(value.into());
+        self.custom_client_ip_header = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"custom_client_ip_header": null`: clears the field.
+    pub fn clear_custom_client_ip_header(mut self) -> Self {
+        self.custom_client_ip_header = Patch::Null;
         self
     }
 
     /// Sets `domain_metadata`.
     pub fn domain_metadata(mut self, value: impl Into<BTreeMap<String, String>>) -> Self {
-        self.domain_metadata = Some(value.into());
+        self.domain_metadata = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"domain_metadata": null`: clears the field.
+    pub fn clear_domain_metadata(mut self) -> Self {
+        self.domain_metadata = Patch::Null;
         self
     }
 
     /// Sets `relying_party_identifier`.
     pub fn relying_party_identifier(mut self, value: impl Into<String>) -> Self {
-        self.relying_party_identifier = Some(value.into());
+        self.relying_party_identifier = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"relying_party_identifier": null`: clears the field.
+    pub fn clear_relying_party_identifier(mut self) -> Self {
+        self.relying_party_identifier = Patch::Null;
         self
     }
 
     /// Sets `tls_policy`.
     pub fn tls_policy(mut self, value: impl Into<CustomDomainTlsPolicyEnum>) -> Self {
-        self.tls_policy = Some(value.into());
+        self.tls_policy = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"tls_policy": null`: clears the field.
+    pub fn clear_tls_policy(mut self) -> Self {
+        self.tls_policy = Patch::Null;
         self
     }
 
@@ -765,8 +1957,8 @@ pub type UpdateCustomDomainResponseContent = CreateCustomDomainResponseContent;
 
 /// The `UpdateDefaultCanonicalDomainResponseContent` schema.
 ///
-/// The same type as [`UpdateDefaultDomainRequestContent`]: the API description gives both the same schema.
-pub type UpdateDefaultCanonicalDomainResponseContent = UpdateDefaultDomainRequestContent;
+/// The same type as [`GetDefaultCanonicalDomainResponseContent`]: the API description gives both the same schema.
+pub type UpdateDefaultCanonicalDomainResponseContent = GetDefaultCanonicalDomainResponseContent;
 
 /// The `UpdateDefaultCustomDomainResponseContent` schema.
 ///
@@ -776,8 +1968,6 @@ pub type UpdateDefaultCustomDomainResponseContent = CustomDomain;
 /// The `UpdateDefaultDomainRequestContent` object.
 ///
 /// The body of `PATCH /custom-domains/default` (`customDomains_setDefault`).
-///
-/// Also named [`GetDefaultCanonicalDomainResponseContent`], [`UpdateDefaultCanonicalDomainResponseContent`] (identical schemas).
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new(…)` (the required fields) and the setters.
@@ -823,12 +2013,88 @@ impl UpdateDefaultDomainRequestContent {
 /// The same type as [`GetDefaultDomainResponseContent`]: the API description gives both the same schema.
 pub type UpdateDefaultDomainResponseContent = GetDefaultDomainResponseContent;
 
-/// The `UpdateDirectoryProvisioningRequestContent` schema.
+/// The `UpdateDirectoryProvisioningRequestContent` object.
 ///
 /// The body of `PATCH /connections/{id}/directory-provisioning` (`connections_directoryProvisioning_update`).
 ///
-/// The same type as [`CreateDirectoryProvisioningRequestContent`]: the API description gives both the same schema.
-pub type UpdateDirectoryProvisioningRequestContent = CreateDirectoryProvisioningRequestContent;
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new()` and the setters.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct UpdateDirectoryProvisioningRequestContent {
+    /// The mapping between Auth0 and IDP user attributes
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub mapping: Patch<Vec<DirectoryProvisioningMappingItem>>,
+    /// Whether periodic automatic synchronization is enabled
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub synchronize_automatically: Patch<bool>,
+    /// The `synchronize_groups` field.
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub synchronize_groups: Patch<SynchronizeGroupsEnum>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for UpdateDirectoryProvisioningRequestContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UpdateDirectoryProvisioningRequestContent")
+            .field("mapping", &self.mapping)
+            .field("synchronize_automatically", &self.synchronize_automatically)
+            .field("synchronize_groups", &self.synchronize_groups)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl UpdateDirectoryProvisioningRequestContent {
+    /// An empty value; set fields with the setters.
+    pub fn new() -> Self {
+        <Self as Default>::default()
+    }
+
+    /// Sets `mapping`.
+    pub fn mapping(mut self, value: impl Into<Vec<DirectoryProvisioningMappingItem>>) -> Self {
+        self.mapping = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"mapping": null`: clears the field.
+    pub fn clear_mapping(mut self) -> Self {
+        self.mapping = Patch::Null;
+        self
+    }
+
+    /// Sets `synchronize_automatically`.
+    pub fn synchronize_automatically(mut self, value: impl Into<bool>) -> Self {
+        self.synchronize_automatically = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"synchronize_automatically": null`: clears the field.
+    pub fn clear_synchronize_automatically(mut self) -> Self {
+        self.synchronize_automatically = Patch::Null;
+        self
+    }
+
+    /// Sets `synchronize_groups`.
+    pub fn synchronize_groups(mut self, value: impl Into<SynchronizeGroupsEnum>) -> Self {
+        self.synchronize_groups = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"synchronize_groups": null`: clears the field.
+    pub fn clear_synchronize_groups(mut self) -> Self {
+        self.synchronize_groups = Patch::Null;
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
 
 /// The `UpdateDirectoryProvisioningResponseContent` schema.
 ///
@@ -847,20 +2113,20 @@ pub type UpdateDirectoryProvisioningResponseContent = DirectoryProvisioning;
 #[non_exhaustive]
 pub struct UpdateEmailProviderRequestContent {
     /// The `credentials` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub credentials: Option<EmailProviderCredentialsSchema>,
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub credentials: Patch<EmailProviderCredentialsSchema>,
     /// Email address to use as "from" when no other address specified.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub default_from_address: Option<String>,
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub default_from_address: Patch<String>,
     /// Whether the provider is enabled (true) or disabled (false).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub enabled: Option<bool>,
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub enabled: Patch<bool>,
     /// The `name` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<EmailProviderNameEnum>,
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub name: Patch<EmailProviderNameEnum>,
     /// The `settings` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub settings: Option<Map<String, Value>>,
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub settings: Patch<Map<String, Value>>,
     /// Fields this version does not model, kept as received.
     #[serde(flatten, deserialize_with = "extra")]
     pub extra: Map<String, Value>,
@@ -887,31 +2153,61 @@ impl UpdateEmailProviderRequestContent {
 
     /// Sets `credentials`.
     pub fn credentials(mut self, value: impl Into<EmailProviderCredentialsSchema>) -> Self {
-        self.credentials = Some(value.into());
+        self.credentials = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"credentials": null`: clears the field.
+    pub fn clear_credentials(mut self) -> Self {
+        self.credentials = Patch::Null;
         self
     }
 
     /// Sets `default_from_address`.
     pub fn default_from_address(mut self, value: impl Into<String>) -> Self {
-        self.default_from_address = Some(value.into());
+        self.default_from_address = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"default_from_address": null`: clears the field.
+    pub fn clear_default_from_address(mut self) -> Self {
+        self.default_from_address = Patch::Null;
         self
     }
 
     /// Sets `enabled`.
     pub fn enabled(mut self, value: impl Into<bool>) -> Self {
-        self.enabled = Some(value.into());
+        self.enabled = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"enabled": null`: clears the field.
+    pub fn clear_enabled(mut self) -> Self {
+        self.enabled = Patch::Null;
         self
     }
 
     /// Sets `name`.
     pub fn name(mut self, value: impl Into<EmailProviderNameEnum>) -> Self {
-        self.name = Some(value.into());
+        self.name = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"name": null`: clears the field.
+    pub fn clear_name(mut self) -> Self {
+        self.name = Patch::Null;
         self
     }
 
     /// Sets `settings`.
     pub fn settings(mut self, value: impl Into<Map<String, Value>>) -> Self {
-        self.settings = Some(value.into());
+        self.settings = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"settings": null`: clears the field.
+    pub fn clear_settings(mut self) -> Self {
+        self.settings = Patch::Null;
         self
     }
 
@@ -929,12 +2225,196 @@ impl UpdateEmailProviderRequestContent {
 /// The same type as [`GetEmailProviderResponseContent`]: the API description gives both the same schema.
 pub type UpdateEmailProviderResponseContent = GetEmailProviderResponseContent;
 
-/// The `UpdateEmailTemplateRequestContent` schema.
+/// The `UpdateEmailTemplateRequestContent` object.
 ///
 /// The body of `PATCH /email-templates/{templateName}` (`emailTemplates_update`).
 ///
-/// The same type as [`GetEmailTemplateResponseContent`]: the API description gives both the same schema.
-pub type UpdateEmailTemplateRequestContent = GetEmailTemplateResponseContent;
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new()` and the setters.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct UpdateEmailTemplateRequestContent {
+    /// Body of the email template.
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub body: Patch<String>,
+    /// Whether the template is enabled (true) or disabled (false).
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub enabled: Patch<bool>,
+    /// Senders `from` email address.
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub from: Patch<String>,
+    /// Whether the `reset_email` and `verify_email` templates should include the user's email address as the `email` parameter in the returnUrl (true) or whether no email address should be included in the redirect (false). Defaults to true.
+    #[serde(
+        rename = "includeEmailInRedirect",
+        default,
+        skip_serializing_if = "Patch::is_absent"
+    )]
+    pub include_email_in_redirect: Patch<bool>,
+    /// URL to redirect the user to after a successful action.
+    #[serde(
+        rename = "resultUrl",
+        default,
+        skip_serializing_if = "Patch::is_absent"
+    )]
+    pub result_url: Patch<String>,
+    /// Subject line of the email.
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub subject: Patch<String>,
+    /// Syntax of the template body.
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub syntax: Patch<String>,
+    /// The `template` field.
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub template: Patch<EmailTemplateNameEnum>,
+    /// Lifetime in seconds that the link within the email will be valid for.
+    #[serde(
+        rename = "urlLifetimeInSeconds",
+        default,
+        skip_serializing_if = "Patch::is_absent"
+    )]
+    pub url_lifetime_in_seconds: Patch<f64>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for UpdateEmailTemplateRequestContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UpdateEmailTemplateRequestContent")
+            .field("body", &self.body)
+            .field("enabled", &self.enabled)
+            .field("from", &self.from)
+            .field("include_email_in_redirect", &self.include_email_in_redirect)
+            .field("result_url", &self.result_url)
+            .field("subject", &self.subject)
+            .field("syntax", &self.syntax)
+            .field("template", &self.template)
+            .field("url_lifetime_in_seconds", &self.url_lifetime_in_seconds)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl UpdateEmailTemplateRequestContent {
+    /// An empty value; set fields with the setters.
+    pub fn new() -> Self {
+        <Self as Default>::default()
+    }
+
+    /// Sets `body`.
+    pub fn body(mut self, value: impl Into<String>) -> Self {
+        self.body = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"body": null`: clears the field.
+    pub fn clear_body(mut self) -> Self {
+        self.body = Patch::Null;
+        self
+    }
+
+    /// Sets `enabled`.
+    pub fn enabled(mut self, value: impl Into<bool>) -> Self {
+        self.enabled = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"enabled": null`: clears the field.
+    pub fn clear_enabled(mut self) -> Self {
+        self.enabled = Patch::Null;
+        self
+    }
+
+    /// Sets `from`.
+    pub fn from(mut self, value: impl Into<String>) -> Self {
+        self.from = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"from": null`: clears the field.
+    pub fn clear_from(mut self) -> Self {
+        self.from = Patch::Null;
+        self
+    }
+
+    /// Sets `includeEmailInRedirect`.
+    pub fn include_email_in_redirect(mut self, value: impl Into<bool>) -> Self {
+        self.include_email_in_redirect = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"includeEmailInRedirect": null`: clears the field.
+    pub fn clear_include_email_in_redirect(mut self) -> Self {
+        self.include_email_in_redirect = Patch::Null;
+        self
+    }
+
+    /// Sets `resultUrl`.
+    pub fn result_url(mut self, value: impl Into<String>) -> Self {
+        self.result_url = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"resultUrl": null`: clears the field.
+    pub fn clear_result_url(mut self) -> Self {
+        self.result_url = Patch::Null;
+        self
+    }
+
+    /// Sets `subject`.
+    pub fn subject(mut self, value: impl Into<String>) -> Self {
+        self.subject = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"subject": null`: clears the field.
+    pub fn clear_subject(mut self) -> Self {
+        self.subject = Patch::Null;
+        self
+    }
+
+    /// Sets `syntax`.
+    pub fn syntax(mut self, value: impl Into<String>) -> Self {
+        self.syntax = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"syntax": null`: clears the field.
+    pub fn clear_syntax(mut self) -> Self {
+        self.syntax = Patch::Null;
+        self
+    }
+
+    /// Sets `template`.
+    pub fn template(mut self, value: impl Into<EmailTemplateNameEnum>) -> Self {
+        self.template = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"template": null`: clears the field.
+    pub fn clear_template(mut self) -> Self {
+        self.template = Patch::Null;
+        self
+    }
+
+    /// Sets `urlLifetimeInSeconds`.
+    pub fn url_lifetime_in_seconds(mut self, value: impl Into<f64>) -> Self {
+        self.url_lifetime_in_seconds = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"urlLifetimeInSeconds": null`: clears the field.
+    pub fn clear_url_lifetime_in_seconds(mut self) -> Self {
+        self.url_lifetime_in_seconds = Patch::Null;
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
 
 /// The `UpdateEmailTemplateResponseContent` schema.
 ///
@@ -1000,17 +2480,17 @@ impl UpdateEnabledClientConnectionsRequestContentItem {
 #[non_exhaustive]
 pub struct UpdateEventStreamRequestContent {
     /// The `destination` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub destination: Option<EventStreamDestinationPatch>,
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub destination: Patch<EventStreamDestinationPatch>,
     /// Name of the event stream.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub name: Patch<String>,
     /// The `status` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<EventStreamStatusEnum>,
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub status: Patch<EventStreamStatusEnum>,
     /// List of event types subscribed to in this stream.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub subscriptions: Option<Vec<EventStreamSubscription>>,
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub subscriptions: Patch<Vec<EventStreamSubscription>>,
     /// Fields this version does not model, kept as received.
     #[serde(flatten, deserialize_with = "extra")]
     pub extra: Map<String, Value>,
@@ -1036,25 +2516,49 @@ impl UpdateEventStreamRequestContent {
 
     /// Sets `destination`.
     pub fn destination(mut self, value: impl Into<EventStreamDestinationPatch>) -> Self {
-        self.destination = Some(value.into());
+        self.destination = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"destination": null`: clears the field.
+    pub fn clear_destination(mut self) -> Self {
+        self.destination = Patch::Null;
         self
     }
 
     /// Sets `name`.
     pub fn name(mut self, value: impl Into<String>) -> Self {
-        self.name = Some(value.into());
+        self.name = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"name": null`: clears the field.
+    pub fn clear_name(mut self) -> Self {
+        self.name = Patch::Null;
         self
     }
 
     /// Sets `status`.
     pub fn status(mut self, value: impl Into<EventStreamStatusEnum>) -> Self {
-        self.status = Some(value.into());
+        self.status = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"status": null`: clears the field.
+    pub fn clear_status(mut self) -> Self {
+        self.status = Patch::Null;
         self
     }
 
     /// Sets `subscriptions`.
     pub fn subscriptions(mut self, value: impl Into<Vec<EventStreamSubscription>>) -> Self {
-        self.subscriptions = Some(value.into());
+        self.subscriptions = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"subscriptions": null`: clears the field.
+    pub fn clear_subscriptions(mut self) -> Self {
+        self.subscriptions = Patch::Null;
         self
     }
 
@@ -1071,1513 +2575,3 @@ impl UpdateEventStreamRequestContent {
 ///
 /// The same type as [`EventStreamResponseContent`]: the API description gives both the same schema.
 pub type UpdateEventStreamResponseContent = EventStreamResponseContent;
-
-/// The `UpdateExperimentRequestContent` object.
-///
-/// The body of `PATCH /experimentation/experiments/{id}` (`experimentation_experiments_update`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct UpdateExperimentRequestContent {
-    /// Replaces all traffic allocations. Cannot be modified while the experiment is active.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub allocations: Option<Vec<AllocationRequestItem>>,
-    /// Configuration for how users are assigned to variations
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub assignment_config: Option<AssignmentConfig>,
-    /// A description of the experiment
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
-    /// A human-readable name for the experiment
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for UpdateExperimentRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UpdateExperimentRequestContent")
-            .field("allocations", &self.allocations)
-            .field("assignment_config", &self.assignment_config)
-            .field("description", &self.description)
-            .field("name", &self.name)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl UpdateExperimentRequestContent {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `allocations`.
-    pub fn allocations(mut self, value: impl Into<Vec<AllocationRequestItem>>) -> Self {
-        self.allocations = Some(value.into());
-        self
-    }
-
-    /// Sets `assignment_config`.
-    pub fn assignment_config(mut self, value: impl Into<AssignmentConfig>) -> Self {
-        self.assignment_config = Some(value.into());
-        self
-    }
-
-    /// Sets `description`.
-    pub fn description(mut self, value: impl Into<String>) -> Self {
-        self.description = Some(value.into());
-        self
-    }
-
-    /// Sets `name`.
-    pub fn name(mut self, value: impl Into<String>) -> Self {
-        self.name = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `UpdateExperimentResponseContent` schema.
-///
-/// The answer of `PATCH /experimentation/experiments/{id}` (`experimentation_experiments_update`).
-///
-/// The same type as [`ExperimentListItem`]: the API description gives both the same schema.
-pub type UpdateExperimentResponseContent = ExperimentListItem;
-
-/// The `UpdateExperimentStatusRequestContent` object.
-///
-/// The body of `POST /experimentation/experiments/{id}/status` (`experimentation_experiments_updateStatus`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct UpdateExperimentStatusRequestContent {
-    /// The `status` field.
-    pub status: ExperimentTransitionStatusEnum,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for UpdateExperimentStatusRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UpdateExperimentStatusRequestContent")
-            .field("status", &self.status)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl UpdateExperimentStatusRequestContent {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(status: impl Into<ExperimentTransitionStatusEnum>) -> Self {
-        Self {
-            status: status.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `UpdateExperimentStatusResponseContent` schema.
-///
-/// The answer of `POST /experimentation/experiments/{id}/status` (`experimentation_experiments_updateStatus`).
-///
-/// The same type as [`ExperimentListItem`]: the API description gives both the same schema.
-pub type UpdateExperimentStatusResponseContent = ExperimentListItem;
-
-/// Configuration parameters for this feature flag
-pub type UpdateFeatureFlagParameters = BTreeMap<String, FeatureFlagConfigParam>;
-
-/// The `UpdateFeatureFlagRequestContent` object.
-///
-/// The body of `PATCH /experimentation/feature-flags/{id}` (`experimentation_featureFlags_update`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct UpdateFeatureFlagRequestContent {
-    /// A description of what this feature flag controls
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
-    /// A human-readable name for the feature flag
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// The `parameters` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub parameters: Option<BTreeMap<String, FeatureFlagConfigParam>>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for UpdateFeatureFlagRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UpdateFeatureFlagRequestContent")
-            .field("description", &self.description)
-            .field("name", &self.name)
-            .field("parameters", &Keys(&self.parameters))
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl UpdateFeatureFlagRequestContent {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `description`.
-    pub fn description(mut self, value: impl Into<String>) -> Self {
-        self.description = Some(value.into());
-        self
-    }
-
-    /// Sets `name`.
-    pub fn name(mut self, value: impl Into<String>) -> Self {
-        self.name = Some(value.into());
-        self
-    }
-
-    /// Sets `parameters`.
-    pub fn parameters(
-        mut self,
-        value: impl Into<BTreeMap<String, FeatureFlagConfigParam>>,
-    ) -> Self {
-        self.parameters = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `UpdateFeatureFlagResponseContent` schema.
-///
-/// The answer of `PATCH /experimentation/feature-flags/{id}` (`experimentation_featureFlags_update`).
-///
-/// The same type as [`FeatureFlag`]: the API description gives both the same schema.
-pub type UpdateFeatureFlagResponseContent = FeatureFlag;
-
-/// The `UpdateFeatureFlagStatusRequestContent` object.
-///
-/// The body of `POST /experimentation/feature-flags/{id}/status` (`experimentation_featureFlags_updateStatus`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct UpdateFeatureFlagStatusRequestContent {
-    /// The target status to transition the feature flag to.
-    pub status: FeatureFlagStatusEnum,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for UpdateFeatureFlagStatusRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UpdateFeatureFlagStatusRequestContent")
-            .field("status", &self.status)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl UpdateFeatureFlagStatusRequestContent {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(status: impl Into<FeatureFlagStatusEnum>) -> Self {
-        Self {
-            status: status.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `UpdateFeatureFlagStatusResponseContent` schema.
-///
-/// The answer of `POST /experimentation/feature-flags/{id}/status` (`experimentation_featureFlags_updateStatus`).
-///
-/// The same type as [`FeatureFlag`]: the API description gives both the same schema.
-pub type UpdateFeatureFlagStatusResponseContent = FeatureFlag;
-
-/// The `UpdateFlowRequestContent` object.
-///
-/// The body of `PATCH /flows/{id}` (`flows_update`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct UpdateFlowRequestContent {
-    /// The `actions` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub actions: Option<Vec<FlowAction>>,
-    /// The `name` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for UpdateFlowRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UpdateFlowRequestContent")
-            .field("actions", &self.actions)
-            .field("name", &self.name)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl UpdateFlowRequestContent {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `actions`.
-    pub fn actions(mut self, value: impl Into<Vec<FlowAction>>) -> Self {
-        self.actions = Some(value.into());
-        self
-    }
-
-    /// Sets `name`.
-    pub fn name(mut self, value: impl Into<String>) -> Self {
-        self.name = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `UpdateFlowResponseContent` schema.
-///
-/// The answer of `PATCH /flows/{id}` (`flows_update`).
-///
-/// The same type as [`GetFlowResponseContent`]: the API description gives both the same schema.
-pub type UpdateFlowResponseContent = GetFlowResponseContent;
-
-/// The `UpdateFlowsVaultConnectionRequestContent` object.
-///
-/// The body of `PATCH /flows/vault/connections/{id}` (`flows_vault_connections_update`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct UpdateFlowsVaultConnectionRequestContent {
-    /// Flows Vault Connection name.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// The `setup` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub setup: Option<UpdateFlowsVaultConnectionSetup>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for UpdateFlowsVaultConnectionRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UpdateFlowsVaultConnectionRequestContent")
-            .field("name", &self.name)
-            .field("setup", &self.setup)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl UpdateFlowsVaultConnectionRequestContent {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `name`.
-    pub fn name(mut self, value: impl Into<String>) -> Self {
-        self.name = Some(value.into());
-        self
-    }
-
-    /// Sets `setup`.
-    pub fn setup(mut self, value: impl Into<UpdateFlowsVaultConnectionSetup>) -> Self {
-        self.setup = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `UpdateFlowsVaultConnectionResponseContent` schema.
-///
-/// The answer of `PATCH /flows/vault/connections/{id}` (`flows_vault_connections_update`).
-///
-/// The same type as [`GetFlowsVaultConnectionResponseContent`]: the API description gives both the same schema.
-pub type UpdateFlowsVaultConnectionResponseContent = GetFlowsVaultConnectionResponseContent;
-
-/// Flows Vault Connection configuration.
-///
-/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
-#[derive(Clone, PartialEq, Serialize)]
-#[serde(untagged)]
-#[non_exhaustive]
-pub enum UpdateFlowsVaultConnectionSetup {
-    /// The `FlowsVaultConnectioSetupApiKeyWithBaseUrl` shape.
-    SetupApiKeyWithBaseUrl(FlowsVaultConnectioSetupApiKeyWithBaseUrl),
-    /// The `FlowsVaultConnectioSetupApiKey` shape.
-    SetupApiKey(FlowsVaultConnectioSetupApiKey),
-    /// The `FlowsVaultConnectioSetupOauthApp` shape.
-    SetupOauthApp(FlowsVaultConnectioSetupOauthApp),
-    /// The `FlowsVaultConnectioSetupBigqueryOauthJwt` shape.
-    SetupBigqueryOauthJwt(FlowsVaultConnectioSetupBigqueryOauthJwt),
-    /// The `FlowsVaultConnectioSetupSecretApiKey` shape.
-    SetupSecretApiKey(FlowsVaultConnectioSetupSecretApiKey),
-    /// The `FlowsVaultConnectioSetupHttpBearer` shape.
-    SetupHttpBearer(FlowsVaultConnectioSetupHttpBearer),
-    /// The `FlowsVaultConnectionHttpBasicAuthSetup` shape.
-    ConnectionHttpBasicAuthSetup(FlowsVaultConnectionHttpBasicAuthSetup),
-    /// The `FlowsVaultConnectionHttpApiKeySetup` shape.
-    ConnectionHttpApiKeySetup(FlowsVaultConnectionHttpApiKeySetup),
-    /// The `FlowsVaultConnectionHttpOauthClientCredentialsSetup` shape.
-    ConnectionHttpOauthClientCredentialsSetup(FlowsVaultConnectionHttpOauthClientCredentialsSetup),
-    /// The `FlowsVaultConnectioSetupJwt` shape.
-    SetupJwt(FlowsVaultConnectioSetupJwt),
-    /// The `FlowsVaultConnectioSetupMailjetApiKey` shape.
-    SetupMailjetApiKey(FlowsVaultConnectioSetupMailjetApiKey),
-    /// The `FlowsVaultConnectioSetupToken` shape.
-    SetupToken(FlowsVaultConnectioSetupToken),
-    /// The `FlowsVaultConnectioSetupWebhook` shape.
-    SetupWebhook(FlowsVaultConnectioSetupWebhook),
-    /// The `FlowsVaultConnectioSetupStripeKeyPair` shape.
-    SetupStripeKeyPair(FlowsVaultConnectioSetupStripeKeyPair),
-    /// The `FlowsVaultConnectioSetupOauthCode` shape.
-    SetupOauthCode(FlowsVaultConnectioSetupOauthCode),
-    /// The `FlowsVaultConnectioSetupTwilioApiKey` shape.
-    SetupTwilioApiKey(FlowsVaultConnectioSetupTwilioApiKey),
-    /// JSON this version cannot tell apart, kept as received.
-    Other(Value),
-}
-
-impl<'de> Deserialize<'de> for UpdateFlowsVaultConnectionSetup {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        const SHAPES: &[Shape] = &[
-            Shape::Object {
-                consts: &[("type", "API_KEY")],
-                required: &["api_key", "base_url"],
-            },
-            Shape::Object {
-                consts: &[("type", "API_KEY")],
-                required: &["api_key"],
-            },
-            Shape::Object {
-                consts: &[("type", "OAUTH_APP")],
-                required: &["client_id", "client_secret", "domain"],
-            },
-            Shape::Object {
-                consts: &[],
-                required: &[],
-            },
-            Shape::Object {
-                consts: &[("type", "API_KEY")],
-                required: &["secret_key"],
-            },
-            Shape::Object {
-                consts: &[("type", "BEARER")],
-                required: &["token"],
-            },
-            Shape::Object {
-                consts: &[("type", "BASIC_AUTH")],
-                required: &["username"],
-            },
-            Shape::Object {
-                consts: &[("type", "API_KEY")],
-                required: &["in", "name", "value"],
-            },
-            Shape::Object {
-                consts: &[("type", "OAUTH_CLIENT_CREDENTIALS")],
-                required: &["client_id", "client_secret", "token_endpoint"],
-            },
-            Shape::Object {
-                consts: &[("type", "JWT")],
-                required: &["algorithm"],
-            },
-            Shape::Object {
-                consts: &[("type", "API_KEY")],
-                required: &["api_key", "secret_key"],
-            },
-            Shape::Object {
-                consts: &[("type", "TOKEN")],
-                required: &["token"],
-            },
-            Shape::Object {
-                consts: &[("type", "WEBHOOK")],
-                required: &["url"],
-            },
-            Shape::Object {
-                consts: &[("type", "KEY_PAIR")],
-                required: &["private_key", "public_key"],
-            },
-            Shape::Object {
-                consts: &[],
-                required: &[],
-            },
-            Shape::Object {
-                consts: &[("type", "API_KEY")],
-                required: &["account_id", "api_key"],
-            },
-        ];
-        let value = Value::deserialize(deserializer)?;
-        for index in candidates(&value, SHAPES) {
-            let decoded = match index {
-                0 => serde_json::from_value(value.clone())
-                    .ok()
-                    .map(Self::SetupApiKeyWithBaseUrl),
-                1 => serde_json::from_value(value.clone())
-                    .ok()
-                    .map(Self::SetupApiKey),
-                2 => serde_json::from_value(value.clone())
-                    .ok()
-                    .map(Self::SetupOauthApp),
-                3 => serde_json::from_value(value.clone())
-                    .ok()
-                    .map(Self::SetupBigqueryOauthJwt),
-                4 => serde_json::from_value(value.clone())
-                    .ok()
-                    .map(Self::SetupSecretApiKey),
-                5 => serde_json::from_value(value.clone())
-                    .ok()
-                    .map(Self::SetupHttpBearer),
-                6 => serde_json::from_value(value.clone())
-                    .ok()
-                    .map(Self::ConnectionHttpBasicAuthSetup),
-                7 => serde_json::from_value(value.clone())
-                    .ok()
-                    .map(Self::ConnectionHttpApiKeySetup),
-                8 => serde_json::from_value(value.clone())
-                    .ok()
-                    .map(Self::ConnectionHttpOauthClientCredentialsSetup),
-                9 => serde_json::from_value(value.clone())
-                    .ok()
-                    .map(Self::SetupJwt),
-                10 => serde_json::from_value(value.clone())
-                    .ok()
-                    .map(Self::SetupMailjetApiKey),
-                11 => serde_json::from_value(value.clone())
-                    .ok()
-                    .map(Self::SetupToken),
-                12 => serde_json::from_value(value.clone())
-                    .ok()
-                    .map(Self::SetupWebhook),
-                13 => serde_json::from_value(value.clone())
-                    .ok()
-                    .map(Self::SetupStripeKeyPair),
-                14 => serde_json::from_value(value.clone())
-                    .ok()
-                    .map(Self::SetupOauthCode),
-                15 => serde_json::from_value(value.clone())
-                    .ok()
-                    .map(Self::SetupTwilioApiKey),
-                _ => None,
-            };
-            if let Some(decoded) = decoded {
-                return Ok(decoded);
-            }
-        }
-        other("UpdateFlowsVaultConnectionSetup", &value);
-        Ok(Self::Other(value))
-    }
-}
-
-impl fmt::Debug for UpdateFlowsVaultConnectionSetup {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::SetupApiKeyWithBaseUrl(v) => {
-                f.debug_tuple("SetupApiKeyWithBaseUrl").field(v).finish()
-            }
-            Self::SetupApiKey(v) => f.debug_tuple("SetupApiKey").field(v).finish(),
-            Self::SetupOauthApp(v) => f.debug_tuple("SetupOauthApp").field(v).finish(),
-            Self::SetupBigqueryOauthJwt(v) => {
-                f.debug_tuple("SetupBigqueryOauthJwt").field(v).finish()
-            }
-            Self::SetupSecretApiKey(v) => f.debug_tuple("SetupSecretApiKey").field(v).finish(),
-            Self::SetupHttpBearer(v) => f.debug_tuple("SetupHttpBearer").field(v).finish(),
-            Self::ConnectionHttpBasicAuthSetup(v) => f
-                .debug_tuple("ConnectionHttpBasicAuthSetup")
-                .field(v)
-                .finish(),
-            Self::ConnectionHttpApiKeySetup(v) => {
-                f.debug_tuple("ConnectionHttpApiKeySetup").field(v).finish()
-            }
-            Self::ConnectionHttpOauthClientCredentialsSetup(v) => f
-                .debug_tuple("ConnectionHttpOauthClientCredentialsSetup")
-                .field(v)
-                .finish(),
-            Self::SetupJwt(v) => f.debug_tuple("SetupJwt").field(v).finish(),
-            Self::SetupMailjetApiKey(v) => f.debug_tuple("SetupMailjetApiKey").field(v).finish(),
-            Self::SetupToken(v) => f.debug_tuple("SetupToken").field(v).finish(),
-            Self::SetupWebhook(v) => f.debug_tuple("SetupWebhook").field(v).finish(),
-            Self::SetupStripeKeyPair(v) => f.debug_tuple("SetupStripeKeyPair").field(v).finish(),
-            Self::SetupOauthCode(v) => f.debug_tuple("SetupOauthCode").field(v).finish(),
-            Self::SetupTwilioApiKey(v) => f.debug_tuple("SetupTwilioApiKey").field(v).finish(),
-            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
-        }
-    }
-}
-
-/// The `UpdateFormRequestContent` object.
-///
-/// The body of `PATCH /forms/{id}` (`forms_update`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct UpdateFormRequestContent {
-    /// The `ending` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ending: Option<FormEndingNode>,
-    /// The `languages` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub languages: Option<FormLanguages>,
-    /// The `messages` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub messages: Option<FormMessages>,
-    /// The `name` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// The `nodes` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub nodes: Option<Vec<FormNode>>,
-    /// The `start` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub start: Option<FormStartNode>,
-    /// The `style` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub style: Option<FormStyle>,
-    /// The `translations` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub translations: Option<BTreeMap<String, Map<String, Value>>>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for UpdateFormRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UpdateFormRequestContent")
-            .field("ending", &self.ending)
-            .field("languages", &self.languages)
-            .field("messages", &self.messages)
-            .field("name", &self.name)
-            .field("nodes", &self.nodes)
-            .field("start", &self.start)
-            .field("style", &self.style)
-            .field("translations", &Keys(&self.translations))
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl UpdateFormRequestContent {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `ending`.
-    pub fn ending(mut self, value: impl Into<FormEndingNode>) -> Self {
-        self.ending = Some(value.into());
-        self
-    }
-
-    /// Sets `languages`.
-    pub fn languages(mut self, value: impl Into<FormLanguages>) -> Self {
-        self.languages = Some(value.into());
-        self
-    }
-
-    /// Sets `messages`.
-    pub fn messages(mut self, value: impl Into<FormMessages>) -> Self {
-        self.messages = Some(value.into());
-        self
-    }
-
-    /// Sets `name`.
-    pub fn name(mut self, value: impl Into<String>) -> Self {
-        self.name = Some(value.into());
-        self
-    }
-
-    /// Sets `nodes`.
-    pub fn nodes(mut self, value: impl Into<Vec<FormNode>>) -> Self {
-        self.nodes = Some(value.into());
-        self
-    }
-
-    /// Sets `start`.
-    pub fn start(mut self, value: impl Into<FormStartNode>) -> Self {
-        self.start = Some(value.into());
-        self
-    }
-
-    /// Sets `style`.
-    pub fn style(mut self, value: impl Into<FormStyle>) -> Self {
-        self.style = Some(value.into());
-        self
-    }
-
-    /// Sets `translations`.
-    pub fn translations(mut self, value: impl Into<BTreeMap<String, Map<String, Value>>>) -> Self {
-        self.translations = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `UpdateFormResponseContent` schema.
-///
-/// The answer of `PATCH /forms/{id}` (`forms_update`).
-///
-/// The same type as [`GetFormResponseContent`]: the API description gives both the same schema.
-pub type UpdateFormResponseContent = GetFormResponseContent;
-
-/// The `UpdateGuardianFactorDuoSettingsRequestContent` schema.
-///
-/// The body of `PATCH /guardian/factors/duo/settings` (`guardian_factors_duo_settings_update`).
-///
-/// The same type as [`SetGuardianFactorDuoSettingsRequestContent`]: the API description gives both the same schema.
-pub type UpdateGuardianFactorDuoSettingsRequestContent = SetGuardianFactorDuoSettingsRequestContent;
-
-/// The `UpdateGuardianFactorDuoSettingsResponseContent` schema.
-///
-/// The answer of `PATCH /guardian/factors/duo/settings` (`guardian_factors_duo_settings_update`).
-///
-/// The same type as [`SetGuardianFactorDuoSettingsRequestContent`]: the API description gives both the same schema.
-pub type UpdateGuardianFactorDuoSettingsResponseContent =
-    SetGuardianFactorDuoSettingsRequestContent;
-
-/// The `UpdateGuardianFactorsProviderPushNotificationApnsRequestContent` schema.
-///
-/// The body of `PATCH /guardian/factors/push-notification/providers/apns` (`guardian_factors_pushNotification_updateApnsProvider`).
-///
-/// The same type as [`SetGuardianFactorsProviderPushNotificationApnsRequestContent`]: the API description gives both the same schema.
-pub type UpdateGuardianFactorsProviderPushNotificationApnsRequestContent =
-    SetGuardianFactorsProviderPushNotificationApnsRequestContent;
-
-/// The `UpdateGuardianFactorsProviderPushNotificationApnsResponseContent` schema.
-///
-/// The answer of `PATCH /guardian/factors/push-notification/providers/apns` (`guardian_factors_pushNotification_updateApnsProvider`).
-///
-/// The same type as [`SetGuardianFactorsProviderPushNotificationApnsResponseContent`]: the API description gives both the same schema.
-pub type UpdateGuardianFactorsProviderPushNotificationApnsResponseContent =
-    SetGuardianFactorsProviderPushNotificationApnsResponseContent;
-
-/// The `UpdateGuardianFactorsProviderPushNotificationFcmRequestContent` schema.
-///
-/// The body of `PATCH /guardian/factors/push-notification/providers/fcm` (`guardian_factors_pushNotification_updateFcmProvider`).
-///
-/// The same type as [`SetGuardianFactorsProviderPushNotificationFcmRequestContent`]: the API description gives both the same schema.
-pub type UpdateGuardianFactorsProviderPushNotificationFcmRequestContent =
-    SetGuardianFactorsProviderPushNotificationFcmRequestContent;
-
-/// The `UpdateGuardianFactorsProviderPushNotificationFcmResponseContent` schema.
-pub type UpdateGuardianFactorsProviderPushNotificationFcmResponseContent = Map<String, Value>;
-
-/// The `UpdateGuardianFactorsProviderPushNotificationFcmv1RequestContent` schema.
-///
-/// The body of `PATCH /guardian/factors/push-notification/providers/fcmv1` (`guardian_factors_pushNotification_updateFcmv1Provider`).
-///
-/// The same type as [`SetGuardianFactorsProviderPushNotificationFcmv1RequestContent`]: the API description gives both the same schema.
-pub type UpdateGuardianFactorsProviderPushNotificationFcmv1RequestContent =
-    SetGuardianFactorsProviderPushNotificationFcmv1RequestContent;
-
-/// The `UpdateGuardianFactorsProviderPushNotificationFcmv1ResponseContent` schema.
-pub type UpdateGuardianFactorsProviderPushNotificationFcmv1ResponseContent = Map<String, Value>;
-
-/// The `UpdateGuardianFactorsProviderPushNotificationSnsRequestContent` schema.
-///
-/// The body of `PATCH /guardian/factors/push-notification/providers/sns` (`guardian_factors_pushNotification_updateSnsProvider`).
-///
-/// The same type as [`GetGuardianFactorsProviderSnsResponseContent`]: the API description gives both the same schema.
-pub type UpdateGuardianFactorsProviderPushNotificationSnsRequestContent =
-    GetGuardianFactorsProviderSnsResponseContent;
-
-/// The `UpdateGuardianFactorsProviderPushNotificationSnsResponseContent` schema.
-///
-/// The answer of `PATCH /guardian/factors/push-notification/providers/sns` (`guardian_factors_pushNotification_updateSnsProvider`).
-///
-/// The same type as [`GetGuardianFactorsProviderSnsResponseContent`]: the API description gives both the same schema.
-pub type UpdateGuardianFactorsProviderPushNotificationSnsResponseContent =
-    GetGuardianFactorsProviderSnsResponseContent;
-
-/// The `UpdateHookRequestContent` object.
-///
-/// The body of `PATCH /hooks/{id}` (`hooks_update`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct UpdateHookRequestContent {
-    /// The `dependencies` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub dependencies: Option<BTreeMap<String, String>>,
-    /// Whether this hook will be executed (true) or ignored (false).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub enabled: Option<bool>,
-    /// Name of this hook.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// Code to be executed when this hook runs.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub script: Option<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for UpdateHookRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UpdateHookRequestContent")
-            .field("dependencies", &Keys(&self.dependencies))
-            .field("enabled", &self.enabled)
-            .field("name", &self.name)
-            .field("script", &self.script)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl UpdateHookRequestContent {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `dependencies`.
-    pub fn dependencies(mut self, value: impl Into<BTreeMap<String, String>>) -> Self {
-        self.dependencies = Some(value.into());
-        self
-    }
-
-    /// Sets `enabled`.
-    pub fn enabled(mut self, value: impl Into<bool>) -> Self {
-        self.enabled = Some(value.into());
-        self
-    }
-
-    /// Sets `name`.
-    pub fn name(mut self, value: impl Into<String>) -> Self {
-        self.name = Some(value.into());
-        self
-    }
-
-    /// Sets `script`.
-    pub fn script(mut self, value: impl Into<String>) -> Self {
-        self.script = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `UpdateHookResponseContent` schema.
-///
-/// The answer of `PATCH /hooks/{id}` (`hooks_update`).
-///
-/// The same type as [`Hook`]: the API description gives both the same schema.
-pub type UpdateHookResponseContent = Hook;
-
-/// Hashmap of key-value pairs where the value must be a string.
-///
-/// The body of `PATCH /hooks/{id}/secrets` (`hooks_secrets_update`).
-///
-/// The same type as [`GetHookSecretResponseContent`]: the API description gives both the same schema.
-pub type UpdateHookSecretRequestContent = GetHookSecretResponseContent;
-
-/// The `UpdateLogStreamRequestContent` object.
-///
-/// The body of `PATCH /log-streams/{id}` (`logStreams_update`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct UpdateLogStreamRequestContent {
-    /// Only logs events matching these filters will be delivered by the stream. If omitted or empty, all events will be delivered.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub filters: Option<Vec<LogStreamFilter>>,
-    /// True for priority log streams, false for non-priority
-    #[serde(
-        rename = "isPriority",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub is_priority: Option<bool>,
-    /// log stream name
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// The `pii_config` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub pii_config: Option<LogStreamPiiConfig>,
-    /// The `sink` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sink: Option<LogStreamSinkPatch>,
-    /// The `status` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<LogStreamStatusEnum>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for UpdateLogStreamRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UpdateLogStreamRequestContent")
-            .field("filters", &self.filters)
-            .field("is_priority", &self.is_priority)
-            .field("name", &self.name)
-            .field("pii_config", &self.pii_config)
-            .field("sink", &self.sink)
-            .field("status", &self.status)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl UpdateLogStreamRequestContent {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `filters`.
-    pub fn filters(mut self, value: impl Into<Vec<LogStreamFilter>>) -> Self {
-        self.filters = Some(value.into());
-        self
-    }
-
-    /// Sets `isPriority`.
-    pub fn is_priority(mut self, value: impl Into<bool>) -> Self {
-        self.is_priority = Some(value.into());
-        self
-    }
-
-    /// Sets `name`.
-    pub fn name(mut self, value: impl Into<String>) -> Self {
-        self.name = Some(value.into());
-        self
-    }
-
-    /// Sets `pii_config`.
-    pub fn pii_config(mut self, value: impl Into<LogStreamPiiConfig>) -> Self {
-        self.pii_config = Some(value.into());
-        self
-    }
-
-    /// Sets `sink`.
-    pub fn sink(mut self, value: impl Into<LogStreamSinkPatch>) -> Self {
-        self.sink = Some(value.into());
-        self
-    }
-
-    /// Sets `status`.
-    pub fn status(mut self, value: impl Into<LogStreamStatusEnum>) -> Self {
-        self.status = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `UpdateLogStreamResponseContent` schema.
-///
-/// The answer of `PATCH /log-streams/{id}` (`logStreams_update`).
-///
-/// The same type as [`LogStreamResponseSchema`]: the API description gives both the same schema.
-pub type UpdateLogStreamResponseContent = LogStreamResponseSchema;
-
-/// The `UpdateNetworkAclRequestContent` object.
-///
-/// The body of `PATCH /network-acls/{id}` (`networkACLs_update`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct UpdateNetworkAclRequestContent {
-    /// Indicates whether or not this access control list is actively being used
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub active: Option<bool>,
-    /// The `description` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
-    /// Indicates the order in which the ACL will be evaluated relative to other ACL rules.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub priority: Option<f64>,
-    /// The `rule` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub rule: Option<NetworkAclRule>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for UpdateNetworkAclRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UpdateNetworkAclRequestContent")
-            .field("active", &self.active)
-            .field("description", &self.description)
-            .field("priority", &self.priority)
-            .field("rule", &self.rule)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl UpdateNetworkAclRequestContent {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `active`.
-    pub fn active(mut self, value: impl Into<bool>) -> Self {
-        self.active = Some(value.into());
-        self
-    }
-
-    /// Sets `description`.
-    pub fn description(mut self, value: impl Into<String>) -> Self {
-        self.description = Some(value.into());
-        self
-    }
-
-    /// Sets `priority`.
-    pub fn priority(mut self, value: impl Into<f64>) -> Self {
-        self.priority = Some(value.into());
-        self
-    }
-
-    /// Sets `rule`.
-    pub fn rule(mut self, value: impl Into<NetworkAclRule>) -> Self {
-        self.rule = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `UpdateNetworkAclResponseContent` schema.
-///
-/// The answer of `PATCH /network-acls/{id}` (`networkACLs_update`).
-///
-/// The same type as [`NetworkAclsResponseContent`]: the API description gives both the same schema.
-pub type UpdateNetworkAclResponseContent = NetworkAclsResponseContent;
-
-/// The `UpdateOrganizationAllConnectionRequestContent` object.
-///
-/// The body of `PATCH /organizations/{id}/connections/{connection_id}` (`organizations_connections_update`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct UpdateOrganizationAllConnectionRequestContent {
-    /// When true, all users that log in with this connection will be automatically granted membership in the organization. When false, users must be granted membership in the organization before logging in with this connection.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub assign_membership_on_login: Option<bool>,
-    /// Whether the connection is enabled for the organization.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub is_enabled: Option<bool>,
-    /// Determines whether organization signup should be enabled for this organization connection. Only applicable for database connections. Default: false.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub is_signup_enabled: Option<bool>,
-    /// The `organization_access_level` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub organization_access_level: Option<OrganizationAccessLevelEnumWithNull>,
-    /// Name of the connection in the scope of this organization.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub organization_connection_name: Option<String>,
-    /// Determines whether a connection should be displayed on this organization’s login prompt. Only applicable for enterprise connections. Default: true.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub show_as_button: Option<bool>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for UpdateOrganizationAllConnectionRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UpdateOrganizationAllConnectionRequestContent")
-            .field(
-                "assign_membership_on_login",
-                &self.assign_membership_on_login,
-            )
-            .field("is_enabled", &self.is_enabled)
-            .field("is_signup_enabled", &self.is_signup_enabled)
-            .field("organization_access_level", &self.organization_access_level)
-            .field(
-                "organization_connection_name",
-                &self.organization_connection_name,
-            )
-            .field("show_as_button", &self.show_as_button)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl UpdateOrganizationAllConnectionRequestContent {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `assign_membership_on_login`.
-    pub fn assign_membership_on_login(mut self, value: impl Into<bool>) -> Self {
-        self.assign_membership_on_login = Some(value.into());
-        self
-    }
-
-    /// Sets `is_enabled`.
-    pub fn is_enabled(mut self, value: impl Into<bool>) -> Self {
-        self.is_enabled = Some(value.into());
-        self
-    }
-
-    /// Sets `is_signup_enabled`.
-    pub fn is_signup_enabled(mut self, value: impl Into<bool>) -> Self {
-        self.is_signup_enabled = Some(value.into());
-        self
-    }
-
-    /// Sets `organization_access_level`.
-    pub fn organization_access_level(
-        mut self,
-        value: impl Into<OrganizationAccessLevelEnumWithNull>,
-    ) -> Self {
-        self.organization_access_level = Some(value.into());
-        self
-    }
-
-    /// Sets `organization_connection_name`.
-    pub fn organization_connection_name(mut self, value: impl Into<String>) -> Self {
-        self.organization_connection_name = Some(value.into());
-        self
-    }
-
-    /// Sets `show_as_button`.
-    pub fn show_as_button(mut self, value: impl Into<bool>) -> Self {
-        self.show_as_button = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `UpdateOrganizationAllConnectionResponseContent` schema.
-///
-/// The answer of `PATCH /organizations/{id}/connections/{connection_id}` (`organizations_connections_update`).
-///
-/// The same type as [`OrganizationAllConnectionPost`]: the API description gives both the same schema.
-pub type UpdateOrganizationAllConnectionResponseContent = OrganizationAllConnectionPost;
-
-/// The `UpdateOrganizationConnectionRequestContent` object.
-///
-/// The body of `PATCH /organizations/{id}/enabled_connections/{connectionId}` (`organizations_enabledConnections_update`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct UpdateOrganizationConnectionRequestContent {
-    /// When true, all users that log in with this connection will be automatically granted membership in the organization. When false, users must be granted membership in the organization before logging in with this connection.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub assign_membership_on_login: Option<bool>,
-    /// Determines whether organization signup should be enabled for this organization connection. Only applicable for database connections. Default: false.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub is_signup_enabled: Option<bool>,
-    /// Determines whether a connection should be displayed on this organization’s login prompt. Only applicable for enterprise connections. Default: true.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub show_as_button: Option<bool>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for UpdateOrganizationConnectionRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UpdateOrganizationConnectionRequestContent")
-            .field(
-                "assign_membership_on_login",
-                &self.assign_membership_on_login,
-            )
-            .field("is_signup_enabled", &self.is_signup_enabled)
-            .field("show_as_button", &self.show_as_button)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl UpdateOrganizationConnectionRequestContent {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `assign_membership_on_login`.
-    pub fn assign_membership_on_login(mut self, value: impl Into<bool>) -> Self {
-        self.assign_membership_on_login = Some(value.into());
-        self
-    }
-
-    /// Sets `is_signup_enabled`.
-    pub fn is_signup_enabled(mut self, value: impl Into<bool>) -> Self {
-        self.is_signup_enabled = Some(value.into());
-        self
-    }
-
-    /// Sets `show_as_button`.
-    pub fn show_as_button(mut self, value: impl Into<bool>) -> Self {
-        self.show_as_button = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `UpdateOrganizationConnectionResponseContent` schema.
-///
-/// The answer of `PATCH /organizations/{id}/enabled_connections/{connectionId}` (`organizations_enabledConnections_update`).
-///
-/// The same type as [`OrganizationConnection`]: the API description gives both the same schema.
-pub type UpdateOrganizationConnectionResponseContent = OrganizationConnection;
-
-/// The `UpdateOrganizationDiscoveryDomainRequestContent` object.
-///
-/// The body of `PATCH /organizations/{id}/discovery-domains/{discovery_domain_id}` (`organizations_discoveryDomains_update`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct UpdateOrganizationDiscoveryDomainRequestContent {
-    /// The `status` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<OrganizationDiscoveryDomainStatus>,
-    /// Indicates whether this domain should be used for organization discovery.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub use_for_organization_discovery: Option<bool>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for UpdateOrganizationDiscoveryDomainRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UpdateOrganizationDiscoveryDomainRequestContent")
-            .field("status", &self.status)
-            .field(
-                "use_for_organization_discovery",
-                &self.use_for_organization_discovery,
-            )
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl UpdateOrganizationDiscoveryDomainRequestContent {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `status`.
-    pub fn status(mut self, value: impl Into<OrganizationDiscoveryDomainStatus>) -> Self {
-        self.status = Some(value.into());
-        self
-    }
-
-    /// Sets `use_for_organization_discovery`.
-    pub fn use_for_organization_discovery(mut self, value: impl Into<bool>) -> Self {
-        self.use_for_organization_discovery = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `UpdateOrganizationDiscoveryDomainResponseContent` schema.
-///
-/// The answer of `PATCH /organizations/{id}/discovery-domains/{discovery_domain_id}` (`organizations_discoveryDomains_update`).
-///
-/// The same type as [`OrganizationDiscoveryDomain`]: the API description gives both the same schema.
-pub type UpdateOrganizationDiscoveryDomainResponseContent = OrganizationDiscoveryDomain;
-
-/// The `UpdateOrganizationRequestContent` object.
-///
-/// The body of `PATCH /organizations/{id}` (`organizations_update`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct UpdateOrganizationRequestContent {
-    /// The `branding` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub branding: Option<OrganizationBranding>,
-    /// Friendly name of this organization.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub display_name: Option<String>,
-    /// The `metadata` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub metadata: Option<BTreeMap<String, String>>,
-    /// The name of this organization.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// The `token_quota` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub token_quota: Option<UpdateTokenQuota>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for UpdateOrganizationRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UpdateOrganizationRequestContent")
-            .field("branding", &self.branding)
-            .field("display_name", &self.display_name)
-            .field("metadata", &Keys(&self.metadata))
-            .field("name", &self.name)
-            .field("token_quota", &self.token_quota)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl UpdateOrganizationRequestContent {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `branding`.
-    pub fn branding(mut self, value: impl Into<OrganizationBranding>) -> Self {
-        self.branding = Some(value.into());
-        self
-    }
-
-    /// Sets `display_name`.
-    pub fn display_name(mut self, value: impl Into<String>) -> Self {
-        self.display_name = Some(value.into());
-        self
-    }
-
-    /// Sets `metadata`.
-    pub fn metadata(mut self, value: impl Into<BTreeMap<String, String>>) -> Self {
-        self.metadata = Some(value.into());
-        self
-    }
-
-    /// Sets `name`.
-    pub fn name(mut self, value: impl Into<String>) -> Self {
-        self.name = Some(value.into());
-        self
-    }
-
-    /// Sets `token_quota`.
-    pub fn token_quota(mut self, value: impl Into<UpdateTokenQuota>) -> Self {
-        self.token_quota = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `UpdateOrganizationResponseContent` schema.
-///
-/// The answer of `PATCH /organizations/{id}` (`organizations_update`).
-///
-/// The same type as [`Organization`]: the API description gives both the same schema.
-pub type UpdateOrganizationResponseContent = Organization;
-
-/// The `UpdatePhoneTemplateRequestContent` object.
-///
-/// The body of `PATCH /branding/phone/templates/{id}` (`branding_phone_templates_update`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct UpdatePhoneTemplateRequestContent {
-    /// The `content` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub content: Option<PartialPhoneTemplateContent>,
-    /// Whether the template is enabled (false) or disabled (true).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub disabled: Option<bool>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for UpdatePhoneTemplateRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UpdatePhoneTemplateRequestContent")
-            .field("content", &self.content)
-            .field("disabled", &self.disabled)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl UpdatePhoneTemplateRequestContent {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `content`.
-    pub fn content(mut self, value: impl Into<PartialPhoneTemplateContent>) -> Self {
-        self.content = Some(value.into());
-        self
-    }
-
-    /// Sets `disabled`.
-    pub fn disabled(mut self, value: impl Into<bool>) -> Self {
-        self.disabled = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `UpdatePhoneTemplateResponseContent` schema.
-///
-/// The answer of `PATCH /branding/phone/templates/{id}` (`branding_phone_templates_update`).
-///
-/// The same type as [`PhoneTemplate`]: the API description gives both the same schema.
-pub type UpdatePhoneTemplateResponseContent = PhoneTemplate;
-
-/// The `UpdateRateLimitPolicyRequestContent` object.
-///
-/// The body of `PATCH /rate-limit-policies/{id}` (`rateLimitPolicies_update`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct UpdateRateLimitPolicyRequestContent {
-    /// The `configuration` field.
-    pub configuration: PatchRateLimitPolicyConfigurationRequestContent,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for UpdateRateLimitPolicyRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UpdateRateLimitPolicyRequestContent")
-            .field("configuration", &self.configuration)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl UpdateRateLimitPolicyRequestContent {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(configuration: impl Into<PatchRateLimitPolicyConfigurationRequestContent>) -> Self {
-        Self {
-            configuration: configuration.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `UpdateRateLimitPolicyResponseContent` schema.
-///
-/// The answer of `PATCH /rate-limit-policies/{id}` (`rateLimitPolicies_update`).
-///
-/// The same type as [`RateLimitPolicy`]: the API description gives both the same schema.
-pub type UpdateRateLimitPolicyResponseContent = RateLimitPolicy;

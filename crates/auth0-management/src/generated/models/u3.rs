@@ -11,6 +11,2207 @@ use serde_json::{Map, Value};
 
 use super::*;
 use crate::model_support::{Keys, REDACTED, Shape, candidates, extra, other, string_enum};
+use crate::patch::Patch;
+
+/// The `UpdateExperimentRequestContent` object.
+///
+/// The body of `PATCH /experimentation/experiments/{id}` (`experimentation_experiments_update`).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new()` and the setters.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct UpdateExperimentRequestContent {
+    /// Replaces all traffic allocations. Cannot be modified while the experiment is active.
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub allocations: Patch<Vec<AllocationRequestItem>>,
+    /// Configuration for how users are assigned to variations
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub assignment_config: Patch<AssignmentConfig>,
+    /// A description of the experiment
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub description: Patch<String>,
+    /// A human-readable name for the experiment
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub name: Patch<String>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for UpdateExperimentRequestContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UpdateExperimentRequestContent")
+            .field("allocations", &self.allocations)
+            .field("assignment_config", &self.assignment_config)
+            .field("description", &self.description)
+            .field("name", &self.name)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl UpdateExperimentRequestContent {
+    /// An empty value; set fields with the setters.
+    pub fn new() -> Self {
+        <Self as Default>::default()
+    }
+
+    /// Sets `allocations`.
+    pub fn allocations(mut self, value: impl Into<Vec<AllocationRequestItem>>) -> Self {
+        self.allocations = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"allocations": null`: clears the field.
+    pub fn clear_allocations(mut self) -> Self {
+        self.allocations = Patch::Null;
+        self
+    }
+
+    /// Sets `assignment_config`.
+    pub fn assignment_config(mut self, value: impl Into<AssignmentConfig>) -> Self {
+        self.assignment_config = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"assignment_config": null`: clears the field.
+    pub fn clear_assignment_config(mut self) -> Self {
+        self.assignment_config = Patch::Null;
+        self
+    }
+
+    /// Sets `description`.
+    pub fn description(mut self, value: impl Into<String>) -> Self {
+        self.description = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"description": null`: clears the field.
+    pub fn clear_description(mut self) -> Self {
+        self.description = Patch::Null;
+        self
+    }
+
+    /// Sets `name`.
+    pub fn name(mut self, value: impl Into<String>) -> Self {
+        self.name = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"name": null`: clears the field.
+    pub fn clear_name(mut self) -> Self {
+        self.name = Patch::Null;
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+/// The `UpdateExperimentResponseContent` schema.
+///
+/// The answer of `PATCH /experimentation/experiments/{id}` (`experimentation_experiments_update`).
+///
+/// The same type as [`ExperimentListItem`]: the API description gives both the same schema.
+pub type UpdateExperimentResponseContent = ExperimentListItem;
+
+/// The `UpdateExperimentStatusRequestContent` object.
+///
+/// The body of `POST /experimentation/experiments/{id}/status` (`experimentation_experiments_updateStatus`).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct UpdateExperimentStatusRequestContent {
+    /// The `status` field.
+    pub status: ExperimentTransitionStatusEnum,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for UpdateExperimentStatusRequestContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UpdateExperimentStatusRequestContent")
+            .field("status", &self.status)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl UpdateExperimentStatusRequestContent {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(status: impl Into<ExperimentTransitionStatusEnum>) -> Self {
+        Self {
+            status: status.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+/// The `UpdateExperimentStatusResponseContent` schema.
+///
+/// The answer of `POST /experimentation/experiments/{id}/status` (`experimentation_experiments_updateStatus`).
+///
+/// The same type as [`ExperimentListItem`]: the API description gives both the same schema.
+pub type UpdateExperimentStatusResponseContent = ExperimentListItem;
+
+/// Configuration parameters for this feature flag
+pub type UpdateFeatureFlagParameters = BTreeMap<String, FeatureFlagConfigParam>;
+
+/// The `UpdateFeatureFlagRequestContent` object.
+///
+/// The body of `PATCH /experimentation/feature-flags/{id}` (`experimentation_featureFlags_update`).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new()` and the setters.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct UpdateFeatureFlagRequestContent {
+    /// A description of what this feature flag controls
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub description: Patch<String>,
+    /// A human-readable name for the feature flag
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub name: Patch<String>,
+    /// The `parameters` field.
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub parameters: Patch<BTreeMap<String, FeatureFlagConfigParam>>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for UpdateFeatureFlagRequestContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UpdateFeatureFlagRequestContent")
+            .field("description", &self.description)
+            .field("name", &self.name)
+            .field("parameters", &Keys(&self.parameters))
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl UpdateFeatureFlagRequestContent {
+    /// An empty value; set fields with the setters.
+    pub fn new() -> Self {
+        <Self as Default>::default()
+    }
+
+    /// Sets `description`.
+    pub fn description(mut self, value: impl Into<String>) -> Self {
+        self.description = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"description": null`: clears the field.
+    pub fn clear_description(mut self) -> Self {
+        self.description = Patch::Null;
+        self
+    }
+
+    /// Sets `name`.
+    pub fn name(mut self, value: impl Into<String>) -> Self {
+        self.name = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"name": null`: clears the field.
+    pub fn clear_name(mut self) -> Self {
+        self.name = Patch::Null;
+        self
+    }
+
+    /// Sets `parameters`.
+    pub fn parameters(
+        mut self,
+        value: impl Into<BTreeMap<String, FeatureFlagConfigParam>>,
+    ) -> Self {
+        self.parameters = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"parameters": null`: clears the field.
+    pub fn clear_parameters(mut self) -> Self {
+        self.parameters = Patch::Null;
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+/// The `UpdateFeatureFlagResponseContent` schema.
+///
+/// The answer of `PATCH /experimentation/feature-flags/{id}` (`experimentation_featureFlags_update`).
+///
+/// The same type as [`FeatureFlag`]: the API description gives both the same schema.
+pub type UpdateFeatureFlagResponseContent = FeatureFlag;
+
+/// The `UpdateFeatureFlagStatusRequestContent` object.
+///
+/// The body of `POST /experimentation/feature-flags/{id}/status` (`experimentation_featureFlags_updateStatus`).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct UpdateFeatureFlagStatusRequestContent {
+    /// The target status to transition the feature flag to.
+    pub status: FeatureFlagStatusEnum,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for UpdateFeatureFlagStatusRequestContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UpdateFeatureFlagStatusRequestContent")
+            .field("status", &self.status)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl UpdateFeatureFlagStatusRequestContent {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(status: impl Into<FeatureFlagStatusEnum>) -> Self {
+        Self {
+            status: status.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+/// The `UpdateFeatureFlagStatusResponseContent` schema.
+///
+/// The answer of `POST /experimentation/feature-flags/{id}/status` (`experimentation_featureFlags_updateStatus`).
+///
+/// The same type as [`FeatureFlag`]: the API description gives both the same schema.
+pub type UpdateFeatureFlagStatusResponseContent = FeatureFlag;
+
+/// The `UpdateFlowRequestContent` object.
+///
+/// The body of `PATCH /flows/{id}` (`flows_update`).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new()` and the setters.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct UpdateFlowRequestContent {
+    /// The `actions` field.
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub actions: Patch<Vec<FlowAction>>,
+    /// The `name` field.
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub name: Patch<String>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for UpdateFlowRequestContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UpdateFlowRequestContent")
+            .field("actions", &self.actions)
+            .field("name", &self.name)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl UpdateFlowRequestContent {
+    /// An empty value; set fields with the setters.
+    pub fn new() -> Self {
+        <Self as Default>::default()
+    }
+
+    /// Sets `actions`.
+    pub fn actions(mut self, value: impl Into<Vec<FlowAction>>) -> Self {
+        self.actions = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"actions": null`: clears the field.
+    pub fn clear_actions(mut self) -> Self {
+        self.actions = Patch::Null;
+        self
+    }
+
+    /// Sets `name`.
+    pub fn name(mut self, value: impl Into<String>) -> Self {
+        self.name = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"name": null`: clears the field.
+    pub fn clear_name(mut self) -> Self {
+        self.name = Patch::Null;
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+/// The `UpdateFlowResponseContent` schema.
+///
+/// The answer of `PATCH /flows/{id}` (`flows_update`).
+///
+/// The same type as [`GetFlowResponseContent`]: the API description gives both the same schema.
+pub type UpdateFlowResponseContent = GetFlowResponseContent;
+
+/// The `UpdateFlowsVaultConnectionRequestContent` object.
+///
+/// The body of `PATCH /flows/vault/connections/{id}` (`flows_vault_connections_update`).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new()` and the setters.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct UpdateFlowsVaultConnectionRequestContent {
+    /// Flows Vault Connection name.
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub name: Patch<String>,
+    /// The `setup` field.
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub setup: Patch<UpdateFlowsVaultConnectionSetup>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for UpdateFlowsVaultConnectionRequestContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UpdateFlowsVaultConnectionRequestContent")
+            .field("name", &self.name)
+            .field("setup", &self.setup)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl UpdateFlowsVaultConnectionRequestContent {
+    /// An empty value; set fields with the setters.
+    pub fn new() -> Self {
+        <Self as Default>::default()
+    }
+
+    /// Sets `name`.
+    pub fn name(mut self, value: impl Into<String>) -> Self {
+        self.name = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"name": null`: clears the field.
+    pub fn clear_name(mut self) -> Self {
+        self.name = Patch::Null;
+        self
+    }
+
+    /// Sets `setup`.
+    pub fn setup(mut self, value: impl Into<UpdateFlowsVaultConnectionSetup>) -> Self {
+        self.setup = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"setup": null`: clears the field.
+    pub fn clear_setup(mut self) -> Self {
+        self.setup = Patch::Null;
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+/// The `UpdateFlowsVaultConnectionResponseContent` schema.
+///
+/// The answer of `PATCH /flows/vault/connections/{id}` (`flows_vault_connections_update`).
+///
+/// The same type as [`GetFlowsVaultConnectionResponseContent`]: the API description gives both the same schema.
+pub type UpdateFlowsVaultConnectionResponseContent = GetFlowsVaultConnectionResponseContent;
+
+/// Flows Vault Connection configuration.
+///
+/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
+#[derive(Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+#[non_exhaustive]
+pub enum UpdateFlowsVaultConnectionSetup {
+    /// The `FlowsVaultConnectioSetupApiKeyWithBaseUrl` shape.
+    SetupApiKeyWithBaseUrl(FlowsVaultConnectioSetupApiKeyWithBaseUrl),
+    /// The `FlowsVaultConnectioSetupApiKey` shape.
+    SetupApiKey(FlowsVaultConnectioSetupApiKey),
+    /// The `FlowsVaultConnectioSetupOauthApp` shape.
+    SetupOauthApp(FlowsVaultConnectioSetupOauthApp),
+    /// The `FlowsVaultConnectioSetupBigqueryOauthJwt` shape.
+    SetupBigqueryOauthJwt(FlowsVaultConnectioSetupBigqueryOauthJwt),
+    /// The `FlowsVaultConnectioSetupSecretApiKey` shape.
+    SetupSecretApiKey(FlowsVaultConnectioSetupSecretApiKey),
+    /// The `FlowsVaultConnectioSetupHttpBearer` shape.
+    SetupHttpBearer(FlowsVaultConnectioSetupHttpBearer),
+    /// The `FlowsVaultConnectionHttpBasicAuthSetup` shape.
+    ConnectionHttpBasicAuthSetup(FlowsVaultConnectionHttpBasicAuthSetup),
+    /// The `FlowsVaultConnectionHttpApiKeySetup` shape.
+    ConnectionHttpApiKeySetup(FlowsVaultConnectionHttpApiKeySetup),
+    /// The `FlowsVaultConnectionHttpOauthClientCredentialsSetup` shape.
+    ConnectionHttpOauthClientCredentialsSetup(FlowsVaultConnectionHttpOauthClientCredentialsSetup),
+    /// The `FlowsVaultConnectioSetupJwt` shape.
+    SetupJwt(FlowsVaultConnectioSetupJwt),
+    /// The `FlowsVaultConnectioSetupMailjetApiKey` shape.
+    SetupMailjetApiKey(FlowsVaultConnectioSetupMailjetApiKey),
+    /// The `FlowsVaultConnectioSetupToken` shape.
+    SetupToken(FlowsVaultConnectioSetupToken),
+    /// The `FlowsVaultConnectioSetupWebhook` shape.
+    SetupWebhook(FlowsVaultConnectioSetupWebhook),
+    /// The `FlowsVaultConnectioSetupStripeKeyPair` shape.
+    SetupStripeKeyPair(FlowsVaultConnectioSetupStripeKeyPair),
+    /// The `FlowsVaultConnectioSetupOauthCode` shape.
+    SetupOauthCode(FlowsVaultConnectioSetupOauthCode),
+    /// The `FlowsVaultConnectioSetupTwilioApiKey` shape.
+    SetupTwilioApiKey(FlowsVaultConnectioSetupTwilioApiKey),
+    /// JSON this version cannot tell apart, kept as received.
+    Other(Value),
+}
+
+impl<'de> Deserialize<'de> for UpdateFlowsVaultConnectionSetup {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        const SHAPES: &[Shape] = &[
+            Shape::Object {
+                consts: &[("type", "API_KEY")],
+                required: &["api_key", "base_url"],
+            },
+            Shape::Object {
+                consts: &[("type", "API_KEY")],
+                required: &["api_key"],
+            },
+            Shape::Object {
+                consts: &[("type", "OAUTH_APP")],
+                required: &["client_id", "client_secret", "domain"],
+            },
+            Shape::Object {
+                consts: &[],
+                required: &[],
+            },
+            Shape::Object {
+                consts: &[("type", "API_KEY")],
+                required: &["secret_key"],
+            },
+            Shape::Object {
+                consts: &[("type", "BEARER")],
+                required: &["token"],
+            },
+            Shape::Object {
+                consts: &[("type", "BASIC_AUTH")],
+                required: &["username"],
+            },
+            Shape::Object {
+                consts: &[("type", "API_KEY")],
+                required: &["in", "name", "value"],
+            },
+            Shape::Object {
+                consts: &[("type", "OAUTH_CLIENT_CREDENTIALS")],
+                required: &["client_id", "client_secret", "token_endpoint"],
+            },
+            Shape::Object {
+                consts: &[("type", "JWT")],
+                required: &["algorithm"],
+            },
+            Shape::Object {
+                consts: &[("type", "API_KEY")],
+                required: &["api_key", "secret_key"],
+            },
+            Shape::Object {
+                consts: &[("type", "TOKEN")],
+                required: &["token"],
+            },
+            Shape::Object {
+                consts: &[("type", "WEBHOOK")],
+                required: &["url"],
+            },
+            Shape::Object {
+                consts: &[("type", "KEY_PAIR")],
+                required: &["private_key", "public_key"],
+            },
+            Shape::Object {
+                consts: &[],
+                required: &[],
+            },
+            Shape::Object {
+                consts: &[("type", "API_KEY")],
+                required: &["account_id", "api_key"],
+            },
+        ];
+        let value = Value::deserialize(deserializer)?;
+        for index in candidates(&value, SHAPES) {
+            let decoded = match index {
+                0 => serde_json::from_value(value.clone())
+                    .ok()
+                    .map(Self::SetupApiKeyWithBaseUrl),
+                1 => serde_json::from_value(value.clone())
+                    .ok()
+                    .map(Self::SetupApiKey),
+                2 => serde_json::from_value(value.clone())
+                    .ok()
+                    .map(Self::SetupOauthApp),
+                3 => serde_json::from_value(value.clone())
+                    .ok()
+                    .map(Self::SetupBigqueryOauthJwt),
+                4 => serde_json::from_value(value.clone())
+                    .ok()
+                    .map(Self::SetupSecretApiKey),
+                5 => serde_json::from_value(value.clone())
+                    .ok()
+                    .map(Self::SetupHttpBearer),
+                6 => serde_json::from_value(value.clone())
+                    .ok()
+                    .map(Self::ConnectionHttpBasicAuthSetup),
+                7 => serde_json::from_value(value.clone())
+                    .ok()
+                    .map(Self::ConnectionHttpApiKeySetup),
+                8 => serde_json::from_value(value.clone())
+                    .ok()
+                    .map(Self::ConnectionHttpOauthClientCredentialsSetup),
+                9 => serde_json::from_value(value.clone())
+                    .ok()
+                    .map(Self::SetupJwt),
+                10 => serde_json::from_value(value.clone())
+                    .ok()
+                    .map(Self::SetupMailjetApiKey),
+                11 => serde_json::from_value(value.clone())
+                    .ok()
+                    .map(Self::SetupToken),
+                12 => serde_json::from_value(value.clone())
+                    .ok()
+                    .map(Self::SetupWebhook),
+                13 => serde_json::from_value(value.clone())
+                    .ok()
+                    .map(Self::SetupStripeKeyPair),
+                14 => serde_json::from_value(value.clone())
+                    .ok()
+                    .map(Self::SetupOauthCode),
+                15 => serde_json::from_value(value.clone())
+                    .ok()
+                    .map(Self::SetupTwilioApiKey),
+                _ => None,
+            };
+            if let Some(decoded) = decoded {
+                return Ok(decoded);
+            }
+        }
+        other("UpdateFlowsVaultConnectionSetup", &value);
+        Ok(Self::Other(value))
+    }
+}
+
+impl fmt::Debug for UpdateFlowsVaultConnectionSetup {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::SetupApiKeyWithBaseUrl(v) => {
+                f.debug_tuple("SetupApiKeyWithBaseUrl").field(v).finish()
+            }
+            Self::SetupApiKey(v) => f.debug_tuple("SetupApiKey").field(v).finish(),
+            Self::SetupOauthApp(v) => f.debug_tuple("SetupOauthApp").field(v).finish(),
+            Self::SetupBigqueryOauthJwt(v) => {
+                f.debug_tuple("SetupBigqueryOauthJwt").field(v).finish()
+            }
+            Self::SetupSecretApiKey(v) => f.debug_tuple("SetupSecretApiKey").field(v).finish(),
+            Self::SetupHttpBearer(v) => f.debug_tuple("SetupHttpBearer").field(v).finish(),
+            Self::ConnectionHttpBasicAuthSetup(v) => f
+                .debug_tuple("ConnectionHttpBasicAuthSetup")
+                .field(v)
+                .finish(),
+            Self::ConnectionHttpApiKeySetup(v) => {
+                f.debug_tuple("ConnectionHttpApiKeySetup").field(v).finish()
+            }
+            Self::ConnectionHttpOauthClientCredentialsSetup(v) => f
+                .debug_tuple("ConnectionHttpOauthClientCredentialsSetup")
+                .field(v)
+                .finish(),
+            Self::SetupJwt(v) => f.debug_tuple("SetupJwt").field(v).finish(),
+            Self::SetupMailjetApiKey(v) => f.debug_tuple("SetupMailjetApiKey").field(v).finish(),
+            Self::SetupToken(v) => f.debug_tuple("SetupToken").field(v).finish(),
+            Self::SetupWebhook(v) => f.debug_tuple("SetupWebhook").field(v).finish(),
+            Self::SetupStripeKeyPair(v) => f.debug_tuple("SetupStripeKeyPair").field(v).finish(),
+            Self::SetupOauthCode(v) => f.debug_tuple("SetupOauthCode").field(v).finish(),
+            Self::SetupTwilioApiKey(v) => f.debug_tuple("SetupTwilioApiKey").field(v).finish(),
+            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
+        }
+    }
+}
+
+/// The `UpdateFormRequestContent` object.
+///
+/// The body of `PATCH /forms/{id}` (`forms_update`).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new()` and the setters.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct UpdateFormRequestContent {
+    /// The `ending` field.
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub ending: Patch<FormEndingNode>,
+    /// The `languages` field.
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub languages: Patch<FormLanguages>,
+    /// The `messages` field.
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub messages: Patch<FormMessages>,
+    /// The `name` field.
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub name: Patch<String>,
+    /// The `nodes` field.
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub nodes: Patch<Vec<FormNode>>,
+    /// The `start` field.
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub start: Patch<FormStartNode>,
+    /// The `style` field.
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub style: Patch<FormStyle>,
+    /// The `translations` field.
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub translations: Patch<BTreeMap<String, Map<String, Value>>>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for UpdateFormRequestContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UpdateFormRequestContent")
+            .field("ending", &self.ending)
+            .field("languages", &self.languages)
+            .field("messages", &self.messages)
+            .field("name", &self.name)
+            .field("nodes", &self.nodes)
+            .field("start", &self.start)
+            .field("style", &self.style)
+            .field("translations", &Keys(&self.translations))
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl UpdateFormRequestContent {
+    /// An empty value; set fields with the setters.
+    pub fn new() -> Self {
+        <Self as Default>::default()
+    }
+
+    /// Sets `ending`.
+    pub fn ending(mut self, value: impl Into<FormEndingNode>) -> Self {
+        self.ending = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"ending": null`: clears the field.
+    pub fn clear_ending(mut self) -> Self {
+        self.ending = Patch::Null;
+        self
+    }
+
+    /// Sets `languages`.
+    pub fn languages(mut self, value: impl Into<FormLanguages>) -> Self {
+        self.languages = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"languages": null`: clears the field.
+    pub fn clear_languages(mut self) -> Self {
+        self.languages = Patch::Null;
+        self
+    }
+
+    /// Sets `messages`.
+    pub fn messages(mut self, value: impl Into<FormMessages>) -> Self {
+        self.messages = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"messages": null`: clears the field.
+    pub fn clear_messages(mut self) -> Self {
+        self.messages = Patch::Null;
+        self
+    }
+
+    /// Sets `name`.
+    pub fn name(mut self, value: impl Into<String>) -> Self {
+        self.name = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"name": null`: clears the field.
+    pub fn clear_name(mut self) -> Self {
+        self.name = Patch::Null;
+        self
+    }
+
+    /// Sets `nodes`.
+    pub fn nodes(mut self, value: impl Into<Vec<FormNode>>) -> Self {
+        self.nodes = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"nodes": null`: clears the field.
+    pub fn clear_nodes(mut self) -> Self {
+        self.nodes = Patch::Null;
+        self
+    }
+
+    /// Sets `start`.
+    pub fn start(mut self, value: impl Into<FormStartNode>) -> Self {
+        self.start = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"start": null`: clears the field.
+    pub fn clear_start(mut self) -> Self {
+        self.start = Patch::Null;
+        self
+    }
+
+    /// Sets `style`.
+    pub fn style(mut self, value: impl Into<FormStyle>) -> Self {
+        self.style = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"style": null`: clears the field.
+    pub fn clear_style(mut self) -> Self {
+        self.style = Patch::Null;
+        self
+    }
+
+    /// Sets `translations`.
+    pub fn translations(mut self, value: impl Into<BTreeMap<String, Map<String, Value>>>) -> Self {
+        self.translations = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"translations": null`: clears the field.
+    pub fn clear_translations(mut self) -> Self {
+        self.translations = Patch::Null;
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+/// The `UpdateFormResponseContent` schema.
+///
+/// The answer of `PATCH /forms/{id}` (`forms_update`).
+///
+/// The same type as [`GetFormResponseContent`]: the API description gives both the same schema.
+pub type UpdateFormResponseContent = GetFormResponseContent;
+
+/// The `UpdateGuardianFactorDuoSettingsRequestContent` object.
+///
+/// The body of `PATCH /guardian/factors/duo/settings` (`guardian_factors_duo_settings_update`).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new()` and the setters.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct UpdateGuardianFactorDuoSettingsRequestContent {
+    /// The `host` field.
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub host: Patch<String>,
+    /// The `ikey` field.
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub ikey: Patch<String>,
+    /// The `skey` field.
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub skey: Patch<String>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for UpdateGuardianFactorDuoSettingsRequestContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UpdateGuardianFactorDuoSettingsRequestContent")
+            .field("host", &self.host)
+            .field("ikey", &self.ikey)
+            .field("skey", &self.skey.as_ref().map(|_| REDACTED))
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl UpdateGuardianFactorDuoSettingsRequestContent {
+    /// An empty value; set fields with the setters.
+    pub fn new() -> Self {
+        <Self as Default>::default()
+    }
+
+    /// Sets `host`.
+    pub fn host(mut self, value: impl Into<String>) -> Self {
+        self.host = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"host": null`: clears the field.
+    pub fn clear_host(mut self) -> Self {
+        self.host = Patch::Null;
+        self
+    }
+
+    /// Sets `ikey`.
+    pub fn ikey(mut self, value: impl Into<String>) -> Self {
+        self.ikey = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"ikey": null`: clears the field.
+    pub fn clear_ikey(mut self) -> Self {
+        self.ikey = Patch::Null;
+        self
+    }
+
+    /// Sets `skey`.
+    pub fn skey(mut self, value: impl Into<String>) -> Self {
+        self.skey = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"skey": null`: clears the field.
+    pub fn clear_skey(mut self) -> Self {
+        self.skey = Patch::Null;
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+/// The `UpdateGuardianFactorDuoSettingsResponseContent` schema.
+///
+/// The answer of `PATCH /guardian/factors/duo/settings` (`guardian_factors_duo_settings_update`).
+///
+/// The same type as [`SetGuardianFactorDuoSettingsRequestContent`]: the API description gives both the same schema.
+pub type UpdateGuardianFactorDuoSettingsResponseContent =
+    SetGuardianFactorDuoSettingsRequestContent;
+
+/// The `UpdateGuardianFactorsProviderPushNotificationApnsRequestContent` object.
+///
+/// The body of `PATCH /guardian/factors/push-notification/providers/apns` (`guardian_factors_pushNotification_updateApnsProvider`).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new()` and the setters.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct UpdateGuardianFactorsProviderPushNotificationApnsRequestContent {
+    /// The `bundle_id` field.
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub bundle_id: Patch<String>,
+    /// The `p12` field.
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub p12: Patch<String>,
+    /// The `sandbox` field.
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub sandbox: Patch<bool>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for UpdateGuardianFactorsProviderPushNotificationApnsRequestContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UpdateGuardianFactorsProviderPushNotificationApnsRequestContent")
+            .field("bundle_id", &self.bundle_id)
+            .field("p12", &self.p12)
+            .field("sandbox", &self.sandbox)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl UpdateGuardianFactorsProviderPushNotificationApnsRequestContent {
+    /// An empty value; set fields with the setters.
+    pub fn new() -> Self {
+        <Self as Default>::default()
+    }
+
+    /// Sets `bundle_id`.
+    pub fn bundle_id(mut self, value: impl Into<String>) -> Self {
+        self.bundle_id = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"bundle_id": null`: clears the field.
+    pub fn clear_bundle_id(mut self) -> Self {
+        self.bundle_id = Patch::Null;
+        self
+    }
+
+    /// Sets `p12`.
+    pub fn p12(mut self, value: impl Into<String>) -> Self {
+        self.p12 = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"p12": null`: clears the field.
+    pub fn clear_p12(mut self) -> Self {
+        self.p12 = Patch::Null;
+        self
+    }
+
+    /// Sets `sandbox`.
+    pub fn sandbox(mut self, value: impl Into<bool>) -> Self {
+        self.sandbox = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"sandbox": null`: clears the field.
+    pub fn clear_sandbox(mut self) -> Self {
+        self.sandbox = Patch::Null;
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+/// The `UpdateGuardianFactorsProviderPushNotificationApnsResponseContent` schema.
+///
+/// The answer of `PATCH /guardian/factors/push-notification/providers/apns` (`guardian_factors_pushNotification_updateApnsProvider`).
+///
+/// The same type as [`SetGuardianFactorsProviderPushNotificationApnsResponseContent`]: the API description gives both the same schema.
+pub type UpdateGuardianFactorsProviderPushNotificationApnsResponseContent =
+    SetGuardianFactorsProviderPushNotificationApnsResponseContent;
+
+/// The `UpdateGuardianFactorsProviderPushNotificationFcmRequestContent` object.
+///
+/// The body of `PATCH /guardian/factors/push-notification/providers/fcm` (`guardian_factors_pushNotification_updateFcmProvider`).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new()` and the setters.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct UpdateGuardianFactorsProviderPushNotificationFcmRequestContent {
+    /// The `server_key` field.
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub server_key: Patch<String>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for UpdateGuardianFactorsProviderPushNotificationFcmRequestContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UpdateGuardianFactorsProviderPushNotificationFcmRequestContent")
+            .field("server_key", &self.server_key.as_ref().map(|_| REDACTED))
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl UpdateGuardianFactorsProviderPushNotificationFcmRequestContent {
+    /// An empty value; set fields with the setters.
+    pub fn new() -> Self {
+        <Self as Default>::default()
+    }
+
+    /// Sets `server_key`.
+    pub fn server_key(mut self, value: impl Into<String>) -> Self {
+        self.server_key = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"server_key": null`: clears the field.
+    pub fn clear_server_key(mut self) -> Self {
+        self.server_key = Patch::Null;
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+/// The `UpdateGuardianFactorsProviderPushNotificationFcmResponseContent` schema.
+pub type UpdateGuardianFactorsProviderPushNotificationFcmResponseContent = Map<String, Value>;
+
+/// The `UpdateGuardianFactorsProviderPushNotificationFcmv1RequestContent` object.
+///
+/// The body of `PATCH /guardian/factors/push-notification/providers/fcmv1` (`guardian_factors_pushNotification_updateFcmv1Provider`).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new()` and the setters.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct UpdateGuardianFactorsProviderPushNotificationFcmv1RequestContent {
+    /// The `server_credentials` field.
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub server_credentials: Patch<String>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for UpdateGuardianFactorsProviderPushNotificationFcmv1RequestContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UpdateGuardianFactorsProviderPushNotificationFcmv1RequestContent")
+            .field(
+                "server_credentials",
+                &self.server_credentials.as_ref().map(|_| REDACTED),
+            )
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl UpdateGuardianFactorsProviderPushNotificationFcmv1RequestContent {
+    /// An empty value; set fields with the setters.
+    pub fn new() -> Self {
+        <Self as Default>::default()
+    }
+
+    /// Sets `server_credentials`.
+    pub fn server_credentials(mut self, value: impl Into<String>) -> Self {
+        self.server_credentials = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"server_credentials": null`: clears the field.
+    pub fn clear_server_credentials(mut self) -> Self {
+        self.server_credentials = Patch::Null;
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+/// The `UpdateGuardianFactorsProviderPushNotificationFcmv1ResponseContent` schema.
+pub type UpdateGuardianFactorsProviderPushNotificationFcmv1ResponseContent = Map<String, Value>;
+
+/// The `UpdateGuardianFactorsProviderPushNotificationSnsRequestContent` object.
+///
+/// The body of `PATCH /guardian/factors/push-notification/providers/sns` (`guardian_factors_pushNotification_updateSnsProvider`).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new()` and the setters.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct UpdateGuardianFactorsProviderPushNotificationSnsRequestContent {
+    /// The `aws_access_key_id` field.
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub aws_access_key_id: Patch<String>,
+    /// The `aws_region` field.
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub aws_region: Patch<String>,
+    /// The `aws_secret_access_key` field.
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub aws_secret_access_key: Patch<String>,
+    /// The `sns_apns_platform_application_arn` field.
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub sns_apns_platform_application_arn: Patch<String>,
+    /// The `sns_gcm_platform_application_arn` field.
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub sns_gcm_platform_application_arn: Patch<String>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for UpdateGuardianFactorsProviderPushNotificationSnsRequestContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UpdateGuardianFactorsProviderPushNotificationSnsRequestContent")
+            .field("aws_access_key_id", &self.aws_access_key_id)
+            .field("aws_region", &self.aws_region)
+            .field(
+                "aws_secret_access_key",
+                &self.aws_secret_access_key.as_ref().map(|_| REDACTED),
+            )
+            .field(
+                "sns_apns_platform_application_arn",
+                &self.sns_apns_platform_application_arn,
+            )
+            .field(
+                "sns_gcm_platform_application_arn",
+                &self.sns_gcm_platform_application_arn,
+            )
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl UpdateGuardianFactorsProviderPushNotificationSnsRequestContent {
+    /// An empty value; set fields with the setters.
+    pub fn new() -> Self {
+        <Self as Default>::default()
+    }
+
+    /// Sets `aws_access_key_id`.
+    pub fn aws_access_key_id(mut self, value: impl Into<String>) -> Self {
+        self.aws_access_key_id = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"aws_access_key_id": null`: clears the field.
+    pub fn clear_aws_access_key_id(mut self) -> Self {
+        self.aws_access_key_id = Patch::Null;
+        self
+    }
+
+    /// Sets `aws_region`.
+    pub fn aws_region(mut self, value: impl Into<String>) -> Self {
+        self.aws_region = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"aws_region": null`: clears the field.
+    pub fn clear_aws_region(mut self) -> Self {
+        self.aws_region = Patch::Null;
+        self
+    }
+
+    /// Sets `aws_secret_access_key`.
+    pub fn aws_secret_access_key(mut self, value: impl Into<String>) -> Self {
+        self.aws_secret_access_key = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"aws_secret_access_key": null`: clears the field.
+    pub fn clear_aws_secret_access_key(mut self) -> Self {
+        self.aws_secret_access_key = Patch::Null;
+        self
+    }
+
+    /// Sets `sns_apns_platform_application_arn`.
+    pub fn sns_apns_platform_application_arn(mut self, value: impl Into<String>) -> Self {
+        self.sns_apns_platform_application_arn = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"sns_apns_platform_application_arn": null`: clears the field.
+    pub fn clear_sns_apns_platform_application_arn(mut self) -> Self {
+        self.sns_apns_platform_application_arn = Patch::Null;
+        self
+    }
+
+    /// Sets `sns_gcm_platform_application_arn`.
+    pub fn sns_gcm_platform_application_arn(mut self, value: impl Into<String>) -> Self {
+        self.sns_gcm_platform_application_arn = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"sns_gcm_platform_application_arn": null`: clears the field.
+    pub fn clear_sns_gcm_platform_application_arn(mut self) -> Self {
+        self.sns_gcm_platform_application_arn = Patch::Null;
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+/// The `UpdateGuardianFactorsProviderPushNotificationSnsResponseContent` schema.
+///
+/// The answer of `PATCH /guardian/factors/push-notification/providers/sns` (`guardian_factors_pushNotification_updateSnsProvider`).
+///
+/// The same type as [`GetGuardianFactorsProviderSnsResponseContent`]: the API description gives both the same schema.
+pub type UpdateGuardianFactorsProviderPushNotificationSnsResponseContent =
+    GetGuardianFactorsProviderSnsResponseContent;
+
+/// The `UpdateHookRequestContent` object.
+///
+/// The body of `PATCH /hooks/{id}` (`hooks_update`).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new()` and the setters.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct UpdateHookRequestContent {
+    /// The `dependencies` field.
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub dependencies: Patch<BTreeMap<String, String>>,
+    /// Whether this hook will be executed (true) or ignored (false).
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub enabled: Patch<bool>,
+    /// Name of this hook.
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub name: Patch<String>,
+    /// Code to be executed when this hook runs.
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub script: Patch<String>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for UpdateHookRequestContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UpdateHookRequestContent")
+            .field("dependencies", &Keys(&self.dependencies))
+            .field("enabled", &self.enabled)
+            .field("name", &self.name)
+            .field("script", &self.script)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl UpdateHookRequestContent {
+    /// An empty value; set fields with the setters.
+    pub fn new() -> Self {
+        <Self as Default>::default()
+    }
+
+    /// Sets `dependencies`.
+    pub fn dependencies(mut self, value: impl Into<BTreeMap<String, String>>) -> Self {
+        self.dependencies = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"dependencies": null`: clears the field.
+    pub fn clear_dependencies(mut self) -> Self {
+        self.dependencies = Patch::Null;
+        self
+    }
+
+    /// Sets `enabled`.
+    pub fn enabled(mut self, value: impl Into<bool>) -> Self {
+        self.enabled = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"enabled": null`: clears the field.
+    pub fn clear_enabled(mut self) -> Self {
+        self.enabled = Patch::Null;
+        self
+    }
+
+    /// Sets `name`.
+    pub fn name(mut self, value: impl Into<String>) -> Self {
+        self.name = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"name": null`: clears the field.
+    pub fn clear_name(mut self) -> Self {
+        self.name = Patch::Null;
+        self
+    }
+
+    /// Sets `script`.
+    pub fn script(mut self, value: impl Into<String>) -> Self {
+        self.script = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"script": null`: clears the field.
+    pub fn clear_script(mut self) -> Self {
+        self.script = Patch::Null;
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+/// The `UpdateHookResponseContent` schema.
+///
+/// The answer of `PATCH /hooks/{id}` (`hooks_update`).
+///
+/// The same type as [`Hook`]: the API description gives both the same schema.
+pub type UpdateHookResponseContent = Hook;
+
+/// Hashmap of key-value pairs where the value must be a string.
+///
+/// A map of secret names to values; `Debug` shows the names only. Dereferences to the map.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct UpdateHookSecretRequestContent(pub Map<String, Value>);
+
+impl fmt::Debug for UpdateHookSecretRequestContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("UpdateHookSecretRequestContent")
+            .field(&Keys(&self.0))
+            .finish()
+    }
+}
+
+impl std::ops::Deref for UpdateHookSecretRequestContent {
+    type Target = Map<String, Value>;
+
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for UpdateHookSecretRequestContent {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.0
+    }
+}
+
+impl From<Map<String, Value>> for UpdateHookSecretRequestContent {
+    fn from(map: Map<String, Value>) -> Self {
+        Self(map)
+    }
+}
+
+/// The `UpdateLogStreamRequestContent` object.
+///
+/// The body of `PATCH /log-streams/{id}` (`logStreams_update`).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new()` and the setters.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct UpdateLogStreamRequestContent {
+    /// Only logs events matching these filters will be delivered by the stream. If omitted or empty, all events will be delivered.
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub filters: Patch<Vec<LogStreamFilter>>,
+    /// True for priority log streams, false for non-priority
+    #[serde(
+        rename = "isPriority",
+        default,
+        skip_serializing_if = "Patch::is_absent"
+    )]
+    pub is_priority: Patch<bool>,
+    /// log stream name
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub name: Patch<String>,
+    /// The `pii_config` field.
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub pii_config: Patch<LogStreamPiiConfig>,
+    /// The `sink` field.
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub sink: Patch<LogStreamSinkPatch>,
+    /// The `status` field.
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub status: Patch<LogStreamStatusEnum>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for UpdateLogStreamRequestContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UpdateLogStreamRequestContent")
+            .field("filters", &self.filters)
+            .field("is_priority", &self.is_priority)
+            .field("name", &self.name)
+            .field("pii_config", &self.pii_config)
+            .field("sink", &self.sink)
+            .field("status", &self.status)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl UpdateLogStreamRequestContent {
+    /// An empty value; set fields with the setters.
+    pub fn new() -> Self {
+        <Self as Default>::default()
+    }
+
+    /// Sets `filters`.
+    pub fn filters(mut self, value: impl Into<Vec<LogStreamFilter>>) -> Self {
+        self.filters = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"filters": null`: clears the field.
+    pub fn clear_filters(mut self) -> Self {
+        self.filters = Patch::Null;
+        self
+    }
+
+    /// Sets `isPriority`.
+    pub fn is_priority(mut self, value: impl Into<bool>) -> Self {
+        self.is_priority = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"isPriority": null`: clears the field.
+    pub fn clear_is_priority(mut self) -> Self {
+        self.is_priority = Patch::Null;
+        self
+    }
+
+    /// Sets `name`.
+    pub fn name(mut self, value: impl Into<String>) -> Self {
+        self.name = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"name": null`: clears the field.
+    pub fn clear_name(mut self) -> Self {
+        self.name = Patch::Null;
+        self
+    }
+
+    /// Sets `pii_config`.
+    pub fn pii_config(mut self, value: impl Into<LogStreamPiiConfig>) -> Self {
+        self.pii_config = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"pii_config": null`: clears the field.
+    pub fn clear_pii_config(mut self) -> Self {
+        self.pii_config = Patch::Null;
+        self
+    }
+
+    /// Sets `sink`.
+    pub fn sink(mut self, value: impl Into<LogStreamSinkPatch>) -> Self {
+        self.sink = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"sink": null`: clears the field.
+    pub fn clear_sink(mut self) -> Self {
+        self.sink = Patch::Null;
+        self
+    }
+
+    /// Sets `status`.
+    pub fn status(mut self, value: impl Into<LogStreamStatusEnum>) -> Self {
+        self.status = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"status": null`: clears the field.
+    pub fn clear_status(mut self) -> Self {
+        self.status = Patch::Null;
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+/// The `UpdateLogStreamResponseContent` schema.
+///
+/// The answer of `PATCH /log-streams/{id}` (`logStreams_update`).
+///
+/// The same type as [`LogStreamResponseSchema`]: the API description gives both the same schema.
+pub type UpdateLogStreamResponseContent = LogStreamResponseSchema;
+
+/// The `UpdateNetworkAclRequestContent` object.
+///
+/// The body of `PATCH /network-acls/{id}` (`networkACLs_update`).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new()` and the setters.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct UpdateNetworkAclRequestContent {
+    /// Indicates whether or not this access control list is actively being used
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub active: Patch<bool>,
+    /// The `description` field.
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub description: Patch<String>,
+    /// Indicates the order in which the ACL will be evaluated relative to other ACL rules.
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub priority: Patch<f64>,
+    /// The `rule` field.
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub rule: Patch<NetworkAclRule>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for UpdateNetworkAclRequestContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UpdateNetworkAclRequestContent")
+            .field("active", &self.active)
+            .field("description", &self.description)
+            .field("priority", &self.priority)
+            .field("rule", &self.rule)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl UpdateNetworkAclRequestContent {
+    /// An empty value; set fields with the setters.
+    pub fn new() -> Self {
+        <Self as Default>::default()
+    }
+
+    /// Sets `active`.
+    pub fn active(mut self, value: impl Into<bool>) -> Self {
+        self.active = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"active": null`: clears the field.
+    pub fn clear_active(mut self) -> Self {
+        self.active = Patch::Null;
+        self
+    }
+
+    /// Sets `description`.
+    pub fn description(mut self, value: impl Into<String>) -> Self {
+        self.description = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"description": null`: clears the field.
+    pub fn clear_description(mut self) -> Self {
+        self.description = Patch::Null;
+        self
+    }
+
+    /// Sets `priority`.
+    pub fn priority(mut self, value: impl Into<f64>) -> Self {
+        self.priority = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"priority": null`: clears the field.
+    pub fn clear_priority(mut self) -> Self {
+        self.priority = Patch::Null;
+        self
+    }
+
+    /// Sets `rule`.
+    pub fn rule(mut self, value: impl Into<NetworkAclRule>) -> Self {
+        self.rule = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"rule": null`: clears the field.
+    pub fn clear_rule(mut self) -> Self {
+        self.rule = Patch::Null;
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+/// The `UpdateNetworkAclResponseContent` schema.
+///
+/// The answer of `PATCH /network-acls/{id}` (`networkACLs_update`).
+///
+/// The same type as [`NetworkAclsResponseContent`]: the API description gives both the same schema.
+pub type UpdateNetworkAclResponseContent = NetworkAclsResponseContent;
+
+/// The `UpdateOrganizationAllConnectionRequestContent` object.
+///
+/// The body of `PATCH /organizations/{id}/connections/{connection_id}` (`organizations_connections_update`).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new()` and the setters.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct UpdateOrganizationAllConnectionRequestContent {
+    /// When true, all users that log in with this connection will be automatically granted membership in the organization. When false, users must be granted membership in the organization before logging in with this connection.
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub assign_membership_on_login: Patch<bool>,
+    /// Whether the connection is enabled for the organization.
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub is_enabled: Patch<bool>,
+    /// Determines whether organization signup should be enabled for this organization connection. Only applicable for database connections. Default: false.
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub is_signup_enabled: Patch<bool>,
+    /// The `organization_access_level` field.
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub organization_access_level: Patch<OrganizationAccessLevelEnumWithNull>,
+    /// Name of the connection in the scope of this organization.
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub organization_connection_name: Patch<String>,
+    /// Determines whether a connection should be displayed on this organization’s login prompt. Only applicable for enterprise connections. Default: true.
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub show_as_button: Patch<bool>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for UpdateOrganizationAllConnectionRequestContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UpdateOrganizationAllConnectionRequestContent")
+            .field(
+                "assign_membership_on_login",
+                &self.assign_membership_on_login,
+            )
+            .field("is_enabled", &self.is_enabled)
+            .field("is_signup_enabled", &self.is_signup_enabled)
+            .field("organization_access_level", &self.organization_access_level)
+            .field(
+                "organization_connection_name",
+                &self.organization_connection_name,
+            )
+            .field("show_as_button", &self.show_as_button)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl UpdateOrganizationAllConnectionRequestContent {
+    /// An empty value; set fields with the setters.
+    pub fn new() -> Self {
+        <Self as Default>::default()
+    }
+
+    /// Sets `assign_membership_on_login`.
+    pub fn assign_membership_on_login(mut self, value: impl Into<bool>) -> Self {
+        self.assign_membership_on_login = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"assign_membership_on_login": null`: clears the field.
+    pub fn clear_assign_membership_on_login(mut self) -> Self {
+        self.assign_membership_on_login = Patch::Null;
+        self
+    }
+
+    /// Sets `is_enabled`.
+    pub fn is_enabled(mut self, value: impl Into<bool>) -> Self {
+        self.is_enabled = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"is_enabled": null`: clears the field.
+    pub fn clear_is_enabled(mut self) -> Self {
+        self.is_enabled = Patch::Null;
+        self
+    }
+
+    /// Sets `is_signup_enabled`.
+    pub fn is_signup_enabled(mut self, value: impl Into<bool>) -> Self {
+        self.is_signup_enabled = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"is_signup_enabled": null`: clears the field.
+    pub fn clear_is_signup_enabled(mut self) -> Self {
+        self.is_signup_enabled = Patch::Null;
+        self
+    }
+
+    /// Sets `organization_access_level`.
+    pub fn organization_access_level(
+        mut self,
+        value: impl Into<OrganizationAccessLevelEnumWithNull>,
+    ) -> Self {
+        self.organization_access_level = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"organization_access_level": null`: clears the field.
+    pub fn clear_organization_access_level(mut self) -> Self {
+        self.organization_access_level = Patch::Null;
+        self
+    }
+
+    /// Sets `organization_connection_name`.
+    pub fn organization_connection_name(mut self, value: impl Into<String>) -> Self {
+        self.organization_connection_name = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"organization_connection_name": null`: clears the field.
+    pub fn clear_organization_connection_name(mut self) -> Self {
+        self.organization_connection_name = Patch::Null;
+        self
+    }
+
+    /// Sets `show_as_button`.
+    pub fn show_as_button(mut self, value: impl Into<bool>) -> Self {
+        self.show_as_button = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"show_as_button": null`: clears the field.
+    pub fn clear_show_as_button(mut self) -> Self {
+        self.show_as_button = Patch::Null;
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+/// The `UpdateOrganizationAllConnectionResponseContent` schema.
+///
+/// The answer of `PATCH /organizations/{id}/connections/{connection_id}` (`organizations_connections_update`).
+///
+/// The same type as [`OrganizationAllConnectionPost`]: the API description gives both the same schema.
+pub type UpdateOrganizationAllConnectionResponseContent = OrganizationAllConnectionPost;
+
+/// The `UpdateOrganizationConnectionRequestContent` object.
+///
+/// The body of `PATCH /organizations/{id}/enabled_connections/{connectionId}` (`organizations_enabledConnections_update`).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new()` and the setters.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct UpdateOrganizationConnectionRequestContent {
+    /// When true, all users that log in with this connection will be automatically granted membership in the organization. When false, users must be granted membership in the organization before logging in with this connection.
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub assign_membership_on_login: Patch<bool>,
+    /// Determines whether organization signup should be enabled for this organization connection. Only applicable for database connections. Default: false.
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub is_signup_enabled: Patch<bool>,
+    /// Determines whether a connection should be displayed on this organization’s login prompt. Only applicable for enterprise connections. Default: true.
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub show_as_button: Patch<bool>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for UpdateOrganizationConnectionRequestContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UpdateOrganizationConnectionRequestContent")
+            .field(
+                "assign_membership_on_login",
+                &self.assign_membership_on_login,
+            )
+            .field("is_signup_enabled", &self.is_signup_enabled)
+            .field("show_as_button", &self.show_as_button)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl UpdateOrganizationConnectionRequestContent {
+    /// An empty value; set fields with the setters.
+    pub fn new() -> Self {
+        <Self as Default>::default()
+    }
+
+    /// Sets `assign_membership_on_login`.
+    pub fn assign_membership_on_login(mut self, value: impl Into<bool>) -> Self {
+        self.assign_membership_on_login = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"assign_membership_on_login": null`: clears the field.
+    pub fn clear_assign_membership_on_login(mut self) -> Self {
+        self.assign_membership_on_login = Patch::Null;
+        self
+    }
+
+    /// Sets `is_signup_enabled`.
+    pub fn is_signup_enabled(mut self, value: impl Into<bool>) -> Self {
+        self.is_signup_enabled = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"is_signup_enabled": null`: clears the field.
+    pub fn clear_is_signup_enabled(mut self) -> Self {
+        self.is_signup_enabled = Patch::Null;
+        self
+    }
+
+    /// Sets `show_as_button`.
+    pub fn show_as_button(mut self, value: impl Into<bool>) -> Self {
+        self.show_as_button = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"show_as_button": null`: clears the field.
+    pub fn clear_show_as_button(mut self) -> Self {
+        self.show_as_button = Patch::Null;
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+/// The `UpdateOrganizationConnectionResponseContent` schema.
+///
+/// The answer of `PATCH /organizations/{id}/enabled_connections/{connectionId}` (`organizations_enabledConnections_update`).
+///
+/// The same type as [`OrganizationConnection`]: the API description gives both the same schema.
+pub type UpdateOrganizationConnectionResponseContent = OrganizationConnection;
+
+/// The `UpdateOrganizationDiscoveryDomainRequestContent` object.
+///
+/// The body of `PATCH /organizations/{id}/discovery-domains/{discovery_domain_id}` (`organizations_discoveryDomains_update`).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new()` and the setters.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct UpdateOrganizationDiscoveryDomainRequestContent {
+    /// The `status` field.
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub status: Patch<OrganizationDiscoveryDomainStatus>,
+    /// Indicates whether this domain should be used for organization discovery.
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub use_for_organization_discovery: Patch<bool>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for UpdateOrganizationDiscoveryDomainRequestContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UpdateOrganizationDiscoveryDomainRequestContent")
+            .field("status", &self.status)
+            .field(
+                "use_for_organization_discovery",
+                &self.use_for_organization_discovery,
+            )
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl UpdateOrganizationDiscoveryDomainRequestContent {
+    /// An empty value; set fields with the setters.
+    pub fn new() -> Self {
+        <Self as Default>::default()
+    }
+
+    /// Sets `status`.
+    pub fn status(mut self, value: impl Into<OrganizationDiscoveryDomainStatus>) -> Self {
+        self.status = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"status": null`: clears the field.
+    pub fn clear_status(mut self) -> Self {
+        self.status = Patch::Null;
+        self
+    }
+
+    /// Sets `use_for_organization_discovery`.
+    pub fn use_for_organization_discovery(mut self, value: impl Into<bool>) -> Self {
+        self.use_for_organization_discovery = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"use_for_organization_discovery": null`: clears the field.
+    pub fn clear_use_for_organization_discovery(mut self) -> Self {
+        self.use_for_organization_discovery = Patch::Null;
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+/// The `UpdateOrganizationDiscoveryDomainResponseContent` schema.
+///
+/// The answer of `PATCH /organizations/{id}/discovery-domains/{discovery_domain_id}` (`organizations_discoveryDomains_update`).
+///
+/// The same type as [`OrganizationDiscoveryDomain`]: the API description gives both the same schema.
+pub type UpdateOrganizationDiscoveryDomainResponseContent = OrganizationDiscoveryDomain;
+
+/// The `UpdateOrganizationRequestContent` object.
+///
+/// The body of `PATCH /organizations/{id}` (`organizations_update`).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new()` and the setters.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct UpdateOrganizationRequestContent {
+    /// The `branding` field.
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub branding: Patch<OrganizationBranding>,
+    /// Friendly name of this organization.
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub display_name: Patch<String>,
+    /// The `metadata` field.
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub metadata: Patch<BTreeMap<String, String>>,
+    /// The name of this organization.
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub name: Patch<String>,
+    /// The `token_quota` field.
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub token_quota: Patch<UpdateTokenQuota>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for UpdateOrganizationRequestContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UpdateOrganizationRequestContent")
+            .field("branding", &self.branding)
+            .field("display_name", &self.display_name)
+            .field("metadata", &Keys(&self.metadata))
+            .field("name", &self.name)
+            .field("token_quota", &self.token_quota)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl UpdateOrganizationRequestContent {
+    /// An empty value; set fields with the setters.
+    pub fn new() -> Self {
+        <Self as Default>::default()
+    }
+
+    /// Sets `branding`.
+    pub fn branding(mut self, value: impl Into<OrganizationBranding>) -> Self {
+        self.branding = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"branding": null`: clears the field.
+    pub fn clear_branding(mut self) -> Self {
+        self.branding = Patch::Null;
+        self
+    }
+
+    /// Sets `display_name`.
+    pub fn display_name(mut self, value: impl Into<String>) -> Self {
+        self.display_name = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"display_name": null`: clears the field.
+    pub fn clear_display_name(mut self) -> Self {
+        self.display_name = Patch::Null;
+        self
+    }
+
+    /// Sets `metadata`.
+    pub fn metadata(mut self, value: impl Into<BTreeMap<String, String>>) -> Self {
+        self.metadata = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"metadata": null`: clears the field.
+    pub fn clear_metadata(mut self) -> Self {
+        self.metadata = Patch::Null;
+        self
+    }
+
+    /// Sets `name`.
+    pub fn name(mut self, value: impl Into<String>) -> Self {
+        self.name = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"name": null`: clears the field.
+    pub fn clear_name(mut self) -> Self {
+        self.name = Patch::Null;
+        self
+    }
+
+    /// Sets `token_quota`.
+    pub fn token_quota(mut self, value: impl Into<UpdateTokenQuota>) -> Self {
+        self.token_quota = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"token_quota": null`: clears the field.
+    pub fn clear_token_quota(mut self) -> Self {
+        self.token_quota = Patch::Null;
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+/// The `UpdateOrganizationResponseContent` schema.
+///
+/// The answer of `PATCH /organizations/{id}` (`organizations_update`).
+///
+/// The same type as [`Organization`]: the API description gives both the same schema.
+pub type UpdateOrganizationResponseContent = Organization;
+
+/// The `UpdatePhoneTemplateRequestContent` object.
+///
+/// The body of `PATCH /branding/phone/templates/{id}` (`branding_phone_templates_update`).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new()` and the setters.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct UpdatePhoneTemplateRequestContent {
+    /// The `content` field.
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub content: Patch<PartialPhoneTemplateContent>,
+    /// Whether the template is enabled (false) or disabled (true).
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub disabled: Patch<bool>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for UpdatePhoneTemplateRequestContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UpdatePhoneTemplateRequestContent")
+            .field("content", &self.content)
+            .field("disabled", &self.disabled)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl UpdatePhoneTemplateRequestContent {
+    /// An empty value; set fields with the setters.
+    pub fn new() -> Self {
+        <Self as Default>::default()
+    }
+
+    /// Sets `content`.
+    pub fn content(mut self, value: impl Into<PartialPhoneTemplateContent>) -> Self {
+        self.content = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"content": null`: clears the field.
+    pub fn clear_content(mut self) -> Self {
+        self.content = Patch::Null;
+        self
+    }
+
+    /// Sets `disabled`.
+    pub fn disabled(mut self, value: impl Into<bool>) -> Self {
+        self.disabled = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"disabled": null`: clears the field.
+    pub fn clear_disabled(mut self) -> Self {
+        self.disabled = Patch::Null;
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+/// The `UpdatePhoneTemplateResponseContent` schema.
+///
+/// The answer of `PATCH /branding/phone/templates/{id}` (`branding_phone_templates_update`).
+///
+/// The same type as [`PhoneTemplate`]: the API description gives both the same schema.
+pub type UpdatePhoneTemplateResponseContent = PhoneTemplate;
+
+/// The `UpdateRateLimitPolicyRequestContent` object.
+///
+/// The body of `PATCH /rate-limit-policies/{id}` (`rateLimitPolicies_update`).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct UpdateRateLimitPolicyRequestContent {
+    /// The `configuration` field.
+    pub configuration: PatchRateLimitPolicyConfigurationRequestContent,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for UpdateRateLimitPolicyRequestContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UpdateRateLimitPolicyRequestContent")
+            .field("configuration", &self.configuration)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl UpdateRateLimitPolicyRequestContent {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(configuration: impl Into<PatchRateLimitPolicyConfigurationRequestContent>) -> Self {
+        Self {
+            configuration: configuration.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+/// The `UpdateRateLimitPolicyResponseContent` schema.
+///
+/// The answer of `PATCH /rate-limit-policies/{id}` (`rateLimitPolicies_update`).
+///
+/// The same type as [`RateLimitPolicy`]: the API description gives both the same schema.
+pub type UpdateRateLimitPolicyResponseContent = RateLimitPolicy;
 
 /// The `UpdateRefreshTokenRequestContent` object.
 ///
@@ -22,8 +2223,8 @@ use crate::model_support::{Keys, REDACTED, Shape, candidates, extra, other, stri
 #[non_exhaustive]
 pub struct UpdateRefreshTokenRequestContent {
     /// Metadata associated with the refresh token. Pass null or {} to remove all metadata.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub refresh_token_metadata: Option<Map<String, Value>>,
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub refresh_token_metadata: Patch<Map<String, Value>>,
     /// Fields this version does not model, kept as received.
     #[serde(flatten, deserialize_with = "extra")]
     pub extra: Map<String, Value>,
@@ -49,7 +2250,13 @@ impl UpdateRefreshTokenRequestContent {
 
     /// Sets `refresh_token_metadata`.
     pub fn refresh_token_metadata(mut self, value: impl Into<Map<String, Value>>) -> Self {
-        self.refresh_token_metadata = Some(value.into());
+        self.refresh_token_metadata = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"refresh_token_metadata": null`: clears the field.
+    pub fn clear_refresh_token_metadata(mut self) -> Self {
+        self.refresh_token_metadata = Patch::Null;
         self
     }
 
@@ -77,56 +2284,56 @@ pub type UpdateRefreshTokenResponseContent = RefreshTokenResponseContent;
 #[non_exhaustive]
 pub struct UpdateResourceServerRequestContent {
     /// Whether refresh tokens can be issued for this API (true) or not (false).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub allow_offline_access: Option<bool>,
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub allow_offline_access: Patch<bool>,
     /// Whether Online Refresh Tokens can be issued for this API (true) or not (false).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub allow_online_access: Option<bool>,
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub allow_online_access: Patch<bool>,
     /// Whether Online Refresh Tokens can be issued even when sessions are configured as ephemeral (true) or not (false).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub allow_online_access_with_ephemeral_sessions: Option<bool>,
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub allow_online_access_with_ephemeral_sessions: Patch<bool>,
     /// The `authorization_details` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub authorization_details: Option<Vec<Value>>,
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub authorization_details: Patch<Vec<Value>>,
     /// The `authorization_policy` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub authorization_policy: Option<ResourceServerAuthorizationPolicy>,
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub authorization_policy: Patch<ResourceServerAuthorizationPolicy>,
     /// The `consent_policy` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub consent_policy: Option<ResourceServerConsentPolicyEnum>,
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub consent_policy: Patch<ResourceServerConsentPolicyEnum>,
     /// Whether authorization policies are enforced (true) or not enforced (false).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub enforce_policies: Option<bool>,
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub enforce_policies: Patch<bool>,
     /// Friendly name for this resource server. Can not contain `<` or `>` characters.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub name: Patch<String>,
     /// The `proof_of_possession` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub proof_of_possession: Option<ResourceServerProofOfPossession>,
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub proof_of_possession: Patch<ResourceServerProofOfPossession>,
     /// List of permissions (scopes) that this API uses.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub scopes: Option<Vec<ResourceServerScope>>,
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub scopes: Patch<Vec<ResourceServerScope>>,
     /// The `signing_alg` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub signing_alg: Option<SigningAlgorithmEnum>,
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub signing_alg: Patch<SigningAlgorithmEnum>,
     /// Secret used to sign tokens when using symmetric algorithms (HS256).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub signing_secret: Option<String>,
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub signing_secret: Patch<String>,
     /// Whether to skip user consent for applications flagged as first party (true) or not (false).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub skip_consent_for_verifiable_first_party_clients: Option<bool>,
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub skip_consent_for_verifiable_first_party_clients: Patch<bool>,
     /// The `subject_type_authorization` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub subject_type_authorization: Option<ResourceServerSubjectTypeAuthorization>,
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub subject_type_authorization: Patch<ResourceServerSubjectTypeAuthorization>,
     /// The `token_dialect` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub token_dialect: Option<ResourceServerTokenDialectSchemaEnum>,
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub token_dialect: Patch<ResourceServerTokenDialectSchemaEnum>,
     /// The `token_encryption` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub token_encryption: Option<ResourceServerTokenEncryption>,
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub token_encryption: Patch<ResourceServerTokenEncryption>,
     /// Expiration value (in seconds) for access tokens issued for this API from the token endpoint.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub token_lifetime: Option<i64>,
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub token_lifetime: Patch<i64>,
     /// Fields this version does not model, kept as received.
     #[serde(flatten, deserialize_with = "extra")]
     pub extra: Map<String, Value>,
@@ -177,25 +2384,49 @@ impl UpdateResourceServerRequestContent {
 
     /// Sets `allow_offline_access`.
     pub fn allow_offline_access(mut self, value: impl Into<bool>) -> Self {
-        self.allow_offline_access = Some(value.into());
+        self.allow_offline_access = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"allow_offline_access": null`: clears the field.
+    pub fn clear_allow_offline_access(mut self) -> Self {
+        self.allow_offline_access = Patch::Null;
         self
     }
 
     /// Sets `allow_online_access`.
     pub fn allow_online_access(mut self, value: impl Into<bool>) -> Self {
-        self.allow_online_access = Some(value.into());
+        self.allow_online_access = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"allow_online_access": null`: clears the field.
+    pub fn clear_allow_online_access(mut self) -> Self {
+        self.allow_online_access = Patch::Null;
         self
     }
 
     /// Sets `allow_online_access_with_ephemeral_sessions`.
     pub fn allow_online_access_with_ephemeral_sessions(mut self, value: impl Into<bool>) -> Self {
-        self.allow_online_access_with_ephemeral_sessions = Some(value.into());
+        self.allow_online_access_with_ephemeral_sessions = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"allow_online_access_with_ephemeral_sessions": null`: clears the field.
+    pub fn clear_allow_online_access_with_ephemeral_sessions(mut self) -> Self {
+        self.allow_online_access_with_ephemeral_sessions = Patch::Null;
         self
     }
 
     /// Sets `authorization_details`.
     pub fn authorization_details(mut self, value: impl Into<Vec<Value>>) -> Self {
-        self.authorization_details = Some(value.into());
+        self.authorization_details = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"authorization_details": null`: clears the field.
+    pub fn clear_authorization_details(mut self) -> Self {
+        self.authorization_details = Patch::Null;
         self
     }
 
@@ -204,25 +2435,49 @@ impl UpdateResourceServerRequestContent {
         mut self,
         value: impl Into<ResourceServerAuthorizationPolicy>,
     ) -> Self {
-        self.authorization_policy = Some(value.into());
+        self.authorization_policy = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"authorization_policy": null`: clears the field.
+    pub fn clear_authorization_policy(mut self) -> Self {
+        self.authorization_policy = Patch::Null;
         self
     }
 
     /// Sets `consent_policy`.
     pub fn consent_policy(mut self, value: impl Into<ResourceServerConsentPolicyEnum>) -> Self {
-        self.consent_policy = Some(value.into());
+        self.consent_policy = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"consent_policy": null`: clears the field.
+    pub fn clear_consent_policy(mut self) -> Self {
+        self.consent_policy = Patch::Null;
         self
     }
 
     /// Sets `enforce_policies`.
     pub fn enforce_policies(mut self, value: impl Into<bool>) -> Self {
-        self.enforce_policies = Some(value.into());
+        self.enforce_policies = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"enforce_policies": null`: clears the field.
+    pub fn clear_enforce_policies(mut self) -> Self {
+        self.enforce_policies = Patch::Null;
         self
     }
 
     /// Sets `name`.
     pub fn name(mut self, value: impl Into<String>) -> Self {
-        self.name = Some(value.into());
+        self.name = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"name": null`: clears the field.
+    pub fn clear_name(mut self) -> Self {
+        self.name = Patch::Null;
         self
     }
 
@@ -231,25 +2486,49 @@ impl UpdateResourceServerRequestContent {
         mut self,
         value: impl Into<ResourceServerProofOfPossession>,
     ) -> Self {
-        self.proof_of_possession = Some(value.into());
+        self.proof_of_possession = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"proof_of_possession": null`: clears the field.
+    pub fn clear_proof_of_possession(mut self) -> Self {
+        self.proof_of_possession = Patch::Null;
         self
     }
 
     /// Sets `scopes`.
     pub fn scopes(mut self, value: impl Into<Vec<ResourceServerScope>>) -> Self {
-        self.scopes = Some(value.into());
+        self.scopes = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"scopes": null`: clears the field.
+    pub fn clear_scopes(mut self) -> Self {
+        self.scopes = Patch::Null;
         self
     }
 
     /// Sets `signing_alg`.
     pub fn signing_alg(mut self, value: impl Into<SigningAlgorithmEnum>) -> Self {
-        self.signing_alg = Some(value.into());
+        self.signing_alg = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"signing_alg": null`: clears the field.
+    pub fn clear_signing_alg(mut self) -> Self {
+        self.signing_alg = Patch::Null;
         self
     }
 
     /// Sets `signing_secret`.
     pub fn signing_secret(mut self, value: impl Into<String>) -> Self {
-        self.signing_secret = Some(value.into());
+        self.signing_secret = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"signing_secret": null`: clears the field.
+    pub fn clear_signing_secret(mut self) -> Self {
+        self.signing_secret = Patch::Null;
         self
     }
 
@@ -258,7 +2537,13 @@ impl UpdateResourceServerRequestContent {
         mut self,
         value: impl Into<bool>,
     ) -> Self {
-        self.skip_consent_for_verifiable_first_party_clients = Some(value.into());
+        self.skip_consent_for_verifiable_first_party_clients = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"skip_consent_for_verifiable_first_party_clients": null`: clears the field.
+    pub fn clear_skip_consent_for_verifiable_first_party_clients(mut self) -> Self {
+        self.skip_consent_for_verifiable_first_party_clients = Patch::Null;
         self
     }
 
@@ -267,25 +2552,49 @@ impl UpdateResourceServerRequestContent {
         mut self,
         value: impl Into<ResourceServerSubjectTypeAuthorization>,
     ) -> Self {
-        self.subject_type_authorization = Some(value.into());
+        self.subject_type_authorization = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"subject_type_authorization": null`: clears the field.
+    pub fn clear_subject_type_authorization(mut self) -> Self {
+        self.subject_type_authorization = Patch::Null;
         self
     }
 
     /// Sets `token_dialect`.
     pub fn token_dialect(mut self, value: impl Into<ResourceServerTokenDialectSchemaEnum>) -> Self {
-        self.token_dialect = Some(value.into());
+        self.token_dialect = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"token_dialect": null`: clears the field.
+    pub fn clear_token_dialect(mut self) -> Self {
+        self.token_dialect = Patch::Null;
         self
     }
 
     /// Sets `token_encryption`.
     pub fn token_encryption(mut self, value: impl Into<ResourceServerTokenEncryption>) -> Self {
-        self.token_encryption = Some(value.into());
+        self.token_encryption = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"token_encryption": null`: clears the field.
+    pub fn clear_token_encryption(mut self) -> Self {
+        self.token_encryption = Patch::Null;
         self
     }
 
     /// Sets `token_lifetime`.
     pub fn token_lifetime(mut self, value: impl Into<i64>) -> Self {
-        self.token_lifetime = Some(value.into());
+        self.token_lifetime = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"token_lifetime": null`: clears the field.
+    pub fn clear_token_lifetime(mut self) -> Self {
+        self.token_lifetime = Patch::Null;
         self
     }
 
@@ -303,13 +2612,46 @@ impl UpdateResourceServerRequestContent {
 /// The same type as [`ResourceServer`]: the API description gives both the same schema.
 pub type UpdateResourceServerResponseContent = ResourceServer;
 
-/// The `UpdateRiskAssessmentsSettingsNewDeviceRequestContent` schema.
+/// The `UpdateRiskAssessmentsSettingsNewDeviceRequestContent` object.
 ///
 /// The body of `PATCH /risk-assessments/settings/new-device` (`riskAssessments_settings_newDevice_update`).
 ///
-/// The same type as [`GetRiskAssessmentsSettingsNewDeviceResponseContent`]: the API description gives both the same schema.
-pub type UpdateRiskAssessmentsSettingsNewDeviceRequestContent =
-    GetRiskAssessmentsSettingsNewDeviceResponseContent;
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct UpdateRiskAssessmentsSettingsNewDeviceRequestContent {
+    /// Length of time to remember devices for, in days.
+    pub remember_for: i64,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for UpdateRiskAssessmentsSettingsNewDeviceRequestContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UpdateRiskAssessmentsSettingsNewDeviceRequestContent")
+            .field("remember_for", &self.remember_for)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl UpdateRiskAssessmentsSettingsNewDeviceRequestContent {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(remember_for: impl Into<i64>) -> Self {
+        Self {
+            remember_for: remember_for.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
 
 /// The `UpdateRiskAssessmentsSettingsNewDeviceResponseContent` schema.
 ///
@@ -319,12 +2661,46 @@ pub type UpdateRiskAssessmentsSettingsNewDeviceRequestContent =
 pub type UpdateRiskAssessmentsSettingsNewDeviceResponseContent =
     GetRiskAssessmentsSettingsNewDeviceResponseContent;
 
-/// The `UpdateRiskAssessmentsSettingsRequestContent` schema.
+/// The `UpdateRiskAssessmentsSettingsRequestContent` object.
 ///
 /// The body of `PATCH /risk-assessments/settings` (`riskAssessments_settings_update`).
 ///
-/// The same type as [`SetGuardianFactorRequestContent`]: the API description gives both the same schema.
-pub type UpdateRiskAssessmentsSettingsRequestContent = SetGuardianFactorRequestContent;
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct UpdateRiskAssessmentsSettingsRequestContent {
+    /// Whether or not risk assessment is enabled.
+    pub enabled: bool,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for UpdateRiskAssessmentsSettingsRequestContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UpdateRiskAssessmentsSettingsRequestContent")
+            .field("enabled", &self.enabled)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl UpdateRiskAssessmentsSettingsRequestContent {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(enabled: impl Into<bool>) -> Self {
+        Self {
+            enabled: enabled.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
 
 /// The `UpdateRiskAssessmentsSettingsResponseContent` schema.
 ///
@@ -343,11 +2719,11 @@ pub type UpdateRiskAssessmentsSettingsResponseContent = SetGuardianFactorRequest
 #[non_exhaustive]
 pub struct UpdateRoleRequestContent {
     /// Description of this role.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub description: Patch<String>,
     /// Name of this role.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub name: Patch<String>,
     /// Fields this version does not model, kept as received.
     #[serde(flatten, deserialize_with = "extra")]
     pub extra: Map<String, Value>,
@@ -371,13 +2747,25 @@ impl UpdateRoleRequestContent {
 
     /// Sets `description`.
     pub fn description(mut self, value: impl Into<String>) -> Self {
-        self.description = Some(value.into());
+        self.description = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"description": null`: clears the field.
+    pub fn clear_description(mut self) -> Self {
+        self.description = Patch::Null;
         self
     }
 
     /// Sets `name`.
     pub fn name(mut self, value: impl Into<String>) -> Self {
-        self.name = Some(value.into());
+        self.name = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"name": null`: clears the field.
+    pub fn clear_name(mut self) -> Self {
+        self.name = Patch::Null;
         self
     }
 
@@ -394,2235 +2782,3 @@ impl UpdateRoleRequestContent {
 ///
 /// The same type as [`Role`]: the API description gives both the same schema.
 pub type UpdateRoleResponseContent = Role;
-
-/// The `UpdateRuleRequestContent` object.
-///
-/// The body of `PATCH /rules/{id}` (`rules_update`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct UpdateRuleRequestContent {
-    /// Whether the rule is enabled (true), or disabled (false).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub enabled: Option<bool>,
-    /// Name of this rule.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// Order that this rule should execute in relative to other rules. Lower-valued rules execute first.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub order: Option<f64>,
-    /// Code to be executed when this rule runs.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub script: Option<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for UpdateRuleRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UpdateRuleRequestContent")
-            .field("enabled", &self.enabled)
-            .field("name", &self.name)
-            .field("order", &self.order)
-            .field("script", &self.script)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl UpdateRuleRequestContent {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `enabled`.
-    pub fn enabled(mut self, value: impl Into<bool>) -> Self {
-        self.enabled = Some(value.into());
-        self
-    }
-
-    /// Sets `name`.
-    pub fn name(mut self, value: impl Into<String>) -> Self {
-        self.name = Some(value.into());
-        self
-    }
-
-    /// Sets `order`.
-    pub fn order(mut self, value: impl Into<f64>) -> Self {
-        self.order = Some(value.into());
-        self
-    }
-
-    /// Sets `script`.
-    pub fn script(mut self, value: impl Into<String>) -> Self {
-        self.script = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `UpdateRuleResponseContent` schema.
-///
-/// The answer of `PATCH /rules/{id}` (`rules_update`).
-///
-/// The same type as [`Rule`]: the API description gives both the same schema.
-pub type UpdateRuleResponseContent = Rule;
-
-/// The `UpdateScimConfigurationRequestContent` object.
-///
-/// The body of `PATCH /connections/{id}/scim-configuration` (`connections_scimConfiguration_update`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct UpdateScimConfigurationRequestContent {
-    /// The mapping between auth0 and SCIM
-    pub mapping: Vec<ScimMappingItem>,
-    /// User ID attribute for generating unique user ids
-    pub user_id_attribute: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for UpdateScimConfigurationRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UpdateScimConfigurationRequestContent")
-            .field("mapping", &self.mapping)
-            .field("user_id_attribute", &self.user_id_attribute)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl UpdateScimConfigurationRequestContent {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(
-        mapping: impl Into<Vec<ScimMappingItem>>,
-        user_id_attribute: impl Into<String>,
-    ) -> Self {
-        Self {
-            mapping: mapping.into(),
-            user_id_attribute: user_id_attribute.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `UpdateScimConfigurationResponseContent` schema.
-///
-/// The answer of `PATCH /connections/{id}/scim-configuration` (`connections_scimConfiguration_update`).
-///
-/// The same type as [`ScimConfiguration`]: the API description gives both the same schema.
-pub type UpdateScimConfigurationResponseContent = ScimConfiguration;
-
-/// The `UpdateSegmentRequestContent` object.
-///
-/// The body of `PATCH /experimentation/segments/{id}` (`experimentation_segments_update`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct UpdateSegmentRequestContent {
-    /// A description of the segment
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
-    /// A human-readable name for the segment
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// Replaces the entire rules array.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub rules: Option<Vec<SegmentRule>>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for UpdateSegmentRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UpdateSegmentRequestContent")
-            .field("description", &self.description)
-            .field("name", &self.name)
-            .field("rules", &self.rules)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl UpdateSegmentRequestContent {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `description`.
-    pub fn description(mut self, value: impl Into<String>) -> Self {
-        self.description = Some(value.into());
-        self
-    }
-
-    /// Sets `name`.
-    pub fn name(mut self, value: impl Into<String>) -> Self {
-        self.name = Some(value.into());
-        self
-    }
-
-    /// Sets `rules`.
-    pub fn rules(mut self, value: impl Into<Vec<SegmentRule>>) -> Self {
-        self.rules = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `UpdateSegmentResponseContent` schema.
-///
-/// The answer of `PATCH /experimentation/segments/{id}` (`experimentation_segments_update`).
-///
-/// The same type as [`Segment`]: the API description gives both the same schema.
-pub type UpdateSegmentResponseContent = Segment;
-
-/// The `UpdateSelfServiceProfileRequestContent` object.
-///
-/// The body of `PATCH /self-service-profiles/{id}` (`selfServiceProfiles_update`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct UpdateSelfServiceProfileRequestContent {
-    /// List of IdP strategies that will be shown to users during the Self-Service Enterprise Configuration flow. Possible values: \[`oidc`, `samlp`, `waad`, `google-apps`, `adfs`, `okta`, `auth0-samlp`, `okta-samlp`, `keycloak-samlp`, `pingfederate`\]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub allowed_strategies: Option<Vec<SelfServiceProfileAllowedStrategyEnum>>,
-    /// The `branding` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub branding: Option<SelfServiceProfileBrandingProperties>,
-    /// The `description` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
-    /// The name of the self-service Profile.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// ID of the user-attribute-profile to associate with this self-service profile.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub user_attribute_profile_id: Option<String>,
-    /// The `user_attributes` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub user_attributes: Option<Vec<SelfServiceProfileUserAttribute>>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for UpdateSelfServiceProfileRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UpdateSelfServiceProfileRequestContent")
-            .field("allowed_strategies", &self.allowed_strategies)
-            .field("branding", &self.branding)
-            .field("description", &self.description)
-            .field("name", &self.name)
-            .field("user_attribute_profile_id", &self.user_attribute_profile_id)
-            .field("user_attributes", &self.user_attributes)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl UpdateSelfServiceProfileRequestContent {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `allowed_strategies`.
-    pub fn allowed_strategies(
-        mut self,
-        value: impl Into<Vec<SelfServiceProfileAllowedStrategyEnum>>,
-    ) -> Self {
-        self.allowed_strategies = Some(value.into());
-        self
-    }
-
-    /// Sets `branding`.
-    pub fn branding(mut self, value: impl Into<SelfServiceProfileBrandingProperties>) -> Self {
-        self.branding = Some(value.into());
-        self
-    }
-
-    /// Sets `description`.
-    pub fn description(mut self, value: impl Into<String>) -> Self {
-        self.description = Some(value.into());
-        self
-    }
-
-    /// Sets `name`.
-    pub fn name(mut self, value: impl Into<String>) -> Self {
-        self.name = Some(value.into());
-        self
-    }
-
-    /// Sets `user_attribute_profile_id`.
-    pub fn user_attribute_profile_id(mut self, value: impl Into<String>) -> Self {
-        self.user_attribute_profile_id = Some(value.into());
-        self
-    }
-
-    /// Sets `user_attributes`.
-    pub fn user_attributes(
-        mut self,
-        value: impl Into<Vec<SelfServiceProfileUserAttribute>>,
-    ) -> Self {
-        self.user_attributes = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `UpdateSelfServiceProfileResponseContent` schema.
-///
-/// The answer of `PATCH /self-service-profiles/{id}` (`selfServiceProfiles_update`).
-///
-/// The same type as [`SelfServiceProfile`]: the API description gives both the same schema.
-pub type UpdateSelfServiceProfileResponseContent = SelfServiceProfile;
-
-/// The `UpdateSessionRequestContent` object.
-///
-/// The body of `PATCH /sessions/{id}` (`sessions_update`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct UpdateSessionRequestContent {
-    /// Metadata associated with the session. Pass null or {} to remove all session_metadata.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub session_metadata: Option<Map<String, Value>>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for UpdateSessionRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UpdateSessionRequestContent")
-            .field("session_metadata", &Keys(&self.session_metadata))
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl UpdateSessionRequestContent {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `session_metadata`.
-    pub fn session_metadata(mut self, value: impl Into<Map<String, Value>>) -> Self {
-        self.session_metadata = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `UpdateSessionResponseContent` schema.
-///
-/// The answer of `PATCH /sessions/{id}` (`sessions_update`).
-///
-/// The same type as [`SessionResponseContent`]: the API description gives both the same schema.
-pub type UpdateSessionResponseContent = SessionResponseContent;
-
-/// The `UpdateSettingsRequestContent` schema.
-///
-/// The body of `PATCH /prompts` (`prompts_updateSettings`).
-///
-/// The same type as [`GetSettingsResponseContent`]: the API description gives both the same schema.
-pub type UpdateSettingsRequestContent = GetSettingsResponseContent;
-
-/// The `UpdateSettingsResponseContent` schema.
-///
-/// The answer of `PATCH /prompts` (`prompts_updateSettings`).
-///
-/// The same type as [`GetSettingsResponseContent`]: the API description gives both the same schema.
-pub type UpdateSettingsResponseContent = GetSettingsResponseContent;
-
-/// The `UpdateSuspiciousIpThrottlingSettingsRequestContent` schema.
-///
-/// The body of `PATCH /attack-protection/suspicious-ip-throttling` (`attackProtection_suspiciousIPThrottling_update`).
-///
-/// The same type as [`GetSuspiciousIpThrottlingSettingsResponseContent`]: the API description gives both the same schema.
-pub type UpdateSuspiciousIpThrottlingSettingsRequestContent =
-    GetSuspiciousIpThrottlingSettingsResponseContent;
-
-/// The `UpdateSuspiciousIpThrottlingSettingsResponseContent` schema.
-///
-/// The answer of `PATCH /attack-protection/suspicious-ip-throttling` (`attackProtection_suspiciousIPThrottling_update`).
-///
-/// The same type as [`GetSuspiciousIpThrottlingSettingsResponseContent`]: the API description gives both the same schema.
-pub type UpdateSuspiciousIpThrottlingSettingsResponseContent =
-    GetSuspiciousIpThrottlingSettingsResponseContent;
-
-/// The `UpdateTenantSettingsRequestContent` object.
-///
-/// The body of `PATCH /tenants/settings` (`tenants_settings_update`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct UpdateTenantSettingsRequestContent {
-    /// Supported ACR values
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub acr_values_supported: Option<Vec<String>>,
-    /// Whether to accept an organization name instead of an ID on auth endpoints
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub allow_organization_name_in_authentication_api: Option<bool>,
-    /// URLs that are valid to redirect to after logout from Auth0.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub allowed_logout_urls: Option<Vec<String>>,
-    /// Supports iss parameter in authorization responses
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub authorization_response_iss_parameter_supported: Option<bool>,
-    /// The `change_password` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub change_password: Option<TenantSettingsPasswordPage>,
-    /// Whether the authorization server supports retrieving client metadata from a client_id URL.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub client_id_metadata_document_supported: Option<bool>,
-    /// The `country_codes` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub country_codes: Option<TenantSettingsCountryCodes>,
-    /// Whether to enable flexible factors for MFA in the PostLogin action
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub customize_mfa_in_postlogin_action: Option<bool>,
-    /// Default audience for API Authorization.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub default_audience: Option<String>,
-    /// Name of connection used for password grants at the `/token` endpoint. The following connection types are supported: LDAP, AD, Database Connections, Passwordless, Windows Azure Active Directory, ADFS.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub default_directory: Option<String>,
-    /// The default absolute redirection uri, must be https
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub default_redirection_uri: Option<String>,
-    /// The `default_token_quota` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub default_token_quota: Option<DefaultTokenQuota>,
-    /// Device Flow configuration.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub device_flow: Option<TenantSettingsDeviceFlow>,
-    /// The `dynamic_client_registration_security_mode` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub dynamic_client_registration_security_mode:
-        Option<TenantSettingsDynamicClientRegistrationSecurityMode>,
-    /// Whether Auth0 Guide (AI-powered assistance) is enabled for this tenant.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub enable_ai_guide: Option<bool>,
-    /// Supported locales for the user interface
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub enabled_locales: Option<Vec<TenantSettingsSupportedLocalesEnum>>,
-    /// Number of hours an ephemeral (non-persistent) session will stay valid.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ephemeral_session_lifetime: Option<i64>,
-    /// Number of minutes an ephemeral (non-persistent) session will stay valid. Cannot be specified together with `ephemeral_session_lifetime`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ephemeral_session_lifetime_in_minutes: Option<i64>,
-    /// The `error_page` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub error_page: Option<TenantSettingsErrorPage>,
-    /// The `flags` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub flags: Option<TenantSettingsFlags>,
-    /// Friendly name for this tenant.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub friendly_name: Option<String>,
-    /// The `guardian_mfa_page` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub guardian_mfa_page: Option<TenantSettingsGuardianPage>,
-    /// Number of hours for which an ephemeral (non-persistent) session can be inactive before the user must log in again.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub idle_ephemeral_session_lifetime: Option<i64>,
-    /// Number of minutes an ephemeral (non-persistent) session can be inactive before the user must log in again. Cannot be specified together with `idle_ephemeral_session_lifetime`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub idle_ephemeral_session_lifetime_in_minutes: Option<i64>,
-    /// Number of hours for which a session can be inactive before the user must log in again.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub idle_session_lifetime: Option<i64>,
-    /// Number of minutes a session can be inactive before the user must log in again. Cannot be specified together with `idle_session_lifetime`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub idle_session_lifetime_in_minutes: Option<i64>,
-    /// Whether session metadata is included in specific tenant logs (slo, oidc_backchannel_logout_failed, oidc_backchannel_logout_succeeded).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub include_session_metadata_in_tenant_logs: Option<bool>,
-    /// Selected legacy sandbox version for the extensibility environment
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub legacy_sandbox_version: Option<String>,
-    /// The `mtls` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub mtls: Option<TenantSettingsMtls>,
-    /// The `oidc_logout` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub oidc_logout: Option<TenantOidcLogoutSettings>,
-    /// Whether Phone Consolidated Experience is enabled for this tenant.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub phone_consolidated_experience: Option<bool>,
-    /// URL of logo to be shown for this tenant (recommended size: 150x150)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub picture_url: Option<String>,
-    /// Enables the use of Pushed Authorization Requests
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub pushed_authorization_requests_supported: Option<bool>,
-    /// The `resource_parameter_profile` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub resource_parameter_profile: Option<TenantSettingsResourceParameterProfile>,
-    /// Selected sandbox version for the extensibility environment
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sandbox_version: Option<String>,
-    /// The `security_headers` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub security_headers: Option<TenantSettingsNullableSecurityHeaders>,
-    /// The `session_cookie` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub session_cookie: Option<SessionCookieSchema>,
-    /// Number of hours a session will stay valid.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub session_lifetime: Option<i64>,
-    /// Number of minutes a session will stay valid. Cannot be specified together with `session_lifetime`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub session_lifetime_in_minutes: Option<i64>,
-    /// The `sessions` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sessions: Option<TenantSettingsSessions>,
-    /// Controls whether a confirmation prompt is shown during login flows when the redirect URI uses non-verifiable callback URIs (for example, a custom URI schema such as `myapp://`, or `localhost`).
-    /// If set to true, a confirmation prompt will not be shown. We recommend that this is set to false for improved protection from malicious apps.
-    /// See <https://auth0.com/docs/secure/security-guidance/measures-against-app-impersonation> for more information.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub skip_non_verifiable_callback_uri_confirmation_prompt: Option<bool>,
-    /// End-user support email.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub support_email: Option<String>,
-    /// End-user support url.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub support_url: Option<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for UpdateTenantSettingsRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UpdateTenantSettingsRequestContent")
-            .field("acr_values_supported", &self.acr_values_supported)
-            .field(
-                "allow_organization_name_in_authentication_api",
-                &self.allow_organization_name_in_authentication_api,
-            )
-            .field("allowed_logout_urls", &self.allowed_logout_urls)
-            .field(
-                "authorization_response_iss_parameter_supported",
-                &self.authorization_response_iss_parameter_supported,
-            )
-            .field("change_password", &self.change_password)
-            .field(
-                "client_id_metadata_document_supported",
-                &self.client_id_metadata_document_supported,
-            )
-            .field("country_codes", &self.country_codes)
-            .field(
-                "customize_mfa_in_postlogin_action",
-                &self.customize_mfa_in_postlogin_action,
-            )
-            .field("default_audience", &self.default_audience)
-            .field("default_directory", &self.default_directory)
-            .field("default_redirection_uri", &self.default_redirection_uri)
-            .field("default_token_quota", &self.default_token_quota)
-            .field("device_flow", &self.device_flow)
-            .field(
-                "dynamic_client_registration_security_mode",
-                &self.dynamic_client_registration_security_mode,
-            )
-            .field("enable_ai_guide", &self.enable_ai_guide)
-            .field("enabled_locales", &self.enabled_locales)
-            .field(
-                "ephemeral_session_lifetime",
-                &self.ephemeral_session_lifetime,
-            )
-            .field(
-                "ephemeral_session_lifetime_in_minutes",
-                &self.ephemeral_session_lifetime_in_minutes,
-            )
-            .field("error_page", &self.error_page)
-            .field("flags", &self.flags)
-            .field("friendly_name", &self.friendly_name)
-            .field("guardian_mfa_page", &self.guardian_mfa_page)
-            .field(
-                "idle_ephemeral_session_lifetime",
-                &self.idle_ephemeral_session_lifetime,
-            )
-            .field(
-                "idle_ephemeral_session_lifetime_in_minutes",
-                &self.idle_ephemeral_session_lifetime_in_minutes,
-            )
-            .field("idle_session_lifetime", &self.idle_session_lifetime)
-            .field(
-                "idle_session_lifetime_in_minutes",
-                &self.idle_session_lifetime_in_minutes,
-            )
-            .field(
-                "include_session_metadata_in_tenant_logs",
-                &self.include_session_metadata_in_tenant_logs,
-            )
-            .field("legacy_sandbox_version", &self.legacy_sandbox_version)
-            .field("mtls", &self.mtls)
-            .field("oidc_logout", &self.oidc_logout)
-            .field(
-                "phone_consolidated_experience",
-                &self.phone_consolidated_experience,
-            )
-            .field("picture_url", &self.picture_url)
-            .field(
-                "pushed_authorization_requests_supported",
-                &self.pushed_authorization_requests_supported,
-            )
-            .field(
-                "resource_parameter_profile",
-                &self.resource_parameter_profile,
-            )
-            .field("sandbox_version", &self.sandbox_version)
-            .field("security_headers", &self.security_headers)
-            .field("session_cookie", &self.session_cookie)
-            .field("session_lifetime", &self.session_lifetime)
-            .field(
-                "session_lifetime_in_minutes",
-                &self.session_lifetime_in_minutes,
-            )
-            .field("sessions", &self.sessions)
-            .field(
-                "skip_non_verifiable_callback_uri_confirmation_prompt",
-                &self.skip_non_verifiable_callback_uri_confirmation_prompt,
-            )
-            .field("support_email", &self.support_email)
-            .field("support_url", &self.support_url)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl UpdateTenantSettingsRequestContent {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `acr_values_supported`.
-    pub fn acr_values_supported(mut self, value: impl Into<Vec<String>>) -> Self {
-        self.acr_values_supported = Some(value.into());
-        self
-    }
-
-    /// Sets `allow_organization_name_in_authentication_api`.
-    pub fn allow_organization_name_in_authentication_api(mut self, value: impl Into<bool>) -> Self {
-        self.allow_organization_name_in_authentication_api = Some(value.into());
-        self
-    }
-
-    /// Sets `allowed_logout_urls`.
-    pub fn allowed_logout_urls(mut self, value: impl Into<Vec<String>>) -> Self {
-        self.allowed_logout_urls = Some(value.into());
-        self
-    }
-
-    /// Sets `authorization_response_iss_parameter_supported`.
-    pub fn authorization_response_iss_parameter_supported(
-        mut self,
-        value: impl Into<bool>,
-    ) -> Self {
-        self.authorization_response_iss_parameter_supported = Some(value.into());
-        self
-    }
-
-    /// Sets `change_password`.
-    pub fn change_password(mut self, value: impl Into<TenantSettingsPasswordPage>) -> Self {
-        self.change_password = Some(value.into());
-        self
-    }
-
-    /// Sets `client_id_metadata_document_supported`.
-    pub fn client_id_metadata_document_supported(mut self, value: impl Into<bool>) -> Self {
-        self.client_id_metadata_document_supported = Some(value.into());
-        self
-    }
-
-    /// Sets `country_codes`.
-    pub fn country_codes(mut self, value: impl Into<TenantSettingsCountryCodes>) -> Self {
-        self.country_codes = Some(value.into());
-        self
-    }
-
-    /// Sets `customize_mfa_in_postlogin_action`.
-    pub fn customize_mfa_in_postlogin_action(mut self, value: impl Into<bool>) -> Self {
-        self.customize_mfa_in_postlogin_action = Some(value.into());
-        self
-    }
-
-    /// Sets `default_audience`.
-    pub fn default_audience(mut self, value: impl Into<String>) -> Self {
-        self.default_audience = Some(value.into());
-        self
-    }
-
-    /// Sets `default_directory`.
-    pub fn default_directory(mut self, value: impl Into<String>) -> Self {
-        self.default_directory = Some(value.into());
-        self
-    }
-
-    /// Sets `default_redirection_uri`.
-    pub fn default_redirection_uri(mut self, value: impl Into<String>) -> Self {
-        self.default_redirection_uri = Some(value.into());
-        self
-    }
-
-    /// Sets `default_token_quota`.
-    pub fn default_token_quota(mut self, value: impl Into<DefaultTokenQuota>) -> Self {
-        self.default_token_quota = Some(value.into());
-        self
-    }
-
-    /// Sets `device_flow`.
-    pub fn device_flow(mut self, value: impl Into<TenantSettingsDeviceFlow>) -> Self {
-        self.device_flow = Some(value.into());
-        self
-    }
-
-    /// Sets `dynamic_client_registration_security_mode`.
-    pub fn dynamic_client_registration_security_mode(
-        mut self,
-        value: impl Into<TenantSettingsDynamicClientRegistrationSecurityMode>,
-    ) -> Self {
-        self.dynamic_client_registration_security_mode = Some(value.into());
-        self
-    }
-
-    /// Sets `enable_ai_guide`.
-    pub fn enable_ai_guide(mut self, value: impl Into<bool>) -> Self {
-        self.enable_ai_guide = Some(value.into());
-        self
-    }
-
-    /// Sets `enabled_locales`.
-    pub fn enabled_locales(
-        mut self,
-        value: impl Into<Vec<TenantSettingsSupportedLocalesEnum>>,
-    ) -> Self {
-        self.enabled_locales = Some(value.into());
-        self
-    }
-
-    /// Sets `ephemeral_session_lifetime`.
-    pub fn ephemeral_session_lifetime(mut self, value: impl Into<i64>) -> Self {
-        self.ephemeral_session_lifetime = Some(value.into());
-        self
-    }
-
-    /// Sets `ephemeral_session_lifetime_in_minutes`.
-    pub fn ephemeral_session_lifetime_in_minutes(mut self, value: impl Into<i64>) -> Self {
-        self.ephemeral_session_lifetime_in_minutes = Some(value.into());
-        self
-    }
-
-    /// Sets `error_page`.
-    pub fn error_page(mut self, value: impl Into<TenantSettingsErrorPage>) -> Self {
-        self.error_page = Some(value.into());
-        self
-    }
-
-    /// Sets `flags`.
-    pub fn flags(mut self, value: impl Into<TenantSettingsFlags>) -> Self {
-        self.flags = Some(value.into());
-        self
-    }
-
-    /// Sets `friendly_name`.
-    pub fn friendly_name(mut self, value: impl Into<String>) -> Self {
-        self.friendly_name = Some(value.into());
-        self
-    }
-
-    /// Sets `guardian_mfa_page`.
-    pub fn guardian_mfa_page(mut self, value: impl Into<TenantSettingsGuardianPage>) -> Self {
-        self.guardian_mfa_page = Some(value.into());
-        self
-    }
-
-    /// Sets `idle_ephemeral_session_lifetime`.
-    pub fn idle_ephemeral_session_lifetime(mut self, value: impl Into<i64>) -> Self {
-        self.idle_ephemeral_session_lifetime = Some(value.into());
-        self
-    }
-
-    /// Sets `idle_ephemeral_session_lifetime_in_minutes`.
-    pub fn idle_ephemeral_session_lifetime_in_minutes(mut self, value: impl Into<i64>) -> Self {
-        self.idle_ephemeral_session_lifetime_in_minutes = Some(value.into());
-        self
-    }
-
-    /// Sets `idle_session_lifetime`.
-    pub fn idle_session_lifetime(mut self, value: impl Into<i64>) -> Self {
-        self.idle_session_lifetime = Some(value.into());
-        self
-    }
-
-    /// Sets `idle_session_lifetime_in_minutes`.
-    pub fn idle_session_lifetime_in_minutes(mut self, value: impl Into<i64>) -> Self {
-        self.idle_session_lifetime_in_minutes = Some(value.into());
-        self
-    }
-
-    /// Sets `include_session_metadata_in_tenant_logs`.
-    pub fn include_session_metadata_in_tenant_logs(mut self, value: impl Into<bool>) -> Self {
-        self.include_session_metadata_in_tenant_logs = Some(value.into());
-        self
-    }
-
-    /// Sets `legacy_sandbox_version`.
-    pub fn legacy_sandbox_version(mut self, value: impl Into<String>) -> Self {
-        self.legacy_sandbox_version = Some(value.into());
-        self
-    }
-
-    /// Sets `mtls`.
-    pub fn mtls(mut self, value: impl Into<TenantSettingsMtls>) -> Self {
-        self.mtls = Some(value.into());
-        self
-    }
-
-    /// Sets `oidc_logout`.
-    pub fn oidc_logout(mut self, value: impl Into<TenantOidcLogoutSettings>) -> Self {
-        self.oidc_logout = Some(value.into());
-        self
-    }
-
-    /// Sets `phone_consolidated_experience`.
-    pub fn phone_consolidated_experience(mut self, value: impl Into<bool>) -> Self {
-        self.phone_consolidated_experience = Some(value.into());
-        self
-    }
-
-    /// Sets `picture_url`.
-    pub fn picture_url(mut self, value: impl Into<String>) -> Self {
-        self.picture_url = Some(value.into());
-        self
-    }
-
-    /// Sets `pushed_authorization_requests_supported`.
-    pub fn pushed_authorization_requests_supported(mut self, value: impl Into<bool>) -> Self {
-        self.pushed_authorization_requests_supported = Some(value.into());
-        self
-    }
-
-    /// Sets `resource_parameter_profile`.
-    pub fn resource_parameter_profile(
-        mut self,
-        value: impl Into<TenantSettingsResourceParameterProfile>,
-    ) -> Self {
-        self.resource_parameter_profile = Some(value.into());
-        self
-    }
-
-    /// Sets `sandbox_version`.
-    pub fn sandbox_version(mut self, value: impl Into<String>) -> Self {
-        self.sandbox_version = Some(value.into());
-        self
-    }
-
-    /// Sets `security_headers`.
-    pub fn security_headers(
-        mut self,
-        value: impl Into<TenantSettingsNullableSecurityHeaders>,
-    ) -> Self {
-        self.security_headers = Some(value.into());
-        self
-    }
-
-    /// Sets `session_cookie`.
-    pub fn session_cookie(mut self, value: impl Into<SessionCookieSchema>) -> Self {
-        self.session_cookie = Some(value.into());
-        self
-    }
-
-    /// Sets `session_lifetime`.
-    pub fn session_lifetime(mut self, value: impl Into<i64>) -> Self {
-        self.session_lifetime = Some(value.into());
-        self
-    }
-
-    /// Sets `session_lifetime_in_minutes`.
-    pub fn session_lifetime_in_minutes(mut self, value: impl Into<i64>) -> Self {
-        self.session_lifetime_in_minutes = Some(value.into());
-        self
-    }
-
-    /// Sets `sessions`.
-    pub fn sessions(mut self, value: impl Into<TenantSettingsSessions>) -> Self {
-        self.sessions = Some(value.into());
-        self
-    }
-
-    /// Sets `skip_non_verifiable_callback_uri_confirmation_prompt`.
-    pub fn skip_non_verifiable_callback_uri_confirmation_prompt(
-        mut self,
-        value: impl Into<bool>,
-    ) -> Self {
-        self.skip_non_verifiable_callback_uri_confirmation_prompt = Some(value.into());
-        self
-    }
-
-    /// Sets `support_email`.
-    pub fn support_email(mut self, value: impl Into<String>) -> Self {
-        self.support_email = Some(value.into());
-        self
-    }
-
-    /// Sets `support_url`.
-    pub fn support_url(mut self, value: impl Into<String>) -> Self {
-        self.support_url = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `UpdateTenantSettingsResponseContent` schema.
-///
-/// The answer of `PATCH /tenants/settings` (`tenants_settings_update`).
-///
-/// The same type as [`GetTenantSettingsResponseContent`]: the API description gives both the same schema.
-pub type UpdateTenantSettingsResponseContent = GetTenantSettingsResponseContent;
-
-/// The `UpdateTokenQuota` schema.
-///
-/// The same type as [`TokenQuota`]: the API description gives both the same schema.
-pub type UpdateTokenQuota = TokenQuota;
-
-/// One of the shapes of `UpdateUniversalLoginTemplateRequestContent`.
-///
-/// The body of `PUT /branding/templates/universal-login` (`branding_templates_updateUniversalLogin`).
-///
-/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
-#[derive(Clone, PartialEq, Serialize)]
-#[serde(untagged)]
-#[non_exhaustive]
-pub enum UpdateUniversalLoginTemplateRequestContent {
-    /// The `String` shape.
-    String(String),
-    /// The `UpdateUniversalLoginTemplateRequestContentTemplate` shape.
-    Template(UpdateUniversalLoginTemplateRequestContentTemplate),
-    /// JSON this version cannot tell apart, kept as received.
-    Other(Value),
-}
-
-impl<'de> Deserialize<'de> for UpdateUniversalLoginTemplateRequestContent {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        const SHAPES: &[Shape] = &[
-            Shape::Str,
-            Shape::Object {
-                consts: &[],
-                required: &["template"],
-            },
-        ];
-        let value = Value::deserialize(deserializer)?;
-        for index in candidates(&value, SHAPES) {
-            let decoded = match index {
-                0 => serde_json::from_value(value.clone()).ok().map(Self::String),
-                1 => serde_json::from_value(value.clone())
-                    .ok()
-                    .map(Self::Template),
-                _ => None,
-            };
-            if let Some(decoded) = decoded {
-                return Ok(decoded);
-            }
-        }
-        other("UpdateUniversalLoginTemplateRequestContent", &value);
-        Ok(Self::Other(value))
-    }
-}
-
-impl fmt::Debug for UpdateUniversalLoginTemplateRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::String(v) => f.debug_tuple("String").field(v).finish(),
-            Self::Template(v) => f.debug_tuple("Template").field(v).finish(),
-            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
-        }
-    }
-}
-
-/// The `UpdateUniversalLoginTemplateRequestContentTemplate` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct UpdateUniversalLoginTemplateRequestContentTemplate {
-    /// The `template` field.
-    pub template: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for UpdateUniversalLoginTemplateRequestContentTemplate {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UpdateUniversalLoginTemplateRequestContentTemplate")
-            .field("template", &self.template)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl UpdateUniversalLoginTemplateRequestContentTemplate {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(template: impl Into<String>) -> Self {
-        Self {
-            template: template.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `UpdateUserAttributeProfileRequestContent` object.
-///
-/// The body of `PATCH /user-attribute-profiles/{id}` (`userAttributeProfiles_update`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct UpdateUserAttributeProfileRequestContent {
-    /// The `name` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// The `user_attributes` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub user_attributes:
-        Option<BTreeMap<String, UserAttributeProfileUserAttributeAdditionalProperties>>,
-    /// The `user_id` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub user_id: Option<UserAttributeProfileUserId>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for UpdateUserAttributeProfileRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UpdateUserAttributeProfileRequestContent")
-            .field("name", &self.name)
-            .field("user_attributes", &Keys(&self.user_attributes))
-            .field("user_id", &self.user_id)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl UpdateUserAttributeProfileRequestContent {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `name`.
-    pub fn name(mut self, value: impl Into<String>) -> Self {
-        self.name = Some(value.into());
-        self
-    }
-
-    /// Sets `user_attributes`.
-    pub fn user_attributes(
-        mut self,
-        value: impl Into<BTreeMap<String, UserAttributeProfileUserAttributeAdditionalProperties>>,
-    ) -> Self {
-        self.user_attributes = Some(value.into());
-        self
-    }
-
-    /// Sets `user_id`.
-    pub fn user_id(mut self, value: impl Into<UserAttributeProfileUserId>) -> Self {
-        self.user_id = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `UpdateUserAttributeProfileResponseContent` schema.
-///
-/// The answer of `PATCH /user-attribute-profiles/{id}` (`userAttributeProfiles_update`).
-///
-/// The same type as [`UserAttributeProfile`]: the API description gives both the same schema.
-pub type UpdateUserAttributeProfileResponseContent = UserAttributeProfile;
-
-/// The `UpdateUserAuthenticationMethodRequestContent` object.
-///
-/// The body of `PATCH /users/{id}/authentication-methods/{authentication_method_id}` (`users_authenticationMethods_update`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct UpdateUserAuthenticationMethodRequestContent {
-    /// A human-readable label to identify the authentication method.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// Preferred phone authentication method
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub preferred_authentication_method: Option<PreferredAuthenticationMethodEnum>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for UpdateUserAuthenticationMethodRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UpdateUserAuthenticationMethodRequestContent")
-            .field("name", &self.name)
-            .field(
-                "preferred_authentication_method",
-                &self.preferred_authentication_method,
-            )
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl UpdateUserAuthenticationMethodRequestContent {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `name`.
-    pub fn name(mut self, value: impl Into<String>) -> Self {
-        self.name = Some(value.into());
-        self
-    }
-
-    /// Sets `preferred_authentication_method`.
-    pub fn preferred_authentication_method(
-        mut self,
-        value: impl Into<PreferredAuthenticationMethodEnum>,
-    ) -> Self {
-        self.preferred_authentication_method = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The successfully created authentication method.
-///
-/// The answer of `PATCH /users/{id}/authentication-methods/{authentication_method_id}` (`users_authenticationMethods_update`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct UpdateUserAuthenticationMethodResponseContent {
-    /// Applies to passkey authentication methods only. Authenticator Attestation Globally Unique Identifier.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub aaguid: Option<String>,
-    /// The `authentication_methods` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub authentication_methods: Option<Vec<UserAuthenticationMethodProperties>>,
-    /// Whether the authentication method has been confirmed.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub confirmed: Option<bool>,
-    /// Authentication method creation date
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub created_at: Option<String>,
-    /// Applies to email authentication methods only. The email address used to send verification messages.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub email: Option<String>,
-    /// The ID of the newly created authentication method (automatically generated by the application)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    /// Applies to webauthn authentication methods only. The id of the credential.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub key_id: Option<String>,
-    /// A human-readable label to identify the authentication method.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// Applies to phone authentication methods only. The destination phone number used to send verification codes via text and voice.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub phone_number: Option<String>,
-    /// The `preferred_authentication_method` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub preferred_authentication_method: Option<PreferredAuthenticationMethodEnum>,
-    /// Applies to webauthn authentication methods only. The public key.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub public_key: Option<String>,
-    /// Applies to webauthn authentication methods only. The relying party identifier.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub relying_party_identifier: Option<String>,
-    /// Base32 encoded secret for TOTP generation
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub totp_secret: Option<String>,
-    /// The `type` field.
-    #[serde(rename = "type")]
-    pub type_: CreatedAuthenticationMethodTypeEnum,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for UpdateUserAuthenticationMethodResponseContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UpdateUserAuthenticationMethodResponseContent")
-            .field("aaguid", &self.aaguid)
-            .field("authentication_methods", &self.authentication_methods)
-            .field("confirmed", &self.confirmed)
-            .field("created_at", &self.created_at)
-            .field("email", &self.email)
-            .field("id", &self.id)
-            .field("key_id", &self.key_id)
-            .field("name", &self.name)
-            .field("phone_number", &self.phone_number)
-            .field(
-                "preferred_authentication_method",
-                &self.preferred_authentication_method,
-            )
-            .field("public_key", &self.public_key)
-            .field("relying_party_identifier", &self.relying_party_identifier)
-            .field("totp_secret", &self.totp_secret.as_ref().map(|_| REDACTED))
-            .field("type_", &self.type_)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-/// The `UpdateUserRequestContent` object.
-///
-/// The body of `PATCH /users/{id}` (`users_update`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct UpdateUserRequestContent {
-    /// User metadata to which this user has read-only access.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub app_metadata: Option<Map<String, Value>>,
-    /// Whether this user was blocked by an administrator (true) or not (false).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub blocked: Option<bool>,
-    /// Auth0 client ID. Only valid when updating email address.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub client_id: Option<String>,
-    /// Name of the connection to target for this user update.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub connection: Option<String>,
-    /// Email address of this user.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub email: Option<String>,
-    /// Whether this email address is verified (true) or unverified (false). If set to false the user will not receive a verification email unless `verify_email` is set to true.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub email_verified: Option<bool>,
-    /// Family name/last name/surname of this user.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub family_name: Option<String>,
-    /// Given name/first name/forename of this user.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub given_name: Option<String>,
-    /// Name of this user.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// Preferred nickname or alias of this user.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub nickname: Option<String>,
-    /// New password for this user. Only valid for database connections.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub password: Option<String>,
-    /// The user's phone number (following the E.164 recommendation).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub phone_number: Option<String>,
-    /// Whether this phone number has been verified (true) or not (false).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub phone_verified: Option<bool>,
-    /// URL to picture, photo, or avatar of this user.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub picture: Option<String>,
-    /// User metadata to which this user has read/write access.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub user_metadata: Option<Map<String, Value>>,
-    /// The user's username. Only valid if the connection requires a username.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub username: Option<String>,
-    /// Whether this user will receive a verification email after creation (true) or no email (false). Overrides behavior of `email_verified` parameter.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub verify_email: Option<bool>,
-    /// Whether this user will receive a text after changing the phone number (true) or no text (false). Only valid when changing phone number for SMS connections.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub verify_phone_number: Option<bool>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for UpdateUserRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UpdateUserRequestContent")
-            .field("app_metadata", &Keys(&self.app_metadata))
-            .field("blocked", &self.blocked)
-            .field("client_id", &self.client_id)
-            .field("connection", &self.connection)
-            .field("email", &self.email)
-            .field("email_verified", &self.email_verified)
-            .field("family_name", &self.family_name)
-            .field("given_name", &self.given_name)
-            .field("name", &self.name)
-            .field("nickname", &self.nickname)
-            .field("password", &self.password.as_ref().map(|_| REDACTED))
-            .field("phone_number", &self.phone_number)
-            .field("phone_verified", &self.phone_verified)
-            .field("picture", &self.picture)
-            .field("user_metadata", &Keys(&self.user_metadata))
-            .field("username", &self.username)
-            .field("verify_email", &self.verify_email)
-            .field("verify_phone_number", &self.verify_phone_number)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl UpdateUserRequestContent {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `app_metadata`.
-    pub fn app_metadata(mut self, value: impl Into<Map<String, Value>>) -> Self {
-        self.app_metadata = Some(value.into());
-        self
-    }
-
-    /// Sets `blocked`.
-    pub fn blocked(mut self, value: impl Into<bool>) -> Self {
-        self.blocked = Some(value.into());
-        self
-    }
-
-    /// Sets `client_id`.
-    pub fn client_id(mut self, value: impl Into<String>) -> Self {
-        self.client_id = Some(value.into());
-        self
-    }
-
-    /// Sets `connection`.
-    pub fn connection(mut self, value: impl Into<String>) -> Self {
-        self.connection = Some(value.into());
-        self
-    }
-
-    /// Sets `email`.
-    pub fn email(mut self, value: impl Into<String>) -> Self {
-        self.email = Some(value.into());
-        self
-    }
-
-    /// Sets `email_verified`.
-    pub fn email_verified(mut self, value: impl Into<bool>) -> Self {
-        self.email_verified = Some(value.into());
-        self
-    }
-
-    /// Sets `family_name`.
-    pub fn family_name(mut self, value: impl Into<String>) -> Self {
-        self.family_name = Some(value.into());
-        self
-    }
-
-    /// Sets `given_name`.
-    pub fn given_name(mut self, value: impl Into<String>) -> Self {
-        self.given_name = Some(value.into());
-        self
-    }
-
-    /// Sets `name`.
-    pub fn name(mut self, value: impl Into<String>) -> Self {
-        self.name = Some(value.into());
-        self
-    }
-
-    /// Sets `nickname`.
-    pub fn nickname(mut self, value: impl Into<String>) -> Self {
-        self.nickname = Some(value.into());
-        self
-    }
-
-    /// Sets `password`.
-    pub fn password(mut self, value: impl Into<String>) -> Self {
-        self.password = Some(value.into());
-        self
-    }
-
-    /// Sets `phone_number`.
-    pub fn phone_number(mut self, value: impl Into<String>) -> Self {
-        self.phone_number = Some(value.into());
-        self
-    }
-
-    /// Sets `phone_verified`.
-    pub fn phone_verified(mut self, value: impl Into<bool>) -> Self {
-        self.phone_verified = Some(value.into());
-        self
-    }
-
-    /// Sets `picture`.
-    pub fn picture(mut self, value: impl Into<String>) -> Self {
-        self.picture = Some(value.into());
-        self
-    }
-
-    /// Sets `user_metadata`.
-    pub fn user_metadata(mut self, value: impl Into<Map<String, Value>>) -> Self {
-        self.user_metadata = Some(value.into());
-        self
-    }
-
-    /// Sets `username`.
-    pub fn username(mut self, value: impl Into<String>) -> Self {
-        self.username = Some(value.into());
-        self
-    }
-
-    /// Sets `verify_email`.
-    pub fn verify_email(mut self, value: impl Into<bool>) -> Self {
-        self.verify_email = Some(value.into());
-        self
-    }
-
-    /// Sets `verify_phone_number`.
-    pub fn verify_phone_number(mut self, value: impl Into<bool>) -> Self {
-        self.verify_phone_number = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `UpdateUserResponseContent` schema.
-///
-/// The answer of `PATCH /users/{id}` (`users_update`).
-///
-/// The same type as [`UserResponseSchema`]: the API description gives both the same schema.
-pub type UpdateUserResponseContent = UserResponseSchema;
-
-/// The `UpdateVariationOverrideValue` schema.
-///
-/// The same type as [`VariationOverrideValue`]: the API description gives both the same schema.
-pub type UpdateVariationOverrideValue = VariationOverrideValue;
-
-/// Configuration overrides for this variation; keys must exist in the parent flag parameters. Empty {} is the baseline (control) variation that overrides nothing.
-pub type UpdateVariationOverridesMap = BTreeMap<String, UpdateVariationOverrideValue>;
-
-/// The `UpdateVariationRequestContent` object.
-///
-/// The body of `PATCH /experimentation/feature-flags/{id}/variations/{vid}` (`experimentation_featureFlags_variations_update`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct UpdateVariationRequestContent {
-    /// A description of what this variation controls
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
-    /// A human-readable name for the variation
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// The `overrides` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub overrides: Option<BTreeMap<String, UpdateVariationOverrideValue>>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for UpdateVariationRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UpdateVariationRequestContent")
-            .field("description", &self.description)
-            .field("name", &self.name)
-            .field("overrides", &Keys(&self.overrides))
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl UpdateVariationRequestContent {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `description`.
-    pub fn description(mut self, value: impl Into<String>) -> Self {
-        self.description = Some(value.into());
-        self
-    }
-
-    /// Sets `name`.
-    pub fn name(mut self, value: impl Into<String>) -> Self {
-        self.name = Some(value.into());
-        self
-    }
-
-    /// Sets `overrides`.
-    pub fn overrides(
-        mut self,
-        value: impl Into<BTreeMap<String, UpdateVariationOverrideValue>>,
-    ) -> Self {
-        self.overrides = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `UpdateVariationResponseContent` schema.
-///
-/// The answer of `PATCH /experimentation/feature-flags/{id}/variations/{vid}` (`experimentation_featureFlags_variations_update`).
-///
-/// The same type as [`Variation`]: the API description gives both the same schema.
-pub type UpdateVariationResponseContent = Variation;
-
-/// The `UpdateVerifiableCredentialTemplateRequestContent` object.
-///
-/// The body of `PATCH /verifiable-credentials/verification/templates/{id}` (`verifiableCredentials_verification_templates_update`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct UpdateVerifiableCredentialTemplateRequestContent {
-    /// The `dialect` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub dialect: Option<String>,
-    /// The `name` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// The `presentation` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub presentation: Option<MdlPresentationRequest>,
-    /// The `type` field.
-    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
-    pub type_: Option<String>,
-    /// The `version` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub version: Option<f64>,
-    /// The `well_known_trusted_issuers` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub well_known_trusted_issuers: Option<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for UpdateVerifiableCredentialTemplateRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UpdateVerifiableCredentialTemplateRequestContent")
-            .field("dialect", &self.dialect)
-            .field("name", &self.name)
-            .field("presentation", &self.presentation)
-            .field("type_", &self.type_)
-            .field("version", &self.version)
-            .field(
-                "well_known_trusted_issuers",
-                &self.well_known_trusted_issuers,
-            )
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl UpdateVerifiableCredentialTemplateRequestContent {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `dialect`.
-    pub fn dialect(mut self, value: impl Into<String>) -> Self {
-        self.dialect = Some(value.into());
-        self
-    }
-
-    /// Sets `name`.
-    pub fn name(mut self, value: impl Into<String>) -> Self {
-        self.name = Some(value.into());
-        self
-    }
-
-    /// Sets `presentation`.
-    pub fn presentation(mut self, value: impl Into<MdlPresentationRequest>) -> Self {
-        self.presentation = Some(value.into());
-        self
-    }
-
-    /// Sets `type`.
-    pub fn type_(mut self, value: impl Into<String>) -> Self {
-        self.type_ = Some(value.into());
-        self
-    }
-
-    /// Sets `version`.
-    pub fn version(mut self, value: impl Into<f64>) -> Self {
-        self.version = Some(value.into());
-        self
-    }
-
-    /// Sets `well_known_trusted_issuers`.
-    pub fn well_known_trusted_issuers(mut self, value: impl Into<String>) -> Self {
-        self.well_known_trusted_issuers = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `UpdateVerifiableCredentialTemplateResponseContent` schema.
-///
-/// The answer of `PATCH /verifiable-credentials/verification/templates/{id}` (`verifiableCredentials_verification_templates_update`).
-///
-/// The same type as [`VerifiableCredentialTemplateResponse`]: the API description gives both the same schema.
-pub type UpdateVerifiableCredentialTemplateResponseContent = VerifiableCredentialTemplateResponse;
-
-/// User metadata to which this user has read-only access.
-pub type UserAppMetadataSchema = Map<String, Value>;
-
-/// The `UserAttributeProfile` object.
-///
-/// The answer of `POST /user-attribute-profiles` (`userAttributeProfiles_create`).
-/// The answer of `GET /user-attribute-profiles/{id}` (`userAttributeProfiles_get`).
-/// The answer of `PATCH /user-attribute-profiles/{id}` (`userAttributeProfiles_update`).
-///
-/// Also named [`CreateUserAttributeProfileResponseContent`], [`GetUserAttributeProfileResponseContent`], [`UpdateUserAttributeProfileResponseContent`] (identical schemas).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct UserAttributeProfile {
-    /// The `id` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    /// The `name` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// The `user_attributes` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub user_attributes:
-        Option<BTreeMap<String, UserAttributeProfileUserAttributeAdditionalProperties>>,
-    /// The `user_id` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub user_id: Option<UserAttributeProfileUserId>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for UserAttributeProfile {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UserAttributeProfile")
-            .field("id", &self.id)
-            .field("name", &self.name)
-            .field("user_attributes", &Keys(&self.user_attributes))
-            .field("user_id", &self.user_id)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-/// User Attribute Profile identifier.
-pub type UserAttributeProfileId = String;
-
-/// The name of the user attribute profile.
-pub type UserAttributeProfileName = String;
-
-/// OIDC mapping for this attribute
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct UserAttributeProfileOidcMapping {
-    /// Display name for the OIDC mapping
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub display_name: Option<String>,
-    /// OIDC mapping field
-    pub mapping: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for UserAttributeProfileOidcMapping {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UserAttributeProfileOidcMapping")
-            .field("display_name", &self.display_name)
-            .field("mapping", &self.mapping)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl UserAttributeProfileOidcMapping {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(mapping: impl Into<String>) -> Self {
-        Self {
-            display_name: None,
-            mapping: mapping.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `display_name`.
-    pub fn display_name(mut self, value: impl Into<String>) -> Self {
-        self.display_name = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `UserAttributeProfilePatchUserId` schema.
-pub type UserAttributeProfilePatchUserId = UserAttributeProfileUserId;
-
-/// SAML mapping override for this strategy
-pub type UserAttributeProfileSamlMapping = Vec<String>;
-
-/// Strategy-specific overrides for this attribute
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct UserAttributeProfileStrategyOverrides {
-    /// The `ad` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ad: Option<UserAttributeProfileStrategyOverridesMapping>,
-    /// The `adfs` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub adfs: Option<UserAttributeProfileStrategyOverridesMapping>,
-    /// The `google-apps` field.
-    #[serde(
-        rename = "google-apps",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub google_apps: Option<UserAttributeProfileStrategyOverridesMapping>,
-    /// The `oidc` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub oidc: Option<UserAttributeProfileStrategyOverridesMapping>,
-    /// The `okta` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub okta: Option<UserAttributeProfileStrategyOverridesMapping>,
-    /// The `pingfederate` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub pingfederate: Option<UserAttributeProfileStrategyOverridesMapping>,
-    /// The `samlp` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub samlp: Option<UserAttributeProfileStrategyOverridesMapping>,
-    /// The `waad` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub waad: Option<UserAttributeProfileStrategyOverridesMapping>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for UserAttributeProfileStrategyOverrides {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UserAttributeProfileStrategyOverrides")
-            .field("ad", &self.ad)
-            .field("adfs", &self.adfs)
-            .field("google_apps", &self.google_apps)
-            .field("oidc", &self.oidc)
-            .field("okta", &self.okta)
-            .field("pingfederate", &self.pingfederate)
-            .field("samlp", &self.samlp)
-            .field("waad", &self.waad)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl UserAttributeProfileStrategyOverrides {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `ad`.
-    pub fn ad(mut self, value: impl Into<UserAttributeProfileStrategyOverridesMapping>) -> Self {
-        self.ad = Some(value.into());
-        self
-    }
-
-    /// Sets `adfs`.
-    pub fn adfs(mut self, value: impl Into<UserAttributeProfileStrategyOverridesMapping>) -> Self {
-        self.adfs = Some(value.into());
-        self
-    }
-
-    /// Sets `google-apps`.
-    pub fn google_apps(
-        mut self,
-        value: impl Into<UserAttributeProfileStrategyOverridesMapping>,
-    ) -> Self {
-        self.google_apps = Some(value.into());
-        self
-    }
-
-    /// Sets `oidc`.
-    pub fn oidc(mut self, value: impl Into<UserAttributeProfileStrategyOverridesMapping>) -> Self {
-        self.oidc = Some(value.into());
-        self
-    }
-
-    /// Sets `okta`.
-    pub fn okta(mut self, value: impl Into<UserAttributeProfileStrategyOverridesMapping>) -> Self {
-        self.okta = Some(value.into());
-        self
-    }
-
-    /// Sets `pingfederate`.
-    pub fn pingfederate(
-        mut self,
-        value: impl Into<UserAttributeProfileStrategyOverridesMapping>,
-    ) -> Self {
-        self.pingfederate = Some(value.into());
-        self
-    }
-
-    /// Sets `samlp`.
-    pub fn samlp(mut self, value: impl Into<UserAttributeProfileStrategyOverridesMapping>) -> Self {
-        self.samlp = Some(value.into());
-        self
-    }
-
-    /// Sets `waad`.
-    pub fn waad(mut self, value: impl Into<UserAttributeProfileStrategyOverridesMapping>) -> Self {
-        self.waad = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `UserAttributeProfileStrategyOverridesMapping` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct UserAttributeProfileStrategyOverridesMapping {
-    /// OIDC mapping override for this strategy
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub oidc_mapping: Option<UserAttributeProfileOidcMapping>,
-    /// The `saml_mapping` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub saml_mapping: Option<Vec<String>>,
-    /// SCIM mapping override for this strategy
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub scim_mapping: Option<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for UserAttributeProfileStrategyOverridesMapping {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UserAttributeProfileStrategyOverridesMapping")
-            .field("oidc_mapping", &self.oidc_mapping)
-            .field("saml_mapping", &self.saml_mapping)
-            .field("scim_mapping", &self.scim_mapping)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl UserAttributeProfileStrategyOverridesMapping {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `oidc_mapping`.
-    pub fn oidc_mapping(mut self, value: impl Into<UserAttributeProfileOidcMapping>) -> Self {
-        self.oidc_mapping = Some(value.into());
-        self
-    }
-
-    /// Sets `saml_mapping`.
-    pub fn saml_mapping(mut self, value: impl Into<Vec<String>>) -> Self {
-        self.saml_mapping = Some(value.into());
-        self
-    }
-
-    /// Sets `scim_mapping`.
-    pub fn scim_mapping(mut self, value: impl Into<String>) -> Self {
-        self.scim_mapping = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// Strategy-specific overrides for user ID
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct UserAttributeProfileStrategyOverridesUserId {
-    /// The `ad` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ad: Option<UserAttributeProfileStrategyOverridesUserIdMapping>,
-    /// The `adfs` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub adfs: Option<UserAttributeProfileStrategyOverridesUserIdMapping>,
-    /// The `google-apps` field.
-    #[serde(
-        rename = "google-apps",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub google_apps: Option<UserAttributeProfileStrategyOverridesUserIdMapping>,
-    /// The `oidc` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub oidc: Option<UserAttributeProfileStrategyOverridesUserIdMapping>,
-    /// The `okta` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub okta: Option<UserAttributeProfileStrategyOverridesUserIdMapping>,
-    /// The `pingfederate` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub pingfederate: Option<UserAttributeProfileStrategyOverridesUserIdMapping>,
-    /// The `samlp` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub samlp: Option<UserAttributeProfileStrategyOverridesUserIdMapping>,
-    /// The `waad` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub waad: Option<UserAttributeProfileStrategyOverridesUserIdMapping>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for UserAttributeProfileStrategyOverridesUserId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UserAttributeProfileStrategyOverridesUserId")
-            .field("ad", &self.ad)
-            .field("adfs", &self.adfs)
-            .field("google_apps", &self.google_apps)
-            .field("oidc", &self.oidc)
-            .field("okta", &self.okta)
-            .field("pingfederate", &self.pingfederate)
-            .field("samlp", &self.samlp)
-            .field("waad", &self.waad)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl UserAttributeProfileStrategyOverridesUserId {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `ad`.
-    pub fn ad(
-        mut self,
-        value: impl Into<UserAttributeProfileStrategyOverridesUserIdMapping>,
-    ) -> Self {
-        self.ad = Some(value.into());
-        self
-    }
-
-    /// Sets `adfs`.
-    pub fn adfs(
-        mut self,
-        value: impl Into<UserAttributeProfileStrategyOverridesUserIdMapping>,
-    ) -> Self {
-        self.adfs = Some(value.into());
-        self
-    }
-
-    /// Sets `google-apps`.
-    pub fn google_apps(
-        mut self,
-        value: impl Into<UserAttributeProfileStrategyOverridesUserIdMapping>,
-    ) -> Self {
-        self.google_apps = Some(value.into());
-        self
-    }
-
-    /// Sets `oidc`.
-    pub fn oidc(
-        mut self,
-        value: impl Into<UserAttributeProfileStrategyOverridesUserIdMapping>,
-    ) -> Self {
-        self.oidc = Some(value.into());
-        self
-    }
-
-    /// Sets `okta`.
-    pub fn okta(
-        mut self,
-        value: impl Into<UserAttributeProfileStrategyOverridesUserIdMapping>,
-    ) -> Self {
-        self.okta = Some(value.into());
-        self
-    }
-
-    /// Sets `pingfederate`.
-    pub fn pingfederate(
-        mut self,
-        value: impl Into<UserAttributeProfileStrategyOverridesUserIdMapping>,
-    ) -> Self {
-        self.pingfederate = Some(value.into());
-        self
-    }
-
-    /// Sets `samlp`.
-    pub fn samlp(
-        mut self,
-        value: impl Into<UserAttributeProfileStrategyOverridesUserIdMapping>,
-    ) -> Self {
-        self.samlp = Some(value.into());
-        self
-    }
-
-    /// Sets `waad`.
-    pub fn waad(
-        mut self,
-        value: impl Into<UserAttributeProfileStrategyOverridesUserIdMapping>,
-    ) -> Self {
-        self.waad = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `UserAttributeProfileStrategyOverridesUserIdMapping` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct UserAttributeProfileStrategyOverridesUserIdMapping {
-    /// The `oidc_mapping` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub oidc_mapping: Option<UserAttributeProfileUserIdOidcStrategyOverrideMapping>,
-    /// The `saml_mapping` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub saml_mapping: Option<Vec<String>>,
-    /// SCIM mapping override for this strategy
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub scim_mapping: Option<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for UserAttributeProfileStrategyOverridesUserIdMapping {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UserAttributeProfileStrategyOverridesUserIdMapping")
-            .field("oidc_mapping", &self.oidc_mapping)
-            .field("saml_mapping", &self.saml_mapping)
-            .field("scim_mapping", &self.scim_mapping)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl UserAttributeProfileStrategyOverridesUserIdMapping {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `oidc_mapping`.
-    pub fn oidc_mapping(
-        mut self,
-        value: impl Into<UserAttributeProfileUserIdOidcStrategyOverrideMapping>,
-    ) -> Self {
-        self.oidc_mapping = Some(value.into());
-        self
-    }
-
-    /// Sets `saml_mapping`.
-    pub fn saml_mapping(mut self, value: impl Into<Vec<String>>) -> Self {
-        self.saml_mapping = Some(value.into());
-        self
-    }
-
-    /// Sets `scim_mapping`.
-    pub fn scim_mapping(mut self, value: impl Into<String>) -> Self {
-        self.scim_mapping = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The structure of the template, which can be used as the payload for creating or updating a User Attribute Profile.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct UserAttributeProfileTemplate {
-    /// The `name` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// The `user_attributes` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub user_attributes:
-        Option<BTreeMap<String, UserAttributeProfileUserAttributeAdditionalProperties>>,
-    /// The `user_id` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub user_id: Option<UserAttributeProfileUserId>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for UserAttributeProfileTemplate {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UserAttributeProfileTemplate")
-            .field("name", &self.name)
-            .field("user_attributes", &Keys(&self.user_attributes))
-            .field("user_id", &self.user_id)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-/// The `UserAttributeProfileTemplateItem` object.
-///
-/// The answer of `GET /user-attribute-profiles/templates/{id}` (`userAttributeProfiles_getTemplate`).
-///
-/// Also named [`GetUserAttributeProfileTemplateResponseContent`] (identical schemas).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct UserAttributeProfileTemplateItem {
-    /// The user-friendly name of the template displayed in the UI.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub display_name: Option<String>,
-    /// The id of the template.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    /// The `template` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub template: Option<UserAttributeProfileTemplate>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for UserAttributeProfileTemplateItem {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UserAttributeProfileTemplateItem")
-            .field("display_name", &self.display_name)
-            .field("id", &self.id)
-            .field("template", &self.template)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}

@@ -11,74 +11,2650 @@ use serde_json::{Map, Value};
 
 use super::*;
 use crate::model_support::{Keys, REDACTED, Shape, candidates, extra, other, string_enum};
+use crate::patch::Patch;
 
-/// The `UserAttributeProfileUserAttributeAdditionalProperties` object.
+/// The `UpdateRuleRequestContent` object.
+///
+/// The body of `PATCH /rules/{id}` (`rules_update`).
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+/// Build it with `new()` and the setters.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
-pub struct UserAttributeProfileUserAttributeAdditionalProperties {
-    /// Auth0 mapping for this attribute
-    pub auth0_mapping: String,
-    /// Description of this attribute
-    pub description: String,
-    /// Display label for this attribute
-    pub label: String,
-    /// The `oidc_mapping` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub oidc_mapping: Option<UserAttributeProfileOidcMapping>,
-    /// Whether this attribute is required in the profile
-    pub profile_required: bool,
-    /// SAML mapping for this attribute
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub saml_mapping: Option<Vec<String>>,
-    /// SCIM mapping for this attribute
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub scim_mapping: Option<String>,
-    /// The `strategy_overrides` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub strategy_overrides: Option<UserAttributeProfileStrategyOverrides>,
+pub struct UpdateRuleRequestContent {
+    /// Whether the rule is enabled (true), or disabled (false).
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub enabled: Patch<bool>,
+    /// Name of this rule.
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub name: Patch<String>,
+    /// Order that this rule should execute in relative to other rules. Lower-valued rules execute first.
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub order: Patch<f64>,
+    /// Code to be executed when this rule runs.
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub script: Patch<String>,
     /// Fields this version does not model, kept as received.
     #[serde(flatten, deserialize_with = "extra")]
     pub extra: Map<String, Value>,
 }
 
-impl fmt::Debug for UserAttributeProfileUserAttributeAdditionalProperties {
+impl fmt::Debug for UpdateRuleRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UserAttributeProfileUserAttributeAdditionalProperties")
-            .field("auth0_mapping", &self.auth0_mapping)
-            .field("description", &self.description)
-            .field("label", &self.label)
-            .field("oidc_mapping", &self.oidc_mapping)
-            .field("profile_required", &self.profile_required)
-            .field("saml_mapping", &self.saml_mapping)
-            .field("scim_mapping", &self.scim_mapping)
-            .field("strategy_overrides", &self.strategy_overrides)
+        f.debug_struct("UpdateRuleRequestContent")
+            .field("enabled", &self.enabled)
+            .field("name", &self.name)
+            .field("order", &self.order)
+            .field("script", &self.script)
             .field("extra", &Keys(&self.extra))
             .finish()
     }
 }
 
-impl UserAttributeProfileUserAttributeAdditionalProperties {
+impl UpdateRuleRequestContent {
+    /// An empty value; set fields with the setters.
+    pub fn new() -> Self {
+        <Self as Default>::default()
+    }
+
+    /// Sets `enabled`.
+    pub fn enabled(mut self, value: impl Into<bool>) -> Self {
+        self.enabled = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"enabled": null`: clears the field.
+    pub fn clear_enabled(mut self) -> Self {
+        self.enabled = Patch::Null;
+        self
+    }
+
+    /// Sets `name`.
+    pub fn name(mut self, value: impl Into<String>) -> Self {
+        self.name = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"name": null`: clears the field.
+    pub fn clear_name(mut self) -> Self {
+        self.name = Patch::Null;
+        self
+    }
+
+    /// Sets `order`.
+    pub fn order(mut self, value: impl Into<f64>) -> Self {
+        self.order = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"order": null`: clears the field.
+    pub fn clear_order(mut self) -> Self {
+        self.order = Patch::Null;
+        self
+    }
+
+    /// Sets `script`.
+    pub fn script(mut self, value: impl Into<String>) -> Self {
+        self.script = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"script": null`: clears the field.
+    pub fn clear_script(mut self) -> Self {
+        self.script = Patch::Null;
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+/// The `UpdateRuleResponseContent` schema.
+///
+/// The answer of `PATCH /rules/{id}` (`rules_update`).
+///
+/// The same type as [`Rule`]: the API description gives both the same schema.
+pub type UpdateRuleResponseContent = Rule;
+
+/// The `UpdateScimConfigurationRequestContent` object.
+///
+/// The body of `PATCH /connections/{id}/scim-configuration` (`connections_scimConfiguration_update`).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct UpdateScimConfigurationRequestContent {
+    /// The mapping between auth0 and SCIM
+    pub mapping: Vec<ScimMappingItem>,
+    /// User ID attribute for generating unique user ids
+    pub user_id_attribute: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for UpdateScimConfigurationRequestContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UpdateScimConfigurationRequestContent")
+            .field("mapping", &self.mapping)
+            .field("user_id_attribute", &self.user_id_attribute)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl UpdateScimConfigurationRequestContent {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(
-        auth0_mapping: impl Into<String>,
-        description: impl Into<String>,
-        label: impl Into<String>,
-        profile_required: impl Into<bool>,
+        mapping: impl Into<Vec<ScimMappingItem>>,
+        user_id_attribute: impl Into<String>,
     ) -> Self {
         Self {
-            auth0_mapping: auth0_mapping.into(),
-            description: description.into(),
-            label: label.into(),
-            oidc_mapping: None,
-            profile_required: profile_required.into(),
-            saml_mapping: None,
-            scim_mapping: None,
-            strategy_overrides: None,
+            mapping: mapping.into(),
+            user_id_attribute: user_id_attribute.into(),
             extra: Map::new(),
         }
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+/// The `UpdateScimConfigurationResponseContent` schema.
+///
+/// The answer of `PATCH /connections/{id}/scim-configuration` (`connections_scimConfiguration_update`).
+///
+/// The same type as [`ScimConfiguration`]: the API description gives both the same schema.
+pub type UpdateScimConfigurationResponseContent = ScimConfiguration;
+
+/// The `UpdateSegmentRequestContent` object.
+///
+/// The body of `PATCH /experimentation/segments/{id}` (`experimentation_segments_update`).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new()` and the setters.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct UpdateSegmentRequestContent {
+    /// A description of the segment
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub description: Patch<String>,
+    /// A human-readable name for the segment
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub name: Patch<String>,
+    /// Replaces the entire rules array.
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub rules: Patch<Vec<SegmentRule>>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for UpdateSegmentRequestContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UpdateSegmentRequestContent")
+            .field("description", &self.description)
+            .field("name", &self.name)
+            .field("rules", &self.rules)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl UpdateSegmentRequestContent {
+    /// An empty value; set fields with the setters.
+    pub fn new() -> Self {
+        <Self as Default>::default()
+    }
+
+    /// Sets `description`.
+    pub fn description(mut self, value: impl Into<String>) -> Self {
+        self.description = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"description": null`: clears the field.
+    pub fn clear_description(mut self) -> Self {
+        self.description = Patch::Null;
+        self
+    }
+
+    /// Sets `name`.
+    pub fn name(mut self, value: impl Into<String>) -> Self {
+        self.name = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"name": null`: clears the field.
+    pub fn clear_name(mut self) -> Self {
+        self.name = Patch::Null;
+        self
+    }
+
+    /// Sets `rules`.
+    pub fn rules(mut self, value: impl Into<Vec<SegmentRule>>) -> Self {
+        self.rules = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"rules": null`: clears the field.
+    pub fn clear_rules(mut self) -> Self {
+        self.rules = Patch::Null;
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+/// The `UpdateSegmentResponseContent` schema.
+///
+/// The answer of `PATCH /experimentation/segments/{id}` (`experimentation_segments_update`).
+///
+/// The same type as [`Segment`]: the API description gives both the same schema.
+pub type UpdateSegmentResponseContent = Segment;
+
+/// The `UpdateSelfServiceProfileRequestContent` object.
+///
+/// The body of `PATCH /self-service-profiles/{id}` (`selfServiceProfiles_update`).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new()` and the setters.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct UpdateSelfServiceProfileRequestContent {
+    /// List of IdP strategies that will be shown to users during the Self-Service Enterprise Configuration flow. Possible values: \[`oidc`, `samlp`, `waad`, `google-apps`, `adfs`, `okta`, `auth0-samlp`, `okta-samlp`, `keycloak-samlp`, `pingfederate`\]
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub allowed_strategies: Patch<Vec<SelfServiceProfileAllowedStrategyEnum>>,
+    /// The `branding` field.
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub branding: Patch<SelfServiceProfileBrandingProperties>,
+    /// The `description` field.
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub description: Patch<String>,
+    /// The name of the self-service Profile.
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub name: Patch<String>,
+    /// ID of the user-attribute-profile to associate with this self-service profile.
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub user_attribute_profile_id: Patch<String>,
+    /// The `user_attributes` field.
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub user_attributes: Patch<Vec<SelfServiceProfileUserAttribute>>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for UpdateSelfServiceProfileRequestContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UpdateSelfServiceProfileRequestContent")
+            .field("allowed_strategies", &self.allowed_strategies)
+            .field("branding", &self.branding)
+            .field("description", &self.description)
+            .field("name", &self.name)
+            .field("user_attribute_profile_id", &self.user_attribute_profile_id)
+            .field("user_attributes", &self.user_attributes)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl UpdateSelfServiceProfileRequestContent {
+    /// An empty value; set fields with the setters.
+    pub fn new() -> Self {
+        <Self as Default>::default()
+    }
+
+    /// Sets `allowed_strategies`.
+    pub fn allowed_strategies(
+        mut self,
+        value: impl Into<Vec<SelfServiceProfileAllowedStrategyEnum>>,
+    ) -> Self {
+        self.allowed_strategies = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"allowed_strategies": null`: clears the field.
+    pub fn clear_allowed_strategies(mut self) -> Self {
+        self.allowed_strategies = Patch::Null;
+        self
+    }
+
+    /// Sets `branding`.
+    pub fn branding(mut self, value: impl Into<SelfServiceProfileBrandingProperties>) -> Self {
+        self.branding = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"branding": null`: clears the field.
+    pub fn clear_branding(mut self) -> Self {
+        self.branding = Patch::Null;
+        self
+    }
+
+    /// Sets `description`.
+    pub fn description(mut self, value: impl Into<String>) -> Self {
+        self.description = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"description": null`: clears the field.
+    pub fn clear_description(mut self) -> Self {
+        self.description = Patch::Null;
+        self
+    }
+
+    /// Sets `name`.
+    pub fn name(mut self, value: impl Into<String>) -> Self {
+        self.name = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"name": null`: clears the field.
+    pub fn clear_name(mut self) -> Self {
+        self.name = Patch::Null;
+        self
+    }
+
+    /// Sets `user_attribute_profile_id`.
+    pub fn user_attribute_profile_id(mut self, value: impl Into<String>) -> Self {
+        self.user_attribute_profile_id = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"user_attribute_profile_id": null`: clears the field.
+    pub fn clear_user_attribute_profile_id(mut self) -> Self {
+        self.user_attribute_profile_id = Patch::Null;
+        self
+    }
+
+    /// Sets `user_attributes`.
+    pub fn user_attributes(
+        mut self,
+        value: impl Into<Vec<SelfServiceProfileUserAttribute>>,
+    ) -> Self {
+        self.user_attributes = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"user_attributes": null`: clears the field.
+    pub fn clear_user_attributes(mut self) -> Self {
+        self.user_attributes = Patch::Null;
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+/// The `UpdateSelfServiceProfileResponseContent` schema.
+///
+/// The answer of `PATCH /self-service-profiles/{id}` (`selfServiceProfiles_update`).
+///
+/// The same type as [`SelfServiceProfile`]: the API description gives both the same schema.
+pub type UpdateSelfServiceProfileResponseContent = SelfServiceProfile;
+
+/// The `UpdateSessionRequestContent` object.
+///
+/// The body of `PATCH /sessions/{id}` (`sessions_update`).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new()` and the setters.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct UpdateSessionRequestContent {
+    /// Metadata associated with the session. Pass null or {} to remove all session_metadata.
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub session_metadata: Patch<Map<String, Value>>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for UpdateSessionRequestContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UpdateSessionRequestContent")
+            .field("session_metadata", &Keys(&self.session_metadata))
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl UpdateSessionRequestContent {
+    /// An empty value; set fields with the setters.
+    pub fn new() -> Self {
+        <Self as Default>::default()
+    }
+
+    /// Sets `session_metadata`.
+    pub fn session_metadata(mut self, value: impl Into<Map<String, Value>>) -> Self {
+        self.session_metadata = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"session_metadata": null`: clears the field.
+    pub fn clear_session_metadata(mut self) -> Self {
+        self.session_metadata = Patch::Null;
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+/// The `UpdateSessionResponseContent` schema.
+///
+/// The answer of `PATCH /sessions/{id}` (`sessions_update`).
+///
+/// The same type as [`SessionResponseContent`]: the API description gives both the same schema.
+pub type UpdateSessionResponseContent = SessionResponseContent;
+
+/// The `UpdateSettingsRequestContent` object.
+///
+/// The body of `PATCH /prompts` (`prompts_updateSettings`).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new()` and the setters.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct UpdateSettingsRequestContent {
+    /// Whether identifier first is enabled or not
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub identifier_first: Patch<bool>,
+    /// The `universal_login_experience` field.
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub universal_login_experience: Patch<UniversalLoginExperienceEnum>,
+    /// Use WebAuthn with Device Biometrics as the first authentication factor
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub webauthn_platform_first_factor: Patch<bool>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for UpdateSettingsRequestContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UpdateSettingsRequestContent")
+            .field("identifier_first", &self.identifier_first)
+            .field(
+                "universal_login_experience",
+                &self.universal_login_experience,
+            )
+            .field(
+                "webauthn_platform_first_factor",
+                &self.webauthn_platform_first_factor,
+            )
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl UpdateSettingsRequestContent {
+    /// An empty value; set fields with the setters.
+    pub fn new() -> Self {
+        <Self as Default>::default()
+    }
+
+    /// Sets `identifier_first`.
+    pub fn identifier_first(mut self, value: impl Into<bool>) -> Self {
+        self.identifier_first = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"identifier_first": null`: clears the field.
+    pub fn clear_identifier_first(mut self) -> Self {
+        self.identifier_first = Patch::Null;
+        self
+    }
+
+    /// Sets `universal_login_experience`.
+    pub fn universal_login_experience(
+        mut self,
+        value: impl Into<UniversalLoginExperienceEnum>,
+    ) -> Self {
+        self.universal_login_experience = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"universal_login_experience": null`: clears the field.
+    pub fn clear_universal_login_experience(mut self) -> Self {
+        self.universal_login_experience = Patch::Null;
+        self
+    }
+
+    /// Sets `webauthn_platform_first_factor`.
+    pub fn webauthn_platform_first_factor(mut self, value: impl Into<bool>) -> Self {
+        self.webauthn_platform_first_factor = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"webauthn_platform_first_factor": null`: clears the field.
+    pub fn clear_webauthn_platform_first_factor(mut self) -> Self {
+        self.webauthn_platform_first_factor = Patch::Null;
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+/// The `UpdateSettingsResponseContent` schema.
+///
+/// The answer of `PATCH /prompts` (`prompts_updateSettings`).
+///
+/// The same type as [`GetSettingsResponseContent`]: the API description gives both the same schema.
+pub type UpdateSettingsResponseContent = GetSettingsResponseContent;
+
+/// The `UpdateSuspiciousIpThrottlingSettingsRequestContent` object.
+///
+/// The body of `PATCH /attack-protection/suspicious-ip-throttling` (`attackProtection_suspiciousIPThrottling_update`).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new()` and the setters.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct UpdateSuspiciousIpThrottlingSettingsRequestContent {
+    /// The `allowlist` field.
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub allowlist: Patch<Vec<String>>,
+    /// Whether or not suspicious IP throttling attack protections are active.
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub enabled: Patch<bool>,
+    /// Action to take when a suspicious IP throttling threshold is violated.
+    /// Possible values: `block`, `admin_notification`.
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub shields: Patch<Vec<SuspiciousIpThrottlingShieldsEnum>>,
+    /// The `stage` field.
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub stage: Patch<SuspiciousIpThrottlingStage>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for UpdateSuspiciousIpThrottlingSettingsRequestContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UpdateSuspiciousIpThrottlingSettingsRequestContent")
+            .field("allowlist", &self.allowlist)
+            .field("enabled", &self.enabled)
+            .field("shields", &self.shields)
+            .field("stage", &self.stage)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl UpdateSuspiciousIpThrottlingSettingsRequestContent {
+    /// An empty value; set fields with the setters.
+    pub fn new() -> Self {
+        <Self as Default>::default()
+    }
+
+    /// Sets `allowlist`.
+    pub fn allowlist(mut self, value: impl Into<Vec<String>>) -> Self {
+        self.allowlist = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"allowlist": null`: clears the field.
+    pub fn clear_allowlist(mut self) -> Self {
+        self.allowlist = Patch::Null;
+        self
+    }
+
+    /// Sets `enabled`.
+    pub fn enabled(mut self, value: impl Into<bool>) -> Self {
+        self.enabled = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"enabled": null`: clears the field.
+    pub fn clear_enabled(mut self) -> Self {
+        self.enabled = Patch::Null;
+        self
+    }
+
+    /// Sets `shields`.
+    pub fn shields(mut self, value: impl Into<Vec<SuspiciousIpThrottlingShieldsEnum>>) -> Self {
+        self.shields = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"shields": null`: clears the field.
+    pub fn clear_shields(mut self) -> Self {
+        self.shields = Patch::Null;
+        self
+    }
+
+    /// Sets `stage`.
+    pub fn stage(mut self, value: impl Into<SuspiciousIpThrottlingStage>) -> Self {
+        self.stage = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"stage": null`: clears the field.
+    pub fn clear_stage(mut self) -> Self {
+        self.stage = Patch::Null;
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+/// The `UpdateSuspiciousIpThrottlingSettingsResponseContent` schema.
+///
+/// The answer of `PATCH /attack-protection/suspicious-ip-throttling` (`attackProtection_suspiciousIPThrottling_update`).
+///
+/// The same type as [`GetSuspiciousIpThrottlingSettingsResponseContent`]: the API description gives both the same schema.
+pub type UpdateSuspiciousIpThrottlingSettingsResponseContent =
+    GetSuspiciousIpThrottlingSettingsResponseContent;
+
+/// The `UpdateTenantSettingsRequestContent` object.
+///
+/// The body of `PATCH /tenants/settings` (`tenants_settings_update`).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new()` and the setters.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct UpdateTenantSettingsRequestContent {
+    /// Supported ACR values
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub acr_values_supported: Patch<Vec<String>>,
+    /// Whether to accept an organization name instead of an ID on auth endpoints
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub allow_organization_name_in_authentication_api: Patch<bool>,
+    /// URLs that are valid to redirect to after logout from Auth0.
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub allowed_logout_urls: Patch<Vec<String>>,
+    /// Supports iss parameter in authorization responses
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub authorization_response_iss_parameter_supported: Patch<bool>,
+    /// The `change_password` field.
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub change_password: Patch<TenantSettingsPasswordPage>,
+    /// Whether the authorization server supports retrieving client metadata from a client_id URL.
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub client_id_metadata_document_supported: Patch<bool>,
+    /// The `country_codes` field.
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub country_codes: Patch<TenantSettingsCountryCodes>,
+    /// Whether to enable flexible factors for MFA in the PostLogin action
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub customize_mfa_in_postlogin_action: Patch<bool>,
+    /// Default audience for API Authorization.
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub default_audience: Patch<String>,
+    /// Name of connection used for password grants at the `/token` endpoint. The following connection types are supported: LDAP, AD, Database Connections, Passwordless, Windows Azure Active Directory, ADFS.
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub default_directory: Patch<String>,
+    /// The default absolute redirection uri, must be https
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub default_redirection_uri: Patch<String>,
+    /// The `default_token_quota` field.
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub default_token_quota: Patch<DefaultTokenQuota>,
+    /// Device Flow configuration.
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub device_flow: Patch<TenantSettingsDeviceFlow>,
+    /// The `dynamic_client_registration_security_mode` field.
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub dynamic_client_registration_security_mode:
+        Patch<TenantSettingsDynamicClientRegistrationSecurityMode>,
+    /// Whether Auth0 Guide (AI-powered assistance) is enabled for this tenant.
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub enable_ai_guide: Patch<bool>,
+    /// Supported locales for the user interface
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub enabled_locales: Patch<Vec<TenantSettingsSupportedLocalesEnum>>,
+    /// Number of hours an ephemeral (non-persistent) session will stay valid.
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub ephemeral_session_lifetime: Patch<i64>,
+    /// Number of minutes an ephemeral (non-persistent) session will stay valid. Cannot be specified together with `ephemeral_session_lifetime`.
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub ephemeral_session_lifetime_in_minutes: Patch<i64>,
+    /// The `error_page` field.
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub error_page: Patch<TenantSettingsErrorPage>,
+    /// The `flags` field.
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub flags: Patch<TenantSettingsFlags>,
+    /// Friendly name for this tenant.
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub friendly_name: Patch<String>,
+    /// The `guardian_mfa_page` field.
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub guardian_mfa_page: Patch<TenantSettingsGuardianPage>,
+    /// Number of hours for which an ephemeral (non-persistent) session can be inactive before the user must log in again.
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub idle_ephemeral_session_lifetime: Patch<i64>,
+    /// Number of minutes an ephemeral (non-persistent) session can be inactive before the user must log in again. Cannot be specified together with `idle_ephemeral_session_lifetime`.
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub idle_ephemeral_session_lifetime_in_minutes: Patch<i64>,
+    /// Number of hours for which a session can be inactive before the user must log in again.
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub idle_session_lifetime: Patch<i64>,
+    /// Number of minutes a session can be inactive before the user must log in again. Cannot be specified together with `idle_session_lifetime`.
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub idle_session_lifetime_in_minutes: Patch<i64>,
+    /// Whether session metadata is included in specific tenant logs (slo, oidc_backchannel_logout_failed, oidc_backchannel_logout_succeeded).
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub include_session_metadata_in_tenant_logs: Patch<bool>,
+    /// Selected legacy sandbox version for the extensibility environment
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub legacy_sandbox_version: Patch<String>,
+    /// The `mtls` field.
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub mtls: Patch<TenantSettingsMtls>,
+    /// The `oidc_logout` field.
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub oidc_logout: Patch<TenantOidcLogoutSettings>,
+    /// Whether Phone Consolidated Experience is enabled for this tenant.
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub phone_consolidated_experience: Patch<bool>,
+    /// URL of logo to be shown for this tenant (recommended size: 150x150)
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub picture_url: Patch<String>,
+    /// Enables the use of Pushed Authorization Requests
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub pushed_authorization_requests_supported: Patch<bool>,
+    /// The `resource_parameter_profile` field.
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub resource_parameter_profile: Patch<TenantSettingsResourceParameterProfile>,
+    /// Selected sandbox version for the extensibility environment
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub sandbox_version: Patch<String>,
+    /// The `security_headers` field.
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub security_headers: Patch<TenantSettingsNullableSecurityHeaders>,
+    /// The `session_cookie` field.
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub session_cookie: Patch<SessionCookieSchema>,
+    /// Number of hours a session will stay valid.
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub session_lifetime: Patch<i64>,
+    /// Number of minutes a session will stay valid. Cannot be specified together with `session_lifetime`.
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub session_lifetime_in_minutes: Patch<i64>,
+    /// The `sessions` field.
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub sessions: Patch<TenantSettingsSessions>,
+    /// Controls whether a confirmation prompt is shown during login flows when the redirect URI uses non-verifiable callback URIs (for example, a custom URI schema such as `myapp://`, or `localhost`).
+    /// If set to true, a confirmation prompt will not be shown. We recommend that this is set to false for improved protection from malicious apps.
+    /// See <https://auth0.com/docs/secure/security-guidance/measures-against-app-impersonation> for more information.
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub skip_non_verifiable_callback_uri_confirmation_prompt: Patch<bool>,
+    /// End-user support email.
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub support_email: Patch<String>,
+    /// End-user support url.
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub support_url: Patch<String>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for UpdateTenantSettingsRequestContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UpdateTenantSettingsRequestContent")
+            .field("acr_values_supported", &self.acr_values_supported)
+            .field(
+                "allow_organization_name_in_authentication_api",
+                &self.allow_organization_name_in_authentication_api,
+            )
+            .field("allowed_logout_urls", &self.allowed_logout_urls)
+            .field(
+                "authorization_response_iss_parameter_supported",
+                &self.authorization_response_iss_parameter_supported,
+            )
+            .field("change_password", &self.change_password)
+            .field(
+                "client_id_metadata_document_supported",
+                &self.client_id_metadata_document_supported,
+            )
+            .field("country_codes", &self.country_codes)
+            .field(
+                "customize_mfa_in_postlogin_action",
+                &self.customize_mfa_in_postlogin_action,
+            )
+            .field("default_audience", &self.default_audience)
+            .field("default_directory", &self.default_directory)
+            .field("default_redirection_uri", &self.default_redirection_uri)
+            .field("default_token_quota", &self.default_token_quota)
+            .field("device_flow", &self.device_flow)
+            .field(
+                "dynamic_client_registration_security_mode",
+                &self.dynamic_client_registration_security_mode,
+            )
+            .field("enable_ai_guide", &self.enable_ai_guide)
+            .field("enabled_locales", &self.enabled_locales)
+            .field(
+                "ephemeral_session_lifetime",
+                &self.ephemeral_session_lifetime,
+            )
+            .field(
+                "ephemeral_session_lifetime_in_minutes",
+                &self.ephemeral_session_lifetime_in_minutes,
+            )
+            .field("error_page", &self.error_page)
+            .field("flags", &self.flags)
+            .field("friendly_name", &self.friendly_name)
+            .field("guardian_mfa_page", &self.guardian_mfa_page)
+            .field(
+                "idle_ephemeral_session_lifetime",
+                &self.idle_ephemeral_session_lifetime,
+            )
+            .field(
+                "idle_ephemeral_session_lifetime_in_minutes",
+                &self.idle_ephemeral_session_lifetime_in_minutes,
+            )
+            .field("idle_session_lifetime", &self.idle_session_lifetime)
+            .field(
+                "idle_session_lifetime_in_minutes",
+                &self.idle_session_lifetime_in_minutes,
+            )
+            .field(
+                "include_session_metadata_in_tenant_logs",
+                &self.include_session_metadata_in_tenant_logs,
+            )
+            .field("legacy_sandbox_version", &self.legacy_sandbox_version)
+            .field("mtls", &self.mtls)
+            .field("oidc_logout", &self.oidc_logout)
+            .field(
+                "phone_consolidated_experience",
+                &self.phone_consolidated_experience,
+            )
+            .field("picture_url", &self.picture_url)
+            .field(
+                "pushed_authorization_requests_supported",
+                &self.pushed_authorization_requests_supported,
+            )
+            .field(
+                "resource_parameter_profile",
+                &self.resource_parameter_profile,
+            )
+            .field("sandbox_version", &self.sandbox_version)
+            .field("security_headers", &self.security_headers)
+            .field("session_cookie", &self.session_cookie)
+            .field("session_lifetime", &self.session_lifetime)
+            .field(
+                "session_lifetime_in_minutes",
+                &self.session_lifetime_in_minutes,
+            )
+            .field("sessions", &self.sessions)
+            .field(
+                "skip_non_verifiable_callback_uri_confirmation_prompt",
+                &self.skip_non_verifiable_callback_uri_confirmation_prompt,
+            )
+            .field("support_email", &self.support_email)
+            .field("support_url", &self.support_url)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl UpdateTenantSettingsRequestContent {
+    /// An empty value; set fields with the setters.
+    pub fn new() -> Self {
+        <Self as Default>::default()
+    }
+
+    /// Sets `acr_values_supported`.
+    pub fn acr_values_supported(mut self, value: impl Into<Vec<String>>) -> Self {
+        self.acr_values_supported = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"acr_values_supported": null`: clears the field.
+    pub fn clear_acr_values_supported(mut self) -> Self {
+        self.acr_values_supported = Patch::Null;
+        self
+    }
+
+    /// Sets `allow_organization_name_in_authentication_api`.
+    pub fn allow_organization_name_in_authentication_api(mut self, value: impl Into<bool>) -> Self {
+        self.allow_organization_name_in_authentication_api = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"allow_organization_name_in_authentication_api": null`: clears the field.
+    pub fn clear_allow_organization_name_in_authentication_api(mut self) -> Self {
+        self.allow_organization_name_in_authentication_api = Patch::Null;
+        self
+    }
+
+    /// Sets `allowed_logout_urls`.
+    pub fn allowed_logout_urls(mut self, value: impl Into<Vec<String>>) -> Self {
+        self.allowed_logout_urls = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"allowed_logout_urls": null`: clears the field.
+    pub fn clear_allowed_logout_urls(mut self) -> Self {
+        self.allowed_logout_urls = Patch::Null;
+        self
+    }
+
+    /// Sets `authorization_response_iss_parameter_supported`.
+    pub fn authorization_response_iss_parameter_supported(
+        mut self,
+        value: impl Into<bool>,
+    ) -> Self {
+        self.authorization_response_iss_parameter_supported = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"authorization_response_iss_parameter_supported": null`: clears the field.
+    pub fn clear_authorization_response_iss_parameter_supported(mut self) -> Self {
+        self.authorization_response_iss_parameter_supported = Patch::Null;
+        self
+    }
+
+    /// Sets `change_password`.
+    pub fn change_password(mut self, value: impl Into<TenantSettingsPasswordPage>) -> Self {
+        self.change_password = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"change_password": null`: clears the field.
+    pub fn clear_change_password(mut self) -> Self {
+        self.change_password = Patch::Null;
+        self
+    }
+
+    /// Sets `client_id_metadata_document_supported`.
+    pub fn client_id_metadata_document_supported(mut self, value: impl Into<bool>) -> Self {
+        self.client_id_metadata_document_supported = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"client_id_metadata_document_supported": null`: clears the field.
+    pub fn clear_client_id_metadata_document_supported(mut self) -> Self {
+        self.client_id_metadata_document_supported = Patch::Null;
+        self
+    }
+
+    /// Sets `country_codes`.
+    pub fn country_codes(mut self, value: impl Into<TenantSettingsCountryCodes>) -> Self {
+        self.country_codes = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"country_codes": null`: clears the field.
+    pub fn clear_country_codes(mut self) -> Self {
+        self.country_codes = Patch::Null;
+        self
+    }
+
+    /// Sets `customize_mfa_in_postlogin_action`.
+    pub fn customize_mfa_in_postlogin_action(mut self, value: impl Into<bool>) -> Self {
+        self.customize_mfa_in_postlogin_action = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"customize_mfa_in_postlogin_action": null`: clears the field.
+    pub fn clear_customize_mfa_in_postlogin_action(mut self) -> Self {
+        self.customize_mfa_in_postlogin_action = Patch::Null;
+        self
+    }
+
+    /// Sets `default_audience`.
+    pub fn default_audience(mut self, value: impl Into<String>) -> Self {
+        self.default_audience = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"default_audience": null`: clears the field.
+    pub fn clear_default_audience(mut self) -> Self {
+        self.default_audience = Patch::Null;
+        self
+    }
+
+    /// Sets `default_directory`.
+    pub fn default_directory(mut self, value: impl Into<String>) -> Self {
+        self.default_directory = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"default_directory": null`: clears the field.
+    pub fn clear_default_directory(mut self) -> Self {
+        self.default_directory = Patch::Null;
+        self
+    }
+
+    /// Sets `default_redirection_uri`.
+    pub fn default_redirection_uri(mut self, value: impl Into<String>) -> Self {
+        self.default_redirection_uri = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"default_redirection_uri": null`: clears the field.
+    pub fn clear_default_redirection_uri(mut self) -> Self {
+        self.default_redirection_uri = Patch::Null;
+        self
+    }
+
+    /// Sets `default_token_quota`.
+    pub fn default_token_quota(mut self, value: impl Into<DefaultTokenQuota>) -> Self {
+        self.default_token_quota = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"default_token_quota": null`: clears the field.
+    pub fn clear_default_token_quota(mut self) -> Self {
+        self.default_token_quota = Patch::Null;
+        self
+    }
+
+    /// Sets `device_flow`.
+    pub fn device_flow(mut self, value: impl Into<TenantSettingsDeviceFlow>) -> Self {
+        self.device_flow = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"device_flow": null`: clears the field.
+    pub fn clear_device_flow(mut self) -> Self {
+        self.device_flow = Patch::Null;
+        self
+    }
+
+    /// Sets `dynamic_client_registration_security_mode`.
+    pub fn dynamic_client_registration_security_mode(
+        mut self,
+        value: impl Into<TenantSettingsDynamicClientRegistrationSecurityMode>,
+    ) -> Self {
+        self.dynamic_client_registration_security_mode = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"dynamic_client_registration_security_mode": null`: clears the field.
+    pub fn clear_dynamic_client_registration_security_mode(mut self) -> Self {
+        self.dynamic_client_registration_security_mode = Patch::Null;
+        self
+    }
+
+    /// Sets `enable_ai_guide`.
+    pub fn enable_ai_guide(mut self, value: impl Into<bool>) -> Self {
+        self.enable_ai_guide = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"enable_ai_guide": null`: clears the field.
+    pub fn clear_enable_ai_guide(mut self) -> Self {
+        self.enable_ai_guide = Patch::Null;
+        self
+    }
+
+    /// Sets `enabled_locales`.
+    pub fn enabled_locales(
+        mut self,
+        value: impl Into<Vec<TenantSettingsSupportedLocalesEnum>>,
+    ) -> Self {
+        self.enabled_locales = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"enabled_locales": null`: clears the field.
+    pub fn clear_enabled_locales(mut self) -> Self {
+        self.enabled_locales = Patch::Null;
+        self
+    }
+
+    /// Sets `ephemeral_session_lifetime`.
+    pub fn ephemeral_session_lifetime(mut self, value: impl Into<i64>) -> Self {
+        self.ephemeral_session_lifetime = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"ephemeral_session_lifetime": null`: clears the field.
+    pub fn clear_ephemeral_session_lifetime(mut self) -> Self {
+        self.ephemeral_session_lifetime = Patch::Null;
+        self
+    }
+
+    /// Sets `ephemeral_session_lifetime_in_minutes`.
+    pub fn ephemeral_session_lifetime_in_minutes(mut self, value: impl Into<i64>) -> Self {
+        self.ephemeral_session_lifetime_in_minutes = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"ephemeral_session_lifetime_in_minutes": null`: clears the field.
+    pub fn clear_ephemeral_session_lifetime_in_minutes(mut self) -> Self {
+        self.ephemeral_session_lifetime_in_minutes = Patch::Null;
+        self
+    }
+
+    /// Sets `error_page`.
+    pub fn error_page(mut self, value: impl Into<TenantSettingsErrorPage>) -> Self {
+        self.error_page = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"error_page": null`: clears the field.
+    pub fn clear_error_page(mut self) -> Self {
+        self.error_page = Patch::Null;
+        self
+    }
+
+    /// Sets `flags`.
+    pub fn flags(mut self, value: impl Into<TenantSettingsFlags>) -> Self {
+        self.flags = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"flags": null`: clears the field.
+    pub fn clear_flags(mut self) -> Self {
+        self.flags = Patch::Null;
+        self
+    }
+
+    /// Sets `friendly_name`.
+    pub fn friendly_name(mut self, value: impl Into<String>) -> Self {
+        self.friendly_name = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"friendly_name": null`: clears the field.
+    pub fn clear_friendly_name(mut self) -> Self {
+        self.friendly_name = Patch::Null;
+        self
+    }
+
+    /// Sets `guardian_mfa_page`.
+    pub fn guardian_mfa_page(mut self, value: impl Into<TenantSettingsGuardianPage>) -> Self {
+        self.guardian_mfa_page = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"guardian_mfa_page": null`: clears the field.
+    pub fn clear_guardian_mfa_page(mut self) -> Self {
+        self.guardian_mfa_page = Patch::Null;
+        self
+    }
+
+    /// Sets `idle_ephemeral_session_lifetime`.
+    pub fn idle_ephemeral_session_lifetime(mut self, value: impl Into<i64>) -> Self {
+        self.idle_ephemeral_session_lifetime = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"idle_ephemeral_session_lifetime": null`: clears the field.
+    pub fn clear_idle_ephemeral_session_lifetime(mut self) -> Self {
+        self.idle_ephemeral_session_lifetime = Patch::Null;
+        self
+    }
+
+    /// Sets `idle_ephemeral_session_lifetime_in_minutes`.
+    pub fn idle_ephemeral_session_lifetime_in_minutes(mut self, value: impl Into<i64>) -> Self {
+        self.idle_ephemeral_session_lifetime_in_minutes = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"idle_ephemeral_session_lifetime_in_minutes": null`: clears the field.
+    pub fn clear_idle_ephemeral_session_lifetime_in_minutes(mut self) -> Self {
+        self.idle_ephemeral_session_lifetime_in_minutes = Patch::Null;
+        self
+    }
+
+    /// Sets `idle_session_lifetime`.
+    pub fn idle_session_lifetime(mut self, value: impl Into<i64>) -> Self {
+        self.idle_session_lifetime = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"idle_session_lifetime": null`: clears the field.
+    pub fn clear_idle_session_lifetime(mut self) -> Self {
+        self.idle_session_lifetime = Patch::Null;
+        self
+    }
+
+    /// Sets `idle_session_lifetime_in_minutes`.
+    pub fn idle_session_lifetime_in_minutes(mut self, value: impl Into<i64>) -> Self {
+        self.idle_session_lifetime_in_minutes = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"idle_session_lifetime_in_minutes": null`: clears the field.
+    pub fn clear_idle_session_lifetime_in_minutes(mut self) -> Self {
+        self.idle_session_lifetime_in_minutes = Patch::Null;
+        self
+    }
+
+    /// Sets `include_session_metadata_in_tenant_logs`.
+    pub fn include_session_metadata_in_tenant_logs(mut self, value: impl Into<bool>) -> Self {
+        self.include_session_metadata_in_tenant_logs = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"include_session_metadata_in_tenant_logs": null`: clears the field.
+    pub fn clear_include_session_metadata_in_tenant_logs(mut self) -> Self {
+        self.include_session_metadata_in_tenant_logs = Patch::Null;
+        self
+    }
+
+    /// Sets `legacy_sandbox_version`.
+    pub fn legacy_sandbox_version(mut self, value: impl Into<String>) -> Self {
+        self.legacy_sandbox_version = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"legacy_sandbox_version": null`: clears the field.
+    pub fn clear_legacy_sandbox_version(mut self) -> Self {
+        self.legacy_sandbox_version = Patch::Null;
+        self
+    }
+
+    /// Sets `mtls`.
+    pub fn mtls(mut self, value: impl Into<TenantSettingsMtls>) -> Self {
+        self.mtls = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"mtls": null`: clears the field.
+    pub fn clear_mtls(mut self) -> Self {
+        self.mtls = Patch::Null;
+        self
+    }
+
+    /// Sets `oidc_logout`.
+    pub fn oidc_logout(mut self, value: impl Into<TenantOidcLogoutSettings>) -> Self {
+        self.oidc_logout = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"oidc_logout": null`: clears the field.
+    pub fn clear_oidc_logout(mut self) -> Self {
+        self.oidc_logout = Patch::Null;
+        self
+    }
+
+    /// Sets `phone_consolidated_experience`.
+    pub fn phone_consolidated_experience(mut self, value: impl Into<bool>) -> Self {
+        self.phone_consolidated_experience = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"phone_consolidated_experience": null`: clears the field.
+    pub fn clear_phone_consolidated_experience(mut self) -> Self {
+        self.phone_consolidated_experience = Patch::Null;
+        self
+    }
+
+    /// Sets `picture_url`.
+    pub fn picture_url(mut self, value: impl Into<String>) -> Self {
+        self.picture_url = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"picture_url": null`: clears the field.
+    pub fn clear_picture_url(mut self) -> Self {
+        self.picture_url = Patch::Null;
+        self
+    }
+
+    /// Sets `pushed_authorization_requests_supported`.
+    pub fn pushed_authorization_requests_supported(mut self, value: impl Into<bool>) -> Self {
+        self.pushed_authorization_requests_supported = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"pushed_authorization_requests_supported": null`: clears the field.
+    pub fn clear_pushed_authorization_requests_supported(mut self) -> Self {
+        self.pushed_authorization_requests_supported = Patch::Null;
+        self
+    }
+
+    /// Sets `resource_parameter_profile`.
+    pub fn resource_parameter_profile(
+        mut self,
+        value: impl Into<TenantSettingsResourceParameterProfile>,
+    ) -> Self {
+        self.resource_parameter_profile = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"resource_parameter_profile": null`: clears the field.
+    pub fn clear_resource_parameter_profile(mut self) -> Self {
+        self.resource_parameter_profile = Patch::Null;
+        self
+    }
+
+    /// Sets `sandbox_version`.
+    pub fn sandbox_version(mut self, value: impl Into<String>) -> Self {
+        self.sandbox_version = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"sandbox_version": null`: clears the field.
+    pub fn clear_sandbox_version(mut self) -> Self {
+        self.sandbox_version = Patch::Null;
+        self
+    }
+
+    /// Sets `security_headers`.
+    pub fn security_headers(
+        mut self,
+        value: impl Into<TenantSettingsNullableSecurityHeaders>,
+    ) -> Self {
+        self.security_headers = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"security_headers": null`: clears the field.
+    pub fn clear_security_headers(mut self) -> Self {
+        self.security_headers = Patch::Null;
+        self
+    }
+
+    /// Sets `session_cookie`.
+    pub fn session_cookie(mut self, value: impl Into<SessionCookieSchema>) -> Self {
+        self.session_cookie = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"session_cookie": null`: clears the field.
+    pub fn clear_session_cookie(mut self) -> Self {
+        self.session_cookie = Patch::Null;
+        self
+    }
+
+    /// Sets `session_lifetime`.
+    pub fn session_lifetime(mut self, value: impl Into<i64>) -> Self {
+        self.session_lifetime = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"session_lifetime": null`: clears the field.
+    pub fn clear_session_lifetime(mut self) -> Self {
+        self.session_lifetime = Patch::Null;
+        self
+    }
+
+    /// Sets `session_lifetime_in_minutes`.
+    pub fn session_lifetime_in_minutes(mut self, value: impl Into<i64>) -> Self {
+        self.session_lifetime_in_minutes = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"session_lifetime_in_minutes": null`: clears the field.
+    pub fn clear_session_lifetime_in_minutes(mut self) -> Self {
+        self.session_lifetime_in_minutes = Patch::Null;
+        self
+    }
+
+    /// Sets `sessions`.
+    pub fn sessions(mut self, value: impl Into<TenantSettingsSessions>) -> Self {
+        self.sessions = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"sessions": null`: clears the field.
+    pub fn clear_sessions(mut self) -> Self {
+        self.sessions = Patch::Null;
+        self
+    }
+
+    /// Sets `skip_non_verifiable_callback_uri_confirmation_prompt`.
+    pub fn skip_non_verifiable_callback_uri_confirmation_prompt(
+        mut self,
+        value: impl Into<bool>,
+    ) -> Self {
+        self.skip_non_verifiable_callback_uri_confirmation_prompt = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"skip_non_verifiable_callback_uri_confirmation_prompt": null`: clears the field.
+    pub fn clear_skip_non_verifiable_callback_uri_confirmation_prompt(mut self) -> Self {
+        self.skip_non_verifiable_callback_uri_confirmation_prompt = Patch::Null;
+        self
+    }
+
+    /// Sets `support_email`.
+    pub fn support_email(mut self, value: impl Into<String>) -> Self {
+        self.support_email = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"support_email": null`: clears the field.
+    pub fn clear_support_email(mut self) -> Self {
+        self.support_email = Patch::Null;
+        self
+    }
+
+    /// Sets `support_url`.
+    pub fn support_url(mut self, value: impl Into<String>) -> Self {
+        self.support_url = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"support_url": null`: clears the field.
+    pub fn clear_support_url(mut self) -> Self {
+        self.support_url = Patch::Null;
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+/// The `UpdateTenantSettingsResponseContent` schema.
+///
+/// The answer of `PATCH /tenants/settings` (`tenants_settings_update`).
+///
+/// The same type as [`GetTenantSettingsResponseContent`]: the API description gives both the same schema.
+pub type UpdateTenantSettingsResponseContent = GetTenantSettingsResponseContent;
+
+/// The `UpdateTokenQuota` schema.
+///
+/// The same type as [`TokenQuota`]: the API description gives both the same schema.
+pub type UpdateTokenQuota = TokenQuota;
+
+/// One of the shapes of `UpdateUniversalLoginTemplateRequestContent`.
+///
+/// The body of `PUT /branding/templates/universal-login` (`branding_templates_updateUniversalLogin`).
+///
+/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
+#[derive(Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+#[non_exhaustive]
+pub enum UpdateUniversalLoginTemplateRequestContent {
+    /// The `String` shape.
+    String(String),
+    /// The `UpdateUniversalLoginTemplateRequestContentTemplate` shape.
+    Template(UpdateUniversalLoginTemplateRequestContentTemplate),
+    /// JSON this version cannot tell apart, kept as received.
+    Other(Value),
+}
+
+impl<'de> Deserialize<'de> for UpdateUniversalLoginTemplateRequestContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        const SHAPES: &[Shape] = &[
+            Shape::Str,
+            Shape::Object {
+                consts: &[],
+                required: &["template"],
+            },
+        ];
+        let value = Value::deserialize(deserializer)?;
+        for index in candidates(&value, SHAPES) {
+            let decoded = match index {
+                0 => serde_json::from_value(value.clone()).ok().map(Self::String),
+                1 => serde_json::from_value(value.clone())
+                    .ok()
+                    .map(Self::Template),
+                _ => None,
+            };
+            if let Some(decoded) = decoded {
+                return Ok(decoded);
+            }
+        }
+        other("UpdateUniversalLoginTemplateRequestContent", &value);
+        Ok(Self::Other(value))
+    }
+}
+
+impl fmt::Debug for UpdateUniversalLoginTemplateRequestContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::String(v) => f.debug_tuple("String").field(v).finish(),
+            Self::Template(v) => f.debug_tuple("Template").field(v).finish(),
+            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
+        }
+    }
+}
+
+/// The `UpdateUniversalLoginTemplateRequestContentTemplate` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct UpdateUniversalLoginTemplateRequestContentTemplate {
+    /// The `template` field.
+    pub template: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for UpdateUniversalLoginTemplateRequestContentTemplate {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UpdateUniversalLoginTemplateRequestContentTemplate")
+            .field("template", &self.template)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl UpdateUniversalLoginTemplateRequestContentTemplate {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(template: impl Into<String>) -> Self {
+        Self {
+            template: template.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+/// The `UpdateUserAttributeProfileRequestContent` object.
+///
+/// The body of `PATCH /user-attribute-profiles/{id}` (`userAttributeProfiles_update`).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new()` and the setters.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct UpdateUserAttributeProfileRequestContent {
+    /// The `name` field.
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub name: Patch<String>,
+    /// The `user_attributes` field.
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub user_attributes:
+        Patch<BTreeMap<String, UserAttributeProfileUserAttributeAdditionalProperties>>,
+    /// The `user_id` field.
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub user_id: Patch<UserAttributeProfileUserId>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for UpdateUserAttributeProfileRequestContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UpdateUserAttributeProfileRequestContent")
+            .field("name", &self.name)
+            .field("user_attributes", &Keys(&self.user_attributes))
+            .field("user_id", &self.user_id)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl UpdateUserAttributeProfileRequestContent {
+    /// An empty value; set fields with the setters.
+    pub fn new() -> Self {
+        <Self as Default>::default()
+    }
+
+    /// Sets `name`.
+    pub fn name(mut self, value: impl Into<String>) -> Self {
+        self.name = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"name": null`: clears the field.
+    pub fn clear_name(mut self) -> Self {
+        self.name = Patch::Null;
+        self
+    }
+
+    /// Sets `user_attributes`.
+    pub fn user_attributes(
+        mut self,
+        value: impl Into<BTreeMap<String, UserAttributeProfileUserAttributeAdditionalProperties>>,
+    ) -> Self {
+        self.user_attributes = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"user_attributes": null`: clears the field.
+    pub fn clear_user_attributes(mut self) -> Self {
+        self.user_attributes = Patch::Null;
+        self
+    }
+
+    /// Sets `user_id`.
+    pub fn user_id(mut self, value: impl Into<UserAttributeProfileUserId>) -> Self {
+        self.user_id = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"user_id": null`: clears the field.
+    pub fn clear_user_id(mut self) -> Self {
+        self.user_id = Patch::Null;
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+/// The `UpdateUserAttributeProfileResponseContent` schema.
+///
+/// The answer of `PATCH /user-attribute-profiles/{id}` (`userAttributeProfiles_update`).
+///
+/// The same type as [`UserAttributeProfile`]: the API description gives both the same schema.
+pub type UpdateUserAttributeProfileResponseContent = UserAttributeProfile;
+
+/// The `UpdateUserAuthenticationMethodRequestContent` object.
+///
+/// The body of `PATCH /users/{id}/authentication-methods/{authentication_method_id}` (`users_authenticationMethods_update`).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new()` and the setters.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct UpdateUserAuthenticationMethodRequestContent {
+    /// A human-readable label to identify the authentication method.
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub name: Patch<String>,
+    /// Preferred phone authentication method
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub preferred_authentication_method: Patch<PreferredAuthenticationMethodEnum>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for UpdateUserAuthenticationMethodRequestContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UpdateUserAuthenticationMethodRequestContent")
+            .field("name", &self.name)
+            .field(
+                "preferred_authentication_method",
+                &self.preferred_authentication_method,
+            )
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl UpdateUserAuthenticationMethodRequestContent {
+    /// An empty value; set fields with the setters.
+    pub fn new() -> Self {
+        <Self as Default>::default()
+    }
+
+    /// Sets `name`.
+    pub fn name(mut self, value: impl Into<String>) -> Self {
+        self.name = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"name": null`: clears the field.
+    pub fn clear_name(mut self) -> Self {
+        self.name = Patch::Null;
+        self
+    }
+
+    /// Sets `preferred_authentication_method`.
+    pub fn preferred_authentication_method(
+        mut self,
+        value: impl Into<PreferredAuthenticationMethodEnum>,
+    ) -> Self {
+        self.preferred_authentication_method = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"preferred_authentication_method": null`: clears the field.
+    pub fn clear_preferred_authentication_method(mut self) -> Self {
+        self.preferred_authentication_method = Patch::Null;
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+/// The successfully created authentication method.
+///
+/// The answer of `PATCH /users/{id}/authentication-methods/{authentication_method_id}` (`users_authenticationMethods_update`).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct UpdateUserAuthenticationMethodResponseContent {
+    /// Applies to passkey authentication methods only. Authenticator Attestation Globally Unique Identifier.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub aaguid: Option<String>,
+    /// The `authentication_methods` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub authentication_methods: Option<Vec<UserAuthenticationMethodProperties>>,
+    /// Whether the authentication method has been confirmed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub confirmed: Option<bool>,
+    /// Authentication method creation date
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_at: Option<String>,
+    /// Applies to email authentication methods only. The email address used to send verification messages.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    /// The ID of the newly created authentication method (automatically generated by the application)
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// Applies to webauthn authentication methods only. The id of the credential.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key_id: Option<String>,
+    /// A human-readable label to identify the authentication method.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Applies to phone authentication methods only. The destination phone number used to send verification codes via text and voice.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone_number: Option<String>,
+    /// The `preferred_authentication_method` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub preferred_authentication_method: Option<PreferredAuthenticationMethodEnum>,
+    /// Applies to webauthn authentication methods only. The public key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub public_key: Option<String>,
+    /// Applies to webauthn authentication methods only. The relying party identifier.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub relying_party_identifier: Option<String>,
+    /// Base32 encoded secret for TOTP generation
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub totp_secret: Option<String>,
+    /// The `type` field.
+    #[serde(rename = "type")]
+    pub type_: CreatedAuthenticationMethodTypeEnum,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for UpdateUserAuthenticationMethodResponseContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UpdateUserAuthenticationMethodResponseContent")
+            .field("aaguid", &self.aaguid)
+            .field("authentication_methods", &self.authentication_methods)
+            .field("confirmed", &self.confirmed)
+            .field("created_at", &self.created_at)
+            .field("email", &self.email)
+            .field("id", &self.id)
+            .field("key_id", &self.key_id)
+            .field("name", &self.name)
+            .field("phone_number", &self.phone_number)
+            .field(
+                "preferred_authentication_method",
+                &self.preferred_authentication_method,
+            )
+            .field("public_key", &self.public_key)
+            .field("relying_party_identifier", &self.relying_party_identifier)
+            .field("totp_secret", &self.totp_secret.as_ref().map(|_| REDACTED))
+            .field("type_", &self.type_)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+/// The `UpdateUserRequestContent` object.
+///
+/// The body of `PATCH /users/{id}` (`users_update`).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new()` and the setters.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct UpdateUserRequestContent {
+    /// User metadata to which this user has read-only access.
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub app_metadata: Patch<Map<String, Value>>,
+    /// Whether this user was blocked by an administrator (true) or not (false).
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub blocked: Patch<bool>,
+    /// Auth0 client ID. Only valid when updating email address.
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub client_id: Patch<String>,
+    /// Name of the connection to target for this user update.
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub connection: Patch<String>,
+    /// Email address of this user.
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub email: Patch<String>,
+    /// Whether this email address is verified (true) or unverified (false). If set to false the user will not receive a verification email unless `verify_email` is set to true.
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub email_verified: Patch<bool>,
+    /// Family name/last name/surname of this user.
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub family_name: Patch<String>,
+    /// Given name/first name/forename of this user.
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub given_name: Patch<String>,
+    /// Name of this user.
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub name: Patch<String>,
+    /// Preferred nickname or alias of this user.
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub nickname: Patch<String>,
+    /// New password for this user. Only valid for database connections.
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub password: Patch<String>,
+    /// The user's phone number (following the E.164 recommendation).
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub phone_number: Patch<String>,
+    /// Whether this phone number has been verified (true) or not (false).
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub phone_verified: Patch<bool>,
+    /// URL to picture, photo, or avatar of this user.
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub picture: Patch<String>,
+    /// User metadata to which this user has read/write access.
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub user_metadata: Patch<Map<String, Value>>,
+    /// The user's username. Only valid if the connection requires a username.
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub username: Patch<String>,
+    /// Whether this user will receive a verification email after creation (true) or no email (false). Overrides behavior of `email_verified` parameter.
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub verify_email: Patch<bool>,
+    /// Whether this user will receive a text after changing the phone number (true) or no text (false). Only valid when changing phone number for SMS connections.
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub verify_phone_number: Patch<bool>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for UpdateUserRequestContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UpdateUserRequestContent")
+            .field("app_metadata", &Keys(&self.app_metadata))
+            .field("blocked", &self.blocked)
+            .field("client_id", &self.client_id)
+            .field("connection", &self.connection)
+            .field("email", &self.email)
+            .field("email_verified", &self.email_verified)
+            .field("family_name", &self.family_name)
+            .field("given_name", &self.given_name)
+            .field("name", &self.name)
+            .field("nickname", &self.nickname)
+            .field("password", &self.password.as_ref().map(|_| REDACTED))
+            .field("phone_number", &self.phone_number)
+            .field("phone_verified", &self.phone_verified)
+            .field("picture", &self.picture)
+            .field("user_metadata", &Keys(&self.user_metadata))
+            .field("username", &self.username)
+            .field("verify_email", &self.verify_email)
+            .field("verify_phone_number", &self.verify_phone_number)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl UpdateUserRequestContent {
+    /// An empty value; set fields with the setters.
+    pub fn new() -> Self {
+        <Self as Default>::default()
+    }
+
+    /// Sets `app_metadata`.
+    pub fn app_metadata(mut self, value: impl Into<Map<String, Value>>) -> Self {
+        self.app_metadata = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"app_metadata": null`: clears the field.
+    pub fn clear_app_metadata(mut self) -> Self {
+        self.app_metadata = Patch::Null;
+        self
+    }
+
+    /// Sets `blocked`.
+    pub fn blocked(mut self, value: impl Into<bool>) -> Self {
+        self.blocked = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"blocked": null`: clears the field.
+    pub fn clear_blocked(mut self) -> Self {
+        self.blocked = Patch::Null;
+        self
+    }
+
+    /// Sets `client_id`.
+    pub fn client_id(mut self, value: impl Into<String>) -> Self {
+        self.client_id = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"client_id": null`: clears the field.
+    pub fn clear_client_id(mut self) -> Self {
+        self.client_id = Patch::Null;
+        self
+    }
+
+    /// Sets `connection`.
+    pub fn connection(mut self, value: impl Into<String>) -> Self {
+        self.connection = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"connection": null`: clears the field.
+    pub fn clear_connection(mut self) -> Self {
+        self.connection = Patch::Null;
+        self
+    }
+
+    /// Sets `email`.
+    pub fn email(mut self, value: impl Into<String>) -> Self {
+        self.email = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"email": null`: clears the field.
+    pub fn clear_email(mut self) -> Self {
+        self.email = Patch::Null;
+        self
+    }
+
+    /// Sets `email_verified`.
+    pub fn email_verified(mut self, value: impl Into<bool>) -> Self {
+        self.email_verified = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"email_verified": null`: clears the field.
+    pub fn clear_email_verified(mut self) -> Self {
+        self.email_verified = Patch::Null;
+        self
+    }
+
+    /// Sets `family_name`.
+    pub fn family_name(mut self, value: impl Into<String>) -> Self {
+        self.family_name = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"family_name": null`: clears the field.
+    pub fn clear_family_name(mut self) -> Self {
+        self.family_name = Patch::Null;
+        self
+    }
+
+    /// Sets `given_name`.
+    pub fn given_name(mut self, value: impl Into<String>) -> Self {
+        self.given_name = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"given_name": null`: clears the field.
+    pub fn clear_given_name(mut self) -> Self {
+        self.given_name = Patch::Null;
+        self
+    }
+
+    /// Sets `name`.
+    pub fn name(mut self, value: impl Into<String>) -> Self {
+        self.name = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"name": null`: clears the field.
+    pub fn clear_name(mut self) -> Self {
+        self.name = Patch::Null;
+        self
+    }
+
+    /// Sets `nickname`.
+    pub fn nickname(mut self, value: impl Into<String>) -> Self {
+        self.nickname = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"nickname": null`: clears the field.
+    pub fn clear_nickname(mut self) -> Self {
+        self.nickname = Patch::Null;
+        self
+    }
+
+    /// Sets `password`.
+    pub fn password(mut self, value: impl Into<String>) -> Self {
+        self.password = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"password": null`: clears the field.
+    pub fn clear_password(mut self) -> Self {
+        self.password = Patch::Null;
+        self
+    }
+
+    /// Sets `phone_number`.
+    pub fn phone_number(mut self, value: impl Into<String>) -> Self {
+        self.phone_number = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"phone_number": null`: clears the field.
+    pub fn clear_phone_number(mut self) -> Self {
+        self.phone_number = Patch::Null;
+        self
+    }
+
+    /// Sets `phone_verified`.
+    pub fn phone_verified(mut self, value: impl Into<bool>) -> Self {
+        self.phone_verified = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"phone_verified": null`: clears the field.
+    pub fn clear_phone_verified(mut self) -> Self {
+        self.phone_verified = Patch::Null;
+        self
+    }
+
+    /// Sets `picture`.
+    pub fn picture(mut self, value: impl Into<String>) -> Self {
+        self.picture = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"picture": null`: clears the field.
+    pub fn clear_picture(mut self) -> Self {
+        self.picture = Patch::Null;
+        self
+    }
+
+    /// Sets `user_metadata`.
+    pub fn user_metadata(mut self, value: impl Into<Map<String, Value>>) -> Self {
+        self.user_metadata = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"user_metadata": null`: clears the field.
+    pub fn clear_user_metadata(mut self) -> Self {
+        self.user_metadata = Patch::Null;
+        self
+    }
+
+    /// Sets `username`.
+    pub fn username(mut self, value: impl Into<String>) -> Self {
+        self.username = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"username": null`: clears the field.
+    pub fn clear_username(mut self) -> Self {
+        self.username = Patch::Null;
+        self
+    }
+
+    /// Sets `verify_email`.
+    pub fn verify_email(mut self, value: impl Into<bool>) -> Self {
+        self.verify_email = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"verify_email": null`: clears the field.
+    pub fn clear_verify_email(mut self) -> Self {
+        self.verify_email = Patch::Null;
+        self
+    }
+
+    /// Sets `verify_phone_number`.
+    pub fn verify_phone_number(mut self, value: impl Into<bool>) -> Self {
+        self.verify_phone_number = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"verify_phone_number": null`: clears the field.
+    pub fn clear_verify_phone_number(mut self) -> Self {
+        self.verify_phone_number = Patch::Null;
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+/// The `UpdateUserResponseContent` schema.
+///
+/// The answer of `PATCH /users/{id}` (`users_update`).
+///
+/// The same type as [`UserResponseSchema`]: the API description gives both the same schema.
+pub type UpdateUserResponseContent = UserResponseSchema;
+
+/// The `UpdateVariationOverrideValue` schema.
+///
+/// The same type as [`VariationOverrideValue`]: the API description gives both the same schema.
+pub type UpdateVariationOverrideValue = VariationOverrideValue;
+
+/// Configuration overrides for this variation; keys must exist in the parent flag parameters. Empty {} is the baseline (control) variation that overrides nothing.
+pub type UpdateVariationOverridesMap = BTreeMap<String, UpdateVariationOverrideValue>;
+
+/// The `UpdateVariationRequestContent` object.
+///
+/// The body of `PATCH /experimentation/feature-flags/{id}/variations/{vid}` (`experimentation_featureFlags_variations_update`).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new()` and the setters.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct UpdateVariationRequestContent {
+    /// A description of what this variation controls
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub description: Patch<String>,
+    /// A human-readable name for the variation
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub name: Patch<String>,
+    /// The `overrides` field.
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub overrides: Patch<BTreeMap<String, UpdateVariationOverrideValue>>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for UpdateVariationRequestContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UpdateVariationRequestContent")
+            .field("description", &self.description)
+            .field("name", &self.name)
+            .field("overrides", &Keys(&self.overrides))
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl UpdateVariationRequestContent {
+    /// An empty value; set fields with the setters.
+    pub fn new() -> Self {
+        <Self as Default>::default()
+    }
+
+    /// Sets `description`.
+    pub fn description(mut self, value: impl Into<String>) -> Self {
+        self.description = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"description": null`: clears the field.
+    pub fn clear_description(mut self) -> Self {
+        self.description = Patch::Null;
+        self
+    }
+
+    /// Sets `name`.
+    pub fn name(mut self, value: impl Into<String>) -> Self {
+        self.name = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"name": null`: clears the field.
+    pub fn clear_name(mut self) -> Self {
+        self.name = Patch::Null;
+        self
+    }
+
+    /// Sets `overrides`.
+    pub fn overrides(
+        mut self,
+        value: impl Into<BTreeMap<String, UpdateVariationOverrideValue>>,
+    ) -> Self {
+        self.overrides = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"overrides": null`: clears the field.
+    pub fn clear_overrides(mut self) -> Self {
+        self.overrides = Patch::Null;
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+/// The `UpdateVariationResponseContent` schema.
+///
+/// The answer of `PATCH /experimentation/feature-flags/{id}/variations/{vid}` (`experimentation_featureFlags_variations_update`).
+///
+/// The same type as [`Variation`]: the API description gives both the same schema.
+pub type UpdateVariationResponseContent = Variation;
+
+/// The `UpdateVerifiableCredentialTemplateRequestContent` object.
+///
+/// The body of `PATCH /verifiable-credentials/verification/templates/{id}` (`verifiableCredentials_verification_templates_update`).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new()` and the setters.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct UpdateVerifiableCredentialTemplateRequestContent {
+    /// The `dialect` field.
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub dialect: Patch<String>,
+    /// The `name` field.
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub name: Patch<String>,
+    /// The `presentation` field.
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub presentation: Patch<MdlPresentationRequest>,
+    /// The `type` field.
+    #[serde(rename = "type", default, skip_serializing_if = "Patch::is_absent")]
+    pub type_: Patch<String>,
+    /// The `version` field.
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub version: Patch<f64>,
+    /// The `well_known_trusted_issuers` field.
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub well_known_trusted_issuers: Patch<String>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for UpdateVerifiableCredentialTemplateRequestContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UpdateVerifiableCredentialTemplateRequestContent")
+            .field("dialect", &self.dialect)
+            .field("name", &self.name)
+            .field("presentation", &self.presentation)
+            .field("type_", &self.type_)
+            .field("version", &self.version)
+            .field(
+                "well_known_trusted_issuers",
+                &self.well_known_trusted_issuers,
+            )
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl UpdateVerifiableCredentialTemplateRequestContent {
+    /// An empty value; set fields with the setters.
+    pub fn new() -> Self {
+        <Self as Default>::default()
+    }
+
+    /// Sets `dialect`.
+    pub fn dialect(mut self, value: impl Into<String>) -> Self {
+        self.dialect = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"dialect": null`: clears the field.
+    pub fn clear_dialect(mut self) -> Self {
+        self.dialect = Patch::Null;
+        self
+    }
+
+    /// Sets `name`.
+    pub fn name(mut self, value: impl Into<String>) -> Self {
+        self.name = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"name": null`: clears the field.
+    pub fn clear_name(mut self) -> Self {
+        self.name = Patch::Null;
+        self
+    }
+
+    /// Sets `presentation`.
+    pub fn presentation(mut self, value: impl Into<MdlPresentationRequest>) -> Self {
+        self.presentation = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"presentation": null`: clears the field.
+    pub fn clear_presentation(mut self) -> Self {
+        self.presentation = Patch::Null;
+        self
+    }
+
+    /// Sets `type`.
+    pub fn type_(mut self, value: impl Into<String>) -> Self {
+        self.type_ = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"type": null`: clears the field.
+    pub fn clear_type_(mut self) -> Self {
+        self.type_ = Patch::Null;
+        self
+    }
+
+    /// Sets `version`.
+    pub fn version(mut self, value: impl Into<f64>) -> Self {
+        self.version = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"version": null`: clears the field.
+    pub fn clear_version(mut self) -> Self {
+        self.version = Patch::Null;
+        self
+    }
+
+    /// Sets `well_known_trusted_issuers`.
+    pub fn well_known_trusted_issuers(mut self, value: impl Into<String>) -> Self {
+        self.well_known_trusted_issuers = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"well_known_trusted_issuers": null`: clears the field.
+    pub fn clear_well_known_trusted_issuers(mut self) -> Self {
+        self.well_known_trusted_issuers = Patch::Null;
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+/// The `UpdateVerifiableCredentialTemplateResponseContent` schema.
+///
+/// The answer of `PATCH /verifiable-credentials/verification/templates/{id}` (`verifiableCredentials_verification_templates_update`).
+///
+/// The same type as [`VerifiableCredentialTemplateResponse`]: the API description gives both the same schema.
+pub type UpdateVerifiableCredentialTemplateResponseContent = VerifiableCredentialTemplateResponse;
+
+/// User metadata to which this user has read-only access.
+pub type UserAppMetadataSchema = Map<String, Value>;
+
+/// The `UserAttributeProfile` object.
+///
+/// The answer of `POST /user-attribute-profiles` (`userAttributeProfiles_create`).
+/// The answer of `GET /user-attribute-profiles/{id}` (`userAttributeProfiles_get`).
+/// The answer of `PATCH /user-attribute-profiles/{id}` (`userAttributeProfiles_update`).
+///
+/// Also named [`CreateUserAttributeProfileResponseContent`], [`GetUserAttributeProfileResponseContent`], [`UpdateUserAttributeProfileResponseContent`] (identical schemas).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct UserAttributeProfile {
+    /// The `id` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// The `name` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// The `user_attributes` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_attributes:
+        Option<BTreeMap<String, UserAttributeProfileUserAttributeAdditionalProperties>>,
+    /// The `user_id` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<UserAttributeProfileUserId>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for UserAttributeProfile {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UserAttributeProfile")
+            .field("id", &self.id)
+            .field("name", &self.name)
+            .field("user_attributes", &Keys(&self.user_attributes))
+            .field("user_id", &self.user_id)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+/// User Attribute Profile identifier.
+pub type UserAttributeProfileId = String;
+
+/// The name of the user attribute profile.
+pub type UserAttributeProfileName = String;
+
+/// OIDC mapping for this attribute
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct UserAttributeProfileOidcMapping {
+    /// Display name for the OIDC mapping
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub display_name: Option<String>,
+    /// OIDC mapping field
+    pub mapping: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for UserAttributeProfileOidcMapping {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UserAttributeProfileOidcMapping")
+            .field("display_name", &self.display_name)
+            .field("mapping", &self.mapping)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl UserAttributeProfileOidcMapping {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(mapping: impl Into<String>) -> Self {
+        Self {
+            display_name: None,
+            mapping: mapping.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets `display_name`.
+    pub fn display_name(mut self, value: impl Into<String>) -> Self {
+        self.display_name = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+/// The `UserAttributeProfilePatchUserId` schema.
+pub type UserAttributeProfilePatchUserId = UserAttributeProfileUserId;
+
+/// SAML mapping override for this strategy
+pub type UserAttributeProfileSamlMapping = Vec<String>;
+
+/// Strategy-specific overrides for this attribute
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new()` and the setters.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct UserAttributeProfileStrategyOverrides {
+    /// The `ad` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ad: Option<UserAttributeProfileStrategyOverridesMapping>,
+    /// The `adfs` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub adfs: Option<UserAttributeProfileStrategyOverridesMapping>,
+    /// The `google-apps` field.
+    #[serde(
+        rename = "google-apps",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub google_apps: Option<UserAttributeProfileStrategyOverridesMapping>,
+    /// The `oidc` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub oidc: Option<UserAttributeProfileStrategyOverridesMapping>,
+    /// The `okta` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub okta: Option<UserAttributeProfileStrategyOverridesMapping>,
+    /// The `pingfederate` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pingfederate: Option<UserAttributeProfileStrategyOverridesMapping>,
+    /// The `samlp` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub samlp: Option<UserAttributeProfileStrategyOverridesMapping>,
+    /// The `waad` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub waad: Option<UserAttributeProfileStrategyOverridesMapping>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for UserAttributeProfileStrategyOverrides {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UserAttributeProfileStrategyOverrides")
+            .field("ad", &self.ad)
+            .field("adfs", &self.adfs)
+            .field("google_apps", &self.google_apps)
+            .field("oidc", &self.oidc)
+            .field("okta", &self.okta)
+            .field("pingfederate", &self.pingfederate)
+            .field("samlp", &self.samlp)
+            .field("waad", &self.waad)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl UserAttributeProfileStrategyOverrides {
+    /// An empty value; set fields with the setters.
+    pub fn new() -> Self {
+        <Self as Default>::default()
+    }
+
+    /// Sets `ad`.
+    pub fn ad(mut self, value: impl Into<UserAttributeProfileStrategyOverridesMapping>) -> Self {
+        self.ad = Some(value.into());
+        self
+    }
+
+    /// Sets `adfs`.
+    pub fn adfs(mut self, value: impl Into<UserAttributeProfileStrategyOverridesMapping>) -> Self {
+        self.adfs = Some(value.into());
+        self
+    }
+
+    /// Sets `google-apps`.
+    pub fn google_apps(
+        mut self,
+        value: impl Into<UserAttributeProfileStrategyOverridesMapping>,
+    ) -> Self {
+        self.google_apps = Some(value.into());
+        self
+    }
+
+    /// Sets `oidc`.
+    pub fn oidc(mut self, value: impl Into<UserAttributeProfileStrategyOverridesMapping>) -> Self {
+        self.oidc = Some(value.into());
+        self
+    }
+
+    /// Sets `okta`.
+    pub fn okta(mut self, value: impl Into<UserAttributeProfileStrategyOverridesMapping>) -> Self {
+        self.okta = Some(value.into());
+        self
+    }
+
+    /// Sets `pingfederate`.
+    pub fn pingfederate(
+        mut self,
+        value: impl Into<UserAttributeProfileStrategyOverridesMapping>,
+    ) -> Self {
+        self.pingfederate = Some(value.into());
+        self
+    }
+
+    /// Sets `samlp`.
+    pub fn samlp(mut self, value: impl Into<UserAttributeProfileStrategyOverridesMapping>) -> Self {
+        self.samlp = Some(value.into());
+        self
+    }
+
+    /// Sets `waad`.
+    pub fn waad(mut self, value: impl Into<UserAttributeProfileStrategyOverridesMapping>) -> Self {
+        self.waad = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+/// The `UserAttributeProfileStrategyOverridesMapping` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new()` and the setters.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct UserAttributeProfileStrategyOverridesMapping {
+    /// OIDC mapping override for this strategy
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub oidc_mapping: Option<UserAttributeProfileOidcMapping>,
+    /// The `saml_mapping` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub saml_mapping: Option<Vec<String>>,
+    /// SCIM mapping override for this strategy
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scim_mapping: Option<String>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for UserAttributeProfileStrategyOverridesMapping {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UserAttributeProfileStrategyOverridesMapping")
+            .field("oidc_mapping", &self.oidc_mapping)
+            .field("saml_mapping", &self.saml_mapping)
+            .field("scim_mapping", &self.scim_mapping)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl UserAttributeProfileStrategyOverridesMapping {
+    /// An empty value; set fields with the setters.
+    pub fn new() -> Self {
+        <Self as Default>::default()
     }
 
     /// Sets `oidc_mapping`.
@@ -99,1438 +2675,9 @@ impl UserAttributeProfileUserAttributeAdditionalProperties {
         self
     }
 
-    /// Sets `strategy_overrides`.
-    pub fn strategy_overrides(
-        mut self,
-        value: impl Into<UserAttributeProfileStrategyOverrides>,
-    ) -> Self {
-        self.strategy_overrides = Some(value.into());
-        self
-    }
-
     /// Sets a field this version does not model.
     pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
         self.extra.insert(field.into(), value.into());
         self
     }
 }
-
-/// User attributes configuration map. Keys are attribute names, values are the mapping configuration for each attribute.
-pub type UserAttributeProfileUserAttributes =
-    BTreeMap<String, UserAttributeProfileUserAttributeAdditionalProperties>;
-
-/// User ID mapping configuration
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct UserAttributeProfileUserId {
-    /// The `oidc_mapping` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub oidc_mapping: Option<UserAttributeProfileUserIdOidcMappingEnum>,
-    /// The `saml_mapping` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub saml_mapping: Option<Vec<String>>,
-    /// SCIM mapping for user ID
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub scim_mapping: Option<String>,
-    /// The `strategy_overrides` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub strategy_overrides: Option<UserAttributeProfileStrategyOverridesUserId>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for UserAttributeProfileUserId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UserAttributeProfileUserId")
-            .field("oidc_mapping", &self.oidc_mapping)
-            .field("saml_mapping", &self.saml_mapping)
-            .field("scim_mapping", &self.scim_mapping)
-            .field("strategy_overrides", &self.strategy_overrides)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl UserAttributeProfileUserId {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `oidc_mapping`.
-    pub fn oidc_mapping(
-        mut self,
-        value: impl Into<UserAttributeProfileUserIdOidcMappingEnum>,
-    ) -> Self {
-        self.oidc_mapping = Some(value.into());
-        self
-    }
-
-    /// Sets `saml_mapping`.
-    pub fn saml_mapping(mut self, value: impl Into<Vec<String>>) -> Self {
-        self.saml_mapping = Some(value.into());
-        self
-    }
-
-    /// Sets `scim_mapping`.
-    pub fn scim_mapping(mut self, value: impl Into<String>) -> Self {
-        self.scim_mapping = Some(value.into());
-        self
-    }
-
-    /// Sets `strategy_overrides`.
-    pub fn strategy_overrides(
-        mut self,
-        value: impl Into<UserAttributeProfileStrategyOverridesUserId>,
-    ) -> Self {
-        self.strategy_overrides = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-string_enum! {
-    /// OIDC mapping for user ID
-    pub enum UserAttributeProfileUserIdOidcMappingEnum {
-        /// `sub`
-        Sub = "sub",
-    }
-}
-
-string_enum! {
-    /// OIDC mapping override for this strategy
-    pub enum UserAttributeProfileUserIdOidcStrategyOverrideMapping {
-        /// `sub`
-        Sub = "sub",
-        /// `oid`
-        Oid = "oid",
-        /// `email`
-        Email = "email",
-    }
-}
-
-/// SAML mapping for user ID
-pub type UserAttributeProfileUserIdSamlMapping = Vec<String>;
-
-/// The `UserAuthenticationMethod` object.
-///
-/// The answer of `GET /users/{id}/authentication-methods/{authentication_method_id}` (`users_authenticationMethods_get`).
-///
-/// Also named [`GetUserAuthenticationMethodResponseContent`] (identical schemas).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct UserAuthenticationMethod {
-    /// Applies to passkey authentication methods only. Authenticator Attestation Globally Unique Identifier.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub aaguid: Option<String>,
-    /// The `authentication_methods` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub authentication_methods: Option<Vec<UserAuthenticationMethodProperties>>,
-    /// The authentication method status
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub confirmed: Option<bool>,
-    /// Authenticator creation date
-    pub created_at: String,
-    /// Applies to passkeys only. Whether the credential was backed up.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub credential_backed_up: Option<bool>,
-    /// Applies to passkeys only. The kind of device the credential is stored on as defined by backup eligibility. "single_device" credentials cannot be backed up and synced to another device, "multi_device" credentials can be backed up if enabled by the end-user.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub credential_device_type: Option<String>,
-    /// Applies to email and email-verification authentication methods only. The email address used to send verification messages.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub email: Option<String>,
-    /// Enrollment date
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub enrolled_at: Option<String>,
-    /// The ID of the authentication method (auto generated)
-    pub id: String,
-    /// Applies to passkeys only. The ID of the user identity linked with the authentication method.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub identity_user_id: Option<String>,
-    /// Applies to webauthn authentication methods only. The ID of the generated credential.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub key_id: Option<String>,
-    /// Last authentication
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub last_auth_at: Option<String>,
-    /// The ID of a linked authentication method. Linked authentication methods will be deleted together.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub link_id: Option<String>,
-    /// A human-readable label to identify the authentication method
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// Applies to phone authentication methods only. The destination phone number used to send verification codes via text and voice.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub phone_number: Option<String>,
-    /// The `preferred_authentication_method` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub preferred_authentication_method: Option<PreferredAuthenticationMethodEnum>,
-    /// Applies to webauthn authentication methods only. The public key.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub public_key: Option<String>,
-    /// Applies to webauthn/passkey authentication methods only. The credential's relying party identifier.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub relying_party_identifier: Option<String>,
-    /// Applies to passkeys only. The transports used by clients to communicate with the authenticator.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub transports: Option<Vec<String>>,
-    /// The `type` field.
-    #[serde(rename = "type")]
-    pub type_: AuthenticationMethodTypeEnum,
-    /// Applies to passkeys only. The user-agent of the browser used to create the passkey.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub user_agent: Option<String>,
-    /// Applies to passkeys only. The user handle of the user identity.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub user_handle: Option<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for UserAuthenticationMethod {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UserAuthenticationMethod")
-            .field("aaguid", &self.aaguid)
-            .field("authentication_methods", &self.authentication_methods)
-            .field("confirmed", &self.confirmed)
-            .field("created_at", &self.created_at)
-            .field("credential_backed_up", &self.credential_backed_up)
-            .field("credential_device_type", &self.credential_device_type)
-            .field("email", &self.email)
-            .field("enrolled_at", &self.enrolled_at)
-            .field("id", &self.id)
-            .field("identity_user_id", &self.identity_user_id)
-            .field("key_id", &self.key_id)
-            .field("last_auth_at", &self.last_auth_at)
-            .field("link_id", &self.link_id)
-            .field("name", &self.name)
-            .field("phone_number", &self.phone_number)
-            .field(
-                "preferred_authentication_method",
-                &self.preferred_authentication_method,
-            )
-            .field("public_key", &self.public_key)
-            .field("relying_party_identifier", &self.relying_party_identifier)
-            .field("transports", &self.transports)
-            .field("type_", &self.type_)
-            .field("user_agent", &self.user_agent)
-            .field("user_handle", &self.user_handle)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-/// The `UserAuthenticationMethodProperties` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct UserAuthenticationMethodProperties {
-    /// The `id` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    /// The `type` field.
-    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
-    pub type_: Option<UserAuthenticationMethodPropertiesEnum>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for UserAuthenticationMethodProperties {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UserAuthenticationMethodProperties")
-            .field("id", &self.id)
-            .field("type_", &self.type_)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-string_enum! {
-    /// The values of `UserAuthenticationMethodPropertiesEnum`.
-    pub enum UserAuthenticationMethodPropertiesEnum {
-        /// `totp`
-        Totp = "totp",
-        /// `push`
-        Push = "push",
-        /// `sms`
-        Sms = "sms",
-        /// `voice`
-        Voice = "voice",
-    }
-}
-
-/// The `UserBlockIdentifier` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct UserBlockIdentifier {
-    /// Connection identifier
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub connection: Option<String>,
-    /// Identifier (should be any of an `email`, `username`, or `phone_number`)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub identifier: Option<String>,
-    /// IP Address
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ip: Option<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for UserBlockIdentifier {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UserBlockIdentifier")
-            .field("connection", &self.connection)
-            .field("identifier", &self.identifier)
-            .field("ip", &self.ip)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-/// The `UserEffectivePermissionResponseContent` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct UserEffectivePermissionResponseContent {
-    /// Description of this permission.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
-    /// Name of this permission.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub permission_name: Option<String>,
-    /// Resource server (API) identifier that this permission is for.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub resource_server_identifier: Option<String>,
-    /// Resource server (API) name this permission is for.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub resource_server_name: Option<String>,
-    /// List of sources where this permission is coming from.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sources: Option<Vec<UserEffectivePermissionSourceEnum>>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for UserEffectivePermissionResponseContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UserEffectivePermissionResponseContent")
-            .field("description", &self.description)
-            .field("permission_name", &self.permission_name)
-            .field(
-                "resource_server_identifier",
-                &self.resource_server_identifier,
-            )
-            .field("resource_server_name", &self.resource_server_name)
-            .field("sources", &self.sources)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-/// The source type of a user effective permission roles.
-///
-/// The same type as [`UserEffectiveRoleSource`]: the API description gives both the same schema.
-pub type UserEffectivePermissionRoleSourceEnum = UserEffectiveRoleSource;
-
-/// The `UserEffectivePermissionRoleSourceResponseContent` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct UserEffectivePermissionRoleSourceResponseContent {
-    /// Description of this role.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
-    /// ID for this role.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    /// Name of this role.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// List of sources where this role is coming from.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sources: Option<Vec<UserEffectivePermissionRoleSourceEnum>>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for UserEffectivePermissionRoleSourceResponseContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UserEffectivePermissionRoleSourceResponseContent")
-            .field("description", &self.description)
-            .field("id", &self.id)
-            .field("name", &self.name)
-            .field("sources", &self.sources)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-string_enum! {
-    /// The source type of a user effective permission.
-    pub enum UserEffectivePermissionSourceEnum {
-        /// `direct`
-        Direct = "direct",
-        /// `roles`
-        Roles = "roles",
-    }
-}
-
-/// The `UserEffectiveRole` object.
-///
-/// Also named [`OrganizationMemberEffectiveRole`] (identical schemas).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct UserEffectiveRole {
-    /// Role description
-    pub description: String,
-    /// Role ID
-    pub id: String,
-    /// Role name
-    pub name: String,
-    /// Sources of the role assignment (direct or through group membership)
-    pub sources: Vec<UserEffectiveRoleSource>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for UserEffectiveRole {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UserEffectiveRole")
-            .field("description", &self.description)
-            .field("id", &self.id)
-            .field("name", &self.name)
-            .field("sources", &self.sources)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-string_enum! {
-    /// The values of `UserEffectiveRoleSource`.
-    pub enum UserEffectiveRoleSource {
-        /// `direct`
-        Direct = "direct",
-        /// `groups`
-        Groups = "groups",
-    }
-}
-
-string_enum! {
-    /// Authentication method for this enrollment. Can be `authenticator`, `guardian`, `sms`, `webauthn-roaming`, or `webauthn-platform`.
-    pub enum UserEnrollmentAuthMethodEnum {
-        /// `authenticator`
-        Authenticator = "authenticator",
-        /// `guardian`
-        Guardian = "guardian",
-        /// `sms`
-        Sms = "sms",
-        /// `webauthn-platform`
-        WebauthnPlatform = "webauthn-platform",
-        /// `webauthn-roaming`
-        WebauthnRoaming = "webauthn-roaming",
-    }
-}
-
-/// Status of this enrollment. Can be `pending` or `confirmed`.
-///
-/// The same type as [`GuardianEnrollmentStatus`]: the API description gives both the same schema.
-pub type UserEnrollmentStatusEnum = GuardianEnrollmentStatus;
-
-/// The `UserGrant` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct UserGrant {
-    /// Audience of the grant.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub audience: Option<String>,
-    /// ID of the client.
-    #[serde(rename = "clientID", default, skip_serializing_if = "Option::is_none")]
-    pub client_id: Option<String>,
-    /// ID of the grant.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    /// Scopes included in this grant.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub scope: Option<Vec<String>>,
-    /// ID of the user.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub user_id: Option<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for UserGrant {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UserGrant")
-            .field("audience", &self.audience)
-            .field("client_id", &self.client_id)
-            .field("id", &self.id)
-            .field("scope", &self.scope)
-            .field("user_id", &self.user_id)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-/// The `UserGroupsResponseSchema` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct UserGroupsResponseSchema {
-    /// Timestamp of when the group membership was added.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub membership_created_at: Option<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for UserGroupsResponseSchema {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UserGroupsResponseSchema")
-            .field("membership_created_at", &self.membership_created_at)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-/// Unique identifier of the user for this identity.
-///
-/// Also named [`EventStreamCloudEventUserCreatedObjectIdentitiesItemCustomUserId`], [`EventStreamCloudEventUserCreatedObjectIdentitiesItemDatabaseUserId`], [`EventStreamCloudEventUserCreatedObjectIdentitiesItemEnterpriseUserId`], [`EventStreamCloudEventUserCreatedObjectIdentitiesItemPasswordlessUserId`], [`EventStreamCloudEventUserCreatedObjectIdentitiesItemSocialUserId`], [`EventStreamCloudEventUserDeletedObjectIdentitiesItemCustomUserId`], [`EventStreamCloudEventUserDeletedObjectIdentitiesItemDatabaseUserId`], [`EventStreamCloudEventUserDeletedObjectIdentitiesItemEnterpriseUserId`], [`EventStreamCloudEventUserDeletedObjectIdentitiesItemPasswordlessUserId`], [`EventStreamCloudEventUserDeletedObjectIdentitiesItemSocialUserId`], [`EventStreamCloudEventUserUpdatedObjectIdentitiesItemCustomUserId`], [`EventStreamCloudEventUserUpdatedObjectIdentitiesItemDatabaseUserId`], [`EventStreamCloudEventUserUpdatedObjectIdentitiesItemEnterpriseUserId`], [`EventStreamCloudEventUserUpdatedObjectIdentitiesItemPasswordlessUserId`], [`EventStreamCloudEventUserUpdatedObjectIdentitiesItemSocialUserId`], [`FlowActionHubspotEnrollContactParamsWorkflowId`] (identical schemas).
-///
-/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
-#[derive(Clone, PartialEq, Serialize)]
-#[serde(untagged)]
-#[non_exhaustive]
-pub enum UserId {
-    /// The `String` shape.
-    String(String),
-    /// The `i64` shape.
-    Integer(i64),
-    /// JSON this version cannot tell apart, kept as received.
-    Other(Value),
-}
-
-impl<'de> Deserialize<'de> for UserId {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        const SHAPES: &[Shape] = &[Shape::Str, Shape::Int];
-        let value = Value::deserialize(deserializer)?;
-        for index in candidates(&value, SHAPES) {
-            let decoded = match index {
-                0 => serde_json::from_value(value.clone()).ok().map(Self::String),
-                1 => serde_json::from_value(value.clone())
-                    .ok()
-                    .map(Self::Integer),
-                _ => None,
-            };
-            if let Some(decoded) = decoded {
-                return Ok(decoded);
-            }
-        }
-        other("UserId", &value);
-        Ok(Self::Other(value))
-    }
-}
-
-impl fmt::Debug for UserId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::String(v) => f.debug_tuple("String").field(v).finish(),
-            Self::Integer(v) => f.debug_tuple("Integer").field(v).finish(),
-            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
-        }
-    }
-}
-
-/// The `UserIdentity` object.
-///
-/// Also named [`DeleteUserIdentityResponseContentItem`] (identical schemas).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct UserIdentity {
-    /// IDP access token returned if scope `read:user_idp_tokens` is defined.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub access_token: Option<String>,
-    /// IDP access token secret returned only if `scope read:user_idp_tokens` is defined.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub access_token_secret: Option<String>,
-    /// Connection name of this identity.
-    pub connection: String,
-    /// Whether the identity provider is a social provider (true) or not (false).
-    #[serde(rename = "isSocial", default, skip_serializing_if = "Option::is_none")]
-    pub is_social: Option<bool>,
-    /// The `profileData` field.
-    #[serde(
-        rename = "profileData",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub profile_data: Option<UserProfileData>,
-    /// Type of identity provider.
-    pub provider: String,
-    /// IDP refresh token returned only if scope `read:user_idp_tokens` is defined.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub refresh_token: Option<String>,
-    /// user_id of this identity.
-    pub user_id: UserId,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for UserIdentity {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UserIdentity")
-            .field(
-                "access_token",
-                &self.access_token.as_ref().map(|_| REDACTED),
-            )
-            .field(
-                "access_token_secret",
-                &self.access_token_secret.as_ref().map(|_| REDACTED),
-            )
-            .field("connection", &self.connection)
-            .field("is_social", &self.is_social)
-            .field("profile_data", &self.profile_data)
-            .field("provider", &self.provider)
-            .field(
-                "refresh_token",
-                &self.refresh_token.as_ref().map(|_| REDACTED),
-            )
-            .field("user_id", &self.user_id)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-/// The type of identity provider
-///
-/// The same type as [`IdentityProviderEnum`]: the API description gives both the same schema.
-pub type UserIdentityProviderEnum = IdentityProviderEnum;
-
-/// The `UserIdentitySchema` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct UserIdentitySchema {
-    /// IDP access token returned only if scope read:user_idp_tokens is defined.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub access_token: Option<String>,
-    /// IDP access token secret returned only if scope read:user_idp_tokens is defined.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub access_token_secret: Option<String>,
-    /// Name of the connection containing this identity.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub connection: Option<String>,
-    /// Whether this identity is from a social provider (true) or not (false).
-    #[serde(rename = "isSocial", default, skip_serializing_if = "Option::is_none")]
-    pub is_social: Option<bool>,
-    /// The `profileData` field.
-    #[serde(
-        rename = "profileData",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub profile_data: Option<UserProfileData>,
-    /// The `provider` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub provider: Option<UserIdentityProviderEnum>,
-    /// IDP refresh token returned only if scope read:user_idp_tokens is defined.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub refresh_token: Option<String>,
-    /// The `user_id` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub user_id: Option<UserId>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for UserIdentitySchema {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UserIdentitySchema")
-            .field(
-                "access_token",
-                &self.access_token.as_ref().map(|_| REDACTED),
-            )
-            .field(
-                "access_token_secret",
-                &self.access_token_secret.as_ref().map(|_| REDACTED),
-            )
-            .field("connection", &self.connection)
-            .field("is_social", &self.is_social)
-            .field("profile_data", &self.profile_data)
-            .field("provider", &self.provider)
-            .field(
-                "refresh_token",
-                &self.refresh_token.as_ref().map(|_| REDACTED),
-            )
-            .field("user_id", &self.user_id)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-/// The `UserListLogOffsetPaginatedResponseContent` schema.
-///
-/// The same type as [`ListLogOffsetPaginatedResponseContent`]: the API description gives both the same schema.
-pub type UserListLogOffsetPaginatedResponseContent = ListLogOffsetPaginatedResponseContent;
-
-/// The `UserListLogResponseContent` schema.
-///
-/// The answer of `GET /users/{id}/logs` (`users_logs_list`).
-///
-/// The same type as [`ListLogResponseContent`]: the API description gives both the same schema.
-pub type UserListLogResponseContent = ListLogResponseContent;
-
-/// Data related to the user that does not affect the application's core functionality.
-pub type UserMetadata = Map<String, Value>;
-
-/// User metadata to which this user has read/write access.
-pub type UserMetadataSchema = Map<String, Value>;
-
-string_enum! {
-    /// The multi-factor provider. Supported values 'duo' or 'google-authenticator'
-    pub enum UserMultifactorProviderEnum {
-        /// `duo`
-        Duo = "duo",
-        /// `google-authenticator`
-        GoogleAuthenticator = "google-authenticator",
-    }
-}
-
-/// The `UserPermissionSchema` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct UserPermissionSchema {
-    /// Description of this permission.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
-    /// Name of this permission.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub permission_name: Option<String>,
-    /// Resource server (API) identifier that this permission is for.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub resource_server_identifier: Option<String>,
-    /// Resource server (API) name this permission is for.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub resource_server_name: Option<String>,
-    /// The `sources` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sources: Option<Value>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for UserPermissionSchema {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UserPermissionSchema")
-            .field("description", &self.description)
-            .field("permission_name", &self.permission_name)
-            .field(
-                "resource_server_identifier",
-                &self.resource_server_identifier,
-            )
-            .field("resource_server_name", &self.resource_server_name)
-            .field("sources", &Keys(&self.sources))
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-/// The `UserProfileData` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct UserProfileData {
-    /// Email address of this user.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub email: Option<String>,
-    /// Whether this email address is verified (true) or unverified (false).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub email_verified: Option<bool>,
-    /// Family name/last name/surname of this user.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub family_name: Option<String>,
-    /// Given name/first name/forename of this user.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub given_name: Option<String>,
-    /// Name of this user.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// Phone number for this user.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub phone_number: Option<String>,
-    /// Whether this phone number is verified (true) or unverified (false).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub phone_verified: Option<bool>,
-    /// Username of this user.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub username: Option<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for UserProfileData {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UserProfileData")
-            .field("email", &self.email)
-            .field("email_verified", &self.email_verified)
-            .field("family_name", &self.family_name)
-            .field("given_name", &self.given_name)
-            .field("name", &self.name)
-            .field("phone_number", &self.phone_number)
-            .field("phone_verified", &self.phone_verified)
-            .field("username", &self.username)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-/// The `UserResponseSchema` object.
-///
-/// The answer of `POST /users` (`users_create`).
-/// The answer of `GET /users/{id}` (`users_get`).
-/// The answer of `PATCH /users/{id}` (`users_update`).
-///
-/// Also named [`CreateUserResponseContent`], [`GetUserResponseContent`], [`UpdateUserResponseContent`] (identical schemas).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct UserResponseSchema {
-    /// The `app_metadata` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub app_metadata: Option<Map<String, Value>>,
-    /// Whether this user was blocked by an administrator (true) or is not (false).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub blocked: Option<bool>,
-    /// Date and time when this user was created.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub created_at: Option<String>,
-    /// Email address of this user.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub email: Option<String>,
-    /// Whether this email address is verified (true) or unverified (false).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub email_verified: Option<bool>,
-    /// Family name/last name/surname of this user.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub family_name: Option<String>,
-    /// Given name/first name/forename of this user.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub given_name: Option<String>,
-    /// Array of user identity objects when accounts are linked.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub identities: Option<Vec<UserIdentitySchema>>,
-    /// Last IP address from which this user logged in.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub last_ip: Option<String>,
-    /// Last date and time this user logged in.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub last_login: Option<String>,
-    /// Last date and time this user had their password reset.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub last_password_reset: Option<String>,
-    /// Total number of logins this user has performed.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub logins_count: Option<i64>,
-    /// List of multi-factor authentication providers with which this user has enrolled.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub multifactor: Option<Vec<String>>,
-    /// Last date and time this user's multi-factor authentication providers were updated.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub multifactor_last_modified: Option<String>,
-    /// Name of this user.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// Preferred nickname or alias of this user.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub nickname: Option<String>,
-    /// Phone number for this user. Follows the E.164 recommendation (<https://en.wikipedia.org/wiki/E.164>).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub phone_number: Option<String>,
-    /// Whether this phone number has been verified (true) or not (false).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub phone_verified: Option<bool>,
-    /// URL to picture, photo, or avatar of this user.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub picture: Option<String>,
-    /// Date and time when this user was last updated/modified.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub updated_at: Option<String>,
-    /// ID of the user which can be used when interacting with other APIs.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub user_id: Option<String>,
-    /// The `user_metadata` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub user_metadata: Option<Map<String, Value>>,
-    /// Username of this user.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub username: Option<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for UserResponseSchema {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UserResponseSchema")
-            .field("app_metadata", &Keys(&self.app_metadata))
-            .field("blocked", &self.blocked)
-            .field("created_at", &self.created_at)
-            .field("email", &self.email)
-            .field("email_verified", &self.email_verified)
-            .field("family_name", &self.family_name)
-            .field("given_name", &self.given_name)
-            .field("identities", &self.identities)
-            .field("last_ip", &self.last_ip)
-            .field("last_login", &self.last_login)
-            .field("last_password_reset", &self.last_password_reset)
-            .field("logins_count", &self.logins_count)
-            .field("multifactor", &self.multifactor)
-            .field("multifactor_last_modified", &self.multifactor_last_modified)
-            .field("name", &self.name)
-            .field("nickname", &self.nickname)
-            .field("phone_number", &self.phone_number)
-            .field("phone_verified", &self.phone_verified)
-            .field("picture", &self.picture)
-            .field("updated_at", &self.updated_at)
-            .field("user_id", &self.user_id)
-            .field("user_metadata", &Keys(&self.user_metadata))
-            .field("username", &self.username)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-/// The `UsernameAllowedTypes` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct UsernameAllowedTypes {
-    /// The `email` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub email: Option<bool>,
-    /// The `phone_number` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub phone_number: Option<bool>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for UsernameAllowedTypes {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UsernameAllowedTypes")
-            .field("email", &self.email)
-            .field("phone_number", &self.phone_number)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl UsernameAllowedTypes {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `email`.
-    pub fn email(mut self, value: impl Into<bool>) -> Self {
-        self.email = Some(value.into());
-        self
-    }
-
-    /// Sets `phone_number`.
-    pub fn phone_number(mut self, value: impl Into<bool>) -> Self {
-        self.phone_number = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// Configuration for the username attribute for users.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct UsernameAttribute {
-    /// The `identifier` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub identifier: Option<UsernameAttributeIdentifier>,
-    /// Determines if property should be required for users
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub profile_required: Option<bool>,
-    /// The `signup` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub signup: Option<SignupSchema>,
-    /// The `validation` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub validation: Option<UsernameValidation>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for UsernameAttribute {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UsernameAttribute")
-            .field("identifier", &self.identifier)
-            .field("profile_required", &self.profile_required)
-            .field("signup", &self.signup)
-            .field("validation", &self.validation)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl UsernameAttribute {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `identifier`.
-    pub fn identifier(mut self, value: impl Into<UsernameAttributeIdentifier>) -> Self {
-        self.identifier = Some(value.into());
-        self
-    }
-
-    /// Sets `profile_required`.
-    pub fn profile_required(mut self, value: impl Into<bool>) -> Self {
-        self.profile_required = Some(value.into());
-        self
-    }
-
-    /// Sets `signup`.
-    pub fn signup(mut self, value: impl Into<SignupSchema>) -> Self {
-        self.signup = Some(value.into());
-        self
-    }
-
-    /// Sets `validation`.
-    pub fn validation(mut self, value: impl Into<UsernameValidation>) -> Self {
-        self.validation = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `UsernameAttributeIdentifier` schema.
-///
-/// The same type as [`SignupVerification`]: the API description gives both the same schema.
-pub type UsernameAttributeIdentifier = SignupVerification;
-
-/// The `UsernameValidation` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct UsernameValidation {
-    /// The `allowed_types` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub allowed_types: Option<UsernameAllowedTypes>,
-    /// Maximum allowed length
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub max_length: Option<f64>,
-    /// Minimum allowed length
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub min_length: Option<f64>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for UsernameValidation {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UsernameValidation")
-            .field("allowed_types", &self.allowed_types)
-            .field("max_length", &self.max_length)
-            .field("min_length", &self.min_length)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl UsernameValidation {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `allowed_types`.
-    pub fn allowed_types(mut self, value: impl Into<UsernameAllowedTypes>) -> Self {
-        self.allowed_types = Some(value.into());
-        self
-    }
-
-    /// Sets `max_length`.
-    pub fn max_length(mut self, value: impl Into<f64>) -> Self {
-        self.max_length = Some(value.into());
-        self
-    }
-
-    /// Sets `min_length`.
-    pub fn min_length(mut self, value: impl Into<f64>) -> Self {
-        self.min_length = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `UsersEnrollment` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct UsersEnrollment {
-    /// The `auth_method` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub auth_method: Option<UserEnrollmentAuthMethodEnum>,
-    /// Start date and time of this enrollment.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub enrolled_at: Option<String>,
-    /// ID of this enrollment.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    /// Device identifier (usually phone identifier) of this enrollment.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub identifier: Option<String>,
-    /// Last authentication date and time of this enrollment.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub last_auth: Option<String>,
-    /// Name of enrollment (usually phone number).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// Phone number for this enrollment.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub phone_number: Option<String>,
-    /// The `status` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<UserEnrollmentStatusEnum>,
-    /// Type of enrollment.
-    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
-    pub type_: Option<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for UsersEnrollment {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UsersEnrollment")
-            .field("auth_method", &self.auth_method)
-            .field("enrolled_at", &self.enrolled_at)
-            .field("id", &self.id)
-            .field("identifier", &self.identifier)
-            .field("last_auth", &self.last_auth)
-            .field("name", &self.name)
-            .field("phone_number", &self.phone_number)
-            .field("status", &self.status)
-            .field("type_", &self.type_)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-/// The `UsersIdentitiesLinkRequestContent` object.
-///
-/// The body of `POST /users/{id}/identities` (`users_identities_link`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct UsersIdentitiesLinkRequestContent {
-    /// connection_id of the secondary user account being linked when more than one `auth0` database provider exists.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub connection_id: Option<String>,
-    /// JWT for the secondary account being linked. If sending this parameter, `provider`, `user_id`, and `connection_id` must not be sent.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub link_with: Option<String>,
-    /// Identity provider of the secondary user account being linked.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub provider: Option<UserIdentityProviderEnum>,
-    /// user_id of the secondary user account being linked.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub user_id: Option<UserId>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for UsersIdentitiesLinkRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UsersIdentitiesLinkRequestContent")
-            .field("connection_id", &self.connection_id)
-            .field("link_with", &self.link_with)
-            .field("provider", &self.provider)
-            .field("user_id", &self.user_id)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl UsersIdentitiesLinkRequestContent {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `connection_id`.
-    pub fn connection_id(mut self, value: impl Into<String>) -> Self {
-        self.connection_id = Some(value.into());
-        self
-    }
-
-    /// Sets `link_with`.
-    pub fn link_with(mut self, value: impl Into<String>) -> Self {
-        self.link_with = Some(value.into());
-        self
-    }
-
-    /// Sets `provider`.
-    pub fn provider(mut self, value: impl Into<UserIdentityProviderEnum>) -> Self {
-        self.provider = Some(value.into());
-        self
-    }
-
-    /// Sets `user_id`.
-    pub fn user_id(mut self, value: impl Into<UserId>) -> Self {
-        self.user_id = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `UsersPermissionsCreateRequestContent` schema.
-///
-/// The body of `POST /users/{id}/permissions` (`users_permissions_create`).
-///
-/// The same type as [`RolesPermissionsAddRequestContent`]: the API description gives both the same schema.
-pub type UsersPermissionsCreateRequestContent = RolesPermissionsAddRequestContent;
-
-/// The `UsersPermissionsDeleteRequestContent` schema.
-///
-/// The body of `DELETE /users/{id}/permissions` (`users_permissions_delete`).
-///
-/// The same type as [`RolesPermissionsAddRequestContent`]: the API description gives both the same schema.
-pub type UsersPermissionsDeleteRequestContent = RolesPermissionsAddRequestContent;
-
-/// The `UsersRevokeAccessRequestContent` object.
-///
-/// The body of `POST /users/{id}/revoke-access` (`users_revokeAccess`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct UsersRevokeAccessRequestContent {
-    /// Whether to preserve the refresh tokens associated with the session.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub preserve_refresh_tokens: Option<bool>,
-    /// ID of the session to revoke.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub session_id: Option<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for UsersRevokeAccessRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UsersRevokeAccessRequestContent")
-            .field("preserve_refresh_tokens", &self.preserve_refresh_tokens)
-            .field("session_id", &self.session_id)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl UsersRevokeAccessRequestContent {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `preserve_refresh_tokens`.
-    pub fn preserve_refresh_tokens(mut self, value: impl Into<bool>) -> Self {
-        self.preserve_refresh_tokens = Some(value.into());
-        self
-    }
-
-    /// Sets `session_id`.
-    pub fn session_id(mut self, value: impl Into<String>) -> Self {
-        self.session_id = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `UsersRiskAssessmentsClearRequestContent` object.
-///
-/// The body of `POST /users/{id}/risk-assessments/clear` (`users_riskAssessments_clear`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct UsersRiskAssessmentsClearRequestContent {
-    /// List of assessors to clear.
-    pub assessors: Vec<AssessorsTypeEnum>,
-    /// The name of the connection containing the user whose assessors should be cleared.
-    pub connection: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for UsersRiskAssessmentsClearRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UsersRiskAssessmentsClearRequestContent")
-            .field("assessors", &self.assessors)
-            .field("connection", &self.connection)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl UsersRiskAssessmentsClearRequestContent {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(
-        assessors: impl Into<Vec<AssessorsTypeEnum>>,
-        connection: impl Into<String>,
-    ) -> Self {
-        Self {
-            assessors: assessors.into(),
-            connection: connection.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `UsersRolesAssignRequestContent` object.
-///
-/// The body of `POST /groups/{id}/roles` (`groups_roles_create`).
-/// The body of `DELETE /groups/{id}/roles` (`groups_roles_delete`).
-/// The body of `POST /organizations/{organization_id}/groups/{group_id}/roles` (`organizations_groups_roles_create`).
-/// (And 5 more.)
-///
-/// Also named [`GroupsRolesCreateRequestContent`], [`GroupsRolesDeleteRequestContent`], [`OrganizationsGroupsRolesCreateRequestContent`], [`OrganizationsGroupsRolesDeleteRequestContent`], [`OrganizationsMembersRolesAssignRequestContent`], [`OrganizationsMembersRolesDeleteRequestContent`], [`UsersRolesDeleteRequestContent`] (identical schemas).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct UsersRolesAssignRequestContent {
-    /// List of roles IDs to associated with the user.
-    pub roles: Vec<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for UsersRolesAssignRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UsersRolesAssignRequestContent")
-            .field("roles", &self.roles)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl UsersRolesAssignRequestContent {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(roles: impl Into<Vec<String>>) -> Self {
-        Self {
-            roles: roles.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `UsersRolesDeleteRequestContent` schema.
-///
-/// The body of `DELETE /users/{id}/roles` (`users_roles_delete`).
-///
-/// The same type as [`UsersRolesAssignRequestContent`]: the API description gives both the same schema.
-pub type UsersRolesDeleteRequestContent = UsersRolesAssignRequestContent;
