@@ -618,6 +618,13 @@ impl<'a> Api<'a> {
                     "    pub fn {setter}(mut self, value: impl Into<{arg}>) -> Self {{\n        self.{}.push(value.into());\n        self\n    }}",
                     p.ident
                 );
+                // Every array parameter holds strings or string enums, both
+                // `From<&str>`: a slice of anything string-like sets them all.
+                let _ = writeln!(
+                    out,
+                    "\n    /// Adds every value of `values` to `{}` (sent as repeated keys): `&[\"a\", \"b\"]`, `&vec_of_strings`, ….\n    pub fn {setter}_all(mut self, values: &[impl AsRef<str>]) -> Self {{\n        self.{}.extend(values.iter().map(|v| {arg}::from(v.as_ref())));\n        self\n    }}",
+                    p.name, p.ident
+                );
             } else {
                 let _ = writeln!(
                     out,

@@ -511,3 +511,49 @@ async fn patch_bodies_send_null_for_cleared_fields_and_omit_absent_ones() {
         (Patch::Null, Patch::Value("x".to_owned()), Patch::Absent)
     );
 }
+
+/// Array query parameters take a slice (or one value per call), sent as
+/// repeated keys; enum parameters, single-valued ones included, are typed.
+#[tokio::test]
+async fn array_parameters_take_slices_and_enum_parameters_are_typed() {
+    let server = Server::start(&["/resource-servers", "/client-grants", "/clients"]).await;
+    let (auth0, _clock) = server.client();
+    server.answer(|r| {
+        (r.method == Method::GET).then(|| {
+            let body = match r.path.as_str() {
+                "/api/v2/clients/cid/connections" => json!({"connections": []}),
+                _ => json!([]),
+            };
+            (200, body.to_string())
+        })
+    });
+    let wanted = vec!["https://a.example/api".to_owned(), "urn:b".to_owned()];
+    auth0
+        .resource_servers()
+        .list(&auth0_management::api::ResourceServersListParams::new().identifiers_all(&wanted))
+        .await
+        .unwrap();
+    auth0
+        .client_grants()
+        .list(
+            &auth0_management::api::ClientGrantsListParams::new()
+                .default_for(models::ClientGrantDefaultForEnum::ThirdPartyClients),
+        )
+        .await
+        .unwrap();
+    auth0
+        .clients()
+        .connections()
+        .get(
+            "cid",
+            &auth0_management::api::ClientsConnectionsGetParams::new()
+                .strategy_all(&["ad", "auth0"])
+                .strategy(models::ConnectionStrategyEnum::Samlp),
+        )
+        .await
+        .unwrap();
+    let sent = server.api_requests();
+    assert_eq!(sent[0].query["identifiers"], wanted);
+    assert_eq!(sent[1].query["default_for"], ["third_party_clients"]);
+    assert_eq!(sent[2].query["strategy"], ["ad", "auth0", "samlp"]);
+}

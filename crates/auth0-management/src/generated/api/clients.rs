@@ -552,6 +552,16 @@ impl ClientsConnectionsGetParams {
         self
     }
 
+    /// Adds every value of `values` to `strategy` (sent as repeated keys): `&["a", "b"]`, `&vec_of_strings`, ….
+    pub fn strategy_all(mut self, values: &[impl AsRef<str>]) -> Self {
+        self.strategy.extend(
+            values
+                .iter()
+                .map(|v| m::ConnectionStrategyEnum::from(v.as_ref())),
+        );
+        self
+    }
+
     /// Number of results per page. Defaults to 50.
     pub fn take(mut self, value: impl Into<i64>) -> Self {
         self.take = Some(value.into());

@@ -79,6 +79,16 @@ impl EventsSubscribeParams {
         self
     }
 
+    /// Adds every value of `values` to `event_type` (sent as repeated keys): `&["a", "b"]`, `&vec_of_strings`, ….
+    pub fn event_type_all(mut self, values: &[impl AsRef<str>]) -> Self {
+        self.event_type.extend(
+            values
+                .iter()
+                .map(|v| m::EventStreamSubscribeEventsEventTypeEnum::from(v.as_ref())),
+        );
+        self
+    }
+
     /// Opaque token representing position in the stream. If not provided, stream will start from the latest events.
     pub fn from(mut self, value: impl Into<String>) -> Self {
         self.from = Some(value.into());

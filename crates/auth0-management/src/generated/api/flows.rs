@@ -148,6 +148,16 @@ impl FlowsGetParams {
         self.hydrate.push(value.into());
         self
     }
+
+    /// Adds every value of `values` to `hydrate` (sent as repeated keys): `&["a", "b"]`, `&vec_of_strings`, ….
+    pub fn hydrate_all(mut self, values: &[impl AsRef<str>]) -> Self {
+        self.hydrate.extend(
+            values
+                .iter()
+                .map(|v| m::GetFlowRequestParametersHydrateEnum::from(v.as_ref())),
+        );
+        self
+    }
 }
 
 impl QueryParams for FlowsGetParams {
@@ -178,6 +188,16 @@ impl FlowsListParams {
     /// Repeatable: each call adds one value (sent as a repeated key).
     pub fn hydrate(mut self, value: impl Into<m::ListFlowsRequestParametersHydrateEnum>) -> Self {
         self.hydrate.push(value.into());
+        self
+    }
+
+    /// Adds every value of `values` to `hydrate` (sent as repeated keys): `&["a", "b"]`, `&vec_of_strings`, ….
+    pub fn hydrate_all(mut self, values: &[impl AsRef<str>]) -> Self {
+        self.hydrate.extend(
+            values
+                .iter()
+                .map(|v| m::ListFlowsRequestParametersHydrateEnum::from(v.as_ref())),
+        );
         self
     }
 
@@ -347,6 +367,16 @@ impl FlowsExecutionsGetParams {
         value: impl Into<m::GetFlowExecutionRequestParametersHydrateEnum>,
     ) -> Self {
         self.hydrate.push(value.into());
+        self
+    }
+
+    /// Adds every value of `values` to `hydrate` (sent as repeated keys): `&["a", "b"]`, `&vec_of_strings`, ….
+    pub fn hydrate_all(mut self, values: &[impl AsRef<str>]) -> Self {
+        self.hydrate.extend(
+            values
+                .iter()
+                .map(|v| m::GetFlowExecutionRequestParametersHydrateEnum::from(v.as_ref())),
+        );
         self
     }
 }

@@ -138,6 +138,16 @@ impl FormsGetParams {
         self.hydrate.push(value.into());
         self
     }
+
+    /// Adds every value of `values` to `hydrate` (sent as repeated keys): `&["a", "b"]`, `&vec_of_strings`, ….
+    pub fn hydrate_all(mut self, values: &[impl AsRef<str>]) -> Self {
+        self.hydrate.extend(
+            values
+                .iter()
+                .map(|v| m::FormsRequestParametersHydrateEnum::from(v.as_ref())),
+        );
+        self
+    }
 }
 
 impl QueryParams for FormsGetParams {
@@ -167,6 +177,16 @@ impl FormsListParams {
     /// Repeatable: each call adds one value (sent as a repeated key).
     pub fn hydrate(mut self, value: impl Into<m::FormsRequestParametersHydrateEnum>) -> Self {
         self.hydrate.push(value.into());
+        self
+    }
+
+    /// Adds every value of `values` to `hydrate` (sent as repeated keys): `&["a", "b"]`, `&vec_of_strings`, ….
+    pub fn hydrate_all(mut self, values: &[impl AsRef<str>]) -> Self {
+        self.hydrate.extend(
+            values
+                .iter()
+                .map(|v| m::FormsRequestParametersHydrateEnum::from(v.as_ref())),
+        );
         self
     }
 

@@ -423,6 +423,13 @@ impl OrganizationsClientGrantsListParams {
         self
     }
 
+    /// Adds every value of `values` to `grant_ids` (sent as repeated keys): `&["a", "b"]`, `&vec_of_strings`, ….
+    pub fn grant_ids_all(mut self, values: &[impl AsRef<str>]) -> Self {
+        self.grant_ids
+            .extend(values.iter().map(|v| String::from(v.as_ref())));
+        self
+    }
+
     /// Return results inside an object that contains the total result count (true) or as a direct array of results (false, default).
     pub fn include_totals(mut self, value: impl Into<bool>) -> Self {
         self.include_totals = Some(value.into());

@@ -186,6 +186,13 @@ impl ResourceServersListParams {
         self
     }
 
+    /// Adds every value of `values` to `identifiers` (sent as repeated keys): `&["a", "b"]`, `&vec_of_strings`, ….
+    pub fn identifiers_all(mut self, values: &[impl AsRef<str>]) -> Self {
+        self.identifiers
+            .extend(values.iter().map(|v| String::from(v.as_ref())));
+        self
+    }
+
     /// Whether specified fields are to be included (true) or excluded (false).
     pub fn include_fields(mut self, value: impl Into<bool>) -> Self {
         self.include_fields = Some(value.into());
