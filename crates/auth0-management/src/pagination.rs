@@ -385,6 +385,54 @@ impl<T: DeserializeOwned, S: ManagementService> Pager<T, S> {
         }
     }
 
+    /// The remaining pages as a [`Stream`](futures_util::Stream). It ends
+    /// after the last page, or after the first error (which it yields).
+    ///
+    /// ```no_run
+    /// use auth0_management::api::RolesListParams;
+    /// use futures_util::TryStreamExt;
+    /// # async fn f(auth0: auth0_management::ManagementClient) -> Result<(), auth0_management::Error> {
+    /// let pages = auth0.roles().list_pager(RolesListParams::new().per_page(100)).into_pages();
+    /// let sizes: Vec<usize> = pages.map_ok(|page| page.items.len()).try_collect().await?;
+    /// # let _ = sizes;
+    /// # Ok(()) }
+    /// ```
+    pub fn into_pages(self) -> impl futures_util::Stream<Item = Result<Page<T>, Error>> {
+        futures_util::stream::unfold(Some(self), |pager| async move {
+            let mut pager = pager?;
+            match pager.next_page().await? {
+                Ok(page) => Some((Ok(page), Some(pager))),
+                // `next_page` would retry the failed page; a stream stops.
+                Err(e) => Some((Err(e), None)),
+            }
+        })
+    }
+
+    /// The remaining items, page after page, as a
+    /// [`Stream`](futures_util::Stream); it ends after the last item or the
+    /// first error (which it yields).
+    ///
+    /// ```no_run
+    /// use auth0_management::api::RolesListParams;
+    /// use futures_util::TryStreamExt;
+    /// # async fn f(auth0: auth0_management::ManagementClient) -> Result<(), auth0_management::Error> {
+    /// let mut roles = std::pin::pin!(auth0.roles().list_pager(RolesListParams::new()).into_stream());
+    /// while let Some(role) = roles.try_next().await? {
+    ///     println!("{:?}", role.name);
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub fn into_stream(self) -> impl futures_util::Stream<Item = Result<T, Error>> {
+        use futures_util::StreamExt as _;
+        self.into_pages().flat_map(|page| {
+            let items: Vec<Result<T, Error>> = match page {
+                Ok(page) => page.items.into_iter().map(Ok).collect(),
+                Err(e) => vec![Err(e)],
+            };
+            futures_util::stream::iter(items)
+        })
+    }
+
     /// Fetches every remaining page and returns all items, failing with
     /// [`Error::TooManyItems`] rather than holding more than `max_items`.
     pub async fn collect_all(mut self, max_items: usize) -> Result<Vec<T>, Error> {

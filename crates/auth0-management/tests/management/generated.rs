@@ -557,3 +557,56 @@ async fn array_parameters_take_slices_and_enum_parameters_are_typed() {
     assert_eq!(sent[1].query["default_for"], ["third_party_clients"]);
     assert_eq!(sent[2].query["strategy"], ["ad", "auth0", "samlp"]);
 }
+
+/// Pagers are streams too: of items or of pages; a stream ends after the
+/// first error instead of retrying the failed page forever.
+#[tokio::test]
+async fn pagers_are_streams_of_items_and_pages() {
+    use futures_util::{StreamExt, TryStreamExt};
+
+    let server = Server::start(&["/roles"]).await;
+    let (auth0, _clock) = server.client();
+    server.answer(|r| {
+        (r.path == "/api/v2/roles").then(|| {
+            let page: u64 = r.query["page"][0].parse().unwrap();
+            let roles: Vec<_> = (page * 2..(page * 2 + 2).min(5))
+                .map(|i| json!({"id": format!("rol_{i}")}))
+                .collect();
+            let body = json!({"start": page * 2, "limit": 2, "total": 5, "roles": roles});
+            (200, body.to_string())
+        })
+    });
+    let ids: Vec<String> = auth0
+        .roles()
+        .list_pager(RolesListParams::new().per_page(2))
+        .into_stream()
+        .map_ok(|role| role.id.unwrap_or_default())
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(ids, ["rol_0", "rol_1", "rol_2", "rol_3", "rol_4"]);
+    let sizes: Vec<usize> = auth0
+        .roles()
+        .list_pager(RolesListParams::new().per_page(2))
+        .into_pages()
+        .map_ok(|page| page.items.len())
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(sizes, [2, 2, 1]);
+
+    server.answer(|r| {
+        (r.path == "/api/v2/roles").then(|| (200, json!({"roles": "not a list"}).to_string()))
+    });
+    let results: Vec<_> = auth0
+        .roles()
+        .list_pager(RolesListParams::new())
+        .into_stream()
+        .collect()
+        .await;
+    assert_eq!(results.len(), 1);
+    assert!(matches!(
+        results[0],
+        Err(auth0_management::Error::InvalidPage { .. })
+    ));
+}
