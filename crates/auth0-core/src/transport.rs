@@ -485,7 +485,10 @@ mod tests {
         assert_eq!(elapsed.kind, TimeoutKind::Connect);
         assert_eq!(elapsed.after, Duration::from_secs(3));
         let mapped = crate::error::Error::from_service_error(err);
-        assert!(mapped.is_timeout() && mapped.is_retryable(), "{mapped:?}");
+        assert!(
+            mapped.is_timeout() && mapped.is_retryable_for(&http::Method::POST),
+            "{mapped:?}"
+        );
     }
 
     #[tokio::test]

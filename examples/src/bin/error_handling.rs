@@ -187,7 +187,7 @@ async fn timeouts() -> Result<(), BoxError> {
             Err(Error::Timeout(elapsed)) => println!(
                 "{what}: {elapsed} (kind {:?}, retryable: {})",
                 elapsed.kind,
-                Error::Timeout(elapsed).is_retryable()
+                Error::Timeout(elapsed).is_retryable_for(&http::Method::GET)
             ),
             Err(other) => return Err(other.into()),
             Ok(_) => return Err("the slow call did not time out".into()),
