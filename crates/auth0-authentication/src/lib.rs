@@ -71,7 +71,7 @@ pub mod userinfo;
 
 pub use authorize::{AuthorizeUrl, AuthorizeUrlError, LogoutUrl};
 pub use client::{AuthenticationClient, AuthenticationClientBuilder, BuildError, NewClientError};
-pub use client_auth::{AssertionError, ClientAuthentication};
+pub use client_auth::{AssertionError, ClientAuthentication, ClientCredentials};
 pub use database::{Signup, SignupResponse};
 pub use mfa::{
     Authenticator, AuthenticatorType, BindingMethod, ChallengeType, MfaAssociate, MfaAssociation,

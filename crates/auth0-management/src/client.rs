@@ -6,7 +6,6 @@ use std::fmt;
 use std::sync::Arc;
 
 use auth0_core::client::Auth0Client;
-use auth0_core::error::body_snippet;
 use auth0_core::response::ApiResponse;
 use auth0_core::retry::RetryNonIdempotent;
 use auth0_core::stack::DefaultService;
@@ -156,21 +155,11 @@ impl<S: ManagementService> ManagementClient<S> {
     }
 
     fn decode<T: DeserializeOwned>(response: HttpResponse) -> Result<ApiResponse<T>, Error> {
-        let status = response.status();
-        let (parts, body) = response.into_parts();
-        let bytes: &[u8] = if body.iter().all(u8::is_ascii_whitespace) {
-            b"null"
-        } else {
-            &body
-        };
-        let data = serde_json::from_slice::<T>(bytes).map_err(|e| {
-            Error::Http(auth0_core::error::Error::Decode {
-                status,
-                body_snippet: body_snippet(&body),
-                source: Box::new(e),
-            })
-        })?;
-        Ok(ApiResponse::new(data, status, parts.headers))
+        // auth0-core's one decoder: its errors are scrubbed of the
+        // request's secrets (the bearer token, passwords in the body).
+        let data = auth0_core::client::decode_body::<T>(&response)?;
+        let (parts, _) = response.into_parts();
+        Ok(ApiResponse::new(data, parts.status, parts.headers))
     }
 
     /// Sends `request` and ignores the body of a successful answer (for
