@@ -296,6 +296,11 @@ impl ClientCredentials {
         Ok(())
     }
 
+    /// Now, by the clock that dates assertions (UNIX seconds).
+    pub(crate) fn now(&self) -> i64 {
+        self.clock.now()
+    }
+
     /// True when each attempt needs its own body (a signed assertion).
     pub(crate) fn signs_assertions(&self) -> bool {
         matches!(self.auth.as_ref(), ClientAuthentication::PrivateKeyJwt(_))

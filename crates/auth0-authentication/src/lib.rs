@@ -67,6 +67,7 @@ pub mod par;
 pub mod passwordless;
 pub mod pkce;
 pub mod token;
+pub mod token_source;
 pub mod userinfo;
 
 pub use authorize::{AuthorizeUrl, AuthorizeUrlError, LogoutUrl};

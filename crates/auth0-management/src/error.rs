@@ -160,6 +160,10 @@ pub enum TokenError {
     /// unsuitable for its algorithm.
     #[error("could not sign the client assertion")]
     Assertion(#[source] BoxError),
+    /// A token source of your own ([`TokenSource::Source`](crate::TokenSource::Source))
+    /// failed with an error other than an [`auth0_core::Error`].
+    #[error("the token source failed")]
+    Source(#[source] BoxError),
 }
 
 /// Why a [`ManagementClient`](crate::ManagementClient) could not be built.

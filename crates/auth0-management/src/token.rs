@@ -40,6 +40,8 @@ use auth0_jwt::sign::SigningKey;
 use http::StatusCode;
 use http::header::HeaderValue;
 
+use auth0_authentication::token_source::{AccessTokenSource, TokenRequest};
+
 use crate::client::ManagementService;
 use crate::error::{Error, TokenError};
 
@@ -63,6 +65,19 @@ pub enum TokenSource {
     Static(String),
     /// Tokens fetched from `/oauth/token` with the client-credentials grant.
     ClientCredentials(ClientCredentials),
+    /// Tokens from a source of your own (a token shared by a fleet, a
+    /// secrets manager, a closure: see
+    /// [`auth0_authentication::token_source`]), asked for the tenant's
+    /// `https://{domain}/api/v2/` audience and `client_id`. The client's
+    /// in-process cache sits in front of it as for the built-in grant:
+    /// early refresh, one request at a time, a `401` from the API asks
+    /// again, refused credentials back off.
+    Source {
+        /// The application the token is for (passed to the source).
+        client_id: String,
+        /// The source.
+        source: Arc<dyn AccessTokenSource>,
+    },
 }
 
 impl fmt::Debug for TokenSource {
@@ -72,6 +87,10 @@ impl fmt::Debug for TokenSource {
             TokenSource::ClientCredentials(c) => {
                 f.debug_tuple("ClientCredentials").field(c).finish()
             }
+            TokenSource::Source { client_id, .. } => f
+                .debug_struct("Source")
+                .field("client_id", client_id)
+                .finish_non_exhaustive(),
         }
     }
 }
@@ -184,6 +203,10 @@ enum Kind {
         credentials: ClientCredentials,
         audience: String,
     },
+    Source {
+        source: Arc<dyn AccessTokenSource>,
+        request: TokenRequest,
+    },
 }
 
 /// Holds and refreshes the token. Not generic over the service: the HTTP
@@ -220,6 +243,7 @@ impl fmt::Debug for TokenProvider {
         let kind = match &self.kind {
             Kind::Static => "static",
             Kind::Fetched { .. } => "client_credentials",
+            Kind::Source { .. } => "source",
         };
         f.debug_struct("TokenProvider")
             .field("kind", &kind)
@@ -242,14 +266,15 @@ fn bearer(token: &str) -> Result<HeaderValue, &'static str> {
 }
 
 impl TokenProvider {
-    /// A provider for `source`; `default_audience` is
-    /// `https://{domain}/api/v2/`.
+    /// A provider for `source` on the tenant `issuer` (`https://{domain}/`);
+    /// the audience defaults to `{issuer}api/v2/`.
     pub(crate) fn new(
         source: TokenSource,
-        default_audience: String,
+        issuer: String,
         clock: Arc<dyn Clock>,
     ) -> Result<Self, crate::error::BuildError> {
         use crate::error::BuildError;
+        let default_audience = format!("{issuer}api/v2/");
         let (kind, current) = match source {
             TokenSource::Static(token) => {
                 let header = bearer(&token).map_err(|reason| BuildError::InvalidCredential {
@@ -299,6 +324,16 @@ impl TokenProvider {
                     None,
                 )
             }
+            TokenSource::Source { client_id, source } => {
+                if client_id.is_empty() {
+                    return Err(BuildError::InvalidCredential {
+                        what: "client_id",
+                        reason: "it is empty",
+                    });
+                }
+                let request = TokenRequest::new(issuer, default_audience, client_id);
+                (Kind::Source { source, request }, None)
+            }
         };
         Ok(Self {
             kind,
@@ -314,7 +349,7 @@ impl TokenProvider {
 
     /// True when a 401 is worth a new token.
     pub(crate) fn can_refresh(&self) -> bool {
-        matches!(self.kind, Kind::Fetched { .. })
+        !matches!(self.kind, Kind::Static)
     }
 
     fn current(&self) -> Option<Arc<CachedToken>> {
@@ -451,14 +486,17 @@ impl TokenProvider {
         &self,
         http: &Auth0Client<S>,
     ) -> Result<CachedToken, TokenError> {
-        let Kind::Fetched {
-            credentials,
-            audience,
-        } = &self.kind
-        else {
-            return Err(TokenError::InvalidResponse {
-                reason: "a static token cannot be refreshed",
-            });
+        let (credentials, audience) = match &self.kind {
+            Kind::Fetched {
+                credentials,
+                audience,
+            } => (credentials, audience),
+            Kind::Source { source, request } => return self.ask_source(source, request).await,
+            Kind::Static => {
+                return Err(TokenError::InvalidResponse {
+                    reason: "a static token cannot be refreshed",
+                });
+            }
         };
         let started = self.clock.now();
         let parsed = credentials
@@ -488,6 +526,38 @@ impl TokenProvider {
             header,
             expires_at,
             refresh_at: expires_at.saturating_sub(window),
+            generation: self.generation.fetch_add(1, Ordering::SeqCst),
+        })
+    }
+}
+
+impl TokenProvider {
+    /// A token from a caller's source, checked like a fetched one.
+    async fn ask_source(
+        &self,
+        source: &Arc<dyn AccessTokenSource>,
+        request: &TokenRequest,
+    ) -> Result<CachedToken, TokenError> {
+        let issued = source.access_token(request).await.map_err(|e| match e
+            .downcast::<auth0_core::error::Error>()
+        {
+            Ok(core) => TokenError::Http(*core),
+            Err(other) => TokenError::Source(other),
+        })?;
+        let now = self.clock.now();
+        let lifetime = issued.expires_at().saturating_sub(now);
+        if lifetime <= 0 {
+            return Err(TokenError::InvalidResponse {
+                reason: "the source gave an expired token",
+            });
+        }
+        let header = bearer(issued.access_token())
+            .map_err(|reason| TokenError::InvalidResponse { reason })?;
+        let window = REFRESH_LEEWAY_SECS.min(lifetime / 10);
+        Ok(CachedToken {
+            header,
+            expires_at: issued.expires_at(),
+            refresh_at: issued.expires_at().saturating_sub(window),
             generation: self.generation.fetch_add(1, Ordering::SeqCst),
         })
     }
