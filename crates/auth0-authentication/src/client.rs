@@ -171,6 +171,20 @@ impl<S> AuthenticationClient<S> {
         &self.inner.credentials
     }
 
+    /// This client's client-credentials grant as an
+    /// [`AccessTokenSource`](crate::token_source::AccessTokenSource), e.g.
+    /// to put a cache (the Management client's, or one shared by a fleet)
+    /// in front of it.
+    pub fn token_source(&self) -> crate::token_source::ClientCredentialsSource<S>
+    where
+        S: Clone,
+    {
+        crate::token_source::ClientCredentialsSource::new(
+            self.core.clone(),
+            self.inner.credentials.clone(),
+        )
+    }
+
     /// The underlying HTTP client.
     pub fn core(&self) -> &Auth0Client<S> {
         &self.core

@@ -349,6 +349,15 @@ fn reset_at(headers: &HeaderMap, now: SystemTime) -> i64 {
     if let Some(reset) = crate::headers::RateLimitInfo::from_headers(headers).reset {
         return i64::try_from(reset).unwrap_or(i64::MAX);
     }
+    // All digits but past u64: a reset too far ahead to represent.
+    if headers
+        .get(crate::headers::X_RATELIMIT_RESET)
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
+        .is_some_and(|v| !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()))
+    {
+        return i64::MAX;
+    }
     let Some(wait) = crate::retry::requested_wait(headers, now) else {
         return -1;
     };

@@ -106,6 +106,10 @@ async fn waits_beyond_the_maximum_end_at_once_with_reset_at() {
             vec![("x-ratelimit-reset", "18446744073709551615".to_owned())],
             Box::new(|r| r == i64::MAX),
         ),
+        (
+            vec![("x-ratelimit-reset", "99999999999999999999999999".to_owned())],
+            Box::new(|r| r == i64::MAX),
+        ),
     ];
     for (headers, check) in cases {
         let h = headers.clone();

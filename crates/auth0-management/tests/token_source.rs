@@ -242,3 +242,21 @@ async fn the_client_credentials_grant_is_a_source() {
     get_user(&auth0).await.unwrap();
     assert_eq!(tenant.issued.load(Ordering::SeqCst), 2);
 }
+
+#[tokio::test(start_paused = true)]
+async fn an_authentication_clients_grant_is_a_source() {
+    let tenant = Tenant::default();
+    let auth = auth0_authentication::AuthenticationClient::builder(tenant.http(), "m2m")
+        .client_secret("secret-value")
+        .build()
+        .unwrap();
+    let auth0 = ManagementClient::builder(tenant.http())
+        .access_token_source("m2m", auth.token_source())
+        .build()
+        .unwrap();
+    for _ in 0..3 {
+        get_user(&auth0).await.unwrap();
+    }
+    assert_eq!(tenant.issued.load(Ordering::SeqCst), 1);
+    assert_eq!(tenant.last_bearer(), "Bearer tok-1");
+}
