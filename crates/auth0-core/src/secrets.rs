@@ -10,7 +10,7 @@
 //!    values of secret-named body fields, sensitive headers such as
 //!    `Authorization`, every body the retry layer rebuilt, and whatever the
 //!    caller added with [`Secrets::insert`]) is replaced wherever it occurs,
-//!    also in its JSON-escaped and percent-encoded forms;
+//!    also in its JSON-escaped, HTML-escaped, form- and percent-encoded forms;
 //! 2. **by name**: a JSON body is parsed with `serde_json` and walked; the
 //!    value of every field named in [`SECRET_KEYS`] (at any depth) is
 //!    replaced and also scrubbed by value from the rest of the text. Text
@@ -234,14 +234,37 @@ fn scrub_values(text: &str, values: &[String]) -> String {
 }
 
 /// The forms a value takes when a server echoes a request: as is,
-/// JSON-escaped, form-encoded, percent-encoded.
+/// JSON-escaped (also with non-ASCII as `\uXXXX` and `/` as `\/`, as some
+/// encoders write), HTML-escaped, form-encoded, percent-encoded.
 fn encoded_forms(value: &str) -> Vec<String> {
     let mut forms = vec![value.to_owned()];
     if let Ok(json) = serde_json::to_string(value) {
         // Without the quotes.
         let escaped = json[1..json.len() - 1].to_owned();
+        let mut ascii = String::with_capacity(escaped.len());
+        for c in escaped.chars() {
+            if c.is_ascii() {
+                ascii.push(c);
+            } else {
+                let mut units = [0u16; 2];
+                for unit in c.encode_utf16(&mut units) {
+                    ascii.push_str(&format!("\\u{unit:04x}"));
+                }
+            }
+        }
+        forms.push(ascii.replace('/', "\\/"));
+        forms.push(ascii);
+        forms.push(escaped.replace('/', "\\/"));
         forms.push(escaped);
     }
+    forms.push(
+        value
+            .replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;")
+            .replace('"', "&quot;")
+            .replace('\'', "&#39;"),
+    );
     forms.push(crate::client::form_urlencode([("", value)])[1..].to_owned());
     let mut percent = String::new();
     crate::client::percent_encode_into(&mut percent, value);
@@ -450,6 +473,24 @@ mod tests {
             let out = s.scrub(text);
             assert!(!out.contains("w/rd") && !out.contains("w%2Frd"), "{out}");
             assert!(out.contains(REDACTED), "{out}");
+        }
+    }
+
+    #[test]
+    fn scrubs_the_escapes_other_encoders_use() {
+        let s = Secrets::new();
+        s.insert("é/<x>&\"y\"😀");
+        for text in [
+            r#"{"p":"\u00e9\/<x>&\"y\"\ud83d\ude00"}"#,
+            r#"{"p":"\u00e9/<x>&\"y\"\ud83d\ude00"}"#,
+            r#"{"p":"é\/<x>&\"y\"😀"}"#,
+            "<pre>é/&lt;x&gt;&amp;&quot;y&quot;😀</pre>",
+        ] {
+            let out = s.scrub(text);
+            assert!(
+                out.contains(REDACTED) && !out.contains("y"),
+                "{text} → {out}"
+            );
         }
     }
 
