@@ -483,7 +483,12 @@ impl AccessTokenValidator {
         let mut key_version = 0;
         if let Some(cache) = &self.cache {
             key_version = self.evict_removed_keys(cache);
-            if let Some(claims) = cache.get(token, now) {
+            // Keys past their freshness: verify in full, which makes the key
+            // source refresh first; a cached verdict would outlive a key the
+            // source may have dropped.
+            if self.key_source.is_current()
+                && let Some(claims) = cache.get(token, now)
+            {
                 self.check_claims(&claims, now)?;
                 self.check_organization(&claims).await?;
                 return Ok(claims);
@@ -523,8 +528,18 @@ impl AccessTokenValidator {
         };
         let source = self.key_source.as_ref();
         let options = &self.parse_options;
-        let (parsed, fingerprint) =
-            verify_token(token, options, &self.algorithms, KIND, source, check).await?;
+        let verified = verify_token(token, options, &self.algorithms, KIND, source, check).await;
+        let (parsed, fingerprint) = match verified {
+            Ok(verified) => verified,
+            Err(error) => {
+                // A refresh during this call may have removed keys: their
+                // tokens leave the cache now, not at the next lookup.
+                if let Some(cache) = &self.cache {
+                    self.evict_removed_keys(cache);
+                }
+                return Err(error);
+            }
+        };
         let claims = parsed
             .into_claims()
             .map_err(|e| Error::from_claim_type(e, KIND))?;
@@ -585,6 +600,10 @@ impl AccessTokenValidator {
         }
         let now = self.clock.now();
         self.evict_removed_keys(cache);
+        // Keys past their freshness: `validate` refreshes them first.
+        if !self.key_source.is_current() {
+            return self.known_expired(token, now).map(Err);
+        }
         let Some(claims) = cache.get(token, now) else {
             return self.known_expired(token, now).map(Err);
         };

@@ -65,7 +65,11 @@ pub type ResolveKeyFuture<'a> =
 /// # Ok::<(), auth0_jwt::key::KeyError>(())
 /// ```
 pub trait KeySource: Send + Sync + 'static {
-    /// Fast path: the key if it is known right now (no I/O).
+    /// Fast path: the key if it is known right now and may accept a token
+    /// without [`resolve_key`](Self::resolve_key) being asked first (no I/O).
+    /// A source whose keys have outlived their freshness (a remote set past
+    /// its TTL) returns `None`, so the caller goes through `resolve_key`,
+    /// which refreshes.
     fn cached_key(&self, kid: Option<&str>, alg: Algorithm) -> Option<Arc<VerifyingKey>>;
 
     /// Finds the key, fetching keys if the source can and is allowed to.
@@ -76,6 +80,17 @@ pub trait KeySource: Send + Sync + 'static {
 
     /// True if a key with this fingerprint is still in the set.
     fn contains(&self, fp: &KeyFingerprint) -> bool;
+
+    /// False when the keys at hand must not accept a token before
+    /// [`resolve_key`](Self::resolve_key) has had a chance to refresh them
+    /// (a remote set past its TTL). Validators then bypass their cache of
+    /// verified tokens, so a token is not accepted on the strength of a key
+    /// the source may have dropped. Called on every validation: it must be
+    /// cheap (an atomic load and a clock read at most). The default, `true`,
+    /// fits sources whose keys never change.
+    fn is_current(&self) -> bool {
+        true
+    }
 }
 
 /// Why a [`KeySource`] could not produce a key.

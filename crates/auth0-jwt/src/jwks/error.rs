@@ -56,8 +56,10 @@ pub enum JwksFetchError {
     BodyTooLarge {
         /// The configured maximum body size in bytes.
         limit: usize,
-        /// The size of the body received, in bytes.
-        size: usize,
+        /// The size of the body, in bytes, when it was received whole;
+        /// `None` when the transport stopped reading at the limit (a
+        /// `Content-Length` over it, or a stream that passed it).
+        size: Option<usize>,
     },
     /// The response body is not a JSON Web Key Set. Likely cause: the URL
     /// points to a web page (an HTML error or login page from a proxy) or to
@@ -117,9 +119,16 @@ impl fmt::Display for JwksFetchError {
             Self::TimedOut { after } => {
                 write!(f, "JWKS fetch did not complete within {after:?}")
             }
-            Self::BodyTooLarge { limit, size } => write!(
+            Self::BodyTooLarge {
+                limit,
+                size: Some(size),
+            } => write!(
                 f,
                 "JWKS response body is {size} bytes, more than the limit of {limit} bytes"
+            ),
+            Self::BodyTooLarge { limit, size: None } => write!(
+                f,
+                "JWKS response body is larger than the limit of {limit} bytes"
             ),
             Self::Malformed { content_type, .. } => match content_type {
                 Some(ct) => write!(
