@@ -433,16 +433,7 @@ pub(crate) fn is_access_token_typ(typ: &str) -> bool {
     typ_is(typ, "at+jwt")
 }
 
-/// True if `typ` is the media type `short` (e.g. `jwt`), with or without the
-/// `application/` prefix, ignoring ASCII case.
-pub(crate) fn typ_is(typ: &str, short: &str) -> bool {
-    const PREFIX: &str = "application/";
-    let bare = match typ.get(..PREFIX.len()) {
-        Some(prefix) if prefix.eq_ignore_ascii_case(PREFIX) => &typ[PREFIX.len()..],
-        _ => typ,
-    };
-    bare.eq_ignore_ascii_case(short)
-}
+pub(crate) use crate::jws::typ_is;
 
 /// Splits and decodes `token` into `buf`, parses its header and checks that
 /// its `alg` is one of `allowed` — no allocation on success beyond `buf`.
