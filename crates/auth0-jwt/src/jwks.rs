@@ -551,11 +551,10 @@ where
                 http::HeaderValue::from_static("application/json, application/jwk-set+json"),
             );
             client.send(request).await.map_err(|e| match e {
-                auth0_core::error::Error::BodyTooLarge { limit } if limit <= max_body_size => {
-                    JwksFetchError::BodyTooLarge {
-                        limit: max_body_size,
-                        size: None,
-                    }
+                // Cut off by the transport: at the JWKS limit, or at the
+                // client's own cap when that is lower.
+                auth0_core::error::Error::BodyTooLarge { limit } => {
+                    JwksFetchError::BodyTooLarge { limit, size: None }
                 }
                 e => JwksFetchError::Transport {
                     source: Arc::new(e),

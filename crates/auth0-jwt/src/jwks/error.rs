@@ -31,8 +31,8 @@ use http::StatusCode;
 #[non_exhaustive]
 pub enum JwksFetchError {
     /// The HTTP request failed before a response arrived: connection refused,
-    /// DNS or TLS failure, one of the client's own timeouts, or the client's
-    /// body size cap. Likely cause: the JWKS host is down or unreachable.
+    /// DNS or TLS failure, or one of the client's own timeouts. Likely cause:
+    /// the JWKS host is down or unreachable.
     Transport {
         /// The error from the `auth0-core` client.
         source: Arc<auth0_core::error::Error>,
@@ -54,7 +54,8 @@ pub enum JwksFetchError {
     /// The response body is larger than the configured maximum. Likely cause:
     /// the URL does not point to a JWKS, or the response is hostile.
     BodyTooLarge {
-        /// The configured maximum body size in bytes.
+        /// The limit that applied, in bytes: the configured maximum, or the
+        /// client's own response cap when that is lower.
         limit: usize,
         /// The size of the body, in bytes, when it was received whole;
         /// `None` when the transport stopped reading at the limit (a
