@@ -251,7 +251,10 @@ impl TypPolicy {
 /// (keyed by the whole token, see [`crate::cache`]) until `exp`; a hit re-runs
 /// the cheap claim checks against the current clock, so a cached token still
 /// expires on time. [`validate_cached`](Self::validate_cached) answers a hit
-/// without an `async` call.
+/// without an `async` call. Hits are used only while the key source is
+/// current ([`KeySource::is_current`]): once a remote key set is past its TTL,
+/// tokens are verified in full, which makes the source refresh first, and
+/// tokens of keys the refresh removed leave the cache.
 ///
 /// # Example
 ///
@@ -636,7 +639,9 @@ impl AccessTokenValidator {
 
     /// The answer for `token` if it can be given at once from the cache of
     /// verified tokens: `None` when the cache is off, the token is not in it,
-    /// or the organization policy is an async [`OrganizationPolicy::Check`];
+    /// the key source is not current ([`KeySource::is_current`]: its keys need
+    /// a refresh first), or the organization policy is an async
+    /// [`OrganizationPolicy::Check`];
     /// otherwise exactly what [`validate`](Self::validate) would return (the
     /// time, issuer, audience, scope and organization rules run again on the
     /// cached claims). Never blocks and never does I/O, so a gateway can call
