@@ -54,7 +54,7 @@ fn remote(server: &JwksServer, clock: &TestClock) -> RemoteJwks {
         .ttl(TTL)
         .unknown_kid_cooldown(COOLDOWN)
         .stale_if_error(STALE)
-        .fetch_timeout(Duration::from_millis(500))
+        .fetch_timeout(Duration::from_secs(10))
         .clock(clock.clone())
         .build()
         .unwrap()
