@@ -108,8 +108,8 @@ pub use sign::{SignError, SigningKey};
 
 // validation re-exports
 pub use access_token::{
-    AccessTokenClaims, AccessTokenValidator, AccessTokenValidatorBuilder, OrganizationPolicy,
-    TypPolicy,
+    AccessTokenClaims, AccessTokenValidator, AccessTokenValidatorBuilder, OrganizationAllowList,
+    OrganizationPolicy, TypPolicy,
 };
 pub use claims::{Audience, Claims};
 pub use clock::{Clock, ManualClock, SystemClock};
@@ -124,4 +124,4 @@ pub use verifier::{
 #[cfg(feature = "remote")]
 pub mod jwks;
 #[cfg(feature = "remote")]
-pub use jwks::{JwksBuildError, JwksFetchError, RemoteJwks, RemoteJwksBuilder};
+pub use jwks::{JwksBuildError, JwksFetchError, JwksStatus, RemoteJwks, RemoteJwksBuilder};
