@@ -57,10 +57,10 @@
 #![allow(clippy::result_large_err)]
 
 mod faults;
-mod http;
 mod keys;
 mod management;
 mod routes;
+mod server;
 mod tenant;
 mod tls;
 
@@ -143,4 +143,40 @@ pub enum TenantError {
         #[source]
         source: std::io::Error,
     },
+}
+
+/// Why [`LocalTenant::follow_authorize`] found no redirect back to the
+/// application.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum AuthorizeError {
+    /// The authorization URL is not a valid request URI.
+    #[error("the authorization URL is not a valid URI")]
+    InvalidUrl,
+    /// The request failed (connection, TLS, timeout).
+    #[error("the authorization request failed")]
+    Request(#[from] auth0_core::Error),
+    /// `/authorize` answered without a `Location` (an error page, or the
+    /// login page when auto-login is off).
+    #[error("/authorize answered {status} without a redirect")]
+    NoRedirect {
+        /// The status it answered with.
+        status: http::StatusCode,
+    },
+}
+
+/// Why a ready-wired SDK client could not be built.
+#[cfg(feature = "sdk-clients")]
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ClientError {
+    /// The HTTP client could not be built.
+    #[error("could not build the HTTP client")]
+    Http(#[from] auth0_core::Error),
+    /// The Authentication API client refused its settings.
+    #[error("could not build the Authentication API client")]
+    Authentication(#[source] auth0_authentication::BuildError),
+    /// The Management API client refused its settings.
+    #[error("could not build the Management API client")]
+    Management(#[source] auth0_management::BuildError),
 }

@@ -8,8 +8,8 @@ use std::collections::HashMap;
 use http::{Method, StatusCode};
 use serde_json::{Map, Value, json};
 
-use crate::http::{Req, Resp, api_error, decode_segment, json, no_content};
 use crate::routes::{has_audience, verify_own_token};
+use crate::server::{Req, Resp, api_error, decode_segment, json, no_content};
 use crate::tenant::{Shared, Store, lock, now_iso, random_hex, random_id};
 
 /// Auth0 returns at most this many results of one search, whatever the

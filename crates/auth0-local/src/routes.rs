@@ -11,7 +11,7 @@ use auth0_jwt::jws::{Jws, ParseOptions};
 use http::{Method, StatusCode};
 use serde_json::{Map, Value, json};
 
-use crate::http::{Req, Resp, html, json, no_store, oauth_error, redirect, text};
+use crate::server::{Req, Resp, html, json, no_store, oauth_error, redirect, text};
 use crate::tenant::{
     DATABASE_CONNECTION, LocalOrganization, PendingCode, RefreshGrant, Shared, Store, UserLogin,
     lock, now_secs, random_id,
@@ -400,7 +400,7 @@ fn login_page(params: &HashMap<String, String>, error: Option<&str>) -> Resp {
 
 /// `POST /login`: the login page's form.
 fn login_form(shared: &Shared, req: &Req) -> Resp {
-    let params = crate::http::parse_form(&req.body);
+    let params = crate::server::parse_form(&req.body);
     let field = |name: &str| params.get(name).map(String::as_str).unwrap_or("");
     if lock(&shared.store).client(field("client_id")).is_none() || field("redirect_uri").is_empty()
     {

@@ -13,9 +13,11 @@ use serde_json::{Value, json};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
+#[cfg(feature = "sdk-clients")]
+use crate::ClientError;
 use crate::faults::{Fault, FaultPlan, RateLimit, RateLimiter};
 use crate::keys::KeyRing;
-use crate::{StartError, TenantError};
+use crate::{AuthorizeError, StartError, TenantError};
 
 /// The database connection users log in with, as on a new Auth0 tenant.
 pub const DATABASE_CONNECTION: &str = "Username-Password-Authentication";
@@ -667,7 +669,7 @@ impl LocalTenantBuilder {
         let acceptor = certificates
             .as_ref()
             .map(|c| tokio_rustls::TlsAcceptor::from(Arc::clone(&c.server)));
-        tokio::spawn(crate::http::serve(
+        tokio::spawn(crate::server::serve(
             listener,
             acceptor,
             Arc::clone(&shared),
@@ -936,7 +938,7 @@ impl LocalTenant {
     ///
     /// # Errors
     ///
-    /// When the client cannot be built.
+    /// When the client cannot be built (see [`auth0_core::Error`]).
     pub fn client(&self) -> Result<auth0_core::Auth0Client, auth0_core::Error> {
         auth0_core::Auth0Client::new(self.client_config().build()?)
     }
@@ -945,18 +947,16 @@ impl LocalTenant {
     ///
     /// # Errors
     ///
-    /// When the client cannot be built.
+    /// [`ClientError`] when the client cannot be built.
     #[cfg(feature = "sdk-clients")]
     pub fn authentication_client(
         &self,
-    ) -> Result<auth0_authentication::AuthenticationClient, Box<dyn std::error::Error + Send + Sync>>
-    {
+    ) -> Result<auth0_authentication::AuthenticationClient, ClientError> {
         let web = &self.applications.web;
-        Ok(
-            auth0_authentication::AuthenticationClient::builder(self.client()?, web.client_id())
-                .client_secret(web.client_secret().unwrap_or_default())
-                .build()?,
-        )
+        auth0_authentication::AuthenticationClient::builder(self.client()?, web.client_id())
+            .client_secret(web.client_secret().unwrap_or_default())
+            .build()
+            .map_err(ClientError::Authentication)
     }
 
     /// A Management API client for the machine-to-machine application: it
@@ -964,20 +964,19 @@ impl LocalTenant {
     ///
     /// # Errors
     ///
-    /// When the client cannot be built.
+    /// [`ClientError`] when the client cannot be built.
     #[cfg(feature = "sdk-clients")]
-    pub fn management_client(
-        &self,
-    ) -> Result<auth0_management::ManagementClient, Box<dyn std::error::Error + Send + Sync>> {
+    pub fn management_client(&self) -> Result<auth0_management::ManagementClient, ClientError> {
         let machine = &self.applications.machine;
         let credentials = auth0_management::token::ClientCredentials::new(
             machine.client_id(),
             machine.client_secret().unwrap_or_default(),
         )
         .audience(self.management_audience());
-        Ok(auth0_management::ManagementClient::builder(self.client()?)
+        auth0_management::ManagementClient::builder(self.client()?)
             .client_credentials(credentials)
-            .build()?)
+            .build()
+            .map_err(ClientError::Management)
     }
 
     /// Plays the browser of a login: opens `authorize_url` through `client`
@@ -987,24 +986,24 @@ impl LocalTenant {
     ///
     /// # Errors
     ///
-    /// When the request fails or the answer is not a redirect.
+    /// [`AuthorizeError`] when the request fails or the answer is not a
+    /// redirect.
     pub async fn follow_authorize(
         &self,
         client: &auth0_core::Auth0Client,
         authorize_url: &str,
-    ) -> Result<HashMap<String, String>, Box<dyn std::error::Error + Send + Sync>> {
-        let request = http::Request::get(authorize_url).body(bytes::Bytes::new())?;
+    ) -> Result<HashMap<String, String>, AuthorizeError> {
+        let request = http::Request::get(authorize_url)
+            .body(bytes::Bytes::new())
+            .map_err(|_| AuthorizeError::InvalidUrl)?;
         let response = client.send(request).await?;
         let location = response
             .headers()
             .get(http::header::LOCATION)
-            .ok_or_else(|| {
-                format!(
-                    "/authorize answered {} without a redirect",
-                    response.status()
-                )
-            })?
-            .to_str()?;
+            .and_then(|v| v.to_str().ok())
+            .ok_or(AuthorizeError::NoRedirect {
+                status: response.status(),
+            })?;
         Ok(redirect_params(location))
     }
 
@@ -1143,7 +1142,7 @@ impl LocalTenant {
 pub fn redirect_params(url: &str) -> HashMap<String, String> {
     let query = url.split_once('?').map_or("", |(_, q)| q);
     let query = query.split('#').next().unwrap_or("");
-    crate::http::parse_form(query.as_bytes())
+    crate::server::parse_form(query.as_bytes())
 }
 
 #[cfg(test)]
