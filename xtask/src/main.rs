@@ -218,7 +218,11 @@ fn conformance() -> Result<(), String> {
     // Proxies must not see the tenant's loopback traffic.
     let without_proxies = |cmd: &mut Command| {
         for (var, _) in env::vars_os() {
-            if var.to_string_lossy().to_ascii_lowercase().ends_with("_proxy") {
+            if var
+                .to_string_lossy()
+                .to_ascii_lowercase()
+                .ends_with("_proxy")
+            {
                 cmd.env_remove(&var);
             }
         }
@@ -231,7 +235,14 @@ fn conformance() -> Result<(), String> {
         run(Command::new("python3").arg("-m").arg("venv").arg(&venv))?;
     }
     run(Command::new(&python)
-        .args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "-r"])
+        .args([
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            "-r",
+        ])
         .arg(dir.join("requirements.txt")))?;
     run(Command::new("npm")
         .args(["ci", "--no-audit", "--no-fund", "--loglevel=error"])
