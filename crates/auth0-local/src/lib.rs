@@ -65,6 +65,13 @@ mod tenant;
 mod tls;
 
 pub use faults::{Fault, RateLimit};
+
+/// `docs/LOCAL_TENANT.md`, compiled by `cargo test -p auth0-local --doc` so
+/// its Rust examples keep building.
+#[cfg(doctest)]
+pub mod local_tenant_doc {
+    #![doc = include_str!("../../../docs/LOCAL_TENANT.md")]
+}
 pub use tenant::{
     Application, Applications, DATABASE_CONNECTION, LocalOrganization, LocalTenant,
     LocalTenantBuilder, NewUser, UserCredentials, redirect_params,

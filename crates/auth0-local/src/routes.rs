@@ -48,19 +48,19 @@ pub(crate) fn route(shared: &Shared, req: &Req) -> Resp {
         (&Method::POST, "/mfa/challenge") => mfa_challenge(shared, req),
         (&Method::GET, "/mfa/authenticators") => mfa_authenticators(shared, req),
         (_, p) if p.starts_with("/api/v2/") => crate::management::route(shared, req),
-        (
-            _,
-            "/oauth/par"
-            | "/bc-authorize"
-            | "/mfa/associate"
-            | "/oauth/device/code"
-            | "/samlp/metadata"
-            | "/wsfed/FederationMetadata/2007-06/FederationMetadata.xml",
-        ) => oauth_error(
-            StatusCode::NOT_IMPLEMENTED,
-            "not_implemented",
-            &format!("auth0-local does not emulate {} {path}", req.method),
-        ),
+        (_, p)
+            if matches!(
+                p,
+                "/oauth/par" | "/bc-authorize" | "/mfa/associate" | "/oauth/device/code"
+            ) || p.starts_with("/samlp/")
+                || p.starts_with("/wsfed/") =>
+        {
+            oauth_error(
+                StatusCode::NOT_IMPLEMENTED,
+                "not_implemented",
+                &format!("auth0-local does not emulate {} {path}", req.method),
+            )
+        }
         _ => oauth_error(StatusCode::NOT_FOUND, "not_found", "Not Found"),
     }
 }

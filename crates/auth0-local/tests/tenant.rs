@@ -833,3 +833,33 @@ async fn faults_and_rate_limits() {
     let body: Value = serde_json::from_slice(limited.body()).unwrap();
     assert_eq!(body["error"], "too_many_requests");
 }
+
+#[tokio::test]
+async fn unemulated_authentication_endpoints_answer_501() {
+    let tenant = tenant().await;
+    let client = raw_client(&tenant);
+    for path in [
+        "/oauth/par",
+        "/bc-authorize",
+        "/samlp/metadata/local-web-app",
+    ] {
+        let method = if path.starts_with("/samlp") {
+            "GET"
+        } else {
+            "POST"
+        };
+        let response = client
+            .send(
+                Request::builder()
+                    .method(method)
+                    .uri(path)
+                    .body(Bytes::new())
+                    .unwrap(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::NOT_IMPLEMENTED, "{path}");
+        let body: Value = serde_json::from_slice(response.body()).unwrap();
+        assert!(body["error_description"].as_str().unwrap().contains(path));
+    }
+}
