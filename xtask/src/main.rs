@@ -244,10 +244,35 @@ fn conformance() -> Result<(), String> {
             "-r",
         ])
         .arg(dir.join("requirements.txt")))?;
-    run(Command::new("npm")
-        .args(["ci", "--no-audit", "--no-fund", "--loglevel=error"])
-        .current_dir(&dir))?;
-    run(cargo().args(["build", "--package", "auth0-local", "--bin", "auth0-local"]))?;
+    // `npm ci` reinstalls from scratch: only when the pinned SDK is not the
+    // one installed.
+    let version_of = |path: PathBuf, pointer: &str| {
+        std::fs::read_to_string(path)
+            .ok()
+            .and_then(|text| serde_json::from_str::<serde_json::Value>(&text).ok())
+            .and_then(|json| {
+                json.pointer(pointer)
+                    .and_then(|v| v.as_str())
+                    .map(str::to_owned)
+            })
+    };
+    let pinned = version_of(dir.join("package.json"), "/dependencies/auth0");
+    let installed = version_of(dir.join("node_modules/auth0/package.json"), "/version");
+    if pinned.is_none() || pinned != installed {
+        run(Command::new("npm")
+            .args(["ci", "--no-audit", "--no-fund", "--loglevel=error"])
+            .current_dir(&dir))?;
+    }
+    // Built together with the examples (as `examples()` builds them), so the
+    // shared dependencies keep one feature set and are not rebuilt.
+    run(cargo().args([
+        "build",
+        "--package",
+        "auth0-examples",
+        "--package",
+        "auth0-local",
+        "--bins",
+    ]))?;
 
     let target_dir = env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
