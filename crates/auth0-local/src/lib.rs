@@ -19,8 +19,8 @@
 //!   `/mfa/challenge` + `/mfa/authenticators`;
 //! - a stateful Management API for users, connections, clients, client
 //!   grants, resource servers and roles, behind Bearer tokens with the
-//!   Management audience and scopes; other operations answer `501` naming
-//!   themselves;
+//!   Management audience and scopes; other operations of the vendored API
+//!   description answer `501` naming their `operationId`;
 //! - Auth0's rate-limit headers and 429s, and faults on demand (latency,
 //!   error statuses, dropped connections).
 //!
@@ -61,6 +61,7 @@ mod keys;
 mod management;
 mod routes;
 mod server;
+mod spec;
 mod tenant;
 mod tls;
 

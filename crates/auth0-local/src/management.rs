@@ -80,16 +80,25 @@ fn bad_request(message: &str) -> Resp {
     api_error(StatusCode::BAD_REQUEST, message, "invalid_body")
 }
 
-fn not_implemented(req: &Req) -> Resp {
-    api_error(
-        StatusCode::NOT_IMPLEMENTED,
-        &format!(
-            "auth0-local does not emulate {} {}",
-            req.method,
-            req.path.trim_end_matches('/')
+/// An operation the tenant does not emulate: `501` naming it (from the
+/// vendored API description); a path Auth0 does not have: `404`.
+fn not_implemented(req: &Req, segments: &[&str]) -> Resp {
+    match crate::spec::find(req.method.as_str(), segments) {
+        Some(operation) => api_error(
+            StatusCode::NOT_IMPLEMENTED,
+            &format!(
+                "auth0-local does not emulate {} ({} /api/v2{})",
+                operation.id, req.method, operation.template
+            ),
+            "not_implemented",
         ),
-        "not_implemented",
-    )
+        None if crate::spec::has_path(segments) => api_error(
+            StatusCode::METHOD_NOT_ALLOWED,
+            &format!("{} is not allowed on this path", req.method),
+            "method_not_allowed",
+        ),
+        None => api_error(StatusCode::NOT_FOUND, "Not Found", "not_found"),
+    }
 }
 
 /// Dispatches `/api/v2/…`.
@@ -124,15 +133,15 @@ pub(crate) fn route(shared: &Shared, req: &Req) -> Resp {
         Method::POST => "create",
         Method::PATCH | Method::PUT => "update",
         Method::DELETE => "delete",
-        _ => return not_implemented(req),
+        _ => return not_implemented(req, &segments),
     };
     let noun = match segments.first() {
         Some(&"users") | Some(&"users-by-email") => "users",
         Some(first) => match COLLECTIONS.iter().find(|c| c.path == *first) {
             Some(c) => c.noun,
-            None => return not_implemented(req),
+            None => return not_implemented(req, &segments),
         },
-        None => return not_implemented(req),
+        None => return not_implemented(req, &segments),
     };
     let emulated = match (segments.as_slice(), &req.method) {
         (["users-by-email"], method) => method == Method::GET,
@@ -142,7 +151,7 @@ pub(crate) fn route(shared: &Shared, req: &Req) -> Resp {
         _ => false,
     };
     if !emulated {
-        return not_implemented(req);
+        return not_implemented(req, &segments);
     }
     let needed = format!("{verb}:{noun}");
     if !scopes.contains(&needed.as_str()) {
@@ -204,7 +213,7 @@ pub(crate) fn route(shared: &Shared, req: &Req) -> Resp {
             }
             no_content()
         }
-        _ => not_implemented(req),
+        _ => not_implemented(req, &segments),
     }
 }
 
@@ -428,7 +437,7 @@ fn create(store: &mut Store, c: Collection, body: Value) -> Resp {
                     "connection_conflict",
                 );
             }
-            body.insert("id".into(), json!(format!("con_{}", &random_hex(8)[..16])));
+            body.insert("id".into(), json!(format!("con_{}", random_hex(8))));
             body.entry("options").or_insert_with(|| json!({}));
             body.entry("enabled_clients").or_insert_with(|| json!([]));
             body.entry("is_domain_connection")
@@ -478,7 +487,7 @@ fn create(store: &mut Store, c: Collection, body: Value) -> Resp {
                     "conflict",
                 );
             }
-            body.insert("id".into(), json!(format!("cgr_{}", &random_hex(8)[..16])));
+            body.insert("id".into(), json!(format!("cgr_{}", random_hex(8))));
         }
         "resource_servers" => {
             let identifier = text(&body, "identifier");
@@ -505,7 +514,7 @@ fn create(store: &mut Store, c: Collection, body: Value) -> Resp {
             if store.roles.iter().any(|r| r["name"] == name.as_str()) {
                 return conflict("A role with the same name already exists", "conflict");
             }
-            body.insert("id".into(), json!(format!("rol_{}", &random_hex(8)[..16])));
+            body.insert("id".into(), json!(format!("rol_{}", random_hex(8))));
         }
     }
     let record = Value::Object(body);

@@ -723,12 +723,20 @@ async fn management_collections_scopes_and_unemulated_operations() {
 
     let (status, body) = call("GET", "/api/v2/logs", &token, None).await;
     assert_eq!(status, StatusCode::NOT_IMPLEMENTED);
+    assert_eq!(
+        body["message"],
+        "auth0-local does not emulate logs_list (GET /api/v2/logs)"
+    );
+    let (status, body) = call("GET", "/api/v2/roles/rol_1/users", &token, None).await;
+    assert_eq!(status, StatusCode::NOT_IMPLEMENTED);
     assert!(
         body["message"]
             .as_str()
             .unwrap()
-            .contains("GET /api/v2/logs")
+            .contains("/roles/{id}/users")
     );
+    let (status, _) = call("GET", "/api/v2/no-such-resource", &token, None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
 
     // A token for another API is not a Management token; a narrower grant
     // lacks scopes.
