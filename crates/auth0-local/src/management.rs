@@ -17,7 +17,7 @@ use crate::tenant::{Shared, Store, lock, now_iso, random_hex, random_id};
 const RESULT_WINDOW: usize = 1_000;
 /// The largest `per_page` Auth0 accepts.
 const MAX_PER_PAGE: usize = 100;
-/// `per_page` when only `page` is given.
+/// `per_page` when only `page` is given (and for users, always).
 const DEFAULT_PER_PAGE: usize = 50;
 
 /// A resource collection stored as JSON records.
@@ -572,10 +572,12 @@ fn users_by_email(store: &Store, query: &HashMap<String, String>) -> Resp {
 }
 
 fn list_users(store: &Store, query: &HashMap<String, String>) -> Resp {
-    let paging = match paging(query) {
+    let mut paging = match paging(query) {
         Ok(p) => p,
         Err(response) => return response,
     };
+    // Auth0 answers 50 users a page unless told otherwise.
+    paging.per_page.get_or_insert(DEFAULT_PER_PAGE);
     let search = match query.get("q").filter(|q| !q.trim().is_empty()) {
         Some(q) => match Search::parse(q) {
             Ok(search) => Some(search),

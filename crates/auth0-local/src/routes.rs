@@ -42,6 +42,7 @@ pub(crate) fn route(shared: &Shared, req: &Req) -> Resp {
         (&Method::GET | &Method::POST, "/userinfo") => userinfo(shared, req),
         (&Method::POST, "/oauth/revoke") => revoke(shared, req),
         (&Method::GET, "/v2/logout") => logout(req),
+        (&Method::GET, "/oidc/logout") => oidc_logout(req),
         (&Method::POST, "/dbconnections/signup") => signup(shared, req),
         (&Method::POST, "/dbconnections/change_password") => change_password(shared, req),
         (&Method::POST, "/passwordless/start") => passwordless_start(shared, req),
@@ -83,7 +84,7 @@ fn discovery(shared: &Shared) -> Resp {
                 "family_name", "nickname", "email", "email_verified", "picture", "created_at",
                 "identities", "phone", "address"],
             "response_types_supported": ["code"],
-            "response_modes_supported": ["query"],
+            "response_modes_supported": ["query", "form_post"],
             "subject_types_supported": ["public"],
             "id_token_signing_alg_values_supported": [alg.as_str()],
             "token_endpoint_auth_methods_supported": ["client_secret_basic",
@@ -338,6 +339,27 @@ fn back_to_client(
     };
     if let Some(state) = params.get("state") {
         back.push(("state", state.clone()));
+    }
+    // OAuth 2.0 Form Post Response Mode §2: the parameters are POSTed to the
+    // redirect URI by an auto-submitting form.
+    if params.get("response_mode").map(String::as_str) == Some("form_post") {
+        let mut inputs = String::new();
+        for (name, value) in &back {
+            inputs.push_str(&format!(
+                "<input type=\"hidden\" name=\"{name}\" value=\"{}\">",
+                escape_html(value)
+            ));
+        }
+        return html(
+            StatusCode::OK,
+            format!(
+                "<!doctype html><html><head><title>Submit This Form</title></head>\
+                 <body onload=\"javascript:document.forms[0].submit()\">\
+                 <form method=\"post\" action=\"{}\">{inputs}\
+                 <noscript><button type=\"submit\">Continue</button></noscript></form></body></html>",
+                escape_html(redirect_uri)
+            ),
+        );
     }
     let mut location = redirect_uri.to_owned();
     for (i, (name, value)) in back.iter().enumerate() {
@@ -1056,6 +1078,24 @@ fn revoke(shared: &Shared, req: &Req) -> Resp {
 fn logout(req: &Req) -> Resp {
     match req.query_params().get("returnTo") {
         Some(to) if !to.is_empty() => redirect(to),
+        _ => text(StatusCode::OK, "OK"),
+    }
+}
+
+/// `GET /oidc/logout` (OpenID Connect RP-Initiated Logout 1.0 §2): back to
+/// `post_logout_redirect_uri` with `state`, or a plain OK.
+fn oidc_logout(req: &Req) -> Resp {
+    let params = req.query_params();
+    match params.get("post_logout_redirect_uri") {
+        Some(to) if !to.is_empty() => {
+            let mut location = to.clone();
+            if let Some(state) = params.get("state") {
+                location.push(if to.contains('?') { '&' } else { '?' });
+                location.push_str("state=");
+                auth0_core::client::percent_encode_into(&mut location, state);
+            }
+            redirect(&location)
+        }
         _ => text(StatusCode::OK, "OK"),
     }
 }

@@ -871,3 +871,40 @@ async fn unemulated_authentication_endpoints_answer_501() {
         assert!(body["error_description"].as_str().unwrap().contains(path));
     }
 }
+
+#[tokio::test]
+async fn form_post_response_mode_and_oidc_logout() {
+    let tenant = tenant().await;
+    let client = raw_client(&tenant);
+    let url = AuthorizeUrl::new(client.domain(), tenant.applications().web.client_id())
+        .redirect_uri(CALLBACK)
+        .state("s1")
+        .param("response_mode", "form_post")
+        .build()
+        .unwrap();
+    let page = client
+        .send(Request::get(url.as_str()).body(Bytes::new()).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
+    let html = String::from_utf8_lossy(page.body()).into_owned();
+    assert!(html.contains(&format!("action=\"{CALLBACK}\"")));
+    assert!(html.contains("name=\"code\""));
+    assert!(html.contains("name=\"state\" value=\"s1\""));
+
+    let logout = client
+        .send(
+            Request::get(
+                "/oidc/logout?post_logout_redirect_uri=http%3A%2F%2Flocalhost%2Fbye&state=x%20y",
+            )
+            .body(Bytes::new())
+            .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(logout.status(), StatusCode::FOUND);
+    assert_eq!(
+        logout.headers()[header::LOCATION],
+        "http://localhost/bye?state=x%20y"
+    );
+}
