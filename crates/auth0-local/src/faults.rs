@@ -223,7 +223,7 @@ impl RateLimiter {
     }
 
     /// Takes one request from the budget.
-    pub(crate) fn take(&self) -> Option<Budget> {
+    pub(crate) fn take(&self) -> Budget {
         let mut window = lock(&self.inner);
         let now = Instant::now();
         let elapsed = now.saturating_duration_since(window.started);
@@ -242,13 +242,13 @@ impl RateLimiter {
         let unix_now = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map_or(0.0, |d| d.as_secs_f64());
-        Some(Budget {
+        Budget {
             allowed,
             limit: window.config.limit,
             remaining: window.config.limit.saturating_sub(window.used),
             // Rounded up: a client that waits until `reset` finds a fresh window.
             reset_unix: (unix_now + left.as_secs_f64()).ceil() as u64,
-        })
+        }
     }
 }
 
@@ -281,15 +281,15 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn the_budget_refills_each_window() {
         let limiter = RateLimiter::new(RateLimit::new(2, Duration::from_secs(10)));
-        let first = limiter.take().unwrap();
+        let first = limiter.take();
         assert!(first.allowed);
         assert_eq!(first.remaining, 1);
-        assert!(limiter.take().unwrap().allowed);
-        let refused = limiter.take().unwrap();
+        assert!(limiter.take().allowed);
+        let refused = limiter.take();
         assert!(!refused.allowed);
         assert_eq!(refused.remaining, 0);
         tokio::time::advance(Duration::from_secs(10)).await;
-        let again = limiter.take().unwrap();
+        let again = limiter.take();
         assert!(again.allowed);
         assert_eq!(again.remaining, 1);
     }

@@ -197,11 +197,7 @@ async fn handle(shared: Arc<Shared>, request: Request<Incoming>) -> Result<Resp,
     // The well-known documents are served from Auth0's CDN, outside the
     // tenant's rate limits.
     let limited = !req.path.starts_with("/.well-known/");
-    let budget = if limited {
-        shared.rate_limit.take()
-    } else {
-        None
-    };
+    let budget = limited.then(|| shared.rate_limit.take());
     let mut response = match &budget {
         Some(b) if !b.allowed => too_many_requests(&req.path),
         _ => crate::routes::route(&shared, &req),

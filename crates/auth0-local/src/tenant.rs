@@ -424,7 +424,9 @@ impl Shared {
 }
 
 /// Configures and starts a [`LocalTenant`].
-#[derive(Debug, Clone)]
+///
+/// `Debug` never shows passwords, client secrets or the MFA code.
+#[derive(Clone)]
 pub struct LocalTenantBuilder {
     bind: IpAddr,
     port: u16,
@@ -439,6 +441,29 @@ pub struct LocalTenantBuilder {
     rate_limit: RateLimit,
     auto_login: bool,
     fixed_secrets: Option<(String, String)>,
+}
+
+impl std::fmt::Debug for LocalTenantBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LocalTenantBuilder")
+            .field("bind", &self.bind)
+            .field("port", &self.port)
+            .field("tls", &self.tls)
+            .field("algorithm", &self.algorithm)
+            .field("key_grace", &self.key_grace)
+            .field("users", &self.users)
+            .field("organizations", &self.organizations)
+            .field("mfa_otp", &self.mfa_otp.as_ref().map(|_| "<redacted>"))
+            .field("api_audience", &self.api_audience)
+            .field("api_scopes", &self.api_scopes)
+            .field("rate_limit", &self.rate_limit)
+            .field("auto_login", &self.auto_login)
+            .field(
+                "client_secrets",
+                &self.fixed_secrets.as_ref().map(|_| "<redacted>"),
+            )
+            .finish()
+    }
 }
 
 impl Default for LocalTenantBuilder {
@@ -1148,6 +1173,19 @@ pub fn redirect_params(url: &str) -> HashMap<String, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn builder_debug_hides_secrets() {
+        let builder = LocalTenant::builder()
+            .user(NewUser::new("a@example.com", "pass-phrase-1"))
+            .mfa_otp("909090")
+            .client_secrets("web-secret-x", "m2m-secret-y");
+        let shown = format!("{builder:?}");
+        for secret in ["pass-phrase-1", "909090", "web-secret-x", "m2m-secret-y"] {
+            assert!(!shown.contains(secret), "{secret} in {shown}");
+        }
+        assert!(shown.contains("a@example.com"));
+    }
 
     #[test]
     fn iso_dates() {
