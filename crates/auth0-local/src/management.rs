@@ -161,6 +161,17 @@ pub(crate) fn route(shared: &Shared, req: &Req) -> Resp {
             "insufficient_scope",
         );
     }
+    if matches!(req.method, Method::POST | Method::PATCH) {
+        let body = match req.json_body() {
+            Ok(body) => body,
+            Err(response) => return response,
+        };
+        if let Some(operation) = crate::spec::find(req.method.as_str(), &segments) {
+            if let Err(message) = crate::spec::check_body(operation, &body) {
+                return bad_request(&message);
+            }
+        }
+    }
     let query = req.query_params();
     let mut store = lock(&shared.store);
     match (segments.as_slice(), &req.method) {

@@ -683,6 +683,19 @@ async fn management_collections_scopes_and_unemulated_operations() {
     .await;
     assert_eq!(status, StatusCode::CREATED);
     let role_id = role["id"].as_str().unwrap().to_owned();
+    // Bodies are checked against the vendored API description.
+    let (status, body) = call(
+        "POST",
+        "/api/v2/roles",
+        &token,
+        Some(json!({ "name": "x", "colour": "red" })),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        body["message"],
+        "Payload validation error: 'Additional properties not allowed: colour'."
+    );
     let (status, _) = call(
         "POST",
         "/api/v2/roles",
