@@ -22,7 +22,7 @@ const ASSERTION_TYPE: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-be
 const PASSWORD_REALM: &str = "http://auth0.com/oauth/grant-type/password-realm";
 const MFA_OTP: &str = "http://auth0.com/oauth/grant-type/mfa-otp";
 const PASSWORDLESS_OTP: &str = "http://auth0.com/oauth/grant-type/passwordless/otp";
-/// Lifetime of user access tokens and client-credentials tokens (Auth0's
+/// Lifetime of access tokens for an API without a `token_lifetime` (Auth0's
 /// default for an API: 24 hours).
 const ACCESS_TOKEN_LIFETIME: i64 = 86_400;
 /// Lifetime of ID tokens (Auth0's default: 10 hours).
@@ -833,6 +833,10 @@ fn user_tokens(shared: &Shared, login: &UserLogin, family: Option<String>) -> Re
     let Some(user) = lock(&shared.store).user(&login.user_id).cloned() else {
         return oauth_error(StatusCode::FORBIDDEN, "invalid_grant", "Unknown user");
     };
+    // The API's `token_lifetime` (Auth0 sets access-token lifetimes per API).
+    let lifetime = resource_server(&lock(&shared.store), &login.audience)
+        .and_then(|server| server["token_lifetime"].as_i64())
+        .unwrap_or(ACCESS_TOKEN_LIFETIME);
     let now = now_secs();
     let scopes: Vec<&str> = login.scope.split(' ').filter(|s| !s.is_empty()).collect();
     let openid = scopes.contains(&"openid");
@@ -840,7 +844,7 @@ fn user_tokens(shared: &Shared, login: &UserLogin, family: Option<String>) -> Re
     let mut access = json!({
         "iss": shared.issuer, "sub": login.user_id,
         "aud": if openid { json!([login.audience, userinfo]) } else { json!(login.audience) },
-        "iat": now, "exp": now + ACCESS_TOKEN_LIFETIME,
+        "iat": now, "exp": now + lifetime,
         "scope": login.scope, "azp": login.client_id,
     });
     let mut id = json!({
@@ -868,7 +872,7 @@ fn user_tokens(shared: &Shared, login: &UserLogin, family: Option<String>) -> Re
         id["nonce"] = json!(nonce);
     }
     let mut body = json!({
-        "token_type": "Bearer", "expires_in": ACCESS_TOKEN_LIFETIME, "scope": login.scope,
+        "token_type": "Bearer", "expires_in": lifetime, "scope": login.scope,
     });
     match sign(shared, &access) {
         Ok(token) => body["access_token"] = json!(token),

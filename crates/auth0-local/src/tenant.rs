@@ -441,6 +441,7 @@ pub struct LocalTenantBuilder {
     rate_limit: RateLimit,
     auto_login: bool,
     fixed_secrets: Option<(String, String)>,
+    token_lifetime: Duration,
 }
 
 impl std::fmt::Debug for LocalTenantBuilder {
@@ -458,6 +459,7 @@ impl std::fmt::Debug for LocalTenantBuilder {
             .field("api_scopes", &self.api_scopes)
             .field("rate_limit", &self.rate_limit)
             .field("auto_login", &self.auto_login)
+            .field("token_lifetime", &self.token_lifetime)
             .field(
                 "client_secrets",
                 &self.fixed_secrets.as_ref().map(|_| "<redacted>"),
@@ -482,6 +484,7 @@ impl Default for LocalTenantBuilder {
             rate_limit: RateLimit::default(),
             auto_login: true,
             fixed_secrets: None,
+            token_lifetime: Duration::from_secs(86_400),
         }
     }
 }
@@ -571,6 +574,14 @@ impl LocalTenantBuilder {
     /// user in at once (the default, for tests).
     pub fn auto_login(mut self, auto: bool) -> Self {
         self.auto_login = auto;
+        self
+    }
+
+    /// The lifetime of access tokens for both APIs (24 hours by default, as
+    /// Auth0); short lifetimes let tests see token refresh. It is the APIs'
+    /// `token_lifetime`, which the Management API can also change.
+    pub fn access_token_lifetime(mut self, lifetime: Duration) -> Self {
+        self.token_lifetime = lifetime.max(Duration::from_secs(1));
         self
     }
 
@@ -781,16 +792,17 @@ impl LocalTenantBuilder {
                 "audience": self.api_audience, "scope": self.api_scopes,
             }));
         }
+        let lifetime = self.token_lifetime.as_secs();
         store.resource_servers = vec![
             json!({
                 "id": random_hex(12), "name": "Auth0 Management API", "identifier": management,
-                "is_system": true, "signing_alg": "RS256", "token_lifetime": 86_400,
+                "is_system": true, "signing_alg": "RS256", "token_lifetime": lifetime,
                 "scopes": Shared::management_scopes().iter()
                     .map(|s| json!({ "value": s, "description": s })).collect::<Vec<_>>(),
             }),
             json!({
                 "id": random_hex(12), "name": "Local API", "identifier": self.api_audience,
-                "is_system": false, "signing_alg": self.algorithm.as_str(), "token_lifetime": 86_400,
+                "is_system": false, "signing_alg": self.algorithm.as_str(), "token_lifetime": lifetime,
                 "allow_offline_access": true, "skip_consent_for_verifiable_first_party_clients": true,
                 "scopes": self.api_scopes.iter()
                     .map(|s| json!({ "value": s, "description": s })).collect::<Vec<_>>(),

@@ -921,3 +921,32 @@ async fn form_post_response_mode_and_oidc_logout() {
         "http://localhost/bye?state=x%20y"
     );
 }
+
+#[tokio::test]
+async fn access_token_lifetime_is_the_apis() {
+    let tenant = LocalTenant::builder()
+        .access_token_lifetime(Duration::from_secs(90))
+        .start()
+        .await
+        .unwrap();
+    let auth = tenant.authentication_client().unwrap();
+    let machine = auth
+        .client_credentials(&tenant.management_audience(), None)
+        .await
+        .unwrap();
+    assert_eq!(machine.expires_in, Some(90));
+    let user = tenant.user();
+    let login = auth
+        .login(&PasswordLogin::new(&user.email, &user.password))
+        .await
+        .unwrap();
+    assert_eq!(login.expires_in, Some(90));
+    let claims = auth0_jwt::jws::Jws::parse(&login.access_token, &Default::default())
+        .unwrap()
+        .claims()
+        .clone();
+    assert_eq!(
+        claims["exp"].as_i64().unwrap() - claims["iat"].as_i64().unwrap(),
+        90
+    );
+}
