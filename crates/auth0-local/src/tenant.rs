@@ -622,12 +622,23 @@ impl LocalTenantBuilder {
         } else {
             None
         };
-        let keys = KeyRing::new(self.algorithm, self.key_grace)?;
+        // RSA key generation takes a few hundred milliseconds each: the
+        // tenant's signing key and the private_key_jwt application's key are
+        // made side by side, off the async runtime's threads.
+        let (algorithm, grace) = (self.algorithm, self.key_grace);
+        let (keys, jwt_pem) = tokio::join!(
+            tokio::task::spawn_blocking(move || KeyRing::new(algorithm, grace)),
+            tokio::task::spawn_blocking(crate::keys::generate_rsa_pem),
+        );
+        let joined = |e: tokio::task::JoinError| StartError::Key {
+            reason: e.to_string(),
+        };
+        let keys = keys.map_err(joined)??;
+        let jwt_pem = jwt_pem.map_err(joined)??;
         let (secrets_web, secrets_m2m) = self
             .fixed_secrets
             .clone()
             .unwrap_or_else(|| (random_id(48), random_id(48)));
-        let jwt_pem = crate::keys::generate_rsa_pem()?;
         let jwt_public = auth0_jwt::sign::SigningKey::rsa_pem(&jwt_pem, Algorithm::RS256)
             .and_then(|k| k.verifying_key())
             .map_err(|e| StartError::Key {
@@ -1044,7 +1055,8 @@ impl LocalTenant {
         Ok(redirect_params(location))
     }
 
-    /// Makes a new signing key current and returns its `kid`. The previous
+    /// Makes a new signing key current and returns its `kid` (an RSA key
+    /// takes a few hundred milliseconds to generate; this blocks). The previous
     /// key stays in the JWKS (and keeps verifying) for the grace period of
     /// [`LocalTenantBuilder::retired_key_grace`], then disappears.
     ///
