@@ -28,7 +28,7 @@ pub struct Fault {
 }
 
 /// What a fault does to a request.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum FaultAction {
     /// Answer with this status (Management API error shape) without
     /// processing the request.
@@ -37,6 +37,12 @@ pub(crate) enum FaultAction {
     Drop,
     /// Wait this long, then process the request.
     Delay(Duration),
+    /// Answer exactly this, without processing the request.
+    Reply {
+        status: u16,
+        body: String,
+        headers: Vec<(String, String)>,
+    },
 }
 
 impl Fault {
@@ -56,6 +62,31 @@ impl Fault {
     /// tokio's clock, so a test with a paused clock does not wait.
     pub fn delay(delay: Duration) -> Self {
         Self::new(FaultAction::Delay(delay))
+    }
+
+    /// Answer the next request with `status` and this JSON `body`, without
+    /// processing it: a scripted answer for a misbehaviour the tenant does
+    /// not otherwise play (a 429 with `Retry-After`, an odd error shape).
+    ///
+    /// ```
+    /// let slow_down = auth0_local::Fault::reply(429, serde_json::json!({ "error": "too_many_requests" }))
+    ///     .with_header("retry-after", "2");
+    /// # let _ = slow_down;
+    /// ```
+    pub fn reply(status: u16, body: serde_json::Value) -> Self {
+        Self::new(FaultAction::Reply {
+            status,
+            body: body.to_string(),
+            headers: Vec::new(),
+        })
+    }
+
+    /// Adds a header to a [`reply`](Self::reply) (ignored by other faults).
+    pub fn with_header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        if let FaultAction::Reply { headers, .. } = &mut self.action {
+            headers.push((name.into(), value.into()));
+        }
+        self
     }
 
     fn new(action: FaultAction) -> Self {
@@ -125,7 +156,7 @@ impl FaultPlan {
         let action = position.map(|i| {
             let fault = &mut plan.queue[i];
             fault.times -= 1;
-            let action = fault.action;
+            let action = fault.action.clone();
             if fault.times == 0 {
                 plan.queue.remove(i);
             }

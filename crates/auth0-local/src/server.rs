@@ -192,6 +192,28 @@ async fn handle(shared: Arc<Shared>, request: Request<Incoming>) -> Result<Resp,
             return Ok(api_error(status, "Injected fault", "injected_fault"));
         }
         Some(FaultAction::Delay(extra)) => tokio::time::sleep(extra).await,
+        Some(FaultAction::Reply {
+            status,
+            body,
+            headers,
+        }) => {
+            let mut response = Response::new(Full::new(Bytes::from(body)));
+            *response.status_mut() =
+                StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            response.headers_mut().insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json; charset=utf-8"),
+            );
+            for (name, value) in headers {
+                if let (Ok(name), Ok(value)) = (
+                    header::HeaderName::from_bytes(name.as_bytes()),
+                    HeaderValue::from_str(&value),
+                ) {
+                    response.headers_mut().insert(name, value);
+                }
+            }
+            return Ok(response);
+        }
         None => {}
     }
     // The well-known documents are served from Auth0's CDN, outside the

@@ -827,6 +827,20 @@ async fn faults_and_rate_limits() {
         .await
         .unwrap();
 
+    // A scripted answer.
+    tenant.inject(
+        Fault::reply(418, json!({ "error": "teapot" }))
+            .with_header("x-custom", "1")
+            .on_path("/userinfo"),
+    );
+    let scripted = client
+        .send(Request::get("/userinfo").body(Bytes::new()).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(scripted.status().as_u16(), 418);
+    assert_eq!(scripted.headers()["x-custom"], "1");
+    assert_eq!(scripted.body().as_ref(), br#"{"error":"teapot"}"#);
+
     // Auth0's headers on every limited answer; 429 past the budget.
     tenant.set_rate_limit(RateLimit::new(2, Duration::from_secs(60)));
     let first = client
