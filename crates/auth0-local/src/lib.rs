@@ -12,8 +12,8 @@
 //!   organizations and invitations;
 //! - `/oauth/token`: client credentials (client secret or `private_key_jwt`
 //!   with `jti` replay refused), password and password-realm, authorization
-//!   code, refresh token with rotation and reuse detection, MFA OTP,
-//!   passwordless OTP;
+//!   code, refresh token with rotation and reuse detection, MFA OTP and
+//!   recovery code, passwordless OTP;
 //! - `/userinfo`, `/oauth/revoke`, `/v2/logout`, `/dbconnections/signup`,
 //!   `/dbconnections/change_password`, `/passwordless/start`, and
 //!   `/mfa/challenge` + `/mfa/authenticators`;

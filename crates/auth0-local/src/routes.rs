@@ -21,6 +21,7 @@ use crate::tenant::{
 const ASSERTION_TYPE: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 const PASSWORD_REALM: &str = "http://auth0.com/oauth/grant-type/password-realm";
 const MFA_OTP: &str = "http://auth0.com/oauth/grant-type/mfa-otp";
+const MFA_RECOVERY_CODE: &str = "http://auth0.com/oauth/grant-type/mfa-recovery-code";
 const PASSWORDLESS_OTP: &str = "http://auth0.com/oauth/grant-type/passwordless/otp";
 /// Lifetime of access tokens for an API without a `token_lifetime` (Auth0's
 /// default for an API: 24 hours).
@@ -95,7 +96,8 @@ fn discovery(shared: &Shared) -> Resp {
                 "nickname", "phone_number", "picture", "sub"],
             "code_challenge_methods_supported": ["S256", "plain"],
             "grant_types_supported": ["authorization_code", "refresh_token",
-                "client_credentials", "password", PASSWORD_REALM, MFA_OTP, PASSWORDLESS_OTP],
+                "client_credentials", "password", PASSWORD_REALM, MFA_OTP, MFA_RECOVERY_CODE,
+                PASSWORDLESS_OTP],
             "request_uri_parameter_supported": false,
         }),
     )
@@ -580,6 +582,7 @@ fn token(shared: &Shared, req: &Req) -> Resp {
             | "password"
             | PASSWORD_REALM
             | MFA_OTP
+            | MFA_RECOVERY_CODE
             | PASSWORDLESS_OTP
             | "authorization_code"
             | "refresh_token"
@@ -643,7 +646,7 @@ fn token(shared: &Shared, req: &Req) -> Resp {
                 Err(response) => response,
             }
         }
-        MFA_OTP => {
+        MFA_OTP | MFA_RECOVERY_CODE => {
             let mut store = lock(&shared.store);
             let Some(login) = store.mfa_pending.get(field("mfa_token")).cloned() else {
                 return oauth_error(
@@ -659,13 +662,35 @@ fn token(shared: &Shared, req: &Req) -> Resp {
                     "Malformed mfa_token",
                 );
             }
-            if store.mfa_otp.as_deref() != Some(field("otp")) {
-                return oauth_error(StatusCode::FORBIDDEN, "invalid_grant", "Invalid otp_code.");
+            let mut extra = Map::new();
+            if grant_type == MFA_OTP {
+                if store.mfa_otp.as_deref() != Some(field("otp")) {
+                    return oauth_error(
+                        StatusCode::FORBIDDEN,
+                        "invalid_grant",
+                        "Invalid otp_code.",
+                    );
+                }
+            } else {
+                let matches = store.mfa_recovery_code.as_deref().is_some_and(|code| {
+                    constant_time_eq(code.as_bytes(), field("recovery_code").as_bytes())
+                });
+                if !matches {
+                    return oauth_error(
+                        StatusCode::FORBIDDEN,
+                        "invalid_grant",
+                        "Invalid recovery_code.",
+                    );
+                }
+                // A recovery code works once; Auth0 answers with the next one.
+                let next = crate::tenant::recovery_code();
+                store.mfa_recovery_code = Some(next.clone());
+                extra.insert("recovery_code".to_owned(), json!(next));
             }
             // An mfa_token finishes one login.
             store.mfa_pending.remove(field("mfa_token"));
             drop(store);
-            user_tokens(shared, &login, None)
+            user_tokens_with(shared, &login, None, extra)
         }
         PASSWORDLESS_OTP => passwordless_grant(shared, &client_id, &params),
         "authorization_code" => authorization_code(shared, &client_id, &params),
@@ -830,6 +855,17 @@ fn user_login(
 /// refresh token when it has `offline_access` (OIDC Core §11), in the
 /// rotation family `family` when this is a refresh.
 fn user_tokens(shared: &Shared, login: &UserLogin, family: Option<String>) -> Resp {
+    user_tokens_with(shared, login, family, Map::new())
+}
+
+/// [`user_tokens`] with `extra` fields in the answer (the next MFA
+/// recovery code).
+fn user_tokens_with(
+    shared: &Shared,
+    login: &UserLogin,
+    family: Option<String>,
+    extra: Map<String, Value>,
+) -> Resp {
     let Some(user) = lock(&shared.store).user(&login.user_id).cloned() else {
         return oauth_error(StatusCode::FORBIDDEN, "invalid_grant", "Unknown user");
     };
@@ -883,6 +919,9 @@ fn user_tokens(shared: &Shared, login: &UserLogin, family: Option<String>) -> Re
             Ok(token) => body["id_token"] = json!(token),
             Err(response) => return response,
         }
+    }
+    for (name, value) in extra {
+        body[name] = value;
     }
     if scopes.contains(&"offline_access") {
         let refresh = random_id(36);

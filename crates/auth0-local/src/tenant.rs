@@ -68,6 +68,24 @@ pub(crate) fn random_hex(bytes: usize) -> String {
     buf.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// A fresh MFA recovery code: 24 characters from Auth0's alphabet (upper
+/// case letters and digits).
+pub(crate) fn recovery_code() -> String {
+    use ring::rand::SecureRandom as _;
+    const ALPHABET: &[u8; 32] = b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+    let mut bytes = [0u8; 24];
+    if ring::rand::SystemRandom::new().fill(&mut bytes).is_err() {
+        // Without an entropy source, fall back as `random_id` does.
+        let digest = ring::digest::digest(&ring::digest::SHA256, random_id(24).as_bytes());
+        bytes.copy_from_slice(&digest.as_ref()[..24]);
+    }
+    // 32 symbols divide 256: each byte's low five bits pick one uniformly.
+    bytes
+        .iter()
+        .map(|b| char::from(ALPHABET[usize::from(b & 31)]))
+        .collect()
+}
+
 /// Seconds since the UNIX epoch.
 pub(crate) fn now_secs() -> i64 {
     SystemTime::now()
@@ -320,6 +338,8 @@ pub(crate) struct Store {
     pub(crate) refresh_tokens: HashMap<String, RefreshGrant>,
     pub(crate) mfa_pending: HashMap<String, UserLogin>,
     pub(crate) mfa_otp: Option<String>,
+    /// The users' MFA recovery code while MFA is on.
+    pub(crate) mfa_recovery_code: Option<String>,
     /// Passwordless one-time codes by recipient (email or phone number).
     pub(crate) otps: HashMap<String, String>,
     /// `jti`s of client assertions already used (RFC 7523 §3 item 7).
@@ -787,6 +807,7 @@ impl LocalTenantBuilder {
             ],
             organizations: self.organizations.clone(),
             mfa_otp: self.mfa_otp.clone(),
+            mfa_recovery_code: self.mfa_otp.as_ref().map(|_| recovery_code()),
             ..Store::default()
         };
         let all_clients: Vec<&str> = [&apps.web, &apps.machine, &apps.machine_jwt]
@@ -1151,7 +1172,20 @@ impl LocalTenant {
 
     /// Turns multi-factor authentication on (with this OTP code) or off.
     pub fn set_mfa_otp(&self, code: Option<String>) {
-        lock(&self.shared.store).mfa_otp = code;
+        let mut store = lock(&self.shared.store);
+        store.mfa_recovery_code = match (&code, store.mfa_recovery_code.take()) {
+            (Some(_), Some(existing)) => Some(existing),
+            (Some(_), None) => Some(recovery_code()),
+            (None, _) => None,
+        };
+        store.mfa_otp = code;
+    }
+
+    /// The recovery code that finishes an MFA login in place of the OTP
+    /// (`mfa-recovery-code` grant) while MFA is on; each use replaces it,
+    /// and the grant's answer carries the next one.
+    pub fn mfa_recovery_code(&self) -> Option<String> {
+        lock(&self.shared.store).mfa_recovery_code.clone()
     }
 
     /// Queues a fault for the next matching requests.

@@ -481,6 +481,29 @@ async fn mfa_login_needs_the_code() {
     let tokens = auth.mfa_otp(mfa.mfa_token(), "123456").await.unwrap();
     assert!(tokens.id_token.is_some());
     assert!(auth.mfa_otp(mfa.mfa_token(), "123456").await.is_err());
+
+    // The recovery code finishes a login too, once, and the answer carries
+    // the next one.
+    let Err(auth0_core::Error::MfaRequired(mfa)) = auth
+        .login(&PasswordLogin::new(&user.email, &user.password))
+        .await
+    else {
+        panic!("no mfa_required")
+    };
+    let code = tenant.mfa_recovery_code().unwrap();
+    assert_eq!(code.len(), 24);
+    let err = auth
+        .mfa_recovery_code(mfa.mfa_token(), "WRONGCODE")
+        .await
+        .unwrap_err();
+    assert_eq!(err.error_code(), Some("invalid_grant"));
+    let tokens = auth
+        .mfa_recovery_code(mfa.mfa_token(), &code)
+        .await
+        .unwrap();
+    let next = tokens.recovery_code.clone().unwrap();
+    assert_ne!(next, code);
+    assert_eq!(tenant.mfa_recovery_code(), Some(next));
 }
 
 #[tokio::test]
