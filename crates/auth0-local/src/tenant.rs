@@ -356,6 +356,9 @@ impl Store {
     }
 
     pub(crate) fn user_by_email(&self, email: &str) -> Option<&Value> {
+        if email.is_empty() {
+            return None;
+        }
         self.users.iter().find(|u| {
             u["email"]
                 .as_str()
@@ -372,7 +375,7 @@ impl Store {
         user_id: Option<String>,
         extra: serde_json::Map<String, Value>,
     ) -> Result<Value, TenantError> {
-        if self.user_by_email(email).is_some() {
+        if !email.is_empty() && self.user_by_email(email).is_some() {
             return Err(TenantError::UserExists {
                 email: email.to_owned(),
             });
@@ -406,6 +409,12 @@ impl Store {
             "app_metadata": {},
             "logins_count": 0,
         });
+        if email.is_empty() {
+            // A phone-number (sms) user has no email address.
+            record["email"] = Value::Null;
+            record["name"] = json!(user_id);
+            record["nickname"] = json!(local_id);
+        }
         for (name, value) in extra {
             record[name] = value;
         }

@@ -446,6 +446,14 @@ async fn signup_change_password_and_passwordless() {
         .await
         .unwrap();
     assert!(tokens.id_token.is_some());
+    // Phone-number users: two of them, each signed up on first login.
+    for phone in ["+15550001", "+15550002"] {
+        auth.passwordless_sms(phone).await.unwrap();
+        let code = tenant.passwordless_code(phone).unwrap();
+        auth.passwordless_login(&PasswordlessLogin::new(phone, &code, "sms"))
+            .await
+            .unwrap();
+    }
     // The code is used up.
     assert!(
         auth.passwordless_login(&PasswordlessLogin::new("otp@example.com", &code, "email"))
