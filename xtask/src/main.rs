@@ -1,9 +1,12 @@
 //! Project automation for auth0-rs, run as `cargo xtask <command>`.
 //!
 //! - `cargo xtask test`: the whole test suite (the command the README and
-//!   `.ci/run` use): doc tests, the feature-less build of `auth0-jwt`, then every
-//!   unit and integration test through cargo-nextest (or `cargo test` when
-//!   nextest is not installed).
+//!   `.ci/run` use): doc tests, the feature-less build of `auth0-jwt`, every
+//!   example, the official auth0-python and node-auth0 SDKs against the
+//!   `auth0-local` binary (`conformance/`; skipped with a message when python3
+//!   or node is missing, except under `CI=true`), then every unit and
+//!   integration test through cargo-nextest (or `cargo test` when nextest is
+//!   not installed).
 //! - `cargo xtask ci`: what CI runs: formatting, clippy with warnings denied,
 //!   rustdoc with warnings denied, then `test`.
 //! - `cargo xtask bench [http|jwt|gateway|all]`: the benchmarks, each printing
@@ -32,6 +35,7 @@ fn main() -> ExitCode {
             Some("--check") => codegen::run(true),
             Some(other) => Err(format!("unknown codegen option `{other}`; try `--check`")),
         },
+        Some("conformance") => conformance(),
         Some("quickstart") => {
             run(cargo().args(["run", "--package", "auth0-examples", "--bin", "quickstart"]))
         }
@@ -58,6 +62,7 @@ fn print_help() {
          ci                        fmt --check, clippy -D warnings, doc -D warnings, then test\n  \
          bench [http|jwt|gateway|all]  run benchmarks; each prints ratios against its peer\n  \
          quickstart                run the quickstart example\n  \
+         conformance               auth0-python and node-auth0 against the auth0-local binary (a step of test)\n  \
          codegen [--check]         generate the Management API code from the spec (or check it is current)"
     );
 }
@@ -124,6 +129,7 @@ fn test() -> Result<(), String> {
     ]))?;
     run(cargo().args(["test", "--workspace", "--doc"]))?;
     examples()?;
+    conformance()?;
     // The unit and integration tests run last, so the runner's summary is
     // the last thing the log shows.
     if has_nextest() {
@@ -179,6 +185,143 @@ fn examples() -> Result<(), String> {
     eprintln!("xtask: all {} examples ran", EXAMPLES.len());
     Ok(())
 }
+
+// --- conformance step (auth0-local against SDKs nobody here wrote) ---
+
+/// The official SDKs' pinned versions live in `conformance/requirements.txt`
+/// and `conformance/package.json` (+ lock file); they are installed into
+/// `conformance/.venv-conformance/` and `conformance/node_modules/`.
+fn conformance() -> Result<(), String> {
+    let dir = root().join("conformance");
+    let has = |tool: &str| {
+        Command::new(tool)
+            .arg("--version")
+            .output()
+            .map(|o| o.status.success())
+            .unwrap_or(false)
+    };
+    let missing: Vec<&str> = ["python3", "node", "npm"]
+        .into_iter()
+        .filter(|tool| !has(tool))
+        .collect();
+    if !missing.is_empty() {
+        let message = format!(
+            "the conformance step needs {}, which is not installed",
+            missing.join(", ")
+        );
+        if env::var("CI").is_ok_and(|v| v == "true") {
+            return Err(message);
+        }
+        eprintln!("xtask: SKIPPED conformance: {message}");
+        return Ok(());
+    }
+    // Proxies must not see the tenant's loopback traffic.
+    let without_proxies = |cmd: &mut Command| {
+        for (var, _) in env::vars_os() {
+            if var
+                .to_string_lossy()
+                .to_ascii_lowercase()
+                .ends_with("_proxy")
+            {
+                cmd.env_remove(&var);
+            }
+        }
+        cmd.env("NO_PROXY", "127.0.0.1,localhost")
+            .env("no_proxy", "127.0.0.1,localhost");
+    };
+    let venv = dir.join(".venv-conformance");
+    let python = venv.join("bin").join("python");
+    if !python.exists() {
+        run(Command::new("python3").arg("-m").arg("venv").arg(&venv))?;
+    }
+    run(Command::new(&python)
+        .args([
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            "-r",
+        ])
+        .arg(dir.join("requirements.txt")))?;
+    // `npm ci` reinstalls from scratch: only when the pinned SDK is not the
+    // one installed.
+    let version_of = |path: PathBuf, pointer: &str| {
+        std::fs::read_to_string(path)
+            .ok()
+            .and_then(|text| serde_json::from_str::<serde_json::Value>(&text).ok())
+            .and_then(|json| {
+                json.pointer(pointer)
+                    .and_then(|v| v.as_str())
+                    .map(str::to_owned)
+            })
+    };
+    let pinned = version_of(dir.join("package.json"), "/dependencies/auth0");
+    let installed = version_of(dir.join("node_modules/auth0/package.json"), "/version");
+    if pinned.is_none() || pinned != installed {
+        run(Command::new("npm")
+            .args(["ci", "--no-audit", "--no-fund", "--loglevel=error"])
+            .current_dir(&dir))?;
+    }
+    // Built together with the examples (as `examples()` builds them), so the
+    // shared dependencies keep one feature set and are not rebuilt.
+    run(cargo().args([
+        "build",
+        "--package",
+        "auth0-examples",
+        "--package",
+        "auth0-local",
+        "--bins",
+    ]))?;
+
+    let target_dir = env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root().join("target"));
+    let state = dir.join("state");
+    let mut tenant = Command::new(target_dir.join("debug").join("auth0-local"))
+        .arg("--state-dir")
+        .arg(&state)
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("could not start auth0-local: {e}"))?;
+    let result = (|| {
+        // The binary prints `ready` once it serves.
+        let stdout = tenant.stdout.take().ok_or("no stdout from auth0-local")?;
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            use std::io::BufRead as _;
+            for line in std::io::BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                if line == "ready" {
+                    let _ = tx.send(());
+                }
+            }
+        });
+        rx.recv_timeout(std::time::Duration::from_secs(60))
+            .map_err(|_| "auth0-local did not become ready within 60 s".to_owned())?;
+        let ca = state.join("auth0-local-ca.pem");
+        let tenant_json = state.join("tenant.json");
+        let mut py = Command::new(&python);
+        py.arg(dir.join("python_sdk.py"))
+            .env("AUTH0_LOCAL_STATE", &tenant_json)
+            .env("REQUESTS_CA_BUNDLE", &ca);
+        without_proxies(&mut py);
+        run(&mut py).map_err(|e| format!("auth0-python conformance failed: {e}"))?;
+        let mut node = Command::new("node");
+        node.arg(dir.join("node_sdk.js"))
+            .current_dir(&dir)
+            .env("AUTH0_LOCAL_STATE", &tenant_json)
+            .env("NODE_EXTRA_CA_CERTS", &ca);
+        without_proxies(&mut node);
+        run(&mut node).map_err(|e| format!("node-auth0 conformance failed: {e}"))
+    })();
+    // Stop the tenant this step started, whatever happened.
+    let _ = tenant.kill();
+    let _ = tenant.wait();
+    result
+}
+
+// --- end conformance step ---
 
 fn ci() -> Result<(), String> {
     run(cargo().args(["fmt", "--all", "--check"]))?;
