@@ -19,7 +19,7 @@ const MAX_HTTP_DATE_SECS: u64 = 253_402_300_799;
 
 /// Target `retry_after`: `Retry-After` values and HTTP-dates (RFC 9110 §5.6.7).
 ///
-/// - where the grammars overlap, [`after::parse_http_date`] agrees with the
+/// - where the grammars overlap, `after::parse_http_date` agrees with the
 ///   `httpdate` crate on accept/reject and on the instant (they differ, by
 ///   design, on the RFC 850 form's two-digit years 70–73, which RFC 9110
 ///   resolves relative to the current year and `httpdate` to 1970–2069, and on

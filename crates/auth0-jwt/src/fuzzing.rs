@@ -423,12 +423,12 @@ impl Doc {
 
 /// Target `json`: strict JSON with duplicate-member detection.
 ///
-/// - [`json::parse_object`] accepts exactly the documents `serde_json` accepts
+/// - `json::parse_object` accepts exactly the documents `serde_json` accepts
 ///   that are objects, repeat no member name at any level (compared after
 ///   unescaping, by an independent walk) and nest at most
-///   [`json::MAX_DEPTH`] deep, and then yields the same map;
+///   `json::MAX_DEPTH` deep, and then yields the same map;
 /// - each refusal is the right typed error;
-/// - the fast flat scanner ([`json::scan_flat`]) accepts only documents the
+/// - the fast flat scanner (`json::scan_flat`) accepts only documents the
 ///   full parser accepts (or refuses as duplicates when a name repeats), and
 ///   reads every member value as the full parser does.
 pub fn json(data: &[u8]) {
