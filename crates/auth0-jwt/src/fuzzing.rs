@@ -8,7 +8,6 @@
 //! panics (the fuzzer's "crash") when one does not hold. Bad input itself must
 //! never panic: every parser under test returns a typed error for it.
 
-use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use base64::Engine as _;
@@ -792,9 +791,4 @@ fn der_encode(tag: u8, content: &[u8]) -> Vec<u8> {
     }
     out.extend_from_slice(content);
     out
-}
-
-/// The lossy text of a corpus file, for messages.
-pub fn describe(data: &[u8]) -> Cow<'_, str> {
-    String::from_utf8_lossy(data)
 }
