@@ -17,6 +17,10 @@
 //!   and models (`crates/auth0-management/src/generated/`) from
 //!   `../shared/spec/auth0-management-openapi.json`; `--check` only verifies that
 //!   the committed files are up to date (`test` runs it first).
+//! - `cargo xtask fuzz [target] [--secs N]`: runs the cargo-fuzz targets
+//!   under `fuzz/` (all of them one after another, or one), N seconds each
+//!   (default 60); needs a nightly toolchain and cargo-fuzz. See
+//!   `docs/FUZZING.md`.
 
 mod codegen;
 
@@ -36,6 +40,7 @@ fn main() -> ExitCode {
             Some(other) => Err(format!("unknown codegen option `{other}`; try `--check`")),
         },
         Some("conformance") => conformance(),
+        Some("fuzz") => fuzz(&args[1..]),
         Some("quickstart") => {
             run(cargo().args(["run", "--package", "auth0-examples", "--bin", "quickstart"]))
         }
@@ -63,7 +68,8 @@ fn print_help() {
          bench [http|jwt|gateway|all]  run benchmarks; each prints ratios against its peer\n  \
          quickstart                run the quickstart example\n  \
          conformance               auth0-python and node-auth0 against the auth0-local binary (a step of test)\n  \
-         codegen [--check]         generate the Management API code from the spec (or check it is current)"
+         codegen [--check]         generate the Management API code from the spec (or check it is current)\n  \
+         fuzz [target] [--secs N]  run the fuzz targets (nightly + cargo-fuzz), N seconds each"
     );
 }
 
@@ -130,6 +136,7 @@ fn test() -> Result<(), String> {
     run(cargo().args(["test", "--workspace", "--doc"]))?;
     examples()?;
     conformance()?;
+    fuzz_corpus()?;
     // The unit and integration tests run last, so the runner's summary is
     // the last thing the log shows.
     if has_nextest() {
@@ -369,4 +376,105 @@ fn bench(which: &str) -> Result<(), String> {
             "unknown benchmark `{other}`; choose http, jwt, gateway or all"
         )),
     }
+}
+
+/// The fuzz targets under `fuzz/fuzz_targets/`, each a harness in a crate's
+/// `fuzzing` module (see docs/FUZZING.md).
+const FUZZ_TARGETS: &[&str] = &[
+    "jws_claims",
+    "json",
+    "base64url",
+    "jwk",
+    "pem_der",
+    "retry_after",
+    "pagination",
+];
+
+/// Replays the checked-in fuzz corpus through the harnesses on this (stable)
+/// toolchain, plus the proptest differential of fast vs full token parsing.
+fn fuzz_corpus() -> Result<(), String> {
+    run(cargo().args([
+        "test",
+        "--package",
+        "auth0-jwt",
+        "--package",
+        "auth0-core",
+        "--package",
+        "auth0-management",
+        "--features",
+        "auth0-jwt/fuzzing,auth0-core/fuzzing,auth0-management/fuzzing",
+        "--test",
+        "fuzz_corpus",
+    ]))
+}
+
+/// `cargo xtask fuzz [target] [--secs N]`: each target in turn (they share the
+/// CPU badly), through `cargo +nightly fuzz run`.
+fn fuzz(args: &[String]) -> Result<(), String> {
+    let mut target = None;
+    let mut secs: u64 = 60;
+    let mut rest = args.iter();
+    while let Some(arg) = rest.next() {
+        match arg.as_str() {
+            "--secs" => {
+                let value = rest.next().ok_or("`--secs` needs a number of seconds")?;
+                secs = value
+                    .parse()
+                    .map_err(|_| format!("`--secs {value}`: not a number of seconds"))?;
+            }
+            t if FUZZ_TARGETS.contains(&t) && target.is_none() => target = Some(t),
+            other => {
+                return Err(format!(
+                    "unknown fuzz target or option `{other}`; targets: {}",
+                    FUZZ_TARGETS.join(", ")
+                ));
+            }
+        }
+    }
+    let nightly = |args: &[&str]| {
+        let mut cmd = Command::new("cargo");
+        cmd.arg("+nightly")
+            .args(args)
+            .current_dir(root().join("fuzz"));
+        cmd
+    };
+    if !nightly(&["--version"])
+        .output()
+        .is_ok_and(|o| o.status.success())
+    {
+        return Err(
+            "fuzzing needs a nightly toolchain: `rustup toolchain install nightly` \
+                    (through rustup, so that `cargo +nightly` works)"
+                .to_owned(),
+        );
+    }
+    if !nightly(&["fuzz", "--version"])
+        .output()
+        .is_ok_and(|o| o.status.success())
+    {
+        return Err("fuzzing needs cargo-fuzz: `cargo install cargo-fuzz`".to_owned());
+    }
+    let targets = match target {
+        Some(t) => vec![t],
+        None => FUZZ_TARGETS.to_vec(),
+    };
+    let max_time = format!("-max_total_time={secs}");
+    for t in targets {
+        // Release build with debug assertions (overflow checks); no sanitizer:
+        // every crate forbids `unsafe`, so ASan would only cost throughput.
+        run(&mut nightly(&[
+            "fuzz",
+            "run",
+            t,
+            "--release",
+            "--debug-assertions",
+            "--sanitizer",
+            "none",
+            "--",
+            &max_time,
+            "-timeout=5",
+            "-print_final_stats=1",
+        ]))?;
+    }
+    Ok(())
 }

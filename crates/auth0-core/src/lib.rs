@@ -22,6 +22,11 @@ pub mod headers;
 pub mod types;
 
 // --- re-exports (client/config side) ---
+// Fuzzing harnesses (`fuzz/` and tests/fuzz_corpus.rs); not a supported API.
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing;
+
 pub use client::{Auth0Client, ClientBuilder};
 pub use config::{ClientConfig, ClientConfigBuilder, Domain};
 pub use error::{

@@ -438,7 +438,7 @@ fn string_member<T>(slot: Slot<T>, name: &'static str) -> Result<Option<T>, JwsE
 /// `kid` and `typ`, strings without escapes, nothing else (see
 /// [`json::scan_flat`]). `None` leaves the header to the full parser, which also
 /// reports what is wrong with it.
-fn parse_plain_header(bytes: &[u8]) -> Option<HeaderRef<'_>> {
+pub(crate) fn parse_plain_header(bytes: &[u8]) -> Option<HeaderRef<'_>> {
     let text = std::str::from_utf8(bytes).ok()?;
     let (mut alg, mut kid, mut typ) = (None, None, None);
     json::scan_flat(text, |name, value| {
@@ -489,7 +489,7 @@ pub(crate) fn typ_is(typ: &str, short: &str) -> bool {
 }
 
 /// The full strict parser behind [`parse_header`].
-fn parse_header_full<'h>(
+pub(crate) fn parse_header_full<'h>(
     bytes: &'h [u8],
     options: &ParseOptions,
 ) -> Result<HeaderRef<'h>, JwsError> {

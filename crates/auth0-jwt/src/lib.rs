@@ -93,6 +93,11 @@ pub mod error;
 pub mod id_token;
 pub mod verifier;
 
+// Fuzzing harnesses (`fuzz/` and tests/fuzz_corpus.rs); not a supported API.
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing;
+
 // gateway re-exports
 pub mod cache;
 pub mod layer;

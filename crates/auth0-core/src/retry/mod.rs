@@ -10,7 +10,7 @@
 //! and the per-attempt timeout, so each attempt waits for its turn and gets
 //! its own timeout, while the deadline bounds the whole sequence.
 
-mod after;
+pub(crate) mod after;
 mod backoff;
 mod budget;
 mod layer;
