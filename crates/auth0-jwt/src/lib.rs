@@ -89,6 +89,7 @@ pub mod sign;
 pub mod access_token;
 pub mod claims;
 pub mod clock;
+pub mod dpop;
 pub mod error;
 pub mod id_token;
 pub mod verifier;
