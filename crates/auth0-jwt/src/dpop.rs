@@ -18,6 +18,7 @@
 //! authorization server) names its thumbprint in `cnf.jkt`.
 
 mod htu;
+mod layer;
 mod nonce;
 mod replay;
 
@@ -38,6 +39,7 @@ use crate::jws::{Jws, JwsError, ParseOptions};
 use crate::key::{KeyError, VerifyingKey};
 use crate::verifier::typ_is;
 
+pub use layer::{DPOP, DPOP_NONCE, DpopAuth, DpopAuthFuture, DpopAuthLayer};
 pub use nonce::{NonceSource, RotatingNonce};
 pub use replay::{
     DEFAULT_REPLAY_CAPACITY, MemoryReplayStore, ProofId, ReplayStore, ReplayStoreError, Seen,
@@ -116,7 +118,8 @@ pub enum DpopError {
     #[error("the DPoP proof was made for another URI")]
     UriMismatch,
     /// The request URI the proof is compared with could not be formed (no
-    /// `Host`, not http(s), …). A server configuration problem.
+    /// `Host` header, not http(s), …). Behind a proxy, configure
+    /// [`DpopValidatorBuilder::external_base_url`].
     #[error("the request URI cannot be compared with the DPoP proof: {reason}")]
     RequestUri {
         /// What is wrong.
@@ -164,7 +167,7 @@ pub enum DpopError {
 impl DpopError {
     /// True when the server, not the client, is at fault (answer 503, not 401).
     pub fn is_server_error(&self) -> bool {
-        matches!(self, Self::ReplayStore(_) | Self::RequestUri { .. })
+        matches!(self, Self::ReplayStore(_))
     }
 }
 

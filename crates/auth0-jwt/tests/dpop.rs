@@ -673,3 +673,223 @@ async fn rfc_9449_example_proofs() {
         DpopError::KeyMismatch
     );
 }
+
+// --- through the tower layer ---
+
+mod through_the_layer {
+    use super::*;
+    use auth0_jwt::AccessTokenClaims;
+    use auth0_jwt::dpop::{DpopAuthLayer, DpopValidatorBuilder};
+    use http::{Request, Response, StatusCode};
+    use std::convert::Infallible;
+    use tower::{Layer, ServiceExt, service_fn};
+
+    fn layer(api: &Api, mode: DpopMode, proofs: DpopValidatorBuilder) -> DpopAuthLayer {
+        let mut keys = KeySet::new();
+        keys.insert(api.issuer_key.verifying_key().unwrap());
+        DpopAuthLayer::new(DpopAccessTokenValidator::new(
+            AccessTokenValidator::builder()
+                .key_source(StaticKeys::new(keys))
+                .algorithms([Algorithm::ES256])
+                .issuer(ISSUER)
+                .audience(API)
+                .shared_clock(api.clock.clone())
+                .build()
+                .unwrap(),
+            proofs
+                .clock(Arc::clone(&api.clock))
+                .external_base_url("https://api.example.com")
+                .build()
+                .unwrap(),
+            mode,
+        ))
+        .realm("orders")
+    }
+
+    async fn call(layer: &DpopAuthLayer, headers: &[(&str, &str)]) -> Response<String> {
+        let handler = service_fn(|req: Request<()>| async move {
+            let sub = req
+                .extensions()
+                .get::<Arc<AccessTokenClaims>>()
+                .and_then(|c| c.sub().map(str::to_owned));
+            Ok::<_, Infallible>(Response::new(sub.unwrap_or_default()))
+        });
+        // The gateway sees an origin-form target and an internal Host.
+        let mut request = Request::builder()
+            .method("GET")
+            .uri("/orders?page=1")
+            .header("host", "orders-svc:8080");
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        layer
+            .layer(handler)
+            .oneshot(request.body(()).unwrap())
+            .await
+            .unwrap()
+    }
+
+    fn challenges(response: &Response<String>) -> Vec<String> {
+        response
+            .headers()
+            .get_all("www-authenticate")
+            .iter()
+            .map(|v| v.to_str().unwrap().to_owned())
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn a_dpop_request_passes_with_its_claims_and_a_replay_does_not() {
+        let api = Api::new();
+        let l = layer(&api, DpopMode::Allowed, DpopValidator::builder());
+        let key = client_key();
+        let token = api.token(Some(&key));
+        let auth = format!("DPoP {token}");
+        let p = bound_proof(&key, &token, "1");
+        let ok = call(&l, &[("authorization", &auth), ("dpop", &p)]).await;
+        assert_eq!(ok.status(), StatusCode::OK);
+        assert_eq!(ok.body(), "auth0|u1");
+        let replay = call(&l, &[("authorization", &auth), ("dpop", &p)]).await;
+        assert_eq!(replay.status(), StatusCode::UNAUTHORIZED);
+        assert_eq!(
+            challenges(&replay),
+            ["DPoP realm=\"orders\", error=\"invalid_dpop_proof\", \
+                 error_description=\"the DPoP proof was already used\", algs=\"ES256\""]
+        );
+        // A thief with the token and their own key.
+        let thief = client_key();
+        let stolen = call(
+            &l,
+            &[
+                ("authorization", &auth),
+                ("dpop", &bound_proof(&thief, &token, "2")),
+            ],
+        )
+        .await;
+        assert_eq!(stolen.status(), StatusCode::UNAUTHORIZED);
+        assert!(challenges(&stolen)[0].contains("invalid_dpop_proof"));
+        // No proof; two proofs.
+        let none = call(&l, &[("authorization", &auth)]).await;
+        assert_eq!(none.status(), StatusCode::BAD_REQUEST);
+        let p3 = bound_proof(&key, &token, "3");
+        let two = call(
+            &l,
+            &[("authorization", &auth), ("dpop", &p3), ("dpop", &p3)],
+        )
+        .await;
+        assert_eq!(two.status(), StatusCode::BAD_REQUEST);
+        assert!(challenges(&two)[0].contains("invalid_request"));
+    }
+
+    #[tokio::test]
+    async fn challenges_name_the_accepted_schemes() {
+        let api = Api::new();
+        let allowed = call(
+            &layer(&api, DpopMode::Allowed, DpopValidator::builder()),
+            &[],
+        )
+        .await;
+        assert_eq!(allowed.status(), StatusCode::UNAUTHORIZED);
+        assert_eq!(
+            challenges(&allowed),
+            [
+                "Bearer realm=\"orders\"",
+                "DPoP realm=\"orders\", algs=\"ES256\""
+            ]
+        );
+        let required = layer(
+            &api,
+            DpopMode::Required,
+            DpopValidator::builder().algorithms([Algorithm::ES256, Algorithm::EdDSA]),
+        );
+        let bare = call(&required, &[]).await;
+        assert_eq!(
+            challenges(&bare),
+            ["DPoP realm=\"orders\", algs=\"ES256 EdDSA\""]
+        );
+        let plain = api.token(None);
+        let bearer = call(&required, &[("authorization", &format!("Bearer {plain}"))]).await;
+        assert_eq!(bearer.status(), StatusCode::UNAUTHORIZED);
+        assert_eq!(challenges(&bearer), challenges(&bare));
+    }
+
+    #[tokio::test]
+    async fn a_bound_token_as_bearer_is_refused_with_both_challenges() {
+        let api = Api::new();
+        let l = layer(&api, DpopMode::Allowed, DpopValidator::builder());
+        let key = client_key();
+        let bound = api.token(Some(&key));
+        let response = call(&l, &[("authorization", &format!("Bearer {bound}"))]).await;
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+        let c = challenges(&response);
+        assert!(
+            c[0].starts_with("Bearer realm=\"orders\", error=\"invalid_token\""),
+            "{c:?}"
+        );
+        assert_eq!(c[1], "DPoP realm=\"orders\", algs=\"ES256\"");
+        // A plain bearer token still works in this mode.
+        let plain = api.token(None);
+        let ok = call(&l, &[("authorization", &format!("Bearer {plain}"))]).await;
+        assert_eq!(ok.status(), StatusCode::OK);
+    }
+
+    #[tokio::test]
+    async fn use_dpop_nonce_then_success() {
+        let api = Api::new();
+        let nonces = Arc::new(RotatingNonce::random(Duration::from_secs(60)).unwrap());
+        let l = layer(
+            &api,
+            DpopMode::Required,
+            DpopValidator::builder().require_nonce(nonces),
+        );
+        let key = client_key();
+        let token = api.token(Some(&key));
+        let auth = format!("DPoP {token}");
+        let first = call(
+            &l,
+            &[
+                ("authorization", &auth),
+                ("dpop", &bound_proof(&key, &token, "1")),
+            ],
+        )
+        .await;
+        assert_eq!(first.status(), StatusCode::UNAUTHORIZED);
+        assert!(challenges(&first)[0].contains("error=\"use_dpop_nonce\""));
+        let nonce = first.headers()["dpop-nonce"].to_str().unwrap().to_owned();
+        let with_nonce = proof(
+            &key,
+            with(claims("2"), json!({"ath": ath(&token), "nonce": nonce})),
+        );
+        let second = call(&l, &[("authorization", &auth), ("dpop", &with_nonce)]).await;
+        assert_eq!(second.status(), StatusCode::OK);
+    }
+
+    #[tokio::test]
+    async fn a_forged_token_is_invalid_token_in_the_dpop_scheme() {
+        let api = Api::new();
+        let l = layer(&api, DpopMode::Allowed, DpopValidator::builder());
+        let key = client_key();
+        let token = api.token(Some(&key));
+        let forged = format!("{}A", &token[..token.len() - 1]);
+        let forged = if forged == token {
+            format!("{}B", &token[..token.len() - 1])
+        } else {
+            forged
+        };
+        let response = call(
+            &l,
+            &[
+                ("authorization", &format!("DPoP {forged}")),
+                ("dpop", &bound_proof(&key, &forged, "f")),
+            ],
+        )
+        .await;
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+        let c = challenges(&response);
+        assert!(
+            c[0].starts_with("DPoP realm=\"orders\", error=\"invalid_token\""),
+            "{c:?}"
+        );
+        assert!(c[0].ends_with("algs=\"ES256\""), "{c:?}");
+    }
+}
