@@ -893,3 +893,60 @@ mod through_the_layer {
         assert!(c[0].ends_with("algs=\"ES256\""), "{c:?}");
     }
 }
+
+#[tokio::test]
+async fn unusable_keys_and_unsigned_proofs_are_refused() {
+    let v = validator();
+    let key = client_key();
+    let request = DpopRequest::new("GET", URL);
+    // `alg: none` is never a proof (RFC 9449 §4.3 check 5).
+    let b64 = |v: Value| {
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v.to_string().as_bytes())
+    };
+    let unsigned = format!(
+        "{}.{}.",
+        b64(json!({"typ": "dpop+jwt", "alg": "none", "jwk": public_jwk(&key)})),
+        b64(claims("none"))
+    );
+    assert!(matches!(
+        refused(&v, &unsigned, &request).await,
+        DpopError::Malformed(_)
+    ));
+    // A jwk whose point is not on the curve, or of a type we can't use.
+    let mut off_curve = public_jwk(&key);
+    off_curve["y"] = off_curve["x"].clone();
+    let p = proof_with(&key, off_curve, claims("c"));
+    assert!(matches!(
+        refused(&v, &p, &request).await,
+        DpopError::InvalidJwk(_)
+    ));
+    let p = proof_with(&key, json!({"kty": "XYZ"}), claims("t"));
+    assert!(matches!(
+        refused(&v, &p, &request).await,
+        DpopError::InvalidJwk(_)
+    ));
+    // A proof whose header key is fine but whose signature was altered.
+    let good = proof(&key, claims("s"));
+    let (head, sig) = good.rsplit_once('.').unwrap();
+    let mut bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(sig)
+        .unwrap();
+    bytes[10] ^= 1;
+    let altered = format!(
+        "{head}.{}",
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+    );
+    assert_eq!(
+        refused(&v, &altered, &request).await,
+        DpopError::InvalidSignature
+    );
+}
+
+#[test]
+fn nothing_secret_in_debug() {
+    let secret = b"fleet-shared-secret-0123456789abcdef";
+    let nonces = RotatingNonce::new(secret, Duration::from_secs(60));
+    let text = format!("{nonces:?} {:?}", validator());
+    assert!(!text.contains("fleet-shared-secret"), "{text}");
+    assert!(!text.contains(&nonces.current(NOW)), "{text}");
+}
