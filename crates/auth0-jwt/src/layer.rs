@@ -212,7 +212,7 @@ impl Authorize for AccessTokenValidator {
 /// of the server's clock and keys is told to an unauthenticated caller. The
 /// full [`Error`] stays on the server side (log it from your own
 /// [`Authorize`] wrapper if you need it).
-fn rejection_for(error: &Error) -> Rejection {
+pub(crate) fn rejection_for(error: &Error) -> Rejection {
     let description = match error {
         Error::InsufficientScope { missing } => {
             // RFC 6750 §3.1: the `scope` attribute names what is needed.
@@ -737,7 +737,7 @@ fn extract_bearer(
 }
 
 /// RFC 6750 §2.1: `b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="`.
-fn is_b64token(token: &[u8]) -> bool {
+pub(crate) fn is_b64token(token: &[u8]) -> bool {
     let padding = token.iter().rev().take_while(|&&b| b == b'=').count();
     let body = token.get(..token.len() - padding).unwrap_or_default();
     if body.is_empty() {
@@ -828,7 +828,7 @@ fn invalid_token_challenge(realm: &str, description: &str, token: &str) -> Heade
 /// allows only %x20-21 / %x23-5B / %x5D-7E (no quote, no backslash, even
 /// escaped), and at most [`MAX_DESCRIPTION_LEN`] bytes are written. Writes a
 /// generic text instead if it would reveal any part of the token.
-fn push_safe_description(out: &mut String, description: &str, token: &str) {
+pub(crate) fn push_safe_description(out: &mut String, description: &str, token: &str) {
     let description = if reveals_token(description, token) {
         "the access token is invalid"
     } else {
@@ -860,7 +860,7 @@ fn reveals_token(description: &str, token: &str) -> bool {
 }
 
 /// Keeps only scope-token characters (%x21 / %x23-5B / %x5D-7E) and single spaces.
-fn safe_scope(scope: &str) -> String {
+pub(crate) fn safe_scope(scope: &str) -> String {
     let mut out = String::with_capacity(scope.len());
     for word in scope.split(' ').filter(|w| !w.is_empty()) {
         if !out.is_empty() {
@@ -875,7 +875,7 @@ fn safe_scope(scope: &str) -> String {
 }
 
 /// `"…"` with quotes and backslashes escaped and non-printable characters replaced.
-fn quoted_string(s: &str) -> String {
+pub(crate) fn quoted_string(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 2);
     out.push('"');
     for c in s.chars() {
@@ -893,7 +893,7 @@ fn quoted_string(s: &str) -> String {
 }
 
 /// Like [`header_value`], taking the text's buffer over instead of copying it.
-fn owned_header_value(s: String) -> HeaderValue {
+pub(crate) fn owned_header_value(s: String) -> HeaderValue {
     HeaderValue::try_from(s).unwrap_or_else(|_| HeaderValue::from_static("Bearer"))
 }
 

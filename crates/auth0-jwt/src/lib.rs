@@ -12,6 +12,9 @@
 //!   with leeway, `typ`, scopes/permissions and an organization policy, and
 //!   caches verified tokens until they expire; [`layer::BearerAuthLayer`] puts
 //!   it in front of a tower service.
+//! - **DPoP** (RFC 9449): [`dpop::DpopValidator`] checks proofs,
+//!   [`dpop::DpopAccessTokenValidator`] a DPoP-bound request (token and
+//!   proof), [`dpop::DpopAuthLayer`] is the tower layer for it.
 //! - **Keys** come from a [`KeySource`]: fixed ([`StaticKeys`]) or fetched
 //!   and cached (`jwks::RemoteJwks`, feature `remote`). The token's header
 //!   never chooses the algorithm or supplies the key.
@@ -89,6 +92,7 @@ pub mod sign;
 pub mod access_token;
 pub mod claims;
 pub mod clock;
+pub mod dpop;
 pub mod error;
 pub mod id_token;
 pub mod verifier;
