@@ -1,11 +1,9 @@
 //! Shared pieces of the runnable examples in `src/bin/`.
 //!
-//! - [`local_tenant`]: an Auth0-compatible tenant on 127.0.0.1 that the
-//!   examples fall back to when no real tenant is configured.
+//! - [`start_local_tenant`] / [`local_settings`]: the local tenant
+//!   ([`auth0_local`]) the examples fall back to when no real tenant is
+//!   configured.
 //! - [`TenantSettings`]: reads a real tenant's settings from the environment.
-
-pub mod local_tenant;
-pub mod stand_in;
 
 use std::process::ExitCode;
 
@@ -34,11 +32,64 @@ pub fn exit_code(example: &str, result: Result<(), BoxError>) -> ExitCode {
     }
 }
 
-// --- authn helper section (owned by the auth0-authentication helper; the lead may move it) ---
-/// A `/oauth/token` on 127.0.0.1 that checks `private_key_jwt` client
-/// assertions, for the `private_key_jwt` example.
-pub mod local_tenant_authn;
-// --- end authn helper section ---
+/// The local tenant as most examples start it: plain http on 127.0.0.1, the
+/// SDK's loopback mode, so an example's own `ClientConfig` needs only
+/// `allow_insecure_loopback(true)` (the Management examples use HTTPS with
+/// [`LocalTenant::client_config`](auth0_local::LocalTenant::client_config),
+/// which trusts the tenant's CA).
+pub fn local_tenant_builder() -> auth0_local::LocalTenantBuilder {
+    auth0_local::LocalTenant::builder().plain_http()
+}
+
+/// Starts [`local_tenant_builder`]'s tenant.
+///
+/// # Errors
+///
+/// When the tenant cannot start (see [`auth0_local::StartError`]).
+pub async fn start_local_tenant() -> Result<auth0_local::LocalTenant, BoxError> {
+    Ok(local_tenant_builder().start().await?)
+}
+
+/// What the examples read of the local tenant: its web application (which
+/// may use every grant), the test API and the first user.
+#[derive(Clone)]
+pub struct LocalSettings {
+    /// The web application's client ID.
+    pub client_id: String,
+    /// Its client secret.
+    pub client_secret: String,
+    /// The test API's identifier.
+    pub audience: String,
+    /// The first user: (email, password, user id).
+    pub user: (String, String, String),
+}
+
+impl std::fmt::Debug for LocalSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LocalSettings")
+            .field("client_id", &self.client_id)
+            .field("client_secret", &"<redacted>")
+            .field("audience", &self.audience)
+            .field("user", &self.user.0)
+            .finish()
+    }
+}
+
+/// The [`LocalSettings`] of a running local tenant.
+pub fn local_settings(tenant: &auth0_local::LocalTenant) -> LocalSettings {
+    let web = &tenant.applications().web;
+    let user = tenant.user();
+    LocalSettings {
+        client_id: web.client_id().to_owned(),
+        client_secret: web.client_secret().unwrap_or_default().to_owned(),
+        audience: tenant.api_audience().to_owned(),
+        user: (
+            user.email.clone(),
+            user.password.clone(),
+            user.user_id.clone(),
+        ),
+    }
+}
 
 /// A real tenant's settings, read from the environment.
 ///

@@ -1,9 +1,12 @@
 //! Project automation for auth0-rs, run as `cargo xtask <command>`.
 //!
 //! - `cargo xtask test`: the whole test suite (the command the README and
-//!   `.ci/run` use): doc tests, the feature-less build of `auth0-jwt`, then every
-//!   unit and integration test through cargo-nextest (or `cargo test` when
-//!   nextest is not installed).
+//!   `.ci/run` use): doc tests, the feature-less build of `auth0-jwt`, every
+//!   example, the official auth0-python and node-auth0 SDKs against the
+//!   `auth0-local` binary (`conformance/`; skipped with a message when python3
+//!   or node is missing, except under `CI=true`), then every unit and
+//!   integration test through cargo-nextest (or `cargo test` when nextest is
+//!   not installed).
 //! - `cargo xtask ci`: what CI runs: formatting, clippy with warnings denied,
 //!   rustdoc with warnings denied, then `test`.
 //! - `cargo xtask bench [http|jwt|gateway|all]`: the benchmarks, each printing
@@ -18,6 +21,10 @@
 //! - `cargo xtask codegen lifecycle <management-api-oas.json>`: rewrites
 //!   `spec/management/lifecycle.json` from Auth0's untouched description
 //!   (see `spec/management/README.md`).
+//! - `cargo xtask fuzz [target] [--secs N]`: runs the cargo-fuzz targets
+//!   under `fuzz/` (all of them one after another, or one), N seconds each
+//!   (default 60); needs a nightly toolchain and cargo-fuzz. See
+//!   `docs/FUZZING.md`.
 
 mod codegen;
 
@@ -42,6 +49,8 @@ fn main() -> ExitCode {
             },
             Some(other) => Err(format!("unknown codegen option `{other}`; try `--check`")),
         },
+        Some("conformance") => conformance(),
+        Some("fuzz") => fuzz(&args[1..]),
         Some("quickstart") => {
             run(cargo().args(["run", "--package", "auth0-examples", "--bin", "quickstart"]))
         }
@@ -68,8 +77,10 @@ fn print_help() {
          ci                        fmt --check, clippy -D warnings, doc -D warnings, then test\n  \
          bench [http|jwt|gateway|all]  run benchmarks; each prints ratios against its peer\n  \
          quickstart                run the quickstart example\n  \
+         conformance               auth0-python and node-auth0 against the auth0-local binary (a step of test)\n  \
          codegen [--check]         generate the Management API code from the spec (or check it is current)\n  \
-         codegen lifecycle <oas>   extract spec/management/lifecycle.json from Auth0's untouched OAS"
+         codegen lifecycle <oas>   extract spec/management/lifecycle.json from Auth0's untouched OAS\n  \
+         fuzz [target] [--secs N]  run the fuzz targets (nightly + cargo-fuzz), N seconds each"
     );
 }
 
@@ -126,6 +137,8 @@ fn test() -> Result<(), String> {
     ]))?;
     run(cargo().args(["test", "--workspace", "--doc"]))?;
     examples()?;
+    conformance()?;
+    fuzz_corpus()?;
     // The unit and integration tests run last, so the runner's summary is
     // the last thing the log shows.
     if has_nextest() {
@@ -182,6 +195,143 @@ fn examples() -> Result<(), String> {
     Ok(())
 }
 
+// --- conformance step (auth0-local against SDKs nobody here wrote) ---
+
+/// The official SDKs' pinned versions live in `conformance/requirements.txt`
+/// and `conformance/package.json` (+ lock file); they are installed into
+/// `conformance/.venv-conformance/` and `conformance/node_modules/`.
+fn conformance() -> Result<(), String> {
+    let dir = root().join("conformance");
+    let has = |tool: &str| {
+        Command::new(tool)
+            .arg("--version")
+            .output()
+            .map(|o| o.status.success())
+            .unwrap_or(false)
+    };
+    let missing: Vec<&str> = ["python3", "node", "npm"]
+        .into_iter()
+        .filter(|tool| !has(tool))
+        .collect();
+    if !missing.is_empty() {
+        let message = format!(
+            "the conformance step needs {}, which is not installed",
+            missing.join(", ")
+        );
+        if env::var("CI").is_ok_and(|v| v == "true") {
+            return Err(message);
+        }
+        eprintln!("xtask: SKIPPED conformance: {message}");
+        return Ok(());
+    }
+    // Proxies must not see the tenant's loopback traffic.
+    let without_proxies = |cmd: &mut Command| {
+        for (var, _) in env::vars_os() {
+            if var
+                .to_string_lossy()
+                .to_ascii_lowercase()
+                .ends_with("_proxy")
+            {
+                cmd.env_remove(&var);
+            }
+        }
+        cmd.env("NO_PROXY", "127.0.0.1,localhost")
+            .env("no_proxy", "127.0.0.1,localhost");
+    };
+    let venv = dir.join(".venv-conformance");
+    let python = venv.join("bin").join("python");
+    if !python.exists() {
+        run(Command::new("python3").arg("-m").arg("venv").arg(&venv))?;
+    }
+    run(Command::new(&python)
+        .args([
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            "-r",
+        ])
+        .arg(dir.join("requirements.txt")))?;
+    // `npm ci` reinstalls from scratch: only when the pinned SDK is not the
+    // one installed.
+    let version_of = |path: PathBuf, pointer: &str| {
+        std::fs::read_to_string(path)
+            .ok()
+            .and_then(|text| serde_json::from_str::<serde_json::Value>(&text).ok())
+            .and_then(|json| {
+                json.pointer(pointer)
+                    .and_then(|v| v.as_str())
+                    .map(str::to_owned)
+            })
+    };
+    let pinned = version_of(dir.join("package.json"), "/dependencies/auth0");
+    let installed = version_of(dir.join("node_modules/auth0/package.json"), "/version");
+    if pinned.is_none() || pinned != installed {
+        run(Command::new("npm")
+            .args(["ci", "--no-audit", "--no-fund", "--loglevel=error"])
+            .current_dir(&dir))?;
+    }
+    // Built together with the examples (as `examples()` builds them), so the
+    // shared dependencies keep one feature set and are not rebuilt.
+    run(cargo().args([
+        "build",
+        "--package",
+        "auth0-examples",
+        "--package",
+        "auth0-local",
+        "--bins",
+    ]))?;
+
+    let target_dir = env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root().join("target"));
+    let state = dir.join("state");
+    let mut tenant = Command::new(target_dir.join("debug").join("auth0-local"))
+        .arg("--state-dir")
+        .arg(&state)
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("could not start auth0-local: {e}"))?;
+    let result = (|| {
+        // The binary prints `ready` once it serves.
+        let stdout = tenant.stdout.take().ok_or("no stdout from auth0-local")?;
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            use std::io::BufRead as _;
+            for line in std::io::BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                if line == "ready" {
+                    let _ = tx.send(());
+                }
+            }
+        });
+        rx.recv_timeout(std::time::Duration::from_secs(60))
+            .map_err(|_| "auth0-local did not become ready within 60 s".to_owned())?;
+        let ca = state.join("auth0-local-ca.pem");
+        let tenant_json = state.join("tenant.json");
+        let mut py = Command::new(&python);
+        py.arg(dir.join("python_sdk.py"))
+            .env("AUTH0_LOCAL_STATE", &tenant_json)
+            .env("REQUESTS_CA_BUNDLE", &ca);
+        without_proxies(&mut py);
+        run(&mut py).map_err(|e| format!("auth0-python conformance failed: {e}"))?;
+        let mut node = Command::new("node");
+        node.arg(dir.join("node_sdk.js"))
+            .current_dir(&dir)
+            .env("AUTH0_LOCAL_STATE", &tenant_json)
+            .env("NODE_EXTRA_CA_CERTS", &ca);
+        without_proxies(&mut node);
+        run(&mut node).map_err(|e| format!("node-auth0 conformance failed: {e}"))
+    })();
+    // Stop the tenant this step started, whatever happened.
+    let _ = tenant.kill();
+    let _ = tenant.wait();
+    result
+}
+
+// --- end conformance step ---
+
 fn ci() -> Result<(), String> {
     run(cargo().args(["fmt", "--all", "--check"]))?;
     run(cargo().args([
@@ -228,4 +378,105 @@ fn bench(which: &str) -> Result<(), String> {
             "unknown benchmark `{other}`; choose http, jwt, gateway or all"
         )),
     }
+}
+
+/// The fuzz targets under `fuzz/fuzz_targets/`, each a harness in a crate's
+/// `fuzzing` module (see docs/FUZZING.md).
+const FUZZ_TARGETS: &[&str] = &[
+    "jws_claims",
+    "json",
+    "base64url",
+    "jwk",
+    "pem_der",
+    "retry_after",
+    "pagination",
+];
+
+/// Replays the checked-in fuzz corpus through the harnesses on this (stable)
+/// toolchain, plus the proptest differential of fast vs full token parsing.
+fn fuzz_corpus() -> Result<(), String> {
+    run(cargo().args([
+        "test",
+        "--package",
+        "auth0-jwt",
+        "--package",
+        "auth0-core",
+        "--package",
+        "auth0-management",
+        "--features",
+        "auth0-jwt/fuzzing,auth0-core/fuzzing,auth0-management/fuzzing",
+        "--test",
+        "fuzz_corpus",
+    ]))
+}
+
+/// `cargo xtask fuzz [target] [--secs N]`: each target in turn (they share the
+/// CPU badly), through `cargo +nightly fuzz run`.
+fn fuzz(args: &[String]) -> Result<(), String> {
+    let mut target = None;
+    let mut secs: u64 = 60;
+    let mut rest = args.iter();
+    while let Some(arg) = rest.next() {
+        match arg.as_str() {
+            "--secs" => {
+                let value = rest.next().ok_or("`--secs` needs a number of seconds")?;
+                secs = value
+                    .parse()
+                    .map_err(|_| format!("`--secs {value}`: not a number of seconds"))?;
+            }
+            t if FUZZ_TARGETS.contains(&t) && target.is_none() => target = Some(t),
+            other => {
+                return Err(format!(
+                    "unknown fuzz target or option `{other}`; targets: {}",
+                    FUZZ_TARGETS.join(", ")
+                ));
+            }
+        }
+    }
+    let nightly = |args: &[&str]| {
+        let mut cmd = Command::new("cargo");
+        cmd.arg("+nightly")
+            .args(args)
+            .current_dir(root().join("fuzz"));
+        cmd
+    };
+    if !nightly(&["--version"])
+        .output()
+        .is_ok_and(|o| o.status.success())
+    {
+        return Err(
+            "fuzzing needs a nightly toolchain: `rustup toolchain install nightly` \
+                    (through rustup, so that `cargo +nightly` works)"
+                .to_owned(),
+        );
+    }
+    if !nightly(&["fuzz", "--version"])
+        .output()
+        .is_ok_and(|o| o.status.success())
+    {
+        return Err("fuzzing needs cargo-fuzz: `cargo install cargo-fuzz`".to_owned());
+    }
+    let targets = match target {
+        Some(t) => vec![t],
+        None => FUZZ_TARGETS.to_vec(),
+    };
+    let max_time = format!("-max_total_time={secs}");
+    for t in targets {
+        // Release build with debug assertions (overflow checks); no sanitizer:
+        // every crate forbids `unsafe`, so ASan would only cost throughput.
+        run(&mut nightly(&[
+            "fuzz",
+            "run",
+            t,
+            "--release",
+            "--debug-assertions",
+            "--sanitizer",
+            "none",
+            "--",
+            &max_time,
+            "-timeout=5",
+            "-print_final_stats=1",
+        ]))?;
+    }
+    Ok(())
 }

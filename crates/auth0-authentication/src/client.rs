@@ -3,14 +3,14 @@
 
 use std::fmt;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use auth0_core::client::{Auth0Client, form_urlencode};
 use auth0_core::config::ClientConfig;
-use auth0_core::error::{Error, body_snippet};
+use auth0_core::error::Error;
+use auth0_core::retry::{RebuildBody, RetryNonIdempotent};
 use auth0_core::stack::DefaultService;
-use auth0_core::types::{HttpRequest, HttpResponse, HttpService};
-use auth0_jwt::alg::AlgorithmFamily;
+use auth0_core::types::{BoxError, HttpRequest, HttpResponse, HttpService};
 use bytes::Bytes;
 use http::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderName, HeaderValue};
 use http::{HeaderMap, Method, Request};
@@ -18,9 +18,7 @@ use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
 use crate::authorize::{AuthorizeUrl, LogoutUrl};
-use crate::client_auth::{
-    CLIENT_ASSERTION_TYPE, ClientAuthentication, DEFAULT_ASSERTION_LIFETIME, client_assertion,
-};
+use crate::client_auth::{ClientAuthentication, ClientCredentials, DEFAULT_ASSERTION_LIFETIME};
 
 const APPLICATION_JSON: HeaderValue = HeaderValue::from_static("application/json");
 const FORM_URLENCODED: HeaderValue = HeaderValue::from_static("application/x-www-form-urlencoded");
@@ -53,9 +51,7 @@ pub enum BuildError {
 }
 
 struct Inner {
-    client_id: String,
-    auth: ClientAuthentication,
-    assertion_lifetime: Duration,
+    credentials: ClientCredentials,
 }
 
 /// Client for the Auth0 Authentication API (`/oauth/token`, `/authorize`,
@@ -106,9 +102,7 @@ impl<S> fmt::Debug for AuthenticationClient<S> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("AuthenticationClient")
             .field("domain", self.core.domain())
-            .field("client_id", &self.inner.client_id)
-            .field("client_authentication", &self.inner.auth)
-            .field("assertion_lifetime", &self.inner.assertion_lifetime)
+            .field("credentials", &self.inner.credentials)
             .finish_non_exhaustive()
     }
 }
@@ -163,12 +157,32 @@ impl<S> AuthenticationClient<S> {
 
     /// The application's client id.
     pub fn client_id(&self) -> &str {
-        &self.inner.client_id
+        self.inner.credentials.client_id()
     }
 
     /// The client authentication in use.
     pub fn client_authentication(&self) -> &ClientAuthentication {
-        &self.inner.auth
+        self.inner.credentials.authentication()
+    }
+
+    /// The application's credentials (client id and authentication), the
+    /// same type auth0-management fetches its token with.
+    pub fn credentials(&self) -> &ClientCredentials {
+        &self.inner.credentials
+    }
+
+    /// This client's client-credentials grant as an
+    /// [`AccessTokenSource`](crate::token_source::AccessTokenSource), e.g.
+    /// to put a cache (the Management client's, or one shared by a fleet)
+    /// in front of it.
+    pub fn token_source(&self) -> crate::token_source::ClientCredentialsSource<S>
+    where
+        S: Clone,
+    {
+        crate::token_source::ClientCredentialsSource::new(
+            self.core.clone(),
+            self.inner.credentials.clone(),
+        )
     }
 
     /// The underlying HTTP client.
@@ -179,45 +193,25 @@ impl<S> AuthenticationClient<S> {
     /// Starts an `/authorize` URL for this tenant and application (no
     /// I/O). See [`AuthorizeUrl`].
     pub fn authorize_url(&self) -> AuthorizeUrl {
-        AuthorizeUrl::new(self.core.domain(), &self.inner.client_id)
+        AuthorizeUrl::new(self.core.domain(), self.client_id())
     }
 
     /// Starts a `/v2/logout` URL for this tenant and application (no I/O).
     /// See [`LogoutUrl`].
     pub fn logout_url(&self) -> LogoutUrl {
-        LogoutUrl::new(self.core.domain()).client_id(&self.inner.client_id)
+        LogoutUrl::new(self.core.domain()).client_id(self.client_id())
     }
 
     /// The request fields common to every body: `client_id`.
     pub(crate) fn fields(&self) -> Fields {
-        Fields::new().str("client_id", &self.inner.client_id)
+        Fields::new().str("client_id", self.client_id())
     }
 
-    /// Adds `client_secret`, or `client_assertion_type` and a fresh
-    /// `client_assertion`, as auth0-python's `add_client_authentication`.
+    /// Marks `fields` for client authentication: `client_secret`, or
+    /// `client_assertion_type` and a `client_assertion` signed for each
+    /// attempt, are added when the body is encoded (see [`post_fields`]).
     pub(crate) fn authenticate(&self, mut fields: Fields) -> Result<Fields, Error> {
-        match &self.inner.auth {
-            ClientAuthentication::None => {}
-            ClientAuthentication::ClientSecret(secret) => {
-                fields = fields.str("client_secret", secret);
-            }
-            ClientAuthentication::PrivateKeyJwt(key) => {
-                let jwt = client_assertion(
-                    key,
-                    &self.inner.client_id,
-                    &self.core.domain().issuer(),
-                    self.inner.assertion_lifetime,
-                    SystemTime::now(),
-                )
-                .map_err(|e| Error::InvalidRequest {
-                    reason: "could not create the client assertion".to_owned(),
-                    source: Some(Box::new(e)),
-                })?;
-                fields = fields
-                    .str("client_assertion", &jwt)
-                    .str("client_assertion_type", CLIENT_ASSERTION_TYPE);
-            }
-        }
+        fields.authenticated = true;
         Ok(fields)
     }
 }
@@ -287,43 +281,26 @@ impl<S> AuthenticationClientBuilder<S> {
         self
     }
 
-    /// Checks the settings and builds the client.
+    /// Checks the settings ([`ClientCredentials::validate`]) and builds
+    /// the client.
     pub fn build(self) -> Result<AuthenticationClient<S>, BuildError> {
-        if self.client_id.is_empty() {
-            return Err(BuildError::EmptyClientId);
-        }
-        match &self.auth {
-            ClientAuthentication::ClientSecret(s) if s.is_empty() => {
-                return Err(BuildError::EmptyClientSecret);
-            }
-            ClientAuthentication::PrivateKeyJwt(key)
-                if key.algorithm().family() == AlgorithmFamily::Hmac =>
-            {
-                return Err(BuildError::SymmetricAssertionKey {
-                    alg: key.algorithm().as_str(),
-                });
-            }
-            _ => {}
-        }
-        let secs = self.assertion_lifetime.as_secs();
-        if self.assertion_lifetime.is_zero() || self.assertion_lifetime > Duration::from_secs(600) {
-            return Err(BuildError::InvalidAssertionLifetime { secs });
-        }
+        let credentials = ClientCredentials::new(self.client_id, self.auth)
+            .with_assertion_lifetime(self.assertion_lifetime);
+        credentials.validate()?;
         Ok(AuthenticationClient {
             core: self.core,
-            inner: Arc::new(Inner {
-                client_id: self.client_id,
-                auth: self.auth,
-                assertion_lifetime: self.assertion_lifetime,
-            }),
+            inner: Arc::new(Inner { credentials }),
         })
     }
 }
 
 /// A request body under construction: string (or JSON) fields, `None`s
-/// left out.
-#[derive(Default)]
-pub(crate) struct Fields(Map<String, Value>);
+/// left out; `authenticated` asks for client authentication.
+#[derive(Default, Clone)]
+pub(crate) struct Fields {
+    map: Map<String, Value>,
+    authenticated: bool,
+}
 
 impl Fields {
     pub(crate) fn new() -> Self {
@@ -331,9 +308,13 @@ impl Fields {
     }
 
     pub(crate) fn str(mut self, name: &str, value: &str) -> Self {
-        self.0
-            .insert(name.to_owned(), Value::String(value.to_owned()));
+        self.set(name, value);
         self
+    }
+
+    pub(crate) fn set(&mut self, name: &str, value: &str) {
+        self.map
+            .insert(name.to_owned(), Value::String(value.to_owned()));
     }
 
     pub(crate) fn opt(self, name: &str, value: Option<&str>) -> Self {
@@ -344,14 +325,14 @@ impl Fields {
     }
 
     pub(crate) fn value(mut self, name: &str, value: Value) -> Self {
-        self.0.insert(name.to_owned(), value);
+        self.map.insert(name.to_owned(), value);
         self
     }
 
     /// Form encoding: strings as is, other JSON values as JSON text.
     fn to_form(&self) -> String {
         let pairs: Vec<(&str, String)> = self
-            .0
+            .map
             .iter()
             .map(|(k, v)| {
                 let text = match v {
@@ -366,7 +347,7 @@ impl Fields {
 }
 
 /// How a body is encoded.
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, Debug)]
 pub(crate) enum Encoding {
     /// `application/json`, as auth0-python sends to most endpoints.
     Json,
@@ -417,25 +398,17 @@ where
         headers: HeaderMap,
         retry_server_errors: bool,
     ) -> Result<HttpResponse, Error> {
-        let (body, content_type) = match encoding {
-            Encoding::Json => {
-                let json = serde_json::to_vec(&fields.0).map_err(|e| Error::InvalidRequest {
-                    reason: "the request body could not be serialised to JSON".to_owned(),
-                    source: Some(Box::new(e)),
-                })?;
-                (Bytes::from(json), APPLICATION_JSON)
-            }
-            Encoding::Form => (Bytes::from(fields.to_form()), FORM_URLENCODED),
-        };
-        let mut request = build_request(Method::POST, path, body)?;
-        request.headers_mut().insert(CONTENT_TYPE, content_type);
-        request.headers_mut().extend(headers);
-        if retry_server_errors {
-            request
-                .extensions_mut()
-                .insert(auth0_core::retry::RetryNonIdempotent);
-        }
-        self.execute(request).await
+        let credentials = fields.authenticated.then_some(&self.inner.credentials);
+        post_fields(
+            &self.core,
+            credentials,
+            path,
+            fields,
+            encoding,
+            headers,
+            retry_server_errors,
+        )
+        .await
     }
 
     /// `GET`s `path` with a bearer token.
@@ -469,13 +442,82 @@ where
     }
 
     async fn execute(&self, request: HttpRequest) -> Result<HttpResponse, Error> {
-        let response = self.core.send(request).await?;
-        let status = response.status();
-        if status.is_client_error() || status.is_server_error() {
-            return Err(Error::from_response(&response));
-        }
-        Ok(response)
+        execute(&self.core, request).await
     }
+}
+
+/// Sends `request` and maps an error status.
+async fn execute<S: HttpService>(
+    http: &Auth0Client<S>,
+    request: HttpRequest,
+) -> Result<HttpResponse, Error> {
+    let response = http.send(request).await?;
+    let status = response.status();
+    if status.is_client_error() || status.is_server_error() {
+        return Err(Error::from_response(&response));
+    }
+    Ok(response)
+}
+
+/// The body of one attempt: `fields`, plus the client authentication of
+/// `credentials` (a newly signed assertion each time), encoded.
+fn encode_body(
+    credentials: Option<&ClientCredentials>,
+    fields: &Fields,
+    encoding: Encoding,
+    issuer: &str,
+) -> Result<(Bytes, HeaderValue), Error> {
+    let mut fields = fields.clone();
+    if let Some(credentials) = credentials {
+        credentials.add_authentication(&mut fields, issuer)?;
+    }
+    Ok(match encoding {
+        Encoding::Json => {
+            let json = serde_json::to_vec(&fields.map).map_err(|e| Error::InvalidRequest {
+                reason: "the request body could not be serialised to JSON".to_owned(),
+                source: Some(Box::new(e)),
+            })?;
+            (Bytes::from(json), APPLICATION_JSON)
+        }
+        Encoding::Form => (Bytes::from(fields.to_form()), FORM_URLENCODED),
+    })
+}
+
+/// `POST`s `fields` to `path` on `http`, authenticated by `credentials`
+/// when given, and returns the successful response: the one way the SDK
+/// sends a client-authenticated request.
+///
+/// With `private_key_jwt` the request carries a [`RebuildBody`], so the
+/// retry layer signs a new assertion (new `jti` and `iat`) for every attempt
+/// instead of replaying the first (RFC 7523 §3: a `jti` is single use).
+/// `retry_server_errors` lets the stack resend after a 5xx or a dropped
+/// connection (only for requests that change nothing when repeated).
+pub(crate) async fn post_fields<S: HttpService>(
+    http: &Auth0Client<S>,
+    credentials: Option<&ClientCredentials>,
+    path: &str,
+    fields: &Fields,
+    encoding: Encoding,
+    headers: HeaderMap,
+    retry_server_errors: bool,
+) -> Result<HttpResponse, Error> {
+    let issuer = http.domain().issuer();
+    let (body, content_type) = encode_body(credentials, fields, encoding, &issuer)?;
+    let mut request = build_request(Method::POST, path, body)?;
+    request.headers_mut().insert(CONTENT_TYPE, content_type);
+    request.headers_mut().extend(headers);
+    if retry_server_errors {
+        request.extensions_mut().insert(RetryNonIdempotent);
+    }
+    if let Some(credentials) = credentials.filter(|c| c.signs_assertions()) {
+        let (credentials, fields) = (credentials.clone(), fields.clone());
+        request.extensions_mut().insert(RebuildBody::new(move || {
+            encode_body(Some(&credentials), &fields, encoding, &issuer)
+                .map(|(body, _)| body)
+                .map_err(|e| Box::new(e) as BoxError)
+        }));
+    }
+    execute(http, request).await
 }
 
 fn build_request(method: Method, path: &str, body: Bytes) -> Result<HttpRequest, Error> {
@@ -491,20 +533,11 @@ fn build_request(method: Method, path: &str, body: Bytes) -> Result<HttpRequest,
     Ok(request)
 }
 
-/// Decodes a successful response's JSON body; an empty body decodes as
-/// `null`.
+/// Decodes a successful response's JSON body with auth0-core's one
+/// decoder (an empty body decodes as `null`; errors are scrubbed of the
+/// request's secrets).
 pub(crate) fn decode<T: DeserializeOwned>(response: &HttpResponse) -> Result<T, Error> {
-    let body = response.body();
-    let bytes: &[u8] = if body.iter().all(u8::is_ascii_whitespace) {
-        b"null"
-    } else {
-        body
-    };
-    serde_json::from_slice(bytes).map_err(|e| Error::Decode {
-        status: response.status(),
-        body_snippet: body_snippet(body),
-        source: Box::new(e),
-    })
+    auth0_core::client::decode_body(response)
 }
 
 /// An `Authorization: Bearer …` value, marked sensitive; an empty token or

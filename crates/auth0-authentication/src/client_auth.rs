@@ -1,14 +1,27 @@
 //! How the application proves its identity to the token endpoint:
 //! nothing (public clients), `client_secret_post`, or `private_key_jwt`
-//! with a fresh signed client assertion per request.
+//! with a fresh signed client assertion per attempt — and the one
+//! client-credentials grant built on it ([`ClientCredentials`]), which
+//! [`AuthenticationClient`](crate::AuthenticationClient) and
+//! auth0-management's token fetch both use.
 
 use std::fmt;
+use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use auth0_core::client::Auth0Client;
+use auth0_core::error::Error;
+use auth0_core::types::HttpService;
+use auth0_jwt::alg::AlgorithmFamily;
+use auth0_jwt::clock::{Clock, SystemClock};
 use auth0_jwt::sign::{SignError, SigningKey};
+use http::HeaderMap;
 use ring::rand::{SecureRandom as _, SystemRandom};
 use serde::Serialize;
 use serde_json::{Map, Value};
+
+use crate::client::{BuildError, Encoding, Fields, decode, post_fields};
+use crate::token::TokenResponse;
 
 /// The `client_assertion_type` sent with a `private_key_jwt` assertion.
 pub const CLIENT_ASSERTION_TYPE: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
@@ -148,6 +161,212 @@ fn random_uuid_v4() -> Result<String, AssertionError> {
         hex(&b[8..10]),
         hex(&b[10..16])
     ))
+}
+
+/// The application's identity at the token endpoint — client id, client
+/// authentication and assertion lifetime — and the client-credentials
+/// grant made with it.
+///
+/// This is the SDK's one implementation of client authentication:
+/// [`AuthenticationClient`](crate::AuthenticationClient) holds one, and
+/// auth0-management fetches its Management API token through
+/// [`ClientCredentials::request_token`] (as auth0-python's management
+/// client uses `GetToken`). With `private_key_jwt` every attempt carries
+/// its own assertion: the body is rebuilt, not replayed, when the stack
+/// retries (RFC 7523 §3: the `jti` is single use).
+///
+/// Cheap to clone; `Debug` never shows the secret or the key.
+///
+/// ```no_run
+/// use auth0_authentication::ClientCredentials;
+/// use auth0_core::{Auth0Client, ClientConfig};
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let http = Auth0Client::new(ClientConfig::new("tenant.eu.auth0.com")?)?;
+/// let credentials = ClientCredentials::client_secret("my-client-id", std::env::var("AUTH0_CLIENT_SECRET")?);
+/// credentials.validate()?;
+/// let token = credentials
+///     .request_token(&http, "https://tenant.eu.auth0.com/api/v2/", None)
+///     .await?;
+/// println!("expires in {:?} s", token.expires_in);
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct ClientCredentials {
+    client_id: String,
+    auth: Arc<ClientAuthentication>,
+    assertion_lifetime: Duration,
+    clock: Arc<dyn Clock>,
+}
+
+impl fmt::Debug for ClientCredentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientCredentials")
+            .field("client_id", &self.client_id)
+            .field("authentication", &self.auth)
+            .field("assertion_lifetime", &self.assertion_lifetime)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ClientCredentials {
+    /// Credentials of `client_id` authenticating with `auth`.
+    pub fn new(client_id: impl Into<String>, auth: ClientAuthentication) -> Self {
+        Self {
+            client_id: client_id.into(),
+            auth: Arc::new(auth),
+            assertion_lifetime: DEFAULT_ASSERTION_LIFETIME,
+            clock: Arc::new(SystemClock),
+        }
+    }
+
+    /// `client_secret_post` (RFC 6749 §2.3.1).
+    pub fn client_secret(client_id: impl Into<String>, secret: impl Into<String>) -> Self {
+        Self::new(client_id, ClientAuthentication::ClientSecret(secret.into()))
+    }
+
+    /// `private_key_jwt` (RFC 7523 §2.2, OIDC Core 9), signing each
+    /// assertion with `key`.
+    pub fn private_key_jwt(client_id: impl Into<String>, key: SigningKey) -> Self {
+        Self::new(
+            client_id,
+            ClientAuthentication::PrivateKeyJwt(Box::new(key)),
+        )
+    }
+
+    /// Lifetime of each assertion (`exp - iat`; default 180 s, between 1 s
+    /// and 600 s — checked by [`ClientCredentials::validate`]).
+    #[must_use]
+    pub fn with_assertion_lifetime(mut self, lifetime: Duration) -> Self {
+        self.assertion_lifetime = lifetime;
+        self
+    }
+
+    /// The clock that dates assertions (`iat`, `exp`; default the system
+    /// clock).
+    #[must_use]
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// The client id.
+    pub fn client_id(&self) -> &str {
+        &self.client_id
+    }
+
+    /// The client authentication.
+    pub fn authentication(&self) -> &ClientAuthentication {
+        &self.auth
+    }
+
+    /// The assertion lifetime.
+    pub fn assertion_lifetime(&self) -> Duration {
+        self.assertion_lifetime
+    }
+
+    /// Checks the settings: a non-empty client id and secret, an asymmetric
+    /// assertion key, a lifetime of 1 s to 600 s.
+    pub fn validate(&self) -> Result<(), BuildError> {
+        if self.client_id.is_empty() {
+            return Err(BuildError::EmptyClientId);
+        }
+        match self.auth.as_ref() {
+            ClientAuthentication::ClientSecret(s) if s.is_empty() => {
+                return Err(BuildError::EmptyClientSecret);
+            }
+            // RFC 7523 §2.2 allows HMAC, but Auth0's private_key_jwt takes
+            // the application's registered public key: a shared secret
+            // belongs in client_secret.
+            ClientAuthentication::PrivateKeyJwt(key)
+                if key.algorithm().family() == AlgorithmFamily::Hmac =>
+            {
+                return Err(BuildError::SymmetricAssertionKey {
+                    alg: key.algorithm().as_str(),
+                });
+            }
+            _ => {}
+        }
+        if self.assertion_lifetime.is_zero() || self.assertion_lifetime > Duration::from_secs(600) {
+            return Err(BuildError::InvalidAssertionLifetime {
+                secs: self.assertion_lifetime.as_secs(),
+            });
+        }
+        Ok(())
+    }
+
+    /// Now, by the clock that dates assertions (UNIX seconds).
+    pub(crate) fn now(&self) -> i64 {
+        self.clock.now()
+    }
+
+    /// True when each attempt needs its own body (a signed assertion).
+    pub(crate) fn signs_assertions(&self) -> bool {
+        matches!(self.auth.as_ref(), ClientAuthentication::PrivateKeyJwt(_))
+    }
+
+    /// Adds `client_secret`, or `client_assertion_type` and a newly signed
+    /// `client_assertion` for `issuer` (the tenant's `https://{domain}/`),
+    /// as auth0-python's `add_client_authentication`.
+    pub(crate) fn add_authentication(
+        &self,
+        fields: &mut Fields,
+        issuer: &str,
+    ) -> Result<(), Error> {
+        match self.auth.as_ref() {
+            ClientAuthentication::None => {}
+            ClientAuthentication::ClientSecret(secret) => fields.set("client_secret", secret),
+            ClientAuthentication::PrivateKeyJwt(key) => {
+                let secs = u64::try_from(self.clock.now()).unwrap_or(0);
+                let jwt = client_assertion(
+                    key,
+                    &self.client_id,
+                    issuer,
+                    self.assertion_lifetime,
+                    UNIX_EPOCH + Duration::from_secs(secs),
+                )
+                .map_err(|e| Error::InvalidRequest {
+                    reason: "could not create the client assertion".to_owned(),
+                    source: Some(Box::new(e)),
+                })?;
+                fields.set("client_assertion", &jwt);
+                fields.set("client_assertion_type", CLIENT_ASSERTION_TYPE);
+            }
+        }
+        Ok(())
+    }
+
+    /// The client-credentials grant (RFC 6749 §4.4): an access token for
+    /// `audience`, optionally for an Auth0 `organization`.
+    ///
+    /// `POST /oauth/token`, form-encoded as RFC 6749 §4.4.2 specifies, with
+    /// `client_id` and the client authentication. Asking twice only issues
+    /// another token, so the stack may resend it after a 5xx or a dropped
+    /// connection; each attempt then carries a newly signed assertion.
+    pub async fn request_token<S: HttpService>(
+        &self,
+        http: &Auth0Client<S>,
+        audience: &str,
+        organization: Option<&str>,
+    ) -> Result<TokenResponse, Error> {
+        let fields = Fields::new()
+            .str("grant_type", "client_credentials")
+            .str("client_id", &self.client_id)
+            .str("audience", audience)
+            .opt("organization", organization);
+        let response = post_fields(
+            http,
+            Some(self),
+            "/oauth/token",
+            &fields,
+            Encoding::Form,
+            HeaderMap::new(),
+            true,
+        )
+        .await?;
+        decode(&response)
+    }
 }
 
 #[cfg(test)]

@@ -3,7 +3,7 @@
 //! WS-Federation metadata, as auth0-python's `Enterprise`. Both are XML
 //! documents, returned as text for the service provider to import.
 
-use auth0_core::error::{Error, body_snippet};
+use auth0_core::error::Error;
 use auth0_core::types::{HttpResponse, HttpService};
 use http::{HeaderValue, Method};
 
@@ -18,19 +18,16 @@ const ACCEPT_XML: HeaderValue =
 /// The body of a metadata answer as text: it must be UTF-8 (XML metadata
 /// always is) and not empty.
 fn metadata_text(response: HttpResponse) -> Result<String, Error> {
-    let status = response.status();
-    let body = response.into_body();
-    let decode_error = |source: auth0_core::types::BoxError| Error::Decode {
-        status,
-        body_snippet: body_snippet(&body),
-        source,
-    };
+    let body = response.body();
     if body.iter().all(u8::is_ascii_whitespace) {
-        return Err(decode_error("the metadata document is empty".into()));
+        return Err(Error::decode_failure(
+            &response,
+            &"the metadata document is empty",
+        ));
     }
-    match std::str::from_utf8(&body) {
+    match std::str::from_utf8(body) {
         Ok(text) => Ok(text.to_owned()),
-        Err(e) => Err(decode_error(Box::new(e))),
+        Err(e) => Err(Error::decode_failure(&response, &e)),
     }
 }
 

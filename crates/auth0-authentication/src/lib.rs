@@ -67,11 +67,12 @@ pub mod par;
 pub mod passwordless;
 pub mod pkce;
 pub mod token;
+pub mod token_source;
 pub mod userinfo;
 
 pub use authorize::{AuthorizeUrl, AuthorizeUrlError, LogoutUrl};
 pub use client::{AuthenticationClient, AuthenticationClientBuilder, BuildError, NewClientError};
-pub use client_auth::{AssertionError, ClientAuthentication};
+pub use client_auth::{AssertionError, ClientAuthentication, ClientCredentials};
 pub use database::{Signup, SignupResponse};
 pub use mfa::{
     Authenticator, AuthenticatorType, BindingMethod, ChallengeType, MfaAssociate, MfaAssociation,

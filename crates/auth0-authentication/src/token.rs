@@ -70,8 +70,10 @@ pub struct TokenResponse {
     /// The token type, normally `Bearer`.
     #[serde(default = "bearer")]
     pub token_type: String,
-    /// Seconds until the access token expires.
-    #[serde(default)]
+    /// Seconds until the access token expires (RFC 6749 §5.1). A
+    /// fractional value is truncated; a negative or non-numeric one reads
+    /// as absent.
+    #[serde(default, deserialize_with = "seconds")]
     pub expires_in: Option<u64>,
     /// The granted scopes, space separated, when the server names them.
     #[serde(default)]
@@ -89,6 +91,20 @@ pub struct TokenResponse {
     /// `type`.
     #[serde(default)]
     pub authorization_details: Option<Value>,
+}
+
+/// `expires_in` as whole seconds: some servers and proxies send `3600.0`.
+fn seconds<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
+    let value = Option::<Value>::deserialize(d)?;
+    Ok(match value {
+        Some(Value::Number(n)) => n.as_u64().or_else(|| {
+            n.as_f64()
+                .filter(|f| f.is_finite() && *f >= 0.0 && *f < u64::MAX as f64)
+                // Truncation toward zero is the intent.
+                .map(|f| f as u64)
+        }),
+        _ => None,
+    })
 }
 
 fn bearer() -> String {
@@ -409,25 +425,15 @@ impl<S> AuthenticationClient<S>
 where
     S: HttpService,
 {
+    /// `POST /oauth/token` with `fields` (JSON, as auth0-python sends),
+    /// client-authenticated when `authenticated`. Never resent after a 5xx
+    /// or a dropped connection: these grants consume a code, a refresh
+    /// token, an `mfa_token` or a password attempt.
     pub(crate) async fn token_request(
         &self,
         fields: Fields,
         authenticated: bool,
         headers: HeaderMap,
-    ) -> Result<TokenResponse, Error> {
-        self.token_request_with(fields, authenticated, headers, false)
-            .await
-    }
-
-    /// [`Self::token_request`]; `retry_server_errors` lets the stack resend
-    /// it after a 5xx or a dropped connection (grants that only issue a
-    /// token and consume nothing).
-    async fn token_request_with(
-        &self,
-        fields: Fields,
-        authenticated: bool,
-        headers: HeaderMap,
-        retry_server_errors: bool,
     ) -> Result<TokenResponse, Error> {
         let fields = if authenticated {
             self.authenticate(fields)?
@@ -435,13 +441,7 @@ where
             fields
         };
         let response = self
-            .post_with(
-                "/oauth/token",
-                &fields,
-                Encoding::Json,
-                headers,
-                retry_server_errors,
-            )
+            .post_with("/oauth/token", &fields, Encoding::Json, headers, false)
             .await?;
         decode(&response)
     }
@@ -463,15 +463,9 @@ where
         audience: &str,
         organization: Option<&str>,
     ) -> Result<TokenResponse, Error> {
-        let fields = self
-            .fields()
-            .str("grant_type", "client_credentials")
-            .str("audience", audience)
-            .opt("organization", organization);
-        // Asking twice only issues another token: the stack may resend it
-        // after a 5xx (every other grant consumes a code, a refresh token or
-        // an mfa_token, and is never resent).
-        self.token_request_with(fields, true, HeaderMap::new(), true)
+        // The one client-credentials path, shared with auth0-management.
+        self.credentials()
+            .request_token(self.core(), audience, organization)
             .await
     }
 

@@ -542,7 +542,7 @@ async fn an_expired_mfa_token_is_expired_token() {
         .unwrap_err();
     assert_eq!(err.error_code(), Some("expired_token"));
     assert_eq!(err.status_code(), Some(http::StatusCode::UNAUTHORIZED));
-    assert!(!err.is_retryable());
+    assert!(!err.is_retryable_for(&http::Method::POST));
 }
 
 #[tokio::test]
@@ -608,7 +608,11 @@ async fn mfa_posts_answered_5xx_are_not_retried() {
         .mfa_otp(MFA_TOKEN, "123456")
         .await
         .unwrap_err();
-    assert!(err.is_retryable(), "the caller may decide to try again");
+    assert_eq!(
+        err.retry_advice(&http::Method::POST),
+        auth0_core::error::RetryAdvice::UnsafeToRepeat,
+        "the grant may have been consumed: only the caller can decide"
+    );
     assert_eq!(server.request_count(), 1, "a grant must not be sent twice");
 
     let server = TestServer::scripted(vec![

@@ -40,8 +40,14 @@ async fn client_credentials_sends_the_python_sdk_body() {
     let req = server.only_request();
     assert_eq!(req.method, http::Method::POST);
     assert_eq!(req.uri.path(), "/oauth/token");
+    // RFC 6749 §4.4.2: the client-credentials request is form-encoded
+    // (auth0-python's fields, one shared path with auth0-management).
     assert_eq!(
-        strings(&req.json()),
+        req.headers["content-type"],
+        "application/x-www-form-urlencoded"
+    );
+    assert_eq!(
+        strings(&req.fields()),
         expect(&[
             ("grant_type", "client_credentials"),
             ("client_id", "client-123"),
@@ -59,7 +65,7 @@ async fn client_credentials_with_organization() {
         .client_credentials("https://api.example.com/", Some("org_abc"))
         .await
         .unwrap();
-    let body = server.only_request().json();
+    let body = server.only_request().fields();
     assert_eq!(body["organization"], "org_abc");
     assert_eq!(body.len(), 5);
 }
@@ -288,7 +294,7 @@ fn check_assertion(
     kid: Option<&str>,
     aud: &str,
 ) -> String {
-    let body = req.json();
+    let body = req.fields();
     assert!(
         !body.contains_key("client_secret"),
         "client_secret sent with private_key_jwt"
@@ -339,7 +345,7 @@ async fn private_key_jwt_es256_assertion_is_signed_fresh_per_request() {
         assert!(jtis.insert(jti), "jti reused");
     }
     assert_eq!(jtis.len(), 3);
-    let first = &server.requests()[0].json();
+    let first = &server.requests()[0].fields();
     assert_eq!(first["grant_type"], "client_credentials");
     assert_eq!(first["audience"], "https://api.example.com/");
     assert_eq!(first["client_id"], "client-123");
@@ -374,7 +380,7 @@ async fn assertion_lifetime_is_configurable() {
         .build()
         .unwrap();
     auth.client_credentials("a", None).await.unwrap();
-    let body = server.only_request().json();
+    let body = server.only_request().fields();
     let jws = Jws::parse(
         body["client_assertion"].as_str().unwrap(),
         &ParseOptions::default(),

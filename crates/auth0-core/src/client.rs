@@ -17,8 +17,9 @@ use tower::ServiceExt as _;
 use tower_layer::Layer;
 
 use crate::config::{ClientConfig, Domain};
-use crate::error::{ConfigError, Error, body_snippet};
+use crate::error::{ConfigError, Error};
 use crate::response::ApiResponse;
+use crate::secrets::Secrets;
 use crate::stack::{DefaultService, default_stack, default_stack_over};
 use crate::types::{HttpRequest, HttpResponse, HttpService};
 
@@ -114,14 +115,34 @@ impl<S: HttpService> Auth0Client<S> {
     /// println!("{}", response.status());
     /// # Ok(()) }
     /// ```
+    ///
+    /// The request's credentials — its sensitive headers, the values of
+    /// secret-named body fields, anything in a [`Secrets`] extension the
+    /// caller attached — are recorded in a [`Secrets`] set that travels
+    /// with the request (the retry layer adds every rebuilt body) and is
+    /// put in the response's extensions, where [`Error::from_response`] and
+    /// [`decode_body`] find it to scrub them from error text.
     pub async fn send(&self, request: HttpRequest) -> Result<HttpResponse, Error> {
         let (mut parts, body) = request.into_parts();
         parts.uri = self.config.domain().resolve(parts.uri)?;
-        self.service
+        let secrets = match parts.extensions.get::<Secrets>() {
+            Some(s) => s.clone(),
+            None => {
+                let s = Secrets::new();
+                parts.extensions.insert(s.clone());
+                s
+            }
+        };
+        secrets.record_headers(&parts.headers);
+        secrets.record_body(&body);
+        let mut response = self
+            .service
             .clone()
             .oneshot(Request::from_parts(parts, body))
             .await
-            .map_err(|e| Error::from_service_error(e.into()))
+            .map_err(|e| Error::from_service_error(e.into()))?;
+        response.extensions_mut().insert(secrets);
+        Ok(response)
     }
 
     /// `GET`s JSON and decodes it into `T`. Error statuses become
@@ -217,18 +238,31 @@ fn decode_json<T: DeserializeOwned>(response: HttpResponse) -> Result<ApiRespons
     if status.is_client_error() || status.is_server_error() {
         return Err(Error::from_response(&response));
     }
-    let (parts, body) = response.into_parts();
+    let data = decode_body::<T>(&response)?;
+    let (parts, _) = response.into_parts();
+    Ok(ApiResponse::new(data, status, parts.headers))
+}
+
+/// Decodes a response's JSON body into `T` (an empty body decodes as JSON
+/// `null`, so `()` and `Option<_>` fit it). The one body decoder of the
+/// SDK: a failure is [`Error::Decode`] built by
+/// [`Error::decode_failure`], so neither its snippet nor its source shows a
+/// secret the request sent or a secret-named value of the body.
+///
+/// ```
+/// let resp = http::Response::new(bytes::Bytes::from_static(br#"{"n":1}"#));
+/// let v: serde_json::Value = auth0_core::client::decode_body(&resp)?;
+/// assert_eq!(v["n"], 1);
+/// # Ok::<(), auth0_core::Error>(())
+/// ```
+pub fn decode_body<T: DeserializeOwned>(response: &HttpResponse) -> Result<T, Error> {
+    let body = response.body();
     let bytes: &[u8] = if body.iter().all(u8::is_ascii_whitespace) {
         b"null"
     } else {
-        &body
+        body
     };
-    let data = serde_json::from_slice::<T>(bytes).map_err(|e| Error::Decode {
-        status,
-        body_snippet: body_snippet(&body),
-        source: Box::new(e),
-    })?;
-    Ok(ApiResponse::new(data, status, parts.headers))
+    serde_json::from_slice::<T>(bytes).map_err(|e| Error::decode_failure(response, &e))
 }
 
 /// RFC 3986 percent-encoding, appended to `out`: the unreserved characters

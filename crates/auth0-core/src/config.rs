@@ -181,7 +181,7 @@ impl fmt::Debug for Domain {
 
 fn invalid(input: &str, reason: InvalidDomainReason) -> ConfigError {
     ConfigError::InvalidDomain {
-        input: redact_userinfo(&truncate_for_display(input)),
+        input: truncate_for_display(&redact_userinfo(input)),
         reason,
     }
 }
@@ -354,12 +354,16 @@ pub(crate) fn truncate_for_display(s: &str) -> String {
 }
 
 /// Replaces `user:password@` in a URL-like string with `***@`.
+///
+/// Conservative on purpose: everything between the scheme and the *last*
+/// `@` goes, wherever that `@` is, because a password may itself contain
+/// `/`, `?`, `#` or `@` left unencoded (RFC 3986 §3.2.1 deprecates
+/// passwords in URLs, and this text ends up in errors and `Debug`). Callers
+/// redact before truncating, so a cut can never fall between a password
+/// and its `@`.
 pub(crate) fn redact_userinfo(s: &str) -> String {
     let start = s.find("://").map_or(0, |i| i + 3);
-    let authority_end = s[start..]
-        .find(['/', '?', '#'])
-        .map_or(s.len(), |i| start + i);
-    match s[start..authority_end].rfind('@') {
+    match s[start..].rfind('@') {
         Some(at) => format!("{}***{}", &s[..start], &s[start + at..]),
         None => s.to_owned(),
     }
@@ -420,7 +424,7 @@ impl fmt::Debug for ProxyConfig {
 }
 
 fn validate_proxy_url(url: &str) -> Result<(), ConfigError> {
-    let shown = redact_userinfo(&truncate_for_display(url));
+    let shown = truncate_for_display(&redact_userinfo(url));
     let uri = Uri::from_str(url).map_err(|_| ConfigError::InvalidProxy {
         url: shown.clone(),
         reason: "not a valid URL",
@@ -934,7 +938,12 @@ mod tests {
             redact_userinfo("http://user:pw@proxy:3128"),
             "http://***@proxy:3128"
         );
-        assert_eq!(redact_userinfo("proxy:3128/a@b"), "proxy:3128/a@b");
+        // A password with an unencoded `/` or `@` is hidden whole.
+        assert_eq!(redact_userinfo("proxy:3128/a@b"), "***@b");
+        assert_eq!(
+            redact_userinfo("http://u:pa/ss@w@proxy:3128"),
+            "http://***@proxy:3128"
+        );
         assert_eq!(redact_userinfo("u:p@h"), "***@h");
     }
 

@@ -7,6 +7,7 @@ pub mod client;
 pub mod config;
 pub mod error;
 pub mod response;
+pub mod secrets;
 pub mod stack;
 pub mod telemetry;
 pub mod transport;
@@ -21,8 +22,15 @@ pub mod headers;
 pub mod types;
 
 // --- re-exports (client/config side) ---
+// Fuzzing harnesses (`fuzz/` and tests/fuzz_corpus.rs); not a supported API.
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing;
+
 pub use client::{Auth0Client, ClientBuilder};
 pub use config::{ClientConfig, ClientConfigBuilder, Domain};
-pub use error::{Auth0Error, ConfigError, Error, MfaRequiredError, RateLimitError};
+pub use error::{
+    Auth0Error, ConfigError, DecodeError, Error, MfaRequiredError, RateLimitError, RetryAdvice,
+};
 pub use response::ApiResponse;
 pub use stack::DefaultService;

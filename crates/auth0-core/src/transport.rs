@@ -38,6 +38,34 @@ use crate::error::ConfigError;
 use crate::timeout::{Elapsed, TimeoutKind};
 use crate::types::{BoxError, HttpRequest, HttpResponse};
 
+/// Request extension: a response-body limit for this one request, in bytes.
+///
+/// [`HttpTransport`] stops reading the body as soon as it passes the
+/// smaller of this and the client's own cap
+/// ([`ClientConfigBuilder::max_response_body`](crate::config::ClientConfigBuilder::max_response_body))
+/// — up front when `Content-Length` already says so — and fails with
+/// [`TransportError::BodyTooLarge`] (reported as
+/// [`Error::BodyTooLarge`](crate::error::Error::BodyTooLarge)) carrying the
+/// limit that applied. Use it for small documents fetched from a server you
+/// do not fully trust (a JWKS, an OpenID discovery document), so a hostile or
+/// broken answer costs at most this much memory and reading time. It can only
+/// lower the client's cap, never raise it. A custom transport installed with
+/// `ClientBuilder::from_service` sees the extension too and may honour it.
+///
+/// # Example
+///
+/// ```
+/// use auth0_core::transport::BodyLimit;
+/// use auth0_core::types::HttpRequest;
+/// use bytes::Bytes;
+///
+/// let mut request = HttpRequest::new(Bytes::new());
+/// request.extensions_mut().insert(BodyLimit(64 * 1024));
+/// assert_eq!(request.extensions().get::<BodyLimit>(), Some(&BodyLimit(64 * 1024)));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct BodyLimit(pub usize);
+
 /// A failure of the transport itself (below HTTP status codes).
 ///
 /// Returned boxed from [`HttpTransport`]; [`crate::error::Error::from_service_error`]
@@ -231,11 +259,14 @@ impl Service<HttpRequest> for HttpTransport {
             let host = req.uri().host().unwrap_or_default().to_owned();
             return Box::pin(async move { Err(TransportError::InsecureScheme { host }.into()) });
         }
+        let max_body = req
+            .extensions()
+            .get::<BodyLimit>()
+            .map_or(self.max_body, |limit| limit.0.min(self.max_body));
         let (parts, body) = req.into_parts();
         let future = self
             .client
             .request(http::Request::from_parts(parts, Full::new(body)));
-        let max_body = self.max_body;
         Box::pin(async move {
             let response = future.await.map_err(|e| -> BoxError {
                 if let Some(tls) = find_tls_error(&e) {
@@ -485,7 +516,10 @@ mod tests {
         assert_eq!(elapsed.kind, TimeoutKind::Connect);
         assert_eq!(elapsed.after, Duration::from_secs(3));
         let mapped = crate::error::Error::from_service_error(err);
-        assert!(mapped.is_timeout() && mapped.is_retryable(), "{mapped:?}");
+        assert!(
+            mapped.is_timeout() && mapped.is_retryable_for(&http::Method::POST),
+            "{mapped:?}"
+        );
     }
 
     #[tokio::test]

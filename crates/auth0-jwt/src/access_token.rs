@@ -84,35 +84,25 @@ pub enum OrganizationPolicy {
     None,
     /// The token must carry an `org_id` string.
     Required,
-    /// The token's organization must be in the set: entries starting with
+    /// The token's organization must be in the list: entries starting with
     /// `org_` are compared with `org_id` exactly, others with `org_name`
-    /// case-insensitively. Build with [`OrganizationPolicy::allow`].
-    AllowList(HashSet<String>),
+    /// case-insensitively. Build with [`OrganizationPolicy::allow`] or an
+    /// [`OrganizationAllowList`] (which normalises names as it is built).
+    AllowList(OrganizationAllowList),
     /// Your own async decision (e.g. a database lookup). Runs on every call,
     /// including cache hits. Build with [`OrganizationPolicy::check`].
     Check(OrganizationCheck),
 }
 
 impl OrganizationPolicy {
-    /// An [`OrganizationPolicy::AllowList`] (names are lowercased here).
+    /// An [`OrganizationPolicy::AllowList`] of these organization IDs
+    /// (`org_…`) and names; see [`OrganizationAllowList::new`].
     pub fn allow<I, S>(organizations: I) -> Self
     where
         I: IntoIterator<Item = S>,
         S: Into<String>,
     {
-        Self::AllowList(
-            organizations
-                .into_iter()
-                .map(|o| {
-                    let o: String = o.into();
-                    if o.starts_with("org_") {
-                        o
-                    } else {
-                        o.to_lowercase()
-                    }
-                })
-                .collect(),
-        )
+        Self::AllowList(OrganizationAllowList::new(organizations))
     }
 
     /// An [`OrganizationPolicy::Check`] from an async closure.
@@ -130,9 +120,91 @@ impl fmt::Debug for OrganizationPolicy {
         match self {
             Self::None => f.write_str("None"),
             Self::Required => f.write_str("Required"),
-            Self::AllowList(set) => f.debug_tuple("AllowList").field(set).finish(),
+            Self::AllowList(list) => f.debug_tuple("AllowList").field(list).finish(),
             Self::Check(_) => f.write_str("Check(..)"),
         }
+    }
+}
+
+/// The organizations an [`OrganizationPolicy::AllowList`] admits.
+///
+/// Entries starting with `org_` are organization IDs, matched against
+/// `org_id` exactly (Auth0 IDs are case-sensitive); any other entry is an
+/// organization name, matched against `org_name` ignoring case (Auth0 stores
+/// names in lower case). Names are lowercased here, when the list is built:
+/// a list cannot hold a name that no token could ever match.
+///
+/// # Example
+///
+/// ```
+/// use std::collections::HashSet;
+/// use auth0_jwt::access_token::{OrganizationAllowList, OrganizationPolicy};
+///
+/// let list = OrganizationAllowList::new(["org_abc123", "Acme"]);
+/// assert!(list.allows_id("org_abc123"));
+/// assert!(list.allows_name("ACME"));
+/// // The same from a set you already have:
+/// let set: HashSet<String> = ["Acme".to_owned()].into();
+/// let policy = OrganizationPolicy::AllowList(set.into());
+/// # let _ = policy;
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OrganizationAllowList {
+    ids: HashSet<String>,
+    /// Lowercased names.
+    names: HashSet<String>,
+}
+
+impl OrganizationAllowList {
+    /// A list of organization IDs (`org_…`) and names (any case).
+    pub fn new<I, S>(organizations: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        let mut list = Self::default();
+        for organization in organizations {
+            let organization: String = organization.into();
+            if organization.starts_with("org_") {
+                list.ids.insert(organization);
+            } else {
+                list.names.insert(organization.to_lowercase());
+            }
+        }
+        list
+    }
+
+    /// True if `org_id` is one of the listed IDs (exact match).
+    pub fn allows_id(&self, org_id: &str) -> bool {
+        self.ids.contains(org_id)
+    }
+
+    /// True if `org_name` is one of the listed names, ignoring case. A name
+    /// starting with `org_` is never matched (it would pose as an ID).
+    pub fn allows_name(&self, org_name: &str) -> bool {
+        !org_name.starts_with("org_") && self.names.contains(&org_name.to_lowercase())
+    }
+
+    /// Number of entries.
+    pub fn len(&self) -> usize {
+        self.ids.len() + self.names.len()
+    }
+
+    /// True if nothing is listed (nobody is admitted).
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+impl<S: Into<String>> FromIterator<S> for OrganizationAllowList {
+    fn from_iter<I: IntoIterator<Item = S>>(iter: I) -> Self {
+        Self::new(iter)
+    }
+}
+
+impl From<HashSet<String>> for OrganizationAllowList {
+    fn from(set: HashSet<String>) -> Self {
+        Self::new(set)
     }
 }
 
@@ -179,7 +251,10 @@ impl TypPolicy {
 /// (keyed by the whole token, see [`crate::cache`]) until `exp`; a hit re-runs
 /// the cheap claim checks against the current clock, so a cached token still
 /// expires on time. [`validate_cached`](Self::validate_cached) answers a hit
-/// without an `async` call.
+/// without an `async` call. Hits are used only while the key source is
+/// current ([`KeySource::is_current`]): once a remote key set is past its TTL,
+/// tokens are verified in full, which makes the source refresh first, and
+/// tokens of keys the refresh removed leave the cache.
 ///
 /// # Example
 ///
@@ -483,7 +558,12 @@ impl AccessTokenValidator {
         let mut key_version = 0;
         if let Some(cache) = &self.cache {
             key_version = self.evict_removed_keys(cache);
-            if let Some(claims) = cache.get(token, now) {
+            // Keys past their freshness: verify in full, which makes the key
+            // source refresh first; a cached verdict would outlive a key the
+            // source may have dropped.
+            if self.key_source.is_current()
+                && let Some(claims) = cache.get(token, now)
+            {
                 self.check_claims(&claims, now)?;
                 self.check_organization(&claims).await?;
                 return Ok(claims);
@@ -523,8 +603,18 @@ impl AccessTokenValidator {
         };
         let source = self.key_source.as_ref();
         let options = &self.parse_options;
-        let (parsed, fingerprint) =
-            verify_token(token, options, &self.algorithms, KIND, source, check).await?;
+        let verified = verify_token(token, options, &self.algorithms, KIND, source, check).await;
+        let (parsed, fingerprint) = match verified {
+            Ok(verified) => verified,
+            Err(error) => {
+                // A refresh during this call may have removed keys: their
+                // tokens leave the cache now, not at the next lookup.
+                if let Some(cache) = &self.cache {
+                    self.evict_removed_keys(cache);
+                }
+                return Err(error);
+            }
+        };
         let claims = parsed
             .into_claims()
             .map_err(|e| Error::from_claim_type(e, KIND))?;
@@ -549,7 +639,9 @@ impl AccessTokenValidator {
 
     /// The answer for `token` if it can be given at once from the cache of
     /// verified tokens: `None` when the cache is off, the token is not in it,
-    /// or the organization policy is an async [`OrganizationPolicy::Check`];
+    /// the key source is not current ([`KeySource::is_current`]: its keys need
+    /// a refresh first), or the organization policy is an async
+    /// [`OrganizationPolicy::Check`];
     /// otherwise exactly what [`validate`](Self::validate) would return (the
     /// time, issuer, audience, scope and organization rules run again on the
     /// cached claims). Never blocks and never does I/O, so a gateway can call
@@ -585,6 +677,10 @@ impl AccessTokenValidator {
         }
         let now = self.clock.now();
         self.evict_removed_keys(cache);
+        // Keys past their freshness: `validate` refreshes them first.
+        if !self.key_source.is_current() {
+            return self.known_expired(token, now).map(Err);
+        }
         let Some(claims) = cache.get(token, now) else {
             return self.known_expired(token, now).map(Err);
         };
@@ -725,12 +821,8 @@ impl AccessTokenValidator {
                     .ok_or_else(|| Error::OrganizationIdInvalid { kind: KIND })?;
             }
             OrganizationPolicy::AllowList(allowed) => {
-                let by_id = claims.org_id().is_some_and(|id| allowed.contains(id));
-                let by_name = || {
-                    claims.org_name().is_some_and(|n| {
-                        !n.starts_with("org_") && allowed.contains(&n.to_lowercase())
-                    })
-                };
+                let by_id = claims.org_id().is_some_and(|id| allowed.allows_id(id));
+                let by_name = || claims.org_name().is_some_and(|n| allowed.allows_name(n));
                 if !by_id && !by_name() {
                     return Err(self.organization_not_allowed(claims));
                 }

@@ -92,7 +92,7 @@ impl Expected {
     pub(crate) fn describe(self) -> &'static str {
         match self {
             Self::String => "a string",
-            Self::NumericDate => "a number (seconds since the epoch)",
+            Self::NumericDate => "an integer NumericDate (seconds since the epoch)",
             Self::Audience => "a string or array of strings",
             Self::StringArray => "an array of strings",
         }
@@ -106,21 +106,23 @@ pub(crate) struct ClaimTypeError {
     pub(crate) expected: Expected,
 }
 
-/// A NumericDate: JSON integers within `i64`, or finite non-negative floats below
-/// 2^63 (truncated to whole seconds). Anything else — an integer beyond `i64::MAX`, a
-/// negative or huge float — is no real date and would make time arithmetic overflow.
+/// A NumericDate: a JSON integer within `i64`, nothing else.
+///
+/// RFC 7519 §2 defines NumericDate as a JSON numeric value that may be
+/// non-integer, but Auth0 only ever issues integer seconds, and the libraries
+/// Auth0 tokens are checked with elsewhere refuse anything but an integer
+/// (auth0-python requires an `int`, jsonwebtoken deserializes `exp`/`nbf` into
+/// integers). Accepting `1.5`, `1.0` or `1e9` here would let this SDK read a
+/// token differently from them (truncation, rounding of huge exponents), so a
+/// fraction or an exponent form is the claim's wrong-type error, like a string.
+/// An integer beyond `i64::MAX` is no real date and would make time
+/// arithmetic overflow.
 fn numeric_date(n: Num) -> Result<i64, WrongType> {
     match n {
         Num::I64(i) => Ok(i),
         Num::U64(u) => i64::try_from(u).map_err(|_| WrongType),
-        // 9.2e18 is exactly representable and below 2^63; the cast truncates towards
-        // zero. NaN and infinities fail the range test (serde_json never yields them
-        // from JSON text anyway).
-        Num::F64(f) if (0.0..9.223_372_036_854_775e18).contains(&f) =>
-        {
-            #[allow(clippy::cast_possible_truncation)]
-            Ok(f as i64)
-        }
+        // serde_json yields `F64` for every number written with a fraction or an
+        // exponent (and for `-0`), whatever its value.
         Num::F64(_) => Err(WrongType),
     }
 }
@@ -354,7 +356,7 @@ impl ParsedClaims {
     }
 
     /// The full strict parser behind [`ParsedClaims::parse`].
-    fn parse_full(raw: &str) -> Result<Self, JsonError> {
+    pub(crate) fn parse_full(raw: &str) -> Result<Self, JsonError> {
         let mut out = ParsedClaims {
             claims: Arc::new(Claims::empty()),
             seen: 0,
@@ -378,7 +380,7 @@ impl ParsedClaims {
     /// [`json::scan_flat`]): every registered claim of its right type, no escapes,
     /// no nesting. `None` sends the text through the full parser, which also
     /// reports what is wrong; for any text both accept, both give the same claims.
-    fn parse_flat(raw: &str) -> Option<Self> {
+    pub(crate) fn parse_flat(raw: &str) -> Option<Self> {
         use json::FlatValue::{Int, Str, StrArray};
         // Filled in place: the `Arc` is not shared yet, and `Claims` is large.
         let mut claims = Arc::new(Claims::empty());
@@ -505,6 +507,26 @@ impl ParsedClaims {
             self.check(index)?;
         }
         Ok(self.claims)
+    }
+}
+
+/// What the fuzzing harnesses compare between the fast and the full path.
+#[cfg(feature = "fuzzing")]
+impl ParsedClaims {
+    pub(crate) fn claims_ref(&self) -> &Claims {
+        &self.claims
+    }
+
+    pub(crate) fn wrong_mask(&self) -> u16 {
+        self.wrong
+    }
+
+    pub(crate) fn clone_for_check(&self) -> Self {
+        ParsedClaims {
+            claims: Arc::clone(&self.claims),
+            seen: self.seen,
+            wrong: self.wrong,
+        }
     }
 }
 
@@ -906,7 +928,7 @@ mod tests {
     #[test]
     fn one_pass_types_and_keeps_the_rest() {
         let p = parse(
-            r#"{"iss":"i","aud":["a","b"],"exp":10,"nbf":1.9,"scope":"x y",
+            r#"{"iss":"i","aud":["a","b"],"exp":10,"nbf":1,"scope":"x y",
                 "permissions":["p"],"n":{"deep":[1,{"k":null}]},"s":"t"}"#,
         )
         .unwrap();

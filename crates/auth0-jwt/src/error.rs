@@ -161,8 +161,10 @@ pub enum Error {
         found: Audience,
     },
 
-    /// `exp` is absent or not a number (a string such as `"1700000000"` is
-    /// refused). Likely cause: a hand-made token or a non-conforming issuer.
+    /// `exp` is absent or not an integer NumericDate (a string such as
+    /// `"1700000000"`, a fraction such as `1.5` or an exponent form such as
+    /// `1e9` is refused). Likely cause: a hand-made token or a non-conforming
+    /// issuer.
     #[error("Expiration Time (exp) claim must be a number present in the {kind}")]
     ExpirationInvalid {
         /// The kind of token.
@@ -184,8 +186,8 @@ pub enum Error {
         expired_at: i64,
     },
 
-    /// `iat` is absent (ID tokens) or not a number. Likely cause: a
-    /// hand-made or non-conforming token.
+    /// `iat` is absent (ID tokens) or not an integer NumericDate. Likely
+    /// cause: a hand-made or non-conforming token.
     #[error("Issued At (iat) claim must be a number present in the {kind}")]
     IssuedAtInvalid {
         /// The kind of token.
@@ -206,8 +208,8 @@ pub enum Error {
         issued_at: i64,
     },
 
-    /// `nbf` is present but not a number. Likely cause: a hand-made or
-    /// non-conforming token.
+    /// `nbf` is present but not an integer NumericDate. Likely cause: a
+    /// hand-made or non-conforming token.
     #[error("Not Before (nbf) claim must be a number in the {kind}")]
     NotBeforeInvalid {
         /// The kind of token.
@@ -335,7 +337,8 @@ pub enum Error {
         found: String,
     },
 
-    /// `max_age` was requested but `auth_time` is absent or not a number.
+    /// `auth_time` is absent (when `max_age` was requested) or not an integer
+    /// NumericDate.
     /// Likely cause: the authorization request did not send `max_age`.
     #[error(
         "Authentication Time (auth_time) claim must be a number present in the {kind} when Max Age (max_age) is specified"

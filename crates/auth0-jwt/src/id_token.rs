@@ -343,10 +343,23 @@ impl TokenVerifier {
             });
         }
 
-        // Issued at
-        map.numeric_date("iat")
+        // Issued at: required (OIDC Core 1.0 §2), and not in the future beyond
+        // the leeway (OIDC Core 1.0 §3.1.3.7 step 10: `iat` "can be used to
+        // reject tokens that were issued too far away from the current time";
+        // RFC 7519 §4.1.6). A token from the future means a wrong clock or a
+        // token minted ahead of time.
+        let iat = map
+            .numeric_date("iat")
             .map_err(ty)?
             .ok_or_else(|| Error::IssuedAtInvalid { kind: KIND })?;
+        let issued_at = iat.saturating_sub(self.leeway);
+        if now < issued_at {
+            return Err(Error::IssuedInFuture {
+                kind: KIND,
+                now,
+                issued_at,
+            });
+        }
 
         // Nonce
         if let Some(expected) = &options.nonce {
@@ -368,20 +381,27 @@ impl TokenVerifier {
             check_organization(map, expected)?;
         }
 
-        // Authorized party
-        if several {
-            let azp = map
-                .string("azp")
-                .ok()
-                .flatten()
-                .ok_or_else(|| Error::AuthorizedPartyInvalid { kind: KIND })?;
-            if azp != self.audience {
+        // Authorized party, OIDC Core 1.0 §3.1.3.7 steps 4 and 5: with several
+        // audiences `azp` must be present; whenever it is present it must be
+        // our client ID (a token issued to another party is not ours to use,
+        // even if it also lists us as an audience).
+        let azp = match map.string("azp") {
+            Ok(azp) => azp,
+            // Present but not a string: refused (as missing, when it is required).
+            Err(_) if several => return Err(Error::AuthorizedPartyInvalid { kind: KIND }),
+            Err(e) => return Err(ty(e)),
+        };
+        match azp {
+            None if several => return Err(Error::AuthorizedPartyInvalid { kind: KIND }),
+            None => {}
+            Some(azp) if azp != self.audience => {
                 return Err(Error::AuthorizedPartyMismatch {
                     kind: KIND,
                     expected: self.audience.clone(),
                     found: truncate_for_message(azp),
                 });
             }
+            Some(_) => {}
         }
 
         // Authentication time

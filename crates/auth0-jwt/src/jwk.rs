@@ -115,6 +115,74 @@ impl Jwk {
     }
 }
 
+impl Jwk {
+    /// The RFC 7638 JWK thumbprint with SHA-256, base64url without padding —
+    /// what `cnf.jkt` of a DPoP-bound access token holds (RFC 9449 §6.1).
+    ///
+    /// Only the members RFC 7638 §3.2 requires for the key type are hashed
+    /// (`RSA`: `e`, `kty`, `n`; `EC`: `crv`, `kty`, `x`, `y`; `OKP`: `crv`,
+    /// `kty`, `x` per RFC 8037 §2; `oct`: `k`, `kty`), in lexicographic order
+    /// with no whitespace (RFC 7638 §3.1), so `kid`, `alg` and `use` never
+    /// change it.
+    ///
+    /// ```
+    /// use auth0_jwt::jwk::Jwk;
+    ///
+    /// // RFC 8037 Appendix A.3.
+    /// let jwk = Jwk::from_json(r#"{"kty":"OKP","crv":"Ed25519",
+    ///     "x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}"#)?;
+    /// assert_eq!(jwk.thumbprint()?, "kPrK_qmxVWaYVA9wwBF6Iuo3vVzz7TxHCTwXBygrS4k");
+    /// # Ok::<(), auth0_jwt::jwk::JwkError>(())
+    /// ```
+    pub fn thumbprint(&self) -> Result<String, JwkError> {
+        fn member<'a>(value: &'a Option<String>, name: &str) -> Result<&'a String, JwkError> {
+            value.as_ref().ok_or_else(|| JwkError::InvalidMembers {
+                reason: format!("missing field `{name}` needed for the thumbprint"),
+            })
+        }
+        // RFC 7638 §3.2: the required members only, sorted by name.
+        let members: Vec<(&str, &String)> = match self.kty.as_str() {
+            "RSA" => vec![
+                ("e", member(&self.e, "e")?),
+                ("kty", &self.kty),
+                ("n", member(&self.n, "n")?),
+            ],
+            "EC" => vec![
+                ("crv", member(&self.crv, "crv")?),
+                ("kty", &self.kty),
+                ("x", member(&self.x, "x")?),
+                ("y", member(&self.y, "y")?),
+            ],
+            "OKP" => vec![
+                ("crv", member(&self.crv, "crv")?),
+                ("kty", &self.kty),
+                ("x", member(&self.x, "x")?),
+            ],
+            "oct" => vec![("k", member(&self.k, "k")?), ("kty", &self.kty)],
+            _ => {
+                return Err(JwkError::InvalidMembers {
+                    reason: "the thumbprint needs a `kty` of RSA, EC, OKP or oct".to_owned(),
+                });
+            }
+        };
+        let mut json = String::from("{");
+        for (i, (name, value)) in members.iter().enumerate() {
+            if i > 0 {
+                json.push(',');
+            }
+            // Member values are JSON strings, escaped as RFC 7638 §3.3 asks
+            // (serde_json writes the shortest escapes, as RFC 8259 does).
+            json.push('"');
+            json.push_str(name);
+            json.push_str("\":");
+            json.push_str(&Value::String((*value).clone()).to_string());
+        }
+        json.push('}');
+        let digest = ring::digest::digest(&ring::digest::SHA256, json.as_bytes());
+        Ok(crate::base64url::encode(digest.as_ref()))
+    }
+}
+
 /// Why a JWK or JWK set document was refused as a whole.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]

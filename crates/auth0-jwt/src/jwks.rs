@@ -6,19 +6,32 @@
 //! JWKS fetches too. The cache:
 //!
 //! - keeps the parsed [`KeySet`] for a TTL (default 10 minutes) and answers
-//!   from it without locks or I/O;
-//! - refetches once the TTL has passed, and when a token names an unknown
-//!   `kid` — at most once per cooldown (default 30 seconds), so tokens with
-//!   made-up `kid`s cannot make it hammer the JWKS host;
+//!   from it without locks or I/O (one clock read and one atomic load per
+//!   verification decide whether the set is still current);
+//! - once the TTL has passed, accepts no token with the old set before a
+//!   refresh has been attempted: the next verification fetches (single
+//!   flight) and waits for the result, also for a `kid` the old set knows;
+//!   a key the tenant removed stops verifying within TTL + one fetch, and
+//!   tokens it signed leave the validators' verified-token caches;
+//! - refetches when a token names an unknown `kid` — at most once per
+//!   cooldown (default 30 seconds), so tokens with made-up `kid`s cannot
+//!   make it hammer the JWKS host;
+//! - never matches a token without `kid` to a fetched key (OIDC Core 1.0
+//!   §10.1; Auth0 always sets `kid`); use [`StaticKeys`](crate::verifier::StaticKeys)
+//!   for a key you configure yourself;
 //! - runs at most one fetch at a time; everyone who needs it waits for that
 //!   one (and a caller that gives up does not cancel it for the others);
 //! - bounds every fetch by a fetch timeout (default 5 seconds, on top of the
 //!   client's own timeouts) and a body size limit (default 1 MiB);
 //! - keeps serving the last good keys when a refresh fails (stale-if-error),
-//!   logging a `tracing` warning, and backs off for the cooldown before the
-//!   next attempt;
+//!   logging a `tracing` warning per failed fetch and retrying once per
+//!   cooldown, but only up to [`RemoteJwksBuilder::stale_if_error`] past the
+//!   TTL (default 1 hour); after that every token is refused with
+//!   [`KeySourceError::Fetch`](crate::verifier::KeySourceError::Fetch) (503
+//!   from the gateway layer) until a fetch succeeds. [`RemoteJwks::status`]
+//!   shows the age, staleness and last error;
 //! - can refresh ahead of expiry in a background task
-//!   ([`RemoteJwksBuilder::background_refresh`]).
+//!   ([`RemoteJwksBuilder::background_refresh`], off by default: see there).
 //!
 //! # Example
 //!
@@ -42,6 +55,7 @@
 mod clock;
 mod error;
 mod fetch;
+mod status;
 mod store;
 
 use std::fmt;
@@ -49,12 +63,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use auth0_core::client::Auth0Client;
+use auth0_core::transport::BodyLimit;
 use auth0_core::types::{HttpRequest, HttpService};
 use bytes::Bytes;
 use http::Uri;
 
 pub use self::clock::{MonotonicClock, TokioClock};
 pub use self::error::{JwksBuildError, JwksFetchError};
+pub use self::status::JwksStatus;
 
 use self::fetch::{Fetch, FetchFuture};
 use self::store::{Settings, Store};
@@ -74,6 +90,9 @@ pub const DEFAULT_COOLDOWN: Duration = Duration::from_secs(30);
 pub const DEFAULT_FETCH_TIMEOUT: Duration = Duration::from_secs(5);
 /// Default maximum size of a JWKS response body (1 MiB).
 pub const DEFAULT_MAX_BODY_SIZE: usize = 1024 * 1024;
+/// Default time past its TTL a key set is still served while every refresh
+/// fails (stale-if-error, as RFC 5861 §4 names it for HTTP caches).
+pub const DEFAULT_STALE_IF_ERROR: Duration = Duration::from_secs(3600);
 
 /// A JSON Web Key Set fetched over HTTP and cached; implements
 /// [`KeySource`].
@@ -179,6 +198,7 @@ impl RemoteJwks {
             cooldown: DEFAULT_COOLDOWN,
             fetch_timeout: DEFAULT_FETCH_TIMEOUT,
             max_body_size: DEFAULT_MAX_BODY_SIZE,
+            stale_if_error: DEFAULT_STALE_IF_ERROR,
             background_refresh: false,
             clock: Arc::new(TokioClock),
         }
@@ -198,6 +218,33 @@ impl RemoteJwks {
     /// successful fetch. No I/O.
     pub fn keys(&self) -> Option<Arc<KeySet>> {
         self.store.keys()
+    }
+
+    /// The cache's health, for metrics and health checks: key count and
+    /// version, the set's age, whether it is past its TTL (`stale`) and still
+    /// served (`usable`), and the last fetch error. Takes a small lock; not
+    /// meant for every request.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// # use auth0_core::{client::Auth0Client, config::ClientConfig};
+    /// # use auth0_jwt::jwks::RemoteJwks;
+    /// # fn f(jwks: &RemoteJwks) {
+    /// let status = jwks.status();
+    /// if status.stale {
+    ///     eprintln!(
+    ///         "JWKS {} is {:?} old, {} failed refreshes: {:?}",
+    ///         jwks.url(),
+    ///         status.age,
+    ///         status.consecutive_failures,
+    ///         status.last_error
+    ///     );
+    /// }
+    /// # }
+    /// ```
+    pub fn status(&self) -> JwksStatus {
+        self.store.status()
     }
 
     /// Fetches the key set now, or waits for the fetch already running.
@@ -228,6 +275,10 @@ impl KeySource for RemoteJwks {
     fn contains(&self, fp: &KeyFingerprint) -> bool {
         self.store.contains(fp)
     }
+
+    fn is_current(&self) -> bool {
+        self.store.is_current()
+    }
 }
 
 impl fmt::Debug for RemoteJwks {
@@ -241,6 +292,7 @@ impl fmt::Debug for RemoteJwks {
             .field("cooldown", &settings.cooldown)
             .field("fetch_timeout", &settings.fetch_timeout)
             .field("max_body_size", &settings.max_body_size)
+            .field("stale_if_error", &settings.stale_if_error)
             .finish()
     }
 }
@@ -282,6 +334,7 @@ pub struct RemoteJwksBuilder {
     cooldown: Duration,
     fetch_timeout: Duration,
     max_body_size: usize,
+    stale_if_error: Duration,
     background_refresh: bool,
     clock: Arc<dyn MonotonicClock>,
 }
@@ -305,8 +358,8 @@ impl RemoteJwksBuilder {
     /// Minimum time between two fetches caused by unknown `kid`s, counted
     /// from the last fetch of any kind (default 30 seconds). After a failed
     /// fetch, no new fetch starts (except [`RemoteJwks::refresh`]) before the
-    /// same time has passed. Zero allows a fetch for every miss (still one
-    /// at a time).
+    /// same time has passed. Must be greater than zero: without it every
+    /// token with a made-up `kid` would cost a request to the tenant.
     pub fn unknown_kid_cooldown(mut self, cooldown: Duration) -> Self {
         self.cooldown = cooldown;
         self
@@ -321,10 +374,28 @@ impl RemoteJwksBuilder {
         self
     }
 
-    /// Largest accepted JWKS body, in bytes (default 1 MiB). The client's
-    /// own response cap applies as well. Must be greater than zero.
+    /// Largest accepted JWKS body, in bytes (default 1 MiB). The transport
+    /// stops reading once the body passes it (the request carries it as an
+    /// [`auth0_core::transport::BodyLimit`]); the client's own response cap
+    /// applies as well. Must be greater than zero.
     pub fn max_body_size(mut self, bytes: usize) -> Self {
         self.max_body_size = bytes;
+        self
+    }
+
+    /// How long past the TTL the last good key set is still served while
+    /// every refresh fails (default [`DEFAULT_STALE_IF_ERROR`], 1 hour).
+    ///
+    /// Within this window a tenant outage does not take the API down: the
+    /// old keys keep verifying, a refresh is retried once per cooldown and
+    /// each failure logs a `tracing` warning ([`RemoteJwks::status`] shows
+    /// it too). After it, tokens are refused with
+    /// [`KeySourceError::Fetch`](crate::verifier::KeySourceError::Fetch)
+    /// until a fetch succeeds: a key the tenant revoked is trusted at most
+    /// TTL + this long after the last successful fetch. Zero serves nothing
+    /// stale: every token is refused as soon as a refresh after the TTL fails.
+    pub fn stale_if_error(mut self, window: Duration) -> Self {
+        self.stale_if_error = window;
         self
     }
 
@@ -333,6 +404,15 @@ impl RemoteJwksBuilder {
     /// verifications rarely wait for a fetch. Failed refreshes are retried
     /// after the cooldown. The task stops when the last clone of the
     /// [`RemoteJwks`] is dropped. Needs a Tokio runtime when `build()` runs.
+    ///
+    /// Why it is off by default, even inside a runtime: freshness does not
+    /// depend on it (a set past its TTL never accepts a token without a
+    /// refresh attempt, background task or not), so it only moves the fetch
+    /// latency off the request that finds the set expired. Turning it on
+    /// silently would tie a task to whichever runtime happens to run
+    /// `build()` (a test's paused-clock runtime, a short-lived runtime in a
+    /// CLI), make `build()` start network traffic, and keep fetching while no
+    /// token arrives. A long-running gateway should turn it on.
     pub fn background_refresh(mut self, enabled: bool) -> Self {
         self.background_refresh = enabled;
         self
@@ -361,6 +441,7 @@ impl RemoteJwksBuilder {
         };
         for (setting, zero) in [
             ("ttl", self.ttl.is_zero()),
+            ("unknown_kid_cooldown", self.cooldown.is_zero()),
             ("fetch_timeout", self.fetch_timeout.is_zero()),
             ("max_body_size", self.max_body_size == 0),
         ] {
@@ -378,11 +459,13 @@ impl RemoteJwksBuilder {
             cooldown: self.cooldown,
             fetch_timeout: self.fetch_timeout,
             max_body_size: self.max_body_size,
+            stale_if_error: self.stale_if_error,
         };
         let url = uri.to_string();
         let fetcher = Box::new(ClientFetch {
             client: self.client,
             uri,
+            max_body_size: self.max_body_size,
         });
         Ok(RemoteJwks {
             store: Store::new(url, fetcher, settings, self.clock, background),
@@ -403,6 +486,7 @@ impl fmt::Debug for RemoteJwksBuilder {
             .field("cooldown", &self.cooldown)
             .field("fetch_timeout", &self.fetch_timeout)
             .field("max_body_size", &self.max_body_size)
+            .field("stale_if_error", &self.stale_if_error)
             .field("background_refresh", &self.background_refresh)
             .finish_non_exhaustive()
     }
@@ -445,7 +529,7 @@ fn is_loopback(host: &str) -> bool {
 /// The client with its service type erased, so neither the builder nor the
 /// cache is generic over it.
 trait ErasedClient: Send + Sync + 'static {
-    fn get(&self, uri: Uri) -> FetchFuture;
+    fn get(&self, uri: Uri, max_body_size: usize) -> FetchFuture;
 }
 
 struct ClientHandle<S>(Auth0Client<S>);
@@ -454,21 +538,28 @@ impl<S> ErasedClient for ClientHandle<S>
 where
     S: HttpService + Sync,
 {
-    fn get(&self, uri: Uri) -> FetchFuture {
+    fn get(&self, uri: Uri, max_body_size: usize) -> FetchFuture {
         let client = self.0.clone();
         Box::pin(async move {
             let mut request = HttpRequest::new(Bytes::new());
             *request.uri_mut() = uri;
+            // The transport stops reading past the JWKS limit instead of
+            // buffering up to the client's general cap first.
+            request.extensions_mut().insert(BodyLimit(max_body_size));
             request.headers_mut().insert(
                 http::header::ACCEPT,
                 http::HeaderValue::from_static("application/json, application/jwk-set+json"),
             );
-            client
-                .send(request)
-                .await
-                .map_err(|e| JwksFetchError::Transport {
+            client.send(request).await.map_err(|e| match e {
+                // Cut off by the transport: at the JWKS limit, or at the
+                // client's own cap when that is lower.
+                auth0_core::error::Error::BodyTooLarge { limit } => {
+                    JwksFetchError::BodyTooLarge { limit, size: None }
+                }
+                e => JwksFetchError::Transport {
                     source: Arc::new(e),
-                })
+                },
+            })
         })
     }
 }
@@ -477,11 +568,12 @@ where
 struct ClientFetch {
     client: Arc<dyn ErasedClient>,
     uri: Uri,
+    max_body_size: usize,
 }
 
 impl Fetch for ClientFetch {
     fn fetch(&self) -> FetchFuture {
-        self.client.get(self.uri.clone())
+        self.client.get(self.uri.clone(), self.max_body_size)
     }
 }
 

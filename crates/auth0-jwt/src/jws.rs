@@ -200,6 +200,16 @@ pub enum JwsError {
     /// boolean if present.
     #[error("unencoded payloads (`b64: false`) are not supported")]
     UnencodedPayload,
+    /// The header has a `zip` (compression) parameter. `zip` is defined for JWE only
+    /// (RFC 7516 §4.1.3) and means nothing in a JWS; a token carrying it was made by
+    /// something confused or hostile (RFC 8725 §3.6 advises against compression).
+    #[error("the header has a `zip` parameter, which a signed token cannot use")]
+    CompressedPayload,
+    /// The header says the payload is itself a JWT (`cty: JWT`, RFC 7519 §5.2): a
+    /// nested token, which this crate does not process (its claims would be those of
+    /// the inner token, not of the signed payload).
+    #[error("nested JWTs (`cty: JWT`) are not supported")]
+    NestedJwt,
 }
 
 /// The protected header of a JWS. Registered members are typed; all others are in
@@ -428,7 +438,7 @@ fn string_member<T>(slot: Slot<T>, name: &'static str) -> Result<Option<T>, JwsE
 /// `kid` and `typ`, strings without escapes, nothing else (see
 /// [`json::scan_flat`]). `None` leaves the header to the full parser, which also
 /// reports what is wrong with it.
-fn parse_plain_header(bytes: &[u8]) -> Option<HeaderRef<'_>> {
+pub(crate) fn parse_plain_header(bytes: &[u8]) -> Option<HeaderRef<'_>> {
     let text = std::str::from_utf8(bytes).ok()?;
     let (mut alg, mut kid, mut typ) = (None, None, None);
     json::scan_flat(text, |name, value| {
@@ -467,8 +477,19 @@ pub(crate) fn parse_header<'h>(
     }
 }
 
+/// True if `typ` is the media type `short` (e.g. `jwt`), with or without the
+/// `application/` prefix, ignoring ASCII case.
+pub(crate) fn typ_is(typ: &str, short: &str) -> bool {
+    const PREFIX: &str = "application/";
+    let bare = match typ.get(..PREFIX.len()) {
+        Some(prefix) if prefix.eq_ignore_ascii_case(PREFIX) => &typ[PREFIX.len()..],
+        _ => typ,
+    };
+    bare.eq_ignore_ascii_case(short)
+}
+
 /// The full strict parser behind [`parse_header`].
-fn parse_header_full<'h>(
+pub(crate) fn parse_header_full<'h>(
     bytes: &'h [u8],
     options: &ParseOptions,
 ) -> Result<HeaderRef<'h>, JwsError> {
@@ -513,6 +534,11 @@ fn parse_header_full<'h>(
         None | Some(Value::Bool(true)) => {}
         Some(_) => return Err(JwsError::UnencodedPayload),
     }
+    // RFC 7516 §4.1.3: `zip` belongs to JWE; RFC 7515 gives it no meaning in a JWS,
+    // and RFC 8725 §3.6 advises against compressing what is protected.
+    if rest.extra.contains_key("zip") {
+        return Err(JwsError::CompressedPayload);
+    }
     let crit = match rest.crit {
         None => None,
         Some(value) => Some(check_crit(value, &rest.extra, options)?),
@@ -520,6 +546,12 @@ fn parse_header_full<'h>(
     let kid = string_member(raw.kid, "kid")?;
     let typ = string_member(raw.typ, "typ")?;
     let cty = string_member(rest.cty, "cty")?;
+    // RFC 7519 §5.2: `cty: JWT` (media type, case-insensitive, `application/`
+    // optional per RFC 7515 §4.1.10) marks a nested JWT; we verify one signature
+    // and read its payload as the claims, so a nested token is refused.
+    if cty.as_deref().is_some_and(|cty| typ_is(cty, "jwt")) {
+        return Err(JwsError::NestedJwt);
+    }
     let jku = string_member(rest.jku, "jku")?;
     let x5u = string_member(rest.x5u, "x5u")?;
     let jwk = match rest.jwk {

@@ -204,38 +204,82 @@ impl Authorize for AccessTokenValidator {
 }
 
 /// Maps a validation error to the answer RFC 6750 asks for.
-fn rejection_for(error: &Error) -> Rejection {
-    match error {
-        Error::InsufficientScope { missing } => Rejection::insufficient_scope(
-            missing.join(" "),
-            "the access token lacks a required scope or permission",
-        ),
-        // The key set could not be fetched: not the client's fault.
-        Error::KeySource(KeySourceError::Fetch { .. }) => Rejection::unavailable(error.to_string()),
-        // A validator that cannot work is a server problem, not a bad token.
-        Error::Config { .. } => Rejection::unavailable(error.to_string()),
-        // The rejections that come in floods (stale and forged tokens) get a
-        // fixed text: nothing to format per request, and nothing about the
-        // server's clock or keys for whoever sent them. The first is
-        // RFC 6750's own example.
-        Error::Expired { .. } => Rejection::invalid_token(EXPIRED),
-        Error::InvalidSignature(_) => Rejection::invalid_token(BAD_SIGNATURE),
-        // The `kid` is the sender's text: not reflected back.
-        Error::KeyNotFound { .. } | Error::KeySource(KeySourceError::NoMatchingKey { .. }) => {
-            Rejection::invalid_token(UNKNOWN_KEY)
+///
+/// Every `invalid_token` answer carries one of a few fixed descriptions
+/// (RFC 6750 §3: `error_description` is for the developer, not a report):
+/// nothing the sender wrote is reflected back, and nothing of the API's
+/// configuration (issuer, audiences, accepted algorithms, organizations) or
+/// of the server's clock and keys is told to an unauthenticated caller. The
+/// full [`Error`] stays on the server side (log it from your own
+/// [`Authorize`] wrapper if you need it).
+pub(crate) fn rejection_for(error: &Error) -> Rejection {
+    let description = match error {
+        Error::InsufficientScope { missing } => {
+            // RFC 6750 §3.1: the `scope` attribute names what is needed.
+            return Rejection::insufficient_scope(
+                missing.join(" "),
+                "the access token lacks a required scope or permission",
+            );
         }
-        _ => Rejection::invalid_token(error.to_string()),
-    }
+        // The key set could not be fetched: not the client's fault.
+        Error::KeySource(KeySourceError::Fetch { .. }) => {
+            return Rejection::unavailable(error.to_string());
+        }
+        // A validator that cannot work is a server problem, not a bad token.
+        Error::Config { .. } => return Rejection::unavailable(error.to_string()),
+        // RFC 6750's own example text.
+        Error::Expired { .. } => EXPIRED,
+        Error::NotYetValid { .. } | Error::IssuedInFuture { .. } => NOT_YET_VALID,
+        Error::InvalidSignature(_) => BAD_SIGNATURE,
+        Error::KeyNotFound { .. } | Error::KeySource(_) | Error::Key(_) => UNKNOWN_KEY,
+        Error::AlgorithmNotSupported { .. } => BAD_ALGORITHM,
+        Error::Missing { .. }
+        | Error::Malformed(_)
+        | Error::ClaimsNotAnObject
+        | Error::ClaimsDeserialize { .. } => MALFORMED,
+        Error::IssuerInvalid { .. }
+        | Error::IssuerMismatch { .. }
+        | Error::AudienceInvalid { .. }
+        | Error::AudienceMismatch { .. }
+        | Error::TypeMismatch { .. }
+        | Error::OrganizationIdInvalid { .. }
+        | Error::OrganizationIdMismatch { .. }
+        | Error::OrganizationNameInvalid { .. }
+        | Error::OrganizationNameMismatch { .. }
+        | Error::OrganizationNotAllowed { .. } => NOT_FOR_THIS_API,
+        _ => INVALID,
+    };
+    Rejection::invalid_token(description)
 }
 
 /// `error_description` of an expired token (RFC 6750's own example text).
 const EXPIRED: &str = "The access token expired";
+/// `error_description` of a token not valid yet (`nbf`, `iat` in the future).
+const NOT_YET_VALID: &str = "The access token is not valid yet";
 /// `error_description` of a token whose signature does not verify.
 const BAD_SIGNATURE: &str = "The access token signature is invalid";
 /// `error_description` of a token signed by a key the API does not know.
 const UNKNOWN_KEY: &str = "The access token was signed by an unknown key";
+/// `error_description` of a token signed with an algorithm not accepted.
+const BAD_ALGORITHM: &str = "The access token is signed with an algorithm that is not accepted";
+/// `error_description` of a token that cannot be parsed.
+const MALFORMED: &str = "The access token is malformed";
+/// `error_description` of a token issued by someone else, for another
+/// audience, of another type or for an organization not allowed.
+const NOT_FOR_THIS_API: &str = "The access token is not valid for this resource";
+/// `error_description` of any other invalid token.
+const INVALID: &str = "The access token is invalid";
 /// The fixed descriptions whose challenges each layer builds once.
-const FIXED_DESCRIPTIONS: [&str; 3] = [EXPIRED, BAD_SIGNATURE, UNKNOWN_KEY];
+const FIXED_DESCRIPTIONS: [&str; 8] = [
+    EXPIRED,
+    BAD_SIGNATURE,
+    UNKNOWN_KEY,
+    NOT_YET_VALID,
+    BAD_ALGORITHM,
+    MALFORMED,
+    NOT_FOR_THIS_API,
+    INVALID,
+];
 
 /// Settings shared by a layer and the services it builds.
 #[derive(Clone)]
@@ -248,7 +292,7 @@ struct Settings {
     max_token_len: usize,
     /// `invalid_token` challenges for [`FIXED_DESCRIPTIONS`], built once per
     /// realm: the rejections that come in floods cost a header clone.
-    fixed_challenges: [HeaderValue; 3],
+    fixed_challenges: [HeaderValue; FIXED_DESCRIPTIONS.len()],
 }
 
 impl Settings {
@@ -344,7 +388,8 @@ impl<A: Authorize> BearerAuthLayer<A> {
             bare_challenge: HeaderValue::from_static("Bearer"),
             realm_attr: String::new(),
             max_token_len: DEFAULT_MAX_TOKEN_LEN,
-            fixed_challenges: [const { HeaderValue::from_static("Bearer") }; 3],
+            fixed_challenges: [const { HeaderValue::from_static("Bearer") };
+                FIXED_DESCRIPTIONS.len()],
         };
         settings.build_fixed_challenges();
         Self {
@@ -692,7 +737,7 @@ fn extract_bearer(
 }
 
 /// RFC 6750 §2.1: `b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="`.
-fn is_b64token(token: &[u8]) -> bool {
+pub(crate) fn is_b64token(token: &[u8]) -> bool {
     let padding = token.iter().rev().take_while(|&&b| b == b'=').count();
     let body = token.get(..token.len() - padding).unwrap_or_default();
     if body.is_empty() {
@@ -783,7 +828,7 @@ fn invalid_token_challenge(realm: &str, description: &str, token: &str) -> Heade
 /// allows only %x20-21 / %x23-5B / %x5D-7E (no quote, no backslash, even
 /// escaped), and at most [`MAX_DESCRIPTION_LEN`] bytes are written. Writes a
 /// generic text instead if it would reveal any part of the token.
-fn push_safe_description(out: &mut String, description: &str, token: &str) {
+pub(crate) fn push_safe_description(out: &mut String, description: &str, token: &str) {
     let description = if reveals_token(description, token) {
         "the access token is invalid"
     } else {
@@ -815,7 +860,7 @@ fn reveals_token(description: &str, token: &str) -> bool {
 }
 
 /// Keeps only scope-token characters (%x21 / %x23-5B / %x5D-7E) and single spaces.
-fn safe_scope(scope: &str) -> String {
+pub(crate) fn safe_scope(scope: &str) -> String {
     let mut out = String::with_capacity(scope.len());
     for word in scope.split(' ').filter(|w| !w.is_empty()) {
         if !out.is_empty() {
@@ -830,7 +875,7 @@ fn safe_scope(scope: &str) -> String {
 }
 
 /// `"…"` with quotes and backslashes escaped and non-printable characters replaced.
-fn quoted_string(s: &str) -> String {
+pub(crate) fn quoted_string(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 2);
     out.push('"');
     for c in s.chars() {
@@ -848,7 +893,7 @@ fn quoted_string(s: &str) -> String {
 }
 
 /// Like [`header_value`], taking the text's buffer over instead of copying it.
-fn owned_header_value(s: String) -> HeaderValue {
+pub(crate) fn owned_header_value(s: String) -> HeaderValue {
     HeaderValue::try_from(s).unwrap_or_else(|_| HeaderValue::from_static("Bearer"))
 }
 

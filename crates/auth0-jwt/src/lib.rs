@@ -12,6 +12,9 @@
 //!   with leeway, `typ`, scopes/permissions and an organization policy, and
 //!   caches verified tokens until they expire; [`layer::BearerAuthLayer`] puts
 //!   it in front of a tower service.
+//! - **DPoP** (RFC 9449): [`dpop::DpopValidator`] checks proofs,
+//!   [`dpop::DpopAccessTokenValidator`] a DPoP-bound request (token and
+//!   proof), [`dpop::DpopAuthLayer`] is the tower layer for it.
 //! - **Keys** come from a [`KeySource`]: fixed ([`StaticKeys`]) or fetched
 //!   and cached (`jwks::RemoteJwks`, feature `remote`). The token's header
 //!   never chooses the algorithm or supplies the key.
@@ -89,9 +92,15 @@ pub mod sign;
 pub mod access_token;
 pub mod claims;
 pub mod clock;
+pub mod dpop;
 pub mod error;
 pub mod id_token;
 pub mod verifier;
+
+// Fuzzing harnesses (`fuzz/` and tests/fuzz_corpus.rs); not a supported API.
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing;
 
 // gateway re-exports
 pub mod cache;
@@ -108,8 +117,8 @@ pub use sign::{SignError, SigningKey};
 
 // validation re-exports
 pub use access_token::{
-    AccessTokenClaims, AccessTokenValidator, AccessTokenValidatorBuilder, OrganizationPolicy,
-    TypPolicy,
+    AccessTokenClaims, AccessTokenValidator, AccessTokenValidatorBuilder, OrganizationAllowList,
+    OrganizationPolicy, TypPolicy,
 };
 pub use claims::{Audience, Claims};
 pub use clock::{Clock, ManualClock, SystemClock};
@@ -124,4 +133,4 @@ pub use verifier::{
 #[cfg(feature = "remote")]
 pub mod jwks;
 #[cfg(feature = "remote")]
-pub use jwks::{JwksBuildError, JwksFetchError, RemoteJwks, RemoteJwksBuilder};
+pub use jwks::{JwksBuildError, JwksFetchError, JwksStatus, RemoteJwks, RemoteJwksBuilder};

@@ -65,7 +65,11 @@ pub type ResolveKeyFuture<'a> =
 /// # Ok::<(), auth0_jwt::key::KeyError>(())
 /// ```
 pub trait KeySource: Send + Sync + 'static {
-    /// Fast path: the key if it is known right now (no I/O).
+    /// Fast path: the key if it is known right now and may accept a token
+    /// without [`resolve_key`](Self::resolve_key) being asked first (no I/O).
+    /// A source whose keys have outlived their freshness (a remote set past
+    /// its TTL) returns `None`, so the caller goes through `resolve_key`,
+    /// which refreshes.
     fn cached_key(&self, kid: Option<&str>, alg: Algorithm) -> Option<Arc<VerifyingKey>>;
 
     /// Finds the key, fetching keys if the source can and is allowed to.
@@ -76,6 +80,17 @@ pub trait KeySource: Send + Sync + 'static {
 
     /// True if a key with this fingerprint is still in the set.
     fn contains(&self, fp: &KeyFingerprint) -> bool;
+
+    /// False when the keys at hand must not accept a token before
+    /// [`resolve_key`](Self::resolve_key) has had a chance to refresh them
+    /// (a remote set past its TTL). Validators then bypass their cache of
+    /// verified tokens, so a token is not accepted on the strength of a key
+    /// the source may have dropped. Called on every validation: it must be
+    /// cheap (an atomic load and a clock read at most). The default, `true`,
+    /// fits sources whose keys never change.
+    fn is_current(&self) -> bool {
+        true
+    }
 }
 
 /// Why a [`KeySource`] could not produce a key.
@@ -418,16 +433,7 @@ pub(crate) fn is_access_token_typ(typ: &str) -> bool {
     typ_is(typ, "at+jwt")
 }
 
-/// True if `typ` is the media type `short` (e.g. `jwt`), with or without the
-/// `application/` prefix, ignoring ASCII case.
-pub(crate) fn typ_is(typ: &str, short: &str) -> bool {
-    const PREFIX: &str = "application/";
-    let bare = match typ.get(..PREFIX.len()) {
-        Some(prefix) if prefix.eq_ignore_ascii_case(PREFIX) => &typ[PREFIX.len()..],
-        _ => typ,
-    };
-    bare.eq_ignore_ascii_case(short)
-}
+pub(crate) use crate::jws::typ_is;
 
 /// Splits and decodes `token` into `buf`, parses its header and checks that
 /// its `alg` is one of `allowed` — no allocation on success beyond `buf`.

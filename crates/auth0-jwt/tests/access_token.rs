@@ -11,7 +11,9 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use auth0_jwt::access_token::{AccessTokenValidator, OrganizationPolicy, TypPolicy};
+use auth0_jwt::access_token::{
+    AccessTokenValidator, OrganizationAllowList, OrganizationPolicy, TypPolicy,
+};
 use auth0_jwt::alg::Algorithm;
 use auth0_jwt::cache::CacheConfig;
 use auth0_jwt::clock::ManualClock;
@@ -1056,4 +1058,44 @@ async fn expired_tokens_are_remembered_and_answered_inline() {
         Error::Expired { .. }
     ));
     assert!(uncached.validate_cached(&expired).is_none());
+}
+
+#[tokio::test]
+async fn an_allow_list_built_directly_is_normalised_like_allow() {
+    // Built from a set with mixed case, the way `AllowList(HashSet)` used to
+    // skip the lowercasing `allow()` does.
+    let set: std::collections::HashSet<String> =
+        ["ACME".to_owned(), "org_Globex".to_owned()].into();
+    let policies = [
+        OrganizationPolicy::allow(["ACME", "org_Globex"]),
+        OrganizationPolicy::AllowList(set.into()),
+        OrganizationPolicy::AllowList(OrganizationAllowList::new(["ACME", "org_Globex"])),
+        OrganizationPolicy::AllowList(["ACME", "org_Globex"].into_iter().collect()),
+    ];
+    for policy in policies {
+        let v = validator(clock())
+            .organization(policy.clone())
+            .build()
+            .unwrap();
+        for name in ["acme", "Acme", "ACME"] {
+            v.validate(&token(with(at_claims(), json!({"org_name": name}))))
+                .await
+                .unwrap_or_else(|e| panic!("{policy:?} refused {name}: {e}"));
+        }
+        // IDs stay exact.
+        v.validate(&token(with(at_claims(), json!({"org_id": "org_Globex"}))))
+            .await
+            .unwrap();
+        for claims in [
+            json!({"org_id": "org_globex"}),
+            json!({"org_name": "globex"}),
+            json!({"org_name": "other"}),
+        ] {
+            let e = err_of(&v, &token(with(at_claims(), claims.clone()))).await;
+            assert!(
+                matches!(e, Error::OrganizationNotAllowed { .. }),
+                "{claims}: {e:?}"
+            );
+        }
+    }
 }

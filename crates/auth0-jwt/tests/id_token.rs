@@ -317,21 +317,17 @@ async fn expiration_and_leeway_edges() {
         )
     );
 
-    // A float exp is truncated.
+    // A float exp is refused, not truncated: NumericDates are integers (RFC
+    // 7519 §2 allows fractions; Auth0 and auth0-python do not).
     let float = sign(
         &rsa1("k1"),
         json!({}),
         with(id_claims(), json!({"exp": (exp as f64) + 0.9})),
     );
     clock.set(exp + 60);
-    assert_eq!(
-        verifier.verify(&float, &none).await.unwrap().exp(),
-        Some(exp)
-    );
-    clock.set(exp + 61);
     assert!(matches!(
         verifier.verify(&float, &none).await,
-        Err(Error::Expired { .. })
+        Err(Error::ExpirationInvalid { .. })
     ));
 }
 
@@ -440,8 +436,32 @@ async fn authorized_party() {
         r#"Authorized Party (azp) claim mismatch in the ID token; expected "client-123", found "someone-else""#
     );
     rs_ok(with(multi, json!({"azp": CLIENT_ID})), &none).await;
-    // One audience: azp is not required and not compared.
-    rs_ok(with(id_claims(), json!({"azp": "someone-else"})), &none).await;
+    // One audience: azp is not required, but when present it must be us
+    // (OIDC Core 1.0 §3.1.3.7 step 5).
+    rs_ok(id_claims(), &none).await;
+    rs_ok(with(id_claims(), json!({"azp": CLIENT_ID})), &none).await;
+    assert_eq!(
+        rs_error(with(id_claims(), json!({"azp": "someone-else"})), &none).await,
+        r#"Authorized Party (azp) claim mismatch in the ID token; expected "client-123", found "someone-else""#
+    );
+    assert_eq!(
+        rs_error(with(id_claims(), json!({"azp": ["x"]})), &none).await,
+        "azp claim in the ID token must be a string"
+    );
+}
+
+#[tokio::test]
+async fn issued_in_the_future_beyond_the_leeway_is_refused() {
+    // OIDC Core 1.0 §3.1.3.7 step 10; the default ID-token leeway is 60 s.
+    let none = VerifyOptions::new();
+    rs_ok(with(id_claims(), json!({"iat": NOW + 60})), &none).await;
+    assert_eq!(
+        rs_error(with(id_claims(), json!({"iat": NOW + 61})), &none).await,
+        format!(
+            "Issued At (iat) claim error in the ID token; current time ({NOW}) is before issued at time ({})",
+            NOW + 1
+        )
+    );
 }
 
 #[tokio::test]

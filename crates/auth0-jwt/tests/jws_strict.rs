@@ -776,3 +776,52 @@ fn garbage_keys_never_panic() {
         assert!(VerifyingKey::from_pem(pem).is_err(), "{pem}");
     }
 }
+
+#[tokio::test]
+async fn header_parameters_without_meaning_for_a_signed_jwt_are_refused() {
+    use auth0_jwt::access_token::AccessTokenValidator;
+    use auth0_jwt::error::Error;
+    use auth0_jwt::verifier::StaticKeys;
+
+    // RFC 7516 §4.1.3 / RFC 8725 §3.6: `zip` is JWE-only; RFC 7519 §5.2: a
+    // `cty` of JWT marks a nested token, which is not processed.
+    let refused = [
+        (json!({"zip": "DEF"}), JwsError::CompressedPayload),
+        (json!({"zip": null}), JwsError::CompressedPayload),
+        (json!({"cty": "JWT"}), JwsError::NestedJwt),
+        (json!({"cty": "jwt"}), JwsError::NestedJwt),
+        (json!({"cty": "application/JWT"}), JwsError::NestedJwt),
+    ];
+    let signer = SigningKey::generate_es256().unwrap().with_kid("k1");
+    let validator = AccessTokenValidator::builder()
+        .key_source(StaticKeys::from_key(signer.verifying_key().unwrap()))
+        .issuer("https://issuer.example/")
+        .audience("https://api.example")
+        .algorithms([Algorithm::ES256])
+        .build()
+        .unwrap();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let claims = json!({
+        "iss": "https://issuer.example/", "aud": "https://api.example",
+        "sub": "a", "iat": now, "exp": now + 600,
+    });
+    let sign = |extras: &serde_json::Value| {
+        let extras: Map<String, serde_json::Value> = extras.as_object().unwrap().clone();
+        signer.sign_token(&extras, &claims).unwrap()
+    };
+    for (extras, expected) in refused {
+        let token = sign(&extras);
+        assert_eq!(parse(&token).unwrap_err(), expected, "{extras}");
+        match validator.validate(&token).await {
+            Err(Error::Malformed(e)) => assert_eq!(e, expected, "{extras}"),
+            other => panic!("{extras}: expected a malformed-token error, got {other:?}"),
+        }
+    }
+    // Another content type is only data; the same key and claims pass.
+    for extras in [json!({}), json!({"cty": "json"}), json!({"cty": "JWS"})] {
+        validator.validate(&sign(&extras)).await.unwrap();
+    }
+}

@@ -477,6 +477,7 @@ mod with_access_token_validator {
 
     use super::*;
     use auth0_jwt::access_token::{AccessTokenClaims, AccessTokenValidator};
+    use auth0_jwt::alg::Algorithm;
     use auth0_jwt::sign::SigningKey;
     use auth0_jwt::verifier::StaticKeys;
     use serde_json::{Map, json};
@@ -656,6 +657,77 @@ mod with_access_token_validator {
         let response = send(&s, &token(&other, 600, "read:orders")).await;
         assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
         assert!(challenge(&response).contains("error=\"invalid_token\""));
+    }
+
+    #[tokio::test]
+    async fn challenges_do_not_repeat_the_configuration() {
+        // Issuer, audiences, algorithms and organizations are the API's
+        // configuration: an unauthenticated caller learns none of them.
+        let s = setup();
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs() as i64;
+        let base = json!({
+            "iss": ISS, "sub": "auth0|alice", "aud": AUD,
+            "iat": now - 10, "exp": now + 600, "scope": "read:orders",
+        });
+        let with = |patch: serde_json::Value| {
+            let mut claims = base.clone();
+            for (k, v) in patch.as_object().unwrap() {
+                claims[k] = v.clone();
+            }
+            s.signer.sign_token(&Map::new(), &claims).unwrap()
+        };
+        let hs = SigningKey::hmac(Algorithm::HS256, b"0123456789abcdef0123456789abcdef")
+            .unwrap()
+            .sign_token(&Map::new(), &base)
+            .unwrap();
+        let cases = [
+            (
+                with(json!({"aud": "https://other.example"})),
+                "The access token is not valid for this resource",
+            ),
+            (
+                with(json!({"iss": "https://evil.example/"})),
+                "The access token is not valid for this resource",
+            ),
+            (
+                with(json!({"aud": 5})),
+                "The access token is not valid for this resource",
+            ),
+            (
+                with(json!({"nbf": now + 600})),
+                "The access token is not valid yet",
+            ),
+            (
+                with(json!({"iat": now + 600})),
+                "The access token is not valid yet",
+            ),
+            (with(json!({"exp": "soon"})), "The access token is invalid"),
+            (
+                hs,
+                "The access token is signed with an algorithm that is not accepted",
+            ),
+            (
+                "eyJhbGciOiJFUzI1NiJ9.bm90IGpzb24.c2ln".to_owned(),
+                "The access token is malformed",
+            ),
+        ];
+        for (token, description) in cases {
+            let response = send(&s, &token).await;
+            assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+            let challenge = challenge(&response);
+            assert_eq!(
+                challenge,
+                format!(
+                    "Bearer realm=\"orders\", error=\"invalid_token\", error_description=\"{description}\""
+                )
+            );
+            for secret in [ISS, AUD, "tenant.example", "orders.example", "ES256"] {
+                assert!(!challenge.contains(secret), "{challenge}");
+            }
+        }
     }
 
     #[tokio::test]

@@ -6,7 +6,6 @@ use std::fmt;
 use std::sync::Arc;
 
 use auth0_core::client::Auth0Client;
-use auth0_core::error::body_snippet;
 use auth0_core::response::ApiResponse;
 use auth0_core::retry::RetryNonIdempotent;
 use auth0_core::stack::DefaultService;
@@ -156,21 +155,11 @@ impl<S: ManagementService> ManagementClient<S> {
     }
 
     fn decode<T: DeserializeOwned>(response: HttpResponse) -> Result<ApiResponse<T>, Error> {
-        let status = response.status();
-        let (parts, body) = response.into_parts();
-        let bytes: &[u8] = if body.iter().all(u8::is_ascii_whitespace) {
-            b"null"
-        } else {
-            &body
-        };
-        let data = serde_json::from_slice::<T>(bytes).map_err(|e| {
-            Error::Http(auth0_core::error::Error::Decode {
-                status,
-                body_snippet: body_snippet(&body),
-                source: Box::new(e),
-            })
-        })?;
-        Ok(ApiResponse::new(data, status, parts.headers))
+        // auth0-core's one decoder: its errors are scrubbed of the
+        // request's secrets (the bearer token, passwords in the body).
+        let data = auth0_core::client::decode_body::<T>(&response)?;
+        let (parts, _) = response.into_parts();
+        Ok(ApiResponse::new(data, parts.status, parts.headers))
     }
 
     /// Sends `request` and ignores the body of a successful answer (for
@@ -281,6 +270,37 @@ impl<S> ManagementClientBuilder<S> {
         self
     }
 
+    /// Takes tokens for `client_id` from a source of your own
+    /// ([`TokenSource::Source`]), behind the client's cache.
+    ///
+    /// ```
+    /// use auth0_authentication::token_source::{from_fn, IssuedToken};
+    /// use auth0_core::{Auth0Client, ClientConfig};
+    /// use auth0_management::ManagementClient;
+    ///
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let http = Auth0Client::new(ClientConfig::new("tenant.auth0.com")?)?;
+    /// let auth0 = ManagementClient::builder(http)
+    ///     .access_token_source("my-client-id", from_fn(|_request| async {
+    ///         // e.g. read a token shared by every instance of the service
+    ///         Ok::<_, auth0_core::types::BoxError>(IssuedToken::new("eyJ…", 1_900_000_000))
+    ///     }))
+    ///     .build()?;
+    /// # let _ = auth0;
+    /// # Ok(()) }
+    /// ```
+    pub fn access_token_source(
+        mut self,
+        client_id: impl Into<String>,
+        source: impl auth0_authentication::token_source::AccessTokenSource,
+    ) -> Self {
+        self.source = Some(TokenSource::Source {
+            client_id: client_id.into(),
+            source: Arc::new(source),
+        });
+        self
+    }
+
     /// Sets the token source.
     pub fn token_source(mut self, source: TokenSource) -> Self {
         self.source = Some(source);
@@ -298,9 +318,9 @@ impl<S> ManagementClientBuilder<S> {
     /// token, client id or secret.
     pub fn build(self) -> Result<ManagementClient<S>, BuildError> {
         let source = self.source.ok_or(BuildError::MissingTokenSource)?;
-        let audience = format!("{}api/v2/", self.http.domain().issuer());
+        let issuer = self.http.domain().issuer();
         let clock = self.clock.unwrap_or_else(|| Arc::new(SystemClock));
-        let tokens = TokenProvider::new(source, audience, clock)?;
+        let tokens = TokenProvider::new(source, issuer, clock)?;
         Ok(ManagementClient {
             inner: Arc::new(Inner {
                 http: self.http,

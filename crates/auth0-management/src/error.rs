@@ -7,7 +7,7 @@
 
 use std::sync::Arc;
 
-use auth0_core::error::Auth0Error;
+use auth0_core::error::{Auth0Error, RetryAdvice};
 use auth0_core::types::BoxError;
 use http::StatusCode;
 
@@ -20,7 +20,7 @@ use http::StatusCode;
 ///     match err {
 ///         e if e.status_code() == Some(http::StatusCode::NOT_FOUND) => "no such thing",
 ///         Error::Token(_) => "check the client id, secret and grants",
-///         e if e.is_retryable() => "try again later",
+///         e if e.is_retryable_for(&http::Method::GET) => "try again later",
 ///         _ => "failed",
 ///     }
 /// }
@@ -99,11 +99,32 @@ impl Error {
         self.core().and_then(auth0_core::error::Error::auth0_error)
     }
 
-    /// True when the same call may succeed later (timeouts, network
-    /// failures, 429, 5xx), including a token request that failed so.
-    pub fn is_retryable(&self) -> bool {
-        self.core()
-            .is_some_and(auth0_core::error::Error::is_retryable)
+    /// Whether to make the same call again, for a call of `method` (see
+    /// [`auth0_core::error::Error::retry_advice`]): a 5xx, a dropped
+    /// connection or an attempt timeout is only worth resending for
+    /// idempotent methods, a 429 after its reset, a connect failure always.
+    /// A failed token request is judged as the `POST` it is, except that
+    /// asking for a token again consumes nothing.
+    pub fn retry_advice(&self, method: &http::Method) -> RetryAdvice {
+        match self {
+            Error::Http(e) => e.retry_advice(method),
+            // The client-credentials grant is safe to repeat: judge it as
+            // an idempotent request.
+            Error::Token(t) => match t.as_ref() {
+                TokenError::Http(e) => e.retry_advice(&http::Method::PUT),
+                _ => RetryAdvice::DoNotRetry,
+            },
+            _ => RetryAdvice::DoNotRetry,
+        }
+    }
+
+    /// True when [`Error::retry_advice`] for `method` is
+    /// [`RetryAdvice::Retry`] or [`RetryAdvice::RetryAt`].
+    pub fn is_retryable_for(&self, method: &http::Method) -> bool {
+        matches!(
+            self.retry_advice(method),
+            RetryAdvice::Retry | RetryAdvice::RetryAt { .. }
+        )
     }
 
     /// The auth0-core error behind this one: the API call's, or the token
@@ -152,6 +173,10 @@ pub enum TokenError {
     /// unsuitable for its algorithm.
     #[error("could not sign the client assertion")]
     Assertion(#[source] BoxError),
+    /// A token source of your own ([`TokenSource::Source`](crate::TokenSource::Source))
+    /// failed with an error other than an [`auth0_core::Error`].
+    #[error("the token source failed")]
+    Source(#[source] BoxError),
 }
 
 /// Why a [`ManagementClient`](crate::ManagementClient) could not be built.

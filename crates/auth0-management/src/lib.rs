@@ -84,6 +84,11 @@ pub mod request;
 pub mod resources;
 pub mod token;
 
+// Fuzzing harnesses (`fuzz/` and tests/fuzz_corpus.rs); not a supported API.
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing;
+
 pub use generated::{api, models};
 #[doc(hidden)]
 pub use model_support::{record_untyped, take_untyped};

@@ -16,21 +16,31 @@
 //!   mutex); callers that were waiting when that fetch failed all get the
 //!   same error instead of each trying again;
 //! * a `401` from the API invalidates the token that was sent (only that
-//!   one: concurrent 401s cause one re-fetch).
+//!   one: concurrent 401s cause one re-fetch);
+//! * wrong credentials (the token endpoint answers 401/403, or
+//!   `access_denied` / `invalid_client` / `unauthorized_client`) are
+//!   remembered: until a backoff elapses (5 s, doubling on each further
+//!   refusal, at most 5 min; tokio's clock) every caller gets that typed
+//!   error without a request, so a misconfigured client does not send every
+//!   API call to `/oauth/token`.
+//!
+//! The token itself comes from auth0-authentication's
+//! [`ClientCredentials::request_token`](auth0_authentication::ClientCredentials::request_token),
+//! the SDK's one client-credentials grant and client authentication
+//! (a `private_key_jwt` assertion is signed afresh for every attempt).
 
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
+use std::time::Duration;
 
-use auth0_core::client::{Auth0Client, form_urlencode};
-use auth0_core::error::body_snippet;
-use auth0_core::retry::RetryNonIdempotent;
+use auth0_core::client::Auth0Client;
 use auth0_jwt::clock::Clock;
 use auth0_jwt::sign::SigningKey;
-use bytes::Bytes;
-use http::header::{ACCEPT, CONTENT_TYPE, HeaderValue};
-use http::{Method, Request};
-use serde::Deserialize;
+use http::StatusCode;
+use http::header::HeaderValue;
+
+use auth0_authentication::token_source::{AccessTokenSource, TokenRequest};
 
 use crate::client::ManagementService;
 use crate::error::{Error, TokenError};
@@ -55,6 +65,19 @@ pub enum TokenSource {
     Static(String),
     /// Tokens fetched from `/oauth/token` with the client-credentials grant.
     ClientCredentials(ClientCredentials),
+    /// Tokens from a source of your own (a token shared by a fleet, a
+    /// secrets manager, a closure: see
+    /// [`auth0_authentication::token_source`]), asked for the tenant's
+    /// `https://{domain}/api/v2/` audience and `client_id`. The client's
+    /// in-process cache sits in front of it as for the built-in grant:
+    /// early refresh, one request at a time, a `401` from the API asks
+    /// again, refused credentials back off.
+    Source {
+        /// The application the token is for (passed to the source).
+        client_id: String,
+        /// The source.
+        source: Arc<dyn AccessTokenSource>,
+    },
 }
 
 impl fmt::Debug for TokenSource {
@@ -64,22 +87,24 @@ impl fmt::Debug for TokenSource {
             TokenSource::ClientCredentials(c) => {
                 f.debug_tuple("ClientCredentials").field(c).finish()
             }
+            TokenSource::Source { client_id, .. } => f
+                .debug_struct("Source")
+                .field("client_id", client_id)
+                .finish_non_exhaustive(),
         }
     }
 }
 
-/// How the application proves its identity at `/oauth/token`.
-#[derive(Clone)]
-enum ClientAuth {
-    /// `client_secret_post`.
-    Secret(String),
-    /// `private_key_jwt`: a signed client assertion.
-    PrivateKeyJwt(Arc<SigningKey>),
-}
+/// Lifetime of the `private_key_jwt` assertions the Management client
+/// signs.
+const ASSERTION_LIFETIME: Duration = Duration::from_secs(60);
 
 /// Client-credentials settings: client id, secret or signing key, audience.
 ///
-/// The audience defaults to `https://{domain}/api/v2/`.
+/// The audience defaults to `https://{domain}/api/v2/`. Client
+/// authentication and the grant itself are auth0-authentication's
+/// [`ClientCredentials`](auth0_authentication::ClientCredentials): one
+/// implementation for both API clients.
 ///
 /// ```
 /// use auth0_management::token::ClientCredentials;
@@ -90,24 +115,22 @@ enum ClientAuth {
 /// ```
 #[derive(Clone)]
 pub struct ClientCredentials {
-    client_id: String,
-    auth: ClientAuth,
+    credentials: auth0_authentication::ClientCredentials,
     audience: Option<String>,
 }
 
 impl ClientCredentials {
     /// Authenticates with a client secret (`client_secret_post`).
     pub fn new(client_id: impl Into<String>, client_secret: impl Into<String>) -> Self {
-        Self {
-            client_id: client_id.into(),
-            auth: ClientAuth::Secret(client_secret.into()),
-            audience: None,
-        }
+        Self::from_credentials(
+            auth0_authentication::ClientCredentials::client_secret(client_id, client_secret)
+                .with_assertion_lifetime(ASSERTION_LIFETIME),
+        )
     }
 
     /// Authenticates with a signed client assertion (`private_key_jwt`):
     /// `iss` = `sub` = client id, `aud` = `https://{domain}/`, valid for
-    /// 60 s, random `jti`.
+    /// 60 s, random `jti`, a new one for every attempt.
     ///
     /// ```
     /// use auth0_jwt::sign::SigningKey;
@@ -119,9 +142,17 @@ impl ClientCredentials {
     /// # Ok::<(), auth0_jwt::sign::SignError>(())
     /// ```
     pub fn private_key_jwt(client_id: impl Into<String>, key: SigningKey) -> Self {
+        Self::from_credentials(
+            auth0_authentication::ClientCredentials::private_key_jwt(client_id, key)
+                .with_assertion_lifetime(ASSERTION_LIFETIME),
+        )
+    }
+
+    /// Uses credentials built for the Authentication API (e.g. shared
+    /// with an [`AuthenticationClient`](auth0_authentication::AuthenticationClient)).
+    pub fn from_credentials(credentials: auth0_authentication::ClientCredentials) -> Self {
         Self {
-            client_id: client_id.into(),
-            auth: ClientAuth::PrivateKeyJwt(Arc::new(key)),
+            credentials,
             audience: None,
         }
     }
@@ -136,19 +167,19 @@ impl ClientCredentials {
 
     /// The client id.
     pub fn client_id(&self) -> &str {
-        &self.client_id
+        self.credentials.client_id()
+    }
+
+    /// The client id and client authentication.
+    pub fn credentials(&self) -> &auth0_authentication::ClientCredentials {
+        &self.credentials
     }
 }
 
 impl fmt::Debug for ClientCredentials {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let auth = match &self.auth {
-            ClientAuth::Secret(_) => "client_secret_post",
-            ClientAuth::PrivateKeyJwt(_) => "private_key_jwt",
-        };
         f.debug_struct("ClientCredentials")
-            .field("client_id", &self.client_id)
-            .field("auth", &auth)
+            .field("credentials", &self.credentials)
             .field("audience", &self.audience)
             .finish()
     }
@@ -172,6 +203,10 @@ enum Kind {
         credentials: ClientCredentials,
         audience: String,
     },
+    Source {
+        source: Arc<dyn AccessTokenSource>,
+        request: TokenRequest,
+    },
 }
 
 /// Holds and refreshes the token. Not generic over the service: the HTTP
@@ -186,13 +221,29 @@ pub(crate) struct TokenProvider {
     generation: AtomicU64,
     /// The latest failed fetch: its completion number and error.
     last_failure: Mutex<Option<(u64, Arc<TokenError>)>>,
+    /// Credentials the token endpoint refused: the error, until when it is
+    /// served without asking again, and the backoff that set that time.
+    refused: Mutex<Option<Refusal>>,
 }
+
+/// A remembered refusal of the credentials.
+struct Refusal {
+    error: Arc<TokenError>,
+    until: tokio::time::Instant,
+    backoff: Duration,
+}
+
+/// First wait after the token endpoint refuses the credentials.
+const REFUSAL_BACKOFF: Duration = Duration::from_secs(5);
+/// Longest wait between two attempts with refused credentials.
+const MAX_REFUSAL_BACKOFF: Duration = Duration::from_secs(300);
 
 impl fmt::Debug for TokenProvider {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let kind = match &self.kind {
             Kind::Static => "static",
             Kind::Fetched { .. } => "client_credentials",
+            Kind::Source { .. } => "source",
         };
         f.debug_struct("TokenProvider")
             .field("kind", &kind)
@@ -201,16 +252,6 @@ impl fmt::Debug for TokenProvider {
     }
 }
 
-#[derive(Deserialize)]
-struct TokenResponse {
-    access_token: Option<String>,
-    token_type: Option<String>,
-    expires_in: Option<serde_json::Number>,
-}
-
-const FORM_URLENCODED: HeaderValue = HeaderValue::from_static("application/x-www-form-urlencoded");
-const APPLICATION_JSON: HeaderValue = HeaderValue::from_static("application/json");
-const ASSERTION_TYPE: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 /// Refresh at most this long before expiry (less for short-lived tokens).
 const REFRESH_LEEWAY_SECS: i64 = 60;
 
@@ -225,14 +266,15 @@ fn bearer(token: &str) -> Result<HeaderValue, &'static str> {
 }
 
 impl TokenProvider {
-    /// A provider for `source`; `default_audience` is
-    /// `https://{domain}/api/v2/`.
+    /// A provider for `source` on the tenant `issuer` (`https://{domain}/`);
+    /// the audience defaults to `{issuer}api/v2/`.
     pub(crate) fn new(
         source: TokenSource,
-        default_audience: String,
+        issuer: String,
         clock: Arc<dyn Clock>,
     ) -> Result<Self, crate::error::BuildError> {
         use crate::error::BuildError;
+        let default_audience = format!("{issuer}api/v2/");
         let (kind, current) = match source {
             TokenSource::Static(token) => {
                 let header = bearer(&token).map_err(|reason| BuildError::InvalidCredential {
@@ -248,18 +290,25 @@ impl TokenProvider {
                 (Kind::Static, Some(Arc::new(token)))
             }
             TokenSource::ClientCredentials(credentials) => {
-                if credentials.client_id.is_empty() {
-                    return Err(BuildError::InvalidCredential {
-                        what: "client_id",
-                        reason: "it is empty",
-                    });
+                use auth0_authentication::BuildError as Invalid;
+                if let Err(e) = credentials.credentials.validate() {
+                    let (what, reason) = match e {
+                        Invalid::EmptyClientId => ("client_id", "it is empty"),
+                        Invalid::EmptyClientSecret => ("client_secret", "it is empty"),
+                        Invalid::SymmetricAssertionKey { .. } => (
+                            "private_key",
+                            "client assertions need an asymmetric key, not an HMAC secret",
+                        ),
+                        _ => ("client_credentials", "the settings are invalid"),
+                    };
+                    return Err(BuildError::InvalidCredential { what, reason });
                 }
-                if matches!(&credentials.auth, ClientAuth::Secret(s) if s.is_empty()) {
-                    return Err(BuildError::InvalidCredential {
-                        what: "client_secret",
-                        reason: "it is empty",
-                    });
-                }
+                // The provider's clock dates the assertions too.
+                let mut credentials = credentials;
+                credentials.credentials = credentials
+                    .credentials
+                    .clone()
+                    .with_clock(Arc::clone(&clock));
                 let audience = credentials.audience.clone().unwrap_or(default_audience);
                 if audience.is_empty() {
                     return Err(BuildError::InvalidCredential {
@@ -275,6 +324,16 @@ impl TokenProvider {
                     None,
                 )
             }
+            TokenSource::Source { client_id, source } => {
+                if client_id.is_empty() {
+                    return Err(BuildError::InvalidCredential {
+                        what: "client_id",
+                        reason: "it is empty",
+                    });
+                }
+                let request = TokenRequest::new(issuer, default_audience, client_id);
+                (Kind::Source { source, request }, None)
+            }
         };
         Ok(Self {
             kind,
@@ -284,12 +343,13 @@ impl TokenProvider {
             completed: AtomicU64::new(0),
             generation: AtomicU64::new(1),
             last_failure: Mutex::new(None),
+            refused: Mutex::new(None),
         })
     }
 
     /// True when a 401 is worth a new token.
     pub(crate) fn can_refresh(&self) -> bool {
-        matches!(self.kind, Kind::Fetched { .. })
+        !matches!(self.kind, Kind::Static)
     }
 
     fn current(&self) -> Option<Arc<CachedToken>> {
@@ -332,8 +392,10 @@ impl TokenProvider {
                     {
                         return Ok(newer);
                     }
-                    if let Ok(fresh) = self.fetch_and_store(http).await {
-                        return Ok(fresh);
+                    if self.refusal().is_none() {
+                        if let Ok(fresh) = self.fetch_and_store(http).await {
+                            return Ok(fresh);
+                        }
                     }
                 }
                 return Ok(token);
@@ -357,7 +419,40 @@ impl TokenProvider {
                 return Err(Error::Token(Arc::clone(err)));
             }
         }
+        if let Some(err) = self.refusal() {
+            return Err(Error::Token(err));
+        }
         self.fetch_and_store(http).await
+    }
+
+    /// The remembered refusal of the credentials, while its backoff runs.
+    fn refusal(&self) -> Option<Arc<TokenError>> {
+        let refused = self.refused.lock().unwrap_or_else(PoisonError::into_inner);
+        refused
+            .as_ref()
+            .filter(|r| tokio::time::Instant::now() < r.until)
+            .map(|r| Arc::clone(&r.error))
+    }
+
+    /// Remembers a fetch outcome for the negative cache: a refusal of the
+    /// credentials starts (or doubles) the backoff, a success clears it.
+    fn record_refusal(&self, outcome: Result<(), &Arc<TokenError>>) {
+        let mut refused = self.refused.lock().unwrap_or_else(PoisonError::into_inner);
+        match outcome {
+            Ok(()) => *refused = None,
+            Err(err) if is_refusal(err) => {
+                let backoff = refused.as_ref().map_or(REFUSAL_BACKOFF, |r| {
+                    (r.backoff * 2).min(MAX_REFUSAL_BACKOFF)
+                });
+                *refused = Some(Refusal {
+                    error: Arc::clone(err),
+                    until: tokio::time::Instant::now() + backoff,
+                    backoff,
+                });
+            }
+            // Timeouts, 5xx, 429: not the credentials' fault; nothing kept.
+            Err(_) => {}
+        }
     }
 
     /// Fetches a token (the caller holds the refresh lock) and records the
@@ -370,12 +465,14 @@ impl TokenProvider {
         let number = self.completed.fetch_add(1, Ordering::SeqCst) + 1;
         match outcome {
             Ok(token) => {
+                self.record_refusal(Ok(()));
                 let token = Arc::new(token);
                 self.store(Some(Arc::clone(&token)));
                 Ok(token)
             }
             Err(err) => {
                 let err = Arc::new(err);
+                self.record_refusal(Err(&err));
                 *self
                     .last_failure
                     .lock()
@@ -389,79 +486,38 @@ impl TokenProvider {
         &self,
         http: &Auth0Client<S>,
     ) -> Result<CachedToken, TokenError> {
-        let Kind::Fetched {
-            credentials,
-            audience,
-        } = &self.kind
-        else {
-            return Err(TokenError::InvalidResponse {
-                reason: "a static token cannot be refreshed",
-            });
-        };
-        let started = self.clock.now();
-        let assertion;
-        let mut fields: Vec<(&str, &str)> = vec![
-            ("grant_type", "client_credentials"),
-            ("client_id", &credentials.client_id),
-            ("audience", audience),
-        ];
-        match &credentials.auth {
-            ClientAuth::Secret(secret) => fields.push(("client_secret", secret)),
-            ClientAuth::PrivateKeyJwt(key) => {
-                assertion = sign_assertion(
-                    key,
-                    &credentials.client_id,
-                    &http.domain().issuer(),
-                    started,
-                )?;
-                fields.push(("client_assertion_type", ASSERTION_TYPE));
-                fields.push(("client_assertion", &assertion));
-            }
-        }
-        let mut request = Request::new(Bytes::from(form_urlencode(fields)));
-        *request.method_mut() = Method::POST;
-        *request.uri_mut() = http::Uri::from_static("/oauth/token");
-        request.headers_mut().insert(CONTENT_TYPE, FORM_URLENCODED);
-        request.headers_mut().insert(ACCEPT, APPLICATION_JSON);
-        // Asking for a token twice is harmless: let the stack retry 5xx.
-        request.extensions_mut().insert(RetryNonIdempotent);
-
-        let response = http.send(request).await.map_err(TokenError::Http)?;
-        let status = response.status();
-        if status.is_client_error() || status.is_server_error() {
-            return Err(TokenError::Http(auth0_core::error::Error::from_response(
-                &response,
-            )));
-        }
-        let body = response.body();
-        let parsed: TokenResponse = serde_json::from_slice(body).map_err(|e| {
-            TokenError::Http(auth0_core::error::Error::Decode {
-                status,
-                body_snippet: body_snippet(body),
-                source: Box::new(e),
-            })
-        })?;
-        let access_token = parsed.access_token.ok_or(TokenError::InvalidResponse {
-            reason: "no access_token",
-        })?;
-        if let Some(kind) = &parsed.token_type {
-            if !kind.eq_ignore_ascii_case("bearer") {
+        let (credentials, audience) = match &self.kind {
+            Kind::Fetched {
+                credentials,
+                audience,
+            } => (credentials, audience),
+            Kind::Source { source, request } => return self.ask_source(source, request).await,
+            Kind::Static => {
                 return Err(TokenError::InvalidResponse {
-                    reason: "token_type is not Bearer",
+                    reason: "a static token cannot be refreshed",
                 });
             }
+        };
+        let started = self.clock.now();
+        let parsed = credentials
+            .credentials
+            .request_token(http, audience, None)
+            .await
+            .map_err(TokenError::Http)?;
+        // RFC 6750 §6.1.1: the token type is case-insensitive.
+        if !parsed.token_type.eq_ignore_ascii_case("bearer") {
+            return Err(TokenError::InvalidResponse {
+                reason: "token_type is not Bearer",
+            });
         }
         let lifetime = parsed
             .expires_in
-            .as_ref()
-            .and_then(|n| {
-                n.as_i64()
-                    .or_else(|| n.as_f64().filter(|f| f.is_finite()).map(|f| f as i64))
-            })
+            .and_then(|secs| i64::try_from(secs).ok())
             .filter(|secs| *secs > 0)
             .ok_or(TokenError::InvalidResponse {
                 reason: "expires_in is missing or not a positive number",
             })?;
+        let access_token = parsed.access_token;
         let header =
             bearer(&access_token).map_err(|reason| TokenError::InvalidResponse { reason })?;
         let window = REFRESH_LEEWAY_SECS.min(lifetime / 10);
@@ -475,26 +531,55 @@ impl TokenProvider {
     }
 }
 
-fn sign_assertion(
-    key: &SigningKey,
-    client_id: &str,
-    audience: &str,
-    now: i64,
-) -> Result<String, TokenError> {
-    let mut jti = [0u8; 16];
-    ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut jti)
-        .map_err(|_| TokenError::Assertion("the system random number generator failed".into()))?;
-    let jti: String = jti.iter().map(|b| format!("{b:02x}")).collect();
-    let claims = serde_json::json!({
-        "iss": client_id,
-        "sub": client_id,
-        "aud": audience,
-        "iat": now,
-        "exp": now.saturating_add(60),
-        "jti": jti,
-    });
-    key.sign_token(&serde_json::Map::new(), &claims)
-        .map_err(|e| TokenError::Assertion(Box::new(e)))
+impl TokenProvider {
+    /// A token from a caller's source, checked like a fetched one.
+    async fn ask_source(
+        &self,
+        source: &Arc<dyn AccessTokenSource>,
+        request: &TokenRequest,
+    ) -> Result<CachedToken, TokenError> {
+        let issued = source.access_token(request).await.map_err(|e| match e
+            .downcast::<auth0_core::error::Error>()
+        {
+            Ok(core) => TokenError::Http(*core),
+            Err(other) => TokenError::Source(other),
+        })?;
+        let now = self.clock.now();
+        let lifetime = issued.expires_at().saturating_sub(now);
+        if lifetime <= 0 {
+            return Err(TokenError::InvalidResponse {
+                reason: "the source gave an expired token",
+            });
+        }
+        let header = bearer(issued.access_token())
+            .map_err(|reason| TokenError::InvalidResponse { reason })?;
+        let window = REFRESH_LEEWAY_SECS.min(lifetime / 10);
+        Ok(CachedToken {
+            header,
+            expires_at: issued.expires_at(),
+            refresh_at: issued.expires_at().saturating_sub(window),
+            generation: self.generation.fetch_add(1, Ordering::SeqCst),
+        })
+    }
+}
+
+/// True when the token endpoint refused the credentials themselves
+/// (RFC 6749 §5.2: `invalid_client`, `unauthorized_client`; Auth0 answers
+/// `access_denied` with 401/403 for a wrong secret or a missing grant).
+fn is_refusal(err: &TokenError) -> bool {
+    let TokenError::Http(e) = err else {
+        return false;
+    };
+    let Some(api) = e.auth0_error() else {
+        return false;
+    };
+    matches!(
+        api.status_code,
+        StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN
+    ) || matches!(
+        api.error_code.as_str(),
+        "access_denied" | "invalid_client" | "unauthorized_client"
+    ) && api.status_code.is_client_error()
 }
 
 #[cfg(test)]
@@ -533,18 +618,5 @@ mod tests {
         ] {
             assert!(TokenProvider::new(source, "aud".into(), Arc::clone(&clock)).is_err());
         }
-    }
-
-    #[test]
-    fn assertion_has_expected_claims() {
-        let key = SigningKey::generate_ed25519().unwrap();
-        let jwt = sign_assertion(&key, "cid", "https://t.auth0.com/", 1000).unwrap();
-        let jws = auth0_jwt::jws::Jws::parse(&jwt, &Default::default()).unwrap();
-        let c = jws.claims();
-        assert_eq!(c["iss"], "cid");
-        assert_eq!(c["sub"], "cid");
-        assert_eq!(c["aud"], "https://t.auth0.com/");
-        assert_eq!(c["exp"], 1060);
-        assert_eq!(c["jti"].as_str().unwrap().len(), 32);
     }
 }

@@ -238,7 +238,9 @@ fn rate_limited() -> Response<ResBody> {
         + 1;
     let mut res = error_reply(429, "Too Many Requests", "too_many_requests");
     let h = res.headers_mut();
-    h.insert("retry-after", "1".parse().unwrap());
+    // "Now": within the client's 10 ms max_wait (a longer wait than the
+    // policy allows ends the call at once with RateLimited).
+    h.insert("retry-after", "0".parse().unwrap());
     h.insert("x-ratelimit-limit", "50".parse().unwrap());
     h.insert("x-ratelimit-remaining", "0".parse().unwrap());
     h.insert("x-ratelimit-reset", reset.to_string().parse().unwrap());

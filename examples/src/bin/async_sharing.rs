@@ -23,7 +23,6 @@ use std::process::ExitCode;
 use auth0_authentication::{AuthenticationClient, PasswordLogin};
 use auth0_core::{Auth0Client, ClientConfig};
 use auth0_examples::TenantSettings;
-use auth0_examples::local_tenant::{LocalTenant, LocalTenantConfig};
 use auth0_management::resources::users::{ListUsersParams, UpdateUser};
 use auth0_management::{ClientCredentials, ManagementClient};
 use serde_json::{Map, json};
@@ -40,7 +39,7 @@ async fn run() -> Result<(), BoxError> {
     let remote = TenantSettings::from_env();
     let local = match remote {
         Some(_) => None,
-        None => Some(LocalTenant::start(LocalTenantConfig::default()).await?),
+        None => Some(auth0_examples::start_local_tenant().await?),
     };
     let (settings, management_audience, user) = match (&remote, &local) {
         (Some(settings), _) => {
@@ -63,7 +62,7 @@ async fn run() -> Result<(), BoxError> {
                 "No AUTH0_DOMAIN set: using the local tenant at {}",
                 tenant.domain()
             );
-            let config = tenant.config().clone();
+            let config = auth0_examples::local_settings(tenant);
             let settings = TenantSettings {
                 domain: tenant.domain(),
                 client_id: config.client_id,

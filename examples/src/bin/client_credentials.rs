@@ -3,7 +3,7 @@
 //!
 //! With `AUTH0_DOMAIN`, `AUTH0_CLIENT_ID` and `AUTH0_CLIENT_SECRET` set (and
 //! optionally `AUTH0_AUDIENCE`) it asks that tenant. Without them it starts
-//! the local tenant embedded in the examples on 127.0.0.1.
+//! the local tenant (the auth0-local crate) on 127.0.0.1.
 //!
 //! ```text
 //! cargo run -p auth0-examples --bin client_credentials
@@ -14,7 +14,6 @@ use std::process::ExitCode;
 use auth0_authentication::AuthenticationClient;
 use auth0_core::{Auth0Client, ClientConfig};
 use auth0_examples::TenantSettings;
-use auth0_examples::local_tenant::{LocalTenant, LocalTenantConfig};
 
 use auth0_examples::BoxError;
 
@@ -30,12 +29,12 @@ async fn run() -> Result<(), BoxError> {
             (settings, None)
         }
         None => {
-            let tenant = LocalTenant::start(LocalTenantConfig::default()).await?;
+            let tenant = auth0_examples::start_local_tenant().await?;
             println!(
                 "No AUTH0_DOMAIN set: using the local tenant at {}",
                 tenant.domain()
             );
-            let config = tenant.config().clone();
+            let config = auth0_examples::local_settings(&tenant);
             let settings = TenantSettings {
                 domain: tenant.domain(),
                 client_id: config.client_id,

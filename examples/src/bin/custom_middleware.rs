@@ -36,7 +36,6 @@ use auth0_core::timeout::{DeadlineLayer, TimeoutLayer};
 use auth0_core::transport::HttpTransport;
 use auth0_core::types::{BoxError, HttpRequest, HttpResponse};
 use auth0_core::{Auth0Client, ClientBuilder, ClientConfig};
-use auth0_examples::local_tenant::{LocalTenant, LocalTenantConfig};
 use auth0_management::resources::users::UpdateUser;
 use auth0_management::{ClientCredentials, ManagementClient};
 use bytes::Bytes;
@@ -246,9 +245,9 @@ where
 // --- the program ---
 
 async fn run() -> Result<(), auth0_examples::BoxError> {
-    let tenant = LocalTenant::start(LocalTenantConfig::default()).await?;
+    let tenant = auth0_examples::start_local_tenant().await?;
     println!("Local tenant at {}", tenant.domain());
-    let settings = tenant.config().clone();
+    let settings = auth0_examples::local_settings(&tenant);
     let credentials = || {
         ClientCredentials::new(settings.client_id.clone(), settings.client_secret.clone())
             .audience(tenant.management_audience())

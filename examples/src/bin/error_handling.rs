@@ -27,7 +27,6 @@ use auth0_authentication::AuthenticationClient;
 use auth0_core::retry::RetryPolicy;
 use auth0_core::{Auth0Client, ClientConfig, Error};
 use auth0_examples::TenantSettings;
-use auth0_examples::local_tenant::{LocalTenant, LocalTenantConfig};
 use auth0_management::{ClientCredentials, ManagementClient};
 use bytes::Bytes;
 use http::{Request, Response, StatusCode};
@@ -62,9 +61,9 @@ async fn invalid_data() -> Result<(), BoxError> {
             (settings, None)
         }
         None => {
-            let tenant = LocalTenant::start(LocalTenantConfig::default()).await?;
+            let tenant = auth0_examples::start_local_tenant().await?;
             println!("Using the local tenant at {}", tenant.domain());
-            let config = tenant.config().clone();
+            let config = auth0_examples::local_settings(&tenant);
             let settings = TenantSettings {
                 domain: tenant.domain(),
                 client_id: config.client_id,
@@ -187,7 +186,7 @@ async fn timeouts() -> Result<(), BoxError> {
             Err(Error::Timeout(elapsed)) => println!(
                 "{what}: {elapsed} (kind {:?}, retryable: {})",
                 elapsed.kind,
-                Error::Timeout(elapsed).is_retryable()
+                Error::Timeout(elapsed).is_retryable_for(&http::Method::GET)
             ),
             Err(other) => return Err(other.into()),
             Ok(_) => return Err("the slow call did not time out".into()),

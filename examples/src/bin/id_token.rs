@@ -27,7 +27,6 @@ use std::process::ExitCode;
 use auth0_authentication::{AuthenticationClient, AuthorizeUrl, PasswordLogin, Pkce};
 use auth0_core::{Auth0Client, ClientConfig};
 use auth0_examples::TenantSettings;
-use auth0_examples::local_tenant::{LocalTenant, LocalTenantConfig};
 use auth0_jwt::id_token::{TokenVerifier, VerifyOptions};
 use auth0_jwt::jwks::RemoteJwks;
 use auth0_jwt::verifier::AsymmetricSignatureVerifier;
@@ -46,12 +45,12 @@ async fn main() -> ExitCode {
 }
 
 async fn with_local_tenant() -> Result<(), BoxError> {
-    let tenant = LocalTenant::start(LocalTenantConfig::default()).await?;
+    let tenant = auth0_examples::start_local_tenant().await?;
     println!(
         "No AUTH0_DOMAIN set: using the local tenant at {}",
         tenant.domain()
     );
-    let config = tenant.config().clone();
+    let config = auth0_examples::local_settings(&tenant);
     let client = tenant.client()?;
 
     // 1. Log in: authorization code flow with PKCE, a `state` against CSRF

@@ -26,7 +26,6 @@ use auth0_authentication::{
     TokenResponse,
 };
 use auth0_core::{Auth0Client, ClientConfig, Error};
-use auth0_examples::local_tenant::{LocalTenant, LocalTenantConfig};
 use auth0_examples::{BoxError, TenantSettings};
 use auth0_jwt::id_token::{TokenVerifier, VerifyOptions};
 use auth0_jwt::jwks::RemoteJwks;
@@ -43,16 +42,15 @@ async fn main() -> ExitCode {
 
 async fn with_local_tenant() -> Result<(), BoxError> {
     const CODE: &str = "424242";
-    let tenant = LocalTenant::start(LocalTenantConfig {
-        mfa_otp: Some(CODE.to_owned()),
-        ..LocalTenantConfig::default()
-    })
-    .await?;
+    let tenant = auth0_examples::local_tenant_builder()
+        .mfa_otp(CODE)
+        .start()
+        .await?;
     println!(
         "No AUTH0_DOMAIN set: using the local tenant at {} (its user has an OTP authenticator)",
         tenant.domain()
     );
-    let config = tenant.config().clone();
+    let config = auth0_examples::local_settings(&tenant);
     let client = tenant.client()?;
     let auth = AuthenticationClient::builder(client.clone(), config.client_id.clone())
         .client_secret(config.client_secret.clone())

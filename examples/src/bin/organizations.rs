@@ -21,7 +21,6 @@ use std::process::ExitCode;
 use auth0_authentication::{AuthenticationClient, AuthorizeUrl};
 use auth0_core::{Auth0Client, ClientConfig};
 use auth0_examples::TenantSettings;
-use auth0_examples::local_tenant::{LocalTenant, LocalTenantConfig};
 use auth0_jwt::Algorithm;
 use auth0_jwt::access_token::{AccessTokenValidator, OrganizationPolicy};
 use auth0_jwt::id_token::{TokenVerifier, VerifyOptions};
@@ -42,12 +41,12 @@ async fn main() -> ExitCode {
 }
 
 async fn with_local_tenant() -> Result<(), BoxError> {
-    let tenant = LocalTenant::start(LocalTenantConfig::default()).await?;
+    let tenant = auth0_examples::start_local_tenant().await?;
     println!(
         "No AUTH0_DOMAIN set: using the local tenant at {}\n",
         tenant.domain()
     );
-    let config = tenant.config().clone();
+    let config = auth0_examples::local_settings(&tenant);
     let client = tenant.client()?;
     let auth = AuthenticationClient::builder(client.clone(), config.client_id.clone())
         .client_secret(config.client_secret.clone())

@@ -9,9 +9,9 @@
 //!
 //! With `AUTH0_DOMAIN`, `AUTH0_CLIENT_ID` and `AUTH0_PRIVATE_KEY_FILE` (a
 //! PEM private key) set — optionally `AUTH0_SIGNING_ALG` (default `RS256`)
-//! and `AUTH0_AUDIENCE` — it asks that tenant. Without them it generates an
-//! ES256 key, registers its public half with a small token endpoint on
-//! 127.0.0.1, and runs against that.
+//! and `AUTH0_AUDIENCE` — it asks that tenant. Without them it runs against
+//! the local tenant (auth0-local), whose `private_key_jwt` application has a
+//! registered RSA public key and hands out the private half.
 //!
 //! ```text
 //! cargo run -p auth0-examples --bin private_key_jwt
@@ -21,7 +21,6 @@ use std::process::ExitCode;
 
 use auth0_authentication::AuthenticationClient;
 use auth0_core::{Auth0Client, ClientConfig};
-use auth0_examples::local_tenant_authn::AssertionTenant;
 use auth0_jwt::{Algorithm, SigningKey};
 
 use auth0_examples::BoxError;
@@ -59,15 +58,18 @@ async fn run() -> Result<(), BoxError> {
             (domain, client_id, key, audience, None)
         }
         _ => {
-            let client_id = "local-pkjwt-client".to_owned();
-            let key = SigningKey::generate_es256()?.with_kid("local-key-1");
-            let local = AssertionTenant::start(&client_id, key.verifying_key()?).await?;
+            let local = auth0_examples::start_local_tenant().await?;
+            let app = local.applications().machine_jwt.clone();
+            let pem = app.private_key_pem().ok_or("no private key")?;
+            let key = SigningKey::rsa_pem(pem, Algorithm::RS256)?;
             println!(
-                "No AUTH0_DOMAIN/AUTH0_CLIENT_ID/AUTH0_PRIVATE_KEY_FILE set: using a local token endpoint at {} \
-                 with a freshly generated ES256 key",
-                local.domain()
+                "No AUTH0_DOMAIN/AUTH0_CLIENT_ID/AUTH0_PRIVATE_KEY_FILE set: using the local tenant at {} \
+                 and its private_key_jwt application {}",
+                local.domain(),
+                app.client_id()
             );
-            let audience = "https://api.local.test/".to_owned();
+            let audience = local.api_audience().to_owned();
+            let client_id = app.client_id().to_owned();
             (local.domain(), client_id, key, audience, Some(local))
         }
     };

@@ -3,8 +3,8 @@
 //!
 //! With `AUTH0_DOMAIN`, `AUTH0_CLIENT_ID` and `AUTH0_CLIENT_SECRET` set (and
 //! optionally `AUTH0_AUDIENCE`, `AUTH0_USERNAME`, `AUTH0_PASSWORD`) it talks to
-//! that tenant. Without them it starts the local tenant embedded in the
-//! examples on 127.0.0.1 and runs the same steps against it.
+//! that tenant. Without them it starts the local tenant (the auth0-local
+//! crate) on 127.0.0.1 and runs the same steps against it.
 //!
 //! ```text
 //! cargo run -p auth0-examples --bin quickstart
@@ -17,7 +17,6 @@ use auth0_core::client::Auth0Client;
 use auth0_core::config::ClientConfig;
 use auth0_core::error::Error as Auth0Error;
 use auth0_examples::TenantSettings;
-use auth0_examples::local_tenant::{LocalTenant, LocalTenantConfig};
 use auth0_jwt::access_token::AccessTokenValidator;
 use auth0_jwt::alg::Algorithm;
 use auth0_jwt::id_token::{TokenVerifier, VerifyOptions};
@@ -56,12 +55,12 @@ async fn run() -> Result<(), BoxError> {
             (settings, Algorithm::RS256, user, None)
         }
         None => {
-            let tenant = LocalTenant::start(LocalTenantConfig::default()).await?;
+            let tenant = auth0_examples::start_local_tenant().await?;
             println!(
                 "No AUTH0_DOMAIN set: using the local tenant at {}",
                 tenant.domain()
             );
-            let config = tenant.config().clone();
+            let config = auth0_examples::local_settings(&tenant);
             let settings = TenantSettings {
                 domain: tenant.domain(),
                 client_id: config.client_id.clone(),

@@ -42,6 +42,19 @@ impl Recorded {
         }
     }
 
+    /// The body's fields whatever the encoding: a JSON object, or a form
+    /// body's fields as JSON strings.
+    pub fn fields(&self) -> serde_json::Map<String, Value> {
+        if self.headers.get("content-type").unwrap() == "application/x-www-form-urlencoded" {
+            return self
+                .form()
+                .into_iter()
+                .map(|(k, v)| (k, Value::String(v)))
+                .collect();
+        }
+        self.json()
+    }
+
     /// The body as form fields (panics on a repeated name).
     pub fn form(&self) -> BTreeMap<String, String> {
         assert_eq!(

@@ -40,9 +40,23 @@ pub(crate) fn parse_http_date(s: &str, now: SystemTime) -> Option<SystemTime> {
 
 /// The time left until Auth0's `x-ratelimit-reset` (epoch seconds), if
 /// that is in the future.
+///
+/// A reset too far ahead to represent (a number beyond `u64`, or beyond
+/// what `SystemTime` holds) is `Duration::MAX`, not "no header": the server
+/// did ask for a wait, and the policy must not retry early.
 pub(crate) fn rate_limit_reset(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
-    let reset = RateLimitInfo::from_headers(headers).reset?;
-    let at = UNIX_EPOCH.checked_add(Duration::from_secs(reset))?;
+    let Some(reset) = RateLimitInfo::from_headers(headers).reset else {
+        let raw = headers
+            .get(crate::headers::X_RATELIMIT_RESET)?
+            .to_str()
+            .ok()?
+            .trim();
+        let all_digits = !raw.is_empty() && raw.bytes().all(|b| b.is_ascii_digit());
+        return all_digits.then_some(Duration::MAX);
+    };
+    let Some(at) = UNIX_EPOCH.checked_add(Duration::from_secs(reset)) else {
+        return Some(Duration::MAX);
+    };
     until(at, now)
 }
 
@@ -442,7 +456,14 @@ mod tests {
             ),
             UNIX_EPOCH
                 .checked_add(Duration::from_secs(u64::MAX))
-                .map(|_| Duration::from_secs(u64::MAX))
+                .map_or(Some(Duration::MAX), |_| Some(Duration::from_secs(u64::MAX)))
+        );
+        assert_eq!(
+            rate_limit_reset(
+                &headers(&[("x-ratelimit-reset", "99999999999999999999999")]),
+                at(0)
+            ),
+            Some(Duration::MAX)
         );
     }
 }

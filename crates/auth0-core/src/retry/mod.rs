@@ -10,7 +10,7 @@
 //! and the per-attempt timeout, so each attempt waits for its turn and gets
 //! its own timeout, while the deadline bounds the whole sequence.
 
-mod after;
+pub(crate) mod after;
 mod backoff;
 mod budget;
 mod layer;
@@ -18,6 +18,15 @@ mod policy;
 mod service;
 
 pub use budget::RetryBudget;
+
+/// The wait a response's `Retry-After` asks for (RFC 9110 §10.2.3:
+/// delta-seconds or an HTTP-date), from `now`.
+pub(crate) fn requested_wait(
+    headers: &http::HeaderMap,
+    now: std::time::SystemTime,
+) -> Option<std::time::Duration> {
+    after::retry_after(headers, now)
+}
 pub use layer::RetryLayer;
 pub use policy::{RetryPolicy, RetryPolicyBuilder, RetryPolicyError};
 pub use service::{ResponseFuture, Retry};
@@ -37,6 +46,50 @@ pub use service::{ResponseFuture, Retry};
 /// ```
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
 pub struct RetryNonIdempotent;
+
+/// Request extension: builds the body of each attempt afresh instead of
+/// replaying the bytes of the first.
+///
+/// For requests whose body must differ per attempt: a `private_key_jwt`
+/// client assertion is single use (RFC 7523 §3, `jti`), so a resent token
+/// request needs a new one with a new `jti` and `iat`. The [`Retry`]
+/// service calls the function before every attempt after the first (the
+/// request's own body is the first attempt's) and sends what it returns; an
+/// error ends the call with that error. Each body built is recorded in the
+/// request's [`Secrets`](crate::secrets::Secrets), so its credentials are
+/// scrubbed from errors like the first body's.
+///
+/// ```
+/// use auth0_core::retry::RebuildBody;
+/// use bytes::Bytes;
+///
+/// let mut req = http::Request::post("/oauth/token").body(Bytes::from_static(b"a=1")).unwrap();
+/// req.extensions_mut().insert(RebuildBody::new(|| Ok(Bytes::from_static(b"a=2"))));
+/// ```
+#[derive(Clone)]
+pub struct RebuildBody(
+    std::sync::Arc<dyn Fn() -> Result<bytes::Bytes, crate::types::BoxError> + Send + Sync>,
+);
+
+impl RebuildBody {
+    /// Wraps the function that builds one attempt's body.
+    pub fn new(
+        build: impl Fn() -> Result<bytes::Bytes, crate::types::BoxError> + Send + Sync + 'static,
+    ) -> Self {
+        Self(std::sync::Arc::new(build))
+    }
+
+    /// Builds a body.
+    pub fn build(&self) -> Result<bytes::Bytes, crate::types::BoxError> {
+        (self.0)()
+    }
+}
+
+impl std::fmt::Debug for RebuildBody {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("RebuildBody(..)")
+    }
+}
 
 /// Response extension: how many attempts the [`Retry`] service made
 /// (1 when the first attempt was final).
@@ -243,18 +296,90 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
-    async fn waits_are_capped() {
+    async fn waits_asked_beyond_the_cap_end_at_once() {
+        let far_reset = (NOW + 120).to_string();
+        let overflow = u64::MAX.to_string();
+        for (code, headers) in [
+            (429, vec![("retry-after", "120")]),
+            (429, vec![("retry-after", "Tue, 14 Nov 2023 22:15:20 GMT")]),
+            (429, vec![("x-ratelimit-reset", far_reset.as_str())]),
+            (429, vec![("retry-after", "99999999999999999999999999")]),
+            (429, vec![("x-ratelimit-reset", overflow.as_str())]),
+            (503, vec![("retry-after", "3600")]),
+        ] {
+            let h: Vec<(&'static str, String)> =
+                headers.iter().map(|(k, v)| (*k, (*v).to_owned())).collect();
+            let mock = Mock::new(move |_, _| {
+                let pairs: Vec<(&'static str, &str)> =
+                    h.iter().map(|(k, v)| (*k, v.as_str())).collect();
+                status(code, &pairs)
+            });
+            let policy = policy().max_wait(secs(10)).build().unwrap();
+            let start = Instant::now();
+            let res = send(policy, &mock, request(Method::GET)).await.unwrap();
+            assert_eq!(res.status().as_u16(), code, "{headers:?}");
+            assert_eq!(attempts(&res), 1, "{headers:?}: no early retry");
+            assert_eq!(mock.count(), 1, "{headers:?}");
+            assert_eq!(start.elapsed(), Duration::ZERO, "{headers:?}: no wait");
+        }
+        // A wait within the cap is honoured exactly.
         let mock = Mock::new(|n, _| {
             if n == 0 {
-                status(429, &[("retry-after", "3600")])
+                status(429, &[("retry-after", "10")])
             } else {
                 status(200, &[])
             }
         });
-        let policy = policy().max_wait(secs(7)).build().unwrap();
+        let policy = policy().max_wait(secs(10)).build().unwrap();
         let start = Instant::now();
         send(policy, &mock, request(Method::GET)).await.unwrap();
-        assert_eq!(mock.offsets(start), [secs(0), secs(7)]);
+        assert_eq!(mock.offsets(start), [secs(0), secs(10)]);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn rebuilt_body_for_every_retry() {
+        use std::sync::atomic::{AtomicU32, Ordering};
+        let mock = Mock::new(|n, _| {
+            if n < 2 {
+                status(503, &[])
+            } else {
+                status(200, &[])
+            }
+        });
+        let built = Arc::new(AtomicU32::new(0));
+        let counter = built.clone();
+        let mut req = request(Method::POST);
+        req.extensions_mut().insert(RetryNonIdempotent);
+        req.extensions_mut().insert(RebuildBody::new(move || {
+            let n = counter.fetch_add(1, Ordering::SeqCst) + 2;
+            Ok(Bytes::from(format!("attempt-{n}")))
+        }));
+        send(policy().build().unwrap(), &mock, req).await.unwrap();
+        let bodies: Vec<Bytes> = mock
+            .calls
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|(_, r)| r.body().clone())
+            .collect();
+        assert_eq!(
+            bodies,
+            [
+                Bytes::from_static(b"{\"a\":1}"),
+                Bytes::from_static(b"attempt-2"),
+                Bytes::from_static(b"attempt-3")
+            ]
+        );
+        // A failing rebuild ends the call with its error, nothing resent.
+        let mock = Mock::new(|_, _| status(503, &[]));
+        let mut req = request(Method::GET);
+        req.extensions_mut()
+            .insert(RebuildBody::new(|| Err("no key".into())));
+        let err = send(policy().build().unwrap(), &mock, req)
+            .await
+            .unwrap_err();
+        assert_eq!(err.to_string(), "no key");
+        assert_eq!(mock.count(), 1);
     }
 
     #[tokio::test(start_paused = true)]

@@ -70,11 +70,15 @@ type WallClock = Arc<dyn Fn() -> SystemTime + Send + Sync>;
 /// or the request carries the [`RetryNonIdempotent`](super::RetryNonIdempotent)
 /// extension.
 ///
-/// How long to wait (every wait is capped at [`max_wait`](Self::max_wait)):
-/// `Retry-After` when present (delta-seconds or an HTTP-date in any of its three forms); for a 429
-/// without it, the time until `x-ratelimit-reset`; otherwise exponential
-/// backoff with full jitter: a random time in `[0, min(max_wait, base_delay · 2ⁿ)]`
-/// for the n-th retry (n from 0).
+/// How long to wait: `Retry-After` when present (delta-seconds or an
+/// HTTP-date in any of its three forms); for a 429 without it, the time
+/// until `x-ratelimit-reset`; otherwise exponential backoff with full
+/// jitter: a random time in `[0, min(max_wait, base_delay · 2ⁿ)]` for the
+/// n-th retry (n from 0). A wait the server asks for (either header) that
+/// is longer than [`max_wait`](Self::max_wait) — absurd and overflowing
+/// values included — is not shortened: retrying earlier would only be
+/// refused again, so the response is returned at once (a 429 becomes
+/// `Error::RateLimited` with its `reset_at`).
 ///
 /// Every retry also needs room in the [`RetryBudget`] (unless the policy
 /// has none). When retries run out the last response is returned as `Ok`
@@ -206,9 +210,15 @@ impl RetryPolicy {
                 ErrorClass::MaybeSent(_) | ErrorClass::Permanent => return None,
             },
         };
-        let wait = header_wait
-            .unwrap_or_else(|| self.backoff(retry_index))
-            .min(self.max_wait);
+        let wait = match header_wait {
+            // The server asked for longer than this policy waits: a retry
+            // before then is a sure refusal that burns quota and budget, so
+            // the answer goes back to the caller at once (its 429 becomes
+            // `RateLimited` with `reset_at`; the caller decides).
+            Some(asked) if asked > self.max_wait => return None,
+            Some(asked) => asked,
+            None => self.backoff(retry_index).min(self.max_wait),
+        };
         Some(RetryDecision { wait, reason })
     }
 
@@ -596,12 +606,13 @@ mod tests {
     }
 
     #[test]
-    fn every_wait_is_capped() {
+    fn asked_waits_beyond_the_cap_are_not_shortened_and_backoff_is_capped() {
         let p = policy();
         let far = (NOW + 3_600).to_string();
+        // Retrying before the server's time is a sure 429: no retry at all.
         assert_eq!(
             wait(&p, Method::GET, &response(429, &[("retry-after", "120")])),
-            Some(Duration::from_secs(10))
+            None
         );
         assert_eq!(
             wait(
@@ -609,6 +620,14 @@ mod tests {
                 Method::GET,
                 &response(429, &[("x-ratelimit-reset", &far)])
             ),
+            None
+        );
+        assert_eq!(
+            wait(&p, Method::GET, &response(503, &[("retry-after", "11")])),
+            None
+        );
+        assert_eq!(
+            wait(&p, Method::GET, &response(429, &[("retry-after", "10")])),
             Some(Duration::from_secs(10))
         );
         assert_eq!(

@@ -9,7 +9,8 @@ use tower::ServiceExt;
 use tower_service::Service;
 
 use super::policy::RetryPolicy;
-use super::{Attempts, RetryNonIdempotent};
+use super::{Attempts, RebuildBody, RetryNonIdempotent};
+use crate::secrets::Secrets;
 use crate::types::{BoxError, HttpRequest, HttpResponse};
 
 /// Retries calls of the inner service as its [`RetryPolicy`] allows.
@@ -105,15 +106,25 @@ where
     }
     let method = template.method().clone();
     let opted_in = template.extensions().get::<RetryNonIdempotent>().is_some();
+    let rebuild = template.extensions().get::<RebuildBody>().cloned();
     let mut retries: u32 = 0;
     loop {
         let more_allowed = retries < policy.max_retries();
         // The last possible attempt takes the original instead of a copy.
-        let req = if more_allowed {
+        let mut req = if more_allowed {
             template.clone()
         } else {
             std::mem::take(&mut template)
         };
+        if let (Some(rebuild), true) = (&rebuild, retries > 0) {
+            // A body that must not be replayed (a single-use client
+            // assertion, RFC 7523 §3): build this attempt's own.
+            let body = rebuild.build()?;
+            if let Some(secrets) = req.extensions().get::<Secrets>() {
+                secrets.record_body(&body);
+            }
+            *req.body_mut() = body;
+        }
         if retries > 0 {
             svc.ready().await.map_err(Into::into)?;
         }

@@ -81,7 +81,7 @@ impl<S> Layer<S> for TimeoutLayer {
 /// let busy = service_fn(|_req: HttpRequest| async {
 ///     let mut res = HttpResponse::new(Bytes::new());
 ///     *res.status_mut() = http::StatusCode::TOO_MANY_REQUESTS;
-///     res.headers_mut().insert("retry-after", "20".parse().unwrap());
+///     res.headers_mut().insert("retry-after", "10".parse().unwrap());
 ///     Ok::<_, BoxError>(res)
 /// });
 /// let svc = ServiceBuilder::new()

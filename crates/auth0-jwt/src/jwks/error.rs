@@ -31,8 +31,8 @@ use http::StatusCode;
 #[non_exhaustive]
 pub enum JwksFetchError {
     /// The HTTP request failed before a response arrived: connection refused,
-    /// DNS or TLS failure, one of the client's own timeouts, or the client's
-    /// body size cap. Likely cause: the JWKS host is down or unreachable.
+    /// DNS or TLS failure, or one of the client's own timeouts. Likely cause:
+    /// the JWKS host is down or unreachable.
     Transport {
         /// The error from the `auth0-core` client.
         source: Arc<auth0_core::error::Error>,
@@ -54,10 +54,13 @@ pub enum JwksFetchError {
     /// The response body is larger than the configured maximum. Likely cause:
     /// the URL does not point to a JWKS, or the response is hostile.
     BodyTooLarge {
-        /// The configured maximum body size in bytes.
+        /// The limit that applied, in bytes: the configured maximum, or the
+        /// client's own response cap when that is lower.
         limit: usize,
-        /// The size of the body received, in bytes.
-        size: usize,
+        /// The size of the body, in bytes, when it was received whole;
+        /// `None` when the transport stopped reading at the limit (a
+        /// `Content-Length` over it, or a stream that passed it).
+        size: Option<usize>,
     },
     /// The response body is not a JSON Web Key Set. Likely cause: the URL
     /// points to a web page (an HTML error or login page from a proxy) or to
@@ -117,9 +120,16 @@ impl fmt::Display for JwksFetchError {
             Self::TimedOut { after } => {
                 write!(f, "JWKS fetch did not complete within {after:?}")
             }
-            Self::BodyTooLarge { limit, size } => write!(
+            Self::BodyTooLarge {
+                limit,
+                size: Some(size),
+            } => write!(
                 f,
                 "JWKS response body is {size} bytes, more than the limit of {limit} bytes"
+            ),
+            Self::BodyTooLarge { limit, size: None } => write!(
+                f,
+                "JWKS response body is larger than the limit of {limit} bytes"
             ),
             Self::Malformed { content_type, .. } => match content_type {
                 Some(ct) => write!(

@@ -41,7 +41,7 @@ pub(crate) fn parse_response(
     if body.len() > max_body_size {
         return Err(JwksFetchError::BodyTooLarge {
             limit: max_body_size,
-            size: body.len(),
+            size: Some(body.len()),
         });
     }
     let content_type = || {

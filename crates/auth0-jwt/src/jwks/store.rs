@@ -12,6 +12,11 @@
 //! - When a fetch may start is decided in one place, [`Store::fetch_allowed`],
 //!   under the small `flight` mutex (held only for bookkeeping, never across
 //!   an `.await`).
+//! - Whether the keys at hand may accept a token without a fetch is one
+//!   atomic, `usable_until` (nanoseconds since the store was made), compared
+//!   with the clock: the end of the TTL after a successful fetch; after a
+//!   failed one, the next retry (one cooldown later) but never past
+//!   `fetched_at + ttl + stale_if_error` (stale-if-error, bounded).
 
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -25,6 +30,7 @@ use tokio::time::Instant;
 use super::clock::MonotonicClock;
 use super::error::JwksFetchError;
 use super::fetch::{Fetch, Fetched, parse_response};
+use super::status::JwksStatus;
 use crate::alg::Algorithm;
 use crate::claims::truncate_for_message;
 use crate::key::{KeyError, KeyFingerprint, KeySet, VerifyingKey};
@@ -47,6 +53,9 @@ pub(super) struct Settings {
     pub(super) cooldown: Duration,
     pub(super) fetch_timeout: Duration,
     pub(super) max_body_size: usize,
+    /// How long past its TTL a key set may still be served while refreshes
+    /// fail.
+    pub(super) stale_if_error: Duration,
 }
 
 /// One fetched key set and when it was fetched.
@@ -86,6 +95,8 @@ struct Flight {
     /// The outcome channel of the fetch now running, if any.
     running: Option<watch::Receiver<Option<Outcome>>>,
     last: Option<Attempt>,
+    /// Failed fetches since the last successful one.
+    failures: u32,
 }
 
 /// What [`Store::join_or_start`] decided.
@@ -105,6 +116,12 @@ pub(super) struct Store {
     clock: Arc<dyn MonotonicClock>,
     current: ArcSwapOption<Snapshot>,
     version: AtomicU64,
+    /// The instant `usable_until` counts from.
+    epoch: Instant,
+    /// Until when (nanoseconds after `epoch`, exclusive) the current keys may
+    /// accept tokens without a fetch; 0 before the first successful fetch,
+    /// `u64::MAX` for "as long as the program runs".
+    usable_until: AtomicU64,
     flight: Mutex<Flight>,
     /// Dropping this (with the store) tells the background task to stop.
     _stop_background: Option<oneshot::Sender<()>>,
@@ -127,6 +144,7 @@ impl Store {
             }
             None => (None, None),
         };
+        let epoch = clock.now();
         let store = Arc::new(Self {
             url,
             fetcher,
@@ -134,6 +152,8 @@ impl Store {
             clock,
             current: ArcSwapOption::empty(),
             version: AtomicU64::new(0),
+            epoch,
+            usable_until: AtomicU64::new(0),
             flight: Mutex::new(Flight::default()),
             _stop_background: stop_tx,
         });
@@ -151,13 +171,86 @@ impl Store {
         &self.settings
     }
 
-    /// The key if the current set has it, whatever its age. No I/O, no lock.
+    /// The key if the current set has it and may accept tokens right now
+    /// (see [`Store::is_current`]). No I/O, no lock.
     pub(super) fn cached_key(
         &self,
         kid: Option<&str>,
         alg: Algorithm,
     ) -> Option<Arc<VerifyingKey>> {
-        self.current.load().as_ref()?.keys.find(kid, alg).ok()
+        // OIDC Core 1.0 §10.1: with several keys in a JWK Set "a kid value
+        // MUST be provided in the JOSE Header", and Auth0 always sets one. A
+        // token without `kid` is never matched to a fetched key by
+        // elimination (RFC 7515 §4.1.4 makes `kid` the only link between a
+        // token and a JWK; a set that shrinks to one key must not start
+        // accepting kid-less tokens).
+        let kid = kid?;
+        if !self.is_current() {
+            return None;
+        }
+        self.current.load().as_ref()?.keys.find(Some(kid), alg).ok()
+    }
+
+    /// True if the current keys may accept a token without a fetch first: a
+    /// set younger than the TTL, or an older one still inside its
+    /// stale-if-error window while the last refresh failed less than a
+    /// cooldown ago. One clock read and one atomic load: this is on every
+    /// verification.
+    pub(super) fn is_current(&self) -> bool {
+        self.usable_at(self.clock.now())
+    }
+
+    fn usable_at(&self, now: Instant) -> bool {
+        self.offset(now) < self.usable_until.load(Ordering::Acquire)
+    }
+
+    /// `at` as nanoseconds after `epoch` (0 before it, saturating).
+    fn offset(&self, at: Instant) -> u64 {
+        u64::try_from(at.saturating_duration_since(self.epoch).as_nanos()).unwrap_or(u64::MAX)
+    }
+
+    /// As [`Store::offset`]; `None` (an overflowed deadline) is "never".
+    fn offset_of(&self, at: Option<Instant>) -> u64 {
+        at.map_or(u64::MAX, |at| self.offset(at))
+    }
+
+    /// `fetched_at + ttl + stale_if_error`: after this no failed refresh
+    /// extends the set's life (`None` if it overflows: never).
+    fn stale_limit(&self, snap: &Snapshot) -> Option<Instant> {
+        snap.fetched_at
+            .checked_add(self.settings.ttl)?
+            .checked_add(self.settings.stale_if_error)
+    }
+
+    /// The set may still be served (fresh, or stale within the bound).
+    fn within_stale_limit(&self, snap: &Snapshot, now: Instant) -> bool {
+        self.stale_limit(snap).is_none_or(|limit| now < limit)
+    }
+
+    /// A snapshot of the cache's health; takes the small bookkeeping lock.
+    pub(super) fn status(&self) -> JwksStatus {
+        let now = self.clock.now();
+        let (failures, last_error, last_attempt) = {
+            let flight = lock(&self.flight);
+            let last = flight.last.as_ref();
+            (
+                flight.failures,
+                last.and_then(|a| a.error.clone()),
+                last.map(|a| now.saturating_duration_since(a.at)),
+            )
+        };
+        let current = self.current.load();
+        let snap = current.as_deref();
+        JwksStatus {
+            keys: snap.map_or(0, |s| s.keys.len()),
+            version: self.version(),
+            age: snap.map(|s| now.saturating_duration_since(s.fetched_at)),
+            stale: snap.is_some_and(|s| self.is_expired(s, now)),
+            usable: snap.is_some_and(|s| self.within_stale_limit(s, now)),
+            consecutive_failures: failures,
+            last_error,
+            since_last_attempt: last_attempt,
+        }
     }
 
     /// The current key set, whatever its age.
@@ -183,12 +276,20 @@ impl Store {
         kid: Option<&str>,
         alg: Algorithm,
     ) -> Result<Arc<VerifyingKey>, KeySourceError> {
+        // OIDC Core 1.0 §10.1 (see `cached_key`): no `kid`, no fetched key,
+        // and no fetch either (no document could ever match).
+        let Some(kid) = kid else {
+            return Err(KeySourceError::NoMatchingKey { kid: None });
+        };
+        let kid = Some(kid);
         let now = self.clock.now();
         let trigger = {
             let current = self.current.load();
             match current.as_deref() {
                 None => Trigger::NoKeys,
-                Some(snap) if self.is_expired(snap, now) => Trigger::Expired,
+                // Past its TTL (and not inside a stale-if-error pause): a
+                // refresh is attempted before any token is accepted.
+                Some(_) if !self.usable_at(now) => Trigger::Expired,
                 Some(snap) => match snap.keys.find(kid, alg) {
                     Ok(key) => return Ok(key),
                     Err(KeyError::NoMatchingKey { .. }) => Trigger::UnknownKid,
@@ -204,6 +305,11 @@ impl Store {
         // last good ones if the fetch failed (stale-if-error).
         let current = self.current.load_full();
         match (current, outcome) {
+            // Stale-if-error is bounded: past `ttl + stale_if_error` the
+            // last good keys no longer accept anything.
+            (Some(snap), Err(err)) if !self.within_stale_limit(&snap, self.clock.now()) => {
+                Err(self.fetch_error(err))
+            }
             (Some(snap), outcome) => match (snap.keys.find(kid, alg), outcome) {
                 (Ok(key), _) => Ok(key),
                 // The key may well exist upstream; say the fetch failed
@@ -341,6 +447,7 @@ impl Store {
                 Ok(())
             }
             Err(err) => {
+                self.extend_after_failure(now);
                 self.log_failure(&err, now);
                 Err(err)
             }
@@ -367,6 +474,9 @@ impl Store {
             fingerprints,
             fetched_at: now,
         })));
+        // After the store: whoever sees the new deadline sees the new set.
+        let fresh_until = self.offset_of(now.checked_add(self.settings.ttl));
+        self.usable_until.store(fresh_until, Ordering::Release);
         if changed {
             // After the store, so whoever sees the new version sees the new set.
             let version = self.version.fetch_add(1, Ordering::AcqRel) + 1;
@@ -386,9 +496,32 @@ impl Store {
         }
     }
 
+    /// After a failed fetch: keep serving the last good set until the next
+    /// attempt may start (one cooldown), never past its stale limit, and
+    /// never less than its own TTL.
+    fn extend_after_failure(&self, now: Instant) {
+        let current = self.current.load();
+        let Some(snap) = current.as_deref() else {
+            return;
+        };
+        let fresh_end = self.offset_of(snap.fetched_at.checked_add(self.settings.ttl));
+        let retry_at = self.offset_of(now.checked_add(self.settings.cooldown));
+        let stale_end = self.offset_of(self.stale_limit(snap));
+        let until = fresh_end.max(retry_at.min(stale_end));
+        self.usable_until.store(until, Ordering::Release);
+    }
+
     fn log_failure(&self, err: &JwksFetchError, now: Instant) {
         let chain = ErrorChain(err);
         match self.current.load().as_deref() {
+            Some(snap) if !self.within_stale_limit(snap, now) => tracing::warn!(
+                url = %self.url,
+                error = %chain,
+                age_secs = now.saturating_duration_since(snap.fetched_at).as_secs(),
+                max_stale_secs = self.settings.ttl.saturating_add(self.settings.stale_if_error).as_secs(),
+                "JWKS refresh failed and the last good keys are past their stale-if-error limit; \
+                 tokens are refused until a fetch succeeds"
+            ),
             Some(snap) => tracing::warn!(
                 url = %self.url,
                 error = %chain,
@@ -408,6 +541,10 @@ impl Store {
     fn finish(&self, at: Instant, error: Option<JwksFetchError>) {
         let mut flight = lock(&self.flight);
         flight.running = None;
+        flight.failures = match error {
+            Some(_) => flight.failures.saturating_add(1),
+            None => 0,
+        };
         flight.last = Some(Attempt { at, error });
     }
 

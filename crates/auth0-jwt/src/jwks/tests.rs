@@ -92,6 +92,7 @@ fn settings() -> Settings {
         cooldown: DEFAULT_COOLDOWN,
         fetch_timeout: DEFAULT_FETCH_TIMEOUT,
         max_body_size: DEFAULT_MAX_BODY_SIZE,
+        stale_if_error: DEFAULT_STALE_IF_ERROR,
     }
 }
 
@@ -207,9 +208,12 @@ async fn refusing_key_is_reported_without_a_refetch() {
         .await
         .unwrap_err();
     assert!(matches!(err, KeySourceError::KeyRejected { .. }), "{err:?}");
-    // No kid and two candidates: ambiguous.
+    // No kid: never matched to a fetched key (OIDC Core §10.1), no fetch.
     let err = jwks.resolve_key(None, ES256).await.unwrap_err();
-    assert!(matches!(err, KeySourceError::KeyRejected { .. }), "{err:?}");
+    assert!(
+        matches!(err, KeySourceError::NoMatchingKey { kid: None }),
+        "{err:?}"
+    );
     assert_eq!(fake.calls(), 1);
 }
 
@@ -384,7 +388,7 @@ async fn bad_documents_keep_the_old_keys() {
                 e,
                 JwksFetchError::BodyTooLarge {
                     limit: 4096,
-                    size: 5000
+                    size: Some(5000)
                 }
             )
         }),

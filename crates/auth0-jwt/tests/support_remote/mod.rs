@@ -7,8 +7,10 @@
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
+use std::pin::Pin;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use auth0_core::client::Auth0Client;
@@ -17,7 +19,8 @@ use auth0_core::retry::RetryPolicy;
 use auth0_jwt::jwks::MonotonicClock;
 use auth0_jwt::sign::SigningKey;
 use bytes::Bytes;
-use http_body_util::Full;
+use http_body_util::{Either, Full};
+use hyper::body::Frame;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Request, Response, StatusCode};
@@ -42,10 +45,37 @@ pub(crate) enum Behavior {
     },
     /// Never answer (well, not for an hour).
     Stall,
+    /// 200 with a JSON content type and a body that never ends (chunked,
+    /// no `Content-Length`); [`JwksServer::streamed`] counts what it sent.
+    Endless,
 }
+
+/// Size of one chunk of an [`Behavior::Endless`] body.
+pub(crate) const ENDLESS_CHUNK: usize = 16 * 1024;
+static SPACES: [u8; ENDLESS_CHUNK] = [b' '; ENDLESS_CHUNK];
+
+/// A body of spaces that never ends, counting the bytes handed to hyper
+/// (which asks for the next chunk only when the socket takes more).
+struct EndlessBody(Arc<State>);
+
+impl hyper::body::Body for EndlessBody {
+    type Data = Bytes;
+    type Error = Infallible;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        _cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
+        self.0.streamed.fetch_add(ENDLESS_CHUNK, Ordering::SeqCst);
+        Poll::Ready(Some(Ok(Frame::data(Bytes::from_static(&SPACES)))))
+    }
+}
+
+type Body = Either<Full<Bytes>, EndlessBody>;
 
 struct State {
     hits: AtomicUsize,
+    streamed: AtomicUsize,
     behavior: Mutex<Behavior>,
     last_accept: Mutex<Option<String>>,
 }
@@ -64,6 +94,7 @@ impl JwksServer {
         let addr = listener.local_addr().unwrap();
         let state = Arc::new(State {
             hits: AtomicUsize::new(0),
+            streamed: AtomicUsize::new(0),
             behavior: Mutex::new(behavior),
             last_accept: Mutex::new(None),
         });
@@ -81,7 +112,7 @@ impl JwksServer {
                 connections.spawn(async move {
                     let service = service_fn(move |req| {
                         let state = Arc::clone(&state);
-                        async move { Ok::<_, Infallible>(respond(&state, req).await) }
+                        async move { Ok::<_, Infallible>(respond(state, req).await) }
                     });
                     let _ = http1::Builder::new()
                         .serve_connection(TokioIo::new(stream), service)
@@ -111,6 +142,11 @@ impl JwksServer {
         self.state.hits.load(Ordering::SeqCst)
     }
 
+    /// Bytes of [`Behavior::Endless`] bodies handed to the connection so far.
+    pub(crate) fn streamed(&self) -> usize {
+        self.state.streamed.load(Ordering::SeqCst)
+    }
+
     /// The `Accept` header of the last request.
     pub(crate) fn last_accept(&self) -> Option<String> {
         self.state.last_accept.lock().unwrap().clone()
@@ -135,7 +171,8 @@ impl Drop for JwksServer {
     }
 }
 
-async fn respond(state: &State, req: Request<hyper::body::Incoming>) -> Response<Full<Bytes>> {
+async fn respond(state: Arc<State>, req: Request<hyper::body::Incoming>) -> Response<Body> {
+    let full = |body| Either::Left(Full::new(body));
     state.hits.fetch_add(1, Ordering::SeqCst);
     *state.last_accept.lock().unwrap() = req
         .headers()
@@ -145,7 +182,7 @@ async fn respond(state: &State, req: Request<hyper::body::Incoming>) -> Response
         // Catch-all: an unexpected request fails loudly.
         return Response::builder()
             .status(StatusCode::IM_A_TEAPOT)
-            .body(Full::new(Bytes::from(format!(
+            .body(full(Bytes::from(format!(
                 "unexpected request {} {}",
                 req.method(),
                 req.uri()
@@ -156,7 +193,7 @@ async fn respond(state: &State, req: Request<hyper::body::Incoming>) -> Response
     match behavior {
         Behavior::Json(body) => Response::builder()
             .header(http::header::CONTENT_TYPE, "application/json")
-            .body(Full::new(body))
+            .body(full(body))
             .unwrap(),
         Behavior::Raw {
             status,
@@ -165,12 +202,16 @@ async fn respond(state: &State, req: Request<hyper::body::Incoming>) -> Response
         } => Response::builder()
             .status(status)
             .header(http::header::CONTENT_TYPE, content_type)
-            .body(Full::new(body))
+            .body(full(body))
             .unwrap(),
         Behavior::Stall => {
             tokio::time::sleep(Duration::from_secs(3600)).await;
-            Response::new(Full::new(Bytes::new()))
+            Response::new(full(Bytes::new()))
         }
+        Behavior::Endless => Response::builder()
+            .header(http::header::CONTENT_TYPE, "application/json")
+            .body(Either::Right(EndlessBody(Arc::clone(&state))))
+            .unwrap(),
     }
 }
 

@@ -29,7 +29,14 @@ async fn post_and_patch_503_are_not_retried() {
         .await
         .unwrap_err();
     assert_eq!(err.status_code().map(|s| s.as_u16()), Some(503));
-    assert!(err.is_retryable());
+    assert!(
+        !err.is_retryable_for(&http::Method::POST),
+        "a create may have happened"
+    );
+    assert_eq!(
+        err.retry_advice(&http::Method::POST),
+        auth0_core::error::RetryAdvice::UnsafeToRepeat
+    );
     assert_eq!(
         server.api_requests().len(),
         1,
@@ -115,7 +122,7 @@ async fn api_errors_keep_auth0_details() {
     let api = err.auth0_error().unwrap();
     assert_eq!(api.error_code, "inexistent_user");
     assert_eq!(api.message, "The user does not exist.");
-    assert!(!err.is_retryable());
+    assert!(!err.is_retryable_for(&http::Method::GET));
 }
 
 #[tokio::test]

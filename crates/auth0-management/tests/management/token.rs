@@ -126,9 +126,13 @@ async fn callers_waiting_on_a_failed_fetch_share_its_error() {
         assert_eq!(err.auth0_error().unwrap().error_code, "access_denied");
     }
     assert_eq!(server.token_count(), 1);
-    // A later call tries again, and succeeds.
-    get_user(&auth0).await.unwrap();
-    assert_eq!(server.token_count(), 2);
+    // The credentials were refused: a later call within the backoff gets
+    // the same typed error without asking again (`negative_cache.rs` shows
+    // the backoff elapsing under tokio's paused clock).
+    let err = get_user(&auth0).await.unwrap_err();
+    assert_eq!(err.auth0_error().unwrap().error_code, "access_denied");
+    assert_eq!(server.token_count(), 1);
+    assert!(server.api_requests().is_empty());
 }
 
 #[tokio::test]
@@ -260,43 +264,51 @@ async fn early_refresh_is_single_flight_and_never_blocks_on_failure() {
     let (auth0, clock) = server.client();
     get_user(&auth0).await.unwrap();
 
-    // In the refresh window, the renewal fails: the old token is still good.
+    // In the refresh window, the renewal is refused: the old token is still
+    // good, and the refusal is remembered.
     server.state.token_failures.store(1, Ordering::SeqCst);
     clock.set(T0 + 3600 - 10);
     get_user(&auth0).await.unwrap();
     assert_eq!(server.token_count(), 2);
-    assert_eq!(
+    let last_auth = || {
         server
             .api_requests()
             .last()
             .unwrap()
             .authorization
-            .as_deref(),
-        Some("Bearer tok-1")
-    );
+            .clone()
+            .unwrap()
+    };
+    assert_eq!(last_auth(), "Bearer tok-1");
 
-    // Many callers in the window: one renewal, nobody fails.
-    server.state.token_delay_ms.store(100, Ordering::SeqCst);
-    let tasks: Vec<_> = (0..200)
-        .map(|_| {
-            let auth0 = auth0.clone();
-            tokio::spawn(async move { get_user(&auth0).await })
-        })
-        .collect();
-    for task in tasks {
-        task.await.unwrap().unwrap();
-    }
-    assert_eq!(server.token_count(), 3);
+    // Many callers while the refusal backs off: nobody fails, nobody asks.
+    let run = |auth0: &ManagementClient| {
+        let tasks: Vec<_> = (0..200)
+            .map(|_| {
+                let auth0 = auth0.clone();
+                tokio::spawn(async move { get_user(&auth0).await })
+            })
+            .collect();
+        async move {
+            for task in tasks {
+                task.await.unwrap().unwrap();
+            }
+        }
+    };
+    run(&auth0).await;
+    assert_eq!(server.token_count(), 2);
+    assert_eq!(last_auth(), "Bearer tok-1");
+
+    // Another client in its refresh window: many callers, one renewal.
+    let (auth0, clock) = server.client();
     get_user(&auth0).await.unwrap();
-    assert_eq!(
-        server
-            .api_requests()
-            .last()
-            .unwrap()
-            .authorization
-            .as_deref(),
-        Some("Bearer tok-2")
-    );
+    assert_eq!(server.token_count(), 3);
+    server.state.token_delay_ms.store(100, Ordering::SeqCst);
+    clock.set(T0 + 3600 - 10);
+    run(&auth0).await;
+    assert_eq!(server.token_count(), 4);
+    get_user(&auth0).await.unwrap();
+    assert_eq!(last_auth(), "Bearer tok-3");
 }
 
 #[test]

@@ -1,0 +1,561 @@
+//! Keeping credentials out of error text: the [`Secrets`] a request carried,
+//! and the one redactor every error built from a response goes through.
+//!
+//! A server or proxy may echo the request it received ("could not parse
+//! body: {…client_secret…}"), so any text taken from a response — an
+//! [`Auth0Error`](crate::error::Auth0Error)'s code and message, a body
+//! snippet, a decoder's message — is scrubbed twice before it is kept:
+//!
+//! 1. **by exact value**: every secret the client sent in that request (the
+//!    values of secret-named body fields, sensitive headers such as
+//!    `Authorization`, every body the retry layer rebuilt, and whatever the
+//!    caller added with [`Secrets::insert`]) is replaced wherever it occurs,
+//!    also in its JSON-escaped, HTML-escaped, form- and percent-encoded forms;
+//! 2. **by name**: a JSON body is parsed with `serde_json` and walked; the
+//!    value of every field named in [`SECRET_KEYS`] (at any depth) is
+//!    replaced and also scrubbed by value from the rest of the text. Text
+//!    that is not JSON but names a secret key with a value (`client_secret=…`,
+//!    `"access_token": …`) is withheld whole.
+//!
+//! [`Auth0Client::send`](crate::client::Auth0Client::send) attaches one
+//! [`Secrets`] to every request (reusing one the caller attached) and the
+//! same set to the response, where [`Error::from_response`](crate::error::Error::from_response)
+//! and the body decoder find it.
+
+use std::fmt;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use bytes::Bytes;
+use http::HeaderMap;
+use serde_json::Value;
+
+/// What replaces a secret in text.
+pub const REDACTED: &str = "[REDACTED]";
+
+/// What is shown instead of a text that names a secret key with a value
+/// but is not JSON (so the value's extent is unknown).
+pub const WITHHELD: &str = "[withheld: the body may contain credentials]";
+
+/// Secrets shorter than this are not scrubbed by value: replacing every
+/// `1` or `ab` in a message would hide the message, not a credential.
+pub const MIN_SECRET_LEN: usize = 4;
+
+/// Names (of JSON or form fields, compared ASCII case-insensitively) whose
+/// values are credentials: client authentication (RFC 6749 §2.3.1,
+/// RFC 7523 §2.2), grants and their artefacts (RFC 6749 §4, RFC 7636 §4.5,
+/// RFC 8628 §3.2, RFC 8693 §2.1), MFA (OTP, OOB and recovery codes,
+/// enrolment secrets), keys and certificates of connections and signing
+/// keys, and HTTP credentials.
+pub const SECRET_KEYS: &[&str] = &[
+    "client_secret",
+    "client_assertion",
+    "password",
+    "new_password",
+    "old_password",
+    "access_token",
+    "refresh_token",
+    "id_token",
+    "token",
+    "subject_token",
+    "actor_token",
+    "code",
+    "code_verifier",
+    "otp",
+    "oob_code",
+    "binding_code",
+    "mfa_token",
+    "device_code",
+    "user_code",
+    "auth_req_id",
+    "ticket",
+    "secret",
+    "signing_key",
+    "signing_keys",
+    "signingkey",
+    "private_key",
+    "privatekey",
+    "key",
+    "cert",
+    "certificate",
+    "pkcs7",
+    "recovery_code",
+    "recovery_codes",
+    "barcode_uri",
+    "authorization",
+    "cookie",
+    "set-cookie",
+    "api_key",
+    "apikey",
+    "app_secret",
+    "consumer_secret",
+    "session_token",
+    "assertion",
+    "samlresponse",
+];
+
+/// True when a field called `name` holds a credential (see [`SECRET_KEYS`]).
+///
+/// ```
+/// use auth0_core::secrets::is_secret_key;
+/// assert!(is_secret_key("client_secret") && is_secret_key("Authorization"));
+/// assert!(!is_secret_key("error_description"));
+/// ```
+pub fn is_secret_key(name: &str) -> bool {
+    SECRET_KEYS.iter().any(|k| k.eq_ignore_ascii_case(name))
+}
+
+#[derive(Default)]
+struct Inner {
+    values: Vec<String>,
+    /// Bodies sent, expanded into `values` when first needed (only an
+    /// error pays for parsing them).
+    bodies: Vec<Bytes>,
+}
+
+/// The credentials one request sent, to be scrubbed from anything built
+/// from its response.
+///
+/// A request extension (and, after [`Auth0Client::send`](crate::client::Auth0Client::send),
+/// a response extension). Clones share one set, so values added while the
+/// request is under way (a client assertion signed for a retry) count too.
+/// `Debug` shows only how many values it holds.
+///
+/// ```
+/// use auth0_core::secrets::Secrets;
+///
+/// let secrets = Secrets::new();
+/// secrets.insert("s3cr3t-value");
+/// assert_eq!(
+///     secrets.scrub("could not parse body: client_secret=s3cr3t-value"),
+///     "could not parse body: client_secret=[REDACTED]"
+/// );
+/// ```
+#[derive(Clone, Default)]
+pub struct Secrets {
+    inner: Arc<Mutex<Inner>>,
+}
+
+impl fmt::Debug for Secrets {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let inner = self.lock();
+        f.debug_struct("Secrets")
+            .field("values", &inner.values.len())
+            .field("bodies", &inner.bodies.len())
+            .finish()
+    }
+}
+
+impl Secrets {
+    /// An empty set.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
+        // The data is a plain list; a panic elsewhere cannot leave it torn.
+        self.inner.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Adds one value (ignored when shorter than [`MIN_SECRET_LEN`]).
+    pub fn insert(&self, value: impl Into<String>) {
+        let value = value.into();
+        if value.len() >= MIN_SECRET_LEN {
+            let mut inner = self.lock();
+            if !inner.values.contains(&value) {
+                inner.values.push(value);
+            }
+        }
+    }
+
+    /// Records a request body sent: the values of its secret-named fields
+    /// (JSON at any depth, or `application/x-www-form-urlencoded`) count as
+    /// secrets. Parsed only when something is scrubbed.
+    pub fn record_body(&self, body: &Bytes) {
+        if !body.is_empty() {
+            self.lock().bodies.push(body.clone());
+        }
+    }
+
+    /// Records the sensitive headers of a request: `Authorization`,
+    /// `Cookie`, `Proxy-Authorization` and any value marked sensitive (with
+    /// and without its auth scheme, e.g. both `Bearer eyJ…` and `eyJ…`).
+    pub fn record_headers(&self, headers: &HeaderMap) {
+        for (name, value) in headers {
+            let named = matches!(
+                name.as_str(),
+                "authorization" | "proxy-authorization" | "cookie"
+            );
+            if !(named || value.is_sensitive()) {
+                continue;
+            }
+            let Ok(text) = value.to_str() else { continue };
+            self.insert(text);
+            if let Some((_, credential)) = text.split_once(' ') {
+                self.insert(credential.trim());
+            }
+        }
+    }
+
+    /// Every value to scrub, longest first (so a value containing another
+    /// is replaced whole).
+    fn values(&self) -> Vec<String> {
+        let mut inner = self.lock();
+        let bodies = std::mem::take(&mut inner.bodies);
+        for body in &bodies {
+            for value in secret_values_of_body(body) {
+                if value.len() >= MIN_SECRET_LEN && !inner.values.contains(&value) {
+                    inner.values.push(value);
+                }
+            }
+        }
+        let mut values = inner.values.clone();
+        drop(inner);
+        values.sort_by_key(|v| std::cmp::Reverse(v.len()));
+        values
+    }
+
+    /// `text` with every value of the set replaced by [`REDACTED`], also
+    /// where it appears JSON-escaped, form-encoded or percent-encoded.
+    pub fn scrub(&self, text: &str) -> String {
+        scrub_values(text, &self.values())
+    }
+}
+
+fn scrub_values(text: &str, values: &[String]) -> String {
+    let mut out = text.to_owned();
+    for value in values {
+        for form in encoded_forms(value) {
+            if form.len() >= MIN_SECRET_LEN && out.contains(form.as_str()) {
+                out = out.replace(form.as_str(), REDACTED);
+            }
+        }
+    }
+    out
+}
+
+/// The forms a value takes when a server echoes a request: as is,
+/// JSON-escaped (also with non-ASCII as `\uXXXX` and `/` as `\/`, as some
+/// encoders write), HTML-escaped, form-encoded, percent-encoded.
+fn encoded_forms(value: &str) -> Vec<String> {
+    let mut forms = vec![value.to_owned()];
+    if let Ok(json) = serde_json::to_string(value) {
+        // Without the quotes.
+        let escaped = json[1..json.len() - 1].to_owned();
+        let mut ascii = String::with_capacity(escaped.len());
+        for c in escaped.chars() {
+            if c.is_ascii() {
+                ascii.push(c);
+            } else {
+                let mut units = [0u16; 2];
+                for unit in c.encode_utf16(&mut units) {
+                    ascii.push_str(&format!("\\u{unit:04x}"));
+                }
+            }
+        }
+        forms.push(ascii.replace('/', "\\/"));
+        forms.push(ascii);
+        forms.push(escaped.replace('/', "\\/"));
+        forms.push(escaped);
+    }
+    forms.push(
+        value
+            .replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;")
+            .replace('"', "&quot;")
+            .replace('\'', "&#39;"),
+    );
+    forms.push(crate::client::form_urlencode([("", value)])[1..].to_owned());
+    let mut percent = String::new();
+    crate::client::percent_encode_into(&mut percent, value);
+    forms.push(percent);
+    forms.dedup();
+    forms
+}
+
+/// The values of secret-named fields of a JSON or form-encoded body.
+fn secret_values_of_body(body: &[u8]) -> Vec<String> {
+    let mut out = Vec::new();
+    if let Ok(value) = serde_json::from_slice::<Value>(body) {
+        collect_secret_values(&value, false, &mut out);
+        return out;
+    }
+    let Ok(text) = std::str::from_utf8(body) else {
+        return out;
+    };
+    for pair in text.split('&') {
+        let Some((name, value)) = pair.split_once('=') else {
+            continue;
+        };
+        if is_secret_key(&form_decode(name)) {
+            out.push(form_decode(value));
+        }
+    }
+    out
+}
+
+/// Decodes one `application/x-www-form-urlencoded` component (`+` is a
+/// space, `%XX` a byte; invalid escapes are kept as they are).
+fn form_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'+' => out.push(b' '),
+            b'%' if i + 2 < b.len() => {
+                let hex = |c: u8| char::from(c).to_digit(16);
+                match (hex(b[i + 1]), hex(b[i + 2])) {
+                    (Some(h), Some(l)) => {
+                        // Two hex digits: at most 0xff.
+                        out.push(u8::try_from(h * 16 + l).unwrap_or(b'?'));
+                        i += 2;
+                    }
+                    _ => out.push(b'%'),
+                }
+            }
+            c => out.push(c),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Pushes every string (and number) under a secret-named key of `value`.
+fn collect_secret_values(value: &Value, under_secret: bool, out: &mut Vec<String>) {
+    match value {
+        Value::String(s) if under_secret => out.push(s.clone()),
+        Value::Number(n) if under_secret => out.push(n.to_string()),
+        Value::Array(items) => {
+            for item in items {
+                collect_secret_values(item, under_secret, out);
+            }
+        }
+        Value::Object(map) => {
+            for (k, v) in map {
+                collect_secret_values(v, under_secret || is_secret_key(k), out);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Replaces the value of every secret-named field of a response document
+/// (at any depth) with [`REDACTED`], pushing the replaced strings onto
+/// `found`.
+///
+/// One exception: a top-level `code` is the error envelope's code (Auth0's
+/// `{"code":"invalid_body","description":…}`), not an authorization code;
+/// an authorization code the client sent is still scrubbed by value.
+fn redact_document(value: &mut Value, found: &mut Vec<String>) {
+    redact_value(value, true, found);
+}
+
+fn redact_value(value: &mut Value, root: bool, found: &mut Vec<String>) {
+    match value {
+        Value::Array(items) => {
+            for item in items {
+                redact_value(item, false, found);
+            }
+        }
+        Value::Object(map) => {
+            for (k, v) in map.iter_mut() {
+                let envelope_code = root && k == "code" && !v.is_object() && !v.is_array();
+                if is_secret_key(k) && !v.is_null() && !envelope_code {
+                    collect_secret_values(v, true, found);
+                    *v = Value::String(REDACTED.to_owned());
+                } else {
+                    redact_value(v, false, found);
+                }
+            }
+        }
+        // Free text inside the document (an echoed request in a message).
+        Value::String(text) if names_a_secret_with_value(text) => {
+            *text = WITHHELD.to_owned();
+        }
+        _ => {}
+    }
+}
+
+/// True when `text` names a secret key followed by a value: `key=` (form
+/// encoding, a query string) or `"key":` (JSON, possibly cut short or
+/// embedded in other text).
+fn names_a_secret_with_value(text: &str) -> bool {
+    let lower = text.to_ascii_lowercase();
+    SECRET_KEYS.iter().any(|key| {
+        lower.match_indices(key).any(|(at, _)| {
+            let before = lower[..at].chars().next_back();
+            // A key starts a word: `xcode=` is not `code=`.
+            if before.is_some_and(|c| c.is_ascii_alphanumeric() || c == '_') {
+                return false;
+            }
+            let rest = &lower[at + key.len()..];
+            if let Some(after_quote) = rest.strip_prefix('"').or_else(|| rest.strip_prefix("\\\""))
+            {
+                return before.is_some_and(|c| c == '"' || c == '\\')
+                    && after_quote.trim_start().starts_with(':');
+            }
+            rest.starts_with('=') || rest.starts_with("%3d")
+        })
+    })
+}
+
+/// A response text made safe to show: redacted by name (a JSON document is
+/// parsed and walked; other text naming a secret key with a value is
+/// withheld whole) and by value (`secrets`, plus every value found by the
+/// walk). `extra` receives the values found, to scrub them from related
+/// texts (a decoder's message) too.
+pub(crate) struct Redactor {
+    values: Vec<String>,
+}
+
+impl Redactor {
+    /// A redactor for a response `body` to a request that sent `secrets`.
+    pub(crate) fn new(secrets: Option<&Secrets>, body: &[u8]) -> Self {
+        let mut values = secrets.map(Secrets::values).unwrap_or_default();
+        if let Ok(mut json) = serde_json::from_slice::<Value>(body) {
+            let mut found = Vec::new();
+            redact_document(&mut json, &mut found);
+            for v in found {
+                if v.len() >= MIN_SECRET_LEN && !values.contains(&v) {
+                    values.push(v);
+                }
+            }
+            values.sort_by_key(|v| std::cmp::Reverse(v.len()));
+        }
+        Self { values }
+    }
+
+    /// `text` scrubbed by value; withheld whole when it still names a
+    /// secret key with a value.
+    pub(crate) fn text(&self, text: &str) -> String {
+        let scrubbed = scrub_values(text, &self.values);
+        if names_a_secret_with_value(&scrubbed) {
+            return WITHHELD.to_owned();
+        }
+        scrubbed
+    }
+
+    /// A body made safe to show: a JSON document with its secret-named
+    /// fields redacted (re-serialised compactly), or the text otherwise,
+    /// then scrubbed as [`Redactor::text`] does.
+    pub(crate) fn body(&self, body: &[u8]) -> String {
+        if let Ok(mut json) = serde_json::from_slice::<Value>(body) {
+            let mut found = Vec::new();
+            redact_document(&mut json, &mut found);
+            // Redacted by name already: only values are left to scrub.
+            return scrub_values(&json.to_string(), &self.values);
+        }
+        self.text(&String::from_utf8_lossy(body))
+    }
+
+    /// Text scrubbed by value only (no withholding): for short labels such
+    /// as an error code.
+    pub(crate) fn value_only(&self, text: &str) -> String {
+        scrub_values(text, &self.values)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scrubs_every_encoding_of_a_value() {
+        let s = Secrets::new();
+        s.insert("p@ss w/rd+\"x\"");
+        for text in [
+            "echo: p@ss w/rd+\"x\"",
+            r#"echo: {"password":"p@ss w/rd+\"x\""}"#,
+            "echo: password=p%40ss+w%2Frd%2B%22x%22",
+            "echo: p%40ss%20w%2Frd%2B%22x%22",
+        ] {
+            let out = s.scrub(text);
+            assert!(!out.contains("w/rd") && !out.contains("w%2Frd"), "{out}");
+            assert!(out.contains(REDACTED), "{out}");
+        }
+    }
+
+    #[test]
+    fn scrubs_the_escapes_other_encoders_use() {
+        let s = Secrets::new();
+        s.insert("é/<x>&\"y\"😀");
+        for text in [
+            r#"{"p":"\u00e9\/<x>&\"y\"\ud83d\ude00"}"#,
+            r#"{"p":"\u00e9/<x>&\"y\"\ud83d\ude00"}"#,
+            r#"{"p":"é\/<x>&\"y\"😀"}"#,
+            "<pre>é/&lt;x&gt;&amp;&quot;y&quot;😀</pre>",
+        ] {
+            let out = s.scrub(text);
+            assert!(
+                out.contains(REDACTED) && !out.contains("y"),
+                "{text} → {out}"
+            );
+        }
+    }
+
+    #[test]
+    fn body_values_are_secrets_lazily() {
+        let s = Secrets::new();
+        s.record_body(&Bytes::from_static(
+            b"grant_type=password&username=al&password=hunter2%21&otp=123456",
+        ));
+        s.record_body(&Bytes::from_static(
+            br#"{"nested":{"client_secret":"abcd-1234"},"name":"visible"}"#,
+        ));
+        let out = s.scrub("hunter2! 123456 abcd-1234 visible al");
+        assert_eq!(out, "[REDACTED] [REDACTED] [REDACTED] visible al");
+    }
+
+    #[test]
+    fn headers_count_with_and_without_scheme() {
+        let s = Secrets::new();
+        let mut h = HeaderMap::new();
+        h.insert("authorization", "Bearer eyJtoken".parse().unwrap());
+        h.insert("x-other", "shown".parse().unwrap());
+        s.record_headers(&h);
+        assert_eq!(s.scrub("eyJtoken shown"), "[REDACTED] shown");
+    }
+
+    #[test]
+    fn redactor_walks_json_at_any_depth() {
+        let r = Redactor::new(
+            None,
+            br#"{"error":"x","request":{"body":{"ticket":"T1CKET","list":[{"cert":"C3RT"}]}}}"#,
+        );
+        let shown = r.body(
+            br#"{"error":"x","request":{"body":{"ticket":"T1CKET","list":[{"cert":"C3RT"}]}}}"#,
+        );
+        assert!(
+            !shown.contains("T1CKET") && !shown.contains("C3RT"),
+            "{shown}"
+        );
+        assert!(shown.contains(r#""error":"x""#), "{shown}");
+        // The same values are scrubbed from other texts of that response.
+        assert_eq!(r.text("got T1CKET"), "got [REDACTED]");
+    }
+
+    #[test]
+    fn text_naming_a_secret_with_a_value_is_withheld() {
+        let r = Redactor::new(None, b"");
+        for t in [
+            "could not parse body: {\"client_secret\": \"zz",
+            "echo grant_type=x&device_code=ABC",
+            "<html>refresh_token%3Dabc</html>",
+        ] {
+            assert_eq!(r.text(t), WITHHELD, "{t}");
+        }
+        for t in [
+            "Invalid client_secret: check the settings",
+            "unicode=yes",
+            "Wrong email or password.",
+        ] {
+            assert_eq!(r.text(t), t);
+        }
+    }
+
+    #[test]
+    fn form_decoding() {
+        assert_eq!(form_decode("a+b%21%zz%4"), "a b!%zz%4");
+    }
+}

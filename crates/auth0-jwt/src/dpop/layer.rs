@@ -1,0 +1,484 @@
+//! A tower layer for APIs that accept DPoP-bound tokens (RFC 9449 §7): the
+//! DPoP counterpart of [`BearerAuthLayer`](crate::layer::BearerAuthLayer).
+//!
+//! See [`DpopAuthLayer`] for what it answers when.
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use http::header::{AUTHORIZATION, HeaderName, HeaderValue, WWW_AUTHENTICATE};
+use http::{Request, Response, StatusCode};
+use tower_layer::Layer;
+use tower_service::Service;
+
+use super::{DpopAccessTokenValidator, DpopAuthError, DpopError, DpopMode, DpopRequest, Scheme};
+use crate::layer::{
+    Rejection, is_b64token, owned_header_value, push_safe_description, quoted_string,
+    rejection_for, safe_scope,
+};
+
+/// The `DPoP` request header (RFC 9449 §4.1).
+pub const DPOP: HeaderName = HeaderName::from_static("dpop");
+/// The `DPoP-Nonce` response header (RFC 9449 §8.1).
+pub const DPOP_NONCE: HeaderName = HeaderName::from_static("dpop-nonce");
+
+/// Default bound on the access token length (bytes), as the bearer layer.
+const DEFAULT_MAX_TOKEN_LEN: usize = 16 * 1024;
+
+/// Settings shared by the layer and its services.
+struct Shared {
+    validator: DpopAccessTokenValidator,
+    /// `realm="…", ` or empty.
+    realm_attr: String,
+    /// `algs="ES256 …"` (RFC 9449 §7.1).
+    algs_attr: String,
+    max_token_len: usize,
+}
+
+/// A [`Layer`] requiring DPoP-bound (or, as the mode allows, bearer) access
+/// tokens.
+///
+/// [`DpopAuthLayer`] reads `Authorization: DPoP <token>` (or `Bearer`, as the
+/// [`DpopMode`] allows) and the `DPoP` proof header, has a
+/// [`DpopAccessTokenValidator`] check both against the request's method and
+/// URI, and passes the request on with `Arc<AccessTokenClaims>` in its
+/// extensions, or answers it:
+///
+/// | situation | status | `WWW-Authenticate` |
+/// |---|---|---|
+/// | no credentials, or another scheme | 401 | `DPoP algs="…"` (and `Bearer` unless DPoP is required) |
+/// | malformed headers (two `DPoP` headers, an empty token, `DPoP` scheme without a proof, a proof with `Bearer`, …) | 400 | `… error="invalid_request"` |
+/// | token refused | 401 | `<scheme> error="invalid_token"` |
+/// | DPoP-bound token sent as `Bearer` (RFC 9449 §7.2) | 401 | `Bearer error="invalid_token"` and `DPoP algs="…"` |
+/// | proof refused | 401 | `DPoP error="invalid_dpop_proof", algs="…"` |
+/// | nonce required or stale (RFC 9449 §8) | 401 | `DPoP error="use_dpop_nonce", algs="…"` + `DPoP-Nonce` |
+/// | token valid, scopes missing | 403 | `<scheme> error="insufficient_scope"` |
+/// | keys or replay store unavailable | 503 | none |
+///
+/// ```
+/// use auth0_jwt::dpop::{DpopAccessTokenValidator, DpopAuthLayer, DpopMode, DpopValidator};
+/// use auth0_jwt::{AccessTokenValidator, KeySet, StaticKeys};
+///
+/// let validator = DpopAccessTokenValidator::new(
+///     AccessTokenValidator::builder()
+///         .key_source(StaticKeys::new(KeySet::new()))
+///         .issuer("https://tenant.auth0.com/")
+///         .audience("https://api.example.com")
+///         .build()?,
+///     DpopValidator::builder().external_base_url("https://api.example.com").build()?,
+///     DpopMode::Required,
+/// );
+/// let layer = DpopAuthLayer::new(validator).realm("orders");
+/// // `tower::ServiceBuilder::new().layer(layer).service(handler)`
+/// # let _ = layer;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone)]
+pub struct DpopAuthLayer {
+    shared: Arc<Shared>,
+}
+
+impl fmt::Debug for DpopAuthLayer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DpopAuthLayer")
+            .field("mode", &self.shared.validator.mode())
+            .field("realm", &self.shared.realm_attr)
+            .finish_non_exhaustive()
+    }
+}
+
+impl DpopAuthLayer {
+    /// A layer that checks requests with `validator`.
+    pub fn new(validator: DpopAccessTokenValidator) -> Self {
+        let algs: Vec<&str> = validator
+            .proofs()
+            .algorithms()
+            .iter()
+            .map(|a| a.as_str())
+            .collect();
+        Self {
+            shared: Arc::new(Shared {
+                algs_attr: format!("algs=\"{}\"", algs.join(" ")),
+                validator,
+                realm_attr: String::new(),
+                max_token_len: DEFAULT_MAX_TOKEN_LEN,
+            }),
+        }
+    }
+
+    fn shared_mut(&mut self) -> Option<&mut Shared> {
+        // Only while building, before any clone exists.
+        Arc::get_mut(&mut self.shared)
+    }
+
+    /// Sets the `realm` of every challenge (quoted and escaped). Call it
+    /// before cloning the layer.
+    pub fn realm(mut self, realm: &str) -> Self {
+        let attr = format!("realm={}, ", quoted_string(realm));
+        if let Some(shared) = self.shared_mut() {
+            shared.realm_attr = attr;
+        }
+        self
+    }
+
+    /// Refuses longer access tokens with 400 (default 16 KiB). Call it before
+    /// cloning the layer.
+    pub fn max_token_len(mut self, max: usize) -> Self {
+        if let Some(shared) = self.shared_mut() {
+            shared.max_token_len = max;
+        }
+        self
+    }
+}
+
+impl<S> Layer<S> for DpopAuthLayer {
+    type Service = DpopAuth<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        DpopAuth {
+            inner,
+            shared: Arc::clone(&self.shared),
+        }
+    }
+}
+
+/// The service built by [`DpopAuthLayer`].
+#[derive(Clone)]
+pub struct DpopAuth<S> {
+    inner: S,
+    shared: Arc<Shared>,
+}
+
+impl<S: fmt::Debug> fmt::Debug for DpopAuth<S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DpopAuth")
+            .field("inner", &self.inner)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The future of [`DpopAuth`].
+pub type DpopAuthFuture<B, E> = Pin<Box<dyn Future<Output = Result<Response<B>, E>> + Send>>;
+
+impl<S, ReqBody, ResBody> Service<Request<ReqBody>> for DpopAuth<S>
+where
+    S: Service<Request<ReqBody>, Response = Response<ResBody>> + Clone + Send + 'static,
+    S::Future: Send + 'static,
+    S::Error: Send + 'static,
+    ReqBody: Send + 'static,
+    ResBody: Default + Send + 'static,
+{
+    type Response = Response<ResBody>;
+    type Error = S::Error;
+    type Future = DpopAuthFuture<ResBody, S::Error>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, mut request: Request<ReqBody>) -> Self::Future {
+        let shared = Arc::clone(&self.shared);
+        let credentials = match credentials(&request, &shared) {
+            Ok(c) => c,
+            Err(response) => return Box::pin(std::future::ready(Ok(response))),
+        };
+        let clone = self.inner.clone();
+        let mut inner = std::mem::replace(&mut self.inner, clone);
+        Box::pin(async move {
+            let Credentials {
+                scheme,
+                token,
+                proof,
+                method,
+                uri,
+            } = credentials;
+            let request_info = DpopRequest::new(&method, &uri);
+            let outcome = shared
+                .validator
+                .validate(scheme, &token, proof.as_deref(), request_info)
+                .await;
+            match outcome {
+                Ok(claims) => {
+                    request.extensions_mut().insert(claims);
+                    inner.call(request).await
+                }
+                Err(error) => Ok(refusal(&error, scheme, &token, &shared)),
+            }
+        })
+    }
+}
+
+/// What a request presented, owned so the check can await without holding
+/// the request.
+struct Credentials {
+    scheme: Scheme,
+    token: String,
+    proof: Option<String>,
+    method: String,
+    uri: String,
+}
+
+/// Reads the `Authorization` and `DPoP` headers and the request URI, or
+/// answers the request at once.
+fn credentials<B, R: Default>(
+    request: &Request<B>,
+    shared: &Shared,
+) -> Result<Credentials, Response<R>> {
+    let headers = request.headers();
+    let mode = shared.validator.mode();
+    let mut values = headers.get_all(AUTHORIZATION).iter();
+    let Some(value) = values.next() else {
+        return Err(bare(shared));
+    };
+    if values.next().is_some() {
+        return Err(invalid_request(
+            shared,
+            Scheme::Bearer,
+            "more than one authorization header",
+        ));
+    }
+    let bytes = value.as_bytes();
+    let scheme_end = bytes.iter().position(|&b| b == b' ').unwrap_or(bytes.len());
+    let (name, rest) = bytes.split_at(scheme_end);
+    // RFC 9110 §11.1: the scheme name is case-insensitive.
+    let scheme = if name.eq_ignore_ascii_case(b"dpop") {
+        Scheme::Dpop
+    } else if name.eq_ignore_ascii_case(b"bearer") {
+        Scheme::Bearer
+    } else {
+        return Err(bare(shared));
+    };
+    if scheme == Scheme::Dpop && mode == DpopMode::Disabled {
+        return Err(bare(shared));
+    }
+    let token = rest.trim_ascii_start();
+    if token.is_empty() {
+        return Err(invalid_request(shared, scheme, "empty access token"));
+    }
+    if token.len() > shared.max_token_len {
+        return Err(invalid_request(shared, scheme, "access token too long"));
+    }
+    // RFC 9449 §7.1 uses RFC 6750's `token68`-like `b64token` syntax too.
+    if !is_b64token(token) {
+        return Err(invalid_request(
+            shared,
+            scheme,
+            "access token has characters not allowed by RFC 6750",
+        ));
+    }
+    // Checked: b64token characters are ASCII.
+    let token = String::from_utf8_lossy(token).into_owned();
+    // RFC 9449 §4.3 check 1: at most one DPoP header.
+    let mut proofs = headers.get_all(DPOP).iter();
+    let proof = proofs.next();
+    if proofs.next().is_some() {
+        return Err(invalid_request(
+            shared,
+            Scheme::Dpop,
+            "more than one DPoP header",
+        ));
+    }
+    let proof = match proof.map(|p| p.to_str()) {
+        None => None,
+        Some(Ok(p)) => Some(p.to_owned()),
+        Some(Err(_)) => {
+            return Err(invalid_request(
+                shared,
+                Scheme::Dpop,
+                "the DPoP header is not ASCII",
+            ));
+        }
+    };
+    let uri = shared
+        .validator
+        .proofs()
+        .request_uri(request.uri(), headers)
+        .map_err(|_| invalid_request(shared, scheme, "the request URI cannot be determined"))?;
+    Ok(Credentials {
+        scheme,
+        token,
+        proof,
+        method: request.method().as_str().to_owned(),
+        uri,
+    })
+}
+
+/// 401 with a challenge for each accepted scheme and no error code
+/// (RFC 6750 §3.1: the request had no credentials we take).
+fn bare<B: Default>(shared: &Shared) -> Response<B> {
+    let mut response = status(StatusCode::UNAUTHORIZED);
+    let mode = shared.validator.mode();
+    if mode != DpopMode::Required {
+        let realm = shared.realm_attr.trim_end_matches(", ");
+        let bearer = if realm.is_empty() {
+            "Bearer".to_owned()
+        } else {
+            format!("Bearer {realm}")
+        };
+        response
+            .headers_mut()
+            .append(WWW_AUTHENTICATE, owned_header_value(bearer));
+    }
+    if mode != DpopMode::Disabled {
+        response
+            .headers_mut()
+            .append(WWW_AUTHENTICATE, dpop_challenge(shared, None));
+    }
+    response
+}
+
+/// `DPoP <realm>[error…, ]algs="…"`.
+fn dpop_challenge(shared: &Shared, error: Option<(&str, &str, &str)>) -> HeaderValue {
+    let mut value = format!("DPoP {}", shared.realm_attr);
+    if let Some((code, description, token)) = error {
+        push_error(&mut value, code, description, token);
+        value.push_str(", ");
+    }
+    value.push_str(&shared.algs_attr);
+    owned_header_value(value)
+}
+
+fn push_error(value: &mut String, code: &str, description: &str, token: &str) {
+    value.push_str("error=\"");
+    value.push_str(code);
+    value.push_str("\", error_description=\"");
+    push_safe_description(value, description, token);
+    value.push('"');
+}
+
+/// A challenge with an error in `scheme`.
+fn error_challenge(
+    shared: &Shared,
+    scheme: Scheme,
+    code: &str,
+    description: &str,
+    token: &str,
+) -> HeaderValue {
+    match scheme {
+        Scheme::Dpop => dpop_challenge(shared, Some((code, description, token))),
+        _ => {
+            let mut value = format!("Bearer {}", shared.realm_attr);
+            push_error(&mut value, code, description, token);
+            owned_header_value(value)
+        }
+    }
+}
+
+fn status<B: Default>(code: StatusCode) -> Response<B> {
+    let mut response = Response::new(B::default());
+    *response.status_mut() = code;
+    response
+}
+
+fn with_challenge<B: Default>(code: StatusCode, challenge: HeaderValue) -> Response<B> {
+    let mut response = status(code);
+    response.headers_mut().insert(WWW_AUTHENTICATE, challenge);
+    response
+}
+
+fn invalid_request<B: Default>(shared: &Shared, scheme: Scheme, description: &str) -> Response<B> {
+    with_challenge(
+        StatusCode::BAD_REQUEST,
+        error_challenge(shared, scheme, "invalid_request", description, ""),
+    )
+}
+
+/// The answer to refused credentials.
+fn refusal<B: Default>(
+    error: &DpopAuthError,
+    scheme: Scheme,
+    token: &str,
+    shared: &Shared,
+) -> Response<B> {
+    match error {
+        DpopAuthError::Token(error) => match rejection_for(error) {
+            Rejection::InvalidToken { description } => with_challenge(
+                StatusCode::UNAUTHORIZED,
+                error_challenge(shared, scheme, "invalid_token", &description, token),
+            ),
+            Rejection::InsufficientScope { scope, description } => {
+                let mut value = match scheme {
+                    Scheme::Dpop => format!("DPoP {}", shared.realm_attr),
+                    _ => format!("Bearer {}", shared.realm_attr),
+                };
+                push_error(&mut value, "insufficient_scope", &description, token);
+                value.push_str(", scope=\"");
+                value.push_str(&safe_scope(&scope));
+                value.push('"');
+                if scheme == Scheme::Dpop {
+                    value.push_str(", ");
+                    value.push_str(&shared.algs_attr);
+                }
+                with_challenge(StatusCode::FORBIDDEN, owned_header_value(value))
+            }
+            _ => status(StatusCode::SERVICE_UNAVAILABLE),
+        },
+        DpopAuthError::Proof(DpopError::UseNonce { nonce }) => {
+            // RFC 9449 §9: the nonce goes back in `DPoP-Nonce`.
+            let mut response = with_challenge(
+                StatusCode::UNAUTHORIZED,
+                dpop_challenge(
+                    shared,
+                    Some((
+                        "use_dpop_nonce",
+                        "Resource server requires nonce in DPoP proof",
+                        token,
+                    )),
+                ),
+            );
+            if let Ok(value) = HeaderValue::from_str(nonce) {
+                response.headers_mut().insert(DPOP_NONCE, value);
+            }
+            response
+        }
+        DpopAuthError::Proof(proof) if proof.is_server_error() => {
+            status(StatusCode::SERVICE_UNAVAILABLE)
+        }
+        DpopAuthError::Proof(proof) => with_challenge(
+            StatusCode::UNAUTHORIZED,
+            dpop_challenge(
+                shared,
+                Some(("invalid_dpop_proof", &proof.to_string(), token)),
+            ),
+        ),
+        DpopAuthError::BoundTokenAsBearer => {
+            // RFC 9449 §7.2: refuse, and tell the client which scheme to use.
+            let mut response = with_challenge(
+                StatusCode::UNAUTHORIZED,
+                error_challenge(
+                    shared,
+                    Scheme::Bearer,
+                    "invalid_token",
+                    "DPoP-bound access tokens must be sent with the DPoP scheme",
+                    token,
+                ),
+            );
+            response
+                .headers_mut()
+                .append(WWW_AUTHENTICATE, dpop_challenge(shared, None));
+            response
+        }
+        DpopAuthError::BearerNotAccepted | DpopAuthError::DpopDisabled => bare(shared),
+        DpopAuthError::TokenNotBound => with_challenge(
+            StatusCode::UNAUTHORIZED,
+            error_challenge(
+                shared,
+                Scheme::Dpop,
+                "invalid_token",
+                "the access token is not DPoP-bound",
+                token,
+            ),
+        ),
+        DpopAuthError::MissingProof => {
+            invalid_request(shared, Scheme::Dpop, "the DPoP proof header is missing")
+        }
+        DpopAuthError::ProofWithBearer => invalid_request(
+            shared,
+            Scheme::Bearer,
+            "a DPoP proof was sent with a Bearer token",
+        ),
+    }
+}

@@ -1,0 +1,794 @@
+//! Fuzzing harnesses (feature `fuzzing`, not part of the supported API).
+//!
+//! One function per fuzz target under `fuzz/`: the libFuzzer targets call them
+//! with generated inputs, and `tests/fuzz_corpus.rs` replays the checked-in
+//! corpus through the same functions on stable. Each asserts real properties —
+//! the fast parsers against the full ones, the full ones against an
+//! independent reference (`serde_json`, the `base64` crate), round trips — and
+//! panics (the fuzzer's "crash") when one does not hold. Bad input itself must
+//! never panic: every parser under test returns a typed error for it.
+
+use std::collections::BTreeMap;
+
+use base64::Engine as _;
+use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde_json::{Map, Value};
+
+use crate::base64url;
+use crate::claims::ParsedClaims;
+use crate::der::{self, Reader};
+use crate::json::{self, FlatValue, JsonError};
+use crate::jwk::{Jwk, JwkSet};
+use crate::jws::{self, Jws, ParseOptions, RawJws, Scratch};
+use crate::key::VerifyingKey;
+use crate::pem;
+
+/// Separates the header from the payload in the "parts" form of a
+/// [`jws_claims`] input (never part of valid UTF-8, so never inside JSON).
+pub const PART_SEPARATOR: u8 = 0xFF;
+
+/// The signature appended to tokens built from parts (its value does not
+/// matter: nothing here verifies it).
+const SIGNATURE_B64: &str = "c2lnbmF0dXJl";
+
+/// Builds the token a [`jws_claims`] input stands for: after a first byte
+/// whose low bit is 0, the rest is the token itself; with the low bit set, the
+/// rest is `header JSON 0xFF payload JSON`, each base64url-encoded into a
+/// token (so the fuzzer reaches the JSON parsers without having to learn
+/// base64url).
+pub fn token_of(data: &[u8]) -> Option<String> {
+    let (&mode, rest) = data.split_first()?;
+    if mode & 1 == 0 {
+        return std::str::from_utf8(rest).ok().map(str::to_owned);
+    }
+    let (header, payload) = match rest.iter().position(|&b| b == PART_SEPARATOR) {
+        Some(at) => (&rest[..at], &rest[at + 1..]),
+        None => (rest, &b""[..]),
+    };
+    let mut token = base64url::encode(header);
+    token.push('.');
+    base64url::encode_into(payload, &mut token);
+    token.push('.');
+    token.push_str(SIGNATURE_B64);
+    Some(token)
+}
+
+/// The input for [`jws_claims`] that builds a token from a header and payload.
+pub fn parts_input(header: &[u8], payload: &[u8]) -> Vec<u8> {
+    let mut out = vec![1];
+    out.extend_from_slice(header);
+    out.push(PART_SEPARATOR);
+    out.extend_from_slice(payload);
+    out
+}
+
+/// Target `jws_claims`: compact JWS parsing and claims, fast path against full
+/// path against an independent reference.
+///
+/// - header: the fast scanner (`parse_plain_header`) and the full strict
+///   parser agree whenever the fast one accepts;
+/// - token: the validators' path (`parse_compact` + one-pass typed claims)
+///   accepts exactly the tokens [`Jws::parse`] (map of claims) accepts, and
+///   [`RawJws::parse`] agrees with both on the shape;
+/// - claims: see [`claims`], run on the decoded payload.
+pub fn jws_claims(data: &[u8]) {
+    let Some(token) = token_of(data) else { return };
+    let options = ParseOptions::default();
+
+    let mut scratch = Scratch::heap();
+    let compact = jws::parse_compact(&token, &options, &mut scratch);
+    let raw = RawJws::parse(&token, &options);
+    let full = Jws::parse(&token, &options);
+    let compact = match compact {
+        Err(e) => {
+            assert_eq!(raw.err(), Some(e.clone()), "RawJws vs parse_compact");
+            assert_eq!(full.err(), Some(e), "Jws vs parse_compact");
+            return;
+        }
+        Ok(compact) => compact,
+    };
+    let raw = match raw {
+        Ok(raw) => raw,
+        Err(e) => panic!("parse_compact accepted what RawJws refused: {e}"),
+    };
+    assert_eq!(raw.payload(), compact.payload);
+    assert_eq!(raw.signature(), compact.signature);
+    assert_eq!(raw.signing_input(), compact.signing_input());
+    assert_eq!(raw.header().alg, compact.header.alg);
+    // The signing input is the received text up to the second dot.
+    let dots: Vec<usize> = token.match_indices('.').map(|(i, _)| i).collect();
+    assert_eq!(dots.len(), 2, "three parts");
+    assert_eq!(compact.signing_input(), &token.as_bytes()[..dots[1]]);
+
+    header(&token.as_bytes()[..dots[0]]);
+
+    // The validators' payload path against `Jws::parse`'s map.
+    let typed = jws::non_empty_payload(compact.payload)
+        .map_err(|_| ())
+        .and_then(|p| ParsedClaims::parse(p).map_err(|_| ()));
+    match (&typed, &full) {
+        (Ok(_), Ok(_)) | (Err(()), Err(_)) => {}
+        (Ok(_), Err(e)) => panic!("typed claims accepted what Jws refused: {e}"),
+        (Err(()), Ok(_)) => panic!("Jws accepted what the typed claims refused"),
+    }
+    if let Ok(jws) = &full {
+        assert_eq!(jws.signature(), compact.signature);
+        assert_eq!(jws.header(), raw.header());
+    }
+    claims(compact.payload);
+}
+
+/// The fast header scanner agrees with the full header parser (on the decoded
+/// header of a base64url part; anything else is skipped).
+fn header(header_b64: &[u8]) {
+    let Ok(bytes) = base64url::decode(header_b64) else {
+        return;
+    };
+    let options = ParseOptions::default();
+    let full = jws::parse_header_full(&bytes, &options);
+    if let Some(fast) = jws::parse_plain_header(&bytes) {
+        match full {
+            Ok(full) => assert_eq!(fast.into_owned(), full.into_owned(), "header fast/full"),
+            Err(e) => panic!("fast header path accepted what the full parser refused: {e}"),
+        }
+    }
+}
+
+/// What a registered claim reads as, for comparing parsers.
+#[derive(Debug, PartialEq)]
+enum Read<T> {
+    Absent,
+    Value(T),
+    WrongType,
+}
+
+fn read<T>(r: Result<Option<T>, crate::claims::ClaimTypeError>) -> Read<T> {
+    match r {
+        Ok(None) => Read::Absent,
+        Ok(Some(v)) => Read::Value(v),
+        Err(_) => Read::WrongType,
+    }
+}
+
+const STRING_CLAIMS: [&str; 8] = [
+    "iss", "sub", "nonce", "azp", "org_id", "org_name", "scope", "jti",
+];
+const DATE_CLAIMS: [&str; 4] = ["exp", "nbf", "iat", "auth_time"];
+
+/// Everything a parse produced, in a comparable form.
+#[derive(Debug, PartialEq)]
+struct Summary {
+    strings: Vec<Read<String>>,
+    dates: Vec<Read<i64>>,
+    aud: Read<Vec<String>>,
+    aud_single: Option<bool>,
+    permissions: Read<Vec<String>>,
+    map: Map<String, Value>,
+    first_wrong: Option<&'static str>,
+}
+
+fn summarize(p: &ParsedClaims) -> Summary {
+    let strings = STRING_CLAIMS
+        .iter()
+        .map(|c| read(p.string(c).map(|v| v.map(str::to_owned))))
+        .collect();
+    let dates = DATE_CLAIMS
+        .iter()
+        .map(|c| read(p.numeric_date(c)))
+        .collect();
+    let aud = read(
+        p.audience()
+            .map(|a| a.map(|a| a.iter().map(str::to_owned).collect::<Vec<_>>())),
+    );
+    let aud_single = p
+        .audience()
+        .ok()
+        .flatten()
+        .map(|a| matches!(a, crate::claims::Audience::Single(_)));
+    // In-place reads agree with the built audience.
+    if let (Ok(Some(values)), Ok(Some(built))) = (p.audience_values(), p.audience()) {
+        let values: Vec<&str> = values.collect();
+        assert_eq!(
+            values,
+            built.iter().collect::<Vec<_>>(),
+            "aud in place/built"
+        );
+        for v in &values {
+            assert!(p.claims_ref().aud_contains(v), "aud_contains({v:?})");
+        }
+    }
+    let c = p.claims_ref();
+    let permissions = if p.wrong_mask() & (1 << 12) != 0 {
+        Read::WrongType
+    } else {
+        match c.permissions() {
+            None => Read::Absent,
+            Some(list) => {
+                for v in list {
+                    assert!(c.has_permission(v), "has_permission({v:?})");
+                }
+                Read::Value(list.to_vec())
+            }
+        }
+    };
+    let first_wrong = match ParsedClaims::clone_for_check(p).into_claims() {
+        Ok(_) => None,
+        Err(e) => Some(e.claim),
+    };
+    Summary {
+        strings,
+        dates,
+        aud,
+        aud_single,
+        permissions,
+        map: c.as_map().clone(),
+        first_wrong,
+    }
+}
+
+/// The reference reading of the registered claims, from the strict map.
+fn reference(map: &Map<String, Value>) -> Summary {
+    let string = |name: &str| match map.get(name) {
+        None => Read::Absent,
+        Some(Value::String(s)) => Read::Value(s.clone()),
+        Some(_) => Read::WrongType,
+    };
+    let strings_of = |v: &Value| -> Option<Vec<String>> {
+        v.as_array()?
+            .iter()
+            .map(|i| i.as_str().map(str::to_owned))
+            .collect()
+    };
+    // RFC 7519 §2 NumericDate, restricted to integers (see `claims::numeric_date`).
+    let date = |name: &str| match map.get(name) {
+        None => Read::Absent,
+        Some(Value::Number(n)) if !n.is_f64() => match n.as_i64() {
+            Some(i) => Read::Value(i),
+            None => Read::WrongType,
+        },
+        Some(_) => Read::WrongType,
+    };
+    let aud = match map.get("aud") {
+        None => Read::Absent,
+        Some(Value::String(s)) => Read::Value(vec![s.clone()]),
+        Some(v) => strings_of(v).map_or(Read::WrongType, Read::Value),
+    };
+    let aud_single = match map.get("aud") {
+        Some(Value::String(_)) => Some(true),
+        Some(v) if strings_of(v).is_some() => Some(false),
+        _ => None,
+    };
+    let permissions = match map.get("permissions") {
+        None => Read::Absent,
+        Some(v) => strings_of(v).map_or(Read::WrongType, Read::Value),
+    };
+    // The order validators report type errors in.
+    let order = [
+        "iss",
+        "sub",
+        "aud",
+        "exp",
+        "nbf",
+        "iat",
+        "auth_time",
+        "nonce",
+        "azp",
+        "org_id",
+        "org_name",
+        "scope",
+        "permissions",
+        "jti",
+    ];
+    let wrong = |name: &str| match name {
+        "aud" => aud == Read::WrongType,
+        "permissions" => permissions == Read::WrongType,
+        n if DATE_CLAIMS.contains(&n) => date(n) == Read::WrongType,
+        n => string(n) == Read::WrongType,
+    };
+    let first_wrong = order.into_iter().find(|n| wrong(n));
+    Summary {
+        strings: STRING_CLAIMS.iter().map(|c| string(c)).collect(),
+        dates: DATE_CLAIMS.iter().map(|c| date(c)).collect(),
+        aud,
+        aud_single,
+        permissions,
+        map: map.clone(),
+        first_wrong,
+    }
+}
+
+/// Target `claims` (run by [`jws_claims`] on every payload): the one-pass typed
+/// claim parser's fast path (flat scan) and full path (serde visitor) accept
+/// the same texts as the strict map parser, and read every registered claim as
+/// the map says it is (including the integer-only NumericDate rule).
+pub fn claims(payload: &[u8]) {
+    let map = json::parse_object(payload);
+    let parsed = ParsedClaims::parse(payload);
+    let Ok(text) = std::str::from_utf8(payload) else {
+        assert!(parsed.is_err() && map.is_err(), "invalid UTF-8 accepted");
+        return;
+    };
+    let full = ParsedClaims::parse_full(text);
+    match (&map, &full) {
+        (Ok(_), Ok(_)) => {}
+        (Err(a), Err(b)) => assert_eq!(a, b, "claims vs map error"),
+        (Ok(_), Err(e)) => panic!("typed claims refused what the map accepted: {e}"),
+        (Err(e), Ok(_)) => panic!("typed claims accepted what the map refused: {e}"),
+    }
+    let fast = ParsedClaims::parse_flat(text);
+    match (&parsed, &full) {
+        (Ok(p), Ok(f)) => assert_eq!(summarize(p), summarize(f), "parse vs parse_full"),
+        (Err(a), Err(b)) => assert_eq!(a, b),
+        _ => panic!("parse and parse_full disagree"),
+    }
+    let (Ok(map), Ok(full)) = (map, full) else {
+        assert!(
+            fast.is_none(),
+            "fast path accepted what the full parser refused"
+        );
+        return;
+    };
+    let expected = reference(&map);
+    assert_eq!(summarize(&full), expected, "full path vs reference");
+    if let Some(fast) = fast {
+        assert_eq!(
+            fast.wrong_mask(),
+            0,
+            "the fast path never records a wrong type"
+        );
+        assert_eq!(summarize(&fast), expected, "fast path vs reference");
+    }
+    // The public entry point agrees.
+    let public = crate::claims::Claims::from_json(text);
+    assert_eq!(public.is_ok(), expected.first_wrong.is_none());
+}
+
+/// Walks a JSON document keeping every member, so duplicates can be counted
+/// independently of `json.rs` (serde_json's own `Value` keeps the last one).
+enum Doc {
+    Scalar,
+    Array(Vec<Doc>),
+    Object(Vec<(String, Doc)>),
+}
+
+impl<'de> Deserialize<'de> for Doc {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Doc;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("JSON")
+            }
+            fn visit_bool<E: de::Error>(self, _: bool) -> Result<Doc, E> {
+                Ok(Doc::Scalar)
+            }
+            fn visit_i64<E: de::Error>(self, _: i64) -> Result<Doc, E> {
+                Ok(Doc::Scalar)
+            }
+            fn visit_u64<E: de::Error>(self, _: u64) -> Result<Doc, E> {
+                Ok(Doc::Scalar)
+            }
+            fn visit_f64<E: de::Error>(self, _: f64) -> Result<Doc, E> {
+                Ok(Doc::Scalar)
+            }
+            fn visit_str<E: de::Error>(self, _: &str) -> Result<Doc, E> {
+                Ok(Doc::Scalar)
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<Doc, E> {
+                Ok(Doc::Scalar)
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Doc, A::Error> {
+                let mut out = Vec::new();
+                while let Some(v) = seq.next_element()? {
+                    out.push(v);
+                }
+                Ok(Doc::Array(out))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Doc, A::Error> {
+                let mut out = Vec::new();
+                while let Some((k, v)) = map.next_entry::<String, Doc>()? {
+                    out.push((k, v));
+                }
+                Ok(Doc::Object(out))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+impl Doc {
+    /// Nesting depth of containers (a scalar is 0, `{}` is 1).
+    fn depth(&self) -> usize {
+        match self {
+            Doc::Scalar => 0,
+            Doc::Array(items) => 1 + items.iter().map(Doc::depth).max().unwrap_or(0),
+            Doc::Object(members) => 1 + members.iter().map(|(_, v)| v.depth()).max().unwrap_or(0),
+        }
+    }
+
+    fn has_duplicates(&self) -> bool {
+        match self {
+            Doc::Scalar => false,
+            Doc::Array(items) => items.iter().any(Doc::has_duplicates),
+            Doc::Object(members) => {
+                let mut names = BTreeMap::new();
+                members
+                    .iter()
+                    .any(|(k, v)| names.insert(k.as_str(), ()).is_some() || v.has_duplicates())
+            }
+        }
+    }
+}
+
+/// Target `json`: strict JSON with duplicate-member detection.
+///
+/// - `json::parse_object` accepts exactly the documents `serde_json` accepts
+///   that are objects, repeat no member name at any level (compared after
+///   unescaping, by an independent walk) and nest at most
+///   `json::MAX_DEPTH` deep, and then yields the same map;
+/// - each refusal is the right typed error;
+/// - the fast flat scanner (`json::scan_flat`) accepts only documents the
+///   full parser accepts (or refuses as duplicates when a name repeats), and
+///   reads every member value as the full parser does.
+pub fn json(data: &[u8]) {
+    let ours = json::parse_object(data);
+    let reference = serde_json::from_slice::<Doc>(data);
+    match (&ours, &reference) {
+        (Ok(map), Ok(doc)) => {
+            assert!(matches!(doc, Doc::Object(_)), "accepted a non-object");
+            assert!(!doc.has_duplicates(), "accepted a duplicate member");
+            assert!(doc.depth() <= json::MAX_DEPTH, "accepted too deep");
+            let plain: Value = match serde_json::from_slice(data) {
+                Ok(v) => v,
+                Err(e) => panic!("serde_json refused a document twice-parsed: {e}"),
+            };
+            assert_eq!(&Value::Object(map.clone()), &plain, "values differ");
+        }
+        (Ok(_), Err(e)) => panic!("accepted what serde_json refused: {e}"),
+        (Err(JsonError::Syntax { .. }), Ok(_)) => panic!("valid JSON reported as a syntax error"),
+        (Err(JsonError::NotAnObject), Ok(doc)) => {
+            assert!(!matches!(doc, Doc::Object(_)), "object reported as not one");
+        }
+        (Err(JsonError::NotAnObject), Err(e)) => panic!("invalid JSON reported as valid: {e}"),
+        (Err(JsonError::DuplicateMember { .. }), Ok(doc)) => {
+            assert!(doc.has_duplicates(), "duplicate reported, none found");
+        }
+        (Err(JsonError::TooDeep { .. }), Ok(doc)) => {
+            assert!(
+                doc.depth() > json::MAX_DEPTH,
+                "too deep reported, it is not"
+            );
+        }
+        (Err(JsonError::Syntax { .. }), Err(_)) => {}
+        // A duplicate or the depth limit found before a later syntax error (or
+        // before serde_json's own recursion limit).
+        (Err(JsonError::DuplicateMember { .. } | JsonError::TooDeep { .. }), Err(_)) => {}
+    }
+    // Any value, not only objects.
+    match (json::parse_value(data), serde_json::from_slice::<Doc>(data)) {
+        (Ok(v), Ok(doc)) => {
+            assert!(!doc.has_duplicates() && doc.depth() <= json::MAX_DEPTH);
+            let plain: Value = serde_json::from_slice(data).unwrap_or(Value::Null);
+            assert_eq!(v, plain);
+        }
+        (Ok(_), Err(e)) => panic!("parse_value accepted what serde_json refused: {e}"),
+        (Err(_), Ok(doc)) => assert!(doc.has_duplicates() || doc.depth() > json::MAX_DEPTH),
+        (Err(_), Err(_)) => {}
+    }
+
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    let mut members: Vec<(String, FlatValue)> = Vec::new();
+    let scanned = json::scan_flat(text, |name, value| {
+        members.push((text.get(name)?.to_owned(), value));
+        Some(())
+    });
+    if scanned.is_none() {
+        return;
+    }
+    let mut names = BTreeMap::new();
+    let duplicated = members
+        .iter()
+        .any(|(n, _)| names.insert(n.as_str(), ()).is_some());
+    let map = match ours {
+        Ok(map) => {
+            assert!(!duplicated, "scan saw a duplicate the parser accepted");
+            map
+        }
+        Err(JsonError::DuplicateMember { .. }) if duplicated => return,
+        Err(e) => panic!("flat scan accepted what the parser refused: {e}"),
+    };
+    assert_eq!(members.len(), map.len());
+    for (name, value) in members {
+        let Some(expected) = map.get(&name) else {
+            panic!("flat scan read a name the parser did not: {name:?}");
+        };
+        match value {
+            FlatValue::Str(r) => {
+                assert_eq!(Some(expected), text.get(r).map(Value::from).as_ref());
+            }
+            FlatValue::Int(n) => assert_eq!(expected.as_u64(), Some(n), "{name}"),
+            FlatValue::Literal => {
+                assert!(expected.is_boolean() || expected.is_null(), "{name}");
+            }
+            FlatValue::StrArray(r) => {
+                let Some(array) = text.get(r) else {
+                    panic!("array range off a char boundary")
+                };
+                let items: Vec<Value> = json::flat_items(array).map(Value::from).collect();
+                assert_eq!(Some(&items), expected.as_array(), "{name}");
+                for item in &items {
+                    let item = item.as_str().unwrap_or_default();
+                    assert!(json::flat_contains(array, item), "flat_contains {item:?}");
+                    let other = format!("{item}\u{1}");
+                    assert!(
+                        !json::flat_contains(array, &other),
+                        "flat_contains {other:?}"
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// Target `base64url`: the hand-written strict decoder against the `base64`
+/// crate's `URL_SAFE_NO_PAD` (no padding, canonical trailing bits): same
+/// verdict and bytes for every input; decoding into a non-empty buffer keeps
+/// its prefix; accepted input is exactly the canonical encoding of its bytes;
+/// and any bytes round-trip through encode and decode.
+pub fn base64url(data: &[u8]) {
+    let reference = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let ours = base64url::decode(data);
+    match (&ours, reference.decode(data)) {
+        (Ok(a), Ok(b)) => {
+            assert_eq!(a, &b, "decoded bytes differ");
+            assert_eq!(base64url::encode(a).as_bytes(), data, "not canonical");
+            assert!(a.len() <= base64url::decoded_len_estimate(data.len()));
+        }
+        (Err(e), Err(_)) => {
+            if *e == base64url::Base64Error::InvalidLength {
+                assert_eq!(data.len() % 4, 1, "InvalidLength for a possible length");
+            }
+        }
+        (Ok(_), Err(e)) => panic!("accepted what the base64 crate refused: {e}"),
+        (Err(e), Ok(_)) => panic!("refused what the base64 crate accepted: {e:?}"),
+    }
+    let mut out = b"prefix".to_vec();
+    let appended = base64url::decode_into(data, &mut out);
+    assert_eq!(appended.is_ok(), ours.is_ok());
+    match &ours {
+        Ok(bytes) => assert_eq!(&out[6..], bytes.as_slice()),
+        Err(_) => assert_eq!(out, b"prefix"),
+    }
+    let encoded = reference.encode(data);
+    assert_eq!(base64url::encode(data), encoded);
+    assert_eq!(
+        base64url::decode(encoded.as_bytes()).as_deref(),
+        Ok(data),
+        "round trip"
+    );
+}
+
+/// Target `jwk`: JWK and JWK set parsing.
+///
+/// A set parses exactly when the strict JSON is an object with a `keys`
+/// array; every entry is either kept or skipped (each index once); kept keys
+/// have distinct `kid`s, rebuild the same verifying key (same fingerprint)
+/// from their JWK, survive a serialize/parse round trip, and a set rebuilt
+/// from them keeps them all. A secret (`k`) never shows in `Debug`.
+pub fn jwk(data: &[u8]) {
+    let set = JwkSet::from_json(data);
+    let doc = json::parse_object(data);
+    let count = match (&set, &doc) {
+        (Ok(_), Ok(doc)) => match doc.get("keys") {
+            Some(Value::Array(keys)) => keys.len(),
+            _ => panic!("set parsed without a keys array"),
+        },
+        (Ok(_), Err(e)) => panic!("set parsed from refused JSON: {e}"),
+        (Err(_), Ok(doc)) => {
+            assert!(!matches!(doc.get("keys"), Some(Value::Array(_))));
+            0
+        }
+        (Err(_), Err(_)) => 0,
+    };
+    if let Ok(set) = &set {
+        check_set(set, count);
+    }
+    if let Ok(text) = std::str::from_utf8(data) {
+        if let Ok(one) = Jwk::from_json(text) {
+            round_trip_jwk(&one);
+            if let Ok(key) = VerifyingKey::from_jwk(&one) {
+                assert_eq!(key.kid(), one.kid.as_deref());
+            }
+        }
+    }
+}
+
+fn check_set(set: &JwkSet, count: usize) {
+    assert_eq!(set.keys().len(), set.verifying_keys().len());
+    assert_eq!(
+        set.keys().len() + set.skipped().len(),
+        count,
+        "entries lost"
+    );
+    let mut skipped: Vec<usize> = set.skipped().iter().map(|s| s.index).collect();
+    skipped.dedup();
+    assert_eq!(skipped.len(), set.skipped().len(), "skipped twice");
+    assert!(skipped.iter().all(|&i| i < count));
+    let mut kids = BTreeMap::new();
+    for (jwk, key) in set.keys().iter().zip(set.verifying_keys()) {
+        if let Some(kid) = &jwk.kid {
+            assert!(kids.insert(kid.clone(), ()).is_none(), "duplicate kid kept");
+        }
+        assert_eq!(key.kid(), jwk.kid.as_deref());
+        match VerifyingKey::from_jwk(jwk) {
+            Ok(again) => assert_eq!(again.fingerprint(), key.fingerprint()),
+            Err(e) => panic!("a kept JWK does not build again: {e}"),
+        }
+        round_trip_jwk(jwk);
+    }
+    let again = JwkSet::from_jwks(set.keys().iter().cloned());
+    let fingerprints = |s: &JwkSet| {
+        s.verifying_keys()
+            .iter()
+            .map(|k| k.fingerprint())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        fingerprints(&again),
+        fingerprints(set),
+        "rebuilt set differs"
+    );
+    // No secret in `Debug`, unless the same text is also public in the
+    // document (a `kid` or `kty` may contain it: that is not a leak).
+    let debug = format!("{set:?}");
+    let mut public = format!("{:?}", set.skipped());
+    for jwk in set.keys() {
+        let mut without = jwk.clone();
+        without.k = None;
+        public.push_str(&format!("{without:?}"));
+    }
+    for jwk in set.keys() {
+        if let Some(k) = jwk.k.as_deref().filter(|k| k.len() >= 8) {
+            if !public.contains(k) {
+                assert!(!debug.contains(k), "secret in Debug");
+                assert!(!format!("{jwk:?}").contains(k), "secret in a JWK's Debug");
+            }
+        }
+    }
+}
+
+fn round_trip_jwk(jwk: &Jwk) {
+    let text = match serde_json::to_string(jwk) {
+        Ok(text) => text,
+        Err(e) => panic!("a JWK does not serialize: {e}"),
+    };
+    match Jwk::from_json(&text) {
+        Ok(again) => assert!(&again == jwk, "JWK round trip differs"),
+        Err(e) => panic!("a serialized JWK does not parse: {e}"),
+    }
+}
+
+/// Target `pem_der`: PEM and DER public keys.
+///
+/// The input is tried as PEM text, as SubjectPublicKeyInfo DER and as PKCS#1
+/// DER. A key read from PEM is the key read from its decoded DER; DER that
+/// gives a key gives the same key wrapped in PEM; every DER element the reader
+/// accepts re-encodes (tag, minimal length, content) to exactly the bytes it
+/// consumed.
+pub fn pem_der(data: &[u8]) {
+    if let Ok(text) = std::str::from_utf8(data) {
+        let block = pem::decode(text);
+        if let Ok(key) = VerifyingKey::from_pem(text) {
+            let Ok(block) = &block else {
+                panic!("key read from PEM that does not decode")
+            };
+            let again = match block.label.as_str() {
+                "PUBLIC KEY" => VerifyingKey::from_spki_der(&block.der),
+                "RSA PUBLIC KEY" => VerifyingKey::from_pkcs1_der(&block.der),
+                other => panic!("key read from a {other:?} block"),
+            };
+            match again {
+                Ok(again) => assert_eq!(again.fingerprint(), key.fingerprint()),
+                Err(e) => panic!("PEM key whose DER is refused: {e}"),
+            }
+        }
+        if let Ok(block) = block {
+            // The decoded DER re-encodes to a block that decodes to it again.
+            let wrapped = to_pem(&block.label, &block.der);
+            match pem::decode(&wrapped) {
+                Ok(again) => {
+                    assert_eq!(again.der, block.der);
+                    assert_eq!(again.label, block.label);
+                }
+                Err(e) => panic!("re-wrapped PEM refused: {}", e.as_str()),
+            }
+        }
+    }
+    for (label, key) in [
+        ("PUBLIC KEY", VerifyingKey::from_spki_der(data)),
+        ("RSA PUBLIC KEY", VerifyingKey::from_pkcs1_der(data)),
+    ] {
+        if let Ok(key) = key {
+            match VerifyingKey::from_pem(&to_pem(label, data)) {
+                Ok(again) => assert_eq!(again.fingerprint(), key.fingerprint()),
+                Err(e) => panic!("DER key refused as PEM: {e}"),
+            }
+        }
+    }
+    der_elements(data);
+}
+
+fn to_pem(label: &str, der: &[u8]) -> String {
+    let body = base64::engine::general_purpose::STANDARD.encode(der);
+    let mut out = format!("-----BEGIN {label}-----\n");
+    for line in body.as_bytes().chunks(64) {
+        out.push_str(&String::from_utf8_lossy(line));
+        out.push('\n');
+    }
+    out.push_str(&format!("-----END {label}-----\n"));
+    out
+}
+
+/// Every element the DER reader accepts, at every level it can descend to,
+/// re-encodes to the bytes it consumed.
+fn der_elements(data: &[u8]) {
+    let mut queue: Vec<&[u8]> = vec![data];
+    let mut budget = 256;
+    while let Some(bytes) = queue.pop() {
+        let mut reader = Reader::new(bytes);
+        let mut rest = bytes;
+        while let Some(&tag) = rest.first() {
+            budget -= 1;
+            if budget == 0 {
+                return;
+            }
+            let Ok(content) = reader.read(tag) else { break };
+            let encoded = der_encode(tag, content);
+            assert!(rest.starts_with(&encoded), "DER element does not re-encode");
+            rest = &rest[encoded.len()..];
+            assert_eq!(reader.is_empty(), rest.is_empty());
+            if tag == der::TAG_SEQUENCE {
+                queue.push(content);
+            }
+            // The typed readers agree with the raw one.
+            let mut typed = Reader::new(&encoded);
+            match tag {
+                der::TAG_INTEGER => {
+                    if let Ok(magnitude) = typed.positive_integer() {
+                        assert!(content.ends_with(magnitude));
+                        assert!(content.first().is_some_and(|b| b & 0x80 == 0));
+                    }
+                }
+                der::TAG_BIT_STRING => {
+                    if let Ok(bytes) = typed.bit_string_bytes() {
+                        assert_eq!(content.first(), Some(&0));
+                        assert_eq!(&content[1..], bytes);
+                    }
+                }
+                der::TAG_NULL => assert_eq!(typed.null().is_ok(), content.is_empty()),
+                _ => {}
+            }
+        }
+        if rest.is_empty() {
+            assert!(reader.finish().is_ok());
+        }
+    }
+}
+
+/// DER tag-length-value with the minimal length encoding (X.690 §10.1).
+fn der_encode(tag: u8, content: &[u8]) -> Vec<u8> {
+    let mut out = vec![tag];
+    let len = content.len();
+    if len < 0x80 {
+        out.push(len as u8);
+    } else {
+        let bytes = len.to_be_bytes();
+        let skip = bytes.iter().take_while(|&&b| b == 0).count();
+        out.push(0x80 | (bytes.len() - skip) as u8);
+        out.extend_from_slice(&bytes[skip..]);
+    }
+    out.extend_from_slice(content);
+    out
+}

@@ -1,0 +1,409 @@
+//! The server side: the accept loop (plain TCP or TLS), one buffered request
+//! per exchange, the fault injector and the tenant-wide rate limit that run
+//! before any route, and the response helpers every route shares.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use http::header::{self, HeaderMap, HeaderValue};
+use http::{Method, Request, Response, StatusCode};
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Incoming;
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper_util::rt::TokioIo;
+use serde_json::{Value, json};
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio_rustls::TlsAcceptor;
+
+use crate::faults::FaultAction;
+use crate::tenant::Shared;
+
+/// Largest request body the tenant reads (Auth0 refuses bodies over 1 MB on
+/// most endpoints too).
+const MAX_REQUEST_BODY: usize = 1024 * 1024;
+
+/// One response, fully buffered.
+pub(crate) type Resp = Response<Full<Bytes>>;
+
+/// What a route sees of one request: the body is already read.
+#[derive(Debug)]
+pub(crate) struct Req {
+    pub(crate) method: Method,
+    /// Still percent-encoded, without the query.
+    pub(crate) path: String,
+    pub(crate) query: String,
+    pub(crate) headers: HeaderMap,
+    pub(crate) body: Bytes,
+}
+
+impl Req {
+    /// The decoded query parameters.
+    pub(crate) fn query_params(&self) -> HashMap<String, String> {
+        parse_form(self.query.as_bytes())
+    }
+
+    /// The token of an `Authorization: Bearer …` header.
+    pub(crate) fn bearer(&self) -> Option<&str> {
+        let value = self.headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+        let (scheme, token) = value.split_once(' ')?;
+        // RFC 6750 §2.1: the scheme is case-insensitive.
+        scheme
+            .eq_ignore_ascii_case("bearer")
+            .then(|| token.trim())
+            .filter(|t| !t.is_empty())
+    }
+
+    /// `client_id:client_secret` of an `Authorization: Basic …` header
+    /// (`client_secret_basic`, RFC 6749 §2.3.1).
+    pub(crate) fn basic_credentials(&self) -> Option<(String, String)> {
+        use base64::Engine as _;
+        let value = self.headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+        let (scheme, encoded) = value.split_once(' ')?;
+        if !scheme.eq_ignore_ascii_case("basic") {
+            return None;
+        }
+        let decoded = base64::engine::general_purpose::STANDARD
+            .decode(encoded.trim())
+            .ok()?;
+        let text = String::from_utf8(decoded).ok()?;
+        let (id, secret) = text.split_once(':')?;
+        // RFC 6749 §2.3.1: both are form-encoded before being joined.
+        Some((
+            percent_decode(id.as_bytes()),
+            percent_decode(secret.as_bytes()),
+        ))
+    }
+
+    fn is_json(&self) -> bool {
+        self.headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.trim_start().starts_with("application/json"))
+    }
+
+    /// The string fields of a JSON or form body (Auth0's authentication
+    /// endpoints take both); numbers and booleans are kept as their JSON text.
+    pub(crate) fn params(&self) -> Result<HashMap<String, String>, Resp> {
+        if !self.is_json() {
+            return Ok(parse_form(&self.body));
+        }
+        match serde_json::from_slice::<serde_json::Map<String, Value>>(&self.body) {
+            Ok(map) => Ok(map
+                .into_iter()
+                .filter_map(|(k, v)| match v {
+                    Value::String(s) => Some((k, s)),
+                    Value::Null => None,
+                    other => Some((k, other.to_string())),
+                })
+                .collect()),
+            Err(_) => Err(oauth_error(
+                StatusCode::BAD_REQUEST,
+                "invalid_request",
+                "Invalid JSON body",
+            )),
+        }
+    }
+
+    /// The JSON body, or the Management API's 400 when it is not JSON.
+    pub(crate) fn json_body(&self) -> Result<Value, Resp> {
+        serde_json::from_slice::<Value>(&self.body).map_err(|_| {
+            api_error(
+                StatusCode::BAD_REQUEST,
+                "Payload validation error: 'Invalid JSON'.",
+                "invalid_body",
+            )
+        })
+    }
+}
+
+/// The accept loop: serves until `stop` fires or the sender is dropped.
+pub(crate) async fn serve(
+    listener: TcpListener,
+    tls: Option<TlsAcceptor>,
+    shared: Arc<Shared>,
+    mut stop: oneshot::Receiver<()>,
+) {
+    loop {
+        let accepted = tokio::select! {
+            _ = &mut stop => break,
+            accepted = listener.accept() => accepted,
+        };
+        let Ok((stream, _)) = accepted else { continue };
+        let shared = Arc::clone(&shared);
+        let tls = tls.clone();
+        tokio::spawn(async move {
+            let service = service_fn(move |req| handle(Arc::clone(&shared), req));
+            // A broken exchange (a client hanging up, a failed handshake, a
+            // dropped-connection fault) only ends that one connection.
+            match tls {
+                Some(acceptor) => {
+                    if let Ok(stream) = acceptor.accept(stream).await {
+                        let _ = http1::Builder::new()
+                            .serve_connection(TokioIo::new(stream), service)
+                            .await;
+                    }
+                }
+                None => {
+                    let _ = http1::Builder::new()
+                        .serve_connection(TokioIo::new(stream), service)
+                        .await;
+                }
+            }
+        });
+    }
+}
+
+/// The error a service returns to make hyper drop the connection without an
+/// answer: the injected "dropped connection" fault.
+#[derive(Debug, thiserror::Error)]
+#[error("connection dropped by an injected fault")]
+struct Dropped;
+
+async fn handle(shared: Arc<Shared>, request: Request<Incoming>) -> Result<Resp, Dropped> {
+    let (parts, body) = request.into_parts();
+    let body = match Limited::new(body, MAX_REQUEST_BODY).collect().await {
+        Ok(body) => body.to_bytes(),
+        Err(_) => {
+            return Ok(oauth_error(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "invalid_request",
+                "Request body too large",
+            ));
+        }
+    };
+    let req = Req {
+        method: parts.method,
+        path: parts.uri.path().to_owned(),
+        query: parts.uri.query().unwrap_or("").to_owned(),
+        headers: parts.headers,
+        body,
+    };
+    let (latency, action) = shared.faults.next_for(&req.path);
+    if !latency.is_zero() {
+        tokio::time::sleep(latency).await;
+    }
+    match action {
+        Some(FaultAction::Drop) => return Err(Dropped),
+        Some(FaultAction::Status(status)) => {
+            let status = StatusCode::from_u16(status).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
+            return Ok(api_error(status, "Injected fault", "injected_fault"));
+        }
+        Some(FaultAction::Delay(extra)) => tokio::time::sleep(extra).await,
+        Some(FaultAction::Reply {
+            status,
+            body,
+            headers,
+        }) => {
+            let mut response = Response::new(Full::new(Bytes::from(body)));
+            *response.status_mut() =
+                StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            response.headers_mut().insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json; charset=utf-8"),
+            );
+            for (name, value) in headers {
+                if let (Ok(name), Ok(value)) = (
+                    header::HeaderName::from_bytes(name.as_bytes()),
+                    HeaderValue::from_str(&value),
+                ) {
+                    response.headers_mut().insert(name, value);
+                }
+            }
+            return Ok(response);
+        }
+        None => {}
+    }
+    // The well-known documents are served from Auth0's CDN, outside the
+    // tenant's rate limits.
+    let limited = !req.path.starts_with("/.well-known/");
+    let budget = limited.then(|| shared.rate_limit.take());
+    let mut response = match &budget {
+        Some(b) if !b.allowed => too_many_requests(&req.path),
+        _ => crate::routes::route(&shared, &req),
+    };
+    if let Some(budget) = budget {
+        let headers = response.headers_mut();
+        for (name, value) in [
+            ("x-ratelimit-limit", u64::from(budget.limit)),
+            ("x-ratelimit-remaining", u64::from(budget.remaining)),
+            ("x-ratelimit-reset", budget.reset_unix),
+        ] {
+            headers.insert(name, HeaderValue::from(value));
+        }
+    }
+    Ok(response)
+}
+
+/// Auth0's 429, in the error shape of the API the path belongs to.
+fn too_many_requests(path: &str) -> Resp {
+    if path.starts_with("/api/v2/") {
+        api_error(
+            StatusCode::TOO_MANY_REQUESTS,
+            "Global limit has been reached",
+            "too_many_requests",
+        )
+    } else {
+        oauth_error(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too_many_requests",
+            "Global limit has been reached",
+        )
+    }
+}
+
+/// A JSON response.
+pub(crate) fn json(status: StatusCode, body: &Value) -> Resp {
+    let bytes = Bytes::from(serde_json::to_vec(body).unwrap_or_default());
+    let mut response = Response::new(Full::new(bytes));
+    *response.status_mut() = status;
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json; charset=utf-8"),
+    );
+    response
+}
+
+/// A 200 JSON answer that must not be cached (RFC 6749 §5.1: token
+/// responses carry `Cache-Control: no-store`).
+pub(crate) fn no_store(body: &Value) -> Resp {
+    let mut response = json(StatusCode::OK, body);
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+        .headers_mut()
+        .insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
+    response
+}
+
+/// The Authentication API's error shape (RFC 6749 §5.2).
+pub(crate) fn oauth_error(status: StatusCode, error: &str, description: &str) -> Resp {
+    json(
+        status,
+        &json!({ "error": error, "error_description": description }),
+    )
+}
+
+/// The Management API's error shape.
+pub(crate) fn api_error(status: StatusCode, message: &str, error_code: &str) -> Resp {
+    json(
+        status,
+        &json!({
+            "statusCode": status.as_u16(),
+            "error": status.canonical_reason().unwrap_or(""),
+            "message": message,
+            "errorCode": error_code,
+        }),
+    )
+}
+
+/// A `302 Found` to `location`.
+pub(crate) fn redirect(location: &str) -> Resp {
+    let mut response = Response::new(Full::new(Bytes::new()));
+    *response.status_mut() = StatusCode::FOUND;
+    match HeaderValue::from_str(location) {
+        Ok(value) => {
+            response.headers_mut().insert(header::LOCATION, value);
+            response
+        }
+        Err(_) => oauth_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "The redirect URL is not a valid header value",
+        ),
+    }
+}
+
+/// An HTML page.
+pub(crate) fn html(status: StatusCode, page: String) -> Resp {
+    let mut response = Response::new(Full::new(Bytes::from(page)));
+    *response.status_mut() = status;
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    response
+}
+
+/// A plain-text answer (Auth0 answers change-password and logout this way).
+pub(crate) fn text(status: StatusCode, body: &'static str) -> Resp {
+    let mut response = Response::new(Full::new(Bytes::from_static(body.as_bytes())));
+    *response.status_mut() = status;
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    response
+}
+
+/// `204 No Content`.
+pub(crate) fn no_content() -> Resp {
+    let mut response = Response::new(Full::new(Bytes::new()));
+    *response.status_mut() = StatusCode::NO_CONTENT;
+    response
+}
+
+/// Decodes `application/x-www-form-urlencoded` (also a URL's query).
+pub(crate) fn parse_form(body: &[u8]) -> HashMap<String, String> {
+    body.split(|&b| b == b'&')
+        .filter(|pair| !pair.is_empty())
+        .map(|pair| {
+            let mut it = pair.splitn(2, |&b| b == b'=');
+            let key = percent_decode(it.next().unwrap_or_default());
+            let value = percent_decode(it.next().unwrap_or_default());
+            (key, value)
+        })
+        .collect()
+}
+
+/// Decodes `%XX` escapes and `+` (form encoding); a `%` not followed by two
+/// hex digits is kept as it is.
+pub(crate) fn percent_decode(input: &[u8]) -> String {
+    let mut out = Vec::with_capacity(input.len());
+    let mut i = 0;
+    while i < input.len() {
+        match input[i] {
+            b'+' => out.push(b' '),
+            b'%' => {
+                let hex = input
+                    .get(i + 1..i + 3)
+                    .and_then(|h| std::str::from_utf8(h).ok())
+                    .and_then(|h| u8::from_str_radix(h, 16).ok());
+                match hex {
+                    Some(byte) => {
+                        out.push(byte);
+                        i += 2;
+                    }
+                    None => out.push(b'%'),
+                }
+            }
+            other => out.push(other),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Decodes a path segment: like [`percent_decode`], but `+` stays a `+`.
+pub(crate) fn decode_segment(segment: &str) -> String {
+    percent_decode(segment.replace('+', "%2B").as_bytes())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn form_decoding() {
+        let form = parse_form(b"a=1&b=x+y&c=%41%2f&d=%zz&e=%4");
+        assert_eq!(form["a"], "1");
+        assert_eq!(form["b"], "x y");
+        assert_eq!(form["c"], "A/");
+        assert_eq!(form["d"], "%zz");
+        assert_eq!(form["e"], "%4");
+        assert_eq!(decode_segment("auth0%7C1+2"), "auth0|1+2");
+    }
+}

@@ -1,0 +1,126 @@
+//! The `auth0-local` binary as another process uses it: start it with a
+//! configuration file, read what it prints and the `tenant.json` it writes,
+//! and talk to it over HTTPS trusting the CA file it wrote.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::io::{BufRead as _, BufReader};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+
+use serde_json::{Value, json};
+
+/// The child process, killed when the test ends however it ends.
+struct Running(Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn scratch_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!(
+        "auth0-local-test-{name}-{}-{:?}",
+        std::process::id(),
+        std::time::SystemTime::now()
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+#[tokio::test]
+async fn serves_what_it_prints_and_writes() {
+    let dir = scratch_dir("serve");
+    let config = dir.join("config.json");
+    std::fs::write(
+        &config,
+        json!({
+            "users": [{ "email": "alice@example.com", "password": "correct horse battery",
+                        "name": "Alice", "user_id": "auth0|alice" }],
+            "client_secrets": { "web": "web-secret-0123456789", "machine": "m2m-secret-0123456789" },
+            "rate_limit": { "limit": 500, "window_seconds": 1 },
+        })
+        .to_string(),
+    )
+    .unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_auth0-local"))
+        .arg("--config")
+        .arg(&config)
+        .arg("--state-dir")
+        .arg(&dir)
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let running = Running(child);
+    let mut printed = String::new();
+    let mut lines = BufReader::new(stdout).lines();
+    for line in lines.by_ref() {
+        let line = line.unwrap();
+        if line == "ready" {
+            break;
+        }
+        printed.push_str(&line);
+        printed.push('\n');
+    }
+    assert!(printed.contains("not a production identity provider"));
+    let state: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("tenant.json")).unwrap()).unwrap();
+    let domain = state["domain"].as_str().unwrap();
+    assert!(domain.starts_with("127.0.0.1:"));
+    assert!(printed.contains(&format!("AUTH0_DOMAIN={domain}")));
+    let ca_file = state["ca_file"].as_str().unwrap();
+    assert!(printed.contains(&format!("REQUESTS_CA_BUNDLE={ca_file}")));
+    assert!(printed.contains(&format!("NODE_EXTRA_CA_CERTS={ca_file}")));
+    assert_eq!(state["user"]["email"], "alice@example.com");
+    assert_eq!(
+        state["applications"]["machine"]["client_secret"],
+        "m2m-secret-0123456789"
+    );
+
+    // A client that trusts the CA file logs the configured user in.
+    let ca = std::fs::read_to_string(ca_file).unwrap();
+    let client = auth0_core::Auth0Client::new(
+        auth0_core::ClientConfig::builder()
+            .domain(state["base_url"].as_str().unwrap())
+            .add_root_certificates_pem(&ca)
+            .build()
+            .unwrap(),
+    )
+    .unwrap();
+    let tokens = client
+        .post_form::<Value>(
+            "/oauth/token",
+            &[
+                ("grant_type", "password"),
+                ("client_id", "local-web-app"),
+                ("client_secret", "web-secret-0123456789"),
+                ("username", "alice@example.com"),
+                ("password", "correct horse battery"),
+                ("scope", "openid"),
+            ],
+        )
+        .await
+        .unwrap();
+    assert_eq!(tokens.rate_limit.limit, Some(500));
+    assert!(tokens.data["id_token"].is_string());
+    drop(running);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn bad_arguments_exit_with_usage() {
+    let output = Command::new(env!("CARGO_BIN_EXE_auth0-local"))
+        .args(["--port", "not-a-port"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("usage: auth0-local"));
+    let help = Command::new(env!("CARGO_BIN_EXE_auth0-local"))
+        .arg("--help")
+        .output()
+        .unwrap();
+    assert!(help.status.success());
+}
