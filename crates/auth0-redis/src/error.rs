@@ -1,7 +1,7 @@
 //! [`FleetError`]: settings of the fleet-mode pieces that cannot work.
 
-/// Why a [`Fleet`](crate::Fleet) or
-/// [`RedisTokenSource`](crate::RedisTokenSource) was not built.
+/// Why a [`Fleet`](crate::Fleet), [`RedisTokenSource`](crate::RedisTokenSource)
+/// or [`RedisRateLimiter`](crate::RedisRateLimiter) was not built.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum FleetError {
@@ -25,4 +25,7 @@ pub enum FleetError {
         /// The setting.
         what: &'static str,
     },
+    /// A rate of zero requests, a zero period or a zero burst.
+    #[error("the rate budget must allow at least one request per period")]
+    ZeroRate,
 }

@@ -7,7 +7,11 @@
 //!   the token is fetched once for the whole fleet under a lock with a
 //!   lease, refreshed early, optionally sealed at rest with an AEAD key
 //!   ([`SealingKey`]).
-//! - [`Fleet`] is the Redis handle both use: short timeouts, and on failure
+//! - [`RedisRateLimiter`] is the fleet's rate budget (a GCRA in one atomic
+//!   Redis script) and the waits a `429` asks for, published to every
+//!   instance; [`FleetRateLimitLayer`] puts it in the stack and
+//!   [`fleet_stack`] builds the default stack with it.
+//! - [`Fleet`] is the Redis handle all of them use: short timeouts, and on failure
 //!   a fallback to local behaviour (the inner token source) that is visible
 //!   as a `tracing` event and in [`Fleet::status`], until Redis answers
 //!   again.
@@ -17,10 +21,14 @@
 
 mod error;
 mod fleet;
+mod limit;
 mod seal;
+mod stack;
 mod token;
 
 pub use error::FleetError;
 pub use fleet::{Fleet, FleetBuilder, FleetStatus};
+pub use limit::{FleetRateLimit, FleetRateLimitLayer, RedisRateLimiter, RedisRateLimiterBuilder};
 pub use seal::SealingKey;
+pub use stack::{fleet_stack, fleet_stack_over};
 pub use token::{RedisTokenSource, RedisTokenSourceBuilder};

@@ -151,6 +151,9 @@ pub struct Tenant {
     pub budget: AtomicU64,
     window: Mutex<(u64, u64)>,
     pub created: Mutex<Vec<String>>,
+    /// While the wall clock is before this second, every API call gets a
+    /// 429 with `x-ratelimit-reset` = this second.
+    pub closed_until: AtomicU64,
 }
 
 pub const TOKEN_PREFIX: &str = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJmbGVldCJ9.c2ln";
@@ -213,6 +216,24 @@ impl Tenant {
             );
         }
         self.api_calls.fetch_add(1, Ordering::SeqCst);
+        let now_sec = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .as_secs();
+        let closed = self.closed_until.load(Ordering::SeqCst);
+        if now_sec < closed {
+            self.rejected.fetch_add(1, Ordering::SeqCst);
+            return reply(
+                429,
+                r#"{"statusCode":429,"error":"Too Many Requests","errorCode":"too_many_requests"}"#
+                    .to_owned(),
+                &[
+                    ("x-ratelimit-limit", "10".to_owned()),
+                    ("x-ratelimit-remaining", "0".to_owned()),
+                    ("x-ratelimit-reset", closed.to_string()),
+                ],
+            );
+        }
         let budget = self.budget.load(Ordering::SeqCst);
         if budget > 0 {
             let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap();
@@ -261,6 +282,10 @@ impl Tenant {
                 .unwrap()
                 .push(format!("{path} {}", String::from_utf8_lossy(body)));
         }
+    }
+
+    pub fn rejected(&self) -> usize {
+        self.rejected.load(Ordering::SeqCst)
     }
 
     pub fn token_requests(&self) -> usize {
