@@ -301,3 +301,74 @@ async fn the_token_appears_in_no_debug_or_error_text() {
         .unwrap_err();
     assert!(!format!("{err} {err:?}").contains("hunter2pass"));
 }
+
+/// Captures every event's message and fields as text.
+#[derive(Clone, Default)]
+struct Capture(Arc<std::sync::Mutex<Vec<String>>>);
+
+impl tracing::Subscriber for Capture {
+    fn enabled(&self, _: &tracing::Metadata<'_>) -> bool {
+        true
+    }
+    fn new_span(&self, _: &tracing::span::Attributes<'_>) -> tracing::span::Id {
+        tracing::span::Id::from_u64(1)
+    }
+    fn record(&self, _: &tracing::span::Id, _: &tracing::span::Record<'_>) {}
+    fn record_follows_from(&self, _: &tracing::span::Id, _: &tracing::span::Id) {}
+    fn event(&self, event: &tracing::Event<'_>) {
+        struct Text(String);
+        impl tracing::field::Visit for Text {
+            fn record_debug(&mut self, f: &tracing::field::Field, v: &dyn std::fmt::Debug) {
+                self.0.push_str(&format!("{}={v:?} ", f.name()));
+            }
+        }
+        let mut text = Text(format!(
+            "{} {} ",
+            event.metadata().level(),
+            event.metadata().target()
+        ));
+        event.record(&mut text);
+        self.0.lock().unwrap().push(text.0);
+    }
+    fn enter(&self, _: &tracing::span::Id) {}
+    fn exit(&self, _: &tracing::span::Id) {}
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn the_fallback_and_the_recovery_are_tracing_events_without_secrets() {
+    let capture = Capture::default();
+    let _guard = tracing::dispatcher::set_default(&tracing::Dispatch::new(capture.clone()));
+    let mut redis = RedisServer::start();
+    let tenant = Arc::new(Tenant::default());
+    let addr = tenant.start().await;
+    let a = instance(addr, &redis, |b| b);
+    get_user(&a.auth0).await.unwrap();
+    redis.kill();
+    a.clock.set(T0 + 86_400);
+    get_user(&a.auth0).await.unwrap();
+    redis.restart();
+    a.clock.set(T0 + 2 * 86_400);
+    get_user(&a.auth0).await.unwrap();
+
+    let events = capture.0.lock().unwrap().clone();
+    let ours: Vec<_> = events
+        .iter()
+        .filter(|e| e.contains(" auth0_redis "))
+        .collect();
+    assert!(
+        ours.iter()
+            .any(|e| e.starts_with("WARN") && e.contains("falling back")),
+        "{ours:?}"
+    );
+    assert!(
+        ours.iter()
+            .any(|e| e.starts_with("INFO") && e.contains("Redis is back")),
+        "{ours:?}"
+    );
+    for e in &events {
+        assert!(
+            !e.contains(TOKEN_PREFIX) && !e.contains("fleet-secret"),
+            "{e}"
+        );
+    }
+}
