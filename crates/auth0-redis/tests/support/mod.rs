@@ -150,6 +150,10 @@ pub struct Tenant {
     /// API requests allowed per wall-clock second (0: no limit).
     pub budget: AtomicU64,
     window: Mutex<(u64, u64)>,
+    /// A token bucket instead of fixed one-second windows (the model
+    /// Auth0 documents for its rate limits).
+    pub token_bucket: std::sync::atomic::AtomicBool,
+    bucket: Mutex<(f64, f64)>,
     pub created: Mutex<Vec<String>>,
     /// While the wall clock is before this second, every API call gets a
     /// 429 with `x-ratelimit-reset` = this second.
@@ -237,15 +241,8 @@ impl Tenant {
         let budget = self.budget.load(Ordering::SeqCst);
         if budget > 0 {
             let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap();
-            let sec = now.as_secs();
-            let mut w = self.window.lock().unwrap();
-            if w.0 != sec {
-                *w = (sec, 0);
-            }
-            w.1 += 1;
-            let remaining = budget.saturating_sub(w.1);
-            if w.1 > budget {
-                drop(w);
+            let (allowed, remaining, reset) = self.take(budget, now);
+            if !allowed {
                 self.rejected.fetch_add(1, Ordering::SeqCst);
                 return reply(
                     429,
@@ -254,11 +251,10 @@ impl Tenant {
                     &[
                         ("x-ratelimit-limit", budget.to_string()),
                         ("x-ratelimit-remaining", "0".to_owned()),
-                        ("x-ratelimit-reset", (sec + 1).to_string()),
+                        ("x-ratelimit-reset", reset.to_string()),
                     ],
                 );
             }
-            drop(w);
             self.record(auth, &path, &body);
             return reply(
                 200,
@@ -266,12 +262,43 @@ impl Tenant {
                 &[
                     ("x-ratelimit-limit", budget.to_string()),
                     ("x-ratelimit-remaining", remaining.to_string()),
-                    ("x-ratelimit-reset", (sec + 1).to_string()),
+                    ("x-ratelimit-reset", reset.to_string()),
                 ],
             );
         }
         self.record(auth, &path, &body);
         reply(200, r#"{"user_id":"auth0|1"}"#.to_owned(), &[])
+    }
+
+    /// One request against the budget: allowed?, remaining, reset (UNIX s).
+    fn take(&self, budget: u64, now: Duration) -> (bool, u64, u64) {
+        if self.token_bucket.load(Ordering::SeqCst) {
+            // A bucket of `budget` tokens refilled at `budget` per second;
+            // the reset is when it is full again (or, refused, when the
+            // next token is there).
+            let (rate, t) = (budget as f64, now.as_secs_f64());
+            let mut b = self.bucket.lock().unwrap();
+            if b.1 == 0.0 {
+                *b = (rate, t);
+            }
+            b.0 = (b.0 + (t - b.1) * rate).min(rate);
+            b.1 = t;
+            if b.0 >= 1.0 {
+                b.0 -= 1.0;
+                let full = (t + (rate - b.0) / rate).ceil() as u64;
+                (true, b.0.floor() as u64, full)
+            } else {
+                (false, 0, (t + (1.0 - b.0) / rate).ceil() as u64)
+            }
+        } else {
+            let sec = now.as_secs();
+            let mut w = self.window.lock().unwrap();
+            if w.0 != sec {
+                *w = (sec, 0);
+            }
+            w.1 += 1;
+            (w.1 <= budget, budget.saturating_sub(w.1), sec + 1)
+        }
     }
 
     fn record(&self, auth: Option<String>, path: &str, body: &Bytes) {
