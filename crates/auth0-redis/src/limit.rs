@@ -19,7 +19,7 @@
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 use std::task::{Context, Poll};
 use std::time::{Duration, SystemTime};
 
@@ -63,6 +63,10 @@ if target > current then
   return 1
 end
 return 0";
+
+/// The scripts, hashed once (EVALSHA, with EVAL when Redis lacks them).
+static ACQUIRE_SCRIPT: LazyLock<redis::Script> = LazyLock::new(|| redis::Script::new(ACQUIRE));
+static PAUSE_SCRIPT: LazyLock<redis::Script> = LazyLock::new(|| redis::Script::new(PAUSE));
 
 /// A rate budget shared by every instance through Redis, with a local
 /// [`RateLimiter`] for when Redis is unavailable. Cheap to clone.
@@ -219,7 +223,7 @@ impl RedisRateLimiter {
         let wait: Option<i64> = inner
             .fleet
             .run("reserve rate slot", |mut c| async move {
-                redis::Script::new(ACQUIRE)
+                ACQUIRE_SCRIPT
                     .key(gcra)
                     .key(pause)
                     .arg(interval)
@@ -261,7 +265,7 @@ impl RedisRateLimiter {
         let published: Option<i64> = inner
             .fleet
             .run("publish pause", |mut c| async move {
-                redis::Script::new(PAUSE)
+                PAUSE_SCRIPT
                     .key(key)
                     .arg(wait_us)
                     .invoke_async(&mut c)

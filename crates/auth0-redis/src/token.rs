@@ -16,8 +16,8 @@
 //! [`Fleet`].
 
 use std::fmt;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, LazyLock};
 use std::time::Duration;
 
 use auth0_authentication::token_source::{
@@ -40,6 +40,9 @@ const RELEASE: &str = r"if redis.call('GET', KEYS[1]) == ARGV[1] then
   return redis.call('DEL', KEYS[1])
 end
 return 0";
+
+/// The release script, hashed once.
+static RELEASE_SCRIPT: LazyLock<redis::Script> = LazyLock::new(|| redis::Script::new(RELEASE));
 
 /// A token source whose token is shared through Redis by every instance.
 ///
@@ -353,7 +356,7 @@ impl RedisTokenSource {
         let _: Option<i64> = self
             .fleet
             .run("release lock", |mut c| async move {
-                redis::Script::new(RELEASE)
+                RELEASE_SCRIPT
                     .key(lock)
                     .arg(owner)
                     .invoke_async(&mut c)

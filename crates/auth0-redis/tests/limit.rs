@@ -194,3 +194,62 @@ async fn redis_down_paces_locally_and_sharing_resumes() {
     assert_eq!(limiter.status(), FleetStatus::Shared);
     assert_eq!(tenant.api_calls.load(Ordering::SeqCst), 7);
 }
+
+#[test]
+fn settings_that_cannot_work_are_typed_errors() {
+    use auth0_redis::{FleetError, RedisTokenSource};
+    let fleet = || Fleet::builder("redis://127.0.0.1:1/").build().unwrap();
+    assert_eq!(
+        Fleet::builder("redis://h/").prefix("").build().unwrap_err(),
+        FleetError::EmptyPrefix
+    );
+    assert_eq!(
+        Fleet::builder("redis://h/")
+            .op_timeout(Duration::ZERO)
+            .build()
+            .unwrap_err(),
+        FleetError::ZeroTimeout
+    );
+    assert!(matches!(
+        Fleet::builder("nope://h/").build().unwrap_err(),
+        FleetError::InvalidUrl { .. }
+    ));
+    for (rate, per, burst) in [(0, 1, 1), (1, 0, 1), (1, 1, 0)] {
+        assert_eq!(
+            RedisRateLimiter::builder(fleet(), "t")
+                .rate(rate, Duration::from_secs(per))
+                .burst(burst)
+                .build()
+                .unwrap_err(),
+            FleetError::ZeroRate
+        );
+    }
+    assert_eq!(
+        RedisRateLimiter::builder(fleet(), "t")
+            .max_pause(Duration::ZERO)
+            .build()
+            .unwrap_err(),
+        FleetError::InvalidDuration { what: "max_pause" }
+    );
+    let source = || {
+        auth0_authentication::token_source::from_fn(|_r| async {
+            Err::<auth0_authentication::token_source::IssuedToken, _>("unused".into())
+        })
+    };
+    assert_eq!(
+        RedisTokenSource::builder(fleet(), source())
+            .lease(Duration::ZERO)
+            .build()
+            .unwrap_err(),
+        FleetError::InvalidDuration { what: "lease" }
+    );
+    assert_eq!(
+        RedisTokenSource::builder(fleet(), source())
+            .refresh_before(Duration::from_secs(86_400))
+            .build()
+            .unwrap_err(),
+        FleetError::InvalidDuration {
+            what: "refresh_before"
+        }
+    );
+}
