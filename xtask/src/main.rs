@@ -9,8 +9,9 @@
 //!   not installed).
 //! - `cargo xtask ci`: what CI runs: formatting, clippy with warnings denied,
 //!   rustdoc with warnings denied, then `test`.
-//! - `cargo xtask bench [http|jwt|gateway|all]`: the benchmarks, each printing
-//!   its ratio against a peer measured in the same run.
+//! - `cargo xtask bench [http|jwt|gateway|fleet|all]`: the benchmarks, each printing
+//!   its ratio against a peer measured in the same run (`fleet`: fleet mode
+//!   against independent instances; needs redis-server, not in `all`).
 //! - `cargo xtask quickstart`: the quickstart example (the README's first command
 //!   runs the same thing through `cargo run`).
 //! - `cargo xtask codegen [--check]`: generates the Management API's operations
@@ -75,7 +76,7 @@ fn print_help() {
          commands:\n  \
          test                      run the whole test suite (what CI runs)\n  \
          ci                        fmt --check, clippy -D warnings, doc -D warnings, then test\n  \
-         bench [http|jwt|gateway|all]  run benchmarks; each prints ratios against its peer\n  \
+         bench [http|jwt|gateway|fleet|all]  run benchmarks; each prints ratios against its peer\n  \
          quickstart                run the quickstart example\n  \
          conformance               auth0-python and node-auth0 against the auth0-local binary (a step of test)\n  \
          codegen [--check]         generate the Management API code from the spec (or check it is current)\n  \
@@ -369,13 +370,24 @@ fn bench(which: &str) -> Result<(), String> {
             peer_bench("jwt", &["--no-default-features"])
         }
         "gateway" => peer_bench("gateway", &[]),
+        // Fleet mode (auth0-redis): counts 429s, token fetches and writes
+        // against a rate-limited local tenant; the time is the tenant's
+        // budget, not CPU, so the dev profile measures the same. Needs
+        // redis-server; not part of `all`.
+        "fleet" => run(cargo().args([
+            "run",
+            "--package",
+            "auth0-redis",
+            "--example",
+            "fleet_bench",
+        ])),
         "all" => {
             bench("http")?;
             bench("jwt")?;
             bench("gateway")
         }
         other => Err(format!(
-            "unknown benchmark `{other}`; choose http, jwt, gateway or all"
+            "unknown benchmark `{other}`; choose http, jwt, gateway, fleet or all"
         )),
     }
 }

@@ -27,6 +27,26 @@ pub(crate) fn requested_wait(
 ) -> Option<std::time::Duration> {
     after::retry_after(headers, now)
 }
+/// The wait a `429` asks for, from `now`: `Retry-After` (RFC 9110
+/// §10.2.3), else Auth0's `x-ratelimit-reset` — the wait the retry policy
+/// honours. Public so a limiter shared by several processes (auth0-redis)
+/// can tell the others; `Duration::MAX` for a reset too far to represent.
+///
+/// ```
+/// use std::time::{Duration, UNIX_EPOCH};
+/// let mut h = http::HeaderMap::new();
+/// h.insert("x-ratelimit-reset", "1700000005".parse().unwrap());
+/// let now = UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+/// assert_eq!(auth0_core::retry::server_requested_wait(&h, now), Some(Duration::from_secs(5)));
+/// h.insert("retry-after", "2".parse().unwrap());
+/// assert_eq!(auth0_core::retry::server_requested_wait(&h, now), Some(Duration::from_secs(2)));
+/// ```
+pub fn server_requested_wait(
+    headers: &http::HeaderMap,
+    now: std::time::SystemTime,
+) -> Option<std::time::Duration> {
+    after::retry_after(headers, now).or_else(|| after::rate_limit_reset(headers, now))
+}
 pub use layer::RetryLayer;
 pub use policy::{RetryPolicy, RetryPolicyBuilder, RetryPolicyError};
 pub use service::{ResponseFuture, Retry};

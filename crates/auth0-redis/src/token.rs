@@ -1,0 +1,441 @@
+//! [`RedisTokenSource`]: one machine-to-machine token for the whole fleet.
+//!
+//! The token lives under `{prefix}:token:{issuer}:{audience}:{client_id}`
+//! (each part percent-encoded, so `:` never collides) with a Redis TTL that
+//! ends at the token's expiry. When it is missing or due for an early
+//! refresh, one instance takes the lock `…:lock` with `SET NX PX lease`
+//! and a random owner, asks the inner source, publishes the token and
+//! releases the lock with a compare-and-delete script (it only deletes its
+//! own lock: a holder slower than its lease cannot release a successor's).
+//! A holder that dies leaves a lock that expires after the lease. The
+//! others keep using a still-valid token meanwhile, or, with none, poll with
+//! backoff until it appears or the lock is free to take.
+//!
+//! Redis down or slow: the inner source is asked directly (the caller's
+//! own cache in front keeps that to one fetch per instance), see
+//! [`Fleet`].
+
+use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, LazyLock};
+use std::time::Duration;
+
+use auth0_authentication::token_source::{
+    AccessTokenSource, IssuedToken, TokenFuture, TokenRequest,
+};
+use auth0_core::client::percent_encode_into;
+use auth0_jwt::clock::{Clock, SystemClock};
+use ring::rand::{SecureRandom, SystemRandom};
+use tokio::time::Instant;
+
+use crate::error::FleetError;
+use crate::fleet::{Fleet, FleetStatus};
+use crate::seal::SealingKey;
+
+/// Marker of a token stored in the clear: `p1.{expires_at}:{token}`.
+const PLAIN: &str = "p1.";
+
+/// Deletes the lock only if it still holds this owner's value.
+const RELEASE: &str = r"if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('DEL', KEYS[1])
+end
+return 0";
+
+/// The release script, hashed once.
+static RELEASE_SCRIPT: LazyLock<redis::Script> = LazyLock::new(|| redis::Script::new(RELEASE));
+
+/// A token source whose token is shared through Redis by every instance.
+///
+/// Give it to the Management client (`ManagementClient::builder(..)
+/// .access_token_source(..)`, whose in-process cache sits in front) or to
+/// anything else that takes an [`AccessTokenSource`]; the inner source (usually
+/// [`ClientCredentialsSource`](auth0_authentication::token_source::ClientCredentialsSource))
+/// is asked once for the whole fleet.
+///
+/// ```no_run
+/// use auth0_authentication::ClientCredentials;
+/// use auth0_authentication::token_source::ClientCredentialsSource;
+/// use auth0_core::{Auth0Client, ClientConfig};
+/// use auth0_management::ManagementClient;
+/// use auth0_redis::{Fleet, RedisTokenSource, SealingKey};
+///
+/// let http = Auth0Client::new(ClientConfig::new("tenant.eu.auth0.com")?)?;
+/// let grant = ClientCredentialsSource::new(
+///     http.clone(),
+///     ClientCredentials::client_secret("client-id", "client-secret"),
+/// );
+/// let fleet = Fleet::builder("redis://10.0.0.5:6379/").build()?;
+/// let shared = RedisTokenSource::builder(fleet, grant)
+///     .sealing_key(SealingKey::aes_256_gcm(&[0u8; 32])) // your key, from your secrets store
+///     .build()?;
+/// let auth0 = ManagementClient::builder(http)
+///     .access_token_source("client-id", shared)
+///     .build()?;
+/// # Ok::<_, Box<dyn std::error::Error>>(())
+/// ```
+pub struct RedisTokenSource {
+    fleet: Fleet,
+    inner: Arc<dyn AccessTokenSource>,
+    seal: Option<SealingKey>,
+    refresh_before: i64,
+    lease: Duration,
+    max_wait: Duration,
+    clock: Arc<dyn Clock>,
+    rng: SystemRandom,
+    fetches: AtomicU64,
+    local_fetches: AtomicU64,
+}
+
+impl fmt::Debug for RedisTokenSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RedisTokenSource")
+            .field("fleet", &self.fleet)
+            .field("sealed", &self.seal.is_some())
+            .field("refresh_before_secs", &self.refresh_before)
+            .field("lease", &self.lease)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Settings of a [`RedisTokenSource`]; see [`RedisTokenSource::builder`].
+pub struct RedisTokenSourceBuilder {
+    fleet: Fleet,
+    inner: Arc<dyn AccessTokenSource>,
+    seal: Option<SealingKey>,
+    refresh_before: Duration,
+    lease: Duration,
+    max_wait: Option<Duration>,
+    clock: Arc<dyn Clock>,
+}
+
+impl fmt::Debug for RedisTokenSourceBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RedisTokenSourceBuilder")
+            .field("fleet", &self.fleet)
+            .field("sealed", &self.seal.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+const DAY: Duration = Duration::from_secs(86_400);
+
+impl RedisTokenSourceBuilder {
+    /// Seal the token at rest with `key` (every instance needs the same
+    /// key). Without it the token is stored in the clear.
+    pub fn sealing_key(mut self, key: SealingKey) -> Self {
+        self.seal = Some(key);
+        self
+    }
+
+    /// Refresh the shared token this long before it expires (default
+    /// 5 min). Keep it above the 60 s the Management client's own cache
+    /// refreshes early, so an instance is never handed a token it already
+    /// considers due.
+    pub fn refresh_before(mut self, lead: Duration) -> Self {
+        self.refresh_before = lead;
+        self
+    }
+
+    /// How long the refresh lock lasts (default 10 s): a holder that dies
+    /// blocks the others at most this long.
+    pub fn lease(mut self, lease: Duration) -> Self {
+        self.lease = lease;
+        self
+    }
+
+    /// How long an instance with no usable token waits for another's fetch
+    /// before fetching on its own (default twice the lease).
+    pub fn max_wait(mut self, wait: Duration) -> Self {
+        self.max_wait = Some(wait);
+        self
+    }
+
+    /// The clock that dates expiries (default the system clock); give the
+    /// same one as the Management client's.
+    pub fn clock(mut self, clock: impl Clock) -> Self {
+        self.clock = Arc::new(clock);
+        self
+    }
+
+    /// Checks the durations (each positive and below a day; the refresh
+    /// lead may be zero).
+    pub fn build(self) -> Result<RedisTokenSource, FleetError> {
+        let max_wait = self.max_wait.unwrap_or(self.lease.saturating_mul(2));
+        for (what, d, zero_ok) in [
+            ("lease", self.lease, false),
+            ("max_wait", max_wait, true),
+            ("refresh_before", self.refresh_before, true),
+        ] {
+            if (d.is_zero() && !zero_ok) || d >= DAY {
+                return Err(FleetError::InvalidDuration { what });
+            }
+        }
+        let refresh_before = i64::try_from(self.refresh_before.as_secs()).map_err(|_| {
+            FleetError::InvalidDuration {
+                what: "refresh_before",
+            }
+        })?;
+        Ok(RedisTokenSource {
+            fleet: self.fleet,
+            inner: self.inner,
+            seal: self.seal,
+            refresh_before,
+            lease: self.lease,
+            max_wait,
+            clock: self.clock,
+            rng: SystemRandom::new(),
+            fetches: AtomicU64::new(0),
+            local_fetches: AtomicU64::new(0),
+        })
+    }
+}
+
+/// What Redis holds for a key.
+enum Stored {
+    /// Nothing usable (absent, unreadable, expired).
+    Missing,
+    /// Valid and not due for refresh.
+    Fresh(IssuedToken),
+    /// Valid, but inside the early-refresh window.
+    Due(IssuedToken),
+}
+
+impl RedisTokenSource {
+    /// A shared source on `fleet` in front of `inner`.
+    pub fn builder(fleet: Fleet, inner: impl AccessTokenSource) -> RedisTokenSourceBuilder {
+        RedisTokenSourceBuilder {
+            fleet,
+            inner: Arc::new(inner),
+            seal: None,
+            refresh_before: Duration::from_secs(300),
+            lease: Duration::from_secs(10),
+            max_wait: None,
+            clock: Arc::new(SystemClock),
+        }
+    }
+
+    /// Shared or local, as of the last Redis call.
+    pub fn status(&self) -> FleetStatus {
+        self.fleet.status()
+    }
+
+    /// The fleet handle.
+    pub fn fleet(&self) -> &Fleet {
+        &self.fleet
+    }
+
+    /// Times this instance asked the inner source (shared and local).
+    pub fn inner_fetches(&self) -> u64 {
+        self.fetches.load(Ordering::Relaxed)
+    }
+
+    /// Of those, the ones made without Redis (fallback).
+    pub fn local_fetches(&self) -> u64 {
+        self.local_fetches.load(Ordering::Relaxed)
+    }
+
+    /// The Redis key of `request`'s token.
+    pub fn key(&self, request: &TokenRequest) -> String {
+        let mut key = format!("{}:token:", self.fleet.prefix());
+        percent_encode_into(&mut key, &request.issuer);
+        key.push(':');
+        percent_encode_into(&mut key, &request.audience);
+        key.push(':');
+        percent_encode_into(&mut key, &request.client_id);
+        key
+    }
+
+    fn encode(&self, key: &str, token: &IssuedToken) -> Option<String> {
+        let plain = format!("{}:{}", token.expires_at(), token.access_token());
+        match &self.seal {
+            Some(seal) => seal.seal(key, &plain),
+            None => Some(format!("{PLAIN}{plain}")),
+        }
+    }
+
+    fn decode(&self, key: &str, value: &str) -> Stored {
+        let plain = match &self.seal {
+            Some(seal) => seal.open(key, value),
+            None => value.strip_prefix(PLAIN).map(str::to_owned),
+        };
+        let Some(plain) = plain else {
+            // Written with another key or without sealing: replaced by the
+            // next fetch. Nothing of the value is logged.
+            tracing::warn!(target: "auth0_redis", "the shared token does not open with this instance's settings");
+            return Stored::Missing;
+        };
+        let Some((exp, token)) = plain.split_once(':') else {
+            return Stored::Missing;
+        };
+        let (Ok(expires_at), false) = (exp.parse::<i64>(), token.is_empty()) else {
+            return Stored::Missing;
+        };
+        let now = self.clock.now();
+        let token = IssuedToken::new(token, expires_at);
+        if expires_at <= now {
+            Stored::Missing
+        } else if expires_at.saturating_sub(self.refresh_before) > now {
+            Stored::Fresh(token)
+        } else {
+            Stored::Due(token)
+        }
+    }
+
+    /// `GET key`; `None` when Redis is unavailable.
+    async fn read(&self, key: &str) -> Option<Stored> {
+        let value: Option<Option<String>> = self
+            .fleet
+            .run("get token", |mut c| async move {
+                redis::cmd("GET").arg(key).query_async(&mut c).await
+            })
+            .await;
+        value.map(|v| match v {
+            Some(v) => self.decode(key, &v),
+            None => Stored::Missing,
+        })
+    }
+
+    /// The inner source without Redis.
+    async fn local(
+        &self,
+        request: &TokenRequest,
+    ) -> Result<IssuedToken, auth0_core::types::BoxError> {
+        self.fetches.fetch_add(1, Ordering::Relaxed);
+        self.local_fetches.fetch_add(1, Ordering::Relaxed);
+        self.inner.access_token(request).await
+    }
+
+    fn owner(&self) -> Option<String> {
+        let mut raw = [0u8; 16];
+        self.rng.fill(&mut raw).ok()?;
+        Some(raw.iter().map(|b| format!("{b:02x}")).collect())
+    }
+
+    /// Holding the lock: fetch, publish, release.
+    async fn fetch_as_holder(
+        &self,
+        request: &TokenRequest,
+        key: &str,
+        lock: &str,
+        owner: &str,
+    ) -> Result<IssuedToken, auth0_core::types::BoxError> {
+        // Another holder may have published between our read and our lock.
+        if let Some(Stored::Fresh(t)) = self.read(key).await {
+            self.release(lock, owner).await;
+            return Ok(t);
+        }
+        self.fetches.fetch_add(1, Ordering::Relaxed);
+        let result = self.inner.access_token(request).await;
+        if let Ok(token) = &result {
+            let ttl_ms = token
+                .expires_at()
+                .saturating_sub(self.clock.now())
+                .saturating_mul(1000);
+            if ttl_ms > 0
+                && let Some(value) = self.encode(key, token)
+            {
+                let _: Option<()> = self
+                    .fleet
+                    .run("publish token", |mut c| async move {
+                        redis::cmd("SET")
+                            .arg(key)
+                            .arg(value)
+                            .arg("PX")
+                            .arg(ttl_ms)
+                            .query_async(&mut c)
+                            .await
+                    })
+                    .await;
+            }
+        }
+        self.release(lock, owner).await;
+        result
+    }
+
+    async fn release(&self, lock: &str, owner: &str) {
+        let _: Option<i64> = self
+            .fleet
+            .run("release lock", |mut c| async move {
+                RELEASE_SCRIPT
+                    .key(lock)
+                    .arg(owner)
+                    .invoke_async(&mut c)
+                    .await
+            })
+            .await;
+    }
+
+    async fn shared(
+        &self,
+        request: &TokenRequest,
+    ) -> Result<IssuedToken, auth0_core::types::BoxError> {
+        let key = self.key(request);
+        let due = match self.read(&key).await {
+            None => return self.local(request).await,
+            Some(Stored::Fresh(t)) => return Ok(t),
+            Some(Stored::Due(t)) => Some(t),
+            Some(Stored::Missing) => None,
+        };
+        let lock = format!("{key}:lock");
+        let Some(owner) = self.owner() else {
+            return self.local(request).await;
+        };
+        let lease_ms = u64::try_from(self.lease.as_millis()).unwrap_or(u64::MAX);
+        let deadline = Instant::now() + self.max_wait;
+        let mut pause = Duration::from_millis(10);
+        loop {
+            let taken: Option<Option<String>> = self
+                .fleet
+                .run("take lock", |mut c| {
+                    let (lock, owner) = (lock.clone(), owner.clone());
+                    async move {
+                        redis::cmd("SET")
+                            .arg(lock)
+                            .arg(owner)
+                            .arg("NX")
+                            .arg("PX")
+                            .arg(lease_ms)
+                            .query_async(&mut c)
+                            .await
+                    }
+                })
+                .await;
+            match taken {
+                None => {
+                    return match due {
+                        Some(t) if t.expires_at() > self.clock.now() => Ok(t),
+                        _ => self.local(request).await,
+                    };
+                }
+                Some(Some(_)) => return self.fetch_as_holder(request, &key, &lock, &owner).await,
+                Some(None) => {}
+            }
+            // Another instance is refreshing: a still-valid token will do.
+            if let Some(t) = &due
+                && t.expires_at() > self.clock.now()
+            {
+                return Ok(t.clone());
+            }
+            if Instant::now() >= deadline {
+                tracing::warn!(
+                    target: "auth0_redis",
+                    "no shared token after waiting for another instance's fetch: fetching locally"
+                );
+                return self.local(request).await;
+            }
+            tokio::time::sleep(pause).await;
+            pause = (pause * 2).min(Duration::from_millis(200));
+            match self.read(&key).await {
+                None => return self.local(request).await,
+                Some(Stored::Fresh(t)) => return Ok(t),
+                Some(_) => {}
+            }
+        }
+    }
+}
+
+impl AccessTokenSource for RedisTokenSource {
+    fn access_token<'a>(&'a self, request: &'a TokenRequest) -> TokenFuture<'a> {
+        Box::pin(self.shared(request))
+    }
+}

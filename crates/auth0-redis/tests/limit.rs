@@ -1,0 +1,257 @@
+//! The fleet's shared rate budget against a real `redis-server` and a
+//! local tenant that enforces a per-second budget: separate clients stay
+//! within it together; a wait one instance is told about is kept by all;
+//! Redis down falls back to the local limiter and sharing resumes.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod support;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use auth0_core::rate_limit::RateLimiter;
+use auth0_core::retry::RetryPolicy;
+use auth0_core::{Auth0Client, ClientBuilder, ClientConfig};
+use auth0_redis::{Fleet, FleetStatus, RedisRateLimiter, fleet_stack};
+use support::{RedisServer, Tenant};
+
+fn config(addr: SocketAddr, local: Option<RateLimiter>) -> ClientConfig {
+    let policy = RetryPolicy::builder()
+        .max_retries(8)
+        .base_delay(Duration::from_millis(20))
+        .max_wait(Duration::from_secs(3))
+        .without_budget()
+        .build()
+        .unwrap();
+    let mut b = ClientConfig::builder()
+        .domain(format!("http://{addr}"))
+        .allow_insecure_loopback(true)
+        .retry_policy(policy);
+    if let Some(l) = local {
+        b = b.rate_limiter(l);
+    }
+    b.build().unwrap()
+}
+
+fn fleet(redis: &RedisServer) -> Fleet {
+    Fleet::builder(redis.url())
+        .op_timeout(Duration::from_millis(300))
+        .retry_interval(Duration::ZERO)
+        .build()
+        .unwrap()
+}
+
+/// An instance paced by the fleet's budget (its own Redis connection).
+fn fleet_instance(
+    addr: SocketAddr,
+    redis: &RedisServer,
+    rate: u32,
+    burst: u32,
+) -> (Auth0Client, RedisRateLimiter) {
+    let limiter = RedisRateLimiter::builder(fleet(redis), format!("{addr}"))
+        .rate(rate, Duration::from_secs(1))
+        .burst(burst)
+        .build()
+        .unwrap();
+    let config = config(addr, None);
+    let stack = fleet_stack(&config, limiter.clone()).unwrap();
+    (
+        ClientBuilder::from_service(config, stack).build().unwrap(),
+        limiter,
+    )
+}
+
+async fn get(http: &Auth0Client) -> Result<(), auth0_core::Error> {
+    http.get_json::<serde_json::Value>("/api/v2/users/auth0%7C1")
+        .await
+        .map(|_| ())
+}
+
+async fn run_all(clients: &[Auth0Client], calls: usize) {
+    let tasks: Vec<_> = clients
+        .iter()
+        .flat_map(|c| {
+            (0..calls).map(|_| {
+                let c = c.clone();
+                tokio::spawn(async move { get(&c).await })
+            })
+        })
+        .collect();
+    for t in tasks {
+        t.await.unwrap().unwrap();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn eight_instances_share_one_budget() {
+    let redis = RedisServer::start();
+    let tenant = Arc::new(Tenant::default());
+    tenant.budget.store(30, Ordering::SeqCst);
+    let addr = tenant.start().await;
+
+    // Independent instances, each allowed a burst of 8 at 20/s: their 64
+    // first attempts go at once, and however a window boundary splits
+    // them, one window gets more than 30.
+    let alone: Vec<_> = (0..8)
+        .map(|_| {
+            let local = RateLimiter::token_bucket(20, 8).unwrap();
+            Auth0Client::new(config(addr, Some(local))).unwrap()
+        })
+        .collect();
+    run_all(&alone, 8).await;
+    let rejected_alone = tenant.rejected();
+    assert!(rejected_alone > 0, "the tenant's budget is real");
+
+    // The same fleet sharing 20/s through Redis: no 429 at all.
+    let before = tenant.rejected();
+    let shared: Vec<_> = (0..8)
+        .map(|_| fleet_instance(addr, &redis, 20, 2))
+        .collect();
+    let clients: Vec<_> = shared.iter().map(|(c, _)| c.clone()).collect();
+    run_all(&clients, 4).await;
+    assert_eq!(
+        tenant.rejected() - before,
+        0,
+        "alone: {rejected_alone} 429s"
+    );
+    for (_, l) in &shared {
+        assert_eq!(l.status(), FleetStatus::Shared);
+    }
+    let keys = redis.dump("auth0:rate:*").await;
+    assert!(keys.iter().any(|(k, _)| k.ends_with("}:gcra")), "{keys:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_requests_remaining_pauses_every_instance_until_the_reset() {
+    let redis = RedisServer::start();
+    let tenant = Arc::new(Tenant::default());
+    // One request per second: the first answer says "0 remaining".
+    tenant.budget.store(1, Ordering::SeqCst);
+    let addr = tenant.start().await;
+    let (a, _) = fleet_instance(addr, &redis, 100, 10);
+    let (b, _) = fleet_instance(addr, &redis, 100, 10);
+    for _ in 0..3 {
+        get(&a).await.unwrap();
+        // B has not seen any response: it waits because A did.
+        get(&b).await.unwrap();
+    }
+    assert_eq!(tenant.rejected(), 0);
+    assert_eq!(tenant.api_calls.load(Ordering::SeqCst), 6);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_429_seen_by_one_instance_is_kept_by_the_others() {
+    let redis = RedisServer::start();
+    let tenant = Arc::new(Tenant::default());
+    let addr = tenant.start().await;
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    tenant.closed_until.store(now + 2, Ordering::SeqCst);
+    let (a, _) = fleet_instance(addr, &redis, 100, 10);
+    let (b, _) = fleet_instance(addr, &redis, 100, 10);
+    let a_call = tokio::spawn(async move { get(&a).await });
+    // Once A's 429 is published, B (which never saw it) waits too.
+    let mut conn = redis.connection().await;
+    // Bounded: a regression fails here instead of hanging.
+    for round in 0.. {
+        assert!(round < 10_000, "never published");
+        let pause: Option<String> = redis::cmd("GET")
+            .arg(format!(
+                "auth0:rate:{{{}}}:pause",
+                addr.to_string().replace(':', "%3A")
+            ))
+            .query_async(&mut conn)
+            .await
+            .unwrap();
+        if pause.is_some() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+    }
+    get(&b).await.unwrap();
+    a_call.await.unwrap().unwrap();
+    assert_eq!(tenant.rejected(), 1, "only A's first attempt");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redis_down_paces_locally_and_sharing_resumes() {
+    let mut redis = RedisServer::start();
+    let tenant = Arc::new(Tenant::default());
+    let addr = tenant.start().await;
+    let (a, limiter) = fleet_instance(addr, &redis, 1000, 10);
+    get(&a).await.unwrap();
+    assert_eq!(limiter.status(), FleetStatus::Shared);
+    redis.kill();
+    for _ in 0..5 {
+        get(&a).await.unwrap();
+    }
+    assert_eq!(limiter.status(), FleetStatus::Local);
+    redis.restart();
+    get(&a).await.unwrap();
+    assert_eq!(limiter.status(), FleetStatus::Shared);
+    assert_eq!(tenant.api_calls.load(Ordering::SeqCst), 7);
+}
+
+#[test]
+fn settings_that_cannot_work_are_typed_errors() {
+    use auth0_redis::{FleetError, RedisTokenSource};
+    let fleet = || Fleet::builder("redis://127.0.0.1:1/").build().unwrap();
+    assert_eq!(
+        Fleet::builder("redis://h/").prefix("").build().unwrap_err(),
+        FleetError::EmptyPrefix
+    );
+    assert_eq!(
+        Fleet::builder("redis://h/")
+            .op_timeout(Duration::ZERO)
+            .build()
+            .unwrap_err(),
+        FleetError::ZeroTimeout
+    );
+    assert!(matches!(
+        Fleet::builder("nope://h/").build().unwrap_err(),
+        FleetError::InvalidUrl { .. }
+    ));
+    for (rate, per, burst) in [(0, 1, 1), (1, 0, 1), (1, 1, 0)] {
+        assert_eq!(
+            RedisRateLimiter::builder(fleet(), "t")
+                .rate(rate, Duration::from_secs(per))
+                .burst(burst)
+                .build()
+                .unwrap_err(),
+            FleetError::ZeroRate
+        );
+    }
+    assert_eq!(
+        RedisRateLimiter::builder(fleet(), "t")
+            .max_pause(Duration::ZERO)
+            .build()
+            .unwrap_err(),
+        FleetError::InvalidDuration { what: "max_pause" }
+    );
+    let source = || {
+        auth0_authentication::token_source::from_fn(|_r| async {
+            Err::<auth0_authentication::token_source::IssuedToken, _>("unused".into())
+        })
+    };
+    assert_eq!(
+        RedisTokenSource::builder(fleet(), source())
+            .lease(Duration::ZERO)
+            .build()
+            .unwrap_err(),
+        FleetError::InvalidDuration { what: "lease" }
+    );
+    assert_eq!(
+        RedisTokenSource::builder(fleet(), source())
+            .refresh_before(Duration::from_secs(86_400))
+            .build()
+            .unwrap_err(),
+        FleetError::InvalidDuration {
+            what: "refresh_before"
+        }
+    );
+}

@@ -1,0 +1,374 @@
+//! The fleet's shared token against a real `redis-server`: separate
+//! Management clients (nothing shared but Redis) ask a counting local
+//! tenant once; a dead lock holder blocks only for its lease; Redis killed
+//! mid-run falls back to local fetches, and sharing resumes when it is
+//! back; a sealed token is not readable in Redis.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod support;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use auth0_authentication::ClientCredentials;
+use auth0_authentication::token_source::{
+    AccessTokenSource, ClientCredentialsSource, IssuedToken, TokenRequest, from_fn,
+};
+use auth0_core::client::percent_encode_into;
+use auth0_core::types::BoxError;
+use auth0_core::{Auth0Client, ClientConfig};
+use auth0_jwt::clock::{Clock, ManualClock};
+use auth0_management::ManagementClient;
+use auth0_management::request::{ApiPath, ApiRequest};
+use auth0_redis::{Fleet, FleetStatus, RedisTokenSource, SealingKey};
+use support::{RedisServer, TOKEN_PREFIX, Tenant};
+
+const T0: i64 = 1_900_000_000;
+
+fn http(addr: SocketAddr) -> Auth0Client {
+    let config = ClientConfig::builder()
+        .domain(format!("http://{addr}"))
+        .allow_insecure_loopback(true)
+        .build()
+        .unwrap();
+    Auth0Client::new(config).unwrap()
+}
+
+fn fleet(redis: &RedisServer) -> Fleet {
+    Fleet::builder(redis.url())
+        .op_timeout(Duration::from_millis(300))
+        .retry_interval(Duration::ZERO)
+        .build()
+        .unwrap()
+}
+
+/// One instance: its own HTTP client, its own Redis connection, its own
+/// clock; the client-credentials grant behind the shared source.
+struct Instance {
+    auth0: ManagementClient,
+    fleet: Fleet,
+    clock: Arc<ManualClock>,
+}
+
+fn instance(
+    addr: SocketAddr,
+    redis: &RedisServer,
+    tune: impl FnOnce(auth0_redis::RedisTokenSourceBuilder) -> auth0_redis::RedisTokenSourceBuilder,
+) -> Instance {
+    let clock = Arc::new(ManualClock::new(T0));
+    let http = http(addr);
+    let credentials = ClientCredentials::client_secret("fleet-client", "fleet-secret")
+        .with_clock(Arc::clone(&clock) as Arc<dyn Clock>);
+    let grant = ClientCredentialsSource::new(http.clone(), credentials);
+    let fleet = fleet(redis);
+    let source = tune(RedisTokenSource::builder(fleet.clone(), grant).clock(Arc::clone(&clock)))
+        .build()
+        .unwrap();
+    let auth0 = ManagementClient::builder(http)
+        .access_token_source("fleet-client", source)
+        .clock(Arc::clone(&clock))
+        .build()
+        .unwrap();
+    Instance {
+        auth0,
+        fleet,
+        clock,
+    }
+}
+
+async fn get_user(auth0: &ManagementClient) -> Result<(), auth0_management::Error> {
+    auth0
+        .execute::<serde_json::Value>(ApiRequest::get(ApiPath::new("users").segment("auth0|1")))
+        .await
+        .map(|_| ())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn eight_clients_share_one_token_fetch() {
+    let redis = RedisServer::start();
+    let tenant = Arc::new(Tenant::default());
+    // A slow token endpoint: the eight instances all miss at once.
+    tenant.token_delay_ms.store(150, Ordering::SeqCst);
+    let addr = tenant.start().await;
+    let instances: Vec<_> = (0..8).map(|_| instance(addr, &redis, |b| b)).collect();
+
+    let tasks: Vec<_> = instances
+        .iter()
+        .flat_map(|i| {
+            (0..5).map(|_| {
+                let auth0 = i.auth0.clone();
+                tokio::spawn(async move { get_user(&auth0).await })
+            })
+        })
+        .collect();
+    for t in tasks {
+        t.await.unwrap().unwrap();
+    }
+    assert_eq!(tenant.token_requests(), 1, "one fetch for the fleet");
+    let bearers = tenant.bearers.lock().unwrap().clone();
+    assert_eq!(bearers.len(), 40);
+    assert!(
+        bearers
+            .iter()
+            .all(|b| *b == format!("Bearer {TOKEN_PREFIX}-1"))
+    );
+    for i in &instances {
+        assert_eq!(i.fleet.status(), FleetStatus::Shared);
+    }
+    // Stored in the clear by default, with the token's own lifetime, and
+    // the lock is gone.
+    let stored = redis.dump("auth0:*").await;
+    assert_eq!(
+        stored.len(),
+        1,
+        "{:?}",
+        stored.iter().map(|s| &s.0).collect::<Vec<_>>()
+    );
+    let mut key = "auth0:token:".to_owned();
+    percent_encode_into(&mut key, &format!("http://{addr}/"));
+    key.push(':');
+    percent_encode_into(&mut key, &format!("http://{addr}/api/v2/"));
+    key.push_str(":fleet-client");
+    assert_eq!(stored[0].0, key);
+    assert!(stored[0].1.ends_with(&format!("{TOKEN_PREFIX}-1")));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dead_holder_blocks_only_for_its_lease() {
+    let redis = RedisServer::start();
+    let tenant = Arc::new(Tenant::default());
+    let addr = tenant.start().await;
+
+    // Instance A's source never answers: it takes the lock and hangs.
+    let asked = Arc::new(AtomicUsize::new(0));
+    let a_asked = Arc::clone(&asked);
+    let hanging = from_fn(move |_r: TokenRequest| {
+        a_asked.fetch_add(1, Ordering::SeqCst);
+        std::future::pending::<Result<IssuedToken, BoxError>>()
+    });
+    let a_source = RedisTokenSource::builder(fleet(&redis), hanging)
+        .lease(Duration::from_millis(400))
+        .build()
+        .unwrap();
+    let a = ManagementClient::builder(http(addr))
+        .access_token_source("fleet-client", a_source)
+        .build()
+        .unwrap();
+    let a_call = tokio::spawn(async move { get_user(&a).await });
+    // Wait until A holds the lock and is inside its fetch, then kill A
+    // mid-lease.
+    let mut conn = redis.connection().await;
+    // Bounded: a regression fails here instead of hanging.
+    for round in 0.. {
+        assert!(round < 10_000, "never published");
+        let locks: Vec<String> = redis::cmd("KEYS")
+            .arg("auth0:token:*:lock")
+            .query_async(&mut conn)
+            .await
+            .unwrap();
+        if !locks.is_empty() && asked.load(Ordering::SeqCst) == 1 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+    }
+    a_call.abort();
+
+    // B waits for the lease to run out, then fetches itself.
+    let b = instance(addr, &redis, |b| b.lease(Duration::from_millis(400)));
+    get_user(&b.auth0).await.unwrap();
+    assert_eq!(tenant.token_requests(), 1);
+    assert_eq!(b.fleet.status(), FleetStatus::Shared);
+    assert_eq!(redis.dump("auth0:token:*:lock").await.len(), 0);
+    assert_eq!(redis.dump("auth0:token:*").await.len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redis_down_falls_back_and_sharing_resumes_after_restart() {
+    let mut redis = RedisServer::start();
+    let tenant = Arc::new(Tenant::default());
+    let addr = tenant.start().await;
+    let a = instance(addr, &redis, |b| b);
+    let b = instance(addr, &redis, |b| b);
+    let both = |t: i64| {
+        a.clock.set(t);
+        b.clock.set(t);
+    };
+
+    get_user(&a.auth0).await.unwrap();
+    get_user(&b.auth0).await.unwrap();
+    assert_eq!(tenant.token_requests(), 1);
+
+    // Redis dies; the tokens expire (the tenant's last 86,400 s): each
+    // instance fetches its own and every call still works.
+    redis.kill();
+    both(T0 + 86_400);
+    for _ in 0..3 {
+        get_user(&a.auth0).await.unwrap();
+        get_user(&b.auth0).await.unwrap();
+    }
+    assert_eq!(tenant.token_requests(), 3, "one local fetch per instance");
+    assert_eq!(a.fleet.status(), FleetStatus::Local);
+    assert_eq!(b.fleet.status(), FleetStatus::Local);
+    assert!(a.fleet.failures() > 0);
+
+    // Redis is back (empty): the next expiry is fetched once for both.
+    redis.restart();
+    both(T0 + 2 * 86_400);
+    get_user(&a.auth0).await.unwrap();
+    get_user(&b.auth0).await.unwrap();
+    assert_eq!(tenant.token_requests(), 4, "shared again");
+    assert_eq!(a.fleet.status(), FleetStatus::Shared);
+    assert_eq!(b.fleet.status(), FleetStatus::Shared);
+    let bearers = tenant.bearers.lock().unwrap().clone();
+    let last_two = &bearers[bearers.len() - 2..];
+    assert_eq!(last_two[0], format!("Bearer {TOKEN_PREFIX}-4"));
+    assert_eq!(last_two[0], last_two[1]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sealed_token_is_not_readable_in_redis() {
+    let redis = RedisServer::start();
+    let tenant = Arc::new(Tenant::default());
+    let addr = tenant.start().await;
+    let key = [42u8; 32];
+    let a = instance(addr, &redis, |b| {
+        b.sealing_key(SealingKey::aes_256_gcm(&key))
+    });
+    let b = instance(addr, &redis, |b| {
+        b.sealing_key(SealingKey::aes_256_gcm(&key))
+    });
+    get_user(&a.auth0).await.unwrap();
+    get_user(&b.auth0).await.unwrap();
+    assert_eq!(tenant.token_requests(), 1, "the sealed token is shared");
+
+    let stored = redis.dump("auth0:token:*").await;
+    assert_eq!(stored.len(), 1);
+    let value = &stored[0].1;
+    assert!(value.starts_with("s1."), "sealed marker");
+    assert!(!value.contains("eyJ"), "no JWT in Redis");
+    assert!(
+        !value.contains(&(T0 + 86_400).to_string()),
+        "nor its expiry"
+    );
+
+    // An instance with another key cannot open it: it fetches and replaces
+    // it rather than failing.
+    let c = instance(addr, &redis, |b| {
+        b.sealing_key(SealingKey::chacha20_poly1305(&[7u8; 32]))
+    });
+    get_user(&c.auth0).await.unwrap();
+    assert_eq!(tenant.token_requests(), 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_token_appears_in_no_debug_or_error_text() {
+    let redis = RedisServer::start();
+    let tenant = Arc::new(Tenant::default());
+    let addr = tenant.start().await;
+    let grant = ClientCredentialsSource::new(
+        http(addr),
+        ClientCredentials::client_secret("fleet-client", "fleet-secret"),
+    );
+    let source = RedisTokenSource::builder(
+        Fleet::builder(format!("redis://:hunter2pass@127.0.0.1:{}/", redis.port()))
+            .build()
+            .unwrap(),
+        grant,
+    )
+    .sealing_key(SealingKey::chacha20_poly1305(&[9u8; 32]))
+    .build()
+    .unwrap();
+    let request = TokenRequest::new(
+        format!("http://{addr}/"),
+        format!("http://{addr}/api/v2/"),
+        "fleet-client",
+    );
+    // The URL's password is refused by this server (no ACL set): the
+    // source falls back to the grant, and says nothing of either secret.
+    let token = source.access_token(&request).await.unwrap();
+    assert!(token.access_token().starts_with(TOKEN_PREFIX));
+    let shown = format!("{source:?} {token:?}");
+    for secret in ["hunter2pass", "fleet-secret", TOKEN_PREFIX] {
+        assert!(!shown.contains(secret), "{secret} in {shown}");
+    }
+    assert_eq!(source.status(), FleetStatus::Local);
+    assert_eq!(source.local_fetches(), 1);
+    let err = Fleet::builder("redis://:hunter2pass@[::1")
+        .build()
+        .unwrap_err();
+    assert!(!format!("{err} {err:?}").contains("hunter2pass"));
+}
+
+/// Captures every event's message and fields as text.
+#[derive(Clone, Default)]
+struct Capture(Arc<std::sync::Mutex<Vec<String>>>);
+
+impl tracing::Subscriber for Capture {
+    fn enabled(&self, _: &tracing::Metadata<'_>) -> bool {
+        true
+    }
+    fn new_span(&self, _: &tracing::span::Attributes<'_>) -> tracing::span::Id {
+        tracing::span::Id::from_u64(1)
+    }
+    fn record(&self, _: &tracing::span::Id, _: &tracing::span::Record<'_>) {}
+    fn record_follows_from(&self, _: &tracing::span::Id, _: &tracing::span::Id) {}
+    fn event(&self, event: &tracing::Event<'_>) {
+        struct Text(String);
+        impl tracing::field::Visit for Text {
+            fn record_debug(&mut self, f: &tracing::field::Field, v: &dyn std::fmt::Debug) {
+                self.0.push_str(&format!("{}={v:?} ", f.name()));
+            }
+        }
+        let mut text = Text(format!(
+            "{} {} ",
+            event.metadata().level(),
+            event.metadata().target()
+        ));
+        event.record(&mut text);
+        self.0.lock().unwrap().push(text.0);
+    }
+    fn enter(&self, _: &tracing::span::Id) {}
+    fn exit(&self, _: &tracing::span::Id) {}
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn the_fallback_and_the_recovery_are_tracing_events_without_secrets() {
+    let capture = Capture::default();
+    let _guard = tracing::dispatcher::set_default(&tracing::Dispatch::new(capture.clone()));
+    let mut redis = RedisServer::start();
+    let tenant = Arc::new(Tenant::default());
+    let addr = tenant.start().await;
+    let a = instance(addr, &redis, |b| b);
+    get_user(&a.auth0).await.unwrap();
+    redis.kill();
+    a.clock.set(T0 + 86_400);
+    get_user(&a.auth0).await.unwrap();
+    redis.restart();
+    a.clock.set(T0 + 2 * 86_400);
+    get_user(&a.auth0).await.unwrap();
+
+    let events = capture.0.lock().unwrap().clone();
+    let ours: Vec<_> = events
+        .iter()
+        .filter(|e| e.contains(" auth0_redis "))
+        .collect();
+    assert!(
+        ours.iter()
+            .any(|e| e.starts_with("WARN") && e.contains("falling back")),
+        "{ours:?}"
+    );
+    assert!(
+        ours.iter()
+            .any(|e| e.starts_with("INFO") && e.contains("Redis is back")),
+        "{ours:?}"
+    );
+    for e in &events {
+        assert!(
+            !e.contains(TOKEN_PREFIX) && !e.contains("fleet-secret"),
+            "{e}"
+        );
+    }
+}
