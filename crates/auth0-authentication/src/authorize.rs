@@ -283,15 +283,13 @@ fn with_query(mut url: String, params: &[(&str, &str)]) -> String {
     url
 }
 
-/// RFC 3986 percent-encoding: unreserved characters stay, every other byte
-/// of the UTF-8 text becomes `%XX` ([`auth0_core::client::percent_encode_into`],
-/// kept here for the URL builders' users).
+/// RFC 3986 percent-encoding (unreserved characters stay, every other byte
+/// of the UTF-8 text becomes `%XX`): auth0-core's one encoder, re-exported
+/// for the URL builders' users.
 ///
 /// ```
 /// let mut s = String::new();
 /// auth0_authentication::authorize::percent_encode_into(&mut s, "a b&c=d/é~");
 /// assert_eq!(s, "a%20b%26c%3Dd%2F%C3%A9~");
 /// ```
-pub fn percent_encode_into(out: &mut String, text: &str) {
-    auth0_core::client::percent_encode_into(out, text);
-}
+pub use auth0_core::client::percent_encode_into;

@@ -412,17 +412,34 @@ fn list(store: &mut Store, c: Collection, query: &HashMap<String, String>) -> Re
     page_of(c.noun, items, &paging, query, false)
 }
 
-fn create(store: &mut Store, c: Collection, body: Value) -> Resp {
-    let Value::Object(mut body) = body else {
-        return bad_request(
-            "Payload validation error: 'Expected type object but found type array'.",
-        );
+/// A request body that must be a JSON object, or the `400` Auth0 answers
+/// (naming the type that was sent instead).
+fn json_object(body: Value) -> Result<Map<String, Value>, Resp> {
+    let found = match body {
+        Value::Object(object) => return Ok(object),
+        Value::Array(_) => "array",
+        Value::String(_) => "string",
+        Value::Number(_) => "number",
+        Value::Bool(_) => "boolean",
+        Value::Null => "null",
     };
-    let text = |body: &Map<String, Value>, name: &str| {
-        body.get(name)
-            .and_then(Value::as_str)
-            .unwrap_or("")
-            .to_owned()
+    Err(bad_request(&format!(
+        "Payload validation error: 'Expected type object but found type {found}'."
+    )))
+}
+
+/// A string member of a request body, empty when absent or not a string.
+fn text_field(body: &Map<String, Value>, name: &str) -> String {
+    body.get(name)
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_owned()
+}
+
+fn create(store: &mut Store, c: Collection, body: Value) -> Resp {
+    let mut body = match json_object(body) {
+        Ok(object) => object,
+        Err(refused) => return refused,
     };
     let required: &[&str] = match c.noun {
         "connections" => &["name", "strategy"],
@@ -441,7 +458,7 @@ fn create(store: &mut Store, c: Collection, body: Value) -> Resp {
     let conflict = |message: &str, code: &str| api_error(StatusCode::CONFLICT, message, code);
     match c.noun {
         "connections" => {
-            let name = text(&body, "name");
+            let name = text_field(&body, "name");
             if store.connections.iter().any(|x| x["name"] == name.as_str()) {
                 return conflict(
                     "A connection with the same name already exists",
@@ -461,7 +478,7 @@ fn create(store: &mut Store, c: Collection, body: Value) -> Resp {
             body.insert("client_id".into(), json!(client_id));
             body.insert("client_secret".into(), json!(random_id(48)));
             body.insert("tenant".into(), json!("local"));
-            let app_type = text(&body, "app_type");
+            let app_type = text_field(&body, "app_type");
             body.entry("grant_types").or_insert_with(|| {
                 if app_type == "non_interactive" {
                     json!(["client_credentials"])
@@ -480,7 +497,10 @@ fn create(store: &mut Store, c: Collection, body: Value) -> Resp {
             body.entry("is_first_party").or_insert_with(|| json!(true));
         }
         "client_grants" => {
-            let (client, audience) = (text(&body, "client_id"), text(&body, "audience"));
+            let (client, audience) = (
+                text_field(&body, "client_id"),
+                text_field(&body, "audience"),
+            );
             if store.client(&client).is_none() {
                 return api_error(
                     StatusCode::NOT_FOUND,
@@ -501,7 +521,7 @@ fn create(store: &mut Store, c: Collection, body: Value) -> Resp {
             body.insert("id".into(), json!(format!("cgr_{}", random_hex(8))));
         }
         "resource_servers" => {
-            let identifier = text(&body, "identifier");
+            let identifier = text_field(&body, "identifier");
             if store
                 .resource_servers
                 .iter()
@@ -521,7 +541,7 @@ fn create(store: &mut Store, c: Collection, body: Value) -> Resp {
             body.insert("is_system".into(), json!(false));
         }
         _ => {
-            let name = text(&body, "name");
+            let name = text_field(&body, "name");
             if store.roles.iter().any(|r| r["name"] == name.as_str()) {
                 return conflict("A role with the same name already exists", "conflict");
             }
@@ -534,10 +554,9 @@ fn create(store: &mut Store, c: Collection, body: Value) -> Resp {
 }
 
 fn update(store: &mut Store, c: Collection, id: &str, body: Value) -> Resp {
-    let Value::Object(changes) = body else {
-        return bad_request(
-            "Payload validation error: 'Expected type object but found type array'.",
-        );
+    let changes = match json_object(body) {
+        Ok(object) => object,
+        Err(refused) => return refused,
     };
     if let Some(field) = changes.keys().find(|k| c.read_only.contains(&k.as_str())) {
         return bad_request(&format!(
@@ -799,18 +818,11 @@ impl Term {
 }
 
 fn create_user(store: &mut Store, body: Value) -> Resp {
-    let Value::Object(mut body) = body else {
-        return bad_request(
-            "Payload validation error: 'Expected type object but found type array'.",
-        );
+    let mut body = match json_object(body) {
+        Ok(object) => object,
+        Err(refused) => return refused,
     };
-    let text = |body: &Map<String, Value>, name: &str| {
-        body.get(name)
-            .and_then(Value::as_str)
-            .unwrap_or("")
-            .to_owned()
-    };
-    let connection = text(&body, "connection");
+    let connection = text_field(&body, "connection");
     if connection.is_empty() {
         return bad_request("Payload validation error: 'Missing required property: connection'.");
     }
@@ -827,8 +839,8 @@ fn create_user(store: &mut Store, body: Value) -> Resp {
             "inexistent_connection",
         );
     };
-    let email = text(&body, "email");
-    let password = text(&body, "password");
+    let email = text_field(&body, "email");
+    let password = text_field(&body, "password");
     match strategy.as_str() {
         "auth0" => {
             if email.is_empty() {
@@ -889,10 +901,9 @@ fn create_user(store: &mut Store, body: Value) -> Resp {
 }
 
 fn update_user(store: &mut Store, id: &str, body: Value) -> Resp {
-    let Value::Object(mut changes) = body else {
-        return bad_request(
-            "Payload validation error: 'Expected type object but found type array'.",
-        );
+    let mut changes = match json_object(body) {
+        Ok(object) => object,
+        Err(refused) => return refused,
     };
     if store.user(id).is_none() {
         return no_user();
