@@ -178,13 +178,10 @@ impl Error {
         }
     }
 
-    /// True when [`Error::retry_advice`] for `method` is
-    /// [`RetryAdvice::Retry`] or [`RetryAdvice::RetryAt`].
+    /// True when [`Error::retry_advice`] for `method` says to send the call
+    /// again ([`RetryAdvice::should_retry`]).
     pub fn is_retryable_for(&self, method: &Method) -> bool {
-        matches!(
-            self.retry_advice(method),
-            RetryAdvice::Retry | RetryAdvice::RetryAt { .. }
-        )
+        self.retry_advice(method).should_retry()
     }
 
     /// The HTTP status of the response this error came from, if any.
@@ -396,6 +393,20 @@ pub enum RetryAdvice {
     /// Trying again will not help: fix the request, configuration or
     /// environment first.
     DoNotRetry,
+}
+
+impl RetryAdvice {
+    /// True for [`RetryAdvice::Retry`] and [`RetryAdvice::RetryAt`]: the call
+    /// may be sent again (after a backoff, or once the limit resets).
+    ///
+    /// ```
+    /// use auth0_core::error::RetryAdvice;
+    /// assert!(RetryAdvice::RetryAt { reset_at: -1 }.should_retry());
+    /// assert!(!RetryAdvice::UnsafeToRepeat.should_retry());
+    /// ```
+    pub fn should_retry(self) -> bool {
+        matches!(self, RetryAdvice::Retry | RetryAdvice::RetryAt { .. })
+    }
 }
 
 /// An error response from Auth0.

@@ -118,13 +118,10 @@ impl Error {
         }
     }
 
-    /// True when [`Error::retry_advice`] for `method` is
-    /// [`RetryAdvice::Retry`] or [`RetryAdvice::RetryAt`].
+    /// True when [`Error::retry_advice`] for `method` says to send the call
+    /// again ([`RetryAdvice::should_retry`]).
     pub fn is_retryable_for(&self, method: &http::Method) -> bool {
-        matches!(
-            self.retry_advice(method),
-            RetryAdvice::Retry | RetryAdvice::RetryAt { .. }
-        )
+        self.retry_advice(method).should_retry()
     }
 
     /// The auth0-core error behind this one: the API call's, or the token
