@@ -11,6 +11,7 @@ use std::sync::Arc;
 use bytes::Bytes;
 use http::header::{ACCEPT, CONTENT_TYPE, HeaderValue};
 use http::{Method, Request, Uri};
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use tower::ServiceExt as _;
@@ -265,10 +266,19 @@ pub fn decode_body<T: DeserializeOwned>(response: &HttpResponse) -> Result<T, Er
     serde_json::from_slice::<T>(bytes).map_err(|e| Error::decode_failure(response, &e))
 }
 
+/// The bytes [`percent_encode_into`] escapes: everything but RFC 3986's
+/// unreserved characters (`A-Z a-z 0-9 - . _ ~`).
+const NOT_UNRESERVED: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
 /// RFC 3986 percent-encoding, appended to `out`: the unreserved characters
 /// (`A-Z a-z 0-9 - . _ ~`) stay, every other byte of the UTF-8 text becomes
 /// `%XX`. Safe for a path segment (an id such as `auth0|1` or `a/b` stays
-/// one segment) and for a query value.
+/// one segment) and for a query value. The SDK's one percent-encoder (the
+/// `percent-encoding` crate with the unreserved set).
 ///
 /// ```
 /// let mut s = String::new();
@@ -276,21 +286,12 @@ pub fn decode_body<T: DeserializeOwned>(response: &HttpResponse) -> Result<T, Er
 /// assert_eq!(s, "a%20b%26c%3Dd%2F%C3%A9~%7C");
 /// ```
 pub fn percent_encode_into(out: &mut String, text: &str) {
-    const HEX: &[u8; 16] = b"0123456789ABCDEF";
-    for &b in text.as_bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
-            out.push(char::from(b));
-        } else {
-            out.push('%');
-            out.push(char::from(HEX[usize::from(b >> 4)]));
-            out.push(char::from(HEX[usize::from(b & 0x0f)]));
-        }
-    }
+    out.extend(utf8_percent_encode(text, NOT_UNRESERVED));
 }
 
 /// Encodes fields as `application/x-www-form-urlencoded` (WHATWG URL
-/// standard): `*-._` and ASCII alphanumerics stay, space becomes `+`,
-/// everything else is `%XX` of its UTF-8 bytes.
+/// standard, by the `form_urlencoded` crate): `*-._` and ASCII alphanumerics
+/// stay, space becomes `+`, everything else is `%XX` of its UTF-8 bytes.
 ///
 /// ```
 /// use auth0_core::client::form_urlencode;
@@ -300,33 +301,9 @@ pub fn percent_encode_into(out: &mut String, text: &str) {
 /// );
 /// ```
 pub fn form_urlencode<'a>(fields: impl IntoIterator<Item = (&'a str, &'a str)>) -> String {
-    let mut out = String::new();
-    for (i, (name, value)) in fields.into_iter().enumerate() {
-        if i > 0 {
-            out.push('&');
-        }
-        encode_component(&mut out, name);
-        out.push('=');
-        encode_component(&mut out, value);
-    }
-    out
-}
-
-fn encode_component(out: &mut String, text: &str) {
-    const HEX: &[u8; 16] = b"0123456789ABCDEF";
-    for &b in text.as_bytes() {
-        match b {
-            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'*' | b'-' | b'.' | b'_' => {
-                out.push(char::from(b));
-            }
-            b' ' => out.push('+'),
-            _ => {
-                out.push('%');
-                out.push(char::from(HEX[usize::from(b >> 4)]));
-                out.push(char::from(HEX[usize::from(b & 0x0f)]));
-            }
-        }
-    }
+    form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(fields)
+        .finish()
 }
 
 /// Assembles an [`Auth0Client`]: the default stack plus user layers, or a
