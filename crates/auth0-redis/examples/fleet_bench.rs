@@ -73,8 +73,9 @@ fn independent(addr: SocketAddr) -> ManagementClient {
         .unwrap()
 }
 
-fn in_fleet(addr: SocketAddr, redis: &RedisServer) -> ManagementClient {
+fn in_fleet(addr: SocketAddr, redis: &RedisServer, fleets: &mut Vec<Fleet>) -> ManagementClient {
     let fleet = Fleet::builder(redis.url()).build().unwrap();
+    fleets.push(fleet.clone());
     // The fleet takes the tenant's rate together, in bursts of at most 5.
     let limiter = RedisRateLimiter::builder(fleet.clone(), addr.to_string())
         .rate(TENANT_BUDGET as u32, Duration::from_secs(1))
@@ -106,7 +107,18 @@ struct Outcome {
     missing: usize,
 }
 
+/// Sleeps until 50 ms past the next whole second: every run meets the
+/// tenant's one-second windows at the same phase, so wall times compare.
+async fn align_to_the_second() {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap();
+    let into = Duration::from_nanos(u64::from(now.subsec_nanos()));
+    tokio::time::sleep(Duration::from_secs(1) - into + Duration::from_millis(50)).await;
+}
+
 async fn provision(clients: Vec<ManagementClient>, tenant: &Tenant) -> Outcome {
+    align_to_the_second().await;
     let next = Arc::new(AtomicUsize::new(0));
     let failed = Arc::new(AtomicUsize::new(0));
     let started = Instant::now();
@@ -188,12 +200,14 @@ async fn main() {
         tenant.budget.store(TENANT_BUDGET, Ordering::SeqCst);
         tenant.token_bucket.store(bucket, Ordering::SeqCst);
         let addr = tenant.start().await;
-        let fleet = provision(
-            (0..INSTANCES).map(|_| in_fleet(addr, &redis)).collect(),
-            &tenant,
-        )
-        .await;
+        let mut fleets = Vec::new();
+        let clients = (0..INSTANCES)
+            .map(|_| in_fleet(addr, &redis, &mut fleets))
+            .collect();
+        let fleet = provision(clients, &tenant).await;
         print("fleet", &fleet);
+        let fallbacks: u64 = fleets.iter().map(Fleet::failures).sum();
+        println!("             Redis calls that failed or timed out (local fallback): {fallbacks}");
         compare(&alone, &fleet);
     }
 }

@@ -32,25 +32,154 @@ use tower_service::Service;
 use crate::error::FleetError;
 use crate::fleet::{Fleet, FleetStatus};
 
-/// Reserves the next slot; returns the wait in microseconds.
+/// Reserves the next slot; returns the wait in microseconds (0: go now).
 ///
 /// KEYS[1] the GCRA's theoretical arrival time (µs), KEYS[2] the published
-/// pause end (µs); ARGV[1] the emission interval T (µs), ARGV[2] the burst
-/// tolerance (burst − 1) × T (µs).
+/// pause end (µs), KEYS[3] the tenant's window as the fleet knows it (a hash:
+/// `limit`, `remaining`, `reset` in µs, `guess` = 1 while no answer from
+/// that window has been seen, `drained` = when its last request went,
+/// `inflight` = requests sent and not yet answered); ARGV[1] the emission
+/// interval T (µs), ARGV[2] the burst tolerance (burst − 1) × T (µs),
+/// ARGV[3] the length of a window the fleet starts on its own (µs), ARGV[4]
+/// the grace (µs) the answers to a window's last requests get before the
+/// fleet paces on.
+///
+/// While no pause is published: a request goes at once if the tenant's
+/// window still has requests the fleet has not spent (`remaining` > 0), and
+/// a window whose reset has passed starts again full, less what is in
+/// flight (a fixed window renews, a bucket is full by its reset); otherwise,
+/// or with no window known, the GCRA reserves it a slot, and [`PROCEED`]
+/// decides when the slot comes. Right after the fleet spends a window's last
+/// request, it waits (up to the grace) for the answers: a fixed window's
+/// last answer says `remaining: 0` and publishes a pause until the reset, so
+/// no request is sent into a closed window; a bucket's answers show it
+/// refilling, and the GCRA paces the fleet at the refill rate.
+///
+/// 0 means "go now" (counted in flight); w > 0 "your slot is in w µs";
+/// −w "nothing reserved: ask again in w µs".
 const ACQUIRE: &str = r"local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
 local interval = tonumber(ARGV[1])
 local tolerance = tonumber(ARGV[2])
-local base = now
+local period = tonumber(ARGV[3])
+local grace = tonumber(ARGV[4])
 local pause = tonumber(redis.call('GET', KEYS[2]) or '0')
-if pause > base then base = pause end
 local tat = tonumber(redis.call('GET', KEYS[1]) or '0')
+local function go()
+  redis.call('HINCRBY', KEYS[3], 'inflight', 1)
+  -- What the credits send counts as sent now: no burst on top of them.
+  if tat < now + tolerance then
+    local next = now + tolerance
+    redis.call('SET', KEYS[1], string.format('%.0f', next), 'PX', math.ceil((next - now) / 1000) + 1000)
+  end
+  return 0
+end
+if pause <= now then
+  local w = redis.call('HMGET', KEYS[3], 'limit', 'remaining', 'reset', 'drained', 'inflight')
+  local limit = tonumber(w[1]) or 0
+  local remaining = tonumber(w[2]) or 0
+  local reset = tonumber(w[3]) or 0
+  local drained = tonumber(w[4]) or 0
+  local inflight = tonumber(w[5]) or 0
+  if reset > now then
+    if remaining > 0 then
+      redis.call('HINCRBY', KEYS[3], 'remaining', -1)
+      if remaining == 1 then redis.call('HSET', KEYS[3], 'drained', string.format('%.0f', now)) end
+      return go()
+    end
+    if now < drained + grace then return -math.max(1, math.floor((drained + grace - now) / 4)) end
+  elseif limit > 0 then
+    local fresh = limit - inflight
+    if fresh > 0 then
+      redis.call('HSET', KEYS[3], 'remaining', fresh - 1, 'reset', string.format('%.0f', now + period), 'guess', 1, 'drained', 0)
+      redis.call('PEXPIRE', KEYS[3], math.ceil(period / 1000) + 60000)
+      return go()
+    end
+  end
+end
+local base = now
+if pause > base then base = pause end
 if tat < base then tat = base end
 local at = tat - tolerance
 if at < base then at = base end
 local next = tat + interval
 redis.call('SET', KEYS[1], string.format('%.0f', next), 'PX', math.ceil((next - now) / 1000) + 1000)
-return math.floor(at - now)";
+local wait = math.floor(at - now)
+if wait <= 0 then
+  redis.call('HINCRBY', KEYS[3], 'inflight', 1)
+  return 0
+end
+return wait";
+
+/// A request waiting for its GCRA slot: may it go? KEYS[1] the pause end,
+/// KEYS[2] the window hash; ARGV[1] 1 when its slot has come, 0 while it is
+/// still ahead; ARGV[2] the drain grace (µs, see [`ACQUIRE`]). Returns 0 (go: counted in flight, and one of the window's
+/// requests spent if it has any), the µs left of a pause published
+/// meanwhile (the request asks [`ACQUIRE`] again after it), or −1: before
+/// the slot, "keep waiting"; at the slot, "the window reset meanwhile: ask
+/// [`ACQUIRE`] again, which renews it" or "the window's last answers are
+/// due: ask [`ACQUIRE`] again". So a slot reserved before a window
+/// closed does not go into the closed window, nor on top of the credits of
+/// the window after it, and a request reserved while no window was known
+/// goes as soon as the tenant's answers show requests to spare.
+const PROCEED: &str = r"local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local pause = tonumber(redis.call('GET', KEYS[1]) or '0')
+if pause > now then return math.floor(pause - now) end
+local w = redis.call('HMGET', KEYS[2], 'remaining', 'reset', 'drained')
+local remaining = tonumber(w[1]) or 0
+local reset = tonumber(w[2]) or 0
+local drained = tonumber(w[3]) or 0
+local current = reset > now
+if ARGV[1] == '0' then
+  if not (current and remaining > 0) then return -1 end
+elseif reset > 0 and not current then
+  return -1
+elseif current and remaining <= 0 and now < drained + tonumber(ARGV[2]) then
+  return -1
+end
+if current and remaining > 0 then redis.call('HINCRBY', KEYS[2], 'remaining', -1) end
+redis.call('HINCRBY', KEYS[2], 'inflight', 1)
+return 0";
+
+/// Learns the tenant's window from one response. KEYS[1] the window hash;
+/// ARGV[1] `x-ratelimit-limit`, ARGV[2] `x-ratelimit-remaining`, ARGV[3]
+/// `x-ratelimit-reset` (epoch s), or all three empty for a response without
+/// them (or no response at all): then only the request leaves the in-flight
+/// count.
+///
+/// The tenant counts the requests it has answered, the fleet also those
+/// still in flight: a newer window is taken as reported minus what is in
+/// flight, the same window only ever goes down, an older one is ignored.
+const OBSERVE: &str = r"local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local inflight = tonumber(redis.call('HINCRBY', KEYS[1], 'inflight', -1))
+if inflight < 0 then
+  redis.call('HSET', KEYS[1], 'inflight', 0)
+  inflight = 0
+end
+if ARGV[3] == '' then return 0 end
+local reset = tonumber(ARGV[3]) * 1000000
+if reset <= now then return 0 end
+local reported = tonumber(ARGV[2]) - inflight
+if reported < 0 then reported = 0 end
+local w = redis.call('HMGET', KEYS[1], 'remaining', 'reset', 'guess')
+local remaining = tonumber(w[1])
+local stored = tonumber(w[2]) or 0
+if remaining == nil or stored <= now then
+  remaining = reported
+elseif w[3] == '1' then
+  if reported < remaining then remaining = reported end
+elseif reset > stored then
+  remaining = reported
+elseif reset == stored then
+  if reported < remaining then remaining = reported end
+else
+  return 0
+end
+redis.call('HSET', KEYS[1], 'limit', ARGV[1], 'remaining', remaining, 'reset', string.format('%.0f', reset), 'guess', 0)
+redis.call('PEXPIRE', KEYS[1], math.ceil((reset - now) / 1000) + 60000)
+return 1";
 
 /// Raises the pause end to now + ARGV[1] µs (never lowers it).
 const PAUSE: &str = r"local t = redis.call('TIME')
@@ -64,9 +193,19 @@ if target > current then
 end
 return 0";
 
+/// How long the answers to a window's last requests are awaited before the
+/// fleet paces on (see [`ACQUIRE`]): a few round trips to the tenant.
+const DRAIN_GRACE: Duration = Duration::from_millis(50);
+
+/// How often a request waiting for a far slot looks for requests to spare
+/// in the tenant's window.
+const RECHECK: Duration = Duration::from_millis(100);
+
 /// The scripts, hashed once (EVALSHA, with EVAL when Redis lacks them).
 static ACQUIRE_SCRIPT: LazyLock<redis::Script> = LazyLock::new(|| redis::Script::new(ACQUIRE));
+static OBSERVE_SCRIPT: LazyLock<redis::Script> = LazyLock::new(|| redis::Script::new(OBSERVE));
 static PAUSE_SCRIPT: LazyLock<redis::Script> = LazyLock::new(|| redis::Script::new(PAUSE));
+static PROCEED_SCRIPT: LazyLock<redis::Script> = LazyLock::new(|| redis::Script::new(PROCEED));
 
 /// A rate budget shared by every instance through Redis, with a local
 /// [`RateLimiter`] for when Redis is unavailable. Cheap to clone.
@@ -93,7 +232,9 @@ struct Inner {
     fleet: Fleet,
     gcra_key: String,
     pause_key: String,
+    window_key: String,
     interval_us: u64,
+    period_us: u64,
     tolerance_us: u64,
     max_pause: Duration,
     local: RateLimiter,
@@ -178,8 +319,10 @@ impl RedisRateLimiterBuilder {
             inner: Arc::new(Inner {
                 gcra_key: format!("{prefix}:rate:{{{tag}}}:gcra"),
                 pause_key: format!("{prefix}:rate:{{{tag}}}:pause"),
+                window_key: format!("{prefix}:rate:{{{tag}}}:window"),
                 fleet: self.fleet,
                 interval_us,
+                period_us: per_us,
                 tolerance_us,
                 max_pause: self.max_pause,
                 local,
@@ -214,41 +357,121 @@ impl RedisRateLimiter {
     }
 
     /// Waits for this instance's next slot in the fleet's budget (or the
-    /// local limiter's, when Redis is unavailable). Dropping the future
-    /// while it waits leaves the reserved slot unused.
+    /// local limiter's, when Redis is unavailable): at once while the
+    /// tenant's window has requests the fleet has not spent, else the
+    /// GCRA's next slot, and never before a published pause ends — a pause
+    /// published while this request waited for its slot holds it too.
+    /// Dropping the future while it waits leaves the reserved slot unused.
+    ///
+    /// Every `acquire` is followed by one [`observe`](Self::observe) (or
+    /// [`abandon`](Self::abandon) when no response came): the fleet counts
+    /// the requests in flight, which the tenant's `x-ratelimit-remaining`
+    /// does not yet include.
     pub async fn acquire(&self) {
+        loop {
+            let Some(wait) = self.reserve().await else {
+                self.inner.local.acquire().await;
+                return;
+            };
+            if wait < 0 {
+                // Nothing reserved: the window's last answers are due.
+                tokio::time::sleep(Duration::from_micros(wait.unsigned_abs())).await;
+                continue;
+            }
+            let Ok(us @ 1..) = u64::try_from(wait) else {
+                return;
+            };
+            match self.wait_for_slot(Duration::from_micros(us)).await {
+                Some(left) if left > 0 => {
+                    // A pause published while this request waited holds it
+                    // too; then it asks again.
+                    tokio::time::sleep(Duration::from_micros(left.unsigned_abs())).await;
+                }
+                // The window reset meanwhile: ask again.
+                Some(left) if left < 0 => {}
+                _ => return,
+            }
+        }
+    }
+
+    /// Waits up to `wait` for a reserved slot, looking every
+    /// [`RECHECK`] for requests to spare in the tenant's window. What
+    /// [`PROCEED`] says last (or `None` without Redis: go).
+    async fn wait_for_slot(&self, wait: Duration) -> Option<i64> {
+        let slot = tokio::time::Instant::now() + wait;
+        loop {
+            let now = tokio::time::Instant::now();
+            if now >= slot {
+                return self.proceed(true).await;
+            }
+            tokio::time::sleep((slot - now).min(RECHECK)).await;
+            if tokio::time::Instant::now() < slot {
+                match self.proceed(false).await {
+                    Some(-1) => {}
+                    other => return other,
+                }
+            }
+        }
+    }
+
+    /// One run of the reserve script: the wait in µs, `None` without Redis.
+    async fn reserve(&self) -> Option<i64> {
         let inner = &self.inner;
         let (gcra, pause) = (inner.gcra_key.as_str(), inner.pause_key.as_str());
+        let window = inner.window_key.as_str();
         let (interval, tolerance) = (inner.interval_us, inner.tolerance_us);
-        let wait: Option<i64> = inner
+        let period = inner.period_us;
+        let grace = u64::try_from(DRAIN_GRACE.as_micros()).unwrap_or(u64::MAX);
+        inner
             .fleet
             .run("reserve rate slot", |mut c| async move {
                 ACQUIRE_SCRIPT
                     .key(gcra)
                     .key(pause)
+                    .key(window)
                     .arg(interval)
                     .arg(tolerance)
+                    .arg(period)
+                    .arg(grace)
                     .invoke_async(&mut c)
                     .await
             })
-            .await;
-        match wait {
-            Some(us) => {
-                if let Ok(us @ 1..) = u64::try_from(us) {
-                    tokio::time::sleep(Duration::from_micros(us)).await;
-                }
-            }
-            None => inner.local.acquire().await,
-        }
+            .await
     }
 
-    /// Learns from a response: the local limiter observes its
-    /// `x-ratelimit-*` headers, and a wait it asks for (a `429`, or no
-    /// requests remaining until the reset) is published to the fleet.
+    /// One run of the proceed script (`at_slot`: the reserved slot has
+    /// come); `None` without Redis.
+    async fn proceed(&self, at_slot: bool) -> Option<i64> {
+        let (pause, window) = (
+            self.inner.pause_key.as_str(),
+            self.inner.window_key.as_str(),
+        );
+        let grace = u64::try_from(DRAIN_GRACE.as_micros()).unwrap_or(u64::MAX);
+        self.inner
+            .fleet
+            .run("take rate slot", |mut c| async move {
+                PROCEED_SCRIPT
+                    .key(pause)
+                    .key(window)
+                    .arg(u8::from(at_slot))
+                    .arg(grace)
+                    .invoke_async(&mut c)
+                    .await
+            })
+            .await
+    }
+
+    /// Learns from a response: the fleet's view of the tenant's window
+    /// takes its `x-ratelimit-*` headers (and the request leaves the
+    /// in-flight count), the local limiter observes them too, and a wait
+    /// the response asks for (a `429`, or no requests remaining until the
+    /// reset) is published to the fleet.
     pub async fn observe(&self, status: http::StatusCode, headers: &http::HeaderMap) {
         let inner = &self.inner;
         inner.local.observe(headers);
-        let exhausted = RateLimitInfo::from_headers(headers).remaining == Some(0);
+        let info = RateLimitInfo::from_headers(headers);
+        self.learn(info).await;
+        let exhausted = info.remaining == Some(0);
         if status != http::StatusCode::TOO_MANY_REQUESTS && !exhausted {
             return;
         }
@@ -279,6 +502,35 @@ impl RedisRateLimiter {
                 "rate limit reached: the fleet waits until the reset"
             );
         }
+    }
+
+    /// A request [`acquire`](Self::acquire)d a slot but got no response (a
+    /// connection error, a timeout): it leaves the in-flight count.
+    pub async fn abandon(&self) {
+        self.learn(RateLimitInfo::default()).await;
+    }
+
+    /// Runs the observe script: the window as reported (all three headers,
+    /// or nothing), one request fewer in flight.
+    async fn learn(&self, info: RateLimitInfo) {
+        let key = self.inner.window_key.as_str();
+        let (limit, remaining, reset) = match (info.limit, info.remaining, info.reset) {
+            (Some(l), Some(r), Some(s)) => (l.to_string(), r.to_string(), s.to_string()),
+            _ => (String::new(), String::new(), String::new()),
+        };
+        let _: Option<i64> = self
+            .inner
+            .fleet
+            .run("observe rate window", |mut c| async move {
+                OBSERVE_SCRIPT
+                    .key(key)
+                    .arg(limit)
+                    .arg(remaining)
+                    .arg(reset)
+                    .invoke_async(&mut c)
+                    .await
+            })
+            .await;
     }
 }
 
@@ -343,9 +595,17 @@ where
         let limiter = self.limiter.clone();
         Box::pin(async move {
             limiter.acquire().await;
-            let res = inner.call(req).await.map_err(Into::into)?;
-            limiter.observe(res.status(), res.headers()).await;
-            Ok(res)
+            let result: Result<_, BoxError> = inner.call(req).await.map_err(Into::into);
+            match result {
+                Ok(res) => {
+                    limiter.observe(res.status(), res.headers()).await;
+                    Ok(res)
+                }
+                Err(e) => {
+                    limiter.abandon().await;
+                    Err(e)
+                }
+            }
         })
     }
 }

@@ -125,6 +125,34 @@ async fn eight_instances_share_one_budget() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_fleet_spends_the_window_the_tenant_reports_and_no_more() {
+    let redis = RedisServer::start();
+    let tenant = Arc::new(Tenant::default());
+    tenant.budget.store(40, Ordering::SeqCst);
+    let addr = tenant.start().await;
+    // Configured far below the tenant (4/s): paced by the GCRA alone, 80
+    // calls would span 20 seconds. The tenant's x-ratelimit-* headers say
+    // 40 per window, and the four instances spend them together.
+    let shared: Vec<_> = (0..4).map(|_| fleet_instance(addr, &redis, 4, 1)).collect();
+    let clients: Vec<_> = shared.iter().map(|(c, _)| c.clone()).collect();
+    run_all(&clients, 20).await;
+    assert_eq!(tenant.rejected(), 0, "never more than the window holds");
+    let seconds = tenant.served_in.lock().unwrap().clone();
+    assert_eq!(seconds.len(), 80);
+    let mut windows = seconds.clone();
+    windows.dedup();
+    // 80 calls at 40 per window: two full windows, plus the one the first
+    // answer arrived in and at most one partial one at the edges.
+    assert!(windows.len() <= 4, "spread over {windows:?}");
+    let keys = redis.dump("auth0:rate:*").await;
+    assert!(
+        keys.iter()
+            .any(|(k, v)| k.ends_with("}:window") && v.contains("limit=40")),
+        "{keys:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn no_requests_remaining_pauses_every_instance_until_the_reset() {
     let redis = RedisServer::start();
     let tenant = Arc::new(Tenant::default());

@@ -111,7 +111,8 @@ impl RedisServer {
             .unwrap()
     }
 
-    /// Every key matching `pattern` with its value.
+    /// Every key matching `pattern` with its value (a hash as its
+    /// `field=value` pairs, space-separated).
     pub async fn dump(&self, pattern: &str) -> Vec<(String, String)> {
         let mut c = self.connection().await;
         let keys: Vec<String> = redis::cmd("KEYS")
@@ -121,6 +122,21 @@ impl RedisServer {
             .unwrap();
         let mut out = Vec::new();
         for k in keys {
+            let kind: String = redis::cmd("TYPE")
+                .arg(&k)
+                .query_async(&mut c)
+                .await
+                .unwrap();
+            if kind == "hash" {
+                let fields: Vec<(String, String)> = redis::cmd("HGETALL")
+                    .arg(&k)
+                    .query_async(&mut c)
+                    .await
+                    .unwrap();
+                let text: Vec<String> = fields.iter().map(|(f, v)| format!("{f}={v}")).collect();
+                out.push((k, text.join(" ")));
+                continue;
+            }
             let v: Option<String> = redis::cmd("GET").arg(&k).query_async(&mut c).await.unwrap();
             if let Some(v) = v {
                 out.push((k, v));
@@ -150,6 +166,8 @@ pub struct Tenant {
     /// API requests allowed per wall-clock second (0: no limit).
     pub budget: AtomicU64,
     window: Mutex<(u64, u64)>,
+    /// The second (UNIX) in which each call within the budget was served.
+    pub served_in: Mutex<Vec<u64>>,
     /// A token bucket instead of fixed one-second windows (the model
     /// Auth0 documents for its rate limits).
     pub token_bucket: std::sync::atomic::AtomicBool,
@@ -243,6 +261,9 @@ impl Tenant {
             let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap();
             let (allowed, remaining, reset) = self.take(budget, now);
             if !allowed {
+                if std::env::var_os("FLEET_TRACE").is_some() {
+                    eprintln!("429 at {:.3}", now.as_secs_f64() % 100.0);
+                }
                 self.rejected.fetch_add(1, Ordering::SeqCst);
                 return reply(
                     429,
@@ -255,6 +276,7 @@ impl Tenant {
                     ],
                 );
             }
+            self.served_in.lock().unwrap().push(now.as_secs());
             self.record(auth, &path, &body);
             return reply(
                 200,
