@@ -509,6 +509,7 @@ pub struct ClientConfig {
     deadline: Option<Duration>,
     retry: RetryPolicy,
     rate_limiter: Option<RateLimiter>,
+    trace_url_path: bool,
     telemetry: bool,
     user_agent: Option<HeaderValue>,
     default_headers: HeaderMap,
@@ -554,6 +555,11 @@ impl ClientConfig {
     /// The client-side rate limiter, if one is configured.
     pub fn rate_limiter(&self) -> Option<&RateLimiter> {
         self.rate_limiter.as_ref()
+    }
+    /// Whether the call's tracing span records the actual path as
+    /// `url.path` (see [`crate::trace`]).
+    pub fn trace_url_path(&self) -> bool {
+        self.trace_url_path
     }
     /// Whether the `Auth0-Client` telemetry header is sent.
     pub fn telemetry(&self) -> bool {
@@ -628,6 +634,7 @@ pub struct ClientConfigBuilder {
     deadline: Option<Duration>,
     retry: RetryPolicy,
     rate_limiter: Option<RateLimiter>,
+    trace_url_path: bool,
     telemetry: bool,
     send_user_agent: bool,
     user_agent: Option<String>,
@@ -650,6 +657,7 @@ impl Default for ClientConfigBuilder {
             deadline: Some(DEFAULT_DEADLINE),
             retry: RetryPolicy::default(),
             rate_limiter: None,
+            trace_url_path: false,
             telemetry: true,
             send_user_agent: true,
             user_agent: None,
@@ -754,6 +762,14 @@ impl ClientConfigBuilder {
     /// by any other client given a clone of the same limiter).
     pub fn rate_limiter(mut self, limiter: RateLimiter) -> Self {
         self.rate_limiter = Some(limiter);
+        self
+    }
+
+    /// Also record the actual path of each call as `url.path` in its
+    /// tracing span (default off: paths carry user ids and e-mail
+    /// addresses; the span always has the operation's `url.template`).
+    pub fn trace_url_path(mut self, record: bool) -> Self {
+        self.trace_url_path = record;
         self
     }
 
@@ -915,6 +931,7 @@ impl ClientConfigBuilder {
             deadline: self.deadline,
             retry: self.retry,
             rate_limiter: self.rate_limiter,
+            trace_url_path: self.trace_url_path,
             telemetry: self.telemetry,
             user_agent,
             default_headers,

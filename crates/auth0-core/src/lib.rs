@@ -10,6 +10,7 @@ pub mod response;
 pub mod secrets;
 pub mod stack;
 pub mod telemetry;
+pub mod trace;
 pub mod transport;
 
 // --- owned by the layers side ---

@@ -3,12 +3,13 @@
 //! Outermost first:
 //!
 //! ```text
-//! DeadlineLayer(deadline)        whole call, retries and waits included
-//!  → RetryLayer(policy)          429 / 5xx / connection errors, Retry-After
-//!   → RateLimitLayer(limiter)    only when a client-side limiter is configured
-//!    → TimeoutLayer(attempt)     one attempt: headers and body
-//!     → TelemetryLayer           Auth0-Client, User-Agent, default headers
-//!      → HttpTransport           pooled hyper + rustls, body size cap
+//! TraceLayer                     one `auth0.request` span per call (trace.rs)
+//!  → DeadlineLayer(deadline)     whole call, retries and waits included
+//!   → RetryLayer(policy)         429 / 5xx / connection errors, Retry-After
+//!    → RateLimitLayer(limiter)   only when a client-side limiter is configured
+//!     → TimeoutLayer(attempt)    one attempt: headers and body
+//!      → TelemetryLayer          Auth0-Client, User-Agent, default headers
+//!       → HttpTransport          pooled hyper + rustls, body size cap
 //! ```
 //!
 //! Every layer is public, so a different arrangement can be assembled by
@@ -23,6 +24,7 @@ use crate::rate_limit::RateLimitLayer;
 use crate::retry::RetryLayer;
 use crate::telemetry::TelemetryLayer;
 use crate::timeout::{DeadlineLayer, TimeoutLayer};
+use crate::trace::TraceLayer;
 use crate::transport::HttpTransport;
 use crate::types::{BoxError, HttpRequest, HttpResponse, HttpService};
 
@@ -51,6 +53,7 @@ where
     T: HttpService + Sync,
 {
     let stack = ServiceBuilder::new()
+        .layer(TraceLayer::new().record_path(config.trace_url_path()))
         .option_layer(config.deadline().map(DeadlineLayer::new))
         .layer(RetryLayer::new(config.retry_policy().clone()))
         .option_layer(config.rate_limiter().cloned().map(RateLimitLayer::new))

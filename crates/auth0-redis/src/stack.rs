@@ -2,7 +2,7 @@
 //! the rate-limit slot.
 //!
 //! The same public layers in the same order as `auth0_core::stack`
-//! (deadline → retry → rate limit → attempt timeout → telemetry →
+//! (trace → deadline → retry → rate limit → attempt timeout → telemetry →
 //! transport), with [`FleetRateLimitLayer`] where `RateLimitLayer` goes:
 //! inside the retry layer, so every attempt takes a slot of the fleet's
 //! budget and every `429` is published. The config's own `rate_limiter`
@@ -16,6 +16,7 @@ use auth0_core::retry::RetryLayer;
 use auth0_core::stack::DefaultService;
 use auth0_core::telemetry::TelemetryLayer;
 use auth0_core::timeout::{DeadlineLayer, TimeoutLayer};
+use auth0_core::trace::TraceLayer;
 use auth0_core::transport::HttpTransport;
 use auth0_core::types::HttpService;
 use tower::ServiceBuilder;
@@ -60,6 +61,7 @@ where
     T: HttpService + Sync,
 {
     let stack = ServiceBuilder::new()
+        .layer(TraceLayer::new().record_path(config.trace_url_path()))
         .option_layer(config.deadline().map(DeadlineLayer::new))
         .layer(RetryLayer::new(config.retry_policy().clone()))
         .layer(FleetRateLimitLayer::new(limiter))

@@ -8,6 +8,7 @@ use std::task::{Context, Poll};
 use tower_service::Service;
 
 use super::limiter::RateLimiter;
+use crate::trace::CallStats;
 use crate::types::BoxError;
 
 /// Waits for the [`RateLimiter`] before each call of the inner service and
@@ -65,15 +66,40 @@ where
         let clone = self.inner.clone();
         let mut inner = std::mem::replace(&mut self.inner, clone);
         let limiter = self.limiter.clone();
+        let stats = req_stats(&req);
         ResponseFuture {
             inner: Box::pin(async move {
+                let started = tokio::time::Instant::now();
                 limiter.acquire().await;
+                let waited = started.elapsed();
+                if waited >= REPORTED_WAIT {
+                    tracing::debug!(
+                        target: "auth0",
+                        wait_ms = u64::try_from(waited.as_millis()).unwrap_or(u64::MAX),
+                        "waited for the client-side rate limiter"
+                    );
+                    if let Some(stats) = stats {
+                        stats.rate_limit_wait(waited);
+                    }
+                }
                 let res = inner.call(req).await.map_err(Into::into)?;
                 limiter.observe(res.headers());
                 Ok(res)
             }),
         }
     }
+}
+
+/// Waits shorter than this are scheduling noise, not rate limiting.
+const REPORTED_WAIT: std::time::Duration = std::time::Duration::from_millis(1);
+
+/// The call's [`CallStats`] when the request is an `http::Request` that
+/// carries them (the default stack's [`TraceLayer`](crate::trace::TraceLayer)
+/// inserts them).
+fn req_stats<Req: 'static>(req: &Req) -> Option<CallStats> {
+    let any: &dyn std::any::Any = req;
+    any.downcast_ref::<crate::types::HttpRequest>()
+        .and_then(|r| r.extensions().get::<CallStats>().cloned())
 }
 
 /// The future returned by [`RateLimit`]: the wait for a slot, then the call.

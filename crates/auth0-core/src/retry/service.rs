@@ -11,6 +11,7 @@ use tower_service::Service;
 use super::policy::RetryPolicy;
 use super::{Attempts, RebuildBody, RetryNonIdempotent};
 use crate::secrets::Secrets;
+use crate::trace::CallStats;
 use crate::types::{BoxError, HttpRequest, HttpResponse};
 
 /// Retries calls of the inner service as its [`RetryPolicy`] allows.
@@ -107,6 +108,7 @@ where
     let method = template.method().clone();
     let opted_in = template.extensions().get::<RetryNonIdempotent>().is_some();
     let rebuild = template.extensions().get::<RebuildBody>().cloned();
+    let stats = template.extensions().get::<CallStats>().cloned();
     let mut retries: u32 = 0;
     loop {
         let more_allowed = retries < policy.max_retries();
@@ -128,6 +130,9 @@ where
         if retries > 0 {
             svc.ready().await.map_err(Into::into)?;
         }
+        if let Some(stats) = &stats {
+            stats.attempt();
+        }
         let outcome = svc.call(req).await.map_err(Into::into);
         let attempts = retries + 1;
         if !more_allowed {
@@ -139,8 +144,7 @@ where
         if let Some(budget) = policy.budget() {
             if !budget.try_withdraw() {
                 tracing::debug!(
-                    method = %method,
-                    path = template.uri().path(),
+                    target: "auth0",
                     attempts,
                     reason = %decision.reason,
                     "retry budget exhausted; not retrying"
@@ -148,14 +152,18 @@ where
                 return finish(outcome, attempts);
             }
         }
+        // Inside the call's `auth0.request` span (trace.rs), which names
+        // the method and the path template; the path itself may hold ids.
         tracing::debug!(
-            method = %method,
-            path = template.uri().path(),
+            target: "auth0",
             attempt = attempts,
             reason = %decision.reason,
             wait_ms = u64::try_from(decision.wait.as_millis()).unwrap_or(u64::MAX),
             "retrying request"
         );
+        if let Some(stats) = &stats {
+            stats.retry_wait(decision.wait);
+        }
         // Release the failed response (and any pooled connection) before waiting.
         drop(outcome);
         tokio::time::sleep(decision.wait).await;
