@@ -59,6 +59,8 @@
 mod faults;
 mod keys;
 mod management;
+mod organizations;
+mod roles;
 mod routes;
 mod server;
 mod spec;

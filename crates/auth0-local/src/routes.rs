@@ -181,7 +181,7 @@ fn authorize(shared: &Shared, params: &HashMap<String, String>) -> Resp {
         // The user named by `login_hint`, else the invited one, else the first.
         let invited = params
             .get("invitation")
-            .and_then(|id| store.invitations.get(id))
+            .and_then(|ticket| store.organizations.invitation(ticket))
             .map(|invitation| invitation.email.clone());
         let hinted = params
             .get("login_hint")
@@ -229,15 +229,12 @@ fn check_authorize(
             ));
         }
         (invitation, Some(org)) => {
-            // Invitations made through `LocalTenant::invite` are checked;
-            // others are taken as valid tickets of the named organization.
-            if let Some(found) = store.invitations.get(invitation) {
-                if found.organization_id != org.id {
-                    return Err((
-                        "invalid_request",
-                        "invitation not found for this organization".to_owned(),
-                    ));
-                }
+            let known = store.organizations.invitation(invitation);
+            if known.is_none_or(|found| found.organization_id != org.id) {
+                return Err((
+                    "invalid_request",
+                    "invitation not found or expired".to_owned(),
+                ));
             }
         }
     }
@@ -257,16 +254,10 @@ fn organization_of(
     if wanted.is_empty() {
         return Ok(None);
     }
-    store
-        .organizations
-        .iter()
-        .find(|o| o.id == wanted || o.name.eq_ignore_ascii_case(wanted))
-        .cloned()
-        .map(Some)
-        .ok_or((
-            "invalid_request",
-            "parameter organization is invalid".to_owned(),
-        ))
+    store.organizations.find(wanted).map(Some).ok_or((
+        "invalid_request",
+        "parameter organization is invalid".to_owned(),
+    ))
 }
 
 fn resource_server<'a>(store: &'a Store, audience: &str) -> Option<&'a Value> {
@@ -285,8 +276,9 @@ fn issue_code(
     let field = |name: &str| params.get(name).map(String::as_str).unwrap_or("");
     let mut store = lock(&shared.store);
     let organization = organization_of(&store, field("organization"))?;
-    if let Some(invitation) = params.get("invitation") {
-        store.invitations.remove(invitation);
+    if let Some(org) = &organization {
+        let ticket = params.get("invitation").map(String::as_str);
+        crate::organizations::admit(&mut store, &org.id, &user_id, ticket)?;
     }
     let code_challenge = match field("code_challenge") {
         "" => None,

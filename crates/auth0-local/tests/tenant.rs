@@ -771,13 +771,13 @@ async fn management_collections_scopes_and_unemulated_operations() {
         body["message"],
         "auth0-local does not emulate logs_list (GET /api/v2/logs)"
     );
-    let (status, body) = call("GET", "/api/v2/roles/rol_1/users", &token, None).await;
+    let (status, body) = call("GET", "/api/v2/roles/rol_1/groups", &token, None).await;
     assert_eq!(status, StatusCode::NOT_IMPLEMENTED);
     assert!(
         body["message"]
             .as_str()
             .unwrap()
-            .contains("/roles/{id}/users")
+            .contains("/roles/{id}/groups")
     );
     let (status, _) = call("GET", "/api/v2/no-such-resource", &token, None).await;
     assert_eq!(status, StatusCode::NOT_FOUND);

@@ -1,0 +1,829 @@
+//! The breadth of the local tenant's emulation, through the SDK's public
+//! clients the way an application calls them: organizations and
+//! role-based access control in the Management API (auth0-management's
+//! generated operations), and the Authentication API's pushed
+//! authorization requests, CIBA, custom token exchange and out-of-band MFA,
+//! with the tenant's test handles standing in for the user's phone.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use auth0_authentication::AuthorizeUrl;
+use auth0_local::{LocalTenant, NewUser};
+use auth0_management::api::{
+    OrganizationsInvitationsListParams, OrganizationsListParams, OrganizationsMembersListParams,
+    OrganizationsMembersRolesListParams, RolesPermissionsListParams, RolesUsersListParams,
+    UsersOrganizationsListParams, UsersPermissionsListParams, UsersRolesListParams,
+};
+use auth0_management::models::{
+    AddOrganizationConnectionRequestContent, CreateOrganizationInvitationRequestContent,
+    CreateOrganizationRequestContent, CreateRoleRequestContent, OrganizationInvitationInvitee,
+    OrganizationInvitationInviter, OrganizationsMembersCreateRequestContent,
+    PermissionRequestPayload, RolesPermissionsAddRequestContent, RolesUsersAssignRequestContent,
+    UpdateOrganizationConnectionRequestContent, UpdateOrganizationRequestContent,
+    UsersRolesAssignRequestContent,
+};
+use http::StatusCode;
+
+const CALLBACK: &str = "http://localhost:3000/callback";
+
+async fn tenant() -> LocalTenant {
+    LocalTenant::builder().start().await.unwrap()
+}
+
+/// Adds `n` users `prefix-i@example.com`; their ids.
+fn add_users(tenant: &LocalTenant, prefix: &str, n: usize) -> Vec<String> {
+    (0..n)
+        .map(|i| {
+            tenant
+                .add_user(NewUser::new(
+                    format!("{prefix}-{i}@example.com"),
+                    "a long passphrase",
+                ))
+                .unwrap()
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn organizations_crud_by_name_and_both_pagings() {
+    let tenant = tenant().await;
+    let auth0 = tenant.management_client().unwrap();
+
+    let created = auth0
+        .organizations()
+        .create(&CreateOrganizationRequestContent::new("globex").display_name("Globex Corp"))
+        .await
+        .unwrap();
+    let id = created.id.clone().unwrap();
+    assert!(id.starts_with("org_"));
+    assert_eq!(created.display_name.as_deref(), Some("Globex Corp"));
+
+    let by_name = auth0.organizations().get_by_name("globex").await.unwrap();
+    assert_eq!(by_name.id.as_deref(), Some(id.as_str()));
+    let updated = auth0
+        .organizations()
+        .update(
+            &id,
+            &UpdateOrganizationRequestContent::new().display_name("Globex Corporation"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(updated.display_name.as_deref(), Some("Globex Corporation"));
+    assert_eq!(
+        auth0
+            .organizations()
+            .get(&id)
+            .await
+            .unwrap()
+            .display_name
+            .as_deref(),
+        Some("Globex Corporation")
+    );
+    // The new organization is one the tenant knows at /authorize too.
+    assert!(tenant.organizations().iter().any(|o| o.id == id));
+
+    // Auth0's name rule and uniqueness.
+    let err = auth0
+        .organizations()
+        .create(&CreateOrganizationRequestContent::new("Not Valid"))
+        .await
+        .unwrap_err();
+    assert_eq!(err.status_code(), Some(StatusCode::BAD_REQUEST));
+    let err = auth0
+        .organizations()
+        .create(&CreateOrganizationRequestContent::new("globex"))
+        .await
+        .unwrap_err();
+    assert_eq!(err.status_code(), Some(StatusCode::CONFLICT));
+
+    for name in ["initech", "hooli"] {
+        auth0
+            .organizations()
+            .create(&CreateOrganizationRequestContent::new(name))
+            .await
+            .unwrap();
+    }
+    // Offset and checkpoint pagers both walk all four (acme is seeded).
+    let offset = auth0
+        .organizations()
+        .list_pager(OrganizationsListParams::new().per_page(3))
+        .collect_all(100)
+        .await
+        .unwrap();
+    let checkpoint = auth0
+        .organizations()
+        .list_checkpoint_pager(OrganizationsListParams::new().take(3))
+        .collect_all(100)
+        .await
+        .unwrap();
+    let names = |orgs: &[auth0_management::models::Organization]| {
+        orgs.iter()
+            .map(|o| o.name.clone().unwrap())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(names(&offset), ["acme", "globex", "initech", "hooli"]);
+    assert_eq!(names(&checkpoint), names(&offset));
+    let sorted = auth0
+        .organizations()
+        .list_pager(OrganizationsListParams::new().sort("name:1"))
+        .collect_all(100)
+        .await
+        .unwrap();
+    assert_eq!(names(&sorted), ["acme", "globex", "hooli", "initech"]);
+
+    auth0.organizations().delete(&id).await.unwrap();
+    let err = auth0.organizations().get(&id).await.unwrap_err();
+    assert_eq!(err.status_code(), Some(StatusCode::NOT_FOUND));
+    let err = auth0
+        .organizations()
+        .get_by_name("globex")
+        .await
+        .unwrap_err();
+    assert_eq!(err.status_code(), Some(StatusCode::NOT_FOUND));
+}
+
+#[tokio::test]
+async fn organization_members_and_their_roles() {
+    let tenant = tenant().await;
+    let auth0 = tenant.management_client().unwrap();
+    let org = auth0
+        .organizations()
+        .create(&CreateOrganizationRequestContent::new("umbrella"))
+        .await
+        .unwrap()
+        .id
+        .unwrap();
+    let users = add_users(&tenant, "member", 12);
+
+    // At most ten members a request, as Auth0.
+    let err = auth0
+        .organizations()
+        .members()
+        .create(
+            &org,
+            &OrganizationsMembersCreateRequestContent::new(users.clone()),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(err.status_code(), Some(StatusCode::BAD_REQUEST));
+    for chunk in users.chunks(10) {
+        auth0
+            .organizations()
+            .members()
+            .create(
+                &org,
+                &OrganizationsMembersCreateRequestContent::new(chunk.to_vec()),
+            )
+            .await
+            .unwrap();
+    }
+    let unknown = auth0
+        .organizations()
+        .members()
+        .create(
+            &org,
+            &OrganizationsMembersCreateRequestContent::new(vec!["auth0|nobody".to_owned()]),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(unknown.status_code(), Some(StatusCode::NOT_FOUND));
+
+    let by_offset = auth0
+        .organizations()
+        .members()
+        .list_pager(&org, OrganizationsMembersListParams::new().per_page(5))
+        .collect_all(100)
+        .await
+        .unwrap();
+    let by_checkpoint = auth0
+        .organizations()
+        .members()
+        .list_checkpoint_pager(&org, OrganizationsMembersListParams::new().take(5))
+        .collect_all(100)
+        .await
+        .unwrap();
+    let ids = |members: &[auth0_management::models::OrganizationMember]| {
+        members
+            .iter()
+            .map(|m| m.user_id.clone().unwrap())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(ids(&by_offset), users);
+    assert_eq!(ids(&by_checkpoint), users);
+    assert_eq!(by_offset[0].email.as_deref(), Some("member-0@example.com"));
+
+    // Members' roles in the organization.
+    let role = auth0
+        .roles()
+        .create(&CreateRoleRequestContent::new("billing"))
+        .await
+        .unwrap()
+        .id
+        .unwrap();
+    auth0
+        .organizations()
+        .members()
+        .roles()
+        .assign(
+            &org,
+            &users[0],
+            &UsersRolesAssignRequestContent::new(vec![role.clone()]),
+        )
+        .await
+        .unwrap();
+    let held = auth0
+        .organizations()
+        .members()
+        .roles()
+        .list_pager(&org, &users[0], OrganizationsMembersRolesListParams::new())
+        .collect_all(10)
+        .await
+        .unwrap();
+    assert_eq!(held.len(), 1);
+    assert_eq!(held[0].name.as_deref(), Some("billing"));
+    // A non-member cannot hold an organization role.
+    let outsider = add_users(&tenant, "outsider", 1).remove(0);
+    let err = auth0
+        .organizations()
+        .members()
+        .roles()
+        .assign(
+            &org,
+            &outsider,
+            &UsersRolesAssignRequestContent::new(vec![role.clone()]),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(err.status_code(), Some(StatusCode::BAD_REQUEST));
+    auth0
+        .organizations()
+        .members()
+        .roles()
+        .delete(
+            &org,
+            &users[0],
+            &UsersRolesAssignRequestContent::new(vec![role.clone()]),
+        )
+        .await
+        .unwrap();
+    let held = auth0
+        .organizations()
+        .members()
+        .roles()
+        .list_pager(&org, &users[0], OrganizationsMembersRolesListParams::new())
+        .collect_all(10)
+        .await
+        .unwrap();
+    assert!(held.is_empty());
+
+    // The user's side, then removal.
+    let theirs = auth0
+        .users()
+        .organizations()
+        .list_pager(&users[1], UsersOrganizationsListParams::new())
+        .collect_all(10)
+        .await
+        .unwrap();
+    assert_eq!(theirs.len(), 1);
+    assert_eq!(theirs[0].name.as_deref(), Some("umbrella"));
+    auth0
+        .organizations()
+        .members()
+        .delete(
+            &org,
+            &OrganizationsMembersCreateRequestContent::new(vec![users[1].clone()]),
+        )
+        .await
+        .unwrap();
+    let remaining = auth0
+        .organizations()
+        .members()
+        .list_pager(&org, OrganizationsMembersListParams::new())
+        .collect_all(100)
+        .await
+        .unwrap();
+    assert_eq!(remaining.len(), 11);
+}
+
+#[tokio::test]
+async fn role_users_beyond_the_result_window_need_checkpoints() {
+    let tenant = tenant().await;
+    let auth0 = tenant.management_client().unwrap();
+    let role = auth0
+        .roles()
+        .create(&CreateRoleRequestContent::new("everyone"))
+        .await
+        .unwrap()
+        .id
+        .unwrap();
+    let users = add_users(&tenant, "crowd", 1_001);
+    for chunk in users.chunks(1_000) {
+        auth0
+            .roles()
+            .users()
+            .assign(&role, &RolesUsersAssignRequestContent::new(chunk.to_vec()))
+            .await
+            .unwrap();
+    }
+    // page/per_page stops at Auth0's 1,000-result window…
+    let err = auth0
+        .roles()
+        .users()
+        .list(&role, &RolesUsersListParams::new().page(10).per_page(100))
+        .await
+        .unwrap_err();
+    assert_eq!(err.status_code(), Some(StatusCode::BAD_REQUEST));
+    assert_eq!(
+        err.core().and_then(|e| e.error_code()),
+        Some("invalid_paging")
+    );
+    // …checkpoints do not.
+    let all = auth0
+        .roles()
+        .users()
+        .list_checkpoint_pager(&role, RolesUsersListParams::new().take(100))
+        .collect_all(2_000)
+        .await
+        .unwrap();
+    assert_eq!(all.len(), 1_001);
+}
+
+#[tokio::test]
+async fn enabled_connections_gate_and_grant_membership_at_login() {
+    let tenant = tenant().await;
+    let auth0 = tenant.management_client().unwrap();
+    let org = auth0
+        .organizations()
+        .create(&CreateOrganizationRequestContent::new("stark"))
+        .await
+        .unwrap()
+        .id
+        .unwrap();
+    let alice = tenant
+        .add_user(NewUser::new("alice@example.com", "a long passphrase"))
+        .unwrap();
+    let client = tenant.client().unwrap();
+    let login = AuthorizeUrl::new(client.domain(), tenant.applications().web.client_id())
+        .redirect_uri(CALLBACK)
+        .organization(org.as_str())
+        .param("login_hint", "alice@example.com")
+        .build()
+        .unwrap();
+
+    // No connection enabled for the organization: refused.
+    let back = tenant.follow_authorize(&client, &login).await.unwrap();
+    assert_eq!(back["error"], "access_denied");
+
+    let database = tenant_database_connection(&auth0).await;
+    let enabled = auth0
+        .organizations()
+        .enabled_connections()
+        .add(
+            &org,
+            &AddOrganizationConnectionRequestContent::new(database.as_str()),
+        )
+        .await
+        .unwrap();
+    assert_eq!(enabled.assign_membership_on_login, Some(false));
+    assert_eq!(
+        enabled.connection.and_then(|c| c.name).as_deref(),
+        Some(auth0_local::DATABASE_CONNECTION)
+    );
+    let again = auth0
+        .organizations()
+        .enabled_connections()
+        .add(
+            &org,
+            &AddOrganizationConnectionRequestContent::new(database.as_str()),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(again.status_code(), Some(StatusCode::CONFLICT));
+
+    // Enabled, but alice is not a member.
+    let back = tenant.follow_authorize(&client, &login).await.unwrap();
+    assert_eq!(back["error"], "access_denied");
+    assert!(back["error_description"].contains("not part of"));
+
+    // Auto-membership: logging in makes her one.
+    auth0
+        .organizations()
+        .enabled_connections()
+        .update(
+            &org,
+            &database,
+            &UpdateOrganizationConnectionRequestContent::new().assign_membership_on_login(true),
+        )
+        .await
+        .unwrap();
+    let fetched = auth0
+        .organizations()
+        .enabled_connections()
+        .get(&org, &database)
+        .await
+        .unwrap();
+    assert_eq!(fetched.assign_membership_on_login, Some(true));
+    let back = tenant.follow_authorize(&client, &login).await.unwrap();
+    assert!(back.contains_key("code"), "{back:?}");
+    let members = auth0
+        .organizations()
+        .members()
+        .list_pager(&org, OrganizationsMembersListParams::new())
+        .collect_all(10)
+        .await
+        .unwrap();
+    assert_eq!(members[0].user_id.as_deref(), Some(alice.as_str()));
+
+    let listed = auth0
+        .organizations()
+        .enabled_connections()
+        .list_pager(&org, Default::default())
+        .collect_all(10)
+        .await
+        .unwrap();
+    assert_eq!(listed.len(), 1);
+    auth0
+        .organizations()
+        .enabled_connections()
+        .delete(&org, &database)
+        .await
+        .unwrap();
+    let err = auth0
+        .organizations()
+        .enabled_connections()
+        .get(&org, &database)
+        .await
+        .unwrap_err();
+    assert_eq!(err.status_code(), Some(StatusCode::NOT_FOUND));
+}
+
+/// The id of the tenant's database connection.
+async fn tenant_database_connection(auth0: &auth0_management::ManagementClient) -> String {
+    let connections = auth0
+        .connections()
+        .list(&auth0_management::resources::connections::ListConnectionsParams::new())
+        .await
+        .unwrap();
+    connections
+        .items
+        .into_iter()
+        .find(|c| c.name.as_deref() == Some(auth0_local::DATABASE_CONNECTION))
+        .unwrap()
+        .id
+        .unwrap()
+}
+
+#[tokio::test]
+async fn invitations_made_through_the_management_api_are_accepted_at_authorize() {
+    let tenant = tenant().await;
+    let auth0 = tenant.management_client().unwrap();
+    let org = auth0
+        .organizations()
+        .get_by_name("acme")
+        .await
+        .unwrap()
+        .id
+        .unwrap();
+    let role = auth0
+        .roles()
+        .create(&CreateRoleRequestContent::new("reader"))
+        .await
+        .unwrap()
+        .id
+        .unwrap();
+    let sam = tenant
+        .add_user(NewUser::new("sam@example.com", "a long passphrase"))
+        .unwrap();
+    let web = tenant.applications().web.client_id();
+    let invitation = auth0
+        .organizations()
+        .invitations()
+        .create(
+            &org,
+            &CreateOrganizationInvitationRequestContent::new(
+                web,
+                OrganizationInvitationInvitee::new("sam@example.com"),
+                OrganizationInvitationInviter::new("Jane"),
+            )
+            .roles(vec![role.clone()]),
+        )
+        .await
+        .unwrap();
+    let id = invitation.id.clone().unwrap();
+    let listed = auth0
+        .organizations()
+        .invitations()
+        .list_pager(&org, OrganizationsInvitationsListParams::new())
+        .collect_all(10)
+        .await
+        .unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(
+        auth0
+            .organizations()
+            .invitations()
+            .get(&org, &id, &Default::default())
+            .await
+            .unwrap()
+            .invitee
+            .unwrap()
+            .email,
+        "sam@example.com"
+    );
+
+    // The invitation URL is the application's login page with the ticket;
+    // the application passes `invitation` and `organization` on.
+    let url = invitation.invitation_url.unwrap();
+    assert!(
+        url.starts_with("https://localhost/login?invitation="),
+        "{url}"
+    );
+    let params = auth0_local::redirect_params(&url);
+    assert_eq!(params["organization"], org);
+    assert_eq!(params["organization_name"], "acme");
+    let client = tenant.client().unwrap();
+    let authorize = AuthorizeUrl::new(client.domain(), web)
+        .redirect_uri(CALLBACK)
+        .organization(params["organization"].as_str())
+        .invitation(params["invitation"].as_str())
+        .build()
+        .unwrap();
+    let back = tenant.follow_authorize(&client, &authorize).await.unwrap();
+    let tokens = tenant
+        .authentication_client()
+        .unwrap()
+        .authorization_code(&back["code"], Some(CALLBACK))
+        .await
+        .unwrap();
+    assert!(tokens.id_token.is_some());
+
+    // Sam is a member with the invitation's role; the invitation is used up.
+    let members = auth0
+        .organizations()
+        .members()
+        .list(
+            &org,
+            &OrganizationsMembersListParams::new().fields("user_id,roles"),
+        )
+        .await
+        .unwrap();
+    let members = serde_json::to_value(&members).unwrap();
+    let sam_entry = members
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["user_id"] == sam.as_str())
+        .expect("sam is a member");
+    assert_eq!(sam_entry["roles"][0]["id"], role.as_str());
+    let err = auth0
+        .organizations()
+        .invitations()
+        .get(&org, &id, &Default::default())
+        .await
+        .unwrap_err();
+    assert_eq!(err.status_code(), Some(StatusCode::NOT_FOUND));
+    let back = tenant.follow_authorize(&client, &authorize).await.unwrap();
+    assert_eq!(back["error"], "invalid_request");
+
+    // An invitation for someone else cannot be accepted by this user.
+    let other = auth0
+        .organizations()
+        .invitations()
+        .create(
+            &org,
+            &CreateOrganizationInvitationRequestContent::new(
+                web,
+                OrganizationInvitationInvitee::new("pat@example.com"),
+                OrganizationInvitationInviter::new("Jane"),
+            ),
+        )
+        .await
+        .unwrap();
+    let ticket = other.ticket_id.unwrap();
+    let wrong = AuthorizeUrl::new(client.domain(), web)
+        .redirect_uri(CALLBACK)
+        .organization(org.as_str())
+        .invitation(ticket.as_str())
+        .param("login_hint", "sam@example.com")
+        .build()
+        .unwrap();
+    let back = tenant.follow_authorize(&client, &wrong).await.unwrap();
+    assert_eq!(back["error"], "access_denied");
+
+    // Deleting an invitation; a client without a login page cannot invite.
+    let third = auth0
+        .organizations()
+        .invitations()
+        .create(
+            &org,
+            &CreateOrganizationInvitationRequestContent::new(
+                web,
+                OrganizationInvitationInvitee::new("kim@example.com"),
+                OrganizationInvitationInviter::new("Jane"),
+            ),
+        )
+        .await
+        .unwrap();
+    auth0
+        .organizations()
+        .invitations()
+        .delete(&org, third.id.as_deref().unwrap())
+        .await
+        .unwrap();
+    let err = auth0
+        .organizations()
+        .invitations()
+        .create(
+            &org,
+            &CreateOrganizationInvitationRequestContent::new(
+                tenant.applications().machine.client_id(),
+                OrganizationInvitationInvitee::new("kim@example.com"),
+                OrganizationInvitationInviter::new("Jane"),
+            ),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(err.status_code(), Some(StatusCode::BAD_REQUEST));
+}
+
+#[tokio::test]
+async fn roles_permissions_and_users_from_both_sides() {
+    let tenant = tenant().await;
+    let auth0 = tenant.management_client().unwrap();
+    let api = tenant.api_audience().to_owned();
+    let role = auth0
+        .roles()
+        .create(&CreateRoleRequestContent::new("writer"))
+        .await
+        .unwrap()
+        .id
+        .unwrap();
+    let read = PermissionRequestPayload::new("read:messages", api.as_str());
+    let write = PermissionRequestPayload::new("write:messages", api.as_str());
+    auth0
+        .roles()
+        .permissions()
+        .add(
+            &role,
+            &RolesPermissionsAddRequestContent::new(vec![read.clone(), write.clone()]),
+        )
+        .await
+        .unwrap();
+    // A permission the API does not define.
+    let err = auth0
+        .roles()
+        .permissions()
+        .add(
+            &role,
+            &RolesPermissionsAddRequestContent::new(vec![PermissionRequestPayload::new(
+                "fly:planes",
+                api.as_str(),
+            )]),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(err.status_code(), Some(StatusCode::BAD_REQUEST));
+    let held = auth0
+        .roles()
+        .permissions()
+        .list_pager(&role, RolesPermissionsListParams::new())
+        .collect_all(10)
+        .await
+        .unwrap();
+    assert_eq!(held.len(), 2);
+    assert_eq!(held[0].resource_server_name.as_deref(), Some("Local API"));
+    auth0
+        .roles()
+        .permissions()
+        .delete(&role, &RolesPermissionsAddRequestContent::new(vec![write]))
+        .await
+        .unwrap();
+    let held = auth0
+        .roles()
+        .permissions()
+        .list_pager(&role, RolesPermissionsListParams::new())
+        .collect_all(10)
+        .await
+        .unwrap();
+    assert_eq!(held.len(), 1);
+    assert_eq!(held[0].permission_name.as_deref(), Some("read:messages"));
+
+    // Users: assigned from the role, listed with both pagers; from the user.
+    let users = add_users(&tenant, "writer", 5);
+    auth0
+        .roles()
+        .users()
+        .assign(
+            &role,
+            &RolesUsersAssignRequestContent::new(users[..4].to_vec()),
+        )
+        .await
+        .unwrap();
+    auth0
+        .users()
+        .roles()
+        .assign(
+            &users[4],
+            &UsersRolesAssignRequestContent::new(vec![role.clone()]),
+        )
+        .await
+        .unwrap();
+    let offset = auth0
+        .roles()
+        .users()
+        .list_pager(&role, RolesUsersListParams::new().per_page(2))
+        .collect_all(10)
+        .await
+        .unwrap();
+    let checkpoint = auth0
+        .roles()
+        .users()
+        .list_checkpoint_pager(&role, RolesUsersListParams::new().take(2))
+        .collect_all(10)
+        .await
+        .unwrap();
+    let ids = |page: &[auth0_management::models::RoleUser]| {
+        page.iter()
+            .map(|u| u.user_id.clone().unwrap())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(ids(&offset), users);
+    assert_eq!(ids(&checkpoint), users);
+
+    let roles = auth0
+        .users()
+        .roles()
+        .list_pager(&users[0], UsersRolesListParams::new())
+        .collect_all(10)
+        .await
+        .unwrap();
+    assert_eq!(roles.len(), 1);
+    assert_eq!(roles[0].name.as_deref(), Some("writer"));
+    // The user's permissions: through the role, and one given directly.
+    auth0
+        .users()
+        .permissions()
+        .create(
+            &users[0],
+            &RolesPermissionsAddRequestContent::new(vec![PermissionRequestPayload::new(
+                "write:messages",
+                api.as_str(),
+            )]),
+        )
+        .await
+        .unwrap();
+    let permissions = auth0
+        .users()
+        .permissions()
+        .list(&users[0], &UsersPermissionsListParams::new())
+        .await
+        .unwrap();
+    let permissions = serde_json::to_value(&permissions).unwrap();
+    let names: Vec<&str> = permissions
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["permission_name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["write:messages", "read:messages"]);
+    assert_eq!(permissions[1]["sources"][0]["source_type"], "ROLE");
+
+    auth0
+        .users()
+        .roles()
+        .delete(
+            &users[0],
+            &UsersRolesAssignRequestContent::new(vec![role.clone()]),
+        )
+        .await
+        .unwrap();
+    assert!(
+        auth0
+            .users()
+            .roles()
+            .list_pager(&users[0], UsersRolesListParams::new())
+            .collect_all(10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    // Deleting the role takes its grants along; an unknown role is a 404.
+    auth0.roles().delete(&role).await.unwrap();
+    let err = auth0
+        .roles()
+        .users()
+        .list(&role, &RolesUsersListParams::new())
+        .await
+        .unwrap_err();
+    assert_eq!(err.status_code(), Some(StatusCode::NOT_FOUND));
+    assert!(
+        auth0
+            .users()
+            .roles()
+            .list_pager(&users[1], UsersRolesListParams::new())
+            .collect_all(10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
