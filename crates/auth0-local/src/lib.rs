@@ -56,18 +56,24 @@
 // of a `Result`, moved once per request; boxing it would buy nothing.
 #![allow(clippy::result_large_err)]
 
+mod ciba;
 mod faults;
 mod keys;
 mod management;
+mod mfa;
 mod organizations;
+mod par;
 mod roles;
 mod routes;
 mod server;
 mod spec;
 mod tenant;
 mod tls;
+mod token_exchange;
 
 pub use faults::{Fault, RateLimit};
+pub use mfa::OobAuthenticator;
+pub use token_exchange::{ExchangeRejection, TokenExchangeProfile};
 
 /// `docs/LOCAL_TENANT.md`, compiled by `cargo test -p auth0-local --doc` so
 /// its Rust examples keep building.
@@ -136,6 +142,27 @@ pub enum TenantError {
     UnknownOrganization {
         /// The id or name asked for.
         organization: String,
+    },
+    /// No user has this id.
+    #[error("no user has the id {user_id}")]
+    UnknownUser {
+        /// The id asked for.
+        user_id: String,
+    },
+    /// Nothing of this kind is waiting for a decision: the id is wrong, or
+    /// the request was already decided, finished or expired.
+    #[error("no pending {what} matches")]
+    NothingPending {
+        /// What was looked for: a back-channel login, an MFA push challenge.
+        what: &'static str,
+    },
+    /// A custom token exchange profile's `subject_token_type` is empty or in
+    /// a namespace Auth0 reserves (`urn:ietf:params:oauth:`,
+    /// `https://auth0.com/`, `urn:auth0:`).
+    #[error("the subject_token_type {subject_token_type:?} is reserved")]
+    ReservedTokenType {
+        /// The type refused.
+        subject_token_type: String,
     },
     /// A new signing key could not be generated.
     #[error("could not make a signing key: {reason}")]

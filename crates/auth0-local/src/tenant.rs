@@ -76,6 +76,17 @@ pub(crate) fn random_hex(bytes: usize) -> String {
     buf.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// A six-digit one-time code, as Auth0 sends by email or SMS.
+pub(crate) fn six_digit_code() -> String {
+    use ring::rand::SecureRandom as _;
+    let mut bytes = [0u8; 4];
+    if ring::rand::SystemRandom::new().fill(&mut bytes).is_err() {
+        let digest = ring::digest::digest(&ring::digest::SHA256, random_id(8).as_bytes());
+        bytes.copy_from_slice(&digest.as_ref()[..4]);
+    }
+    format!("{:06}", u32::from_le_bytes(bytes) % 1_000_000)
+}
+
 /// A fresh MFA recovery code: 24 characters from Auth0's alphabet (upper
 /// case letters and digits).
 pub(crate) fn recovery_code() -> String {
@@ -346,6 +357,14 @@ pub(crate) struct Store {
     pub(crate) organizations: crate::organizations::Organizations,
     /// Roles' permissions and users, users' direct permissions.
     pub(crate) rbac: crate::roles::RoleGrants,
+    /// Pushed authorization requests by `request_uri`.
+    pub(crate) pushed: crate::par::PushedRequests,
+    /// Back-channel (CIBA) logins by `auth_req_id`.
+    pub(crate) back_channel: crate::ciba::BackChannelLogins,
+    /// Out-of-band MFA authenticators and challenges.
+    pub(crate) mfa: crate::mfa::Factors,
+    /// Custom token exchange profiles.
+    pub(crate) exchange_profiles: crate::token_exchange::Profiles,
     pub(crate) codes: HashMap<String, PendingCode>,
     pub(crate) refresh_tokens: HashMap<String, RefreshGrant>,
     pub(crate) mfa_pending: HashMap<String, UserLogin>,
@@ -941,6 +960,11 @@ impl LocalTenant {
     /// RS256, one user, one organization.
     pub fn builder() -> LocalTenantBuilder {
         LocalTenantBuilder::default()
+    }
+
+    /// The state the routes share, for the test handles of other modules.
+    pub(crate) fn shared(&self) -> &Shared {
+        &self.shared
     }
 
     /// The address it listens on.

@@ -827,3 +827,415 @@ async fn roles_permissions_and_users_from_both_sides() {
             .is_empty()
     );
 }
+
+// ------------------------------------------------------ Authentication API
+
+/// The `iss_sub` login hint of a CIBA request for `user_id`.
+fn ciba_hint(tenant: &LocalTenant, user_id: &str) -> String {
+    serde_json::json!({ "format": "iss_sub", "iss": tenant.issuer(), "sub": user_id }).to_string()
+}
+
+#[tokio::test]
+async fn pushed_authorization_requests_are_used_once_by_authorize() {
+    let tenant = tenant().await;
+    let auth = tenant.authentication_client().unwrap();
+    let client = tenant.client().unwrap();
+    let web = tenant.applications().web.client_id();
+    let pushed = auth
+        .pushed_authorization_request(
+            "code",
+            CALLBACK,
+            &[
+                ("scope", "openid profile"),
+                ("state", "pushed-state"),
+                ("nonce", "n-9"),
+            ],
+        )
+        .await
+        .unwrap();
+    assert!(
+        pushed
+            .request_uri
+            .starts_with("urn:ietf:params:oauth:request_uri:")
+    );
+    assert_eq!(pushed.expires_in, 30);
+
+    // Only the pushed parameters count: the query's `state` is ignored.
+    let url = AuthorizeUrl::new(client.domain(), web)
+        .param("request_uri", pushed.request_uri.as_str())
+        .state("ignored")
+        .build()
+        .unwrap();
+    let back = tenant.follow_authorize(&client, &url).await.unwrap();
+    assert_eq!(back["state"], "pushed-state");
+    let tokens = auth
+        .authorization_code(&back["code"], Some(CALLBACK))
+        .await
+        .unwrap();
+    assert!(tokens.id_token.is_some());
+    // Once only.
+    let err = tenant.follow_authorize(&client, &url).await.unwrap_err();
+    assert!(matches!(
+        err,
+        auth0_local::AuthorizeError::NoRedirect {
+            status: StatusCode::BAD_REQUEST,
+            ..
+        }
+    ));
+
+    // Another client cannot use it.
+    let pushed = auth
+        .pushed_authorization_request("code", CALLBACK, &[])
+        .await
+        .unwrap();
+    let stolen = AuthorizeUrl::new(client.domain(), tenant.applications().machine.client_id())
+        .param("request_uri", pushed.request_uri.as_str())
+        .build()
+        .unwrap();
+    assert!(tenant.follow_authorize(&client, &stolen).await.is_err());
+
+    // A bad request is refused when pushed, not at /authorize.
+    let err = auth
+        .pushed_authorization_request("token", CALLBACK, &[])
+        .await
+        .unwrap_err();
+    assert_eq!(err.error_code(), Some("unsupported_response_type"));
+    let err = auth
+        .pushed_authorization_request("code", CALLBACK, &[("request_uri", "urn:x")])
+        .await
+        .unwrap_err();
+    assert_eq!(err.error_code(), Some("invalid_request"));
+}
+
+#[tokio::test]
+async fn ciba_is_pending_until_the_user_approves_or_denies() {
+    let tenant = tenant().await;
+    let auth = tenant.authentication_client().unwrap();
+    let user = tenant.user().clone();
+    let hint = ciba_hint(&tenant, &user.user_id);
+
+    let started = auth
+        .back_channel_login("Approve transfer 42", &hint, "openid profile", &[])
+        .await
+        .unwrap();
+    assert_eq!(started.expires_in, 300);
+    assert_eq!(started.interval, Some(5));
+    let err = auth
+        .back_channel_token(&started.auth_req_id)
+        .await
+        .unwrap_err();
+    assert_eq!(err.error_code(), Some("authorization_pending"));
+    // Polling again at once is too fast.
+    let err = auth
+        .back_channel_token(&started.auth_req_id)
+        .await
+        .unwrap_err();
+    assert_eq!(err.error_code(), Some("slow_down"));
+
+    tenant
+        .approve_back_channel_login(&started.auth_req_id)
+        .unwrap();
+    let tokens = auth.back_channel_token(&started.auth_req_id).await.unwrap();
+    assert!(tokens.id_token.is_some());
+    // Finished: the id is used up, and cannot be decided again.
+    let err = auth
+        .back_channel_token(&started.auth_req_id)
+        .await
+        .unwrap_err();
+    assert_eq!(err.error_code(), Some("invalid_grant"));
+    assert!(matches!(
+        tenant.approve_back_channel_login(&started.auth_req_id),
+        Err(auth0_local::TenantError::NothingPending { .. })
+    ));
+
+    let denied = auth
+        .back_channel_login("Approve transfer 43", &hint, "openid", &[])
+        .await
+        .unwrap();
+    tenant.deny_back_channel_login(&denied.auth_req_id).unwrap();
+    let err = auth
+        .back_channel_token(&denied.auth_req_id)
+        .await
+        .unwrap_err();
+    assert_eq!(err.error_code(), Some("access_denied"));
+
+    // Requests Auth0 refuses up front.
+    let err = auth
+        .back_channel_login("Approve", &hint, "profile", &[])
+        .await
+        .unwrap_err();
+    assert_eq!(err.error_code(), Some("invalid_request"));
+    let err = auth
+        .back_channel_login(
+            "Approve",
+            &ciba_hint(&tenant, "auth0|nobody"),
+            "openid",
+            &[],
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(err.error_code(), Some("unknown_user_id"));
+    let err = auth
+        .back_channel_login("<script>", &hint, "openid", &[])
+        .await
+        .unwrap_err();
+    assert_eq!(err.error_code(), Some("invalid_binding_message"));
+    // The M2M application does not have the CIBA grant.
+    let machine = &tenant.applications().machine;
+    let m2m = auth0_authentication::AuthenticationClient::builder(
+        tenant.client().unwrap(),
+        machine.client_id(),
+    )
+    .client_secret(machine.client_secret().unwrap())
+    .build()
+    .unwrap();
+    let err = m2m
+        .back_channel_login("Approve", &hint, "openid", &[])
+        .await
+        .unwrap_err();
+    assert_eq!(err.error_code(), Some("unauthorized_client"));
+}
+
+#[tokio::test]
+async fn custom_token_exchange_runs_the_profile() {
+    use auth0_authentication::TokenExchange;
+    use auth0_local::{ExchangeRejection, TokenExchangeProfile};
+
+    let tenant = tenant().await;
+    let auth = tenant.authentication_client().unwrap();
+    let user = tenant.user().user_id.clone();
+    tenant
+        .add_token_exchange_profile(TokenExchangeProfile::new(
+            "urn:acme:legacy-token",
+            move |token| match token {
+                "legacy-good" => Ok(user.clone()),
+                "legacy-ghost" => Ok("auth0|ghost".to_owned()),
+                "legacy-banned" => Err(ExchangeRejection::Denied {
+                    code: "access_denied".to_owned(),
+                    reason: "banned".to_owned(),
+                }),
+                _ => Err(ExchangeRejection::InvalidSubjectToken(
+                    "signature invalid".to_owned(),
+                )),
+            },
+        ))
+        .unwrap();
+    assert!(matches!(
+        tenant.add_token_exchange_profile(TokenExchangeProfile::new(
+            "urn:ietf:params:oauth:token-type:jwt",
+            |_| Err(ExchangeRejection::InvalidSubjectToken(String::new())),
+        )),
+        Err(auth0_local::TenantError::ReservedTokenType { .. })
+    ));
+
+    let tokens = auth
+        .token_exchange(
+            &TokenExchange::new("legacy-good", "urn:acme:legacy-token")
+                .audience(tenant.api_audience())
+                .scope("openid read:messages")
+                .organization("acme"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        tokens.issued_token_type.as_deref(),
+        Some("urn:ietf:params:oauth:token-type:access_token")
+    );
+    assert_eq!(tokens.scope.as_deref(), Some("openid read:messages"));
+    let claims = decode_claims(tokens.id_token.as_deref().unwrap());
+    assert_eq!(claims["sub"], tenant.user().user_id.as_str());
+    assert_eq!(claims["org_id"], "org_abc");
+
+    let refused = |token: &'static str, kind: &'static str| {
+        let auth = auth.clone();
+        async move {
+            auth.token_exchange(&TokenExchange::new(token, kind))
+                .await
+                .unwrap_err()
+        }
+    };
+    let err = refused("forged", "urn:acme:legacy-token").await;
+    assert_eq!(err.error_code(), Some("invalid_request"));
+    let err = refused("legacy-banned", "urn:acme:legacy-token").await;
+    assert_eq!(err.error_code(), Some("access_denied"));
+    assert_eq!(err.status_code(), Some(StatusCode::FORBIDDEN));
+    let err = refused("legacy-ghost", "urn:acme:legacy-token").await;
+    assert_eq!(err.error_code(), Some("invalid_request"));
+    let err = refused("legacy-good", "urn:acme:other").await;
+    assert_eq!(err.error_code(), Some("invalid_request"));
+}
+
+/// The claims of a JWT, unverified (the tokens' signatures are tested
+/// elsewhere).
+fn decode_claims(token: &str) -> serde_json::Value {
+    use base64::Engine as _;
+    let payload = token.split('.').nth(1).unwrap();
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload)
+        .unwrap();
+    serde_json::from_slice(&bytes).unwrap()
+}
+
+/// A password login that must answer `mfa_required`; its `mfa_token`.
+async fn mfa_token(
+    auth: &auth0_authentication::AuthenticationClient,
+    email: &str,
+    password: &str,
+) -> String {
+    match auth
+        .login(&auth0_authentication::PasswordLogin::new(email, password))
+        .await
+    {
+        Err(auth0_core::Error::MfaRequired(mfa)) => mfa.mfa_token().to_owned(),
+        other => panic!("expected mfa_required, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn mfa_sms_and_push_challenges_finish_with_the_oob_grant() {
+    use auth0_authentication::{AuthenticatorType, ChallengeType, MfaChallenge, OobChannel};
+    use auth0_local::OobAuthenticator;
+
+    let tenant = tenant().await;
+    let auth = tenant.authentication_client().unwrap();
+    let sms_user = tenant
+        .add_user(NewUser::new("sms@example.com", "a long passphrase"))
+        .unwrap();
+    let push_user = tenant
+        .add_user(NewUser::new("push@example.com", "a long passphrase"))
+        .unwrap();
+    tenant
+        .enroll_mfa_oob(&sms_user, OobAuthenticator::Sms("+15555550100".into()))
+        .unwrap();
+    tenant
+        .enroll_mfa_oob(&push_user, OobAuthenticator::Push)
+        .unwrap();
+    assert!(
+        tenant
+            .enroll_mfa_oob("auth0|nobody", OobAuthenticator::Push)
+            .is_err()
+    );
+    // Users without an authenticator log in as before.
+    let user = tenant.user().clone();
+    auth.login(&auth0_authentication::PasswordLogin::new(
+        &user.email,
+        &user.password,
+    ))
+    .await
+    .unwrap();
+
+    // SMS: the code "sent" to the phone binds the challenge.
+    let token = mfa_token(&auth, "sms@example.com", "a long passphrase").await;
+    let listed = auth.mfa_authenticators(&token).await.unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].authenticator_type, AuthenticatorType::Oob);
+    assert_eq!(listed[0].oob_channel, Some(OobChannel::Sms));
+    assert_eq!(listed[0].name.as_deref(), Some("XXXXXXXX0100"));
+    let challenge = auth
+        .mfa_challenge(
+            &token,
+            &MfaChallenge::new().challenge_type(ChallengeType::Oob),
+        )
+        .await
+        .unwrap();
+    assert_eq!(challenge.challenge_type, ChallengeType::Oob);
+    assert_eq!(
+        challenge.binding_method,
+        Some(auth0_authentication::BindingMethod::Prompt)
+    );
+    let oob_code = challenge.oob_code.unwrap();
+    let err = auth
+        .mfa_oob(&token, &oob_code, Some("000000x"))
+        .await
+        .unwrap_err();
+    assert_eq!(err.error_code(), Some("invalid_grant"));
+    let code = tenant.mfa_oob_code("+15555550100").unwrap();
+    let tokens = auth.mfa_oob(&token, &oob_code, Some(&code)).await.unwrap();
+    assert!(!tokens.access_token.is_empty());
+    // No OTP authenticator: an otp challenge is refused.
+    let token = mfa_token(&auth, "sms@example.com", "a long passphrase").await;
+    let err = auth
+        .mfa_challenge(
+            &token,
+            &MfaChallenge::new().challenge_type(ChallengeType::Otp),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(err.error_code(), Some("unsupported_challenge_type"));
+
+    // Push: pending (and slow_down when polled at once) until approved.
+    let token = mfa_token(&auth, "push@example.com", "a long passphrase").await;
+    let challenge = auth
+        .mfa_challenge(&token, &MfaChallenge::new())
+        .await
+        .unwrap();
+    assert_eq!(challenge.binding_method, None);
+    let oob_code = challenge.oob_code.unwrap();
+    let err = auth.mfa_oob(&token, &oob_code, None).await.unwrap_err();
+    assert_eq!(err.error_code(), Some("authorization_pending"));
+    let err = auth.mfa_oob(&token, &oob_code, None).await.unwrap_err();
+    assert_eq!(err.error_code(), Some("slow_down"));
+    tenant.approve_mfa_push(&push_user).unwrap();
+    let tokens = auth.mfa_oob(&token, &oob_code, None).await.unwrap();
+    assert!(!tokens.access_token.is_empty());
+    // The mfa_token finished its login.
+    let err = auth.mfa_oob(&token, &oob_code, None).await.unwrap_err();
+    assert_eq!(err.error_code(), Some("invalid_grant"));
+
+    // A rejected push.
+    let token = mfa_token(&auth, "push@example.com", "a long passphrase").await;
+    let oob_code = auth
+        .mfa_challenge(&token, &MfaChallenge::new())
+        .await
+        .unwrap()
+        .oob_code
+        .unwrap();
+    tenant.deny_mfa_push(&push_user).unwrap();
+    let err = auth.mfa_oob(&token, &oob_code, None).await.unwrap_err();
+    assert_eq!(err.error_code(), Some("invalid_grant"));
+    assert!(tenant.deny_mfa_push(&push_user).is_err());
+}
+
+#[tokio::test]
+async fn mfa_associate_enrolls_an_oob_authenticator() {
+    use auth0_authentication::{MfaAssociate, MfaChallenge};
+
+    let tenant = tenant().await;
+    let auth = tenant.authentication_client().unwrap();
+    tenant.require_mfa(true);
+    let user = tenant.user().clone();
+
+    // Nothing enrolled yet: the mfa_token enrolls an email authenticator.
+    let token = mfa_token(&auth, &user.email, &user.password).await;
+    assert!(auth.mfa_authenticators(&token).await.unwrap().is_empty());
+    let enrollment = auth
+        .mfa_associate(&token, &MfaAssociate::email("jane-mfa@example.com"))
+        .await
+        .unwrap();
+    assert_eq!(enrollment.recovery_codes.as_ref().map(Vec::len), Some(1));
+    let listed = auth.mfa_authenticators(&token).await.unwrap();
+    assert!(!listed[0].active);
+    let code = tenant.mfa_oob_code("jane-mfa@example.com").unwrap();
+    auth.mfa_oob(&token, enrollment.oob_code.as_deref().unwrap(), Some(&code))
+        .await
+        .unwrap();
+
+    // Enrolled: the next login is challenged on it, and enrolling again
+    // with an mfa_token is refused.
+    let token = mfa_token(&auth, &user.email, &user.password).await;
+    let listed = auth.mfa_authenticators(&token).await.unwrap();
+    assert!(listed[0].active);
+    let err = auth
+        .mfa_associate(&token, &MfaAssociate::push())
+        .await
+        .unwrap_err();
+    assert_eq!(err.error_code(), Some("access_denied"));
+    let challenge = auth
+        .mfa_challenge(&token, &MfaChallenge::new())
+        .await
+        .unwrap();
+    let code = tenant.mfa_oob_code("jane-mfa@example.com").unwrap();
+    auth.mfa_oob(&token, challenge.oob_code.as_deref().unwrap(), Some(&code))
+        .await
+        .unwrap();
+}
