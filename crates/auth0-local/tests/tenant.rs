@@ -904,20 +904,12 @@ async fn faults_and_rate_limits() {
 async fn unemulated_authentication_endpoints_answer_501() {
     let tenant = tenant().await;
     let client = raw_client(&tenant);
-    for path in [
-        "/oauth/par",
-        "/bc-authorize",
-        "/samlp/metadata/local-web-app",
-    ] {
-        let method = if path.starts_with("/samlp") {
-            "GET"
-        } else {
-            "POST"
-        };
+    // PAR and CIBA are emulated (tests/emulation.rs); SAML and WS-Fed not.
+    for path in ["/samlp/metadata/local-web-app", "/wsfed/local-web-app"] {
         let response = client
             .send(
                 Request::builder()
-                    .method(method)
+                    .method("GET")
                     .uri(path)
                     .body(Bytes::new())
                     .unwrap(),
