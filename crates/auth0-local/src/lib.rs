@@ -9,18 +9,29 @@
 //! - discovery and JWKS (RS256 by default, as Auth0), with signing-key
 //!   rotation that keeps the old key published for a grace period;
 //! - `/authorize` (auto-login for tests, or a minimal login page), PKCE,
-//!   organizations and invitations;
+//!   organizations (enabled connections and membership checked) and
+//!   invitations, pushed authorization requests (`/oauth/par`,
+//!   `request_uri`);
 //! - `/oauth/token`: client credentials (client secret or `private_key_jwt`
 //!   with `jti` replay refused), password and password-realm, authorization
-//!   code, refresh token with rotation and reuse detection, MFA OTP and
-//!   recovery code, passwordless OTP;
+//!   code, refresh token with rotation and reuse detection, MFA OTP, OOB
+//!   and recovery code, passwordless OTP, CIBA, custom token exchange
+//!   ([`TokenExchangeProfile`]);
 //! - `/userinfo`, `/oauth/revoke`, `/v2/logout`, `/dbconnections/signup`,
-//!   `/dbconnections/change_password`, `/passwordless/start`, and
-//!   `/mfa/challenge` + `/mfa/authenticators`;
+//!   `/dbconnections/change_password`, `/passwordless/start`,
+//!   `/bc-authorize`, and `/mfa/associate`, `/mfa/challenge`,
+//!   `/mfa/authenticators`;
+//! - test handles for what a user does elsewhere: approve or deny a CIBA
+//!   login ([`LocalTenant::approve_back_channel_login`]) or an MFA push
+//!   ([`LocalTenant::approve_mfa_push`]), read the code an SMS or email
+//!   would carry ([`LocalTenant::mfa_oob_code`],
+//!   [`LocalTenant::passwordless_code`]);
 //! - a stateful Management API for users, connections, clients, client
-//!   grants, resource servers and roles, behind Bearer tokens with the
-//!   Management audience and scopes; other operations of the vendored API
-//!   description answer `501` naming their `operationId`;
+//!   grants, resource servers, roles (with their permissions and users),
+//!   users' roles and permissions, and organizations (members and their
+//!   roles, invitations, enabled connections), behind Bearer tokens with
+//!   the Management audience and scopes; other operations of the vendored
+//!   API description answer `501` naming their `operationId`;
 //! - Auth0's rate-limit headers and 429s, and faults on demand (latency,
 //!   error statuses, dropped connections).
 //!

@@ -594,6 +594,9 @@ impl LocalTenantBuilder {
     }
 
     /// Replaces the organizations (by default one: `org_abc`, named `acme`).
+    /// Each has the database connection enabled and the builder's users as
+    /// members; users added later join through the Management API, an
+    /// invitation or `assign_membership_on_login`.
     pub fn organizations(mut self, organizations: Vec<LocalOrganization>) -> Self {
         self.organizations = organizations;
         self
