@@ -1,6 +1,7 @@
-//! The MFA API beyond the tenant-wide OTP code: out-of-band authenticators
-//! (SMS, voice, email, Guardian push) enrolled with `/mfa/associate` or
-//! [`LocalTenant::enroll_mfa_oob`], listed by `/mfa/authenticators`,
+//! The MFA API beyond the tenant-wide OTP code: per-user authenticators —
+//! out-of-band (SMS, voice, email, Guardian push) and OTP apps (TOTP,
+//! RFC 6238) — enrolled with `/mfa/associate` (or out-of-band ones with
+//! [`LocalTenant::enroll_mfa_oob`]), listed by `/mfa/authenticators`,
 //! challenged by `/mfa/challenge` (an `oob_code`, and a binding code "sent"
 //! to the phone or inbox), and finished by the
 //! `http://auth0.com/oauth/grant-type/mfa-oob` grant — which for push
@@ -16,7 +17,9 @@ use serde_json::{Map, Value, json};
 
 use crate::routes::{authenticate_client, user_tokens_with};
 use crate::server::{Req, Resp, json, oauth_error};
-use crate::tenant::{Shared, Store, lock, random_hex, random_id, recovery_code, six_digit_code};
+use crate::tenant::{
+    Shared, Store, lock, now_secs, random_hex, random_id, recovery_code, six_digit_code,
+};
 use crate::{LocalTenant, TenantError};
 
 /// The out-of-band MFA grant type.
@@ -58,17 +61,44 @@ impl OobAuthenticator {
     }
 }
 
+/// What an authenticator is.
+#[derive(Clone, PartialEq, Eq)]
+enum Kind {
+    Oob(OobAuthenticator),
+    /// A TOTP app and its shared secret.
+    Otp(Vec<u8>),
+}
+
+impl std::fmt::Debug for Kind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Oob(oob) => oob.fmt(f),
+            Self::Otp(_) => f.write_str("Otp(<redacted>)"),
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 struct Authenticator {
     id: String,
-    kind: OobAuthenticator,
-    /// False until an enrollment is confirmed by the grant.
+    kind: Kind,
+    /// False until an enrollment is confirmed by a grant.
     active: bool,
 }
 
 impl Authenticator {
+    fn oob(&self) -> Option<&OobAuthenticator> {
+        match &self.kind {
+            Kind::Oob(oob) => Some(oob),
+            Kind::Otp(_) => None,
+        }
+    }
+
     fn shown(&self) -> Value {
-        let name = match self.kind.recipient() {
+        let Some(oob) = self.oob() else {
+            return json!({ "id": self.id, "authenticator_type": "otp", "active": self.active });
+        };
+        let name = match oob.recipient() {
             // Auth0 masks all but the last four characters.
             Some(to) => {
                 let keep = to.chars().count().saturating_sub(4);
@@ -80,7 +110,7 @@ impl Authenticator {
             None => "Guardian".to_owned(),
         };
         json!({
-            "id": self.id, "authenticator_type": "oob", "oob_channel": self.kind.channel(),
+            "id": self.id, "authenticator_type": "oob", "oob_channel": oob.channel(),
             "active": self.active, "name": name,
         })
     }
@@ -140,7 +170,8 @@ impl Factors {
         user_id: &str,
         authenticator: &Authenticator,
     ) -> String {
-        let binding_code = authenticator.kind.recipient().map(|to| {
+        let recipient = authenticator.oob().and_then(OobAuthenticator::recipient);
+        let binding_code = recipient.map(|to| {
             let code = six_digit_code();
             self.sent.insert(to.to_owned(), code.clone());
             code
@@ -168,7 +199,11 @@ fn pending_user(store: &Store, mfa_token: &str) -> Option<String> {
 
 fn challenge_answer(oob_code: &str, authenticator: &Authenticator) -> Value {
     let mut answer = json!({ "challenge_type": "oob", "oob_code": oob_code });
-    if authenticator.kind.recipient().is_some() {
+    if authenticator
+        .oob()
+        .and_then(OobAuthenticator::recipient)
+        .is_some()
+    {
         answer["binding_method"] = json!("prompt");
     }
     answer
@@ -216,11 +251,40 @@ pub(crate) fn associate(shared: &Shared, req: &Req) -> Resp {
     };
     let invalid =
         |description: &str| oauth_error(StatusCode::BAD_REQUEST, "invalid_request", description);
-    if strings("authenticator_types") != ["oob"] {
+    let types = strings("authenticator_types");
+    if types == ["otp"] {
+        let secret = random_bytes::<20>();
+        let authenticator = Authenticator {
+            id: format!("totp|dev_{}", random_hex(8)),
+            kind: Kind::Otp(secret.to_vec()),
+            active: false,
+        };
+        enroll(&mut store.mfa, &user_id, authenticator);
+        let encoded = base32(&secret);
+        let email = store
+            .user(&user_id)
+            .and_then(|u| u["email"].as_str())
+            .unwrap_or(&user_id)
+            .to_owned();
+        let mut label = String::new();
+        auth0_core::client::percent_encode_into(&mut label, &format!("auth0-local:{email}"));
+        return json(
+            StatusCode::OK,
+            &json!({
+                "authenticator_type": "otp",
+                "secret": encoded,
+                "barcode_uri": format!(
+                    "otpauth://totp/{label}?secret={encoded}&issuer=auth0-local&algorithm=SHA1&digits=6&period=30"
+                ),
+                "recovery_codes": [recovery_code()],
+            }),
+        );
+    }
+    if types != ["oob"] {
         return oauth_error(
             StatusCode::BAD_REQUEST,
             "unsupported_challenge_type",
-            "auth0-local enrolls oob authenticators only",
+            "authenticator_types must be [\"otp\"] or [\"oob\"]",
         );
     }
     let text = |name: &str| params.get(name).cloned().unwrap_or_default();
@@ -237,21 +301,20 @@ pub(crate) fn associate(shared: &Shared, req: &Req) -> Resp {
         Some("email") => return invalid("email is required"),
         _ => return invalid("oob_channels must be one of sms, voice, email, auth0"),
     };
+    let channel = kind.channel();
+    let push = kind == OobAuthenticator::Push;
     let authenticator = Authenticator {
-        id: format!("{}|dev_{}", kind.channel(), random_hex(8)),
-        kind,
+        id: format!("{channel}|dev_{}", random_hex(8)),
+        kind: Kind::Oob(kind),
         active: false,
     };
-    let factors = &mut store.mfa;
-    let list = factors.enrolled.entry(user_id.clone()).or_default();
-    list.retain(|a| a.active);
-    list.push(authenticator.clone());
-    let oob_code = factors.challenge(&token, &user_id, &authenticator);
+    enroll(&mut store.mfa, &user_id, authenticator.clone());
+    let oob_code = store.mfa.challenge(&token, &user_id, &authenticator);
     let mut answer = challenge_answer(&oob_code, &authenticator);
     answer["authenticator_type"] = json!("oob");
-    answer["oob_channel"] = json!(authenticator.kind.channel());
+    answer["oob_channel"] = json!(channel);
     answer["recovery_codes"] = json!([recovery_code()]);
-    if authenticator.kind == OobAuthenticator::Push {
+    if push {
         answer["barcode_uri"] = json!(format!(
             "otpauth://totp/auth0-local:{user_id}?enrollment_tx_id={}&base_url={}",
             random_id(12),
@@ -286,19 +349,28 @@ pub(crate) fn challenge(shared: &Shared, req: &Req) -> Resp {
         .collect();
     let accepts = |t: &str| types.is_empty() || types.contains(&t);
     let wanted_id = field("authenticator_id");
+    let named = |a: &&Authenticator| wanted_id.is_empty() || a.id == wanted_id;
     let oob = store
         .mfa
         .active(&user_id)
-        .find(|a| wanted_id.is_empty() || a.id == wanted_id)
+        .filter(named)
+        .find(|a| a.oob().is_some())
         .cloned();
+    let otp_app = store
+        .mfa
+        .active(&user_id)
+        .filter(named)
+        .any(|a| a.oob().is_none());
+    let tenant_otp =
+        store.mfa_otp.is_some() && (wanted_id.is_empty() || wanted_id == "totp|dev_local");
     match oob {
-        Some(authenticator) if accepts("oob") && wanted_id != "totp|dev_local" => {
+        Some(authenticator) if accepts("oob") => {
             let oob_code = store
                 .mfa
                 .challenge(field("mfa_token"), &user_id, &authenticator);
             json(StatusCode::OK, &challenge_answer(&oob_code, &authenticator))
         }
-        _ if store.mfa_otp.is_some() && accepts("otp") => {
+        _ if (tenant_otp || otp_app) && accepts("otp") => {
             json(StatusCode::OK, &json!({ "challenge_type": "otp" }))
         }
         _ => oauth_error(
@@ -413,6 +485,90 @@ pub(crate) fn oob_grant(
     user_tokens_with(shared, &login, None, Map::new())
 }
 
+/// Adds a pending enrollment for `user_id`, replacing an earlier one.
+fn enroll(factors: &mut Factors, user_id: &str, authenticator: Authenticator) {
+    let list = factors.enrolled.entry(user_id.to_owned()).or_default();
+    list.retain(|a| a.active);
+    list.push(authenticator);
+}
+
+/// Whether `otp` is the current code (or the one of the step before or
+/// after, for clock drift) of one of the user's OTP apps; a pending
+/// enrollment is confirmed by it.
+pub(crate) fn verify_otp(factors: &mut Factors, user_id: &str, otp: &str) -> bool {
+    let step = now_secs().div_euclid(30);
+    let Some(list) = factors.enrolled.get_mut(user_id) else {
+        return false;
+    };
+    for authenticator in list.iter_mut() {
+        let Kind::Otp(secret) = &authenticator.kind else {
+            continue;
+        };
+        let matches = (step - 1..=step + 1).any(|s| {
+            u64::try_from(s).is_ok_and(|counter| {
+                let code = totp(secret, counter);
+                crate::routes::constant_time_eq(code.as_bytes(), otp.as_bytes())
+            })
+        });
+        if matches {
+            authenticator.active = true;
+            return true;
+        }
+    }
+    false
+}
+
+/// RFC 4226 HOTP with HMAC-SHA-1, six digits (RFC 6238 TOTP feeds it the
+/// 30-second step).
+fn totp(secret: &[u8], counter: u64) -> String {
+    let key = ring::hmac::Key::new(ring::hmac::HMAC_SHA1_FOR_LEGACY_USE_ONLY, secret);
+    let mac = ring::hmac::sign(&key, &counter.to_be_bytes());
+    let mac = mac.as_ref();
+    // RFC 4226 §5.3: dynamic truncation (a SHA-1 MAC has 20 bytes, so
+    // offset + 3 <= 18 is in range).
+    let offset = usize::from(mac.last().copied().unwrap_or(0) & 0x0f);
+    let word = mac
+        .get(offset..offset + 4)
+        .map_or(0, |b| u32::from_be_bytes([b[0] & 0x7f, b[1], b[2], b[3]]));
+    format!("{:06}", word % 1_000_000)
+}
+
+/// RFC 4648 base32 without padding, as authenticator apps read secrets.
+fn base32(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 32] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+    let symbol = |index: u32| char::from(ALPHABET[(index & 31) as usize]);
+    let mut out = String::new();
+    let (mut buffer, mut bits) = (0u32, 0u32);
+    for byte in bytes {
+        buffer = (buffer << 8) | u32::from(*byte);
+        bits += 8;
+        while bits >= 5 {
+            bits -= 5;
+            out.push(symbol(buffer >> bits));
+        }
+        buffer &= (1 << bits) - 1;
+    }
+    if bits > 0 {
+        out.push(symbol(buffer << (5 - bits)));
+    }
+    out
+}
+
+/// `N` random bytes.
+fn random_bytes<const N: usize>() -> [u8; N] {
+    use ring::rand::SecureRandom as _;
+    let mut bytes = [0u8; N];
+    if ring::rand::SystemRandom::new().fill(&mut bytes).is_err() {
+        // Without an entropy source, fall back as `random_id` does.
+        for (i, chunk) in bytes.chunks_mut(32).enumerate() {
+            let seed = format!("{}{i}", random_id(16));
+            let digest = ring::digest::digest(&ring::digest::SHA256, seed.as_bytes());
+            chunk.copy_from_slice(&digest.as_ref()[..chunk.len()]);
+        }
+    }
+    bytes
+}
+
 impl LocalTenant {
     /// Enrolls an active out-of-band authenticator for a user (as if they
     /// had finished `/mfa/associate`); their password logins then answer
@@ -457,7 +613,7 @@ impl LocalTenant {
             .or_default()
             .push(Authenticator {
                 id: id.clone(),
-                kind: authenticator,
+                kind: Kind::Oob(authenticator),
                 active: true,
             });
         Ok(id)
@@ -517,5 +673,20 @@ impl LocalTenant {
                 what: "MFA push challenge",
             })
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn totp_matches_rfc_6238_and_base32_rfc_4648() {
+        // RFC 6238 Appendix B, SHA-1: the last six of 94287082 and 07081804.
+        assert_eq!(totp(b"12345678901234567890", 59 / 30), "287082");
+        assert_eq!(totp(b"12345678901234567890", 1_111_111_109 / 30), "081804");
+        // RFC 4648 §10.
+        assert_eq!(base32(b"foobar"), "MZXW6YTBOI");
+        assert_eq!(base32(b"f"), "MY");
     }
 }

@@ -670,7 +670,10 @@ fn token(shared: &Shared, req: &Req) -> Resp {
             }
             let mut extra = Map::new();
             if grant_type == MFA_OTP {
-                if store.mfa_otp.as_deref() != Some(field("otp")) {
+                let tenant_code = store.mfa_otp.as_deref() == Some(field("otp"));
+                if !tenant_code
+                    && !crate::mfa::verify_otp(&mut store.mfa, &login.user_id, field("otp"))
+                {
                     return oauth_error(
                         StatusCode::FORBIDDEN,
                         "invalid_grant",

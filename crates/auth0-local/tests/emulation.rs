@@ -1239,3 +1239,78 @@ async fn mfa_associate_enrolls_an_oob_authenticator() {
         .await
         .unwrap();
 }
+
+/// RFC 4648 base32 (no padding) decoding, for the OTP secret.
+fn base32_decode(text: &str) -> Vec<u8> {
+    let (mut out, mut buffer, mut bits) = (Vec::new(), 0u64, 0u32);
+    for c in text.chars() {
+        let value = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567".find(c).unwrap() as u64;
+        buffer = (buffer << 5) | value;
+        bits += 5;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((buffer >> bits) as u8);
+        }
+    }
+    out
+}
+
+/// What an authenticator app shows now for `secret` (RFC 6238, SHA-1, 30 s,
+/// six digits).
+fn authenticator_app_code(secret: &[u8]) -> String {
+    let step = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        / 30;
+    let key = ring::hmac::Key::new(ring::hmac::HMAC_SHA1_FOR_LEGACY_USE_ONLY, secret);
+    let mac = ring::hmac::sign(&key, &step.to_be_bytes());
+    let mac = mac.as_ref();
+    let offset = (mac[19] & 0x0f) as usize;
+    let word = u32::from_be_bytes(mac[offset..offset + 4].try_into().unwrap()) & 0x7fff_ffff;
+    format!("{:06}", word % 1_000_000)
+}
+
+#[tokio::test]
+async fn mfa_associate_enrolls_an_otp_app() {
+    use auth0_authentication::{AuthenticatorType, ChallengeType, MfaAssociate, MfaChallenge};
+
+    let tenant = tenant().await;
+    let auth = tenant.authentication_client().unwrap();
+    tenant.require_mfa(true);
+    let user = tenant.user().clone();
+    let token = mfa_token(&auth, &user.email, &user.password).await;
+    let enrollment = auth
+        .mfa_associate(&token, &MfaAssociate::otp())
+        .await
+        .unwrap();
+    assert_eq!(enrollment.authenticator_type, AuthenticatorType::Otp);
+    let secret = enrollment.secret.clone().unwrap();
+    let barcode = enrollment.barcode_uri.clone().unwrap();
+    assert!(barcode.starts_with("otpauth://totp/"), "{barcode}");
+    assert!(barcode.contains(&format!("secret={secret}")));
+    let secret = base32_decode(&secret);
+    assert_eq!(secret.len(), 20);
+
+    // A wrong code does not confirm it; the app's code does.
+    let err = auth.mfa_otp(&token, "not-a-code").await.unwrap_err();
+    assert_eq!(err.error_code(), Some("invalid_grant"));
+    auth.mfa_otp(&token, &authenticator_app_code(&secret))
+        .await
+        .unwrap();
+
+    // The next login is challenged for the app's code.
+    let token = mfa_token(&auth, &user.email, &user.password).await;
+    let listed = auth.mfa_authenticators(&token).await.unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].authenticator_type, AuthenticatorType::Otp);
+    assert!(listed[0].active);
+    let challenge = auth
+        .mfa_challenge(&token, &MfaChallenge::new())
+        .await
+        .unwrap();
+    assert_eq!(challenge.challenge_type, ChallengeType::Otp);
+    auth.mfa_otp(&token, &authenticator_app_code(&secret))
+        .await
+        .unwrap();
+}
