@@ -211,6 +211,7 @@ pub(crate) fn route(shared: &Shared, req: &Req) -> Resp {
             store.passwords.remove(*id);
             store.organizations.forget_user(id);
             store.rbac.forget_user(id);
+            store.mfa.forget_user(id);
             no_content()
         }
         ([path], &Method::GET) => list(&mut store, collection(path), &query),

@@ -155,6 +155,12 @@ impl Factors {
         self.always || self.active(user_id).next().is_some()
     }
 
+    /// A deleted user's authenticators and challenges go with them.
+    pub(crate) fn forget_user(&mut self, user_id: &str) {
+        self.enrolled.remove(user_id);
+        self.challenges.retain(|_, c| c.user_id != user_id);
+    }
+
     fn active<'a>(&'a self, user_id: &str) -> impl Iterator<Item = &'a Authenticator> {
         self.enrolled
             .get(user_id)

@@ -40,8 +40,17 @@ pub(crate) fn push(shared: &Shared, req: &Req) -> Resp {
         Ok(params) => params,
         Err(refused) => return refused,
     };
+    // Auth0 takes pushed requests from authenticated (confidential)
+    // clients only.
     let client = match authenticate_client(shared, req, &params) {
-        Ok(client) => client,
+        Ok(client) if !client.public => client,
+        Ok(_) => {
+            return oauth_error(
+                StatusCode::UNAUTHORIZED,
+                "invalid_client",
+                "Client authentication is required",
+            );
+        }
         Err(refused) => return refused,
     };
     let client_id = client.record["client_id"]

@@ -303,6 +303,21 @@ async fn organization_members_and_their_roles() {
         .await
         .unwrap();
     assert_eq!(remaining.len(), 11);
+    // A deleted user leaves the organization.
+    auth0.users().delete(&users[2]).await.unwrap();
+    let remaining = auth0
+        .organizations()
+        .members()
+        .list_pager(&org, OrganizationsMembersListParams::new())
+        .collect_all(100)
+        .await
+        .unwrap();
+    assert_eq!(remaining.len(), 10);
+    assert!(
+        remaining
+            .iter()
+            .all(|m| m.user_id.as_ref() != Some(&users[2]))
+    );
 }
 
 #[tokio::test]
@@ -893,6 +908,16 @@ async fn pushed_authorization_requests_are_used_once_by_authorize() {
         .build()
         .unwrap();
     assert!(tenant.follow_authorize(&client, &stolen).await.is_err());
+
+    // Pushing needs client authentication.
+    let public = auth0_authentication::AuthenticationClient::builder(tenant.client().unwrap(), web)
+        .build()
+        .unwrap();
+    let err = public
+        .pushed_authorization_request("code", CALLBACK, &[])
+        .await
+        .unwrap_err();
+    assert_eq!(err.error_code(), Some("invalid_client"));
 
     // A bad request is refused when pushed, not at /authorize.
     let err = auth
