@@ -36,7 +36,6 @@ enum Decision {
     Denied,
 }
 
-#[derive(Debug)]
 struct BackChannelLogin {
     login: UserLogin,
     expires_at: i64,
@@ -44,8 +43,9 @@ struct BackChannelLogin {
     last_poll: Option<Instant>,
 }
 
-/// The back-channel logins started and not finished.
-#[derive(Debug, Default)]
+/// The back-channel logins started and not finished. No `Debug`: the keys
+/// are `auth_req_id`s, which work like bearer secrets.
+#[derive(Default)]
 pub(crate) struct BackChannelLogins {
     by_id: HashMap<String, BackChannelLogin>,
 }

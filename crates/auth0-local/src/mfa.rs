@@ -123,7 +123,6 @@ enum Decision {
     Denied,
 }
 
-#[derive(Debug)]
 struct Challenge {
     mfa_token: String,
     user_id: String,
@@ -134,8 +133,9 @@ struct Challenge {
     last_poll: Option<Instant>,
 }
 
-/// Out-of-band authenticators and open challenges.
-#[derive(Debug, Default)]
+/// Out-of-band authenticators and open challenges. No `Debug`: it holds
+/// binding codes and OTP secrets.
+#[derive(Default)]
 pub(crate) struct Factors {
     /// Authenticators by user id.
     enrolled: HashMap<String, Vec<Authenticator>>,

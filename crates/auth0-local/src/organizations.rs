@@ -26,7 +26,7 @@ const MAX_INVITATION_TTL: i64 = 2_592_000;
 const MAX_MEMBERS_PER_REQUEST: usize = 10;
 
 /// An invitation, waiting for its invitee to log in through it.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub(crate) struct Invitation {
     /// The Management API's view (`GET …/invitations/{id}`).
     record: Value,
@@ -39,8 +39,9 @@ pub(crate) struct Invitation {
     roles: Vec<String>,
 }
 
-/// Every organization and what hangs off it.
-#[derive(Debug, Default)]
+/// Every organization and what hangs off it. No `Debug`: invitation
+/// tickets are credentials.
+#[derive(Default)]
 pub(crate) struct Organizations {
     /// Management records (`id`, `name`, `display_name`, `branding`,
     /// `metadata`), in creation order.

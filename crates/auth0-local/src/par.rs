@@ -20,15 +20,15 @@ const URI_PREFIX: &str = "urn:ietf:params:oauth:request_uri:";
 const CREDENTIALS: &[&str] = &["client_secret", "client_assertion", "client_assertion_type"];
 
 /// One pushed request.
-#[derive(Debug)]
 struct Pushed {
     client_id: String,
     params: HashMap<String, String>,
     expires_at: i64,
 }
 
-/// The pushed requests not used yet.
-#[derive(Debug, Default)]
+/// The pushed requests not used yet. No `Debug`: `request_uri`s are
+/// one-time credentials.
+#[derive(Default)]
 pub(crate) struct PushedRequests {
     by_uri: HashMap<String, Pushed>,
 }
