@@ -27,7 +27,9 @@
 //!   would carry ([`LocalTenant::mfa_oob_code`],
 //!   [`LocalTenant::passwordless_code`]);
 //! - a stateful Management API for users, connections, clients, client
-//!   grants, resource servers, roles (with their permissions and users),
+//!   grants, resource servers (RBAC: `enforce_policies` narrows user
+//!   tokens' scopes, `access_token_authz` adds `permissions`), roles (with
+//!   their permissions and users),
 //!   users' roles and permissions, and organizations (members and their
 //!   roles, invitations, enabled connections), behind Bearer tokens with
 //!   the Management audience and scopes; other operations of the vendored

@@ -62,6 +62,67 @@ impl RoleGrants {
     }
 }
 
+/// Scopes RBAC never takes away: they are about the user, not the API.
+const OIDC_SCOPES: &[&str] = &[
+    "openid",
+    "profile",
+    "email",
+    "address",
+    "phone",
+    "offline_access",
+];
+
+/// Auth0's RBAC for a user login to `audience`: when the API has
+/// `enforce_policies`, the requested API scopes are narrowed to the
+/// permissions the user holds (directly or through roles); with the
+/// `access_token_authz` (or `rfc9068_profile_authz`) token dialect the
+/// access token also lists every permission the user holds for the API.
+/// Returns the scope to grant and the `permissions` claim, if any.
+pub(crate) fn authorize_login(
+    store: &Store,
+    user_id: &str,
+    audience: &str,
+    scope: &str,
+) -> (String, Option<Vec<String>>) {
+    let Some(server) = store
+        .resource_servers
+        .iter()
+        .find(|r| r["identifier"] == audience)
+    else {
+        return (scope.to_owned(), None);
+    };
+    if server["enforce_policies"] != true {
+        return (scope.to_owned(), None);
+    }
+    let mut held: Vec<String> = Vec::new();
+    let direct = store
+        .rbac
+        .user_permissions
+        .get(user_id)
+        .into_iter()
+        .flatten();
+    let through_roles = store
+        .rbac
+        .roles_of(user_id)
+        .into_iter()
+        .filter_map(|role| store.rbac.permissions.get(role))
+        .flatten();
+    for permission in direct.chain(through_roles) {
+        if permission.audience == audience && !held.contains(&permission.name) {
+            held.push(permission.name.clone());
+        }
+    }
+    let granted: Vec<&str> = scope
+        .split(' ')
+        .filter(|s| !s.is_empty() && (OIDC_SCOPES.contains(s) || held.iter().any(|h| h == s)))
+        .collect();
+    let listed = matches!(
+        server["token_dialect"].as_str(),
+        Some("access_token_authz" | "rfc9068_profile_authz")
+    );
+    (granted.join(" "), listed.then_some(held))
+}
+
 /// `/roles/{id}/permissions|users` and `/users/{id}/roles|permissions`;
 /// `None` for other paths.
 pub(crate) fn route(

@@ -889,12 +889,21 @@ pub(crate) fn user_tokens_with(
     let scopes: Vec<&str> = login.scope.split(' ').filter(|s| !s.is_empty()).collect();
     let openid = scopes.contains(&"openid");
     let userinfo = format!("{}userinfo", shared.issuer);
+    let (granted, permissions) = crate::roles::authorize_login(
+        &lock(&shared.store),
+        &login.user_id,
+        &login.audience,
+        &login.scope,
+    );
     let mut access = json!({
         "iss": shared.issuer, "sub": login.user_id,
         "aud": if openid { json!([login.audience, userinfo]) } else { json!(login.audience) },
         "iat": now, "exp": now + lifetime,
-        "scope": login.scope, "azp": login.client_id,
+        "scope": granted, "azp": login.client_id,
     });
+    if let Some(permissions) = permissions {
+        access["permissions"] = json!(permissions);
+    }
     let mut id = json!({
         "iss": shared.issuer, "sub": login.user_id, "aud": login.client_id,
         "iat": now, "exp": now + ID_TOKEN_LIFETIME, "auth_time": login.auth_time,
@@ -920,7 +929,7 @@ pub(crate) fn user_tokens_with(
         id["nonce"] = json!(nonce);
     }
     let mut body = json!({
-        "token_type": "Bearer", "expires_in": lifetime, "scope": login.scope,
+        "token_type": "Bearer", "expires_in": lifetime, "scope": granted,
     });
     match sign(shared, &access) {
         Ok(token) => body["access_token"] = json!(token),

@@ -1339,3 +1339,84 @@ async fn mfa_associate_enrolls_an_otp_app() {
         .await
         .unwrap();
 }
+
+#[tokio::test]
+async fn apis_enforcing_rbac_narrow_scopes_to_the_users_permissions() {
+    use auth0_management::models::UpdateResourceServerRequestContent;
+
+    let tenant = tenant().await;
+    let auth0 = tenant.management_client().unwrap();
+    let auth = tenant.authentication_client().unwrap();
+    let api = tenant.api_audience().to_owned();
+    let user = tenant.user().clone();
+    let login = auth0_authentication::PasswordLogin::new(&user.email, &user.password)
+        .audience(api.as_str())
+        .scope("openid read:messages write:messages");
+
+    // RBAC off: the requested scopes are granted.
+    let tokens = auth.login(&login).await.unwrap();
+    assert_eq!(
+        tokens.scope.as_deref(),
+        Some("openid read:messages write:messages")
+    );
+
+    let server = auth0
+        .resource_servers()
+        .get(&api, &Default::default())
+        .await
+        .unwrap()
+        .id
+        .unwrap();
+    auth0
+        .resource_servers()
+        .update(
+            &server,
+            &UpdateResourceServerRequestContent::new()
+                .enforce_policies(true)
+                .token_dialect("access_token_authz"),
+        )
+        .await
+        .unwrap();
+    let role = auth0
+        .roles()
+        .create(&CreateRoleRequestContent::new("reader"))
+        .await
+        .unwrap()
+        .id
+        .unwrap();
+    auth0
+        .roles()
+        .permissions()
+        .add(
+            &role,
+            &RolesPermissionsAddRequestContent::new(vec![PermissionRequestPayload::new(
+                "read:messages",
+                api.as_str(),
+            )]),
+        )
+        .await
+        .unwrap();
+
+    // Enforced, no role yet: only the OIDC scopes remain.
+    let tokens = auth.login(&login).await.unwrap();
+    assert_eq!(tokens.scope.as_deref(), Some("openid"));
+    assert_eq!(
+        decode_claims(&tokens.access_token)["permissions"],
+        serde_json::json!([])
+    );
+
+    auth0
+        .users()
+        .roles()
+        .assign(
+            &user.user_id,
+            &UsersRolesAssignRequestContent::new(vec![role]),
+        )
+        .await
+        .unwrap();
+    let tokens = auth.login(&login).await.unwrap();
+    assert_eq!(tokens.scope.as_deref(), Some("openid read:messages"));
+    let claims = decode_claims(&tokens.access_token);
+    assert_eq!(claims["scope"], "openid read:messages");
+    assert_eq!(claims["permissions"], serde_json::json!(["read:messages"]));
+}
