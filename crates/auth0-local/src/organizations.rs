@@ -524,11 +524,14 @@ fn dispatch(shared: &Shared, req: &Req, segments: &[&str], scopes: &[&str]) -> R
             create_organization(store, body)?
         });
     }
-    let org_id = segments[1];
+    let (org_id, rest) = match segments {
+        [_, org_id, rest @ ..] => (*org_id, rest),
+        _ => return Ok(not_implemented(req, segments)),
+    };
     if store.organizations.record(org_id).is_none() {
         return Ok(no_organization());
     }
-    Ok(match (&segments[2..], method) {
+    Ok(match (rest, method) {
         ([], &Method::GET) => json(
             StatusCode::OK,
             store.organizations.record(org_id).unwrap_or(&Value::Null),

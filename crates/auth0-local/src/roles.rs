@@ -166,7 +166,9 @@ fn dispatch(
     let paging = paging(&query)?;
     let mut store = lock(&shared.store);
     let store = &mut *store;
-    let (owner, id, what) = (segments[0], segments[1], segments[2]);
+    let &[owner, id, what] = segments else {
+        return Ok(not_implemented(req, segments));
+    };
     if owner == "roles" && !store.roles.iter().any(|r| r["id"] == id) {
         return Err(no_role());
     }
