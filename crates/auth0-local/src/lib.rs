@@ -9,18 +9,31 @@
 //! - discovery and JWKS (RS256 by default, as Auth0), with signing-key
 //!   rotation that keeps the old key published for a grace period;
 //! - `/authorize` (auto-login for tests, or a minimal login page), PKCE,
-//!   organizations and invitations;
+//!   organizations (enabled connections and membership checked) and
+//!   invitations, pushed authorization requests (`/oauth/par`,
+//!   `request_uri`);
 //! - `/oauth/token`: client credentials (client secret or `private_key_jwt`
 //!   with `jti` replay refused), password and password-realm, authorization
-//!   code, refresh token with rotation and reuse detection, MFA OTP and
-//!   recovery code, passwordless OTP;
+//!   code, refresh token with rotation and reuse detection, MFA OTP, OOB
+//!   and recovery code, passwordless OTP, CIBA, custom token exchange
+//!   ([`TokenExchangeProfile`]);
 //! - `/userinfo`, `/oauth/revoke`, `/v2/logout`, `/dbconnections/signup`,
-//!   `/dbconnections/change_password`, `/passwordless/start`, and
-//!   `/mfa/challenge` + `/mfa/authenticators`;
+//!   `/dbconnections/change_password`, `/passwordless/start`,
+//!   `/bc-authorize`, and `/mfa/associate`, `/mfa/challenge`,
+//!   `/mfa/authenticators`;
+//! - test handles for what a user does elsewhere: approve or deny a CIBA
+//!   login ([`LocalTenant::approve_back_channel_login`]) or an MFA push
+//!   ([`LocalTenant::approve_mfa_push`]), read the code an SMS or email
+//!   would carry ([`LocalTenant::mfa_oob_code`],
+//!   [`LocalTenant::passwordless_code`]);
 //! - a stateful Management API for users, connections, clients, client
-//!   grants, resource servers and roles, behind Bearer tokens with the
-//!   Management audience and scopes; other operations of the vendored API
-//!   description answer `501` naming their `operationId`;
+//!   grants, resource servers (RBAC: `enforce_policies` narrows user
+//!   tokens' scopes, `access_token_authz` adds `permissions`), roles (with
+//!   their permissions and users),
+//!   users' roles and permissions, and organizations (members and their
+//!   roles, invitations, enabled connections), behind Bearer tokens with
+//!   the Management audience and scopes; other operations of the vendored
+//!   API description answer `501` naming their `operationId`;
 //! - Auth0's rate-limit headers and 429s, and faults on demand (latency,
 //!   error statuses, dropped connections).
 //!
@@ -56,16 +69,24 @@
 // of a `Result`, moved once per request; boxing it would buy nothing.
 #![allow(clippy::result_large_err)]
 
+mod ciba;
 mod faults;
 mod keys;
 mod management;
+mod mfa;
+mod organizations;
+mod par;
+mod roles;
 mod routes;
 mod server;
 mod spec;
 mod tenant;
 mod tls;
+mod token_exchange;
 
 pub use faults::{Fault, RateLimit};
+pub use mfa::OobAuthenticator;
+pub use token_exchange::{ExchangeRejection, TokenExchangeProfile};
 
 /// `docs/LOCAL_TENANT.md`, compiled by `cargo test -p auth0-local --doc` so
 /// its Rust examples keep building.
@@ -134,6 +155,27 @@ pub enum TenantError {
     UnknownOrganization {
         /// The id or name asked for.
         organization: String,
+    },
+    /// No user has this id.
+    #[error("no user has the id {user_id}")]
+    UnknownUser {
+        /// The id asked for.
+        user_id: String,
+    },
+    /// Nothing of this kind is waiting for a decision: the id is wrong, or
+    /// the request was already decided, finished or expired.
+    #[error("no pending {what} matches")]
+    NothingPending {
+        /// What was looked for: a back-channel login, an MFA push challenge.
+        what: &'static str,
+    },
+    /// A custom token exchange profile's `subject_token_type` is empty or in
+    /// a namespace Auth0 reserves (`urn:ietf:params:oauth:`,
+    /// `https://auth0.com/`, `urn:auth0:`).
+    #[error("the subject_token_type {subject_token_type:?} is reserved")]
+    ReservedTokenType {
+        /// The type refused.
+        subject_token_type: String,
     },
     /// A new signing key could not be generated.
     #[error("could not make a signing key: {reason}")]

@@ -76,13 +76,13 @@ fn records<'a>(store: &'a mut Store, noun: &str) -> &'a mut Vec<Value> {
     }
 }
 
-fn bad_request(message: &str) -> Resp {
+pub(crate) fn bad_request(message: &str) -> Resp {
     api_error(StatusCode::BAD_REQUEST, message, "invalid_body")
 }
 
 /// An operation the tenant does not emulate: `501` naming it (from the
 /// vendored API description); a path Auth0 does not have: `404`.
-fn not_implemented(req: &Req, segments: &[&str]) -> Resp {
+pub(crate) fn not_implemented(req: &Req, segments: &[&str]) -> Resp {
     match crate::spec::find(req.method.as_str(), segments) {
         Some(operation) => api_error(
             StatusCode::NOT_IMPLEMENTED,
@@ -99,6 +99,28 @@ fn not_implemented(req: &Req, segments: &[&str]) -> Resp {
         ),
         None => api_error(StatusCode::NOT_FOUND, "Not Found", "not_found"),
     }
+}
+
+/// The `403` Auth0 answers when the token lacks `needed`.
+pub(crate) fn require_scope(scopes: &[&str], needed: &str) -> Result<(), Resp> {
+    if scopes.contains(&needed) {
+        return Ok(());
+    }
+    Err(api_error(
+        StatusCode::FORBIDDEN,
+        &format!("Insufficient scope, expected any of: {needed}"),
+        "insufficient_scope",
+    ))
+}
+
+/// The JSON body, checked at the top level against the operation's schema
+/// in the vendored description; the `400` Auth0 answers otherwise.
+pub(crate) fn checked_body(req: &Req, segments: &[&str]) -> Result<Value, Resp> {
+    let body = req.json_body()?;
+    if let Some(operation) = crate::spec::find(req.method.as_str(), segments) {
+        crate::spec::check_body(operation, &body).map_err(|message| bad_request(&message))?;
+    }
+    Ok(body)
 }
 
 /// Dispatches `/api/v2/…`.
@@ -128,6 +150,12 @@ pub(crate) fn route(shared: &Shared, req: &Req) -> Resp {
         .trim_end_matches('/');
     let segments: Vec<String> = rest.split('/').map(decode_segment).collect();
     let segments: Vec<&str> = segments.iter().map(String::as_str).collect();
+    // Areas with their own modules answer their paths first.
+    let delegated = crate::organizations::route(shared, req, &segments, &scopes)
+        .or_else(|| crate::roles::route(shared, req, &segments, &scopes));
+    if let Some(response) = delegated {
+        return response;
+    }
     let verb = match req.method {
         Method::GET => "read",
         Method::POST => "create",
@@ -153,23 +181,12 @@ pub(crate) fn route(shared: &Shared, req: &Req) -> Resp {
     if !emulated {
         return not_implemented(req, &segments);
     }
-    let needed = format!("{verb}:{noun}");
-    if !scopes.contains(&needed.as_str()) {
-        return api_error(
-            StatusCode::FORBIDDEN,
-            &format!("Insufficient scope, expected any of: {needed}"),
-            "insufficient_scope",
-        );
+    if let Err(refused) = require_scope(&scopes, &format!("{verb}:{noun}")) {
+        return refused;
     }
     if matches!(req.method, Method::POST | Method::PATCH) {
-        let body = match req.json_body() {
-            Ok(body) => body,
-            Err(response) => return response,
-        };
-        if let Some(operation) = crate::spec::find(req.method.as_str(), &segments) {
-            if let Err(message) = crate::spec::check_body(operation, &body) {
-                return bad_request(&message);
-            }
+        if let Err(refused) = checked_body(req, &segments) {
+            return refused;
         }
     }
     let query = req.query_params();
@@ -192,6 +209,9 @@ pub(crate) fn route(shared: &Shared, req: &Req) -> Resp {
         (["users", id], &Method::DELETE) => {
             store.users.retain(|u| u["user_id"] != *id);
             store.passwords.remove(*id);
+            store.organizations.forget_user(id);
+            store.rbac.forget_user(id);
+            store.mfa.forget_user(id);
             no_content()
         }
         ([path], &Method::GET) => list(&mut store, collection(path), &query),
@@ -221,6 +241,10 @@ pub(crate) fn route(shared: &Shared, req: &Req) -> Resp {
             }
             if c.noun == "clients" {
                 store.client_keys.remove(*id);
+            }
+            if c.noun == "roles" {
+                store.organizations.forget_role(id);
+                store.rbac.forget_role(id);
             }
             no_content()
         }
@@ -258,7 +282,7 @@ fn not_found(c: Collection) -> Resp {
     )
 }
 
-fn no_user() -> Resp {
+pub(crate) fn no_user() -> Resp {
     api_error(
         StatusCode::NOT_FOUND,
         "The user does not exist.",
@@ -268,7 +292,7 @@ fn no_user() -> Resp {
 
 /// `fields` and `include_fields` (a comma-separated list; `include_fields`
 /// defaults to true).
-fn select_fields(record: &Value, query: &HashMap<String, String>) -> Value {
+pub(crate) fn select_fields(record: &Value, query: &HashMap<String, String>) -> Value {
     let Some(fields) = query.get("fields").filter(|f| !f.is_empty()) else {
         return record.clone();
     };
@@ -286,13 +310,13 @@ fn select_fields(record: &Value, query: &HashMap<String, String>) -> Value {
 }
 
 /// Paging parameters, checked as Auth0 checks them.
-struct Paging {
+pub(crate) struct Paging {
     page: usize,
     per_page: Option<usize>,
     include_totals: bool,
 }
 
-fn paging(query: &HashMap<String, String>) -> Result<Paging, Resp> {
+pub(crate) fn paging(query: &HashMap<String, String>) -> Result<Paging, Resp> {
     let number = |name: &str| -> Result<Option<usize>, Resp> {
         match query.get(name).filter(|v| !v.is_empty()) {
             None => Ok(None),
@@ -328,7 +352,7 @@ fn paging(query: &HashMap<String, String>) -> Result<Paging, Resp> {
 /// A page of `items` in the shape Auth0 answers: a bare array, or with
 /// `include_totals` an object with `start`, `limit`, `total`; with `take`
 /// (checkpoint paging) an object with `next`.
-fn page_of(
+pub(crate) fn page_of(
     noun: &str,
     items: Vec<Value>,
     paging: &Paging,
@@ -414,7 +438,7 @@ fn list(store: &mut Store, c: Collection, query: &HashMap<String, String>) -> Re
 
 /// A request body that must be a JSON object, or the `400` Auth0 answers
 /// (naming the type that was sent instead).
-fn json_object(body: Value) -> Result<Map<String, Value>, Resp> {
+pub(crate) fn json_object(body: Value) -> Result<Map<String, Value>, Resp> {
     let found = match body {
         Value::Object(object) => return Ok(object),
         Value::Array(_) => "array",
@@ -429,7 +453,7 @@ fn json_object(body: Value) -> Result<Map<String, Value>, Resp> {
 }
 
 /// A string member of a request body, empty when absent or not a string.
-fn text_field(body: &Map<String, Value>, name: &str) -> String {
+pub(crate) fn text_field(body: &Map<String, Value>, name: &str) -> String {
     body.get(name)
         .and_then(Value::as_str)
         .unwrap_or("")

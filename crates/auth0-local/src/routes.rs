@@ -47,14 +47,15 @@ pub(crate) fn route(shared: &Shared, req: &Req) -> Resp {
         (&Method::POST, "/dbconnections/signup") => signup(shared, req),
         (&Method::POST, "/dbconnections/change_password") => change_password(shared, req),
         (&Method::POST, "/passwordless/start") => passwordless_start(shared, req),
-        (&Method::POST, "/mfa/challenge") => mfa_challenge(shared, req),
-        (&Method::GET, "/mfa/authenticators") => mfa_authenticators(shared, req),
+        (&Method::POST, "/oauth/par") => crate::par::push(shared, req),
+        (&Method::POST, "/bc-authorize") => crate::ciba::start(shared, req),
+        (&Method::POST, "/mfa/associate") => crate::mfa::associate(shared, req),
+        (&Method::POST, "/mfa/challenge") => crate::mfa::challenge(shared, req),
+        (&Method::GET, "/mfa/authenticators") => crate::mfa::authenticators(shared, req),
         (_, p) if p.starts_with("/api/v2/") => crate::management::route(shared, req),
         (_, p)
-            if matches!(
-                p,
-                "/oauth/par" | "/bc-authorize" | "/mfa/associate" | "/oauth/device/code"
-            ) || p.starts_with("/samlp/")
+            if matches!(p, "/oauth/device/code")
+                || p.starts_with("/samlp/")
                 || p.starts_with("/wsfed/") =>
         {
             oauth_error(
@@ -80,6 +81,9 @@ fn discovery(shared: &Shared) -> Resp {
             "userinfo_endpoint": format!("{issuer}userinfo"),
             "jwks_uri": format!("{issuer}.well-known/jwks.json"),
             "revocation_endpoint": format!("{issuer}oauth/revoke"),
+            "pushed_authorization_request_endpoint": format!("{issuer}oauth/par"),
+            "backchannel_authentication_endpoint": format!("{issuer}bc-authorize"),
+            "backchannel_token_delivery_modes_supported": ["poll"],
             "end_session_endpoint": format!("{issuer}oidc/logout"),
             "scopes_supported": ["openid", "profile", "offline_access", "name", "given_name",
                 "family_name", "nickname", "email", "email_verified", "picture", "created_at",
@@ -97,7 +101,8 @@ fn discovery(shared: &Shared) -> Resp {
             "code_challenge_methods_supported": ["S256", "plain"],
             "grant_types_supported": ["authorization_code", "refresh_token",
                 "client_credentials", "password", PASSWORD_REALM, MFA_OTP, MFA_RECOVERY_CODE,
-                PASSWORDLESS_OTP],
+                PASSWORDLESS_OTP, crate::mfa::GRANT_OOB, crate::ciba::GRANT,
+                crate::token_exchange::GRANT],
             "request_uri_parameter_supported": false,
         }),
     )
@@ -156,6 +161,12 @@ pub(crate) fn has_audience(claims: &Map<String, Value>, audience: &str) -> bool 
 /// `GET /authorize` (OAuth 2.0 authorization code flow, RFC 6749 §4.1, with
 /// Auth0's `organization`, `invitation` and `audience` parameters).
 fn authorize(shared: &Shared, params: &HashMap<String, String>) -> Resp {
+    // RFC 9126 §4: a `request_uri` stands for the pushed parameters.
+    let params = match crate::par::resolve(shared, params) {
+        Ok(params) => params,
+        Err(refused) => return refused,
+    };
+    let params = &params;
     let field = |name: &str| params.get(name).map(String::as_str).unwrap_or("");
     // RFC 6749 §4.1.2.1: without a valid client and redirect URI the error
     // is shown to the user, never sent to an unverified redirect.
@@ -181,7 +192,7 @@ fn authorize(shared: &Shared, params: &HashMap<String, String>) -> Resp {
         // The user named by `login_hint`, else the invited one, else the first.
         let invited = params
             .get("invitation")
-            .and_then(|id| store.invitations.get(id))
+            .and_then(|ticket| store.organizations.invitation(ticket))
             .map(|invitation| invitation.email.clone());
         let hinted = params
             .get("login_hint")
@@ -198,7 +209,7 @@ fn authorize(shared: &Shared, params: &HashMap<String, String>) -> Resp {
 }
 
 /// The checks of `/authorize` that do not depend on who logs in.
-fn check_authorize(
+pub(crate) fn check_authorize(
     shared: &Shared,
     params: &HashMap<String, String>,
 ) -> Result<(), (&'static str, String)> {
@@ -229,15 +240,12 @@ fn check_authorize(
             ));
         }
         (invitation, Some(org)) => {
-            // Invitations made through `LocalTenant::invite` are checked;
-            // others are taken as valid tickets of the named organization.
-            if let Some(found) = store.invitations.get(invitation) {
-                if found.organization_id != org.id {
-                    return Err((
-                        "invalid_request",
-                        "invitation not found for this organization".to_owned(),
-                    ));
-                }
+            let known = store.organizations.invitation(invitation);
+            if known.is_none_or(|found| found.organization_id != org.id) {
+                return Err((
+                    "invalid_request",
+                    "invitation not found or expired".to_owned(),
+                ));
             }
         }
     }
@@ -250,26 +258,20 @@ fn check_authorize(
     Ok(())
 }
 
-fn organization_of(
+pub(crate) fn organization_of(
     store: &Store,
     wanted: &str,
 ) -> Result<Option<LocalOrganization>, (&'static str, String)> {
     if wanted.is_empty() {
         return Ok(None);
     }
-    store
-        .organizations
-        .iter()
-        .find(|o| o.id == wanted || o.name.eq_ignore_ascii_case(wanted))
-        .cloned()
-        .map(Some)
-        .ok_or((
-            "invalid_request",
-            "parameter organization is invalid".to_owned(),
-        ))
+    store.organizations.find(wanted).map(Some).ok_or((
+        "invalid_request",
+        "parameter organization is invalid".to_owned(),
+    ))
 }
 
-fn resource_server<'a>(store: &'a Store, audience: &str) -> Option<&'a Value> {
+pub(crate) fn resource_server<'a>(store: &'a Store, audience: &str) -> Option<&'a Value> {
     store
         .resource_servers
         .iter()
@@ -285,8 +287,9 @@ fn issue_code(
     let field = |name: &str| params.get(name).map(String::as_str).unwrap_or("");
     let mut store = lock(&shared.store);
     let organization = organization_of(&store, field("organization"))?;
-    if let Some(invitation) = params.get("invitation") {
-        store.invitations.remove(invitation);
+    if let Some(org) = &organization {
+        let ticket = params.get("invitation").map(String::as_str);
+        crate::organizations::admit(&mut store, &org.id, &user_id, ticket)?;
     }
     let code_challenge = match field("code_challenge") {
         "" => None,
@@ -442,20 +445,20 @@ fn login_form(shared: &Shared, req: &Req) -> Resp {
 // --------------------------------------------------------------- /oauth/token
 
 /// How the client proved itself.
-struct AuthenticatedClient {
-    record: Value,
+pub(crate) struct AuthenticatedClient {
+    pub(crate) record: Value,
     /// No credential was sent (a public client's PKCE or refresh exchange).
-    public: bool,
+    pub(crate) public: bool,
 }
 
-fn unauthorized_client() -> Resp {
+pub(crate) fn unauthorized_client() -> Resp {
     oauth_error(StatusCode::UNAUTHORIZED, "access_denied", "Unauthorized")
 }
 
 /// Client authentication at the token endpoint: `client_secret_post`,
 /// `client_secret_basic` (RFC 6749 §2.3.1) or `private_key_jwt` (RFC 7523
 /// §2.2, OIDC Core §9); no credential at all is a public client.
-fn authenticate_client(
+pub(crate) fn authenticate_client(
     shared: &Shared,
     req: &Req,
     params: &HashMap<String, String>,
@@ -496,7 +499,7 @@ fn authenticate_client(
     }
 }
 
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+pub(crate) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
@@ -586,6 +589,9 @@ fn token(shared: &Shared, req: &Req) -> Resp {
             | PASSWORDLESS_OTP
             | "authorization_code"
             | "refresh_token"
+            | crate::ciba::GRANT
+            | crate::token_exchange::GRANT
+            | crate::mfa::GRANT_OOB
     );
     if !known {
         return oauth_error(
@@ -627,7 +633,7 @@ fn token(shared: &Shared, req: &Req) -> Resp {
                         Err(response) => return response,
                     };
                     let mut store = lock(&shared.store);
-                    if store.mfa_otp.is_some() {
+                    if store.mfa_otp.is_some() || store.mfa.required_for(&login.user_id) {
                         // As Auth0 answers for a user with an enrolled factor.
                         let mfa_token = random_id(32);
                         store.mfa_pending.insert(mfa_token.clone(), login);
@@ -664,7 +670,10 @@ fn token(shared: &Shared, req: &Req) -> Resp {
             }
             let mut extra = Map::new();
             if grant_type == MFA_OTP {
-                if store.mfa_otp.as_deref() != Some(field("otp")) {
+                let tenant_code = store.mfa_otp.as_deref() == Some(field("otp"));
+                if !tenant_code
+                    && !crate::mfa::verify_otp(&mut store.mfa, &login.user_id, field("otp"))
+                {
                     return oauth_error(
                         StatusCode::FORBIDDEN,
                         "invalid_grant",
@@ -695,6 +704,9 @@ fn token(shared: &Shared, req: &Req) -> Resp {
         PASSWORDLESS_OTP => passwordless_grant(shared, &client_id, &params),
         "authorization_code" => authorization_code(shared, &client_id, &params),
         "refresh_token" => refresh_token(shared, &client_id, field("refresh_token")),
+        crate::ciba::GRANT => crate::ciba::token(shared, &client_id, &params),
+        crate::token_exchange::GRANT => crate::token_exchange::token(shared, &client_id, &params),
+        crate::mfa::GRANT_OOB => crate::mfa::oob_grant(shared, &client_id, &params),
         _ => unauthorized_client(),
     }
 }
@@ -819,7 +831,7 @@ fn check_password(
 
 /// The login of a password or passwordless grant: audience checked, scope
 /// defaulted as Auth0 does.
-fn user_login(
+pub(crate) fn user_login(
     shared: &Shared,
     client_id: &str,
     user_id: String,
@@ -854,13 +866,13 @@ fn user_login(
 /// `/userinfo`), an ID token when the scope has `openid` (OIDC Core §2), a
 /// refresh token when it has `offline_access` (OIDC Core §11), in the
 /// rotation family `family` when this is a refresh.
-fn user_tokens(shared: &Shared, login: &UserLogin, family: Option<String>) -> Resp {
+pub(crate) fn user_tokens(shared: &Shared, login: &UserLogin, family: Option<String>) -> Resp {
     user_tokens_with(shared, login, family, Map::new())
 }
 
 /// [`user_tokens`] with `extra` fields in the answer (the next MFA
 /// recovery code).
-fn user_tokens_with(
+pub(crate) fn user_tokens_with(
     shared: &Shared,
     login: &UserLogin,
     family: Option<String>,
@@ -877,12 +889,21 @@ fn user_tokens_with(
     let scopes: Vec<&str> = login.scope.split(' ').filter(|s| !s.is_empty()).collect();
     let openid = scopes.contains(&"openid");
     let userinfo = format!("{}userinfo", shared.issuer);
+    let (granted, permissions) = crate::roles::authorize_login(
+        &lock(&shared.store),
+        &login.user_id,
+        &login.audience,
+        &login.scope,
+    );
     let mut access = json!({
         "iss": shared.issuer, "sub": login.user_id,
         "aud": if openid { json!([login.audience, userinfo]) } else { json!(login.audience) },
         "iat": now, "exp": now + lifetime,
-        "scope": login.scope, "azp": login.client_id,
+        "scope": granted, "azp": login.client_id,
     });
+    if let Some(permissions) = permissions {
+        access["permissions"] = json!(permissions);
+    }
     let mut id = json!({
         "iss": shared.issuer, "sub": login.user_id, "aud": login.client_id,
         "iat": now, "exp": now + ID_TOKEN_LIFETIME, "auth_time": login.auth_time,
@@ -908,7 +929,7 @@ fn user_tokens_with(
         id["nonce"] = json!(nonce);
     }
     let mut body = json!({
-        "token_type": "Bearer", "expires_in": lifetime, "scope": login.scope,
+        "token_type": "Bearer", "expires_in": lifetime, "scope": granted,
     });
     match sign(shared, &access) {
         Ok(token) => body["access_token"] = json!(token),
@@ -1265,55 +1286,7 @@ fn passwordless_start(shared: &Shared, req: &Req) -> Resp {
             );
         }
     };
-    use ring::rand::SecureRandom as _;
-    let mut bytes = [0u8; 4];
-    let _ = ring::rand::SystemRandom::new().fill(&mut bytes);
-    let code = format!("{:06}", u32::from_le_bytes(bytes) % 1_000_000);
+    let code = crate::tenant::six_digit_code();
     lock(&shared.store).otps.insert(recipient, code);
     json(StatusCode::OK, &answer)
-}
-
-/// `POST /mfa/challenge`: the one enrolled authenticator is an OTP app.
-fn mfa_challenge(shared: &Shared, req: &Req) -> Resp {
-    let params = match req.params() {
-        Ok(params) => params,
-        Err(response) => return response,
-    };
-    let field = |name: &str| params.get(name).map(String::as_str).unwrap_or("");
-    if let Err(response) = authenticate_client(shared, req, &params) {
-        return response;
-    }
-    if !lock(&shared.store)
-        .mfa_pending
-        .contains_key(field("mfa_token"))
-    {
-        return oauth_error(
-            StatusCode::FORBIDDEN,
-            "invalid_grant",
-            "Malformed mfa_token",
-        );
-    }
-    let types = field("challenge_type");
-    if !types.is_empty() && !types.split(' ').any(|t| t == "otp") {
-        return oauth_error(
-            StatusCode::BAD_REQUEST,
-            "unsupported_challenge_type",
-            "User does not have an enrolled authenticator of the requested type",
-        );
-    }
-    json(StatusCode::OK, &json!({ "challenge_type": "otp" }))
-}
-
-/// `GET /mfa/authenticators` with an `mfa_token` as bearer.
-fn mfa_authenticators(shared: &Shared, req: &Req) -> Resp {
-    let known = req
-        .bearer()
-        .is_some_and(|token| lock(&shared.store).mfa_pending.contains_key(token));
-    if !known {
-        return oauth_error(StatusCode::UNAUTHORIZED, "invalid_token", "Unauthorized");
-    }
-    json(
-        StatusCode::OK,
-        &json!([{ "id": "totp|dev_local", "authenticator_type": "otp", "active": true }]),
-    )
 }

@@ -21,6 +21,8 @@ use crate::{AuthorizeError, StartError, TenantError};
 
 /// The database connection users log in with, as on a new Auth0 tenant.
 pub const DATABASE_CONNECTION: &str = "Username-Password-Authentication";
+/// The id of [`DATABASE_CONNECTION`].
+const DATABASE_CONNECTION_ID: &str = "con_i8qF5DPiZ3FdadwJ";
 
 /// The scopes of the Management API the tenant emulates, granted to its
 /// machine-to-machine applications.
@@ -31,6 +33,12 @@ pub(crate) const MANAGEMENT_RESOURCES: &[&str] = &[
     "client_grants",
     "resource_servers",
     "roles",
+    "role_members",
+    "organizations",
+    "organization_members",
+    "organization_member_roles",
+    "organization_invitations",
+    "organization_connections",
 ];
 
 /// Locks a mutex, going on with the data if a panicking holder poisoned it
@@ -68,6 +76,17 @@ pub(crate) fn random_hex(bytes: usize) -> String {
     buf.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// A six-digit one-time code, as Auth0 sends by email or SMS.
+pub(crate) fn six_digit_code() -> String {
+    use ring::rand::SecureRandom as _;
+    let mut bytes = [0u8; 4];
+    if ring::rand::SystemRandom::new().fill(&mut bytes).is_err() {
+        let digest = ring::digest::digest(&ring::digest::SHA256, random_id(8).as_bytes());
+        bytes.copy_from_slice(&digest.as_ref()[..4]);
+    }
+    format!("{:06}", u32::from_le_bytes(bytes) % 1_000_000)
+}
+
 /// A fresh MFA recovery code: 24 characters from Auth0's alphabet (upper
 /// case letters and digits).
 pub(crate) fn recovery_code() -> String {
@@ -96,10 +115,18 @@ pub(crate) fn now_secs() -> i64 {
 
 /// An ISO 8601 UTC timestamp, as the Management API writes `created_at`.
 pub(crate) fn now_iso() -> String {
-    let secs = now_secs();
     let millis = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.subsec_millis());
+    iso_with_millis(now_secs(), millis)
+}
+
+/// The ISO 8601 UTC timestamp of `secs` since the UNIX epoch.
+pub(crate) fn iso_at(secs: i64) -> String {
+    iso_with_millis(secs, 0)
+}
+
+fn iso_with_millis(secs: i64, millis: u32) -> String {
     let days = secs.div_euclid(86_400);
     let rem = secs.rem_euclid(86_400);
     // Civil-from-days (Howard Hinnant's algorithm) for the proleptic
@@ -264,7 +291,8 @@ impl NewUser {
     }
 }
 
-/// An organization of the tenant; every user is a member.
+/// An organization of the tenant. The builder's organizations have the
+/// database connection enabled and the builder's users as members.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LocalOrganization {
     /// Its id, put in tokens as `org_id`, e.g. `org_abc`.
@@ -312,13 +340,6 @@ pub(crate) struct RefreshGrant {
     pub(crate) used: bool,
 }
 
-/// An invitation to an organization.
-#[derive(Debug, Clone)]
-pub(crate) struct Invitation {
-    pub(crate) organization_id: String,
-    pub(crate) email: String,
-}
-
 /// Everything the tenant stores.
 #[derive(Default)]
 pub(crate) struct Store {
@@ -332,8 +353,18 @@ pub(crate) struct Store {
     pub(crate) users: Vec<Value>,
     /// Database passwords by user id (never part of a user record).
     pub(crate) passwords: HashMap<String, String>,
-    pub(crate) organizations: Vec<LocalOrganization>,
-    pub(crate) invitations: HashMap<String, Invitation>,
+    /// Organizations, their members, connections and invitations.
+    pub(crate) organizations: crate::organizations::Organizations,
+    /// Roles' permissions and users, users' direct permissions.
+    pub(crate) rbac: crate::roles::RoleGrants,
+    /// Pushed authorization requests by `request_uri`.
+    pub(crate) pushed: crate::par::PushedRequests,
+    /// Back-channel (CIBA) logins by `auth_req_id`.
+    pub(crate) back_channel: crate::ciba::BackChannelLogins,
+    /// Out-of-band MFA authenticators and challenges.
+    pub(crate) mfa: crate::mfa::Factors,
+    /// Custom token exchange profiles.
+    pub(crate) exchange_profiles: crate::token_exchange::Profiles,
     pub(crate) codes: HashMap<String, PendingCode>,
     pub(crate) refresh_tokens: HashMap<String, RefreshGrant>,
     pub(crate) mfa_pending: HashMap<String, UserLogin>,
@@ -563,6 +594,9 @@ impl LocalTenantBuilder {
     }
 
     /// Replaces the organizations (by default one: `org_abc`, named `acme`).
+    /// Each has the database connection enabled and the builder's users as
+    /// members; users added later join through the Management API, an
+    /// invitation or `assign_membership_on_login`.
     pub fn organizations(mut self, organizations: Vec<LocalOrganization>) -> Self {
         self.organizations = organizations;
         self
@@ -723,6 +757,10 @@ impl LocalTenantBuilder {
                 .map_err(|e| StartError::Config {
                     reason: e.to_string(),
                 })?;
+            // The builder's users are members of the builder's organizations.
+            store
+                .organizations
+                .join_all(record["user_id"].as_str().unwrap_or_default());
             first_user.get_or_insert_with(|| UserCredentials {
                 email: user.email.clone(),
                 password: user.password.clone(),
@@ -776,6 +814,8 @@ impl LocalTenantBuilder {
             "http://auth0.com/oauth/grant-type/mfa-oob",
             "http://auth0.com/oauth/grant-type/mfa-recovery-code",
             "http://auth0.com/oauth/grant-type/passwordless/otp",
+            "urn:openid:params:grant-type:ciba",
+            "urn:ietf:params:oauth:grant-type:token-exchange",
         ];
         let client = |app: &Application, app_type: &str, grants: &[&str]| {
             let mut record = json!({
@@ -804,9 +844,12 @@ impl LocalTenantBuilder {
             }
             record
         };
+        let mut web = client(&apps.web, "regular_web", &user_grants);
+        // The page organization invitations send invitees to.
+        web["initiate_login_uri"] = json!("https://localhost/login");
         let mut store = Store {
             clients: vec![
-                client(&apps.web, "regular_web", &user_grants),
+                web,
                 client(&apps.machine, "non_interactive", &["client_credentials"]),
                 client(
                     &apps.machine_jwt,
@@ -814,7 +857,10 @@ impl LocalTenantBuilder {
                     &["client_credentials"],
                 ),
             ],
-            organizations: self.organizations.clone(),
+            organizations: crate::organizations::Organizations::seed(
+                &self.organizations,
+                DATABASE_CONNECTION_ID,
+            ),
             mfa_otp: self.mfa_otp.clone(),
             mfa_recovery_code: self.mfa_otp.as_ref().map(|_| recovery_code()),
             ..Store::default()
@@ -851,7 +897,7 @@ impl LocalTenantBuilder {
         ];
         store.connections = vec![
             json!({
-                "id": "con_i8qF5DPiZ3FdadwJ", "name": DATABASE_CONNECTION, "strategy": "auth0",
+                "id": DATABASE_CONNECTION_ID, "name": DATABASE_CONNECTION, "strategy": "auth0",
                 "display_name": DATABASE_CONNECTION, "is_domain_connection": false,
                 "realms": [DATABASE_CONNECTION], "enabled_clients": all_clients,
                 "options": { "brute_force_protection": true, "passwordPolicy": "good" },
@@ -919,6 +965,11 @@ impl LocalTenant {
         LocalTenantBuilder::default()
     }
 
+    /// The state the routes share, for the test handles of other modules.
+    pub(crate) fn shared(&self) -> &Shared {
+        &self.shared
+    }
+
     /// The address it listens on.
     pub fn addr(&self) -> SocketAddr {
         self.addr
@@ -971,9 +1022,11 @@ impl LocalTenant {
         &self.user
     }
 
-    /// The organizations (every user is a member of each).
+    /// The organizations, the builder's and those made through the
+    /// Management API. The builder's users are members of the builder's
+    /// organizations.
     pub fn organizations(&self) -> Vec<LocalOrganization> {
-        lock(&self.shared.store).organizations.clone()
+        lock(&self.shared.store).organizations.all()
     }
 
     /// The CA certificate (PEM) clients must trust; `None` in plain-http mode.
@@ -1152,31 +1205,28 @@ impl LocalTenant {
         lock(&self.shared.store).otps.get(recipient).cloned()
     }
 
-    /// Invites `email` to an organization (id or name) and returns the
-    /// invitation id to pass as `invitation` to `/authorize`.
+    /// Invites `email` to an organization (id or name) through the web
+    /// application and returns the invitation ticket to pass as
+    /// `invitation` to `/authorize` (with `organization`); the invitee
+    /// becomes a member on logging in with it. The Management API's
+    /// `POST /organizations/{id}/invitations` makes the same invitations.
     ///
     /// # Errors
     ///
     /// [`TenantError::UnknownOrganization`].
     pub fn invite(&self, organization: &str, email: &str) -> Result<String, TenantError> {
         let mut store = lock(&self.shared.store);
-        let org = store
-            .organizations
-            .iter()
-            .find(|o| o.id == organization || o.name.eq_ignore_ascii_case(organization))
-            .cloned()
-            .ok_or_else(|| TenantError::UnknownOrganization {
+        let org = store.organizations.find(organization).ok_or_else(|| {
+            TenantError::UnknownOrganization {
                 organization: organization.to_owned(),
-            })?;
-        let id = format!("uinv_{}", random_id(12));
-        store.invitations.insert(
-            id.clone(),
-            Invitation {
-                organization_id: org.id,
-                email: email.to_owned(),
-            },
-        );
-        Ok(id)
+            }
+        })?;
+        Ok(crate::organizations::invite(
+            &mut store,
+            &org.id,
+            &self.applications.web.client_id,
+            email,
+        ))
     }
 
     /// Turns multi-factor authentication on (with this OTP code) or off.

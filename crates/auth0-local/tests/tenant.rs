@@ -771,13 +771,13 @@ async fn management_collections_scopes_and_unemulated_operations() {
         body["message"],
         "auth0-local does not emulate logs_list (GET /api/v2/logs)"
     );
-    let (status, body) = call("GET", "/api/v2/roles/rol_1/users", &token, None).await;
+    let (status, body) = call("GET", "/api/v2/roles/rol_1/groups", &token, None).await;
     assert_eq!(status, StatusCode::NOT_IMPLEMENTED);
     assert!(
         body["message"]
             .as_str()
             .unwrap()
-            .contains("/roles/{id}/users")
+            .contains("/roles/{id}/groups")
     );
     let (status, _) = call("GET", "/api/v2/no-such-resource", &token, None).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
@@ -904,20 +904,12 @@ async fn faults_and_rate_limits() {
 async fn unemulated_authentication_endpoints_answer_501() {
     let tenant = tenant().await;
     let client = raw_client(&tenant);
-    for path in [
-        "/oauth/par",
-        "/bc-authorize",
-        "/samlp/metadata/local-web-app",
-    ] {
-        let method = if path.starts_with("/samlp") {
-            "GET"
-        } else {
-            "POST"
-        };
+    // PAR and CIBA are emulated (tests/emulation.rs); SAML and WS-Fed not.
+    for path in ["/samlp/metadata/local-web-app", "/wsfed/local-web-app"] {
         let response = client
             .send(
                 Request::builder()
-                    .method(method)
+                    .method("GET")
                     .uri(path)
                     .body(Bytes::new())
                     .unwrap(),

@@ -93,19 +93,22 @@ async fn with_local_tenant() -> Result<(), BoxError> {
         Ok(_) => return Err("a token of org_abc passed as org_other".into()),
     }
 
-    // Accept a user invitation.
+    // Accept a user invitation: the ticket of the invitation URL (here from
+    // the local tenant; in production from the invitation email, or from
+    // the Management API's `organizations().invitations().create(…)`).
     println!("\n## Accept user invitations");
+    let ticket = tenant.invite("org_abc", &tenant.user().email)?;
     let url = AuthorizeUrl::new(client.domain(), &config.client_id)
         .redirect_uri(REDIRECT_URI)
         .organization("org_abc")
-        .invitation("invitation_123")
+        .invitation(ticket.as_str())
         .build()?;
     println!("{url}");
     let callback = tenant.follow_authorize(&client, &url).await?;
-    println!(
-        "Invitation accepted: the callback has a code: {}",
-        callback.contains_key("code")
-    );
+    if !callback.contains_key("code") {
+        return Err(format!("the invitation was not accepted: {callback:?}").into());
+    }
+    println!("Invitation accepted: the callback has a code");
     match AuthorizeUrl::new(client.domain(), &config.client_id)
         .redirect_uri(REDIRECT_URI)
         .invitation("invitation_123")
