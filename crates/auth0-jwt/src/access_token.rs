@@ -2,10 +2,7 @@
 //! audiences, times, `typ`, scopes/permissions and organization policy, with
 //! a cache of already verified tokens.
 
-use std::collections::HashSet;
 use std::fmt;
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -22,6 +19,9 @@ use crate::id_token::{duration_secs, truncate_audience};
 use crate::jws::HeaderRef;
 use crate::jws::ParseOptions;
 use crate::key::KeyFingerprint;
+pub use crate::organization::{
+    BoxFuture, OrganizationAllowList, OrganizationCheck, OrganizationPolicy,
+};
 use crate::verifier::{KeySource, typ_is, verify_token};
 
 /// The claims of a validated access token.
@@ -55,158 +55,6 @@ const EXPIRED_CACHE_BYTES: usize = 8 * 1024 * 1024;
 /// Expired-token entries belong to no key: a fixed fingerprint that no key
 /// set's eviction ever looks at (that cache never calls `retain_keys`).
 const NO_KEY: KeyFingerprint = KeyFingerprint([0; 32]);
-
-/// A boxed, `Send` future (what [`OrganizationPolicy::Check`] callbacks return).
-pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
-
-/// The async callback of [`OrganizationPolicy::Check`].
-pub type OrganizationCheck =
-    Arc<dyn Fn(Arc<AccessTokenClaims>) -> BoxFuture<'static, bool> + Send + Sync>;
-
-/// Which organizations may call the API.
-///
-/// # Example
-///
-/// ```
-/// use auth0_jwt::access_token::OrganizationPolicy;
-///
-/// let only_two = OrganizationPolicy::allow(["org_abc123", "Acme"]);
-/// let custom = OrganizationPolicy::check(|claims| async move {
-///     claims.org_id().is_some_and(|id| id.ends_with("_paid"))
-/// });
-/// # let _ = (only_two, custom);
-/// ```
-#[derive(Clone, Default)]
-#[non_exhaustive]
-pub enum OrganizationPolicy {
-    /// No organization check (the default).
-    #[default]
-    None,
-    /// The token must carry an `org_id` string.
-    Required,
-    /// The token's organization must be in the list: entries starting with
-    /// `org_` are compared with `org_id` exactly, others with `org_name`
-    /// case-insensitively. Build with [`OrganizationPolicy::allow`] or an
-    /// [`OrganizationAllowList`] (which normalises names as it is built).
-    AllowList(OrganizationAllowList),
-    /// Your own async decision (e.g. a database lookup). Runs on every call,
-    /// including cache hits. Build with [`OrganizationPolicy::check`].
-    Check(OrganizationCheck),
-}
-
-impl OrganizationPolicy {
-    /// An [`OrganizationPolicy::AllowList`] of these organization IDs
-    /// (`org_…`) and names; see [`OrganizationAllowList::new`].
-    pub fn allow<I, S>(organizations: I) -> Self
-    where
-        I: IntoIterator<Item = S>,
-        S: Into<String>,
-    {
-        Self::AllowList(OrganizationAllowList::new(organizations))
-    }
-
-    /// An [`OrganizationPolicy::Check`] from an async closure.
-    pub fn check<F, Fut>(check: F) -> Self
-    where
-        F: Fn(Arc<AccessTokenClaims>) -> Fut + Send + Sync + 'static,
-        Fut: Future<Output = bool> + Send + 'static,
-    {
-        Self::Check(Arc::new(move |claims| Box::pin(check(claims))))
-    }
-}
-
-impl fmt::Debug for OrganizationPolicy {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::None => f.write_str("None"),
-            Self::Required => f.write_str("Required"),
-            Self::AllowList(list) => f.debug_tuple("AllowList").field(list).finish(),
-            Self::Check(_) => f.write_str("Check(..)"),
-        }
-    }
-}
-
-/// The organizations an [`OrganizationPolicy::AllowList`] admits.
-///
-/// Entries starting with `org_` are organization IDs, matched against
-/// `org_id` exactly (Auth0 IDs are case-sensitive); any other entry is an
-/// organization name, matched against `org_name` ignoring case (Auth0 stores
-/// names in lower case). Names are lowercased here, when the list is built:
-/// a list cannot hold a name that no token could ever match.
-///
-/// # Example
-///
-/// ```
-/// use std::collections::HashSet;
-/// use auth0_jwt::access_token::{OrganizationAllowList, OrganizationPolicy};
-///
-/// let list = OrganizationAllowList::new(["org_abc123", "Acme"]);
-/// assert!(list.allows_id("org_abc123"));
-/// assert!(list.allows_name("ACME"));
-/// // The same from a set you already have:
-/// let set: HashSet<String> = ["Acme".to_owned()].into();
-/// let policy = OrganizationPolicy::AllowList(set.into());
-/// # let _ = policy;
-/// ```
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct OrganizationAllowList {
-    ids: HashSet<String>,
-    /// Lowercased names.
-    names: HashSet<String>,
-}
-
-impl OrganizationAllowList {
-    /// A list of organization IDs (`org_…`) and names (any case).
-    pub fn new<I, S>(organizations: I) -> Self
-    where
-        I: IntoIterator<Item = S>,
-        S: Into<String>,
-    {
-        let mut list = Self::default();
-        for organization in organizations {
-            let organization: String = organization.into();
-            if organization.starts_with("org_") {
-                list.ids.insert(organization);
-            } else {
-                list.names.insert(organization.to_lowercase());
-            }
-        }
-        list
-    }
-
-    /// True if `org_id` is one of the listed IDs (exact match).
-    pub fn allows_id(&self, org_id: &str) -> bool {
-        self.ids.contains(org_id)
-    }
-
-    /// True if `org_name` is one of the listed names, ignoring case. A name
-    /// starting with `org_` is never matched (it would pose as an ID).
-    pub fn allows_name(&self, org_name: &str) -> bool {
-        !org_name.starts_with("org_") && self.names.contains(&org_name.to_lowercase())
-    }
-
-    /// Number of entries.
-    pub fn len(&self) -> usize {
-        self.ids.len() + self.names.len()
-    }
-
-    /// True if nothing is listed (nobody is admitted).
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-}
-
-impl<S: Into<String>> FromIterator<S> for OrganizationAllowList {
-    fn from_iter<I: IntoIterator<Item = S>>(iter: I) -> Self {
-        Self::new(iter)
-    }
-}
-
-impl From<HashSet<String>> for OrganizationAllowList {
-    fn from(set: HashSet<String>) -> Self {
-        Self::new(set)
-    }
-}
 
 /// Which header `typ` values are accepted.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -340,7 +188,7 @@ impl Default for AccessTokenValidatorBuilder {
             typ: TypPolicy::Any,
             scopes: Vec::new(),
             permissions: Vec::new(),
-            organization: OrganizationPolicy::None,
+            organization: OrganizationPolicy::Allowed,
             clock: None,
             cache: None,
             parse_options: ParseOptions::default(),
@@ -437,7 +285,7 @@ impl AccessTokenValidatorBuilder {
         self
     }
 
-    /// Which organizations may call (default [`OrganizationPolicy::None`]).
+    /// Which organizations may call (default [`OrganizationPolicy::Allowed`]).
     pub fn organization(mut self, policy: OrganizationPolicy) -> Self {
         self.organization = policy;
         self
@@ -812,39 +660,17 @@ impl AccessTokenValidator {
             }
         }
 
-        // Organization (the synchronous policies)
-        match &self.organization {
-            OrganizationPolicy::None | OrganizationPolicy::Check(_) => {}
-            OrganizationPolicy::Required => {
-                claims
-                    .org_id()
-                    .ok_or_else(|| Error::OrganizationIdInvalid { kind: KIND })?;
-            }
-            OrganizationPolicy::AllowList(allowed) => {
-                let by_id = claims.org_id().is_some_and(|id| allowed.allows_id(id));
-                let by_name = || claims.org_name().is_some_and(|n| allowed.allows_name(n));
-                if !by_id && !by_name() {
-                    return Err(self.organization_not_allowed(claims));
-                }
-            }
-        }
-        Ok(())
+        // Organization (the synchronous policies; `Check` is awaited by
+        // `check_organization`)
+        self.organization
+            .evaluate_now(claims, KIND)
+            .unwrap_or(Ok(()))
     }
 
     async fn check_organization(&self, claims: &Arc<AccessTokenClaims>) -> Result<(), Error> {
-        if let OrganizationPolicy::Check(check) = &self.organization {
-            if !check(Arc::clone(claims)).await {
-                return Err(self.organization_not_allowed(claims));
-            }
+        if self.organization.is_async() {
+            return self.organization.evaluate(claims, KIND).await;
         }
         Ok(())
-    }
-
-    fn organization_not_allowed(&self, claims: &AccessTokenClaims) -> Error {
-        Error::OrganizationNotAllowed {
-            kind: KIND,
-            org_id: trunc_opt(claims.org_id()),
-            org_name: trunc_opt(claims.org_name()),
-        }
     }
 }

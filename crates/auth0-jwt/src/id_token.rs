@@ -8,6 +8,7 @@ use std::time::Duration;
 use crate::claims::{Audience, Claims, ParsedClaims, truncate_for_message};
 use crate::clock::{Clock, SystemClock};
 use crate::error::{Error, TokenKind};
+use crate::organization::OrganizationPolicy;
 use crate::verifier::SignatureVerifier;
 
 /// The claims of a verified ID token.
@@ -111,6 +112,7 @@ pub struct TokenVerifier {
     audience: String,
     leeway: i64,
     clock: Arc<dyn Clock>,
+    organization: OrganizationPolicy,
 }
 
 impl fmt::Debug for TokenVerifier {
@@ -120,6 +122,7 @@ impl fmt::Debug for TokenVerifier {
             .field("issuer", &self.issuer)
             .field("audience", &self.audience)
             .field("leeway", &self.leeway)
+            .field("organization", &self.organization)
             .finish_non_exhaustive()
     }
 }
@@ -134,6 +137,7 @@ pub struct TokenVerifierBuilder {
     audience: Option<String>,
     leeway: Option<Duration>,
     clock: Option<Arc<dyn Clock>>,
+    organization: OrganizationPolicy,
 }
 
 impl fmt::Debug for TokenVerifierBuilder {
@@ -188,6 +192,30 @@ impl TokenVerifierBuilder {
         self
     }
 
+    /// Which organizations may log in (default
+    /// [`OrganizationPolicy::Allowed`]): required, denied, an allow-list of
+    /// ids and names, or your own check. It applies to every token, on top
+    /// of a per-login [`VerifyOptions::organization`].
+    ///
+    /// ```
+    /// use auth0_jwt::id_token::TokenVerifier;
+    /// use auth0_jwt::organization::OrganizationPolicy;
+    /// use auth0_jwt::verifier::SymmetricSignatureVerifier;
+    ///
+    /// let verifier = TokenVerifier::builder()
+    ///     .signature_verifier(SymmetricSignatureVerifier::new(b"client-secret")?)
+    ///     .issuer("https://tenant.auth0.com/")
+    ///     .audience("my-client-id")
+    ///     .organization(OrganizationPolicy::allow(["org_abc", "acme"]))
+    ///     .build()?;
+    /// # let _ = verifier;
+    /// # Ok::<(), auth0_jwt::error::Error>(())
+    /// ```
+    pub fn organization(mut self, policy: OrganizationPolicy) -> Self {
+        self.organization = policy;
+        self
+    }
+
     /// Builds the verifier.
     ///
     /// # Errors
@@ -212,6 +240,7 @@ impl TokenVerifierBuilder {
             audience,
             leeway: duration_secs(self.leeway.unwrap_or(DEFAULT_LEEWAY)),
             clock: self.clock.unwrap_or_else(|| Arc::new(SystemClock)),
+            organization: self.organization,
         })
     }
 }
@@ -270,10 +299,13 @@ impl TokenVerifier {
         }
         let claims = self.signature.verify_claims(token, KIND).await?;
         self.check_claims(&claims, options, self.clock.now())?;
-        claims
+        let claims = claims
             .into_claims()
-            .map(Claims::unwrap_arc)
-            .map_err(|e| Error::from_claim_type(e, KIND))
+            .map_err(|e| Error::from_claim_type(e, KIND))?;
+        if !self.organization.is_allowed() {
+            self.organization.evaluate(&claims, KIND).await?;
+        }
+        Ok(Claims::unwrap_arc(claims))
     }
 
     fn check_claims(
