@@ -16,6 +16,7 @@ use crate::claims::{Audience, Claims, truncate_for_message};
 use crate::clock::{Clock, SystemClock};
 use crate::error::{Error, TokenKind, trunc_opt};
 use crate::id_token::{duration_secs, truncate_audience};
+use crate::issuers::{Issuers, SourceRef};
 use crate::jws::HeaderRef;
 use crate::jws::ParseOptions;
 use crate::key::KeyFingerprint;
@@ -125,8 +126,7 @@ impl TypPolicy {
 /// # Ok(()) }
 /// ```
 pub struct AccessTokenValidator {
-    key_source: Arc<dyn KeySource>,
-    issuer: String,
+    trust: Trust,
     audiences: Vec<String>,
     algorithms: Vec<Algorithm>,
     leeway: i64,
@@ -146,7 +146,7 @@ pub struct AccessTokenValidator {
 impl fmt::Debug for AccessTokenValidator {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("AccessTokenValidator")
-            .field("issuer", &self.issuer)
+            .field("issuers", &self.trust)
             .field("audiences", &self.audiences)
             .field("algorithms", &self.algorithms)
             .field("leeway", &self.leeway)
@@ -165,6 +165,7 @@ impl fmt::Debug for AccessTokenValidator {
 pub struct AccessTokenValidatorBuilder {
     key_source: Option<Arc<dyn KeySource>>,
     issuer: Option<String>,
+    issuers: Option<Issuers>,
     audiences: Vec<String>,
     algorithms: Vec<Algorithm>,
     leeway: Duration,
@@ -182,6 +183,7 @@ impl Default for AccessTokenValidatorBuilder {
         Self {
             key_source: None,
             issuer: None,
+            issuers: None,
             audiences: Vec::new(),
             algorithms: vec![Algorithm::RS256],
             leeway: DEFAULT_LEEWAY,
@@ -223,6 +225,17 @@ impl AccessTokenValidatorBuilder {
     /// The expected `iss`, e.g. `https://tenant.auth0.com/`.
     pub fn issuer(mut self, issuer: impl Into<String>) -> Self {
         self.issuer = Some(issuer.into());
+        self
+    }
+
+    /// Trusts several issuers, each with its own key source (several custom
+    /// domains of one tenant, or several tenants); see [`Issuers`]. The
+    /// token's `iss` selects among them and keys are only ever looked up in
+    /// (or fetched for) the selected issuer's source. An
+    /// [`issuer`](Self::issuer) with a [`key_source`](Self::key_source) set
+    /// as well is one more of them.
+    pub fn issuers(mut self, issuers: Issuers) -> Self {
+        self.issuers = Some(issuers);
         self
     }
 
@@ -329,13 +342,29 @@ impl AccessTokenValidatorBuilder {
     /// [`Error::Config`] if the key source, issuer or audience is missing,
     /// or the algorithm list is empty.
     pub fn build(self) -> Result<AccessTokenValidator, Error> {
-        let key_source = self
-            .key_source
-            .ok_or_else(|| Error::config("AccessTokenValidator needs a key source"))?;
-        let issuer = self
-            .issuer
-            .filter(|s| !s.is_empty())
-            .ok_or_else(|| Error::config("AccessTokenValidator needs an issuer"))?;
+        let issuer = self.issuer.filter(|s| !s.is_empty());
+        let trust = match (self.issuers, issuer, self.key_source) {
+            (None, Some(issuer), Some(keys)) => Trust::Single { issuer, keys },
+            (None, None, _) => return Err(Error::config("AccessTokenValidator needs an issuer")),
+            (None, _, None) => {
+                return Err(Error::config("AccessTokenValidator needs a key source"));
+            }
+            (Some(issuers), issuer, keys) => {
+                let issuers = match (issuer, keys) {
+                    (Some(issuer), Some(keys)) => issuers.shared_issuer(issuer, keys),
+                    (None, None) => issuers,
+                    _ => {
+                        return Err(Error::config(
+                            "an issuer next to `issuers` needs its own key source, and a key source its issuer",
+                        ));
+                    }
+                };
+                if issuers.is_empty() {
+                    return Err(Error::config("AccessTokenValidator needs an issuer"));
+                }
+                Trust::Many(Arc::new(issuers))
+            }
+        };
         if self.audiences.is_empty() || self.audiences.iter().any(String::is_empty) {
             return Err(Error::config(
                 "AccessTokenValidator needs at least one non-empty audience",
@@ -360,10 +389,9 @@ impl AccessTokenValidatorBuilder {
                     .max_bytes(EXPIRED_CACHE_BYTES),
             )
         });
-        let seen_key_version = AtomicU64::new(key_source.version());
+        let seen_key_version = AtomicU64::new(trust.version());
         Ok(AccessTokenValidator {
-            key_source,
-            issuer,
+            trust,
             audiences: self.audiences,
             algorithms: self.algorithms,
             leeway: duration_secs(self.leeway),
@@ -409,9 +437,7 @@ impl AccessTokenValidator {
             // Keys past their freshness: verify in full, which makes the key
             // source refresh first; a cached verdict would outlive a key the
             // source may have dropped.
-            if self.key_source.is_current()
-                && let Some(claims) = cache.get(token, now)
-            {
+            if let Some(claims) = self.trust.cached(cache, token, now) {
                 self.check_claims(&claims, now)?;
                 self.check_organization(&claims).await?;
                 return Ok(claims);
@@ -447,11 +473,10 @@ impl AccessTokenValidator {
                     });
                 }
             }
-            Ok(())
+            self.trust.select(parsed)
         };
-        let source = self.key_source.as_ref();
         let options = &self.parse_options;
-        let verified = verify_token(token, options, &self.algorithms, KIND, source, check).await;
+        let verified = verify_token(token, options, &self.algorithms, KIND, check).await;
         let (parsed, fingerprint) = match verified {
             Ok(verified) => verified,
             Err(error) => {
@@ -478,8 +503,8 @@ impl AccessTokenValidator {
             );
             // The key set changed while we verified: the eviction that went
             // with the change may have run before this insert.
-            if self.key_source.version() != key_version {
-                cache.retain_keys(|fp| self.key_source.contains(fp));
+            if self.trust.version() != key_version {
+                self.trust.retain(cache);
             }
         }
         Ok(claims)
@@ -526,10 +551,7 @@ impl AccessTokenValidator {
         let now = self.clock.now();
         self.evict_removed_keys(cache);
         // Keys past their freshness: `validate` refreshes them first.
-        if !self.key_source.is_current() {
-            return self.known_expired(token, now).map(Err);
-        }
-        let Some(claims) = cache.get(token, now) else {
+        let Some(claims) = self.trust.cached(cache, token, now) else {
             return self.known_expired(token, now).map(Err);
         };
         // `check_claims` covers every organization policy but the async
@@ -568,11 +590,11 @@ impl AccessTokenValidator {
     /// If the key set changed since we last looked, drops cached tokens whose
     /// key is gone. Returns the key-set version it saw.
     fn evict_removed_keys(&self, cache: &VerifiedTokenCache<AccessTokenClaims>) -> u64 {
-        let version = self.key_source.version();
+        let version = self.trust.version();
         if self.seen_key_version.load(Ordering::Acquire) != version {
             // Evict before publishing the new version so no thread can skip
             // the eviction and hit a stale entry.
-            cache.retain_keys(|fp| self.key_source.contains(fp));
+            self.trust.retain(cache);
             self.seen_key_version.store(version, Ordering::Release);
         }
         version
@@ -584,13 +606,7 @@ impl AccessTokenValidator {
         let iss = claims
             .iss()
             .ok_or_else(|| Error::IssuerInvalid { kind: KIND })?;
-        if iss != self.issuer {
-            return Err(Error::IssuerMismatch {
-                kind: KIND,
-                expected: self.issuer.clone(),
-                found: truncate_for_message(iss),
-            });
-        }
+        self.trust.check_issuer(iss)?;
 
         // Audience
         if claims.aud_values().is_none() {
@@ -672,5 +688,115 @@ impl AccessTokenValidator {
             return self.organization.evaluate(claims, KIND).await;
         }
         Ok(())
+    }
+}
+
+/// Whom a validator trusts: one issuer and its keys, or several.
+enum Trust {
+    Single {
+        issuer: String,
+        keys: Arc<dyn KeySource>,
+    },
+    Many(Arc<Issuers>),
+}
+
+impl fmt::Debug for Trust {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Single { issuer, .. } => fmt::Debug::fmt(issuer, f),
+            Self::Many(issuers) => fmt::Debug::fmt(issuers, f),
+        }
+    }
+}
+
+impl Trust {
+    /// Changes whenever a key set changes.
+    fn version(&self) -> u64 {
+        match self {
+            Self::Single { keys, .. } => keys.version(),
+            Self::Many(issuers) => issuers.version(),
+        }
+    }
+
+    /// Drops cached tokens whose key left its issuer's key set.
+    fn retain(&self, cache: &VerifiedTokenCache<AccessTokenClaims>) {
+        match self {
+            Self::Single { keys, .. } => cache.retain_keys(|fp| keys.contains(fp)),
+            Self::Many(issuers) => cache.retain_entries(|fp, claims| {
+                claims.iss().is_some_and(|iss| issuers.contains(iss, fp))
+            }),
+        }
+    }
+
+    /// A cache hit for `token`, if its issuer's keys are current (else the
+    /// token is verified in full, which refreshes them first).
+    fn cached(
+        &self,
+        cache: &VerifiedTokenCache<AccessTokenClaims>,
+        token: &str,
+        now: i64,
+    ) -> Option<Arc<AccessTokenClaims>> {
+        match self {
+            Self::Single { keys, .. } => {
+                if !keys.is_current() {
+                    return None;
+                }
+                cache.get(token, now)
+            }
+            Self::Many(issuers) => {
+                let claims = cache.get(token, now)?;
+                let current = claims
+                    .iss()
+                    .and_then(|iss| issuers.source(iss))
+                    .is_some_and(|source| source.is_current());
+                current.then_some(claims)
+            }
+        }
+    }
+
+    /// The key source for a token with these (unverified) claims: the one
+    /// issuer's, or the one its `iss` selects among the trusted issuers. An
+    /// untrusted `iss` is refused here, before any key lookup.
+    fn select(&self, parsed: &ParsedClaims) -> Result<SourceRef<'_>, Error> {
+        match self {
+            Self::Single { keys, .. } => Ok(SourceRef::Borrowed(keys)),
+            Self::Many(issuers) => {
+                let iss = parsed
+                    .string("iss")
+                    .ok()
+                    .flatten()
+                    .ok_or(Error::IssuerInvalid { kind: KIND })?;
+                issuers.source(iss).ok_or_else(|| Error::IssuerMismatch {
+                    kind: KIND,
+                    expected: issuers.describe(),
+                    found: truncate_for_message(iss),
+                })
+            }
+        }
+    }
+
+    /// `iss` is the issuer, or one of the trusted issuers.
+    fn check_issuer(&self, iss: &str) -> Result<(), Error> {
+        let (trusted, expected) = match self {
+            Self::Single { issuer, .. } => (iss == issuer, issuer.as_str()),
+            Self::Many(issuers) => {
+                if issuers.trusts(iss) {
+                    return Ok(());
+                }
+                return Err(Error::IssuerMismatch {
+                    kind: KIND,
+                    expected: issuers.describe(),
+                    found: truncate_for_message(iss),
+                });
+            }
+        };
+        if trusted {
+            return Ok(());
+        }
+        Err(Error::IssuerMismatch {
+            kind: KIND,
+            expected: expected.to_owned(),
+            found: truncate_for_message(iss),
+        })
     }
 }

@@ -95,6 +95,7 @@ pub mod clock;
 pub mod dpop;
 pub mod error;
 pub mod id_token;
+pub mod issuers;
 pub mod organization;
 pub mod resource_metadata;
 pub mod verifier;
