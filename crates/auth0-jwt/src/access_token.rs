@@ -12,11 +12,11 @@ use serde::de::DeserializeOwned;
 use crate::alg::Algorithm;
 use crate::cache::{CacheConfig, VerifiedTokenCache};
 use crate::claims::ParsedClaims;
-use crate::claims::{Audience, Claims, truncate_for_message};
+use crate::claims::{Audience, Claims};
 use crate::clock::{Clock, SystemClock};
 use crate::error::{Error, TokenKind, trunc_opt};
 use crate::id_token::{duration_secs, truncate_audience};
-use crate::issuers::{Issuers, SourceRef};
+use crate::issuers::{Issuers, Trust};
 use crate::jws::HeaderRef;
 use crate::jws::ParseOptions;
 use crate::key::KeyFingerprint;
@@ -473,7 +473,7 @@ impl AccessTokenValidator {
                     });
                 }
             }
-            self.trust.select(parsed)
+            self.trust.select(parsed, KIND)
         };
         let options = &self.parse_options;
         let verified = verify_token(token, options, &self.algorithms, KIND, check).await;
@@ -606,7 +606,7 @@ impl AccessTokenValidator {
         let iss = claims
             .iss()
             .ok_or_else(|| Error::IssuerInvalid { kind: KIND })?;
-        self.trust.check_issuer(iss)?;
+        self.trust.check_issuer(iss, KIND)?;
 
         // Audience
         if claims.aud_values().is_none() {
@@ -688,115 +688,5 @@ impl AccessTokenValidator {
             return self.organization.evaluate(claims, KIND).await;
         }
         Ok(())
-    }
-}
-
-/// Whom a validator trusts: one issuer and its keys, or several.
-enum Trust {
-    Single {
-        issuer: String,
-        keys: Arc<dyn KeySource>,
-    },
-    Many(Arc<Issuers>),
-}
-
-impl fmt::Debug for Trust {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Single { issuer, .. } => fmt::Debug::fmt(issuer, f),
-            Self::Many(issuers) => fmt::Debug::fmt(issuers, f),
-        }
-    }
-}
-
-impl Trust {
-    /// Changes whenever a key set changes.
-    fn version(&self) -> u64 {
-        match self {
-            Self::Single { keys, .. } => keys.version(),
-            Self::Many(issuers) => issuers.version(),
-        }
-    }
-
-    /// Drops cached tokens whose key left its issuer's key set.
-    fn retain(&self, cache: &VerifiedTokenCache<AccessTokenClaims>) {
-        match self {
-            Self::Single { keys, .. } => cache.retain_keys(|fp| keys.contains(fp)),
-            Self::Many(issuers) => cache.retain_entries(|fp, claims| {
-                claims.iss().is_some_and(|iss| issuers.contains(iss, fp))
-            }),
-        }
-    }
-
-    /// A cache hit for `token`, if its issuer's keys are current (else the
-    /// token is verified in full, which refreshes them first).
-    fn cached(
-        &self,
-        cache: &VerifiedTokenCache<AccessTokenClaims>,
-        token: &str,
-        now: i64,
-    ) -> Option<Arc<AccessTokenClaims>> {
-        match self {
-            Self::Single { keys, .. } => {
-                if !keys.is_current() {
-                    return None;
-                }
-                cache.get(token, now)
-            }
-            Self::Many(issuers) => {
-                let claims = cache.get(token, now)?;
-                let current = claims
-                    .iss()
-                    .and_then(|iss| issuers.source(iss))
-                    .is_some_and(|source| source.is_current());
-                current.then_some(claims)
-            }
-        }
-    }
-
-    /// The key source for a token with these (unverified) claims: the one
-    /// issuer's, or the one its `iss` selects among the trusted issuers. An
-    /// untrusted `iss` is refused here, before any key lookup.
-    fn select(&self, parsed: &ParsedClaims) -> Result<SourceRef<'_>, Error> {
-        match self {
-            Self::Single { keys, .. } => Ok(SourceRef::Borrowed(keys)),
-            Self::Many(issuers) => {
-                let iss = parsed
-                    .string("iss")
-                    .ok()
-                    .flatten()
-                    .ok_or(Error::IssuerInvalid { kind: KIND })?;
-                issuers.source(iss).ok_or_else(|| Error::IssuerMismatch {
-                    kind: KIND,
-                    expected: issuers.describe(),
-                    found: truncate_for_message(iss),
-                })
-            }
-        }
-    }
-
-    /// `iss` is the issuer, or one of the trusted issuers.
-    fn check_issuer(&self, iss: &str) -> Result<(), Error> {
-        let (trusted, expected) = match self {
-            Self::Single { issuer, .. } => (iss == issuer, issuer.as_str()),
-            Self::Many(issuers) => {
-                if issuers.trusts(iss) {
-                    return Ok(());
-                }
-                return Err(Error::IssuerMismatch {
-                    kind: KIND,
-                    expected: issuers.describe(),
-                    found: truncate_for_message(iss),
-                });
-            }
-        };
-        if trusted {
-            return Ok(());
-        }
-        Err(Error::IssuerMismatch {
-            kind: KIND,
-            expected: expected.to_owned(),
-            found: truncate_for_message(iss),
-        })
     }
 }

@@ -16,6 +16,9 @@ use std::fmt;
 use std::ops::Deref;
 use std::sync::{Arc, PoisonError, RwLock};
 
+use crate::cache::VerifiedTokenCache;
+use crate::claims::{Claims, ParsedClaims, truncate_for_message};
+use crate::error::{Error, TokenKind};
 use crate::key::KeyFingerprint;
 use crate::verifier::KeySource;
 
@@ -205,6 +208,25 @@ impl Issuers {
         self.source(issuer).is_some_and(|s| s.contains(fp))
     }
 
+    /// The key source `claims`' (unverified) `iss` selects; an untrusted or
+    /// missing `iss` is refused here, before any key lookup.
+    pub(crate) fn select(
+        &self,
+        claims: &ParsedClaims,
+        kind: TokenKind,
+    ) -> Result<SourceRef<'_>, Error> {
+        let iss = claims
+            .string("iss")
+            .ok()
+            .flatten()
+            .ok_or(Error::IssuerInvalid { kind })?;
+        self.source(iss).ok_or_else(|| Error::IssuerMismatch {
+            kind,
+            expected: self.describe(),
+            found: truncate_for_message(iss),
+        })
+    }
+
     /// The configured issuers, for an error message.
     pub(crate) fn describe(&self) -> String {
         let mut out = self
@@ -225,4 +247,107 @@ impl Issuers {
 
 fn read<T>(lock: &RwLock<T>) -> std::sync::RwLockReadGuard<'_, T> {
     lock.read().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Whom a validator trusts: one issuer and its keys, or several.
+pub(crate) enum Trust {
+    Single {
+        issuer: String,
+        keys: Arc<dyn KeySource>,
+    },
+    Many(Arc<Issuers>),
+}
+
+impl fmt::Debug for Trust {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Single { issuer, .. } => fmt::Debug::fmt(issuer, f),
+            Self::Many(issuers) => fmt::Debug::fmt(issuers, f),
+        }
+    }
+}
+
+impl Trust {
+    /// Changes whenever a key set changes.
+    pub(crate) fn version(&self) -> u64 {
+        match self {
+            Self::Single { keys, .. } => keys.version(),
+            Self::Many(issuers) => issuers.version(),
+        }
+    }
+
+    /// Drops cached tokens whose key left its issuer's key set.
+    pub(crate) fn retain(&self, cache: &VerifiedTokenCache<Claims>) {
+        match self {
+            Self::Single { keys, .. } => cache.retain_keys(|fp| keys.contains(fp)),
+            Self::Many(issuers) => cache.retain_entries(|fp, claims| {
+                claims.iss().is_some_and(|iss| issuers.contains(iss, fp))
+            }),
+        }
+    }
+
+    /// A cache hit for `token`, if its issuer's keys are current (else the
+    /// token is verified in full, which refreshes them first).
+    pub(crate) fn cached(
+        &self,
+        cache: &VerifiedTokenCache<Claims>,
+        token: &str,
+        now: i64,
+    ) -> Option<Arc<Claims>> {
+        match self {
+            Self::Single { keys, .. } => {
+                if !keys.is_current() {
+                    return None;
+                }
+                cache.get(token, now)
+            }
+            Self::Many(issuers) => {
+                let claims = cache.get(token, now)?;
+                let current = claims
+                    .iss()
+                    .and_then(|iss| issuers.source(iss))
+                    .is_some_and(|source| source.is_current());
+                current.then_some(claims)
+            }
+        }
+    }
+
+    /// The key source for a token with these (unverified) claims: the one
+    /// issuer's, or the one its `iss` selects among the trusted issuers. An
+    /// untrusted `iss` is refused here, before any key lookup.
+    pub(crate) fn select(
+        &self,
+        parsed: &ParsedClaims,
+        kind: TokenKind,
+    ) -> Result<SourceRef<'_>, Error> {
+        match self {
+            Self::Single { keys, .. } => Ok(SourceRef::Borrowed(keys)),
+            Self::Many(issuers) => issuers.select(parsed, kind),
+        }
+    }
+
+    /// `iss` is the issuer, or one of the trusted issuers.
+    pub(crate) fn check_issuer(&self, iss: &str, kind: TokenKind) -> Result<(), Error> {
+        let (trusted, expected) = match self {
+            Self::Single { issuer, .. } => (iss == issuer, issuer.as_str()),
+            Self::Many(issuers) => {
+                if issuers.trusts(iss) {
+                    return Ok(());
+                }
+                return Err(Error::IssuerMismatch {
+                    kind,
+                    expected: issuers.describe(),
+                    found: truncate_for_message(iss),
+                });
+            }
+        };
+        if trusted {
+            return Ok(());
+        }
+        Err(Error::IssuerMismatch {
+            kind,
+            expected: expected.to_owned(),
+            found: truncate_for_message(iss),
+        })
+    }
 }

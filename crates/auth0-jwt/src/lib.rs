@@ -96,6 +96,7 @@ pub mod dpop;
 pub mod error;
 pub mod id_token;
 pub mod issuers;
+pub mod logout_token;
 pub mod organization;
 pub mod resource_metadata;
 pub mod verifier;

@@ -395,19 +395,10 @@ impl SignatureVerifier {
                     });
                 }
             }
-            let Some(issuers) = issuers else {
-                return Ok(SourceRef::Borrowed(&self.source));
-            };
-            let iss = claims
-                .string("iss")
-                .ok()
-                .flatten()
-                .ok_or(Error::IssuerInvalid { kind })?;
-            issuers.source(iss).ok_or_else(|| Error::IssuerMismatch {
-                kind,
-                expected: issuers.describe(),
-                found: truncate_for_message(iss),
-            })
+            match issuers {
+                None => Ok(SourceRef::Borrowed(&self.source)),
+                Some(issuers) => issuers.select(claims, kind),
+            }
         };
         let allowed = [self.algorithm];
         let (claims, _) = verify_token(token, &self.parse_options, &allowed, kind, check).await?;
