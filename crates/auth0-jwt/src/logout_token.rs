@@ -58,14 +58,12 @@ pub const DEFAULT_LEEWAY: Duration = Duration::from_secs(30);
 #[non_exhaustive]
 pub enum LogoutTokenError {
     /// The token failed a check it shares with ID tokens: malformed,
-    /// algorithm, key, signature, issuer, audience, `exp`, claim types.
+    /// algorithm, key, signature, issuer, audience, `exp`, claim types — or
+    /// its header `typ` is neither `logout+jwt` nor (unless explicit typing
+    /// is required) `JWT` or absent (§2.4): [`Error::TypeMismatch`], likely
+    /// another kind of token posted to the logout endpoint.
     #[error(transparent)]
     Token(Error),
-    /// The header `typ` is neither `logout+jwt` nor (unless explicit typing
-    /// is required) `JWT` or absent (§2.4). Likely cause: another kind of
-    /// token posted to the logout endpoint.
-    #[error("the logout token's `typ` is not `logout+jwt`")]
-    WrongType,
     /// `iat` is missing.
     #[error("the logout token has no `iat`")]
     MissingIssuedAt,
