@@ -138,6 +138,51 @@ impl Issuers {
         self
     }
 
+    /// Trusts each of `issuers`, each with its own [`RemoteJwks`] found by
+    /// OIDC discovery ([`RemoteJwks::discover`]: the document's `issuer`
+    /// must equal the configured one) and its own cache, fetched through
+    /// `client` (feature `remote`).
+    ///
+    /// # Errors
+    ///
+    /// The [`JwksBuildError`] of the first issuer that is not an absolute
+    /// `https` URL (plain `http` only for loopback hosts).
+    ///
+    /// ```no_run
+    /// # use auth0_core::{client::Auth0Client, config::ClientConfig};
+    /// use auth0_jwt::issuers::Issuers;
+    /// # fn f() -> Result<(), Box<dyn std::error::Error>> {
+    /// let client = Auth0Client::new(ClientConfig::new("tenant.eu.auth0.com")?)?;
+    /// let issuers = Issuers::discover(
+    ///     &client,
+    ///     ["https://login.a.com/", "https://login.b.com/", "https://tenant.eu.auth0.com/"],
+    /// )?;
+    /// # let _ = issuers;
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// [`RemoteJwks`]: crate::jwks::RemoteJwks
+    /// [`RemoteJwks::discover`]: crate::jwks::RemoteJwks::discover
+    /// [`JwksBuildError`]: crate::jwks::JwksBuildError
+    #[cfg(feature = "remote")]
+    pub fn discover<S, I, T>(
+        client: &auth0_core::client::Auth0Client<S>,
+        issuers: I,
+    ) -> Result<Self, crate::jwks::JwksBuildError>
+    where
+        S: auth0_core::types::HttpService + Sync,
+        I: IntoIterator<Item = T>,
+        T: AsRef<str>,
+    {
+        let mut out = Self::new();
+        for issuer in issuers {
+            let issuer = issuer.as_ref();
+            let jwks = crate::jwks::RemoteJwks::discover(client.clone(), issuer)?;
+            out = out.issuer(issuer, jwks);
+        }
+        Ok(out)
+    }
+
     /// Asks `resolver` about issuers not in the fixed list (e.g. the custom
     /// domains a database knows). See [`IssuerResolver`].
     #[must_use]

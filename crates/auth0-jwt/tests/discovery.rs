@@ -197,3 +197,27 @@ async fn the_layer_serves_both_issuers() {
         assert_eq!(response.body(), tenant.issuer());
     }
 }
+
+#[tokio::test]
+async fn issuers_discover_builds_one_cache_per_issuer() {
+    // Plain-http tenants: one client reaches both (each HTTPS tenant has its
+    // own CA, hence its own client above).
+    let a = LocalTenant::builder().plain_http().start().await.unwrap();
+    let b = LocalTenant::builder().plain_http().start().await.unwrap();
+    let issuers = Issuers::discover(&a.client().unwrap(), [a.issuer(), b.issuer()]).unwrap();
+    assert_eq!(
+        issuers.fixed().collect::<Vec<_>>(),
+        [a.issuer(), b.issuer()]
+    );
+    let validator = AccessTokenValidator::builder()
+        .issuers(issuers)
+        .audiences([a.api_audience(), b.api_audience()])
+        .build()
+        .unwrap();
+    validator.validate(&access_token(&a).await).await.unwrap();
+    validator.validate(&access_token(&b).await).await.unwrap();
+    assert!(matches!(
+        Issuers::discover(&a.client().unwrap(), ["http://login.example.com/"]),
+        Err(JwksBuildError::InsecureUrl { .. })
+    ));
+}
