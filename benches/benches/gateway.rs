@@ -15,6 +15,13 @@
 //! hand-written gateway does (decode_header → kid lookup → decode). Then the
 //! 2-thread / 1-thread scaling of the cached validator.
 //!
+//! Then DPoP (RFC 9449): DPoP-bound RS256 tokens, each request with a fresh
+//! ES256 proof, through `DpopAuthLayer`, as a ratio to plain bearer tokens
+//! through `BearerAuthLayer` in the same run (both with the verified-token
+//! cache; the proof is checked on every request, the token only once), and
+//! the same DPoP requests without the cache. `GATEWAY_BENCH=dpop` runs only
+//! that part.
+//!
 //! Run: `cargo bench --manifest-path benches/Cargo.toml --bench gateway`.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
@@ -196,6 +203,10 @@ fn handler<C: Send + Sync + 'static>() -> Handler {
 }
 
 fn validator(keys: &Keys, cache: bool) -> Arc<AccessTokenValidator> {
+    Arc::new(owned_validator(keys, cache))
+}
+
+fn owned_validator(keys: &Keys, cache: bool) -> AccessTokenValidator {
     let (n, e) = keys.rsa_n_e();
     let mut set = KeySet::new();
     set.insert(
@@ -213,7 +224,7 @@ fn validator(keys: &Keys, cache: bool) -> Arc<AccessTokenValidator> {
     } else {
         builder.no_cache()
     };
-    Arc::new(builder.build().unwrap())
+    builder.build().unwrap()
 }
 
 fn jwt_authorizer(keys: &Keys) -> JsonWebTokenAuthorizer {
@@ -277,6 +288,10 @@ struct Figures {
 
 fn main() {
     let keys = Keys::new();
+    if std::env::var("GATEWAY_BENCH").is_ok_and(|v| v == "dpop") {
+        dpop::bench(&keys);
+        return;
+    }
     let mix = Mix::new(&keys);
     let n = mix.requests.len();
     let expected_ok = mix.count(Kind::Valid);
@@ -502,6 +517,8 @@ fn main() {
         );
     }
 
+    dpop::bench(&keys);
+
     let mut missed = Vec::new();
     if ratio_cache < 20.0 {
         missed.push(format!("with cache {ratio_cache:.2}x jsonwebtoken < 20x"));
@@ -612,4 +629,182 @@ fn scaling(validator: &Arc<AccessTokenValidator>, mix: &Mix, cold: bool) -> (f64
     let one = timed(1);
     let two = timed(2);
     (two.0 / one.0, two.1 / one.1)
+}
+
+/// DPoP-bound requests (token + proof) against plain bearer requests.
+mod dpop {
+    use super::*;
+    use auth0_jwt::dpop::{
+        DpopAccessTokenValidator, DpopAuth, DpopAuthLayer, DpopMode, DpopValidator,
+    };
+    use auth0_jwt::jwk::Jwk;
+    use auth0_jwt::sign::SigningKey;
+    use serde_json::{Map, Value, json};
+
+    /// Distinct bound tokens (one client key each) and requests per token per round.
+    const TOKENS: usize = 200;
+    const REUSE: usize = 25;
+    const BASE: &str = "https://api.bench.example";
+    const PATH: &str = "/orders";
+
+    struct Client {
+        key: SigningKey,
+        jwk: Value,
+        token: String,
+        ath: String,
+    }
+
+    fn clients(keys: &Keys) -> Vec<Client> {
+        let now = now();
+        (0..TOKENS)
+            .map(|i| {
+                let key = SigningKey::generate_es256().unwrap().with_typ(None);
+                let mut jwk = serde_json::to_value(key.to_public_jwk().unwrap()).unwrap();
+                jwk.as_object_mut().unwrap().remove("kid");
+                let jkt = Jwk::from_value(jwk.clone()).unwrap().thumbprint().unwrap();
+                let mut claims = access_claims(&format!("auth0|dpop{i:05}"), now + 3_600);
+                claims["cnf"] = json!({ "jkt": jkt });
+                let token = keys.mint(Alg::RS256, Alg::RS256.kid(), &claims);
+                let digest = ring::digest::digest(&ring::digest::SHA256, token.as_bytes());
+                let ath = auth0_benches::b64(digest.as_ref());
+                Client {
+                    key,
+                    jwk,
+                    token,
+                    ath,
+                }
+            })
+            .collect()
+    }
+
+    /// One round of requests: every client `REUSE` times, each with a new
+    /// proof (RFC 9449 §4.2; a proof is single-use), interleaved.
+    fn round(clients: &[Client], round: usize) -> Vec<(HeaderValue, HeaderValue)> {
+        let now = now();
+        let mut requests = Vec::with_capacity(TOKENS * REUSE);
+        for r in 0..REUSE {
+            for (i, c) in clients.iter().enumerate() {
+                let mut header = Map::new();
+                header.insert("typ".into(), json!("dpop+jwt"));
+                header.insert("jwk".into(), c.jwk.clone());
+                let claims = json!({
+                    "jti": format!("{round}-{r}-{i}"), "htm": "GET",
+                    "htu": format!("{BASE}{PATH}"), "iat": now, "ath": c.ath,
+                });
+                let proof = c.key.sign_token(&header, &claims).unwrap();
+                requests.push((
+                    HeaderValue::from_str(&format!("DPoP {}", c.token)).unwrap(),
+                    HeaderValue::from_str(&proof).unwrap(),
+                ));
+            }
+        }
+        requests
+    }
+
+    fn layer(keys: &Keys, cache: bool) -> DpopAuth<Handler> {
+        let validator = DpopAccessTokenValidator::new(
+            owned_validator(keys, cache),
+            DpopValidator::builder()
+                .external_base_url(BASE)
+                .build()
+                .unwrap(),
+            DpopMode::Allowed,
+        );
+        DpopAuthLayer::new(validator).layer(handler::<AccessTokenClaims>())
+    }
+
+    /// Sends `requests` once; thread CPU time and the count of 200s.
+    fn run_dpop(
+        svc: &mut DpopAuth<Handler>,
+        requests: &[(HeaderValue, HeaderValue)],
+    ) -> (Duration, usize) {
+        let mut ok = 0;
+        let start = thread_cpu_time();
+        for (auth, proof) in requests {
+            let mut request = Request::new(());
+            *request.uri_mut() = http::Uri::from_static(PATH);
+            request.headers_mut().insert(AUTHORIZATION, auth.clone());
+            request.headers_mut().insert("dpop", proof.clone());
+            let response =
+                block_on(async { svc.ready().await.unwrap().call(request).await.unwrap() });
+            ok += usize::from(response.status() == StatusCode::OK);
+        }
+        (thread_cpu_time() - start, ok)
+    }
+
+    pub(super) fn bench(keys: &Keys) {
+        let clients = clients(keys);
+        let n = TOKENS * REUSE;
+        println!(
+            "DPoP bench: {TOKENS} DPoP-bound RS256 tokens x {REUSE} requests per round, each with a fresh ES256 proof; plain bearer: the same tokens' claims without cnf; verified-token cache on unless said; one thread"
+        );
+        // Plain bearer through the bearer layer, same token count and reuse.
+        let now = now();
+        let bearer: Vec<HeaderValue> = (0..TOKENS)
+            .map(|i| {
+                let claims = access_claims(&format!("auth0|dpop{i:05}"), now + 3_600);
+                let token = keys.mint(Alg::RS256, Alg::RS256.kid(), &claims);
+                HeaderValue::from_str(&format!("Bearer {token}")).unwrap()
+            })
+            .collect();
+        let bearer_mix = Mix {
+            requests: (0..REUSE)
+                .flat_map(|_| bearer.iter().map(|v| (Kind::Valid, v.clone())))
+                .collect(),
+        };
+        let mut svc_bearer =
+            BearerAuthLayer::from_arc(validator(keys, true)).layer(handler::<AccessTokenClaims>());
+        run(&mut svc_bearer, &bearer_mix, None); // first sightings
+        let mut svc_cached = layer(keys, true);
+        let mut svc_plain = layer(keys, false);
+        // Warm-up rounds (first sightings of the tokens in the cached one).
+        let (_, ok) = run_dpop(&mut svc_cached, &round(&clients, 0));
+        assert_eq!(ok, n, "every DPoP request of the warm-up passes");
+        let mut bearer_rates = Vec::new();
+        let mut cached_rates = Vec::new();
+        let mut plain_rates = Vec::new();
+        for r in 1..=ROUNDS {
+            let (t, ok) = run(&mut svc_bearer, &bearer_mix, None);
+            assert_eq!(ok, n);
+            bearer_rates.push(n as f64 / t.as_secs_f64());
+            let requests = round(&clients, r);
+            let (t, ok) = run_dpop(&mut svc_cached, &requests);
+            assert_eq!(ok, n, "every fresh proof passes");
+            cached_rates.push(n as f64 / t.as_secs_f64());
+            // The same proofs again: all replays, all refused.
+            let (_, ok) = run_dpop(&mut svc_cached, &requests[..TOKENS]);
+            assert_eq!(ok, 0, "replayed proofs are refused");
+            let requests = round(&clients, 100 + r);
+            let (t, ok) = run_dpop(&mut svc_plain, &requests);
+            assert_eq!(ok, n);
+            plain_rates.push(n as f64 / t.as_secs_f64());
+        }
+        let bearer = median(bearer_rates);
+        let cached = median(cached_rates);
+        let plain = median(plain_rates);
+        let per = |rate: f64| fmt_duration(Duration::from_secs_f64(1.0 / rate));
+        println!(
+            "plain bearer (cache hits): {} = {} per request",
+            fmt_rate(bearer),
+            per(bearer)
+        );
+        println!(
+            "DPoP-bound, token cached + proof checked: {} = {} per request",
+            fmt_rate(cached),
+            per(cached)
+        );
+        println!(
+            "DPoP-bound, no token cache: {} = {} per request",
+            fmt_rate(plain),
+            per(plain)
+        );
+        println!(
+            "RATIO DPoP-bound (token + proof) / plain bearer, time per request: {:.2}x",
+            bearer / cached
+        );
+        println!(
+            "RATIO DPoP-bound without / with the token cache, time per request: {:.2}x (the cache keeps working for bound tokens)",
+            cached / plain
+        );
+    }
 }

@@ -340,7 +340,14 @@ fn main() {
     );
     println!(
         "{:<6} {:>12} {:>12} {:>14} {:>9} {:>9} {:>14} {:>9}",
-        "alg", "auth0-jwt", "raw ring", "jsonwebtoken", "a/ring", "a/jwt", "jwt-rustcrypto", "a/jwt-rc"
+        "alg",
+        "auth0-jwt",
+        "raw ring",
+        "jsonwebtoken",
+        "a/ring",
+        "a/jwt",
+        "jwt-rustcrypto",
+        "a/jwt-rc"
     );
     let mut failures = Vec::new();
     // For profiling: `JWT_BENCH_PROFILE=HS256` loops auth0-jwt's path only.

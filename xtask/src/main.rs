@@ -169,6 +169,8 @@ const EXAMPLES: &[(&str, &[&str])] = &[
     ("error_handling", &[]),
     ("async_sharing", &[]),
     ("gateway", &["--self-test"]),
+    ("gateway", &["--self-test", "--dpop"]),
+    ("backchannel_logout", &[]),
     ("custom_middleware", &[]),
     ("mfa", &[]),
 ];

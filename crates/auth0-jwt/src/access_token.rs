@@ -2,10 +2,7 @@
 //! audiences, times, `typ`, scopes/permissions and organization policy, with
 //! a cache of already verified tokens.
 
-use std::collections::HashSet;
 use std::fmt;
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -15,13 +12,17 @@ use serde::de::DeserializeOwned;
 use crate::alg::Algorithm;
 use crate::cache::{CacheConfig, VerifiedTokenCache};
 use crate::claims::ParsedClaims;
-use crate::claims::{Audience, Claims, truncate_for_message};
+use crate::claims::{Audience, Claims};
 use crate::clock::{Clock, SystemClock};
 use crate::error::{Error, TokenKind, trunc_opt};
 use crate::id_token::{duration_secs, truncate_audience};
+use crate::issuers::{Issuers, Trust};
 use crate::jws::HeaderRef;
 use crate::jws::ParseOptions;
 use crate::key::KeyFingerprint;
+pub use crate::organization::{
+    BoxFuture, OrganizationAllowList, OrganizationCheck, OrganizationPolicy,
+};
 use crate::verifier::{KeySource, typ_is, verify_token};
 
 /// The claims of a validated access token.
@@ -55,158 +56,6 @@ const EXPIRED_CACHE_BYTES: usize = 8 * 1024 * 1024;
 /// Expired-token entries belong to no key: a fixed fingerprint that no key
 /// set's eviction ever looks at (that cache never calls `retain_keys`).
 const NO_KEY: KeyFingerprint = KeyFingerprint([0; 32]);
-
-/// A boxed, `Send` future (what [`OrganizationPolicy::Check`] callbacks return).
-pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
-
-/// The async callback of [`OrganizationPolicy::Check`].
-pub type OrganizationCheck =
-    Arc<dyn Fn(Arc<AccessTokenClaims>) -> BoxFuture<'static, bool> + Send + Sync>;
-
-/// Which organizations may call the API.
-///
-/// # Example
-///
-/// ```
-/// use auth0_jwt::access_token::OrganizationPolicy;
-///
-/// let only_two = OrganizationPolicy::allow(["org_abc123", "Acme"]);
-/// let custom = OrganizationPolicy::check(|claims| async move {
-///     claims.org_id().is_some_and(|id| id.ends_with("_paid"))
-/// });
-/// # let _ = (only_two, custom);
-/// ```
-#[derive(Clone, Default)]
-#[non_exhaustive]
-pub enum OrganizationPolicy {
-    /// No organization check (the default).
-    #[default]
-    None,
-    /// The token must carry an `org_id` string.
-    Required,
-    /// The token's organization must be in the list: entries starting with
-    /// `org_` are compared with `org_id` exactly, others with `org_name`
-    /// case-insensitively. Build with [`OrganizationPolicy::allow`] or an
-    /// [`OrganizationAllowList`] (which normalises names as it is built).
-    AllowList(OrganizationAllowList),
-    /// Your own async decision (e.g. a database lookup). Runs on every call,
-    /// including cache hits. Build with [`OrganizationPolicy::check`].
-    Check(OrganizationCheck),
-}
-
-impl OrganizationPolicy {
-    /// An [`OrganizationPolicy::AllowList`] of these organization IDs
-    /// (`org_…`) and names; see [`OrganizationAllowList::new`].
-    pub fn allow<I, S>(organizations: I) -> Self
-    where
-        I: IntoIterator<Item = S>,
-        S: Into<String>,
-    {
-        Self::AllowList(OrganizationAllowList::new(organizations))
-    }
-
-    /// An [`OrganizationPolicy::Check`] from an async closure.
-    pub fn check<F, Fut>(check: F) -> Self
-    where
-        F: Fn(Arc<AccessTokenClaims>) -> Fut + Send + Sync + 'static,
-        Fut: Future<Output = bool> + Send + 'static,
-    {
-        Self::Check(Arc::new(move |claims| Box::pin(check(claims))))
-    }
-}
-
-impl fmt::Debug for OrganizationPolicy {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::None => f.write_str("None"),
-            Self::Required => f.write_str("Required"),
-            Self::AllowList(list) => f.debug_tuple("AllowList").field(list).finish(),
-            Self::Check(_) => f.write_str("Check(..)"),
-        }
-    }
-}
-
-/// The organizations an [`OrganizationPolicy::AllowList`] admits.
-///
-/// Entries starting with `org_` are organization IDs, matched against
-/// `org_id` exactly (Auth0 IDs are case-sensitive); any other entry is an
-/// organization name, matched against `org_name` ignoring case (Auth0 stores
-/// names in lower case). Names are lowercased here, when the list is built:
-/// a list cannot hold a name that no token could ever match.
-///
-/// # Example
-///
-/// ```
-/// use std::collections::HashSet;
-/// use auth0_jwt::access_token::{OrganizationAllowList, OrganizationPolicy};
-///
-/// let list = OrganizationAllowList::new(["org_abc123", "Acme"]);
-/// assert!(list.allows_id("org_abc123"));
-/// assert!(list.allows_name("ACME"));
-/// // The same from a set you already have:
-/// let set: HashSet<String> = ["Acme".to_owned()].into();
-/// let policy = OrganizationPolicy::AllowList(set.into());
-/// # let _ = policy;
-/// ```
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct OrganizationAllowList {
-    ids: HashSet<String>,
-    /// Lowercased names.
-    names: HashSet<String>,
-}
-
-impl OrganizationAllowList {
-    /// A list of organization IDs (`org_…`) and names (any case).
-    pub fn new<I, S>(organizations: I) -> Self
-    where
-        I: IntoIterator<Item = S>,
-        S: Into<String>,
-    {
-        let mut list = Self::default();
-        for organization in organizations {
-            let organization: String = organization.into();
-            if organization.starts_with("org_") {
-                list.ids.insert(organization);
-            } else {
-                list.names.insert(organization.to_lowercase());
-            }
-        }
-        list
-    }
-
-    /// True if `org_id` is one of the listed IDs (exact match).
-    pub fn allows_id(&self, org_id: &str) -> bool {
-        self.ids.contains(org_id)
-    }
-
-    /// True if `org_name` is one of the listed names, ignoring case. A name
-    /// starting with `org_` is never matched (it would pose as an ID).
-    pub fn allows_name(&self, org_name: &str) -> bool {
-        !org_name.starts_with("org_") && self.names.contains(&org_name.to_lowercase())
-    }
-
-    /// Number of entries.
-    pub fn len(&self) -> usize {
-        self.ids.len() + self.names.len()
-    }
-
-    /// True if nothing is listed (nobody is admitted).
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-}
-
-impl<S: Into<String>> FromIterator<S> for OrganizationAllowList {
-    fn from_iter<I: IntoIterator<Item = S>>(iter: I) -> Self {
-        Self::new(iter)
-    }
-}
-
-impl From<HashSet<String>> for OrganizationAllowList {
-    fn from(set: HashSet<String>) -> Self {
-        Self::new(set)
-    }
-}
 
 /// Which header `typ` values are accepted.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -277,8 +126,7 @@ impl TypPolicy {
 /// # Ok(()) }
 /// ```
 pub struct AccessTokenValidator {
-    key_source: Arc<dyn KeySource>,
-    issuer: String,
+    trust: Trust,
     audiences: Vec<String>,
     algorithms: Vec<Algorithm>,
     leeway: i64,
@@ -298,7 +146,7 @@ pub struct AccessTokenValidator {
 impl fmt::Debug for AccessTokenValidator {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("AccessTokenValidator")
-            .field("issuer", &self.issuer)
+            .field("issuers", &self.trust)
             .field("audiences", &self.audiences)
             .field("algorithms", &self.algorithms)
             .field("leeway", &self.leeway)
@@ -317,6 +165,7 @@ impl fmt::Debug for AccessTokenValidator {
 pub struct AccessTokenValidatorBuilder {
     key_source: Option<Arc<dyn KeySource>>,
     issuer: Option<String>,
+    issuers: Option<Issuers>,
     audiences: Vec<String>,
     algorithms: Vec<Algorithm>,
     leeway: Duration,
@@ -334,13 +183,14 @@ impl Default for AccessTokenValidatorBuilder {
         Self {
             key_source: None,
             issuer: None,
+            issuers: None,
             audiences: Vec::new(),
             algorithms: vec![Algorithm::RS256],
             leeway: DEFAULT_LEEWAY,
             typ: TypPolicy::Any,
             scopes: Vec::new(),
             permissions: Vec::new(),
-            organization: OrganizationPolicy::None,
+            organization: OrganizationPolicy::Allowed,
             clock: None,
             cache: None,
             parse_options: ParseOptions::default(),
@@ -375,6 +225,17 @@ impl AccessTokenValidatorBuilder {
     /// The expected `iss`, e.g. `https://tenant.auth0.com/`.
     pub fn issuer(mut self, issuer: impl Into<String>) -> Self {
         self.issuer = Some(issuer.into());
+        self
+    }
+
+    /// Trusts several issuers, each with its own key source (several custom
+    /// domains of one tenant, or several tenants); see [`Issuers`]. The
+    /// token's `iss` selects among them and keys are only ever looked up in
+    /// (or fetched for) the selected issuer's source. An
+    /// [`issuer`](Self::issuer) with a [`key_source`](Self::key_source) set
+    /// as well is one more of them.
+    pub fn issuers(mut self, issuers: Issuers) -> Self {
+        self.issuers = Some(issuers);
         self
     }
 
@@ -437,7 +298,7 @@ impl AccessTokenValidatorBuilder {
         self
     }
 
-    /// Which organizations may call (default [`OrganizationPolicy::None`]).
+    /// Which organizations may call (default [`OrganizationPolicy::Allowed`]).
     pub fn organization(mut self, policy: OrganizationPolicy) -> Self {
         self.organization = policy;
         self
@@ -481,13 +342,29 @@ impl AccessTokenValidatorBuilder {
     /// [`Error::Config`] if the key source, issuer or audience is missing,
     /// or the algorithm list is empty.
     pub fn build(self) -> Result<AccessTokenValidator, Error> {
-        let key_source = self
-            .key_source
-            .ok_or_else(|| Error::config("AccessTokenValidator needs a key source"))?;
-        let issuer = self
-            .issuer
-            .filter(|s| !s.is_empty())
-            .ok_or_else(|| Error::config("AccessTokenValidator needs an issuer"))?;
+        let issuer = self.issuer.filter(|s| !s.is_empty());
+        let trust = match (self.issuers, issuer, self.key_source) {
+            (None, Some(issuer), Some(keys)) => Trust::Single { issuer, keys },
+            (None, None, _) => return Err(Error::config("AccessTokenValidator needs an issuer")),
+            (None, _, None) => {
+                return Err(Error::config("AccessTokenValidator needs a key source"));
+            }
+            (Some(issuers), issuer, keys) => {
+                let issuers = match (issuer, keys) {
+                    (Some(issuer), Some(keys)) => issuers.shared_issuer(issuer, keys),
+                    (None, None) => issuers,
+                    _ => {
+                        return Err(Error::config(
+                            "an issuer next to `issuers` needs its own key source, and a key source its issuer",
+                        ));
+                    }
+                };
+                if issuers.is_empty() {
+                    return Err(Error::config("AccessTokenValidator needs an issuer"));
+                }
+                Trust::Many(Arc::new(issuers))
+            }
+        };
         if self.audiences.is_empty() || self.audiences.iter().any(String::is_empty) {
             return Err(Error::config(
                 "AccessTokenValidator needs at least one non-empty audience",
@@ -512,10 +389,9 @@ impl AccessTokenValidatorBuilder {
                     .max_bytes(EXPIRED_CACHE_BYTES),
             )
         });
-        let seen_key_version = AtomicU64::new(key_source.version());
+        let seen_key_version = AtomicU64::new(trust.version());
         Ok(AccessTokenValidator {
-            key_source,
-            issuer,
+            trust,
             audiences: self.audiences,
             algorithms: self.algorithms,
             leeway: duration_secs(self.leeway),
@@ -561,9 +437,7 @@ impl AccessTokenValidator {
             // Keys past their freshness: verify in full, which makes the key
             // source refresh first; a cached verdict would outlive a key the
             // source may have dropped.
-            if self.key_source.is_current()
-                && let Some(claims) = cache.get(token, now)
-            {
+            if let Some(claims) = self.trust.cached(cache, token, now) {
                 self.check_claims(&claims, now)?;
                 self.check_organization(&claims).await?;
                 return Ok(claims);
@@ -599,11 +473,10 @@ impl AccessTokenValidator {
                     });
                 }
             }
-            Ok(())
+            self.trust.select(parsed, KIND)
         };
-        let source = self.key_source.as_ref();
         let options = &self.parse_options;
-        let verified = verify_token(token, options, &self.algorithms, KIND, source, check).await;
+        let verified = verify_token(token, options, &self.algorithms, KIND, check).await;
         let (parsed, fingerprint) = match verified {
             Ok(verified) => verified,
             Err(error) => {
@@ -630,8 +503,8 @@ impl AccessTokenValidator {
             );
             // The key set changed while we verified: the eviction that went
             // with the change may have run before this insert.
-            if self.key_source.version() != key_version {
-                cache.retain_keys(|fp| self.key_source.contains(fp));
+            if self.trust.version() != key_version {
+                self.trust.retain(cache);
             }
         }
         Ok(claims)
@@ -678,10 +551,7 @@ impl AccessTokenValidator {
         let now = self.clock.now();
         self.evict_removed_keys(cache);
         // Keys past their freshness: `validate` refreshes them first.
-        if !self.key_source.is_current() {
-            return self.known_expired(token, now).map(Err);
-        }
-        let Some(claims) = cache.get(token, now) else {
+        let Some(claims) = self.trust.cached(cache, token, now) else {
             return self.known_expired(token, now).map(Err);
         };
         // `check_claims` covers every organization policy but the async
@@ -720,11 +590,11 @@ impl AccessTokenValidator {
     /// If the key set changed since we last looked, drops cached tokens whose
     /// key is gone. Returns the key-set version it saw.
     fn evict_removed_keys(&self, cache: &VerifiedTokenCache<AccessTokenClaims>) -> u64 {
-        let version = self.key_source.version();
+        let version = self.trust.version();
         if self.seen_key_version.load(Ordering::Acquire) != version {
             // Evict before publishing the new version so no thread can skip
             // the eviction and hit a stale entry.
-            cache.retain_keys(|fp| self.key_source.contains(fp));
+            self.trust.retain(cache);
             self.seen_key_version.store(version, Ordering::Release);
         }
         version
@@ -736,13 +606,7 @@ impl AccessTokenValidator {
         let iss = claims
             .iss()
             .ok_or_else(|| Error::IssuerInvalid { kind: KIND })?;
-        if iss != self.issuer {
-            return Err(Error::IssuerMismatch {
-                kind: KIND,
-                expected: self.issuer.clone(),
-                found: truncate_for_message(iss),
-            });
-        }
+        self.trust.check_issuer(iss, KIND)?;
 
         // Audience
         if claims.aud_values().is_none() {
@@ -812,39 +676,17 @@ impl AccessTokenValidator {
             }
         }
 
-        // Organization (the synchronous policies)
-        match &self.organization {
-            OrganizationPolicy::None | OrganizationPolicy::Check(_) => {}
-            OrganizationPolicy::Required => {
-                claims
-                    .org_id()
-                    .ok_or_else(|| Error::OrganizationIdInvalid { kind: KIND })?;
-            }
-            OrganizationPolicy::AllowList(allowed) => {
-                let by_id = claims.org_id().is_some_and(|id| allowed.allows_id(id));
-                let by_name = || claims.org_name().is_some_and(|n| allowed.allows_name(n));
-                if !by_id && !by_name() {
-                    return Err(self.organization_not_allowed(claims));
-                }
-            }
-        }
-        Ok(())
+        // Organization (the synchronous policies; `Check` is awaited by
+        // `check_organization`)
+        self.organization
+            .evaluate_now(claims, KIND)
+            .unwrap_or(Ok(()))
     }
 
     async fn check_organization(&self, claims: &Arc<AccessTokenClaims>) -> Result<(), Error> {
-        if let OrganizationPolicy::Check(check) = &self.organization {
-            if !check(Arc::clone(claims)).await {
-                return Err(self.organization_not_allowed(claims));
-            }
+        if self.organization.is_async() {
+            return self.organization.evaluate(claims, KIND).await;
         }
         Ok(())
-    }
-
-    fn organization_not_allowed(&self, claims: &AccessTokenClaims) -> Error {
-        Error::OrganizationNotAllowed {
-            kind: KIND,
-            org_id: trunc_opt(claims.org_id()),
-            org_name: trunc_opt(claims.org_name()),
-        }
     }
 }

@@ -588,6 +588,31 @@ impl<T: Send + Sync + 'static> VerifiedTokenCache<T> {
         }
     }
 
+    /// Keeps only entries that pass `keep`, given each entry's verifying key
+    /// and value; for key sets that differ per entry (several issuers, each
+    /// with its own keys: the entry's claims name its issuer).
+    ///
+    /// `keep` runs while a shard is locked: it must not call back into this
+    /// cache. It is called once per entry.
+    pub fn retain_entries(&self, keep: impl Fn(&KeyFingerprint, &T) -> bool) {
+        let mut doomed: Vec<u64> = Vec::new();
+        for lock in self.shards.iter() {
+            let mut shard = write(lock);
+            doomed.clear();
+            for (&tag, slot) in &shard.map {
+                if !keep(&slot.fingerprint, &slot.value) {
+                    doomed.push(tag);
+                }
+            }
+            for &tag in &doomed {
+                shard.remove(tag);
+            }
+            if !doomed.is_empty() {
+                shard.hand = 0;
+            }
+        }
+    }
+
     /// Number of cached entries, including expired ones not yet dropped.
     pub fn len(&self) -> usize {
         self.shards.iter().map(|s| read(s).len()).sum()

@@ -458,11 +458,44 @@ impl DpopValidator {
     /// Checks `proof` against `request` (RFC 9449 §4.3, in its order) and
     /// records it as used. A proof is recorded only once its signature
     /// verified, so junk never fills the replay store.
+    ///
+    /// # Errors
+    ///
+    /// The [`DpopError`] of the first check that fails.
     pub async fn validate(
         &self,
         proof: &str,
         request: &DpopRequest<'_>,
     ) -> Result<VerifiedProof, DpopError> {
+        let checked = self.check(proof, request)?;
+        let seen = self
+            .replay
+            .check_and_record(checked.id, checked.expires_at, checked.now)
+            .await;
+        checked.finish(seen)
+    }
+
+    /// [`validate`](Self::validate) when the replay store answers without
+    /// waiting ([`ReplayStore::check_and_record_now`], as
+    /// [`MemoryReplayStore`] does); `None` otherwise, before anything is
+    /// checked or recorded.
+    pub fn validate_now(
+        &self,
+        proof: &str,
+        request: &DpopRequest<'_>,
+    ) -> Option<Result<VerifiedProof, DpopError>> {
+        let checked = match self.check(proof, request) {
+            Ok(checked) => checked,
+            Err(error) => return Some(Err(error)),
+        };
+        let seen = self
+            .replay
+            .check_and_record_now(checked.id, checked.expires_at, checked.now)?;
+        Some(checked.finish(seen))
+    }
+
+    /// Every check but the replay one.
+    fn check(&self, proof: &str, request: &DpopRequest<'_>) -> Result<Checked, DpopError> {
         // Check 2: one well-formed JWT (the single-header check, 1, is the
         // caller's: it sees the header map).
         let jws = Jws::parse(proof, &self.parse_options).map_err(DpopError::Malformed)?;
@@ -554,16 +587,30 @@ impl DpopValidator {
                 return Err(DpopError::KeyMismatch);
             }
         }
-        // RFC 9449 §11.1: a `jti` is used once while its proof is acceptable.
-        let seen = self
-            .replay
-            .check_and_record(ProofId::new(&jkt, jti), expires_at, now)
-            .await
-            .map_err(DpopError::ReplayStore)?;
-        if seen != Seen::First {
-            return Err(DpopError::Replayed);
+        Ok(Checked {
+            id: ProofId::new(&jkt, jti),
+            expires_at,
+            now,
+            proof: VerifiedProof { jkt, alg, iat },
+        })
+    }
+}
+
+/// A proof that passed every check but the replay one.
+struct Checked {
+    id: ProofId,
+    expires_at: i64,
+    now: i64,
+    proof: VerifiedProof,
+}
+
+impl Checked {
+    /// The verdict once the replay store answered.
+    fn finish(self, seen: Result<Seen, ReplayStoreError>) -> Result<VerifiedProof, DpopError> {
+        match seen.map_err(DpopError::ReplayStore)? {
+            Seen::First => Ok(self.proof),
+            _ => Err(DpopError::Replayed),
         }
-        Ok(VerifiedProof { jkt, alg, iat })
     }
 }
 
@@ -697,21 +744,77 @@ impl DpopAccessTokenValidator {
         proof: Option<&str>,
         request: DpopRequest<'_>,
     ) -> Result<Arc<AccessTokenClaims>, DpopAuthError> {
-        match (scheme, self.mode) {
-            (Scheme::Dpop, DpopMode::Disabled) => return Err(DpopAuthError::DpopDisabled),
-            (Scheme::Bearer, DpopMode::Required) => return Err(DpopAuthError::BearerNotAccepted),
-            (Scheme::Bearer, _) if proof.is_some() && self.mode != DpopMode::Disabled => {
-                return Err(DpopAuthError::ProofWithBearer);
-            }
-            (Scheme::Dpop, _) if proof.is_none() => return Err(DpopAuthError::MissingProof),
-            _ => {}
-        }
+        self.check_scheme(scheme, proof)?;
         let claims = self
             .tokens
             .validate(token)
             .await
             .map_err(DpopAuthError::Token)?;
-        let jkt = cnf_jkt(&claims);
+        if let Some((proof, jkt)) = self.binding(scheme, proof, &claims)? {
+            self.proofs
+                .validate(proof, &request.access_token(token, jkt))
+                .await
+                .map_err(DpopAuthError::Proof)?;
+        }
+        Ok(claims)
+    }
+
+    /// [`validate`](Self::validate) when it can be answered without waiting:
+    /// the token is in the validator's verified-token cache
+    /// ([`AccessTokenValidator::validate_cached`]) and the replay store
+    /// answers at once ([`DpopValidator::validate_now`]); the proof is
+    /// checked in full either way. `None` otherwise (nothing recorded).
+    pub fn validate_now(
+        &self,
+        scheme: Scheme,
+        token: &str,
+        proof: Option<&str>,
+        request: DpopRequest<'_>,
+    ) -> Option<Result<Arc<AccessTokenClaims>, DpopAuthError>> {
+        if let Err(error) = self.check_scheme(scheme, proof) {
+            return Some(Err(error));
+        }
+        let claims = match self.tokens.validate_cached(token)? {
+            Ok(claims) => claims,
+            Err(error) => return Some(Err(DpopAuthError::Token(error))),
+        };
+        let bound = match self.binding(scheme, proof, &claims) {
+            Ok(bound) => bound,
+            Err(error) => return Some(Err(error)),
+        };
+        if let Some((proof, jkt)) = bound {
+            let verdict = self
+                .proofs
+                .validate_now(proof, &request.access_token(token, jkt))?;
+            if let Err(error) = verdict {
+                return Some(Err(DpopAuthError::Proof(error)));
+            }
+        }
+        Some(Ok(claims))
+    }
+
+    /// The scheme and proof-header rules that need no token.
+    fn check_scheme(&self, scheme: Scheme, proof: Option<&str>) -> Result<(), DpopAuthError> {
+        match (scheme, self.mode) {
+            (Scheme::Dpop, DpopMode::Disabled) => Err(DpopAuthError::DpopDisabled),
+            (Scheme::Bearer, DpopMode::Required) => Err(DpopAuthError::BearerNotAccepted),
+            (Scheme::Bearer, _) if proof.is_some() && self.mode != DpopMode::Disabled => {
+                Err(DpopAuthError::ProofWithBearer)
+            }
+            (Scheme::Dpop, _) if proof.is_none() => Err(DpopAuthError::MissingProof),
+            _ => Ok(()),
+        }
+    }
+
+    /// After the token is valid: the proof to check and the thumbprint it
+    /// must match (`None` for an accepted bearer token).
+    fn binding<'p, 'c>(
+        &self,
+        scheme: Scheme,
+        proof: Option<&'p str>,
+        claims: &'c AccessTokenClaims,
+    ) -> Result<Option<(&'p str, &'c str)>, DpopAuthError> {
+        let jkt = cnf_jkt(claims);
         match scheme {
             Scheme::Bearer => {
                 // RFC 9449 §7.2: a resource server that supports DPoP refuses
@@ -719,17 +822,14 @@ impl DpopAccessTokenValidator {
                 if self.mode != DpopMode::Disabled && jkt.is_some() {
                     return Err(DpopAuthError::BoundTokenAsBearer);
                 }
+                Ok(None)
             }
             Scheme::Dpop => {
                 let jkt = jkt.ok_or(DpopAuthError::TokenNotBound)?;
                 let proof = proof.ok_or(DpopAuthError::MissingProof)?;
-                self.proofs
-                    .validate(proof, &request.access_token(token, jkt))
-                    .await
-                    .map_err(DpopAuthError::Proof)?;
+                Ok(Some((proof, jkt)))
             }
         }
-        Ok(claims)
     }
 }
 

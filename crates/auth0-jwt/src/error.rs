@@ -22,6 +22,8 @@ pub enum TokenKind {
     AccessToken,
     /// A claim set not tied to a token kind (e.g. [`Claims::from_json`](crate::claims::Claims::from_json)).
     Token,
+    /// An OpenID Connect Back-Channel Logout token.
+    LogoutToken,
 }
 
 impl fmt::Display for TokenKind {
@@ -30,6 +32,7 @@ impl fmt::Display for TokenKind {
             Self::IdToken => "ID token",
             Self::AccessToken => "access token",
             Self::Token => "token",
+            Self::LogoutToken => "logout token",
         })
     }
 }

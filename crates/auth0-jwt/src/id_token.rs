@@ -5,10 +5,14 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::alg::Algorithm;
 use crate::claims::{Audience, Claims, ParsedClaims, truncate_for_message};
 use crate::clock::{Clock, SystemClock};
 use crate::error::{Error, TokenKind};
+use crate::issuers::Issuers;
+use crate::organization::OrganizationPolicy;
 use crate::verifier::SignatureVerifier;
+use crate::verifier::StaticKeys;
 
 /// The claims of a verified ID token.
 pub type IdTokenClaims = Claims;
@@ -111,6 +115,8 @@ pub struct TokenVerifier {
     audience: String,
     leeway: i64,
     clock: Arc<dyn Clock>,
+    organization: OrganizationPolicy,
+    issuers: Option<Arc<Issuers>>,
 }
 
 impl fmt::Debug for TokenVerifier {
@@ -120,6 +126,7 @@ impl fmt::Debug for TokenVerifier {
             .field("issuer", &self.issuer)
             .field("audience", &self.audience)
             .field("leeway", &self.leeway)
+            .field("organization", &self.organization)
             .finish_non_exhaustive()
     }
 }
@@ -134,6 +141,8 @@ pub struct TokenVerifierBuilder {
     audience: Option<String>,
     leeway: Option<Duration>,
     clock: Option<Arc<dyn Clock>>,
+    organization: OrganizationPolicy,
+    issuers: Option<Issuers>,
 }
 
 impl fmt::Debug for TokenVerifierBuilder {
@@ -163,6 +172,35 @@ impl TokenVerifierBuilder {
         self
     }
 
+    /// Trusts several issuers (one tenant's custom domains), each with its
+    /// own key source, instead of one [`issuer`](Self::issuer): the token's
+    /// `iss` selects the keys among them and must equal one exactly. The
+    /// [`signature_verifier`](Self::signature_verifier) then only sets the
+    /// algorithm and parsing limits (default RS256); its own keys are not
+    /// used.
+    ///
+    /// ```
+    /// use auth0_jwt::id_token::TokenVerifier;
+    /// use auth0_jwt::issuers::Issuers;
+    /// use auth0_jwt::verifier::StaticKeys;
+    /// # fn keys() -> StaticKeys { StaticKeys::new(auth0_jwt::KeySet::new()) }
+    ///
+    /// let verifier = TokenVerifier::builder()
+    ///     .issuers(
+    ///         Issuers::new()
+    ///             .issuer("https://login.a.com/", keys())
+    ///             .issuer("https://tenant.auth0.com/", keys()),
+    ///     )
+    ///     .audience("my-client-id")
+    ///     .build()?;
+    /// # let _ = verifier;
+    /// # Ok::<(), auth0_jwt::error::Error>(())
+    /// ```
+    pub fn issuers(mut self, issuers: Issuers) -> Self {
+        self.issuers = Some(issuers);
+        self
+    }
+
     /// The expected audience: the application's client id.
     pub fn audience(mut self, audience: impl Into<String>) -> Self {
         self.audience = Some(audience.into());
@@ -188,6 +226,30 @@ impl TokenVerifierBuilder {
         self
     }
 
+    /// Which organizations may log in (default
+    /// [`OrganizationPolicy::Allowed`]): required, denied, an allow-list of
+    /// ids and names, or your own check. It applies to every token, on top
+    /// of a per-login [`VerifyOptions::organization`].
+    ///
+    /// ```
+    /// use auth0_jwt::id_token::TokenVerifier;
+    /// use auth0_jwt::organization::OrganizationPolicy;
+    /// use auth0_jwt::verifier::SymmetricSignatureVerifier;
+    ///
+    /// let verifier = TokenVerifier::builder()
+    ///     .signature_verifier(SymmetricSignatureVerifier::new(b"client-secret")?)
+    ///     .issuer("https://tenant.auth0.com/")
+    ///     .audience("my-client-id")
+    ///     .organization(OrganizationPolicy::allow(["org_abc", "acme"]))
+    ///     .build()?;
+    /// # let _ = verifier;
+    /// # Ok::<(), auth0_jwt::error::Error>(())
+    /// ```
+    pub fn organization(mut self, policy: OrganizationPolicy) -> Self {
+        self.organization = policy;
+        self
+    }
+
     /// Builds the verifier.
     ///
     /// # Errors
@@ -195,13 +257,32 @@ impl TokenVerifierBuilder {
     /// [`Error::Config`] if the signature verifier, issuer or audience is
     /// missing or empty.
     pub fn build(self) -> Result<TokenVerifier, Error> {
-        let signature = self
-            .signature
-            .ok_or_else(|| Error::config("TokenVerifier needs a signature verifier"))?;
-        let issuer = self
-            .issuer
-            .filter(|s| !s.is_empty())
-            .ok_or_else(|| Error::config("TokenVerifier needs an issuer"))?;
+        let issuers = match self.issuers {
+            Some(_) if self.issuer.is_some() => {
+                return Err(Error::config(
+                    "TokenVerifier takes either one issuer or `issuers`, not both",
+                ));
+            }
+            Some(issuers) if issuers.is_empty() => {
+                return Err(Error::config("TokenVerifier needs an issuer"));
+            }
+            other => other.map(Arc::new),
+        };
+        let signature = match (self.signature, &issuers) {
+            (Some(signature), _) => signature,
+            // The keys come from `issuers`; this only sets the algorithm.
+            (None, Some(_)) => {
+                SignatureVerifier::new(Arc::new(StaticKeys::default()), Algorithm::RS256)
+            }
+            (None, None) => return Err(Error::config("TokenVerifier needs a signature verifier")),
+        };
+        let issuer = match &issuers {
+            Some(_) => String::new(),
+            None => self
+                .issuer
+                .filter(|s| !s.is_empty())
+                .ok_or_else(|| Error::config("TokenVerifier needs an issuer"))?,
+        };
         let audience = self
             .audience
             .filter(|s| !s.is_empty())
@@ -212,6 +293,8 @@ impl TokenVerifierBuilder {
             audience,
             leeway: duration_secs(self.leeway.unwrap_or(DEFAULT_LEEWAY)),
             clock: self.clock.unwrap_or_else(|| Arc::new(SystemClock)),
+            organization: self.organization,
+            issuers,
         })
     }
 }
@@ -244,7 +327,8 @@ impl TokenVerifier {
             .build()
     }
 
-    /// The configured issuer.
+    /// The configured issuer (empty when several are, see
+    /// [`TokenVerifierBuilder::issuers`]).
     pub fn issuer(&self) -> &str {
         &self.issuer
     }
@@ -268,12 +352,18 @@ impl TokenVerifier {
         if token.is_empty() {
             return Err(Error::Missing { kind: KIND });
         }
-        let claims = self.signature.verify_claims(token, KIND).await?;
+        let claims = self
+            .signature
+            .verify_claims_from(token, KIND, self.issuers.as_deref())
+            .await?;
         self.check_claims(&claims, options, self.clock.now())?;
-        claims
+        let claims = claims
             .into_claims()
-            .map(Claims::unwrap_arc)
-            .map_err(|e| Error::from_claim_type(e, KIND))
+            .map_err(|e| Error::from_claim_type(e, KIND))?;
+        if !self.organization.is_allowed() {
+            self.organization.evaluate(&claims, KIND).await?;
+        }
+        Ok(Claims::unwrap_arc(claims))
     }
 
     fn check_claims(
@@ -289,10 +379,17 @@ impl TokenVerifier {
             .string("iss")
             .map_err(ty)?
             .ok_or_else(|| Error::IssuerInvalid { kind: KIND })?;
-        if iss != self.issuer {
+        let trusted = match &self.issuers {
+            Some(issuers) => issuers.trusts(iss),
+            None => iss == self.issuer,
+        };
+        if !trusted {
             return Err(Error::IssuerMismatch {
                 kind: KIND,
-                expected: self.issuer.clone(),
+                expected: match &self.issuers {
+                    Some(issuers) => issuers.describe(),
+                    None => self.issuer.clone(),
+                },
                 found: truncate_for_message(iss),
             });
         }

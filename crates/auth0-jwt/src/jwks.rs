@@ -53,6 +53,7 @@
 //! ```
 
 mod clock;
+mod discovery;
 mod error;
 mod fetch;
 mod status;
@@ -69,6 +70,7 @@ use bytes::Bytes;
 use http::Uri;
 
 pub use self::clock::{MonotonicClock, TokioClock};
+pub use self::discovery::{DiscoveryError, WELL_KNOWN_OPENID_CONFIGURATION};
 pub use self::error::{JwksBuildError, JwksFetchError};
 pub use self::status::JwksStatus;
 
@@ -175,6 +177,41 @@ impl RemoteJwks {
         S: HttpService + Sync,
     {
         Self::builder(client).url(url).build()
+    }
+
+    /// A cache of the JWKS of `issuer`, found through OpenID Connect
+    /// Discovery: `{issuer}/.well-known/openid-configuration` names the
+    /// `jwks_uri`, and the document's `issuer` must equal `issuer` exactly
+    /// (OIDC Discovery §4.3) or nothing is fetched from it
+    /// ([`DiscoveryError::IssuerMismatch`]). The document is cached for the
+    /// key set's TTL. Default settings; see [`RemoteJwksBuilder::discover`].
+    ///
+    /// # Errors
+    ///
+    /// [`JwksBuildError::InvalidUrl`] / [`JwksBuildError::InsecureUrl`] for
+    /// an issuer that is not an absolute `https` URL (plain `http` only for
+    /// loopback hosts).
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// # use auth0_core::{client::Auth0Client, config::ClientConfig};
+    /// use auth0_jwt::issuers::Issuers;
+    /// use auth0_jwt::jwks::RemoteJwks;
+    /// # fn f() -> Result<(), Box<dyn std::error::Error>> {
+    /// let client = Auth0Client::new(ClientConfig::new("tenant.eu.auth0.com")?)?;
+    /// // One tenant behind two custom domains: each issuer gets its own cache.
+    /// let issuers = Issuers::new()
+    ///     .issuer("https://login.a.com/", RemoteJwks::discover(client.clone(), "https://login.a.com/")?)
+    ///     .issuer("https://login.b.com/", RemoteJwks::discover(client, "https://login.b.com/")?);
+    /// # let _ = issuers;
+    /// # Ok(()) }
+    /// ```
+    pub fn discover<S>(client: Auth0Client<S>, issuer: &str) -> Result<Self, JwksBuildError>
+    where
+        S: HttpService + Sync,
+    {
+        Self::builder(client).discover(issuer).build()
     }
 
     /// Starts a builder. The URL defaults to the client domain's
@@ -303,6 +340,8 @@ enum UrlChoice {
     Domain(Result<Uri, JwksBuildError>),
     /// Given explicitly; validated by `build()`.
     Explicit(String),
+    /// Found through the discovery document of this issuer.
+    Discover(String),
 }
 
 /// Builds a [`RemoteJwks`]; from [`RemoteJwks::builder`].
@@ -345,6 +384,15 @@ impl RemoteJwksBuilder {
     /// `http://` is accepted only for loopback hosts (local tests).
     pub fn url(mut self, url: impl Into<String>) -> Self {
         self.url = UrlChoice::Explicit(url.into());
+        self
+    }
+
+    /// Finds the JWKS through `issuer`'s OpenID Connect discovery document
+    /// instead of a fixed URL; see [`RemoteJwks::discover`]. The document is
+    /// fetched again once it is older than the [`ttl`](Self::ttl), before
+    /// the key set it leads to.
+    pub fn discover(mut self, issuer: impl Into<String>) -> Self {
+        self.url = UrlChoice::Discover(issuer.into());
         self
     }
 
@@ -435,10 +483,6 @@ impl RemoteJwksBuilder {
     /// or body size, [`JwksBuildError::NoRuntime`] for background refresh
     /// outside a Tokio runtime.
     pub fn build(self) -> Result<RemoteJwks, JwksBuildError> {
-        let uri = match self.url {
-            UrlChoice::Domain(uri) => uri?,
-            UrlChoice::Explicit(url) => validate_url(&url)?,
-        };
         for (setting, zero) in [
             ("ttl", self.ttl.is_zero()),
             ("unknown_kid_cooldown", self.cooldown.is_zero()),
@@ -461,12 +505,30 @@ impl RemoteJwksBuilder {
             max_body_size: self.max_body_size,
             stale_if_error: self.stale_if_error,
         };
-        let url = uri.to_string();
-        let fetcher = Box::new(ClientFetch {
-            client: self.client,
-            uri,
-            max_body_size: self.max_body_size,
-        });
+        let fixed = |uri: Uri| -> (String, Box<dyn Fetch>) {
+            (
+                uri.to_string(),
+                Box::new(ClientFetch {
+                    client: Arc::clone(&self.client),
+                    uri,
+                    max_body_size: self.max_body_size,
+                }),
+            )
+        };
+        let (url, fetcher) = match self.url {
+            UrlChoice::Domain(uri) => fixed(uri?),
+            UrlChoice::Explicit(ref url) => fixed(validate_url(url)?),
+            UrlChoice::Discover(ref issuer) => {
+                let (fetch, uri) = discovery::DiscoveryFetch::new(
+                    Arc::clone(&self.client),
+                    issuer,
+                    self.ttl,
+                    self.max_body_size,
+                    Arc::clone(&self.clock),
+                )?;
+                (uri.to_string(), Box::new(fetch) as Box<dyn Fetch>)
+            }
+        };
         Ok(RemoteJwks {
             store: Store::new(url, fetcher, settings, self.clock, background),
         })
@@ -479,6 +541,7 @@ impl fmt::Debug for RemoteJwksBuilder {
             UrlChoice::Domain(Ok(uri)) => uri.to_string(),
             UrlChoice::Domain(Err(_)) => String::from("<invalid domain URL>"),
             UrlChoice::Explicit(url) => url.clone(),
+            UrlChoice::Discover(issuer) => format!("{issuer} (discovery)"),
         };
         f.debug_struct("RemoteJwksBuilder")
             .field("url", &url)

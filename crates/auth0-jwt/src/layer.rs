@@ -30,7 +30,9 @@ use tower_layer::Layer;
 use tower_service::Service;
 
 use crate::access_token::{AccessTokenClaims, AccessTokenValidator};
-use crate::error::Error;
+use crate::error::{Error, TokenKind};
+use crate::organization::OrganizationPolicy;
+use crate::resource_metadata::ProtectedResourceMetadata;
 use crate::verifier::KeySourceError;
 
 /// Longest `error_description` sent back, in bytes.
@@ -287,8 +289,15 @@ struct Settings {
     header: HeaderName,
     /// Challenge for requests without a bearer token: `Bearer` or `Bearer realm="…"`.
     bare_challenge: HeaderValue,
-    /// `realm="…", ` or empty, placed before the error attributes.
+    /// `realm="…"`, or empty.
+    realm_param: String,
+    /// `resource_metadata="…"` (RFC 9728 §5.1), or empty.
+    metadata_param: String,
+    /// The parameters every challenge starts with, each followed by `, `:
+    /// the realm and the resource metadata URL, or empty.
     realm_attr: String,
+    /// The per-request organization policy, if any.
+    organization: Option<OrganizationResolver>,
     max_token_len: usize,
     /// `invalid_token` challenges for [`FIXED_DESCRIPTIONS`], built once per
     /// realm: the rejections that come in floods cost a header clone.
@@ -296,6 +305,18 @@ struct Settings {
 }
 
 impl Settings {
+    /// Rebuilds the challenges from the realm and metadata parameters.
+    fn rebuild(&mut self) {
+        self.realm_attr = leading_params(&self.realm_param, &self.metadata_param);
+        let bare = self.realm_attr.trim_end_matches(", ");
+        self.bare_challenge = if bare.is_empty() {
+            HeaderValue::from_static("Bearer")
+        } else {
+            header_value(&format!("Bearer {bare}"))
+        };
+        self.build_fixed_challenges();
+    }
+
     fn build_fixed_challenges(&mut self) {
         self.fixed_challenges =
             FIXED_DESCRIPTIONS.map(|d| invalid_token_challenge(&self.realm_attr, d, ""));
@@ -386,7 +407,10 @@ impl<A: Authorize> BearerAuthLayer<A> {
         let mut settings = Settings {
             header: AUTHORIZATION,
             bare_challenge: HeaderValue::from_static("Bearer"),
+            realm_param: String::new(),
+            metadata_param: String::new(),
             realm_attr: String::new(),
+            organization: None,
             max_token_len: DEFAULT_MAX_TOKEN_LEN,
             fixed_challenges: [const { HeaderValue::from_static("Bearer") };
                 FIXED_DESCRIPTIONS.len()],
@@ -409,11 +433,37 @@ impl<A: Authorize> BearerAuthLayer<A> {
     /// Sets the `realm` sent in every challenge. Characters outside printable
     /// ASCII are replaced; quotes and backslashes are escaped.
     pub fn realm(mut self, realm: &str) -> Self {
-        let quoted = quoted_string(realm);
         let settings = self.settings_mut();
-        settings.realm_attr = format!("realm={quoted}, ");
-        settings.bare_challenge = header_value(&format!("Bearer realm={quoted}"));
-        settings.build_fixed_challenges();
+        settings.realm_param = format!("realm={}", quoted_string(realm));
+        settings.rebuild();
+        self
+    }
+
+    /// Names the API's RFC 9728 metadata document in every challenge
+    /// (`resource_metadata="…"`, RFC 9728 §5.1), so a client that gets a 401
+    /// can find the authorization servers. Serve the document itself with
+    /// [`ProtectedResourceMetadata::layer`] outside this layer.
+    ///
+    /// ```
+    /// use auth0_jwt::layer::BearerAuthLayer;
+    /// use auth0_jwt::resource_metadata::ProtectedResourceMetadata;
+    /// # use auth0_jwt::{AccessTokenValidator, KeySet, StaticKeys};
+    /// # let validator = AccessTokenValidator::builder()
+    /// #     .key_source(StaticKeys::new(KeySet::new()))
+    /// #     .issuer("https://tenant.auth0.com/").audience("https://api.example.com").build()?;
+    ///
+    /// let metadata = ProtectedResourceMetadata::builder("https://api.example.com")
+    ///     .authorization_server("https://tenant.auth0.com/")
+    ///     .build()?;
+    /// let auth = BearerAuthLayer::new(validator).resource_metadata(&metadata);
+    /// // tower::ServiceBuilder::new().layer(metadata.layer()).layer(auth).service(api)
+    /// # let _ = auth;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn resource_metadata(mut self, metadata: &ProtectedResourceMetadata) -> Self {
+        let settings = self.settings_mut();
+        settings.metadata_param = metadata.challenge_param().to_owned();
+        settings.rebuild();
         self
     }
 
@@ -428,6 +478,45 @@ impl<A: Authorize> BearerAuthLayer<A> {
     /// (default 16 KiB).
     pub fn max_token_len(mut self, max: usize) -> Self {
         self.settings_mut().max_token_len = max;
+        self
+    }
+}
+
+impl<A: Authorize<Claims = AccessTokenClaims>> BearerAuthLayer<A> {
+    /// Applies an organization policy chosen per request, on top of the
+    /// validator's own (e.g. the organization a `Host` sub-domain belongs
+    /// to). A token the request's policy refuses is answered 401
+    /// `invalid_token` ("not valid for this resource"), like one the
+    /// validator refuses. The resolver runs on every request that carries
+    /// an accepted token, including cache hits: keep it cheap (return
+    /// prepared policies; cloning an allow-list is a reference count).
+    ///
+    /// ```
+    /// use std::collections::HashMap;
+    /// use auth0_jwt::layer::{BearerAuthLayer, RequestHead};
+    /// use auth0_jwt::organization::OrganizationPolicy;
+    /// # use auth0_jwt::{AccessTokenValidator, KeySet, StaticKeys};
+    /// # let validator = AccessTokenValidator::builder()
+    /// #     .key_source(StaticKeys::new(KeySet::new()))
+    /// #     .issuer("https://tenant.auth0.com/").audience("https://api.example.com").build()?;
+    ///
+    /// // acme.api.example.com serves the members of org_acme only.
+    /// let tenants: HashMap<&str, OrganizationPolicy> =
+    ///     [("acme", OrganizationPolicy::allow(["org_acme"]))].into();
+    /// let layer = BearerAuthLayer::new(validator).organization_resolver(move |head: &RequestHead<'_>| {
+    ///     head.host()
+    ///         .and_then(|host| host.strip_suffix(".api.example.com"))
+    ///         .and_then(|sub| tenants.get(sub).cloned())
+    ///         .unwrap_or(OrganizationPolicy::Denied)
+    /// });
+    /// # let _ = layer;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn organization_resolver<F>(mut self, resolver: F) -> Self
+    where
+        F: Fn(&RequestHead<'_>) -> OrganizationPolicy + Send + Sync + 'static,
+    {
+        self.settings_mut().organization = Some(Arc::new(resolver));
         self
     }
 }
@@ -594,14 +683,29 @@ where
                 outcome.map_err(|rejection| refusal(&rejection, token, settings, syntax_checked))
             })
         };
+        // The request's organization policy, when the layer has a resolver.
+        let policy = settings
+            .organization
+            .as_ref()
+            .map(|resolve| resolve(&RequestHead::of(&request)));
         match answered {
-            Some(Ok(claims)) => {
-                request.extensions_mut().insert(claims);
-                // The service made ready by `poll_ready` serves the request.
-                return ResponseFuture {
-                    kind: FutureKind::Boxed(Box::pin(self.inner.call(request))),
-                };
-            }
+            Some(Ok(claims)) => match organization_now(policy.as_ref(), &claims) {
+                Some(Ok(())) => {
+                    request.extensions_mut().insert(claims);
+                    // The service made ready by `poll_ready` serves the request.
+                    return ResponseFuture {
+                        kind: FutureKind::Boxed(Box::pin(self.inner.call(request))),
+                    };
+                }
+                Some(Err(error)) => {
+                    let response = rejection_response(&rejection_for(&error), "", settings);
+                    return ResponseFuture {
+                        kind: FutureKind::Ready(Some(response)),
+                    };
+                }
+                // An async organization check: the asynchronous path.
+                None => {}
+            },
             Some(Err(response)) => {
                 return ResponseFuture {
                     kind: FutureKind::Ready(Some(response)),
@@ -622,7 +726,14 @@ where
                 // Checked to be UTF-8 before this future was made.
                 let token = bearer_token(headers, &shared.settings, start).unwrap_or_default();
                 match shared.authorizer.authorize(token).await {
-                    Ok(claims) => Ok(claims),
+                    Ok(claims) => match organization(policy.as_ref(), &claims).await {
+                        Ok(()) => Ok(claims),
+                        Err(error) => Err(rejection_response(
+                            &rejection_for(&error),
+                            token,
+                            &shared.settings,
+                        )),
+                    },
                     Err(rejection) => {
                         Err(refusal(&rejection, token, &shared.settings, syntax_checked))
                     }
@@ -640,6 +751,97 @@ where
             kind: FutureKind::Boxed(Box::pin(fut)),
         }
     }
+}
+
+/// What a per-request organization resolver sees of the request.
+#[derive(Debug, Clone, Copy)]
+pub struct RequestHead<'a> {
+    /// The method.
+    pub method: &'a http::Method,
+    /// The request target.
+    pub uri: &'a http::Uri,
+    /// The headers.
+    pub headers: &'a http::HeaderMap,
+}
+
+impl<'a> RequestHead<'a> {
+    /// The head of `request`.
+    pub fn of<B>(request: &'a Request<B>) -> Self {
+        Self {
+            method: request.method(),
+            uri: request.uri(),
+            headers: request.headers(),
+        }
+    }
+
+    /// The host the client addressed, without port: the request target's
+    /// authority if it is absolute, else the `Host` header. Behind a proxy
+    /// that rewrites `Host`, read your proxy's header from
+    /// [`headers`](Self::headers) instead.
+    pub fn host(&self) -> Option<&'a str> {
+        let authority = match self.uri.authority() {
+            Some(authority) => authority.as_str(),
+            None => self.headers.get(http::header::HOST)?.to_str().ok()?,
+        };
+        let authority = authority.rsplit('@').next().unwrap_or(authority);
+        if authority.starts_with('[') {
+            // An IPv6 literal keeps its brackets.
+            return authority.split_inclusive(']').next();
+        }
+        authority.split(':').next().filter(|h| !h.is_empty())
+    }
+}
+
+/// A per-request organization policy; see
+/// [`BearerAuthLayer::organization_resolver`].
+pub type OrganizationResolver =
+    Arc<dyn Fn(&RequestHead<'_>) -> OrganizationPolicy + Send + Sync + 'static>;
+
+/// The request's organization verdict on `claims` if it can be given at
+/// once; `None` for an async [`OrganizationPolicy::Check`].
+pub(crate) fn organization_now<C: Send + Sync + 'static>(
+    policy: Option<&OrganizationPolicy>,
+    claims: &Arc<C>,
+) -> Option<Result<(), Error>> {
+    // No resolver: nothing to look at (the common case, kept to one branch).
+    let Some(policy) = policy else {
+        return Some(Ok(()));
+    };
+    let Some(claims) = as_access_claims(claims) else {
+        return Some(Ok(()));
+    };
+    policy.evaluate_now(claims, TokenKind::AccessToken)
+}
+
+/// The request's organization verdict on `claims`.
+pub(crate) async fn organization<C: Send + Sync + 'static>(
+    policy: Option<&OrganizationPolicy>,
+    claims: &Arc<C>,
+) -> Result<(), Error> {
+    let (Some(policy), Some(claims)) = (policy, policy.and_then(|_| as_access_claims(claims)))
+    else {
+        return Ok(());
+    };
+    policy.evaluate(claims, TokenKind::AccessToken).await
+}
+
+/// The claims as access-token claims (the resolver is only configurable
+/// when they are).
+fn as_access_claims<C: Send + Sync + 'static>(claims: &Arc<C>) -> Option<&Arc<AccessTokenClaims>> {
+    (claims as &dyn std::any::Any).downcast_ref::<Arc<AccessTokenClaims>>()
+}
+
+/// `realm="…", resource_metadata="…", ` — each present parameter followed
+/// by `, `, or empty.
+pub(crate) fn leading_params(realm: &str, metadata: &str) -> String {
+    let mut out = String::new();
+    for param in [realm, metadata] {
+        if !param.is_empty() {
+            out.push_str(param);
+            out.push_str(", ");
+        }
+    }
+    out
 }
 
 /// The token `extract_bearer` found at offset `start` of the (single)

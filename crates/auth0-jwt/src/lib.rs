@@ -95,6 +95,10 @@ pub mod clock;
 pub mod dpop;
 pub mod error;
 pub mod id_token;
+pub mod issuers;
+pub mod logout_token;
+pub mod organization;
+pub mod resource_metadata;
 pub mod verifier;
 
 // Fuzzing harnesses (`fuzz/` and tests/fuzz_corpus.rs); not a supported API.

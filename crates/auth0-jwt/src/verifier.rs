@@ -17,6 +17,7 @@ use serde_json::{Map, Value};
 use crate::alg::{Algorithm, AlgorithmError};
 use crate::claims::{ParsedClaims, truncate_for_message};
 use crate::error::{Error, TokenKind};
+use crate::issuers::{Issuers, SourceRef};
 use crate::json;
 use crate::jwk::JwkSet;
 use crate::jws::{
@@ -371,12 +372,17 @@ impl SignatureVerifier {
     /// Parses `token` (claims in one strict pass), checks its `alg` (and, for
     /// ID tokens, that it is not typed as an access token), finds the key and
     /// verifies the signature. Claim types are not checked yet.
-    pub(crate) async fn verify_claims(
+    ///
+    /// With `issuers`, the keys come from the issuer the token's `iss`
+    /// selects among them (refused before any key lookup if it is not
+    /// trusted) instead of this verifier's own source.
+    pub(crate) async fn verify_claims_from(
         &self,
         token: &str,
         kind: TokenKind,
+        issuers: Option<&Issuers>,
     ) -> Result<ParsedClaims, Error> {
-        let check = |header: &HeaderRef<'_>, _: &ParsedClaims| {
+        let check = |header: &HeaderRef<'_>, claims: &ParsedClaims| {
             if kind == TokenKind::IdToken {
                 let typ = header.typ.as_deref();
                 // RFC 9068 §2.1 / RFC 8725 §3.11: an `at+jwt` is an access token; it must
@@ -389,16 +395,17 @@ impl SignatureVerifier {
                     });
                 }
             }
-            Ok(())
+            match issuers {
+                None => Ok(SourceRef::Borrowed(&self.source)),
+                Some(issuers) => issuers.select(claims, kind),
+            }
         };
-        let source = self.source.as_ref();
         let allowed = [self.algorithm];
-        let (claims, _) =
-            verify_token(token, &self.parse_options, &allowed, kind, source, check).await?;
+        let (claims, _) = verify_token(token, &self.parse_options, &allowed, kind, check).await?;
         Ok(claims)
     }
 
-    /// As [`SignatureVerifier::verify_claims`], returning the claims as a map.
+    /// As [`SignatureVerifier::verify_claims_from`], returning the claims as a map.
     async fn verify(&self, token: &str, kind: TokenKind) -> Result<Map<String, Value>, Error> {
         let mut buf = Scratch::heap();
         let compact = parse_compact(
@@ -505,7 +512,7 @@ pub(crate) fn parse_token<'t, 'b>(
 const STACK_SCRATCH: usize = 1024;
 
 /// How a [`verify_now`] attempt ended.
-pub(crate) enum Attempt {
+pub(crate) enum Attempt<K> {
     /// The signature is good: the claims (types not checked yet) and the
     /// fingerprint of the key that verified them.
     Verified(ParsedClaims, KeyFingerprint),
@@ -516,26 +523,29 @@ pub(crate) enum Attempt {
         kid: Option<String>,
         /// The header's algorithm.
         alg: Algorithm,
+        /// The source to resolve it from.
+        source: K,
     },
 }
 
 /// Parses `token` (decoded on the stack), runs `check` (checks that need no
-/// key) on its header and claims, then verifies the signature with `key`, or
-/// with the source's cached key — synchronously, so the common case (key at
-/// hand) never goes through a boxed future and keeps nothing in one.
-pub(crate) fn verify_now(
+/// key) on its header and claims — it answers with the key source for the
+/// token (for several issuers, the one its `iss` selects) — then verifies
+/// the signature with `key`, or with the source's cached key —
+/// synchronously, so the common case (key at hand) never goes through a
+/// boxed future and keeps nothing in one.
+pub(crate) fn verify_now<K: Deref<Target = dyn KeySource>>(
     token: &str,
     options: &ParseOptions,
     allowed: &[Algorithm],
     kind: TokenKind,
-    source: &dyn KeySource,
     key: Option<&Arc<VerifyingKey>>,
-    check: impl FnOnce(&HeaderRef<'_>, &ParsedClaims) -> Result<(), Error>,
-) -> Result<Attempt, Error> {
+    check: impl FnOnce(&HeaderRef<'_>, &ParsedClaims) -> Result<K, Error>,
+) -> Result<Attempt<K>, Error> {
     let mut stack = [0u8; STACK_SCRATCH];
     let mut buf = Scratch::new(&mut stack);
     let (compact, claims) = parse_token(token, options, allowed, kind, &mut buf)?;
-    check(&compact.header, &claims)?;
+    let source = check(&compact.header, &claims)?;
     let alg = compact.header.algorithm;
     let cached;
     let key = match key {
@@ -549,6 +559,7 @@ pub(crate) fn verify_now(
                 return Ok(Attempt::NeedKey {
                     kid: compact.header.kid.map(Cow::into_owned),
                     alg,
+                    source,
                 });
             }
         },
@@ -559,20 +570,20 @@ pub(crate) fn verify_now(
 
 /// [`verify_now`], resolving the key (which may fetch) if the source has none
 /// at hand.
-pub(crate) async fn verify_token(
+pub(crate) async fn verify_token<K: Deref<Target = dyn KeySource>>(
     token: &str,
     options: &ParseOptions,
     allowed: &[Algorithm],
     kind: TokenKind,
-    source: &dyn KeySource,
-    check: impl Fn(&HeaderRef<'_>, &ParsedClaims) -> Result<(), Error>,
+    check: impl Fn(&HeaderRef<'_>, &ParsedClaims) -> Result<K, Error>,
 ) -> Result<(ParsedClaims, KeyFingerprint), Error> {
-    let (kid, alg) = match verify_now(token, options, allowed, kind, source, None, &check)? {
+    let (kid, alg, source) = match verify_now(token, options, allowed, kind, None, &check)? {
         Attempt::Verified(claims, fingerprint) => return Ok((claims, fingerprint)),
-        Attempt::NeedKey { kid, alg } => (kid, alg),
+        Attempt::NeedKey { kid, alg, source } => (kid, alg, source),
     };
-    let key = resolve_key(source, kid.as_deref(), alg).await?;
-    match verify_now(token, options, allowed, kind, source, Some(&key), &check)? {
+    let key = resolve_key(&*source, kid.as_deref(), alg).await?;
+    drop(source);
+    match verify_now(token, options, allowed, kind, Some(&key), &check)? {
         Attempt::Verified(claims, fingerprint) => Ok((claims, fingerprint)),
         // Not reached: a key was given.
         Attempt::NeedKey { kid, .. } => Err(Error::KeyNotFound {

@@ -1,13 +1,18 @@
 //! A self-contained API gateway: `BearerAuthLayer` in front of a handler that
-//! reads the verified claims from the request extensions.
+//! reads the verified claims from the request extensions — or, in DPoP mode
+//! (`--dpop`, or `GATEWAY_DPOP=1`), `DpopAuthLayer` requiring DPoP-bound
+//! tokens (RFC 9449) with a proof on every request. Both publish RFC 9728
+//! protected-resource metadata and name it in their challenges.
 //!
-//! No tenant needed: the example mints its own ES256 key and tokens, serves
-//! the public key at `/.well-known/jwks.json`, and prints curl commands.
+//! No tenant needed: the example mints its own ES256 keys and tokens (and,
+//! in DPoP mode, the client's key and proofs), serves the public key at
+//! `/.well-known/jwks.json`, and prints curl commands.
 //!
 //! ```text
 //! cargo run -p auth0-examples --bin gateway               # serve on 127.0.0.1:3000
 //! cargo run -p auth0-examples --bin gateway -- --port 8080
 //! cargo run -p auth0-examples --bin gateway -- --self-test # send a few requests, exit 0/1
+//! cargo run -p auth0-examples --bin gateway -- --dpop --self-test
 //! ```
 //!
 //! In production the validator's key source is `auth0_jwt::jwks::RemoteJwks`
@@ -21,7 +26,9 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use auth0_jwt::access_token::{AccessTokenClaims, AccessTokenValidator};
 use auth0_jwt::alg::Algorithm;
+use auth0_jwt::dpop::{DpopAccessTokenValidator, DpopAuthLayer, DpopMode, DpopValidator};
 use auth0_jwt::layer::BearerAuthLayer;
+use auth0_jwt::resource_metadata::ProtectedResourceMetadata;
 use auth0_jwt::sign::SigningKey;
 use auth0_jwt::verifier::StaticKeys;
 use http::header::{AUTHORIZATION, CONTENT_TYPE, WWW_AUTHENTICATE};
@@ -32,6 +39,7 @@ use hyper_util::rt::TokioIo;
 use hyper_util::service::TowerToHyperService;
 use serde_json::{Map, json};
 use tokio::net::{TcpListener, TcpStream};
+use tower::util::BoxCloneService;
 use tower::{Layer, ServiceExt, service_fn};
 
 const ISSUER: &str = "https://gateway-demo.local/";
@@ -46,6 +54,34 @@ struct Tokens {
     missing_scope: String,
     expired: String,
     forged: String,
+    /// DPoP mode: `valid`'s claims bound to `client_key` (`cnf.jkt`).
+    bound: String,
+    /// The client's DPoP key pair.
+    client_key: SigningKey,
+}
+
+/// RFC 7638 thumbprint of a public key.
+fn thumbprint(key: &SigningKey) -> Result<String, BoxError> {
+    Ok(key.to_public_jwk()?.thumbprint()?)
+}
+
+/// A DPoP proof (RFC 9449 §4.2) for `GET url` carrying `token`.
+fn dpop_proof(key: &SigningKey, url: &str, token: &str, jti: &str) -> Result<String, BoxError> {
+    use base64::Engine;
+    let now = SystemTime::now().duration_since(UNIX_EPOCH)?.as_secs();
+    let digest = ring::digest::digest(&ring::digest::SHA256, token.as_bytes());
+    let mut jwk = serde_json::to_value(key.to_public_jwk()?)?;
+    if let Some(map) = jwk.as_object_mut() {
+        map.remove("kid");
+    }
+    let mut header = Map::new();
+    header.insert("typ".into(), json!("dpop+jwt"));
+    header.insert("jwk".into(), jwk);
+    let claims = json!({
+        "jti": jti, "htm": "GET", "htu": url, "iat": now,
+        "ath": base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(digest),
+    });
+    Ok(key.sign_token(&header, &claims)?)
 }
 
 fn mint(signer: &SigningKey) -> Result<Tokens, BoxError> {
@@ -57,6 +93,10 @@ fn mint(signer: &SigningKey) -> Result<Tokens, BoxError> {
         })
     };
     let sign = |c: serde_json::Value| signer.sign_token(&Map::new(), &c);
+    let client_key = SigningKey::generate_es256()?.with_typ(None);
+    let mut bound = claims("auth0|dana", now + 3_600, "read:orders");
+    bound["cnf"] = json!({ "jkt": thumbprint(&client_key)? });
+    let bound = sign(bound)?;
     let valid = sign(claims(
         "auth0|alice",
         now + 3_600,
@@ -72,6 +112,8 @@ fn mint(signer: &SigningKey) -> Result<Tokens, BoxError> {
             &claims("auth0|alice", now + 3_600, "read:orders write:orders"),
         )?,
         valid,
+        bound,
+        client_key,
     })
 }
 
@@ -101,8 +143,11 @@ fn status(code: StatusCode, body: String) -> Response<String> {
     response
 }
 
+type App = BoxCloneService<Request<Incoming>, Response<String>, Infallible>;
+
 /// Serves the gateway on `listener` until the process ends.
-async fn serve(listener: TcpListener, signer: Arc<SigningKey>) -> Result<(), BoxError> {
+async fn serve(listener: TcpListener, signer: Arc<SigningKey>, dpop: bool) -> Result<(), BoxError> {
+    let addr = listener.local_addr()?;
     let validator = AccessTokenValidator::builder()
         .key_source(StaticKeys::from_key(signer.verifying_key()?))
         .issuer(ISSUER)
@@ -110,9 +155,33 @@ async fn serve(listener: TcpListener, signer: Arc<SigningKey>) -> Result<(), Box
         .algorithms([Algorithm::ES256])
         .require_scopes([REQUIRED_SCOPE])
         .build()?;
-    let protected = BearerAuthLayer::new(validator)
-        .realm("orders-api")
-        .layer(service_fn(orders));
+    // RFC 9728: where clients learn which authorization server to ask.
+    let metadata = ProtectedResourceMetadata::builder(AUDIENCE)
+        .authorization_server(ISSUER)
+        .scopes_supported([REQUIRED_SCOPE, "write:orders"])
+        .dpop_signing_alg_values_supported([Algorithm::ES256])
+        .dpop_bound_access_tokens_required(dpop)
+        .build()?;
+    let protected: App = if dpop {
+        let api = DpopAccessTokenValidator::new(
+            validator,
+            // Clients address this server as http://127.0.0.1:PORT; that is
+            // what their proofs' `htu` names.
+            DpopValidator::builder()
+                .external_base_url(format!("http://{addr}"))
+                .build()?,
+            DpopMode::Required,
+        );
+        let layer = DpopAuthLayer::new(api)
+            .realm("orders-api")
+            .resource_metadata(&metadata);
+        BoxCloneService::new(metadata.layer().layer(layer.layer(service_fn(orders))))
+    } else {
+        let layer = BearerAuthLayer::new(validator)
+            .realm("orders-api")
+            .resource_metadata(&metadata);
+        BoxCloneService::new(metadata.layer().layer(layer.layer(service_fn(orders))))
+    };
     let jwks = json!({ "keys": [signer.to_public_jwk()?] }).to_string();
 
     // A two-route router: the JWKS is public, everything else is protected.
@@ -146,11 +215,28 @@ async fn serve(listener: TcpListener, signer: Arc<SigningKey>) -> Result<(), Box
     }
 }
 
+/// What a test request carries: `Authorization: <scheme> <token>` and an
+/// optional `DPoP` proof.
+#[derive(Clone, Copy)]
+struct Credentials<'a> {
+    scheme: &'a str,
+    token: &'a str,
+    proof: Option<&'a str>,
+}
+
+fn bearer(token: &str) -> Option<Credentials<'_>> {
+    Some(Credentials {
+        scheme: "Bearer",
+        token,
+        proof: None,
+    })
+}
+
 /// One HTTP/1.1 request over a fresh connection; returns status, challenge, body.
 async fn get(
     addr: SocketAddr,
     path: &str,
-    token: Option<&str>,
+    credentials: Option<Credentials<'_>>,
 ) -> Result<(StatusCode, Option<String>, String), BoxError> {
     let stream = TcpStream::connect(addr).await?;
     let (mut sender, connection) =
@@ -159,8 +245,11 @@ async fn get(
     let mut request = Request::builder()
         .uri(path)
         .header(http::header::HOST, addr.to_string());
-    if let Some(token) = token {
-        request = request.header(AUTHORIZATION, format!("Bearer {token}"));
+    if let Some(c) = credentials {
+        request = request.header(AUTHORIZATION, format!("{} {}", c.scheme, c.token));
+        if let Some(proof) = c.proof {
+            request = request.header("dpop", proof);
+        }
     }
     let response = sender
         .send_request(request.body(Empty::<Bytes>::new())?)
@@ -181,7 +270,7 @@ async fn get(
 
 /// Sends the demo requests and checks each answer.
 async fn self_test(addr: SocketAddr, tokens: &Tokens) -> Result<bool, BoxError> {
-    let cases: [(&str, &str, Option<&str>, StatusCode, &str); 6] = [
+    let cases: Vec<(&str, &str, Option<Credentials<'_>>, StatusCode, &str)> = vec![
         (
             "public JWKS",
             "/.well-known/jwks.json",
@@ -190,9 +279,16 @@ async fn self_test(addr: SocketAddr, tokens: &Tokens) -> Result<bool, BoxError> 
             "\"keys\"",
         ),
         (
+            "RFC 9728 metadata",
+            "/.well-known/oauth-protected-resource",
+            None,
+            StatusCode::OK,
+            "\"authorization_servers\"",
+        ),
+        (
             "valid token",
             "/orders",
-            Some(&tokens.valid),
+            bearer(&tokens.valid),
             StatusCode::OK,
             "auth0|alice",
         ),
@@ -201,33 +297,127 @@ async fn self_test(addr: SocketAddr, tokens: &Tokens) -> Result<bool, BoxError> 
             "/orders",
             None,
             StatusCode::UNAUTHORIZED,
-            "Bearer realm=\"orders-api\"",
+            "Bearer realm=\"orders-api\", resource_metadata=",
         ),
         (
             "missing scope",
             "/orders",
-            Some(&tokens.missing_scope),
+            bearer(&tokens.missing_scope),
             StatusCode::FORBIDDEN,
             "insufficient_scope",
         ),
         (
             "expired token",
             "/orders",
-            Some(&tokens.expired),
+            bearer(&tokens.expired),
             StatusCode::UNAUTHORIZED,
             "invalid_token",
         ),
         (
             "forged signature",
             "/orders",
-            Some(&tokens.forged),
+            bearer(&tokens.forged),
             StatusCode::UNAUTHORIZED,
             "invalid_token",
         ),
     ];
+    run_cases(addr, cases).await
+}
+
+/// The DPoP-mode requests: proofs made per RFC 9449 §4.2, and the attacks
+/// of its §11 (replay, stolen token, bearer downgrade).
+async fn dpop_self_test(addr: SocketAddr, tokens: &Tokens) -> Result<bool, BoxError> {
+    let url = format!("http://{addr}/orders");
+    let key = &tokens.client_key;
+    let thief = SigningKey::generate_es256()?.with_typ(None);
+    let p1 = dpop_proof(key, &url, &tokens.bound, "p1")?;
+    let p2 = dpop_proof(key, &url, &tokens.bound, "p2")?;
+    let stolen = dpop_proof(&thief, &url, &tokens.bound, "p3")?;
+    let elsewhere = dpop_proof(key, "http://other.example/orders", &tokens.bound, "p4")?;
+    fn with<'a>(token: &'a str, proof: &'a str) -> Option<Credentials<'a>> {
+        Some(Credentials {
+            scheme: "DPoP",
+            token,
+            proof: Some(proof),
+        })
+    }
+    let bound = tokens.bound.as_str();
+    let cases: Vec<(&str, &str, Option<Credentials<'_>>, StatusCode, &str)> = vec![
+        (
+            "RFC 9728 metadata",
+            "/.well-known/oauth-protected-resource",
+            None,
+            StatusCode::OK,
+            "\"dpop_bound_access_tokens_required\":true",
+        ),
+        (
+            "no token",
+            "/orders",
+            None,
+            StatusCode::UNAUTHORIZED,
+            "DPoP realm=\"orders-api\", resource_metadata=",
+        ),
+        (
+            "DPoP token and proof",
+            "/orders",
+            with(bound, &p1),
+            StatusCode::OK,
+            "auth0|dana",
+        ),
+        // The token check is now cached; the new proof is still checked.
+        (
+            "next proof (cached token)",
+            "/orders",
+            with(bound, &p2),
+            StatusCode::OK,
+            "auth0|dana",
+        ),
+        (
+            "replayed proof",
+            "/orders",
+            with(bound, &p2),
+            StatusCode::UNAUTHORIZED,
+            "invalid_dpop_proof",
+        ),
+        (
+            "stolen token, thief's key",
+            "/orders",
+            with(bound, &stolen),
+            StatusCode::UNAUTHORIZED,
+            "invalid_dpop_proof",
+        ),
+        (
+            "proof for another URI",
+            "/orders",
+            with(bound, &elsewhere),
+            StatusCode::UNAUTHORIZED,
+            "invalid_dpop_proof",
+        ),
+        (
+            "bound token as Bearer",
+            "/orders",
+            bearer(&tokens.bound),
+            StatusCode::UNAUTHORIZED,
+            "DPoP",
+        ),
+        (
+            "plain Bearer token",
+            "/orders",
+            bearer(&tokens.valid),
+            StatusCode::UNAUTHORIZED,
+            "DPoP",
+        ),
+    ];
+    run_cases(addr, cases).await
+}
+
+async fn run_cases(
+    addr: SocketAddr,
+    cases: Vec<(&str, &str, Option<Credentials<'_>>, StatusCode, &str)>,
+) -> Result<bool, BoxError> {
     let mut all_passed = true;
-    for (name, path, token, expected, needle) in cases {
-        let (status, challenge, body) = get(addr, path, token).await?;
+    for (name, path, credentials, expected, needle) in cases {
+        let (status, challenge, body) = get(addr, path, credentials).await?;
         let seen = format!("{} {}", challenge.as_deref().unwrap_or(""), body);
         let passed = status == expected && seen.contains(needle);
         all_passed &= passed;
@@ -282,6 +472,8 @@ async fn main() -> ExitCode {
 async fn run() -> Result<ExitCode, BoxError> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let self_testing = args.iter().any(|a| a == "--self-test");
+    let dpop = args.iter().any(|a| a == "--dpop")
+        || std::env::var("GATEWAY_DPOP").is_ok_and(|v| v == "1" || v == "true");
     let port: u16 = match args.iter().position(|a| a == "--port") {
         Some(i) => args.get(i + 1).ok_or("--port needs a value")?.parse()?,
         // The self-test takes any free port; interactive use a fixed one.
@@ -293,10 +485,14 @@ async fn run() -> Result<ExitCode, BoxError> {
     let tokens = mint(&signer)?;
     let listener = TcpListener::bind(("127.0.0.1", port)).await?;
     let addr = listener.local_addr()?;
-    let server = tokio::spawn(serve(listener, Arc::clone(&signer)));
+    let server = tokio::spawn(serve(listener, Arc::clone(&signer), dpop));
 
     if self_testing {
-        let passed = self_test(addr, &tokens).await?;
+        let passed = if dpop {
+            dpop_self_test(addr, &tokens).await?
+        } else {
+            self_test(addr, &tokens).await?
+        };
         server.abort();
         println!(
             "{}",
@@ -312,7 +508,19 @@ async fn run() -> Result<ExitCode, BoxError> {
             ExitCode::FAILURE
         });
     }
-    print_usage(addr, &tokens);
+    if dpop {
+        println!("gateway (DPoP required) listening on http://{addr}");
+        println!("# a DPoP-bound token and a proof for GET /orders (single use):");
+        let url = format!("http://{addr}/orders");
+        println!(
+            "curl -si {url} -H 'Authorization: DPoP {}' -H 'DPoP: {}'",
+            tokens.bound,
+            dpop_proof(&tokens.client_key, &url, &tokens.bound, "curl-1")?
+        );
+        println!("curl -s http://{addr}/.well-known/oauth-protected-resource");
+    } else {
+        print_usage(addr, &tokens);
+    }
     server.await??;
     Ok(ExitCode::SUCCESS)
 }

@@ -16,9 +16,12 @@ use tower_service::Service;
 
 use super::{DpopAccessTokenValidator, DpopAuthError, DpopError, DpopMode, DpopRequest, Scheme};
 use crate::layer::{
-    Rejection, is_b64token, owned_header_value, push_safe_description, quoted_string,
-    rejection_for, safe_scope,
+    OrganizationResolver, Rejection, RequestHead, is_b64token, leading_params, organization,
+    organization_now, owned_header_value, push_safe_description, quoted_string, rejection_for,
+    safe_scope,
 };
+use crate::organization::OrganizationPolicy;
+use crate::resource_metadata::ProtectedResourceMetadata;
 
 /// The `DPoP` request header (RFC 9449 §4.1).
 pub const DPOP: HeaderName = HeaderName::from_static("dpop");
@@ -31,8 +34,14 @@ const DEFAULT_MAX_TOKEN_LEN: usize = 16 * 1024;
 /// Settings shared by the layer and its services.
 struct Shared {
     validator: DpopAccessTokenValidator,
-    /// `realm="…", ` or empty.
+    /// `realm="…"`, or empty.
+    realm_param: String,
+    /// `resource_metadata="…"` (RFC 9728 §5.1), or empty.
+    metadata_param: String,
+    /// The parameters every challenge starts with, each followed by `, `.
     realm_attr: String,
+    /// The per-request organization policy, if any.
+    organization: Option<OrganizationResolver>,
     /// `algs="ES256 …"` (RFC 9449 §7.1).
     algs_attr: String,
     max_token_len: usize,
@@ -103,7 +112,10 @@ impl DpopAuthLayer {
             shared: Arc::new(Shared {
                 algs_attr: format!("algs=\"{}\"", algs.join(" ")),
                 validator,
+                realm_param: String::new(),
+                metadata_param: String::new(),
                 realm_attr: String::new(),
+                organization: None,
                 max_token_len: DEFAULT_MAX_TOKEN_LEN,
             }),
         }
@@ -117,9 +129,35 @@ impl DpopAuthLayer {
     /// Sets the `realm` of every challenge (quoted and escaped). Call it
     /// before cloning the layer.
     pub fn realm(mut self, realm: &str) -> Self {
-        let attr = format!("realm={}, ", quoted_string(realm));
         if let Some(shared) = self.shared_mut() {
-            shared.realm_attr = attr;
+            shared.realm_param = format!("realm={}", quoted_string(realm));
+            shared.realm_attr = leading_params(&shared.realm_param, &shared.metadata_param);
+        }
+        self
+    }
+
+    /// Names the API's RFC 9728 metadata document in every challenge,
+    /// `Bearer` and `DPoP` alike (`resource_metadata="…"`, RFC 9728 §5.1).
+    /// Serve the document with [`ProtectedResourceMetadata::layer`] outside
+    /// this layer. Call it before cloning the layer.
+    pub fn resource_metadata(mut self, metadata: &ProtectedResourceMetadata) -> Self {
+        if let Some(shared) = self.shared_mut() {
+            shared.metadata_param = metadata.challenge_param().to_owned();
+            shared.realm_attr = leading_params(&shared.realm_param, &shared.metadata_param);
+        }
+        self
+    }
+
+    /// Applies an organization policy chosen per request (e.g. from the
+    /// `Host` sub-domain) on top of the validator's own; see
+    /// [`BearerAuthLayer::organization_resolver`](crate::layer::BearerAuthLayer::organization_resolver).
+    /// Call it before cloning the layer.
+    pub fn organization_resolver<F>(mut self, resolver: F) -> Self
+    where
+        F: Fn(&RequestHead<'_>) -> OrganizationPolicy + Send + Sync + 'static,
+    {
+        if let Some(shared) = self.shared_mut() {
+            shared.organization = Some(Arc::new(resolver));
         }
         self
     }
@@ -180,30 +218,85 @@ where
     }
 
     fn call(&mut self, mut request: Request<ReqBody>) -> Self::Future {
-        let shared = Arc::clone(&self.shared);
-        let credentials = match credentials(&request, &shared) {
+        let shared = &self.shared;
+        let credentials = match credentials(&request, shared) {
             Ok(c) => c,
             Err(response) => return Box::pin(std::future::ready(Ok(response))),
         };
+        let policy = shared
+            .organization
+            .as_ref()
+            .map(|resolve| resolve(&RequestHead::of(&request)));
+        // Fast path: the token is in the verified-token cache and the replay
+        // store answers at once; the proof is still checked in full.
+        let request_info = DpopRequest::new(request.method().as_str(), &credentials.uri);
+        let answered = shared.validator.validate_now(
+            credentials.scheme,
+            credentials.token,
+            credentials.proof,
+            request_info,
+        );
+        let verdict = match answered {
+            Some(Ok(claims)) => match organization_now(policy.as_ref(), &claims) {
+                Some(Ok(())) => Some(Ok(claims)),
+                Some(Err(error)) => Some(Err(DpopAuthError::Token(error))),
+                // An async organization check: the asynchronous path.
+                None => None,
+            },
+            Some(Err(error)) => Some(Err(error)),
+            None => None,
+        };
+        match verdict {
+            Some(Ok(claims)) => {
+                let nonce = success_nonce(shared, credentials.scheme);
+                request.extensions_mut().insert(claims);
+                let response = self.inner.call(request);
+                return match nonce {
+                    None => Box::pin(response),
+                    Some(nonce) => Box::pin(async move {
+                        let mut response = response.await?;
+                        response.headers_mut().insert(DPOP_NONCE, nonce);
+                        Ok(response)
+                    }),
+                };
+            }
+            Some(Err(error)) => {
+                let response = refusal(&error, credentials.scheme, credentials.token, shared);
+                return Box::pin(std::future::ready(Ok(response)));
+            }
+            None => {}
+        }
+        let owned = credentials.into_owned();
+        let shared = Arc::clone(&self.shared);
         let clone = self.inner.clone();
         let mut inner = std::mem::replace(&mut self.inner, clone);
         Box::pin(async move {
-            let Credentials {
+            let Owned {
                 scheme,
                 token,
                 proof,
-                method,
                 uri,
-            } = credentials;
+            } = owned;
+            let method = request.method().as_str().to_owned();
             let request_info = DpopRequest::new(&method, &uri);
-            let outcome = shared
+            let mut outcome = shared
                 .validator
                 .validate(scheme, &token, proof.as_deref(), request_info)
                 .await;
+            if let Ok(claims) = &outcome {
+                if let Err(error) = organization(policy.as_ref(), claims).await {
+                    outcome = Err(DpopAuthError::Token(error));
+                }
+            }
             match outcome {
                 Ok(claims) => {
                     request.extensions_mut().insert(claims);
-                    inner.call(request).await
+                    let nonce = success_nonce(&shared, scheme);
+                    let mut response = inner.call(request).await?;
+                    if let Some(nonce) = nonce {
+                        response.headers_mut().insert(DPOP_NONCE, nonce);
+                    }
+                    Ok(response)
                 }
                 Err(error) => Ok(refusal(&error, scheme, &token, &shared)),
             }
@@ -211,22 +304,50 @@ where
     }
 }
 
-/// What a request presented, owned so the check can await without holding
-/// the request.
-struct Credentials {
+/// The `DPoP-Nonce` for a successful DPoP response when the validator
+/// requires nonces: RFC 9449 §8.2 lets the server hand out the next nonce
+/// with any response, so clients rarely meet `use_dpop_nonce` on rotation.
+fn success_nonce(shared: &Shared, scheme: Scheme) -> Option<HeaderValue> {
+    if scheme != Scheme::Dpop {
+        return None;
+    }
+    let nonce = shared.validator.proofs().current_nonce()?;
+    HeaderValue::from_str(&nonce).ok()
+}
+
+/// What a request presented, borrowed from its headers.
+struct Credentials<'r> {
+    scheme: Scheme,
+    token: &'r str,
+    proof: Option<&'r str>,
+    uri: String,
+}
+
+impl Credentials<'_> {
+    fn into_owned(self) -> Owned {
+        Owned {
+            scheme: self.scheme,
+            token: self.token.to_owned(),
+            proof: self.proof.map(str::to_owned),
+            uri: self.uri,
+        }
+    }
+}
+
+/// [`Credentials`], owned so the check can await without holding the request.
+struct Owned {
     scheme: Scheme,
     token: String,
     proof: Option<String>,
-    method: String,
     uri: String,
 }
 
 /// Reads the `Authorization` and `DPoP` headers and the request URI, or
 /// answers the request at once.
-fn credentials<B, R: Default>(
-    request: &Request<B>,
+fn credentials<'r, B, R: Default>(
+    request: &'r Request<B>,
     shared: &Shared,
-) -> Result<Credentials, Response<R>> {
+) -> Result<Credentials<'r>, Response<R>> {
     let headers = request.headers();
     let mode = shared.validator.mode();
     let mut values = headers.get_all(AUTHORIZATION).iter();
@@ -269,8 +390,9 @@ fn credentials<B, R: Default>(
             "access token has characters not allowed by RFC 6750",
         ));
     }
-    // Checked: b64token characters are ASCII.
-    let token = String::from_utf8_lossy(token).into_owned();
+    // b64token characters are ASCII, so this never fails.
+    let token = std::str::from_utf8(token)
+        .map_err(|_| invalid_request(shared, scheme, "access token is not ASCII"))?;
     // RFC 9449 §4.3 check 1: at most one DPoP header.
     let mut proofs = headers.get_all(DPOP).iter();
     let proof = proofs.next();
@@ -283,7 +405,7 @@ fn credentials<B, R: Default>(
     }
     let proof = match proof.map(|p| p.to_str()) {
         None => None,
-        Some(Ok(p)) => Some(p.to_owned()),
+        Some(Ok(p)) => Some(p),
         Some(Err(_)) => {
             return Err(invalid_request(
                 shared,
@@ -301,7 +423,6 @@ fn credentials<B, R: Default>(
         scheme,
         token,
         proof,
-        method: request.method().as_str().to_owned(),
         uri,
     })
 }

@@ -84,6 +84,20 @@ pub trait ReplayStore: Send + Sync + 'static {
         expires_at: i64,
         now: i64,
     ) -> BoxFuture<'_, Result<Seen, ReplayStoreError>>;
+
+    /// The same, answered at once when the store can do so without waiting
+    /// (an in-process store); `None` (the default) sends the caller to
+    /// [`check_and_record`](Self::check_and_record). When it answers, it
+    /// must have recorded the id exactly as `check_and_record` would.
+    fn check_and_record_now(
+        &self,
+        id: ProofId,
+        expires_at: i64,
+        now: i64,
+    ) -> Option<Result<Seen, ReplayStoreError>> {
+        let _ = (id, expires_at, now);
+        None
+    }
 }
 
 /// Default capacity of a [`MemoryReplayStore`]: 262 144 proofs (about
@@ -194,6 +208,15 @@ impl ReplayStore for MemoryReplayStore {
     ) -> BoxFuture<'_, Result<Seen, ReplayStoreError>> {
         let result = self.record(id, expires_at, now);
         Box::pin(std::future::ready(result))
+    }
+
+    fn check_and_record_now(
+        &self,
+        id: ProofId,
+        expires_at: i64,
+        now: i64,
+    ) -> Option<Result<Seen, ReplayStoreError>> {
+        Some(self.record(id, expires_at, now))
     }
 }
 

@@ -78,6 +78,10 @@ pub enum JwksFetchError {
         /// How many keys the document listed.
         listed: usize,
     },
+    /// The OpenID Connect discovery step failed (a key set configured with
+    /// [`RemoteJwks::discover`](super::RemoteJwks::discover)): the document
+    /// could not be read, names another issuer, or has no usable `jwks_uri`.
+    Discovery(super::DiscoveryError),
     /// A fetch was needed but no Tokio runtime is running on this thread.
     /// Likely cause: the key source is used from another async executor or
     /// from plain synchronous code.
@@ -142,6 +146,7 @@ impl fmt::Display for JwksFetchError {
                 f,
                 "JWKS lists {listed} key(s), none of which can verify signatures"
             ),
+            Self::Discovery(_) => f.write_str("OpenID Connect discovery of the JWKS failed"),
             Self::NoRuntime => {
                 f.write_str("fetching the JWKS needs a Tokio runtime, and none is running")
             }
@@ -179,6 +184,7 @@ impl fmt::Debug for JwksFetchError {
                 .debug_struct("NoUsableKeys")
                 .field("listed", listed)
                 .finish(),
+            Self::Discovery(error) => f.debug_tuple("Discovery").field(error).finish(),
             Self::NoRuntime => f.write_str("NoRuntime"),
             Self::Interrupted => f.write_str("Interrupted"),
         }
@@ -196,6 +202,7 @@ impl StdError for JwksFetchError {
                 ..
             } => Some(source.as_ref()),
             Self::Malformed { source, .. } => Some(source.as_ref()),
+            Self::Discovery(error) => Some(error),
             _ => None,
         }
     }
