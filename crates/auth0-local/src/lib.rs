@@ -57,7 +57,9 @@
 #![allow(clippy::result_large_err)]
 
 mod faults;
+mod jobs;
 mod keys;
+mod logs;
 mod management;
 mod routes;
 mod server;

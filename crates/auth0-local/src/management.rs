@@ -82,7 +82,7 @@ fn bad_request(message: &str) -> Resp {
 
 /// An operation the tenant does not emulate: `501` naming it (from the
 /// vendored API description); a path Auth0 does not have: `404`.
-fn not_implemented(req: &Req, segments: &[&str]) -> Resp {
+pub(crate) fn not_implemented(req: &Req, segments: &[&str]) -> Resp {
     match crate::spec::find(req.method.as_str(), segments) {
         Some(operation) => api_error(
             StatusCode::NOT_IMPLEMENTED,
@@ -101,8 +101,14 @@ fn not_implemented(req: &Req, segments: &[&str]) -> Resp {
     }
 }
 
-/// Dispatches `/api/v2/…`.
+/// Dispatches `/api/v2/…`; writes are logged (`crate::logs`).
 pub(crate) fn route(shared: &Shared, req: &Req) -> Resp {
+    let response = route_inner(shared, req);
+    crate::logs::api_operation(shared, req, &response);
+    response
+}
+
+fn route_inner(shared: &Shared, req: &Req) -> Resp {
     let Some(token) = req.bearer() else {
         return api_error(
             StatusCode::UNAUTHORIZED,
@@ -128,6 +134,11 @@ pub(crate) fn route(shared: &Shared, req: &Req) -> Resp {
         .trim_end_matches('/');
     let segments: Vec<String> = rest.split('/').map(decode_segment).collect();
     let segments: Vec<&str> = segments.iter().map(String::as_str).collect();
+    match segments.first() {
+        Some(&"logs") => return crate::logs::route(shared, req, &segments, &scopes),
+        Some(&"jobs") => return crate::jobs::route(shared, req, &segments, &scopes),
+        _ => {}
+    }
     let verb = match req.method {
         Method::GET => "read",
         Method::POST => "create",
@@ -268,7 +279,7 @@ fn no_user() -> Resp {
 
 /// `fields` and `include_fields` (a comma-separated list; `include_fields`
 /// defaults to true).
-fn select_fields(record: &Value, query: &HashMap<String, String>) -> Value {
+pub(crate) fn select_fields(record: &Value, query: &HashMap<String, String>) -> Value {
     let Some(fields) = query.get("fields").filter(|f| !f.is_empty()) else {
         return record.clone();
     };
@@ -286,13 +297,13 @@ fn select_fields(record: &Value, query: &HashMap<String, String>) -> Value {
 }
 
 /// Paging parameters, checked as Auth0 checks them.
-struct Paging {
+pub(crate) struct Paging {
     page: usize,
     per_page: Option<usize>,
     include_totals: bool,
 }
 
-fn paging(query: &HashMap<String, String>) -> Result<Paging, Resp> {
+pub(crate) fn paging(query: &HashMap<String, String>) -> Result<Paging, Resp> {
     let number = |name: &str| -> Result<Option<usize>, Resp> {
         match query.get(name).filter(|v| !v.is_empty()) {
             None => Ok(None),
@@ -328,7 +339,7 @@ fn paging(query: &HashMap<String, String>) -> Result<Paging, Resp> {
 /// A page of `items` in the shape Auth0 answers: a bare array, or with
 /// `include_totals` an object with `start`, `limit`, `total`; with `take`
 /// (checkpoint paging) an object with `next`.
-fn page_of(
+pub(crate) fn page_of(
     noun: &str,
     items: Vec<Value>,
     paging: &Paging,
@@ -667,7 +678,7 @@ fn value_text(v: &Value) -> String {
 
 /// A dotted path into a record (`user_metadata.plan`); arrays are searched
 /// element by element (`identities.connection`).
-fn lookup<'a>(record: &'a Value, path: &str) -> Option<&'a Value> {
+pub(crate) fn lookup<'a>(record: &'a Value, path: &str) -> Option<&'a Value> {
     let mut current = record;
     for part in path.split('.') {
         current = match current {
@@ -684,7 +695,7 @@ fn lookup<'a>(record: &'a Value, path: &str) -> Option<&'a Value> {
 /// `_exists_:field`, `NOT`/`-` before a term, `AND`/`OR` between terms
 /// (adjacent terms are ANDed; AND binds tighter than OR), and a bare word
 /// searched in email, name and nickname.
-struct Search {
+pub(crate) struct Search {
     /// OR of ANDs of terms.
     any_of: Vec<Vec<Term>>,
 }
@@ -702,7 +713,7 @@ enum Pattern {
 }
 
 impl Search {
-    fn parse(q: &str) -> Result<Self, String> {
+    pub(crate) fn parse(q: &str) -> Result<Self, String> {
         if q.contains('(') || q.contains(')') || q.contains('[') || q.contains('{') {
             return Err(format!(
                 "auth0-local does not support grouping or ranges in user search: {q}"
@@ -753,7 +764,7 @@ impl Search {
         Ok(Self { any_of })
     }
 
-    fn matches(&self, user: &Value) -> bool {
+    pub(crate) fn matches(&self, user: &Value) -> bool {
         self.any_of
             .iter()
             .filter(|group| !group.is_empty())
