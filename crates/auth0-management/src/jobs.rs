@@ -226,7 +226,8 @@ pub enum JobError {
     },
     /// The job is not a completed users export with a download `location`
     /// (still running, another type of job, or a location that is not an
-    /// absolute `https` URL).
+    /// absolute URL; a plain `http` one other than loopback is refused by
+    /// the transport as [`JobError::Download`]).
     #[error("job {job_id} has no export file to download: {reason}")]
     NoExportFile {
         /// The job id.

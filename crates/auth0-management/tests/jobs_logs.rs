@@ -7,7 +7,7 @@
 use std::collections::BTreeSet;
 use std::time::Duration;
 
-use auth0_local::{DATABASE_CONNECTION, LocalTenant, NewUser};
+use auth0_local::{DATABASE_CONNECTION, Fault, LocalTenant, NewUser};
 use auth0_management::api::LogsListParams;
 use auth0_management::jobs::{JobError, JobStatus, JobWait};
 use auth0_management::logs::LogCheckpoint;
@@ -108,6 +108,47 @@ async fn log_checkpoint_walk_reads_every_event_in_order_and_resumes() {
     let details = newer[0].details.as_ref().unwrap();
     assert_eq!(details["request"]["method"], "post");
     assert_eq!(details["request"]["path"], "/api/v2/roles");
+}
+
+#[tokio::test]
+async fn without_a_link_header_the_last_log_id_is_the_cursor_and_a_repeat_is_a_loop() {
+    let tenant = tenant().await;
+    let auth0 = tenant.management_client().unwrap();
+    // Warm the token, so the scripted answers below meet the logs calls.
+    auth0
+        .roles()
+        .create(&CreateRoleRequestContent::new("warm"))
+        .await
+        .unwrap();
+    // A page without `Link`: ids far below the tenant's own.
+    let scripted = serde_json::json!([
+        { "log_id": "1000", "type": "s" },
+        { "log_id": "1001", "type": "f" },
+    ]);
+    tenant.inject(
+        Fault::reply(200, scripted.clone())
+            .on_path("/api/v2/logs")
+            .times(1),
+    );
+    let mut pager = auth0.logs_checkpoint_pager(LogCheckpoint::after("0999").take(2));
+    let first = pager.next_page().await.unwrap().unwrap();
+    assert_eq!(first.items.len(), 2);
+    assert_eq!(pager.cursor(), Some("1001"));
+    // The tenant answers `from=1001` with its own (newer) logs.
+    let rest: Vec<_> = pager.into_stream().try_collect().await.unwrap();
+    let kinds: Vec<_> = rest.iter().filter_map(|l| l.type_.as_deref()).collect();
+    assert_eq!(kinds, ["seccft", "sapi"]);
+
+    // A server that answers the same page again is a loop, not more data.
+    tenant.inject(Fault::reply(200, scripted).on_path("/api/v2/logs").times(3));
+    let err = auth0
+        .logs_checkpoint_pager(LogCheckpoint::after("0999").take(2))
+        .into_stream()
+        .try_collect::<Vec<_>>()
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::PaginationLoop), "{err:?}");
+    tenant.clear_faults();
 }
 
 #[tokio::test]
