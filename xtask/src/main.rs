@@ -166,6 +166,7 @@ const EXAMPLES: &[(&str, &[&str])] = &[
     ("authorize_url", &[]),
     ("management_connections", &[]),
     ("management_users", &[]),
+    ("management_export_users", &[]),
     ("error_handling", &[]),
     ("async_sharing", &[]),
     ("gateway", &["--self-test"]),

@@ -66,6 +66,28 @@ use crate::types::{BoxError, HttpRequest, HttpResponse};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct BodyLimit(pub usize);
 
+/// Request extension: the response-body limit for this one request
+/// *instead of* the client's cap, higher or lower (and ahead of any
+/// [`BodyLimit`]).
+///
+/// For a download the caller knows to be large and chose to buffer: a
+/// users export file (auth0-management's `download_users_export`), where
+/// the client's cap (16 MiB by default, sized for JSON answers) would cut
+/// off a big tenant's export. The body is still read with a cap and the
+/// attempt timeout still applies.
+///
+/// ```
+/// use auth0_core::transport::BodyLimitOverride;
+/// use auth0_core::types::HttpRequest;
+/// use bytes::Bytes;
+///
+/// let mut request = HttpRequest::new(Bytes::new());
+/// request.extensions_mut().insert(BodyLimitOverride(512 * 1024 * 1024));
+/// # let _ = request;
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct BodyLimitOverride(pub usize);
+
 /// A failure of the transport itself (below HTTP status codes).
 ///
 /// Returned boxed from [`HttpTransport`]; [`crate::error::Error::from_service_error`]
@@ -259,10 +281,13 @@ impl Service<HttpRequest> for HttpTransport {
             let host = req.uri().host().unwrap_or_default().to_owned();
             return Box::pin(async move { Err(TransportError::InsecureScheme { host }.into()) });
         }
-        let max_body = req
-            .extensions()
-            .get::<BodyLimit>()
-            .map_or(self.max_body, |limit| limit.0.min(self.max_body));
+        let max_body = match req.extensions().get::<BodyLimitOverride>() {
+            Some(limit) => limit.0,
+            None => req
+                .extensions()
+                .get::<BodyLimit>()
+                .map_or(self.max_body, |limit| limit.0.min(self.max_body)),
+        };
         let (parts, body) = req.into_parts();
         let future = self
             .client

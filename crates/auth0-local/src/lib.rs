@@ -71,7 +71,9 @@
 
 mod ciba;
 mod faults;
+mod jobs;
 mod keys;
+mod logs;
 mod management;
 mod mfa;
 mod organizations;

@@ -123,8 +123,14 @@ pub(crate) fn checked_body(req: &Req, segments: &[&str]) -> Result<Value, Resp> 
     Ok(body)
 }
 
-/// Dispatches `/api/v2/…`.
+/// Dispatches `/api/v2/…`; writes are logged (`crate::logs`).
 pub(crate) fn route(shared: &Shared, req: &Req) -> Resp {
+    let response = route_inner(shared, req);
+    crate::logs::api_operation(shared, req, &response);
+    response
+}
+
+fn route_inner(shared: &Shared, req: &Req) -> Resp {
     let Some(token) = req.bearer() else {
         return api_error(
             StatusCode::UNAUTHORIZED,
@@ -150,6 +156,11 @@ pub(crate) fn route(shared: &Shared, req: &Req) -> Resp {
         .trim_end_matches('/');
     let segments: Vec<String> = rest.split('/').map(decode_segment).collect();
     let segments: Vec<&str> = segments.iter().map(String::as_str).collect();
+    match segments.first() {
+        Some(&"logs") => return crate::logs::route(shared, req, &segments, &scopes),
+        Some(&"jobs") => return crate::jobs::route(shared, req, &segments, &scopes),
+        _ => {}
+    }
     // Areas with their own modules answer their paths first.
     let delegated = crate::organizations::route(shared, req, &segments, &scopes)
         .or_else(|| crate::roles::route(shared, req, &segments, &scopes));
@@ -691,7 +702,7 @@ fn value_text(v: &Value) -> String {
 
 /// A dotted path into a record (`user_metadata.plan`); arrays are searched
 /// element by element (`identities.connection`).
-fn lookup<'a>(record: &'a Value, path: &str) -> Option<&'a Value> {
+pub(crate) fn lookup<'a>(record: &'a Value, path: &str) -> Option<&'a Value> {
     let mut current = record;
     for part in path.split('.') {
         current = match current {
@@ -708,7 +719,7 @@ fn lookup<'a>(record: &'a Value, path: &str) -> Option<&'a Value> {
 /// `_exists_:field`, `NOT`/`-` before a term, `AND`/`OR` between terms
 /// (adjacent terms are ANDed; AND binds tighter than OR), and a bare word
 /// searched in email, name and nickname.
-struct Search {
+pub(crate) struct Search {
     /// OR of ANDs of terms.
     any_of: Vec<Vec<Term>>,
 }
@@ -726,7 +737,7 @@ enum Pattern {
 }
 
 impl Search {
-    fn parse(q: &str) -> Result<Self, String> {
+    pub(crate) fn parse(q: &str) -> Result<Self, String> {
         if q.contains('(') || q.contains(')') || q.contains('[') || q.contains('{') {
             return Err(format!(
                 "auth0-local does not support grouping or ranges in user search: {q}"
@@ -777,7 +788,7 @@ impl Search {
         Ok(Self { any_of })
     }
 
-    fn matches(&self, user: &Value) -> bool {
+    pub(crate) fn matches(&self, user: &Value) -> bool {
         self.any_of
             .iter()
             .filter(|group| !group.is_empty())

@@ -53,6 +53,7 @@ pub(crate) fn route(shared: &Shared, req: &Req) -> Resp {
         (&Method::POST, "/mfa/challenge") => crate::mfa::challenge(shared, req),
         (&Method::GET, "/mfa/authenticators") => crate::mfa::authenticators(shared, req),
         (_, p) if p.starts_with("/api/v2/") => crate::management::route(shared, req),
+        (&Method::GET, p) if p.starts_with("/exports/") => crate::jobs::download(shared, req),
         (_, p)
             if matches!(p, "/oauth/device/code")
                 || p.starts_with("/samlp/")
@@ -436,7 +437,10 @@ fn login_form(shared: &Shared, req: &Req) -> Resp {
     if let Err(e) = check_authorize(shared, &params) {
         return back_to_client(&params, Err(e));
     }
-    match check_password(shared, field("username"), field("password"), None) {
+    let outcome = check_password(shared, field("username"), field("password"), None);
+    let user_id = outcome.as_ref().ok().map(String::as_str);
+    crate::logs::login(shared, req, field("client_id"), field("username"), user_id);
+    match outcome {
         Ok(user_id) => back_to_client(&params, issue_code(shared, &params, user_id)),
         Err(_) => login_page(&params, Some("Wrong email or password.")),
     }
@@ -623,10 +627,18 @@ fn token(shared: &Shared, req: &Req) -> Resp {
         .to_owned();
     let field = |name: &str| params.get(name).map(String::as_str).unwrap_or("");
     match grant_type {
-        "client_credentials" => client_credentials(shared, &client_id, &params),
+        "client_credentials" => crate::logs::exchange(
+            shared,
+            req,
+            &client_id,
+            client_credentials(shared, &client_id, &params),
+        ),
         "password" | PASSWORD_REALM => {
             let realm = (grant_type == PASSWORD_REALM).then(|| field("realm"));
-            match check_password(shared, field("username"), field("password"), realm) {
+            let outcome = check_password(shared, field("username"), field("password"), realm);
+            let user_id = outcome.as_ref().ok().map(String::as_str);
+            crate::logs::login(shared, req, &client_id, field("username"), user_id);
+            match outcome {
                 Ok(user_id) => {
                     let login = match user_login(shared, &client_id, user_id, &params) {
                         Ok(login) => login,

@@ -467,6 +467,8 @@ pub(crate) struct Shared {
     pub(crate) store: Mutex<Store>,
     pub(crate) faults: FaultPlan,
     pub(crate) rate_limit: RateLimiter,
+    pub(crate) logs: crate::logs::LogStore,
+    pub(crate) jobs: crate::jobs::JobStore,
 }
 
 impl Shared {
@@ -479,6 +481,7 @@ impl Shared {
         MANAGEMENT_RESOURCES
             .iter()
             .flat_map(|r| ["read", "create", "update", "delete"].map(|v| format!("{v}:{r}")))
+            .chain(["read:logs".to_owned(), "read:logs_users".to_owned()])
             .collect()
     }
 }
@@ -778,6 +781,8 @@ impl LocalTenantBuilder {
             store: Mutex::new(store),
             faults: FaultPlan::default(),
             rate_limit: RateLimiter::new(self.rate_limit),
+            logs: Default::default(),
+            jobs: Default::default(),
         });
         let (stop, stopped) = oneshot::channel();
         let acceptor = certificates
@@ -1270,6 +1275,12 @@ impl LocalTenant {
     /// Replaces the rate limit and starts a fresh window.
     pub fn set_rate_limit(&self, limit: RateLimit) {
         self.shared.rate_limit.set(limit);
+    }
+
+    /// How long jobs created from now on take to go from `pending` through
+    /// `processing` to `completed` or `failed` (default 200 ms).
+    pub fn set_job_duration(&self, duration: Duration) {
+        self.shared.jobs.set_duration(duration);
     }
 }
 

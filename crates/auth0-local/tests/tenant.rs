@@ -765,11 +765,11 @@ async fn management_collections_scopes_and_unemulated_operations() {
     assert_eq!(status, StatusCode::OK);
     assert_eq!(grants.as_array().unwrap().len(), 2);
 
-    let (status, body) = call("GET", "/api/v2/logs", &token, None).await;
+    let (status, body) = call("GET", "/api/v2/log-streams", &token, None).await;
     assert_eq!(status, StatusCode::NOT_IMPLEMENTED);
     assert_eq!(
         body["message"],
-        "auth0-local does not emulate logs_list (GET /api/v2/logs)"
+        "auth0-local does not emulate logStreams_list (GET /api/v2/log-streams)"
     );
     let (status, body) = call("GET", "/api/v2/roles/rol_1/groups", &token, None).await;
     assert_eq!(status, StatusCode::NOT_IMPLEMENTED);

@@ -8,7 +8,10 @@
 //! * [`request`] builds calls: percent-encoded path segments, typed query
 //!   parameters, JSON bodies. `GET`/`PUT`/`DELETE` are retried on 5xx by the
 //!   stack, `POST`/`PATCH` are not.
-//! * [`pagination`] decodes offset and checkpoint pages and walks them.
+//! * [`pagination`] decodes offset and checkpoint pages and walks them;
+//!   [`logs`] reads the tenant logs by checkpoint (no 1,000-result window).
+//! * [`jobs`] waits for jobs (backoff, deadline, typed failures with an
+//!   import's error report) and reads users exports (gzip NDJSON or CSV).
 //! * [`resources`] has hand-written modules with curated models for the
 //!   most used resources (`connections`, `users`).
 //! * [`api`] and [`models`] (generated from the Management API's OpenAPI
@@ -77,6 +80,8 @@
 pub mod client;
 pub mod error;
 pub mod generated;
+pub mod jobs;
+pub mod logs;
 mod model_support;
 pub mod pagination;
 pub mod patch;

@@ -7,7 +7,10 @@
 //!   (or a bare array without `include_totals`);
 //! * **checkpoint**: `from` (a cursor) and `take`; the answer is
 //!   `{ "next": "<cursor>", "<items>": [...] }`, without `next` on the last
-//!   page.
+//!   page. Tenant logs page by checkpoint too, but answer a bare array:
+//!   the next `from` is in the `Link: <…>; rel="next"` header, else the last
+//!   log's `log_id`, and an empty array is the end
+//!   ([`Pager::checkpoint_by_item`]).
 //!
 //! [`Page`] holds one page of either kind; [`Pager`] requests page after
 //! page with [`Pager::next_page`], or gathers everything with
@@ -47,10 +50,12 @@ fn window_alternative(path: &str) -> &'static str {
             "export all users with a users-export job (`auth0.jobs().users_exports().create(…)`, `POST /api/v2/jobs/users-exports`) or narrow the search `q`"
         }
         "/logs" => {
-            "read logs with checkpoint paging (`from`/`take` on `GET /api/v2/logs`) or a log stream"
+            "read logs with checkpoint paging (`auth0.logs_checkpoint_pager(…)`, `from`/`take` on `GET /api/v2/logs`) or a log stream"
         }
+        // `q` is ignored once `from` is sent, so a user's logs past the
+        // window come from the whole checkpoint walk, filtered by user.
         p if p.starts_with("/users/") && p.ends_with("/logs") => {
-            "read the user's logs with checkpoint paging on `GET /api/v2/logs` (`q=user_id:\"…\"`, `from`/`take`) or a log stream"
+            "read all logs with checkpoint paging (`auth0.logs_checkpoint_pager(…)`; Auth0 ignores `q` with `from`, so filter by `user_id` yourself) or a log stream"
         }
         _ => {
             "use the list's checkpoint pager (`from`/`take`) where it has one, or narrow the query"
@@ -141,6 +146,45 @@ impl<T: DeserializeOwned> Page<T> {
     }
 }
 
+/// The `from` parameter of the `rel="next"` link of a `Link` header
+/// (RFC 8288), when it is plain (unreserved characters only: Auth0's log
+/// ids are digits); anything else is left to the last item's id.
+fn next_from_link(headers: &http::HeaderMap) -> Option<String> {
+    headers
+        .get_all(http::header::LINK)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .find_map(|link| {
+            let (target, params) = link.trim().strip_prefix('<')?.split_once('>')?;
+            let is_next = params.split(';').any(|p| {
+                let p = p.trim();
+                p == "rel=next" || p == "rel=\"next\""
+            });
+            if !is_next {
+                return None;
+            }
+            let (_, query) = target.split_once('?')?;
+            let from = query
+                .split('&')
+                .find_map(|pair| pair.strip_prefix("from="))?;
+            let plain = !from.is_empty()
+                && from
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~'));
+            plain.then(|| from.to_owned())
+        })
+}
+
+/// `field` of the last element of a bare-array page, as text.
+fn last_item_field(data: &Value, field: &str) -> Option<String> {
+    match data.as_array()?.last()?.get(field)? {
+        Value::String(s) if !s.is_empty() => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
 fn json_kind(v: &Value) -> &'static str {
     match v {
         Value::Null => "null",
@@ -164,7 +208,19 @@ enum Position {
         from: Option<String>,
         take: u32,
         used: HashSet<String>,
+        /// Where the next cursor comes from.
+        cursor: Cursor,
     },
+}
+
+/// Where a checkpoint pager finds the next `from`.
+#[derive(Clone, Copy, Debug)]
+enum Cursor {
+    /// The page object's `next` field.
+    NextField,
+    /// The `from` of the `Link: <…>; rel="next"` header, else this field of
+    /// the page's last item (the tenant logs' `log_id`).
+    LinkOrLastItem(&'static str),
 }
 
 // By hand: the previous page's items (user data) stay out of `Debug`.
@@ -176,12 +232,14 @@ impl fmt::Debug for Position {
                 .field("page", page)
                 .field("per_page", per_page)
                 .finish_non_exhaustive(),
-            Position::Checkpoint { from, take, used } => f
+            Position::Checkpoint {
+                from, take, used, ..
+            } => f
                 .debug_struct("Checkpoint")
                 .field("from", from)
                 .field("take", take)
                 .field("used", &used.len())
-                .finish(),
+                .finish_non_exhaustive(),
         }
     }
 }
@@ -262,8 +320,47 @@ impl<T: DeserializeOwned, S: ManagementService> Pager<T, S> {
                 from,
                 take: take.clamp(1, 100),
                 used: HashSet::new(),
+                cursor: Cursor::NextField,
             },
         )
+    }
+
+    /// A pager over checkpoint pages whose answer is a bare array, as the
+    /// tenant logs answer `GET /api/v2/logs?from=…&take=…`: the next `from`
+    /// is taken from the `Link: <…>; rel="next"` header Auth0 sends (its
+    /// `from` value only; the URL itself is never followed, so the token
+    /// never goes to another host), else from `id_field` of the page's
+    /// last item. An empty page ends the walk (Auth0 answers `[]` with the
+    /// same `next` link once there is nothing newer). `take` is clamped to
+    /// 1..=100. [`Pager::cursor`] is where a later walk resumes.
+    pub fn checkpoint_by_item(
+        client: ManagementClient<S>,
+        request: ApiRequest,
+        from: Option<String>,
+        take: u32,
+        id_field: &'static str,
+    ) -> Self {
+        Self::new(
+            client,
+            request,
+            "",
+            Position::Checkpoint {
+                from,
+                take: take.clamp(1, 100),
+                used: HashSet::new(),
+                cursor: Cursor::LinkOrLastItem(id_field),
+            },
+        )
+    }
+
+    /// The `from` cursor the next request of a checkpoint walk sends (after
+    /// the last page: where a later walk should resume); `None` for offset
+    /// paging or before the first page of a walk started at the beginning.
+    pub fn cursor(&self) -> Option<&str> {
+        match &self.position {
+            Position::Checkpoint { from, .. } => from.as_deref(),
+            Position::Offset { .. } => None,
+        }
     }
 
     fn new(
@@ -322,9 +419,18 @@ impl<T: DeserializeOwned, S: ManagementService> Pager<T, S> {
                 query.push_opt("from", from.as_deref()).push("take", take);
             }
         }
-        let data = match self.client.execute::<Value>(request).await {
-            Ok(response) => response.data,
+        let (data, headers) = match self.client.execute::<Value>(request).await {
+            Ok(response) => (response.data, response.headers),
             Err(e) => return Some(Err(e)),
+        };
+        // For item-cursor checkpoints, the next `from` is read before the
+        // items are decoded into `T`.
+        let item_cursor = match &self.position {
+            Position::Checkpoint {
+                cursor: Cursor::LinkOrLastItem(field),
+                ..
+            } => Some(next_from_link(&headers).or_else(|| last_item_field(&data, field))),
+            _ => None,
         };
         // A server that ignores `page` answers every request with the same
         // items: that is a loop, not more data.
@@ -346,10 +452,24 @@ impl<T: DeserializeOwned, S: ManagementService> Pager<T, S> {
             self.done = true;
             return Some(Err(Error::PaginationLoop));
         }
-        let page = match Page::<T>::from_json(data, self.items_key) {
+        let mut page = match Page::<T>::from_json(data, self.items_key) {
             Ok(page) => page,
             Err(e) => return Some(Err(e)),
         };
+        if let Some(next) = item_cursor {
+            page.next = next.filter(|_| !page.items.is_empty());
+            if page.items.is_empty() {
+                // Nothing newer: the end, and `from` stays the resume point.
+                self.done = true;
+                return Some(Ok(page));
+            }
+            if page.next.is_none() {
+                self.done = true;
+                return Some(Err(Error::InvalidPage {
+                    reason: "a checkpoint page has neither a `Link: rel=\"next\"` header nor an id on its last item".to_owned(),
+                }));
+            }
+        }
         self.advance(&page);
         Some(Ok(page))
     }
@@ -450,6 +570,34 @@ impl<T: DeserializeOwned, S: ManagementService> Pager<T, S> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn link_header_from() {
+        let mut headers = http::HeaderMap::new();
+        headers.insert(
+            http::header::LINK,
+            http::HeaderValue::from_static(
+                "<https://t.auth0.com/api/v2/logs?from=900123&take=100>; rel=\"next\"",
+            ),
+        );
+        assert_eq!(next_from_link(&headers).as_deref(), Some("900123"));
+        headers.insert(
+            http::header::LINK,
+            http::HeaderValue::from_static(
+                "<https://t/api/v2/logs?take=5&from=a%2Fb>; rel=next, <https://t/x?from=9>; rel=\"prev\"",
+            ),
+        );
+        // An escaped cursor is not guessed at: the last item's id is used.
+        assert_eq!(next_from_link(&headers), None);
+        headers.insert(
+            http::header::LINK,
+            http::HeaderValue::from_static("<https://t/x?from=9>; rel=\"prev\""),
+        );
+        assert_eq!(next_from_link(&headers), None);
+        let items = serde_json::json!([{"log_id": "1"}, {"log_id": "2"}]);
+        assert_eq!(last_item_field(&items, "log_id").as_deref(), Some("2"));
+        assert_eq!(last_item_field(&serde_json::json!([]), "log_id"), None);
+    }
 
     #[test]
     fn lenient_counts() {
