@@ -136,12 +136,19 @@ impl<S: HttpService> Auth0Client<S> {
         };
         secrets.record_headers(&parts.headers);
         secrets.record_body(&body);
+        let host = parts.uri.authority().map(|a| a.as_str().to_owned());
         let mut response = self
             .service
             .clone()
             .oneshot(Request::from_parts(parts, body))
             .await
-            .map_err(|e| Error::from_service_error(e.into()))?;
+            .map_err(|e| {
+                let error = Error::from_service_error(e.into());
+                match &host {
+                    Some(host) => error.for_host(host),
+                    None => error,
+                }
+            })?;
         response.extensions_mut().insert(secrets);
         Ok(response)
     }

@@ -68,11 +68,14 @@ pub enum Error {
     Timeout(Elapsed),
     /// The HTTP exchange failed below the HTTP level: DNS, refused or reset
     /// connection, TLS failure, proxy refusal, a broken body.
-    #[error("{}", if *.connect { "could not connect to the server" } else { "the HTTP exchange failed" })]
+    #[error("{}", transport_message(*.connect, .host.as_deref()))]
     Transport {
         /// `true` when no connection could be established (the request was
         /// certainly not sent).
         connect: bool,
+        /// The server the request was for (`host` or `host:port`), when
+        /// known.
+        host: Option<String>,
         /// The underlying error.
         #[source]
         source: BoxError,
@@ -164,7 +167,9 @@ impl Error {
             },
             // A certificate problem or a refused plain-http URL does not fix
             // itself; other transport failures may.
-            Error::Transport { source, connect } => match source.downcast_ref::<TransportError>() {
+            Error::Transport {
+                source, connect, ..
+            } => match source.downcast_ref::<TransportError>() {
                 Some(TransportError::Tls { .. } | TransportError::InsecureScheme { .. }) => {
                     RetryAdvice::DoNotRetry
                 }
@@ -327,8 +332,34 @@ impl Error {
         }
         Error::Transport {
             connect,
+            host: None,
             source: err,
         }
+    }
+
+    /// Names the server a [`Transport`](Error::Transport) error was for
+    /// (other errors are returned unchanged).
+    #[must_use]
+    pub fn for_host(self, host: &str) -> Error {
+        match self {
+            Error::Transport {
+                connect, source, ..
+            } => Error::Transport {
+                connect,
+                host: Some(host.to_owned()),
+                source,
+            },
+            other => other,
+        }
+    }
+}
+
+fn transport_message(connect: bool, host: Option<&str>) -> String {
+    match (connect, host) {
+        (true, Some(host)) => format!("could not connect to {host}"),
+        (true, None) => "could not connect to the server".to_owned(),
+        (false, Some(host)) => format!("the HTTP exchange with {host} failed"),
+        (false, None) => "the HTTP exchange failed".to_owned(),
     }
 }
 

@@ -99,7 +99,7 @@ pub enum TransportError {
     /// No connection could be opened: DNS failure, connection refused,
     /// TLS handshake failure, connect timeout, proxy refusal. The request was
     /// not sent.
-    #[error("could not connect to the server")]
+    #[error("no connection")]
     Connect {
         /// The underlying error.
         #[source]

@@ -715,6 +715,7 @@ async fn garbage_and_truncated_answers_are_transport_errors() {
     let Error::Transport {
         connect: false,
         source,
+        ..
     } = &err
     else {
         panic!("expected a transport error, got {err:?}")

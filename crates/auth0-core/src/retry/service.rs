@@ -11,6 +11,7 @@ use tower_service::Service;
 use super::policy::RetryPolicy;
 use super::{Attempts, RebuildBody, RetryNonIdempotent};
 use crate::secrets::Secrets;
+use crate::timeout::Elapsed;
 use crate::trace::CallStats;
 use crate::types::{BoxError, HttpRequest, HttpResponse};
 
@@ -109,6 +110,7 @@ where
     let opted_in = template.extensions().get::<RetryNonIdempotent>().is_some();
     let rebuild = template.extensions().get::<RebuildBody>().cloned();
     let stats = template.extensions().get::<CallStats>().cloned();
+    let started = tokio::time::Instant::now();
     let mut retries: u32 = 0;
     loop {
         let more_allowed = retries < policy.max_retries();
@@ -136,10 +138,10 @@ where
         let outcome = svc.call(req).await.map_err(Into::into);
         let attempts = retries + 1;
         if !more_allowed {
-            return finish(outcome, attempts);
+            return finish(outcome, attempts, started);
         }
         let Some(decision) = policy.decide(&method, opted_in, &outcome, retries) else {
-            return finish(outcome, attempts);
+            return finish(outcome, attempts, started);
         };
         if let Some(budget) = policy.budget() {
             if !budget.try_withdraw() {
@@ -149,7 +151,7 @@ where
                     reason = %decision.reason,
                     "retry budget exhausted; not retrying"
                 );
-                return finish(outcome, attempts);
+                return finish(outcome, attempts, started);
             }
         }
         // Inside the call's `auth0.request` span (trace.rs), which names
@@ -171,12 +173,24 @@ where
     }
 }
 
+/// The call's answer: a response carries its [`Attempts`]; a timeout that
+/// ends a call of several attempts says how many and how long it ran.
 fn finish(
     outcome: Result<HttpResponse, BoxError>,
     attempts: u32,
+    started: tokio::time::Instant,
 ) -> Result<HttpResponse, BoxError> {
-    outcome.map(|mut res| {
-        res.extensions_mut().insert(Attempts(attempts));
-        res
-    })
+    match outcome {
+        Ok(mut res) => {
+            res.extensions_mut().insert(Attempts(attempts));
+            Ok(res)
+        }
+        Err(error) if attempts > 1 => match Elapsed::find(error.as_ref()) {
+            Some(elapsed) => Err(Box::new(
+                elapsed.after_attempts(attempts, started.elapsed()),
+            )),
+            None => Err(error),
+        },
+        Err(error) => Err(error),
+    }
 }

@@ -43,19 +43,69 @@ impl fmt::Display for TimeoutKind {
 /// assert!(e.is_attempt());
 /// assert!(e.is_retryable_kind());
 /// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, thiserror::Error)]
-#[error("{kind} elapsed after {after:?}")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub struct Elapsed {
     /// Which limit fired.
     pub kind: TimeoutKind,
     /// The configured limit that was exceeded.
     pub after: Duration,
+    /// How many attempts the call had made when it gave up (1 when it
+    /// made one, or when no retry layer counted them).
+    pub attempts: u32,
+    /// How long the call had run when it gave up, when the retry layer
+    /// knows it (waits between attempts included).
+    pub spent: Option<Duration>,
 }
+
+impl fmt::Display for Elapsed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} elapsed after {:?}", self.kind, self.after)?;
+        if self.attempts > 1 {
+            write!(f, " on attempt {}", self.attempts)?;
+            if let Some(spent) = self.spent {
+                // Tenths of a second are what a person reads here.
+                let tenths = Duration::from_millis(
+                    u64::try_from(spent.as_millis() / 100 * 100).unwrap_or(u64::MAX),
+                );
+                write!(f, " ({tenths:?} since the call started)")?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl StdError for Elapsed {}
 
 impl Elapsed {
     /// An `Elapsed` of `kind` after the limit `after`.
     pub fn new(kind: TimeoutKind, after: Duration) -> Self {
-        Self { kind, after }
+        Self {
+            kind,
+            after,
+            attempts: 1,
+            spent: None,
+        }
+    }
+
+    /// The same timeout, as the last of `attempts` attempts of a call that
+    /// has run for `spent` (the retry layer says so when it gives up).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use auth0_core::timeout::{Elapsed, TimeoutKind};
+    /// let e = Elapsed::new(TimeoutKind::Attempt, Duration::from_secs(10))
+    ///     .after_attempts(4, Duration::from_millis(41_230));
+    /// assert_eq!(
+    ///     e.to_string(),
+    ///     "per-attempt timeout elapsed after 10s on attempt 4 (41.2s since the call started)"
+    /// );
+    /// ```
+    #[must_use]
+    pub fn after_attempts(mut self, attempts: u32, spent: Duration) -> Self {
+        self.attempts = attempts;
+        self.spent = Some(spent);
+        self
     }
 
     /// Which limit fired.

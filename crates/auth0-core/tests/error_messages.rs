@@ -1,0 +1,105 @@
+//! What a person reads when a call fails below HTTP: a timeout that ends a
+//! retried call says on which attempt and after how long; a connection
+//! error names the server, once.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::time::Duration;
+
+use auth0_core::retry::RetryPolicy;
+use auth0_core::types::{BoxError, HttpRequest, HttpResponse};
+use auth0_core::{Auth0Client, ClientBuilder, ClientConfig, Error};
+use bytes::Bytes;
+
+fn chain(error: &dyn std::error::Error) -> Vec<String> {
+    let mut out = vec![error.to_string()];
+    let mut source = error.source();
+    while let Some(e) = source {
+        out.push(e.to_string());
+        source = e.source();
+    }
+    out
+}
+
+fn get(uri: &str) -> HttpRequest {
+    http::Request::get(uri).body(Bytes::new()).unwrap()
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_timeout_after_retries_says_which_attempt_and_how_long() {
+    let config = ClientConfig::builder()
+        .domain("tenant.example.com")
+        .attempt_timeout(Duration::from_secs(10))
+        .retry_policy(
+            RetryPolicy::builder()
+                .max_retries(3)
+                .base_delay(Duration::from_millis(100))
+                .without_budget()
+                .build()
+                .unwrap(),
+        )
+        .build()
+        .unwrap();
+    // A server that never answers.
+    let stalled = tower::service_fn(|_req: HttpRequest| async {
+        std::future::pending::<Result<HttpResponse, BoxError>>().await
+    });
+    let client = ClientBuilder::with_transport(config, stalled)
+        .build()
+        .unwrap();
+    let error = client.send(get("/api/v2/users")).await.unwrap_err();
+    let Error::Timeout(elapsed) = &error else {
+        panic!("{error:?}")
+    };
+    assert_eq!(elapsed.attempts, 4);
+    let spent = elapsed.spent.unwrap();
+    assert!(spent >= Duration::from_secs(40), "{spent:?}");
+    let text = error.to_string();
+    assert!(
+        text.starts_with("per-attempt timeout elapsed after 10s on attempt 4 ("),
+        "{text}"
+    );
+    assert!(text.ends_with("s since the call started)"), "{text}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_single_attempt_timeout_reads_as_before() {
+    let config = ClientConfig::builder()
+        .domain("tenant.example.com")
+        .attempt_timeout(Duration::from_secs(5))
+        .retry_policy(RetryPolicy::disabled())
+        .build()
+        .unwrap();
+    let stalled = tower::service_fn(|_req: HttpRequest| async {
+        std::future::pending::<Result<HttpResponse, BoxError>>().await
+    });
+    let client = ClientBuilder::with_transport(config, stalled)
+        .build()
+        .unwrap();
+    let error = client.send(get("/x")).await.unwrap_err();
+    assert_eq!(error.to_string(), "per-attempt timeout elapsed after 5s");
+}
+
+#[tokio::test]
+async fn a_connection_error_names_the_server_once() {
+    // Nothing listens on port 1 of the loopback interface.
+    let config = ClientConfig::builder()
+        .domain("http://127.0.0.1:1")
+        .allow_insecure_loopback(true)
+        .retry_policy(RetryPolicy::disabled())
+        .build()
+        .unwrap();
+    let client = Auth0Client::new(config).unwrap();
+    let error = client.send(get("/api/v2/users")).await.unwrap_err();
+    assert!(
+        matches!(&error, Error::Transport { connect: true, host: Some(h), .. } if h == "127.0.0.1:1"),
+        "{error:?}"
+    );
+    let lines = chain(&error);
+    assert_eq!(lines[0], "could not connect to 127.0.0.1:1");
+    let said = lines
+        .iter()
+        .filter(|l| l.contains("could not connect"))
+        .count();
+    assert_eq!(said, 1, "{lines:#?}");
+}
