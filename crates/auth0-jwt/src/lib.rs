@@ -64,11 +64,9 @@
 //!   aws-lc (rustls' default provider) against a key parsed once, instead of
 //!   ring, which sets the key up again for every signature: about 1.3×
 //!   faster RSA verification, for a longer first build (aws-lc is a C
-//!   library). Without it ring verifies RSA. Same verdicts on both. With it
-//!   aws-lc also verifies ES256/ES384, against a point decoded once per key
-//!   (ring decodes and checks the point on every call).
+//!   library). Without it ring verifies RSA. Same verdicts on both.
 //!
-//! HMAC and signing always use ring.
+//! ECDSA, HMAC and signing always use ring.
 //!
 //! `default-features = false` gives the smallest build: ring only, no HTTP.
 //! A gateway can add back what it wants, e.g.
@@ -81,7 +79,6 @@
 pub mod alg;
 mod base64url;
 mod der;
-mod ec;
 mod ed25519;
 mod json;
 pub mod jwk;
