@@ -22,7 +22,11 @@
 //!   Management audience and scopes; other operations of the vendored API
 //!   description answer `501` naming their `operationId`;
 //! - Auth0's rate-limit headers and 429s, and faults on demand (latency,
-//!   error statuses, dropped connections).
+//!   error statuses, dropped connections, scripted answers: stalls before
+//!   or after the headers, streamed bodies of any size, raw bodies);
+//! - for tests, a log of every request received ([`LocalTenant::requests`],
+//!   credentials redacted in `Debug`) and counters of connections and
+//!   streamed bytes.
 //!
 //! `docs/LOCAL_TENANT.md` in the repository has the table of what is
 //! emulated and how faithfully. The `auth0-local` binary serves the same
@@ -57,8 +61,10 @@
 #![allow(clippy::result_large_err)]
 
 mod faults;
+mod http;
 mod keys;
 mod management;
+mod recording;
 mod routes;
 mod server;
 mod spec;
@@ -66,6 +72,7 @@ mod tenant;
 mod tls;
 
 pub use faults::{Fault, RateLimit};
+pub use recording::{RECORDED_REQUESTS_KEPT, RecordedRequest};
 
 /// `docs/LOCAL_TENANT.md`, compiled by `cargo test -p auth0-local --doc` so
 /// its Rust examples keep building.
@@ -169,7 +176,7 @@ pub enum AuthorizeError {
     #[error("/authorize answered {status} without a redirect")]
     NoRedirect {
         /// The status it answered with.
-        status: http::StatusCode,
+        status: ::http::StatusCode,
     },
 }
 

@@ -436,6 +436,7 @@ pub(crate) struct Shared {
     pub(crate) store: Mutex<Store>,
     pub(crate) faults: FaultPlan,
     pub(crate) rate_limit: RateLimiter,
+    pub(crate) recorder: crate::recording::Recorder,
 }
 
 impl Shared {
@@ -460,6 +461,7 @@ pub struct LocalTenantBuilder {
     bind: IpAddr,
     port: u16,
     tls: bool,
+    http2: bool,
     algorithm: Algorithm,
     key_grace: Duration,
     users: Vec<NewUser>,
@@ -479,6 +481,7 @@ impl std::fmt::Debug for LocalTenantBuilder {
             .field("bind", &self.bind)
             .field("port", &self.port)
             .field("tls", &self.tls)
+            .field("http2", &self.http2)
             .field("algorithm", &self.algorithm)
             .field("key_grace", &self.key_grace)
             .field("users", &self.users)
@@ -503,6 +506,7 @@ impl Default for LocalTenantBuilder {
             bind: IpAddr::V4(Ipv4Addr::LOCALHOST),
             port: 0,
             tls: true,
+            http2: false,
             algorithm: Algorithm::RS256,
             key_grace: Duration::from_secs(3_600),
             users: Vec::new(),
@@ -538,6 +542,14 @@ impl LocalTenantBuilder {
     /// other SDKs reach a tenant over HTTPS only.
     pub fn plain_http(mut self) -> Self {
         self.tls = false;
+        self
+    }
+
+    /// Offers HTTP/2 as well as HTTP/1.1 by ALPN over HTTPS, as Auth0 does
+    /// (off by default: a dropped-connection fault then resets one stream,
+    /// not the connection). Plain http stays HTTP/1.1.
+    pub fn http2(mut self, enabled: bool) -> Self {
+        self.http2 = enabled;
         self
     }
 
@@ -647,7 +659,7 @@ impl LocalTenantBuilder {
         let scheme = if self.tls { "https" } else { "http" };
         let issuer = format!("{scheme}://{host}/");
         let certificates = if self.tls {
-            Some(crate::tls::generate(self.bind)?)
+            Some(crate::tls::generate(self.bind, self.http2)?)
         } else {
             None
         };
@@ -740,12 +752,13 @@ impl LocalTenantBuilder {
             store: Mutex::new(store),
             faults: FaultPlan::default(),
             rate_limit: RateLimiter::new(self.rate_limit),
+            recorder: crate::recording::Recorder::default(),
         });
         let (stop, stopped) = oneshot::channel();
         let acceptor = certificates
             .as_ref()
             .map(|c| tokio_rustls::TlsAcceptor::from(Arc::clone(&c.server)));
-        tokio::spawn(crate::server::serve(
+        tokio::spawn(crate::http::serve(
             listener,
             acceptor,
             Arc::clone(&shared),
@@ -892,7 +905,7 @@ impl LocalTenantBuilder {
 /// # Ok(()) }
 /// ```
 pub struct LocalTenant {
-    shared: Arc<Shared>,
+    pub(crate) shared: Arc<Shared>,
     addr: SocketAddr,
     tls: bool,
     ca_pem: Option<String>,
