@@ -16,19 +16,23 @@ use hyper::body::{Body, Frame, SizeHint};
 use hyper::server::conn::{http1, http2};
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo};
-use tokio::net::TcpListener;
-use tokio::sync::oneshot;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{oneshot, watch};
 use tokio_rustls::TlsAcceptor;
 
 use crate::tenant::Shared;
 
-/// The accept loop: serves until `stop` fires or the sender is dropped.
+/// The accept loop: serves until `stop` fires or the sender is dropped (the
+/// [`LocalTenant`](crate::LocalTenant) is dropped); then every open
+/// connection is closed too, as when a host goes down.
 pub(crate) async fn serve(
     listener: TcpListener,
     tls: Option<TlsAcceptor>,
     shared: Arc<Shared>,
     mut stop: oneshot::Receiver<()>,
 ) {
+    // Dropped when the loop ends: every connection's receiver then wakes.
+    let (_open, gone) = watch::channel(());
     loop {
         let accepted = tokio::select! {
             _ = &mut stop => break,
@@ -38,33 +42,47 @@ pub(crate) async fn serve(
         let connection = shared.recorder.connection_opened();
         let shared = Arc::clone(&shared);
         let tls = tls.clone();
+        let mut gone = gone.clone();
         tokio::spawn(async move {
-            let service =
-                service_fn(move |req| crate::server::handle(Arc::clone(&shared), connection, req));
-            // A broken exchange (a client hanging up, a failed handshake, a
-            // dropped-connection fault) only ends that one connection.
-            match tls {
-                Some(acceptor) => {
-                    let Ok(stream) = acceptor.accept(stream).await else {
-                        return;
-                    };
-                    let h2 = stream.get_ref().1.alpn_protocol() == Some(b"h2");
-                    let io = TokioIo::new(stream);
-                    if h2 {
-                        let _ = http2::Builder::new(TokioExecutor::new())
-                            .serve_connection(io, service)
-                            .await;
-                    } else {
-                        let _ = http1::Builder::new().serve_connection(io, service).await;
-                    }
-                }
-                None => {
-                    let _ = http1::Builder::new()
-                        .serve_connection(TokioIo::new(stream), service)
-                        .await;
-                }
+            tokio::select! {
+                () = serve_connection(stream, tls, shared, connection) => {}
+                _ = gone.changed() => {}
             }
         });
+    }
+}
+
+/// One connection, over TLS or not, until the client or a fault ends it.
+async fn serve_connection(
+    stream: TcpStream,
+    tls: Option<TlsAcceptor>,
+    shared: Arc<Shared>,
+    connection: u64,
+) {
+    let service =
+        service_fn(move |req| crate::server::handle(Arc::clone(&shared), connection, req));
+    // A broken exchange (a client hanging up, a failed handshake, a
+    // dropped-connection fault) only ends that one connection.
+    match tls {
+        Some(acceptor) => {
+            let Ok(stream) = acceptor.accept(stream).await else {
+                return;
+            };
+            let h2 = stream.get_ref().1.alpn_protocol() == Some(b"h2");
+            let io = TokioIo::new(stream);
+            if h2 {
+                let _ = http2::Builder::new(TokioExecutor::new())
+                    .serve_connection(io, service)
+                    .await;
+            } else {
+                let _ = http1::Builder::new().serve_connection(io, service).await;
+            }
+        }
+        None => {
+            let _ = http1::Builder::new()
+                .serve_connection(TokioIo::new(stream), service)
+                .await;
+        }
     }
 }
 
