@@ -8,11 +8,13 @@ mod support;
 use auth0_authentication::{AuthenticationClient, PasswordlessSend, Signup};
 use auth0_core::Error;
 use auth0_jwt::SigningKey;
-use support::{Reply, TOKEN_JSON, TestServer, expect, strings};
+use support::{
+    Clients as _, Sent as _, TOKEN_JSON, answer_with, expect, json, scripted, strings, text,
+};
 
 #[tokio::test]
 async fn signup_sends_fields_and_decodes_the_user() {
-    let server = TestServer::scripted(vec![Reply::json(
+    let server = scripted(vec![json(
         200,
         r#"{"_id":"58457fe6b27","email_verified":false,"email":"alice@example.com","username":"alice","given_name":"Alice"}"#,
     )])
@@ -37,7 +39,7 @@ async fn signup_sends_fields_and_decodes_the_user() {
 
     let req = server.only_request();
     assert_eq!(req.uri.path(), "/dbconnections/signup");
-    let body = req.json();
+    let body = req.json_object();
     assert_eq!(
         strings(&body),
         expect(&[
@@ -62,7 +64,7 @@ async fn signup_sends_fields_and_decodes_the_user() {
 
 #[tokio::test]
 async fn change_password_returns_the_plain_text_message() {
-    let server = TestServer::scripted(vec![Reply::text(
+    let server = scripted(vec![text(
         200,
         "We've just sent you an email to reset your password.",
     )])
@@ -76,7 +78,7 @@ async fn change_password_returns_the_plain_text_message() {
     let req = server.only_request();
     assert_eq!(req.uri.path(), "/dbconnections/change_password");
     assert_eq!(
-        strings(&req.json()),
+        strings(&req.json_object()),
         expect(&[
             ("client_id", "client-123"),
             ("email", "alice@example.com"),
@@ -88,7 +90,7 @@ async fn change_password_returns_the_plain_text_message() {
 
 #[tokio::test]
 async fn passwordless_email_and_sms_start() {
-    let server = TestServer::scripted(vec![Reply::json(
+    let server = scripted(vec![json(
         200,
         r#"{"_id":"1","email":"a@example.com","email_verified":false}"#,
     )])
@@ -109,7 +111,7 @@ async fn passwordless_email_and_sms_start() {
     let reqs = server.requests();
     assert!(reqs.iter().all(|r| r.uri.path() == "/passwordless/start"));
     assert_eq!(
-        strings(&reqs[0].json()),
+        strings(&reqs[0].json_object()),
         expect(&[
             ("client_id", "client-123"),
             ("client_secret", "shh-SECRET"),
@@ -119,10 +121,10 @@ async fn passwordless_email_and_sms_start() {
             ("authParams", r#"{"scope":"openid"}"#),
         ])
     );
-    assert_eq!(reqs[1].json()["send"], "link");
-    assert!(!reqs[1].json().contains_key("authParams"));
+    assert_eq!(reqs[1].json_object()["send"], "link");
+    assert!(!reqs[1].json_object().contains_key("authParams"));
     assert_eq!(
-        strings(&reqs[2].json()),
+        strings(&reqs[2].json_object()),
         expect(&[
             ("client_id", "client-123"),
             ("client_secret", "shh-SECRET"),
@@ -134,7 +136,7 @@ async fn passwordless_email_and_sms_start() {
 
 #[tokio::test]
 async fn userinfo_sends_the_bearer_token() {
-    let server = TestServer::scripted(vec![Reply::json(
+    let server = scripted(vec![json(
         200,
         r#"{"sub":"auth0|1","email":"a@example.com","email_verified":true,"https://example.com/roles":["admin"]}"#,
     )])
@@ -151,7 +153,7 @@ async fn userinfo_sends_the_bearer_token() {
 
 #[tokio::test]
 async fn userinfo_with_a_bad_token_is_an_api_error() {
-    let server = TestServer::scripted(vec![Reply::text(401, "Unauthorized")]).await;
+    let server = scripted(vec![text(401, "Unauthorized")]).await;
     let err = server
         .secret_client()
         .userinfo("expired")
@@ -169,7 +171,7 @@ async fn userinfo_with_a_bad_token_is_an_api_error() {
 
 #[tokio::test]
 async fn revoke_refresh_token_with_private_key_jwt() {
-    let server = TestServer::scripted(vec![Reply::text(200, "")]).await;
+    let server = scripted(vec![text(200, "")]).await;
     let auth = AuthenticationClient::builder(server.core(), "client-123")
         .private_key_jwt(SigningKey::generate_es256().unwrap())
         .build()
@@ -177,7 +179,7 @@ async fn revoke_refresh_token_with_private_key_jwt() {
     auth.revoke_refresh_token("rt-SECRET").await.unwrap();
     let req = server.only_request();
     assert_eq!(req.uri.path(), "/oauth/revoke");
-    let body = req.json();
+    let body = req.json_object();
     assert_eq!(body["token"], "rt-SECRET");
     assert_eq!(body["client_id"], "client-123");
     assert!(body.contains_key("client_assertion"));
@@ -186,7 +188,7 @@ async fn revoke_refresh_token_with_private_key_jwt() {
 
 #[tokio::test]
 async fn pushed_authorization_request_is_form_encoded() {
-    let server = TestServer::scripted(vec![Reply::json(
+    let server = scripted(vec![json(
         201,
         r#"{"request_uri":"urn:ietf:params:oauth:request_uri:abc","expires_in":30}"#,
     )])
@@ -204,7 +206,7 @@ async fn pushed_authorization_request_is_form_encoded() {
     assert_eq!(par.expires_in, 30);
     let req = server.only_request();
     assert_eq!(req.uri.path(), "/oauth/par");
-    let form: Vec<(String, String)> = req.form().into_iter().collect();
+    let form: Vec<(String, String)> = req.form_fields().into_iter().collect();
     assert_eq!(
         form,
         expect(&[
@@ -227,12 +229,12 @@ async fn pushed_authorization_request_is_form_encoded() {
 
 #[tokio::test]
 async fn back_channel_login_and_token_poll() {
-    let server = TestServer::start(|req, _| match req.uri.path() {
-        "/bc-authorize" => Reply::json(
+    let server = answer_with(|req, _| match req.uri.path() {
+        "/bc-authorize" => json(
             200,
             r#"{"auth_req_id":"req-SECRET","expires_in":300,"interval":5}"#,
         ),
-        _ => Reply::json(200, TOKEN_JSON),
+        _ => json(200, TOKEN_JSON),
     })
     .await;
     let auth = server.secret_client();
@@ -253,7 +255,7 @@ async fn back_channel_login_and_token_poll() {
     assert_eq!(tokens.access_token, "at-SECRET");
 
     let reqs = server.requests();
-    let form: Vec<(String, String)> = reqs[0].form().into_iter().collect();
+    let form: Vec<(String, String)> = reqs[0].form_fields().into_iter().collect();
     assert_eq!(
         form,
         expect(&[
@@ -265,7 +267,7 @@ async fn back_channel_login_and_token_poll() {
             ("audience", "https://api/"),
         ])
     );
-    let form: Vec<(String, String)> = reqs[1].form().into_iter().collect();
+    let form: Vec<(String, String)> = reqs[1].form_fields().into_iter().collect();
     assert_eq!(reqs[1].uri.path(), "/oauth/token");
     assert_eq!(
         form,
@@ -280,7 +282,7 @@ async fn back_channel_login_and_token_poll() {
 
 #[tokio::test]
 async fn authorization_pending_is_an_api_error() {
-    let server = TestServer::scripted(vec![Reply::json(
+    let server = scripted(vec![json(
         400,
         r#"{"error":"authorization_pending","error_description":"The end-user authorization is pending"}"#,
     )])

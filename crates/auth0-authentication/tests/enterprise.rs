@@ -7,7 +7,7 @@ mod support;
 
 use auth0_core::Error;
 use http::Method;
-use support::{Reply, TestServer};
+use support::{Clients as _, Fault, LocalTenant, answer_with, json, scripted, text};
 
 const SAML_XML: &str = r#"<?xml version="1.0"?>
 <EntityDescriptor entityID="urn:tenant.auth0.com" xmlns="urn:oasis:names:tc:SAML:2.0:metadata">
@@ -18,17 +18,14 @@ const SAML_XML: &str = r#"<?xml version="1.0"?>
 </EntityDescriptor>
 "#;
 
-fn xml(status: u16, body: &str) -> Reply {
-    Reply {
-        status,
-        headers: vec![("content-type", "application/xml; charset=utf-8".to_owned())],
-        body: body.to_owned(),
-    }
+fn xml(status: u16, body: &str) -> Fault {
+    Fault::reply_raw(status, body.to_owned())
+        .with_header("content-type", "application/xml; charset=utf-8")
 }
 
 #[tokio::test]
 async fn saml_metadata_gets_the_document_of_the_client() {
-    let server = TestServer::scripted(vec![xml(200, SAML_XML)]).await;
+    let server = scripted(vec![xml(200, SAML_XML)]).await;
     let auth = server.secret_client();
     let text = auth.saml_metadata(auth.client_id()).await.unwrap();
     assert_eq!(text, SAML_XML);
@@ -45,7 +42,7 @@ async fn saml_metadata_gets_the_document_of_the_client() {
 
 #[tokio::test]
 async fn saml_metadata_percent_encodes_the_client_id() {
-    let server = TestServer::scripted(vec![xml(200, SAML_XML)]).await;
+    let server = scripted(vec![xml(200, SAML_XML)]).await;
     server
         .secret_client()
         .saml_metadata("other app/../x?y")
@@ -59,7 +56,7 @@ async fn saml_metadata_percent_encodes_the_client_id() {
 
 #[tokio::test]
 async fn saml_metadata_refuses_an_empty_client_id_without_sending() {
-    let server = TestServer::scripted(vec![xml(200, SAML_XML)]).await;
+    let server = scripted(vec![xml(200, SAML_XML)]).await;
     for id in ["", ".."] {
         let err = server.secret_client().saml_metadata(id).await.unwrap_err();
         assert!(matches!(err, Error::InvalidRequest { .. }), "{err:?}");
@@ -69,7 +66,7 @@ async fn saml_metadata_refuses_an_empty_client_id_without_sending() {
 
 #[tokio::test]
 async fn wsfed_metadata_path() {
-    let server = TestServer::scripted(vec![xml(200, SAML_XML)]).await;
+    let server = scripted(vec![xml(200, SAML_XML)]).await;
     let text = server.secret_client().wsfed_metadata().await.unwrap();
     assert_eq!(text, SAML_XML);
     let req = server.only_request();
@@ -82,7 +79,7 @@ async fn wsfed_metadata_path() {
 
 #[tokio::test]
 async fn an_unknown_client_is_the_usual_api_error() {
-    let server = TestServer::scripted(vec![Reply::text(404, "Not Found")]).await;
+    let server = scripted(vec![text(404, "Not Found")]).await;
     let err = server
         .secret_client()
         .saml_metadata("no-such-app")
@@ -97,11 +94,11 @@ async fn an_unknown_client_is_the_usual_api_error() {
 
 #[tokio::test]
 async fn an_empty_document_is_a_decode_error() {
-    let server = TestServer::start(|_, n| {
+    let server = answer_with(|_, n| {
         if n == 0 {
-            Reply::json(200, "")
+            json(200, "")
         } else {
-            Reply::text(200, "   \n")
+            text(200, "   \n")
         }
     })
     .await;
@@ -138,8 +135,8 @@ async fn invalid_utf8_is_a_decode_error_naming_the_status() {
 
 #[tokio::test]
 async fn metadata_answered_503_is_retried_because_get_is_idempotent() {
-    let server = TestServer::scripted(vec![
-        Reply::text(503, "Service Unavailable").header("retry-after", "0"),
+    let server = scripted(vec![
+        text(503, "Service Unavailable").with_header("retry-after", "0"),
         xml(200, SAML_XML),
     ])
     .await;
@@ -148,57 +145,11 @@ async fn metadata_answered_503_is_retried_because_get_is_idempotent() {
     assert_eq!(server.request_count(), 2);
 }
 
-/// A one-shot HTTP/1.1 server answering every request with `body` as is
-/// (the shared test server only sends UTF-8 strings).
-async fn raw_body_server(body: &'static [u8]) -> RawServer {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        while let Ok((mut stream, _)) = listener.accept().await {
-            tokio::spawn(async move {
-                let mut buf = vec![0u8; 8192];
-                let mut seen = Vec::new();
-                // Read the request head (GET: no body).
-                while !seen.windows(4).any(|w| w == b"\r\n\r\n") {
-                    let Ok(n) = stream.read(&mut buf).await else {
-                        return;
-                    };
-                    if n == 0 {
-                        return;
-                    }
-                    seen.extend_from_slice(&buf[..n]);
-                }
-                let head = format!(
-                    "HTTP/1.1 200 OK\r\ncontent-type: application/xml\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
-                    body.len()
-                );
-                let _ = stream.write_all(head.as_bytes()).await;
-                let _ = stream.write_all(body).await;
-                let _ = stream.shutdown().await;
-            });
-        }
-    });
-    RawServer { addr }
-}
-
-struct RawServer {
-    addr: std::net::SocketAddr,
-}
-
-impl RawServer {
-    fn secret_client(&self) -> auth0_authentication::AuthenticationClient {
-        let config = auth0_core::ClientConfig::builder()
-            .domain(format!("http://{}", self.addr))
-            .allow_insecure_loopback(true)
-            .build()
-            .unwrap();
-        auth0_authentication::AuthenticationClient::builder(
-            auth0_core::Auth0Client::new(config).unwrap(),
-            "client-123",
-        )
-        .client_secret("shh-SECRET")
-        .build()
-        .unwrap()
-    }
+/// A tenant answering every request with `body` as is (bytes that are not
+/// UTF-8 included).
+async fn raw_body_server(body: &'static [u8]) -> LocalTenant {
+    scripted(vec![
+        Fault::reply_raw(200, body).with_header("content-type", "application/xml"),
+    ])
+    .await
 }

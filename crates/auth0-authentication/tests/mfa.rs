@@ -13,13 +13,15 @@ use auth0_authentication::{
 };
 use auth0_core::Error;
 use http::Method;
-use support::{Reply, TOKEN_JSON, TestServer, expect, strings};
+use support::{
+    Clients as _, Fault, Sent as _, TOKEN_JSON, answer_with, expect, json, scripted, strings, text,
+};
 
 const MFA_TOKEN: &str = "mfa-SECRET";
 
 #[tokio::test]
 async fn challenge_sends_the_token_types_and_authenticator_in_a_json_body() {
-    let server = TestServer::scripted(vec![Reply::json(
+    let server = scripted(vec![json(
         200,
         r#"{"challenge_type":"oob","oob_code":"oob-SECRET","binding_method":"prompt"}"#,
     )])
@@ -51,7 +53,7 @@ async fn challenge_sends_the_token_types_and_authenticator_in_a_json_body() {
         "the MFA token goes in the body"
     );
     assert_eq!(
-        strings(&req.json()),
+        strings(&req.json_object()),
         expect(&[
             ("client_id", "client-123"),
             ("client_secret", "shh-SECRET"),
@@ -64,7 +66,7 @@ async fn challenge_sends_the_token_types_and_authenticator_in_a_json_body() {
 
 #[tokio::test]
 async fn challenge_without_options_and_from_a_public_client() {
-    let server = TestServer::scripted(vec![Reply::json(200, r#"{"challenge_type":"otp"}"#)]).await;
+    let server = scripted(vec![json(200, r#"{"challenge_type":"otp"}"#)]).await;
     let public = AuthenticationClient::builder(server.core(), "native-app")
         .build()
         .unwrap();
@@ -76,14 +78,14 @@ async fn challenge_without_options_and_from_a_public_client() {
     assert_eq!(challenge.oob_code, None);
     assert_eq!(challenge.binding_method, None);
     assert_eq!(
-        strings(&server.only_request().json()),
+        strings(&server.only_request().json_object()),
         expect(&[("client_id", "native-app"), ("mfa_token", MFA_TOKEN)])
     );
 }
 
 #[tokio::test]
 async fn challenge_binding_methods_auth0_adds_later_are_kept() {
-    let server = TestServer::scripted(vec![Reply::json(
+    let server = scripted(vec![json(
         200,
         r#"{"challenge_type":"oob","oob_code":"c","binding_method":"transfer"}"#,
     )])
@@ -102,7 +104,7 @@ async fn challenge_binding_methods_auth0_adds_later_are_kept() {
 
 #[tokio::test]
 async fn mfa_grant_bodies() {
-    let server = TestServer::scripted(vec![Reply::json(200, TOKEN_JSON)]).await;
+    let server = scripted(vec![json(200, TOKEN_JSON)]).await;
     let auth = server.secret_client();
     auth.mfa_otp(MFA_TOKEN, "123456").await.unwrap();
     auth.mfa_oob(MFA_TOKEN, "oob-1", Some("246810"))
@@ -127,11 +129,11 @@ async fn mfa_grant_bodies() {
         expect(&all)
     };
     assert_eq!(
-        strings(&reqs[0].json()),
+        strings(&reqs[0].json_object()),
         with(&[("grant_type", GRANT_MFA_OTP), ("otp", "123456")])
     );
     assert_eq!(
-        strings(&reqs[1].json()),
+        strings(&reqs[1].json_object()),
         with(&[
             ("grant_type", GRANT_MFA_OOB),
             ("oob_code", "oob-1"),
@@ -139,11 +141,11 @@ async fn mfa_grant_bodies() {
         ])
     );
     assert_eq!(
-        strings(&reqs[2].json()),
+        strings(&reqs[2].json_object()),
         with(&[("grant_type", GRANT_MFA_OOB), ("oob_code", "oob-2")])
     );
     assert_eq!(
-        strings(&reqs[3].json()),
+        strings(&reqs[3].json_object()),
         with(&[
             ("grant_type", GRANT_MFA_RECOVERY_CODE),
             ("recovery_code", "RC-1"),
@@ -159,7 +161,7 @@ async fn mfa_grant_bodies() {
 
 #[tokio::test]
 async fn recovery_code_grant_surfaces_the_new_code_and_hides_it_in_debug() {
-    let server = TestServer::scripted(vec![Reply::json(
+    let server = scripted(vec![json(
         200,
         r#"{"access_token":"at-SECRET","id_token":"idt-SECRET","token_type":"Bearer","expires_in":86400,"recovery_code":"NEWRC-SECRET"}"#,
     )])
@@ -183,7 +185,7 @@ async fn recovery_code_grant_surfaces_the_new_code_and_hides_it_in_debug() {
 
 #[tokio::test]
 async fn empty_credentials_are_refused_before_sending() {
-    let server = TestServer::scripted(vec![Reply::json(200, TOKEN_JSON)]).await;
+    let server = scripted(vec![json(200, TOKEN_JSON)]).await;
     let auth = server.secret_client();
     let errors = [
         auth.mfa_otp("", "123456").await.unwrap_err(),
@@ -206,7 +208,7 @@ async fn empty_credentials_are_refused_before_sending() {
 
 #[tokio::test]
 async fn associate_otp_sends_the_bearer_and_decodes_the_secrets() {
-    let server = TestServer::scripted(vec![Reply::json(
+    let server = scripted(vec![json(
         200,
         r#"{"authenticator_type":"otp","secret":"OTPSECRET","barcode_uri":"otpauth://totp/t:alice?secret=OTPSECRET&issuer=t","recovery_codes":["RC1-SECRET","RC2-SECRET"],"id":"totp|dev_1"}"#,
     )])
@@ -240,7 +242,7 @@ async fn associate_otp_sends_the_bearer_and_decodes_the_secrets() {
     assert_eq!(req.method, Method::POST);
     assert_eq!(req.uri.path(), "/mfa/associate");
     assert_eq!(req.headers["authorization"], "Bearer mfa-SECRET");
-    let body = req.json();
+    let body = req.json_object();
     assert_eq!(body["authenticator_types"], serde_json::json!(["otp"]));
     assert_eq!(
         strings(&body),
@@ -254,7 +256,7 @@ async fn associate_otp_sends_the_bearer_and_decodes_the_secrets() {
 
 #[tokio::test]
 async fn associate_oob_channels_bodies() {
-    let server = TestServer::scripted(vec![Reply::json(
+    let server = scripted(vec![json(
         200,
         r#"{"authenticator_type":"oob","oob_channel":"sms","oob_code":"oob-SECRET","binding_method":"prompt","recovery_codes":["RC-SECRET"]}"#,
     )])
@@ -292,7 +294,7 @@ async fn associate_oob_channels_bodies() {
 
     let reqs = server.requests();
     assert_eq!(reqs.len(), 5);
-    let json = |i: usize| serde_json::Value::Object(reqs[i].json());
+    let json = |i: usize| serde_json::Value::Object(reqs[i].json_object());
     for req in &reqs {
         assert_eq!(req.headers["authorization"], "Bearer at-SECRET");
     }
@@ -335,7 +337,7 @@ async fn associate_oob_channels_bodies() {
 
 #[tokio::test]
 async fn associate_requests_auth0_would_refuse_are_not_sent() {
-    let server = TestServer::scripted(vec![Reply::json(200, "{}")]).await;
+    let server = scripted(vec![json(200, "{}")]).await;
     let auth = server.secret_client();
     let bad = [
         MfaAssociate::new(AuthenticatorType::Oob),
@@ -362,7 +364,7 @@ async fn associate_requests_auth0_would_refuse_are_not_sent() {
 async fn an_association_that_fails_to_decode_does_not_leak_its_secrets() {
     // No `authenticator_type`: a decode error whose snippet must not show
     // the secret, the barcode URI or the recovery codes.
-    let server = TestServer::scripted(vec![Reply::json(
+    let server = scripted(vec![json(
         200,
         r#"{"type":"otp","secret":"OTPSECRET","barcode_uri":"otpauth://totp/x?secret=OTPSECRET","recovery_codes":["RC-SECRET"]}"#,
     )])
@@ -382,7 +384,7 @@ async fn an_association_that_fails_to_decode_does_not_leak_its_secrets() {
     }
 
     // Not JSON at all but mentioning a secret field: withheld entirely.
-    let server = TestServer::scripted(vec![Reply::text(
+    let server = scripted(vec![text(
         200,
         "barcode_uri=otpauth://totp/x?secret=OTPSECRET",
     )])
@@ -398,7 +400,7 @@ async fn an_association_that_fails_to_decode_does_not_leak_its_secrets() {
 
 #[tokio::test]
 async fn authenticators_are_listed_with_the_bearer_token() {
-    let server = TestServer::scripted(vec![Reply::json(
+    let server = scripted(vec![json(
         200,
         r#"[
           {"id":"recovery-code|dev_O4KY","authenticator_type":"recovery-code","active":true},
@@ -438,7 +440,7 @@ async fn authenticators_are_listed_with_the_bearer_token() {
 
 #[tokio::test]
 async fn an_empty_authenticator_list_decodes() {
-    let server = TestServer::scripted(vec![Reply::json(200, "[]")]).await;
+    let server = scripted(vec![json(200, "[]")]).await;
     let list = server
         .secret_client()
         .mfa_authenticators(MFA_TOKEN)
@@ -449,12 +451,7 @@ async fn an_empty_authenticator_list_decodes() {
 
 #[tokio::test]
 async fn delete_authenticator_percent_encodes_the_id() {
-    let server = TestServer::scripted(vec![Reply {
-        status: 204,
-        headers: vec![],
-        body: String::new(),
-    }])
-    .await;
+    let server = scripted(vec![Fault::reply_raw(204, "")]).await;
     let auth = server.secret_client();
     auth.delete_mfa_authenticator("at-SECRET", "sms|dev_O4KY")
         .await
@@ -475,7 +472,7 @@ async fn delete_authenticator_percent_encodes_the_id() {
 
 #[tokio::test]
 async fn delete_refuses_ids_that_would_name_another_path() {
-    let server = TestServer::scripted(vec![Reply::json(204, "")]).await;
+    let server = scripted(vec![json(204, "")]).await;
     let auth = server.secret_client();
     for id in ["", ".", ".."] {
         let err = auth.delete_mfa_authenticator("at", id).await.unwrap_err();
@@ -489,7 +486,7 @@ async fn delete_refuses_ids_that_would_name_another_path() {
 
 #[tokio::test]
 async fn delete_of_an_unknown_authenticator_is_a_404_api_error() {
-    let server = TestServer::scripted(vec![Reply::json(
+    let server = scripted(vec![json(
         404,
         r#"{"error":"not_found","error_description":"Authenticator not found"}"#,
     )])
@@ -508,7 +505,7 @@ async fn delete_of_an_unknown_authenticator_is_a_404_api_error() {
 
 #[tokio::test]
 async fn a_wrong_otp_is_invalid_grant() {
-    let server = TestServer::scripted(vec![Reply::json(
+    let server = scripted(vec![json(
         403,
         r#"{"error":"invalid_grant","error_description":"Invalid otp_code."}"#,
     )])
@@ -530,7 +527,7 @@ async fn a_wrong_otp_is_invalid_grant() {
 
 #[tokio::test]
 async fn an_expired_mfa_token_is_expired_token() {
-    let server = TestServer::scripted(vec![Reply::json(
+    let server = scripted(vec![json(
         401,
         r#"{"error":"expired_token","error_description":"mfa_token is expired"}"#,
     )])
@@ -547,12 +544,12 @@ async fn an_expired_mfa_token_is_expired_token() {
 
 #[tokio::test]
 async fn push_polling_reports_authorization_pending() {
-    let server = TestServer::scripted(vec![
-        Reply::json(
+    let server = scripted(vec![
+        json(
             400,
             r#"{"error":"authorization_pending","error_description":"Authorization pending: please repeat the request in a few seconds."}"#,
         ),
-        Reply::json(200, TOKEN_JSON),
+        json(200, TOKEN_JSON),
     ])
     .await;
     let auth = server.secret_client();
@@ -565,9 +562,9 @@ async fn push_polling_reports_authorization_pending() {
 
 #[tokio::test]
 async fn a_challenge_answered_429_is_retried_with_the_same_body() {
-    let server = TestServer::scripted(vec![
-        Reply::json(429, r#"{"error":"too_many_requests"}"#).header("retry-after", "0"),
-        Reply::json(200, r#"{"challenge_type":"otp"}"#),
+    let server = scripted(vec![
+        json(429, r#"{"error":"too_many_requests"}"#).with_header("retry-after", "0"),
+        json(200, r#"{"challenge_type":"otp"}"#),
     ])
     .await;
     let challenge = server
@@ -587,10 +584,10 @@ async fn a_challenge_answered_429_is_retried_with_the_same_body() {
 #[tokio::test]
 async fn mfa_posts_answered_5xx_are_not_retried() {
     let unavailable =
-        || Reply::json(503, r#"{"error":"temporarily_unavailable"}"#).header("retry-after", "0");
-    let ok_challenge = Reply::json(200, r#"{"challenge_type":"oob","oob_code":"c"}"#);
+        || json(503, r#"{"error":"temporarily_unavailable"}"#).with_header("retry-after", "0");
+    let ok_challenge = json(200, r#"{"challenge_type":"oob","oob_code":"c"}"#);
 
-    let server = TestServer::scripted(vec![unavailable(), ok_challenge]).await;
+    let server = scripted(vec![unavailable(), ok_challenge]).await;
     let err = server
         .secret_client()
         .mfa_challenge(MFA_TOKEN, &MfaChallenge::new())
@@ -602,7 +599,7 @@ async fn mfa_posts_answered_5xx_are_not_retried() {
     );
     assert_eq!(server.request_count(), 1, "a second SMS must not be sent");
 
-    let server = TestServer::scripted(vec![unavailable(), Reply::json(200, TOKEN_JSON)]).await;
+    let server = scripted(vec![unavailable(), json(200, TOKEN_JSON)]).await;
     let err = server
         .secret_client()
         .mfa_otp(MFA_TOKEN, "123456")
@@ -615,9 +612,9 @@ async fn mfa_posts_answered_5xx_are_not_retried() {
     );
     assert_eq!(server.request_count(), 1, "a grant must not be sent twice");
 
-    let server = TestServer::scripted(vec![
+    let server = scripted(vec![
         unavailable(),
-        Reply::json(200, r#"{"authenticator_type":"otp"}"#),
+        json(200, r#"{"authenticator_type":"otp"}"#),
     ])
     .await;
     server
@@ -634,9 +631,9 @@ async fn mfa_posts_answered_5xx_are_not_retried() {
 
 #[tokio::test]
 async fn listing_authenticators_answered_503_is_retried() {
-    let server = TestServer::scripted(vec![
-        Reply::json(503, r#"{"error":"temporarily_unavailable"}"#).header("retry-after", "0"),
-        Reply::json(200, "[]"),
+    let server = scripted(vec![
+        json(503, r#"{"error":"temporarily_unavailable"}"#).with_header("retry-after", "0"),
+        json(200, "[]"),
     ])
     .await;
     let list = server
@@ -654,12 +651,12 @@ async fn listing_authenticators_answered_503_is_retried() {
 #[tokio::test]
 async fn full_flow_login_mfa_required_challenge_otp_tokens() {
     const ISSUED_MFA_TOKEN: &str = "Fe26.2*mfa-SECRET";
-    let server = TestServer::start(|req, _| {
+    let server = answer_with(|req, _| {
         let path = req.uri.path();
         let body = if req.body.is_empty() {
             serde_json::Map::new()
         } else {
-            req.json()
+            req.json_object()
         };
         let grant = body.get("grant_type").and_then(|v| v.as_str());
         let secret_ok = body.get("client_secret").and_then(|v| v.as_str()) == Some("shh-SECRET");
@@ -668,7 +665,7 @@ async fn full_flow_login_mfa_required_challenge_otp_tokens() {
             ("POST", "/oauth/token", Some("http://auth0.com/oauth/grant-type/password-realm"))
                 if secret_ok && body["password"] == "correct horse" =>
             {
-                Reply::json(
+                json(
                     403,
                     &format!(
                         r#"{{"error":"mfa_required","error_description":"Multifactor authentication required","mfa_token":"{ISSUED_MFA_TOKEN}"}}"#
@@ -678,7 +675,7 @@ async fn full_flow_login_mfa_required_challenge_otp_tokens() {
             ("GET", "/mfa/authenticators", None)
                 if req.headers["authorization"] == format!("Bearer {ISSUED_MFA_TOKEN}") =>
             {
-                Reply::json(
+                json(
                     200,
                     r#"[{"id":"totp|dev_1","authenticator_type":"otp","active":true}]"#,
                 )
@@ -686,14 +683,14 @@ async fn full_flow_login_mfa_required_challenge_otp_tokens() {
             ("POST", "/mfa/challenge", None)
                 if secret_ok && token_ok && body["authenticator_id"] == "totp|dev_1" =>
             {
-                Reply::json(200, r#"{"challenge_type":"otp"}"#)
+                json(200, r#"{"challenge_type":"otp"}"#)
             }
             ("POST", "/oauth/token", Some("http://auth0.com/oauth/grant-type/mfa-otp"))
                 if secret_ok && token_ok && body["otp"] == "424242" =>
             {
-                Reply::json(200, TOKEN_JSON)
+                json(200, TOKEN_JSON)
             }
-            _ => Reply::json(
+            _ => json(
                 400,
                 r#"{"error":"invalid_request","error_description":"unexpected request"}"#,
             ),

@@ -16,10 +16,12 @@ use auth0_authentication::{
 use auth0_core::Error;
 use auth0_jwt::jws::{Jws, ParseOptions};
 use auth0_jwt::{Algorithm, SigningKey, VerifyingKey};
-use support::{Reply, TOKEN_JSON, TestServer, expect, strings};
+use support::{
+    Clients as _, LocalTenant, Sent as _, TOKEN_JSON, expect, json, scripted, strings, text,
+};
 
-async fn token_server() -> TestServer {
-    TestServer::scripted(vec![Reply::json(200, TOKEN_JSON)]).await
+async fn token_server() -> LocalTenant {
+    scripted(vec![json(200, TOKEN_JSON)]).await
 }
 
 #[tokio::test]
@@ -80,7 +82,7 @@ async fn authorization_code_bodies() {
     auth.authorization_code("code-2", None).await.unwrap();
     let reqs = server.requests();
     assert_eq!(
-        strings(&reqs[0].json()),
+        strings(&reqs[0].json_object()),
         expect(&[
             ("grant_type", "authorization_code"),
             ("client_id", "client-123"),
@@ -90,7 +92,7 @@ async fn authorization_code_bodies() {
         ])
     );
     assert_eq!(
-        strings(&reqs[1].json()),
+        strings(&reqs[1].json_object()),
         expect(&[
             ("grant_type", "authorization_code"),
             ("client_id", "client-123"),
@@ -109,7 +111,7 @@ async fn authorization_code_pkce_sends_the_verifier_and_no_secret() {
         .await
         .unwrap();
     assert_eq!(
-        strings(&server.only_request().json()),
+        strings(&server.only_request().json_object()),
         expect(&[
             ("grant_type", "authorization_code"),
             ("client_id", "client-123"),
@@ -132,7 +134,7 @@ async fn password_realm_login_with_forwarded_for() {
     let req = server.only_request();
     assert_eq!(req.headers["auth0-forwarded-for"], "203.0.113.7");
     assert_eq!(
-        strings(&req.json()),
+        strings(&req.json_object()),
         expect(&[
             (
                 "grant_type",
@@ -160,7 +162,7 @@ async fn login_without_options_sends_no_header_and_no_nulls() {
     let req = server.only_request();
     assert!(req.headers.get("auth0-forwarded-for").is_none());
     assert_eq!(
-        strings(&req.json()),
+        strings(&req.json_object()),
         expect(&[
             (
                 "grant_type",
@@ -194,7 +196,7 @@ async fn refresh_token_bodies() {
     auth.refresh_token("rt-2", None).await.unwrap();
     let reqs = server.requests();
     assert_eq!(
-        strings(&reqs[0].json()),
+        strings(&reqs[0].json_object()),
         expect(&[
             ("grant_type", "refresh_token"),
             ("client_id", "client-123"),
@@ -203,7 +205,7 @@ async fn refresh_token_bodies() {
             ("scope", "openid"),
         ])
     );
-    assert!(!reqs[1].json().contains_key("scope"));
+    assert!(!reqs[1].json_object().contains_key("scope"));
 }
 
 #[tokio::test]
@@ -218,7 +220,7 @@ async fn passwordless_login_body() {
         .await
         .unwrap();
     assert_eq!(
-        strings(&server.only_request().json()),
+        strings(&server.only_request().json_object()),
         expect(&[
             (
                 "grant_type",
@@ -237,7 +239,7 @@ async fn passwordless_login_body() {
 
 #[tokio::test]
 async fn token_exchange_body() {
-    let server = TestServer::scripted(vec![Reply::json(
+    let server = scripted(vec![json(
         200,
         r#"{"access_token":"a","token_type":"Bearer","issued_token_type":"urn:ietf:params:oauth:token-type:access_token"}"#,
     )])
@@ -256,7 +258,7 @@ async fn token_exchange_body() {
         Some("urn:ietf:params:oauth:token-type:access_token")
     );
     assert_eq!(
-        strings(&server.only_request().json()),
+        strings(&server.only_request().json_object()),
         expect(&[
             (
                 "grant_type",
@@ -279,7 +281,7 @@ async fn public_client_sends_no_client_authentication() {
         .build()
         .unwrap();
     auth.refresh_token("rt", None).await.unwrap();
-    let body = server.only_request().json();
+    let body = server.only_request().json_object();
     for field in ["client_secret", "client_assertion", "client_assertion_type"] {
         assert!(!body.contains_key(field), "{field} sent");
     }
@@ -420,7 +422,7 @@ async fn builder_rejects_bad_settings() {
 
 #[tokio::test]
 async fn mfa_required_surfaces_the_mfa_token() {
-    let server = TestServer::scripted(vec![Reply::json(
+    let server = scripted(vec![json(
         403,
         r#"{"error":"mfa_required","error_description":"Multifactor authentication required","mfa_token":"mfa-SECRET"}"#,
     )])
@@ -441,7 +443,7 @@ async fn mfa_required_surfaces_the_mfa_token() {
 
 #[tokio::test]
 async fn invalid_grant_is_an_api_error_with_code_and_description() {
-    let server = TestServer::scripted(vec![Reply::json(
+    let server = scripted(vec![json(
         401,
         r#"{"error":"invalid_grant","error_description":"Wrong email or password."}"#,
     )])
@@ -463,9 +465,9 @@ async fn invalid_grant_is_an_api_error_with_code_and_description() {
 async fn token_post_answered_503_is_not_retried() {
     // A refresh token may be rotated (and its reuse revoke the family) once
     // Auth0 processed the request: never resent.
-    let server = TestServer::scripted(vec![
-        Reply::json(503, r#"{"error":"temporarily_unavailable"}"#).header("retry-after", "0"),
-        Reply::json(200, TOKEN_JSON),
+    let server = scripted(vec![
+        json(503, r#"{"error":"temporarily_unavailable"}"#).with_header("retry-after", "0"),
+        json(200, TOKEN_JSON),
     ])
     .await;
     let err = server
@@ -479,9 +481,9 @@ async fn token_post_answered_503_is_not_retried() {
     );
     assert_eq!(server.request_count(), 1, "a grant must not be sent twice");
     // Nor is an authorization code.
-    let server = TestServer::scripted(vec![
-        Reply::json(503, r#"{"error":"temporarily_unavailable"}"#).header("retry-after", "0"),
-        Reply::json(200, TOKEN_JSON),
+    let server = scripted(vec![
+        json(503, r#"{"error":"temporarily_unavailable"}"#).with_header("retry-after", "0"),
+        json(200, TOKEN_JSON),
     ])
     .await;
     let err = server
@@ -499,9 +501,9 @@ async fn token_post_answered_503_is_not_retried() {
 #[tokio::test]
 async fn client_credentials_answered_503_is_retried() {
     // Asking again only issues another token.
-    let server = TestServer::scripted(vec![
-        Reply::json(503, r#"{"error":"temporarily_unavailable"}"#).header("retry-after", "0"),
-        Reply::json(200, TOKEN_JSON),
+    let server = scripted(vec![
+        json(503, r#"{"error":"temporarily_unavailable"}"#).with_header("retry-after", "0"),
+        json(200, TOKEN_JSON),
     ])
     .await;
     let token = server
@@ -517,9 +519,9 @@ async fn client_credentials_answered_503_is_retried() {
 
 #[tokio::test]
 async fn token_post_answered_429_is_retried() {
-    let server = TestServer::scripted(vec![
-        Reply::json(429, r#"{"error":"too_many_requests"}"#).header("retry-after", "0"),
-        Reply::json(200, TOKEN_JSON),
+    let server = scripted(vec![
+        json(429, r#"{"error":"too_many_requests"}"#).with_header("retry-after", "0"),
+        json(200, TOKEN_JSON),
     ])
     .await;
     let token = server
@@ -538,7 +540,7 @@ async fn token_post_answered_429_is_retried() {
 
 #[tokio::test]
 async fn a_body_that_is_not_a_token_is_a_decode_error() {
-    let server = TestServer::scripted(vec![Reply::text(200, "<html>proxy login</html>")]).await;
+    let server = scripted(vec![text(200, "<html>proxy login</html>")]).await;
     let err = server
         .secret_client()
         .client_credentials("a", None)
@@ -624,7 +626,7 @@ const CONNECTION_TOKEN_JSON: &str = r#"{"access_token":"google-at-SECRET","scope
 async fn access_token_for_connection_sends_the_python_sdk_body() {
     use auth0_authentication::ConnectionTokenExchange;
 
-    let server = TestServer::scripted(vec![Reply::json(200, CONNECTION_TOKEN_JSON)]).await;
+    let server = scripted(vec![json(200, CONNECTION_TOKEN_JSON)]).await;
     let token = server
         .secret_client()
         .access_token_for_connection(&ConnectionTokenExchange::from_refresh_token(
@@ -650,7 +652,7 @@ async fn access_token_for_connection_sends_the_python_sdk_body() {
     assert_eq!(req.method, http::Method::POST);
     assert_eq!(req.uri.path(), "/oauth/token");
     assert_eq!(
-        strings(&req.json()),
+        strings(&req.json_object()),
         expect(&[
             (
                 "grant_type",
@@ -679,7 +681,7 @@ async fn access_token_for_connection_from_an_access_token_with_login_hint() {
         TOKEN_TYPE_ACCESS_TOKEN, TOKEN_TYPE_FEDERATED_CONNECTION_ACCESS_TOKEN,
     };
 
-    let server = TestServer::scripted(vec![Reply::json(200, CONNECTION_TOKEN_JSON)]).await;
+    let server = scripted(vec![json(200, CONNECTION_TOKEN_JSON)]).await;
     let auth = server.secret_client();
     let exchange =
         ConnectionTokenExchange::from_access_token("at-SECRET", "github").login_hint("octocat");
@@ -689,7 +691,7 @@ async fn access_token_for_connection_from_an_access_token_with_login_hint() {
     auth.access_token_for_connection(&custom).await.unwrap();
 
     let reqs = server.requests();
-    let first = reqs[0].json();
+    let first = reqs[0].json_object();
     assert_eq!(first["subject_token"], "at-SECRET");
     assert_eq!(first["subject_token_type"], TOKEN_TYPE_ACCESS_TOKEN);
     assert_eq!(
@@ -698,7 +700,7 @@ async fn access_token_for_connection_from_an_access_token_with_login_hint() {
     );
     assert_eq!(first["connection"], "github");
     assert_eq!(first["login_hint"], "octocat");
-    let second = reqs[1].json();
+    let second = reqs[1].json_object();
     assert_eq!(second["subject_token_type"], "urn:acme:custom");
     assert_eq!(second["requested_token_type"], "urn:acme:requested");
     assert_eq!(second["connection"], "slack");
@@ -712,7 +714,7 @@ async fn access_token_for_connection_from_an_access_token_with_login_hint() {
 async fn access_token_for_connection_uses_private_key_jwt() {
     use auth0_authentication::ConnectionTokenExchange;
 
-    let server = TestServer::scripted(vec![Reply::json(200, CONNECTION_TOKEN_JSON)]).await;
+    let server = scripted(vec![json(200, CONNECTION_TOKEN_JSON)]).await;
     let key = SigningKey::generate_es256().unwrap();
     let verifying = key.verifying_key().unwrap();
     let auth = AuthenticationClient::builder(server.core(), "client-123")
@@ -739,7 +741,7 @@ async fn access_token_for_connection_uses_private_key_jwt() {
 async fn access_token_for_connection_needs_client_authentication() {
     use auth0_authentication::ConnectionTokenExchange;
 
-    let server = TestServer::scripted(vec![Reply::json(200, CONNECTION_TOKEN_JSON)]).await;
+    let server = scripted(vec![json(200, CONNECTION_TOKEN_JSON)]).await;
     let public = AuthenticationClient::builder(server.core(), "spa")
         .build()
         .unwrap();
@@ -760,7 +762,7 @@ async fn access_token_for_connection_needs_client_authentication() {
 async fn access_token_for_connection_errors_are_typed() {
     use auth0_authentication::ConnectionTokenExchange;
 
-    let server = TestServer::scripted(vec![Reply::json(
+    let server = scripted(vec![json(
         401,
         r#"{"error":"federated_connection_refresh_token_not_found","error_description":"Federated connection Refresh Token not found."}"#,
     )])
@@ -793,7 +795,7 @@ async fn generic_grant_adds_client_id_and_authentication() {
         .unwrap();
     assert_eq!(token.access_token, "at-SECRET");
     assert_eq!(
-        strings(&server.only_request().json()),
+        strings(&server.only_request().json_object()),
         expect(&[
             ("grant_type", "urn:ietf:params:oauth:grant-type:device_code"),
             ("client_id", "client-123"),
@@ -827,7 +829,7 @@ async fn generic_grant_refuses_reserved_duplicate_and_empty_parameters() {
 
 #[tokio::test]
 async fn rich_authorization_details_are_decoded() {
-    let server = TestServer::scripted(vec![Reply::json(
+    let server = scripted(vec![json(
         200,
         r#"{"access_token":"at-SECRET","token_type":"Bearer","expires_in":60,"authorization_details":[{"type":"payment_initiation","amount":"50.00","currency":"EUR"}]}"#,
     )])

@@ -1,10 +1,15 @@
-//! End-to-end behaviour of `Auth0Client` on the default stack against
-//! in-process servers on 127.0.0.1.
+//! End-to-end behaviour of `Auth0Client` on the default stack against the
+//! local tenant (`auth0-local`, plain http on 127.0.0.1) and its scripted
+//! faults; a purpose-built CONNECT proxy and raw-socket server for what no
+//! HTTP server plays.
 
 // Helpers outside #[test] fns may unwrap too: this is test code.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod support;
+#[path = "support/connect_proxy.rs"]
+mod connect_proxy;
+#[path = "support/raw_socket.rs"]
+mod raw_socket;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -16,17 +21,43 @@ use auth0_core::error::{Error, RetryAdvice};
 use auth0_core::retry::RetryPolicy;
 use auth0_core::timeout::TimeoutKind;
 use auth0_core::types::{BoxError, HttpRequest, HttpResponse};
+use auth0_local::{Fault, LocalTenant};
 use base64::Engine as _;
 use bytes::Bytes;
+use connect_proxy::ConnectProxy;
 use http::Method;
-use support::{ConnectProxy, Raw, RawServer, Reply, TestServer};
+use raw_socket::{Raw, RawServer};
 
-/// A config for a local server: fast retries, deterministic jitter.
-fn config_for(server: &TestServer) -> ClientConfigBuilder {
-    ClientConfig::builder()
-        .domain(server.base_url())
-        .allow_insecure_loopback(true)
-        .retry_policy(fast_retries(3))
+/// A local tenant on plain http.
+async fn tenant() -> LocalTenant {
+    LocalTenant::builder().plain_http().start().await.unwrap()
+}
+
+/// A tenant that answers request `n` with `faults[n]`, and every request
+/// after the last with the last.
+async fn scripted(mut faults: Vec<Fault>) -> LocalTenant {
+    let tenant = tenant().await;
+    let last = faults.pop().unwrap();
+    for fault in faults {
+        tenant.inject(fault);
+    }
+    tenant.inject(last.forever());
+    tenant
+}
+
+/// A tenant that answers every request with `fault`.
+async fn always(fault: Fault) -> LocalTenant {
+    scripted(vec![fault]).await
+}
+
+/// A JSON answer with exactly these body bytes (some are not valid JSON).
+fn json(status: u16, body: &str) -> Fault {
+    Fault::reply_raw(status, body.to_owned()).with_header("content-type", "application/json")
+}
+
+/// A config for the tenant: fast retries, deterministic jitter.
+fn config_for(server: &LocalTenant) -> ClientConfigBuilder {
+    server.client_config().retry_policy(fast_retries(3))
 }
 
 fn fast_retries(max_retries: u32) -> RetryPolicy {
@@ -50,9 +81,9 @@ fn get(path: &str) -> HttpRequest {
 
 #[tokio::test]
 async fn rate_limited_then_ok_waits_for_retry_after() {
-    let server = TestServer::scripted(vec![
-        Reply::json(429, r#"{"error":"too_many_requests"}"#).header("retry-after", "1"),
-        Reply::json(200, r#"{"ok":true}"#),
+    let server = scripted(vec![
+        json(429, r#"{"error":"too_many_requests"}"#).with_header("retry-after", "1"),
+        json(200, r#"{"ok":true}"#),
     ])
     .await;
     // Let the 1 s Retry-After through the cap.
@@ -82,13 +113,13 @@ async fn rate_limited_forever_is_typed_with_reset() {
         .duration_since(UNIX_EPOCH)
         .unwrap()
         .as_secs() as i64;
-    let server = TestServer::start(move |_, _| {
-        Reply::json(429, r#"{"statusCode":429,"error":"Too Many Requests","message":"Global limit has been reached","errorCode":"too_many_requests"}"#)
-            .header("x-ratelimit-limit", "50")
-            .header("x-ratelimit-remaining", "0")
+    let server = always(
+        json(429, r#"{"statusCode":429,"error":"Too Many Requests","message":"Global limit has been reached","errorCode":"too_many_requests"}"#)
+            .with_header("x-ratelimit-limit", "50")
+            .with_header("x-ratelimit-remaining", "0")
             // In the past: the retry layer waits 0 (bounded by the tiny cap anyway).
-            .header("x-ratelimit-reset", &reset.to_string())
-    })
+            .with_header("x-ratelimit-reset", reset.to_string()),
+    )
     .await;
     let client = client(config_for(&server).retry_policy(fast_retries(2)));
     let err = client
@@ -110,9 +141,9 @@ async fn rate_limited_forever_is_typed_with_reset() {
 
 #[tokio::test]
 async fn server_error_retried_for_get_not_for_post() {
-    let server = TestServer::scripted(vec![
-        Reply::json(500, r#"{"error":"boom"}"#),
-        Reply::json(200, r#"{"id":1}"#),
+    let server = scripted(vec![
+        json(500, r#"{"error":"boom"}"#),
+        json(200, r#"{"id":1}"#),
     ])
     .await;
     let c = client(config_for(&server));
@@ -120,9 +151,9 @@ async fn server_error_retried_for_get_not_for_post() {
     assert_eq!(ok.data["id"], 1);
     assert_eq!(server.request_count(), 2);
 
-    let server = TestServer::scripted(vec![
-        Reply::json(500, r#"{"error":"boom","error_description":"it broke"}"#),
-        Reply::json(200, r#"{"id":1}"#),
+    let server = scripted(vec![
+        json(500, r#"{"error":"boom","error_description":"it broke"}"#),
+        json(200, r#"{"id":1}"#),
     ])
     .await;
     let c = client(config_for(&server));
@@ -146,8 +177,8 @@ async fn server_error_retried_for_get_not_for_post() {
 
 #[tokio::test]
 async fn slow_headers_hit_the_attempt_timeout() {
-    let server = TestServer::scripted(vec![
-        Reply::json(200, "{}").head_delay(Duration::from_secs(5)),
+    let server = scripted(vec![
+        json(200, "{}").with_head_delay(Duration::from_secs(5)),
     ])
     .await;
     let c = client(
@@ -167,9 +198,9 @@ async fn slow_headers_hit_the_attempt_timeout() {
 
 #[tokio::test]
 async fn slow_body_hits_the_attempt_timeout_and_get_is_retried() {
-    let server = TestServer::scripted(vec![
-        Reply::json(200, r#"{"late":true}"#).body_delay(Duration::from_secs(5)),
-        Reply::json(200, r#"{"late":false}"#),
+    let server = scripted(vec![
+        json(200, r#"{"late":true}"#).with_body_delay(Duration::from_secs(5)),
+        json(200, r#"{"late":false}"#),
     ])
     .await;
     let c = client(config_for(&server).attempt_timeout(Duration::from_millis(150)));
@@ -178,8 +209,8 @@ async fn slow_body_hits_the_attempt_timeout_and_get_is_retried() {
     assert_eq!(server.request_count(), 2);
 
     // Without retries the timeout surfaces with the right kind.
-    let server = TestServer::scripted(vec![
-        Reply::json(200, "{}").body_delay(Duration::from_secs(5)),
+    let server = scripted(vec![
+        json(200, "{}").with_body_delay(Duration::from_secs(5)),
     ])
     .await;
     let c = client(
@@ -199,9 +230,7 @@ async fn slow_body_hits_the_attempt_timeout_and_get_is_retried() {
 
 #[tokio::test]
 async fn overall_deadline_bounds_retries() {
-    let server =
-        TestServer::start(|_, _| Reply::json(503, "{}").head_delay(Duration::from_millis(100)))
-            .await;
+    let server = always(json(503, "{}").with_head_delay(Duration::from_millis(100))).await;
     let c = client(
         config_for(&server)
             .retry_policy(fast_retries(10))
@@ -221,13 +250,13 @@ async fn overall_deadline_bounds_retries() {
 
 #[tokio::test]
 async fn dropped_connection_is_retried_for_get_and_typed_otherwise() {
-    let server = TestServer::scripted(vec![Reply::Drop, Reply::json(200, r#"{"n":2}"#)]).await;
+    let server = scripted(vec![Fault::drop_connection(), json(200, r#"{"n":2}"#)]).await;
     let c = client(config_for(&server));
     let ok = c.get_json::<serde_json::Value>("/flaky").await.unwrap();
     assert_eq!(ok.data["n"], 2);
     assert_eq!(server.request_count(), 2);
 
-    let server = TestServer::scripted(vec![Reply::Drop]).await;
+    let server = scripted(vec![Fault::drop_connection()]).await;
     let c = client(config_for(&server));
     let err = c
         .request_json::<serde_json::Value>(Method::POST, "/flaky", Some(&serde_json::json!({})))
@@ -264,14 +293,13 @@ async fn connection_refused_is_a_connect_error() {
 
 #[tokio::test]
 async fn empty_html_and_invalid_json_bodies() {
-    let server = TestServer::scripted(vec![
-        Reply::status(204),
-        Reply::status(500),
-        Reply::status(502)
-            .header("content-type", "text/html")
-            .body("<html><body><h1>502 Bad Gateway</h1></body></html>"),
-        Reply::json(200, r#"{"access_token":"eyJSECRET","broken": "#),
-        Reply::json(200, r#"{"name": 5}"#),
+    let server = scripted(vec![
+        Fault::reply_raw(204, ""),
+        Fault::reply_raw(500, ""),
+        Fault::reply_raw(502, "<html><body><h1>502 Bad Gateway</h1></body></html>")
+            .with_header("content-type", "text/html"),
+        json(200, r#"{"access_token":"eyJSECRET","broken": "#),
+        json(200, r#"{"name": 5}"#),
     ])
     .await;
     let c = client(config_for(&server).retry_policy(RetryPolicy::disabled()));
@@ -327,13 +355,7 @@ async fn empty_html_and_invalid_json_bodies() {
 #[tokio::test]
 async fn huge_streamed_body_is_cut_at_the_cap() {
     const HUNDRED_MIB: u64 = 100 * 1024 * 1024;
-    let server = TestServer::scripted(vec![Reply::Stream {
-        status: 200,
-        total: HUNDRED_MIB,
-        chunk: 64 * 1024,
-        declared_length: None,
-    }])
-    .await;
+    let server = always(Fault::stream(200, HUNDRED_MIB).chunk_size(64 * 1024)).await;
     let c = client(config_for(&server).retry_policy(RetryPolicy::disabled()));
     let err = c.send(get("/big")).await.unwrap_err();
     assert!(
@@ -352,12 +374,11 @@ async fn huge_streamed_body_is_cut_at_the_cap() {
 
 #[tokio::test]
 async fn declared_length_over_cap_fails_before_reading() {
-    let server = TestServer::scripted(vec![Reply::Stream {
-        status: 200,
-        total: 2048,
-        chunk: 1024,
-        declared_length: Some(2048),
-    }])
+    let server = always(
+        Fault::stream(200, 2048)
+            .chunk_size(1024)
+            .declared_length(2048),
+    )
     .await;
     let c = client(config_for(&server).max_response_body(1024));
     let err = c.send(get("/big")).await.unwrap_err();
@@ -370,7 +391,7 @@ async fn declared_length_over_cap_fails_before_reading() {
 
 #[tokio::test]
 async fn telemetry_user_agent_and_default_headers() {
-    let server = TestServer::start(|_, _| Reply::json(200, "{}")).await;
+    let server = always(json(200, "{}")).await;
     let c = client(
         config_for(&server)
             .default_header("x-team", "billing")
@@ -418,7 +439,7 @@ async fn telemetry_user_agent_and_default_headers() {
 
 #[tokio::test]
 async fn connections_are_reused_across_calls_and_clones() {
-    let server = TestServer::start(|_, _| Reply::json(200, r#"{"ok":1}"#)).await;
+    let server = always(json(200, r#"{"ok":1}"#)).await;
     let c = client(config_for(&server));
     for i in 0..50 {
         let clone = c.clone();
@@ -434,7 +455,7 @@ async fn connections_are_reused_across_calls_and_clones() {
 
 #[tokio::test]
 async fn user_layer_sees_each_call_once() {
-    let server = TestServer::scripted(vec![Reply::json(503, "{}"), Reply::json(200, "{}")]).await;
+    let server = scripted(vec![json(503, "{}"), json(200, "{}")]).await;
     let calls = Arc::new(AtomicUsize::new(0));
     let counter = Arc::clone(&calls);
     let c = Auth0Client::builder(config_for(&server).build().unwrap())
@@ -519,12 +540,10 @@ async fn default_stack_over_a_fake_transport_retries() {
 
 #[tokio::test]
 async fn post_form_encodes_fields() {
-    let server = TestServer::start(|_, _| {
-        Reply::json(
-            200,
-            r#"{"access_token":"at","token_type":"Bearer","expires_in":86400}"#,
-        )
-    })
+    let server = always(json(
+        200,
+        r#"{"access_token":"at","token_type":"Bearer","expires_in":86400}"#,
+    ))
     .await;
     let c = client(config_for(&server));
     let resp = c
@@ -552,12 +571,10 @@ async fn post_form_encodes_fields() {
 
 #[tokio::test]
 async fn mfa_required_keeps_token_private() {
-    let server = TestServer::start(|_, _| {
-        Reply::json(
-            403,
-            r#"{"error":"mfa_required","error_description":"Multifactor authentication required","mfa_token":"Fe26.2**SECRETTOKEN"}"#,
-        )
-    })
+    let server = always(json(
+        403,
+        r#"{"error":"mfa_required","error_description":"Multifactor authentication required","mfa_token":"Fe26.2**SECRETTOKEN"}"#,
+    ))
     .await;
     let c = client(config_for(&server));
     let err = c
@@ -574,7 +591,7 @@ async fn mfa_required_keeps_token_private() {
 
 #[tokio::test]
 async fn plain_http_to_remote_hosts_is_refused_without_network() {
-    let server = TestServer::start(|_, _| Reply::json(200, "{}")).await;
+    let server = always(json(200, "{}")).await;
     let c = client(config_for(&server));
     let err = c.send(get("http://example.invalid/x")).await.unwrap_err();
     assert!(
@@ -587,7 +604,7 @@ async fn plain_http_to_remote_hosts_is_refused_without_network() {
 
 #[tokio::test]
 async fn requests_go_through_a_connect_proxy_with_credentials() {
-    let server = TestServer::start(|_, _| Reply::json(200, r#"{"via":"proxy"}"#)).await;
+    let server = always(json(200, r#"{"via":"proxy"}"#)).await;
     let proxy = ConnectProxy::start().await;
     let c = client(config_for(&server).proxy(format!("http://alice:hunter2@{}", proxy.addr)));
     assert!(!format!("{:?}", c.config()).contains("hunter2"));
@@ -595,7 +612,7 @@ async fn requests_go_through_a_connect_proxy_with_credentials() {
     assert_eq!(resp.data["via"], "proxy");
     let tunnels = proxy.tunnels();
     assert_eq!(tunnels.len(), 1);
-    assert_eq!(tunnels[0].target, server.addr.to_string());
+    assert_eq!(tunnels[0].target, server.addr().to_string());
     let expected = format!(
         "Basic {}",
         base64::engine::general_purpose::STANDARD.encode("alice:hunter2")
@@ -608,12 +625,12 @@ async fn requests_go_through_a_connect_proxy_with_credentials() {
 
 #[tokio::test]
 async fn proxy_refusal_is_a_connect_error() {
-    let server = TestServer::start(|_, _| Reply::json(200, "{}")).await;
+    let server = always(json(200, "{}")).await;
     let proxy = ConnectProxy::start().await;
     // The proxy only tunnels to 127.0.0.1; ask for localhost to be refused.
     let c = client(
         ClientConfig::builder()
-            .domain(format!("http://localhost:{}", server.addr.port()))
+            .domain(format!("http://localhost:{}", server.addr().port()))
             .allow_insecure_loopback(true)
             .retry_policy(RetryPolicy::disabled())
             .proxy(format!("http://{}", proxy.addr)),
@@ -628,7 +645,7 @@ async fn proxy_refusal_is_a_connect_error() {
 
 #[tokio::test]
 async fn configured_rate_limiter_paces_requests() {
-    let server = TestServer::start(|_, _| Reply::json(200, "{}")).await;
+    let server = always(json(200, "{}")).await;
     let limiter = auth0_core::rate_limit::RateLimiter::token_bucket(20, 1).unwrap();
     let c = client(config_for(&server).rate_limiter(limiter));
     let start = Instant::now();
@@ -646,7 +663,7 @@ async fn configured_rate_limiter_paces_requests() {
 
 #[tokio::test]
 async fn no_deadline_still_works() {
-    let server = TestServer::start(|_, _| Reply::json(200, r#"{"a":1}"#)).await;
+    let server = always(json(200, r#"{"a":1}"#)).await;
     let c = client(config_for(&server).no_deadline());
     assert_eq!(
         c.get_json::<serde_json::Value>("/a").await.unwrap().data["a"],
@@ -800,16 +817,16 @@ async fn run_proxy_child(target: String, env: &[(&str, String)]) {
 
 #[tokio::test]
 async fn proxy_from_env_uses_http_proxy() {
-    let server = TestServer::start(|_, _| Reply::json(200, r#"{"ok":true}"#)).await;
+    let server = always(json(200, r#"{"ok":true}"#)).await;
     let proxy = ConnectProxy::start().await;
     run_proxy_child(
-        server.base_url(),
+        server.domain(),
         &[("HTTP_PROXY", format!("http://bob:s3cret@{}", proxy.addr))],
     )
     .await;
     let tunnels = proxy.tunnels();
     assert_eq!(tunnels.len(), 1, "one tunnel through the env proxy");
-    assert_eq!(tunnels[0].target, server.addr.to_string());
+    assert_eq!(tunnels[0].target, server.addr().to_string());
     let expected = format!(
         "Basic {}",
         base64::engine::general_purpose::STANDARD.encode("bob:s3cret")
@@ -823,10 +840,10 @@ async fn proxy_from_env_uses_http_proxy() {
 
 #[tokio::test]
 async fn proxy_from_env_honours_no_proxy() {
-    let server = TestServer::start(|_, _| Reply::json(200, r#"{"ok":true}"#)).await;
+    let server = always(json(200, r#"{"ok":true}"#)).await;
     let proxy = ConnectProxy::start().await;
     run_proxy_child(
-        server.base_url(),
+        server.domain(),
         &[
             ("HTTP_PROXY", format!("http://{}", proxy.addr)),
             ("NO_PROXY", "127.0.0.1".to_owned()),

@@ -249,8 +249,8 @@ async fn no_keys_and_server_down_is_a_typed_fetch_error() {
 
 #[tokio::test]
 async fn slow_server_times_out_within_the_fetch_timeout() {
+    let server = JwksServer::start(Behavior::Stall).await;
     let test = async {
-        let server = JwksServer::start(Behavior::Stall).await;
         let jwks = RemoteJwks::builder(client(&server))
             .fetch_timeout(Duration::from_millis(300))
             .build()

@@ -35,7 +35,11 @@
 //!   the Management audience and scopes; other operations of the vendored
 //!   API description answer `501` naming their `operationId`;
 //! - Auth0's rate-limit headers and 429s, and faults on demand (latency,
-//!   error statuses, dropped connections).
+//!   error statuses, dropped connections, scripted answers: stalls before
+//!   or after the headers, streamed bodies of any size, raw bodies);
+//! - for tests, a log of every request received ([`LocalTenant::requests`],
+//!   credentials redacted in `Debug`) and counters of connections and
+//!   streamed bytes.
 //!
 //! `docs/LOCAL_TENANT.md` in the repository has the table of what is
 //! emulated and how faithfully. The `auth0-local` binary serves the same
@@ -72,6 +76,7 @@
 mod ciba;
 mod faults;
 mod jobs;
+mod http;
 mod keys;
 mod logs;
 mod management;
@@ -79,6 +84,7 @@ mod mfa;
 mod organizations;
 mod par;
 mod roles;
+mod recording;
 mod routes;
 mod server;
 mod spec;
@@ -89,6 +95,7 @@ mod token_exchange;
 pub use faults::{Fault, RateLimit};
 pub use mfa::OobAuthenticator;
 pub use token_exchange::{ExchangeRejection, TokenExchangeProfile};
+pub use recording::{RECORDED_REQUESTS_KEPT, RecordedRequest};
 
 /// `docs/LOCAL_TENANT.md`, compiled by `cargo test -p auth0-local --doc` so
 /// its Rust examples keep building.
@@ -213,7 +220,7 @@ pub enum AuthorizeError {
     #[error("/authorize answered {status} without a redirect")]
     NoRedirect {
         /// The status it answered with.
-        status: http::StatusCode,
+        status: ::http::StatusCode,
     },
 }
 

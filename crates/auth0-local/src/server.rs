@@ -1,5 +1,5 @@
-//! The server side: the accept loop (plain TCP or TLS), one buffered request
-//! per exchange, the fault injector and the tenant-wide rate limit that run
+//! The server side: one buffered request per exchange (recorded), the fault
+//! injector and the tenant-wide rate limit that run
 //! before any route, and the response helpers every route shares.
 
 use std::collections::HashMap;
@@ -10,15 +10,11 @@ use http::header::{self, HeaderMap, HeaderValue};
 use http::{Method, Request, Response, StatusCode};
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
-use hyper::server::conn::http1;
-use hyper::service::service_fn;
-use hyper_util::rt::TokioIo;
 use serde_json::{Value, json};
-use tokio::net::TcpListener;
-use tokio::sync::oneshot;
-use tokio_rustls::TlsAcceptor;
 
-use crate::faults::FaultAction;
+use crate::faults::{Decision, Scripted, ScriptedBody};
+use crate::http::TenantBody;
+use crate::recording::RecordedRequest;
 use crate::tenant::Shared;
 
 /// Largest request body the tenant reads (Auth0 refuses bodies over 1 MB on
@@ -119,50 +115,19 @@ impl Req {
     }
 }
 
-/// The accept loop: serves until `stop` fires or the sender is dropped.
-pub(crate) async fn serve(
-    listener: TcpListener,
-    tls: Option<TlsAcceptor>,
-    shared: Arc<Shared>,
-    mut stop: oneshot::Receiver<()>,
-) {
-    loop {
-        let accepted = tokio::select! {
-            _ = &mut stop => break,
-            accepted = listener.accept() => accepted,
-        };
-        let Ok((stream, _)) = accepted else { continue };
-        let shared = Arc::clone(&shared);
-        let tls = tls.clone();
-        tokio::spawn(async move {
-            let service = service_fn(move |req| handle(Arc::clone(&shared), req));
-            // A broken exchange (a client hanging up, a failed handshake, a
-            // dropped-connection fault) only ends that one connection.
-            match tls {
-                Some(acceptor) => {
-                    if let Ok(stream) = acceptor.accept(stream).await {
-                        let _ = http1::Builder::new()
-                            .serve_connection(TokioIo::new(stream), service)
-                            .await;
-                    }
-                }
-                None => {
-                    let _ = http1::Builder::new()
-                        .serve_connection(TokioIo::new(stream), service)
-                        .await;
-                }
-            }
-        });
-    }
-}
-
 /// The error a service returns to make hyper drop the connection without an
 /// answer: the injected "dropped connection" fault.
 #[derive(Debug, thiserror::Error)]
 #[error("connection dropped by an injected fault")]
-struct Dropped;
+pub(crate) struct Dropped;
 
-async fn handle(shared: Arc<Shared>, request: Request<Incoming>) -> Result<Resp, Dropped> {
+/// One exchange: read the body, record the request, ask the fault plan,
+/// then the rate limit, then the routes.
+pub(crate) async fn handle(
+    shared: Arc<Shared>,
+    connection: u64,
+    request: Request<Incoming>,
+) -> Result<Response<TenantBody>, Dropped> {
     let (parts, body) = request.into_parts();
     let body = match Limited::new(body, MAX_REQUEST_BODY).collect().await {
         Ok(body) => body.to_bytes(),
@@ -171,51 +136,39 @@ async fn handle(shared: Arc<Shared>, request: Request<Incoming>) -> Result<Resp,
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "invalid_request",
                 "Request body too large",
-            ));
+            )
+            .map(TenantBody::from));
         }
     };
-    let req = Req {
+    let recorded = shared.recorder.record(RecordedRequest {
+        index: 0,
+        connection,
         method: parts.method,
-        path: parts.uri.path().to_owned(),
-        query: parts.uri.query().unwrap_or("").to_owned(),
+        uri: parts.uri,
+        version: parts.version,
         headers: parts.headers,
         body,
-    };
-    let (latency, action) = shared.faults.next_for(&req.path);
+    });
+    let (latency, decision) = shared.faults.decide(&recorded);
     if !latency.is_zero() {
         tokio::time::sleep(latency).await;
     }
-    match action {
-        Some(FaultAction::Drop) => return Err(Dropped),
-        Some(FaultAction::Status(status)) => {
+    match decision {
+        Decision::Drop => return Err(Dropped),
+        Decision::Status(status) => {
             let status = StatusCode::from_u16(status).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
-            return Ok(api_error(status, "Injected fault", "injected_fault"));
+            return Ok(api_error(status, "Injected fault", "injected_fault").map(TenantBody::from));
         }
-        Some(FaultAction::Delay(extra)) => tokio::time::sleep(extra).await,
-        Some(FaultAction::Reply {
-            status,
-            body,
-            headers,
-        }) => {
-            let mut response = Response::new(Full::new(Bytes::from(body)));
-            *response.status_mut() =
-                StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-            response.headers_mut().insert(
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("application/json; charset=utf-8"),
-            );
-            for (name, value) in headers {
-                if let (Ok(name), Ok(value)) = (
-                    header::HeaderName::from_bytes(name.as_bytes()),
-                    HeaderValue::from_str(&value),
-                ) {
-                    response.headers_mut().insert(name, value);
-                }
-            }
-            return Ok(response);
-        }
-        None => {}
+        Decision::Reply(scripted) => return Ok(scripted_response(&shared, scripted).await),
+        Decision::Process => {}
     }
+    let req = Req {
+        method: recorded.method,
+        path: recorded.uri.path().to_owned(),
+        query: recorded.uri.query().unwrap_or("").to_owned(),
+        headers: recorded.headers,
+        body: recorded.body,
+    };
     // The well-known documents are served from Auth0's CDN, outside the
     // tenant's rate limits.
     let limited = !req.path.starts_with("/.well-known/");
@@ -234,7 +187,42 @@ async fn handle(shared: Arc<Shared>, request: Request<Incoming>) -> Result<Resp,
             headers.insert(name, HeaderValue::from(value));
         }
     }
-    Ok(response)
+    Ok(response.map(TenantBody::from))
+}
+
+/// A scripted answer: waits before the head, then sends the headers and a
+/// body that may wait again or be generated as it goes.
+async fn scripted_response(shared: &Arc<Shared>, scripted: Scripted) -> Response<TenantBody> {
+    if !scripted.head_delay.is_zero() {
+        tokio::time::sleep(scripted.head_delay).await;
+    }
+    let declared = match &scripted.body {
+        ScriptedBody::Stream { declared, .. } => *declared,
+        ScriptedBody::Bytes(_) => None,
+    };
+    let body = match scripted.body {
+        ScriptedBody::Bytes(bytes) => TenantBody::delayed(bytes, scripted.body_delay),
+        ScriptedBody::Stream { total, chunk, .. } => {
+            TenantBody::stream(total, chunk, scripted.body_delay, Arc::clone(shared))
+        }
+    };
+    let mut response = Response::new(body);
+    *response.status_mut() =
+        StatusCode::from_u16(scripted.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    if let Some(length) = declared {
+        response
+            .headers_mut()
+            .insert(header::CONTENT_LENGTH, HeaderValue::from(length));
+    }
+    for (name, value) in scripted.headers {
+        if let (Ok(name), Ok(value)) = (
+            header::HeaderName::from_bytes(name.as_bytes()),
+            HeaderValue::from_str(&value),
+        ) {
+            response.headers_mut().append(name, value);
+        }
+    }
+    response
 }
 
 /// Auth0's 429, in the error shape of the API the path belongs to.

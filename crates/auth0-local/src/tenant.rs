@@ -469,6 +469,7 @@ pub(crate) struct Shared {
     pub(crate) rate_limit: RateLimiter,
     pub(crate) logs: crate::logs::LogStore,
     pub(crate) jobs: crate::jobs::JobStore,
+    pub(crate) recorder: crate::recording::Recorder,
 }
 
 impl Shared {
@@ -494,6 +495,7 @@ pub struct LocalTenantBuilder {
     bind: IpAddr,
     port: u16,
     tls: bool,
+    http2: bool,
     algorithm: Algorithm,
     key_grace: Duration,
     users: Vec<NewUser>,
@@ -513,6 +515,7 @@ impl std::fmt::Debug for LocalTenantBuilder {
             .field("bind", &self.bind)
             .field("port", &self.port)
             .field("tls", &self.tls)
+            .field("http2", &self.http2)
             .field("algorithm", &self.algorithm)
             .field("key_grace", &self.key_grace)
             .field("users", &self.users)
@@ -537,6 +540,7 @@ impl Default for LocalTenantBuilder {
             bind: IpAddr::V4(Ipv4Addr::LOCALHOST),
             port: 0,
             tls: true,
+            http2: false,
             algorithm: Algorithm::RS256,
             key_grace: Duration::from_secs(3_600),
             users: Vec::new(),
@@ -572,6 +576,14 @@ impl LocalTenantBuilder {
     /// other SDKs reach a tenant over HTTPS only.
     pub fn plain_http(mut self) -> Self {
         self.tls = false;
+        self
+    }
+
+    /// Offers HTTP/2 as well as HTTP/1.1 by ALPN over HTTPS, as Auth0 does
+    /// (off by default: a dropped-connection fault then resets one stream,
+    /// not the connection). Plain http stays HTTP/1.1.
+    pub fn http2(mut self, enabled: bool) -> Self {
+        self.http2 = enabled;
         self
     }
 
@@ -684,7 +696,7 @@ impl LocalTenantBuilder {
         let scheme = if self.tls { "https" } else { "http" };
         let issuer = format!("{scheme}://{host}/");
         let certificates = if self.tls {
-            Some(crate::tls::generate(self.bind)?)
+            Some(crate::tls::generate(self.bind, self.http2)?)
         } else {
             None
         };
@@ -783,12 +795,13 @@ impl LocalTenantBuilder {
             rate_limit: RateLimiter::new(self.rate_limit),
             logs: Default::default(),
             jobs: Default::default(),
+            recorder: crate::recording::Recorder::default(),
         });
         let (stop, stopped) = oneshot::channel();
         let acceptor = certificates
             .as_ref()
             .map(|c| tokio_rustls::TlsAcceptor::from(Arc::clone(&c.server)));
-        tokio::spawn(crate::server::serve(
+        tokio::spawn(crate::http::serve(
             listener,
             acceptor,
             Arc::clone(&shared),
@@ -943,7 +956,7 @@ impl LocalTenantBuilder {
 /// # Ok(()) }
 /// ```
 pub struct LocalTenant {
-    shared: Arc<Shared>,
+    pub(crate) shared: Arc<Shared>,
     addr: SocketAddr,
     tls: bool,
     ca_pem: Option<String>,

@@ -30,8 +30,8 @@ fn cert_error(e: rcgen::Error) -> StartError {
 }
 
 /// A CA and a leaf signed by it for `localhost`, `127.0.0.1`, `::1` and
-/// `bind` (when it is another address).
-pub(crate) fn generate(bind: IpAddr) -> Result<Certificates, StartError> {
+/// `bind` (when it is another address); ALPN offers `h2` too when `http2`.
+pub(crate) fn generate(bind: IpAddr, http2: bool) -> Result<Certificates, StartError> {
     let ca_key = KeyPair::generate().map_err(cert_error)?;
     let mut ca = CertificateParams::default();
     ca.distinguished_name.push(
@@ -88,7 +88,11 @@ pub(crate) fn generate(bind: IpAddr) -> Result<Certificates, StartError> {
         .map_err(|e| StartError::Tls {
             reason: e.to_string(),
         })?;
-    server.alpn_protocols = vec![b"http/1.1".to_vec()];
+    server.alpn_protocols = if http2 {
+        vec![b"h2".to_vec(), b"http/1.1".to_vec()]
+    } else {
+        vec![b"http/1.1".to_vec()]
+    };
     Ok(Certificates {
         ca_pem: ca_cert.pem(),
         ca_der: ca_cert.der().to_vec(),

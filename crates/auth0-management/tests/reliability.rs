@@ -1,6 +1,7 @@
 //! Reliability ("chaos") suite for the provisioning persona: thousands of
-//! Management API calls through an in-process Auth0 on 127.0.0.1 that
-//! answers 429s, 5xx, drops connections mid-response and stalls past the
+//! Management API calls through Auth0 played by the local tenant
+//! (`auth0-local`, plain http on 127.0.0.1) with one scripted closure that
+//! answers 429s, 5xx, cuts connections mid-response and stalls past the
 //! attempt timeout — and not one piece of work may be lost or done twice.
 //!
 //! Faults are drawn from a xorshift PRNG seeded with a fixed seed and the
@@ -24,28 +25,20 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::{BTreeMap, HashMap};
-use std::convert::Infallible;
 use std::net::SocketAddr;
-use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::task::{Context, Poll};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use auth0_core::error::Error as CoreError;
 use auth0_core::retry::RetryPolicy;
 use auth0_core::{Auth0Client, ClientConfig};
+use auth0_local::{Fault, LocalTenant, RecordedRequest};
 use auth0_management::resources::users::{CreateUser, UpdateUser};
 use auth0_management::{ClientCredentials, Error, FieldsFilter, ManagementClient};
 use bytes::Bytes;
-use http::{Method, Request, Response, StatusCode};
-use http_body_util::combinators::BoxBody;
-use http_body_util::{BodyExt, Full};
-use hyper::body::{Body, Frame, Incoming};
-use hyper::service::service_fn;
-use hyper_util::rt::TokioIo;
+use http::{Method, StatusCode};
 use serde_json::{Value, json};
-use tokio::net::TcpListener;
 
 const SEED: u64 = 0x5eed_c0ff_ee15_2026;
 /// Users provisioned; each costs 6–7 operations.
@@ -183,46 +176,11 @@ struct State {
     token_requests: AtomicUsize,
 }
 
-type ResBody = BoxBody<Bytes, std::io::Error>;
-
-/// A body that sends a fragment of JSON, then fails: hyper aborts the
-/// connection mid-response.
-struct BrokenBody {
-    sent: bool,
+fn reply(status: u16, body: impl Into<Bytes>) -> Fault {
+    Fault::reply_raw(status, body.into()).with_header("content-type", "application/json")
 }
 
-impl Body for BrokenBody {
-    type Data = Bytes;
-    type Error = std::io::Error;
-
-    fn poll_frame(
-        mut self: Pin<&mut Self>,
-        _cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<Frame<Bytes>, std::io::Error>>> {
-        if self.sent {
-            Poll::Ready(Some(Err(std::io::Error::other("injected connection drop"))))
-        } else {
-            self.sent = true;
-            Poll::Ready(Some(Ok(Frame::data(Bytes::from_static(
-                b"{\"user_id\":\"",
-            )))))
-        }
-    }
-}
-
-fn reply(status: u16, body: impl Into<Bytes>) -> Response<ResBody> {
-    Response::builder()
-        .status(status)
-        .header("content-type", "application/json")
-        .body(
-            Full::new(body.into())
-                .map_err(|never: Infallible| match never {})
-                .boxed(),
-        )
-        .unwrap()
-}
-
-fn error_reply(status: u16, error: &str, code: &str) -> Response<ResBody> {
+fn error_reply(status: u16, error: &str, code: &str) -> Fault {
     reply(
         status,
         json!({"statusCode": status, "error": error, "message": error, "errorCode": code})
@@ -230,21 +188,19 @@ fn error_reply(status: u16, error: &str, code: &str) -> Response<ResBody> {
     )
 }
 
-fn rate_limited() -> Response<ResBody> {
+fn rate_limited() -> Fault {
     let reset = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .unwrap()
         .as_secs()
         + 1;
-    let mut res = error_reply(429, "Too Many Requests", "too_many_requests");
-    let h = res.headers_mut();
-    // "Now": within the client's 10 ms max_wait (a longer wait than the
-    // policy allows ends the call at once with RateLimited).
-    h.insert("retry-after", "0".parse().unwrap());
-    h.insert("x-ratelimit-limit", "50".parse().unwrap());
-    h.insert("x-ratelimit-remaining", "0".parse().unwrap());
-    h.insert("x-ratelimit-reset", reset.to_string().parse().unwrap());
-    res
+    error_reply(429, "Too Many Requests", "too_many_requests")
+        // "Now": within the client's 10 ms max_wait (a longer wait than the
+        // policy allows ends the call at once with RateLimited).
+        .with_header("retry-after", "0")
+        .with_header("x-ratelimit-limit", "50")
+        .with_header("x-ratelimit-remaining", "0")
+        .with_header("x-ratelimit-reset", reset.to_string())
 }
 
 fn percent_decode(s: &str) -> String {
@@ -268,62 +224,39 @@ fn user_json(id: &str, u: &StoredUser) -> Value {
     json!({"user_id": id, "email": u.email, "nickname": u.nickname})
 }
 
-async fn start_server() -> (SocketAddr, Arc<State>) {
+/// A tenant whose every answer comes from [`handle`]; the tenant stays up
+/// while the returned value lives.
+async fn start_server() -> (LocalTenant, Arc<State>) {
     let state = Arc::new(State::default());
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
+    let tenant = LocalTenant::builder().plain_http().start().await.unwrap();
     let st = Arc::clone(&state);
-    tokio::spawn(async move {
-        loop {
-            let Ok((stream, _)) = listener.accept().await else {
-                return;
-            };
-            let st = Arc::clone(&st);
-            tokio::spawn(async move {
-                let svc = service_fn(move |req| handle(Arc::clone(&st), req));
-                let _ = hyper::server::conn::http1::Builder::new()
-                    .serve_connection(TokioIo::new(stream), svc)
-                    .await;
-            });
-        }
-    });
-    (addr, state)
+    tenant.inject(Fault::respond_with(move |request| Some(handle(&st, request))).forever());
+    (tenant, state)
 }
 
-async fn handle(
-    state: Arc<State>,
-    req: Request<Incoming>,
-) -> Result<Response<ResBody>, Infallible> {
-    let (parts, body) = req.into_parts();
-    let body = body
-        .collect()
-        .await
-        .map(|b| b.to_bytes())
-        .unwrap_or_default();
-    let path = parts.uri.path().to_owned();
-    let method = parts.method.clone();
+/// The answer to one request. The work is done here, when the request
+/// arrives; the answer returned may then stall or be cut off.
+fn handle(state: &State, request: &RecordedRequest) -> Fault {
+    let body = &request.body;
+    let path = request.path().to_owned();
+    let method = request.method.clone();
 
     if path == "/oauth/token" {
         // The first two token requests are throttled too.
         let n = state.token_requests.fetch_add(1, Ordering::SeqCst);
         if n < 2 {
-            return Ok(rate_limited());
+            return rate_limited();
         }
         let body = json!({"access_token": "chaos-token", "token_type": "Bearer",
             "expires_in": 86_400, "scope": "create:users read:users update:users delete:users"});
-        return Ok(reply(200, body.to_string()));
+        return reply(200, body.to_string());
     }
-    if parts
-        .headers
-        .get("authorization")
-        .and_then(|v| v.to_str().ok())
-        != Some("Bearer chaos-token")
-    {
-        return Ok(error_reply(401, "Unauthorized", "invalid_token"));
+    if request.header("authorization") != Some("Bearer chaos-token") {
+        return error_reply(401, "Unauthorized", "invalid_token");
     }
 
     // Which resource the request is about, for the fault draw and the log.
-    let json_body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    let json_body: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
     let (key, hot) = match (&method, path.as_str()) {
         (&Method::POST, "/api/v2/users") => {
             let email = json_body["email"].as_str().unwrap_or_default().to_owned();
@@ -336,7 +269,7 @@ async fn handle(
             (email, index % HOT == 7)
         }
         (_, "/api/v2/users-by-email") => {
-            let email = parts
+            let email = request
                 .uri
                 .query()
                 .unwrap_or_default()
@@ -348,7 +281,7 @@ async fn handle(
         }
         (_, p) => match p.strip_prefix("/api/v2/users/") {
             Some(id) => (percent_decode(id), false),
-            None => return Ok(error_reply(404, "Not Found", "unknown_route")),
+            None => return error_reply(404, "Not Found", "unknown_route"),
         },
     };
     let log_key = format!("{method} {key}");
@@ -361,14 +294,13 @@ async fn handle(
     };
 
     match answer {
-        Answer::RateLimited => return Ok(rate_limited()),
+        Answer::RateLimited => return rate_limited(),
         Answer::UnavailableBefore => {
-            return Ok(error_reply(503, "Service Unavailable", "unavailable"));
+            return error_reply(503, "Service Unavailable", "unavailable");
         }
-        Answer::Internal => return Ok(error_reply(500, "Internal Server Error", "internal")),
+        Answer::Internal => return error_reply(500, "Internal Server Error", "internal"),
         Answer::SlowBefore => {
-            tokio::time::sleep(SLOW).await;
-            return Ok(error_reply(503, "Service Unavailable", "unavailable"));
+            return error_reply(503, "Service Unavailable", "unavailable").with_head_delay(SLOW);
         }
         _ => {}
     }
@@ -447,20 +379,17 @@ async fn handle(
         }
     };
 
-    Ok(match answer {
+    match answer {
         Answer::UnavailableAfter => error_reply(503, "Service Unavailable", "unavailable"),
-        Answer::Dropped => Response::builder()
-            .status(status)
-            .header("content-type", "application/json")
-            .body(BrokenBody { sent: false }.boxed())
-            .unwrap(),
-        Answer::SlowAfter => {
-            tokio::time::sleep(SLOW).await;
-            reply(status, body.to_string())
-        }
+        // Headers and a fragment of the body, then the connection is cut:
+        // fewer bytes than the declared length.
+        Answer::Dropped => Fault::stream(status, 12)
+            .declared_length(4096)
+            .with_header("content-type", "application/json"),
+        Answer::SlowAfter => reply(status, body.to_string()).with_head_delay(SLOW),
         _ if status == 204 => reply(204, Bytes::new()),
         _ => reply(status, body.to_string()),
-    })
+    }
 }
 
 // ---------------------------------------------------------------- client
@@ -630,8 +559,8 @@ async fn provision(auth0: &ManagementClient, index: usize) -> Report {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn provisioning_survives_chaos_without_losing_or_duplicating_work() {
     let started = Instant::now();
-    let (addr, state) = start_server().await;
-    let auth0 = client(addr);
+    let (tenant, state) = start_server().await;
+    let auth0 = client(tenant.addr());
     let next = Arc::new(AtomicUsize::new(0));
 
     let run = async {

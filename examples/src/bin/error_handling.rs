@@ -13,13 +13,12 @@
 //! The `Auth0Error` cases run against the tenant in `AUTH0_DOMAIN` (with
 //! `AUTH0_CLIENT_ID`, `AUTH0_CLIENT_SECRET`) or the local tenant. A real
 //! tenant cannot be made to rate-limit or hang on demand, so those cases
-//! always run against a small misbehaving server on 127.0.0.1.
+//! always run against the local tenant with faults injected.
 //!
 //! ```text
 //! cargo run -p auth0-examples --bin error_handling
 //! ```
 
-use std::convert::Infallible;
 use std::process::ExitCode;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -27,14 +26,8 @@ use auth0_authentication::AuthenticationClient;
 use auth0_core::retry::RetryPolicy;
 use auth0_core::{Auth0Client, ClientConfig, Error};
 use auth0_examples::TenantSettings;
+use auth0_local::{Fault, LocalTenant};
 use auth0_management::{ClientCredentials, ManagementClient};
-use bytes::Bytes;
-use http::{Request, Response, StatusCode};
-use http_body_util::Full;
-use hyper::body::Incoming;
-use hyper::server::conn::http1;
-use hyper::service::service_fn;
-use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
 
 use auth0_examples::BoxError;
@@ -127,7 +120,7 @@ async fn rate_limits() -> Result<(), BoxError> {
     // waiting for the reset time, capped at 10 s).
     let client = Auth0Client::new(
         ClientConfig::builder()
-            .domain(server.clone())
+            .domain(server.domain())
             .allow_insecure_loopback(true)
             .retry_policy(
                 RetryPolicy::builder()
@@ -161,7 +154,7 @@ async fn timeouts() -> Result<(), BoxError> {
     let server = misbehaving_server().await?;
     let attempt_only = Auth0Client::new(
         ClientConfig::builder()
-            .domain(server.clone())
+            .domain(server.domain())
             .allow_insecure_loopback(true)
             .attempt_timeout(Duration::from_millis(200))
             .retry_policy(RetryPolicy::disabled())
@@ -169,7 +162,7 @@ async fn timeouts() -> Result<(), BoxError> {
     )?;
     let with_deadline = Auth0Client::new(
         ClientConfig::builder()
-            .domain(server.clone())
+            .domain(server.domain())
             .allow_insecure_loopback(true)
             .attempt_timeout(Duration::from_millis(300))
             .deadline(Duration::from_millis(500))
@@ -212,44 +205,38 @@ async fn timeouts() -> Result<(), BoxError> {
     Ok(())
 }
 
-/// A server on 127.0.0.1 that answers 429 (with and without the rate-limit
-/// headers) or takes 3 s to answer; returns its base URL.
-async fn misbehaving_server() -> std::io::Result<String> {
-    let listener = TcpListener::bind(("127.0.0.1", 0)).await?;
-    let base = format!("http://{}", listener.local_addr()?);
-    tokio::spawn(async move {
-        while let Ok((stream, _)) = listener.accept().await {
-            tokio::spawn(async move {
-                // A client giving up mid-answer (the timeouts) is expected.
-                let _ = http1::Builder::new()
-                    .serve_connection(TokioIo::new(stream), service_fn(answer))
-                    .await;
-            });
-        }
+/// The local tenant (plain http on 127.0.0.1) scripted to answer 429 (with
+/// and without the rate-limit headers) or to take 3 s to answer.
+async fn misbehaving_server() -> Result<LocalTenant, BoxError> {
+    let tenant = LocalTenant::builder().plain_http().start().await?;
+    let too_many = serde_json::json!({
+        "statusCode": 429,
+        "error": "Too Many Requests",
+        "message": "Global limit has been reached",
+        "errorCode": "too_many_requests",
     });
-    Ok(base)
-}
-
-async fn answer(req: Request<Incoming>) -> Result<Response<Full<Bytes>>, Infallible> {
-    let too_many = r#"{"statusCode":429,"error":"Too Many Requests","message":"Global limit has been reached","errorCode":"too_many_requests"}"#;
-    let mut response = Response::new(Full::new(Bytes::from_static(too_many.as_bytes())));
-    *response.status_mut() = StatusCode::TOO_MANY_REQUESTS;
-    match req.uri().path() {
-        "/rate-limited" => {
-            let reset = SystemTime::now()
-                .duration_since(UNIX_EPOCH)
-                .map_or(0, |d| d.as_secs())
-                + 60;
-            let headers = response.headers_mut();
-            headers.insert("x-ratelimit-limit", http::HeaderValue::from(10));
-            headers.insert("x-ratelimit-remaining", http::HeaderValue::from(0));
-            headers.insert("x-ratelimit-reset", http::HeaderValue::from(reset));
-        }
-        "/rate-limited-without-headers" => {}
-        _ => {
-            tokio::time::sleep(Duration::from_secs(3)).await;
-            response = Response::new(Full::new(Bytes::from_static(b"{}")));
-        }
-    }
-    Ok(response)
+    let reset = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+        + 60;
+    tenant.inject(
+        Fault::reply(429, too_many.clone())
+            .on_path("/rate-limited-without-headers")
+            .forever(),
+    );
+    tenant.inject(
+        Fault::reply(429, too_many)
+            .with_header("x-ratelimit-limit", "10")
+            .with_header("x-ratelimit-remaining", "0")
+            .with_header("x-ratelimit-reset", reset.to_string())
+            .on_path("/rate-limited")
+            .forever(),
+    );
+    tenant.inject(
+        Fault::reply(200, serde_json::json!({}))
+            .with_head_delay(Duration::from_secs(3))
+            .on_path("/slow")
+            .forever(),
+    );
+    Ok(tenant)
 }

@@ -29,13 +29,15 @@ use auth0_jwt::alg::Algorithm;
 use auth0_jwt::jws::{Jws, ParseOptions};
 use auth0_jwt::sign::SigningKey;
 
-use support::{Recorded, Reply, TestServer};
+use support::{
+    Clients as _, Fault, LocalTenant, Recorded, Sent as _, answer_with, json, scripted, text,
+};
 
 const TOKEN_JSON: &str =
     r#"{"access_token":"at-1","token_type":"Bearer","expires_in":3600,"scope":"read"}"#;
 
 /// The default stack with quick retries.
-fn core(server: &TestServer) -> Auth0Client {
+fn core(server: &LocalTenant) -> Auth0Client {
     let config = ClientConfig::builder()
         .domain(server.base_url())
         .allow_insecure_loopback(true)
@@ -54,7 +56,7 @@ fn core(server: &TestServer) -> Auth0Client {
 
 /// The assertions the server received, each checked: signed by `key`'s
 /// public half, `iss`/`sub` the client, `aud` the tenant. Returns the `jti`s.
-fn assertions(server: &TestServer, key: &auth0_jwt::key::VerifyingKey) -> Vec<String> {
+fn assertions(server: &LocalTenant, key: &auth0_jwt::key::VerifyingKey) -> Vec<String> {
     server
         .requests()
         .iter()
@@ -75,9 +77,9 @@ fn assertions(server: &TestServer, key: &auth0_jwt::key::VerifyingKey) -> Vec<St
 
 #[tokio::test]
 async fn a_resent_client_credentials_request_carries_a_new_assertion() {
-    let server = TestServer::scripted(vec![
-        Reply::json(503, r#"{"error":"temporarily_unavailable"}"#),
-        Reply::json(200, TOKEN_JSON),
+    let server = scripted(vec![
+        json(503, r#"{"error":"temporarily_unavailable"}"#),
+        json(200, TOKEN_JSON),
     ])
     .await;
     let key = SigningKey::generate_es256().unwrap();
@@ -98,10 +100,10 @@ async fn a_resent_client_credentials_request_carries_a_new_assertion() {
 
 #[tokio::test]
 async fn other_grants_resent_after_a_429_carry_a_new_assertion() {
-    let server = TestServer::scripted(vec![
-        Reply::json(429, r#"{"error":"too_many_requests"}"#).header("retry-after", "0"),
-        Reply::json(429, r#"{"error":"too_many_requests"}"#).header("retry-after", "0"),
-        Reply::json(200, TOKEN_JSON),
+    let server = scripted(vec![
+        json(429, r#"{"error":"too_many_requests"}"#).with_header("retry-after", "0"),
+        json(429, r#"{"error":"too_many_requests"}"#).with_header("retry-after", "0"),
+        json(200, TOKEN_JSON),
     ])
     .await;
     let key = SigningKey::generate_es256().unwrap();
@@ -145,11 +147,11 @@ fn dump(req: &Recorded) -> String {
     )
 }
 
-fn echo(mode: Echo) -> impl Fn(&Recorded, usize) -> Reply + Send + Sync + 'static {
+fn echo(mode: Echo) -> impl Fn(&Recorded, usize) -> Fault + Send + Sync + 'static {
     move |req, _| {
         let dump = dump(req);
         match mode {
-            Echo::Description => Reply::json(
+            Echo::Description => json(
                 400,
                 &serde_json::json!({
                     "error": "invalid_request",
@@ -157,12 +159,12 @@ fn echo(mode: Echo) -> impl Fn(&Recorded, usize) -> Reply + Send + Sync + 'stati
                 })
                 .to_string(),
             ),
-            Echo::Html => Reply::text(502, &format!("<html><pre>{dump}</pre></html>")),
-            Echo::Decode => Reply::text(200, &format!("unexpected: {dump}")),
+            Echo::Html => text(502, &format!("<html><pre>{dump}</pre></html>")),
+            Echo::Decode => text(200, &format!("unexpected: {dump}")),
             Echo::Nested => {
                 let fields = serde_json::from_slice::<serde_json::Value>(&req.body)
                     .unwrap_or_else(|_| serde_json::json!(String::from_utf8_lossy(&req.body)));
-                Reply::json(
+                json(
                     400,
                     &serde_json::json!({
                         "error": "invalid_request",
@@ -245,7 +247,7 @@ async fn secrets_echoed_by_the_server_appear_nowhere() {
     ];
     let mut errors = 0;
     for mode in [Echo::Description, Echo::Html, Echo::Decode, Echo::Nested] {
-        let server = TestServer::start(echo(mode)).await;
+        let server = answer_with(echo(mode)).await;
         let secret_client = AuthenticationClient::builder(core(&server), "client-123")
             .client_secret(CLIENT_SECRET)
             .build()

@@ -1,38 +1,27 @@
-//! Test support for `jwks_remote.rs`: an in-process JWKS server on
-//! 127.0.0.1 that counts requests and can switch documents, fail, stall or
-//! go away; a hand-moved clock; a `tracing` subscriber that collects warnings;
-//! and key/document helpers.
+//! Test support for `jwks_remote.rs` and `key_freshness.rs`: the JWKS host
+//! is the local tenant (`auth0-local`, plain http on 127.0.0.1) with a
+//! scripted answer on the JWKS path that the test can switch (documents,
+//! errors, a stall) or take down; a hand-moved clock; a `tracing`
+//! subscriber that collects warnings; and key/document helpers.
 
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
-use std::convert::Infallible;
 use std::net::SocketAddr;
-use std::pin::Pin;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::task::{Context, Poll};
 use std::time::Duration;
 
 use auth0_core::client::Auth0Client;
-use auth0_core::config::ClientConfig;
 use auth0_core::retry::RetryPolicy;
 use auth0_jwt::jwks::MonotonicClock;
 use auth0_jwt::sign::SigningKey;
+use auth0_local::{Fault, LocalTenant};
 use bytes::Bytes;
-use http_body_util::{Either, Full};
-use hyper::body::Frame;
-use hyper::server::conn::http1;
-use hyper::service::service_fn;
-use hyper::{Request, Response, StatusCode};
-use hyper_util::rt::TokioIo;
-use tokio::net::TcpListener;
-use tokio::task::{JoinHandle, JoinSet};
 use tokio::time::Instant;
 
 /// The path the SDK derives from a domain.
 pub(crate) const JWKS_PATH: &str = "/.well-known/jwks.json";
 
-/// What the server answers on the JWKS path.
+/// What the host answers on the JWKS path.
 #[derive(Clone, Debug)]
 pub(crate) enum Behavior {
     /// 200 with this JSON body.
@@ -46,84 +35,67 @@ pub(crate) enum Behavior {
     /// Never answer (well, not for an hour).
     Stall,
     /// 200 with a JSON content type and a body that never ends (chunked,
-    /// no `Content-Length`); [`JwksServer::streamed`] counts what it sent.
+    /// no `Content-Length`); [`JwksServer::streamed`] counts what was sent.
     Endless,
 }
 
 /// Size of one chunk of an [`Behavior::Endless`] body.
 pub(crate) const ENDLESS_CHUNK: usize = 16 * 1024;
-static SPACES: [u8; ENDLESS_CHUNK] = [b' '; ENDLESS_CHUNK];
 
-/// A body of spaces that never ends, counting the bytes handed to hyper
-/// (which asks for the next chunk only when the socket takes more).
-struct EndlessBody(Arc<State>);
-
-impl hyper::body::Body for EndlessBody {
-    type Data = Bytes;
-    type Error = Infallible;
-
-    fn poll_frame(
-        self: Pin<&mut Self>,
-        _cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
-        self.0.streamed.fetch_add(ENDLESS_CHUNK, Ordering::SeqCst);
-        Poll::Ready(Some(Ok(Frame::data(Bytes::from_static(&SPACES)))))
+impl Behavior {
+    fn fault(&self) -> Fault {
+        match self {
+            Self::Json(body) => {
+                Fault::reply_raw(200, body.clone()).with_header("content-type", "application/json")
+            }
+            Self::Raw {
+                status,
+                content_type,
+                body,
+            } => Fault::reply_raw(*status, body.clone()).with_header("content-type", *content_type),
+            Self::Stall => Fault::reply_raw(200, "").with_head_delay(Duration::from_secs(3600)),
+            Self::Endless => Fault::stream(200, u64::MAX)
+                .chunk_size(ENDLESS_CHUNK)
+                .with_header("content-type", "application/json"),
+        }
     }
 }
 
-type Body = Either<Full<Bytes>, EndlessBody>;
-
-struct State {
-    hits: AtomicUsize,
-    streamed: AtomicUsize,
-    behavior: Mutex<Behavior>,
-    last_accept: Mutex<Option<String>>,
-}
-
-/// A JWKS server for one test.
+/// A JWKS host for one test: a local tenant whose every answer is
+/// scripted (an unexpected path gets `418`, failing loudly).
 pub(crate) struct JwksServer {
     addr: SocketAddr,
-    state: Arc<State>,
-    task: Mutex<Option<JoinHandle<()>>>,
+    behavior: Arc<Mutex<Behavior>>,
+    /// `None` once stopped.
+    tenant: Mutex<Option<LocalTenant>>,
+    /// Requests counted when it stopped.
+    hits_at_stop: Mutex<u64>,
 }
 
 impl JwksServer {
-    /// Binds 127.0.0.1 on a free port and starts serving.
+    /// Starts a tenant on plain http and scripts its answers.
     pub(crate) async fn start(behavior: Behavior) -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let state = Arc::new(State {
-            hits: AtomicUsize::new(0),
-            streamed: AtomicUsize::new(0),
-            behavior: Mutex::new(behavior),
-            last_accept: Mutex::new(None),
-        });
-        let accept_state = Arc::clone(&state);
-        let task = tokio::spawn(async move {
-            // Connection tasks live in this set: aborting the accept task
-            // drops it and so closes every open connection as well.
-            let mut connections = JoinSet::new();
-            loop {
-                let Ok((stream, _)) = listener.accept().await else {
-                    continue;
-                };
-                while connections.try_join_next().is_some() {}
-                let state = Arc::clone(&accept_state);
-                connections.spawn(async move {
-                    let service = service_fn(move |req| {
-                        let state = Arc::clone(&state);
-                        async move { Ok::<_, Infallible>(respond(state, req).await) }
-                    });
-                    let _ = http1::Builder::new()
-                        .serve_connection(TokioIo::new(stream), service)
-                        .await;
-                });
-            }
-        });
+        let tenant = LocalTenant::builder().plain_http().start().await.unwrap();
+        let behavior = Arc::new(Mutex::new(behavior));
+        let current = Arc::clone(&behavior);
+        tenant.inject(
+            Fault::respond_with(move |request| {
+                Some(if request.path() == JWKS_PATH {
+                    current.lock().unwrap().fault()
+                } else {
+                    Fault::reply_raw(
+                        418,
+                        format!("unexpected request {} {}", request.method, request.uri),
+                    )
+                })
+            })
+            .forever(),
+        );
         Self {
-            addr,
-            state,
-            task: Mutex::new(Some(task)),
+            addr: tenant.addr(),
+            behavior,
+            tenant: Mutex::new(Some(tenant)),
+            hits_at_stop: Mutex::new(0),
         }
     }
 
@@ -139,86 +111,44 @@ impl JwksServer {
 
     /// Requests received so far (any path).
     pub(crate) fn hits(&self) -> usize {
-        self.state.hits.load(Ordering::SeqCst)
+        let count = match &*self.tenant.lock().unwrap() {
+            Some(tenant) => tenant.request_count(),
+            None => *self.hits_at_stop.lock().unwrap(),
+        };
+        usize::try_from(count).unwrap()
     }
 
     /// Bytes of [`Behavior::Endless`] bodies handed to the connection so far.
     pub(crate) fn streamed(&self) -> usize {
-        self.state.streamed.load(Ordering::SeqCst)
+        let tenant = self.tenant.lock().unwrap();
+        usize::try_from(tenant.as_ref().map_or(0, LocalTenant::bytes_streamed)).unwrap()
     }
 
     /// The `Accept` header of the last request.
     pub(crate) fn last_accept(&self) -> Option<String> {
-        self.state.last_accept.lock().unwrap().clone()
+        let tenant = self.tenant.lock().unwrap();
+        let last = tenant.as_ref()?.requests().pop()?;
+        last.header("accept").map(str::to_owned)
     }
 
     /// Changes what the next requests get.
     pub(crate) fn set(&self, behavior: Behavior) {
-        *self.state.behavior.lock().unwrap() = behavior;
+        *self.behavior.lock().unwrap() = behavior;
     }
 
-    /// Stops listening and closes every connection: the host is down.
+    /// Stops the tenant, which stops listening and closes every open
+    /// connection: the host is down.
     pub(crate) fn stop(&self) {
-        if let Some(task) = self.task.lock().unwrap().take() {
-            task.abort();
+        if let Some(tenant) = self.tenant.lock().unwrap().take() {
+            *self.hits_at_stop.lock().unwrap() = tenant.request_count();
         }
-    }
-}
-
-impl Drop for JwksServer {
-    fn drop(&mut self) {
-        self.stop();
-    }
-}
-
-async fn respond(state: Arc<State>, req: Request<hyper::body::Incoming>) -> Response<Body> {
-    let full = |body| Either::Left(Full::new(body));
-    state.hits.fetch_add(1, Ordering::SeqCst);
-    *state.last_accept.lock().unwrap() = req
-        .headers()
-        .get(http::header::ACCEPT)
-        .map(|v| v.to_str().unwrap_or("<binary>").to_owned());
-    if req.uri().path() != JWKS_PATH {
-        // Catch-all: an unexpected request fails loudly.
-        return Response::builder()
-            .status(StatusCode::IM_A_TEAPOT)
-            .body(full(Bytes::from(format!(
-                "unexpected request {} {}",
-                req.method(),
-                req.uri()
-            ))))
-            .unwrap();
-    }
-    let behavior = state.behavior.lock().unwrap().clone();
-    match behavior {
-        Behavior::Json(body) => Response::builder()
-            .header(http::header::CONTENT_TYPE, "application/json")
-            .body(full(body))
-            .unwrap(),
-        Behavior::Raw {
-            status,
-            content_type,
-            body,
-        } => Response::builder()
-            .status(status)
-            .header(http::header::CONTENT_TYPE, content_type)
-            .body(full(body))
-            .unwrap(),
-        Behavior::Stall => {
-            tokio::time::sleep(Duration::from_secs(3600)).await;
-            Response::new(full(Bytes::new()))
-        }
-        Behavior::Endless => Response::builder()
-            .header(http::header::CONTENT_TYPE, "application/json")
-            .body(Either::Right(EndlessBody(Arc::clone(&state))))
-            .unwrap(),
     }
 }
 
 /// A client for the test server: plain HTTP to loopback allowed, no retries
 /// (so request counts are exact).
 pub(crate) fn client(server: &JwksServer) -> Auth0Client {
-    let config = ClientConfig::builder()
+    let config = auth0_core::config::ClientConfig::builder()
         .domain(server.base())
         .allow_insecure_loopback(true)
         .retry_policy(RetryPolicy::disabled())

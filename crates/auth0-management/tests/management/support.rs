@@ -1,12 +1,13 @@
-//! An in-process Auth0 on 127.0.0.1: `/oauth/token` issues numbered tokens,
-//! `/api/v2/**` checks them and answers from per-test overrides, then from
-//! the auth0-python WireMock stubs (golden fixtures). Anything unmatched is
-//! answered with status 599 so the calling test fails loudly.
+//! Auth0 played by the local tenant (`auth0-local`, plain http on
+//! 127.0.0.1) with a scripted answer to every request: `/oauth/token`
+//! issues numbered tokens, `/api/v2/**` checks them and answers from
+//! per-test overrides, then from the auth0-python WireMock stubs (golden
+//! fixtures). Anything unmatched is answered with status 599 so the calling
+//! test fails loudly. What was sent is read from the tenant's request log.
 
 #![allow(dead_code, unreachable_pub, clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::{BTreeMap, HashSet};
-use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
@@ -15,15 +16,11 @@ use std::time::Duration;
 use auth0_core::retry::RetryPolicy;
 use auth0_core::{Auth0Client, ClientConfig};
 use auth0_jwt::clock::ManualClock;
+use auth0_local::{Fault, LocalTenant, RecordedRequest};
 use auth0_management::{ClientCredentials, ManagementClient};
 use bytes::Bytes;
-use http::{Method, Request, Response};
-use http_body_util::{BodyExt, Full};
-use hyper::body::Incoming;
-use hyper::service::service_fn;
-use hyper_util::rt::TokioIo;
+use http::Method;
 use serde_json::Value;
-use tokio::net::TcpListener;
 
 /// The stubs Auth0 uses to test its generated Python SDK. Missing file =
 /// failing test, never a skipped one.
@@ -200,7 +197,7 @@ impl Mapping {
     }
 }
 
-/// A request as the server saw it.
+/// A request as the tenant recorded it, in the shape the tests match on.
 #[derive(Debug, Clone)]
 pub struct Recorded {
     pub method: Method,
@@ -212,6 +209,16 @@ pub struct Recorded {
 }
 
 impl Recorded {
+    fn from_log(request: &RecordedRequest) -> Self {
+        Self {
+            method: request.method.clone(),
+            path: request.path().to_owned(),
+            query: parse_query(request.uri.query()),
+            authorization: request.header("authorization").map(str::to_owned),
+            body: request.body.clone(),
+        }
+    }
+
     pub fn json(&self) -> Value {
         serde_json::from_slice(&self.body).unwrap()
     }
@@ -228,10 +235,6 @@ pub type Override = Box<dyn Fn(&Recorded) -> Option<(u16, String)> + Send + Sync
 pub struct State {
     pub mappings: Vec<Mapping>,
     pub overrides: Mutex<Vec<Override>>,
-    /// Requests to `/oauth/token`.
-    pub token_requests: Mutex<Vec<Recorded>>,
-    /// Requests to `/api/v2/**`.
-    pub api_requests: Mutex<Vec<Recorded>>,
     /// Tokens the API accepts.
     pub valid_tokens: Mutex<HashSet<String>>,
     pub issued: AtomicU64,
@@ -246,10 +249,11 @@ pub struct State {
 pub struct Server {
     pub addr: SocketAddr,
     pub state: Arc<State>,
+    pub tenant: LocalTenant,
 }
 
 impl Server {
-    /// Starts a server answering from the stubs under `prefixes`.
+    /// Starts a tenant answering from the stubs under `prefixes`.
     pub async fn start(prefixes: &[&str]) -> Server {
         let state = Arc::new(State {
             mappings: load_mappings(prefixes),
@@ -261,24 +265,17 @@ impl Server {
             .lock()
             .unwrap()
             .insert("static-token".to_owned());
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
+        let tenant = LocalTenant::builder().plain_http().start().await.unwrap();
         let st = Arc::clone(&state);
-        tokio::spawn(async move {
-            loop {
-                let Ok((stream, _)) = listener.accept().await else {
-                    return;
-                };
-                let st = Arc::clone(&st);
-                tokio::spawn(async move {
-                    let svc = service_fn(move |req| handle(Arc::clone(&st), req));
-                    let _ = hyper::server::conn::http1::Builder::new()
-                        .serve_connection(TokioIo::new(stream), svc)
-                        .await;
-                });
-            }
-        });
-        Server { addr, state }
+        tenant.inject(
+            Fault::respond_with(move |request| Some(answer(&st, &Recorded::from_log(request))))
+                .forever(),
+        );
+        Server {
+            addr: tenant.addr(),
+            state,
+            tenant,
+        }
     }
 
     pub fn base_url(&self) -> String {
@@ -290,12 +287,27 @@ impl Server {
         self.state.overrides.lock().unwrap().insert(0, Box::new(f));
     }
 
-    pub fn token_count(&self) -> usize {
-        self.state.token_requests.lock().unwrap().len()
+    /// Requests to `/oauth/token`.
+    pub fn token_requests(&self) -> Vec<Recorded> {
+        self.tenant
+            .requests_to("/oauth/token")
+            .iter()
+            .map(Recorded::from_log)
+            .collect()
     }
 
+    pub fn token_count(&self) -> usize {
+        self.token_requests().len()
+    }
+
+    /// Every other request (`/api/v2/**`, and anything unexpected).
     pub fn api_requests(&self) -> Vec<Recorded> {
-        self.state.api_requests.lock().unwrap().clone()
+        self.tenant
+            .requests()
+            .iter()
+            .filter(|r| r.path() != "/oauth/token")
+            .map(Recorded::from_log)
+            .collect()
     }
 
     /// Makes every token issued so far invalid for the API.
@@ -332,50 +344,25 @@ impl Server {
     }
 }
 
-fn reply(status: u16, body: impl Into<Bytes>) -> Response<Full<Bytes>> {
-    Response::builder()
-        .status(status)
-        .header("content-type", "application/json")
-        .body(Full::new(body.into()))
-        .unwrap()
+fn reply(status: u16, body: impl Into<Bytes>) -> Fault {
+    Fault::reply_raw(status, body.into()).with_header("content-type", "application/json")
 }
 
-async fn handle(
-    state: Arc<State>,
-    req: Request<Incoming>,
-) -> Result<Response<Full<Bytes>>, Infallible> {
-    let (parts, body) = req.into_parts();
-    let body = body
-        .collect()
-        .await
-        .map(|b| b.to_bytes())
-        .unwrap_or_default();
-    let recorded = Recorded {
-        method: parts.method.clone(),
-        path: parts.uri.path().to_owned(),
-        query: parse_query(parts.uri.query()),
-        authorization: parts
-            .headers
-            .get("authorization")
-            .map(|v| v.to_str().unwrap().to_owned()),
-        body,
-    };
-
+/// The answer to one request.
+fn answer(state: &State, recorded: &Recorded) -> Fault {
     if recorded.path == "/oauth/token" {
-        state.token_requests.lock().unwrap().push(recorded);
-        let delay = state.token_delay_ms.load(Ordering::SeqCst);
-        if delay > 0 {
-            tokio::time::sleep(Duration::from_millis(delay)).await;
-        }
+        // Real delay before answering a token request (lets callers pile up).
+        let delay = Duration::from_millis(state.token_delay_ms.load(Ordering::SeqCst));
         let failing = state
             .token_failures
             .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
             .is_ok();
         if failing {
-            return Ok(reply(
+            return reply(
                 401,
                 r#"{"error":"access_denied","error_description":"Unauthorized"}"#,
-            ));
+            )
+            .with_head_delay(delay);
         }
         let n = state.issued.fetch_add(1, Ordering::SeqCst) + 1;
         let token = format!("tok-{n}");
@@ -386,12 +373,11 @@ async fn handle(
             "expires_in": state.lifetime.load(Ordering::SeqCst),
             "scope": "read:users",
         });
-        return Ok(reply(200, body.to_string()));
+        return reply(200, body.to_string()).with_head_delay(delay);
     }
 
-    state.api_requests.lock().unwrap().push(recorded.clone());
     let Some(api_path) = recorded.path.strip_prefix("/api/v2") else {
-        return Ok(reply(599, format!("unexpected path {}", recorded.path)));
+        return reply(599, format!("unexpected path {}", recorded.path));
     };
     let token_ok = recorded
         .authorization
@@ -399,26 +385,26 @@ async fn handle(
         .and_then(|a| a.strip_prefix("Bearer "))
         .is_some_and(|t| state.valid_tokens.lock().unwrap().contains(t));
     if !token_ok {
-        return Ok(reply(
+        return reply(
             401,
             r#"{"statusCode":401,"error":"Unauthorized","message":"Invalid token"}"#,
-        ));
+        );
     }
     for o in state.overrides.lock().unwrap().iter() {
-        if let Some((status, body)) = o(&recorded) {
-            return Ok(reply(status, body));
+        if let Some((status, body)) = o(recorded) {
+            return reply(status, body);
         }
     }
     for m in &state.mappings {
         if m.matches(&recorded.method, api_path, &recorded.query) {
-            return Ok(reply(m.status, m.body.clone()));
+            return reply(m.status, m.body.clone());
         }
     }
-    Ok(reply(
+    reply(
         599,
         format!(
             "no stub for {} {} {:?}",
             recorded.method, recorded.path, recorded.query
         ),
-    ))
+    )
 }

@@ -31,7 +31,7 @@ async fn token_is_fetched_once_and_reused() {
     }
     assert_eq!(server.token_count(), 1);
 
-    let token_request = server.state.token_requests.lock().unwrap()[0].clone();
+    let token_request = server.token_requests()[0].clone();
     assert_eq!(token_request.method, Method::POST);
     let form = token_request.form();
     assert_eq!(form["grant_type"], ["client_credentials"]);
@@ -197,7 +197,7 @@ async fn private_key_jwt_sends_a_signed_assertion() {
         .build()
         .unwrap();
     get_user(&auth0).await.unwrap();
-    let form = server.state.token_requests.lock().unwrap()[0].form();
+    let form = server.token_requests()[0].form();
     assert!(!form.contains_key("client_secret"));
     assert_eq!(
         form["client_assertion_type"],

@@ -34,19 +34,19 @@ use auth0_management::resources::users::CreateUser;
 use auth0_management::{ClientCredentials, Error, ManagementClient};
 use bytes::Bytes;
 
-use support::{Recorded, Reply, TestServer};
+use support::{Clients as _, Fault, LocalTenant, Recorded, Sent as _, answer_with, json, text};
 
 const ACCESS_TOKEN: &str = "mgmt-at-S3CRET.eyJ.sig";
 
-fn token_reply() -> Reply {
-    Reply::json(
+fn token_reply() -> Fault {
+    json(
         200,
         &serde_json::json!({"access_token": ACCESS_TOKEN, "token_type": "Bearer", "expires_in": 86400})
             .to_string(),
     )
 }
 
-fn http(server: &TestServer) -> Auth0Client {
+fn http(server: &LocalTenant) -> Auth0Client {
     let config = ClientConfig::builder()
         .domain(server.base_url())
         .allow_insecure_loopback(true)
@@ -76,14 +76,14 @@ async fn get_user<S: auth0_management::ManagementService>(
 async fn a_resent_private_key_jwt_token_fetch_carries_a_new_assertion() {
     let token_calls = Arc::new(AtomicUsize::new(0));
     let calls = Arc::clone(&token_calls);
-    let server = TestServer::start(move |req, _| {
+    let server = answer_with(move |req, _| {
         if req.uri.path() == "/oauth/token" {
             if calls.fetch_add(1, Ordering::SeqCst) == 0 {
-                return Reply::json(503, r#"{"error":"temporarily_unavailable"}"#);
+                return json(503, r#"{"error":"temporarily_unavailable"}"#);
             }
             return token_reply();
         }
-        Reply::json(200, r#"{"user_id":"auth0|1"}"#)
+        json(200, r#"{"user_id":"auth0|1"}"#)
     })
     .await;
     let key = SigningKey::generate_es256().unwrap();
@@ -138,10 +138,10 @@ fn dump(req: &Recorded) -> String {
 /// Echoes the whole request: in `error_description` (400, or `message` for
 /// the Management API), as an HTML page (502), or as a 200 that does not
 /// decode.
-fn echo(req: &Recorded, mode: usize) -> Reply {
+fn echo(req: &Recorded, mode: usize) -> Fault {
     let dump = dump(req);
     match mode {
-        0 => Reply::json(
+        0 => json(
             if req.uri.path() == "/oauth/token" {
                 401
             } else {
@@ -155,8 +155,8 @@ fn echo(req: &Recorded, mode: usize) -> Reply {
             })
             .to_string(),
         ),
-        1 => Reply::text(502, &format!("<html><pre>{dump}</pre></html>")),
-        _ => Reply::text(200, &format!("unexpected: {dump}")),
+        1 => text(502, &format!("<html><pre>{dump}</pre></html>")),
+        _ => text(200, &format!("unexpected: {dump}")),
     }
 }
 
@@ -199,7 +199,7 @@ async fn secrets_echoed_by_the_server_appear_nowhere() {
     let mut checked = 0;
     for mode in 0..3 {
         // (a) The token endpoint echoes: client secret, then assertion.
-        let server = TestServer::start(move |req, _| echo(req, mode)).await;
+        let server = answer_with(move |req, _| echo(req, mode)).await;
         let key = SigningKey::generate_es256().unwrap();
         for credentials in [
             ClientCredentials::new("m2m-client", CLIENT_SECRET),
@@ -225,7 +225,7 @@ async fn secrets_echoed_by_the_server_appear_nowhere() {
         }
 
         // (b) The API echoes: the access token, passwords, connection secrets.
-        let server = TestServer::start(move |req, _| {
+        let server = answer_with(move |req, _| {
             if req.uri.path() == "/oauth/token" {
                 token_reply()
             } else {

@@ -1,22 +1,19 @@
 //! Test harness: a real `redis-server` on 127.0.0.1 (free port, no
-//! persistence) that a test can kill and restart, and a local tenant that
-//! counts token requests and enforces a rate budget.
+//! persistence) that a test can kill and restart, and Auth0 played by the
+//! local tenant (`auth0-local`) with a scripted answer that counts token
+//! requests and enforces a rate budget.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, dead_code, unreachable_pub)]
 
-use std::convert::Infallible;
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use auth0_local::{Fault, LocalTenant, RecordedRequest};
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full};
-use hyper::body::Incoming;
-use hyper::{Request, Response};
-use hyper_util::rt::TokioIo;
 
 /// A `redis-server` child process on a free port of 127.0.0.1.
 pub struct RedisServer {
@@ -152,7 +149,8 @@ impl Drop for RedisServer {
     }
 }
 
-/// A local tenant on 127.0.0.1: `/oauth/token` issues a JWT-looking token
+/// Auth0 on 127.0.0.1 (a local tenant, plain http, every answer scripted by
+/// [`Tenant::handle`]): `/oauth/token` issues a JWT-looking token
 /// `eyJ…-N` (after `token_delay`), the API answers 200 (or 429 beyond
 /// `budget` requests per second when a budget is set) and records each
 /// `Authorization`.
@@ -176,66 +174,49 @@ pub struct Tenant {
     /// While the wall clock is before this second, every API call gets a
     /// 429 with `x-ratelimit-reset` = this second.
     pub closed_until: AtomicU64,
+    /// The tenant serving, once started; dropped with this.
+    local: Mutex<Option<LocalTenant>>,
 }
 
 pub const TOKEN_PREFIX: &str = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJmbGVldCJ9.c2ln";
 
-fn reply(status: u16, body: String, headers: &[(&str, String)]) -> Response<Full<Bytes>> {
-    let mut b = Response::builder()
-        .status(status)
-        .header("content-type", "application/json");
+fn reply(status: u16, body: String, headers: &[(&str, String)]) -> Fault {
+    let mut fault = Fault::reply_raw(status, body).with_header("content-type", "application/json");
     for (k, v) in headers {
-        b = b.header(*k, v);
+        fault = fault.with_header(*k, v.clone());
     }
-    b.body(Full::new(Bytes::from(body))).unwrap()
+    fault
 }
 
 impl Tenant {
     /// Starts the tenant; returns its address.
     pub async fn start(self: &Arc<Self>) -> SocketAddr {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let me = Arc::clone(self);
-        tokio::spawn(async move {
-            loop {
-                let Ok((stream, _)) = listener.accept().await else {
-                    return;
-                };
-                let me = Arc::clone(&me);
-                tokio::spawn(async move {
-                    let svc = hyper::service::service_fn(move |req| {
-                        let me = Arc::clone(&me);
-                        async move { Ok::<_, Infallible>(me.handle(req).await) }
-                    });
-                    let _ = hyper::server::conn::http1::Builder::new()
-                        .serve_connection(TokioIo::new(stream), svc)
-                        .await;
-                });
-            }
-        });
+        let local = LocalTenant::builder().plain_http().start().await.unwrap();
+        // Weak: the tenant (and its server) goes when the test drops this.
+        let me: Weak<Self> = Arc::downgrade(self);
+        local.inject(
+            Fault::respond_with(move |request| me.upgrade().map(|me| me.handle(request))).forever(),
+        );
+        let addr = local.addr();
+        *self.local.lock().unwrap() = Some(local);
         addr
     }
 
-    async fn handle(&self, req: Request<Incoming>) -> Response<Full<Bytes>> {
-        let path = req.uri().path().to_owned();
-        let auth = req
-            .headers()
-            .get("authorization")
-            .map(|v| v.to_str().unwrap().to_owned());
-        let body = req.into_body().collect().await.unwrap().to_bytes();
+    fn handle(&self, request: &RecordedRequest) -> Fault {
+        let path = request.path().to_owned();
+        let auth = request.header("authorization").map(str::to_owned);
+        let body = &request.body;
         if path == "/oauth/token" {
             let n = self.token_requests.fetch_add(1, Ordering::SeqCst) + 1;
-            let delay = self.token_delay_ms.load(Ordering::SeqCst);
-            if delay > 0 {
-                tokio::time::sleep(Duration::from_millis(delay)).await;
-            }
+            let delay = Duration::from_millis(self.token_delay_ms.load(Ordering::SeqCst));
             return reply(
                 200,
                 format!(
                     r#"{{"access_token":"{TOKEN_PREFIX}-{n}","token_type":"Bearer","expires_in":86400}}"#
                 ),
                 &[],
-            );
+            )
+            .with_head_delay(delay);
         }
         self.api_calls.fetch_add(1, Ordering::SeqCst);
         let now_sec = SystemTime::now()
@@ -261,9 +242,6 @@ impl Tenant {
             let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap();
             let (allowed, remaining, reset) = self.take(budget, now);
             if !allowed {
-                if std::env::var_os("FLEET_TRACE").is_some() {
-                    eprintln!("429 at {:.3}", now.as_secs_f64() % 100.0);
-                }
                 self.rejected.fetch_add(1, Ordering::SeqCst);
                 return reply(
                     429,
@@ -277,7 +255,7 @@ impl Tenant {
                 );
             }
             self.served_in.lock().unwrap().push(now.as_secs());
-            self.record(auth, &path, &body);
+            self.record(auth, &path, body);
             return reply(
                 200,
                 r#"{"user_id":"auth0|1"}"#.to_owned(),
@@ -288,7 +266,7 @@ impl Tenant {
                 ],
             );
         }
-        self.record(auth, &path, &body);
+        self.record(auth, &path, body);
         reply(200, r#"{"user_id":"auth0|1"}"#.to_owned(), &[])
     }
 
