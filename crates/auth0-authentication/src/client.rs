@@ -9,6 +9,7 @@ use auth0_core::client::{Auth0Client, form_urlencode};
 use auth0_core::config::ClientConfig;
 use auth0_core::error::Error;
 use auth0_core::retry::{RebuildBody, RetryNonIdempotent};
+use auth0_core::secrets::Secrets;
 use auth0_core::stack::DefaultService;
 use auth0_core::types::{BoxError, HttpRequest, HttpResponse, HttpService};
 use bytes::Bytes;
@@ -19,6 +20,7 @@ use serde_json::{Map, Value};
 
 use crate::authorize::{AuthorizeUrl, LogoutUrl};
 use crate::client_auth::{ClientAuthentication, ClientCredentials, DEFAULT_ASSERTION_LIFETIME};
+use crate::dpop::{DpopKey, DpopState};
 
 const APPLICATION_JSON: HeaderValue = HeaderValue::from_static("application/json");
 const FORM_URLENCODED: HeaderValue = HeaderValue::from_static("application/x-www-form-urlencoded");
@@ -52,6 +54,7 @@ pub enum BuildError {
 
 struct Inner {
     credentials: ClientCredentials,
+    dpop: Option<DpopState>,
 }
 
 /// Client for the Auth0 Authentication API (`/oauth/token`, `/authorize`,
@@ -103,6 +106,7 @@ impl<S> fmt::Debug for AuthenticationClient<S> {
         f.debug_struct("AuthenticationClient")
             .field("domain", self.core.domain())
             .field("credentials", &self.inner.credentials)
+            .field("dpop", &self.inner.dpop)
             .finish_non_exhaustive()
     }
 }
@@ -152,7 +156,13 @@ impl<S> AuthenticationClient<S> {
             client_id: client_id.into(),
             auth: ClientAuthentication::None,
             assertion_lifetime: DEFAULT_ASSERTION_LIFETIME,
+            dpop: None,
         }
+    }
+
+    /// The DPoP key and remembered nonces, when the client has a key.
+    pub(crate) fn dpop_state(&self) -> Option<&DpopState> {
+        self.inner.dpop.as_ref()
     }
 
     /// The application's client id.
@@ -241,6 +251,7 @@ pub struct AuthenticationClientBuilder<S> {
     client_id: String,
     auth: ClientAuthentication,
     assertion_lifetime: Duration,
+    dpop: Option<DpopKey>,
 }
 
 impl<S> fmt::Debug for AuthenticationClientBuilder<S> {
@@ -250,6 +261,7 @@ impl<S> fmt::Debug for AuthenticationClientBuilder<S> {
             .field("client_id", &self.client_id)
             .field("client_authentication", &self.auth)
             .field("assertion_lifetime", &self.assertion_lifetime)
+            .field("dpop", &self.dpop)
             .finish_non_exhaustive()
     }
 }
@@ -258,6 +270,13 @@ impl<S> AuthenticationClientBuilder<S> {
     /// Authenticates with `client_secret_post`.
     pub fn client_secret(mut self, secret: impl Into<String>) -> Self {
         self.auth = ClientAuthentication::ClientSecret(secret.into());
+        self
+    }
+
+    /// Authenticates with `client_secret_basic` (RFC 6749 §2.3.1: an HTTP
+    /// Basic `Authorization` header).
+    pub fn client_secret_basic(mut self, secret: impl Into<String>) -> Self {
+        self.auth = ClientAuthentication::ClientSecretBasic(secret.into());
         self
     }
 
@@ -281,6 +300,14 @@ impl<S> AuthenticationClientBuilder<S> {
         self
     }
 
+    /// Requests DPoP-bound tokens (RFC 9449) with `key`: every token
+    /// request carries a proof, and [`userinfo`](AuthenticationClient::userinfo)
+    /// sends its token as `DPoP` with a proof. See [`crate::dpop`].
+    pub fn dpop(mut self, key: DpopKey) -> Self {
+        self.dpop = Some(key);
+        self
+    }
+
     /// Checks the settings ([`ClientCredentials::validate`]) and builds
     /// the client.
     pub fn build(self) -> Result<AuthenticationClient<S>, BuildError> {
@@ -289,7 +316,10 @@ impl<S> AuthenticationClientBuilder<S> {
         credentials.validate()?;
         Ok(AuthenticationClient {
             core: self.core,
-            inner: Arc::new(Inner { credentials }),
+            inner: Arc::new(Inner {
+                credentials,
+                dpop: self.dpop.map(DpopState::new),
+            }),
         })
     }
 }
@@ -322,6 +352,10 @@ impl Fields {
             Some(v) => self.str(name, v),
             None => self,
         }
+    }
+
+    pub(crate) fn remove(&mut self, name: &str) {
+        self.map.remove(name);
     }
 
     pub(crate) fn value(mut self, name: &str, value: Value) -> Self {
@@ -421,6 +455,19 @@ where
             .await
     }
 
+    /// `GET`s `path` with this `Authorization` value and extra headers.
+    pub(crate) async fn get_with_authorization(
+        &self,
+        path: &str,
+        authorization: HeaderValue,
+        headers: HeaderMap,
+    ) -> Result<HttpResponse, Error> {
+        let mut request = build_request(Method::GET, path, Bytes::new())?;
+        request.headers_mut().insert(AUTHORIZATION, authorization);
+        request.headers_mut().extend(headers);
+        self.execute(request).await
+    }
+
     /// Sends a body-less request (`GET`, `DELETE`) to `path`, with a bearer
     /// token if one is given and `accept` as the `Accept` header, and
     /// returns the successful response.
@@ -506,6 +553,18 @@ pub(crate) async fn post_fields<S: HttpService>(
     let mut request = build_request(Method::POST, path, body)?;
     request.headers_mut().insert(CONTENT_TYPE, content_type);
     request.headers_mut().extend(headers);
+    if let Some((basic, secret)) = credentials
+        .map(ClientCredentials::basic_authorization)
+        .transpose()?
+        .flatten()
+    {
+        request.headers_mut().insert(AUTHORIZATION, basic);
+        // The header is recorded as `Basic <base64>`; the secret itself
+        // too, in case a server echoes it decoded.
+        let secrets = Secrets::new();
+        secrets.insert(secret);
+        request.extensions_mut().insert(secrets);
+    }
     if retry_server_errors {
         request.extensions_mut().insert(RetryNonIdempotent);
     }

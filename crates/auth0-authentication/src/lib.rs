@@ -61,6 +61,8 @@ pub mod authorize;
 pub mod client;
 pub mod client_auth;
 pub mod database;
+pub mod device;
+pub mod dpop;
 pub mod enterprise;
 pub mod mfa;
 pub mod par;
@@ -74,6 +76,8 @@ pub use authorize::{AuthorizeUrl, AuthorizeUrlError, LogoutUrl};
 pub use client::{AuthenticationClient, AuthenticationClientBuilder, BuildError, NewClientError};
 pub use client_auth::{AssertionError, ClientAuthentication, ClientCredentials};
 pub use database::{Signup, SignupResponse};
+pub use device::{DeviceAuthorization, DeviceCodeRequest, DeviceFlowError};
+pub use dpop::{DpopKey, DpopProof};
 pub use mfa::{
     Authenticator, AuthenticatorType, BindingMethod, ChallengeType, MfaAssociate, MfaAssociation,
     MfaChallenge, MfaChallengeResponse, OobChannel,

@@ -6,7 +6,7 @@ use std::fmt;
 
 use auth0_core::error::Error;
 use auth0_core::types::HttpService;
-use http::HeaderMap;
+use http::{HeaderMap, Method};
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -67,7 +67,8 @@ pub struct TokenResponse {
     /// The refresh token, when `offline_access` was granted.
     #[serde(default)]
     pub refresh_token: Option<String>,
-    /// The token type, normally `Bearer`.
+    /// The token type: `Bearer`, or `DPoP` for a token bound to the
+    /// client's DPoP key (see [`TokenResponse::is_dpop`]).
     #[serde(default = "bearer")]
     pub token_type: String,
     /// Seconds until the access token expires (RFC 6749 §5.1). A
@@ -105,6 +106,15 @@ fn seconds<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Err
         }),
         _ => None,
     })
+}
+
+impl TokenResponse {
+    /// True for a DPoP-bound access token (`token_type: DPoP`, RFC 9449
+    /// §5): send it as `Authorization: DPoP …` with a proof, never as
+    /// `Bearer`.
+    pub fn is_dpop(&self) -> bool {
+        self.token_type.eq_ignore_ascii_case("dpop")
+    }
 }
 
 fn bearer() -> String {
@@ -440,8 +450,13 @@ where
         } else {
             fields
         };
+        let (fields, headers) = (&fields, &headers);
         let response = self
-            .post_with("/oauth/token", &fields, Encoding::Json, headers, false)
+            .with_dpop(&Method::POST, "/oauth/token", None, move |dpop| {
+                let mut headers = headers.clone();
+                headers.extend(dpop);
+                self.post_with("/oauth/token", fields, Encoding::Json, headers, false)
+            })
             .await?;
         decode(&response)
     }
@@ -464,9 +479,13 @@ where
         organization: Option<&str>,
     ) -> Result<TokenResponse, Error> {
         // The one client-credentials path, shared with auth0-management.
-        self.credentials()
-            .request_token(self.core(), audience, organization)
-            .await
+        let response = self
+            .with_dpop(&Method::POST, "/oauth/token", None, |dpop| {
+                self.credentials()
+                    .send_token_request(self.core(), audience, organization, dpop)
+            })
+            .await?;
+        decode(&response)
     }
 
     /// Authorization code grant (regular web apps): exchanges the `code`
@@ -491,9 +510,12 @@ where
         self.token_request(fields, true, HeaderMap::new()).await
     }
 
-    /// Authorization code grant with PKCE (native apps, SPAs): sends the
-    /// `code_verifier` whose challenge went to `/authorize`. As in
-    /// auth0-python, no client authentication is added.
+    /// Authorization code grant with PKCE: sends the `code_verifier` whose
+    /// challenge went to `/authorize`, and the client's authentication
+    /// whenever it has one (a regular web app using PKCE, as auth0-auth-js
+    /// always does, must still authenticate: Auth0 refuses a confidential
+    /// client's exchange without it). A public client (native app, SPA;
+    /// [`ClientAuthentication::None`]) sends the verifier alone.
     ///
     /// ```no_run
     /// # async fn f(auth: auth0_authentication::AuthenticationClient, pkce: auth0_authentication::Pkce) -> Result<(), auth0_core::Error> {
@@ -514,7 +536,7 @@ where
             .str("code_verifier", code_verifier)
             .str("code", code)
             .opt("redirect_uri", redirect_uri);
-        self.token_request(fields, false, HeaderMap::new()).await
+        self.token_request(fields, true, HeaderMap::new()).await
     }
 
     /// Resource-owner password grant with a realm

@@ -2,7 +2,7 @@
 
 use auth0_core::error::Error;
 use auth0_core::types::HttpService;
-use http::HeaderMap;
+use http::{HeaderMap, Method};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
@@ -59,7 +59,9 @@ where
 {
     /// The profile of the user an access token was issued to
     /// (`GET /userinfo` with `Authorization: Bearer …`; needs the `openid`
-    /// scope).
+    /// scope). A client with a [DPoP key](crate::AuthenticationClientBuilder::dpop)
+    /// sends `Authorization: DPoP …` and a proof bound to the token instead
+    /// (the tokens it gets are DPoP-bound).
     ///
     /// ```no_run
     /// # async fn f(auth: auth0_authentication::AuthenticationClient, access_token: String) -> Result<(), auth0_core::Error> {
@@ -68,7 +70,16 @@ where
     /// # Ok(()) }
     /// ```
     pub async fn userinfo(&self, access_token: &str) -> Result<UserInfo, Error> {
-        let response = self.get_with_bearer("/userinfo", access_token).await?;
+        let response = if self.dpop_state().is_some() {
+            let authorization = crate::dpop::dpop_authorization(access_token)?;
+            let authorization = &authorization;
+            self.with_dpop(&Method::GET, "/userinfo", Some(access_token), move |dpop| {
+                self.get_with_authorization("/userinfo", authorization.clone(), dpop)
+            })
+            .await?
+        } else {
+            self.get_with_bearer("/userinfo", access_token).await?
+        };
         decode(&response)
     }
 

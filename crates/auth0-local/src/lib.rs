@@ -56,6 +56,9 @@
 // of a `Result`, moved once per request; boxing it would buy nothing.
 #![allow(clippy::result_large_err)]
 
+mod authn;
+mod device;
+mod dpop;
 mod faults;
 mod keys;
 mod management;

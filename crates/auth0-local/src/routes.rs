@@ -49,12 +49,11 @@ pub(crate) fn route(shared: &Shared, req: &Req) -> Resp {
         (&Method::POST, "/passwordless/start") => passwordless_start(shared, req),
         (&Method::POST, "/mfa/challenge") => mfa_challenge(shared, req),
         (&Method::GET, "/mfa/authenticators") => mfa_authenticators(shared, req),
+        (&Method::POST, "/oauth/device/code") => crate::device::start(shared, req),
         (_, p) if p.starts_with("/api/v2/") => crate::management::route(shared, req),
         (_, p)
-            if matches!(
-                p,
-                "/oauth/par" | "/bc-authorize" | "/mfa/associate" | "/oauth/device/code"
-            ) || p.starts_with("/samlp/")
+            if matches!(p, "/oauth/par" | "/bc-authorize" | "/mfa/associate")
+                || p.starts_with("/samlp/")
                 || p.starts_with("/wsfed/") =>
         {
             oauth_error(
@@ -105,7 +104,7 @@ fn discovery(shared: &Shared) -> Resp {
 
 /// Signs `claims` with the current key (header `typ` `JWT`, as Auth0's
 /// default token profile); on failure the 500 to send instead.
-fn sign(shared: &Shared, claims: &Value) -> Result<String, Resp> {
+pub(crate) fn sign(shared: &Shared, claims: &Value) -> Result<String, Resp> {
     let key = lock(&shared.keys).current();
     key.signing.sign_token(&Map::new(), claims).map_err(|_| {
         oauth_error(
@@ -269,7 +268,7 @@ fn organization_of(
         ))
 }
 
-fn resource_server<'a>(store: &'a Store, audience: &str) -> Option<&'a Value> {
+pub(crate) fn resource_server<'a>(store: &'a Store, audience: &str) -> Option<&'a Value> {
     store
         .resource_servers
         .iter()
@@ -442,20 +441,20 @@ fn login_form(shared: &Shared, req: &Req) -> Resp {
 // --------------------------------------------------------------- /oauth/token
 
 /// How the client proved itself.
-struct AuthenticatedClient {
-    record: Value,
+pub(crate) struct AuthenticatedClient {
+    pub(crate) record: Value,
     /// No credential was sent (a public client's PKCE or refresh exchange).
-    public: bool,
+    pub(crate) public: bool,
 }
 
-fn unauthorized_client() -> Resp {
+pub(crate) fn unauthorized_client() -> Resp {
     oauth_error(StatusCode::UNAUTHORIZED, "access_denied", "Unauthorized")
 }
 
 /// Client authentication at the token endpoint: `client_secret_post`,
 /// `client_secret_basic` (RFC 6749 §2.3.1) or `private_key_jwt` (RFC 7523
 /// §2.2, OIDC Core §9); no credential at all is a public client.
-fn authenticate_client(
+pub(crate) fn authenticate_client(
     shared: &Shared,
     req: &Req,
     params: &HashMap<String, String>,
@@ -586,6 +585,7 @@ fn token(shared: &Shared, req: &Req) -> Resp {
             | PASSWORDLESS_OTP
             | "authorization_code"
             | "refresh_token"
+            | crate::device::GRANT_DEVICE_CODE
     );
     if !known {
         return oauth_error(
@@ -601,13 +601,18 @@ fn token(shared: &Shared, req: &Req) -> Resp {
             &format!("Grant type '{grant_type}' not allowed for the client."),
         );
     }
-    // Only code exchanges with a PKCE verifier and refresh-token exchanges
-    // may come from a public client (RFC 7636 §4.5).
-    let public_ok = match grant_type {
-        "authorization_code" => params.contains_key("code_verifier"),
-        "refresh_token" | PASSWORDLESS_OTP => true,
-        _ => false,
-    };
+    // Only a public application (`token_endpoint_auth_method: none`) may
+    // leave authentication out, and only for code exchanges with a PKCE
+    // verifier (RFC 7636 §4.5), refresh-token and device-code exchanges; a
+    // confidential one must authenticate whatever the grant, PKCE or not
+    // (as Auth0 answers a regular web app that sends none).
+    let public_ok = crate::authn::is_public_client(&client.record)
+        && match grant_type {
+            "authorization_code" => params.contains_key("code_verifier"),
+            "refresh_token" | crate::device::GRANT_DEVICE_CODE => true,
+            _ => false,
+        };
+    let public_ok = public_ok || grant_type == PASSWORDLESS_OTP;
     if client.public && !public_ok {
         return unauthorized_client();
     }
@@ -695,6 +700,7 @@ fn token(shared: &Shared, req: &Req) -> Resp {
         PASSWORDLESS_OTP => passwordless_grant(shared, &client_id, &params),
         "authorization_code" => authorization_code(shared, &client_id, &params),
         "refresh_token" => refresh_token(shared, &client_id, field("refresh_token")),
+        crate::device::GRANT_DEVICE_CODE => crate::device::token(shared, &client_id, &params),
         _ => unauthorized_client(),
     }
 }
@@ -854,7 +860,7 @@ fn user_login(
 /// `/userinfo`), an ID token when the scope has `openid` (OIDC Core §2), a
 /// refresh token when it has `offline_access` (OIDC Core §11), in the
 /// rotation family `family` when this is a refresh.
-fn user_tokens(shared: &Shared, login: &UserLogin, family: Option<String>) -> Resp {
+pub(crate) fn user_tokens(shared: &Shared, login: &UserLogin, family: Option<String>) -> Resp {
     user_tokens_with(shared, login, family, Map::new())
 }
 
