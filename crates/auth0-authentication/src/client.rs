@@ -18,7 +18,7 @@ use http::{HeaderMap, Method, Request};
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
-use crate::authorize::{AuthorizeUrl, LogoutUrl};
+use crate::authorize::{AuthorizeUrl, LogoutUrl, OidcLogoutUrl};
 use crate::client_auth::{ClientAuthentication, ClientCredentials, DEFAULT_ASSERTION_LIFETIME};
 use crate::dpop::{DpopKey, DpopState};
 
@@ -210,6 +210,13 @@ impl<S> AuthenticationClient<S> {
     /// See [`LogoutUrl`].
     pub fn logout_url(&self) -> LogoutUrl {
         LogoutUrl::new(self.core.domain()).client_id(self.client_id())
+    }
+
+    /// Starts an `/oidc/logout` URL (OIDC RP-Initiated Logout) for this
+    /// tenant, with this application's `client_id` (no I/O). See
+    /// [`OidcLogoutUrl`].
+    pub fn oidc_logout_url(&self) -> OidcLogoutUrl {
+        OidcLogoutUrl::new(self.core.domain()).client_id(self.client_id())
     }
 
     /// The request fields common to every body: `client_id`.

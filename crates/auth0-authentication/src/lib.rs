@@ -72,7 +72,9 @@ pub mod token;
 pub mod token_source;
 pub mod userinfo;
 
-pub use authorize::{AuthorizeUrl, AuthorizeUrlError, LogoutUrl};
+pub use authorize::{
+    AuthorizeUrl, AuthorizeUrlError, LogoutUrl, OidcLogoutUrl, OrganizationInvitation,
+};
 pub use client::{AuthenticationClient, AuthenticationClientBuilder, BuildError, NewClientError};
 pub use client_auth::{AssertionError, ClientAuthentication, ClientCredentials};
 pub use database::{Signup, SignupResponse};

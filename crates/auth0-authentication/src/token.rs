@@ -299,6 +299,8 @@ pub struct TokenExchange {
     audience: Option<String>,
     scope: Option<String>,
     organization: Option<String>,
+    requested_token_type: Option<String>,
+    actor_token: Option<(String, String)>,
 }
 
 impl fmt::Debug for TokenExchange {
@@ -309,6 +311,11 @@ impl fmt::Debug for TokenExchange {
             .field("audience", &self.audience)
             .field("scope", &self.scope)
             .field("organization", &self.organization)
+            .field("requested_token_type", &self.requested_token_type)
+            .field(
+                "actor_token",
+                &self.actor_token.as_ref().map(|(_, t)| ("[REDACTED]", t)),
+            )
             .finish()
     }
 }
@@ -323,7 +330,24 @@ impl TokenExchange {
             audience: None,
             scope: None,
             organization: None,
+            requested_token_type: None,
+            actor_token: None,
         }
+    }
+
+    /// The type of token wanted (RFC 8693 §2.1 `requested_token_type`, e.g.
+    /// [`TOKEN_TYPE_ACCESS_TOKEN`]).
+    pub fn requested_token_type(mut self, token_type: impl Into<String>) -> Self {
+        self.requested_token_type = Some(token_type.into());
+        self
+    }
+
+    /// The party acting for the subject (RFC 8693 §2.1 `actor_token` and its
+    /// required `actor_token_type`; delegation, §1.1). `Debug` hides the
+    /// token.
+    pub fn actor_token(mut self, token: impl Into<String>, token_type: impl Into<String>) -> Self {
+        self.actor_token = Some((token.into(), token_type.into()));
+        self
     }
 
     /// The API to get an access token for.
@@ -639,7 +663,19 @@ where
             .str("subject_token_type", &exchange.subject_token_type)
             .opt("audience", exchange.audience.as_deref())
             .opt("scope", exchange.scope.as_deref())
-            .opt("organization", exchange.organization.as_deref());
+            .opt("organization", exchange.organization.as_deref())
+            .opt(
+                "requested_token_type",
+                exchange.requested_token_type.as_deref(),
+            )
+            .opt(
+                "actor_token",
+                exchange.actor_token.as_ref().map(|(t, _)| t.as_str()),
+            )
+            .opt(
+                "actor_token_type",
+                exchange.actor_token.as_ref().map(|(_, t)| t.as_str()),
+            );
         self.token_request(fields, true, HeaderMap::new()).await
     }
     /// Token Vault: exchanges an Auth0 refresh or access token for the

@@ -8,6 +8,11 @@ use serde_json::{Map, Value};
 
 use crate::client::{AuthenticationClient, Encoding, decode};
 
+/// RFC 7009 §2.1 `token_type_hint` of a refresh token.
+pub const TOKEN_TYPE_HINT_REFRESH_TOKEN: &str = "refresh_token";
+/// RFC 7009 §2.1 `token_type_hint` of an access token.
+pub const TOKEN_TYPE_HINT_ACCESS_TOKEN: &str = "access_token";
+
 /// The user's profile from `/userinfo` (standard OIDC claims; anything else
 /// in [`extra`](Self::extra)).
 ///
@@ -92,7 +97,32 @@ where
     /// # Ok(()) }
     /// ```
     pub async fn revoke_refresh_token(&self, token: &str) -> Result<(), Error> {
-        let fields = self.authenticate(self.fields().str("token", token))?;
+        self.revoke_token(token, None).await
+    }
+
+    /// Revokes a token (RFC 7009 `POST /oauth/revoke`, client
+    /// authentication added) with an optional `token_type_hint`
+    /// ([`TOKEN_TYPE_HINT_REFRESH_TOKEN`] or
+    /// [`TOKEN_TYPE_HINT_ACCESS_TOKEN`]), as auth0-auth-js sends. Auth0
+    /// revokes refresh tokens (and the grant they belong to); the server
+    /// answers 200 whether or not it knew the token.
+    ///
+    /// ```no_run
+    /// # use auth0_authentication::userinfo::TOKEN_TYPE_HINT_REFRESH_TOKEN;
+    /// # async fn f(auth: auth0_authentication::AuthenticationClient, refresh_token: String) -> Result<(), auth0_core::Error> {
+    /// auth.revoke_token(&refresh_token, Some(TOKEN_TYPE_HINT_REFRESH_TOKEN)).await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn revoke_token(
+        &self,
+        token: &str,
+        token_type_hint: Option<&str>,
+    ) -> Result<(), Error> {
+        let fields = self
+            .fields()
+            .str("token", token)
+            .opt("token_type_hint", token_type_hint);
+        let fields = self.authenticate(fields)?;
         self.post("/oauth/revoke", &fields, Encoding::Json, HeaderMap::new())
             .await?;
         Ok(())

@@ -370,3 +370,133 @@ async fn device_flow_needs_the_grant_and_a_deadline_stops_polling() {
         "{err:?}"
     );
 }
+
+// --------------------------------------------------------- e. /oidc/logout
+
+#[tokio::test]
+async fn oidc_logout_url_round_trip() {
+    let tenant = tenant().await;
+    let web = &tenant.applications().web;
+    let auth = client(
+        &tenant,
+        web.client_id(),
+        ClientAuthentication::ClientSecret(web_secret(&tenant)),
+    );
+    let user = tenant.user();
+    let id_token = auth
+        .login(&PasswordLogin::new(&user.email, &user.password).scope("openid"))
+        .await
+        .unwrap()
+        .id_token
+        .unwrap();
+    let http = tenant.client().unwrap();
+    let follow = |url: String| {
+        let http = http.clone();
+        async move {
+            http.send(http::Request::get(url).body(bytes::Bytes::new()).unwrap())
+                .await
+                .unwrap()
+        }
+    };
+
+    let url = auth
+        .oidc_logout_url()
+        .id_token_hint(&id_token)
+        .post_logout_redirect_uri("http://localhost:3000/bye")
+        .state("st 1")
+        .ui_locales("fr")
+        .federated(true)
+        .build();
+    assert!(url.starts_with(&format!("{}oidc/logout?", tenant.issuer())));
+    let answer = follow(url).await;
+    assert_eq!(answer.status(), 302);
+    assert_eq!(
+        answer.headers()["location"],
+        "http://localhost:3000/bye?state=st%201"
+    );
+
+    // A hint for another application is refused.
+    let other = auth_local_client_id_mismatch(&tenant, &id_token);
+    assert_eq!(follow(other).await.status(), 400);
+    // A redirect without any way to name the application is refused.
+    let bare = auth_oidc_logout_bare(&tenant);
+    assert_eq!(follow(bare).await.status(), 400);
+}
+
+fn auth_local_client_id_mismatch(tenant: &LocalTenant, id_token: &str) -> String {
+    auth0_authentication::OidcLogoutUrl::new(tenant.client().unwrap().domain())
+        .id_token_hint(id_token)
+        .client_id(tenant.applications().machine.client_id())
+        .build()
+}
+
+fn auth_oidc_logout_bare(tenant: &LocalTenant) -> String {
+    auth0_authentication::OidcLogoutUrl::new(tenant.client().unwrap().domain())
+        .post_logout_redirect_uri("http://localhost:3000/bye")
+        .build()
+}
+
+// ------------------------------------------------- h. invitation links
+
+#[tokio::test]
+async fn organization_invitation_link_logs_the_invitee_in() {
+    let tenant = tenant().await;
+    let web = tenant.applications().web.client_id().to_owned();
+    let ticket = tenant.invite("acme", &tenant.user().email).unwrap();
+    // The link Auth0 mails: the application's login route with the ticket.
+    let link = format!(
+        "https://app.example.com/login?invitation={ticket}&organization=org_abc&organization_name=acme"
+    );
+    let invitation = auth0_authentication::OrganizationInvitation::from_url(&link).unwrap();
+    assert_eq!(invitation.organization_name.as_deref(), Some("acme"));
+    let http = tenant.client().unwrap();
+    let url = AuthorizeUrl::new(http.domain(), &web)
+        .redirect_uri(CALLBACK)
+        .accept_invitation(&invitation)
+        .build()
+        .unwrap();
+    let back = tenant.follow_authorize(&http, &url).await.unwrap();
+    let auth = client(
+        &tenant,
+        &web,
+        ClientAuthentication::ClientSecret(web_secret(&tenant)),
+    );
+    let tokens = auth
+        .authorization_code(&back["code"], Some(CALLBACK))
+        .await
+        .unwrap();
+    assert_eq!(claims(&tokens.access_token)["org_id"], "org_abc");
+
+    // A link without the organization is refused before any request.
+    let err =
+        auth0_authentication::OrganizationInvitation::from_url("/login?invitation=x").unwrap_err();
+    assert!(err.to_string().contains("organization"), "{err}");
+}
+
+// -------------------------------- i. revocation hint, typed token exchange
+
+#[tokio::test]
+async fn revoke_with_token_type_hint() {
+    let tenant = tenant().await;
+    let web = &tenant.applications().web;
+    let auth = client(
+        &tenant,
+        web.client_id(),
+        ClientAuthentication::ClientSecret(web_secret(&tenant)),
+    );
+    let user = tenant.user();
+    let refresh = auth
+        .login(&PasswordLogin::new(&user.email, &user.password).scope("openid offline_access"))
+        .await
+        .unwrap()
+        .refresh_token
+        .unwrap();
+    auth.revoke_token(
+        &refresh,
+        Some(auth0_authentication::userinfo::TOKEN_TYPE_HINT_REFRESH_TOKEN),
+    )
+    .await
+    .unwrap();
+    let err = auth.refresh_token(&refresh, None).await.unwrap_err();
+    assert_eq!(err.error_code(), Some("invalid_grant"));
+}

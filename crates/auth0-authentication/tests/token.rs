@@ -874,3 +874,47 @@ async fn client_secret_basic_form_encodes_id_and_secret_into_the_header() {
     }
     assert!(!format!("{auth:?}").contains("SECRET"));
 }
+
+#[tokio::test]
+async fn token_exchange_sends_requested_type_and_actor() {
+    use auth0_authentication::token::TOKEN_TYPE_ACCESS_TOKEN;
+    let server = token_server().await;
+    let exchange = TokenExchange::new("subject-SECRET", "urn:acme:legacy")
+        .requested_token_type(TOKEN_TYPE_ACCESS_TOKEN)
+        .actor_token("actor-SECRET", "urn:ietf:params:oauth:token-type:jwt");
+    assert!(!format!("{exchange:?}").contains("SECRET"));
+    server
+        .secret_client()
+        .token_exchange(&exchange)
+        .await
+        .unwrap();
+    assert_eq!(
+        strings(&server.only_request().json()),
+        expect(&[
+            (
+                "grant_type",
+                "urn:ietf:params:oauth:grant-type:token-exchange"
+            ),
+            ("client_id", "client-123"),
+            ("client_secret", "shh-SECRET"),
+            ("subject_token", "subject-SECRET"),
+            ("subject_token_type", "urn:acme:legacy"),
+            ("requested_token_type", TOKEN_TYPE_ACCESS_TOKEN),
+            ("actor_token", "actor-SECRET"),
+            ("actor_token_type", "urn:ietf:params:oauth:token-type:jwt"),
+        ])
+    );
+}
+
+#[tokio::test]
+async fn revoke_token_sends_the_type_hint() {
+    let server = token_server().await;
+    server
+        .secret_client()
+        .revoke_token("rt-1", Some("refresh_token"))
+        .await
+        .unwrap();
+    let body = server.only_request().json();
+    assert_eq!(body["token"], "rt-1");
+    assert_eq!(body["token_type_hint"], "refresh_token");
+}

@@ -61,6 +61,7 @@ mod device;
 mod dpop;
 mod faults;
 mod keys;
+mod logout;
 mod management;
 mod routes;
 mod server;

@@ -43,7 +43,7 @@ pub(crate) fn route(shared: &Shared, req: &Req) -> Resp {
         (&Method::GET | &Method::POST, "/userinfo") => userinfo(shared, req),
         (&Method::POST, "/oauth/revoke") => revoke(shared, req),
         (&Method::GET, "/v2/logout") => logout(req),
-        (&Method::GET, "/oidc/logout") => oidc_logout(req),
+        (&Method::GET, "/oidc/logout") => crate::logout::oidc_logout(shared, req),
         (&Method::POST, "/dbconnections/signup") => signup(shared, req),
         (&Method::POST, "/dbconnections/change_password") => change_password(shared, req),
         (&Method::POST, "/passwordless/start") => passwordless_start(shared, req),
@@ -118,6 +118,17 @@ pub(crate) fn sign(shared: &Shared, claims: &Value) -> Result<String, Resp> {
 /// The claims of a token the tenant signed, when its signature verifies
 /// with a published key, its issuer is this tenant and it has not expired.
 pub(crate) fn verify_own_token(shared: &Shared, token: &str) -> Option<Map<String, Value>> {
+    let claims = verify_own_signature(shared, token)?;
+    let exp = claims.get("exp").and_then(Value::as_i64)?;
+    if exp <= now_secs() {
+        return None;
+    }
+    Some(claims)
+}
+
+/// [`verify_own_token`] without the expiry check (an `id_token_hint` may
+/// have expired, OIDC RP-Initiated Logout §2).
+pub(crate) fn verify_own_signature(shared: &Shared, token: &str) -> Option<Map<String, Value>> {
     let jws = Jws::parse(token, &ParseOptions::default()).ok()?;
     let alg = Algorithm::parse(&jws.header().alg).ok()?;
     let keys = lock(&shared.keys).published();
@@ -129,12 +140,8 @@ pub(crate) fn verify_own_token(shared: &Shared, token: &str) -> Option<Map<Strin
         .verify(alg, jws.signing_input(), jws.signature())
         .ok()?;
     let claims = jws.claims();
-    // RFC 7519 §4.1.1 and §4.1.4: our issuer, not expired.
+    // RFC 7519 §4.1.1: our issuer.
     if claims.get("iss").and_then(Value::as_str) != Some(shared.issuer.as_str()) {
-        return None;
-    }
-    let exp = claims.get("exp").and_then(Value::as_i64)?;
-    if exp <= now_secs() {
         return None;
     }
     Some(claims.clone())
@@ -1127,24 +1134,6 @@ fn revoke(shared: &Shared, req: &Req) -> Resp {
 fn logout(req: &Req) -> Resp {
     match req.query_params().get("returnTo") {
         Some(to) if !to.is_empty() => redirect(to),
-        _ => text(StatusCode::OK, "OK"),
-    }
-}
-
-/// `GET /oidc/logout` (OpenID Connect RP-Initiated Logout 1.0 §2): back to
-/// `post_logout_redirect_uri` with `state`, or a plain OK.
-fn oidc_logout(req: &Req) -> Resp {
-    let params = req.query_params();
-    match params.get("post_logout_redirect_uri") {
-        Some(to) if !to.is_empty() => {
-            let mut location = to.clone();
-            if let Some(state) = params.get("state") {
-                location.push(if to.contains('?') { '&' } else { '?' });
-                location.push_str("state=");
-                auth0_core::client::percent_encode_into(&mut location, state);
-            }
-            redirect(&location)
-        }
         _ => text(StatusCode::OK, "OK"),
     }
 }
