@@ -275,6 +275,26 @@ impl AuthorizeUrl {
 
     /// The finished URL.
     pub fn build(&self) -> Result<String, AuthorizeUrlError> {
+        let params = self.params()?;
+        let pairs: Vec<(&str, &str)> = params
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        Ok(with_query(format!("{}/authorize", self.base), &pairs))
+    }
+
+    /// The tenant's `/authorize` endpoint.
+    pub(crate) fn endpoint(&self) -> String {
+        format!("{}/authorize", self.base)
+    }
+
+    /// The application's client id.
+    pub(crate) fn client_id_param(&self) -> &str {
+        &self.client_id
+    }
+
+    /// Every parameter of the request, checked, in URL order.
+    pub fn params(&self) -> Result<Vec<(String, String)>, AuthorizeUrlError> {
         if self.invitation.is_some() && self.organization.is_none() {
             return Err(AuthorizeUrlError::InvitationWithoutOrganization);
         }
@@ -311,7 +331,10 @@ impl AuthorizeUrl {
             }
             params.push((name, value));
         }
-        Ok(with_query(format!("{}/authorize", self.base), &params))
+        Ok(params
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .collect())
     }
 }
 
@@ -508,7 +531,7 @@ impl OidcLogoutUrl {
     }
 }
 
-fn with_query(mut url: String, params: &[(&str, &str)]) -> String {
+pub(crate) fn with_query(mut url: String, params: &[(&str, &str)]) -> String {
     for (i, (name, value)) in params.iter().enumerate() {
         url.push(if i == 0 { '?' } else { '&' });
         percent_encode_into(&mut url, name);

@@ -21,6 +21,7 @@ use serde_json::{Map, Value};
 use crate::authorize::{AuthorizeUrl, LogoutUrl, OidcLogoutUrl};
 use crate::client_auth::{ClientAuthentication, ClientCredentials, DEFAULT_ASSERTION_LIFETIME};
 use crate::dpop::{DpopKey, DpopState};
+use auth0_jwt::sign::SigningKey;
 
 const APPLICATION_JSON: HeaderValue = HeaderValue::from_static("application/json");
 const FORM_URLENCODED: HeaderValue = HeaderValue::from_static("application/x-www-form-urlencoded");
@@ -44,6 +45,13 @@ pub enum BuildError {
         /// The key's algorithm.
         alg: &'static str,
     },
+    /// A request object (JAR) key uses an HMAC algorithm: Auth0 checks
+    /// request objects with the application's registered public key.
+    #[error("a request object key must be asymmetric, not {alg}")]
+    SymmetricRequestObjectKey {
+        /// The key's algorithm.
+        alg: &'static str,
+    },
     /// The assertion lifetime is zero or longer than ten minutes.
     #[error("the client assertion lifetime must be between 1 s and 600 s, not {secs} s")]
     InvalidAssertionLifetime {
@@ -55,6 +63,7 @@ pub enum BuildError {
 struct Inner {
     credentials: ClientCredentials,
     dpop: Option<DpopState>,
+    request_object_key: Option<SigningKey>,
 }
 
 /// Client for the Auth0 Authentication API (`/oauth/token`, `/authorize`,
@@ -157,7 +166,13 @@ impl<S> AuthenticationClient<S> {
             auth: ClientAuthentication::None,
             assertion_lifetime: DEFAULT_ASSERTION_LIFETIME,
             dpop: None,
+            request_object_key: None,
         }
+    }
+
+    /// The key that signs request objects (JAR), when one was given.
+    pub fn request_object_key(&self) -> Option<&SigningKey> {
+        self.inner.request_object_key.as_ref()
     }
 
     /// The DPoP key and remembered nonces, when the client has a key.
@@ -259,6 +274,7 @@ pub struct AuthenticationClientBuilder<S> {
     auth: ClientAuthentication,
     assertion_lifetime: Duration,
     dpop: Option<DpopKey>,
+    request_object_key: Option<SigningKey>,
 }
 
 impl<S> fmt::Debug for AuthenticationClientBuilder<S> {
@@ -269,6 +285,7 @@ impl<S> fmt::Debug for AuthenticationClientBuilder<S> {
             .field("client_authentication", &self.auth)
             .field("assertion_lifetime", &self.assertion_lifetime)
             .field("dpop", &self.dpop)
+            .field("request_object_key", &self.request_object_key)
             .finish_non_exhaustive()
     }
 }
@@ -315,17 +332,33 @@ impl<S> AuthenticationClientBuilder<S> {
         self
     }
 
+    /// Signs request objects (JAR, RFC 9101; see [`crate::jar`]) with
+    /// `key` (asymmetric, registered for the application) instead of the
+    /// `private_key_jwt` key.
+    pub fn request_object_key(mut self, key: SigningKey) -> Self {
+        self.request_object_key = Some(key);
+        self
+    }
+
     /// Checks the settings ([`ClientCredentials::validate`]) and builds
     /// the client.
     pub fn build(self) -> Result<AuthenticationClient<S>, BuildError> {
         let credentials = ClientCredentials::new(self.client_id, self.auth)
             .with_assertion_lifetime(self.assertion_lifetime);
         credentials.validate()?;
+        if let Some(key) = &self.request_object_key {
+            if key.algorithm().family() == auth0_jwt::alg::AlgorithmFamily::Hmac {
+                return Err(BuildError::SymmetricRequestObjectKey {
+                    alg: key.algorithm().as_str(),
+                });
+            }
+        }
         Ok(AuthenticationClient {
             core: self.core,
             inner: Arc::new(Inner {
                 credentials,
                 dpop: self.dpop.map(DpopState::new),
+                request_object_key: self.request_object_key,
             }),
         })
     }

@@ -64,6 +64,7 @@ pub mod database;
 pub mod device;
 pub mod dpop;
 pub mod enterprise;
+pub mod jar;
 pub mod mfa;
 pub mod par;
 pub mod passwordless;

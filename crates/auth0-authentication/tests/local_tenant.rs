@@ -500,3 +500,96 @@ async fn revoke_with_token_type_hint() {
     let err = auth.refresh_token(&refresh, None).await.unwrap_err();
     assert_eq!(err.error_code(), Some("invalid_grant"));
 }
+
+// ---------------------------------------------------------------- d. JAR/PAR
+
+fn jwt_client(tenant: &LocalTenant) -> AuthenticationClient {
+    let app = &tenant.applications().machine_jwt;
+    let key =
+        auth0_jwt::SigningKey::rsa_pem(app.private_key_pem().unwrap(), auth0_jwt::Algorithm::RS256)
+            .unwrap();
+    AuthenticationClient::builder(core(tenant), app.client_id())
+        .private_key_jwt(key)
+        .build()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn signed_request_object_on_authorize_and_par() {
+    let tenant = tenant().await;
+    let auth = jwt_client(&tenant);
+    let http = tenant.client().unwrap();
+    let request = auth
+        .authorize_url()
+        .redirect_uri(CALLBACK)
+        .scope("openid profile")
+        .state("from-the-object");
+
+    // The request object's header and claims (RFC 9101 §4, §10.8).
+    let jwt = auth.request_object(&request).unwrap();
+    let jws = Jws::parse(&jwt, &ParseOptions::default()).unwrap();
+    assert_eq!(jws.header().typ.as_deref(), Some("oauth-authz-req+jwt"));
+    let object = jws.claims();
+    assert_eq!(object["iss"], auth.client_id());
+    assert_eq!(object["aud"], tenant.issuer());
+    assert_eq!(object["redirect_uri"], CALLBACK);
+    for claim in ["exp", "iat", "nbf", "jti"] {
+        assert!(object.contains_key(claim), "{claim}");
+    }
+
+    // /authorize?client_id=…&request=…: the tenant reads the signed state.
+    let url = auth.signed_authorize_url(&request).unwrap();
+    assert!(!url.contains("state="), "{url}");
+    let back = tenant.follow_authorize(&http, &url).await.unwrap();
+    assert_eq!(back["state"], "from-the-object");
+    assert!(back.contains_key("code"));
+
+    // PAR with the signed request, then /authorize with the request_uri.
+    let pushed = auth
+        .pushed_signed_authorization_request(&request)
+        .await
+        .unwrap();
+    assert!(
+        pushed
+            .request_uri
+            .starts_with("urn:ietf:params:oauth:request_uri:")
+    );
+    let url = auth
+        .authorize_url()
+        .param("request_uri", &pushed.request_uri)
+        .build()
+        .unwrap();
+    let back = tenant.follow_authorize(&http, &url).await.unwrap();
+    assert_eq!(back["state"], "from-the-object");
+    // A request_uri is used once.
+    let again = http
+        .send(http::Request::get(url).body(bytes::Bytes::new()).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(again.status(), 400);
+}
+
+#[tokio::test]
+async fn request_object_signed_by_another_key_is_refused() {
+    let tenant = tenant().await;
+    let app = &tenant.applications().machine_jwt;
+    let impostor = AuthenticationClient::builder(core(&tenant), app.client_id())
+        .request_object_key(auth0_jwt::SigningKey::generate_es256().unwrap())
+        .build()
+        .unwrap();
+    let url = impostor
+        .signed_authorize_url(&impostor.authorize_url().redirect_uri(CALLBACK))
+        .unwrap();
+    let answer = tenant
+        .client()
+        .unwrap()
+        .send(http::Request::get(url).body(bytes::Bytes::new()).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 400);
+    assert!(String::from_utf8_lossy(answer.body()).contains("invalid_request_object"));
+
+    // Without any key there is nothing to sign with.
+    let keyless = client(&tenant, app.client_id(), ClientAuthentication::None);
+    assert!(keyless.request_object(&keyless.authorize_url()).is_err());
+}

@@ -1,17 +1,20 @@
 //! State and helpers of the Authentication API extensions emulated beside
-//! `routes.rs`: the device authorization grant ([`crate::device`]) and
-//! DPoP-bound tokens ([`crate::dpop`]).
+//! `routes.rs`: the device authorization grant ([`crate::device`]),
+//! DPoP-bound tokens ([`crate::dpop`]) and pushed / signed authorization
+//! requests ([`crate::jar`]).
 
 use serde_json::Value;
 
 use crate::StartError;
 use crate::device::DeviceCodes;
 use crate::dpop::DpopState;
+use crate::jar::PushedRequests;
 
 /// What the extensions keep; one per tenant, in [`crate::tenant::Shared`].
 pub(crate) struct AuthnState {
     pub(crate) device: DeviceCodes,
     pub(crate) dpop: DpopState,
+    pub(crate) par: PushedRequests,
 }
 
 impl AuthnState {
@@ -19,6 +22,7 @@ impl AuthnState {
         Ok(Self {
             device: DeviceCodes::default(),
             dpop: DpopState::new(issuer)?,
+            par: PushedRequests::default(),
         })
     }
 }

@@ -60,6 +60,7 @@ mod authn;
 mod device;
 mod dpop;
 mod faults;
+mod jar;
 mod keys;
 mod logout;
 mod management;

@@ -37,7 +37,8 @@ pub(crate) fn route(shared: &Shared, req: &Req) -> Resp {
             json(StatusCode::OK, &lock(&shared.keys).jwks())
         }
         (&Method::GET, "/.well-known/openid-configuration") => discovery(shared),
-        (&Method::GET, "/authorize") => authorize(shared, &req.query_params()),
+        (&Method::GET, "/authorize") => crate::jar::authorize(shared, req),
+        (&Method::POST, "/oauth/par") => crate::jar::par(shared, req),
         (&Method::POST, "/login") => login_form(shared, req),
         (&Method::POST, "/oauth/token") => token(shared, req),
         (&Method::GET | &Method::POST, "/userinfo") => userinfo(shared, req),
@@ -52,7 +53,7 @@ pub(crate) fn route(shared: &Shared, req: &Req) -> Resp {
         (&Method::POST, "/oauth/device/code") => crate::device::start(shared, req),
         (_, p) if p.starts_with("/api/v2/") => crate::management::route(shared, req),
         (_, p)
-            if matches!(p, "/oauth/par" | "/bc-authorize" | "/mfa/associate")
+            if matches!(p, "/bc-authorize" | "/mfa/associate")
                 || p.starts_with("/samlp/")
                 || p.starts_with("/wsfed/") =>
         {
@@ -96,8 +97,13 @@ fn discovery(shared: &Shared) -> Resp {
             "code_challenge_methods_supported": ["S256", "plain"],
             "grant_types_supported": ["authorization_code", "refresh_token",
                 "client_credentials", "password", PASSWORD_REALM, MFA_OTP, MFA_RECOVERY_CODE,
-                PASSWORDLESS_OTP],
+                PASSWORDLESS_OTP, crate::device::GRANT_DEVICE_CODE],
             "request_uri_parameter_supported": false,
+            "request_parameter_supported": true,
+            "request_object_signing_alg_values_supported": ["RS256", "RS384", "PS256", "ES256"],
+            "pushed_authorization_request_endpoint": format!("{issuer}oauth/par"),
+            "device_authorization_endpoint": format!("{issuer}oauth/device/code"),
+            "dpop_signing_alg_values_supported": ["ES256", "ES384", "RS256", "PS256", "EdDSA"],
         }),
     )
 }
@@ -161,7 +167,7 @@ pub(crate) fn has_audience(claims: &Map<String, Value>, audience: &str) -> bool 
 
 /// `GET /authorize` (OAuth 2.0 authorization code flow, RFC 6749 §4.1, with
 /// Auth0's `organization`, `invitation` and `audience` parameters).
-fn authorize(shared: &Shared, params: &HashMap<String, String>) -> Resp {
+pub(crate) fn authorize(shared: &Shared, params: &HashMap<String, String>) -> Resp {
     let field = |name: &str| params.get(name).map(String::as_str).unwrap_or("");
     // RFC 6749 §4.1.2.1: without a valid client and redirect URI the error
     // is shown to the user, never sent to an unverified redirect.

@@ -904,8 +904,8 @@ async fn faults_and_rate_limits() {
 async fn unemulated_authentication_endpoints_answer_501() {
     let tenant = tenant().await;
     let client = raw_client(&tenant);
+    // `/oauth/par` is emulated now (auth0-authentication's tests/local_tenant.rs).
     for path in [
-        "/oauth/par",
         "/bc-authorize",
         "/samlp/metadata/local-web-app",
     ] {
