@@ -13,9 +13,14 @@
 //!   [`access_token_for_connection`](AuthenticationClient::access_token_for_connection)
 //!   (Token Vault), and any other grant with [`grant`](AuthenticationClient::grant)),
 //!   answered with a [`TokenResponse`];
-//! * client authentication by `client_secret_post` or `private_key_jwt`
-//!   ([`ClientAuthentication`]), a fresh signed assertion per request;
-//! * browser URLs: [`AuthorizeUrl`] (with [`Pkce`]) and [`LogoutUrl`];
+//! * client authentication by `client_secret_post`, `client_secret_basic`
+//!   or `private_key_jwt` ([`ClientAuthentication`]), a fresh signed
+//!   assertion per request;
+//! * DPoP-bound tokens and proofs ([`dpop`], [`DpopKey`]);
+//! * the device authorization grant ([`device`]);
+//! * browser URLs: [`AuthorizeUrl`] (with [`Pkce`], organization
+//!   invitations, account linking, signed request objects — [`jar`]),
+//!   [`LogoutUrl`] and [`OidcLogoutUrl`];
 //! * database sign-up and password change, passwordless start,
 //!   `/userinfo`, refresh-token revocation, pushed authorization requests
 //!   and CIBA backchannel login;
@@ -56,6 +61,13 @@
 //! println!("{token:?}");
 //! # Ok(()) }
 //! ```
+
+/// `docs/AUTHENTICATION.md`, compiled by `cargo test -p auth0-authentication
+/// --doc` so its examples keep building.
+#[cfg(doctest)]
+pub mod authentication_doc {
+    #![doc = include_str!("../../../docs/AUTHENTICATION.md")]
+}
 
 pub mod authorize;
 pub mod client;

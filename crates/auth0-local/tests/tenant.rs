@@ -905,10 +905,7 @@ async fn unemulated_authentication_endpoints_answer_501() {
     let tenant = tenant().await;
     let client = raw_client(&tenant);
     // `/oauth/par` is emulated now (auth0-authentication's tests/local_tenant.rs).
-    for path in [
-        "/bc-authorize",
-        "/samlp/metadata/local-web-app",
-    ] {
+    for path in ["/bc-authorize", "/samlp/metadata/local-web-app"] {
         let method = if path.starts_with("/samlp") {
             "GET"
         } else {
