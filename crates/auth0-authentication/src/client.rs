@@ -21,6 +21,7 @@ use serde_json::{Map, Value};
 use crate::authorize::{AuthorizeUrl, LogoutUrl, OidcLogoutUrl};
 use crate::client_auth::{ClientAuthentication, ClientCredentials, DEFAULT_ASSERTION_LIFETIME};
 use crate::dpop::{DpopKey, DpopState};
+use auth0_jwt::id_token::TokenVerifier;
 use auth0_jwt::sign::SigningKey;
 
 const APPLICATION_JSON: HeaderValue = HeaderValue::from_static("application/json");
@@ -64,6 +65,7 @@ struct Inner {
     credentials: ClientCredentials,
     dpop: Option<DpopState>,
     request_object_key: Option<SigningKey>,
+    id_token_verifier: Option<TokenVerifier>,
 }
 
 /// Client for the Auth0 Authentication API (`/oauth/token`, `/authorize`,
@@ -167,7 +169,13 @@ impl<S> AuthenticationClient<S> {
             assertion_lifetime: DEFAULT_ASSERTION_LIFETIME,
             dpop: None,
             request_object_key: None,
+            id_token_verifier: None,
         }
+    }
+
+    /// The verifier of login answers' ID tokens, when one was given.
+    pub(crate) fn id_token_verifier(&self) -> Option<&TokenVerifier> {
+        self.inner.id_token_verifier.as_ref()
     }
 
     /// The key that signs request objects (JAR), when one was given.
@@ -275,6 +283,7 @@ pub struct AuthenticationClientBuilder<S> {
     assertion_lifetime: Duration,
     dpop: Option<DpopKey>,
     request_object_key: Option<SigningKey>,
+    id_token_verifier: Option<TokenVerifier>,
 }
 
 impl<S> fmt::Debug for AuthenticationClientBuilder<S> {
@@ -286,6 +295,7 @@ impl<S> fmt::Debug for AuthenticationClientBuilder<S> {
             .field("assertion_lifetime", &self.assertion_lifetime)
             .field("dpop", &self.dpop)
             .field("request_object_key", &self.request_object_key)
+            .field("verifies_id_tokens", &self.id_token_verifier.is_some())
             .finish_non_exhaustive()
     }
 }
@@ -332,6 +342,19 @@ impl<S> AuthenticationClientBuilder<S> {
         self
     }
 
+    /// Verifies the ID token of every login answer (password, code,
+    /// refresh, passwordless, MFA, device, CIBA, token exchange) with
+    /// `verifier` before returning it: signature, issuer, audience (this
+    /// application), expiry, as auth0-jwt's [`TokenVerifier`] checks. A
+    /// token that fails is [`Error::InvalidIdToken`]; the verified claims are
+    /// in [`TokenResponse::id_token_claims`](crate::TokenResponse::id_token_claims).
+    /// Checks that need the request's values (`nonce`, `max_age`) are made
+    /// with [`AuthenticationClient::verify_id_token`].
+    pub fn id_token_verifier(mut self, verifier: TokenVerifier) -> Self {
+        self.id_token_verifier = Some(verifier);
+        self
+    }
+
     /// Signs request objects (JAR, RFC 9101; see [`crate::jar`]) with
     /// `key` (asymmetric, registered for the application) instead of the
     /// `private_key_jwt` key.
@@ -359,6 +382,7 @@ impl<S> AuthenticationClientBuilder<S> {
                 credentials,
                 dpop: self.dpop.map(DpopState::new),
                 request_object_key: self.request_object_key,
+                id_token_verifier: self.id_token_verifier,
             }),
         })
     }

@@ -159,6 +159,6 @@ where
                 self.post("/oauth/token", fields, Encoding::Form, dpop)
             })
             .await?;
-        decode(&response)
+        self.checked_tokens(decode(&response)?).await
     }
 }

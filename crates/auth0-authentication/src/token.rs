@@ -6,6 +6,7 @@ use std::fmt;
 
 use auth0_core::error::Error;
 use auth0_core::types::HttpService;
+use auth0_jwt::id_token::{IdTokenClaims, VerifyOptions};
 use http::{HeaderMap, Method};
 use serde::Deserialize;
 use serde_json::Value;
@@ -92,6 +93,10 @@ pub struct TokenResponse {
     /// `type`.
     #[serde(default)]
     pub authorization_details: Option<Value>,
+    /// The claims of `id_token`, when the client verifies ID tokens
+    /// ([`AuthenticationClientBuilder::id_token_verifier`](crate::AuthenticationClientBuilder::id_token_verifier)).
+    #[serde(skip)]
+    pub id_token_claims: Option<IdTokenClaims>,
 }
 
 /// `expires_in` as whole seconds: some servers and proxies send `3600.0`.
@@ -134,6 +139,7 @@ impl fmt::Debug for TokenResponse {
             .field("issued_token_type", &self.issued_token_type)
             .field("recovery_code", &redact(&self.recovery_code))
             .field("authorization_details", &self.authorization_details)
+            .field("id_token_claims", &self.id_token_claims)
             .finish()
     }
 }
@@ -482,7 +488,55 @@ where
                 self.post_with("/oauth/token", fields, Encoding::Json, headers, false)
             })
             .await?;
-        decode(&response)
+        self.checked_tokens(decode(&response)?).await
+    }
+
+    /// `tokens` with their ID token verified (and its claims kept) when the
+    /// client verifies ID tokens; as they are otherwise.
+    pub(crate) async fn checked_tokens(
+        &self,
+        mut tokens: TokenResponse,
+    ) -> Result<TokenResponse, Error> {
+        if let (Some(verifier), Some(id_token)) = (self.id_token_verifier(), &tokens.id_token) {
+            let claims = verifier
+                .verify(id_token, &VerifyOptions::new())
+                .await
+                .map_err(|e| Error::InvalidIdToken {
+                    source: Box::new(e),
+                })?;
+            tokens.id_token_claims = Some(claims);
+        }
+        Ok(tokens)
+    }
+
+    /// Verifies `id_token` with the client's ID-token verifier and
+    /// `options` (the `nonce` sent to `/authorize`, `max_age`,
+    /// `organization`). Errors with [`Error::InvalidRequest`] when the client
+    /// has no verifier, [`Error::InvalidIdToken`] when the token fails.
+    ///
+    /// ```no_run
+    /// # use auth0_jwt::id_token::VerifyOptions;
+    /// # async fn f(auth: auth0_authentication::AuthenticationClient, tokens: auth0_authentication::TokenResponse) -> Result<(), auth0_core::Error> {
+    /// let claims = auth
+    ///     .verify_id_token(tokens.id_token.as_deref().unwrap_or_default(), &VerifyOptions::new().nonce("n-0S6_WzA2Mj"))
+    ///     .await?;
+    /// println!("{:?}", claims.sub());
+    /// # Ok(()) }
+    /// ```
+    pub async fn verify_id_token(
+        &self,
+        id_token: &str,
+        options: &VerifyOptions,
+    ) -> Result<IdTokenClaims, Error> {
+        let verifier = self
+            .id_token_verifier()
+            .ok_or_else(|| invalid_request("this client has no ID-token verifier"))?;
+        verifier
+            .verify(id_token, options)
+            .await
+            .map_err(|e| Error::InvalidIdToken {
+                source: Box::new(e),
+            })
     }
 
     /// Client credentials grant: a machine-to-machine access token for

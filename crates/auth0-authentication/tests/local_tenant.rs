@@ -593,3 +593,79 @@ async fn request_object_signed_by_another_key_is_refused() {
     let keyless = client(&tenant, app.client_id(), ClientAuthentication::None);
     assert!(keyless.request_object(&keyless.authorize_url()).is_err());
 }
+
+// ------------------------------------------------- g. ID-token validation
+
+async fn id_token_verifier(tenant: &LocalTenant, audience: &str) -> auth0_jwt::TokenVerifier {
+    use auth0_jwt::verifier::{AsymmetricSignatureVerifier, StaticKeys};
+    let jwks = tenant
+        .client()
+        .unwrap()
+        .get_json::<serde_json::Value>("/.well-known/jwks.json")
+        .await
+        .unwrap()
+        .data;
+    let keys = StaticKeys::from_jwks_json(&jwks.to_string()).unwrap();
+    auth0_jwt::TokenVerifier::new(
+        AsymmetricSignatureVerifier::new(keys)
+            .with_algorithm(tenant.algorithm())
+            .unwrap(),
+        tenant.issuer().to_owned(),
+        audience.to_owned(),
+    )
+    .unwrap()
+}
+
+#[tokio::test]
+async fn opt_in_id_token_validation_of_login_answers() {
+    let tenant = tenant().await;
+    let web = &tenant.applications().web;
+    let user = tenant.user();
+    let login = PasswordLogin::new(&user.email, &user.password).scope("openid profile");
+
+    let verifying = AuthenticationClient::builder(core(&tenant), web.client_id())
+        .client_secret(web.client_secret().unwrap())
+        .id_token_verifier(id_token_verifier(&tenant, web.client_id()).await)
+        .build()
+        .unwrap();
+    let tokens = verifying.login(&login).await.unwrap();
+    let claims = tokens.id_token_claims.as_ref().unwrap();
+    assert_eq!(claims.sub(), Some(user.user_id.as_str()));
+    // Checks that need the request's values: verify_id_token with options.
+    let id_token = tokens.id_token.as_deref().unwrap();
+    verifying
+        .verify_id_token(id_token, &auth0_jwt::VerifyOptions::new())
+        .await
+        .unwrap();
+    let err = verifying
+        .verify_id_token(
+            id_token,
+            &auth0_jwt::VerifyOptions::new().nonce("never-sent"),
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, auth0_core::Error::InvalidIdToken { .. }),
+        "{err:?}"
+    );
+
+    // A verifier for another application refuses the answer.
+    let mismatched = AuthenticationClient::builder(core(&tenant), web.client_id())
+        .client_secret(web.client_secret().unwrap())
+        .id_token_verifier(id_token_verifier(&tenant, "another-client").await)
+        .build()
+        .unwrap();
+    let err = mismatched.login(&login).await.unwrap_err();
+    assert!(
+        matches!(err, auth0_core::Error::InvalidIdToken { .. }),
+        "{err:?}"
+    );
+
+    // Without a verifier nothing is checked and no claims are kept.
+    let plain = client(
+        &tenant,
+        web.client_id(),
+        ClientAuthentication::ClientSecret(web_secret(&tenant)),
+    );
+    assert!(plain.login(&login).await.unwrap().id_token_claims.is_none());
+}
