@@ -480,6 +480,11 @@ pub(crate) fn authenticate_client(
         });
     }
     let (client_id, secret) = match req.basic_credentials() {
+        // RFC 6749 §2.3: one method per request; a body naming another
+        // client contradicts the header.
+        Some((id, _)) if !field("client_id").is_empty() && field("client_id") != id => {
+            return Err(unauthorized_client());
+        }
         Some((id, secret)) => (id, Some(secret)),
         None => (
             field("client_id").to_owned(),
