@@ -1,5 +1,6 @@
-//! Browser URLs: `/authorize` (login) and `/v2/logout`. Pure string
-//! building, no I/O.
+//! Browser URLs: `/authorize` (login, organization invitations, account
+//! linking), `/v2/logout` and `/oidc/logout` (OpenID Connect RP-Initiated
+//! Logout). Pure string building, no I/O.
 
 use auth0_core::config::Domain;
 
@@ -23,6 +24,77 @@ pub enum AuthorizeUrlError {
     /// An extra parameter has an empty name.
     #[error("a parameter name is empty")]
     EmptyParameterName,
+    /// An organization invitation link lacks `invitation` or
+    /// `organization` (Auth0's links carry both, and `organization_name`).
+    #[error("the invitation link has no `{missing}` parameter")]
+    InvalidInvitationLink {
+        /// The parameter that is missing or empty.
+        missing: &'static str,
+    },
+}
+
+/// An organization invitation, as carried by the link Auth0 sends the
+/// invitee (`https://app.example.com/login?invitation=…&organization=…&organization_name=…`,
+/// the application's login route with the invitation's ticket).
+///
+/// Hand it to [`AuthorizeUrl::accept_invitation`] to start the login that
+/// accepts it.
+///
+/// ```
+/// use auth0_authentication::{AuthorizeUrl, OrganizationInvitation};
+/// use auth0_core::config::Domain;
+///
+/// let invite = OrganizationInvitation::from_url(
+///     "https://app.example.com/login?invitation=Fkj2Q&organization=org_W30&organization_name=acme%20corp",
+/// )?;
+/// assert_eq!(invite.organization_name.as_deref(), Some("acme corp"));
+/// let url = AuthorizeUrl::new(&Domain::parse("tenant.auth0.com")?, "my-client")
+///     .redirect_uri("https://app.example.com/callback")
+///     .accept_invitation(&invite)
+///     .build()?;
+/// assert!(url.contains("&organization=org_W30&invitation=Fkj2Q"));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct OrganizationInvitation {
+    /// The invitation (ticket) id.
+    pub invitation: String,
+    /// The organization id (`org_…`).
+    pub organization: String,
+    /// The organization's name, when the link names it (for display).
+    pub organization_name: Option<String>,
+}
+
+impl OrganizationInvitation {
+    /// Reads the invitation from the link's query (an absolute URL, a
+    /// path with a query, or the query alone); other parameters are
+    /// ignored.
+    pub fn from_url(link: &str) -> Result<Self, AuthorizeUrlError> {
+        let query = link.split_once('?').map_or(link, |(_, q)| q);
+        let query = query.split('#').next().unwrap_or_default();
+        let (mut invitation, mut organization, mut organization_name) = (None, None, None);
+        for (name, value) in form_urlencoded::parse(query.as_bytes()) {
+            let slot = match name.as_ref() {
+                "invitation" => &mut invitation,
+                "organization" => &mut organization,
+                "organization_name" => &mut organization_name,
+                _ => continue,
+            };
+            if !value.is_empty() {
+                *slot = Some(value.into_owned());
+            }
+        }
+        Ok(Self {
+            invitation: invitation.ok_or(AuthorizeUrlError::InvalidInvitationLink {
+                missing: "invitation",
+            })?,
+            organization: organization.ok_or(AuthorizeUrlError::InvalidInvitationLink {
+                missing: "organization",
+            })?,
+            organization_name,
+        })
+    }
 }
 
 /// Builds the `/authorize` URL to send the user's browser to.
@@ -147,6 +219,47 @@ impl AuthorizeUrl {
         nonce
     );
 
+    /// Accepts an organization invitation: sets `organization` and
+    /// `invitation` from the link (see [`OrganizationInvitation`]).
+    pub fn accept_invitation(mut self, invitation: &OrganizationInvitation) -> Self {
+        self.organization = Some(invitation.organization.clone());
+        self.invitation = Some(invitation.invitation.clone());
+        self
+    }
+
+    /// Starts linking another account to the logged-in user, as auth0-auth-js'
+    /// `buildLinkUserUrl`: `scope` `openid link_account`,
+    /// `requested_connection` (the account's connection, with
+    /// `requested_connection_scope` when given) and `id_token_hint` (the
+    /// user's current ID token). Auth0 performs the link in the tenant's
+    /// client-initiated account-linking Action; there is no Authentication
+    /// API endpoint for it (the Management API's `/users/{id}/identities`
+    /// links server-side).
+    pub fn link_user(
+        self,
+        id_token_hint: &str,
+        connection: &str,
+        connection_scope: Option<&str>,
+    ) -> Self {
+        let mut url = self
+            .scope("openid link_account")
+            .param("requested_connection", connection)
+            .param("id_token_hint", id_token_hint);
+        if let Some(scope) = connection_scope {
+            url = url.param("requested_connection_scope", scope);
+        }
+        url
+    }
+
+    /// Starts unlinking the account of `connection` from the logged-in user,
+    /// as auth0-auth-js' `buildUnlinkUserUrl` (`scope` `openid
+    /// unlink_account`, `requested_connection`, `id_token_hint`).
+    pub fn unlink_user(self, id_token_hint: &str, connection: &str) -> Self {
+        self.scope("openid unlink_account")
+            .param("requested_connection", connection)
+            .param("id_token_hint", id_token_hint)
+    }
+
     /// Adds the PKCE `code_challenge` and `code_challenge_method=S256`.
     pub fn pkce(mut self, pkce: &Pkce) -> Self {
         self.code_challenge = Some(pkce.challenge().to_owned());
@@ -162,6 +275,26 @@ impl AuthorizeUrl {
 
     /// The finished URL.
     pub fn build(&self) -> Result<String, AuthorizeUrlError> {
+        let params = self.params()?;
+        let pairs: Vec<(&str, &str)> = params
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        Ok(with_query(format!("{}/authorize", self.base), &pairs))
+    }
+
+    /// The tenant's `/authorize` endpoint.
+    pub(crate) fn endpoint(&self) -> String {
+        format!("{}/authorize", self.base)
+    }
+
+    /// The application's client id.
+    pub(crate) fn client_id_param(&self) -> &str {
+        &self.client_id
+    }
+
+    /// Every parameter of the request, checked, in URL order.
+    pub fn params(&self) -> Result<Vec<(String, String)>, AuthorizeUrlError> {
         if self.invitation.is_some() && self.organization.is_none() {
             return Err(AuthorizeUrlError::InvitationWithoutOrganization);
         }
@@ -198,7 +331,10 @@ impl AuthorizeUrl {
             }
             params.push((name, value));
         }
-        Ok(with_query(format!("{}/authorize", self.base), &params))
+        Ok(params
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .collect())
     }
 }
 
@@ -273,7 +409,129 @@ impl LogoutUrl {
     }
 }
 
-fn with_query(mut url: String, params: &[(&str, &str)]) -> String {
+/// Builds the `/oidc/logout` URL (OpenID Connect RP-Initiated Logout 1.0
+/// §2, the `end_session_endpoint` Auth0 tenants advertise in discovery).
+///
+/// Auth0 checks `post_logout_redirect_uri` against the application's
+/// Allowed Logout URLs, and needs `id_token_hint` or `client_id` with it;
+/// `federated` also ends the session at the identity provider. Parameters
+/// appear in the order of the setters below.
+///
+/// ```
+/// use auth0_authentication::OidcLogoutUrl;
+/// use auth0_core::config::Domain;
+///
+/// let url = OidcLogoutUrl::new(&Domain::parse("tenant.auth0.com")?)
+///     .id_token_hint("eyJ.x.y")
+///     .post_logout_redirect_uri("https://app.example.com/bye")
+///     .state("s1")
+///     .build();
+/// assert_eq!(url, "https://tenant.auth0.com/oidc/logout?id_token_hint=eyJ.x.y\
+///     &post_logout_redirect_uri=https%3A%2F%2Fapp.example.com%2Fbye&state=s1");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone)]
+#[must_use]
+pub struct OidcLogoutUrl {
+    base: String,
+    id_token_hint: Option<String>,
+    logout_hint: Option<String>,
+    client_id: Option<String>,
+    post_logout_redirect_uri: Option<String>,
+    state: Option<String>,
+    ui_locales: Option<String>,
+    federated: bool,
+}
+
+impl std::fmt::Debug for OidcLogoutUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OidcLogoutUrl")
+            .field("base", &self.base)
+            .field(
+                "id_token_hint",
+                &self.id_token_hint.as_ref().map(|_| "[REDACTED]"),
+            )
+            .field("logout_hint", &self.logout_hint)
+            .field("client_id", &self.client_id)
+            .field("post_logout_redirect_uri", &self.post_logout_redirect_uri)
+            .field("state", &self.state)
+            .field("ui_locales", &self.ui_locales)
+            .field("federated", &self.federated)
+            .finish()
+    }
+}
+
+impl OidcLogoutUrl {
+    /// Starts a logout URL on `domain`.
+    pub fn new(domain: &Domain) -> Self {
+        Self {
+            base: domain.base_url().to_owned(),
+            id_token_hint: None,
+            logout_hint: None,
+            client_id: None,
+            post_logout_redirect_uri: None,
+            state: None,
+            ui_locales: None,
+            federated: false,
+        }
+    }
+
+    setter!(
+        /// The ID token the user logged in with (it names the user and
+        /// the application; an expired one is accepted).
+        id_token_hint
+    );
+    setter!(
+        /// The session to end (Auth0: the `sid` of the ID token).
+        logout_hint
+    );
+    setter!(
+        /// The application, when no `id_token_hint` is given.
+        client_id
+    );
+    setter!(
+        /// Where to send the browser after logout; an Allowed Logout URL.
+        post_logout_redirect_uri
+    );
+    setter!(
+        /// An opaque value returned with the redirect.
+        state
+    );
+    setter!(
+        /// Preferred languages of the logout page, space separated.
+        ui_locales
+    );
+
+    /// Also log the user out of the identity provider (`federated`).
+    pub fn federated(mut self, yes: bool) -> Self {
+        self.federated = yes;
+        self
+    }
+
+    /// The finished URL.
+    pub fn build(&self) -> String {
+        let optional = [
+            ("id_token_hint", &self.id_token_hint),
+            ("logout_hint", &self.logout_hint),
+            ("client_id", &self.client_id),
+            ("post_logout_redirect_uri", &self.post_logout_redirect_uri),
+            ("state", &self.state),
+            ("ui_locales", &self.ui_locales),
+        ];
+        let params: Vec<(&str, &str)> = optional
+            .iter()
+            .filter_map(|(k, v)| v.as_deref().map(|v| (*k, v)))
+            .collect();
+        let mut url = with_query(format!("{}/oidc/logout", self.base), &params);
+        if self.federated {
+            url.push(if params.is_empty() { '?' } else { '&' });
+            url.push_str("federated");
+        }
+        url
+    }
+}
+
+pub(crate) fn with_query(mut url: String, params: &[(&str, &str)]) -> String {
     for (i, (name, value)) in params.iter().enumerate() {
         url.push(if i == 0 { '?' } else { '&' });
         percent_encode_into(&mut url, name);

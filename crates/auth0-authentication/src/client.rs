@@ -9,6 +9,7 @@ use auth0_core::client::{Auth0Client, form_urlencode};
 use auth0_core::config::ClientConfig;
 use auth0_core::error::Error;
 use auth0_core::retry::{RebuildBody, RetryNonIdempotent};
+use auth0_core::secrets::Secrets;
 use auth0_core::stack::DefaultService;
 use auth0_core::types::{BoxError, HttpRequest, HttpResponse, HttpService};
 use bytes::Bytes;
@@ -17,8 +18,11 @@ use http::{HeaderMap, Method, Request};
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
-use crate::authorize::{AuthorizeUrl, LogoutUrl};
+use crate::authorize::{AuthorizeUrl, LogoutUrl, OidcLogoutUrl};
 use crate::client_auth::{ClientAuthentication, ClientCredentials, DEFAULT_ASSERTION_LIFETIME};
+use crate::dpop::{DpopKey, DpopState};
+use auth0_jwt::id_token::TokenVerifier;
+use auth0_jwt::sign::SigningKey;
 
 const APPLICATION_JSON: HeaderValue = HeaderValue::from_static("application/json");
 const FORM_URLENCODED: HeaderValue = HeaderValue::from_static("application/x-www-form-urlencoded");
@@ -42,6 +46,13 @@ pub enum BuildError {
         /// The key's algorithm.
         alg: &'static str,
     },
+    /// A request object (JAR) key uses an HMAC algorithm: Auth0 checks
+    /// request objects with the application's registered public key.
+    #[error("a request object key must be asymmetric, not {alg}")]
+    SymmetricRequestObjectKey {
+        /// The key's algorithm.
+        alg: &'static str,
+    },
     /// The assertion lifetime is zero or longer than ten minutes.
     #[error("the client assertion lifetime must be between 1 s and 600 s, not {secs} s")]
     InvalidAssertionLifetime {
@@ -52,6 +63,9 @@ pub enum BuildError {
 
 struct Inner {
     credentials: ClientCredentials,
+    dpop: Option<DpopState>,
+    request_object_key: Option<SigningKey>,
+    id_token_verifier: Option<TokenVerifier>,
 }
 
 /// Client for the Auth0 Authentication API (`/oauth/token`, `/authorize`,
@@ -103,6 +117,7 @@ impl<S> fmt::Debug for AuthenticationClient<S> {
         f.debug_struct("AuthenticationClient")
             .field("domain", self.core.domain())
             .field("credentials", &self.inner.credentials)
+            .field("dpop", &self.inner.dpop)
             .finish_non_exhaustive()
     }
 }
@@ -152,7 +167,25 @@ impl<S> AuthenticationClient<S> {
             client_id: client_id.into(),
             auth: ClientAuthentication::None,
             assertion_lifetime: DEFAULT_ASSERTION_LIFETIME,
+            dpop: None,
+            request_object_key: None,
+            id_token_verifier: None,
         }
+    }
+
+    /// The verifier of login answers' ID tokens, when one was given.
+    pub(crate) fn id_token_verifier(&self) -> Option<&TokenVerifier> {
+        self.inner.id_token_verifier.as_ref()
+    }
+
+    /// The key that signs request objects (JAR), when one was given.
+    pub fn request_object_key(&self) -> Option<&SigningKey> {
+        self.inner.request_object_key.as_ref()
+    }
+
+    /// The DPoP key and remembered nonces, when the client has a key.
+    pub(crate) fn dpop_state(&self) -> Option<&DpopState> {
+        self.inner.dpop.as_ref()
     }
 
     /// The application's client id.
@@ -202,6 +235,13 @@ impl<S> AuthenticationClient<S> {
         LogoutUrl::new(self.core.domain()).client_id(self.client_id())
     }
 
+    /// Starts an `/oidc/logout` URL (OIDC RP-Initiated Logout) for this
+    /// tenant, with this application's `client_id` (no I/O). See
+    /// [`OidcLogoutUrl`].
+    pub fn oidc_logout_url(&self) -> OidcLogoutUrl {
+        OidcLogoutUrl::new(self.core.domain()).client_id(self.client_id())
+    }
+
     /// The request fields common to every body: `client_id`.
     pub(crate) fn fields(&self) -> Fields {
         Fields::new().str("client_id", self.client_id())
@@ -241,6 +281,9 @@ pub struct AuthenticationClientBuilder<S> {
     client_id: String,
     auth: ClientAuthentication,
     assertion_lifetime: Duration,
+    dpop: Option<DpopKey>,
+    request_object_key: Option<SigningKey>,
+    id_token_verifier: Option<TokenVerifier>,
 }
 
 impl<S> fmt::Debug for AuthenticationClientBuilder<S> {
@@ -250,6 +293,9 @@ impl<S> fmt::Debug for AuthenticationClientBuilder<S> {
             .field("client_id", &self.client_id)
             .field("client_authentication", &self.auth)
             .field("assertion_lifetime", &self.assertion_lifetime)
+            .field("dpop", &self.dpop)
+            .field("request_object_key", &self.request_object_key)
+            .field("verifies_id_tokens", &self.id_token_verifier.is_some())
             .finish_non_exhaustive()
     }
 }
@@ -258,6 +304,13 @@ impl<S> AuthenticationClientBuilder<S> {
     /// Authenticates with `client_secret_post`.
     pub fn client_secret(mut self, secret: impl Into<String>) -> Self {
         self.auth = ClientAuthentication::ClientSecret(secret.into());
+        self
+    }
+
+    /// Authenticates with `client_secret_basic` (RFC 6749 §2.3.1: an HTTP
+    /// Basic `Authorization` header).
+    pub fn client_secret_basic(mut self, secret: impl Into<String>) -> Self {
+        self.auth = ClientAuthentication::ClientSecretBasic(secret.into());
         self
     }
 
@@ -281,15 +334,56 @@ impl<S> AuthenticationClientBuilder<S> {
         self
     }
 
+    /// Requests DPoP-bound tokens (RFC 9449) with `key`: every token
+    /// request carries a proof, and [`userinfo`](AuthenticationClient::userinfo)
+    /// sends its token as `DPoP` with a proof. See [`crate::dpop`].
+    pub fn dpop(mut self, key: DpopKey) -> Self {
+        self.dpop = Some(key);
+        self
+    }
+
+    /// Verifies the ID token of every login answer (password, code,
+    /// refresh, passwordless, MFA, device, CIBA, token exchange) with
+    /// `verifier` before returning it: signature, issuer, audience (this
+    /// application), expiry, as auth0-jwt's [`TokenVerifier`] checks. A
+    /// token that fails is [`Error::InvalidIdToken`]; the verified claims are
+    /// in [`TokenResponse::id_token_claims`](crate::TokenResponse::id_token_claims).
+    /// Checks that need the request's values (`nonce`, `max_age`) are made
+    /// with [`AuthenticationClient::verify_id_token`].
+    pub fn id_token_verifier(mut self, verifier: TokenVerifier) -> Self {
+        self.id_token_verifier = Some(verifier);
+        self
+    }
+
+    /// Signs request objects (JAR, RFC 9101; see [`crate::jar`]) with
+    /// `key` (asymmetric, registered for the application) instead of the
+    /// `private_key_jwt` key.
+    pub fn request_object_key(mut self, key: SigningKey) -> Self {
+        self.request_object_key = Some(key);
+        self
+    }
+
     /// Checks the settings ([`ClientCredentials::validate`]) and builds
     /// the client.
     pub fn build(self) -> Result<AuthenticationClient<S>, BuildError> {
         let credentials = ClientCredentials::new(self.client_id, self.auth)
             .with_assertion_lifetime(self.assertion_lifetime);
         credentials.validate()?;
+        if let Some(key) = &self.request_object_key {
+            if key.algorithm().family() == auth0_jwt::alg::AlgorithmFamily::Hmac {
+                return Err(BuildError::SymmetricRequestObjectKey {
+                    alg: key.algorithm().as_str(),
+                });
+            }
+        }
         Ok(AuthenticationClient {
             core: self.core,
-            inner: Arc::new(Inner { credentials }),
+            inner: Arc::new(Inner {
+                credentials,
+                dpop: self.dpop.map(DpopState::new),
+                request_object_key: self.request_object_key,
+                id_token_verifier: self.id_token_verifier,
+            }),
         })
     }
 }
@@ -322,6 +416,10 @@ impl Fields {
             Some(v) => self.str(name, v),
             None => self,
         }
+    }
+
+    pub(crate) fn remove(&mut self, name: &str) {
+        self.map.remove(name);
     }
 
     pub(crate) fn value(mut self, name: &str, value: Value) -> Self {
@@ -421,6 +519,19 @@ where
             .await
     }
 
+    /// `GET`s `path` with this `Authorization` value and extra headers.
+    pub(crate) async fn get_with_authorization(
+        &self,
+        path: &str,
+        authorization: HeaderValue,
+        headers: HeaderMap,
+    ) -> Result<HttpResponse, Error> {
+        let mut request = build_request(Method::GET, path, Bytes::new())?;
+        request.headers_mut().insert(AUTHORIZATION, authorization);
+        request.headers_mut().extend(headers);
+        self.execute(request).await
+    }
+
     /// Sends a body-less request (`GET`, `DELETE`) to `path`, with a bearer
     /// token if one is given and `accept` as the `Accept` header, and
     /// returns the successful response.
@@ -506,6 +617,18 @@ pub(crate) async fn post_fields<S: HttpService>(
     let mut request = build_request(Method::POST, path, body)?;
     request.headers_mut().insert(CONTENT_TYPE, content_type);
     request.headers_mut().extend(headers);
+    if let Some((basic, secret)) = credentials
+        .map(ClientCredentials::basic_authorization)
+        .transpose()?
+        .flatten()
+    {
+        request.headers_mut().insert(AUTHORIZATION, basic);
+        // The header is recorded as `Basic <base64>`; the secret itself
+        // too, in case a server echoes it decoded.
+        let secrets = Secrets::new();
+        secrets.insert(secret);
+        request.extensions_mut().insert(secrets);
+    }
     if retry_server_errors {
         request.extensions_mut().insert(RetryNonIdempotent);
     }

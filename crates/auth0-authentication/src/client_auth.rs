@@ -1,6 +1,6 @@
 //! How the application proves its identity to the token endpoint:
-//! nothing (public clients), `client_secret_post`, or `private_key_jwt`
-//! with a fresh signed client assertion per attempt — and the one
+//! nothing (public clients), `client_secret_post`, `client_secret_basic`,
+//! or `private_key_jwt` with a fresh signed client assertion per attempt — and the one
 //! client-credentials grant built on it ([`ClientCredentials`]), which
 //! [`AuthenticationClient`](crate::AuthenticationClient) and
 //! auth0-management's token fetch both use.
@@ -10,12 +10,13 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use auth0_core::client::Auth0Client;
+use auth0_core::client::form_urlencode;
 use auth0_core::error::Error;
 use auth0_core::types::HttpService;
 use auth0_jwt::alg::AlgorithmFamily;
 use auth0_jwt::clock::{Clock, SystemClock};
 use auth0_jwt::sign::{SignError, SigningKey};
-use http::HeaderMap;
+use http::{HeaderMap, HeaderValue};
 use ring::rand::{SecureRandom as _, SystemRandom};
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -52,6 +53,10 @@ pub enum ClientAuthentication {
     None,
     /// `client_secret_post`: the secret is sent as `client_secret`.
     ClientSecret(String),
+    /// `client_secret_basic` (RFC 6749 §2.3.1): the client id and secret,
+    /// each form-urlencoded, joined by `:` and sent base64-encoded in an
+    /// `Authorization: Basic …` header; the body carries neither.
+    ClientSecretBasic(String),
     /// `private_key_jwt`: a JWT signed with this key is sent as
     /// `client_assertion` (RS256, RS384, PS256, ES256, … as registered for
     /// the application; HMAC keys are refused by the builder).
@@ -63,6 +68,7 @@ impl fmt::Debug for ClientAuthentication {
         match self {
             Self::None => f.write_str("None"),
             Self::ClientSecret(_) => f.write_str("ClientSecret([REDACTED])"),
+            Self::ClientSecretBasic(_) => f.write_str("ClientSecretBasic([REDACTED])"),
             Self::PrivateKeyJwt(key) => f
                 .debug_tuple("PrivateKeyJwt")
                 .field(&format_args!(
@@ -145,7 +151,7 @@ pub fn client_assertion(
 }
 
 /// A random RFC 9562 version 4 UUID, like Python's `uuid.uuid4()`.
-fn random_uuid_v4() -> Result<String, AssertionError> {
+pub(crate) fn random_uuid_v4() -> Result<String, AssertionError> {
     let mut b = [0u8; 16];
     SystemRandom::new()
         .fill(&mut b)
@@ -226,6 +232,15 @@ impl ClientCredentials {
         Self::new(client_id, ClientAuthentication::ClientSecret(secret.into()))
     }
 
+    /// `client_secret_basic` (RFC 6749 §2.3.1): the secret in an HTTP Basic
+    /// `Authorization` header instead of the body.
+    pub fn client_secret_basic(client_id: impl Into<String>, secret: impl Into<String>) -> Self {
+        Self::new(
+            client_id,
+            ClientAuthentication::ClientSecretBasic(secret.into()),
+        )
+    }
+
     /// `private_key_jwt` (RFC 7523 §2.2, OIDC Core 9), signing each
     /// assertion with `key`.
     pub fn private_key_jwt(client_id: impl Into<String>, key: SigningKey) -> Self {
@@ -273,7 +288,9 @@ impl ClientCredentials {
             return Err(BuildError::EmptyClientId);
         }
         match self.auth.as_ref() {
-            ClientAuthentication::ClientSecret(s) if s.is_empty() => {
+            ClientAuthentication::ClientSecret(s) | ClientAuthentication::ClientSecretBasic(s)
+                if s.is_empty() =>
+            {
                 return Err(BuildError::EmptyClientSecret);
             }
             // RFC 7523 §2.2 allows HMAC, but Auth0's private_key_jwt takes
@@ -306,7 +323,42 @@ impl ClientCredentials {
         matches!(self.auth.as_ref(), ClientAuthentication::PrivateKeyJwt(_))
     }
 
-    /// Adds `client_secret`, or `client_assertion_type` and a newly signed
+    /// True when the application has a credential to present (a public
+    /// client has none).
+    pub fn is_confidential(&self) -> bool {
+        !matches!(self.auth.as_ref(), ClientAuthentication::None)
+    }
+
+    /// The `Authorization: Basic …` value of `client_secret_basic` (marked
+    /// sensitive) and the secret, for the request's
+    /// [`Secrets`](auth0_core::secrets::Secrets); `None` for the other
+    /// methods.
+    ///
+    /// RFC 6749 §2.3.1: the id and the secret are each encoded with
+    /// `application/x-www-form-urlencoded` before being joined by `:`.
+    pub(crate) fn basic_authorization(&self) -> Result<Option<(HeaderValue, &str)>, Error> {
+        let ClientAuthentication::ClientSecretBasic(secret) = self.auth.as_ref() else {
+            return Ok(None);
+        };
+        use base64::Engine as _;
+        // The one form encoder: both parts are encoded as a `name=value`
+        // pair, and `=` itself is always escaped (`%3D`), so the only
+        // literal `=` is the separator, which becomes the `:`.
+        let joined =
+            form_urlencode([(self.client_id.as_str(), secret.as_str())]).replacen('=', ":", 1);
+        let encoded = base64::engine::general_purpose::STANDARD.encode(joined);
+        let mut value = HeaderValue::from_str(&format!("Basic {encoded}")).map_err(|_| {
+            Error::InvalidRequest {
+                reason: "the client credentials are not a valid header value".to_owned(),
+                source: None,
+            }
+        })?;
+        value.set_sensitive(true);
+        Ok(Some((value, secret.as_str())))
+    }
+
+    /// Adds `client_secret`, drops `client_id` (Basic: the header names
+    /// it), or adds `client_assertion_type` and a newly signed
     /// `client_assertion` for `issuer` (the tenant's `https://{domain}/`),
     /// as auth0-python's `add_client_authentication`.
     pub(crate) fn add_authentication(
@@ -317,6 +369,9 @@ impl ClientCredentials {
         match self.auth.as_ref() {
             ClientAuthentication::None => {}
             ClientAuthentication::ClientSecret(secret) => fields.set("client_secret", secret),
+            // The header carries the id: the body must not name a second one
+            // (RFC 6749 §2.3: one authentication method per request).
+            ClientAuthentication::ClientSecretBasic(_) => fields.remove("client_id"),
             ClientAuthentication::PrivateKeyJwt(key) => {
                 let secs = u64::try_from(self.clock.now()).unwrap_or(0);
                 let jwt = client_assertion(
@@ -350,22 +405,36 @@ impl ClientCredentials {
         audience: &str,
         organization: Option<&str>,
     ) -> Result<TokenResponse, Error> {
+        let response = self
+            .send_token_request(http, audience, organization, HeaderMap::new())
+            .await?;
+        decode(&response)
+    }
+
+    /// [`request_token`](Self::request_token)'s request with extra
+    /// `headers` (a DPoP proof), answered but not decoded.
+    pub(crate) async fn send_token_request<S: HttpService>(
+        &self,
+        http: &Auth0Client<S>,
+        audience: &str,
+        organization: Option<&str>,
+        headers: HeaderMap,
+    ) -> Result<auth0_core::types::HttpResponse, Error> {
         let fields = Fields::new()
             .str("grant_type", "client_credentials")
             .str("client_id", &self.client_id)
             .str("audience", audience)
             .opt("organization", organization);
-        let response = post_fields(
+        post_fields(
             http,
             Some(self),
             "/oauth/token",
             &fields,
             Encoding::Form,
-            HeaderMap::new(),
+            headers,
             true,
         )
-        .await?;
-        decode(&response)
+        .await
     }
 }
 

@@ -13,9 +13,14 @@
 //!   [`access_token_for_connection`](AuthenticationClient::access_token_for_connection)
 //!   (Token Vault), and any other grant with [`grant`](AuthenticationClient::grant)),
 //!   answered with a [`TokenResponse`];
-//! * client authentication by `client_secret_post` or `private_key_jwt`
-//!   ([`ClientAuthentication`]), a fresh signed assertion per request;
-//! * browser URLs: [`AuthorizeUrl`] (with [`Pkce`]) and [`LogoutUrl`];
+//! * client authentication by `client_secret_post`, `client_secret_basic`
+//!   or `private_key_jwt` ([`ClientAuthentication`]), a fresh signed
+//!   assertion per request;
+//! * DPoP-bound tokens and proofs ([`dpop`], [`DpopKey`]);
+//! * the device authorization grant ([`device`]);
+//! * browser URLs: [`AuthorizeUrl`] (with [`Pkce`], organization
+//!   invitations, account linking, signed request objects — [`jar`]),
+//!   [`LogoutUrl`] and [`OidcLogoutUrl`];
 //! * database sign-up and password change, passwordless start,
 //!   `/userinfo`, refresh-token revocation, pushed authorization requests
 //!   and CIBA backchannel login;
@@ -57,11 +62,21 @@
 //! # Ok(()) }
 //! ```
 
+/// `docs/AUTHENTICATION.md`, compiled by `cargo test -p auth0-authentication
+/// --doc` so its examples keep building.
+#[cfg(doctest)]
+pub mod authentication_doc {
+    #![doc = include_str!("../../../docs/AUTHENTICATION.md")]
+}
+
 pub mod authorize;
 pub mod client;
 pub mod client_auth;
 pub mod database;
+pub mod device;
+pub mod dpop;
 pub mod enterprise;
+pub mod jar;
 pub mod mfa;
 pub mod par;
 pub mod passwordless;
@@ -70,10 +85,14 @@ pub mod token;
 pub mod token_source;
 pub mod userinfo;
 
-pub use authorize::{AuthorizeUrl, AuthorizeUrlError, LogoutUrl};
+pub use authorize::{
+    AuthorizeUrl, AuthorizeUrlError, LogoutUrl, OidcLogoutUrl, OrganizationInvitation,
+};
 pub use client::{AuthenticationClient, AuthenticationClientBuilder, BuildError, NewClientError};
 pub use client_auth::{AssertionError, ClientAuthentication, ClientCredentials};
 pub use database::{Signup, SignupResponse};
+pub use device::{DeviceAuthorization, DeviceCodeRequest, DeviceFlowError};
+pub use dpop::{DpopKey, DpopProof};
 pub use mfa::{
     Authenticator, AuthenticatorType, BindingMethod, ChallengeType, MfaAssociate, MfaAssociation,
     MfaChallenge, MfaChallengeResponse, OobChannel,

@@ -153,10 +153,12 @@ where
             .fields()
             .str("grant_type", GRANT_CIBA)
             .str("auth_req_id", auth_req_id);
-        let fields = self.authenticate(fields)?;
+        let fields = &self.authenticate(fields)?;
         let response = self
-            .post("/oauth/token", &fields, Encoding::Form, HeaderMap::new())
+            .with_dpop(&http::Method::POST, "/oauth/token", None, move |dpop| {
+                self.post("/oauth/token", fields, Encoding::Form, dpop)
+            })
             .await?;
-        decode(&response)
+        self.checked_tokens(decode(&response)?).await
     }
 }

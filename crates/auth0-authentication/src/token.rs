@@ -6,7 +6,8 @@ use std::fmt;
 
 use auth0_core::error::Error;
 use auth0_core::types::HttpService;
-use http::HeaderMap;
+use auth0_jwt::id_token::{IdTokenClaims, VerifyOptions};
+use http::{HeaderMap, Method};
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -67,7 +68,8 @@ pub struct TokenResponse {
     /// The refresh token, when `offline_access` was granted.
     #[serde(default)]
     pub refresh_token: Option<String>,
-    /// The token type, normally `Bearer`.
+    /// The token type: `Bearer`, or `DPoP` for a token bound to the
+    /// client's DPoP key (see [`TokenResponse::is_dpop`]).
     #[serde(default = "bearer")]
     pub token_type: String,
     /// Seconds until the access token expires (RFC 6749 §5.1). A
@@ -91,6 +93,10 @@ pub struct TokenResponse {
     /// `type`.
     #[serde(default)]
     pub authorization_details: Option<Value>,
+    /// The claims of `id_token`, when the client verifies ID tokens
+    /// ([`AuthenticationClientBuilder::id_token_verifier`](crate::AuthenticationClientBuilder::id_token_verifier)).
+    #[serde(skip)]
+    pub id_token_claims: Option<IdTokenClaims>,
 }
 
 /// `expires_in` as whole seconds: some servers and proxies send `3600.0`.
@@ -105,6 +111,15 @@ fn seconds<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Err
         }),
         _ => None,
     })
+}
+
+impl TokenResponse {
+    /// True for a DPoP-bound access token (`token_type: DPoP`, RFC 9449
+    /// §5): send it as `Authorization: DPoP …` with a proof, never as
+    /// `Bearer`.
+    pub fn is_dpop(&self) -> bool {
+        self.token_type.eq_ignore_ascii_case("dpop")
+    }
 }
 
 fn bearer() -> String {
@@ -124,6 +139,7 @@ impl fmt::Debug for TokenResponse {
             .field("issued_token_type", &self.issued_token_type)
             .field("recovery_code", &redact(&self.recovery_code))
             .field("authorization_details", &self.authorization_details)
+            .field("id_token_claims", &self.id_token_claims)
             .finish()
     }
 }
@@ -289,6 +305,8 @@ pub struct TokenExchange {
     audience: Option<String>,
     scope: Option<String>,
     organization: Option<String>,
+    requested_token_type: Option<String>,
+    actor_token: Option<(String, String)>,
 }
 
 impl fmt::Debug for TokenExchange {
@@ -299,6 +317,11 @@ impl fmt::Debug for TokenExchange {
             .field("audience", &self.audience)
             .field("scope", &self.scope)
             .field("organization", &self.organization)
+            .field("requested_token_type", &self.requested_token_type)
+            .field(
+                "actor_token",
+                &self.actor_token.as_ref().map(|(_, t)| ("[REDACTED]", t)),
+            )
             .finish()
     }
 }
@@ -313,7 +336,24 @@ impl TokenExchange {
             audience: None,
             scope: None,
             organization: None,
+            requested_token_type: None,
+            actor_token: None,
         }
+    }
+
+    /// The type of token wanted (RFC 8693 §2.1 `requested_token_type`, e.g.
+    /// [`TOKEN_TYPE_ACCESS_TOKEN`]).
+    pub fn requested_token_type(mut self, token_type: impl Into<String>) -> Self {
+        self.requested_token_type = Some(token_type.into());
+        self
+    }
+
+    /// The party acting for the subject (RFC 8693 §2.1 `actor_token` and its
+    /// required `actor_token_type`; delegation, §1.1). `Debug` hides the
+    /// token.
+    pub fn actor_token(mut self, token: impl Into<String>, token_type: impl Into<String>) -> Self {
+        self.actor_token = Some((token.into(), token_type.into()));
+        self
     }
 
     /// The API to get an access token for.
@@ -440,10 +480,63 @@ where
         } else {
             fields
         };
+        let (fields, headers) = (&fields, &headers);
         let response = self
-            .post_with("/oauth/token", &fields, Encoding::Json, headers, false)
+            .with_dpop(&Method::POST, "/oauth/token", None, move |dpop| {
+                let mut headers = headers.clone();
+                headers.extend(dpop);
+                self.post_with("/oauth/token", fields, Encoding::Json, headers, false)
+            })
             .await?;
-        decode(&response)
+        self.checked_tokens(decode(&response)?).await
+    }
+
+    /// `tokens` with their ID token verified (and its claims kept) when the
+    /// client verifies ID tokens; as they are otherwise.
+    pub(crate) async fn checked_tokens(
+        &self,
+        mut tokens: TokenResponse,
+    ) -> Result<TokenResponse, Error> {
+        if let (Some(verifier), Some(id_token)) = (self.id_token_verifier(), &tokens.id_token) {
+            let claims = verifier
+                .verify(id_token, &VerifyOptions::new())
+                .await
+                .map_err(|e| Error::InvalidIdToken {
+                    source: Box::new(e),
+                })?;
+            tokens.id_token_claims = Some(claims);
+        }
+        Ok(tokens)
+    }
+
+    /// Verifies `id_token` with the client's ID-token verifier and
+    /// `options` (the `nonce` sent to `/authorize`, `max_age`,
+    /// `organization`). Errors with [`Error::InvalidRequest`] when the client
+    /// has no verifier, [`Error::InvalidIdToken`] when the token fails.
+    ///
+    /// ```no_run
+    /// # use auth0_jwt::id_token::VerifyOptions;
+    /// # async fn f(auth: auth0_authentication::AuthenticationClient, tokens: auth0_authentication::TokenResponse) -> Result<(), auth0_core::Error> {
+    /// let claims = auth
+    ///     .verify_id_token(tokens.id_token.as_deref().unwrap_or_default(), &VerifyOptions::new().nonce("n-0S6_WzA2Mj"))
+    ///     .await?;
+    /// println!("{:?}", claims.sub());
+    /// # Ok(()) }
+    /// ```
+    pub async fn verify_id_token(
+        &self,
+        id_token: &str,
+        options: &VerifyOptions,
+    ) -> Result<IdTokenClaims, Error> {
+        let verifier = self
+            .id_token_verifier()
+            .ok_or_else(|| invalid_request("this client has no ID-token verifier"))?;
+        verifier
+            .verify(id_token, options)
+            .await
+            .map_err(|e| Error::InvalidIdToken {
+                source: Box::new(e),
+            })
     }
 
     /// Client credentials grant: a machine-to-machine access token for
@@ -464,9 +557,13 @@ where
         organization: Option<&str>,
     ) -> Result<TokenResponse, Error> {
         // The one client-credentials path, shared with auth0-management.
-        self.credentials()
-            .request_token(self.core(), audience, organization)
-            .await
+        let response = self
+            .with_dpop(&Method::POST, "/oauth/token", None, |dpop| {
+                self.credentials()
+                    .send_token_request(self.core(), audience, organization, dpop)
+            })
+            .await?;
+        decode(&response)
     }
 
     /// Authorization code grant (regular web apps): exchanges the `code`
@@ -491,9 +588,12 @@ where
         self.token_request(fields, true, HeaderMap::new()).await
     }
 
-    /// Authorization code grant with PKCE (native apps, SPAs): sends the
-    /// `code_verifier` whose challenge went to `/authorize`. As in
-    /// auth0-python, no client authentication is added.
+    /// Authorization code grant with PKCE: sends the `code_verifier` whose
+    /// challenge went to `/authorize`, and the client's authentication
+    /// whenever it has one (a regular web app using PKCE, as auth0-auth-js
+    /// always does, must still authenticate: Auth0 refuses a confidential
+    /// client's exchange without it). A public client (native app, SPA;
+    /// [`ClientAuthentication::None`]) sends the verifier alone.
     ///
     /// ```no_run
     /// # async fn f(auth: auth0_authentication::AuthenticationClient, pkce: auth0_authentication::Pkce) -> Result<(), auth0_core::Error> {
@@ -514,7 +614,7 @@ where
             .str("code_verifier", code_verifier)
             .str("code", code)
             .opt("redirect_uri", redirect_uri);
-        self.token_request(fields, false, HeaderMap::new()).await
+        self.token_request(fields, true, HeaderMap::new()).await
     }
 
     /// Resource-owner password grant with a realm
@@ -617,7 +717,19 @@ where
             .str("subject_token_type", &exchange.subject_token_type)
             .opt("audience", exchange.audience.as_deref())
             .opt("scope", exchange.scope.as_deref())
-            .opt("organization", exchange.organization.as_deref());
+            .opt("organization", exchange.organization.as_deref())
+            .opt(
+                "requested_token_type",
+                exchange.requested_token_type.as_deref(),
+            )
+            .opt(
+                "actor_token",
+                exchange.actor_token.as_ref().map(|(t, _)| t.as_str()),
+            )
+            .opt(
+                "actor_token_type",
+                exchange.actor_token.as_ref().map(|(_, t)| t.as_str()),
+            );
         self.token_request(fields, true, HeaderMap::new()).await
     }
     /// Token Vault: exchanges an Auth0 refresh or access token for the

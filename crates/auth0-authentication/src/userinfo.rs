@@ -2,11 +2,16 @@
 
 use auth0_core::error::Error;
 use auth0_core::types::HttpService;
-use http::HeaderMap;
+use http::{HeaderMap, Method};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
 use crate::client::{AuthenticationClient, Encoding, decode};
+
+/// RFC 7009 §2.1 `token_type_hint` of a refresh token.
+pub const TOKEN_TYPE_HINT_REFRESH_TOKEN: &str = "refresh_token";
+/// RFC 7009 §2.1 `token_type_hint` of an access token.
+pub const TOKEN_TYPE_HINT_ACCESS_TOKEN: &str = "access_token";
 
 /// The user's profile from `/userinfo` (standard OIDC claims; anything else
 /// in [`extra`](Self::extra)).
@@ -59,7 +64,9 @@ where
 {
     /// The profile of the user an access token was issued to
     /// (`GET /userinfo` with `Authorization: Bearer …`; needs the `openid`
-    /// scope).
+    /// scope). A client with a [DPoP key](crate::AuthenticationClientBuilder::dpop)
+    /// sends `Authorization: DPoP …` and a proof bound to the token instead
+    /// (the tokens it gets are DPoP-bound).
     ///
     /// ```no_run
     /// # async fn f(auth: auth0_authentication::AuthenticationClient, access_token: String) -> Result<(), auth0_core::Error> {
@@ -68,7 +75,16 @@ where
     /// # Ok(()) }
     /// ```
     pub async fn userinfo(&self, access_token: &str) -> Result<UserInfo, Error> {
-        let response = self.get_with_bearer("/userinfo", access_token).await?;
+        let response = if self.dpop_state().is_some() {
+            let authorization = crate::dpop::dpop_authorization(access_token)?;
+            let authorization = &authorization;
+            self.with_dpop(&Method::GET, "/userinfo", Some(access_token), move |dpop| {
+                self.get_with_authorization("/userinfo", authorization.clone(), dpop)
+            })
+            .await?
+        } else {
+            self.get_with_bearer("/userinfo", access_token).await?
+        };
         decode(&response)
     }
 
@@ -81,7 +97,32 @@ where
     /// # Ok(()) }
     /// ```
     pub async fn revoke_refresh_token(&self, token: &str) -> Result<(), Error> {
-        let fields = self.authenticate(self.fields().str("token", token))?;
+        self.revoke_token(token, None).await
+    }
+
+    /// Revokes a token (RFC 7009 `POST /oauth/revoke`, client
+    /// authentication added) with an optional `token_type_hint`
+    /// ([`TOKEN_TYPE_HINT_REFRESH_TOKEN`] or
+    /// [`TOKEN_TYPE_HINT_ACCESS_TOKEN`]), as auth0-auth-js sends. Auth0
+    /// revokes refresh tokens (and the grant they belong to); the server
+    /// answers 200 whether or not it knew the token.
+    ///
+    /// ```no_run
+    /// # use auth0_authentication::userinfo::TOKEN_TYPE_HINT_REFRESH_TOKEN;
+    /// # async fn f(auth: auth0_authentication::AuthenticationClient, refresh_token: String) -> Result<(), auth0_core::Error> {
+    /// auth.revoke_token(&refresh_token, Some(TOKEN_TYPE_HINT_REFRESH_TOKEN)).await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn revoke_token(
+        &self,
+        token: &str,
+        token_type_hint: Option<&str>,
+    ) -> Result<(), Error> {
+        let fields = self
+            .fields()
+            .str("token", token)
+            .opt("token_type_hint", token_type_hint);
+        let fields = self.authenticate(fields)?;
         self.post("/oauth/revoke", &fields, Encoding::Json, HeaderMap::new())
             .await?;
         Ok(())

@@ -103,7 +103,9 @@ async fn authorization_code_bodies() {
 }
 
 #[tokio::test]
-async fn authorization_code_pkce_sends_the_verifier_and_no_secret() {
+async fn authorization_code_pkce_sends_the_verifier_and_the_secret() {
+    // A confidential client authenticates whether or not it uses PKCE, as
+    // auth0-auth-js does (Auth0 refuses its exchange otherwise).
     let server = token_server().await;
     server
         .secret_client()
@@ -115,6 +117,7 @@ async fn authorization_code_pkce_sends_the_verifier_and_no_secret() {
         expect(&[
             ("grant_type", "authorization_code"),
             ("client_id", "client-123"),
+            ("client_secret", "shh-SECRET"),
             ("code_verifier", "verifier-xyz"),
             ("code", "code-1"),
             ("redirect_uri", "myapp://cb"),
@@ -844,4 +847,76 @@ async fn rich_authorization_details_are_decoded() {
     assert_eq!(details[0]["currency"], "EUR");
     let shown = format!("{token:?}");
     assert!(shown.contains("payment_initiation") && !shown.contains("at-SECRET"));
+}
+
+#[tokio::test]
+async fn client_secret_basic_form_encodes_id_and_secret_into_the_header() {
+    use base64::Engine as _;
+    let server = token_server().await;
+    // RFC 6749 §2.3.1: each part form-urlencoded before joining with ':'.
+    let auth = AuthenticationClient::builder(server.core(), "client:1 é")
+        .client_secret_basic("s3cr3t:+/ %=SECRET")
+        .build()
+        .unwrap();
+    auth.authorization_code("code-1", None).await.unwrap();
+    let req = server.only_request();
+    let header = req.headers["authorization"].to_str().unwrap();
+    let encoded = header.strip_prefix("Basic ").unwrap();
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(encoded)
+        .unwrap();
+    assert_eq!(
+        String::from_utf8(decoded).unwrap(),
+        "client%3A1+%C3%A9:s3cr3t%3A%2B%2F+%25%3DSECRET"
+    );
+    // One authentication method per request: nothing of it in the body.
+    let body = req.fields();
+    for field in ["client_id", "client_secret", "client_assertion"] {
+        assert!(!body.contains_key(field), "{field} sent");
+    }
+    assert!(!format!("{auth:?}").contains("SECRET"));
+}
+
+#[tokio::test]
+async fn token_exchange_sends_requested_type_and_actor() {
+    use auth0_authentication::token::TOKEN_TYPE_ACCESS_TOKEN;
+    let server = token_server().await;
+    let exchange = TokenExchange::new("subject-SECRET", "urn:acme:legacy")
+        .requested_token_type(TOKEN_TYPE_ACCESS_TOKEN)
+        .actor_token("actor-SECRET", "urn:ietf:params:oauth:token-type:jwt");
+    assert!(!format!("{exchange:?}").contains("SECRET"));
+    server
+        .secret_client()
+        .token_exchange(&exchange)
+        .await
+        .unwrap();
+    assert_eq!(
+        strings(&server.only_request().fields()),
+        expect(&[
+            (
+                "grant_type",
+                "urn:ietf:params:oauth:grant-type:token-exchange"
+            ),
+            ("client_id", "client-123"),
+            ("client_secret", "shh-SECRET"),
+            ("subject_token", "subject-SECRET"),
+            ("subject_token_type", "urn:acme:legacy"),
+            ("requested_token_type", TOKEN_TYPE_ACCESS_TOKEN),
+            ("actor_token", "actor-SECRET"),
+            ("actor_token_type", "urn:ietf:params:oauth:token-type:jwt"),
+        ])
+    );
+}
+
+#[tokio::test]
+async fn revoke_token_sends_the_type_hint() {
+    let server = token_server().await;
+    server
+        .secret_client()
+        .revoke_token("rt-1", Some("refresh_token"))
+        .await
+        .unwrap();
+    let body = server.only_request().fields();
+    assert_eq!(body["token"], "rt-1");
+    assert_eq!(body["token_type_hint"], "refresh_token");
 }

@@ -116,6 +116,16 @@ pub enum Error {
         #[source]
         source: Option<BoxError>,
     },
+    /// The ID token of a login answer did not pass the client's opt-in
+    /// verifier (signature, issuer, audience, expiry, …): a token not meant
+    /// for this application, or a verifier configured for another tenant
+    /// or application. The verifier's error is the `source()`.
+    #[error("the ID token in the response did not verify")]
+    InvalidIdToken {
+        /// The verifier's error.
+        #[source]
+        source: BoxError,
+    },
 }
 
 impl Error {

@@ -73,16 +73,20 @@
 // of a `Result`, moved once per request; boxing it would buy nothing.
 #![allow(clippy::result_large_err)]
 
+mod authn;
 mod ciba;
+mod device;
+mod dpop;
 mod faults;
-mod jobs;
 mod http;
+mod jar;
+mod jobs;
 mod keys;
+mod logout;
 mod logs;
 mod management;
 mod mfa;
 mod organizations;
-mod par;
 mod roles;
 mod recording;
 mod routes;

@@ -172,6 +172,7 @@ fn describe(tenant: &LocalTenant, ca_file: Option<&PathBuf>) -> Value {
                 "client_id": apps.machine_jwt.client_id(),
                 "private_key_pem": apps.machine_jwt.private_key_pem(),
             },
+            "native": { "client_id": apps.native.client_id() },
         },
         "user": {
             "email": tenant.user().email,

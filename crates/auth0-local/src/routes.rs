@@ -37,27 +37,25 @@ pub(crate) fn route(shared: &Shared, req: &Req) -> Resp {
             json(StatusCode::OK, &lock(&shared.keys).jwks())
         }
         (&Method::GET, "/.well-known/openid-configuration") => discovery(shared),
-        (&Method::GET, "/authorize") => authorize(shared, &req.query_params()),
+        (&Method::GET, "/authorize") => crate::jar::authorize(shared, req),
+        (&Method::POST, "/oauth/par") => crate::jar::par(shared, req),
         (&Method::POST, "/login") => login_form(shared, req),
         (&Method::POST, "/oauth/token") => token(shared, req),
         (&Method::GET | &Method::POST, "/userinfo") => userinfo(shared, req),
         (&Method::POST, "/oauth/revoke") => revoke(shared, req),
         (&Method::GET, "/v2/logout") => logout(req),
-        (&Method::GET, "/oidc/logout") => oidc_logout(req),
+        (&Method::GET, "/oidc/logout") => crate::logout::oidc_logout(shared, req),
         (&Method::POST, "/dbconnections/signup") => signup(shared, req),
         (&Method::POST, "/dbconnections/change_password") => change_password(shared, req),
         (&Method::POST, "/passwordless/start") => passwordless_start(shared, req),
-        (&Method::POST, "/oauth/par") => crate::par::push(shared, req),
         (&Method::POST, "/bc-authorize") => crate::ciba::start(shared, req),
         (&Method::POST, "/mfa/associate") => crate::mfa::associate(shared, req),
         (&Method::POST, "/mfa/challenge") => crate::mfa::challenge(shared, req),
         (&Method::GET, "/mfa/authenticators") => crate::mfa::authenticators(shared, req),
+        (&Method::POST, "/oauth/device/code") => crate::device::start(shared, req),
         (_, p) if p.starts_with("/api/v2/") => crate::management::route(shared, req),
         (&Method::GET, p) if p.starts_with("/exports/") => crate::jobs::download(shared, req),
-        (_, p)
-            if matches!(p, "/oauth/device/code")
-                || p.starts_with("/samlp/")
-                || p.starts_with("/wsfed/") =>
+        (_, p) if p.starts_with("/samlp/") || p.starts_with("/wsfed/") =>
         {
             oauth_error(
                 StatusCode::NOT_IMPLEMENTED,
@@ -103,15 +101,19 @@ fn discovery(shared: &Shared) -> Resp {
             "grant_types_supported": ["authorization_code", "refresh_token",
                 "client_credentials", "password", PASSWORD_REALM, MFA_OTP, MFA_RECOVERY_CODE,
                 PASSWORDLESS_OTP, crate::mfa::GRANT_OOB, crate::ciba::GRANT,
-                crate::token_exchange::GRANT],
+                crate::token_exchange::GRANT, crate::device::GRANT_DEVICE_CODE],
             "request_uri_parameter_supported": false,
+            "request_parameter_supported": true,
+            "request_object_signing_alg_values_supported": ["RS256", "RS384", "PS256", "ES256"],
+            "device_authorization_endpoint": format!("{issuer}oauth/device/code"),
+            "dpop_signing_alg_values_supported": ["ES256", "ES384", "RS256", "PS256", "EdDSA"],
         }),
     )
 }
 
 /// Signs `claims` with the current key (header `typ` `JWT`, as Auth0's
 /// default token profile); on failure the 500 to send instead.
-fn sign(shared: &Shared, claims: &Value) -> Result<String, Resp> {
+pub(crate) fn sign(shared: &Shared, claims: &Value) -> Result<String, Resp> {
     let key = lock(&shared.keys).current();
     key.signing.sign_token(&Map::new(), claims).map_err(|_| {
         oauth_error(
@@ -125,6 +127,17 @@ fn sign(shared: &Shared, claims: &Value) -> Result<String, Resp> {
 /// The claims of a token the tenant signed, when its signature verifies
 /// with a published key, its issuer is this tenant and it has not expired.
 pub(crate) fn verify_own_token(shared: &Shared, token: &str) -> Option<Map<String, Value>> {
+    let claims = verify_own_signature(shared, token)?;
+    let exp = claims.get("exp").and_then(Value::as_i64)?;
+    if exp <= now_secs() {
+        return None;
+    }
+    Some(claims)
+}
+
+/// [`verify_own_token`] without the expiry check (an `id_token_hint` may
+/// have expired, OIDC RP-Initiated Logout §2).
+pub(crate) fn verify_own_signature(shared: &Shared, token: &str) -> Option<Map<String, Value>> {
     let jws = Jws::parse(token, &ParseOptions::default()).ok()?;
     let alg = Algorithm::parse(&jws.header().alg).ok()?;
     let keys = lock(&shared.keys).published();
@@ -136,12 +149,8 @@ pub(crate) fn verify_own_token(shared: &Shared, token: &str) -> Option<Map<Strin
         .verify(alg, jws.signing_input(), jws.signature())
         .ok()?;
     let claims = jws.claims();
-    // RFC 7519 §4.1.1 and §4.1.4: our issuer, not expired.
+    // RFC 7519 §4.1.1: our issuer.
     if claims.get("iss").and_then(Value::as_str) != Some(shared.issuer.as_str()) {
-        return None;
-    }
-    let exp = claims.get("exp").and_then(Value::as_i64)?;
-    if exp <= now_secs() {
         return None;
     }
     Some(claims.clone())
@@ -161,13 +170,7 @@ pub(crate) fn has_audience(claims: &Map<String, Value>, audience: &str) -> bool 
 
 /// `GET /authorize` (OAuth 2.0 authorization code flow, RFC 6749 §4.1, with
 /// Auth0's `organization`, `invitation` and `audience` parameters).
-fn authorize(shared: &Shared, params: &HashMap<String, String>) -> Resp {
-    // RFC 9126 §4: a `request_uri` stands for the pushed parameters.
-    let params = match crate::par::resolve(shared, params) {
-        Ok(params) => params,
-        Err(refused) => return refused,
-    };
-    let params = &params;
+pub(crate) fn authorize(shared: &Shared, params: &HashMap<String, String>) -> Resp {
     let field = |name: &str| params.get(name).map(String::as_str).unwrap_or("");
     // RFC 6749 §4.1.2.1: without a valid client and redirect URI the error
     // is shown to the user, never sent to an unverified redirect.
@@ -475,6 +478,11 @@ pub(crate) fn authenticate_client(
         });
     }
     let (client_id, secret) = match req.basic_credentials() {
+        // RFC 6749 §2.3: one method per request; a body naming another
+        // client contradicts the header.
+        Some((id, _)) if !field("client_id").is_empty() && field("client_id") != id => {
+            return Err(unauthorized_client());
+        }
         Some((id, secret)) => (id, Some(secret)),
         None => (
             field("client_id").to_owned(),
@@ -596,6 +604,7 @@ fn token(shared: &Shared, req: &Req) -> Resp {
             | crate::ciba::GRANT
             | crate::token_exchange::GRANT
             | crate::mfa::GRANT_OOB
+            | crate::device::GRANT_DEVICE_CODE
     );
     if !known {
         return oauth_error(
@@ -611,13 +620,18 @@ fn token(shared: &Shared, req: &Req) -> Resp {
             &format!("Grant type '{grant_type}' not allowed for the client."),
         );
     }
-    // Only code exchanges with a PKCE verifier and refresh-token exchanges
-    // may come from a public client (RFC 7636 §4.5).
-    let public_ok = match grant_type {
-        "authorization_code" => params.contains_key("code_verifier"),
-        "refresh_token" | PASSWORDLESS_OTP => true,
-        _ => false,
-    };
+    // Only a public application (`token_endpoint_auth_method: none`) may
+    // leave authentication out, and only for code exchanges with a PKCE
+    // verifier (RFC 7636 §4.5), refresh-token and device-code exchanges; a
+    // confidential one must authenticate whatever the grant, PKCE or not
+    // (as Auth0 answers a regular web app that sends none).
+    let public_ok = crate::authn::is_public_client(&client.record)
+        && match grant_type {
+            "authorization_code" => params.contains_key("code_verifier"),
+            "refresh_token" | crate::device::GRANT_DEVICE_CODE => true,
+            _ => false,
+        };
+    let public_ok = public_ok || grant_type == PASSWORDLESS_OTP;
     if client.public && !public_ok {
         return unauthorized_client();
     }
@@ -719,6 +733,7 @@ fn token(shared: &Shared, req: &Req) -> Resp {
         crate::ciba::GRANT => crate::ciba::token(shared, &client_id, &params),
         crate::token_exchange::GRANT => crate::token_exchange::token(shared, &client_id, &params),
         crate::mfa::GRANT_OOB => crate::mfa::oob_grant(shared, &client_id, &params),
+        crate::device::GRANT_DEVICE_CODE => crate::device::token(shared, &client_id, &params),
         _ => unauthorized_client(),
     }
 }
@@ -1154,24 +1169,6 @@ fn revoke(shared: &Shared, req: &Req) -> Resp {
 fn logout(req: &Req) -> Resp {
     match req.query_params().get("returnTo") {
         Some(to) if !to.is_empty() => redirect(to),
-        _ => text(StatusCode::OK, "OK"),
-    }
-}
-
-/// `GET /oidc/logout` (OpenID Connect RP-Initiated Logout 1.0 §2): back to
-/// `post_logout_redirect_uri` with `state`, or a plain OK.
-fn oidc_logout(req: &Req) -> Resp {
-    let params = req.query_params();
-    match params.get("post_logout_redirect_uri") {
-        Some(to) if !to.is_empty() => {
-            let mut location = to.clone();
-            if let Some(state) = params.get("state") {
-                location.push(if to.contains('?') { '&' } else { '?' });
-                location.push_str("state=");
-                auth0_core::client::percent_encode_into(&mut location, state);
-            }
-            redirect(&location)
-        }
         _ => text(StatusCode::OK, "OK"),
     }
 }

@@ -175,7 +175,7 @@ pub(crate) async fn handle(
     let budget = limited.then(|| shared.rate_limit.take());
     let mut response = match &budget {
         Some(b) if !b.allowed => too_many_requests(&req.path),
-        _ => crate::routes::route(&shared, &req),
+        _ => crate::dpop::route(&shared, &req).await,
     };
     if let Some(budget) = budget {
         let headers = response.headers_mut();

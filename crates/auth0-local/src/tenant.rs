@@ -217,6 +217,10 @@ pub struct Applications {
     /// `private_key_jwt` (RFC 7523 client assertions) instead of a secret,
     /// with the same grants as [`machine`](Self::machine).
     pub machine_jwt: Application,
+    /// A native application: a public client without a credential
+    /// (`token_endpoint_auth_method: none`), with the authorization code
+    /// (PKCE), refresh token and device code grants.
+    pub native: Application,
 }
 
 /// A database user's login.
@@ -357,8 +361,6 @@ pub(crate) struct Store {
     pub(crate) organizations: crate::organizations::Organizations,
     /// Roles' permissions and users, users' direct permissions.
     pub(crate) rbac: crate::roles::RoleGrants,
-    /// Pushed authorization requests by `request_uri`.
-    pub(crate) pushed: crate::par::PushedRequests,
     /// Back-channel (CIBA) logins by `auth_req_id`.
     pub(crate) back_channel: crate::ciba::BackChannelLogins,
     /// Out-of-band MFA authenticators and challenges.
@@ -470,6 +472,8 @@ pub(crate) struct Shared {
     pub(crate) logs: crate::logs::LogStore,
     pub(crate) jobs: crate::jobs::JobStore,
     pub(crate) recorder: crate::recording::Recorder,
+    /// Device codes and DPoP (`authn.rs`).
+    pub(crate) authn: crate::authn::AuthnState,
 }
 
 impl Shared {
@@ -741,6 +745,12 @@ impl LocalTenantBuilder {
                 client_secret: None,
                 private_key_pem: Some(jwt_pem),
             },
+            native: Application {
+                name: "Local Native App".to_owned(),
+                client_id: "local-native-app".to_owned(),
+                client_secret: None,
+                private_key_pem: None,
+            },
         };
         let mut store = self.seed_store(&issuer, &applications)?;
         store
@@ -785,7 +795,9 @@ impl LocalTenantBuilder {
         let user = first_user.ok_or_else(|| StartError::Config {
             reason: "no user".to_owned(),
         })?;
+        let authn = crate::authn::AuthnState::new(&issuer)?;
         let shared = Arc::new(Shared {
+            authn,
             issuer,
             api_audience: self.api_audience.clone(),
             auto_login: self.auto_login,
@@ -848,12 +860,13 @@ impl LocalTenantBuilder {
                 "allowed_logout_urls": [],
                 "jwt_configuration": { "alg": self.algorithm.as_str(), "lifetime_in_seconds": 36_000 },
             });
-            match &app.client_secret {
-                Some(secret) => {
+            match (&app.client_secret, &app.private_key_pem) {
+                (Some(secret), _) => {
                     record["client_secret"] = json!(secret);
                     record["token_endpoint_auth_method"] = json!("client_secret_post");
                 }
-                None => {
+                (None, None) => record["token_endpoint_auth_method"] = json!("none"),
+                (None, Some(_)) => {
                     record["token_endpoint_auth_method"] = Value::Null;
                     record["client_authentication_methods"] = json!({
                         "private_key_jwt": { "credentials": [{ "id": "cred_local_jwt_1" }] }
@@ -874,6 +887,15 @@ impl LocalTenantBuilder {
                     "non_interactive",
                     &["client_credentials"],
                 ),
+                client(
+                    &apps.native,
+                    "native",
+                    &[
+                        "authorization_code",
+                        "refresh_token",
+                        crate::device::GRANT_DEVICE_CODE,
+                    ],
+                ),
             ],
             organizations: crate::organizations::Organizations::seed(
                 &self.organizations,
@@ -883,7 +905,7 @@ impl LocalTenantBuilder {
             mfa_recovery_code: self.mfa_otp.as_ref().map(|_| recovery_code()),
             ..Store::default()
         };
-        let all_clients: Vec<&str> = [&apps.web, &apps.machine, &apps.machine_jwt]
+        let all_clients: Vec<&str> = [&apps.web, &apps.machine, &apps.machine_jwt, &apps.native]
             .iter()
             .map(|a| a.client_id.as_str())
             .collect();
@@ -977,15 +999,15 @@ impl std::fmt::Debug for LocalTenant {
 }
 
 impl LocalTenant {
+    /// The state the routes share (for the test handles of other modules).
+    pub(crate) fn shared(&self) -> &Shared {
+        &self.shared
+    }
+
     /// A builder with Auth0's defaults: HTTPS on a free 127.0.0.1 port,
     /// RS256, one user, one organization.
     pub fn builder() -> LocalTenantBuilder {
         LocalTenantBuilder::default()
-    }
-
-    /// The state the routes share, for the test handles of other modules.
-    pub(crate) fn shared(&self) -> &Shared {
-        &self.shared
     }
 
     /// The address it listens on.

@@ -945,7 +945,7 @@ async fn form_post_response_mode_and_oidc_logout() {
     let logout = client
         .send(
             Request::get(
-                "/oidc/logout?post_logout_redirect_uri=http%3A%2F%2Flocalhost%2Fbye&state=x%20y",
+                "/oidc/logout?client_id=local-web-app&post_logout_redirect_uri=http%3A%2F%2Flocalhost%2Fbye&state=x%20y",
             )
             .body(Bytes::new())
             .unwrap(),
