@@ -15,7 +15,7 @@ use auth0_jwt::jws::{Jws, ParseOptions};
 use http::StatusCode;
 use serde_json::{Value, json};
 
-use crate::routes::{authenticate_client, has_audience, unauthorized_client};
+use crate::routes::{authenticate_client, has_audience};
 use crate::server::{Req, Resp, json, oauth_error};
 use crate::tenant::{Shared, lock, now_secs, random_id};
 
@@ -156,13 +156,30 @@ pub(crate) fn par(shared: &Shared, req: &Req) -> Resp {
         Ok(client) => client,
         Err(response) => return response,
     };
+    // A confidential client must authenticate to push (RFC 9126 §2.1).
     if client.public && !crate::authn::is_public_client(&client.record) {
-        return unauthorized_client();
+        return oauth_error(
+            StatusCode::UNAUTHORIZED,
+            "invalid_client",
+            "Client authentication is required",
+        );
     }
     let client_id = client.record["client_id"]
         .as_str()
         .unwrap_or_default()
         .to_owned();
+    let invalid =
+        |description: &str| oauth_error(StatusCode::BAD_REQUEST, "invalid_request", description);
+    // RFC 9126 §2.1: a pushed request cannot itself point at one.
+    if params.contains_key("request_uri") {
+        return invalid("request_uri is not allowed in a pushed authorization request");
+    }
+    if params
+        .get("client_id")
+        .is_some_and(|id| !id.is_empty() && *id != client_id)
+    {
+        return invalid("client_id does not match the authenticated client");
+    }
     let mut request = match params.get("request") {
         Some(jwt) => match verify_request_object(shared, &client_id, jwt) {
             Ok(params) => params,
@@ -181,12 +198,12 @@ pub(crate) fn par(shared: &Shared, req: &Req) -> Resp {
     request.insert("client_id".to_owned(), client_id.clone());
     for required in ["response_type", "redirect_uri"] {
         if request.get(required).is_none_or(String::is_empty) {
-            return oauth_error(
-                StatusCode::BAD_REQUEST,
-                "invalid_request",
-                &format!("Missing required parameter: {required}"),
-            );
+            return invalid(&format!("Missing required parameter: {required}"));
         }
+    }
+    // Refused when pushed, as `/authorize` would refuse it, not later.
+    if let Err((error, description)) = crate::routes::check_authorize(shared, &request) {
+        return oauth_error(StatusCode::BAD_REQUEST, error, &description);
     }
     let request_uri = format!("{REQUEST_URI_PREFIX}{}", random_id(24));
     lock(&shared.authn.par.requests).insert(
