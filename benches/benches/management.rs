@@ -266,16 +266,16 @@ fn list_len(page: &ListConnectionsResponseContent) -> usize {
     match page {
         ListConnectionsResponseContent::Array(items) => items.len(),
         ListConnectionsResponseContent::Offset(p) => p.connections.as_ref().map_or(0, Vec::len),
-        ListConnectionsResponseContent::Checkpoint(p) => {
-            p.connections.as_ref().map_or(0, Vec::len)
-        }
+        ListConnectionsResponseContent::Checkpoint(p) => p.connections.as_ref().map_or(0, Vec::len),
         _ => 0,
     }
 }
 
 fn decode(body: &[u8], route: Route) -> usize {
     match route {
-        Route::List => list_len(&serde_json::from_slice::<ListConnectionsResponseContent>(body).unwrap()),
+        Route::List => {
+            list_len(&serde_json::from_slice::<ListConnectionsResponseContent>(body).unwrap())
+        }
         Route::Get => {
             let c: GetConnectionResponseContent = serde_json::from_slice(body).unwrap();
             usize::from(c.id.is_some())
@@ -299,7 +299,12 @@ async fn measure(contender: &Contender, route: Route, tasks: usize, per_task: us
         let c = contender.clone();
         set.spawn_local(async move {
             for _ in 0..per_task {
-                assert_eq!(c.call(route).await, expected, "{} decoded wrongly", c.name());
+                assert_eq!(
+                    c.call(route).await,
+                    expected,
+                    "{} decoded wrongly",
+                    c.name()
+                );
             }
         });
     }
@@ -312,7 +317,10 @@ async fn measure(contender: &Contender, route: Route, tasks: usize, per_task: us
         (Some(a), Some(b)) => Some((b - a) as f64 / 1_000.0 / n),
         _ => None,
     };
-    Sample { rps: n / secs, cpu_us }
+    Sample {
+        rps: n / secs,
+        cpu_us,
+    }
 }
 
 fn median(mut v: Vec<f64>) -> f64 {
@@ -362,7 +370,12 @@ fn main() {
         for route in [Route::List, Route::Get] {
             for tasks in [1usize, 8] {
                 let per_task = (per_task_total / tasks).max(1);
-                let per_task = if route == Route::List { per_task / 4 } else { per_task }.max(1);
+                let per_task = if route == Route::List {
+                    per_task / 4
+                } else {
+                    per_task
+                }
+                .max(1);
                 // Warm up: connections, token header, allocator.
                 for c in &contenders {
                     measure(c, route, tasks, (per_task / 10).max(1)).await;
@@ -387,7 +400,8 @@ fn main() {
                 println!("\n{label}, {tasks} task(s), {per_task} calls per task per round:");
                 let bare_i = contenders.iter().position(|c| c.name() == "bare");
                 let bare_rps = bare_i.map(|i| median(rps[i].clone()));
-                let bare_cpu = bare_i.and_then(|i| (!cpu[i].is_empty()).then(|| median(cpu[i].clone())));
+                let bare_cpu =
+                    bare_i.and_then(|i| (!cpu[i].is_empty()).then(|| median(cpu[i].clone())));
                 let mut ratios = Vec::new();
                 for (i, c) in contenders.iter().enumerate() {
                     let r = median(rps[i].clone());
@@ -414,12 +428,16 @@ fn main() {
                         "RATIO sdk/bare {label} {tasks} task(s): {sdk:.3} (target ≥ {target})"
                     );
                     if sdk < target {
-                        missed.push(format!("{label}, {tasks} task(s): sdk {sdk:.3}× bare < {target}"));
+                        missed.push(format!(
+                            "{label}, {tasks} task(s): sdk {sdk:.3}× bare < {target}"
+                        ));
                     }
                     if let Some(rq) = get("reqwest") {
                         println!("RATIO reqwest/bare {label} {tasks} task(s): {rq:.3}");
                         if sdk < rq {
-                            missed.push(format!("{label}, {tasks} task(s): sdk {sdk:.3}× behind reqwest {rq:.3}×"));
+                            missed.push(format!(
+                                "{label}, {tasks} task(s): sdk {sdk:.3}× behind reqwest {rq:.3}×"
+                            ));
                         }
                     }
                 }

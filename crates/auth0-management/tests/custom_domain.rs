@@ -18,7 +18,10 @@ use tower::util::MapRequestLayer;
 /// (path, `Auth0-Custom-Domain` value) of every request sent.
 type Seen = Arc<Mutex<Vec<(String, Option<String>)>>>;
 
-async fn client(tenant: &LocalTenant, domain: Option<&str>) -> (ManagementClient<impl ManagementService>, Seen) {
+async fn client(
+    tenant: &LocalTenant,
+    domain: Option<&str>,
+) -> (ManagementClient<impl ManagementService>, Seen) {
     let seen: Seen = Arc::default();
     let record = Arc::clone(&seen);
     let http = Auth0Client::builder(tenant.client_config().build().unwrap())
@@ -37,8 +40,11 @@ async fn client(tenant: &LocalTenant, domain: Option<&str>) -> (ManagementClient
         .unwrap();
     let machine = &tenant.applications().machine;
     let mut builder = ManagementClient::builder(http).client_credentials(
-        ClientCredentials::new(machine.client_id(), machine.client_secret().unwrap_or_default())
-            .audience(tenant.management_audience()),
+        ClientCredentials::new(
+            machine.client_id(),
+            machine.client_secret().unwrap_or_default(),
+        )
+        .audience(tenant.management_audience()),
     );
     if let Some(domain) = domain {
         builder = builder.custom_domain(domain);
@@ -71,15 +77,16 @@ async fn sent_on_allowed_endpoints_only_from_the_client_or_per_call() {
         .await
         .unwrap();
     let id = user.user_id.unwrap();
-    auth0.users().get(&id, &UsersGetParams::new()).await.unwrap();
+    auth0
+        .users()
+        .get(&id, &UsersGetParams::new())
+        .await
+        .unwrap();
     // GET /connections and GET /users-by-email: not allowed.
     auth0.connections().all().await.unwrap();
     auth0.users().list_by_email("cd@example.com").await.unwrap();
 
-    let encoded_user_path = format!(
-        "/api/v2/users/{}",
-        id.replace('|', "%7C")
-    );
+    let encoded_user_path = format!("/api/v2/users/{}", id.replace('|', "%7C"));
     assert_eq!(
         header_on(&seen, "/api/v2/users"),
         [Some("login.example.com".to_owned())]
@@ -120,7 +127,10 @@ async fn sent_on_allowed_endpoints_only_from_the_client_or_per_call() {
         [Some("other.example.com".to_owned()), None]
     );
     assert_eq!(header_on(&seen, "/api/v2/connections"), [None]);
-    assert!(header_on(&seen, "/oauth/token").is_empty(), "the token is shared");
+    assert!(
+        header_on(&seen, "/oauth/token").is_empty(),
+        "the token is shared"
+    );
 }
 
 #[tokio::test]
@@ -139,13 +149,22 @@ async fn no_header_without_a_custom_domain_and_bad_domains_are_refused() {
         .unwrap();
     assert_eq!(header_on(&seen, "/api/v2/users"), [None]);
 
-    for bad in ["https://login.example.com", "login.example.com/x", "", "a b", "host:443"] {
+    for bad in [
+        "https://login.example.com",
+        "login.example.com/x",
+        "",
+        "a b",
+        "host:443",
+    ] {
         let err = ManagementClient::builder(tenant.client().unwrap())
             .token("t")
             .custom_domain(bad)
             .build()
             .unwrap_err();
-        assert!(matches!(err, BuildError::InvalidCustomDomain { .. }), "{bad}: {err:?}");
+        assert!(
+            matches!(err, BuildError::InvalidCustomDomain { .. }),
+            "{bad}: {err:?}"
+        );
         assert!(matches!(
             auth0.with_custom_domain(bad),
             Err(BuildError::InvalidCustomDomain { .. })

@@ -765,7 +765,7 @@ impl Models<'_> {
         // on it, most specific first (constant fields, then required ones;
         // constants are checked while decoding); no `Value` in between.
         let mut order: Vec<&(String, Ty, usize)> = members.iter().collect();
-        order.sort_by(|a, b| b.2.cmp(&a.2));
+        order.sort_by_key(|m| std::cmp::Reverse(m.2));
         let _ = writeln!(out, "impl<'de> Deserialize<'de> for {rust} {{");
         out.push_str("    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {\n");
         out.push_str(
