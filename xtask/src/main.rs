@@ -10,8 +10,10 @@
 //! - `cargo xtask ci`: what CI runs: formatting, clippy with warnings denied,
 //!   rustdoc with warnings denied, then `test`.
 //! - `cargo xtask bench [http|jwt|gateway|fleet|all]`: the benchmarks, each printing
-//!   its ratio against a peer measured in the same run (`fleet`: fleet mode
-//!   against independent instances; needs redis-server, not in `all`).
+//!   its ratio against a peer measured in the same run (`http`: auth0-core's
+//!   stack, then the Management client against bare hyper + serde and
+//!   reqwest; `fleet`: fleet mode against independent instances; needs
+//!   redis-server, not in `all`).
 //! - `cargo xtask quickstart`: the quickstart example (the README's first command
 //!   runs the same thing through `cargo run`).
 //! - `cargo xtask codegen [--check]`: generates the Management API's operations
@@ -366,7 +368,12 @@ fn bench(which: &str) -> Result<(), String> {
             .args(features))
     };
     match which {
-        "http" => run(cargo().args(["bench", "--package", "auth0-core", "--bench", "http"])),
+        // auth0-core's stack against bare hyper, then the Management client
+        // against bare hyper + serde and reqwest + serde (benches/).
+        "http" => {
+            run(cargo().args(["bench", "--package", "auth0-core", "--bench", "http"]))?;
+            peer_bench("management", &[])
+        }
         // auth0-jwt as built by default, then with ring verifying RSA.
         "jwt" => {
             peer_bench("jwt", &[])?;

@@ -474,13 +474,8 @@ async fn enabled_connections_gate_and_grant_membership_at_login() {
 
 /// The id of the tenant's database connection.
 async fn tenant_database_connection(auth0: &auth0_management::ManagementClient) -> String {
-    let connections = auth0
-        .connections()
-        .list(&auth0_management::resources::connections::ListConnectionsParams::new())
-        .await
-        .unwrap();
+    let connections = auth0.connections().all().await.unwrap();
     connections
-        .items
         .into_iter()
         .find(|c| c.name.as_deref() == Some(auth0_local::DATABASE_CONNECTION))
         .unwrap()

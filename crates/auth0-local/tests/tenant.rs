@@ -15,9 +15,10 @@ use auth0_jwt::id_token::{TokenVerifier, VerifyOptions};
 use auth0_jwt::sign::SigningKey;
 use auth0_jwt::verifier::{AsymmetricSignatureVerifier, StaticKeys};
 use auth0_local::{DATABASE_CONNECTION, Fault, LocalTenant, NewUser, RateLimit};
-use auth0_management::FieldsFilter;
-use auth0_management::resources::connections::ListConnectionsParams;
-use auth0_management::resources::users::{CreateUser, ListUsersParams, UpdateUser};
+use auth0_management::api::{ConnectionsListParams, UsersGetParams, UsersListParams};
+use auth0_management::models::{
+    CreateUserRequestContent, ListUsersResponseContent, UpdateUserRequestContent,
+};
 use bytes::Bytes;
 use http::{Request, StatusCode, header};
 use serde_json::{Value, json};
@@ -566,7 +567,7 @@ async fn management_users_crud_search_and_paging_window() {
     let created = management
         .users()
         .create(
-            &CreateUser::new(DATABASE_CONNECTION)
+            &CreateUserRequestContent::new(DATABASE_CONNECTION)
                 .email("ada@example.com")
                 .password("a long passphrase")
                 .name("Ada"),
@@ -577,7 +578,7 @@ async fn management_users_crud_search_and_paging_window() {
     let err = management
         .users()
         .create(
-            &CreateUser::new(DATABASE_CONNECTION)
+            &CreateUserRequestContent::new(DATABASE_CONNECTION)
                 .email("ada@example.com")
                 .password("a long passphrase"),
         )
@@ -588,14 +589,20 @@ async fn management_users_crud_search_and_paging_window() {
     metadata.insert("plan".into(), json!("pro"));
     let updated = management
         .users()
-        .update(&id, &UpdateUser::new().user_metadata(metadata))
+        .update(
+            &id,
+            &UpdateUserRequestContent::new().user_metadata(metadata),
+        )
         .await
         .unwrap();
     assert_eq!(updated.user_metadata.as_ref().unwrap()["plan"], "pro");
     // The new password works for a login.
     management
         .users()
-        .update(&id, &UpdateUser::new().password("another long passphrase"))
+        .update(
+            &id,
+            &UpdateUserRequestContent::new().password("another long passphrase"),
+        )
         .await
         .unwrap();
     tenant
@@ -610,24 +617,26 @@ async fn management_users_crud_search_and_paging_window() {
 
     let found = management
         .users()
-        .list(
-            &ListUsersParams::new()
-                .q("user_metadata.plan:pro")
-                .include_totals(true),
-        )
+        .list_pager(UsersListParams::new().q("user_metadata.plan:pro"))
+        .next_page()
         .await
+        .unwrap()
         .unwrap();
     assert_eq!(found.total, Some(1));
     assert_eq!(found.items[0].user_id.as_deref(), Some(id.as_str()));
     let by_email = management
         .users()
-        .list_by_email("ADA@example.com", &FieldsFilter::default())
+        .list_by_email("ADA@example.com")
         .await
         .unwrap();
     assert_eq!(by_email.len(), 1);
 
     management.users().delete(&id).await.unwrap();
-    let err = management.users().get(&id).await.unwrap_err();
+    let err = management
+        .users()
+        .get(&id, &UsersGetParams::new())
+        .await
+        .unwrap_err();
     assert_eq!(err.status_code(), Some(StatusCode::NOT_FOUND));
 
     // Auth0 pages through the first 1,000 results only.
@@ -639,24 +648,27 @@ async fn management_users_crud_search_and_paging_window() {
     let last = management
         .users()
         .list(
-            &ListUsersParams::new()
+            &UsersListParams::new()
                 .page(9)
                 .per_page(100)
                 .include_totals(true),
         )
         .await
         .unwrap();
-    assert_eq!(last.items.len(), 100);
-    assert_eq!(last.total, Some(1_000));
+    let ListUsersResponseContent::Offset(last) = last else {
+        panic!("include_totals answers a page object: {last:?}");
+    };
+    assert_eq!(last.users.as_ref().map(Vec::len), Some(100));
+    assert_eq!(last.total, Some(1_000.0));
     let err = management
         .users()
-        .list(&ListUsersParams::new().page(10).per_page(100))
+        .list(&UsersListParams::new().page(10).per_page(100))
         .await
         .unwrap_err();
     assert_eq!(err.status_code(), Some(StatusCode::BAD_REQUEST));
     let err = management
         .users()
-        .list(&ListUsersParams::new().per_page(101))
+        .list(&UsersListParams::new().per_page(101))
         .await
         .unwrap_err();
     assert_eq!(err.status_code(), Some(StatusCode::BAD_REQUEST));
@@ -668,12 +680,12 @@ async fn management_collections_scopes_and_unemulated_operations() {
     let management = tenant.management_client().unwrap();
     let connections = management
         .connections()
-        .list(&ListConnectionsParams::new())
+        .list_checkpoint_pager(ConnectionsListParams::new())
+        .collect_all(100)
         .await
         .unwrap();
     assert!(
         connections
-            .items
             .iter()
             .any(|c| c.name.as_deref() == Some(DATABASE_CONNECTION))
     );
@@ -823,7 +835,7 @@ async fn faults_and_rate_limits() {
     let management = tenant.management_client().unwrap();
     management
         .users()
-        .list(&ListUsersParams::new())
+        .list(&UsersListParams::new())
         .await
         .unwrap();
 
@@ -831,7 +843,7 @@ async fn faults_and_rate_limits() {
     tenant.inject(Fault::status(503).on_path("/api/v2/users"));
     management
         .users()
-        .list(&ListUsersParams::new())
+        .list(&UsersListParams::new())
         .await
         .unwrap();
     assert_eq!(tenant.pending_faults(), 0);

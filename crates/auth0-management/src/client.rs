@@ -15,10 +15,10 @@ use http::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderValue};
 use http::{Request, StatusCode};
 use serde::de::DeserializeOwned;
 
+use crate::custom_domain::{self, CUSTOM_DOMAIN_HEADER};
 use crate::error::{BuildError, Error};
+use crate::model_support::decode_list_page;
 use crate::request::ApiRequest;
-use crate::resources::connections::Connections;
-use crate::resources::users::Users;
 use crate::token::{CachedToken, ClientCredentials, TokenProvider, TokenSource};
 
 const APPLICATION_JSON: HeaderValue = HeaderValue::from_static("application/json");
@@ -64,6 +64,9 @@ impl<S: HttpService + Sync> ManagementService for S {}
 /// ```
 pub struct ManagementClient<S = DefaultService> {
     inner: Arc<Inner<S>>,
+    /// `Auth0-Custom-Domain`, sent on the endpoints that accept it
+    /// ([`crate::custom_domain`]).
+    custom_domain: Option<HeaderValue>,
 }
 
 struct Inner<S> {
@@ -75,6 +78,7 @@ impl<S> Clone for ManagementClient<S> {
     fn clone(&self) -> Self {
         Self {
             inner: Arc::clone(&self.inner),
+            custom_domain: self.custom_domain.clone(),
         }
     }
 }
@@ -84,6 +88,7 @@ impl<S> fmt::Debug for ManagementClient<S> {
         f.debug_struct("ManagementClient")
             .field("http", &self.inner.http)
             .field("tokens", &self.inner.tokens)
+            .field("custom_domain", &self.custom_domain)
             .finish()
     }
 }
@@ -95,6 +100,7 @@ impl<S> ManagementClient<S> {
             http,
             source: None,
             clock: None,
+            custom_domain: None,
         }
     }
 
@@ -102,19 +108,49 @@ impl<S> ManagementClient<S> {
     pub fn http(&self) -> &Auth0Client<S> {
         &self.inner.http
     }
+
+    /// The same client (same token cache, same connections) sending
+    /// `Auth0-Custom-Domain: domain` on the endpoints that accept it (see
+    /// [`crate::custom_domain`]): the per-call override of
+    /// [`ManagementClientBuilder::custom_domain`]. Cheap; use it for one
+    /// call or keep it.
+    ///
+    /// ```no_run
+    /// use auth0_management::models::UserResponseSchema;
+    /// # async fn f(auth0: auth0_management::ManagementClient) -> Result<(), Box<dyn std::error::Error>> {
+    /// // The verification email links to login.example.com for this call only.
+    /// let user = auth0
+    ///     .with_custom_domain("login.example.com")?
+    ///     .users()
+    ///     .create(&auth0_management::models::CreateUserRequestContent::new("Username-Password-Authentication")
+    ///         .email("jane@example.com")
+    ///         .password("correct horse battery staple"))
+    ///     .await?;
+    /// # let _: UserResponseSchema = user;
+    /// # Ok(()) }
+    /// ```
+    pub fn with_custom_domain(&self, domain: &str) -> Result<Self, BuildError> {
+        Ok(Self {
+            inner: Arc::clone(&self.inner),
+            custom_domain: Some(custom_domain::header_value(domain)?),
+        })
+    }
+
+    /// The same client without a custom domain header.
+    pub fn without_custom_domain(&self) -> Self {
+        Self {
+            inner: Arc::clone(&self.inner),
+            custom_domain: None,
+        }
+    }
+
+    /// The custom domain this client sends where allowed, if any.
+    pub fn custom_domain(&self) -> Option<&str> {
+        self.custom_domain.as_ref().and_then(|v| v.to_str().ok())
+    }
 }
 
 impl<S: ManagementService> ManagementClient<S> {
-    /// The `connections` endpoints.
-    pub fn connections(&self) -> Connections<'_, S> {
-        Connections::new(self)
-    }
-
-    /// The `users` endpoints.
-    pub fn users(&self) -> Users<'_, S> {
-        Users::new(self)
-    }
-
     /// Sends `request` and decodes a JSON answer into `T`; an error status
     /// becomes [`Error::Http`]. An empty body decodes as JSON `null`.
     ///
@@ -152,6 +188,27 @@ impl<S: ManagementService> ManagementClient<S> {
         request.body = Some(bytes::Bytes::from(body));
         let response = self.send(&request, Some(&content_type)).await?;
         Self::decode(response)
+    }
+
+    /// Sends a list request and decodes the page type `T` straight from
+    /// the body (the bare array Auth0 sends without paging parameters lands
+    /// under `items_key`).
+    pub(crate) async fn execute_list<T: DeserializeOwned>(
+        &self,
+        request: ApiRequest,
+        items_key: &str,
+    ) -> Result<ApiResponse<T>, Error> {
+        let response = self.send(&request, None).await?;
+        let data = decode_list_page::<T>(response.body(), items_key)
+            .map_err(|e| auth0_core::error::Error::decode_failure(&response, &e))?;
+        let (parts, _) = response.into_parts();
+        Ok(ApiResponse::new(data, parts.status, parts.headers))
+    }
+
+    /// Sends `request` and hands back the successful answer undecoded (for
+    /// the pagers, which decode pages themselves).
+    pub(crate) async fn execute_raw(&self, request: &ApiRequest) -> Result<HttpResponse, Error> {
+        self.send(request, None).await
     }
 
     fn decode<T: DeserializeOwned>(response: HttpResponse) -> Result<ApiResponse<T>, Error> {
@@ -219,6 +276,11 @@ impl<S: ManagementService> ManagementClient<S> {
                 content_type.cloned().unwrap_or(APPLICATION_JSON),
             );
         }
+        if let Some(domain) = &self.custom_domain {
+            if custom_domain::allowed(request.path.as_str()) {
+                headers.insert(CUSTOM_DOMAIN_HEADER, domain.clone());
+            }
+        }
         if request.retry_non_idempotent {
             http_request.extensions_mut().insert(RetryNonIdempotent);
         }
@@ -226,8 +288,8 @@ impl<S: ManagementService> ManagementClient<S> {
     }
 }
 
-/// Assembles a [`ManagementClient`]: a token source (required) and
-/// optionally the clock used for token expiry.
+/// Assembles a [`ManagementClient`]: a token source (required), and
+/// optionally the clock used for token expiry and a custom domain.
 ///
 /// ```
 /// use auth0_core::{Auth0Client, ClientConfig};
@@ -244,6 +306,7 @@ pub struct ManagementClientBuilder<S> {
     http: Auth0Client<S>,
     source: Option<TokenSource>,
     clock: Option<Arc<dyn Clock>>,
+    custom_domain: Option<String>,
 }
 
 impl<S> fmt::Debug for ManagementClientBuilder<S> {
@@ -252,6 +315,7 @@ impl<S> fmt::Debug for ManagementClientBuilder<S> {
             .field("http", &self.http)
             .field("source", &self.source)
             .field("custom_clock", &self.clock.is_some())
+            .field("custom_domain", &self.custom_domain)
             .finish()
     }
 }
@@ -314,9 +378,39 @@ impl<S> ManagementClientBuilder<S> {
         self
     }
 
-    /// Finishes the client. Fails without a token source or with an empty
-    /// token, client id or secret.
+    /// Sends `Auth0-Custom-Domain: domain` on the endpoints that accept it
+    /// — the ones node-auth0's `withCustomDomainHeader` sends it on (see
+    /// [`crate::custom_domain`]) — so emails and tickets Auth0 makes for
+    /// those calls link to your custom domain. Override per call with
+    /// [`ManagementClient::with_custom_domain`].
+    ///
+    /// ```
+    /// use auth0_core::{Auth0Client, ClientConfig};
+    /// use auth0_management::ManagementClient;
+    ///
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let http = Auth0Client::new(ClientConfig::new("tenant.auth0.com")?)?;
+    /// let auth0 = ManagementClient::builder(http)
+    ///     .token("eyJhbGciOi…")
+    ///     .custom_domain("login.example.com")
+    ///     .build()?;
+    /// assert_eq!(auth0.custom_domain(), Some("login.example.com"));
+    /// # Ok(()) }
+    /// ```
+    pub fn custom_domain(mut self, domain: impl Into<String>) -> Self {
+        self.custom_domain = Some(domain.into());
+        self
+    }
+
+    /// Finishes the client. Fails without a token source, with an empty
+    /// token, client id or secret, or with a custom domain that is not a
+    /// host name.
     pub fn build(self) -> Result<ManagementClient<S>, BuildError> {
+        let custom_domain = self
+            .custom_domain
+            .as_deref()
+            .map(custom_domain::header_value)
+            .transpose()?;
         let source = self.source.ok_or(BuildError::MissingTokenSource)?;
         let issuer = self.http.domain().issuer();
         let clock = self.clock.unwrap_or_else(|| Arc::new(SystemClock));
@@ -326,6 +420,7 @@ impl<S> ManagementClientBuilder<S> {
                 http: self.http,
                 tokens,
             }),
+            custom_domain,
         })
     }
 }

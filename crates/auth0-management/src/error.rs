@@ -203,4 +203,12 @@ pub enum BuildError {
         /// What is wrong (never the value).
         reason: &'static str,
     },
+    /// The custom domain for `Auth0-Custom-Domain` is not a host name
+    /// (empty, a URL with a scheme or path, spaces, a port, characters a
+    /// header cannot carry).
+    #[error("invalid custom domain: {reason}")]
+    InvalidCustomDomain {
+        /// What is wrong.
+        reason: &'static str,
+    },
 }

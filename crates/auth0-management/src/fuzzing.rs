@@ -7,8 +7,8 @@
 use serde_json::Value;
 
 use crate::error::Error;
+use crate::models::UserResponseSchema as User;
 use crate::pagination::Page;
-use crate::resources::users::User;
 
 /// The items key the harness decodes pages with (the input may use it or not).
 const ITEMS_KEY: &str = "users";
@@ -25,20 +25,82 @@ fn expected_count(value: Option<&Value>) -> Option<u64> {
     (0.0..1.8e19).contains(&f).then(|| f.trunc() as u64)
 }
 
-/// Target `pagination`: Management list pages ([`Page::from_json`]).
+/// Whether any object in the document names a member twice. The tree
+/// keeps the last value; the page decoder reads the body in one pass and
+/// refuses a typed field given twice (`InvalidPage`). Both are allowed by
+/// RFC 8259 §4 ("names SHOULD be unique"), so such inputs are only checked
+/// for not panicking.
+fn has_duplicate_keys(data: &[u8]) -> bool {
+    struct Check;
+    impl<'de> serde::de::DeserializeSeed<'de> for Check {
+        type Value = bool;
+        fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<bool, D::Error> {
+            d.deserialize_any(self)
+        }
+    }
+    impl<'de> serde::de::Visitor<'de> for Check {
+        type Value = bool;
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("JSON")
+        }
+        fn visit_bool<E>(self, _: bool) -> Result<bool, E> {
+            Ok(false)
+        }
+        fn visit_i64<E>(self, _: i64) -> Result<bool, E> {
+            Ok(false)
+        }
+        fn visit_u64<E>(self, _: u64) -> Result<bool, E> {
+            Ok(false)
+        }
+        fn visit_f64<E>(self, _: f64) -> Result<bool, E> {
+            Ok(false)
+        }
+        fn visit_str<E>(self, _: &str) -> Result<bool, E> {
+            Ok(false)
+        }
+        fn visit_unit<E>(self) -> Result<bool, E> {
+            Ok(false)
+        }
+        fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<bool, A::Error> {
+            let mut dup = false;
+            while let Some(d) = seq.next_element_seed(Check)? {
+                dup |= d;
+            }
+            Ok(dup)
+        }
+        fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<bool, A::Error> {
+            let mut seen = std::collections::HashSet::new();
+            let mut dup = false;
+            while let Some(key) = map.next_key::<String>()? {
+                dup |= !seen.insert(key);
+                dup |= map.next_value_seed(Check)?;
+            }
+            Ok(dup)
+        }
+    }
+    let mut de = serde_json::Deserializer::from_slice(data);
+    serde::de::DeserializeSeed::deserialize(Check, &mut de).unwrap_or(true)
+}
+
+/// Target `pagination`: Management list pages ([`Page::from_slice`]).
 ///
 /// For any JSON document: a bare array is a page of exactly those items; an
 /// object is a page of the items under the key (none when absent or `null`)
 /// with `start`/`limit`/`total` read as documented and a non-empty string
 /// `next`; an items member that is not an array, or any other document, is
-/// `InvalidPage`. Decoding into the curated `User` model accepts a page only
+/// `InvalidPage`. Decoding into the generated `UserResponseSchema` model accepts a page only
 /// when every item decodes on its own, and each decoded user survives a
 /// serialize/deserialize round trip (through `serde_json::Value`).
 pub fn pagination(data: &[u8]) {
     let Ok(value) = serde_json::from_slice::<Value>(data) else {
         return;
     };
-    let page = Page::<Value>::from_json(value.clone(), ITEMS_KEY);
+    if has_duplicate_keys(data) {
+        let _ = Page::<Value>::from_slice(data, ITEMS_KEY);
+        let _ = Page::<User>::from_slice(data, ITEMS_KEY);
+        return;
+    }
+    let page = Page::<Value>::from_slice(data, ITEMS_KEY);
     let items: Option<Vec<Value>> = match &value {
         Value::Array(items) => {
             let page = match &page {
@@ -81,7 +143,7 @@ pub fn pagination(data: &[u8]) {
         assert_eq!(&page.items, items);
     }
 
-    let users = Page::<User>::from_json(value, ITEMS_KEY);
+    let users = Page::<User>::from_slice(data, ITEMS_KEY);
     let Some(items) = items else {
         assert!(users.is_err());
         return;

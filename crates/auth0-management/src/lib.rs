@@ -12,10 +12,15 @@
 //!   [`logs`] reads the tenant logs by checkpoint (no 1,000-result window).
 //! * [`jobs`] waits for jobs (backoff, deadline, typed failures with an
 //!   import's error report) and reads users exports (gzip NDJSON or CSV).
-//! * [`resources`] has hand-written modules with curated models for the
-//!   most used resources (`connections`, `users`).
 //! * [`api`] and [`models`] (generated from the Management API's OpenAPI
-//!   description by `cargo xtask codegen`) cover **all 335 operations**.
+//!   description by `cargo xtask codegen`) cover **all 452 operations**,
+//!   users and connections included, in one shape.
+//! * [`resources`] adds a few curated helpers on the generated groups
+//!   (`users().list_by_email(email)`, `connections().all()`), taking and
+//!   returning the generated models.
+//! * [`custom_domain`]: `Auth0-Custom-Domain` on the endpoints that accept
+//!   it ([`ManagementClientBuilder::custom_domain`],
+//!   [`ManagementClient::with_custom_domain`]).
 //!
 //! # All operations
 //!
@@ -55,9 +60,17 @@
 //! # Ok(()) }
 //! ```
 //!
+//! Users and connections follow the same convention; a `PATCH` body is a
+//! `…RequestContent` built with `new()` and setters (`clear_<field>()`
+//! sends `null`). Auth0 lets you change a connection's `display_name`,
+//! `options`, `enabled_clients`, `realms`, `is_domain_connection`,
+//! `show_as_button`, `metadata`, `authentication` and
+//! `connected_accounts`; its `name` and `strategy` are fixed at creation.
+//!
 //! ```no_run
 //! use auth0_core::{Auth0Client, ClientConfig};
-//! use auth0_management::resources::connections::UpdateConnection;
+//! use auth0_management::api::ConnectionsGetParams;
+//! use auth0_management::models::UpdateConnectionRequestContent;
 //! use auth0_management::{ClientCredentials, ManagementClient};
 //!
 //! # #[tokio::main(flavor = "current_thread")]
@@ -70,14 +83,21 @@
 //! let connections = auth0.connections().all().await?;
 //! auth0
 //!     .connections()
-//!     .update("con_ErZf9LpXQDE0cNBr", &UpdateConnection::new().display_name("MyNewName"))
+//!     .update(
+//!         "con_ErZf9LpXQDE0cNBr",
+//!         &UpdateConnectionRequestContent::new().display_name("MyNewName"),
+//!     )
 //!     .await?;
-//! let modified = auth0.connections().get("con_ErZf9LpXQDE0cNBr").await?;
+//! let modified = auth0
+//!     .connections()
+//!     .get("con_ErZf9LpXQDE0cNBr", &ConnectionsGetParams::new())
+//!     .await?;
 //! # let _ = (connections, modified);
 //! # Ok(()) }
 //! ```
 
 pub mod client;
+pub mod custom_domain;
 pub mod error;
 pub mod generated;
 pub mod jobs;
@@ -102,5 +122,5 @@ pub use client::{ManagementClient, ManagementClientBuilder, ManagementService};
 pub use error::{BuildError, Error, TokenError};
 pub use pagination::{Page, Pager};
 pub use patch::Patch;
-pub use request::{ApiPath, ApiRequest, FieldsFilter, Query, QueryParams};
+pub use request::{ApiPath, ApiRequest, Query, QueryParams};
 pub use token::{ClientCredentials, TokenSource};

@@ -1,7 +1,7 @@
 //! Shared code the generated models and operations use (hand-written, not
 //! generated): the forward-compatible string enum macro, telling `oneOf`
-//! shapes apart, `Debug` helpers that hide secrets, decoding offset pages
-//! and encoding `multipart/form-data` bodies.
+//! members apart (constant fields), `Debug` helpers that hide secrets,
+//! decoding list pages and encoding `multipart/form-data` bodies.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -128,63 +128,21 @@ pub(crate) fn other(type_name: &str, value: &Value) {
     note(|| format!("{type_name} decoded as Other: {value}"));
 }
 
-/// How a `oneOf` member's JSON looks: enough to pick the member to decode.
-#[derive(Debug)]
-pub(crate) enum Shape {
-    /// An object with these constant fields and these required fields.
-    Object {
-        consts: &'static [(&'static str, &'static str)],
-        required: &'static [&'static str],
-    },
-    Str,
-    Int,
-    Num,
-    // Boolean and untyped members: none in today's spec, kept so a
-    // regenerated union with one compiles.
-    #[allow(dead_code)]
-    Bool,
-    Array,
-    /// Any of these shapes (a member that is itself a `oneOf`).
-    OneOf(&'static [Shape]),
-    #[allow(dead_code)]
-    Any,
-}
-
-/// How well `value` fits `shape`: `None` if it cannot be that member;
-/// constants weigh more than required fields.
-fn score(shape: &Shape, value: &Value) -> Option<usize> {
-    match shape {
-        Shape::Object { consts, required } => {
-            let object = value.as_object()?;
-            for (key, constant) in *consts {
-                if object.get(*key)?.as_str()? != *constant {
-                    return None;
-                }
-            }
-            if required.iter().any(|r| !object.contains_key(*r)) {
-                return None;
-            }
-            Some(1 + 10 * consts.len() + required.len())
-        }
-        Shape::Str => value.is_string().then_some(1),
-        Shape::Int => (value.is_i64() || value.is_u64()).then_some(1),
-        Shape::Num => value.is_number().then_some(1),
-        Shape::Bool => value.is_boolean().then_some(1),
-        Shape::Array => value.is_array().then_some(1),
-        Shape::OneOf(members) => members.iter().filter_map(|s| score(s, value)).max(),
-        Shape::Any => Some(0),
+/// Decodes a constant field (`"type": "webhook"`): any other value fails,
+/// so a `oneOf` tries its next member instead of taking the wrong one.
+pub(crate) fn constant<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+    expected: &'static str,
+) -> Result<String, D::Error> {
+    let value = <String as serde::Deserialize>::deserialize(deserializer)?;
+    if value == expected {
+        Ok(value)
+    } else {
+        Err(serde::de::Error::invalid_value(
+            serde::de::Unexpected::Str(&value),
+            &expected,
+        ))
     }
-}
-
-/// The members `value` may be, best fit first (ties in spec order).
-pub(crate) fn candidates(value: &Value, shapes: &[Shape]) -> Vec<usize> {
-    let mut fits: Vec<(usize, usize)> = shapes
-        .iter()
-        .enumerate()
-        .filter_map(|(i, s)| score(s, value).map(|sc| (i, sc)))
-        .collect();
-    fits.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
-    fits.into_iter().map(|(i, _)| i).collect()
 }
 
 /// Free-form JSON whose `Debug` shows keys, never values (they may hold
@@ -258,21 +216,28 @@ impl<T: JsonKeys + ?Sized> fmt::Debug for Keys<'_, T> {
     }
 }
 
-/// Decodes a paginated list answer into its page type: the object form, or
-/// the bare array Auth0 sends when no paging parameter asks for the object
-/// (no `include_totals=true`, no `from`/`take`), wrapped under `items_key`.
-pub(crate) fn list_page<T: DeserializeOwned>(value: Value, items_key: &str) -> Result<T, Error> {
-    let value = match value {
-        Value::Array(items) => {
-            let mut map = Map::new();
-            map.insert(items_key.to_owned(), Value::Array(items));
-            Value::Object(map)
-        }
-        other => other,
-    };
-    serde_json::from_value(value).map_err(|e| Error::InvalidPage {
-        reason: format!("the page could not be decoded: {e}"),
-    })
+/// Decodes a paginated list answer into its page type, straight from the
+/// body: the object form, or the bare array Auth0 sends when no paging
+/// parameter asks for the object (no `include_totals=true`, no
+/// `from`/`take`), read as `{"<items_key>": [...]}` — the array is wrapped
+/// in bytes, not through a JSON tree.
+pub(crate) fn decode_list_page<T: DeserializeOwned>(
+    body: &[u8],
+    items_key: &str,
+) -> Result<T, serde_json::Error> {
+    let start = body.iter().position(|b| !b.is_ascii_whitespace());
+    if start.is_some_and(|i| body[i] == b'[') {
+        let mut wrapped = Vec::with_capacity(body.len() + items_key.len() + 8);
+        wrapped.extend_from_slice(b"{\"");
+        // Keys are the spec's list field names (`[a-z_]+`); escape anyway.
+        wrapped.extend_from_slice(items_key.escape_default().to_string().as_bytes());
+        wrapped.extend_from_slice(b"\":");
+        wrapped.extend_from_slice(body);
+        wrapped.push(b'}');
+        serde_json::from_slice(&wrapped)
+    } else {
+        serde_json::from_slice(body)
+    }
 }
 
 /// A `multipart/form-data` body: every field of `body` as a part (strings
@@ -329,26 +294,18 @@ mod tests {
     use super::*;
 
     #[test]
-    fn shapes_pick_the_most_specific_member() {
-        const SHAPES: &[Shape] = &[
-            Shape::Object {
-                consts: &[],
-                required: &[],
-            },
-            Shape::Object {
-                consts: &[("type", "a")],
-                required: &["x"],
-            },
-            Shape::Str,
-        ];
-        let v = serde_json::json!({"type": "a", "x": 1});
-        assert_eq!(candidates(&v, SHAPES), vec![1, 0]);
-        assert_eq!(
-            candidates(&serde_json::json!({"type": "b"}), SHAPES),
-            vec![0]
-        );
-        assert_eq!(candidates(&serde_json::json!("s"), SHAPES), vec![2]);
-        assert!(candidates(&serde_json::json!(1), SHAPES).is_empty());
+    fn constants_must_match() {
+        #[derive(serde::Deserialize)]
+        struct T {
+            #[serde(deserialize_with = "webhook")]
+            r#type: String,
+        }
+        fn webhook<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+            constant(d, "webhook")
+        }
+        let t: T = serde_json::from_str(r#"{"type":"webhook"}"#).unwrap();
+        assert_eq!(t.r#type, "webhook");
+        assert!(serde_json::from_str::<T>(r#"{"type":"eventbridge"}"#).is_err());
     }
 
     #[test]
@@ -361,8 +318,10 @@ mod tests {
 
     #[test]
     fn bare_arrays_become_pages() {
-        let page: Value = list_page(serde_json::json!([1, 2]), "roles").unwrap();
+        let page: Value = decode_list_page(b" [1, 2]", "roles").unwrap();
         assert_eq!(page, serde_json::json!({"roles": [1, 2]}));
+        let page: Value = decode_list_page(br#"{"roles": [3], "next": "x"}"#, "roles").unwrap();
+        assert_eq!(page, serde_json::json!({"roles": [3], "next": "x"}));
     }
 
     #[test]

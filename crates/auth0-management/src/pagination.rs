@@ -26,8 +26,11 @@ use std::collections::HashSet;
 use std::fmt;
 use std::marker::PhantomData;
 
-use serde::de::DeserializeOwned;
-use serde_json::Value;
+use bytes::Bytes;
+use serde::de::{
+    Deserialize, DeserializeOwned, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess,
+    Visitor,
+};
 
 use crate::client::{ManagementClient, ManagementService};
 use crate::error::Error;
@@ -65,13 +68,13 @@ fn window_alternative(path: &str) -> &'static str {
 
 /// One page of a list.
 ///
+/// Counts are `u64` (the query's `page`/`per_page`/`take` are `u32`).
+///
 /// ```
 /// use auth0_management::pagination::Page;
 ///
-/// let page: Page<serde_json::Value> = Page::from_json(
-///     serde_json::json!({ "start": 0, "limit": 2, "total": 3, "users": [{}, {}] }),
-///     "users",
-/// )?;
+/// let page: Page<serde_json::Value> =
+///     Page::from_slice(br#"{ "start": 0, "limit": 2, "total": 3, "users": [{}, {}] }"#, "users")?;
 /// assert_eq!((page.items.len(), page.total), (2, Some(3)));
 /// # Ok::<(), auth0_management::Error>(())
 /// ```
@@ -90,59 +93,25 @@ pub struct Page<T> {
     pub next: Option<String>,
 }
 
-/// Reads a count leniently: Auth0 documents these as numbers and some
-/// fixtures send `1.1`; fractions are truncated, negatives and non-numbers
-/// read as absent.
-fn count(value: Option<&Value>) -> Option<u64> {
-    let n = value?.as_number()?;
-    n.as_u64().or_else(|| {
-        n.as_f64()
-            .filter(|f| f.is_finite() && *f >= 0.0 && *f < 1.8e19)
-            .map(|f| f as u64)
-    })
-}
-
 impl<T: DeserializeOwned> Page<T> {
-    /// Decodes a page: a bare array, or an object with the items under
-    /// `items_key` plus the paging fields.
-    pub fn from_json(value: Value, items_key: &str) -> Result<Self, Error> {
-        let decode = |items: Value| {
-            serde_json::from_value::<Vec<T>>(items).map_err(|e| Error::InvalidPage {
-                reason: format!("the items could not be decoded: {e}"),
-            })
-        };
-        match value {
-            Value::Array(_) => Ok(Page {
-                items: decode(value)?,
-                start: None,
-                limit: None,
-                total: None,
-                next: None,
-            }),
-            Value::Object(mut map) => {
-                let items = match map.remove(items_key) {
-                    Some(Value::Null) | None => Vec::new(),
-                    Some(items) => decode(items)?,
-                };
-                Ok(Page {
-                    items,
-                    start: count(map.get("start")),
-                    limit: count(map.get("limit")),
-                    total: count(map.get("total")),
-                    next: map
-                        .get("next")
-                        .and_then(Value::as_str)
-                        .filter(|s| !s.is_empty())
-                        .map(str::to_owned),
-                })
-            }
-            other => Err(Error::InvalidPage {
-                reason: format!(
-                    "expected an array or an object with `{items_key}`, got {}",
-                    json_kind(&other)
-                ),
-            }),
+    /// Decodes a page straight from a response body: a bare array, or an
+    /// object with the items under `items_key` (absent or `null`: none)
+    /// plus the paging fields. Counts are read leniently (Auth0 documents
+    /// them as numbers and its fixtures send `1.1`): fractions are
+    /// truncated, negatives and non-numbers read as absent; an empty `next`
+    /// means the last page.
+    pub fn from_slice(body: &[u8], items_key: &str) -> Result<Self, Error> {
+        let mut de = serde_json::Deserializer::from_slice(body);
+        let page = PageSeed::<T> {
+            items_key,
+            _items: PhantomData,
         }
+        .deserialize(&mut de)
+        .and_then(|page| de.end().map(|()| page))
+        .map_err(|e| Error::InvalidPage {
+            reason: format!("expected an array or an object with `{items_key}`: {e}"),
+        })?;
+        Ok(page)
     }
 }
 
@@ -176,33 +145,174 @@ fn next_from_link(headers: &http::HeaderMap) -> Option<String> {
         })
 }
 
-/// `field` of the last element of a bare-array page, as text.
-fn last_item_field(data: &Value, field: &str) -> Option<String> {
-    match data.as_array()?.last()?.get(field)? {
+/// `field` of the last element of a bare-array page, as text: the
+/// fallback cursor when an answer has no `Link` header (Auth0 sends one), so
+/// this rare path may read the body a second time, as a tree.
+fn last_item_field(body: &[u8], field: &str) -> Option<String> {
+    use serde_json::Value;
+    let items: Vec<serde_json::Map<String, Value>> = serde_json::from_slice(body).ok()?;
+    match items.last()?.get(field)? {
         Value::String(s) if !s.is_empty() => Some(s.clone()),
         Value::Number(n) => Some(n.to_string()),
         _ => None,
     }
 }
 
-fn json_kind(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
+/// Decodes a [`Page`] in one pass over the body (no JSON tree).
+struct PageSeed<'k, T> {
+    items_key: &'k str,
+    _items: PhantomData<fn() -> T>,
+}
+
+impl<'de, T: DeserializeOwned> DeserializeSeed<'de> for PageSeed<'_, T> {
+    type Value = Page<T>;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Page<T>, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de, T: DeserializeOwned> Visitor<'de> for PageSeed<'_, T> {
+    type Value = Page<T>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "an array or an object with `{}`", self.items_key)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Page<T>, A::Error> {
+        let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0));
+        while let Some(item) = seq.next_element::<T>()? {
+            items.push(item);
+        }
+        Ok(Page {
+            items,
+            start: None,
+            limit: None,
+            total: None,
+            next: None,
+        })
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Page<T>, A::Error> {
+        let mut page = Page {
+            items: Vec::new(),
+            start: None,
+            limit: None,
+            total: None,
+            next: None,
+        };
+        while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+            match key.as_ref() {
+                k if k == self.items_key => {
+                    page.items = map.next_value::<Option<Vec<T>>>()?.unwrap_or_default();
+                }
+                "start" => page.start = map.next_value::<Count>()?.0,
+                "limit" => page.limit = map.next_value::<Count>()?.0,
+                "total" => page.total = map.next_value::<Count>()?.0,
+                "next" => {
+                    page.next = map.next_value::<NextCursor>()?.0;
+                }
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(page)
+    }
+}
+
+/// A paging count read leniently (see [`Page::from_slice`]).
+struct Count(Option<u64>);
+
+impl<'de> Deserialize<'de> for Count {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(CountVisitor).map(Count)
+    }
+}
+
+struct CountVisitor;
+
+impl<'de> Visitor<'de> for CountVisitor {
+    type Value = Option<u64>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+    fn visit_u64<E>(self, v: u64) -> Result<Option<u64>, E> {
+        Ok(Some(v))
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<Option<u64>, E> {
+        Ok(u64::try_from(v).ok())
+    }
+    fn visit_f64<E>(self, v: f64) -> Result<Option<u64>, E> {
+        // Below 1.8e19 every truncated value fits in a u64.
+        Ok((0.0..1.8e19).contains(&v).then(|| v.trunc() as u64))
+    }
+    fn visit_bool<E>(self, _: bool) -> Result<Option<u64>, E> {
+        Ok(None)
+    }
+    fn visit_str<E>(self, _: &str) -> Result<Option<u64>, E> {
+        Ok(None)
+    }
+    fn visit_unit<E>(self) -> Result<Option<u64>, E> {
+        Ok(None)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Option<u64>, A::Error> {
+        IgnoredAny.visit_seq(seq).map(|_| None)
+    }
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Option<u64>, A::Error> {
+        IgnoredAny.visit_map(map).map(|_| None)
+    }
+}
+
+/// A `next` cursor: a non-empty string, anything else reads as absent.
+struct NextCursor(Option<String>);
+
+impl<'de> Deserialize<'de> for NextCursor {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Option<String>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("any JSON value")
+            }
+            fn visit_str<E>(self, v: &str) -> Result<Option<String>, E> {
+                Ok((!v.is_empty()).then(|| v.to_owned()))
+            }
+            fn visit_u64<E>(self, _: u64) -> Result<Option<String>, E> {
+                Ok(None)
+            }
+            fn visit_i64<E>(self, _: i64) -> Result<Option<String>, E> {
+                Ok(None)
+            }
+            fn visit_f64<E>(self, _: f64) -> Result<Option<String>, E> {
+                Ok(None)
+            }
+            fn visit_bool<E>(self, _: bool) -> Result<Option<String>, E> {
+                Ok(None)
+            }
+            fn visit_unit<E>(self) -> Result<Option<String>, E> {
+                Ok(None)
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Option<String>, A::Error> {
+                IgnoredAny.visit_seq(seq).map(|_| None)
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Option<String>, A::Error> {
+                IgnoredAny.visit_map(map).map(|_| None)
+            }
+        }
+        deserializer.deserialize_any(V).map(NextCursor)
     }
 }
 
 #[derive(Clone)]
 enum Position {
     Offset {
-        page: u64,
+        page: u32,
         per_page: u32,
-        /// The items of the previous page, to notice a repeated page.
-        previous: Option<Value>,
+        /// The body of the previous page (when it had items), to notice a
+        /// repeated page. `Bytes` share the response buffer: no copy.
+        previous: Option<Bytes>,
     },
     Checkpoint {
         from: Option<String>,
@@ -250,9 +360,9 @@ impl fmt::Debug for Position {
 /// move the pager: calling `next_page` again retries the same page.
 ///
 /// ```no_run
-/// use auth0_management::resources::users::ListUsersParams;
+/// use auth0_management::api::UsersListParams;
 /// # async fn f(auth0: auth0_management::ManagementClient) -> Result<(), auth0_management::Error> {
-/// let mut pager = auth0.users().pager(ListUsersParams::new().q("email.domain:\"example.com\""));
+/// let mut pager = auth0.users().list_pager(UsersListParams::new().q("email.domain:\"example.com\""));
 /// while let Some(page) = pager.next_page().await {
 ///     for user in page?.items {
 ///         println!("{:?}", user.user_id);
@@ -288,7 +398,7 @@ impl<T: DeserializeOwned, S: ManagementService> Pager<T, S> {
         client: ManagementClient<S>,
         request: ApiRequest,
         items_key: &'static str,
-        first_page: u64,
+        first_page: u32,
         per_page: u32,
     ) -> Self {
         Self::new(
@@ -393,7 +503,7 @@ impl<T: DeserializeOwned, S: ManagementService> Pager<T, S> {
         if let Position::Offset { page, per_page, .. } = &self.position {
             // Auth0 answers 400 to a page that starts past the window:
             // stop before sending it, naming the way to read the rest.
-            if page.saturating_mul(u64::from(*per_page)) >= RESULT_WINDOW {
+            if u64::from(*page) * u64::from(*per_page) >= RESULT_WINDOW {
                 self.done = true;
                 return Some(Err(Error::ResultWindow {
                     limit: RESULT_WINDOW,
@@ -419,8 +529,12 @@ impl<T: DeserializeOwned, S: ManagementService> Pager<T, S> {
                 query.push_opt("from", from.as_deref()).push("take", take);
             }
         }
-        let (data, headers) = match self.client.execute::<Value>(request).await {
-            Ok(response) => (response.data, response.headers),
+        let response = match self.client.execute_raw(&request).await {
+            Ok(response) => response,
+            Err(e) => return Some(Err(e)),
+        };
+        let mut page = match Page::<T>::from_slice(response.body(), self.items_key) {
+            Ok(page) => page,
             Err(e) => return Some(Err(e)),
         };
         // For item-cursor checkpoints, the next `from` is read before the
@@ -429,33 +543,23 @@ impl<T: DeserializeOwned, S: ManagementService> Pager<T, S> {
             Position::Checkpoint {
                 cursor: Cursor::LinkOrLastItem(field),
                 ..
-            } => Some(next_from_link(&headers).or_else(|| last_item_field(&data, field))),
+            } => Some(
+                next_from_link(response.headers())
+                    .or_else(|| last_item_field(response.body(), field)),
+            ),
             _ => None,
         };
         // A server that ignores `page` answers every request with the same
         // items: that is a loop, not more data.
-        let repeated = match &mut self.position {
-            Position::Offset { previous, .. } => {
-                let items = match &data {
-                    Value::Array(_) => Some(&data),
-                    Value::Object(map) => map.get(self.items_key),
-                    _ => None,
-                };
-                let items = items.filter(|i| i.as_array().is_some_and(|a| !a.is_empty()));
-                let same = items.is_some() && items == previous.as_ref();
-                *previous = items.cloned();
-                same
+        if let Position::Offset { previous, .. } = &mut self.position {
+            let body = response.into_body();
+            let same = !page.items.is_empty() && previous.as_ref() == Some(&body);
+            *previous = (!page.items.is_empty()).then_some(body);
+            if same {
+                self.done = true;
+                return Some(Err(Error::PaginationLoop));
             }
-            Position::Checkpoint { .. } => false,
-        };
-        if repeated {
-            self.done = true;
-            return Some(Err(Error::PaginationLoop));
         }
-        let mut page = match Page::<T>::from_json(data, self.items_key) {
-            Ok(page) => page,
-            Err(e) => return Some(Err(e)),
-        };
         if let Some(next) = item_cursor {
             page.next = next.filter(|_| !page.items.is_empty());
             if page.items.is_empty() {
@@ -482,7 +586,7 @@ impl<T: DeserializeOwned, S: ManagementService> Pager<T, S> {
                 ..
             } => {
                 let size = u64::from(*per_page);
-                let start = page.start.unwrap_or(index.saturating_mul(size));
+                let start = page.start.unwrap_or(u64::from(*index) * size);
                 let end = start.saturating_add(page.items.len() as u64);
                 let short = (page.items.len() as u64) < size;
                 if page.items.is_empty() || short || page.total.is_some_and(|t| end >= t) {
@@ -570,6 +674,7 @@ impl<T: DeserializeOwned, S: ManagementService> Pager<T, S> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::Value;
 
     #[test]
     fn link_header_from() {
@@ -594,36 +699,40 @@ mod tests {
             http::HeaderValue::from_static("<https://t/x?from=9>; rel=\"prev\""),
         );
         assert_eq!(next_from_link(&headers), None);
-        let items = serde_json::json!([{"log_id": "1"}, {"log_id": "2"}]);
-        assert_eq!(last_item_field(&items, "log_id").as_deref(), Some("2"));
-        assert_eq!(last_item_field(&serde_json::json!([]), "log_id"), None);
+        let items = br#"[{"log_id": "1"}, {"log_id": "2"}]"#;
+        assert_eq!(last_item_field(items, "log_id").as_deref(), Some("2"));
+        assert_eq!(last_item_field(b"[]", "log_id"), None);
     }
 
     #[test]
     fn lenient_counts() {
-        let page: Page<Value> = Page::from_json(
-            serde_json::json!({"start": 1.1, "limit": -1, "total": "x", "users": null}),
+        let page: Page<Value> = Page::from_slice(
+            br#"{"start": 1.1, "limit": -1, "total": "x", "length": 2, "users": null, "next": 5}"#,
             "users",
         )
         .unwrap();
         assert_eq!(page.start, Some(1));
         assert_eq!(page.limit, None);
         assert_eq!(page.total, None);
+        assert_eq!(page.next, None);
         assert!(page.items.is_empty());
     }
 
     #[test]
     fn bare_array_and_bad_shapes() {
-        let page: Page<u32> = Page::from_json(serde_json::json!([1, 2]), "x").unwrap();
+        let page: Page<u32> = Page::from_slice(b"[1, 2]", "x").unwrap();
         assert_eq!(page.items, vec![1, 2]);
-        assert!(Page::<u32>::from_json(serde_json::json!("x"), "x").is_err());
-        assert!(Page::<u32>::from_json(serde_json::json!({"x": ["a"]}), "x").is_err());
+        assert!(Page::<u32>::from_slice(br#""x""#, "x").is_err());
+        assert!(Page::<u32>::from_slice(br#"{"x": ["a"]}"#, "x").is_err());
+        assert!(Page::<u32>::from_slice(br#"{"x": 1}"#, "x").is_err());
+        assert!(Page::<u32>::from_slice(b"[1] [2]", "x").is_err());
     }
 
     #[test]
     fn empty_next_is_last_page() {
-        let page: Page<u32> =
-            Page::from_json(serde_json::json!({"next": "", "x": [1]}), "x").unwrap();
+        let page: Page<u32> = Page::from_slice(br#"{"next": "", "x": [1]}"#, "x").unwrap();
         assert_eq!(page.next, None);
+        let page: Page<u32> = Page::from_slice(br#"{"next": "c2", "x": [1]}"#, "x").unwrap();
+        assert_eq!(page.next.as_deref(), Some("c2"));
     }
 }

@@ -177,50 +177,6 @@ impl QueryParams for () {
     fn append_to(&self, _query: &mut Query) {}
 }
 
-/// The `fields` / `include_fields` pair many read operations accept:
-/// restrict (or, with `include_fields(false)`, exclude) the returned fields.
-///
-/// ```
-/// use auth0_management::request::{FieldsFilter, Query, QueryParams};
-///
-/// let filter = FieldsFilter::include(["user_id", "email"]);
-/// let mut q = Query::new();
-/// filter.append_to(&mut q);
-/// assert_eq!(q.encode(), "fields=user_id%2Cemail&include_fields=true");
-/// ```
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct FieldsFilter {
-    fields: Vec<String>,
-    include: Option<bool>,
-}
-
-impl FieldsFilter {
-    /// Return only these fields.
-    pub fn include<I: IntoIterator<Item = S>, S: Into<String>>(fields: I) -> Self {
-        Self {
-            fields: fields.into_iter().map(Into::into).collect(),
-            include: Some(true),
-        }
-    }
-
-    /// Return everything but these fields.
-    pub fn exclude<I: IntoIterator<Item = S>, S: Into<String>>(fields: I) -> Self {
-        Self {
-            fields: fields.into_iter().map(Into::into).collect(),
-            include: Some(false),
-        }
-    }
-}
-
-impl QueryParams for FieldsFilter {
-    fn append_to(&self, query: &mut Query) {
-        if !self.fields.is_empty() {
-            query.push("fields", self.fields.join(","));
-        }
-        query.push_opt("include_fields", self.include);
-    }
-}
-
 /// One Management API call: method, path, query and optional JSON body.
 ///
 /// `GET`, `PUT` and `DELETE` are retried by the client's retry layer on 5xx

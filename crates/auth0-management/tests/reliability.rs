@@ -34,8 +34,9 @@ use auth0_core::error::Error as CoreError;
 use auth0_core::retry::RetryPolicy;
 use auth0_core::{Auth0Client, ClientConfig};
 use auth0_local::{Fault, LocalTenant, RecordedRequest};
-use auth0_management::resources::users::{CreateUser, UpdateUser};
-use auth0_management::{ClientCredentials, Error, FieldsFilter, ManagementClient};
+use auth0_management::api::UsersGetParams;
+use auth0_management::models::{CreateUserRequestContent, UpdateUserRequestContent};
+use auth0_management::{ClientCredentials, Error, ManagementClient};
 use bytes::Bytes;
 use http::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -483,7 +484,7 @@ async fn provision(auth0: &ManagementClient, index: usize) -> Report {
     r.ops += 1;
     let id = match users
         .create(
-            &CreateUser::new("Username-Password-Authentication")
+            &CreateUserRequestContent::new("Username-Password-Authentication")
                 .email(&email)
                 .password("correct horse battery staple"),
         )
@@ -498,7 +499,7 @@ async fn provision(auth0: &ManagementClient, index: usize) -> Report {
             r.create = Some(Err(why(&e)));
             // Did Auth0 do it anyway? A lookup (idempotent) tells.
             r.ops += 1;
-            match users.list_by_email(&email, &FieldsFilter::default()).await {
+            match users.list_by_email(&email).await {
                 Ok(found) => {
                     let id = found.first().and_then(|u| u.user_id.clone());
                     r.recovered = Some(id.clone());
@@ -516,7 +517,7 @@ async fn provision(auth0: &ManagementClient, index: usize) -> Report {
     };
 
     r.ops += 1;
-    match users.get(&id).await {
+    match users.get(&id, &UsersGetParams::new()).await {
         Ok(u) => assert_eq!(u.email.as_deref(), Some(email.as_str())),
         Err(e) => r.idempotent_failures.push(format!("get: {e:?}")),
     }
@@ -525,14 +526,14 @@ async fn provision(auth0: &ManagementClient, index: usize) -> Report {
     let nickname = format!("nick{index}");
     r.update = Some(
         users
-            .update(&id, &UpdateUser::new().nickname(&nickname))
+            .update(&id, &UpdateUserRequestContent::new().nickname(&nickname))
             .await
             .map(|u| assert_eq!(u.nickname.as_deref(), Some(nickname.as_str())))
             .map_err(|e| why(&e)),
     );
 
     r.ops += 1;
-    match users.get(&id).await {
+    match users.get(&id, &UsersGetParams::new()).await {
         Ok(u) => r.nickname_after = Some(u.nickname),
         Err(e) => r
             .idempotent_failures
@@ -545,7 +546,7 @@ async fn provision(auth0: &ManagementClient, index: usize) -> Report {
     }
 
     r.ops += 1;
-    match users.get(&id).await {
+    match users.get(&id, &UsersGetParams::new()).await {
         Err(e) if e.status_code() == Some(StatusCode::NOT_FOUND) => {}
         other => r
             .idempotent_failures

@@ -25,7 +25,7 @@ use auth0_core::rate_limit::RateLimiter;
 use auth0_core::retry::RetryPolicy;
 use auth0_core::{Auth0Client, ClientBuilder, ClientConfig};
 use auth0_management::ManagementClient;
-use auth0_management::resources::users::CreateUser;
+use auth0_management::models::CreateUserRequestContent;
 use auth0_redis::{Fleet, RedisRateLimiter, RedisTokenSource, fleet_stack};
 use support::{RedisServer, Tenant};
 
@@ -132,7 +132,7 @@ async fn provision(clients: Vec<ManagementClient>, tenant: &Tenant) -> Outcome {
                     if i >= USERS {
                         return;
                     }
-                    let user = CreateUser::new("Username-Password-Authentication")
+                    let user = CreateUserRequestContent::new("Username-Password-Authentication")
                         .email(format!("user{i}@fleet.test"))
                         .password("correct horse battery staple");
                     if client.users().create(&user).await.is_err() {

@@ -23,7 +23,8 @@ use std::process::ExitCode;
 use auth0_authentication::{AuthenticationClient, PasswordLogin};
 use auth0_core::{Auth0Client, ClientConfig};
 use auth0_examples::TenantSettings;
-use auth0_management::resources::users::{ListUsersParams, UpdateUser};
+use auth0_management::api::{UsersGetParams, UsersListParams};
+use auth0_management::models::UpdateUserRequestContent;
 use auth0_management::{ClientCredentials, ManagementClient};
 use serde_json::{Map, json};
 use tokio::task::JoinSet;
@@ -93,13 +94,16 @@ async fn run() -> Result<(), BoxError> {
         .build()?;
 
     // Calls to several services at once, on the same pool.
-    let first_page = ListUsersParams::new().per_page(5);
-    let (users, connections) =
-        tokio::join!(auth0.users().list(&first_page), auth0.connections().all(),);
-    let (users, connections) = (users?, connections?);
+    let mut first_page = auth0.users().list_pager(UsersListParams::new().per_page(5));
+    let (users, connections) = tokio::join!(first_page.next_page(), auth0.connections().all(),);
+    let users = users
+        .transpose()?
+        .map(|page| page.items)
+        .unwrap_or_default();
+    let connections = connections?;
     println!(
         "Concurrently: {} user(s) on the first page, {} connection(s)",
-        users.items.len(),
+        users.len(),
         connections.len()
     );
 
@@ -120,15 +124,18 @@ async fn run() -> Result<(), BoxError> {
     println!("{done} tasks listed the connections through one ManagementClient");
 
     // Get a user, and update it (local tenant only: a real tenant is only read).
-    if let Some(id) = users.items.first().and_then(|u| u.user_id.clone()) {
-        let user = auth0.users().get(&id).await?;
+    if let Some(id) = users.first().and_then(|u| u.user_id.clone()) {
+        let user = auth0.users().get(&id, &UsersGetParams::new()).await?;
         println!("Got {id} <{}>", user.email.as_deref().unwrap_or("?"));
         if local.is_some() {
             let mut metadata = Map::new();
             metadata.insert("theme".to_owned(), json!("dark"));
             let updated = auth0
                 .users()
-                .update(&id, &UpdateUser::new().user_metadata(metadata))
+                .update(
+                    &id,
+                    &UpdateUserRequestContent::new().user_metadata(metadata),
+                )
                 .await?;
             println!("Updated user_metadata: {:?}", updated.user_metadata);
         }

@@ -36,7 +36,8 @@ use auth0_core::timeout::{DeadlineLayer, TimeoutLayer};
 use auth0_core::transport::HttpTransport;
 use auth0_core::types::{BoxError, HttpRequest, HttpResponse};
 use auth0_core::{Auth0Client, ClientBuilder, ClientConfig};
-use auth0_management::resources::users::UpdateUser;
+use auth0_management::api::UsersGetParams;
+use auth0_management::models::UpdateUserRequestContent;
 use auth0_management::{ClientCredentials, ManagementClient};
 use bytes::Bytes;
 use tower::{Layer, Service, ServiceBuilder};
@@ -309,11 +310,11 @@ async fn run() -> Result<(), auth0_examples::BoxError> {
         .build()?;
     let user_id = settings.user.2.clone();
     // Fetch the token first so the injected fault hits the Management call.
-    let user = auth0.users().get(&user_id).await?;
+    let user = auth0.users().get(&user_id, &UsersGetParams::new()).await?;
     let before = attempts.count.load(Ordering::Relaxed);
 
     faults.fail_next(1);
-    let again = auth0.users().get(&user_id).await?;
+    let again = auth0.users().get(&user_id, &UsersGetParams::new()).await?;
     let get_attempts = attempts.count.load(Ordering::Relaxed) - before;
     println!(
         "\n2. from_service: GET user {:?} after an injected 503: {get_attempts} attempts",
@@ -326,7 +327,10 @@ async fn run() -> Result<(), auth0_examples::BoxError> {
     let before = attempts.count.load(Ordering::Relaxed);
     let update = auth0
         .users()
-        .update(&user_id, &UpdateUser::new().nickname("middleware"))
+        .update(
+            &user_id,
+            &UpdateUserRequestContent::new().nickname("middleware"),
+        )
         .await;
     let patch_attempts = attempts.count.load(Ordering::Relaxed) - before;
     match &update {

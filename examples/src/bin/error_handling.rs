@@ -96,7 +96,14 @@ async fn invalid_data() -> Result<(), BoxError> {
                     .audience(tenant.management_audience()),
             )
             .build()?;
-        match management.users().get("auth0|nobody").await {
+        match management
+            .users()
+            .get(
+                "auth0|nobody",
+                &auth0_management::api::UsersGetParams::new(),
+            )
+            .await
+        {
             Err(error) => match error.auth0_error() {
                 Some(api) => println!(
                     "Management API: HTTP {}, error_code {:?}, message {:?}",

@@ -15,7 +15,8 @@ use std::error::Error;
 
 use auth0_core::{Auth0Client, ClientConfig};
 use auth0_local::LocalTenant;
-use auth0_management::resources::connections::UpdateConnection;
+use auth0_management::api::ConnectionsGetParams;
+use auth0_management::models::UpdateConnectionRequestContent;
 use auth0_management::{ClientCredentials, ManagementClient};
 
 #[tokio::main]
@@ -63,13 +64,19 @@ async fn main() -> Result<(), Box<dyn Error>> {
     }
 
     // auth0.connections.update('con_ErZf9LpXQDE0cNBr', {'name': 'MyNewName'})
-    // Auth0 keeps `name` immutable (so does the local tenant); change the
-    // display name instead.
-    let change = UpdateConnection::new().display_name("MyNewName");
+    // Auth0 keeps `name` immutable (so does the local tenant): the typed
+    // body has the fields the API lets you change (display_name, options,
+    // enabled_clients, realms, is_domain_connection, show_as_button,
+    // metadata, authentication, connected_accounts). Change the display
+    // name instead.
+    let change = UpdateConnectionRequestContent::new().display_name("MyNewName");
     auth0.connections().update(&connection_id, &change).await?;
 
     // modified_connection = auth0.connections.get('con_ErZf9LpXQDE0cNBr')
-    let modified = auth0.connections().get(&connection_id).await?;
+    let modified = auth0
+        .connections()
+        .get(&connection_id, &ConnectionsGetParams::new())
+        .await?;
     println!("\nafter the update: {modified:#?}");
     Ok(())
 }

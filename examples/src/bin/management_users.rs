@@ -14,7 +14,8 @@ use std::error::Error;
 
 use auth0_core::{Auth0Client, ClientConfig};
 use auth0_local::LocalTenant;
-use auth0_management::resources::users::{CreateUser, ListUsersParams, UpdateUser};
+use auth0_management::api::{UsersGetParams, UsersListParams};
+use auth0_management::models::{CreateUserRequestContent, UpdateUserRequestContent};
 use auth0_management::{ClientCredentials, ManagementClient};
 
 #[tokio::main]
@@ -50,7 +51,7 @@ async fn main() -> Result<(), Box<dyn Error>> {
 
     let created = users
         .create(
-            &CreateUser::new("Username-Password-Authentication")
+            &CreateUserRequestContent::new("Username-Password-Authentication")
                 .email("rust-example@example.com")
                 .password("A-long-example-passphrase-42")
                 .name("Rust Example"),
@@ -63,15 +64,15 @@ async fn main() -> Result<(), Box<dyn Error>> {
     println!("created {id}");
 
     let updated = users
-        .update(&id, &UpdateUser::new().nickname("rusty"))
+        .update(&id, &UpdateUserRequestContent::new().nickname("rusty"))
         .await?;
     println!("nickname is now {:?}", updated.nickname);
 
-    let fetched = users.get(&id).await?;
+    let fetched = users.get(&id, &UsersGetParams::new()).await?;
     println!("fetched {:?} <{:?}>", fetched.name, fetched.email);
 
-    let mut pager = users.pager(
-        ListUsersParams::new()
+    let mut pager = users.list_pager(
+        UsersListParams::new()
             .q("email:\"rust-example@example.com\"")
             .per_page(50),
     );

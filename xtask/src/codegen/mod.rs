@@ -54,7 +54,7 @@ fn generate(
 
     let model_files = models.emit();
     let mut models_mod = String::from(
-        "//! The Management API's models: one type per distinct schema of the API description; identical schemas share one type, the other names are aliases of it.\n//!\n//! Objects are structs whose unknown fields are kept in `extra`; string enums keep values they do not know in `Other`; `oneOf` schemas are enums decoded by shape, with `Other` for JSON that fits no member. `Debug` redacts secrets and shows free-form JSON by keys only.\n\n",
+        "//! The Management API's models: one type per distinct schema of the API description; identical schemas share one type, the other names are aliases of it.\n//!\n//! Objects are structs whose unknown fields are kept in `extra`; string enums keep values they do not know in `Other`; `oneOf` schemas are enums decoded by trying their members most specific first, with `Other` for JSON that fits no member. `Debug` redacts secrets and shows free-form JSON by keys only.\n\n",
     );
     for stem in model_files.keys() {
         let _ = writeln!(models_mod, "mod {};", module_name(stem));
@@ -66,7 +66,7 @@ fn generate(
     raw.insert(PathBuf::from("models/mod.rs"), models_mod);
     for (stem, code) in model_files {
         let mut file = format!(
-            "//! Models whose names start with `{}` (part of the models module).\n\n#![allow(unused_imports)]\n\nuse std::collections::BTreeMap;\nuse std::fmt;\n\nuse serde::{{Deserialize, Serialize}};\nuse serde_json::{{Map, Value}};\n\nuse super::*;\nuse crate::model_support::{{Keys, REDACTED, Shape, candidates, extra, other, string_enum}};\nuse crate::patch::Patch;\n\n",
+            "//! Models whose names start with `{}` (part of the models module).\n\n#![allow(unused_imports)]\n\nuse std::collections::BTreeMap;\nuse std::fmt;\n\nuse serde::{{Deserialize, Serialize}};\nuse serde_json::{{Map, Value}};\n\nuse super::*;\nuse crate::model_support::{{Keys, REDACTED, constant, extra, other, string_enum}};\nuse crate::patch::Patch;\n\n",
             stem.chars().next().unwrap_or('_').to_ascii_uppercase()
         );
         file.push_str(&code);

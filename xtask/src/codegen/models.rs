@@ -310,11 +310,11 @@ impl<'a> Models<'a> {
         self.names.get(rust).map(String::as_str)
     }
 
-    /// The union members as (variant name, type, shape source).
-    pub(crate) fn union_members(&self, name: &str) -> Vec<(String, Ty, String)> {
+    /// The union members as (variant name, type, rank), in the spec's order.
+    pub(crate) fn union_members(&self, name: &str) -> Vec<(String, Ty, usize)> {
         let schema = &self.spec.schemas[name];
         let rust = type_name(name);
-        let mut out: Vec<(String, Ty, String)> = Vec::new();
+        let mut out: Vec<(String, Ty, usize)> = Vec::new();
         for m in schema["oneOf"].as_array().into_iter().flatten() {
             let ty = self.types.ty(m);
             if out.iter().any(|(_, t, _)| *t == ty) {
@@ -346,64 +346,53 @@ impl<'a> Models<'a> {
             while out.iter().any(|(x, _, _)| *x == v) {
                 v.push('_');
             }
-            let shape = self.shape(m, 0);
-            out.push((v, ty, shape));
+            let rank = self.rank(m, 0);
+            out.push((v, ty, rank));
         }
         shorten_variants(&mut out);
         out
     }
 
-    /// A `model_support::Shape` expression telling a member's JSON apart.
-    fn shape(&self, schema: &Value, depth: usize) -> String {
+    /// How specific a member is, to try members best first: an object
+    /// counts 10 per constant field and 1 per required field (so a member
+    /// with `"type": "webhook"` is tried before a catch-all object); a
+    /// nested `oneOf` counts as its most specific member. Members of equal
+    /// rank are tried in the spec's order.
+    fn rank(&self, schema: &Value, depth: usize) -> usize {
         if depth > 8 {
-            return "Shape::Any".to_owned();
+            return 0;
         }
         if let Some(r) = ref_name(schema) {
             let Some(target) = self.spec.schemas.get(r) else {
-                return "Shape::Any".to_owned();
+                return 0;
             };
-            return self.shape(target, depth + 1);
+            return self.rank(target, depth + 1);
         }
         if let Some(members) = schema["oneOf"].as_array() {
-            let inner: Vec<String> = members.iter().map(|m| self.shape(m, depth + 1)).collect();
-            return format!("Shape::OneOf(&[{}])", inner.join(", "));
+            return members
+                .iter()
+                .map(|m| self.rank(m, depth + 1))
+                .max()
+                .unwrap_or(0);
         }
         if schema.get("enum").is_some() {
-            return "Shape::Str".to_owned();
+            return 1;
         }
         if let Some(props) = schema["properties"].as_object() {
-            let required: Vec<String> = schema["required"]
+            let required = schema["required"]
                 .as_array()
                 .into_iter()
                 .flatten()
                 .filter_map(Value::as_str)
                 .filter(|r| props.get(*r).is_some_and(|p| p.get("const").is_none()))
-                .map(lit)
-                .collect();
-            let consts: Vec<String> = props
-                .iter()
-                .filter_map(|(k, p)| {
-                    p["const"]
-                        .as_str()
-                        .map(|c| format!("({}, {})", lit(k), lit(c)))
-                })
-                .collect();
-            return format!(
-                "Shape::Object {{ consts: &[{}], required: &[{}] }}",
-                consts.join(", "),
-                required.join(", ")
-            );
+                .count();
+            let consts = props.values().filter(|p| p["const"].is_string()).count();
+            return 1 + 10 * consts + required;
         }
         match schema["type"].as_str() {
-            Some("string") => "Shape::Str",
-            Some("integer") => "Shape::Int",
-            Some("number") => "Shape::Num",
-            Some("boolean") => "Shape::Bool",
-            Some("array") => "Shape::Array",
-            Some("object") => "Shape::Object { consts: &[], required: &[] }",
-            _ => "Shape::Any",
+            Some(_) => 1,
+            None => 0,
         }
-        .to_owned()
     }
 }
 
@@ -429,7 +418,7 @@ fn page_variant(member: &Value, schemas: &BTreeMap<String, Value>) -> Option<&'s
 /// Drops the words every named member shares at the start and at the end
 /// (`EventStreamWebhookResponseContent`, `EventStreamActionResponseContent`
 /// → `Webhook`, `Action`) when what is left is unique and non-empty.
-fn shorten_variants(members: &mut [(String, Ty, String)]) {
+fn shorten_variants(members: &mut [(String, Ty, usize)]) {
     let named: Vec<usize> = members
         .iter()
         .enumerate()
@@ -772,32 +761,35 @@ impl Models<'_> {
             }
         }
         out.push_str("    /// JSON this version cannot tell apart, kept as received.\n    Other(Value),\n}\n\n");
-        // Deserialize: try the members whose shape fits, best fit first.
+        // Deserialize: serde buffers the input once and tries the members
+        // on it, most specific first (constant fields, then required ones;
+        // constants are checked while decoding); no `Value` in between.
+        let mut order: Vec<&(String, Ty, usize)> = members.iter().collect();
+        order.sort_by_key(|m| std::cmp::Reverse(m.2));
         let _ = writeln!(out, "impl<'de> Deserialize<'de> for {rust} {{");
         out.push_str("    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {\n");
-        out.push_str("        const SHAPES: &[Shape] = &[\n");
-        for (_, _, shape) in &members {
-            let _ = writeln!(out, "            {shape},");
-        }
-        out.push_str("        ];\n        let value = Value::deserialize(deserializer)?;\n");
-        out.push_str("        for index in candidates(&value, SHAPES) {\n            let decoded = match index {\n");
-        for (i, (v, ty, _)) in members.iter().enumerate() {
+        out.push_str(
+            "        #[derive(Deserialize)]\n        #[serde(untagged)]\n        enum Wire {\n",
+        );
+        for (v, ty, _) in &order {
             let boxed = matches!(ty, Ty::Named(t) if self.reaches(t, &rust));
             if boxed {
-                let _ = writeln!(
-                    out,
-                    "                {i} => serde_json::from_value(value.clone()).ok().map(|v| Self::{v}(Box::new(v))),"
-                );
+                let _ = writeln!(out, "            {v}(Box<{}>),", ty.rust());
             } else {
-                let _ = writeln!(
-                    out,
-                    "                {i} => serde_json::from_value(value.clone()).ok().map(Self::{v}),"
-                );
+                let _ = writeln!(out, "            {v}({}),", ty.rust());
             }
         }
-        out.push_str("                _ => None,\n            };\n            if let Some(decoded) = decoded {\n                return Ok(decoded);\n            }\n        }\n");
-        let _ = writeln!(out, "        other({}, &value);", lit(&rust));
-        out.push_str("        Ok(Self::Other(value))\n    }\n}\n\n");
+        out.push_str("            Other(Value),\n        }\n");
+        out.push_str("        Ok(match Wire::deserialize(deserializer)? {\n");
+        for (v, _, _) in &members {
+            let _ = writeln!(out, "            Wire::{v}(v) => Self::{v}(v),");
+        }
+        let _ = writeln!(
+            out,
+            "            Wire::Other(v) => {{\n                other({}, &v);\n                Self::Other(v)\n            }}",
+            lit(&rust)
+        );
+        out.push_str("        })\n    }\n}\n\n");
         // Debug: free-form members by keys only.
         let _ = writeln!(out, "impl fmt::Debug for {rust} {{");
         out.push_str("    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {\n        match self {\n");
@@ -856,6 +848,13 @@ impl Models<'_> {
             if f.wire != f.ident {
                 attrs.push(format!("rename = {}", lit(&f.wire)));
             }
+            if f.constant.is_some() {
+                // A union tries this member only if the constant matches.
+                attrs.push(format!(
+                    "deserialize_with = \"{rust}::constant_{}\"",
+                    f.ident.trim_end_matches('_')
+                ));
+            }
             if f.patch {
                 attrs.push("default".to_owned());
                 attrs.push("skip_serializing_if = \"Patch::is_absent\"".to_owned());
@@ -892,6 +891,19 @@ impl Models<'_> {
         out.push_str(
             "            .field(\"extra\", &Keys(&self.extra))\n            .finish()\n    }\n}\n",
         );
+        let constants: Vec<&Field> = fields.iter().filter(|f| f.constant.is_some()).collect();
+        if !constants.is_empty() {
+            let _ = writeln!(out, "\nimpl {rust} {{");
+            for f in constants {
+                let _ = writeln!(
+                    out,
+                    "    fn constant_{}<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {{\n        constant(deserializer, {})\n    }}",
+                    f.ident.trim_end_matches('_'),
+                    lit(f.constant.as_deref().unwrap_or_default())
+                );
+            }
+            out.push_str("}\n");
+        }
         if is_request {
             self.emit_builder(out, &rust, &fields, default);
         }

@@ -11,28 +11,29 @@ use crate::codegen::models::{Models, doc};
 use crate::codegen::naming::{lit, pascal};
 use crate::codegen::spec::{Body, Kind, Operation, Param, Ty};
 
-/// Operations the hand-written `resources` modules implement, with the
-/// method that does.
-pub(crate) const HAND_WRITTEN: &[(&str, &str)] = &[
-    ("connections_list", "connections().list"),
-    ("connections_get", "connections().get"),
-    ("connections_create", "connections().create"),
-    ("connections_update", "connections().update"),
-    ("connections_delete", "connections().delete"),
-    ("connections_checkStatus", "connections().check_status"),
-    ("users_list", "users().list"),
-    ("users_get", "users().get"),
-    ("users_create", "users().create"),
-    ("users_update", "users().update"),
-    ("users_delete", "users().delete"),
-    ("users_listUsersByEmail", "users().list_by_email"),
+/// Query parameters that page a list. They are `u32` in every `…Params`
+/// (the spec says `integer`): never negative, at most 100 per page and
+/// 1,000 results deep, so `u32` rules out nonsense at compile time and
+/// matches [`Pager`]'s own types; totals in a page (`Page::total`) are
+/// `u64`.
+const PAGING_PARAMS: &[&str] = &["page", "per_page", "take"];
+
+/// Curated helpers (`src/resources/`) that sit on a generated group as
+/// thin functions over its operations: a line for the group's rustdoc.
+const CURATED: &[(&str, &str)] = &[
+    (
+        "connections",
+        "Curated helper (`src/resources/connections.rs`): [`Self::all`] (every connection, through checkpoint paging).",
+    ),
+    (
+        "users",
+        "Curated helper (`src/resources/users.rs`): [`Self::list_by_email`] (every user with an email address, all fields).",
+    ),
 ];
 
-/// Top-level groups whose struct is hand-written (`resources::…`).
-const HAND_WRITTEN_GROUPS: &[(&str, &str)] = &[
-    ("connections", "crate::resources::connections::Connections"),
-    ("users", "crate::resources::users::Users"),
-];
+/// The names of those helpers: no generated method may take them.
+const CURATED_NAMES: &[(&str, &[&str])] =
+    &[("connections", &["all"]), ("users", &["list_by_email"])];
 
 /// Operations whose operationId named another operation in the 2025
 /// description (see `spec/management/README.md`): Auth0 added `PUT`s of the
@@ -102,17 +103,8 @@ impl<'a> Api<'a> {
         }
     }
 
-    fn hand_written(op: &Operation) -> bool {
-        HAND_WRITTEN.iter().any(|(id, _)| *id == op.id)
-    }
-
-    /// The Rust path of a group's struct.
+    /// The Rust name of a group's struct.
     fn group_type(group: &[String]) -> String {
-        if group.len() == 1 {
-            if let Some((_, path)) = HAND_WRITTEN_GROUPS.iter().find(|(g, _)| *g == group[0]) {
-                return (*path).to_owned();
-            }
-        }
         struct_name(group)
     }
 
@@ -226,9 +218,6 @@ impl<'a> Api<'a> {
         mod_rs.push_str("\nuse crate::client::{ManagementClient, ManagementService};\n\n");
         mod_rs.push_str("impl<S: ManagementService> ManagementClient<S> {\n");
         for top in &tops {
-            if HAND_WRITTEN_GROUPS.iter().any(|(g, _)| *g == top[0]) {
-                continue;
-            }
             let name = struct_name(top);
             let _ = writeln!(mod_rs, "    /// The `{}` operations: [`{name}`].", top[0]);
             let _ = writeln!(
@@ -250,7 +239,7 @@ impl<'a> Api<'a> {
         let _ = writeln!(out, "//! The `{}` group and its sub-groups.\n", top[0]);
         out.push_str("#![allow(unused_imports)]\n\n");
         out.push_str("use std::collections::BTreeMap;\n\nuse serde_json::{Map, Value};\n\n");
-        out.push_str("use crate::client::{ManagementClient, ManagementService};\nuse crate::error::Error;\nuse crate::generated::models as m;\nuse crate::model_support::{list_page, multipart};\nuse crate::pagination::Pager;\nuse crate::request::{ApiPath, ApiRequest, Query, QueryParams};\n\n");
+        out.push_str("use crate::client::{ManagementClient, ManagementService};\nuse crate::error::Error;\nuse crate::generated::models as m;\nuse crate::model_support::multipart;\nuse crate::pagination::Pager;\nuse crate::request::{ApiPath, ApiRequest, Query, QueryParams};\n\n");
         let groups: Vec<&Vec<String>> = self.groups.keys().filter(|k| k.starts_with(top)).collect();
         for g in groups {
             self.emit_group(&mut out, g);
@@ -260,53 +249,39 @@ impl<'a> Api<'a> {
 
     fn emit_group(&self, out: &mut String, group: &[String]) {
         let ty = Self::group_type(group);
-        let hand = ty.starts_with("crate::");
         let ops = &self.groups[group];
         let chain: String = group.iter().map(|g| format!(".{g}()")).collect();
-        if !hand {
-            let _ = writeln!(
-                out,
-                "/// The `{}` operations; from `auth0{chain}`.",
-                group.join(".")
-            );
-            out.push_str("///\n/// The handle is `Copy`; its methods take it by value, so their futures borrow only the client.\n");
-            if group.len() == 1 {
-                self.example(out, group);
-            }
-            let _ = writeln!(
-                out,
-                "#[derive(Debug)]\npub struct {ty}<'a, S> {{\n    client: &'a ManagementClient<S>,\n}}\n"
-            );
-            let _ = writeln!(
-                out,
-                "impl<S> Clone for {ty}<'_, S> {{\n    fn clone(&self) -> Self {{\n        *self\n    }}\n}}\n"
-            );
-            let _ = writeln!(out, "impl<S> Copy for {ty}<'_, S> {{}}\n");
+        let _ = writeln!(
+            out,
+            "/// The `{}` operations; from `auth0{chain}`.",
+            group.join(".")
+        );
+        out.push_str("///\n/// The handle is `Copy`; its methods take it by value, so their futures borrow only the client.\n");
+        if let Some((_, note)) = CURATED.iter().find(|(g, _)| *g == group.join(".")) {
+            let _ = writeln!(out, "///\n/// {note}");
         }
+        if group.len() == 1 {
+            self.example(out, group);
+        }
+        // `client` is visible to the crate so the curated helpers
+        // (`resources`) can sit on the same handle.
+        let _ = writeln!(
+            out,
+            "#[derive(Debug)]\npub struct {ty}<'a, S> {{\n    pub(crate) client: &'a ManagementClient<S>,\n}}\n"
+        );
+        let _ = writeln!(
+            out,
+            "impl<S> Clone for {ty}<'_, S> {{\n    fn clone(&self) -> Self {{\n        *self\n    }}\n}}\n"
+        );
+        let _ = writeln!(out, "impl<S> Copy for {ty}<'_, S> {{}}\n");
         let _ = writeln!(out, "impl<'a, S: ManagementService> {ty}<'a, S> {{");
-        if !hand {
-            out.push_str("    pub(crate) fn new(client: &'a ManagementClient<S>) -> Self {\n        Self { client }\n    }\n\n");
-        }
+        out.push_str("    pub(crate) fn new(client: &'a ManagementClient<S>) -> Self {\n        Self { client }\n    }\n\n");
         let mut names: BTreeSet<String> = BTreeSet::new();
-        if hand {
-            // The hand-written methods of `Users` and `Connections`.
-            for n in [
-                "new",
-                "list",
-                "pager",
-                "all",
-                "get",
-                "get_with",
-                "list_by_email",
-                "create",
-                "update",
-                "delete",
-                "check_status",
-            ] {
-                names.insert(n.to_owned());
+        names.insert("new".to_owned());
+        if let Some((_, helpers)) = CURATED_NAMES.iter().find(|(g, _)| *g == group.join(".")) {
+            for n in *helpers {
+                names.insert((*n).to_owned());
             }
-        } else {
-            names.insert("new".to_owned());
         }
         for child in self.children(group) {
             let last = child.last().cloned().unwrap_or_default();
@@ -320,9 +295,6 @@ impl<'a> Api<'a> {
         }
         let mut params = String::new();
         for op in ops {
-            if Self::hand_written(op) {
-                continue;
-            }
             assert_unique(&mut names, &op.name, &op.id);
             self.emit_op(out, &mut params, group, op);
         }
@@ -475,7 +447,7 @@ impl<'a> Api<'a> {
                 // paging parameter asks for the object.
                 let _ = writeln!(
                     out,
-                    "        list_page(self.client.execute::<Value>(request).await?.data, {})",
+                    "        Ok(self.client.execute_list(request, {}).await?.data)",
                     lit(key)
                 );
             }
@@ -503,7 +475,7 @@ impl<'a> Api<'a> {
                     item,
                     key,
                     format!(
-                        "let first = params.page.and_then(|p| u64::try_from(p).ok()).unwrap_or(0);\n        let per_page = params.per_page.and_then(|p| u32::try_from(p).ok()).unwrap_or(50);\n        Pager::offset(self.client.clone(), request, {}, first, per_page)",
+                        "Pager::offset(self.client.clone(), request, {}, params.page.unwrap_or(0), params.per_page.unwrap_or(50))",
                         lit(key)
                     ),
                 ),
@@ -511,7 +483,7 @@ impl<'a> Api<'a> {
                     item,
                     key,
                     format!(
-                        "let take = params.take.and_then(|t| u32::try_from(t).ok()).unwrap_or(50);\n        Pager::checkpoint(self.client.clone(), request, {}, params.from.clone(), take)",
+                        "Pager::checkpoint(self.client.clone(), request, {}, params.from.clone(), params.take.unwrap_or(50))",
                         lit(key)
                     ),
                 ),
@@ -547,6 +519,9 @@ impl<'a> Api<'a> {
             Ty::Vec(inner) => {
                 let t = inner.rust_with("m::");
                 (format!("Vec<{t}>"), t)
+            }
+            Ty::I64 if PAGING_PARAMS.contains(&p.name.as_str()) => {
+                ("u32".to_owned(), "u32".to_owned())
             }
             other => {
                 let t = other.rust_with("m::");
@@ -624,6 +599,13 @@ impl<'a> Api<'a> {
                     out,
                     "\n    /// Adds every value of `values` to `{}` (sent as repeated keys): `&[\"a\", \"b\"]`, `&vec_of_strings`, ….\n    pub fn {setter}_all(mut self, values: &[impl AsRef<str>]) -> Self {{\n        self.{}.extend(values.iter().map(|v| {arg}::from(v.as_ref())));\n        self\n    }}",
                     p.name, p.ident
+                );
+            } else if matches!(p.ty, Ty::I64) && PAGING_PARAMS.contains(&p.name.as_str()) {
+                // A plain `u32`, so `per_page(100)` infers the literal.
+                let _ = writeln!(
+                    out,
+                    "    pub fn {setter}(mut self, value: u32) -> Self {{\n        self.{} = Some(value);\n        self\n    }}",
+                    p.ident
                 );
             } else {
                 let _ = writeln!(
@@ -713,7 +695,7 @@ impl<'a> Api<'a> {
     /// operation id to response type for the stub tests.
     pub(crate) fn tables(&self) -> String {
         let mut out = String::new();
-        out.push_str("/// Every operation of the Management API v2 as (`operationId`, HTTP method, path template), sorted by id. Each is reachable through a typed method: `users_roles_list` is `auth0.users().roles().list(…)`; the ids in [`HAND_WRITTEN`] are implemented in [`crate::resources`].\n");
+        out.push_str("/// Every operation of the Management API v2 as (`operationId`, HTTP method, path template), sorted by id. Each is reachable through a typed method: `users_roles_list` is `auth0.users().roles().list(…)`.\n");
         out.push_str("pub const OPERATIONS: &[(&str, &str, &str)] = &[\n");
         for op in &self.models.spec.ops {
             let _ = writeln!(
@@ -723,12 +705,6 @@ impl<'a> Api<'a> {
                 lit(&op.method),
                 lit(&op.path)
             );
-        }
-        out.push_str("];\n\n");
-        out.push_str("/// Operations implemented by the hand-written [`crate::resources`] modules, as (`operationId`, method on the client).\n");
-        out.push_str("pub const HAND_WRITTEN: &[(&str, &str)] = &[\n");
-        for (id, m) in HAND_WRITTEN {
-            let _ = writeln!(out, "    ({}, {}),", lit(id), lit(m));
         }
         out.push_str("];\n\n");
         out.push_str("/// Decodes `body` into the response type of `operation_id` and encodes it again: `None` for an unknown id, `Some(Ok(None))` for an operation without a response body. For the stub tests.\n///\n/// Generic so that its (large) code is only built by the tests that call it.\n");
@@ -758,17 +734,8 @@ impl<'a> Api<'a> {
             "    fn methods<S: ManagementService>() -> Vec<&'static str> {\n        vec![\n",
         );
         for op in &self.models.spec.ops {
-            let ty = Self::group_type(&op.group);
-            let ty = if ty.starts_with("crate::") {
-                ty
-            } else {
-                format!("crate::api::{ty}")
-            };
-            let method = HAND_WRITTEN
-                .iter()
-                .find(|(id, _)| *id == op.id)
-                .and_then(|(_, m)| m.rsplit('.').next())
-                .map_or_else(|| op.name.clone(), str::to_owned);
+            let ty = format!("crate::api::{}", Self::group_type(&op.group));
+            let method = &op.name;
             let _ = writeln!(
                 out,
                 "            {{\n                let _ = {ty}::<S>::{method};\n                {}\n            }},",

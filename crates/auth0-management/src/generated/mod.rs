@@ -19,7 +19,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
-/// Every operation of the Management API v2 as (`operationId`, HTTP method, path template), sorted by id. Each is reachable through a typed method: `users_roles_list` is `auth0.users().roles().list(…)`; the ids in [`HAND_WRITTEN`] are implemented in [`crate::resources`].
+/// Every operation of the Management API v2 as (`operationId`, HTTP method, path template), sorted by id. Each is reachable through a typed method: `users_roles_list` is `auth0.users().roles().list(…)`.
 pub const OPERATIONS: &[(&str, &str, &str)] = &[
     ("actions_create", "POST", "/actions/actions"),
     ("actions_delete", "DELETE", "/actions/actions/{id}"),
@@ -1495,22 +1495,6 @@ pub const OPERATIONS: &[(&str, &str, &str)] = &[
     ),
 ];
 
-/// Operations implemented by the hand-written [`crate::resources`] modules, as (`operationId`, method on the client).
-pub const HAND_WRITTEN: &[(&str, &str)] = &[
-    ("connections_list", "connections().list"),
-    ("connections_get", "connections().get"),
-    ("connections_create", "connections().create"),
-    ("connections_update", "connections().update"),
-    ("connections_delete", "connections().delete"),
-    ("connections_checkStatus", "connections().check_status"),
-    ("users_list", "users().list"),
-    ("users_get", "users().get"),
-    ("users_create", "users().create"),
-    ("users_update", "users().update"),
-    ("users_delete", "users().delete"),
-    ("users_listUsersByEmail", "users().list_by_email"),
-];
-
 /// Decodes `body` into the response type of `operation_id` and encodes it again: `None` for an unknown id, `Some(Ok(None))` for an operation without a response body. For the stub tests.
 ///
 /// Generic so that its (large) code is only built by the tests that call it.
@@ -2659,7 +2643,7 @@ mod tests {
                 "connectionProfiles_update"
             },
             {
-                let _ = crate::resources::connections::Connections::<S>::check_status;
+                let _ = crate::api::Connections::<S>::check_status;
                 "connections_checkStatus"
             },
             {
@@ -2671,11 +2655,11 @@ mod tests {
                 "connections_clients_update"
             },
             {
-                let _ = crate::resources::connections::Connections::<S>::create;
+                let _ = crate::api::Connections::<S>::create;
                 "connections_create"
             },
             {
-                let _ = crate::resources::connections::Connections::<S>::delete;
+                let _ = crate::api::Connections::<S>::delete;
                 "connections_delete"
             },
             {
@@ -2715,7 +2699,7 @@ mod tests {
                 "connections_directoryProvisioning_update"
             },
             {
-                let _ = crate::resources::connections::Connections::<S>::get;
+                let _ = crate::api::Connections::<S>::get;
                 "connections_get"
             },
             {
@@ -2731,7 +2715,7 @@ mod tests {
                 "connections_keys_rotate"
             },
             {
-                let _ = crate::resources::connections::Connections::<S>::list;
+                let _ = crate::api::Connections::<S>::list;
                 "connections_list"
             },
             {
@@ -2771,7 +2755,7 @@ mod tests {
                 "connections_scimConfiguration_update"
             },
             {
-                let _ = crate::resources::connections::Connections::<S>::update;
+                let _ = crate::api::Connections::<S>::update;
                 "connections_update"
             },
             {
@@ -3963,11 +3947,11 @@ mod tests {
                 "users_connectedAccounts_list"
             },
             {
-                let _ = crate::resources::users::Users::<S>::create;
+                let _ = crate::api::Users::<S>::create;
                 "users_create"
             },
             {
-                let _ = crate::resources::users::Users::<S>::delete;
+                let _ = crate::api::Users::<S>::delete;
                 "users_delete"
             },
             {
@@ -3999,7 +3983,7 @@ mod tests {
                 "users_federatedConnectionsTokensets_list"
             },
             {
-                let _ = crate::resources::users::Users::<S>::get;
+                let _ = crate::api::Users::<S>::get;
                 "users_get"
             },
             {
@@ -4015,11 +3999,11 @@ mod tests {
                 "users_identities_link"
             },
             {
-                let _ = crate::resources::users::Users::<S>::list;
+                let _ = crate::api::Users::<S>::list;
                 "users_list"
             },
             {
-                let _ = crate::resources::users::Users::<S>::list_by_email;
+                let _ = crate::api::Users::<S>::list_users_by_email;
                 "users_listUsersByEmail"
             },
             {
@@ -4059,11 +4043,11 @@ mod tests {
                 "users_refreshToken_list"
             },
             {
-                let _ = crate::resources::users::Users::<S>::regenerate_recovery_code;
+                let _ = crate::api::Users::<S>::regenerate_recovery_code;
                 "users_regenerateRecoveryCode"
             },
             {
-                let _ = crate::resources::users::Users::<S>::revoke_access;
+                let _ = crate::api::Users::<S>::revoke_access;
                 "users_revokeAccess"
             },
             {
@@ -4091,7 +4075,7 @@ mod tests {
                 "users_sessions_list"
             },
             {
-                let _ = crate::resources::users::Users::<S>::update;
+                let _ = crate::api::Users::<S>::update;
                 "users_update"
             },
             {

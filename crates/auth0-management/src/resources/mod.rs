@@ -1,24 +1,17 @@
-//! One module per Management API resource (`/connections`, `/users`, …).
+//! Curated helpers: thin functions on top of the generated operations,
+//! for the calls the official SDKs make easy. They live on the same
+//! generated group handles (`auth0.users()`, `auth0.connections()`), take
+//! and return the generated models, and only fill in defaults — there is
+//! no second set of models.
 //!
-//! Each module holds the resource's models (serde types matching the
-//! OpenAPI schemas, unknown fields kept in `extra`), its typed query
-//! parameters, and a borrowed handle (`Connections<'_, S>`) whose methods
-//! build [`ApiRequest`](crate::request::ApiRequest)s and call
-//! [`ManagementClient::execute`](crate::ManagementClient::execute).
-//!
-//! Operations with a typed wrapper (OpenAPI `operationId`):
-//!
-//! | resource | operations |
+//! | helper | built on |
 //! |---|---|
-//! | [`connections`] | `connections_list`, `connections_get`, `connections_create`, `connections_update`, `connections_delete`, `connections_checkStatus` |
-//! | [`users`] | `users_list`, `users_get`, `users_create`, `users_update`, `users_delete`, `users_listUsersByEmail` |
+//! | [`Users::list_by_email`](crate::api::Users::list_by_email) | `users_listUsersByEmail` with every field |
+//! | [`Connections::all`](crate::api::Connections::all) | `connections_list`, checkpoint pages of 100 |
 //!
-//! The other 440 operations are generated from the API description into
-//! [`crate::api`] (groups such as `auth0.roles()`, including the remaining
-//! operations of `users` and `connections`) and [`crate::models`]; see
-//! `docs/MANAGEMENT.md`. [`ManagementClient::execute`](crate::ManagementClient::execute)
-//! with a hand-built [`ApiRequest`](crate::request::ApiRequest) stays
-//! available for endpoints the description does not have yet.
+//! Every operation itself, users and connections included, is generated
+//! into [`crate::api`] with the same shape (path arguments, a `…Params`
+//! builder, a typed body, `list`/`list_pager`); see `docs/MANAGEMENT.md`.
 
-pub mod connections;
-pub mod users;
+mod connections;
+mod users;

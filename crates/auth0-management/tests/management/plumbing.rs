@@ -4,8 +4,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use auth0_management::Error;
+use auth0_management::api::UsersGetParams;
+use auth0_management::models::{CreateUserRequestContent, UpdateUserRequestContent};
 use auth0_management::request::{ApiPath, ApiRequest};
-use auth0_management::resources::users::{CreateUser, UpdateUser};
 use http::Method;
 
 use crate::support::Server;
@@ -25,7 +26,7 @@ async fn post_and_patch_503_are_not_retried() {
 
     let err = auth0
         .users()
-        .create(&CreateUser::new("db").email("a@example.com"))
+        .create(&CreateUserRequestContent::new("db").email("a@example.com"))
         .await
         .unwrap_err();
     assert_eq!(err.status_code().map(|s| s.as_u16()), Some(503));
@@ -45,7 +46,7 @@ async fn post_and_patch_503_are_not_retried() {
 
     let err = auth0
         .users()
-        .update("id", &UpdateUser::new().blocked(true))
+        .update("id", &UpdateUserRequestContent::new().blocked(true))
         .await
         .unwrap_err();
     assert_eq!(err.status_code().map(|s| s.as_u16()), Some(503));
@@ -70,7 +71,10 @@ async fn get_and_delete_503_are_retried() {
     let (auth0, _clock) = server.client();
     let user = auth0
         .users()
-        .get_with("id", &auth0_management::FieldsFilter::include(["fields"]))
+        .get(
+            "id",
+            &UsersGetParams::new().fields("fields").include_fields(true),
+        )
         .await
         .unwrap();
     assert_eq!(user.user_id.as_deref(), Some("user_id"));
@@ -93,9 +97,17 @@ async fn path_segments_are_percent_encoded() {
             .then(|| (200, r#"{"user_id":"a/b c?d"}"#.to_owned()))
     });
     let (auth0, _clock) = server.client();
-    let user = auth0.users().get("auth0|123").await.unwrap();
+    let user = auth0
+        .users()
+        .get("auth0|123", &UsersGetParams::new())
+        .await
+        .unwrap();
     assert_eq!(user.user_id.as_deref(), Some("auth0|123"));
-    let user = auth0.users().get("a/b c?d").await.unwrap();
+    let user = auth0
+        .users()
+        .get("a/b c?d", &UsersGetParams::new())
+        .await
+        .unwrap();
     assert_eq!(user.user_id.as_deref(), Some("a/b c?d"));
 
     // An empty id would address `/users` (the list): refused before sending.
@@ -117,7 +129,11 @@ async fn api_errors_keep_auth0_details() {
         })
     });
     let (auth0, _clock) = server.client();
-    let err = auth0.users().get("missing").await.unwrap_err();
+    let err = auth0
+        .users()
+        .get("missing", &UsersGetParams::new())
+        .await
+        .unwrap_err();
     assert_eq!(err.status_code().map(|s| s.as_u16()), Some(404));
     let api = err.auth0_error().unwrap();
     assert_eq!(api.error_code, "inexistent_user");

@@ -16,7 +16,12 @@ use crate::support::{Server, T0};
 async fn get_user(auth0: &ManagementClient) -> Result<(), Error> {
     auth0
         .users()
-        .get_with("id", &auth0_management::FieldsFilter::include(["fields"]))
+        .get(
+            "id",
+            &auth0_management::api::UsersGetParams::new()
+                .fields("fields")
+                .include_fields(true),
+        )
         .await
         .map(|_| ())
 }
@@ -253,7 +258,7 @@ async fn secrets_and_tokens_are_redacted_in_debug() {
     let builder = ManagementClient::builder(server.http()).token("static-token");
     assert!(!format!("{builder:?}").contains("static-token"));
 
-    let body = auth0_management::resources::users::CreateUser::new("db").password("hunter2");
+    let body = auth0_management::models::CreateUserRequestContent::new("db").password("hunter2");
     assert!(!format!("{body:?}").contains("hunter2"));
 }
 
@@ -322,7 +327,7 @@ fn clients_pagers_and_their_futures_are_send() {
     let auth0 = ManagementClient::builder(http).token("t").build().unwrap();
     let mut pager = auth0
         .users()
-        .pager(auth0_management::resources::users::ListUsersParams::new());
+        .list_pager(auth0_management::api::UsersListParams::new());
     assert_send(&pager);
     assert_send(&pager.next_page());
     assert_send(&auth0.connections().all());

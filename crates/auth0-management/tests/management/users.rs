@@ -1,8 +1,8 @@
 //! `/users` against the golden stubs.
 
-use auth0_management::FieldsFilter;
-use auth0_management::resources::users::{
-    CreateUser, IdentityUserId, ListUsersParams, SearchEngine, UpdateUser,
+use auth0_management::api::{UsersGetParams, UsersListParams, UsersListUsersByEmailParams};
+use auth0_management::models::{
+    CreateUserRequestContent, SearchEngineVersionsEnum, UpdateUserRequestContent, UserId,
 };
 use http::Method;
 
@@ -15,19 +15,21 @@ async fn list_get_create_update_delete_match_the_stubs() {
     let users = auth0.users();
 
     let page = users
-        .list(
-            &ListUsersParams::new()
+        .list_pager(
+            UsersListParams::new()
                 .page(1)
                 .per_page(1)
-                .include_totals(true)
                 .sort("sort")
                 .connection("connection")
-                .fields(FieldsFilter::include(["fields"]))
+                .fields("fields")
+                .include_fields(true)
                 .q("q")
-                .search_engine(SearchEngine::V1)
+                .search_engine(SearchEngineVersionsEnum::V1)
                 .primary_order(true),
         )
+        .next_page()
         .await
+        .unwrap()
         .unwrap();
     // The stub sends 1.1 for the counts.
     assert_eq!(
@@ -37,22 +39,29 @@ async fn list_get_create_update_delete_match_the_stubs() {
     let u = &page.items[0];
     assert_eq!(u.user_id.as_deref(), Some("user_id"));
     assert_eq!(u.logins_count, Some(1));
+    assert_eq!(u.last_login.as_deref(), Some("2024-01-15T09:30:00Z"));
+    assert_eq!(u.app_metadata.as_ref().unwrap()["key"], "value");
     assert_eq!(
-        u.last_login.as_ref().and_then(|d| d.as_str()),
+        u.last_password_reset.as_deref(),
         Some("2024-01-15T09:30:00Z")
     );
-    assert_eq!(u.app_metadata.as_ref().unwrap()["key"], "value");
-    assert_eq!(u.extra["last_password_reset"], "2024-01-15T09:30:00Z");
-    assert_eq!(u.extra["multifactor_last_modified"], "2024-01-15T09:30:00Z");
+    assert_eq!(
+        u.multifactor_last_modified.as_deref(),
+        Some("2024-01-15T09:30:00Z")
+    );
 
     let user = users
-        .get_with("id", &FieldsFilter::include(["fields"]))
+        .get(
+            "id",
+            &UsersGetParams::new().fields("fields").include_fields(true),
+        )
         .await
         .unwrap();
     let identity = &user.identities.as_ref().unwrap()[0];
-    assert_eq!(
-        identity.user_id,
-        Some(IdentityUserId::Text("user_id".into()))
+    assert!(
+        matches!(&identity.user_id, Some(UserId::String(id)) if id == "user_id"),
+        "{:?}",
+        identity.user_id
     );
     assert_eq!(identity.is_social, Some(true));
     assert_eq!(identity.access_token.as_deref(), Some("access_token"));
@@ -67,7 +76,7 @@ async fn list_get_create_update_delete_match_the_stubs() {
 
     let created = users
         .create(
-            &CreateUser::new("Username-Password-Authentication")
+            &CreateUserRequestContent::new("Username-Password-Authentication")
                 .email("jane@example.com")
                 .password("correct horse"),
         )
@@ -76,7 +85,7 @@ async fn list_get_create_update_delete_match_the_stubs() {
     assert_eq!(created.email.as_deref(), Some("email"));
 
     let updated = users
-        .update("id", &UpdateUser::new().blocked(true))
+        .update("id", &UpdateUserRequestContent::new().blocked(true))
         .await
         .unwrap();
     assert_eq!(updated.blocked, Some(true));
@@ -84,7 +93,11 @@ async fn list_get_create_update_delete_match_the_stubs() {
     users.delete("id").await.unwrap();
 
     let by_email = users
-        .list_by_email("email", &FieldsFilter::include(["fields"]))
+        .list_users_by_email(
+            &UsersListUsersByEmailParams::new("email")
+                .fields("fields")
+                .include_fields(true),
+        )
         .await
         .unwrap();
     assert_eq!(by_email.len(), 1);
@@ -114,7 +127,7 @@ async fn pager_walks_three_offset_pages() {
         assert_eq!(r.query["per_page"], ["2"]);
         assert_eq!(r.query["include_totals"], ["true"]);
         assert_eq!(r.query["q"], ["email.domain:\"example.com\""]);
-        let page: u64 = r.query["page"][0].parse().unwrap();
+        let page: u32 = r.query["page"][0].parse().unwrap();
         let ids: Vec<String> = (page * 2..(page * 2 + 2).min(5))
             .map(|i| format!("auth0|{i}"))
             .collect();
@@ -128,8 +141,8 @@ async fn pager_walks_three_offset_pages() {
         Some((200, body.to_string()))
     });
     let (auth0, _clock) = server.client();
-    let mut pager = auth0.users().pager(
-        ListUsersParams::new()
+    let mut pager = auth0.users().list_pager(
+        UsersListParams::new()
             .q("email.domain:\"example.com\"")
             .per_page(2),
     );
@@ -153,8 +166,8 @@ async fn pager_walks_three_offset_pages() {
     // collect_all enforces its cap.
     let err = auth0
         .users()
-        .pager(
-            ListUsersParams::new()
+        .list_pager(
+            UsersListParams::new()
                 .q("email.domain:\"example.com\"")
                 .per_page(2),
         )
@@ -167,8 +180,8 @@ async fn pager_walks_three_offset_pages() {
     );
     let all = auth0
         .users()
-        .pager(
-            ListUsersParams::new()
+        .list_pager(
+            UsersListParams::new()
                 .q("email.domain:\"example.com\"")
                 .per_page(2),
         )
@@ -194,7 +207,7 @@ async fn offset_pager_stops_on_a_repeated_page() {
         })
     });
     let (auth0, _clock) = server.client();
-    let mut pager = auth0.users().pager(ListUsersParams::new().per_page(2));
+    let mut pager = auth0.users().list_pager(UsersListParams::new().per_page(2));
     assert_eq!(pager.next_page().await.unwrap().unwrap().items.len(), 2);
     let err = pager.next_page().await.unwrap().unwrap_err();
     assert!(
@@ -247,7 +260,9 @@ async fn offset_pager_stops_at_the_result_window() {
         Some((200, body.to_string()))
     });
     let (auth0, _clock) = server.client();
-    let mut pager = auth0.users().pager(ListUsersParams::new().per_page(100));
+    let mut pager = auth0
+        .users()
+        .list_pager(UsersListParams::new().per_page(100));
     let mut seen = 0;
     let err = loop {
         match pager.next_page().await.unwrap() {
@@ -275,7 +290,7 @@ async fn offset_pager_stops_at_the_result_window() {
     let before = server.api_requests().len();
     let far = auth0
         .users()
-        .pager(ListUsersParams::new().page(20).per_page(50))
+        .list_pager(UsersListParams::new().page(20).per_page(50))
         .collect_all(10_000)
         .await;
     assert!(matches!(

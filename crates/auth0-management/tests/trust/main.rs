@@ -29,8 +29,8 @@ use auth0_core::{Auth0Client, ClientConfig};
 use auth0_jwt::alg::Algorithm;
 use auth0_jwt::jws::{Jws, ParseOptions};
 use auth0_jwt::sign::SigningKey;
+use auth0_management::models::CreateUserRequestContent;
 use auth0_management::request::{ApiPath, ApiRequest};
-use auth0_management::resources::users::CreateUser;
 use auth0_management::{ClientCredentials, Error, ManagementClient};
 use bytes::Bytes;
 
@@ -242,7 +242,7 @@ async fn secrets_echoed_by_the_server_appear_nowhere() {
             auth0
                 .users()
                 .create(
-                    &CreateUser::new("db")
+                    &CreateUserRequestContent::new("db")
                         .email("a@example.com")
                         .password(PASSWORD),
                 )

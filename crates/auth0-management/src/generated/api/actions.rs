@@ -10,7 +10,7 @@ use serde_json::{Map, Value};
 use crate::client::{ManagementClient, ManagementService};
 use crate::error::Error;
 use crate::generated::models as m;
-use crate::model_support::{list_page, multipart};
+use crate::model_support::multipart;
 use crate::pagination::Pager;
 use crate::request::{ApiPath, ApiRequest, Query, QueryParams};
 
@@ -26,7 +26,7 @@ use crate::request::{ApiPath, ApiRequest, Query, QueryParams};
 /// ```
 #[derive(Debug)]
 pub struct Actions<'a, S> {
-    client: &'a ManagementClient<S>,
+    pub(crate) client: &'a ManagementClient<S>,
 }
 
 impl<S> Clone for Actions<'_, S> {
@@ -131,18 +131,19 @@ impl<'a, S: ManagementService> Actions<'a, S> {
         params: &ActionsListParams,
     ) -> Result<m::ListActionsPaginatedResponseContent, Error> {
         let request = ApiRequest::get(ApiPath::new("actions").segment("actions")).params(params);
-        list_page(self.client.execute::<Value>(request).await?.data, "actions")
+        Ok(self.client.execute_list(request, "actions").await?.data)
     }
 
     /// A [`Pager`] over the `actions` of [`Self::list`]: offset (`page`/`per_page`, totals requested) pages, starting where `params` says.
     pub fn list_pager(self, params: ActionsListParams) -> Pager<m::Action, S> {
         let request = ApiRequest::get(ApiPath::new("actions").segment("actions")).params(&params);
-        let first = params.page.and_then(|p| u64::try_from(p).ok()).unwrap_or(0);
-        let per_page = params
-            .per_page
-            .and_then(|p| u32::try_from(p).ok())
-            .unwrap_or(50);
-        Pager::offset(self.client.clone(), request, "actions", first, per_page)
+        Pager::offset(
+            self.client.clone(),
+            request,
+            "actions",
+            params.page.unwrap_or(0),
+            params.per_page.unwrap_or(50),
+        )
     }
 
     /// Test an Action.
@@ -218,8 +219,8 @@ pub struct ActionsListParams {
     action_name: Option<String>,
     deployed: Option<bool>,
     installed: Option<bool>,
-    page: Option<i64>,
-    per_page: Option<i64>,
+    page: Option<u32>,
+    per_page: Option<u32>,
     trigger_id: Option<m::ActionTriggerTypeEnum>,
 }
 
@@ -248,14 +249,14 @@ impl ActionsListParams {
     }
 
     /// Use this field to request a specific page of the list results.
-    pub fn page(mut self, value: impl Into<i64>) -> Self {
-        self.page = Some(value.into());
+    pub fn page(mut self, value: u32) -> Self {
+        self.page = Some(value);
         self
     }
 
     /// The maximum number of results to be returned by the server in single response. 20 by default
-    pub fn per_page(mut self, value: impl Into<i64>) -> Self {
-        self.per_page = Some(value.into());
+    pub fn per_page(mut self, value: u32) -> Self {
+        self.per_page = Some(value);
         self
     }
 
@@ -282,7 +283,7 @@ impl QueryParams for ActionsListParams {
 /// The handle is `Copy`; its methods take it by value, so their futures borrow only the client.
 #[derive(Debug)]
 pub struct ActionsExecutions<'a, S> {
-    client: &'a ManagementClient<S>,
+    pub(crate) client: &'a ManagementClient<S>,
 }
 
 impl<S> Clone for ActionsExecutions<'_, S> {
@@ -316,7 +317,7 @@ impl<'a, S: ManagementService> ActionsExecutions<'a, S> {
 /// The handle is `Copy`; its methods take it by value, so their futures borrow only the client.
 #[derive(Debug)]
 pub struct ActionsModules<'a, S> {
-    client: &'a ManagementClient<S>,
+    pub(crate) client: &'a ManagementClient<S>,
 }
 
 impl<S> Clone for ActionsModules<'_, S> {
@@ -388,18 +389,19 @@ impl<'a, S: ManagementService> ActionsModules<'a, S> {
         params: &ActionsModulesListParams,
     ) -> Result<m::GetActionModulesResponseContent, Error> {
         let request = ApiRequest::get(ApiPath::new("actions").segment("modules")).params(params);
-        list_page(self.client.execute::<Value>(request).await?.data, "modules")
+        Ok(self.client.execute_list(request, "modules").await?.data)
     }
 
     /// A [`Pager`] over the `modules` of [`Self::list`]: offset (`page`/`per_page`, totals requested) pages, starting where `params` says.
     pub fn list_pager(self, params: ActionsModulesListParams) -> Pager<m::ActionModuleListItem, S> {
         let request = ApiRequest::get(ApiPath::new("actions").segment("modules")).params(&params);
-        let first = params.page.and_then(|p| u64::try_from(p).ok()).unwrap_or(0);
-        let per_page = params
-            .per_page
-            .and_then(|p| u32::try_from(p).ok())
-            .unwrap_or(50);
-        Pager::offset(self.client.clone(), request, "modules", first, per_page)
+        Pager::offset(
+            self.client.clone(),
+            request,
+            "modules",
+            params.page.unwrap_or(0),
+            params.per_page.unwrap_or(50),
+        )
     }
 
     /// List all actions using an Actions Module.
@@ -421,7 +423,7 @@ impl<'a, S: ManagementService> ActionsModules<'a, S> {
                 .segment("actions"),
         )
         .params(params);
-        list_page(self.client.execute::<Value>(request).await?.data, "actions")
+        Ok(self.client.execute_list(request, "actions").await?.data)
     }
 
     /// A [`Pager`] over the `actions` of [`Self::list_actions`]: offset (`page`/`per_page`, totals requested) pages, starting where `params` says.
@@ -437,12 +439,13 @@ impl<'a, S: ManagementService> ActionsModules<'a, S> {
                 .segment("actions"),
         )
         .params(&params);
-        let first = params.page.and_then(|p| u64::try_from(p).ok()).unwrap_or(0);
-        let per_page = params
-            .per_page
-            .and_then(|p| u32::try_from(p).ok())
-            .unwrap_or(50);
-        Pager::offset(self.client.clone(), request, "actions", first, per_page)
+        Pager::offset(
+            self.client.clone(),
+            request,
+            "actions",
+            params.page.unwrap_or(0),
+            params.per_page.unwrap_or(50),
+        )
     }
 
     /// Rollback an Actions Module to a previous version.
@@ -489,8 +492,8 @@ impl<'a, S: ManagementService> ActionsModules<'a, S> {
 #[derive(Debug, Clone, Default, PartialEq)]
 #[must_use]
 pub struct ActionsModulesListParams {
-    page: Option<i64>,
-    per_page: Option<i64>,
+    page: Option<u32>,
+    per_page: Option<u32>,
 }
 
 impl ActionsModulesListParams {
@@ -500,14 +503,14 @@ impl ActionsModulesListParams {
     }
 
     /// Page index of the results to return. First page is 0.
-    pub fn page(mut self, value: impl Into<i64>) -> Self {
-        self.page = Some(value.into());
+    pub fn page(mut self, value: u32) -> Self {
+        self.page = Some(value);
         self
     }
 
     /// Number of results per page. Paging is disabled if parameter not sent.
-    pub fn per_page(mut self, value: impl Into<i64>) -> Self {
-        self.per_page = Some(value.into());
+    pub fn per_page(mut self, value: u32) -> Self {
+        self.per_page = Some(value);
         self
     }
 }
@@ -523,8 +526,8 @@ impl QueryParams for ActionsModulesListParams {
 #[derive(Debug, Clone, Default, PartialEq)]
 #[must_use]
 pub struct ActionsModulesListActionsParams {
-    page: Option<i64>,
-    per_page: Option<i64>,
+    page: Option<u32>,
+    per_page: Option<u32>,
 }
 
 impl ActionsModulesListActionsParams {
@@ -534,14 +537,14 @@ impl ActionsModulesListActionsParams {
     }
 
     /// Page index of the results to return. First page is 0.
-    pub fn page(mut self, value: impl Into<i64>) -> Self {
-        self.page = Some(value.into());
+    pub fn page(mut self, value: u32) -> Self {
+        self.page = Some(value);
         self
     }
 
     /// Number of results per page.
-    pub fn per_page(mut self, value: impl Into<i64>) -> Self {
-        self.per_page = Some(value.into());
+    pub fn per_page(mut self, value: u32) -> Self {
+        self.per_page = Some(value);
         self
     }
 }
@@ -558,7 +561,7 @@ impl QueryParams for ActionsModulesListActionsParams {
 /// The handle is `Copy`; its methods take it by value, so their futures borrow only the client.
 #[derive(Debug)]
 pub struct ActionsModulesVersions<'a, S> {
-    client: &'a ManagementClient<S>,
+    pub(crate) client: &'a ManagementClient<S>,
 }
 
 impl<S> Clone for ActionsModulesVersions<'_, S> {
@@ -635,10 +638,7 @@ impl<'a, S: ManagementService> ActionsModulesVersions<'a, S> {
                 .segment("versions"),
         )
         .params(params);
-        list_page(
-            self.client.execute::<Value>(request).await?.data,
-            "versions",
-        )
+        Ok(self.client.execute_list(request, "versions").await?.data)
     }
 
     /// A [`Pager`] over the `versions` of [`Self::list`]: offset (`page`/`per_page`, totals requested) pages, starting where `params` says.
@@ -654,12 +654,13 @@ impl<'a, S: ManagementService> ActionsModulesVersions<'a, S> {
                 .segment("versions"),
         )
         .params(&params);
-        let first = params.page.and_then(|p| u64::try_from(p).ok()).unwrap_or(0);
-        let per_page = params
-            .per_page
-            .and_then(|p| u32::try_from(p).ok())
-            .unwrap_or(50);
-        Pager::offset(self.client.clone(), request, "versions", first, per_page)
+        Pager::offset(
+            self.client.clone(),
+            request,
+            "versions",
+            params.page.unwrap_or(0),
+            params.per_page.unwrap_or(50),
+        )
     }
 }
 
@@ -667,8 +668,8 @@ impl<'a, S: ManagementService> ActionsModulesVersions<'a, S> {
 #[derive(Debug, Clone, Default, PartialEq)]
 #[must_use]
 pub struct ActionsModulesVersionsListParams {
-    page: Option<i64>,
-    per_page: Option<i64>,
+    page: Option<u32>,
+    per_page: Option<u32>,
 }
 
 impl ActionsModulesVersionsListParams {
@@ -678,14 +679,14 @@ impl ActionsModulesVersionsListParams {
     }
 
     /// Use this field to request a specific page of the list results.
-    pub fn page(mut self, value: impl Into<i64>) -> Self {
-        self.page = Some(value.into());
+    pub fn page(mut self, value: u32) -> Self {
+        self.page = Some(value);
         self
     }
 
     /// The maximum number of results to be returned by the server in a single response. 20 by default.
-    pub fn per_page(mut self, value: impl Into<i64>) -> Self {
-        self.per_page = Some(value.into());
+    pub fn per_page(mut self, value: u32) -> Self {
+        self.per_page = Some(value);
         self
     }
 }
@@ -702,7 +703,7 @@ impl QueryParams for ActionsModulesVersionsListParams {
 /// The handle is `Copy`; its methods take it by value, so their futures borrow only the client.
 #[derive(Debug)]
 pub struct ActionsTriggers<'a, S> {
-    client: &'a ManagementClient<S>,
+    pub(crate) client: &'a ManagementClient<S>,
 }
 
 impl<S> Clone for ActionsTriggers<'_, S> {
@@ -741,7 +742,7 @@ impl<'a, S: ManagementService> ActionsTriggers<'a, S> {
 /// The handle is `Copy`; its methods take it by value, so their futures borrow only the client.
 #[derive(Debug)]
 pub struct ActionsTriggersBindings<'a, S> {
-    client: &'a ManagementClient<S>,
+    pub(crate) client: &'a ManagementClient<S>,
 }
 
 impl<S> Clone for ActionsTriggersBindings<'_, S> {
@@ -776,10 +777,7 @@ impl<'a, S: ManagementService> ActionsTriggersBindings<'a, S> {
                 .segment("bindings"),
         )
         .params(params);
-        list_page(
-            self.client.execute::<Value>(request).await?.data,
-            "bindings",
-        )
+        Ok(self.client.execute_list(request, "bindings").await?.data)
     }
 
     /// A [`Pager`] over the `bindings` of [`Self::list`]: offset (`page`/`per_page`, totals requested) pages, starting where `params` says.
@@ -795,12 +793,13 @@ impl<'a, S: ManagementService> ActionsTriggersBindings<'a, S> {
                 .segment("bindings"),
         )
         .params(&params);
-        let first = params.page.and_then(|p| u64::try_from(p).ok()).unwrap_or(0);
-        let per_page = params
-            .per_page
-            .and_then(|p| u32::try_from(p).ok())
-            .unwrap_or(50);
-        Pager::offset(self.client.clone(), request, "bindings", first, per_page)
+        Pager::offset(
+            self.client.clone(),
+            request,
+            "bindings",
+            params.page.unwrap_or(0),
+            params.per_page.unwrap_or(50),
+        )
     }
 
     /// Update trigger bindings.
@@ -830,8 +829,8 @@ impl<'a, S: ManagementService> ActionsTriggersBindings<'a, S> {
 #[derive(Debug, Clone, Default, PartialEq)]
 #[must_use]
 pub struct ActionsTriggersBindingsListParams {
-    page: Option<i64>,
-    per_page: Option<i64>,
+    page: Option<u32>,
+    per_page: Option<u32>,
 }
 
 impl ActionsTriggersBindingsListParams {
@@ -841,14 +840,14 @@ impl ActionsTriggersBindingsListParams {
     }
 
     /// Use this field to request a specific page of the list results.
-    pub fn page(mut self, value: impl Into<i64>) -> Self {
-        self.page = Some(value.into());
+    pub fn page(mut self, value: u32) -> Self {
+        self.page = Some(value);
         self
     }
 
     /// The maximum number of results to be returned in a single request. 20 by default
-    pub fn per_page(mut self, value: impl Into<i64>) -> Self {
-        self.per_page = Some(value.into());
+    pub fn per_page(mut self, value: u32) -> Self {
+        self.per_page = Some(value);
         self
     }
 }
@@ -865,7 +864,7 @@ impl QueryParams for ActionsTriggersBindingsListParams {
 /// The handle is `Copy`; its methods take it by value, so their futures borrow only the client.
 #[derive(Debug)]
 pub struct ActionsVersions<'a, S> {
-    client: &'a ManagementClient<S>,
+    pub(crate) client: &'a ManagementClient<S>,
 }
 
 impl<S> Clone for ActionsVersions<'_, S> {
@@ -947,10 +946,7 @@ impl<'a, S: ManagementService> ActionsVersions<'a, S> {
                 .segment("versions"),
         )
         .params(params);
-        list_page(
-            self.client.execute::<Value>(request).await?.data,
-            "versions",
-        )
+        Ok(self.client.execute_list(request, "versions").await?.data)
     }
 
     /// A [`Pager`] over the `versions` of [`Self::list`]: offset (`page`/`per_page`, totals requested) pages, starting where `params` says.
@@ -966,12 +962,13 @@ impl<'a, S: ManagementService> ActionsVersions<'a, S> {
                 .segment("versions"),
         )
         .params(&params);
-        let first = params.page.and_then(|p| u64::try_from(p).ok()).unwrap_or(0);
-        let per_page = params
-            .per_page
-            .and_then(|p| u32::try_from(p).ok())
-            .unwrap_or(50);
-        Pager::offset(self.client.clone(), request, "versions", first, per_page)
+        Pager::offset(
+            self.client.clone(),
+            request,
+            "versions",
+            params.page.unwrap_or(0),
+            params.per_page.unwrap_or(50),
+        )
     }
 }
 
@@ -979,8 +976,8 @@ impl<'a, S: ManagementService> ActionsVersions<'a, S> {
 #[derive(Debug, Clone, Default, PartialEq)]
 #[must_use]
 pub struct ActionsVersionsListParams {
-    page: Option<i64>,
-    per_page: Option<i64>,
+    page: Option<u32>,
+    per_page: Option<u32>,
 }
 
 impl ActionsVersionsListParams {
@@ -990,14 +987,14 @@ impl ActionsVersionsListParams {
     }
 
     /// Use this field to request a specific page of the list results.
-    pub fn page(mut self, value: impl Into<i64>) -> Self {
-        self.page = Some(value.into());
+    pub fn page(mut self, value: u32) -> Self {
+        self.page = Some(value);
         self
     }
 
     /// This field specify the maximum number of results to be returned by the server. 20 by default
-    pub fn per_page(mut self, value: impl Into<i64>) -> Self {
-        self.per_page = Some(value.into());
+    pub fn per_page(mut self, value: u32) -> Self {
+        self.per_page = Some(value);
         self
     }
 }

@@ -10,7 +10,7 @@ use serde_json::{Map, Value};
 use crate::client::{ManagementClient, ManagementService};
 use crate::error::Error;
 use crate::generated::models as m;
-use crate::model_support::{list_page, multipart};
+use crate::model_support::multipart;
 use crate::pagination::Pager;
 use crate::request::{ApiPath, ApiRequest, Query, QueryParams};
 
@@ -26,7 +26,7 @@ use crate::request::{ApiPath, ApiRequest, Query, QueryParams};
 /// ```
 #[derive(Debug)]
 pub struct AttackProtection<'a, S> {
-    client: &'a ManagementClient<S>,
+    pub(crate) client: &'a ManagementClient<S>,
 }
 
 impl<S> Clone for AttackProtection<'_, S> {
@@ -78,7 +78,7 @@ impl<'a, S: ManagementService> AttackProtection<'a, S> {
 /// The handle is `Copy`; its methods take it by value, so their futures borrow only the client.
 #[derive(Debug)]
 pub struct AttackProtectionBotDetection<'a, S> {
-    client: &'a ManagementClient<S>,
+    pub(crate) client: &'a ManagementClient<S>,
 }
 
 impl<S> Clone for AttackProtectionBotDetection<'_, S> {
@@ -128,7 +128,7 @@ impl<'a, S: ManagementService> AttackProtectionBotDetection<'a, S> {
 /// The handle is `Copy`; its methods take it by value, so their futures borrow only the client.
 #[derive(Debug)]
 pub struct AttackProtectionBreachedPasswordDetection<'a, S> {
-    client: &'a ManagementClient<S>,
+    pub(crate) client: &'a ManagementClient<S>,
 }
 
 impl<S> Clone for AttackProtectionBreachedPasswordDetection<'_, S> {
@@ -184,7 +184,7 @@ impl<'a, S: ManagementService> AttackProtectionBreachedPasswordDetection<'a, S> 
 /// The handle is `Copy`; its methods take it by value, so their futures borrow only the client.
 #[derive(Debug)]
 pub struct AttackProtectionBruteForceProtection<'a, S> {
-    client: &'a ManagementClient<S>,
+    pub(crate) client: &'a ManagementClient<S>,
 }
 
 impl<S> Clone for AttackProtectionBruteForceProtection<'_, S> {
@@ -236,7 +236,7 @@ impl<'a, S: ManagementService> AttackProtectionBruteForceProtection<'a, S> {
 /// The handle is `Copy`; its methods take it by value, so their futures borrow only the client.
 #[derive(Debug)]
 pub struct AttackProtectionCaptcha<'a, S> {
-    client: &'a ManagementClient<S>,
+    pub(crate) client: &'a ManagementClient<S>,
 }
 
 impl<S> Clone for AttackProtectionCaptcha<'_, S> {
@@ -286,7 +286,7 @@ impl<'a, S: ManagementService> AttackProtectionCaptcha<'a, S> {
 /// The handle is `Copy`; its methods take it by value, so their futures borrow only the client.
 #[derive(Debug)]
 pub struct AttackProtectionPhoneProviderProtection<'a, S> {
-    client: &'a ManagementClient<S>,
+    pub(crate) client: &'a ManagementClient<S>,
 }
 
 impl<S> Clone for AttackProtectionPhoneProviderProtection<'_, S> {
@@ -339,7 +339,7 @@ impl<'a, S: ManagementService> AttackProtectionPhoneProviderProtection<'a, S> {
 /// The handle is `Copy`; its methods take it by value, so their futures borrow only the client.
 #[derive(Debug)]
 pub struct AttackProtectionSuspiciousIpThrottling<'a, S> {
-    client: &'a ManagementClient<S>,
+    pub(crate) client: &'a ManagementClient<S>,
 }
 
 impl<S> Clone for AttackProtectionSuspiciousIpThrottling<'_, S> {

@@ -10,7 +10,7 @@ use serde_json::{Map, Value};
 use crate::client::{ManagementClient, ManagementService};
 use crate::error::Error;
 use crate::generated::models as m;
-use crate::model_support::{list_page, multipart};
+use crate::model_support::multipart;
 use crate::pagination::Pager;
 use crate::request::{ApiPath, ApiRequest, Query, QueryParams};
 
@@ -26,7 +26,7 @@ use crate::request::{ApiPath, ApiRequest, Query, QueryParams};
 /// ```
 #[derive(Debug)]
 pub struct ClientGrants<'a, S> {
-    client: &'a ManagementClient<S>,
+    pub(crate) client: &'a ManagementClient<S>,
 }
 
 impl<S> Clone for ClientGrants<'_, S> {
@@ -108,17 +108,12 @@ impl<'a, S: ManagementService> ClientGrants<'a, S> {
         params: ClientGrantsListParams,
     ) -> Pager<m::ClientGrantResponseContent, S> {
         let request = ApiRequest::get(ApiPath::new("client-grants")).params(&params);
-        let first = params.page.and_then(|p| u64::try_from(p).ok()).unwrap_or(0);
-        let per_page = params
-            .per_page
-            .and_then(|p| u32::try_from(p).ok())
-            .unwrap_or(50);
         Pager::offset(
             self.client.clone(),
             request,
             "client_grants",
-            first,
-            per_page,
+            params.page.unwrap_or(0),
+            params.per_page.unwrap_or(50),
         )
     }
 
@@ -128,16 +123,12 @@ impl<'a, S: ManagementService> ClientGrants<'a, S> {
         params: ClientGrantsListParams,
     ) -> Pager<m::ClientGrantResponseContent, S> {
         let request = ApiRequest::get(ApiPath::new("client-grants")).params(&params);
-        let take = params
-            .take
-            .and_then(|t| u32::try_from(t).ok())
-            .unwrap_or(50);
         Pager::checkpoint(
             self.client.clone(),
             request,
             "client_grants",
             params.from.clone(),
-            take,
+            params.take.unwrap_or(50),
         )
     }
 
@@ -168,10 +159,10 @@ pub struct ClientGrantsListParams {
     default_for: Option<m::ClientGrantDefaultForEnum>,
     from: Option<String>,
     include_totals: Option<bool>,
-    page: Option<i64>,
-    per_page: Option<i64>,
+    page: Option<u32>,
+    per_page: Option<u32>,
     subject_type: Option<m::ClientGrantSubjectTypeEnum>,
-    take: Option<i64>,
+    take: Option<u32>,
 }
 
 impl ClientGrantsListParams {
@@ -217,14 +208,14 @@ impl ClientGrantsListParams {
     }
 
     /// Page index of the results to return. First page is 0.
-    pub fn page(mut self, value: impl Into<i64>) -> Self {
-        self.page = Some(value.into());
+    pub fn page(mut self, value: u32) -> Self {
+        self.page = Some(value);
         self
     }
 
     /// Number of results per page.
-    pub fn per_page(mut self, value: impl Into<i64>) -> Self {
-        self.per_page = Some(value.into());
+    pub fn per_page(mut self, value: u32) -> Self {
+        self.per_page = Some(value);
         self
     }
 
@@ -235,8 +226,8 @@ impl ClientGrantsListParams {
     }
 
     /// Number of results per page. Defaults to 50.
-    pub fn take(mut self, value: impl Into<i64>) -> Self {
-        self.take = Some(value.into());
+    pub fn take(mut self, value: u32) -> Self {
+        self.take = Some(value);
         self
     }
 }
@@ -261,7 +252,7 @@ impl QueryParams for ClientGrantsListParams {
 /// The handle is `Copy`; its methods take it by value, so their futures borrow only the client.
 #[derive(Debug)]
 pub struct ClientGrantsOrganizations<'a, S> {
-    client: &'a ManagementClient<S>,
+    pub(crate) client: &'a ManagementClient<S>,
 }
 
 impl<S> Clone for ClientGrantsOrganizations<'_, S> {
@@ -308,17 +299,12 @@ impl<'a, S: ManagementService> ClientGrantsOrganizations<'a, S> {
                 .segment("organizations"),
         )
         .params(&params);
-        let first = params.page.and_then(|p| u64::try_from(p).ok()).unwrap_or(0);
-        let per_page = params
-            .per_page
-            .and_then(|p| u32::try_from(p).ok())
-            .unwrap_or(50);
         Pager::offset(
             self.client.clone(),
             request,
             "organizations",
-            first,
-            per_page,
+            params.page.unwrap_or(0),
+            params.per_page.unwrap_or(50),
         )
     }
 
@@ -334,16 +320,12 @@ impl<'a, S: ManagementService> ClientGrantsOrganizations<'a, S> {
                 .segment("organizations"),
         )
         .params(&params);
-        let take = params
-            .take
-            .and_then(|t| u32::try_from(t).ok())
-            .unwrap_or(50);
         Pager::checkpoint(
             self.client.clone(),
             request,
             "organizations",
             params.from.clone(),
-            take,
+            params.take.unwrap_or(50),
         )
     }
 }
@@ -354,9 +336,9 @@ impl<'a, S: ManagementService> ClientGrantsOrganizations<'a, S> {
 pub struct ClientGrantsOrganizationsListParams {
     from: Option<String>,
     include_totals: Option<bool>,
-    page: Option<i64>,
-    per_page: Option<i64>,
-    take: Option<i64>,
+    page: Option<u32>,
+    per_page: Option<u32>,
+    take: Option<u32>,
 }
 
 impl ClientGrantsOrganizationsListParams {
@@ -378,20 +360,20 @@ impl ClientGrantsOrganizationsListParams {
     }
 
     /// Page index of the results to return. First page is 0.
-    pub fn page(mut self, value: impl Into<i64>) -> Self {
-        self.page = Some(value.into());
+    pub fn page(mut self, value: u32) -> Self {
+        self.page = Some(value);
         self
     }
 
     /// Number of results per page. Defaults to 50.
-    pub fn per_page(mut self, value: impl Into<i64>) -> Self {
-        self.per_page = Some(value.into());
+    pub fn per_page(mut self, value: u32) -> Self {
+        self.per_page = Some(value);
         self
     }
 
     /// Number of results per page. Defaults to 50.
-    pub fn take(mut self, value: impl Into<i64>) -> Self {
-        self.take = Some(value.into());
+    pub fn take(mut self, value: u32) -> Self {
+        self.take = Some(value);
         self
     }
 }

@@ -10,7 +10,7 @@ use serde_json::{Map, Value};
 use crate::client::{ManagementClient, ManagementService};
 use crate::error::Error;
 use crate::generated::models as m;
-use crate::model_support::{list_page, multipart};
+use crate::model_support::multipart;
 use crate::pagination::Pager;
 use crate::request::{ApiPath, ApiRequest, Query, QueryParams};
 
@@ -26,7 +26,7 @@ use crate::request::{ApiPath, ApiRequest, Query, QueryParams};
 /// ```
 #[derive(Debug)]
 pub struct Clients<'a, S> {
-    client: &'a ManagementClient<S>,
+    pub(crate) client: &'a ManagementClient<S>,
 }
 
 impl<S> Clone for Clients<'_, S> {
@@ -170,27 +170,24 @@ impl<'a, S: ManagementService> Clients<'a, S> {
     /// A [`Pager`] over the `clients` of [`Self::list`]: offset (`page`/`per_page`, totals requested) pages, starting where `params` says.
     pub fn list_pager(self, params: ClientsListParams) -> Pager<m::Client, S> {
         let request = ApiRequest::get(ApiPath::new("clients")).params(&params);
-        let first = params.page.and_then(|p| u64::try_from(p).ok()).unwrap_or(0);
-        let per_page = params
-            .per_page
-            .and_then(|p| u32::try_from(p).ok())
-            .unwrap_or(50);
-        Pager::offset(self.client.clone(), request, "clients", first, per_page)
+        Pager::offset(
+            self.client.clone(),
+            request,
+            "clients",
+            params.page.unwrap_or(0),
+            params.per_page.unwrap_or(50),
+        )
     }
 
     /// A [`Pager`] over the `clients` of [`Self::list`]: checkpoint (`from`/`take`) pages, starting where `params` says.
     pub fn list_checkpoint_pager(self, params: ClientsListParams) -> Pager<m::Client, S> {
         let request = ApiRequest::get(ApiPath::new("clients")).params(&params);
-        let take = params
-            .take
-            .and_then(|t| u32::try_from(t).ok())
-            .unwrap_or(50);
         Pager::checkpoint(
             self.client.clone(),
             request,
             "clients",
             params.from.clone(),
-            take,
+            params.take.unwrap_or(50),
         )
     }
 
@@ -329,10 +326,10 @@ pub struct ClientsListParams {
     include_totals: Option<bool>,
     is_first_party: Option<bool>,
     is_global: Option<bool>,
-    page: Option<i64>,
-    per_page: Option<i64>,
+    page: Option<u32>,
+    per_page: Option<u32>,
     q: Option<String>,
-    take: Option<i64>,
+    take: Option<u32>,
 }
 
 impl ClientsListParams {
@@ -390,14 +387,14 @@ impl ClientsListParams {
     }
 
     /// Page index of the results to return. First page is 0.
-    pub fn page(mut self, value: impl Into<i64>) -> Self {
-        self.page = Some(value.into());
+    pub fn page(mut self, value: u32) -> Self {
+        self.page = Some(value);
         self
     }
 
     /// Number of results per page. Default value is 50, maximum value is 100
-    pub fn per_page(mut self, value: impl Into<i64>) -> Self {
-        self.per_page = Some(value.into());
+    pub fn per_page(mut self, value: u32) -> Self {
+        self.per_page = Some(value);
         self
     }
 
@@ -420,8 +417,8 @@ impl ClientsListParams {
     }
 
     /// Number of results per page. Defaults to 50.
-    pub fn take(mut self, value: impl Into<i64>) -> Self {
-        self.take = Some(value.into());
+    pub fn take(mut self, value: u32) -> Self {
+        self.take = Some(value);
         self
     }
 }
@@ -448,7 +445,7 @@ impl QueryParams for ClientsListParams {
 /// The handle is `Copy`; its methods take it by value, so their futures borrow only the client.
 #[derive(Debug)]
 pub struct ClientsConnections<'a, S> {
-    client: &'a ManagementClient<S>,
+    pub(crate) client: &'a ManagementClient<S>,
 }
 
 impl<S> Clone for ClientsConnections<'_, S> {
@@ -481,10 +478,7 @@ impl<'a, S: ManagementService> ClientsConnections<'a, S> {
     ) -> Result<m::ListClientConnectionsResponseContent, Error> {
         let request = ApiRequest::get(ApiPath::new("clients").segment(id).segment("connections"))
             .params(params);
-        list_page(
-            self.client.execute::<Value>(request).await?.data,
-            "connections",
-        )
+        Ok(self.client.execute_list(request, "connections").await?.data)
     }
 
     /// A [`Pager`] over the `connections` of [`Self::get`]: checkpoint (`from`/`take`) pages, starting where `params` says.
@@ -495,16 +489,12 @@ impl<'a, S: ManagementService> ClientsConnections<'a, S> {
     ) -> Pager<m::ConnectionForList, S> {
         let request = ApiRequest::get(ApiPath::new("clients").segment(id).segment("connections"))
             .params(&params);
-        let take = params
-            .take
-            .and_then(|t| u32::try_from(t).ok())
-            .unwrap_or(50);
         Pager::checkpoint(
             self.client.clone(),
             request,
             "connections",
             params.from.clone(),
-            take,
+            params.take.unwrap_or(50),
         )
     }
 }
@@ -517,7 +507,7 @@ pub struct ClientsConnectionsGetParams {
     from: Option<String>,
     include_fields: Option<bool>,
     strategy: Vec<m::ConnectionStrategyEnum>,
-    take: Option<i64>,
+    take: Option<u32>,
 }
 
 impl ClientsConnectionsGetParams {
@@ -563,8 +553,8 @@ impl ClientsConnectionsGetParams {
     }
 
     /// Number of results per page. Defaults to 50.
-    pub fn take(mut self, value: impl Into<i64>) -> Self {
-        self.take = Some(value.into());
+    pub fn take(mut self, value: u32) -> Self {
+        self.take = Some(value);
         self
     }
 }
@@ -584,7 +574,7 @@ impl QueryParams for ClientsConnectionsGetParams {
 /// The handle is `Copy`; its methods take it by value, so their futures borrow only the client.
 #[derive(Debug)]
 pub struct ClientsCredentials<'a, S> {
-    client: &'a ManagementClient<S>,
+    pub(crate) client: &'a ManagementClient<S>,
 }
 
 impl<S> Clone for ClientsCredentials<'_, S> {

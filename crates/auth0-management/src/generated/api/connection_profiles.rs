@@ -10,7 +10,7 @@ use serde_json::{Map, Value};
 use crate::client::{ManagementClient, ManagementService};
 use crate::error::Error;
 use crate::generated::models as m;
-use crate::model_support::{list_page, multipart};
+use crate::model_support::multipart;
 use crate::pagination::Pager;
 use crate::request::{ApiPath, ApiRequest, Query, QueryParams};
 
@@ -26,7 +26,7 @@ use crate::request::{ApiPath, ApiRequest, Query, QueryParams};
 /// ```
 #[derive(Debug)]
 pub struct ConnectionProfiles<'a, S> {
-    client: &'a ManagementClient<S>,
+    pub(crate) client: &'a ManagementClient<S>,
 }
 
 impl<S> Clone for ConnectionProfiles<'_, S> {
@@ -102,10 +102,11 @@ impl<'a, S: ManagementService> ConnectionProfiles<'a, S> {
         params: &ConnectionProfilesListParams,
     ) -> Result<m::ListConnectionProfilesPaginatedResponseContent, Error> {
         let request = ApiRequest::get(ApiPath::new("connection-profiles")).params(params);
-        list_page(
-            self.client.execute::<Value>(request).await?.data,
-            "connection_profiles",
-        )
+        Ok(self
+            .client
+            .execute_list(request, "connection_profiles")
+            .await?
+            .data)
     }
 
     /// A [`Pager`] over the `connection_profiles` of [`Self::list`]: checkpoint (`from`/`take`) pages, starting where `params` says.
@@ -114,16 +115,12 @@ impl<'a, S: ManagementService> ConnectionProfiles<'a, S> {
         params: ConnectionProfilesListParams,
     ) -> Pager<m::ConnectionProfile, S> {
         let request = ApiRequest::get(ApiPath::new("connection-profiles")).params(&params);
-        let take = params
-            .take
-            .and_then(|t| u32::try_from(t).ok())
-            .unwrap_or(50);
         Pager::checkpoint(
             self.client.clone(),
             request,
             "connection_profiles",
             params.from.clone(),
-            take,
+            params.take.unwrap_or(50),
         )
     }
 
@@ -160,7 +157,7 @@ impl<'a, S: ManagementService> ConnectionProfiles<'a, S> {
 #[must_use]
 pub struct ConnectionProfilesListParams {
     from: Option<String>,
-    take: Option<i64>,
+    take: Option<u32>,
 }
 
 impl ConnectionProfilesListParams {
@@ -176,8 +173,8 @@ impl ConnectionProfilesListParams {
     }
 
     /// Number of results per page. Defaults to 5.
-    pub fn take(mut self, value: impl Into<i64>) -> Self {
-        self.take = Some(value.into());
+    pub fn take(mut self, value: u32) -> Self {
+        self.take = Some(value);
         self
     }
 }

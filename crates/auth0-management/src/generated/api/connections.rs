@@ -10,11 +10,40 @@ use serde_json::{Map, Value};
 use crate::client::{ManagementClient, ManagementService};
 use crate::error::Error;
 use crate::generated::models as m;
-use crate::model_support::{list_page, multipart};
+use crate::model_support::multipart;
 use crate::pagination::Pager;
 use crate::request::{ApiPath, ApiRequest, Query, QueryParams};
 
-impl<'a, S: ManagementService> crate::resources::connections::Connections<'a, S> {
+/// The `connections` operations; from `auth0.connections()`.
+///
+/// The handle is `Copy`; its methods take it by value, so their futures borrow only the client.
+///
+/// Curated helper (`src/resources/connections.rs`): [`Self::all`] (every connection, through checkpoint paging).
+///
+/// ```no_run
+/// # async fn example(auth0: auth0_management::ManagementClient) -> Result<(), auth0_management::Error> {
+/// let answer = auth0.connections().list(&auth0_management::api::ConnectionsListParams::new()).await?;
+/// # let _ = answer;
+/// # Ok(()) }
+/// ```
+#[derive(Debug)]
+pub struct Connections<'a, S> {
+    pub(crate) client: &'a ManagementClient<S>,
+}
+
+impl<S> Clone for Connections<'_, S> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<S> Copy for Connections<'_, S> {}
+
+impl<'a, S: ManagementService> Connections<'a, S> {
+    pub(crate) fn new(client: &'a ManagementClient<S>) -> Self {
+        Self { client }
+    }
+
     /// The `connections.clients` operations.
     pub fn clients(self) -> ConnectionsClients<'a, S> {
         ConnectionsClients::new(self.client)
@@ -39,6 +68,277 @@ impl<'a, S: ManagementService> crate::resources::connections::Connections<'a, S>
     pub fn users(self) -> ConnectionsUsers<'a, S> {
         ConnectionsUsers::new(self.client)
     }
+
+    /// Check connection status.
+    ///
+    /// Retrieves the status of an ad/ldap connection referenced by its `ID`. `200 OK` http status code response is returned  when the connection is online, otherwise a `404` status code is returned along with an error message
+    ///
+    /// `GET /api/v2/connections/{id}/status` (`connections_checkStatus`).
+    ///
+    /// Lifecycle: generally available.
+    pub async fn check_status(self, id: &str) -> Result<(), Error> {
+        let request = ApiRequest::get(ApiPath::new("connections").segment(id).segment("status"));
+        self.client.execute_empty(request).await.map(|_| ())
+    }
+
+    /// Create a connection.
+    ///
+    /// Creates a new connection according to the JSON object received in `body`.
+    ///
+    /// **Note:** If a connection with the same name was recently deleted and had a large number of associated users, the deletion may still be processing. Creating a new connection with that name before the deletion completes may fail or produce unexpected results.
+    ///
+    /// `POST /api/v2/connections` (`connections_create`).
+    ///
+    /// Lifecycle: generally available.
+    pub async fn create(
+        self,
+        body: &m::CreateConnectionRequestContent,
+    ) -> Result<m::CreateConnectionResponseContent, Error> {
+        let request = ApiRequest::post(ApiPath::new("connections")).json(body)?;
+        Ok(self.client.execute(request).await?.data)
+    }
+
+    /// Delete a connection.
+    ///
+    /// Removes a specific \[connection\](<https://auth0.com/docs/authenticate/identity-providers>) from your tenant. This action cannot be undone. Once removed, users can no longer use this connection to authenticate.
+    ///
+    /// **Note:** If your connection has a large amount of users associated with it, please be aware that this operation can be long running after the response is returned and may impact concurrent \[create connection\](<https://auth0.com/docs/api/management/v2/connections/post-connections>) requests, if they use an identical connection name.
+    ///
+    /// `DELETE /api/v2/connections/{id}` (`connections_delete`).
+    ///
+    /// Lifecycle: generally available.
+    pub async fn delete(self, id: &str) -> Result<(), Error> {
+        let request = ApiRequest::delete(ApiPath::new("connections").segment(id));
+        self.client.execute_empty(request).await.map(|_| ())
+    }
+
+    /// Get a connection.
+    ///
+    /// Retrieve details for a specified \[connection\](<https://auth0.com/docs/authenticate/identity-providers>) along with options that can be used for identity provider configuration.
+    ///
+    /// `GET /api/v2/connections/{id}` (`connections_get`).
+    ///
+    /// Lifecycle: generally available.
+    pub async fn get(
+        self,
+        id: &str,
+        params: &ConnectionsGetParams,
+    ) -> Result<m::GetConnectionResponseContent, Error> {
+        let request = ApiRequest::get(ApiPath::new("connections").segment(id)).params(params);
+        Ok(self.client.execute(request).await?.data)
+    }
+
+    /// Get all connections.
+    ///
+    /// Retrieves detailed list of all \[connections\](<https://auth0.com/docs/authenticate/identity-providers>) that match the specified strategy. If no strategy is provided, all connections within your tenant are retrieved. This action can accept a list of fields to include or exclude from the resulting list of connections.
+    ///
+    /// This endpoint supports two types of pagination:
+    ///
+    /// - Offset pagination
+    /// - Checkpoint pagination
+    ///
+    /// Checkpoint pagination must be used if you need to retrieve more than 1000 connections.
+    ///
+    /// **Checkpoint Pagination**
+    ///
+    /// To search by checkpoint, use the following parameters:
+    ///
+    /// - `from`: Optional id from which to start selection.
+    /// - `take`: The total amount of entries to retrieve when using the from parameter. Defaults to 50.
+    ///
+    /// **Note**: The first time you call this endpoint using checkpoint pagination, omit the `from` parameter. If there are more results, a `next` value is included in the response. You can use this for subsequent API calls. When `next` is no longer included in the response, no pages are remaining.
+    ///
+    /// `GET /api/v2/connections` (`connections_list`).
+    ///
+    /// Lifecycle: generally available.
+    pub async fn list(
+        self,
+        params: &ConnectionsListParams,
+    ) -> Result<m::ListConnectionsResponseContent, Error> {
+        let request = ApiRequest::get(ApiPath::new("connections")).params(params);
+        Ok(self.client.execute(request).await?.data)
+    }
+
+    /// A [`Pager`] over the `connections` of [`Self::list`]: offset (`page`/`per_page`, totals requested) pages, starting where `params` says.
+    pub fn list_pager(self, params: ConnectionsListParams) -> Pager<m::ConnectionForList, S> {
+        let request = ApiRequest::get(ApiPath::new("connections")).params(&params);
+        Pager::offset(
+            self.client.clone(),
+            request,
+            "connections",
+            params.page.unwrap_or(0),
+            params.per_page.unwrap_or(50),
+        )
+    }
+
+    /// A [`Pager`] over the `connections` of [`Self::list`]: checkpoint (`from`/`take`) pages, starting where `params` says.
+    pub fn list_checkpoint_pager(
+        self,
+        params: ConnectionsListParams,
+    ) -> Pager<m::ConnectionForList, S> {
+        let request = ApiRequest::get(ApiPath::new("connections")).params(&params);
+        Pager::checkpoint(
+            self.client.clone(),
+            request,
+            "connections",
+            params.from.clone(),
+            params.take.unwrap_or(50),
+        )
+    }
+
+    /// Update a connection.
+    ///
+    /// Update details for a specific \[connection\](<https://auth0.com/docs/authenticate/identity-providers>), including option properties for identity provider configuration.
+    ///
+    /// **Note**: If you use the `options` parameter, the entire `options` object is overridden. To avoid partial data or other issues, ensure all parameters are present when using this option.
+    ///
+    /// `PATCH /api/v2/connections/{id}` (`connections_update`).
+    ///
+    /// Lifecycle: generally available.
+    pub async fn update(
+        self,
+        id: &str,
+        body: &m::UpdateConnectionRequestContent,
+    ) -> Result<m::UpdateConnectionResponseContent, Error> {
+        let request = ApiRequest::patch(ApiPath::new("connections").segment(id)).json(body)?;
+        Ok(self.client.execute(request).await?.data)
+    }
+}
+
+/// Query parameters of `GET /connections/{id}` (`connections_get`).
+#[derive(Debug, Clone, Default, PartialEq)]
+#[must_use]
+pub struct ConnectionsGetParams {
+    fields: Option<String>,
+    include_fields: Option<bool>,
+}
+
+impl ConnectionsGetParams {
+    /// No parameters set.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// A comma separated list of fields to include or exclude (depending on include_fields) from the result, empty to retrieve all fields
+    pub fn fields(mut self, value: impl Into<String>) -> Self {
+        self.fields = Some(value.into());
+        self
+    }
+
+    /// `true` if the fields specified are to be included in the result, `false` otherwise (defaults to `true`)
+    pub fn include_fields(mut self, value: impl Into<bool>) -> Self {
+        self.include_fields = Some(value.into());
+        self
+    }
+}
+
+impl QueryParams for ConnectionsGetParams {
+    fn append_to(&self, query: &mut Query) {
+        query.push_opt("fields", self.fields.as_deref());
+        query.push_opt("include_fields", self.include_fields);
+    }
+}
+
+/// Query parameters of `GET /connections` (`connections_list`).
+#[derive(Debug, Clone, Default, PartialEq)]
+#[must_use]
+pub struct ConnectionsListParams {
+    fields: Option<String>,
+    from: Option<String>,
+    include_fields: Option<bool>,
+    include_totals: Option<bool>,
+    name: Option<String>,
+    page: Option<u32>,
+    per_page: Option<u32>,
+    strategy: Vec<m::ConnectionStrategyEnum>,
+    take: Option<u32>,
+}
+
+impl ConnectionsListParams {
+    /// No parameters set.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// A comma separated list of fields to include or exclude (depending on include_fields) from the result, empty to retrieve all fields
+    pub fn fields(mut self, value: impl Into<String>) -> Self {
+        self.fields = Some(value.into());
+        self
+    }
+
+    /// Optional Id from which to start selection.
+    pub fn from(mut self, value: impl Into<String>) -> Self {
+        self.from = Some(value.into());
+        self
+    }
+
+    /// `true` if the fields specified are to be included in the result, `false` otherwise (defaults to `true`)
+    pub fn include_fields(mut self, value: impl Into<bool>) -> Self {
+        self.include_fields = Some(value.into());
+        self
+    }
+
+    /// true if a query summary must be included in the result, false otherwise. Not returned when using checkpoint pagination. Default `false`.
+    pub fn include_totals(mut self, value: impl Into<bool>) -> Self {
+        self.include_totals = Some(value.into());
+        self
+    }
+
+    /// Provide the name of the connection to retrieve
+    pub fn name(mut self, value: impl Into<String>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+
+    /// The page number. Zero based
+    pub fn page(mut self, value: u32) -> Self {
+        self.page = Some(value);
+        self
+    }
+
+    /// The amount of entries per page. Defaults to 100 if not provided
+    pub fn per_page(mut self, value: u32) -> Self {
+        self.per_page = Some(value);
+        self
+    }
+
+    /// Provide strategies to only retrieve connections with such strategies
+    ///
+    /// Repeatable: each call adds one value (sent as a repeated key).
+    pub fn strategy(mut self, value: impl Into<m::ConnectionStrategyEnum>) -> Self {
+        self.strategy.push(value.into());
+        self
+    }
+
+    /// Adds every value of `values` to `strategy` (sent as repeated keys): `&["a", "b"]`, `&vec_of_strings`, ….
+    pub fn strategy_all(mut self, values: &[impl AsRef<str>]) -> Self {
+        self.strategy.extend(
+            values
+                .iter()
+                .map(|v| m::ConnectionStrategyEnum::from(v.as_ref())),
+        );
+        self
+    }
+
+    /// Number of results per page. Defaults to 50.
+    pub fn take(mut self, value: u32) -> Self {
+        self.take = Some(value);
+        self
+    }
+}
+
+impl QueryParams for ConnectionsListParams {
+    fn append_to(&self, query: &mut Query) {
+        query.push_opt("fields", self.fields.as_deref());
+        query.push_opt("from", self.from.as_deref());
+        query.push_opt("include_fields", self.include_fields);
+        query.push_opt("include_totals", self.include_totals);
+        query.push_opt("name", self.name.as_deref());
+        query.push_opt("page", self.page);
+        query.push_opt("per_page", self.per_page);
+        query.push_all("strategy", &self.strategy);
+        query.push_opt("take", self.take);
+    }
 }
 
 /// The `connections.clients` operations; from `auth0.connections().clients()`.
@@ -46,7 +346,7 @@ impl<'a, S: ManagementService> crate::resources::connections::Connections<'a, S>
 /// The handle is `Copy`; its methods take it by value, so their futures borrow only the client.
 #[derive(Debug)]
 pub struct ConnectionsClients<'a, S> {
-    client: &'a ManagementClient<S>,
+    pub(crate) client: &'a ManagementClient<S>,
 }
 
 impl<S> Clone for ConnectionsClients<'_, S> {
@@ -78,7 +378,7 @@ impl<'a, S: ManagementService> ConnectionsClients<'a, S> {
     ) -> Result<m::GetConnectionEnabledClientsResponseContent, Error> {
         let request = ApiRequest::get(ApiPath::new("connections").segment(id).segment("clients"))
             .params(params);
-        list_page(self.client.execute::<Value>(request).await?.data, "clients")
+        Ok(self.client.execute_list(request, "clients").await?.data)
     }
 
     /// A [`Pager`] over the `clients` of [`Self::get`]: checkpoint (`from`/`take`) pages, starting where `params` says.
@@ -89,16 +389,12 @@ impl<'a, S: ManagementService> ConnectionsClients<'a, S> {
     ) -> Pager<m::ConnectionEnabledClient, S> {
         let request = ApiRequest::get(ApiPath::new("connections").segment(id).segment("clients"))
             .params(&params);
-        let take = params
-            .take
-            .and_then(|t| u32::try_from(t).ok())
-            .unwrap_or(50);
         Pager::checkpoint(
             self.client.clone(),
             request,
             "clients",
             params.from.clone(),
-            take,
+            params.take.unwrap_or(50),
         )
     }
 
@@ -123,7 +419,7 @@ impl<'a, S: ManagementService> ConnectionsClients<'a, S> {
 #[must_use]
 pub struct ConnectionsClientsGetParams {
     from: Option<String>,
-    take: Option<i64>,
+    take: Option<u32>,
 }
 
 impl ConnectionsClientsGetParams {
@@ -139,8 +435,8 @@ impl ConnectionsClientsGetParams {
     }
 
     /// Number of results per page. Defaults to 50.
-    pub fn take(mut self, value: impl Into<i64>) -> Self {
-        self.take = Some(value.into());
+    pub fn take(mut self, value: u32) -> Self {
+        self.take = Some(value);
         self
     }
 }
@@ -157,7 +453,7 @@ impl QueryParams for ConnectionsClientsGetParams {
 /// The handle is `Copy`; its methods take it by value, so their futures borrow only the client.
 #[derive(Debug)]
 pub struct ConnectionsDirectoryProvisioning<'a, S> {
-    client: &'a ManagementClient<S>,
+    pub(crate) client: &'a ManagementClient<S>,
 }
 
 impl<S> Clone for ConnectionsDirectoryProvisioning<'_, S> {
@@ -264,10 +560,11 @@ impl<'a, S: ManagementService> ConnectionsDirectoryProvisioning<'a, S> {
     ) -> Result<m::ListDirectoryProvisioningsResponseContent, Error> {
         let request =
             ApiRequest::get(ApiPath::new("connections-directory-provisionings")).params(params);
-        list_page(
-            self.client.execute::<Value>(request).await?.data,
-            "directory_provisionings",
-        )
+        Ok(self
+            .client
+            .execute_list(request, "directory_provisionings")
+            .await?
+            .data)
     }
 
     /// A [`Pager`] over the `directory_provisionings` of [`Self::list`]: checkpoint (`from`/`take`) pages, starting where `params` says.
@@ -277,16 +574,12 @@ impl<'a, S: ManagementService> ConnectionsDirectoryProvisioning<'a, S> {
     ) -> Pager<m::DirectoryProvisioning, S> {
         let request =
             ApiRequest::get(ApiPath::new("connections-directory-provisionings")).params(&params);
-        let take = params
-            .take
-            .and_then(|t| u32::try_from(t).ok())
-            .unwrap_or(50);
         Pager::checkpoint(
             self.client.clone(),
             request,
             "directory_provisionings",
             params.from.clone(),
-            take,
+            params.take.unwrap_or(50),
         )
     }
 
@@ -309,7 +602,7 @@ impl<'a, S: ManagementService> ConnectionsDirectoryProvisioning<'a, S> {
                 .segment("synchronized-groups"),
         )
         .params(params);
-        list_page(self.client.execute::<Value>(request).await?.data, "groups")
+        Ok(self.client.execute_list(request, "groups").await?.data)
     }
 
     /// A [`Pager`] over the `groups` of [`Self::list_synchronized_groups`]: checkpoint (`from`/`take`) pages, starting where `params` says.
@@ -325,16 +618,12 @@ impl<'a, S: ManagementService> ConnectionsDirectoryProvisioning<'a, S> {
                 .segment("synchronized-groups"),
         )
         .params(&params);
-        let take = params
-            .take
-            .and_then(|t| u32::try_from(t).ok())
-            .unwrap_or(50);
         Pager::checkpoint(
             self.client.clone(),
             request,
             "groups",
             params.from.clone(),
-            take,
+            params.take.unwrap_or(50),
         )
     }
 
@@ -387,7 +676,7 @@ impl<'a, S: ManagementService> ConnectionsDirectoryProvisioning<'a, S> {
 #[must_use]
 pub struct ConnectionsDirectoryProvisioningListParams {
     from: Option<String>,
-    take: Option<i64>,
+    take: Option<u32>,
 }
 
 impl ConnectionsDirectoryProvisioningListParams {
@@ -403,8 +692,8 @@ impl ConnectionsDirectoryProvisioningListParams {
     }
 
     /// Number of results per page. Defaults to 50.
-    pub fn take(mut self, value: impl Into<i64>) -> Self {
-        self.take = Some(value.into());
+    pub fn take(mut self, value: u32) -> Self {
+        self.take = Some(value);
         self
     }
 }
@@ -421,7 +710,7 @@ impl QueryParams for ConnectionsDirectoryProvisioningListParams {
 #[must_use]
 pub struct ConnectionsDirectoryProvisioningListSynchronizedGroupsParams {
     from: Option<String>,
-    take: Option<i64>,
+    take: Option<u32>,
 }
 
 impl ConnectionsDirectoryProvisioningListSynchronizedGroupsParams {
@@ -437,8 +726,8 @@ impl ConnectionsDirectoryProvisioningListSynchronizedGroupsParams {
     }
 
     /// Number of results per page. Defaults to 50.
-    pub fn take(mut self, value: impl Into<i64>) -> Self {
-        self.take = Some(value.into());
+    pub fn take(mut self, value: u32) -> Self {
+        self.take = Some(value);
         self
     }
 }
@@ -455,7 +744,7 @@ impl QueryParams for ConnectionsDirectoryProvisioningListSynchronizedGroupsParam
 /// The handle is `Copy`; its methods take it by value, so their futures borrow only the client.
 #[derive(Debug)]
 pub struct ConnectionsDirectoryProvisioningSynchronizations<'a, S> {
-    client: &'a ManagementClient<S>,
+    pub(crate) client: &'a ManagementClient<S>,
 }
 
 impl<S> Clone for ConnectionsDirectoryProvisioningSynchronizations<'_, S> {
@@ -497,7 +786,7 @@ impl<'a, S: ManagementService> ConnectionsDirectoryProvisioningSynchronizations<
 /// The handle is `Copy`; its methods take it by value, so their futures borrow only the client.
 #[derive(Debug)]
 pub struct ConnectionsKeys<'a, S> {
-    client: &'a ManagementClient<S>,
+    pub(crate) client: &'a ManagementClient<S>,
 }
 
 impl<S> Clone for ConnectionsKeys<'_, S> {
@@ -570,7 +859,7 @@ impl<'a, S: ManagementService> ConnectionsKeys<'a, S> {
 /// The handle is `Copy`; its methods take it by value, so their futures borrow only the client.
 #[derive(Debug)]
 pub struct ConnectionsScimConfiguration<'a, S> {
-    client: &'a ManagementClient<S>,
+    pub(crate) client: &'a ManagementClient<S>,
 }
 
 impl<S> Clone for ConnectionsScimConfiguration<'_, S> {
@@ -677,10 +966,11 @@ impl<'a, S: ManagementService> ConnectionsScimConfiguration<'a, S> {
     ) -> Result<m::ListScimConfigurationsResponseContent, Error> {
         let request =
             ApiRequest::get(ApiPath::new("connections-scim-configurations")).params(params);
-        list_page(
-            self.client.execute::<Value>(request).await?.data,
-            "scim_configurations",
-        )
+        Ok(self
+            .client
+            .execute_list(request, "scim_configurations")
+            .await?
+            .data)
     }
 
     /// A [`Pager`] over the `scim_configurations` of [`Self::list`]: checkpoint (`from`/`take`) pages, starting where `params` says.
@@ -690,16 +980,12 @@ impl<'a, S: ManagementService> ConnectionsScimConfiguration<'a, S> {
     ) -> Pager<m::ScimConfiguration, S> {
         let request =
             ApiRequest::get(ApiPath::new("connections-scim-configurations")).params(&params);
-        let take = params
-            .take
-            .and_then(|t| u32::try_from(t).ok())
-            .unwrap_or(50);
         Pager::checkpoint(
             self.client.clone(),
             request,
             "scim_configurations",
             params.from.clone(),
-            take,
+            params.take.unwrap_or(50),
         )
     }
 
@@ -730,7 +1016,7 @@ impl<'a, S: ManagementService> ConnectionsScimConfiguration<'a, S> {
 #[must_use]
 pub struct ConnectionsScimConfigurationListParams {
     from: Option<String>,
-    take: Option<i64>,
+    take: Option<u32>,
 }
 
 impl ConnectionsScimConfigurationListParams {
@@ -746,8 +1032,8 @@ impl ConnectionsScimConfigurationListParams {
     }
 
     /// Number of results per page. Defaults to 50.
-    pub fn take(mut self, value: impl Into<i64>) -> Self {
-        self.take = Some(value.into());
+    pub fn take(mut self, value: u32) -> Self {
+        self.take = Some(value);
         self
     }
 }
@@ -764,7 +1050,7 @@ impl QueryParams for ConnectionsScimConfigurationListParams {
 /// The handle is `Copy`; its methods take it by value, so their futures borrow only the client.
 #[derive(Debug)]
 pub struct ConnectionsScimConfigurationTokens<'a, S> {
-    client: &'a ManagementClient<S>,
+    pub(crate) client: &'a ManagementClient<S>,
 }
 
 impl<S> Clone for ConnectionsScimConfigurationTokens<'_, S> {
@@ -843,7 +1129,7 @@ impl<'a, S: ManagementService> ConnectionsScimConfigurationTokens<'a, S> {
 /// The handle is `Copy`; its methods take it by value, so their futures borrow only the client.
 #[derive(Debug)]
 pub struct ConnectionsUsers<'a, S> {
-    client: &'a ManagementClient<S>,
+    pub(crate) client: &'a ManagementClient<S>,
 }
 
 impl<S> Clone for ConnectionsUsers<'_, S> {

@@ -10,7 +10,7 @@ use serde_json::{Map, Value};
 use crate::client::{ManagementClient, ManagementService};
 use crate::error::Error;
 use crate::generated::models as m;
-use crate::model_support::{list_page, multipart};
+use crate::model_support::multipart;
 use crate::pagination::Pager;
 use crate::request::{ApiPath, ApiRequest, Query, QueryParams};
 
@@ -26,7 +26,7 @@ use crate::request::{ApiPath, ApiRequest, Query, QueryParams};
 /// ```
 #[derive(Debug)]
 pub struct CustomDomains<'a, S> {
-    client: &'a ManagementClient<S>,
+    pub(crate) client: &'a ManagementClient<S>,
 }
 
 impl<S> Clone for CustomDomains<'_, S> {
@@ -123,16 +123,12 @@ impl<'a, S: ManagementService> CustomDomains<'a, S> {
     /// A [`Pager`] over the `custom_domains` of [`Self::list`]: checkpoint (`from`/`take`) pages, starting where `params` says.
     pub fn list_pager(self, params: CustomDomainsListParams) -> Pager<m::CustomDomain, S> {
         let request = ApiRequest::get(ApiPath::new("custom-domains")).params(&params);
-        let take = params
-            .take
-            .and_then(|t| u32::try_from(t).ok())
-            .unwrap_or(50);
         Pager::checkpoint(
             self.client.clone(),
             request,
             "custom_domains",
             params.from.clone(),
-            take,
+            params.take.unwrap_or(50),
         )
     }
 
@@ -241,7 +237,7 @@ pub struct CustomDomainsListParams {
     include_fields: Option<bool>,
     q: Option<String>,
     sort: Option<String>,
-    take: Option<i64>,
+    take: Option<u32>,
 }
 
 impl CustomDomainsListParams {
@@ -281,8 +277,8 @@ impl CustomDomainsListParams {
     }
 
     /// Number of results per page. Defaults to 50.
-    pub fn take(mut self, value: impl Into<i64>) -> Self {
-        self.take = Some(value.into());
+    pub fn take(mut self, value: u32) -> Self {
+        self.take = Some(value);
         self
     }
 }

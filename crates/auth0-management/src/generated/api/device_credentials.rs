@@ -10,7 +10,7 @@ use serde_json::{Map, Value};
 use crate::client::{ManagementClient, ManagementService};
 use crate::error::Error;
 use crate::generated::models as m;
-use crate::model_support::{list_page, multipart};
+use crate::model_support::multipart;
 use crate::pagination::Pager;
 use crate::request::{ApiPath, ApiRequest, Query, QueryParams};
 
@@ -26,7 +26,7 @@ use crate::request::{ApiPath, ApiRequest, Query, QueryParams};
 /// ```
 #[derive(Debug)]
 pub struct DeviceCredentials<'a, S> {
-    client: &'a ManagementClient<S>,
+    pub(crate) client: &'a ManagementClient<S>,
 }
 
 impl<S> Clone for DeviceCredentials<'_, S> {
@@ -89,17 +89,12 @@ impl<'a, S: ManagementService> DeviceCredentials<'a, S> {
     /// A [`Pager`] over the `device_credentials` of [`Self::list`]: offset (`page`/`per_page`, totals requested) pages, starting where `params` says.
     pub fn list_pager(self, params: DeviceCredentialsListParams) -> Pager<m::DeviceCredential, S> {
         let request = ApiRequest::get(ApiPath::new("device-credentials")).params(&params);
-        let first = params.page.and_then(|p| u64::try_from(p).ok()).unwrap_or(0);
-        let per_page = params
-            .per_page
-            .and_then(|p| u32::try_from(p).ok())
-            .unwrap_or(50);
         Pager::offset(
             self.client.clone(),
             request,
             "device_credentials",
-            first,
-            per_page,
+            params.page.unwrap_or(0),
+            params.per_page.unwrap_or(50),
         )
     }
 }
@@ -112,8 +107,8 @@ pub struct DeviceCredentialsListParams {
     fields: Option<String>,
     include_fields: Option<bool>,
     include_totals: Option<bool>,
-    page: Option<i64>,
-    per_page: Option<i64>,
+    page: Option<u32>,
+    per_page: Option<u32>,
     type_: Option<m::DeviceCredentialTypeEnum>,
     user_id: Option<String>,
 }
@@ -149,14 +144,14 @@ impl DeviceCredentialsListParams {
     }
 
     /// Page index of the results to return. First page is 0.
-    pub fn page(mut self, value: impl Into<i64>) -> Self {
-        self.page = Some(value.into());
+    pub fn page(mut self, value: u32) -> Self {
+        self.page = Some(value);
         self
     }
 
     /// Number of results per page.  There is a maximum of 1000 results allowed from this endpoint.
-    pub fn per_page(mut self, value: impl Into<i64>) -> Self {
-        self.per_page = Some(value.into());
+    pub fn per_page(mut self, value: u32) -> Self {
+        self.per_page = Some(value);
         self
     }
 

@@ -10,7 +10,7 @@ use serde_json::{Map, Value};
 use crate::client::{ManagementClient, ManagementService};
 use crate::error::Error;
 use crate::generated::models as m;
-use crate::model_support::{list_page, multipart};
+use crate::model_support::multipart;
 use crate::pagination::Pager;
 use crate::request::{ApiPath, ApiRequest, Query, QueryParams};
 
@@ -26,7 +26,7 @@ use crate::request::{ApiPath, ApiRequest, Query, QueryParams};
 /// ```
 #[derive(Debug)]
 pub struct EventStreams<'a, S> {
-    client: &'a ManagementClient<S>,
+    pub(crate) client: &'a ManagementClient<S>,
 }
 
 impl<S> Clone for EventStreams<'_, S> {
@@ -95,10 +95,11 @@ impl<'a, S: ManagementService> EventStreams<'a, S> {
         params: &EventStreamsListParams,
     ) -> Result<m::ListEventStreamsResponseContent, Error> {
         let request = ApiRequest::get(ApiPath::new("event-streams")).params(params);
-        list_page(
-            self.client.execute::<Value>(request).await?.data,
-            "eventStreams",
-        )
+        Ok(self
+            .client
+            .execute_list(request, "eventStreams")
+            .await?
+            .data)
     }
 
     /// A [`Pager`] over the `eventStreams` of [`Self::list`]: checkpoint (`from`/`take`) pages, starting where `params` says.
@@ -107,16 +108,12 @@ impl<'a, S: ManagementService> EventStreams<'a, S> {
         params: EventStreamsListParams,
     ) -> Pager<m::EventStreamResponseContent, S> {
         let request = ApiRequest::get(ApiPath::new("event-streams")).params(&params);
-        let take = params
-            .take
-            .and_then(|t| u32::try_from(t).ok())
-            .unwrap_or(50);
         Pager::checkpoint(
             self.client.clone(),
             request,
             "eventStreams",
             params.from.clone(),
-            take,
+            params.take.unwrap_or(50),
         )
     }
 
@@ -155,7 +152,7 @@ impl<'a, S: ManagementService> EventStreams<'a, S> {
 #[must_use]
 pub struct EventStreamsListParams {
     from: Option<String>,
-    take: Option<i64>,
+    take: Option<u32>,
 }
 
 impl EventStreamsListParams {
@@ -171,8 +168,8 @@ impl EventStreamsListParams {
     }
 
     /// Number of results per page. Defaults to 50.
-    pub fn take(mut self, value: impl Into<i64>) -> Self {
-        self.take = Some(value.into());
+    pub fn take(mut self, value: u32) -> Self {
+        self.take = Some(value);
         self
     }
 }
@@ -189,7 +186,7 @@ impl QueryParams for EventStreamsListParams {
 /// The handle is `Copy`; its methods take it by value, so their futures borrow only the client.
 #[derive(Debug)]
 pub struct EventStreamsDeliveries<'a, S> {
-    client: &'a ManagementClient<S>,
+    pub(crate) client: &'a ManagementClient<S>,
 }
 
 impl<S> Clone for EventStreamsDeliveries<'_, S> {
@@ -253,7 +250,7 @@ pub struct EventStreamsDeliveriesListParams {
     event_types: Option<String>,
     from: Option<String>,
     statuses: Option<String>,
-    take: Option<i64>,
+    take: Option<u32>,
 }
 
 impl EventStreamsDeliveriesListParams {
@@ -293,8 +290,8 @@ impl EventStreamsDeliveriesListParams {
     }
 
     /// Number of results per page. Defaults to 50.
-    pub fn take(mut self, value: impl Into<i64>) -> Self {
-        self.take = Some(value.into());
+    pub fn take(mut self, value: u32) -> Self {
+        self.take = Some(value);
         self
     }
 }
@@ -315,7 +312,7 @@ impl QueryParams for EventStreamsDeliveriesListParams {
 /// The handle is `Copy`; its methods take it by value, so their futures borrow only the client.
 #[derive(Debug)]
 pub struct EventStreamsRedeliveries<'a, S> {
-    client: &'a ManagementClient<S>,
+    pub(crate) client: &'a ManagementClient<S>,
 }
 
 impl<S> Clone for EventStreamsRedeliveries<'_, S> {

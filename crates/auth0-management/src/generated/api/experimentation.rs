@@ -10,7 +10,7 @@ use serde_json::{Map, Value};
 use crate::client::{ManagementClient, ManagementService};
 use crate::error::Error;
 use crate::generated::models as m;
-use crate::model_support::{list_page, multipart};
+use crate::model_support::multipart;
 use crate::pagination::Pager;
 use crate::request::{ApiPath, ApiRequest, Query, QueryParams};
 
@@ -26,7 +26,7 @@ use crate::request::{ApiPath, ApiRequest, Query, QueryParams};
 /// ```
 #[derive(Debug)]
 pub struct Experimentation<'a, S> {
-    client: &'a ManagementClient<S>,
+    pub(crate) client: &'a ManagementClient<S>,
 }
 
 impl<S> Clone for Experimentation<'_, S> {
@@ -63,7 +63,7 @@ impl<'a, S: ManagementService> Experimentation<'a, S> {
 /// The handle is `Copy`; its methods take it by value, so their futures borrow only the client.
 #[derive(Debug)]
 pub struct ExperimentationExperiments<'a, S> {
-    client: &'a ManagementClient<S>,
+    pub(crate) client: &'a ManagementClient<S>,
 }
 
 impl<S> Clone for ExperimentationExperiments<'_, S> {
@@ -140,10 +140,7 @@ impl<'a, S: ManagementService> ExperimentationExperiments<'a, S> {
     ) -> Result<m::ListExperimentsResponseContent, Error> {
         let request =
             ApiRequest::get(ApiPath::new("experimentation").segment("experiments")).params(params);
-        list_page(
-            self.client.execute::<Value>(request).await?.data,
-            "experiments",
-        )
+        Ok(self.client.execute_list(request, "experiments").await?.data)
     }
 
     /// A [`Pager`] over the `experiments` of [`Self::list`]: checkpoint (`from`/`take`) pages, starting where `params` says.
@@ -153,16 +150,12 @@ impl<'a, S: ManagementService> ExperimentationExperiments<'a, S> {
     ) -> Pager<m::ExperimentListItem, S> {
         let request =
             ApiRequest::get(ApiPath::new("experimentation").segment("experiments")).params(&params);
-        let take = params
-            .take
-            .and_then(|t| u32::try_from(t).ok())
-            .unwrap_or(50);
         Pager::checkpoint(
             self.client.clone(),
             request,
             "experiments",
             params.from.clone(),
-            take,
+            params.take.unwrap_or(50),
         )
     }
 
@@ -235,7 +228,7 @@ pub struct ExperimentationExperimentsListParams {
     feature_flag_id: Option<String>,
     from: Option<String>,
     status: Option<m::ExperimentStatusEnum>,
-    take: Option<i64>,
+    take: Option<u32>,
 }
 
 impl ExperimentationExperimentsListParams {
@@ -269,8 +262,8 @@ impl ExperimentationExperimentsListParams {
     }
 
     /// Number of experiments to return per page. Defaults to 25, maximum 50.
-    pub fn take(mut self, value: impl Into<i64>) -> Self {
-        self.take = Some(value.into());
+    pub fn take(mut self, value: u32) -> Self {
+        self.take = Some(value);
         self
     }
 }
@@ -290,7 +283,7 @@ impl QueryParams for ExperimentationExperimentsListParams {
 /// The handle is `Copy`; its methods take it by value, so their futures borrow only the client.
 #[derive(Debug)]
 pub struct ExperimentationFeatureFlags<'a, S> {
-    client: &'a ManagementClient<S>,
+    pub(crate) client: &'a ManagementClient<S>,
 }
 
 impl<S> Clone for ExperimentationFeatureFlags<'_, S> {
@@ -372,10 +365,11 @@ impl<'a, S: ManagementService> ExperimentationFeatureFlags<'a, S> {
     ) -> Result<m::ListFeatureFlagsResponseContent, Error> {
         let request = ApiRequest::get(ApiPath::new("experimentation").segment("feature-flags"))
             .params(params);
-        list_page(
-            self.client.execute::<Value>(request).await?.data,
-            "feature_flags",
-        )
+        Ok(self
+            .client
+            .execute_list(request, "feature_flags")
+            .await?
+            .data)
     }
 
     /// A [`Pager`] over the `feature_flags` of [`Self::list`]: checkpoint (`from`/`take`) pages, starting where `params` says.
@@ -385,16 +379,12 @@ impl<'a, S: ManagementService> ExperimentationFeatureFlags<'a, S> {
     ) -> Pager<m::FeatureFlag, S> {
         let request = ApiRequest::get(ApiPath::new("experimentation").segment("feature-flags"))
             .params(&params);
-        let take = params
-            .take
-            .and_then(|t| u32::try_from(t).ok())
-            .unwrap_or(50);
         Pager::checkpoint(
             self.client.clone(),
             request,
             "feature_flags",
             params.from.clone(),
-            take,
+            params.take.unwrap_or(50),
         )
     }
 
@@ -448,7 +438,7 @@ impl<'a, S: ManagementService> ExperimentationFeatureFlags<'a, S> {
 pub struct ExperimentationFeatureFlagsListParams {
     from: Option<String>,
     status: Option<m::FeatureFlagStatusEnum>,
-    take: Option<i64>,
+    take: Option<u32>,
     type_: Option<m::FeatureFlagTypeEnum>,
 }
 
@@ -471,8 +461,8 @@ impl ExperimentationFeatureFlagsListParams {
     }
 
     /// Number of feature flags to return per page. Defaults to 25, maximum 50.
-    pub fn take(mut self, value: impl Into<i64>) -> Self {
-        self.take = Some(value.into());
+    pub fn take(mut self, value: u32) -> Self {
+        self.take = Some(value);
         self
     }
 
@@ -497,7 +487,7 @@ impl QueryParams for ExperimentationFeatureFlagsListParams {
 /// The handle is `Copy`; its methods take it by value, so their futures borrow only the client.
 #[derive(Debug)]
 pub struct ExperimentationFeatureFlagsVariations<'a, S> {
-    client: &'a ManagementClient<S>,
+    pub(crate) client: &'a ManagementClient<S>,
 }
 
 impl<S> Clone for ExperimentationFeatureFlagsVariations<'_, S> {
@@ -618,7 +608,7 @@ impl<'a, S: ManagementService> ExperimentationFeatureFlagsVariations<'a, S> {
 /// The handle is `Copy`; its methods take it by value, so their futures borrow only the client.
 #[derive(Debug)]
 pub struct ExperimentationSegments<'a, S> {
-    client: &'a ManagementClient<S>,
+    pub(crate) client: &'a ManagementClient<S>,
 }
 
 impl<S> Clone for ExperimentationSegments<'_, S> {
@@ -695,26 +685,19 @@ impl<'a, S: ManagementService> ExperimentationSegments<'a, S> {
     ) -> Result<m::ListSegmentsResponseContent, Error> {
         let request =
             ApiRequest::get(ApiPath::new("experimentation").segment("segments")).params(params);
-        list_page(
-            self.client.execute::<Value>(request).await?.data,
-            "segments",
-        )
+        Ok(self.client.execute_list(request, "segments").await?.data)
     }
 
     /// A [`Pager`] over the `segments` of [`Self::list`]: checkpoint (`from`/`take`) pages, starting where `params` says.
     pub fn list_pager(self, params: ExperimentationSegmentsListParams) -> Pager<m::Segment, S> {
         let request =
             ApiRequest::get(ApiPath::new("experimentation").segment("segments")).params(&params);
-        let take = params
-            .take
-            .and_then(|t| u32::try_from(t).ok())
-            .unwrap_or(50);
         Pager::checkpoint(
             self.client.clone(),
             request,
             "segments",
             params.from.clone(),
-            take,
+            params.take.unwrap_or(50),
         )
     }
 
@@ -745,7 +728,7 @@ impl<'a, S: ManagementService> ExperimentationSegments<'a, S> {
 #[must_use]
 pub struct ExperimentationSegmentsListParams {
     from: Option<String>,
-    take: Option<i64>,
+    take: Option<u32>,
     type_: Option<m::SegmentTypeFilterEnum>,
 }
 
@@ -762,8 +745,8 @@ impl ExperimentationSegmentsListParams {
     }
 
     /// Number of segments to return per page. Defaults to 25, maximum 50.
-    pub fn take(mut self, value: impl Into<i64>) -> Self {
-        self.take = Some(value.into());
+    pub fn take(mut self, value: u32) -> Self {
+        self.take = Some(value);
         self
     }
 

@@ -10,7 +10,7 @@ use serde_json::{Map, Value};
 use crate::client::{ManagementClient, ManagementService};
 use crate::error::Error;
 use crate::generated::models as m;
-use crate::model_support::{list_page, multipart};
+use crate::model_support::multipart;
 use crate::pagination::Pager;
 use crate::request::{ApiPath, ApiRequest, Query, QueryParams};
 
@@ -26,7 +26,7 @@ use crate::request::{ApiPath, ApiRequest, Query, QueryParams};
 /// ```
 #[derive(Debug)]
 pub struct Flows<'a, S> {
-    client: &'a ManagementClient<S>,
+    pub(crate) client: &'a ManagementClient<S>,
 }
 
 impl<S> Clone for Flows<'_, S> {
@@ -105,12 +105,13 @@ impl<'a, S: ManagementService> Flows<'a, S> {
     /// A [`Pager`] over the `flows` of [`Self::list`]: offset (`page`/`per_page`, totals requested) pages, starting where `params` says.
     pub fn list_pager(self, params: FlowsListParams) -> Pager<m::FlowSummary, S> {
         let request = ApiRequest::get(ApiPath::new("flows")).params(&params);
-        let first = params.page.and_then(|p| u64::try_from(p).ok()).unwrap_or(0);
-        let per_page = params
-            .per_page
-            .and_then(|p| u32::try_from(p).ok())
-            .unwrap_or(50);
-        Pager::offset(self.client.clone(), request, "flows", first, per_page)
+        Pager::offset(
+            self.client.clone(),
+            request,
+            "flows",
+            params.page.unwrap_or(0),
+            params.per_page.unwrap_or(50),
+        )
     }
 
     /// Update a flow.
@@ -172,8 +173,8 @@ impl QueryParams for FlowsGetParams {
 pub struct FlowsListParams {
     hydrate: Vec<m::ListFlowsRequestParametersHydrateEnum>,
     include_totals: Option<bool>,
-    page: Option<i64>,
-    per_page: Option<i64>,
+    page: Option<u32>,
+    per_page: Option<u32>,
     synchronous: Option<bool>,
 }
 
@@ -208,14 +209,14 @@ impl FlowsListParams {
     }
 
     /// Page index of the results to return. First page is 0.
-    pub fn page(mut self, value: impl Into<i64>) -> Self {
-        self.page = Some(value.into());
+    pub fn page(mut self, value: u32) -> Self {
+        self.page = Some(value);
         self
     }
 
     /// Number of results per page. Defaults to 50.
-    pub fn per_page(mut self, value: impl Into<i64>) -> Self {
-        self.per_page = Some(value.into());
+    pub fn per_page(mut self, value: u32) -> Self {
+        self.per_page = Some(value);
         self
     }
 
@@ -241,7 +242,7 @@ impl QueryParams for FlowsListParams {
 /// The handle is `Copy`; its methods take it by value, so their futures borrow only the client.
 #[derive(Debug)]
 pub struct FlowsExecutions<'a, S> {
-    client: &'a ManagementClient<S>,
+    pub(crate) client: &'a ManagementClient<S>,
 }
 
 impl<S> Clone for FlowsExecutions<'_, S> {
@@ -316,12 +317,13 @@ impl<'a, S: ManagementService> FlowsExecutions<'a, S> {
     ) -> Pager<m::FlowExecutionSummary, S> {
         let request = ApiRequest::get(ApiPath::new("flows").segment(flow_id).segment("executions"))
             .params(&params);
-        let first = params.page.and_then(|p| u64::try_from(p).ok()).unwrap_or(0);
-        let per_page = params
-            .per_page
-            .and_then(|p| u32::try_from(p).ok())
-            .unwrap_or(50);
-        Pager::offset(self.client.clone(), request, "executions", first, per_page)
+        Pager::offset(
+            self.client.clone(),
+            request,
+            "executions",
+            params.page.unwrap_or(0),
+            params.per_page.unwrap_or(50),
+        )
     }
 
     /// A [`Pager`] over the `executions` of [`Self::list`]: checkpoint (`from`/`take`) pages, starting where `params` says.
@@ -332,16 +334,12 @@ impl<'a, S: ManagementService> FlowsExecutions<'a, S> {
     ) -> Pager<m::FlowExecutionSummary, S> {
         let request = ApiRequest::get(ApiPath::new("flows").segment(flow_id).segment("executions"))
             .params(&params);
-        let take = params
-            .take
-            .and_then(|t| u32::try_from(t).ok())
-            .unwrap_or(50);
         Pager::checkpoint(
             self.client.clone(),
             request,
             "executions",
             params.from.clone(),
-            take,
+            params.take.unwrap_or(50),
         )
     }
 }
@@ -393,9 +391,9 @@ impl QueryParams for FlowsExecutionsGetParams {
 pub struct FlowsExecutionsListParams {
     from: Option<String>,
     include_totals: Option<bool>,
-    page: Option<i64>,
-    per_page: Option<i64>,
-    take: Option<i64>,
+    page: Option<u32>,
+    per_page: Option<u32>,
+    take: Option<u32>,
 }
 
 impl FlowsExecutionsListParams {
@@ -417,20 +415,20 @@ impl FlowsExecutionsListParams {
     }
 
     /// Page index of the results to return. First page is 0.
-    pub fn page(mut self, value: impl Into<i64>) -> Self {
-        self.page = Some(value.into());
+    pub fn page(mut self, value: u32) -> Self {
+        self.page = Some(value);
         self
     }
 
     /// Number of results per page. Defaults to 50.
-    pub fn per_page(mut self, value: impl Into<i64>) -> Self {
-        self.per_page = Some(value.into());
+    pub fn per_page(mut self, value: u32) -> Self {
+        self.per_page = Some(value);
         self
     }
 
     /// Number of results per page. Defaults to 50.
-    pub fn take(mut self, value: impl Into<i64>) -> Self {
-        self.take = Some(value.into());
+    pub fn take(mut self, value: u32) -> Self {
+        self.take = Some(value);
         self
     }
 }
@@ -450,7 +448,7 @@ impl QueryParams for FlowsExecutionsListParams {
 /// The handle is `Copy`; its methods take it by value, so their futures borrow only the client.
 #[derive(Debug)]
 pub struct FlowsVault<'a, S> {
-    client: &'a ManagementClient<S>,
+    pub(crate) client: &'a ManagementClient<S>,
 }
 
 impl<S> Clone for FlowsVault<'_, S> {
@@ -477,7 +475,7 @@ impl<'a, S: ManagementService> FlowsVault<'a, S> {
 /// The handle is `Copy`; its methods take it by value, so their futures borrow only the client.
 #[derive(Debug)]
 pub struct FlowsVaultConnections<'a, S> {
-    client: &'a ManagementClient<S>,
+    pub(crate) client: &'a ManagementClient<S>,
 }
 
 impl<S> Clone for FlowsVaultConnections<'_, S> {
@@ -570,12 +568,13 @@ impl<'a, S: ManagementService> FlowsVaultConnections<'a, S> {
                 .segment("connections"),
         )
         .params(&params);
-        let first = params.page.and_then(|p| u64::try_from(p).ok()).unwrap_or(0);
-        let per_page = params
-            .per_page
-            .and_then(|p| u32::try_from(p).ok())
-            .unwrap_or(50);
-        Pager::offset(self.client.clone(), request, "connections", first, per_page)
+        Pager::offset(
+            self.client.clone(),
+            request,
+            "connections",
+            params.page.unwrap_or(0),
+            params.per_page.unwrap_or(50),
+        )
     }
 
     /// Update a Flows Vault connection.
@@ -604,8 +603,8 @@ impl<'a, S: ManagementService> FlowsVaultConnections<'a, S> {
 #[must_use]
 pub struct FlowsVaultConnectionsListParams {
     include_totals: Option<bool>,
-    page: Option<i64>,
-    per_page: Option<i64>,
+    page: Option<u32>,
+    per_page: Option<u32>,
 }
 
 impl FlowsVaultConnectionsListParams {
@@ -621,14 +620,14 @@ impl FlowsVaultConnectionsListParams {
     }
 
     /// Page index of the results to return. First page is 0.
-    pub fn page(mut self, value: impl Into<i64>) -> Self {
-        self.page = Some(value.into());
+    pub fn page(mut self, value: u32) -> Self {
+        self.page = Some(value);
         self
     }
 
     /// Number of results per page. Defaults to 50.
-    pub fn per_page(mut self, value: impl Into<i64>) -> Self {
-        self.per_page = Some(value.into());
+    pub fn per_page(mut self, value: u32) -> Self {
+        self.per_page = Some(value);
         self
     }
 }

@@ -10,7 +10,7 @@ use serde_json::{Map, Value};
 use crate::client::{ManagementClient, ManagementService};
 use crate::error::Error;
 use crate::generated::models as m;
-use crate::model_support::{list_page, multipart};
+use crate::model_support::multipart;
 use crate::pagination::Pager;
 use crate::request::{ApiPath, ApiRequest, Query, QueryParams};
 
@@ -26,7 +26,7 @@ use crate::request::{ApiPath, ApiRequest, Query, QueryParams};
 /// ```
 #[derive(Debug)]
 pub struct Groups<'a, S> {
-    client: &'a ManagementClient<S>,
+    pub(crate) client: &'a ManagementClient<S>,
 }
 
 impl<S> Clone for Groups<'_, S> {
@@ -94,27 +94,24 @@ impl<'a, S: ManagementService> Groups<'a, S> {
     /// A [`Pager`] over the `groups` of [`Self::list`]: offset (`page`/`per_page`, totals requested) pages, starting where `params` says.
     pub fn list_pager(self, params: GroupsListParams) -> Pager<m::Group, S> {
         let request = ApiRequest::get(ApiPath::new("groups")).params(&params);
-        let first = params.page.and_then(|p| u64::try_from(p).ok()).unwrap_or(0);
-        let per_page = params
-            .per_page
-            .and_then(|p| u32::try_from(p).ok())
-            .unwrap_or(50);
-        Pager::offset(self.client.clone(), request, "groups", first, per_page)
+        Pager::offset(
+            self.client.clone(),
+            request,
+            "groups",
+            params.page.unwrap_or(0),
+            params.per_page.unwrap_or(50),
+        )
     }
 
     /// A [`Pager`] over the `groups` of [`Self::list`]: checkpoint (`from`/`take`) pages, starting where `params` says.
     pub fn list_checkpoint_pager(self, params: GroupsListParams) -> Pager<m::Group, S> {
         let request = ApiRequest::get(ApiPath::new("groups")).params(&params);
-        let take = params
-            .take
-            .and_then(|t| u32::try_from(t).ok())
-            .unwrap_or(50);
         Pager::checkpoint(
             self.client.clone(),
             request,
             "groups",
             params.from.clone(),
-            take,
+            params.take.unwrap_or(50),
         )
     }
 }
@@ -130,10 +127,10 @@ pub struct GroupsListParams {
     include_fields: Option<bool>,
     include_totals: Option<bool>,
     name: Option<String>,
-    page: Option<i64>,
-    per_page: Option<i64>,
+    page: Option<u32>,
+    per_page: Option<u32>,
     search: Option<String>,
-    take: Option<i64>,
+    take: Option<u32>,
 }
 
 impl GroupsListParams {
@@ -185,14 +182,14 @@ impl GroupsListParams {
     }
 
     /// Page index of the results to return. First page is 0.
-    pub fn page(mut self, value: impl Into<i64>) -> Self {
-        self.page = Some(value.into());
+    pub fn page(mut self, value: u32) -> Self {
+        self.page = Some(value);
         self
     }
 
     /// Number of results per page. Defaults to 50.
-    pub fn per_page(mut self, value: impl Into<i64>) -> Self {
-        self.per_page = Some(value.into());
+    pub fn per_page(mut self, value: u32) -> Self {
+        self.per_page = Some(value);
         self
     }
 
@@ -203,8 +200,8 @@ impl GroupsListParams {
     }
 
     /// Number of results per page. Defaults to 50.
-    pub fn take(mut self, value: impl Into<i64>) -> Self {
-        self.take = Some(value.into());
+    pub fn take(mut self, value: u32) -> Self {
+        self.take = Some(value);
         self
     }
 }
@@ -230,7 +227,7 @@ impl QueryParams for GroupsListParams {
 /// The handle is `Copy`; its methods take it by value, so their futures borrow only the client.
 #[derive(Debug)]
 pub struct GroupsMembers<'a, S> {
-    client: &'a ManagementClient<S>,
+    pub(crate) client: &'a ManagementClient<S>,
 }
 
 impl<S> Clone for GroupsMembers<'_, S> {
@@ -260,23 +257,19 @@ impl<'a, S: ManagementService> GroupsMembers<'a, S> {
     ) -> Result<m::GetGroupMembersResponseContent, Error> {
         let request =
             ApiRequest::get(ApiPath::new("groups").segment(id).segment("members")).params(params);
-        list_page(self.client.execute::<Value>(request).await?.data, "members")
+        Ok(self.client.execute_list(request, "members").await?.data)
     }
 
     /// A [`Pager`] over the `members` of [`Self::get`]: checkpoint (`from`/`take`) pages, starting where `params` says.
     pub fn get_pager(self, id: &str, params: GroupsMembersGetParams) -> Pager<m::GroupMember, S> {
         let request =
             ApiRequest::get(ApiPath::new("groups").segment(id).segment("members")).params(&params);
-        let take = params
-            .take
-            .and_then(|t| u32::try_from(t).ok())
-            .unwrap_or(50);
         Pager::checkpoint(
             self.client.clone(),
             request,
             "members",
             params.from.clone(),
-            take,
+            params.take.unwrap_or(50),
         )
     }
 }
@@ -288,7 +281,7 @@ pub struct GroupsMembersGetParams {
     fields: Option<String>,
     from: Option<String>,
     include_fields: Option<bool>,
-    take: Option<i64>,
+    take: Option<u32>,
 }
 
 impl GroupsMembersGetParams {
@@ -316,8 +309,8 @@ impl GroupsMembersGetParams {
     }
 
     /// Number of results per page. Defaults to 50.
-    pub fn take(mut self, value: impl Into<i64>) -> Self {
-        self.take = Some(value.into());
+    pub fn take(mut self, value: u32) -> Self {
+        self.take = Some(value);
         self
     }
 }
@@ -336,7 +329,7 @@ impl QueryParams for GroupsMembersGetParams {
 /// The handle is `Copy`; its methods take it by value, so their futures borrow only the client.
 #[derive(Debug)]
 pub struct GroupsRoles<'a, S> {
-    client: &'a ManagementClient<S>,
+    pub(crate) client: &'a ManagementClient<S>,
 }
 
 impl<S> Clone for GroupsRoles<'_, S> {
@@ -400,23 +393,19 @@ impl<'a, S: ManagementService> GroupsRoles<'a, S> {
     ) -> Result<m::ListGroupRolesResponseContent, Error> {
         let request =
             ApiRequest::get(ApiPath::new("groups").segment(id).segment("roles")).params(params);
-        list_page(self.client.execute::<Value>(request).await?.data, "roles")
+        Ok(self.client.execute_list(request, "roles").await?.data)
     }
 
     /// A [`Pager`] over the `roles` of [`Self::list`]: checkpoint (`from`/`take`) pages, starting where `params` says.
     pub fn list_pager(self, id: &str, params: GroupsRolesListParams) -> Pager<m::Role, S> {
         let request =
             ApiRequest::get(ApiPath::new("groups").segment(id).segment("roles")).params(&params);
-        let take = params
-            .take
-            .and_then(|t| u32::try_from(t).ok())
-            .unwrap_or(50);
         Pager::checkpoint(
             self.client.clone(),
             request,
             "roles",
             params.from.clone(),
-            take,
+            params.take.unwrap_or(50),
         )
     }
 }
@@ -426,7 +415,7 @@ impl<'a, S: ManagementService> GroupsRoles<'a, S> {
 #[must_use]
 pub struct GroupsRolesListParams {
     from: Option<String>,
-    take: Option<i64>,
+    take: Option<u32>,
 }
 
 impl GroupsRolesListParams {
@@ -442,8 +431,8 @@ impl GroupsRolesListParams {
     }
 
     /// Number of results per page. Defaults to 50.
-    pub fn take(mut self, value: impl Into<i64>) -> Self {
-        self.take = Some(value.into());
+    pub fn take(mut self, value: u32) -> Self {
+        self.take = Some(value);
         self
     }
 }

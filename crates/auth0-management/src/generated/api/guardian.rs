@@ -10,7 +10,7 @@ use serde_json::{Map, Value};
 use crate::client::{ManagementClient, ManagementService};
 use crate::error::Error;
 use crate::generated::models as m;
-use crate::model_support::{list_page, multipart};
+use crate::model_support::multipart;
 use crate::pagination::Pager;
 use crate::request::{ApiPath, ApiRequest, Query, QueryParams};
 
@@ -26,7 +26,7 @@ use crate::request::{ApiPath, ApiRequest, Query, QueryParams};
 /// ```
 #[derive(Debug)]
 pub struct Guardian<'a, S> {
-    client: &'a ManagementClient<S>,
+    pub(crate) client: &'a ManagementClient<S>,
 }
 
 impl<S> Clone for Guardian<'_, S> {
@@ -63,7 +63,7 @@ impl<'a, S: ManagementService> Guardian<'a, S> {
 /// The handle is `Copy`; its methods take it by value, so their futures borrow only the client.
 #[derive(Debug)]
 pub struct GuardianEnrollments<'a, S> {
-    client: &'a ManagementClient<S>,
+    pub(crate) client: &'a ManagementClient<S>,
 }
 
 impl<S> Clone for GuardianEnrollments<'_, S> {
@@ -130,7 +130,7 @@ impl<'a, S: ManagementService> GuardianEnrollments<'a, S> {
 /// The handle is `Copy`; its methods take it by value, so their futures borrow only the client.
 #[derive(Debug)]
 pub struct GuardianFactors<'a, S> {
-    client: &'a ManagementClient<S>,
+    pub(crate) client: &'a ManagementClient<S>,
 }
 
 impl<S> Clone for GuardianFactors<'_, S> {
@@ -205,7 +205,7 @@ impl<'a, S: ManagementService> GuardianFactors<'a, S> {
 /// The handle is `Copy`; its methods take it by value, so their futures borrow only the client.
 #[derive(Debug)]
 pub struct GuardianFactorsDuo<'a, S> {
-    client: &'a ManagementClient<S>,
+    pub(crate) client: &'a ManagementClient<S>,
 }
 
 impl<S> Clone for GuardianFactorsDuo<'_, S> {
@@ -232,7 +232,7 @@ impl<'a, S: ManagementService> GuardianFactorsDuo<'a, S> {
 /// The handle is `Copy`; its methods take it by value, so their futures borrow only the client.
 #[derive(Debug)]
 pub struct GuardianFactorsDuoSettings<'a, S> {
-    client: &'a ManagementClient<S>,
+    pub(crate) client: &'a ManagementClient<S>,
 }
 
 impl<S> Clone for GuardianFactorsDuoSettings<'_, S> {
@@ -311,7 +311,7 @@ impl<'a, S: ManagementService> GuardianFactorsDuoSettings<'a, S> {
 /// The handle is `Copy`; its methods take it by value, so their futures borrow only the client.
 #[derive(Debug)]
 pub struct GuardianFactorsPhone<'a, S> {
-    client: &'a ManagementClient<S>,
+    pub(crate) client: &'a ManagementClient<S>,
 }
 
 impl<S> Clone for GuardianFactorsPhone<'_, S> {
@@ -493,7 +493,7 @@ impl<'a, S: ManagementService> GuardianFactorsPhone<'a, S> {
 /// The handle is `Copy`; its methods take it by value, so their futures borrow only the client.
 #[derive(Debug)]
 pub struct GuardianFactorsPushNotification<'a, S> {
-    client: &'a ManagementClient<S>,
+    pub(crate) client: &'a ManagementClient<S>,
 }
 
 impl<S> Clone for GuardianFactorsPushNotification<'_, S> {
@@ -783,7 +783,7 @@ impl<'a, S: ManagementService> GuardianFactorsPushNotification<'a, S> {
 /// The handle is `Copy`; its methods take it by value, so their futures borrow only the client.
 #[derive(Debug)]
 pub struct GuardianFactorsSms<'a, S> {
-    client: &'a ManagementClient<S>,
+    pub(crate) client: &'a ManagementClient<S>,
 }
 
 impl<S> Clone for GuardianFactorsSms<'_, S> {
@@ -939,7 +939,7 @@ impl<'a, S: ManagementService> GuardianFactorsSms<'a, S> {
 /// The handle is `Copy`; its methods take it by value, so their futures borrow only the client.
 #[derive(Debug)]
 pub struct GuardianPolicies<'a, S> {
-    client: &'a ManagementClient<S>,
+    pub(crate) client: &'a ManagementClient<S>,
 }
 
 impl<S> Clone for GuardianPolicies<'_, S> {

@@ -10,7 +10,7 @@ use serde_json::{Map, Value};
 use crate::client::{ManagementClient, ManagementService};
 use crate::error::Error;
 use crate::generated::models as m;
-use crate::model_support::{list_page, multipart};
+use crate::model_support::multipart;
 use crate::pagination::Pager;
 use crate::request::{ApiPath, ApiRequest, Query, QueryParams};
 
@@ -26,7 +26,7 @@ use crate::request::{ApiPath, ApiRequest, Query, QueryParams};
 /// ```
 #[derive(Debug)]
 pub struct Jobs<'a, S> {
-    client: &'a ManagementClient<S>,
+    pub(crate) client: &'a ManagementClient<S>,
 }
 
 impl<S> Clone for Jobs<'_, S> {
@@ -80,7 +80,7 @@ impl<'a, S: ManagementService> Jobs<'a, S> {
 /// The handle is `Copy`; its methods take it by value, so their futures borrow only the client.
 #[derive(Debug)]
 pub struct JobsErrors<'a, S> {
-    client: &'a ManagementClient<S>,
+    pub(crate) client: &'a ManagementClient<S>,
 }
 
 impl<S> Clone for JobsErrors<'_, S> {
@@ -114,7 +114,7 @@ impl<'a, S: ManagementService> JobsErrors<'a, S> {
 /// The handle is `Copy`; its methods take it by value, so their futures borrow only the client.
 #[derive(Debug)]
 pub struct JobsUsersExports<'a, S> {
-    client: &'a ManagementClient<S>,
+    pub(crate) client: &'a ManagementClient<S>,
 }
 
 impl<S> Clone for JobsUsersExports<'_, S> {
@@ -151,7 +151,7 @@ impl<'a, S: ManagementService> JobsUsersExports<'a, S> {
 /// The handle is `Copy`; its methods take it by value, so their futures borrow only the client.
 #[derive(Debug)]
 pub struct JobsUsersImports<'a, S> {
-    client: &'a ManagementClient<S>,
+    pub(crate) client: &'a ManagementClient<S>,
 }
 
 impl<S> Clone for JobsUsersImports<'_, S> {
@@ -193,7 +193,7 @@ impl<'a, S: ManagementService> JobsUsersImports<'a, S> {
 /// The handle is `Copy`; its methods take it by value, so their futures borrow only the client.
 #[derive(Debug)]
 pub struct JobsVerificationEmail<'a, S> {
-    client: &'a ManagementClient<S>,
+    pub(crate) client: &'a ManagementClient<S>,
 }
 
 impl<S> Clone for JobsVerificationEmail<'_, S> {

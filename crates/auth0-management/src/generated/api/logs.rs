@@ -10,7 +10,7 @@ use serde_json::{Map, Value};
 use crate::client::{ManagementClient, ManagementService};
 use crate::error::Error;
 use crate::generated::models as m;
-use crate::model_support::{list_page, multipart};
+use crate::model_support::multipart;
 use crate::pagination::Pager;
 use crate::request::{ApiPath, ApiRequest, Query, QueryParams};
 
@@ -26,7 +26,7 @@ use crate::request::{ApiPath, ApiRequest, Query, QueryParams};
 /// ```
 #[derive(Debug)]
 pub struct Logs<'a, S> {
-    client: &'a ManagementClient<S>,
+    pub(crate) client: &'a ManagementClient<S>,
 }
 
 impl<S> Clone for Logs<'_, S> {
@@ -94,12 +94,13 @@ impl<'a, S: ManagementService> Logs<'a, S> {
     /// A [`Pager`] over the `logs` of [`Self::list`]: offset (`page`/`per_page`, totals requested) pages, starting where `params` says.
     pub fn list_pager(self, params: LogsListParams) -> Pager<m::Log, S> {
         let request = ApiRequest::get(ApiPath::new("logs")).params(&params);
-        let first = params.page.and_then(|p| u64::try_from(p).ok()).unwrap_or(0);
-        let per_page = params
-            .per_page
-            .and_then(|p| u32::try_from(p).ok())
-            .unwrap_or(50);
-        Pager::offset(self.client.clone(), request, "logs", first, per_page)
+        Pager::offset(
+            self.client.clone(),
+            request,
+            "logs",
+            params.page.unwrap_or(0),
+            params.per_page.unwrap_or(50),
+        )
     }
 }
 
@@ -111,11 +112,11 @@ pub struct LogsListParams {
     from: Option<String>,
     include_fields: Option<bool>,
     include_totals: Option<bool>,
-    page: Option<i64>,
-    per_page: Option<i64>,
+    page: Option<u32>,
+    per_page: Option<u32>,
     search: Option<String>,
     sort: Option<String>,
-    take: Option<i64>,
+    take: Option<u32>,
 }
 
 impl LogsListParams {
@@ -149,14 +150,14 @@ impl LogsListParams {
     }
 
     /// Page index of the results to return. First page is 0.
-    pub fn page(mut self, value: impl Into<i64>) -> Self {
-        self.page = Some(value.into());
+    pub fn page(mut self, value: u32) -> Self {
+        self.page = Some(value);
         self
     }
 
     /// Number of results per page. Paging is disabled if parameter not sent. Default: `50`. Max value: `100`
-    pub fn per_page(mut self, value: impl Into<i64>) -> Self {
-        self.per_page = Some(value.into());
+    pub fn per_page(mut self, value: u32) -> Self {
+        self.per_page = Some(value);
         self
     }
 
@@ -175,8 +176,8 @@ impl LogsListParams {
     }
 
     /// Number of entries to retrieve when using the `from` parameter. Default `50`, max `100`
-    pub fn take(mut self, value: impl Into<i64>) -> Self {
-        self.take = Some(value.into());
+    pub fn take(mut self, value: u32) -> Self {
+        self.take = Some(value);
         self
     }
 }

@@ -133,6 +133,11 @@ impl<S: ManagementService> ManagementClient<S> {
         ConnectionProfiles::new(self)
     }
 
+    /// The `connections` operations: [`Connections`].
+    pub fn connections(&self) -> Connections<'_, S> {
+        Connections::new(self)
+    }
+
     /// The `custom_domains` operations: [`CustomDomains`].
     pub fn custom_domains(&self) -> CustomDomains<'_, S> {
         CustomDomains::new(self)
@@ -311,6 +316,11 @@ impl<S: ManagementService> ManagementClient<S> {
     /// The `user_grants` operations: [`UserGrants`].
     pub fn user_grants(&self) -> UserGrants<'_, S> {
         UserGrants::new(self)
+    }
+
+    /// The `users` operations: [`Users`].
+    pub fn users(&self) -> Users<'_, S> {
+        Users::new(self)
     }
 
     /// The `verifiable_credentials` operations: [`VerifiableCredentials`].

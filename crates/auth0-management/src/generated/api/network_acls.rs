@@ -10,7 +10,7 @@ use serde_json::{Map, Value};
 use crate::client::{ManagementClient, ManagementService};
 use crate::error::Error;
 use crate::generated::models as m;
-use crate::model_support::{list_page, multipart};
+use crate::model_support::multipart;
 use crate::pagination::Pager;
 use crate::request::{ApiPath, ApiRequest, Query, QueryParams};
 
@@ -26,7 +26,7 @@ use crate::request::{ApiPath, ApiRequest, Query, QueryParams};
 /// ```
 #[derive(Debug)]
 pub struct NetworkAcls<'a, S> {
-    client: &'a ManagementClient<S>,
+    pub(crate) client: &'a ManagementClient<S>,
 }
 
 impl<S> Clone for NetworkAcls<'_, S> {
@@ -99,17 +99,12 @@ impl<'a, S: ManagementService> NetworkAcls<'a, S> {
         params: NetworkAclsListParams,
     ) -> Pager<m::NetworkAclsResponseContent, S> {
         let request = ApiRequest::get(ApiPath::new("network-acls")).params(&params);
-        let first = params.page.and_then(|p| u64::try_from(p).ok()).unwrap_or(0);
-        let per_page = params
-            .per_page
-            .and_then(|p| u32::try_from(p).ok())
-            .unwrap_or(50);
         Pager::offset(
             self.client.clone(),
             request,
             "network_acls",
-            first,
-            per_page,
+            params.page.unwrap_or(0),
+            params.per_page.unwrap_or(50),
         )
     }
 
@@ -151,8 +146,8 @@ impl<'a, S: ManagementService> NetworkAcls<'a, S> {
 #[must_use]
 pub struct NetworkAclsListParams {
     include_totals: Option<bool>,
-    page: Option<i64>,
-    per_page: Option<i64>,
+    page: Option<u32>,
+    per_page: Option<u32>,
 }
 
 impl NetworkAclsListParams {
@@ -168,14 +163,14 @@ impl NetworkAclsListParams {
     }
 
     /// Use this field to request a specific page of the list results.
-    pub fn page(mut self, value: impl Into<i64>) -> Self {
-        self.page = Some(value.into());
+    pub fn page(mut self, value: u32) -> Self {
+        self.page = Some(value);
         self
     }
 
     /// The amount of results per page.
-    pub fn per_page(mut self, value: impl Into<i64>) -> Self {
-        self.per_page = Some(value.into());
+    pub fn per_page(mut self, value: u32) -> Self {
+        self.per_page = Some(value);
         self
     }
 }

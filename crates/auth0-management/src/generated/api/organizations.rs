@@ -10,7 +10,7 @@ use serde_json::{Map, Value};
 use crate::client::{ManagementClient, ManagementService};
 use crate::error::Error;
 use crate::generated::models as m;
-use crate::model_support::{list_page, multipart};
+use crate::model_support::multipart;
 use crate::pagination::Pager;
 use crate::request::{ApiPath, ApiRequest, Query, QueryParams};
 
@@ -26,7 +26,7 @@ use crate::request::{ApiPath, ApiRequest, Query, QueryParams};
 /// ```
 #[derive(Debug)]
 pub struct Organizations<'a, S> {
-    client: &'a ManagementClient<S>,
+    pub(crate) client: &'a ManagementClient<S>,
 }
 
 impl<S> Clone for Organizations<'_, S> {
@@ -167,17 +167,12 @@ impl<'a, S: ManagementService> Organizations<'a, S> {
     /// A [`Pager`] over the `organizations` of [`Self::list`]: offset (`page`/`per_page`, totals requested) pages, starting where `params` says.
     pub fn list_pager(self, params: OrganizationsListParams) -> Pager<m::Organization, S> {
         let request = ApiRequest::get(ApiPath::new("organizations")).params(&params);
-        let first = params.page.and_then(|p| u64::try_from(p).ok()).unwrap_or(0);
-        let per_page = params
-            .per_page
-            .and_then(|p| u32::try_from(p).ok())
-            .unwrap_or(50);
         Pager::offset(
             self.client.clone(),
             request,
             "organizations",
-            first,
-            per_page,
+            params.page.unwrap_or(0),
+            params.per_page.unwrap_or(50),
         )
     }
 
@@ -187,16 +182,12 @@ impl<'a, S: ManagementService> Organizations<'a, S> {
         params: OrganizationsListParams,
     ) -> Pager<m::Organization, S> {
         let request = ApiRequest::get(ApiPath::new("organizations")).params(&params);
-        let take = params
-            .take
-            .and_then(|t| u32::try_from(t).ok())
-            .unwrap_or(50);
         Pager::checkpoint(
             self.client.clone(),
             request,
             "organizations",
             params.from.clone(),
-            take,
+            params.take.unwrap_or(50),
         )
     }
 
@@ -223,10 +214,10 @@ impl<'a, S: ManagementService> Organizations<'a, S> {
 pub struct OrganizationsListParams {
     from: Option<String>,
     include_totals: Option<bool>,
-    page: Option<i64>,
-    per_page: Option<i64>,
+    page: Option<u32>,
+    per_page: Option<u32>,
     sort: Option<String>,
-    take: Option<i64>,
+    take: Option<u32>,
 }
 
 impl OrganizationsListParams {
@@ -248,14 +239,14 @@ impl OrganizationsListParams {
     }
 
     /// Page index of the results to return. First page is 0.
-    pub fn page(mut self, value: impl Into<i64>) -> Self {
-        self.page = Some(value.into());
+    pub fn page(mut self, value: u32) -> Self {
+        self.page = Some(value);
         self
     }
 
     /// Number of results per page. Defaults to 50.
-    pub fn per_page(mut self, value: impl Into<i64>) -> Self {
-        self.per_page = Some(value.into());
+    pub fn per_page(mut self, value: u32) -> Self {
+        self.per_page = Some(value);
         self
     }
 
@@ -266,8 +257,8 @@ impl OrganizationsListParams {
     }
 
     /// Number of results per page. Defaults to 50.
-    pub fn take(mut self, value: impl Into<i64>) -> Self {
-        self.take = Some(value.into());
+    pub fn take(mut self, value: u32) -> Self {
+        self.take = Some(value);
         self
     }
 }
@@ -288,7 +279,7 @@ impl QueryParams for OrganizationsListParams {
 /// The handle is `Copy`; its methods take it by value, so their futures borrow only the client.
 #[derive(Debug)]
 pub struct OrganizationsClientGrants<'a, S> {
-    client: &'a ManagementClient<S>,
+    pub(crate) client: &'a ManagementClient<S>,
 }
 
 impl<S> Clone for OrganizationsClientGrants<'_, S> {
@@ -369,17 +360,12 @@ impl<'a, S: ManagementService> OrganizationsClientGrants<'a, S> {
                 .segment("client-grants"),
         )
         .params(&params);
-        let first = params.page.and_then(|p| u64::try_from(p).ok()).unwrap_or(0);
-        let per_page = params
-            .per_page
-            .and_then(|p| u32::try_from(p).ok())
-            .unwrap_or(50);
         Pager::offset(
             self.client.clone(),
             request,
             "client_grants",
-            first,
-            per_page,
+            params.page.unwrap_or(0),
+            params.per_page.unwrap_or(50),
         )
     }
 }
@@ -392,8 +378,8 @@ pub struct OrganizationsClientGrantsListParams {
     client_id: Option<String>,
     grant_ids: Vec<String>,
     include_totals: Option<bool>,
-    page: Option<i64>,
-    per_page: Option<i64>,
+    page: Option<u32>,
+    per_page: Option<u32>,
 }
 
 impl OrganizationsClientGrantsListParams {
@@ -437,14 +423,14 @@ impl OrganizationsClientGrantsListParams {
     }
 
     /// Page index of the results to return. First page is 0.
-    pub fn page(mut self, value: impl Into<i64>) -> Self {
-        self.page = Some(value.into());
+    pub fn page(mut self, value: u32) -> Self {
+        self.page = Some(value);
         self
     }
 
     /// Number of results per page. Defaults to 50.
-    pub fn per_page(mut self, value: impl Into<i64>) -> Self {
-        self.per_page = Some(value.into());
+    pub fn per_page(mut self, value: u32) -> Self {
+        self.per_page = Some(value);
         self
     }
 }
@@ -465,7 +451,7 @@ impl QueryParams for OrganizationsClientGrantsListParams {
 /// The handle is `Copy`; its methods take it by value, so their futures borrow only the client.
 #[derive(Debug)]
 pub struct OrganizationsConnections<'a, S> {
-    client: &'a ManagementClient<S>,
+    pub(crate) client: &'a ManagementClient<S>,
 }
 
 impl<S> Clone for OrganizationsConnections<'_, S> {
@@ -565,12 +551,13 @@ impl<'a, S: ManagementService> OrganizationsConnections<'a, S> {
                 .segment("connections"),
         )
         .params(&params);
-        let first = params.page.and_then(|p| u64::try_from(p).ok()).unwrap_or(0);
-        let per_page = params
-            .per_page
-            .and_then(|p| u32::try_from(p).ok())
-            .unwrap_or(50);
-        Pager::offset(self.client.clone(), request, "connections", first, per_page)
+        Pager::offset(
+            self.client.clone(),
+            request,
+            "connections",
+            params.page.unwrap_or(0),
+            params.per_page.unwrap_or(50),
+        )
     }
 
     /// Update a connection for an organization.
@@ -601,8 +588,8 @@ impl<'a, S: ManagementService> OrganizationsConnections<'a, S> {
 pub struct OrganizationsConnectionsListParams {
     include_totals: Option<bool>,
     is_enabled: Option<bool>,
-    page: Option<i64>,
-    per_page: Option<i64>,
+    page: Option<u32>,
+    per_page: Option<u32>,
 }
 
 impl OrganizationsConnectionsListParams {
@@ -624,14 +611,14 @@ impl OrganizationsConnectionsListParams {
     }
 
     /// Page index of the results to return. First page is 0.
-    pub fn page(mut self, value: impl Into<i64>) -> Self {
-        self.page = Some(value.into());
+    pub fn page(mut self, value: u32) -> Self {
+        self.page = Some(value);
         self
     }
 
     /// Number of results per page. Defaults to 50.
-    pub fn per_page(mut self, value: impl Into<i64>) -> Self {
-        self.per_page = Some(value.into());
+    pub fn per_page(mut self, value: u32) -> Self {
+        self.per_page = Some(value);
         self
     }
 }
@@ -650,7 +637,7 @@ impl QueryParams for OrganizationsConnectionsListParams {
 /// The handle is `Copy`; its methods take it by value, so their futures borrow only the client.
 #[derive(Debug)]
 pub struct OrganizationsDiscoveryDomains<'a, S> {
-    client: &'a ManagementClient<S>,
+    pub(crate) client: &'a ManagementClient<S>,
 }
 
 impl<S> Clone for OrganizationsDiscoveryDomains<'_, S> {
@@ -768,7 +755,7 @@ impl<'a, S: ManagementService> OrganizationsDiscoveryDomains<'a, S> {
                 .segment("discovery-domains"),
         )
         .params(params);
-        list_page(self.client.execute::<Value>(request).await?.data, "domains")
+        Ok(self.client.execute_list(request, "domains").await?.data)
     }
 
     /// A [`Pager`] over the `domains` of [`Self::list`]: checkpoint (`from`/`take`) pages, starting where `params` says.
@@ -783,16 +770,12 @@ impl<'a, S: ManagementService> OrganizationsDiscoveryDomains<'a, S> {
                 .segment("discovery-domains"),
         )
         .params(&params);
-        let take = params
-            .take
-            .and_then(|t| u32::try_from(t).ok())
-            .unwrap_or(50);
         Pager::checkpoint(
             self.client.clone(),
             request,
             "domains",
             params.from.clone(),
-            take,
+            params.take.unwrap_or(50),
         )
     }
 
@@ -825,7 +808,7 @@ impl<'a, S: ManagementService> OrganizationsDiscoveryDomains<'a, S> {
 #[must_use]
 pub struct OrganizationsDiscoveryDomainsListParams {
     from: Option<String>,
-    take: Option<i64>,
+    take: Option<u32>,
 }
 
 impl OrganizationsDiscoveryDomainsListParams {
@@ -841,8 +824,8 @@ impl OrganizationsDiscoveryDomainsListParams {
     }
 
     /// Number of results per page. Defaults to 50.
-    pub fn take(mut self, value: impl Into<i64>) -> Self {
-        self.take = Some(value.into());
+    pub fn take(mut self, value: u32) -> Self {
+        self.take = Some(value);
         self
     }
 }
@@ -859,7 +842,7 @@ impl QueryParams for OrganizationsDiscoveryDomainsListParams {
 /// The handle is `Copy`; its methods take it by value, so their futures borrow only the client.
 #[derive(Debug)]
 pub struct OrganizationsEnabledConnections<'a, S> {
-    client: &'a ManagementClient<S>,
+    pub(crate) client: &'a ManagementClient<S>,
 }
 
 impl<S> Clone for OrganizationsEnabledConnections<'_, S> {
@@ -971,17 +954,12 @@ impl<'a, S: ManagementService> OrganizationsEnabledConnections<'a, S> {
                 .segment("enabled_connections"),
         )
         .params(&params);
-        let first = params.page.and_then(|p| u64::try_from(p).ok()).unwrap_or(0);
-        let per_page = params
-            .per_page
-            .and_then(|p| u32::try_from(p).ok())
-            .unwrap_or(50);
         Pager::offset(
             self.client.clone(),
             request,
             "enabled_connections",
-            first,
-            per_page,
+            params.page.unwrap_or(0),
+            params.per_page.unwrap_or(50),
         )
     }
 
@@ -1014,8 +992,8 @@ impl<'a, S: ManagementService> OrganizationsEnabledConnections<'a, S> {
 #[must_use]
 pub struct OrganizationsEnabledConnectionsListParams {
     include_totals: Option<bool>,
-    page: Option<i64>,
-    per_page: Option<i64>,
+    page: Option<u32>,
+    per_page: Option<u32>,
 }
 
 impl OrganizationsEnabledConnectionsListParams {
@@ -1031,14 +1009,14 @@ impl OrganizationsEnabledConnectionsListParams {
     }
 
     /// Page index of the results to return. First page is 0.
-    pub fn page(mut self, value: impl Into<i64>) -> Self {
-        self.page = Some(value.into());
+    pub fn page(mut self, value: u32) -> Self {
+        self.page = Some(value);
         self
     }
 
     /// Number of results per page. Defaults to 50.
-    pub fn per_page(mut self, value: impl Into<i64>) -> Self {
-        self.per_page = Some(value.into());
+    pub fn per_page(mut self, value: u32) -> Self {
+        self.per_page = Some(value);
         self
     }
 }
@@ -1056,7 +1034,7 @@ impl QueryParams for OrganizationsEnabledConnectionsListParams {
 /// The handle is `Copy`; its methods take it by value, so their futures borrow only the client.
 #[derive(Debug)]
 pub struct OrganizationsGroups<'a, S> {
-    client: &'a ManagementClient<S>,
+    pub(crate) client: &'a ManagementClient<S>,
 }
 
 impl<S> Clone for OrganizationsGroups<'_, S> {
@@ -1095,7 +1073,7 @@ impl<'a, S: ManagementService> OrganizationsGroups<'a, S> {
                 .segment("groups"),
         )
         .params(params);
-        list_page(self.client.execute::<Value>(request).await?.data, "groups")
+        Ok(self.client.execute_list(request, "groups").await?.data)
     }
 
     /// A [`Pager`] over the `groups` of [`Self::list`]: checkpoint (`from`/`take`) pages, starting where `params` says.
@@ -1110,16 +1088,12 @@ impl<'a, S: ManagementService> OrganizationsGroups<'a, S> {
                 .segment("groups"),
         )
         .params(&params);
-        let take = params
-            .take
-            .and_then(|t| u32::try_from(t).ok())
-            .unwrap_or(50);
         Pager::checkpoint(
             self.client.clone(),
             request,
             "groups",
             params.from.clone(),
-            take,
+            params.take.unwrap_or(50),
         )
     }
 }
@@ -1129,7 +1103,7 @@ impl<'a, S: ManagementService> OrganizationsGroups<'a, S> {
 #[must_use]
 pub struct OrganizationsGroupsListParams {
     from: Option<String>,
-    take: Option<i64>,
+    take: Option<u32>,
 }
 
 impl OrganizationsGroupsListParams {
@@ -1145,8 +1119,8 @@ impl OrganizationsGroupsListParams {
     }
 
     /// Number of results per page. Defaults to 50.
-    pub fn take(mut self, value: impl Into<i64>) -> Self {
-        self.take = Some(value.into());
+    pub fn take(mut self, value: u32) -> Self {
+        self.take = Some(value);
         self
     }
 }
@@ -1163,7 +1137,7 @@ impl QueryParams for OrganizationsGroupsListParams {
 /// The handle is `Copy`; its methods take it by value, so their futures borrow only the client.
 #[derive(Debug)]
 pub struct OrganizationsGroupsRoles<'a, S> {
-    client: &'a ManagementClient<S>,
+    pub(crate) client: &'a ManagementClient<S>,
 }
 
 impl<S> Clone for OrganizationsGroupsRoles<'_, S> {
@@ -1248,7 +1222,7 @@ impl<'a, S: ManagementService> OrganizationsGroupsRoles<'a, S> {
                 .segment("roles"),
         )
         .params(params);
-        list_page(self.client.execute::<Value>(request).await?.data, "roles")
+        Ok(self.client.execute_list(request, "roles").await?.data)
     }
 
     /// A [`Pager`] over the `roles` of [`Self::list`]: checkpoint (`from`/`take`) pages, starting where `params` says.
@@ -1266,16 +1240,12 @@ impl<'a, S: ManagementService> OrganizationsGroupsRoles<'a, S> {
                 .segment("roles"),
         )
         .params(&params);
-        let take = params
-            .take
-            .and_then(|t| u32::try_from(t).ok())
-            .unwrap_or(50);
         Pager::checkpoint(
             self.client.clone(),
             request,
             "roles",
             params.from.clone(),
-            take,
+            params.take.unwrap_or(50),
         )
     }
 }
@@ -1285,7 +1255,7 @@ impl<'a, S: ManagementService> OrganizationsGroupsRoles<'a, S> {
 #[must_use]
 pub struct OrganizationsGroupsRolesListParams {
     from: Option<String>,
-    take: Option<i64>,
+    take: Option<u32>,
 }
 
 impl OrganizationsGroupsRolesListParams {
@@ -1301,8 +1271,8 @@ impl OrganizationsGroupsRolesListParams {
     }
 
     /// Number of results per page. Defaults to 50.
-    pub fn take(mut self, value: impl Into<i64>) -> Self {
-        self.take = Some(value.into());
+    pub fn take(mut self, value: u32) -> Self {
+        self.take = Some(value);
         self
     }
 }
@@ -1319,7 +1289,7 @@ impl QueryParams for OrganizationsGroupsRolesListParams {
 /// The handle is `Copy`; its methods take it by value, so their futures borrow only the client.
 #[derive(Debug)]
 pub struct OrganizationsInvitations<'a, S> {
-    client: &'a ManagementClient<S>,
+    pub(crate) client: &'a ManagementClient<S>,
 }
 
 impl<S> Clone for OrganizationsInvitations<'_, S> {
@@ -1425,12 +1395,13 @@ impl<'a, S: ManagementService> OrganizationsInvitations<'a, S> {
                 .segment("invitations"),
         )
         .params(&params);
-        let first = params.page.and_then(|p| u64::try_from(p).ok()).unwrap_or(0);
-        let per_page = params
-            .per_page
-            .and_then(|p| u32::try_from(p).ok())
-            .unwrap_or(50);
-        Pager::offset(self.client.clone(), request, "invitations", first, per_page)
+        Pager::offset(
+            self.client.clone(),
+            request,
+            "invitations",
+            params.page.unwrap_or(0),
+            params.per_page.unwrap_or(50),
+        )
     }
 }
 
@@ -1475,8 +1446,8 @@ pub struct OrganizationsInvitationsListParams {
     fields: Option<String>,
     include_fields: Option<bool>,
     include_totals: Option<bool>,
-    page: Option<i64>,
-    per_page: Option<i64>,
+    page: Option<u32>,
+    per_page: Option<u32>,
     sort: Option<String>,
 }
 
@@ -1505,14 +1476,14 @@ impl OrganizationsInvitationsListParams {
     }
 
     /// Page index of the results to return. First page is 0.
-    pub fn page(mut self, value: impl Into<i64>) -> Self {
-        self.page = Some(value.into());
+    pub fn page(mut self, value: u32) -> Self {
+        self.page = Some(value);
         self
     }
 
     /// Number of results per page. Defaults to 50.
-    pub fn per_page(mut self, value: impl Into<i64>) -> Self {
-        self.per_page = Some(value.into());
+    pub fn per_page(mut self, value: u32) -> Self {
+        self.per_page = Some(value);
         self
     }
 
@@ -1539,7 +1510,7 @@ impl QueryParams for OrganizationsInvitationsListParams {
 /// The handle is `Copy`; its methods take it by value, so their futures borrow only the client.
 #[derive(Debug)]
 pub struct OrganizationsMembers<'a, S> {
-    client: &'a ManagementClient<S>,
+    pub(crate) client: &'a ManagementClient<S>,
 }
 
 impl<S> Clone for OrganizationsMembers<'_, S> {
@@ -1641,12 +1612,13 @@ impl<'a, S: ManagementService> OrganizationsMembers<'a, S> {
     ) -> Pager<m::OrganizationMember, S> {
         let request = ApiRequest::get(ApiPath::new("organizations").segment(id).segment("members"))
             .params(&params);
-        let first = params.page.and_then(|p| u64::try_from(p).ok()).unwrap_or(0);
-        let per_page = params
-            .per_page
-            .and_then(|p| u32::try_from(p).ok())
-            .unwrap_or(50);
-        Pager::offset(self.client.clone(), request, "members", first, per_page)
+        Pager::offset(
+            self.client.clone(),
+            request,
+            "members",
+            params.page.unwrap_or(0),
+            params.per_page.unwrap_or(50),
+        )
     }
 
     /// A [`Pager`] over the `members` of [`Self::list`]: checkpoint (`from`/`take`) pages, starting where `params` says.
@@ -1657,16 +1629,12 @@ impl<'a, S: ManagementService> OrganizationsMembers<'a, S> {
     ) -> Pager<m::OrganizationMember, S> {
         let request = ApiRequest::get(ApiPath::new("organizations").segment(id).segment("members"))
             .params(&params);
-        let take = params
-            .take
-            .and_then(|t| u32::try_from(t).ok())
-            .unwrap_or(50);
         Pager::checkpoint(
             self.client.clone(),
             request,
             "members",
             params.from.clone(),
-            take,
+            params.take.unwrap_or(50),
         )
     }
 }
@@ -1679,9 +1647,9 @@ pub struct OrganizationsMembersListParams {
     from: Option<String>,
     include_fields: Option<bool>,
     include_totals: Option<bool>,
-    page: Option<i64>,
-    per_page: Option<i64>,
-    take: Option<i64>,
+    page: Option<u32>,
+    per_page: Option<u32>,
+    take: Option<u32>,
 }
 
 impl OrganizationsMembersListParams {
@@ -1715,20 +1683,20 @@ impl OrganizationsMembersListParams {
     }
 
     /// Page index of the results to return. First page is 0.
-    pub fn page(mut self, value: impl Into<i64>) -> Self {
-        self.page = Some(value.into());
+    pub fn page(mut self, value: u32) -> Self {
+        self.page = Some(value);
         self
     }
 
     /// Number of results per page. Defaults to 50.
-    pub fn per_page(mut self, value: impl Into<i64>) -> Self {
-        self.per_page = Some(value.into());
+    pub fn per_page(mut self, value: u32) -> Self {
+        self.per_page = Some(value);
         self
     }
 
     /// Number of results per page. Defaults to 50.
-    pub fn take(mut self, value: impl Into<i64>) -> Self {
-        self.take = Some(value.into());
+    pub fn take(mut self, value: u32) -> Self {
+        self.take = Some(value);
         self
     }
 }
@@ -1750,7 +1718,7 @@ impl QueryParams for OrganizationsMembersListParams {
 /// The handle is `Copy`; its methods take it by value, so their futures borrow only the client.
 #[derive(Debug)]
 pub struct OrganizationsMembersEffectiveRoles<'a, S> {
-    client: &'a ManagementClient<S>,
+    pub(crate) client: &'a ManagementClient<S>,
 }
 
 impl<S> Clone for OrganizationsMembersEffectiveRoles<'_, S> {
@@ -1792,7 +1760,7 @@ impl<'a, S: ManagementService> OrganizationsMembersEffectiveRoles<'a, S> {
                 .segment("effective-roles"),
         )
         .params(params);
-        list_page(self.client.execute::<Value>(request).await?.data, "roles")
+        Ok(self.client.execute_list(request, "roles").await?.data)
     }
 
     /// A [`Pager`] over the `roles` of [`Self::list`]: checkpoint (`from`/`take`) pages, starting where `params` says.
@@ -1810,16 +1778,12 @@ impl<'a, S: ManagementService> OrganizationsMembersEffectiveRoles<'a, S> {
                 .segment("effective-roles"),
         )
         .params(&params);
-        let take = params
-            .take
-            .and_then(|t| u32::try_from(t).ok())
-            .unwrap_or(50);
         Pager::checkpoint(
             self.client.clone(),
             request,
             "roles",
             params.from.clone(),
-            take,
+            params.take.unwrap_or(50),
         )
     }
 }
@@ -1829,7 +1793,7 @@ impl<'a, S: ManagementService> OrganizationsMembersEffectiveRoles<'a, S> {
 #[must_use]
 pub struct OrganizationsMembersEffectiveRolesListParams {
     from: Option<String>,
-    take: Option<i64>,
+    take: Option<u32>,
 }
 
 impl OrganizationsMembersEffectiveRolesListParams {
@@ -1845,8 +1809,8 @@ impl OrganizationsMembersEffectiveRolesListParams {
     }
 
     /// Number of results per page. Defaults to 50.
-    pub fn take(mut self, value: impl Into<i64>) -> Self {
-        self.take = Some(value.into());
+    pub fn take(mut self, value: u32) -> Self {
+        self.take = Some(value);
         self
     }
 }
@@ -1863,7 +1827,7 @@ impl QueryParams for OrganizationsMembersEffectiveRolesListParams {
 /// The handle is `Copy`; its methods take it by value, so their futures borrow only the client.
 #[derive(Debug)]
 pub struct OrganizationsMembersEffectiveRolesSources<'a, S> {
-    client: &'a ManagementClient<S>,
+    pub(crate) client: &'a ManagementClient<S>,
 }
 
 impl<S> Clone for OrganizationsMembersEffectiveRolesSources<'_, S> {
@@ -1890,7 +1854,7 @@ impl<'a, S: ManagementService> OrganizationsMembersEffectiveRolesSources<'a, S> 
 /// The handle is `Copy`; its methods take it by value, so their futures borrow only the client.
 #[derive(Debug)]
 pub struct OrganizationsMembersEffectiveRolesSourcesGroups<'a, S> {
-    client: &'a ManagementClient<S>,
+    pub(crate) client: &'a ManagementClient<S>,
 }
 
 impl<S> Clone for OrganizationsMembersEffectiveRolesSourcesGroups<'_, S> {
@@ -1929,7 +1893,7 @@ impl<'a, S: ManagementService> OrganizationsMembersEffectiveRolesSourcesGroups<'
                 .segment("groups"),
         )
         .params(params);
-        list_page(self.client.execute::<Value>(request).await?.data, "groups")
+        Ok(self.client.execute_list(request, "groups").await?.data)
     }
 
     /// A [`Pager`] over the `groups` of [`Self::list`]: checkpoint (`from`/`take`) pages, starting where `params` says.
@@ -1949,16 +1913,12 @@ impl<'a, S: ManagementService> OrganizationsMembersEffectiveRolesSourcesGroups<'
                 .segment("groups"),
         )
         .params(&params);
-        let take = params
-            .take
-            .and_then(|t| u32::try_from(t).ok())
-            .unwrap_or(50);
         Pager::checkpoint(
             self.client.clone(),
             request,
             "groups",
             params.from.clone(),
-            take,
+            params.take.unwrap_or(50),
         )
     }
 }
@@ -1969,7 +1929,7 @@ impl<'a, S: ManagementService> OrganizationsMembersEffectiveRolesSourcesGroups<'
 pub struct OrganizationsMembersEffectiveRolesSourcesGroupsListParams {
     from: Option<String>,
     role_id: String,
-    take: Option<i64>,
+    take: Option<u32>,
 }
 
 impl OrganizationsMembersEffectiveRolesSourcesGroupsListParams {
@@ -1989,8 +1949,8 @@ impl OrganizationsMembersEffectiveRolesSourcesGroupsListParams {
     }
 
     /// Number of results per page. Defaults to 50.
-    pub fn take(mut self, value: impl Into<i64>) -> Self {
-        self.take = Some(value.into());
+    pub fn take(mut self, value: u32) -> Self {
+        self.take = Some(value);
         self
     }
 }
@@ -2008,7 +1968,7 @@ impl QueryParams for OrganizationsMembersEffectiveRolesSourcesGroupsListParams {
 /// The handle is `Copy`; its methods take it by value, so their futures borrow only the client.
 #[derive(Debug)]
 pub struct OrganizationsMembersRoles<'a, S> {
-    client: &'a ManagementClient<S>,
+    pub(crate) client: &'a ManagementClient<S>,
 }
 
 impl<S> Clone for OrganizationsMembersRoles<'_, S> {
@@ -2117,12 +2077,13 @@ impl<'a, S: ManagementService> OrganizationsMembersRoles<'a, S> {
                 .segment("roles"),
         )
         .params(&params);
-        let first = params.page.and_then(|p| u64::try_from(p).ok()).unwrap_or(0);
-        let per_page = params
-            .per_page
-            .and_then(|p| u32::try_from(p).ok())
-            .unwrap_or(50);
-        Pager::offset(self.client.clone(), request, "roles", first, per_page)
+        Pager::offset(
+            self.client.clone(),
+            request,
+            "roles",
+            params.page.unwrap_or(0),
+            params.per_page.unwrap_or(50),
+        )
     }
 }
 
@@ -2131,8 +2092,8 @@ impl<'a, S: ManagementService> OrganizationsMembersRoles<'a, S> {
 #[must_use]
 pub struct OrganizationsMembersRolesListParams {
     include_totals: Option<bool>,
-    page: Option<i64>,
-    per_page: Option<i64>,
+    page: Option<u32>,
+    per_page: Option<u32>,
 }
 
 impl OrganizationsMembersRolesListParams {
@@ -2148,14 +2109,14 @@ impl OrganizationsMembersRolesListParams {
     }
 
     /// Page index of the results to return. First page is 0.
-    pub fn page(mut self, value: impl Into<i64>) -> Self {
-        self.page = Some(value.into());
+    pub fn page(mut self, value: u32) -> Self {
+        self.page = Some(value);
         self
     }
 
     /// Number of results per page. Defaults to 50.
-    pub fn per_page(mut self, value: impl Into<i64>) -> Self {
-        self.per_page = Some(value.into());
+    pub fn per_page(mut self, value: u32) -> Self {
+        self.per_page = Some(value);
         self
     }
 }

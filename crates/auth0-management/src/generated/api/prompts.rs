@@ -10,7 +10,7 @@ use serde_json::{Map, Value};
 use crate::client::{ManagementClient, ManagementService};
 use crate::error::Error;
 use crate::generated::models as m;
-use crate::model_support::{list_page, multipart};
+use crate::model_support::multipart;
 use crate::pagination::Pager;
 use crate::request::{ApiPath, ApiRequest, Query, QueryParams};
 
@@ -26,7 +26,7 @@ use crate::request::{ApiPath, ApiRequest, Query, QueryParams};
 /// ```
 #[derive(Debug)]
 pub struct Prompts<'a, S> {
-    client: &'a ManagementClient<S>,
+    pub(crate) client: &'a ManagementClient<S>,
 }
 
 impl<S> Clone for Prompts<'_, S> {
@@ -90,7 +90,7 @@ impl<'a, S: ManagementService> Prompts<'a, S> {
 /// The handle is `Copy`; its methods take it by value, so their futures borrow only the client.
 #[derive(Debug)]
 pub struct PromptsCustomText<'a, S> {
-    client: &'a ManagementClient<S>,
+    pub(crate) client: &'a ManagementClient<S>,
 }
 
 impl<S> Clone for PromptsCustomText<'_, S> {
@@ -156,7 +156,7 @@ impl<'a, S: ManagementService> PromptsCustomText<'a, S> {
 /// The handle is `Copy`; its methods take it by value, so their futures borrow only the client.
 #[derive(Debug)]
 pub struct PromptsPartials<'a, S> {
-    client: &'a ManagementClient<S>,
+    pub(crate) client: &'a ManagementClient<S>,
 }
 
 impl<S> Clone for PromptsPartials<'_, S> {
@@ -215,7 +215,7 @@ impl<'a, S: ManagementService> PromptsPartials<'a, S> {
 /// The handle is `Copy`; its methods take it by value, so their futures borrow only the client.
 #[derive(Debug)]
 pub struct PromptsRendering<'a, S> {
-    client: &'a ManagementClient<S>,
+    pub(crate) client: &'a ManagementClient<S>,
 }
 
 impl<S> Clone for PromptsRendering<'_, S> {
@@ -289,12 +289,13 @@ impl<'a, S: ManagementService> PromptsRendering<'a, S> {
         params: PromptsRenderingListParams,
     ) -> Pager<m::ListAculsResponseContentItem, S> {
         let request = ApiRequest::get(ApiPath::new("prompts").segment("rendering")).params(&params);
-        let first = params.page.and_then(|p| u64::try_from(p).ok()).unwrap_or(0);
-        let per_page = params
-            .per_page
-            .and_then(|p| u32::try_from(p).ok())
-            .unwrap_or(50);
-        Pager::offset(self.client.clone(), request, "configs", first, per_page)
+        Pager::offset(
+            self.client.clone(),
+            request,
+            "configs",
+            params.page.unwrap_or(0),
+            params.per_page.unwrap_or(50),
+        )
     }
 
     /// Update render settings for a screen.
@@ -329,8 +330,8 @@ pub struct PromptsRenderingListParams {
     fields: Option<String>,
     include_fields: Option<bool>,
     include_totals: Option<bool>,
-    page: Option<i64>,
-    per_page: Option<i64>,
+    page: Option<u32>,
+    per_page: Option<u32>,
     prompt: Option<String>,
     rendering_mode: Option<m::AculRenderingModeEnum>,
     screen: Option<String>,
@@ -361,14 +362,14 @@ impl PromptsRenderingListParams {
     }
 
     /// Page index of the results to return. First page is 0.
-    pub fn page(mut self, value: impl Into<i64>) -> Self {
-        self.page = Some(value.into());
+    pub fn page(mut self, value: u32) -> Self {
+        self.page = Some(value);
         self
     }
 
     /// Number of results per page. Maximum value is 100, default value is 50.
-    pub fn per_page(mut self, value: impl Into<i64>) -> Self {
-        self.per_page = Some(value.into());
+    pub fn per_page(mut self, value: u32) -> Self {
+        self.per_page = Some(value);
         self
     }
 

@@ -10,7 +10,7 @@ use serde_json::{Map, Value};
 use crate::client::{ManagementClient, ManagementService};
 use crate::error::Error;
 use crate::generated::models as m;
-use crate::model_support::{list_page, multipart};
+use crate::model_support::multipart;
 use crate::pagination::Pager;
 use crate::request::{ApiPath, ApiRequest, Query, QueryParams};
 
@@ -26,7 +26,7 @@ use crate::request::{ApiPath, ApiRequest, Query, QueryParams};
 /// ```
 #[derive(Debug)]
 pub struct RateLimitPolicies<'a, S> {
-    client: &'a ManagementClient<S>,
+    pub(crate) client: &'a ManagementClient<S>,
 }
 
 impl<S> Clone for RateLimitPolicies<'_, S> {
@@ -85,25 +85,22 @@ impl<'a, S: ManagementService> RateLimitPolicies<'a, S> {
         params: &RateLimitPoliciesListParams,
     ) -> Result<m::ListRateLimitPoliciesPaginatedResponseContent, Error> {
         let request = ApiRequest::get(ApiPath::new("rate-limit-policies")).params(params);
-        list_page(
-            self.client.execute::<Value>(request).await?.data,
-            "rate_limit_policies",
-        )
+        Ok(self
+            .client
+            .execute_list(request, "rate_limit_policies")
+            .await?
+            .data)
     }
 
     /// A [`Pager`] over the `rate_limit_policies` of [`Self::list`]: checkpoint (`from`/`take`) pages, starting where `params` says.
     pub fn list_pager(self, params: RateLimitPoliciesListParams) -> Pager<m::RateLimitPolicy, S> {
         let request = ApiRequest::get(ApiPath::new("rate-limit-policies")).params(&params);
-        let take = params
-            .take
-            .and_then(|t| u32::try_from(t).ok())
-            .unwrap_or(50);
         Pager::checkpoint(
             self.client.clone(),
             request,
             "rate_limit_policies",
             params.from.clone(),
-            take,
+            params.take.unwrap_or(50),
         )
     }
 
@@ -131,7 +128,7 @@ pub struct RateLimitPoliciesListParams {
     consumer_selector: Option<String>,
     from: Option<String>,
     resource: Option<m::RateLimitPolicyResourceEnum>,
-    take: Option<i64>,
+    take: Option<u32>,
 }
 
 impl RateLimitPoliciesListParams {
@@ -165,8 +162,8 @@ impl RateLimitPoliciesListParams {
     }
 
     /// Number of results per page. Defaults to 50.
-    pub fn take(mut self, value: impl Into<i64>) -> Self {
-        self.take = Some(value.into());
+    pub fn take(mut self, value: u32) -> Self {
+        self.take = Some(value);
         self
     }
 }

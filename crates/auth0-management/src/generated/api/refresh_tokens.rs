@@ -10,7 +10,7 @@ use serde_json::{Map, Value};
 use crate::client::{ManagementClient, ManagementService};
 use crate::error::Error;
 use crate::generated::models as m;
-use crate::model_support::{list_page, multipart};
+use crate::model_support::multipart;
 use crate::pagination::Pager;
 use crate::request::{ApiPath, ApiRequest, Query, QueryParams};
 
@@ -26,7 +26,7 @@ use crate::request::{ApiPath, ApiRequest, Query, QueryParams};
 /// ```
 #[derive(Debug)]
 pub struct RefreshTokens<'a, S> {
-    client: &'a ManagementClient<S>,
+    pub(crate) client: &'a ManagementClient<S>,
 }
 
 impl<S> Clone for RefreshTokens<'_, S> {
@@ -78,10 +78,11 @@ impl<'a, S: ManagementService> RefreshTokens<'a, S> {
         params: &RefreshTokensListParams,
     ) -> Result<m::GetRefreshTokensPaginatedResponseContent, Error> {
         let request = ApiRequest::get(ApiPath::new("refresh-tokens")).params(params);
-        list_page(
-            self.client.execute::<Value>(request).await?.data,
-            "refresh_tokens",
-        )
+        Ok(self
+            .client
+            .execute_list(request, "refresh_tokens")
+            .await?
+            .data)
     }
 
     /// A [`Pager`] over the `refresh_tokens` of [`Self::list`]: checkpoint (`from`/`take`) pages, starting where `params` says.
@@ -90,16 +91,12 @@ impl<'a, S: ManagementService> RefreshTokens<'a, S> {
         params: RefreshTokensListParams,
     ) -> Pager<m::RefreshTokenResponseContent, S> {
         let request = ApiRequest::get(ApiPath::new("refresh-tokens")).params(&params);
-        let take = params
-            .take
-            .and_then(|t| u32::try_from(t).ok())
-            .unwrap_or(50);
         Pager::checkpoint(
             self.client.clone(),
             request,
             "refresh_tokens",
             params.from.clone(),
-            take,
+            params.take.unwrap_or(50),
         )
     }
 
@@ -141,7 +138,7 @@ pub struct RefreshTokensListParams {
     fields: Option<String>,
     from: Option<String>,
     include_fields: Option<bool>,
-    take: Option<i64>,
+    take: Option<u32>,
     user_id: String,
 }
 
@@ -183,8 +180,8 @@ impl RefreshTokensListParams {
     }
 
     /// Number of results per page. Defaults to 50.
-    pub fn take(mut self, value: impl Into<i64>) -> Self {
-        self.take = Some(value.into());
+    pub fn take(mut self, value: u32) -> Self {
+        self.take = Some(value);
         self
     }
 }

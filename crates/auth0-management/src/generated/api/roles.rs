@@ -10,7 +10,7 @@ use serde_json::{Map, Value};
 use crate::client::{ManagementClient, ManagementService};
 use crate::error::Error;
 use crate::generated::models as m;
-use crate::model_support::{list_page, multipart};
+use crate::model_support::multipart;
 use crate::pagination::Pager;
 use crate::request::{ApiPath, ApiRequest, Query, QueryParams};
 
@@ -26,7 +26,7 @@ use crate::request::{ApiPath, ApiRequest, Query, QueryParams};
 /// ```
 #[derive(Debug)]
 pub struct Roles<'a, S> {
-    client: &'a ManagementClient<S>,
+    pub(crate) client: &'a ManagementClient<S>,
 }
 
 impl<S> Clone for Roles<'_, S> {
@@ -118,12 +118,13 @@ impl<'a, S: ManagementService> Roles<'a, S> {
     /// A [`Pager`] over the `roles` of [`Self::list`]: offset (`page`/`per_page`, totals requested) pages, starting where `params` says.
     pub fn list_pager(self, params: RolesListParams) -> Pager<m::Role, S> {
         let request = ApiRequest::get(ApiPath::new("roles")).params(&params);
-        let first = params.page.and_then(|p| u64::try_from(p).ok()).unwrap_or(0);
-        let per_page = params
-            .per_page
-            .and_then(|p| u32::try_from(p).ok())
-            .unwrap_or(50);
-        Pager::offset(self.client.clone(), request, "roles", first, per_page)
+        Pager::offset(
+            self.client.clone(),
+            request,
+            "roles",
+            params.page.unwrap_or(0),
+            params.per_page.unwrap_or(50),
+        )
     }
 
     /// Update a role.
@@ -149,8 +150,8 @@ impl<'a, S: ManagementService> Roles<'a, S> {
 pub struct RolesListParams {
     include_totals: Option<bool>,
     name_filter: Option<String>,
-    page: Option<i64>,
-    per_page: Option<i64>,
+    page: Option<u32>,
+    per_page: Option<u32>,
 }
 
 impl RolesListParams {
@@ -172,14 +173,14 @@ impl RolesListParams {
     }
 
     /// Page index of the results to return. First page is 0.
-    pub fn page(mut self, value: impl Into<i64>) -> Self {
-        self.page = Some(value.into());
+    pub fn page(mut self, value: u32) -> Self {
+        self.page = Some(value);
         self
     }
 
     /// Number of results per page. Defaults to 50.
-    pub fn per_page(mut self, value: impl Into<i64>) -> Self {
-        self.per_page = Some(value.into());
+    pub fn per_page(mut self, value: u32) -> Self {
+        self.per_page = Some(value);
         self
     }
 }
@@ -198,7 +199,7 @@ impl QueryParams for RolesListParams {
 /// The handle is `Copy`; its methods take it by value, so their futures borrow only the client.
 #[derive(Debug)]
 pub struct RolesGroups<'a, S> {
-    client: &'a ManagementClient<S>,
+    pub(crate) client: &'a ManagementClient<S>,
 }
 
 impl<S> Clone for RolesGroups<'_, S> {
@@ -262,23 +263,19 @@ impl<'a, S: ManagementService> RolesGroups<'a, S> {
     ) -> Result<m::ListRoleGroupsResponseContent, Error> {
         let request =
             ApiRequest::get(ApiPath::new("roles").segment(id).segment("groups")).params(params);
-        list_page(self.client.execute::<Value>(request).await?.data, "groups")
+        Ok(self.client.execute_list(request, "groups").await?.data)
     }
 
     /// A [`Pager`] over the `groups` of [`Self::get`]: checkpoint (`from`/`take`) pages, starting where `params` says.
     pub fn get_pager(self, id: &str, params: RolesGroupsGetParams) -> Pager<m::Group, S> {
         let request =
             ApiRequest::get(ApiPath::new("roles").segment(id).segment("groups")).params(&params);
-        let take = params
-            .take
-            .and_then(|t| u32::try_from(t).ok())
-            .unwrap_or(50);
         Pager::checkpoint(
             self.client.clone(),
             request,
             "groups",
             params.from.clone(),
-            take,
+            params.take.unwrap_or(50),
         )
     }
 }
@@ -288,7 +285,7 @@ impl<'a, S: ManagementService> RolesGroups<'a, S> {
 #[must_use]
 pub struct RolesGroupsGetParams {
     from: Option<String>,
-    take: Option<i64>,
+    take: Option<u32>,
 }
 
 impl RolesGroupsGetParams {
@@ -304,8 +301,8 @@ impl RolesGroupsGetParams {
     }
 
     /// Number of results per page. Defaults to 50.
-    pub fn take(mut self, value: impl Into<i64>) -> Self {
-        self.take = Some(value.into());
+    pub fn take(mut self, value: u32) -> Self {
+        self.take = Some(value);
         self
     }
 }
@@ -322,7 +319,7 @@ impl QueryParams for RolesGroupsGetParams {
 /// The handle is `Copy`; its methods take it by value, so their futures borrow only the client.
 #[derive(Debug)]
 pub struct RolesPermissions<'a, S> {
-    client: &'a ManagementClient<S>,
+    pub(crate) client: &'a ManagementClient<S>,
 }
 
 impl<S> Clone for RolesPermissions<'_, S> {
@@ -397,12 +394,13 @@ impl<'a, S: ManagementService> RolesPermissions<'a, S> {
     ) -> Pager<m::PermissionsResponsePayload, S> {
         let request = ApiRequest::get(ApiPath::new("roles").segment(id).segment("permissions"))
             .params(&params);
-        let first = params.page.and_then(|p| u64::try_from(p).ok()).unwrap_or(0);
-        let per_page = params
-            .per_page
-            .and_then(|p| u32::try_from(p).ok())
-            .unwrap_or(50);
-        Pager::offset(self.client.clone(), request, "permissions", first, per_page)
+        Pager::offset(
+            self.client.clone(),
+            request,
+            "permissions",
+            params.page.unwrap_or(0),
+            params.per_page.unwrap_or(50),
+        )
     }
 }
 
@@ -411,8 +409,8 @@ impl<'a, S: ManagementService> RolesPermissions<'a, S> {
 #[must_use]
 pub struct RolesPermissionsListParams {
     include_totals: Option<bool>,
-    page: Option<i64>,
-    per_page: Option<i64>,
+    page: Option<u32>,
+    per_page: Option<u32>,
 }
 
 impl RolesPermissionsListParams {
@@ -428,14 +426,14 @@ impl RolesPermissionsListParams {
     }
 
     /// Page index of the results to return. First page is 0.
-    pub fn page(mut self, value: impl Into<i64>) -> Self {
-        self.page = Some(value.into());
+    pub fn page(mut self, value: u32) -> Self {
+        self.page = Some(value);
         self
     }
 
     /// Number of results per page. Defaults to 50.
-    pub fn per_page(mut self, value: impl Into<i64>) -> Self {
-        self.per_page = Some(value.into());
+    pub fn per_page(mut self, value: u32) -> Self {
+        self.per_page = Some(value);
         self
     }
 }
@@ -453,7 +451,7 @@ impl QueryParams for RolesPermissionsListParams {
 /// The handle is `Copy`; its methods take it by value, so their futures borrow only the client.
 #[derive(Debug)]
 pub struct RolesUsers<'a, S> {
-    client: &'a ManagementClient<S>,
+    pub(crate) client: &'a ManagementClient<S>,
 }
 
 impl<S> Clone for RolesUsers<'_, S> {
@@ -525,12 +523,13 @@ impl<'a, S: ManagementService> RolesUsers<'a, S> {
     pub fn list_pager(self, id: &str, params: RolesUsersListParams) -> Pager<m::RoleUser, S> {
         let request =
             ApiRequest::get(ApiPath::new("roles").segment(id).segment("users")).params(&params);
-        let first = params.page.and_then(|p| u64::try_from(p).ok()).unwrap_or(0);
-        let per_page = params
-            .per_page
-            .and_then(|p| u32::try_from(p).ok())
-            .unwrap_or(50);
-        Pager::offset(self.client.clone(), request, "users", first, per_page)
+        Pager::offset(
+            self.client.clone(),
+            request,
+            "users",
+            params.page.unwrap_or(0),
+            params.per_page.unwrap_or(50),
+        )
     }
 
     /// A [`Pager`] over the `users` of [`Self::list`]: checkpoint (`from`/`take`) pages, starting where `params` says.
@@ -541,16 +540,12 @@ impl<'a, S: ManagementService> RolesUsers<'a, S> {
     ) -> Pager<m::RoleUser, S> {
         let request =
             ApiRequest::get(ApiPath::new("roles").segment(id).segment("users")).params(&params);
-        let take = params
-            .take
-            .and_then(|t| u32::try_from(t).ok())
-            .unwrap_or(50);
         Pager::checkpoint(
             self.client.clone(),
             request,
             "users",
             params.from.clone(),
-            take,
+            params.take.unwrap_or(50),
         )
     }
 }
@@ -561,9 +556,9 @@ impl<'a, S: ManagementService> RolesUsers<'a, S> {
 pub struct RolesUsersListParams {
     from: Option<String>,
     include_totals: Option<bool>,
-    page: Option<i64>,
-    per_page: Option<i64>,
-    take: Option<i64>,
+    page: Option<u32>,
+    per_page: Option<u32>,
+    take: Option<u32>,
 }
 
 impl RolesUsersListParams {
@@ -585,20 +580,20 @@ impl RolesUsersListParams {
     }
 
     /// Page index of the results to return. First page is 0.
-    pub fn page(mut self, value: impl Into<i64>) -> Self {
-        self.page = Some(value.into());
+    pub fn page(mut self, value: u32) -> Self {
+        self.page = Some(value);
         self
     }
 
     /// Number of results per page. Defaults to 50.
-    pub fn per_page(mut self, value: impl Into<i64>) -> Self {
-        self.per_page = Some(value.into());
+    pub fn per_page(mut self, value: u32) -> Self {
+        self.per_page = Some(value);
         self
     }
 
     /// Number of results per page. Defaults to 50.
-    pub fn take(mut self, value: impl Into<i64>) -> Self {
-        self.take = Some(value.into());
+    pub fn take(mut self, value: u32) -> Self {
+        self.take = Some(value);
         self
     }
 }

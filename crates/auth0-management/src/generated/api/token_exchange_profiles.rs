@@ -10,7 +10,7 @@ use serde_json::{Map, Value};
 use crate::client::{ManagementClient, ManagementService};
 use crate::error::Error;
 use crate::generated::models as m;
-use crate::model_support::{list_page, multipart};
+use crate::model_support::multipart;
 use crate::pagination::Pager;
 use crate::request::{ApiPath, ApiRequest, Query, QueryParams};
 
@@ -26,7 +26,7 @@ use crate::request::{ApiPath, ApiRequest, Query, QueryParams};
 /// ```
 #[derive(Debug)]
 pub struct TokenExchangeProfiles<'a, S> {
-    client: &'a ManagementClient<S>,
+    pub(crate) client: &'a ManagementClient<S>,
 }
 
 impl<S> Clone for TokenExchangeProfiles<'_, S> {
@@ -108,10 +108,11 @@ impl<'a, S: ManagementService> TokenExchangeProfiles<'a, S> {
         params: &TokenExchangeProfilesListParams,
     ) -> Result<m::ListTokenExchangeProfileResponseContent, Error> {
         let request = ApiRequest::get(ApiPath::new("token-exchange-profiles")).params(params);
-        list_page(
-            self.client.execute::<Value>(request).await?.data,
-            "token_exchange_profiles",
-        )
+        Ok(self
+            .client
+            .execute_list(request, "token_exchange_profiles")
+            .await?
+            .data)
     }
 
     /// A [`Pager`] over the `token_exchange_profiles` of [`Self::list`]: checkpoint (`from`/`take`) pages, starting where `params` says.
@@ -120,16 +121,12 @@ impl<'a, S: ManagementService> TokenExchangeProfiles<'a, S> {
         params: TokenExchangeProfilesListParams,
     ) -> Pager<m::TokenExchangeProfileResponseContent, S> {
         let request = ApiRequest::get(ApiPath::new("token-exchange-profiles")).params(&params);
-        let take = params
-            .take
-            .and_then(|t| u32::try_from(t).ok())
-            .unwrap_or(50);
         Pager::checkpoint(
             self.client.clone(),
             request,
             "token_exchange_profiles",
             params.from.clone(),
-            take,
+            params.take.unwrap_or(50),
         )
     }
 
@@ -158,7 +155,7 @@ impl<'a, S: ManagementService> TokenExchangeProfiles<'a, S> {
 #[must_use]
 pub struct TokenExchangeProfilesListParams {
     from: Option<String>,
-    take: Option<i64>,
+    take: Option<u32>,
 }
 
 impl TokenExchangeProfilesListParams {
@@ -174,8 +171,8 @@ impl TokenExchangeProfilesListParams {
     }
 
     /// Number of results per page. Defaults to 50.
-    pub fn take(mut self, value: impl Into<i64>) -> Self {
-        self.take = Some(value.into());
+    pub fn take(mut self, value: u32) -> Self {
+        self.take = Some(value);
         self
     }
 }

@@ -10,7 +10,7 @@ use serde_json::{Map, Value};
 use crate::client::{ManagementClient, ManagementService};
 use crate::error::Error;
 use crate::generated::models as m;
-use crate::model_support::{list_page, multipart};
+use crate::model_support::multipart;
 use crate::pagination::Pager;
 use crate::request::{ApiPath, ApiRequest, Query, QueryParams};
 
@@ -26,7 +26,7 @@ use crate::request::{ApiPath, ApiRequest, Query, QueryParams};
 /// ```
 #[derive(Debug)]
 pub struct UserAttributeProfiles<'a, S> {
-    client: &'a ManagementClient<S>,
+    pub(crate) client: &'a ManagementClient<S>,
 }
 
 impl<S> Clone for UserAttributeProfiles<'_, S> {
@@ -112,10 +112,11 @@ impl<'a, S: ManagementService> UserAttributeProfiles<'a, S> {
         params: &UserAttributeProfilesListParams,
     ) -> Result<m::ListUserAttributeProfilesPaginatedResponseContent, Error> {
         let request = ApiRequest::get(ApiPath::new("user-attribute-profiles")).params(params);
-        list_page(
-            self.client.execute::<Value>(request).await?.data,
-            "user_attribute_profiles",
-        )
+        Ok(self
+            .client
+            .execute_list(request, "user_attribute_profiles")
+            .await?
+            .data)
     }
 
     /// A [`Pager`] over the `user_attribute_profiles` of [`Self::list`]: checkpoint (`from`/`take`) pages, starting where `params` says.
@@ -124,16 +125,12 @@ impl<'a, S: ManagementService> UserAttributeProfiles<'a, S> {
         params: UserAttributeProfilesListParams,
     ) -> Pager<m::UserAttributeProfile, S> {
         let request = ApiRequest::get(ApiPath::new("user-attribute-profiles")).params(&params);
-        let take = params
-            .take
-            .and_then(|t| u32::try_from(t).ok())
-            .unwrap_or(50);
         Pager::checkpoint(
             self.client.clone(),
             request,
             "user_attribute_profiles",
             params.from.clone(),
-            take,
+            params.take.unwrap_or(50),
         )
     }
 
@@ -174,7 +171,7 @@ impl<'a, S: ManagementService> UserAttributeProfiles<'a, S> {
 #[must_use]
 pub struct UserAttributeProfilesListParams {
     from: Option<String>,
-    take: Option<i64>,
+    take: Option<u32>,
 }
 
 impl UserAttributeProfilesListParams {
@@ -190,8 +187,8 @@ impl UserAttributeProfilesListParams {
     }
 
     /// Number of results per page. Defaults to 5.
-    pub fn take(mut self, value: impl Into<i64>) -> Self {
-        self.take = Some(value.into());
+    pub fn take(mut self, value: u32) -> Self {
+        self.take = Some(value);
         self
     }
 }

@@ -10,7 +10,7 @@ use serde_json::{Map, Value};
 use crate::client::{ManagementClient, ManagementService};
 use crate::error::Error;
 use crate::generated::models as m;
-use crate::model_support::{list_page, multipart};
+use crate::model_support::multipart;
 use crate::pagination::Pager;
 use crate::request::{ApiPath, ApiRequest, Query, QueryParams};
 
@@ -26,7 +26,7 @@ use crate::request::{ApiPath, ApiRequest, Query, QueryParams};
 /// ```
 #[derive(Debug)]
 pub struct UserGrants<'a, S> {
-    client: &'a ManagementClient<S>,
+    pub(crate) client: &'a ManagementClient<S>,
 }
 
 impl<S> Clone for UserGrants<'_, S> {
@@ -87,12 +87,13 @@ impl<'a, S: ManagementService> UserGrants<'a, S> {
     /// A [`Pager`] over the `grants` of [`Self::list`]: offset (`page`/`per_page`, totals requested) pages, starting where `params` says.
     pub fn list_pager(self, params: UserGrantsListParams) -> Pager<m::UserGrant, S> {
         let request = ApiRequest::get(ApiPath::new("grants")).params(&params);
-        let first = params.page.and_then(|p| u64::try_from(p).ok()).unwrap_or(0);
-        let per_page = params
-            .per_page
-            .and_then(|p| u32::try_from(p).ok())
-            .unwrap_or(50);
-        Pager::offset(self.client.clone(), request, "grants", first, per_page)
+        Pager::offset(
+            self.client.clone(),
+            request,
+            "grants",
+            params.page.unwrap_or(0),
+            params.per_page.unwrap_or(50),
+        )
     }
 }
 
@@ -125,8 +126,8 @@ pub struct UserGrantsListParams {
     audience: Option<String>,
     client_id: Option<String>,
     include_totals: Option<bool>,
-    page: Option<i64>,
-    per_page: Option<i64>,
+    page: Option<u32>,
+    per_page: Option<u32>,
     user_id: Option<String>,
 }
 
@@ -155,14 +156,14 @@ impl UserGrantsListParams {
     }
 
     /// Page index of the results to return. First page is 0.
-    pub fn page(mut self, value: impl Into<i64>) -> Self {
-        self.page = Some(value.into());
+    pub fn page(mut self, value: u32) -> Self {
+        self.page = Some(value);
         self
     }
 
     /// Number of results per page.
-    pub fn per_page(mut self, value: impl Into<i64>) -> Self {
-        self.per_page = Some(value.into());
+    pub fn per_page(mut self, value: u32) -> Self {
+        self.per_page = Some(value);
         self
     }
 

@@ -10,11 +10,40 @@ use serde_json::{Map, Value};
 use crate::client::{ManagementClient, ManagementService};
 use crate::error::Error;
 use crate::generated::models as m;
-use crate::model_support::{list_page, multipart};
+use crate::model_support::multipart;
 use crate::pagination::Pager;
 use crate::request::{ApiPath, ApiRequest, Query, QueryParams};
 
-impl<'a, S: ManagementService> crate::resources::users::Users<'a, S> {
+/// The `users` operations; from `auth0.users()`.
+///
+/// The handle is `Copy`; its methods take it by value, so their futures borrow only the client.
+///
+/// Curated helper (`src/resources/users.rs`): [`Self::list_by_email`] (every user with an email address, all fields).
+///
+/// ```no_run
+/// # async fn example(auth0: auth0_management::ManagementClient) -> Result<(), auth0_management::Error> {
+/// let answer = auth0.users().list(&auth0_management::api::UsersListParams::new()).await?;
+/// # let _ = answer;
+/// # Ok(()) }
+/// ```
+#[derive(Debug)]
+pub struct Users<'a, S> {
+    pub(crate) client: &'a ManagementClient<S>,
+}
+
+impl<S> Clone for Users<'_, S> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<S> Copy for Users<'_, S> {}
+
+impl<'a, S: ManagementService> Users<'a, S> {
+    pub(crate) fn new(client: &'a ManagementClient<S>) -> Self {
+        Self { client }
+    }
+
     /// The `users.authentication_methods` operations.
     pub fn authentication_methods(self) -> UsersAuthenticationMethods<'a, S> {
         UsersAuthenticationMethods::new(self.client)
@@ -100,6 +129,110 @@ impl<'a, S: ManagementService> crate::resources::users::Users<'a, S> {
         UsersSessions::new(self.client)
     }
 
+    /// Create a User.
+    ///
+    /// Create a new user for a given \[database\](<https://auth0.com/docs/connections/database>) or \[passwordless\](<https://auth0.com/docs/connections/passwordless>) connection.
+    ///
+    /// Note: `connection` is required but other parameters such as `email` and `password` are dependent upon the type of connection.
+    ///
+    /// `POST /api/v2/users` (`users_create`).
+    ///
+    /// Lifecycle: generally available.
+    pub async fn create(
+        self,
+        body: &m::CreateUserRequestContent,
+    ) -> Result<m::CreateUserResponseContent, Error> {
+        let request = ApiRequest::post(ApiPath::new("users")).json(body)?;
+        Ok(self.client.execute(request).await?.data)
+    }
+
+    /// Delete a User.
+    ///
+    /// Delete a user by user ID. This action cannot be undone. For Auth0 Dashboard instructions, see \[Delete Users\](<https://auth0.com/docs/manage-users/user-accounts/delete-users>).
+    ///
+    /// `DELETE /api/v2/users/{id}` (`users_delete`).
+    ///
+    /// Lifecycle: generally available.
+    pub async fn delete(self, id: &str) -> Result<(), Error> {
+        let request = ApiRequest::delete(ApiPath::new("users").segment(id));
+        self.client.execute_empty(request).await.map(|_| ())
+    }
+
+    /// Get a User.
+    ///
+    /// Retrieve user details. A list of fields to include or exclude may also be specified. For more information, see \[Retrieve Users with the Get Users Endpoint\](<https://auth0.com/docs/manage-users/user-search/retrieve-users-with-get-users-endpoint>).
+    ///
+    /// `GET /api/v2/users/{id}` (`users_get`).
+    ///
+    /// Lifecycle: generally available.
+    pub async fn get(
+        self,
+        id: &str,
+        params: &UsersGetParams,
+    ) -> Result<m::GetUserResponseContent, Error> {
+        let request = ApiRequest::get(ApiPath::new("users").segment(id)).params(params);
+        Ok(self.client.execute(request).await?.data)
+    }
+
+    /// List or Search Users.
+    ///
+    /// Retrieve details of users. It is possible to:
+    ///
+    /// - Specify a search criteria for users
+    /// - Sort the users to be returned
+    /// - Select the fields to be returned
+    /// - Specify the number of users to retrieve per page and the page index
+    ///
+    /// The `q` query parameter can be used to get users that match the specified criteria \[using query string syntax.\](<https://auth0.com/docs/users/search/v3/query-syntax>)
+    ///
+    /// \[Learn more about searching for users.\](<https://auth0.com/docs/users/search/v3>)
+    ///
+    /// Read about \[best practices\](<https://auth0.com/docs/users/search/best-practices>) when working with the API endpoints for retrieving users.
+    ///
+    /// Auth0 limits the number of users you can return. If you exceed this threshold, please redefine your search, use the \[export job\](<https://auth0.com/docs/api/management/v2#!/Jobs/post_users_exports>), or the \[User Import / Export\](<https://auth0.com/docs/extensions/user-import-export>) extension.
+    ///
+    /// `GET /api/v2/users` (`users_list`).
+    ///
+    /// Lifecycle: generally available.
+    pub async fn list(
+        self,
+        params: &UsersListParams,
+    ) -> Result<m::ListUsersResponseContent, Error> {
+        let request = ApiRequest::get(ApiPath::new("users")).params(params);
+        Ok(self.client.execute(request).await?.data)
+    }
+
+    /// A [`Pager`] over the `users` of [`Self::list`]: offset (`page`/`per_page`, totals requested) pages, starting where `params` says.
+    pub fn list_pager(self, params: UsersListParams) -> Pager<m::UserResponseSchema, S> {
+        let request = ApiRequest::get(ApiPath::new("users")).params(&params);
+        Pager::offset(
+            self.client.clone(),
+            request,
+            "users",
+            params.page.unwrap_or(0),
+            params.per_page.unwrap_or(50),
+        )
+    }
+
+    /// Search Users by Email.
+    ///
+    /// Find users by email. If Auth0 is the identity provider (idP), the email address associated with a user is saved in lower case, regardless of how you initially provided it.
+    ///
+    /// For example, if you register a user as JohnSmith@example.com, Auth0 saves the user's email as johnsmith@example.com.
+    ///
+    /// Therefore, when using this endpoint, make sure that you are searching for users via email addresses using the correct case.
+    ///
+    /// `GET /api/v2/users-by-email` (`users_listUsersByEmail`).
+    ///
+    /// Lifecycle: generally available.
+    pub async fn list_users_by_email(
+        self,
+        params: &UsersListUsersByEmailParams,
+    ) -> Result<Vec<m::UserResponseSchema>, Error> {
+        let request = ApiRequest::get(ApiPath::new("users-by-email")).params(params);
+        Ok(self.client.execute(request).await?.data)
+    }
+
     /// Generate New Multi-factor Authentication (MFA) Recovery Code.
     ///
     /// Remove an existing multi-factor authentication (MFA) \[recovery code\](<https://auth0.com/docs/secure/multi-factor-authentication/reset-user-mfa>) and generate a new one. If a user cannot access the original device or account used for MFA enrollment, they can use a recovery code to authenticate.
@@ -135,6 +268,284 @@ impl<'a, S: ManagementService> crate::resources::users::Users<'a, S> {
             .json(body)?;
         self.client.execute_empty(request).await.map(|_| ())
     }
+
+    /// Update a User.
+    ///
+    /// Update a user.
+    ///
+    /// These are the attributes that can be updated at the root level:
+    ///
+    /// - app_metadata
+    /// - blocked
+    /// - email
+    /// - email_verified
+    /// - family_name
+    /// - given_name
+    /// - name
+    /// - nickname
+    /// - password
+    /// - phone_number
+    /// - phone_verified
+    /// - picture
+    /// - username
+    /// - user_metadata
+    /// - verify_email
+    ///
+    /// Some considerations:
+    ///
+    /// - The properties of the new object will replace the old ones.
+    /// - The metadata fields are an exception to this rule (`user_metadata` and `app_metadata`). These properties are merged instead of being replaced but be careful, the merge only occurs on the first level.
+    /// - If you are updating `email`, `email_verified`, `phone_number`, `phone_verified`, `username` or `password` of a secondary identity, you need to specify the `connection` property too.
+    /// - If you are updating `email` or `phone_number` you can specify, optionally, the `client_id` property.
+    /// - Updating `email_verified` is not supported for enterprise and passwordless sms connections.
+    /// - Updating the `blocked` to `false` does not affect the user's blocked state from an excessive amount of incorrectly provided credentials. Use the "Unblock a user" endpoint from the "User Blocks" API to change the user's state.
+    /// - Supported attributes can be unset by supplying `null` as the value.
+    ///
+    /// **Updating a field (non-metadata property)**
+    ///
+    /// To mark the email address of a user as verified, the body to send should be:
+    ///
+    /// ```text
+    /// { "email_verified": true }
+    /// ```
+    ///
+    /// **Updating a user metadata root property**
+    ///
+    /// Let's assume that our test user has the following `user_metadata`:
+    ///
+    /// ```text
+    /// { "user_metadata" : { "profileCode": 1479 } }
+    /// ```
+    ///
+    /// To add the field `addresses` the body to send should be:
+    ///
+    /// ```text
+    /// { "user_metadata" : { "addresses": {"work_address": "100 Industrial Way"} }}
+    /// ```
+    ///
+    /// The modified object ends up with the following `user_metadata` property:
+    ///
+    /// ```text
+    /// {
+    ///   "user_metadata": {
+    ///     "profileCode": 1479,
+    ///     "addresses": { "work_address": "100 Industrial Way" }
+    ///   }
+    /// }
+    /// ```
+    ///
+    /// **Updating an inner user metadata property**
+    ///
+    /// If there's existing user metadata to which we want to add  `"home_address": "742 Evergreen Terrace"` (using the `addresses` property) we should send the whole `addresses` object. Since this is a first-level object, the object will be merged in, but its own properties will not be. The body to send should be:
+    ///
+    /// ```text
+    /// {
+    ///   "user_metadata": {
+    ///     "addresses": {
+    ///       "work_address": "100 Industrial Way",
+    ///       "home_address": "742 Evergreen Terrace"
+    ///     }
+    ///   }
+    /// }
+    /// ```
+    ///
+    /// The modified object ends up with the following `user_metadata` property:
+    ///
+    /// ```text
+    /// {
+    ///   "user_metadata": {
+    ///     "profileCode": 1479,
+    ///     "addresses": {
+    ///       "work_address": "100 Industrial Way",
+    ///       "home_address": "742 Evergreen Terrace"
+    ///     }
+    ///   }
+    /// }
+    /// ```
+    ///
+    /// `PATCH /api/v2/users/{id}` (`users_update`).
+    ///
+    /// Lifecycle: generally available.
+    pub async fn update(
+        self,
+        id: &str,
+        body: &m::UpdateUserRequestContent,
+    ) -> Result<m::UpdateUserResponseContent, Error> {
+        let request = ApiRequest::patch(ApiPath::new("users").segment(id)).json(body)?;
+        Ok(self.client.execute(request).await?.data)
+    }
+}
+
+/// Query parameters of `GET /users/{id}` (`users_get`).
+#[derive(Debug, Clone, Default, PartialEq)]
+#[must_use]
+pub struct UsersGetParams {
+    fields: Option<String>,
+    include_fields: Option<bool>,
+}
+
+impl UsersGetParams {
+    /// No parameters set.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Comma-separated list of fields to include or exclude (based on value provided for include_fields) in the result. Leave empty to retrieve all fields.
+    pub fn fields(mut self, value: impl Into<String>) -> Self {
+        self.fields = Some(value.into());
+        self
+    }
+
+    /// Whether specified fields are to be included (true) or excluded (false).
+    pub fn include_fields(mut self, value: impl Into<bool>) -> Self {
+        self.include_fields = Some(value.into());
+        self
+    }
+}
+
+impl QueryParams for UsersGetParams {
+    fn append_to(&self, query: &mut Query) {
+        query.push_opt("fields", self.fields.as_deref());
+        query.push_opt("include_fields", self.include_fields);
+    }
+}
+
+/// Query parameters of `GET /users` (`users_list`).
+#[derive(Debug, Clone, Default, PartialEq)]
+#[must_use]
+pub struct UsersListParams {
+    connection: Option<String>,
+    fields: Option<String>,
+    include_fields: Option<bool>,
+    include_totals: Option<bool>,
+    page: Option<u32>,
+    per_page: Option<u32>,
+    primary_order: Option<bool>,
+    q: Option<String>,
+    search_engine: Option<m::SearchEngineVersionsEnum>,
+    sort: Option<String>,
+}
+
+impl UsersListParams {
+    /// No parameters set.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Connection filter. Only applies when using `search_engine=v1`. To filter by connection with `search_engine=v2|v3`, use `q=identities.connection:"connection_name"`
+    pub fn connection(mut self, value: impl Into<String>) -> Self {
+        self.connection = Some(value.into());
+        self
+    }
+
+    /// Comma-separated list of fields to include or exclude (based on value provided for include_fields) in the result. Leave empty to retrieve all fields.
+    pub fn fields(mut self, value: impl Into<String>) -> Self {
+        self.fields = Some(value.into());
+        self
+    }
+
+    /// Whether specified fields are to be included (true) or excluded (false).
+    pub fn include_fields(mut self, value: impl Into<bool>) -> Self {
+        self.include_fields = Some(value.into());
+        self
+    }
+
+    /// Return results inside an object that contains the total result count (true) or as a direct array of results (false, default).
+    pub fn include_totals(mut self, value: impl Into<bool>) -> Self {
+        self.include_totals = Some(value.into());
+        self
+    }
+
+    /// Page index of the results to return. First page is 0.
+    pub fn page(mut self, value: u32) -> Self {
+        self.page = Some(value);
+        self
+    }
+
+    /// Number of results per page.
+    pub fn per_page(mut self, value: u32) -> Self {
+        self.per_page = Some(value);
+        self
+    }
+
+    /// If true (default), results are returned in a deterministic order. If false, results may be returned in a non-deterministic order, which can enhance performance for complex queries targeting a small number of users. Set to false only when consistent ordering and pagination is not required.
+    pub fn primary_order(mut self, value: impl Into<bool>) -> Self {
+        self.primary_order = Some(value.into());
+        self
+    }
+
+    /// Query in Lucene query string syntax. Some query types cannot be used on metadata fields, for details see Searchable Fields (<https://auth0.com/docs/users/search/v3/query-syntax#searchable-fields>).
+    pub fn q(mut self, value: impl Into<String>) -> Self {
+        self.q = Some(value.into());
+        self
+    }
+
+    /// The version of the search engine
+    pub fn search_engine(mut self, value: impl Into<m::SearchEngineVersionsEnum>) -> Self {
+        self.search_engine = Some(value.into());
+        self
+    }
+
+    /// Field to sort by. Use `field:order` where order is `1` for ascending and `-1` for descending. e.g. `created_at:1`
+    pub fn sort(mut self, value: impl Into<String>) -> Self {
+        self.sort = Some(value.into());
+        self
+    }
+}
+
+impl QueryParams for UsersListParams {
+    fn append_to(&self, query: &mut Query) {
+        query.push_opt("connection", self.connection.as_deref());
+        query.push_opt("fields", self.fields.as_deref());
+        query.push_opt("include_fields", self.include_fields);
+        query.push_opt("include_totals", self.include_totals);
+        query.push_opt("page", self.page);
+        query.push_opt("per_page", self.per_page);
+        query.push_opt("primary_order", self.primary_order);
+        query.push_opt("q", self.q.as_deref());
+        query.push_opt("search_engine", self.search_engine.as_ref());
+        query.push_opt("sort", self.sort.as_deref());
+    }
+}
+
+/// Query parameters of `GET /users-by-email` (`users_listUsersByEmail`).
+#[derive(Debug, Clone, PartialEq)]
+#[must_use]
+pub struct UsersListUsersByEmailParams {
+    email: String,
+    fields: Option<String>,
+    include_fields: Option<bool>,
+}
+
+impl UsersListUsersByEmailParams {
+    /// The required parameters.
+    pub fn new(email: impl Into<String>) -> Self {
+        Self {
+            email: email.into(),
+            fields: None,
+            include_fields: None,
+        }
+    }
+
+    /// Comma-separated list of fields to include or exclude (based on value provided for include_fields) in the result. Leave empty to retrieve all fields.
+    pub fn fields(mut self, value: impl Into<String>) -> Self {
+        self.fields = Some(value.into());
+        self
+    }
+
+    /// Whether specified fields are to be included (true) or excluded (false). Defaults to true.
+    pub fn include_fields(mut self, value: impl Into<bool>) -> Self {
+        self.include_fields = Some(value.into());
+        self
+    }
+}
+
+impl QueryParams for UsersListUsersByEmailParams {
+    fn append_to(&self, query: &mut Query) {
+        query.push("email", &self.email);
+        query.push_opt("fields", self.fields.as_deref());
+        query.push_opt("include_fields", self.include_fields);
+    }
 }
 
 /// The `users.authentication_methods` operations; from `auth0.users().authentication_methods()`.
@@ -142,7 +553,7 @@ impl<'a, S: ManagementService> crate::resources::users::Users<'a, S> {
 /// The handle is `Copy`; its methods take it by value, so their futures borrow only the client.
 #[derive(Debug)]
 pub struct UsersAuthenticationMethods<'a, S> {
-    client: &'a ManagementClient<S>,
+    pub(crate) client: &'a ManagementClient<S>,
 }
 
 impl<S> Clone for UsersAuthenticationMethods<'_, S> {
@@ -264,17 +675,12 @@ impl<'a, S: ManagementService> UsersAuthenticationMethods<'a, S> {
                 .segment("authentication-methods"),
         )
         .params(&params);
-        let first = params.page.and_then(|p| u64::try_from(p).ok()).unwrap_or(0);
-        let per_page = params
-            .per_page
-            .and_then(|p| u32::try_from(p).ok())
-            .unwrap_or(50);
         Pager::offset(
             self.client.clone(),
             request,
             "authenticators",
-            first,
-            per_page,
+            params.page.unwrap_or(0),
+            params.per_page.unwrap_or(50),
         )
     }
 
@@ -330,8 +736,8 @@ impl<'a, S: ManagementService> UsersAuthenticationMethods<'a, S> {
 #[must_use]
 pub struct UsersAuthenticationMethodsListParams {
     include_totals: Option<bool>,
-    page: Option<i64>,
-    per_page: Option<i64>,
+    page: Option<u32>,
+    per_page: Option<u32>,
 }
 
 impl UsersAuthenticationMethodsListParams {
@@ -347,14 +753,14 @@ impl UsersAuthenticationMethodsListParams {
     }
 
     /// Page index of the results to return. First page is 0. Default is 0.
-    pub fn page(mut self, value: impl Into<i64>) -> Self {
-        self.page = Some(value.into());
+    pub fn page(mut self, value: u32) -> Self {
+        self.page = Some(value);
         self
     }
 
     /// Number of results per page. Default is 50.
-    pub fn per_page(mut self, value: impl Into<i64>) -> Self {
-        self.per_page = Some(value.into());
+    pub fn per_page(mut self, value: u32) -> Self {
+        self.per_page = Some(value);
         self
     }
 }
@@ -372,7 +778,7 @@ impl QueryParams for UsersAuthenticationMethodsListParams {
 /// The handle is `Copy`; its methods take it by value, so their futures borrow only the client.
 #[derive(Debug)]
 pub struct UsersAuthenticators<'a, S> {
-    client: &'a ManagementClient<S>,
+    pub(crate) client: &'a ManagementClient<S>,
 }
 
 impl<S> Clone for UsersAuthenticators<'_, S> {
@@ -407,7 +813,7 @@ impl<'a, S: ManagementService> UsersAuthenticators<'a, S> {
 /// The handle is `Copy`; its methods take it by value, so their futures borrow only the client.
 #[derive(Debug)]
 pub struct UsersConnectedAccounts<'a, S> {
-    client: &'a ManagementClient<S>,
+    pub(crate) client: &'a ManagementClient<S>,
 }
 
 impl<S> Clone for UsersConnectedAccounts<'_, S> {
@@ -441,10 +847,11 @@ impl<'a, S: ManagementService> UsersConnectedAccounts<'a, S> {
                 .segment("connected-accounts"),
         )
         .params(params);
-        list_page(
-            self.client.execute::<Value>(request).await?.data,
-            "connected_accounts",
-        )
+        Ok(self
+            .client
+            .execute_list(request, "connected_accounts")
+            .await?
+            .data)
     }
 
     /// A [`Pager`] over the `connected_accounts` of [`Self::list`]: checkpoint (`from`/`take`) pages, starting where `params` says.
@@ -459,16 +866,12 @@ impl<'a, S: ManagementService> UsersConnectedAccounts<'a, S> {
                 .segment("connected-accounts"),
         )
         .params(&params);
-        let take = params
-            .take
-            .and_then(|t| u32::try_from(t).ok())
-            .unwrap_or(50);
         Pager::checkpoint(
             self.client.clone(),
             request,
             "connected_accounts",
             params.from.clone(),
-            take,
+            params.take.unwrap_or(50),
         )
     }
 }
@@ -478,7 +881,7 @@ impl<'a, S: ManagementService> UsersConnectedAccounts<'a, S> {
 #[must_use]
 pub struct UsersConnectedAccountsListParams {
     from: Option<String>,
-    take: Option<i64>,
+    take: Option<u32>,
 }
 
 impl UsersConnectedAccountsListParams {
@@ -494,8 +897,8 @@ impl UsersConnectedAccountsListParams {
     }
 
     /// Number of results to return.  Defaults to 10 with a maximum of 20
-    pub fn take(mut self, value: impl Into<i64>) -> Self {
-        self.take = Some(value.into());
+    pub fn take(mut self, value: u32) -> Self {
+        self.take = Some(value);
         self
     }
 }
@@ -512,7 +915,7 @@ impl QueryParams for UsersConnectedAccountsListParams {
 /// The handle is `Copy`; its methods take it by value, so their futures borrow only the client.
 #[derive(Debug)]
 pub struct UsersEffectivePermissions<'a, S> {
-    client: &'a ManagementClient<S>,
+    pub(crate) client: &'a ManagementClient<S>,
 }
 
 impl<S> Clone for UsersEffectivePermissions<'_, S> {
@@ -551,10 +954,7 @@ impl<'a, S: ManagementService> UsersEffectivePermissions<'a, S> {
                 .segment("effective-permissions"),
         )
         .params(params);
-        list_page(
-            self.client.execute::<Value>(request).await?.data,
-            "permissions",
-        )
+        Ok(self.client.execute_list(request, "permissions").await?.data)
     }
 
     /// A [`Pager`] over the `permissions` of [`Self::list`]: checkpoint (`from`/`take`) pages, starting where `params` says.
@@ -569,16 +969,12 @@ impl<'a, S: ManagementService> UsersEffectivePermissions<'a, S> {
                 .segment("effective-permissions"),
         )
         .params(&params);
-        let take = params
-            .take
-            .and_then(|t| u32::try_from(t).ok())
-            .unwrap_or(50);
         Pager::checkpoint(
             self.client.clone(),
             request,
             "permissions",
             params.from.clone(),
-            take,
+            params.take.unwrap_or(50),
         )
     }
 }
@@ -589,7 +985,7 @@ impl<'a, S: ManagementService> UsersEffectivePermissions<'a, S> {
 pub struct UsersEffectivePermissionsListParams {
     from: Option<String>,
     resource_server_identifier: String,
-    take: Option<i64>,
+    take: Option<u32>,
 }
 
 impl UsersEffectivePermissionsListParams {
@@ -609,8 +1005,8 @@ impl UsersEffectivePermissionsListParams {
     }
 
     /// Number of results per page. Defaults to 50.
-    pub fn take(mut self, value: impl Into<i64>) -> Self {
-        self.take = Some(value.into());
+    pub fn take(mut self, value: u32) -> Self {
+        self.take = Some(value);
         self
     }
 }
@@ -631,7 +1027,7 @@ impl QueryParams for UsersEffectivePermissionsListParams {
 /// The handle is `Copy`; its methods take it by value, so their futures borrow only the client.
 #[derive(Debug)]
 pub struct UsersEffectivePermissionsSources<'a, S> {
-    client: &'a ManagementClient<S>,
+    pub(crate) client: &'a ManagementClient<S>,
 }
 
 impl<S> Clone for UsersEffectivePermissionsSources<'_, S> {
@@ -658,7 +1054,7 @@ impl<'a, S: ManagementService> UsersEffectivePermissionsSources<'a, S> {
 /// The handle is `Copy`; its methods take it by value, so their futures borrow only the client.
 #[derive(Debug)]
 pub struct UsersEffectivePermissionsSourcesRoles<'a, S> {
-    client: &'a ManagementClient<S>,
+    pub(crate) client: &'a ManagementClient<S>,
 }
 
 impl<S> Clone for UsersEffectivePermissionsSourcesRoles<'_, S> {
@@ -694,7 +1090,7 @@ impl<'a, S: ManagementService> UsersEffectivePermissionsSourcesRoles<'a, S> {
                 .segment("effective-roles"),
         )
         .params(params);
-        list_page(self.client.execute::<Value>(request).await?.data, "roles")
+        Ok(self.client.execute_list(request, "roles").await?.data)
     }
 
     /// A [`Pager`] over the `roles` of [`Self::list`]: checkpoint (`from`/`take`) pages, starting where `params` says.
@@ -711,16 +1107,12 @@ impl<'a, S: ManagementService> UsersEffectivePermissionsSourcesRoles<'a, S> {
                 .segment("effective-roles"),
         )
         .params(&params);
-        let take = params
-            .take
-            .and_then(|t| u32::try_from(t).ok())
-            .unwrap_or(50);
         Pager::checkpoint(
             self.client.clone(),
             request,
             "roles",
             params.from.clone(),
-            take,
+            params.take.unwrap_or(50),
         )
     }
 }
@@ -732,7 +1124,7 @@ pub struct UsersEffectivePermissionsSourcesRolesListParams {
     from: Option<String>,
     permission_name: String,
     resource_server_identifier: String,
-    take: Option<i64>,
+    take: Option<u32>,
 }
 
 impl UsersEffectivePermissionsSourcesRolesListParams {
@@ -756,8 +1148,8 @@ impl UsersEffectivePermissionsSourcesRolesListParams {
     }
 
     /// Number of results per page. Defaults to 50.
-    pub fn take(mut self, value: impl Into<i64>) -> Self {
-        self.take = Some(value.into());
+    pub fn take(mut self, value: u32) -> Self {
+        self.take = Some(value);
         self
     }
 }
@@ -779,7 +1171,7 @@ impl QueryParams for UsersEffectivePermissionsSourcesRolesListParams {
 /// The handle is `Copy`; its methods take it by value, so their futures borrow only the client.
 #[derive(Debug)]
 pub struct UsersEffectiveRoles<'a, S> {
-    client: &'a ManagementClient<S>,
+    pub(crate) client: &'a ManagementClient<S>,
 }
 
 impl<S> Clone for UsersEffectiveRoles<'_, S> {
@@ -814,7 +1206,7 @@ impl<'a, S: ManagementService> UsersEffectiveRoles<'a, S> {
     ) -> Result<m::ListUserEffectiveRolesResponseContent, Error> {
         let request = ApiRequest::get(ApiPath::new("users").segment(id).segment("effective-roles"))
             .params(params);
-        list_page(self.client.execute::<Value>(request).await?.data, "roles")
+        Ok(self.client.execute_list(request, "roles").await?.data)
     }
 
     /// A [`Pager`] over the `roles` of [`Self::list`]: checkpoint (`from`/`take`) pages, starting where `params` says.
@@ -825,16 +1217,12 @@ impl<'a, S: ManagementService> UsersEffectiveRoles<'a, S> {
     ) -> Pager<m::UserEffectiveRole, S> {
         let request = ApiRequest::get(ApiPath::new("users").segment(id).segment("effective-roles"))
             .params(&params);
-        let take = params
-            .take
-            .and_then(|t| u32::try_from(t).ok())
-            .unwrap_or(50);
         Pager::checkpoint(
             self.client.clone(),
             request,
             "roles",
             params.from.clone(),
-            take,
+            params.take.unwrap_or(50),
         )
     }
 }
@@ -844,7 +1232,7 @@ impl<'a, S: ManagementService> UsersEffectiveRoles<'a, S> {
 #[must_use]
 pub struct UsersEffectiveRolesListParams {
     from: Option<String>,
-    take: Option<i64>,
+    take: Option<u32>,
 }
 
 impl UsersEffectiveRolesListParams {
@@ -860,8 +1248,8 @@ impl UsersEffectiveRolesListParams {
     }
 
     /// Number of results per page. Defaults to 50.
-    pub fn take(mut self, value: impl Into<i64>) -> Self {
-        self.take = Some(value.into());
+    pub fn take(mut self, value: u32) -> Self {
+        self.take = Some(value);
         self
     }
 }
@@ -878,7 +1266,7 @@ impl QueryParams for UsersEffectiveRolesListParams {
 /// The handle is `Copy`; its methods take it by value, so their futures borrow only the client.
 #[derive(Debug)]
 pub struct UsersEffectiveRolesSources<'a, S> {
-    client: &'a ManagementClient<S>,
+    pub(crate) client: &'a ManagementClient<S>,
 }
 
 impl<S> Clone for UsersEffectiveRolesSources<'_, S> {
@@ -905,7 +1293,7 @@ impl<'a, S: ManagementService> UsersEffectiveRolesSources<'a, S> {
 /// The handle is `Copy`; its methods take it by value, so their futures borrow only the client.
 #[derive(Debug)]
 pub struct UsersEffectiveRolesSourcesGroups<'a, S> {
-    client: &'a ManagementClient<S>,
+    pub(crate) client: &'a ManagementClient<S>,
 }
 
 impl<S> Clone for UsersEffectiveRolesSourcesGroups<'_, S> {
@@ -941,7 +1329,7 @@ impl<'a, S: ManagementService> UsersEffectiveRolesSourcesGroups<'a, S> {
                 .segment("groups"),
         )
         .params(params);
-        list_page(self.client.execute::<Value>(request).await?.data, "groups")
+        Ok(self.client.execute_list(request, "groups").await?.data)
     }
 
     /// A [`Pager`] over the `groups` of [`Self::list`]: checkpoint (`from`/`take`) pages, starting where `params` says.
@@ -958,16 +1346,12 @@ impl<'a, S: ManagementService> UsersEffectiveRolesSourcesGroups<'a, S> {
                 .segment("groups"),
         )
         .params(&params);
-        let take = params
-            .take
-            .and_then(|t| u32::try_from(t).ok())
-            .unwrap_or(50);
         Pager::checkpoint(
             self.client.clone(),
             request,
             "groups",
             params.from.clone(),
-            take,
+            params.take.unwrap_or(50),
         )
     }
 }
@@ -978,7 +1362,7 @@ impl<'a, S: ManagementService> UsersEffectiveRolesSourcesGroups<'a, S> {
 pub struct UsersEffectiveRolesSourcesGroupsListParams {
     from: Option<String>,
     role_id: String,
-    take: Option<i64>,
+    take: Option<u32>,
 }
 
 impl UsersEffectiveRolesSourcesGroupsListParams {
@@ -998,8 +1382,8 @@ impl UsersEffectiveRolesSourcesGroupsListParams {
     }
 
     /// Number of results per page. Defaults to 50.
-    pub fn take(mut self, value: impl Into<i64>) -> Self {
-        self.take = Some(value.into());
+    pub fn take(mut self, value: u32) -> Self {
+        self.take = Some(value);
         self
     }
 }
@@ -1017,7 +1401,7 @@ impl QueryParams for UsersEffectiveRolesSourcesGroupsListParams {
 /// The handle is `Copy`; its methods take it by value, so their futures borrow only the client.
 #[derive(Debug)]
 pub struct UsersEnrollments<'a, S> {
-    client: &'a ManagementClient<S>,
+    pub(crate) client: &'a ManagementClient<S>,
 }
 
 impl<S> Clone for UsersEnrollments<'_, S> {
@@ -1051,7 +1435,7 @@ impl<'a, S: ManagementService> UsersEnrollments<'a, S> {
 /// The handle is `Copy`; its methods take it by value, so their futures borrow only the client.
 #[derive(Debug)]
 pub struct UsersFederatedConnectionsTokensets<'a, S> {
-    client: &'a ManagementClient<S>,
+    pub(crate) client: &'a ManagementClient<S>,
 }
 
 impl<S> Clone for UsersFederatedConnectionsTokensets<'_, S> {
@@ -1104,7 +1488,7 @@ impl<'a, S: ManagementService> UsersFederatedConnectionsTokensets<'a, S> {
 /// The handle is `Copy`; its methods take it by value, so their futures borrow only the client.
 #[derive(Debug)]
 pub struct UsersGroups<'a, S> {
-    client: &'a ManagementClient<S>,
+    pub(crate) client: &'a ManagementClient<S>,
 }
 
 impl<S> Clone for UsersGroups<'_, S> {
@@ -1145,12 +1529,13 @@ impl<'a, S: ManagementService> UsersGroups<'a, S> {
     ) -> Pager<m::UserGroupsResponseSchema, S> {
         let request =
             ApiRequest::get(ApiPath::new("users").segment(id).segment("groups")).params(&params);
-        let first = params.page.and_then(|p| u64::try_from(p).ok()).unwrap_or(0);
-        let per_page = params
-            .per_page
-            .and_then(|p| u32::try_from(p).ok())
-            .unwrap_or(50);
-        Pager::offset(self.client.clone(), request, "groups", first, per_page)
+        Pager::offset(
+            self.client.clone(),
+            request,
+            "groups",
+            params.page.unwrap_or(0),
+            params.per_page.unwrap_or(50),
+        )
     }
 
     /// A [`Pager`] over the `groups` of [`Self::get`]: checkpoint (`from`/`take`) pages, starting where `params` says.
@@ -1161,16 +1546,12 @@ impl<'a, S: ManagementService> UsersGroups<'a, S> {
     ) -> Pager<m::UserGroupsResponseSchema, S> {
         let request =
             ApiRequest::get(ApiPath::new("users").segment(id).segment("groups")).params(&params);
-        let take = params
-            .take
-            .and_then(|t| u32::try_from(t).ok())
-            .unwrap_or(50);
         Pager::checkpoint(
             self.client.clone(),
             request,
             "groups",
             params.from.clone(),
-            take,
+            params.take.unwrap_or(50),
         )
     }
 }
@@ -1183,9 +1564,9 @@ pub struct UsersGroupsGetParams {
     from: Option<String>,
     include_fields: Option<bool>,
     include_totals: Option<bool>,
-    page: Option<i64>,
-    per_page: Option<i64>,
-    take: Option<i64>,
+    page: Option<u32>,
+    per_page: Option<u32>,
+    take: Option<u32>,
 }
 
 impl UsersGroupsGetParams {
@@ -1219,20 +1600,20 @@ impl UsersGroupsGetParams {
     }
 
     /// Page index of the results to return. First page is 0.
-    pub fn page(mut self, value: impl Into<i64>) -> Self {
-        self.page = Some(value.into());
+    pub fn page(mut self, value: u32) -> Self {
+        self.page = Some(value);
         self
     }
 
     /// Number of results per page. Defaults to 50.
-    pub fn per_page(mut self, value: impl Into<i64>) -> Self {
-        self.per_page = Some(value.into());
+    pub fn per_page(mut self, value: u32) -> Self {
+        self.per_page = Some(value);
         self
     }
 
     /// Number of results per page. Defaults to 50.
-    pub fn take(mut self, value: impl Into<i64>) -> Self {
-        self.take = Some(value.into());
+    pub fn take(mut self, value: u32) -> Self {
+        self.take = Some(value);
         self
     }
 }
@@ -1254,7 +1635,7 @@ impl QueryParams for UsersGroupsGetParams {
 /// The handle is `Copy`; its methods take it by value, so their futures borrow only the client.
 #[derive(Debug)]
 pub struct UsersIdentities<'a, S> {
-    client: &'a ManagementClient<S>,
+    pub(crate) client: &'a ManagementClient<S>,
 }
 
 impl<S> Clone for UsersIdentities<'_, S> {
@@ -1346,7 +1727,7 @@ impl<'a, S: ManagementService> UsersIdentities<'a, S> {
 /// The handle is `Copy`; its methods take it by value, so their futures borrow only the client.
 #[derive(Debug)]
 pub struct UsersLogs<'a, S> {
-    client: &'a ManagementClient<S>,
+    pub(crate) client: &'a ManagementClient<S>,
 }
 
 impl<S> Clone for UsersLogs<'_, S> {
@@ -1389,12 +1770,13 @@ impl<'a, S: ManagementService> UsersLogs<'a, S> {
     pub fn list_pager(self, id: &str, params: UsersLogsListParams) -> Pager<m::Log, S> {
         let request =
             ApiRequest::get(ApiPath::new("users").segment(id).segment("logs")).params(&params);
-        let first = params.page.and_then(|p| u64::try_from(p).ok()).unwrap_or(0);
-        let per_page = params
-            .per_page
-            .and_then(|p| u32::try_from(p).ok())
-            .unwrap_or(50);
-        Pager::offset(self.client.clone(), request, "logs", first, per_page)
+        Pager::offset(
+            self.client.clone(),
+            request,
+            "logs",
+            params.page.unwrap_or(0),
+            params.per_page.unwrap_or(50),
+        )
     }
 }
 
@@ -1403,8 +1785,8 @@ impl<'a, S: ManagementService> UsersLogs<'a, S> {
 #[must_use]
 pub struct UsersLogsListParams {
     include_totals: Option<bool>,
-    page: Option<i64>,
-    per_page: Option<i64>,
+    page: Option<u32>,
+    per_page: Option<u32>,
     sort: Option<String>,
 }
 
@@ -1421,14 +1803,14 @@ impl UsersLogsListParams {
     }
 
     /// Page index of the results to return. First page is 0.
-    pub fn page(mut self, value: impl Into<i64>) -> Self {
-        self.page = Some(value.into());
+    pub fn page(mut self, value: u32) -> Self {
+        self.page = Some(value);
         self
     }
 
     /// Number of results per page. Paging is disabled if parameter not sent.
-    pub fn per_page(mut self, value: impl Into<i64>) -> Self {
-        self.per_page = Some(value.into());
+    pub fn per_page(mut self, value: u32) -> Self {
+        self.per_page = Some(value);
         self
     }
 
@@ -1453,7 +1835,7 @@ impl QueryParams for UsersLogsListParams {
 /// The handle is `Copy`; its methods take it by value, so their futures borrow only the client.
 #[derive(Debug)]
 pub struct UsersMultifactor<'a, S> {
-    client: &'a ManagementClient<S>,
+    pub(crate) client: &'a ManagementClient<S>,
 }
 
 impl<S> Clone for UsersMultifactor<'_, S> {
@@ -1514,7 +1896,7 @@ impl<'a, S: ManagementService> UsersMultifactor<'a, S> {
 /// The handle is `Copy`; its methods take it by value, so their futures borrow only the client.
 #[derive(Debug)]
 pub struct UsersOrganizations<'a, S> {
-    client: &'a ManagementClient<S>,
+    pub(crate) client: &'a ManagementClient<S>,
 }
 
 impl<S> Clone for UsersOrganizations<'_, S> {
@@ -1555,17 +1937,12 @@ impl<'a, S: ManagementService> UsersOrganizations<'a, S> {
     ) -> Pager<m::Organization, S> {
         let request = ApiRequest::get(ApiPath::new("users").segment(id).segment("organizations"))
             .params(&params);
-        let first = params.page.and_then(|p| u64::try_from(p).ok()).unwrap_or(0);
-        let per_page = params
-            .per_page
-            .and_then(|p| u32::try_from(p).ok())
-            .unwrap_or(50);
         Pager::offset(
             self.client.clone(),
             request,
             "organizations",
-            first,
-            per_page,
+            params.page.unwrap_or(0),
+            params.per_page.unwrap_or(50),
         )
     }
 }
@@ -1575,8 +1952,8 @@ impl<'a, S: ManagementService> UsersOrganizations<'a, S> {
 #[must_use]
 pub struct UsersOrganizationsListParams {
     include_totals: Option<bool>,
-    page: Option<i64>,
-    per_page: Option<i64>,
+    page: Option<u32>,
+    per_page: Option<u32>,
 }
 
 impl UsersOrganizationsListParams {
@@ -1592,14 +1969,14 @@ impl UsersOrganizationsListParams {
     }
 
     /// Page index of the results to return. First page is 0.
-    pub fn page(mut self, value: impl Into<i64>) -> Self {
-        self.page = Some(value.into());
+    pub fn page(mut self, value: u32) -> Self {
+        self.page = Some(value);
         self
     }
 
     /// Number of results per page. Defaults to 50.
-    pub fn per_page(mut self, value: impl Into<i64>) -> Self {
-        self.per_page = Some(value.into());
+    pub fn per_page(mut self, value: u32) -> Self {
+        self.per_page = Some(value);
         self
     }
 }
@@ -1617,7 +1994,7 @@ impl QueryParams for UsersOrganizationsListParams {
 /// The handle is `Copy`; its methods take it by value, so their futures borrow only the client.
 #[derive(Debug)]
 pub struct UsersPermissions<'a, S> {
-    client: &'a ManagementClient<S>,
+    pub(crate) client: &'a ManagementClient<S>,
 }
 
 impl<S> Clone for UsersPermissions<'_, S> {
@@ -1692,12 +2069,13 @@ impl<'a, S: ManagementService> UsersPermissions<'a, S> {
     ) -> Pager<m::UserPermissionSchema, S> {
         let request = ApiRequest::get(ApiPath::new("users").segment(id).segment("permissions"))
             .params(&params);
-        let first = params.page.and_then(|p| u64::try_from(p).ok()).unwrap_or(0);
-        let per_page = params
-            .per_page
-            .and_then(|p| u32::try_from(p).ok())
-            .unwrap_or(50);
-        Pager::offset(self.client.clone(), request, "permissions", first, per_page)
+        Pager::offset(
+            self.client.clone(),
+            request,
+            "permissions",
+            params.page.unwrap_or(0),
+            params.per_page.unwrap_or(50),
+        )
     }
 }
 
@@ -1706,8 +2084,8 @@ impl<'a, S: ManagementService> UsersPermissions<'a, S> {
 #[must_use]
 pub struct UsersPermissionsListParams {
     include_totals: Option<bool>,
-    page: Option<i64>,
-    per_page: Option<i64>,
+    page: Option<u32>,
+    per_page: Option<u32>,
 }
 
 impl UsersPermissionsListParams {
@@ -1723,14 +2101,14 @@ impl UsersPermissionsListParams {
     }
 
     /// Page index of the results to return. First page is 0.
-    pub fn page(mut self, value: impl Into<i64>) -> Self {
-        self.page = Some(value.into());
+    pub fn page(mut self, value: u32) -> Self {
+        self.page = Some(value);
         self
     }
 
     /// Number of results per page.
-    pub fn per_page(mut self, value: impl Into<i64>) -> Self {
-        self.per_page = Some(value.into());
+    pub fn per_page(mut self, value: u32) -> Self {
+        self.per_page = Some(value);
         self
     }
 }
@@ -1748,7 +2126,7 @@ impl QueryParams for UsersPermissionsListParams {
 /// The handle is `Copy`; its methods take it by value, so their futures borrow only the client.
 #[derive(Debug)]
 pub struct UsersRefreshToken<'a, S> {
-    client: &'a ManagementClient<S>,
+    pub(crate) client: &'a ManagementClient<S>,
 }
 
 impl<S> Clone for UsersRefreshToken<'_, S> {
@@ -1798,7 +2176,7 @@ impl<'a, S: ManagementService> UsersRefreshToken<'a, S> {
                 .segment("refresh-tokens"),
         )
         .params(params);
-        list_page(self.client.execute::<Value>(request).await?.data, "tokens")
+        Ok(self.client.execute_list(request, "tokens").await?.data)
     }
 
     /// A [`Pager`] over the `tokens` of [`Self::list`]: checkpoint (`from`/`take`) pages, starting where `params` says.
@@ -1813,16 +2191,12 @@ impl<'a, S: ManagementService> UsersRefreshToken<'a, S> {
                 .segment("refresh-tokens"),
         )
         .params(&params);
-        let take = params
-            .take
-            .and_then(|t| u32::try_from(t).ok())
-            .unwrap_or(50);
         Pager::checkpoint(
             self.client.clone(),
             request,
             "tokens",
             params.from.clone(),
-            take,
+            params.take.unwrap_or(50),
         )
     }
 }
@@ -1833,7 +2207,7 @@ impl<'a, S: ManagementService> UsersRefreshToken<'a, S> {
 pub struct UsersRefreshTokenListParams {
     from: Option<String>,
     include_totals: Option<bool>,
-    take: Option<i64>,
+    take: Option<u32>,
 }
 
 impl UsersRefreshTokenListParams {
@@ -1855,8 +2229,8 @@ impl UsersRefreshTokenListParams {
     }
 
     /// Number of results per page. Defaults to 50.
-    pub fn take(mut self, value: impl Into<i64>) -> Self {
-        self.take = Some(value.into());
+    pub fn take(mut self, value: u32) -> Self {
+        self.take = Some(value);
         self
     }
 }
@@ -1874,7 +2248,7 @@ impl QueryParams for UsersRefreshTokenListParams {
 /// The handle is `Copy`; its methods take it by value, so their futures borrow only the client.
 #[derive(Debug)]
 pub struct UsersRiskAssessments<'a, S> {
-    client: &'a ManagementClient<S>,
+    pub(crate) client: &'a ManagementClient<S>,
 }
 
 impl<S> Clone for UsersRiskAssessments<'_, S> {
@@ -1916,7 +2290,7 @@ impl<'a, S: ManagementService> UsersRiskAssessments<'a, S> {
 /// The handle is `Copy`; its methods take it by value, so their futures borrow only the client.
 #[derive(Debug)]
 pub struct UsersRoles<'a, S> {
-    client: &'a ManagementClient<S>,
+    pub(crate) client: &'a ManagementClient<S>,
 }
 
 impl<S> Clone for UsersRoles<'_, S> {
@@ -1993,12 +2367,13 @@ impl<'a, S: ManagementService> UsersRoles<'a, S> {
     pub fn list_pager(self, id: &str, params: UsersRolesListParams) -> Pager<m::Role, S> {
         let request =
             ApiRequest::get(ApiPath::new("users").segment(id).segment("roles")).params(&params);
-        let first = params.page.and_then(|p| u64::try_from(p).ok()).unwrap_or(0);
-        let per_page = params
-            .per_page
-            .and_then(|p| u32::try_from(p).ok())
-            .unwrap_or(50);
-        Pager::offset(self.client.clone(), request, "roles", first, per_page)
+        Pager::offset(
+            self.client.clone(),
+            request,
+            "roles",
+            params.page.unwrap_or(0),
+            params.per_page.unwrap_or(50),
+        )
     }
 }
 
@@ -2007,8 +2382,8 @@ impl<'a, S: ManagementService> UsersRoles<'a, S> {
 #[must_use]
 pub struct UsersRolesListParams {
     include_totals: Option<bool>,
-    page: Option<i64>,
-    per_page: Option<i64>,
+    page: Option<u32>,
+    per_page: Option<u32>,
 }
 
 impl UsersRolesListParams {
@@ -2024,14 +2399,14 @@ impl UsersRolesListParams {
     }
 
     /// Page index of the results to return. First page is 0.
-    pub fn page(mut self, value: impl Into<i64>) -> Self {
-        self.page = Some(value.into());
+    pub fn page(mut self, value: u32) -> Self {
+        self.page = Some(value);
         self
     }
 
     /// Number of results per page.
-    pub fn per_page(mut self, value: impl Into<i64>) -> Self {
-        self.per_page = Some(value.into());
+    pub fn per_page(mut self, value: u32) -> Self {
+        self.per_page = Some(value);
         self
     }
 }
@@ -2049,7 +2424,7 @@ impl QueryParams for UsersRolesListParams {
 /// The handle is `Copy`; its methods take it by value, so their futures borrow only the client.
 #[derive(Debug)]
 pub struct UsersSessions<'a, S> {
-    client: &'a ManagementClient<S>,
+    pub(crate) client: &'a ManagementClient<S>,
 }
 
 impl<S> Clone for UsersSessions<'_, S> {
@@ -2092,10 +2467,7 @@ impl<'a, S: ManagementService> UsersSessions<'a, S> {
     ) -> Result<m::ListUserSessionsPaginatedResponseContent, Error> {
         let request = ApiRequest::get(ApiPath::new("users").segment(user_id).segment("sessions"))
             .params(params);
-        list_page(
-            self.client.execute::<Value>(request).await?.data,
-            "sessions",
-        )
+        Ok(self.client.execute_list(request, "sessions").await?.data)
     }
 
     /// A [`Pager`] over the `sessions` of [`Self::list`]: checkpoint (`from`/`take`) pages, starting where `params` says.
@@ -2106,16 +2478,12 @@ impl<'a, S: ManagementService> UsersSessions<'a, S> {
     ) -> Pager<m::SessionResponseContent, S> {
         let request = ApiRequest::get(ApiPath::new("users").segment(user_id).segment("sessions"))
             .params(&params);
-        let take = params
-            .take
-            .and_then(|t| u32::try_from(t).ok())
-            .unwrap_or(50);
         Pager::checkpoint(
             self.client.clone(),
             request,
             "sessions",
             params.from.clone(),
-            take,
+            params.take.unwrap_or(50),
         )
     }
 }
@@ -2126,7 +2494,7 @@ impl<'a, S: ManagementService> UsersSessions<'a, S> {
 pub struct UsersSessionsListParams {
     from: Option<String>,
     include_totals: Option<bool>,
-    take: Option<i64>,
+    take: Option<u32>,
 }
 
 impl UsersSessionsListParams {
@@ -2148,8 +2516,8 @@ impl UsersSessionsListParams {
     }
 
     /// Number of results per page. Defaults to 50.
-    pub fn take(mut self, value: impl Into<i64>) -> Self {
-        self.take = Some(value.into());
+    pub fn take(mut self, value: u32) -> Self {
+        self.take = Some(value);
         self
     }
 }

@@ -10,7 +10,7 @@ use serde_json::{Map, Value};
 use crate::client::{ManagementClient, ManagementService};
 use crate::error::Error;
 use crate::generated::models as m;
-use crate::model_support::{list_page, multipart};
+use crate::model_support::multipart;
 use crate::pagination::Pager;
 use crate::request::{ApiPath, ApiRequest, Query, QueryParams};
 
@@ -26,7 +26,7 @@ use crate::request::{ApiPath, ApiRequest, Query, QueryParams};
 /// ```
 #[derive(Debug)]
 pub struct VerifiableCredentials<'a, S> {
-    client: &'a ManagementClient<S>,
+    pub(crate) client: &'a ManagementClient<S>,
 }
 
 impl<S> Clone for VerifiableCredentials<'_, S> {
@@ -53,7 +53,7 @@ impl<'a, S: ManagementService> VerifiableCredentials<'a, S> {
 /// The handle is `Copy`; its methods take it by value, so their futures borrow only the client.
 #[derive(Debug)]
 pub struct VerifiableCredentialsVerification<'a, S> {
-    client: &'a ManagementClient<S>,
+    pub(crate) client: &'a ManagementClient<S>,
 }
 
 impl<S> Clone for VerifiableCredentialsVerification<'_, S> {
@@ -80,7 +80,7 @@ impl<'a, S: ManagementService> VerifiableCredentialsVerification<'a, S> {
 /// The handle is `Copy`; its methods take it by value, so their futures borrow only the client.
 #[derive(Debug)]
 pub struct VerifiableCredentialsVerificationTemplates<'a, S> {
-    client: &'a ManagementClient<S>,
+    pub(crate) client: &'a ManagementClient<S>,
 }
 
 impl<S> Clone for VerifiableCredentialsVerificationTemplates<'_, S> {
@@ -168,10 +168,7 @@ impl<'a, S: ManagementService> VerifiableCredentialsVerificationTemplates<'a, S>
                 .segment("templates"),
         )
         .params(params);
-        list_page(
-            self.client.execute::<Value>(request).await?.data,
-            "templates",
-        )
+        Ok(self.client.execute_list(request, "templates").await?.data)
     }
 
     /// A [`Pager`] over the `templates` of [`Self::list`]: checkpoint (`from`/`take`) pages, starting where `params` says.
@@ -185,16 +182,12 @@ impl<'a, S: ManagementService> VerifiableCredentialsVerificationTemplates<'a, S>
                 .segment("templates"),
         )
         .params(&params);
-        let take = params
-            .take
-            .and_then(|t| u32::try_from(t).ok())
-            .unwrap_or(50);
         Pager::checkpoint(
             self.client.clone(),
             request,
             "templates",
             params.from.clone(),
-            take,
+            params.take.unwrap_or(50),
         )
     }
 
@@ -226,7 +219,7 @@ impl<'a, S: ManagementService> VerifiableCredentialsVerificationTemplates<'a, S>
 #[must_use]
 pub struct VerifiableCredentialsVerificationTemplatesListParams {
     from: Option<String>,
-    take: Option<i64>,
+    take: Option<u32>,
 }
 
 impl VerifiableCredentialsVerificationTemplatesListParams {
@@ -242,8 +235,8 @@ impl VerifiableCredentialsVerificationTemplatesListParams {
     }
 
     /// Number of results per page. Defaults to 50.
-    pub fn take(mut self, value: impl Into<i64>) -> Self {
-        self.take = Some(value.into());
+    pub fn take(mut self, value: u32) -> Self {
+        self.take = Some(value);
         self
     }
 }

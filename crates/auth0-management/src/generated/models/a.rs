@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::*;
-use crate::model_support::{Keys, REDACTED, Shape, candidates, extra, other, string_enum};
+use crate::model_support::{Keys, REDACTED, constant, extra, other, string_enum};
 use crate::patch::Patch;
 
 /// The `Action` object.
@@ -1294,31 +1294,21 @@ pub enum AculClientFilter {
 
 impl<'de> Deserialize<'de> for AculClientFilter {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        const SHAPES: &[Shape] = &[
-            Shape::Object {
-                consts: &[],
-                required: &["id"],
-            },
-            Shape::Object {
-                consts: &[],
-                required: &["metadata"],
-            },
-        ];
-        let value = Value::deserialize(deserializer)?;
-        for index in candidates(&value, SHAPES) {
-            let decoded = match index {
-                0 => serde_json::from_value(value.clone()).ok().map(Self::ById),
-                1 => serde_json::from_value(value.clone())
-                    .ok()
-                    .map(Self::ByMetadata),
-                _ => None,
-            };
-            if let Some(decoded) = decoded {
-                return Ok(decoded);
-            }
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Wire {
+            ById(AculClientFilterById),
+            ByMetadata(AculClientFilterByMetadata),
+            Other(Value),
         }
-        other("AculClientFilter", &value);
-        Ok(Self::Other(value))
+        Ok(match Wire::deserialize(deserializer)? {
+            Wire::ById(v) => Self::ById(v),
+            Wire::ByMetadata(v) => Self::ByMetadata(v),
+            Wire::Other(v) => {
+                other("AculClientFilter", &v);
+                Self::Other(v)
+            }
+        })
     }
 }
 
@@ -1522,22 +1512,21 @@ pub enum AculContextConfigurationItem {
 
 impl<'de> Deserialize<'de> for AculContextConfigurationItem {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        const SHAPES: &[Shape] = &[Shape::Str, Shape::Str];
-        let value = Value::deserialize(deserializer)?;
-        for index in candidates(&value, SHAPES) {
-            let decoded = match index {
-                0 => serde_json::from_value(value.clone())
-                    .ok()
-                    .map(Self::AculContextEnum),
-                1 => serde_json::from_value(value.clone()).ok().map(Self::String),
-                _ => None,
-            };
-            if let Some(decoded) = decoded {
-                return Ok(decoded);
-            }
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Wire {
+            AculContextEnum(AculContextEnum),
+            String(String),
+            Other(Value),
         }
-        other("AculContextConfigurationItem", &value);
-        Ok(Self::Other(value))
+        Ok(match Wire::deserialize(deserializer)? {
+            Wire::AculContextEnum(v) => Self::AculContextEnum(v),
+            Wire::String(v) => Self::String(v),
+            Wire::Other(v) => {
+                other("AculContextConfigurationItem", &v);
+                Self::Other(v)
+            }
+        })
     }
 }
 
@@ -1968,6 +1957,7 @@ string_enum! {
 #[non_exhaustive]
 pub struct AssignmentConfig {
     /// Always `device`.
+    #[serde(deserialize_with = "AssignmentConfig::constant_subject")]
     pub subject: String,
     /// Fields this version does not model, kept as received.
     #[serde(flatten, deserialize_with = "extra")]
@@ -1980,6 +1970,14 @@ impl fmt::Debug for AssignmentConfig {
             .field("subject", &self.subject)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl AssignmentConfig {
+    fn constant_subject<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "device")
     }
 }
 

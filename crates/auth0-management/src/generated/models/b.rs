@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::*;
-use crate::model_support::{Keys, REDACTED, Shape, candidates, extra, other, string_enum};
+use crate::model_support::{Keys, REDACTED, constant, extra, other, string_enum};
 use crate::patch::Patch;
 
 /// Bad Request
@@ -20,6 +20,7 @@ use crate::patch::Patch;
 #[non_exhaustive]
 pub struct BadRequestSchema {
     /// Always `Bad Request`.
+    #[serde(deserialize_with = "BadRequestSchema::constant_error")]
     pub error: String,
     /// The `message` field.
     pub message: String,
@@ -39,6 +40,14 @@ impl fmt::Debug for BadRequestSchema {
             .field("status_code", &self.status_code)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl BadRequestSchema {
+    fn constant_error<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "Bad Request")
     }
 }
 
@@ -236,26 +245,21 @@ pub enum BrandingPageBackground {
 
 impl<'de> Deserialize<'de> for BrandingPageBackground {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        const SHAPES: &[Shape] = &[
-            Shape::Str,
-            Shape::Object {
-                consts: &[],
-                required: &[],
-            },
-        ];
-        let value = Value::deserialize(deserializer)?;
-        for index in candidates(&value, SHAPES) {
-            let decoded = match index {
-                0 => serde_json::from_value(value.clone()).ok().map(Self::String),
-                1 => serde_json::from_value(value.clone()).ok().map(Self::Object),
-                _ => None,
-            };
-            if let Some(decoded) = decoded {
-                return Ok(decoded);
-            }
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Wire {
+            String(String),
+            Object(Map<String, Value>),
+            Other(Value),
         }
-        other("BrandingPageBackground", &value);
-        Ok(Self::Other(value))
+        Ok(match Wire::deserialize(deserializer)? {
+            Wire::String(v) => Self::String(v),
+            Wire::Object(v) => Self::Object(v),
+            Wire::Other(v) => {
+                other("BrandingPageBackground", &v);
+                Self::Other(v)
+            }
+        })
     }
 }
 

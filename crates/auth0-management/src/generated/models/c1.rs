@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::*;
-use crate::model_support::{Keys, REDACTED, Shape, candidates, extra, other, string_enum};
+use crate::model_support::{Keys, REDACTED, constant, extra, other, string_enum};
 use crate::patch::Patch;
 
 /// The `CertificateSubjectDnCredential` object.
@@ -21,6 +21,7 @@ use crate::patch::Patch;
 #[non_exhaustive]
 pub struct CertificateSubjectDnCredential {
     /// Always `cert_subject_dn`.
+    #[serde(deserialize_with = "CertificateSubjectDnCredential::constant_credential_type")]
     pub credential_type: String,
     /// Friendly name for a credential.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -45,6 +46,14 @@ impl fmt::Debug for CertificateSubjectDnCredential {
             .field("subject_dn", &self.subject_dn)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl CertificateSubjectDnCredential {
+    fn constant_credential_type<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "cert_subject_dn")
     }
 }
 
@@ -110,6 +119,7 @@ pub struct ChangePasswordTicketIdentity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub connection_id: Option<String>,
     /// Always `auth0`.
+    #[serde(deserialize_with = "ChangePasswordTicketIdentity::constant_provider")]
     pub provider: String,
     /// user_id of the identity.
     pub user_id: String,
@@ -126,6 +136,14 @@ impl fmt::Debug for ChangePasswordTicketIdentity {
             .field("user_id", &self.user_id)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl ChangePasswordTicketIdentity {
+    fn constant_provider<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "auth0")
     }
 }
 
@@ -2091,20 +2109,21 @@ pub enum ClientAddonSharePointExternalUrl {
 
 impl<'de> Deserialize<'de> for ClientAddonSharePointExternalUrl {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        const SHAPES: &[Shape] = &[Shape::Array, Shape::Str];
-        let value = Value::deserialize(deserializer)?;
-        for index in candidates(&value, SHAPES) {
-            let decoded = match index {
-                0 => serde_json::from_value(value.clone()).ok().map(Self::Array),
-                1 => serde_json::from_value(value.clone()).ok().map(Self::String),
-                _ => None,
-            };
-            if let Some(decoded) = decoded {
-                return Ok(decoded);
-            }
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Wire {
+            Array(Vec<String>),
+            String(String),
+            Other(Value),
         }
-        other("ClientAddonSharePointExternalUrl", &value);
-        Ok(Self::Other(value))
+        Ok(match Wire::deserialize(deserializer)? {
+            Wire::Array(v) => Self::Array(v),
+            Wire::String(v) => Self::String(v),
+            Wire::Other(v) => {
+                other("ClientAddonSharePointExternalUrl", &v);
+                Self::Other(v)
+            }
+        })
     }
 }
 

@@ -10,8 +10,907 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::*;
-use crate::model_support::{Keys, REDACTED, Shape, candidates, extra, other, string_enum};
+use crate::model_support::{Keys, REDACTED, constant, extra, other, string_enum};
 use crate::patch::Patch;
+
+/// The `CreateFlowsVaultConnectionMailchimpApiKey` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct CreateFlowsVaultConnectionMailchimpApiKey {
+    /// Always `MAILCHIMP`.
+    #[serde(deserialize_with = "CreateFlowsVaultConnectionMailchimpApiKey::constant_app_id")]
+    pub app_id: String,
+    /// Flows Vault Connection name.
+    pub name: String,
+    /// The `setup` field.
+    pub setup: FlowsVaultConnectioSetupSecretApiKey,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for CreateFlowsVaultConnectionMailchimpApiKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateFlowsVaultConnectionMailchimpApiKey")
+            .field("app_id", &self.app_id)
+            .field("name", &self.name)
+            .field("setup", &self.setup)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl CreateFlowsVaultConnectionMailchimpApiKey {
+    fn constant_app_id<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "MAILCHIMP")
+    }
+}
+
+impl CreateFlowsVaultConnectionMailchimpApiKey {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(
+        name: impl Into<String>,
+        setup: impl Into<FlowsVaultConnectioSetupSecretApiKey>,
+    ) -> Self {
+        Self {
+            app_id: "MAILCHIMP".to_owned(),
+            name: name.into(),
+            setup: setup.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+/// The `CreateFlowsVaultConnectionMailchimpOauthCode` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct CreateFlowsVaultConnectionMailchimpOauthCode {
+    /// Always `MAILCHIMP`.
+    #[serde(deserialize_with = "CreateFlowsVaultConnectionMailchimpOauthCode::constant_app_id")]
+    pub app_id: String,
+    /// Flows Vault Connection name.
+    pub name: String,
+    /// The `setup` field.
+    pub setup: FlowsVaultConnectioSetupOauthCode,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for CreateFlowsVaultConnectionMailchimpOauthCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateFlowsVaultConnectionMailchimpOauthCode")
+            .field("app_id", &self.app_id)
+            .field("name", &self.name)
+            .field("setup", &self.setup)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl CreateFlowsVaultConnectionMailchimpOauthCode {
+    fn constant_app_id<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "MAILCHIMP")
+    }
+}
+
+impl CreateFlowsVaultConnectionMailchimpOauthCode {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(
+        name: impl Into<String>,
+        setup: impl Into<FlowsVaultConnectioSetupOauthCode>,
+    ) -> Self {
+        Self {
+            app_id: "MAILCHIMP".to_owned(),
+            name: name.into(),
+            setup: setup.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+/// The `CreateFlowsVaultConnectionMailchimpUninitialized` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct CreateFlowsVaultConnectionMailchimpUninitialized {
+    /// Always `MAILCHIMP`.
+    #[serde(
+        deserialize_with = "CreateFlowsVaultConnectionMailchimpUninitialized::constant_app_id"
+    )]
+    pub app_id: String,
+    /// Flows Vault Connection name.
+    pub name: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for CreateFlowsVaultConnectionMailchimpUninitialized {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateFlowsVaultConnectionMailchimpUninitialized")
+            .field("app_id", &self.app_id)
+            .field("name", &self.name)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl CreateFlowsVaultConnectionMailchimpUninitialized {
+    fn constant_app_id<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "MAILCHIMP")
+    }
+}
+
+impl CreateFlowsVaultConnectionMailchimpUninitialized {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(name: impl Into<String>) -> Self {
+        Self {
+            app_id: "MAILCHIMP".to_owned(),
+            name: name.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+/// One of the shapes of `CreateFlowsVaultConnectionMailjet`.
+///
+/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
+#[derive(Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+#[non_exhaustive]
+pub enum CreateFlowsVaultConnectionMailjet {
+    /// The `CreateFlowsVaultConnectionMailjetApiKey` shape.
+    ApiKey(CreateFlowsVaultConnectionMailjetApiKey),
+    /// The `CreateFlowsVaultConnectionMailjetUninitialized` shape.
+    Uninitialized(CreateFlowsVaultConnectionMailjetUninitialized),
+    /// JSON this version cannot tell apart, kept as received.
+    Other(Value),
+}
+
+impl<'de> Deserialize<'de> for CreateFlowsVaultConnectionMailjet {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Wire {
+            ApiKey(CreateFlowsVaultConnectionMailjetApiKey),
+            Uninitialized(CreateFlowsVaultConnectionMailjetUninitialized),
+            Other(Value),
+        }
+        Ok(match Wire::deserialize(deserializer)? {
+            Wire::ApiKey(v) => Self::ApiKey(v),
+            Wire::Uninitialized(v) => Self::Uninitialized(v),
+            Wire::Other(v) => {
+                other("CreateFlowsVaultConnectionMailjet", &v);
+                Self::Other(v)
+            }
+        })
+    }
+}
+
+impl fmt::Debug for CreateFlowsVaultConnectionMailjet {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::ApiKey(v) => f.debug_tuple("ApiKey").field(v).finish(),
+            Self::Uninitialized(v) => f.debug_tuple("Uninitialized").field(v).finish(),
+            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
+        }
+    }
+}
+
+/// The `CreateFlowsVaultConnectionMailjetApiKey` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct CreateFlowsVaultConnectionMailjetApiKey {
+    /// Always `MAILJET`.
+    #[serde(deserialize_with = "CreateFlowsVaultConnectionMailjetApiKey::constant_app_id")]
+    pub app_id: String,
+    /// Flows Vault Connection name.
+    pub name: String,
+    /// The `setup` field.
+    pub setup: FlowsVaultConnectioSetupMailjetApiKey,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for CreateFlowsVaultConnectionMailjetApiKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateFlowsVaultConnectionMailjetApiKey")
+            .field("app_id", &self.app_id)
+            .field("name", &self.name)
+            .field("setup", &self.setup)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl CreateFlowsVaultConnectionMailjetApiKey {
+    fn constant_app_id<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "MAILJET")
+    }
+}
+
+impl CreateFlowsVaultConnectionMailjetApiKey {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(
+        name: impl Into<String>,
+        setup: impl Into<FlowsVaultConnectioSetupMailjetApiKey>,
+    ) -> Self {
+        Self {
+            app_id: "MAILJET".to_owned(),
+            name: name.into(),
+            setup: setup.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+/// The `CreateFlowsVaultConnectionMailjetUninitialized` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct CreateFlowsVaultConnectionMailjetUninitialized {
+    /// Always `MAILJET`.
+    #[serde(deserialize_with = "CreateFlowsVaultConnectionMailjetUninitialized::constant_app_id")]
+    pub app_id: String,
+    /// Flows Vault Connection name.
+    pub name: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for CreateFlowsVaultConnectionMailjetUninitialized {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateFlowsVaultConnectionMailjetUninitialized")
+            .field("app_id", &self.app_id)
+            .field("name", &self.name)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl CreateFlowsVaultConnectionMailjetUninitialized {
+    fn constant_app_id<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "MAILJET")
+    }
+}
+
+impl CreateFlowsVaultConnectionMailjetUninitialized {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(name: impl Into<String>) -> Self {
+        Self {
+            app_id: "MAILJET".to_owned(),
+            name: name.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+/// One of the shapes of `CreateFlowsVaultConnectionPipedrive`.
+///
+/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
+#[derive(Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+#[non_exhaustive]
+pub enum CreateFlowsVaultConnectionPipedrive {
+    /// The `CreateFlowsVaultConnectionPipedriveToken` shape.
+    Token(CreateFlowsVaultConnectionPipedriveToken),
+    /// The `CreateFlowsVaultConnectionPipedriveOauthCode` shape.
+    OauthCode(CreateFlowsVaultConnectionPipedriveOauthCode),
+    /// The `CreateFlowsVaultConnectionPipedriveUninitialized` shape.
+    Uninitialized(CreateFlowsVaultConnectionPipedriveUninitialized),
+    /// JSON this version cannot tell apart, kept as received.
+    Other(Value),
+}
+
+impl<'de> Deserialize<'de> for CreateFlowsVaultConnectionPipedrive {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Wire {
+            Token(CreateFlowsVaultConnectionPipedriveToken),
+            OauthCode(CreateFlowsVaultConnectionPipedriveOauthCode),
+            Uninitialized(CreateFlowsVaultConnectionPipedriveUninitialized),
+            Other(Value),
+        }
+        Ok(match Wire::deserialize(deserializer)? {
+            Wire::Token(v) => Self::Token(v),
+            Wire::OauthCode(v) => Self::OauthCode(v),
+            Wire::Uninitialized(v) => Self::Uninitialized(v),
+            Wire::Other(v) => {
+                other("CreateFlowsVaultConnectionPipedrive", &v);
+                Self::Other(v)
+            }
+        })
+    }
+}
+
+impl fmt::Debug for CreateFlowsVaultConnectionPipedrive {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Token(v) => f.debug_tuple("Token").field(v).finish(),
+            Self::OauthCode(v) => f.debug_tuple("OauthCode").field(v).finish(),
+            Self::Uninitialized(v) => f.debug_tuple("Uninitialized").field(v).finish(),
+            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
+        }
+    }
+}
+
+/// The `CreateFlowsVaultConnectionPipedriveOauthCode` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct CreateFlowsVaultConnectionPipedriveOauthCode {
+    /// Always `PIPEDRIVE`.
+    #[serde(deserialize_with = "CreateFlowsVaultConnectionPipedriveOauthCode::constant_app_id")]
+    pub app_id: String,
+    /// Flows Vault Connection name.
+    pub name: String,
+    /// The `setup` field.
+    pub setup: FlowsVaultConnectioSetupOauthCode,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for CreateFlowsVaultConnectionPipedriveOauthCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateFlowsVaultConnectionPipedriveOauthCode")
+            .field("app_id", &self.app_id)
+            .field("name", &self.name)
+            .field("setup", &self.setup)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl CreateFlowsVaultConnectionPipedriveOauthCode {
+    fn constant_app_id<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "PIPEDRIVE")
+    }
+}
+
+impl CreateFlowsVaultConnectionPipedriveOauthCode {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(
+        name: impl Into<String>,
+        setup: impl Into<FlowsVaultConnectioSetupOauthCode>,
+    ) -> Self {
+        Self {
+            app_id: "PIPEDRIVE".to_owned(),
+            name: name.into(),
+            setup: setup.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+/// The `CreateFlowsVaultConnectionPipedriveToken` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct CreateFlowsVaultConnectionPipedriveToken {
+    /// Always `PIPEDRIVE`.
+    #[serde(deserialize_with = "CreateFlowsVaultConnectionPipedriveToken::constant_app_id")]
+    pub app_id: String,
+    /// Flows Vault Connection name.
+    pub name: String,
+    /// The `setup` field.
+    pub setup: FlowsVaultConnectioSetupToken,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for CreateFlowsVaultConnectionPipedriveToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateFlowsVaultConnectionPipedriveToken")
+            .field("app_id", &self.app_id)
+            .field("name", &self.name)
+            .field("setup", &self.setup)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl CreateFlowsVaultConnectionPipedriveToken {
+    fn constant_app_id<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "PIPEDRIVE")
+    }
+}
+
+impl CreateFlowsVaultConnectionPipedriveToken {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(name: impl Into<String>, setup: impl Into<FlowsVaultConnectioSetupToken>) -> Self {
+        Self {
+            app_id: "PIPEDRIVE".to_owned(),
+            name: name.into(),
+            setup: setup.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+/// The `CreateFlowsVaultConnectionPipedriveUninitialized` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct CreateFlowsVaultConnectionPipedriveUninitialized {
+    /// Always `PIPEDRIVE`.
+    #[serde(
+        deserialize_with = "CreateFlowsVaultConnectionPipedriveUninitialized::constant_app_id"
+    )]
+    pub app_id: String,
+    /// Flows Vault Connection name.
+    pub name: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for CreateFlowsVaultConnectionPipedriveUninitialized {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateFlowsVaultConnectionPipedriveUninitialized")
+            .field("app_id", &self.app_id)
+            .field("name", &self.name)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl CreateFlowsVaultConnectionPipedriveUninitialized {
+    fn constant_app_id<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "PIPEDRIVE")
+    }
+}
+
+impl CreateFlowsVaultConnectionPipedriveUninitialized {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(name: impl Into<String>) -> Self {
+        Self {
+            app_id: "PIPEDRIVE".to_owned(),
+            name: name.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+/// One of the shapes of `CreateFlowsVaultConnectionRequestContent`.
+///
+/// The body of `POST /flows/vault/connections` (`flows_vault_connections_create`).
+///
+/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
+#[derive(Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+#[non_exhaustive]
+pub enum CreateFlowsVaultConnectionRequestContent {
+    /// The `CreateFlowsVaultConnectionActivecampaign` shape.
+    Activecampaign(CreateFlowsVaultConnectionActivecampaign),
+    /// The `CreateFlowsVaultConnectionAirtable` shape.
+    Airtable(CreateFlowsVaultConnectionAirtable),
+    /// The `CreateFlowsVaultConnectionAuth0` shape.
+    Auth0(CreateFlowsVaultConnectionAuth0),
+    /// The `CreateFlowsVaultConnectionBigquery` shape.
+    Bigquery(CreateFlowsVaultConnectionBigquery),
+    /// The `CreateFlowsVaultConnectionClearbit` shape.
+    Clearbit(CreateFlowsVaultConnectionClearbit),
+    /// The `CreateFlowsVaultConnectionDocusign` shape.
+    Docusign(CreateFlowsVaultConnectionDocusign),
+    /// The `CreateFlowsVaultConnectionGoogleSheets` shape.
+    GoogleSheets(CreateFlowsVaultConnectionGoogleSheets),
+    /// The `CreateFlowsVaultConnectionHttp` shape.
+    Http(CreateFlowsVaultConnectionHttp),
+    /// The `CreateFlowsVaultConnectionHubspot` shape.
+    Hubspot(CreateFlowsVaultConnectionHubspot),
+    /// The `CreateFlowsVaultConnectionJwt` shape.
+    Jwt(CreateFlowsVaultConnectionJwt),
+    /// The `CreateFlowsVaultConnectionMailchimp` shape.
+    Mailchimp(CreateFlowsVaultConnectionMailchimp),
+    /// The `CreateFlowsVaultConnectionMailjet` shape.
+    Mailjet(CreateFlowsVaultConnectionMailjet),
+    /// The `CreateFlowsVaultConnectionPipedrive` shape.
+    Pipedrive(CreateFlowsVaultConnectionPipedrive),
+    /// The `CreateFlowsVaultConnectionSalesforce` shape.
+    Salesforce(CreateFlowsVaultConnectionSalesforce),
+    /// The `CreateFlowsVaultConnectionSendgrid` shape.
+    Sendgrid(CreateFlowsVaultConnectionSendgrid),
+    /// The `CreateFlowsVaultConnectionSlack` shape.
+    Slack(CreateFlowsVaultConnectionSlack),
+    /// The `CreateFlowsVaultConnectionStripe` shape.
+    Stripe(CreateFlowsVaultConnectionStripe),
+    /// The `CreateFlowsVaultConnectionTelegram` shape.
+    Telegram(CreateFlowsVaultConnectionTelegram),
+    /// The `CreateFlowsVaultConnectionTwilio` shape.
+    Twilio(CreateFlowsVaultConnectionTwilio),
+    /// The `CreateFlowsVaultConnectionWhatsapp` shape.
+    Whatsapp(CreateFlowsVaultConnectionWhatsapp),
+    /// The `CreateFlowsVaultConnectionZapier` shape.
+    Zapier(CreateFlowsVaultConnectionZapier),
+    /// JSON this version cannot tell apart, kept as received.
+    Other(Value),
+}
+
+impl<'de> Deserialize<'de> for CreateFlowsVaultConnectionRequestContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Wire {
+            Activecampaign(CreateFlowsVaultConnectionActivecampaign),
+            Airtable(CreateFlowsVaultConnectionAirtable),
+            Auth0(CreateFlowsVaultConnectionAuth0),
+            Bigquery(CreateFlowsVaultConnectionBigquery),
+            Clearbit(CreateFlowsVaultConnectionClearbit),
+            Docusign(CreateFlowsVaultConnectionDocusign),
+            GoogleSheets(CreateFlowsVaultConnectionGoogleSheets),
+            Http(CreateFlowsVaultConnectionHttp),
+            Hubspot(CreateFlowsVaultConnectionHubspot),
+            Jwt(CreateFlowsVaultConnectionJwt),
+            Mailchimp(CreateFlowsVaultConnectionMailchimp),
+            Mailjet(CreateFlowsVaultConnectionMailjet),
+            Pipedrive(CreateFlowsVaultConnectionPipedrive),
+            Salesforce(CreateFlowsVaultConnectionSalesforce),
+            Sendgrid(CreateFlowsVaultConnectionSendgrid),
+            Slack(CreateFlowsVaultConnectionSlack),
+            Stripe(CreateFlowsVaultConnectionStripe),
+            Telegram(CreateFlowsVaultConnectionTelegram),
+            Twilio(CreateFlowsVaultConnectionTwilio),
+            Whatsapp(CreateFlowsVaultConnectionWhatsapp),
+            Zapier(CreateFlowsVaultConnectionZapier),
+            Other(Value),
+        }
+        Ok(match Wire::deserialize(deserializer)? {
+            Wire::Activecampaign(v) => Self::Activecampaign(v),
+            Wire::Airtable(v) => Self::Airtable(v),
+            Wire::Auth0(v) => Self::Auth0(v),
+            Wire::Bigquery(v) => Self::Bigquery(v),
+            Wire::Clearbit(v) => Self::Clearbit(v),
+            Wire::Docusign(v) => Self::Docusign(v),
+            Wire::GoogleSheets(v) => Self::GoogleSheets(v),
+            Wire::Http(v) => Self::Http(v),
+            Wire::Hubspot(v) => Self::Hubspot(v),
+            Wire::Jwt(v) => Self::Jwt(v),
+            Wire::Mailchimp(v) => Self::Mailchimp(v),
+            Wire::Mailjet(v) => Self::Mailjet(v),
+            Wire::Pipedrive(v) => Self::Pipedrive(v),
+            Wire::Salesforce(v) => Self::Salesforce(v),
+            Wire::Sendgrid(v) => Self::Sendgrid(v),
+            Wire::Slack(v) => Self::Slack(v),
+            Wire::Stripe(v) => Self::Stripe(v),
+            Wire::Telegram(v) => Self::Telegram(v),
+            Wire::Twilio(v) => Self::Twilio(v),
+            Wire::Whatsapp(v) => Self::Whatsapp(v),
+            Wire::Zapier(v) => Self::Zapier(v),
+            Wire::Other(v) => {
+                other("CreateFlowsVaultConnectionRequestContent", &v);
+                Self::Other(v)
+            }
+        })
+    }
+}
+
+impl fmt::Debug for CreateFlowsVaultConnectionRequestContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Activecampaign(v) => f.debug_tuple("Activecampaign").field(v).finish(),
+            Self::Airtable(v) => f.debug_tuple("Airtable").field(v).finish(),
+            Self::Auth0(v) => f.debug_tuple("Auth0").field(v).finish(),
+            Self::Bigquery(v) => f.debug_tuple("Bigquery").field(v).finish(),
+            Self::Clearbit(v) => f.debug_tuple("Clearbit").field(v).finish(),
+            Self::Docusign(v) => f.debug_tuple("Docusign").field(v).finish(),
+            Self::GoogleSheets(v) => f.debug_tuple("GoogleSheets").field(v).finish(),
+            Self::Http(v) => f.debug_tuple("Http").field(v).finish(),
+            Self::Hubspot(v) => f.debug_tuple("Hubspot").field(v).finish(),
+            Self::Jwt(v) => f.debug_tuple("Jwt").field(v).finish(),
+            Self::Mailchimp(v) => f.debug_tuple("Mailchimp").field(v).finish(),
+            Self::Mailjet(v) => f.debug_tuple("Mailjet").field(v).finish(),
+            Self::Pipedrive(v) => f.debug_tuple("Pipedrive").field(v).finish(),
+            Self::Salesforce(v) => f.debug_tuple("Salesforce").field(v).finish(),
+            Self::Sendgrid(v) => f.debug_tuple("Sendgrid").field(v).finish(),
+            Self::Slack(v) => f.debug_tuple("Slack").field(v).finish(),
+            Self::Stripe(v) => f.debug_tuple("Stripe").field(v).finish(),
+            Self::Telegram(v) => f.debug_tuple("Telegram").field(v).finish(),
+            Self::Twilio(v) => f.debug_tuple("Twilio").field(v).finish(),
+            Self::Whatsapp(v) => f.debug_tuple("Whatsapp").field(v).finish(),
+            Self::Zapier(v) => f.debug_tuple("Zapier").field(v).finish(),
+            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
+        }
+    }
+}
+
+/// The `CreateFlowsVaultConnectionResponseContent` schema.
+///
+/// The answer of `POST /flows/vault/connections` (`flows_vault_connections_create`).
+///
+/// The same type as [`GetFlowsVaultConnectionResponseContent`]: the API description gives both the same schema.
+pub type CreateFlowsVaultConnectionResponseContent = GetFlowsVaultConnectionResponseContent;
+
+/// One of the shapes of `CreateFlowsVaultConnectionSalesforce`.
+///
+/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
+#[derive(Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+#[non_exhaustive]
+pub enum CreateFlowsVaultConnectionSalesforce {
+    /// The `CreateFlowsVaultConnectionSalesforceOauthCode` shape.
+    OauthCode(CreateFlowsVaultConnectionSalesforceOauthCode),
+    /// The `CreateFlowsVaultConnectionSalesforceUninitialized` shape.
+    Uninitialized(CreateFlowsVaultConnectionSalesforceUninitialized),
+    /// JSON this version cannot tell apart, kept as received.
+    Other(Value),
+}
+
+impl<'de> Deserialize<'de> for CreateFlowsVaultConnectionSalesforce {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Wire {
+            OauthCode(CreateFlowsVaultConnectionSalesforceOauthCode),
+            Uninitialized(CreateFlowsVaultConnectionSalesforceUninitialized),
+            Other(Value),
+        }
+        Ok(match Wire::deserialize(deserializer)? {
+            Wire::OauthCode(v) => Self::OauthCode(v),
+            Wire::Uninitialized(v) => Self::Uninitialized(v),
+            Wire::Other(v) => {
+                other("CreateFlowsVaultConnectionSalesforce", &v);
+                Self::Other(v)
+            }
+        })
+    }
+}
+
+impl fmt::Debug for CreateFlowsVaultConnectionSalesforce {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::OauthCode(v) => f.debug_tuple("OauthCode").field(v).finish(),
+            Self::Uninitialized(v) => f.debug_tuple("Uninitialized").field(v).finish(),
+            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
+        }
+    }
+}
+
+/// The `CreateFlowsVaultConnectionSalesforceOauthCode` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct CreateFlowsVaultConnectionSalesforceOauthCode {
+    /// Always `SALESFORCE`.
+    #[serde(deserialize_with = "CreateFlowsVaultConnectionSalesforceOauthCode::constant_app_id")]
+    pub app_id: String,
+    /// Flows Vault Connection name.
+    pub name: String,
+    /// The `setup` field.
+    pub setup: FlowsVaultConnectioSetupOauthCode,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for CreateFlowsVaultConnectionSalesforceOauthCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateFlowsVaultConnectionSalesforceOauthCode")
+            .field("app_id", &self.app_id)
+            .field("name", &self.name)
+            .field("setup", &self.setup)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl CreateFlowsVaultConnectionSalesforceOauthCode {
+    fn constant_app_id<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "SALESFORCE")
+    }
+}
+
+impl CreateFlowsVaultConnectionSalesforceOauthCode {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(
+        name: impl Into<String>,
+        setup: impl Into<FlowsVaultConnectioSetupOauthCode>,
+    ) -> Self {
+        Self {
+            app_id: "SALESFORCE".to_owned(),
+            name: name.into(),
+            setup: setup.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+/// The `CreateFlowsVaultConnectionSalesforceUninitialized` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct CreateFlowsVaultConnectionSalesforceUninitialized {
+    /// Always `SALESFORCE`.
+    #[serde(
+        deserialize_with = "CreateFlowsVaultConnectionSalesforceUninitialized::constant_app_id"
+    )]
+    pub app_id: String,
+    /// Flows Vault Connection name.
+    pub name: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for CreateFlowsVaultConnectionSalesforceUninitialized {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateFlowsVaultConnectionSalesforceUninitialized")
+            .field("app_id", &self.app_id)
+            .field("name", &self.name)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl CreateFlowsVaultConnectionSalesforceUninitialized {
+    fn constant_app_id<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "SALESFORCE")
+    }
+}
+
+impl CreateFlowsVaultConnectionSalesforceUninitialized {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(name: impl Into<String>) -> Self {
+        Self {
+            app_id: "SALESFORCE".to_owned(),
+            name: name.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+/// One of the shapes of `CreateFlowsVaultConnectionSendgrid`.
+///
+/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
+#[derive(Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+#[non_exhaustive]
+pub enum CreateFlowsVaultConnectionSendgrid {
+    /// The `CreateFlowsVaultConnectionSendgridApiKey` shape.
+    ApiKey(CreateFlowsVaultConnectionSendgridApiKey),
+    /// The `CreateFlowsVaultConnectionSendgridUninitialized` shape.
+    Uninitialized(CreateFlowsVaultConnectionSendgridUninitialized),
+    /// JSON this version cannot tell apart, kept as received.
+    Other(Value),
+}
+
+impl<'de> Deserialize<'de> for CreateFlowsVaultConnectionSendgrid {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Wire {
+            ApiKey(CreateFlowsVaultConnectionSendgridApiKey),
+            Uninitialized(CreateFlowsVaultConnectionSendgridUninitialized),
+            Other(Value),
+        }
+        Ok(match Wire::deserialize(deserializer)? {
+            Wire::ApiKey(v) => Self::ApiKey(v),
+            Wire::Uninitialized(v) => Self::Uninitialized(v),
+            Wire::Other(v) => {
+                other("CreateFlowsVaultConnectionSendgrid", &v);
+                Self::Other(v)
+            }
+        })
+    }
+}
+
+impl fmt::Debug for CreateFlowsVaultConnectionSendgrid {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::ApiKey(v) => f.debug_tuple("ApiKey").field(v).finish(),
+            Self::Uninitialized(v) => f.debug_tuple("Uninitialized").field(v).finish(),
+            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
+        }
+    }
+}
 
 /// The `CreateFlowsVaultConnectionSendgridApiKey` object.
 ///
@@ -21,6 +920,7 @@ use crate::patch::Patch;
 #[non_exhaustive]
 pub struct CreateFlowsVaultConnectionSendgridApiKey {
     /// Always `SENDGRID`.
+    #[serde(deserialize_with = "CreateFlowsVaultConnectionSendgridApiKey::constant_app_id")]
     pub app_id: String,
     /// Flows Vault Connection name.
     pub name: String,
@@ -39,6 +939,14 @@ impl fmt::Debug for CreateFlowsVaultConnectionSendgridApiKey {
             .field("setup", &self.setup)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl CreateFlowsVaultConnectionSendgridApiKey {
+    fn constant_app_id<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "SENDGRID")
     }
 }
 
@@ -68,6 +976,7 @@ impl CreateFlowsVaultConnectionSendgridApiKey {
 #[non_exhaustive]
 pub struct CreateFlowsVaultConnectionSendgridUninitialized {
     /// Always `SENDGRID`.
+    #[serde(deserialize_with = "CreateFlowsVaultConnectionSendgridUninitialized::constant_app_id")]
     pub app_id: String,
     /// Flows Vault Connection name.
     pub name: String,
@@ -83,6 +992,14 @@ impl fmt::Debug for CreateFlowsVaultConnectionSendgridUninitialized {
             .field("name", &self.name)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl CreateFlowsVaultConnectionSendgridUninitialized {
+    fn constant_app_id<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "SENDGRID")
     }
 }
 
@@ -122,40 +1039,23 @@ pub enum CreateFlowsVaultConnectionSlack {
 
 impl<'de> Deserialize<'de> for CreateFlowsVaultConnectionSlack {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        const SHAPES: &[Shape] = &[
-            Shape::Object {
-                consts: &[("app_id", "SLACK")],
-                required: &["name", "setup"],
-            },
-            Shape::Object {
-                consts: &[("app_id", "SLACK")],
-                required: &["name", "setup"],
-            },
-            Shape::Object {
-                consts: &[("app_id", "SLACK")],
-                required: &["name"],
-            },
-        ];
-        let value = Value::deserialize(deserializer)?;
-        for index in candidates(&value, SHAPES) {
-            let decoded = match index {
-                0 => serde_json::from_value(value.clone())
-                    .ok()
-                    .map(Self::Webhook),
-                1 => serde_json::from_value(value.clone())
-                    .ok()
-                    .map(Self::OauthCode),
-                2 => serde_json::from_value(value.clone())
-                    .ok()
-                    .map(Self::Uninitialized),
-                _ => None,
-            };
-            if let Some(decoded) = decoded {
-                return Ok(decoded);
-            }
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Wire {
+            Webhook(CreateFlowsVaultConnectionSlackWebhook),
+            OauthCode(CreateFlowsVaultConnectionSlackOauthCode),
+            Uninitialized(CreateFlowsVaultConnectionSlackUninitialized),
+            Other(Value),
         }
-        other("CreateFlowsVaultConnectionSlack", &value);
-        Ok(Self::Other(value))
+        Ok(match Wire::deserialize(deserializer)? {
+            Wire::Webhook(v) => Self::Webhook(v),
+            Wire::OauthCode(v) => Self::OauthCode(v),
+            Wire::Uninitialized(v) => Self::Uninitialized(v),
+            Wire::Other(v) => {
+                other("CreateFlowsVaultConnectionSlack", &v);
+                Self::Other(v)
+            }
+        })
     }
 }
 
@@ -178,6 +1078,7 @@ impl fmt::Debug for CreateFlowsVaultConnectionSlack {
 #[non_exhaustive]
 pub struct CreateFlowsVaultConnectionSlackOauthCode {
     /// Always `SLACK`.
+    #[serde(deserialize_with = "CreateFlowsVaultConnectionSlackOauthCode::constant_app_id")]
     pub app_id: String,
     /// Flows Vault Connection name.
     pub name: String,
@@ -196,6 +1097,14 @@ impl fmt::Debug for CreateFlowsVaultConnectionSlackOauthCode {
             .field("setup", &self.setup)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl CreateFlowsVaultConnectionSlackOauthCode {
+    fn constant_app_id<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "SLACK")
     }
 }
 
@@ -228,6 +1137,7 @@ impl CreateFlowsVaultConnectionSlackOauthCode {
 #[non_exhaustive]
 pub struct CreateFlowsVaultConnectionSlackUninitialized {
     /// Always `SLACK`.
+    #[serde(deserialize_with = "CreateFlowsVaultConnectionSlackUninitialized::constant_app_id")]
     pub app_id: String,
     /// Flows Vault Connection name.
     pub name: String,
@@ -243,6 +1153,14 @@ impl fmt::Debug for CreateFlowsVaultConnectionSlackUninitialized {
             .field("name", &self.name)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl CreateFlowsVaultConnectionSlackUninitialized {
+    fn constant_app_id<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "SLACK")
     }
 }
 
@@ -271,6 +1189,7 @@ impl CreateFlowsVaultConnectionSlackUninitialized {
 #[non_exhaustive]
 pub struct CreateFlowsVaultConnectionSlackWebhook {
     /// Always `SLACK`.
+    #[serde(deserialize_with = "CreateFlowsVaultConnectionSlackWebhook::constant_app_id")]
     pub app_id: String,
     /// Flows Vault Connection name.
     pub name: String,
@@ -289,6 +1208,14 @@ impl fmt::Debug for CreateFlowsVaultConnectionSlackWebhook {
             .field("setup", &self.setup)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl CreateFlowsVaultConnectionSlackWebhook {
+    fn constant_app_id<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "SLACK")
     }
 }
 
@@ -329,40 +1256,23 @@ pub enum CreateFlowsVaultConnectionStripe {
 
 impl<'de> Deserialize<'de> for CreateFlowsVaultConnectionStripe {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        const SHAPES: &[Shape] = &[
-            Shape::Object {
-                consts: &[("app_id", "STRIPE")],
-                required: &["name", "setup"],
-            },
-            Shape::Object {
-                consts: &[("app_id", "STRIPE")],
-                required: &["name", "setup"],
-            },
-            Shape::Object {
-                consts: &[("app_id", "STRIPE")],
-                required: &["name"],
-            },
-        ];
-        let value = Value::deserialize(deserializer)?;
-        for index in candidates(&value, SHAPES) {
-            let decoded = match index {
-                0 => serde_json::from_value(value.clone())
-                    .ok()
-                    .map(Self::KeyPair),
-                1 => serde_json::from_value(value.clone())
-                    .ok()
-                    .map(Self::OauthCode),
-                2 => serde_json::from_value(value.clone())
-                    .ok()
-                    .map(Self::Uninitialized),
-                _ => None,
-            };
-            if let Some(decoded) = decoded {
-                return Ok(decoded);
-            }
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Wire {
+            KeyPair(CreateFlowsVaultConnectionStripeKeyPair),
+            OauthCode(CreateFlowsVaultConnectionStripeOauthCode),
+            Uninitialized(CreateFlowsVaultConnectionStripeUninitialized),
+            Other(Value),
         }
-        other("CreateFlowsVaultConnectionStripe", &value);
-        Ok(Self::Other(value))
+        Ok(match Wire::deserialize(deserializer)? {
+            Wire::KeyPair(v) => Self::KeyPair(v),
+            Wire::OauthCode(v) => Self::OauthCode(v),
+            Wire::Uninitialized(v) => Self::Uninitialized(v),
+            Wire::Other(v) => {
+                other("CreateFlowsVaultConnectionStripe", &v);
+                Self::Other(v)
+            }
+        })
     }
 }
 
@@ -385,6 +1295,7 @@ impl fmt::Debug for CreateFlowsVaultConnectionStripe {
 #[non_exhaustive]
 pub struct CreateFlowsVaultConnectionStripeKeyPair {
     /// Always `STRIPE`.
+    #[serde(deserialize_with = "CreateFlowsVaultConnectionStripeKeyPair::constant_app_id")]
     pub app_id: String,
     /// Flows Vault Connection name.
     pub name: String,
@@ -403,6 +1314,14 @@ impl fmt::Debug for CreateFlowsVaultConnectionStripeKeyPair {
             .field("setup", &self.setup)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl CreateFlowsVaultConnectionStripeKeyPair {
+    fn constant_app_id<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "STRIPE")
     }
 }
 
@@ -435,6 +1354,7 @@ impl CreateFlowsVaultConnectionStripeKeyPair {
 #[non_exhaustive]
 pub struct CreateFlowsVaultConnectionStripeOauthCode {
     /// Always `STRIPE`.
+    #[serde(deserialize_with = "CreateFlowsVaultConnectionStripeOauthCode::constant_app_id")]
     pub app_id: String,
     /// Flows Vault Connection name.
     pub name: String,
@@ -453,6 +1373,14 @@ impl fmt::Debug for CreateFlowsVaultConnectionStripeOauthCode {
             .field("setup", &self.setup)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl CreateFlowsVaultConnectionStripeOauthCode {
+    fn constant_app_id<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "STRIPE")
     }
 }
 
@@ -485,6 +1413,7 @@ impl CreateFlowsVaultConnectionStripeOauthCode {
 #[non_exhaustive]
 pub struct CreateFlowsVaultConnectionStripeUninitialized {
     /// Always `STRIPE`.
+    #[serde(deserialize_with = "CreateFlowsVaultConnectionStripeUninitialized::constant_app_id")]
     pub app_id: String,
     /// Flows Vault Connection name.
     pub name: String,
@@ -500,6 +1429,14 @@ impl fmt::Debug for CreateFlowsVaultConnectionStripeUninitialized {
             .field("name", &self.name)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl CreateFlowsVaultConnectionStripeUninitialized {
+    fn constant_app_id<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "STRIPE")
     }
 }
 
@@ -537,31 +1474,21 @@ pub enum CreateFlowsVaultConnectionTelegram {
 
 impl<'de> Deserialize<'de> for CreateFlowsVaultConnectionTelegram {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        const SHAPES: &[Shape] = &[
-            Shape::Object {
-                consts: &[("app_id", "TELEGRAM")],
-                required: &["name", "setup"],
-            },
-            Shape::Object {
-                consts: &[("app_id", "TELEGRAM")],
-                required: &["name"],
-            },
-        ];
-        let value = Value::deserialize(deserializer)?;
-        for index in candidates(&value, SHAPES) {
-            let decoded = match index {
-                0 => serde_json::from_value(value.clone()).ok().map(Self::Token),
-                1 => serde_json::from_value(value.clone())
-                    .ok()
-                    .map(Self::Uninitialized),
-                _ => None,
-            };
-            if let Some(decoded) = decoded {
-                return Ok(decoded);
-            }
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Wire {
+            Token(CreateFlowsVaultConnectionTelegramToken),
+            Uninitialized(CreateFlowsVaultConnectionTelegramUninitialized),
+            Other(Value),
         }
-        other("CreateFlowsVaultConnectionTelegram", &value);
-        Ok(Self::Other(value))
+        Ok(match Wire::deserialize(deserializer)? {
+            Wire::Token(v) => Self::Token(v),
+            Wire::Uninitialized(v) => Self::Uninitialized(v),
+            Wire::Other(v) => {
+                other("CreateFlowsVaultConnectionTelegram", &v);
+                Self::Other(v)
+            }
+        })
     }
 }
 
@@ -583,6 +1510,7 @@ impl fmt::Debug for CreateFlowsVaultConnectionTelegram {
 #[non_exhaustive]
 pub struct CreateFlowsVaultConnectionTelegramToken {
     /// Always `TELEGRAM`.
+    #[serde(deserialize_with = "CreateFlowsVaultConnectionTelegramToken::constant_app_id")]
     pub app_id: String,
     /// Flows Vault Connection name.
     pub name: String,
@@ -601,6 +1529,14 @@ impl fmt::Debug for CreateFlowsVaultConnectionTelegramToken {
             .field("setup", &self.setup)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl CreateFlowsVaultConnectionTelegramToken {
+    fn constant_app_id<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "TELEGRAM")
     }
 }
 
@@ -630,6 +1566,7 @@ impl CreateFlowsVaultConnectionTelegramToken {
 #[non_exhaustive]
 pub struct CreateFlowsVaultConnectionTelegramUninitialized {
     /// Always `TELEGRAM`.
+    #[serde(deserialize_with = "CreateFlowsVaultConnectionTelegramUninitialized::constant_app_id")]
     pub app_id: String,
     /// Flows Vault Connection name.
     pub name: String,
@@ -645,6 +1582,14 @@ impl fmt::Debug for CreateFlowsVaultConnectionTelegramUninitialized {
             .field("name", &self.name)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl CreateFlowsVaultConnectionTelegramUninitialized {
+    fn constant_app_id<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "TELEGRAM")
     }
 }
 
@@ -682,31 +1627,21 @@ pub enum CreateFlowsVaultConnectionTwilio {
 
 impl<'de> Deserialize<'de> for CreateFlowsVaultConnectionTwilio {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        const SHAPES: &[Shape] = &[
-            Shape::Object {
-                consts: &[("app_id", "TWILIO")],
-                required: &["name", "setup"],
-            },
-            Shape::Object {
-                consts: &[("app_id", "TWILIO")],
-                required: &["name"],
-            },
-        ];
-        let value = Value::deserialize(deserializer)?;
-        for index in candidates(&value, SHAPES) {
-            let decoded = match index {
-                0 => serde_json::from_value(value.clone()).ok().map(Self::ApiKey),
-                1 => serde_json::from_value(value.clone())
-                    .ok()
-                    .map(Self::Uninitialized),
-                _ => None,
-            };
-            if let Some(decoded) = decoded {
-                return Ok(decoded);
-            }
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Wire {
+            ApiKey(CreateFlowsVaultConnectionTwilioApiKey),
+            Uninitialized(CreateFlowsVaultConnectionTwilioUninitialized),
+            Other(Value),
         }
-        other("CreateFlowsVaultConnectionTwilio", &value);
-        Ok(Self::Other(value))
+        Ok(match Wire::deserialize(deserializer)? {
+            Wire::ApiKey(v) => Self::ApiKey(v),
+            Wire::Uninitialized(v) => Self::Uninitialized(v),
+            Wire::Other(v) => {
+                other("CreateFlowsVaultConnectionTwilio", &v);
+                Self::Other(v)
+            }
+        })
     }
 }
 
@@ -728,6 +1663,7 @@ impl fmt::Debug for CreateFlowsVaultConnectionTwilio {
 #[non_exhaustive]
 pub struct CreateFlowsVaultConnectionTwilioApiKey {
     /// Always `TWILIO`.
+    #[serde(deserialize_with = "CreateFlowsVaultConnectionTwilioApiKey::constant_app_id")]
     pub app_id: String,
     /// Flows Vault Connection name.
     pub name: String,
@@ -746,6 +1682,14 @@ impl fmt::Debug for CreateFlowsVaultConnectionTwilioApiKey {
             .field("setup", &self.setup)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl CreateFlowsVaultConnectionTwilioApiKey {
+    fn constant_app_id<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "TWILIO")
     }
 }
 
@@ -778,6 +1722,7 @@ impl CreateFlowsVaultConnectionTwilioApiKey {
 #[non_exhaustive]
 pub struct CreateFlowsVaultConnectionTwilioUninitialized {
     /// Always `TWILIO`.
+    #[serde(deserialize_with = "CreateFlowsVaultConnectionTwilioUninitialized::constant_app_id")]
     pub app_id: String,
     /// Flows Vault Connection name.
     pub name: String,
@@ -793,6 +1738,14 @@ impl fmt::Debug for CreateFlowsVaultConnectionTwilioUninitialized {
             .field("name", &self.name)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl CreateFlowsVaultConnectionTwilioUninitialized {
+    fn constant_app_id<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "TWILIO")
     }
 }
 
@@ -830,31 +1783,21 @@ pub enum CreateFlowsVaultConnectionWhatsapp {
 
 impl<'de> Deserialize<'de> for CreateFlowsVaultConnectionWhatsapp {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        const SHAPES: &[Shape] = &[
-            Shape::Object {
-                consts: &[("app_id", "WHATSAPP")],
-                required: &["name", "setup"],
-            },
-            Shape::Object {
-                consts: &[("app_id", "WHATSAPP")],
-                required: &["name"],
-            },
-        ];
-        let value = Value::deserialize(deserializer)?;
-        for index in candidates(&value, SHAPES) {
-            let decoded = match index {
-                0 => serde_json::from_value(value.clone()).ok().map(Self::Token),
-                1 => serde_json::from_value(value.clone())
-                    .ok()
-                    .map(Self::Uninitialized),
-                _ => None,
-            };
-            if let Some(decoded) = decoded {
-                return Ok(decoded);
-            }
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Wire {
+            Token(CreateFlowsVaultConnectionWhatsappToken),
+            Uninitialized(CreateFlowsVaultConnectionWhatsappUninitialized),
+            Other(Value),
         }
-        other("CreateFlowsVaultConnectionWhatsapp", &value);
-        Ok(Self::Other(value))
+        Ok(match Wire::deserialize(deserializer)? {
+            Wire::Token(v) => Self::Token(v),
+            Wire::Uninitialized(v) => Self::Uninitialized(v),
+            Wire::Other(v) => {
+                other("CreateFlowsVaultConnectionWhatsapp", &v);
+                Self::Other(v)
+            }
+        })
     }
 }
 
@@ -876,6 +1819,7 @@ impl fmt::Debug for CreateFlowsVaultConnectionWhatsapp {
 #[non_exhaustive]
 pub struct CreateFlowsVaultConnectionWhatsappToken {
     /// Always `WHATSAPP`.
+    #[serde(deserialize_with = "CreateFlowsVaultConnectionWhatsappToken::constant_app_id")]
     pub app_id: String,
     /// Flows Vault Connection name.
     pub name: String,
@@ -894,6 +1838,14 @@ impl fmt::Debug for CreateFlowsVaultConnectionWhatsappToken {
             .field("setup", &self.setup)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl CreateFlowsVaultConnectionWhatsappToken {
+    fn constant_app_id<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "WHATSAPP")
     }
 }
 
@@ -923,6 +1875,7 @@ impl CreateFlowsVaultConnectionWhatsappToken {
 #[non_exhaustive]
 pub struct CreateFlowsVaultConnectionWhatsappUninitialized {
     /// Always `WHATSAPP`.
+    #[serde(deserialize_with = "CreateFlowsVaultConnectionWhatsappUninitialized::constant_app_id")]
     pub app_id: String,
     /// Flows Vault Connection name.
     pub name: String,
@@ -938,6 +1891,14 @@ impl fmt::Debug for CreateFlowsVaultConnectionWhatsappUninitialized {
             .field("name", &self.name)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl CreateFlowsVaultConnectionWhatsappUninitialized {
+    fn constant_app_id<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "WHATSAPP")
     }
 }
 
@@ -975,33 +1936,21 @@ pub enum CreateFlowsVaultConnectionZapier {
 
 impl<'de> Deserialize<'de> for CreateFlowsVaultConnectionZapier {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        const SHAPES: &[Shape] = &[
-            Shape::Object {
-                consts: &[("app_id", "ZAPIER")],
-                required: &["name", "setup"],
-            },
-            Shape::Object {
-                consts: &[("app_id", "ZAPIER")],
-                required: &["name"],
-            },
-        ];
-        let value = Value::deserialize(deserializer)?;
-        for index in candidates(&value, SHAPES) {
-            let decoded = match index {
-                0 => serde_json::from_value(value.clone())
-                    .ok()
-                    .map(Self::Webhook),
-                1 => serde_json::from_value(value.clone())
-                    .ok()
-                    .map(Self::Uninitialized),
-                _ => None,
-            };
-            if let Some(decoded) = decoded {
-                return Ok(decoded);
-            }
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Wire {
+            Webhook(CreateFlowsVaultConnectionZapierWebhook),
+            Uninitialized(CreateFlowsVaultConnectionZapierUninitialized),
+            Other(Value),
         }
-        other("CreateFlowsVaultConnectionZapier", &value);
-        Ok(Self::Other(value))
+        Ok(match Wire::deserialize(deserializer)? {
+            Wire::Webhook(v) => Self::Webhook(v),
+            Wire::Uninitialized(v) => Self::Uninitialized(v),
+            Wire::Other(v) => {
+                other("CreateFlowsVaultConnectionZapier", &v);
+                Self::Other(v)
+            }
+        })
     }
 }
 
@@ -1023,6 +1972,7 @@ impl fmt::Debug for CreateFlowsVaultConnectionZapier {
 #[non_exhaustive]
 pub struct CreateFlowsVaultConnectionZapierUninitialized {
     /// Always `ZAPIER`.
+    #[serde(deserialize_with = "CreateFlowsVaultConnectionZapierUninitialized::constant_app_id")]
     pub app_id: String,
     /// Flows Vault Connection name.
     pub name: String,
@@ -1038,6 +1988,14 @@ impl fmt::Debug for CreateFlowsVaultConnectionZapierUninitialized {
             .field("name", &self.name)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl CreateFlowsVaultConnectionZapierUninitialized {
+    fn constant_app_id<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "ZAPIER")
     }
 }
 
@@ -1066,6 +2024,7 @@ impl CreateFlowsVaultConnectionZapierUninitialized {
 #[non_exhaustive]
 pub struct CreateFlowsVaultConnectionZapierWebhook {
     /// Always `ZAPIER`.
+    #[serde(deserialize_with = "CreateFlowsVaultConnectionZapierWebhook::constant_app_id")]
     pub app_id: String,
     /// Flows Vault Connection name.
     pub name: String,
@@ -1084,6 +2043,14 @@ impl fmt::Debug for CreateFlowsVaultConnectionZapierWebhook {
             .field("setup", &self.setup)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl CreateFlowsVaultConnectionZapierWebhook {
+    fn constant_app_id<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "ZAPIER")
     }
 }
 
@@ -1770,965 +2737,3 @@ impl CreateLogStreamEventBridgeRequestBody {
         self
     }
 }
-
-/// The `CreateLogStreamEventGridRequestBody` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateLogStreamEventGridRequestBody {
-    /// Only logs events matching these filters will be delivered by the stream. If omitted or empty, all events will be delivered.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub filters: Option<Vec<LogStreamFilter>>,
-    /// True for priority log streams, false for non-priority
-    #[serde(
-        rename = "isPriority",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub is_priority: Option<bool>,
-    /// log stream name
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// The `pii_config` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub pii_config: Option<LogStreamPiiConfig>,
-    /// The `sink` field.
-    pub sink: LogStreamEventGridSink,
-    /// The optional datetime (ISO 8601) to start streaming logs from
-    #[serde(rename = "startFrom", default, skip_serializing_if = "Option::is_none")]
-    pub start_from: Option<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for CreateLogStreamEventGridRequestBody {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateLogStreamEventGridRequestBody")
-            .field("filters", &self.filters)
-            .field("is_priority", &self.is_priority)
-            .field("name", &self.name)
-            .field("pii_config", &self.pii_config)
-            .field("sink", &self.sink)
-            .field("start_from", &self.start_from)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl CreateLogStreamEventGridRequestBody {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(sink: impl Into<LogStreamEventGridSink>) -> Self {
-        Self {
-            filters: None,
-            is_priority: None,
-            name: None,
-            pii_config: None,
-            sink: sink.into(),
-            start_from: None,
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `filters`.
-    pub fn filters(mut self, value: impl Into<Vec<LogStreamFilter>>) -> Self {
-        self.filters = Some(value.into());
-        self
-    }
-
-    /// Sets `isPriority`.
-    pub fn is_priority(mut self, value: impl Into<bool>) -> Self {
-        self.is_priority = Some(value.into());
-        self
-    }
-
-    /// Sets `name`.
-    pub fn name(mut self, value: impl Into<String>) -> Self {
-        self.name = Some(value.into());
-        self
-    }
-
-    /// Sets `pii_config`.
-    pub fn pii_config(mut self, value: impl Into<LogStreamPiiConfig>) -> Self {
-        self.pii_config = Some(value.into());
-        self
-    }
-
-    /// Sets `startFrom`.
-    pub fn start_from(mut self, value: impl Into<String>) -> Self {
-        self.start_from = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `CreateLogStreamHttpRequestBody` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateLogStreamHttpRequestBody {
-    /// Only logs events matching these filters will be delivered by the stream. If omitted or empty, all events will be delivered.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub filters: Option<Vec<LogStreamFilter>>,
-    /// True for priority log streams, false for non-priority
-    #[serde(
-        rename = "isPriority",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub is_priority: Option<bool>,
-    /// log stream name
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// The `pii_config` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub pii_config: Option<LogStreamPiiConfig>,
-    /// The `sink` field.
-    pub sink: LogStreamHttpSink,
-    /// The optional datetime (ISO 8601) to start streaming logs from
-    #[serde(rename = "startFrom", default, skip_serializing_if = "Option::is_none")]
-    pub start_from: Option<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for CreateLogStreamHttpRequestBody {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateLogStreamHttpRequestBody")
-            .field("filters", &self.filters)
-            .field("is_priority", &self.is_priority)
-            .field("name", &self.name)
-            .field("pii_config", &self.pii_config)
-            .field("sink", &self.sink)
-            .field("start_from", &self.start_from)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl CreateLogStreamHttpRequestBody {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(sink: impl Into<LogStreamHttpSink>) -> Self {
-        Self {
-            filters: None,
-            is_priority: None,
-            name: None,
-            pii_config: None,
-            sink: sink.into(),
-            start_from: None,
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `filters`.
-    pub fn filters(mut self, value: impl Into<Vec<LogStreamFilter>>) -> Self {
-        self.filters = Some(value.into());
-        self
-    }
-
-    /// Sets `isPriority`.
-    pub fn is_priority(mut self, value: impl Into<bool>) -> Self {
-        self.is_priority = Some(value.into());
-        self
-    }
-
-    /// Sets `name`.
-    pub fn name(mut self, value: impl Into<String>) -> Self {
-        self.name = Some(value.into());
-        self
-    }
-
-    /// Sets `pii_config`.
-    pub fn pii_config(mut self, value: impl Into<LogStreamPiiConfig>) -> Self {
-        self.pii_config = Some(value.into());
-        self
-    }
-
-    /// Sets `startFrom`.
-    pub fn start_from(mut self, value: impl Into<String>) -> Self {
-        self.start_from = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `CreateLogStreamMixpanelRequestBody` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateLogStreamMixpanelRequestBody {
-    /// Only logs events matching these filters will be delivered by the stream. If omitted or empty, all events will be delivered.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub filters: Option<Vec<LogStreamFilter>>,
-    /// True for priority log streams, false for non-priority
-    #[serde(
-        rename = "isPriority",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub is_priority: Option<bool>,
-    /// log stream name
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// The `pii_config` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub pii_config: Option<LogStreamPiiConfig>,
-    /// The `sink` field.
-    pub sink: LogStreamMixpanelSink,
-    /// The optional datetime (ISO 8601) to start streaming logs from
-    #[serde(rename = "startFrom", default, skip_serializing_if = "Option::is_none")]
-    pub start_from: Option<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for CreateLogStreamMixpanelRequestBody {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateLogStreamMixpanelRequestBody")
-            .field("filters", &self.filters)
-            .field("is_priority", &self.is_priority)
-            .field("name", &self.name)
-            .field("pii_config", &self.pii_config)
-            .field("sink", &self.sink)
-            .field("start_from", &self.start_from)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl CreateLogStreamMixpanelRequestBody {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(sink: impl Into<LogStreamMixpanelSink>) -> Self {
-        Self {
-            filters: None,
-            is_priority: None,
-            name: None,
-            pii_config: None,
-            sink: sink.into(),
-            start_from: None,
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `filters`.
-    pub fn filters(mut self, value: impl Into<Vec<LogStreamFilter>>) -> Self {
-        self.filters = Some(value.into());
-        self
-    }
-
-    /// Sets `isPriority`.
-    pub fn is_priority(mut self, value: impl Into<bool>) -> Self {
-        self.is_priority = Some(value.into());
-        self
-    }
-
-    /// Sets `name`.
-    pub fn name(mut self, value: impl Into<String>) -> Self {
-        self.name = Some(value.into());
-        self
-    }
-
-    /// Sets `pii_config`.
-    pub fn pii_config(mut self, value: impl Into<LogStreamPiiConfig>) -> Self {
-        self.pii_config = Some(value.into());
-        self
-    }
-
-    /// Sets `startFrom`.
-    pub fn start_from(mut self, value: impl Into<String>) -> Self {
-        self.start_from = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// One of the shapes of `CreateLogStreamRequestContent`.
-///
-/// The body of `POST /log-streams` (`logStreams_create`).
-///
-/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
-#[derive(Clone, PartialEq, Serialize)]
-#[serde(untagged)]
-#[non_exhaustive]
-pub enum CreateLogStreamRequestContent {
-    /// The `Map<String, Value>` shape.
-    Object(Map<String, Value>),
-    /// JSON this version cannot tell apart, kept as received.
-    Other(Value),
-}
-
-impl<'de> Deserialize<'de> for CreateLogStreamRequestContent {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        const SHAPES: &[Shape] = &[Shape::Object {
-            consts: &[],
-            required: &[],
-        }];
-        let value = Value::deserialize(deserializer)?;
-        for index in candidates(&value, SHAPES) {
-            let decoded = match index {
-                0 => serde_json::from_value(value.clone()).ok().map(Self::Object),
-                _ => None,
-            };
-            if let Some(decoded) = decoded {
-                return Ok(decoded);
-            }
-        }
-        other("CreateLogStreamRequestContent", &value);
-        Ok(Self::Other(value))
-    }
-}
-
-impl fmt::Debug for CreateLogStreamRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Object(v) => f.debug_tuple("Object").field(&Keys(v)).finish(),
-            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
-        }
-    }
-}
-
-/// The `CreateLogStreamResponseContent` schema.
-///
-/// The answer of `POST /log-streams` (`logStreams_create`).
-///
-/// The same type as [`LogStreamResponseSchema`]: the API description gives both the same schema.
-pub type CreateLogStreamResponseContent = LogStreamResponseSchema;
-
-/// The `CreateLogStreamSegmentRequestBody` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateLogStreamSegmentRequestBody {
-    /// Only logs events matching these filters will be delivered by the stream. If omitted or empty, all events will be delivered.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub filters: Option<Vec<LogStreamFilter>>,
-    /// True for priority log streams, false for non-priority
-    #[serde(
-        rename = "isPriority",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub is_priority: Option<bool>,
-    /// log stream name
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// The `pii_config` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub pii_config: Option<LogStreamPiiConfig>,
-    /// The `sink` field.
-    pub sink: LogStreamSegmentSinkWriteKey,
-    /// The optional datetime (ISO 8601) to start streaming logs from
-    #[serde(rename = "startFrom", default, skip_serializing_if = "Option::is_none")]
-    pub start_from: Option<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for CreateLogStreamSegmentRequestBody {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateLogStreamSegmentRequestBody")
-            .field("filters", &self.filters)
-            .field("is_priority", &self.is_priority)
-            .field("name", &self.name)
-            .field("pii_config", &self.pii_config)
-            .field("sink", &self.sink)
-            .field("start_from", &self.start_from)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl CreateLogStreamSegmentRequestBody {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(sink: impl Into<LogStreamSegmentSinkWriteKey>) -> Self {
-        Self {
-            filters: None,
-            is_priority: None,
-            name: None,
-            pii_config: None,
-            sink: sink.into(),
-            start_from: None,
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `filters`.
-    pub fn filters(mut self, value: impl Into<Vec<LogStreamFilter>>) -> Self {
-        self.filters = Some(value.into());
-        self
-    }
-
-    /// Sets `isPriority`.
-    pub fn is_priority(mut self, value: impl Into<bool>) -> Self {
-        self.is_priority = Some(value.into());
-        self
-    }
-
-    /// Sets `name`.
-    pub fn name(mut self, value: impl Into<String>) -> Self {
-        self.name = Some(value.into());
-        self
-    }
-
-    /// Sets `pii_config`.
-    pub fn pii_config(mut self, value: impl Into<LogStreamPiiConfig>) -> Self {
-        self.pii_config = Some(value.into());
-        self
-    }
-
-    /// Sets `startFrom`.
-    pub fn start_from(mut self, value: impl Into<String>) -> Self {
-        self.start_from = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `CreateLogStreamSplunkRequestBody` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateLogStreamSplunkRequestBody {
-    /// Only logs events matching these filters will be delivered by the stream. If omitted or empty, all events will be delivered.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub filters: Option<Vec<LogStreamFilter>>,
-    /// True for priority log streams, false for non-priority
-    #[serde(
-        rename = "isPriority",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub is_priority: Option<bool>,
-    /// log stream name
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// The `pii_config` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub pii_config: Option<LogStreamPiiConfig>,
-    /// The `sink` field.
-    pub sink: LogStreamSplunkSink,
-    /// The optional datetime (ISO 8601) to start streaming logs from
-    #[serde(rename = "startFrom", default, skip_serializing_if = "Option::is_none")]
-    pub start_from: Option<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for CreateLogStreamSplunkRequestBody {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateLogStreamSplunkRequestBody")
-            .field("filters", &self.filters)
-            .field("is_priority", &self.is_priority)
-            .field("name", &self.name)
-            .field("pii_config", &self.pii_config)
-            .field("sink", &self.sink)
-            .field("start_from", &self.start_from)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl CreateLogStreamSplunkRequestBody {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(sink: impl Into<LogStreamSplunkSink>) -> Self {
-        Self {
-            filters: None,
-            is_priority: None,
-            name: None,
-            pii_config: None,
-            sink: sink.into(),
-            start_from: None,
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `filters`.
-    pub fn filters(mut self, value: impl Into<Vec<LogStreamFilter>>) -> Self {
-        self.filters = Some(value.into());
-        self
-    }
-
-    /// Sets `isPriority`.
-    pub fn is_priority(mut self, value: impl Into<bool>) -> Self {
-        self.is_priority = Some(value.into());
-        self
-    }
-
-    /// Sets `name`.
-    pub fn name(mut self, value: impl Into<String>) -> Self {
-        self.name = Some(value.into());
-        self
-    }
-
-    /// Sets `pii_config`.
-    pub fn pii_config(mut self, value: impl Into<LogStreamPiiConfig>) -> Self {
-        self.pii_config = Some(value.into());
-        self
-    }
-
-    /// Sets `startFrom`.
-    pub fn start_from(mut self, value: impl Into<String>) -> Self {
-        self.start_from = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `CreateLogStreamSumoRequestBody` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateLogStreamSumoRequestBody {
-    /// Only logs events matching these filters will be delivered by the stream. If omitted or empty, all events will be delivered.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub filters: Option<Vec<LogStreamFilter>>,
-    /// True for priority log streams, false for non-priority
-    #[serde(
-        rename = "isPriority",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub is_priority: Option<bool>,
-    /// log stream name
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// The `pii_config` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub pii_config: Option<LogStreamPiiConfig>,
-    /// The `sink` field.
-    pub sink: LogStreamSumoSink,
-    /// The optional datetime (ISO 8601) to start streaming logs from
-    #[serde(rename = "startFrom", default, skip_serializing_if = "Option::is_none")]
-    pub start_from: Option<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for CreateLogStreamSumoRequestBody {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateLogStreamSumoRequestBody")
-            .field("filters", &self.filters)
-            .field("is_priority", &self.is_priority)
-            .field("name", &self.name)
-            .field("pii_config", &self.pii_config)
-            .field("sink", &self.sink)
-            .field("start_from", &self.start_from)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl CreateLogStreamSumoRequestBody {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(sink: impl Into<LogStreamSumoSink>) -> Self {
-        Self {
-            filters: None,
-            is_priority: None,
-            name: None,
-            pii_config: None,
-            sink: sink.into(),
-            start_from: None,
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `filters`.
-    pub fn filters(mut self, value: impl Into<Vec<LogStreamFilter>>) -> Self {
-        self.filters = Some(value.into());
-        self
-    }
-
-    /// Sets `isPriority`.
-    pub fn is_priority(mut self, value: impl Into<bool>) -> Self {
-        self.is_priority = Some(value.into());
-        self
-    }
-
-    /// Sets `name`.
-    pub fn name(mut self, value: impl Into<String>) -> Self {
-        self.name = Some(value.into());
-        self
-    }
-
-    /// Sets `pii_config`.
-    pub fn pii_config(mut self, value: impl Into<LogStreamPiiConfig>) -> Self {
-        self.pii_config = Some(value.into());
-        self
-    }
-
-    /// Sets `startFrom`.
-    pub fn start_from(mut self, value: impl Into<String>) -> Self {
-        self.start_from = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `CreateOrganizationAllConnectionRequestContent` object.
-///
-/// The body of `POST /organizations/{id}/connections` (`organizations_connections_create`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateOrganizationAllConnectionRequestContent {
-    /// When true, all users that log in with this connection will be automatically granted membership in the organization. When false, users must be granted membership in the organization before logging in with this connection.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub assign_membership_on_login: Option<bool>,
-    /// Connection identifier.
-    pub connection_id: String,
-    /// Whether the connection is enabled for the organization.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub is_enabled: Option<bool>,
-    /// Determines whether organization signup should be enabled for this organization connection. Only applicable for database connections. Default: false.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub is_signup_enabled: Option<bool>,
-    /// The `organization_access_level` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub organization_access_level: Option<OrganizationAccessLevelEnum>,
-    /// Name of the connection in the scope of this organization.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub organization_connection_name: Option<String>,
-    /// Determines whether a connection should be displayed on this organization’s login prompt. Only applicable for enterprise connections. Default: true.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub show_as_button: Option<bool>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for CreateOrganizationAllConnectionRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateOrganizationAllConnectionRequestContent")
-            .field(
-                "assign_membership_on_login",
-                &self.assign_membership_on_login,
-            )
-            .field("connection_id", &self.connection_id)
-            .field("is_enabled", &self.is_enabled)
-            .field("is_signup_enabled", &self.is_signup_enabled)
-            .field("organization_access_level", &self.organization_access_level)
-            .field(
-                "organization_connection_name",
-                &self.organization_connection_name,
-            )
-            .field("show_as_button", &self.show_as_button)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl CreateOrganizationAllConnectionRequestContent {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(connection_id: impl Into<String>) -> Self {
-        Self {
-            assign_membership_on_login: None,
-            connection_id: connection_id.into(),
-            is_enabled: None,
-            is_signup_enabled: None,
-            organization_access_level: None,
-            organization_connection_name: None,
-            show_as_button: None,
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `assign_membership_on_login`.
-    pub fn assign_membership_on_login(mut self, value: impl Into<bool>) -> Self {
-        self.assign_membership_on_login = Some(value.into());
-        self
-    }
-
-    /// Sets `is_enabled`.
-    pub fn is_enabled(mut self, value: impl Into<bool>) -> Self {
-        self.is_enabled = Some(value.into());
-        self
-    }
-
-    /// Sets `is_signup_enabled`.
-    pub fn is_signup_enabled(mut self, value: impl Into<bool>) -> Self {
-        self.is_signup_enabled = Some(value.into());
-        self
-    }
-
-    /// Sets `organization_access_level`.
-    pub fn organization_access_level(
-        mut self,
-        value: impl Into<OrganizationAccessLevelEnum>,
-    ) -> Self {
-        self.organization_access_level = Some(value.into());
-        self
-    }
-
-    /// Sets `organization_connection_name`.
-    pub fn organization_connection_name(mut self, value: impl Into<String>) -> Self {
-        self.organization_connection_name = Some(value.into());
-        self
-    }
-
-    /// Sets `show_as_button`.
-    pub fn show_as_button(mut self, value: impl Into<bool>) -> Self {
-        self.show_as_button = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `CreateOrganizationAllConnectionResponseContent` schema.
-///
-/// The answer of `POST /organizations/{id}/connections` (`organizations_connections_create`).
-///
-/// The same type as [`OrganizationAllConnectionPost`]: the API description gives both the same schema.
-pub type CreateOrganizationAllConnectionResponseContent = OrganizationAllConnectionPost;
-
-/// The `CreateOrganizationDiscoveryDomainRequestContent` object.
-///
-/// The body of `POST /organizations/{id}/discovery-domains` (`organizations_discoveryDomains_create`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateOrganizationDiscoveryDomainRequestContent {
-    /// The domain name to associate with the organization e.g. acme.com.
-    pub domain: String,
-    /// The `status` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<OrganizationDiscoveryDomainStatus>,
-    /// Indicates whether this domain should be used for organization discovery.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub use_for_organization_discovery: Option<bool>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for CreateOrganizationDiscoveryDomainRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateOrganizationDiscoveryDomainRequestContent")
-            .field("domain", &self.domain)
-            .field("status", &self.status)
-            .field(
-                "use_for_organization_discovery",
-                &self.use_for_organization_discovery,
-            )
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl CreateOrganizationDiscoveryDomainRequestContent {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(domain: impl Into<String>) -> Self {
-        Self {
-            domain: domain.into(),
-            status: None,
-            use_for_organization_discovery: None,
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `status`.
-    pub fn status(mut self, value: impl Into<OrganizationDiscoveryDomainStatus>) -> Self {
-        self.status = Some(value.into());
-        self
-    }
-
-    /// Sets `use_for_organization_discovery`.
-    pub fn use_for_organization_discovery(mut self, value: impl Into<bool>) -> Self {
-        self.use_for_organization_discovery = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `CreateOrganizationDiscoveryDomainResponseContent` schema.
-///
-/// The answer of `POST /organizations/{id}/discovery-domains` (`organizations_discoveryDomains_create`).
-///
-/// The same type as [`OrganizationDiscoveryDomain`]: the API description gives both the same schema.
-pub type CreateOrganizationDiscoveryDomainResponseContent = OrganizationDiscoveryDomain;
-
-/// The `CreateOrganizationInvitationRequestContent` object.
-///
-/// The body of `POST /organizations/{id}/invitations` (`organizations_invitations_create`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateOrganizationInvitationRequestContent {
-    /// The `app_metadata` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub app_metadata: Option<Map<String, Value>>,
-    /// Auth0 client ID. Used to resolve the application's login initiation endpoint.
-    pub client_id: String,
-    /// The id of the connection to force invitee to authenticate with.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub connection_id: Option<String>,
-    /// The `invitee` field.
-    pub invitee: OrganizationInvitationInvitee,
-    /// The `inviter` field.
-    pub inviter: OrganizationInvitationInviter,
-    /// List of roles IDs to associated with the user.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub roles: Option<Vec<String>>,
-    /// Whether the user will receive an invitation email (true) or no email (false), true by default
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub send_invitation_email: Option<bool>,
-    /// Number of seconds for which the invitation is valid before expiration. If unspecified or set to 0, this value defaults to 604800 seconds (7 days). Max value: 2592000 seconds (30 days).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ttl_sec: Option<i64>,
-    /// The `user_metadata` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub user_metadata: Option<Map<String, Value>>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for CreateOrganizationInvitationRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateOrganizationInvitationRequestContent")
-            .field("app_metadata", &Keys(&self.app_metadata))
-            .field("client_id", &self.client_id)
-            .field("connection_id", &self.connection_id)
-            .field("invitee", &self.invitee)
-            .field("inviter", &self.inviter)
-            .field("roles", &self.roles)
-            .field("send_invitation_email", &self.send_invitation_email)
-            .field("ttl_sec", &self.ttl_sec)
-            .field("user_metadata", &Keys(&self.user_metadata))
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl CreateOrganizationInvitationRequestContent {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(
-        client_id: impl Into<String>,
-        invitee: impl Into<OrganizationInvitationInvitee>,
-        inviter: impl Into<OrganizationInvitationInviter>,
-    ) -> Self {
-        Self {
-            app_metadata: None,
-            client_id: client_id.into(),
-            connection_id: None,
-            invitee: invitee.into(),
-            inviter: inviter.into(),
-            roles: None,
-            send_invitation_email: None,
-            ttl_sec: None,
-            user_metadata: None,
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `app_metadata`.
-    pub fn app_metadata(mut self, value: impl Into<Map<String, Value>>) -> Self {
-        self.app_metadata = Some(value.into());
-        self
-    }
-
-    /// Sets `connection_id`.
-    pub fn connection_id(mut self, value: impl Into<String>) -> Self {
-        self.connection_id = Some(value.into());
-        self
-    }
-
-    /// Sets `roles`.
-    pub fn roles(mut self, value: impl Into<Vec<String>>) -> Self {
-        self.roles = Some(value.into());
-        self
-    }
-
-    /// Sets `send_invitation_email`.
-    pub fn send_invitation_email(mut self, value: impl Into<bool>) -> Self {
-        self.send_invitation_email = Some(value.into());
-        self
-    }
-
-    /// Sets `ttl_sec`.
-    pub fn ttl_sec(mut self, value: impl Into<i64>) -> Self {
-        self.ttl_sec = Some(value.into());
-        self
-    }
-
-    /// Sets `user_metadata`.
-    pub fn user_metadata(mut self, value: impl Into<Map<String, Value>>) -> Self {
-        self.user_metadata = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `CreateOrganizationInvitationResponseContent` schema.
-///
-/// The answer of `POST /organizations/{id}/invitations` (`organizations_invitations_create`).
-///
-/// The same type as [`OrganizationInvitation`]: the API description gives both the same schema.
-pub type CreateOrganizationInvitationResponseContent = OrganizationInvitation;

@@ -10,8 +10,967 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::*;
-use crate::model_support::{Keys, REDACTED, Shape, candidates, extra, other, string_enum};
+use crate::model_support::{Keys, REDACTED, constant, extra, other, string_enum};
 use crate::patch::Patch;
+
+/// The `CreateLogStreamEventGridRequestBody` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct CreateLogStreamEventGridRequestBody {
+    /// Only logs events matching these filters will be delivered by the stream. If omitted or empty, all events will be delivered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub filters: Option<Vec<LogStreamFilter>>,
+    /// True for priority log streams, false for non-priority
+    #[serde(
+        rename = "isPriority",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub is_priority: Option<bool>,
+    /// log stream name
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// The `pii_config` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pii_config: Option<LogStreamPiiConfig>,
+    /// The `sink` field.
+    pub sink: LogStreamEventGridSink,
+    /// The optional datetime (ISO 8601) to start streaming logs from
+    #[serde(rename = "startFrom", default, skip_serializing_if = "Option::is_none")]
+    pub start_from: Option<String>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for CreateLogStreamEventGridRequestBody {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateLogStreamEventGridRequestBody")
+            .field("filters", &self.filters)
+            .field("is_priority", &self.is_priority)
+            .field("name", &self.name)
+            .field("pii_config", &self.pii_config)
+            .field("sink", &self.sink)
+            .field("start_from", &self.start_from)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl CreateLogStreamEventGridRequestBody {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(sink: impl Into<LogStreamEventGridSink>) -> Self {
+        Self {
+            filters: None,
+            is_priority: None,
+            name: None,
+            pii_config: None,
+            sink: sink.into(),
+            start_from: None,
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets `filters`.
+    pub fn filters(mut self, value: impl Into<Vec<LogStreamFilter>>) -> Self {
+        self.filters = Some(value.into());
+        self
+    }
+
+    /// Sets `isPriority`.
+    pub fn is_priority(mut self, value: impl Into<bool>) -> Self {
+        self.is_priority = Some(value.into());
+        self
+    }
+
+    /// Sets `name`.
+    pub fn name(mut self, value: impl Into<String>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+
+    /// Sets `pii_config`.
+    pub fn pii_config(mut self, value: impl Into<LogStreamPiiConfig>) -> Self {
+        self.pii_config = Some(value.into());
+        self
+    }
+
+    /// Sets `startFrom`.
+    pub fn start_from(mut self, value: impl Into<String>) -> Self {
+        self.start_from = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+/// The `CreateLogStreamHttpRequestBody` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct CreateLogStreamHttpRequestBody {
+    /// Only logs events matching these filters will be delivered by the stream. If omitted or empty, all events will be delivered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub filters: Option<Vec<LogStreamFilter>>,
+    /// True for priority log streams, false for non-priority
+    #[serde(
+        rename = "isPriority",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub is_priority: Option<bool>,
+    /// log stream name
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// The `pii_config` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pii_config: Option<LogStreamPiiConfig>,
+    /// The `sink` field.
+    pub sink: LogStreamHttpSink,
+    /// The optional datetime (ISO 8601) to start streaming logs from
+    #[serde(rename = "startFrom", default, skip_serializing_if = "Option::is_none")]
+    pub start_from: Option<String>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for CreateLogStreamHttpRequestBody {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateLogStreamHttpRequestBody")
+            .field("filters", &self.filters)
+            .field("is_priority", &self.is_priority)
+            .field("name", &self.name)
+            .field("pii_config", &self.pii_config)
+            .field("sink", &self.sink)
+            .field("start_from", &self.start_from)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl CreateLogStreamHttpRequestBody {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(sink: impl Into<LogStreamHttpSink>) -> Self {
+        Self {
+            filters: None,
+            is_priority: None,
+            name: None,
+            pii_config: None,
+            sink: sink.into(),
+            start_from: None,
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets `filters`.
+    pub fn filters(mut self, value: impl Into<Vec<LogStreamFilter>>) -> Self {
+        self.filters = Some(value.into());
+        self
+    }
+
+    /// Sets `isPriority`.
+    pub fn is_priority(mut self, value: impl Into<bool>) -> Self {
+        self.is_priority = Some(value.into());
+        self
+    }
+
+    /// Sets `name`.
+    pub fn name(mut self, value: impl Into<String>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+
+    /// Sets `pii_config`.
+    pub fn pii_config(mut self, value: impl Into<LogStreamPiiConfig>) -> Self {
+        self.pii_config = Some(value.into());
+        self
+    }
+
+    /// Sets `startFrom`.
+    pub fn start_from(mut self, value: impl Into<String>) -> Self {
+        self.start_from = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+/// The `CreateLogStreamMixpanelRequestBody` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct CreateLogStreamMixpanelRequestBody {
+    /// Only logs events matching these filters will be delivered by the stream. If omitted or empty, all events will be delivered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub filters: Option<Vec<LogStreamFilter>>,
+    /// True for priority log streams, false for non-priority
+    #[serde(
+        rename = "isPriority",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub is_priority: Option<bool>,
+    /// log stream name
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// The `pii_config` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pii_config: Option<LogStreamPiiConfig>,
+    /// The `sink` field.
+    pub sink: LogStreamMixpanelSink,
+    /// The optional datetime (ISO 8601) to start streaming logs from
+    #[serde(rename = "startFrom", default, skip_serializing_if = "Option::is_none")]
+    pub start_from: Option<String>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for CreateLogStreamMixpanelRequestBody {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateLogStreamMixpanelRequestBody")
+            .field("filters", &self.filters)
+            .field("is_priority", &self.is_priority)
+            .field("name", &self.name)
+            .field("pii_config", &self.pii_config)
+            .field("sink", &self.sink)
+            .field("start_from", &self.start_from)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl CreateLogStreamMixpanelRequestBody {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(sink: impl Into<LogStreamMixpanelSink>) -> Self {
+        Self {
+            filters: None,
+            is_priority: None,
+            name: None,
+            pii_config: None,
+            sink: sink.into(),
+            start_from: None,
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets `filters`.
+    pub fn filters(mut self, value: impl Into<Vec<LogStreamFilter>>) -> Self {
+        self.filters = Some(value.into());
+        self
+    }
+
+    /// Sets `isPriority`.
+    pub fn is_priority(mut self, value: impl Into<bool>) -> Self {
+        self.is_priority = Some(value.into());
+        self
+    }
+
+    /// Sets `name`.
+    pub fn name(mut self, value: impl Into<String>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+
+    /// Sets `pii_config`.
+    pub fn pii_config(mut self, value: impl Into<LogStreamPiiConfig>) -> Self {
+        self.pii_config = Some(value.into());
+        self
+    }
+
+    /// Sets `startFrom`.
+    pub fn start_from(mut self, value: impl Into<String>) -> Self {
+        self.start_from = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+/// One of the shapes of `CreateLogStreamRequestContent`.
+///
+/// The body of `POST /log-streams` (`logStreams_create`).
+///
+/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
+#[derive(Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+#[non_exhaustive]
+pub enum CreateLogStreamRequestContent {
+    /// The `Map<String, Value>` shape.
+    Object(Map<String, Value>),
+    /// JSON this version cannot tell apart, kept as received.
+    Other(Value),
+}
+
+impl<'de> Deserialize<'de> for CreateLogStreamRequestContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Wire {
+            Object(Map<String, Value>),
+            Other(Value),
+        }
+        Ok(match Wire::deserialize(deserializer)? {
+            Wire::Object(v) => Self::Object(v),
+            Wire::Other(v) => {
+                other("CreateLogStreamRequestContent", &v);
+                Self::Other(v)
+            }
+        })
+    }
+}
+
+impl fmt::Debug for CreateLogStreamRequestContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Object(v) => f.debug_tuple("Object").field(&Keys(v)).finish(),
+            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
+        }
+    }
+}
+
+/// The `CreateLogStreamResponseContent` schema.
+///
+/// The answer of `POST /log-streams` (`logStreams_create`).
+///
+/// The same type as [`LogStreamResponseSchema`]: the API description gives both the same schema.
+pub type CreateLogStreamResponseContent = LogStreamResponseSchema;
+
+/// The `CreateLogStreamSegmentRequestBody` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct CreateLogStreamSegmentRequestBody {
+    /// Only logs events matching these filters will be delivered by the stream. If omitted or empty, all events will be delivered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub filters: Option<Vec<LogStreamFilter>>,
+    /// True for priority log streams, false for non-priority
+    #[serde(
+        rename = "isPriority",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub is_priority: Option<bool>,
+    /// log stream name
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// The `pii_config` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pii_config: Option<LogStreamPiiConfig>,
+    /// The `sink` field.
+    pub sink: LogStreamSegmentSinkWriteKey,
+    /// The optional datetime (ISO 8601) to start streaming logs from
+    #[serde(rename = "startFrom", default, skip_serializing_if = "Option::is_none")]
+    pub start_from: Option<String>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for CreateLogStreamSegmentRequestBody {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateLogStreamSegmentRequestBody")
+            .field("filters", &self.filters)
+            .field("is_priority", &self.is_priority)
+            .field("name", &self.name)
+            .field("pii_config", &self.pii_config)
+            .field("sink", &self.sink)
+            .field("start_from", &self.start_from)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl CreateLogStreamSegmentRequestBody {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(sink: impl Into<LogStreamSegmentSinkWriteKey>) -> Self {
+        Self {
+            filters: None,
+            is_priority: None,
+            name: None,
+            pii_config: None,
+            sink: sink.into(),
+            start_from: None,
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets `filters`.
+    pub fn filters(mut self, value: impl Into<Vec<LogStreamFilter>>) -> Self {
+        self.filters = Some(value.into());
+        self
+    }
+
+    /// Sets `isPriority`.
+    pub fn is_priority(mut self, value: impl Into<bool>) -> Self {
+        self.is_priority = Some(value.into());
+        self
+    }
+
+    /// Sets `name`.
+    pub fn name(mut self, value: impl Into<String>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+
+    /// Sets `pii_config`.
+    pub fn pii_config(mut self, value: impl Into<LogStreamPiiConfig>) -> Self {
+        self.pii_config = Some(value.into());
+        self
+    }
+
+    /// Sets `startFrom`.
+    pub fn start_from(mut self, value: impl Into<String>) -> Self {
+        self.start_from = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+/// The `CreateLogStreamSplunkRequestBody` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct CreateLogStreamSplunkRequestBody {
+    /// Only logs events matching these filters will be delivered by the stream. If omitted or empty, all events will be delivered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub filters: Option<Vec<LogStreamFilter>>,
+    /// True for priority log streams, false for non-priority
+    #[serde(
+        rename = "isPriority",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub is_priority: Option<bool>,
+    /// log stream name
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// The `pii_config` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pii_config: Option<LogStreamPiiConfig>,
+    /// The `sink` field.
+    pub sink: LogStreamSplunkSink,
+    /// The optional datetime (ISO 8601) to start streaming logs from
+    #[serde(rename = "startFrom", default, skip_serializing_if = "Option::is_none")]
+    pub start_from: Option<String>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for CreateLogStreamSplunkRequestBody {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateLogStreamSplunkRequestBody")
+            .field("filters", &self.filters)
+            .field("is_priority", &self.is_priority)
+            .field("name", &self.name)
+            .field("pii_config", &self.pii_config)
+            .field("sink", &self.sink)
+            .field("start_from", &self.start_from)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl CreateLogStreamSplunkRequestBody {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(sink: impl Into<LogStreamSplunkSink>) -> Self {
+        Self {
+            filters: None,
+            is_priority: None,
+            name: None,
+            pii_config: None,
+            sink: sink.into(),
+            start_from: None,
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets `filters`.
+    pub fn filters(mut self, value: impl Into<Vec<LogStreamFilter>>) -> Self {
+        self.filters = Some(value.into());
+        self
+    }
+
+    /// Sets `isPriority`.
+    pub fn is_priority(mut self, value: impl Into<bool>) -> Self {
+        self.is_priority = Some(value.into());
+        self
+    }
+
+    /// Sets `name`.
+    pub fn name(mut self, value: impl Into<String>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+
+    /// Sets `pii_config`.
+    pub fn pii_config(mut self, value: impl Into<LogStreamPiiConfig>) -> Self {
+        self.pii_config = Some(value.into());
+        self
+    }
+
+    /// Sets `startFrom`.
+    pub fn start_from(mut self, value: impl Into<String>) -> Self {
+        self.start_from = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+/// The `CreateLogStreamSumoRequestBody` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct CreateLogStreamSumoRequestBody {
+    /// Only logs events matching these filters will be delivered by the stream. If omitted or empty, all events will be delivered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub filters: Option<Vec<LogStreamFilter>>,
+    /// True for priority log streams, false for non-priority
+    #[serde(
+        rename = "isPriority",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub is_priority: Option<bool>,
+    /// log stream name
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// The `pii_config` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pii_config: Option<LogStreamPiiConfig>,
+    /// The `sink` field.
+    pub sink: LogStreamSumoSink,
+    /// The optional datetime (ISO 8601) to start streaming logs from
+    #[serde(rename = "startFrom", default, skip_serializing_if = "Option::is_none")]
+    pub start_from: Option<String>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for CreateLogStreamSumoRequestBody {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateLogStreamSumoRequestBody")
+            .field("filters", &self.filters)
+            .field("is_priority", &self.is_priority)
+            .field("name", &self.name)
+            .field("pii_config", &self.pii_config)
+            .field("sink", &self.sink)
+            .field("start_from", &self.start_from)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl CreateLogStreamSumoRequestBody {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(sink: impl Into<LogStreamSumoSink>) -> Self {
+        Self {
+            filters: None,
+            is_priority: None,
+            name: None,
+            pii_config: None,
+            sink: sink.into(),
+            start_from: None,
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets `filters`.
+    pub fn filters(mut self, value: impl Into<Vec<LogStreamFilter>>) -> Self {
+        self.filters = Some(value.into());
+        self
+    }
+
+    /// Sets `isPriority`.
+    pub fn is_priority(mut self, value: impl Into<bool>) -> Self {
+        self.is_priority = Some(value.into());
+        self
+    }
+
+    /// Sets `name`.
+    pub fn name(mut self, value: impl Into<String>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+
+    /// Sets `pii_config`.
+    pub fn pii_config(mut self, value: impl Into<LogStreamPiiConfig>) -> Self {
+        self.pii_config = Some(value.into());
+        self
+    }
+
+    /// Sets `startFrom`.
+    pub fn start_from(mut self, value: impl Into<String>) -> Self {
+        self.start_from = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+/// The `CreateOrganizationAllConnectionRequestContent` object.
+///
+/// The body of `POST /organizations/{id}/connections` (`organizations_connections_create`).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct CreateOrganizationAllConnectionRequestContent {
+    /// When true, all users that log in with this connection will be automatically granted membership in the organization. When false, users must be granted membership in the organization before logging in with this connection.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub assign_membership_on_login: Option<bool>,
+    /// Connection identifier.
+    pub connection_id: String,
+    /// Whether the connection is enabled for the organization.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub is_enabled: Option<bool>,
+    /// Determines whether organization signup should be enabled for this organization connection. Only applicable for database connections. Default: false.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub is_signup_enabled: Option<bool>,
+    /// The `organization_access_level` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub organization_access_level: Option<OrganizationAccessLevelEnum>,
+    /// Name of the connection in the scope of this organization.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub organization_connection_name: Option<String>,
+    /// Determines whether a connection should be displayed on this organization’s login prompt. Only applicable for enterprise connections. Default: true.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub show_as_button: Option<bool>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for CreateOrganizationAllConnectionRequestContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateOrganizationAllConnectionRequestContent")
+            .field(
+                "assign_membership_on_login",
+                &self.assign_membership_on_login,
+            )
+            .field("connection_id", &self.connection_id)
+            .field("is_enabled", &self.is_enabled)
+            .field("is_signup_enabled", &self.is_signup_enabled)
+            .field("organization_access_level", &self.organization_access_level)
+            .field(
+                "organization_connection_name",
+                &self.organization_connection_name,
+            )
+            .field("show_as_button", &self.show_as_button)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl CreateOrganizationAllConnectionRequestContent {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(connection_id: impl Into<String>) -> Self {
+        Self {
+            assign_membership_on_login: None,
+            connection_id: connection_id.into(),
+            is_enabled: None,
+            is_signup_enabled: None,
+            organization_access_level: None,
+            organization_connection_name: None,
+            show_as_button: None,
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets `assign_membership_on_login`.
+    pub fn assign_membership_on_login(mut self, value: impl Into<bool>) -> Self {
+        self.assign_membership_on_login = Some(value.into());
+        self
+    }
+
+    /// Sets `is_enabled`.
+    pub fn is_enabled(mut self, value: impl Into<bool>) -> Self {
+        self.is_enabled = Some(value.into());
+        self
+    }
+
+    /// Sets `is_signup_enabled`.
+    pub fn is_signup_enabled(mut self, value: impl Into<bool>) -> Self {
+        self.is_signup_enabled = Some(value.into());
+        self
+    }
+
+    /// Sets `organization_access_level`.
+    pub fn organization_access_level(
+        mut self,
+        value: impl Into<OrganizationAccessLevelEnum>,
+    ) -> Self {
+        self.organization_access_level = Some(value.into());
+        self
+    }
+
+    /// Sets `organization_connection_name`.
+    pub fn organization_connection_name(mut self, value: impl Into<String>) -> Self {
+        self.organization_connection_name = Some(value.into());
+        self
+    }
+
+    /// Sets `show_as_button`.
+    pub fn show_as_button(mut self, value: impl Into<bool>) -> Self {
+        self.show_as_button = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+/// The `CreateOrganizationAllConnectionResponseContent` schema.
+///
+/// The answer of `POST /organizations/{id}/connections` (`organizations_connections_create`).
+///
+/// The same type as [`OrganizationAllConnectionPost`]: the API description gives both the same schema.
+pub type CreateOrganizationAllConnectionResponseContent = OrganizationAllConnectionPost;
+
+/// The `CreateOrganizationDiscoveryDomainRequestContent` object.
+///
+/// The body of `POST /organizations/{id}/discovery-domains` (`organizations_discoveryDomains_create`).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct CreateOrganizationDiscoveryDomainRequestContent {
+    /// The domain name to associate with the organization e.g. acme.com.
+    pub domain: String,
+    /// The `status` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<OrganizationDiscoveryDomainStatus>,
+    /// Indicates whether this domain should be used for organization discovery.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub use_for_organization_discovery: Option<bool>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for CreateOrganizationDiscoveryDomainRequestContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateOrganizationDiscoveryDomainRequestContent")
+            .field("domain", &self.domain)
+            .field("status", &self.status)
+            .field(
+                "use_for_organization_discovery",
+                &self.use_for_organization_discovery,
+            )
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl CreateOrganizationDiscoveryDomainRequestContent {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(domain: impl Into<String>) -> Self {
+        Self {
+            domain: domain.into(),
+            status: None,
+            use_for_organization_discovery: None,
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets `status`.
+    pub fn status(mut self, value: impl Into<OrganizationDiscoveryDomainStatus>) -> Self {
+        self.status = Some(value.into());
+        self
+    }
+
+    /// Sets `use_for_organization_discovery`.
+    pub fn use_for_organization_discovery(mut self, value: impl Into<bool>) -> Self {
+        self.use_for_organization_discovery = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+/// The `CreateOrganizationDiscoveryDomainResponseContent` schema.
+///
+/// The answer of `POST /organizations/{id}/discovery-domains` (`organizations_discoveryDomains_create`).
+///
+/// The same type as [`OrganizationDiscoveryDomain`]: the API description gives both the same schema.
+pub type CreateOrganizationDiscoveryDomainResponseContent = OrganizationDiscoveryDomain;
+
+/// The `CreateOrganizationInvitationRequestContent` object.
+///
+/// The body of `POST /organizations/{id}/invitations` (`organizations_invitations_create`).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct CreateOrganizationInvitationRequestContent {
+    /// The `app_metadata` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub app_metadata: Option<Map<String, Value>>,
+    /// Auth0 client ID. Used to resolve the application's login initiation endpoint.
+    pub client_id: String,
+    /// The id of the connection to force invitee to authenticate with.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub connection_id: Option<String>,
+    /// The `invitee` field.
+    pub invitee: OrganizationInvitationInvitee,
+    /// The `inviter` field.
+    pub inviter: OrganizationInvitationInviter,
+    /// List of roles IDs to associated with the user.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub roles: Option<Vec<String>>,
+    /// Whether the user will receive an invitation email (true) or no email (false), true by default
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub send_invitation_email: Option<bool>,
+    /// Number of seconds for which the invitation is valid before expiration. If unspecified or set to 0, this value defaults to 604800 seconds (7 days). Max value: 2592000 seconds (30 days).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ttl_sec: Option<i64>,
+    /// The `user_metadata` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_metadata: Option<Map<String, Value>>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for CreateOrganizationInvitationRequestContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateOrganizationInvitationRequestContent")
+            .field("app_metadata", &Keys(&self.app_metadata))
+            .field("client_id", &self.client_id)
+            .field("connection_id", &self.connection_id)
+            .field("invitee", &self.invitee)
+            .field("inviter", &self.inviter)
+            .field("roles", &self.roles)
+            .field("send_invitation_email", &self.send_invitation_email)
+            .field("ttl_sec", &self.ttl_sec)
+            .field("user_metadata", &Keys(&self.user_metadata))
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl CreateOrganizationInvitationRequestContent {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(
+        client_id: impl Into<String>,
+        invitee: impl Into<OrganizationInvitationInvitee>,
+        inviter: impl Into<OrganizationInvitationInviter>,
+    ) -> Self {
+        Self {
+            app_metadata: None,
+            client_id: client_id.into(),
+            connection_id: None,
+            invitee: invitee.into(),
+            inviter: inviter.into(),
+            roles: None,
+            send_invitation_email: None,
+            ttl_sec: None,
+            user_metadata: None,
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets `app_metadata`.
+    pub fn app_metadata(mut self, value: impl Into<Map<String, Value>>) -> Self {
+        self.app_metadata = Some(value.into());
+        self
+    }
+
+    /// Sets `connection_id`.
+    pub fn connection_id(mut self, value: impl Into<String>) -> Self {
+        self.connection_id = Some(value.into());
+        self
+    }
+
+    /// Sets `roles`.
+    pub fn roles(mut self, value: impl Into<Vec<String>>) -> Self {
+        self.roles = Some(value.into());
+        self
+    }
+
+    /// Sets `send_invitation_email`.
+    pub fn send_invitation_email(mut self, value: impl Into<bool>) -> Self {
+        self.send_invitation_email = Some(value.into());
+        self
+    }
+
+    /// Sets `ttl_sec`.
+    pub fn ttl_sec(mut self, value: impl Into<i64>) -> Self {
+        self.ttl_sec = Some(value.into());
+        self
+    }
+
+    /// Sets `user_metadata`.
+    pub fn user_metadata(mut self, value: impl Into<Map<String, Value>>) -> Self {
+        self.user_metadata = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+/// The `CreateOrganizationInvitationResponseContent` schema.
+///
+/// The answer of `POST /organizations/{id}/invitations` (`organizations_invitations_create`).
+///
+/// The same type as [`OrganizationInvitation`]: the API description gives both the same schema.
+pub type CreateOrganizationInvitationResponseContent = OrganizationInvitation;
 
 /// The `CreateOrganizationRequestContent` object.
 ///
@@ -1499,1082 +2458,3 @@ impl CreateUserAttributeProfileRequestContent {
 ///
 /// The same type as [`UserAttributeProfile`]: the API description gives both the same schema.
 pub type CreateUserAttributeProfileResponseContent = UserAttributeProfile;
-
-/// The `CreateUserAuthenticationMethodRequestContent` object.
-///
-/// The body of `POST /users/{id}/authentication-methods` (`users_authenticationMethods_create`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateUserAuthenticationMethodRequestContent {
-    /// Applies to passkeys only. Authenticator Attestation Globally Unique Identifier
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub aaguid: Option<String>,
-    /// Applies to passkeys only. Whether the credential was backed up.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub credential_backed_up: Option<bool>,
-    /// The `credential_device_type` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub credential_device_type: Option<CredentialDeviceTypeEnum>,
-    /// Applies to email authentication methods only. The email address used to send verification messages.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub email: Option<String>,
-    /// Applies to passkeys only. The ID of the user identity linked with the authentication method.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub identity_user_id: Option<String>,
-    /// Applies to webauthn/passkey authentication methods only. The id of the credential.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub key_id: Option<String>,
-    /// A human-readable label to identify the authentication method.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// Applies to phone authentication methods only. The destination phone number used to send verification codes via text and voice.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub phone_number: Option<String>,
-    /// The `preferred_authentication_method` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub preferred_authentication_method: Option<PreferredAuthenticationMethodEnum>,
-    /// Applies to webauthn/passkey authentication methods only. The public key, which is encoded as base64.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub public_key: Option<String>,
-    /// Applies to webauthn authentication methods only. The relying party identifier.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub relying_party_identifier: Option<String>,
-    /// Base32 encoded secret for TOTP generation.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub totp_secret: Option<String>,
-    /// Applies to passkeys only. The transports used by clients to communicate with the authenticator.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub transports: Option<Vec<String>>,
-    /// The `type` field.
-    #[serde(rename = "type")]
-    pub type_: CreatedUserAuthenticationMethodTypeEnum,
-    /// Applies to passkeys only. The user-agent of the browser used to create the passkey.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub user_agent: Option<String>,
-    /// Applies to passkeys only. The user handle of the user identity.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub user_handle: Option<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for CreateUserAuthenticationMethodRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateUserAuthenticationMethodRequestContent")
-            .field("aaguid", &self.aaguid)
-            .field("credential_backed_up", &self.credential_backed_up)
-            .field("credential_device_type", &self.credential_device_type)
-            .field("email", &self.email)
-            .field("identity_user_id", &self.identity_user_id)
-            .field("key_id", &self.key_id)
-            .field("name", &self.name)
-            .field("phone_number", &self.phone_number)
-            .field(
-                "preferred_authentication_method",
-                &self.preferred_authentication_method,
-            )
-            .field("public_key", &self.public_key)
-            .field("relying_party_identifier", &self.relying_party_identifier)
-            .field("totp_secret", &self.totp_secret.as_ref().map(|_| REDACTED))
-            .field("transports", &self.transports)
-            .field("type_", &self.type_)
-            .field("user_agent", &self.user_agent)
-            .field("user_handle", &self.user_handle)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl CreateUserAuthenticationMethodRequestContent {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(type_: impl Into<CreatedUserAuthenticationMethodTypeEnum>) -> Self {
-        Self {
-            aaguid: None,
-            credential_backed_up: None,
-            credential_device_type: None,
-            email: None,
-            identity_user_id: None,
-            key_id: None,
-            name: None,
-            phone_number: None,
-            preferred_authentication_method: None,
-            public_key: None,
-            relying_party_identifier: None,
-            totp_secret: None,
-            transports: None,
-            type_: type_.into(),
-            user_agent: None,
-            user_handle: None,
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `aaguid`.
-    pub fn aaguid(mut self, value: impl Into<String>) -> Self {
-        self.aaguid = Some(value.into());
-        self
-    }
-
-    /// Sets `credential_backed_up`.
-    pub fn credential_backed_up(mut self, value: impl Into<bool>) -> Self {
-        self.credential_backed_up = Some(value.into());
-        self
-    }
-
-    /// Sets `credential_device_type`.
-    pub fn credential_device_type(mut self, value: impl Into<CredentialDeviceTypeEnum>) -> Self {
-        self.credential_device_type = Some(value.into());
-        self
-    }
-
-    /// Sets `email`.
-    pub fn email(mut self, value: impl Into<String>) -> Self {
-        self.email = Some(value.into());
-        self
-    }
-
-    /// Sets `identity_user_id`.
-    pub fn identity_user_id(mut self, value: impl Into<String>) -> Self {
-        self.identity_user_id = Some(value.into());
-        self
-    }
-
-    /// Sets `key_id`.
-    pub fn key_id(mut self, value: impl Into<String>) -> Self {
-        self.key_id = Some(value.into());
-        self
-    }
-
-    /// Sets `name`.
-    pub fn name(mut self, value: impl Into<String>) -> Self {
-        self.name = Some(value.into());
-        self
-    }
-
-    /// Sets `phone_number`.
-    pub fn phone_number(mut self, value: impl Into<String>) -> Self {
-        self.phone_number = Some(value.into());
-        self
-    }
-
-    /// Sets `preferred_authentication_method`.
-    pub fn preferred_authentication_method(
-        mut self,
-        value: impl Into<PreferredAuthenticationMethodEnum>,
-    ) -> Self {
-        self.preferred_authentication_method = Some(value.into());
-        self
-    }
-
-    /// Sets `public_key`.
-    pub fn public_key(mut self, value: impl Into<String>) -> Self {
-        self.public_key = Some(value.into());
-        self
-    }
-
-    /// Sets `relying_party_identifier`.
-    pub fn relying_party_identifier(mut self, value: impl Into<String>) -> Self {
-        self.relying_party_identifier = Some(value.into());
-        self
-    }
-
-    /// Sets `totp_secret`.
-    pub fn totp_secret(mut self, value: impl Into<String>) -> Self {
-        self.totp_secret = Some(value.into());
-        self
-    }
-
-    /// Sets `transports`.
-    pub fn transports(mut self, value: impl Into<Vec<String>>) -> Self {
-        self.transports = Some(value.into());
-        self
-    }
-
-    /// Sets `user_agent`.
-    pub fn user_agent(mut self, value: impl Into<String>) -> Self {
-        self.user_agent = Some(value.into());
-        self
-    }
-
-    /// Sets `user_handle`.
-    pub fn user_handle(mut self, value: impl Into<String>) -> Self {
-        self.user_handle = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The successfully created authentication method.
-///
-/// The answer of `POST /users/{id}/authentication-methods` (`users_authenticationMethods_create`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateUserAuthenticationMethodResponseContent {
-    /// Applies to passkeys only. Authenticator Attestation Globally Unique Identifier.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub aaguid: Option<String>,
-    /// The `authentication_methods` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub authentication_methods: Option<Vec<UserAuthenticationMethodProperties>>,
-    /// Authentication method creation date
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub created_at: Option<String>,
-    /// Applies to passkeys only. Whether the credential was backed up.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub credential_backed_up: Option<bool>,
-    /// The `credential_device_type` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub credential_device_type: Option<CredentialDeviceTypeEnum>,
-    /// Applies to email authentication methods only. The email address used to send verification messages.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub email: Option<String>,
-    /// The ID of the newly created authentication method (automatically generated by the application)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    /// Applies to passkeys only. The ID of the user identity linked with the authentication method.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub identity_user_id: Option<String>,
-    /// Applies to webauthn authenticators only. The id of the credential.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub key_id: Option<String>,
-    /// A human-readable label to identify the authentication method.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// Applies to phone authentication methods only. The destination phone number used to send verification codes via text and voice.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub phone_number: Option<String>,
-    /// Preferred phone authentication method
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub preferred_authentication_method: Option<PreferredAuthenticationMethodEnum>,
-    /// Applies to webauthn authenticators only. The public key.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub public_key: Option<String>,
-    /// Applies to webauthn authenticators only. The relying party identifier.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub relying_party_identifier: Option<String>,
-    /// Base32 encoded secret for TOTP generation
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub totp_secret: Option<String>,
-    /// Applies to passkeys only. The transports used by clients to communicate with the authenticator.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub transports: Option<Vec<String>>,
-    /// The `type` field.
-    #[serde(rename = "type")]
-    pub type_: CreatedUserAuthenticationMethodTypeEnum,
-    /// Applies to passkeys only. The user-agent of the browser used to create the passkey.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub user_agent: Option<String>,
-    /// Applies to passkeys only. The user handle of the user identity.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub user_handle: Option<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for CreateUserAuthenticationMethodResponseContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateUserAuthenticationMethodResponseContent")
-            .field("aaguid", &self.aaguid)
-            .field("authentication_methods", &self.authentication_methods)
-            .field("created_at", &self.created_at)
-            .field("credential_backed_up", &self.credential_backed_up)
-            .field("credential_device_type", &self.credential_device_type)
-            .field("email", &self.email)
-            .field("id", &self.id)
-            .field("identity_user_id", &self.identity_user_id)
-            .field("key_id", &self.key_id)
-            .field("name", &self.name)
-            .field("phone_number", &self.phone_number)
-            .field(
-                "preferred_authentication_method",
-                &self.preferred_authentication_method,
-            )
-            .field("public_key", &self.public_key)
-            .field("relying_party_identifier", &self.relying_party_identifier)
-            .field("totp_secret", &self.totp_secret.as_ref().map(|_| REDACTED))
-            .field("transports", &self.transports)
-            .field("type_", &self.type_)
-            .field("user_agent", &self.user_agent)
-            .field("user_handle", &self.user_handle)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-/// The `CreateUserRequestContent` object.
-///
-/// The body of `POST /users` (`users_create`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateUserRequestContent {
-    /// The `app_metadata` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub app_metadata: Option<Map<String, Value>>,
-    /// Whether this user was blocked by an administrator (true) or not (false).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub blocked: Option<bool>,
-    /// Name of the connection this user should be created in.
-    pub connection: String,
-    /// The user's email.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub email: Option<String>,
-    /// Whether this email address is verified (true) or unverified (false). User will receive a verification email after creation if `email_verified` is false or not specified
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub email_verified: Option<bool>,
-    /// The user's family name(s).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub family_name: Option<String>,
-    /// The user's given name(s).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub given_name: Option<String>,
-    /// The user's full name.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// The user's nickname.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub nickname: Option<String>,
-    /// Initial password for this user. Only valid for auth0 connection strategy.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub password: Option<String>,
-    /// The user's phone number (following the E.164 recommendation).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub phone_number: Option<String>,
-    /// Whether this phone number has been verified (true) or not (false).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub phone_verified: Option<bool>,
-    /// A URI pointing to the user's picture.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub picture: Option<String>,
-    /// The external user's id provided by the identity provider.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub user_id: Option<String>,
-    /// The `user_metadata` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub user_metadata: Option<Map<String, Value>>,
-    /// The user's username. Only valid if the connection requires a username.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub username: Option<String>,
-    /// Whether the user will receive a verification email after creation (true) or no email (false). Overrides behavior of `email_verified` parameter.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub verify_email: Option<bool>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for CreateUserRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateUserRequestContent")
-            .field("app_metadata", &Keys(&self.app_metadata))
-            .field("blocked", &self.blocked)
-            .field("connection", &self.connection)
-            .field("email", &self.email)
-            .field("email_verified", &self.email_verified)
-            .field("family_name", &self.family_name)
-            .field("given_name", &self.given_name)
-            .field("name", &self.name)
-            .field("nickname", &self.nickname)
-            .field("password", &self.password.as_ref().map(|_| REDACTED))
-            .field("phone_number", &self.phone_number)
-            .field("phone_verified", &self.phone_verified)
-            .field("picture", &self.picture)
-            .field("user_id", &self.user_id)
-            .field("user_metadata", &Keys(&self.user_metadata))
-            .field("username", &self.username)
-            .field("verify_email", &self.verify_email)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl CreateUserRequestContent {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(connection: impl Into<String>) -> Self {
-        Self {
-            app_metadata: None,
-            blocked: None,
-            connection: connection.into(),
-            email: None,
-            email_verified: None,
-            family_name: None,
-            given_name: None,
-            name: None,
-            nickname: None,
-            password: None,
-            phone_number: None,
-            phone_verified: None,
-            picture: None,
-            user_id: None,
-            user_metadata: None,
-            username: None,
-            verify_email: None,
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `app_metadata`.
-    pub fn app_metadata(mut self, value: impl Into<Map<String, Value>>) -> Self {
-        self.app_metadata = Some(value.into());
-        self
-    }
-
-    /// Sets `blocked`.
-    pub fn blocked(mut self, value: impl Into<bool>) -> Self {
-        self.blocked = Some(value.into());
-        self
-    }
-
-    /// Sets `email`.
-    pub fn email(mut self, value: impl Into<String>) -> Self {
-        self.email = Some(value.into());
-        self
-    }
-
-    /// Sets `email_verified`.
-    pub fn email_verified(mut self, value: impl Into<bool>) -> Self {
-        self.email_verified = Some(value.into());
-        self
-    }
-
-    /// Sets `family_name`.
-    pub fn family_name(mut self, value: impl Into<String>) -> Self {
-        self.family_name = Some(value.into());
-        self
-    }
-
-    /// Sets `given_name`.
-    pub fn given_name(mut self, value: impl Into<String>) -> Self {
-        self.given_name = Some(value.into());
-        self
-    }
-
-    /// Sets `name`.
-    pub fn name(mut self, value: impl Into<String>) -> Self {
-        self.name = Some(value.into());
-        self
-    }
-
-    /// Sets `nickname`.
-    pub fn nickname(mut self, value: impl Into<String>) -> Self {
-        self.nickname = Some(value.into());
-        self
-    }
-
-    /// Sets `password`.
-    pub fn password(mut self, value: impl Into<String>) -> Self {
-        self.password = Some(value.into());
-        self
-    }
-
-    /// Sets `phone_number`.
-    pub fn phone_number(mut self, value: impl Into<String>) -> Self {
-        self.phone_number = Some(value.into());
-        self
-    }
-
-    /// Sets `phone_verified`.
-    pub fn phone_verified(mut self, value: impl Into<bool>) -> Self {
-        self.phone_verified = Some(value.into());
-        self
-    }
-
-    /// Sets `picture`.
-    pub fn picture(mut self, value: impl Into<String>) -> Self {
-        self.picture = Some(value.into());
-        self
-    }
-
-    /// Sets `user_id`.
-    pub fn user_id(mut self, value: impl Into<String>) -> Self {
-        self.user_id = Some(value.into());
-        self
-    }
-
-    /// Sets `user_metadata`.
-    pub fn user_metadata(mut self, value: impl Into<Map<String, Value>>) -> Self {
-        self.user_metadata = Some(value.into());
-        self
-    }
-
-    /// Sets `username`.
-    pub fn username(mut self, value: impl Into<String>) -> Self {
-        self.username = Some(value.into());
-        self
-    }
-
-    /// Sets `verify_email`.
-    pub fn verify_email(mut self, value: impl Into<bool>) -> Self {
-        self.verify_email = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `CreateUserResponseContent` schema.
-///
-/// The answer of `POST /users` (`users_create`).
-///
-/// The same type as [`UserResponseSchema`]: the API description gives both the same schema.
-pub type CreateUserResponseContent = UserResponseSchema;
-
-/// The `CreateVariationRequestContent` object.
-///
-/// The body of `POST /experimentation/feature-flags/{id}/variations` (`experimentation_featureFlags_variations_create`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateVariationRequestContent {
-    /// A description of what this variation controls
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
-    /// A human-readable name for the variation
-    pub name: String,
-    /// Configuration overrides for this variation; keys must exist in the parent flag parameters. Empty {} is the baseline (control) variation that overrides nothing.
-    pub overrides: BTreeMap<String, VariationOverrideValue>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for CreateVariationRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateVariationRequestContent")
-            .field("description", &self.description)
-            .field("name", &self.name)
-            .field("overrides", &Keys(&self.overrides))
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl CreateVariationRequestContent {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(
-        name: impl Into<String>,
-        overrides: impl Into<BTreeMap<String, VariationOverrideValue>>,
-    ) -> Self {
-        Self {
-            description: None,
-            name: name.into(),
-            overrides: overrides.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `description`.
-    pub fn description(mut self, value: impl Into<String>) -> Self {
-        self.description = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `CreateVariationResponseContent` schema.
-///
-/// The answer of `POST /experimentation/feature-flags/{id}/variations` (`experimentation_featureFlags_variations_create`).
-///
-/// The same type as [`Variation`]: the API description gives both the same schema.
-pub type CreateVariationResponseContent = Variation;
-
-/// The `CreateVerifiableCredentialTemplateRequestContent` object.
-///
-/// The body of `POST /verifiable-credentials/verification/templates` (`verifiableCredentials_verification_templates_create`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateVerifiableCredentialTemplateRequestContent {
-    /// The `custom_certificate_authority` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub custom_certificate_authority: Option<String>,
-    /// The `dialect` field.
-    pub dialect: String,
-    /// The `name` field.
-    pub name: String,
-    /// The `presentation` field.
-    pub presentation: MdlPresentationRequest,
-    /// The `type` field.
-    #[serde(rename = "type")]
-    pub type_: String,
-    /// The `well_known_trusted_issuers` field.
-    pub well_known_trusted_issuers: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for CreateVerifiableCredentialTemplateRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateVerifiableCredentialTemplateRequestContent")
-            .field(
-                "custom_certificate_authority",
-                &self.custom_certificate_authority,
-            )
-            .field("dialect", &self.dialect)
-            .field("name", &self.name)
-            .field("presentation", &self.presentation)
-            .field("type_", &self.type_)
-            .field(
-                "well_known_trusted_issuers",
-                &self.well_known_trusted_issuers,
-            )
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl CreateVerifiableCredentialTemplateRequestContent {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(
-        dialect: impl Into<String>,
-        name: impl Into<String>,
-        presentation: impl Into<MdlPresentationRequest>,
-        type_: impl Into<String>,
-        well_known_trusted_issuers: impl Into<String>,
-    ) -> Self {
-        Self {
-            custom_certificate_authority: None,
-            dialect: dialect.into(),
-            name: name.into(),
-            presentation: presentation.into(),
-            type_: type_.into(),
-            well_known_trusted_issuers: well_known_trusted_issuers.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `custom_certificate_authority`.
-    pub fn custom_certificate_authority(mut self, value: impl Into<String>) -> Self {
-        self.custom_certificate_authority = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `CreateVerifiableCredentialTemplateResponseContent` schema.
-///
-/// The answer of `POST /verifiable-credentials/verification/templates` (`verifiableCredentials_verification_templates_create`).
-///
-/// The same type as [`VerifiableCredentialTemplateResponse`]: the API description gives both the same schema.
-pub type CreateVerifiableCredentialTemplateResponseContent = VerifiableCredentialTemplateResponse;
-
-/// The `CreateVerificationEmailRequestContent` object.
-///
-/// The body of `POST /jobs/verification-email` (`jobs_verificationEmail_create`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateVerificationEmailRequestContent {
-    /// client_id of the client (application). If no value provided, the global Client ID will be used.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub client_id: Option<String>,
-    /// The `identity` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub identity: Option<Identity>,
-    /// (Optional) Organization ID – the ID of the Organization. If provided, organization parameters will be made available to the email template and organization branding will be applied to the prompt. In addition, the redirect link in the prompt will include organization_id and organization_name query string parameters.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub organization_id: Option<String>,
-    /// user_id of the user to send the verification email to.
-    pub user_id: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for CreateVerificationEmailRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateVerificationEmailRequestContent")
-            .field("client_id", &self.client_id)
-            .field("identity", &self.identity)
-            .field("organization_id", &self.organization_id)
-            .field("user_id", &self.user_id)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl CreateVerificationEmailRequestContent {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(user_id: impl Into<String>) -> Self {
-        Self {
-            client_id: None,
-            identity: None,
-            organization_id: None,
-            user_id: user_id.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `client_id`.
-    pub fn client_id(mut self, value: impl Into<String>) -> Self {
-        self.client_id = Some(value.into());
-        self
-    }
-
-    /// Sets `identity`.
-    pub fn identity(mut self, value: impl Into<Identity>) -> Self {
-        self.identity = Some(value.into());
-        self
-    }
-
-    /// Sets `organization_id`.
-    pub fn organization_id(mut self, value: impl Into<String>) -> Self {
-        self.organization_id = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `CreateVerificationEmailResponseContent` object.
-///
-/// The answer of `POST /jobs/verification-email` (`jobs_verificationEmail_create`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateVerificationEmailResponseContent {
-    /// When this job was created.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub created_at: Option<String>,
-    /// ID of this job.
-    pub id: String,
-    /// Status of this job.
-    pub status: String,
-    /// Type of job this is.
-    #[serde(rename = "type")]
-    pub type_: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for CreateVerificationEmailResponseContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateVerificationEmailResponseContent")
-            .field("created_at", &self.created_at)
-            .field("id", &self.id)
-            .field("status", &self.status)
-            .field("type_", &self.type_)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-string_enum! {
-    /// The values of `CreatedAuthenticationMethodTypeEnum`.
-    pub enum CreatedAuthenticationMethodTypeEnum {
-        /// `phone`
-        Phone = "phone",
-        /// `email`
-        Email = "email",
-        /// `totp`
-        Totp = "totp",
-        /// `webauthn-roaming`
-        WebauthnRoaming = "webauthn-roaming",
-    }
-}
-
-string_enum! {
-    /// The values of `CreatedUserAuthenticationMethodTypeEnum`.
-    pub enum CreatedUserAuthenticationMethodTypeEnum {
-        /// `phone`
-        Phone = "phone",
-        /// `email`
-        Email = "email",
-        /// `totp`
-        Totp = "totp",
-        /// `webauthn-roaming`
-        WebauthnRoaming = "webauthn-roaming",
-        /// `passkey`
-        Passkey = "passkey",
-    }
-}
-
-string_enum! {
-    /// Applies to passkeys only. The kind of device the credential is stored on as defined by backup eligibility. "single_device" credentials cannot be backed up and synced to another device, "multi_device" credentials can be backed up if enabled by the end-user.
-    pub enum CredentialDeviceTypeEnum {
-        /// `single_device`
-        SingleDevice = "single_device",
-        /// `multi_device`
-        MultiDevice = "multi_device",
-    }
-}
-
-/// The `CredentialId` object.
-///
-/// The answer of `POST /device-credentials` (`deviceCredentials_createPublicKey`).
-///
-/// Also named [`AculClientFilterById`], [`AculDomainFilterById`], [`AculOrganizationFilterById`], [`CreatePublicKeyDeviceCredentialResponseContent`], [`EventStreamCloudEventGroupMemberAddedObjectMember0`], [`EventStreamCloudEventGroupMemberDeletedObjectMember0`] (identical schemas).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CredentialId {
-    /// Credential ID
-    pub id: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for CredentialId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CredentialId")
-            .field("id", &self.id)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl CredentialId {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(id: impl Into<String>) -> Self {
-        Self {
-            id: id.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// Configure the connection to be used as a Requesting Application for Cross App Access.
-///
-/// Also named [`ConnectionAuthenticationPurpose`] (identical schemas).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CrossAppAccessRequestingApp {
-    /// Set to `true` to enable the connection as a Requesting Application for Cross App Access.
-    pub active: bool,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for CrossAppAccessRequestingApp {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CrossAppAccessRequestingApp")
-            .field("active", &self.active)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl CrossAppAccessRequestingApp {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(active: impl Into<bool>) -> Self {
-        Self {
-            active: active.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// CSP directives map. Keys are directive names, values are arrays of directive values.
-pub type CspDirectives = BTreeMap<String, Vec<String>>;
-
-string_enum! {
-    /// The values of `CspFlag`.
-    pub enum CspFlag {
-        /// `upgrade-insecure-requests`
-        UpgradeInsecureRequests = "upgrade-insecure-requests",
-        /// `block-all-mixed-content`
-        BlockAllMixedContent = "block-all-mixed-content",
-    }
-}
-
-/// CSP flags (bare directives without values).
-pub type CspFlags = Vec<CspFlag>;
-
-/// Array of CSP policies (enforcing and/or reporting).
-pub type CspPolicies = Vec<CspPolicy>;
-
-/// A single CSP policy with mode, directives, flags, and optional reporting.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CspPolicy {
-    /// The `directives` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub directives: Option<BTreeMap<String, Vec<String>>>,
-    /// The `flags` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub flags: Option<Vec<CspFlag>>,
-    /// The `mode` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub mode: Option<CspPolicyMode>,
-    /// The `reporting` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub reporting: Option<CspPolicyReporting>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for CspPolicy {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CspPolicy")
-            .field("directives", &Keys(&self.directives))
-            .field("flags", &self.flags)
-            .field("mode", &self.mode)
-            .field("reporting", &self.reporting)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl CspPolicy {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `directives`.
-    pub fn directives(mut self, value: impl Into<BTreeMap<String, Vec<String>>>) -> Self {
-        self.directives = Some(value.into());
-        self
-    }
-
-    /// Sets `flags`.
-    pub fn flags(mut self, value: impl Into<Vec<CspFlag>>) -> Self {
-        self.flags = Some(value.into());
-        self
-    }
-
-    /// Sets `mode`.
-    pub fn mode(mut self, value: impl Into<CspPolicyMode>) -> Self {
-        self.mode = Some(value.into());
-        self
-    }
-
-    /// Sets `reporting`.
-    pub fn reporting(mut self, value: impl Into<CspPolicyReporting>) -> Self {
-        self.reporting = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-string_enum! {
-    /// Policy mode: enforcing or reporting.
-    pub enum CspPolicyMode {
-        /// `enforcing`
-        Enforcing = "enforcing",
-        /// `reporting`
-        Reporting = "reporting",
-    }
-}
-
-/// Per-policy reporting configuration.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CspPolicyReporting {
-    /// Report-To group name for modern reporting.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub report_to_group: Option<String>,
-    /// HTTPS endpoint for CSP violation reports.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub report_uri: Option<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for CspPolicyReporting {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CspPolicyReporting")
-            .field("report_to_group", &self.report_to_group)
-            .field("report_uri", &self.report_uri)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl CspPolicyReporting {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `report_to_group`.
-    pub fn report_to_group(mut self, value: impl Into<String>) -> Self {
-        self.report_to_group = Some(value.into());
-        self
-    }
-
-    /// Sets `report_uri`.
-    pub fn report_uri(mut self, value: impl Into<String>) -> Self {
-        self.report_uri = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::*;
-use crate::model_support::{Keys, REDACTED, Shape, candidates, extra, other, string_enum};
+use crate::model_support::{Keys, REDACTED, constant, extra, other, string_enum};
 use crate::patch::Patch;
 
 /// Addons enabled for this client and their associated configurations.
@@ -2389,6 +2389,7 @@ impl ClientTokenVaultPrivilegedAccessWithPublicKey {
 #[non_exhaustive]
 pub struct ConnectedAccount {
     /// Always `offline`.
+    #[serde(deserialize_with = "ConnectedAccount::constant_access_type")]
     pub access_type: String,
     /// The name of the connection associated with the account.
     pub connection: String,
@@ -2428,6 +2429,14 @@ impl fmt::Debug for ConnectedAccount {
             .field("strategy", &self.strategy)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl ConnectedAccount {
+    fn constant_access_type<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "offline")
     }
 }
 
@@ -2510,6 +2519,9 @@ pub struct ConnectionAssertionDecryptionSettings {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub algorithm_exceptions: Option<Vec<String>>,
     /// Always `v2026-1`.
+    #[serde(
+        deserialize_with = "ConnectionAssertionDecryptionSettings::constant_algorithm_profile"
+    )]
     pub algorithm_profile: String,
     /// Fields this version does not model, kept as received.
     #[serde(flatten, deserialize_with = "extra")]
@@ -2523,6 +2535,14 @@ impl fmt::Debug for ConnectionAssertionDecryptionSettings {
             .field("algorithm_profile", &self.algorithm_profile)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl ConnectionAssertionDecryptionSettings {
+    fn constant_algorithm_profile<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "v2026-1")
     }
 }
 

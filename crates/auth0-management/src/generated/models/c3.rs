@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::*;
-use crate::model_support::{Keys, REDACTED, Shape, candidates, extra, other, string_enum};
+use crate::model_support::{Keys, REDACTED, constant, extra, other, string_enum};
 use crate::patch::Patch;
 
 /// Configuration for mapping claims from the identity provider to Auth0 user profile attributes. Allows customizing which IdP claims populate user fields and how they are transformed.
@@ -644,26 +644,21 @@ pub enum ConnectionDecryptionKeySaml {
 
 impl<'de> Deserialize<'de> for ConnectionDecryptionKeySaml {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        const SHAPES: &[Shape] = &[
-            Shape::Object {
-                consts: &[],
-                required: &[],
-            },
-            Shape::Str,
-        ];
-        let value = Value::deserialize(deserializer)?;
-        for index in candidates(&value, SHAPES) {
-            let decoded = match index {
-                0 => serde_json::from_value(value.clone()).ok().map(Self::Cert),
-                1 => serde_json::from_value(value.clone()).ok().map(Self::String),
-                _ => None,
-            };
-            if let Some(decoded) = decoded {
-                return Ok(decoded);
-            }
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Wire {
+            Cert(ConnectionDecryptionKeySamlCert),
+            String(String),
+            Other(Value),
         }
-        other("ConnectionDecryptionKeySaml", &value);
-        Ok(Self::Other(value))
+        Ok(match Wire::deserialize(deserializer)? {
+            Wire::Cert(v) => Self::Cert(v),
+            Wire::String(v) => Self::String(v),
+            Wire::Other(v) => {
+                other("ConnectionDecryptionKeySaml", &v);
+                Self::Other(v)
+            }
+        })
     }
 }
 

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::*;
-use crate::model_support::{Keys, REDACTED, Shape, candidates, extra, other, string_enum};
+use crate::model_support::{Keys, REDACTED, constant, extra, other, string_enum};
 use crate::patch::Patch;
 
 /// The URL where Auth0 will send SAML authentication requests (the Identity Provider's SSO URL). Must be a valid HTTPS URL.
@@ -85,6 +85,7 @@ pub struct ConnectionResponseContentAd {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub provisioning_ticket_url: Option<String>,
     /// Always `ad`.
+    #[serde(deserialize_with = "ConnectionResponseContentAd::constant_strategy")]
     pub strategy: String,
     /// Fields this version does not model, kept as received.
     #[serde(flatten, deserialize_with = "extra")]
@@ -99,6 +100,14 @@ impl fmt::Debug for ConnectionResponseContentAd {
             .field("strategy", &self.strategy)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl ConnectionResponseContentAd {
+    fn constant_strategy<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "ad")
     }
 }
 
@@ -126,6 +135,7 @@ pub struct ConnectionResponseContentAdfs {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub show_as_button: Option<bool>,
     /// Always `adfs`.
+    #[serde(deserialize_with = "ConnectionResponseContentAdfs::constant_strategy")]
     pub strategy: String,
     /// Fields this version does not model, kept as received.
     #[serde(flatten, deserialize_with = "extra")]
@@ -141,6 +151,14 @@ impl fmt::Debug for ConnectionResponseContentAdfs {
             .field("strategy", &self.strategy)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl ConnectionResponseContentAdfs {
+    fn constant_strategy<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "adfs")
     }
 }
 
@@ -162,6 +180,7 @@ pub struct ConnectionResponseContentAmazon {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub options: Option<ConnectionOptionsAmazon>,
     /// Always `amazon`.
+    #[serde(deserialize_with = "ConnectionResponseContentAmazon::constant_strategy")]
     pub strategy: String,
     /// Fields this version does not model, kept as received.
     #[serde(flatten, deserialize_with = "extra")]
@@ -175,6 +194,14 @@ impl fmt::Debug for ConnectionResponseContentAmazon {
             .field("strategy", &self.strategy)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl ConnectionResponseContentAmazon {
+    fn constant_strategy<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "amazon")
     }
 }
 
@@ -196,6 +223,7 @@ pub struct ConnectionResponseContentApple {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub options: Option<ConnectionOptionsApple>,
     /// Always `apple`.
+    #[serde(deserialize_with = "ConnectionResponseContentApple::constant_strategy")]
     pub strategy: String,
     /// Fields this version does not model, kept as received.
     #[serde(flatten, deserialize_with = "extra")]
@@ -209,6 +237,14 @@ impl fmt::Debug for ConnectionResponseContentApple {
             .field("strategy", &self.strategy)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl ConnectionResponseContentApple {
+    fn constant_strategy<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "apple")
     }
 }
 
@@ -230,6 +266,7 @@ pub struct ConnectionResponseContentAuth0 {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub options: Option<ConnectionOptionsAuth0>,
     /// Always `auth0`.
+    #[serde(deserialize_with = "ConnectionResponseContentAuth0::constant_strategy")]
     pub strategy: String,
     /// Fields this version does not model, kept as received.
     #[serde(flatten, deserialize_with = "extra")]
@@ -246,6 +283,14 @@ impl fmt::Debug for ConnectionResponseContentAuth0 {
     }
 }
 
+impl ConnectionResponseContentAuth0 {
+    fn constant_strategy<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "auth0")
+    }
+}
+
 /// Response for connections with strategy=auth0-oidc
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -256,6 +301,7 @@ pub struct ConnectionResponseContentAuth0Oidc {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub options: Option<ConnectionOptionsAuth0Oidc>,
     /// Always `auth0-oidc`.
+    #[serde(deserialize_with = "ConnectionResponseContentAuth0Oidc::constant_strategy")]
     pub strategy: String,
     /// Fields this version does not model, kept as received.
     #[serde(flatten, deserialize_with = "extra")]
@@ -269,6 +315,14 @@ impl fmt::Debug for ConnectionResponseContentAuth0Oidc {
             .field("strategy", &self.strategy)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl ConnectionResponseContentAuth0Oidc {
+    fn constant_strategy<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "auth0-oidc")
     }
 }
 
@@ -301,6 +355,7 @@ pub struct ConnectionResponseContentAzureAd {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub show_as_button: Option<bool>,
     /// Always `waad`.
+    #[serde(deserialize_with = "ConnectionResponseContentAzureAd::constant_strategy")]
     pub strategy: String,
     /// Fields this version does not model, kept as received.
     #[serde(flatten, deserialize_with = "extra")]
@@ -316,6 +371,14 @@ impl fmt::Debug for ConnectionResponseContentAzureAd {
             .field("strategy", &self.strategy)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl ConnectionResponseContentAzureAd {
+    fn constant_strategy<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "waad")
     }
 }
 
@@ -337,6 +400,7 @@ pub struct ConnectionResponseContentBaidu {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub options: Option<ConnectionOptionsBaidu>,
     /// Always `baidu`.
+    #[serde(deserialize_with = "ConnectionResponseContentBaidu::constant_strategy")]
     pub strategy: String,
     /// Fields this version does not model, kept as received.
     #[serde(flatten, deserialize_with = "extra")]
@@ -350,6 +414,14 @@ impl fmt::Debug for ConnectionResponseContentBaidu {
             .field("strategy", &self.strategy)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl ConnectionResponseContentBaidu {
+    fn constant_strategy<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "baidu")
     }
 }
 
@@ -371,6 +443,7 @@ pub struct ConnectionResponseContentBitbucket {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub options: Option<ConnectionOptionsBitbucket>,
     /// Always `bitbucket`.
+    #[serde(deserialize_with = "ConnectionResponseContentBitbucket::constant_strategy")]
     pub strategy: String,
     /// Fields this version does not model, kept as received.
     #[serde(flatten, deserialize_with = "extra")]
@@ -384,6 +457,14 @@ impl fmt::Debug for ConnectionResponseContentBitbucket {
             .field("strategy", &self.strategy)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl ConnectionResponseContentBitbucket {
+    fn constant_strategy<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "bitbucket")
     }
 }
 
@@ -405,6 +486,7 @@ pub struct ConnectionResponseContentBitly {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub options: Option<ConnectionOptionsBitly>,
     /// Always `bitly`.
+    #[serde(deserialize_with = "ConnectionResponseContentBitly::constant_strategy")]
     pub strategy: String,
     /// Fields this version does not model, kept as received.
     #[serde(flatten, deserialize_with = "extra")]
@@ -418,6 +500,14 @@ impl fmt::Debug for ConnectionResponseContentBitly {
             .field("strategy", &self.strategy)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl ConnectionResponseContentBitly {
+    fn constant_strategy<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "bitly")
     }
 }
 
@@ -439,6 +529,7 @@ pub struct ConnectionResponseContentBox {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub options: Option<ConnectionOptionsBox>,
     /// Always `box`.
+    #[serde(deserialize_with = "ConnectionResponseContentBox::constant_strategy")]
     pub strategy: String,
     /// Fields this version does not model, kept as received.
     #[serde(flatten, deserialize_with = "extra")]
@@ -452,6 +543,14 @@ impl fmt::Debug for ConnectionResponseContentBox {
             .field("strategy", &self.strategy)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl ConnectionResponseContentBox {
+    fn constant_strategy<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "box")
     }
 }
 
@@ -476,6 +575,7 @@ pub struct ConnectionResponseContentCustom {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub provisioning_ticket_url: Option<String>,
     /// Always `custom`.
+    #[serde(deserialize_with = "ConnectionResponseContentCustom::constant_strategy")]
     pub strategy: String,
     /// Fields this version does not model, kept as received.
     #[serde(flatten, deserialize_with = "extra")]
@@ -490,6 +590,14 @@ impl fmt::Debug for ConnectionResponseContentCustom {
             .field("strategy", &self.strategy)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl ConnectionResponseContentCustom {
+    fn constant_strategy<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "custom")
     }
 }
 
@@ -511,6 +619,7 @@ pub struct ConnectionResponseContentDaccount {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub options: Option<ConnectionOptionsDaccount>,
     /// Always `daccount`.
+    #[serde(deserialize_with = "ConnectionResponseContentDaccount::constant_strategy")]
     pub strategy: String,
     /// Fields this version does not model, kept as received.
     #[serde(flatten, deserialize_with = "extra")]
@@ -524,6 +633,14 @@ impl fmt::Debug for ConnectionResponseContentDaccount {
             .field("strategy", &self.strategy)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl ConnectionResponseContentDaccount {
+    fn constant_strategy<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "daccount")
     }
 }
 
@@ -545,6 +662,7 @@ pub struct ConnectionResponseContentDropbox {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub options: Option<ConnectionOptionsDropbox>,
     /// Always `dropbox`.
+    #[serde(deserialize_with = "ConnectionResponseContentDropbox::constant_strategy")]
     pub strategy: String,
     /// Fields this version does not model, kept as received.
     #[serde(flatten, deserialize_with = "extra")]
@@ -558,6 +676,14 @@ impl fmt::Debug for ConnectionResponseContentDropbox {
             .field("strategy", &self.strategy)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl ConnectionResponseContentDropbox {
+    fn constant_strategy<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "dropbox")
     }
 }
 
@@ -579,6 +705,7 @@ pub struct ConnectionResponseContentDwolla {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub options: Option<ConnectionOptionsDwolla>,
     /// Always `dwolla`.
+    #[serde(deserialize_with = "ConnectionResponseContentDwolla::constant_strategy")]
     pub strategy: String,
     /// Fields this version does not model, kept as received.
     #[serde(flatten, deserialize_with = "extra")]
@@ -592,6 +719,14 @@ impl fmt::Debug for ConnectionResponseContentDwolla {
             .field("strategy", &self.strategy)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl ConnectionResponseContentDwolla {
+    fn constant_strategy<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "dwolla")
     }
 }
 
@@ -613,6 +748,7 @@ pub struct ConnectionResponseContentEmail {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub options: Option<ConnectionOptionsEmail>,
     /// Always `email`.
+    #[serde(deserialize_with = "ConnectionResponseContentEmail::constant_strategy")]
     pub strategy: String,
     /// Fields this version does not model, kept as received.
     #[serde(flatten, deserialize_with = "extra")]
@@ -626,6 +762,14 @@ impl fmt::Debug for ConnectionResponseContentEmail {
             .field("strategy", &self.strategy)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl ConnectionResponseContentEmail {
+    fn constant_strategy<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "email")
     }
 }
 
@@ -647,6 +791,7 @@ pub struct ConnectionResponseContentEvernote {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub options: Option<ConnectionOptionsEvernote>,
     /// Always `evernote`.
+    #[serde(deserialize_with = "ConnectionResponseContentEvernote::constant_strategy")]
     pub strategy: String,
     /// Fields this version does not model, kept as received.
     #[serde(flatten, deserialize_with = "extra")]
@@ -663,6 +808,14 @@ impl fmt::Debug for ConnectionResponseContentEvernote {
     }
 }
 
+impl ConnectionResponseContentEvernote {
+    fn constant_strategy<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "evernote")
+    }
+}
+
 /// Response for connections with strategy=evernote-sandbox
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -673,6 +826,7 @@ pub struct ConnectionResponseContentEvernoteSandbox {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub options: Option<ConnectionOptionsEvernote>,
     /// Always `evernote-sandbox`.
+    #[serde(deserialize_with = "ConnectionResponseContentEvernoteSandbox::constant_strategy")]
     pub strategy: String,
     /// Fields this version does not model, kept as received.
     #[serde(flatten, deserialize_with = "extra")]
@@ -686,6 +840,14 @@ impl fmt::Debug for ConnectionResponseContentEvernoteSandbox {
             .field("strategy", &self.strategy)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl ConnectionResponseContentEvernoteSandbox {
+    fn constant_strategy<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "evernote-sandbox")
     }
 }
 
@@ -715,6 +877,7 @@ pub struct ConnectionResponseContentExact {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub options: Option<ConnectionOptionsExact>,
     /// Always `exact`.
+    #[serde(deserialize_with = "ConnectionResponseContentExact::constant_strategy")]
     pub strategy: String,
     /// Fields this version does not model, kept as received.
     #[serde(flatten, deserialize_with = "extra")]
@@ -728,6 +891,14 @@ impl fmt::Debug for ConnectionResponseContentExact {
             .field("strategy", &self.strategy)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl ConnectionResponseContentExact {
+    fn constant_strategy<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "exact")
     }
 }
 
@@ -749,6 +920,7 @@ pub struct ConnectionResponseContentFacebook {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub options: Option<ConnectionOptionsFacebook>,
     /// Always `facebook`.
+    #[serde(deserialize_with = "ConnectionResponseContentFacebook::constant_strategy")]
     pub strategy: String,
     /// Fields this version does not model, kept as received.
     #[serde(flatten, deserialize_with = "extra")]
@@ -762,6 +934,14 @@ impl fmt::Debug for ConnectionResponseContentFacebook {
             .field("strategy", &self.strategy)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl ConnectionResponseContentFacebook {
+    fn constant_strategy<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "facebook")
     }
 }
 
@@ -783,6 +963,7 @@ pub struct ConnectionResponseContentFitbit {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub options: Option<ConnectionOptionsFitbit>,
     /// Always `fitbit`.
+    #[serde(deserialize_with = "ConnectionResponseContentFitbit::constant_strategy")]
     pub strategy: String,
     /// Fields this version does not model, kept as received.
     #[serde(flatten, deserialize_with = "extra")]
@@ -796,6 +977,14 @@ impl fmt::Debug for ConnectionResponseContentFitbit {
             .field("strategy", &self.strategy)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl ConnectionResponseContentFitbit {
+    fn constant_strategy<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "fitbit")
     }
 }
 
@@ -817,6 +1006,7 @@ pub struct ConnectionResponseContentGitHub {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub options: Option<ConnectionOptionsGitHub>,
     /// Always `github`.
+    #[serde(deserialize_with = "ConnectionResponseContentGitHub::constant_strategy")]
     pub strategy: String,
     /// Fields this version does not model, kept as received.
     #[serde(flatten, deserialize_with = "extra")]
@@ -830,6 +1020,14 @@ impl fmt::Debug for ConnectionResponseContentGitHub {
             .field("strategy", &self.strategy)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl ConnectionResponseContentGitHub {
+    fn constant_strategy<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "github")
     }
 }
 
@@ -857,6 +1055,7 @@ pub struct ConnectionResponseContentGoogleApps {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub show_as_button: Option<bool>,
     /// Always `google-apps`.
+    #[serde(deserialize_with = "ConnectionResponseContentGoogleApps::constant_strategy")]
     pub strategy: String,
     /// Fields this version does not model, kept as received.
     #[serde(flatten, deserialize_with = "extra")]
@@ -872,6 +1071,14 @@ impl fmt::Debug for ConnectionResponseContentGoogleApps {
             .field("strategy", &self.strategy)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl ConnectionResponseContentGoogleApps {
+    fn constant_strategy<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "google-apps")
     }
 }
 
@@ -893,6 +1100,7 @@ pub struct ConnectionResponseContentGoogleOAuth2 {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub options: Option<ConnectionOptionsGoogleOAuth2>,
     /// Always `google-oauth2`.
+    #[serde(deserialize_with = "ConnectionResponseContentGoogleOAuth2::constant_strategy")]
     pub strategy: String,
     /// Fields this version does not model, kept as received.
     #[serde(flatten, deserialize_with = "extra")]
@@ -906,6 +1114,14 @@ impl fmt::Debug for ConnectionResponseContentGoogleOAuth2 {
             .field("strategy", &self.strategy)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl ConnectionResponseContentGoogleOAuth2 {
+    fn constant_strategy<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "google-oauth2")
     }
 }
 
@@ -927,6 +1143,7 @@ pub struct ConnectionResponseContentInstagram {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub options: Option<ConnectionOptionsInstagram>,
     /// Always `instagram`.
+    #[serde(deserialize_with = "ConnectionResponseContentInstagram::constant_strategy")]
     pub strategy: String,
     /// Fields this version does not model, kept as received.
     #[serde(flatten, deserialize_with = "extra")]
@@ -940,6 +1157,14 @@ impl fmt::Debug for ConnectionResponseContentInstagram {
             .field("strategy", &self.strategy)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl ConnectionResponseContentInstagram {
+    fn constant_strategy<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "instagram")
     }
 }
 
@@ -964,6 +1189,7 @@ pub struct ConnectionResponseContentIp {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub show_as_button: Option<bool>,
     /// Always `ip`.
+    #[serde(deserialize_with = "ConnectionResponseContentIp::constant_strategy")]
     pub strategy: String,
     /// Fields this version does not model, kept as received.
     #[serde(flatten, deserialize_with = "extra")]
@@ -978,6 +1204,14 @@ impl fmt::Debug for ConnectionResponseContentIp {
             .field("strategy", &self.strategy)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl ConnectionResponseContentIp {
+    fn constant_strategy<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "ip")
     }
 }
 
@@ -999,6 +1233,7 @@ pub struct ConnectionResponseContentLine {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub options: Option<ConnectionOptionsLine>,
     /// Always `line`.
+    #[serde(deserialize_with = "ConnectionResponseContentLine::constant_strategy")]
     pub strategy: String,
     /// Fields this version does not model, kept as received.
     #[serde(flatten, deserialize_with = "extra")]
@@ -1012,6 +1247,14 @@ impl fmt::Debug for ConnectionResponseContentLine {
             .field("strategy", &self.strategy)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl ConnectionResponseContentLine {
+    fn constant_strategy<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "line")
     }
 }
 
@@ -1033,6 +1276,7 @@ pub struct ConnectionResponseContentLinkedin {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub options: Option<ConnectionOptionsLinkedin>,
     /// Always `linkedin`.
+    #[serde(deserialize_with = "ConnectionResponseContentLinkedin::constant_strategy")]
     pub strategy: String,
     /// Fields this version does not model, kept as received.
     #[serde(flatten, deserialize_with = "extra")]
@@ -1046,6 +1290,14 @@ impl fmt::Debug for ConnectionResponseContentLinkedin {
             .field("strategy", &self.strategy)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl ConnectionResponseContentLinkedin {
+    fn constant_strategy<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "linkedin")
     }
 }
 
@@ -1067,6 +1319,7 @@ pub struct ConnectionResponseContentOAuth1 {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub options: Option<ConnectionOptionsOAuth1>,
     /// Always `oauth1`.
+    #[serde(deserialize_with = "ConnectionResponseContentOAuth1::constant_strategy")]
     pub strategy: String,
     /// Fields this version does not model, kept as received.
     #[serde(flatten, deserialize_with = "extra")]
@@ -1080,6 +1333,14 @@ impl fmt::Debug for ConnectionResponseContentOAuth1 {
             .field("strategy", &self.strategy)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl ConnectionResponseContentOAuth1 {
+    fn constant_strategy<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "oauth1")
     }
 }
 
@@ -1101,6 +1362,7 @@ pub struct ConnectionResponseContentOAuth2 {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub options: Option<ConnectionOptionsOAuth2>,
     /// Always `oauth2`.
+    #[serde(deserialize_with = "ConnectionResponseContentOAuth2::constant_strategy")]
     pub strategy: String,
     /// Fields this version does not model, kept as received.
     #[serde(flatten, deserialize_with = "extra")]
@@ -1114,6 +1376,14 @@ impl fmt::Debug for ConnectionResponseContentOAuth2 {
             .field("strategy", &self.strategy)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl ConnectionResponseContentOAuth2 {
+    fn constant_strategy<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "oauth2")
     }
 }
 
@@ -1141,6 +1411,7 @@ pub struct ConnectionResponseContentOffice365 {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub show_as_button: Option<bool>,
     /// Always `office365`.
+    #[serde(deserialize_with = "ConnectionResponseContentOffice365::constant_strategy")]
     pub strategy: String,
     /// Fields this version does not model, kept as received.
     #[serde(flatten, deserialize_with = "extra")]
@@ -1156,6 +1427,14 @@ impl fmt::Debug for ConnectionResponseContentOffice365 {
             .field("strategy", &self.strategy)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl ConnectionResponseContentOffice365 {
+    fn constant_strategy<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "office365")
     }
 }
 
@@ -1189,6 +1468,7 @@ pub struct ConnectionResponseContentOidc {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub show_as_button: Option<bool>,
     /// Always `oidc`.
+    #[serde(deserialize_with = "ConnectionResponseContentOidc::constant_strategy")]
     pub strategy: String,
     /// Fields this version does not model, kept as received.
     #[serde(flatten, deserialize_with = "extra")]
@@ -1209,6 +1489,14 @@ impl fmt::Debug for ConnectionResponseContentOidc {
             .field("strategy", &self.strategy)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl ConnectionResponseContentOidc {
+    fn constant_strategy<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "oidc")
     }
 }
 
@@ -1236,6 +1524,7 @@ pub struct ConnectionResponseContentOkta {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub show_as_button: Option<bool>,
     /// Always `okta`.
+    #[serde(deserialize_with = "ConnectionResponseContentOkta::constant_strategy")]
     pub strategy: String,
     /// Fields this version does not model, kept as received.
     #[serde(flatten, deserialize_with = "extra")]
@@ -1257,6 +1546,14 @@ impl fmt::Debug for ConnectionResponseContentOkta {
     }
 }
 
+impl ConnectionResponseContentOkta {
+    fn constant_strategy<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "okta")
+    }
+}
+
 string_enum! {
     /// The values of `ConnectionResponseContentOktaStrategy`.
     pub enum ConnectionResponseContentOktaStrategy {
@@ -1275,6 +1572,7 @@ pub struct ConnectionResponseContentPaypal {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub options: Option<ConnectionOptionsPaypal>,
     /// Always `paypal`.
+    #[serde(deserialize_with = "ConnectionResponseContentPaypal::constant_strategy")]
     pub strategy: String,
     /// Fields this version does not model, kept as received.
     #[serde(flatten, deserialize_with = "extra")]
@@ -1291,6 +1589,14 @@ impl fmt::Debug for ConnectionResponseContentPaypal {
     }
 }
 
+impl ConnectionResponseContentPaypal {
+    fn constant_strategy<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "paypal")
+    }
+}
+
 /// Response for connections with strategy=paypal-sandbox
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1301,6 +1607,7 @@ pub struct ConnectionResponseContentPaypalSandbox {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub options: Option<ConnectionOptionsPaypal>,
     /// Always `paypal-sandbox`.
+    #[serde(deserialize_with = "ConnectionResponseContentPaypalSandbox::constant_strategy")]
     pub strategy: String,
     /// Fields this version does not model, kept as received.
     #[serde(flatten, deserialize_with = "extra")]
@@ -1314,6 +1621,14 @@ impl fmt::Debug for ConnectionResponseContentPaypalSandbox {
             .field("strategy", &self.strategy)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl ConnectionResponseContentPaypalSandbox {
+    fn constant_strategy<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "paypal-sandbox")
     }
 }
 
@@ -1349,6 +1664,7 @@ pub struct ConnectionResponseContentPingFederate {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub show_as_button: Option<bool>,
     /// Always `pingfederate`.
+    #[serde(deserialize_with = "ConnectionResponseContentPingFederate::constant_strategy")]
     pub strategy: String,
     /// Fields this version does not model, kept as received.
     #[serde(flatten, deserialize_with = "extra")]
@@ -1364,6 +1680,14 @@ impl fmt::Debug for ConnectionResponseContentPingFederate {
             .field("strategy", &self.strategy)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl ConnectionResponseContentPingFederate {
+    fn constant_strategy<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "pingfederate")
     }
 }
 
@@ -1385,6 +1709,7 @@ pub struct ConnectionResponseContentPlanningCenter {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub options: Option<ConnectionOptionsPlanningCenter>,
     /// Always `planningcenter`.
+    #[serde(deserialize_with = "ConnectionResponseContentPlanningCenter::constant_strategy")]
     pub strategy: String,
     /// Fields this version does not model, kept as received.
     #[serde(flatten, deserialize_with = "extra")]
@@ -1398,6 +1723,14 @@ impl fmt::Debug for ConnectionResponseContentPlanningCenter {
             .field("strategy", &self.strategy)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl ConnectionResponseContentPlanningCenter {
+    fn constant_strategy<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "planningcenter")
     }
 }
 
@@ -1419,6 +1752,7 @@ pub struct ConnectionResponseContentSalesforce {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub options: Option<ConnectionOptionsSalesforce>,
     /// Always `salesforce`.
+    #[serde(deserialize_with = "ConnectionResponseContentSalesforce::constant_strategy")]
     pub strategy: String,
     /// Fields this version does not model, kept as received.
     #[serde(flatten, deserialize_with = "extra")]
@@ -1435,6 +1769,14 @@ impl fmt::Debug for ConnectionResponseContentSalesforce {
     }
 }
 
+impl ConnectionResponseContentSalesforce {
+    fn constant_strategy<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "salesforce")
+    }
+}
+
 /// Response for connections with strategy=salesforce-community
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1445,6 +1787,7 @@ pub struct ConnectionResponseContentSalesforceCommunity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub options: Option<ConnectionOptionsSalesforceCommunity>,
     /// Always `salesforce-community`.
+    #[serde(deserialize_with = "ConnectionResponseContentSalesforceCommunity::constant_strategy")]
     pub strategy: String,
     /// Fields this version does not model, kept as received.
     #[serde(flatten, deserialize_with = "extra")]
@@ -1458,6 +1801,14 @@ impl fmt::Debug for ConnectionResponseContentSalesforceCommunity {
             .field("strategy", &self.strategy)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl ConnectionResponseContentSalesforceCommunity {
+    fn constant_strategy<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "salesforce-community")
     }
 }
 
@@ -1479,6 +1830,7 @@ pub struct ConnectionResponseContentSalesforceSandbox {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub options: Option<ConnectionOptionsSalesforce>,
     /// Always `salesforce-sandbox`.
+    #[serde(deserialize_with = "ConnectionResponseContentSalesforceSandbox::constant_strategy")]
     pub strategy: String,
     /// Fields this version does not model, kept as received.
     #[serde(flatten, deserialize_with = "extra")]
@@ -1492,6 +1844,14 @@ impl fmt::Debug for ConnectionResponseContentSalesforceSandbox {
             .field("strategy", &self.strategy)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl ConnectionResponseContentSalesforceSandbox {
+    fn constant_strategy<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "salesforce-sandbox")
     }
 }
 
@@ -1527,6 +1887,7 @@ pub struct ConnectionResponseContentSaml {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub show_as_button: Option<bool>,
     /// Always `samlp`.
+    #[serde(deserialize_with = "ConnectionResponseContentSaml::constant_strategy")]
     pub strategy: String,
     /// Fields this version does not model, kept as received.
     #[serde(flatten, deserialize_with = "extra")]
@@ -1542,6 +1903,14 @@ impl fmt::Debug for ConnectionResponseContentSaml {
             .field("strategy", &self.strategy)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl ConnectionResponseContentSaml {
+    fn constant_strategy<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "samlp")
     }
 }
 
@@ -1566,6 +1935,7 @@ pub struct ConnectionResponseContentSharepoint {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub show_as_button: Option<bool>,
     /// Always `sharepoint`.
+    #[serde(deserialize_with = "ConnectionResponseContentSharepoint::constant_strategy")]
     pub strategy: String,
     /// Fields this version does not model, kept as received.
     #[serde(flatten, deserialize_with = "extra")]
@@ -1580,6 +1950,14 @@ impl fmt::Debug for ConnectionResponseContentSharepoint {
             .field("strategy", &self.strategy)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl ConnectionResponseContentSharepoint {
+    fn constant_strategy<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "sharepoint")
     }
 }
 
@@ -1601,6 +1979,7 @@ pub struct ConnectionResponseContentShop {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub options: Option<ConnectionOptionsShop>,
     /// Always `shop`.
+    #[serde(deserialize_with = "ConnectionResponseContentShop::constant_strategy")]
     pub strategy: String,
     /// Fields this version does not model, kept as received.
     #[serde(flatten, deserialize_with = "extra")]
@@ -1614,6 +1993,14 @@ impl fmt::Debug for ConnectionResponseContentShop {
             .field("strategy", &self.strategy)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl ConnectionResponseContentShop {
+    fn constant_strategy<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "shop")
     }
 }
 
@@ -1635,6 +2022,7 @@ pub struct ConnectionResponseContentShopify {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub options: Option<ConnectionOptionsShopify>,
     /// Always `shopify`.
+    #[serde(deserialize_with = "ConnectionResponseContentShopify::constant_strategy")]
     pub strategy: String,
     /// Fields this version does not model, kept as received.
     #[serde(flatten, deserialize_with = "extra")]
@@ -1648,6 +2036,14 @@ impl fmt::Debug for ConnectionResponseContentShopify {
             .field("strategy", &self.strategy)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl ConnectionResponseContentShopify {
+    fn constant_strategy<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "shopify")
     }
 }
 
@@ -1669,6 +2065,7 @@ pub struct ConnectionResponseContentSms {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub options: Option<ConnectionOptionsSms>,
     /// Always `sms`.
+    #[serde(deserialize_with = "ConnectionResponseContentSms::constant_strategy")]
     pub strategy: String,
     /// Fields this version does not model, kept as received.
     #[serde(flatten, deserialize_with = "extra")]
@@ -1682,6 +2079,14 @@ impl fmt::Debug for ConnectionResponseContentSms {
             .field("strategy", &self.strategy)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl ConnectionResponseContentSms {
+    fn constant_strategy<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "sms")
     }
 }
 
@@ -1703,6 +2108,7 @@ pub struct ConnectionResponseContentSoundcloud {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub options: Option<ConnectionOptionsSoundcloud>,
     /// Always `soundcloud`.
+    #[serde(deserialize_with = "ConnectionResponseContentSoundcloud::constant_strategy")]
     pub strategy: String,
     /// Fields this version does not model, kept as received.
     #[serde(flatten, deserialize_with = "extra")]
@@ -1716,6 +2122,14 @@ impl fmt::Debug for ConnectionResponseContentSoundcloud {
             .field("strategy", &self.strategy)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl ConnectionResponseContentSoundcloud {
+    fn constant_strategy<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "soundcloud")
     }
 }
 
@@ -1737,6 +2151,7 @@ pub struct ConnectionResponseContentThirtySevenSignals {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub options: Option<ConnectionOptionsThirtySevenSignals>,
     /// Always `thirtysevensignals`.
+    #[serde(deserialize_with = "ConnectionResponseContentThirtySevenSignals::constant_strategy")]
     pub strategy: String,
     /// Fields this version does not model, kept as received.
     #[serde(flatten, deserialize_with = "extra")]
@@ -1750,6 +2165,14 @@ impl fmt::Debug for ConnectionResponseContentThirtySevenSignals {
             .field("strategy", &self.strategy)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl ConnectionResponseContentThirtySevenSignals {
+    fn constant_strategy<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "thirtysevensignals")
     }
 }
 
@@ -1771,6 +2194,7 @@ pub struct ConnectionResponseContentTwitter {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub options: Option<ConnectionOptionsTwitter>,
     /// Always `twitter`.
+    #[serde(deserialize_with = "ConnectionResponseContentTwitter::constant_strategy")]
     pub strategy: String,
     /// Fields this version does not model, kept as received.
     #[serde(flatten, deserialize_with = "extra")]
@@ -1784,6 +2208,14 @@ impl fmt::Debug for ConnectionResponseContentTwitter {
             .field("strategy", &self.strategy)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl ConnectionResponseContentTwitter {
+    fn constant_strategy<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "twitter")
     }
 }
 
@@ -1805,6 +2237,7 @@ pub struct ConnectionResponseContentUntappd {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub options: Option<ConnectionOptionsUntappd>,
     /// Always `untappd`.
+    #[serde(deserialize_with = "ConnectionResponseContentUntappd::constant_strategy")]
     pub strategy: String,
     /// Fields this version does not model, kept as received.
     #[serde(flatten, deserialize_with = "extra")]
@@ -1818,6 +2251,14 @@ impl fmt::Debug for ConnectionResponseContentUntappd {
             .field("strategy", &self.strategy)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl ConnectionResponseContentUntappd {
+    fn constant_strategy<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "untappd")
     }
 }
 
@@ -1839,6 +2280,7 @@ pub struct ConnectionResponseContentVkontakte {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub options: Option<ConnectionOptionsVkontakte>,
     /// Always `vkontakte`.
+    #[serde(deserialize_with = "ConnectionResponseContentVkontakte::constant_strategy")]
     pub strategy: String,
     /// Fields this version does not model, kept as received.
     #[serde(flatten, deserialize_with = "extra")]
@@ -1852,6 +2294,14 @@ impl fmt::Debug for ConnectionResponseContentVkontakte {
             .field("strategy", &self.strategy)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl ConnectionResponseContentVkontakte {
+    fn constant_strategy<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "vkontakte")
     }
 }
 
@@ -1873,6 +2323,7 @@ pub struct ConnectionResponseContentWeibo {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub options: Option<ConnectionOptionsWeibo>,
     /// Always `weibo`.
+    #[serde(deserialize_with = "ConnectionResponseContentWeibo::constant_strategy")]
     pub strategy: String,
     /// Fields this version does not model, kept as received.
     #[serde(flatten, deserialize_with = "extra")]
@@ -1886,6 +2337,14 @@ impl fmt::Debug for ConnectionResponseContentWeibo {
             .field("strategy", &self.strategy)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl ConnectionResponseContentWeibo {
+    fn constant_strategy<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "weibo")
     }
 }
 
@@ -1907,6 +2366,7 @@ pub struct ConnectionResponseContentWindowsLive {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub options: Option<ConnectionOptionsWindowsLive>,
     /// Always `windowslive`.
+    #[serde(deserialize_with = "ConnectionResponseContentWindowsLive::constant_strategy")]
     pub strategy: String,
     /// Fields this version does not model, kept as received.
     #[serde(flatten, deserialize_with = "extra")]
@@ -1920,6 +2380,14 @@ impl fmt::Debug for ConnectionResponseContentWindowsLive {
             .field("strategy", &self.strategy)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl ConnectionResponseContentWindowsLive {
+    fn constant_strategy<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "windowslive")
     }
 }
 
@@ -1941,6 +2409,7 @@ pub struct ConnectionResponseContentWordpress {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub options: Option<ConnectionOptionsWordpress>,
     /// Always `wordpress`.
+    #[serde(deserialize_with = "ConnectionResponseContentWordpress::constant_strategy")]
     pub strategy: String,
     /// Fields this version does not model, kept as received.
     #[serde(flatten, deserialize_with = "extra")]
@@ -1954,6 +2423,14 @@ impl fmt::Debug for ConnectionResponseContentWordpress {
             .field("strategy", &self.strategy)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl ConnectionResponseContentWordpress {
+    fn constant_strategy<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "wordpress")
     }
 }
 
@@ -1975,6 +2452,7 @@ pub struct ConnectionResponseContentYahoo {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub options: Option<ConnectionOptionsYahoo>,
     /// Always `yahoo`.
+    #[serde(deserialize_with = "ConnectionResponseContentYahoo::constant_strategy")]
     pub strategy: String,
     /// Fields this version does not model, kept as received.
     #[serde(flatten, deserialize_with = "extra")]
@@ -1988,6 +2466,14 @@ impl fmt::Debug for ConnectionResponseContentYahoo {
             .field("strategy", &self.strategy)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl ConnectionResponseContentYahoo {
+    fn constant_strategy<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "yahoo")
     }
 }
 
@@ -2009,6 +2495,7 @@ pub struct ConnectionResponseContentYandex {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub options: Option<ConnectionOptionsYandex>,
     /// Always `yandex`.
+    #[serde(deserialize_with = "ConnectionResponseContentYandex::constant_strategy")]
     pub strategy: String,
     /// Fields this version does not model, kept as received.
     #[serde(flatten, deserialize_with = "extra")]
@@ -2022,6 +2509,14 @@ impl fmt::Debug for ConnectionResponseContentYandex {
             .field("strategy", &self.strategy)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl ConnectionResponseContentYandex {
+    fn constant_strategy<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "yandex")
     }
 }
 
@@ -2091,20 +2586,21 @@ pub enum ConnectionScopeOAuth2 {
 
 impl<'de> Deserialize<'de> for ConnectionScopeOAuth2 {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        const SHAPES: &[Shape] = &[Shape::Str, Shape::Array];
-        let value = Value::deserialize(deserializer)?;
-        for index in candidates(&value, SHAPES) {
-            let decoded = match index {
-                0 => serde_json::from_value(value.clone()).ok().map(Self::String),
-                1 => serde_json::from_value(value.clone()).ok().map(Self::Array),
-                _ => None,
-            };
-            if let Some(decoded) = decoded {
-                return Ok(decoded);
-            }
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Wire {
+            String(String),
+            Array(Vec<String>),
+            Other(Value),
         }
-        other("ConnectionScopeOAuth2", &value);
-        Ok(Self::Other(value))
+        Ok(match Wire::deserialize(deserializer)? {
+            Wire::String(v) => Self::String(v),
+            Wire::Array(v) => Self::Array(v),
+            Wire::Other(v) => {
+                other("ConnectionScopeOAuth2", &v);
+                Self::Other(v)
+            }
+        })
     }
 }
 
@@ -2253,401 +2749,3 @@ string_enum! {
 
 /// Algorithm used to sign SAML authentication requests and logout requests using the connection's signing key. Common values: 'rsa-sha256' (RSA signature with SHA-256 digest) or 'rsa-sha1'. Defaults to 'rsa-sha256'.
 pub type ConnectionSignatureAlgorithmSaml = ConnectionSignatureAlgorithmEnumSaml;
-
-string_enum! {
-    /// OAuth 1.0a signature algorithm used when signing request-token and access-token calls for this connection (RSA-SHA1 only).
-    pub enum ConnectionSignatureMethodOAuth1 {
-        /// `RSA-SHA1`
-        RsaSha1 = "RSA-SHA1",
-    }
-}
-
-/// Base64-encoded X.509 certificate from the identity provider used to validate signatures in SAML responses and assertions. The certificate is decoded and used for cryptographic signature verification.
-pub type ConnectionSigningCertSaml = String;
-
-/// X.509 signing certificate from the identity provider in .der format. Used to validate signatures in SAML Responses and Assertions. This is an alternative to signingCert and is kept for backward compatibility. Prefer using signingCert instead.
-pub type ConnectionSigningCertificateDerSaml = String;
-
-/// Base64-encoded X.509 certificate from the identity provider used to validate signatures in SAML responses and assertions. The certificate is decoded and used for cryptographic signature verification.
-pub type ConnectionSigningCertificatePemPingFederate = String;
-
-/// Base64-encoded X.509 certificate from the identity provider used to validate signatures in SAML responses and assertions. The certificate is decoded and used for cryptographic signature verification.
-pub type ConnectionSigningCertificatePemSaml = String;
-
-/// Key pair with 'key' and 'cert' properties for signing SAML messages
-///
-/// Also named [`ConnectionDecryptionKeySamlCert`] (identical schemas).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct ConnectionSigningKeySaml {
-    /// Base64-encoded X.509 certificate in PEM format used by Auth0 to sign SAML requests and logout messages.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cert: Option<String>,
-    /// Private key in PEM format used by Auth0 to sign SAML requests and logout messages.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub key: Option<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for ConnectionSigningKeySaml {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ConnectionSigningKeySaml")
-            .field("cert", &self.cert)
-            .field("key", &self.key.as_ref().map(|_| REDACTED))
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-string_enum! {
-    /// Specifies the signup behavior for password authentication
-    pub enum ConnectionSignupBehaviorEnum {
-        /// `allow`
-        Allow = "allow",
-        /// `block`
-        Block = "block",
-    }
-}
-
-string_enum! {
-    /// The values of `ConnectionStrategyEnum`.
-    pub enum ConnectionStrategyEnum {
-        /// `ad`
-        Ad = "ad",
-        /// `adfs`
-        Adfs = "adfs",
-        /// `amazon`
-        Amazon = "amazon",
-        /// `apple`
-        Apple = "apple",
-        /// `dropbox`
-        Dropbox = "dropbox",
-        /// `bitbucket`
-        Bitbucket = "bitbucket",
-        /// `auth0-oidc`
-        Auth0Oidc = "auth0-oidc",
-        /// `auth0`
-        Auth0 = "auth0",
-        /// `baidu`
-        Baidu = "baidu",
-        /// `bitly`
-        Bitly = "bitly",
-        /// `box`
-        Box = "box",
-        /// `custom`
-        Custom = "custom",
-        /// `daccount`
-        Daccount = "daccount",
-        /// `dwolla`
-        Dwolla = "dwolla",
-        /// `email`
-        Email = "email",
-        /// `evernote-sandbox`
-        EvernoteSandbox = "evernote-sandbox",
-        /// `evernote`
-        Evernote = "evernote",
-        /// `exact`
-        Exact = "exact",
-        /// `facebook`
-        Facebook = "facebook",
-        /// `fitbit`
-        Fitbit = "fitbit",
-        /// `github`
-        Github = "github",
-        /// `google-apps`
-        GoogleApps = "google-apps",
-        /// `google-oauth2`
-        GoogleOauth2 = "google-oauth2",
-        /// `instagram`
-        Instagram = "instagram",
-        /// `ip`
-        Ip = "ip",
-        /// `line`
-        Line = "line",
-        /// `linkedin`
-        Linkedin = "linkedin",
-        /// `oauth1`
-        Oauth1 = "oauth1",
-        /// `oauth2`
-        Oauth2 = "oauth2",
-        /// `office365`
-        Office365 = "office365",
-        /// `oidc`
-        Oidc = "oidc",
-        /// `okta`
-        Okta = "okta",
-        /// `paypal`
-        Paypal = "paypal",
-        /// `paypal-sandbox`
-        PaypalSandbox = "paypal-sandbox",
-        /// `pingfederate`
-        Pingfederate = "pingfederate",
-        /// `planningcenter`
-        Planningcenter = "planningcenter",
-        /// `salesforce-community`
-        SalesforceCommunity = "salesforce-community",
-        /// `salesforce-sandbox`
-        SalesforceSandbox = "salesforce-sandbox",
-        /// `salesforce`
-        Salesforce = "salesforce",
-        /// `samlp`
-        Samlp = "samlp",
-        /// `sharepoint`
-        Sharepoint = "sharepoint",
-        /// `shopify`
-        Shopify = "shopify",
-        /// `shop`
-        Shop = "shop",
-        /// `sms`
-        Sms = "sms",
-        /// `soundcloud`
-        Soundcloud = "soundcloud",
-        /// `thirtysevensignals`
-        Thirtysevensignals = "thirtysevensignals",
-        /// `twitter`
-        Twitter = "twitter",
-        /// `untappd`
-        Untappd = "untappd",
-        /// `vkontakte`
-        Vkontakte = "vkontakte",
-        /// `waad`
-        Waad = "waad",
-        /// `weibo`
-        Weibo = "weibo",
-        /// `windowslive`
-        Windowslive = "windowslive",
-        /// `wordpress`
-        Wordpress = "wordpress",
-        /// `yahoo`
-        Yahoo = "yahoo",
-        /// `yandex`
-        Yandex = "yandex",
-        /// `auth0-adldap`
-        Auth0Adldap = "auth0-adldap",
-    }
-}
-
-/// The `ConnectionStrategyVersionEnumLinkedin` schema.
-pub type ConnectionStrategyVersionEnumLinkedin = i64;
-
-/// Version number of the windowslive strategy implementation.
-pub type ConnectionStrategyVersionEnumWindowsLive = i64;
-
-/// A list of the Subject Identifier types that this OP supports. Valid types include pairwise and public
-pub type ConnectionSubjectTypesSupported = Vec<String>;
-
-/// SMS message template. Use `@@password@@` as a placeholder for the verification code.
-pub type ConnectionTemplateSms = String;
-
-string_enum! {
-    /// SMS template syntax type. Set to 'md_with_macros' to enable macro processing in templates.
-    pub enum ConnectionTemplateSyntaxEnumSms {
-        /// `liquid`
-        Liquid = "liquid",
-        /// `md_with_macros`
-        MdWithMacros = "md_with_macros",
-    }
-}
-
-/// Tenant domain
-pub type ConnectionTenantDomain = String;
-
-/// Primary AD domain hint used for HRD and discovery.
-pub type ConnectionTenantDomainAd = String;
-
-/// The `ConnectionTenantDomainAzureAdOne` schema.
-pub type ConnectionTenantDomainAzureAdOne = String;
-
-/// The Google Workspace primary domain used to identify the organization during authentication.
-pub type ConnectionTenantDomainGoogleApps = String;
-
-/// For SAML connections, the tenant domain used to construct the login endpoint URL. Can be a string for single-tenant or an array of strings for multi-tenant validation.
-pub type ConnectionTenantDomainSaml = String;
-
-/// The Azure AD tenant ID as a UUID. The unique identifier for your Azure AD organization. Must be a valid 36-character UUID.
-pub type ConnectionTenantIdAzureAd = String;
-
-/// Array of certificate thumbprints (SHA-128/SHA-256/SHA-512 hex hashes) for validating SAML signatures. Used with WS-Federation protocol. Maximum 20 thumbprints. Each thumbprint must be a hexadecimal string.
-pub type ConnectionThumbprints = Vec<String>;
-
-/// Array of certificate SHA-1 thumbprints for validating signatures. Managed by Auth0 when using the AD Connector agent.
-pub type ConnectionThumbprintsAd = Vec<String>;
-
-/// SHA-1 thumbprints (fingerprints) of the identity provider's signing certificates. Automatically computed from signingCert during connection creation. Each thumbprint must be a 40-character hexadecimal string.
-pub type ConnectionThumbprintsSaml = Vec<String>;
-
-/// URL of the identity provider's OAuth 2.0 token endpoint where authorization codes are exchanged for access tokens. Must be a valid HTTPS URL. Required for authorization code flow but optional for implicit flow.
-pub type ConnectionTokenEndpoint = String;
-
-string_enum! {
-    /// Authentication method used at the identity provider's token endpoint. 'client_secret_post' sends credentials in the request body; 'private_key_jwt' uses a signed JWT assertion for enhanced security.
-    pub enum ConnectionTokenEndpointAuthMethodEnum {
-        /// `client_secret_post`
-        ClientSecretPost = "client_secret_post",
-        /// `private_key_jwt`
-        PrivateKeyJwt = "private_key_jwt",
-    }
-}
-
-/// JSON array containing a list of Client Authentication methods supported by this Token Endpoint. The options are client_secret_post, client_secret_basic, client_secret_jwt, and private_key_jwt, as described in Section 9 of OpenID Connect Core 1.0 \[OpenID.Core\]. Other authentication methods MAY be defined by extensions. If omitted, the default is client_secret_basic -- the HTTP Basic Authentication Scheme specified in Section 2.3.1 of OAuth 2.0 \[RFC6749\].
-pub type ConnectionTokenEndpointAuthMethodsSupported = Vec<String>;
-
-/// Algorithm used to sign client_assertions.
-///
-/// The same type as [`ConnectionIdTokenSignedResponseAlgEnum`]: the API description gives both the same schema.
-pub type ConnectionTokenEndpointAuthSigningAlgEnum = ConnectionIdTokenSignedResponseAlgEnum;
-
-/// JSON array containing a list of the JWS signing algorithms (alg values) supported by the Token Endpoint for the signature on the JWT \[JWT\] used to authenticate the Client at the Token Endpoint for the private_key_jwt and client_secret_jwt authentication methods. Servers SHOULD support RS256. The value none MUST NOT be used.
-pub type ConnectionTokenEndpointAuthSigningAlgValuesSupported = Vec<String>;
-
-string_enum! {
-    /// Specifies the format of the aud (audience) claim included in the JWT used for client authentication at the token endpoint. Accepted values are: 'issuer' (the aud claim is set to the OIDC issuer URL) or 'token_endpoint' (the aud claim is set to the token endpoint URL).
-    pub enum ConnectionTokenEndpointJwtcaAudFormatEnumOidc {
-        /// `issuer`
-        Issuer = "issuer",
-        /// `token_endpoint`
-        TokenEndpoint = "token_endpoint",
-    }
-}
-
-/// The `ConnectionTokenEndpointOAuth2` schema.
-pub type ConnectionTokenEndpointOAuth2 = String;
-
-/// The `ConnectionTokenEndpointOidc` schema.
-pub type ConnectionTokenEndpointOidc = String;
-
-/// The `ConnectionTotpEmail` schema.
-///
-/// The same type as [`ConnectionTotpSms`]: the API description gives both the same schema.
-pub type ConnectionTotpEmail = ConnectionTotpSms;
-
-/// Length of the TOTP code
-pub type ConnectionTotpLengthEmail = i64;
-
-/// Length of the TOTP code
-pub type ConnectionTotpLengthPasswordless = i64;
-
-/// Number of digits in the verification code
-pub type ConnectionTotpLengthSms = i64;
-
-/// Time-based One-Time Password (TOTP) options
-///
-/// Also named [`ConnectionTotpEmail`] (identical schemas).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct ConnectionTotpSms {
-    /// The `length` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub length: Option<i64>,
-    /// The `time_step` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub time_step: Option<i64>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for ConnectionTotpSms {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ConnectionTotpSms")
-            .field("length", &self.length)
-            .field("time_step", &self.time_step)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-/// Time step for TOTP in seconds
-pub type ConnectionTotpTimeStepEmail = i64;
-
-/// Time step for TOTP in seconds
-pub type ConnectionTotpTimeStepPasswordless = i64;
-
-/// Code validity duration in seconds
-pub type ConnectionTotpTimeStepSms = i64;
-
-/// Twilio Account SID
-pub type ConnectionTwilioSidSms = String;
-
-/// Twilio Auth Token
-pub type ConnectionTwilioTokenSms = String;
-
-string_enum! {
-    /// OIDC communication channel type. 'back_channel' (confidential client) exchanges tokens server-side for stronger security; 'front_channel' handles responses in the browser.
-    pub enum ConnectionTypeEnumOidc {
-        /// `back_channel`
-        BackChannel = "back_channel",
-        /// `front_channel`
-        FrontChannel = "front_channel",
-    }
-}
-
-string_enum! {
-    /// Connection type
-    pub enum ConnectionTypeEnumOkta {
-        /// `back_channel`
-        BackChannel = "back_channel",
-    }
-}
-
-/// Languages and scripts supported for the user interface, represented as a JSON array of BCP47 \[RFC5646\] language tag values.
-pub type ConnectionUiLocalesSupported = Vec<String>;
-
-/// One of the shapes of `ConnectionUpstreamAdditionalProperties`.
-///
-/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
-#[derive(Clone, PartialEq, Serialize)]
-#[serde(untagged)]
-#[non_exhaustive]
-pub enum ConnectionUpstreamAdditionalProperties {
-    /// The `ConnectionUpstreamAlias` shape.
-    Alias(ConnectionUpstreamAlias),
-    /// The `ConnectionUpstreamValue` shape.
-    Value(ConnectionUpstreamValue),
-    /// JSON this version cannot tell apart, kept as received.
-    Other(Value),
-}
-
-impl<'de> Deserialize<'de> for ConnectionUpstreamAdditionalProperties {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        const SHAPES: &[Shape] = &[
-            Shape::Object {
-                consts: &[],
-                required: &[],
-            },
-            Shape::Object {
-                consts: &[],
-                required: &[],
-            },
-        ];
-        let value = Value::deserialize(deserializer)?;
-        for index in candidates(&value, SHAPES) {
-            let decoded = match index {
-                0 => serde_json::from_value(value.clone()).ok().map(Self::Alias),
-                1 => serde_json::from_value(value.clone()).ok().map(Self::Value),
-                _ => None,
-            };
-            if let Some(decoded) = decoded {
-                return Ok(decoded);
-            }
-        }
-        other("ConnectionUpstreamAdditionalProperties", &value);
-        Ok(Self::Other(value))
-    }
-}
-
-impl fmt::Debug for ConnectionUpstreamAdditionalProperties {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Alias(v) => f.debug_tuple("Alias").field(v).finish(),
-            Self::Value(v) => f.debug_tuple("Value").field(v).finish(),
-            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
-        }
-    }
-}

@@ -10,8 +10,398 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::*;
-use crate::model_support::{Keys, REDACTED, Shape, candidates, extra, other, string_enum};
+use crate::model_support::{Keys, REDACTED, constant, extra, other, string_enum};
 use crate::patch::Patch;
+
+string_enum! {
+    /// OAuth 1.0a signature algorithm used when signing request-token and access-token calls for this connection (RSA-SHA1 only).
+    pub enum ConnectionSignatureMethodOAuth1 {
+        /// `RSA-SHA1`
+        RsaSha1 = "RSA-SHA1",
+    }
+}
+
+/// Base64-encoded X.509 certificate from the identity provider used to validate signatures in SAML responses and assertions. The certificate is decoded and used for cryptographic signature verification.
+pub type ConnectionSigningCertSaml = String;
+
+/// X.509 signing certificate from the identity provider in .der format. Used to validate signatures in SAML Responses and Assertions. This is an alternative to signingCert and is kept for backward compatibility. Prefer using signingCert instead.
+pub type ConnectionSigningCertificateDerSaml = String;
+
+/// Base64-encoded X.509 certificate from the identity provider used to validate signatures in SAML responses and assertions. The certificate is decoded and used for cryptographic signature verification.
+pub type ConnectionSigningCertificatePemPingFederate = String;
+
+/// Base64-encoded X.509 certificate from the identity provider used to validate signatures in SAML responses and assertions. The certificate is decoded and used for cryptographic signature verification.
+pub type ConnectionSigningCertificatePemSaml = String;
+
+/// Key pair with 'key' and 'cert' properties for signing SAML messages
+///
+/// Also named [`ConnectionDecryptionKeySamlCert`] (identical schemas).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct ConnectionSigningKeySaml {
+    /// Base64-encoded X.509 certificate in PEM format used by Auth0 to sign SAML requests and logout messages.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cert: Option<String>,
+    /// Private key in PEM format used by Auth0 to sign SAML requests and logout messages.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for ConnectionSigningKeySaml {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConnectionSigningKeySaml")
+            .field("cert", &self.cert)
+            .field("key", &self.key.as_ref().map(|_| REDACTED))
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+string_enum! {
+    /// Specifies the signup behavior for password authentication
+    pub enum ConnectionSignupBehaviorEnum {
+        /// `allow`
+        Allow = "allow",
+        /// `block`
+        Block = "block",
+    }
+}
+
+string_enum! {
+    /// The values of `ConnectionStrategyEnum`.
+    pub enum ConnectionStrategyEnum {
+        /// `ad`
+        Ad = "ad",
+        /// `adfs`
+        Adfs = "adfs",
+        /// `amazon`
+        Amazon = "amazon",
+        /// `apple`
+        Apple = "apple",
+        /// `dropbox`
+        Dropbox = "dropbox",
+        /// `bitbucket`
+        Bitbucket = "bitbucket",
+        /// `auth0-oidc`
+        Auth0Oidc = "auth0-oidc",
+        /// `auth0`
+        Auth0 = "auth0",
+        /// `baidu`
+        Baidu = "baidu",
+        /// `bitly`
+        Bitly = "bitly",
+        /// `box`
+        Box = "box",
+        /// `custom`
+        Custom = "custom",
+        /// `daccount`
+        Daccount = "daccount",
+        /// `dwolla`
+        Dwolla = "dwolla",
+        /// `email`
+        Email = "email",
+        /// `evernote-sandbox`
+        EvernoteSandbox = "evernote-sandbox",
+        /// `evernote`
+        Evernote = "evernote",
+        /// `exact`
+        Exact = "exact",
+        /// `facebook`
+        Facebook = "facebook",
+        /// `fitbit`
+        Fitbit = "fitbit",
+        /// `github`
+        Github = "github",
+        /// `google-apps`
+        GoogleApps = "google-apps",
+        /// `google-oauth2`
+        GoogleOauth2 = "google-oauth2",
+        /// `instagram`
+        Instagram = "instagram",
+        /// `ip`
+        Ip = "ip",
+        /// `line`
+        Line = "line",
+        /// `linkedin`
+        Linkedin = "linkedin",
+        /// `oauth1`
+        Oauth1 = "oauth1",
+        /// `oauth2`
+        Oauth2 = "oauth2",
+        /// `office365`
+        Office365 = "office365",
+        /// `oidc`
+        Oidc = "oidc",
+        /// `okta`
+        Okta = "okta",
+        /// `paypal`
+        Paypal = "paypal",
+        /// `paypal-sandbox`
+        PaypalSandbox = "paypal-sandbox",
+        /// `pingfederate`
+        Pingfederate = "pingfederate",
+        /// `planningcenter`
+        Planningcenter = "planningcenter",
+        /// `salesforce-community`
+        SalesforceCommunity = "salesforce-community",
+        /// `salesforce-sandbox`
+        SalesforceSandbox = "salesforce-sandbox",
+        /// `salesforce`
+        Salesforce = "salesforce",
+        /// `samlp`
+        Samlp = "samlp",
+        /// `sharepoint`
+        Sharepoint = "sharepoint",
+        /// `shopify`
+        Shopify = "shopify",
+        /// `shop`
+        Shop = "shop",
+        /// `sms`
+        Sms = "sms",
+        /// `soundcloud`
+        Soundcloud = "soundcloud",
+        /// `thirtysevensignals`
+        Thirtysevensignals = "thirtysevensignals",
+        /// `twitter`
+        Twitter = "twitter",
+        /// `untappd`
+        Untappd = "untappd",
+        /// `vkontakte`
+        Vkontakte = "vkontakte",
+        /// `waad`
+        Waad = "waad",
+        /// `weibo`
+        Weibo = "weibo",
+        /// `windowslive`
+        Windowslive = "windowslive",
+        /// `wordpress`
+        Wordpress = "wordpress",
+        /// `yahoo`
+        Yahoo = "yahoo",
+        /// `yandex`
+        Yandex = "yandex",
+        /// `auth0-adldap`
+        Auth0Adldap = "auth0-adldap",
+    }
+}
+
+/// The `ConnectionStrategyVersionEnumLinkedin` schema.
+pub type ConnectionStrategyVersionEnumLinkedin = i64;
+
+/// Version number of the windowslive strategy implementation.
+pub type ConnectionStrategyVersionEnumWindowsLive = i64;
+
+/// A list of the Subject Identifier types that this OP supports. Valid types include pairwise and public
+pub type ConnectionSubjectTypesSupported = Vec<String>;
+
+/// SMS message template. Use `@@password@@` as a placeholder for the verification code.
+pub type ConnectionTemplateSms = String;
+
+string_enum! {
+    /// SMS template syntax type. Set to 'md_with_macros' to enable macro processing in templates.
+    pub enum ConnectionTemplateSyntaxEnumSms {
+        /// `liquid`
+        Liquid = "liquid",
+        /// `md_with_macros`
+        MdWithMacros = "md_with_macros",
+    }
+}
+
+/// Tenant domain
+pub type ConnectionTenantDomain = String;
+
+/// Primary AD domain hint used for HRD and discovery.
+pub type ConnectionTenantDomainAd = String;
+
+/// The `ConnectionTenantDomainAzureAdOne` schema.
+pub type ConnectionTenantDomainAzureAdOne = String;
+
+/// The Google Workspace primary domain used to identify the organization during authentication.
+pub type ConnectionTenantDomainGoogleApps = String;
+
+/// For SAML connections, the tenant domain used to construct the login endpoint URL. Can be a string for single-tenant or an array of strings for multi-tenant validation.
+pub type ConnectionTenantDomainSaml = String;
+
+/// The Azure AD tenant ID as a UUID. The unique identifier for your Azure AD organization. Must be a valid 36-character UUID.
+pub type ConnectionTenantIdAzureAd = String;
+
+/// Array of certificate thumbprints (SHA-128/SHA-256/SHA-512 hex hashes) for validating SAML signatures. Used with WS-Federation protocol. Maximum 20 thumbprints. Each thumbprint must be a hexadecimal string.
+pub type ConnectionThumbprints = Vec<String>;
+
+/// Array of certificate SHA-1 thumbprints for validating signatures. Managed by Auth0 when using the AD Connector agent.
+pub type ConnectionThumbprintsAd = Vec<String>;
+
+/// SHA-1 thumbprints (fingerprints) of the identity provider's signing certificates. Automatically computed from signingCert during connection creation. Each thumbprint must be a 40-character hexadecimal string.
+pub type ConnectionThumbprintsSaml = Vec<String>;
+
+/// URL of the identity provider's OAuth 2.0 token endpoint where authorization codes are exchanged for access tokens. Must be a valid HTTPS URL. Required for authorization code flow but optional for implicit flow.
+pub type ConnectionTokenEndpoint = String;
+
+string_enum! {
+    /// Authentication method used at the identity provider's token endpoint. 'client_secret_post' sends credentials in the request body; 'private_key_jwt' uses a signed JWT assertion for enhanced security.
+    pub enum ConnectionTokenEndpointAuthMethodEnum {
+        /// `client_secret_post`
+        ClientSecretPost = "client_secret_post",
+        /// `private_key_jwt`
+        PrivateKeyJwt = "private_key_jwt",
+    }
+}
+
+/// JSON array containing a list of Client Authentication methods supported by this Token Endpoint. The options are client_secret_post, client_secret_basic, client_secret_jwt, and private_key_jwt, as described in Section 9 of OpenID Connect Core 1.0 \[OpenID.Core\]. Other authentication methods MAY be defined by extensions. If omitted, the default is client_secret_basic -- the HTTP Basic Authentication Scheme specified in Section 2.3.1 of OAuth 2.0 \[RFC6749\].
+pub type ConnectionTokenEndpointAuthMethodsSupported = Vec<String>;
+
+/// Algorithm used to sign client_assertions.
+///
+/// The same type as [`ConnectionIdTokenSignedResponseAlgEnum`]: the API description gives both the same schema.
+pub type ConnectionTokenEndpointAuthSigningAlgEnum = ConnectionIdTokenSignedResponseAlgEnum;
+
+/// JSON array containing a list of the JWS signing algorithms (alg values) supported by the Token Endpoint for the signature on the JWT \[JWT\] used to authenticate the Client at the Token Endpoint for the private_key_jwt and client_secret_jwt authentication methods. Servers SHOULD support RS256. The value none MUST NOT be used.
+pub type ConnectionTokenEndpointAuthSigningAlgValuesSupported = Vec<String>;
+
+string_enum! {
+    /// Specifies the format of the aud (audience) claim included in the JWT used for client authentication at the token endpoint. Accepted values are: 'issuer' (the aud claim is set to the OIDC issuer URL) or 'token_endpoint' (the aud claim is set to the token endpoint URL).
+    pub enum ConnectionTokenEndpointJwtcaAudFormatEnumOidc {
+        /// `issuer`
+        Issuer = "issuer",
+        /// `token_endpoint`
+        TokenEndpoint = "token_endpoint",
+    }
+}
+
+/// The `ConnectionTokenEndpointOAuth2` schema.
+pub type ConnectionTokenEndpointOAuth2 = String;
+
+/// The `ConnectionTokenEndpointOidc` schema.
+pub type ConnectionTokenEndpointOidc = String;
+
+/// The `ConnectionTotpEmail` schema.
+///
+/// The same type as [`ConnectionTotpSms`]: the API description gives both the same schema.
+pub type ConnectionTotpEmail = ConnectionTotpSms;
+
+/// Length of the TOTP code
+pub type ConnectionTotpLengthEmail = i64;
+
+/// Length of the TOTP code
+pub type ConnectionTotpLengthPasswordless = i64;
+
+/// Number of digits in the verification code
+pub type ConnectionTotpLengthSms = i64;
+
+/// Time-based One-Time Password (TOTP) options
+///
+/// Also named [`ConnectionTotpEmail`] (identical schemas).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct ConnectionTotpSms {
+    /// The `length` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub length: Option<i64>,
+    /// The `time_step` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub time_step: Option<i64>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for ConnectionTotpSms {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConnectionTotpSms")
+            .field("length", &self.length)
+            .field("time_step", &self.time_step)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+/// Time step for TOTP in seconds
+pub type ConnectionTotpTimeStepEmail = i64;
+
+/// Time step for TOTP in seconds
+pub type ConnectionTotpTimeStepPasswordless = i64;
+
+/// Code validity duration in seconds
+pub type ConnectionTotpTimeStepSms = i64;
+
+/// Twilio Account SID
+pub type ConnectionTwilioSidSms = String;
+
+/// Twilio Auth Token
+pub type ConnectionTwilioTokenSms = String;
+
+string_enum! {
+    /// OIDC communication channel type. 'back_channel' (confidential client) exchanges tokens server-side for stronger security; 'front_channel' handles responses in the browser.
+    pub enum ConnectionTypeEnumOidc {
+        /// `back_channel`
+        BackChannel = "back_channel",
+        /// `front_channel`
+        FrontChannel = "front_channel",
+    }
+}
+
+string_enum! {
+    /// Connection type
+    pub enum ConnectionTypeEnumOkta {
+        /// `back_channel`
+        BackChannel = "back_channel",
+    }
+}
+
+/// Languages and scripts supported for the user interface, represented as a JSON array of BCP47 \[RFC5646\] language tag values.
+pub type ConnectionUiLocalesSupported = Vec<String>;
+
+/// One of the shapes of `ConnectionUpstreamAdditionalProperties`.
+///
+/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
+#[derive(Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+#[non_exhaustive]
+pub enum ConnectionUpstreamAdditionalProperties {
+    /// The `ConnectionUpstreamAlias` shape.
+    Alias(ConnectionUpstreamAlias),
+    /// The `ConnectionUpstreamValue` shape.
+    Value(ConnectionUpstreamValue),
+    /// JSON this version cannot tell apart, kept as received.
+    Other(Value),
+}
+
+impl<'de> Deserialize<'de> for ConnectionUpstreamAdditionalProperties {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Wire {
+            Alias(ConnectionUpstreamAlias),
+            Value(ConnectionUpstreamValue),
+            Other(Value),
+        }
+        Ok(match Wire::deserialize(deserializer)? {
+            Wire::Alias(v) => Self::Alias(v),
+            Wire::Value(v) => Self::Value(v),
+            Wire::Other(v) => {
+                other("ConnectionUpstreamAdditionalProperties", &v);
+                Self::Other(v)
+            }
+        })
+    }
+}
+
+impl fmt::Debug for ConnectionUpstreamAdditionalProperties {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Alias(v) => f.debug_tuple("Alias").field(v).finish(),
+            Self::Value(v) => f.debug_tuple("Value").field(v).finish(),
+            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
+        }
+    }
+}
 
 /// The `ConnectionUpstreamAlias` object.
 ///
@@ -1996,6 +2386,7 @@ pub struct CreateConnectionRequestContentAd {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub options: Option<ConnectionOptionsAd>,
     /// Always `ad`.
+    #[serde(deserialize_with = "CreateConnectionRequestContentAd::constant_strategy")]
     pub strategy: String,
     /// Fields this version does not model, kept as received.
     #[serde(flatten, deserialize_with = "extra")]
@@ -2009,6 +2400,14 @@ impl fmt::Debug for CreateConnectionRequestContentAd {
             .field("strategy", &self.strategy)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl CreateConnectionRequestContentAd {
+    fn constant_strategy<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "ad")
     }
 }
 
@@ -2030,6 +2429,7 @@ pub struct CreateConnectionRequestContentAdfs {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub show_as_button: Option<bool>,
     /// Always `adfs`.
+    #[serde(deserialize_with = "CreateConnectionRequestContentAdfs::constant_strategy")]
     pub strategy: String,
     /// Fields this version does not model, kept as received.
     #[serde(flatten, deserialize_with = "extra")]
@@ -2044,6 +2444,14 @@ impl fmt::Debug for CreateConnectionRequestContentAdfs {
             .field("strategy", &self.strategy)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl CreateConnectionRequestContentAdfs {
+    fn constant_strategy<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "adfs")
     }
 }
 
@@ -2062,6 +2470,7 @@ pub struct CreateConnectionRequestContentAmazon {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub options: Option<ConnectionOptionsAmazon>,
     /// Always `amazon`.
+    #[serde(deserialize_with = "CreateConnectionRequestContentAmazon::constant_strategy")]
     pub strategy: String,
     /// Fields this version does not model, kept as received.
     #[serde(flatten, deserialize_with = "extra")]
@@ -2075,6 +2484,14 @@ impl fmt::Debug for CreateConnectionRequestContentAmazon {
             .field("strategy", &self.strategy)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl CreateConnectionRequestContentAmazon {
+    fn constant_strategy<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "amazon")
     }
 }
 
@@ -2093,6 +2510,7 @@ pub struct CreateConnectionRequestContentApple {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub options: Option<ConnectionOptionsApple>,
     /// Always `apple`.
+    #[serde(deserialize_with = "CreateConnectionRequestContentApple::constant_strategy")]
     pub strategy: String,
     /// Fields this version does not model, kept as received.
     #[serde(flatten, deserialize_with = "extra")]
@@ -2109,441 +2527,15 @@ impl fmt::Debug for CreateConnectionRequestContentApple {
     }
 }
 
+impl CreateConnectionRequestContentApple {
+    fn constant_strategy<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "apple")
+    }
+}
+
 /// The `CreateConnectionRequestContentAppleStrategy` schema.
 ///
 /// The same type as [`ConnectionResponseContentAppleStrategy`]: the API description gives both the same schema.
 pub type CreateConnectionRequestContentAppleStrategy = ConnectionResponseContentAppleStrategy;
-
-/// Create a connection with strategy=auth0
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateConnectionRequestContentAuth0 {
-    /// The `options` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub options: Option<ConnectionOptionsAuth0>,
-    /// The `realms` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub realms: Option<Vec<String>>,
-    /// Always `auth0`.
-    pub strategy: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for CreateConnectionRequestContentAuth0 {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateConnectionRequestContentAuth0")
-            .field("options", &self.options)
-            .field("realms", &self.realms)
-            .field("strategy", &self.strategy)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-/// Create a connection with strategy=auth0-oidc
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateConnectionRequestContentAuth0Oidc {
-    /// The `options` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub options: Option<ConnectionOptionsAuth0Oidc>,
-    /// Always `auth0-oidc`.
-    pub strategy: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for CreateConnectionRequestContentAuth0Oidc {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateConnectionRequestContentAuth0Oidc")
-            .field("options", &self.options)
-            .field("strategy", &self.strategy)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-/// The `CreateConnectionRequestContentAuth0OidcStrategy` schema.
-///
-/// The same type as [`ConnectionResponseContentAuth0OidcStrategy`]: the API description gives both the same schema.
-pub type CreateConnectionRequestContentAuth0OidcStrategy =
-    ConnectionResponseContentAuth0OidcStrategy;
-
-/// The `CreateConnectionRequestContentAuth0Strategy` schema.
-///
-/// The same type as [`IdentityProviderOnlyAuth0Enum`]: the API description gives both the same schema.
-pub type CreateConnectionRequestContentAuth0Strategy = IdentityProviderOnlyAuth0Enum;
-
-/// Create a connection with strategy=waad
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateConnectionRequestContentAzureAd {
-    /// The `options` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub options: Option<ConnectionOptionsAzureAd>,
-    /// The `show_as_button` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub show_as_button: Option<bool>,
-    /// Always `waad`.
-    pub strategy: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for CreateConnectionRequestContentAzureAd {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateConnectionRequestContentAzureAd")
-            .field("options", &self.options)
-            .field("show_as_button", &self.show_as_button)
-            .field("strategy", &self.strategy)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-/// The `CreateConnectionRequestContentAzureAdStrategy` schema.
-///
-/// The same type as [`ConnectionResponseContentAzureAdStrategy`]: the API description gives both the same schema.
-pub type CreateConnectionRequestContentAzureAdStrategy = ConnectionResponseContentAzureAdStrategy;
-
-/// Create a connection with strategy=baidu
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateConnectionRequestContentBaidu {
-    /// The `options` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub options: Option<ConnectionOptionsBaidu>,
-    /// Always `baidu`.
-    pub strategy: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for CreateConnectionRequestContentBaidu {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateConnectionRequestContentBaidu")
-            .field("options", &self.options)
-            .field("strategy", &self.strategy)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-/// The `CreateConnectionRequestContentBaiduStrategy` schema.
-///
-/// The same type as [`ConnectionResponseContentBaiduStrategy`]: the API description gives both the same schema.
-pub type CreateConnectionRequestContentBaiduStrategy = ConnectionResponseContentBaiduStrategy;
-
-/// Create a connection with strategy=bitbucket
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateConnectionRequestContentBitbucket {
-    /// The `options` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub options: Option<ConnectionOptionsBitbucket>,
-    /// Always `bitbucket`.
-    pub strategy: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for CreateConnectionRequestContentBitbucket {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateConnectionRequestContentBitbucket")
-            .field("options", &self.options)
-            .field("strategy", &self.strategy)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-/// The `CreateConnectionRequestContentBitbucketStrategy` schema.
-///
-/// The same type as [`ConnectionResponseContentBitbucketStrategy`]: the API description gives both the same schema.
-pub type CreateConnectionRequestContentBitbucketStrategy =
-    ConnectionResponseContentBitbucketStrategy;
-
-/// Create a connection with strategy=bitly
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateConnectionRequestContentBitly {
-    /// The `options` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub options: Option<ConnectionOptionsBitly>,
-    /// Always `bitly`.
-    pub strategy: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for CreateConnectionRequestContentBitly {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateConnectionRequestContentBitly")
-            .field("options", &self.options)
-            .field("strategy", &self.strategy)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-/// The `CreateConnectionRequestContentBitlyStrategy` schema.
-///
-/// The same type as [`ConnectionResponseContentBitlyStrategy`]: the API description gives both the same schema.
-pub type CreateConnectionRequestContentBitlyStrategy = ConnectionResponseContentBitlyStrategy;
-
-/// Create a connection with strategy=box
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateConnectionRequestContentBox {
-    /// The `options` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub options: Option<ConnectionOptionsBox>,
-    /// Always `box`.
-    pub strategy: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for CreateConnectionRequestContentBox {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateConnectionRequestContentBox")
-            .field("options", &self.options)
-            .field("strategy", &self.strategy)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-/// The `CreateConnectionRequestContentBoxStrategy` schema.
-///
-/// The same type as [`ConnectionResponseContentBoxStrategy`]: the API description gives both the same schema.
-pub type CreateConnectionRequestContentBoxStrategy = ConnectionResponseContentBoxStrategy;
-
-/// Create a connection with strategy=custom
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateConnectionRequestContentCustom {
-    /// The `options` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub options: Option<Map<String, Value>>,
-    /// Always `custom`.
-    pub strategy: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for CreateConnectionRequestContentCustom {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateConnectionRequestContentCustom")
-            .field("options", &Keys(&self.options))
-            .field("strategy", &self.strategy)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-/// The `CreateConnectionRequestContentCustomStrategy` schema.
-///
-/// The same type as [`ConnectionResponseContentCustomStrategy`]: the API description gives both the same schema.
-pub type CreateConnectionRequestContentCustomStrategy = ConnectionResponseContentCustomStrategy;
-
-/// Create a connection with strategy=daccount
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateConnectionRequestContentDaccount {
-    /// The `options` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub options: Option<ConnectionOptionsDaccount>,
-    /// Always `daccount`.
-    pub strategy: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for CreateConnectionRequestContentDaccount {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateConnectionRequestContentDaccount")
-            .field("options", &self.options)
-            .field("strategy", &self.strategy)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-/// The `CreateConnectionRequestContentDaccountStrategy` schema.
-///
-/// The same type as [`ConnectionResponseContentDaccountStrategy`]: the API description gives both the same schema.
-pub type CreateConnectionRequestContentDaccountStrategy = ConnectionResponseContentDaccountStrategy;
-
-/// Create a connection with strategy=dropbox
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateConnectionRequestContentDropbox {
-    /// The `options` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub options: Option<ConnectionOptionsDropbox>,
-    /// Always `dropbox`.
-    pub strategy: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for CreateConnectionRequestContentDropbox {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateConnectionRequestContentDropbox")
-            .field("options", &self.options)
-            .field("strategy", &self.strategy)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-/// The `CreateConnectionRequestContentDropboxStrategy` schema.
-///
-/// The same type as [`ConnectionResponseContentDropboxStrategy`]: the API description gives both the same schema.
-pub type CreateConnectionRequestContentDropboxStrategy = ConnectionResponseContentDropboxStrategy;
-
-/// Create a connection with strategy=dwolla
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateConnectionRequestContentDwolla {
-    /// The `options` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub options: Option<ConnectionOptionsDwolla>,
-    /// Always `dwolla`.
-    pub strategy: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for CreateConnectionRequestContentDwolla {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateConnectionRequestContentDwolla")
-            .field("options", &self.options)
-            .field("strategy", &self.strategy)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-/// The `CreateConnectionRequestContentDwollaStrategy` schema.
-///
-/// The same type as [`ConnectionResponseContentDwollaStrategy`]: the API description gives both the same schema.
-pub type CreateConnectionRequestContentDwollaStrategy = ConnectionResponseContentDwollaStrategy;
-
-/// Create a connection with strategy=email
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateConnectionRequestContentEmail {
-    /// The `options` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub options: Option<ConnectionOptionsEmail>,
-    /// Always `email`.
-    pub strategy: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for CreateConnectionRequestContentEmail {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateConnectionRequestContentEmail")
-            .field("options", &self.options)
-            .field("strategy", &self.strategy)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-/// The `CreateConnectionRequestContentEmailStrategy` schema.
-///
-/// The same type as [`ConnectionResponseContentEmailStrategy`]: the API description gives both the same schema.
-pub type CreateConnectionRequestContentEmailStrategy = ConnectionResponseContentEmailStrategy;
-
-/// Create a connection with strategy=evernote
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateConnectionRequestContentEvernote {
-    /// The `options` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub options: Option<ConnectionOptionsEvernote>,
-    /// Always `evernote`.
-    pub strategy: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for CreateConnectionRequestContentEvernote {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateConnectionRequestContentEvernote")
-            .field("options", &self.options)
-            .field("strategy", &self.strategy)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-/// Create a connection with strategy=evernote-sandbox
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateConnectionRequestContentEvernoteSandbox {
-    /// The `options` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub options: Option<ConnectionOptionsEvernote>,
-    /// Always `evernote-sandbox`.
-    pub strategy: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for CreateConnectionRequestContentEvernoteSandbox {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateConnectionRequestContentEvernoteSandbox")
-            .field("options", &self.options)
-            .field("strategy", &self.strategy)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}

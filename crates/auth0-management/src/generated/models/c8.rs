@@ -10,8 +10,568 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::*;
-use crate::model_support::{Keys, REDACTED, Shape, candidates, extra, other, string_enum};
+use crate::model_support::{Keys, REDACTED, constant, extra, other, string_enum};
 use crate::patch::Patch;
+
+/// Create a connection with strategy=auth0
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct CreateConnectionRequestContentAuth0 {
+    /// The `options` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub options: Option<ConnectionOptionsAuth0>,
+    /// The `realms` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub realms: Option<Vec<String>>,
+    /// Always `auth0`.
+    #[serde(deserialize_with = "CreateConnectionRequestContentAuth0::constant_strategy")]
+    pub strategy: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for CreateConnectionRequestContentAuth0 {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateConnectionRequestContentAuth0")
+            .field("options", &self.options)
+            .field("realms", &self.realms)
+            .field("strategy", &self.strategy)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl CreateConnectionRequestContentAuth0 {
+    fn constant_strategy<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "auth0")
+    }
+}
+
+/// Create a connection with strategy=auth0-oidc
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct CreateConnectionRequestContentAuth0Oidc {
+    /// The `options` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub options: Option<ConnectionOptionsAuth0Oidc>,
+    /// Always `auth0-oidc`.
+    #[serde(deserialize_with = "CreateConnectionRequestContentAuth0Oidc::constant_strategy")]
+    pub strategy: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for CreateConnectionRequestContentAuth0Oidc {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateConnectionRequestContentAuth0Oidc")
+            .field("options", &self.options)
+            .field("strategy", &self.strategy)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl CreateConnectionRequestContentAuth0Oidc {
+    fn constant_strategy<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "auth0-oidc")
+    }
+}
+
+/// The `CreateConnectionRequestContentAuth0OidcStrategy` schema.
+///
+/// The same type as [`ConnectionResponseContentAuth0OidcStrategy`]: the API description gives both the same schema.
+pub type CreateConnectionRequestContentAuth0OidcStrategy =
+    ConnectionResponseContentAuth0OidcStrategy;
+
+/// The `CreateConnectionRequestContentAuth0Strategy` schema.
+///
+/// The same type as [`IdentityProviderOnlyAuth0Enum`]: the API description gives both the same schema.
+pub type CreateConnectionRequestContentAuth0Strategy = IdentityProviderOnlyAuth0Enum;
+
+/// Create a connection with strategy=waad
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct CreateConnectionRequestContentAzureAd {
+    /// The `options` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub options: Option<ConnectionOptionsAzureAd>,
+    /// The `show_as_button` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub show_as_button: Option<bool>,
+    /// Always `waad`.
+    #[serde(deserialize_with = "CreateConnectionRequestContentAzureAd::constant_strategy")]
+    pub strategy: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for CreateConnectionRequestContentAzureAd {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateConnectionRequestContentAzureAd")
+            .field("options", &self.options)
+            .field("show_as_button", &self.show_as_button)
+            .field("strategy", &self.strategy)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl CreateConnectionRequestContentAzureAd {
+    fn constant_strategy<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "waad")
+    }
+}
+
+/// The `CreateConnectionRequestContentAzureAdStrategy` schema.
+///
+/// The same type as [`ConnectionResponseContentAzureAdStrategy`]: the API description gives both the same schema.
+pub type CreateConnectionRequestContentAzureAdStrategy = ConnectionResponseContentAzureAdStrategy;
+
+/// Create a connection with strategy=baidu
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct CreateConnectionRequestContentBaidu {
+    /// The `options` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub options: Option<ConnectionOptionsBaidu>,
+    /// Always `baidu`.
+    #[serde(deserialize_with = "CreateConnectionRequestContentBaidu::constant_strategy")]
+    pub strategy: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for CreateConnectionRequestContentBaidu {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateConnectionRequestContentBaidu")
+            .field("options", &self.options)
+            .field("strategy", &self.strategy)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl CreateConnectionRequestContentBaidu {
+    fn constant_strategy<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "baidu")
+    }
+}
+
+/// The `CreateConnectionRequestContentBaiduStrategy` schema.
+///
+/// The same type as [`ConnectionResponseContentBaiduStrategy`]: the API description gives both the same schema.
+pub type CreateConnectionRequestContentBaiduStrategy = ConnectionResponseContentBaiduStrategy;
+
+/// Create a connection with strategy=bitbucket
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct CreateConnectionRequestContentBitbucket {
+    /// The `options` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub options: Option<ConnectionOptionsBitbucket>,
+    /// Always `bitbucket`.
+    #[serde(deserialize_with = "CreateConnectionRequestContentBitbucket::constant_strategy")]
+    pub strategy: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for CreateConnectionRequestContentBitbucket {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateConnectionRequestContentBitbucket")
+            .field("options", &self.options)
+            .field("strategy", &self.strategy)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl CreateConnectionRequestContentBitbucket {
+    fn constant_strategy<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "bitbucket")
+    }
+}
+
+/// The `CreateConnectionRequestContentBitbucketStrategy` schema.
+///
+/// The same type as [`ConnectionResponseContentBitbucketStrategy`]: the API description gives both the same schema.
+pub type CreateConnectionRequestContentBitbucketStrategy =
+    ConnectionResponseContentBitbucketStrategy;
+
+/// Create a connection with strategy=bitly
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct CreateConnectionRequestContentBitly {
+    /// The `options` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub options: Option<ConnectionOptionsBitly>,
+    /// Always `bitly`.
+    #[serde(deserialize_with = "CreateConnectionRequestContentBitly::constant_strategy")]
+    pub strategy: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for CreateConnectionRequestContentBitly {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateConnectionRequestContentBitly")
+            .field("options", &self.options)
+            .field("strategy", &self.strategy)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl CreateConnectionRequestContentBitly {
+    fn constant_strategy<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "bitly")
+    }
+}
+
+/// The `CreateConnectionRequestContentBitlyStrategy` schema.
+///
+/// The same type as [`ConnectionResponseContentBitlyStrategy`]: the API description gives both the same schema.
+pub type CreateConnectionRequestContentBitlyStrategy = ConnectionResponseContentBitlyStrategy;
+
+/// Create a connection with strategy=box
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct CreateConnectionRequestContentBox {
+    /// The `options` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub options: Option<ConnectionOptionsBox>,
+    /// Always `box`.
+    #[serde(deserialize_with = "CreateConnectionRequestContentBox::constant_strategy")]
+    pub strategy: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for CreateConnectionRequestContentBox {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateConnectionRequestContentBox")
+            .field("options", &self.options)
+            .field("strategy", &self.strategy)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl CreateConnectionRequestContentBox {
+    fn constant_strategy<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "box")
+    }
+}
+
+/// The `CreateConnectionRequestContentBoxStrategy` schema.
+///
+/// The same type as [`ConnectionResponseContentBoxStrategy`]: the API description gives both the same schema.
+pub type CreateConnectionRequestContentBoxStrategy = ConnectionResponseContentBoxStrategy;
+
+/// Create a connection with strategy=custom
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct CreateConnectionRequestContentCustom {
+    /// The `options` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub options: Option<Map<String, Value>>,
+    /// Always `custom`.
+    #[serde(deserialize_with = "CreateConnectionRequestContentCustom::constant_strategy")]
+    pub strategy: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for CreateConnectionRequestContentCustom {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateConnectionRequestContentCustom")
+            .field("options", &Keys(&self.options))
+            .field("strategy", &self.strategy)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl CreateConnectionRequestContentCustom {
+    fn constant_strategy<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "custom")
+    }
+}
+
+/// The `CreateConnectionRequestContentCustomStrategy` schema.
+///
+/// The same type as [`ConnectionResponseContentCustomStrategy`]: the API description gives both the same schema.
+pub type CreateConnectionRequestContentCustomStrategy = ConnectionResponseContentCustomStrategy;
+
+/// Create a connection with strategy=daccount
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct CreateConnectionRequestContentDaccount {
+    /// The `options` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub options: Option<ConnectionOptionsDaccount>,
+    /// Always `daccount`.
+    #[serde(deserialize_with = "CreateConnectionRequestContentDaccount::constant_strategy")]
+    pub strategy: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for CreateConnectionRequestContentDaccount {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateConnectionRequestContentDaccount")
+            .field("options", &self.options)
+            .field("strategy", &self.strategy)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl CreateConnectionRequestContentDaccount {
+    fn constant_strategy<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "daccount")
+    }
+}
+
+/// The `CreateConnectionRequestContentDaccountStrategy` schema.
+///
+/// The same type as [`ConnectionResponseContentDaccountStrategy`]: the API description gives both the same schema.
+pub type CreateConnectionRequestContentDaccountStrategy = ConnectionResponseContentDaccountStrategy;
+
+/// Create a connection with strategy=dropbox
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct CreateConnectionRequestContentDropbox {
+    /// The `options` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub options: Option<ConnectionOptionsDropbox>,
+    /// Always `dropbox`.
+    #[serde(deserialize_with = "CreateConnectionRequestContentDropbox::constant_strategy")]
+    pub strategy: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for CreateConnectionRequestContentDropbox {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateConnectionRequestContentDropbox")
+            .field("options", &self.options)
+            .field("strategy", &self.strategy)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl CreateConnectionRequestContentDropbox {
+    fn constant_strategy<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "dropbox")
+    }
+}
+
+/// The `CreateConnectionRequestContentDropboxStrategy` schema.
+///
+/// The same type as [`ConnectionResponseContentDropboxStrategy`]: the API description gives both the same schema.
+pub type CreateConnectionRequestContentDropboxStrategy = ConnectionResponseContentDropboxStrategy;
+
+/// Create a connection with strategy=dwolla
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct CreateConnectionRequestContentDwolla {
+    /// The `options` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub options: Option<ConnectionOptionsDwolla>,
+    /// Always `dwolla`.
+    #[serde(deserialize_with = "CreateConnectionRequestContentDwolla::constant_strategy")]
+    pub strategy: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for CreateConnectionRequestContentDwolla {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateConnectionRequestContentDwolla")
+            .field("options", &self.options)
+            .field("strategy", &self.strategy)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl CreateConnectionRequestContentDwolla {
+    fn constant_strategy<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "dwolla")
+    }
+}
+
+/// The `CreateConnectionRequestContentDwollaStrategy` schema.
+///
+/// The same type as [`ConnectionResponseContentDwollaStrategy`]: the API description gives both the same schema.
+pub type CreateConnectionRequestContentDwollaStrategy = ConnectionResponseContentDwollaStrategy;
+
+/// Create a connection with strategy=email
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct CreateConnectionRequestContentEmail {
+    /// The `options` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub options: Option<ConnectionOptionsEmail>,
+    /// Always `email`.
+    #[serde(deserialize_with = "CreateConnectionRequestContentEmail::constant_strategy")]
+    pub strategy: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for CreateConnectionRequestContentEmail {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateConnectionRequestContentEmail")
+            .field("options", &self.options)
+            .field("strategy", &self.strategy)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl CreateConnectionRequestContentEmail {
+    fn constant_strategy<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "email")
+    }
+}
+
+/// The `CreateConnectionRequestContentEmailStrategy` schema.
+///
+/// The same type as [`ConnectionResponseContentEmailStrategy`]: the API description gives both the same schema.
+pub type CreateConnectionRequestContentEmailStrategy = ConnectionResponseContentEmailStrategy;
+
+/// Create a connection with strategy=evernote
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct CreateConnectionRequestContentEvernote {
+    /// The `options` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub options: Option<ConnectionOptionsEvernote>,
+    /// Always `evernote`.
+    #[serde(deserialize_with = "CreateConnectionRequestContentEvernote::constant_strategy")]
+    pub strategy: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for CreateConnectionRequestContentEvernote {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateConnectionRequestContentEvernote")
+            .field("options", &self.options)
+            .field("strategy", &self.strategy)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl CreateConnectionRequestContentEvernote {
+    fn constant_strategy<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "evernote")
+    }
+}
+
+/// Create a connection with strategy=evernote-sandbox
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct CreateConnectionRequestContentEvernoteSandbox {
+    /// The `options` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub options: Option<ConnectionOptionsEvernote>,
+    /// Always `evernote-sandbox`.
+    #[serde(deserialize_with = "CreateConnectionRequestContentEvernoteSandbox::constant_strategy")]
+    pub strategy: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for CreateConnectionRequestContentEvernoteSandbox {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateConnectionRequestContentEvernoteSandbox")
+            .field("options", &self.options)
+            .field("strategy", &self.strategy)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl CreateConnectionRequestContentEvernoteSandbox {
+    fn constant_strategy<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "evernote-sandbox")
+    }
+}
 
 /// The `CreateConnectionRequestContentEvernoteSandboxStrategy` schema.
 ///
@@ -34,6 +594,7 @@ pub struct CreateConnectionRequestContentExact {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub options: Option<ConnectionOptionsExact>,
     /// Always `exact`.
+    #[serde(deserialize_with = "CreateConnectionRequestContentExact::constant_strategy")]
     pub strategy: String,
     /// Fields this version does not model, kept as received.
     #[serde(flatten, deserialize_with = "extra")]
@@ -47,6 +608,14 @@ impl fmt::Debug for CreateConnectionRequestContentExact {
             .field("strategy", &self.strategy)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl CreateConnectionRequestContentExact {
+    fn constant_strategy<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "exact")
     }
 }
 
@@ -65,6 +634,7 @@ pub struct CreateConnectionRequestContentFacebook {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub options: Option<ConnectionOptionsFacebook>,
     /// Always `facebook`.
+    #[serde(deserialize_with = "CreateConnectionRequestContentFacebook::constant_strategy")]
     pub strategy: String,
     /// Fields this version does not model, kept as received.
     #[serde(flatten, deserialize_with = "extra")]
@@ -78,6 +648,14 @@ impl fmt::Debug for CreateConnectionRequestContentFacebook {
             .field("strategy", &self.strategy)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl CreateConnectionRequestContentFacebook {
+    fn constant_strategy<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "facebook")
     }
 }
 
@@ -96,6 +674,7 @@ pub struct CreateConnectionRequestContentFitbit {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub options: Option<ConnectionOptionsFitbit>,
     /// Always `fitbit`.
+    #[serde(deserialize_with = "CreateConnectionRequestContentFitbit::constant_strategy")]
     pub strategy: String,
     /// Fields this version does not model, kept as received.
     #[serde(flatten, deserialize_with = "extra")]
@@ -109,6 +688,14 @@ impl fmt::Debug for CreateConnectionRequestContentFitbit {
             .field("strategy", &self.strategy)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl CreateConnectionRequestContentFitbit {
+    fn constant_strategy<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "fitbit")
     }
 }
 
@@ -127,6 +714,7 @@ pub struct CreateConnectionRequestContentGitHub {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub options: Option<ConnectionOptionsGitHub>,
     /// Always `github`.
+    #[serde(deserialize_with = "CreateConnectionRequestContentGitHub::constant_strategy")]
     pub strategy: String,
     /// Fields this version does not model, kept as received.
     #[serde(flatten, deserialize_with = "extra")]
@@ -140,6 +728,14 @@ impl fmt::Debug for CreateConnectionRequestContentGitHub {
             .field("strategy", &self.strategy)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl CreateConnectionRequestContentGitHub {
+    fn constant_strategy<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "github")
     }
 }
 
@@ -161,6 +757,7 @@ pub struct CreateConnectionRequestContentGoogleApps {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub show_as_button: Option<bool>,
     /// Always `google-apps`.
+    #[serde(deserialize_with = "CreateConnectionRequestContentGoogleApps::constant_strategy")]
     pub strategy: String,
     /// Fields this version does not model, kept as received.
     #[serde(flatten, deserialize_with = "extra")]
@@ -175,6 +772,14 @@ impl fmt::Debug for CreateConnectionRequestContentGoogleApps {
             .field("strategy", &self.strategy)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl CreateConnectionRequestContentGoogleApps {
+    fn constant_strategy<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "google-apps")
     }
 }
 
@@ -194,6 +799,7 @@ pub struct CreateConnectionRequestContentGoogleOAuth2 {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub options: Option<ConnectionOptionsGoogleOAuth2>,
     /// Always `google-oauth2`.
+    #[serde(deserialize_with = "CreateConnectionRequestContentGoogleOAuth2::constant_strategy")]
     pub strategy: String,
     /// Fields this version does not model, kept as received.
     #[serde(flatten, deserialize_with = "extra")]
@@ -207,6 +813,14 @@ impl fmt::Debug for CreateConnectionRequestContentGoogleOAuth2 {
             .field("strategy", &self.strategy)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl CreateConnectionRequestContentGoogleOAuth2 {
+    fn constant_strategy<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "google-oauth2")
     }
 }
 
@@ -226,6 +840,7 @@ pub struct CreateConnectionRequestContentInstagram {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub options: Option<ConnectionOptionsInstagram>,
     /// Always `instagram`.
+    #[serde(deserialize_with = "CreateConnectionRequestContentInstagram::constant_strategy")]
     pub strategy: String,
     /// Fields this version does not model, kept as received.
     #[serde(flatten, deserialize_with = "extra")]
@@ -239,6 +854,14 @@ impl fmt::Debug for CreateConnectionRequestContentInstagram {
             .field("strategy", &self.strategy)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl CreateConnectionRequestContentInstagram {
+    fn constant_strategy<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "instagram")
     }
 }
 
@@ -261,6 +884,7 @@ pub struct CreateConnectionRequestContentIp {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub show_as_button: Option<bool>,
     /// Always `ip`.
+    #[serde(deserialize_with = "CreateConnectionRequestContentIp::constant_strategy")]
     pub strategy: String,
     /// Fields this version does not model, kept as received.
     #[serde(flatten, deserialize_with = "extra")]
@@ -275,6 +899,14 @@ impl fmt::Debug for CreateConnectionRequestContentIp {
             .field("strategy", &self.strategy)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl CreateConnectionRequestContentIp {
+    fn constant_strategy<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "ip")
     }
 }
 
@@ -293,6 +925,7 @@ pub struct CreateConnectionRequestContentLine {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub options: Option<ConnectionOptionsLine>,
     /// Always `line`.
+    #[serde(deserialize_with = "CreateConnectionRequestContentLine::constant_strategy")]
     pub strategy: String,
     /// Fields this version does not model, kept as received.
     #[serde(flatten, deserialize_with = "extra")]
@@ -306,6 +939,14 @@ impl fmt::Debug for CreateConnectionRequestContentLine {
             .field("strategy", &self.strategy)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl CreateConnectionRequestContentLine {
+    fn constant_strategy<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "line")
     }
 }
 
@@ -324,6 +965,7 @@ pub struct CreateConnectionRequestContentLinkedin {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub options: Option<ConnectionOptionsLinkedin>,
     /// Always `linkedin`.
+    #[serde(deserialize_with = "CreateConnectionRequestContentLinkedin::constant_strategy")]
     pub strategy: String,
     /// Fields this version does not model, kept as received.
     #[serde(flatten, deserialize_with = "extra")]
@@ -337,6 +979,14 @@ impl fmt::Debug for CreateConnectionRequestContentLinkedin {
             .field("strategy", &self.strategy)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl CreateConnectionRequestContentLinkedin {
+    fn constant_strategy<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "linkedin")
     }
 }
 
@@ -355,6 +1005,7 @@ pub struct CreateConnectionRequestContentOAuth1 {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub options: Option<ConnectionOptionsOAuth1>,
     /// Always `oauth1`.
+    #[serde(deserialize_with = "CreateConnectionRequestContentOAuth1::constant_strategy")]
     pub strategy: String,
     /// Fields this version does not model, kept as received.
     #[serde(flatten, deserialize_with = "extra")]
@@ -368,6 +1019,14 @@ impl fmt::Debug for CreateConnectionRequestContentOAuth1 {
             .field("strategy", &self.strategy)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl CreateConnectionRequestContentOAuth1 {
+    fn constant_strategy<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "oauth1")
     }
 }
 
@@ -386,6 +1045,7 @@ pub struct CreateConnectionRequestContentOAuth2 {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub options: Option<ConnectionOptionsOAuth2>,
     /// Always `oauth2`.
+    #[serde(deserialize_with = "CreateConnectionRequestContentOAuth2::constant_strategy")]
     pub strategy: String,
     /// Fields this version does not model, kept as received.
     #[serde(flatten, deserialize_with = "extra")]
@@ -399,6 +1059,14 @@ impl fmt::Debug for CreateConnectionRequestContentOAuth2 {
             .field("strategy", &self.strategy)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl CreateConnectionRequestContentOAuth2 {
+    fn constant_strategy<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "oauth2")
     }
 }
 
@@ -420,6 +1088,7 @@ pub struct CreateConnectionRequestContentOffice365 {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub show_as_button: Option<bool>,
     /// Always `office365`.
+    #[serde(deserialize_with = "CreateConnectionRequestContentOffice365::constant_strategy")]
     pub strategy: String,
     /// Fields this version does not model, kept as received.
     #[serde(flatten, deserialize_with = "extra")]
@@ -434,6 +1103,14 @@ impl fmt::Debug for CreateConnectionRequestContentOffice365 {
             .field("strategy", &self.strategy)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl CreateConnectionRequestContentOffice365 {
+    fn constant_strategy<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "office365")
     }
 }
 
@@ -465,6 +1142,7 @@ pub struct CreateConnectionRequestContentOidc {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub show_as_button: Option<bool>,
     /// Always `oidc`.
+    #[serde(deserialize_with = "CreateConnectionRequestContentOidc::constant_strategy")]
     pub strategy: String,
     /// Fields this version does not model, kept as received.
     #[serde(flatten, deserialize_with = "extra")]
@@ -485,6 +1163,14 @@ impl fmt::Debug for CreateConnectionRequestContentOidc {
             .field("strategy", &self.strategy)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl CreateConnectionRequestContentOidc {
+    fn constant_strategy<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "oidc")
     }
 }
 
@@ -509,6 +1195,7 @@ pub struct CreateConnectionRequestContentOkta {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub show_as_button: Option<bool>,
     /// Always `okta`.
+    #[serde(deserialize_with = "CreateConnectionRequestContentOkta::constant_strategy")]
     pub strategy: String,
     /// Fields this version does not model, kept as received.
     #[serde(flatten, deserialize_with = "extra")]
@@ -530,6 +1217,14 @@ impl fmt::Debug for CreateConnectionRequestContentOkta {
     }
 }
 
+impl CreateConnectionRequestContentOkta {
+    fn constant_strategy<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "okta")
+    }
+}
+
 /// The `CreateConnectionRequestContentOktaStrategy` schema.
 ///
 /// The same type as [`ConnectionResponseContentOktaStrategy`]: the API description gives both the same schema.
@@ -545,6 +1240,7 @@ pub struct CreateConnectionRequestContentPaypal {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub options: Option<ConnectionOptionsPaypal>,
     /// Always `paypal`.
+    #[serde(deserialize_with = "CreateConnectionRequestContentPaypal::constant_strategy")]
     pub strategy: String,
     /// Fields this version does not model, kept as received.
     #[serde(flatten, deserialize_with = "extra")]
@@ -561,6 +1257,14 @@ impl fmt::Debug for CreateConnectionRequestContentPaypal {
     }
 }
 
+impl CreateConnectionRequestContentPaypal {
+    fn constant_strategy<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "paypal")
+    }
+}
+
 /// Create a connection with strategy=paypal-sandbox
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -571,6 +1275,7 @@ pub struct CreateConnectionRequestContentPaypalSandbox {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub options: Option<ConnectionOptionsPaypal>,
     /// Always `paypal-sandbox`.
+    #[serde(deserialize_with = "CreateConnectionRequestContentPaypalSandbox::constant_strategy")]
     pub strategy: String,
     /// Fields this version does not model, kept as received.
     #[serde(flatten, deserialize_with = "extra")]
@@ -584,6 +1289,14 @@ impl fmt::Debug for CreateConnectionRequestContentPaypalSandbox {
             .field("strategy", &self.strategy)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl CreateConnectionRequestContentPaypalSandbox {
+    fn constant_strategy<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "paypal-sandbox")
     }
 }
 
@@ -611,6 +1324,7 @@ pub struct CreateConnectionRequestContentPingFederate {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub show_as_button: Option<bool>,
     /// Always `pingfederate`.
+    #[serde(deserialize_with = "CreateConnectionRequestContentPingFederate::constant_strategy")]
     pub strategy: String,
     /// Fields this version does not model, kept as received.
     #[serde(flatten, deserialize_with = "extra")]
@@ -625,6 +1339,14 @@ impl fmt::Debug for CreateConnectionRequestContentPingFederate {
             .field("strategy", &self.strategy)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl CreateConnectionRequestContentPingFederate {
+    fn constant_strategy<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "pingfederate")
     }
 }
 
@@ -644,6 +1366,7 @@ pub struct CreateConnectionRequestContentPlanningCenter {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub options: Option<ConnectionOptionsPlanningCenter>,
     /// Always `planningcenter`.
+    #[serde(deserialize_with = "CreateConnectionRequestContentPlanningCenter::constant_strategy")]
     pub strategy: String,
     /// Fields this version does not model, kept as received.
     #[serde(flatten, deserialize_with = "extra")]
@@ -657,6 +1380,14 @@ impl fmt::Debug for CreateConnectionRequestContentPlanningCenter {
             .field("strategy", &self.strategy)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl CreateConnectionRequestContentPlanningCenter {
+    fn constant_strategy<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "planningcenter")
     }
 }
 
@@ -676,6 +1407,7 @@ pub struct CreateConnectionRequestContentSalesforce {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub options: Option<ConnectionOptionsSalesforce>,
     /// Always `salesforce`.
+    #[serde(deserialize_with = "CreateConnectionRequestContentSalesforce::constant_strategy")]
     pub strategy: String,
     /// Fields this version does not model, kept as received.
     #[serde(flatten, deserialize_with = "extra")]
@@ -692,6 +1424,14 @@ impl fmt::Debug for CreateConnectionRequestContentSalesforce {
     }
 }
 
+impl CreateConnectionRequestContentSalesforce {
+    fn constant_strategy<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "salesforce")
+    }
+}
+
 /// Create a connection with strategy=salesforce-community
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -702,6 +1442,9 @@ pub struct CreateConnectionRequestContentSalesforceCommunity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub options: Option<ConnectionOptionsSalesforceCommunity>,
     /// Always `salesforce-community`.
+    #[serde(
+        deserialize_with = "CreateConnectionRequestContentSalesforceCommunity::constant_strategy"
+    )]
     pub strategy: String,
     /// Fields this version does not model, kept as received.
     #[serde(flatten, deserialize_with = "extra")]
@@ -715,6 +1458,14 @@ impl fmt::Debug for CreateConnectionRequestContentSalesforceCommunity {
             .field("strategy", &self.strategy)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl CreateConnectionRequestContentSalesforceCommunity {
+    fn constant_strategy<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "salesforce-community")
     }
 }
 
@@ -734,6 +1485,9 @@ pub struct CreateConnectionRequestContentSalesforceSandbox {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub options: Option<ConnectionOptionsSalesforce>,
     /// Always `salesforce-sandbox`.
+    #[serde(
+        deserialize_with = "CreateConnectionRequestContentSalesforceSandbox::constant_strategy"
+    )]
     pub strategy: String,
     /// Fields this version does not model, kept as received.
     #[serde(flatten, deserialize_with = "extra")]
@@ -747,6 +1501,14 @@ impl fmt::Debug for CreateConnectionRequestContentSalesforceSandbox {
             .field("strategy", &self.strategy)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl CreateConnectionRequestContentSalesforceSandbox {
+    fn constant_strategy<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "salesforce-sandbox")
     }
 }
 
@@ -775,6 +1537,7 @@ pub struct CreateConnectionRequestContentSaml {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub show_as_button: Option<bool>,
     /// Always `samlp`.
+    #[serde(deserialize_with = "CreateConnectionRequestContentSaml::constant_strategy")]
     pub strategy: String,
     /// Fields this version does not model, kept as received.
     #[serde(flatten, deserialize_with = "extra")]
@@ -789,6 +1552,14 @@ impl fmt::Debug for CreateConnectionRequestContentSaml {
             .field("strategy", &self.strategy)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl CreateConnectionRequestContentSaml {
+    fn constant_strategy<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "samlp")
     }
 }
 
@@ -810,6 +1581,7 @@ pub struct CreateConnectionRequestContentSharepoint {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub show_as_button: Option<bool>,
     /// Always `sharepoint`.
+    #[serde(deserialize_with = "CreateConnectionRequestContentSharepoint::constant_strategy")]
     pub strategy: String,
     /// Fields this version does not model, kept as received.
     #[serde(flatten, deserialize_with = "extra")]
@@ -824,6 +1596,14 @@ impl fmt::Debug for CreateConnectionRequestContentSharepoint {
             .field("strategy", &self.strategy)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl CreateConnectionRequestContentSharepoint {
+    fn constant_strategy<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "sharepoint")
     }
 }
 
@@ -843,6 +1623,7 @@ pub struct CreateConnectionRequestContentShop {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub options: Option<ConnectionOptionsShop>,
     /// Always `shop`.
+    #[serde(deserialize_with = "CreateConnectionRequestContentShop::constant_strategy")]
     pub strategy: String,
     /// Fields this version does not model, kept as received.
     #[serde(flatten, deserialize_with = "extra")]
@@ -856,6 +1637,14 @@ impl fmt::Debug for CreateConnectionRequestContentShop {
             .field("strategy", &self.strategy)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl CreateConnectionRequestContentShop {
+    fn constant_strategy<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "shop")
     }
 }
 
@@ -874,6 +1663,7 @@ pub struct CreateConnectionRequestContentShopify {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub options: Option<ConnectionOptionsShopify>,
     /// Always `shopify`.
+    #[serde(deserialize_with = "CreateConnectionRequestContentShopify::constant_strategy")]
     pub strategy: String,
     /// Fields this version does not model, kept as received.
     #[serde(flatten, deserialize_with = "extra")]
@@ -887,6 +1677,14 @@ impl fmt::Debug for CreateConnectionRequestContentShopify {
             .field("strategy", &self.strategy)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl CreateConnectionRequestContentShopify {
+    fn constant_strategy<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "shopify")
     }
 }
 
@@ -905,6 +1703,7 @@ pub struct CreateConnectionRequestContentSms {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub options: Option<ConnectionOptionsSms>,
     /// Always `sms`.
+    #[serde(deserialize_with = "CreateConnectionRequestContentSms::constant_strategy")]
     pub strategy: String,
     /// Fields this version does not model, kept as received.
     #[serde(flatten, deserialize_with = "extra")]
@@ -918,6 +1717,14 @@ impl fmt::Debug for CreateConnectionRequestContentSms {
             .field("strategy", &self.strategy)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl CreateConnectionRequestContentSms {
+    fn constant_strategy<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "sms")
     }
 }
 
@@ -936,6 +1743,7 @@ pub struct CreateConnectionRequestContentSoundcloud {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub options: Option<ConnectionOptionsSoundcloud>,
     /// Always `soundcloud`.
+    #[serde(deserialize_with = "CreateConnectionRequestContentSoundcloud::constant_strategy")]
     pub strategy: String,
     /// Fields this version does not model, kept as received.
     #[serde(flatten, deserialize_with = "extra")]
@@ -949,6 +1757,14 @@ impl fmt::Debug for CreateConnectionRequestContentSoundcloud {
             .field("strategy", &self.strategy)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl CreateConnectionRequestContentSoundcloud {
+    fn constant_strategy<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "soundcloud")
     }
 }
 
@@ -968,6 +1784,9 @@ pub struct CreateConnectionRequestContentThirtySevenSignals {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub options: Option<ConnectionOptionsThirtySevenSignals>,
     /// Always `thirtysevensignals`.
+    #[serde(
+        deserialize_with = "CreateConnectionRequestContentThirtySevenSignals::constant_strategy"
+    )]
     pub strategy: String,
     /// Fields this version does not model, kept as received.
     #[serde(flatten, deserialize_with = "extra")]
@@ -981,6 +1800,14 @@ impl fmt::Debug for CreateConnectionRequestContentThirtySevenSignals {
             .field("strategy", &self.strategy)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl CreateConnectionRequestContentThirtySevenSignals {
+    fn constant_strategy<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "thirtysevensignals")
     }
 }
 
@@ -1000,6 +1827,7 @@ pub struct CreateConnectionRequestContentTwitter {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub options: Option<ConnectionOptionsTwitter>,
     /// Always `twitter`.
+    #[serde(deserialize_with = "CreateConnectionRequestContentTwitter::constant_strategy")]
     pub strategy: String,
     /// Fields this version does not model, kept as received.
     #[serde(flatten, deserialize_with = "extra")]
@@ -1013,6 +1841,14 @@ impl fmt::Debug for CreateConnectionRequestContentTwitter {
             .field("strategy", &self.strategy)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl CreateConnectionRequestContentTwitter {
+    fn constant_strategy<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "twitter")
     }
 }
 
@@ -1031,6 +1867,7 @@ pub struct CreateConnectionRequestContentUntappd {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub options: Option<ConnectionOptionsUntappd>,
     /// Always `untappd`.
+    #[serde(deserialize_with = "CreateConnectionRequestContentUntappd::constant_strategy")]
     pub strategy: String,
     /// Fields this version does not model, kept as received.
     #[serde(flatten, deserialize_with = "extra")]
@@ -1044,6 +1881,14 @@ impl fmt::Debug for CreateConnectionRequestContentUntappd {
             .field("strategy", &self.strategy)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl CreateConnectionRequestContentUntappd {
+    fn constant_strategy<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "untappd")
     }
 }
 
@@ -1062,6 +1907,7 @@ pub struct CreateConnectionRequestContentVkontakte {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub options: Option<ConnectionOptionsVkontakte>,
     /// Always `vkontakte`.
+    #[serde(deserialize_with = "CreateConnectionRequestContentVkontakte::constant_strategy")]
     pub strategy: String,
     /// Fields this version does not model, kept as received.
     #[serde(flatten, deserialize_with = "extra")]
@@ -1075,6 +1921,14 @@ impl fmt::Debug for CreateConnectionRequestContentVkontakte {
             .field("strategy", &self.strategy)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl CreateConnectionRequestContentVkontakte {
+    fn constant_strategy<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "vkontakte")
     }
 }
 
@@ -1094,6 +1948,7 @@ pub struct CreateConnectionRequestContentWeibo {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub options: Option<ConnectionOptionsWeibo>,
     /// Always `weibo`.
+    #[serde(deserialize_with = "CreateConnectionRequestContentWeibo::constant_strategy")]
     pub strategy: String,
     /// Fields this version does not model, kept as received.
     #[serde(flatten, deserialize_with = "extra")]
@@ -1107,6 +1962,14 @@ impl fmt::Debug for CreateConnectionRequestContentWeibo {
             .field("strategy", &self.strategy)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl CreateConnectionRequestContentWeibo {
+    fn constant_strategy<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "weibo")
     }
 }
 
@@ -1125,6 +1988,7 @@ pub struct CreateConnectionRequestContentWindowsLive {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub options: Option<ConnectionOptionsWindowsLive>,
     /// Always `windowslive`.
+    #[serde(deserialize_with = "CreateConnectionRequestContentWindowsLive::constant_strategy")]
     pub strategy: String,
     /// Fields this version does not model, kept as received.
     #[serde(flatten, deserialize_with = "extra")]
@@ -1138,6 +2002,14 @@ impl fmt::Debug for CreateConnectionRequestContentWindowsLive {
             .field("strategy", &self.strategy)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl CreateConnectionRequestContentWindowsLive {
+    fn constant_strategy<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "windowslive")
     }
 }
 
@@ -1157,6 +2029,7 @@ pub struct CreateConnectionRequestContentWordpress {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub options: Option<ConnectionOptionsWordpress>,
     /// Always `wordpress`.
+    #[serde(deserialize_with = "CreateConnectionRequestContentWordpress::constant_strategy")]
     pub strategy: String,
     /// Fields this version does not model, kept as received.
     #[serde(flatten, deserialize_with = "extra")]
@@ -1170,6 +2043,14 @@ impl fmt::Debug for CreateConnectionRequestContentWordpress {
             .field("strategy", &self.strategy)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl CreateConnectionRequestContentWordpress {
+    fn constant_strategy<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "wordpress")
     }
 }
 
@@ -1189,6 +2070,7 @@ pub struct CreateConnectionRequestContentYahoo {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub options: Option<ConnectionOptionsYahoo>,
     /// Always `yahoo`.
+    #[serde(deserialize_with = "CreateConnectionRequestContentYahoo::constant_strategy")]
     pub strategy: String,
     /// Fields this version does not model, kept as received.
     #[serde(flatten, deserialize_with = "extra")]
@@ -1202,6 +2084,14 @@ impl fmt::Debug for CreateConnectionRequestContentYahoo {
             .field("strategy", &self.strategy)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl CreateConnectionRequestContentYahoo {
+    fn constant_strategy<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "yahoo")
     }
 }
 
@@ -1220,6 +2110,7 @@ pub struct CreateConnectionRequestContentYandex {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub options: Option<ConnectionOptionsYandex>,
     /// Always `yandex`.
+    #[serde(deserialize_with = "CreateConnectionRequestContentYandex::constant_strategy")]
     pub strategy: String,
     /// Fields this version does not model, kept as received.
     #[serde(flatten, deserialize_with = "extra")]
@@ -1233,6 +2124,14 @@ impl fmt::Debug for CreateConnectionRequestContentYandex {
             .field("strategy", &self.strategy)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl CreateConnectionRequestContentYandex {
+    fn constant_strategy<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "yandex")
     }
 }
 
@@ -1638,6 +2537,9 @@ pub type CreateEmailTemplateResponseContent = SetEmailTemplateRequestContent;
 #[non_exhaustive]
 pub struct CreateEncryptionKeyPublicWrappingResponseContent {
     /// Always `CKM_RSA_AES_KEY_WRAP`.
+    #[serde(
+        deserialize_with = "CreateEncryptionKeyPublicWrappingResponseContent::constant_algorithm"
+    )]
     pub algorithm: String,
     /// Public wrapping key in PEM format
     pub public_key: String,
@@ -1656,885 +2558,10 @@ impl fmt::Debug for CreateEncryptionKeyPublicWrappingResponseContent {
     }
 }
 
-/// The `CreateEncryptionKeyRequestContent` object.
-///
-/// The body of `POST /keys/encryption` (`keys_encryption_create`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateEncryptionKeyRequestContent {
-    /// The `type` field.
-    #[serde(rename = "type")]
-    pub type_: CreateEncryptionKeyType,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for CreateEncryptionKeyRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateEncryptionKeyRequestContent")
-            .field("type_", &self.type_)
-            .field("extra", &Keys(&self.extra))
-            .finish()
+impl CreateEncryptionKeyPublicWrappingResponseContent {
+    fn constant_algorithm<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "CKM_RSA_AES_KEY_WRAP")
     }
 }
-
-impl CreateEncryptionKeyRequestContent {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(type_: impl Into<CreateEncryptionKeyType>) -> Self {
-        Self {
-            type_: type_.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// Encryption key
-///
-/// The answer of `POST /keys/encryption` (`keys_encryption_create`).
-///
-/// The same type as [`EncryptionKey`]: the API description gives both the same schema.
-pub type CreateEncryptionKeyResponseContent = EncryptionKey;
-
-string_enum! {
-    /// Type of the encryption key to be created.
-    pub enum CreateEncryptionKeyType {
-        /// `customer-provided-root-key`
-        CustomerProvidedRootKey = "customer-provided-root-key",
-        /// `tenant-encryption-key`
-        TenantEncryptionKey = "tenant-encryption-key",
-    }
-}
-
-/// The `CreateEventStreamActionRequestContent` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateEventStreamActionRequestContent {
-    /// The `destination` field.
-    pub destination: EventStreamActionDestination,
-    /// Name of the event stream.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// The `status` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<EventStreamStatusEnum>,
-    /// List of event types subscribed to in this stream.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub subscriptions: Option<Vec<EventStreamSubscription>>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for CreateEventStreamActionRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateEventStreamActionRequestContent")
-            .field("destination", &self.destination)
-            .field("name", &self.name)
-            .field("status", &self.status)
-            .field("subscriptions", &self.subscriptions)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl CreateEventStreamActionRequestContent {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(destination: impl Into<EventStreamActionDestination>) -> Self {
-        Self {
-            destination: destination.into(),
-            name: None,
-            status: None,
-            subscriptions: None,
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `name`.
-    pub fn name(mut self, value: impl Into<String>) -> Self {
-        self.name = Some(value.into());
-        self
-    }
-
-    /// Sets `status`.
-    pub fn status(mut self, value: impl Into<EventStreamStatusEnum>) -> Self {
-        self.status = Some(value.into());
-        self
-    }
-
-    /// Sets `subscriptions`.
-    pub fn subscriptions(mut self, value: impl Into<Vec<EventStreamSubscription>>) -> Self {
-        self.subscriptions = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `CreateEventStreamEventBridgeRequestContent` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateEventStreamEventBridgeRequestContent {
-    /// The `destination` field.
-    pub destination: EventStreamEventBridgeDestination,
-    /// Name of the event stream.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// The `status` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<EventStreamStatusEnum>,
-    /// List of event types subscribed to in this stream.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub subscriptions: Option<Vec<EventStreamSubscription>>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for CreateEventStreamEventBridgeRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateEventStreamEventBridgeRequestContent")
-            .field("destination", &self.destination)
-            .field("name", &self.name)
-            .field("status", &self.status)
-            .field("subscriptions", &self.subscriptions)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl CreateEventStreamEventBridgeRequestContent {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(destination: impl Into<EventStreamEventBridgeDestination>) -> Self {
-        Self {
-            destination: destination.into(),
-            name: None,
-            status: None,
-            subscriptions: None,
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `name`.
-    pub fn name(mut self, value: impl Into<String>) -> Self {
-        self.name = Some(value.into());
-        self
-    }
-
-    /// Sets `status`.
-    pub fn status(mut self, value: impl Into<EventStreamStatusEnum>) -> Self {
-        self.status = Some(value.into());
-        self
-    }
-
-    /// Sets `subscriptions`.
-    pub fn subscriptions(mut self, value: impl Into<Vec<EventStreamSubscription>>) -> Self {
-        self.subscriptions = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `CreateEventStreamRedeliveryRequestContent` object.
-///
-/// The body of `POST /event-streams/{id}/redeliver` (`eventStreams_redeliveries_create`).
-/// The answer of `POST /event-streams/{id}/redeliver` (`eventStreams_redeliveries_create`).
-///
-/// Also named [`CreateEventStreamRedeliveryResponseContent`] (identical schemas).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateEventStreamRedeliveryRequestContent {
-    /// An RFC-3339 date-time for redelivery start, inclusive. Does not allow sub-second precision.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub date_from: Option<String>,
-    /// An RFC-3339 date-time for redelivery end, exclusive. Does not allow sub-second precision.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub date_to: Option<String>,
-    /// Filter by event type
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub event_types: Option<Vec<EventStreamEventTypeEnum>>,
-    /// Filter by status
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub statuses: Option<Vec<EventStreamDeliveryStatusEnum>>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for CreateEventStreamRedeliveryRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateEventStreamRedeliveryRequestContent")
-            .field("date_from", &self.date_from)
-            .field("date_to", &self.date_to)
-            .field("event_types", &self.event_types)
-            .field("statuses", &self.statuses)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl CreateEventStreamRedeliveryRequestContent {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `date_from`.
-    pub fn date_from(mut self, value: impl Into<String>) -> Self {
-        self.date_from = Some(value.into());
-        self
-    }
-
-    /// Sets `date_to`.
-    pub fn date_to(mut self, value: impl Into<String>) -> Self {
-        self.date_to = Some(value.into());
-        self
-    }
-
-    /// Sets `event_types`.
-    pub fn event_types(mut self, value: impl Into<Vec<EventStreamEventTypeEnum>>) -> Self {
-        self.event_types = Some(value.into());
-        self
-    }
-
-    /// Sets `statuses`.
-    pub fn statuses(mut self, value: impl Into<Vec<EventStreamDeliveryStatusEnum>>) -> Self {
-        self.statuses = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `CreateEventStreamRedeliveryResponseContent` schema.
-///
-/// The answer of `POST /event-streams/{id}/redeliver` (`eventStreams_redeliveries_create`).
-///
-/// The same type as [`CreateEventStreamRedeliveryRequestContent`]: the API description gives both the same schema.
-pub type CreateEventStreamRedeliveryResponseContent = CreateEventStreamRedeliveryRequestContent;
-
-/// The `CreateEventStreamResponseContent` schema.
-///
-/// The answer of `POST /event-streams` (`eventStreams_create`).
-///
-/// The same type as [`EventStreamResponseContent`]: the API description gives both the same schema.
-pub type CreateEventStreamResponseContent = EventStreamResponseContent;
-
-/// The `CreateEventStreamTestEventRequestContent` object.
-///
-/// The body of `POST /event-streams/{id}/test` (`eventStreams_test`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateEventStreamTestEventRequestContent {
-    /// The `data` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub data: Option<Map<String, Value>>,
-    /// The `event_type` field.
-    pub event_type: EventStreamTestEventTypeEnum,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for CreateEventStreamTestEventRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateEventStreamTestEventRequestContent")
-            .field("data", &Keys(&self.data))
-            .field("event_type", &self.event_type)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl CreateEventStreamTestEventRequestContent {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(event_type: impl Into<EventStreamTestEventTypeEnum>) -> Self {
-        Self {
-            data: None,
-            event_type: event_type.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `data`.
-    pub fn data(mut self, value: impl Into<Map<String, Value>>) -> Self {
-        self.data = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// Metadata about a specific attempt to deliver an event
-///
-/// The answer of `POST /event-streams/{id}/test` (`eventStreams_test`).
-///
-/// The same type as [`EventStreamDelivery`]: the API description gives both the same schema.
-pub type CreateEventStreamTestEventResponseContent = EventStreamDelivery;
-
-/// The `CreateEventStreamWebHookRequestContent` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateEventStreamWebHookRequestContent {
-    /// The `destination` field.
-    pub destination: EventStreamWebhookDestination,
-    /// Name of the event stream.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// The `status` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<EventStreamStatusEnum>,
-    /// List of event types subscribed to in this stream.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub subscriptions: Option<Vec<EventStreamSubscription>>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for CreateEventStreamWebHookRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateEventStreamWebHookRequestContent")
-            .field("destination", &self.destination)
-            .field("name", &self.name)
-            .field("status", &self.status)
-            .field("subscriptions", &self.subscriptions)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl CreateEventStreamWebHookRequestContent {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(destination: impl Into<EventStreamWebhookDestination>) -> Self {
-        Self {
-            destination: destination.into(),
-            name: None,
-            status: None,
-            subscriptions: None,
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `name`.
-    pub fn name(mut self, value: impl Into<String>) -> Self {
-        self.name = Some(value.into());
-        self
-    }
-
-    /// Sets `status`.
-    pub fn status(mut self, value: impl Into<EventStreamStatusEnum>) -> Self {
-        self.status = Some(value.into());
-        self
-    }
-
-    /// Sets `subscriptions`.
-    pub fn subscriptions(mut self, value: impl Into<Vec<EventStreamSubscription>>) -> Self {
-        self.subscriptions = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// One of the shapes of `CreateEventStreamsRequest`.
-///
-/// The body of `POST /event-streams` (`eventStreams_create`).
-///
-/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
-#[derive(Clone, PartialEq, Serialize)]
-#[serde(untagged)]
-#[non_exhaustive]
-pub enum CreateEventStreamsRequest {
-    /// The `CreateEventStreamWebHookRequestContent` shape.
-    WebHook(CreateEventStreamWebHookRequestContent),
-    /// The `CreateEventStreamEventBridgeRequestContent` shape.
-    EventBridge(CreateEventStreamEventBridgeRequestContent),
-    /// The `CreateEventStreamActionRequestContent` shape.
-    Action(CreateEventStreamActionRequestContent),
-    /// JSON this version cannot tell apart, kept as received.
-    Other(Value),
-}
-
-impl<'de> Deserialize<'de> for CreateEventStreamsRequest {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        const SHAPES: &[Shape] = &[
-            Shape::Object {
-                consts: &[],
-                required: &["destination"],
-            },
-            Shape::Object {
-                consts: &[],
-                required: &["destination"],
-            },
-            Shape::Object {
-                consts: &[],
-                required: &["destination"],
-            },
-        ];
-        let value = Value::deserialize(deserializer)?;
-        for index in candidates(&value, SHAPES) {
-            let decoded = match index {
-                0 => serde_json::from_value(value.clone())
-                    .ok()
-                    .map(Self::WebHook),
-                1 => serde_json::from_value(value.clone())
-                    .ok()
-                    .map(Self::EventBridge),
-                2 => serde_json::from_value(value.clone()).ok().map(Self::Action),
-                _ => None,
-            };
-            if let Some(decoded) = decoded {
-                return Ok(decoded);
-            }
-        }
-        other("CreateEventStreamsRequest", &value);
-        Ok(Self::Other(value))
-    }
-}
-
-impl fmt::Debug for CreateEventStreamsRequest {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::WebHook(v) => f.debug_tuple("WebHook").field(v).finish(),
-            Self::EventBridge(v) => f.debug_tuple("EventBridge").field(v).finish(),
-            Self::Action(v) => f.debug_tuple("Action").field(v).finish(),
-            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
-        }
-    }
-}
-
-/// The `CreateExperimentRequestContent` object.
-///
-/// The body of `POST /experimentation/experiments` (`experimentation_experiments_create`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateExperimentRequestContent {
-    /// The traffic allocation strategy for this experiment
-    pub allocation_strategy: AllocationStrategyEnum,
-    /// Traffic allocations mapping variations to weights or segments
-    pub allocations: Vec<AllocationRequestItem>,
-    /// Configuration for how users are assigned to variations
-    pub assignment_config: AssignmentConfig,
-    /// The authentication flow this experiment applies to
-    pub authentication_flow: String,
-    /// A description of the experiment
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
-    /// The ID of the feature flag this experiment is based on
-    pub feature_flag_id: String,
-    /// A human-readable name for the experiment
-    pub name: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for CreateExperimentRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateExperimentRequestContent")
-            .field("allocation_strategy", &self.allocation_strategy)
-            .field("allocations", &self.allocations)
-            .field("assignment_config", &self.assignment_config)
-            .field("authentication_flow", &self.authentication_flow)
-            .field("description", &self.description)
-            .field("feature_flag_id", &self.feature_flag_id)
-            .field("name", &self.name)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl CreateExperimentRequestContent {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(
-        allocation_strategy: impl Into<AllocationStrategyEnum>,
-        allocations: impl Into<Vec<AllocationRequestItem>>,
-        assignment_config: impl Into<AssignmentConfig>,
-        authentication_flow: impl Into<String>,
-        feature_flag_id: impl Into<String>,
-        name: impl Into<String>,
-    ) -> Self {
-        Self {
-            allocation_strategy: allocation_strategy.into(),
-            allocations: allocations.into(),
-            assignment_config: assignment_config.into(),
-            authentication_flow: authentication_flow.into(),
-            description: None,
-            feature_flag_id: feature_flag_id.into(),
-            name: name.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `description`.
-    pub fn description(mut self, value: impl Into<String>) -> Self {
-        self.description = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `CreateExperimentResponseContent` schema.
-///
-/// The answer of `POST /experimentation/experiments` (`experimentation_experiments_create`).
-///
-/// The same type as [`ExperimentListItem`]: the API description gives both the same schema.
-pub type CreateExperimentResponseContent = ExperimentListItem;
-
-/// The `CreateExportUsersFields` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateExportUsersFields {
-    /// Title of the column in the exported CSV.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub export_as: Option<String>,
-    /// Name of the field in the profile.
-    pub name: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for CreateExportUsersFields {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateExportUsersFields")
-            .field("export_as", &self.export_as)
-            .field("name", &self.name)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl CreateExportUsersFields {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(name: impl Into<String>) -> Self {
-        Self {
-            export_as: None,
-            name: name.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `export_as`.
-    pub fn export_as(mut self, value: impl Into<String>) -> Self {
-        self.export_as = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `CreateExportUsersRequestContent` object.
-///
-/// The body of `POST /jobs/users-exports` (`jobs_usersExports_create`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateExportUsersRequestContent {
-    /// connection_id of the connection from which users will be exported.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub connection_id: Option<String>,
-    /// List of fields to be included in the CSV. Defaults to a predefined set of fields.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub fields: Option<Vec<CreateExportUsersFields>>,
-    /// The `format` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub format: Option<JobFileFormatEnum>,
-    /// Limit the number of records.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub limit: Option<i64>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for CreateExportUsersRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateExportUsersRequestContent")
-            .field("connection_id", &self.connection_id)
-            .field("fields", &self.fields)
-            .field("format", &self.format)
-            .field("limit", &self.limit)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl CreateExportUsersRequestContent {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `connection_id`.
-    pub fn connection_id(mut self, value: impl Into<String>) -> Self {
-        self.connection_id = Some(value.into());
-        self
-    }
-
-    /// Sets `fields`.
-    pub fn fields(mut self, value: impl Into<Vec<CreateExportUsersFields>>) -> Self {
-        self.fields = Some(value.into());
-        self
-    }
-
-    /// Sets `format`.
-    pub fn format(mut self, value: impl Into<JobFileFormatEnum>) -> Self {
-        self.format = Some(value.into());
-        self
-    }
-
-    /// Sets `limit`.
-    pub fn limit(mut self, value: impl Into<i64>) -> Self {
-        self.limit = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `CreateExportUsersResponseContent` object.
-///
-/// The answer of `POST /jobs/users-exports` (`jobs_usersExports_create`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateExportUsersResponseContent {
-    /// connection_id of the connection from which users will be exported.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub connection_id: Option<String>,
-    /// When this job was created.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub created_at: Option<String>,
-    /// List of fields to be included in the CSV. Defaults to a predefined set of fields.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub fields: Option<Vec<CreateExportUsersFields>>,
-    /// The `format` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub format: Option<JobFileFormatEnum>,
-    /// ID of this job.
-    pub id: String,
-    /// Limit the number of records.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub limit: Option<i64>,
-    /// Status of this job.
-    pub status: String,
-    /// Type of job this is.
-    #[serde(rename = "type")]
-    pub type_: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for CreateExportUsersResponseContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateExportUsersResponseContent")
-            .field("connection_id", &self.connection_id)
-            .field("created_at", &self.created_at)
-            .field("fields", &self.fields)
-            .field("format", &self.format)
-            .field("id", &self.id)
-            .field("limit", &self.limit)
-            .field("status", &self.status)
-            .field("type_", &self.type_)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-/// Configuration parameters for this feature flag
-pub type CreateFeatureFlagParameters = BTreeMap<String, FeatureFlagConfigParam>;
-
-/// The `CreateFeatureFlagRequestContent` object.
-///
-/// The body of `POST /experimentation/feature-flags` (`experimentation_featureFlags_create`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateFeatureFlagRequestContent {
-    /// A description of what this feature flag controls
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
-    /// A human-readable name for the feature flag
-    pub name: String,
-    /// The `parameters` field.
-    pub parameters: BTreeMap<String, FeatureFlagConfigParam>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for CreateFeatureFlagRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateFeatureFlagRequestContent")
-            .field("description", &self.description)
-            .field("name", &self.name)
-            .field("parameters", &Keys(&self.parameters))
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl CreateFeatureFlagRequestContent {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(
-        name: impl Into<String>,
-        parameters: impl Into<BTreeMap<String, FeatureFlagConfigParam>>,
-    ) -> Self {
-        Self {
-            description: None,
-            name: name.into(),
-            parameters: parameters.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `description`.
-    pub fn description(mut self, value: impl Into<String>) -> Self {
-        self.description = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `CreateFeatureFlagResponseContent` schema.
-///
-/// The answer of `POST /experimentation/feature-flags` (`experimentation_featureFlags_create`).
-///
-/// The same type as [`FeatureFlag`]: the API description gives both the same schema.
-pub type CreateFeatureFlagResponseContent = FeatureFlag;
-
-/// The `CreateFlowRequestContent` object.
-///
-/// The body of `POST /flows` (`flows_create`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateFlowRequestContent {
-    /// The `actions` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub actions: Option<Vec<FlowAction>>,
-    /// The `name` field.
-    pub name: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for CreateFlowRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateFlowRequestContent")
-            .field("actions", &self.actions)
-            .field("name", &self.name)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl CreateFlowRequestContent {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(name: impl Into<String>) -> Self {
-        Self {
-            actions: None,
-            name: name.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `actions`.
-    pub fn actions(mut self, value: impl Into<Vec<FlowAction>>) -> Self {
-        self.actions = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `CreateFlowResponseContent` schema.
-///
-/// The answer of `POST /flows` (`flows_create`).
-///
-/// The same type as [`GetFlowResponseContent`]: the API description gives both the same schema.
-pub type CreateFlowResponseContent = GetFlowResponseContent;

@@ -10,8 +10,876 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::*;
-use crate::model_support::{Keys, REDACTED, Shape, candidates, extra, other, string_enum};
+use crate::model_support::{Keys, REDACTED, constant, extra, other, string_enum};
 use crate::patch::Patch;
+
+/// The `CreateEncryptionKeyRequestContent` object.
+///
+/// The body of `POST /keys/encryption` (`keys_encryption_create`).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct CreateEncryptionKeyRequestContent {
+    /// The `type` field.
+    #[serde(rename = "type")]
+    pub type_: CreateEncryptionKeyType,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for CreateEncryptionKeyRequestContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateEncryptionKeyRequestContent")
+            .field("type_", &self.type_)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl CreateEncryptionKeyRequestContent {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(type_: impl Into<CreateEncryptionKeyType>) -> Self {
+        Self {
+            type_: type_.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+/// Encryption key
+///
+/// The answer of `POST /keys/encryption` (`keys_encryption_create`).
+///
+/// The same type as [`EncryptionKey`]: the API description gives both the same schema.
+pub type CreateEncryptionKeyResponseContent = EncryptionKey;
+
+string_enum! {
+    /// Type of the encryption key to be created.
+    pub enum CreateEncryptionKeyType {
+        /// `customer-provided-root-key`
+        CustomerProvidedRootKey = "customer-provided-root-key",
+        /// `tenant-encryption-key`
+        TenantEncryptionKey = "tenant-encryption-key",
+    }
+}
+
+/// The `CreateEventStreamActionRequestContent` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct CreateEventStreamActionRequestContent {
+    /// The `destination` field.
+    pub destination: EventStreamActionDestination,
+    /// Name of the event stream.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// The `status` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<EventStreamStatusEnum>,
+    /// List of event types subscribed to in this stream.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subscriptions: Option<Vec<EventStreamSubscription>>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for CreateEventStreamActionRequestContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateEventStreamActionRequestContent")
+            .field("destination", &self.destination)
+            .field("name", &self.name)
+            .field("status", &self.status)
+            .field("subscriptions", &self.subscriptions)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl CreateEventStreamActionRequestContent {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(destination: impl Into<EventStreamActionDestination>) -> Self {
+        Self {
+            destination: destination.into(),
+            name: None,
+            status: None,
+            subscriptions: None,
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets `name`.
+    pub fn name(mut self, value: impl Into<String>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+
+    /// Sets `status`.
+    pub fn status(mut self, value: impl Into<EventStreamStatusEnum>) -> Self {
+        self.status = Some(value.into());
+        self
+    }
+
+    /// Sets `subscriptions`.
+    pub fn subscriptions(mut self, value: impl Into<Vec<EventStreamSubscription>>) -> Self {
+        self.subscriptions = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+/// The `CreateEventStreamEventBridgeRequestContent` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct CreateEventStreamEventBridgeRequestContent {
+    /// The `destination` field.
+    pub destination: EventStreamEventBridgeDestination,
+    /// Name of the event stream.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// The `status` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<EventStreamStatusEnum>,
+    /// List of event types subscribed to in this stream.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subscriptions: Option<Vec<EventStreamSubscription>>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for CreateEventStreamEventBridgeRequestContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateEventStreamEventBridgeRequestContent")
+            .field("destination", &self.destination)
+            .field("name", &self.name)
+            .field("status", &self.status)
+            .field("subscriptions", &self.subscriptions)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl CreateEventStreamEventBridgeRequestContent {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(destination: impl Into<EventStreamEventBridgeDestination>) -> Self {
+        Self {
+            destination: destination.into(),
+            name: None,
+            status: None,
+            subscriptions: None,
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets `name`.
+    pub fn name(mut self, value: impl Into<String>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+
+    /// Sets `status`.
+    pub fn status(mut self, value: impl Into<EventStreamStatusEnum>) -> Self {
+        self.status = Some(value.into());
+        self
+    }
+
+    /// Sets `subscriptions`.
+    pub fn subscriptions(mut self, value: impl Into<Vec<EventStreamSubscription>>) -> Self {
+        self.subscriptions = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+/// The `CreateEventStreamRedeliveryRequestContent` object.
+///
+/// The body of `POST /event-streams/{id}/redeliver` (`eventStreams_redeliveries_create`).
+/// The answer of `POST /event-streams/{id}/redeliver` (`eventStreams_redeliveries_create`).
+///
+/// Also named [`CreateEventStreamRedeliveryResponseContent`] (identical schemas).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new()` and the setters.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct CreateEventStreamRedeliveryRequestContent {
+    /// An RFC-3339 date-time for redelivery start, inclusive. Does not allow sub-second precision.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub date_from: Option<String>,
+    /// An RFC-3339 date-time for redelivery end, exclusive. Does not allow sub-second precision.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub date_to: Option<String>,
+    /// Filter by event type
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub event_types: Option<Vec<EventStreamEventTypeEnum>>,
+    /// Filter by status
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub statuses: Option<Vec<EventStreamDeliveryStatusEnum>>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for CreateEventStreamRedeliveryRequestContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateEventStreamRedeliveryRequestContent")
+            .field("date_from", &self.date_from)
+            .field("date_to", &self.date_to)
+            .field("event_types", &self.event_types)
+            .field("statuses", &self.statuses)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl CreateEventStreamRedeliveryRequestContent {
+    /// An empty value; set fields with the setters.
+    pub fn new() -> Self {
+        <Self as Default>::default()
+    }
+
+    /// Sets `date_from`.
+    pub fn date_from(mut self, value: impl Into<String>) -> Self {
+        self.date_from = Some(value.into());
+        self
+    }
+
+    /// Sets `date_to`.
+    pub fn date_to(mut self, value: impl Into<String>) -> Self {
+        self.date_to = Some(value.into());
+        self
+    }
+
+    /// Sets `event_types`.
+    pub fn event_types(mut self, value: impl Into<Vec<EventStreamEventTypeEnum>>) -> Self {
+        self.event_types = Some(value.into());
+        self
+    }
+
+    /// Sets `statuses`.
+    pub fn statuses(mut self, value: impl Into<Vec<EventStreamDeliveryStatusEnum>>) -> Self {
+        self.statuses = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+/// The `CreateEventStreamRedeliveryResponseContent` schema.
+///
+/// The answer of `POST /event-streams/{id}/redeliver` (`eventStreams_redeliveries_create`).
+///
+/// The same type as [`CreateEventStreamRedeliveryRequestContent`]: the API description gives both the same schema.
+pub type CreateEventStreamRedeliveryResponseContent = CreateEventStreamRedeliveryRequestContent;
+
+/// The `CreateEventStreamResponseContent` schema.
+///
+/// The answer of `POST /event-streams` (`eventStreams_create`).
+///
+/// The same type as [`EventStreamResponseContent`]: the API description gives both the same schema.
+pub type CreateEventStreamResponseContent = EventStreamResponseContent;
+
+/// The `CreateEventStreamTestEventRequestContent` object.
+///
+/// The body of `POST /event-streams/{id}/test` (`eventStreams_test`).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct CreateEventStreamTestEventRequestContent {
+    /// The `data` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data: Option<Map<String, Value>>,
+    /// The `event_type` field.
+    pub event_type: EventStreamTestEventTypeEnum,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for CreateEventStreamTestEventRequestContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateEventStreamTestEventRequestContent")
+            .field("data", &Keys(&self.data))
+            .field("event_type", &self.event_type)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl CreateEventStreamTestEventRequestContent {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(event_type: impl Into<EventStreamTestEventTypeEnum>) -> Self {
+        Self {
+            data: None,
+            event_type: event_type.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets `data`.
+    pub fn data(mut self, value: impl Into<Map<String, Value>>) -> Self {
+        self.data = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+/// Metadata about a specific attempt to deliver an event
+///
+/// The answer of `POST /event-streams/{id}/test` (`eventStreams_test`).
+///
+/// The same type as [`EventStreamDelivery`]: the API description gives both the same schema.
+pub type CreateEventStreamTestEventResponseContent = EventStreamDelivery;
+
+/// The `CreateEventStreamWebHookRequestContent` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct CreateEventStreamWebHookRequestContent {
+    /// The `destination` field.
+    pub destination: EventStreamWebhookDestination,
+    /// Name of the event stream.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// The `status` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<EventStreamStatusEnum>,
+    /// List of event types subscribed to in this stream.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subscriptions: Option<Vec<EventStreamSubscription>>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for CreateEventStreamWebHookRequestContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateEventStreamWebHookRequestContent")
+            .field("destination", &self.destination)
+            .field("name", &self.name)
+            .field("status", &self.status)
+            .field("subscriptions", &self.subscriptions)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl CreateEventStreamWebHookRequestContent {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(destination: impl Into<EventStreamWebhookDestination>) -> Self {
+        Self {
+            destination: destination.into(),
+            name: None,
+            status: None,
+            subscriptions: None,
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets `name`.
+    pub fn name(mut self, value: impl Into<String>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+
+    /// Sets `status`.
+    pub fn status(mut self, value: impl Into<EventStreamStatusEnum>) -> Self {
+        self.status = Some(value.into());
+        self
+    }
+
+    /// Sets `subscriptions`.
+    pub fn subscriptions(mut self, value: impl Into<Vec<EventStreamSubscription>>) -> Self {
+        self.subscriptions = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+/// One of the shapes of `CreateEventStreamsRequest`.
+///
+/// The body of `POST /event-streams` (`eventStreams_create`).
+///
+/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
+#[derive(Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+#[non_exhaustive]
+pub enum CreateEventStreamsRequest {
+    /// The `CreateEventStreamWebHookRequestContent` shape.
+    WebHook(CreateEventStreamWebHookRequestContent),
+    /// The `CreateEventStreamEventBridgeRequestContent` shape.
+    EventBridge(CreateEventStreamEventBridgeRequestContent),
+    /// The `CreateEventStreamActionRequestContent` shape.
+    Action(CreateEventStreamActionRequestContent),
+    /// JSON this version cannot tell apart, kept as received.
+    Other(Value),
+}
+
+impl<'de> Deserialize<'de> for CreateEventStreamsRequest {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Wire {
+            WebHook(CreateEventStreamWebHookRequestContent),
+            EventBridge(CreateEventStreamEventBridgeRequestContent),
+            Action(CreateEventStreamActionRequestContent),
+            Other(Value),
+        }
+        Ok(match Wire::deserialize(deserializer)? {
+            Wire::WebHook(v) => Self::WebHook(v),
+            Wire::EventBridge(v) => Self::EventBridge(v),
+            Wire::Action(v) => Self::Action(v),
+            Wire::Other(v) => {
+                other("CreateEventStreamsRequest", &v);
+                Self::Other(v)
+            }
+        })
+    }
+}
+
+impl fmt::Debug for CreateEventStreamsRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::WebHook(v) => f.debug_tuple("WebHook").field(v).finish(),
+            Self::EventBridge(v) => f.debug_tuple("EventBridge").field(v).finish(),
+            Self::Action(v) => f.debug_tuple("Action").field(v).finish(),
+            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
+        }
+    }
+}
+
+/// The `CreateExperimentRequestContent` object.
+///
+/// The body of `POST /experimentation/experiments` (`experimentation_experiments_create`).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct CreateExperimentRequestContent {
+    /// The traffic allocation strategy for this experiment
+    pub allocation_strategy: AllocationStrategyEnum,
+    /// Traffic allocations mapping variations to weights or segments
+    pub allocations: Vec<AllocationRequestItem>,
+    /// Configuration for how users are assigned to variations
+    pub assignment_config: AssignmentConfig,
+    /// The authentication flow this experiment applies to
+    pub authentication_flow: String,
+    /// A description of the experiment
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// The ID of the feature flag this experiment is based on
+    pub feature_flag_id: String,
+    /// A human-readable name for the experiment
+    pub name: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for CreateExperimentRequestContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateExperimentRequestContent")
+            .field("allocation_strategy", &self.allocation_strategy)
+            .field("allocations", &self.allocations)
+            .field("assignment_config", &self.assignment_config)
+            .field("authentication_flow", &self.authentication_flow)
+            .field("description", &self.description)
+            .field("feature_flag_id", &self.feature_flag_id)
+            .field("name", &self.name)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl CreateExperimentRequestContent {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(
+        allocation_strategy: impl Into<AllocationStrategyEnum>,
+        allocations: impl Into<Vec<AllocationRequestItem>>,
+        assignment_config: impl Into<AssignmentConfig>,
+        authentication_flow: impl Into<String>,
+        feature_flag_id: impl Into<String>,
+        name: impl Into<String>,
+    ) -> Self {
+        Self {
+            allocation_strategy: allocation_strategy.into(),
+            allocations: allocations.into(),
+            assignment_config: assignment_config.into(),
+            authentication_flow: authentication_flow.into(),
+            description: None,
+            feature_flag_id: feature_flag_id.into(),
+            name: name.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets `description`.
+    pub fn description(mut self, value: impl Into<String>) -> Self {
+        self.description = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+/// The `CreateExperimentResponseContent` schema.
+///
+/// The answer of `POST /experimentation/experiments` (`experimentation_experiments_create`).
+///
+/// The same type as [`ExperimentListItem`]: the API description gives both the same schema.
+pub type CreateExperimentResponseContent = ExperimentListItem;
+
+/// The `CreateExportUsersFields` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct CreateExportUsersFields {
+    /// Title of the column in the exported CSV.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub export_as: Option<String>,
+    /// Name of the field in the profile.
+    pub name: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for CreateExportUsersFields {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateExportUsersFields")
+            .field("export_as", &self.export_as)
+            .field("name", &self.name)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl CreateExportUsersFields {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(name: impl Into<String>) -> Self {
+        Self {
+            export_as: None,
+            name: name.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets `export_as`.
+    pub fn export_as(mut self, value: impl Into<String>) -> Self {
+        self.export_as = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+/// The `CreateExportUsersRequestContent` object.
+///
+/// The body of `POST /jobs/users-exports` (`jobs_usersExports_create`).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new()` and the setters.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct CreateExportUsersRequestContent {
+    /// connection_id of the connection from which users will be exported.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub connection_id: Option<String>,
+    /// List of fields to be included in the CSV. Defaults to a predefined set of fields.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fields: Option<Vec<CreateExportUsersFields>>,
+    /// The `format` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub format: Option<JobFileFormatEnum>,
+    /// Limit the number of records.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<i64>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for CreateExportUsersRequestContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateExportUsersRequestContent")
+            .field("connection_id", &self.connection_id)
+            .field("fields", &self.fields)
+            .field("format", &self.format)
+            .field("limit", &self.limit)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl CreateExportUsersRequestContent {
+    /// An empty value; set fields with the setters.
+    pub fn new() -> Self {
+        <Self as Default>::default()
+    }
+
+    /// Sets `connection_id`.
+    pub fn connection_id(mut self, value: impl Into<String>) -> Self {
+        self.connection_id = Some(value.into());
+        self
+    }
+
+    /// Sets `fields`.
+    pub fn fields(mut self, value: impl Into<Vec<CreateExportUsersFields>>) -> Self {
+        self.fields = Some(value.into());
+        self
+    }
+
+    /// Sets `format`.
+    pub fn format(mut self, value: impl Into<JobFileFormatEnum>) -> Self {
+        self.format = Some(value.into());
+        self
+    }
+
+    /// Sets `limit`.
+    pub fn limit(mut self, value: impl Into<i64>) -> Self {
+        self.limit = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+/// The `CreateExportUsersResponseContent` object.
+///
+/// The answer of `POST /jobs/users-exports` (`jobs_usersExports_create`).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct CreateExportUsersResponseContent {
+    /// connection_id of the connection from which users will be exported.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub connection_id: Option<String>,
+    /// When this job was created.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_at: Option<String>,
+    /// List of fields to be included in the CSV. Defaults to a predefined set of fields.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fields: Option<Vec<CreateExportUsersFields>>,
+    /// The `format` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub format: Option<JobFileFormatEnum>,
+    /// ID of this job.
+    pub id: String,
+    /// Limit the number of records.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<i64>,
+    /// Status of this job.
+    pub status: String,
+    /// Type of job this is.
+    #[serde(rename = "type")]
+    pub type_: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for CreateExportUsersResponseContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateExportUsersResponseContent")
+            .field("connection_id", &self.connection_id)
+            .field("created_at", &self.created_at)
+            .field("fields", &self.fields)
+            .field("format", &self.format)
+            .field("id", &self.id)
+            .field("limit", &self.limit)
+            .field("status", &self.status)
+            .field("type_", &self.type_)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+/// Configuration parameters for this feature flag
+pub type CreateFeatureFlagParameters = BTreeMap<String, FeatureFlagConfigParam>;
+
+/// The `CreateFeatureFlagRequestContent` object.
+///
+/// The body of `POST /experimentation/feature-flags` (`experimentation_featureFlags_create`).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct CreateFeatureFlagRequestContent {
+    /// A description of what this feature flag controls
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// A human-readable name for the feature flag
+    pub name: String,
+    /// The `parameters` field.
+    pub parameters: BTreeMap<String, FeatureFlagConfigParam>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for CreateFeatureFlagRequestContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateFeatureFlagRequestContent")
+            .field("description", &self.description)
+            .field("name", &self.name)
+            .field("parameters", &Keys(&self.parameters))
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl CreateFeatureFlagRequestContent {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(
+        name: impl Into<String>,
+        parameters: impl Into<BTreeMap<String, FeatureFlagConfigParam>>,
+    ) -> Self {
+        Self {
+            description: None,
+            name: name.into(),
+            parameters: parameters.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets `description`.
+    pub fn description(mut self, value: impl Into<String>) -> Self {
+        self.description = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+/// The `CreateFeatureFlagResponseContent` schema.
+///
+/// The answer of `POST /experimentation/feature-flags` (`experimentation_featureFlags_create`).
+///
+/// The same type as [`FeatureFlag`]: the API description gives both the same schema.
+pub type CreateFeatureFlagResponseContent = FeatureFlag;
+
+/// The `CreateFlowRequestContent` object.
+///
+/// The body of `POST /flows` (`flows_create`).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct CreateFlowRequestContent {
+    /// The `actions` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub actions: Option<Vec<FlowAction>>,
+    /// The `name` field.
+    pub name: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for CreateFlowRequestContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateFlowRequestContent")
+            .field("actions", &self.actions)
+            .field("name", &self.name)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl CreateFlowRequestContent {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(name: impl Into<String>) -> Self {
+        Self {
+            actions: None,
+            name: name.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets `actions`.
+    pub fn actions(mut self, value: impl Into<Vec<FlowAction>>) -> Self {
+        self.actions = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+/// The `CreateFlowResponseContent` schema.
+///
+/// The answer of `POST /flows` (`flows_create`).
+///
+/// The same type as [`GetFlowResponseContent`]: the API description gives both the same schema.
+pub type CreateFlowResponseContent = GetFlowResponseContent;
 
 /// One of the shapes of `CreateFlowsVaultConnectionActivecampaign`.
 ///
@@ -30,31 +898,21 @@ pub enum CreateFlowsVaultConnectionActivecampaign {
 
 impl<'de> Deserialize<'de> for CreateFlowsVaultConnectionActivecampaign {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        const SHAPES: &[Shape] = &[
-            Shape::Object {
-                consts: &[("app_id", "ACTIVECAMPAIGN")],
-                required: &["name", "setup"],
-            },
-            Shape::Object {
-                consts: &[("app_id", "ACTIVECAMPAIGN")],
-                required: &["name"],
-            },
-        ];
-        let value = Value::deserialize(deserializer)?;
-        for index in candidates(&value, SHAPES) {
-            let decoded = match index {
-                0 => serde_json::from_value(value.clone()).ok().map(Self::ApiKey),
-                1 => serde_json::from_value(value.clone())
-                    .ok()
-                    .map(Self::Uninitialized),
-                _ => None,
-            };
-            if let Some(decoded) = decoded {
-                return Ok(decoded);
-            }
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Wire {
+            ApiKey(CreateFlowsVaultConnectionActivecampaignApiKey),
+            Uninitialized(CreateFlowsVaultConnectionActivecampaignUninitialized),
+            Other(Value),
         }
-        other("CreateFlowsVaultConnectionActivecampaign", &value);
-        Ok(Self::Other(value))
+        Ok(match Wire::deserialize(deserializer)? {
+            Wire::ApiKey(v) => Self::ApiKey(v),
+            Wire::Uninitialized(v) => Self::Uninitialized(v),
+            Wire::Other(v) => {
+                other("CreateFlowsVaultConnectionActivecampaign", &v);
+                Self::Other(v)
+            }
+        })
     }
 }
 
@@ -76,6 +934,7 @@ impl fmt::Debug for CreateFlowsVaultConnectionActivecampaign {
 #[non_exhaustive]
 pub struct CreateFlowsVaultConnectionActivecampaignApiKey {
     /// Always `ACTIVECAMPAIGN`.
+    #[serde(deserialize_with = "CreateFlowsVaultConnectionActivecampaignApiKey::constant_app_id")]
     pub app_id: String,
     /// Flows Vault Connection name.
     pub name: String,
@@ -94,6 +953,14 @@ impl fmt::Debug for CreateFlowsVaultConnectionActivecampaignApiKey {
             .field("setup", &self.setup)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl CreateFlowsVaultConnectionActivecampaignApiKey {
+    fn constant_app_id<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "ACTIVECAMPAIGN")
     }
 }
 
@@ -126,6 +993,9 @@ impl CreateFlowsVaultConnectionActivecampaignApiKey {
 #[non_exhaustive]
 pub struct CreateFlowsVaultConnectionActivecampaignUninitialized {
     /// Always `ACTIVECAMPAIGN`.
+    #[serde(
+        deserialize_with = "CreateFlowsVaultConnectionActivecampaignUninitialized::constant_app_id"
+    )]
     pub app_id: String,
     /// Flows Vault Connection name.
     pub name: String,
@@ -141,6 +1011,14 @@ impl fmt::Debug for CreateFlowsVaultConnectionActivecampaignUninitialized {
             .field("name", &self.name)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl CreateFlowsVaultConnectionActivecampaignUninitialized {
+    fn constant_app_id<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "ACTIVECAMPAIGN")
     }
 }
 
@@ -178,31 +1056,21 @@ pub enum CreateFlowsVaultConnectionAirtable {
 
 impl<'de> Deserialize<'de> for CreateFlowsVaultConnectionAirtable {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        const SHAPES: &[Shape] = &[
-            Shape::Object {
-                consts: &[("app_id", "AIRTABLE")],
-                required: &["name", "setup"],
-            },
-            Shape::Object {
-                consts: &[("app_id", "AIRTABLE")],
-                required: &["name"],
-            },
-        ];
-        let value = Value::deserialize(deserializer)?;
-        for index in candidates(&value, SHAPES) {
-            let decoded = match index {
-                0 => serde_json::from_value(value.clone()).ok().map(Self::ApiKey),
-                1 => serde_json::from_value(value.clone())
-                    .ok()
-                    .map(Self::Uninitialized),
-                _ => None,
-            };
-            if let Some(decoded) = decoded {
-                return Ok(decoded);
-            }
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Wire {
+            ApiKey(CreateFlowsVaultConnectionAirtableApiKey),
+            Uninitialized(CreateFlowsVaultConnectionAirtableUninitialized),
+            Other(Value),
         }
-        other("CreateFlowsVaultConnectionAirtable", &value);
-        Ok(Self::Other(value))
+        Ok(match Wire::deserialize(deserializer)? {
+            Wire::ApiKey(v) => Self::ApiKey(v),
+            Wire::Uninitialized(v) => Self::Uninitialized(v),
+            Wire::Other(v) => {
+                other("CreateFlowsVaultConnectionAirtable", &v);
+                Self::Other(v)
+            }
+        })
     }
 }
 
@@ -224,6 +1092,7 @@ impl fmt::Debug for CreateFlowsVaultConnectionAirtable {
 #[non_exhaustive]
 pub struct CreateFlowsVaultConnectionAirtableApiKey {
     /// Always `AIRTABLE`.
+    #[serde(deserialize_with = "CreateFlowsVaultConnectionAirtableApiKey::constant_app_id")]
     pub app_id: String,
     /// Flows Vault Connection name.
     pub name: String,
@@ -242,6 +1111,14 @@ impl fmt::Debug for CreateFlowsVaultConnectionAirtableApiKey {
             .field("setup", &self.setup)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl CreateFlowsVaultConnectionAirtableApiKey {
+    fn constant_app_id<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "AIRTABLE")
     }
 }
 
@@ -271,6 +1148,7 @@ impl CreateFlowsVaultConnectionAirtableApiKey {
 #[non_exhaustive]
 pub struct CreateFlowsVaultConnectionAirtableUninitialized {
     /// Always `AIRTABLE`.
+    #[serde(deserialize_with = "CreateFlowsVaultConnectionAirtableUninitialized::constant_app_id")]
     pub app_id: String,
     /// Flows Vault Connection name.
     pub name: String,
@@ -286,6 +1164,14 @@ impl fmt::Debug for CreateFlowsVaultConnectionAirtableUninitialized {
             .field("name", &self.name)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl CreateFlowsVaultConnectionAirtableUninitialized {
+    fn constant_app_id<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "AIRTABLE")
     }
 }
 
@@ -323,33 +1209,21 @@ pub enum CreateFlowsVaultConnectionAuth0 {
 
 impl<'de> Deserialize<'de> for CreateFlowsVaultConnectionAuth0 {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        const SHAPES: &[Shape] = &[
-            Shape::Object {
-                consts: &[("app_id", "AUTH0")],
-                required: &["name", "setup"],
-            },
-            Shape::Object {
-                consts: &[("app_id", "AUTH0")],
-                required: &["name"],
-            },
-        ];
-        let value = Value::deserialize(deserializer)?;
-        for index in candidates(&value, SHAPES) {
-            let decoded = match index {
-                0 => serde_json::from_value(value.clone())
-                    .ok()
-                    .map(Self::OauthApp),
-                1 => serde_json::from_value(value.clone())
-                    .ok()
-                    .map(Self::Uninitialized),
-                _ => None,
-            };
-            if let Some(decoded) = decoded {
-                return Ok(decoded);
-            }
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Wire {
+            OauthApp(CreateFlowsVaultConnectionAuth0OauthApp),
+            Uninitialized(CreateFlowsVaultConnectionAuth0Uninitialized),
+            Other(Value),
         }
-        other("CreateFlowsVaultConnectionAuth0", &value);
-        Ok(Self::Other(value))
+        Ok(match Wire::deserialize(deserializer)? {
+            Wire::OauthApp(v) => Self::OauthApp(v),
+            Wire::Uninitialized(v) => Self::Uninitialized(v),
+            Wire::Other(v) => {
+                other("CreateFlowsVaultConnectionAuth0", &v);
+                Self::Other(v)
+            }
+        })
     }
 }
 
@@ -371,6 +1245,7 @@ impl fmt::Debug for CreateFlowsVaultConnectionAuth0 {
 #[non_exhaustive]
 pub struct CreateFlowsVaultConnectionAuth0OauthApp {
     /// Always `AUTH0`.
+    #[serde(deserialize_with = "CreateFlowsVaultConnectionAuth0OauthApp::constant_app_id")]
     pub app_id: String,
     /// Flows Vault Connection name.
     pub name: String,
@@ -389,6 +1264,14 @@ impl fmt::Debug for CreateFlowsVaultConnectionAuth0OauthApp {
             .field("setup", &self.setup)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl CreateFlowsVaultConnectionAuth0OauthApp {
+    fn constant_app_id<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "AUTH0")
     }
 }
 
@@ -421,6 +1304,7 @@ impl CreateFlowsVaultConnectionAuth0OauthApp {
 #[non_exhaustive]
 pub struct CreateFlowsVaultConnectionAuth0Uninitialized {
     /// Always `AUTH0`.
+    #[serde(deserialize_with = "CreateFlowsVaultConnectionAuth0Uninitialized::constant_app_id")]
     pub app_id: String,
     /// Flows Vault Connection name.
     pub name: String,
@@ -436,6 +1320,14 @@ impl fmt::Debug for CreateFlowsVaultConnectionAuth0Uninitialized {
             .field("name", &self.name)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl CreateFlowsVaultConnectionAuth0Uninitialized {
+    fn constant_app_id<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "AUTH0")
     }
 }
 
@@ -473,31 +1365,21 @@ pub enum CreateFlowsVaultConnectionBigquery {
 
 impl<'de> Deserialize<'de> for CreateFlowsVaultConnectionBigquery {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        const SHAPES: &[Shape] = &[
-            Shape::Object {
-                consts: &[("app_id", "BIGQUERY")],
-                required: &["name", "setup"],
-            },
-            Shape::Object {
-                consts: &[("app_id", "BIGQUERY")],
-                required: &["name"],
-            },
-        ];
-        let value = Value::deserialize(deserializer)?;
-        for index in candidates(&value, SHAPES) {
-            let decoded = match index {
-                0 => serde_json::from_value(value.clone()).ok().map(Self::Jwt),
-                1 => serde_json::from_value(value.clone())
-                    .ok()
-                    .map(Self::Uninitialized),
-                _ => None,
-            };
-            if let Some(decoded) = decoded {
-                return Ok(decoded);
-            }
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Wire {
+            Jwt(CreateFlowsVaultConnectionBigqueryJwt),
+            Uninitialized(CreateFlowsVaultConnectionBigqueryUninitialized),
+            Other(Value),
         }
-        other("CreateFlowsVaultConnectionBigquery", &value);
-        Ok(Self::Other(value))
+        Ok(match Wire::deserialize(deserializer)? {
+            Wire::Jwt(v) => Self::Jwt(v),
+            Wire::Uninitialized(v) => Self::Uninitialized(v),
+            Wire::Other(v) => {
+                other("CreateFlowsVaultConnectionBigquery", &v);
+                Self::Other(v)
+            }
+        })
     }
 }
 
@@ -519,6 +1401,7 @@ impl fmt::Debug for CreateFlowsVaultConnectionBigquery {
 #[non_exhaustive]
 pub struct CreateFlowsVaultConnectionBigqueryJwt {
     /// Always `BIGQUERY`.
+    #[serde(deserialize_with = "CreateFlowsVaultConnectionBigqueryJwt::constant_app_id")]
     pub app_id: String,
     /// Flows Vault Connection name.
     pub name: String,
@@ -537,6 +1420,14 @@ impl fmt::Debug for CreateFlowsVaultConnectionBigqueryJwt {
             .field("setup", &self.setup)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl CreateFlowsVaultConnectionBigqueryJwt {
+    fn constant_app_id<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "BIGQUERY")
     }
 }
 
@@ -569,6 +1460,7 @@ impl CreateFlowsVaultConnectionBigqueryJwt {
 #[non_exhaustive]
 pub struct CreateFlowsVaultConnectionBigqueryUninitialized {
     /// Always `BIGQUERY`.
+    #[serde(deserialize_with = "CreateFlowsVaultConnectionBigqueryUninitialized::constant_app_id")]
     pub app_id: String,
     /// Flows Vault Connection name.
     pub name: String,
@@ -584,6 +1476,14 @@ impl fmt::Debug for CreateFlowsVaultConnectionBigqueryUninitialized {
             .field("name", &self.name)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl CreateFlowsVaultConnectionBigqueryUninitialized {
+    fn constant_app_id<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "BIGQUERY")
     }
 }
 
@@ -621,31 +1521,21 @@ pub enum CreateFlowsVaultConnectionClearbit {
 
 impl<'de> Deserialize<'de> for CreateFlowsVaultConnectionClearbit {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        const SHAPES: &[Shape] = &[
-            Shape::Object {
-                consts: &[("app_id", "CLEARBIT")],
-                required: &["name", "setup"],
-            },
-            Shape::Object {
-                consts: &[("app_id", "CLEARBIT")],
-                required: &["name"],
-            },
-        ];
-        let value = Value::deserialize(deserializer)?;
-        for index in candidates(&value, SHAPES) {
-            let decoded = match index {
-                0 => serde_json::from_value(value.clone()).ok().map(Self::ApiKey),
-                1 => serde_json::from_value(value.clone())
-                    .ok()
-                    .map(Self::Uninitialized),
-                _ => None,
-            };
-            if let Some(decoded) = decoded {
-                return Ok(decoded);
-            }
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Wire {
+            ApiKey(CreateFlowsVaultConnectionClearbitApiKey),
+            Uninitialized(CreateFlowsVaultConnectionClearbitUninitialized),
+            Other(Value),
         }
-        other("CreateFlowsVaultConnectionClearbit", &value);
-        Ok(Self::Other(value))
+        Ok(match Wire::deserialize(deserializer)? {
+            Wire::ApiKey(v) => Self::ApiKey(v),
+            Wire::Uninitialized(v) => Self::Uninitialized(v),
+            Wire::Other(v) => {
+                other("CreateFlowsVaultConnectionClearbit", &v);
+                Self::Other(v)
+            }
+        })
     }
 }
 
@@ -667,6 +1557,7 @@ impl fmt::Debug for CreateFlowsVaultConnectionClearbit {
 #[non_exhaustive]
 pub struct CreateFlowsVaultConnectionClearbitApiKey {
     /// Always `CLEARBIT`.
+    #[serde(deserialize_with = "CreateFlowsVaultConnectionClearbitApiKey::constant_app_id")]
     pub app_id: String,
     /// Flows Vault Connection name.
     pub name: String,
@@ -685,6 +1576,14 @@ impl fmt::Debug for CreateFlowsVaultConnectionClearbitApiKey {
             .field("setup", &self.setup)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl CreateFlowsVaultConnectionClearbitApiKey {
+    fn constant_app_id<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "CLEARBIT")
     }
 }
 
@@ -717,6 +1616,7 @@ impl CreateFlowsVaultConnectionClearbitApiKey {
 #[non_exhaustive]
 pub struct CreateFlowsVaultConnectionClearbitUninitialized {
     /// Always `CLEARBIT`.
+    #[serde(deserialize_with = "CreateFlowsVaultConnectionClearbitUninitialized::constant_app_id")]
     pub app_id: String,
     /// Flows Vault Connection name.
     pub name: String,
@@ -732,6 +1632,14 @@ impl fmt::Debug for CreateFlowsVaultConnectionClearbitUninitialized {
             .field("name", &self.name)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl CreateFlowsVaultConnectionClearbitUninitialized {
+    fn constant_app_id<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "CLEARBIT")
     }
 }
 
@@ -769,33 +1677,21 @@ pub enum CreateFlowsVaultConnectionDocusign {
 
 impl<'de> Deserialize<'de> for CreateFlowsVaultConnectionDocusign {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        const SHAPES: &[Shape] = &[
-            Shape::Object {
-                consts: &[("app_id", "DOCUSIGN")],
-                required: &["name", "setup"],
-            },
-            Shape::Object {
-                consts: &[("app_id", "DOCUSIGN")],
-                required: &["name"],
-            },
-        ];
-        let value = Value::deserialize(deserializer)?;
-        for index in candidates(&value, SHAPES) {
-            let decoded = match index {
-                0 => serde_json::from_value(value.clone())
-                    .ok()
-                    .map(Self::OauthCode),
-                1 => serde_json::from_value(value.clone())
-                    .ok()
-                    .map(Self::Uninitialized),
-                _ => None,
-            };
-            if let Some(decoded) = decoded {
-                return Ok(decoded);
-            }
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Wire {
+            OauthCode(CreateFlowsVaultConnectionDocusignOauthCode),
+            Uninitialized(CreateFlowsVaultConnectionDocusignUninitialized),
+            Other(Value),
         }
-        other("CreateFlowsVaultConnectionDocusign", &value);
-        Ok(Self::Other(value))
+        Ok(match Wire::deserialize(deserializer)? {
+            Wire::OauthCode(v) => Self::OauthCode(v),
+            Wire::Uninitialized(v) => Self::Uninitialized(v),
+            Wire::Other(v) => {
+                other("CreateFlowsVaultConnectionDocusign", &v);
+                Self::Other(v)
+            }
+        })
     }
 }
 
@@ -817,6 +1713,7 @@ impl fmt::Debug for CreateFlowsVaultConnectionDocusign {
 #[non_exhaustive]
 pub struct CreateFlowsVaultConnectionDocusignOauthCode {
     /// Always `DOCUSIGN`.
+    #[serde(deserialize_with = "CreateFlowsVaultConnectionDocusignOauthCode::constant_app_id")]
     pub app_id: String,
     /// Flows Vault Connection name.
     pub name: String,
@@ -835,6 +1732,14 @@ impl fmt::Debug for CreateFlowsVaultConnectionDocusignOauthCode {
             .field("setup", &self.setup)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl CreateFlowsVaultConnectionDocusignOauthCode {
+    fn constant_app_id<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "DOCUSIGN")
     }
 }
 
@@ -867,6 +1772,7 @@ impl CreateFlowsVaultConnectionDocusignOauthCode {
 #[non_exhaustive]
 pub struct CreateFlowsVaultConnectionDocusignUninitialized {
     /// Always `DOCUSIGN`.
+    #[serde(deserialize_with = "CreateFlowsVaultConnectionDocusignUninitialized::constant_app_id")]
     pub app_id: String,
     /// Flows Vault Connection name.
     pub name: String,
@@ -882,6 +1788,14 @@ impl fmt::Debug for CreateFlowsVaultConnectionDocusignUninitialized {
             .field("name", &self.name)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl CreateFlowsVaultConnectionDocusignUninitialized {
+    fn constant_app_id<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "DOCUSIGN")
     }
 }
 
@@ -919,33 +1833,21 @@ pub enum CreateFlowsVaultConnectionGoogleSheets {
 
 impl<'de> Deserialize<'de> for CreateFlowsVaultConnectionGoogleSheets {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        const SHAPES: &[Shape] = &[
-            Shape::Object {
-                consts: &[("app_id", "GOOGLE_SHEETS")],
-                required: &["name", "setup"],
-            },
-            Shape::Object {
-                consts: &[("app_id", "GOOGLE_SHEETS")],
-                required: &["name"],
-            },
-        ];
-        let value = Value::deserialize(deserializer)?;
-        for index in candidates(&value, SHAPES) {
-            let decoded = match index {
-                0 => serde_json::from_value(value.clone())
-                    .ok()
-                    .map(Self::OauthCode),
-                1 => serde_json::from_value(value.clone())
-                    .ok()
-                    .map(Self::Uninitialized),
-                _ => None,
-            };
-            if let Some(decoded) = decoded {
-                return Ok(decoded);
-            }
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Wire {
+            OauthCode(CreateFlowsVaultConnectionGoogleSheetsOauthCode),
+            Uninitialized(CreateFlowsVaultConnectionGoogleSheetsUninitialized),
+            Other(Value),
         }
-        other("CreateFlowsVaultConnectionGoogleSheets", &value);
-        Ok(Self::Other(value))
+        Ok(match Wire::deserialize(deserializer)? {
+            Wire::OauthCode(v) => Self::OauthCode(v),
+            Wire::Uninitialized(v) => Self::Uninitialized(v),
+            Wire::Other(v) => {
+                other("CreateFlowsVaultConnectionGoogleSheets", &v);
+                Self::Other(v)
+            }
+        })
     }
 }
 
@@ -967,6 +1869,7 @@ impl fmt::Debug for CreateFlowsVaultConnectionGoogleSheets {
 #[non_exhaustive]
 pub struct CreateFlowsVaultConnectionGoogleSheetsOauthCode {
     /// Always `GOOGLE_SHEETS`.
+    #[serde(deserialize_with = "CreateFlowsVaultConnectionGoogleSheetsOauthCode::constant_app_id")]
     pub app_id: String,
     /// Flows Vault Connection name.
     pub name: String,
@@ -985,6 +1888,14 @@ impl fmt::Debug for CreateFlowsVaultConnectionGoogleSheetsOauthCode {
             .field("setup", &self.setup)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl CreateFlowsVaultConnectionGoogleSheetsOauthCode {
+    fn constant_app_id<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "GOOGLE_SHEETS")
     }
 }
 
@@ -1017,6 +1928,9 @@ impl CreateFlowsVaultConnectionGoogleSheetsOauthCode {
 #[non_exhaustive]
 pub struct CreateFlowsVaultConnectionGoogleSheetsUninitialized {
     /// Always `GOOGLE_SHEETS`.
+    #[serde(
+        deserialize_with = "CreateFlowsVaultConnectionGoogleSheetsUninitialized::constant_app_id"
+    )]
     pub app_id: String,
     /// Flows Vault Connection name.
     pub name: String,
@@ -1032,6 +1946,14 @@ impl fmt::Debug for CreateFlowsVaultConnectionGoogleSheetsUninitialized {
             .field("name", &self.name)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl CreateFlowsVaultConnectionGoogleSheetsUninitialized {
+    fn constant_app_id<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "GOOGLE_SHEETS")
     }
 }
 
@@ -1075,50 +1997,27 @@ pub enum CreateFlowsVaultConnectionHttp {
 
 impl<'de> Deserialize<'de> for CreateFlowsVaultConnectionHttp {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        const SHAPES: &[Shape] = &[
-            Shape::Object {
-                consts: &[("app_id", "HTTP")],
-                required: &["name", "setup"],
-            },
-            Shape::Object {
-                consts: &[("app_id", "HTTP")],
-                required: &["name", "setup"],
-            },
-            Shape::Object {
-                consts: &[("app_id", "HTTP")],
-                required: &["name", "setup"],
-            },
-            Shape::Object {
-                consts: &[("app_id", "HTTP")],
-                required: &["name", "setup"],
-            },
-            Shape::Object {
-                consts: &[("app_id", "HTTP")],
-                required: &["name"],
-            },
-        ];
-        let value = Value::deserialize(deserializer)?;
-        for index in candidates(&value, SHAPES) {
-            let decoded = match index {
-                0 => serde_json::from_value(value.clone()).ok().map(Self::Bearer),
-                1 => serde_json::from_value(value.clone())
-                    .ok()
-                    .map(Self::BasicAuth),
-                2 => serde_json::from_value(value.clone()).ok().map(Self::ApiKey),
-                3 => serde_json::from_value(value.clone())
-                    .ok()
-                    .map(Self::OauthClientCredentials),
-                4 => serde_json::from_value(value.clone())
-                    .ok()
-                    .map(Self::Uninitialized),
-                _ => None,
-            };
-            if let Some(decoded) = decoded {
-                return Ok(decoded);
-            }
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Wire {
+            Bearer(CreateFlowsVaultConnectionHttpBearer),
+            BasicAuth(CreateFlowsVaultConnectionHttpBasicAuth),
+            ApiKey(CreateFlowsVaultConnectionHttpApiKey),
+            OauthClientCredentials(CreateFlowsVaultConnectionHttpOauthClientCredentials),
+            Uninitialized(CreateFlowsVaultConnectionHttpUninitialized),
+            Other(Value),
         }
-        other("CreateFlowsVaultConnectionHttp", &value);
-        Ok(Self::Other(value))
+        Ok(match Wire::deserialize(deserializer)? {
+            Wire::Bearer(v) => Self::Bearer(v),
+            Wire::BasicAuth(v) => Self::BasicAuth(v),
+            Wire::ApiKey(v) => Self::ApiKey(v),
+            Wire::OauthClientCredentials(v) => Self::OauthClientCredentials(v),
+            Wire::Uninitialized(v) => Self::Uninitialized(v),
+            Wire::Other(v) => {
+                other("CreateFlowsVaultConnectionHttp", &v);
+                Self::Other(v)
+            }
+        })
     }
 }
 
@@ -1145,6 +2044,7 @@ impl fmt::Debug for CreateFlowsVaultConnectionHttp {
 #[non_exhaustive]
 pub struct CreateFlowsVaultConnectionHttpApiKey {
     /// Always `HTTP`.
+    #[serde(deserialize_with = "CreateFlowsVaultConnectionHttpApiKey::constant_app_id")]
     pub app_id: String,
     /// Flows Vault Connection name.
     pub name: String,
@@ -1163,6 +2063,14 @@ impl fmt::Debug for CreateFlowsVaultConnectionHttpApiKey {
             .field("setup", &self.setup)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl CreateFlowsVaultConnectionHttpApiKey {
+    fn constant_app_id<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "HTTP")
     }
 }
 
@@ -1195,6 +2103,7 @@ impl CreateFlowsVaultConnectionHttpApiKey {
 #[non_exhaustive]
 pub struct CreateFlowsVaultConnectionHttpBasicAuth {
     /// Always `HTTP`.
+    #[serde(deserialize_with = "CreateFlowsVaultConnectionHttpBasicAuth::constant_app_id")]
     pub app_id: String,
     /// Flows Vault Connection name.
     pub name: String,
@@ -1213,6 +2122,14 @@ impl fmt::Debug for CreateFlowsVaultConnectionHttpBasicAuth {
             .field("setup", &self.setup)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl CreateFlowsVaultConnectionHttpBasicAuth {
+    fn constant_app_id<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "HTTP")
     }
 }
 
@@ -1245,6 +2162,7 @@ impl CreateFlowsVaultConnectionHttpBasicAuth {
 #[non_exhaustive]
 pub struct CreateFlowsVaultConnectionHttpBearer {
     /// Always `HTTP`.
+    #[serde(deserialize_with = "CreateFlowsVaultConnectionHttpBearer::constant_app_id")]
     pub app_id: String,
     /// Flows Vault Connection name.
     pub name: String,
@@ -1263,6 +2181,14 @@ impl fmt::Debug for CreateFlowsVaultConnectionHttpBearer {
             .field("setup", &self.setup)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl CreateFlowsVaultConnectionHttpBearer {
+    fn constant_app_id<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "HTTP")
     }
 }
 
@@ -1295,6 +2221,9 @@ impl CreateFlowsVaultConnectionHttpBearer {
 #[non_exhaustive]
 pub struct CreateFlowsVaultConnectionHttpOauthClientCredentials {
     /// Always `HTTP`.
+    #[serde(
+        deserialize_with = "CreateFlowsVaultConnectionHttpOauthClientCredentials::constant_app_id"
+    )]
     pub app_id: String,
     /// Flows Vault Connection name.
     pub name: String,
@@ -1313,6 +2242,14 @@ impl fmt::Debug for CreateFlowsVaultConnectionHttpOauthClientCredentials {
             .field("setup", &self.setup)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl CreateFlowsVaultConnectionHttpOauthClientCredentials {
+    fn constant_app_id<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "HTTP")
     }
 }
 
@@ -1345,6 +2282,7 @@ impl CreateFlowsVaultConnectionHttpOauthClientCredentials {
 #[non_exhaustive]
 pub struct CreateFlowsVaultConnectionHttpUninitialized {
     /// Always `HTTP`.
+    #[serde(deserialize_with = "CreateFlowsVaultConnectionHttpUninitialized::constant_app_id")]
     pub app_id: String,
     /// Flows Vault Connection name.
     pub name: String,
@@ -1360,6 +2298,14 @@ impl fmt::Debug for CreateFlowsVaultConnectionHttpUninitialized {
             .field("name", &self.name)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl CreateFlowsVaultConnectionHttpUninitialized {
+    fn constant_app_id<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "HTTP")
     }
 }
 
@@ -1399,38 +2345,23 @@ pub enum CreateFlowsVaultConnectionHubspot {
 
 impl<'de> Deserialize<'de> for CreateFlowsVaultConnectionHubspot {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        const SHAPES: &[Shape] = &[
-            Shape::Object {
-                consts: &[("app_id", "HUBSPOT")],
-                required: &["name", "setup"],
-            },
-            Shape::Object {
-                consts: &[("app_id", "HUBSPOT")],
-                required: &["name", "setup"],
-            },
-            Shape::Object {
-                consts: &[("app_id", "HUBSPOT")],
-                required: &["name"],
-            },
-        ];
-        let value = Value::deserialize(deserializer)?;
-        for index in candidates(&value, SHAPES) {
-            let decoded = match index {
-                0 => serde_json::from_value(value.clone()).ok().map(Self::ApiKey),
-                1 => serde_json::from_value(value.clone())
-                    .ok()
-                    .map(Self::OauthCode),
-                2 => serde_json::from_value(value.clone())
-                    .ok()
-                    .map(Self::Uninitialized),
-                _ => None,
-            };
-            if let Some(decoded) = decoded {
-                return Ok(decoded);
-            }
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Wire {
+            ApiKey(CreateFlowsVaultConnectionHubspotApiKey),
+            OauthCode(CreateFlowsVaultConnectionHubspotOauthCode),
+            Uninitialized(CreateFlowsVaultConnectionHubspotUninitialized),
+            Other(Value),
         }
-        other("CreateFlowsVaultConnectionHubspot", &value);
-        Ok(Self::Other(value))
+        Ok(match Wire::deserialize(deserializer)? {
+            Wire::ApiKey(v) => Self::ApiKey(v),
+            Wire::OauthCode(v) => Self::OauthCode(v),
+            Wire::Uninitialized(v) => Self::Uninitialized(v),
+            Wire::Other(v) => {
+                other("CreateFlowsVaultConnectionHubspot", &v);
+                Self::Other(v)
+            }
+        })
     }
 }
 
@@ -1453,6 +2384,7 @@ impl fmt::Debug for CreateFlowsVaultConnectionHubspot {
 #[non_exhaustive]
 pub struct CreateFlowsVaultConnectionHubspotApiKey {
     /// Always `HUBSPOT`.
+    #[serde(deserialize_with = "CreateFlowsVaultConnectionHubspotApiKey::constant_app_id")]
     pub app_id: String,
     /// Flows Vault Connection name.
     pub name: String,
@@ -1471,6 +2403,14 @@ impl fmt::Debug for CreateFlowsVaultConnectionHubspotApiKey {
             .field("setup", &self.setup)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl CreateFlowsVaultConnectionHubspotApiKey {
+    fn constant_app_id<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "HUBSPOT")
     }
 }
 
@@ -1500,6 +2440,7 @@ impl CreateFlowsVaultConnectionHubspotApiKey {
 #[non_exhaustive]
 pub struct CreateFlowsVaultConnectionHubspotOauthCode {
     /// Always `HUBSPOT`.
+    #[serde(deserialize_with = "CreateFlowsVaultConnectionHubspotOauthCode::constant_app_id")]
     pub app_id: String,
     /// Flows Vault Connection name.
     pub name: String,
@@ -1518,6 +2459,14 @@ impl fmt::Debug for CreateFlowsVaultConnectionHubspotOauthCode {
             .field("setup", &self.setup)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl CreateFlowsVaultConnectionHubspotOauthCode {
+    fn constant_app_id<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "HUBSPOT")
     }
 }
 
@@ -1550,6 +2499,7 @@ impl CreateFlowsVaultConnectionHubspotOauthCode {
 #[non_exhaustive]
 pub struct CreateFlowsVaultConnectionHubspotUninitialized {
     /// Always `HUBSPOT`.
+    #[serde(deserialize_with = "CreateFlowsVaultConnectionHubspotUninitialized::constant_app_id")]
     pub app_id: String,
     /// Flows Vault Connection name.
     pub name: String,
@@ -1565,6 +2515,14 @@ impl fmt::Debug for CreateFlowsVaultConnectionHubspotUninitialized {
             .field("name", &self.name)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl CreateFlowsVaultConnectionHubspotUninitialized {
+    fn constant_app_id<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "HUBSPOT")
     }
 }
 
@@ -1602,31 +2560,21 @@ pub enum CreateFlowsVaultConnectionJwt {
 
 impl<'de> Deserialize<'de> for CreateFlowsVaultConnectionJwt {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        const SHAPES: &[Shape] = &[
-            Shape::Object {
-                consts: &[("app_id", "JWT")],
-                required: &["name", "setup"],
-            },
-            Shape::Object {
-                consts: &[("app_id", "JWT")],
-                required: &["name"],
-            },
-        ];
-        let value = Value::deserialize(deserializer)?;
-        for index in candidates(&value, SHAPES) {
-            let decoded = match index {
-                0 => serde_json::from_value(value.clone()).ok().map(Self::Jwt),
-                1 => serde_json::from_value(value.clone())
-                    .ok()
-                    .map(Self::Uninitialized),
-                _ => None,
-            };
-            if let Some(decoded) = decoded {
-                return Ok(decoded);
-            }
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Wire {
+            Jwt(CreateFlowsVaultConnectionJwtJwt),
+            Uninitialized(CreateFlowsVaultConnectionJwtUninitialized),
+            Other(Value),
         }
-        other("CreateFlowsVaultConnectionJwt", &value);
-        Ok(Self::Other(value))
+        Ok(match Wire::deserialize(deserializer)? {
+            Wire::Jwt(v) => Self::Jwt(v),
+            Wire::Uninitialized(v) => Self::Uninitialized(v),
+            Wire::Other(v) => {
+                other("CreateFlowsVaultConnectionJwt", &v);
+                Self::Other(v)
+            }
+        })
     }
 }
 
@@ -1648,6 +2596,7 @@ impl fmt::Debug for CreateFlowsVaultConnectionJwt {
 #[non_exhaustive]
 pub struct CreateFlowsVaultConnectionJwtJwt {
     /// Always `JWT`.
+    #[serde(deserialize_with = "CreateFlowsVaultConnectionJwtJwt::constant_app_id")]
     pub app_id: String,
     /// Flows Vault Connection name.
     pub name: String,
@@ -1666,6 +2615,14 @@ impl fmt::Debug for CreateFlowsVaultConnectionJwtJwt {
             .field("setup", &self.setup)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl CreateFlowsVaultConnectionJwtJwt {
+    fn constant_app_id<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "JWT")
     }
 }
 
@@ -1695,6 +2652,7 @@ impl CreateFlowsVaultConnectionJwtJwt {
 #[non_exhaustive]
 pub struct CreateFlowsVaultConnectionJwtUninitialized {
     /// Always `JWT`.
+    #[serde(deserialize_with = "CreateFlowsVaultConnectionJwtUninitialized::constant_app_id")]
     pub app_id: String,
     /// Flows Vault Connection name.
     pub name: String,
@@ -1710,6 +2668,14 @@ impl fmt::Debug for CreateFlowsVaultConnectionJwtUninitialized {
             .field("name", &self.name)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl CreateFlowsVaultConnectionJwtUninitialized {
+    fn constant_app_id<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "JWT")
     }
 }
 
@@ -1749,38 +2715,23 @@ pub enum CreateFlowsVaultConnectionMailchimp {
 
 impl<'de> Deserialize<'de> for CreateFlowsVaultConnectionMailchimp {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        const SHAPES: &[Shape] = &[
-            Shape::Object {
-                consts: &[("app_id", "MAILCHIMP")],
-                required: &["name", "setup"],
-            },
-            Shape::Object {
-                consts: &[("app_id", "MAILCHIMP")],
-                required: &["name", "setup"],
-            },
-            Shape::Object {
-                consts: &[("app_id", "MAILCHIMP")],
-                required: &["name"],
-            },
-        ];
-        let value = Value::deserialize(deserializer)?;
-        for index in candidates(&value, SHAPES) {
-            let decoded = match index {
-                0 => serde_json::from_value(value.clone()).ok().map(Self::ApiKey),
-                1 => serde_json::from_value(value.clone())
-                    .ok()
-                    .map(Self::OauthCode),
-                2 => serde_json::from_value(value.clone())
-                    .ok()
-                    .map(Self::Uninitialized),
-                _ => None,
-            };
-            if let Some(decoded) = decoded {
-                return Ok(decoded);
-            }
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Wire {
+            ApiKey(CreateFlowsVaultConnectionMailchimpApiKey),
+            OauthCode(CreateFlowsVaultConnectionMailchimpOauthCode),
+            Uninitialized(CreateFlowsVaultConnectionMailchimpUninitialized),
+            Other(Value),
         }
-        other("CreateFlowsVaultConnectionMailchimp", &value);
-        Ok(Self::Other(value))
+        Ok(match Wire::deserialize(deserializer)? {
+            Wire::ApiKey(v) => Self::ApiKey(v),
+            Wire::OauthCode(v) => Self::OauthCode(v),
+            Wire::Uninitialized(v) => Self::Uninitialized(v),
+            Wire::Other(v) => {
+                other("CreateFlowsVaultConnectionMailchimp", &v);
+                Self::Other(v)
+            }
+        })
     }
 }
 
@@ -1789,1107 +2740,6 @@ impl fmt::Debug for CreateFlowsVaultConnectionMailchimp {
         match self {
             Self::ApiKey(v) => f.debug_tuple("ApiKey").field(v).finish(),
             Self::OauthCode(v) => f.debug_tuple("OauthCode").field(v).finish(),
-            Self::Uninitialized(v) => f.debug_tuple("Uninitialized").field(v).finish(),
-            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
-        }
-    }
-}
-
-/// The `CreateFlowsVaultConnectionMailchimpApiKey` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateFlowsVaultConnectionMailchimpApiKey {
-    /// Always `MAILCHIMP`.
-    pub app_id: String,
-    /// Flows Vault Connection name.
-    pub name: String,
-    /// The `setup` field.
-    pub setup: FlowsVaultConnectioSetupSecretApiKey,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for CreateFlowsVaultConnectionMailchimpApiKey {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateFlowsVaultConnectionMailchimpApiKey")
-            .field("app_id", &self.app_id)
-            .field("name", &self.name)
-            .field("setup", &self.setup)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl CreateFlowsVaultConnectionMailchimpApiKey {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(
-        name: impl Into<String>,
-        setup: impl Into<FlowsVaultConnectioSetupSecretApiKey>,
-    ) -> Self {
-        Self {
-            app_id: "MAILCHIMP".to_owned(),
-            name: name.into(),
-            setup: setup.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `CreateFlowsVaultConnectionMailchimpOauthCode` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateFlowsVaultConnectionMailchimpOauthCode {
-    /// Always `MAILCHIMP`.
-    pub app_id: String,
-    /// Flows Vault Connection name.
-    pub name: String,
-    /// The `setup` field.
-    pub setup: FlowsVaultConnectioSetupOauthCode,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for CreateFlowsVaultConnectionMailchimpOauthCode {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateFlowsVaultConnectionMailchimpOauthCode")
-            .field("app_id", &self.app_id)
-            .field("name", &self.name)
-            .field("setup", &self.setup)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl CreateFlowsVaultConnectionMailchimpOauthCode {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(
-        name: impl Into<String>,
-        setup: impl Into<FlowsVaultConnectioSetupOauthCode>,
-    ) -> Self {
-        Self {
-            app_id: "MAILCHIMP".to_owned(),
-            name: name.into(),
-            setup: setup.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `CreateFlowsVaultConnectionMailchimpUninitialized` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateFlowsVaultConnectionMailchimpUninitialized {
-    /// Always `MAILCHIMP`.
-    pub app_id: String,
-    /// Flows Vault Connection name.
-    pub name: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for CreateFlowsVaultConnectionMailchimpUninitialized {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateFlowsVaultConnectionMailchimpUninitialized")
-            .field("app_id", &self.app_id)
-            .field("name", &self.name)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl CreateFlowsVaultConnectionMailchimpUninitialized {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(name: impl Into<String>) -> Self {
-        Self {
-            app_id: "MAILCHIMP".to_owned(),
-            name: name.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// One of the shapes of `CreateFlowsVaultConnectionMailjet`.
-///
-/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
-#[derive(Clone, PartialEq, Serialize)]
-#[serde(untagged)]
-#[non_exhaustive]
-pub enum CreateFlowsVaultConnectionMailjet {
-    /// The `CreateFlowsVaultConnectionMailjetApiKey` shape.
-    ApiKey(CreateFlowsVaultConnectionMailjetApiKey),
-    /// The `CreateFlowsVaultConnectionMailjetUninitialized` shape.
-    Uninitialized(CreateFlowsVaultConnectionMailjetUninitialized),
-    /// JSON this version cannot tell apart, kept as received.
-    Other(Value),
-}
-
-impl<'de> Deserialize<'de> for CreateFlowsVaultConnectionMailjet {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        const SHAPES: &[Shape] = &[
-            Shape::Object {
-                consts: &[("app_id", "MAILJET")],
-                required: &["name", "setup"],
-            },
-            Shape::Object {
-                consts: &[("app_id", "MAILJET")],
-                required: &["name"],
-            },
-        ];
-        let value = Value::deserialize(deserializer)?;
-        for index in candidates(&value, SHAPES) {
-            let decoded = match index {
-                0 => serde_json::from_value(value.clone()).ok().map(Self::ApiKey),
-                1 => serde_json::from_value(value.clone())
-                    .ok()
-                    .map(Self::Uninitialized),
-                _ => None,
-            };
-            if let Some(decoded) = decoded {
-                return Ok(decoded);
-            }
-        }
-        other("CreateFlowsVaultConnectionMailjet", &value);
-        Ok(Self::Other(value))
-    }
-}
-
-impl fmt::Debug for CreateFlowsVaultConnectionMailjet {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::ApiKey(v) => f.debug_tuple("ApiKey").field(v).finish(),
-            Self::Uninitialized(v) => f.debug_tuple("Uninitialized").field(v).finish(),
-            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
-        }
-    }
-}
-
-/// The `CreateFlowsVaultConnectionMailjetApiKey` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateFlowsVaultConnectionMailjetApiKey {
-    /// Always `MAILJET`.
-    pub app_id: String,
-    /// Flows Vault Connection name.
-    pub name: String,
-    /// The `setup` field.
-    pub setup: FlowsVaultConnectioSetupMailjetApiKey,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for CreateFlowsVaultConnectionMailjetApiKey {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateFlowsVaultConnectionMailjetApiKey")
-            .field("app_id", &self.app_id)
-            .field("name", &self.name)
-            .field("setup", &self.setup)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl CreateFlowsVaultConnectionMailjetApiKey {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(
-        name: impl Into<String>,
-        setup: impl Into<FlowsVaultConnectioSetupMailjetApiKey>,
-    ) -> Self {
-        Self {
-            app_id: "MAILJET".to_owned(),
-            name: name.into(),
-            setup: setup.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `CreateFlowsVaultConnectionMailjetUninitialized` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateFlowsVaultConnectionMailjetUninitialized {
-    /// Always `MAILJET`.
-    pub app_id: String,
-    /// Flows Vault Connection name.
-    pub name: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for CreateFlowsVaultConnectionMailjetUninitialized {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateFlowsVaultConnectionMailjetUninitialized")
-            .field("app_id", &self.app_id)
-            .field("name", &self.name)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl CreateFlowsVaultConnectionMailjetUninitialized {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(name: impl Into<String>) -> Self {
-        Self {
-            app_id: "MAILJET".to_owned(),
-            name: name.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// One of the shapes of `CreateFlowsVaultConnectionPipedrive`.
-///
-/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
-#[derive(Clone, PartialEq, Serialize)]
-#[serde(untagged)]
-#[non_exhaustive]
-pub enum CreateFlowsVaultConnectionPipedrive {
-    /// The `CreateFlowsVaultConnectionPipedriveToken` shape.
-    Token(CreateFlowsVaultConnectionPipedriveToken),
-    /// The `CreateFlowsVaultConnectionPipedriveOauthCode` shape.
-    OauthCode(CreateFlowsVaultConnectionPipedriveOauthCode),
-    /// The `CreateFlowsVaultConnectionPipedriveUninitialized` shape.
-    Uninitialized(CreateFlowsVaultConnectionPipedriveUninitialized),
-    /// JSON this version cannot tell apart, kept as received.
-    Other(Value),
-}
-
-impl<'de> Deserialize<'de> for CreateFlowsVaultConnectionPipedrive {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        const SHAPES: &[Shape] = &[
-            Shape::Object {
-                consts: &[("app_id", "PIPEDRIVE")],
-                required: &["name", "setup"],
-            },
-            Shape::Object {
-                consts: &[("app_id", "PIPEDRIVE")],
-                required: &["name", "setup"],
-            },
-            Shape::Object {
-                consts: &[("app_id", "PIPEDRIVE")],
-                required: &["name"],
-            },
-        ];
-        let value = Value::deserialize(deserializer)?;
-        for index in candidates(&value, SHAPES) {
-            let decoded = match index {
-                0 => serde_json::from_value(value.clone()).ok().map(Self::Token),
-                1 => serde_json::from_value(value.clone())
-                    .ok()
-                    .map(Self::OauthCode),
-                2 => serde_json::from_value(value.clone())
-                    .ok()
-                    .map(Self::Uninitialized),
-                _ => None,
-            };
-            if let Some(decoded) = decoded {
-                return Ok(decoded);
-            }
-        }
-        other("CreateFlowsVaultConnectionPipedrive", &value);
-        Ok(Self::Other(value))
-    }
-}
-
-impl fmt::Debug for CreateFlowsVaultConnectionPipedrive {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Token(v) => f.debug_tuple("Token").field(v).finish(),
-            Self::OauthCode(v) => f.debug_tuple("OauthCode").field(v).finish(),
-            Self::Uninitialized(v) => f.debug_tuple("Uninitialized").field(v).finish(),
-            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
-        }
-    }
-}
-
-/// The `CreateFlowsVaultConnectionPipedriveOauthCode` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateFlowsVaultConnectionPipedriveOauthCode {
-    /// Always `PIPEDRIVE`.
-    pub app_id: String,
-    /// Flows Vault Connection name.
-    pub name: String,
-    /// The `setup` field.
-    pub setup: FlowsVaultConnectioSetupOauthCode,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for CreateFlowsVaultConnectionPipedriveOauthCode {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateFlowsVaultConnectionPipedriveOauthCode")
-            .field("app_id", &self.app_id)
-            .field("name", &self.name)
-            .field("setup", &self.setup)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl CreateFlowsVaultConnectionPipedriveOauthCode {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(
-        name: impl Into<String>,
-        setup: impl Into<FlowsVaultConnectioSetupOauthCode>,
-    ) -> Self {
-        Self {
-            app_id: "PIPEDRIVE".to_owned(),
-            name: name.into(),
-            setup: setup.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `CreateFlowsVaultConnectionPipedriveToken` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateFlowsVaultConnectionPipedriveToken {
-    /// Always `PIPEDRIVE`.
-    pub app_id: String,
-    /// Flows Vault Connection name.
-    pub name: String,
-    /// The `setup` field.
-    pub setup: FlowsVaultConnectioSetupToken,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for CreateFlowsVaultConnectionPipedriveToken {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateFlowsVaultConnectionPipedriveToken")
-            .field("app_id", &self.app_id)
-            .field("name", &self.name)
-            .field("setup", &self.setup)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl CreateFlowsVaultConnectionPipedriveToken {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(name: impl Into<String>, setup: impl Into<FlowsVaultConnectioSetupToken>) -> Self {
-        Self {
-            app_id: "PIPEDRIVE".to_owned(),
-            name: name.into(),
-            setup: setup.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `CreateFlowsVaultConnectionPipedriveUninitialized` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateFlowsVaultConnectionPipedriveUninitialized {
-    /// Always `PIPEDRIVE`.
-    pub app_id: String,
-    /// Flows Vault Connection name.
-    pub name: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for CreateFlowsVaultConnectionPipedriveUninitialized {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateFlowsVaultConnectionPipedriveUninitialized")
-            .field("app_id", &self.app_id)
-            .field("name", &self.name)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl CreateFlowsVaultConnectionPipedriveUninitialized {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(name: impl Into<String>) -> Self {
-        Self {
-            app_id: "PIPEDRIVE".to_owned(),
-            name: name.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// One of the shapes of `CreateFlowsVaultConnectionRequestContent`.
-///
-/// The body of `POST /flows/vault/connections` (`flows_vault_connections_create`).
-///
-/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
-#[derive(Clone, PartialEq, Serialize)]
-#[serde(untagged)]
-#[non_exhaustive]
-pub enum CreateFlowsVaultConnectionRequestContent {
-    /// The `CreateFlowsVaultConnectionActivecampaign` shape.
-    Activecampaign(CreateFlowsVaultConnectionActivecampaign),
-    /// The `CreateFlowsVaultConnectionAirtable` shape.
-    Airtable(CreateFlowsVaultConnectionAirtable),
-    /// The `CreateFlowsVaultConnectionAuth0` shape.
-    Auth0(CreateFlowsVaultConnectionAuth0),
-    /// The `CreateFlowsVaultConnectionBigquery` shape.
-    Bigquery(CreateFlowsVaultConnectionBigquery),
-    /// The `CreateFlowsVaultConnectionClearbit` shape.
-    Clearbit(CreateFlowsVaultConnectionClearbit),
-    /// The `CreateFlowsVaultConnectionDocusign` shape.
-    Docusign(CreateFlowsVaultConnectionDocusign),
-    /// The `CreateFlowsVaultConnectionGoogleSheets` shape.
-    GoogleSheets(CreateFlowsVaultConnectionGoogleSheets),
-    /// The `CreateFlowsVaultConnectionHttp` shape.
-    Http(CreateFlowsVaultConnectionHttp),
-    /// The `CreateFlowsVaultConnectionHubspot` shape.
-    Hubspot(CreateFlowsVaultConnectionHubspot),
-    /// The `CreateFlowsVaultConnectionJwt` shape.
-    Jwt(CreateFlowsVaultConnectionJwt),
-    /// The `CreateFlowsVaultConnectionMailchimp` shape.
-    Mailchimp(CreateFlowsVaultConnectionMailchimp),
-    /// The `CreateFlowsVaultConnectionMailjet` shape.
-    Mailjet(CreateFlowsVaultConnectionMailjet),
-    /// The `CreateFlowsVaultConnectionPipedrive` shape.
-    Pipedrive(CreateFlowsVaultConnectionPipedrive),
-    /// The `CreateFlowsVaultConnectionSalesforce` shape.
-    Salesforce(CreateFlowsVaultConnectionSalesforce),
-    /// The `CreateFlowsVaultConnectionSendgrid` shape.
-    Sendgrid(CreateFlowsVaultConnectionSendgrid),
-    /// The `CreateFlowsVaultConnectionSlack` shape.
-    Slack(CreateFlowsVaultConnectionSlack),
-    /// The `CreateFlowsVaultConnectionStripe` shape.
-    Stripe(CreateFlowsVaultConnectionStripe),
-    /// The `CreateFlowsVaultConnectionTelegram` shape.
-    Telegram(CreateFlowsVaultConnectionTelegram),
-    /// The `CreateFlowsVaultConnectionTwilio` shape.
-    Twilio(CreateFlowsVaultConnectionTwilio),
-    /// The `CreateFlowsVaultConnectionWhatsapp` shape.
-    Whatsapp(CreateFlowsVaultConnectionWhatsapp),
-    /// The `CreateFlowsVaultConnectionZapier` shape.
-    Zapier(CreateFlowsVaultConnectionZapier),
-    /// JSON this version cannot tell apart, kept as received.
-    Other(Value),
-}
-
-impl<'de> Deserialize<'de> for CreateFlowsVaultConnectionRequestContent {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        const SHAPES: &[Shape] = &[
-            Shape::OneOf(&[
-                Shape::Object {
-                    consts: &[("app_id", "ACTIVECAMPAIGN")],
-                    required: &["name", "setup"],
-                },
-                Shape::Object {
-                    consts: &[("app_id", "ACTIVECAMPAIGN")],
-                    required: &["name"],
-                },
-            ]),
-            Shape::OneOf(&[
-                Shape::Object {
-                    consts: &[("app_id", "AIRTABLE")],
-                    required: &["name", "setup"],
-                },
-                Shape::Object {
-                    consts: &[("app_id", "AIRTABLE")],
-                    required: &["name"],
-                },
-            ]),
-            Shape::OneOf(&[
-                Shape::Object {
-                    consts: &[("app_id", "AUTH0")],
-                    required: &["name", "setup"],
-                },
-                Shape::Object {
-                    consts: &[("app_id", "AUTH0")],
-                    required: &["name"],
-                },
-            ]),
-            Shape::OneOf(&[
-                Shape::Object {
-                    consts: &[("app_id", "BIGQUERY")],
-                    required: &["name", "setup"],
-                },
-                Shape::Object {
-                    consts: &[("app_id", "BIGQUERY")],
-                    required: &["name"],
-                },
-            ]),
-            Shape::OneOf(&[
-                Shape::Object {
-                    consts: &[("app_id", "CLEARBIT")],
-                    required: &["name", "setup"],
-                },
-                Shape::Object {
-                    consts: &[("app_id", "CLEARBIT")],
-                    required: &["name"],
-                },
-            ]),
-            Shape::OneOf(&[
-                Shape::Object {
-                    consts: &[("app_id", "DOCUSIGN")],
-                    required: &["name", "setup"],
-                },
-                Shape::Object {
-                    consts: &[("app_id", "DOCUSIGN")],
-                    required: &["name"],
-                },
-            ]),
-            Shape::OneOf(&[
-                Shape::Object {
-                    consts: &[("app_id", "GOOGLE_SHEETS")],
-                    required: &["name", "setup"],
-                },
-                Shape::Object {
-                    consts: &[("app_id", "GOOGLE_SHEETS")],
-                    required: &["name"],
-                },
-            ]),
-            Shape::OneOf(&[
-                Shape::Object {
-                    consts: &[("app_id", "HTTP")],
-                    required: &["name", "setup"],
-                },
-                Shape::Object {
-                    consts: &[("app_id", "HTTP")],
-                    required: &["name", "setup"],
-                },
-                Shape::Object {
-                    consts: &[("app_id", "HTTP")],
-                    required: &["name", "setup"],
-                },
-                Shape::Object {
-                    consts: &[("app_id", "HTTP")],
-                    required: &["name", "setup"],
-                },
-                Shape::Object {
-                    consts: &[("app_id", "HTTP")],
-                    required: &["name"],
-                },
-            ]),
-            Shape::OneOf(&[
-                Shape::Object {
-                    consts: &[("app_id", "HUBSPOT")],
-                    required: &["name", "setup"],
-                },
-                Shape::Object {
-                    consts: &[("app_id", "HUBSPOT")],
-                    required: &["name", "setup"],
-                },
-                Shape::Object {
-                    consts: &[("app_id", "HUBSPOT")],
-                    required: &["name"],
-                },
-            ]),
-            Shape::OneOf(&[
-                Shape::Object {
-                    consts: &[("app_id", "JWT")],
-                    required: &["name", "setup"],
-                },
-                Shape::Object {
-                    consts: &[("app_id", "JWT")],
-                    required: &["name"],
-                },
-            ]),
-            Shape::OneOf(&[
-                Shape::Object {
-                    consts: &[("app_id", "MAILCHIMP")],
-                    required: &["name", "setup"],
-                },
-                Shape::Object {
-                    consts: &[("app_id", "MAILCHIMP")],
-                    required: &["name", "setup"],
-                },
-                Shape::Object {
-                    consts: &[("app_id", "MAILCHIMP")],
-                    required: &["name"],
-                },
-            ]),
-            Shape::OneOf(&[
-                Shape::Object {
-                    consts: &[("app_id", "MAILJET")],
-                    required: &["name", "setup"],
-                },
-                Shape::Object {
-                    consts: &[("app_id", "MAILJET")],
-                    required: &["name"],
-                },
-            ]),
-            Shape::OneOf(&[
-                Shape::Object {
-                    consts: &[("app_id", "PIPEDRIVE")],
-                    required: &["name", "setup"],
-                },
-                Shape::Object {
-                    consts: &[("app_id", "PIPEDRIVE")],
-                    required: &["name", "setup"],
-                },
-                Shape::Object {
-                    consts: &[("app_id", "PIPEDRIVE")],
-                    required: &["name"],
-                },
-            ]),
-            Shape::OneOf(&[
-                Shape::Object {
-                    consts: &[("app_id", "SALESFORCE")],
-                    required: &["name", "setup"],
-                },
-                Shape::Object {
-                    consts: &[("app_id", "SALESFORCE")],
-                    required: &["name"],
-                },
-            ]),
-            Shape::OneOf(&[
-                Shape::Object {
-                    consts: &[("app_id", "SENDGRID")],
-                    required: &["name", "setup"],
-                },
-                Shape::Object {
-                    consts: &[("app_id", "SENDGRID")],
-                    required: &["name"],
-                },
-            ]),
-            Shape::OneOf(&[
-                Shape::Object {
-                    consts: &[("app_id", "SLACK")],
-                    required: &["name", "setup"],
-                },
-                Shape::Object {
-                    consts: &[("app_id", "SLACK")],
-                    required: &["name", "setup"],
-                },
-                Shape::Object {
-                    consts: &[("app_id", "SLACK")],
-                    required: &["name"],
-                },
-            ]),
-            Shape::OneOf(&[
-                Shape::Object {
-                    consts: &[("app_id", "STRIPE")],
-                    required: &["name", "setup"],
-                },
-                Shape::Object {
-                    consts: &[("app_id", "STRIPE")],
-                    required: &["name", "setup"],
-                },
-                Shape::Object {
-                    consts: &[("app_id", "STRIPE")],
-                    required: &["name"],
-                },
-            ]),
-            Shape::OneOf(&[
-                Shape::Object {
-                    consts: &[("app_id", "TELEGRAM")],
-                    required: &["name", "setup"],
-                },
-                Shape::Object {
-                    consts: &[("app_id", "TELEGRAM")],
-                    required: &["name"],
-                },
-            ]),
-            Shape::OneOf(&[
-                Shape::Object {
-                    consts: &[("app_id", "TWILIO")],
-                    required: &["name", "setup"],
-                },
-                Shape::Object {
-                    consts: &[("app_id", "TWILIO")],
-                    required: &["name"],
-                },
-            ]),
-            Shape::OneOf(&[
-                Shape::Object {
-                    consts: &[("app_id", "WHATSAPP")],
-                    required: &["name", "setup"],
-                },
-                Shape::Object {
-                    consts: &[("app_id", "WHATSAPP")],
-                    required: &["name"],
-                },
-            ]),
-            Shape::OneOf(&[
-                Shape::Object {
-                    consts: &[("app_id", "ZAPIER")],
-                    required: &["name", "setup"],
-                },
-                Shape::Object {
-                    consts: &[("app_id", "ZAPIER")],
-                    required: &["name"],
-                },
-            ]),
-        ];
-        let value = Value::deserialize(deserializer)?;
-        for index in candidates(&value, SHAPES) {
-            let decoded = match index {
-                0 => serde_json::from_value(value.clone())
-                    .ok()
-                    .map(Self::Activecampaign),
-                1 => serde_json::from_value(value.clone())
-                    .ok()
-                    .map(Self::Airtable),
-                2 => serde_json::from_value(value.clone()).ok().map(Self::Auth0),
-                3 => serde_json::from_value(value.clone())
-                    .ok()
-                    .map(Self::Bigquery),
-                4 => serde_json::from_value(value.clone())
-                    .ok()
-                    .map(Self::Clearbit),
-                5 => serde_json::from_value(value.clone())
-                    .ok()
-                    .map(Self::Docusign),
-                6 => serde_json::from_value(value.clone())
-                    .ok()
-                    .map(Self::GoogleSheets),
-                7 => serde_json::from_value(value.clone()).ok().map(Self::Http),
-                8 => serde_json::from_value(value.clone())
-                    .ok()
-                    .map(Self::Hubspot),
-                9 => serde_json::from_value(value.clone()).ok().map(Self::Jwt),
-                10 => serde_json::from_value(value.clone())
-                    .ok()
-                    .map(Self::Mailchimp),
-                11 => serde_json::from_value(value.clone())
-                    .ok()
-                    .map(Self::Mailjet),
-                12 => serde_json::from_value(value.clone())
-                    .ok()
-                    .map(Self::Pipedrive),
-                13 => serde_json::from_value(value.clone())
-                    .ok()
-                    .map(Self::Salesforce),
-                14 => serde_json::from_value(value.clone())
-                    .ok()
-                    .map(Self::Sendgrid),
-                15 => serde_json::from_value(value.clone()).ok().map(Self::Slack),
-                16 => serde_json::from_value(value.clone()).ok().map(Self::Stripe),
-                17 => serde_json::from_value(value.clone())
-                    .ok()
-                    .map(Self::Telegram),
-                18 => serde_json::from_value(value.clone()).ok().map(Self::Twilio),
-                19 => serde_json::from_value(value.clone())
-                    .ok()
-                    .map(Self::Whatsapp),
-                20 => serde_json::from_value(value.clone()).ok().map(Self::Zapier),
-                _ => None,
-            };
-            if let Some(decoded) = decoded {
-                return Ok(decoded);
-            }
-        }
-        other("CreateFlowsVaultConnectionRequestContent", &value);
-        Ok(Self::Other(value))
-    }
-}
-
-impl fmt::Debug for CreateFlowsVaultConnectionRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Activecampaign(v) => f.debug_tuple("Activecampaign").field(v).finish(),
-            Self::Airtable(v) => f.debug_tuple("Airtable").field(v).finish(),
-            Self::Auth0(v) => f.debug_tuple("Auth0").field(v).finish(),
-            Self::Bigquery(v) => f.debug_tuple("Bigquery").field(v).finish(),
-            Self::Clearbit(v) => f.debug_tuple("Clearbit").field(v).finish(),
-            Self::Docusign(v) => f.debug_tuple("Docusign").field(v).finish(),
-            Self::GoogleSheets(v) => f.debug_tuple("GoogleSheets").field(v).finish(),
-            Self::Http(v) => f.debug_tuple("Http").field(v).finish(),
-            Self::Hubspot(v) => f.debug_tuple("Hubspot").field(v).finish(),
-            Self::Jwt(v) => f.debug_tuple("Jwt").field(v).finish(),
-            Self::Mailchimp(v) => f.debug_tuple("Mailchimp").field(v).finish(),
-            Self::Mailjet(v) => f.debug_tuple("Mailjet").field(v).finish(),
-            Self::Pipedrive(v) => f.debug_tuple("Pipedrive").field(v).finish(),
-            Self::Salesforce(v) => f.debug_tuple("Salesforce").field(v).finish(),
-            Self::Sendgrid(v) => f.debug_tuple("Sendgrid").field(v).finish(),
-            Self::Slack(v) => f.debug_tuple("Slack").field(v).finish(),
-            Self::Stripe(v) => f.debug_tuple("Stripe").field(v).finish(),
-            Self::Telegram(v) => f.debug_tuple("Telegram").field(v).finish(),
-            Self::Twilio(v) => f.debug_tuple("Twilio").field(v).finish(),
-            Self::Whatsapp(v) => f.debug_tuple("Whatsapp").field(v).finish(),
-            Self::Zapier(v) => f.debug_tuple("Zapier").field(v).finish(),
-            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
-        }
-    }
-}
-
-/// The `CreateFlowsVaultConnectionResponseContent` schema.
-///
-/// The answer of `POST /flows/vault/connections` (`flows_vault_connections_create`).
-///
-/// The same type as [`GetFlowsVaultConnectionResponseContent`]: the API description gives both the same schema.
-pub type CreateFlowsVaultConnectionResponseContent = GetFlowsVaultConnectionResponseContent;
-
-/// One of the shapes of `CreateFlowsVaultConnectionSalesforce`.
-///
-/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
-#[derive(Clone, PartialEq, Serialize)]
-#[serde(untagged)]
-#[non_exhaustive]
-pub enum CreateFlowsVaultConnectionSalesforce {
-    /// The `CreateFlowsVaultConnectionSalesforceOauthCode` shape.
-    OauthCode(CreateFlowsVaultConnectionSalesforceOauthCode),
-    /// The `CreateFlowsVaultConnectionSalesforceUninitialized` shape.
-    Uninitialized(CreateFlowsVaultConnectionSalesforceUninitialized),
-    /// JSON this version cannot tell apart, kept as received.
-    Other(Value),
-}
-
-impl<'de> Deserialize<'de> for CreateFlowsVaultConnectionSalesforce {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        const SHAPES: &[Shape] = &[
-            Shape::Object {
-                consts: &[("app_id", "SALESFORCE")],
-                required: &["name", "setup"],
-            },
-            Shape::Object {
-                consts: &[("app_id", "SALESFORCE")],
-                required: &["name"],
-            },
-        ];
-        let value = Value::deserialize(deserializer)?;
-        for index in candidates(&value, SHAPES) {
-            let decoded = match index {
-                0 => serde_json::from_value(value.clone())
-                    .ok()
-                    .map(Self::OauthCode),
-                1 => serde_json::from_value(value.clone())
-                    .ok()
-                    .map(Self::Uninitialized),
-                _ => None,
-            };
-            if let Some(decoded) = decoded {
-                return Ok(decoded);
-            }
-        }
-        other("CreateFlowsVaultConnectionSalesforce", &value);
-        Ok(Self::Other(value))
-    }
-}
-
-impl fmt::Debug for CreateFlowsVaultConnectionSalesforce {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::OauthCode(v) => f.debug_tuple("OauthCode").field(v).finish(),
-            Self::Uninitialized(v) => f.debug_tuple("Uninitialized").field(v).finish(),
-            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
-        }
-    }
-}
-
-/// The `CreateFlowsVaultConnectionSalesforceOauthCode` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateFlowsVaultConnectionSalesforceOauthCode {
-    /// Always `SALESFORCE`.
-    pub app_id: String,
-    /// Flows Vault Connection name.
-    pub name: String,
-    /// The `setup` field.
-    pub setup: FlowsVaultConnectioSetupOauthCode,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for CreateFlowsVaultConnectionSalesforceOauthCode {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateFlowsVaultConnectionSalesforceOauthCode")
-            .field("app_id", &self.app_id)
-            .field("name", &self.name)
-            .field("setup", &self.setup)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl CreateFlowsVaultConnectionSalesforceOauthCode {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(
-        name: impl Into<String>,
-        setup: impl Into<FlowsVaultConnectioSetupOauthCode>,
-    ) -> Self {
-        Self {
-            app_id: "SALESFORCE".to_owned(),
-            name: name.into(),
-            setup: setup.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `CreateFlowsVaultConnectionSalesforceUninitialized` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateFlowsVaultConnectionSalesforceUninitialized {
-    /// Always `SALESFORCE`.
-    pub app_id: String,
-    /// Flows Vault Connection name.
-    pub name: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for CreateFlowsVaultConnectionSalesforceUninitialized {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateFlowsVaultConnectionSalesforceUninitialized")
-            .field("app_id", &self.app_id)
-            .field("name", &self.name)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl CreateFlowsVaultConnectionSalesforceUninitialized {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(name: impl Into<String>) -> Self {
-        Self {
-            app_id: "SALESFORCE".to_owned(),
-            name: name.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// One of the shapes of `CreateFlowsVaultConnectionSendgrid`.
-///
-/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
-#[derive(Clone, PartialEq, Serialize)]
-#[serde(untagged)]
-#[non_exhaustive]
-pub enum CreateFlowsVaultConnectionSendgrid {
-    /// The `CreateFlowsVaultConnectionSendgridApiKey` shape.
-    ApiKey(CreateFlowsVaultConnectionSendgridApiKey),
-    /// The `CreateFlowsVaultConnectionSendgridUninitialized` shape.
-    Uninitialized(CreateFlowsVaultConnectionSendgridUninitialized),
-    /// JSON this version cannot tell apart, kept as received.
-    Other(Value),
-}
-
-impl<'de> Deserialize<'de> for CreateFlowsVaultConnectionSendgrid {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        const SHAPES: &[Shape] = &[
-            Shape::Object {
-                consts: &[("app_id", "SENDGRID")],
-                required: &["name", "setup"],
-            },
-            Shape::Object {
-                consts: &[("app_id", "SENDGRID")],
-                required: &["name"],
-            },
-        ];
-        let value = Value::deserialize(deserializer)?;
-        for index in candidates(&value, SHAPES) {
-            let decoded = match index {
-                0 => serde_json::from_value(value.clone()).ok().map(Self::ApiKey),
-                1 => serde_json::from_value(value.clone())
-                    .ok()
-                    .map(Self::Uninitialized),
-                _ => None,
-            };
-            if let Some(decoded) = decoded {
-                return Ok(decoded);
-            }
-        }
-        other("CreateFlowsVaultConnectionSendgrid", &value);
-        Ok(Self::Other(value))
-    }
-}
-
-impl fmt::Debug for CreateFlowsVaultConnectionSendgrid {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::ApiKey(v) => f.debug_tuple("ApiKey").field(v).finish(),
             Self::Uninitialized(v) => f.debug_tuple("Uninitialized").field(v).finish(),
             Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
         }

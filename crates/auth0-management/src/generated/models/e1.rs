@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::*;
-use crate::model_support::{Keys, REDACTED, Shape, candidates, extra, other, string_enum};
+use crate::model_support::{Keys, REDACTED, constant, extra, other, string_enum};
 use crate::patch::Patch;
 
 /// Configuration for the email attribute for users.
@@ -225,69 +225,35 @@ pub enum EmailProviderCredentialsSchema {
 
 impl<'de> Deserialize<'de> for EmailProviderCredentialsSchema {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        const SHAPES: &[Shape] = &[
-            Shape::Object {
-                consts: &[],
-                required: &["api_key"],
-            },
-            Shape::Object {
-                consts: &[],
-                required: &[],
-            },
-            Shape::Object {
-                consts: &[],
-                required: &[],
-            },
-            Shape::Object {
-                consts: &[],
-                required: &[],
-            },
-            Shape::Object {
-                consts: &[],
-                required: &[],
-            },
-            Shape::Object {
-                consts: &[],
-                required: &[],
-            },
-            Shape::Object {
-                consts: &[],
-                required: &[],
-            },
-            Shape::Object {
-                consts: &[],
-                required: &[],
-            },
-        ];
-        let value = Value::deserialize(deserializer)?;
-        for index in candidates(&value, SHAPES) {
-            let decoded = match index {
-                0 => serde_json::from_value(value.clone()).ok().map(Self::Zero),
-                1 => serde_json::from_value(value.clone())
-                    .ok()
-                    .map(Self::AccessKeyId),
-                2 => serde_json::from_value(value.clone())
-                    .ok()
-                    .map(Self::SmtpHost),
-                3 => serde_json::from_value(value.clone()).ok().map(Self::Three),
-                4 => serde_json::from_value(value.clone()).ok().map(Self::ApiKey),
-                5 => serde_json::from_value(value.clone())
-                    .ok()
-                    .map(Self::ConnectionString),
-                6 => serde_json::from_value(value.clone())
-                    .ok()
-                    .map(Self::ClientId),
-                7 => serde_json::from_value(value.clone())
-                    .ok()
-                    .map(Self::ExtensibilityEmailProviderCredentials),
-                _ => None,
-            };
-            if let Some(decoded) = decoded {
-                return Ok(decoded);
-            }
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Wire {
+            Zero(EmailProviderCredentialsSchemaZero),
+            AccessKeyId(EmailProviderCredentialsSchemaAccessKeyId),
+            SmtpHost(EmailProviderCredentialsSchemaSmtpHost),
+            Three(EmailProviderCredentialsSchemaThree),
+            ApiKey(EmailProviderCredentialsSchemaApiKey),
+            ConnectionString(EmailProviderCredentialsSchemaConnectionString),
+            ClientId(EmailProviderCredentialsSchemaClientId),
+            ExtensibilityEmailProviderCredentials(ExtensibilityEmailProviderCredentials),
+            Other(Value),
         }
-        other("EmailProviderCredentialsSchema", &value);
-        Ok(Self::Other(value))
+        Ok(match Wire::deserialize(deserializer)? {
+            Wire::Zero(v) => Self::Zero(v),
+            Wire::AccessKeyId(v) => Self::AccessKeyId(v),
+            Wire::SmtpHost(v) => Self::SmtpHost(v),
+            Wire::Three(v) => Self::Three(v),
+            Wire::ApiKey(v) => Self::ApiKey(v),
+            Wire::ConnectionString(v) => Self::ConnectionString(v),
+            Wire::ClientId(v) => Self::ClientId(v),
+            Wire::ExtensibilityEmailProviderCredentials(v) => {
+                Self::ExtensibilityEmailProviderCredentials(v)
+            }
+            Wire::Other(v) => {
+                other("EmailProviderCredentialsSchema", &v);
+                Self::Other(v)
+            }
+        })
     }
 }
 
@@ -913,7 +879,10 @@ pub struct EventStreamActionDestination {
     /// The `configuration` field.
     pub configuration: EventStreamActionConfiguration,
     /// Always `action`.
-    #[serde(rename = "type")]
+    #[serde(
+        rename = "type",
+        deserialize_with = "EventStreamActionDestination::constant_type"
+    )]
     pub type_: String,
     /// Fields this version does not model, kept as received.
     #[serde(flatten, deserialize_with = "extra")]
@@ -927,6 +896,14 @@ impl fmt::Debug for EventStreamActionDestination {
             .field("type_", &self.type_)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl EventStreamActionDestination {
+    fn constant_type<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "action")
     }
 }
 
@@ -1392,7 +1369,10 @@ pub struct EventStreamCloudEventGroupCreatedCloudEvent {
     /// An ISO-8601 timestamp indicating when the event physically occurred.
     pub time: String,
     /// Always `group.created`.
-    #[serde(rename = "type")]
+    #[serde(
+        rename = "type",
+        deserialize_with = "EventStreamCloudEventGroupCreatedCloudEvent::constant_type"
+    )]
     pub type_: String,
     /// Fields this version does not model, kept as received.
     #[serde(flatten, deserialize_with = "extra")]
@@ -1413,6 +1393,14 @@ impl fmt::Debug for EventStreamCloudEventGroupCreatedCloudEvent {
             .field("type_", &self.type_)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl EventStreamCloudEventGroupCreatedCloudEvent {
+    fn constant_type<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "group.created")
     }
 }
 
@@ -1463,22 +1451,19 @@ pub enum EventStreamCloudEventGroupCreatedObject {
 
 impl<'de> Deserialize<'de> for EventStreamCloudEventGroupCreatedObject {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        const SHAPES: &[Shape] = &[Shape::Object {
-            consts: &[],
-            required: &[],
-        }];
-        let value = Value::deserialize(deserializer)?;
-        for index in candidates(&value, SHAPES) {
-            let decoded = match index {
-                0 => serde_json::from_value(value.clone()).ok().map(Self::Object),
-                _ => None,
-            };
-            if let Some(decoded) = decoded {
-                return Ok(decoded);
-            }
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Wire {
+            Object(Map<String, Value>),
+            Other(Value),
         }
-        other("EventStreamCloudEventGroupCreatedObject", &value);
-        Ok(Self::Other(value))
+        Ok(match Wire::deserialize(deserializer)? {
+            Wire::Object(v) => Self::Object(v),
+            Wire::Other(v) => {
+                other("EventStreamCloudEventGroupCreatedObject", &v);
+                Self::Other(v)
+            }
+        })
     }
 }
 
@@ -1674,7 +1659,10 @@ pub struct EventStreamCloudEventGroupDeletedCloudEvent {
     /// An ISO-8601 timestamp indicating when the event physically occurred.
     pub time: String,
     /// Always `group.deleted`.
-    #[serde(rename = "type")]
+    #[serde(
+        rename = "type",
+        deserialize_with = "EventStreamCloudEventGroupDeletedCloudEvent::constant_type"
+    )]
     pub type_: String,
     /// Fields this version does not model, kept as received.
     #[serde(flatten, deserialize_with = "extra")]
@@ -1695,6 +1683,14 @@ impl fmt::Debug for EventStreamCloudEventGroupDeletedCloudEvent {
             .field("type_", &self.type_)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl EventStreamCloudEventGroupDeletedCloudEvent {
+    fn constant_type<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "group.deleted")
     }
 }
 
@@ -1749,22 +1745,19 @@ pub enum EventStreamCloudEventGroupDeletedObject {
 
 impl<'de> Deserialize<'de> for EventStreamCloudEventGroupDeletedObject {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        const SHAPES: &[Shape] = &[Shape::Object {
-            consts: &[],
-            required: &[],
-        }];
-        let value = Value::deserialize(deserializer)?;
-        for index in candidates(&value, SHAPES) {
-            let decoded = match index {
-                0 => serde_json::from_value(value.clone()).ok().map(Self::Object),
-                _ => None,
-            };
-            if let Some(decoded) = decoded {
-                return Ok(decoded);
-            }
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Wire {
+            Object(Map<String, Value>),
+            Other(Value),
         }
-        other("EventStreamCloudEventGroupDeletedObject", &value);
-        Ok(Self::Other(value))
+        Ok(match Wire::deserialize(deserializer)? {
+            Wire::Object(v) => Self::Object(v),
+            Wire::Other(v) => {
+                other("EventStreamCloudEventGroupDeletedObject", &v);
+                Self::Other(v)
+            }
+        })
     }
 }
 
@@ -1969,7 +1962,10 @@ pub struct EventStreamCloudEventGroupMemberAddedCloudEvent {
     /// An ISO-8601 timestamp indicating when the event physically occurred.
     pub time: String,
     /// Always `group.member.added`.
-    #[serde(rename = "type")]
+    #[serde(
+        rename = "type",
+        deserialize_with = "EventStreamCloudEventGroupMemberAddedCloudEvent::constant_type"
+    )]
     pub type_: String,
     /// Fields this version does not model, kept as received.
     #[serde(flatten, deserialize_with = "extra")]
@@ -1990,6 +1986,14 @@ impl fmt::Debug for EventStreamCloudEventGroupMemberAddedCloudEvent {
             .field("type_", &self.type_)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl EventStreamCloudEventGroupMemberAddedCloudEvent {
+    fn constant_type<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "group.member.added")
     }
 }
 
@@ -2071,22 +2075,19 @@ pub enum EventStreamCloudEventGroupMemberAddedObjectGroup {
 
 impl<'de> Deserialize<'de> for EventStreamCloudEventGroupMemberAddedObjectGroup {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        const SHAPES: &[Shape] = &[Shape::Object {
-            consts: &[],
-            required: &[],
-        }];
-        let value = Value::deserialize(deserializer)?;
-        for index in candidates(&value, SHAPES) {
-            let decoded = match index {
-                0 => serde_json::from_value(value.clone()).ok().map(Self::Object),
-                _ => None,
-            };
-            if let Some(decoded) = decoded {
-                return Ok(decoded);
-            }
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Wire {
+            Object(Map<String, Value>),
+            Other(Value),
         }
-        other("EventStreamCloudEventGroupMemberAddedObjectGroup", &value);
-        Ok(Self::Other(value))
+        Ok(match Wire::deserialize(deserializer)? {
+            Wire::Object(v) => Self::Object(v),
+            Wire::Other(v) => {
+                other("EventStreamCloudEventGroupMemberAddedObjectGroup", &v);
+                Self::Other(v)
+            }
+        })
     }
 }
 
@@ -2224,22 +2225,19 @@ pub enum EventStreamCloudEventGroupMemberAddedObjectMember {
 
 impl<'de> Deserialize<'de> for EventStreamCloudEventGroupMemberAddedObjectMember {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        const SHAPES: &[Shape] = &[Shape::Object {
-            consts: &[],
-            required: &[],
-        }];
-        let value = Value::deserialize(deserializer)?;
-        for index in candidates(&value, SHAPES) {
-            let decoded = match index {
-                0 => serde_json::from_value(value.clone()).ok().map(Self::Object),
-                _ => None,
-            };
-            if let Some(decoded) = decoded {
-                return Ok(decoded);
-            }
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Wire {
+            Object(Map<String, Value>),
+            Other(Value),
         }
-        other("EventStreamCloudEventGroupMemberAddedObjectMember", &value);
-        Ok(Self::Other(value))
+        Ok(match Wire::deserialize(deserializer)? {
+            Wire::Object(v) => Self::Object(v),
+            Wire::Other(v) => {
+                other("EventStreamCloudEventGroupMemberAddedObjectMember", &v);
+                Self::Other(v)
+            }
+        })
     }
 }
 
@@ -2359,7 +2357,10 @@ pub struct EventStreamCloudEventGroupMemberDeletedCloudEvent {
     /// An ISO-8601 timestamp indicating when the event physically occurred.
     pub time: String,
     /// Always `group.member.deleted`.
-    #[serde(rename = "type")]
+    #[serde(
+        rename = "type",
+        deserialize_with = "EventStreamCloudEventGroupMemberDeletedCloudEvent::constant_type"
+    )]
     pub type_: String,
     /// Fields this version does not model, kept as received.
     #[serde(flatten, deserialize_with = "extra")]
@@ -2380,6 +2381,14 @@ impl fmt::Debug for EventStreamCloudEventGroupMemberDeletedCloudEvent {
             .field("type_", &self.type_)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl EventStreamCloudEventGroupMemberDeletedCloudEvent {
+    fn constant_type<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "group.member.deleted")
     }
 }
 
@@ -2528,7 +2537,10 @@ pub struct EventStreamCloudEventGroupRoleAssignedCloudEvent {
     /// An ISO-8601 timestamp indicating when the event physically occurred.
     pub time: String,
     /// Always `group.role.assigned`.
-    #[serde(rename = "type")]
+    #[serde(
+        rename = "type",
+        deserialize_with = "EventStreamCloudEventGroupRoleAssignedCloudEvent::constant_type"
+    )]
     pub type_: String,
     /// Fields this version does not model, kept as received.
     #[serde(flatten, deserialize_with = "extra")]
@@ -2549,6 +2561,14 @@ impl fmt::Debug for EventStreamCloudEventGroupRoleAssignedCloudEvent {
             .field("type_", &self.type_)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl EventStreamCloudEventGroupRoleAssignedCloudEvent {
+    fn constant_type<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "group.role.assigned")
     }
 }
 
@@ -2641,15 +2661,3 @@ pub type EventStreamCloudEventGroupRoleAssignedObjectGroup1 =
 /// The same type as [`EventStreamCloudEventGroupCreatedObject1TypeEnum`]: the API description gives both the same schema.
 pub type EventStreamCloudEventGroupRoleAssignedObjectGroup1TypeEnum =
     EventStreamCloudEventGroupCreatedObject1TypeEnum;
-
-/// Reference to a tenant group
-///
-/// The same type as [`EventStreamCloudEventGroupMemberAddedObjectGroup2`]: the API description gives both the same schema.
-pub type EventStreamCloudEventGroupRoleAssignedObjectGroup2 =
-    EventStreamCloudEventGroupMemberAddedObjectGroup2;
-
-/// The type of the group.
-///
-/// The same type as [`EventStreamCloudEventGroupCreatedObject2TypeEnum`]: the API description gives both the same schema.
-pub type EventStreamCloudEventGroupRoleAssignedObjectGroup2TypeEnum =
-    EventStreamCloudEventGroupCreatedObject2TypeEnum;

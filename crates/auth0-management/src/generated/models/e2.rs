@@ -10,8 +10,20 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::*;
-use crate::model_support::{Keys, REDACTED, Shape, candidates, extra, other, string_enum};
+use crate::model_support::{Keys, REDACTED, constant, extra, other, string_enum};
 use crate::patch::Patch;
+
+/// Reference to a tenant group
+///
+/// The same type as [`EventStreamCloudEventGroupMemberAddedObjectGroup2`]: the API description gives both the same schema.
+pub type EventStreamCloudEventGroupRoleAssignedObjectGroup2 =
+    EventStreamCloudEventGroupMemberAddedObjectGroup2;
+
+/// The type of the group.
+///
+/// The same type as [`EventStreamCloudEventGroupCreatedObject2TypeEnum`]: the API description gives both the same schema.
+pub type EventStreamCloudEventGroupRoleAssignedObjectGroup2TypeEnum =
+    EventStreamCloudEventGroupCreatedObject2TypeEnum;
 
 /// The role assigned to the group.
 ///
@@ -97,7 +109,10 @@ pub struct EventStreamCloudEventGroupRoleDeletedCloudEvent {
     /// An ISO-8601 timestamp indicating when the event physically occurred.
     pub time: String,
     /// Always `group.role.deleted`.
-    #[serde(rename = "type")]
+    #[serde(
+        rename = "type",
+        deserialize_with = "EventStreamCloudEventGroupRoleDeletedCloudEvent::constant_type"
+    )]
     pub type_: String,
     /// Fields this version does not model, kept as received.
     #[serde(flatten, deserialize_with = "extra")]
@@ -118,6 +133,14 @@ impl fmt::Debug for EventStreamCloudEventGroupRoleDeletedCloudEvent {
             .field("type_", &self.type_)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl EventStreamCloudEventGroupRoleDeletedCloudEvent {
+    fn constant_type<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "group.role.deleted")
     }
 }
 
@@ -304,7 +327,10 @@ pub struct EventStreamCloudEventGroupUpdatedCloudEvent {
     /// An ISO-8601 timestamp indicating when the event physically occurred.
     pub time: String,
     /// Always `group.updated`.
-    #[serde(rename = "type")]
+    #[serde(
+        rename = "type",
+        deserialize_with = "EventStreamCloudEventGroupUpdatedCloudEvent::constant_type"
+    )]
     pub type_: String,
     /// Fields this version does not model, kept as received.
     #[serde(flatten, deserialize_with = "extra")]
@@ -325,6 +351,14 @@ impl fmt::Debug for EventStreamCloudEventGroupUpdatedCloudEvent {
             .field("type_", &self.type_)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl EventStreamCloudEventGroupUpdatedCloudEvent {
+    fn constant_type<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "group.updated")
     }
 }
 
@@ -464,7 +498,10 @@ pub struct EventStreamCloudEventOrgConnectionAddedCloudEvent {
     /// An ISO-8601 timestamp indicating when the event physically occurred.
     pub time: String,
     /// Always `organization.connection.added`.
-    #[serde(rename = "type")]
+    #[serde(
+        rename = "type",
+        deserialize_with = "EventStreamCloudEventOrgConnectionAddedCloudEvent::constant_type"
+    )]
     pub type_: String,
     /// Fields this version does not model, kept as received.
     #[serde(flatten, deserialize_with = "extra")]
@@ -485,6 +522,14 @@ impl fmt::Debug for EventStreamCloudEventOrgConnectionAddedCloudEvent {
             .field("type_", &self.type_)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl EventStreamCloudEventOrgConnectionAddedCloudEvent {
+    fn constant_type<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "organization.connection.added")
     }
 }
 
@@ -655,7 +700,10 @@ pub struct EventStreamCloudEventOrgConnectionRemovedCloudEvent {
     /// An ISO-8601 timestamp indicating when the event physically occurred.
     pub time: String,
     /// Always `organization.connection.removed`.
-    #[serde(rename = "type")]
+    #[serde(
+        rename = "type",
+        deserialize_with = "EventStreamCloudEventOrgConnectionRemovedCloudEvent::constant_type"
+    )]
     pub type_: String,
     /// Fields this version does not model, kept as received.
     #[serde(flatten, deserialize_with = "extra")]
@@ -676,6 +724,14 @@ impl fmt::Debug for EventStreamCloudEventOrgConnectionRemovedCloudEvent {
             .field("type_", &self.type_)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl EventStreamCloudEventOrgConnectionRemovedCloudEvent {
+    fn constant_type<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "organization.connection.removed")
     }
 }
 
@@ -805,7 +861,10 @@ pub struct EventStreamCloudEventOrgConnectionUpdatedCloudEvent {
     /// An ISO-8601 timestamp indicating when the event physically occurred.
     pub time: String,
     /// Always `organization.connection.updated`.
-    #[serde(rename = "type")]
+    #[serde(
+        rename = "type",
+        deserialize_with = "EventStreamCloudEventOrgConnectionUpdatedCloudEvent::constant_type"
+    )]
     pub type_: String,
     /// Fields this version does not model, kept as received.
     #[serde(flatten, deserialize_with = "extra")]
@@ -826,6 +885,14 @@ impl fmt::Debug for EventStreamCloudEventOrgConnectionUpdatedCloudEvent {
             .field("type_", &self.type_)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl EventStreamCloudEventOrgConnectionUpdatedCloudEvent {
+    fn constant_type<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "organization.connection.updated")
     }
 }
 
@@ -916,7 +983,10 @@ pub struct EventStreamCloudEventOrgCreatedCloudEvent {
     /// An ISO-8601 timestamp indicating when the event physically occurred.
     pub time: String,
     /// Always `organization.created`.
-    #[serde(rename = "type")]
+    #[serde(
+        rename = "type",
+        deserialize_with = "EventStreamCloudEventOrgCreatedCloudEvent::constant_type"
+    )]
     pub type_: String,
     /// Fields this version does not model, kept as received.
     #[serde(flatten, deserialize_with = "extra")]
@@ -937,6 +1007,14 @@ impl fmt::Debug for EventStreamCloudEventOrgCreatedCloudEvent {
             .field("type_", &self.type_)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl EventStreamCloudEventOrgCreatedCloudEvent {
+    fn constant_type<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "organization.created")
     }
 }
 
@@ -1132,7 +1210,10 @@ pub struct EventStreamCloudEventOrgDeletedCloudEvent {
     /// An ISO-8601 timestamp indicating when the event physically occurred.
     pub time: String,
     /// Always `organization.deleted`.
-    #[serde(rename = "type")]
+    #[serde(
+        rename = "type",
+        deserialize_with = "EventStreamCloudEventOrgDeletedCloudEvent::constant_type"
+    )]
     pub type_: String,
     /// Fields this version does not model, kept as received.
     #[serde(flatten, deserialize_with = "extra")]
@@ -1153,6 +1234,14 @@ impl fmt::Debug for EventStreamCloudEventOrgDeletedCloudEvent {
             .field("type_", &self.type_)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl EventStreamCloudEventOrgDeletedCloudEvent {
+    fn constant_type<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "organization.deleted")
     }
 }
 
@@ -1282,7 +1371,10 @@ pub struct EventStreamCloudEventOrgGroupRoleAssignedCloudEvent {
     /// An ISO-8601 timestamp indicating when the event physically occurred.
     pub time: String,
     /// Always `organization.group.role.assigned`.
-    #[serde(rename = "type")]
+    #[serde(
+        rename = "type",
+        deserialize_with = "EventStreamCloudEventOrgGroupRoleAssignedCloudEvent::constant_type"
+    )]
     pub type_: String,
     /// Fields this version does not model, kept as received.
     #[serde(flatten, deserialize_with = "extra")]
@@ -1303,6 +1395,14 @@ impl fmt::Debug for EventStreamCloudEventOrgGroupRoleAssignedCloudEvent {
             .field("type_", &self.type_)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl EventStreamCloudEventOrgGroupRoleAssignedCloudEvent {
+    fn constant_type<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "organization.group.role.assigned")
     }
 }
 
@@ -1480,7 +1580,10 @@ pub struct EventStreamCloudEventOrgGroupRoleDeletedCloudEvent {
     /// An ISO-8601 timestamp indicating when the event physically occurred.
     pub time: String,
     /// Always `organization.group.role.deleted`.
-    #[serde(rename = "type")]
+    #[serde(
+        rename = "type",
+        deserialize_with = "EventStreamCloudEventOrgGroupRoleDeletedCloudEvent::constant_type"
+    )]
     pub type_: String,
     /// Fields this version does not model, kept as received.
     #[serde(flatten, deserialize_with = "extra")]
@@ -1501,6 +1604,14 @@ impl fmt::Debug for EventStreamCloudEventOrgGroupRoleDeletedCloudEvent {
             .field("type_", &self.type_)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl EventStreamCloudEventOrgGroupRoleDeletedCloudEvent {
+    fn constant_type<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "organization.group.role.deleted")
     }
 }
 
@@ -1696,7 +1807,10 @@ pub struct EventStreamCloudEventOrgMemberAddedCloudEvent {
     /// An ISO-8601 timestamp indicating when the event physically occurred.
     pub time: String,
     /// Always `organization.member.added`.
-    #[serde(rename = "type")]
+    #[serde(
+        rename = "type",
+        deserialize_with = "EventStreamCloudEventOrgMemberAddedCloudEvent::constant_type"
+    )]
     pub type_: String,
     /// Fields this version does not model, kept as received.
     #[serde(flatten, deserialize_with = "extra")]
@@ -1717,6 +1831,14 @@ impl fmt::Debug for EventStreamCloudEventOrgMemberAddedCloudEvent {
             .field("type_", &self.type_)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl EventStreamCloudEventOrgMemberAddedCloudEvent {
+    fn constant_type<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "organization.member.added")
     }
 }
 
@@ -1890,7 +2012,10 @@ pub struct EventStreamCloudEventOrgMemberDeletedCloudEvent {
     /// An ISO-8601 timestamp indicating when the event physically occurred.
     pub time: String,
     /// Always `organization.member.deleted`.
-    #[serde(rename = "type")]
+    #[serde(
+        rename = "type",
+        deserialize_with = "EventStreamCloudEventOrgMemberDeletedCloudEvent::constant_type"
+    )]
     pub type_: String,
     /// Fields this version does not model, kept as received.
     #[serde(flatten, deserialize_with = "extra")]
@@ -1911,6 +2036,14 @@ impl fmt::Debug for EventStreamCloudEventOrgMemberDeletedCloudEvent {
             .field("type_", &self.type_)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl EventStreamCloudEventOrgMemberDeletedCloudEvent {
+    fn constant_type<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "organization.member.deleted")
     }
 }
 
@@ -1999,7 +2132,10 @@ pub struct EventStreamCloudEventOrgMemberRoleAssignedCloudEvent {
     /// An ISO-8601 timestamp indicating when the event physically occurred.
     pub time: String,
     /// Always `organization.member.role.assigned`.
-    #[serde(rename = "type")]
+    #[serde(
+        rename = "type",
+        deserialize_with = "EventStreamCloudEventOrgMemberRoleAssignedCloudEvent::constant_type"
+    )]
     pub type_: String,
     /// Fields this version does not model, kept as received.
     #[serde(flatten, deserialize_with = "extra")]
@@ -2020,6 +2156,14 @@ impl fmt::Debug for EventStreamCloudEventOrgMemberRoleAssignedCloudEvent {
             .field("type_", &self.type_)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl EventStreamCloudEventOrgMemberRoleAssignedCloudEvent {
+    fn constant_type<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "organization.member.role.assigned")
     }
 }
 
@@ -2116,7 +2260,10 @@ pub struct EventStreamCloudEventOrgMemberRoleDeletedCloudEvent {
     /// An ISO-8601 timestamp indicating when the event physically occurred.
     pub time: String,
     /// Always `organization.member.role.deleted`.
-    #[serde(rename = "type")]
+    #[serde(
+        rename = "type",
+        deserialize_with = "EventStreamCloudEventOrgMemberRoleDeletedCloudEvent::constant_type"
+    )]
     pub type_: String,
     /// Fields this version does not model, kept as received.
     #[serde(flatten, deserialize_with = "extra")]
@@ -2137,6 +2284,14 @@ impl fmt::Debug for EventStreamCloudEventOrgMemberRoleDeletedCloudEvent {
             .field("type_", &self.type_)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl EventStreamCloudEventOrgMemberRoleDeletedCloudEvent {
+    fn constant_type<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "organization.member.role.deleted")
     }
 }
 
@@ -2248,118 +2403,6 @@ pub struct EventStreamCloudEventOrgUpdated {
 impl fmt::Debug for EventStreamCloudEventOrgUpdated {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("EventStreamCloudEventOrgUpdated")
-            .field("event", &self.event)
-            .field("offset", &self.offset)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-/// Represents an event that occurs when an organization is updated.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct EventStreamCloudEventOrgUpdatedCloudEvent {
-    /// The `a0purpose` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub a0purpose: Option<EventStreamCloudEventA0PurposeEnum>,
-    /// The auth0 event stream ID of the stream the event was delivered on.
-    pub a0stream: String,
-    /// The auth0 tenant ID to which the event is associated.
-    pub a0tenant: String,
-    /// The `data` field.
-    pub data: EventStreamCloudEventOrgUpdatedData,
-    /// A unique identifier for the event.
-    pub id: String,
-    /// The source of the event. This will take the form 'urn:auth0:\<tenant\>.\<domain\>'.
-    pub source: String,
-    /// The version of the CloudEvents specification which the event uses.
-    pub specversion: String,
-    /// An ISO-8601 timestamp indicating when the event physically occurred.
-    pub time: String,
-    /// Always `organization.updated`.
-    #[serde(rename = "type")]
-    pub type_: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for EventStreamCloudEventOrgUpdatedCloudEvent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("EventStreamCloudEventOrgUpdatedCloudEvent")
-            .field("a0purpose", &self.a0purpose)
-            .field("a0stream", &self.a0stream)
-            .field("a0tenant", &self.a0tenant)
-            .field("data", &self.data)
-            .field("id", &self.id)
-            .field("source", &self.source)
-            .field("specversion", &self.specversion)
-            .field("time", &self.time)
-            .field("type_", &self.type_)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-/// The type of the event which has happened.
-///
-/// The same type as [`EventStreamCloudEventOrgUpdatedTypeEnum`]: the API description gives both the same schema.
-pub type EventStreamCloudEventOrgUpdatedCloudEventTypeEnum =
-    EventStreamCloudEventOrgUpdatedTypeEnum;
-
-/// The event payload.
-///
-/// The same type as [`EventStreamCloudEventOrgCreatedData`]: the API description gives both the same schema.
-pub type EventStreamCloudEventOrgUpdatedData = EventStreamCloudEventOrgCreatedData;
-
-/// The event content.
-///
-/// The same type as [`EventStreamCloudEventOrgCreatedObject`]: the API description gives both the same schema.
-pub type EventStreamCloudEventOrgUpdatedObject = EventStreamCloudEventOrgCreatedObject;
-
-/// The branding associated with the organization.
-///
-/// The same type as [`EventStreamCloudEventOrgCreatedObjectBranding`]: the API description gives both the same schema.
-pub type EventStreamCloudEventOrgUpdatedObjectBranding =
-    EventStreamCloudEventOrgCreatedObjectBranding;
-
-/// Color scheme used to customize the login pages.
-///
-/// The same type as [`EventStreamCloudEventOrgCreatedObjectBrandingColors`]: the API description gives both the same schema.
-pub type EventStreamCloudEventOrgUpdatedObjectBrandingColors =
-    EventStreamCloudEventOrgCreatedObjectBrandingColors;
-
-/// The metadata associated with the organization.
-pub type EventStreamCloudEventOrgUpdatedObjectMetadata = Map<String, Value>;
-
-string_enum! {
-    /// The event type (injected from the SSE event field).
-    pub enum EventStreamCloudEventOrgUpdatedTypeEnum {
-        /// `organization.updated`
-        OrganizationUpdated = "organization.updated",
-    }
-}
-
-/// SSE message for user.created.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct EventStreamCloudEventUserCreated {
-    /// The `event` field.
-    pub event: EventStreamCloudEventUserCreatedCloudEvent,
-    /// Opaque cursor representing position in the stream. Pass as the `from` query parameter to resume.
-    pub offset: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for EventStreamCloudEventUserCreated {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("EventStreamCloudEventUserCreated")
             .field("event", &self.event)
             .field("offset", &self.offset)
             .field("extra", &Keys(&self.extra))

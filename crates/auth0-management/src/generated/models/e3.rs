@@ -10,8 +10,131 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::*;
-use crate::model_support::{Keys, REDACTED, Shape, candidates, extra, other, string_enum};
+use crate::model_support::{Keys, REDACTED, constant, extra, other, string_enum};
 use crate::patch::Patch;
+
+/// Represents an event that occurs when an organization is updated.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct EventStreamCloudEventOrgUpdatedCloudEvent {
+    /// The `a0purpose` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub a0purpose: Option<EventStreamCloudEventA0PurposeEnum>,
+    /// The auth0 event stream ID of the stream the event was delivered on.
+    pub a0stream: String,
+    /// The auth0 tenant ID to which the event is associated.
+    pub a0tenant: String,
+    /// The `data` field.
+    pub data: EventStreamCloudEventOrgUpdatedData,
+    /// A unique identifier for the event.
+    pub id: String,
+    /// The source of the event. This will take the form 'urn:auth0:\<tenant\>.\<domain\>'.
+    pub source: String,
+    /// The version of the CloudEvents specification which the event uses.
+    pub specversion: String,
+    /// An ISO-8601 timestamp indicating when the event physically occurred.
+    pub time: String,
+    /// Always `organization.updated`.
+    #[serde(
+        rename = "type",
+        deserialize_with = "EventStreamCloudEventOrgUpdatedCloudEvent::constant_type"
+    )]
+    pub type_: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for EventStreamCloudEventOrgUpdatedCloudEvent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EventStreamCloudEventOrgUpdatedCloudEvent")
+            .field("a0purpose", &self.a0purpose)
+            .field("a0stream", &self.a0stream)
+            .field("a0tenant", &self.a0tenant)
+            .field("data", &self.data)
+            .field("id", &self.id)
+            .field("source", &self.source)
+            .field("specversion", &self.specversion)
+            .field("time", &self.time)
+            .field("type_", &self.type_)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl EventStreamCloudEventOrgUpdatedCloudEvent {
+    fn constant_type<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "organization.updated")
+    }
+}
+
+/// The type of the event which has happened.
+///
+/// The same type as [`EventStreamCloudEventOrgUpdatedTypeEnum`]: the API description gives both the same schema.
+pub type EventStreamCloudEventOrgUpdatedCloudEventTypeEnum =
+    EventStreamCloudEventOrgUpdatedTypeEnum;
+
+/// The event payload.
+///
+/// The same type as [`EventStreamCloudEventOrgCreatedData`]: the API description gives both the same schema.
+pub type EventStreamCloudEventOrgUpdatedData = EventStreamCloudEventOrgCreatedData;
+
+/// The event content.
+///
+/// The same type as [`EventStreamCloudEventOrgCreatedObject`]: the API description gives both the same schema.
+pub type EventStreamCloudEventOrgUpdatedObject = EventStreamCloudEventOrgCreatedObject;
+
+/// The branding associated with the organization.
+///
+/// The same type as [`EventStreamCloudEventOrgCreatedObjectBranding`]: the API description gives both the same schema.
+pub type EventStreamCloudEventOrgUpdatedObjectBranding =
+    EventStreamCloudEventOrgCreatedObjectBranding;
+
+/// Color scheme used to customize the login pages.
+///
+/// The same type as [`EventStreamCloudEventOrgCreatedObjectBrandingColors`]: the API description gives both the same schema.
+pub type EventStreamCloudEventOrgUpdatedObjectBrandingColors =
+    EventStreamCloudEventOrgCreatedObjectBrandingColors;
+
+/// The metadata associated with the organization.
+pub type EventStreamCloudEventOrgUpdatedObjectMetadata = Map<String, Value>;
+
+string_enum! {
+    /// The event type (injected from the SSE event field).
+    pub enum EventStreamCloudEventOrgUpdatedTypeEnum {
+        /// `organization.updated`
+        OrganizationUpdated = "organization.updated",
+    }
+}
+
+/// SSE message for user.created.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct EventStreamCloudEventUserCreated {
+    /// The `event` field.
+    pub event: EventStreamCloudEventUserCreatedCloudEvent,
+    /// Opaque cursor representing position in the stream. Pass as the `from` query parameter to resume.
+    pub offset: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for EventStreamCloudEventUserCreated {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EventStreamCloudEventUserCreated")
+            .field("event", &self.event)
+            .field("offset", &self.offset)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
 
 /// Represents an event that occurs when a user is created.
 ///
@@ -37,7 +160,10 @@ pub struct EventStreamCloudEventUserCreatedCloudEvent {
     /// An ISO-8601 timestamp indicating when the event physically occurred.
     pub time: String,
     /// Always `user.created`.
-    #[serde(rename = "type")]
+    #[serde(
+        rename = "type",
+        deserialize_with = "EventStreamCloudEventUserCreatedCloudEvent::constant_type"
+    )]
     pub type_: String,
     /// Fields this version does not model, kept as received.
     #[serde(flatten, deserialize_with = "extra")]
@@ -58,6 +184,14 @@ impl fmt::Debug for EventStreamCloudEventUserCreatedCloudEvent {
             .field("type_", &self.type_)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl EventStreamCloudEventUserCreatedCloudEvent {
+    fn constant_type<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "user.created")
     }
 }
 
@@ -224,53 +358,27 @@ pub enum EventStreamCloudEventUserCreatedObjectIdentitiesItem {
 
 impl<'de> Deserialize<'de> for EventStreamCloudEventUserCreatedObjectIdentitiesItem {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        const SHAPES: &[Shape] = &[
-            Shape::Object {
-                consts: &[("provider", "custom")],
-                required: &["connection", "isSocial", "user_id"],
-            },
-            Shape::Object {
-                consts: &[("provider", "auth0")],
-                required: &["connection", "isSocial", "user_id"],
-            },
-            Shape::Object {
-                consts: &[],
-                required: &["connection", "isSocial", "provider", "user_id"],
-            },
-            Shape::Object {
-                consts: &[],
-                required: &["connection", "isSocial", "provider", "user_id"],
-            },
-            Shape::Object {
-                consts: &[],
-                required: &["connection", "isSocial", "provider", "user_id"],
-            },
-        ];
-        let value = Value::deserialize(deserializer)?;
-        for index in candidates(&value, SHAPES) {
-            let decoded = match index {
-                0 => serde_json::from_value(value.clone()).ok().map(Self::Custom),
-                1 => serde_json::from_value(value.clone())
-                    .ok()
-                    .map(Self::Database),
-                2 => serde_json::from_value(value.clone())
-                    .ok()
-                    .map(Self::Enterprise),
-                3 => serde_json::from_value(value.clone())
-                    .ok()
-                    .map(Self::Passwordless),
-                4 => serde_json::from_value(value.clone()).ok().map(Self::Social),
-                _ => None,
-            };
-            if let Some(decoded) = decoded {
-                return Ok(decoded);
-            }
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Wire {
+            Custom(EventStreamCloudEventUserCreatedObjectIdentitiesItemCustom),
+            Database(EventStreamCloudEventUserCreatedObjectIdentitiesItemDatabase),
+            Enterprise(EventStreamCloudEventUserCreatedObjectIdentitiesItemEnterprise),
+            Passwordless(EventStreamCloudEventUserCreatedObjectIdentitiesItemPasswordless),
+            Social(EventStreamCloudEventUserCreatedObjectIdentitiesItemSocial),
+            Other(Value),
         }
-        other(
-            "EventStreamCloudEventUserCreatedObjectIdentitiesItem",
-            &value,
-        );
-        Ok(Self::Other(value))
+        Ok(match Wire::deserialize(deserializer)? {
+            Wire::Custom(v) => Self::Custom(v),
+            Wire::Database(v) => Self::Database(v),
+            Wire::Enterprise(v) => Self::Enterprise(v),
+            Wire::Passwordless(v) => Self::Passwordless(v),
+            Wire::Social(v) => Self::Social(v),
+            Wire::Other(v) => {
+                other("EventStreamCloudEventUserCreatedObjectIdentitiesItem", &v);
+                Self::Other(v)
+            }
+        })
     }
 }
 
@@ -308,6 +416,9 @@ pub struct EventStreamCloudEventUserCreatedObjectIdentitiesItemCustom {
     )]
     pub profile_data: Option<EventStreamCloudEventUserCreatedObjectIdentitiesItemCustomProfileData>,
     /// Always `custom`.
+    #[serde(
+        deserialize_with = "EventStreamCloudEventUserCreatedObjectIdentitiesItemCustom::constant_provider"
+    )]
     pub provider: String,
     /// The `user_id` field.
     pub user_id: EventStreamCloudEventUserCreatedObjectIdentitiesItemCustomUserId,
@@ -326,6 +437,14 @@ impl fmt::Debug for EventStreamCloudEventUserCreatedObjectIdentitiesItemCustom {
             .field("user_id", &self.user_id)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl EventStreamCloudEventUserCreatedObjectIdentitiesItemCustom {
+    fn constant_provider<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "custom")
     }
 }
 
@@ -418,6 +537,9 @@ pub struct EventStreamCloudEventUserCreatedObjectIdentitiesItemDatabase {
     pub profile_data:
         Option<EventStreamCloudEventUserCreatedObjectIdentitiesItemDatabaseProfileData>,
     /// Always `auth0`.
+    #[serde(
+        deserialize_with = "EventStreamCloudEventUserCreatedObjectIdentitiesItemDatabase::constant_provider"
+    )]
     pub provider: String,
     /// The `user_id` field.
     pub user_id: EventStreamCloudEventUserCreatedObjectIdentitiesItemDatabaseUserId,
@@ -436,6 +558,14 @@ impl fmt::Debug for EventStreamCloudEventUserCreatedObjectIdentitiesItemDatabase
             .field("user_id", &self.user_id)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl EventStreamCloudEventUserCreatedObjectIdentitiesItemDatabase {
+    fn constant_provider<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "auth0")
     }
 }
 
@@ -811,7 +941,10 @@ pub struct EventStreamCloudEventUserDeletedCloudEvent {
     /// An ISO-8601 timestamp indicating when the event physically occurred.
     pub time: String,
     /// Always `user.deleted`.
-    #[serde(rename = "type")]
+    #[serde(
+        rename = "type",
+        deserialize_with = "EventStreamCloudEventUserDeletedCloudEvent::constant_type"
+    )]
     pub type_: String,
     /// Fields this version does not model, kept as received.
     #[serde(flatten, deserialize_with = "extra")]
@@ -832,6 +965,14 @@ impl fmt::Debug for EventStreamCloudEventUserDeletedCloudEvent {
             .field("type_", &self.type_)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl EventStreamCloudEventUserDeletedCloudEvent {
+    fn constant_type<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "user.deleted")
     }
 }
 
@@ -1168,7 +1309,10 @@ pub struct EventStreamCloudEventUserUpdatedCloudEvent {
     /// An ISO-8601 timestamp indicating when the event physically occurred.
     pub time: String,
     /// Always `user.updated`.
-    #[serde(rename = "type")]
+    #[serde(
+        rename = "type",
+        deserialize_with = "EventStreamCloudEventUserUpdatedCloudEvent::constant_type"
+    )]
     pub type_: String,
     /// Fields this version does not model, kept as received.
     #[serde(flatten, deserialize_with = "extra")]
@@ -1189,6 +1333,14 @@ impl fmt::Debug for EventStreamCloudEventUserUpdatedCloudEvent {
             .field("type_", &self.type_)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl EventStreamCloudEventUserUpdatedCloudEvent {
+    fn constant_type<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "user.updated")
     }
 }
 
@@ -1381,6 +1533,7 @@ pub struct EventStreamDelivery {
     /// Unique identifier for the delivery
     pub id: String,
     /// Always `failed`.
+    #[serde(deserialize_with = "EventStreamDelivery::constant_status")]
     pub status: String,
     /// Fields this version does not model, kept as received.
     #[serde(flatten, deserialize_with = "extra")]
@@ -1401,6 +1554,14 @@ impl fmt::Debug for EventStreamDelivery {
     }
 }
 
+impl EventStreamDelivery {
+    fn constant_status<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "failed")
+    }
+}
+
 /// The `EventStreamDeliveryAttempt` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1411,6 +1572,7 @@ pub struct EventStreamDeliveryAttempt {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error_message: Option<String>,
     /// Always `failed`.
+    #[serde(deserialize_with = "EventStreamDeliveryAttempt::constant_status")]
     pub status: String,
     /// Timestamp of delivery attempt
     pub timestamp: String,
@@ -1427,6 +1589,14 @@ impl fmt::Debug for EventStreamDeliveryAttempt {
             .field("timestamp", &self.timestamp)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl EventStreamDeliveryAttempt {
+    fn constant_status<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "failed")
     }
 }
 
@@ -1458,22 +1628,19 @@ pub enum EventStreamDestinationPatch {
 
 impl<'de> Deserialize<'de> for EventStreamDestinationPatch {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        const SHAPES: &[Shape] = &[Shape::Object {
-            consts: &[],
-            required: &[],
-        }];
-        let value = Value::deserialize(deserializer)?;
-        for index in candidates(&value, SHAPES) {
-            let decoded = match index {
-                0 => serde_json::from_value(value.clone()).ok().map(Self::Object),
-                _ => None,
-            };
-            if let Some(decoded) = decoded {
-                return Ok(decoded);
-            }
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Wire {
+            Object(Map<String, Value>),
+            Other(Value),
         }
-        other("EventStreamDestinationPatch", &value);
-        Ok(Self::Other(value))
+        Ok(match Wire::deserialize(deserializer)? {
+            Wire::Object(v) => Self::Object(v),
+            Wire::Other(v) => {
+                other("EventStreamDestinationPatch", &v);
+                Self::Other(v)
+            }
+        })
     }
 }
 
@@ -1558,7 +1725,10 @@ pub struct EventStreamEventBridgeDestination {
     /// The `configuration` field.
     pub configuration: EventStreamEventBridgeConfiguration,
     /// Always `eventbridge`.
-    #[serde(rename = "type")]
+    #[serde(
+        rename = "type",
+        deserialize_with = "EventStreamEventBridgeDestination::constant_type"
+    )]
     pub type_: String,
     /// Fields this version does not model, kept as received.
     #[serde(flatten, deserialize_with = "extra")]
@@ -1572,6 +1742,14 @@ impl fmt::Debug for EventStreamEventBridgeDestination {
             .field("type_", &self.type_)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl EventStreamEventBridgeDestination {
+    fn constant_type<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "eventbridge")
     }
 }
 
@@ -1719,38 +1897,23 @@ pub enum EventStreamResponseContent {
 
 impl<'de> Deserialize<'de> for EventStreamResponseContent {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        const SHAPES: &[Shape] = &[
-            Shape::Object {
-                consts: &[],
-                required: &[],
-            },
-            Shape::Object {
-                consts: &[],
-                required: &[],
-            },
-            Shape::Object {
-                consts: &[],
-                required: &[],
-            },
-        ];
-        let value = Value::deserialize(deserializer)?;
-        for index in candidates(&value, SHAPES) {
-            let decoded = match index {
-                0 => serde_json::from_value(value.clone())
-                    .ok()
-                    .map(Self::Webhook),
-                1 => serde_json::from_value(value.clone())
-                    .ok()
-                    .map(Self::EventBridge),
-                2 => serde_json::from_value(value.clone()).ok().map(Self::Action),
-                _ => None,
-            };
-            if let Some(decoded) = decoded {
-                return Ok(decoded);
-            }
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Wire {
+            Webhook(EventStreamWebhookResponseContent),
+            EventBridge(EventStreamEventBridgeResponseContent),
+            Action(EventStreamActionResponseContent),
+            Other(Value),
         }
-        other("EventStreamResponseContent", &value);
-        Ok(Self::Other(value))
+        Ok(match Wire::deserialize(deserializer)? {
+            Wire::Webhook(v) => Self::Webhook(v),
+            Wire::EventBridge(v) => Self::EventBridge(v),
+            Wire::Action(v) => Self::Action(v),
+            Wire::Other(v) => {
+                other("EventStreamResponseContent", &v);
+                Self::Other(v)
+            }
+        })
     }
 }
 
@@ -1798,22 +1961,19 @@ pub enum EventStreamSubscribeEventsResponseContent {
 
 impl<'de> Deserialize<'de> for EventStreamSubscribeEventsResponseContent {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        const SHAPES: &[Shape] = &[Shape::Object {
-            consts: &[],
-            required: &[],
-        }];
-        let value = Value::deserialize(deserializer)?;
-        for index in candidates(&value, SHAPES) {
-            let decoded = match index {
-                0 => serde_json::from_value(value.clone()).ok().map(Self::Object),
-                _ => None,
-            };
-            if let Some(decoded) = decoded {
-                return Ok(decoded);
-            }
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Wire {
+            Object(Map<String, Value>),
+            Other(Value),
         }
-        other("EventStreamSubscribeEventsResponseContent", &value);
-        Ok(Self::Other(value))
+        Ok(match Wire::deserialize(deserializer)? {
+            Wire::Object(v) => Self::Object(v),
+            Wire::Other(v) => {
+                other("EventStreamSubscribeEventsResponseContent", &v);
+                Self::Other(v)
+            }
+        })
     }
 }
 
@@ -1889,22 +2049,19 @@ pub enum EventStreamWebhookAuthorizationResponse {
 
 impl<'de> Deserialize<'de> for EventStreamWebhookAuthorizationResponse {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        const SHAPES: &[Shape] = &[Shape::Object {
-            consts: &[],
-            required: &[],
-        }];
-        let value = Value::deserialize(deserializer)?;
-        for index in candidates(&value, SHAPES) {
-            let decoded = match index {
-                0 => serde_json::from_value(value.clone()).ok().map(Self::Object),
-                _ => None,
-            };
-            if let Some(decoded) = decoded {
-                return Ok(decoded);
-            }
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Wire {
+            Object(Map<String, Value>),
+            Other(Value),
         }
-        other("EventStreamWebhookAuthorizationResponse", &value);
-        Ok(Self::Other(value))
+        Ok(match Wire::deserialize(deserializer)? {
+            Wire::Object(v) => Self::Object(v),
+            Wire::Other(v) => {
+                other("EventStreamWebhookAuthorizationResponse", &v);
+                Self::Other(v)
+            }
+        })
     }
 }
 
@@ -2080,7 +2237,10 @@ pub struct EventStreamWebhookDestination {
     /// The `configuration` field.
     pub configuration: EventStreamWebhookConfiguration,
     /// Always `webhook`.
-    #[serde(rename = "type")]
+    #[serde(
+        rename = "type",
+        deserialize_with = "EventStreamWebhookDestination::constant_type"
+    )]
     pub type_: String,
     /// Fields this version does not model, kept as received.
     #[serde(flatten, deserialize_with = "extra")]
@@ -2094,6 +2254,14 @@ impl fmt::Debug for EventStreamWebhookDestination {
             .field("type_", &self.type_)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl EventStreamWebhookDestination {
+    fn constant_type<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "webhook")
     }
 }
 
@@ -2255,150 +2423,3 @@ string_enum! {
         Archived = "archived",
     }
 }
-
-string_enum! {
-    /// The target status to transition the experiment to.
-    pub enum ExperimentTransitionStatusEnum {
-        /// `active`
-        Active = "active",
-        /// `paused`
-        Paused = "paused",
-        /// `completed`
-        Completed = "completed",
-        /// `archived`
-        Archived = "archived",
-    }
-}
-
-/// The `ExperimentValidationError` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct ExperimentValidationError {
-    /// Machine-readable error code identifying the validation failure.
-    pub code: String,
-    /// Human-readable description of the validation failure.
-    pub message: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for ExperimentValidationError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ExperimentValidationError")
-            .field("code", &self.code)
-            .field("message", &self.message)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-/// Application specific configuration for use with the OIN Express Configuration feature.
-///
-/// Also named [`ExpressConfigurationOrNull`] (identical schemas).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct ExpressConfiguration {
-    /// This is the domain that admins are expected to log in via for authenticating for express configuration. It can be either the canonical domain or a registered custom domain.
-    pub admin_login_domain: String,
-    /// The ID of the connection profile to use for this application.
-    pub connection_profile_id: String,
-    /// When true, all connections made via express configuration will be enabled for this application.
-    pub enable_client: bool,
-    /// When true, all connections made via express configuration will have the associated organization enabled.
-    pub enable_organization: bool,
-    /// The URI users should bookmark to log in to this application. Variable substitution is permitted for the following properties: organization_name, organization_id, and connection_name.
-    pub initiate_login_uri_template: String,
-    /// List of client IDs that are linked to this express configuration (e.g. web or mobile clients).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub linked_clients: Option<Vec<LinkedClientConfiguration>>,
-    /// The identifier of the published application in the OKTA OIN.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub oin_submission_id: Option<String>,
-    /// This is the unique identifier for the Okta OIN Express Configuration Client, which Okta will use for this application.
-    pub okta_oin_client_id: String,
-    /// The ID of the user attribute profile to use for this application.
-    pub user_attribute_profile_id: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for ExpressConfiguration {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ExpressConfiguration")
-            .field("admin_login_domain", &self.admin_login_domain)
-            .field("connection_profile_id", &self.connection_profile_id)
-            .field("enable_client", &self.enable_client)
-            .field("enable_organization", &self.enable_organization)
-            .field(
-                "initiate_login_uri_template",
-                &self.initiate_login_uri_template,
-            )
-            .field("linked_clients", &self.linked_clients)
-            .field("oin_submission_id", &self.oin_submission_id)
-            .field("okta_oin_client_id", &self.okta_oin_client_id)
-            .field("user_attribute_profile_id", &self.user_attribute_profile_id)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl ExpressConfiguration {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(
-        admin_login_domain: impl Into<String>,
-        connection_profile_id: impl Into<String>,
-        enable_client: impl Into<bool>,
-        enable_organization: impl Into<bool>,
-        initiate_login_uri_template: impl Into<String>,
-        okta_oin_client_id: impl Into<String>,
-        user_attribute_profile_id: impl Into<String>,
-    ) -> Self {
-        Self {
-            admin_login_domain: admin_login_domain.into(),
-            connection_profile_id: connection_profile_id.into(),
-            enable_client: enable_client.into(),
-            enable_organization: enable_organization.into(),
-            initiate_login_uri_template: initiate_login_uri_template.into(),
-            linked_clients: None,
-            oin_submission_id: None,
-            okta_oin_client_id: okta_oin_client_id.into(),
-            user_attribute_profile_id: user_attribute_profile_id.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `linked_clients`.
-    pub fn linked_clients(mut self, value: impl Into<Vec<LinkedClientConfiguration>>) -> Self {
-        self.linked_clients = Some(value.into());
-        self
-    }
-
-    /// Sets `oin_submission_id`.
-    pub fn oin_submission_id(mut self, value: impl Into<String>) -> Self {
-        self.oin_submission_id = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// Application specific configuration for use with the OIN Express Configuration feature.
-///
-/// The same type as [`ExpressConfiguration`]: the API description gives both the same schema.
-pub type ExpressConfigurationOrNull = ExpressConfiguration;
-
-/// The `ExtensibilityEmailProviderCredentials` schema.
-///
-/// The same type as [`ClientAddonOag`]: the API description gives both the same schema.
-pub type ExtensibilityEmailProviderCredentials = ClientAddonOag;

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::*;
-use crate::model_support::{Keys, REDACTED, Shape, candidates, extra, other, string_enum};
+use crate::model_support::{Keys, REDACTED, constant, extra, other, string_enum};
 use crate::patch::Patch;
 
 /// The `FeatureFlag` object.
@@ -368,350 +368,67 @@ pub enum FlowAction {
 
 impl<'de> Deserialize<'de> for FlowAction {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        const SHAPES: &[Shape] = &[
-            Shape::OneOf(&[
-                Shape::Object {
-                    consts: &[],
-                    required: &[],
-                },
-                Shape::Object {
-                    consts: &[],
-                    required: &[],
-                },
-            ]),
-            Shape::OneOf(&[
-                Shape::Object {
-                    consts: &[],
-                    required: &[],
-                },
-                Shape::Object {
-                    consts: &[],
-                    required: &[],
-                },
-                Shape::Object {
-                    consts: &[],
-                    required: &[],
-                },
-            ]),
-            Shape::OneOf(&[
-                Shape::Object {
-                    consts: &[],
-                    required: &[],
-                },
-                Shape::Object {
-                    consts: &[],
-                    required: &[],
-                },
-                Shape::Object {
-                    consts: &[],
-                    required: &[],
-                },
-                Shape::Object {
-                    consts: &[],
-                    required: &[],
-                },
-                Shape::Object {
-                    consts: &[],
-                    required: &[],
-                },
-                Shape::Object {
-                    consts: &[],
-                    required: &[],
-                },
-                Shape::Object {
-                    consts: &[],
-                    required: &[],
-                },
-            ]),
-            Shape::Object {
-                consts: &[("action", "INSERT_ROWS"), ("type", "BIGQUERY")],
-                required: &["id", "params"],
-            },
-            Shape::OneOf(&[
-                Shape::Object {
-                    consts: &[],
-                    required: &[],
-                },
-                Shape::Object {
-                    consts: &[],
-                    required: &[],
-                },
-            ]),
-            Shape::Object {
-                consts: &[("action", "VERIFY_EMAIL"), ("type", "EMAIL")],
-                required: &["id", "params"],
-            },
-            Shape::OneOf(&[
-                Shape::Object {
-                    consts: &[],
-                    required: &[],
-                },
-                Shape::Object {
-                    consts: &[],
-                    required: &[],
-                },
-                Shape::Object {
-                    consts: &[],
-                    required: &[],
-                },
-                Shape::Object {
-                    consts: &[],
-                    required: &[],
-                },
-                Shape::Object {
-                    consts: &[],
-                    required: &[],
-                },
-                Shape::Object {
-                    consts: &[],
-                    required: &[],
-                },
-                Shape::Object {
-                    consts: &[],
-                    required: &[],
-                },
-            ]),
-            Shape::Object {
-                consts: &[("action", "ADD_ROW"), ("type", "GOOGLE_SHEETS")],
-                required: &["id", "params"],
-            },
-            Shape::Object {
-                consts: &[("action", "SEND_REQUEST"), ("type", "HTTP")],
-                required: &["id", "params"],
-            },
-            Shape::OneOf(&[
-                Shape::Object {
-                    consts: &[],
-                    required: &[],
-                },
-                Shape::Object {
-                    consts: &[],
-                    required: &[],
-                },
-                Shape::Object {
-                    consts: &[],
-                    required: &[],
-                },
-            ]),
-            Shape::OneOf(&[
-                Shape::Object {
-                    consts: &[],
-                    required: &[],
-                },
-                Shape::Object {
-                    consts: &[],
-                    required: &[],
-                },
-                Shape::Object {
-                    consts: &[],
-                    required: &[],
-                },
-            ]),
-            Shape::OneOf(&[
-                Shape::Object {
-                    consts: &[],
-                    required: &[],
-                },
-                Shape::Object {
-                    consts: &[],
-                    required: &[],
-                },
-                Shape::Object {
-                    consts: &[],
-                    required: &[],
-                },
-            ]),
-            Shape::Object {
-                consts: &[("action", "UPSERT_MEMBER"), ("type", "MAILCHIMP")],
-                required: &["id", "params"],
-            },
-            Shape::Object {
-                consts: &[("action", "SEND_EMAIL"), ("type", "MAILJET")],
-                required: &["id", "params"],
-            },
-            Shape::OneOf(&[
-                Shape::Object {
-                    consts: &[],
-                    required: &[],
-                },
-                Shape::Object {
-                    consts: &[],
-                    required: &[],
-                },
-            ]),
-            Shape::OneOf(&[
-                Shape::Object {
-                    consts: &[],
-                    required: &[],
-                },
-                Shape::Object {
-                    consts: &[],
-                    required: &[],
-                },
-                Shape::Object {
-                    consts: &[],
-                    required: &[],
-                },
-            ]),
-            Shape::OneOf(&[
-                Shape::Object {
-                    consts: &[],
-                    required: &[],
-                },
-                Shape::Object {
-                    consts: &[],
-                    required: &[],
-                },
-                Shape::Object {
-                    consts: &[],
-                    required: &[],
-                },
-                Shape::Object {
-                    consts: &[],
-                    required: &[],
-                },
-            ]),
-            Shape::Object {
-                consts: &[("action", "SEND_EMAIL"), ("type", "SENDGRID")],
-                required: &["id", "params"],
-            },
-            Shape::Object {
-                consts: &[("action", "POST_MESSAGE"), ("type", "SLACK")],
-                required: &["id", "params"],
-            },
-            Shape::OneOf(&[
-                Shape::Object {
-                    consts: &[],
-                    required: &[],
-                },
-                Shape::Object {
-                    consts: &[],
-                    required: &[],
-                },
-                Shape::Object {
-                    consts: &[],
-                    required: &[],
-                },
-                Shape::Object {
-                    consts: &[],
-                    required: &[],
-                },
-                Shape::Object {
-                    consts: &[],
-                    required: &[],
-                },
-                Shape::Object {
-                    consts: &[],
-                    required: &[],
-                },
-                Shape::Object {
-                    consts: &[],
-                    required: &[],
-                },
-            ]),
-            Shape::Object {
-                consts: &[("action", "SEND_MESSAGE"), ("type", "TELEGRAM")],
-                required: &["id", "params"],
-            },
-            Shape::OneOf(&[
-                Shape::Object {
-                    consts: &[],
-                    required: &[],
-                },
-                Shape::Object {
-                    consts: &[],
-                    required: &[],
-                },
-            ]),
-            Shape::Object {
-                consts: &[("action", "SEND_MESSAGE"), ("type", "WHATSAPP")],
-                required: &["id", "params"],
-            },
-            Shape::OneOf(&[
-                Shape::Object {
-                    consts: &[],
-                    required: &[],
-                },
-                Shape::Object {
-                    consts: &[],
-                    required: &[],
-                },
-            ]),
-            Shape::Object {
-                consts: &[("action", "TRIGGER_WEBHOOK"), ("type", "ZAPIER")],
-                required: &["id", "params"],
-            },
-        ];
-        let value = Value::deserialize(deserializer)?;
-        for index in candidates(&value, SHAPES) {
-            let decoded = match index {
-                0 => serde_json::from_value(value.clone())
-                    .ok()
-                    .map(Self::Activecampaign),
-                1 => serde_json::from_value(value.clone())
-                    .ok()
-                    .map(Self::Airtable),
-                2 => serde_json::from_value(value.clone()).ok().map(Self::Auth0),
-                3 => serde_json::from_value(value.clone())
-                    .ok()
-                    .map(Self::BigqueryInsertRows),
-                4 => serde_json::from_value(value.clone())
-                    .ok()
-                    .map(Self::Clearbit),
-                5 => serde_json::from_value(value.clone())
-                    .ok()
-                    .map(Self::EmailVerifyEmail),
-                6 => serde_json::from_value(value.clone()).ok().map(Self::Flow),
-                7 => serde_json::from_value(value.clone())
-                    .ok()
-                    .map(Self::GoogleSheetsAddRow),
-                8 => serde_json::from_value(value.clone())
-                    .ok()
-                    .map(Self::HttpSendRequest),
-                9 => serde_json::from_value(value.clone())
-                    .ok()
-                    .map(Self::Hubspot),
-                10 => serde_json::from_value(value.clone()).ok().map(Self::Json),
-                11 => serde_json::from_value(value.clone()).ok().map(Self::Jwt),
-                12 => serde_json::from_value(value.clone())
-                    .ok()
-                    .map(Self::MailchimpUpsertMember),
-                13 => serde_json::from_value(value.clone())
-                    .ok()
-                    .map(Self::MailjetSendEmail),
-                14 => serde_json::from_value(value.clone()).ok().map(Self::Otp),
-                15 => serde_json::from_value(value.clone())
-                    .ok()
-                    .map(Self::Pipedrive),
-                16 => serde_json::from_value(value.clone())
-                    .ok()
-                    .map(Self::Salesforce),
-                17 => serde_json::from_value(value.clone())
-                    .ok()
-                    .map(Self::SendgridSendEmail),
-                18 => serde_json::from_value(value.clone())
-                    .ok()
-                    .map(Self::SlackPostMessage),
-                19 => serde_json::from_value(value.clone()).ok().map(Self::Stripe),
-                20 => serde_json::from_value(value.clone())
-                    .ok()
-                    .map(Self::TelegramSendMessage),
-                21 => serde_json::from_value(value.clone()).ok().map(Self::Twilio),
-                22 => serde_json::from_value(value.clone())
-                    .ok()
-                    .map(Self::WhatsappSendMessage),
-                23 => serde_json::from_value(value.clone()).ok().map(Self::Xml),
-                24 => serde_json::from_value(value.clone())
-                    .ok()
-                    .map(Self::ZapierTriggerWebhook),
-                _ => None,
-            };
-            if let Some(decoded) = decoded {
-                return Ok(decoded);
-            }
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Wire {
+            BigqueryInsertRows(FlowActionBigqueryInsertRows),
+            EmailVerifyEmail(FlowActionEmailVerifyEmail),
+            GoogleSheetsAddRow(FlowActionGoogleSheetsAddRow),
+            HttpSendRequest(FlowActionHttpSendRequest),
+            MailchimpUpsertMember(FlowActionMailchimpUpsertMember),
+            MailjetSendEmail(FlowActionMailjetSendEmail),
+            SendgridSendEmail(FlowActionSendgridSendEmail),
+            SlackPostMessage(FlowActionSlackPostMessage),
+            TelegramSendMessage(FlowActionTelegramSendMessage),
+            WhatsappSendMessage(FlowActionWhatsappSendMessage),
+            ZapierTriggerWebhook(FlowActionZapierTriggerWebhook),
+            Activecampaign(FlowActionActivecampaign),
+            Airtable(FlowActionAirtable),
+            Auth0(FlowActionAuth0),
+            Clearbit(FlowActionClearbit),
+            Flow(FlowActionFlow),
+            Hubspot(FlowActionHubspot),
+            Json(FlowActionJson),
+            Jwt(FlowActionJwt),
+            Otp(FlowActionOtp),
+            Pipedrive(FlowActionPipedrive),
+            Salesforce(FlowActionSalesforce),
+            Stripe(FlowActionStripe),
+            Twilio(FlowActionTwilio),
+            Xml(FlowActionXml),
+            Other(Value),
         }
-        other("FlowAction", &value);
-        Ok(Self::Other(value))
+        Ok(match Wire::deserialize(deserializer)? {
+            Wire::Activecampaign(v) => Self::Activecampaign(v),
+            Wire::Airtable(v) => Self::Airtable(v),
+            Wire::Auth0(v) => Self::Auth0(v),
+            Wire::BigqueryInsertRows(v) => Self::BigqueryInsertRows(v),
+            Wire::Clearbit(v) => Self::Clearbit(v),
+            Wire::EmailVerifyEmail(v) => Self::EmailVerifyEmail(v),
+            Wire::Flow(v) => Self::Flow(v),
+            Wire::GoogleSheetsAddRow(v) => Self::GoogleSheetsAddRow(v),
+            Wire::HttpSendRequest(v) => Self::HttpSendRequest(v),
+            Wire::Hubspot(v) => Self::Hubspot(v),
+            Wire::Json(v) => Self::Json(v),
+            Wire::Jwt(v) => Self::Jwt(v),
+            Wire::MailchimpUpsertMember(v) => Self::MailchimpUpsertMember(v),
+            Wire::MailjetSendEmail(v) => Self::MailjetSendEmail(v),
+            Wire::Otp(v) => Self::Otp(v),
+            Wire::Pipedrive(v) => Self::Pipedrive(v),
+            Wire::Salesforce(v) => Self::Salesforce(v),
+            Wire::SendgridSendEmail(v) => Self::SendgridSendEmail(v),
+            Wire::SlackPostMessage(v) => Self::SlackPostMessage(v),
+            Wire::Stripe(v) => Self::Stripe(v),
+            Wire::TelegramSendMessage(v) => Self::TelegramSendMessage(v),
+            Wire::Twilio(v) => Self::Twilio(v),
+            Wire::WhatsappSendMessage(v) => Self::WhatsappSendMessage(v),
+            Wire::Xml(v) => Self::Xml(v),
+            Wire::ZapierTriggerWebhook(v) => Self::ZapierTriggerWebhook(v),
+            Wire::Other(v) => {
+                other("FlowAction", &v);
+                Self::Other(v)
+            }
+        })
     }
 }
 
@@ -767,22 +484,19 @@ pub enum FlowActionActivecampaign {
 
 impl<'de> Deserialize<'de> for FlowActionActivecampaign {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        const SHAPES: &[Shape] = &[Shape::Object {
-            consts: &[],
-            required: &[],
-        }];
-        let value = Value::deserialize(deserializer)?;
-        for index in candidates(&value, SHAPES) {
-            let decoded = match index {
-                0 => serde_json::from_value(value.clone()).ok().map(Self::Object),
-                _ => None,
-            };
-            if let Some(decoded) = decoded {
-                return Ok(decoded);
-            }
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Wire {
+            Object(Map<String, Value>),
+            Other(Value),
         }
-        other("FlowActionActivecampaign", &value);
-        Ok(Self::Other(value))
+        Ok(match Wire::deserialize(deserializer)? {
+            Wire::Object(v) => Self::Object(v),
+            Wire::Other(v) => {
+                other("FlowActionActivecampaign", &v);
+                Self::Other(v)
+            }
+        })
     }
 }
 
@@ -816,7 +530,10 @@ pub struct FlowActionActivecampaignListContacts {
     /// The `params` field.
     pub params: FlowActionActivecampaignListContactsParams,
     /// Always `ACTIVECAMPAIGN`.
-    #[serde(rename = "type")]
+    #[serde(
+        rename = "type",
+        deserialize_with = "FlowActionActivecampaignListContacts::constant_type"
+    )]
     pub type_: String,
     /// Fields this version does not model, kept as received.
     #[serde(flatten, deserialize_with = "extra")]
@@ -834,6 +551,14 @@ impl fmt::Debug for FlowActionActivecampaignListContacts {
             .field("type_", &self.type_)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl FlowActionActivecampaignListContacts {
+    fn constant_type<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "ACTIVECAMPAIGN")
     }
 }
 
@@ -913,7 +638,10 @@ pub struct FlowActionActivecampaignUpsertContact {
     /// The `params` field.
     pub params: FlowActionActivecampaignUpsertContactParams,
     /// Always `ACTIVECAMPAIGN`.
-    #[serde(rename = "type")]
+    #[serde(
+        rename = "type",
+        deserialize_with = "FlowActionActivecampaignUpsertContact::constant_type"
+    )]
     pub type_: String,
     /// Fields this version does not model, kept as received.
     #[serde(flatten, deserialize_with = "extra")]
@@ -931,6 +659,14 @@ impl fmt::Debug for FlowActionActivecampaignUpsertContact {
             .field("type_", &self.type_)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl FlowActionActivecampaignUpsertContact {
+    fn constant_type<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "ACTIVECAMPAIGN")
     }
 }
 
@@ -1086,22 +822,19 @@ pub enum FlowActionAirtable {
 
 impl<'de> Deserialize<'de> for FlowActionAirtable {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        const SHAPES: &[Shape] = &[Shape::Object {
-            consts: &[],
-            required: &[],
-        }];
-        let value = Value::deserialize(deserializer)?;
-        for index in candidates(&value, SHAPES) {
-            let decoded = match index {
-                0 => serde_json::from_value(value.clone()).ok().map(Self::Object),
-                _ => None,
-            };
-            if let Some(decoded) = decoded {
-                return Ok(decoded);
-            }
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Wire {
+            Object(Map<String, Value>),
+            Other(Value),
         }
-        other("FlowActionAirtable", &value);
-        Ok(Self::Other(value))
+        Ok(match Wire::deserialize(deserializer)? {
+            Wire::Object(v) => Self::Object(v),
+            Wire::Other(v) => {
+                other("FlowActionAirtable", &v);
+                Self::Other(v)
+            }
+        })
     }
 }
 
@@ -1135,7 +868,10 @@ pub struct FlowActionAirtableCreateRecord {
     /// The `params` field.
     pub params: FlowActionAirtableCreateRecordParams,
     /// Always `AIRTABLE`.
-    #[serde(rename = "type")]
+    #[serde(
+        rename = "type",
+        deserialize_with = "FlowActionAirtableCreateRecord::constant_type"
+    )]
     pub type_: String,
     /// Fields this version does not model, kept as received.
     #[serde(flatten, deserialize_with = "extra")]
@@ -1153,6 +889,14 @@ impl fmt::Debug for FlowActionAirtableCreateRecord {
             .field("type_", &self.type_)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl FlowActionAirtableCreateRecord {
+    fn constant_type<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "AIRTABLE")
     }
 }
 
@@ -1289,7 +1033,10 @@ pub struct FlowActionAirtableListRecords {
     /// The `params` field.
     pub params: FlowActionAirtableListRecordsParams,
     /// Always `AIRTABLE`.
-    #[serde(rename = "type")]
+    #[serde(
+        rename = "type",
+        deserialize_with = "FlowActionAirtableListRecords::constant_type"
+    )]
     pub type_: String,
     /// Fields this version does not model, kept as received.
     #[serde(flatten, deserialize_with = "extra")]
@@ -1307,6 +1054,14 @@ impl fmt::Debug for FlowActionAirtableListRecords {
             .field("type_", &self.type_)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl FlowActionAirtableListRecords {
+    fn constant_type<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "AIRTABLE")
     }
 }
 
@@ -1454,7 +1209,10 @@ pub struct FlowActionAirtableUpdateRecord {
     /// The `params` field.
     pub params: FlowActionAirtableUpdateRecordParams,
     /// Always `AIRTABLE`.
-    #[serde(rename = "type")]
+    #[serde(
+        rename = "type",
+        deserialize_with = "FlowActionAirtableUpdateRecord::constant_type"
+    )]
     pub type_: String,
     /// Fields this version does not model, kept as received.
     #[serde(flatten, deserialize_with = "extra")]
@@ -1472,6 +1230,14 @@ impl fmt::Debug for FlowActionAirtableUpdateRecord {
             .field("type_", &self.type_)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl FlowActionAirtableUpdateRecord {
+    fn constant_type<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "AIRTABLE")
     }
 }
 
@@ -1607,22 +1373,19 @@ pub enum FlowActionAuth0 {
 
 impl<'de> Deserialize<'de> for FlowActionAuth0 {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        const SHAPES: &[Shape] = &[Shape::Object {
-            consts: &[],
-            required: &[],
-        }];
-        let value = Value::deserialize(deserializer)?;
-        for index in candidates(&value, SHAPES) {
-            let decoded = match index {
-                0 => serde_json::from_value(value.clone()).ok().map(Self::Object),
-                _ => None,
-            };
-            if let Some(decoded) = decoded {
-                return Ok(decoded);
-            }
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Wire {
+            Object(Map<String, Value>),
+            Other(Value),
         }
-        other("FlowActionAuth0", &value);
-        Ok(Self::Other(value))
+        Ok(match Wire::deserialize(deserializer)? {
+            Wire::Object(v) => Self::Object(v),
+            Wire::Other(v) => {
+                other("FlowActionAuth0", &v);
+                Self::Other(v)
+            }
+        })
     }
 }
 
@@ -1656,7 +1419,10 @@ pub struct FlowActionAuth0CreateUser {
     /// The `params` field.
     pub params: FlowActionAuth0CreateUserParams,
     /// Always `AUTH0`.
-    #[serde(rename = "type")]
+    #[serde(
+        rename = "type",
+        deserialize_with = "FlowActionAuth0CreateUser::constant_type"
+    )]
     pub type_: String,
     /// Fields this version does not model, kept as received.
     #[serde(flatten, deserialize_with = "extra")]
@@ -1674,6 +1440,14 @@ impl fmt::Debug for FlowActionAuth0CreateUser {
             .field("type_", &self.type_)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl FlowActionAuth0CreateUser {
+    fn constant_type<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "AUTH0")
     }
 }
 
@@ -1788,7 +1562,10 @@ pub struct FlowActionAuth0GetUser {
     /// The `params` field.
     pub params: FlowActionAuth0GetUserParams,
     /// Always `AUTH0`.
-    #[serde(rename = "type")]
+    #[serde(
+        rename = "type",
+        deserialize_with = "FlowActionAuth0GetUser::constant_type"
+    )]
     pub type_: String,
     /// Fields this version does not model, kept as received.
     #[serde(flatten, deserialize_with = "extra")]
@@ -1806,6 +1583,14 @@ impl fmt::Debug for FlowActionAuth0GetUser {
             .field("type_", &self.type_)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl FlowActionAuth0GetUser {
+    fn constant_type<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "AUTH0")
     }
 }
 
@@ -1938,7 +1723,10 @@ pub struct FlowActionAuth0SendEmail {
     /// The `params` field.
     pub params: FlowActionAuth0SendEmailParams,
     /// Always `AUTH0`.
-    #[serde(rename = "type")]
+    #[serde(
+        rename = "type",
+        deserialize_with = "FlowActionAuth0SendEmail::constant_type"
+    )]
     pub type_: String,
     /// Fields this version does not model, kept as received.
     #[serde(flatten, deserialize_with = "extra")]
@@ -1956,6 +1744,14 @@ impl fmt::Debug for FlowActionAuth0SendEmail {
             .field("type_", &self.type_)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl FlowActionAuth0SendEmail {
+    fn constant_type<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "AUTH0")
     }
 }
 
@@ -2149,7 +1945,10 @@ pub struct FlowActionAuth0SendRequest {
     /// The `params` field.
     pub params: FlowActionAuth0SendRequestParams,
     /// Always `AUTH0`.
-    #[serde(rename = "type")]
+    #[serde(
+        rename = "type",
+        deserialize_with = "FlowActionAuth0SendRequest::constant_type"
+    )]
     pub type_: String,
     /// Fields this version does not model, kept as received.
     #[serde(flatten, deserialize_with = "extra")]
@@ -2167,6 +1966,14 @@ impl fmt::Debug for FlowActionAuth0SendRequest {
             .field("type_", &self.type_)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl FlowActionAuth0SendRequest {
+    fn constant_type<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "AUTH0")
     }
 }
 
@@ -2356,7 +2163,10 @@ pub struct FlowActionAuth0SendSms {
     /// The `params` field.
     pub params: FlowActionAuth0SendSmsParams,
     /// Always `AUTH0`.
-    #[serde(rename = "type")]
+    #[serde(
+        rename = "type",
+        deserialize_with = "FlowActionAuth0SendSms::constant_type"
+    )]
     pub type_: String,
     /// Fields this version does not model, kept as received.
     #[serde(flatten, deserialize_with = "extra")]
@@ -2374,6 +2184,14 @@ impl fmt::Debug for FlowActionAuth0SendSms {
             .field("type_", &self.type_)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl FlowActionAuth0SendSms {
+    fn constant_type<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "AUTH0")
     }
 }
 
@@ -2512,7 +2330,10 @@ pub struct FlowActionAuth0UpdateUser {
     /// The `params` field.
     pub params: FlowActionAuth0UpdateUserParams,
     /// Always `AUTH0`.
-    #[serde(rename = "type")]
+    #[serde(
+        rename = "type",
+        deserialize_with = "FlowActionAuth0UpdateUser::constant_type"
+    )]
     pub type_: String,
     /// Fields this version does not model, kept as received.
     #[serde(flatten, deserialize_with = "extra")]
@@ -2530,6 +2351,14 @@ impl fmt::Debug for FlowActionAuth0UpdateUser {
             .field("type_", &self.type_)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl FlowActionAuth0UpdateUser {
+    fn constant_type<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "AUTH0")
     }
 }
 
@@ -2642,6 +2471,7 @@ pub type FlowActionBigquery = FlowActionBigqueryInsertRows;
 #[non_exhaustive]
 pub struct FlowActionBigqueryInsertRows {
     /// Always `INSERT_ROWS`.
+    #[serde(deserialize_with = "FlowActionBigqueryInsertRows::constant_action")]
     pub action: String,
     /// The `alias` field.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -2657,7 +2487,10 @@ pub struct FlowActionBigqueryInsertRows {
     /// The `params` field.
     pub params: FlowActionBigqueryInsertRowsParams,
     /// Always `BIGQUERY`.
-    #[serde(rename = "type")]
+    #[serde(
+        rename = "type",
+        deserialize_with = "FlowActionBigqueryInsertRows::constant_type"
+    )]
     pub type_: String,
     /// Fields this version does not model, kept as received.
     #[serde(flatten, deserialize_with = "extra")]
@@ -2676,6 +2509,19 @@ impl fmt::Debug for FlowActionBigqueryInsertRows {
             .field("type_", &self.type_)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl FlowActionBigqueryInsertRows {
+    fn constant_action<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "INSERT_ROWS")
+    }
+    fn constant_type<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "BIGQUERY")
     }
 }
 
@@ -2818,22 +2664,19 @@ pub enum FlowActionClearbit {
 
 impl<'de> Deserialize<'de> for FlowActionClearbit {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        const SHAPES: &[Shape] = &[Shape::Object {
-            consts: &[],
-            required: &[],
-        }];
-        let value = Value::deserialize(deserializer)?;
-        for index in candidates(&value, SHAPES) {
-            let decoded = match index {
-                0 => serde_json::from_value(value.clone()).ok().map(Self::Object),
-                _ => None,
-            };
-            if let Some(decoded) = decoded {
-                return Ok(decoded);
-            }
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Wire {
+            Object(Map<String, Value>),
+            Other(Value),
         }
-        other("FlowActionClearbit", &value);
-        Ok(Self::Other(value))
+        Ok(match Wire::deserialize(deserializer)? {
+            Wire::Object(v) => Self::Object(v),
+            Wire::Other(v) => {
+                other("FlowActionClearbit", &v);
+                Self::Other(v)
+            }
+        })
     }
 }
 
@@ -2867,7 +2710,10 @@ pub struct FlowActionClearbitFindCompany {
     /// The `params` field.
     pub params: FlowActionClearbitFindCompanyParams,
     /// Always `CLEARBIT`.
-    #[serde(rename = "type")]
+    #[serde(
+        rename = "type",
+        deserialize_with = "FlowActionClearbitFindCompany::constant_type"
+    )]
     pub type_: String,
     /// Fields this version does not model, kept as received.
     #[serde(flatten, deserialize_with = "extra")]
@@ -2885,6 +2731,14 @@ impl fmt::Debug for FlowActionClearbitFindCompany {
             .field("type_", &self.type_)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl FlowActionClearbitFindCompany {
+    fn constant_type<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "CLEARBIT")
     }
 }
 
@@ -2977,3 +2831,103 @@ impl FlowActionClearbitFindCompanyParams {
 ///
 /// The same type as [`FlowActionClearbitFindPersonType`]: the API description gives both the same schema.
 pub type FlowActionClearbitFindCompanyType = FlowActionClearbitFindPersonType;
+
+/// The `FlowActionClearbitFindPerson` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct FlowActionClearbitFindPerson {
+    /// The `alias` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alias: Option<String>,
+    /// The `allow_failure` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allow_failure: Option<bool>,
+    /// The `id` field.
+    pub id: String,
+    /// The `mask_output` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mask_output: Option<bool>,
+    /// The `params` field.
+    pub params: FlowActionClearbitFindPersonParams,
+    /// Always `CLEARBIT`.
+    #[serde(
+        rename = "type",
+        deserialize_with = "FlowActionClearbitFindPerson::constant_type"
+    )]
+    pub type_: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for FlowActionClearbitFindPerson {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FlowActionClearbitFindPerson")
+            .field("alias", &self.alias)
+            .field("allow_failure", &self.allow_failure)
+            .field("id", &self.id)
+            .field("mask_output", &self.mask_output)
+            .field("params", &self.params)
+            .field("type_", &self.type_)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl FlowActionClearbitFindPerson {
+    fn constant_type<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "CLEARBIT")
+    }
+}
+
+impl FlowActionClearbitFindPerson {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(
+        id: impl Into<String>,
+        params: impl Into<FlowActionClearbitFindPersonParams>,
+    ) -> Self {
+        Self {
+            alias: None,
+            allow_failure: None,
+            id: id.into(),
+            mask_output: None,
+            params: params.into(),
+            type_: "CLEARBIT".to_owned(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets `alias`.
+    pub fn alias(mut self, value: impl Into<String>) -> Self {
+        self.alias = Some(value.into());
+        self
+    }
+
+    /// Sets `allow_failure`.
+    pub fn allow_failure(mut self, value: impl Into<bool>) -> Self {
+        self.allow_failure = Some(value.into());
+        self
+    }
+
+    /// Sets `mask_output`.
+    pub fn mask_output(mut self, value: impl Into<bool>) -> Self {
+        self.mask_output = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+/// The `FlowActionClearbitFindPersonParams` schema.
+///
+/// The same type as [`FlowActionHubspotGetContactParams`]: the API description gives both the same schema.
+pub type FlowActionClearbitFindPersonParams = FlowActionHubspotGetContactParams;

@@ -10,97 +10,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::*;
-use crate::model_support::{Keys, REDACTED, Shape, candidates, extra, other, string_enum};
+use crate::model_support::{Keys, REDACTED, constant, extra, other, string_enum};
 use crate::patch::Patch;
-
-/// The `FlowActionClearbitFindPerson` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FlowActionClearbitFindPerson {
-    /// The `alias` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub alias: Option<String>,
-    /// The `allow_failure` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub allow_failure: Option<bool>,
-    /// The `id` field.
-    pub id: String,
-    /// The `mask_output` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub mask_output: Option<bool>,
-    /// The `params` field.
-    pub params: FlowActionClearbitFindPersonParams,
-    /// Always `CLEARBIT`.
-    #[serde(rename = "type")]
-    pub type_: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for FlowActionClearbitFindPerson {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FlowActionClearbitFindPerson")
-            .field("alias", &self.alias)
-            .field("allow_failure", &self.allow_failure)
-            .field("id", &self.id)
-            .field("mask_output", &self.mask_output)
-            .field("params", &self.params)
-            .field("type_", &self.type_)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl FlowActionClearbitFindPerson {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(
-        id: impl Into<String>,
-        params: impl Into<FlowActionClearbitFindPersonParams>,
-    ) -> Self {
-        Self {
-            alias: None,
-            allow_failure: None,
-            id: id.into(),
-            mask_output: None,
-            params: params.into(),
-            type_: "CLEARBIT".to_owned(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `alias`.
-    pub fn alias(mut self, value: impl Into<String>) -> Self {
-        self.alias = Some(value.into());
-        self
-    }
-
-    /// Sets `allow_failure`.
-    pub fn allow_failure(mut self, value: impl Into<bool>) -> Self {
-        self.allow_failure = Some(value.into());
-        self
-    }
-
-    /// Sets `mask_output`.
-    pub fn mask_output(mut self, value: impl Into<bool>) -> Self {
-        self.mask_output = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `FlowActionClearbitFindPersonParams` schema.
-///
-/// The same type as [`FlowActionHubspotGetContactParams`]: the API description gives both the same schema.
-pub type FlowActionClearbitFindPersonParams = FlowActionHubspotGetContactParams;
 
 string_enum! {
     /// The values of `FlowActionClearbitFindPersonType`.
@@ -121,6 +32,7 @@ pub type FlowActionEmail = FlowActionEmailVerifyEmail;
 #[non_exhaustive]
 pub struct FlowActionEmailVerifyEmail {
     /// Always `VERIFY_EMAIL`.
+    #[serde(deserialize_with = "FlowActionEmailVerifyEmail::constant_action")]
     pub action: String,
     /// The `alias` field.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -136,7 +48,10 @@ pub struct FlowActionEmailVerifyEmail {
     /// The `params` field.
     pub params: FlowActionEmailVerifyEmailParams,
     /// Always `EMAIL`.
-    #[serde(rename = "type")]
+    #[serde(
+        rename = "type",
+        deserialize_with = "FlowActionEmailVerifyEmail::constant_type"
+    )]
     pub type_: String,
     /// Fields this version does not model, kept as received.
     #[serde(flatten, deserialize_with = "extra")]
@@ -155,6 +70,19 @@ impl fmt::Debug for FlowActionEmailVerifyEmail {
             .field("type_", &self.type_)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl FlowActionEmailVerifyEmail {
+    fn constant_action<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "VERIFY_EMAIL")
+    }
+    fn constant_type<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "EMAIL")
     }
 }
 
@@ -369,22 +297,19 @@ pub enum FlowActionFlow {
 
 impl<'de> Deserialize<'de> for FlowActionFlow {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        const SHAPES: &[Shape] = &[Shape::Object {
-            consts: &[],
-            required: &[],
-        }];
-        let value = Value::deserialize(deserializer)?;
-        for index in candidates(&value, SHAPES) {
-            let decoded = match index {
-                0 => serde_json::from_value(value.clone()).ok().map(Self::Object),
-                _ => None,
-            };
-            if let Some(decoded) = decoded {
-                return Ok(decoded);
-            }
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Wire {
+            Object(Map<String, Value>),
+            Other(Value),
         }
-        other("FlowActionFlow", &value);
-        Ok(Self::Other(value))
+        Ok(match Wire::deserialize(deserializer)? {
+            Wire::Object(v) => Self::Object(v),
+            Wire::Other(v) => {
+                other("FlowActionFlow", &v);
+                Self::Other(v)
+            }
+        })
     }
 }
 
@@ -418,7 +343,10 @@ pub struct FlowActionFlowBooleanCondition {
     /// The `params` field.
     pub params: FlowActionFlowBooleanConditionParams,
     /// Always `FLOW`.
-    #[serde(rename = "type")]
+    #[serde(
+        rename = "type",
+        deserialize_with = "FlowActionFlowBooleanCondition::constant_type"
+    )]
     pub type_: String,
     /// Fields this version does not model, kept as received.
     #[serde(flatten, deserialize_with = "extra")]
@@ -436,6 +364,14 @@ impl fmt::Debug for FlowActionFlowBooleanCondition {
             .field("type_", &self.type_)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl FlowActionFlowBooleanCondition {
+    fn constant_type<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "FLOW")
     }
 }
 
@@ -569,7 +505,10 @@ pub struct FlowActionFlowDelayFlow {
     /// The `params` field.
     pub params: FlowActionFlowDelayFlowParams,
     /// Always `FLOW`.
-    #[serde(rename = "type")]
+    #[serde(
+        rename = "type",
+        deserialize_with = "FlowActionFlowDelayFlow::constant_type"
+    )]
     pub type_: String,
     /// Fields this version does not model, kept as received.
     #[serde(flatten, deserialize_with = "extra")]
@@ -587,6 +526,14 @@ impl fmt::Debug for FlowActionFlowDelayFlow {
             .field("type_", &self.type_)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl FlowActionFlowDelayFlow {
+    fn constant_type<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "FLOW")
     }
 }
 
@@ -725,7 +672,10 @@ pub struct FlowActionFlowDoNothing {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub params: Option<FlowActionFlowDoNothingParams>,
     /// Always `FLOW`.
-    #[serde(rename = "type")]
+    #[serde(
+        rename = "type",
+        deserialize_with = "FlowActionFlowDoNothing::constant_type"
+    )]
     pub type_: String,
     /// Fields this version does not model, kept as received.
     #[serde(flatten, deserialize_with = "extra")]
@@ -743,6 +693,14 @@ impl fmt::Debug for FlowActionFlowDoNothing {
             .field("type_", &self.type_)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl FlowActionFlowDoNothing {
+    fn constant_type<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "FLOW")
     }
 }
 
@@ -822,7 +780,10 @@ pub struct FlowActionFlowErrorMessage {
     /// The `params` field.
     pub params: FlowActionFlowErrorMessageParams,
     /// Always `FLOW`.
-    #[serde(rename = "type")]
+    #[serde(
+        rename = "type",
+        deserialize_with = "FlowActionFlowErrorMessage::constant_type"
+    )]
     pub type_: String,
     /// Fields this version does not model, kept as received.
     #[serde(flatten, deserialize_with = "extra")]
@@ -840,6 +801,14 @@ impl fmt::Debug for FlowActionFlowErrorMessage {
             .field("type_", &self.type_)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl FlowActionFlowErrorMessage {
+    fn constant_type<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "FLOW")
     }
 }
 
@@ -951,7 +920,10 @@ pub struct FlowActionFlowMapValue {
     /// The `params` field.
     pub params: FlowActionFlowMapValueParams,
     /// Always `FLOW`.
-    #[serde(rename = "type")]
+    #[serde(
+        rename = "type",
+        deserialize_with = "FlowActionFlowMapValue::constant_type"
+    )]
     pub type_: String,
     /// Fields this version does not model, kept as received.
     #[serde(flatten, deserialize_with = "extra")]
@@ -969,6 +941,14 @@ impl fmt::Debug for FlowActionFlowMapValue {
             .field("type_", &self.type_)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl FlowActionFlowMapValue {
+    fn constant_type<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "FLOW")
     }
 }
 
@@ -1096,30 +1076,25 @@ pub enum FlowActionFlowMapValueParamsFallback {
 
 impl<'de> Deserialize<'de> for FlowActionFlowMapValueParamsFallback {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        const SHAPES: &[Shape] = &[
-            Shape::Str,
-            Shape::Num,
-            Shape::Object {
-                consts: &[],
-                required: &[],
-            },
-            Shape::Array,
-        ];
-        let value = Value::deserialize(deserializer)?;
-        for index in candidates(&value, SHAPES) {
-            let decoded = match index {
-                0 => serde_json::from_value(value.clone()).ok().map(Self::String),
-                1 => serde_json::from_value(value.clone()).ok().map(Self::Number),
-                2 => serde_json::from_value(value.clone()).ok().map(Self::Object),
-                3 => serde_json::from_value(value.clone()).ok().map(Self::Array),
-                _ => None,
-            };
-            if let Some(decoded) = decoded {
-                return Ok(decoded);
-            }
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Wire {
+            String(String),
+            Number(f64),
+            Object(Map<String, Value>),
+            Array(Vec<Value>),
+            Other(Value),
         }
-        other("FlowActionFlowMapValueParamsFallback", &value);
-        Ok(Self::Other(value))
+        Ok(match Wire::deserialize(deserializer)? {
+            Wire::String(v) => Self::String(v),
+            Wire::Number(v) => Self::Number(v),
+            Wire::Object(v) => Self::Object(v),
+            Wire::Array(v) => Self::Array(v),
+            Wire::Other(v) => {
+                other("FlowActionFlowMapValueParamsFallback", &v);
+                Self::Other(v)
+            }
+        })
     }
 }
 
@@ -1157,20 +1132,21 @@ pub enum FlowActionFlowMapValueParamsInput {
 
 impl<'de> Deserialize<'de> for FlowActionFlowMapValueParamsInput {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        const SHAPES: &[Shape] = &[Shape::Str, Shape::Num];
-        let value = Value::deserialize(deserializer)?;
-        for index in candidates(&value, SHAPES) {
-            let decoded = match index {
-                0 => serde_json::from_value(value.clone()).ok().map(Self::String),
-                1 => serde_json::from_value(value.clone()).ok().map(Self::Number),
-                _ => None,
-            };
-            if let Some(decoded) = decoded {
-                return Ok(decoded);
-            }
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Wire {
+            String(String),
+            Number(f64),
+            Other(Value),
         }
-        other("FlowActionFlowMapValueParamsInput", &value);
-        Ok(Self::Other(value))
+        Ok(match Wire::deserialize(deserializer)? {
+            Wire::String(v) => Self::String(v),
+            Wire::Number(v) => Self::Number(v),
+            Wire::Other(v) => {
+                other("FlowActionFlowMapValueParamsInput", &v);
+                Self::Other(v)
+            }
+        })
     }
 }
 
@@ -1210,7 +1186,10 @@ pub struct FlowActionFlowReturnJson {
     /// The `params` field.
     pub params: FlowActionFlowReturnJsonParams,
     /// Always `FLOW`.
-    #[serde(rename = "type")]
+    #[serde(
+        rename = "type",
+        deserialize_with = "FlowActionFlowReturnJson::constant_type"
+    )]
     pub type_: String,
     /// Fields this version does not model, kept as received.
     #[serde(flatten, deserialize_with = "extra")]
@@ -1228,6 +1207,14 @@ impl fmt::Debug for FlowActionFlowReturnJson {
             .field("type_", &self.type_)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl FlowActionFlowReturnJson {
+    fn constant_type<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "FLOW")
     }
 }
 
@@ -1328,26 +1315,21 @@ pub enum FlowActionFlowReturnJsonParamsPayload {
 
 impl<'de> Deserialize<'de> for FlowActionFlowReturnJsonParamsPayload {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        const SHAPES: &[Shape] = &[
-            Shape::Object {
-                consts: &[],
-                required: &[],
-            },
-            Shape::Str,
-        ];
-        let value = Value::deserialize(deserializer)?;
-        for index in candidates(&value, SHAPES) {
-            let decoded = match index {
-                0 => serde_json::from_value(value.clone()).ok().map(Self::Object),
-                1 => serde_json::from_value(value.clone()).ok().map(Self::String),
-                _ => None,
-            };
-            if let Some(decoded) = decoded {
-                return Ok(decoded);
-            }
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Wire {
+            Object(Map<String, Value>),
+            String(String),
+            Other(Value),
         }
-        other("FlowActionFlowReturnJsonParamsPayload", &value);
-        Ok(Self::Other(value))
+        Ok(match Wire::deserialize(deserializer)? {
+            Wire::Object(v) => Self::Object(v),
+            Wire::String(v) => Self::String(v),
+            Wire::Other(v) => {
+                other("FlowActionFlowReturnJsonParamsPayload", &v);
+                Self::Other(v)
+            }
+        })
     }
 }
 
@@ -1390,7 +1372,10 @@ pub struct FlowActionFlowStoreVars {
     /// The `params` field.
     pub params: FlowActionFlowStoreVarsParams,
     /// Always `FLOW`.
-    #[serde(rename = "type")]
+    #[serde(
+        rename = "type",
+        deserialize_with = "FlowActionFlowStoreVars::constant_type"
+    )]
     pub type_: String,
     /// Fields this version does not model, kept as received.
     #[serde(flatten, deserialize_with = "extra")]
@@ -1408,6 +1393,14 @@ impl fmt::Debug for FlowActionFlowStoreVars {
             .field("type_", &self.type_)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl FlowActionFlowStoreVars {
+    fn constant_type<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "FLOW")
     }
 }
 
@@ -1508,6 +1501,7 @@ pub type FlowActionGoogleSheets = FlowActionGoogleSheetsAddRow;
 #[non_exhaustive]
 pub struct FlowActionGoogleSheetsAddRow {
     /// Always `ADD_ROW`.
+    #[serde(deserialize_with = "FlowActionGoogleSheetsAddRow::constant_action")]
     pub action: String,
     /// The `alias` field.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -1523,7 +1517,10 @@ pub struct FlowActionGoogleSheetsAddRow {
     /// The `params` field.
     pub params: FlowActionGoogleSheetsAddRowParams,
     /// Always `GOOGLE_SHEETS`.
-    #[serde(rename = "type")]
+    #[serde(
+        rename = "type",
+        deserialize_with = "FlowActionGoogleSheetsAddRow::constant_type"
+    )]
     pub type_: String,
     /// Fields this version does not model, kept as received.
     #[serde(flatten, deserialize_with = "extra")]
@@ -1542,6 +1539,19 @@ impl fmt::Debug for FlowActionGoogleSheetsAddRow {
             .field("type_", &self.type_)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl FlowActionGoogleSheetsAddRow {
+    fn constant_action<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "ADD_ROW")
+    }
+    fn constant_type<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "GOOGLE_SHEETS")
     }
 }
 
@@ -1688,6 +1698,7 @@ pub type FlowActionHttp = FlowActionHttpSendRequest;
 #[non_exhaustive]
 pub struct FlowActionHttpSendRequest {
     /// Always `SEND_REQUEST`.
+    #[serde(deserialize_with = "FlowActionHttpSendRequest::constant_action")]
     pub action: String,
     /// The `alias` field.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -1703,7 +1714,10 @@ pub struct FlowActionHttpSendRequest {
     /// The `params` field.
     pub params: FlowActionHttpSendRequestParams,
     /// Always `HTTP`.
-    #[serde(rename = "type")]
+    #[serde(
+        rename = "type",
+        deserialize_with = "FlowActionHttpSendRequest::constant_type"
+    )]
     pub type_: String,
     /// Fields this version does not model, kept as received.
     #[serde(flatten, deserialize_with = "extra")]
@@ -1722,6 +1736,19 @@ impl fmt::Debug for FlowActionHttpSendRequest {
             .field("type_", &self.type_)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl FlowActionHttpSendRequest {
+    fn constant_action<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "SEND_REQUEST")
+    }
+    fn constant_type<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "HTTP")
     }
 }
 
@@ -2000,28 +2027,23 @@ pub enum FlowActionHttpSendRequestParamsPayload {
 
 impl<'de> Deserialize<'de> for FlowActionHttpSendRequestParamsPayload {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        const SHAPES: &[Shape] = &[
-            Shape::Str,
-            Shape::Array,
-            Shape::Object {
-                consts: &[],
-                required: &[],
-            },
-        ];
-        let value = Value::deserialize(deserializer)?;
-        for index in candidates(&value, SHAPES) {
-            let decoded = match index {
-                0 => serde_json::from_value(value.clone()).ok().map(Self::String),
-                1 => serde_json::from_value(value.clone()).ok().map(Self::Array),
-                2 => serde_json::from_value(value.clone()).ok().map(Self::Object),
-                _ => None,
-            };
-            if let Some(decoded) = decoded {
-                return Ok(decoded);
-            }
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Wire {
+            String(String),
+            Array(Vec<Value>),
+            Object(Map<String, Value>),
+            Other(Value),
         }
-        other("FlowActionHttpSendRequestParamsPayload", &value);
-        Ok(Self::Other(value))
+        Ok(match Wire::deserialize(deserializer)? {
+            Wire::String(v) => Self::String(v),
+            Wire::Array(v) => Self::Array(v),
+            Wire::Object(v) => Self::Object(v),
+            Wire::Other(v) => {
+                other("FlowActionHttpSendRequestParamsPayload", &v);
+                Self::Other(v)
+            }
+        })
     }
 }
 
@@ -2062,20 +2084,21 @@ pub enum FlowActionHttpSendRequestParamsQueryParamsValue {
 
 impl<'de> Deserialize<'de> for FlowActionHttpSendRequestParamsQueryParamsValue {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        const SHAPES: &[Shape] = &[Shape::Num, Shape::Str];
-        let value = Value::deserialize(deserializer)?;
-        for index in candidates(&value, SHAPES) {
-            let decoded = match index {
-                0 => serde_json::from_value(value.clone()).ok().map(Self::Number),
-                1 => serde_json::from_value(value.clone()).ok().map(Self::String),
-                _ => None,
-            };
-            if let Some(decoded) = decoded {
-                return Ok(decoded);
-            }
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Wire {
+            Number(f64),
+            String(String),
+            Other(Value),
         }
-        other("FlowActionHttpSendRequestParamsQueryParamsValue", &value);
-        Ok(Self::Other(value))
+        Ok(match Wire::deserialize(deserializer)? {
+            Wire::Number(v) => Self::Number(v),
+            Wire::String(v) => Self::String(v),
+            Wire::Other(v) => {
+                other("FlowActionHttpSendRequestParamsQueryParamsValue", &v);
+                Self::Other(v)
+            }
+        })
     }
 }
 
@@ -2112,22 +2135,19 @@ pub enum FlowActionHubspot {
 
 impl<'de> Deserialize<'de> for FlowActionHubspot {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        const SHAPES: &[Shape] = &[Shape::Object {
-            consts: &[],
-            required: &[],
-        }];
-        let value = Value::deserialize(deserializer)?;
-        for index in candidates(&value, SHAPES) {
-            let decoded = match index {
-                0 => serde_json::from_value(value.clone()).ok().map(Self::Object),
-                _ => None,
-            };
-            if let Some(decoded) = decoded {
-                return Ok(decoded);
-            }
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Wire {
+            Object(Map<String, Value>),
+            Other(Value),
         }
-        other("FlowActionHubspot", &value);
-        Ok(Self::Other(value))
+        Ok(match Wire::deserialize(deserializer)? {
+            Wire::Object(v) => Self::Object(v),
+            Wire::Other(v) => {
+                other("FlowActionHubspot", &v);
+                Self::Other(v)
+            }
+        })
     }
 }
 
@@ -2161,7 +2181,10 @@ pub struct FlowActionHubspotEnrollContact {
     /// The `params` field.
     pub params: FlowActionHubspotEnrollContactParams,
     /// Always `HUBSPOT`.
-    #[serde(rename = "type")]
+    #[serde(
+        rename = "type",
+        deserialize_with = "FlowActionHubspotEnrollContact::constant_type"
+    )]
     pub type_: String,
     /// Fields this version does not model, kept as received.
     #[serde(flatten, deserialize_with = "extra")]
@@ -2179,6 +2202,14 @@ impl fmt::Debug for FlowActionHubspotEnrollContact {
             .field("type_", &self.type_)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl FlowActionHubspotEnrollContact {
+    fn constant_type<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "HUBSPOT")
     }
 }
 
@@ -2306,7 +2337,10 @@ pub struct FlowActionHubspotGetContact {
     /// The `params` field.
     pub params: FlowActionHubspotGetContactParams,
     /// Always `HUBSPOT`.
-    #[serde(rename = "type")]
+    #[serde(
+        rename = "type",
+        deserialize_with = "FlowActionHubspotGetContact::constant_type"
+    )]
     pub type_: String,
     /// Fields this version does not model, kept as received.
     #[serde(flatten, deserialize_with = "extra")]
@@ -2324,6 +2358,14 @@ impl fmt::Debug for FlowActionHubspotGetContact {
             .field("type_", &self.type_)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl FlowActionHubspotGetContact {
+    fn constant_type<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "HUBSPOT")
     }
 }
 
@@ -2443,7 +2485,10 @@ pub struct FlowActionHubspotUpsertContact {
     /// The `params` field.
     pub params: FlowActionHubspotUpsertContactParams,
     /// Always `HUBSPOT`.
-    #[serde(rename = "type")]
+    #[serde(
+        rename = "type",
+        deserialize_with = "FlowActionHubspotUpsertContact::constant_type"
+    )]
     pub type_: String,
     /// Fields this version does not model, kept as received.
     #[serde(flatten, deserialize_with = "extra")]
@@ -2461,6 +2506,14 @@ impl fmt::Debug for FlowActionHubspotUpsertContact {
             .field("type_", &self.type_)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl FlowActionHubspotUpsertContact {
+    fn constant_type<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "HUBSPOT")
     }
 }
 
@@ -2633,22 +2686,19 @@ pub enum FlowActionJson {
 
 impl<'de> Deserialize<'de> for FlowActionJson {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        const SHAPES: &[Shape] = &[Shape::Object {
-            consts: &[],
-            required: &[],
-        }];
-        let value = Value::deserialize(deserializer)?;
-        for index in candidates(&value, SHAPES) {
-            let decoded = match index {
-                0 => serde_json::from_value(value.clone()).ok().map(Self::Object),
-                _ => None,
-            };
-            if let Some(decoded) = decoded {
-                return Ok(decoded);
-            }
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Wire {
+            Object(Map<String, Value>),
+            Other(Value),
         }
-        other("FlowActionJson", &value);
-        Ok(Self::Other(value))
+        Ok(match Wire::deserialize(deserializer)? {
+            Wire::Object(v) => Self::Object(v),
+            Wire::Other(v) => {
+                other("FlowActionJson", &v);
+                Self::Other(v)
+            }
+        })
     }
 }
 
@@ -2682,7 +2732,10 @@ pub struct FlowActionJsonCreateJson {
     /// The `params` field.
     pub params: FlowActionJsonCreateJsonParams,
     /// Always `JSON`.
-    #[serde(rename = "type")]
+    #[serde(
+        rename = "type",
+        deserialize_with = "FlowActionJsonCreateJson::constant_type"
+    )]
     pub type_: String,
     /// Fields this version does not model, kept as received.
     #[serde(flatten, deserialize_with = "extra")]
@@ -2700,6 +2753,14 @@ impl fmt::Debug for FlowActionJsonCreateJson {
             .field("type_", &self.type_)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl FlowActionJsonCreateJson {
+    fn constant_type<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "JSON")
     }
 }
 
@@ -2810,7 +2871,10 @@ pub struct FlowActionJsonParseJson {
     /// The `params` field.
     pub params: FlowActionJsonParseJsonParams,
     /// Always `JSON`.
-    #[serde(rename = "type")]
+    #[serde(
+        rename = "type",
+        deserialize_with = "FlowActionJsonParseJson::constant_type"
+    )]
     pub type_: String,
     /// Fields this version does not model, kept as received.
     #[serde(flatten, deserialize_with = "extra")]
@@ -2828,6 +2892,14 @@ impl fmt::Debug for FlowActionJsonParseJson {
             .field("type_", &self.type_)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl FlowActionJsonParseJson {
+    fn constant_type<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "JSON")
     }
 }
 

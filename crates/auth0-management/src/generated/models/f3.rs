@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::*;
-use crate::model_support::{Keys, REDACTED, Shape, candidates, extra, other, string_enum};
+use crate::model_support::{Keys, REDACTED, constant, extra, other, string_enum};
 use crate::patch::Patch;
 
 /// The `FlowActionJsonSerializeJson` object.
@@ -34,7 +34,10 @@ pub struct FlowActionJsonSerializeJson {
     /// The `params` field.
     pub params: FlowActionJsonSerializeJsonParams,
     /// Always `JSON`.
-    #[serde(rename = "type")]
+    #[serde(
+        rename = "type",
+        deserialize_with = "FlowActionJsonSerializeJson::constant_type"
+    )]
     pub type_: String,
     /// Fields this version does not model, kept as received.
     #[serde(flatten, deserialize_with = "extra")]
@@ -52,6 +55,14 @@ impl fmt::Debug for FlowActionJsonSerializeJson {
             .field("type_", &self.type_)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl FlowActionJsonSerializeJson {
+    fn constant_type<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "JSON")
     }
 }
 
@@ -130,22 +141,19 @@ pub enum FlowActionJwt {
 
 impl<'de> Deserialize<'de> for FlowActionJwt {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        const SHAPES: &[Shape] = &[Shape::Object {
-            consts: &[],
-            required: &[],
-        }];
-        let value = Value::deserialize(deserializer)?;
-        for index in candidates(&value, SHAPES) {
-            let decoded = match index {
-                0 => serde_json::from_value(value.clone()).ok().map(Self::Object),
-                _ => None,
-            };
-            if let Some(decoded) = decoded {
-                return Ok(decoded);
-            }
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Wire {
+            Object(Map<String, Value>),
+            Other(Value),
         }
-        other("FlowActionJwt", &value);
-        Ok(Self::Other(value))
+        Ok(match Wire::deserialize(deserializer)? {
+            Wire::Object(v) => Self::Object(v),
+            Wire::Other(v) => {
+                other("FlowActionJwt", &v);
+                Self::Other(v)
+            }
+        })
     }
 }
 
@@ -179,7 +187,10 @@ pub struct FlowActionJwtDecodeJwt {
     /// The `params` field.
     pub params: FlowActionJwtDecodeJwtParams,
     /// Always `JWT`.
-    #[serde(rename = "type")]
+    #[serde(
+        rename = "type",
+        deserialize_with = "FlowActionJwtDecodeJwt::constant_type"
+    )]
     pub type_: String,
     /// Fields this version does not model, kept as received.
     #[serde(flatten, deserialize_with = "extra")]
@@ -197,6 +208,14 @@ impl fmt::Debug for FlowActionJwtDecodeJwt {
             .field("type_", &self.type_)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl FlowActionJwtDecodeJwt {
+    fn constant_type<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "JWT")
     }
 }
 
@@ -304,7 +323,10 @@ pub struct FlowActionJwtSignJwt {
     /// The `params` field.
     pub params: FlowActionJwtSignJwtParams,
     /// Always `JWT`.
-    #[serde(rename = "type")]
+    #[serde(
+        rename = "type",
+        deserialize_with = "FlowActionJwtSignJwt::constant_type"
+    )]
     pub type_: String,
     /// Fields this version does not model, kept as received.
     #[serde(flatten, deserialize_with = "extra")]
@@ -322,6 +344,14 @@ impl fmt::Debug for FlowActionJwtSignJwt {
             .field("type_", &self.type_)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl FlowActionJwtSignJwt {
+    fn constant_type<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "JWT")
     }
 }
 
@@ -490,7 +520,10 @@ pub struct FlowActionJwtVerifyJwt {
     /// The `params` field.
     pub params: FlowActionJwtVerifyJwtParams,
     /// Always `JWT`.
-    #[serde(rename = "type")]
+    #[serde(
+        rename = "type",
+        deserialize_with = "FlowActionJwtVerifyJwt::constant_type"
+    )]
     pub type_: String,
     /// Fields this version does not model, kept as received.
     #[serde(flatten, deserialize_with = "extra")]
@@ -508,6 +541,14 @@ impl fmt::Debug for FlowActionJwtVerifyJwt {
             .field("type_", &self.type_)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl FlowActionJwtVerifyJwt {
+    fn constant_type<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "JWT")
     }
 }
 
@@ -631,6 +672,7 @@ pub type FlowActionMailchimp = FlowActionMailchimpUpsertMember;
 #[non_exhaustive]
 pub struct FlowActionMailchimpUpsertMember {
     /// Always `UPSERT_MEMBER`.
+    #[serde(deserialize_with = "FlowActionMailchimpUpsertMember::constant_action")]
     pub action: String,
     /// The `alias` field.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -646,7 +688,10 @@ pub struct FlowActionMailchimpUpsertMember {
     /// The `params` field.
     pub params: FlowActionMailchimpUpsertMemberParams,
     /// Always `MAILCHIMP`.
-    #[serde(rename = "type")]
+    #[serde(
+        rename = "type",
+        deserialize_with = "FlowActionMailchimpUpsertMember::constant_type"
+    )]
     pub type_: String,
     /// Fields this version does not model, kept as received.
     #[serde(flatten, deserialize_with = "extra")]
@@ -665,6 +710,19 @@ impl fmt::Debug for FlowActionMailchimpUpsertMember {
             .field("type_", &self.type_)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl FlowActionMailchimpUpsertMember {
+    fn constant_action<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "UPSERT_MEMBER")
+    }
+    fn constant_type<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "MAILCHIMP")
     }
 }
 
@@ -846,6 +904,7 @@ pub type FlowActionMailjet = FlowActionMailjetSendEmail;
 #[non_exhaustive]
 pub struct FlowActionMailjetSendEmail {
     /// Always `SEND_EMAIL`.
+    #[serde(deserialize_with = "FlowActionMailjetSendEmail::constant_action")]
     pub action: String,
     /// The `alias` field.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -861,7 +920,10 @@ pub struct FlowActionMailjetSendEmail {
     /// The `params` field.
     pub params: FlowActionMailjetSendEmailParams,
     /// Always `MAILJET`.
-    #[serde(rename = "type")]
+    #[serde(
+        rename = "type",
+        deserialize_with = "FlowActionMailjetSendEmail::constant_type"
+    )]
     pub type_: String,
     /// Fields this version does not model, kept as received.
     #[serde(flatten, deserialize_with = "extra")]
@@ -880,6 +942,19 @@ impl fmt::Debug for FlowActionMailjetSendEmail {
             .field("type_", &self.type_)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl FlowActionMailjetSendEmail {
+    fn constant_action<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "SEND_EMAIL")
+    }
+    fn constant_type<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "MAILJET")
     }
 }
 
@@ -948,33 +1023,21 @@ pub enum FlowActionMailjetSendEmailParams {
 
 impl<'de> Deserialize<'de> for FlowActionMailjetSendEmailParams {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        const SHAPES: &[Shape] = &[
-            Shape::Object {
-                consts: &[],
-                required: &["content"],
-            },
-            Shape::Object {
-                consts: &[],
-                required: &["template_id"],
-            },
-        ];
-        let value = Value::deserialize(deserializer)?;
-        for index in candidates(&value, SHAPES) {
-            let decoded = match index {
-                0 => serde_json::from_value(value.clone())
-                    .ok()
-                    .map(Self::Content),
-                1 => serde_json::from_value(value.clone())
-                    .ok()
-                    .map(Self::TemplateId),
-                _ => None,
-            };
-            if let Some(decoded) = decoded {
-                return Ok(decoded);
-            }
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Wire {
+            Content(FlowActionMailjetSendEmailParamsContent),
+            TemplateId(FlowActionMailjetSendEmailParamsTemplateId),
+            Other(Value),
         }
-        other("FlowActionMailjetSendEmailParams", &value);
-        Ok(Self::Other(value))
+        Ok(match Wire::deserialize(deserializer)? {
+            Wire::Content(v) => Self::Content(v),
+            Wire::TemplateId(v) => Self::TemplateId(v),
+            Wire::Other(v) => {
+                other("FlowActionMailjetSendEmailParams", &v);
+                Self::Other(v)
+            }
+        })
     }
 }
 
@@ -1100,22 +1163,19 @@ pub enum FlowActionOtp {
 
 impl<'de> Deserialize<'de> for FlowActionOtp {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        const SHAPES: &[Shape] = &[Shape::Object {
-            consts: &[],
-            required: &[],
-        }];
-        let value = Value::deserialize(deserializer)?;
-        for index in candidates(&value, SHAPES) {
-            let decoded = match index {
-                0 => serde_json::from_value(value.clone()).ok().map(Self::Object),
-                _ => None,
-            };
-            if let Some(decoded) = decoded {
-                return Ok(decoded);
-            }
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Wire {
+            Object(Map<String, Value>),
+            Other(Value),
         }
-        other("FlowActionOtp", &value);
-        Ok(Self::Other(value))
+        Ok(match Wire::deserialize(deserializer)? {
+            Wire::Object(v) => Self::Object(v),
+            Wire::Other(v) => {
+                other("FlowActionOtp", &v);
+                Self::Other(v)
+            }
+        })
     }
 }
 
@@ -1149,7 +1209,10 @@ pub struct FlowActionOtpGenerateCode {
     /// The `params` field.
     pub params: FlowActionOtpGenerateCodeParams,
     /// Always `OTP`.
-    #[serde(rename = "type")]
+    #[serde(
+        rename = "type",
+        deserialize_with = "FlowActionOtpGenerateCode::constant_type"
+    )]
     pub type_: String,
     /// Fields this version does not model, kept as received.
     #[serde(flatten, deserialize_with = "extra")]
@@ -1167,6 +1230,14 @@ impl fmt::Debug for FlowActionOtpGenerateCode {
             .field("type_", &self.type_)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl FlowActionOtpGenerateCode {
+    fn constant_type<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "OTP")
     }
 }
 
@@ -1278,7 +1349,10 @@ pub struct FlowActionOtpVerifyCode {
     /// The `params` field.
     pub params: FlowActionOtpVerifyCodeParams,
     /// Always `OTP`.
-    #[serde(rename = "type")]
+    #[serde(
+        rename = "type",
+        deserialize_with = "FlowActionOtpVerifyCode::constant_type"
+    )]
     pub type_: String,
     /// Fields this version does not model, kept as received.
     #[serde(flatten, deserialize_with = "extra")]
@@ -1296,6 +1370,14 @@ impl fmt::Debug for FlowActionOtpVerifyCode {
             .field("type_", &self.type_)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl FlowActionOtpVerifyCode {
+    fn constant_type<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "OTP")
     }
 }
 
@@ -1403,22 +1485,21 @@ pub enum FlowActionOtpVerifyCodeParamsCode {
 
 impl<'de> Deserialize<'de> for FlowActionOtpVerifyCodeParamsCode {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        const SHAPES: &[Shape] = &[Shape::Int, Shape::Str];
-        let value = Value::deserialize(deserializer)?;
-        for index in candidates(&value, SHAPES) {
-            let decoded = match index {
-                0 => serde_json::from_value(value.clone())
-                    .ok()
-                    .map(Self::Integer),
-                1 => serde_json::from_value(value.clone()).ok().map(Self::String),
-                _ => None,
-            };
-            if let Some(decoded) = decoded {
-                return Ok(decoded);
-            }
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Wire {
+            Integer(i64),
+            String(String),
+            Other(Value),
         }
-        other("FlowActionOtpVerifyCodeParamsCode", &value);
-        Ok(Self::Other(value))
+        Ok(match Wire::deserialize(deserializer)? {
+            Wire::Integer(v) => Self::Integer(v),
+            Wire::String(v) => Self::String(v),
+            Wire::Other(v) => {
+                other("FlowActionOtpVerifyCodeParamsCode", &v);
+                Self::Other(v)
+            }
+        })
     }
 }
 
@@ -1455,22 +1536,19 @@ pub enum FlowActionPipedrive {
 
 impl<'de> Deserialize<'de> for FlowActionPipedrive {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        const SHAPES: &[Shape] = &[Shape::Object {
-            consts: &[],
-            required: &[],
-        }];
-        let value = Value::deserialize(deserializer)?;
-        for index in candidates(&value, SHAPES) {
-            let decoded = match index {
-                0 => serde_json::from_value(value.clone()).ok().map(Self::Object),
-                _ => None,
-            };
-            if let Some(decoded) = decoded {
-                return Ok(decoded);
-            }
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Wire {
+            Object(Map<String, Value>),
+            Other(Value),
         }
-        other("FlowActionPipedrive", &value);
-        Ok(Self::Other(value))
+        Ok(match Wire::deserialize(deserializer)? {
+            Wire::Object(v) => Self::Object(v),
+            Wire::Other(v) => {
+                other("FlowActionPipedrive", &v);
+                Self::Other(v)
+            }
+        })
     }
 }
 
@@ -1504,7 +1582,10 @@ pub struct FlowActionPipedriveAddDeal {
     /// The `params` field.
     pub params: FlowActionPipedriveAddDealParams,
     /// Always `PIPEDRIVE`.
-    #[serde(rename = "type")]
+    #[serde(
+        rename = "type",
+        deserialize_with = "FlowActionPipedriveAddDeal::constant_type"
+    )]
     pub type_: String,
     /// Fields this version does not model, kept as received.
     #[serde(flatten, deserialize_with = "extra")]
@@ -1522,6 +1603,14 @@ impl fmt::Debug for FlowActionPipedriveAddDeal {
             .field("type_", &self.type_)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl FlowActionPipedriveAddDeal {
+    fn constant_type<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "PIPEDRIVE")
     }
 }
 
@@ -1728,7 +1817,10 @@ pub struct FlowActionPipedriveAddOrganization {
     /// The `params` field.
     pub params: FlowActionPipedriveAddOrganizationParams,
     /// Always `PIPEDRIVE`.
-    #[serde(rename = "type")]
+    #[serde(
+        rename = "type",
+        deserialize_with = "FlowActionPipedriveAddOrganization::constant_type"
+    )]
     pub type_: String,
     /// Fields this version does not model, kept as received.
     #[serde(flatten, deserialize_with = "extra")]
@@ -1746,6 +1838,14 @@ impl fmt::Debug for FlowActionPipedriveAddOrganization {
             .field("type_", &self.type_)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl FlowActionPipedriveAddOrganization {
+    fn constant_type<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "PIPEDRIVE")
     }
 }
 
@@ -1893,7 +1993,10 @@ pub struct FlowActionPipedriveAddPerson {
     /// The `params` field.
     pub params: FlowActionPipedriveAddPersonParams,
     /// Always `PIPEDRIVE`.
-    #[serde(rename = "type")]
+    #[serde(
+        rename = "type",
+        deserialize_with = "FlowActionPipedriveAddPerson::constant_type"
+    )]
     pub type_: String,
     /// Fields this version does not model, kept as received.
     #[serde(flatten, deserialize_with = "extra")]
@@ -1911,6 +2014,14 @@ impl fmt::Debug for FlowActionPipedriveAddPerson {
             .field("type_", &self.type_)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl FlowActionPipedriveAddPerson {
+    fn constant_type<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "PIPEDRIVE")
     }
 }
 
@@ -2090,22 +2201,19 @@ pub enum FlowActionSalesforce {
 
 impl<'de> Deserialize<'de> for FlowActionSalesforce {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        const SHAPES: &[Shape] = &[Shape::Object {
-            consts: &[],
-            required: &[],
-        }];
-        let value = Value::deserialize(deserializer)?;
-        for index in candidates(&value, SHAPES) {
-            let decoded = match index {
-                0 => serde_json::from_value(value.clone()).ok().map(Self::Object),
-                _ => None,
-            };
-            if let Some(decoded) = decoded {
-                return Ok(decoded);
-            }
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Wire {
+            Object(Map<String, Value>),
+            Other(Value),
         }
-        other("FlowActionSalesforce", &value);
-        Ok(Self::Other(value))
+        Ok(match Wire::deserialize(deserializer)? {
+            Wire::Object(v) => Self::Object(v),
+            Wire::Other(v) => {
+                other("FlowActionSalesforce", &v);
+                Self::Other(v)
+            }
+        })
     }
 }
 
@@ -2139,7 +2247,10 @@ pub struct FlowActionSalesforceCreateLead {
     /// The `params` field.
     pub params: FlowActionSalesforceCreateLeadParams,
     /// Always `SALESFORCE`.
-    #[serde(rename = "type")]
+    #[serde(
+        rename = "type",
+        deserialize_with = "FlowActionSalesforceCreateLead::constant_type"
+    )]
     pub type_: String,
     /// Fields this version does not model, kept as received.
     #[serde(flatten, deserialize_with = "extra")]
@@ -2157,6 +2268,14 @@ impl fmt::Debug for FlowActionSalesforceCreateLead {
             .field("type_", &self.type_)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl FlowActionSalesforceCreateLead {
+    fn constant_type<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "SALESFORCE")
     }
 }
 
@@ -2326,7 +2445,10 @@ pub struct FlowActionSalesforceGetLead {
     /// The `params` field.
     pub params: FlowActionSalesforceGetLeadParams,
     /// Always `SALESFORCE`.
-    #[serde(rename = "type")]
+    #[serde(
+        rename = "type",
+        deserialize_with = "FlowActionSalesforceGetLead::constant_type"
+    )]
     pub type_: String,
     /// Fields this version does not model, kept as received.
     #[serde(flatten, deserialize_with = "extra")]
@@ -2344,6 +2466,14 @@ impl fmt::Debug for FlowActionSalesforceGetLead {
             .field("type_", &self.type_)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl FlowActionSalesforceGetLead {
+    fn constant_type<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "SALESFORCE")
     }
 }
 
@@ -2461,7 +2591,10 @@ pub struct FlowActionSalesforceSearchLeads {
     /// The `params` field.
     pub params: FlowActionSalesforceSearchLeadsParams,
     /// Always `SALESFORCE`.
-    #[serde(rename = "type")]
+    #[serde(
+        rename = "type",
+        deserialize_with = "FlowActionSalesforceSearchLeads::constant_type"
+    )]
     pub type_: String,
     /// Fields this version does not model, kept as received.
     #[serde(flatten, deserialize_with = "extra")]
@@ -2479,6 +2612,14 @@ impl fmt::Debug for FlowActionSalesforceSearchLeads {
             .field("type_", &self.type_)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl FlowActionSalesforceSearchLeads {
+    fn constant_type<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "SALESFORCE")
     }
 }
 
@@ -2620,7 +2761,10 @@ pub struct FlowActionSalesforceUpdateLead {
     /// The `params` field.
     pub params: FlowActionSalesforceUpdateLeadParams,
     /// Always `SALESFORCE`.
-    #[serde(rename = "type")]
+    #[serde(
+        rename = "type",
+        deserialize_with = "FlowActionSalesforceUpdateLead::constant_type"
+    )]
     pub type_: String,
     /// Fields this version does not model, kept as received.
     #[serde(flatten, deserialize_with = "extra")]
@@ -2638,6 +2782,14 @@ impl fmt::Debug for FlowActionSalesforceUpdateLead {
             .field("type_", &self.type_)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl FlowActionSalesforceUpdateLead {
+    fn constant_type<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "SALESFORCE")
     }
 }
 
@@ -2756,6 +2908,7 @@ pub type FlowActionSendgrid = FlowActionSendgridSendEmail;
 #[non_exhaustive]
 pub struct FlowActionSendgridSendEmail {
     /// Always `SEND_EMAIL`.
+    #[serde(deserialize_with = "FlowActionSendgridSendEmail::constant_action")]
     pub action: String,
     /// The `alias` field.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -2771,7 +2924,10 @@ pub struct FlowActionSendgridSendEmail {
     /// The `params` field.
     pub params: FlowActionSendgridSendEmailParams,
     /// Always `SENDGRID`.
-    #[serde(rename = "type")]
+    #[serde(
+        rename = "type",
+        deserialize_with = "FlowActionSendgridSendEmail::constant_type"
+    )]
     pub type_: String,
     /// Fields this version does not model, kept as received.
     #[serde(flatten, deserialize_with = "extra")]
@@ -2790,6 +2946,19 @@ impl fmt::Debug for FlowActionSendgridSendEmail {
             .field("type_", &self.type_)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl FlowActionSendgridSendEmail {
+    fn constant_action<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "SEND_EMAIL")
+    }
+    fn constant_type<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "SENDGRID")
     }
 }
 
@@ -2840,115 +3009,3 @@ impl FlowActionSendgridSendEmail {
 ///
 /// The same type as [`FlowActionMailjetSendEmailAction`]: the API description gives both the same schema.
 pub type FlowActionSendgridSendEmailAction = FlowActionMailjetSendEmailAction;
-
-/// The `FlowActionSendgridSendEmailParams` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FlowActionSendgridSendEmailParams {
-    /// The `connection_id` field.
-    pub connection_id: String,
-    /// The `from` field.
-    pub from: FlowActionSendgridSendEmailParamsPerson,
-    /// The `personalizations` field.
-    pub personalizations: Vec<Value>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for FlowActionSendgridSendEmailParams {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FlowActionSendgridSendEmailParams")
-            .field("connection_id", &self.connection_id)
-            .field("from", &self.from)
-            .field("personalizations", &Keys(&self.personalizations))
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl FlowActionSendgridSendEmailParams {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(
-        connection_id: impl Into<String>,
-        from: impl Into<FlowActionSendgridSendEmailParamsPerson>,
-        personalizations: impl Into<Vec<Value>>,
-    ) -> Self {
-        Self {
-            connection_id: connection_id.into(),
-            from: from.into(),
-            personalizations: personalizations.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `FlowActionSendgridSendEmailParamsPerson` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FlowActionSendgridSendEmailParamsPerson {
-    /// The `email` field.
-    pub email: String,
-    /// The `name` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for FlowActionSendgridSendEmailParamsPerson {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FlowActionSendgridSendEmailParamsPerson")
-            .field("email", &self.email)
-            .field("name", &self.name)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl FlowActionSendgridSendEmailParamsPerson {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(email: impl Into<String>) -> Self {
-        Self {
-            email: email.into(),
-            name: None,
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `name`.
-    pub fn name(mut self, value: impl Into<String>) -> Self {
-        self.name = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-string_enum! {
-    /// The values of `FlowActionSendgridSendEmailType`.
-    pub enum FlowActionSendgridSendEmailType {
-        /// `SENDGRID`
-        Sendgrid = "SENDGRID",
-    }
-}
-
-/// The `FlowActionSlack` schema.
-pub type FlowActionSlack = FlowActionSlackPostMessage;

@@ -10,8 +10,120 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::*;
-use crate::model_support::{Keys, REDACTED, Shape, candidates, extra, other, string_enum};
+use crate::model_support::{Keys, REDACTED, constant, extra, other, string_enum};
 use crate::patch::Patch;
+
+/// The `FlowActionSendgridSendEmailParams` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct FlowActionSendgridSendEmailParams {
+    /// The `connection_id` field.
+    pub connection_id: String,
+    /// The `from` field.
+    pub from: FlowActionSendgridSendEmailParamsPerson,
+    /// The `personalizations` field.
+    pub personalizations: Vec<Value>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for FlowActionSendgridSendEmailParams {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FlowActionSendgridSendEmailParams")
+            .field("connection_id", &self.connection_id)
+            .field("from", &self.from)
+            .field("personalizations", &Keys(&self.personalizations))
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl FlowActionSendgridSendEmailParams {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(
+        connection_id: impl Into<String>,
+        from: impl Into<FlowActionSendgridSendEmailParamsPerson>,
+        personalizations: impl Into<Vec<Value>>,
+    ) -> Self {
+        Self {
+            connection_id: connection_id.into(),
+            from: from.into(),
+            personalizations: personalizations.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+/// The `FlowActionSendgridSendEmailParamsPerson` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct FlowActionSendgridSendEmailParamsPerson {
+    /// The `email` field.
+    pub email: String,
+    /// The `name` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for FlowActionSendgridSendEmailParamsPerson {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FlowActionSendgridSendEmailParamsPerson")
+            .field("email", &self.email)
+            .field("name", &self.name)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl FlowActionSendgridSendEmailParamsPerson {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(email: impl Into<String>) -> Self {
+        Self {
+            email: email.into(),
+            name: None,
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets `name`.
+    pub fn name(mut self, value: impl Into<String>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+string_enum! {
+    /// The values of `FlowActionSendgridSendEmailType`.
+    pub enum FlowActionSendgridSendEmailType {
+        /// `SENDGRID`
+        Sendgrid = "SENDGRID",
+    }
+}
+
+/// The `FlowActionSlack` schema.
+pub type FlowActionSlack = FlowActionSlackPostMessage;
 
 /// The `FlowActionSlackPostMessage` object.
 ///
@@ -21,6 +133,7 @@ use crate::patch::Patch;
 #[non_exhaustive]
 pub struct FlowActionSlackPostMessage {
     /// Always `POST_MESSAGE`.
+    #[serde(deserialize_with = "FlowActionSlackPostMessage::constant_action")]
     pub action: String,
     /// The `alias` field.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -36,7 +149,10 @@ pub struct FlowActionSlackPostMessage {
     /// The `params` field.
     pub params: FlowActionSlackPostMessageParams,
     /// Always `SLACK`.
-    #[serde(rename = "type")]
+    #[serde(
+        rename = "type",
+        deserialize_with = "FlowActionSlackPostMessage::constant_type"
+    )]
     pub type_: String,
     /// Fields this version does not model, kept as received.
     #[serde(flatten, deserialize_with = "extra")]
@@ -55,6 +171,19 @@ impl fmt::Debug for FlowActionSlackPostMessage {
             .field("type_", &self.type_)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl FlowActionSlackPostMessage {
+    fn constant_action<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "POST_MESSAGE")
+    }
+    fn constant_type<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "SLACK")
     }
 }
 
@@ -345,22 +474,19 @@ pub enum FlowActionStripe {
 
 impl<'de> Deserialize<'de> for FlowActionStripe {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        const SHAPES: &[Shape] = &[Shape::Object {
-            consts: &[],
-            required: &[],
-        }];
-        let value = Value::deserialize(deserializer)?;
-        for index in candidates(&value, SHAPES) {
-            let decoded = match index {
-                0 => serde_json::from_value(value.clone()).ok().map(Self::Object),
-                _ => None,
-            };
-            if let Some(decoded) = decoded {
-                return Ok(decoded);
-            }
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Wire {
+            Object(Map<String, Value>),
+            Other(Value),
         }
-        other("FlowActionStripe", &value);
-        Ok(Self::Other(value))
+        Ok(match Wire::deserialize(deserializer)? {
+            Wire::Object(v) => Self::Object(v),
+            Wire::Other(v) => {
+                other("FlowActionStripe", &v);
+                Self::Other(v)
+            }
+        })
     }
 }
 
@@ -394,7 +520,10 @@ pub struct FlowActionStripeAddTaxId {
     /// The `params` field.
     pub params: FlowActionStripeAddTaxIdParams,
     /// Always `STRIPE`.
-    #[serde(rename = "type")]
+    #[serde(
+        rename = "type",
+        deserialize_with = "FlowActionStripeAddTaxId::constant_type"
+    )]
     pub type_: String,
     /// Fields this version does not model, kept as received.
     #[serde(flatten, deserialize_with = "extra")]
@@ -412,6 +541,14 @@ impl fmt::Debug for FlowActionStripeAddTaxId {
             .field("type_", &self.type_)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl FlowActionStripeAddTaxId {
+    fn constant_type<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "STRIPE")
     }
 }
 
@@ -637,7 +774,10 @@ pub struct FlowActionStripeCreateCustomer {
     /// The `params` field.
     pub params: FlowActionStripeCreateCustomerParams,
     /// Always `STRIPE`.
-    #[serde(rename = "type")]
+    #[serde(
+        rename = "type",
+        deserialize_with = "FlowActionStripeCreateCustomer::constant_type"
+    )]
     pub type_: String,
     /// Fields this version does not model, kept as received.
     #[serde(flatten, deserialize_with = "extra")]
@@ -655,6 +795,14 @@ impl fmt::Debug for FlowActionStripeCreateCustomer {
             .field("type_", &self.type_)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl FlowActionStripeCreateCustomer {
+    fn constant_type<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "STRIPE")
     }
 }
 
@@ -853,7 +1001,10 @@ pub struct FlowActionStripeCreatePortalSession {
     /// The `params` field.
     pub params: FlowActionStripeCreatePortalSessionParams,
     /// Always `STRIPE`.
-    #[serde(rename = "type")]
+    #[serde(
+        rename = "type",
+        deserialize_with = "FlowActionStripeCreatePortalSession::constant_type"
+    )]
     pub type_: String,
     /// Fields this version does not model, kept as received.
     #[serde(flatten, deserialize_with = "extra")]
@@ -871,6 +1022,14 @@ impl fmt::Debug for FlowActionStripeCreatePortalSession {
             .field("type_", &self.type_)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl FlowActionStripeCreatePortalSession {
+    fn constant_type<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "STRIPE")
     }
 }
 
@@ -996,7 +1155,10 @@ pub struct FlowActionStripeDeleteTaxId {
     /// The `params` field.
     pub params: FlowActionStripeDeleteTaxIdParams,
     /// Always `STRIPE`.
-    #[serde(rename = "type")]
+    #[serde(
+        rename = "type",
+        deserialize_with = "FlowActionStripeDeleteTaxId::constant_type"
+    )]
     pub type_: String,
     /// Fields this version does not model, kept as received.
     #[serde(flatten, deserialize_with = "extra")]
@@ -1014,6 +1176,14 @@ impl fmt::Debug for FlowActionStripeDeleteTaxId {
             .field("type_", &self.type_)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl FlowActionStripeDeleteTaxId {
+    fn constant_type<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "STRIPE")
     }
 }
 
@@ -1136,7 +1306,10 @@ pub struct FlowActionStripeFindCustomers {
     /// The `params` field.
     pub params: FlowActionStripeFindCustomersParams,
     /// Always `STRIPE`.
-    #[serde(rename = "type")]
+    #[serde(
+        rename = "type",
+        deserialize_with = "FlowActionStripeFindCustomers::constant_type"
+    )]
     pub type_: String,
     /// Fields this version does not model, kept as received.
     #[serde(flatten, deserialize_with = "extra")]
@@ -1154,6 +1327,14 @@ impl fmt::Debug for FlowActionStripeFindCustomers {
             .field("type_", &self.type_)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl FlowActionStripeFindCustomers {
+    fn constant_type<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "STRIPE")
     }
 }
 
@@ -1230,7 +1411,10 @@ pub struct FlowActionStripeGetCustomer {
     /// The `params` field.
     pub params: FlowActionStripeGetCustomerParams,
     /// Always `STRIPE`.
-    #[serde(rename = "type")]
+    #[serde(
+        rename = "type",
+        deserialize_with = "FlowActionStripeGetCustomer::constant_type"
+    )]
     pub type_: String,
     /// Fields this version does not model, kept as received.
     #[serde(flatten, deserialize_with = "extra")]
@@ -1248,6 +1432,14 @@ impl fmt::Debug for FlowActionStripeGetCustomer {
             .field("type_", &self.type_)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl FlowActionStripeGetCustomer {
+    fn constant_type<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "STRIPE")
     }
 }
 
@@ -1409,7 +1601,10 @@ pub struct FlowActionStripeUpdateCustomer {
     /// The `params` field.
     pub params: FlowActionStripeUpdateCustomerParams,
     /// Always `STRIPE`.
-    #[serde(rename = "type")]
+    #[serde(
+        rename = "type",
+        deserialize_with = "FlowActionStripeUpdateCustomer::constant_type"
+    )]
     pub type_: String,
     /// Fields this version does not model, kept as received.
     #[serde(flatten, deserialize_with = "extra")]
@@ -1427,6 +1622,14 @@ impl fmt::Debug for FlowActionStripeUpdateCustomer {
             .field("type_", &self.type_)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl FlowActionStripeUpdateCustomer {
+    fn constant_type<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "STRIPE")
     }
 }
 
@@ -1608,6 +1811,7 @@ pub type FlowActionTelegram = FlowActionTelegramSendMessage;
 #[non_exhaustive]
 pub struct FlowActionTelegramSendMessage {
     /// Always `SEND_MESSAGE`.
+    #[serde(deserialize_with = "FlowActionTelegramSendMessage::constant_action")]
     pub action: String,
     /// The `alias` field.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -1623,7 +1827,10 @@ pub struct FlowActionTelegramSendMessage {
     /// The `params` field.
     pub params: FlowActionTelegramSendMessageParams,
     /// Always `TELEGRAM`.
-    #[serde(rename = "type")]
+    #[serde(
+        rename = "type",
+        deserialize_with = "FlowActionTelegramSendMessage::constant_type"
+    )]
     pub type_: String,
     /// Fields this version does not model, kept as received.
     #[serde(flatten, deserialize_with = "extra")]
@@ -1642,6 +1849,19 @@ impl fmt::Debug for FlowActionTelegramSendMessage {
             .field("type_", &self.type_)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl FlowActionTelegramSendMessage {
+    fn constant_action<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "SEND_MESSAGE")
+    }
+    fn constant_type<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "TELEGRAM")
     }
 }
 
@@ -1770,22 +1990,19 @@ pub enum FlowActionTwilio {
 
 impl<'de> Deserialize<'de> for FlowActionTwilio {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        const SHAPES: &[Shape] = &[Shape::Object {
-            consts: &[],
-            required: &[],
-        }];
-        let value = Value::deserialize(deserializer)?;
-        for index in candidates(&value, SHAPES) {
-            let decoded = match index {
-                0 => serde_json::from_value(value.clone()).ok().map(Self::Object),
-                _ => None,
-            };
-            if let Some(decoded) = decoded {
-                return Ok(decoded);
-            }
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Wire {
+            Object(Map<String, Value>),
+            Other(Value),
         }
-        other("FlowActionTwilio", &value);
-        Ok(Self::Other(value))
+        Ok(match Wire::deserialize(deserializer)? {
+            Wire::Object(v) => Self::Object(v),
+            Wire::Other(v) => {
+                other("FlowActionTwilio", &v);
+                Self::Other(v)
+            }
+        })
     }
 }
 
@@ -1819,7 +2036,10 @@ pub struct FlowActionTwilioMakeCall {
     /// The `params` field.
     pub params: FlowActionTwilioMakeCallParams,
     /// Always `TWILIO`.
-    #[serde(rename = "type")]
+    #[serde(
+        rename = "type",
+        deserialize_with = "FlowActionTwilioMakeCall::constant_type"
+    )]
     pub type_: String,
     /// Fields this version does not model, kept as received.
     #[serde(flatten, deserialize_with = "extra")]
@@ -1837,6 +2057,14 @@ impl fmt::Debug for FlowActionTwilioMakeCall {
             .field("type_", &self.type_)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl FlowActionTwilioMakeCall {
+    fn constant_type<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "TWILIO")
     }
 }
 
@@ -1961,7 +2189,10 @@ pub struct FlowActionTwilioSendSms {
     /// The `params` field.
     pub params: FlowActionTwilioSendSmsParams,
     /// Always `TWILIO`.
-    #[serde(rename = "type")]
+    #[serde(
+        rename = "type",
+        deserialize_with = "FlowActionTwilioSendSms::constant_type"
+    )]
     pub type_: String,
     /// Fields this version does not model, kept as received.
     #[serde(flatten, deserialize_with = "extra")]
@@ -1979,6 +2210,14 @@ impl fmt::Debug for FlowActionTwilioSendSms {
             .field("type_", &self.type_)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl FlowActionTwilioSendSms {
+    fn constant_type<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "TWILIO")
     }
 }
 
@@ -2096,6 +2335,7 @@ pub type FlowActionWhatsapp = FlowActionWhatsappSendMessage;
 #[non_exhaustive]
 pub struct FlowActionWhatsappSendMessage {
     /// Always `SEND_MESSAGE`.
+    #[serde(deserialize_with = "FlowActionWhatsappSendMessage::constant_action")]
     pub action: String,
     /// The `alias` field.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -2111,7 +2351,10 @@ pub struct FlowActionWhatsappSendMessage {
     /// The `params` field.
     pub params: FlowActionWhatsappSendMessageParams,
     /// Always `WHATSAPP`.
-    #[serde(rename = "type")]
+    #[serde(
+        rename = "type",
+        deserialize_with = "FlowActionWhatsappSendMessage::constant_type"
+    )]
     pub type_: String,
     /// Fields this version does not model, kept as received.
     #[serde(flatten, deserialize_with = "extra")]
@@ -2130,6 +2373,19 @@ impl fmt::Debug for FlowActionWhatsappSendMessage {
             .field("type_", &self.type_)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl FlowActionWhatsappSendMessage {
+    fn constant_action<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "SEND_MESSAGE")
+    }
+    fn constant_type<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "WHATSAPP")
     }
 }
 
@@ -2298,22 +2554,19 @@ pub enum FlowActionXml {
 
 impl<'de> Deserialize<'de> for FlowActionXml {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        const SHAPES: &[Shape] = &[Shape::Object {
-            consts: &[],
-            required: &[],
-        }];
-        let value = Value::deserialize(deserializer)?;
-        for index in candidates(&value, SHAPES) {
-            let decoded = match index {
-                0 => serde_json::from_value(value.clone()).ok().map(Self::Object),
-                _ => None,
-            };
-            if let Some(decoded) = decoded {
-                return Ok(decoded);
-            }
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Wire {
+            Object(Map<String, Value>),
+            Other(Value),
         }
-        other("FlowActionXml", &value);
-        Ok(Self::Other(value))
+        Ok(match Wire::deserialize(deserializer)? {
+            Wire::Object(v) => Self::Object(v),
+            Wire::Other(v) => {
+                other("FlowActionXml", &v);
+                Self::Other(v)
+            }
+        })
     }
 }
 
@@ -2347,7 +2600,10 @@ pub struct FlowActionXmlParseXml {
     /// The `params` field.
     pub params: FlowActionXmlParseXmlParams,
     /// Always `XML`.
-    #[serde(rename = "type")]
+    #[serde(
+        rename = "type",
+        deserialize_with = "FlowActionXmlParseXml::constant_type"
+    )]
     pub type_: String,
     /// Fields this version does not model, kept as received.
     #[serde(flatten, deserialize_with = "extra")]
@@ -2365,6 +2621,14 @@ impl fmt::Debug for FlowActionXmlParseXml {
             .field("type_", &self.type_)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl FlowActionXmlParseXml {
+    fn constant_type<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "XML")
     }
 }
 
@@ -2475,7 +2739,10 @@ pub struct FlowActionXmlSerializeXml {
     /// The `params` field.
     pub params: FlowActionXmlSerializeXmlParams,
     /// Always `XML`.
-    #[serde(rename = "type")]
+    #[serde(
+        rename = "type",
+        deserialize_with = "FlowActionXmlSerializeXml::constant_type"
+    )]
     pub type_: String,
     /// Fields this version does not model, kept as received.
     #[serde(flatten, deserialize_with = "extra")]
@@ -2493,6 +2760,14 @@ impl fmt::Debug for FlowActionXmlSerializeXml {
             .field("type_", &self.type_)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl FlowActionXmlSerializeXml {
+    fn constant_type<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "XML")
     }
 }
 
@@ -2600,6 +2875,7 @@ pub type FlowActionZapier = FlowActionZapierTriggerWebhook;
 #[non_exhaustive]
 pub struct FlowActionZapierTriggerWebhook {
     /// Always `TRIGGER_WEBHOOK`.
+    #[serde(deserialize_with = "FlowActionZapierTriggerWebhook::constant_action")]
     pub action: String,
     /// The `alias` field.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -2615,7 +2891,10 @@ pub struct FlowActionZapierTriggerWebhook {
     /// The `params` field.
     pub params: FlowActionZapierTriggerWebhookParams,
     /// Always `ZAPIER`.
-    #[serde(rename = "type")]
+    #[serde(
+        rename = "type",
+        deserialize_with = "FlowActionZapierTriggerWebhook::constant_type"
+    )]
     pub type_: String,
     /// Fields this version does not model, kept as received.
     #[serde(flatten, deserialize_with = "extra")]
@@ -2634,6 +2913,19 @@ impl fmt::Debug for FlowActionZapierTriggerWebhook {
             .field("type_", &self.type_)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl FlowActionZapierTriggerWebhook {
+    fn constant_action<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "TRIGGER_WEBHOOK")
+    }
+    fn constant_type<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "ZAPIER")
     }
 }
 
@@ -2760,249 +3052,3 @@ string_enum! {
 
 /// Flow execution debug.
 pub type FlowExecutionDebug = Map<String, Value>;
-
-/// The `FlowExecutionSummary` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FlowExecutionSummary {
-    /// The ISO 8601 formatted date when this flow execution was created.
-    pub created_at: String,
-    /// The ISO 8601 formatted date when this flow execution ended.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ended_at: Option<String>,
-    /// Flow execution identifier
-    pub id: String,
-    /// Journey id
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub journey_id: Option<String>,
-    /// The ISO 8601 formatted date when this flow execution started.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub started_at: Option<String>,
-    /// Execution status
-    pub status: String,
-    /// Trace id
-    pub trace_id: String,
-    /// The ISO 8601 formatted date when this flow execution was updated.
-    pub updated_at: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for FlowExecutionSummary {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FlowExecutionSummary")
-            .field("created_at", &self.created_at)
-            .field("ended_at", &self.ended_at)
-            .field("id", &self.id)
-            .field("journey_id", &self.journey_id)
-            .field("started_at", &self.started_at)
-            .field("status", &self.status)
-            .field("trace_id", &self.trace_id)
-            .field("updated_at", &self.updated_at)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-/// The `FlowSummary` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FlowSummary {
-    /// The `created_at` field.
-    pub created_at: String,
-    /// The `executed_at` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub executed_at: Option<String>,
-    /// The `id` field.
-    pub id: String,
-    /// The `name` field.
-    pub name: String,
-    /// The `updated_at` field.
-    pub updated_at: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for FlowSummary {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FlowSummary")
-            .field("created_at", &self.created_at)
-            .field("executed_at", &self.executed_at)
-            .field("id", &self.id)
-            .field("name", &self.name)
-            .field("updated_at", &self.updated_at)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-/// The `FlowsVaultConnectioSetupApiKey` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FlowsVaultConnectioSetupApiKey {
-    /// The `api_key` field.
-    pub api_key: String,
-    /// Always `API_KEY`.
-    #[serde(rename = "type")]
-    pub type_: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for FlowsVaultConnectioSetupApiKey {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FlowsVaultConnectioSetupApiKey")
-            .field("api_key", &REDACTED)
-            .field("type_", &self.type_)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl FlowsVaultConnectioSetupApiKey {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(api_key: impl Into<String>) -> Self {
-        Self {
-            api_key: api_key.into(),
-            type_: "API_KEY".to_owned(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `FlowsVaultConnectioSetupApiKeyWithBaseUrl` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FlowsVaultConnectioSetupApiKeyWithBaseUrl {
-    /// The `api_key` field.
-    pub api_key: String,
-    /// The `base_url` field.
-    pub base_url: String,
-    /// Always `API_KEY`.
-    #[serde(rename = "type")]
-    pub type_: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for FlowsVaultConnectioSetupApiKeyWithBaseUrl {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FlowsVaultConnectioSetupApiKeyWithBaseUrl")
-            .field("api_key", &REDACTED)
-            .field("base_url", &self.base_url)
-            .field("type_", &self.type_)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl FlowsVaultConnectioSetupApiKeyWithBaseUrl {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(api_key: impl Into<String>, base_url: impl Into<String>) -> Self {
-        Self {
-            api_key: api_key.into(),
-            base_url: base_url.into(),
-            type_: "API_KEY".to_owned(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `FlowsVaultConnectioSetupBigqueryOauthJwt` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FlowsVaultConnectioSetupBigqueryOauthJwt {
-    /// The `client_email` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub client_email: Option<String>,
-    /// The `private_key` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub private_key: Option<String>,
-    /// The `project_id` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub project_id: Option<String>,
-    /// The `type` field.
-    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
-    pub type_: Option<FlowsVaultConnectioSetupTypeOauthJwtEnum>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for FlowsVaultConnectioSetupBigqueryOauthJwt {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FlowsVaultConnectioSetupBigqueryOauthJwt")
-            .field("client_email", &self.client_email)
-            .field("private_key", &self.private_key.as_ref().map(|_| REDACTED))
-            .field("project_id", &self.project_id)
-            .field("type_", &self.type_)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl FlowsVaultConnectioSetupBigqueryOauthJwt {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `client_email`.
-    pub fn client_email(mut self, value: impl Into<String>) -> Self {
-        self.client_email = Some(value.into());
-        self
-    }
-
-    /// Sets `private_key`.
-    pub fn private_key(mut self, value: impl Into<String>) -> Self {
-        self.private_key = Some(value.into());
-        self
-    }
-
-    /// Sets `project_id`.
-    pub fn project_id(mut self, value: impl Into<String>) -> Self {
-        self.project_id = Some(value.into());
-        self
-    }
-
-    /// Sets `type`.
-    pub fn type_(mut self, value: impl Into<FlowsVaultConnectioSetupTypeOauthJwtEnum>) -> Self {
-        self.type_ = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}

@@ -10,8 +10,276 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::*;
-use crate::model_support::{Keys, REDACTED, Shape, candidates, extra, other, string_enum};
+use crate::model_support::{Keys, REDACTED, constant, extra, other, string_enum};
 use crate::patch::Patch;
+
+/// The `FlowExecutionSummary` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct FlowExecutionSummary {
+    /// The ISO 8601 formatted date when this flow execution was created.
+    pub created_at: String,
+    /// The ISO 8601 formatted date when this flow execution ended.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ended_at: Option<String>,
+    /// Flow execution identifier
+    pub id: String,
+    /// Journey id
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub journey_id: Option<String>,
+    /// The ISO 8601 formatted date when this flow execution started.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub started_at: Option<String>,
+    /// Execution status
+    pub status: String,
+    /// Trace id
+    pub trace_id: String,
+    /// The ISO 8601 formatted date when this flow execution was updated.
+    pub updated_at: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for FlowExecutionSummary {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FlowExecutionSummary")
+            .field("created_at", &self.created_at)
+            .field("ended_at", &self.ended_at)
+            .field("id", &self.id)
+            .field("journey_id", &self.journey_id)
+            .field("started_at", &self.started_at)
+            .field("status", &self.status)
+            .field("trace_id", &self.trace_id)
+            .field("updated_at", &self.updated_at)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+/// The `FlowSummary` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct FlowSummary {
+    /// The `created_at` field.
+    pub created_at: String,
+    /// The `executed_at` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub executed_at: Option<String>,
+    /// The `id` field.
+    pub id: String,
+    /// The `name` field.
+    pub name: String,
+    /// The `updated_at` field.
+    pub updated_at: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for FlowSummary {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FlowSummary")
+            .field("created_at", &self.created_at)
+            .field("executed_at", &self.executed_at)
+            .field("id", &self.id)
+            .field("name", &self.name)
+            .field("updated_at", &self.updated_at)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+/// The `FlowsVaultConnectioSetupApiKey` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct FlowsVaultConnectioSetupApiKey {
+    /// The `api_key` field.
+    pub api_key: String,
+    /// Always `API_KEY`.
+    #[serde(
+        rename = "type",
+        deserialize_with = "FlowsVaultConnectioSetupApiKey::constant_type"
+    )]
+    pub type_: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for FlowsVaultConnectioSetupApiKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FlowsVaultConnectioSetupApiKey")
+            .field("api_key", &REDACTED)
+            .field("type_", &self.type_)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl FlowsVaultConnectioSetupApiKey {
+    fn constant_type<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "API_KEY")
+    }
+}
+
+impl FlowsVaultConnectioSetupApiKey {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(api_key: impl Into<String>) -> Self {
+        Self {
+            api_key: api_key.into(),
+            type_: "API_KEY".to_owned(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+/// The `FlowsVaultConnectioSetupApiKeyWithBaseUrl` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct FlowsVaultConnectioSetupApiKeyWithBaseUrl {
+    /// The `api_key` field.
+    pub api_key: String,
+    /// The `base_url` field.
+    pub base_url: String,
+    /// Always `API_KEY`.
+    #[serde(
+        rename = "type",
+        deserialize_with = "FlowsVaultConnectioSetupApiKeyWithBaseUrl::constant_type"
+    )]
+    pub type_: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for FlowsVaultConnectioSetupApiKeyWithBaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FlowsVaultConnectioSetupApiKeyWithBaseUrl")
+            .field("api_key", &REDACTED)
+            .field("base_url", &self.base_url)
+            .field("type_", &self.type_)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl FlowsVaultConnectioSetupApiKeyWithBaseUrl {
+    fn constant_type<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "API_KEY")
+    }
+}
+
+impl FlowsVaultConnectioSetupApiKeyWithBaseUrl {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(api_key: impl Into<String>, base_url: impl Into<String>) -> Self {
+        Self {
+            api_key: api_key.into(),
+            base_url: base_url.into(),
+            type_: "API_KEY".to_owned(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+/// The `FlowsVaultConnectioSetupBigqueryOauthJwt` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new()` and the setters.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct FlowsVaultConnectioSetupBigqueryOauthJwt {
+    /// The `client_email` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_email: Option<String>,
+    /// The `private_key` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub private_key: Option<String>,
+    /// The `project_id` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub project_id: Option<String>,
+    /// The `type` field.
+    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
+    pub type_: Option<FlowsVaultConnectioSetupTypeOauthJwtEnum>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for FlowsVaultConnectioSetupBigqueryOauthJwt {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FlowsVaultConnectioSetupBigqueryOauthJwt")
+            .field("client_email", &self.client_email)
+            .field("private_key", &self.private_key.as_ref().map(|_| REDACTED))
+            .field("project_id", &self.project_id)
+            .field("type_", &self.type_)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl FlowsVaultConnectioSetupBigqueryOauthJwt {
+    /// An empty value; set fields with the setters.
+    pub fn new() -> Self {
+        <Self as Default>::default()
+    }
+
+    /// Sets `client_email`.
+    pub fn client_email(mut self, value: impl Into<String>) -> Self {
+        self.client_email = Some(value.into());
+        self
+    }
+
+    /// Sets `private_key`.
+    pub fn private_key(mut self, value: impl Into<String>) -> Self {
+        self.private_key = Some(value.into());
+        self
+    }
+
+    /// Sets `project_id`.
+    pub fn project_id(mut self, value: impl Into<String>) -> Self {
+        self.project_id = Some(value.into());
+        self
+    }
+
+    /// Sets `type`.
+    pub fn type_(mut self, value: impl Into<FlowsVaultConnectioSetupTypeOauthJwtEnum>) -> Self {
+        self.type_ = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
 
 /// The `FlowsVaultConnectioSetupHttpBearer` object.
 ///
@@ -23,7 +291,10 @@ pub struct FlowsVaultConnectioSetupHttpBearer {
     /// The `token` field.
     pub token: String,
     /// Always `BEARER`.
-    #[serde(rename = "type")]
+    #[serde(
+        rename = "type",
+        deserialize_with = "FlowsVaultConnectioSetupHttpBearer::constant_type"
+    )]
     pub type_: String,
     /// Fields this version does not model, kept as received.
     #[serde(flatten, deserialize_with = "extra")]
@@ -37,6 +308,14 @@ impl fmt::Debug for FlowsVaultConnectioSetupHttpBearer {
             .field("type_", &self.type_)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl FlowsVaultConnectioSetupHttpBearer {
+    fn constant_type<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "BEARER")
     }
 }
 
@@ -67,7 +346,10 @@ pub struct FlowsVaultConnectioSetupJwt {
     /// The `algorithm` field.
     pub algorithm: FlowsVaultConnectioSetupJwtAlgorithmEnum,
     /// Always `JWT`.
-    #[serde(rename = "type")]
+    #[serde(
+        rename = "type",
+        deserialize_with = "FlowsVaultConnectioSetupJwt::constant_type"
+    )]
     pub type_: String,
     /// Fields this version does not model, kept as received.
     #[serde(flatten, deserialize_with = "extra")]
@@ -81,6 +363,14 @@ impl fmt::Debug for FlowsVaultConnectioSetupJwt {
             .field("type_", &self.type_)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl FlowsVaultConnectioSetupJwt {
+    fn constant_type<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "JWT")
     }
 }
 
@@ -143,7 +433,10 @@ pub struct FlowsVaultConnectioSetupMailjetApiKey {
     /// The `secret_key` field.
     pub secret_key: String,
     /// Always `API_KEY`.
-    #[serde(rename = "type")]
+    #[serde(
+        rename = "type",
+        deserialize_with = "FlowsVaultConnectioSetupMailjetApiKey::constant_type"
+    )]
     pub type_: String,
     /// Fields this version does not model, kept as received.
     #[serde(flatten, deserialize_with = "extra")]
@@ -158,6 +451,14 @@ impl fmt::Debug for FlowsVaultConnectioSetupMailjetApiKey {
             .field("type_", &self.type_)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl FlowsVaultConnectioSetupMailjetApiKey {
+    fn constant_type<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "API_KEY")
     }
 }
 
@@ -196,7 +497,10 @@ pub struct FlowsVaultConnectioSetupOauthApp {
     /// The `domain` field.
     pub domain: String,
     /// Always `OAUTH_APP`.
-    #[serde(rename = "type")]
+    #[serde(
+        rename = "type",
+        deserialize_with = "FlowsVaultConnectioSetupOauthApp::constant_type"
+    )]
     pub type_: String,
     /// Fields this version does not model, kept as received.
     #[serde(flatten, deserialize_with = "extra")]
@@ -213,6 +517,14 @@ impl fmt::Debug for FlowsVaultConnectioSetupOauthApp {
             .field("type_", &self.type_)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl FlowsVaultConnectioSetupOauthApp {
+    fn constant_type<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "OAUTH_APP")
     }
 }
 
@@ -309,7 +621,10 @@ pub struct FlowsVaultConnectioSetupSecretApiKey {
     /// The `secret_key` field.
     pub secret_key: String,
     /// Always `API_KEY`.
-    #[serde(rename = "type")]
+    #[serde(
+        rename = "type",
+        deserialize_with = "FlowsVaultConnectioSetupSecretApiKey::constant_type"
+    )]
     pub type_: String,
     /// Fields this version does not model, kept as received.
     #[serde(flatten, deserialize_with = "extra")]
@@ -323,6 +638,14 @@ impl fmt::Debug for FlowsVaultConnectioSetupSecretApiKey {
             .field("type_", &self.type_)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl FlowsVaultConnectioSetupSecretApiKey {
+    fn constant_type<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "API_KEY")
     }
 }
 
@@ -355,7 +678,10 @@ pub struct FlowsVaultConnectioSetupStripeKeyPair {
     /// The `public_key` field.
     pub public_key: String,
     /// Always `KEY_PAIR`.
-    #[serde(rename = "type")]
+    #[serde(
+        rename = "type",
+        deserialize_with = "FlowsVaultConnectioSetupStripeKeyPair::constant_type"
+    )]
     pub type_: String,
     /// Fields this version does not model, kept as received.
     #[serde(flatten, deserialize_with = "extra")]
@@ -370,6 +696,14 @@ impl fmt::Debug for FlowsVaultConnectioSetupStripeKeyPair {
             .field("type_", &self.type_)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl FlowsVaultConnectioSetupStripeKeyPair {
+    fn constant_type<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "KEY_PAIR")
     }
 }
 
@@ -401,7 +735,10 @@ pub struct FlowsVaultConnectioSetupToken {
     /// The `token` field.
     pub token: String,
     /// Always `TOKEN`.
-    #[serde(rename = "type")]
+    #[serde(
+        rename = "type",
+        deserialize_with = "FlowsVaultConnectioSetupToken::constant_type"
+    )]
     pub type_: String,
     /// Fields this version does not model, kept as received.
     #[serde(flatten, deserialize_with = "extra")]
@@ -415,6 +752,14 @@ impl fmt::Debug for FlowsVaultConnectioSetupToken {
             .field("type_", &self.type_)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl FlowsVaultConnectioSetupToken {
+    fn constant_type<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "TOKEN")
     }
 }
 
@@ -447,7 +792,10 @@ pub struct FlowsVaultConnectioSetupTwilioApiKey {
     /// The `api_key` field.
     pub api_key: String,
     /// Always `API_KEY`.
-    #[serde(rename = "type")]
+    #[serde(
+        rename = "type",
+        deserialize_with = "FlowsVaultConnectioSetupTwilioApiKey::constant_type"
+    )]
     pub type_: String,
     /// Fields this version does not model, kept as received.
     #[serde(flatten, deserialize_with = "extra")]
@@ -462,6 +810,14 @@ impl fmt::Debug for FlowsVaultConnectioSetupTwilioApiKey {
             .field("type_", &self.type_)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl FlowsVaultConnectioSetupTwilioApiKey {
+    fn constant_type<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "API_KEY")
     }
 }
 
@@ -560,7 +916,10 @@ string_enum! {
 #[non_exhaustive]
 pub struct FlowsVaultConnectioSetupWebhook {
     /// Always `WEBHOOK`.
-    #[serde(rename = "type")]
+    #[serde(
+        rename = "type",
+        deserialize_with = "FlowsVaultConnectioSetupWebhook::constant_type"
+    )]
     pub type_: String,
     /// The `url` field.
     pub url: String,
@@ -576,6 +935,14 @@ impl fmt::Debug for FlowsVaultConnectioSetupWebhook {
             .field("url", &self.url)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl FlowsVaultConnectioSetupWebhook {
+    fn constant_type<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "WEBHOOK")
     }
 }
 
@@ -717,7 +1084,10 @@ pub struct FlowsVaultConnectionHttpApiKeySetup {
     /// The `name` field.
     pub name: String,
     /// Always `API_KEY`.
-    #[serde(rename = "type")]
+    #[serde(
+        rename = "type",
+        deserialize_with = "FlowsVaultConnectionHttpApiKeySetup::constant_type"
+    )]
     pub type_: String,
     /// The `value` field.
     pub value: String,
@@ -735,6 +1105,14 @@ impl fmt::Debug for FlowsVaultConnectionHttpApiKeySetup {
             .field("value", &self.value)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl FlowsVaultConnectionHttpApiKeySetup {
+    fn constant_type<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "API_KEY")
     }
 }
 
@@ -782,7 +1160,10 @@ pub struct FlowsVaultConnectionHttpBasicAuthSetup {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub password: Option<String>,
     /// Always `BASIC_AUTH`.
-    #[serde(rename = "type")]
+    #[serde(
+        rename = "type",
+        deserialize_with = "FlowsVaultConnectionHttpBasicAuthSetup::constant_type"
+    )]
     pub type_: String,
     /// The `username` field.
     pub username: String,
@@ -799,6 +1180,14 @@ impl fmt::Debug for FlowsVaultConnectionHttpBasicAuthSetup {
             .field("username", &self.username)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl FlowsVaultConnectionHttpBasicAuthSetup {
+    fn constant_type<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "BASIC_AUTH")
     }
 }
 
@@ -849,7 +1238,10 @@ pub struct FlowsVaultConnectionHttpOauthClientCredentialsSetup {
     /// The `token_endpoint` field.
     pub token_endpoint: String,
     /// Always `OAUTH_CLIENT_CREDENTIALS`.
-    #[serde(rename = "type")]
+    #[serde(
+        rename = "type",
+        deserialize_with = "FlowsVaultConnectionHttpOauthClientCredentialsSetup::constant_type"
+    )]
     pub type_: String,
     /// Fields this version does not model, kept as received.
     #[serde(flatten, deserialize_with = "extra")]
@@ -868,6 +1260,14 @@ impl fmt::Debug for FlowsVaultConnectionHttpOauthClientCredentialsSetup {
             .field("type_", &self.type_)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl FlowsVaultConnectionHttpOauthClientCredentialsSetup {
+    fn constant_type<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "OAUTH_CLIENT_CREDENTIALS")
     }
 }
 
@@ -991,6 +1391,7 @@ impl fmt::Debug for FlowsVaultConnectionSummary {
 #[non_exhaustive]
 pub struct ForbiddenSchema {
     /// Always `Forbidden`.
+    #[serde(deserialize_with = "ForbiddenSchema::constant_error")]
     pub error: String,
     /// The `message` field.
     pub message: String,
@@ -1010,6 +1411,14 @@ impl fmt::Debug for ForbiddenSchema {
             .field("status_code", &self.status_code)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl ForbiddenSchema {
+    fn constant_error<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "Forbidden")
     }
 }
 
@@ -1036,22 +1445,19 @@ pub enum FormBlock {
 
 impl<'de> Deserialize<'de> for FormBlock {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        const SHAPES: &[Shape] = &[Shape::Object {
-            consts: &[],
-            required: &[],
-        }];
-        let value = Value::deserialize(deserializer)?;
-        for index in candidates(&value, SHAPES) {
-            let decoded = match index {
-                0 => serde_json::from_value(value.clone()).ok().map(Self::Object),
-                _ => None,
-            };
-            if let Some(decoded) = decoded {
-                return Ok(decoded);
-            }
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Wire {
+            Object(Map<String, Value>),
+            Other(Value),
         }
-        other("FormBlock", &value);
-        Ok(Self::Other(value))
+        Ok(match Wire::deserialize(deserializer)? {
+            Wire::Object(v) => Self::Object(v),
+            Wire::Other(v) => {
+                other("FormBlock", &v);
+                Self::Other(v)
+            }
+        })
     }
 }
 
@@ -1072,6 +1478,7 @@ impl fmt::Debug for FormBlock {
 #[non_exhaustive]
 pub struct FormBlockDivider {
     /// Always `BLOCK`.
+    #[serde(deserialize_with = "FormBlockDivider::constant_category")]
     pub category: String,
     /// The `config` field.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -1091,6 +1498,14 @@ impl fmt::Debug for FormBlockDivider {
             .field("id", &self.id)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl FormBlockDivider {
+    fn constant_category<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "BLOCK")
     }
 }
 
@@ -1133,6 +1548,7 @@ pub type FormBlockDividerConfig = FormFieldLegalConfig;
 #[non_exhaustive]
 pub struct FormBlockHtml {
     /// Always `BLOCK`.
+    #[serde(deserialize_with = "FormBlockHtml::constant_category")]
     pub category: String,
     /// The `config` field.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -1152,6 +1568,14 @@ impl fmt::Debug for FormBlockHtml {
             .field("id", &self.id)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl FormBlockHtml {
+    fn constant_category<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "BLOCK")
     }
 }
 
@@ -1232,6 +1656,7 @@ impl FormBlockHtmlConfig {
 #[non_exhaustive]
 pub struct FormBlockImage {
     /// Always `BLOCK`.
+    #[serde(deserialize_with = "FormBlockImage::constant_category")]
     pub category: String,
     /// The `config` field.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -1251,6 +1676,14 @@ impl fmt::Debug for FormBlockImage {
             .field("id", &self.id)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl FormBlockImage {
+    fn constant_category<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "BLOCK")
     }
 }
 
@@ -1359,6 +1792,7 @@ string_enum! {
 #[non_exhaustive]
 pub struct FormBlockJumpButton {
     /// Always `BLOCK`.
+    #[serde(deserialize_with = "FormBlockJumpButton::constant_category")]
     pub category: String,
     /// The `config` field.
     pub config: FormBlockJumpButtonConfig,
@@ -1377,6 +1811,14 @@ impl fmt::Debug for FormBlockJumpButton {
             .field("id", &self.id)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl FormBlockJumpButton {
+    fn constant_category<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "BLOCK")
     }
 }
 
@@ -1505,6 +1947,7 @@ impl FormBlockJumpButtonConfigStyle {
 #[non_exhaustive]
 pub struct FormBlockNextButton {
     /// Always `BLOCK`.
+    #[serde(deserialize_with = "FormBlockNextButton::constant_category")]
     pub category: String,
     /// The `config` field.
     pub config: FormBlockNextButtonConfig,
@@ -1523,6 +1966,14 @@ impl fmt::Debug for FormBlockNextButton {
             .field("id", &self.id)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl FormBlockNextButton {
+    fn constant_category<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "BLOCK")
     }
 }
 
@@ -1603,6 +2054,7 @@ pub type FormBlockPreviousButtonConfig = FormBlockNextButtonConfig;
 #[non_exhaustive]
 pub struct FormBlockResendButton {
     /// Always `BLOCK`.
+    #[serde(deserialize_with = "FormBlockResendButton::constant_category")]
     pub category: String,
     /// The `config` field.
     pub config: FormBlockResendButtonConfig,
@@ -1621,6 +2073,14 @@ impl fmt::Debug for FormBlockResendButton {
             .field("id", &self.id)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl FormBlockResendButton {
+    fn constant_category<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "BLOCK")
     }
 }
 
@@ -1832,136 +2292,23 @@ pub enum FormComponent {
 
 impl<'de> Deserialize<'de> for FormComponent {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        const SHAPES: &[Shape] = &[
-            Shape::OneOf(&[
-                Shape::Object {
-                    consts: &[],
-                    required: &[],
-                },
-                Shape::Object {
-                    consts: &[],
-                    required: &[],
-                },
-                Shape::Object {
-                    consts: &[],
-                    required: &[],
-                },
-                Shape::Object {
-                    consts: &[],
-                    required: &[],
-                },
-                Shape::Object {
-                    consts: &[],
-                    required: &[],
-                },
-                Shape::Object {
-                    consts: &[],
-                    required: &[],
-                },
-                Shape::Object {
-                    consts: &[],
-                    required: &[],
-                },
-                Shape::Object {
-                    consts: &[],
-                    required: &[],
-                },
-            ]),
-            Shape::OneOf(&[
-                Shape::Object {
-                    consts: &[],
-                    required: &[],
-                },
-                Shape::Object {
-                    consts: &[],
-                    required: &[],
-                },
-                Shape::Object {
-                    consts: &[],
-                    required: &[],
-                },
-            ]),
-            Shape::OneOf(&[
-                Shape::Object {
-                    consts: &[],
-                    required: &[],
-                },
-                Shape::Object {
-                    consts: &[],
-                    required: &[],
-                },
-                Shape::Object {
-                    consts: &[],
-                    required: &[],
-                },
-                Shape::Object {
-                    consts: &[],
-                    required: &[],
-                },
-                Shape::Object {
-                    consts: &[],
-                    required: &[],
-                },
-                Shape::Object {
-                    consts: &[],
-                    required: &[],
-                },
-                Shape::Object {
-                    consts: &[],
-                    required: &[],
-                },
-                Shape::Object {
-                    consts: &[],
-                    required: &[],
-                },
-                Shape::Object {
-                    consts: &[],
-                    required: &[],
-                },
-                Shape::Object {
-                    consts: &[],
-                    required: &[],
-                },
-                Shape::Object {
-                    consts: &[],
-                    required: &[],
-                },
-                Shape::Object {
-                    consts: &[],
-                    required: &[],
-                },
-                Shape::Object {
-                    consts: &[],
-                    required: &[],
-                },
-                Shape::Object {
-                    consts: &[],
-                    required: &[],
-                },
-                Shape::Object {
-                    consts: &[],
-                    required: &[],
-                },
-                Shape::Object {
-                    consts: &[],
-                    required: &[],
-                },
-            ]),
-        ];
-        let value = Value::deserialize(deserializer)?;
-        for index in candidates(&value, SHAPES) {
-            let decoded = match index {
-                0 => serde_json::from_value(value.clone()).ok().map(Self::Block),
-                1 => serde_json::from_value(value.clone()).ok().map(Self::Widget),
-                2 => serde_json::from_value(value.clone()).ok().map(Self::Field),
-                _ => None,
-            };
-            if let Some(decoded) = decoded {
-                return Ok(decoded);
-            }
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Wire {
+            Block(FormBlock),
+            Widget(FormWidget),
+            Field(FormField),
+            Other(Value),
         }
-        other("FormComponent", &value);
-        Ok(Self::Other(value))
+        Ok(match Wire::deserialize(deserializer)? {
+            Wire::Block(v) => Self::Block(v),
+            Wire::Widget(v) => Self::Widget(v),
+            Wire::Field(v) => Self::Field(v),
+            Wire::Other(v) => {
+                other("FormComponent", &v);
+                Self::Other(v)
+            }
+        })
     }
 }
 
@@ -2195,22 +2542,19 @@ pub enum FormField {
 
 impl<'de> Deserialize<'de> for FormField {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        const SHAPES: &[Shape] = &[Shape::Object {
-            consts: &[],
-            required: &[],
-        }];
-        let value = Value::deserialize(deserializer)?;
-        for index in candidates(&value, SHAPES) {
-            let decoded = match index {
-                0 => serde_json::from_value(value.clone()).ok().map(Self::Object),
-                _ => None,
-            };
-            if let Some(decoded) = decoded {
-                return Ok(decoded);
-            }
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Wire {
+            Object(Map<String, Value>),
+            Other(Value),
         }
-        other("FormField", &value);
-        Ok(Self::Other(value))
+        Ok(match Wire::deserialize(deserializer)? {
+            Wire::Object(v) => Self::Object(v),
+            Wire::Other(v) => {
+                other("FormField", &v);
+                Self::Other(v)
+            }
+        })
     }
 }
 
@@ -2231,6 +2575,7 @@ impl fmt::Debug for FormField {
 #[non_exhaustive]
 pub struct FormFieldBoolean {
     /// Always `FIELD`.
+    #[serde(deserialize_with = "FormFieldBoolean::constant_category")]
     pub category: String,
     /// The `config` field.
     pub config: FormFieldBooleanConfig,
@@ -2265,6 +2610,14 @@ impl fmt::Debug for FormFieldBoolean {
             .field("sensitive", &self.sensitive)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl FormFieldBoolean {
+    fn constant_category<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "FIELD")
     }
 }
 
@@ -2428,6 +2781,7 @@ impl FormFieldBooleanConfigOptions {
 #[non_exhaustive]
 pub struct FormFieldCards {
     /// Always `FIELD`.
+    #[serde(deserialize_with = "FormFieldCards::constant_category")]
     pub category: String,
     /// The `config` field.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -2463,6 +2817,14 @@ impl fmt::Debug for FormFieldCards {
             .field("sensitive", &self.sensitive)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl FormFieldCards {
+    fn constant_category<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "FIELD")
     }
 }
 
@@ -2641,447 +3003,3 @@ impl FormFieldCardsConfigOption {
         self
     }
 }
-
-/// The `FormFieldChoice` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FormFieldChoice {
-    /// Always `FIELD`.
-    pub category: String,
-    /// The `config` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub config: Option<FormFieldChoiceConfig>,
-    /// The `hint` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub hint: Option<String>,
-    /// The `id` field.
-    pub id: String,
-    /// The `label` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub label: Option<String>,
-    /// The `required` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub required: Option<bool>,
-    /// The `sensitive` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sensitive: Option<bool>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for FormFieldChoice {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FormFieldChoice")
-            .field("category", &self.category)
-            .field("config", &self.config)
-            .field("hint", &self.hint)
-            .field("id", &self.id)
-            .field("label", &self.label)
-            .field("required", &self.required)
-            .field("sensitive", &self.sensitive)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl FormFieldChoice {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(id: impl Into<String>) -> Self {
-        Self {
-            category: "FIELD".to_owned(),
-            config: None,
-            hint: None,
-            id: id.into(),
-            label: None,
-            required: None,
-            sensitive: None,
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `config`.
-    pub fn config(mut self, value: impl Into<FormFieldChoiceConfig>) -> Self {
-        self.config = Some(value.into());
-        self
-    }
-
-    /// Sets `hint`.
-    pub fn hint(mut self, value: impl Into<String>) -> Self {
-        self.hint = Some(value.into());
-        self
-    }
-
-    /// Sets `label`.
-    pub fn label(mut self, value: impl Into<String>) -> Self {
-        self.label = Some(value.into());
-        self
-    }
-
-    /// Sets `required`.
-    pub fn required(mut self, value: impl Into<bool>) -> Self {
-        self.required = Some(value.into());
-        self
-    }
-
-    /// Sets `sensitive`.
-    pub fn sensitive(mut self, value: impl Into<bool>) -> Self {
-        self.sensitive = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `FormFieldChoiceConfig` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FormFieldChoiceConfig {
-    /// The `allow_other` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub allow_other: Option<FormFieldChoiceConfigAllowOther>,
-    /// The `default_value` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub default_value: Option<Value>,
-    /// The `multiple` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub multiple: Option<bool>,
-    /// The `options` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub options: Option<Vec<FormFieldChoiceConfigOption>>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for FormFieldChoiceConfig {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FormFieldChoiceConfig")
-            .field("allow_other", &self.allow_other)
-            .field("default_value", &Keys(&self.default_value))
-            .field("multiple", &self.multiple)
-            .field("options", &self.options)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl FormFieldChoiceConfig {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `allow_other`.
-    pub fn allow_other(mut self, value: impl Into<FormFieldChoiceConfigAllowOther>) -> Self {
-        self.allow_other = Some(value.into());
-        self
-    }
-
-    /// Sets `default_value`.
-    pub fn default_value(mut self, value: impl Into<Value>) -> Self {
-        self.default_value = Some(value.into());
-        self
-    }
-
-    /// Sets `multiple`.
-    pub fn multiple(mut self, value: impl Into<bool>) -> Self {
-        self.multiple = Some(value.into());
-        self
-    }
-
-    /// Sets `options`.
-    pub fn options(mut self, value: impl Into<Vec<FormFieldChoiceConfigOption>>) -> Self {
-        self.options = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `FormFieldChoiceConfigAllowOther` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FormFieldChoiceConfigAllowOther {
-    /// The `enabled` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub enabled: Option<bool>,
-    /// The `label` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub label: Option<String>,
-    /// The `placeholder` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub placeholder: Option<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for FormFieldChoiceConfigAllowOther {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FormFieldChoiceConfigAllowOther")
-            .field("enabled", &self.enabled)
-            .field("label", &self.label)
-            .field("placeholder", &self.placeholder)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl FormFieldChoiceConfigAllowOther {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `enabled`.
-    pub fn enabled(mut self, value: impl Into<bool>) -> Self {
-        self.enabled = Some(value.into());
-        self
-    }
-
-    /// Sets `label`.
-    pub fn label(mut self, value: impl Into<String>) -> Self {
-        self.label = Some(value.into());
-        self
-    }
-
-    /// Sets `placeholder`.
-    pub fn placeholder(mut self, value: impl Into<String>) -> Self {
-        self.placeholder = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `FormFieldChoiceConfigAllowOtherEnabledTrueEnum` schema.
-pub type FormFieldChoiceConfigAllowOtherEnabledTrueEnum = bool;
-
-/// The `FormFieldChoiceConfigOption` object.
-///
-/// Also named [`FormFieldDropdownConfigOption`] (identical schemas).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FormFieldChoiceConfigOption {
-    /// The `label` field.
-    pub label: String,
-    /// The `value` field.
-    pub value: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for FormFieldChoiceConfigOption {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FormFieldChoiceConfigOption")
-            .field("label", &self.label)
-            .field("value", &self.value)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl FormFieldChoiceConfigOption {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(label: impl Into<String>, value: impl Into<String>) -> Self {
-        Self {
-            label: label.into(),
-            value: value.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `FormFieldCustom` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FormFieldCustom {
-    /// Always `FIELD`.
-    pub category: String,
-    /// The `config` field.
-    pub config: FormFieldCustomConfig,
-    /// The `hint` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub hint: Option<String>,
-    /// The `id` field.
-    pub id: String,
-    /// The `label` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub label: Option<String>,
-    /// The `required` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub required: Option<bool>,
-    /// The `sensitive` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sensitive: Option<bool>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for FormFieldCustom {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FormFieldCustom")
-            .field("category", &self.category)
-            .field("config", &self.config)
-            .field("hint", &self.hint)
-            .field("id", &self.id)
-            .field("label", &self.label)
-            .field("required", &self.required)
-            .field("sensitive", &self.sensitive)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl FormFieldCustom {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(config: impl Into<FormFieldCustomConfig>, id: impl Into<String>) -> Self {
-        Self {
-            category: "FIELD".to_owned(),
-            config: config.into(),
-            hint: None,
-            id: id.into(),
-            label: None,
-            required: None,
-            sensitive: None,
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `hint`.
-    pub fn hint(mut self, value: impl Into<String>) -> Self {
-        self.hint = Some(value.into());
-        self
-    }
-
-    /// Sets `label`.
-    pub fn label(mut self, value: impl Into<String>) -> Self {
-        self.label = Some(value.into());
-        self
-    }
-
-    /// Sets `required`.
-    pub fn required(mut self, value: impl Into<bool>) -> Self {
-        self.required = Some(value.into());
-        self
-    }
-
-    /// Sets `sensitive`.
-    pub fn sensitive(mut self, value: impl Into<bool>) -> Self {
-        self.sensitive = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `FormFieldCustomConfig` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FormFieldCustomConfig {
-    /// The `code` field.
-    pub code: String,
-    /// The `css` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub css: Option<String>,
-    /// The `params` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub params: Option<BTreeMap<String, String>>,
-    /// The `schema` field.
-    pub schema: Map<String, Value>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for FormFieldCustomConfig {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FormFieldCustomConfig")
-            .field("code", &self.code)
-            .field("css", &self.css)
-            .field("params", &Keys(&self.params))
-            .field("schema", &Keys(&self.schema))
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl FormFieldCustomConfig {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(code: impl Into<String>, schema: impl Into<Map<String, Value>>) -> Self {
-        Self {
-            code: code.into(),
-            css: None,
-            params: None,
-            schema: schema.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `css`.
-    pub fn css(mut self, value: impl Into<String>) -> Self {
-        self.css = Some(value.into());
-        self
-    }
-
-    /// Sets `params`.
-    pub fn params(mut self, value: impl Into<BTreeMap<String, String>>) -> Self {
-        self.params = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `FormFieldCustomConfigParams` schema.
-pub type FormFieldCustomConfigParams = BTreeMap<String, String>;
-
-/// The `FormFieldCustomConfigSchema` schema.
-pub type FormFieldCustomConfigSchema = Map<String, Value>;

@@ -10,8 +10,470 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::*;
-use crate::model_support::{Keys, REDACTED, Shape, candidates, extra, other, string_enum};
+use crate::model_support::{Keys, REDACTED, constant, extra, other, string_enum};
 use crate::patch::Patch;
+
+/// The `FormFieldChoice` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct FormFieldChoice {
+    /// Always `FIELD`.
+    #[serde(deserialize_with = "FormFieldChoice::constant_category")]
+    pub category: String,
+    /// The `config` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub config: Option<FormFieldChoiceConfig>,
+    /// The `hint` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hint: Option<String>,
+    /// The `id` field.
+    pub id: String,
+    /// The `label` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
+    /// The `required` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub required: Option<bool>,
+    /// The `sensitive` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sensitive: Option<bool>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for FormFieldChoice {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FormFieldChoice")
+            .field("category", &self.category)
+            .field("config", &self.config)
+            .field("hint", &self.hint)
+            .field("id", &self.id)
+            .field("label", &self.label)
+            .field("required", &self.required)
+            .field("sensitive", &self.sensitive)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl FormFieldChoice {
+    fn constant_category<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "FIELD")
+    }
+}
+
+impl FormFieldChoice {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(id: impl Into<String>) -> Self {
+        Self {
+            category: "FIELD".to_owned(),
+            config: None,
+            hint: None,
+            id: id.into(),
+            label: None,
+            required: None,
+            sensitive: None,
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets `config`.
+    pub fn config(mut self, value: impl Into<FormFieldChoiceConfig>) -> Self {
+        self.config = Some(value.into());
+        self
+    }
+
+    /// Sets `hint`.
+    pub fn hint(mut self, value: impl Into<String>) -> Self {
+        self.hint = Some(value.into());
+        self
+    }
+
+    /// Sets `label`.
+    pub fn label(mut self, value: impl Into<String>) -> Self {
+        self.label = Some(value.into());
+        self
+    }
+
+    /// Sets `required`.
+    pub fn required(mut self, value: impl Into<bool>) -> Self {
+        self.required = Some(value.into());
+        self
+    }
+
+    /// Sets `sensitive`.
+    pub fn sensitive(mut self, value: impl Into<bool>) -> Self {
+        self.sensitive = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+/// The `FormFieldChoiceConfig` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new()` and the setters.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct FormFieldChoiceConfig {
+    /// The `allow_other` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allow_other: Option<FormFieldChoiceConfigAllowOther>,
+    /// The `default_value` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default_value: Option<Value>,
+    /// The `multiple` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub multiple: Option<bool>,
+    /// The `options` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub options: Option<Vec<FormFieldChoiceConfigOption>>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for FormFieldChoiceConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FormFieldChoiceConfig")
+            .field("allow_other", &self.allow_other)
+            .field("default_value", &Keys(&self.default_value))
+            .field("multiple", &self.multiple)
+            .field("options", &self.options)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl FormFieldChoiceConfig {
+    /// An empty value; set fields with the setters.
+    pub fn new() -> Self {
+        <Self as Default>::default()
+    }
+
+    /// Sets `allow_other`.
+    pub fn allow_other(mut self, value: impl Into<FormFieldChoiceConfigAllowOther>) -> Self {
+        self.allow_other = Some(value.into());
+        self
+    }
+
+    /// Sets `default_value`.
+    pub fn default_value(mut self, value: impl Into<Value>) -> Self {
+        self.default_value = Some(value.into());
+        self
+    }
+
+    /// Sets `multiple`.
+    pub fn multiple(mut self, value: impl Into<bool>) -> Self {
+        self.multiple = Some(value.into());
+        self
+    }
+
+    /// Sets `options`.
+    pub fn options(mut self, value: impl Into<Vec<FormFieldChoiceConfigOption>>) -> Self {
+        self.options = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+/// The `FormFieldChoiceConfigAllowOther` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new()` and the setters.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct FormFieldChoiceConfigAllowOther {
+    /// The `enabled` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enabled: Option<bool>,
+    /// The `label` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
+    /// The `placeholder` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub placeholder: Option<String>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for FormFieldChoiceConfigAllowOther {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FormFieldChoiceConfigAllowOther")
+            .field("enabled", &self.enabled)
+            .field("label", &self.label)
+            .field("placeholder", &self.placeholder)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl FormFieldChoiceConfigAllowOther {
+    /// An empty value; set fields with the setters.
+    pub fn new() -> Self {
+        <Self as Default>::default()
+    }
+
+    /// Sets `enabled`.
+    pub fn enabled(mut self, value: impl Into<bool>) -> Self {
+        self.enabled = Some(value.into());
+        self
+    }
+
+    /// Sets `label`.
+    pub fn label(mut self, value: impl Into<String>) -> Self {
+        self.label = Some(value.into());
+        self
+    }
+
+    /// Sets `placeholder`.
+    pub fn placeholder(mut self, value: impl Into<String>) -> Self {
+        self.placeholder = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+/// The `FormFieldChoiceConfigAllowOtherEnabledTrueEnum` schema.
+pub type FormFieldChoiceConfigAllowOtherEnabledTrueEnum = bool;
+
+/// The `FormFieldChoiceConfigOption` object.
+///
+/// Also named [`FormFieldDropdownConfigOption`] (identical schemas).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct FormFieldChoiceConfigOption {
+    /// The `label` field.
+    pub label: String,
+    /// The `value` field.
+    pub value: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for FormFieldChoiceConfigOption {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FormFieldChoiceConfigOption")
+            .field("label", &self.label)
+            .field("value", &self.value)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl FormFieldChoiceConfigOption {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(label: impl Into<String>, value: impl Into<String>) -> Self {
+        Self {
+            label: label.into(),
+            value: value.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+/// The `FormFieldCustom` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct FormFieldCustom {
+    /// Always `FIELD`.
+    #[serde(deserialize_with = "FormFieldCustom::constant_category")]
+    pub category: String,
+    /// The `config` field.
+    pub config: FormFieldCustomConfig,
+    /// The `hint` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hint: Option<String>,
+    /// The `id` field.
+    pub id: String,
+    /// The `label` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
+    /// The `required` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub required: Option<bool>,
+    /// The `sensitive` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sensitive: Option<bool>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for FormFieldCustom {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FormFieldCustom")
+            .field("category", &self.category)
+            .field("config", &self.config)
+            .field("hint", &self.hint)
+            .field("id", &self.id)
+            .field("label", &self.label)
+            .field("required", &self.required)
+            .field("sensitive", &self.sensitive)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl FormFieldCustom {
+    fn constant_category<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "FIELD")
+    }
+}
+
+impl FormFieldCustom {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(config: impl Into<FormFieldCustomConfig>, id: impl Into<String>) -> Self {
+        Self {
+            category: "FIELD".to_owned(),
+            config: config.into(),
+            hint: None,
+            id: id.into(),
+            label: None,
+            required: None,
+            sensitive: None,
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets `hint`.
+    pub fn hint(mut self, value: impl Into<String>) -> Self {
+        self.hint = Some(value.into());
+        self
+    }
+
+    /// Sets `label`.
+    pub fn label(mut self, value: impl Into<String>) -> Self {
+        self.label = Some(value.into());
+        self
+    }
+
+    /// Sets `required`.
+    pub fn required(mut self, value: impl Into<bool>) -> Self {
+        self.required = Some(value.into());
+        self
+    }
+
+    /// Sets `sensitive`.
+    pub fn sensitive(mut self, value: impl Into<bool>) -> Self {
+        self.sensitive = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+/// The `FormFieldCustomConfig` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct FormFieldCustomConfig {
+    /// The `code` field.
+    pub code: String,
+    /// The `css` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub css: Option<String>,
+    /// The `params` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub params: Option<BTreeMap<String, String>>,
+    /// The `schema` field.
+    pub schema: Map<String, Value>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for FormFieldCustomConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FormFieldCustomConfig")
+            .field("code", &self.code)
+            .field("css", &self.css)
+            .field("params", &Keys(&self.params))
+            .field("schema", &Keys(&self.schema))
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl FormFieldCustomConfig {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(code: impl Into<String>, schema: impl Into<Map<String, Value>>) -> Self {
+        Self {
+            code: code.into(),
+            css: None,
+            params: None,
+            schema: schema.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets `css`.
+    pub fn css(mut self, value: impl Into<String>) -> Self {
+        self.css = Some(value.into());
+        self
+    }
+
+    /// Sets `params`.
+    pub fn params(mut self, value: impl Into<BTreeMap<String, String>>) -> Self {
+        self.params = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+/// The `FormFieldCustomConfigParams` schema.
+pub type FormFieldCustomConfigParams = BTreeMap<String, String>;
+
+/// The `FormFieldCustomConfigSchema` schema.
+pub type FormFieldCustomConfigSchema = Map<String, Value>;
 
 /// The `FormFieldDate` object.
 ///
@@ -21,6 +483,7 @@ use crate::patch::Patch;
 #[non_exhaustive]
 pub struct FormFieldDate {
     /// Always `FIELD`.
+    #[serde(deserialize_with = "FormFieldDate::constant_category")]
     pub category: String,
     /// The `config` field.
     pub config: FormFieldDateConfig,
@@ -55,6 +518,14 @@ impl fmt::Debug for FormFieldDate {
             .field("sensitive", &self.sensitive)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl FormFieldDate {
+    fn constant_category<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "FIELD")
     }
 }
 
@@ -175,6 +646,7 @@ string_enum! {
 #[non_exhaustive]
 pub struct FormFieldDropdown {
     /// Always `FIELD`.
+    #[serde(deserialize_with = "FormFieldDropdown::constant_category")]
     pub category: String,
     /// The `config` field.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -210,6 +682,14 @@ impl fmt::Debug for FormFieldDropdown {
             .field("sensitive", &self.sensitive)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl FormFieldDropdown {
+    fn constant_category<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "FIELD")
     }
 }
 
@@ -361,6 +841,7 @@ pub type FormFieldEmailConfig = FormFieldUrlConfig;
 #[non_exhaustive]
 pub struct FormFieldFile {
     /// Always `FIELD`.
+    #[serde(deserialize_with = "FormFieldFile::constant_category")]
     pub category: String,
     /// The `config` field.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -396,6 +877,14 @@ impl fmt::Debug for FormFieldFile {
             .field("sensitive", &self.sensitive)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl FormFieldFile {
+    fn constant_category<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "FIELD")
     }
 }
 
@@ -618,6 +1107,7 @@ string_enum! {
 #[non_exhaustive]
 pub struct FormFieldLegal {
     /// Always `FIELD`.
+    #[serde(deserialize_with = "FormFieldLegal::constant_category")]
     pub category: String,
     /// The `config` field.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -653,6 +1143,14 @@ impl fmt::Debug for FormFieldLegal {
             .field("sensitive", &self.sensitive)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl FormFieldLegal {
+    fn constant_category<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "FIELD")
     }
 }
 
@@ -761,6 +1259,7 @@ impl FormFieldLegalConfig {
 #[non_exhaustive]
 pub struct FormFieldNumber {
     /// Always `FIELD`.
+    #[serde(deserialize_with = "FormFieldNumber::constant_category")]
     pub category: String,
     /// The `config` field.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -796,6 +1295,14 @@ impl fmt::Debug for FormFieldNumber {
             .field("sensitive", &self.sensitive)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl FormFieldNumber {
+    fn constant_category<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "FIELD")
     }
 }
 
@@ -932,6 +1439,7 @@ impl FormFieldNumberConfig {
 #[non_exhaustive]
 pub struct FormFieldPassword {
     /// Always `FIELD`.
+    #[serde(deserialize_with = "FormFieldPassword::constant_category")]
     pub category: String,
     /// The `config` field.
     pub config: FormFieldPasswordConfig,
@@ -966,6 +1474,14 @@ impl fmt::Debug for FormFieldPassword {
             .field("sensitive", &self.sensitive)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl FormFieldPassword {
+    fn constant_category<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "FIELD")
     }
 }
 
@@ -1142,6 +1658,7 @@ string_enum! {
 #[non_exhaustive]
 pub struct FormFieldPayment {
     /// Always `FIELD`.
+    #[serde(deserialize_with = "FormFieldPayment::constant_category")]
     pub category: String,
     /// The `config` field.
     pub config: FormFieldPaymentConfig,
@@ -1176,6 +1693,14 @@ impl fmt::Debug for FormFieldPayment {
             .field("sensitive", &self.sensitive)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl FormFieldPayment {
+    fn constant_category<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "FIELD")
     }
 }
 
@@ -1319,22 +1844,19 @@ pub enum FormFieldPaymentConfigCharge {
 
 impl<'de> Deserialize<'de> for FormFieldPaymentConfigCharge {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        const SHAPES: &[Shape] = &[Shape::Object {
-            consts: &[],
-            required: &[],
-        }];
-        let value = Value::deserialize(deserializer)?;
-        for index in candidates(&value, SHAPES) {
-            let decoded = match index {
-                0 => serde_json::from_value(value.clone()).ok().map(Self::Object),
-                _ => None,
-            };
-            if let Some(decoded) = decoded {
-                return Ok(decoded);
-            }
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Wire {
+            Object(Map<String, Value>),
+            Other(Value),
         }
-        other("FormFieldPaymentConfigCharge", &value);
-        Ok(Self::Other(value))
+        Ok(match Wire::deserialize(deserializer)? {
+            Wire::Object(v) => Self::Object(v),
+            Wire::Other(v) => {
+                other("FormFieldPaymentConfigCharge", &v);
+                Self::Other(v)
+            }
+        })
     }
 }
 
@@ -1710,6 +2232,7 @@ pub type FormFieldPaymentConfigSubscription = Map<String, Value>;
 #[non_exhaustive]
 pub struct FormFieldSocial {
     /// Always `FIELD`.
+    #[serde(deserialize_with = "FormFieldSocial::constant_category")]
     pub category: String,
     /// The `config` field.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -1745,6 +2268,14 @@ impl fmt::Debug for FormFieldSocial {
             .field("sensitive", &self.sensitive)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl FormFieldSocial {
+    fn constant_category<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "FIELD")
     }
 }
 
@@ -1813,6 +2344,7 @@ pub type FormFieldSocialConfig = ClientAddonOag;
 #[non_exhaustive]
 pub struct FormFieldTel {
     /// Always `FIELD`.
+    #[serde(deserialize_with = "FormFieldTel::constant_category")]
     pub category: String,
     /// The `config` field.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -1848,6 +2380,14 @@ impl fmt::Debug for FormFieldTel {
             .field("sensitive", &self.sensitive)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl FormFieldTel {
+    fn constant_category<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "FIELD")
     }
 }
 
@@ -2047,6 +2587,7 @@ impl FormFieldTelConfigStrings {
 #[non_exhaustive]
 pub struct FormFieldText {
     /// Always `FIELD`.
+    #[serde(deserialize_with = "FormFieldText::constant_category")]
     pub category: String,
     /// The `config` field.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -2082,6 +2623,14 @@ impl fmt::Debug for FormFieldText {
             .field("sensitive", &self.sensitive)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl FormFieldText {
+    fn constant_category<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "FIELD")
     }
 }
 
@@ -2358,6 +2907,7 @@ string_enum! {
 #[non_exhaustive]
 pub struct FormFieldUrl {
     /// Always `FIELD`.
+    #[serde(deserialize_with = "FormFieldUrl::constant_category")]
     pub category: String,
     /// The `config` field.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -2393,6 +2943,14 @@ impl fmt::Debug for FormFieldUrl {
             .field("sensitive", &self.sensitive)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl FormFieldUrl {
+    fn constant_category<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "FIELD")
     }
 }
 
@@ -2558,576 +3116,6 @@ impl FormFlow {
     /// Sets `coordinates`.
     pub fn coordinates(mut self, value: impl Into<FormNodeCoordinates>) -> Self {
         self.coordinates = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `FormFlowConfig` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FormFlowConfig {
-    /// The `flow_id` field.
-    pub flow_id: String,
-    /// The `next_node` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub next_node: Option<FormNodePointer>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for FormFlowConfig {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FormFlowConfig")
-            .field("flow_id", &self.flow_id)
-            .field("next_node", &self.next_node)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl FormFlowConfig {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(flow_id: impl Into<String>) -> Self {
-        Self {
-            flow_id: flow_id.into(),
-            next_node: None,
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `next_node`.
-    pub fn next_node(mut self, value: impl Into<FormNodePointer>) -> Self {
-        self.next_node = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `FormHiddenField` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FormHiddenField {
-    /// The `key` field.
-    pub key: String,
-    /// The `value` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub value: Option<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for FormHiddenField {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FormHiddenField")
-            .field("key", &self.key)
-            .field("value", &self.value)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl FormHiddenField {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(key: impl Into<String>) -> Self {
-        Self {
-            key: key.into(),
-            value: None,
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `value`.
-    pub fn value(mut self, value: impl Into<String>) -> Self {
-        self.value = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `FormLanguages` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FormLanguages {
-    /// The `default` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub default: Option<String>,
-    /// The `primary` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub primary: Option<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for FormLanguages {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FormLanguages")
-            .field("default", &self.default)
-            .field("primary", &self.primary)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl FormLanguages {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `default`.
-    pub fn set_default(mut self, value: impl Into<String>) -> Self {
-        self.default = Some(value.into());
-        self
-    }
-
-    /// Sets `primary`.
-    pub fn primary(mut self, value: impl Into<String>) -> Self {
-        self.primary = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `FormLanguagesNullable` schema.
-pub type FormLanguagesNullable = FormLanguages;
-
-/// The `FormMessages` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FormMessages {
-    /// The `custom` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub custom: Option<BTreeMap<String, String>>,
-    /// The `errors` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub errors: Option<BTreeMap<String, String>>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for FormMessages {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FormMessages")
-            .field("custom", &Keys(&self.custom))
-            .field("errors", &Keys(&self.errors))
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl FormMessages {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `custom`.
-    pub fn custom(mut self, value: impl Into<BTreeMap<String, String>>) -> Self {
-        self.custom = Some(value.into());
-        self
-    }
-
-    /// Sets `errors`.
-    pub fn errors(mut self, value: impl Into<BTreeMap<String, String>>) -> Self {
-        self.errors = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `FormMessagesCustom` schema.
-pub type FormMessagesCustom = BTreeMap<String, String>;
-
-/// The `FormMessagesError` schema.
-pub type FormMessagesError = BTreeMap<String, String>;
-
-/// The `FormMessagesNullable` schema.
-pub type FormMessagesNullable = FormMessages;
-
-/// One of the shapes of `FormNode`.
-///
-/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
-#[derive(Clone, PartialEq, Serialize)]
-#[serde(untagged)]
-#[non_exhaustive]
-pub enum FormNode {
-    /// The `Map<String, Value>` shape.
-    Object(Map<String, Value>),
-    /// JSON this version cannot tell apart, kept as received.
-    Other(Value),
-}
-
-impl<'de> Deserialize<'de> for FormNode {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        const SHAPES: &[Shape] = &[Shape::Object {
-            consts: &[],
-            required: &[],
-        }];
-        let value = Value::deserialize(deserializer)?;
-        for index in candidates(&value, SHAPES) {
-            let decoded = match index {
-                0 => serde_json::from_value(value.clone()).ok().map(Self::Object),
-                _ => None,
-            };
-            if let Some(decoded) = decoded {
-                return Ok(decoded);
-            }
-        }
-        other("FormNode", &value);
-        Ok(Self::Other(value))
-    }
-}
-
-impl fmt::Debug for FormNode {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Object(v) => f.debug_tuple("Object").field(&Keys(v)).finish(),
-            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
-        }
-    }
-}
-
-/// The `FormNodeCoordinates` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FormNodeCoordinates {
-    /// The `x` field.
-    pub x: i64,
-    /// The `y` field.
-    pub y: i64,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for FormNodeCoordinates {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FormNodeCoordinates")
-            .field("x", &self.x)
-            .field("y", &self.y)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl FormNodeCoordinates {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(x: impl Into<i64>, y: impl Into<i64>) -> Self {
-        Self {
-            x: x.into(),
-            y: y.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `FormNodeList` schema.
-pub type FormNodeList = Vec<FormNode>;
-
-/// The `FormNodeListNullable` schema.
-pub type FormNodeListNullable = Vec<FormNode>;
-
-/// One of the shapes of `FormNodePointer`.
-///
-/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
-#[derive(Clone, PartialEq, Serialize)]
-#[serde(untagged)]
-#[non_exhaustive]
-pub enum FormNodePointer {
-    /// The `String` shape.
-    String(String),
-    /// The `FormEndingNodeId` shape.
-    FormEndingNodeId(FormEndingNodeId),
-    /// JSON this version cannot tell apart, kept as received.
-    Other(Value),
-}
-
-impl<'de> Deserialize<'de> for FormNodePointer {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        const SHAPES: &[Shape] = &[Shape::Str, Shape::Str];
-        let value = Value::deserialize(deserializer)?;
-        for index in candidates(&value, SHAPES) {
-            let decoded = match index {
-                0 => serde_json::from_value(value.clone()).ok().map(Self::String),
-                1 => serde_json::from_value(value.clone())
-                    .ok()
-                    .map(Self::FormEndingNodeId),
-                _ => None,
-            };
-            if let Some(decoded) = decoded {
-                return Ok(decoded);
-            }
-        }
-        other("FormNodePointer", &value);
-        Ok(Self::Other(value))
-    }
-}
-
-impl fmt::Debug for FormNodePointer {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::String(v) => f.debug_tuple("String").field(v).finish(),
-            Self::FormEndingNodeId(v) => f.debug_tuple("FormEndingNodeId").field(v).finish(),
-            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
-        }
-    }
-}
-
-string_enum! {
-    /// The values of `FormNodeTypeFlowConst`.
-    pub enum FormNodeTypeFlowConst {
-        /// `FLOW`
-        Flow = "FLOW",
-    }
-}
-
-string_enum! {
-    /// The values of `FormNodeTypeRouterConst`.
-    pub enum FormNodeTypeRouterConst {
-        /// `ROUTER`
-        Router = "ROUTER",
-    }
-}
-
-string_enum! {
-    /// The values of `FormNodeTypeStepConst`.
-    pub enum FormNodeTypeStepConst {
-        /// `STEP`
-        Step = "STEP",
-    }
-}
-
-/// The `FormRouter` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FormRouter {
-    /// The `alias` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub alias: Option<String>,
-    /// The `config` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub config: Option<FormRouterConfig>,
-    /// The `coordinates` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub coordinates: Option<FormNodeCoordinates>,
-    /// The `id` field.
-    pub id: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for FormRouter {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FormRouter")
-            .field("alias", &self.alias)
-            .field("config", &self.config)
-            .field("coordinates", &self.coordinates)
-            .field("id", &self.id)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl FormRouter {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(id: impl Into<String>) -> Self {
-        Self {
-            alias: None,
-            config: None,
-            coordinates: None,
-            id: id.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `alias`.
-    pub fn alias(mut self, value: impl Into<String>) -> Self {
-        self.alias = Some(value.into());
-        self
-    }
-
-    /// Sets `config`.
-    pub fn config(mut self, value: impl Into<FormRouterConfig>) -> Self {
-        self.config = Some(value.into());
-        self
-    }
-
-    /// Sets `coordinates`.
-    pub fn coordinates(mut self, value: impl Into<FormNodeCoordinates>) -> Self {
-        self.coordinates = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `FormRouterConfig` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FormRouterConfig {
-    /// The `fallback` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub fallback: Option<FormNodePointer>,
-    /// The `rules` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub rules: Option<Vec<FormRouterRule>>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for FormRouterConfig {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FormRouterConfig")
-            .field("fallback", &self.fallback)
-            .field("rules", &self.rules)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl FormRouterConfig {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `fallback`.
-    pub fn fallback(mut self, value: impl Into<FormNodePointer>) -> Self {
-        self.fallback = Some(value.into());
-        self
-    }
-
-    /// Sets `rules`.
-    pub fn rules(mut self, value: impl Into<Vec<FormRouterRule>>) -> Self {
-        self.rules = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `FormRouterRule` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FormRouterRule {
-    /// The `alias` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub alias: Option<String>,
-    /// The `condition` field.
-    pub condition: Value,
-    /// The `id` field.
-    pub id: String,
-    /// The `next_node` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub next_node: Option<FormNodePointer>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for FormRouterRule {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FormRouterRule")
-            .field("alias", &self.alias)
-            .field("condition", &Keys(&self.condition))
-            .field("id", &self.id)
-            .field("next_node", &self.next_node)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl FormRouterRule {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(condition: impl Into<Value>, id: impl Into<String>) -> Self {
-        Self {
-            alias: None,
-            condition: condition.into(),
-            id: id.into(),
-            next_node: None,
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `alias`.
-    pub fn alias(mut self, value: impl Into<String>) -> Self {
-        self.alias = Some(value.into());
-        self
-    }
-
-    /// Sets `next_node`.
-    pub fn next_node(mut self, value: impl Into<FormNodePointer>) -> Self {
-        self.next_node = Some(value.into());
         self
     }
 

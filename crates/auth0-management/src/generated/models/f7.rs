@@ -10,8 +10,574 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::*;
-use crate::model_support::{Keys, REDACTED, Shape, candidates, extra, other, string_enum};
+use crate::model_support::{Keys, REDACTED, constant, extra, other, string_enum};
 use crate::patch::Patch;
+
+/// The `FormFlowConfig` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct FormFlowConfig {
+    /// The `flow_id` field.
+    pub flow_id: String,
+    /// The `next_node` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_node: Option<FormNodePointer>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for FormFlowConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FormFlowConfig")
+            .field("flow_id", &self.flow_id)
+            .field("next_node", &self.next_node)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl FormFlowConfig {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(flow_id: impl Into<String>) -> Self {
+        Self {
+            flow_id: flow_id.into(),
+            next_node: None,
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets `next_node`.
+    pub fn next_node(mut self, value: impl Into<FormNodePointer>) -> Self {
+        self.next_node = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+/// The `FormHiddenField` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct FormHiddenField {
+    /// The `key` field.
+    pub key: String,
+    /// The `value` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for FormHiddenField {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FormHiddenField")
+            .field("key", &self.key)
+            .field("value", &self.value)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl FormHiddenField {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(key: impl Into<String>) -> Self {
+        Self {
+            key: key.into(),
+            value: None,
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets `value`.
+    pub fn value(mut self, value: impl Into<String>) -> Self {
+        self.value = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+/// The `FormLanguages` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new()` and the setters.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct FormLanguages {
+    /// The `default` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default: Option<String>,
+    /// The `primary` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub primary: Option<String>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for FormLanguages {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FormLanguages")
+            .field("default", &self.default)
+            .field("primary", &self.primary)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl FormLanguages {
+    /// An empty value; set fields with the setters.
+    pub fn new() -> Self {
+        <Self as Default>::default()
+    }
+
+    /// Sets `default`.
+    pub fn set_default(mut self, value: impl Into<String>) -> Self {
+        self.default = Some(value.into());
+        self
+    }
+
+    /// Sets `primary`.
+    pub fn primary(mut self, value: impl Into<String>) -> Self {
+        self.primary = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+/// The `FormLanguagesNullable` schema.
+pub type FormLanguagesNullable = FormLanguages;
+
+/// The `FormMessages` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new()` and the setters.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct FormMessages {
+    /// The `custom` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub custom: Option<BTreeMap<String, String>>,
+    /// The `errors` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub errors: Option<BTreeMap<String, String>>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for FormMessages {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FormMessages")
+            .field("custom", &Keys(&self.custom))
+            .field("errors", &Keys(&self.errors))
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl FormMessages {
+    /// An empty value; set fields with the setters.
+    pub fn new() -> Self {
+        <Self as Default>::default()
+    }
+
+    /// Sets `custom`.
+    pub fn custom(mut self, value: impl Into<BTreeMap<String, String>>) -> Self {
+        self.custom = Some(value.into());
+        self
+    }
+
+    /// Sets `errors`.
+    pub fn errors(mut self, value: impl Into<BTreeMap<String, String>>) -> Self {
+        self.errors = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+/// The `FormMessagesCustom` schema.
+pub type FormMessagesCustom = BTreeMap<String, String>;
+
+/// The `FormMessagesError` schema.
+pub type FormMessagesError = BTreeMap<String, String>;
+
+/// The `FormMessagesNullable` schema.
+pub type FormMessagesNullable = FormMessages;
+
+/// One of the shapes of `FormNode`.
+///
+/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
+#[derive(Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+#[non_exhaustive]
+pub enum FormNode {
+    /// The `Map<String, Value>` shape.
+    Object(Map<String, Value>),
+    /// JSON this version cannot tell apart, kept as received.
+    Other(Value),
+}
+
+impl<'de> Deserialize<'de> for FormNode {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Wire {
+            Object(Map<String, Value>),
+            Other(Value),
+        }
+        Ok(match Wire::deserialize(deserializer)? {
+            Wire::Object(v) => Self::Object(v),
+            Wire::Other(v) => {
+                other("FormNode", &v);
+                Self::Other(v)
+            }
+        })
+    }
+}
+
+impl fmt::Debug for FormNode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Object(v) => f.debug_tuple("Object").field(&Keys(v)).finish(),
+            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
+        }
+    }
+}
+
+/// The `FormNodeCoordinates` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct FormNodeCoordinates {
+    /// The `x` field.
+    pub x: i64,
+    /// The `y` field.
+    pub y: i64,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for FormNodeCoordinates {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FormNodeCoordinates")
+            .field("x", &self.x)
+            .field("y", &self.y)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl FormNodeCoordinates {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(x: impl Into<i64>, y: impl Into<i64>) -> Self {
+        Self {
+            x: x.into(),
+            y: y.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+/// The `FormNodeList` schema.
+pub type FormNodeList = Vec<FormNode>;
+
+/// The `FormNodeListNullable` schema.
+pub type FormNodeListNullable = Vec<FormNode>;
+
+/// One of the shapes of `FormNodePointer`.
+///
+/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
+#[derive(Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+#[non_exhaustive]
+pub enum FormNodePointer {
+    /// The `String` shape.
+    String(String),
+    /// The `FormEndingNodeId` shape.
+    FormEndingNodeId(FormEndingNodeId),
+    /// JSON this version cannot tell apart, kept as received.
+    Other(Value),
+}
+
+impl<'de> Deserialize<'de> for FormNodePointer {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Wire {
+            String(String),
+            FormEndingNodeId(FormEndingNodeId),
+            Other(Value),
+        }
+        Ok(match Wire::deserialize(deserializer)? {
+            Wire::String(v) => Self::String(v),
+            Wire::FormEndingNodeId(v) => Self::FormEndingNodeId(v),
+            Wire::Other(v) => {
+                other("FormNodePointer", &v);
+                Self::Other(v)
+            }
+        })
+    }
+}
+
+impl fmt::Debug for FormNodePointer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::String(v) => f.debug_tuple("String").field(v).finish(),
+            Self::FormEndingNodeId(v) => f.debug_tuple("FormEndingNodeId").field(v).finish(),
+            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
+        }
+    }
+}
+
+string_enum! {
+    /// The values of `FormNodeTypeFlowConst`.
+    pub enum FormNodeTypeFlowConst {
+        /// `FLOW`
+        Flow = "FLOW",
+    }
+}
+
+string_enum! {
+    /// The values of `FormNodeTypeRouterConst`.
+    pub enum FormNodeTypeRouterConst {
+        /// `ROUTER`
+        Router = "ROUTER",
+    }
+}
+
+string_enum! {
+    /// The values of `FormNodeTypeStepConst`.
+    pub enum FormNodeTypeStepConst {
+        /// `STEP`
+        Step = "STEP",
+    }
+}
+
+/// The `FormRouter` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct FormRouter {
+    /// The `alias` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alias: Option<String>,
+    /// The `config` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub config: Option<FormRouterConfig>,
+    /// The `coordinates` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub coordinates: Option<FormNodeCoordinates>,
+    /// The `id` field.
+    pub id: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for FormRouter {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FormRouter")
+            .field("alias", &self.alias)
+            .field("config", &self.config)
+            .field("coordinates", &self.coordinates)
+            .field("id", &self.id)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl FormRouter {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(id: impl Into<String>) -> Self {
+        Self {
+            alias: None,
+            config: None,
+            coordinates: None,
+            id: id.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets `alias`.
+    pub fn alias(mut self, value: impl Into<String>) -> Self {
+        self.alias = Some(value.into());
+        self
+    }
+
+    /// Sets `config`.
+    pub fn config(mut self, value: impl Into<FormRouterConfig>) -> Self {
+        self.config = Some(value.into());
+        self
+    }
+
+    /// Sets `coordinates`.
+    pub fn coordinates(mut self, value: impl Into<FormNodeCoordinates>) -> Self {
+        self.coordinates = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+/// The `FormRouterConfig` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new()` and the setters.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct FormRouterConfig {
+    /// The `fallback` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fallback: Option<FormNodePointer>,
+    /// The `rules` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rules: Option<Vec<FormRouterRule>>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for FormRouterConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FormRouterConfig")
+            .field("fallback", &self.fallback)
+            .field("rules", &self.rules)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl FormRouterConfig {
+    /// An empty value; set fields with the setters.
+    pub fn new() -> Self {
+        <Self as Default>::default()
+    }
+
+    /// Sets `fallback`.
+    pub fn fallback(mut self, value: impl Into<FormNodePointer>) -> Self {
+        self.fallback = Some(value.into());
+        self
+    }
+
+    /// Sets `rules`.
+    pub fn rules(mut self, value: impl Into<Vec<FormRouterRule>>) -> Self {
+        self.rules = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+/// The `FormRouterRule` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct FormRouterRule {
+    /// The `alias` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alias: Option<String>,
+    /// The `condition` field.
+    pub condition: Value,
+    /// The `id` field.
+    pub id: String,
+    /// The `next_node` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_node: Option<FormNodePointer>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for FormRouterRule {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FormRouterRule")
+            .field("alias", &self.alias)
+            .field("condition", &Keys(&self.condition))
+            .field("id", &self.id)
+            .field("next_node", &self.next_node)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl FormRouterRule {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(condition: impl Into<Value>, id: impl Into<String>) -> Self {
+        Self {
+            alias: None,
+            condition: condition.into(),
+            id: id.into(),
+            next_node: None,
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets `alias`.
+    pub fn alias(mut self, value: impl Into<String>) -> Self {
+        self.alias = Some(value.into());
+        self
+    }
+
+    /// Sets `next_node`.
+    pub fn next_node(mut self, value: impl Into<FormNodePointer>) -> Self {
+        self.next_node = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
 
 /// The `FormStartNode` object.
 ///
@@ -313,22 +879,19 @@ pub enum FormWidget {
 
 impl<'de> Deserialize<'de> for FormWidget {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        const SHAPES: &[Shape] = &[Shape::Object {
-            consts: &[],
-            required: &[],
-        }];
-        let value = Value::deserialize(deserializer)?;
-        for index in candidates(&value, SHAPES) {
-            let decoded = match index {
-                0 => serde_json::from_value(value.clone()).ok().map(Self::Object),
-                _ => None,
-            };
-            if let Some(decoded) = decoded {
-                return Ok(decoded);
-            }
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Wire {
+            Object(Map<String, Value>),
+            Other(Value),
         }
-        other("FormWidget", &value);
-        Ok(Self::Other(value))
+        Ok(match Wire::deserialize(deserializer)? {
+            Wire::Object(v) => Self::Object(v),
+            Wire::Other(v) => {
+                other("FormWidget", &v);
+                Self::Other(v)
+            }
+        })
     }
 }
 
@@ -349,6 +912,7 @@ impl fmt::Debug for FormWidget {
 #[non_exhaustive]
 pub struct FormWidgetAuth0VerifiableCredentials {
     /// Always `WIDGET`.
+    #[serde(deserialize_with = "FormWidgetAuth0VerifiableCredentials::constant_category")]
     pub category: String,
     /// The `config` field.
     pub config: FormWidgetAuth0VerifiableCredentialsConfig,
@@ -383,6 +947,14 @@ impl fmt::Debug for FormWidgetAuth0VerifiableCredentials {
             .field("sensitive", &self.sensitive)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl FormWidgetAuth0VerifiableCredentials {
+    fn constant_category<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "WIDGET")
     }
 }
 
@@ -521,6 +1093,7 @@ impl FormWidgetAuth0VerifiableCredentialsConfig {
 #[non_exhaustive]
 pub struct FormWidgetGMapsAddress {
     /// Always `WIDGET`.
+    #[serde(deserialize_with = "FormWidgetGMapsAddress::constant_category")]
     pub category: String,
     /// The `config` field.
     pub config: FormWidgetGMapsAddressConfig,
@@ -555,6 +1128,14 @@ impl fmt::Debug for FormWidgetGMapsAddress {
             .field("sensitive", &self.sensitive)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl FormWidgetGMapsAddress {
+    fn constant_category<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "WIDGET")
     }
 }
 
@@ -653,6 +1234,7 @@ impl FormWidgetGMapsAddressConfig {
 #[non_exhaustive]
 pub struct FormWidgetRecaptcha {
     /// Always `WIDGET`.
+    #[serde(deserialize_with = "FormWidgetRecaptcha::constant_category")]
     pub category: String,
     /// The `config` field.
     pub config: FormWidgetRecaptchaConfig,
@@ -687,6 +1269,14 @@ impl fmt::Debug for FormWidgetRecaptcha {
             .field("sensitive", &self.sensitive)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl FormWidgetRecaptcha {
+    fn constant_category<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "WIDGET")
     }
 }
 

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::*;
-use crate::model_support::{Keys, REDACTED, Shape, candidates, extra, other, string_enum};
+use crate::model_support::{Keys, REDACTED, constant, extra, other, string_enum};
 use crate::patch::Patch;
 
 /// The result of a specific execution of a trigger.
@@ -804,31 +804,21 @@ pub enum GetDefaultDomainResponseContent {
 
 impl<'de> Deserialize<'de> for GetDefaultDomainResponseContent {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        const SHAPES: &[Shape] = &[
-            Shape::Object {
-                consts: &[],
-                required: &["custom_domain_id", "domain", "primary", "status", "type"],
-            },
-            Shape::Object {
-                consts: &[],
-                required: &["domain"],
-            },
-        ];
-        let value = Value::deserialize(deserializer)?;
-        for index in candidates(&value, SHAPES) {
-            let decoded = match index {
-                0 => serde_json::from_value(value.clone()).ok().map(Self::Custom),
-                1 => serde_json::from_value(value.clone())
-                    .ok()
-                    .map(Self::Canonical),
-                _ => None,
-            };
-            if let Some(decoded) = decoded {
-                return Ok(decoded);
-            }
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Wire {
+            Custom(GetDefaultCustomDomainResponseContent),
+            Canonical(GetDefaultCanonicalDomainResponseContent),
+            Other(Value),
         }
-        other("GetDefaultDomainResponseContent", &value);
-        Ok(Self::Other(value))
+        Ok(match Wire::deserialize(deserializer)? {
+            Wire::Custom(v) => Self::Custom(v),
+            Wire::Canonical(v) => Self::Canonical(v),
+            Wire::Other(v) => {
+                other("GetDefaultDomainResponseContent", &v);
+                Self::Other(v)
+            }
+        })
     }
 }
 
@@ -1158,33 +1148,23 @@ pub enum GetFlowsExecutionsResponseContent {
 
 impl<'de> Deserialize<'de> for GetFlowsExecutionsResponseContent {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        const SHAPES: &[Shape] = &[
-            Shape::Array,
-            Shape::Object {
-                consts: &[],
-                required: &[],
-            },
-            Shape::Object {
-                consts: &[],
-                required: &[],
-            },
-        ];
-        let value = Value::deserialize(deserializer)?;
-        for index in candidates(&value, SHAPES) {
-            let decoded = match index {
-                0 => serde_json::from_value(value.clone()).ok().map(Self::Array),
-                1 => serde_json::from_value(value.clone()).ok().map(Self::Offset),
-                2 => serde_json::from_value(value.clone())
-                    .ok()
-                    .map(Self::Checkpoint),
-                _ => None,
-            };
-            if let Some(decoded) = decoded {
-                return Ok(decoded);
-            }
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Wire {
+            Array(Vec<FlowExecutionSummary>),
+            Offset(ListFlowExecutionsOffsetPaginatedResponseContent),
+            Checkpoint(ListFlowExecutionsPaginatedResponseContent),
+            Other(Value),
         }
-        other("GetFlowsExecutionsResponseContent", &value);
-        Ok(Self::Other(value))
+        Ok(match Wire::deserialize(deserializer)? {
+            Wire::Array(v) => Self::Array(v),
+            Wire::Offset(v) => Self::Offset(v),
+            Wire::Checkpoint(v) => Self::Checkpoint(v),
+            Wire::Other(v) => {
+                other("GetFlowsExecutionsResponseContent", &v);
+                Self::Other(v)
+            }
+        })
     }
 }
 
@@ -2611,28 +2591,21 @@ pub enum GetUniversalLoginTemplateResponseContent {
 
 impl<'de> Deserialize<'de> for GetUniversalLoginTemplateResponseContent {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        const SHAPES: &[Shape] = &[
-            Shape::Object {
-                consts: &[],
-                required: &[],
-            },
-            Shape::Str,
-        ];
-        let value = Value::deserialize(deserializer)?;
-        for index in candidates(&value, SHAPES) {
-            let decoded = match index {
-                0 => serde_json::from_value(value.clone())
-                    .ok()
-                    .map(Self::GetUniversalLoginTemplate),
-                1 => serde_json::from_value(value.clone()).ok().map(Self::String),
-                _ => None,
-            };
-            if let Some(decoded) = decoded {
-                return Ok(decoded);
-            }
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Wire {
+            GetUniversalLoginTemplate(GetUniversalLoginTemplate),
+            String(String),
+            Other(Value),
         }
-        other("GetUniversalLoginTemplateResponseContent", &value);
-        Ok(Self::Other(value))
+        Ok(match Wire::deserialize(deserializer)? {
+            Wire::GetUniversalLoginTemplate(v) => Self::GetUniversalLoginTemplate(v),
+            Wire::String(v) => Self::String(v),
+            Wire::Other(v) => {
+                other("GetUniversalLoginTemplateResponseContent", &v);
+                Self::Other(v)
+            }
+        })
     }
 }
 
@@ -2726,26 +2699,21 @@ pub enum GetUserGroupsResponseContent {
 
 impl<'de> Deserialize<'de> for GetUserGroupsResponseContent {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        const SHAPES: &[Shape] = &[
-            Shape::Array,
-            Shape::Object {
-                consts: &[],
-                required: &["groups"],
-            },
-        ];
-        let value = Value::deserialize(deserializer)?;
-        for index in candidates(&value, SHAPES) {
-            let decoded = match index {
-                0 => serde_json::from_value(value.clone()).ok().map(Self::Array),
-                1 => serde_json::from_value(value.clone()).ok().map(Self::Page),
-                _ => None,
-            };
-            if let Some(decoded) = decoded {
-                return Ok(decoded);
-            }
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Wire {
+            Page(GetUserGroupsPaginatedResponseContent),
+            Array(Vec<UserGroupsResponseSchema>),
+            Other(Value),
         }
-        other("GetUserGroupsResponseContent", &value);
-        Ok(Self::Other(value))
+        Ok(match Wire::deserialize(deserializer)? {
+            Wire::Array(v) => Self::Array(v),
+            Wire::Page(v) => Self::Page(v),
+            Wire::Other(v) => {
+                other("GetUserGroupsResponseContent", &v);
+                Self::Other(v)
+            }
+        })
     }
 }
 

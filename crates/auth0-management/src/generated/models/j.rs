@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::*;
-use crate::model_support::{Keys, REDACTED, Shape, candidates, extra, other, string_enum};
+use crate::model_support::{Keys, REDACTED, constant, extra, other, string_enum};
 use crate::patch::Patch;
 
 string_enum! {
@@ -42,28 +42,23 @@ pub enum JobsGetErrorsResponse {
 
 impl<'de> Deserialize<'de> for JobsGetErrorsResponse {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        const SHAPES: &[Shape] = &[
-            Shape::Array,
-            Shape::Object {
-                consts: &[],
-                required: &["id", "status", "type"],
-            },
-        ];
-        let value = Value::deserialize(deserializer)?;
-        for index in candidates(&value, SHAPES) {
-            let decoded = match index {
-                0 => serde_json::from_value(value.clone()).ok().map(Self::Array),
-                1 => serde_json::from_value(value.clone())
-                    .ok()
-                    .map(Self::GetJobGenericErrorResponseContent),
-                _ => None,
-            };
-            if let Some(decoded) = decoded {
-                return Ok(decoded);
-            }
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Wire {
+            GetJobGenericErrorResponseContent(GetJobGenericErrorResponseContent),
+            Array(Vec<GetJobErrorResponseContent>),
+            Other(Value),
         }
-        other("JobsGetErrorsResponse", &value);
-        Ok(Self::Other(value))
+        Ok(match Wire::deserialize(deserializer)? {
+            Wire::Array(v) => Self::Array(v),
+            Wire::GetJobGenericErrorResponseContent(v) => {
+                Self::GetJobGenericErrorResponseContent(v)
+            }
+            Wire::Other(v) => {
+                other("JobsGetErrorsResponse", &v);
+                Self::Other(v)
+            }
+        })
     }
 }
 

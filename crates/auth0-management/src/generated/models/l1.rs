@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::*;
-use crate::model_support::{Keys, REDACTED, Shape, candidates, extra, other, string_enum};
+use crate::model_support::{Keys, REDACTED, constant, extra, other, string_enum};
 use crate::patch::Patch;
 
 /// Configuration for linked clients in the OIN Express Configuration feature.
@@ -208,26 +208,21 @@ pub enum ListAculsResponseContent {
 
 impl<'de> Deserialize<'de> for ListAculsResponseContent {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        const SHAPES: &[Shape] = &[
-            Shape::Array,
-            Shape::Object {
-                consts: &[],
-                required: &[],
-            },
-        ];
-        let value = Value::deserialize(deserializer)?;
-        for index in candidates(&value, SHAPES) {
-            let decoded = match index {
-                0 => serde_json::from_value(value.clone()).ok().map(Self::Array),
-                1 => serde_json::from_value(value.clone()).ok().map(Self::Offset),
-                _ => None,
-            };
-            if let Some(decoded) = decoded {
-                return Ok(decoded);
-            }
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Wire {
+            Array(Vec<ListAculsResponseContentItem>),
+            Offset(ListAculsOffsetPaginatedResponseContent),
+            Other(Value),
         }
-        other("ListAculsResponseContent", &value);
-        Ok(Self::Other(value))
+        Ok(match Wire::deserialize(deserializer)? {
+            Wire::Array(v) => Self::Array(v),
+            Wire::Offset(v) => Self::Offset(v),
+            Wire::Other(v) => {
+                other("ListAculsResponseContent", &v);
+                Self::Other(v)
+            }
+        })
     }
 }
 
@@ -459,33 +454,23 @@ pub enum ListClientGrantResponseContent {
 
 impl<'de> Deserialize<'de> for ListClientGrantResponseContent {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        const SHAPES: &[Shape] = &[
-            Shape::Array,
-            Shape::Object {
-                consts: &[],
-                required: &[],
-            },
-            Shape::Object {
-                consts: &[],
-                required: &[],
-            },
-        ];
-        let value = Value::deserialize(deserializer)?;
-        for index in candidates(&value, SHAPES) {
-            let decoded = match index {
-                0 => serde_json::from_value(value.clone()).ok().map(Self::Array),
-                1 => serde_json::from_value(value.clone()).ok().map(Self::Offset),
-                2 => serde_json::from_value(value.clone())
-                    .ok()
-                    .map(Self::Checkpoint),
-                _ => None,
-            };
-            if let Some(decoded) = decoded {
-                return Ok(decoded);
-            }
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Wire {
+            Array(Vec<ClientGrantResponseContent>),
+            Offset(ListClientGrantOffsetPaginatedResponseContent),
+            Checkpoint(ListClientGrantPaginatedResponseContent),
+            Other(Value),
         }
-        other("ListClientGrantResponseContent", &value);
-        Ok(Self::Other(value))
+        Ok(match Wire::deserialize(deserializer)? {
+            Wire::Array(v) => Self::Array(v),
+            Wire::Offset(v) => Self::Offset(v),
+            Wire::Checkpoint(v) => Self::Checkpoint(v),
+            Wire::Other(v) => {
+                other("ListClientGrantResponseContent", &v);
+                Self::Other(v)
+            }
+        })
     }
 }
 
@@ -584,33 +569,23 @@ pub enum ListClientsResponse {
 
 impl<'de> Deserialize<'de> for ListClientsResponse {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        const SHAPES: &[Shape] = &[
-            Shape::Array,
-            Shape::Object {
-                consts: &[],
-                required: &[],
-            },
-            Shape::Object {
-                consts: &[],
-                required: &[],
-            },
-        ];
-        let value = Value::deserialize(deserializer)?;
-        for index in candidates(&value, SHAPES) {
-            let decoded = match index {
-                0 => serde_json::from_value(value.clone()).ok().map(Self::Array),
-                1 => serde_json::from_value(value.clone()).ok().map(Self::Offset),
-                2 => serde_json::from_value(value.clone())
-                    .ok()
-                    .map(Self::Checkpoint),
-                _ => None,
-            };
-            if let Some(decoded) = decoded {
-                return Ok(decoded);
-            }
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Wire {
+            Array(Vec<Client>),
+            Offset(ListClientsOffsetPaginatedResponseContent),
+            Checkpoint(ListClientsPaginatedResponseContent),
+            Other(Value),
         }
-        other("ListClientsResponse", &value);
-        Ok(Self::Other(value))
+        Ok(match Wire::deserialize(deserializer)? {
+            Wire::Array(v) => Self::Array(v),
+            Wire::Offset(v) => Self::Offset(v),
+            Wire::Checkpoint(v) => Self::Checkpoint(v),
+            Wire::Other(v) => {
+                other("ListClientsResponse", &v);
+                Self::Other(v)
+            }
+        })
     }
 }
 
@@ -765,33 +740,23 @@ pub enum ListConnectionsResponseContent {
 
 impl<'de> Deserialize<'de> for ListConnectionsResponseContent {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        const SHAPES: &[Shape] = &[
-            Shape::Array,
-            Shape::Object {
-                consts: &[],
-                required: &[],
-            },
-            Shape::Object {
-                consts: &[],
-                required: &[],
-            },
-        ];
-        let value = Value::deserialize(deserializer)?;
-        for index in candidates(&value, SHAPES) {
-            let decoded = match index {
-                0 => serde_json::from_value(value.clone()).ok().map(Self::Array),
-                1 => serde_json::from_value(value.clone()).ok().map(Self::Offset),
-                2 => serde_json::from_value(value.clone())
-                    .ok()
-                    .map(Self::Checkpoint),
-                _ => None,
-            };
-            if let Some(decoded) = decoded {
-                return Ok(decoded);
-            }
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Wire {
+            Array(Vec<ConnectionForList>),
+            Offset(ListConnectionsOffsetPaginatedResponseContent),
+            Checkpoint(ListConnectionsCheckpointPaginatedResponseContent),
+            Other(Value),
         }
-        other("ListConnectionsResponseContent", &value);
-        Ok(Self::Other(value))
+        Ok(match Wire::deserialize(deserializer)? {
+            Wire::Array(v) => Self::Array(v),
+            Wire::Offset(v) => Self::Offset(v),
+            Wire::Checkpoint(v) => Self::Checkpoint(v),
+            Wire::Other(v) => {
+                other("ListConnectionsResponseContent", &v);
+                Self::Other(v)
+            }
+        })
     }
 }
 
@@ -851,28 +816,21 @@ pub enum ListCustomDomainsResponseContent {
 
 impl<'de> Deserialize<'de> for ListCustomDomainsResponseContent {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        const SHAPES: &[Shape] = &[
-            Shape::Array,
-            Shape::Object {
-                consts: &[],
-                required: &["custom_domains"],
-            },
-        ];
-        let value = Value::deserialize(deserializer)?;
-        for index in candidates(&value, SHAPES) {
-            let decoded = match index {
-                0 => serde_json::from_value(value.clone()).ok().map(Self::Array),
-                1 => serde_json::from_value(value.clone())
-                    .ok()
-                    .map(Self::Checkpoint),
-                _ => None,
-            };
-            if let Some(decoded) = decoded {
-                return Ok(decoded);
-            }
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Wire {
+            Checkpoint(ListCustomDomainsPaginatedResponseContent),
+            Array(Vec<CustomDomain>),
+            Other(Value),
         }
-        other("ListCustomDomainsResponseContent", &value);
-        Ok(Self::Other(value))
+        Ok(match Wire::deserialize(deserializer)? {
+            Wire::Array(v) => Self::Array(v),
+            Wire::Checkpoint(v) => Self::Checkpoint(v),
+            Wire::Other(v) => {
+                other("ListCustomDomainsResponseContent", &v);
+                Self::Other(v)
+            }
+        })
     }
 }
 
@@ -940,26 +898,21 @@ pub enum ListDeviceCredentialsResponseContent {
 
 impl<'de> Deserialize<'de> for ListDeviceCredentialsResponseContent {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        const SHAPES: &[Shape] = &[
-            Shape::Array,
-            Shape::Object {
-                consts: &[],
-                required: &[],
-            },
-        ];
-        let value = Value::deserialize(deserializer)?;
-        for index in candidates(&value, SHAPES) {
-            let decoded = match index {
-                0 => serde_json::from_value(value.clone()).ok().map(Self::Array),
-                1 => serde_json::from_value(value.clone()).ok().map(Self::Offset),
-                _ => None,
-            };
-            if let Some(decoded) = decoded {
-                return Ok(decoded);
-            }
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Wire {
+            Array(Vec<DeviceCredential>),
+            Offset(ListDeviceCredentialsOffsetPaginatedResponseContent),
+            Other(Value),
         }
-        other("ListDeviceCredentialsResponseContent", &value);
-        Ok(Self::Other(value))
+        Ok(match Wire::deserialize(deserializer)? {
+            Wire::Array(v) => Self::Array(v),
+            Wire::Offset(v) => Self::Offset(v),
+            Wire::Other(v) => {
+                other("ListDeviceCredentialsResponseContent", &v);
+                Self::Other(v)
+            }
+        })
     }
 }
 
@@ -1055,26 +1008,21 @@ pub enum ListEncryptionKeysResponseContent {
 
 impl<'de> Deserialize<'de> for ListEncryptionKeysResponseContent {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        const SHAPES: &[Shape] = &[
-            Shape::Array,
-            Shape::Object {
-                consts: &[],
-                required: &[],
-            },
-        ];
-        let value = Value::deserialize(deserializer)?;
-        for index in candidates(&value, SHAPES) {
-            let decoded = match index {
-                0 => serde_json::from_value(value.clone()).ok().map(Self::Array),
-                1 => serde_json::from_value(value.clone()).ok().map(Self::Offset),
-                _ => None,
-            };
-            if let Some(decoded) = decoded {
-                return Ok(decoded);
-            }
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Wire {
+            Array(Vec<EncryptionKey>),
+            Offset(ListEncryptionKeyOffsetPaginatedResponseContent),
+            Other(Value),
         }
-        other("ListEncryptionKeysResponseContent", &value);
-        Ok(Self::Other(value))
+        Ok(match Wire::deserialize(deserializer)? {
+            Wire::Array(v) => Self::Array(v),
+            Wire::Offset(v) => Self::Offset(v),
+            Wire::Other(v) => {
+                other("ListEncryptionKeysResponseContent", &v);
+                Self::Other(v)
+            }
+        })
     }
 }
 
@@ -1305,26 +1253,21 @@ pub enum ListFlowsResponseContent {
 
 impl<'de> Deserialize<'de> for ListFlowsResponseContent {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        const SHAPES: &[Shape] = &[
-            Shape::Array,
-            Shape::Object {
-                consts: &[],
-                required: &[],
-            },
-        ];
-        let value = Value::deserialize(deserializer)?;
-        for index in candidates(&value, SHAPES) {
-            let decoded = match index {
-                0 => serde_json::from_value(value.clone()).ok().map(Self::Array),
-                1 => serde_json::from_value(value.clone()).ok().map(Self::Offset),
-                _ => None,
-            };
-            if let Some(decoded) = decoded {
-                return Ok(decoded);
-            }
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Wire {
+            Array(Vec<FlowSummary>),
+            Offset(ListFlowsOffsetPaginatedResponseContent),
+            Other(Value),
         }
-        other("ListFlowsResponseContent", &value);
-        Ok(Self::Other(value))
+        Ok(match Wire::deserialize(deserializer)? {
+            Wire::Array(v) => Self::Array(v),
+            Wire::Offset(v) => Self::Offset(v),
+            Wire::Other(v) => {
+                other("ListFlowsResponseContent", &v);
+                Self::Other(v)
+            }
+        })
     }
 }
 
@@ -1392,26 +1335,21 @@ pub enum ListFlowsVaultConnectionsResponseContent {
 
 impl<'de> Deserialize<'de> for ListFlowsVaultConnectionsResponseContent {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        const SHAPES: &[Shape] = &[
-            Shape::Array,
-            Shape::Object {
-                consts: &[],
-                required: &[],
-            },
-        ];
-        let value = Value::deserialize(deserializer)?;
-        for index in candidates(&value, SHAPES) {
-            let decoded = match index {
-                0 => serde_json::from_value(value.clone()).ok().map(Self::Array),
-                1 => serde_json::from_value(value.clone()).ok().map(Self::Offset),
-                _ => None,
-            };
-            if let Some(decoded) = decoded {
-                return Ok(decoded);
-            }
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Wire {
+            Array(Vec<FlowsVaultConnectionSummary>),
+            Offset(ListFlowsVaultConnectionsOffsetPaginatedResponseContent),
+            Other(Value),
         }
-        other("ListFlowsVaultConnectionsResponseContent", &value);
-        Ok(Self::Other(value))
+        Ok(match Wire::deserialize(deserializer)? {
+            Wire::Array(v) => Self::Array(v),
+            Wire::Offset(v) => Self::Offset(v),
+            Wire::Other(v) => {
+                other("ListFlowsVaultConnectionsResponseContent", &v);
+                Self::Other(v)
+            }
+        })
     }
 }
 
@@ -1479,26 +1417,21 @@ pub enum ListFormsResponseContent {
 
 impl<'de> Deserialize<'de> for ListFormsResponseContent {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        const SHAPES: &[Shape] = &[
-            Shape::Array,
-            Shape::Object {
-                consts: &[],
-                required: &[],
-            },
-        ];
-        let value = Value::deserialize(deserializer)?;
-        for index in candidates(&value, SHAPES) {
-            let decoded = match index {
-                0 => serde_json::from_value(value.clone()).ok().map(Self::Array),
-                1 => serde_json::from_value(value.clone()).ok().map(Self::Offset),
-                _ => None,
-            };
-            if let Some(decoded) = decoded {
-                return Ok(decoded);
-            }
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Wire {
+            Array(Vec<FormSummary>),
+            Offset(ListFormsOffsetPaginatedResponseContent),
+            Other(Value),
         }
-        other("ListFormsResponseContent", &value);
-        Ok(Self::Other(value))
+        Ok(match Wire::deserialize(deserializer)? {
+            Wire::Array(v) => Self::Array(v),
+            Wire::Offset(v) => Self::Offset(v),
+            Wire::Other(v) => {
+                other("ListFormsResponseContent", &v);
+                Self::Other(v)
+            }
+        })
     }
 }
 
@@ -1600,26 +1533,21 @@ pub enum ListGroupsResponseContent {
 
 impl<'de> Deserialize<'de> for ListGroupsResponseContent {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        const SHAPES: &[Shape] = &[
-            Shape::Array,
-            Shape::Object {
-                consts: &[],
-                required: &["groups"],
-            },
-        ];
-        let value = Value::deserialize(deserializer)?;
-        for index in candidates(&value, SHAPES) {
-            let decoded = match index {
-                0 => serde_json::from_value(value.clone()).ok().map(Self::Array),
-                1 => serde_json::from_value(value.clone()).ok().map(Self::Page),
-                _ => None,
-            };
-            if let Some(decoded) = decoded {
-                return Ok(decoded);
-            }
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Wire {
+            Page(ListGroupsPaginatedResponseContent),
+            Array(Vec<Group>),
+            Other(Value),
         }
-        other("ListGroupsResponseContent", &value);
-        Ok(Self::Other(value))
+        Ok(match Wire::deserialize(deserializer)? {
+            Wire::Array(v) => Self::Array(v),
+            Wire::Page(v) => Self::Page(v),
+            Wire::Other(v) => {
+                other("ListGroupsResponseContent", &v);
+                Self::Other(v)
+            }
+        })
     }
 }
 
@@ -1690,26 +1618,21 @@ pub enum ListHooksResponseContent {
 
 impl<'de> Deserialize<'de> for ListHooksResponseContent {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        const SHAPES: &[Shape] = &[
-            Shape::Array,
-            Shape::Object {
-                consts: &[],
-                required: &[],
-            },
-        ];
-        let value = Value::deserialize(deserializer)?;
-        for index in candidates(&value, SHAPES) {
-            let decoded = match index {
-                0 => serde_json::from_value(value.clone()).ok().map(Self::Array),
-                1 => serde_json::from_value(value.clone()).ok().map(Self::Offset),
-                _ => None,
-            };
-            if let Some(decoded) = decoded {
-                return Ok(decoded);
-            }
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Wire {
+            Array(Vec<Hook>),
+            Offset(ListHooksOffsetPaginatedResponseContent),
+            Other(Value),
         }
-        other("ListHooksResponseContent", &value);
-        Ok(Self::Other(value))
+        Ok(match Wire::deserialize(deserializer)? {
+            Wire::Array(v) => Self::Array(v),
+            Wire::Offset(v) => Self::Offset(v),
+            Wire::Other(v) => {
+                other("ListHooksResponseContent", &v);
+                Self::Other(v)
+            }
+        })
     }
 }
 
@@ -1786,26 +1709,21 @@ pub enum ListLogResponseContent {
 
 impl<'de> Deserialize<'de> for ListLogResponseContent {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        const SHAPES: &[Shape] = &[
-            Shape::Array,
-            Shape::Object {
-                consts: &[],
-                required: &[],
-            },
-        ];
-        let value = Value::deserialize(deserializer)?;
-        for index in candidates(&value, SHAPES) {
-            let decoded = match index {
-                0 => serde_json::from_value(value.clone()).ok().map(Self::Array),
-                1 => serde_json::from_value(value.clone()).ok().map(Self::Offset),
-                _ => None,
-            };
-            if let Some(decoded) = decoded {
-                return Ok(decoded);
-            }
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Wire {
+            Array(Vec<Log>),
+            Offset(ListLogOffsetPaginatedResponseContent),
+            Other(Value),
         }
-        other("ListLogResponseContent", &value);
-        Ok(Self::Other(value))
+        Ok(match Wire::deserialize(deserializer)? {
+            Wire::Array(v) => Self::Array(v),
+            Wire::Offset(v) => Self::Offset(v),
+            Wire::Other(v) => {
+                other("ListLogResponseContent", &v);
+                Self::Other(v)
+            }
+        })
     }
 }
 
@@ -1873,26 +1791,21 @@ pub enum ListNetworkAclsResponseContent {
 
 impl<'de> Deserialize<'de> for ListNetworkAclsResponseContent {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        const SHAPES: &[Shape] = &[
-            Shape::Object {
-                consts: &[],
-                required: &[],
-            },
-            Shape::Array,
-        ];
-        let value = Value::deserialize(deserializer)?;
-        for index in candidates(&value, SHAPES) {
-            let decoded = match index {
-                0 => serde_json::from_value(value.clone()).ok().map(Self::Offset),
-                1 => serde_json::from_value(value.clone()).ok().map(Self::Array),
-                _ => None,
-            };
-            if let Some(decoded) = decoded {
-                return Ok(decoded);
-            }
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Wire {
+            Offset(ListNetworkAclsOffsetPaginatedResponseContent),
+            Array(Vec<NetworkAclsResponseContent>),
+            Other(Value),
         }
-        other("ListNetworkAclsResponseContent", &value);
-        Ok(Self::Other(value))
+        Ok(match Wire::deserialize(deserializer)? {
+            Wire::Offset(v) => Self::Offset(v),
+            Wire::Array(v) => Self::Array(v),
+            Wire::Other(v) => {
+                other("ListNetworkAclsResponseContent", &v);
+                Self::Other(v)
+            }
+        })
     }
 }
 
@@ -1960,26 +1873,21 @@ pub enum ListOrganizationAllConnectionsResponseContent {
 
 impl<'de> Deserialize<'de> for ListOrganizationAllConnectionsResponseContent {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        const SHAPES: &[Shape] = &[
-            Shape::Array,
-            Shape::Object {
-                consts: &[],
-                required: &[],
-            },
-        ];
-        let value = Value::deserialize(deserializer)?;
-        for index in candidates(&value, SHAPES) {
-            let decoded = match index {
-                0 => serde_json::from_value(value.clone()).ok().map(Self::Array),
-                1 => serde_json::from_value(value.clone()).ok().map(Self::Offset),
-                _ => None,
-            };
-            if let Some(decoded) = decoded {
-                return Ok(decoded);
-            }
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Wire {
+            Array(Vec<OrganizationAllConnectionPost>),
+            Offset(ListOrganizationAllConnectionsOffsetPaginatedResponseContent),
+            Other(Value),
         }
-        other("ListOrganizationAllConnectionsResponseContent", &value);
-        Ok(Self::Other(value))
+        Ok(match Wire::deserialize(deserializer)? {
+            Wire::Array(v) => Self::Array(v),
+            Wire::Offset(v) => Self::Offset(v),
+            Wire::Other(v) => {
+                other("ListOrganizationAllConnectionsResponseContent", &v);
+                Self::Other(v)
+            }
+        })
     }
 }
 
@@ -2047,26 +1955,21 @@ pub enum ListOrganizationClientGrantsResponseContent {
 
 impl<'de> Deserialize<'de> for ListOrganizationClientGrantsResponseContent {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        const SHAPES: &[Shape] = &[
-            Shape::Array,
-            Shape::Object {
-                consts: &[],
-                required: &[],
-            },
-        ];
-        let value = Value::deserialize(deserializer)?;
-        for index in candidates(&value, SHAPES) {
-            let decoded = match index {
-                0 => serde_json::from_value(value.clone()).ok().map(Self::Array),
-                1 => serde_json::from_value(value.clone()).ok().map(Self::Offset),
-                _ => None,
-            };
-            if let Some(decoded) = decoded {
-                return Ok(decoded);
-            }
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Wire {
+            Array(Vec<OrganizationClientGrant>),
+            Offset(ListOrganizationClientGrantsOffsetPaginatedResponseContent),
+            Other(Value),
         }
-        other("ListOrganizationClientGrantsResponseContent", &value);
-        Ok(Self::Other(value))
+        Ok(match Wire::deserialize(deserializer)? {
+            Wire::Array(v) => Self::Array(v),
+            Wire::Offset(v) => Self::Offset(v),
+            Wire::Other(v) => {
+                other("ListOrganizationClientGrantsResponseContent", &v);
+                Self::Other(v)
+            }
+        })
     }
 }
 
@@ -2134,26 +2037,21 @@ pub enum ListOrganizationConnectionsResponseContent {
 
 impl<'de> Deserialize<'de> for ListOrganizationConnectionsResponseContent {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        const SHAPES: &[Shape] = &[
-            Shape::Array,
-            Shape::Object {
-                consts: &[],
-                required: &[],
-            },
-        ];
-        let value = Value::deserialize(deserializer)?;
-        for index in candidates(&value, SHAPES) {
-            let decoded = match index {
-                0 => serde_json::from_value(value.clone()).ok().map(Self::Array),
-                1 => serde_json::from_value(value.clone()).ok().map(Self::Offset),
-                _ => None,
-            };
-            if let Some(decoded) = decoded {
-                return Ok(decoded);
-            }
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Wire {
+            Array(Vec<OrganizationConnection>),
+            Offset(ListOrganizationConnectionsOffsetPaginatedResponseContent),
+            Other(Value),
         }
-        other("ListOrganizationConnectionsResponseContent", &value);
-        Ok(Self::Other(value))
+        Ok(match Wire::deserialize(deserializer)? {
+            Wire::Array(v) => Self::Array(v),
+            Wire::Offset(v) => Self::Offset(v),
+            Wire::Other(v) => {
+                other("ListOrganizationConnectionsResponseContent", &v);
+                Self::Other(v)
+            }
+        })
     }
 }
 
@@ -2259,26 +2157,21 @@ pub enum ListOrganizationInvitationsResponseContent {
 
 impl<'de> Deserialize<'de> for ListOrganizationInvitationsResponseContent {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        const SHAPES: &[Shape] = &[
-            Shape::Array,
-            Shape::Object {
-                consts: &[],
-                required: &[],
-            },
-        ];
-        let value = Value::deserialize(deserializer)?;
-        for index in candidates(&value, SHAPES) {
-            let decoded = match index {
-                0 => serde_json::from_value(value.clone()).ok().map(Self::Array),
-                1 => serde_json::from_value(value.clone()).ok().map(Self::Offset),
-                _ => None,
-            };
-            if let Some(decoded) = decoded {
-                return Ok(decoded);
-            }
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Wire {
+            Array(Vec<OrganizationInvitation>),
+            Offset(ListOrganizationInvitationsOffsetPaginatedResponseContent),
+            Other(Value),
         }
-        other("ListOrganizationInvitationsResponseContent", &value);
-        Ok(Self::Other(value))
+        Ok(match Wire::deserialize(deserializer)? {
+            Wire::Array(v) => Self::Array(v),
+            Wire::Offset(v) => Self::Offset(v),
+            Wire::Other(v) => {
+                other("ListOrganizationInvitationsResponseContent", &v);
+                Self::Other(v)
+            }
+        })
     }
 }
 
@@ -2403,33 +2296,23 @@ pub enum ListOrganizationMembersResponseContent {
 
 impl<'de> Deserialize<'de> for ListOrganizationMembersResponseContent {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        const SHAPES: &[Shape] = &[
-            Shape::Array,
-            Shape::Object {
-                consts: &[],
-                required: &[],
-            },
-            Shape::Object {
-                consts: &[],
-                required: &[],
-            },
-        ];
-        let value = Value::deserialize(deserializer)?;
-        for index in candidates(&value, SHAPES) {
-            let decoded = match index {
-                0 => serde_json::from_value(value.clone()).ok().map(Self::Array),
-                1 => serde_json::from_value(value.clone()).ok().map(Self::Offset),
-                2 => serde_json::from_value(value.clone())
-                    .ok()
-                    .map(Self::Checkpoint),
-                _ => None,
-            };
-            if let Some(decoded) = decoded {
-                return Ok(decoded);
-            }
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Wire {
+            Array(Vec<OrganizationMember>),
+            Offset(ListOrganizationMembersOffsetPaginatedResponseContent),
+            Checkpoint(ListOrganizationMembersPaginatedResponseContent),
+            Other(Value),
         }
-        other("ListOrganizationMembersResponseContent", &value);
-        Ok(Self::Other(value))
+        Ok(match Wire::deserialize(deserializer)? {
+            Wire::Array(v) => Self::Array(v),
+            Wire::Offset(v) => Self::Offset(v),
+            Wire::Checkpoint(v) => Self::Checkpoint(v),
+            Wire::Other(v) => {
+                other("ListOrganizationMembersResponseContent", &v);
+                Self::Other(v)
+            }
+        })
     }
 }
 
@@ -2505,6 +2388,115 @@ impl fmt::Debug for ListOrganizationsPaginatedResponseContent {
         f.debug_struct("ListOrganizationsPaginatedResponseContent")
             .field("next", &self.next)
             .field("organizations", &self.organizations)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+/// One of the shapes of `ListOrganizationsResponseContent`.
+///
+/// The answer of `GET /client-grants/{id}/organizations` (`clientGrants_organizations_list`).
+/// The answer of `GET /organizations` (`organizations_list`).
+///
+/// Also named [`ListClientGrantOrganizationsResponseContent`] (identical schemas).
+///
+/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
+#[derive(Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+#[non_exhaustive]
+pub enum ListOrganizationsResponseContent {
+    /// The `Vec<Organization>` shape.
+    Array(Vec<Organization>),
+    /// The `ListOrganizationsOffsetPaginatedResponseContent` shape.
+    Offset(ListOrganizationsOffsetPaginatedResponseContent),
+    /// The `ListOrganizationsPaginatedResponseContent` shape.
+    Checkpoint(ListOrganizationsPaginatedResponseContent),
+    /// JSON this version cannot tell apart, kept as received.
+    Other(Value),
+}
+
+impl<'de> Deserialize<'de> for ListOrganizationsResponseContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Wire {
+            Array(Vec<Organization>),
+            Offset(ListOrganizationsOffsetPaginatedResponseContent),
+            Checkpoint(ListOrganizationsPaginatedResponseContent),
+            Other(Value),
+        }
+        Ok(match Wire::deserialize(deserializer)? {
+            Wire::Array(v) => Self::Array(v),
+            Wire::Offset(v) => Self::Offset(v),
+            Wire::Checkpoint(v) => Self::Checkpoint(v),
+            Wire::Other(v) => {
+                other("ListOrganizationsResponseContent", &v);
+                Self::Other(v)
+            }
+        })
+    }
+}
+
+impl fmt::Debug for ListOrganizationsResponseContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Array(v) => f.debug_tuple("Array").field(v).finish(),
+            Self::Offset(v) => f.debug_tuple("Offset").field(v).finish(),
+            Self::Checkpoint(v) => f.debug_tuple("Checkpoint").field(v).finish(),
+            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
+        }
+    }
+}
+
+/// The `ListPhoneTemplatesResponseContent` object.
+///
+/// The answer of `GET /branding/phone/templates` (`branding_phone_templates_list`).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct ListPhoneTemplatesResponseContent {
+    /// The `templates` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub templates: Option<Vec<PhoneTemplate>>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for ListPhoneTemplatesResponseContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ListPhoneTemplatesResponseContent")
+            .field("templates", &self.templates)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+/// The `ListRateLimitPoliciesPaginatedResponseContent` object.
+///
+/// The answer of `GET /rate-limit-policies` (`rateLimitPolicies_list`).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct ListRateLimitPoliciesPaginatedResponseContent {
+    /// A cursor to be used as the "from" query parameter for the next page of results.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next: Option<String>,
+    /// The `rate_limit_policies` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rate_limit_policies: Option<Vec<RateLimitPolicy>>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for ListRateLimitPoliciesPaginatedResponseContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ListRateLimitPoliciesPaginatedResponseContent")
+            .field("next", &self.next)
+            .field("rate_limit_policies", &self.rate_limit_policies)
             .field("extra", &Keys(&self.extra))
             .finish()
     }

@@ -10,127 +10,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::*;
-use crate::model_support::{Keys, REDACTED, Shape, candidates, extra, other, string_enum};
+use crate::model_support::{Keys, REDACTED, constant, extra, other, string_enum};
 use crate::patch::Patch;
-
-/// One of the shapes of `ListOrganizationsResponseContent`.
-///
-/// The answer of `GET /client-grants/{id}/organizations` (`clientGrants_organizations_list`).
-/// The answer of `GET /organizations` (`organizations_list`).
-///
-/// Also named [`ListClientGrantOrganizationsResponseContent`] (identical schemas).
-///
-/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
-#[derive(Clone, PartialEq, Serialize)]
-#[serde(untagged)]
-#[non_exhaustive]
-pub enum ListOrganizationsResponseContent {
-    /// The `Vec<Organization>` shape.
-    Array(Vec<Organization>),
-    /// The `ListOrganizationsOffsetPaginatedResponseContent` shape.
-    Offset(ListOrganizationsOffsetPaginatedResponseContent),
-    /// The `ListOrganizationsPaginatedResponseContent` shape.
-    Checkpoint(ListOrganizationsPaginatedResponseContent),
-    /// JSON this version cannot tell apart, kept as received.
-    Other(Value),
-}
-
-impl<'de> Deserialize<'de> for ListOrganizationsResponseContent {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        const SHAPES: &[Shape] = &[
-            Shape::Array,
-            Shape::Object {
-                consts: &[],
-                required: &[],
-            },
-            Shape::Object {
-                consts: &[],
-                required: &[],
-            },
-        ];
-        let value = Value::deserialize(deserializer)?;
-        for index in candidates(&value, SHAPES) {
-            let decoded = match index {
-                0 => serde_json::from_value(value.clone()).ok().map(Self::Array),
-                1 => serde_json::from_value(value.clone()).ok().map(Self::Offset),
-                2 => serde_json::from_value(value.clone())
-                    .ok()
-                    .map(Self::Checkpoint),
-                _ => None,
-            };
-            if let Some(decoded) = decoded {
-                return Ok(decoded);
-            }
-        }
-        other("ListOrganizationsResponseContent", &value);
-        Ok(Self::Other(value))
-    }
-}
-
-impl fmt::Debug for ListOrganizationsResponseContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Array(v) => f.debug_tuple("Array").field(v).finish(),
-            Self::Offset(v) => f.debug_tuple("Offset").field(v).finish(),
-            Self::Checkpoint(v) => f.debug_tuple("Checkpoint").field(v).finish(),
-            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
-        }
-    }
-}
-
-/// The `ListPhoneTemplatesResponseContent` object.
-///
-/// The answer of `GET /branding/phone/templates` (`branding_phone_templates_list`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct ListPhoneTemplatesResponseContent {
-    /// The `templates` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub templates: Option<Vec<PhoneTemplate>>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for ListPhoneTemplatesResponseContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ListPhoneTemplatesResponseContent")
-            .field("templates", &self.templates)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-/// The `ListRateLimitPoliciesPaginatedResponseContent` object.
-///
-/// The answer of `GET /rate-limit-policies` (`rateLimitPolicies_list`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct ListRateLimitPoliciesPaginatedResponseContent {
-    /// A cursor to be used as the "from" query parameter for the next page of results.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub next: Option<String>,
-    /// The `rate_limit_policies` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub rate_limit_policies: Option<Vec<RateLimitPolicy>>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for ListRateLimitPoliciesPaginatedResponseContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ListRateLimitPoliciesPaginatedResponseContent")
-            .field("next", &self.next)
-            .field("rate_limit_policies", &self.rate_limit_policies)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
 
 /// The `ListRefreshTokensPaginatedResponseContent` object.
 ///
@@ -215,26 +96,21 @@ pub enum ListResourceServerResponseContent {
 
 impl<'de> Deserialize<'de> for ListResourceServerResponseContent {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        const SHAPES: &[Shape] = &[
-            Shape::Array,
-            Shape::Object {
-                consts: &[],
-                required: &[],
-            },
-        ];
-        let value = Value::deserialize(deserializer)?;
-        for index in candidates(&value, SHAPES) {
-            let decoded = match index {
-                0 => serde_json::from_value(value.clone()).ok().map(Self::Array),
-                1 => serde_json::from_value(value.clone()).ok().map(Self::Offset),
-                _ => None,
-            };
-            if let Some(decoded) = decoded {
-                return Ok(decoded);
-            }
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Wire {
+            Array(Vec<ResourceServer>),
+            Offset(ListResourceServerOffsetPaginatedResponseContent),
+            Other(Value),
         }
-        other("ListResourceServerResponseContent", &value);
-        Ok(Self::Other(value))
+        Ok(match Wire::deserialize(deserializer)? {
+            Wire::Array(v) => Self::Array(v),
+            Wire::Offset(v) => Self::Offset(v),
+            Wire::Other(v) => {
+                other("ListResourceServerResponseContent", &v);
+                Self::Other(v)
+            }
+        })
     }
 }
 
@@ -335,26 +211,21 @@ pub enum ListRolePermissionsResponseContent {
 
 impl<'de> Deserialize<'de> for ListRolePermissionsResponseContent {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        const SHAPES: &[Shape] = &[
-            Shape::Array,
-            Shape::Object {
-                consts: &[],
-                required: &[],
-            },
-        ];
-        let value = Value::deserialize(deserializer)?;
-        for index in candidates(&value, SHAPES) {
-            let decoded = match index {
-                0 => serde_json::from_value(value.clone()).ok().map(Self::Array),
-                1 => serde_json::from_value(value.clone()).ok().map(Self::Offset),
-                _ => None,
-            };
-            if let Some(decoded) = decoded {
-                return Ok(decoded);
-            }
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Wire {
+            Array(Vec<PermissionsResponsePayload>),
+            Offset(ListRolePermissionsOffsetPaginatedResponseContent),
+            Other(Value),
         }
-        other("ListRolePermissionsResponseContent", &value);
-        Ok(Self::Other(value))
+        Ok(match Wire::deserialize(deserializer)? {
+            Wire::Array(v) => Self::Array(v),
+            Wire::Offset(v) => Self::Offset(v),
+            Wire::Other(v) => {
+                other("ListRolePermissionsResponseContent", &v);
+                Self::Other(v)
+            }
+        })
     }
 }
 
@@ -451,33 +322,23 @@ pub enum ListRoleUsersResponseContent {
 
 impl<'de> Deserialize<'de> for ListRoleUsersResponseContent {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        const SHAPES: &[Shape] = &[
-            Shape::Array,
-            Shape::Object {
-                consts: &[],
-                required: &[],
-            },
-            Shape::Object {
-                consts: &[],
-                required: &[],
-            },
-        ];
-        let value = Value::deserialize(deserializer)?;
-        for index in candidates(&value, SHAPES) {
-            let decoded = match index {
-                0 => serde_json::from_value(value.clone()).ok().map(Self::Array),
-                1 => serde_json::from_value(value.clone()).ok().map(Self::Offset),
-                2 => serde_json::from_value(value.clone())
-                    .ok()
-                    .map(Self::Checkpoint),
-                _ => None,
-            };
-            if let Some(decoded) = decoded {
-                return Ok(decoded);
-            }
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Wire {
+            Array(Vec<RoleUser>),
+            Offset(ListRoleUsersOffsetPaginatedResponseContent),
+            Checkpoint(ListRoleUsersPaginatedResponseContent),
+            Other(Value),
         }
-        other("ListRoleUsersResponseContent", &value);
-        Ok(Self::Other(value))
+        Ok(match Wire::deserialize(deserializer)? {
+            Wire::Array(v) => Self::Array(v),
+            Wire::Offset(v) => Self::Offset(v),
+            Wire::Checkpoint(v) => Self::Checkpoint(v),
+            Wire::Other(v) => {
+                other("ListRoleUsersResponseContent", &v);
+                Self::Other(v)
+            }
+        })
     }
 }
 
@@ -552,26 +413,21 @@ pub enum ListRolesResponseContent {
 
 impl<'de> Deserialize<'de> for ListRolesResponseContent {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        const SHAPES: &[Shape] = &[
-            Shape::Array,
-            Shape::Object {
-                consts: &[],
-                required: &[],
-            },
-        ];
-        let value = Value::deserialize(deserializer)?;
-        for index in candidates(&value, SHAPES) {
-            let decoded = match index {
-                0 => serde_json::from_value(value.clone()).ok().map(Self::Array),
-                1 => serde_json::from_value(value.clone()).ok().map(Self::Offset),
-                _ => None,
-            };
-            if let Some(decoded) = decoded {
-                return Ok(decoded);
-            }
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Wire {
+            Array(Vec<Role>),
+            Offset(ListRolesOffsetPaginatedResponseContent),
+            Other(Value),
         }
-        other("ListRolesResponseContent", &value);
-        Ok(Self::Other(value))
+        Ok(match Wire::deserialize(deserializer)? {
+            Wire::Array(v) => Self::Array(v),
+            Wire::Offset(v) => Self::Offset(v),
+            Wire::Other(v) => {
+                other("ListRolesResponseContent", &v);
+                Self::Other(v)
+            }
+        })
     }
 }
 
@@ -639,26 +495,21 @@ pub enum ListRulesResponseContent {
 
 impl<'de> Deserialize<'de> for ListRulesResponseContent {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        const SHAPES: &[Shape] = &[
-            Shape::Array,
-            Shape::Object {
-                consts: &[],
-                required: &[],
-            },
-        ];
-        let value = Value::deserialize(deserializer)?;
-        for index in candidates(&value, SHAPES) {
-            let decoded = match index {
-                0 => serde_json::from_value(value.clone()).ok().map(Self::Array),
-                1 => serde_json::from_value(value.clone()).ok().map(Self::Offset),
-                _ => None,
-            };
-            if let Some(decoded) = decoded {
-                return Ok(decoded);
-            }
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Wire {
+            Array(Vec<Rule>),
+            Offset(ListRulesOffsetPaginatedResponseContent),
+            Other(Value),
         }
-        other("ListRulesResponseContent", &value);
-        Ok(Self::Other(value))
+        Ok(match Wire::deserialize(deserializer)? {
+            Wire::Array(v) => Self::Array(v),
+            Wire::Offset(v) => Self::Offset(v),
+            Wire::Other(v) => {
+                other("ListRulesResponseContent", &v);
+                Self::Other(v)
+            }
+        })
     }
 }
 
@@ -785,26 +636,21 @@ pub enum ListSelfServiceProfilesResponseContent {
 
 impl<'de> Deserialize<'de> for ListSelfServiceProfilesResponseContent {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        const SHAPES: &[Shape] = &[
-            Shape::Array,
-            Shape::Object {
-                consts: &[],
-                required: &[],
-            },
-        ];
-        let value = Value::deserialize(deserializer)?;
-        for index in candidates(&value, SHAPES) {
-            let decoded = match index {
-                0 => serde_json::from_value(value.clone()).ok().map(Self::Array),
-                1 => serde_json::from_value(value.clone()).ok().map(Self::Offset),
-                _ => None,
-            };
-            if let Some(decoded) = decoded {
-                return Ok(decoded);
-            }
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Wire {
+            Array(Vec<SelfServiceProfile>),
+            Offset(ListSelfServiceProfilesPaginatedResponseContent),
+            Other(Value),
         }
-        other("ListSelfServiceProfilesResponseContent", &value);
-        Ok(Self::Other(value))
+        Ok(match Wire::deserialize(deserializer)? {
+            Wire::Array(v) => Self::Array(v),
+            Wire::Offset(v) => Self::Offset(v),
+            Wire::Other(v) => {
+                other("ListSelfServiceProfilesResponseContent", &v);
+                Self::Other(v)
+            }
+        })
     }
 }
 
@@ -987,26 +833,21 @@ pub enum ListUserAuthenticationMethodsResponseContent {
 
 impl<'de> Deserialize<'de> for ListUserAuthenticationMethodsResponseContent {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        const SHAPES: &[Shape] = &[
-            Shape::Array,
-            Shape::Object {
-                consts: &[],
-                required: &[],
-            },
-        ];
-        let value = Value::deserialize(deserializer)?;
-        for index in candidates(&value, SHAPES) {
-            let decoded = match index {
-                0 => serde_json::from_value(value.clone()).ok().map(Self::Array),
-                1 => serde_json::from_value(value.clone()).ok().map(Self::Offset),
-                _ => None,
-            };
-            if let Some(decoded) = decoded {
-                return Ok(decoded);
-            }
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Wire {
+            Array(Vec<UserAuthenticationMethod>),
+            Offset(ListUserAuthenticationMethodsOffsetPaginatedResponseContent),
+            Other(Value),
         }
-        other("ListUserAuthenticationMethodsResponseContent", &value);
-        Ok(Self::Other(value))
+        Ok(match Wire::deserialize(deserializer)? {
+            Wire::Array(v) => Self::Array(v),
+            Wire::Offset(v) => Self::Offset(v),
+            Wire::Other(v) => {
+                other("ListUserAuthenticationMethodsResponseContent", &v);
+                Self::Other(v)
+            }
+        })
     }
 }
 
@@ -1224,26 +1065,21 @@ pub enum ListUserGrantsResponseContent {
 
 impl<'de> Deserialize<'de> for ListUserGrantsResponseContent {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        const SHAPES: &[Shape] = &[
-            Shape::Array,
-            Shape::Object {
-                consts: &[],
-                required: &[],
-            },
-        ];
-        let value = Value::deserialize(deserializer)?;
-        for index in candidates(&value, SHAPES) {
-            let decoded = match index {
-                0 => serde_json::from_value(value.clone()).ok().map(Self::Array),
-                1 => serde_json::from_value(value.clone()).ok().map(Self::Offset),
-                _ => None,
-            };
-            if let Some(decoded) = decoded {
-                return Ok(decoded);
-            }
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Wire {
+            Array(Vec<UserGrant>),
+            Offset(ListUserGrantsOffsetPaginatedResponseContent),
+            Other(Value),
         }
-        other("ListUserGrantsResponseContent", &value);
-        Ok(Self::Other(value))
+        Ok(match Wire::deserialize(deserializer)? {
+            Wire::Array(v) => Self::Array(v),
+            Wire::Offset(v) => Self::Offset(v),
+            Wire::Other(v) => {
+                other("ListUserGrantsResponseContent", &v);
+                Self::Other(v)
+            }
+        })
     }
 }
 
@@ -1282,26 +1118,21 @@ pub enum ListUserOrganizationsResponseContent {
 
 impl<'de> Deserialize<'de> for ListUserOrganizationsResponseContent {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        const SHAPES: &[Shape] = &[
-            Shape::Array,
-            Shape::Object {
-                consts: &[],
-                required: &[],
-            },
-        ];
-        let value = Value::deserialize(deserializer)?;
-        for index in candidates(&value, SHAPES) {
-            let decoded = match index {
-                0 => serde_json::from_value(value.clone()).ok().map(Self::Array),
-                1 => serde_json::from_value(value.clone()).ok().map(Self::Offset),
-                _ => None,
-            };
-            if let Some(decoded) = decoded {
-                return Ok(decoded);
-            }
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Wire {
+            Array(Vec<Organization>),
+            Offset(ListUserOrganizationsOffsetPaginatedResponseContent),
+            Other(Value),
         }
-        other("ListUserOrganizationsResponseContent", &value);
-        Ok(Self::Other(value))
+        Ok(match Wire::deserialize(deserializer)? {
+            Wire::Array(v) => Self::Array(v),
+            Wire::Offset(v) => Self::Offset(v),
+            Wire::Other(v) => {
+                other("ListUserOrganizationsResponseContent", &v);
+                Self::Other(v)
+            }
+        })
     }
 }
 
@@ -1369,26 +1200,21 @@ pub enum ListUserPermissionsResponseContent {
 
 impl<'de> Deserialize<'de> for ListUserPermissionsResponseContent {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        const SHAPES: &[Shape] = &[
-            Shape::Array,
-            Shape::Object {
-                consts: &[],
-                required: &[],
-            },
-        ];
-        let value = Value::deserialize(deserializer)?;
-        for index in candidates(&value, SHAPES) {
-            let decoded = match index {
-                0 => serde_json::from_value(value.clone()).ok().map(Self::Array),
-                1 => serde_json::from_value(value.clone()).ok().map(Self::Offset),
-                _ => None,
-            };
-            if let Some(decoded) = decoded {
-                return Ok(decoded);
-            }
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Wire {
+            Array(Vec<UserPermissionSchema>),
+            Offset(ListUserPermissionsOffsetPaginatedResponseContent),
+            Other(Value),
         }
-        other("ListUserPermissionsResponseContent", &value);
-        Ok(Self::Other(value))
+        Ok(match Wire::deserialize(deserializer)? {
+            Wire::Array(v) => Self::Array(v),
+            Wire::Offset(v) => Self::Offset(v),
+            Wire::Other(v) => {
+                other("ListUserPermissionsResponseContent", &v);
+                Self::Other(v)
+            }
+        })
     }
 }
 
@@ -1508,26 +1334,21 @@ pub enum ListUsersResponseContent {
 
 impl<'de> Deserialize<'de> for ListUsersResponseContent {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        const SHAPES: &[Shape] = &[
-            Shape::Array,
-            Shape::Object {
-                consts: &[],
-                required: &[],
-            },
-        ];
-        let value = Value::deserialize(deserializer)?;
-        for index in candidates(&value, SHAPES) {
-            let decoded = match index {
-                0 => serde_json::from_value(value.clone()).ok().map(Self::Array),
-                1 => serde_json::from_value(value.clone()).ok().map(Self::Offset),
-                _ => None,
-            };
-            if let Some(decoded) = decoded {
-                return Ok(decoded);
-            }
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Wire {
+            Array(Vec<UserResponseSchema>),
+            Offset(ListUsersOffsetPaginatedResponseContent),
+            Other(Value),
         }
-        other("ListUsersResponseContent", &value);
-        Ok(Self::Other(value))
+        Ok(match Wire::deserialize(deserializer)? {
+            Wire::Array(v) => Self::Array(v),
+            Wire::Offset(v) => Self::Offset(v),
+            Wire::Other(v) => {
+                other("ListUsersResponseContent", &v);
+                Self::Other(v)
+            }
+        })
     }
 }
 
@@ -1721,26 +1542,21 @@ pub enum LogDate {
 
 impl<'de> Deserialize<'de> for LogDate {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        const SHAPES: &[Shape] = &[
-            Shape::Str,
-            Shape::Object {
-                consts: &[],
-                required: &[],
-            },
-        ];
-        let value = Value::deserialize(deserializer)?;
-        for index in candidates(&value, SHAPES) {
-            let decoded = match index {
-                0 => serde_json::from_value(value.clone()).ok().map(Self::String),
-                1 => serde_json::from_value(value.clone()).ok().map(Self::Object),
-                _ => None,
-            };
-            if let Some(decoded) = decoded {
-                return Ok(decoded);
-            }
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Wire {
+            String(String),
+            Object(Map<String, Value>),
+            Other(Value),
         }
-        other("LogDate", &value);
-        Ok(Self::Other(value))
+        Ok(match Wire::deserialize(deserializer)? {
+            Wire::String(v) => Self::String(v),
+            Wire::Object(v) => Self::Object(v),
+            Wire::Other(v) => {
+                other("LogDate", &v);
+                Self::Other(v)
+            }
+        })
     }
 }
 
@@ -2630,6 +2446,138 @@ impl LogStreamHttpSink {
     pub fn http_custom_headers(mut self, value: impl Into<Vec<HttpCustomHeader>>) -> Self {
         self.http_custom_headers = Some(value.into());
         self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+string_enum! {
+    /// The values of `LogStreamMixpanelEnum`.
+    pub enum LogStreamMixpanelEnum {
+        /// `mixpanel`
+        Mixpanel = "mixpanel",
+    }
+}
+
+string_enum! {
+    /// Mixpanel Region
+    pub enum LogStreamMixpanelRegionEnum {
+        /// `us`
+        Us = "us",
+        /// `eu`
+        Eu = "eu",
+    }
+}
+
+/// The `LogStreamMixpanelResponseSchema` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct LogStreamMixpanelResponseSchema {
+    /// Only logs events matching these filters will be delivered by the stream. If omitted or empty, all events will be delivered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub filters: Option<Vec<LogStreamFilter>>,
+    /// The id of the log stream
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// True for priority log streams, false for non-priority
+    #[serde(
+        rename = "isPriority",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub is_priority: Option<bool>,
+    /// log stream name
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// The `pii_config` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pii_config: Option<LogStreamPiiConfig>,
+    /// The `sink` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sink: Option<LogStreamMixpanelSink>,
+    /// The `status` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<LogStreamStatusEnum>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for LogStreamMixpanelResponseSchema {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LogStreamMixpanelResponseSchema")
+            .field("filters", &self.filters)
+            .field("id", &self.id)
+            .field("is_priority", &self.is_priority)
+            .field("name", &self.name)
+            .field("pii_config", &self.pii_config)
+            .field("sink", &self.sink)
+            .field("status", &self.status)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+/// The `LogStreamMixpanelSink` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct LogStreamMixpanelSink {
+    /// Mixpanel Project Id
+    #[serde(rename = "mixpanelProjectId")]
+    pub mixpanel_project_id: String,
+    /// The `mixpanelRegion` field.
+    #[serde(rename = "mixpanelRegion")]
+    pub mixpanel_region: LogStreamMixpanelRegionEnum,
+    /// Mixpanel Service Account Password
+    #[serde(rename = "mixpanelServiceAccountPassword")]
+    pub mixpanel_service_account_password: String,
+    /// Mixpanel Service Account Username
+    #[serde(rename = "mixpanelServiceAccountUsername")]
+    pub mixpanel_service_account_username: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for LogStreamMixpanelSink {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LogStreamMixpanelSink")
+            .field("mixpanel_project_id", &self.mixpanel_project_id)
+            .field("mixpanel_region", &self.mixpanel_region)
+            .field("mixpanel_service_account_password", &REDACTED)
+            .field(
+                "mixpanel_service_account_username",
+                &self.mixpanel_service_account_username,
+            )
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+impl LogStreamMixpanelSink {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(
+        mixpanel_project_id: impl Into<String>,
+        mixpanel_region: impl Into<LogStreamMixpanelRegionEnum>,
+        mixpanel_service_account_password: impl Into<String>,
+        mixpanel_service_account_username: impl Into<String>,
+    ) -> Self {
+        Self {
+            mixpanel_project_id: mixpanel_project_id.into(),
+            mixpanel_region: mixpanel_region.into(),
+            mixpanel_service_account_password: mixpanel_service_account_password.into(),
+            mixpanel_service_account_username: mixpanel_service_account_username.into(),
+            extra: Map::new(),
+        }
     }
 
     /// Sets a field this version does not model.

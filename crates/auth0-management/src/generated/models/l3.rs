@@ -10,140 +10,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::*;
-use crate::model_support::{Keys, REDACTED, Shape, candidates, extra, other, string_enum};
+use crate::model_support::{Keys, REDACTED, constant, extra, other, string_enum};
 use crate::patch::Patch;
-
-string_enum! {
-    /// The values of `LogStreamMixpanelEnum`.
-    pub enum LogStreamMixpanelEnum {
-        /// `mixpanel`
-        Mixpanel = "mixpanel",
-    }
-}
-
-string_enum! {
-    /// Mixpanel Region
-    pub enum LogStreamMixpanelRegionEnum {
-        /// `us`
-        Us = "us",
-        /// `eu`
-        Eu = "eu",
-    }
-}
-
-/// The `LogStreamMixpanelResponseSchema` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct LogStreamMixpanelResponseSchema {
-    /// Only logs events matching these filters will be delivered by the stream. If omitted or empty, all events will be delivered.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub filters: Option<Vec<LogStreamFilter>>,
-    /// The id of the log stream
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    /// True for priority log streams, false for non-priority
-    #[serde(
-        rename = "isPriority",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub is_priority: Option<bool>,
-    /// log stream name
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// The `pii_config` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub pii_config: Option<LogStreamPiiConfig>,
-    /// The `sink` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sink: Option<LogStreamMixpanelSink>,
-    /// The `status` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<LogStreamStatusEnum>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for LogStreamMixpanelResponseSchema {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("LogStreamMixpanelResponseSchema")
-            .field("filters", &self.filters)
-            .field("id", &self.id)
-            .field("is_priority", &self.is_priority)
-            .field("name", &self.name)
-            .field("pii_config", &self.pii_config)
-            .field("sink", &self.sink)
-            .field("status", &self.status)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-/// The `LogStreamMixpanelSink` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct LogStreamMixpanelSink {
-    /// Mixpanel Project Id
-    #[serde(rename = "mixpanelProjectId")]
-    pub mixpanel_project_id: String,
-    /// The `mixpanelRegion` field.
-    #[serde(rename = "mixpanelRegion")]
-    pub mixpanel_region: LogStreamMixpanelRegionEnum,
-    /// Mixpanel Service Account Password
-    #[serde(rename = "mixpanelServiceAccountPassword")]
-    pub mixpanel_service_account_password: String,
-    /// Mixpanel Service Account Username
-    #[serde(rename = "mixpanelServiceAccountUsername")]
-    pub mixpanel_service_account_username: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for LogStreamMixpanelSink {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("LogStreamMixpanelSink")
-            .field("mixpanel_project_id", &self.mixpanel_project_id)
-            .field("mixpanel_region", &self.mixpanel_region)
-            .field("mixpanel_service_account_password", &REDACTED)
-            .field(
-                "mixpanel_service_account_username",
-                &self.mixpanel_service_account_username,
-            )
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl LogStreamMixpanelSink {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(
-        mixpanel_project_id: impl Into<String>,
-        mixpanel_region: impl Into<LogStreamMixpanelRegionEnum>,
-        mixpanel_service_account_password: impl Into<String>,
-        mixpanel_service_account_username: impl Into<String>,
-    ) -> Self {
-        Self {
-            mixpanel_project_id: mixpanel_project_id.into(),
-            mixpanel_region: mixpanel_region.into(),
-            mixpanel_service_account_password: mixpanel_service_account_password.into(),
-            mixpanel_service_account_username: mixpanel_service_account_username.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
 
 /// The `LogStreamMixpanelSinkPatch` object.
 ///
@@ -341,22 +209,19 @@ pub enum LogStreamResponseSchema {
 
 impl<'de> Deserialize<'de> for LogStreamResponseSchema {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        const SHAPES: &[Shape] = &[Shape::Object {
-            consts: &[],
-            required: &[],
-        }];
-        let value = Value::deserialize(deserializer)?;
-        for index in candidates(&value, SHAPES) {
-            let decoded = match index {
-                0 => serde_json::from_value(value.clone()).ok().map(Self::Object),
-                _ => None,
-            };
-            if let Some(decoded) = decoded {
-                return Ok(decoded);
-            }
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Wire {
+            Object(Map<String, Value>),
+            Other(Value),
         }
-        other("LogStreamResponseSchema", &value);
-        Ok(Self::Other(value))
+        Ok(match Wire::deserialize(deserializer)? {
+            Wire::Object(v) => Self::Object(v),
+            Wire::Other(v) => {
+                other("LogStreamResponseSchema", &v);
+                Self::Other(v)
+            }
+        })
     }
 }
 
@@ -543,65 +408,29 @@ pub enum LogStreamSinkPatch {
 
 impl<'de> Deserialize<'de> for LogStreamSinkPatch {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        const SHAPES: &[Shape] = &[
-            Shape::Object {
-                consts: &[],
-                required: &["httpEndpoint"],
-            },
-            Shape::Object {
-                consts: &[],
-                required: &["datadogApiKey", "datadogRegion"],
-            },
-            Shape::Object {
-                consts: &[],
-                required: &["splunkDomain", "splunkPort", "splunkSecure", "splunkToken"],
-            },
-            Shape::Object {
-                consts: &[],
-                required: &["sumoSourceAddress"],
-            },
-            Shape::Object {
-                consts: &[],
-                required: &[],
-            },
-            Shape::Object {
-                consts: &[],
-                required: &[
-                    "mixpanelProjectId",
-                    "mixpanelRegion",
-                    "mixpanelServiceAccountUsername",
-                ],
-            },
-        ];
-        let value = Value::deserialize(deserializer)?;
-        for index in candidates(&value, SHAPES) {
-            let decoded = match index {
-                0 => serde_json::from_value(value.clone())
-                    .ok()
-                    .map(Self::HttpSink),
-                1 => serde_json::from_value(value.clone())
-                    .ok()
-                    .map(Self::DatadogSink),
-                2 => serde_json::from_value(value.clone())
-                    .ok()
-                    .map(Self::SplunkSink),
-                3 => serde_json::from_value(value.clone())
-                    .ok()
-                    .map(Self::SumoSink),
-                4 => serde_json::from_value(value.clone())
-                    .ok()
-                    .map(Self::SegmentSink),
-                5 => serde_json::from_value(value.clone())
-                    .ok()
-                    .map(Self::MixpanelSinkPatch),
-                _ => None,
-            };
-            if let Some(decoded) = decoded {
-                return Ok(decoded);
-            }
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Wire {
+            SplunkSink(LogStreamSplunkSink),
+            MixpanelSinkPatch(LogStreamMixpanelSinkPatch),
+            DatadogSink(LogStreamDatadogSink),
+            HttpSink(LogStreamHttpSink),
+            SumoSink(LogStreamSumoSink),
+            SegmentSink(LogStreamSegmentSink),
+            Other(Value),
         }
-        other("LogStreamSinkPatch", &value);
-        Ok(Self::Other(value))
+        Ok(match Wire::deserialize(deserializer)? {
+            Wire::HttpSink(v) => Self::HttpSink(v),
+            Wire::DatadogSink(v) => Self::DatadogSink(v),
+            Wire::SplunkSink(v) => Self::SplunkSink(v),
+            Wire::SumoSink(v) => Self::SumoSink(v),
+            Wire::SegmentSink(v) => Self::SegmentSink(v),
+            Wire::MixpanelSinkPatch(v) => Self::MixpanelSinkPatch(v),
+            Wire::Other(v) => {
+                other("LogStreamSinkPatch", &v);
+                Self::Other(v)
+            }
+        })
     }
 }
 

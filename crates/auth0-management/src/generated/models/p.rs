@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::*;
-use crate::model_support::{Keys, REDACTED, Shape, candidates, extra, other, string_enum};
+use crate::model_support::{Keys, REDACTED, constant, extra, other, string_enum};
 use crate::patch::Patch;
 
 string_enum! {
@@ -568,29 +568,21 @@ pub enum PhoneProviderConfiguration {
 
 impl<'de> Deserialize<'de> for PhoneProviderConfiguration {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        const SHAPES: &[Shape] = &[
-            Shape::Object {
-                consts: &[],
-                required: &["delivery_methods", "sid"],
-            },
-            Shape::Object {
-                consts: &[],
-                required: &["delivery_methods"],
-            },
-        ];
-        let value = Value::deserialize(deserializer)?;
-        for index in candidates(&value, SHAPES) {
-            let decoded = match index {
-                0 => serde_json::from_value(value.clone()).ok().map(Self::Twilio),
-                1 => serde_json::from_value(value.clone()).ok().map(Self::Custom),
-                _ => None,
-            };
-            if let Some(decoded) = decoded {
-                return Ok(decoded);
-            }
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Wire {
+            Twilio(TwilioProviderConfiguration),
+            Custom(CustomProviderConfiguration),
+            Other(Value),
         }
-        other("PhoneProviderConfiguration", &value);
-        Ok(Self::Other(value))
+        Ok(match Wire::deserialize(deserializer)? {
+            Wire::Twilio(v) => Self::Twilio(v),
+            Wire::Custom(v) => Self::Custom(v),
+            Wire::Other(v) => {
+                other("PhoneProviderConfiguration", &v);
+                Self::Other(v)
+            }
+        })
     }
 }
 
@@ -621,29 +613,21 @@ pub enum PhoneProviderCredentials {
 
 impl<'de> Deserialize<'de> for PhoneProviderCredentials {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        const SHAPES: &[Shape] = &[
-            Shape::Object {
-                consts: &[],
-                required: &["auth_token"],
-            },
-            Shape::Object {
-                consts: &[],
-                required: &[],
-            },
-        ];
-        let value = Value::deserialize(deserializer)?;
-        for index in candidates(&value, SHAPES) {
-            let decoded = match index {
-                0 => serde_json::from_value(value.clone()).ok().map(Self::Twilio),
-                1 => serde_json::from_value(value.clone()).ok().map(Self::Custom),
-                _ => None,
-            };
-            if let Some(decoded) = decoded {
-                return Ok(decoded);
-            }
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Wire {
+            Twilio(TwilioProviderCredentials),
+            Custom(CustomProviderCredentials),
+            Other(Value),
         }
-        other("PhoneProviderCredentials", &value);
-        Ok(Self::Other(value))
+        Ok(match Wire::deserialize(deserializer)? {
+            Wire::Twilio(v) => Self::Twilio(v),
+            Wire::Custom(v) => Self::Custom(v),
+            Wire::Other(v) => {
+                other("PhoneProviderCredentials", &v);
+                Self::Other(v)
+            }
+        })
     }
 }
 
@@ -1332,6 +1316,7 @@ pub struct PublicKeyCredential {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub alg: Option<PublicKeyCredentialAlgorithmEnum>,
     /// Always `public_key`.
+    #[serde(deserialize_with = "PublicKeyCredential::constant_credential_type")]
     pub credential_type: String,
     /// The ISO 8601 formatted date representing the expiration of the credential. If not specified (not recommended), the credential never expires. Applies to `public_key` credential type.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -1364,6 +1349,14 @@ impl fmt::Debug for PublicKeyCredential {
             .field("pem", &REDACTED)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl PublicKeyCredential {
+    fn constant_credential_type<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "public_key")
     }
 }
 

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::*;
-use crate::model_support::{Keys, REDACTED, Shape, candidates, extra, other, string_enum};
+use crate::model_support::{Keys, REDACTED, constant, extra, other, string_enum};
 use crate::patch::Patch;
 
 /// The `RateLimitPolicy` object.
@@ -28,6 +28,7 @@ pub struct RateLimitPolicy {
     /// The `configuration` field.
     pub configuration: RateLimitPolicyConfiguration,
     /// Always `client`.
+    #[serde(deserialize_with = "RateLimitPolicy::constant_consumer")]
     pub consumer: String,
     /// Identifier or category within the consumer to which the policy applies. Supported values: `client_id:<client_id>` to target a specific client by ID, `client_id:<cimd_uri>` to target a CIMD client by URI, `cimd_clients` to target all CIMD clients, `third_party_clients` to target all third-party clients, or `default` to apply the policy to any consumer identifier not otherwise explicitly targeted.
     pub consumer_selector: String,
@@ -37,6 +38,7 @@ pub struct RateLimitPolicy {
     /// Unique identifier for the Rate Limit Policy.
     pub id: String,
     /// Always `oauth_authentication_api`.
+    #[serde(deserialize_with = "RateLimitPolicy::constant_resource")]
     pub resource: String,
     /// The date and time when the rate limit policy was last updated.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -61,6 +63,19 @@ impl fmt::Debug for RateLimitPolicy {
     }
 }
 
+impl RateLimitPolicy {
+    fn constant_consumer<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "client")
+    }
+    fn constant_resource<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "oauth_authentication_api")
+    }
+}
+
 /// The configuration of the rate limit policy.
 ///
 /// Also named [`PatchRateLimitPolicyConfigurationRequestContent`] (identical schemas).
@@ -82,34 +97,23 @@ pub enum RateLimitPolicyConfiguration {
 
 impl<'de> Deserialize<'de> for RateLimitPolicyConfiguration {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        const SHAPES: &[Shape] = &[
-            Shape::Object {
-                consts: &[("action", "allow")],
-                required: &[],
-            },
-            Shape::Object {
-                consts: &[],
-                required: &["action", "limit"],
-            },
-            Shape::Object {
-                consts: &[("action", "redirect")],
-                required: &["limit", "redirect_uri"],
-            },
-        ];
-        let value = Value::deserialize(deserializer)?;
-        for index in candidates(&value, SHAPES) {
-            let decoded = match index {
-                0 => serde_json::from_value(value.clone()).ok().map(Self::Zero),
-                1 => serde_json::from_value(value.clone()).ok().map(Self::One),
-                2 => serde_json::from_value(value.clone()).ok().map(Self::Action),
-                _ => None,
-            };
-            if let Some(decoded) = decoded {
-                return Ok(decoded);
-            }
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Wire {
+            Action(RateLimitPolicyConfigurationAction),
+            Zero(RateLimitPolicyConfigurationZero),
+            One(RateLimitPolicyConfigurationOne),
+            Other(Value),
         }
-        other("RateLimitPolicyConfiguration", &value);
-        Ok(Self::Other(value))
+        Ok(match Wire::deserialize(deserializer)? {
+            Wire::Zero(v) => Self::Zero(v),
+            Wire::One(v) => Self::One(v),
+            Wire::Action(v) => Self::Action(v),
+            Wire::Other(v) => {
+                other("RateLimitPolicyConfiguration", &v);
+                Self::Other(v)
+            }
+        })
     }
 }
 
@@ -134,6 +138,7 @@ impl fmt::Debug for RateLimitPolicyConfiguration {
 #[non_exhaustive]
 pub struct RateLimitPolicyConfigurationAction {
     /// Always `redirect`.
+    #[serde(deserialize_with = "RateLimitPolicyConfigurationAction::constant_action")]
     pub action: String,
     /// The maximum number of requests allowed per second.
     pub limit: i64,
@@ -152,6 +157,14 @@ impl fmt::Debug for RateLimitPolicyConfigurationAction {
             .field("redirect_uri", &self.redirect_uri)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl RateLimitPolicyConfigurationAction {
+    fn constant_action<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "redirect")
     }
 }
 
@@ -249,6 +262,7 @@ string_enum! {
 #[non_exhaustive]
 pub struct RateLimitPolicyConfigurationZero {
     /// Always `allow`.
+    #[serde(deserialize_with = "RateLimitPolicyConfigurationZero::constant_action")]
     pub action: String,
     /// Fields this version does not model, kept as received.
     #[serde(flatten, deserialize_with = "extra")]
@@ -261,6 +275,14 @@ impl fmt::Debug for RateLimitPolicyConfigurationZero {
             .field("action", &self.action)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl RateLimitPolicyConfigurationZero {
+    fn constant_action<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "allow")
     }
 }
 
@@ -327,26 +349,21 @@ pub enum RefreshTokenDate {
 
 impl<'de> Deserialize<'de> for RefreshTokenDate {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        const SHAPES: &[Shape] = &[
-            Shape::Str,
-            Shape::Object {
-                consts: &[],
-                required: &[],
-            },
-        ];
-        let value = Value::deserialize(deserializer)?;
-        for index in candidates(&value, SHAPES) {
-            let decoded = match index {
-                0 => serde_json::from_value(value.clone()).ok().map(Self::String),
-                1 => serde_json::from_value(value.clone()).ok().map(Self::Object),
-                _ => None,
-            };
-            if let Some(decoded) = decoded {
-                return Ok(decoded);
-            }
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Wire {
+            String(String),
+            Object(Map<String, Value>),
+            Other(Value),
         }
-        other("RefreshTokenDate", &value);
-        Ok(Self::Other(value))
+        Ok(match Wire::deserialize(deserializer)? {
+            Wire::String(v) => Self::String(v),
+            Wire::Object(v) => Self::Object(v),
+            Wire::Other(v) => {
+                other("RefreshTokenDate", &v);
+                Self::Other(v)
+            }
+        })
     }
 }
 
@@ -1222,6 +1239,7 @@ pub struct ResourceServerTokenEncryption {
     /// The `encryption_key` field.
     pub encryption_key: ResourceServerTokenEncryptionKey,
     /// Always `compact-nested-jwe`.
+    #[serde(deserialize_with = "ResourceServerTokenEncryption::constant_format")]
     pub format: String,
     /// Fields this version does not model, kept as received.
     #[serde(flatten, deserialize_with = "extra")]
@@ -1235,6 +1253,14 @@ impl fmt::Debug for ResourceServerTokenEncryption {
             .field("format", &self.format)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl ResourceServerTokenEncryption {
+    fn constant_format<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "compact-nested-jwe")
     }
 }
 

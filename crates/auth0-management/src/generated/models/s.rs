@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::*;
-use crate::model_support::{Keys, REDACTED, Shape, candidates, extra, other, string_enum};
+use crate::model_support::{Keys, REDACTED, constant, extra, other, string_enum};
 use crate::patch::Patch;
 
 /// The `ScimConfiguration` object.
@@ -685,47 +685,27 @@ pub enum SegmentMatchExpression {
 
 impl<'de> Deserialize<'de> for SegmentMatchExpression {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        const SHAPES: &[Shape] = &[
-            Shape::Array,
-            Shape::Object {
-                consts: &[],
-                required: &["contains"],
-            },
-            Shape::Object {
-                consts: &[],
-                required: &["starts_with"],
-            },
-            Shape::Object {
-                consts: &[],
-                required: &["ends_with"],
-            },
-            Shape::Object {
-                consts: &[],
-                required: &["exists"],
-            },
-        ];
-        let value = Value::deserialize(deserializer)?;
-        for index in candidates(&value, SHAPES) {
-            let decoded = match index {
-                0 => serde_json::from_value(value.clone()).ok().map(Self::Array),
-                1 => serde_json::from_value(value.clone())
-                    .ok()
-                    .map(Self::Contains),
-                2 => serde_json::from_value(value.clone())
-                    .ok()
-                    .map(Self::StartsWith),
-                3 => serde_json::from_value(value.clone())
-                    .ok()
-                    .map(Self::EndsWith),
-                4 => serde_json::from_value(value.clone()).ok().map(Self::Exists),
-                _ => None,
-            };
-            if let Some(decoded) = decoded {
-                return Ok(decoded);
-            }
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Wire {
+            Contains(SegmentContainsExpression),
+            StartsWith(SegmentStartsWithExpression),
+            EndsWith(SegmentEndsWithExpression),
+            Exists(SegmentExistsExpression),
+            Array(Vec<String>),
+            Other(Value),
         }
-        other("SegmentMatchExpression", &value);
-        Ok(Self::Other(value))
+        Ok(match Wire::deserialize(deserializer)? {
+            Wire::Array(v) => Self::Array(v),
+            Wire::Contains(v) => Self::Contains(v),
+            Wire::StartsWith(v) => Self::StartsWith(v),
+            Wire::EndsWith(v) => Self::EndsWith(v),
+            Wire::Exists(v) => Self::Exists(v),
+            Wire::Other(v) => {
+                other("SegmentMatchExpression", &v);
+                Self::Other(v)
+            }
+        })
     }
 }
 
@@ -1855,26 +1835,21 @@ pub enum SessionDate {
 
 impl<'de> Deserialize<'de> for SessionDate {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        const SHAPES: &[Shape] = &[
-            Shape::Str,
-            Shape::Object {
-                consts: &[],
-                required: &[],
-            },
-        ];
-        let value = Value::deserialize(deserializer)?;
-        for index in candidates(&value, SHAPES) {
-            let decoded = match index {
-                0 => serde_json::from_value(value.clone()).ok().map(Self::String),
-                1 => serde_json::from_value(value.clone()).ok().map(Self::Object),
-                _ => None,
-            };
-            if let Some(decoded) = decoded {
-                return Ok(decoded);
-            }
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Wire {
+            String(String),
+            Object(Map<String, Value>),
+            Other(Value),
         }
-        other("SessionDate", &value);
-        Ok(Self::Other(value))
+        Ok(match Wire::deserialize(deserializer)? {
+            Wire::String(v) => Self::String(v),
+            Wire::Object(v) => Self::Object(v),
+            Wire::Other(v) => {
+                other("SessionDate", &v);
+                Self::Other(v)
+            }
+        })
     }
 }
 
@@ -3336,26 +3311,21 @@ pub enum SigningKeysDate {
 
 impl<'de> Deserialize<'de> for SigningKeysDate {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        const SHAPES: &[Shape] = &[
-            Shape::Str,
-            Shape::Object {
-                consts: &[],
-                required: &[],
-            },
-        ];
-        let value = Value::deserialize(deserializer)?;
-        for index in candidates(&value, SHAPES) {
-            let decoded = match index {
-                0 => serde_json::from_value(value.clone()).ok().map(Self::String),
-                1 => serde_json::from_value(value.clone()).ok().map(Self::Object),
-                _ => None,
-            };
-            if let Some(decoded) = decoded {
-                return Ok(decoded);
-            }
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Wire {
+            String(String),
+            Object(Map<String, Value>),
+            Other(Value),
         }
-        other("SigningKeysDate", &value);
-        Ok(Self::Other(value))
+        Ok(match Wire::deserialize(deserializer)? {
+            Wire::String(v) => Self::String(v),
+            Wire::Object(v) => Self::Object(v),
+            Wire::Other(v) => {
+                other("SigningKeysDate", &v);
+                Self::Other(v)
+            }
+        })
     }
 }
 

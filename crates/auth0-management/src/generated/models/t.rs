@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::*;
-use crate::model_support::{Keys, REDACTED, Shape, candidates, extra, other, string_enum};
+use crate::model_support::{Keys, REDACTED, constant, extra, other, string_enum};
 use crate::patch::Patch;
 
 /// Settings related to OIDC RP-initiated Logout
@@ -1211,6 +1211,7 @@ pub type TokenVaultPrivilegedAccessIpAllowlistEntry = String;
 #[non_exhaustive]
 pub struct TooManyRequestsSchema {
     /// Always `Too Many Requests`.
+    #[serde(deserialize_with = "TooManyRequestsSchema::constant_error")]
     pub error: String,
     /// The `message` field.
     pub message: String,
@@ -1230,6 +1231,14 @@ impl fmt::Debug for TooManyRequestsSchema {
             .field("status_code", &self.status_code)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl TooManyRequestsSchema {
+    fn constant_error<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "Too Many Requests")
     }
 }
 

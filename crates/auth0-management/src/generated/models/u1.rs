@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::*;
-use crate::model_support::{Keys, REDACTED, Shape, candidates, extra, other, string_enum};
+use crate::model_support::{Keys, REDACTED, constant, extra, other, string_enum};
 use crate::patch::Patch;
 
 /// Unauthorized
@@ -20,6 +20,7 @@ use crate::patch::Patch;
 #[non_exhaustive]
 pub struct UnauthorizedSchema {
     /// Always `Unauthorized`.
+    #[serde(deserialize_with = "UnauthorizedSchema::constant_error")]
     pub error: String,
     /// The `message` field.
     pub message: String,
@@ -39,6 +40,14 @@ impl fmt::Debug for UnauthorizedSchema {
             .field("status_code", &self.status_code)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl UnauthorizedSchema {
+    fn constant_error<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "Unauthorized")
     }
 }
 

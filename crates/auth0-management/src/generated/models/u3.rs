@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::*;
-use crate::model_support::{Keys, REDACTED, Shape, candidates, extra, other, string_enum};
+use crate::model_support::{Keys, REDACTED, constant, extra, other, string_enum};
 use crate::patch::Patch;
 
 /// The `UpdateExperimentRequestContent` object.
@@ -504,131 +504,53 @@ pub enum UpdateFlowsVaultConnectionSetup {
 
 impl<'de> Deserialize<'de> for UpdateFlowsVaultConnectionSetup {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        const SHAPES: &[Shape] = &[
-            Shape::Object {
-                consts: &[("type", "API_KEY")],
-                required: &["api_key", "base_url"],
-            },
-            Shape::Object {
-                consts: &[("type", "API_KEY")],
-                required: &["api_key"],
-            },
-            Shape::Object {
-                consts: &[("type", "OAUTH_APP")],
-                required: &["client_id", "client_secret", "domain"],
-            },
-            Shape::Object {
-                consts: &[],
-                required: &[],
-            },
-            Shape::Object {
-                consts: &[("type", "API_KEY")],
-                required: &["secret_key"],
-            },
-            Shape::Object {
-                consts: &[("type", "BEARER")],
-                required: &["token"],
-            },
-            Shape::Object {
-                consts: &[("type", "BASIC_AUTH")],
-                required: &["username"],
-            },
-            Shape::Object {
-                consts: &[("type", "API_KEY")],
-                required: &["in", "name", "value"],
-            },
-            Shape::Object {
-                consts: &[("type", "OAUTH_CLIENT_CREDENTIALS")],
-                required: &["client_id", "client_secret", "token_endpoint"],
-            },
-            Shape::Object {
-                consts: &[("type", "JWT")],
-                required: &["algorithm"],
-            },
-            Shape::Object {
-                consts: &[("type", "API_KEY")],
-                required: &["api_key", "secret_key"],
-            },
-            Shape::Object {
-                consts: &[("type", "TOKEN")],
-                required: &["token"],
-            },
-            Shape::Object {
-                consts: &[("type", "WEBHOOK")],
-                required: &["url"],
-            },
-            Shape::Object {
-                consts: &[("type", "KEY_PAIR")],
-                required: &["private_key", "public_key"],
-            },
-            Shape::Object {
-                consts: &[],
-                required: &[],
-            },
-            Shape::Object {
-                consts: &[("type", "API_KEY")],
-                required: &["account_id", "api_key"],
-            },
-        ];
-        let value = Value::deserialize(deserializer)?;
-        for index in candidates(&value, SHAPES) {
-            let decoded = match index {
-                0 => serde_json::from_value(value.clone())
-                    .ok()
-                    .map(Self::SetupApiKeyWithBaseUrl),
-                1 => serde_json::from_value(value.clone())
-                    .ok()
-                    .map(Self::SetupApiKey),
-                2 => serde_json::from_value(value.clone())
-                    .ok()
-                    .map(Self::SetupOauthApp),
-                3 => serde_json::from_value(value.clone())
-                    .ok()
-                    .map(Self::SetupBigqueryOauthJwt),
-                4 => serde_json::from_value(value.clone())
-                    .ok()
-                    .map(Self::SetupSecretApiKey),
-                5 => serde_json::from_value(value.clone())
-                    .ok()
-                    .map(Self::SetupHttpBearer),
-                6 => serde_json::from_value(value.clone())
-                    .ok()
-                    .map(Self::ConnectionHttpBasicAuthSetup),
-                7 => serde_json::from_value(value.clone())
-                    .ok()
-                    .map(Self::ConnectionHttpApiKeySetup),
-                8 => serde_json::from_value(value.clone())
-                    .ok()
-                    .map(Self::ConnectionHttpOauthClientCredentialsSetup),
-                9 => serde_json::from_value(value.clone())
-                    .ok()
-                    .map(Self::SetupJwt),
-                10 => serde_json::from_value(value.clone())
-                    .ok()
-                    .map(Self::SetupMailjetApiKey),
-                11 => serde_json::from_value(value.clone())
-                    .ok()
-                    .map(Self::SetupToken),
-                12 => serde_json::from_value(value.clone())
-                    .ok()
-                    .map(Self::SetupWebhook),
-                13 => serde_json::from_value(value.clone())
-                    .ok()
-                    .map(Self::SetupStripeKeyPair),
-                14 => serde_json::from_value(value.clone())
-                    .ok()
-                    .map(Self::SetupOauthCode),
-                15 => serde_json::from_value(value.clone())
-                    .ok()
-                    .map(Self::SetupTwilioApiKey),
-                _ => None,
-            };
-            if let Some(decoded) = decoded {
-                return Ok(decoded);
-            }
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Wire {
+            SetupOauthApp(FlowsVaultConnectioSetupOauthApp),
+            ConnectionHttpApiKeySetup(FlowsVaultConnectionHttpApiKeySetup),
+            ConnectionHttpOauthClientCredentialsSetup(
+                FlowsVaultConnectionHttpOauthClientCredentialsSetup,
+            ),
+            SetupApiKeyWithBaseUrl(FlowsVaultConnectioSetupApiKeyWithBaseUrl),
+            SetupMailjetApiKey(FlowsVaultConnectioSetupMailjetApiKey),
+            SetupStripeKeyPair(FlowsVaultConnectioSetupStripeKeyPair),
+            SetupTwilioApiKey(FlowsVaultConnectioSetupTwilioApiKey),
+            SetupApiKey(FlowsVaultConnectioSetupApiKey),
+            SetupSecretApiKey(FlowsVaultConnectioSetupSecretApiKey),
+            SetupHttpBearer(FlowsVaultConnectioSetupHttpBearer),
+            ConnectionHttpBasicAuthSetup(FlowsVaultConnectionHttpBasicAuthSetup),
+            SetupJwt(FlowsVaultConnectioSetupJwt),
+            SetupToken(FlowsVaultConnectioSetupToken),
+            SetupWebhook(FlowsVaultConnectioSetupWebhook),
+            SetupBigqueryOauthJwt(FlowsVaultConnectioSetupBigqueryOauthJwt),
+            SetupOauthCode(FlowsVaultConnectioSetupOauthCode),
+            Other(Value),
         }
-        other("UpdateFlowsVaultConnectionSetup", &value);
-        Ok(Self::Other(value))
+        Ok(match Wire::deserialize(deserializer)? {
+            Wire::SetupApiKeyWithBaseUrl(v) => Self::SetupApiKeyWithBaseUrl(v),
+            Wire::SetupApiKey(v) => Self::SetupApiKey(v),
+            Wire::SetupOauthApp(v) => Self::SetupOauthApp(v),
+            Wire::SetupBigqueryOauthJwt(v) => Self::SetupBigqueryOauthJwt(v),
+            Wire::SetupSecretApiKey(v) => Self::SetupSecretApiKey(v),
+            Wire::SetupHttpBearer(v) => Self::SetupHttpBearer(v),
+            Wire::ConnectionHttpBasicAuthSetup(v) => Self::ConnectionHttpBasicAuthSetup(v),
+            Wire::ConnectionHttpApiKeySetup(v) => Self::ConnectionHttpApiKeySetup(v),
+            Wire::ConnectionHttpOauthClientCredentialsSetup(v) => {
+                Self::ConnectionHttpOauthClientCredentialsSetup(v)
+            }
+            Wire::SetupJwt(v) => Self::SetupJwt(v),
+            Wire::SetupMailjetApiKey(v) => Self::SetupMailjetApiKey(v),
+            Wire::SetupToken(v) => Self::SetupToken(v),
+            Wire::SetupWebhook(v) => Self::SetupWebhook(v),
+            Wire::SetupStripeKeyPair(v) => Self::SetupStripeKeyPair(v),
+            Wire::SetupOauthCode(v) => Self::SetupOauthCode(v),
+            Wire::SetupTwilioApiKey(v) => Self::SetupTwilioApiKey(v),
+            Wire::Other(v) => {
+                other("UpdateFlowsVaultConnectionSetup", &v);
+                Self::Other(v)
+            }
+        })
     }
 }
 

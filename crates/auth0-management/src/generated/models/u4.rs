@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::*;
-use crate::model_support::{Keys, REDACTED, Shape, candidates, extra, other, string_enum};
+use crate::model_support::{Keys, REDACTED, constant, extra, other, string_enum};
 use crate::patch::Patch;
 
 /// The `UpdateRuleRequestContent` object.
@@ -1496,28 +1496,21 @@ pub enum UpdateUniversalLoginTemplateRequestContent {
 
 impl<'de> Deserialize<'de> for UpdateUniversalLoginTemplateRequestContent {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        const SHAPES: &[Shape] = &[
-            Shape::Str,
-            Shape::Object {
-                consts: &[],
-                required: &["template"],
-            },
-        ];
-        let value = Value::deserialize(deserializer)?;
-        for index in candidates(&value, SHAPES) {
-            let decoded = match index {
-                0 => serde_json::from_value(value.clone()).ok().map(Self::String),
-                1 => serde_json::from_value(value.clone())
-                    .ok()
-                    .map(Self::Template),
-                _ => None,
-            };
-            if let Some(decoded) = decoded {
-                return Ok(decoded);
-            }
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Wire {
+            Template(UpdateUniversalLoginTemplateRequestContentTemplate),
+            String(String),
+            Other(Value),
         }
-        other("UpdateUniversalLoginTemplateRequestContent", &value);
-        Ok(Self::Other(value))
+        Ok(match Wire::deserialize(deserializer)? {
+            Wire::String(v) => Self::String(v),
+            Wire::Template(v) => Self::Template(v),
+            Wire::Other(v) => {
+                other("UpdateUniversalLoginTemplateRequestContent", &v);
+                Self::Other(v)
+            }
+        })
     }
 }
 

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::*;
-use crate::model_support::{Keys, REDACTED, Shape, candidates, extra, other, string_enum};
+use crate::model_support::{Keys, REDACTED, constant, extra, other, string_enum};
 use crate::patch::Patch;
 
 /// The `X509CertificateCredential` object.
@@ -21,6 +21,7 @@ use crate::patch::Patch;
 #[non_exhaustive]
 pub struct X509CertificateCredential {
     /// Always `x509_cert`.
+    #[serde(deserialize_with = "X509CertificateCredential::constant_credential_type")]
     pub credential_type: String,
     /// Friendly name for a credential.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -40,6 +41,14 @@ impl fmt::Debug for X509CertificateCredential {
             .field("pem", &REDACTED)
             .field("extra", &Keys(&self.extra))
             .finish()
+    }
+}
+
+impl X509CertificateCredential {
+    fn constant_credential_type<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "x509_cert")
     }
 }
 
