@@ -87,8 +87,8 @@ mod logs;
 mod management;
 mod mfa;
 mod organizations;
-mod roles;
 mod recording;
+mod roles;
 mod routes;
 mod server;
 mod spec;
@@ -98,8 +98,8 @@ mod token_exchange;
 
 pub use faults::{Fault, RateLimit};
 pub use mfa::OobAuthenticator;
-pub use token_exchange::{ExchangeRejection, TokenExchangeProfile};
 pub use recording::{RECORDED_REQUESTS_KEPT, RecordedRequest};
+pub use token_exchange::{ExchangeRejection, TokenExchangeProfile};
 
 /// `docs/LOCAL_TENANT.md`, compiled by `cargo test -p auth0-local --doc` so
 /// its Rust examples keep building.

@@ -55,14 +55,11 @@ pub(crate) fn route(shared: &Shared, req: &Req) -> Resp {
         (&Method::POST, "/oauth/device/code") => crate::device::start(shared, req),
         (_, p) if p.starts_with("/api/v2/") => crate::management::route(shared, req),
         (&Method::GET, p) if p.starts_with("/exports/") => crate::jobs::download(shared, req),
-        (_, p) if p.starts_with("/samlp/") || p.starts_with("/wsfed/") =>
-        {
-            oauth_error(
-                StatusCode::NOT_IMPLEMENTED,
-                "not_implemented",
-                &format!("auth0-local does not emulate {} {path}", req.method),
-            )
-        }
+        (_, p) if p.starts_with("/samlp/") || p.starts_with("/wsfed/") => oauth_error(
+            StatusCode::NOT_IMPLEMENTED,
+            "not_implemented",
+            &format!("auth0-local does not emulate {} {path}", req.method),
+        ),
         _ => oauth_error(StatusCode::NOT_FOUND, "not_found", "Not Found"),
     }
 }

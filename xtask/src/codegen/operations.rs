@@ -14,7 +14,7 @@ use crate::codegen::spec::{Body, Kind, Operation, Param, Ty};
 /// Query parameters that page a list. They are `u32` in every `…Params`
 /// (the spec says `integer`): never negative, at most 100 per page and
 /// 1,000 results deep, so `u32` rules out nonsense at compile time and
-/// matches [`Pager`]'s own types; totals in a page (`Page::total`) are
+/// matches `Pager`'s own types; totals in a page (`Page::total`) are
 /// `u64`.
 const PAGING_PARAMS: &[&str] = &["page", "per_page", "take"];
 
