@@ -386,6 +386,7 @@ fn bench(which: &str) -> Result<(), String> {
         // redis-server; not part of `all`.
         "fleet" => run(cargo().args([
             "run",
+            "--release",
             "--package",
             "auth0-redis",
             "--example",
