@@ -336,48 +336,27 @@ pub(crate) fn no_content() -> Resp {
 
 /// Decodes `application/x-www-form-urlencoded` (also a URL's query).
 pub(crate) fn parse_form(body: &[u8]) -> HashMap<String, String> {
-    body.split(|&b| b == b'&')
-        .filter(|pair| !pair.is_empty())
-        .map(|pair| {
-            let mut it = pair.splitn(2, |&b| b == b'=');
-            let key = percent_decode(it.next().unwrap_or_default());
-            let value = percent_decode(it.next().unwrap_or_default());
-            (key, value)
-        })
-        .collect()
+    form_urlencoded::parse(body).into_owned().collect()
 }
 
-/// Decodes `%XX` escapes and `+` (form encoding); a `%` not followed by two
-/// hex digits is kept as it is.
+/// One `application/x-www-form-urlencoded` component: `+` is a space,
+/// `%XX` a byte, a malformed `%` stays as it is, bytes that are not UTF-8
+/// become U+FFFD (what `form_urlencoded::parse` does to whole bodies).
 pub(crate) fn percent_decode(input: &[u8]) -> String {
-    let mut out = Vec::with_capacity(input.len());
-    let mut i = 0;
-    while i < input.len() {
-        match input[i] {
-            b'+' => out.push(b' '),
-            b'%' => {
-                let hex = input
-                    .get(i + 1..i + 3)
-                    .and_then(|h| std::str::from_utf8(h).ok())
-                    .and_then(|h| u8::from_str_radix(h, 16).ok());
-                match hex {
-                    Some(byte) => {
-                        out.push(byte);
-                        i += 2;
-                    }
-                    None => out.push(b'%'),
-                }
-            }
-            other => out.push(other),
-        }
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
+    let spaced: Vec<u8> = input
+        .iter()
+        .map(|&b| if b == b'+' { b' ' } else { b })
+        .collect();
+    percent_encoding::percent_decode(&spaced)
+        .decode_utf8_lossy()
+        .into_owned()
 }
 
 /// Decodes a path segment: like [`percent_decode`], but `+` stays a `+`.
 pub(crate) fn decode_segment(segment: &str) -> String {
-    percent_decode(segment.replace('+', "%2B").as_bytes())
+    percent_encoding::percent_decode_str(segment)
+        .decode_utf8_lossy()
+        .into_owned()
 }
 
 #[cfg(test)]
