@@ -17,11 +17,17 @@
 //!     (RustCrypto) backend, same setup as (c).
 //!
 //! The three run interleaved in rounds; each figure is the median round.
-//! Run: `cargo bench --manifest-path benches/Cargo.toml --bench jwt`.
+//! Heap allocations per call are counted (a counting global allocator,
+//! outside the timed rounds) and printed next to the rates.
+//! Run: `cargo bench --manifest-path benches/Cargo.toml --bench jwt` (with
+//! auth0-jwt's opt-in aws-lc RSA backend, the bench crate's default feature),
+//! add `--no-default-features` for auth0-jwt's default build (ring RSA).
 
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
+use std::alloc::{GlobalAlloc, Layout, System};
 use std::hint::black_box;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use auth0_benches::{
@@ -33,6 +39,50 @@ use auth0_jwt::alg::Algorithm;
 use auth0_jwt::key::{EcCurve, KeySet, VerifyingKey};
 use auth0_jwt::verifier::StaticKeys;
 use serde::Deserialize;
+
+/// Counts heap allocations (and reallocations), then defers to the system
+/// allocator.
+struct Counting;
+
+static ALLOCATIONS: AtomicU64 = AtomicU64::new(0);
+
+// SAFETY: every call is forwarded unchanged to `System`.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        // SAFETY: the caller's contract is `System`'s.
+        unsafe { System.alloc(layout) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: the caller's contract is `System`'s.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        // SAFETY: the caller's contract is `System`'s.
+        unsafe { System.alloc_zeroed(layout) }
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        // SAFETY: the caller's contract is `System`'s.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+/// Heap allocations per call of `f`, over every token once.
+fn allocations_per_call(f: &dyn Fn(usize) -> bool) -> f64 {
+    let before = ALLOCATIONS.load(Ordering::Relaxed);
+    for i in 0..TOKENS_PER_ALG {
+        black_box(f(black_box(i)));
+    }
+    (ALLOCATIONS.load(Ordering::Relaxed) - before) as f64 / TOKENS_PER_ALG as f64
+}
 
 const TOKENS_PER_ALG: usize = 64;
 const ROUNDS: usize = 11;
@@ -390,9 +440,9 @@ fn main() {
     println!(
         "auth0-jwt backends: RSA {}, EdDSA ed25519-dalek, ECDSA and HMAC ring",
         if aws_lc {
-            "aws-lc, key parsed once (default feature aws-lc-rs)"
+            "aws-lc, key parsed once (opt-in feature aws-lc-rs ON)"
         } else {
-            "ring (built without the aws-lc-rs feature)"
+            "ring, key set up per call (auth0-jwt's default: feature aws-lc-rs OFF)"
         }
     );
     println!(
@@ -425,6 +475,15 @@ fn main() {
             |i| case.rc(i),
         );
         let impls: [&dyn Fn(usize) -> bool; 6] = [&floor, &auth0, &auth0_as, &jwt, &ring, &rc];
+        // Warm (lazy key parsing, first-use tables), then count.
+        for f in impls {
+            allocations_per_call(f);
+        }
+        let allocs = [
+            allocations_per_call(&auth0),
+            allocations_per_call(&auth0_as),
+            allocations_per_call(&jwt),
+        ];
         let iters: Vec<usize> = impls.iter().map(|f| calibrate(*f)).collect();
         let mut samples = vec![Vec::new(); impls.len()];
         for round in 0..ROUNDS {
@@ -436,7 +495,12 @@ fn main() {
         }
         let m: Vec<f64> = samples.into_iter().map(median).collect();
         let (f, a, a_as, j, r, rc) = (m[0], m[1], m[2], m[3], m[4], m[5]);
-        table.push((alg, case.floor_name, f, a, a_as, j, r, rc));
+        let backend = match alg {
+            Alg::RS256 if aws_lc => "aws-lc",
+            Alg::RS256 | Alg::ES256 | Alg::HS256 => "ring",
+            Alg::EdDSA => "ed25519-dalek",
+        };
+        table.push((alg, backend, case.floor_name, f, a, a_as, j, r, rc, allocs));
         let (c_a, c_as) = (cost(f, a), cost(f, a_as));
         let limits: &[(f64, f64)] = match alg {
             // aws-lc's prepared RSA key is auth0-jwt's own backend only with
@@ -477,12 +541,12 @@ fn main() {
     }
     println!();
     println!(
-        "| alg | floor | floor rate | validate | validate_as | jsonwebtoken 11 aws-lc | raw ring (per-call key) | jsonwebtoken 10 rust_crypto | validate/jsonwebtoken |"
+        "| alg | auth0-jwt backend | floor | floor rate | validate | validate_as | jsonwebtoken 11 aws-lc | raw ring (per-call key) | jsonwebtoken 10 rust_crypto | validate/jsonwebtoken | allocations per call: validate / validate_as / jsonwebtoken |"
     );
-    println!("|---|---|---|---|---|---|---|---|---|");
-    for (alg, name, f, a, a_as, j, r, rc) in table {
+    println!("|---|---|---|---|---|---|---|---|---|---|---|");
+    for (alg, backend, name, f, a, a_as, j, r, rc, [n_a, n_as, n_j]) in table {
         println!(
-            "| {} | {name} | {} | {:.2}x ({}) | {:.2}x ({}) | {:.2}x ({}) | {:.2}x | {:.2}x | {:.2}x faster |",
+            "| {} | {backend} | {name} | {} | {:.2}x ({}) | {:.2}x ({}) | {:.2}x ({}) | {:.2}x | {:.2}x | {:.2}x faster | {n_a:.1} / {n_as:.1} / {n_j:.1} |",
             alg.name(),
             fmt_rate(f),
             cost(f, a),

@@ -3,7 +3,8 @@
 //! [`HttpTransport`] sends an [`HttpRequest`] and reads the whole response
 //! body into [`Bytes`], refusing bodies over the configured cap while
 //! reading (and up front when `Content-Length` already says so). TLS uses
-//! rustls with the *ring* provider and the Mozilla (webpki) roots; HTTP/2 is
+//! rustls with the *ring* provider (or the application's process-wide default,
+//! see [`crypto_provider`]) and the Mozilla (webpki) roots; HTTP/2 is
 //! negotiated by ALPN, HTTP/1.1 otherwise. Plain HTTP is refused except to
 //! loopback hosts when the configuration allows it. Proxies are reached with
 //! an HTTP `CONNECT` tunnel.
@@ -338,7 +339,7 @@ fn find_tls_error(err: &(dyn std::error::Error + 'static)) -> Option<rustls::Err
     None
 }
 
-/// rustls with the *ring* provider, its safe default protocol versions
+/// rustls with [`crypto_provider`], its safe default protocol versions
 /// (TLS 1.3 and 1.2), the Mozilla roots and any configured extra roots.
 fn tls_config(config: &ClientConfig) -> Result<rustls::ClientConfig, ConfigError> {
     let tls_error = |e: rustls::Error| ConfigError::Tls {
@@ -352,13 +353,39 @@ fn tls_config(config: &ClientConfig) -> Result<rustls::ClientConfig, ConfigError
             .add(rustls::pki_types::CertificateDer::from(der.clone()))
             .map_err(tls_error)?;
     }
-    Ok(rustls::ClientConfig::builder_with_provider(Arc::new(
-        rustls::crypto::ring::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()
-    .map_err(tls_error)?
-    .with_root_certificates(roots)
-    .with_no_client_auth())
+    Ok(
+        rustls::ClientConfig::builder_with_provider(crypto_provider())
+            .with_safe_default_protocol_versions()
+            .map_err(tls_error)?
+            .with_root_certificates(roots)
+            .with_no_client_auth(),
+    )
+}
+
+/// The TLS crypto provider of the SDK's clients (and of `auth0-local`'s
+/// server): the process default when the application
+/// installed one ([`rustls::crypto::CryptoProvider::install_default`], e.g.
+/// aws-lc-rs for post-quantum key exchange), else *ring*, the workspace's one
+/// C crypto library.
+///
+/// rustls 0.23.48 deprecates `rustls::crypto::ring::default_provider` (no
+/// post-quantum key exchange) and has no other constructor of the *ring*
+/// provider in 0.23: its replacement, `ClientConfig::builder()`, picks the
+/// provider from rustls' crate features and panics when an application
+/// enables both `ring` and `aws_lc_rs` without installing a default. A
+/// library must not panic on its users' feature set, so the fallback keeps
+/// the explicit *ring* provider (the `rustls-ring` crate takes over with
+/// rustls 0.24).
+pub fn crypto_provider() -> Arc<rustls::crypto::CryptoProvider> {
+    if let Some(installed) = rustls::crypto::CryptoProvider::get_default() {
+        return Arc::clone(installed);
+    }
+    #[expect(
+        deprecated,
+        reason = "rustls 0.23 has no non-deprecated, non-panicking ring provider"
+    )]
+    let ring = rustls::crypto::ring::default_provider();
+    Arc::new(ring)
 }
 
 /// Reads a response body fully, refusing more than `max_body` bytes.

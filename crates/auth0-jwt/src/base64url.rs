@@ -261,7 +261,7 @@ mod tests {
                     Base64Error::InvalidByte
                 }
                 base64::DecodeError::InvalidLength(_) => Base64Error::InvalidLength,
-                base64::DecodeError::InvalidLastSymbol(..) => Base64Error::NonCanonical,
+                base64::DecodeError::InvalidLastSymbol { .. } => Base64Error::NonCanonical,
             })
         };
         let chars = b"AQgw_-zZ09+/=. \n\x80\xff";

@@ -60,18 +60,20 @@
 //!   speed, and key bytes that are not a curve point are refused when the key
 //!   is built). Without it ring verifies EdDSA too. Both accept exactly the
 //!   same signatures.
-//! - `aws-lc-rs` (default): RS256/384/512 and PS256/384/512 are verified by
+//! - `aws-lc-rs` (opt-in): RS256/384/512 and PS256/384/512 are verified by
 //!   aws-lc (rustls' default provider) against a key parsed once, instead of
 //!   ring, which sets the key up again for every signature: about 1.3×
-//!   faster RSA verification, for a longer first build (aws-lc is a C
-//!   library). Without it ring verifies RSA. Same verdicts on both.
+//!   faster RSA verification, for a second C library in the build (a much
+//!   longer first build). By default ring verifies RSA, and ring is the one C
+//!   crypto library of the default build of the whole SDK. Same verdicts on
+//!   both.
 //!
 //! ECDSA, HMAC and signing always use ring.
 //!
 //! `default-features = false` gives the smallest build: ring only, no HTTP.
-//! A gateway can add back what it wants, e.g.
-//! `features = ["ed25519-dalek", "aws-lc-rs"]` for the fast verification
-//! backends without the JWKS fetcher.
+//! A gateway can add back what it wants, e.g. `features = ["ed25519-dalek"]`
+//! for the fast EdDSA backend without the JWKS fetcher, and `"aws-lc-rs"` for
+//! the fastest RSA.
 //!
 //! See `docs/ARCHITECTURE.md` for how the modules fit together.
 

@@ -1,14 +1,15 @@
 //! RSA public keys in verified form, on one of two backends.
 //!
-//! - With the default feature `aws-lc-rs`, aws-lc (the default crypto
-//!   provider of rustls) verifies RS256/384/512 and PS256/384/512 against a
-//!   key parsed once per algorithm (on first use) and kept, so a token pays
-//!   only for its own exponentiation: about 1.3× ring's speed. aws-lc is a C
-//!   library: a longer first build, and a C compiler, which ring needs too.
-//! - Without it `ring` verifies. Its API takes the modulus and exponent on
+//! - By default `ring` verifies (ring is the one C crypto library of the
+//!   default build of the whole SDK). Its API takes the modulus and exponent on
 //!   every call, so each signature pays for setting the key up again (the
 //!   Montgomery constants of the modulus: about a fifth of a 2048-bit
 //!   verification).
+//! - With the opt-in feature `aws-lc-rs`, aws-lc (the default crypto
+//!   provider of rustls) verifies RS256/384/512 and PS256/384/512 against a
+//!   key parsed once per algorithm (on first use) and kept, so a token pays
+//!   only for its own exponentiation: about 1.3× ring's speed. aws-lc is a
+//!   second C library: a much longer first build.
 //!
 //! Both accept exactly the same signatures: the key rules are ours (checked
 //! before either backend sees the key: 2048–8192 bits, odd modulus, odd
