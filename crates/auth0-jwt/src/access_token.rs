@@ -15,6 +15,7 @@ use crate::claims::ParsedClaims;
 use crate::claims::{Audience, Claims};
 use crate::clock::{Clock, SystemClock};
 use crate::error::{Error, TokenKind, trunc_opt};
+use crate::flat::FlatMembers;
 use crate::id_token::{duration_secs, truncate_audience};
 use crate::issuers::{Issuers, Trust};
 use crate::jws::HeaderRef;
@@ -23,7 +24,7 @@ use crate::key::KeyFingerprint;
 pub use crate::organization::{
     BoxFuture, OrganizationAllowList, OrganizationCheck, OrganizationPolicy,
 };
-use crate::verifier::{KeySource, typ_is, verify_token};
+use crate::verifier::{KeySource, typ_is, verify_token_keeping};
 
 /// The claims of a validated access token.
 pub type AccessTokenClaims = Claims;
@@ -427,6 +428,17 @@ impl AccessTokenValidator {
     /// (see [`Error::is_insufficient_scope`]) when only scopes/permissions are
     /// missing.
     pub async fn validate(&self, token: &str) -> Result<Arc<AccessTokenClaims>, Error> {
+        self.validate_keeping(token, None).await
+    }
+
+    /// [`validate`](Self::validate), recording the claim set's members in
+    /// `members` while it is parsed (not on a cache hit), for
+    /// [`validate_as`](Self::validate_as).
+    async fn validate_keeping(
+        &self,
+        token: &str,
+        members: Option<&mut FlatMembers>,
+    ) -> Result<Arc<AccessTokenClaims>, Error> {
         if token.is_empty() {
             return Err(Error::Missing { kind: KIND });
         }
@@ -476,7 +488,8 @@ impl AccessTokenValidator {
             self.trust.select(parsed, KIND)
         };
         let options = &self.parse_options;
-        let verified = verify_token(token, options, &self.algorithms, KIND, check).await;
+        let verified =
+            verify_token_keeping(token, options, &self.algorithms, KIND, check, members).await;
         let (parsed, fingerprint) = match verified {
             Ok(verified) => verified,
             Err(error) => {
@@ -561,11 +574,27 @@ impl AccessTokenValidator {
 
     /// Validates `token`, then reads its claims into `T` (custom claims).
     ///
+    /// The claim set is read once: the scan that types the registered claims
+    /// for the checks also records where every member is, and `T` is built
+    /// from that record after the signature and the checks passed (the usual
+    /// flat claim set: no nested objects, no escapes; any other is read by
+    /// `serde_json`, with the same result). The JSON rules are the
+    /// validator's either way: a repeated member name or a registered claim
+    /// of the wrong type is refused before `T` sees anything.
+    ///
     /// # Errors
     ///
     /// As [`validate`](Self::validate), or [`Error::ClaimsDeserialize`].
     pub async fn validate_as<T: DeserializeOwned>(&self, token: &str) -> Result<T, Error> {
-        self.validate(token).await?.deserialize()
+        let mut members = FlatMembers::new();
+        let claims = self.validate_keeping(token, Some(&mut members)).await?;
+        // On a cache hit nothing was parsed (`members` is empty and
+        // incomplete): `deserialize` scans the cached text once.
+        if members.is_complete() {
+            claims.deserialize_from(&members)
+        } else {
+            claims.deserialize()
+        }
     }
 
     /// The error for a token already found expired, if it still is.

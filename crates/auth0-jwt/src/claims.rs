@@ -14,6 +14,7 @@ use serde::de::{self, DeserializeOwned, DeserializeSeed, MapAccess, Visitor};
 use serde_json::{Map, Value};
 
 use crate::error::{Error, TokenKind};
+use crate::flat::FlatMembers;
 use crate::json::{
     self, Ctx, JsonError, KeySeed, Num, NumSeed, OneOrMany, SeenNames, SkipSeed, StrListSeed,
     StrSeed, WrongType,
@@ -348,8 +349,22 @@ impl<'de> Visitor<'de> for ClaimsSeed<'_, '_, 'de> {
 impl ParsedClaims {
     /// Parses a claim set strictly (see the type's docs).
     pub(crate) fn parse(json: &[u8]) -> Result<Self, JsonError> {
+        Self::parse_keeping(json, None)
+    }
+
+    /// [`ParsedClaims::parse`], recording in `members` (when given) every
+    /// member the fast path read, so that a caller's own claims type can be
+    /// built from them without a second pass over the text (see
+    /// [`FlatMembers`]; left incomplete when the full parser ran).
+    pub(crate) fn parse_keeping(
+        json: &[u8],
+        mut members: Option<&mut FlatMembers>,
+    ) -> Result<Self, JsonError> {
         let raw = json::utf8(json)?;
-        match Self::parse_flat(raw) {
+        if let Some(members) = members.as_deref_mut() {
+            members.clear();
+        }
+        match Self::parse_flat_keeping(raw, members) {
             Some(parsed) => Ok(parsed),
             None => Self::parse_full(raw),
         }
@@ -380,7 +395,13 @@ impl ParsedClaims {
     /// [`json::scan_flat`]): every registered claim of its right type, no escapes,
     /// no nesting. `None` sends the text through the full parser, which also
     /// reports what is wrong; for any text both accept, both give the same claims.
+    #[cfg(any(test, feature = "fuzzing"))]
     pub(crate) fn parse_flat(raw: &str) -> Option<Self> {
+        Self::parse_flat_keeping(raw, None)
+    }
+
+    /// [`ParsedClaims::parse_flat`], recording the members in `members`.
+    fn parse_flat_keeping(raw: &str, mut members: Option<&mut FlatMembers>) -> Option<Self> {
         use json::FlatValue::{Int, Str, StrArray};
         // Filled in place: the `Arc` is not shared yet, and `Claims` is large.
         let mut claims = Arc::new(Claims::empty());
@@ -399,7 +420,12 @@ impl ParsedClaims {
                 end: r.end,
             })
         };
+        // A full record is only a speed-up: past its room, stop recording.
+        let mut full = false;
         json::scan_flat(raw, |name, value| {
+            if let Some(record) = members.as_deref_mut() {
+                full = full || !record.push(name.clone(), &value);
+            }
             let Some(index) = registered_index(raw.as_bytes().get(name.clone())?) else {
                 return others.insert(Cow::Borrowed(raw.get(name)?)).ok();
             };
@@ -431,6 +457,9 @@ impl ParsedClaims {
             Some(())
         })?;
         c.raw = raw.into();
+        if let (Some(record), false) = (members, full) {
+            record.finish();
+        }
         Some(ParsedClaims {
             claims,
             seen,
@@ -877,6 +906,23 @@ impl Claims {
     ///
     /// [`Error::ClaimsDeserialize`] if the claims don't fit `T`.
     pub fn deserialize<T: DeserializeOwned>(&self) -> Result<T, Error> {
+        let mut members = FlatMembers::new();
+        members.scan(&self.raw);
+        self.deserialize_from(&members)
+    }
+
+    /// [`Claims::deserialize`] from the members of this claim set already
+    /// recorded by a scan of its text (one pass for the registered claims
+    /// and `T`); `serde_json` reads the text when they are incomplete (not
+    /// a flat claim set) or `T` refuses them, so its error is the one
+    /// reported.
+    pub(crate) fn deserialize_from<T: DeserializeOwned>(
+        &self,
+        members: &FlatMembers,
+    ) -> Result<T, Error> {
+        if let Some(value) = members.deserialize(&self.raw) {
+            return Ok(value);
+        }
         serde_json::from_str(&self.raw).map_err(|e| Error::ClaimsDeserialize {
             source: Box::new(e),
         })

@@ -509,9 +509,8 @@ pub fn json(data: &[u8]) {
                 assert_eq!(Some(expected), text.get(r).map(Value::from).as_ref());
             }
             FlatValue::Int(n) => assert_eq!(expected.as_u64(), Some(n), "{name}"),
-            FlatValue::Literal => {
-                assert!(expected.is_boolean() || expected.is_null(), "{name}");
-            }
+            FlatValue::Bool(b) => assert_eq!(expected.as_bool(), Some(b), "{name}"),
+            FlatValue::Null => assert!(expected.is_null(), "{name}"),
             FlatValue::StrArray(r) => {
                 let Some(array) = text.get(r) else {
                     panic!("array range off a char boundary")

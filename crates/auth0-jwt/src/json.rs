@@ -696,8 +696,10 @@ pub(crate) enum FlatValue {
     /// An array of strings without escapes: the range from `[` to `]` (read it
     /// with [`flat_items`]).
     StrArray(Range<usize>),
-    /// `true`, `false` or `null`.
-    Literal,
+    /// `true` or `false`.
+    Bool(bool),
+    /// `null`.
+    Null,
 }
 
 /// The fast path for the usual shape of JWT headers and claim sets: one flat object
@@ -783,17 +785,17 @@ pub(crate) fn scan_flat(
                 FlatValue::StrArray(start..i)
             }
             c => {
-                let word: &[u8] = match c {
-                    b't' => b"true",
-                    b'f' => b"false",
-                    b'n' => b"null",
+                let (word, value): (&[u8], _) = match c {
+                    b't' => (b"true", FlatValue::Bool(true)),
+                    b'f' => (b"false", FlatValue::Bool(false)),
+                    b'n' => (b"null", FlatValue::Null),
                     _ => return None,
                 };
                 if b.get(i..i + word.len())? != word {
                     return None;
                 }
                 i += word.len();
-                FlatValue::Literal
+                value
             }
         };
         member(name, value)?;

@@ -82,6 +82,7 @@ pub mod alg;
 mod base64url;
 mod der;
 mod ed25519;
+mod flat;
 mod json;
 pub mod jwk;
 pub mod jws;

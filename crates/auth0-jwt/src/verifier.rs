@@ -17,6 +17,7 @@ use serde_json::{Map, Value};
 use crate::alg::{Algorithm, AlgorithmError};
 use crate::claims::{ParsedClaims, truncate_for_message};
 use crate::error::{Error, TokenKind};
+use crate::flat::FlatMembers;
 use crate::issuers::{Issuers, SourceRef};
 use crate::json;
 use crate::jwk::JwkSet;
@@ -494,11 +495,12 @@ pub(crate) fn parse_token<'t, 'b>(
     allowed: &[Algorithm],
     kind: TokenKind,
     buf: &'b mut Scratch<'_>,
+    members: Option<&mut FlatMembers>,
 ) -> Result<(Compact<'t, 'b>, ParsedClaims), Error> {
     let compact = parse_compact(token, options, allowed, kind, buf)?;
     let claims = non_empty_payload(compact.payload)
         .and_then(|payload| {
-            ParsedClaims::parse(payload).map_err(|error| JwsError::Json {
+            ParsedClaims::parse_keeping(payload, members).map_err(|error| JwsError::Json {
                 part: Part::Payload,
                 error,
             })
@@ -541,10 +543,11 @@ pub(crate) fn verify_now<K: Deref<Target = dyn KeySource>>(
     kind: TokenKind,
     key: Option<&Arc<VerifyingKey>>,
     check: impl FnOnce(&HeaderRef<'_>, &ParsedClaims) -> Result<K, Error>,
+    members: Option<&mut FlatMembers>,
 ) -> Result<Attempt<K>, Error> {
     let mut stack = [0u8; STACK_SCRATCH];
     let mut buf = Scratch::new(&mut stack);
-    let (compact, claims) = parse_token(token, options, allowed, kind, &mut buf)?;
+    let (compact, claims) = parse_token(token, options, allowed, kind, &mut buf, members)?;
     let source = check(&compact.header, &claims)?;
     let alg = compact.header.algorithm;
     let cached;
@@ -577,13 +580,35 @@ pub(crate) async fn verify_token<K: Deref<Target = dyn KeySource>>(
     kind: TokenKind,
     check: impl Fn(&HeaderRef<'_>, &ParsedClaims) -> Result<K, Error>,
 ) -> Result<(ParsedClaims, KeyFingerprint), Error> {
-    let (kid, alg, source) = match verify_now(token, options, allowed, kind, None, &check)? {
+    verify_token_keeping(token, options, allowed, kind, check, None).await
+}
+
+/// [`verify_token`], recording the claim set's members in `members` (see
+/// [`ParsedClaims::parse_keeping`]).
+pub(crate) async fn verify_token_keeping<K: Deref<Target = dyn KeySource>>(
+    token: &str,
+    options: &ParseOptions,
+    allowed: &[Algorithm],
+    kind: TokenKind,
+    check: impl Fn(&HeaderRef<'_>, &ParsedClaims) -> Result<K, Error>,
+    mut members: Option<&mut FlatMembers>,
+) -> Result<(ParsedClaims, KeyFingerprint), Error> {
+    let first = verify_now(
+        token,
+        options,
+        allowed,
+        kind,
+        None,
+        &check,
+        members.as_deref_mut(),
+    )?;
+    let (kid, alg, source) = match first {
         Attempt::Verified(claims, fingerprint) => return Ok((claims, fingerprint)),
         Attempt::NeedKey { kid, alg, source } => (kid, alg, source),
     };
     let key = resolve_key(&*source, kid.as_deref(), alg).await?;
     drop(source);
-    match verify_now(token, options, allowed, kind, Some(&key), &check)? {
+    match verify_now(token, options, allowed, kind, Some(&key), &check, members)? {
         Attempt::Verified(claims, fingerprint) => Ok((claims, fingerprint)),
         // Not reached: a key was given.
         Attempt::NeedKey { kid, .. } => Err(Error::KeyNotFound {

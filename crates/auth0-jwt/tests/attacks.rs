@@ -747,3 +747,97 @@ fn ed25519_key_off_the_curve() {
         );
     }
 }
+
+/// `validate_as` reads the claim set in one pass (the scan that types the
+/// registered claims records the members `T` is built from) with the same
+/// strictness and the same results as `validate` + `serde_json`: flat claim
+/// sets, escapes, nesting, literals, more members than the record holds, and
+/// every refusal.
+#[tokio::test]
+async fn validate_as_reads_once_with_the_same_rules_and_results() {
+    #[derive(Debug, PartialEq, serde::Deserialize)]
+    struct Mine {
+        sub: String,
+        aud: String,
+        exp: i64,
+        #[serde(default)]
+        admin: Option<bool>,
+        #[serde(default)]
+        tags: Vec<String>,
+    }
+    let v = hs_validator();
+    let cached = AccessTokenValidator::builder()
+        .key_source(StaticKeys::from_key(
+            auth0_jwt::key::VerifyingKey::hmac(SECRET).unwrap(),
+        ))
+        .issuer(ISSUER)
+        .audience(API)
+        .algorithms([Algorithm::HS256])
+        .shared_clock(clock())
+        .cache(auth0_jwt::cache::CacheConfig::default())
+        .build()
+        .unwrap();
+    let many: String = (0..40).map(|i| format!(r#","c{i}":{i}"#)).collect();
+    for extra in [
+        "",
+        r#","admin":true,"tags":["a","b"],"n":null"#,
+        r#","admin":false,"tags":[]"#,
+        r#","tags":["caf\u00e9","\"q\""]"#,
+        r#","ctx":{"a":[1,{"b":null}]},"f":1.5,"neg":-3"#,
+        many.as_str(),
+    ] {
+        let t = sign_text(&hs256(), r#"{"alg":"HS256"}"#, &at_claims_text(extra));
+        let claims = v.validate(&t).await.unwrap();
+        let expected: Mine = serde_json::from_str(claims.as_json()).unwrap();
+        assert_eq!(
+            v.validate_as::<Mine>(&t).await.unwrap(),
+            expected,
+            "{extra}"
+        );
+        let value: Value = v.validate_as(&t).await.unwrap();
+        assert_eq!(
+            value,
+            serde_json::from_str::<Value>(claims.as_json()).unwrap()
+        );
+        assert_eq!(claims.deserialize::<Mine>().unwrap(), expected);
+        // Cache miss, then hit: the same answer.
+        for _ in 0..2 {
+            assert_eq!(cached.validate_as::<Mine>(&t).await.unwrap(), expected);
+        }
+    }
+    // Refusals: the JSON rules come first, then the registered claims'
+    // types, then `T`'s own error.
+    for (extra, json_rule) in [(r#","x":1,"x":2"#, true), (r#","\u0065xp":1"#, true)] {
+        let t = sign_text(&hs256(), r#"{"alg":"HS256"}"#, &at_claims_text(extra));
+        let e = v.validate_as::<Mine>(&t).await.unwrap_err();
+        assert_eq!(
+            matches!(e, Error::Malformed(_)),
+            json_rule,
+            "{extra}: {e:?}"
+        );
+    }
+    let t = sign_text(
+        &hs256(),
+        r#"{"alg":"HS256"}"#,
+        &at_claims_text(r#","scope":7"#),
+    );
+    let e = v.validate_as::<Mine>(&t).await.unwrap_err();
+    assert!(!matches!(e, Error::ClaimsDeserialize { .. }), "{e:?}");
+    assert_eq!(
+        format!("{e:?}"),
+        format!("{:?}", v.validate(&t).await.unwrap_err())
+    );
+    let t = sign_text(
+        &hs256(),
+        r#"{"alg":"HS256"}"#,
+        &at_claims_text(r#","admin":"yes""#),
+    );
+    let e = v.validate_as::<Mine>(&t).await.unwrap_err();
+    let Error::ClaimsDeserialize { source } = &e else {
+        panic!("{e:?}")
+    };
+    // serde_json's own message (with its position), as before.
+    let claims = v.validate(&t).await.unwrap();
+    let theirs = serde_json::from_str::<Mine>(claims.as_json()).unwrap_err();
+    assert_eq!(source.to_string(), theirs.to_string());
+}
