@@ -8,7 +8,7 @@ use std::time::Duration;
 use auth0_core::client::{Auth0Client, form_urlencode};
 use auth0_core::config::ClientConfig;
 use auth0_core::error::Error;
-use auth0_core::retry::{RebuildBody, RetryNonIdempotent};
+use auth0_core::retry::{NoRateLimitRetry, RebuildBody, RetryNonIdempotent};
 use auth0_core::secrets::Secrets;
 use auth0_core::stack::DefaultService;
 use auth0_core::types::{BoxError, HttpRequest, HttpResponse, HttpService};
@@ -389,11 +389,13 @@ impl<S> AuthenticationClientBuilder<S> {
 }
 
 /// A request body under construction: string (or JSON) fields, `None`s
-/// left out; `authenticated` asks for client authentication.
+/// left out; `authenticated` asks for client authentication;
+/// `caller_handles_429` sends a `429` straight back (no rate-limit retry).
 #[derive(Default, Clone)]
 pub(crate) struct Fields {
     map: Map<String, Value>,
     authenticated: bool,
+    caller_handles_429: bool,
 }
 
 impl Fields {
@@ -416,6 +418,13 @@ impl Fields {
             Some(v) => self.str(name, v),
             None => self,
         }
+    }
+
+    /// The request carries [`NoRateLimitRetry`]: a `429` answer comes back
+    /// at once (the device poll's `slow_down`, RFC 8628 §3.5).
+    pub(crate) fn without_rate_limit_retry(mut self) -> Self {
+        self.caller_handles_429 = true;
+        self
     }
 
     pub(crate) fn remove(&mut self, name: &str) {
@@ -631,6 +640,9 @@ pub(crate) async fn post_fields<S: HttpService>(
     }
     if retry_server_errors {
         request.extensions_mut().insert(RetryNonIdempotent);
+    }
+    if fields.caller_handles_429 {
+        request.extensions_mut().insert(NoRateLimitRetry);
     }
     if let Some(credentials) = credentials.filter(|c| c.signs_assertions()) {
         let (credentials, fields) = (credentials.clone(), fields.clone());
