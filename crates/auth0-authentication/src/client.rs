@@ -53,6 +53,10 @@ pub enum BuildError {
         /// The key's algorithm.
         alg: &'static str,
     },
+    /// The mTLS endpoint base is not an `https://` scheme and authority
+    /// (no path).
+    #[error("the mTLS endpoint base must be https://host[:port] without a path")]
+    InvalidMtlsEndpointBase,
     /// The assertion lifetime is zero or longer than ten minutes.
     #[error("the client assertion lifetime must be between 1 s and 600 s, not {secs} s")]
     InvalidAssertionLifetime {
@@ -170,6 +174,7 @@ impl<S> AuthenticationClient<S> {
             dpop: None,
             request_object_key: None,
             id_token_verifier: None,
+            mtls_endpoint_base: None,
         }
     }
 
@@ -284,6 +289,7 @@ pub struct AuthenticationClientBuilder<S> {
     dpop: Option<DpopKey>,
     request_object_key: Option<SigningKey>,
     id_token_verifier: Option<TokenVerifier>,
+    mtls_endpoint_base: Option<String>,
 }
 
 impl<S> fmt::Debug for AuthenticationClientBuilder<S> {
@@ -318,6 +324,14 @@ impl<S> AuthenticationClientBuilder<S> {
     /// `key` (its algorithm and `kid` go into the JWT header).
     pub fn private_key_jwt(mut self, key: auth0_jwt::sign::SigningKey) -> Self {
         self.auth = ClientAuthentication::PrivateKeyJwt(Box::new(key));
+        self
+    }
+
+    /// Where `tls_client_auth` / `self_signed_tls_client_auth` requests go
+    /// (default `https://mtls.<domain>`); see
+    /// [`ClientCredentials::with_mtls_endpoint_base`].
+    pub fn mtls_endpoint_base(mut self, base: impl Into<String>) -> Self {
+        self.mtls_endpoint_base = Some(base.into());
         self
     }
 
@@ -366,8 +380,11 @@ impl<S> AuthenticationClientBuilder<S> {
     /// Checks the settings ([`ClientCredentials::validate`]) and builds
     /// the client.
     pub fn build(self) -> Result<AuthenticationClient<S>, BuildError> {
-        let credentials = ClientCredentials::new(self.client_id, self.auth)
+        let mut credentials = ClientCredentials::new(self.client_id, self.auth)
             .with_assertion_lifetime(self.assertion_lifetime);
+        if let Some(base) = self.mtls_endpoint_base {
+            credentials = credentials.with_mtls_endpoint_base(base);
+        }
         credentials.validate()?;
         if let Some(key) = &self.request_object_key {
             if key.algorithm().family() == auth0_jwt::alg::AlgorithmFamily::Hmac {
@@ -623,7 +640,9 @@ pub(crate) async fn post_fields<S: HttpService>(
 ) -> Result<HttpResponse, Error> {
     let issuer = http.domain().issuer();
     let (body, content_type) = encode_body(credentials, fields, encoding, &issuer)?;
-    let mut request = build_request(Method::POST, path, body)?;
+    // Mutual TLS: the request goes to the tenant's mTLS endpoint alias.
+    let mtls_url = credentials.and_then(|c| c.mtls_endpoint(http.domain(), path));
+    let mut request = build_request(Method::POST, mtls_url.as_deref().unwrap_or(path), body)?;
     request.headers_mut().insert(CONTENT_TYPE, content_type);
     request.headers_mut().extend(headers);
     if let Some((basic, secret)) = credentials

@@ -86,6 +86,7 @@ mod logout;
 mod logs;
 mod management;
 mod mfa;
+mod mtls;
 mod organizations;
 mod recording;
 mod roles;
@@ -98,6 +99,7 @@ mod token_exchange;
 
 pub use faults::{Fault, RateLimit};
 pub use mfa::OobAuthenticator;
+pub use mtls::{ClientCertificatePem, MtlsCredential, self_signed_client_certificate};
 pub use recording::{RECORDED_REQUESTS_KEPT, RecordedRequest};
 pub use token_exchange::{ExchangeRejection, TokenExchangeProfile};
 

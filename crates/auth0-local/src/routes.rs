@@ -68,9 +68,7 @@ pub(crate) fn route(shared: &Shared, req: &Req) -> Resp {
 fn discovery(shared: &Shared) -> Resp {
     let issuer = &shared.issuer;
     let alg = lock(&shared.keys).algorithm();
-    json(
-        StatusCode::OK,
-        &json!({
+    let mut document = json!({
             "issuer": issuer,
             "authorization_endpoint": format!("{issuer}authorize"),
             "token_endpoint": format!("{issuer}oauth/token"),
@@ -104,8 +102,9 @@ fn discovery(shared: &Shared) -> Resp {
             "request_object_signing_alg_values_supported": ["RS256", "RS384", "PS256", "ES256"],
             "device_authorization_endpoint": format!("{issuer}oauth/device/code"),
             "dpop_signing_alg_values_supported": ["ES256", "ES384", "RS256", "PS256", "EdDSA"],
-        }),
-    )
+    });
+    crate::mtls::discovery(shared, &mut document);
+    json(StatusCode::OK, &document)
 }
 
 /// Signs `claims` with the current key (header `typ` `JWT`, as Auth0's
@@ -453,6 +452,9 @@ pub(crate) struct AuthenticatedClient {
     pub(crate) record: Value,
     /// No credential was sent (a public client's PKCE or refresh exchange).
     pub(crate) public: bool,
+    /// Authenticated by mutual TLS: the certificate's `x5t#S256`, which
+    /// the access tokens issued are bound to ([`crate::mtls`]).
+    pub(crate) certificate_thumbprint: Option<String>,
 }
 
 pub(crate) fn unauthorized_client() -> Resp {
@@ -468,10 +470,14 @@ pub(crate) fn authenticate_client(
     params: &HashMap<String, String>,
 ) -> Result<AuthenticatedClient, Resp> {
     let field = |name: &str| params.get(name).map(String::as_str).unwrap_or("");
+    if let Some(outcome) = crate::mtls::authenticate(shared, req, params) {
+        return outcome;
+    }
     if !field("client_assertion").is_empty() || !field("client_assertion_type").is_empty() {
         return client_assertion(shared, params).map(|record| AuthenticatedClient {
             record,
             public: false,
+            certificate_thumbprint: None,
         });
     }
     let (client_id, secret) = match req.basic_credentials() {
@@ -499,11 +505,13 @@ pub(crate) fn authenticate_client(
             Ok(AuthenticatedClient {
                 record,
                 public: false,
+                certificate_thumbprint: None,
             })
         }
         None => Ok(AuthenticatedClient {
             record,
             public: true,
+            certificate_thumbprint: None,
         }),
     }
 }
@@ -637,7 +645,7 @@ fn token(shared: &Shared, req: &Req) -> Resp {
         .unwrap_or_default()
         .to_owned();
     let field = |name: &str| params.get(name).map(String::as_str).unwrap_or("");
-    match grant_type {
+    let response = match grant_type {
         "client_credentials" => crate::logs::exchange(
             shared,
             req,
@@ -732,6 +740,12 @@ fn token(shared: &Shared, req: &Req) -> Resp {
         crate::mfa::GRANT_OOB => crate::mfa::oob_grant(shared, &client_id, &params),
         crate::device::GRANT_DEVICE_CODE => crate::device::token(shared, &client_id, &params),
         _ => unauthorized_client(),
+    };
+    // RFC 8705 §3: a client authenticated by certificate gets tokens bound
+    // to it.
+    match &client.certificate_thumbprint {
+        Some(thumbprint) => crate::mtls::bind(shared, response, thumbprint),
+        None => response,
     }
 }
 
