@@ -1,8 +1,8 @@
 //! State and helpers of the Authentication API extensions emulated beside
 //! `routes.rs`: the device authorization grant ([`crate::device`]),
 //! DPoP-bound tokens ([`crate::dpop`]), pushed / signed authorization
-//! requests ([`crate::jar`]) and mutual-TLS client authentication
-//! ([`crate::mtls`]).
+//! requests ([`crate::jar`]), mutual-TLS client authentication
+//! ([`crate::mtls`]) and native passkeys ([`crate::passkey`]).
 
 use serde_json::Value;
 
@@ -11,6 +11,7 @@ use crate::device::DeviceCodes;
 use crate::dpop::DpopState;
 use crate::jar::PushedRequests;
 use crate::mtls::MtlsState;
+use crate::passkey::Passkeys;
 
 /// What the extensions keep; one per tenant, in [`crate::tenant::Shared`].
 pub(crate) struct AuthnState {
@@ -18,6 +19,7 @@ pub(crate) struct AuthnState {
     pub(crate) dpop: DpopState,
     pub(crate) par: PushedRequests,
     pub(crate) mtls: MtlsState,
+    pub(crate) passkeys: Passkeys,
 }
 
 impl AuthnState {
@@ -27,6 +29,7 @@ impl AuthnState {
             dpop: DpopState::new(issuer)?,
             par: PushedRequests::default(),
             mtls,
+            passkeys: Passkeys::default(),
         })
     }
 }

@@ -88,6 +88,7 @@ mod management;
 mod mfa;
 mod mtls;
 mod organizations;
+mod passkey;
 mod recording;
 mod roles;
 mod routes;

@@ -53,6 +53,8 @@ pub(crate) fn route(shared: &Shared, req: &Req) -> Resp {
         (&Method::POST, "/mfa/challenge") => crate::mfa::challenge(shared, req),
         (&Method::GET, "/mfa/authenticators") => crate::mfa::authenticators(shared, req),
         (&Method::POST, "/oauth/device/code") => crate::device::start(shared, req),
+        (&Method::POST, "/passkey/register") => crate::passkey::register(shared, req),
+        (&Method::POST, "/passkey/challenge") => crate::passkey::challenge(shared, req),
         (_, p) if p.starts_with("/api/v2/") => crate::management::route(shared, req),
         (&Method::GET, p) if p.starts_with("/exports/") => crate::jobs::download(shared, req),
         (_, p) if p.starts_with("/samlp/") || p.starts_with("/wsfed/") => oauth_error(
@@ -96,7 +98,8 @@ fn discovery(shared: &Shared) -> Resp {
             "grant_types_supported": ["authorization_code", "refresh_token",
                 "client_credentials", "password", PASSWORD_REALM, MFA_OTP, MFA_RECOVERY_CODE,
                 PASSWORDLESS_OTP, crate::mfa::GRANT_OOB, crate::ciba::GRANT,
-                crate::token_exchange::GRANT, crate::device::GRANT_DEVICE_CODE],
+                crate::token_exchange::GRANT, crate::device::GRANT_DEVICE_CODE,
+                crate::passkey::GRANT],
             "request_uri_parameter_supported": false,
             "request_parameter_supported": true,
             "request_object_signing_alg_values_supported": ["RS256", "RS384", "PS256", "ES256"],
@@ -610,6 +613,7 @@ fn token(shared: &Shared, req: &Req) -> Resp {
             | crate::token_exchange::GRANT
             | crate::mfa::GRANT_OOB
             | crate::device::GRANT_DEVICE_CODE
+            | crate::passkey::GRANT
     );
     if !known {
         return oauth_error(
@@ -633,7 +637,7 @@ fn token(shared: &Shared, req: &Req) -> Resp {
     let public_ok = crate::authn::is_public_client(&client.record)
         && match grant_type {
             "authorization_code" => params.contains_key("code_verifier"),
-            "refresh_token" | crate::device::GRANT_DEVICE_CODE => true,
+            "refresh_token" | crate::device::GRANT_DEVICE_CODE | crate::passkey::GRANT => true,
             _ => false,
         };
     let public_ok = public_ok || grant_type == PASSWORDLESS_OTP;
@@ -739,6 +743,7 @@ fn token(shared: &Shared, req: &Req) -> Resp {
         crate::token_exchange::GRANT => crate::token_exchange::token(shared, &client_id, &params),
         crate::mfa::GRANT_OOB => crate::mfa::oob_grant(shared, &client_id, &params),
         crate::device::GRANT_DEVICE_CODE => crate::device::token(shared, &client_id, &params),
+        crate::passkey::GRANT => crate::passkey::token(shared, &client_id, &params),
         _ => unauthorized_client(),
     };
     // RFC 8705 §3: a client authenticated by certificate gets tokens bound

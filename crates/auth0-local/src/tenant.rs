@@ -915,6 +915,7 @@ impl LocalTenantBuilder {
                         "authorization_code",
                         "refresh_token",
                         crate::device::GRANT_DEVICE_CODE,
+                        crate::passkey::GRANT,
                     ],
                 ),
             ],
