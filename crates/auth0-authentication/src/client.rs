@@ -8,7 +8,7 @@ use std::time::Duration;
 use auth0_core::client::{Auth0Client, form_urlencode};
 use auth0_core::config::ClientConfig;
 use auth0_core::error::Error;
-use auth0_core::retry::{RebuildBody, RetryNonIdempotent};
+use auth0_core::retry::{NoRateLimitRetry, RebuildBody, RetryNonIdempotent};
 use auth0_core::secrets::Secrets;
 use auth0_core::stack::DefaultService;
 use auth0_core::types::{BoxError, HttpRequest, HttpResponse, HttpService};
@@ -53,6 +53,10 @@ pub enum BuildError {
         /// The key's algorithm.
         alg: &'static str,
     },
+    /// The mTLS endpoint base is not an `https://` scheme and authority
+    /// (no path).
+    #[error("the mTLS endpoint base must be https://host[:port] without a path")]
+    InvalidMtlsEndpointBase,
     /// The assertion lifetime is zero or longer than ten minutes.
     #[error("the client assertion lifetime must be between 1 s and 600 s, not {secs} s")]
     InvalidAssertionLifetime {
@@ -170,6 +174,7 @@ impl<S> AuthenticationClient<S> {
             dpop: None,
             request_object_key: None,
             id_token_verifier: None,
+            mtls_endpoint_base: None,
         }
     }
 
@@ -284,6 +289,7 @@ pub struct AuthenticationClientBuilder<S> {
     dpop: Option<DpopKey>,
     request_object_key: Option<SigningKey>,
     id_token_verifier: Option<TokenVerifier>,
+    mtls_endpoint_base: Option<String>,
 }
 
 impl<S> fmt::Debug for AuthenticationClientBuilder<S> {
@@ -318,6 +324,14 @@ impl<S> AuthenticationClientBuilder<S> {
     /// `key` (its algorithm and `kid` go into the JWT header).
     pub fn private_key_jwt(mut self, key: auth0_jwt::sign::SigningKey) -> Self {
         self.auth = ClientAuthentication::PrivateKeyJwt(Box::new(key));
+        self
+    }
+
+    /// Where `tls_client_auth` / `self_signed_tls_client_auth` requests go
+    /// (default `https://mtls.<domain>`); see
+    /// [`ClientCredentials::with_mtls_endpoint_base`].
+    pub fn mtls_endpoint_base(mut self, base: impl Into<String>) -> Self {
+        self.mtls_endpoint_base = Some(base.into());
         self
     }
 
@@ -366,8 +380,11 @@ impl<S> AuthenticationClientBuilder<S> {
     /// Checks the settings ([`ClientCredentials::validate`]) and builds
     /// the client.
     pub fn build(self) -> Result<AuthenticationClient<S>, BuildError> {
-        let credentials = ClientCredentials::new(self.client_id, self.auth)
+        let mut credentials = ClientCredentials::new(self.client_id, self.auth)
             .with_assertion_lifetime(self.assertion_lifetime);
+        if let Some(base) = self.mtls_endpoint_base {
+            credentials = credentials.with_mtls_endpoint_base(base);
+        }
         credentials.validate()?;
         if let Some(key) = &self.request_object_key {
             if key.algorithm().family() == auth0_jwt::alg::AlgorithmFamily::Hmac {
@@ -389,11 +406,13 @@ impl<S> AuthenticationClientBuilder<S> {
 }
 
 /// A request body under construction: string (or JSON) fields, `None`s
-/// left out; `authenticated` asks for client authentication.
+/// left out; `authenticated` asks for client authentication;
+/// `caller_handles_429` sends a `429` straight back (no rate-limit retry).
 #[derive(Default, Clone)]
 pub(crate) struct Fields {
     map: Map<String, Value>,
     authenticated: bool,
+    caller_handles_429: bool,
 }
 
 impl Fields {
@@ -416,6 +435,13 @@ impl Fields {
             Some(v) => self.str(name, v),
             None => self,
         }
+    }
+
+    /// The request carries [`NoRateLimitRetry`]: a `429` answer comes back
+    /// at once (the device poll's `slow_down`, RFC 8628 §3.5).
+    pub(crate) fn without_rate_limit_retry(mut self) -> Self {
+        self.caller_handles_429 = true;
+        self
     }
 
     pub(crate) fn remove(&mut self, name: &str) {
@@ -614,7 +640,9 @@ pub(crate) async fn post_fields<S: HttpService>(
 ) -> Result<HttpResponse, Error> {
     let issuer = http.domain().issuer();
     let (body, content_type) = encode_body(credentials, fields, encoding, &issuer)?;
-    let mut request = build_request(Method::POST, path, body)?;
+    // Mutual TLS: the request goes to the tenant's mTLS endpoint alias.
+    let mtls_url = credentials.and_then(|c| c.mtls_endpoint(http.domain(), path));
+    let mut request = build_request(Method::POST, mtls_url.as_deref().unwrap_or(path), body)?;
     request.headers_mut().insert(CONTENT_TYPE, content_type);
     request.headers_mut().extend(headers);
     if let Some((basic, secret)) = credentials
@@ -631,6 +659,9 @@ pub(crate) async fn post_fields<S: HttpService>(
     }
     if retry_server_errors {
         request.extensions_mut().insert(RetryNonIdempotent);
+    }
+    if fields.caller_handles_429 {
+        request.extensions_mut().insert(NoRateLimitRetry);
     }
     if let Some(credentials) = credentials.filter(|c| c.signs_assertions()) {
         let (credentials, fields) = (credentials.clone(), fields.clone());

@@ -1,6 +1,8 @@
 //! How the application proves its identity to the token endpoint:
 //! nothing (public clients), `client_secret_post`, `client_secret_basic`,
-//! or `private_key_jwt` with a fresh signed client assertion per attempt — and the one
+//! `private_key_jwt` with a fresh signed client assertion per attempt, or
+//! mutual TLS (`tls_client_auth`, `self_signed_tls_client_auth`, RFC 8705)
+//! at the tenant's mTLS endpoint aliases — and the one
 //! client-credentials grant built on it ([`ClientCredentials`]), which
 //! [`AuthenticationClient`](crate::AuthenticationClient) and
 //! auth0-management's token fetch both use.
@@ -11,6 +13,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use auth0_core::client::Auth0Client;
 use auth0_core::client::form_urlencode;
+use auth0_core::config::Domain;
 use auth0_core::error::Error;
 use auth0_core::types::HttpService;
 use auth0_jwt::alg::AlgorithmFamily;
@@ -61,6 +64,20 @@ pub enum ClientAuthentication {
     /// `client_assertion` (RS256, RS384, PS256, ES256, … as registered for
     /// the application; HMAC keys are refused by the builder).
     PrivateKeyJwt(Box<SigningKey>),
+    /// `tls_client_auth` (RFC 8705 §2.1): the client certificate, issued by
+    /// a CA, is presented in the TLS handshake and Auth0 matches its
+    /// subject DN with the one registered for the application. The body
+    /// carries `client_id` and no secret. The certificate and key are the
+    /// HTTP client's: give them to
+    /// [`ClientConfigBuilder::client_certificate`](auth0_core::config::ClientConfigBuilder::client_certificate).
+    /// Requests go to the tenant's mTLS endpoint aliases (see
+    /// [`ClientCredentials::with_mtls_endpoint_base`]).
+    TlsClientAuth,
+    /// `self_signed_tls_client_auth` (RFC 8705 §2.2): as
+    /// [`TlsClientAuth`](Self::TlsClientAuth) with a self-signed
+    /// certificate, which Auth0 matches with the certificate registered for
+    /// the application.
+    SelfSignedTlsClientAuth,
 }
 
 impl fmt::Debug for ClientAuthentication {
@@ -69,6 +86,8 @@ impl fmt::Debug for ClientAuthentication {
             Self::None => f.write_str("None"),
             Self::ClientSecret(_) => f.write_str("ClientSecret([REDACTED])"),
             Self::ClientSecretBasic(_) => f.write_str("ClientSecretBasic([REDACTED])"),
+            Self::TlsClientAuth => f.write_str("TlsClientAuth"),
+            Self::SelfSignedTlsClientAuth => f.write_str("SelfSignedTlsClientAuth"),
             Self::PrivateKeyJwt(key) => f
                 .debug_tuple("PrivateKeyJwt")
                 .field(&format_args!(
@@ -204,6 +223,7 @@ pub struct ClientCredentials {
     auth: Arc<ClientAuthentication>,
     assertion_lifetime: Duration,
     clock: Arc<dyn Clock>,
+    mtls_base: Option<Arc<str>>,
 }
 
 impl fmt::Debug for ClientCredentials {
@@ -212,6 +232,7 @@ impl fmt::Debug for ClientCredentials {
             .field("client_id", &self.client_id)
             .field("authentication", &self.auth)
             .field("assertion_lifetime", &self.assertion_lifetime)
+            .field("mtls_endpoint_base", &self.mtls_base)
             .finish_non_exhaustive()
     }
 }
@@ -224,7 +245,59 @@ impl ClientCredentials {
             auth: Arc::new(auth),
             assertion_lifetime: DEFAULT_ASSERTION_LIFETIME,
             clock: Arc::new(SystemClock),
+            mtls_base: None,
         }
+    }
+
+    /// `tls_client_auth` (RFC 8705 §2.1); the certificate is the HTTP
+    /// client's ([`ClientConfigBuilder::client_certificate`](auth0_core::config::ClientConfigBuilder::client_certificate)).
+    pub fn tls_client_auth(client_id: impl Into<String>) -> Self {
+        Self::new(client_id, ClientAuthentication::TlsClientAuth)
+    }
+
+    /// `self_signed_tls_client_auth` (RFC 8705 §2.2).
+    pub fn self_signed_tls_client_auth(client_id: impl Into<String>) -> Self {
+        Self::new(client_id, ClientAuthentication::SelfSignedTlsClientAuth)
+    }
+
+    /// Where the mutual-TLS requests go: the scheme and authority of the
+    /// tenant's mTLS endpoint aliases (RFC 8705 §5), e.g.
+    /// `https://mtls.login.example.com`. Default: `mtls.` before the
+    /// configured domain, as Auth0 names them; a tenant's discovery
+    /// document advertises them as `mtls_endpoint_aliases`
+    /// ([`discover_mtls_endpoint_base`] reads it). Only used with
+    /// `tls_client_auth` / `self_signed_tls_client_auth`; checked by
+    /// [`validate`](Self::validate).
+    #[must_use]
+    pub fn with_mtls_endpoint_base(mut self, base: impl Into<String>) -> Self {
+        let base: String = base.into();
+        self.mtls_base = Some(Arc::from(base.trim_end_matches('/')));
+        self
+    }
+
+    /// True for `tls_client_auth` and `self_signed_tls_client_auth`.
+    pub fn uses_mtls(&self) -> bool {
+        matches!(
+            self.auth.as_ref(),
+            ClientAuthentication::TlsClientAuth | ClientAuthentication::SelfSignedTlsClientAuth
+        )
+    }
+
+    /// The absolute URL of `path` (`/oauth/token`) at the mTLS endpoint
+    /// aliases for a client using mutual TLS on `domain`; `None` for the
+    /// other methods (their requests go to the domain itself).
+    pub fn mtls_endpoint(&self, domain: &Domain, path: &str) -> Option<String> {
+        if !self.uses_mtls() {
+            return None;
+        }
+        Some(match &self.mtls_base {
+            Some(base) => format!("{base}{path}"),
+            None => format!(
+                "{}://mtls.{}{path}",
+                domain.scheme_str(),
+                domain.authority()
+            ),
+        })
     }
 
     /// `client_secret_post` (RFC 6749 §2.3.1).
@@ -282,7 +355,8 @@ impl ClientCredentials {
     }
 
     /// Checks the settings: a non-empty client id and secret, an asymmetric
-    /// assertion key, a lifetime of 1 s to 600 s.
+    /// assertion key, a lifetime of 1 s to 600 s, an mTLS endpoint base that
+    /// is an `https://` scheme and authority only.
     pub fn validate(&self) -> Result<(), BuildError> {
         if self.client_id.is_empty() {
             return Err(BuildError::EmptyClientId);
@@ -304,6 +378,18 @@ impl ClientCredentials {
                 });
             }
             _ => {}
+        }
+        if let Some(base) = &self.mtls_base {
+            let uri: Option<http::Uri> = base.parse().ok();
+            let valid = uri.as_ref().is_some_and(|u| {
+                u.scheme_str() == Some("https")
+                    && u.authority().is_some()
+                    && u.path_and_query()
+                        .is_none_or(|pq| pq.as_str().is_empty() || pq.as_str() == "/")
+            });
+            if !valid {
+                return Err(BuildError::InvalidMtlsEndpointBase);
+            }
         }
         if self.assertion_lifetime.is_zero() || self.assertion_lifetime > Duration::from_secs(600) {
             return Err(BuildError::InvalidAssertionLifetime {
@@ -367,7 +453,12 @@ impl ClientCredentials {
         issuer: &str,
     ) -> Result<(), Error> {
         match self.auth.as_ref() {
-            ClientAuthentication::None => {}
+            // Mutual TLS: the certificate authenticates in the handshake;
+            // the body names the client (RFC 8705 §2: `client_id` is
+            // required) and carries no secret.
+            ClientAuthentication::None
+            | ClientAuthentication::TlsClientAuth
+            | ClientAuthentication::SelfSignedTlsClientAuth => {}
             ClientAuthentication::ClientSecret(secret) => fields.set("client_secret", secret),
             // The header carries the id: the body must not name a second one
             // (RFC 6749 §2.3: one authentication method per request).
@@ -438,9 +529,74 @@ impl ClientCredentials {
     }
 }
 
+/// The scheme and authority of the tenant's mTLS endpoint aliases, read
+/// from its discovery document (`GET /.well-known/openid-configuration`,
+/// `mtls_endpoint_aliases.token_endpoint`, RFC 8705 §5); `None` when the
+/// tenant advertises none (Auth0: the tenant setting
+/// `mtls.enable_endpoint_aliases` is off). Pass it to
+/// [`ClientCredentials::with_mtls_endpoint_base`].
+///
+/// ```no_run
+/// # async fn f(http: auth0_core::Auth0Client) -> Result<(), auth0_core::Error> {
+/// use auth0_authentication::client_auth::discover_mtls_endpoint_base;
+/// use auth0_authentication::ClientCredentials;
+/// let mut credentials = ClientCredentials::tls_client_auth("my-client-id");
+/// if let Some(base) = discover_mtls_endpoint_base(&http).await? {
+///     credentials = credentials.with_mtls_endpoint_base(base);
+/// }
+/// # Ok(()) }
+/// ```
+pub async fn discover_mtls_endpoint_base<S: HttpService>(
+    http: &Auth0Client<S>,
+) -> Result<Option<String>, Error> {
+    let discovery = http
+        .get_json::<Value>("/.well-known/openid-configuration")
+        .await?;
+    let token_endpoint = discovery
+        .data
+        .get("mtls_endpoint_aliases")
+        .and_then(|aliases| aliases.get("token_endpoint"))
+        .and_then(Value::as_str);
+    Ok(token_endpoint.and_then(|url| {
+        let uri: http::Uri = url.parse().ok()?;
+        Some(format!("{}://{}", uri.scheme_str()?, uri.authority()?))
+    }))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn mtls_endpoints() {
+        let domain = Domain::parse("tenant.eu.auth0.com").unwrap();
+        let c = ClientCredentials::tls_client_auth("id");
+        assert_eq!(
+            c.mtls_endpoint(&domain, "/oauth/token").as_deref(),
+            Some("https://mtls.tenant.eu.auth0.com/oauth/token")
+        );
+        let c = c.with_mtls_endpoint_base("https://mtls.login.example.com/");
+        assert_eq!(
+            c.mtls_endpoint(&domain, "/oauth/par").as_deref(),
+            Some("https://mtls.login.example.com/oauth/par")
+        );
+        c.validate().unwrap();
+        for bad in ["http://mtls.x.com", "mtls.x.com", "https://mtls.x.com/path"] {
+            let c =
+                ClientCredentials::self_signed_tls_client_auth("id").with_mtls_endpoint_base(bad);
+            assert_eq!(
+                c.validate(),
+                Err(BuildError::InvalidMtlsEndpointBase),
+                "{bad}"
+            );
+        }
+        let secret = ClientCredentials::client_secret("id", "s");
+        assert_eq!(secret.mtls_endpoint(&domain, "/oauth/token"), None);
+        assert_eq!(
+            format!("{:?}", ClientAuthentication::TlsClientAuth),
+            "TlsClientAuth"
+        );
+    }
 
     #[test]
     fn uuid_shape() {

@@ -8,9 +8,15 @@
 //! Polling follows RFC 8628 §3.5: `authorization_pending` waits `interval`
 //! seconds, `slow_down` adds 5 s to the interval for this and every later
 //! poll, `expired_token` and `access_denied` end it
-//! ([`DeviceFlowError`]). Auth0 answers `slow_down` with a 429, which the
-//! stack's rate-limit retry sees first; the poller adds its 5 s when the
-//! answer comes back. The rule is [`PollInterval`], tested on its own.
+//! ([`DeviceFlowError`]). Auth0 answers `slow_down` with a `429` (RFC 8628
+//! names a `400`; both are read the same way). Each poll carries
+//! auth0-core's [`NoRateLimitRetry`](auth0_core::retry::NoRateLimitRetry),
+//! so the stack's rate-limit retry hands that `429` straight back instead of
+//! absorbing it (a retry after its own short backoff would only be too fast
+//! again): the poller sees every `slow_down` and lengthens its interval. A
+//! `429` with another error code (the tenant's rate limit) makes the poller
+//! wait until the limit resets, at least one interval, without growing it.
+//! The rule is [`PollInterval`], tested on its own.
 
 use std::fmt;
 use std::time::Duration;
@@ -241,8 +247,10 @@ where
 
     /// One poll of the device code grant (RFC 8628 §3.4). Until the user
     /// decides, Auth0 answers with an [`Error`] whose `error_code` is
-    /// `authorization_pending` (or `slow_down`); see
-    /// [`poll_device_token`](Self::poll_device_token) for the loop.
+    /// `authorization_pending` (or `slow_down`, an
+    /// [`Error::RateLimited`] that the stack hands back at once rather than
+    /// retrying); see [`poll_device_token`](Self::poll_device_token) for the
+    /// loop.
     pub async fn device_token(&self, device_code: &str) -> Result<TokenResponse, Error> {
         if device_code.is_empty() {
             return Err(invalid_request("the device code is empty"));
@@ -250,7 +258,8 @@ where
         let fields = self
             .fields()
             .str("grant_type", GRANT_DEVICE_CODE)
-            .str("device_code", device_code);
+            .str("device_code", device_code)
+            .without_rate_limit_retry();
         self.token_request(fields, true, HeaderMap::new()).await
     }
 
@@ -259,7 +268,7 @@ where
     /// ([`DeviceFlowError::Expired`], also when its `expires_in` passes) or
     /// `deadline` (from now) passes ([`DeviceFlowError::DeadlineExceeded`]).
     /// The first poll is sent at once; then `interval` seconds apart, plus
-    /// 5 s per `slow_down`.
+    /// 5 s per `slow_down` (RFC 8628 §3.5; see the [module docs](self)).
     pub async fn poll_device_token(
         &self,
         device: &DeviceAuthorization,
@@ -274,10 +283,21 @@ where
                 Ok(tokens) => return Ok(tokens),
                 Err(error) => error,
             };
-            let wait = match interval.after(error.error_code().unwrap_or_default()) {
-                PollStep::Wait(wait) => wait,
-                PollStep::Denied => return Err(DeviceFlowError::Denied),
-                PollStep::Expired => return Err(DeviceFlowError::Expired),
+            let code = error.error_code().unwrap_or_default();
+            let wait = match (&error, interval.after(code)) {
+                (_, PollStep::Wait(wait)) => wait,
+                (_, PollStep::Denied) => return Err(DeviceFlowError::Denied),
+                (_, PollStep::Expired) => return Err(DeviceFlowError::Expired),
+                // The tenant's own rate limit (not `slow_down`): wait for
+                // its reset, at least one interval.
+                (Error::RateLimited(limit), _) => {
+                    let now = std::time::SystemTime::now()
+                        .duration_since(std::time::UNIX_EPOCH)
+                        .map_or(0, |d| d.as_secs());
+                    let until_reset =
+                        u64::try_from(limit.reset_at).map_or(0, |reset| reset.saturating_sub(now));
+                    interval.interval().max(Duration::from_secs(until_reset))
+                }
                 _ => return Err(DeviceFlowError::Request(error)),
             };
             let next = tokio::time::Instant::now() + wait;

@@ -13,11 +13,15 @@
 //!   [`access_token_for_connection`](AuthenticationClient::access_token_for_connection)
 //!   (Token Vault), and any other grant with [`grant`](AuthenticationClient::grant)),
 //!   answered with a [`TokenResponse`];
-//! * client authentication by `client_secret_post`, `client_secret_basic`
-//!   or `private_key_jwt` ([`ClientAuthentication`]), a fresh signed
-//!   assertion per request;
+//! * client authentication by `client_secret_post`, `client_secret_basic`,
+//!   `private_key_jwt` ([`ClientAuthentication`]), a fresh signed
+//!   assertion per request, or mutual TLS (`tls_client_auth`,
+//!   `self_signed_tls_client_auth`, RFC 8705) at the tenant's mTLS endpoint
+//!   aliases;
 //! * DPoP-bound tokens and proofs ([`dpop`], [`DpopKey`]);
 //! * the device authorization grant ([`device`]);
+//! * native passkeys ([`passkey`]): signup and login challenges and the
+//!   WebAuthn token exchange;
 //! * browser URLs: [`AuthorizeUrl`] (with [`Pkce`], organization
 //!   invitations, account linking, signed request objects — [`jar`]),
 //!   [`LogoutUrl`] and [`OidcLogoutUrl`];
@@ -79,6 +83,7 @@ pub mod enterprise;
 pub mod jar;
 pub mod mfa;
 pub mod par;
+pub mod passkey;
 pub mod passwordless;
 pub mod pkce;
 pub mod token;
@@ -98,6 +103,7 @@ pub use mfa::{
     MfaChallenge, MfaChallengeResponse, OobChannel,
 };
 pub use par::{BackChannelAuthorization, PushedAuthorization};
+pub use passkey::{PasskeyChallenge, PasskeyCredential, PasskeyGrant, PasskeyLogin, PasskeySignup};
 pub use passwordless::PasswordlessSend;
 pub use pkce::{Pkce, PkceError};
 pub use token::{

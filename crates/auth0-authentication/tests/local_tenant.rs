@@ -335,6 +335,76 @@ async fn device_flow_approved_denied_expired() {
     assert_eq!(second.status_code().map(|s| s.as_u16()), Some(429));
 }
 
+/// The poll's `slow_down` is not absorbed by the stack's rate-limit retry
+/// (which would poll again after its own short backoff, too fast again):
+/// the caller sees it after one attempt, on the default retry policy.
+#[tokio::test]
+async fn device_poll_sees_slow_down_through_the_default_retry_policy() {
+    let tenant = tenant().await;
+    let native = tenant.applications().native.client_id().to_owned();
+    // The default stack: 429s are retried for every other request.
+    let core = auth0_core::Auth0Client::new(tenant.client_config().build().unwrap()).unwrap();
+    let auth = AuthenticationClient::builder(core, native).build().unwrap();
+    let device = auth
+        .device_authorization(&DeviceCodeRequest::new())
+        .await
+        .unwrap();
+    tenant.take_requests();
+    let first = auth.device_token(&device.device_code).await.unwrap_err();
+    assert_eq!(first.error_code(), Some("authorization_pending"));
+    let second = auth.device_token(&device.device_code).await.unwrap_err();
+    assert_eq!(second.error_code(), Some("slow_down"));
+    match &second {
+        auth0_core::Error::RateLimited(limit) => assert_eq!(limit.attempts, Some(1)),
+        other => panic!("expected RateLimited, got {other:?}"),
+    }
+    assert_eq!(tenant.requests_to("/oauth/token").len(), 2);
+}
+
+/// RFC 8628 §3.5: after `slow_down` (Auth0's 429, or the RFC's 400) the
+/// poller adds 5 s to its interval: with an interval of 1 s and a 3 s
+/// deadline, the next poll (6 s away) is past the deadline, so polling
+/// ends after the one answer instead of polling on every second.
+#[tokio::test]
+async fn device_poller_adds_five_seconds_after_slow_down() {
+    let tenant = tenant().await;
+    let native = tenant.applications().native.client_id().to_owned();
+    let core = auth0_core::Auth0Client::new(tenant.client_config().build().unwrap()).unwrap();
+    let auth = AuthenticationClient::builder(core, native).build().unwrap();
+    for status in [429, 400] {
+        let mut device = auth
+            .device_authorization(&DeviceCodeRequest::new())
+            .await
+            .unwrap();
+        device.interval = 1;
+        tenant.inject(
+            auth0_local::Fault::reply(
+                status,
+                serde_json::json!({
+                    "error": "slow_down",
+                    "error_description": "You are polling faster than the specified interval of 1 seconds."
+                }),
+            )
+            .on_path("/oauth/token"),
+        );
+        tenant.take_requests();
+        let started = std::time::Instant::now();
+        let err = auth
+            .poll_device_token(&device, Some(std::time::Duration::from_secs(3)))
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, DeviceFlowError::DeadlineExceeded { .. }),
+            "{status}: {err:?}"
+        );
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(2),
+            "{status}: the poller kept polling at 1 s"
+        );
+        assert_eq!(tenant.requests_to("/oauth/token").len(), 1, "{status}");
+    }
+}
+
 #[tokio::test]
 async fn device_flow_needs_the_grant_and_a_deadline_stops_polling() {
     let tenant = tenant().await;

@@ -372,14 +372,20 @@ pub(crate) fn redact_userinfo(s: &str) -> String {
 /// The DER bodies of the `CERTIFICATE` blocks of a PEM document; `None` if
 /// a block is not valid base64 or is unterminated.
 fn parse_pem_certificates(pem: &str) -> Option<Vec<Vec<u8>>> {
+    pem_blocks(pem, "CERTIFICATE")
+}
+
+/// The DER bodies of the `label` blocks of a PEM document (RFC 7468);
+/// `None` if such a block is not valid base64 or is unterminated.
+fn pem_blocks(pem: &str, label: &str) -> Option<Vec<Vec<u8>>> {
     use base64::Engine as _;
-    const BEGIN: &str = "-----BEGIN CERTIFICATE-----";
-    const END: &str = "-----END CERTIFICATE-----";
+    let begin = format!("-----BEGIN {label}-----");
+    let end_marker = format!("-----END {label}-----");
     let mut out = Vec::new();
     let mut rest = pem;
-    while let Some(start) = rest.find(BEGIN) {
-        let body_start = start + BEGIN.len();
-        let end = rest[body_start..].find(END)? + body_start;
+    while let Some(start) = rest.find(&begin) {
+        let body_start = start + begin.len();
+        let end = rest[body_start..].find(&end_marker)? + body_start;
         let body: String = rest[body_start..end]
             .chars()
             .filter(|c| !c.is_ascii_whitespace())
@@ -389,9 +395,139 @@ fn parse_pem_certificates(pem: &str) -> Option<Vec<Vec<u8>>> {
                 .decode(body)
                 .ok()?,
         );
-        rest = &rest[end + END.len()..];
+        rest = &rest[end + end_marker.len()..];
     }
     Some(out)
+}
+
+/// The encoding of a [`ClientCertificate`]'s private key.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum KeyFormat {
+    Pkcs8,
+    Sec1,
+    Pkcs1,
+}
+
+/// A TLS client certificate chain and its private key, presented when a
+/// server asks for one: mutual TLS, as RFC 8705 client authentication
+/// (`tls_client_auth`, `self_signed_tls_client_auth`) at Auth0's mTLS
+/// endpoints needs. Give it to
+/// [`ClientConfigBuilder::client_certificate`].
+///
+/// The key is checked when the certificate is made (an ECDSA P-256/P-384,
+/// Ed25519 or RSA key in PKCS#8, SEC1 or PKCS#1 form). `Debug` shows the
+/// chain's length, never the key.
+///
+/// ```
+/// use auth0_core::config::ClientCertificate;
+/// // A PEM chain (leaf first) and its key, e.g. read from files.
+/// let err = ClientCertificate::from_pem("not pem", "not pem").unwrap_err();
+/// assert!(err.to_string().contains("certificate"));
+/// ```
+#[derive(Clone)]
+pub struct ClientCertificate {
+    chain: Arc<[Vec<u8>]>,
+    key: Arc<[u8]>,
+    format: KeyFormat,
+}
+
+impl fmt::Debug for ClientCertificate {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientCertificate")
+            .field("chain_length", &self.chain.len())
+            .field("key", &"[REDACTED]")
+            .finish()
+    }
+}
+
+impl ClientCertificate {
+    /// From a PEM document of `CERTIFICATE` blocks (the leaf first, then
+    /// any intermediates) and one holding the private key (`PRIVATE KEY`,
+    /// `EC PRIVATE KEY` or `RSA PRIVATE KEY`). The error never quotes the
+    /// key.
+    pub fn from_pem(chain_pem: &str, key_pem: &str) -> Result<Self, ConfigError> {
+        let chain = match parse_pem_certificates(chain_pem) {
+            Some(chain) if !chain.is_empty() => chain,
+            _ => {
+                return Err(invalid_client_certificate(
+                    "the client certificate PEM holds no readable CERTIFICATE block",
+                ));
+            }
+        };
+        let key = [
+            ("PRIVATE KEY", KeyFormat::Pkcs8),
+            ("EC PRIVATE KEY", KeyFormat::Sec1),
+            ("RSA PRIVATE KEY", KeyFormat::Pkcs1),
+        ]
+        .into_iter()
+        .find_map(|(label, format)| {
+            pem_blocks(key_pem, label)
+                .and_then(|mut keys| keys.pop())
+                .map(|key| (key, format))
+        });
+        let Some((key, format)) = key else {
+            return Err(invalid_client_certificate(
+                "the private key PEM holds no readable PRIVATE KEY, EC PRIVATE KEY or RSA PRIVATE KEY block",
+            ));
+        };
+        Self::checked(chain, key, format)
+    }
+
+    /// From DER certificates (the leaf first) and a PKCS#8 DER private key.
+    pub fn from_der(chain: Vec<Vec<u8>>, pkcs8_key: Vec<u8>) -> Result<Self, ConfigError> {
+        if chain.is_empty() {
+            return Err(invalid_client_certificate(
+                "the client certificate chain is empty",
+            ));
+        }
+        Self::checked(chain, pkcs8_key, KeyFormat::Pkcs8)
+    }
+
+    fn checked(chain: Vec<Vec<u8>>, key: Vec<u8>, format: KeyFormat) -> Result<Self, ConfigError> {
+        let certificate = Self {
+            chain: chain.into(),
+            key: key.into(),
+            format,
+        };
+        rustls::crypto::ring::sign::any_supported_type(&certificate.private_key()).map_err(
+            |_| {
+                invalid_client_certificate(
+                    "the private key is not a supported ECDSA, Ed25519 or RSA key",
+                )
+            },
+        )?;
+        Ok(certificate)
+    }
+
+    /// The chain, DER, leaf first.
+    pub fn chain(&self) -> &[Vec<u8>] {
+        &self.chain
+    }
+
+    /// The leaf certificate, DER: what a server sees and hashes for a
+    /// certificate-bound token's `cnf.x5t#S256` (RFC 8705 §3.1).
+    pub fn leaf(&self) -> &[u8] {
+        self.chain.first().map_or(&[], Vec::as_slice)
+    }
+
+    /// The private key in rustls' form (for the transport).
+    pub(crate) fn private_key(&self) -> rustls::pki_types::PrivateKeyDer<'static> {
+        use rustls::pki_types::{
+            PrivateKeyDer, PrivatePkcs1KeyDer, PrivatePkcs8KeyDer, PrivateSec1KeyDer,
+        };
+        let der = self.key.to_vec();
+        match self.format {
+            KeyFormat::Pkcs8 => PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(der)),
+            KeyFormat::Sec1 => PrivateKeyDer::Sec1(PrivateSec1KeyDer::from(der)),
+            KeyFormat::Pkcs1 => PrivateKeyDer::Pkcs1(PrivatePkcs1KeyDer::from(der)),
+        }
+    }
+}
+
+fn invalid_client_certificate(reason: &str) -> ConfigError {
+    ConfigError::InvalidCertificate {
+        reason: reason.to_owned(),
+    }
 }
 
 /// How the client reaches the network.
@@ -519,6 +655,7 @@ pub struct ClientConfig {
     pool_idle_timeout: Duration,
     pool_max_idle_per_host: usize,
     extra_roots: Arc<[Vec<u8>]>,
+    client_certificate: Option<ClientCertificate>,
 }
 
 impl ClientConfig {
@@ -597,6 +734,10 @@ impl ClientConfig {
     pub fn extra_root_certificates(&self) -> &[Vec<u8>] {
         &self.extra_roots
     }
+    /// The TLS client certificate presented when a server asks for one.
+    pub fn client_certificate(&self) -> Option<&ClientCertificate> {
+        self.client_certificate.as_ref()
+    }
 }
 
 impl fmt::Debug for ClientConfig {
@@ -617,6 +758,7 @@ impl fmt::Debug for ClientConfig {
             .field("pool_idle_timeout", &self.pool_idle_timeout)
             .field("pool_max_idle_per_host", &self.pool_max_idle_per_host)
             .field("extra_root_certificates", &self.extra_roots.len())
+            .field("client_certificate", &self.client_certificate)
             .finish()
     }
 }
@@ -646,6 +788,7 @@ pub struct ClientConfigBuilder {
     pool_max_idle_per_host: usize,
     extra_roots: Vec<Vec<u8>>,
     pem_error: bool,
+    client_certificate: Option<ClientCertificate>,
 }
 
 impl Default for ClientConfigBuilder {
@@ -669,6 +812,7 @@ impl Default for ClientConfigBuilder {
             pool_max_idle_per_host: usize::MAX,
             extra_roots: Vec::new(),
             pem_error: false,
+            client_certificate: None,
         }
     }
 }
@@ -701,6 +845,7 @@ impl fmt::Debug for ClientConfigBuilder {
             .field("proxy", &self.proxy)
             .field("allow_insecure_loopback", &self.allow_insecure_loopback)
             .field("extra_root_certificates", &self.extra_roots.len())
+            .field("client_certificate", &self.client_certificate)
             .finish_non_exhaustive()
     }
 }
@@ -859,6 +1004,15 @@ impl ClientConfigBuilder {
         self
     }
 
+    /// Presents this certificate when a server asks for one during the TLS
+    /// handshake (mutual TLS): RFC 8705 client authentication at Auth0's
+    /// mTLS endpoint aliases (auth0-authentication's `tls_client_auth` and
+    /// `self_signed_tls_client_auth`).
+    pub fn client_certificate(mut self, certificate: ClientCertificate) -> Self {
+        self.client_certificate = Some(certificate);
+        self
+    }
+
     /// Validates everything and builds the configuration.
     pub fn build(self) -> Result<ClientConfig, ConfigError> {
         let domain_text = self.domain.ok_or(ConfigError::MissingDomain)?;
@@ -941,6 +1095,7 @@ impl ClientConfigBuilder {
             pool_idle_timeout: self.pool_idle_timeout,
             pool_max_idle_per_host: self.pool_max_idle_per_host,
             extra_roots: self.extra_roots.into(),
+            client_certificate: self.client_certificate,
         })
     }
 }

@@ -29,7 +29,7 @@ pub mod types;
 pub mod fuzzing;
 
 pub use client::{Auth0Client, ClientBuilder};
-pub use config::{ClientConfig, ClientConfigBuilder, Domain};
+pub use config::{ClientCertificate, ClientConfig, ClientConfigBuilder, Domain};
 pub use error::{
     Auth0Error, ConfigError, DecodeError, Error, MfaRequiredError, RateLimitError, RetryAdvice,
 };

@@ -7,7 +7,9 @@
 //! see [`crypto_provider`]) and the Mozilla (webpki) roots; HTTP/2 is
 //! negotiated by ALPN, HTTP/1.1 otherwise. Plain HTTP is refused except to
 //! loopback hosts when the configuration allows it. Proxies are reached with
-//! an HTTP `CONNECT` tunnel.
+//! an HTTP `CONNECT` tunnel. A configured
+//! [`ClientCertificate`](crate::config::ClientCertificate) is presented to
+//! servers that ask for one (mutual TLS, RFC 8705).
 //!
 //! Every clone shares one connection pool.
 
@@ -353,13 +355,24 @@ fn tls_config(config: &ClientConfig) -> Result<rustls::ClientConfig, ConfigError
             .add(rustls::pki_types::CertificateDer::from(der.clone()))
             .map_err(tls_error)?;
     }
-    Ok(
-        rustls::ClientConfig::builder_with_provider(crypto_provider())
-            .with_safe_default_protocol_versions()
-            .map_err(tls_error)?
-            .with_root_certificates(roots)
-            .with_no_client_auth(),
-    )
+    let builder = rustls::ClientConfig::builder_with_provider(crypto_provider())
+        .with_safe_default_protocol_versions()
+        .map_err(tls_error)?
+        .with_root_certificates(roots);
+    // Mutual TLS: the certificate goes to any server that asks for one.
+    match config.client_certificate() {
+        Some(certificate) => {
+            let chain = certificate
+                .chain()
+                .iter()
+                .map(|der| rustls::pki_types::CertificateDer::from(der.clone()))
+                .collect();
+            builder
+                .with_client_auth_cert(chain, certificate.private_key())
+                .map_err(tls_error)
+        }
+        None => Ok(builder.with_no_client_auth()),
+    }
 }
 
 /// The TLS crypto provider of the SDK's clients (and of `auth0-local`'s

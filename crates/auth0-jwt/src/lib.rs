@@ -93,6 +93,7 @@ pub mod sign;
 
 // --- claims and verifiers (validation side) ---
 pub mod access_token;
+pub mod certificate_binding;
 pub mod claims;
 pub mod clock;
 pub mod dpop;

@@ -1,7 +1,8 @@
 //! State and helpers of the Authentication API extensions emulated beside
 //! `routes.rs`: the device authorization grant ([`crate::device`]),
-//! DPoP-bound tokens ([`crate::dpop`]) and pushed / signed authorization
-//! requests ([`crate::jar`]).
+//! DPoP-bound tokens ([`crate::dpop`]), pushed / signed authorization
+//! requests ([`crate::jar`]), mutual-TLS client authentication
+//! ([`crate::mtls`]) and native passkeys ([`crate::passkey`]).
 
 use serde_json::Value;
 
@@ -9,20 +10,26 @@ use crate::StartError;
 use crate::device::DeviceCodes;
 use crate::dpop::DpopState;
 use crate::jar::PushedRequests;
+use crate::mtls::MtlsState;
+use crate::passkey::Passkeys;
 
 /// What the extensions keep; one per tenant, in [`crate::tenant::Shared`].
 pub(crate) struct AuthnState {
     pub(crate) device: DeviceCodes,
     pub(crate) dpop: DpopState,
     pub(crate) par: PushedRequests,
+    pub(crate) mtls: MtlsState,
+    pub(crate) passkeys: Passkeys,
 }
 
 impl AuthnState {
-    pub(crate) fn new(issuer: &str) -> Result<Self, StartError> {
+    pub(crate) fn new(issuer: &str, mtls: MtlsState) -> Result<Self, StartError> {
         Ok(Self {
             device: DeviceCodes::default(),
             dpop: DpopState::new(issuer)?,
             par: PushedRequests::default(),
+            mtls,
+            passkeys: Passkeys::default(),
         })
     }
 }

@@ -342,6 +342,7 @@ async fn userinfo(shared: &Shared, req: &Req, proofs: &[&str]) -> Resp {
         query: req.query.clone(),
         headers,
         body: Bytes::clone(&req.body),
+        client_certificate: req.client_certificate.clone(),
     };
     crate::routes::route(shared, &bearer)
 }

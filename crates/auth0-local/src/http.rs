@@ -59,8 +59,11 @@ async fn serve_connection(
     shared: Arc<Shared>,
     connection: u64,
 ) {
-    let service =
-        service_fn(move |req| crate::server::handle(Arc::clone(&shared), connection, req));
+    let service = |certificate: Option<Arc<Vec<u8>>>| {
+        service_fn(move |req| {
+            crate::server::handle(Arc::clone(&shared), connection, certificate.clone(), req)
+        })
+    };
     // A broken exchange (a client hanging up, a failed handshake, a
     // dropped-connection fault) only ends that one connection.
     match tls {
@@ -68,6 +71,16 @@ async fn serve_connection(
             let Ok(stream) = acceptor.accept(stream).await else {
                 return;
             };
+            // The client's certificate, when the tenant asked for one
+            // (mTLS) and the client sent one; the handshake checked that
+            // the client holds its key.
+            let certificate = stream
+                .get_ref()
+                .1
+                .peer_certificates()
+                .and_then(|chain| chain.first())
+                .map(|leaf| Arc::new(leaf.to_vec()));
+            let service = service(certificate);
             let h2 = stream.get_ref().1.alpn_protocol() == Some(b"h2");
             let io = TokioIo::new(stream);
             if h2 {
@@ -80,7 +93,7 @@ async fn serve_connection(
         }
         None => {
             let _ = http1::Builder::new()
-                .serve_connection(TokioIo::new(stream), service)
+                .serve_connection(TokioIo::new(stream), service(None))
                 .await;
         }
     }

@@ -86,7 +86,9 @@ mod logout;
 mod logs;
 mod management;
 mod mfa;
+mod mtls;
 mod organizations;
+mod passkey;
 mod recording;
 mod roles;
 mod routes;
@@ -98,6 +100,7 @@ mod token_exchange;
 
 pub use faults::{Fault, RateLimit};
 pub use mfa::OobAuthenticator;
+pub use mtls::{ClientCertificatePem, MtlsCredential, self_signed_client_certificate};
 pub use recording::{RECORDED_REQUESTS_KEPT, RecordedRequest};
 pub use token_exchange::{ExchangeRejection, TokenExchangeProfile};
 

@@ -53,6 +53,8 @@ pub(crate) fn route(shared: &Shared, req: &Req) -> Resp {
         (&Method::POST, "/mfa/challenge") => crate::mfa::challenge(shared, req),
         (&Method::GET, "/mfa/authenticators") => crate::mfa::authenticators(shared, req),
         (&Method::POST, "/oauth/device/code") => crate::device::start(shared, req),
+        (&Method::POST, "/passkey/register") => crate::passkey::register(shared, req),
+        (&Method::POST, "/passkey/challenge") => crate::passkey::challenge(shared, req),
         (_, p) if p.starts_with("/api/v2/") => crate::management::route(shared, req),
         (&Method::GET, p) if p.starts_with("/exports/") => crate::jobs::download(shared, req),
         (_, p) if p.starts_with("/samlp/") || p.starts_with("/wsfed/") => oauth_error(
@@ -68,9 +70,7 @@ pub(crate) fn route(shared: &Shared, req: &Req) -> Resp {
 fn discovery(shared: &Shared) -> Resp {
     let issuer = &shared.issuer;
     let alg = lock(&shared.keys).algorithm();
-    json(
-        StatusCode::OK,
-        &json!({
+    let mut document = json!({
             "issuer": issuer,
             "authorization_endpoint": format!("{issuer}authorize"),
             "token_endpoint": format!("{issuer}oauth/token"),
@@ -98,14 +98,16 @@ fn discovery(shared: &Shared) -> Resp {
             "grant_types_supported": ["authorization_code", "refresh_token",
                 "client_credentials", "password", PASSWORD_REALM, MFA_OTP, MFA_RECOVERY_CODE,
                 PASSWORDLESS_OTP, crate::mfa::GRANT_OOB, crate::ciba::GRANT,
-                crate::token_exchange::GRANT, crate::device::GRANT_DEVICE_CODE],
+                crate::token_exchange::GRANT, crate::device::GRANT_DEVICE_CODE,
+                crate::passkey::GRANT],
             "request_uri_parameter_supported": false,
             "request_parameter_supported": true,
             "request_object_signing_alg_values_supported": ["RS256", "RS384", "PS256", "ES256"],
             "device_authorization_endpoint": format!("{issuer}oauth/device/code"),
             "dpop_signing_alg_values_supported": ["ES256", "ES384", "RS256", "PS256", "EdDSA"],
-        }),
-    )
+    });
+    crate::mtls::discovery(shared, &mut document);
+    json(StatusCode::OK, &document)
 }
 
 /// Signs `claims` with the current key (header `typ` `JWT`, as Auth0's
@@ -453,6 +455,9 @@ pub(crate) struct AuthenticatedClient {
     pub(crate) record: Value,
     /// No credential was sent (a public client's PKCE or refresh exchange).
     pub(crate) public: bool,
+    /// Authenticated by mutual TLS: the certificate's `x5t#S256`, which
+    /// the access tokens issued are bound to ([`crate::mtls`]).
+    pub(crate) certificate_thumbprint: Option<String>,
 }
 
 pub(crate) fn unauthorized_client() -> Resp {
@@ -468,10 +473,14 @@ pub(crate) fn authenticate_client(
     params: &HashMap<String, String>,
 ) -> Result<AuthenticatedClient, Resp> {
     let field = |name: &str| params.get(name).map(String::as_str).unwrap_or("");
+    if let Some(outcome) = crate::mtls::authenticate(shared, req, params) {
+        return outcome;
+    }
     if !field("client_assertion").is_empty() || !field("client_assertion_type").is_empty() {
         return client_assertion(shared, params).map(|record| AuthenticatedClient {
             record,
             public: false,
+            certificate_thumbprint: None,
         });
     }
     let (client_id, secret) = match req.basic_credentials() {
@@ -499,11 +508,13 @@ pub(crate) fn authenticate_client(
             Ok(AuthenticatedClient {
                 record,
                 public: false,
+                certificate_thumbprint: None,
             })
         }
         None => Ok(AuthenticatedClient {
             record,
             public: true,
+            certificate_thumbprint: None,
         }),
     }
 }
@@ -602,6 +613,7 @@ fn token(shared: &Shared, req: &Req) -> Resp {
             | crate::token_exchange::GRANT
             | crate::mfa::GRANT_OOB
             | crate::device::GRANT_DEVICE_CODE
+            | crate::passkey::GRANT
     );
     if !known {
         return oauth_error(
@@ -625,7 +637,7 @@ fn token(shared: &Shared, req: &Req) -> Resp {
     let public_ok = crate::authn::is_public_client(&client.record)
         && match grant_type {
             "authorization_code" => params.contains_key("code_verifier"),
-            "refresh_token" | crate::device::GRANT_DEVICE_CODE => true,
+            "refresh_token" | crate::device::GRANT_DEVICE_CODE | crate::passkey::GRANT => true,
             _ => false,
         };
     let public_ok = public_ok || grant_type == PASSWORDLESS_OTP;
@@ -637,7 +649,7 @@ fn token(shared: &Shared, req: &Req) -> Resp {
         .unwrap_or_default()
         .to_owned();
     let field = |name: &str| params.get(name).map(String::as_str).unwrap_or("");
-    match grant_type {
+    let response = match grant_type {
         "client_credentials" => crate::logs::exchange(
             shared,
             req,
@@ -731,7 +743,14 @@ fn token(shared: &Shared, req: &Req) -> Resp {
         crate::token_exchange::GRANT => crate::token_exchange::token(shared, &client_id, &params),
         crate::mfa::GRANT_OOB => crate::mfa::oob_grant(shared, &client_id, &params),
         crate::device::GRANT_DEVICE_CODE => crate::device::token(shared, &client_id, &params),
+        crate::passkey::GRANT => crate::passkey::token(shared, &client_id, &params),
         _ => unauthorized_client(),
+    };
+    // RFC 8705 §3: a client authenticated by certificate gets tokens bound
+    // to it.
+    match &client.certificate_thumbprint {
+        Some(thumbprint) => crate::mtls::bind(shared, response, thumbprint),
+        None => response,
     }
 }
 

@@ -33,6 +33,9 @@ pub(crate) struct Req {
     pub(crate) query: String,
     pub(crate) headers: HeaderMap,
     pub(crate) body: Bytes,
+    /// The leaf certificate (DER) the client presented in the TLS
+    /// handshake, when the tenant asks for one ([`crate::mtls`]).
+    pub(crate) client_certificate: Option<Arc<Vec<u8>>>,
 }
 
 impl Req {
@@ -126,6 +129,7 @@ pub(crate) struct Dropped;
 pub(crate) async fn handle(
     shared: Arc<Shared>,
     connection: u64,
+    client_certificate: Option<Arc<Vec<u8>>>,
     request: Request<Incoming>,
 ) -> Result<Response<TenantBody>, Dropped> {
     let (parts, body) = request.into_parts();
@@ -168,6 +172,7 @@ pub(crate) async fn handle(
         query: recorded.uri.query().unwrap_or("").to_owned(),
         headers: recorded.headers,
         body: recorded.body,
+        client_certificate,
     };
     // The well-known documents are served from Auth0's CDN, outside the
     // tenant's rate limits.
@@ -243,6 +248,17 @@ fn too_many_requests(path: &str) -> Resp {
 }
 
 /// A JSON response.
+/// The bytes of a buffered body (a `Full` is ready at once: no waiting).
+pub(crate) fn full_bytes(body: Full<Bytes>) -> Bytes {
+    use http_body_util::BodyExt as _;
+    let mut collect = std::pin::pin!(body.collect());
+    let mut context = std::task::Context::from_waker(std::task::Waker::noop());
+    match collect.as_mut().poll(&mut context) {
+        std::task::Poll::Ready(Ok(collected)) => collected.to_bytes(),
+        _ => Bytes::new(),
+    }
+}
+
 pub(crate) fn json(status: StatusCode, body: &Value) -> Resp {
     let bytes = Bytes::from(serde_json::to_vec(body).unwrap_or_default());
     let mut response = Response::new(Full::new(bytes));

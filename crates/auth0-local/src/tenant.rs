@@ -511,6 +511,7 @@ pub struct LocalTenantBuilder {
     auto_login: bool,
     fixed_secrets: Option<(String, String)>,
     token_lifetime: Duration,
+    mtls: bool,
 }
 
 impl std::fmt::Debug for LocalTenantBuilder {
@@ -530,6 +531,7 @@ impl std::fmt::Debug for LocalTenantBuilder {
             .field("rate_limit", &self.rate_limit)
             .field("auto_login", &self.auto_login)
             .field("token_lifetime", &self.token_lifetime)
+            .field("mtls", &self.mtls)
             .field(
                 "client_secrets",
                 &self.fixed_secrets.as_ref().map(|_| "<redacted>"),
@@ -556,6 +558,7 @@ impl Default for LocalTenantBuilder {
             auto_login: true,
             fixed_secrets: None,
             token_lifetime: Duration::from_secs(86_400),
+            mtls: false,
         }
     }
 }
@@ -675,6 +678,18 @@ impl LocalTenantBuilder {
         self
     }
 
+    /// Mutual TLS (RFC 8705, see `docs/LOCAL_TENANT.md`): the TLS server
+    /// asks clients for a certificate (clients without one still connect),
+    /// discovery advertises `mtls_endpoint_aliases` at
+    /// `https://localhost:PORT/`, and applications registered with
+    /// [`LocalTenant::register_mtls_client`] authenticate by certificate
+    /// there and get certificate-bound access tokens. Default off; ignored
+    /// with [`plain_http`](Self::plain_http).
+    pub fn mtls(mut self, enabled: bool) -> Self {
+        self.mtls = enabled;
+        self
+    }
+
     /// Binds the port, makes the keys and certificates, and starts serving.
     ///
     /// # Errors
@@ -699,11 +714,17 @@ impl LocalTenantBuilder {
         };
         let scheme = if self.tls { "https" } else { "http" };
         let issuer = format!("{scheme}://{host}/");
-        let certificates = if self.tls {
-            Some(crate::tls::generate(self.bind, self.http2)?)
+        let mut certificates = if self.tls {
+            Some(crate::tls::generate(self.bind, self.http2, self.mtls)?)
         } else {
             None
         };
+        // The mTLS alias: another name of this host, as `mtls.<domain>` is
+        // at Auth0 (the leaf certificate names both).
+        let mtls = crate::mtls::MtlsState::new(
+            (self.tls && self.mtls).then(|| format!("https://localhost:{}/", host.port())),
+            certificates.as_mut().and_then(|c| c.signer.take()),
+        );
         // RSA key generation takes a few hundred milliseconds each: the
         // tenant's signing key and the private_key_jwt application's key are
         // made side by side, off the async runtime's threads.
@@ -795,7 +816,7 @@ impl LocalTenantBuilder {
         let user = first_user.ok_or_else(|| StartError::Config {
             reason: "no user".to_owned(),
         })?;
-        let authn = crate::authn::AuthnState::new(&issuer)?;
+        let authn = crate::authn::AuthnState::new(&issuer, mtls)?;
         let shared = Arc::new(Shared {
             authn,
             issuer,
@@ -894,6 +915,7 @@ impl LocalTenantBuilder {
                         "authorization_code",
                         "refresh_token",
                         crate::device::GRANT_DEVICE_CODE,
+                        crate::passkey::GRANT,
                     ],
                 ),
             ],

@@ -1,6 +1,8 @@
 //! The tenant's own certificate authority: a CA and a leaf for `localhost`
 //! and the bound address, made fresh at every start, so nothing secret lives
-//! in the repository and no two runs share a key.
+//! in the repository and no two runs share a key. With mTLS on, the server
+//! asks clients for a certificate ([`AnyClientCertificate`]) and the CA
+//! issues client certificates ([`crate::mtls`]).
 
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -21,6 +23,63 @@ pub(crate) struct Certificates {
     pub(crate) ca_der: Vec<u8>,
     /// The TLS server configuration presenting the leaf (and the CA).
     pub(crate) server: Arc<rustls::ServerConfig>,
+    /// The CA's certificate and key, to issue client certificates.
+    pub(crate) signer: Option<crate::mtls::CaSigner>,
+}
+
+/// Asks every client for a certificate without requiring one, and accepts
+/// any whose handshake signature verifies (the client holds its key); which
+/// certificate authenticates which application is decided per request
+/// ([`crate::mtls::authenticate`]), as Auth0's edge forwards the
+/// certificate and Auth0 matches it.
+#[derive(Debug)]
+struct AnyClientCertificate {
+    algorithms: rustls::crypto::WebPkiSupportedAlgorithms,
+}
+
+impl rustls::server::danger::ClientCertVerifier for AnyClientCertificate {
+    fn offer_client_auth(&self) -> bool {
+        true
+    }
+
+    fn client_auth_mandatory(&self) -> bool {
+        false
+    }
+
+    fn root_hint_subjects(&self) -> &[rustls::DistinguishedName] {
+        &[]
+    }
+
+    fn verify_client_cert(
+        &self,
+        _end_entity: &CertificateDer<'_>,
+        _intermediates: &[CertificateDer<'_>],
+        _now: rustls::pki_types::UnixTime,
+    ) -> Result<rustls::server::danger::ClientCertVerified, rustls::Error> {
+        Ok(rustls::server::danger::ClientCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.algorithms)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.algorithms)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
+        self.algorithms.supported_schemes()
+    }
 }
 
 fn cert_error(e: rcgen::Error) -> StartError {
@@ -30,8 +89,9 @@ fn cert_error(e: rcgen::Error) -> StartError {
 }
 
 /// A CA and a leaf signed by it for `localhost`, `127.0.0.1`, `::1` and
-/// `bind` (when it is another address); ALPN offers `h2` too when `http2`.
-pub(crate) fn generate(bind: IpAddr, http2: bool) -> Result<Certificates, StartError> {
+/// `bind` (when it is another address); ALPN offers `h2` too when `http2`;
+/// with `mtls` the server asks clients for a certificate.
+pub(crate) fn generate(bind: IpAddr, http2: bool, mtls: bool) -> Result<Certificates, StartError> {
     let ca_key = KeyPair::generate().map_err(cert_error)?;
     let mut ca = CertificateParams::default();
     ca.distinguished_name.push(
@@ -78,12 +138,18 @@ pub(crate) fn generate(bind: IpAddr, http2: bool) -> Result<Certificates, StartE
     ];
     let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(leaf_key.serialize_der()));
     let provider = auth0_core::transport::crypto_provider();
-    let mut server = rustls::ServerConfig::builder_with_provider(provider)
+    let algorithms = provider.signature_verification_algorithms;
+    let builder = rustls::ServerConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
         .map_err(|e| StartError::Tls {
             reason: e.to_string(),
-        })?
-        .with_no_client_auth()
+        })?;
+    let builder = if mtls {
+        builder.with_client_cert_verifier(Arc::new(AnyClientCertificate { algorithms }))
+    } else {
+        builder.with_no_client_auth()
+    };
+    let mut server = builder
         .with_single_cert(chain, key)
         .map_err(|e| StartError::Tls {
             reason: e.to_string(),
@@ -97,5 +163,9 @@ pub(crate) fn generate(bind: IpAddr, http2: bool) -> Result<Certificates, StartE
         ca_pem: ca_cert.pem(),
         ca_der: ca_cert.der().to_vec(),
         server: Arc::new(server),
+        signer: Some(crate::mtls::CaSigner {
+            cert: ca_cert,
+            key: ca_key,
+        }),
     })
 }

@@ -67,6 +67,26 @@ pub use service::{ResponseFuture, Retry};
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
 pub struct RetryNonIdempotent;
 
+/// Request extension: hand a `429` back at once instead of waiting and
+/// retrying it.
+///
+/// For a caller with its own rule for that answer: Auth0 answers a device
+/// code poll that comes too fast with `429` and `error: slow_down`, and RFC
+/// 8628 §3.5 requires the poller itself to see it and add 5 s to its
+/// interval (auth0-authentication's device poll sets this). Other
+/// retries (5xx, connection errors) are unchanged; the answer becomes
+/// [`Error::RateLimited`](crate::error::Error::RateLimited) as usual.
+///
+/// ```
+/// use auth0_core::retry::NoRateLimitRetry;
+/// use bytes::Bytes;
+///
+/// let mut req = http::Request::post("/oauth/token").body(Bytes::new()).unwrap();
+/// req.extensions_mut().insert(NoRateLimitRetry);
+/// ```
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub struct NoRateLimitRetry;
+
 /// Request extension: builds the body of each attempt afresh instead of
 /// replaying the bytes of the first.
 ///
@@ -589,6 +609,21 @@ mod tests {
             assert_eq!(r.body(), &Bytes::from_static(b"{\"a\":1}"));
             assert!(r.extensions().get::<RetryNonIdempotent>().is_some());
         }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn no_rate_limit_retry_hands_the_429_back_but_still_retries_5xx() {
+        let mock = Mock::new(|n, _| match n {
+            0 => status(503, &[]),
+            _ => status(429, &[("retry-after", "1")]),
+        });
+        let mut req = request(Method::GET);
+        req.extensions_mut().insert(NoRateLimitRetry);
+        let res = send(policy().build().unwrap(), &mock, req).await.unwrap();
+        assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
+        // The 503 was retried; the 429 went back at once.
+        assert_eq!(attempts(&res), 2);
+        assert_eq!(mock.count(), 2);
     }
 
     #[tokio::test(start_paused = true)]

@@ -9,7 +9,7 @@ use tower::ServiceExt;
 use tower_service::Service;
 
 use super::policy::RetryPolicy;
-use super::{Attempts, RebuildBody, RetryNonIdempotent};
+use super::{Attempts, NoRateLimitRetry, RebuildBody, RetryNonIdempotent};
 use crate::secrets::Secrets;
 use crate::timeout::Elapsed;
 use crate::trace::CallStats;
@@ -108,6 +108,7 @@ where
     }
     let method = template.method().clone();
     let opted_in = template.extensions().get::<RetryNonIdempotent>().is_some();
+    let caller_handles_429 = template.extensions().get::<NoRateLimitRetry>().is_some();
     let rebuild = template.extensions().get::<RebuildBody>().cloned();
     let stats = template.extensions().get::<CallStats>().cloned();
     let started = tokio::time::Instant::now();
@@ -137,7 +138,9 @@ where
         }
         let outcome = svc.call(req).await.map_err(Into::into);
         let attempts = retries + 1;
-        if !more_allowed {
+        let rate_limited =
+            matches!(&outcome, Ok(res) if res.status() == http::StatusCode::TOO_MANY_REQUESTS);
+        if !more_allowed || (caller_handles_429 && rate_limited) {
             return finish(outcome, attempts, started);
         }
         let Some(decision) = policy.decide(&method, opted_in, &outcome, retries) else {
