@@ -8,10 +8,12 @@ use std::time::Duration;
 use auth0_core::client::{Auth0Client, form_urlencode};
 use auth0_core::config::ClientConfig;
 use auth0_core::error::Error;
-use auth0_core::retry::{NoRateLimitRetry, RebuildBody, RetryNonIdempotent};
+use auth0_core::retry::{
+    NoRateLimitRetry, RebuildRequest, Rebuilt, RetryAttempt, RetryNonIdempotent,
+};
 use auth0_core::secrets::Secrets;
 use auth0_core::stack::DefaultService;
-use auth0_core::types::{BoxError, HttpRequest, HttpResponse, HttpService};
+use auth0_core::types::{HttpRequest, HttpResponse, HttpService};
 use bytes::Bytes;
 use http::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderName, HeaderValue};
 use http::{HeaderMap, Method, Request};
@@ -67,7 +69,7 @@ pub enum BuildError {
 
 struct Inner {
     credentials: ClientCredentials,
-    dpop: Option<DpopState>,
+    dpop: Option<Arc<DpopState>>,
     request_object_key: Option<SigningKey>,
     id_token_verifier: Option<TokenVerifier>,
 }
@@ -189,7 +191,7 @@ impl<S> AuthenticationClient<S> {
     }
 
     /// The DPoP key and remembered nonces, when the client has a key.
-    pub(crate) fn dpop_state(&self) -> Option<&DpopState> {
+    pub(crate) fn dpop_state(&self) -> Option<&Arc<DpopState>> {
         self.inner.dpop.as_ref()
     }
 
@@ -397,7 +399,7 @@ impl<S> AuthenticationClientBuilder<S> {
             core: self.core,
             inner: Arc::new(Inner {
                 credentials,
-                dpop: self.dpop.map(DpopState::new),
+                dpop: self.dpop.map(|key| Arc::new(DpopState::new(key))),
                 request_object_key: self.request_object_key,
                 id_token_verifier: self.id_token_verifier,
             }),
@@ -470,6 +472,68 @@ impl Fields {
     }
 }
 
+/// Builds one retry's extra headers (a new DPoP proof) from the attempt.
+pub(crate) type RetryHeadersFn =
+    dyn Fn(&RetryAttempt<'_>) -> Result<HeaderMap, Error> + Send + Sync;
+
+/// The extra headers of a request: the first attempt's, and what builds
+/// each retry's own when they must not be replayed (a DPoP proof: new
+/// `jti`, new `iat`, the newest nonce; RFC 9449 §11.1, §8). The retry
+/// layer calls it through the request's one [`RebuildRequest`].
+#[derive(Clone, Default)]
+pub(crate) struct AttemptHeaders {
+    first: HeaderMap,
+    retry: Option<Arc<RetryHeadersFn>>,
+}
+
+impl AttemptHeaders {
+    /// `first` for the first attempt, `retry` for each later one.
+    pub(crate) fn new(first: HeaderMap, retry: Option<Arc<RetryHeadersFn>>) -> Self {
+        Self { first, retry }
+    }
+
+    /// Adds headers that every attempt carries unchanged.
+    pub(crate) fn with_fixed(mut self, headers: &HeaderMap) -> Self {
+        let mut all = headers.clone();
+        all.extend(std::mem::take(&mut self.first));
+        self.first = all;
+        self
+    }
+}
+
+impl From<HeaderMap> for AttemptHeaders {
+    fn from(first: HeaderMap) -> Self {
+        Self { first, retry: None }
+    }
+}
+
+/// Puts `headers` on `request`, and the one [`RebuildRequest`] for its
+/// retries when its body (`body`, a newly signed client assertion) or its
+/// headers (a new DPoP proof) must be built afresh per attempt.
+fn attach(
+    request: &mut HttpRequest,
+    headers: AttemptHeaders,
+    body: Option<Arc<dyn Fn() -> Result<Bytes, Error> + Send + Sync>>,
+) {
+    let AttemptHeaders { first, retry } = headers;
+    request.headers_mut().extend(first);
+    if body.is_none() && retry.is_none() {
+        return;
+    }
+    request
+        .extensions_mut()
+        .insert(RebuildRequest::new(move |attempt| {
+            let mut rebuilt = Rebuilt::new();
+            if let Some(body) = &body {
+                rebuilt = rebuilt.body(body().map_err(Box::new)?);
+            }
+            if let Some(retry) = &retry {
+                rebuilt = rebuilt.headers(retry(attempt).map_err(Box::new)?);
+            }
+            Ok(rebuilt)
+        }));
+}
+
 /// How a body is encoded.
 #[derive(Clone, Copy, Debug)]
 pub(crate) enum Encoding {
@@ -506,9 +570,10 @@ where
         path: &str,
         fields: &Fields,
         encoding: Encoding,
-        headers: HeaderMap,
+        headers: impl Into<AttemptHeaders>,
     ) -> Result<HttpResponse, Error> {
-        self.post_with(path, fields, encoding, headers, false).await
+        self.post_with(path, fields, encoding, headers.into(), false)
+            .await
     }
 
     /// [`Self::post`], and with `retry_server_errors` the stack may also
@@ -519,7 +584,7 @@ where
         path: &str,
         fields: &Fields,
         encoding: Encoding,
-        headers: HeaderMap,
+        headers: AttemptHeaders,
         retry_server_errors: bool,
     ) -> Result<HttpResponse, Error> {
         let credentials = fields.authenticated.then_some(&self.inner.credentials);
@@ -550,11 +615,11 @@ where
         &self,
         path: &str,
         authorization: HeaderValue,
-        headers: HeaderMap,
+        headers: AttemptHeaders,
     ) -> Result<HttpResponse, Error> {
         let mut request = build_request(Method::GET, path, Bytes::new())?;
         request.headers_mut().insert(AUTHORIZATION, authorization);
-        request.headers_mut().extend(headers);
+        attach(&mut request, headers, None);
         self.execute(request).await
     }
 
@@ -624,9 +689,10 @@ fn encode_body(
 /// when given, and returns the successful response: the one way the SDK
 /// sends a client-authenticated request.
 ///
-/// With `private_key_jwt` the request carries a [`RebuildBody`], so the
-/// retry layer signs a new assertion (new `jti` and `iat`) for every attempt
-/// instead of replaying the first (RFC 7523 §3: a `jti` is single use).
+/// The retry layer builds each attempt after the first afresh (one
+/// [`RebuildRequest`]): with `private_key_jwt` a newly signed assertion
+/// (new `jti` and `iat`; RFC 7523 §3: a `jti` is single use), and with
+/// DPoP the headers' new proof (see [`AttemptHeaders`]).
 /// `retry_server_errors` lets the stack resend after a 5xx or a dropped
 /// connection (only for requests that change nothing when repeated).
 pub(crate) async fn post_fields<S: HttpService>(
@@ -635,7 +701,7 @@ pub(crate) async fn post_fields<S: HttpService>(
     path: &str,
     fields: &Fields,
     encoding: Encoding,
-    headers: HeaderMap,
+    headers: AttemptHeaders,
     retry_server_errors: bool,
 ) -> Result<HttpResponse, Error> {
     let issuer = http.domain().issuer();
@@ -644,7 +710,6 @@ pub(crate) async fn post_fields<S: HttpService>(
     let mtls_url = credentials.and_then(|c| c.mtls_endpoint(http.domain(), path));
     let mut request = build_request(Method::POST, mtls_url.as_deref().unwrap_or(path), body)?;
     request.headers_mut().insert(CONTENT_TYPE, content_type);
-    request.headers_mut().extend(headers);
     if let Some((basic, secret)) = credentials
         .map(ClientCredentials::basic_authorization)
         .transpose()?
@@ -663,14 +728,15 @@ pub(crate) async fn post_fields<S: HttpService>(
     if fields.caller_handles_429 {
         request.extensions_mut().insert(NoRateLimitRetry);
     }
-    if let Some(credentials) = credentials.filter(|c| c.signs_assertions()) {
-        let (credentials, fields) = (credentials.clone(), fields.clone());
-        request.extensions_mut().insert(RebuildBody::new(move || {
-            encode_body(Some(&credentials), &fields, encoding, &issuer)
-                .map(|(body, _)| body)
-                .map_err(|e| Box::new(e) as BoxError)
-        }));
-    }
+    let body = credentials
+        .filter(|c| c.signs_assertions())
+        .map(|credentials| {
+            let (credentials, fields) = (credentials.clone(), fields.clone());
+            Arc::new(move || {
+                encode_body(Some(&credentials), &fields, encoding, &issuer).map(|(body, _)| body)
+            }) as Arc<dyn Fn() -> Result<Bytes, Error> + Send + Sync>
+        });
+    attach(&mut request, headers, body);
     execute(http, request).await
 }
 

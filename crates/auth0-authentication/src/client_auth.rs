@@ -24,7 +24,7 @@ use ring::rand::{SecureRandom as _, SystemRandom};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use crate::client::{BuildError, Encoding, Fields, decode, post_fields};
+use crate::client::{AttemptHeaders, BuildError, Encoding, Fields, decode, post_fields};
 use crate::token::TokenResponse;
 
 /// The `client_assertion_type` sent with a `private_key_jwt` assertion.
@@ -497,7 +497,7 @@ impl ClientCredentials {
         organization: Option<&str>,
     ) -> Result<TokenResponse, Error> {
         let response = self
-            .send_token_request(http, audience, organization, HeaderMap::new())
+            .send_token_request(http, audience, organization, HeaderMap::new().into())
             .await?;
         decode(&response)
     }
@@ -509,7 +509,7 @@ impl ClientCredentials {
         http: &Auth0Client<S>,
         audience: &str,
         organization: Option<&str>,
-        headers: HeaderMap,
+        headers: AttemptHeaders,
     ) -> Result<auth0_core::types::HttpResponse, Error> {
         let fields = Fields::new()
             .str("grant_type", "client_credentials")

@@ -28,7 +28,7 @@
 use std::collections::HashMap;
 use std::fmt;
 use std::future::Future;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use auth0_core::error::{Auth0Error, Error};
 use auth0_core::types::HttpResponse;
@@ -40,7 +40,11 @@ use http::{HeaderMap, Method, Uri};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use crate::client::{AuthenticationClient, header_value, invalid_request, one_header};
+use auth0_core::retry::RetryAttempt;
+
+use crate::client::{
+    AttemptHeaders, AuthenticationClient, RetryHeadersFn, header_value, invalid_request, one_header,
+};
 
 /// The `DPoP` request header (RFC 9449 §4.1).
 pub const DPOP_HEADER: &str = "dpop";
@@ -390,6 +394,12 @@ impl<S> AuthenticationClient<S> {
     /// Sends a request through `send` with a DPoP proof for `method`
     /// `path` on the tenant (when the client has a key), retrying once with
     /// the server's nonce when it answers `use_dpop_nonce`.
+    ///
+    /// Each attempt carries its own proof (new `jti`, new `iat`: a server
+    /// refuses a `jti` it has seen, RFC 9449 §11.1): the first from here,
+    /// and those of the retry layer's attempts (a 429, a 5xx) from the
+    /// [`AttemptHeaders`] `send` passes on, signed with the nonce of the
+    /// response just received, else the last one remembered (§8).
     pub(crate) async fn with_dpop<F, Fut>(
         &self,
         method: &Method,
@@ -398,21 +408,33 @@ impl<S> AuthenticationClient<S> {
         send: F,
     ) -> Result<HttpResponse, Error>
     where
-        F: Fn(HeaderMap) -> Fut,
+        F: Fn(AttemptHeaders) -> Fut,
         Fut: Future<Output = Result<HttpResponse, Error>>,
     {
         let Some(state) = self.dpop_state() else {
-            return send(HeaderMap::new()).await;
+            return send(AttemptHeaders::default()).await;
         };
         let uri = self.core().domain().url(path)?.to_string();
         let origin = origin(&uri);
+        let retry: Arc<RetryHeadersFn> = {
+            let (state, method, uri, origin) = (
+                Arc::clone(state),
+                method.clone(),
+                uri.clone(),
+                origin.clone(),
+            );
+            let access_token = access_token.map(str::to_owned);
+            Arc::new(move |attempt: &RetryAttempt<'_>| {
+                if let Some(headers) = attempt.previous_response() {
+                    state.remember(&origin, headers);
+                }
+                proof_header(&state, &method, &uri, access_token.as_deref())
+            })
+        };
         let mut retried = false;
         loop {
-            let proof = state
-                .proof(method, &uri, access_token)
-                .map_err(proof_error)?;
-            let headers = one_header(DPOP_HEADER, header_value("DPoP proof", &proof, true)?);
-            match send(headers).await {
+            let first = proof_header(state, method, &uri, access_token)?;
+            match send(AttemptHeaders::new(first, Some(Arc::clone(&retry)))).await {
                 Ok(response) => {
                     state.remember(&origin, response.headers());
                     return Ok(response);
@@ -430,6 +452,23 @@ impl<S> AuthenticationClient<S> {
             }
         }
     }
+}
+
+/// The `DPoP` header of one attempt: a new proof with the nonce remembered
+/// for the server.
+fn proof_header(
+    state: &DpopState,
+    method: &Method,
+    uri: &str,
+    access_token: Option<&str>,
+) -> Result<HeaderMap, Error> {
+    let proof = state
+        .proof(method, uri, access_token)
+        .map_err(proof_error)?;
+    Ok(one_header(
+        DPOP_HEADER,
+        header_value("DPoP proof", &proof, true)?,
+    ))
 }
 
 #[cfg(test)]

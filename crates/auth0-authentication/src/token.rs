@@ -483,8 +483,7 @@ where
         let (fields, headers) = (&fields, &headers);
         let response = self
             .with_dpop(&Method::POST, "/oauth/token", None, move |dpop| {
-                let mut headers = headers.clone();
-                headers.extend(dpop);
+                let headers = dpop.with_fixed(headers);
                 self.post_with("/oauth/token", fields, Encoding::Json, headers, false)
             })
             .await?;

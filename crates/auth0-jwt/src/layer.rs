@@ -32,7 +32,7 @@ use tower_service::Service;
 use crate::access_token::{AccessTokenClaims, AccessTokenValidator};
 use crate::error::{Error, TokenKind};
 use crate::organization::OrganizationPolicy;
-use crate::resource_metadata::ProtectedResourceMetadata;
+use crate::resource_metadata::{MetadataServer, ProtectedResourceMetadata};
 use crate::verifier::KeySourceError;
 
 /// Longest `error_description` sent back, in bytes.
@@ -298,6 +298,8 @@ struct Settings {
     realm_attr: String,
     /// The per-request organization policy, if any.
     organization: Option<OrganizationResolver>,
+    /// The RFC 9728 document this layer serves itself, if any.
+    metadata_server: Option<MetadataServer>,
     max_token_len: usize,
     /// `invalid_token` challenges for [`FIXED_DESCRIPTIONS`], built once per
     /// realm: the rejections that come in floods cost a header clone.
@@ -411,6 +413,7 @@ impl<A: Authorize> BearerAuthLayer<A> {
             metadata_param: String::new(),
             realm_attr: String::new(),
             organization: None,
+            metadata_server: None,
             max_token_len: DEFAULT_MAX_TOKEN_LEN,
             fixed_challenges: [const { HeaderValue::from_static("Bearer") };
                 FIXED_DESCRIPTIONS.len()],
@@ -441,8 +444,9 @@ impl<A: Authorize> BearerAuthLayer<A> {
 
     /// Names the API's RFC 9728 metadata document in every challenge
     /// (`resource_metadata="…"`, RFC 9728 §5.1), so a client that gets a 401
-    /// can find the authorization servers. Serve the document itself with
-    /// [`ProtectedResourceMetadata::layer`] outside this layer.
+    /// can find the authorization servers. To have this layer serve the
+    /// document too, use [`serve_resource_metadata`](Self::serve_resource_metadata);
+    /// [`ProtectedResourceMetadata::layer`] serves it elsewhere in a stack.
     ///
     /// ```
     /// use auth0_jwt::layer::BearerAuthLayer;
@@ -465,6 +469,37 @@ impl<A: Authorize> BearerAuthLayer<A> {
         settings.metadata_param = metadata.challenge_param().to_owned();
         settings.rebuild();
         self
+    }
+
+    /// [`resource_metadata`](Self::resource_metadata), and the layer serves
+    /// the document itself: `GET`/`HEAD` of its well-known path (RFC 9728
+    /// §3.1, path-suffixed for a resource with a path) is answered with the
+    /// JSON, without authentication, and never reaches the inner service.
+    /// `B` is the response body type of the service (it must be the same
+    /// type: for another one the request is handled as any other).
+    ///
+    /// ```
+    /// use auth0_jwt::layer::BearerAuthLayer;
+    /// use auth0_jwt::resource_metadata::ProtectedResourceMetadata;
+    /// # use auth0_jwt::{AccessTokenValidator, KeySet, StaticKeys};
+    /// # let validator = AccessTokenValidator::builder()
+    /// #     .key_source(StaticKeys::new(KeySet::new()))
+    /// #     .issuer("https://tenant.auth0.com/").audience("https://api.example.com").build()?;
+    /// let metadata = ProtectedResourceMetadata::builder("https://api.example.com/v1")
+    ///     .authorization_server("https://tenant.auth0.com/")
+    ///     .build()?;
+    /// // Serves GET /.well-known/oauth-protected-resource/v1 for a String-bodied API.
+    /// let auth = BearerAuthLayer::new(validator).serve_resource_metadata::<String>(&metadata);
+    /// # let _ = auth;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn serve_resource_metadata<B: From<String> + 'static>(
+        self,
+        metadata: &ProtectedResourceMetadata,
+    ) -> Self {
+        let mut this = self.resource_metadata(metadata);
+        this.settings_mut().metadata_server = Some(MetadataServer::new::<B>(metadata));
+        this
     }
 
     /// Reads the token from this header instead of `Authorization`
@@ -660,6 +695,15 @@ where
 
     fn call(&mut self, mut request: Request<ReqBody>) -> Self::Future {
         let settings = &self.shared.settings;
+        if let Some(response) = settings
+            .metadata_server
+            .as_ref()
+            .and_then(|server| server.respond(&request))
+        {
+            return ResponseFuture {
+                kind: FutureKind::Ready(Some(response)),
+            };
+        }
         let syntax_checked = !A::ACCEPTS_ONLY_B64TOKENS;
         let start = match extract_bearer(request.headers(), settings, syntax_checked) {
             Ok(start) => start,

@@ -5,8 +5,11 @@
 //! challenges (RFC 9728 §5.1).
 //!
 //! - [`ProtectedResourceMetadata`] builds the document and its URL;
-//! - [`ProtectedResourceMetadataLayer`] serves it (a `GET` of the well-known
-//!   path, without authentication) in front of the rest of the stack;
+//! - the auth layers serve it themselves
+//!   ([`BearerAuthLayer::serve_resource_metadata`](crate::layer::BearerAuthLayer::serve_resource_metadata),
+//!   [`DpopAuthLayer::serve_resource_metadata`](crate::dpop::DpopAuthLayer::serve_resource_metadata):
+//!   a `GET`/`HEAD` of the well-known path, without authentication);
+//!   [`ProtectedResourceMetadataLayer`] serves it where no auth layer runs;
 //! - [`BearerAuthLayer::resource_metadata`](crate::layer::BearerAuthLayer::resource_metadata)
 //!   and [`DpopAuthLayer::resource_metadata`](crate::dpop::DpopAuthLayer::resource_metadata)
 //!   put `resource_metadata="…"` in every challenge they send.
@@ -157,10 +160,16 @@ impl ProtectedResourceMetadata {
     }
 
     fn response<R: From<String> + Default>(&self, head: bool) -> Response<R> {
+        self.response_with(head, R::from)
+    }
+
+    /// The document's response with the body made by `make` (the one place
+    /// the response is built: this type's layer and the auth layers).
+    fn response_with<R: Default>(&self, head: bool, make: impl FnOnce(String) -> R) -> Response<R> {
         let body = if head {
             R::default()
         } else {
-            R::from(self.inner.json.clone())
+            make(self.inner.json.clone())
         };
         let mut response = Response::new(body);
         *response.status_mut() = StatusCode::OK;
@@ -171,6 +180,49 @@ impl ProtectedResourceMetadata {
             HeaderValue::from_static("public, max-age=3600"),
         );
         response
+    }
+}
+
+/// The document as an auth layer serves it: for responses whose body type
+/// is the `B` the layer was configured with (kept as a `fn(String) -> B`
+/// behind `Any`, since the layers only require `B: Default`).
+#[derive(Clone)]
+pub(crate) struct MetadataServer {
+    metadata: ProtectedResourceMetadata,
+    make_body: Arc<dyn std::any::Any + Send + Sync>,
+}
+
+impl MetadataServer {
+    pub(crate) fn new<B: From<String> + 'static>(metadata: &ProtectedResourceMetadata) -> Self {
+        let make: fn(String) -> B = B::from;
+        Self {
+            metadata: metadata.clone(),
+            make_body: Arc::new(make),
+        }
+    }
+
+    /// The answer to `request` when it asks for the document and the
+    /// response body type is the configured one.
+    pub(crate) fn respond<Q, B: Default + 'static>(
+        &self,
+        request: &Request<Q>,
+    ) -> Option<Response<B>> {
+        if !self.metadata.matches(request.method(), request.uri()) {
+            return None;
+        }
+        let make = self.make_body.downcast_ref::<fn(String) -> B>()?;
+        Some(
+            self.metadata
+                .response_with(request.method() == Method::HEAD, make),
+        )
+    }
+}
+
+impl fmt::Debug for MetadataServer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MetadataServer")
+            .field("url", &self.metadata.url())
+            .finish_non_exhaustive()
     }
 }
 

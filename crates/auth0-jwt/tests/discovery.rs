@@ -221,3 +221,230 @@ async fn issuers_discover_builds_one_cache_per_issuer() {
         Err(JwksBuildError::InsecureUrl { .. })
     ));
 }
+
+// ------------------------------------------------ discovery edge cases
+
+/// A tenant whose discovery document is answered by `fault` (every time).
+async fn scripted_discovery(fault: auth0_local::Fault) -> LocalTenant {
+    let tenant = tenant().await;
+    tenant.inject(
+        fault
+            .on_path(auth0_jwt::jwks::WELL_KNOWN_OPENID_CONFIGURATION)
+            .forever(),
+    );
+    tenant
+}
+
+/// The discovery error of a first fetch through `RemoteJwks::discover`.
+async fn discovery_error(tenant: &LocalTenant) -> DiscoveryError {
+    let jwks = discovered(tenant, tenant.issuer());
+    match jwks.refresh().await.unwrap_err() {
+        JwksFetchError::Discovery(error) => {
+            assert!(jwks.keys().is_none(), "no keys trusted");
+            error
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+fn document(issuer: &str, jwks_uri: Option<&str>) -> Value {
+    let mut doc =
+        serde_json::json!({ "issuer": issuer, "id_token_signing_alg_values_supported": ["RS256"] });
+    if let Some(uri) = jwks_uri {
+        doc["jwks_uri"] = Value::from(uri);
+    }
+    doc
+}
+
+#[tokio::test]
+async fn a_document_for_another_issuer_is_refused() {
+    let fault = auth0_local::Fault::reply(
+        200,
+        document(
+            "https://evil.example.com/",
+            Some("https://evil.example.com/.well-known/jwks.json"),
+        ),
+    );
+    let tenant = scripted_discovery(fault).await;
+    match discovery_error(&tenant).await {
+        DiscoveryError::IssuerMismatch { expected, found } => {
+            assert_eq!(expected, tenant.issuer());
+            assert_eq!(found, "https://evil.example.com/");
+        }
+        other => panic!("{other:?}"),
+    }
+    // Nothing was fetched from the URL the document named (it is not even
+    // reachable): only the discovery document was asked for.
+    assert!(tenant.requests_to("/.well-known/jwks.json").is_empty());
+
+    // No `issuer` at all is a mismatch too.
+    let tenant = scripted_discovery(auth0_local::Fault::reply(
+        200,
+        serde_json::json!({ "jwks_uri": "https://127.0.0.1:1/jwks" }),
+    ))
+    .await;
+    assert!(matches!(
+        discovery_error(&tenant).await,
+        DiscoveryError::IssuerMismatch { found, .. } if found.is_empty()
+    ));
+}
+
+#[tokio::test]
+async fn a_document_without_jwks_uri_is_refused() {
+    let tenant = tenant().await;
+    tenant.inject(
+        auth0_local::Fault::reply(200, document(tenant.issuer(), None))
+            .on_path(auth0_jwt::jwks::WELL_KNOWN_OPENID_CONFIGURATION)
+            .forever(),
+    );
+    assert_eq!(
+        discovery_error(&tenant).await,
+        DiscoveryError::MissingJwksUri
+    );
+    // A jwks_uri that is not a string counts as missing.
+    let tenant2 = crate::tenant().await;
+    let mut doc = document(tenant2.issuer(), None);
+    doc["jwks_uri"] = serde_json::json!(["https://a/"]);
+    tenant2.inject(
+        auth0_local::Fault::reply(200, doc)
+            .on_path(auth0_jwt::jwks::WELL_KNOWN_OPENID_CONFIGURATION)
+            .forever(),
+    );
+    assert_eq!(
+        discovery_error(&tenant2).await,
+        DiscoveryError::MissingJwksUri
+    );
+}
+
+#[tokio::test]
+async fn non_json_documents_are_refused() {
+    for body in ["<html>login</html>", "[1,2]", "{\"issuer\":", ""] {
+        let tenant = scripted_discovery(
+            auth0_local::Fault::reply_raw(200, body).with_header("content-type", "text/html"),
+        )
+        .await;
+        assert_eq!(
+            discovery_error(&tenant).await,
+            DiscoveryError::Malformed,
+            "{body:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn an_oversized_document_is_refused_without_reading_it_all() {
+    // 8 MiB, streamed: the JWKS body limit (1 MiB) applies to discovery too.
+    let tenant = scripted_discovery(auth0_local::Fault::stream(200, 8 * 1024 * 1024)).await;
+    let jwks = discovered(&tenant, tenant.issuer());
+    match jwks.refresh().await.unwrap_err() {
+        JwksFetchError::BodyTooLarge { limit, .. } => assert!(limit <= 1024 * 1024, "{limit}"),
+        other => panic!("{other:?}"),
+    }
+    assert!(jwks.keys().is_none());
+    assert!(tenant.bytes_streamed() < 8 * 1024 * 1024);
+}
+
+#[tokio::test]
+async fn an_http_jwks_uri_under_an_https_issuer_is_refused() {
+    let tenant = tenant().await;
+    assert!(tenant.issuer().starts_with("https://"));
+    // Even to a loopback host (accepted for a plain-http issuer): no
+    // downgrade from the issuer's https.
+    let http_jwks = tenant
+        .issuer()
+        .replacen("https://", "http://", 1)
+        .to_owned()
+        + ".well-known/jwks.json";
+    tenant.inject(
+        auth0_local::Fault::reply(200, document(tenant.issuer(), Some(&http_jwks)))
+            .on_path(auth0_jwt::jwks::WELL_KNOWN_OPENID_CONFIGURATION)
+            .forever(),
+    );
+    assert!(matches!(
+        discovery_error(&tenant).await,
+        DiscoveryError::InvalidJwksUri(JwksBuildError::InsecureUrl { .. })
+    ));
+    // And a jwks_uri that is no URL at all.
+    let tenant = crate::tenant().await;
+    tenant.inject(
+        auth0_local::Fault::reply(200, document(tenant.issuer(), Some("/jwks.json")))
+            .on_path(auth0_jwt::jwks::WELL_KNOWN_OPENID_CONFIGURATION)
+            .forever(),
+    );
+    assert!(matches!(
+        discovery_error(&tenant).await,
+        DiscoveryError::InvalidJwksUri(JwksBuildError::InvalidUrl { .. })
+    ));
+}
+
+#[tokio::test]
+async fn redirects_are_not_followed() {
+    // A redirect to another document (here: the tenant's own, which would
+    // pass every check) is not followed: the configured URL must answer.
+    let tenant = tenant().await;
+    let elsewhere = format!("{}.well-known/openid-configuration-copy", tenant.issuer());
+    for status in [301u16, 302, 307, 308] {
+        tenant.clear_faults();
+        tenant.inject(
+            auth0_local::Fault::reply_raw(status, "")
+                .with_header("location", elsewhere.clone())
+                .on_path(auth0_jwt::jwks::WELL_KNOWN_OPENID_CONFIGURATION)
+                .forever(),
+        );
+        match discovery_error(&tenant).await {
+            DiscoveryError::Status { status: got } => assert_eq!(got.as_u16(), status),
+            other => panic!("{status}: {other:?}"),
+        }
+    }
+    assert!(
+        tenant
+            .requests_to("/.well-known/openid-configuration-copy")
+            .is_empty()
+    );
+}
+
+#[tokio::test]
+async fn issuers_discover_reports_each_issuers_error() {
+    // Plain http on loopback, so one client reaches both tenants.
+    let plain = || LocalTenant::builder().plain_http().start();
+    let good = plain().await.unwrap();
+    let bad = plain().await.unwrap();
+    bad.inject(
+        auth0_local::Fault::reply(
+            200,
+            document(
+                "https://other.example.com/",
+                Some("https://other.example.com/jwks"),
+            ),
+        )
+        .on_path(auth0_jwt::jwks::WELL_KNOWN_OPENID_CONFIGURATION)
+        .forever(),
+    );
+    let issuers = Issuers::discover(
+        &good.client().unwrap(),
+        [good.issuer().to_owned(), bad.issuer().to_owned()],
+    )
+    .unwrap();
+    let validator = AccessTokenValidator::builder()
+        .issuers(issuers)
+        .audience(good.api_audience())
+        .build()
+        .unwrap();
+    // The good issuer's tokens pass.
+    validator
+        .validate(&access_token(&good).await)
+        .await
+        .unwrap();
+    // The bad one's are refused with a fetch error: its document names
+    // another issuer, so none of its keys are trusted (its JWKS is never
+    // asked for).
+    let e = validator
+        .validate(&access_token(&bad).await)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(e, Error::KeySource(KeySourceError::Fetch { .. })),
+        "{e:?}"
+    );
+    assert!(bad.requests_to("/.well-known/jwks.json").is_empty());
+}

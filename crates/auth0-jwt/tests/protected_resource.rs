@@ -246,3 +246,104 @@ async fn dpop_challenges_name_it_too() {
         )]
     );
 }
+
+/// GET/HEAD of `path` through `service`, without credentials.
+async fn fetch<S>(service: &S, method: http::Method, path: &str) -> Response<String>
+where
+    S: tower::Service<Request<()>, Response = Response<String>, Error = Infallible> + Clone,
+{
+    let request = Request::builder()
+        .method(method)
+        .uri(path)
+        .body(())
+        .unwrap();
+    service.clone().oneshot(request).await.unwrap()
+}
+
+const METADATA_PATH: &str = "/.well-known/oauth-protected-resource/orders";
+
+#[tokio::test]
+async fn the_bearer_layer_serves_the_document_itself() {
+    let m = metadata();
+    let service = BearerAuthLayer::new(validator())
+        .serve_resource_metadata::<String>(&m)
+        .layer(api());
+    // GET of the path-suffixed well-known URL (RFC 9728 §3.1): the JSON, no
+    // credentials needed, the API not reached.
+    let response = fetch(&service, http::Method::GET, METADATA_PATH).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.headers()["content-type"], "application/json");
+    let doc: Value = serde_json::from_str(response.body()).unwrap();
+    assert_eq!(doc["resource"], "https://api.example.com/orders");
+    assert_eq!(response.body(), m.json());
+    // HEAD: the headers, no body.
+    let response = fetch(&service, http::Method::HEAD, METADATA_PATH).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(response.body().is_empty());
+    // Anything else is protected, and the challenge names the same URL.
+    for (method, path) in [
+        (http::Method::POST, METADATA_PATH),
+        (http::Method::GET, "/.well-known/oauth-protected-resource"),
+        (http::Method::GET, "/orders"),
+    ] {
+        let response = fetch(&service, method.clone(), path).await;
+        assert_eq!(
+            response.status(),
+            StatusCode::UNAUTHORIZED,
+            "{method} {path}"
+        );
+        assert_eq!(
+            challenges(&response),
+            [format!("Bearer resource_metadata=\"{METADATA_URL}\"")]
+        );
+        assert!(METADATA_URL.ends_with(METADATA_PATH));
+    }
+    // A resource without a path: the bare well-known path.
+    let root = ProtectedResourceMetadata::builder("https://api.example.com")
+        .authorization_server("https://tenant.auth0.com/")
+        .build()
+        .unwrap();
+    let service = BearerAuthLayer::new(validator())
+        .serve_resource_metadata::<String>(&root)
+        .layer(api());
+    let response = fetch(
+        &service,
+        http::Method::GET,
+        "/.well-known/oauth-protected-resource",
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.body(), root.json());
+    // Configured for another body type: not served (handled as any request).
+    let service = BearerAuthLayer::new(validator())
+        .serve_resource_metadata::<bytes::Bytes>(&m)
+        .layer(api());
+    let response = fetch(&service, http::Method::GET, METADATA_PATH).await;
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn the_dpop_layer_serves_the_document_itself() {
+    let m = metadata();
+    let service = DpopAuthLayer::new(DpopAccessTokenValidator::new(
+        validator(),
+        DpopValidator::builder().build().unwrap(),
+        DpopMode::Required,
+    ))
+    .serve_resource_metadata::<String>(&m)
+    .layer(api());
+    let response = fetch(&service, http::Method::GET, METADATA_PATH).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.body(), m.json());
+    let response = fetch(&service, http::Method::HEAD, METADATA_PATH).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(response.body().is_empty());
+    let response = fetch(&service, http::Method::GET, "/orders").await;
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        challenges(&response),
+        [format!(
+            "DPoP resource_metadata=\"{METADATA_URL}\", algs=\"ES256\""
+        )]
+    );
+}

@@ -86,6 +86,15 @@ impl LocalTenant {
             .require_nonce
             .store(required, Ordering::Relaxed);
     }
+
+    /// The server nonce DPoP proofs must carry while
+    /// [`require_dpop_nonce`](Self::require_dpop_nonce) is on (the one a
+    /// `DPoP-Nonce` header would send now), for scripting an answer that
+    /// hands it out, e.g. a 429 with `DPoP-Nonce`. `None` when nonces are
+    /// off.
+    pub fn dpop_nonce(&self) -> Option<String> {
+        self.shared().authn.dpop.validator().current_nonce()
+    }
 }
 
 /// The `DPoP` headers of a request.

@@ -172,15 +172,17 @@ async fn serve(listener: TcpListener, signer: Arc<SigningKey>, dpop: bool) -> Re
                 .build()?,
             DpopMode::Required,
         );
+        // The layer serves the RFC 9728 document itself and names it in
+        // its challenges.
         let layer = DpopAuthLayer::new(api)
             .realm("orders-api")
-            .resource_metadata(&metadata);
-        BoxCloneService::new(metadata.layer().layer(layer.layer(service_fn(orders))))
+            .serve_resource_metadata::<String>(&metadata);
+        BoxCloneService::new(layer.layer(service_fn(orders)))
     } else {
         let layer = BearerAuthLayer::new(validator)
             .realm("orders-api")
-            .resource_metadata(&metadata);
-        BoxCloneService::new(metadata.layer().layer(layer.layer(service_fn(orders))))
+            .serve_resource_metadata::<String>(&metadata);
+        BoxCloneService::new(layer.layer(service_fn(orders)))
     };
     let jwks = json!({ "keys": [signer.to_public_jwk()?] }).to_string();
 

@@ -3,8 +3,10 @@
 //!
 //! The rules (what is retried for which method, how long to wait) are on
 //! [`RetryPolicy`]. Requests opt into retries of `POST`/`PATCH` on 5xx and
-//! connection errors with the [`RetryNonIdempotent`] extension; the final
-//! response reports how many attempts were made with [`Attempts`].
+//! connection errors with the [`RetryNonIdempotent`] extension; requests that
+//! are single use (a signed client assertion, a DPoP proof) carry a
+//! [`RebuildRequest`] that builds each retry's body and headers afresh; the
+//! final response reports how many attempts were made with [`Attempts`].
 //!
 //! The retry layer sits inside the deadline and outside the rate limiter
 //! and the per-attempt timeout, so each attempt waits for its turn and gets
@@ -15,6 +17,7 @@ mod backoff;
 mod budget;
 mod layer;
 mod policy;
+mod rebuild;
 mod service;
 
 pub use budget::RetryBudget;
@@ -49,6 +52,7 @@ pub fn server_requested_wait(
 }
 pub use layer::RetryLayer;
 pub use policy::{RetryPolicy, RetryPolicyBuilder, RetryPolicyError};
+pub use rebuild::{RebuildRequest, Rebuilt, RetryAttempt};
 pub use service::{ResponseFuture, Retry};
 
 /// Request extension: allow retrying this `POST`/`PATCH` on 5xx and
@@ -86,50 +90,6 @@ pub struct RetryNonIdempotent;
 /// ```
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
 pub struct NoRateLimitRetry;
-
-/// Request extension: builds the body of each attempt afresh instead of
-/// replaying the bytes of the first.
-///
-/// For requests whose body must differ per attempt: a `private_key_jwt`
-/// client assertion is single use (RFC 7523 §3, `jti`), so a resent token
-/// request needs a new one with a new `jti` and `iat`. The [`Retry`]
-/// service calls the function before every attempt after the first (the
-/// request's own body is the first attempt's) and sends what it returns; an
-/// error ends the call with that error. Each body built is recorded in the
-/// request's [`Secrets`](crate::secrets::Secrets), so its credentials are
-/// scrubbed from errors like the first body's.
-///
-/// ```
-/// use auth0_core::retry::RebuildBody;
-/// use bytes::Bytes;
-///
-/// let mut req = http::Request::post("/oauth/token").body(Bytes::from_static(b"a=1")).unwrap();
-/// req.extensions_mut().insert(RebuildBody::new(|| Ok(Bytes::from_static(b"a=2"))));
-/// ```
-#[derive(Clone)]
-pub struct RebuildBody(
-    std::sync::Arc<dyn Fn() -> Result<bytes::Bytes, crate::types::BoxError> + Send + Sync>,
-);
-
-impl RebuildBody {
-    /// Wraps the function that builds one attempt's body.
-    pub fn new(
-        build: impl Fn() -> Result<bytes::Bytes, crate::types::BoxError> + Send + Sync + 'static,
-    ) -> Self {
-        Self(std::sync::Arc::new(build))
-    }
-
-    /// Builds a body.
-    pub fn build(&self) -> Result<bytes::Bytes, crate::types::BoxError> {
-        (self.0)()
-    }
-}
-
-impl std::fmt::Debug for RebuildBody {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("RebuildBody(..)")
-    }
-}
 
 /// Response extension: how many attempts the [`Retry`] service made
 /// (1 when the first attempt was final).
@@ -390,7 +350,7 @@ mod tests {
         let counter = built.clone();
         let mut req = request(Method::POST);
         req.extensions_mut().insert(RetryNonIdempotent);
-        req.extensions_mut().insert(RebuildBody::new(move || {
+        req.extensions_mut().insert(RebuildRequest::body(move || {
             let n = counter.fetch_add(1, Ordering::SeqCst) + 2;
             Ok(Bytes::from(format!("attempt-{n}")))
         }));
@@ -414,12 +374,85 @@ mod tests {
         let mock = Mock::new(|_, _| status(503, &[]));
         let mut req = request(Method::GET);
         req.extensions_mut()
-            .insert(RebuildBody::new(|| Err("no key".into())));
+            .insert(RebuildRequest::body(|| Err("no key".into())));
         let err = send(policy().build().unwrap(), &mock, req)
             .await
             .unwrap_err();
         assert_eq!(err.to_string(), "no key");
         assert_eq!(mock.count(), 1);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn rebuilt_headers_see_the_previous_response_and_are_recorded() {
+        use crate::secrets::Secrets;
+        // 429 with a nonce, then a dropped connection, then fine.
+        let mock = Mock::new(|n, _| match n {
+            0 => status(429, &[("retry-after", "1"), ("dpop-nonce", "nonce-1")]),
+            1 => Err(std::io::Error::from(std::io::ErrorKind::ConnectionReset).into()),
+            _ => status(200, &[]),
+        });
+        let mut req = request(Method::POST);
+        req.headers_mut()
+            .insert("dpop", http::HeaderValue::from_static("proof-1"));
+        req.headers_mut()
+            .append("x-multi", http::HeaderValue::from_static("old"));
+        req.extensions_mut().insert(RetryNonIdempotent);
+        let secrets = Secrets::new();
+        req.extensions_mut().insert(secrets.clone());
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let log = seen.clone();
+        req.extensions_mut()
+            .insert(RebuildRequest::new(move |attempt| {
+                let nonce = attempt.previous_header("dpop-nonce").map(str::to_owned);
+                log.lock().unwrap().push((attempt.number(), nonce.clone()));
+                let proof = format!(
+                    "proof-{}-{}-very-secret",
+                    attempt.number(),
+                    nonce.as_deref().unwrap_or("none")
+                );
+                let mut proof = http::HeaderValue::from_str(&proof)?;
+                proof.set_sensitive(true);
+                let mut multi = http::HeaderMap::new();
+                multi.append("x-multi", http::HeaderValue::from_static("a"));
+                multi.append("x-multi", http::HeaderValue::from_static("b"));
+                Ok(Rebuilt::new()
+                    .header(http::header::HeaderName::from_static("dpop"), proof)
+                    .headers(multi))
+            }));
+        let res = send(policy().build().unwrap(), &mock, req).await.unwrap();
+        assert_eq!(attempts(&res), 3);
+        assert_eq!(
+            *seen.lock().unwrap(),
+            [(2, Some("nonce-1".to_owned())), (3, None)]
+        );
+        let calls = mock.calls.lock().unwrap();
+        let proofs: Vec<Vec<&str>> = calls
+            .iter()
+            .map(|(_, r)| {
+                r.headers()
+                    .get_all("dpop")
+                    .iter()
+                    .map(|v| v.to_str().unwrap())
+                    .collect()
+            })
+            .collect();
+        assert_eq!(
+            proofs,
+            [
+                vec!["proof-1"],
+                vec!["proof-2-nonce-1-very-secret"],
+                vec!["proof-3-none-very-secret"]
+            ]
+        );
+        for (_, r) in calls.iter().skip(1) {
+            let multi: Vec<_> = r.headers().get_all("x-multi").iter().collect();
+            assert_eq!(multi, ["a", "b"], "replaced, both values kept");
+            // The body is the first attempt's: only headers were rebuilt.
+            assert_eq!(r.body(), &Bytes::from_static(b"{\"a\":1}"));
+        }
+        let scrubbed =
+            secrets.scrub("echo proof-2-nonce-1-very-secret and proof-3-none-very-secret");
+        assert!(!scrubbed.contains("very-secret"), "{scrubbed}");
     }
 
     #[tokio::test(start_paused = true)]

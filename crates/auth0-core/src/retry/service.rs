@@ -9,7 +9,8 @@ use tower::ServiceExt;
 use tower_service::Service;
 
 use super::policy::RetryPolicy;
-use super::{Attempts, NoRateLimitRetry, RebuildBody, RetryNonIdempotent};
+use super::rebuild::{RebuildRequest, RetryAttempt};
+use super::{Attempts, NoRateLimitRetry, RetryNonIdempotent};
 use crate::secrets::Secrets;
 use crate::timeout::Elapsed;
 use crate::trace::CallStats;
@@ -19,7 +20,8 @@ use crate::types::{BoxError, HttpRequest, HttpResponse};
 /// Built by [`RetryLayer`](super::RetryLayer).
 ///
 /// Each attempt sends a clone of the original request (method, URI,
-/// version, headers, buffered body and extensions); waits between attempts
+/// version, headers, buffered body and extensions), with the parts a
+/// [`RebuildRequest`] extension builds afresh for it; waits between attempts
 /// use [`tokio::time::sleep`]. The final response carries
 /// [`Attempts`] in its extensions.
 #[derive(Debug, Clone)]
@@ -109,10 +111,12 @@ where
     let method = template.method().clone();
     let opted_in = template.extensions().get::<RetryNonIdempotent>().is_some();
     let caller_handles_429 = template.extensions().get::<NoRateLimitRetry>().is_some();
-    let rebuild = template.extensions().get::<RebuildBody>().cloned();
+    let rebuild = template.extensions().get::<RebuildRequest>().cloned();
     let stats = template.extensions().get::<CallStats>().cloned();
     let started = tokio::time::Instant::now();
     let mut retries: u32 = 0;
+    // The headers of the last response, for a rebuild hook (`DPoP-Nonce`).
+    let mut previous: Option<http::HeaderMap> = None;
     loop {
         let more_allowed = retries < policy.max_retries();
         // The last possible attempt takes the original instead of a copy.
@@ -122,13 +126,11 @@ where
             std::mem::take(&mut template)
         };
         if let (Some(rebuild), true) = (&rebuild, retries > 0) {
-            // A body that must not be replayed (a single-use client
-            // assertion, RFC 7523 §3): build this attempt's own.
-            let body = rebuild.build()?;
-            if let Some(secrets) = req.extensions().get::<Secrets>() {
-                secrets.record_body(&body);
-            }
-            *req.body_mut() = body;
+            // A request that must not be replayed (a single-use client
+            // assertion, RFC 7523 §3; a DPoP proof, RFC 9449 §11.1): build
+            // this attempt's own parts.
+            let attempt = RetryAttempt::new(retries + 1, previous.as_ref());
+            rebuild_parts(&mut req, rebuild, &attempt)?;
         }
         if retries > 0 {
             svc.ready().await.map_err(Into::into)?;
@@ -169,11 +171,47 @@ where
         if let Some(stats) = &stats {
             stats.retry_wait(decision.wait);
         }
-        // Release the failed response (and any pooled connection) before waiting.
-        drop(outcome);
+        // Release the failed response (and any pooled connection) before
+        // waiting; its headers stay for the next attempt's rebuild.
+        previous = match outcome {
+            Ok(mut res) if rebuild.is_some() => Some(std::mem::take(res.headers_mut())),
+            _ => None,
+        };
         tokio::time::sleep(decision.wait).await;
         retries += 1;
     }
+}
+
+/// Puts what `rebuild` builds for `attempt` into `req`, recording it in
+/// the request's [`Secrets`].
+fn rebuild_parts(
+    req: &mut HttpRequest,
+    rebuild: &RebuildRequest,
+    attempt: &RetryAttempt<'_>,
+) -> Result<(), BoxError> {
+    let (body, headers) = rebuild.build(attempt)?.into_parts();
+    if let Some(secrets) = req.extensions().get::<Secrets>() {
+        if let Some(body) = &body {
+            secrets.record_body(body);
+        }
+        secrets.record_headers(&headers);
+    }
+    if let Some(body) = body {
+        *req.body_mut() = body;
+    }
+    for name in headers.keys() {
+        req.headers_mut().remove(name);
+    }
+    let mut last = None;
+    for (name, value) in headers {
+        if let Some(name) = name {
+            last = Some(name);
+        }
+        if let Some(name) = &last {
+            req.headers_mut().append(name.clone(), value);
+        }
+    }
+    Ok(())
 }
 
 /// The call's answer: a response carries its [`Attempts`]; a timeout that

@@ -21,7 +21,7 @@ use crate::layer::{
     safe_scope,
 };
 use crate::organization::OrganizationPolicy;
-use crate::resource_metadata::ProtectedResourceMetadata;
+use crate::resource_metadata::{MetadataServer, ProtectedResourceMetadata};
 
 /// The `DPoP` request header (RFC 9449 §4.1).
 pub const DPOP: HeaderName = HeaderName::from_static("dpop");
@@ -42,6 +42,8 @@ struct Shared {
     realm_attr: String,
     /// The per-request organization policy, if any.
     organization: Option<OrganizationResolver>,
+    /// The RFC 9728 document this layer serves itself, if any.
+    metadata_server: Option<MetadataServer>,
     /// `algs="ES256 …"` (RFC 9449 §7.1).
     algs_attr: String,
     max_token_len: usize,
@@ -116,6 +118,7 @@ impl DpopAuthLayer {
                 metadata_param: String::new(),
                 realm_attr: String::new(),
                 organization: None,
+                metadata_server: None,
                 max_token_len: DEFAULT_MAX_TOKEN_LEN,
             }),
         }
@@ -146,6 +149,22 @@ impl DpopAuthLayer {
             shared.realm_attr = leading_params(&shared.realm_param, &shared.metadata_param);
         }
         self
+    }
+
+    /// [`resource_metadata`](Self::resource_metadata), and the layer serves
+    /// the document itself (`GET`/`HEAD` of its RFC 9728 §3.1 well-known
+    /// path, without authentication), as
+    /// [`BearerAuthLayer::serve_resource_metadata`](crate::layer::BearerAuthLayer::serve_resource_metadata)
+    /// does; `B` is the service's response body type.
+    pub fn serve_resource_metadata<B: From<String> + 'static>(
+        self,
+        metadata: &ProtectedResourceMetadata,
+    ) -> Self {
+        let mut this = self.resource_metadata(metadata);
+        if let Some(shared) = this.shared_mut() {
+            shared.metadata_server = Some(MetadataServer::new::<B>(metadata));
+        }
+        this
     }
 
     /// Applies an organization policy chosen per request (e.g. from the
@@ -219,6 +238,13 @@ where
 
     fn call(&mut self, mut request: Request<ReqBody>) -> Self::Future {
         let shared = &self.shared;
+        if let Some(response) = shared
+            .metadata_server
+            .as_ref()
+            .and_then(|server| server.respond(&request))
+        {
+            return Box::pin(std::future::ready(Ok(response)));
+        }
         let credentials = match credentials(&request, shared) {
             Ok(c) => c,
             Err(response) => return Box::pin(std::future::ready(Ok(response))),

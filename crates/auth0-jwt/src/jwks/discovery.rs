@@ -49,7 +49,8 @@ pub enum DiscoveryError {
     #[error("the OpenID configuration has no jwks_uri")]
     MissingJwksUri,
     /// The document's `jwks_uri` is not an absolute `https` URL (plain
-    /// `http` is accepted only for loopback hosts, for local tests).
+    /// `http` is accepted only for loopback hosts of a plain-`http` issuer,
+    /// for local tests: an `https` issuer's keys never come over `http`).
     #[error("the OpenID configuration's jwks_uri is not usable: {0}")]
     InvalidJwksUri(JwksBuildError),
 }
@@ -170,7 +171,16 @@ impl State {
             .get("jwks_uri")
             .and_then(|v| v.as_str())
             .ok_or(DiscoveryError::MissingJwksUri)?;
-        validate_url(jwks_uri).map_err(|e| DiscoveryError::InvalidJwksUri(e).into())
+        let uri = validate_url(jwks_uri).map_err(DiscoveryError::InvalidJwksUri)?;
+        // No downgrade: an https issuer's keys come over https, even from a
+        // loopback host (plain http is for issuers that are plain http).
+        if self.issuer.starts_with("https://") && uri.scheme_str() != Some("https") {
+            return Err(DiscoveryError::InvalidJwksUri(JwksBuildError::InsecureUrl {
+                url: crate::claims::truncate_for_message(jwks_uri),
+            })
+            .into());
+        }
+        Ok(uri)
     }
 }
 
