@@ -11,7 +11,7 @@
 //! thread.
 //!
 //! A call made inside an async runtime fails with
-//! [`Error::Blocking`](auth0_core::Error::Blocking)
+//! [`Error::Blocking`]
 //! ([`BlockingError::InsideAsyncRuntime`]) instead of blocking it: use the
 //! async client there.
 //!
