@@ -1,6 +1,7 @@
 //! Shared pieces of the runnable examples in `src/bin/`.
 //!
-//! - [`start_local_tenant`] / [`local_settings`]: the local tenant
+//! - [`start_local_tenant`] (or [`start_local_tenant_threaded`] for the
+//!   blocking examples) / [`local_settings`]: the local tenant
 //!   ([`auth0_local`]) the examples fall back to when no real tenant is
 //!   configured.
 //! - [`TenantSettings`]: reads a real tenant's settings from the environment.
@@ -48,6 +49,16 @@ pub fn local_tenant_builder() -> auth0_local::LocalTenantBuilder {
 /// When the tenant cannot start (see [`auth0_local::StartError`]).
 pub async fn start_local_tenant() -> Result<auth0_local::LocalTenant, BoxError> {
     Ok(local_tenant_builder().start().await?)
+}
+
+/// Starts [`local_tenant_builder`]'s tenant on a runtime thread of its own,
+/// for the blocking examples (which run no async runtime).
+///
+/// # Errors
+///
+/// When the tenant cannot start (see [`auth0_local::StartError`]).
+pub fn start_local_tenant_threaded() -> Result<auth0_local::ThreadedTenant, BoxError> {
+    Ok(local_tenant_builder().start_threaded()?)
 }
 
 /// What the examples read of the local tenant: its web application (which

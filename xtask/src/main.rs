@@ -179,6 +179,15 @@ const EXAMPLES: &[(&str, &[&str])] = &[
     ("backchannel_logout", &[]),
     ("custom_middleware", &[]),
     ("mfa", &[]),
+    // The seed examples without async (feature `blocking`).
+    ("blocking_id_token", &[]),
+    ("blocking_organizations", &[]),
+    ("blocking_client_credentials", &[]),
+    ("blocking_private_key_jwt", &[]),
+    ("blocking_management_connections", &[]),
+    ("blocking_management_users", &[]),
+    ("blocking_error_handling", &[]),
+    ("blocking_sharing", &[]),
 ];
 
 fn examples() -> Result<(), String> {

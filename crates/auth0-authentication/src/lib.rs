@@ -38,6 +38,9 @@
 //! * SAML and WS-Federation metadata ([`saml_metadata`](AuthenticationClient::saml_metadata),
 //!   [`wsfed_metadata`](AuthenticationClient::wsfed_metadata)).
 //!
+//! With the feature `blocking`, `blocking::AuthenticationClient` has every
+//! method without `async` (on a background runtime thread).
+//!
 //! Not offered: the deprecated `/delegation` endpoint (auth0-python's
 //! `Delegated`) and the legacy `/oauth/access_token` social sign-in
 //! (`Social`); Auth0 has retired both for new tenants.
@@ -74,6 +77,8 @@ pub mod authentication_doc {
 }
 
 pub mod authorize;
+#[cfg(feature = "blocking")]
+pub mod blocking;
 pub mod client;
 pub mod client_auth;
 pub mod database;

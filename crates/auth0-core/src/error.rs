@@ -126,6 +126,11 @@ pub enum Error {
         #[source]
         source: BoxError,
     },
+    /// A blocking client could not make the call (feature `blocking`):
+    /// called from inside an async runtime, or its runtime thread is gone.
+    #[cfg(feature = "blocking")]
+    #[error(transparent)]
+    Blocking(#[from] crate::blocking::BlockingError),
 }
 
 impl Error {

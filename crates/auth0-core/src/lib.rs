@@ -19,6 +19,8 @@ pub mod retry;
 pub mod timeout;
 
 // --- shared, small ---
+#[cfg(feature = "blocking")]
+pub mod blocking;
 pub mod headers;
 pub mod types;
 

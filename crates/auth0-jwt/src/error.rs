@@ -424,6 +424,13 @@ pub enum Error {
         #[source]
         source: Option<Box<dyn std::error::Error + Send + Sync + 'static>>,
     },
+
+    /// A blocking validator could not run (feature `blocking`): called
+    /// inside an async runtime (use the async validator there), or its
+    /// runtime thread is gone.
+    #[cfg(feature = "blocking")]
+    #[error(transparent)]
+    Blocking(#[from] auth0_core::blocking::BlockingError),
 }
 
 fn audience_mismatch(kind: TokenKind, expected: &str, found: &Audience) -> String {

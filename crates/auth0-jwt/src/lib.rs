@@ -12,6 +12,9 @@
 //!   with leeway, `typ`, scopes/permissions and an organization policy, and
 //!   caches verified tokens until they expire; [`layer::BearerAuthLayer`] puts
 //!   it in front of a tower service.
+//! - **Synchronous code** (feature `blocking`): `blocking::RemoteJwks`,
+//!   `blocking::AccessTokenValidator` and `blocking::TokenVerifier` fetch
+//!   keys on a background runtime thread and validate without `async`.
 //! - **DPoP** (RFC 9449): [`dpop::DpopValidator`] checks proofs,
 //!   [`dpop::DpopAccessTokenValidator`] a DPoP-bound request (token and
 //!   proof), [`dpop::DpopAuthLayer`] is the tower layer for it.
@@ -138,6 +141,8 @@ pub use verifier::{
 };
 
 // remote re-exports
+#[cfg(feature = "blocking")]
+pub mod blocking;
 #[cfg(feature = "remote")]
 pub mod jwks;
 #[cfg(feature = "remote")]

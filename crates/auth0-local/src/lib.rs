@@ -95,6 +95,7 @@ mod routes;
 mod server;
 mod spec;
 mod tenant;
+mod threaded;
 mod tls;
 mod token_exchange;
 
@@ -102,6 +103,7 @@ pub use faults::{Fault, RateLimit};
 pub use mfa::OobAuthenticator;
 pub use mtls::{ClientCertificatePem, MtlsCredential, self_signed_client_certificate};
 pub use recording::{RECORDED_REQUESTS_KEPT, RecordedRequest};
+pub use threaded::ThreadedTenant;
 pub use token_exchange::{ExchangeRejection, TokenExchangeProfile};
 
 /// `docs/LOCAL_TENANT.md`, compiled by `cargo test -p auth0-local --doc` so
@@ -152,6 +154,13 @@ pub enum StartError {
     #[error("invalid tenant configuration: {reason}")]
     Config {
         /// What is wrong.
+        reason: String,
+    },
+    /// [`LocalTenantBuilder::start_threaded`] could not start its runtime
+    /// thread, or was called inside an async runtime.
+    #[error("could not start the tenant's runtime thread: {reason}")]
+    Runtime {
+        /// What failed.
         reason: String,
     },
 }

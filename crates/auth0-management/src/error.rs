@@ -67,6 +67,12 @@ pub enum Error {
     /// forever.
     #[error("the server repeated a pagination cursor or page")]
     PaginationLoop,
+    /// A blocking client could not make the call (feature `blocking`):
+    /// called from inside an async runtime (use the async client there),
+    /// or its runtime thread is gone.
+    #[cfg(feature = "blocking")]
+    #[error(transparent)]
+    Blocking(#[from] auth0_core::blocking::BlockingError),
     /// An offset listing reached Auth0's result window: `page`/`per_page`
     /// reach only the first `limit` results, a request past them is a 400.
     /// `alternative` names the way to read everything (a users export job,

@@ -18,6 +18,8 @@
 //! * [`resources`] adds a few curated helpers on the generated groups
 //!   (`users().list_by_email(email)`, `connections().all()`), taking and
 //!   returning the generated models.
+//! * `blocking` (feature `blocking`): the same client without `async` —
+//!   every operation, pagers as iterators — on a background runtime thread.
 //! * [`custom_domain`]: `Auth0-Custom-Domain` on the endpoints that accept
 //!   it ([`ManagementClientBuilder::custom_domain`],
 //!   [`ManagementClient::with_custom_domain`]).
@@ -96,6 +98,8 @@
 //! # Ok(()) }
 //! ```
 
+#[cfg(feature = "blocking")]
+pub mod blocking;
 pub mod client;
 pub mod custom_domain;
 pub mod error;

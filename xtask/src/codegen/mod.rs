@@ -10,8 +10,10 @@
 //! - [`models`] emits one type per class of identical schemas (aliases
 //!   for the other names);
 //! - [`operations`] emits the resource groups and their operations;
+//! - [`blocking`] emits their blocking mirror (feature `blocking`);
 //! - [`writer`] formats, writes or checks the files.
 
+mod blocking;
 mod dedupe;
 pub(crate) mod lifecycle;
 mod models;
@@ -78,10 +80,14 @@ fn generate(
     for (stem, code) in api.emit() {
         raw.insert(PathBuf::from(format!("api/{stem}.rs")), code);
     }
+    for (stem, code) in blocking::emit(&api) {
+        raw.insert(PathBuf::from(format!("blocking/{stem}.rs")), code);
+    }
     let mut root_mod = String::from(
         "//! Every operation of the Management API v2, generated from its OpenAPI description by `cargo xtask codegen` (see `docs/MANAGEMENT.md`).\n//!\n//! [`api`] has the resource groups (`auth0.roles()`, `auth0.users().roles()`, …) and their query parameter types; [`models`] has the request and response types.\n\n#![allow(clippy::large_enum_variant, clippy::too_many_arguments, clippy::doc_lazy_continuation)]\n\npub mod api;\npub mod models;\n\n#[allow(unused_imports)]\nuse std::collections::BTreeMap;\n\nuse serde::Serialize;\nuse serde::de::DeserializeOwned;\nuse serde_json::{Map, Value};\n\n",
     );
     root_mod.push_str(&api.tables());
+    root_mod.push_str(blocking::MOD_DECL);
     raw.insert(PathBuf::from("mod.rs"), root_mod);
 
     let mut out = BTreeMap::new();

@@ -76,12 +76,12 @@ pub(crate) enum Paging {
 pub(crate) struct Api<'a> {
     pub(crate) models: &'a Models<'a>,
     /// Group path → its operations (every prefix of a path is a group).
-    groups: BTreeMap<Vec<String>, Vec<&'a Operation>>,
+    pub(crate) groups: BTreeMap<Vec<String>, Vec<&'a Operation>>,
     /// operationId → release lifecycle (`GA`, `EA`, `beta`).
     lifecycle: &'a BTreeMap<String, String>,
 }
 
-fn struct_name(group: &[String]) -> String {
+pub(crate) fn struct_name(group: &[String]) -> String {
     pascal(&group.join("_"))
 }
 
@@ -108,7 +108,7 @@ impl<'a> Api<'a> {
         struct_name(group)
     }
 
-    fn children(&self, group: &[String]) -> Vec<&Vec<String>> {
+    pub(crate) fn children(&self, group: &[String]) -> Vec<&Vec<String>> {
         self.groups
             .keys()
             .filter(|k| k.len() == group.len() + 1 && k.starts_with(group))
@@ -193,7 +193,7 @@ impl<'a> Api<'a> {
 
     /// True when the response type is a `oneOf` (the 2026 list answers: the
     /// bare array or a page object), which decodes every answer itself.
-    fn union_response(&self, op: &Operation) -> bool {
+    pub(crate) fn union_response(&self, op: &Operation) -> bool {
         match &op.response {
             Some(Ty::Named(n)) => self.schema(n).is_some_and(|s| s.get("oneOf").is_some()),
             _ => false,
@@ -302,7 +302,7 @@ impl<'a> Api<'a> {
         out.push_str(&params);
     }
 
-    fn params_name(group: &[String], op: &Operation) -> String {
+    pub(crate) fn params_name(group: &[String], op: &Operation) -> String {
         format!("{}{}Params", struct_name(group), pascal(&op.name))
     }
 
@@ -329,7 +329,7 @@ impl<'a> Api<'a> {
         expr
     }
 
-    fn arg_type(&self, p: &Param) -> String {
+    pub(crate) fn arg_type(&self, p: &Param) -> String {
         match &p.ty {
             Ty::Named(n) if self.models.types.kind(&spec_of(self, n)) == Kind::Enum => {
                 format!("&m::{n}")

@@ -4108,3 +4108,6 @@ mod tests {
         assert_eq!(ids.len(), 452);
     }
 }
+
+#[cfg(feature = "blocking")]
+pub mod blocking;

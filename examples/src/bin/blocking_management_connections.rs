@@ -1,0 +1,92 @@
+//! [`management_connections`](management_connections.rs) without async:
+//! the Python SDK's Management example (list all connections, rename one,
+//! read it back) through the blocking Management client (feature
+//! `blocking`).
+//!
+//! ```text
+//! # Against a tenant (an M2M application with read:connections and
+//! # update:connections):
+//! AUTH0_DOMAIN=tenant.eu.auth0.com AUTH0_CLIENT_ID=… AUTH0_CLIENT_SECRET=… \
+//! AUTH0_CONNECTION_ID=con_… cargo run -p auth0-examples --bin blocking_management_connections
+//!
+//! # Without a tenant: the local tenant (auth0-local) over HTTPS on 127.0.0.1.
+//! cargo run -p auth0-examples --bin blocking_management_connections
+//! ```
+
+use std::process::ExitCode;
+
+use auth0_core::{Auth0Client, ClientConfig};
+use auth0_examples::BoxError;
+use auth0_local::LocalTenant;
+use auth0_management::ClientCredentials;
+use auth0_management::api::ConnectionsGetParams;
+use auth0_management::blocking::ManagementClient;
+use auth0_management::models::UpdateConnectionRequestContent;
+
+fn main() -> ExitCode {
+    auth0_examples::exit_code("blocking_management_connections", run())
+}
+
+fn env(name: &str) -> Result<String, BoxError> {
+    std::env::var(name).map_err(|_| format!("{name} is not set").into())
+}
+
+fn run() -> Result<(), BoxError> {
+    let mut _local = None;
+    let (config, client_id, client_secret, connection_id) = match std::env::var("AUTH0_DOMAIN") {
+        Ok(domain) => (
+            ClientConfig::new(&domain)?,
+            env("AUTH0_CLIENT_ID")?,
+            env("AUTH0_CLIENT_SECRET")?,
+            env("AUTH0_CONNECTION_ID")?,
+        ),
+        Err(_) => {
+            let tenant = LocalTenant::builder().start_threaded()?;
+            println!(
+                "No AUTH0_DOMAIN set: using the local tenant at {}\n",
+                tenant.domain()
+            );
+            // The tenant's domain, with its CA trusted.
+            let config = tenant.client_config().build()?;
+            let machine = tenant.applications().machine.clone();
+            _local = Some(tenant);
+            (
+                config,
+                machine.client_id().to_owned(),
+                machine.client_secret().unwrap_or_default().to_owned(),
+                "con_ErZf9LpXQDE0cNBr".to_owned(),
+            )
+        }
+    };
+
+    let auth0 = ManagementClient::from_async(
+        auth0_management::ManagementClient::builder(Auth0Client::new(config)?)
+            .client_credentials(ClientCredentials::new(client_id, client_secret))
+            .build()?,
+    )?;
+
+    // auth0.connections.all()
+    for connection in auth0.connections().all()? {
+        println!(
+            "{:<24} {:<36} {}",
+            connection.id.as_deref().unwrap_or("-"),
+            connection.name.as_deref().unwrap_or("-"),
+            connection.strategy.as_deref().unwrap_or("-"),
+        );
+    }
+
+    // auth0.connections.update('con_ErZf9LpXQDE0cNBr', {'name': 'MyNewName'})
+    // (`name` is immutable on Auth0: the display name changes instead.)
+    let change = UpdateConnectionRequestContent::new().display_name("MyNewName");
+    auth0.connections().update(&connection_id, &change)?;
+
+    // modified_connection = auth0.connections.get('con_ErZf9LpXQDE0cNBr')
+    let modified = auth0
+        .connections()
+        .get(&connection_id, &ConnectionsGetParams::new())?;
+    println!(
+        "\nafter the update: {} is displayed as {:?}",
+        connection_id, modified.display_name
+    );
+    Ok(())
+}

@@ -1,0 +1,239 @@
+//! [`organizations`](organizations.rs) without async: log in to an
+//! organization, accept an invitation and accept only tokens of known
+//! organizations, with the blocking Authentication client and the blocking
+//! validators of `auth0_jwt::blocking` (feature `blocking`) on one shared
+//! runtime thread.
+//!
+//! Without a tenant it runs every step against the local tenant; with
+//! `AUTH0_DOMAIN`, `AUTH0_CLIENT_ID` and `AUTH0_CLIENT_SECRET` it prints the
+//! login and invitation URLs for `AUTH0_ORGANIZATION` and checks
+//! `AUTH0_ID_TOKEN` / `AUTH0_ACCESS_TOKEN` when set.
+//!
+//! ```text
+//! cargo run -p auth0-examples --bin blocking_organizations
+//! ```
+
+use std::process::ExitCode;
+
+use auth0_authentication::AuthorizeUrl;
+use auth0_authentication::blocking::AuthenticationClient;
+use auth0_core::blocking::Runtime;
+use auth0_core::{Auth0Client, ClientConfig};
+use auth0_examples::TenantSettings;
+use auth0_jwt::Algorithm;
+use auth0_jwt::access_token::OrganizationPolicy;
+use auth0_jwt::blocking::{AccessTokenValidator, RemoteJwks, TokenVerifier};
+use auth0_jwt::id_token::VerifyOptions;
+use auth0_jwt::verifier::AsymmetricSignatureVerifier;
+
+use auth0_examples::BoxError;
+
+const REDIRECT_URI: &str = "http://localhost:3000/callback";
+
+fn main() -> ExitCode {
+    let result = match TenantSettings::from_env() {
+        Some(settings) => with_tenant(settings),
+        None => with_local_tenant(),
+    };
+    auth0_examples::exit_code("blocking_organizations", result)
+}
+
+fn with_local_tenant() -> Result<(), BoxError> {
+    let tenant = auth0_examples::start_local_tenant_threaded()?;
+    println!(
+        "No AUTH0_DOMAIN set: using the local tenant at {}\n",
+        tenant.domain()
+    );
+    let config = auth0_examples::local_settings(&tenant);
+    let client = tenant.client()?;
+    // One runtime thread for every blocking client of the program.
+    let runtime = Runtime::new()?;
+    let auth = AuthenticationClient::with_runtime(
+        auth0_authentication::AuthenticationClient::builder(
+            client.clone(),
+            config.client_id.clone(),
+        )
+        .client_secret(config.client_secret.clone())
+        .build()?,
+        &runtime,
+    );
+    let jwks = RemoteJwks::new(client.clone(), &runtime)?;
+    let issuer = client.domain().issuer();
+    let ids = TokenVerifier::new(
+        auth0_jwt::TokenVerifier::new(
+            AsymmetricSignatureVerifier::new(jwks.as_async().clone())
+                .with_algorithm(tenant.algorithm())?,
+            issuer.clone(),
+            config.client_id.clone(),
+        )?,
+        &runtime,
+    );
+
+    // Log in to an organization.
+    println!("## Log in to an organization");
+    let url = AuthorizeUrl::new(client.domain(), &config.client_id)
+        .redirect_uri(REDIRECT_URI)
+        .audience(&config.audience)
+        .organization("org_abc")
+        .build()?;
+    println!("{url}");
+    // The local tenant plays the browser (its async helper, on the runtime).
+    let callback = runtime.block_on(tenant.follow_authorize(&client, &url))??;
+    let code = callback.get("code").ok_or("no code in the callback")?;
+    let tokens = auth.authorization_code(code, Some(REDIRECT_URI))?;
+    let id_token = tokens.id_token.ok_or("no ID token")?;
+
+    // The ID token must carry the organization the user logged in to.
+    let claims = ids.verify(&id_token, &VerifyOptions::new().organization("org_abc"))?;
+    println!(
+        "ID token valid for org_id {} (org_name {})",
+        claims.org_id().unwrap_or("?"),
+        claims.org_name().unwrap_or("?")
+    );
+    // A name is compared with `org_name`, ignoring case.
+    ids.verify(&id_token, &VerifyOptions::new().organization("Acme"))?;
+    println!("ID token valid for the organization name \"Acme\"");
+    match ids.verify(&id_token, &VerifyOptions::new().organization("org_other")) {
+        Err(error) => println!("Rejected for org_other: {error}"),
+        Ok(_) => return Err("a token of org_abc passed as org_other".into()),
+    }
+
+    // Accept a user invitation: the ticket of the invitation URL (here from
+    // the local tenant; in production from the invitation email, or from
+    // the Management API's `organizations().invitations().create(…)`).
+    println!("\n## Accept user invitations");
+    let ticket = tenant.invite("org_abc", &tenant.user().email)?;
+    let url = AuthorizeUrl::new(client.domain(), &config.client_id)
+        .redirect_uri(REDIRECT_URI)
+        .organization("org_abc")
+        .invitation(ticket.as_str())
+        .build()?;
+    println!("{url}");
+    // The local tenant plays the browser (its async helper, on the runtime).
+    let callback = runtime.block_on(tenant.follow_authorize(&client, &url))??;
+    if !callback.contains_key("code") {
+        return Err(format!("the invitation was not accepted: {callback:?}").into());
+    }
+    println!("Invitation accepted: the callback has a code");
+    match AuthorizeUrl::new(client.domain(), &config.client_id)
+        .redirect_uri(REDIRECT_URI)
+        .invitation("invitation_123")
+        .build()
+    {
+        Err(error) => println!("An invitation without an organization is refused: {error}"),
+        Ok(_) => return Err("an invitation URL without organization was built".into()),
+    }
+
+    // An API accepting only tokens of known organizations.
+    println!("\n## Authorizing users from an Organization");
+    let api = |policy: OrganizationPolicy| {
+        auth0_jwt::AccessTokenValidator::builder()
+            .key_source(jwks.as_async().clone())
+            .issuer(issuer.clone())
+            .audience(config.audience.clone())
+            .algorithms([tenant.algorithm()])
+            .organization(policy)
+            .build()
+            .map(|validator| AccessTokenValidator::new(validator, &runtime))
+    };
+    let known = api(OrganizationPolicy::allow(["org_abc", "org_def"]))?;
+    let claims = known.validate(&tokens.access_token)?;
+    println!(
+        "Access token accepted for org_id {} (allow-list)",
+        claims.org_id().unwrap_or("?")
+    );
+    // Or decide per request, e.g. from the sub-domain the request came to.
+    let tenant_of_host = "org_abc";
+    let per_host = api(OrganizationPolicy::check(move |claims| async move {
+        claims.org_id() == Some(tenant_of_host)
+    }))?;
+    per_host.validate(&tokens.access_token)?;
+    println!("Access token accepted for the request's host (custom check)");
+
+    let elsewhere = api(OrganizationPolicy::allow(["org_xyz"]))?;
+    let machine = auth.client_credentials(&config.audience, None)?;
+    let required = api(OrganizationPolicy::Required)?;
+    let cases = [
+        (
+            "a token of org_abc where only org_xyz may call",
+            elsewhere.validate(&tokens.access_token),
+        ),
+        (
+            "a token without org_id where one is required",
+            required.validate(&machine.access_token),
+        ),
+    ];
+    for (what, result) in cases {
+        match result {
+            Err(error) => println!("Rejected {what}: {error}"),
+            Ok(_) => return Err(format!("{what} was accepted").into()),
+        }
+    }
+    println!("\nblocking_organizations finished.");
+    Ok(())
+}
+
+fn with_tenant(settings: TenantSettings) -> Result<(), BoxError> {
+    println!("Using the tenant {}", settings.domain);
+    let env = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+    let organization = env("AUTH0_ORGANIZATION").unwrap_or_else(|| "org_abc".to_owned());
+    let client = Auth0Client::new(ClientConfig::new(&settings.domain)?)?;
+    let issuer = client.domain().issuer();
+    let runtime = Runtime::new()?;
+
+    let login = AuthorizeUrl::new(client.domain(), &settings.client_id)
+        .redirect_uri(REDIRECT_URI)
+        .audience(&settings.audience)
+        .organization(&organization)
+        .build()?;
+    let invitation = AuthorizeUrl::new(client.domain(), &settings.client_id)
+        .redirect_uri(REDIRECT_URI)
+        .organization(&organization)
+        .invitation(env("AUTH0_INVITATION").unwrap_or_else(|| "invitation_123".to_owned()))
+        .build()?;
+    println!("Log in to {organization}:\n  {login}\nAccept an invitation:\n  {invitation}");
+
+    let jwks = RemoteJwks::new(client.clone(), &runtime)?;
+    let mut checked = false;
+    if let Some(id_token) = env("AUTH0_ID_TOKEN") {
+        let ids = TokenVerifier::new(
+            auth0_jwt::TokenVerifier::new(
+                AsymmetricSignatureVerifier::new(jwks.as_async().clone()),
+                issuer.clone(),
+                settings.client_id.clone(),
+            )?,
+            &runtime,
+        );
+        let claims = ids.verify(&id_token, &VerifyOptions::new().organization(&organization))?;
+        println!(
+            "ID token valid for {organization}: sub={}",
+            claims.sub().unwrap_or("?")
+        );
+        checked = true;
+    }
+    if let Some(access_token) = env("AUTH0_ACCESS_TOKEN") {
+        let validator = AccessTokenValidator::new(
+            auth0_jwt::AccessTokenValidator::builder()
+                .key_source(jwks.as_async().clone())
+                .issuer(issuer)
+                .audience(settings.audience.clone())
+                .algorithms([Algorithm::RS256])
+                .organization(OrganizationPolicy::allow([organization.clone()]))
+                .build()?,
+            &runtime,
+        );
+        let claims = validator.validate(&access_token)?;
+        println!(
+            "Access token valid for {}: sub={}",
+            claims.org_id().or(claims.org_name()).unwrap_or("?"),
+            claims.sub().unwrap_or("?")
+        );
+        checked = true;
+    }
+    if !checked {
+        println!(
+            "Set AUTH0_ID_TOKEN and/or AUTH0_ACCESS_TOKEN (from a login above) to check them."
+        );
+    }
+    Ok(())
+}
