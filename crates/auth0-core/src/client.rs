@@ -131,7 +131,7 @@ impl<S: HttpService> Auth0Client<S> {
     /// the response's extensions, where [`Error::from_response`] and
     /// [`decode_body`] find it to scrub them from error text. A request
     /// whose body is rebuilt for each attempt
-    /// ([`RebuildBody`](crate::retry::RebuildBody)) carries the set down
+    /// ([`RebuildBody`]) carries the set down
     /// the stack, and the retry layer adds every rebuilt body to it.
     ///
     /// The returned future holds the request once and the stack's future,
