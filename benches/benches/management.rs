@@ -34,7 +34,7 @@
 //!
 //! Knobs: `BENCH_REQUESTS` per task and round (default 2000),
 //! `BENCH_ROUNDS` (default 7), `BENCH_ONLY=sdk|bare|reqwest` (one
-//! contender, for a profiler).
+//! contender, for a profiler), `BENCH_ROUTE=list|get` (one route).
 
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
@@ -356,6 +356,16 @@ fn main() {
             .token(TOKEN)
             .build()
             .unwrap();
+        {
+            // The state every SDK call carries (moved and boxed with it).
+            let params = ConnectionsGetParams::new();
+            let connections = sdk.connections();
+            let get = connections.get(CONNECTION_ID, &params);
+            println!(
+                "sdk `connections().get` future: {} bytes",
+                std::mem::size_of_val(&get)
+            );
+        }
         let bare = Client::builder(TokioExecutor::new()).build_http::<Empty<Bytes>>();
         let reqwest = reqwest::Client::builder().build().unwrap();
         let mut contenders = vec![
@@ -367,7 +377,12 @@ fn main() {
             contenders.retain(|c| c.name() == only);
         }
         let mut missed = Vec::new();
-        for route in [Route::List, Route::Get] {
+        let routes = match std::env::var("BENCH_ROUTE").as_deref() {
+            Ok("list") => vec![Route::List],
+            Ok("get") => vec![Route::Get],
+            _ => vec![Route::List, Route::Get],
+        };
+        for route in routes {
             for tasks in [1usize, 8] {
                 let per_task = (per_task_total / tasks).max(1);
                 let per_task = if route == Route::List {

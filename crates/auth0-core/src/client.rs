@@ -6,23 +6,31 @@
 //! custom service (a test transport, a different retry arrangement).
 
 use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll, ready};
 
 use bytes::Bytes;
 use http::header::{ACCEPT, CONTENT_TYPE, HeaderValue};
+use http::uri::Authority;
 use http::{Method, Request, Uri};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+use pin_project_lite::pin_project;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use tower::ServiceExt as _;
+use tower::util::Oneshot;
 use tower_layer::Layer;
+use tower_service::Service;
 
 use crate::config::{ClientConfig, Domain};
 use crate::error::{ConfigError, Error};
 use crate::response::ApiResponse;
+use crate::retry::RebuildRequest;
 use crate::secrets::Secrets;
 use crate::stack::{DefaultService, default_stack, default_stack_over};
-use crate::types::{HttpRequest, HttpResponse, HttpService};
+use crate::types::{BoxError, HttpRequest, HttpResponse, HttpService};
 
 const APPLICATION_JSON: HeaderValue = HeaderValue::from_static("application/json");
 const FORM_URLENCODED: HeaderValue = HeaderValue::from_static("application/x-www-form-urlencoded");
@@ -119,38 +127,55 @@ impl<S: HttpService> Auth0Client<S> {
     ///
     /// The request's credentials — its sensitive headers, the values of
     /// secret-named body fields, anything in a [`Secrets`] extension the
-    /// caller attached — are recorded in a [`Secrets`] set that travels
-    /// with the request (the retry layer adds every rebuilt body) and is
-    /// put in the response's extensions, where [`Error::from_response`] and
-    /// [`decode_body`] find it to scrub them from error text.
-    pub async fn send(&self, request: HttpRequest) -> Result<HttpResponse, Error> {
+    /// caller attached — are recorded in a [`Secrets`] set that is put in
+    /// the response's extensions, where [`Error::from_response`] and
+    /// [`decode_body`] find it to scrub them from error text. A request
+    /// whose body is rebuilt for each attempt
+    /// ([`RebuildRequest`]) carries the set down
+    /// the stack, and the retry layer adds every rebuilt body and sensitive header to it.
+    ///
+    /// The returned future holds the request once and the stack's future,
+    /// nothing else: it is the state every SDK call carries.
+    pub fn send(
+        &self,
+        request: HttpRequest,
+    ) -> impl Future<Output = Result<HttpResponse, Error>> + Send + use<S> {
+        match self.prepare(request) {
+            Ok((request, secrets, authority)) => SendFuture::Calling {
+                call: self.service.clone().oneshot(request),
+                secrets: Some(secrets),
+                authority,
+            },
+            Err(error) => SendFuture::Failed { error: Some(error) },
+        }
+    }
+
+    /// The request as it enters the stack, its [`Secrets`] and its
+    /// authority (to name the server in a transport error).
+    fn prepare(
+        &self,
+        request: HttpRequest,
+    ) -> Result<(HttpRequest, Secrets, Option<Authority>), Error> {
         let (mut parts, body) = request.into_parts();
         parts.uri = self.config.domain().resolve(parts.uri)?;
         let secrets = match parts.extensions.get::<Secrets>() {
             Some(s) => s.clone(),
             None => {
                 let s = Secrets::new();
-                parts.extensions.insert(s.clone());
+                // Only the retry layer adds to the set on the way down, and
+                // only for a rebuilt request: other requests go without it
+                // (one extension fewer to clone per attempt).
+                if parts.extensions.get::<RebuildRequest>().is_some() {
+                    parts.extensions.insert(s.clone());
+                }
                 s
             }
         };
         secrets.record_headers(&parts.headers);
         secrets.record_body(&body);
-        let host = parts.uri.authority().map(|a| a.as_str().to_owned());
-        let mut response = self
-            .service
-            .clone()
-            .oneshot(Request::from_parts(parts, body))
-            .await
-            .map_err(|e| {
-                let error = Error::from_service_error(e.into());
-                match &host {
-                    Some(host) => error.for_host(host),
-                    None => error,
-                }
-            })?;
-        response.extensions_mut().insert(secrets);
-        Ok(response)
+        // A reference count, not a copy of the text.
+        let authority = parts.uri.authority().cloned();
+        Ok((Request::from_parts(parts, body), secrets, authority))
     }
 
     /// `GET`s JSON and decodes it into `T`. Error statuses become
@@ -311,6 +336,63 @@ pub fn form_urlencode<'a>(fields: impl IntoIterator<Item = (&'a str, &'a str)>) 
     form_urlencoded::Serializer::new(String::new())
         .extend_pairs(fields)
         .finish()
+}
+
+pin_project! {
+    /// The future of [`Auth0Client::send`]: the stack's call, then the
+    /// error mapping and the [`Secrets`] put on the response. Written by
+    /// hand (not an `async` block) so it holds the request once.
+    #[project = SendProj]
+    enum SendFuture<S: Service<HttpRequest>> {
+        Failed { error: Option<Error> },
+        Calling {
+            #[pin]
+            call: Oneshot<S, HttpRequest>,
+            secrets: Option<Secrets>,
+            authority: Option<Authority>,
+        },
+    }
+}
+
+impl<S> Future for SendFuture<S>
+where
+    S: Service<HttpRequest, Response = HttpResponse>,
+    S::Error: Into<BoxError>,
+{
+    type Output = Result<HttpResponse, Error>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        match self.project() {
+            SendProj::Failed { error } => {
+                Poll::Ready(Err(error.take().unwrap_or_else(|| Error::InvalidRequest {
+                    reason: "the request was polled after it completed".to_owned(),
+                    source: None,
+                })))
+            }
+            SendProj::Calling {
+                call,
+                secrets,
+                authority,
+            } => {
+                let outcome = ready!(call.poll(cx));
+                Poll::Ready(match outcome {
+                    Ok(mut response) => {
+                        if let Some(secrets) = secrets.take() {
+                            response.extensions_mut().insert(secrets);
+                        }
+                        Ok(response)
+                    }
+                    Err(e) => {
+                        let error = Error::from_service_error(e.into());
+                        Err(match authority {
+                            Some(authority) => error.for_host(authority.as_str()),
+                            None => error,
+                        })
+                    }
+                })
+            }
+        }
+    }
 }
 
 /// Assembles an [`Auth0Client`]: the default stack plus user layers, or a

@@ -135,14 +135,21 @@ impl Domain {
         }
         // `host:port` without a scheme parses as an authority; sending it to
         // our domain's "/" would silently hit the wrong endpoint.
-        match uri.path_and_query() {
-            Some(pq) if uri.authority().is_none() && pq.as_str().starts_with('/') => {
-                self.join(pq.clone())
+        if uri.authority().is_none()
+            && uri
+                .path_and_query()
+                .is_some_and(|pq| pq.as_str().starts_with('/'))
+        {
+            if let Some(pq) = uri.into_parts().path_and_query {
+                return self.join(pq);
             }
-            _ => Err(ConfigError::InvalidPath {
-                path: truncate_for_display(&uri.to_string()),
-            }),
+            return Err(ConfigError::InvalidPath {
+                path: String::from("<unrepresentable>"),
+            });
         }
+        Err(ConfigError::InvalidPath {
+            path: truncate_for_display(&uri.to_string()),
+        })
     }
 
     fn join(&self, pq: PathAndQuery) -> Result<Uri, ConfigError> {

@@ -17,6 +17,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use bytes::Bytes;
 use http::{HeaderMap, Method, StatusCode};
 
+use crate::error_body::ErrorBody;
 use crate::headers::{X_RATELIMIT_LIMIT, X_RATELIMIT_REMAINING};
 use crate::retry::Attempts;
 use crate::retry::RetryPolicy;
@@ -267,11 +268,7 @@ impl Error {
             }));
         }
         if let ParsedBody::Json(json) = &parsed {
-            let token = json
-                .get("mfa_token")
-                .and_then(|v| v.as_str())
-                .filter(|_| json.get("error").and_then(|v| v.as_str()) == Some("mfa_required"));
-            if let Some(token) = token {
+            if let Some(token) = json.mfa_token() {
                 return Error::MfaRequired(Box::new(MfaRequiredError {
                     mfa_token: token.to_owned(),
                     error,
@@ -459,9 +456,11 @@ impl RetryAdvice {
 ///
 /// `error_code` comes from the body's `errorCode`, then `error`, then
 /// `code` (else [`UNKNOWN_ERROR_CODE`]); `message` from
-/// `error_description`, then `message`, then `error`. A body that is not JSON
-/// becomes the message as (truncated) text; an empty body gets the status's
-/// reason phrase.
+/// `error_description`, then `message`, then `description` (the
+/// `/dbconnections` shape), then `error`. The body is decoded in one pass
+/// straight into those members (no JSON tree). A body that is not a JSON
+/// object becomes the message as (truncated, redacted) text; an empty body
+/// gets the status's reason phrase.
 ///
 /// `Debug` and `Display` show neither the body nor the headers (both may
 /// carry tokens or cookies); read [`Auth0Error::body`] deliberately.
@@ -515,22 +514,13 @@ impl Auth0Error {
             ParsedBody::Empty => (UNKNOWN_ERROR_CODE.to_owned(), status_message()),
             ParsedBody::Text(text) => (UNKNOWN_ERROR_CODE.to_owned(), text.clone()),
             ParsedBody::Json(json) => {
-                let field = |name: &str| {
-                    json.get(name).and_then(|v| match v {
-                        serde_json::Value::String(s) if !s.is_empty() => Some(s.clone()),
-                        serde_json::Value::Number(n) => Some(n.to_string()),
-                        _ => None,
-                    })
-                };
-                let code = field("errorCode")
-                    .or_else(|| field("error"))
-                    .or_else(|| field("code"))
-                    .map(|c| truncate(&redactor.value_only(&c), SNIPPET_LIMIT))
+                let code = json
+                    .code()
+                    .map(|c| truncate(&redactor.value_only(c), SNIPPET_LIMIT))
                     .unwrap_or_else(|| UNKNOWN_ERROR_CODE.to_owned());
-                let message = field("error_description")
-                    .or_else(|| field("message"))
-                    .or_else(|| field("error"))
-                    .map(|m| truncate(&redactor.text(&m), SNIPPET_LIMIT))
+                let message = json
+                    .message()
+                    .map(|m| truncate(&redactor.text(m), SNIPPET_LIMIT))
                     .unwrap_or_else(status_message);
                 (code, message)
             }
@@ -753,7 +743,8 @@ pub enum ConfigError {
 enum ParsedBody {
     Empty,
     Text(String),
-    Json(serde_json::Map<String, serde_json::Value>),
+    /// A JSON object, decoded straight into the members read.
+    Json(ErrorBody),
 }
 
 impl ParsedBody {
@@ -761,9 +752,9 @@ impl ParsedBody {
         if body.iter().all(u8::is_ascii_whitespace) {
             return ParsedBody::Empty;
         }
-        match serde_json::from_slice::<serde_json::Value>(body) {
-            Ok(serde_json::Value::Object(map)) => ParsedBody::Json(map),
-            _ => ParsedBody::Text(truncate(&redactor.body(body), SNIPPET_LIMIT)),
+        match ErrorBody::parse(body) {
+            Some(json) => ParsedBody::Json(json),
+            None => ParsedBody::Text(truncate(&redactor.body(body), SNIPPET_LIMIT)),
         }
     }
 }

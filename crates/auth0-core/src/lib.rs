@@ -6,9 +6,12 @@
 pub mod client;
 pub mod config;
 pub mod error;
+mod error_body;
+mod json_redact;
 pub mod response;
 pub mod secrets;
 pub mod stack;
+pub mod streaming;
 pub mod telemetry;
 pub mod trace;
 pub mod transport;

@@ -11,23 +11,25 @@
 //!    `Authorization`, every body the retry layer rebuilt, and whatever the
 //!    caller added with [`Secrets::insert`]) is replaced wherever it occurs,
 //!    also in its JSON-escaped, HTML-escaped, form- and percent-encoded forms;
-//! 2. **by name**: a JSON body is parsed with `serde_json` and walked; the
+//! 2. **by name**: a JSON body is walked in one pass (`json_redact`); the
 //!    value of every field named in [`SECRET_KEYS`] (at any depth) is
 //!    replaced and also scrubbed by value from the rest of the text. Text
 //!    that is not JSON but names a secret key with a value (`client_secret=…`,
 //!    `"access_token": …`) is withheld whole.
 //!
-//! [`Auth0Client::send`](crate::client::Auth0Client::send) attaches one
-//! [`Secrets`] to every request (reusing one the caller attached) and the
-//! same set to the response, where [`Error::from_response`](crate::error::Error::from_response)
-//! and the body decoder find it.
+//! [`Auth0Client::send`](crate::client::Auth0Client::send) records every
+//! request in one [`Secrets`] (reusing one the caller attached; carried
+//! down the stack with a request whose body the retry layer rebuilds) and
+//! attaches the set to the response, where [`Error::from_response`](crate::error::Error::from_response)
+//! and the body decoder find it. Recording copies no text: header values
+//! and bodies are kept as shared bytes and only read when an error is
+//! scrubbed.
 
 use std::fmt;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use bytes::Bytes;
-use http::HeaderMap;
-use serde_json::Value;
+use http::{HeaderMap, HeaderValue};
 
 /// What replaces a secret in text.
 pub const REDACTED: &str = "[REDACTED]";
@@ -110,6 +112,10 @@ struct Inner {
     /// Bodies sent, expanded into `values` when first needed (only an
     /// error pays for parsing them).
     bodies: Vec<Bytes>,
+    /// Sensitive header values sent, likewise expanded when first needed
+    /// (a clone of a `HeaderValue` shares its bytes: recording the bearer
+    /// token of every request copies no text).
+    headers: Vec<HeaderValue>,
 }
 
 /// The credentials one request sent, to be scrubbed from anything built
@@ -140,6 +146,7 @@ impl fmt::Debug for Secrets {
         let inner = self.lock();
         f.debug_struct("Secrets")
             .field("values", &inner.values.len())
+            .field("headers", &inner.headers.len())
             .field("bodies", &inner.bodies.len())
             .finish()
     }
@@ -180,18 +187,17 @@ impl Secrets {
     /// `Cookie`, `Proxy-Authorization` and any value marked sensitive (with
     /// and without its auth scheme, e.g. both `Bearer eyJ…` and `eyJ…`).
     pub fn record_headers(&self, headers: &HeaderMap) {
+        let mut inner = None;
         for (name, value) in headers {
             let named = matches!(
                 name.as_str(),
                 "authorization" | "proxy-authorization" | "cookie"
             );
-            if !(named || value.is_sensitive()) {
-                continue;
-            }
-            let Ok(text) = value.to_str() else { continue };
-            self.insert(text);
-            if let Some((_, credential)) = text.split_once(' ') {
-                self.insert(credential.trim());
+            if named || value.is_sensitive() {
+                inner
+                    .get_or_insert_with(|| self.lock())
+                    .headers
+                    .push(value.clone());
             }
         }
     }
@@ -200,6 +206,16 @@ impl Secrets {
     /// is replaced whole).
     fn values(&self) -> Vec<String> {
         let mut inner = self.lock();
+        let headers = std::mem::take(&mut inner.headers);
+        for value in &headers {
+            let Ok(text) = value.to_str() else { continue };
+            let credential = text.split_once(' ').map(|(_, c)| c.trim());
+            for value in std::iter::once(text).chain(credential) {
+                if value.len() >= MIN_SECRET_LEN && !inner.values.iter().any(|v| v == value) {
+                    inner.values.push(value.to_owned());
+                }
+            }
+        }
         let bodies = std::mem::take(&mut inner.bodies);
         for body in &bodies {
             for value in secret_values_of_body(body) {
@@ -276,10 +292,10 @@ fn encoded_forms(value: &str) -> Vec<String> {
 /// The values of secret-named fields of a JSON or form-encoded body.
 fn secret_values_of_body(body: &[u8]) -> Vec<String> {
     let mut out = Vec::new();
-    if let Ok(value) = serde_json::from_slice::<Value>(body) {
-        collect_secret_values(&value, false, &mut out);
+    if crate::json_redact::walk(body, false, &mut out, None) {
         return out;
     }
+    out.clear();
     let Ok(text) = std::str::from_utf8(body) else {
         return out;
     };
@@ -321,66 +337,10 @@ fn form_decode(s: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-/// Pushes every string (and number) under a secret-named key of `value`.
-fn collect_secret_values(value: &Value, under_secret: bool, out: &mut Vec<String>) {
-    match value {
-        Value::String(s) if under_secret => out.push(s.clone()),
-        Value::Number(n) if under_secret => out.push(n.to_string()),
-        Value::Array(items) => {
-            for item in items {
-                collect_secret_values(item, under_secret, out);
-            }
-        }
-        Value::Object(map) => {
-            for (k, v) in map {
-                collect_secret_values(v, under_secret || is_secret_key(k), out);
-            }
-        }
-        _ => {}
-    }
-}
-
-/// Replaces the value of every secret-named field of a response document
-/// (at any depth) with [`REDACTED`], pushing the replaced strings onto
-/// `found`.
-///
-/// One exception: a top-level `code` is the error envelope's code (Auth0's
-/// `{"code":"invalid_body","description":…}`), not an authorization code;
-/// an authorization code the client sent is still scrubbed by value.
-fn redact_document(value: &mut Value, found: &mut Vec<String>) {
-    redact_value(value, true, found);
-}
-
-fn redact_value(value: &mut Value, root: bool, found: &mut Vec<String>) {
-    match value {
-        Value::Array(items) => {
-            for item in items {
-                redact_value(item, false, found);
-            }
-        }
-        Value::Object(map) => {
-            for (k, v) in map.iter_mut() {
-                let envelope_code = root && k == "code" && !v.is_object() && !v.is_array();
-                if is_secret_key(k) && !v.is_null() && !envelope_code {
-                    collect_secret_values(v, true, found);
-                    *v = Value::String(REDACTED.to_owned());
-                } else {
-                    redact_value(v, false, found);
-                }
-            }
-        }
-        // Free text inside the document (an echoed request in a message).
-        Value::String(text) if names_a_secret_with_value(text) => {
-            *text = WITHHELD.to_owned();
-        }
-        _ => {}
-    }
-}
-
 /// True when `text` names a secret key followed by a value: `key=` (form
 /// encoding, a query string) or `"key":` (JSON, possibly cut short or
 /// embedded in other text).
-fn names_a_secret_with_value(text: &str) -> bool {
+pub(crate) fn names_a_secret_with_value(text: &str) -> bool {
     let lower = text.to_ascii_lowercase();
     SECRET_KEYS.iter().any(|key| {
         lower.match_indices(key).any(|(at, _)| {
@@ -413,9 +373,8 @@ impl Redactor {
     /// A redactor for a response `body` to a request that sent `secrets`.
     pub(crate) fn new(secrets: Option<&Secrets>, body: &[u8]) -> Self {
         let mut values = secrets.map(Secrets::values).unwrap_or_default();
-        if let Ok(mut json) = serde_json::from_slice::<Value>(body) {
-            let mut found = Vec::new();
-            redact_document(&mut json, &mut found);
+        let mut found = Vec::new();
+        if crate::json_redact::walk(body, true, &mut found, None) {
             for v in found {
                 if v.len() >= MIN_SECRET_LEN && !values.contains(&v) {
                     values.push(v);
@@ -440,11 +399,10 @@ impl Redactor {
     /// fields redacted (re-serialised compactly), or the text otherwise,
     /// then scrubbed as [`Redactor::text`] does.
     pub(crate) fn body(&self, body: &[u8]) -> String {
-        if let Ok(mut json) = serde_json::from_slice::<Value>(body) {
-            let mut found = Vec::new();
-            redact_document(&mut json, &mut found);
+        let mut redacted = String::new();
+        if crate::json_redact::walk(body, true, &mut Vec::new(), Some(&mut redacted)) {
             // Redacted by name already: only values are left to scrub.
-            return scrub_values(&json.to_string(), &self.values);
+            return scrub_values(&redacted, &self.values);
         }
         self.text(&String::from_utf8_lossy(body))
     }

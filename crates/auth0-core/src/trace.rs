@@ -205,8 +205,13 @@ where
 
     fn call(&mut self, mut req: HttpRequest) -> Self::Future {
         let span = request_span(&req, self.record_path);
-        let stats = CallStats::default();
-        req.extensions_mut().insert(stats.clone());
+        // Nobody listens (no subscriber, or one not interested in target
+        // `auth0`): no counters for the retry and rate-limit layers to fill.
+        let stats = (!span.is_disabled()).then(|| {
+            let stats = CallStats::default();
+            req.extensions_mut().insert(stats.clone());
+            stats
+        });
         let future = {
             let _entered = span.enter();
             self.inner.call(req)
@@ -216,7 +221,9 @@ where
             inner: Box::pin(
                 async move {
                     let outcome = future.await.map_err(Into::into);
-                    finish(&record_to, &stats, &outcome);
+                    if let Some(stats) = &stats {
+                        finish(&record_to, stats, &outcome);
+                    }
                     outcome
                 }
                 .instrument(span),
@@ -228,15 +235,12 @@ where
 fn request_span(req: &HttpRequest, record_path: bool) -> tracing::Span {
     let method = req.method().as_str();
     let operation = req.extensions().get::<Operation>();
-    let otel_name = match operation {
-        Some(op) => format!("{method} {}", op.path_template()),
-        None => method.to_owned(),
-    };
     let uri = req.uri();
     let span = tracing::info_span!(
         target: "auth0",
         "auth0.request",
-        otel.name = %otel_name,
+        // Formatted only when a subscriber records the span.
+        otel.name = %OtelName(method, operation),
         otel.kind = "client",
         otel.status_code = Empty,
         http.request.method = method,
@@ -260,6 +264,18 @@ fn request_span(req: &HttpRequest, record_path: bool) -> tracing::Span {
         span.record("url.path", uri.path());
     }
     span
+}
+
+/// `{METHOD} {url.template}`, or `{METHOD}` when the template is unknown.
+struct OtelName<'a>(&'a str, Option<&'a Operation>);
+
+impl fmt::Display for OtelName<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.1 {
+            Some(op) => write!(f, "{} {}", self.0, op.path_template()),
+            None => f.write_str(self.0),
+        }
+    }
 }
 
 fn default_port(uri: &http::Uri) -> Option<u16> {

@@ -38,6 +38,7 @@ use tower_service::Service;
 
 use crate::config::{ClientConfig, ProxyConfig, is_loopback};
 use crate::error::ConfigError;
+use crate::streaming::StreamBody;
 use crate::timeout::{Elapsed, TimeoutKind};
 use crate::types::{BoxError, HttpRequest, HttpResponse};
 
@@ -73,11 +74,11 @@ pub struct BodyLimit(pub usize);
 /// *instead of* the client's cap, higher or lower (and ahead of any
 /// [`BodyLimit`]).
 ///
-/// For a download the caller knows to be large and chose to buffer: a
-/// users export file (auth0-management's `download_users_export`), where
-/// the client's cap (16 MiB by default, sized for JSON answers) would cut
-/// off a big tenant's export. The body is still read with a cap and the
-/// attempt timeout still applies.
+/// For a download the caller knows to be large: a users export file
+/// (auth0-management's `download_users_export`, streamed with
+/// [`StreamBody`]), where the client's cap (16 MiB by default, sized for
+/// JSON answers) would cut off a big tenant's export. The body is still
+/// read with a cap.
 ///
 /// ```
 /// use auth0_core::transport::BodyLimitOverride;
@@ -190,6 +191,9 @@ pub struct HttpTransport {
     // one shared pointer keeps that clone to a single reference count.
     client: Arc<Client<HttpsConnect, Full<Bytes>>>,
     max_body: usize,
+    /// The idle timeout of a streamed body ([`crate::streaming`]): the
+    /// attempt timeout.
+    stream_idle: Duration,
     allow_insecure_loopback: bool,
     /// The configured domain's authority when it is an allowed plain-http
     /// loopback host: requests to it skip re-parsing the host.
@@ -246,6 +250,7 @@ impl HttpTransport {
         Ok(Self {
             client: Arc::new(client),
             max_body: config.max_response_body(),
+            stream_idle: config.attempt_timeout(),
             allow_insecure_loopback: config.allow_insecure_loopback(),
             loopback_domain: (!config.domain().is_secure())
                 .then(|| config.domain().authority().clone()),
@@ -291,6 +296,8 @@ impl Service<HttpRequest> for HttpTransport {
                 .get::<BodyLimit>()
                 .map_or(self.max_body, |limit| limit.0.min(self.max_body)),
         };
+        let stream = req.extensions().get::<StreamBody>().is_some();
+        let stream_idle = self.stream_idle;
         let (parts, body) = req.into_parts();
         let future = self
             .client
@@ -314,6 +321,10 @@ impl Service<HttpRequest> for HttpTransport {
                     })
                 }
             })?;
+            if stream && response.status().is_success() {
+                return crate::streaming::hand_over(response, max_body, stream_idle)
+                    .map_err(|e| Box::new(e) as BoxError);
+            }
             read_body(response, max_body)
                 .await
                 .map_err(|e| Box::new(e) as BoxError)

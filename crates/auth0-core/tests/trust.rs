@@ -249,6 +249,76 @@ async fn echoed_request_secrets_never_reach_the_error() {
     }
 }
 
+#[tokio::test]
+async fn every_auth0_error_shape_is_read_typed_and_scrubbed() {
+    const SECRET: &str = "s3cr3t-Passw0rd!";
+    const DEEP: &str = "eyJdeep.token.value";
+    // (body, expected code, expected message without the secrets)
+    let cases: Vec<(String, &str, &str)> = vec![
+        // Management API shape, the secret echoed in `message`.
+        (
+            serde_json::json!({"statusCode": 400, "error": "Bad Request",
+                "message": format!("Payload validation error: password {SECRET} is weak"),
+                "errorCode": "invalid_body"})
+            .to_string(),
+            "invalid_body",
+            "Payload validation error: password [REDACTED] is weak",
+        ),
+        // `/dbconnections` shape: `code` + `description`, both echoing.
+        (
+            serde_json::json!({"name": "BadRequestError", "code": SECRET,
+                "description": format!("The password {SECRET} is too weak"), "statusCode": 400})
+            .to_string(),
+            "[REDACTED]",
+            "The password [REDACTED] is too weak",
+        ),
+        // OAuth shape; a secret-named member deep in the body (never sent
+        // by this client) is scrubbed from the message too.
+        (
+            serde_json::json!({"error": "invalid_grant",
+                "error_description": format!("token {DEEP} is not valid"),
+                "details": {"nested": [{"access_token": DEEP}]}})
+            .to_string(),
+            "invalid_grant",
+            "token [REDACTED] is not valid",
+        ),
+        // A numeric code, a structured description (ignored), no message.
+        (
+            serde_json::json!({"errorCode": 1234, "description": {"rules": [SECRET]}}).to_string(),
+            "1234",
+            "Bad Request",
+        ),
+        // Not an object: shown as text, scrubbed.
+        (
+            serde_json::json!(["invalid_request", SECRET]).to_string(),
+            auth0_core::error::UNKNOWN_ERROR_CODE,
+            r#"["invalid_request","[REDACTED]"]"#,
+        ),
+    ];
+    for (body, code, message) in cases {
+        let answer = body.clone();
+        let (svc, _) = transport(move |_, _| response(400, &[], answer.clone()));
+        let client = ClientBuilder::with_transport(config(), svc)
+            .build()
+            .unwrap();
+        let err = client
+            .post_form::<serde_json::Value>(
+                "/dbconnections/signup",
+                &[("email", "a@example.com"), ("password", SECRET)],
+            )
+            .await
+            .unwrap_err();
+        let api = err.auth0_error().unwrap();
+        assert_eq!(
+            (api.error_code.as_str(), api.message.as_str()),
+            (code, message),
+            "{body}"
+        );
+        assert_nowhere(&err, SECRET);
+        assert_nowhere(&err, DEEP);
+    }
+}
+
 fn assert_nowhere(err: &Error, secret: &str) {
     let mut shown = format!("{err} {err:?}");
     let mut source = std::error::Error::source(err);

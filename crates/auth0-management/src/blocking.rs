@@ -50,7 +50,7 @@ use crate::generated::models::{
     ConnectionForList, CreateExportUsersRequestContent, GetJobErrorResponseContent,
     GetJobResponseContent, Log, UserResponseSchema,
 };
-use crate::jobs::{JobError, JobWait, UsersExport};
+use crate::jobs::{ExportFormat, ExportedUser, JobError, JobWait};
 use crate::logs::LogCheckpoint;
 use crate::pagination::Page;
 use crate::request::ApiRequest;
@@ -198,7 +198,8 @@ impl<S: ManagementService> ManagementClient<S> {
         request: &CreateExportUsersRequestContent,
         wait: &JobWait,
     ) -> Result<UsersExport, JobError> {
-        self.block_on(self.inner.export_users(request, wait))
+        let export = self.block_on(self.inner.export_users(request, wait))?;
+        Ok(self.export(export))
     }
 
     /// Blocking form of [`crate::ManagementClient::download_users_export`].
@@ -212,7 +213,17 @@ impl<S: ManagementService> ManagementClient<S> {
         job: &GetJobResponseContent,
         max_bytes: usize,
     ) -> Result<UsersExport, JobError> {
-        self.block_on(self.inner.download_users_export(job, max_bytes))
+        let export = self.block_on(self.inner.download_users_export(job, max_bytes))?;
+        Ok(self.export(export))
+    }
+
+    /// Wraps an async export download.
+    fn export(&self, export: crate::jobs::UsersExport) -> UsersExport {
+        UsersExport {
+            inner: export,
+            runtime: self.runtime.clone(),
+            failed: false,
+        }
     }
 
     /// Blocking form of [`crate::ManagementClient::logs_checkpoint_pager`]:
@@ -244,6 +255,60 @@ impl<S: ManagementService> Connections<'_, S> {
     /// As the async method; [`Error::Blocking`] inside an async runtime.
     pub fn all(self) -> Result<Vec<ConnectionForList>, Error> {
         self.client.block_on(self.run().all())
+    }
+}
+
+/// A users export being downloaded (blocking form of
+/// [`crate::jobs::UsersExport`]): an `Iterator` of users, decoded as the
+/// file arrives, so memory stays bounded whatever the export's size. The
+/// first problem ends the iteration after it is yielded.
+pub struct UsersExport {
+    inner: crate::jobs::UsersExport,
+    runtime: Runtime,
+    /// A call failed outside the export (inside an async runtime): the
+    /// iteration ends there.
+    failed: bool,
+}
+
+impl fmt::Debug for UsersExport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("blocking::UsersExport")
+            .field("export", &self.inner)
+            .finish()
+    }
+}
+
+impl UsersExport {
+    /// The file's format.
+    pub fn format(&self) -> ExportFormat {
+        self.inner.format()
+    }
+
+    /// The size of the file (compressed) when storage declared it.
+    pub fn content_length(&self) -> Option<u64> {
+        self.inner.content_length()
+    }
+
+    /// The async export behind this one.
+    pub fn into_async(self) -> crate::jobs::UsersExport {
+        self.inner
+    }
+}
+
+impl Iterator for UsersExport {
+    type Item = Result<ExportedUser, JobError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.failed {
+            return None;
+        }
+        match self.runtime.block_on(self.inner.next_user()) {
+            Ok(user) => user,
+            Err(e) => {
+                self.failed = true;
+                Some(Err(JobError::Api(Error::from(e))))
+            }
+        }
     }
 }
 

@@ -9,7 +9,7 @@ use auth0_core::client::Auth0Client;
 use auth0_core::response::ApiResponse;
 use auth0_core::retry::RetryNonIdempotent;
 use auth0_core::stack::DefaultService;
-use auth0_core::types::{HttpResponse, HttpService};
+use auth0_core::types::{HttpRequest, HttpResponse, HttpService};
 use auth0_jwt::clock::{Clock, SystemClock};
 use http::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderValue};
 use http::{Request, StatusCode};
@@ -237,13 +237,19 @@ impl<S: ManagementService> ManagementClient<S> {
         content_type: Option<&HeaderValue>,
     ) -> Result<HttpResponse, Error> {
         request.path.check()?;
-        let uri = request.uri();
-        let token = self.inner.tokens.get(&self.inner.http).await?;
-        let mut response = self.send_with(request, &uri, &token, content_type).await?;
+        // Parsed once, in place (no copy of the text); a resend after a 401
+        // shares it.
+        let uri = http::Uri::try_from(request.uri()).map_err(|_| Error::InvalidPath {
+            reason: "the path and query do not form a valid URI",
+        })?;
+        let token = self.token().await?;
+        let first = self.http_request(request, &uri, &token, content_type);
+        let mut response = self.inner.http.send(first).await?;
         if response.status() == StatusCode::UNAUTHORIZED && self.inner.tokens.can_refresh() {
             self.inner.tokens.invalidate(token.generation);
-            let token = self.inner.tokens.get(&self.inner.http).await?;
-            response = self.send_with(request, &uri, &token, content_type).await?;
+            let token = self.token().await?;
+            let again = self.http_request(request, &uri, &token, content_type);
+            response = self.inner.http.send(again).await?;
         }
         let status = response.status();
         if status.is_client_error() || status.is_server_error() {
@@ -254,19 +260,28 @@ impl<S: ManagementService> ManagementClient<S> {
         Ok(response)
     }
 
-    async fn send_with(
+    /// A token to send now: the cached one without awaiting anything while
+    /// it is fresh; otherwise the token cache's refresh path, on the heap
+    /// (it may run a whole token request, state no other call should
+    /// carry).
+    async fn token(&self) -> Result<Arc<CachedToken>, Error> {
+        match self.inner.tokens.fresh() {
+            Some(token) => Ok(token),
+            None => Box::pin(self.inner.tokens.get(&self.inner.http)).await,
+        }
+    }
+
+    /// The HTTP request of one attempt with `token`.
+    fn http_request(
         &self,
         request: &ApiRequest,
-        uri: &str,
+        uri: &http::Uri,
         token: &CachedToken,
         content_type: Option<&HeaderValue>,
-    ) -> Result<HttpResponse, Error> {
-        let uri: http::Uri = uri.parse().map_err(|_| Error::InvalidPath {
-            reason: "the path and query do not form a valid URI",
-        })?;
+    ) -> HttpRequest {
         let mut http_request = Request::new(request.body.clone().unwrap_or_default());
         *http_request.method_mut() = request.method.clone();
-        *http_request.uri_mut() = uri;
+        *http_request.uri_mut() = uri.clone();
         let headers = http_request.headers_mut();
         headers.insert(AUTHORIZATION, token.header.clone());
         headers.insert(ACCEPT, APPLICATION_JSON);
@@ -284,7 +299,7 @@ impl<S: ManagementService> ManagementClient<S> {
         if request.retry_non_idempotent {
             http_request.extensions_mut().insert(RetryNonIdempotent);
         }
-        Ok(self.inner.http.send(http_request).await?)
+        http_request
     }
 }
 

@@ -20,10 +20,10 @@
 //! [`ManagementClient::export_users`] does all three steps.
 
 use std::fmt;
-use std::io::{BufRead, BufReader, Read};
 use std::time::Duration;
 
 use auth0_core::secrets::Secrets;
+use auth0_core::streaming::{BodyReader, StreamBody, StreamedBody};
 use auth0_core::transport::BodyLimitOverride;
 use bytes::Bytes;
 use http::header::ACCEPT;
@@ -33,6 +33,7 @@ use serde_json::{Map, Value};
 
 use crate::client::{ManagementClient, ManagementService};
 use crate::error::Error;
+use crate::export_decoder::{ExportDecoder, Step};
 use crate::generated::models::{
     CreateExportUsersRequestContent, GetJobErrorResponseContent, GetJobResponseContent,
     JobFileFormatEnum, JobsGetErrorsResponse,
@@ -408,9 +409,17 @@ impl<S: ManagementService> ManagementClient<S> {
 
     /// Downloads the file of a completed users export job (its `location`)
     /// through this client's HTTP stack, **without** the Management token
-    /// (the URL is pre-signed for another host), reading at most
-    /// `max_bytes` (replacing the client's response cap for this request).
-    /// The URL is recorded as a secret, so no error text shows it.
+    /// (the URL is pre-signed for another host), and hands it over as a
+    /// [`UsersExport`] whose users are decoded as the file arrives: the
+    /// file is never held whole, compressed or not.
+    ///
+    /// The request goes through the whole stack until the answer's headers
+    /// are in (an error status is retried and mapped as usual); the body is
+    /// then read as [`UsersExport::into_stream`] is polled, with no retry,
+    /// each chunk within the client's attempt timeout, and at most
+    /// `max_bytes` in all (replacing the client's response cap for this
+    /// request; see [`auth0_core::streaming`]). The URL is recorded as a
+    /// secret, so no error text shows it.
     pub async fn download_users_export(
         &self,
         job: &GetJobResponseContent,
@@ -444,10 +453,10 @@ impl<S: ManagementService> ManagementClient<S> {
         request
             .headers_mut()
             .insert(ACCEPT, HeaderValue::from_static("*/*"));
-        request.extensions_mut().insert(secrets);
-        request
-            .extensions_mut()
-            .insert(BodyLimitOverride(max_bytes));
+        let extensions = request.extensions_mut();
+        extensions.insert(secrets);
+        extensions.insert(BodyLimitOverride(max_bytes));
+        extensions.insert(StreamBody);
         // Straight to the HTTP client: `ManagementClient::execute` would
         // add the bearer token.
         let response = self
@@ -461,10 +470,16 @@ impl<S: ManagementService> ManagementClient<S> {
                 &response,
             )));
         }
-        Ok(UsersExport {
-            body: response.into_body(),
-            format,
-        })
+        let streamed = response
+            .extensions()
+            .get::<StreamedBody>()
+            .and_then(StreamedBody::take);
+        let source = match streamed {
+            Some(reader) => Source::Stream(reader),
+            // A custom transport that buffers every body.
+            None => Source::Buffered(response.into_body()),
+        };
+        Ok(UsersExport::new(source, format))
     }
 }
 
@@ -489,39 +504,151 @@ pub enum ExportFormat {
     Csv,
 }
 
-/// A downloaded users export: the (compressed) file, read user by user.
+enum Source {
+    Stream(BodyReader),
+    Buffered(Bytes),
+}
+
+/// A users export being downloaded: its users, decoded as the file
+/// arrives (see [`ManagementClient::download_users_export`]), one by one
+/// with [`UsersExport::next_user`] or as a stream
+/// ([`UsersExport::into_stream`]). The first problem ends the walk after
+/// it is reported ([`JobError::Download`] when the download breaks off,
+/// [`JobError::Decompress`], [`JobError::MalformedLine`]).
 ///
-/// Users are decoded lazily, as [`UsersExport::users`] or
-/// [`UsersExport::into_stream`] is read: the decompressed file is never held
-/// whole. The first problem ends the iteration after yielding it.
+/// Memory stays bounded whatever the size of the export: one chunk of the
+/// download, one step of decompression and the user being decoded.
 pub struct UsersExport {
-    body: Bytes,
+    source: Source,
+    decoder: ExportDecoder,
     format: ExportFormat,
+    done: bool,
 }
 
 impl fmt::Debug for UsersExport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("UsersExport")
             .field("format", &self.format)
-            .field("compressed_len", &self.body.len())
+            .field("content_length", &self.content_length())
+            .field("done", &self.done)
             .finish()
     }
 }
 
 impl UsersExport {
+    fn new(source: Source, format: ExportFormat) -> Self {
+        Self {
+            source,
+            decoder: ExportDecoder::new(format),
+            format,
+            done: false,
+        }
+    }
+
+    /// The file's format.
+    pub fn format(&self) -> ExportFormat {
+        self.format
+    }
+
+    /// The size of the file (compressed) when storage declared it.
+    pub fn content_length(&self) -> Option<u64> {
+        match &self.source {
+            Source::Stream(reader) => reader.content_length(),
+            Source::Buffered(body) => Some(body.len() as u64),
+        }
+    }
+
+    /// The next user, downloading and decompressing as far as needed;
+    /// `None` after the last user or after an error.
+    ///
+    /// ```no_run
+    /// # async fn f(auth0: auth0_management::ManagementClient, job: auth0_management::models::GetJobResponseContent) -> Result<(), auth0_management::jobs::JobError> {
+    /// let mut export = auth0.download_users_export(&job, 1 << 30).await?;
+    /// while let Some(user) = export.next_user().await {
+    ///     println!("{:?}", user?.user_id());
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub async fn next_user(&mut self) -> Option<Result<ExportedUser, JobError>> {
+        while !self.done {
+            let failed = match self.decoder.next_user() {
+                Ok(Step::User(user)) => return Some(Ok(user)),
+                Ok(Step::End) => {
+                    self.done = true;
+                    return None;
+                }
+                Err(e) => e,
+                Ok(Step::NeedInput) => match &mut self.source {
+                    Source::Stream(reader) => match reader.chunk().await {
+                        Ok(Some(chunk)) => {
+                            self.decoder.feed(chunk);
+                            continue;
+                        }
+                        Ok(None) => {
+                            self.decoder.end_of_input();
+                            continue;
+                        }
+                        Err(e) => JobError::Download(e),
+                    },
+                    Source::Buffered(body) => {
+                        self.decoder.feed(std::mem::take(body));
+                        self.decoder.end_of_input();
+                        continue;
+                    }
+                },
+            };
+            self.done = true;
+            return Some(Err(failed));
+        }
+        None
+    }
+
+    /// The users as a [`Stream`](futures_util::Stream), downloaded and
+    /// decompressed as it is polled.
+    pub fn into_stream(
+        self,
+    ) -> impl futures_util::Stream<Item = Result<ExportedUser, JobError>> + Send {
+        futures_util::stream::unfold(self, |mut export| async move {
+            let user = export.next_user().await?;
+            Some((user, export))
+        })
+    }
+}
+
+/// An export file already in memory (downloaded another way), read user
+/// by user with the same decoder as a download.
+///
+/// Users are decoded lazily, as [`ExportFile::users`] or
+/// [`ExportFile::into_stream`] is read: the decompressed file is never held
+/// whole. The first problem ends the iteration after yielding it.
+///
+/// ```
+/// use auth0_management::jobs::{ExportFile, ExportFormat};
+///
+/// let file = "user_id,email\nauth0|1,ann@example.com\n";
+/// let export = ExportFile::new(file.into(), ExportFormat::Csv);
+/// let users: Vec<_> = export.users().collect::<Result<_, _>>()?;
+/// assert_eq!(users[0].get("email"), Some(&serde_json::json!("ann@example.com")));
+/// # Ok::<(), auth0_management::jobs::JobError>(())
+/// ```
+pub struct ExportFile {
+    body: Bytes,
+    format: ExportFormat,
+}
+
+impl fmt::Debug for ExportFile {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ExportFile")
+            .field("format", &self.format)
+            .field("compressed_len", &self.body.len())
+            .finish()
+    }
+}
+
+impl ExportFile {
     /// Wraps an export file as Auth0 produces it (gzip; a file that is not
-    /// gzip is read as it is), for a file downloaded another way.
-    ///
-    /// ```
-    /// use auth0_management::jobs::{ExportFormat, UsersExport};
-    ///
-    /// let file = "user_id,email\nauth0|1,ann@example.com\n";
-    /// let export = UsersExport::from_file(file.into(), ExportFormat::Csv);
-    /// let users: Vec<_> = export.users().collect::<Result<_, _>>()?;
-    /// assert_eq!(users[0].get("email"), Some(&serde_json::json!("ann@example.com")));
-    /// # Ok::<(), auth0_management::jobs::JobError>(())
-    /// ```
-    pub fn from_file(body: Bytes, format: ExportFormat) -> Self {
+    /// gzip is read as it is).
+    pub fn new(body: Bytes, format: ExportFormat) -> Self {
         Self { body, format }
     }
 
@@ -530,52 +657,34 @@ impl UsersExport {
         self.format
     }
 
-    /// The size of the file as downloaded (compressed).
+    /// The size of the file as given (compressed).
     pub fn compressed_len(&self) -> usize {
         self.body.len()
     }
 
     /// The users, one by one.
     pub fn users(self) -> ExportedUsers {
-        let plain: Box<dyn Read + Send> = if self.body.starts_with(&[0x1f, 0x8b]) {
-            // Multi-member: concatenated gzip files are one stream.
-            Box::new(flate2::read::MultiGzDecoder::new(std::io::Cursor::new(
-                self.body,
-            )))
-        } else {
-            Box::new(std::io::Cursor::new(self.body))
-        };
-        let reader = BufReader::new(plain);
-        let rows = match self.format {
-            ExportFormat::Json => Rows::Json {
-                reader,
-                line: 0,
-                buffer: Vec::new(),
-            },
-            ExportFormat::Csv => Rows::Csv {
-                reader: Box::new(
-                    csv::ReaderBuilder::new()
-                        .has_headers(true)
-                        .flexible(false)
-                        .from_reader(reader),
-                ),
-                headers: None,
-                record: csv::ByteRecord::new(),
-            },
-        };
-        ExportedUsers { rows, done: false }
+        let mut decoder = ExportDecoder::new(self.format);
+        decoder.feed(self.body);
+        decoder.end_of_input();
+        ExportedUsers {
+            decoder,
+            done: false,
+        }
     }
 
     /// The users as a [`Stream`](futures_util::Stream) (decompressed as it
     /// is polled); it ends after the last user or the first error.
-    pub fn into_stream(self) -> impl futures_util::Stream<Item = Result<ExportedUser, JobError>> {
+    pub fn into_stream(
+        self,
+    ) -> impl futures_util::Stream<Item = Result<ExportedUser, JobError>> + Send {
         futures_util::stream::iter(self.users())
     }
 }
 
-/// The users of a [`UsersExport`], decoded one by one.
+/// The users of an [`ExportFile`], decoded one by one.
 pub struct ExportedUsers {
-    rows: Rows,
+    decoder: ExportDecoder,
     done: bool,
 }
 
@@ -587,21 +696,6 @@ impl fmt::Debug for ExportedUsers {
     }
 }
 
-type Plain = BufReader<Box<dyn Read + Send>>;
-
-enum Rows {
-    Json {
-        reader: Plain,
-        line: u64,
-        buffer: Vec<u8>,
-    },
-    Csv {
-        reader: Box<csv::Reader<Plain>>,
-        headers: Option<Vec<String>>,
-        record: csv::ByteRecord,
-    },
-}
-
 impl Iterator for ExportedUsers {
     type Item = Result<ExportedUser, JobError>;
 
@@ -609,131 +703,18 @@ impl Iterator for ExportedUsers {
         if self.done {
             return None;
         }
-        let next = match &mut self.rows {
-            Rows::Json {
-                reader,
-                line,
-                buffer,
-            } => next_json(reader, line, buffer),
-            Rows::Csv {
-                reader,
-                headers,
-                record,
-            } => next_csv(reader, headers, record),
-        };
-        if !matches!(next, Some(Ok(_))) {
-            self.done = true;
-        }
-        next
-    }
-}
-
-fn next_json(
-    reader: &mut Plain,
-    line: &mut u64,
-    buffer: &mut Vec<u8>,
-) -> Option<Result<ExportedUser, JobError>> {
-    loop {
-        buffer.clear();
-        match reader.read_until(b'\n', buffer) {
-            Ok(0) => return None,
-            Ok(_) => {}
-            Err(e) => return Some(Err(JobError::Decompress(e))),
-        }
-        *line += 1;
-        let text = buffer.trim_ascii();
-        if text.is_empty() {
-            continue;
-        }
-        // serde_json's messages may quote the input: keep only the kind
-        // and the column.
-        return Some(match serde_json::from_slice::<Value>(text) {
-            Ok(Value::Object(fields)) => Ok(ExportedUser { fields }),
-            Ok(_) => Err(JobError::MalformedLine {
-                line: *line,
-                reason: "not a JSON object".to_owned(),
-            }),
-            Err(e) => Err(JobError::MalformedLine {
-                line: *line,
-                reason: format!(
-                    "invalid JSON ({:?} error at column {})",
-                    e.classify(),
-                    e.column()
-                ),
-            }),
-        });
-    }
-}
-
-fn next_csv(
-    reader: &mut csv::Reader<Plain>,
-    headers: &mut Option<Vec<String>>,
-    record: &mut csv::ByteRecord,
-) -> Option<Result<ExportedUser, JobError>> {
-    if headers.is_none() {
-        match reader.byte_headers() {
-            Ok(row) => {
-                let names: Result<Vec<String>, _> =
-                    row.iter().map(|h| String::from_utf8(h.to_vec())).collect();
-                match names {
-                    Ok(names) => *headers = Some(names),
-                    Err(_) => {
-                        return Some(Err(JobError::MalformedLine {
-                            line: 1,
-                            reason: "the header row is not UTF-8".to_owned(),
-                        }));
-                    }
-                }
+        match self.decoder.next_user() {
+            Ok(Step::User(user)) => Some(Ok(user)),
+            // The whole file was fed: nothing more will come.
+            Ok(Step::End | Step::NeedInput) => {
+                self.done = true;
+                None
             }
-            Err(e) => return Some(Err(csv_error(e, 1))),
-        }
-    }
-    let names = headers.as_ref()?;
-    match reader.read_byte_record(record) {
-        Ok(false) => None,
-        Ok(true) => {
-            let line = record.position().map_or(0, csv::Position::line);
-            let mut fields = Map::new();
-            for (name, cell) in names.iter().zip(record.iter()) {
-                let Ok(cell) = std::str::from_utf8(cell) else {
-                    return Some(Err(JobError::MalformedLine {
-                        line,
-                        reason: format!("column `{name}` is not UTF-8"),
-                    }));
-                };
-                // An empty cell is a field the user does not have.
-                if !cell.is_empty() {
-                    fields.insert(name.clone(), Value::String(cell.to_owned()));
-                }
+            Err(e) => {
+                self.done = true;
+                Some(Err(e))
             }
-            Some(Ok(ExportedUser { fields }))
         }
-        Err(e) => {
-            let line = e.position().map_or(0, csv::Position::line);
-            Some(Err(csv_error(e, line)))
-        }
-    }
-}
-
-/// A CSV error by kind: the csv crate's messages may quote a field.
-fn csv_error(e: csv::Error, line: u64) -> JobError {
-    let line = e.position().map_or(line, csv::Position::line);
-    match e.into_kind() {
-        csv::ErrorKind::Io(io) => JobError::Decompress(io),
-        csv::ErrorKind::UnequalLengths {
-            expected_len, len, ..
-        } => JobError::MalformedLine {
-            line,
-            reason: format!("{len} fields where the header has {expected_len}"),
-        },
-        csv::ErrorKind::Utf8 { .. } => JobError::MalformedLine {
-            line,
-            reason: "not UTF-8".to_owned(),
-        },
-        _ => JobError::MalformedLine {
-            line,
-            reason: "not a CSV record".to_owned(),
-        },
     }
 }
 
@@ -744,6 +725,12 @@ fn csv_error(e: csv::Error, line: u64) -> JobError {
 #[derive(Clone, PartialEq)]
 pub struct ExportedUser {
     fields: Map<String, Value>,
+}
+
+impl ExportedUser {
+    pub(crate) fn new(fields: Map<String, Value>) -> Self {
+        Self { fields }
+    }
 }
 
 impl fmt::Debug for ExportedUser {
@@ -800,7 +787,7 @@ mod tests {
         let file = gzip(
             "{\"user_id\":\"auth0|1\"}\n\n{\"user_id\":\"auth0|2\",\"email\":\"b@x\"}\n[\"secret-ish\"]\n{\"never\":1}\n",
         );
-        let mut users = UsersExport::from_file(file, ExportFormat::Json).users();
+        let mut users = ExportFile::new(file, ExportFormat::Json).users();
         assert_eq!(users.next().unwrap().unwrap().user_id(), Some("auth0|1"));
         assert_eq!(users.next().unwrap().unwrap().user_id(), Some("auth0|2"));
         let err = users.next().unwrap().unwrap_err();
@@ -815,7 +802,7 @@ mod tests {
     #[test]
     fn invalid_json_keeps_no_content() {
         let file = gzip("{\"email\": \"hunter2@x\", oops}\n");
-        let err = UsersExport::from_file(file, ExportFormat::Json)
+        let err = ExportFile::new(file, ExportFormat::Json)
             .users()
             .next()
             .unwrap()
@@ -829,9 +816,7 @@ mod tests {
         let file = gzip(
             "user_id,Name,email\n\"auth0|1\",\"Doe, \"\"J\"\"\nline two\",a@x\nauth0|2,,b@x\nauth0|3,only-two\n",
         );
-        let users: Vec<_> = UsersExport::from_file(file, ExportFormat::Csv)
-            .users()
-            .collect();
+        let users: Vec<_> = ExportFile::new(file, ExportFormat::Csv).users().collect();
         assert_eq!(users.len(), 3);
         let first = users[0].as_ref().unwrap();
         assert_eq!(
@@ -851,7 +836,7 @@ mod tests {
     fn not_gzip_is_an_error_or_plain() {
         let mut truncated = gzip("{\"user_id\":\"auth0|1\"}\n").to_vec();
         truncated.truncate(truncated.len() - 6);
-        let first = UsersExport::from_file(truncated.into(), ExportFormat::Json)
+        let first = ExportFile::new(truncated.into(), ExportFormat::Json)
             .users()
             .find_map(Result::err);
         assert!(matches!(first, Some(JobError::Decompress(_))), "{first:?}");

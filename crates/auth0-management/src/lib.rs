@@ -103,6 +103,7 @@ pub mod blocking;
 pub mod client;
 pub mod custom_domain;
 pub mod error;
+mod export_decoder;
 pub mod generated;
 pub mod jobs;
 pub mod logs;

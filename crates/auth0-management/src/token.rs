@@ -375,6 +375,13 @@ impl TokenProvider {
     }
 
     /// A token to send now.
+    /// The cached token while it is fresh (before its early-refresh time):
+    /// the path of nearly every call, with nothing to await.
+    pub(crate) fn fresh(&self) -> Option<Arc<CachedToken>> {
+        self.current()
+            .filter(|token| self.clock.now() < token.refresh_at)
+    }
+
     pub(crate) async fn get<S: ManagementService>(
         &self,
         http: &Auth0Client<S>,
@@ -393,7 +400,7 @@ impl TokenProvider {
                         return Ok(newer);
                     }
                     if self.refusal().is_none() {
-                        if let Ok(fresh) = self.fetch_and_store(http).await {
+                        if let Ok(fresh) = self.fetch_boxed(http).await {
                             return Ok(fresh);
                         }
                     }
@@ -422,7 +429,20 @@ impl TokenProvider {
         if let Some(err) = self.refusal() {
             return Err(Error::Token(err));
         }
-        self.fetch_and_store(http).await
+        self.fetch_boxed(http).await
+    }
+
+    /// [`Self::fetch_and_store`] on the heap: a token request is a whole
+    /// HTTP call, and inlined into `get` its state would be part of every
+    /// Management call's future (copied and allocated with it), though it
+    /// runs once an hour.
+    fn fetch_boxed<'a, S: ManagementService>(
+        &'a self,
+        http: &'a Auth0Client<S>,
+    ) -> std::pin::Pin<
+        Box<dyn std::future::Future<Output = Result<Arc<CachedToken>, Error>> + Send + 'a>,
+    > {
+        Box::pin(self.fetch_and_store(http))
     }
 
     /// The remembered refusal of the credentials, while its backoff runs.

@@ -131,7 +131,6 @@ fn jobs_exports_and_the_log_checkpoint_pager() {
         .deadline(Duration::from_secs(30));
     let export = auth0.export_users(&request, &wait).unwrap();
     let emails: BTreeSet<String> = export
-        .users()
         .map(|u| {
             u.unwrap()
                 .get("email")

@@ -346,8 +346,9 @@ async fn csv_export_uses_the_column_titles() {
         .export_users(&request, &quick())
         .await
         .unwrap()
-        .users()
-        .collect::<Result<_, _>>()
+        .into_stream()
+        .try_collect()
+        .await
         .unwrap();
     assert_eq!(users.len(), 2);
     let quoted = users
@@ -383,8 +384,9 @@ async fn export_downloads_are_signed_capped_and_never_carry_the_token() {
 
     // The storage refuses a request that carries the Management token as
     // well as the signature: this download passing proves it sends none.
-    let export = auth0.download_users_export(&done, 1 << 20).await.unwrap();
-    assert_eq!(export.users().count(), 1);
+    let mut export = auth0.download_users_export(&done, 1 << 20).await.unwrap();
+    assert!(export.next_user().await.unwrap().is_ok());
+    assert!(export.next_user().await.is_none());
 
     // Past the download limit.
     let err = auth0.download_users_export(&done, 16).await.unwrap_err();
@@ -413,5 +415,89 @@ async fn export_downloads_are_signed_capped_and_never_carry_the_token() {
     assert!(
         !shown.contains("00112233445566778899aabbccddeeff"),
         "{shown}"
+    );
+}
+
+/// The gzip of `text`, as storage serves an export file.
+fn gzip(text: &str) -> Vec<u8> {
+    use std::io::Write as _;
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    encoder.write_all(text.as_bytes()).unwrap();
+    encoder.finish().unwrap()
+}
+
+#[tokio::test]
+async fn a_large_export_is_decoded_as_it_downloads() {
+    const USERS: usize = 50_000;
+    let tenant = tenant().await;
+    let auth0 = tenant.management_client().unwrap();
+    let job = auth0
+        .jobs()
+        .users_exports()
+        .create(&CreateExportUsersRequestContent::new().format("json"))
+        .await
+        .unwrap();
+    let done = auth0.wait_for_job(&job.id, &quick()).await.unwrap();
+    // Storage answers the job's pre-signed URL with a 50,000-user file.
+    let mut text = String::new();
+    for i in 0..USERS {
+        text.push_str(&format!(
+            "{{\"user_id\":\"auth0|{i:06}\",\"email\":\"user{i}@example.com\",\"app_metadata\":{{\"plan\":\"free\"}}}}\n"
+        ));
+    }
+    let file = gzip(&text);
+    let file_len = file.len();
+    tenant.inject(
+        Fault::reply_raw(200, file)
+            .with_header("content-type", "application/gzip")
+            .on_path("/exports/"),
+    );
+    // The limit is the file's exact size: the whole file is read, no more.
+    let mut export = auth0.download_users_export(&done, file_len).await.unwrap();
+    assert_eq!(export.content_length(), Some(file_len as u64));
+    let mut seen = 0;
+    while let Some(user) = export.next_user().await {
+        let user = user.unwrap();
+        assert_eq!(user.user_id(), Some(format!("auth0|{seen:06}").as_str()));
+        assert_eq!(user.get("app_metadata").unwrap()["plan"], "free");
+        seen += 1;
+    }
+    assert_eq!(seen, USERS);
+    assert!(export.next_user().await.is_none());
+}
+
+#[tokio::test]
+async fn a_cut_or_corrupt_export_fails_typed_after_the_users_before_it() {
+    let tenant = tenant().await;
+    let auth0 = tenant.management_client().unwrap();
+    let job = auth0
+        .jobs()
+        .users_exports()
+        .create(&CreateExportUsersRequestContent::new().format("csv"))
+        .await
+        .unwrap();
+    let done = auth0.wait_for_job(&job.id, &quick()).await.unwrap();
+    let mut text = String::from("user_id,email\n");
+    for i in 0..2_000 {
+        text.push_str(&format!("auth0|{i},user{i}@example.com\n"));
+    }
+    // The file cut short: the users before the cut, then a typed error.
+    let mut file = gzip(&text);
+    file.truncate(file.len() - 100);
+    tenant.inject(Fault::reply_raw(200, file).on_path("/exports/"));
+    let mut export = auth0.download_users_export(&done, 1 << 20).await.unwrap();
+    let mut users = 0;
+    let error = loop {
+        match export.next_user().await {
+            Some(Ok(_)) => users += 1,
+            Some(Err(e)) => break e,
+            None => panic!("a cut file must not end cleanly"),
+        }
+    };
+    assert!(users > 1_000, "{users}");
+    assert!(matches!(error, JobError::Decompress(_)), "{error:?}");
+    assert!(
+        export.next_user().await.is_none(),
+        "the first error ends it"
     );
 }

@@ -83,9 +83,14 @@ async fn run() -> Result<(), BoxError> {
         }
         Err(other) => return Err(other.into()),
     };
-    println!("export file: {} bytes compressed", export.compressed_len());
+    let mut export = export;
+    if let Some(len) = export.content_length() {
+        println!("export file: {len} bytes compressed");
+    }
+    // Downloaded, decompressed and decoded as it is read: a large export
+    // is never held in memory.
     let mut count = 0;
-    for user in export.users() {
+    while let Some(user) = export.next_user().await {
         let user = user?;
         count += 1;
         if count <= 3 {

@@ -1,0 +1,340 @@
+//! The one decoder of users export files: fed the file in chunks as they
+//! arrive (a download) or at once (a file in memory), it decompresses gzip
+//! (multi-member; a file that is not gzip is read as it is) and cuts
+//! NDJSON lines or CSV records (RFC 4180, by `csv-core`) incrementally,
+//! handing out one user at a time.
+//!
+//! Memory stays bounded whatever the file's size: the unread compressed
+//! chunk, one decompression step (flate2 writes at most its 32 KiB buffer
+//! per step), and the row being cut, which may not pass
+//! [`MAX_ROW_BYTES`].
+
+use std::io::Write as _;
+
+use bytes::{Buf as _, Bytes};
+use serde_json::{Map, Value};
+
+use crate::jobs::{ExportFormat, ExportedUser, JobError};
+
+/// The longest line or record accepted (16 MiB): a user is a few KiB; a
+/// longer row means a file that is not an export.
+pub(crate) const MAX_ROW_BYTES: usize = 16 * 1024 * 1024;
+
+/// What [`ExportDecoder::next_user`] found.
+#[derive(Debug)]
+pub(crate) enum Step {
+    /// The next user.
+    User(ExportedUser),
+    /// Every fed byte is used: feed the next chunk (or say there is none).
+    NeedInput,
+    /// The file is finished.
+    End,
+}
+
+enum Codec {
+    /// Fewer than two bytes seen: gzip or not is still open.
+    Unknown(Vec<u8>),
+    Plain,
+    Gzip(Box<flate2::write::MultiGzDecoder<Vec<u8>>>),
+}
+
+struct Csv {
+    reader: csv_core::Reader,
+    /// The header row (column titles), once read.
+    names: Option<Vec<String>>,
+    out: Vec<u8>,
+    out_len: usize,
+    ends: Vec<usize>,
+    ends_len: usize,
+    /// The line the record being cut starts on.
+    record_line: u64,
+}
+
+/// See the [module docs](self).
+pub(crate) struct ExportDecoder {
+    format: ExportFormat,
+    codec: Codec,
+    /// The compressed chunk being consumed.
+    input: Bytes,
+    /// No chunk will follow `input`.
+    input_done: bool,
+    /// The decompressor has been finished (after `input_done`).
+    flushed: bool,
+    /// Decompressed bytes not yet cut into rows, from `start`.
+    plain: Vec<u8>,
+    start: usize,
+    /// NDJSON lines read.
+    line: u64,
+    csv: Csv,
+}
+
+impl ExportDecoder {
+    pub(crate) fn new(format: ExportFormat) -> Self {
+        Self {
+            format,
+            codec: Codec::Unknown(Vec::with_capacity(2)),
+            input: Bytes::new(),
+            input_done: false,
+            flushed: false,
+            plain: Vec::new(),
+            start: 0,
+            line: 0,
+            csv: Csv {
+                reader: csv_core::Reader::new(),
+                names: None,
+                out: vec![0; 1024],
+                out_len: 0,
+                ends: vec![0; 32],
+                ends_len: 0,
+                record_line: 1,
+            },
+        }
+    }
+
+    /// The next chunk of the file; only after [`Step::NeedInput`].
+    pub(crate) fn feed(&mut self, chunk: Bytes) {
+        debug_assert!(self.input.is_empty());
+        self.input = chunk;
+    }
+
+    /// No more chunks: the file ended.
+    pub(crate) fn end_of_input(&mut self) {
+        self.input_done = true;
+    }
+
+    /// The next user, or what the decoder needs first.
+    pub(crate) fn next_user(&mut self) -> Result<Step, JobError> {
+        loop {
+            let at_end = self.flushed;
+            let row = match self.format {
+                ExportFormat::Json => self.next_json(at_end)?,
+                ExportFormat::Csv => self.next_csv(at_end)?,
+            };
+            if let Some(user) = row {
+                return Ok(Step::User(user));
+            }
+            if at_end {
+                return Ok(Step::End);
+            }
+            if !self.decompress()? {
+                return Ok(Step::NeedInput);
+            }
+        }
+    }
+
+    /// Moves decompressed bytes into `plain`; false when nothing can be
+    /// done until the next chunk is fed.
+    fn decompress(&mut self) -> Result<bool, JobError> {
+        // Drop what was cut already before adding more.
+        if self.start > 0 && (self.start == self.plain.len() || self.start >= 64 * 1024) {
+            self.plain.drain(..self.start);
+            self.start = 0;
+        }
+        if self.input.is_empty() {
+            if !self.input_done {
+                return Ok(false);
+            }
+            match &mut self.codec {
+                Codec::Unknown(head) => {
+                    // A file of fewer than two bytes: not gzip.
+                    self.plain.extend_from_slice(head);
+                    self.codec = Codec::Plain;
+                }
+                Codec::Plain => {}
+                Codec::Gzip(gz) => {
+                    // A truncated file fails here.
+                    gz.try_finish().map_err(JobError::Decompress)?;
+                    self.plain.append(gz.get_mut());
+                }
+            }
+            self.flushed = true;
+            return Ok(true);
+        }
+        match &mut self.codec {
+            Codec::Unknown(head) => {
+                let take = (2 - head.len()).min(self.input.len());
+                head.extend_from_slice(&self.input[..take]);
+                self.input.advance(take);
+                if head.len() == 2 {
+                    let head = std::mem::take(head);
+                    if head == [0x1f, 0x8b] {
+                        let mut gz = flate2::write::MultiGzDecoder::new(Vec::new());
+                        gz.write_all(&head).map_err(JobError::Decompress)?;
+                        self.codec = Codec::Gzip(Box::new(gz));
+                    } else {
+                        self.plain.extend_from_slice(&head);
+                        self.codec = Codec::Plain;
+                    }
+                }
+            }
+            Codec::Plain => {
+                self.plain.extend_from_slice(&self.input);
+                self.input.clear();
+            }
+            Codec::Gzip(gz) => {
+                // One step: at most one buffer of output, so a small chunk
+                // that inflates a lot is taken a piece at a time.
+                let used = gz.write(&self.input).map_err(JobError::Decompress)?;
+                gz.flush().map_err(JobError::Decompress)?;
+                self.input.advance(used);
+                self.plain.append(gz.get_mut());
+                if used == 0 && !self.input.is_empty() {
+                    return Err(JobError::Decompress(std::io::Error::new(
+                        std::io::ErrorKind::InvalidData,
+                        "data after the end of the gzip stream",
+                    )));
+                }
+            }
+        }
+        Ok(true)
+    }
+
+    fn too_long(line: u64) -> JobError {
+        JobError::MalformedLine {
+            line,
+            reason: format!("a row longer than {MAX_ROW_BYTES} bytes"),
+        }
+    }
+
+    /// One NDJSON user; at the end of the file, the last line may lack its
+    /// newline.
+    fn next_json(&mut self, at_end: bool) -> Result<Option<ExportedUser>, JobError> {
+        loop {
+            let rest = &self.plain[self.start..];
+            let (text, used) = match memchr_newline(rest) {
+                Some(i) => (&rest[..i], i + 1),
+                None if at_end && !rest.is_empty() => (rest, rest.len()),
+                None => {
+                    if rest.len() > MAX_ROW_BYTES {
+                        return Err(Self::too_long(self.line + 1));
+                    }
+                    return Ok(None);
+                }
+            };
+            self.line += 1;
+            let line = self.line;
+            if text.len() > MAX_ROW_BYTES {
+                return Err(Self::too_long(line));
+            }
+            let text = text.trim_ascii();
+            if text.is_empty() {
+                self.start += used;
+                continue;
+            }
+            // serde_json's messages may quote the input: keep only the kind
+            // and the column.
+            let user = match serde_json::from_slice::<Value>(text) {
+                Ok(Value::Object(fields)) => Ok(ExportedUser::new(fields)),
+                Ok(_) => Err(JobError::MalformedLine {
+                    line,
+                    reason: "not a JSON object".to_owned(),
+                }),
+                Err(e) => Err(JobError::MalformedLine {
+                    line,
+                    reason: format!(
+                        "invalid JSON ({:?} error at column {})",
+                        e.classify(),
+                        e.column()
+                    ),
+                }),
+            };
+            self.start += used;
+            return user.map(Some);
+        }
+    }
+
+    /// One CSV user (the header row is read first, once).
+    fn next_csv(&mut self, at_end: bool) -> Result<Option<ExportedUser>, JobError> {
+        use csv_core::ReadRecordResult as R;
+        let csv = &mut self.csv;
+        loop {
+            let input = &self.plain[self.start..];
+            // An empty input tells csv-core the data ended: only say so at
+            // the end of the file.
+            if input.is_empty() && !at_end {
+                return Ok(None);
+            }
+            if csv.out_len == 0 && csv.ends_len == 0 {
+                csv.record_line = csv.reader.line();
+            }
+            let (result, nin, nout, nend) = csv.reader.read_record(
+                input,
+                &mut csv.out[csv.out_len..],
+                &mut csv.ends[csv.ends_len..],
+            );
+            self.start += nin;
+            csv.out_len += nout;
+            csv.ends_len += nend;
+            match result {
+                R::InputEmpty => {
+                    if !at_end {
+                        return Ok(None);
+                    }
+                }
+                R::OutputFull => {
+                    if csv.out.len() >= MAX_ROW_BYTES {
+                        return Err(Self::too_long(csv.record_line));
+                    }
+                    let grown = csv.out.len() * 2;
+                    csv.out.resize(grown, 0);
+                }
+                R::OutputEndsFull => {
+                    let grown = csv.ends.len() * 2;
+                    csv.ends.resize(grown, 0);
+                }
+                R::Record => {
+                    let (out_len, ends_len) = (csv.out_len, csv.ends_len);
+                    csv.out_len = 0;
+                    csv.ends_len = 0;
+                    let line = csv.record_line;
+                    let mut cells = Vec::with_capacity(ends_len);
+                    let mut from = 0;
+                    for &end in &csv.ends[..ends_len] {
+                        cells.push(&csv.out[from..end.min(out_len)]);
+                        from = end;
+                    }
+                    let Some(names) = &csv.names else {
+                        let names: Result<Vec<String>, _> = cells
+                            .iter()
+                            .map(|c| String::from_utf8(c.to_vec()))
+                            .collect();
+                        csv.names = Some(names.map_err(|_| JobError::MalformedLine {
+                            line: 1,
+                            reason: "the header row is not UTF-8".to_owned(),
+                        })?);
+                        continue;
+                    };
+                    if cells.len() != names.len() {
+                        return Err(JobError::MalformedLine {
+                            line,
+                            reason: format!(
+                                "{} fields where the header has {}",
+                                cells.len(),
+                                names.len()
+                            ),
+                        });
+                    }
+                    let mut fields = Map::new();
+                    for (name, cell) in names.iter().zip(cells) {
+                        let Ok(cell) = std::str::from_utf8(cell) else {
+                            return Err(JobError::MalformedLine {
+                                line,
+                                reason: format!("column `{name}` is not UTF-8"),
+                            });
+                        };
+                        // An empty cell is a field the user does not have.
+                        if !cell.is_empty() {
+                            fields.insert(name.clone(), Value::String(cell.to_owned()));
+                        }
+                    }
+                    return Ok(Some(ExportedUser::new(fields)));
+                }
+                R::End => return Ok(None),
+            }
+        }
+    }
+}
+
+fn memchr_newline(bytes: &[u8]) -> Option<usize> {
+    bytes.iter().position(|b| *b == b'\n')
+}
