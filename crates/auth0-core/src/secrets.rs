@@ -42,69 +42,12 @@ pub const WITHHELD: &str = "[withheld: the body may contain credentials]";
 /// `1` or `ab` in a message would hide the message, not a credential.
 pub const MIN_SECRET_LEN: usize = 4;
 
-/// Names (of JSON or form fields, compared ASCII case-insensitively) whose
-/// values are credentials: client authentication (RFC 6749 §2.3.1,
-/// RFC 7523 §2.2), grants and their artefacts (RFC 6749 §4, RFC 7636 §4.5,
-/// RFC 8628 §3.2, RFC 8693 §2.1), MFA (OTP, OOB and recovery codes,
-/// enrolment secrets), keys and certificates of connections and signing
-/// keys, and HTTP credentials.
-pub const SECRET_KEYS: &[&str] = &[
-    "client_secret",
-    "client_assertion",
-    "password",
-    "new_password",
-    "old_password",
-    "access_token",
-    "refresh_token",
-    "id_token",
-    "token",
-    "subject_token",
-    "actor_token",
-    "code",
-    "code_verifier",
-    "otp",
-    "oob_code",
-    "binding_code",
-    "mfa_token",
-    "device_code",
-    "user_code",
-    "auth_req_id",
-    "ticket",
-    "secret",
-    "signing_key",
-    "signing_keys",
-    "signingkey",
-    "private_key",
-    "privatekey",
-    "key",
-    "cert",
-    "certificate",
-    "pkcs7",
-    "recovery_code",
-    "recovery_codes",
-    "barcode_uri",
-    "authorization",
-    "cookie",
-    "set-cookie",
-    "api_key",
-    "apikey",
-    "app_secret",
-    "consumer_secret",
-    "session_token",
-    "assertion",
-    "samlresponse",
-];
+mod keys;
 
-/// True when a field called `name` holds a credential (see [`SECRET_KEYS`]).
-///
-/// ```
-/// use auth0_core::secrets::is_secret_key;
-/// assert!(is_secret_key("client_secret") && is_secret_key("Authorization"));
-/// assert!(!is_secret_key("error_description"));
-/// ```
-pub fn is_secret_key(name: &str) -> bool {
-    SECRET_KEYS.iter().any(|k| k.eq_ignore_ascii_case(name))
-}
+pub use keys::{
+    PUBLIC_IN_OBJECTS, SECRET_IN_OBJECTS, SECRET_KEYS, SECRET_SUFFIXES, is_secret_field,
+    is_secret_key,
+};
 
 #[derive(Default)]
 struct Inner {

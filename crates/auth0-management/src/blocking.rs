@@ -46,11 +46,19 @@ use serde::de::DeserializeOwned;
 
 use crate::client::ManagementService;
 use crate::error::Error;
+#[cfg(feature = "connections")]
+use crate::generated::models::ConnectionForList;
+#[cfg(feature = "logs")]
+use crate::generated::models::Log;
+#[cfg(feature = "users")]
+use crate::generated::models::UserResponseSchema;
+#[cfg(feature = "jobs")]
 use crate::generated::models::{
-    ConnectionForList, CreateExportUsersRequestContent, GetJobErrorResponseContent,
-    GetJobResponseContent, Log, UserResponseSchema,
+    CreateExportUsersRequestContent, GetJobErrorResponseContent, GetJobResponseContent,
 };
+#[cfg(feature = "jobs")]
 use crate::jobs::{ExportFormat, ExportedUser, JobError, JobWait};
+#[cfg(feature = "logs")]
 use crate::logs::LogCheckpoint;
 use crate::pagination::Page;
 use crate::request::ApiRequest;
@@ -158,6 +166,7 @@ impl<S: ManagementService> ManagementClient<S> {
         self.block_on(self.inner.execute_empty(request))
     }
 
+    #[cfg(feature = "jobs")]
     /// Blocking form of [`crate::ManagementClient::wait_for_job`]: polls
     /// the job with backoff (the calling thread sleeps in between) until
     /// it completes, fails or the wait's deadline passes.
@@ -174,6 +183,7 @@ impl<S: ManagementService> ManagementClient<S> {
         self.block_on(self.inner.wait_for_job(job_id, wait))
     }
 
+    #[cfg(feature = "jobs")]
     /// Blocking form of [`crate::ManagementClient::job_import_errors`].
     ///
     /// # Errors
@@ -186,6 +196,7 @@ impl<S: ManagementService> ManagementClient<S> {
         self.block_on(self.inner.job_import_errors(job_id))
     }
 
+    #[cfg(feature = "jobs")]
     /// Blocking form of [`crate::ManagementClient::export_users`]: starts a
     /// users export, waits for it and downloads the file.
     ///
@@ -202,6 +213,7 @@ impl<S: ManagementService> ManagementClient<S> {
         Ok(self.export(export))
     }
 
+    #[cfg(feature = "jobs")]
     /// Blocking form of [`crate::ManagementClient::download_users_export`].
     ///
     /// # Errors
@@ -217,6 +229,7 @@ impl<S: ManagementService> ManagementClient<S> {
         Ok(self.export(export))
     }
 
+    #[cfg(feature = "jobs")]
     /// Wraps an async export download.
     fn export(&self, export: crate::jobs::UsersExport) -> UsersExport {
         UsersExport {
@@ -226,6 +239,7 @@ impl<S: ManagementService> ManagementClient<S> {
         }
     }
 
+    #[cfg(feature = "logs")]
     /// Blocking form of [`crate::ManagementClient::logs_checkpoint_pager`]:
     /// the tenant logs by checkpoint, oldest first, resumable with
     /// [`Pager::cursor`].
@@ -234,6 +248,7 @@ impl<S: ManagementService> ManagementClient<S> {
     }
 }
 
+#[cfg(feature = "users")]
 impl<S: ManagementService> Users<'_, S> {
     /// Blocking form of [`crate::api::Users::list_by_email`]: every user
     /// with this email address, all fields.
@@ -246,6 +261,7 @@ impl<S: ManagementService> Users<'_, S> {
     }
 }
 
+#[cfg(feature = "connections")]
 impl<S: ManagementService> Connections<'_, S> {
     /// Blocking form of [`crate::api::Connections::all`]: every connection,
     /// through checkpoint paging.
@@ -258,6 +274,7 @@ impl<S: ManagementService> Connections<'_, S> {
     }
 }
 
+#[cfg(feature = "jobs")]
 /// A users export being downloaded (blocking form of
 /// [`crate::jobs::UsersExport`]): an `Iterator` of users, decoded as the
 /// file arrives, so memory stays bounded whatever the export's size. The
@@ -270,6 +287,7 @@ pub struct UsersExport {
     failed: bool,
 }
 
+#[cfg(feature = "jobs")]
 impl fmt::Debug for UsersExport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("blocking::UsersExport")
@@ -278,6 +296,7 @@ impl fmt::Debug for UsersExport {
     }
 }
 
+#[cfg(feature = "jobs")]
 impl UsersExport {
     /// The file's format.
     pub fn format(&self) -> ExportFormat {
@@ -295,6 +314,7 @@ impl UsersExport {
     }
 }
 
+#[cfg(feature = "jobs")]
 impl Iterator for UsersExport {
     type Item = Result<ExportedUser, JobError>;
 

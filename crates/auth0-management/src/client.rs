@@ -299,6 +299,9 @@ impl<S: ManagementService> ManagementClient<S> {
         if request.retry_non_idempotent {
             http_request.extensions_mut().insert(RetryNonIdempotent);
         }
+        if let Some(operation) = request.operation {
+            http_request.extensions_mut().insert(operation);
+        }
         http_request
     }
 }

@@ -8,6 +8,7 @@
 
 use std::fmt;
 
+use auth0_core::trace::Operation;
 use bytes::Bytes;
 use http::Method;
 use serde::Serialize;
@@ -199,6 +200,8 @@ pub struct ApiRequest {
     pub(crate) query: Query,
     pub(crate) body: Option<Bytes>,
     pub(crate) retry_non_idempotent: bool,
+    /// The operation, for the call's span ([`ApiRequest::operation`]).
+    pub(crate) operation: Option<Operation>,
 }
 
 /// The base path of the Management API.
@@ -213,6 +216,7 @@ impl ApiRequest {
             query: Query::new(),
             body: None,
             retry_non_idempotent: false,
+            operation: None,
         }
     }
 
@@ -268,6 +272,29 @@ impl ApiRequest {
         self
     }
 
+    /// Names the operation (`users_get`) and its path template
+    /// (`/api/v2/users/{id}`): the call's `auth0.request` span records
+    /// them (`auth0.operation`, `url.template`, `otel.name`) instead of the
+    /// ids in the path. Every generated operation sets it.
+    ///
+    /// ```
+    /// use auth0_management::request::{ApiPath, ApiRequest};
+    ///
+    /// let request = ApiRequest::get(ApiPath::new("users").segment("auth0|1"))
+    ///     .operation("users_get", "/api/v2/users/{id}");
+    /// assert_eq!(request.operation_name(), Some("users_get"));
+    /// ```
+    #[must_use]
+    pub fn operation(mut self, id: &'static str, path_template: &'static str) -> Self {
+        self.operation = Some(Operation::new(id, path_template));
+        self
+    }
+
+    /// The operation named by [`ApiRequest::operation`], if any.
+    pub fn operation_name(&self) -> Option<&'static str> {
+        self.operation.map(|o| o.name())
+    }
+
     /// The method.
     pub fn method(&self) -> &Method {
         &self.method
@@ -295,6 +322,7 @@ impl fmt::Debug for ApiRequest {
             .field("query", &self.query)
             .field("body_len", &self.body.as_ref().map(Bytes::len))
             .field("retry_non_idempotent", &self.retry_non_idempotent)
+            .field("operation", &self.operation_name())
             .finish()
     }
 }

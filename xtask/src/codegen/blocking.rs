@@ -14,6 +14,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
+use crate::codegen::features::group_cfg_attr;
 use crate::codegen::models::doc;
 use crate::codegen::naming::lit;
 use crate::codegen::operations::{Api, Paging, struct_name};
@@ -29,12 +30,18 @@ pub(crate) fn emit(api: &Api<'_>) -> BTreeMap<String, String> {
     let mut mod_rs = String::from(
         "//! The resource groups of the Management API without `async`, one module per top-level group: each method runs the async method of the same name (`crate::api`) on the blocking client's runtime.\n\n",
     );
+    // Each group behind its Cargo feature, like `generated/api/`.
     for top in &tops {
-        let _ = writeln!(mod_rs, "pub mod {};", top[0]);
+        let _ = writeln!(mod_rs, "{}\npub mod {};", group_cfg_attr(&top[0]), top[0]);
     }
     mod_rs.push('\n');
     for top in &tops {
-        let _ = writeln!(mod_rs, "pub use {}::*;", top[0]);
+        let _ = writeln!(
+            mod_rs,
+            "{}\npub use {}::*;",
+            group_cfg_attr(&top[0]),
+            top[0]
+        );
     }
     mod_rs.push_str(
         "\nuse crate::blocking::ManagementClient;\nuse crate::client::ManagementService;\n\n",
@@ -43,6 +50,7 @@ pub(crate) fn emit(api: &Api<'_>) -> BTreeMap<String, String> {
     for top in &tops {
         let name = struct_name(top);
         let _ = writeln!(mod_rs, "    /// The `{}` operations: [`{name}`].", top[0]);
+        let _ = writeln!(mod_rs, "    {}", group_cfg_attr(&top[0]));
         let _ = writeln!(
             mod_rs,
             "    pub fn {}(&self) -> {name}<'_, S> {{\n        {name}::new(self)\n    }}\n",
@@ -209,7 +217,7 @@ fn emit_op(api: &Api<'_>, out: &mut String, group: &[String], op: &Operation) {
 /// each exists, and checks the list against `OPERATIONS`.
 fn every_method_test(api: &Api<'_>) -> String {
     let mut out = String::new();
-    out.push_str("#[cfg(test)]\nmod tests {\n    use crate::client::ManagementService;\n    use crate::generated::OPERATIONS;\n\n");
+    out.push_str("#[cfg(all(test, feature = \"full\"))]\nmod tests {\n    use crate::client::ManagementService;\n    use crate::generated::OPERATIONS;\n\n");
     out.push_str("    fn methods<S: ManagementService>() -> Vec<&'static str> {\n        vec![\n");
     for op in &api.models.spec.ops {
         let _ = writeln!(

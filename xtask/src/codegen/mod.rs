@@ -10,15 +10,23 @@
 //! - [`models`] emits one type per class of identical schemas (aliases
 //!   for the other names);
 //! - [`operations`] emits the resource groups and their operations;
+//! - [`features`] gates every group and model behind the Cargo features of
+//!   the groups that reach it;
 //! - [`blocking`] emits their blocking mirror (feature `blocking`);
 //! - [`writer`] formats, writes or checks the files.
 
 mod blocking;
 mod dedupe;
+pub(crate) mod features;
 pub(crate) mod lifecycle;
 mod models;
 mod naming;
 mod operations;
+/// auth0-core's one list of secret names (`auth0_core::secrets`), read from
+/// its source so xtask needs no dependency on the HTTP stack.
+#[allow(dead_code, unreachable_pub)]
+#[path = "../../../crates/auth0-core/src/secrets/keys.rs"]
+mod secret_keys;
 mod spec;
 mod writer;
 
@@ -30,6 +38,8 @@ use crate::root;
 
 /// The spec, relative to the workspace root.
 pub(crate) const SPEC: &str = "spec/management/auth0-management-openapi.json";
+/// The crate's manifest (its features are the groups), relative to the workspace root.
+const MANIFEST: &str = "crates/auth0-management/Cargo.toml";
 /// The output directory, relative to the workspace root.
 const OUT: &str = "crates/auth0-management/src/generated";
 
@@ -41,6 +51,16 @@ pub(crate) fn run(check: bool) -> Result<(), String> {
         .map_err(|e| format!("could not read {}: {e}", spec_path.display()))?;
     let lifecycle = lifecycle::load()?;
     let files = generate(&text, &lifecycle)?;
+    let groups: Vec<&str> = files
+        .keys()
+        .filter_map(|p| p.strip_prefix("api").ok())
+        .filter_map(|p| p.file_stem().and_then(|s| s.to_str()))
+        .filter(|s| *s != "mod")
+        .collect();
+    let manifest_path = root().join(MANIFEST);
+    let manifest = std::fs::read_to_string(&manifest_path)
+        .map_err(|e| format!("could not read {}: {e}", manifest_path.display()))?;
+    features::check_manifest(&manifest, &groups)?;
     writer::sync(&root().join(OUT), &files, check)
 }
 
@@ -54,9 +74,27 @@ fn generate(
     let api = operations::Api::new(&models, lifecycle);
     let mut raw: BTreeMap<PathBuf, String> = BTreeMap::new();
 
-    let model_files = models.emit();
+    let api_files = api.emit();
+    // Every model is compiled only with a group that reaches it.
+    let items = models.emit_items();
+    let codes: BTreeMap<String, String> = items.iter().cloned().collect();
+    let groups: BTreeMap<String, String> = api_files
+        .iter()
+        .filter(|(stem, _)| *stem != "mod")
+        .map(|(stem, code)| (stem.clone(), code.clone()))
+        .collect();
+    let reach = features::reach(&codes, &groups);
+    let gated: Vec<(String, String)> = items
+        .into_iter()
+        .map(|(rust, code)| {
+            let attr = features::groups_cfg_attr(&reach[&rust]);
+            let code = features::gate_items(&code, &attr);
+            (rust, code)
+        })
+        .collect();
+    let model_files = models::Models::files(gated);
     let mut models_mod = String::from(
-        "//! The Management API's models: one type per distinct schema of the API description; identical schemas share one type, the other names are aliases of it.\n//!\n//! Objects are structs whose unknown fields are kept in `extra`; string enums keep values they do not know in `Other`; `oneOf` schemas are enums decoded by trying their members most specific first, with `Other` for JSON that fits no member. `Debug` redacts secrets and shows free-form JSON by keys only.\n\n",
+        "//! The Management API's models: one type per distinct schema of the API description; identical schemas share one type, the other names are aliases of it.\n//!\n//! Objects are structs whose unknown fields are kept in `extra`; string enums keep values they do not know in `Other`; `oneOf` schemas are enums decoded by trying their members most specific first, with `Other` for JSON that fits no member. `Debug` redacts secrets and shows free-form JSON by keys only.\n//!\n//! Each model is compiled with the Cargo features of the groups that reach it (`docs/MANAGEMENT.md`, \"Cargo features\"); a file may be empty without some of them.\n\n#![allow(unused_imports)]\n\n",
     );
     for stem in model_files.keys() {
         let _ = writeln!(models_mod, "mod {};", module_name(stem));
@@ -77,7 +115,7 @@ fn generate(
             file,
         );
     }
-    for (stem, code) in api.emit() {
+    for (stem, code) in api_files {
         raw.insert(PathBuf::from(format!("api/{stem}.rs")), code);
     }
     for (stem, code) in blocking::emit(&api) {

@@ -11,61 +11,11 @@ use crate::codegen::dedupe::Classes;
 use crate::codegen::naming::{doc_lines, ident, lit, snake, type_name, variant};
 use crate::codegen::spec::{Kind, Spec, Ty, Types, is_secret_map, kind_of, ref_name};
 
-/// Field names whose values are secrets: `Debug` prints `<redacted>`.
-const SECRET_NAMES: &[&str] = &[
-    "secret",
-    "client_secret",
-    "password",
-    "token",
-    "private_key",
-    "credentials",
-    "api_key",
-    "ticket",
-    "passphrase",
-    "otp",
-    "recovery_code",
-    "authorization",
-    "pem",
-    "bearer",
-    "apikey",
-    "key_secret",
-    "password_hash",
-    "custom_password_hash",
-    "aws_secret_access_key",
-    "wrapped_key",
-    // Found in the 2026 description: add-on, email, log-stream, Guardian
-    // provider and vault-connection secrets under their own names.
-    "masterkey",
-    "sas_key",
-    "secret_key",
-    "secret_access_key",
-    "segment_write_key",
-    "server_credentials",
-    "server_key",
-    "skey",
-    "smtp_pass",
-    "storage_access_key",
-];
-const SECRET_SUFFIXES: &[&str] = &["_token", "_secret", "_password", "_private_key", "_api_key"];
-
-/// Whether a field named `name` of the schema `owner` holds a secret.
+/// Whether a field named `name` of the schema `owner` holds a secret:
+/// auth0-core's one list (`auth0_core::secrets::is_secret_field`, read
+/// from its source), on the field's snake-case name.
 pub(crate) fn is_secret(owner: &str, name: &str) -> bool {
-    let n = snake(name);
-    if SECRET_NAMES.contains(&n.as_str()) || SECRET_SUFFIXES.iter().any(|s| n.ends_with(s)) {
-        return true;
-    }
-    // `value` of a secret (action and hook secrets), a token or an
-    // authentication header (event-stream webhooks).
-    if n == "value" {
-        return ["Secret", "Token", "Credential", "HeaderAuth"]
-            .iter()
-            .any(|w| owner.contains(w));
-    }
-    // The private half of a SAML connection's signing or decryption key.
-    n == "key"
-        && ["SigningKey", "DecryptionKey"]
-            .iter()
-            .any(|w| owner.contains(w))
+    crate::codegen::secret_keys::is_secret_field(owner, &snake(name))
 }
 
 /// Fields whose spec type is wrong, with the type used instead and why.
@@ -531,33 +481,40 @@ pub(crate) fn doc(out: &mut String, indent: &str, text: &str, fallback: &str) {
 }
 
 impl Models<'_> {
-    /// The source of every model, grouped into files by the first letter
-    /// of the type name: file stem → code.
-    pub(crate) fn emit(&self) -> BTreeMap<String, String> {
-        // Types by first letter, in name order.
-        let mut letters: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    /// The source of every model: (type name, code), in spec-name order.
+    pub(crate) fn emit_items(&self) -> Vec<(String, String)> {
+        let mut items = Vec::new();
         for (name, schema) in &self.spec.schemas {
             let rust = type_name(name);
+            let mut out = String::new();
+            let canonical = self.classes.canonical(name);
+            if canonical != name {
+                self.emit_same_type(&mut out, name, schema, canonical);
+            } else {
+                match kind_of(schema) {
+                    Kind::Struct => self.emit_struct(&mut out, name, schema),
+                    Kind::Enum => self.emit_enum(&mut out, name, schema),
+                    Kind::Union => self.emit_union(&mut out, name, schema),
+                    Kind::Alias => self.emit_alias(&mut out, name, schema),
+                }
+            }
+            out.push('\n');
+            items.push((rust, out));
+        }
+        items
+    }
+
+    /// Groups model code into files by the first letter of the type name:
+    /// file stem → code. `items` are (type name, code), in name order.
+    pub(crate) fn files(items: Vec<(String, String)>) -> BTreeMap<String, String> {
+        // Types by first letter, in name order.
+        let mut letters: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for (rust, out) in items {
             let letter = rust
                 .chars()
                 .next()
                 .map(|c| c.to_ascii_lowercase().to_string())
                 .unwrap_or_default();
-            let mut out = String::new();
-            let canonical = self.classes.canonical(name);
-            if canonical != name {
-                self.emit_same_type(&mut out, name, schema, canonical);
-                out.push('\n');
-                letters.entry(letter).or_default().push(out);
-                continue;
-            }
-            match kind_of(schema) {
-                Kind::Struct => self.emit_struct(&mut out, name, schema),
-                Kind::Enum => self.emit_enum(&mut out, name, schema),
-                Kind::Union => self.emit_union(&mut out, name, schema),
-                Kind::Alias => self.emit_alias(&mut out, name, schema),
-            }
-            out.push('\n');
             letters.entry(letter).or_default().push(out);
         }
         // Letters with much code are split into numbered files of about
@@ -873,9 +830,9 @@ impl Models<'_> {
         out.push_str("    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {\n");
         let _ = writeln!(out, "        f.debug_struct({})", lit(&rust));
         for f in &fields {
-            let resolved_struct = matches!(&f.ty, Ty::Named(_))
-                || matches!(&f.ty, Ty::Vec(t) if matches!(**t, Ty::Named(_)));
-            let expr = if is_secret(name, &f.wire) && !resolved_struct {
+            // Whatever its type: a secret object or list (`signing_keys`)
+            // is hidden whole.
+            let expr = if is_secret(name, &f.wire) {
                 if f.optional {
                     format!("&self.{}.as_ref().map(|_| REDACTED)", f.ident)
                 } else {
@@ -1040,6 +997,9 @@ mod tests {
             ("EmailProviderCredentialsSchemaSmtpHost", "smtp_pass"),
             ("SetGuardianFactorDuoSettingsRequestContent", "skey"),
             ("ClientAddonAzureSb", "sas_key"),
+            ("GetJobResponseContent", "location"),
+            ("Client", "signing_keys"),
+            ("ChangePasswordTicketResponseContent", "ticket"),
         ] {
             assert!(is_secret(owner, field), "{owner}.{field}");
         }
@@ -1050,6 +1010,8 @@ mod tests {
             ("Setting", "value"),
             ("RulesConfig", "key"),
             ("FormHiddenField", "key"),
+            ("Action", "code"),
+            ("ClientSigningKey", "cert"),
         ] {
             assert!(!is_secret(owner, field), "{owner}.{field}");
         }

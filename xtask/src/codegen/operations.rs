@@ -7,6 +7,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 
+use crate::codegen::features::{FULL, group_cfg_attr};
 use crate::codegen::models::{Models, doc};
 use crate::codegen::naming::{lit, pascal};
 use crate::codegen::spec::{Body, Kind, Operation, Param, Ty};
@@ -209,17 +210,28 @@ impl<'a> Api<'a> {
         );
         let tops: Vec<&Vec<String>> = self.groups.keys().filter(|k| k.len() == 1).collect();
         for top in &tops {
-            let _ = writeln!(mod_rs, "pub mod {};", top[0]);
+            let _ = writeln!(mod_rs, "{}\npub mod {};", group_cfg_attr(&top[0]), top[0]);
         }
         mod_rs.push('\n');
         for top in &tops {
-            let _ = writeln!(mod_rs, "pub use {}::*;", top[0]);
+            let _ = writeln!(
+                mod_rs,
+                "{}\npub use {}::*;",
+                group_cfg_attr(&top[0]),
+                top[0]
+            );
         }
-        mod_rs.push_str("\nuse crate::client::{ManagementClient, ManagementService};\n\n");
+        mod_rs.push_str("\n#[allow(unused_imports)]\nuse crate::client::{ManagementClient, ManagementService};\n\n");
         mod_rs.push_str("impl<S: ManagementService> ManagementClient<S> {\n");
         for top in &tops {
             let name = struct_name(top);
             let _ = writeln!(mod_rs, "    /// The `{}` operations: [`{name}`].", top[0]);
+            let _ = writeln!(
+                mod_rs,
+                "    ///\n    /// Needs the `{}` feature (on by default).\n    {}",
+                top[0],
+                group_cfg_attr(&top[0])
+            );
             let _ = writeln!(
                 mod_rs,
                 "    pub fn {}(&self) -> {name}<'_, S> {{\n        {name}::new(self)\n    }}\n",
@@ -329,6 +341,16 @@ impl<'a> Api<'a> {
         expr
     }
 
+    /// `.operation(id, template)`: the span of the call names the
+    /// operation and its path template, never the ids in the path.
+    fn operation_expr(op: &Operation) -> String {
+        format!(
+            ".operation({}, {})",
+            lit(&op.id),
+            lit(&format!("/api/v2{}", op.path))
+        )
+    }
+
     pub(crate) fn arg_type(&self, p: &Param) -> String {
         match &p.ty {
             Ty::Named(n) if self.models.types.kind(&spec_of(self, n)) == Kind::Enum => {
@@ -416,8 +438,9 @@ impl<'a> Api<'a> {
         );
         let _ = writeln!(
             out,
-            "        let request = ApiRequest::{method}({}){query}{body_stmt};",
-            Self::path_expr(op)
+            "        let request = ApiRequest::{method}({}){}{query}{body_stmt};",
+            Self::path_expr(op),
+            Self::operation_expr(op)
         );
         match (&op.body, &op.response, paging) {
             (Some(Body::Multipart { schema }), _, _) => {
@@ -506,8 +529,9 @@ impl<'a> Api<'a> {
             );
             let _ = writeln!(
                 out,
-                "        let request = ApiRequest::{method}({}).params(&params);",
-                Self::path_expr(op)
+                "        let request = ApiRequest::{method}({}){}.params(&params);",
+                Self::path_expr(op),
+                Self::operation_expr(op)
             );
             let _ = writeln!(out, "        {make}\n    }}\n");
         }
@@ -707,11 +731,12 @@ impl<'a> Api<'a> {
             );
         }
         out.push_str("];\n\n");
-        out.push_str("/// Decodes `body` into the response type of `operation_id` and encodes it again: `None` for an unknown id, `Some(Ok(None))` for an operation without a response body. For the stub tests.\n///\n/// Generic so that its (large) code is only built by the tests that call it.\n");
-        out.push_str("#[doc(hidden)]\npub fn round_trip_response<B: AsRef<str> + ?Sized>(operation_id: &str, body: &B) -> Option<Result<Option<Value>, serde_json::Error>> {\n");
-        out.push_str("    fn round<T: DeserializeOwned + Serialize>(body: &str) -> Result<Option<Value>, serde_json::Error> {\n        let decoded: T = serde_json::from_str(body)?;\n        serde_json::to_value(&decoded).map(Some)\n    }\n    let body = body.as_ref();\n");
+        out.push_str("/// Decodes `body` into the response type of `operation_id` and encodes it again: `None` for an unknown id (or one whose group's feature is off), `Some(Ok(None))` for an operation without a response body. For the stub tests.\n///\n/// Generic so that its (large) code is only built by the tests that call it.\n");
+        out.push_str("#[doc(hidden)]\n#[allow(unused_variables)]\npub fn round_trip_response<B: AsRef<str> + ?Sized>(operation_id: &str, body: &B) -> Option<Result<Option<Value>, serde_json::Error>> {\n");
+        out.push_str("    #[allow(dead_code)]\n    fn round<T: DeserializeOwned + Serialize>(body: &str) -> Result<Option<Value>, serde_json::Error> {\n        let decoded: T = serde_json::from_str(body)?;\n        serde_json::to_value(&decoded).map(Some)\n    }\n    let body = body.as_ref();\n");
         out.push_str("    Some(match operation_id {\n");
         for op in &self.models.spec.ops {
+            let _ = writeln!(out, "        {}", group_cfg_attr(&op.group[0]));
             match &op.response {
                 Some(t) => {
                     let _ = writeln!(
@@ -729,7 +754,8 @@ impl<'a> Api<'a> {
         out.push_str("        _ => return None,\n    })\n}\n\n");
         // A unit test naming every operation's method: it compiles only if
         // each exists, and checks the list against `OPERATIONS`.
-        out.push_str("#[cfg(test)]\nmod tests {\n    use super::OPERATIONS;\n    use crate::client::ManagementService;\n\n");
+        let _ = writeln!(out, "#[cfg(all(test, feature = {}))]", lit(FULL));
+        out.push_str("mod tests {\n    use super::OPERATIONS;\n    use crate::client::ManagementService;\n\n");
         out.push_str(
             "    fn methods<S: ManagementService>() -> Vec<&'static str> {\n        vec![\n",
         );

@@ -1495,14 +1495,16 @@ pub const OPERATIONS: &[(&str, &str, &str)] = &[
     ),
 ];
 
-/// Decodes `body` into the response type of `operation_id` and encodes it again: `None` for an unknown id, `Some(Ok(None))` for an operation without a response body. For the stub tests.
+/// Decodes `body` into the response type of `operation_id` and encodes it again: `None` for an unknown id (or one whose group's feature is off), `Some(Ok(None))` for an operation without a response body. For the stub tests.
 ///
 /// Generic so that its (large) code is only built by the tests that call it.
 #[doc(hidden)]
+#[allow(unused_variables)]
 pub fn round_trip_response<B: AsRef<str> + ?Sized>(
     operation_id: &str,
     body: &B,
 ) -> Option<Result<Option<Value>, serde_json::Error>> {
+    #[allow(dead_code)]
     fn round<T: DeserializeOwned + Serialize>(
         body: &str,
     ) -> Result<Option<Value>, serde_json::Error> {
@@ -1511,771 +1513,1223 @@ pub fn round_trip_response<B: AsRef<str> + ?Sized>(
     }
     let body = body.as_ref();
     Some(match operation_id {
+        #[cfg(feature = "actions")]
         "actions_create" => round::<models::CreateActionResponseContent>(body),
+        #[cfg(feature = "actions")]
         "actions_delete" => Ok(None),
+        #[cfg(feature = "actions")]
         "actions_deploy" => round::<models::DeployActionResponseContent>(body),
+        #[cfg(feature = "actions")]
         "actions_executions_get" => round::<models::GetActionExecutionResponseContent>(body),
+        #[cfg(feature = "actions")]
         "actions_get" => round::<models::GetActionResponseContent>(body),
+        #[cfg(feature = "actions")]
         "actions_list" => round::<models::ListActionsPaginatedResponseContent>(body),
+        #[cfg(feature = "actions")]
         "actions_modules_create" => round::<models::CreateActionModuleResponseContent>(body),
+        #[cfg(feature = "actions")]
         "actions_modules_delete" => Ok(None),
+        #[cfg(feature = "actions")]
         "actions_modules_get" => round::<models::GetActionModuleResponseContent>(body),
+        #[cfg(feature = "actions")]
         "actions_modules_list" => round::<models::GetActionModulesResponseContent>(body),
+        #[cfg(feature = "actions")]
         "actions_modules_listActions" => {
             round::<models::GetActionModuleActionsResponseContent>(body)
         }
+        #[cfg(feature = "actions")]
         "actions_modules_rollback" => round::<models::RollbackActionModuleResponseContent>(body),
+        #[cfg(feature = "actions")]
         "actions_modules_update" => round::<models::UpdateActionModuleResponseContent>(body),
+        #[cfg(feature = "actions")]
         "actions_modules_versions_create" => {
             round::<models::CreateActionModuleVersionResponseContent>(body)
         }
+        #[cfg(feature = "actions")]
         "actions_modules_versions_get" => {
             round::<models::GetActionModuleVersionResponseContent>(body)
         }
+        #[cfg(feature = "actions")]
         "actions_modules_versions_list" => {
             round::<models::GetActionModuleVersionsResponseContent>(body)
         }
+        #[cfg(feature = "actions")]
         "actions_test" => round::<models::TestActionResponseContent>(body),
+        #[cfg(feature = "actions")]
         "actions_triggers_bindings_list" => {
             round::<models::ListActionBindingsPaginatedResponseContent>(body)
         }
+        #[cfg(feature = "actions")]
         "actions_triggers_bindings_updateMany" => {
             round::<models::UpdateActionBindingsResponseContent>(body)
         }
+        #[cfg(feature = "actions")]
         "actions_triggers_list" => round::<models::ListActionTriggersResponseContent>(body),
+        #[cfg(feature = "actions")]
         "actions_update" => round::<models::UpdateActionResponseContent>(body),
+        #[cfg(feature = "actions")]
         "actions_versions_deploy" => round::<models::DeployActionVersionResponseContent>(body),
+        #[cfg(feature = "actions")]
         "actions_versions_get" => round::<models::GetActionVersionResponseContent>(body),
+        #[cfg(feature = "actions")]
         "actions_versions_list" => {
             round::<models::ListActionVersionsPaginatedResponseContent>(body)
         }
+        #[cfg(feature = "anomaly")]
         "anomaly_blocks_checkIp" => Ok(None),
+        #[cfg(feature = "anomaly")]
         "anomaly_blocks_unblockIp" => Ok(None),
+        #[cfg(feature = "attack_protection")]
         "attackProtection_botDetection_get" => {
             round::<models::GetBotDetectionSettingsResponseContent>(body)
         }
+        #[cfg(feature = "attack_protection")]
         "attackProtection_botDetection_update" => {
             round::<models::UpdateBotDetectionSettingsResponseContent>(body)
         }
+        #[cfg(feature = "attack_protection")]
         "attackProtection_breachedPasswordDetection_get" => {
             round::<models::GetBreachedPasswordDetectionSettingsResponseContent>(body)
         }
+        #[cfg(feature = "attack_protection")]
         "attackProtection_breachedPasswordDetection_update" => {
             round::<models::UpdateBreachedPasswordDetectionSettingsResponseContent>(body)
         }
+        #[cfg(feature = "attack_protection")]
         "attackProtection_bruteForceProtection_get" => {
             round::<models::GetBruteForceSettingsResponseContent>(body)
         }
+        #[cfg(feature = "attack_protection")]
         "attackProtection_bruteForceProtection_update" => {
             round::<models::UpdateBruteForceSettingsResponseContent>(body)
         }
+        #[cfg(feature = "attack_protection")]
         "attackProtection_captcha_get" => {
             round::<models::GetAttackProtectionCaptchaResponseContent>(body)
         }
+        #[cfg(feature = "attack_protection")]
         "attackProtection_captcha_update" => {
             round::<models::UpdateAttackProtectionCaptchaResponseContent>(body)
         }
+        #[cfg(feature = "attack_protection")]
         "attackProtection_phoneProviderProtection_get" => {
             round::<models::GetPhoneProviderProtectionResponseContent>(body)
         }
+        #[cfg(feature = "attack_protection")]
         "attackProtection_phoneProviderProtection_patch" => {
             round::<models::PatchPhoneProviderProtectionResponseContent>(body)
         }
+        #[cfg(feature = "attack_protection")]
         "attackProtection_suspiciousIPThrottling_get" => {
             round::<models::GetSuspiciousIpThrottlingSettingsResponseContent>(body)
         }
+        #[cfg(feature = "attack_protection")]
         "attackProtection_suspiciousIPThrottling_update" => {
             round::<models::UpdateSuspiciousIpThrottlingSettingsResponseContent>(body)
         }
+        #[cfg(feature = "branding")]
         "branding_get" => round::<models::GetBrandingResponseContent>(body),
+        #[cfg(feature = "branding")]
         "branding_phone_providers_create" => {
             round::<models::CreateBrandingPhoneProviderResponseContent>(body)
         }
+        #[cfg(feature = "branding")]
         "branding_phone_providers_delete" => Ok(None),
+        #[cfg(feature = "branding")]
         "branding_phone_providers_get" => {
             round::<models::GetBrandingPhoneProviderResponseContent>(body)
         }
+        #[cfg(feature = "branding")]
         "branding_phone_providers_list" => {
             round::<models::ListBrandingPhoneProvidersResponseContent>(body)
         }
+        #[cfg(feature = "branding")]
         "branding_phone_providers_test" => {
             round::<models::CreatePhoneProviderSendTestResponseContent>(body)
         }
+        #[cfg(feature = "branding")]
         "branding_phone_providers_update" => {
             round::<models::UpdateBrandingPhoneProviderResponseContent>(body)
         }
+        #[cfg(feature = "branding")]
         "branding_phone_templates_create" => {
             round::<models::CreatePhoneTemplateResponseContent>(body)
         }
+        #[cfg(feature = "branding")]
         "branding_phone_templates_delete" => Ok(None),
+        #[cfg(feature = "branding")]
         "branding_phone_templates_get" => round::<models::GetPhoneTemplateResponseContent>(body),
+        #[cfg(feature = "branding")]
         "branding_phone_templates_list" => round::<models::ListPhoneTemplatesResponseContent>(body),
+        #[cfg(feature = "branding")]
         "branding_phone_templates_reset" => {
             round::<models::ResetPhoneTemplateResponseContent>(body)
         }
+        #[cfg(feature = "branding")]
         "branding_phone_templates_test" => {
             round::<models::CreatePhoneTemplateTestNotificationResponseContent>(body)
         }
+        #[cfg(feature = "branding")]
         "branding_phone_templates_update" => {
             round::<models::UpdatePhoneTemplateResponseContent>(body)
         }
+        #[cfg(feature = "branding")]
         "branding_templates_deleteUniversalLogin" => Ok(None),
+        #[cfg(feature = "branding")]
         "branding_templates_getUniversalLogin" => {
             round::<models::GetUniversalLoginTemplateResponseContent>(body)
         }
+        #[cfg(feature = "branding")]
         "branding_templates_updateUniversalLogin" => Ok(None),
+        #[cfg(feature = "branding")]
         "branding_themes_create" => round::<models::CreateBrandingThemeResponseContent>(body),
+        #[cfg(feature = "branding")]
         "branding_themes_delete" => Ok(None),
+        #[cfg(feature = "branding")]
         "branding_themes_get" => round::<models::GetBrandingThemeResponseContent>(body),
+        #[cfg(feature = "branding")]
         "branding_themes_getDefault" => {
             round::<models::GetBrandingDefaultThemeResponseContent>(body)
         }
+        #[cfg(feature = "branding")]
         "branding_themes_update" => round::<models::UpdateBrandingThemeResponseContent>(body),
+        #[cfg(feature = "branding")]
         "branding_update" => round::<models::UpdateBrandingResponseContent>(body),
+        #[cfg(feature = "client_grants")]
         "clientGrants_create" => round::<models::CreateClientGrantResponseContent>(body),
+        #[cfg(feature = "client_grants")]
         "clientGrants_delete" => Ok(None),
+        #[cfg(feature = "client_grants")]
         "clientGrants_get" => round::<models::GetClientGrantResponseContent>(body),
+        #[cfg(feature = "client_grants")]
         "clientGrants_list" => round::<models::ListClientGrantResponseContent>(body),
+        #[cfg(feature = "client_grants")]
         "clientGrants_organizations_list" => {
             round::<models::ListClientGrantOrganizationsResponseContent>(body)
         }
+        #[cfg(feature = "client_grants")]
         "clientGrants_update" => round::<models::UpdateClientGrantResponseContent>(body),
+        #[cfg(feature = "clients")]
         "clients_connections_get" => round::<models::ListClientConnectionsResponseContent>(body),
+        #[cfg(feature = "clients")]
         "clients_create" => round::<models::CreateClientResponseContent>(body),
+        #[cfg(feature = "clients")]
         "clients_credentials_create" => round::<models::PostClientCredentialResponseContent>(body),
+        #[cfg(feature = "clients")]
         "clients_credentials_delete" => Ok(None),
+        #[cfg(feature = "clients")]
         "clients_credentials_get" => round::<models::GetClientCredentialResponseContent>(body),
+        #[cfg(feature = "clients")]
         "clients_credentials_list" => round::<Vec<models::ClientCredential>>(body),
+        #[cfg(feature = "clients")]
         "clients_credentials_update" => round::<models::PatchClientCredentialResponseContent>(body),
+        #[cfg(feature = "clients")]
         "clients_delete" => Ok(None),
+        #[cfg(feature = "clients")]
         "clients_get" => round::<models::GetClientResponseContent>(body),
+        #[cfg(feature = "clients")]
         "clients_list" => round::<models::ListClientsResponse>(body),
+        #[cfg(feature = "clients")]
         "clients_previewCimdMetadata" => round::<models::PreviewCimdMetadataResponseContent>(body),
+        #[cfg(feature = "clients")]
         "clients_registerCimdClient" => round::<models::RegisterCimdClientResponseContent>(body),
+        #[cfg(feature = "clients")]
         "clients_rotateSecret" => round::<models::RotateClientSecretResponseContent>(body),
+        #[cfg(feature = "clients")]
         "clients_update" => round::<models::UpdateClientResponseContent>(body),
+        #[cfg(feature = "connection_profiles")]
         "connectionProfiles_create" => {
             round::<models::CreateConnectionProfileResponseContent>(body)
         }
+        #[cfg(feature = "connection_profiles")]
         "connectionProfiles_delete" => Ok(None),
+        #[cfg(feature = "connection_profiles")]
         "connectionProfiles_get" => round::<models::GetConnectionProfileResponseContent>(body),
+        #[cfg(feature = "connection_profiles")]
         "connectionProfiles_getTemplate" => {
             round::<models::GetConnectionProfileTemplateResponseContent>(body)
         }
+        #[cfg(feature = "connection_profiles")]
         "connectionProfiles_list" => {
             round::<models::ListConnectionProfilesPaginatedResponseContent>(body)
         }
+        #[cfg(feature = "connection_profiles")]
         "connectionProfiles_listTemplates" => {
             round::<models::ListConnectionProfileTemplateResponseContent>(body)
         }
+        #[cfg(feature = "connection_profiles")]
         "connectionProfiles_update" => {
             round::<models::UpdateConnectionProfileResponseContent>(body)
         }
+        #[cfg(feature = "connections")]
         "connections_checkStatus" => Ok(None),
+        #[cfg(feature = "connections")]
         "connections_clients_get" => {
             round::<models::GetConnectionEnabledClientsResponseContent>(body)
         }
+        #[cfg(feature = "connections")]
         "connections_clients_update" => Ok(None),
+        #[cfg(feature = "connections")]
         "connections_create" => round::<models::CreateConnectionResponseContent>(body),
+        #[cfg(feature = "connections")]
         "connections_delete" => Ok(None),
+        #[cfg(feature = "connections")]
         "connections_directoryProvisioning_create" => {
             round::<models::CreateDirectoryProvisioningResponseContent>(body)
         }
+        #[cfg(feature = "connections")]
         "connections_directoryProvisioning_delete" => Ok(None),
+        #[cfg(feature = "connections")]
         "connections_directoryProvisioning_get" => {
             round::<models::GetDirectoryProvisioningResponseContent>(body)
         }
+        #[cfg(feature = "connections")]
         "connections_directoryProvisioning_getDefaultMapping" => {
             round::<models::GetDirectoryProvisioningDefaultMappingResponseContent>(body)
         }
+        #[cfg(feature = "connections")]
         "connections_directoryProvisioning_list" => {
             round::<models::ListDirectoryProvisioningsResponseContent>(body)
         }
+        #[cfg(feature = "connections")]
         "connections_directoryProvisioning_listSynchronizedGroups" => {
             round::<models::ListSynchronizedGroupsResponseContent>(body)
         }
+        #[cfg(feature = "connections")]
         "connections_directoryProvisioning_set" => Ok(None),
+        #[cfg(feature = "connections")]
         "connections_directoryProvisioning_synchronizations_create" => {
             round::<models::CreateDirectorySynchronizationResponseContent>(body)
         }
+        #[cfg(feature = "connections")]
         "connections_directoryProvisioning_update" => {
             round::<models::UpdateDirectoryProvisioningResponseContent>(body)
         }
+        #[cfg(feature = "connections")]
         "connections_get" => round::<models::GetConnectionResponseContent>(body),
+        #[cfg(feature = "connections")]
         "connections_keys_create" => {
             round::<Vec<models::PostConnectionsKeysResponseContentItem>>(body)
         }
+        #[cfg(feature = "connections")]
         "connections_keys_get" => round::<Vec<models::ConnectionKey>>(body),
+        #[cfg(feature = "connections")]
         "connections_keys_rotate" => round::<models::RotateConnectionsKeysResponseContent>(body),
+        #[cfg(feature = "connections")]
         "connections_list" => round::<models::ListConnectionsResponseContent>(body),
+        #[cfg(feature = "connections")]
         "connections_scimConfiguration_create" => {
             round::<models::CreateScimConfigurationResponseContent>(body)
         }
+        #[cfg(feature = "connections")]
         "connections_scimConfiguration_delete" => Ok(None),
+        #[cfg(feature = "connections")]
         "connections_scimConfiguration_get" => {
             round::<models::GetScimConfigurationResponseContent>(body)
         }
+        #[cfg(feature = "connections")]
         "connections_scimConfiguration_getDefaultMapping" => {
             round::<models::GetScimConfigurationDefaultMappingResponseContent>(body)
         }
+        #[cfg(feature = "connections")]
         "connections_scimConfiguration_list" => {
             round::<models::ListScimConfigurationsResponseContent>(body)
         }
+        #[cfg(feature = "connections")]
         "connections_scimConfiguration_tokens_create" => {
             round::<models::CreateScimTokenResponseContent>(body)
         }
+        #[cfg(feature = "connections")]
         "connections_scimConfiguration_tokens_delete" => Ok(None),
+        #[cfg(feature = "connections")]
         "connections_scimConfiguration_tokens_get" => round::<Vec<models::ScimTokenItem>>(body),
+        #[cfg(feature = "connections")]
         "connections_scimConfiguration_update" => {
             round::<models::UpdateScimConfigurationResponseContent>(body)
         }
+        #[cfg(feature = "connections")]
         "connections_update" => round::<models::UpdateConnectionResponseContent>(body),
+        #[cfg(feature = "connections")]
         "connections_users_deleteByEmail" => Ok(None),
+        #[cfg(feature = "custom_domains")]
         "customDomains_create" => round::<models::CreateCustomDomainResponseContent>(body),
+        #[cfg(feature = "custom_domains")]
         "customDomains_delete" => Ok(None),
+        #[cfg(feature = "custom_domains")]
         "customDomains_get" => round::<models::GetCustomDomainResponseContent>(body),
+        #[cfg(feature = "custom_domains")]
         "customDomains_getDefault" => round::<models::GetDefaultDomainResponseContent>(body),
+        #[cfg(feature = "custom_domains")]
         "customDomains_list" => round::<models::ListCustomDomainsResponseContent>(body),
+        #[cfg(feature = "custom_domains")]
         "customDomains_setDefault" => round::<models::UpdateDefaultDomainResponseContent>(body),
+        #[cfg(feature = "custom_domains")]
         "customDomains_test" => round::<models::TestCustomDomainResponseContent>(body),
+        #[cfg(feature = "custom_domains")]
         "customDomains_update" => round::<models::UpdateCustomDomainResponseContent>(body),
+        #[cfg(feature = "custom_domains")]
         "customDomains_verify" => round::<models::VerifyCustomDomainResponseContent>(body),
+        #[cfg(feature = "device_credentials")]
         "deviceCredentials_createPublicKey" => {
             round::<models::CreatePublicKeyDeviceCredentialResponseContent>(body)
         }
+        #[cfg(feature = "device_credentials")]
         "deviceCredentials_delete" => Ok(None),
+        #[cfg(feature = "device_credentials")]
         "deviceCredentials_list" => round::<models::ListDeviceCredentialsResponseContent>(body),
+        #[cfg(feature = "email_templates")]
         "emailTemplates_create" => round::<models::CreateEmailTemplateResponseContent>(body),
+        #[cfg(feature = "email_templates")]
         "emailTemplates_get" => round::<models::GetEmailTemplateResponseContent>(body),
+        #[cfg(feature = "email_templates")]
         "emailTemplates_set" => round::<models::SetEmailTemplateResponseContent>(body),
+        #[cfg(feature = "email_templates")]
         "emailTemplates_update" => round::<models::UpdateEmailTemplateResponseContent>(body),
+        #[cfg(feature = "emails")]
         "emails_provider_create" => round::<models::CreateEmailProviderResponseContent>(body),
+        #[cfg(feature = "emails")]
         "emails_provider_delete" => Ok(None),
+        #[cfg(feature = "emails")]
         "emails_provider_get" => round::<models::GetEmailProviderResponseContent>(body),
+        #[cfg(feature = "emails")]
         "emails_provider_update" => round::<models::UpdateEmailProviderResponseContent>(body),
+        #[cfg(feature = "event_streams")]
         "eventStreams_create" => round::<models::CreateEventStreamResponseContent>(body),
+        #[cfg(feature = "event_streams")]
         "eventStreams_delete" => Ok(None),
+        #[cfg(feature = "event_streams")]
         "eventStreams_deliveries_getHistory" => {
             round::<models::GetEventStreamDeliveryHistoryResponseContent>(body)
         }
+        #[cfg(feature = "event_streams")]
         "eventStreams_deliveries_list" => round::<Vec<models::EventStreamDelivery>>(body),
+        #[cfg(feature = "event_streams")]
         "eventStreams_get" => round::<models::GetEventStreamResponseContent>(body),
+        #[cfg(feature = "event_streams")]
         "eventStreams_list" => round::<models::ListEventStreamsResponseContent>(body),
+        #[cfg(feature = "event_streams")]
         "eventStreams_redeliveries_create" => {
             round::<models::CreateEventStreamRedeliveryResponseContent>(body)
         }
+        #[cfg(feature = "event_streams")]
         "eventStreams_redeliveries_createById" => Ok(None),
+        #[cfg(feature = "event_streams")]
         "eventStreams_test" => round::<models::CreateEventStreamTestEventResponseContent>(body),
+        #[cfg(feature = "event_streams")]
         "eventStreams_update" => round::<models::UpdateEventStreamResponseContent>(body),
+        #[cfg(feature = "events")]
         "events_subscribe" => Ok(None),
+        #[cfg(feature = "experimentation")]
         "experimentation_experiments_create" => {
             round::<models::CreateExperimentResponseContent>(body)
         }
+        #[cfg(feature = "experimentation")]
         "experimentation_experiments_delete" => Ok(None),
+        #[cfg(feature = "experimentation")]
         "experimentation_experiments_get" => round::<models::GetExperimentResponseContent>(body),
+        #[cfg(feature = "experimentation")]
         "experimentation_experiments_list" => round::<models::ListExperimentsResponseContent>(body),
+        #[cfg(feature = "experimentation")]
         "experimentation_experiments_update" => {
             round::<models::UpdateExperimentResponseContent>(body)
         }
+        #[cfg(feature = "experimentation")]
         "experimentation_experiments_updateStatus" => {
             round::<models::UpdateExperimentStatusResponseContent>(body)
         }
+        #[cfg(feature = "experimentation")]
         "experimentation_experiments_validate" => {
             round::<models::ValidateExperimentResponseContent>(body)
         }
+        #[cfg(feature = "experimentation")]
         "experimentation_featureFlags_create" => {
             round::<models::CreateFeatureFlagResponseContent>(body)
         }
+        #[cfg(feature = "experimentation")]
         "experimentation_featureFlags_delete" => Ok(None),
+        #[cfg(feature = "experimentation")]
         "experimentation_featureFlags_get" => round::<models::GetFeatureFlagResponseContent>(body),
+        #[cfg(feature = "experimentation")]
         "experimentation_featureFlags_list" => {
             round::<models::ListFeatureFlagsResponseContent>(body)
         }
+        #[cfg(feature = "experimentation")]
         "experimentation_featureFlags_update" => {
             round::<models::UpdateFeatureFlagResponseContent>(body)
         }
+        #[cfg(feature = "experimentation")]
         "experimentation_featureFlags_updateStatus" => {
             round::<models::UpdateFeatureFlagStatusResponseContent>(body)
         }
+        #[cfg(feature = "experimentation")]
         "experimentation_featureFlags_variations_create" => {
             round::<models::CreateVariationResponseContent>(body)
         }
+        #[cfg(feature = "experimentation")]
         "experimentation_featureFlags_variations_delete" => Ok(None),
+        #[cfg(feature = "experimentation")]
         "experimentation_featureFlags_variations_get" => {
             round::<models::GetVariationResponseContent>(body)
         }
+        #[cfg(feature = "experimentation")]
         "experimentation_featureFlags_variations_list" => {
             round::<models::ListVariationsResponseContent>(body)
         }
+        #[cfg(feature = "experimentation")]
         "experimentation_featureFlags_variations_update" => {
             round::<models::UpdateVariationResponseContent>(body)
         }
+        #[cfg(feature = "experimentation")]
         "experimentation_segments_create" => round::<models::CreateSegmentResponseContent>(body),
+        #[cfg(feature = "experimentation")]
         "experimentation_segments_delete" => Ok(None),
+        #[cfg(feature = "experimentation")]
         "experimentation_segments_get" => round::<models::GetSegmentResponseContent>(body),
+        #[cfg(feature = "experimentation")]
         "experimentation_segments_list" => round::<models::ListSegmentsResponseContent>(body),
+        #[cfg(feature = "experimentation")]
         "experimentation_segments_update" => round::<models::UpdateSegmentResponseContent>(body),
+        #[cfg(feature = "flows")]
         "flows_create" => round::<models::CreateFlowResponseContent>(body),
+        #[cfg(feature = "flows")]
         "flows_delete" => Ok(None),
+        #[cfg(feature = "flows")]
         "flows_executions_delete" => Ok(None),
+        #[cfg(feature = "flows")]
         "flows_executions_get" => round::<models::GetFlowExecutionResponseContent>(body),
+        #[cfg(feature = "flows")]
         "flows_executions_list" => round::<models::GetFlowsExecutionsResponseContent>(body),
+        #[cfg(feature = "flows")]
         "flows_get" => round::<models::GetFlowResponseContent>(body),
+        #[cfg(feature = "flows")]
         "flows_list" => round::<models::ListFlowsResponseContent>(body),
+        #[cfg(feature = "flows")]
         "flows_update" => round::<models::UpdateFlowResponseContent>(body),
+        #[cfg(feature = "flows")]
         "flows_vault_connections_create" => {
             round::<models::CreateFlowsVaultConnectionResponseContent>(body)
         }
+        #[cfg(feature = "flows")]
         "flows_vault_connections_delete" => Ok(None),
+        #[cfg(feature = "flows")]
         "flows_vault_connections_get" => {
             round::<models::GetFlowsVaultConnectionResponseContent>(body)
         }
+        #[cfg(feature = "flows")]
         "flows_vault_connections_list" => {
             round::<models::ListFlowsVaultConnectionsResponseContent>(body)
         }
+        #[cfg(feature = "flows")]
         "flows_vault_connections_update" => {
             round::<models::UpdateFlowsVaultConnectionResponseContent>(body)
         }
+        #[cfg(feature = "forms")]
         "forms_create" => round::<models::CreateFormResponseContent>(body),
+        #[cfg(feature = "forms")]
         "forms_delete" => Ok(None),
+        #[cfg(feature = "forms")]
         "forms_get" => round::<models::GetFormResponseContent>(body),
+        #[cfg(feature = "forms")]
         "forms_list" => round::<models::ListFormsResponseContent>(body),
+        #[cfg(feature = "forms")]
         "forms_update" => round::<models::UpdateFormResponseContent>(body),
+        #[cfg(feature = "groups")]
         "groups_delete" => Ok(None),
+        #[cfg(feature = "groups")]
         "groups_get" => round::<models::GetGroupResponseContent>(body),
+        #[cfg(feature = "groups")]
         "groups_list" => round::<models::ListGroupsResponseContent>(body),
+        #[cfg(feature = "groups")]
         "groups_members_get" => round::<models::GetGroupMembersResponseContent>(body),
+        #[cfg(feature = "groups")]
         "groups_roles_create" => Ok(None),
+        #[cfg(feature = "groups")]
         "groups_roles_delete" => Ok(None),
+        #[cfg(feature = "groups")]
         "groups_roles_list" => round::<models::ListGroupRolesResponseContent>(body),
+        #[cfg(feature = "guardian")]
         "guardian_enrollments_createTicket" => {
             round::<models::CreateGuardianEnrollmentTicketResponseContent>(body)
         }
+        #[cfg(feature = "guardian")]
         "guardian_enrollments_delete" => Ok(None),
+        #[cfg(feature = "guardian")]
         "guardian_enrollments_get" => round::<models::GetGuardianEnrollmentResponseContent>(body),
+        #[cfg(feature = "guardian")]
         "guardian_factors_duo_settings_get" => {
             round::<models::GetGuardianFactorDuoSettingsResponseContent>(body)
         }
+        #[cfg(feature = "guardian")]
         "guardian_factors_duo_settings_set" => {
             round::<models::SetGuardianFactorDuoSettingsResponseContent>(body)
         }
+        #[cfg(feature = "guardian")]
         "guardian_factors_duo_settings_update" => {
             round::<models::UpdateGuardianFactorDuoSettingsResponseContent>(body)
         }
+        #[cfg(feature = "guardian")]
         "guardian_factors_list" => round::<Vec<models::GuardianFactor>>(body),
+        #[cfg(feature = "guardian")]
         "guardian_factors_phone_getMessageTypes" => {
             round::<models::GetGuardianFactorPhoneMessageTypesResponseContent>(body)
         }
+        #[cfg(feature = "guardian")]
         "guardian_factors_phone_getSelectedProvider" => {
             round::<models::GetGuardianFactorsProviderPhoneResponseContent>(body)
         }
+        #[cfg(feature = "guardian")]
         "guardian_factors_phone_getTemplates" => {
             round::<models::GetGuardianFactorPhoneTemplatesResponseContent>(body)
         }
+        #[cfg(feature = "guardian")]
         "guardian_factors_phone_getTwilioProvider" => {
             round::<models::GetGuardianFactorsProviderPhoneTwilioResponseContent>(body)
         }
+        #[cfg(feature = "guardian")]
         "guardian_factors_phone_setMessageTypes" => {
             round::<models::SetGuardianFactorPhoneMessageTypesResponseContent>(body)
         }
+        #[cfg(feature = "guardian")]
         "guardian_factors_phone_setProvider" => {
             round::<models::SetGuardianFactorsProviderPhoneResponseContent>(body)
         }
+        #[cfg(feature = "guardian")]
         "guardian_factors_phone_setTemplates" => {
             round::<models::SetGuardianFactorPhoneTemplatesResponseContent>(body)
         }
+        #[cfg(feature = "guardian")]
         "guardian_factors_phone_setTwilioProvider" => {
             round::<models::SetGuardianFactorsProviderPhoneTwilioResponseContent>(body)
         }
+        #[cfg(feature = "guardian")]
         "guardian_factors_pushNotification_getApnsProvider" => {
             round::<models::GetGuardianFactorsProviderApnsResponseContent>(body)
         }
+        #[cfg(feature = "guardian")]
         "guardian_factors_pushNotification_getSelectedProvider" => {
             round::<models::GetGuardianFactorsProviderPushNotificationResponseContent>(body)
         }
+        #[cfg(feature = "guardian")]
         "guardian_factors_pushNotification_getSnsProvider" => {
             round::<models::GetGuardianFactorsProviderSnsResponseContent>(body)
         }
+        #[cfg(feature = "guardian")]
         "guardian_factors_pushNotification_setApnsProvider" => {
             round::<models::SetGuardianFactorsProviderPushNotificationApnsResponseContent>(body)
         }
+        #[cfg(feature = "guardian")]
         "guardian_factors_pushNotification_setFcmProvider" => round::<Map<String, Value>>(body),
+        #[cfg(feature = "guardian")]
         "guardian_factors_pushNotification_setFcmv1Provider" => round::<Map<String, Value>>(body),
+        #[cfg(feature = "guardian")]
         "guardian_factors_pushNotification_setProvider" => {
             round::<models::SetGuardianFactorsProviderPushNotificationResponseContent>(body)
         }
+        #[cfg(feature = "guardian")]
         "guardian_factors_pushNotification_setSnsProvider" => {
             round::<models::SetGuardianFactorsProviderPushNotificationSnsResponseContent>(body)
         }
+        #[cfg(feature = "guardian")]
         "guardian_factors_pushNotification_updateApnsProvider" => {
             round::<models::UpdateGuardianFactorsProviderPushNotificationApnsResponseContent>(body)
         }
+        #[cfg(feature = "guardian")]
         "guardian_factors_pushNotification_updateFcmProvider" => round::<Map<String, Value>>(body),
+        #[cfg(feature = "guardian")]
         "guardian_factors_pushNotification_updateFcmv1Provider" => {
             round::<Map<String, Value>>(body)
         }
+        #[cfg(feature = "guardian")]
         "guardian_factors_pushNotification_updateSnsProvider" => {
             round::<models::UpdateGuardianFactorsProviderPushNotificationSnsResponseContent>(body)
         }
+        #[cfg(feature = "guardian")]
         "guardian_factors_set" => round::<models::SetGuardianFactorResponseContent>(body),
+        #[cfg(feature = "guardian")]
         "guardian_factors_sms_getSelectedProvider" => {
             round::<models::GetGuardianFactorsProviderSmsResponseContent>(body)
         }
+        #[cfg(feature = "guardian")]
         "guardian_factors_sms_getTemplates" => {
             round::<models::GetGuardianFactorSmsTemplatesResponseContent>(body)
         }
+        #[cfg(feature = "guardian")]
         "guardian_factors_sms_getTwilioProvider" => {
             round::<models::GetGuardianFactorsProviderSmsTwilioResponseContent>(body)
         }
+        #[cfg(feature = "guardian")]
         "guardian_factors_sms_setProvider" => {
             round::<models::SetGuardianFactorsProviderSmsResponseContent>(body)
         }
+        #[cfg(feature = "guardian")]
         "guardian_factors_sms_setTemplates" => {
             round::<models::SetGuardianFactorSmsTemplatesResponseContent>(body)
         }
+        #[cfg(feature = "guardian")]
         "guardian_factors_sms_setTwilioProvider" => {
             round::<models::SetGuardianFactorsProviderSmsTwilioResponseContent>(body)
         }
+        #[cfg(feature = "guardian")]
         "guardian_policies_list" => round::<Vec<models::MfaPolicyEnum>>(body),
+        #[cfg(feature = "guardian")]
         "guardian_policies_set" => round::<Vec<models::MfaPolicyEnum>>(body),
+        #[cfg(feature = "hooks")]
         "hooks_create" => round::<models::CreateHookResponseContent>(body),
+        #[cfg(feature = "hooks")]
         "hooks_delete" => Ok(None),
+        #[cfg(feature = "hooks")]
         "hooks_get" => round::<models::GetHookResponseContent>(body),
+        #[cfg(feature = "hooks")]
         "hooks_list" => round::<models::ListHooksResponseContent>(body),
+        #[cfg(feature = "hooks")]
         "hooks_secrets_create" => Ok(None),
+        #[cfg(feature = "hooks")]
         "hooks_secrets_delete" => Ok(None),
+        #[cfg(feature = "hooks")]
         "hooks_secrets_get" => round::<models::GetHookSecretResponseContent>(body),
+        #[cfg(feature = "hooks")]
         "hooks_secrets_update" => Ok(None),
+        #[cfg(feature = "hooks")]
         "hooks_update" => round::<models::UpdateHookResponseContent>(body),
+        #[cfg(feature = "jobs")]
         "jobs_errors_get" => round::<models::JobsGetErrorsResponse>(body),
+        #[cfg(feature = "jobs")]
         "jobs_get" => round::<models::GetJobResponseContent>(body),
+        #[cfg(feature = "jobs")]
         "jobs_usersExports_create" => round::<models::CreateExportUsersResponseContent>(body),
+        #[cfg(feature = "jobs")]
         "jobs_usersImports_create" => round::<models::CreateImportUsersResponseContent>(body),
+        #[cfg(feature = "jobs")]
         "jobs_verificationEmail_create" => {
             round::<models::CreateVerificationEmailResponseContent>(body)
         }
+        #[cfg(feature = "keys")]
         "keys_customSigning_delete" => Ok(None),
+        #[cfg(feature = "keys")]
         "keys_customSigning_get" => round::<models::GetCustomSigningKeysResponseContent>(body),
+        #[cfg(feature = "keys")]
         "keys_customSigning_set" => round::<models::SetCustomSigningKeysResponseContent>(body),
+        #[cfg(feature = "keys")]
         "keys_encryption_create" => round::<models::CreateEncryptionKeyResponseContent>(body),
+        #[cfg(feature = "keys")]
         "keys_encryption_createPublicWrappingKey" => {
             round::<models::CreateEncryptionKeyPublicWrappingResponseContent>(body)
         }
+        #[cfg(feature = "keys")]
         "keys_encryption_delete" => Ok(None),
+        #[cfg(feature = "keys")]
         "keys_encryption_get" => round::<models::GetEncryptionKeyResponseContent>(body),
+        #[cfg(feature = "keys")]
         "keys_encryption_import" => round::<models::ImportEncryptionKeyResponseContent>(body),
+        #[cfg(feature = "keys")]
         "keys_encryption_list" => round::<models::ListEncryptionKeysResponseContent>(body),
+        #[cfg(feature = "keys")]
         "keys_encryption_rekey" => Ok(None),
+        #[cfg(feature = "keys")]
         "keys_signing_get" => round::<models::GetSigningKeysResponseContent>(body),
+        #[cfg(feature = "keys")]
         "keys_signing_list" => round::<Vec<models::SigningKeys>>(body),
+        #[cfg(feature = "keys")]
         "keys_signing_revoke" => round::<models::RevokedSigningKeysResponseContent>(body),
+        #[cfg(feature = "keys")]
         "keys_signing_rotate" => round::<models::RotateSigningKeysResponseContent>(body),
+        #[cfg(feature = "log_streams")]
         "logStreams_create" => round::<models::CreateLogStreamResponseContent>(body),
+        #[cfg(feature = "log_streams")]
         "logStreams_delete" => Ok(None),
+        #[cfg(feature = "log_streams")]
         "logStreams_get" => round::<models::GetLogStreamResponseContent>(body),
+        #[cfg(feature = "log_streams")]
         "logStreams_list" => round::<Vec<models::LogStreamResponseSchema>>(body),
+        #[cfg(feature = "log_streams")]
         "logStreams_update" => round::<models::UpdateLogStreamResponseContent>(body),
+        #[cfg(feature = "logs")]
         "logs_get" => round::<models::GetLogResponseContent>(body),
+        #[cfg(feature = "logs")]
         "logs_list" => round::<models::ListLogResponseContent>(body),
+        #[cfg(feature = "network_acls")]
         "networkACLs_create" => Ok(None),
+        #[cfg(feature = "network_acls")]
         "networkACLs_delete" => Ok(None),
+        #[cfg(feature = "network_acls")]
         "networkACLs_get" => round::<models::GetNetworkAclsResponseContent>(body),
+        #[cfg(feature = "network_acls")]
         "networkACLs_list" => round::<models::ListNetworkAclsResponseContent>(body),
+        #[cfg(feature = "network_acls")]
         "networkACLs_set" => round::<models::SetNetworkAclsResponseContent>(body),
+        #[cfg(feature = "network_acls")]
         "networkACLs_update" => round::<models::UpdateNetworkAclResponseContent>(body),
+        #[cfg(feature = "organizations")]
         "organizations_clientGrants_create" => {
             round::<models::AssociateOrganizationClientGrantResponseContent>(body)
         }
+        #[cfg(feature = "organizations")]
         "organizations_clientGrants_delete" => Ok(None),
+        #[cfg(feature = "organizations")]
         "organizations_clientGrants_list" => {
             round::<models::ListOrganizationClientGrantsResponseContent>(body)
         }
+        #[cfg(feature = "organizations")]
         "organizations_connections_create" => {
             round::<models::CreateOrganizationAllConnectionResponseContent>(body)
         }
+        #[cfg(feature = "organizations")]
         "organizations_connections_delete" => Ok(None),
+        #[cfg(feature = "organizations")]
         "organizations_connections_get" => {
             round::<models::GetOrganizationAllConnectionResponseContent>(body)
         }
+        #[cfg(feature = "organizations")]
         "organizations_connections_list" => {
             round::<models::ListOrganizationAllConnectionsResponseContent>(body)
         }
+        #[cfg(feature = "organizations")]
         "organizations_connections_update" => {
             round::<models::UpdateOrganizationAllConnectionResponseContent>(body)
         }
+        #[cfg(feature = "organizations")]
         "organizations_create" => round::<models::CreateOrganizationResponseContent>(body),
+        #[cfg(feature = "organizations")]
         "organizations_delete" => Ok(None),
+        #[cfg(feature = "organizations")]
         "organizations_discoveryDomains_create" => {
             round::<models::CreateOrganizationDiscoveryDomainResponseContent>(body)
         }
+        #[cfg(feature = "organizations")]
         "organizations_discoveryDomains_delete" => Ok(None),
+        #[cfg(feature = "organizations")]
         "organizations_discoveryDomains_get" => {
             round::<models::GetOrganizationDiscoveryDomainResponseContent>(body)
         }
+        #[cfg(feature = "organizations")]
         "organizations_discoveryDomains_getByName" => {
             round::<models::GetOrganizationDiscoveryDomainByNameResponseContent>(body)
         }
+        #[cfg(feature = "organizations")]
         "organizations_discoveryDomains_list" => {
             round::<models::ListOrganizationDiscoveryDomainsResponseContent>(body)
         }
+        #[cfg(feature = "organizations")]
         "organizations_discoveryDomains_update" => {
             round::<models::UpdateOrganizationDiscoveryDomainResponseContent>(body)
         }
+        #[cfg(feature = "organizations")]
         "organizations_enabledConnections_add" => {
             round::<models::AddOrganizationConnectionResponseContent>(body)
         }
+        #[cfg(feature = "organizations")]
         "organizations_enabledConnections_delete" => Ok(None),
+        #[cfg(feature = "organizations")]
         "organizations_enabledConnections_get" => {
             round::<models::GetOrganizationConnectionResponseContent>(body)
         }
+        #[cfg(feature = "organizations")]
         "organizations_enabledConnections_list" => {
             round::<models::ListOrganizationConnectionsResponseContent>(body)
         }
+        #[cfg(feature = "organizations")]
         "organizations_enabledConnections_update" => {
             round::<models::UpdateOrganizationConnectionResponseContent>(body)
         }
+        #[cfg(feature = "organizations")]
         "organizations_get" => round::<models::GetOrganizationResponseContent>(body),
+        #[cfg(feature = "organizations")]
         "organizations_getByName" => round::<models::GetOrganizationByNameResponseContent>(body),
+        #[cfg(feature = "organizations")]
         "organizations_groups_list" => round::<models::ListOrganizationGroupsResponseContent>(body),
+        #[cfg(feature = "organizations")]
         "organizations_groups_roles_create" => Ok(None),
+        #[cfg(feature = "organizations")]
         "organizations_groups_roles_delete" => Ok(None),
+        #[cfg(feature = "organizations")]
         "organizations_groups_roles_list" => {
             round::<models::ListOrganizationGroupRolesResponseContent>(body)
         }
+        #[cfg(feature = "organizations")]
         "organizations_invitations_create" => {
             round::<models::CreateOrganizationInvitationResponseContent>(body)
         }
+        #[cfg(feature = "organizations")]
         "organizations_invitations_delete" => Ok(None),
+        #[cfg(feature = "organizations")]
         "organizations_invitations_get" => {
             round::<models::GetOrganizationInvitationResponseContent>(body)
         }
+        #[cfg(feature = "organizations")]
         "organizations_invitations_list" => {
             round::<models::ListOrganizationInvitationsResponseContent>(body)
         }
+        #[cfg(feature = "organizations")]
         "organizations_list" => round::<models::ListOrganizationsResponseContent>(body),
+        #[cfg(feature = "organizations")]
         "organizations_members_create" => Ok(None),
+        #[cfg(feature = "organizations")]
         "organizations_members_delete" => Ok(None),
+        #[cfg(feature = "organizations")]
         "organizations_members_effectiveRoles_list" => {
             round::<models::ListOrganizationMemberEffectiveRolesResponseContent>(body)
         }
+        #[cfg(feature = "organizations")]
         "organizations_members_effectiveRoles_sources_groups_list" => {
             round::<models::ListOrganizationMemberRoleSourceGroupsResponseContent>(body)
         }
+        #[cfg(feature = "organizations")]
         "organizations_members_list" => {
             round::<models::ListOrganizationMembersResponseContent>(body)
         }
+        #[cfg(feature = "organizations")]
         "organizations_members_roles_assign" => Ok(None),
+        #[cfg(feature = "organizations")]
         "organizations_members_roles_delete" => Ok(None),
+        #[cfg(feature = "organizations")]
         "organizations_members_roles_list" => {
             round::<models::ListOrganizationMemberRolesResponseContent>(body)
         }
+        #[cfg(feature = "organizations")]
         "organizations_update" => round::<models::UpdateOrganizationResponseContent>(body),
+        #[cfg(feature = "prompts")]
         "prompts_customText_get" => round::<Map<String, Value>>(body),
+        #[cfg(feature = "prompts")]
         "prompts_customText_set" => Ok(None),
+        #[cfg(feature = "prompts")]
         "prompts_getSettings" => round::<models::GetSettingsResponseContent>(body),
+        #[cfg(feature = "prompts")]
         "prompts_partials_get" => round::<Map<String, Value>>(body),
+        #[cfg(feature = "prompts")]
         "prompts_partials_set" => Ok(None),
+        #[cfg(feature = "prompts")]
         "prompts_rendering_bulkUpdate" => round::<models::BulkUpdateAculResponseContent>(body),
+        #[cfg(feature = "prompts")]
         "prompts_rendering_get" => round::<models::GetAculResponseContent>(body),
+        #[cfg(feature = "prompts")]
         "prompts_rendering_list" => round::<models::ListAculsResponseContent>(body),
+        #[cfg(feature = "prompts")]
         "prompts_rendering_update" => round::<models::UpdateAculResponseContent>(body),
+        #[cfg(feature = "prompts")]
         "prompts_updateSettings" => round::<models::UpdateSettingsResponseContent>(body),
+        #[cfg(feature = "rate_limit_policies")]
         "rateLimitPolicies_create" => round::<models::CreateRateLimitPolicyResponseContent>(body),
+        #[cfg(feature = "rate_limit_policies")]
         "rateLimitPolicies_delete" => Ok(None),
+        #[cfg(feature = "rate_limit_policies")]
         "rateLimitPolicies_get" => round::<models::GetRateLimitPolicyResponseContent>(body),
+        #[cfg(feature = "rate_limit_policies")]
         "rateLimitPolicies_list" => {
             round::<models::ListRateLimitPoliciesPaginatedResponseContent>(body)
         }
+        #[cfg(feature = "rate_limit_policies")]
         "rateLimitPolicies_update" => round::<models::UpdateRateLimitPolicyResponseContent>(body),
+        #[cfg(feature = "refresh_tokens")]
         "refreshTokens_delete" => Ok(None),
+        #[cfg(feature = "refresh_tokens")]
         "refreshTokens_get" => round::<models::GetRefreshTokenResponseContent>(body),
+        #[cfg(feature = "refresh_tokens")]
         "refreshTokens_list" => round::<models::GetRefreshTokensPaginatedResponseContent>(body),
+        #[cfg(feature = "refresh_tokens")]
         "refreshTokens_revoke" => Ok(None),
+        #[cfg(feature = "refresh_tokens")]
         "refreshTokens_update" => round::<models::UpdateRefreshTokenResponseContent>(body),
+        #[cfg(feature = "resource_servers")]
         "resourceServers_create" => round::<models::CreateResourceServerResponseContent>(body),
+        #[cfg(feature = "resource_servers")]
         "resourceServers_delete" => Ok(None),
+        #[cfg(feature = "resource_servers")]
         "resourceServers_get" => round::<models::GetResourceServerResponseContent>(body),
+        #[cfg(feature = "resource_servers")]
         "resourceServers_list" => round::<models::ListResourceServerResponseContent>(body),
+        #[cfg(feature = "resource_servers")]
         "resourceServers_update" => round::<models::UpdateResourceServerResponseContent>(body),
+        #[cfg(feature = "risk_assessments")]
         "riskAssessments_settings_get" => {
             round::<models::GetRiskAssessmentsSettingsResponseContent>(body)
         }
+        #[cfg(feature = "risk_assessments")]
         "riskAssessments_settings_newDevice_get" => {
             round::<models::GetRiskAssessmentsSettingsNewDeviceResponseContent>(body)
         }
+        #[cfg(feature = "risk_assessments")]
         "riskAssessments_settings_newDevice_update" => {
             round::<models::UpdateRiskAssessmentsSettingsNewDeviceResponseContent>(body)
         }
+        #[cfg(feature = "risk_assessments")]
         "riskAssessments_settings_update" => {
             round::<models::UpdateRiskAssessmentsSettingsResponseContent>(body)
         }
+        #[cfg(feature = "roles")]
         "roles_create" => round::<models::CreateRoleResponseContent>(body),
+        #[cfg(feature = "roles")]
         "roles_delete" => Ok(None),
+        #[cfg(feature = "roles")]
         "roles_get" => round::<models::GetRoleResponseContent>(body),
+        #[cfg(feature = "roles")]
         "roles_groups_create" => Ok(None),
+        #[cfg(feature = "roles")]
         "roles_groups_delete" => Ok(None),
+        #[cfg(feature = "roles")]
         "roles_groups_get" => round::<models::ListRoleGroupsResponseContent>(body),
+        #[cfg(feature = "roles")]
         "roles_list" => round::<models::ListRolesResponseContent>(body),
+        #[cfg(feature = "roles")]
         "roles_permissions_add" => Ok(None),
+        #[cfg(feature = "roles")]
         "roles_permissions_delete" => Ok(None),
+        #[cfg(feature = "roles")]
         "roles_permissions_list" => round::<models::ListRolePermissionsResponseContent>(body),
+        #[cfg(feature = "roles")]
         "roles_update" => round::<models::UpdateRoleResponseContent>(body),
+        #[cfg(feature = "roles")]
         "roles_users_assign" => Ok(None),
+        #[cfg(feature = "roles")]
         "roles_users_list" => round::<models::ListRoleUsersResponseContent>(body),
+        #[cfg(feature = "rules_configs")]
         "rulesConfigs_delete" => Ok(None),
+        #[cfg(feature = "rules_configs")]
         "rulesConfigs_list" => round::<Vec<models::RulesConfig>>(body),
+        #[cfg(feature = "rules_configs")]
         "rulesConfigs_set" => round::<models::SetRulesConfigResponseContent>(body),
+        #[cfg(feature = "rules")]
         "rules_create" => round::<models::CreateRuleResponseContent>(body),
+        #[cfg(feature = "rules")]
         "rules_delete" => Ok(None),
+        #[cfg(feature = "rules")]
         "rules_get" => round::<models::GetRuleResponseContent>(body),
+        #[cfg(feature = "rules")]
         "rules_list" => round::<models::ListRulesResponseContent>(body),
+        #[cfg(feature = "rules")]
         "rules_update" => round::<models::UpdateRuleResponseContent>(body),
+        #[cfg(feature = "self_service_profiles")]
         "selfServiceProfiles_create" => {
             round::<models::CreateSelfServiceProfileResponseContent>(body)
         }
+        #[cfg(feature = "self_service_profiles")]
         "selfServiceProfiles_customText_list" => round::<BTreeMap<String, String>>(body),
+        #[cfg(feature = "self_service_profiles")]
         "selfServiceProfiles_customText_set" => round::<BTreeMap<String, String>>(body),
+        #[cfg(feature = "self_service_profiles")]
         "selfServiceProfiles_delete" => Ok(None),
+        #[cfg(feature = "self_service_profiles")]
         "selfServiceProfiles_get" => round::<models::GetSelfServiceProfileResponseContent>(body),
+        #[cfg(feature = "self_service_profiles")]
         "selfServiceProfiles_list" => round::<models::ListSelfServiceProfilesResponseContent>(body),
+        #[cfg(feature = "self_service_profiles")]
         "selfServiceProfiles_ssoTicket_create" => {
             round::<models::CreateSelfServiceProfileSsoTicketResponseContent>(body)
         }
+        #[cfg(feature = "self_service_profiles")]
         "selfServiceProfiles_ssoTicket_revoke" => Ok(None),
+        #[cfg(feature = "self_service_profiles")]
         "selfServiceProfiles_update" => {
             round::<models::UpdateSelfServiceProfileResponseContent>(body)
         }
+        #[cfg(feature = "sessions")]
         "sessions_delete" => Ok(None),
+        #[cfg(feature = "sessions")]
         "sessions_get" => round::<models::GetSessionResponseContent>(body),
+        #[cfg(feature = "sessions")]
         "sessions_revoke" => Ok(None),
+        #[cfg(feature = "sessions")]
         "sessions_update" => round::<models::UpdateSessionResponseContent>(body),
+        #[cfg(feature = "stats")]
         "stats_getActiveUsersCount" => round::<f64>(body),
+        #[cfg(feature = "stats")]
         "stats_getDaily" => round::<Vec<models::DailyStats>>(body),
+        #[cfg(feature = "supplemental_signals")]
         "supplementalSignals_get" => round::<models::GetSupplementalSignalsResponseContent>(body),
+        #[cfg(feature = "supplemental_signals")]
         "supplementalSignals_patch" => {
             round::<models::PatchSupplementalSignalsResponseContent>(body)
         }
+        #[cfg(feature = "tenants")]
         "tenants_settings_get" => round::<models::GetTenantSettingsResponseContent>(body),
+        #[cfg(feature = "tenants")]
         "tenants_settings_update" => round::<models::UpdateTenantSettingsResponseContent>(body),
+        #[cfg(feature = "tickets")]
         "tickets_changePassword" => round::<models::ChangePasswordTicketResponseContent>(body),
+        #[cfg(feature = "tickets")]
         "tickets_verifyEmail" => round::<models::VerifyEmailTicketResponseContent>(body),
+        #[cfg(feature = "token_exchange_profiles")]
         "tokenExchangeProfiles_create" => {
             round::<models::CreateTokenExchangeProfileResponseContent>(body)
         }
+        #[cfg(feature = "token_exchange_profiles")]
         "tokenExchangeProfiles_delete" => Ok(None),
+        #[cfg(feature = "token_exchange_profiles")]
         "tokenExchangeProfiles_get" => {
             round::<models::GetTokenExchangeProfileResponseContent>(body)
         }
+        #[cfg(feature = "token_exchange_profiles")]
         "tokenExchangeProfiles_list" => {
             round::<models::ListTokenExchangeProfileResponseContent>(body)
         }
+        #[cfg(feature = "token_exchange_profiles")]
         "tokenExchangeProfiles_update" => Ok(None),
+        #[cfg(feature = "user_attribute_profiles")]
         "userAttributeProfiles_create" => {
             round::<models::CreateUserAttributeProfileResponseContent>(body)
         }
+        #[cfg(feature = "user_attribute_profiles")]
         "userAttributeProfiles_delete" => Ok(None),
+        #[cfg(feature = "user_attribute_profiles")]
         "userAttributeProfiles_get" => {
             round::<models::GetUserAttributeProfileResponseContent>(body)
         }
+        #[cfg(feature = "user_attribute_profiles")]
         "userAttributeProfiles_getTemplate" => {
             round::<models::GetUserAttributeProfileTemplateResponseContent>(body)
         }
+        #[cfg(feature = "user_attribute_profiles")]
         "userAttributeProfiles_list" => {
             round::<models::ListUserAttributeProfilesPaginatedResponseContent>(body)
         }
+        #[cfg(feature = "user_attribute_profiles")]
         "userAttributeProfiles_listTemplates" => {
             round::<models::ListUserAttributeProfileTemplateResponseContent>(body)
         }
+        #[cfg(feature = "user_attribute_profiles")]
         "userAttributeProfiles_update" => {
             round::<models::UpdateUserAttributeProfileResponseContent>(body)
         }
+        #[cfg(feature = "user_blocks")]
         "userBlocks_delete" => Ok(None),
+        #[cfg(feature = "user_blocks")]
         "userBlocks_deleteByIdentifier" => Ok(None),
+        #[cfg(feature = "user_blocks")]
         "userBlocks_list" => round::<models::ListUserBlocksResponseContent>(body),
+        #[cfg(feature = "user_blocks")]
         "userBlocks_listByIdentifier" => {
             round::<models::ListUserBlocksByIdentifierResponseContent>(body)
         }
+        #[cfg(feature = "user_grants")]
         "userGrants_delete" => Ok(None),
+        #[cfg(feature = "user_grants")]
         "userGrants_deleteByUserId" => Ok(None),
+        #[cfg(feature = "user_grants")]
         "userGrants_list" => round::<models::ListUserGrantsResponseContent>(body),
+        #[cfg(feature = "users")]
         "users_authenticationMethods_create" => {
             round::<models::CreateUserAuthenticationMethodResponseContent>(body)
         }
+        #[cfg(feature = "users")]
         "users_authenticationMethods_delete" => Ok(None),
+        #[cfg(feature = "users")]
         "users_authenticationMethods_deleteAll" => Ok(None),
+        #[cfg(feature = "users")]
         "users_authenticationMethods_get" => {
             round::<models::GetUserAuthenticationMethodResponseContent>(body)
         }
+        #[cfg(feature = "users")]
         "users_authenticationMethods_list" => {
             round::<models::ListUserAuthenticationMethodsResponseContent>(body)
         }
+        #[cfg(feature = "users")]
         "users_authenticationMethods_set" => {
             round::<Vec<models::SetUserAuthenticationMethodResponseContent>>(body)
         }
+        #[cfg(feature = "users")]
         "users_authenticationMethods_update" => {
             round::<models::UpdateUserAuthenticationMethodResponseContent>(body)
         }
+        #[cfg(feature = "users")]
         "users_authenticators_deleteAll" => Ok(None),
+        #[cfg(feature = "users")]
         "users_connectedAccounts_list" => {
             round::<models::ListUserConnectedAccountsResponseContent>(body)
         }
+        #[cfg(feature = "users")]
         "users_create" => round::<models::CreateUserResponseContent>(body),
+        #[cfg(feature = "users")]
         "users_delete" => Ok(None),
+        #[cfg(feature = "users")]
         "users_effectivePermissions_list" => {
             round::<models::ListUserEffectivePermissionsResponseContent>(body)
         }
+        #[cfg(feature = "users")]
         "users_effectivePermissions_sources_roles_list" => {
             round::<models::ListUserEffectivePermissionRoleSourcesResponseContent>(body)
         }
+        #[cfg(feature = "users")]
         "users_effectiveRoles_list" => round::<models::ListUserEffectiveRolesResponseContent>(body),
+        #[cfg(feature = "users")]
         "users_effectiveRoles_sources_groups_list" => {
             round::<models::ListUserRoleSourceGroupsResponseContent>(body)
         }
+        #[cfg(feature = "users")]
         "users_enrollments_get" => round::<Vec<models::UsersEnrollment>>(body),
+        #[cfg(feature = "users")]
         "users_federatedConnectionsTokensets_delete" => Ok(None),
+        #[cfg(feature = "users")]
         "users_federatedConnectionsTokensets_list" => {
             round::<Vec<models::FederatedConnectionTokenSet>>(body)
         }
+        #[cfg(feature = "users")]
         "users_get" => round::<models::GetUserResponseContent>(body),
+        #[cfg(feature = "users")]
         "users_groups_get" => round::<models::GetUserGroupsResponseContent>(body),
+        #[cfg(feature = "users")]
         "users_identities_delete" => {
             round::<Vec<models::DeleteUserIdentityResponseContentItem>>(body)
         }
+        #[cfg(feature = "users")]
         "users_identities_link" => round::<Vec<models::UserIdentity>>(body),
+        #[cfg(feature = "users")]
         "users_list" => round::<models::ListUsersResponseContent>(body),
+        #[cfg(feature = "users")]
         "users_listUsersByEmail" => round::<Vec<models::UserResponseSchema>>(body),
+        #[cfg(feature = "users")]
         "users_logs_list" => round::<models::UserListLogResponseContent>(body),
+        #[cfg(feature = "users")]
         "users_multifactor_deleteProvider" => Ok(None),
+        #[cfg(feature = "users")]
         "users_multifactor_invalidateRememberBrowser" => Ok(None),
+        #[cfg(feature = "users")]
         "users_organizations_list" => round::<models::ListUserOrganizationsResponseContent>(body),
+        #[cfg(feature = "users")]
         "users_permissions_create" => Ok(None),
+        #[cfg(feature = "users")]
         "users_permissions_delete" => Ok(None),
+        #[cfg(feature = "users")]
         "users_permissions_list" => round::<models::ListUserPermissionsResponseContent>(body),
+        #[cfg(feature = "users")]
         "users_refreshToken_delete" => Ok(None),
+        #[cfg(feature = "users")]
         "users_refreshToken_list" => {
             round::<models::ListRefreshTokensPaginatedResponseContent>(body)
         }
+        #[cfg(feature = "users")]
         "users_regenerateRecoveryCode" => {
             round::<models::RegenerateUsersRecoveryCodeResponseContent>(body)
         }
+        #[cfg(feature = "users")]
         "users_revokeAccess" => Ok(None),
+        #[cfg(feature = "users")]
         "users_riskAssessments_clear" => Ok(None),
+        #[cfg(feature = "users")]
         "users_roles_assign" => Ok(None),
+        #[cfg(feature = "users")]
         "users_roles_delete" => Ok(None),
+        #[cfg(feature = "users")]
         "users_roles_list" => round::<models::ListUserRolesResponseContent>(body),
+        #[cfg(feature = "users")]
         "users_sessions_delete" => Ok(None),
+        #[cfg(feature = "users")]
         "users_sessions_list" => round::<models::ListUserSessionsPaginatedResponseContent>(body),
+        #[cfg(feature = "users")]
         "users_update" => round::<models::UpdateUserResponseContent>(body),
+        #[cfg(feature = "verifiable_credentials")]
         "verifiableCredentials_verification_templates_create" => {
             round::<models::CreateVerifiableCredentialTemplateResponseContent>(body)
         }
+        #[cfg(feature = "verifiable_credentials")]
         "verifiableCredentials_verification_templates_delete" => Ok(None),
+        #[cfg(feature = "verifiable_credentials")]
         "verifiableCredentials_verification_templates_get" => {
             round::<models::GetVerifiableCredentialTemplateResponseContent>(body)
         }
+        #[cfg(feature = "verifiable_credentials")]
         "verifiableCredentials_verification_templates_list" => {
             round::<models::ListVerifiableCredentialTemplatesPaginatedResponseContent>(body)
         }
+        #[cfg(feature = "verifiable_credentials")]
         "verifiableCredentials_verification_templates_update" => {
             round::<models::UpdateVerifiableCredentialTemplateResponseContent>(body)
         }
@@ -2283,7 +2737,7 @@ pub fn round_trip_response<B: AsRef<str> + ?Sized>(
     })
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "full"))]
 mod tests {
     use super::OPERATIONS;
     use crate::client::ManagementService;

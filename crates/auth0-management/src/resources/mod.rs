@@ -13,5 +13,7 @@
 //! into [`crate::api`] with the same shape (path arguments, a `…Params`
 //! builder, a typed body, `list`/`list_pager`); see `docs/MANAGEMENT.md`.
 
+#[cfg(feature = "connections")]
 mod connections;
+#[cfg(feature = "users")]
 mod users;

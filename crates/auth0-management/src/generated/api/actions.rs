@@ -73,7 +73,9 @@ impl<'a, S: ManagementService> Actions<'a, S> {
         self,
         body: &m::CreateActionRequestContent,
     ) -> Result<m::CreateActionResponseContent, Error> {
-        let request = ApiRequest::post(ApiPath::new("actions").segment("actions")).json(body)?;
+        let request = ApiRequest::post(ApiPath::new("actions").segment("actions"))
+            .operation("actions_create", "/api/v2/actions/actions")
+            .json(body)?;
         Ok(self.client.execute(request).await?.data)
     }
 
@@ -86,6 +88,7 @@ impl<'a, S: ManagementService> Actions<'a, S> {
     /// Lifecycle: generally available.
     pub async fn delete(self, id: &str, params: &ActionsDeleteParams) -> Result<(), Error> {
         let request = ApiRequest::delete(ApiPath::new("actions").segment("actions").segment(id))
+            .operation("actions_delete", "/api/v2/actions/actions/{id}")
             .params(params);
         self.client.execute_empty(request).await.map(|_| ())
     }
@@ -103,7 +106,8 @@ impl<'a, S: ManagementService> Actions<'a, S> {
                 .segment("actions")
                 .segment(id)
                 .segment("deploy"),
-        );
+        )
+        .operation("actions_deploy", "/api/v2/actions/actions/{id}/deploy");
         Ok(self.client.execute(request).await?.data)
     }
 
@@ -115,7 +119,8 @@ impl<'a, S: ManagementService> Actions<'a, S> {
     ///
     /// Lifecycle: generally available.
     pub async fn get(self, id: &str) -> Result<m::GetActionResponseContent, Error> {
-        let request = ApiRequest::get(ApiPath::new("actions").segment("actions").segment(id));
+        let request = ApiRequest::get(ApiPath::new("actions").segment("actions").segment(id))
+            .operation("actions_get", "/api/v2/actions/actions/{id}");
         Ok(self.client.execute(request).await?.data)
     }
 
@@ -130,13 +135,17 @@ impl<'a, S: ManagementService> Actions<'a, S> {
         self,
         params: &ActionsListParams,
     ) -> Result<m::ListActionsPaginatedResponseContent, Error> {
-        let request = ApiRequest::get(ApiPath::new("actions").segment("actions")).params(params);
+        let request = ApiRequest::get(ApiPath::new("actions").segment("actions"))
+            .operation("actions_list", "/api/v2/actions/actions")
+            .params(params);
         Ok(self.client.execute_list(request, "actions").await?.data)
     }
 
     /// A [`Pager`] over the `actions` of [`Self::list`]: offset (`page`/`per_page`, totals requested) pages, starting where `params` says.
     pub fn list_pager(self, params: ActionsListParams) -> Pager<m::Action, S> {
-        let request = ApiRequest::get(ApiPath::new("actions").segment("actions")).params(&params);
+        let request = ApiRequest::get(ApiPath::new("actions").segment("actions"))
+            .operation("actions_list", "/api/v2/actions/actions")
+            .params(&params);
         Pager::offset(
             self.client.clone(),
             request,
@@ -164,6 +173,7 @@ impl<'a, S: ManagementService> Actions<'a, S> {
                 .segment(id)
                 .segment("test"),
         )
+        .operation("actions_test", "/api/v2/actions/actions/{id}/test")
         .json(body)?;
         Ok(self.client.execute(request).await?.data)
     }
@@ -180,8 +190,9 @@ impl<'a, S: ManagementService> Actions<'a, S> {
         id: &str,
         body: &m::UpdateActionRequestContent,
     ) -> Result<m::UpdateActionResponseContent, Error> {
-        let request =
-            ApiRequest::patch(ApiPath::new("actions").segment("actions").segment(id)).json(body)?;
+        let request = ApiRequest::patch(ApiPath::new("actions").segment("actions").segment(id))
+            .operation("actions_update", "/api/v2/actions/actions/{id}")
+            .json(body)?;
         Ok(self.client.execute(request).await?.data)
     }
 }
@@ -307,7 +318,8 @@ impl<'a, S: ManagementService> ActionsExecutions<'a, S> {
     ///
     /// Lifecycle: generally available.
     pub async fn get(self, id: &str) -> Result<m::GetActionExecutionResponseContent, Error> {
-        let request = ApiRequest::get(ApiPath::new("actions").segment("executions").segment(id));
+        let request = ApiRequest::get(ApiPath::new("actions").segment("executions").segment(id))
+            .operation("actions_executions_get", "/api/v2/actions/executions/{id}");
         Ok(self.client.execute(request).await?.data)
     }
 }
@@ -349,7 +361,9 @@ impl<'a, S: ManagementService> ActionsModules<'a, S> {
         self,
         body: &m::CreateActionModuleRequestContent,
     ) -> Result<m::CreateActionModuleResponseContent, Error> {
-        let request = ApiRequest::post(ApiPath::new("actions").segment("modules")).json(body)?;
+        let request = ApiRequest::post(ApiPath::new("actions").segment("modules"))
+            .operation("actions_modules_create", "/api/v2/actions/modules")
+            .json(body)?;
         Ok(self.client.execute(request).await?.data)
     }
 
@@ -361,7 +375,8 @@ impl<'a, S: ManagementService> ActionsModules<'a, S> {
     ///
     /// Lifecycle: **early access** — the tenant must be enabled for it, and the API may still change.
     pub async fn delete(self, id: &str) -> Result<(), Error> {
-        let request = ApiRequest::delete(ApiPath::new("actions").segment("modules").segment(id));
+        let request = ApiRequest::delete(ApiPath::new("actions").segment("modules").segment(id))
+            .operation("actions_modules_delete", "/api/v2/actions/modules/{id}");
         self.client.execute_empty(request).await.map(|_| ())
     }
 
@@ -373,7 +388,8 @@ impl<'a, S: ManagementService> ActionsModules<'a, S> {
     ///
     /// Lifecycle: **early access** — the tenant must be enabled for it, and the API may still change.
     pub async fn get(self, id: &str) -> Result<m::GetActionModuleResponseContent, Error> {
-        let request = ApiRequest::get(ApiPath::new("actions").segment("modules").segment(id));
+        let request = ApiRequest::get(ApiPath::new("actions").segment("modules").segment(id))
+            .operation("actions_modules_get", "/api/v2/actions/modules/{id}");
         Ok(self.client.execute(request).await?.data)
     }
 
@@ -388,13 +404,17 @@ impl<'a, S: ManagementService> ActionsModules<'a, S> {
         self,
         params: &ActionsModulesListParams,
     ) -> Result<m::GetActionModulesResponseContent, Error> {
-        let request = ApiRequest::get(ApiPath::new("actions").segment("modules")).params(params);
+        let request = ApiRequest::get(ApiPath::new("actions").segment("modules"))
+            .operation("actions_modules_list", "/api/v2/actions/modules")
+            .params(params);
         Ok(self.client.execute_list(request, "modules").await?.data)
     }
 
     /// A [`Pager`] over the `modules` of [`Self::list`]: offset (`page`/`per_page`, totals requested) pages, starting where `params` says.
     pub fn list_pager(self, params: ActionsModulesListParams) -> Pager<m::ActionModuleListItem, S> {
-        let request = ApiRequest::get(ApiPath::new("actions").segment("modules")).params(&params);
+        let request = ApiRequest::get(ApiPath::new("actions").segment("modules"))
+            .operation("actions_modules_list", "/api/v2/actions/modules")
+            .params(&params);
         Pager::offset(
             self.client.clone(),
             request,
@@ -422,6 +442,10 @@ impl<'a, S: ManagementService> ActionsModules<'a, S> {
                 .segment(id)
                 .segment("actions"),
         )
+        .operation(
+            "actions_modules_listActions",
+            "/api/v2/actions/modules/{id}/actions",
+        )
         .params(params);
         Ok(self.client.execute_list(request, "actions").await?.data)
     }
@@ -437,6 +461,10 @@ impl<'a, S: ManagementService> ActionsModules<'a, S> {
                 .segment("modules")
                 .segment(id)
                 .segment("actions"),
+        )
+        .operation(
+            "actions_modules_listActions",
+            "/api/v2/actions/modules/{id}/actions",
         )
         .params(&params);
         Pager::offset(
@@ -466,6 +494,10 @@ impl<'a, S: ManagementService> ActionsModules<'a, S> {
                 .segment(id)
                 .segment("rollback"),
         )
+        .operation(
+            "actions_modules_rollback",
+            "/api/v2/actions/modules/{id}/rollback",
+        )
         .json(body)?;
         Ok(self.client.execute(request).await?.data)
     }
@@ -482,8 +514,9 @@ impl<'a, S: ManagementService> ActionsModules<'a, S> {
         id: &str,
         body: &m::UpdateActionModuleRequestContent,
     ) -> Result<m::UpdateActionModuleResponseContent, Error> {
-        let request =
-            ApiRequest::patch(ApiPath::new("actions").segment("modules").segment(id)).json(body)?;
+        let request = ApiRequest::patch(ApiPath::new("actions").segment("modules").segment(id))
+            .operation("actions_modules_update", "/api/v2/actions/modules/{id}")
+            .json(body)?;
         Ok(self.client.execute(request).await?.data)
     }
 }
@@ -593,6 +626,10 @@ impl<'a, S: ManagementService> ActionsModulesVersions<'a, S> {
                 .segment("modules")
                 .segment(id)
                 .segment("versions"),
+        )
+        .operation(
+            "actions_modules_versions_create",
+            "/api/v2/actions/modules/{id}/versions",
         );
         Ok(self.client.execute(request).await?.data)
     }
@@ -615,6 +652,10 @@ impl<'a, S: ManagementService> ActionsModulesVersions<'a, S> {
                 .segment(id)
                 .segment("versions")
                 .segment(version_id),
+        )
+        .operation(
+            "actions_modules_versions_get",
+            "/api/v2/actions/modules/{id}/versions/{versionId}",
         );
         Ok(self.client.execute(request).await?.data)
     }
@@ -637,6 +678,10 @@ impl<'a, S: ManagementService> ActionsModulesVersions<'a, S> {
                 .segment(id)
                 .segment("versions"),
         )
+        .operation(
+            "actions_modules_versions_list",
+            "/api/v2/actions/modules/{id}/versions",
+        )
         .params(params);
         Ok(self.client.execute_list(request, "versions").await?.data)
     }
@@ -652,6 +697,10 @@ impl<'a, S: ManagementService> ActionsModulesVersions<'a, S> {
                 .segment("modules")
                 .segment(id)
                 .segment("versions"),
+        )
+        .operation(
+            "actions_modules_versions_list",
+            "/api/v2/actions/modules/{id}/versions",
         )
         .params(&params);
         Pager::offset(
@@ -732,7 +781,8 @@ impl<'a, S: ManagementService> ActionsTriggers<'a, S> {
     ///
     /// Lifecycle: generally available.
     pub async fn list(self) -> Result<m::ListActionTriggersResponseContent, Error> {
-        let request = ApiRequest::get(ApiPath::new("actions").segment("triggers"));
+        let request = ApiRequest::get(ApiPath::new("actions").segment("triggers"))
+            .operation("actions_triggers_list", "/api/v2/actions/triggers");
         Ok(self.client.execute(request).await?.data)
     }
 }
@@ -776,6 +826,10 @@ impl<'a, S: ManagementService> ActionsTriggersBindings<'a, S> {
                 .segment(trigger_id.as_str())
                 .segment("bindings"),
         )
+        .operation(
+            "actions_triggers_bindings_list",
+            "/api/v2/actions/triggers/{triggerId}/bindings",
+        )
         .params(params);
         Ok(self.client.execute_list(request, "bindings").await?.data)
     }
@@ -791,6 +845,10 @@ impl<'a, S: ManagementService> ActionsTriggersBindings<'a, S> {
                 .segment("triggers")
                 .segment(trigger_id.as_str())
                 .segment("bindings"),
+        )
+        .operation(
+            "actions_triggers_bindings_list",
+            "/api/v2/actions/triggers/{triggerId}/bindings",
         )
         .params(&params);
         Pager::offset(
@@ -819,6 +877,10 @@ impl<'a, S: ManagementService> ActionsTriggersBindings<'a, S> {
                 .segment("triggers")
                 .segment(trigger_id.as_str())
                 .segment("bindings"),
+        )
+        .operation(
+            "actions_triggers_bindings_updateMany",
+            "/api/v2/actions/triggers/{triggerId}/bindings",
         )
         .json(body)?;
         Ok(self.client.execute(request).await?.data)
@@ -901,6 +963,10 @@ impl<'a, S: ManagementService> ActionsVersions<'a, S> {
                 .segment(id)
                 .segment("deploy"),
         )
+        .operation(
+            "actions_versions_deploy",
+            "/api/v2/actions/actions/{actionId}/versions/{id}/deploy",
+        )
         .json(body)?;
         Ok(self.client.execute(request).await?.data)
     }
@@ -923,6 +989,10 @@ impl<'a, S: ManagementService> ActionsVersions<'a, S> {
                 .segment(action_id)
                 .segment("versions")
                 .segment(id),
+        )
+        .operation(
+            "actions_versions_get",
+            "/api/v2/actions/actions/{actionId}/versions/{id}",
         );
         Ok(self.client.execute(request).await?.data)
     }
@@ -945,6 +1015,10 @@ impl<'a, S: ManagementService> ActionsVersions<'a, S> {
                 .segment(action_id)
                 .segment("versions"),
         )
+        .operation(
+            "actions_versions_list",
+            "/api/v2/actions/actions/{actionId}/versions",
+        )
         .params(params);
         Ok(self.client.execute_list(request, "versions").await?.data)
     }
@@ -960,6 +1034,10 @@ impl<'a, S: ManagementService> ActionsVersions<'a, S> {
                 .segment("actions")
                 .segment(action_id)
                 .segment("versions"),
+        )
+        .operation(
+            "actions_versions_list",
+            "/api/v2/actions/actions/{actionId}/versions",
         )
         .params(&params);
         Pager::offset(

@@ -82,7 +82,8 @@ impl<'a, S: ManagementService> AnomalyBlocks<'a, S> {
                 .segment("blocks")
                 .segment("ips")
                 .segment(id),
-        );
+        )
+        .operation("anomaly_blocks_checkIp", "/api/v2/anomaly/blocks/ips/{id}");
         self.client.execute_empty(request).await.map(|_| ())
     }
 
@@ -99,6 +100,10 @@ impl<'a, S: ManagementService> AnomalyBlocks<'a, S> {
                 .segment("blocks")
                 .segment("ips")
                 .segment(id),
+        )
+        .operation(
+            "anomaly_blocks_unblockIp",
+            "/api/v2/anomaly/blocks/ips/{id}",
         );
         self.client.execute_empty(request).await.map(|_| ())
     }

@@ -102,7 +102,11 @@ impl<'a, S: ManagementService> AttackProtectionBotDetection<'a, S> {
     ///
     /// Lifecycle: generally available.
     pub async fn get(self) -> Result<m::GetBotDetectionSettingsResponseContent, Error> {
-        let request = ApiRequest::get(ApiPath::new("attack-protection").segment("bot-detection"));
+        let request = ApiRequest::get(ApiPath::new("attack-protection").segment("bot-detection"))
+            .operation(
+                "attackProtection_botDetection_get",
+                "/api/v2/attack-protection/bot-detection",
+            );
         Ok(self.client.execute(request).await?.data)
     }
 
@@ -118,6 +122,10 @@ impl<'a, S: ManagementService> AttackProtectionBotDetection<'a, S> {
         body: &m::UpdateBotDetectionSettingsRequestContent,
     ) -> Result<m::UpdateBotDetectionSettingsResponseContent, Error> {
         let request = ApiRequest::patch(ApiPath::new("attack-protection").segment("bot-detection"))
+            .operation(
+                "attackProtection_botDetection_update",
+                "/api/v2/attack-protection/bot-detection",
+            )
             .json(body)?;
         Ok(self.client.execute(request).await?.data)
     }
@@ -156,6 +164,10 @@ impl<'a, S: ManagementService> AttackProtectionBreachedPasswordDetection<'a, S> 
     ) -> Result<m::GetBreachedPasswordDetectionSettingsResponseContent, Error> {
         let request = ApiRequest::get(
             ApiPath::new("attack-protection").segment("breached-password-detection"),
+        )
+        .operation(
+            "attackProtection_breachedPasswordDetection_get",
+            "/api/v2/attack-protection/breached-password-detection",
         );
         Ok(self.client.execute(request).await?.data)
     }
@@ -173,6 +185,10 @@ impl<'a, S: ManagementService> AttackProtectionBreachedPasswordDetection<'a, S> 
     ) -> Result<m::UpdateBreachedPasswordDetectionSettingsResponseContent, Error> {
         let request = ApiRequest::patch(
             ApiPath::new("attack-protection").segment("breached-password-detection"),
+        )
+        .operation(
+            "attackProtection_breachedPasswordDetection_update",
+            "/api/v2/attack-protection/breached-password-detection",
         )
         .json(body)?;
         Ok(self.client.execute(request).await?.data)
@@ -209,7 +225,11 @@ impl<'a, S: ManagementService> AttackProtectionBruteForceProtection<'a, S> {
     /// Lifecycle: generally available.
     pub async fn get(self) -> Result<m::GetBruteForceSettingsResponseContent, Error> {
         let request =
-            ApiRequest::get(ApiPath::new("attack-protection").segment("brute-force-protection"));
+            ApiRequest::get(ApiPath::new("attack-protection").segment("brute-force-protection"))
+                .operation(
+                    "attackProtection_bruteForceProtection_get",
+                    "/api/v2/attack-protection/brute-force-protection",
+                );
         Ok(self.client.execute(request).await?.data)
     }
 
@@ -226,6 +246,10 @@ impl<'a, S: ManagementService> AttackProtectionBruteForceProtection<'a, S> {
     ) -> Result<m::UpdateBruteForceSettingsResponseContent, Error> {
         let request =
             ApiRequest::patch(ApiPath::new("attack-protection").segment("brute-force-protection"))
+                .operation(
+                    "attackProtection_bruteForceProtection_update",
+                    "/api/v2/attack-protection/brute-force-protection",
+                )
                 .json(body)?;
         Ok(self.client.execute(request).await?.data)
     }
@@ -260,7 +284,11 @@ impl<'a, S: ManagementService> AttackProtectionCaptcha<'a, S> {
     ///
     /// Lifecycle: generally available.
     pub async fn get(self) -> Result<m::GetAttackProtectionCaptchaResponseContent, Error> {
-        let request = ApiRequest::get(ApiPath::new("attack-protection").segment("captcha"));
+        let request = ApiRequest::get(ApiPath::new("attack-protection").segment("captcha"))
+            .operation(
+                "attackProtection_captcha_get",
+                "/api/v2/attack-protection/captcha",
+            );
         Ok(self.client.execute(request).await?.data)
     }
 
@@ -275,8 +303,12 @@ impl<'a, S: ManagementService> AttackProtectionCaptcha<'a, S> {
         self,
         body: &m::UpdateAttackProtectionCaptchaRequestContent,
     ) -> Result<m::UpdateAttackProtectionCaptchaResponseContent, Error> {
-        let request =
-            ApiRequest::patch(ApiPath::new("attack-protection").segment("captcha")).json(body)?;
+        let request = ApiRequest::patch(ApiPath::new("attack-protection").segment("captcha"))
+            .operation(
+                "attackProtection_captcha_update",
+                "/api/v2/attack-protection/captcha",
+            )
+            .json(body)?;
         Ok(self.client.execute(request).await?.data)
     }
 }
@@ -311,7 +343,11 @@ impl<'a, S: ManagementService> AttackProtectionPhoneProviderProtection<'a, S> {
     /// Lifecycle: **early access** — the tenant must be enabled for it, and the API may still change.
     pub async fn get(self) -> Result<m::GetPhoneProviderProtectionResponseContent, Error> {
         let request =
-            ApiRequest::get(ApiPath::new("attack-protection").segment("phone-provider-protection"));
+            ApiRequest::get(ApiPath::new("attack-protection").segment("phone-provider-protection"))
+                .operation(
+                    "attackProtection_phoneProviderProtection_get",
+                    "/api/v2/attack-protection/phone-provider-protection",
+                );
         Ok(self.client.execute(request).await?.data)
     }
 
@@ -328,6 +364,10 @@ impl<'a, S: ManagementService> AttackProtectionPhoneProviderProtection<'a, S> {
     ) -> Result<m::PatchPhoneProviderProtectionResponseContent, Error> {
         let request = ApiRequest::patch(
             ApiPath::new("attack-protection").segment("phone-provider-protection"),
+        )
+        .operation(
+            "attackProtection_phoneProviderProtection_patch",
+            "/api/v2/attack-protection/phone-provider-protection",
         )
         .json(body)?;
         Ok(self.client.execute(request).await?.data)
@@ -364,7 +404,11 @@ impl<'a, S: ManagementService> AttackProtectionSuspiciousIpThrottling<'a, S> {
     /// Lifecycle: generally available.
     pub async fn get(self) -> Result<m::GetSuspiciousIpThrottlingSettingsResponseContent, Error> {
         let request =
-            ApiRequest::get(ApiPath::new("attack-protection").segment("suspicious-ip-throttling"));
+            ApiRequest::get(ApiPath::new("attack-protection").segment("suspicious-ip-throttling"))
+                .operation(
+                    "attackProtection_suspiciousIPThrottling_get",
+                    "/api/v2/attack-protection/suspicious-ip-throttling",
+                );
         Ok(self.client.execute(request).await?.data)
     }
 
@@ -381,6 +425,10 @@ impl<'a, S: ManagementService> AttackProtectionSuspiciousIpThrottling<'a, S> {
     ) -> Result<m::UpdateSuspiciousIpThrottlingSettingsResponseContent, Error> {
         let request = ApiRequest::patch(
             ApiPath::new("attack-protection").segment("suspicious-ip-throttling"),
+        )
+        .operation(
+            "attackProtection_suspiciousIPThrottling_update",
+            "/api/v2/attack-protection/suspicious-ip-throttling",
         )
         .json(body)?;
         Ok(self.client.execute(request).await?.data)

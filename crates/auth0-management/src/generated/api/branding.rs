@@ -65,7 +65,8 @@ impl<'a, S: ManagementService> Branding<'a, S> {
     ///
     /// Lifecycle: generally available.
     pub async fn get(self) -> Result<m::GetBrandingResponseContent, Error> {
-        let request = ApiRequest::get(ApiPath::new("branding"));
+        let request =
+            ApiRequest::get(ApiPath::new("branding")).operation("branding_get", "/api/v2/branding");
         Ok(self.client.execute(request).await?.data)
     }
 
@@ -80,7 +81,9 @@ impl<'a, S: ManagementService> Branding<'a, S> {
         self,
         body: &m::UpdateBrandingRequestContent,
     ) -> Result<m::UpdateBrandingResponseContent, Error> {
-        let request = ApiRequest::patch(ApiPath::new("branding")).json(body)?;
+        let request = ApiRequest::patch(ApiPath::new("branding"))
+            .operation("branding_update", "/api/v2/branding")
+            .json(body)?;
         Ok(self.client.execute(request).await?.data)
     }
 }
@@ -155,6 +158,10 @@ impl<'a, S: ManagementService> BrandingPhoneProviders<'a, S> {
                 .segment("phone")
                 .segment("providers"),
         )
+        .operation(
+            "branding_phone_providers_create",
+            "/api/v2/branding/phone/providers",
+        )
         .json(body)?;
         Ok(self.client.execute(request).await?.data)
     }
@@ -172,6 +179,10 @@ impl<'a, S: ManagementService> BrandingPhoneProviders<'a, S> {
                 .segment("phone")
                 .segment("providers")
                 .segment(id),
+        )
+        .operation(
+            "branding_phone_providers_delete",
+            "/api/v2/branding/phone/providers/{id}",
         );
         self.client.execute_empty(request).await.map(|_| ())
     }
@@ -189,6 +200,10 @@ impl<'a, S: ManagementService> BrandingPhoneProviders<'a, S> {
                 .segment("phone")
                 .segment("providers")
                 .segment(id),
+        )
+        .operation(
+            "branding_phone_providers_get",
+            "/api/v2/branding/phone/providers/{id}",
         );
         Ok(self.client.execute(request).await?.data)
     }
@@ -208,6 +223,10 @@ impl<'a, S: ManagementService> BrandingPhoneProviders<'a, S> {
             ApiPath::new("branding")
                 .segment("phone")
                 .segment("providers"),
+        )
+        .operation(
+            "branding_phone_providers_list",
+            "/api/v2/branding/phone/providers",
         )
         .params(params);
         Ok(self.client.execute(request).await?.data)
@@ -229,6 +248,10 @@ impl<'a, S: ManagementService> BrandingPhoneProviders<'a, S> {
                 .segment("providers")
                 .segment(id)
                 .segment("try"),
+        )
+        .operation(
+            "branding_phone_providers_test",
+            "/api/v2/branding/phone/providers/{id}/try",
         )
         .json(body)?;
         Ok(self.client.execute(request).await?.data)
@@ -252,6 +275,10 @@ impl<'a, S: ManagementService> BrandingPhoneProviders<'a, S> {
                 .segment("phone")
                 .segment("providers")
                 .segment(id),
+        )
+        .operation(
+            "branding_phone_providers_update",
+            "/api/v2/branding/phone/providers/{id}",
         )
         .json(body)?;
         Ok(self.client.execute(request).await?.data)
@@ -319,6 +346,10 @@ impl<'a, S: ManagementService> BrandingPhoneTemplates<'a, S> {
                 .segment("phone")
                 .segment("templates"),
         )
+        .operation(
+            "branding_phone_templates_create",
+            "/api/v2/branding/phone/templates",
+        )
         .json(body)?;
         Ok(self.client.execute(request).await?.data)
     }
@@ -334,6 +365,10 @@ impl<'a, S: ManagementService> BrandingPhoneTemplates<'a, S> {
                 .segment("phone")
                 .segment("templates")
                 .segment(id),
+        )
+        .operation(
+            "branding_phone_templates_delete",
+            "/api/v2/branding/phone/templates/{id}",
         );
         self.client.execute_empty(request).await.map(|_| ())
     }
@@ -349,6 +384,10 @@ impl<'a, S: ManagementService> BrandingPhoneTemplates<'a, S> {
                 .segment("phone")
                 .segment("templates")
                 .segment(id),
+        )
+        .operation(
+            "branding_phone_templates_get",
+            "/api/v2/branding/phone/templates/{id}",
         );
         Ok(self.client.execute(request).await?.data)
     }
@@ -366,6 +405,10 @@ impl<'a, S: ManagementService> BrandingPhoneTemplates<'a, S> {
             ApiPath::new("branding")
                 .segment("phone")
                 .segment("templates"),
+        )
+        .operation(
+            "branding_phone_templates_list",
+            "/api/v2/branding/phone/templates",
         )
         .params(params);
         Ok(self.client.execute(request).await?.data)
@@ -388,6 +431,10 @@ impl<'a, S: ManagementService> BrandingPhoneTemplates<'a, S> {
                 .segment(id)
                 .segment("reset"),
         )
+        .operation(
+            "branding_phone_templates_reset",
+            "/api/v2/branding/phone/templates/{id}/reset",
+        )
         .json(body)?;
         Ok(self.client.execute(request).await?.data)
     }
@@ -409,6 +456,10 @@ impl<'a, S: ManagementService> BrandingPhoneTemplates<'a, S> {
                 .segment(id)
                 .segment("try"),
         )
+        .operation(
+            "branding_phone_templates_test",
+            "/api/v2/branding/phone/templates/{id}/try",
+        )
         .json(body)?;
         Ok(self.client.execute(request).await?.data)
     }
@@ -428,6 +479,10 @@ impl<'a, S: ManagementService> BrandingPhoneTemplates<'a, S> {
                 .segment("phone")
                 .segment("templates")
                 .segment(id),
+        )
+        .operation(
+            "branding_phone_templates_update",
+            "/api/v2/branding/phone/templates/{id}",
         )
         .json(body)?;
         Ok(self.client.execute(request).await?.data)
@@ -491,6 +546,10 @@ impl<'a, S: ManagementService> BrandingTemplates<'a, S> {
             ApiPath::new("branding")
                 .segment("templates")
                 .segment("universal-login"),
+        )
+        .operation(
+            "branding_templates_deleteUniversalLogin",
+            "/api/v2/branding/templates/universal-login",
         );
         self.client.execute_empty(request).await.map(|_| ())
     }
@@ -507,6 +566,10 @@ impl<'a, S: ManagementService> BrandingTemplates<'a, S> {
             ApiPath::new("branding")
                 .segment("templates")
                 .segment("universal-login"),
+        )
+        .operation(
+            "branding_templates_getUniversalLogin",
+            "/api/v2/branding/templates/universal-login",
         );
         Ok(self.client.execute(request).await?.data)
     }
@@ -550,6 +613,10 @@ impl<'a, S: ManagementService> BrandingTemplates<'a, S> {
                 .segment("templates")
                 .segment("universal-login"),
         )
+        .operation(
+            "branding_templates_updateUniversalLogin",
+            "/api/v2/branding/templates/universal-login",
+        )
         .json(body)?;
         self.client.execute_empty(request).await.map(|_| ())
     }
@@ -587,7 +654,9 @@ impl<'a, S: ManagementService> BrandingThemes<'a, S> {
         self,
         body: &m::CreateBrandingThemeRequestContent,
     ) -> Result<m::CreateBrandingThemeResponseContent, Error> {
-        let request = ApiRequest::post(ApiPath::new("branding").segment("themes")).json(body)?;
+        let request = ApiRequest::post(ApiPath::new("branding").segment("themes"))
+            .operation("branding_themes_create", "/api/v2/branding/themes")
+            .json(body)?;
         Ok(self.client.execute(request).await?.data)
     }
 
@@ -600,7 +669,11 @@ impl<'a, S: ManagementService> BrandingThemes<'a, S> {
     /// Lifecycle: generally available.
     pub async fn delete(self, theme_id: &str) -> Result<(), Error> {
         let request =
-            ApiRequest::delete(ApiPath::new("branding").segment("themes").segment(theme_id));
+            ApiRequest::delete(ApiPath::new("branding").segment("themes").segment(theme_id))
+                .operation(
+                    "branding_themes_delete",
+                    "/api/v2/branding/themes/{themeId}",
+                );
         self.client.execute_empty(request).await.map(|_| ())
     }
 
@@ -612,7 +685,8 @@ impl<'a, S: ManagementService> BrandingThemes<'a, S> {
     ///
     /// Lifecycle: generally available.
     pub async fn get(self, theme_id: &str) -> Result<m::GetBrandingThemeResponseContent, Error> {
-        let request = ApiRequest::get(ApiPath::new("branding").segment("themes").segment(theme_id));
+        let request = ApiRequest::get(ApiPath::new("branding").segment("themes").segment(theme_id))
+            .operation("branding_themes_get", "/api/v2/branding/themes/{themeId}");
         Ok(self.client.execute(request).await?.data)
     }
 
@@ -628,6 +702,10 @@ impl<'a, S: ManagementService> BrandingThemes<'a, S> {
             ApiPath::new("branding")
                 .segment("themes")
                 .segment("default"),
+        )
+        .operation(
+            "branding_themes_getDefault",
+            "/api/v2/branding/themes/default",
         );
         Ok(self.client.execute(request).await?.data)
     }
@@ -646,6 +724,10 @@ impl<'a, S: ManagementService> BrandingThemes<'a, S> {
     ) -> Result<m::UpdateBrandingThemeResponseContent, Error> {
         let request =
             ApiRequest::patch(ApiPath::new("branding").segment("themes").segment(theme_id))
+                .operation(
+                    "branding_themes_update",
+                    "/api/v2/branding/themes/{themeId}",
+                )
                 .json(body)?;
         Ok(self.client.execute(request).await?.data)
     }

@@ -58,7 +58,9 @@ impl<'a, S: ManagementService> ClientGrants<'a, S> {
         self,
         body: &m::CreateClientGrantRequestContent,
     ) -> Result<m::CreateClientGrantResponseContent, Error> {
-        let request = ApiRequest::post(ApiPath::new("client-grants")).json(body)?;
+        let request = ApiRequest::post(ApiPath::new("client-grants"))
+            .operation("clientGrants_create", "/api/v2/client-grants")
+            .json(body)?;
         Ok(self.client.execute(request).await?.data)
     }
 
@@ -70,7 +72,8 @@ impl<'a, S: ManagementService> ClientGrants<'a, S> {
     ///
     /// Lifecycle: generally available.
     pub async fn delete(self, id: &str) -> Result<(), Error> {
-        let request = ApiRequest::delete(ApiPath::new("client-grants").segment(id));
+        let request = ApiRequest::delete(ApiPath::new("client-grants").segment(id))
+            .operation("clientGrants_delete", "/api/v2/client-grants/{id}");
         self.client.execute_empty(request).await.map(|_| ())
     }
 
@@ -83,7 +86,8 @@ impl<'a, S: ManagementService> ClientGrants<'a, S> {
     ///
     /// Lifecycle: generally available.
     pub async fn get(self, id: &str) -> Result<m::GetClientGrantResponseContent, Error> {
-        let request = ApiRequest::get(ApiPath::new("client-grants").segment(id));
+        let request = ApiRequest::get(ApiPath::new("client-grants").segment(id))
+            .operation("clientGrants_get", "/api/v2/client-grants/{id}");
         Ok(self.client.execute(request).await?.data)
     }
 
@@ -98,7 +102,9 @@ impl<'a, S: ManagementService> ClientGrants<'a, S> {
         self,
         params: &ClientGrantsListParams,
     ) -> Result<m::ListClientGrantResponseContent, Error> {
-        let request = ApiRequest::get(ApiPath::new("client-grants")).params(params);
+        let request = ApiRequest::get(ApiPath::new("client-grants"))
+            .operation("clientGrants_list", "/api/v2/client-grants")
+            .params(params);
         Ok(self.client.execute(request).await?.data)
     }
 
@@ -107,7 +113,9 @@ impl<'a, S: ManagementService> ClientGrants<'a, S> {
         self,
         params: ClientGrantsListParams,
     ) -> Pager<m::ClientGrantResponseContent, S> {
-        let request = ApiRequest::get(ApiPath::new("client-grants")).params(&params);
+        let request = ApiRequest::get(ApiPath::new("client-grants"))
+            .operation("clientGrants_list", "/api/v2/client-grants")
+            .params(&params);
         Pager::offset(
             self.client.clone(),
             request,
@@ -122,7 +130,9 @@ impl<'a, S: ManagementService> ClientGrants<'a, S> {
         self,
         params: ClientGrantsListParams,
     ) -> Pager<m::ClientGrantResponseContent, S> {
-        let request = ApiRequest::get(ApiPath::new("client-grants")).params(&params);
+        let request = ApiRequest::get(ApiPath::new("client-grants"))
+            .operation("clientGrants_list", "/api/v2/client-grants")
+            .params(&params);
         Pager::checkpoint(
             self.client.clone(),
             request,
@@ -144,7 +154,9 @@ impl<'a, S: ManagementService> ClientGrants<'a, S> {
         id: &str,
         body: &m::UpdateClientGrantRequestContent,
     ) -> Result<m::UpdateClientGrantResponseContent, Error> {
-        let request = ApiRequest::patch(ApiPath::new("client-grants").segment(id)).json(body)?;
+        let request = ApiRequest::patch(ApiPath::new("client-grants").segment(id))
+            .operation("clientGrants_update", "/api/v2/client-grants/{id}")
+            .json(body)?;
         Ok(self.client.execute(request).await?.data)
     }
 }
@@ -283,6 +295,10 @@ impl<'a, S: ManagementService> ClientGrantsOrganizations<'a, S> {
                 .segment(id)
                 .segment("organizations"),
         )
+        .operation(
+            "clientGrants_organizations_list",
+            "/api/v2/client-grants/{id}/organizations",
+        )
         .params(params);
         Ok(self.client.execute(request).await?.data)
     }
@@ -297,6 +313,10 @@ impl<'a, S: ManagementService> ClientGrantsOrganizations<'a, S> {
             ApiPath::new("client-grants")
                 .segment(id)
                 .segment("organizations"),
+        )
+        .operation(
+            "clientGrants_organizations_list",
+            "/api/v2/client-grants/{id}/organizations",
         )
         .params(&params);
         Pager::offset(
@@ -318,6 +338,10 @@ impl<'a, S: ManagementService> ClientGrantsOrganizations<'a, S> {
             ApiPath::new("client-grants")
                 .segment(id)
                 .segment("organizations"),
+        )
+        .operation(
+            "clientGrants_organizations_list",
+            "/api/v2/client-grants/{id}/organizations",
         )
         .params(&params);
         Pager::checkpoint(

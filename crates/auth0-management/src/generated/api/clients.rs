@@ -76,7 +76,9 @@ impl<'a, S: ManagementService> Clients<'a, S> {
         self,
         body: &m::CreateClientRequestContent,
     ) -> Result<m::CreateClientResponseContent, Error> {
-        let request = ApiRequest::post(ApiPath::new("clients")).json(body)?;
+        let request = ApiRequest::post(ApiPath::new("clients"))
+            .operation("clients_create", "/api/v2/clients")
+            .json(body)?;
         Ok(self.client.execute(request).await?.data)
     }
 
@@ -88,7 +90,8 @@ impl<'a, S: ManagementService> Clients<'a, S> {
     ///
     /// Lifecycle: generally available.
     pub async fn delete(self, id: &str) -> Result<(), Error> {
-        let request = ApiRequest::delete(ApiPath::new("clients").segment(id));
+        let request = ApiRequest::delete(ApiPath::new("clients").segment(id))
+            .operation("clients_delete", "/api/v2/clients/{id}");
         self.client.execute_empty(request).await.map(|_| ())
     }
 
@@ -127,7 +130,9 @@ impl<'a, S: ManagementService> Clients<'a, S> {
         id: &str,
         params: &ClientsGetParams,
     ) -> Result<m::GetClientResponseContent, Error> {
-        let request = ApiRequest::get(ApiPath::new("clients").segment(id)).params(params);
+        let request = ApiRequest::get(ApiPath::new("clients").segment(id))
+            .operation("clients_get", "/api/v2/clients/{id}")
+            .params(params);
         Ok(self.client.execute(request).await?.data)
     }
 
@@ -163,13 +168,17 @@ impl<'a, S: ManagementService> Clients<'a, S> {
     ///
     /// Lifecycle: generally available.
     pub async fn list(self, params: &ClientsListParams) -> Result<m::ListClientsResponse, Error> {
-        let request = ApiRequest::get(ApiPath::new("clients")).params(params);
+        let request = ApiRequest::get(ApiPath::new("clients"))
+            .operation("clients_list", "/api/v2/clients")
+            .params(params);
         Ok(self.client.execute(request).await?.data)
     }
 
     /// A [`Pager`] over the `clients` of [`Self::list`]: offset (`page`/`per_page`, totals requested) pages, starting where `params` says.
     pub fn list_pager(self, params: ClientsListParams) -> Pager<m::Client, S> {
-        let request = ApiRequest::get(ApiPath::new("clients")).params(&params);
+        let request = ApiRequest::get(ApiPath::new("clients"))
+            .operation("clients_list", "/api/v2/clients")
+            .params(&params);
         Pager::offset(
             self.client.clone(),
             request,
@@ -181,7 +190,9 @@ impl<'a, S: ManagementService> Clients<'a, S> {
 
     /// A [`Pager`] over the `clients` of [`Self::list`]: checkpoint (`from`/`take`) pages, starting where `params` says.
     pub fn list_checkpoint_pager(self, params: ClientsListParams) -> Pager<m::Client, S> {
-        let request = ApiRequest::get(ApiPath::new("clients")).params(&params);
+        let request = ApiRequest::get(ApiPath::new("clients"))
+            .operation("clients_list", "/api/v2/clients")
+            .params(&params);
         Pager::checkpoint(
             self.client.clone(),
             request,
@@ -205,6 +216,10 @@ impl<'a, S: ManagementService> Clients<'a, S> {
         body: &m::PreviewCimdMetadataRequestContent,
     ) -> Result<m::PreviewCimdMetadataResponseContent, Error> {
         let request = ApiRequest::post(ApiPath::new("clients").segment("cimd").segment("preview"))
+            .operation(
+                "clients_previewCimdMetadata",
+                "/api/v2/clients/cimd/preview",
+            )
             .json(body)?;
         Ok(self.client.execute(request).await?.data)
     }
@@ -231,6 +246,10 @@ impl<'a, S: ManagementService> Clients<'a, S> {
         body: &m::RegisterCimdClientRequestContent,
     ) -> Result<m::RegisterCimdClientResponseContent, Error> {
         let request = ApiRequest::post(ApiPath::new("clients").segment("cimd").segment("register"))
+            .operation(
+                "clients_registerCimdClient",
+                "/api/v2/clients/cimd/register",
+            )
             .json(body)?;
         Ok(self.client.execute(request).await?.data)
     }
@@ -251,7 +270,8 @@ impl<'a, S: ManagementService> Clients<'a, S> {
         id: &str,
     ) -> Result<m::RotateClientSecretResponseContent, Error> {
         let request =
-            ApiRequest::post(ApiPath::new("clients").segment(id).segment("rotate-secret"));
+            ApiRequest::post(ApiPath::new("clients").segment(id).segment("rotate-secret"))
+                .operation("clients_rotateSecret", "/api/v2/clients/{id}/rotate-secret");
         Ok(self.client.execute(request).await?.data)
     }
 
@@ -275,7 +295,9 @@ impl<'a, S: ManagementService> Clients<'a, S> {
         id: &str,
         body: &m::UpdateClientRequestContent,
     ) -> Result<m::UpdateClientResponseContent, Error> {
-        let request = ApiRequest::patch(ApiPath::new("clients").segment(id)).json(body)?;
+        let request = ApiRequest::patch(ApiPath::new("clients").segment(id))
+            .operation("clients_update", "/api/v2/clients/{id}")
+            .json(body)?;
         Ok(self.client.execute(request).await?.data)
     }
 }
@@ -477,6 +499,10 @@ impl<'a, S: ManagementService> ClientsConnections<'a, S> {
         params: &ClientsConnectionsGetParams,
     ) -> Result<m::ListClientConnectionsResponseContent, Error> {
         let request = ApiRequest::get(ApiPath::new("clients").segment(id).segment("connections"))
+            .operation(
+                "clients_connections_get",
+                "/api/v2/clients/{id}/connections",
+            )
             .params(params);
         Ok(self.client.execute_list(request, "connections").await?.data)
     }
@@ -488,6 +514,10 @@ impl<'a, S: ManagementService> ClientsConnections<'a, S> {
         params: ClientsConnectionsGetParams,
     ) -> Pager<m::ConnectionForList, S> {
         let request = ApiRequest::get(ApiPath::new("clients").segment(id).segment("connections"))
+            .operation(
+                "clients_connections_get",
+                "/api/v2/clients/{id}/connections",
+            )
             .params(&params);
         Pager::checkpoint(
             self.client.clone(),
@@ -663,6 +693,10 @@ impl<'a, S: ManagementService> ClientsCredentials<'a, S> {
                 .segment(client_id)
                 .segment("credentials"),
         )
+        .operation(
+            "clients_credentials_create",
+            "/api/v2/clients/{client_id}/credentials",
+        )
         .json(body)?;
         Ok(self.client.execute(request).await?.data)
     }
@@ -680,6 +714,10 @@ impl<'a, S: ManagementService> ClientsCredentials<'a, S> {
                 .segment(client_id)
                 .segment("credentials")
                 .segment(credential_id),
+        )
+        .operation(
+            "clients_credentials_delete",
+            "/api/v2/clients/{client_id}/credentials/{credential_id}",
         );
         self.client.execute_empty(request).await.map(|_| ())
     }
@@ -703,6 +741,10 @@ impl<'a, S: ManagementService> ClientsCredentials<'a, S> {
                 .segment(client_id)
                 .segment("credentials")
                 .segment(credential_id),
+        )
+        .operation(
+            "clients_credentials_get",
+            "/api/v2/clients/{client_id}/credentials/{credential_id}",
         );
         Ok(self.client.execute(request).await?.data)
     }
@@ -721,6 +763,10 @@ impl<'a, S: ManagementService> ClientsCredentials<'a, S> {
             ApiPath::new("clients")
                 .segment(client_id)
                 .segment("credentials"),
+        )
+        .operation(
+            "clients_credentials_list",
+            "/api/v2/clients/{client_id}/credentials",
         );
         Ok(self.client.execute(request).await?.data)
     }
@@ -743,6 +789,10 @@ impl<'a, S: ManagementService> ClientsCredentials<'a, S> {
                 .segment(client_id)
                 .segment("credentials")
                 .segment(credential_id),
+        )
+        .operation(
+            "clients_credentials_update",
+            "/api/v2/clients/{client_id}/credentials/{credential_id}",
         )
         .json(body)?;
         Ok(self.client.execute(request).await?.data)

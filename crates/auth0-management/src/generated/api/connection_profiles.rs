@@ -51,7 +51,9 @@ impl<'a, S: ManagementService> ConnectionProfiles<'a, S> {
         self,
         body: &m::CreateConnectionProfileRequestContent,
     ) -> Result<m::CreateConnectionProfileResponseContent, Error> {
-        let request = ApiRequest::post(ApiPath::new("connection-profiles")).json(body)?;
+        let request = ApiRequest::post(ApiPath::new("connection-profiles"))
+            .operation("connectionProfiles_create", "/api/v2/connection-profiles")
+            .json(body)?;
         Ok(self.client.execute(request).await?.data)
     }
 
@@ -61,7 +63,11 @@ impl<'a, S: ManagementService> ConnectionProfiles<'a, S> {
     ///
     /// `DELETE /api/v2/connection-profiles/{id}` (`connectionProfiles_delete`).
     pub async fn delete(self, id: &str) -> Result<(), Error> {
-        let request = ApiRequest::delete(ApiPath::new("connection-profiles").segment(id));
+        let request = ApiRequest::delete(ApiPath::new("connection-profiles").segment(id))
+            .operation(
+                "connectionProfiles_delete",
+                "/api/v2/connection-profiles/{id}",
+            );
         self.client.execute_empty(request).await.map(|_| ())
     }
 
@@ -71,7 +77,8 @@ impl<'a, S: ManagementService> ConnectionProfiles<'a, S> {
     ///
     /// `GET /api/v2/connection-profiles/{id}` (`connectionProfiles_get`).
     pub async fn get(self, id: &str) -> Result<m::GetConnectionProfileResponseContent, Error> {
-        let request = ApiRequest::get(ApiPath::new("connection-profiles").segment(id));
+        let request = ApiRequest::get(ApiPath::new("connection-profiles").segment(id))
+            .operation("connectionProfiles_get", "/api/v2/connection-profiles/{id}");
         Ok(self.client.execute(request).await?.data)
     }
 
@@ -88,6 +95,10 @@ impl<'a, S: ManagementService> ConnectionProfiles<'a, S> {
             ApiPath::new("connection-profiles")
                 .segment("templates")
                 .segment(id),
+        )
+        .operation(
+            "connectionProfiles_getTemplate",
+            "/api/v2/connection-profiles/templates/{id}",
         );
         Ok(self.client.execute(request).await?.data)
     }
@@ -101,7 +112,9 @@ impl<'a, S: ManagementService> ConnectionProfiles<'a, S> {
         self,
         params: &ConnectionProfilesListParams,
     ) -> Result<m::ListConnectionProfilesPaginatedResponseContent, Error> {
-        let request = ApiRequest::get(ApiPath::new("connection-profiles")).params(params);
+        let request = ApiRequest::get(ApiPath::new("connection-profiles"))
+            .operation("connectionProfiles_list", "/api/v2/connection-profiles")
+            .params(params);
         Ok(self
             .client
             .execute_list(request, "connection_profiles")
@@ -114,7 +127,9 @@ impl<'a, S: ManagementService> ConnectionProfiles<'a, S> {
         self,
         params: ConnectionProfilesListParams,
     ) -> Pager<m::ConnectionProfile, S> {
-        let request = ApiRequest::get(ApiPath::new("connection-profiles")).params(&params);
+        let request = ApiRequest::get(ApiPath::new("connection-profiles"))
+            .operation("connectionProfiles_list", "/api/v2/connection-profiles")
+            .params(&params);
         Pager::checkpoint(
             self.client.clone(),
             request,
@@ -132,7 +147,11 @@ impl<'a, S: ManagementService> ConnectionProfiles<'a, S> {
     pub async fn list_templates(
         self,
     ) -> Result<m::ListConnectionProfileTemplateResponseContent, Error> {
-        let request = ApiRequest::get(ApiPath::new("connection-profiles").segment("templates"));
+        let request = ApiRequest::get(ApiPath::new("connection-profiles").segment("templates"))
+            .operation(
+                "connectionProfiles_listTemplates",
+                "/api/v2/connection-profiles/templates",
+            );
         Ok(self.client.execute(request).await?.data)
     }
 
@@ -146,8 +165,12 @@ impl<'a, S: ManagementService> ConnectionProfiles<'a, S> {
         id: &str,
         body: &m::UpdateConnectionProfileRequestContent,
     ) -> Result<m::UpdateConnectionProfileResponseContent, Error> {
-        let request =
-            ApiRequest::patch(ApiPath::new("connection-profiles").segment(id)).json(body)?;
+        let request = ApiRequest::patch(ApiPath::new("connection-profiles").segment(id))
+            .operation(
+                "connectionProfiles_update",
+                "/api/v2/connection-profiles/{id}",
+            )
+            .json(body)?;
         Ok(self.client.execute(request).await?.data)
     }
 }

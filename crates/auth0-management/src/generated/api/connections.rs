@@ -77,7 +77,8 @@ impl<'a, S: ManagementService> Connections<'a, S> {
     ///
     /// Lifecycle: generally available.
     pub async fn check_status(self, id: &str) -> Result<(), Error> {
-        let request = ApiRequest::get(ApiPath::new("connections").segment(id).segment("status"));
+        let request = ApiRequest::get(ApiPath::new("connections").segment(id).segment("status"))
+            .operation("connections_checkStatus", "/api/v2/connections/{id}/status");
         self.client.execute_empty(request).await.map(|_| ())
     }
 
@@ -94,7 +95,9 @@ impl<'a, S: ManagementService> Connections<'a, S> {
         self,
         body: &m::CreateConnectionRequestContent,
     ) -> Result<m::CreateConnectionResponseContent, Error> {
-        let request = ApiRequest::post(ApiPath::new("connections")).json(body)?;
+        let request = ApiRequest::post(ApiPath::new("connections"))
+            .operation("connections_create", "/api/v2/connections")
+            .json(body)?;
         Ok(self.client.execute(request).await?.data)
     }
 
@@ -108,7 +111,8 @@ impl<'a, S: ManagementService> Connections<'a, S> {
     ///
     /// Lifecycle: generally available.
     pub async fn delete(self, id: &str) -> Result<(), Error> {
-        let request = ApiRequest::delete(ApiPath::new("connections").segment(id));
+        let request = ApiRequest::delete(ApiPath::new("connections").segment(id))
+            .operation("connections_delete", "/api/v2/connections/{id}");
         self.client.execute_empty(request).await.map(|_| ())
     }
 
@@ -124,7 +128,9 @@ impl<'a, S: ManagementService> Connections<'a, S> {
         id: &str,
         params: &ConnectionsGetParams,
     ) -> Result<m::GetConnectionResponseContent, Error> {
-        let request = ApiRequest::get(ApiPath::new("connections").segment(id)).params(params);
+        let request = ApiRequest::get(ApiPath::new("connections").segment(id))
+            .operation("connections_get", "/api/v2/connections/{id}")
+            .params(params);
         Ok(self.client.execute(request).await?.data)
     }
 
@@ -155,13 +161,17 @@ impl<'a, S: ManagementService> Connections<'a, S> {
         self,
         params: &ConnectionsListParams,
     ) -> Result<m::ListConnectionsResponseContent, Error> {
-        let request = ApiRequest::get(ApiPath::new("connections")).params(params);
+        let request = ApiRequest::get(ApiPath::new("connections"))
+            .operation("connections_list", "/api/v2/connections")
+            .params(params);
         Ok(self.client.execute(request).await?.data)
     }
 
     /// A [`Pager`] over the `connections` of [`Self::list`]: offset (`page`/`per_page`, totals requested) pages, starting where `params` says.
     pub fn list_pager(self, params: ConnectionsListParams) -> Pager<m::ConnectionForList, S> {
-        let request = ApiRequest::get(ApiPath::new("connections")).params(&params);
+        let request = ApiRequest::get(ApiPath::new("connections"))
+            .operation("connections_list", "/api/v2/connections")
+            .params(&params);
         Pager::offset(
             self.client.clone(),
             request,
@@ -176,7 +186,9 @@ impl<'a, S: ManagementService> Connections<'a, S> {
         self,
         params: ConnectionsListParams,
     ) -> Pager<m::ConnectionForList, S> {
-        let request = ApiRequest::get(ApiPath::new("connections")).params(&params);
+        let request = ApiRequest::get(ApiPath::new("connections"))
+            .operation("connections_list", "/api/v2/connections")
+            .params(&params);
         Pager::checkpoint(
             self.client.clone(),
             request,
@@ -200,7 +212,9 @@ impl<'a, S: ManagementService> Connections<'a, S> {
         id: &str,
         body: &m::UpdateConnectionRequestContent,
     ) -> Result<m::UpdateConnectionResponseContent, Error> {
-        let request = ApiRequest::patch(ApiPath::new("connections").segment(id)).json(body)?;
+        let request = ApiRequest::patch(ApiPath::new("connections").segment(id))
+            .operation("connections_update", "/api/v2/connections/{id}")
+            .json(body)?;
         Ok(self.client.execute(request).await?.data)
     }
 }
@@ -377,6 +391,10 @@ impl<'a, S: ManagementService> ConnectionsClients<'a, S> {
         params: &ConnectionsClientsGetParams,
     ) -> Result<m::GetConnectionEnabledClientsResponseContent, Error> {
         let request = ApiRequest::get(ApiPath::new("connections").segment(id).segment("clients"))
+            .operation(
+                "connections_clients_get",
+                "/api/v2/connections/{id}/clients",
+            )
             .params(params);
         Ok(self.client.execute_list(request, "clients").await?.data)
     }
@@ -388,6 +406,10 @@ impl<'a, S: ManagementService> ConnectionsClients<'a, S> {
         params: ConnectionsClientsGetParams,
     ) -> Pager<m::ConnectionEnabledClient, S> {
         let request = ApiRequest::get(ApiPath::new("connections").segment(id).segment("clients"))
+            .operation(
+                "connections_clients_get",
+                "/api/v2/connections/{id}/clients",
+            )
             .params(&params);
         Pager::checkpoint(
             self.client.clone(),
@@ -409,6 +431,10 @@ impl<'a, S: ManagementService> ConnectionsClients<'a, S> {
         body: &[m::UpdateEnabledClientConnectionsRequestContentItem],
     ) -> Result<(), Error> {
         let request = ApiRequest::patch(ApiPath::new("connections").segment(id).segment("clients"))
+            .operation(
+                "connections_clients_update",
+                "/api/v2/connections/{id}/clients",
+            )
             .json(body)?;
         self.client.execute_empty(request).await.map(|_| ())
     }
@@ -491,6 +517,10 @@ impl<'a, S: ManagementService> ConnectionsDirectoryProvisioning<'a, S> {
                 .segment(id)
                 .segment("directory-provisioning"),
         )
+        .operation(
+            "connections_directoryProvisioning_create",
+            "/api/v2/connections/{id}/directory-provisioning",
+        )
         .json(body)?;
         Ok(self.client.execute(request).await?.data)
     }
@@ -507,6 +537,10 @@ impl<'a, S: ManagementService> ConnectionsDirectoryProvisioning<'a, S> {
             ApiPath::new("connections")
                 .segment(id)
                 .segment("directory-provisioning"),
+        )
+        .operation(
+            "connections_directoryProvisioning_delete",
+            "/api/v2/connections/{id}/directory-provisioning",
         );
         self.client.execute_empty(request).await.map(|_| ())
     }
@@ -523,6 +557,10 @@ impl<'a, S: ManagementService> ConnectionsDirectoryProvisioning<'a, S> {
             ApiPath::new("connections")
                 .segment(id)
                 .segment("directory-provisioning"),
+        )
+        .operation(
+            "connections_directoryProvisioning_get",
+            "/api/v2/connections/{id}/directory-provisioning",
         );
         Ok(self.client.execute(request).await?.data)
     }
@@ -543,6 +581,10 @@ impl<'a, S: ManagementService> ConnectionsDirectoryProvisioning<'a, S> {
                 .segment(id)
                 .segment("directory-provisioning")
                 .segment("default-mapping"),
+        )
+        .operation(
+            "connections_directoryProvisioning_getDefaultMapping",
+            "/api/v2/connections/{id}/directory-provisioning/default-mapping",
         );
         Ok(self.client.execute(request).await?.data)
     }
@@ -558,8 +600,12 @@ impl<'a, S: ManagementService> ConnectionsDirectoryProvisioning<'a, S> {
         self,
         params: &ConnectionsDirectoryProvisioningListParams,
     ) -> Result<m::ListDirectoryProvisioningsResponseContent, Error> {
-        let request =
-            ApiRequest::get(ApiPath::new("connections-directory-provisionings")).params(params);
+        let request = ApiRequest::get(ApiPath::new("connections-directory-provisionings"))
+            .operation(
+                "connections_directoryProvisioning_list",
+                "/api/v2/connections-directory-provisionings",
+            )
+            .params(params);
         Ok(self
             .client
             .execute_list(request, "directory_provisionings")
@@ -572,8 +618,12 @@ impl<'a, S: ManagementService> ConnectionsDirectoryProvisioning<'a, S> {
         self,
         params: ConnectionsDirectoryProvisioningListParams,
     ) -> Pager<m::DirectoryProvisioning, S> {
-        let request =
-            ApiRequest::get(ApiPath::new("connections-directory-provisionings")).params(&params);
+        let request = ApiRequest::get(ApiPath::new("connections-directory-provisionings"))
+            .operation(
+                "connections_directoryProvisioning_list",
+                "/api/v2/connections-directory-provisionings",
+            )
+            .params(&params);
         Pager::checkpoint(
             self.client.clone(),
             request,
@@ -601,6 +651,10 @@ impl<'a, S: ManagementService> ConnectionsDirectoryProvisioning<'a, S> {
                 .segment("directory-provisioning")
                 .segment("synchronized-groups"),
         )
+        .operation(
+            "connections_directoryProvisioning_listSynchronizedGroups",
+            "/api/v2/connections/{id}/directory-provisioning/synchronized-groups",
+        )
         .params(params);
         Ok(self.client.execute_list(request, "groups").await?.data)
     }
@@ -616,6 +670,10 @@ impl<'a, S: ManagementService> ConnectionsDirectoryProvisioning<'a, S> {
                 .segment(id)
                 .segment("directory-provisioning")
                 .segment("synchronized-groups"),
+        )
+        .operation(
+            "connections_directoryProvisioning_listSynchronizedGroups",
+            "/api/v2/connections/{id}/directory-provisioning/synchronized-groups",
         )
         .params(&params);
         Pager::checkpoint(
@@ -645,6 +703,10 @@ impl<'a, S: ManagementService> ConnectionsDirectoryProvisioning<'a, S> {
                 .segment("directory-provisioning")
                 .segment("synchronized-groups"),
         )
+        .operation(
+            "connections_directoryProvisioning_set",
+            "/api/v2/connections/{id}/directory-provisioning/synchronized-groups",
+        )
         .json(body)?;
         self.client.execute_empty(request).await.map(|_| ())
     }
@@ -665,6 +727,10 @@ impl<'a, S: ManagementService> ConnectionsDirectoryProvisioning<'a, S> {
             ApiPath::new("connections")
                 .segment(id)
                 .segment("directory-provisioning"),
+        )
+        .operation(
+            "connections_directoryProvisioning_update",
+            "/api/v2/connections/{id}/directory-provisioning",
         )
         .json(body)?;
         Ok(self.client.execute(request).await?.data)
@@ -776,6 +842,10 @@ impl<'a, S: ManagementService> ConnectionsDirectoryProvisioningSynchronizations<
                 .segment(id)
                 .segment("directory-provisioning")
                 .segment("synchronizations"),
+        )
+        .operation(
+            "connections_directoryProvisioning_synchronizations_create",
+            "/api/v2/connections/{id}/directory-provisioning/synchronizations",
         );
         Ok(self.client.execute(request).await?.data)
     }
@@ -814,8 +884,9 @@ impl<'a, S: ManagementService> ConnectionsKeys<'a, S> {
         id: &str,
         body: &m::PostConnectionKeysRequestContent,
     ) -> Result<Vec<m::PostConnectionsKeysResponseContentItem>, Error> {
-        let request =
-            ApiRequest::post(ApiPath::new("connections").segment(id).segment("keys")).json(body)?;
+        let request = ApiRequest::post(ApiPath::new("connections").segment(id).segment("keys"))
+            .operation("connections_keys_create", "/api/v2/connections/{id}/keys")
+            .json(body)?;
         Ok(self.client.execute(request).await?.data)
     }
 
@@ -827,7 +898,8 @@ impl<'a, S: ManagementService> ConnectionsKeys<'a, S> {
     ///
     /// Lifecycle: generally available.
     pub async fn get(self, id: &str) -> Result<Vec<m::ConnectionKey>, Error> {
-        let request = ApiRequest::get(ApiPath::new("connections").segment(id).segment("keys"));
+        let request = ApiRequest::get(ApiPath::new("connections").segment(id).segment("keys"))
+            .operation("connections_keys_get", "/api/v2/connections/{id}/keys");
         Ok(self.client.execute(request).await?.data)
     }
 
@@ -848,6 +920,10 @@ impl<'a, S: ManagementService> ConnectionsKeys<'a, S> {
                 .segment(id)
                 .segment("keys")
                 .segment("rotate"),
+        )
+        .operation(
+            "connections_keys_rotate",
+            "/api/v2/connections/{id}/keys/rotate",
         )
         .json(body)?;
         Ok(self.client.execute(request).await?.data)
@@ -897,6 +973,10 @@ impl<'a, S: ManagementService> ConnectionsScimConfiguration<'a, S> {
                 .segment(id)
                 .segment("scim-configuration"),
         )
+        .operation(
+            "connections_scimConfiguration_create",
+            "/api/v2/connections/{id}/scim-configuration",
+        )
         .json(body)?;
         Ok(self.client.execute(request).await?.data)
     }
@@ -913,6 +993,10 @@ impl<'a, S: ManagementService> ConnectionsScimConfiguration<'a, S> {
             ApiPath::new("connections")
                 .segment(id)
                 .segment("scim-configuration"),
+        )
+        .operation(
+            "connections_scimConfiguration_delete",
+            "/api/v2/connections/{id}/scim-configuration",
         );
         self.client.execute_empty(request).await.map(|_| ())
     }
@@ -929,6 +1013,10 @@ impl<'a, S: ManagementService> ConnectionsScimConfiguration<'a, S> {
             ApiPath::new("connections")
                 .segment(id)
                 .segment("scim-configuration"),
+        )
+        .operation(
+            "connections_scimConfiguration_get",
+            "/api/v2/connections/{id}/scim-configuration",
         );
         Ok(self.client.execute(request).await?.data)
     }
@@ -949,6 +1037,10 @@ impl<'a, S: ManagementService> ConnectionsScimConfiguration<'a, S> {
                 .segment(id)
                 .segment("scim-configuration")
                 .segment("default-mapping"),
+        )
+        .operation(
+            "connections_scimConfiguration_getDefaultMapping",
+            "/api/v2/connections/{id}/scim-configuration/default-mapping",
         );
         Ok(self.client.execute(request).await?.data)
     }
@@ -964,8 +1056,12 @@ impl<'a, S: ManagementService> ConnectionsScimConfiguration<'a, S> {
         self,
         params: &ConnectionsScimConfigurationListParams,
     ) -> Result<m::ListScimConfigurationsResponseContent, Error> {
-        let request =
-            ApiRequest::get(ApiPath::new("connections-scim-configurations")).params(params);
+        let request = ApiRequest::get(ApiPath::new("connections-scim-configurations"))
+            .operation(
+                "connections_scimConfiguration_list",
+                "/api/v2/connections-scim-configurations",
+            )
+            .params(params);
         Ok(self
             .client
             .execute_list(request, "scim_configurations")
@@ -978,8 +1074,12 @@ impl<'a, S: ManagementService> ConnectionsScimConfiguration<'a, S> {
         self,
         params: ConnectionsScimConfigurationListParams,
     ) -> Pager<m::ScimConfiguration, S> {
-        let request =
-            ApiRequest::get(ApiPath::new("connections-scim-configurations")).params(&params);
+        let request = ApiRequest::get(ApiPath::new("connections-scim-configurations"))
+            .operation(
+                "connections_scimConfiguration_list",
+                "/api/v2/connections-scim-configurations",
+            )
+            .params(&params);
         Pager::checkpoint(
             self.client.clone(),
             request,
@@ -1005,6 +1105,10 @@ impl<'a, S: ManagementService> ConnectionsScimConfiguration<'a, S> {
             ApiPath::new("connections")
                 .segment(id)
                 .segment("scim-configuration"),
+        )
+        .operation(
+            "connections_scimConfiguration_update",
+            "/api/v2/connections/{id}/scim-configuration",
         )
         .json(body)?;
         Ok(self.client.execute(request).await?.data)
@@ -1084,6 +1188,10 @@ impl<'a, S: ManagementService> ConnectionsScimConfigurationTokens<'a, S> {
                 .segment("scim-configuration")
                 .segment("tokens"),
         )
+        .operation(
+            "connections_scimConfiguration_tokens_create",
+            "/api/v2/connections/{id}/scim-configuration/tokens",
+        )
         .json(body)?;
         Ok(self.client.execute(request).await?.data)
     }
@@ -1102,6 +1210,10 @@ impl<'a, S: ManagementService> ConnectionsScimConfigurationTokens<'a, S> {
                 .segment("scim-configuration")
                 .segment("tokens")
                 .segment(token_id),
+        )
+        .operation(
+            "connections_scimConfiguration_tokens_delete",
+            "/api/v2/connections/{id}/scim-configuration/tokens/{tokenId}",
         );
         self.client.execute_empty(request).await.map(|_| ())
     }
@@ -1119,6 +1231,10 @@ impl<'a, S: ManagementService> ConnectionsScimConfigurationTokens<'a, S> {
                 .segment(id)
                 .segment("scim-configuration")
                 .segment("tokens"),
+        )
+        .operation(
+            "connections_scimConfiguration_tokens_get",
+            "/api/v2/connections/{id}/scim-configuration/tokens",
         );
         Ok(self.client.execute(request).await?.data)
     }
@@ -1158,6 +1274,10 @@ impl<'a, S: ManagementService> ConnectionsUsers<'a, S> {
         params: &ConnectionsUsersDeleteByEmailParams,
     ) -> Result<(), Error> {
         let request = ApiRequest::delete(ApiPath::new("connections").segment(id).segment("users"))
+            .operation(
+                "connections_users_deleteByEmail",
+                "/api/v2/connections/{id}/users",
+            )
             .params(params);
         self.client.execute_empty(request).await.map(|_| ())
     }

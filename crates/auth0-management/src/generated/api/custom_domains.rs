@@ -65,7 +65,9 @@ impl<'a, S: ManagementService> CustomDomains<'a, S> {
         self,
         body: &m::CreateCustomDomainRequestContent,
     ) -> Result<m::CreateCustomDomainResponseContent, Error> {
-        let request = ApiRequest::post(ApiPath::new("custom-domains")).json(body)?;
+        let request = ApiRequest::post(ApiPath::new("custom-domains"))
+            .operation("customDomains_create", "/api/v2/custom-domains")
+            .json(body)?;
         Ok(self.client.execute(request).await?.data)
     }
 
@@ -77,7 +79,8 @@ impl<'a, S: ManagementService> CustomDomains<'a, S> {
     ///
     /// Lifecycle: generally available.
     pub async fn delete(self, id: &str) -> Result<(), Error> {
-        let request = ApiRequest::delete(ApiPath::new("custom-domains").segment(id));
+        let request = ApiRequest::delete(ApiPath::new("custom-domains").segment(id))
+            .operation("customDomains_delete", "/api/v2/custom-domains/{id}");
         self.client.execute_empty(request).await.map(|_| ())
     }
 
@@ -89,7 +92,8 @@ impl<'a, S: ManagementService> CustomDomains<'a, S> {
     ///
     /// Lifecycle: generally available.
     pub async fn get(self, id: &str) -> Result<m::GetCustomDomainResponseContent, Error> {
-        let request = ApiRequest::get(ApiPath::new("custom-domains").segment(id));
+        let request = ApiRequest::get(ApiPath::new("custom-domains").segment(id))
+            .operation("customDomains_get", "/api/v2/custom-domains/{id}");
         Ok(self.client.execute(request).await?.data)
     }
 
@@ -101,7 +105,8 @@ impl<'a, S: ManagementService> CustomDomains<'a, S> {
     ///
     /// Lifecycle: generally available.
     pub async fn get_default(self) -> Result<m::GetDefaultDomainResponseContent, Error> {
-        let request = ApiRequest::get(ApiPath::new("custom-domains").segment("default"));
+        let request = ApiRequest::get(ApiPath::new("custom-domains").segment("default"))
+            .operation("customDomains_getDefault", "/api/v2/custom-domains/default");
         Ok(self.client.execute(request).await?.data)
     }
 
@@ -116,13 +121,17 @@ impl<'a, S: ManagementService> CustomDomains<'a, S> {
         self,
         params: &CustomDomainsListParams,
     ) -> Result<m::ListCustomDomainsResponseContent, Error> {
-        let request = ApiRequest::get(ApiPath::new("custom-domains")).params(params);
+        let request = ApiRequest::get(ApiPath::new("custom-domains"))
+            .operation("customDomains_list", "/api/v2/custom-domains")
+            .params(params);
         Ok(self.client.execute(request).await?.data)
     }
 
     /// A [`Pager`] over the `custom_domains` of [`Self::list`]: checkpoint (`from`/`take`) pages, starting where `params` says.
     pub fn list_pager(self, params: CustomDomainsListParams) -> Pager<m::CustomDomain, S> {
-        let request = ApiRequest::get(ApiPath::new("custom-domains")).params(&params);
+        let request = ApiRequest::get(ApiPath::new("custom-domains"))
+            .operation("customDomains_list", "/api/v2/custom-domains")
+            .params(&params);
         Pager::checkpoint(
             self.client.clone(),
             request,
@@ -143,8 +152,9 @@ impl<'a, S: ManagementService> CustomDomains<'a, S> {
         self,
         body: &m::UpdateDefaultDomainRequestContent,
     ) -> Result<m::UpdateDefaultDomainResponseContent, Error> {
-        let request =
-            ApiRequest::patch(ApiPath::new("custom-domains").segment("default")).json(body)?;
+        let request = ApiRequest::patch(ApiPath::new("custom-domains").segment("default"))
+            .operation("customDomains_setDefault", "/api/v2/custom-domains/default")
+            .json(body)?;
         Ok(self.client.execute(request).await?.data)
     }
 
@@ -156,7 +166,8 @@ impl<'a, S: ManagementService> CustomDomains<'a, S> {
     ///
     /// Lifecycle: generally available.
     pub async fn test(self, id: &str) -> Result<m::TestCustomDomainResponseContent, Error> {
-        let request = ApiRequest::post(ApiPath::new("custom-domains").segment(id).segment("test"));
+        let request = ApiRequest::post(ApiPath::new("custom-domains").segment(id).segment("test"))
+            .operation("customDomains_test", "/api/v2/custom-domains/{id}/test");
         Ok(self.client.execute(request).await?.data)
     }
 
@@ -203,7 +214,9 @@ impl<'a, S: ManagementService> CustomDomains<'a, S> {
         id: &str,
         body: &m::UpdateCustomDomainRequestContent,
     ) -> Result<m::UpdateCustomDomainResponseContent, Error> {
-        let request = ApiRequest::patch(ApiPath::new("custom-domains").segment(id)).json(body)?;
+        let request = ApiRequest::patch(ApiPath::new("custom-domains").segment(id))
+            .operation("customDomains_update", "/api/v2/custom-domains/{id}")
+            .json(body)?;
         Ok(self.client.execute(request).await?.data)
     }
 
@@ -223,7 +236,8 @@ impl<'a, S: ManagementService> CustomDomains<'a, S> {
     /// Lifecycle: generally available.
     pub async fn verify(self, id: &str) -> Result<m::VerifyCustomDomainResponseContent, Error> {
         let request =
-            ApiRequest::post(ApiPath::new("custom-domains").segment(id).segment("verify"));
+            ApiRequest::post(ApiPath::new("custom-domains").segment(id).segment("verify"))
+                .operation("customDomains_verify", "/api/v2/custom-domains/{id}/verify");
         Ok(self.client.execute(request).await?.data)
     }
 }

@@ -55,7 +55,12 @@ impl<'a, S: ManagementService> DeviceCredentials<'a, S> {
         self,
         body: &m::CreatePublicKeyDeviceCredentialRequestContent,
     ) -> Result<m::CreatePublicKeyDeviceCredentialResponseContent, Error> {
-        let request = ApiRequest::post(ApiPath::new("device-credentials")).json(body)?;
+        let request = ApiRequest::post(ApiPath::new("device-credentials"))
+            .operation(
+                "deviceCredentials_createPublicKey",
+                "/api/v2/device-credentials",
+            )
+            .json(body)?;
         Ok(self.client.execute(request).await?.data)
     }
 
@@ -67,7 +72,10 @@ impl<'a, S: ManagementService> DeviceCredentials<'a, S> {
     ///
     /// Lifecycle: generally available.
     pub async fn delete(self, id: &str) -> Result<(), Error> {
-        let request = ApiRequest::delete(ApiPath::new("device-credentials").segment(id));
+        let request = ApiRequest::delete(ApiPath::new("device-credentials").segment(id)).operation(
+            "deviceCredentials_delete",
+            "/api/v2/device-credentials/{id}",
+        );
         self.client.execute_empty(request).await.map(|_| ())
     }
 
@@ -82,13 +90,17 @@ impl<'a, S: ManagementService> DeviceCredentials<'a, S> {
         self,
         params: &DeviceCredentialsListParams,
     ) -> Result<m::ListDeviceCredentialsResponseContent, Error> {
-        let request = ApiRequest::get(ApiPath::new("device-credentials")).params(params);
+        let request = ApiRequest::get(ApiPath::new("device-credentials"))
+            .operation("deviceCredentials_list", "/api/v2/device-credentials")
+            .params(params);
         Ok(self.client.execute(request).await?.data)
     }
 
     /// A [`Pager`] over the `device_credentials` of [`Self::list`]: offset (`page`/`per_page`, totals requested) pages, starting where `params` says.
     pub fn list_pager(self, params: DeviceCredentialsListParams) -> Pager<m::DeviceCredential, S> {
-        let request = ApiRequest::get(ApiPath::new("device-credentials")).params(&params);
+        let request = ApiRequest::get(ApiPath::new("device-credentials"))
+            .operation("deviceCredentials_list", "/api/v2/device-credentials")
+            .params(&params);
         Pager::offset(
             self.client.clone(),
             request,

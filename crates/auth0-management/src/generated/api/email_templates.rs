@@ -53,7 +53,9 @@ impl<'a, S: ManagementService> EmailTemplates<'a, S> {
         self,
         body: &m::CreateEmailTemplateRequestContent,
     ) -> Result<m::CreateEmailTemplateResponseContent, Error> {
-        let request = ApiRequest::post(ApiPath::new("email-templates")).json(body)?;
+        let request = ApiRequest::post(ApiPath::new("email-templates"))
+            .operation("emailTemplates_create", "/api/v2/email-templates")
+            .json(body)?;
         Ok(self.client.execute(request).await?.data)
     }
 
@@ -69,7 +71,11 @@ impl<'a, S: ManagementService> EmailTemplates<'a, S> {
         template_name: &m::EmailTemplateNameEnum,
     ) -> Result<m::GetEmailTemplateResponseContent, Error> {
         let request =
-            ApiRequest::get(ApiPath::new("email-templates").segment(template_name.as_str()));
+            ApiRequest::get(ApiPath::new("email-templates").segment(template_name.as_str()))
+                .operation(
+                    "emailTemplates_get",
+                    "/api/v2/email-templates/{templateName}",
+                );
         Ok(self.client.execute(request).await?.data)
     }
 
@@ -87,6 +93,10 @@ impl<'a, S: ManagementService> EmailTemplates<'a, S> {
     ) -> Result<m::SetEmailTemplateResponseContent, Error> {
         let request =
             ApiRequest::put(ApiPath::new("email-templates").segment(template_name.as_str()))
+                .operation(
+                    "emailTemplates_set",
+                    "/api/v2/email-templates/{templateName}",
+                )
                 .json(body)?;
         Ok(self.client.execute(request).await?.data)
     }
@@ -105,6 +115,10 @@ impl<'a, S: ManagementService> EmailTemplates<'a, S> {
     ) -> Result<m::UpdateEmailTemplateResponseContent, Error> {
         let request =
             ApiRequest::patch(ApiPath::new("email-templates").segment(template_name.as_str()))
+                .operation(
+                    "emailTemplates_update",
+                    "/api/v2/email-templates/{templateName}",
+                )
                 .json(body)?;
         Ok(self.client.execute(request).await?.data)
     }

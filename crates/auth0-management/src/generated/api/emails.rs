@@ -104,7 +104,9 @@ impl<'a, S: ManagementService> EmailsProvider<'a, S> {
         self,
         body: &m::CreateEmailProviderRequestContent,
     ) -> Result<m::CreateEmailProviderResponseContent, Error> {
-        let request = ApiRequest::post(ApiPath::new("emails").segment("provider")).json(body)?;
+        let request = ApiRequest::post(ApiPath::new("emails").segment("provider"))
+            .operation("emails_provider_create", "/api/v2/emails/provider")
+            .json(body)?;
         Ok(self.client.execute(request).await?.data)
     }
 
@@ -116,7 +118,8 @@ impl<'a, S: ManagementService> EmailsProvider<'a, S> {
     ///
     /// Lifecycle: generally available.
     pub async fn delete(self) -> Result<(), Error> {
-        let request = ApiRequest::delete(ApiPath::new("emails").segment("provider"));
+        let request = ApiRequest::delete(ApiPath::new("emails").segment("provider"))
+            .operation("emails_provider_delete", "/api/v2/emails/provider");
         self.client.execute_empty(request).await.map(|_| ())
     }
 
@@ -131,7 +134,9 @@ impl<'a, S: ManagementService> EmailsProvider<'a, S> {
         self,
         params: &EmailsProviderGetParams,
     ) -> Result<m::GetEmailProviderResponseContent, Error> {
-        let request = ApiRequest::get(ApiPath::new("emails").segment("provider")).params(params);
+        let request = ApiRequest::get(ApiPath::new("emails").segment("provider"))
+            .operation("emails_provider_get", "/api/v2/emails/provider")
+            .params(params);
         Ok(self.client.execute(request).await?.data)
     }
 
@@ -171,7 +176,9 @@ impl<'a, S: ManagementService> EmailsProvider<'a, S> {
         self,
         body: &m::UpdateEmailProviderRequestContent,
     ) -> Result<m::UpdateEmailProviderResponseContent, Error> {
-        let request = ApiRequest::patch(ApiPath::new("emails").segment("provider")).json(body)?;
+        let request = ApiRequest::patch(ApiPath::new("emails").segment("provider"))
+            .operation("emails_provider_update", "/api/v2/emails/provider")
+            .json(body)?;
         Ok(self.client.execute(request).await?.data)
     }
 }

@@ -61,7 +61,9 @@ impl<'a, S: ManagementService> EventStreams<'a, S> {
         self,
         body: &m::CreateEventStreamsRequest,
     ) -> Result<m::CreateEventStreamResponseContent, Error> {
-        let request = ApiRequest::post(ApiPath::new("event-streams")).json(body)?;
+        let request = ApiRequest::post(ApiPath::new("event-streams"))
+            .operation("eventStreams_create", "/api/v2/event-streams")
+            .json(body)?;
         Ok(self.client.execute(request).await?.data)
     }
 
@@ -71,7 +73,8 @@ impl<'a, S: ManagementService> EventStreams<'a, S> {
     ///
     /// Lifecycle: generally available.
     pub async fn delete(self, id: &str) -> Result<(), Error> {
-        let request = ApiRequest::delete(ApiPath::new("event-streams").segment(id));
+        let request = ApiRequest::delete(ApiPath::new("event-streams").segment(id))
+            .operation("eventStreams_delete", "/api/v2/event-streams/{id}");
         self.client.execute_empty(request).await.map(|_| ())
     }
 
@@ -81,7 +84,8 @@ impl<'a, S: ManagementService> EventStreams<'a, S> {
     ///
     /// Lifecycle: generally available.
     pub async fn get(self, id: &str) -> Result<m::GetEventStreamResponseContent, Error> {
-        let request = ApiRequest::get(ApiPath::new("event-streams").segment(id));
+        let request = ApiRequest::get(ApiPath::new("event-streams").segment(id))
+            .operation("eventStreams_get", "/api/v2/event-streams/{id}");
         Ok(self.client.execute(request).await?.data)
     }
 
@@ -94,7 +98,9 @@ impl<'a, S: ManagementService> EventStreams<'a, S> {
         self,
         params: &EventStreamsListParams,
     ) -> Result<m::ListEventStreamsResponseContent, Error> {
-        let request = ApiRequest::get(ApiPath::new("event-streams")).params(params);
+        let request = ApiRequest::get(ApiPath::new("event-streams"))
+            .operation("eventStreams_list", "/api/v2/event-streams")
+            .params(params);
         Ok(self
             .client
             .execute_list(request, "eventStreams")
@@ -107,7 +113,9 @@ impl<'a, S: ManagementService> EventStreams<'a, S> {
         self,
         params: EventStreamsListParams,
     ) -> Pager<m::EventStreamResponseContent, S> {
-        let request = ApiRequest::get(ApiPath::new("event-streams")).params(&params);
+        let request = ApiRequest::get(ApiPath::new("event-streams"))
+            .operation("eventStreams_list", "/api/v2/event-streams")
+            .params(&params);
         Pager::checkpoint(
             self.client.clone(),
             request,
@@ -128,6 +136,7 @@ impl<'a, S: ManagementService> EventStreams<'a, S> {
         body: &m::CreateEventStreamTestEventRequestContent,
     ) -> Result<m::CreateEventStreamTestEventResponseContent, Error> {
         let request = ApiRequest::post(ApiPath::new("event-streams").segment(id).segment("test"))
+            .operation("eventStreams_test", "/api/v2/event-streams/{id}/test")
             .json(body)?;
         Ok(self.client.execute(request).await?.data)
     }
@@ -142,7 +151,9 @@ impl<'a, S: ManagementService> EventStreams<'a, S> {
         id: &str,
         body: &m::UpdateEventStreamRequestContent,
     ) -> Result<m::UpdateEventStreamResponseContent, Error> {
-        let request = ApiRequest::patch(ApiPath::new("event-streams").segment(id)).json(body)?;
+        let request = ApiRequest::patch(ApiPath::new("event-streams").segment(id))
+            .operation("eventStreams_update", "/api/v2/event-streams/{id}")
+            .json(body)?;
         Ok(self.client.execute(request).await?.data)
     }
 }
@@ -217,6 +228,10 @@ impl<'a, S: ManagementService> EventStreamsDeliveries<'a, S> {
                 .segment(id)
                 .segment("deliveries")
                 .segment(event_id),
+        )
+        .operation(
+            "eventStreams_deliveries_getHistory",
+            "/api/v2/event-streams/{id}/deliveries/{event_id}",
         );
         Ok(self.client.execute(request).await?.data)
     }
@@ -235,6 +250,10 @@ impl<'a, S: ManagementService> EventStreamsDeliveries<'a, S> {
             ApiPath::new("event-streams")
                 .segment(id)
                 .segment("deliveries"),
+        )
+        .operation(
+            "eventStreams_deliveries_list",
+            "/api/v2/event-streams/{id}/deliveries",
         )
         .params(params);
         Ok(self.client.execute(request).await?.data)
@@ -343,6 +362,10 @@ impl<'a, S: ManagementService> EventStreamsRedeliveries<'a, S> {
                 .segment(id)
                 .segment("redeliver"),
         )
+        .operation(
+            "eventStreams_redeliveries_create",
+            "/api/v2/event-streams/{id}/redeliver",
+        )
         .json(body)?;
         Ok(self.client.execute(request).await?.data)
     }
@@ -358,6 +381,10 @@ impl<'a, S: ManagementService> EventStreamsRedeliveries<'a, S> {
                 .segment(id)
                 .segment("redeliver")
                 .segment(event_id),
+        )
+        .operation(
+            "eventStreams_redeliveries_createById",
+            "/api/v2/event-streams/{id}/redeliver/{event_id}",
         );
         self.client.execute_empty(request).await.map(|_| ())
     }

@@ -48,7 +48,9 @@ impl<'a, S: ManagementService> Events<'a, S> {
     ///
     /// Lifecycle: generally available.
     pub async fn subscribe(self, params: &EventsSubscribeParams) -> Result<(), Error> {
-        let request = ApiRequest::get(ApiPath::new("events")).params(params);
+        let request = ApiRequest::get(ApiPath::new("events"))
+            .operation("events_subscribe", "/api/v2/events")
+            .params(params);
         self.client.execute_empty(request).await.map(|_| ())
     }
 }

@@ -90,8 +90,12 @@ impl<'a, S: ManagementService> ExperimentationExperiments<'a, S> {
         self,
         body: &m::CreateExperimentRequestContent,
     ) -> Result<m::CreateExperimentResponseContent, Error> {
-        let request =
-            ApiRequest::post(ApiPath::new("experimentation").segment("experiments")).json(body)?;
+        let request = ApiRequest::post(ApiPath::new("experimentation").segment("experiments"))
+            .operation(
+                "experimentation_experiments_create",
+                "/api/v2/experimentation/experiments",
+            )
+            .json(body)?;
         Ok(self.client.execute(request).await?.data)
     }
 
@@ -107,6 +111,10 @@ impl<'a, S: ManagementService> ExperimentationExperiments<'a, S> {
             ApiPath::new("experimentation")
                 .segment("experiments")
                 .segment(id),
+        )
+        .operation(
+            "experimentation_experiments_delete",
+            "/api/v2/experimentation/experiments/{id}",
         );
         self.client.execute_empty(request).await.map(|_| ())
     }
@@ -123,6 +131,10 @@ impl<'a, S: ManagementService> ExperimentationExperiments<'a, S> {
             ApiPath::new("experimentation")
                 .segment("experiments")
                 .segment(id),
+        )
+        .operation(
+            "experimentation_experiments_get",
+            "/api/v2/experimentation/experiments/{id}",
         );
         Ok(self.client.execute(request).await?.data)
     }
@@ -138,8 +150,12 @@ impl<'a, S: ManagementService> ExperimentationExperiments<'a, S> {
         self,
         params: &ExperimentationExperimentsListParams,
     ) -> Result<m::ListExperimentsResponseContent, Error> {
-        let request =
-            ApiRequest::get(ApiPath::new("experimentation").segment("experiments")).params(params);
+        let request = ApiRequest::get(ApiPath::new("experimentation").segment("experiments"))
+            .operation(
+                "experimentation_experiments_list",
+                "/api/v2/experimentation/experiments",
+            )
+            .params(params);
         Ok(self.client.execute_list(request, "experiments").await?.data)
     }
 
@@ -148,8 +164,12 @@ impl<'a, S: ManagementService> ExperimentationExperiments<'a, S> {
         self,
         params: ExperimentationExperimentsListParams,
     ) -> Pager<m::ExperimentListItem, S> {
-        let request =
-            ApiRequest::get(ApiPath::new("experimentation").segment("experiments")).params(&params);
+        let request = ApiRequest::get(ApiPath::new("experimentation").segment("experiments"))
+            .operation(
+                "experimentation_experiments_list",
+                "/api/v2/experimentation/experiments",
+            )
+            .params(&params);
         Pager::checkpoint(
             self.client.clone(),
             request,
@@ -176,6 +196,10 @@ impl<'a, S: ManagementService> ExperimentationExperiments<'a, S> {
                 .segment("experiments")
                 .segment(id),
         )
+        .operation(
+            "experimentation_experiments_update",
+            "/api/v2/experimentation/experiments/{id}",
+        )
         .json(body)?;
         Ok(self.client.execute(request).await?.data)
     }
@@ -198,6 +222,10 @@ impl<'a, S: ManagementService> ExperimentationExperiments<'a, S> {
                 .segment(id)
                 .segment("status"),
         )
+        .operation(
+            "experimentation_experiments_updateStatus",
+            "/api/v2/experimentation/experiments/{id}/status",
+        )
         .json(body)?;
         Ok(self.client.execute(request).await?.data)
     }
@@ -215,6 +243,10 @@ impl<'a, S: ManagementService> ExperimentationExperiments<'a, S> {
                 .segment("experiments")
                 .segment(id)
                 .segment("validate"),
+        )
+        .operation(
+            "experimentation_experiments_validate",
+            "/api/v2/experimentation/experiments/{id}/validate",
         );
         Ok(self.client.execute(request).await?.data)
     }
@@ -316,6 +348,10 @@ impl<'a, S: ManagementService> ExperimentationFeatureFlags<'a, S> {
         body: &m::CreateFeatureFlagRequestContent,
     ) -> Result<m::CreateFeatureFlagResponseContent, Error> {
         let request = ApiRequest::post(ApiPath::new("experimentation").segment("feature-flags"))
+            .operation(
+                "experimentation_featureFlags_create",
+                "/api/v2/experimentation/feature-flags",
+            )
             .json(body)?;
         Ok(self.client.execute(request).await?.data)
     }
@@ -332,6 +368,10 @@ impl<'a, S: ManagementService> ExperimentationFeatureFlags<'a, S> {
             ApiPath::new("experimentation")
                 .segment("feature-flags")
                 .segment(id),
+        )
+        .operation(
+            "experimentation_featureFlags_delete",
+            "/api/v2/experimentation/feature-flags/{id}",
         );
         self.client.execute_empty(request).await.map(|_| ())
     }
@@ -348,6 +388,10 @@ impl<'a, S: ManagementService> ExperimentationFeatureFlags<'a, S> {
             ApiPath::new("experimentation")
                 .segment("feature-flags")
                 .segment(id),
+        )
+        .operation(
+            "experimentation_featureFlags_get",
+            "/api/v2/experimentation/feature-flags/{id}",
         );
         Ok(self.client.execute(request).await?.data)
     }
@@ -364,6 +408,10 @@ impl<'a, S: ManagementService> ExperimentationFeatureFlags<'a, S> {
         params: &ExperimentationFeatureFlagsListParams,
     ) -> Result<m::ListFeatureFlagsResponseContent, Error> {
         let request = ApiRequest::get(ApiPath::new("experimentation").segment("feature-flags"))
+            .operation(
+                "experimentation_featureFlags_list",
+                "/api/v2/experimentation/feature-flags",
+            )
             .params(params);
         Ok(self
             .client
@@ -378,6 +426,10 @@ impl<'a, S: ManagementService> ExperimentationFeatureFlags<'a, S> {
         params: ExperimentationFeatureFlagsListParams,
     ) -> Pager<m::FeatureFlag, S> {
         let request = ApiRequest::get(ApiPath::new("experimentation").segment("feature-flags"))
+            .operation(
+                "experimentation_featureFlags_list",
+                "/api/v2/experimentation/feature-flags",
+            )
             .params(&params);
         Pager::checkpoint(
             self.client.clone(),
@@ -405,6 +457,10 @@ impl<'a, S: ManagementService> ExperimentationFeatureFlags<'a, S> {
                 .segment("feature-flags")
                 .segment(id),
         )
+        .operation(
+            "experimentation_featureFlags_update",
+            "/api/v2/experimentation/feature-flags/{id}",
+        )
         .json(body)?;
         Ok(self.client.execute(request).await?.data)
     }
@@ -426,6 +482,10 @@ impl<'a, S: ManagementService> ExperimentationFeatureFlags<'a, S> {
                 .segment("feature-flags")
                 .segment(id)
                 .segment("status"),
+        )
+        .operation(
+            "experimentation_featureFlags_updateStatus",
+            "/api/v2/experimentation/feature-flags/{id}/status",
         )
         .json(body)?;
         Ok(self.client.execute(request).await?.data)
@@ -521,6 +581,10 @@ impl<'a, S: ManagementService> ExperimentationFeatureFlagsVariations<'a, S> {
                 .segment(id)
                 .segment("variations"),
         )
+        .operation(
+            "experimentation_featureFlags_variations_create",
+            "/api/v2/experimentation/feature-flags/{id}/variations",
+        )
         .json(body)?;
         Ok(self.client.execute(request).await?.data)
     }
@@ -539,6 +603,10 @@ impl<'a, S: ManagementService> ExperimentationFeatureFlagsVariations<'a, S> {
                 .segment(id)
                 .segment("variations")
                 .segment(vid),
+        )
+        .operation(
+            "experimentation_featureFlags_variations_delete",
+            "/api/v2/experimentation/feature-flags/{id}/variations/{vid}",
         );
         self.client.execute_empty(request).await.map(|_| ())
     }
@@ -557,6 +625,10 @@ impl<'a, S: ManagementService> ExperimentationFeatureFlagsVariations<'a, S> {
                 .segment(id)
                 .segment("variations")
                 .segment(vid),
+        )
+        .operation(
+            "experimentation_featureFlags_variations_get",
+            "/api/v2/experimentation/feature-flags/{id}/variations/{vid}",
         );
         Ok(self.client.execute(request).await?.data)
     }
@@ -574,6 +646,10 @@ impl<'a, S: ManagementService> ExperimentationFeatureFlagsVariations<'a, S> {
                 .segment("feature-flags")
                 .segment(id)
                 .segment("variations"),
+        )
+        .operation(
+            "experimentation_featureFlags_variations_list",
+            "/api/v2/experimentation/feature-flags/{id}/variations",
         );
         Ok(self.client.execute(request).await?.data)
     }
@@ -597,6 +673,10 @@ impl<'a, S: ManagementService> ExperimentationFeatureFlagsVariations<'a, S> {
                 .segment(id)
                 .segment("variations")
                 .segment(vid),
+        )
+        .operation(
+            "experimentation_featureFlags_variations_update",
+            "/api/v2/experimentation/feature-flags/{id}/variations/{vid}",
         )
         .json(body)?;
         Ok(self.client.execute(request).await?.data)
@@ -635,8 +715,12 @@ impl<'a, S: ManagementService> ExperimentationSegments<'a, S> {
         self,
         body: &m::CreateSegmentRequestContent,
     ) -> Result<m::CreateSegmentResponseContent, Error> {
-        let request =
-            ApiRequest::post(ApiPath::new("experimentation").segment("segments")).json(body)?;
+        let request = ApiRequest::post(ApiPath::new("experimentation").segment("segments"))
+            .operation(
+                "experimentation_segments_create",
+                "/api/v2/experimentation/segments",
+            )
+            .json(body)?;
         Ok(self.client.execute(request).await?.data)
     }
 
@@ -652,6 +736,10 @@ impl<'a, S: ManagementService> ExperimentationSegments<'a, S> {
             ApiPath::new("experimentation")
                 .segment("segments")
                 .segment(id),
+        )
+        .operation(
+            "experimentation_segments_delete",
+            "/api/v2/experimentation/segments/{id}",
         );
         self.client.execute_empty(request).await.map(|_| ())
     }
@@ -668,6 +756,10 @@ impl<'a, S: ManagementService> ExperimentationSegments<'a, S> {
             ApiPath::new("experimentation")
                 .segment("segments")
                 .segment(id),
+        )
+        .operation(
+            "experimentation_segments_get",
+            "/api/v2/experimentation/segments/{id}",
         );
         Ok(self.client.execute(request).await?.data)
     }
@@ -683,15 +775,23 @@ impl<'a, S: ManagementService> ExperimentationSegments<'a, S> {
         self,
         params: &ExperimentationSegmentsListParams,
     ) -> Result<m::ListSegmentsResponseContent, Error> {
-        let request =
-            ApiRequest::get(ApiPath::new("experimentation").segment("segments")).params(params);
+        let request = ApiRequest::get(ApiPath::new("experimentation").segment("segments"))
+            .operation(
+                "experimentation_segments_list",
+                "/api/v2/experimentation/segments",
+            )
+            .params(params);
         Ok(self.client.execute_list(request, "segments").await?.data)
     }
 
     /// A [`Pager`] over the `segments` of [`Self::list`]: checkpoint (`from`/`take`) pages, starting where `params` says.
     pub fn list_pager(self, params: ExperimentationSegmentsListParams) -> Pager<m::Segment, S> {
-        let request =
-            ApiRequest::get(ApiPath::new("experimentation").segment("segments")).params(&params);
+        let request = ApiRequest::get(ApiPath::new("experimentation").segment("segments"))
+            .operation(
+                "experimentation_segments_list",
+                "/api/v2/experimentation/segments",
+            )
+            .params(&params);
         Pager::checkpoint(
             self.client.clone(),
             request,
@@ -717,6 +817,10 @@ impl<'a, S: ManagementService> ExperimentationSegments<'a, S> {
             ApiPath::new("experimentation")
                 .segment("segments")
                 .segment(id),
+        )
+        .operation(
+            "experimentation_segments_update",
+            "/api/v2/experimentation/segments/{id}",
         )
         .json(body)?;
         Ok(self.client.execute(request).await?.data)

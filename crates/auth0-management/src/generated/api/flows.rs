@@ -61,7 +61,9 @@ impl<'a, S: ManagementService> Flows<'a, S> {
         self,
         body: &m::CreateFlowRequestContent,
     ) -> Result<m::CreateFlowResponseContent, Error> {
-        let request = ApiRequest::post(ApiPath::new("flows")).json(body)?;
+        let request = ApiRequest::post(ApiPath::new("flows"))
+            .operation("flows_create", "/api/v2/flows")
+            .json(body)?;
         Ok(self.client.execute(request).await?.data)
     }
 
@@ -71,7 +73,8 @@ impl<'a, S: ManagementService> Flows<'a, S> {
     ///
     /// Lifecycle: generally available.
     pub async fn delete(self, id: &str) -> Result<(), Error> {
-        let request = ApiRequest::delete(ApiPath::new("flows").segment(id));
+        let request = ApiRequest::delete(ApiPath::new("flows").segment(id))
+            .operation("flows_delete", "/api/v2/flows/{id}");
         self.client.execute_empty(request).await.map(|_| ())
     }
 
@@ -85,7 +88,9 @@ impl<'a, S: ManagementService> Flows<'a, S> {
         id: &str,
         params: &FlowsGetParams,
     ) -> Result<m::GetFlowResponseContent, Error> {
-        let request = ApiRequest::get(ApiPath::new("flows").segment(id)).params(params);
+        let request = ApiRequest::get(ApiPath::new("flows").segment(id))
+            .operation("flows_get", "/api/v2/flows/{id}")
+            .params(params);
         Ok(self.client.execute(request).await?.data)
     }
 
@@ -98,13 +103,17 @@ impl<'a, S: ManagementService> Flows<'a, S> {
         self,
         params: &FlowsListParams,
     ) -> Result<m::ListFlowsResponseContent, Error> {
-        let request = ApiRequest::get(ApiPath::new("flows")).params(params);
+        let request = ApiRequest::get(ApiPath::new("flows"))
+            .operation("flows_list", "/api/v2/flows")
+            .params(params);
         Ok(self.client.execute(request).await?.data)
     }
 
     /// A [`Pager`] over the `flows` of [`Self::list`]: offset (`page`/`per_page`, totals requested) pages, starting where `params` says.
     pub fn list_pager(self, params: FlowsListParams) -> Pager<m::FlowSummary, S> {
-        let request = ApiRequest::get(ApiPath::new("flows")).params(&params);
+        let request = ApiRequest::get(ApiPath::new("flows"))
+            .operation("flows_list", "/api/v2/flows")
+            .params(&params);
         Pager::offset(
             self.client.clone(),
             request,
@@ -124,7 +133,9 @@ impl<'a, S: ManagementService> Flows<'a, S> {
         id: &str,
         body: &m::UpdateFlowRequestContent,
     ) -> Result<m::UpdateFlowResponseContent, Error> {
-        let request = ApiRequest::patch(ApiPath::new("flows").segment(id)).json(body)?;
+        let request = ApiRequest::patch(ApiPath::new("flows").segment(id))
+            .operation("flows_update", "/api/v2/flows/{id}")
+            .json(body)?;
         Ok(self.client.execute(request).await?.data)
     }
 }
@@ -269,6 +280,10 @@ impl<'a, S: ManagementService> FlowsExecutions<'a, S> {
                 .segment(flow_id)
                 .segment("executions")
                 .segment(execution_id),
+        )
+        .operation(
+            "flows_executions_delete",
+            "/api/v2/flows/{flow_id}/executions/{execution_id}",
         );
         self.client.execute_empty(request).await.map(|_| ())
     }
@@ -290,6 +305,10 @@ impl<'a, S: ManagementService> FlowsExecutions<'a, S> {
                 .segment("executions")
                 .segment(execution_id),
         )
+        .operation(
+            "flows_executions_get",
+            "/api/v2/flows/{flow_id}/executions/{execution_id}",
+        )
         .params(params);
         Ok(self.client.execute(request).await?.data)
     }
@@ -305,6 +324,10 @@ impl<'a, S: ManagementService> FlowsExecutions<'a, S> {
         params: &FlowsExecutionsListParams,
     ) -> Result<m::GetFlowsExecutionsResponseContent, Error> {
         let request = ApiRequest::get(ApiPath::new("flows").segment(flow_id).segment("executions"))
+            .operation(
+                "flows_executions_list",
+                "/api/v2/flows/{flow_id}/executions",
+            )
             .params(params);
         Ok(self.client.execute(request).await?.data)
     }
@@ -316,6 +339,10 @@ impl<'a, S: ManagementService> FlowsExecutions<'a, S> {
         params: FlowsExecutionsListParams,
     ) -> Pager<m::FlowExecutionSummary, S> {
         let request = ApiRequest::get(ApiPath::new("flows").segment(flow_id).segment("executions"))
+            .operation(
+                "flows_executions_list",
+                "/api/v2/flows/{flow_id}/executions",
+            )
             .params(&params);
         Pager::offset(
             self.client.clone(),
@@ -333,6 +360,10 @@ impl<'a, S: ManagementService> FlowsExecutions<'a, S> {
         params: FlowsExecutionsListParams,
     ) -> Pager<m::FlowExecutionSummary, S> {
         let request = ApiRequest::get(ApiPath::new("flows").segment(flow_id).segment("executions"))
+            .operation(
+                "flows_executions_list",
+                "/api/v2/flows/{flow_id}/executions",
+            )
             .params(&params);
         Pager::checkpoint(
             self.client.clone(),
@@ -505,6 +536,10 @@ impl<'a, S: ManagementService> FlowsVaultConnections<'a, S> {
                 .segment("vault")
                 .segment("connections"),
         )
+        .operation(
+            "flows_vault_connections_create",
+            "/api/v2/flows/vault/connections",
+        )
         .json(body)?;
         Ok(self.client.execute(request).await?.data)
     }
@@ -520,6 +555,10 @@ impl<'a, S: ManagementService> FlowsVaultConnections<'a, S> {
                 .segment("vault")
                 .segment("connections")
                 .segment(id),
+        )
+        .operation(
+            "flows_vault_connections_delete",
+            "/api/v2/flows/vault/connections/{id}",
         );
         self.client.execute_empty(request).await.map(|_| ())
     }
@@ -535,6 +574,10 @@ impl<'a, S: ManagementService> FlowsVaultConnections<'a, S> {
                 .segment("vault")
                 .segment("connections")
                 .segment(id),
+        )
+        .operation(
+            "flows_vault_connections_get",
+            "/api/v2/flows/vault/connections/{id}",
         );
         Ok(self.client.execute(request).await?.data)
     }
@@ -553,6 +596,10 @@ impl<'a, S: ManagementService> FlowsVaultConnections<'a, S> {
                 .segment("vault")
                 .segment("connections"),
         )
+        .operation(
+            "flows_vault_connections_list",
+            "/api/v2/flows/vault/connections",
+        )
         .params(params);
         Ok(self.client.execute(request).await?.data)
     }
@@ -566,6 +613,10 @@ impl<'a, S: ManagementService> FlowsVaultConnections<'a, S> {
             ApiPath::new("flows")
                 .segment("vault")
                 .segment("connections"),
+        )
+        .operation(
+            "flows_vault_connections_list",
+            "/api/v2/flows/vault/connections",
         )
         .params(&params);
         Pager::offset(
@@ -592,6 +643,10 @@ impl<'a, S: ManagementService> FlowsVaultConnections<'a, S> {
                 .segment("vault")
                 .segment("connections")
                 .segment(id),
+        )
+        .operation(
+            "flows_vault_connections_update",
+            "/api/v2/flows/vault/connections/{id}",
         )
         .json(body)?;
         Ok(self.client.execute(request).await?.data)

@@ -51,7 +51,9 @@ impl<'a, S: ManagementService> Forms<'a, S> {
         self,
         body: &m::CreateFormRequestContent,
     ) -> Result<m::CreateFormResponseContent, Error> {
-        let request = ApiRequest::post(ApiPath::new("forms")).json(body)?;
+        let request = ApiRequest::post(ApiPath::new("forms"))
+            .operation("forms_create", "/api/v2/forms")
+            .json(body)?;
         Ok(self.client.execute(request).await?.data)
     }
 
@@ -61,7 +63,8 @@ impl<'a, S: ManagementService> Forms<'a, S> {
     ///
     /// Lifecycle: generally available.
     pub async fn delete(self, id: &str) -> Result<(), Error> {
-        let request = ApiRequest::delete(ApiPath::new("forms").segment(id));
+        let request = ApiRequest::delete(ApiPath::new("forms").segment(id))
+            .operation("forms_delete", "/api/v2/forms/{id}");
         self.client.execute_empty(request).await.map(|_| ())
     }
 
@@ -75,7 +78,9 @@ impl<'a, S: ManagementService> Forms<'a, S> {
         id: &str,
         params: &FormsGetParams,
     ) -> Result<m::GetFormResponseContent, Error> {
-        let request = ApiRequest::get(ApiPath::new("forms").segment(id)).params(params);
+        let request = ApiRequest::get(ApiPath::new("forms").segment(id))
+            .operation("forms_get", "/api/v2/forms/{id}")
+            .params(params);
         Ok(self.client.execute(request).await?.data)
     }
 
@@ -88,13 +93,17 @@ impl<'a, S: ManagementService> Forms<'a, S> {
         self,
         params: &FormsListParams,
     ) -> Result<m::ListFormsResponseContent, Error> {
-        let request = ApiRequest::get(ApiPath::new("forms")).params(params);
+        let request = ApiRequest::get(ApiPath::new("forms"))
+            .operation("forms_list", "/api/v2/forms")
+            .params(params);
         Ok(self.client.execute(request).await?.data)
     }
 
     /// A [`Pager`] over the `forms` of [`Self::list`]: offset (`page`/`per_page`, totals requested) pages, starting where `params` says.
     pub fn list_pager(self, params: FormsListParams) -> Pager<m::FormSummary, S> {
-        let request = ApiRequest::get(ApiPath::new("forms")).params(&params);
+        let request = ApiRequest::get(ApiPath::new("forms"))
+            .operation("forms_list", "/api/v2/forms")
+            .params(&params);
         Pager::offset(
             self.client.clone(),
             request,
@@ -114,7 +123,9 @@ impl<'a, S: ManagementService> Forms<'a, S> {
         id: &str,
         body: &m::UpdateFormRequestContent,
     ) -> Result<m::UpdateFormResponseContent, Error> {
-        let request = ApiRequest::patch(ApiPath::new("forms").segment(id)).json(body)?;
+        let request = ApiRequest::patch(ApiPath::new("forms").segment(id))
+            .operation("forms_update", "/api/v2/forms/{id}")
+            .json(body)?;
         Ok(self.client.execute(request).await?.data)
     }
 }

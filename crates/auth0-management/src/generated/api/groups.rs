@@ -60,7 +60,8 @@ impl<'a, S: ManagementService> Groups<'a, S> {
     ///
     /// Lifecycle: generally available.
     pub async fn delete(self, id: &str) -> Result<(), Error> {
-        let request = ApiRequest::delete(ApiPath::new("groups").segment(id));
+        let request = ApiRequest::delete(ApiPath::new("groups").segment(id))
+            .operation("groups_delete", "/api/v2/groups/{id}");
         self.client.execute_empty(request).await.map(|_| ())
     }
 
@@ -72,7 +73,8 @@ impl<'a, S: ManagementService> Groups<'a, S> {
     ///
     /// Lifecycle: generally available.
     pub async fn get(self, id: &str) -> Result<m::GetGroupResponseContent, Error> {
-        let request = ApiRequest::get(ApiPath::new("groups").segment(id));
+        let request = ApiRequest::get(ApiPath::new("groups").segment(id))
+            .operation("groups_get", "/api/v2/groups/{id}");
         Ok(self.client.execute(request).await?.data)
     }
 
@@ -87,13 +89,17 @@ impl<'a, S: ManagementService> Groups<'a, S> {
         self,
         params: &GroupsListParams,
     ) -> Result<m::ListGroupsResponseContent, Error> {
-        let request = ApiRequest::get(ApiPath::new("groups")).params(params);
+        let request = ApiRequest::get(ApiPath::new("groups"))
+            .operation("groups_list", "/api/v2/groups")
+            .params(params);
         Ok(self.client.execute(request).await?.data)
     }
 
     /// A [`Pager`] over the `groups` of [`Self::list`]: offset (`page`/`per_page`, totals requested) pages, starting where `params` says.
     pub fn list_pager(self, params: GroupsListParams) -> Pager<m::Group, S> {
-        let request = ApiRequest::get(ApiPath::new("groups")).params(&params);
+        let request = ApiRequest::get(ApiPath::new("groups"))
+            .operation("groups_list", "/api/v2/groups")
+            .params(&params);
         Pager::offset(
             self.client.clone(),
             request,
@@ -105,7 +111,9 @@ impl<'a, S: ManagementService> Groups<'a, S> {
 
     /// A [`Pager`] over the `groups` of [`Self::list`]: checkpoint (`from`/`take`) pages, starting where `params` says.
     pub fn list_checkpoint_pager(self, params: GroupsListParams) -> Pager<m::Group, S> {
-        let request = ApiRequest::get(ApiPath::new("groups")).params(&params);
+        let request = ApiRequest::get(ApiPath::new("groups"))
+            .operation("groups_list", "/api/v2/groups")
+            .params(&params);
         Pager::checkpoint(
             self.client.clone(),
             request,
@@ -255,15 +263,17 @@ impl<'a, S: ManagementService> GroupsMembers<'a, S> {
         id: &str,
         params: &GroupsMembersGetParams,
     ) -> Result<m::GetGroupMembersResponseContent, Error> {
-        let request =
-            ApiRequest::get(ApiPath::new("groups").segment(id).segment("members")).params(params);
+        let request = ApiRequest::get(ApiPath::new("groups").segment(id).segment("members"))
+            .operation("groups_members_get", "/api/v2/groups/{id}/members")
+            .params(params);
         Ok(self.client.execute_list(request, "members").await?.data)
     }
 
     /// A [`Pager`] over the `members` of [`Self::get`]: checkpoint (`from`/`take`) pages, starting where `params` says.
     pub fn get_pager(self, id: &str, params: GroupsMembersGetParams) -> Pager<m::GroupMember, S> {
-        let request =
-            ApiRequest::get(ApiPath::new("groups").segment(id).segment("members")).params(&params);
+        let request = ApiRequest::get(ApiPath::new("groups").segment(id).segment("members"))
+            .operation("groups_members_get", "/api/v2/groups/{id}/members")
+            .params(&params);
         Pager::checkpoint(
             self.client.clone(),
             request,
@@ -357,8 +367,9 @@ impl<'a, S: ManagementService> GroupsRoles<'a, S> {
         id: &str,
         body: &m::GroupsRolesCreateRequestContent,
     ) -> Result<(), Error> {
-        let request =
-            ApiRequest::post(ApiPath::new("groups").segment(id).segment("roles")).json(body)?;
+        let request = ApiRequest::post(ApiPath::new("groups").segment(id).segment("roles"))
+            .operation("groups_roles_create", "/api/v2/groups/{id}/roles")
+            .json(body)?;
         self.client.execute_empty(request).await.map(|_| ())
     }
 
@@ -374,8 +385,9 @@ impl<'a, S: ManagementService> GroupsRoles<'a, S> {
         id: &str,
         body: &m::GroupsRolesDeleteRequestContent,
     ) -> Result<(), Error> {
-        let request =
-            ApiRequest::delete(ApiPath::new("groups").segment(id).segment("roles")).json(body)?;
+        let request = ApiRequest::delete(ApiPath::new("groups").segment(id).segment("roles"))
+            .operation("groups_roles_delete", "/api/v2/groups/{id}/roles")
+            .json(body)?;
         self.client.execute_empty(request).await.map(|_| ())
     }
 
@@ -391,15 +403,17 @@ impl<'a, S: ManagementService> GroupsRoles<'a, S> {
         id: &str,
         params: &GroupsRolesListParams,
     ) -> Result<m::ListGroupRolesResponseContent, Error> {
-        let request =
-            ApiRequest::get(ApiPath::new("groups").segment(id).segment("roles")).params(params);
+        let request = ApiRequest::get(ApiPath::new("groups").segment(id).segment("roles"))
+            .operation("groups_roles_list", "/api/v2/groups/{id}/roles")
+            .params(params);
         Ok(self.client.execute_list(request, "roles").await?.data)
     }
 
     /// A [`Pager`] over the `roles` of [`Self::list`]: checkpoint (`from`/`take`) pages, starting where `params` says.
     pub fn list_pager(self, id: &str, params: GroupsRolesListParams) -> Pager<m::Role, S> {
-        let request =
-            ApiRequest::get(ApiPath::new("groups").segment(id).segment("roles")).params(&params);
+        let request = ApiRequest::get(ApiPath::new("groups").segment(id).segment("roles"))
+            .operation("groups_roles_list", "/api/v2/groups/{id}/roles")
+            .params(&params);
         Pager::checkpoint(
             self.client.clone(),
             request,

@@ -95,6 +95,10 @@ impl<'a, S: ManagementService> GuardianEnrollments<'a, S> {
                 .segment("enrollments")
                 .segment("ticket"),
         )
+        .operation(
+            "guardian_enrollments_createTicket",
+            "/api/v2/guardian/enrollments/ticket",
+        )
         .json(body)?;
         Ok(self.client.execute(request).await?.data)
     }
@@ -108,7 +112,11 @@ impl<'a, S: ManagementService> GuardianEnrollments<'a, S> {
     /// Lifecycle: generally available.
     pub async fn delete(self, id: &str) -> Result<(), Error> {
         let request =
-            ApiRequest::delete(ApiPath::new("guardian").segment("enrollments").segment(id));
+            ApiRequest::delete(ApiPath::new("guardian").segment("enrollments").segment(id))
+                .operation(
+                    "guardian_enrollments_delete",
+                    "/api/v2/guardian/enrollments/{id}",
+                );
         self.client.execute_empty(request).await.map(|_| ())
     }
 
@@ -120,7 +128,11 @@ impl<'a, S: ManagementService> GuardianEnrollments<'a, S> {
     ///
     /// Lifecycle: generally available.
     pub async fn get(self, id: &str) -> Result<m::GetGuardianEnrollmentResponseContent, Error> {
-        let request = ApiRequest::get(ApiPath::new("guardian").segment("enrollments").segment(id));
+        let request = ApiRequest::get(ApiPath::new("guardian").segment("enrollments").segment(id))
+            .operation(
+                "guardian_enrollments_get",
+                "/api/v2/guardian/enrollments/{id}",
+            );
         Ok(self.client.execute(request).await?.data)
     }
 }
@@ -174,7 +186,8 @@ impl<'a, S: ManagementService> GuardianFactors<'a, S> {
     ///
     /// Lifecycle: generally available.
     pub async fn list(self) -> Result<Vec<m::GuardianFactor>, Error> {
-        let request = ApiRequest::get(ApiPath::new("guardian").segment("factors"));
+        let request = ApiRequest::get(ApiPath::new("guardian").segment("factors"))
+            .operation("guardian_factors_list", "/api/v2/guardian/factors");
         Ok(self.client.execute(request).await?.data)
     }
 
@@ -195,6 +208,7 @@ impl<'a, S: ManagementService> GuardianFactors<'a, S> {
                 .segment("factors")
                 .segment(name.as_str()),
         )
+        .operation("guardian_factors_set", "/api/v2/guardian/factors/{name}")
         .json(body)?;
         Ok(self.client.execute(request).await?.data)
     }
@@ -261,6 +275,10 @@ impl<'a, S: ManagementService> GuardianFactorsDuoSettings<'a, S> {
                 .segment("factors")
                 .segment("duo")
                 .segment("settings"),
+        )
+        .operation(
+            "guardian_factors_duo_settings_get",
+            "/api/v2/guardian/factors/duo/settings",
         );
         Ok(self.client.execute(request).await?.data)
     }
@@ -282,6 +300,10 @@ impl<'a, S: ManagementService> GuardianFactorsDuoSettings<'a, S> {
                 .segment("duo")
                 .segment("settings"),
         )
+        .operation(
+            "guardian_factors_duo_settings_set",
+            "/api/v2/guardian/factors/duo/settings",
+        )
         .json(body)?;
         Ok(self.client.execute(request).await?.data)
     }
@@ -300,6 +322,10 @@ impl<'a, S: ManagementService> GuardianFactorsDuoSettings<'a, S> {
                 .segment("factors")
                 .segment("duo")
                 .segment("settings"),
+        )
+        .operation(
+            "guardian_factors_duo_settings_update",
+            "/api/v2/guardian/factors/duo/settings",
         )
         .json(body)?;
         Ok(self.client.execute(request).await?.data)
@@ -342,6 +368,10 @@ impl<'a, S: ManagementService> GuardianFactorsPhone<'a, S> {
                 .segment("factors")
                 .segment("phone")
                 .segment("message-types"),
+        )
+        .operation(
+            "guardian_factors_phone_getMessageTypes",
+            "/api/v2/guardian/factors/phone/message-types",
         );
         Ok(self.client.execute(request).await?.data)
     }
@@ -361,6 +391,10 @@ impl<'a, S: ManagementService> GuardianFactorsPhone<'a, S> {
                 .segment("factors")
                 .segment("phone")
                 .segment("selected-provider"),
+        )
+        .operation(
+            "guardian_factors_phone_getSelectedProvider",
+            "/api/v2/guardian/factors/phone/selected-provider",
         );
         Ok(self.client.execute(request).await?.data)
     }
@@ -380,6 +414,10 @@ impl<'a, S: ManagementService> GuardianFactorsPhone<'a, S> {
                 .segment("factors")
                 .segment("phone")
                 .segment("templates"),
+        )
+        .operation(
+            "guardian_factors_phone_getTemplates",
+            "/api/v2/guardian/factors/phone/templates",
         );
         Ok(self.client.execute(request).await?.data)
     }
@@ -400,6 +438,10 @@ impl<'a, S: ManagementService> GuardianFactorsPhone<'a, S> {
                 .segment("phone")
                 .segment("providers")
                 .segment("twilio"),
+        )
+        .operation(
+            "guardian_factors_phone_getTwilioProvider",
+            "/api/v2/guardian/factors/phone/providers/twilio",
         );
         Ok(self.client.execute(request).await?.data)
     }
@@ -421,6 +463,10 @@ impl<'a, S: ManagementService> GuardianFactorsPhone<'a, S> {
                 .segment("phone")
                 .segment("message-types"),
         )
+        .operation(
+            "guardian_factors_phone_setMessageTypes",
+            "/api/v2/guardian/factors/phone/message-types",
+        )
         .json(body)?;
         Ok(self.client.execute(request).await?.data)
     }
@@ -439,6 +485,10 @@ impl<'a, S: ManagementService> GuardianFactorsPhone<'a, S> {
                 .segment("factors")
                 .segment("phone")
                 .segment("selected-provider"),
+        )
+        .operation(
+            "guardian_factors_phone_setProvider",
+            "/api/v2/guardian/factors/phone/selected-provider",
         )
         .json(body)?;
         Ok(self.client.execute(request).await?.data)
@@ -461,6 +511,10 @@ impl<'a, S: ManagementService> GuardianFactorsPhone<'a, S> {
                 .segment("phone")
                 .segment("templates"),
         )
+        .operation(
+            "guardian_factors_phone_setTemplates",
+            "/api/v2/guardian/factors/phone/templates",
+        )
         .json(body)?;
         Ok(self.client.execute(request).await?.data)
     }
@@ -482,6 +536,10 @@ impl<'a, S: ManagementService> GuardianFactorsPhone<'a, S> {
                 .segment("phone")
                 .segment("providers")
                 .segment("twilio"),
+        )
+        .operation(
+            "guardian_factors_phone_setTwilioProvider",
+            "/api/v2/guardian/factors/phone/providers/twilio",
         )
         .json(body)?;
         Ok(self.client.execute(request).await?.data)
@@ -525,6 +583,10 @@ impl<'a, S: ManagementService> GuardianFactorsPushNotification<'a, S> {
                 .segment("push-notification")
                 .segment("providers")
                 .segment("apns"),
+        )
+        .operation(
+            "guardian_factors_pushNotification_getApnsProvider",
+            "/api/v2/guardian/factors/push-notification/providers/apns",
         );
         Ok(self.client.execute(request).await?.data)
     }
@@ -544,6 +606,10 @@ impl<'a, S: ManagementService> GuardianFactorsPushNotification<'a, S> {
                 .segment("factors")
                 .segment("push-notification")
                 .segment("selected-provider"),
+        )
+        .operation(
+            "guardian_factors_pushNotification_getSelectedProvider",
+            "/api/v2/guardian/factors/push-notification/selected-provider",
         );
         Ok(self.client.execute(request).await?.data)
     }
@@ -564,6 +630,10 @@ impl<'a, S: ManagementService> GuardianFactorsPushNotification<'a, S> {
                 .segment("push-notification")
                 .segment("providers")
                 .segment("sns"),
+        )
+        .operation(
+            "guardian_factors_pushNotification_getSnsProvider",
+            "/api/v2/guardian/factors/push-notification/providers/sns",
         );
         Ok(self.client.execute(request).await?.data)
     }
@@ -587,6 +657,10 @@ impl<'a, S: ManagementService> GuardianFactorsPushNotification<'a, S> {
                 .segment("push-notification")
                 .segment("providers")
                 .segment("apns"),
+        )
+        .operation(
+            "guardian_factors_pushNotification_setApnsProvider",
+            "/api/v2/guardian/factors/push-notification/providers/apns",
         )
         .json(body)?;
         Ok(self.client.execute(request).await?.data)
@@ -612,6 +686,10 @@ impl<'a, S: ManagementService> GuardianFactorsPushNotification<'a, S> {
                 .segment("providers")
                 .segment("fcm"),
         )
+        .operation(
+            "guardian_factors_pushNotification_setFcmProvider",
+            "/api/v2/guardian/factors/push-notification/providers/fcm",
+        )
         .json(body)?;
         Ok(self.client.execute(request).await?.data)
     }
@@ -636,6 +714,10 @@ impl<'a, S: ManagementService> GuardianFactorsPushNotification<'a, S> {
                 .segment("providers")
                 .segment("fcmv1"),
         )
+        .operation(
+            "guardian_factors_pushNotification_setFcmv1Provider",
+            "/api/v2/guardian/factors/push-notification/providers/fcmv1",
+        )
         .json(body)?;
         Ok(self.client.execute(request).await?.data)
     }
@@ -656,6 +738,10 @@ impl<'a, S: ManagementService> GuardianFactorsPushNotification<'a, S> {
                 .segment("factors")
                 .segment("push-notification")
                 .segment("selected-provider"),
+        )
+        .operation(
+            "guardian_factors_pushNotification_setProvider",
+            "/api/v2/guardian/factors/push-notification/selected-provider",
         )
         .json(body)?;
         Ok(self.client.execute(request).await?.data)
@@ -678,6 +764,10 @@ impl<'a, S: ManagementService> GuardianFactorsPushNotification<'a, S> {
                 .segment("push-notification")
                 .segment("providers")
                 .segment("sns"),
+        )
+        .operation(
+            "guardian_factors_pushNotification_setSnsProvider",
+            "/api/v2/guardian/factors/push-notification/providers/sns",
         )
         .json(body)?;
         Ok(self.client.execute(request).await?.data)
@@ -703,6 +793,10 @@ impl<'a, S: ManagementService> GuardianFactorsPushNotification<'a, S> {
                 .segment("providers")
                 .segment("apns"),
         )
+        .operation(
+            "guardian_factors_pushNotification_updateApnsProvider",
+            "/api/v2/guardian/factors/push-notification/providers/apns",
+        )
         .json(body)?;
         Ok(self.client.execute(request).await?.data)
     }
@@ -726,6 +820,10 @@ impl<'a, S: ManagementService> GuardianFactorsPushNotification<'a, S> {
                 .segment("push-notification")
                 .segment("providers")
                 .segment("fcm"),
+        )
+        .operation(
+            "guardian_factors_pushNotification_updateFcmProvider",
+            "/api/v2/guardian/factors/push-notification/providers/fcm",
         )
         .json(body)?;
         Ok(self.client.execute(request).await?.data)
@@ -751,6 +849,10 @@ impl<'a, S: ManagementService> GuardianFactorsPushNotification<'a, S> {
                 .segment("providers")
                 .segment("fcmv1"),
         )
+        .operation(
+            "guardian_factors_pushNotification_updateFcmv1Provider",
+            "/api/v2/guardian/factors/push-notification/providers/fcmv1",
+        )
         .json(body)?;
         Ok(self.client.execute(request).await?.data)
     }
@@ -772,6 +874,10 @@ impl<'a, S: ManagementService> GuardianFactorsPushNotification<'a, S> {
                 .segment("push-notification")
                 .segment("providers")
                 .segment("sns"),
+        )
+        .operation(
+            "guardian_factors_pushNotification_updateSnsProvider",
+            "/api/v2/guardian/factors/push-notification/providers/sns",
         )
         .json(body)?;
         Ok(self.client.execute(request).await?.data)
@@ -816,6 +922,10 @@ impl<'a, S: ManagementService> GuardianFactorsSms<'a, S> {
                 .segment("factors")
                 .segment("sms")
                 .segment("selected-provider"),
+        )
+        .operation(
+            "guardian_factors_sms_getSelectedProvider",
+            "/api/v2/guardian/factors/sms/selected-provider",
         );
         Ok(self.client.execute(request).await?.data)
     }
@@ -837,6 +947,10 @@ impl<'a, S: ManagementService> GuardianFactorsSms<'a, S> {
                 .segment("factors")
                 .segment("sms")
                 .segment("templates"),
+        )
+        .operation(
+            "guardian_factors_sms_getTemplates",
+            "/api/v2/guardian/factors/sms/templates",
         );
         Ok(self.client.execute(request).await?.data)
     }
@@ -859,6 +973,10 @@ impl<'a, S: ManagementService> GuardianFactorsSms<'a, S> {
                 .segment("sms")
                 .segment("providers")
                 .segment("twilio"),
+        )
+        .operation(
+            "guardian_factors_sms_getTwilioProvider",
+            "/api/v2/guardian/factors/sms/providers/twilio",
         );
         Ok(self.client.execute(request).await?.data)
     }
@@ -881,6 +999,10 @@ impl<'a, S: ManagementService> GuardianFactorsSms<'a, S> {
                 .segment("factors")
                 .segment("sms")
                 .segment("selected-provider"),
+        )
+        .operation(
+            "guardian_factors_sms_setProvider",
+            "/api/v2/guardian/factors/sms/selected-provider",
         )
         .json(body)?;
         Ok(self.client.execute(request).await?.data)
@@ -905,6 +1027,10 @@ impl<'a, S: ManagementService> GuardianFactorsSms<'a, S> {
                 .segment("sms")
                 .segment("templates"),
         )
+        .operation(
+            "guardian_factors_sms_setTemplates",
+            "/api/v2/guardian/factors/sms/templates",
+        )
         .json(body)?;
         Ok(self.client.execute(request).await?.data)
     }
@@ -928,6 +1054,10 @@ impl<'a, S: ManagementService> GuardianFactorsSms<'a, S> {
                 .segment("sms")
                 .segment("providers")
                 .segment("twilio"),
+        )
+        .operation(
+            "guardian_factors_sms_setTwilioProvider",
+            "/api/v2/guardian/factors/sms/providers/twilio",
         )
         .json(body)?;
         Ok(self.client.execute(request).await?.data)
@@ -970,7 +1100,8 @@ impl<'a, S: ManagementService> GuardianPolicies<'a, S> {
     ///
     /// Lifecycle: generally available.
     pub async fn list(self) -> Result<Vec<m::MfaPolicyEnum>, Error> {
-        let request = ApiRequest::get(ApiPath::new("guardian").segment("policies"));
+        let request = ApiRequest::get(ApiPath::new("guardian").segment("policies"))
+            .operation("guardian_policies_list", "/api/v2/guardian/policies");
         Ok(self.client.execute(request).await?.data)
     }
 
@@ -989,7 +1120,9 @@ impl<'a, S: ManagementService> GuardianPolicies<'a, S> {
     ///
     /// Lifecycle: generally available.
     pub async fn set(self, body: &[m::MfaPolicyEnum]) -> Result<Vec<m::MfaPolicyEnum>, Error> {
-        let request = ApiRequest::put(ApiPath::new("guardian").segment("policies")).json(body)?;
+        let request = ApiRequest::put(ApiPath::new("guardian").segment("policies"))
+            .operation("guardian_policies_set", "/api/v2/guardian/policies")
+            .json(body)?;
         Ok(self.client.execute(request).await?.data)
     }
 }

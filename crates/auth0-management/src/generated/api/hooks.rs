@@ -58,7 +58,9 @@ impl<'a, S: ManagementService> Hooks<'a, S> {
         self,
         body: &m::CreateHookRequestContent,
     ) -> Result<m::CreateHookResponseContent, Error> {
-        let request = ApiRequest::post(ApiPath::new("hooks")).json(body)?;
+        let request = ApiRequest::post(ApiPath::new("hooks"))
+            .operation("hooks_create", "/api/v2/hooks")
+            .json(body)?;
         Ok(self.client.execute(request).await?.data)
     }
 
@@ -70,7 +72,8 @@ impl<'a, S: ManagementService> Hooks<'a, S> {
     ///
     /// Lifecycle: generally available.
     pub async fn delete(self, id: &str) -> Result<(), Error> {
-        let request = ApiRequest::delete(ApiPath::new("hooks").segment(id));
+        let request = ApiRequest::delete(ApiPath::new("hooks").segment(id))
+            .operation("hooks_delete", "/api/v2/hooks/{id}");
         self.client.execute_empty(request).await.map(|_| ())
     }
 
@@ -86,7 +89,9 @@ impl<'a, S: ManagementService> Hooks<'a, S> {
         id: &str,
         params: &HooksGetParams,
     ) -> Result<m::GetHookResponseContent, Error> {
-        let request = ApiRequest::get(ApiPath::new("hooks").segment(id)).params(params);
+        let request = ApiRequest::get(ApiPath::new("hooks").segment(id))
+            .operation("hooks_get", "/api/v2/hooks/{id}")
+            .params(params);
         Ok(self.client.execute(request).await?.data)
     }
 
@@ -101,13 +106,17 @@ impl<'a, S: ManagementService> Hooks<'a, S> {
         self,
         params: &HooksListParams,
     ) -> Result<m::ListHooksResponseContent, Error> {
-        let request = ApiRequest::get(ApiPath::new("hooks")).params(params);
+        let request = ApiRequest::get(ApiPath::new("hooks"))
+            .operation("hooks_list", "/api/v2/hooks")
+            .params(params);
         Ok(self.client.execute(request).await?.data)
     }
 
     /// A [`Pager`] over the `hooks` of [`Self::list`]: offset (`page`/`per_page`, totals requested) pages, starting where `params` says.
     pub fn list_pager(self, params: HooksListParams) -> Pager<m::Hook, S> {
-        let request = ApiRequest::get(ApiPath::new("hooks")).params(&params);
+        let request = ApiRequest::get(ApiPath::new("hooks"))
+            .operation("hooks_list", "/api/v2/hooks")
+            .params(&params);
         Pager::offset(
             self.client.clone(),
             request,
@@ -129,7 +138,9 @@ impl<'a, S: ManagementService> Hooks<'a, S> {
         id: &str,
         body: &m::UpdateHookRequestContent,
     ) -> Result<m::UpdateHookResponseContent, Error> {
-        let request = ApiRequest::patch(ApiPath::new("hooks").segment(id)).json(body)?;
+        let request = ApiRequest::patch(ApiPath::new("hooks").segment(id))
+            .operation("hooks_update", "/api/v2/hooks/{id}")
+            .json(body)?;
         Ok(self.client.execute(request).await?.data)
     }
 }
@@ -259,8 +270,9 @@ impl<'a, S: ManagementService> HooksSecrets<'a, S> {
         id: &str,
         body: &m::CreateHookSecretRequestContent,
     ) -> Result<(), Error> {
-        let request =
-            ApiRequest::post(ApiPath::new("hooks").segment(id).segment("secrets")).json(body)?;
+        let request = ApiRequest::post(ApiPath::new("hooks").segment(id).segment("secrets"))
+            .operation("hooks_secrets_create", "/api/v2/hooks/{id}/secrets")
+            .json(body)?;
         self.client.execute_empty(request).await.map(|_| ())
     }
 
@@ -272,8 +284,9 @@ impl<'a, S: ManagementService> HooksSecrets<'a, S> {
     ///
     /// Lifecycle: generally available.
     pub async fn delete(self, id: &str, body: &[String]) -> Result<(), Error> {
-        let request =
-            ApiRequest::delete(ApiPath::new("hooks").segment(id).segment("secrets")).json(body)?;
+        let request = ApiRequest::delete(ApiPath::new("hooks").segment(id).segment("secrets"))
+            .operation("hooks_secrets_delete", "/api/v2/hooks/{id}/secrets")
+            .json(body)?;
         self.client.execute_empty(request).await.map(|_| ())
     }
 
@@ -285,7 +298,8 @@ impl<'a, S: ManagementService> HooksSecrets<'a, S> {
     ///
     /// Lifecycle: generally available.
     pub async fn get(self, id: &str) -> Result<m::GetHookSecretResponseContent, Error> {
-        let request = ApiRequest::get(ApiPath::new("hooks").segment(id).segment("secrets"));
+        let request = ApiRequest::get(ApiPath::new("hooks").segment(id).segment("secrets"))
+            .operation("hooks_secrets_get", "/api/v2/hooks/{id}/secrets");
         Ok(self.client.execute(request).await?.data)
     }
 
@@ -301,8 +315,9 @@ impl<'a, S: ManagementService> HooksSecrets<'a, S> {
         id: &str,
         body: &m::UpdateHookSecretRequestContent,
     ) -> Result<(), Error> {
-        let request =
-            ApiRequest::patch(ApiPath::new("hooks").segment(id).segment("secrets")).json(body)?;
+        let request = ApiRequest::patch(ApiPath::new("hooks").segment(id).segment("secrets"))
+            .operation("hooks_secrets_update", "/api/v2/hooks/{id}/secrets")
+            .json(body)?;
         self.client.execute_empty(request).await.map(|_| ())
     }
 }

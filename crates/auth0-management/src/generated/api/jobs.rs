@@ -70,7 +70,8 @@ impl<'a, S: ManagementService> Jobs<'a, S> {
     ///
     /// Lifecycle: generally available.
     pub async fn get(self, id: &str) -> Result<m::GetJobResponseContent, Error> {
-        let request = ApiRequest::get(ApiPath::new("jobs").segment(id));
+        let request = ApiRequest::get(ApiPath::new("jobs").segment(id))
+            .operation("jobs_get", "/api/v2/jobs/{id}");
         Ok(self.client.execute(request).await?.data)
     }
 }
@@ -104,7 +105,8 @@ impl<'a, S: ManagementService> JobsErrors<'a, S> {
     ///
     /// Lifecycle: generally available.
     pub async fn get(self, id: &str) -> Result<m::JobsGetErrorsResponse, Error> {
-        let request = ApiRequest::get(ApiPath::new("jobs").segment(id).segment("errors"));
+        let request = ApiRequest::get(ApiPath::new("jobs").segment(id).segment("errors"))
+            .operation("jobs_errors_get", "/api/v2/jobs/{id}/errors");
         Ok(self.client.execute(request).await?.data)
     }
 }
@@ -141,7 +143,9 @@ impl<'a, S: ManagementService> JobsUsersExports<'a, S> {
         self,
         body: &m::CreateExportUsersRequestContent,
     ) -> Result<m::CreateExportUsersResponseContent, Error> {
-        let request = ApiRequest::post(ApiPath::new("jobs").segment("users-exports")).json(body)?;
+        let request = ApiRequest::post(ApiPath::new("jobs").segment("users-exports"))
+            .operation("jobs_usersExports_create", "/api/v2/jobs/users-exports")
+            .json(body)?;
         Ok(self.client.execute(request).await?.data)
     }
 }
@@ -178,7 +182,8 @@ impl<'a, S: ManagementService> JobsUsersImports<'a, S> {
         self,
         body: &m::CreateImportUsersRequestContent,
     ) -> Result<m::CreateImportUsersResponseContent, Error> {
-        let request = ApiRequest::post(ApiPath::new("jobs").segment("users-imports"));
+        let request = ApiRequest::post(ApiPath::new("jobs").segment("users-imports"))
+            .operation("jobs_usersImports_create", "/api/v2/jobs/users-imports");
         let (content_type, bytes) = multipart(body, &["users"])?;
         Ok(self
             .client
@@ -222,8 +227,12 @@ impl<'a, S: ManagementService> JobsVerificationEmail<'a, S> {
         self,
         body: &m::CreateVerificationEmailRequestContent,
     ) -> Result<m::CreateVerificationEmailResponseContent, Error> {
-        let request =
-            ApiRequest::post(ApiPath::new("jobs").segment("verification-email")).json(body)?;
+        let request = ApiRequest::post(ApiPath::new("jobs").segment("verification-email"))
+            .operation(
+                "jobs_verificationEmail_create",
+                "/api/v2/jobs/verification-email",
+            )
+            .json(body)?;
         Ok(self.client.execute(request).await?.data)
     }
 }

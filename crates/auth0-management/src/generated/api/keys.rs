@@ -87,7 +87,8 @@ impl<'a, S: ManagementService> KeysCustomSigning<'a, S> {
     ///
     /// Lifecycle: generally available.
     pub async fn delete(self) -> Result<(), Error> {
-        let request = ApiRequest::delete(ApiPath::new("keys").segment("custom-signing"));
+        let request = ApiRequest::delete(ApiPath::new("keys").segment("custom-signing"))
+            .operation("keys_customSigning_delete", "/api/v2/keys/custom-signing");
         self.client.execute_empty(request).await.map(|_| ())
     }
 
@@ -99,7 +100,8 @@ impl<'a, S: ManagementService> KeysCustomSigning<'a, S> {
     ///
     /// Lifecycle: generally available.
     pub async fn get(self) -> Result<m::GetCustomSigningKeysResponseContent, Error> {
-        let request = ApiRequest::get(ApiPath::new("keys").segment("custom-signing"));
+        let request = ApiRequest::get(ApiPath::new("keys").segment("custom-signing"))
+            .operation("keys_customSigning_get", "/api/v2/keys/custom-signing");
         Ok(self.client.execute(request).await?.data)
     }
 
@@ -114,7 +116,9 @@ impl<'a, S: ManagementService> KeysCustomSigning<'a, S> {
         self,
         body: &m::SetCustomSigningKeysRequestContent,
     ) -> Result<m::SetCustomSigningKeysResponseContent, Error> {
-        let request = ApiRequest::put(ApiPath::new("keys").segment("custom-signing")).json(body)?;
+        let request = ApiRequest::put(ApiPath::new("keys").segment("custom-signing"))
+            .operation("keys_customSigning_set", "/api/v2/keys/custom-signing")
+            .json(body)?;
         Ok(self.client.execute(request).await?.data)
     }
 }
@@ -151,7 +155,9 @@ impl<'a, S: ManagementService> KeysEncryption<'a, S> {
         self,
         body: &m::CreateEncryptionKeyRequestContent,
     ) -> Result<m::CreateEncryptionKeyResponseContent, Error> {
-        let request = ApiRequest::post(ApiPath::new("keys").segment("encryption")).json(body)?;
+        let request = ApiRequest::post(ApiPath::new("keys").segment("encryption"))
+            .operation("keys_encryption_create", "/api/v2/keys/encryption")
+            .json(body)?;
         Ok(self.client.execute(request).await?.data)
     }
 
@@ -171,6 +177,10 @@ impl<'a, S: ManagementService> KeysEncryption<'a, S> {
                 .segment("encryption")
                 .segment(kid)
                 .segment("wrapping-key"),
+        )
+        .operation(
+            "keys_encryption_createPublicWrappingKey",
+            "/api/v2/keys/encryption/{kid}/wrapping-key",
         );
         Ok(self.client.execute(request).await?.data)
     }
@@ -183,7 +193,8 @@ impl<'a, S: ManagementService> KeysEncryption<'a, S> {
     ///
     /// Lifecycle: generally available.
     pub async fn delete(self, kid: &str) -> Result<(), Error> {
-        let request = ApiRequest::delete(ApiPath::new("keys").segment("encryption").segment(kid));
+        let request = ApiRequest::delete(ApiPath::new("keys").segment("encryption").segment(kid))
+            .operation("keys_encryption_delete", "/api/v2/keys/encryption/{kid}");
         self.client.execute_empty(request).await.map(|_| ())
     }
 
@@ -195,7 +206,8 @@ impl<'a, S: ManagementService> KeysEncryption<'a, S> {
     ///
     /// Lifecycle: generally available.
     pub async fn get(self, kid: &str) -> Result<m::GetEncryptionKeyResponseContent, Error> {
-        let request = ApiRequest::get(ApiPath::new("keys").segment("encryption").segment(kid));
+        let request = ApiRequest::get(ApiPath::new("keys").segment("encryption").segment(kid))
+            .operation("keys_encryption_get", "/api/v2/keys/encryption/{kid}");
         Ok(self.client.execute(request).await?.data)
     }
 
@@ -211,8 +223,9 @@ impl<'a, S: ManagementService> KeysEncryption<'a, S> {
         kid: &str,
         body: &m::ImportEncryptionKeyRequestContent,
     ) -> Result<m::ImportEncryptionKeyResponseContent, Error> {
-        let request =
-            ApiRequest::post(ApiPath::new("keys").segment("encryption").segment(kid)).json(body)?;
+        let request = ApiRequest::post(ApiPath::new("keys").segment("encryption").segment(kid))
+            .operation("keys_encryption_import", "/api/v2/keys/encryption/{kid}")
+            .json(body)?;
         Ok(self.client.execute(request).await?.data)
     }
 
@@ -227,13 +240,17 @@ impl<'a, S: ManagementService> KeysEncryption<'a, S> {
         self,
         params: &KeysEncryptionListParams,
     ) -> Result<m::ListEncryptionKeysResponseContent, Error> {
-        let request = ApiRequest::get(ApiPath::new("keys").segment("encryption")).params(params);
+        let request = ApiRequest::get(ApiPath::new("keys").segment("encryption"))
+            .operation("keys_encryption_list", "/api/v2/keys/encryption")
+            .params(params);
         Ok(self.client.execute(request).await?.data)
     }
 
     /// A [`Pager`] over the `keys` of [`Self::list`]: offset (`page`/`per_page`, totals requested) pages, starting where `params` says.
     pub fn list_pager(self, params: KeysEncryptionListParams) -> Pager<m::EncryptionKey, S> {
-        let request = ApiRequest::get(ApiPath::new("keys").segment("encryption")).params(&params);
+        let request = ApiRequest::get(ApiPath::new("keys").segment("encryption"))
+            .operation("keys_encryption_list", "/api/v2/keys/encryption")
+            .params(&params);
         Pager::offset(
             self.client.clone(),
             request,
@@ -251,7 +268,8 @@ impl<'a, S: ManagementService> KeysEncryption<'a, S> {
     ///
     /// Lifecycle: generally available.
     pub async fn rekey(self) -> Result<(), Error> {
-        let request = ApiRequest::post(ApiPath::new("keys").segment("encryption").segment("rekey"));
+        let request = ApiRequest::post(ApiPath::new("keys").segment("encryption").segment("rekey"))
+            .operation("keys_encryption_rekey", "/api/v2/keys/encryption/rekey");
         self.client.execute_empty(request).await.map(|_| ())
     }
 }
@@ -327,7 +345,8 @@ impl<'a, S: ManagementService> KeysSigning<'a, S> {
     ///
     /// Lifecycle: generally available.
     pub async fn get(self, kid: &str) -> Result<m::GetSigningKeysResponseContent, Error> {
-        let request = ApiRequest::get(ApiPath::new("keys").segment("signing").segment(kid));
+        let request = ApiRequest::get(ApiPath::new("keys").segment("signing").segment(kid))
+            .operation("keys_signing_get", "/api/v2/keys/signing/{kid}");
         Ok(self.client.execute(request).await?.data)
     }
 
@@ -339,7 +358,8 @@ impl<'a, S: ManagementService> KeysSigning<'a, S> {
     ///
     /// Lifecycle: generally available.
     pub async fn list(self) -> Result<Vec<m::SigningKeys>, Error> {
-        let request = ApiRequest::get(ApiPath::new("keys").segment("signing"));
+        let request = ApiRequest::get(ApiPath::new("keys").segment("signing"))
+            .operation("keys_signing_list", "/api/v2/keys/signing");
         Ok(self.client.execute(request).await?.data)
     }
 
@@ -356,7 +376,8 @@ impl<'a, S: ManagementService> KeysSigning<'a, S> {
                 .segment("signing")
                 .segment(kid)
                 .segment("revoke"),
-        );
+        )
+        .operation("keys_signing_revoke", "/api/v2/keys/signing/{kid}/revoke");
         Ok(self.client.execute(request).await?.data)
     }
 
@@ -368,7 +389,8 @@ impl<'a, S: ManagementService> KeysSigning<'a, S> {
     ///
     /// Lifecycle: generally available.
     pub async fn rotate(self) -> Result<m::RotateSigningKeysResponseContent, Error> {
-        let request = ApiRequest::post(ApiPath::new("keys").segment("signing").segment("rotate"));
+        let request = ApiRequest::post(ApiPath::new("keys").segment("signing").segment("rotate"))
+            .operation("keys_signing_rotate", "/api/v2/keys/signing/rotate");
         Ok(self.client.execute(request).await?.data)
     }
 }

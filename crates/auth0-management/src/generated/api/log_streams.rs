@@ -249,7 +249,9 @@ impl<'a, S: ManagementService> LogStreams<'a, S> {
         self,
         body: &m::CreateLogStreamRequestContent,
     ) -> Result<m::CreateLogStreamResponseContent, Error> {
-        let request = ApiRequest::post(ApiPath::new("log-streams")).json(body)?;
+        let request = ApiRequest::post(ApiPath::new("log-streams"))
+            .operation("logStreams_create", "/api/v2/log-streams")
+            .json(body)?;
         Ok(self.client.execute(request).await?.data)
     }
 
@@ -261,7 +263,8 @@ impl<'a, S: ManagementService> LogStreams<'a, S> {
     ///
     /// Lifecycle: generally available.
     pub async fn delete(self, id: &str) -> Result<(), Error> {
-        let request = ApiRequest::delete(ApiPath::new("log-streams").segment(id));
+        let request = ApiRequest::delete(ApiPath::new("log-streams").segment(id))
+            .operation("logStreams_delete", "/api/v2/log-streams/{id}");
         self.client.execute_empty(request).await.map(|_| ())
     }
 
@@ -424,7 +427,8 @@ impl<'a, S: ManagementService> LogStreams<'a, S> {
     ///
     /// Lifecycle: generally available.
     pub async fn get(self, id: &str) -> Result<m::GetLogStreamResponseContent, Error> {
-        let request = ApiRequest::get(ApiPath::new("log-streams").segment(id));
+        let request = ApiRequest::get(ApiPath::new("log-streams").segment(id))
+            .operation("logStreams_get", "/api/v2/log-streams/{id}");
         Ok(self.client.execute(request).await?.data)
     }
 
@@ -506,7 +510,8 @@ impl<'a, S: ManagementService> LogStreams<'a, S> {
     ///
     /// Lifecycle: generally available.
     pub async fn list(self) -> Result<Vec<m::LogStreamResponseSchema>, Error> {
-        let request = ApiRequest::get(ApiPath::new("log-streams"));
+        let request = ApiRequest::get(ApiPath::new("log-streams"))
+            .operation("logStreams_list", "/api/v2/log-streams");
         Ok(self.client.execute(request).await?.data)
     }
 
@@ -595,7 +600,9 @@ impl<'a, S: ManagementService> LogStreams<'a, S> {
         id: &str,
         body: &m::UpdateLogStreamRequestContent,
     ) -> Result<m::UpdateLogStreamResponseContent, Error> {
-        let request = ApiRequest::patch(ApiPath::new("log-streams").segment(id)).json(body)?;
+        let request = ApiRequest::patch(ApiPath::new("log-streams").segment(id))
+            .operation("logStreams_update", "/api/v2/log-streams/{id}")
+            .json(body)?;
         Ok(self.client.execute(request).await?.data)
     }
 }

@@ -50,7 +50,8 @@ impl<'a, S: ManagementService> Logs<'a, S> {
     ///
     /// Lifecycle: generally available.
     pub async fn get(self, id: &str) -> Result<m::GetLogResponseContent, Error> {
-        let request = ApiRequest::get(ApiPath::new("logs").segment(id));
+        let request = ApiRequest::get(ApiPath::new("logs").segment(id))
+            .operation("logs_get", "/api/v2/logs/{id}");
         Ok(self.client.execute(request).await?.data)
     }
 
@@ -87,13 +88,17 @@ impl<'a, S: ManagementService> Logs<'a, S> {
     ///
     /// Lifecycle: generally available.
     pub async fn list(self, params: &LogsListParams) -> Result<m::ListLogResponseContent, Error> {
-        let request = ApiRequest::get(ApiPath::new("logs")).params(params);
+        let request = ApiRequest::get(ApiPath::new("logs"))
+            .operation("logs_list", "/api/v2/logs")
+            .params(params);
         Ok(self.client.execute(request).await?.data)
     }
 
     /// A [`Pager`] over the `logs` of [`Self::list`]: offset (`page`/`per_page`, totals requested) pages, starting where `params` says.
     pub fn list_pager(self, params: LogsListParams) -> Pager<m::Log, S> {
-        let request = ApiRequest::get(ApiPath::new("logs")).params(&params);
+        let request = ApiRequest::get(ApiPath::new("logs"))
+            .operation("logs_list", "/api/v2/logs")
+            .params(&params);
         Pager::offset(
             self.client.clone(),
             request,

@@ -50,7 +50,9 @@ impl<'a, S: ManagementService> NetworkAcls<'a, S> {
     ///
     /// Lifecycle: generally available.
     pub async fn create(self, body: &m::NetworkAclsCreateRequestContent) -> Result<(), Error> {
-        let request = ApiRequest::post(ApiPath::new("network-acls")).json(body)?;
+        let request = ApiRequest::post(ApiPath::new("network-acls"))
+            .operation("networkACLs_create", "/api/v2/network-acls")
+            .json(body)?;
         self.client.execute_empty(request).await.map(|_| ())
     }
 
@@ -62,7 +64,8 @@ impl<'a, S: ManagementService> NetworkAcls<'a, S> {
     ///
     /// Lifecycle: generally available.
     pub async fn delete(self, id: &str) -> Result<(), Error> {
-        let request = ApiRequest::delete(ApiPath::new("network-acls").segment(id));
+        let request = ApiRequest::delete(ApiPath::new("network-acls").segment(id))
+            .operation("networkACLs_delete", "/api/v2/network-acls/{id}");
         self.client.execute_empty(request).await.map(|_| ())
     }
 
@@ -74,7 +77,8 @@ impl<'a, S: ManagementService> NetworkAcls<'a, S> {
     ///
     /// Lifecycle: generally available.
     pub async fn get(self, id: &str) -> Result<m::GetNetworkAclsResponseContent, Error> {
-        let request = ApiRequest::get(ApiPath::new("network-acls").segment(id));
+        let request = ApiRequest::get(ApiPath::new("network-acls").segment(id))
+            .operation("networkACLs_get", "/api/v2/network-acls/{id}");
         Ok(self.client.execute(request).await?.data)
     }
 
@@ -89,7 +93,9 @@ impl<'a, S: ManagementService> NetworkAcls<'a, S> {
         self,
         params: &NetworkAclsListParams,
     ) -> Result<m::ListNetworkAclsResponseContent, Error> {
-        let request = ApiRequest::get(ApiPath::new("network-acls")).params(params);
+        let request = ApiRequest::get(ApiPath::new("network-acls"))
+            .operation("networkACLs_list", "/api/v2/network-acls")
+            .params(params);
         Ok(self.client.execute(request).await?.data)
     }
 
@@ -98,7 +104,9 @@ impl<'a, S: ManagementService> NetworkAcls<'a, S> {
         self,
         params: NetworkAclsListParams,
     ) -> Pager<m::NetworkAclsResponseContent, S> {
-        let request = ApiRequest::get(ApiPath::new("network-acls")).params(&params);
+        let request = ApiRequest::get(ApiPath::new("network-acls"))
+            .operation("networkACLs_list", "/api/v2/network-acls")
+            .params(&params);
         Pager::offset(
             self.client.clone(),
             request,
@@ -120,7 +128,9 @@ impl<'a, S: ManagementService> NetworkAcls<'a, S> {
         id: &str,
         body: &m::SetNetworkAclsRequestContent,
     ) -> Result<m::SetNetworkAclsResponseContent, Error> {
-        let request = ApiRequest::put(ApiPath::new("network-acls").segment(id)).json(body)?;
+        let request = ApiRequest::put(ApiPath::new("network-acls").segment(id))
+            .operation("networkACLs_set", "/api/v2/network-acls/{id}")
+            .json(body)?;
         Ok(self.client.execute(request).await?.data)
     }
 
@@ -136,7 +146,9 @@ impl<'a, S: ManagementService> NetworkAcls<'a, S> {
         id: &str,
         body: &m::UpdateNetworkAclRequestContent,
     ) -> Result<m::UpdateNetworkAclResponseContent, Error> {
-        let request = ApiRequest::patch(ApiPath::new("network-acls").segment(id)).json(body)?;
+        let request = ApiRequest::patch(ApiPath::new("network-acls").segment(id))
+            .operation("networkACLs_update", "/api/v2/network-acls/{id}")
+            .json(body)?;
         Ok(self.client.execute(request).await?.data)
     }
 }

@@ -88,7 +88,9 @@ impl<'a, S: ManagementService> Organizations<'a, S> {
         self,
         body: &m::CreateOrganizationRequestContent,
     ) -> Result<m::CreateOrganizationResponseContent, Error> {
-        let request = ApiRequest::post(ApiPath::new("organizations")).json(body)?;
+        let request = ApiRequest::post(ApiPath::new("organizations"))
+            .operation("organizations_create", "/api/v2/organizations")
+            .json(body)?;
         Ok(self.client.execute(request).await?.data)
     }
 
@@ -102,7 +104,8 @@ impl<'a, S: ManagementService> Organizations<'a, S> {
     ///
     /// Lifecycle: generally available.
     pub async fn delete(self, id: &str) -> Result<(), Error> {
-        let request = ApiRequest::delete(ApiPath::new("organizations").segment(id));
+        let request = ApiRequest::delete(ApiPath::new("organizations").segment(id))
+            .operation("organizations_delete", "/api/v2/organizations/{id}");
         self.client.execute_empty(request).await.map(|_| ())
     }
 
@@ -114,7 +117,8 @@ impl<'a, S: ManagementService> Organizations<'a, S> {
     ///
     /// Lifecycle: generally available.
     pub async fn get(self, id: &str) -> Result<m::GetOrganizationResponseContent, Error> {
-        let request = ApiRequest::get(ApiPath::new("organizations").segment(id));
+        let request = ApiRequest::get(ApiPath::new("organizations").segment(id))
+            .operation("organizations_get", "/api/v2/organizations/{id}");
         Ok(self.client.execute(request).await?.data)
     }
 
@@ -129,7 +133,11 @@ impl<'a, S: ManagementService> Organizations<'a, S> {
         self,
         name: &str,
     ) -> Result<m::GetOrganizationByNameResponseContent, Error> {
-        let request = ApiRequest::get(ApiPath::new("organizations").segment("name").segment(name));
+        let request = ApiRequest::get(ApiPath::new("organizations").segment("name").segment(name))
+            .operation(
+                "organizations_getByName",
+                "/api/v2/organizations/name/{name}",
+            );
         Ok(self.client.execute(request).await?.data)
     }
 
@@ -160,13 +168,17 @@ impl<'a, S: ManagementService> Organizations<'a, S> {
         self,
         params: &OrganizationsListParams,
     ) -> Result<m::ListOrganizationsResponseContent, Error> {
-        let request = ApiRequest::get(ApiPath::new("organizations")).params(params);
+        let request = ApiRequest::get(ApiPath::new("organizations"))
+            .operation("organizations_list", "/api/v2/organizations")
+            .params(params);
         Ok(self.client.execute(request).await?.data)
     }
 
     /// A [`Pager`] over the `organizations` of [`Self::list`]: offset (`page`/`per_page`, totals requested) pages, starting where `params` says.
     pub fn list_pager(self, params: OrganizationsListParams) -> Pager<m::Organization, S> {
-        let request = ApiRequest::get(ApiPath::new("organizations")).params(&params);
+        let request = ApiRequest::get(ApiPath::new("organizations"))
+            .operation("organizations_list", "/api/v2/organizations")
+            .params(&params);
         Pager::offset(
             self.client.clone(),
             request,
@@ -181,7 +193,9 @@ impl<'a, S: ManagementService> Organizations<'a, S> {
         self,
         params: OrganizationsListParams,
     ) -> Pager<m::Organization, S> {
-        let request = ApiRequest::get(ApiPath::new("organizations")).params(&params);
+        let request = ApiRequest::get(ApiPath::new("organizations"))
+            .operation("organizations_list", "/api/v2/organizations")
+            .params(&params);
         Pager::checkpoint(
             self.client.clone(),
             request,
@@ -203,7 +217,9 @@ impl<'a, S: ManagementService> Organizations<'a, S> {
         id: &str,
         body: &m::UpdateOrganizationRequestContent,
     ) -> Result<m::UpdateOrganizationResponseContent, Error> {
-        let request = ApiRequest::patch(ApiPath::new("organizations").segment(id)).json(body)?;
+        let request = ApiRequest::patch(ApiPath::new("organizations").segment(id))
+            .operation("organizations_update", "/api/v2/organizations/{id}")
+            .json(body)?;
         Ok(self.client.execute(request).await?.data)
     }
 }
@@ -310,6 +326,10 @@ impl<'a, S: ManagementService> OrganizationsClientGrants<'a, S> {
                 .segment(id)
                 .segment("client-grants"),
         )
+        .operation(
+            "organizations_clientGrants_create",
+            "/api/v2/organizations/{id}/client-grants",
+        )
         .json(body)?;
         Ok(self.client.execute(request).await?.data)
     }
@@ -325,6 +345,10 @@ impl<'a, S: ManagementService> OrganizationsClientGrants<'a, S> {
                 .segment(id)
                 .segment("client-grants")
                 .segment(grant_id),
+        )
+        .operation(
+            "organizations_clientGrants_delete",
+            "/api/v2/organizations/{id}/client-grants/{grant_id}",
         );
         self.client.execute_empty(request).await.map(|_| ())
     }
@@ -344,6 +368,10 @@ impl<'a, S: ManagementService> OrganizationsClientGrants<'a, S> {
                 .segment(id)
                 .segment("client-grants"),
         )
+        .operation(
+            "organizations_clientGrants_list",
+            "/api/v2/organizations/{id}/client-grants",
+        )
         .params(params);
         Ok(self.client.execute(request).await?.data)
     }
@@ -358,6 +386,10 @@ impl<'a, S: ManagementService> OrganizationsClientGrants<'a, S> {
             ApiPath::new("organizations")
                 .segment(id)
                 .segment("client-grants"),
+        )
+        .operation(
+            "organizations_clientGrants_list",
+            "/api/v2/organizations/{id}/client-grants",
         )
         .params(&params);
         Pager::offset(
@@ -482,6 +514,10 @@ impl<'a, S: ManagementService> OrganizationsConnections<'a, S> {
                 .segment(id)
                 .segment("connections"),
         )
+        .operation(
+            "organizations_connections_create",
+            "/api/v2/organizations/{id}/connections",
+        )
         .json(body)?;
         Ok(self.client.execute(request).await?.data)
     }
@@ -497,6 +533,10 @@ impl<'a, S: ManagementService> OrganizationsConnections<'a, S> {
                 .segment(id)
                 .segment("connections")
                 .segment(connection_id),
+        )
+        .operation(
+            "organizations_connections_delete",
+            "/api/v2/organizations/{id}/connections/{connection_id}",
         );
         self.client.execute_empty(request).await.map(|_| ())
     }
@@ -516,6 +556,10 @@ impl<'a, S: ManagementService> OrganizationsConnections<'a, S> {
                 .segment(id)
                 .segment("connections")
                 .segment(connection_id),
+        )
+        .operation(
+            "organizations_connections_get",
+            "/api/v2/organizations/{id}/connections/{connection_id}",
         );
         Ok(self.client.execute(request).await?.data)
     }
@@ -535,6 +579,10 @@ impl<'a, S: ManagementService> OrganizationsConnections<'a, S> {
                 .segment(id)
                 .segment("connections"),
         )
+        .operation(
+            "organizations_connections_list",
+            "/api/v2/organizations/{id}/connections",
+        )
         .params(params);
         Ok(self.client.execute(request).await?.data)
     }
@@ -549,6 +597,10 @@ impl<'a, S: ManagementService> OrganizationsConnections<'a, S> {
             ApiPath::new("organizations")
                 .segment(id)
                 .segment("connections"),
+        )
+        .operation(
+            "organizations_connections_list",
+            "/api/v2/organizations/{id}/connections",
         )
         .params(&params);
         Pager::offset(
@@ -576,6 +628,10 @@ impl<'a, S: ManagementService> OrganizationsConnections<'a, S> {
                 .segment(id)
                 .segment("connections")
                 .segment(connection_id),
+        )
+        .operation(
+            "organizations_connections_update",
+            "/api/v2/organizations/{id}/connections/{connection_id}",
         )
         .json(body)?;
         Ok(self.client.execute(request).await?.data)
@@ -670,6 +726,10 @@ impl<'a, S: ManagementService> OrganizationsDiscoveryDomains<'a, S> {
                 .segment(id)
                 .segment("discovery-domains"),
         )
+        .operation(
+            "organizations_discoveryDomains_create",
+            "/api/v2/organizations/{id}/discovery-domains",
+        )
         .json(body)?;
         Ok(self.client.execute(request).await?.data)
     }
@@ -687,6 +747,10 @@ impl<'a, S: ManagementService> OrganizationsDiscoveryDomains<'a, S> {
                 .segment(id)
                 .segment("discovery-domains")
                 .segment(discovery_domain_id),
+        )
+        .operation(
+            "organizations_discoveryDomains_delete",
+            "/api/v2/organizations/{id}/discovery-domains/{discovery_domain_id}",
         );
         self.client.execute_empty(request).await.map(|_| ())
     }
@@ -709,6 +773,10 @@ impl<'a, S: ManagementService> OrganizationsDiscoveryDomains<'a, S> {
                 .segment(id)
                 .segment("discovery-domains")
                 .segment(discovery_domain_id),
+        )
+        .operation(
+            "organizations_discoveryDomains_get",
+            "/api/v2/organizations/{id}/discovery-domains/{discovery_domain_id}",
         );
         Ok(self.client.execute(request).await?.data)
     }
@@ -732,6 +800,10 @@ impl<'a, S: ManagementService> OrganizationsDiscoveryDomains<'a, S> {
                 .segment("discovery-domains")
                 .segment("name")
                 .segment(discovery_domain),
+        )
+        .operation(
+            "organizations_discoveryDomains_getByName",
+            "/api/v2/organizations/{id}/discovery-domains/name/{discovery_domain}",
         );
         Ok(self.client.execute(request).await?.data)
     }
@@ -754,6 +826,10 @@ impl<'a, S: ManagementService> OrganizationsDiscoveryDomains<'a, S> {
                 .segment(id)
                 .segment("discovery-domains"),
         )
+        .operation(
+            "organizations_discoveryDomains_list",
+            "/api/v2/organizations/{id}/discovery-domains",
+        )
         .params(params);
         Ok(self.client.execute_list(request, "domains").await?.data)
     }
@@ -768,6 +844,10 @@ impl<'a, S: ManagementService> OrganizationsDiscoveryDomains<'a, S> {
             ApiPath::new("organizations")
                 .segment(id)
                 .segment("discovery-domains"),
+        )
+        .operation(
+            "organizations_discoveryDomains_list",
+            "/api/v2/organizations/{id}/discovery-domains",
         )
         .params(&params);
         Pager::checkpoint(
@@ -797,6 +877,10 @@ impl<'a, S: ManagementService> OrganizationsDiscoveryDomains<'a, S> {
                 .segment(id)
                 .segment("discovery-domains")
                 .segment(discovery_domain_id),
+        )
+        .operation(
+            "organizations_discoveryDomains_update",
+            "/api/v2/organizations/{id}/discovery-domains/{discovery_domain_id}",
         )
         .json(body)?;
         Ok(self.client.execute(request).await?.data)
@@ -877,6 +961,10 @@ impl<'a, S: ManagementService> OrganizationsEnabledConnections<'a, S> {
                 .segment(id)
                 .segment("enabled_connections"),
         )
+        .operation(
+            "organizations_enabledConnections_add",
+            "/api/v2/organizations/{id}/enabled_connections",
+        )
         .json(body)?;
         Ok(self.client.execute(request).await?.data)
     }
@@ -896,6 +984,10 @@ impl<'a, S: ManagementService> OrganizationsEnabledConnections<'a, S> {
                 .segment(id)
                 .segment("enabled_connections")
                 .segment(connection_id),
+        )
+        .operation(
+            "organizations_enabledConnections_delete",
+            "/api/v2/organizations/{id}/enabled_connections/{connectionId}",
         );
         self.client.execute_empty(request).await.map(|_| ())
     }
@@ -917,6 +1009,10 @@ impl<'a, S: ManagementService> OrganizationsEnabledConnections<'a, S> {
                 .segment(id)
                 .segment("enabled_connections")
                 .segment(connection_id),
+        )
+        .operation(
+            "organizations_enabledConnections_get",
+            "/api/v2/organizations/{id}/enabled_connections/{connectionId}",
         );
         Ok(self.client.execute(request).await?.data)
     }
@@ -938,6 +1034,10 @@ impl<'a, S: ManagementService> OrganizationsEnabledConnections<'a, S> {
                 .segment(id)
                 .segment("enabled_connections"),
         )
+        .operation(
+            "organizations_enabledConnections_list",
+            "/api/v2/organizations/{id}/enabled_connections",
+        )
         .params(params);
         Ok(self.client.execute(request).await?.data)
     }
@@ -952,6 +1052,10 @@ impl<'a, S: ManagementService> OrganizationsEnabledConnections<'a, S> {
             ApiPath::new("organizations")
                 .segment(id)
                 .segment("enabled_connections"),
+        )
+        .operation(
+            "organizations_enabledConnections_list",
+            "/api/v2/organizations/{id}/enabled_connections",
         )
         .params(&params);
         Pager::offset(
@@ -981,6 +1085,10 @@ impl<'a, S: ManagementService> OrganizationsEnabledConnections<'a, S> {
                 .segment(id)
                 .segment("enabled_connections")
                 .segment(connection_id),
+        )
+        .operation(
+            "organizations_enabledConnections_update",
+            "/api/v2/organizations/{id}/enabled_connections/{connectionId}",
         )
         .json(body)?;
         Ok(self.client.execute(request).await?.data)
@@ -1072,6 +1180,10 @@ impl<'a, S: ManagementService> OrganizationsGroups<'a, S> {
                 .segment(organization_id)
                 .segment("groups"),
         )
+        .operation(
+            "organizations_groups_list",
+            "/api/v2/organizations/{organization_id}/groups",
+        )
         .params(params);
         Ok(self.client.execute_list(request, "groups").await?.data)
     }
@@ -1086,6 +1198,10 @@ impl<'a, S: ManagementService> OrganizationsGroups<'a, S> {
             ApiPath::new("organizations")
                 .segment(organization_id)
                 .segment("groups"),
+        )
+        .operation(
+            "organizations_groups_list",
+            "/api/v2/organizations/{organization_id}/groups",
         )
         .params(&params);
         Pager::checkpoint(
@@ -1173,6 +1289,10 @@ impl<'a, S: ManagementService> OrganizationsGroupsRoles<'a, S> {
                 .segment(group_id)
                 .segment("roles"),
         )
+        .operation(
+            "organizations_groups_roles_create",
+            "/api/v2/organizations/{organization_id}/groups/{group_id}/roles",
+        )
         .json(body)?;
         self.client.execute_empty(request).await.map(|_| ())
     }
@@ -1196,6 +1316,10 @@ impl<'a, S: ManagementService> OrganizationsGroupsRoles<'a, S> {
                 .segment("groups")
                 .segment(group_id)
                 .segment("roles"),
+        )
+        .operation(
+            "organizations_groups_roles_delete",
+            "/api/v2/organizations/{organization_id}/groups/{group_id}/roles",
         )
         .json(body)?;
         self.client.execute_empty(request).await.map(|_| ())
@@ -1221,6 +1345,10 @@ impl<'a, S: ManagementService> OrganizationsGroupsRoles<'a, S> {
                 .segment(group_id)
                 .segment("roles"),
         )
+        .operation(
+            "organizations_groups_roles_list",
+            "/api/v2/organizations/{organization_id}/groups/{group_id}/roles",
+        )
         .params(params);
         Ok(self.client.execute_list(request, "roles").await?.data)
     }
@@ -1238,6 +1366,10 @@ impl<'a, S: ManagementService> OrganizationsGroupsRoles<'a, S> {
                 .segment("groups")
                 .segment(group_id)
                 .segment("roles"),
+        )
+        .operation(
+            "organizations_groups_roles_list",
+            "/api/v2/organizations/{organization_id}/groups/{group_id}/roles",
         )
         .params(&params);
         Pager::checkpoint(
@@ -1322,6 +1454,10 @@ impl<'a, S: ManagementService> OrganizationsInvitations<'a, S> {
                 .segment(id)
                 .segment("invitations"),
         )
+        .operation(
+            "organizations_invitations_create",
+            "/api/v2/organizations/{id}/invitations",
+        )
         .json(body)?;
         Ok(self.client.execute(request).await?.data)
     }
@@ -1337,6 +1473,10 @@ impl<'a, S: ManagementService> OrganizationsInvitations<'a, S> {
                 .segment(id)
                 .segment("invitations")
                 .segment(invitation_id),
+        )
+        .operation(
+            "organizations_invitations_delete",
+            "/api/v2/organizations/{id}/invitations/{invitation_id}",
         );
         self.client.execute_empty(request).await.map(|_| ())
     }
@@ -1357,6 +1497,10 @@ impl<'a, S: ManagementService> OrganizationsInvitations<'a, S> {
                 .segment(id)
                 .segment("invitations")
                 .segment(invitation_id),
+        )
+        .operation(
+            "organizations_invitations_get",
+            "/api/v2/organizations/{id}/invitations/{invitation_id}",
         )
         .params(params);
         Ok(self.client.execute(request).await?.data)
@@ -1379,6 +1523,10 @@ impl<'a, S: ManagementService> OrganizationsInvitations<'a, S> {
                 .segment(id)
                 .segment("invitations"),
         )
+        .operation(
+            "organizations_invitations_list",
+            "/api/v2/organizations/{id}/invitations",
+        )
         .params(params);
         Ok(self.client.execute(request).await?.data)
     }
@@ -1393,6 +1541,10 @@ impl<'a, S: ManagementService> OrganizationsInvitations<'a, S> {
             ApiPath::new("organizations")
                 .segment(id)
                 .segment("invitations"),
+        )
+        .operation(
+            "organizations_invitations_list",
+            "/api/v2/organizations/{id}/invitations",
         )
         .params(&params);
         Pager::offset(
@@ -1552,6 +1704,10 @@ impl<'a, S: ManagementService> OrganizationsMembers<'a, S> {
     ) -> Result<(), Error> {
         let request =
             ApiRequest::post(ApiPath::new("organizations").segment(id).segment("members"))
+                .operation(
+                    "organizations_members_create",
+                    "/api/v2/organizations/{id}/members",
+                )
                 .json(body)?;
         self.client.execute_empty(request).await.map(|_| ())
     }
@@ -1568,6 +1724,10 @@ impl<'a, S: ManagementService> OrganizationsMembers<'a, S> {
     ) -> Result<(), Error> {
         let request =
             ApiRequest::delete(ApiPath::new("organizations").segment(id).segment("members"))
+                .operation(
+                    "organizations_members_delete",
+                    "/api/v2/organizations/{id}/members",
+                )
                 .json(body)?;
         self.client.execute_empty(request).await.map(|_| ())
     }
@@ -1600,6 +1760,10 @@ impl<'a, S: ManagementService> OrganizationsMembers<'a, S> {
         params: &OrganizationsMembersListParams,
     ) -> Result<m::ListOrganizationMembersResponseContent, Error> {
         let request = ApiRequest::get(ApiPath::new("organizations").segment(id).segment("members"))
+            .operation(
+                "organizations_members_list",
+                "/api/v2/organizations/{id}/members",
+            )
             .params(params);
         Ok(self.client.execute(request).await?.data)
     }
@@ -1611,6 +1775,10 @@ impl<'a, S: ManagementService> OrganizationsMembers<'a, S> {
         params: OrganizationsMembersListParams,
     ) -> Pager<m::OrganizationMember, S> {
         let request = ApiRequest::get(ApiPath::new("organizations").segment(id).segment("members"))
+            .operation(
+                "organizations_members_list",
+                "/api/v2/organizations/{id}/members",
+            )
             .params(&params);
         Pager::offset(
             self.client.clone(),
@@ -1628,6 +1796,10 @@ impl<'a, S: ManagementService> OrganizationsMembers<'a, S> {
         params: OrganizationsMembersListParams,
     ) -> Pager<m::OrganizationMember, S> {
         let request = ApiRequest::get(ApiPath::new("organizations").segment(id).segment("members"))
+            .operation(
+                "organizations_members_list",
+                "/api/v2/organizations/{id}/members",
+            )
             .params(&params);
         Pager::checkpoint(
             self.client.clone(),
@@ -1759,6 +1931,10 @@ impl<'a, S: ManagementService> OrganizationsMembersEffectiveRoles<'a, S> {
                 .segment(user_id)
                 .segment("effective-roles"),
         )
+        .operation(
+            "organizations_members_effectiveRoles_list",
+            "/api/v2/organizations/{id}/members/{user_id}/effective-roles",
+        )
         .params(params);
         Ok(self.client.execute_list(request, "roles").await?.data)
     }
@@ -1776,6 +1952,10 @@ impl<'a, S: ManagementService> OrganizationsMembersEffectiveRoles<'a, S> {
                 .segment("members")
                 .segment(user_id)
                 .segment("effective-roles"),
+        )
+        .operation(
+            "organizations_members_effectiveRoles_list",
+            "/api/v2/organizations/{id}/members/{user_id}/effective-roles",
         )
         .params(&params);
         Pager::checkpoint(
@@ -1892,6 +2072,10 @@ impl<'a, S: ManagementService> OrganizationsMembersEffectiveRolesSourcesGroups<'
                 .segment("sources")
                 .segment("groups"),
         )
+        .operation(
+            "organizations_members_effectiveRoles_sources_groups_list",
+            "/api/v2/organizations/{id}/members/{user_id}/effective-roles/sources/groups",
+        )
         .params(params);
         Ok(self.client.execute_list(request, "groups").await?.data)
     }
@@ -1911,6 +2095,10 @@ impl<'a, S: ManagementService> OrganizationsMembersEffectiveRolesSourcesGroups<'
                 .segment("effective-roles")
                 .segment("sources")
                 .segment("groups"),
+        )
+        .operation(
+            "organizations_members_effectiveRoles_sources_groups_list",
+            "/api/v2/organizations/{id}/members/{user_id}/effective-roles/sources/groups",
         )
         .params(&params);
         Pager::checkpoint(
@@ -2006,6 +2194,10 @@ impl<'a, S: ManagementService> OrganizationsMembersRoles<'a, S> {
                 .segment(user_id)
                 .segment("roles"),
         )
+        .operation(
+            "organizations_members_roles_assign",
+            "/api/v2/organizations/{id}/members/{user_id}/roles",
+        )
         .json(body)?;
         self.client.execute_empty(request).await.map(|_| ())
     }
@@ -2031,6 +2223,10 @@ impl<'a, S: ManagementService> OrganizationsMembersRoles<'a, S> {
                 .segment("members")
                 .segment(user_id)
                 .segment("roles"),
+        )
+        .operation(
+            "organizations_members_roles_delete",
+            "/api/v2/organizations/{id}/members/{user_id}/roles",
         )
         .json(body)?;
         self.client.execute_empty(request).await.map(|_| ())
@@ -2058,6 +2254,10 @@ impl<'a, S: ManagementService> OrganizationsMembersRoles<'a, S> {
                 .segment(user_id)
                 .segment("roles"),
         )
+        .operation(
+            "organizations_members_roles_list",
+            "/api/v2/organizations/{id}/members/{user_id}/roles",
+        )
         .params(params);
         Ok(self.client.execute(request).await?.data)
     }
@@ -2075,6 +2275,10 @@ impl<'a, S: ManagementService> OrganizationsMembersRoles<'a, S> {
                 .segment("members")
                 .segment(user_id)
                 .segment("roles"),
+        )
+        .operation(
+            "organizations_members_roles_list",
+            "/api/v2/organizations/{id}/members/{user_id}/roles",
         )
         .params(&params);
         Pager::offset(

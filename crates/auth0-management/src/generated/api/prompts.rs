@@ -65,7 +65,8 @@ impl<'a, S: ManagementService> Prompts<'a, S> {
     ///
     /// Lifecycle: generally available.
     pub async fn get_settings(self) -> Result<m::GetSettingsResponseContent, Error> {
-        let request = ApiRequest::get(ApiPath::new("prompts"));
+        let request = ApiRequest::get(ApiPath::new("prompts"))
+            .operation("prompts_getSettings", "/api/v2/prompts");
         Ok(self.client.execute(request).await?.data)
     }
 
@@ -80,7 +81,9 @@ impl<'a, S: ManagementService> Prompts<'a, S> {
         self,
         body: &m::UpdateSettingsRequestContent,
     ) -> Result<m::UpdateSettingsResponseContent, Error> {
-        let request = ApiRequest::patch(ApiPath::new("prompts")).json(body)?;
+        let request = ApiRequest::patch(ApiPath::new("prompts"))
+            .operation("prompts_updateSettings", "/api/v2/prompts")
+            .json(body)?;
         Ok(self.client.execute(request).await?.data)
     }
 }
@@ -123,6 +126,10 @@ impl<'a, S: ManagementService> PromptsCustomText<'a, S> {
                 .segment(prompt.as_str())
                 .segment("custom-text")
                 .segment(language.as_str()),
+        )
+        .operation(
+            "prompts_customText_get",
+            "/api/v2/prompts/{prompt}/custom-text/{language}",
         );
         Ok(self.client.execute(request).await?.data)
     }
@@ -145,6 +152,10 @@ impl<'a, S: ManagementService> PromptsCustomText<'a, S> {
                 .segment(prompt.as_str())
                 .segment("custom-text")
                 .segment(language.as_str()),
+        )
+        .operation(
+            "prompts_customText_set",
+            "/api/v2/prompts/{prompt}/custom-text/{language}",
         )
         .json(body)?;
         self.client.execute_empty(request).await.map(|_| ())
@@ -184,7 +195,8 @@ impl<'a, S: ManagementService> PromptsPartials<'a, S> {
             ApiPath::new("prompts")
                 .segment(prompt.as_str())
                 .segment("partials"),
-        );
+        )
+        .operation("prompts_partials_get", "/api/v2/prompts/{prompt}/partials");
         Ok(self.client.execute(request).await?.data)
     }
 
@@ -205,6 +217,7 @@ impl<'a, S: ManagementService> PromptsPartials<'a, S> {
                 .segment(prompt.as_str())
                 .segment("partials"),
         )
+        .operation("prompts_partials_set", "/api/v2/prompts/{prompt}/partials")
         .json(body)?;
         self.client.execute_empty(request).await.map(|_| ())
     }
@@ -242,7 +255,9 @@ impl<'a, S: ManagementService> PromptsRendering<'a, S> {
         self,
         body: &m::BulkUpdateAculRequestContent,
     ) -> Result<m::BulkUpdateAculResponseContent, Error> {
-        let request = ApiRequest::patch(ApiPath::new("prompts").segment("rendering")).json(body)?;
+        let request = ApiRequest::patch(ApiPath::new("prompts").segment("rendering"))
+            .operation("prompts_rendering_bulkUpdate", "/api/v2/prompts/rendering")
+            .json(body)?;
         Ok(self.client.execute(request).await?.data)
     }
 
@@ -264,6 +279,10 @@ impl<'a, S: ManagementService> PromptsRendering<'a, S> {
                 .segment("screen")
                 .segment(screen.as_str())
                 .segment("rendering"),
+        )
+        .operation(
+            "prompts_rendering_get",
+            "/api/v2/prompts/{prompt}/screen/{screen}/rendering",
         );
         Ok(self.client.execute(request).await?.data)
     }
@@ -279,7 +298,9 @@ impl<'a, S: ManagementService> PromptsRendering<'a, S> {
         self,
         params: &PromptsRenderingListParams,
     ) -> Result<m::ListAculsResponseContent, Error> {
-        let request = ApiRequest::get(ApiPath::new("prompts").segment("rendering")).params(params);
+        let request = ApiRequest::get(ApiPath::new("prompts").segment("rendering"))
+            .operation("prompts_rendering_list", "/api/v2/prompts/rendering")
+            .params(params);
         Ok(self.client.execute(request).await?.data)
     }
 
@@ -288,7 +309,9 @@ impl<'a, S: ManagementService> PromptsRendering<'a, S> {
         self,
         params: PromptsRenderingListParams,
     ) -> Pager<m::ListAculsResponseContentItem, S> {
-        let request = ApiRequest::get(ApiPath::new("prompts").segment("rendering")).params(&params);
+        let request = ApiRequest::get(ApiPath::new("prompts").segment("rendering"))
+            .operation("prompts_rendering_list", "/api/v2/prompts/rendering")
+            .params(&params);
         Pager::offset(
             self.client.clone(),
             request,
@@ -317,6 +340,10 @@ impl<'a, S: ManagementService> PromptsRendering<'a, S> {
                 .segment("screen")
                 .segment(screen.as_str())
                 .segment("rendering"),
+        )
+        .operation(
+            "prompts_rendering_update",
+            "/api/v2/prompts/{prompt}/screen/{screen}/rendering",
         )
         .json(body)?;
         Ok(self.client.execute(request).await?.data)

@@ -51,7 +51,9 @@ impl<'a, S: ManagementService> RateLimitPolicies<'a, S> {
         self,
         body: &m::CreateRateLimitPolicyRequestContent,
     ) -> Result<m::CreateRateLimitPolicyResponseContent, Error> {
-        let request = ApiRequest::post(ApiPath::new("rate-limit-policies")).json(body)?;
+        let request = ApiRequest::post(ApiPath::new("rate-limit-policies"))
+            .operation("rateLimitPolicies_create", "/api/v2/rate-limit-policies")
+            .json(body)?;
         Ok(self.client.execute(request).await?.data)
     }
 
@@ -61,7 +63,11 @@ impl<'a, S: ManagementService> RateLimitPolicies<'a, S> {
     ///
     /// Lifecycle: **early access** — the tenant must be enabled for it, and the API may still change.
     pub async fn delete(self, id: &str) -> Result<(), Error> {
-        let request = ApiRequest::delete(ApiPath::new("rate-limit-policies").segment(id));
+        let request = ApiRequest::delete(ApiPath::new("rate-limit-policies").segment(id))
+            .operation(
+                "rateLimitPolicies_delete",
+                "/api/v2/rate-limit-policies/{id}",
+            );
         self.client.execute_empty(request).await.map(|_| ())
     }
 
@@ -71,7 +77,8 @@ impl<'a, S: ManagementService> RateLimitPolicies<'a, S> {
     ///
     /// Lifecycle: **early access** — the tenant must be enabled for it, and the API may still change.
     pub async fn get(self, id: &str) -> Result<m::GetRateLimitPolicyResponseContent, Error> {
-        let request = ApiRequest::get(ApiPath::new("rate-limit-policies").segment(id));
+        let request = ApiRequest::get(ApiPath::new("rate-limit-policies").segment(id))
+            .operation("rateLimitPolicies_get", "/api/v2/rate-limit-policies/{id}");
         Ok(self.client.execute(request).await?.data)
     }
 
@@ -84,7 +91,9 @@ impl<'a, S: ManagementService> RateLimitPolicies<'a, S> {
         self,
         params: &RateLimitPoliciesListParams,
     ) -> Result<m::ListRateLimitPoliciesPaginatedResponseContent, Error> {
-        let request = ApiRequest::get(ApiPath::new("rate-limit-policies")).params(params);
+        let request = ApiRequest::get(ApiPath::new("rate-limit-policies"))
+            .operation("rateLimitPolicies_list", "/api/v2/rate-limit-policies")
+            .params(params);
         Ok(self
             .client
             .execute_list(request, "rate_limit_policies")
@@ -94,7 +103,9 @@ impl<'a, S: ManagementService> RateLimitPolicies<'a, S> {
 
     /// A [`Pager`] over the `rate_limit_policies` of [`Self::list`]: checkpoint (`from`/`take`) pages, starting where `params` says.
     pub fn list_pager(self, params: RateLimitPoliciesListParams) -> Pager<m::RateLimitPolicy, S> {
-        let request = ApiRequest::get(ApiPath::new("rate-limit-policies")).params(&params);
+        let request = ApiRequest::get(ApiPath::new("rate-limit-policies"))
+            .operation("rateLimitPolicies_list", "/api/v2/rate-limit-policies")
+            .params(&params);
         Pager::checkpoint(
             self.client.clone(),
             request,
@@ -114,8 +125,12 @@ impl<'a, S: ManagementService> RateLimitPolicies<'a, S> {
         id: &str,
         body: &m::UpdateRateLimitPolicyRequestContent,
     ) -> Result<m::UpdateRateLimitPolicyResponseContent, Error> {
-        let request =
-            ApiRequest::patch(ApiPath::new("rate-limit-policies").segment(id)).json(body)?;
+        let request = ApiRequest::patch(ApiPath::new("rate-limit-policies").segment(id))
+            .operation(
+                "rateLimitPolicies_update",
+                "/api/v2/rate-limit-policies/{id}",
+            )
+            .json(body)?;
         Ok(self.client.execute(request).await?.data)
     }
 }

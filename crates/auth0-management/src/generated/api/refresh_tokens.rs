@@ -50,7 +50,8 @@ impl<'a, S: ManagementService> RefreshTokens<'a, S> {
     ///
     /// Lifecycle: generally available.
     pub async fn delete(self, id: &str) -> Result<(), Error> {
-        let request = ApiRequest::delete(ApiPath::new("refresh-tokens").segment(id));
+        let request = ApiRequest::delete(ApiPath::new("refresh-tokens").segment(id))
+            .operation("refreshTokens_delete", "/api/v2/refresh-tokens/{id}");
         self.client.execute_empty(request).await.map(|_| ())
     }
 
@@ -62,7 +63,8 @@ impl<'a, S: ManagementService> RefreshTokens<'a, S> {
     ///
     /// Lifecycle: generally available.
     pub async fn get(self, id: &str) -> Result<m::GetRefreshTokenResponseContent, Error> {
-        let request = ApiRequest::get(ApiPath::new("refresh-tokens").segment(id));
+        let request = ApiRequest::get(ApiPath::new("refresh-tokens").segment(id))
+            .operation("refreshTokens_get", "/api/v2/refresh-tokens/{id}");
         Ok(self.client.execute(request).await?.data)
     }
 
@@ -77,7 +79,9 @@ impl<'a, S: ManagementService> RefreshTokens<'a, S> {
         self,
         params: &RefreshTokensListParams,
     ) -> Result<m::GetRefreshTokensPaginatedResponseContent, Error> {
-        let request = ApiRequest::get(ApiPath::new("refresh-tokens")).params(params);
+        let request = ApiRequest::get(ApiPath::new("refresh-tokens"))
+            .operation("refreshTokens_list", "/api/v2/refresh-tokens")
+            .params(params);
         Ok(self
             .client
             .execute_list(request, "refresh_tokens")
@@ -90,7 +94,9 @@ impl<'a, S: ManagementService> RefreshTokens<'a, S> {
         self,
         params: RefreshTokensListParams,
     ) -> Pager<m::RefreshTokenResponseContent, S> {
-        let request = ApiRequest::get(ApiPath::new("refresh-tokens")).params(&params);
+        let request = ApiRequest::get(ApiPath::new("refresh-tokens"))
+            .operation("refreshTokens_list", "/api/v2/refresh-tokens")
+            .params(&params);
         Pager::checkpoint(
             self.client.clone(),
             request,
@@ -108,8 +114,9 @@ impl<'a, S: ManagementService> RefreshTokens<'a, S> {
     ///
     /// Lifecycle: **early access** — the tenant must be enabled for it, and the API may still change.
     pub async fn revoke(self, body: &m::RefreshTokensRevokeRequestContent) -> Result<(), Error> {
-        let request =
-            ApiRequest::post(ApiPath::new("refresh-tokens").segment("revoke")).json(body)?;
+        let request = ApiRequest::post(ApiPath::new("refresh-tokens").segment("revoke"))
+            .operation("refreshTokens_revoke", "/api/v2/refresh-tokens/revoke")
+            .json(body)?;
         self.client.execute_empty(request).await.map(|_| ())
     }
 
@@ -125,7 +132,9 @@ impl<'a, S: ManagementService> RefreshTokens<'a, S> {
         id: &str,
         body: &m::UpdateRefreshTokenRequestContent,
     ) -> Result<m::UpdateRefreshTokenResponseContent, Error> {
-        let request = ApiRequest::patch(ApiPath::new("refresh-tokens").segment(id)).json(body)?;
+        let request = ApiRequest::patch(ApiPath::new("refresh-tokens").segment(id))
+            .operation("refreshTokens_update", "/api/v2/refresh-tokens/{id}")
+            .json(body)?;
         Ok(self.client.execute(request).await?.data)
     }
 }

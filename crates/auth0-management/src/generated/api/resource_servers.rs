@@ -53,7 +53,9 @@ impl<'a, S: ManagementService> ResourceServers<'a, S> {
         self,
         body: &m::CreateResourceServerRequestContent,
     ) -> Result<m::CreateResourceServerResponseContent, Error> {
-        let request = ApiRequest::post(ApiPath::new("resource-servers")).json(body)?;
+        let request = ApiRequest::post(ApiPath::new("resource-servers"))
+            .operation("resourceServers_create", "/api/v2/resource-servers")
+            .json(body)?;
         Ok(self.client.execute(request).await?.data)
     }
 
@@ -65,7 +67,8 @@ impl<'a, S: ManagementService> ResourceServers<'a, S> {
     ///
     /// Lifecycle: generally available.
     pub async fn delete(self, id: &str) -> Result<(), Error> {
-        let request = ApiRequest::delete(ApiPath::new("resource-servers").segment(id));
+        let request = ApiRequest::delete(ApiPath::new("resource-servers").segment(id))
+            .operation("resourceServers_delete", "/api/v2/resource-servers/{id}");
         self.client.execute_empty(request).await.map(|_| ())
     }
 
@@ -81,7 +84,9 @@ impl<'a, S: ManagementService> ResourceServers<'a, S> {
         id: &str,
         params: &ResourceServersGetParams,
     ) -> Result<m::GetResourceServerResponseContent, Error> {
-        let request = ApiRequest::get(ApiPath::new("resource-servers").segment(id)).params(params);
+        let request = ApiRequest::get(ApiPath::new("resource-servers").segment(id))
+            .operation("resourceServers_get", "/api/v2/resource-servers/{id}")
+            .params(params);
         Ok(self.client.execute(request).await?.data)
     }
 
@@ -96,13 +101,17 @@ impl<'a, S: ManagementService> ResourceServers<'a, S> {
         self,
         params: &ResourceServersListParams,
     ) -> Result<m::ListResourceServerResponseContent, Error> {
-        let request = ApiRequest::get(ApiPath::new("resource-servers")).params(params);
+        let request = ApiRequest::get(ApiPath::new("resource-servers"))
+            .operation("resourceServers_list", "/api/v2/resource-servers")
+            .params(params);
         Ok(self.client.execute(request).await?.data)
     }
 
     /// A [`Pager`] over the `resource_servers` of [`Self::list`]: offset (`page`/`per_page`, totals requested) pages, starting where `params` says.
     pub fn list_pager(self, params: ResourceServersListParams) -> Pager<m::ResourceServer, S> {
-        let request = ApiRequest::get(ApiPath::new("resource-servers")).params(&params);
+        let request = ApiRequest::get(ApiPath::new("resource-servers"))
+            .operation("resourceServers_list", "/api/v2/resource-servers")
+            .params(&params);
         Pager::offset(
             self.client.clone(),
             request,
@@ -124,7 +133,9 @@ impl<'a, S: ManagementService> ResourceServers<'a, S> {
         id: &str,
         body: &m::UpdateResourceServerRequestContent,
     ) -> Result<m::UpdateResourceServerResponseContent, Error> {
-        let request = ApiRequest::patch(ApiPath::new("resource-servers").segment(id)).json(body)?;
+        let request = ApiRequest::patch(ApiPath::new("resource-servers").segment(id))
+            .operation("resourceServers_update", "/api/v2/resource-servers/{id}")
+            .json(body)?;
         Ok(self.client.execute(request).await?.data)
     }
 }

@@ -82,7 +82,11 @@ impl<'a, S: ManagementService> RiskAssessmentsSettings<'a, S> {
     ///
     /// Lifecycle: generally available.
     pub async fn get(self) -> Result<m::GetRiskAssessmentsSettingsResponseContent, Error> {
-        let request = ApiRequest::get(ApiPath::new("risk-assessments").segment("settings"));
+        let request = ApiRequest::get(ApiPath::new("risk-assessments").segment("settings"))
+            .operation(
+                "riskAssessments_settings_get",
+                "/api/v2/risk-assessments/settings",
+            );
         Ok(self.client.execute(request).await?.data)
     }
 
@@ -97,8 +101,12 @@ impl<'a, S: ManagementService> RiskAssessmentsSettings<'a, S> {
         self,
         body: &m::UpdateRiskAssessmentsSettingsRequestContent,
     ) -> Result<m::UpdateRiskAssessmentsSettingsResponseContent, Error> {
-        let request =
-            ApiRequest::patch(ApiPath::new("risk-assessments").segment("settings")).json(body)?;
+        let request = ApiRequest::patch(ApiPath::new("risk-assessments").segment("settings"))
+            .operation(
+                "riskAssessments_settings_update",
+                "/api/v2/risk-assessments/settings",
+            )
+            .json(body)?;
         Ok(self.client.execute(request).await?.data)
     }
 }
@@ -136,6 +144,10 @@ impl<'a, S: ManagementService> RiskAssessmentsSettingsNewDevice<'a, S> {
             ApiPath::new("risk-assessments")
                 .segment("settings")
                 .segment("new-device"),
+        )
+        .operation(
+            "riskAssessments_settings_newDevice_get",
+            "/api/v2/risk-assessments/settings/new-device",
         );
         Ok(self.client.execute(request).await?.data)
     }
@@ -155,6 +167,10 @@ impl<'a, S: ManagementService> RiskAssessmentsSettingsNewDevice<'a, S> {
             ApiPath::new("risk-assessments")
                 .segment("settings")
                 .segment("new-device"),
+        )
+        .operation(
+            "riskAssessments_settings_newDevice_update",
+            "/api/v2/risk-assessments/settings/new-device",
         )
         .json(body)?;
         Ok(self.client.execute(request).await?.data)

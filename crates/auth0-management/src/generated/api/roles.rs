@@ -70,7 +70,9 @@ impl<'a, S: ManagementService> Roles<'a, S> {
         self,
         body: &m::CreateRoleRequestContent,
     ) -> Result<m::CreateRoleResponseContent, Error> {
-        let request = ApiRequest::post(ApiPath::new("roles")).json(body)?;
+        let request = ApiRequest::post(ApiPath::new("roles"))
+            .operation("roles_create", "/api/v2/roles")
+            .json(body)?;
         Ok(self.client.execute(request).await?.data)
     }
 
@@ -82,7 +84,8 @@ impl<'a, S: ManagementService> Roles<'a, S> {
     ///
     /// Lifecycle: generally available.
     pub async fn delete(self, id: &str) -> Result<(), Error> {
-        let request = ApiRequest::delete(ApiPath::new("roles").segment(id));
+        let request = ApiRequest::delete(ApiPath::new("roles").segment(id))
+            .operation("roles_delete", "/api/v2/roles/{id}");
         self.client.execute_empty(request).await.map(|_| ())
     }
 
@@ -94,7 +97,8 @@ impl<'a, S: ManagementService> Roles<'a, S> {
     ///
     /// Lifecycle: generally available.
     pub async fn get(self, id: &str) -> Result<m::GetRoleResponseContent, Error> {
-        let request = ApiRequest::get(ApiPath::new("roles").segment(id));
+        let request = ApiRequest::get(ApiPath::new("roles").segment(id))
+            .operation("roles_get", "/api/v2/roles/{id}");
         Ok(self.client.execute(request).await?.data)
     }
 
@@ -111,13 +115,17 @@ impl<'a, S: ManagementService> Roles<'a, S> {
         self,
         params: &RolesListParams,
     ) -> Result<m::ListRolesResponseContent, Error> {
-        let request = ApiRequest::get(ApiPath::new("roles")).params(params);
+        let request = ApiRequest::get(ApiPath::new("roles"))
+            .operation("roles_list", "/api/v2/roles")
+            .params(params);
         Ok(self.client.execute(request).await?.data)
     }
 
     /// A [`Pager`] over the `roles` of [`Self::list`]: offset (`page`/`per_page`, totals requested) pages, starting where `params` says.
     pub fn list_pager(self, params: RolesListParams) -> Pager<m::Role, S> {
-        let request = ApiRequest::get(ApiPath::new("roles")).params(&params);
+        let request = ApiRequest::get(ApiPath::new("roles"))
+            .operation("roles_list", "/api/v2/roles")
+            .params(&params);
         Pager::offset(
             self.client.clone(),
             request,
@@ -139,7 +147,9 @@ impl<'a, S: ManagementService> Roles<'a, S> {
         id: &str,
         body: &m::UpdateRoleRequestContent,
     ) -> Result<m::UpdateRoleResponseContent, Error> {
-        let request = ApiRequest::patch(ApiPath::new("roles").segment(id)).json(body)?;
+        let request = ApiRequest::patch(ApiPath::new("roles").segment(id))
+            .operation("roles_update", "/api/v2/roles/{id}")
+            .json(body)?;
         Ok(self.client.execute(request).await?.data)
     }
 }
@@ -227,8 +237,9 @@ impl<'a, S: ManagementService> RolesGroups<'a, S> {
         id: &str,
         body: &m::RolesGroupsCreateRequestContent,
     ) -> Result<(), Error> {
-        let request =
-            ApiRequest::post(ApiPath::new("roles").segment(id).segment("groups")).json(body)?;
+        let request = ApiRequest::post(ApiPath::new("roles").segment(id).segment("groups"))
+            .operation("roles_groups_create", "/api/v2/roles/{id}/groups")
+            .json(body)?;
         self.client.execute_empty(request).await.map(|_| ())
     }
 
@@ -244,8 +255,9 @@ impl<'a, S: ManagementService> RolesGroups<'a, S> {
         id: &str,
         body: &m::RolesGroupsDeleteRequestContent,
     ) -> Result<(), Error> {
-        let request =
-            ApiRequest::delete(ApiPath::new("roles").segment(id).segment("groups")).json(body)?;
+        let request = ApiRequest::delete(ApiPath::new("roles").segment(id).segment("groups"))
+            .operation("roles_groups_delete", "/api/v2/roles/{id}/groups")
+            .json(body)?;
         self.client.execute_empty(request).await.map(|_| ())
     }
 
@@ -261,15 +273,17 @@ impl<'a, S: ManagementService> RolesGroups<'a, S> {
         id: &str,
         params: &RolesGroupsGetParams,
     ) -> Result<m::ListRoleGroupsResponseContent, Error> {
-        let request =
-            ApiRequest::get(ApiPath::new("roles").segment(id).segment("groups")).params(params);
+        let request = ApiRequest::get(ApiPath::new("roles").segment(id).segment("groups"))
+            .operation("roles_groups_get", "/api/v2/roles/{id}/groups")
+            .params(params);
         Ok(self.client.execute_list(request, "groups").await?.data)
     }
 
     /// A [`Pager`] over the `groups` of [`Self::get`]: checkpoint (`from`/`take`) pages, starting where `params` says.
     pub fn get_pager(self, id: &str, params: RolesGroupsGetParams) -> Pager<m::Group, S> {
-        let request =
-            ApiRequest::get(ApiPath::new("roles").segment(id).segment("groups")).params(&params);
+        let request = ApiRequest::get(ApiPath::new("roles").segment(id).segment("groups"))
+            .operation("roles_groups_get", "/api/v2/roles/{id}/groups")
+            .params(&params);
         Pager::checkpoint(
             self.client.clone(),
             request,
@@ -348,6 +362,7 @@ impl<'a, S: ManagementService> RolesPermissions<'a, S> {
         body: &m::RolesPermissionsAddRequestContent,
     ) -> Result<(), Error> {
         let request = ApiRequest::post(ApiPath::new("roles").segment(id).segment("permissions"))
+            .operation("roles_permissions_add", "/api/v2/roles/{id}/permissions")
             .json(body)?;
         self.client.execute_empty(request).await.map(|_| ())
     }
@@ -365,6 +380,7 @@ impl<'a, S: ManagementService> RolesPermissions<'a, S> {
         body: &m::RolesPermissionsDeleteRequestContent,
     ) -> Result<(), Error> {
         let request = ApiRequest::delete(ApiPath::new("roles").segment(id).segment("permissions"))
+            .operation("roles_permissions_delete", "/api/v2/roles/{id}/permissions")
             .json(body)?;
         self.client.execute_empty(request).await.map(|_| ())
     }
@@ -382,6 +398,7 @@ impl<'a, S: ManagementService> RolesPermissions<'a, S> {
         params: &RolesPermissionsListParams,
     ) -> Result<m::ListRolePermissionsResponseContent, Error> {
         let request = ApiRequest::get(ApiPath::new("roles").segment(id).segment("permissions"))
+            .operation("roles_permissions_list", "/api/v2/roles/{id}/permissions")
             .params(params);
         Ok(self.client.execute(request).await?.data)
     }
@@ -393,6 +410,7 @@ impl<'a, S: ManagementService> RolesPermissions<'a, S> {
         params: RolesPermissionsListParams,
     ) -> Pager<m::PermissionsResponsePayload, S> {
         let request = ApiRequest::get(ApiPath::new("roles").segment(id).segment("permissions"))
+            .operation("roles_permissions_list", "/api/v2/roles/{id}/permissions")
             .params(&params);
         Pager::offset(
             self.client.clone(),
@@ -481,8 +499,9 @@ impl<'a, S: ManagementService> RolesUsers<'a, S> {
         id: &str,
         body: &m::RolesUsersAssignRequestContent,
     ) -> Result<(), Error> {
-        let request =
-            ApiRequest::post(ApiPath::new("roles").segment(id).segment("users")).json(body)?;
+        let request = ApiRequest::post(ApiPath::new("roles").segment(id).segment("users"))
+            .operation("roles_users_assign", "/api/v2/roles/{id}/users")
+            .json(body)?;
         self.client.execute_empty(request).await.map(|_| ())
     }
 
@@ -514,15 +533,17 @@ impl<'a, S: ManagementService> RolesUsers<'a, S> {
         id: &str,
         params: &RolesUsersListParams,
     ) -> Result<m::ListRoleUsersResponseContent, Error> {
-        let request =
-            ApiRequest::get(ApiPath::new("roles").segment(id).segment("users")).params(params);
+        let request = ApiRequest::get(ApiPath::new("roles").segment(id).segment("users"))
+            .operation("roles_users_list", "/api/v2/roles/{id}/users")
+            .params(params);
         Ok(self.client.execute(request).await?.data)
     }
 
     /// A [`Pager`] over the `users` of [`Self::list`]: offset (`page`/`per_page`, totals requested) pages, starting where `params` says.
     pub fn list_pager(self, id: &str, params: RolesUsersListParams) -> Pager<m::RoleUser, S> {
-        let request =
-            ApiRequest::get(ApiPath::new("roles").segment(id).segment("users")).params(&params);
+        let request = ApiRequest::get(ApiPath::new("roles").segment(id).segment("users"))
+            .operation("roles_users_list", "/api/v2/roles/{id}/users")
+            .params(&params);
         Pager::offset(
             self.client.clone(),
             request,
@@ -538,8 +559,9 @@ impl<'a, S: ManagementService> RolesUsers<'a, S> {
         id: &str,
         params: RolesUsersListParams,
     ) -> Pager<m::RoleUser, S> {
-        let request =
-            ApiRequest::get(ApiPath::new("roles").segment(id).segment("users")).params(&params);
+        let request = ApiRequest::get(ApiPath::new("roles").segment(id).segment("users"))
+            .operation("roles_users_list", "/api/v2/roles/{id}/users")
+            .params(&params);
         Pager::checkpoint(
             self.client.clone(),
             request,

@@ -55,7 +55,9 @@ impl<'a, S: ManagementService> Rules<'a, S> {
         self,
         body: &m::CreateRuleRequestContent,
     ) -> Result<m::CreateRuleResponseContent, Error> {
-        let request = ApiRequest::post(ApiPath::new("rules")).json(body)?;
+        let request = ApiRequest::post(ApiPath::new("rules"))
+            .operation("rules_create", "/api/v2/rules")
+            .json(body)?;
         Ok(self.client.execute(request).await?.data)
     }
 
@@ -67,7 +69,8 @@ impl<'a, S: ManagementService> Rules<'a, S> {
     ///
     /// Lifecycle: generally available.
     pub async fn delete(self, id: &str) -> Result<(), Error> {
-        let request = ApiRequest::delete(ApiPath::new("rules").segment(id));
+        let request = ApiRequest::delete(ApiPath::new("rules").segment(id))
+            .operation("rules_delete", "/api/v2/rules/{id}");
         self.client.execute_empty(request).await.map(|_| ())
     }
 
@@ -83,7 +86,9 @@ impl<'a, S: ManagementService> Rules<'a, S> {
         id: &str,
         params: &RulesGetParams,
     ) -> Result<m::GetRuleResponseContent, Error> {
-        let request = ApiRequest::get(ApiPath::new("rules").segment(id)).params(params);
+        let request = ApiRequest::get(ApiPath::new("rules").segment(id))
+            .operation("rules_get", "/api/v2/rules/{id}")
+            .params(params);
         Ok(self.client.execute(request).await?.data)
     }
 
@@ -98,13 +103,17 @@ impl<'a, S: ManagementService> Rules<'a, S> {
         self,
         params: &RulesListParams,
     ) -> Result<m::ListRulesResponseContent, Error> {
-        let request = ApiRequest::get(ApiPath::new("rules")).params(params);
+        let request = ApiRequest::get(ApiPath::new("rules"))
+            .operation("rules_list", "/api/v2/rules")
+            .params(params);
         Ok(self.client.execute(request).await?.data)
     }
 
     /// A [`Pager`] over the `rules` of [`Self::list`]: offset (`page`/`per_page`, totals requested) pages, starting where `params` says.
     pub fn list_pager(self, params: RulesListParams) -> Pager<m::Rule, S> {
-        let request = ApiRequest::get(ApiPath::new("rules")).params(&params);
+        let request = ApiRequest::get(ApiPath::new("rules"))
+            .operation("rules_list", "/api/v2/rules")
+            .params(&params);
         Pager::offset(
             self.client.clone(),
             request,
@@ -126,7 +135,9 @@ impl<'a, S: ManagementService> Rules<'a, S> {
         id: &str,
         body: &m::UpdateRuleRequestContent,
     ) -> Result<m::UpdateRuleResponseContent, Error> {
-        let request = ApiRequest::patch(ApiPath::new("rules").segment(id)).json(body)?;
+        let request = ApiRequest::patch(ApiPath::new("rules").segment(id))
+            .operation("rules_update", "/api/v2/rules/{id}")
+            .json(body)?;
         Ok(self.client.execute(request).await?.data)
     }
 }

@@ -50,7 +50,8 @@ impl<'a, S: ManagementService> RulesConfigs<'a, S> {
     ///
     /// Lifecycle: generally available.
     pub async fn delete(self, key: &str) -> Result<(), Error> {
-        let request = ApiRequest::delete(ApiPath::new("rules-configs").segment(key));
+        let request = ApiRequest::delete(ApiPath::new("rules-configs").segment(key))
+            .operation("rulesConfigs_delete", "/api/v2/rules-configs/{key}");
         self.client.execute_empty(request).await.map(|_| ())
     }
 
@@ -64,7 +65,8 @@ impl<'a, S: ManagementService> RulesConfigs<'a, S> {
     ///
     /// Lifecycle: generally available.
     pub async fn list(self) -> Result<Vec<m::RulesConfig>, Error> {
-        let request = ApiRequest::get(ApiPath::new("rules-configs"));
+        let request = ApiRequest::get(ApiPath::new("rules-configs"))
+            .operation("rulesConfigs_list", "/api/v2/rules-configs");
         Ok(self.client.execute(request).await?.data)
     }
 
@@ -80,7 +82,9 @@ impl<'a, S: ManagementService> RulesConfigs<'a, S> {
         key: &str,
         body: &m::SetRulesConfigRequestContent,
     ) -> Result<m::SetRulesConfigResponseContent, Error> {
-        let request = ApiRequest::put(ApiPath::new("rules-configs").segment(key)).json(body)?;
+        let request = ApiRequest::put(ApiPath::new("rules-configs").segment(key))
+            .operation("rulesConfigs_set", "/api/v2/rules-configs/{key}")
+            .json(body)?;
         Ok(self.client.execute(request).await?.data)
     }
 }

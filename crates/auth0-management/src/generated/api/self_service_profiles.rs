@@ -63,7 +63,12 @@ impl<'a, S: ManagementService> SelfServiceProfiles<'a, S> {
         self,
         body: &m::CreateSelfServiceProfileRequestContent,
     ) -> Result<m::CreateSelfServiceProfileResponseContent, Error> {
-        let request = ApiRequest::post(ApiPath::new("self-service-profiles")).json(body)?;
+        let request = ApiRequest::post(ApiPath::new("self-service-profiles"))
+            .operation(
+                "selfServiceProfiles_create",
+                "/api/v2/self-service-profiles",
+            )
+            .json(body)?;
         Ok(self.client.execute(request).await?.data)
     }
 
@@ -75,7 +80,11 @@ impl<'a, S: ManagementService> SelfServiceProfiles<'a, S> {
     ///
     /// Lifecycle: generally available.
     pub async fn delete(self, id: &str) -> Result<(), Error> {
-        let request = ApiRequest::delete(ApiPath::new("self-service-profiles").segment(id));
+        let request = ApiRequest::delete(ApiPath::new("self-service-profiles").segment(id))
+            .operation(
+                "selfServiceProfiles_delete",
+                "/api/v2/self-service-profiles/{id}",
+            );
         self.client.execute_empty(request).await.map(|_| ())
     }
 
@@ -87,7 +96,10 @@ impl<'a, S: ManagementService> SelfServiceProfiles<'a, S> {
     ///
     /// Lifecycle: generally available.
     pub async fn get(self, id: &str) -> Result<m::GetSelfServiceProfileResponseContent, Error> {
-        let request = ApiRequest::get(ApiPath::new("self-service-profiles").segment(id));
+        let request = ApiRequest::get(ApiPath::new("self-service-profiles").segment(id)).operation(
+            "selfServiceProfiles_get",
+            "/api/v2/self-service-profiles/{id}",
+        );
         Ok(self.client.execute(request).await?.data)
     }
 
@@ -102,7 +114,9 @@ impl<'a, S: ManagementService> SelfServiceProfiles<'a, S> {
         self,
         params: &SelfServiceProfilesListParams,
     ) -> Result<m::ListSelfServiceProfilesResponseContent, Error> {
-        let request = ApiRequest::get(ApiPath::new("self-service-profiles")).params(params);
+        let request = ApiRequest::get(ApiPath::new("self-service-profiles"))
+            .operation("selfServiceProfiles_list", "/api/v2/self-service-profiles")
+            .params(params);
         Ok(self.client.execute(request).await?.data)
     }
 
@@ -111,7 +125,9 @@ impl<'a, S: ManagementService> SelfServiceProfiles<'a, S> {
         self,
         params: SelfServiceProfilesListParams,
     ) -> Pager<m::SelfServiceProfile, S> {
-        let request = ApiRequest::get(ApiPath::new("self-service-profiles")).params(&params);
+        let request = ApiRequest::get(ApiPath::new("self-service-profiles"))
+            .operation("selfServiceProfiles_list", "/api/v2/self-service-profiles")
+            .params(&params);
         Pager::offset(
             self.client.clone(),
             request,
@@ -133,8 +149,12 @@ impl<'a, S: ManagementService> SelfServiceProfiles<'a, S> {
         id: &str,
         body: &m::UpdateSelfServiceProfileRequestContent,
     ) -> Result<m::UpdateSelfServiceProfileResponseContent, Error> {
-        let request =
-            ApiRequest::patch(ApiPath::new("self-service-profiles").segment(id)).json(body)?;
+        let request = ApiRequest::patch(ApiPath::new("self-service-profiles").segment(id))
+            .operation(
+                "selfServiceProfiles_update",
+                "/api/v2/self-service-profiles/{id}",
+            )
+            .json(body)?;
         Ok(self.client.execute(request).await?.data)
     }
 }
@@ -221,6 +241,10 @@ impl<'a, S: ManagementService> SelfServiceProfilesCustomText<'a, S> {
                 .segment("custom-text")
                 .segment(language.as_str())
                 .segment(page.as_str()),
+        )
+        .operation(
+            "selfServiceProfiles_customText_list",
+            "/api/v2/self-service-profiles/{id}/custom-text/{language}/{page}",
         );
         Ok(self.client.execute(request).await?.data)
     }
@@ -245,6 +269,10 @@ impl<'a, S: ManagementService> SelfServiceProfilesCustomText<'a, S> {
                 .segment("custom-text")
                 .segment(language.as_str())
                 .segment(page.as_str()),
+        )
+        .operation(
+            "selfServiceProfiles_customText_set",
+            "/api/v2/self-service-profiles/{id}/custom-text/{language}/{page}",
         )
         .json(body)?;
         Ok(self.client.execute(request).await?.data)
@@ -289,6 +317,10 @@ impl<'a, S: ManagementService> SelfServiceProfilesSsoTicket<'a, S> {
                 .segment(id)
                 .segment("sso-ticket"),
         )
+        .operation(
+            "selfServiceProfiles_ssoTicket_create",
+            "/api/v2/self-service-profiles/{id}/sso-ticket",
+        )
         .json(body)?;
         Ok(self.client.execute(request).await?.data)
     }
@@ -308,6 +340,10 @@ impl<'a, S: ManagementService> SelfServiceProfilesSsoTicket<'a, S> {
                 .segment("sso-ticket")
                 .segment(id)
                 .segment("revoke"),
+        )
+        .operation(
+            "selfServiceProfiles_ssoTicket_revoke",
+            "/api/v2/self-service-profiles/{profileId}/sso-ticket/{id}/revoke",
         );
         self.client.execute_empty(request).await.map(|_| ())
     }

@@ -50,7 +50,8 @@ impl<'a, S: ManagementService> Sessions<'a, S> {
     ///
     /// Lifecycle: generally available.
     pub async fn delete(self, id: &str) -> Result<(), Error> {
-        let request = ApiRequest::delete(ApiPath::new("sessions").segment(id));
+        let request = ApiRequest::delete(ApiPath::new("sessions").segment(id))
+            .operation("sessions_delete", "/api/v2/sessions/{id}");
         self.client.execute_empty(request).await.map(|_| ())
     }
 
@@ -62,7 +63,8 @@ impl<'a, S: ManagementService> Sessions<'a, S> {
     ///
     /// Lifecycle: generally available.
     pub async fn get(self, id: &str) -> Result<m::GetSessionResponseContent, Error> {
-        let request = ApiRequest::get(ApiPath::new("sessions").segment(id));
+        let request = ApiRequest::get(ApiPath::new("sessions").segment(id))
+            .operation("sessions_get", "/api/v2/sessions/{id}");
         Ok(self.client.execute(request).await?.data)
     }
 
@@ -74,7 +76,8 @@ impl<'a, S: ManagementService> Sessions<'a, S> {
     ///
     /// Lifecycle: generally available.
     pub async fn revoke(self, id: &str) -> Result<(), Error> {
-        let request = ApiRequest::post(ApiPath::new("sessions").segment(id).segment("revoke"));
+        let request = ApiRequest::post(ApiPath::new("sessions").segment(id).segment("revoke"))
+            .operation("sessions_revoke", "/api/v2/sessions/{id}/revoke");
         self.client.execute_empty(request).await.map(|_| ())
     }
 
@@ -90,7 +93,9 @@ impl<'a, S: ManagementService> Sessions<'a, S> {
         id: &str,
         body: &m::UpdateSessionRequestContent,
     ) -> Result<m::UpdateSessionResponseContent, Error> {
-        let request = ApiRequest::patch(ApiPath::new("sessions").segment(id)).json(body)?;
+        let request = ApiRequest::patch(ApiPath::new("sessions").segment(id))
+            .operation("sessions_update", "/api/v2/sessions/{id}")
+            .json(body)?;
         Ok(self.client.execute(request).await?.data)
     }
 }

@@ -50,7 +50,8 @@ impl<'a, S: ManagementService> Stats<'a, S> {
     ///
     /// Lifecycle: generally available.
     pub async fn get_active_users_count(self) -> Result<f64, Error> {
-        let request = ApiRequest::get(ApiPath::new("stats").segment("active-users"));
+        let request = ApiRequest::get(ApiPath::new("stats").segment("active-users"))
+            .operation("stats_getActiveUsersCount", "/api/v2/stats/active-users");
         Ok(self.client.execute(request).await?.data)
     }
 
@@ -65,7 +66,9 @@ impl<'a, S: ManagementService> Stats<'a, S> {
         self,
         params: &StatsGetDailyParams,
     ) -> Result<Vec<m::DailyStats>, Error> {
-        let request = ApiRequest::get(ApiPath::new("stats").segment("daily")).params(params);
+        let request = ApiRequest::get(ApiPath::new("stats").segment("daily"))
+            .operation("stats_getDaily", "/api/v2/stats/daily")
+            .params(params);
         Ok(self.client.execute(request).await?.data)
     }
 }

@@ -50,7 +50,8 @@ impl<'a, S: ManagementService> SupplementalSignals<'a, S> {
     ///
     /// Lifecycle: **early access** — the tenant must be enabled for it, and the API may still change.
     pub async fn get(self) -> Result<m::GetSupplementalSignalsResponseContent, Error> {
-        let request = ApiRequest::get(ApiPath::new("supplemental-signals"));
+        let request = ApiRequest::get(ApiPath::new("supplemental-signals"))
+            .operation("supplementalSignals_get", "/api/v2/supplemental-signals");
         Ok(self.client.execute(request).await?.data)
     }
 
@@ -65,7 +66,9 @@ impl<'a, S: ManagementService> SupplementalSignals<'a, S> {
         self,
         body: &m::PatchSupplementalSignalsRequestContent,
     ) -> Result<m::PatchSupplementalSignalsResponseContent, Error> {
-        let request = ApiRequest::patch(ApiPath::new("supplemental-signals")).json(body)?;
+        let request = ApiRequest::patch(ApiPath::new("supplemental-signals"))
+            .operation("supplementalSignals_patch", "/api/v2/supplemental-signals")
+            .json(body)?;
         Ok(self.client.execute(request).await?.data)
     }
 }

@@ -80,7 +80,9 @@ impl<'a, S: ManagementService> TenantsSettings<'a, S> {
         self,
         params: &TenantsSettingsGetParams,
     ) -> Result<m::GetTenantSettingsResponseContent, Error> {
-        let request = ApiRequest::get(ApiPath::new("tenants").segment("settings")).params(params);
+        let request = ApiRequest::get(ApiPath::new("tenants").segment("settings"))
+            .operation("tenants_settings_get", "/api/v2/tenants/settings")
+            .params(params);
         Ok(self.client.execute(request).await?.data)
     }
 
@@ -95,7 +97,9 @@ impl<'a, S: ManagementService> TenantsSettings<'a, S> {
         self,
         body: &m::UpdateTenantSettingsRequestContent,
     ) -> Result<m::UpdateTenantSettingsResponseContent, Error> {
-        let request = ApiRequest::patch(ApiPath::new("tenants").segment("settings")).json(body)?;
+        let request = ApiRequest::patch(ApiPath::new("tenants").segment("settings"))
+            .operation("tenants_settings_update", "/api/v2/tenants/settings")
+            .json(body)?;
         Ok(self.client.execute(request).await?.data)
     }
 }

@@ -55,8 +55,9 @@ impl<'a, S: ManagementService> Tickets<'a, S> {
         self,
         body: &m::ChangePasswordTicketRequestContent,
     ) -> Result<m::ChangePasswordTicketResponseContent, Error> {
-        let request =
-            ApiRequest::post(ApiPath::new("tickets").segment("password-change")).json(body)?;
+        let request = ApiRequest::post(ApiPath::new("tickets").segment("password-change"))
+            .operation("tickets_changePassword", "/api/v2/tickets/password-change")
+            .json(body)?;
         Ok(self.client.execute(request).await?.data)
     }
 
@@ -71,8 +72,9 @@ impl<'a, S: ManagementService> Tickets<'a, S> {
         self,
         body: &m::VerifyEmailTicketRequestContent,
     ) -> Result<m::VerifyEmailTicketResponseContent, Error> {
-        let request =
-            ApiRequest::post(ApiPath::new("tickets").segment("email-verification")).json(body)?;
+        let request = ApiRequest::post(ApiPath::new("tickets").segment("email-verification"))
+            .operation("tickets_verifyEmail", "/api/v2/tickets/email-verification")
+            .json(body)?;
         Ok(self.client.execute(request).await?.data)
     }
 }

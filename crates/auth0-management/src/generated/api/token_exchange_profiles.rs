@@ -55,7 +55,12 @@ impl<'a, S: ManagementService> TokenExchangeProfiles<'a, S> {
         self,
         body: &m::CreateTokenExchangeProfileRequestContent,
     ) -> Result<m::CreateTokenExchangeProfileResponseContent, Error> {
-        let request = ApiRequest::post(ApiPath::new("token-exchange-profiles")).json(body)?;
+        let request = ApiRequest::post(ApiPath::new("token-exchange-profiles"))
+            .operation(
+                "tokenExchangeProfiles_create",
+                "/api/v2/token-exchange-profiles",
+            )
+            .json(body)?;
         Ok(self.client.execute(request).await?.data)
     }
 
@@ -69,7 +74,11 @@ impl<'a, S: ManagementService> TokenExchangeProfiles<'a, S> {
     ///
     /// Lifecycle: **early access** — the tenant must be enabled for it, and the API may still change.
     pub async fn delete(self, id: &str) -> Result<(), Error> {
-        let request = ApiRequest::delete(ApiPath::new("token-exchange-profiles").segment(id));
+        let request = ApiRequest::delete(ApiPath::new("token-exchange-profiles").segment(id))
+            .operation(
+                "tokenExchangeProfiles_delete",
+                "/api/v2/token-exchange-profiles/{id}",
+            );
         self.client.execute_empty(request).await.map(|_| ())
     }
 
@@ -83,7 +92,11 @@ impl<'a, S: ManagementService> TokenExchangeProfiles<'a, S> {
     ///
     /// Lifecycle: **early access** — the tenant must be enabled for it, and the API may still change.
     pub async fn get(self, id: &str) -> Result<m::GetTokenExchangeProfileResponseContent, Error> {
-        let request = ApiRequest::get(ApiPath::new("token-exchange-profiles").segment(id));
+        let request = ApiRequest::get(ApiPath::new("token-exchange-profiles").segment(id))
+            .operation(
+                "tokenExchangeProfiles_get",
+                "/api/v2/token-exchange-profiles/{id}",
+            );
         Ok(self.client.execute(request).await?.data)
     }
 
@@ -107,7 +120,12 @@ impl<'a, S: ManagementService> TokenExchangeProfiles<'a, S> {
         self,
         params: &TokenExchangeProfilesListParams,
     ) -> Result<m::ListTokenExchangeProfileResponseContent, Error> {
-        let request = ApiRequest::get(ApiPath::new("token-exchange-profiles")).params(params);
+        let request = ApiRequest::get(ApiPath::new("token-exchange-profiles"))
+            .operation(
+                "tokenExchangeProfiles_list",
+                "/api/v2/token-exchange-profiles",
+            )
+            .params(params);
         Ok(self
             .client
             .execute_list(request, "token_exchange_profiles")
@@ -120,7 +138,12 @@ impl<'a, S: ManagementService> TokenExchangeProfiles<'a, S> {
         self,
         params: TokenExchangeProfilesListParams,
     ) -> Pager<m::TokenExchangeProfileResponseContent, S> {
-        let request = ApiRequest::get(ApiPath::new("token-exchange-profiles")).params(&params);
+        let request = ApiRequest::get(ApiPath::new("token-exchange-profiles"))
+            .operation(
+                "tokenExchangeProfiles_list",
+                "/api/v2/token-exchange-profiles",
+            )
+            .params(&params);
         Pager::checkpoint(
             self.client.clone(),
             request,
@@ -144,8 +167,12 @@ impl<'a, S: ManagementService> TokenExchangeProfiles<'a, S> {
         id: &str,
         body: &m::TokenExchangeProfilesUpdateRequestContent,
     ) -> Result<(), Error> {
-        let request =
-            ApiRequest::patch(ApiPath::new("token-exchange-profiles").segment(id)).json(body)?;
+        let request = ApiRequest::patch(ApiPath::new("token-exchange-profiles").segment(id))
+            .operation(
+                "tokenExchangeProfiles_update",
+                "/api/v2/token-exchange-profiles/{id}",
+            )
+            .json(body)?;
         self.client.execute_empty(request).await.map(|_| ())
     }
 }

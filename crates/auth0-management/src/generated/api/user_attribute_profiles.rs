@@ -53,7 +53,12 @@ impl<'a, S: ManagementService> UserAttributeProfiles<'a, S> {
         self,
         body: &m::CreateUserAttributeProfileRequestContent,
     ) -> Result<m::CreateUserAttributeProfileResponseContent, Error> {
-        let request = ApiRequest::post(ApiPath::new("user-attribute-profiles")).json(body)?;
+        let request = ApiRequest::post(ApiPath::new("user-attribute-profiles"))
+            .operation(
+                "userAttributeProfiles_create",
+                "/api/v2/user-attribute-profiles",
+            )
+            .json(body)?;
         Ok(self.client.execute(request).await?.data)
     }
 
@@ -65,7 +70,11 @@ impl<'a, S: ManagementService> UserAttributeProfiles<'a, S> {
     ///
     /// Lifecycle: **early access** — the tenant must be enabled for it, and the API may still change.
     pub async fn delete(self, id: &str) -> Result<(), Error> {
-        let request = ApiRequest::delete(ApiPath::new("user-attribute-profiles").segment(id));
+        let request = ApiRequest::delete(ApiPath::new("user-attribute-profiles").segment(id))
+            .operation(
+                "userAttributeProfiles_delete",
+                "/api/v2/user-attribute-profiles/{id}",
+            );
         self.client.execute_empty(request).await.map(|_| ())
     }
 
@@ -77,7 +86,11 @@ impl<'a, S: ManagementService> UserAttributeProfiles<'a, S> {
     ///
     /// Lifecycle: **early access** — the tenant must be enabled for it, and the API may still change.
     pub async fn get(self, id: &str) -> Result<m::GetUserAttributeProfileResponseContent, Error> {
-        let request = ApiRequest::get(ApiPath::new("user-attribute-profiles").segment(id));
+        let request = ApiRequest::get(ApiPath::new("user-attribute-profiles").segment(id))
+            .operation(
+                "userAttributeProfiles_get",
+                "/api/v2/user-attribute-profiles/{id}",
+            );
         Ok(self.client.execute(request).await?.data)
     }
 
@@ -96,6 +109,10 @@ impl<'a, S: ManagementService> UserAttributeProfiles<'a, S> {
             ApiPath::new("user-attribute-profiles")
                 .segment("templates")
                 .segment(id),
+        )
+        .operation(
+            "userAttributeProfiles_getTemplate",
+            "/api/v2/user-attribute-profiles/templates/{id}",
         );
         Ok(self.client.execute(request).await?.data)
     }
@@ -111,7 +128,12 @@ impl<'a, S: ManagementService> UserAttributeProfiles<'a, S> {
         self,
         params: &UserAttributeProfilesListParams,
     ) -> Result<m::ListUserAttributeProfilesPaginatedResponseContent, Error> {
-        let request = ApiRequest::get(ApiPath::new("user-attribute-profiles")).params(params);
+        let request = ApiRequest::get(ApiPath::new("user-attribute-profiles"))
+            .operation(
+                "userAttributeProfiles_list",
+                "/api/v2/user-attribute-profiles",
+            )
+            .params(params);
         Ok(self
             .client
             .execute_list(request, "user_attribute_profiles")
@@ -124,7 +146,12 @@ impl<'a, S: ManagementService> UserAttributeProfiles<'a, S> {
         self,
         params: UserAttributeProfilesListParams,
     ) -> Pager<m::UserAttributeProfile, S> {
-        let request = ApiRequest::get(ApiPath::new("user-attribute-profiles")).params(&params);
+        let request = ApiRequest::get(ApiPath::new("user-attribute-profiles"))
+            .operation(
+                "userAttributeProfiles_list",
+                "/api/v2/user-attribute-profiles",
+            )
+            .params(&params);
         Pager::checkpoint(
             self.client.clone(),
             request,
@@ -144,7 +171,11 @@ impl<'a, S: ManagementService> UserAttributeProfiles<'a, S> {
     pub async fn list_templates(
         self,
     ) -> Result<m::ListUserAttributeProfileTemplateResponseContent, Error> {
-        let request = ApiRequest::get(ApiPath::new("user-attribute-profiles").segment("templates"));
+        let request = ApiRequest::get(ApiPath::new("user-attribute-profiles").segment("templates"))
+            .operation(
+                "userAttributeProfiles_listTemplates",
+                "/api/v2/user-attribute-profiles/templates",
+            );
         Ok(self.client.execute(request).await?.data)
     }
 
@@ -160,8 +191,12 @@ impl<'a, S: ManagementService> UserAttributeProfiles<'a, S> {
         id: &str,
         body: &m::UpdateUserAttributeProfileRequestContent,
     ) -> Result<m::UpdateUserAttributeProfileResponseContent, Error> {
-        let request =
-            ApiRequest::patch(ApiPath::new("user-attribute-profiles").segment(id)).json(body)?;
+        let request = ApiRequest::patch(ApiPath::new("user-attribute-profiles").segment(id))
+            .operation(
+                "userAttributeProfiles_update",
+                "/api/v2/user-attribute-profiles/{id}",
+            )
+            .json(body)?;
         Ok(self.client.execute(request).await?.data)
     }
 }

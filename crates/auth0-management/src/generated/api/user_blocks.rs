@@ -52,7 +52,8 @@ impl<'a, S: ManagementService> UserBlocks<'a, S> {
     ///
     /// Lifecycle: generally available.
     pub async fn delete(self, id: &str) -> Result<(), Error> {
-        let request = ApiRequest::delete(ApiPath::new("user-blocks").segment(id));
+        let request = ApiRequest::delete(ApiPath::new("user-blocks").segment(id))
+            .operation("userBlocks_delete", "/api/v2/user-blocks/{id}");
         self.client.execute_empty(request).await.map(|_| ())
     }
 
@@ -69,7 +70,9 @@ impl<'a, S: ManagementService> UserBlocks<'a, S> {
         self,
         params: &UserBlocksDeleteByIdentifierParams,
     ) -> Result<(), Error> {
-        let request = ApiRequest::delete(ApiPath::new("user-blocks")).params(params);
+        let request = ApiRequest::delete(ApiPath::new("user-blocks"))
+            .operation("userBlocks_deleteByIdentifier", "/api/v2/user-blocks")
+            .params(params);
         self.client.execute_empty(request).await.map(|_| ())
     }
 
@@ -85,7 +88,9 @@ impl<'a, S: ManagementService> UserBlocks<'a, S> {
         id: &str,
         params: &UserBlocksListParams,
     ) -> Result<m::ListUserBlocksResponseContent, Error> {
-        let request = ApiRequest::get(ApiPath::new("user-blocks").segment(id)).params(params);
+        let request = ApiRequest::get(ApiPath::new("user-blocks").segment(id))
+            .operation("userBlocks_list", "/api/v2/user-blocks/{id}")
+            .params(params);
         Ok(self.client.execute(request).await?.data)
     }
 
@@ -100,7 +105,9 @@ impl<'a, S: ManagementService> UserBlocks<'a, S> {
         self,
         params: &UserBlocksListByIdentifierParams,
     ) -> Result<m::ListUserBlocksByIdentifierResponseContent, Error> {
-        let request = ApiRequest::get(ApiPath::new("user-blocks")).params(params);
+        let request = ApiRequest::get(ApiPath::new("user-blocks"))
+            .operation("userBlocks_listByIdentifier", "/api/v2/user-blocks")
+            .params(params);
         Ok(self.client.execute(request).await?.data)
     }
 }

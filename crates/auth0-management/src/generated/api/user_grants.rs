@@ -50,7 +50,8 @@ impl<'a, S: ManagementService> UserGrants<'a, S> {
     ///
     /// Lifecycle: generally available.
     pub async fn delete(self, id: &str) -> Result<(), Error> {
-        let request = ApiRequest::delete(ApiPath::new("grants").segment(id));
+        let request = ApiRequest::delete(ApiPath::new("grants").segment(id))
+            .operation("userGrants_delete", "/api/v2/grants/{id}");
         self.client.execute_empty(request).await.map(|_| ())
     }
 
@@ -65,7 +66,9 @@ impl<'a, S: ManagementService> UserGrants<'a, S> {
         self,
         params: &UserGrantsDeleteByUserIdParams,
     ) -> Result<(), Error> {
-        let request = ApiRequest::delete(ApiPath::new("grants")).params(params);
+        let request = ApiRequest::delete(ApiPath::new("grants"))
+            .operation("userGrants_deleteByUserId", "/api/v2/grants")
+            .params(params);
         self.client.execute_empty(request).await.map(|_| ())
     }
 
@@ -80,13 +83,17 @@ impl<'a, S: ManagementService> UserGrants<'a, S> {
         self,
         params: &UserGrantsListParams,
     ) -> Result<m::ListUserGrantsResponseContent, Error> {
-        let request = ApiRequest::get(ApiPath::new("grants")).params(params);
+        let request = ApiRequest::get(ApiPath::new("grants"))
+            .operation("userGrants_list", "/api/v2/grants")
+            .params(params);
         Ok(self.client.execute(request).await?.data)
     }
 
     /// A [`Pager`] over the `grants` of [`Self::list`]: offset (`page`/`per_page`, totals requested) pages, starting where `params` says.
     pub fn list_pager(self, params: UserGrantsListParams) -> Pager<m::UserGrant, S> {
-        let request = ApiRequest::get(ApiPath::new("grants")).params(&params);
+        let request = ApiRequest::get(ApiPath::new("grants"))
+            .operation("userGrants_list", "/api/v2/grants")
+            .params(&params);
         Pager::offset(
             self.client.clone(),
             request,

@@ -142,7 +142,9 @@ impl<'a, S: ManagementService> Users<'a, S> {
         self,
         body: &m::CreateUserRequestContent,
     ) -> Result<m::CreateUserResponseContent, Error> {
-        let request = ApiRequest::post(ApiPath::new("users")).json(body)?;
+        let request = ApiRequest::post(ApiPath::new("users"))
+            .operation("users_create", "/api/v2/users")
+            .json(body)?;
         Ok(self.client.execute(request).await?.data)
     }
 
@@ -154,7 +156,8 @@ impl<'a, S: ManagementService> Users<'a, S> {
     ///
     /// Lifecycle: generally available.
     pub async fn delete(self, id: &str) -> Result<(), Error> {
-        let request = ApiRequest::delete(ApiPath::new("users").segment(id));
+        let request = ApiRequest::delete(ApiPath::new("users").segment(id))
+            .operation("users_delete", "/api/v2/users/{id}");
         self.client.execute_empty(request).await.map(|_| ())
     }
 
@@ -170,7 +173,9 @@ impl<'a, S: ManagementService> Users<'a, S> {
         id: &str,
         params: &UsersGetParams,
     ) -> Result<m::GetUserResponseContent, Error> {
-        let request = ApiRequest::get(ApiPath::new("users").segment(id)).params(params);
+        let request = ApiRequest::get(ApiPath::new("users").segment(id))
+            .operation("users_get", "/api/v2/users/{id}")
+            .params(params);
         Ok(self.client.execute(request).await?.data)
     }
 
@@ -198,13 +203,17 @@ impl<'a, S: ManagementService> Users<'a, S> {
         self,
         params: &UsersListParams,
     ) -> Result<m::ListUsersResponseContent, Error> {
-        let request = ApiRequest::get(ApiPath::new("users")).params(params);
+        let request = ApiRequest::get(ApiPath::new("users"))
+            .operation("users_list", "/api/v2/users")
+            .params(params);
         Ok(self.client.execute(request).await?.data)
     }
 
     /// A [`Pager`] over the `users` of [`Self::list`]: offset (`page`/`per_page`, totals requested) pages, starting where `params` says.
     pub fn list_pager(self, params: UsersListParams) -> Pager<m::UserResponseSchema, S> {
-        let request = ApiRequest::get(ApiPath::new("users")).params(&params);
+        let request = ApiRequest::get(ApiPath::new("users"))
+            .operation("users_list", "/api/v2/users")
+            .params(&params);
         Pager::offset(
             self.client.clone(),
             request,
@@ -229,7 +238,9 @@ impl<'a, S: ManagementService> Users<'a, S> {
         self,
         params: &UsersListUsersByEmailParams,
     ) -> Result<Vec<m::UserResponseSchema>, Error> {
-        let request = ApiRequest::get(ApiPath::new("users-by-email")).params(params);
+        let request = ApiRequest::get(ApiPath::new("users-by-email"))
+            .operation("users_listUsersByEmail", "/api/v2/users-by-email")
+            .params(params);
         Ok(self.client.execute(request).await?.data)
     }
 
@@ -248,6 +259,10 @@ impl<'a, S: ManagementService> Users<'a, S> {
             ApiPath::new("users")
                 .segment(id)
                 .segment("recovery-code-regeneration"),
+        )
+        .operation(
+            "users_regenerateRecoveryCode",
+            "/api/v2/users/{id}/recovery-code-regeneration",
         );
         Ok(self.client.execute(request).await?.data)
     }
@@ -265,6 +280,7 @@ impl<'a, S: ManagementService> Users<'a, S> {
         body: &m::UsersRevokeAccessRequestContent,
     ) -> Result<(), Error> {
         let request = ApiRequest::post(ApiPath::new("users").segment(id).segment("revoke-access"))
+            .operation("users_revokeAccess", "/api/v2/users/{id}/revoke-access")
             .json(body)?;
         self.client.execute_empty(request).await.map(|_| ())
     }
@@ -371,7 +387,9 @@ impl<'a, S: ManagementService> Users<'a, S> {
         id: &str,
         body: &m::UpdateUserRequestContent,
     ) -> Result<m::UpdateUserResponseContent, Error> {
-        let request = ApiRequest::patch(ApiPath::new("users").segment(id)).json(body)?;
+        let request = ApiRequest::patch(ApiPath::new("users").segment(id))
+            .operation("users_update", "/api/v2/users/{id}")
+            .json(body)?;
         Ok(self.client.execute(request).await?.data)
     }
 }
@@ -586,6 +604,10 @@ impl<'a, S: ManagementService> UsersAuthenticationMethods<'a, S> {
                 .segment(id)
                 .segment("authentication-methods"),
         )
+        .operation(
+            "users_authenticationMethods_create",
+            "/api/v2/users/{id}/authentication-methods",
+        )
         .json(body)?;
         Ok(self.client.execute(request).await?.data)
     }
@@ -603,6 +625,10 @@ impl<'a, S: ManagementService> UsersAuthenticationMethods<'a, S> {
                 .segment(id)
                 .segment("authentication-methods")
                 .segment(authentication_method_id),
+        )
+        .operation(
+            "users_authenticationMethods_delete",
+            "/api/v2/users/{id}/authentication-methods/{authentication_method_id}",
         );
         self.client.execute_empty(request).await.map(|_| ())
     }
@@ -619,6 +645,10 @@ impl<'a, S: ManagementService> UsersAuthenticationMethods<'a, S> {
             ApiPath::new("users")
                 .segment(id)
                 .segment("authentication-methods"),
+        )
+        .operation(
+            "users_authenticationMethods_deleteAll",
+            "/api/v2/users/{id}/authentication-methods",
         );
         self.client.execute_empty(request).await.map(|_| ())
     }
@@ -638,6 +668,10 @@ impl<'a, S: ManagementService> UsersAuthenticationMethods<'a, S> {
                 .segment(id)
                 .segment("authentication-methods")
                 .segment(authentication_method_id),
+        )
+        .operation(
+            "users_authenticationMethods_get",
+            "/api/v2/users/{id}/authentication-methods/{authentication_method_id}",
         );
         Ok(self.client.execute(request).await?.data)
     }
@@ -659,6 +693,10 @@ impl<'a, S: ManagementService> UsersAuthenticationMethods<'a, S> {
                 .segment(id)
                 .segment("authentication-methods"),
         )
+        .operation(
+            "users_authenticationMethods_list",
+            "/api/v2/users/{id}/authentication-methods",
+        )
         .params(params);
         Ok(self.client.execute(request).await?.data)
     }
@@ -673,6 +711,10 @@ impl<'a, S: ManagementService> UsersAuthenticationMethods<'a, S> {
             ApiPath::new("users")
                 .segment(id)
                 .segment("authentication-methods"),
+        )
+        .operation(
+            "users_authenticationMethods_list",
+            "/api/v2/users/{id}/authentication-methods",
         )
         .params(&params);
         Pager::offset(
@@ -703,6 +745,10 @@ impl<'a, S: ManagementService> UsersAuthenticationMethods<'a, S> {
                 .segment(id)
                 .segment("authentication-methods"),
         )
+        .operation(
+            "users_authenticationMethods_set",
+            "/api/v2/users/{id}/authentication-methods",
+        )
         .json(body)?;
         Ok(self.client.execute(request).await?.data)
     }
@@ -725,6 +771,10 @@ impl<'a, S: ManagementService> UsersAuthenticationMethods<'a, S> {
                 .segment(id)
                 .segment("authentication-methods")
                 .segment(authentication_method_id),
+        )
+        .operation(
+            "users_authenticationMethods_update",
+            "/api/v2/users/{id}/authentication-methods/{authentication_method_id}",
         )
         .json(body)?;
         Ok(self.client.execute(request).await?.data)
@@ -803,7 +853,11 @@ impl<'a, S: ManagementService> UsersAuthenticators<'a, S> {
     /// Lifecycle: generally available.
     pub async fn delete_all(self, id: &str) -> Result<(), Error> {
         let request =
-            ApiRequest::delete(ApiPath::new("users").segment(id).segment("authenticators"));
+            ApiRequest::delete(ApiPath::new("users").segment(id).segment("authenticators"))
+                .operation(
+                    "users_authenticators_deleteAll",
+                    "/api/v2/users/{id}/authenticators",
+                );
         self.client.execute_empty(request).await.map(|_| ())
     }
 }
@@ -846,6 +900,10 @@ impl<'a, S: ManagementService> UsersConnectedAccounts<'a, S> {
                 .segment(id)
                 .segment("connected-accounts"),
         )
+        .operation(
+            "users_connectedAccounts_list",
+            "/api/v2/users/{id}/connected-accounts",
+        )
         .params(params);
         Ok(self
             .client
@@ -864,6 +922,10 @@ impl<'a, S: ManagementService> UsersConnectedAccounts<'a, S> {
             ApiPath::new("users")
                 .segment(id)
                 .segment("connected-accounts"),
+        )
+        .operation(
+            "users_connectedAccounts_list",
+            "/api/v2/users/{id}/connected-accounts",
         )
         .params(&params);
         Pager::checkpoint(
@@ -953,6 +1015,10 @@ impl<'a, S: ManagementService> UsersEffectivePermissions<'a, S> {
                 .segment(id)
                 .segment("effective-permissions"),
         )
+        .operation(
+            "users_effectivePermissions_list",
+            "/api/v2/users/{id}/effective-permissions",
+        )
         .params(params);
         Ok(self.client.execute_list(request, "permissions").await?.data)
     }
@@ -967,6 +1033,10 @@ impl<'a, S: ManagementService> UsersEffectivePermissions<'a, S> {
             ApiPath::new("users")
                 .segment(id)
                 .segment("effective-permissions"),
+        )
+        .operation(
+            "users_effectivePermissions_list",
+            "/api/v2/users/{id}/effective-permissions",
         )
         .params(&params);
         Pager::checkpoint(
@@ -1089,6 +1159,10 @@ impl<'a, S: ManagementService> UsersEffectivePermissionsSourcesRoles<'a, S> {
                 .segment("sources")
                 .segment("effective-roles"),
         )
+        .operation(
+            "users_effectivePermissions_sources_roles_list",
+            "/api/v2/users/{id}/effective-permissions/sources/effective-roles",
+        )
         .params(params);
         Ok(self.client.execute_list(request, "roles").await?.data)
     }
@@ -1105,6 +1179,10 @@ impl<'a, S: ManagementService> UsersEffectivePermissionsSourcesRoles<'a, S> {
                 .segment("effective-permissions")
                 .segment("sources")
                 .segment("effective-roles"),
+        )
+        .operation(
+            "users_effectivePermissions_sources_roles_list",
+            "/api/v2/users/{id}/effective-permissions/sources/effective-roles",
         )
         .params(&params);
         Pager::checkpoint(
@@ -1205,6 +1283,10 @@ impl<'a, S: ManagementService> UsersEffectiveRoles<'a, S> {
         params: &UsersEffectiveRolesListParams,
     ) -> Result<m::ListUserEffectiveRolesResponseContent, Error> {
         let request = ApiRequest::get(ApiPath::new("users").segment(id).segment("effective-roles"))
+            .operation(
+                "users_effectiveRoles_list",
+                "/api/v2/users/{id}/effective-roles",
+            )
             .params(params);
         Ok(self.client.execute_list(request, "roles").await?.data)
     }
@@ -1216,6 +1298,10 @@ impl<'a, S: ManagementService> UsersEffectiveRoles<'a, S> {
         params: UsersEffectiveRolesListParams,
     ) -> Pager<m::UserEffectiveRole, S> {
         let request = ApiRequest::get(ApiPath::new("users").segment(id).segment("effective-roles"))
+            .operation(
+                "users_effectiveRoles_list",
+                "/api/v2/users/{id}/effective-roles",
+            )
             .params(&params);
         Pager::checkpoint(
             self.client.clone(),
@@ -1328,6 +1414,10 @@ impl<'a, S: ManagementService> UsersEffectiveRolesSourcesGroups<'a, S> {
                 .segment("sources")
                 .segment("groups"),
         )
+        .operation(
+            "users_effectiveRoles_sources_groups_list",
+            "/api/v2/users/{id}/effective-roles/sources/groups",
+        )
         .params(params);
         Ok(self.client.execute_list(request, "groups").await?.data)
     }
@@ -1344,6 +1434,10 @@ impl<'a, S: ManagementService> UsersEffectiveRolesSourcesGroups<'a, S> {
                 .segment("effective-roles")
                 .segment("sources")
                 .segment("groups"),
+        )
+        .operation(
+            "users_effectiveRoles_sources_groups_list",
+            "/api/v2/users/{id}/effective-roles/sources/groups",
         )
         .params(&params);
         Pager::checkpoint(
@@ -1425,7 +1519,8 @@ impl<'a, S: ManagementService> UsersEnrollments<'a, S> {
     ///
     /// Lifecycle: generally available.
     pub async fn get(self, id: &str) -> Result<Vec<m::UsersEnrollment>, Error> {
-        let request = ApiRequest::get(ApiPath::new("users").segment(id).segment("enrollments"));
+        let request = ApiRequest::get(ApiPath::new("users").segment(id).segment("enrollments"))
+            .operation("users_enrollments_get", "/api/v2/users/{id}/enrollments");
         Ok(self.client.execute(request).await?.data)
     }
 }
@@ -1462,6 +1557,10 @@ impl<'a, S: ManagementService> UsersFederatedConnectionsTokensets<'a, S> {
                 .segment(id)
                 .segment("federated-connections-tokensets")
                 .segment(tokenset_id),
+        )
+        .operation(
+            "users_federatedConnectionsTokensets_delete",
+            "/api/v2/users/{id}/federated-connections-tokensets/{tokenset_id}",
         );
         self.client.execute_empty(request).await.map(|_| ())
     }
@@ -1478,6 +1577,10 @@ impl<'a, S: ManagementService> UsersFederatedConnectionsTokensets<'a, S> {
             ApiPath::new("users")
                 .segment(id)
                 .segment("federated-connections-tokensets"),
+        )
+        .operation(
+            "users_federatedConnectionsTokensets_list",
+            "/api/v2/users/{id}/federated-connections-tokensets",
         );
         Ok(self.client.execute(request).await?.data)
     }
@@ -1516,8 +1619,9 @@ impl<'a, S: ManagementService> UsersGroups<'a, S> {
         id: &str,
         params: &UsersGroupsGetParams,
     ) -> Result<m::GetUserGroupsResponseContent, Error> {
-        let request =
-            ApiRequest::get(ApiPath::new("users").segment(id).segment("groups")).params(params);
+        let request = ApiRequest::get(ApiPath::new("users").segment(id).segment("groups"))
+            .operation("users_groups_get", "/api/v2/users/{id}/groups")
+            .params(params);
         Ok(self.client.execute(request).await?.data)
     }
 
@@ -1527,8 +1631,9 @@ impl<'a, S: ManagementService> UsersGroups<'a, S> {
         id: &str,
         params: UsersGroupsGetParams,
     ) -> Pager<m::UserGroupsResponseSchema, S> {
-        let request =
-            ApiRequest::get(ApiPath::new("users").segment(id).segment("groups")).params(&params);
+        let request = ApiRequest::get(ApiPath::new("users").segment(id).segment("groups"))
+            .operation("users_groups_get", "/api/v2/users/{id}/groups")
+            .params(&params);
         Pager::offset(
             self.client.clone(),
             request,
@@ -1544,8 +1649,9 @@ impl<'a, S: ManagementService> UsersGroups<'a, S> {
         id: &str,
         params: UsersGroupsGetParams,
     ) -> Pager<m::UserGroupsResponseSchema, S> {
-        let request =
-            ApiRequest::get(ApiPath::new("users").segment(id).segment("groups")).params(&params);
+        let request = ApiRequest::get(ApiPath::new("users").segment(id).segment("groups"))
+            .operation("users_groups_get", "/api/v2/users/{id}/groups")
+            .params(&params);
         Pager::checkpoint(
             self.client.clone(),
             request,
@@ -1672,6 +1778,10 @@ impl<'a, S: ManagementService> UsersIdentities<'a, S> {
                 .segment("identities")
                 .segment(provider.as_str())
                 .segment(user_id),
+        )
+        .operation(
+            "users_identities_delete",
+            "/api/v2/users/{id}/identities/{provider}/{user_id}",
         );
         Ok(self.client.execute(request).await?.data)
     }
@@ -1716,8 +1826,9 @@ impl<'a, S: ManagementService> UsersIdentities<'a, S> {
         id: &str,
         body: &m::UsersIdentitiesLinkRequestContent,
     ) -> Result<Vec<m::UserIdentity>, Error> {
-        let request =
-            ApiRequest::post(ApiPath::new("users").segment(id).segment("identities")).json(body)?;
+        let request = ApiRequest::post(ApiPath::new("users").segment(id).segment("identities"))
+            .operation("users_identities_link", "/api/v2/users/{id}/identities")
+            .json(body)?;
         Ok(self.client.execute(request).await?.data)
     }
 }
@@ -1761,15 +1872,17 @@ impl<'a, S: ManagementService> UsersLogs<'a, S> {
         id: &str,
         params: &UsersLogsListParams,
     ) -> Result<m::UserListLogResponseContent, Error> {
-        let request =
-            ApiRequest::get(ApiPath::new("users").segment(id).segment("logs")).params(params);
+        let request = ApiRequest::get(ApiPath::new("users").segment(id).segment("logs"))
+            .operation("users_logs_list", "/api/v2/users/{id}/logs")
+            .params(params);
         Ok(self.client.execute(request).await?.data)
     }
 
     /// A [`Pager`] over the `logs` of [`Self::list`]: offset (`page`/`per_page`, totals requested) pages, starting where `params` says.
     pub fn list_pager(self, id: &str, params: UsersLogsListParams) -> Pager<m::Log, S> {
-        let request =
-            ApiRequest::get(ApiPath::new("users").segment(id).segment("logs")).params(&params);
+        let request = ApiRequest::get(ApiPath::new("users").segment(id).segment("logs"))
+            .operation("users_logs_list", "/api/v2/users/{id}/logs")
+            .params(&params);
         Pager::offset(
             self.client.clone(),
             request,
@@ -1868,6 +1981,10 @@ impl<'a, S: ManagementService> UsersMultifactor<'a, S> {
                 .segment(id)
                 .segment("multifactor")
                 .segment(provider.as_str()),
+        )
+        .operation(
+            "users_multifactor_deleteProvider",
+            "/api/v2/users/{id}/multifactor/{provider}",
         );
         self.client.execute_empty(request).await.map(|_| ())
     }
@@ -1886,6 +2003,10 @@ impl<'a, S: ManagementService> UsersMultifactor<'a, S> {
                 .segment("multifactor")
                 .segment("actions")
                 .segment("invalidate-remember-browser"),
+        )
+        .operation(
+            "users_multifactor_invalidateRememberBrowser",
+            "/api/v2/users/{id}/multifactor/actions/invalidate-remember-browser",
         );
         self.client.execute_empty(request).await.map(|_| ())
     }
@@ -1925,6 +2046,10 @@ impl<'a, S: ManagementService> UsersOrganizations<'a, S> {
         params: &UsersOrganizationsListParams,
     ) -> Result<m::ListUserOrganizationsResponseContent, Error> {
         let request = ApiRequest::get(ApiPath::new("users").segment(id).segment("organizations"))
+            .operation(
+                "users_organizations_list",
+                "/api/v2/users/{id}/organizations",
+            )
             .params(params);
         Ok(self.client.execute(request).await?.data)
     }
@@ -1936,6 +2061,10 @@ impl<'a, S: ManagementService> UsersOrganizations<'a, S> {
         params: UsersOrganizationsListParams,
     ) -> Pager<m::Organization, S> {
         let request = ApiRequest::get(ApiPath::new("users").segment(id).segment("organizations"))
+            .operation(
+                "users_organizations_list",
+                "/api/v2/users/{id}/organizations",
+            )
             .params(&params);
         Pager::offset(
             self.client.clone(),
@@ -2023,6 +2152,7 @@ impl<'a, S: ManagementService> UsersPermissions<'a, S> {
         body: &m::UsersPermissionsCreateRequestContent,
     ) -> Result<(), Error> {
         let request = ApiRequest::post(ApiPath::new("users").segment(id).segment("permissions"))
+            .operation("users_permissions_create", "/api/v2/users/{id}/permissions")
             .json(body)?;
         self.client.execute_empty(request).await.map(|_| ())
     }
@@ -2040,6 +2170,7 @@ impl<'a, S: ManagementService> UsersPermissions<'a, S> {
         body: &m::UsersPermissionsDeleteRequestContent,
     ) -> Result<(), Error> {
         let request = ApiRequest::delete(ApiPath::new("users").segment(id).segment("permissions"))
+            .operation("users_permissions_delete", "/api/v2/users/{id}/permissions")
             .json(body)?;
         self.client.execute_empty(request).await.map(|_| ())
     }
@@ -2057,6 +2188,7 @@ impl<'a, S: ManagementService> UsersPermissions<'a, S> {
         params: &UsersPermissionsListParams,
     ) -> Result<m::ListUserPermissionsResponseContent, Error> {
         let request = ApiRequest::get(ApiPath::new("users").segment(id).segment("permissions"))
+            .operation("users_permissions_list", "/api/v2/users/{id}/permissions")
             .params(params);
         Ok(self.client.execute(request).await?.data)
     }
@@ -2068,6 +2200,7 @@ impl<'a, S: ManagementService> UsersPermissions<'a, S> {
         params: UsersPermissionsListParams,
     ) -> Pager<m::UserPermissionSchema, S> {
         let request = ApiRequest::get(ApiPath::new("users").segment(id).segment("permissions"))
+            .operation("users_permissions_list", "/api/v2/users/{id}/permissions")
             .params(&params);
         Pager::offset(
             self.client.clone(),
@@ -2154,6 +2287,10 @@ impl<'a, S: ManagementService> UsersRefreshToken<'a, S> {
             ApiPath::new("users")
                 .segment(user_id)
                 .segment("refresh-tokens"),
+        )
+        .operation(
+            "users_refreshToken_delete",
+            "/api/v2/users/{user_id}/refresh-tokens",
         );
         self.client.execute_empty(request).await.map(|_| ())
     }
@@ -2175,6 +2312,10 @@ impl<'a, S: ManagementService> UsersRefreshToken<'a, S> {
                 .segment(user_id)
                 .segment("refresh-tokens"),
         )
+        .operation(
+            "users_refreshToken_list",
+            "/api/v2/users/{user_id}/refresh-tokens",
+        )
         .params(params);
         Ok(self.client.execute_list(request, "tokens").await?.data)
     }
@@ -2189,6 +2330,10 @@ impl<'a, S: ManagementService> UsersRefreshToken<'a, S> {
             ApiPath::new("users")
                 .segment(user_id)
                 .segment("refresh-tokens"),
+        )
+        .operation(
+            "users_refreshToken_list",
+            "/api/v2/users/{user_id}/refresh-tokens",
         )
         .params(&params);
         Pager::checkpoint(
@@ -2280,6 +2425,10 @@ impl<'a, S: ManagementService> UsersRiskAssessments<'a, S> {
                 .segment("risk-assessments")
                 .segment("clear"),
         )
+        .operation(
+            "users_riskAssessments_clear",
+            "/api/v2/users/{id}/risk-assessments/clear",
+        )
         .json(body)?;
         self.client.execute_empty(request).await.map(|_| ())
     }
@@ -2320,8 +2469,9 @@ impl<'a, S: ManagementService> UsersRoles<'a, S> {
         id: &str,
         body: &m::UsersRolesAssignRequestContent,
     ) -> Result<(), Error> {
-        let request =
-            ApiRequest::post(ApiPath::new("users").segment(id).segment("roles")).json(body)?;
+        let request = ApiRequest::post(ApiPath::new("users").segment(id).segment("roles"))
+            .operation("users_roles_assign", "/api/v2/users/{id}/roles")
+            .json(body)?;
         self.client.execute_empty(request).await.map(|_| ())
     }
 
@@ -2339,8 +2489,9 @@ impl<'a, S: ManagementService> UsersRoles<'a, S> {
         id: &str,
         body: &m::UsersRolesDeleteRequestContent,
     ) -> Result<(), Error> {
-        let request =
-            ApiRequest::delete(ApiPath::new("users").segment(id).segment("roles")).json(body)?;
+        let request = ApiRequest::delete(ApiPath::new("users").segment(id).segment("roles"))
+            .operation("users_roles_delete", "/api/v2/users/{id}/roles")
+            .json(body)?;
         self.client.execute_empty(request).await.map(|_| ())
     }
 
@@ -2358,15 +2509,17 @@ impl<'a, S: ManagementService> UsersRoles<'a, S> {
         id: &str,
         params: &UsersRolesListParams,
     ) -> Result<m::ListUserRolesResponseContent, Error> {
-        let request =
-            ApiRequest::get(ApiPath::new("users").segment(id).segment("roles")).params(params);
+        let request = ApiRequest::get(ApiPath::new("users").segment(id).segment("roles"))
+            .operation("users_roles_list", "/api/v2/users/{id}/roles")
+            .params(params);
         Ok(self.client.execute(request).await?.data)
     }
 
     /// A [`Pager`] over the `roles` of [`Self::list`]: offset (`page`/`per_page`, totals requested) pages, starting where `params` says.
     pub fn list_pager(self, id: &str, params: UsersRolesListParams) -> Pager<m::Role, S> {
-        let request =
-            ApiRequest::get(ApiPath::new("users").segment(id).segment("roles")).params(&params);
+        let request = ApiRequest::get(ApiPath::new("users").segment(id).segment("roles"))
+            .operation("users_roles_list", "/api/v2/users/{id}/roles")
+            .params(&params);
         Pager::offset(
             self.client.clone(),
             request,
@@ -2449,7 +2602,8 @@ impl<'a, S: ManagementService> UsersSessions<'a, S> {
     /// Lifecycle: generally available.
     pub async fn delete(self, user_id: &str) -> Result<(), Error> {
         let request =
-            ApiRequest::delete(ApiPath::new("users").segment(user_id).segment("sessions"));
+            ApiRequest::delete(ApiPath::new("users").segment(user_id).segment("sessions"))
+                .operation("users_sessions_delete", "/api/v2/users/{user_id}/sessions");
         self.client.execute_empty(request).await.map(|_| ())
     }
 
@@ -2466,6 +2620,7 @@ impl<'a, S: ManagementService> UsersSessions<'a, S> {
         params: &UsersSessionsListParams,
     ) -> Result<m::ListUserSessionsPaginatedResponseContent, Error> {
         let request = ApiRequest::get(ApiPath::new("users").segment(user_id).segment("sessions"))
+            .operation("users_sessions_list", "/api/v2/users/{user_id}/sessions")
             .params(params);
         Ok(self.client.execute_list(request, "sessions").await?.data)
     }
@@ -2477,6 +2632,7 @@ impl<'a, S: ManagementService> UsersSessions<'a, S> {
         params: UsersSessionsListParams,
     ) -> Pager<m::SessionResponseContent, S> {
         let request = ApiRequest::get(ApiPath::new("users").segment(user_id).segment("sessions"))
+            .operation("users_sessions_list", "/api/v2/users/{user_id}/sessions")
             .params(&params);
         Pager::checkpoint(
             self.client.clone(),

@@ -110,6 +110,10 @@ impl<'a, S: ManagementService> VerifiableCredentialsVerificationTemplates<'a, S>
                 .segment("verification")
                 .segment("templates"),
         )
+        .operation(
+            "verifiableCredentials_verification_templates_create",
+            "/api/v2/verifiable-credentials/verification/templates",
+        )
         .json(body)?;
         Ok(self.client.execute(request).await?.data)
     }
@@ -127,6 +131,10 @@ impl<'a, S: ManagementService> VerifiableCredentialsVerificationTemplates<'a, S>
                 .segment("verification")
                 .segment("templates")
                 .segment(id),
+        )
+        .operation(
+            "verifiableCredentials_verification_templates_delete",
+            "/api/v2/verifiable-credentials/verification/templates/{id}",
         );
         self.client.execute_empty(request).await.map(|_| ())
     }
@@ -147,6 +155,10 @@ impl<'a, S: ManagementService> VerifiableCredentialsVerificationTemplates<'a, S>
                 .segment("verification")
                 .segment("templates")
                 .segment(id),
+        )
+        .operation(
+            "verifiableCredentials_verification_templates_get",
+            "/api/v2/verifiable-credentials/verification/templates/{id}",
         );
         Ok(self.client.execute(request).await?.data)
     }
@@ -167,6 +179,10 @@ impl<'a, S: ManagementService> VerifiableCredentialsVerificationTemplates<'a, S>
                 .segment("verification")
                 .segment("templates"),
         )
+        .operation(
+            "verifiableCredentials_verification_templates_list",
+            "/api/v2/verifiable-credentials/verification/templates",
+        )
         .params(params);
         Ok(self.client.execute_list(request, "templates").await?.data)
     }
@@ -180,6 +196,10 @@ impl<'a, S: ManagementService> VerifiableCredentialsVerificationTemplates<'a, S>
             ApiPath::new("verifiable-credentials")
                 .segment("verification")
                 .segment("templates"),
+        )
+        .operation(
+            "verifiableCredentials_verification_templates_list",
+            "/api/v2/verifiable-credentials/verification/templates",
         )
         .params(&params);
         Pager::checkpoint(
@@ -208,6 +228,10 @@ impl<'a, S: ManagementService> VerifiableCredentialsVerificationTemplates<'a, S>
                 .segment("verification")
                 .segment("templates")
                 .segment(id),
+        )
+        .operation(
+            "verifiableCredentials_verification_templates_update",
+            "/api/v2/verifiable-credentials/verification/templates/{id}",
         )
         .json(body)?;
         Ok(self.client.execute(request).await?.data)

@@ -13,6 +13,7 @@ use super::*;
 use crate::model_support::{Keys, REDACTED, constant, extra, other, string_enum};
 use crate::patch::Patch;
 
+#[cfg(feature = "actions")]
 /// The `Action` object.
 ///
 /// The answer of `POST /actions/actions` (`actions_create`).
@@ -81,6 +82,7 @@ pub struct Action {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "actions")]
 impl fmt::Debug for Action {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Action")
@@ -106,6 +108,7 @@ impl fmt::Debug for Action {
     }
 }
 
+#[cfg(feature = "actions")]
 /// The action to which this version belongs.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -135,6 +138,7 @@ pub struct ActionBase {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "actions")]
 impl fmt::Debug for ActionBase {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ActionBase")
@@ -149,6 +153,7 @@ impl fmt::Debug for ActionBase {
     }
 }
 
+#[cfg(feature = "actions")]
 /// Binding is the associative entity joining a trigger, and an action together.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -178,6 +183,7 @@ pub struct ActionBinding {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "actions")]
 impl fmt::Debug for ActionBinding {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ActionBinding")
@@ -192,6 +198,7 @@ impl fmt::Debug for ActionBinding {
     }
 }
 
+#[cfg(feature = "actions")]
 /// A reference to an action. An action can be referred to by ID or by Name.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -210,6 +217,7 @@ pub struct ActionBindingRef {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "actions")]
 impl fmt::Debug for ActionBindingRef {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ActionBindingRef")
@@ -220,6 +228,7 @@ impl fmt::Debug for ActionBindingRef {
     }
 }
 
+#[cfg(feature = "actions")]
 impl ActionBindingRef {
     /// An empty value; set fields with the setters.
     pub fn new() -> Self {
@@ -245,6 +254,7 @@ impl ActionBindingRef {
     }
 }
 
+#[cfg(feature = "actions")]
 string_enum! {
     /// How the action is being referred to: `action_id` or `action_name`.
     pub enum ActionBindingRefTypeEnum {
@@ -257,6 +267,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "actions")]
 string_enum! {
     /// In order to execute an Action, it must be bound to a trigger using a binding. `trigger-bound` means that bindings are managed by the tenant. `entity-bound` means that the bindings are automatically managed by Auth0 and other internal resouces will control those bindings. Tenants cannot manage `entity-bound` bindings.
     pub enum ActionBindingTypeEnum {
@@ -267,6 +278,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "actions")]
 /// The `ActionBindingWithRef` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -288,6 +300,7 @@ pub struct ActionBindingWithRef {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "actions")]
 impl fmt::Debug for ActionBindingWithRef {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ActionBindingWithRef")
@@ -299,6 +312,7 @@ impl fmt::Debug for ActionBindingWithRef {
     }
 }
 
+#[cfg(feature = "actions")]
 impl ActionBindingWithRef {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(ref_: impl Into<ActionBindingRef>) -> Self {
@@ -329,6 +343,7 @@ impl ActionBindingWithRef {
     }
 }
 
+#[cfg(feature = "actions")]
 string_enum! {
     /// The build status of this action.
     pub enum ActionBuildStatusEnum {
@@ -347,11 +362,13 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "actions")]
 /// The version of the action that is currently deployed.
 ///
 /// The same type as [`ActionVersion`]: the API description gives both the same schema.
 pub type ActionDeployedVersion = ActionVersion;
 
+#[cfg(feature = "actions")]
 /// Error is a generic error with a human readable id which should be easily referenced in support tickets.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -372,6 +389,7 @@ pub struct ActionError {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "actions")]
 impl fmt::Debug for ActionError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ActionError")
@@ -383,6 +401,7 @@ impl fmt::Debug for ActionError {
     }
 }
 
+#[cfg(feature = "actions")]
 /// Captures the results of a single action being executed.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -406,6 +425,7 @@ pub struct ActionExecutionResult {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "actions")]
 impl fmt::Debug for ActionExecutionResult {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ActionExecutionResult")
@@ -418,6 +438,7 @@ impl fmt::Debug for ActionExecutionResult {
     }
 }
 
+#[cfg(feature = "actions")]
 string_enum! {
     /// The overall status of an execution.
     pub enum ActionExecutionStatusEnum {
@@ -436,6 +457,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "actions")]
 /// The `ActionModuleAction` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -462,6 +484,7 @@ pub struct ActionModuleAction {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "actions")]
 impl fmt::Debug for ActionModuleAction {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ActionModuleAction")
@@ -475,6 +498,7 @@ impl fmt::Debug for ActionModuleAction {
     }
 }
 
+#[cfg(any(feature = "actions", feature = "clients"))]
 /// The `ActionModuleDependency` object.
 ///
 /// Also named [`ClientAddonSsoIntegration`] (identical schemas).
@@ -495,6 +519,7 @@ pub struct ActionModuleDependency {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(any(feature = "actions", feature = "clients"))]
 impl fmt::Debug for ActionModuleDependency {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ActionModuleDependency")
@@ -505,6 +530,7 @@ impl fmt::Debug for ActionModuleDependency {
     }
 }
 
+#[cfg(any(feature = "actions", feature = "clients"))]
 impl ActionModuleDependency {
     /// An empty value; set fields with the setters.
     pub fn new() -> Self {
@@ -530,6 +556,7 @@ impl ActionModuleDependency {
     }
 }
 
+#[cfg(feature = "actions")]
 /// The `ActionModuleDependencyRequest` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -546,6 +573,7 @@ pub struct ActionModuleDependencyRequest {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "actions")]
 impl fmt::Debug for ActionModuleDependencyRequest {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ActionModuleDependencyRequest")
@@ -556,6 +584,7 @@ impl fmt::Debug for ActionModuleDependencyRequest {
     }
 }
 
+#[cfg(feature = "actions")]
 impl ActionModuleDependencyRequest {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(name: impl Into<String>, version: impl Into<String>) -> Self {
@@ -573,6 +602,7 @@ impl ActionModuleDependencyRequest {
     }
 }
 
+#[cfg(feature = "actions")]
 /// The `ActionModuleListItem` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -614,6 +644,7 @@ pub struct ActionModuleListItem {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "actions")]
 impl fmt::Debug for ActionModuleListItem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ActionModuleListItem")
@@ -635,6 +666,7 @@ impl fmt::Debug for ActionModuleListItem {
     }
 }
 
+#[cfg(feature = "actions")]
 /// Reference to a module and its version used by an action.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -659,6 +691,7 @@ pub struct ActionModuleReference {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "actions")]
 impl fmt::Debug for ActionModuleReference {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ActionModuleReference")
@@ -671,6 +704,7 @@ impl fmt::Debug for ActionModuleReference {
     }
 }
 
+#[cfg(feature = "actions")]
 impl ActionModuleReference {
     /// An empty value; set fields with the setters.
     pub fn new() -> Self {
@@ -708,6 +742,7 @@ impl ActionModuleReference {
     }
 }
 
+#[cfg(feature = "actions")]
 /// The `ActionModuleSecret` object.
 ///
 /// Also named [`ActionSecretResponse`] (identical schemas).
@@ -727,6 +762,7 @@ pub struct ActionModuleSecret {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "actions")]
 impl fmt::Debug for ActionModuleSecret {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ActionModuleSecret")
@@ -737,6 +773,7 @@ impl fmt::Debug for ActionModuleSecret {
     }
 }
 
+#[cfg(feature = "actions")]
 /// The `ActionModuleSecretRequest` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -753,6 +790,7 @@ pub struct ActionModuleSecretRequest {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "actions")]
 impl fmt::Debug for ActionModuleSecretRequest {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ActionModuleSecretRequest")
@@ -763,6 +801,7 @@ impl fmt::Debug for ActionModuleSecretRequest {
     }
 }
 
+#[cfg(feature = "actions")]
 impl ActionModuleSecretRequest {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(name: impl Into<String>, value: impl Into<String>) -> Self {
@@ -780,6 +819,7 @@ impl ActionModuleSecretRequest {
     }
 }
 
+#[cfg(feature = "actions")]
 /// The `ActionModuleVersion` object.
 ///
 /// The answer of `POST /actions/modules/{id}/versions` (`actions_modules_versions_create`).
@@ -817,6 +857,7 @@ pub struct ActionModuleVersion {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "actions")]
 impl fmt::Debug for ActionModuleVersion {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ActionModuleVersion")
@@ -832,6 +873,7 @@ impl fmt::Debug for ActionModuleVersion {
     }
 }
 
+#[cfg(feature = "actions")]
 /// The latest published version as a reference object. Omitted if no versions have been published.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -861,6 +903,7 @@ pub struct ActionModuleVersionReference {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "actions")]
 impl fmt::Debug for ActionModuleVersionReference {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ActionModuleVersionReference")
@@ -875,6 +918,7 @@ impl fmt::Debug for ActionModuleVersionReference {
     }
 }
 
+#[cfg(feature = "actions")]
 /// The `ActionSecretRequest` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -893,6 +937,7 @@ pub struct ActionSecretRequest {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "actions")]
 impl fmt::Debug for ActionSecretRequest {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ActionSecretRequest")
@@ -903,6 +948,7 @@ impl fmt::Debug for ActionSecretRequest {
     }
 }
 
+#[cfg(feature = "actions")]
 impl ActionSecretRequest {
     /// An empty value; set fields with the setters.
     pub fn new() -> Self {
@@ -928,11 +974,13 @@ impl ActionSecretRequest {
     }
 }
 
+#[cfg(feature = "actions")]
 /// The `ActionSecretResponse` schema.
 ///
 /// The same type as [`ActionModuleSecret`]: the API description gives both the same schema.
 pub type ActionSecretResponse = ActionModuleSecret;
 
+#[cfg(feature = "actions")]
 /// The `ActionTrigger` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -965,6 +1013,7 @@ pub struct ActionTrigger {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "actions")]
 impl fmt::Debug for ActionTrigger {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ActionTrigger")
@@ -980,6 +1029,7 @@ impl fmt::Debug for ActionTrigger {
     }
 }
 
+#[cfg(feature = "actions")]
 impl ActionTrigger {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(id: impl Into<ActionTriggerTypeEnum>) -> Self {
@@ -1041,6 +1091,7 @@ impl ActionTrigger {
     }
 }
 
+#[cfg(feature = "actions")]
 /// The `ActionTriggerCompatibleTrigger` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1057,6 +1108,7 @@ pub struct ActionTriggerCompatibleTrigger {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "actions")]
 impl fmt::Debug for ActionTriggerCompatibleTrigger {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ActionTriggerCompatibleTrigger")
@@ -1067,6 +1119,7 @@ impl fmt::Debug for ActionTriggerCompatibleTrigger {
     }
 }
 
+#[cfg(feature = "actions")]
 impl ActionTriggerCompatibleTrigger {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(id: impl Into<ActionTriggerTypeEnum>, version: impl Into<String>) -> Self {
@@ -1084,6 +1137,7 @@ impl ActionTriggerCompatibleTrigger {
     }
 }
 
+#[cfg(feature = "actions")]
 string_enum! {
     /// An actions extensibility point.
     pub enum ActionTriggerTypeEnum {
@@ -1118,6 +1172,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "actions")]
 /// The `ActionVersion` object.
 ///
 /// The answer of `POST /actions/actions/{id}/deploy` (`actions_deploy`).
@@ -1183,6 +1238,7 @@ pub struct ActionVersion {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "actions")]
 impl fmt::Debug for ActionVersion {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ActionVersion")
@@ -1207,11 +1263,13 @@ impl fmt::Debug for ActionVersion {
     }
 }
 
+#[cfg(feature = "actions")]
 /// The build status of this specific version.
 ///
 /// The same type as [`ActionBuildStatusEnum`]: the API description gives both the same schema.
 pub type ActionVersionBuildStatusEnum = ActionBuildStatusEnum;
 
+#[cfg(feature = "actions")]
 /// Dependency is an npm module. These values are used to produce an immutable artifact, which manifests as a layer_id.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1233,6 +1291,7 @@ pub struct ActionVersionDependency {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "actions")]
 impl fmt::Debug for ActionVersionDependency {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ActionVersionDependency")
@@ -1244,6 +1303,7 @@ impl fmt::Debug for ActionVersionDependency {
     }
 }
 
+#[cfg(feature = "actions")]
 impl ActionVersionDependency {
     /// An empty value; set fields with the setters.
     pub fn new() -> Self {
@@ -1275,6 +1335,7 @@ impl ActionVersionDependency {
     }
 }
 
+#[cfg(feature = "prompts")]
 /// Client array filter items
 ///
 /// Also named [`AculDomainFilter`], [`AculOrganizationFilter`] (identical schemas).
@@ -1292,6 +1353,7 @@ pub enum AculClientFilter {
     Other(Value),
 }
 
+#[cfg(feature = "prompts")]
 impl<'de> Deserialize<'de> for AculClientFilter {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         #[derive(Deserialize)]
@@ -1312,6 +1374,7 @@ impl<'de> Deserialize<'de> for AculClientFilter {
     }
 }
 
+#[cfg(feature = "prompts")]
 impl fmt::Debug for AculClientFilter {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -1322,11 +1385,13 @@ impl fmt::Debug for AculClientFilter {
     }
 }
 
+#[cfg(feature = "prompts")]
 /// The `AculClientFilterById` schema.
 ///
 /// The same type as [`CredentialId`]: the API description gives both the same schema.
 pub type AculClientFilterById = CredentialId;
 
+#[cfg(feature = "prompts")]
 /// The `AculClientFilterByMetadata` object.
 ///
 /// Also named [`AculDomainFilterByMetadata`], [`AculOrganizationFilterByMetadata`] (identical schemas).
@@ -1343,6 +1408,7 @@ pub struct AculClientFilterByMetadata {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "prompts")]
 impl fmt::Debug for AculClientFilterByMetadata {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("AculClientFilterByMetadata")
@@ -1352,6 +1418,7 @@ impl fmt::Debug for AculClientFilterByMetadata {
     }
 }
 
+#[cfg(feature = "prompts")]
 impl AculClientFilterByMetadata {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(metadata: impl Into<Map<String, Value>>) -> Self {
@@ -1368,12 +1435,15 @@ impl AculClientFilterByMetadata {
     }
 }
 
+#[cfg(feature = "full")]
 /// Client metadata key/value pairs
 pub type AculClientMetadata = Map<String, Value>;
 
+#[cfg(feature = "full")]
 /// Array of screen configurations to update
 pub type AculConfigs = Vec<AculConfigsItem>;
 
+#[cfg(feature = "prompts")]
 /// The `AculConfigsItem` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1408,6 +1478,7 @@ pub struct AculConfigsItem {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "prompts")]
 impl fmt::Debug for AculConfigsItem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("AculConfigsItem")
@@ -1427,6 +1498,7 @@ impl fmt::Debug for AculConfigsItem {
     }
 }
 
+#[cfg(feature = "prompts")]
 impl AculConfigsItem {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(
@@ -1492,9 +1564,11 @@ impl AculConfigsItem {
     }
 }
 
+#[cfg(feature = "full")]
 /// Context values to make available
 pub type AculContextConfiguration = Vec<AculContextConfigurationItem>;
 
+#[cfg(feature = "prompts")]
 /// One of the shapes of `AculContextConfigurationItem`.
 ///
 /// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
@@ -1510,6 +1584,7 @@ pub enum AculContextConfigurationItem {
     Other(Value),
 }
 
+#[cfg(feature = "prompts")]
 impl<'de> Deserialize<'de> for AculContextConfigurationItem {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         #[derive(Deserialize)]
@@ -1530,6 +1605,7 @@ impl<'de> Deserialize<'de> for AculContextConfigurationItem {
     }
 }
 
+#[cfg(feature = "prompts")]
 impl fmt::Debug for AculContextConfigurationItem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -1540,6 +1616,7 @@ impl fmt::Debug for AculContextConfigurationItem {
     }
 }
 
+#[cfg(feature = "prompts")]
 string_enum! {
     /// Static context values
     pub enum AculContextEnum {
@@ -1582,24 +1659,29 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "prompts")]
 /// Domains array filter items
 ///
 /// The same type as [`AculClientFilter`]: the API description gives both the same schema.
 pub type AculDomainFilter = AculClientFilter;
 
+#[cfg(feature = "full")]
 /// The `AculDomainFilterById` schema.
 ///
 /// The same type as [`CredentialId`]: the API description gives both the same schema.
 pub type AculDomainFilterById = CredentialId;
 
+#[cfg(feature = "full")]
 /// The `AculDomainFilterByMetadata` schema.
 ///
 /// The same type as [`AculClientFilterByMetadata`]: the API description gives both the same schema.
 pub type AculDomainFilterByMetadata = AculClientFilterByMetadata;
 
+#[cfg(feature = "full")]
 /// Domain metadata key/value pairs
 pub type AculDomainMetadata = Map<String, Value>;
 
+#[cfg(feature = "prompts")]
 /// Optional filters to apply rendering rules to specific entities
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1624,6 +1706,7 @@ pub struct AculFilters {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "prompts")]
 impl fmt::Debug for AculFilters {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("AculFilters")
@@ -1636,6 +1719,7 @@ impl fmt::Debug for AculFilters {
     }
 }
 
+#[cfg(feature = "prompts")]
 impl AculFilters {
     /// An empty value; set fields with the setters.
     pub fn new() -> Self {
@@ -1673,6 +1757,7 @@ impl AculFilters {
     }
 }
 
+#[cfg(feature = "prompts")]
 /// The `AculHeadTag` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1694,6 +1779,7 @@ pub struct AculHeadTag {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "prompts")]
 impl fmt::Debug for AculHeadTag {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("AculHeadTag")
@@ -1705,6 +1791,7 @@ impl fmt::Debug for AculHeadTag {
     }
 }
 
+#[cfg(feature = "prompts")]
 impl AculHeadTag {
     /// An empty value; set fields with the setters.
     pub fn new() -> Self {
@@ -1736,13 +1823,16 @@ impl AculHeadTag {
     }
 }
 
+#[cfg(feature = "full")]
 /// Attributes of the HTML tag. See  MDN documentation (<https://developer.mozilla.org/en-US/docs/Web/HTML/Reference/Attributes>) for valid attributes.
 pub type AculHeadTagAttributes = Map<String, Value>;
 
+#[cfg(feature = "full")]
 /// Text or markup between the element’s opening and closing tags.
 /// You can use context variables (<https://auth0.com/docs/customize/login-pages/advanced-customizations/getting-started/configure-acul-screens>) to display dynamic values.
 pub type AculHeadTagContent = String;
 
+#[cfg(feature = "prompts")]
 string_enum! {
     /// Type of match to apply
     pub enum AculMatchTypeEnum {
@@ -1753,24 +1843,29 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "prompts")]
 /// Organizations array filter items
 ///
 /// The same type as [`AculClientFilter`]: the API description gives both the same schema.
 pub type AculOrganizationFilter = AculClientFilter;
 
+#[cfg(feature = "full")]
 /// The `AculOrganizationFilterById` schema.
 ///
 /// The same type as [`CredentialId`]: the API description gives both the same schema.
 pub type AculOrganizationFilterById = CredentialId;
 
+#[cfg(feature = "full")]
 /// The `AculOrganizationFilterByMetadata` schema.
 ///
 /// The same type as [`AculClientFilterByMetadata`]: the API description gives both the same schema.
 pub type AculOrganizationFilterByMetadata = AculClientFilterByMetadata;
 
+#[cfg(feature = "full")]
 /// Organization metadata key/value pairs
 pub type AculOrganizationMetadata = Map<String, Value>;
 
+#[cfg(feature = "prompts")]
 string_enum! {
     /// Rendering mode to filter by
     pub enum AculRenderingModeEnum {
@@ -1781,6 +1876,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "organizations")]
 /// The `AddOrganizationConnectionRequestContent` schema.
 ///
 /// The body of `POST /organizations/{id}/enabled_connections` (`organizations_enabledConnections_add`).
@@ -1788,6 +1884,7 @@ string_enum! {
 /// The same type as [`ConnectionForOrganization`]: the API description gives both the same schema.
 pub type AddOrganizationConnectionRequestContent = ConnectionForOrganization;
 
+#[cfg(feature = "organizations")]
 /// The `AddOrganizationConnectionResponseContent` schema.
 ///
 /// The answer of `POST /organizations/{id}/enabled_connections` (`organizations_enabledConnections_add`).
@@ -1795,6 +1892,7 @@ pub type AddOrganizationConnectionRequestContent = ConnectionForOrganization;
 /// The same type as [`OrganizationConnection`]: the API description gives both the same schema.
 pub type AddOrganizationConnectionResponseContent = OrganizationConnection;
 
+#[cfg(feature = "experimentation")]
 /// The `AllocationItem` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1824,6 +1922,7 @@ pub struct AllocationItem {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "experimentation")]
 impl fmt::Debug for AllocationItem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("AllocationItem")
@@ -1838,6 +1937,7 @@ impl fmt::Debug for AllocationItem {
     }
 }
 
+#[cfg(feature = "experimentation")]
 /// The `AllocationRequestItem` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1866,6 +1966,7 @@ pub struct AllocationRequestItem {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "experimentation")]
 impl fmt::Debug for AllocationRequestItem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("AllocationRequestItem")
@@ -1880,6 +1981,7 @@ impl fmt::Debug for AllocationRequestItem {
     }
 }
 
+#[cfg(feature = "experimentation")]
 impl AllocationRequestItem {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(is_control: impl Into<bool>, variation_id: impl Into<String>) -> Self {
@@ -1925,6 +2027,7 @@ impl AllocationRequestItem {
     }
 }
 
+#[cfg(feature = "experimentation")]
 string_enum! {
     /// The values of `AllocationStrategyEnum`.
     pub enum AllocationStrategyEnum {
@@ -1935,12 +2038,15 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "full")]
 /// IP address to check.
 pub type AnomalyIpFormat = String;
 
+#[cfg(feature = "full")]
 /// Data related to the user that does affect the application's core functionality.
 pub type AppMetadata = Map<String, Value>;
 
+#[cfg(feature = "users")]
 string_enum! {
     /// Assessors to clear.
     pub enum AssessorsTypeEnum {
@@ -1949,6 +2055,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "experimentation")]
 /// The `AssignmentConfig` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1964,6 +2071,7 @@ pub struct AssignmentConfig {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "experimentation")]
 impl fmt::Debug for AssignmentConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("AssignmentConfig")
@@ -1973,6 +2081,7 @@ impl fmt::Debug for AssignmentConfig {
     }
 }
 
+#[cfg(feature = "experimentation")]
 impl AssignmentConfig {
     fn constant_subject<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -1981,6 +2090,7 @@ impl AssignmentConfig {
     }
 }
 
+#[cfg(feature = "experimentation")]
 impl AssignmentConfig {
     /// A value with the required fields set (constant fields filled in).
     pub fn new() -> Self {
@@ -1997,12 +2107,14 @@ impl AssignmentConfig {
     }
 }
 
+#[cfg(feature = "experimentation")]
 impl Default for AssignmentConfig {
     fn default() -> Self {
         Self::new()
     }
 }
 
+#[cfg(feature = "organizations")]
 /// The `AssociateOrganizationClientGrantRequestContent` object.
 ///
 /// The body of `POST /organizations/{id}/client-grants` (`organizations_clientGrants_create`).
@@ -2019,6 +2131,7 @@ pub struct AssociateOrganizationClientGrantRequestContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "organizations")]
 impl fmt::Debug for AssociateOrganizationClientGrantRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("AssociateOrganizationClientGrantRequestContent")
@@ -2028,6 +2141,7 @@ impl fmt::Debug for AssociateOrganizationClientGrantRequestContent {
     }
 }
 
+#[cfg(feature = "organizations")]
 impl AssociateOrganizationClientGrantRequestContent {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(grant_id: impl Into<String>) -> Self {
@@ -2044,6 +2158,7 @@ impl AssociateOrganizationClientGrantRequestContent {
     }
 }
 
+#[cfg(feature = "organizations")]
 /// The `AssociateOrganizationClientGrantResponseContent` schema.
 ///
 /// The answer of `POST /organizations/{id}/client-grants` (`organizations_clientGrants_create`).
@@ -2051,6 +2166,7 @@ impl AssociateOrganizationClientGrantRequestContent {
 /// The same type as [`OrganizationClientGrant`]: the API description gives both the same schema.
 pub type AssociateOrganizationClientGrantResponseContent = OrganizationClientGrant;
 
+#[cfg(feature = "clients")]
 string_enum! {
     /// The values of `AsyncApprovalNotificationsChannelsEnum`.
     pub enum AsyncApprovalNotificationsChannelsEnum {
@@ -2061,6 +2177,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "attack_protection")]
 /// The `AttackProtectionCaptchaArkoseResponseContent` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -2084,6 +2201,7 @@ pub struct AttackProtectionCaptchaArkoseResponseContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "attack_protection")]
 impl fmt::Debug for AttackProtectionCaptchaArkoseResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("AttackProtectionCaptchaArkoseResponseContent")
@@ -2096,6 +2214,7 @@ impl fmt::Debug for AttackProtectionCaptchaArkoseResponseContent {
     }
 }
 
+#[cfg(feature = "attack_protection")]
 /// The `AttackProtectionCaptchaAuthChallengeRequest` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -2110,6 +2229,7 @@ pub struct AttackProtectionCaptchaAuthChallengeRequest {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "attack_protection")]
 impl fmt::Debug for AttackProtectionCaptchaAuthChallengeRequest {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("AttackProtectionCaptchaAuthChallengeRequest")
@@ -2119,6 +2239,7 @@ impl fmt::Debug for AttackProtectionCaptchaAuthChallengeRequest {
     }
 }
 
+#[cfg(feature = "attack_protection")]
 impl AttackProtectionCaptchaAuthChallengeRequest {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(fail_open: impl Into<bool>) -> Self {
@@ -2135,6 +2256,7 @@ impl AttackProtectionCaptchaAuthChallengeRequest {
     }
 }
 
+#[cfg(feature = "attack_protection")]
 /// The `AttackProtectionCaptchaAuthChallengeResponseContent` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -2149,6 +2271,7 @@ pub struct AttackProtectionCaptchaAuthChallengeResponseContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "attack_protection")]
 impl fmt::Debug for AttackProtectionCaptchaAuthChallengeResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("AttackProtectionCaptchaAuthChallengeResponseContent")
@@ -2158,12 +2281,14 @@ impl fmt::Debug for AttackProtectionCaptchaAuthChallengeResponseContent {
     }
 }
 
+#[cfg(feature = "attack_protection")]
 /// The `AttackProtectionCaptchaFriendlyCaptchaResponseContent` schema.
 ///
 /// The same type as [`AttackProtectionCaptchaHcaptchaResponseContent`]: the API description gives both the same schema.
 pub type AttackProtectionCaptchaFriendlyCaptchaResponseContent =
     AttackProtectionCaptchaHcaptchaResponseContent;
 
+#[cfg(feature = "attack_protection")]
 /// The `AttackProtectionCaptchaHcaptchaResponseContent` object.
 ///
 /// Also named [`AttackProtectionCaptchaFriendlyCaptchaResponseContent`], [`AttackProtectionCaptchaRecaptchaV2ResponseContent`] (identical schemas).
@@ -2180,6 +2305,7 @@ pub struct AttackProtectionCaptchaHcaptchaResponseContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "attack_protection")]
 impl fmt::Debug for AttackProtectionCaptchaHcaptchaResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("AttackProtectionCaptchaHcaptchaResponseContent")
@@ -2189,6 +2315,7 @@ impl fmt::Debug for AttackProtectionCaptchaHcaptchaResponseContent {
     }
 }
 
+#[cfg(feature = "attack_protection")]
 string_enum! {
     /// The id of the active provider for the CAPTCHA.
     pub enum AttackProtectionCaptchaProviderId {
@@ -2209,6 +2336,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "attack_protection")]
 /// The `AttackProtectionCaptchaRecaptchaEnterpriseResponseContent` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -2226,6 +2354,7 @@ pub struct AttackProtectionCaptchaRecaptchaEnterpriseResponseContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "attack_protection")]
 impl fmt::Debug for AttackProtectionCaptchaRecaptchaEnterpriseResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("AttackProtectionCaptchaRecaptchaEnterpriseResponseContent")
@@ -2236,15 +2365,18 @@ impl fmt::Debug for AttackProtectionCaptchaRecaptchaEnterpriseResponseContent {
     }
 }
 
+#[cfg(feature = "attack_protection")]
 /// The `AttackProtectionCaptchaRecaptchaV2ResponseContent` schema.
 ///
 /// The same type as [`AttackProtectionCaptchaHcaptchaResponseContent`]: the API description gives both the same schema.
 pub type AttackProtectionCaptchaRecaptchaV2ResponseContent =
     AttackProtectionCaptchaHcaptchaResponseContent;
 
+#[cfg(feature = "full")]
 /// The `AttackProtectionCaptchaSimpleCaptchaResponseContent` schema.
 pub type AttackProtectionCaptchaSimpleCaptchaResponseContent = Map<String, Value>;
 
+#[cfg(feature = "attack_protection")]
 /// The `AttackProtectionUpdateCaptchaArkose` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -2270,6 +2402,7 @@ pub struct AttackProtectionUpdateCaptchaArkose {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "attack_protection")]
 impl fmt::Debug for AttackProtectionUpdateCaptchaArkose {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("AttackProtectionUpdateCaptchaArkose")
@@ -2283,6 +2416,7 @@ impl fmt::Debug for AttackProtectionUpdateCaptchaArkose {
     }
 }
 
+#[cfg(feature = "attack_protection")]
 impl AttackProtectionUpdateCaptchaArkose {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(secret: impl Into<String>, site_key: impl Into<String>) -> Self {
@@ -2321,11 +2455,13 @@ impl AttackProtectionUpdateCaptchaArkose {
     }
 }
 
+#[cfg(feature = "attack_protection")]
 /// The `AttackProtectionUpdateCaptchaFriendlyCaptcha` schema.
 ///
 /// The same type as [`AttackProtectionUpdateCaptchaHcaptcha`]: the API description gives both the same schema.
 pub type AttackProtectionUpdateCaptchaFriendlyCaptcha = AttackProtectionUpdateCaptchaHcaptcha;
 
+#[cfg(feature = "attack_protection")]
 /// The `AttackProtectionUpdateCaptchaHcaptcha` object.
 ///
 /// Also named [`AttackProtectionUpdateCaptchaFriendlyCaptcha`], [`AttackProtectionUpdateCaptchaRecaptchaV2`] (identical schemas).
@@ -2344,6 +2480,7 @@ pub struct AttackProtectionUpdateCaptchaHcaptcha {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "attack_protection")]
 impl fmt::Debug for AttackProtectionUpdateCaptchaHcaptcha {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("AttackProtectionUpdateCaptchaHcaptcha")
@@ -2354,6 +2491,7 @@ impl fmt::Debug for AttackProtectionUpdateCaptchaHcaptcha {
     }
 }
 
+#[cfg(feature = "attack_protection")]
 impl AttackProtectionUpdateCaptchaHcaptcha {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(secret: impl Into<String>, site_key: impl Into<String>) -> Self {
@@ -2371,6 +2509,7 @@ impl AttackProtectionUpdateCaptchaHcaptcha {
     }
 }
 
+#[cfg(feature = "attack_protection")]
 /// The `AttackProtectionUpdateCaptchaRecaptchaEnterprise` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -2389,6 +2528,7 @@ pub struct AttackProtectionUpdateCaptchaRecaptchaEnterprise {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "attack_protection")]
 impl fmt::Debug for AttackProtectionUpdateCaptchaRecaptchaEnterprise {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("AttackProtectionUpdateCaptchaRecaptchaEnterprise")
@@ -2400,6 +2540,7 @@ impl fmt::Debug for AttackProtectionUpdateCaptchaRecaptchaEnterprise {
     }
 }
 
+#[cfg(feature = "attack_protection")]
 impl AttackProtectionUpdateCaptchaRecaptchaEnterprise {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(
@@ -2422,11 +2563,13 @@ impl AttackProtectionUpdateCaptchaRecaptchaEnterprise {
     }
 }
 
+#[cfg(feature = "attack_protection")]
 /// The `AttackProtectionUpdateCaptchaRecaptchaV2` schema.
 ///
 /// The same type as [`AttackProtectionUpdateCaptchaHcaptcha`]: the API description gives both the same schema.
 pub type AttackProtectionUpdateCaptchaRecaptchaV2 = AttackProtectionUpdateCaptchaHcaptcha;
 
+#[cfg(feature = "users")]
 string_enum! {
     /// The values of `AuthenticationMethodTypeEnum`.
     pub enum AuthenticationMethodTypeEnum {
@@ -2455,6 +2598,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "users")]
 string_enum! {
     /// The values of `AuthenticationTypeEnum`.
     pub enum AuthenticationTypeEnum {

@@ -13,6 +13,7 @@ use super::*;
 use crate::model_support::{Keys, REDACTED, constant, extra, other, string_enum};
 use crate::patch::Patch;
 
+#[cfg(feature = "full")]
 /// Bad Request
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -32,6 +33,7 @@ pub struct BadRequestSchema {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for BadRequestSchema {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("BadRequestSchema")
@@ -43,6 +45,7 @@ impl fmt::Debug for BadRequestSchema {
     }
 }
 
+#[cfg(feature = "full")]
 impl BadRequestSchema {
     fn constant_error<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -51,6 +54,7 @@ impl BadRequestSchema {
     }
 }
 
+#[cfg(feature = "full")]
 string_enum! {
     /// The values of `BadRequestSchemaError`.
     pub enum BadRequestSchemaError {
@@ -59,9 +63,11 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "full")]
 /// List of IP addresses or CIDR blocks to allowlist
 pub type BotDetectionAllowlist = Vec<String>;
 
+#[cfg(feature = "attack_protection")]
 string_enum! {
     /// The policy that defines how often to show CAPTCHA
     pub enum BotDetectionChallengePolicyPasswordFlowEnum {
@@ -74,33 +80,41 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "attack_protection")]
 /// The policy that defines how often to show CAPTCHA
 ///
 /// The same type as [`BotDetectionChallengePolicyPasswordFlowEnum`]: the API description gives both the same schema.
 pub type BotDetectionChallengePolicyPasswordResetFlowEnum =
     BotDetectionChallengePolicyPasswordFlowEnum;
 
+#[cfg(feature = "attack_protection")]
 /// The policy that defines how often to show CAPTCHA
 ///
 /// The same type as [`BotDetectionChallengePolicyPasswordFlowEnum`]: the API description gives both the same schema.
 pub type BotDetectionChallengePolicyPasswordlessFlowEnum =
     BotDetectionChallengePolicyPasswordFlowEnum;
 
+#[cfg(feature = "full")]
 /// CIDR block
 pub type BotDetectionCidrBlock = String;
 
+#[cfg(feature = "full")]
 /// IPv4 address
 pub type BotDetectionIPv4 = String;
 
+#[cfg(feature = "full")]
 /// IPv6 address
 pub type BotDetectionIPv6 = String;
 
+#[cfg(feature = "full")]
 /// IPv6 CIDR block
 pub type BotDetectionIPv6CidrBlock = String;
 
+#[cfg(feature = "full")]
 /// IP address (IPv4 or IPv6) or CIDR block
 pub type BotDetectionIpAddressOrCidrBlock = String;
 
+#[cfg(feature = "attack_protection")]
 string_enum! {
     /// The level of bot detection sensitivity
     pub enum BotDetectionLevelEnum {
@@ -113,9 +127,11 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "full")]
 /// Whether monitoring mode is enabled (logs but does not block)
 pub type BotDetectionMonitoringModeEnabled = bool;
 
+#[cfg(feature = "branding")]
 /// Custom color settings.
 ///
 /// Also named [`UpdateBrandingColors`] (identical schemas).
@@ -136,6 +152,7 @@ pub struct BrandingColors {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "branding")]
 impl fmt::Debug for BrandingColors {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("BrandingColors")
@@ -146,6 +163,7 @@ impl fmt::Debug for BrandingColors {
     }
 }
 
+#[cfg(feature = "branding")]
 impl BrandingColors {
     /// An empty value; set fields with the setters.
     pub fn new() -> Self {
@@ -171,6 +189,7 @@ impl BrandingColors {
     }
 }
 
+#[cfg(any(feature = "branding", feature = "tenants"))]
 /// Custom font settings.
 ///
 /// Also named [`CspReportToEndpoint`], [`UpdateBrandingFont`] (identical schemas).
@@ -188,6 +207,7 @@ pub struct BrandingFont {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(any(feature = "branding", feature = "tenants"))]
 impl fmt::Debug for BrandingFont {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("BrandingFont")
@@ -197,6 +217,7 @@ impl fmt::Debug for BrandingFont {
     }
 }
 
+#[cfg(any(feature = "branding", feature = "tenants"))]
 impl BrandingFont {
     /// An empty value; set fields with the setters.
     pub fn new() -> Self {
@@ -216,6 +237,7 @@ impl BrandingFont {
     }
 }
 
+#[cfg(feature = "branding")]
 /// Page Background Color or Gradient.
 /// Property contains either `null` to unset, a solid color as a string value `#FFFFFF`, or a gradient as an object.
 ///
@@ -243,6 +265,7 @@ pub enum BrandingPageBackground {
     Other(Value),
 }
 
+#[cfg(feature = "branding")]
 impl<'de> Deserialize<'de> for BrandingPageBackground {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         #[derive(Deserialize)]
@@ -263,6 +286,7 @@ impl<'de> Deserialize<'de> for BrandingPageBackground {
     }
 }
 
+#[cfg(feature = "branding")]
 impl fmt::Debug for BrandingPageBackground {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -273,6 +297,7 @@ impl fmt::Debug for BrandingPageBackground {
     }
 }
 
+#[cfg(feature = "branding")]
 /// The `BrandingThemeBorders` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -303,6 +328,7 @@ pub struct BrandingThemeBorders {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "branding")]
 impl fmt::Debug for BrandingThemeBorders {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("BrandingThemeBorders")
@@ -320,6 +346,7 @@ impl fmt::Debug for BrandingThemeBorders {
     }
 }
 
+#[cfg(feature = "branding")]
 impl BrandingThemeBorders {
     /// A value with the required fields set (constant fields filled in).
     #[allow(clippy::too_many_arguments)]
@@ -355,11 +382,13 @@ impl BrandingThemeBorders {
     }
 }
 
+#[cfg(feature = "branding")]
 /// Buttons style
 ///
 /// The same type as [`BrandingThemeBordersInputsStyleEnum`]: the API description gives both the same schema.
 pub type BrandingThemeBordersButtonsStyleEnum = BrandingThemeBordersInputsStyleEnum;
 
+#[cfg(feature = "branding")]
 string_enum! {
     /// Inputs style
     pub enum BrandingThemeBordersInputsStyleEnum {
@@ -372,6 +401,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "branding")]
 /// The `BrandingThemeColors` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -428,6 +458,7 @@ pub struct BrandingThemeColors {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "branding")]
 impl fmt::Debug for BrandingThemeColors {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("BrandingThemeColors")
@@ -456,6 +487,7 @@ impl fmt::Debug for BrandingThemeColors {
     }
 }
 
+#[cfg(feature = "branding")]
 impl BrandingThemeColors {
     /// A value with the required fields set (constant fields filled in).
     #[allow(clippy::too_many_arguments)]
@@ -536,6 +568,7 @@ impl BrandingThemeColors {
     }
 }
 
+#[cfg(feature = "branding")]
 string_enum! {
     /// Captcha Widget Theme
     pub enum BrandingThemeColorsCaptchaWidgetThemeEnum {
@@ -548,21 +581,25 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "branding")]
 /// Body text
 ///
 /// The same type as [`BrandingThemeFontLinks`]: the API description gives both the same schema.
 pub type BrandingThemeFontBodyText = BrandingThemeFontLinks;
 
+#[cfg(feature = "branding")]
 /// Buttons text
 ///
 /// The same type as [`BrandingThemeFontLinks`]: the API description gives both the same schema.
 pub type BrandingThemeFontButtonsText = BrandingThemeFontLinks;
 
+#[cfg(feature = "branding")]
 /// Input Labels
 ///
 /// The same type as [`BrandingThemeFontLinks`]: the API description gives both the same schema.
 pub type BrandingThemeFontInputLabels = BrandingThemeFontLinks;
 
+#[cfg(feature = "branding")]
 /// Links
 ///
 /// Also named [`BrandingThemeFontBodyText`], [`BrandingThemeFontButtonsText`], [`BrandingThemeFontInputLabels`], [`BrandingThemeFontSubtitle`], [`BrandingThemeFontTitle`] (identical schemas).
@@ -581,6 +618,7 @@ pub struct BrandingThemeFontLinks {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "branding")]
 impl fmt::Debug for BrandingThemeFontLinks {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("BrandingThemeFontLinks")
@@ -591,6 +629,7 @@ impl fmt::Debug for BrandingThemeFontLinks {
     }
 }
 
+#[cfg(feature = "branding")]
 impl BrandingThemeFontLinks {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(bold: impl Into<bool>, size: impl Into<f64>) -> Self {
@@ -608,6 +647,7 @@ impl BrandingThemeFontLinks {
     }
 }
 
+#[cfg(feature = "branding")]
 string_enum! {
     /// Links style
     pub enum BrandingThemeFontLinksStyleEnum {
@@ -618,16 +658,19 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "branding")]
 /// Subtitle
 ///
 /// The same type as [`BrandingThemeFontLinks`]: the API description gives both the same schema.
 pub type BrandingThemeFontSubtitle = BrandingThemeFontLinks;
 
+#[cfg(feature = "branding")]
 /// Title
 ///
 /// The same type as [`BrandingThemeFontLinks`]: the API description gives both the same schema.
 pub type BrandingThemeFontTitle = BrandingThemeFontLinks;
 
+#[cfg(feature = "branding")]
 /// The `BrandingThemeFonts` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -658,6 +701,7 @@ pub struct BrandingThemeFonts {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "branding")]
 impl fmt::Debug for BrandingThemeFonts {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("BrandingThemeFonts")
@@ -675,6 +719,7 @@ impl fmt::Debug for BrandingThemeFonts {
     }
 }
 
+#[cfg(feature = "branding")]
 impl BrandingThemeFonts {
     /// A value with the required fields set (constant fields filled in).
     #[allow(clippy::too_many_arguments)]
@@ -710,6 +755,7 @@ impl BrandingThemeFonts {
     }
 }
 
+#[cfg(feature = "branding")]
 /// The `BrandingThemePageBackground` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -728,6 +774,7 @@ pub struct BrandingThemePageBackground {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "branding")]
 impl fmt::Debug for BrandingThemePageBackground {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("BrandingThemePageBackground")
@@ -739,6 +786,7 @@ impl fmt::Debug for BrandingThemePageBackground {
     }
 }
 
+#[cfg(feature = "branding")]
 impl BrandingThemePageBackground {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(
@@ -761,6 +809,7 @@ impl BrandingThemePageBackground {
     }
 }
 
+#[cfg(feature = "branding")]
 string_enum! {
     /// Page Layout
     pub enum BrandingThemePageBackgroundPageLayoutEnum {
@@ -773,6 +822,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "branding")]
 /// The `BrandingThemeWidget` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -795,6 +845,7 @@ pub struct BrandingThemeWidget {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "branding")]
 impl fmt::Debug for BrandingThemeWidget {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("BrandingThemeWidget")
@@ -808,6 +859,7 @@ impl fmt::Debug for BrandingThemeWidget {
     }
 }
 
+#[cfg(feature = "branding")]
 impl BrandingThemeWidget {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(
@@ -834,11 +886,13 @@ impl BrandingThemeWidget {
     }
 }
 
+#[cfg(feature = "branding")]
 /// Header text alignment
 ///
 /// The same type as [`BrandingThemePageBackgroundPageLayoutEnum`]: the API description gives both the same schema.
 pub type BrandingThemeWidgetHeaderTextAlignmentEnum = BrandingThemePageBackgroundPageLayoutEnum;
 
+#[cfg(feature = "branding")]
 string_enum! {
     /// Logo position
     pub enum BrandingThemeWidgetLogoPositionEnum {
@@ -853,6 +907,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "branding")]
 string_enum! {
     /// Social buttons layout
     pub enum BrandingThemeWidgetSocialButtonsLayoutEnum {
@@ -863,6 +918,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "attack_protection")]
 string_enum! {
     /// The values of `BreachedPasswordDetectionAdminNotificationFrequencyEnum`.
     pub enum BreachedPasswordDetectionAdminNotificationFrequencyEnum {
@@ -877,6 +933,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "attack_protection")]
 string_enum! {
     /// The subscription level for breached password detection methods. Use "enhanced" to enable Credential Guard.
     /// Possible values: `standard`, `enhanced`.
@@ -888,11 +945,13 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "attack_protection")]
 /// The `BreachedPasswordDetectionPreChangePasswordShieldsEnum` schema.
 ///
 /// The same type as [`SuspiciousIpThrottlingShieldsEnum`]: the API description gives both the same schema.
 pub type BreachedPasswordDetectionPreChangePasswordShieldsEnum = SuspiciousIpThrottlingShieldsEnum;
 
+#[cfg(feature = "attack_protection")]
 /// The `BreachedPasswordDetectionPreChangePasswordStage` object.
 ///
 /// Also named [`BreachedPasswordDetectionPreUserRegistrationStage`] (identical schemas).
@@ -911,6 +970,7 @@ pub struct BreachedPasswordDetectionPreChangePasswordStage {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "attack_protection")]
 impl fmt::Debug for BreachedPasswordDetectionPreChangePasswordStage {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("BreachedPasswordDetectionPreChangePasswordStage")
@@ -920,6 +980,7 @@ impl fmt::Debug for BreachedPasswordDetectionPreChangePasswordStage {
     }
 }
 
+#[cfg(feature = "attack_protection")]
 impl BreachedPasswordDetectionPreChangePasswordStage {
     /// An empty value; set fields with the setters.
     pub fn new() -> Self {
@@ -942,18 +1003,21 @@ impl BreachedPasswordDetectionPreChangePasswordStage {
     }
 }
 
+#[cfg(feature = "full")]
 /// The `BreachedPasswordDetectionPreUserRegistrationShieldsEnum` schema.
 ///
 /// The same type as [`SuspiciousIpThrottlingShieldsEnum`]: the API description gives both the same schema.
 pub type BreachedPasswordDetectionPreUserRegistrationShieldsEnum =
     SuspiciousIpThrottlingShieldsEnum;
 
+#[cfg(feature = "attack_protection")]
 /// The `BreachedPasswordDetectionPreUserRegistrationStage` schema.
 ///
 /// The same type as [`BreachedPasswordDetectionPreChangePasswordStage`]: the API description gives both the same schema.
 pub type BreachedPasswordDetectionPreUserRegistrationStage =
     BreachedPasswordDetectionPreChangePasswordStage;
 
+#[cfg(feature = "attack_protection")]
 string_enum! {
     /// The values of `BreachedPasswordDetectionShieldsEnum`.
     pub enum BreachedPasswordDetectionShieldsEnum {
@@ -966,6 +1030,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "attack_protection")]
 /// The `BreachedPasswordDetectionStage` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -992,16 +1057,21 @@ pub struct BreachedPasswordDetectionStage {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "attack_protection")]
 impl fmt::Debug for BreachedPasswordDetectionStage {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("BreachedPasswordDetectionStage")
-            .field("pre_change_password", &self.pre_change_password)
+            .field(
+                "pre_change_password",
+                &self.pre_change_password.as_ref().map(|_| REDACTED),
+            )
             .field("pre_user_registration", &self.pre_user_registration)
             .field("extra", &Keys(&self.extra))
             .finish()
     }
 }
 
+#[cfg(feature = "attack_protection")]
 impl BreachedPasswordDetectionStage {
     /// An empty value; set fields with the setters.
     pub fn new() -> Self {
@@ -1033,6 +1103,7 @@ impl BreachedPasswordDetectionStage {
     }
 }
 
+#[cfg(feature = "attack_protection")]
 string_enum! {
     /// Account Lockout: Determines whether or not IP address is used when counting failed attempts.
     /// Possible values: `count_per_identifier_and_ip`, `count_per_identifier`.
@@ -1044,6 +1115,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "attack_protection")]
 string_enum! {
     /// The values of `BruteForceProtectionShieldsEnum`.
     pub enum BruteForceProtectionShieldsEnum {
@@ -1054,6 +1126,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "prompts")]
 /// The `BulkUpdateAculRequestContent` object.
 ///
 /// The body of `PATCH /prompts/rendering` (`prompts_rendering_bulkUpdate`).
@@ -1070,6 +1143,7 @@ pub struct BulkUpdateAculRequestContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "prompts")]
 impl fmt::Debug for BulkUpdateAculRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("BulkUpdateAculRequestContent")
@@ -1079,6 +1153,7 @@ impl fmt::Debug for BulkUpdateAculRequestContent {
     }
 }
 
+#[cfg(feature = "prompts")]
 impl BulkUpdateAculRequestContent {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(configs: impl Into<Vec<AculConfigsItem>>) -> Self {
@@ -1095,6 +1170,7 @@ impl BulkUpdateAculRequestContent {
     }
 }
 
+#[cfg(feature = "prompts")]
 /// The `BulkUpdateAculResponseContent` object.
 ///
 /// The answer of `PATCH /prompts/rendering` (`prompts_rendering_bulkUpdate`).
@@ -1110,6 +1186,7 @@ pub struct BulkUpdateAculResponseContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "prompts")]
 impl fmt::Debug for BulkUpdateAculResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("BulkUpdateAculResponseContent")

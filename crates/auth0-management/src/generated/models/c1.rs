@@ -13,6 +13,7 @@ use super::*;
 use crate::model_support::{Keys, REDACTED, constant, extra, other, string_enum};
 use crate::patch::Patch;
 
+#[cfg(feature = "clients")]
 /// The `CertificateSubjectDnCredential` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -37,6 +38,7 @@ pub struct CertificateSubjectDnCredential {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "clients")]
 impl fmt::Debug for CertificateSubjectDnCredential {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CertificateSubjectDnCredential")
@@ -49,6 +51,7 @@ impl fmt::Debug for CertificateSubjectDnCredential {
     }
 }
 
+#[cfg(feature = "clients")]
 impl CertificateSubjectDnCredential {
     fn constant_credential_type<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -57,6 +60,7 @@ impl CertificateSubjectDnCredential {
     }
 }
 
+#[cfg(feature = "clients")]
 impl CertificateSubjectDnCredential {
     /// A value with the required fields set (constant fields filled in).
     pub fn new() -> Self {
@@ -94,12 +98,14 @@ impl CertificateSubjectDnCredential {
     }
 }
 
+#[cfg(feature = "clients")]
 impl Default for CertificateSubjectDnCredential {
     fn default() -> Self {
         Self::new()
     }
 }
 
+#[cfg(feature = "full")]
 string_enum! {
     /// The values of `CertificateSubjectDnCredentialTypeEnum`.
     pub enum CertificateSubjectDnCredentialTypeEnum {
@@ -108,6 +114,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "tickets")]
 /// The user's identity. If you set this value, you must also send the user_id parameter.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -128,6 +135,7 @@ pub struct ChangePasswordTicketIdentity {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "tickets")]
 impl fmt::Debug for ChangePasswordTicketIdentity {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ChangePasswordTicketIdentity")
@@ -139,6 +147,7 @@ impl fmt::Debug for ChangePasswordTicketIdentity {
     }
 }
 
+#[cfg(feature = "tickets")]
 impl ChangePasswordTicketIdentity {
     fn constant_provider<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -147,6 +156,7 @@ impl ChangePasswordTicketIdentity {
     }
 }
 
+#[cfg(feature = "tickets")]
 impl ChangePasswordTicketIdentity {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(user_id: impl Into<String>) -> Self {
@@ -171,6 +181,7 @@ impl ChangePasswordTicketIdentity {
     }
 }
 
+#[cfg(feature = "tickets")]
 /// The `ChangePasswordTicketRequestContent` object.
 ///
 /// The body of `POST /tickets/password-change` (`tickets_changePassword`).
@@ -219,6 +230,7 @@ pub struct ChangePasswordTicketRequestContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "tickets")]
 impl fmt::Debug for ChangePasswordTicketRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ChangePasswordTicketRequestContent")
@@ -237,6 +249,7 @@ impl fmt::Debug for ChangePasswordTicketRequestContent {
     }
 }
 
+#[cfg(feature = "tickets")]
 impl ChangePasswordTicketRequestContent {
     /// An empty value; set fields with the setters.
     pub fn new() -> Self {
@@ -310,6 +323,7 @@ impl ChangePasswordTicketRequestContent {
     }
 }
 
+#[cfg(feature = "tickets")]
 /// The `ChangePasswordTicketResponseContent` schema.
 ///
 /// The answer of `POST /tickets/password-change` (`tickets_changePassword`).
@@ -317,6 +331,7 @@ impl ChangePasswordTicketRequestContent {
 /// The same type as [`VerifyEmailTicketResponseContent`]: the API description gives both the same schema.
 pub type ChangePasswordTicketResponseContent = VerifyEmailTicketResponseContent;
 
+#[cfg(feature = "clients")]
 /// Client authentication methods derived from the JWKS document
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -331,6 +346,7 @@ pub struct CimdMappedClientAuthenticationMethods {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "clients")]
 impl fmt::Debug for CimdMappedClientAuthenticationMethods {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CimdMappedClientAuthenticationMethods")
@@ -340,6 +356,7 @@ impl fmt::Debug for CimdMappedClientAuthenticationMethods {
     }
 }
 
+#[cfg(feature = "clients")]
 /// Private Key JWT authentication configuration
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -353,15 +370,17 @@ pub struct CimdMappedClientAuthenticationMethodsPrivateKeyJwt {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "clients")]
 impl fmt::Debug for CimdMappedClientAuthenticationMethodsPrivateKeyJwt {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CimdMappedClientAuthenticationMethodsPrivateKeyJwt")
-            .field("credentials", &self.credentials)
+            .field("credentials", &REDACTED)
             .field("extra", &Keys(&self.extra))
             .finish()
     }
 }
 
+#[cfg(feature = "clients")]
 /// Auth0 client fields mapped from the Client ID Metadata Document
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -403,6 +422,7 @@ pub struct CimdMappedClientFields {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "clients")]
 impl fmt::Debug for CimdMappedClientFields {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CimdMappedClientFields")
@@ -427,6 +447,7 @@ impl fmt::Debug for CimdMappedClientFields {
     }
 }
 
+#[cfg(feature = "clients")]
 /// The `CimdMappedPrivateKeyJwtCredential` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -444,6 +465,7 @@ pub struct CimdMappedPrivateKeyJwtCredential {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "clients")]
 impl fmt::Debug for CimdMappedPrivateKeyJwtCredential {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CimdMappedPrivateKeyJwtCredential")
@@ -455,6 +477,7 @@ impl fmt::Debug for CimdMappedPrivateKeyJwtCredential {
     }
 }
 
+#[cfg(feature = "clients")]
 /// Validation result for the Client ID Metadata Document
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -472,6 +495,7 @@ pub struct CimdValidationResult {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "clients")]
 impl fmt::Debug for CimdValidationResult {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CimdValidationResult")
@@ -483,6 +507,7 @@ impl fmt::Debug for CimdValidationResult {
     }
 }
 
+#[cfg(feature = "clients")]
 /// The `Client` object.
 ///
 /// The answer of `POST /clients` (`clients_create`).
@@ -692,6 +717,7 @@ pub struct Client {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "clients")]
 impl fmt::Debug for Client {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Client")
@@ -768,7 +794,10 @@ impl fmt::Debug for Client {
             .field("organization_usage", &self.organization_usage)
             .field("par_request_expiry", &self.par_request_expiry)
             .field("redirection_policy", &self.redirection_policy)
-            .field("refresh_token", &self.refresh_token)
+            .field(
+                "refresh_token",
+                &self.refresh_token.as_ref().map(|_| REDACTED),
+            )
             .field(
                 "require_proof_of_possession",
                 &self.require_proof_of_possession,
@@ -783,7 +812,10 @@ impl fmt::Debug for Client {
             )
             .field("session_transfer", &self.session_transfer)
             .field("signed_request_object", &self.signed_request_object)
-            .field("signing_keys", &self.signing_keys)
+            .field(
+                "signing_keys",
+                &self.signing_keys.as_ref().map(|_| REDACTED),
+            )
             .field(
                 "skip_non_verifiable_callback_uri_confirmation_prompt",
                 &self.skip_non_verifiable_callback_uri_confirmation_prompt,
@@ -808,6 +840,7 @@ impl fmt::Debug for Client {
     }
 }
 
+#[cfg(feature = "clients")]
 /// AWS addon configuration.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -829,6 +862,7 @@ pub struct ClientAddonAws {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "clients")]
 impl fmt::Debug for ClientAddonAws {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ClientAddonAws")
@@ -840,6 +874,7 @@ impl fmt::Debug for ClientAddonAws {
     }
 }
 
+#[cfg(feature = "clients")]
 impl ClientAddonAws {
     /// An empty value; set fields with the setters.
     pub fn new() -> Self {
@@ -871,6 +906,7 @@ impl ClientAddonAws {
     }
 }
 
+#[cfg(feature = "clients")]
 /// Azure Blob Storage addon configuration.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -938,6 +974,7 @@ pub struct ClientAddonAzureBlob {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "clients")]
 impl fmt::Debug for ClientAddonAzureBlob {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ClientAddonAzureBlob")
@@ -962,6 +999,7 @@ impl fmt::Debug for ClientAddonAzureBlob {
     }
 }
 
+#[cfg(feature = "clients")]
 impl ClientAddonAzureBlob {
     /// An empty value; set fields with the setters.
     pub fn new() -> Self {
@@ -1053,6 +1091,7 @@ impl ClientAddonAzureBlob {
     }
 }
 
+#[cfg(feature = "clients")]
 /// Azure Storage Bus addon configuration.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1088,6 +1127,7 @@ pub struct ClientAddonAzureSb {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "clients")]
 impl fmt::Debug for ClientAddonAzureSb {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ClientAddonAzureSb")
@@ -1101,6 +1141,7 @@ impl fmt::Debug for ClientAddonAzureSb {
     }
 }
 
+#[cfg(feature = "clients")]
 impl ClientAddonAzureSb {
     /// An empty value; set fields with the setters.
     pub fn new() -> Self {
@@ -1144,23 +1185,29 @@ impl ClientAddonAzureSb {
     }
 }
 
+#[cfg(feature = "full")]
 /// Box SSO indicator (no configuration settings needed for Box SSO).
 pub type ClientAddonBox = Map<String, Value>;
 
+#[cfg(feature = "full")]
 /// CloudBees SSO indicator (no configuration settings needed for CloudBees SSO).
 pub type ClientAddonCloudBees = Map<String, Value>;
 
+#[cfg(feature = "full")]
 /// Concur SSO indicator (no configuration settings needed for Concur SSO).
 pub type ClientAddonConcur = Map<String, Value>;
 
+#[cfg(feature = "full")]
 /// Dropbox SSO indicator (no configuration settings needed for Dropbox SSO).
 pub type ClientAddonDropbox = Map<String, Value>;
 
+#[cfg(feature = "clients")]
 /// Adobe EchoSign SSO configuration.
 ///
 /// The same type as [`ClientAddonEgnyte`]: the API description gives both the same schema.
 pub type ClientAddonEchoSign = ClientAddonEgnyte;
 
+#[cfg(feature = "clients")]
 /// Egnyte SSO configuration.
 ///
 /// Also named [`ClientAddonEchoSign`] (identical schemas).
@@ -1178,6 +1225,7 @@ pub struct ClientAddonEgnyte {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "clients")]
 impl fmt::Debug for ClientAddonEgnyte {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ClientAddonEgnyte")
@@ -1187,6 +1235,7 @@ impl fmt::Debug for ClientAddonEgnyte {
     }
 }
 
+#[cfg(feature = "clients")]
 impl ClientAddonEgnyte {
     /// An empty value; set fields with the setters.
     pub fn new() -> Self {
@@ -1206,6 +1255,7 @@ impl ClientAddonEgnyte {
     }
 }
 
+#[cfg(feature = "clients")]
 /// Google Firebase addon configuration.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1233,6 +1283,7 @@ pub struct ClientAddonFirebase {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "clients")]
 impl fmt::Debug for ClientAddonFirebase {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ClientAddonFirebase")
@@ -1246,6 +1297,7 @@ impl fmt::Debug for ClientAddonFirebase {
     }
 }
 
+#[cfg(feature = "clients")]
 impl ClientAddonFirebase {
     /// An empty value; set fields with the setters.
     pub fn new() -> Self {
@@ -1289,6 +1341,7 @@ impl ClientAddonFirebase {
     }
 }
 
+#[cfg(feature = "clients")]
 /// Layer addon configuration.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1316,6 +1369,7 @@ pub struct ClientAddonLayer {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "clients")]
 impl fmt::Debug for ClientAddonLayer {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ClientAddonLayer")
@@ -1329,6 +1383,7 @@ impl fmt::Debug for ClientAddonLayer {
     }
 }
 
+#[cfg(feature = "clients")]
 impl ClientAddonLayer {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(
@@ -1365,16 +1420,24 @@ impl ClientAddonLayer {
     }
 }
 
+#[cfg(feature = "clients")]
 /// Microsoft Dynamics CRM SSO configuration.
 ///
 /// The same type as [`ClientAddonRms`]: the API description gives both the same schema.
 pub type ClientAddonMscrm = ClientAddonRms;
 
+#[cfg(feature = "clients")]
 /// New Relic SSO configuration.
 ///
 /// The same type as [`ClientAddonZoom`]: the API description gives both the same schema.
 pub type ClientAddonNewRelic = ClientAddonZoom;
 
+#[cfg(any(
+    feature = "branding",
+    feature = "clients",
+    feature = "connection_profiles",
+    feature = "emails"
+))]
 /// Okta Access Gateway SSO configuration
 ///
 /// Also named [`ConnectionProfileConfig`], [`ConnectionProfileStrategyOverridesConnectionConfig`], [`CustomProviderCredentials`], [`EventStreamWebhookBearerAuth`], [`ExtensibilityEmailProviderCredentials`], [`FlowActionFlowDoNothingParams`], [`FormFieldSocialConfig`] (identical schemas).
@@ -1389,6 +1452,12 @@ pub struct ClientAddonOag {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(any(
+    feature = "branding",
+    feature = "clients",
+    feature = "connection_profiles",
+    feature = "emails"
+))]
 impl fmt::Debug for ClientAddonOag {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ClientAddonOag")
@@ -1397,6 +1466,12 @@ impl fmt::Debug for ClientAddonOag {
     }
 }
 
+#[cfg(any(
+    feature = "branding",
+    feature = "clients",
+    feature = "connection_profiles",
+    feature = "emails"
+))]
 impl ClientAddonOag {
     /// An empty value; set fields with the setters.
     pub fn new() -> Self {
@@ -1410,6 +1485,7 @@ impl ClientAddonOag {
     }
 }
 
+#[cfg(feature = "clients")]
 /// Microsoft Office 365 SSO configuration.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1428,6 +1504,7 @@ pub struct ClientAddonOffice365 {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "clients")]
 impl fmt::Debug for ClientAddonOffice365 {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ClientAddonOffice365")
@@ -1438,6 +1515,7 @@ impl fmt::Debug for ClientAddonOffice365 {
     }
 }
 
+#[cfg(feature = "clients")]
 impl ClientAddonOffice365 {
     /// An empty value; set fields with the setters.
     pub fn new() -> Self {
@@ -1463,6 +1541,7 @@ impl ClientAddonOffice365 {
     }
 }
 
+#[cfg(feature = "clients")]
 /// Active Directory Rights Management Service SSO configuration.
 ///
 /// Also named [`ClientAddonMscrm`] (identical schemas).
@@ -1479,6 +1558,7 @@ pub struct ClientAddonRms {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "clients")]
 impl fmt::Debug for ClientAddonRms {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ClientAddonRms")
@@ -1488,6 +1568,7 @@ impl fmt::Debug for ClientAddonRms {
     }
 }
 
+#[cfg(feature = "clients")]
 impl ClientAddonRms {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(url: impl Into<String>) -> Self {
@@ -1504,6 +1585,7 @@ impl ClientAddonRms {
     }
 }
 
+#[cfg(feature = "clients")]
 /// Salesforce SSO configuration.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1519,6 +1601,7 @@ pub struct ClientAddonSalesforce {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "clients")]
 impl fmt::Debug for ClientAddonSalesforce {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ClientAddonSalesforce")
@@ -1528,6 +1611,7 @@ impl fmt::Debug for ClientAddonSalesforce {
     }
 }
 
+#[cfg(feature = "clients")]
 impl ClientAddonSalesforce {
     /// An empty value; set fields with the setters.
     pub fn new() -> Self {
@@ -1547,6 +1631,7 @@ impl ClientAddonSalesforce {
     }
 }
 
+#[cfg(feature = "clients")]
 /// Salesforce API addon configuration.
 ///
 /// Also named [`ClientAddonSalesforceSandboxApi`] (identical schemas).
@@ -1577,6 +1662,7 @@ pub struct ClientAddonSalesforceApi {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "clients")]
 impl fmt::Debug for ClientAddonSalesforceApi {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ClientAddonSalesforceApi")
@@ -1589,6 +1675,7 @@ impl fmt::Debug for ClientAddonSalesforceApi {
     }
 }
 
+#[cfg(feature = "clients")]
 impl ClientAddonSalesforceApi {
     /// An empty value; set fields with the setters.
     pub fn new() -> Self {
@@ -1626,11 +1713,13 @@ impl ClientAddonSalesforceApi {
     }
 }
 
+#[cfg(feature = "clients")]
 /// Salesforce Sandbox addon configuration.
 ///
 /// The same type as [`ClientAddonSalesforceApi`]: the API description gives both the same schema.
 pub type ClientAddonSalesforceSandboxApi = ClientAddonSalesforceApi;
 
+#[cfg(feature = "clients")]
 /// SAML2 addon indicator (no configuration settings needed for SAML2 addon).
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1735,6 +1824,7 @@ pub struct ClientAddonSaml {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "clients")]
 impl fmt::Debug for ClientAddonSaml {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ClientAddonSaml")
@@ -1762,6 +1852,7 @@ impl fmt::Debug for ClientAddonSaml {
     }
 }
 
+#[cfg(feature = "clients")]
 impl ClientAddonSaml {
     /// An empty value; set fields with the setters.
     pub fn new() -> Self {
@@ -1871,9 +1962,11 @@ impl ClientAddonSaml {
     }
 }
 
+#[cfg(feature = "full")]
 /// The `ClientAddonSamlMapping` schema.
 pub type ClientAddonSamlMapping = Map<String, Value>;
 
+#[cfg(feature = "clients")]
 /// SAP API addon configuration.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1920,6 +2013,7 @@ pub struct ClientAddonSapapi {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "clients")]
 impl fmt::Debug for ClientAddonSapapi {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ClientAddonSapapi")
@@ -1937,6 +2031,7 @@ impl fmt::Debug for ClientAddonSapapi {
     }
 }
 
+#[cfg(feature = "clients")]
 impl ClientAddonSapapi {
     /// An empty value; set fields with the setters.
     pub fn new() -> Self {
@@ -1986,6 +2081,7 @@ impl ClientAddonSapapi {
     }
 }
 
+#[cfg(feature = "clients")]
 /// Sentry SSO configuration.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -2004,6 +2100,7 @@ pub struct ClientAddonSentry {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "clients")]
 impl fmt::Debug for ClientAddonSentry {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ClientAddonSentry")
@@ -2014,6 +2111,7 @@ impl fmt::Debug for ClientAddonSentry {
     }
 }
 
+#[cfg(feature = "clients")]
 impl ClientAddonSentry {
     /// An empty value; set fields with the setters.
     pub fn new() -> Self {
@@ -2039,6 +2137,7 @@ impl ClientAddonSentry {
     }
 }
 
+#[cfg(feature = "clients")]
 /// SharePoint SSO configuration.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -2057,6 +2156,7 @@ pub struct ClientAddonSharePoint {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "clients")]
 impl fmt::Debug for ClientAddonSharePoint {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ClientAddonSharePoint")
@@ -2067,6 +2167,7 @@ impl fmt::Debug for ClientAddonSharePoint {
     }
 }
 
+#[cfg(feature = "clients")]
 impl ClientAddonSharePoint {
     /// An empty value; set fields with the setters.
     pub fn new() -> Self {
@@ -2092,6 +2193,7 @@ impl ClientAddonSharePoint {
     }
 }
 
+#[cfg(feature = "clients")]
 /// External SharePoint application URLs if exposed to the Internet.
 ///
 /// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
@@ -2107,6 +2209,7 @@ pub enum ClientAddonSharePointExternalUrl {
     Other(Value),
 }
 
+#[cfg(feature = "clients")]
 impl<'de> Deserialize<'de> for ClientAddonSharePointExternalUrl {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         #[derive(Deserialize)]
@@ -2127,6 +2230,7 @@ impl<'de> Deserialize<'de> for ClientAddonSharePointExternalUrl {
     }
 }
 
+#[cfg(feature = "clients")]
 impl fmt::Debug for ClientAddonSharePointExternalUrl {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -2137,6 +2241,7 @@ impl fmt::Debug for ClientAddonSharePointExternalUrl {
     }
 }
 
+#[cfg(feature = "clients")]
 /// Slack team or workspace name usually first segment in your Slack URL. e.g. `https://acme-org.slack.com` would be `acme-org`.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -2151,6 +2256,7 @@ pub struct ClientAddonSlack {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "clients")]
 impl fmt::Debug for ClientAddonSlack {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ClientAddonSlack")
@@ -2160,6 +2266,7 @@ impl fmt::Debug for ClientAddonSlack {
     }
 }
 
+#[cfg(feature = "clients")]
 impl ClientAddonSlack {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(team: impl Into<String>) -> Self {
@@ -2176,6 +2283,7 @@ impl ClientAddonSlack {
     }
 }
 
+#[cfg(feature = "clients")]
 /// SpringCM SSO configuration.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -2191,6 +2299,7 @@ pub struct ClientAddonSpringCm {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "clients")]
 impl fmt::Debug for ClientAddonSpringCm {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ClientAddonSpringCm")
@@ -2200,6 +2309,7 @@ impl fmt::Debug for ClientAddonSpringCm {
     }
 }
 
+#[cfg(feature = "clients")]
 impl ClientAddonSpringCm {
     /// An empty value; set fields with the setters.
     pub fn new() -> Self {
@@ -2219,11 +2329,13 @@ impl ClientAddonSpringCm {
     }
 }
 
+#[cfg(feature = "clients")]
 /// The `ClientAddonSsoIntegration` schema.
 ///
 /// The same type as [`ActionModuleDependency`]: the API description gives both the same schema.
 pub type ClientAddonSsoIntegration = ActionModuleDependency;
 
+#[cfg(feature = "clients")]
 /// Windows Azure Mobile Services addon configuration.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -2239,6 +2351,7 @@ pub struct ClientAddonWams {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "clients")]
 impl fmt::Debug for ClientAddonWams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ClientAddonWams")
@@ -2248,6 +2361,7 @@ impl fmt::Debug for ClientAddonWams {
     }
 }
 
+#[cfg(feature = "clients")]
 impl ClientAddonWams {
     /// An empty value; set fields with the setters.
     pub fn new() -> Self {
@@ -2267,9 +2381,11 @@ impl ClientAddonWams {
     }
 }
 
+#[cfg(feature = "full")]
 /// WS-Fed (WIF) addon indicator. Actual configuration is stored in `callback` and `client_aliases` properties on the client.
 pub type ClientAddonWsFed = Map<String, Value>;
 
+#[cfg(feature = "clients")]
 /// Zendesk SSO configuration.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -2289,6 +2405,7 @@ pub struct ClientAddonZendesk {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "clients")]
 impl fmt::Debug for ClientAddonZendesk {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ClientAddonZendesk")
@@ -2298,6 +2415,7 @@ impl fmt::Debug for ClientAddonZendesk {
     }
 }
 
+#[cfg(feature = "clients")]
 impl ClientAddonZendesk {
     /// An empty value; set fields with the setters.
     pub fn new() -> Self {
@@ -2317,6 +2435,7 @@ impl ClientAddonZendesk {
     }
 }
 
+#[cfg(feature = "clients")]
 /// Zoom SSO configuration.
 ///
 /// Also named [`ClientAddonNewRelic`] (identical schemas).
@@ -2334,6 +2453,7 @@ pub struct ClientAddonZoom {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "clients")]
 impl fmt::Debug for ClientAddonZoom {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ClientAddonZoom")
@@ -2343,6 +2463,7 @@ impl fmt::Debug for ClientAddonZoom {
     }
 }
 
+#[cfg(feature = "clients")]
 impl ClientAddonZoom {
     /// An empty value; set fields with the setters.
     pub fn new() -> Self {

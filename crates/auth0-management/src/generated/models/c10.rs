@@ -13,6 +13,766 @@ use super::*;
 use crate::model_support::{Keys, REDACTED, constant, extra, other, string_enum};
 use crate::patch::Patch;
 
+#[cfg(feature = "flows")]
+/// The `CreateFlowsVaultConnectionHttpApiKey` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct CreateFlowsVaultConnectionHttpApiKey {
+    /// Always `HTTP`.
+    #[serde(deserialize_with = "CreateFlowsVaultConnectionHttpApiKey::constant_app_id")]
+    pub app_id: String,
+    /// Flows Vault Connection name.
+    pub name: String,
+    /// The `setup` field.
+    pub setup: FlowsVaultConnectionHttpApiKeySetup,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "flows")]
+impl fmt::Debug for CreateFlowsVaultConnectionHttpApiKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateFlowsVaultConnectionHttpApiKey")
+            .field("app_id", &self.app_id)
+            .field("name", &self.name)
+            .field("setup", &self.setup)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "flows")]
+impl CreateFlowsVaultConnectionHttpApiKey {
+    fn constant_app_id<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "HTTP")
+    }
+}
+
+#[cfg(feature = "flows")]
+impl CreateFlowsVaultConnectionHttpApiKey {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(
+        name: impl Into<String>,
+        setup: impl Into<FlowsVaultConnectionHttpApiKeySetup>,
+    ) -> Self {
+        Self {
+            app_id: "HTTP".to_owned(),
+            name: name.into(),
+            setup: setup.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "flows")]
+/// The `CreateFlowsVaultConnectionHttpBasicAuth` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct CreateFlowsVaultConnectionHttpBasicAuth {
+    /// Always `HTTP`.
+    #[serde(deserialize_with = "CreateFlowsVaultConnectionHttpBasicAuth::constant_app_id")]
+    pub app_id: String,
+    /// Flows Vault Connection name.
+    pub name: String,
+    /// The `setup` field.
+    pub setup: FlowsVaultConnectionHttpBasicAuthSetup,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "flows")]
+impl fmt::Debug for CreateFlowsVaultConnectionHttpBasicAuth {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateFlowsVaultConnectionHttpBasicAuth")
+            .field("app_id", &self.app_id)
+            .field("name", &self.name)
+            .field("setup", &self.setup)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "flows")]
+impl CreateFlowsVaultConnectionHttpBasicAuth {
+    fn constant_app_id<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "HTTP")
+    }
+}
+
+#[cfg(feature = "flows")]
+impl CreateFlowsVaultConnectionHttpBasicAuth {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(
+        name: impl Into<String>,
+        setup: impl Into<FlowsVaultConnectionHttpBasicAuthSetup>,
+    ) -> Self {
+        Self {
+            app_id: "HTTP".to_owned(),
+            name: name.into(),
+            setup: setup.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "flows")]
+/// The `CreateFlowsVaultConnectionHttpBearer` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct CreateFlowsVaultConnectionHttpBearer {
+    /// Always `HTTP`.
+    #[serde(deserialize_with = "CreateFlowsVaultConnectionHttpBearer::constant_app_id")]
+    pub app_id: String,
+    /// Flows Vault Connection name.
+    pub name: String,
+    /// The `setup` field.
+    pub setup: FlowsVaultConnectioSetupHttpBearer,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "flows")]
+impl fmt::Debug for CreateFlowsVaultConnectionHttpBearer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateFlowsVaultConnectionHttpBearer")
+            .field("app_id", &self.app_id)
+            .field("name", &self.name)
+            .field("setup", &self.setup)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "flows")]
+impl CreateFlowsVaultConnectionHttpBearer {
+    fn constant_app_id<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "HTTP")
+    }
+}
+
+#[cfg(feature = "flows")]
+impl CreateFlowsVaultConnectionHttpBearer {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(
+        name: impl Into<String>,
+        setup: impl Into<FlowsVaultConnectioSetupHttpBearer>,
+    ) -> Self {
+        Self {
+            app_id: "HTTP".to_owned(),
+            name: name.into(),
+            setup: setup.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "flows")]
+/// The `CreateFlowsVaultConnectionHttpOauthClientCredentials` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct CreateFlowsVaultConnectionHttpOauthClientCredentials {
+    /// Always `HTTP`.
+    #[serde(
+        deserialize_with = "CreateFlowsVaultConnectionHttpOauthClientCredentials::constant_app_id"
+    )]
+    pub app_id: String,
+    /// Flows Vault Connection name.
+    pub name: String,
+    /// The `setup` field.
+    pub setup: FlowsVaultConnectionHttpOauthClientCredentialsSetup,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "flows")]
+impl fmt::Debug for CreateFlowsVaultConnectionHttpOauthClientCredentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateFlowsVaultConnectionHttpOauthClientCredentials")
+            .field("app_id", &self.app_id)
+            .field("name", &self.name)
+            .field("setup", &self.setup)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "flows")]
+impl CreateFlowsVaultConnectionHttpOauthClientCredentials {
+    fn constant_app_id<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "HTTP")
+    }
+}
+
+#[cfg(feature = "flows")]
+impl CreateFlowsVaultConnectionHttpOauthClientCredentials {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(
+        name: impl Into<String>,
+        setup: impl Into<FlowsVaultConnectionHttpOauthClientCredentialsSetup>,
+    ) -> Self {
+        Self {
+            app_id: "HTTP".to_owned(),
+            name: name.into(),
+            setup: setup.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "flows")]
+/// The `CreateFlowsVaultConnectionHttpUninitialized` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct CreateFlowsVaultConnectionHttpUninitialized {
+    /// Always `HTTP`.
+    #[serde(deserialize_with = "CreateFlowsVaultConnectionHttpUninitialized::constant_app_id")]
+    pub app_id: String,
+    /// Flows Vault Connection name.
+    pub name: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "flows")]
+impl fmt::Debug for CreateFlowsVaultConnectionHttpUninitialized {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateFlowsVaultConnectionHttpUninitialized")
+            .field("app_id", &self.app_id)
+            .field("name", &self.name)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "flows")]
+impl CreateFlowsVaultConnectionHttpUninitialized {
+    fn constant_app_id<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "HTTP")
+    }
+}
+
+#[cfg(feature = "flows")]
+impl CreateFlowsVaultConnectionHttpUninitialized {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(name: impl Into<String>) -> Self {
+        Self {
+            app_id: "HTTP".to_owned(),
+            name: name.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "flows")]
+/// One of the shapes of `CreateFlowsVaultConnectionHubspot`.
+///
+/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
+#[derive(Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+#[non_exhaustive]
+pub enum CreateFlowsVaultConnectionHubspot {
+    /// The `CreateFlowsVaultConnectionHubspotApiKey` shape.
+    ApiKey(CreateFlowsVaultConnectionHubspotApiKey),
+    /// The `CreateFlowsVaultConnectionHubspotOauthCode` shape.
+    OauthCode(CreateFlowsVaultConnectionHubspotOauthCode),
+    /// The `CreateFlowsVaultConnectionHubspotUninitialized` shape.
+    Uninitialized(CreateFlowsVaultConnectionHubspotUninitialized),
+    /// JSON this version cannot tell apart, kept as received.
+    Other(Value),
+}
+
+#[cfg(feature = "flows")]
+impl<'de> Deserialize<'de> for CreateFlowsVaultConnectionHubspot {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Wire {
+            ApiKey(CreateFlowsVaultConnectionHubspotApiKey),
+            OauthCode(CreateFlowsVaultConnectionHubspotOauthCode),
+            Uninitialized(CreateFlowsVaultConnectionHubspotUninitialized),
+            Other(Value),
+        }
+        Ok(match Wire::deserialize(deserializer)? {
+            Wire::ApiKey(v) => Self::ApiKey(v),
+            Wire::OauthCode(v) => Self::OauthCode(v),
+            Wire::Uninitialized(v) => Self::Uninitialized(v),
+            Wire::Other(v) => {
+                other("CreateFlowsVaultConnectionHubspot", &v);
+                Self::Other(v)
+            }
+        })
+    }
+}
+
+#[cfg(feature = "flows")]
+impl fmt::Debug for CreateFlowsVaultConnectionHubspot {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::ApiKey(v) => f.debug_tuple("ApiKey").field(v).finish(),
+            Self::OauthCode(v) => f.debug_tuple("OauthCode").field(v).finish(),
+            Self::Uninitialized(v) => f.debug_tuple("Uninitialized").field(v).finish(),
+            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
+        }
+    }
+}
+
+#[cfg(feature = "flows")]
+/// The `CreateFlowsVaultConnectionHubspotApiKey` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct CreateFlowsVaultConnectionHubspotApiKey {
+    /// Always `HUBSPOT`.
+    #[serde(deserialize_with = "CreateFlowsVaultConnectionHubspotApiKey::constant_app_id")]
+    pub app_id: String,
+    /// Flows Vault Connection name.
+    pub name: String,
+    /// The `setup` field.
+    pub setup: FlowsVaultConnectioSetupApiKey,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "flows")]
+impl fmt::Debug for CreateFlowsVaultConnectionHubspotApiKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateFlowsVaultConnectionHubspotApiKey")
+            .field("app_id", &self.app_id)
+            .field("name", &self.name)
+            .field("setup", &self.setup)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "flows")]
+impl CreateFlowsVaultConnectionHubspotApiKey {
+    fn constant_app_id<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "HUBSPOT")
+    }
+}
+
+#[cfg(feature = "flows")]
+impl CreateFlowsVaultConnectionHubspotApiKey {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(name: impl Into<String>, setup: impl Into<FlowsVaultConnectioSetupApiKey>) -> Self {
+        Self {
+            app_id: "HUBSPOT".to_owned(),
+            name: name.into(),
+            setup: setup.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "flows")]
+/// The `CreateFlowsVaultConnectionHubspotOauthCode` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct CreateFlowsVaultConnectionHubspotOauthCode {
+    /// Always `HUBSPOT`.
+    #[serde(deserialize_with = "CreateFlowsVaultConnectionHubspotOauthCode::constant_app_id")]
+    pub app_id: String,
+    /// Flows Vault Connection name.
+    pub name: String,
+    /// The `setup` field.
+    pub setup: FlowsVaultConnectioSetupOauthCode,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "flows")]
+impl fmt::Debug for CreateFlowsVaultConnectionHubspotOauthCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateFlowsVaultConnectionHubspotOauthCode")
+            .field("app_id", &self.app_id)
+            .field("name", &self.name)
+            .field("setup", &self.setup)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "flows")]
+impl CreateFlowsVaultConnectionHubspotOauthCode {
+    fn constant_app_id<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "HUBSPOT")
+    }
+}
+
+#[cfg(feature = "flows")]
+impl CreateFlowsVaultConnectionHubspotOauthCode {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(
+        name: impl Into<String>,
+        setup: impl Into<FlowsVaultConnectioSetupOauthCode>,
+    ) -> Self {
+        Self {
+            app_id: "HUBSPOT".to_owned(),
+            name: name.into(),
+            setup: setup.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "flows")]
+/// The `CreateFlowsVaultConnectionHubspotUninitialized` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct CreateFlowsVaultConnectionHubspotUninitialized {
+    /// Always `HUBSPOT`.
+    #[serde(deserialize_with = "CreateFlowsVaultConnectionHubspotUninitialized::constant_app_id")]
+    pub app_id: String,
+    /// Flows Vault Connection name.
+    pub name: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "flows")]
+impl fmt::Debug for CreateFlowsVaultConnectionHubspotUninitialized {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateFlowsVaultConnectionHubspotUninitialized")
+            .field("app_id", &self.app_id)
+            .field("name", &self.name)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "flows")]
+impl CreateFlowsVaultConnectionHubspotUninitialized {
+    fn constant_app_id<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "HUBSPOT")
+    }
+}
+
+#[cfg(feature = "flows")]
+impl CreateFlowsVaultConnectionHubspotUninitialized {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(name: impl Into<String>) -> Self {
+        Self {
+            app_id: "HUBSPOT".to_owned(),
+            name: name.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "flows")]
+/// One of the shapes of `CreateFlowsVaultConnectionJwt`.
+///
+/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
+#[derive(Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+#[non_exhaustive]
+pub enum CreateFlowsVaultConnectionJwt {
+    /// The `CreateFlowsVaultConnectionJwtJwt` shape.
+    Jwt(CreateFlowsVaultConnectionJwtJwt),
+    /// The `CreateFlowsVaultConnectionJwtUninitialized` shape.
+    Uninitialized(CreateFlowsVaultConnectionJwtUninitialized),
+    /// JSON this version cannot tell apart, kept as received.
+    Other(Value),
+}
+
+#[cfg(feature = "flows")]
+impl<'de> Deserialize<'de> for CreateFlowsVaultConnectionJwt {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Wire {
+            Jwt(CreateFlowsVaultConnectionJwtJwt),
+            Uninitialized(CreateFlowsVaultConnectionJwtUninitialized),
+            Other(Value),
+        }
+        Ok(match Wire::deserialize(deserializer)? {
+            Wire::Jwt(v) => Self::Jwt(v),
+            Wire::Uninitialized(v) => Self::Uninitialized(v),
+            Wire::Other(v) => {
+                other("CreateFlowsVaultConnectionJwt", &v);
+                Self::Other(v)
+            }
+        })
+    }
+}
+
+#[cfg(feature = "flows")]
+impl fmt::Debug for CreateFlowsVaultConnectionJwt {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Jwt(v) => f.debug_tuple("Jwt").field(v).finish(),
+            Self::Uninitialized(v) => f.debug_tuple("Uninitialized").field(v).finish(),
+            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
+        }
+    }
+}
+
+#[cfg(feature = "flows")]
+/// The `CreateFlowsVaultConnectionJwtJwt` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct CreateFlowsVaultConnectionJwtJwt {
+    /// Always `JWT`.
+    #[serde(deserialize_with = "CreateFlowsVaultConnectionJwtJwt::constant_app_id")]
+    pub app_id: String,
+    /// Flows Vault Connection name.
+    pub name: String,
+    /// The `setup` field.
+    pub setup: FlowsVaultConnectioSetupJwt,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "flows")]
+impl fmt::Debug for CreateFlowsVaultConnectionJwtJwt {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateFlowsVaultConnectionJwtJwt")
+            .field("app_id", &self.app_id)
+            .field("name", &self.name)
+            .field("setup", &self.setup)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "flows")]
+impl CreateFlowsVaultConnectionJwtJwt {
+    fn constant_app_id<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "JWT")
+    }
+}
+
+#[cfg(feature = "flows")]
+impl CreateFlowsVaultConnectionJwtJwt {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(name: impl Into<String>, setup: impl Into<FlowsVaultConnectioSetupJwt>) -> Self {
+        Self {
+            app_id: "JWT".to_owned(),
+            name: name.into(),
+            setup: setup.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "flows")]
+/// The `CreateFlowsVaultConnectionJwtUninitialized` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct CreateFlowsVaultConnectionJwtUninitialized {
+    /// Always `JWT`.
+    #[serde(deserialize_with = "CreateFlowsVaultConnectionJwtUninitialized::constant_app_id")]
+    pub app_id: String,
+    /// Flows Vault Connection name.
+    pub name: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "flows")]
+impl fmt::Debug for CreateFlowsVaultConnectionJwtUninitialized {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateFlowsVaultConnectionJwtUninitialized")
+            .field("app_id", &self.app_id)
+            .field("name", &self.name)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "flows")]
+impl CreateFlowsVaultConnectionJwtUninitialized {
+    fn constant_app_id<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "JWT")
+    }
+}
+
+#[cfg(feature = "flows")]
+impl CreateFlowsVaultConnectionJwtUninitialized {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(name: impl Into<String>) -> Self {
+        Self {
+            app_id: "JWT".to_owned(),
+            name: name.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "flows")]
+/// One of the shapes of `CreateFlowsVaultConnectionMailchimp`.
+///
+/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
+#[derive(Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+#[non_exhaustive]
+pub enum CreateFlowsVaultConnectionMailchimp {
+    /// The `CreateFlowsVaultConnectionMailchimpApiKey` shape.
+    ApiKey(CreateFlowsVaultConnectionMailchimpApiKey),
+    /// The `CreateFlowsVaultConnectionMailchimpOauthCode` shape.
+    OauthCode(CreateFlowsVaultConnectionMailchimpOauthCode),
+    /// The `CreateFlowsVaultConnectionMailchimpUninitialized` shape.
+    Uninitialized(CreateFlowsVaultConnectionMailchimpUninitialized),
+    /// JSON this version cannot tell apart, kept as received.
+    Other(Value),
+}
+
+#[cfg(feature = "flows")]
+impl<'de> Deserialize<'de> for CreateFlowsVaultConnectionMailchimp {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Wire {
+            ApiKey(CreateFlowsVaultConnectionMailchimpApiKey),
+            OauthCode(CreateFlowsVaultConnectionMailchimpOauthCode),
+            Uninitialized(CreateFlowsVaultConnectionMailchimpUninitialized),
+            Other(Value),
+        }
+        Ok(match Wire::deserialize(deserializer)? {
+            Wire::ApiKey(v) => Self::ApiKey(v),
+            Wire::OauthCode(v) => Self::OauthCode(v),
+            Wire::Uninitialized(v) => Self::Uninitialized(v),
+            Wire::Other(v) => {
+                other("CreateFlowsVaultConnectionMailchimp", &v);
+                Self::Other(v)
+            }
+        })
+    }
+}
+
+#[cfg(feature = "flows")]
+impl fmt::Debug for CreateFlowsVaultConnectionMailchimp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::ApiKey(v) => f.debug_tuple("ApiKey").field(v).finish(),
+            Self::OauthCode(v) => f.debug_tuple("OauthCode").field(v).finish(),
+            Self::Uninitialized(v) => f.debug_tuple("Uninitialized").field(v).finish(),
+            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
+        }
+    }
+}
+
+#[cfg(feature = "flows")]
 /// The `CreateFlowsVaultConnectionMailchimpApiKey` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -32,6 +792,7 @@ pub struct CreateFlowsVaultConnectionMailchimpApiKey {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "flows")]
 impl fmt::Debug for CreateFlowsVaultConnectionMailchimpApiKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CreateFlowsVaultConnectionMailchimpApiKey")
@@ -43,6 +804,7 @@ impl fmt::Debug for CreateFlowsVaultConnectionMailchimpApiKey {
     }
 }
 
+#[cfg(feature = "flows")]
 impl CreateFlowsVaultConnectionMailchimpApiKey {
     fn constant_app_id<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -51,6 +813,7 @@ impl CreateFlowsVaultConnectionMailchimpApiKey {
     }
 }
 
+#[cfg(feature = "flows")]
 impl CreateFlowsVaultConnectionMailchimpApiKey {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(
@@ -72,6 +835,7 @@ impl CreateFlowsVaultConnectionMailchimpApiKey {
     }
 }
 
+#[cfg(feature = "flows")]
 /// The `CreateFlowsVaultConnectionMailchimpOauthCode` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -91,6 +855,7 @@ pub struct CreateFlowsVaultConnectionMailchimpOauthCode {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "flows")]
 impl fmt::Debug for CreateFlowsVaultConnectionMailchimpOauthCode {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CreateFlowsVaultConnectionMailchimpOauthCode")
@@ -102,6 +867,7 @@ impl fmt::Debug for CreateFlowsVaultConnectionMailchimpOauthCode {
     }
 }
 
+#[cfg(feature = "flows")]
 impl CreateFlowsVaultConnectionMailchimpOauthCode {
     fn constant_app_id<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -110,6 +876,7 @@ impl CreateFlowsVaultConnectionMailchimpOauthCode {
     }
 }
 
+#[cfg(feature = "flows")]
 impl CreateFlowsVaultConnectionMailchimpOauthCode {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(
@@ -131,6 +898,7 @@ impl CreateFlowsVaultConnectionMailchimpOauthCode {
     }
 }
 
+#[cfg(feature = "flows")]
 /// The `CreateFlowsVaultConnectionMailchimpUninitialized` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -150,6 +918,7 @@ pub struct CreateFlowsVaultConnectionMailchimpUninitialized {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "flows")]
 impl fmt::Debug for CreateFlowsVaultConnectionMailchimpUninitialized {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CreateFlowsVaultConnectionMailchimpUninitialized")
@@ -160,6 +929,7 @@ impl fmt::Debug for CreateFlowsVaultConnectionMailchimpUninitialized {
     }
 }
 
+#[cfg(feature = "flows")]
 impl CreateFlowsVaultConnectionMailchimpUninitialized {
     fn constant_app_id<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -168,6 +938,7 @@ impl CreateFlowsVaultConnectionMailchimpUninitialized {
     }
 }
 
+#[cfg(feature = "flows")]
 impl CreateFlowsVaultConnectionMailchimpUninitialized {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(name: impl Into<String>) -> Self {
@@ -185,6 +956,7 @@ impl CreateFlowsVaultConnectionMailchimpUninitialized {
     }
 }
 
+#[cfg(feature = "flows")]
 /// One of the shapes of `CreateFlowsVaultConnectionMailjet`.
 ///
 /// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
@@ -200,6 +972,7 @@ pub enum CreateFlowsVaultConnectionMailjet {
     Other(Value),
 }
 
+#[cfg(feature = "flows")]
 impl<'de> Deserialize<'de> for CreateFlowsVaultConnectionMailjet {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         #[derive(Deserialize)]
@@ -220,6 +993,7 @@ impl<'de> Deserialize<'de> for CreateFlowsVaultConnectionMailjet {
     }
 }
 
+#[cfg(feature = "flows")]
 impl fmt::Debug for CreateFlowsVaultConnectionMailjet {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -230,6 +1004,7 @@ impl fmt::Debug for CreateFlowsVaultConnectionMailjet {
     }
 }
 
+#[cfg(feature = "flows")]
 /// The `CreateFlowsVaultConnectionMailjetApiKey` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -249,6 +1024,7 @@ pub struct CreateFlowsVaultConnectionMailjetApiKey {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "flows")]
 impl fmt::Debug for CreateFlowsVaultConnectionMailjetApiKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CreateFlowsVaultConnectionMailjetApiKey")
@@ -260,6 +1036,7 @@ impl fmt::Debug for CreateFlowsVaultConnectionMailjetApiKey {
     }
 }
 
+#[cfg(feature = "flows")]
 impl CreateFlowsVaultConnectionMailjetApiKey {
     fn constant_app_id<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -268,6 +1045,7 @@ impl CreateFlowsVaultConnectionMailjetApiKey {
     }
 }
 
+#[cfg(feature = "flows")]
 impl CreateFlowsVaultConnectionMailjetApiKey {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(
@@ -289,6 +1067,7 @@ impl CreateFlowsVaultConnectionMailjetApiKey {
     }
 }
 
+#[cfg(feature = "flows")]
 /// The `CreateFlowsVaultConnectionMailjetUninitialized` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -306,6 +1085,7 @@ pub struct CreateFlowsVaultConnectionMailjetUninitialized {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "flows")]
 impl fmt::Debug for CreateFlowsVaultConnectionMailjetUninitialized {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CreateFlowsVaultConnectionMailjetUninitialized")
@@ -316,6 +1096,7 @@ impl fmt::Debug for CreateFlowsVaultConnectionMailjetUninitialized {
     }
 }
 
+#[cfg(feature = "flows")]
 impl CreateFlowsVaultConnectionMailjetUninitialized {
     fn constant_app_id<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -324,6 +1105,7 @@ impl CreateFlowsVaultConnectionMailjetUninitialized {
     }
 }
 
+#[cfg(feature = "flows")]
 impl CreateFlowsVaultConnectionMailjetUninitialized {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(name: impl Into<String>) -> Self {
@@ -341,6 +1123,7 @@ impl CreateFlowsVaultConnectionMailjetUninitialized {
     }
 }
 
+#[cfg(feature = "flows")]
 /// One of the shapes of `CreateFlowsVaultConnectionPipedrive`.
 ///
 /// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
@@ -358,6 +1141,7 @@ pub enum CreateFlowsVaultConnectionPipedrive {
     Other(Value),
 }
 
+#[cfg(feature = "flows")]
 impl<'de> Deserialize<'de> for CreateFlowsVaultConnectionPipedrive {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         #[derive(Deserialize)]
@@ -380,6 +1164,7 @@ impl<'de> Deserialize<'de> for CreateFlowsVaultConnectionPipedrive {
     }
 }
 
+#[cfg(feature = "flows")]
 impl fmt::Debug for CreateFlowsVaultConnectionPipedrive {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -391,6 +1176,7 @@ impl fmt::Debug for CreateFlowsVaultConnectionPipedrive {
     }
 }
 
+#[cfg(feature = "flows")]
 /// The `CreateFlowsVaultConnectionPipedriveOauthCode` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -410,6 +1196,7 @@ pub struct CreateFlowsVaultConnectionPipedriveOauthCode {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "flows")]
 impl fmt::Debug for CreateFlowsVaultConnectionPipedriveOauthCode {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CreateFlowsVaultConnectionPipedriveOauthCode")
@@ -421,6 +1208,7 @@ impl fmt::Debug for CreateFlowsVaultConnectionPipedriveOauthCode {
     }
 }
 
+#[cfg(feature = "flows")]
 impl CreateFlowsVaultConnectionPipedriveOauthCode {
     fn constant_app_id<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -429,6 +1217,7 @@ impl CreateFlowsVaultConnectionPipedriveOauthCode {
     }
 }
 
+#[cfg(feature = "flows")]
 impl CreateFlowsVaultConnectionPipedriveOauthCode {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(
@@ -450,6 +1239,7 @@ impl CreateFlowsVaultConnectionPipedriveOauthCode {
     }
 }
 
+#[cfg(feature = "flows")]
 /// The `CreateFlowsVaultConnectionPipedriveToken` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -469,6 +1259,7 @@ pub struct CreateFlowsVaultConnectionPipedriveToken {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "flows")]
 impl fmt::Debug for CreateFlowsVaultConnectionPipedriveToken {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CreateFlowsVaultConnectionPipedriveToken")
@@ -480,6 +1271,7 @@ impl fmt::Debug for CreateFlowsVaultConnectionPipedriveToken {
     }
 }
 
+#[cfg(feature = "flows")]
 impl CreateFlowsVaultConnectionPipedriveToken {
     fn constant_app_id<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -488,6 +1280,7 @@ impl CreateFlowsVaultConnectionPipedriveToken {
     }
 }
 
+#[cfg(feature = "flows")]
 impl CreateFlowsVaultConnectionPipedriveToken {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(name: impl Into<String>, setup: impl Into<FlowsVaultConnectioSetupToken>) -> Self {
@@ -506,6 +1299,7 @@ impl CreateFlowsVaultConnectionPipedriveToken {
     }
 }
 
+#[cfg(feature = "flows")]
 /// The `CreateFlowsVaultConnectionPipedriveUninitialized` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -525,6 +1319,7 @@ pub struct CreateFlowsVaultConnectionPipedriveUninitialized {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "flows")]
 impl fmt::Debug for CreateFlowsVaultConnectionPipedriveUninitialized {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CreateFlowsVaultConnectionPipedriveUninitialized")
@@ -535,6 +1330,7 @@ impl fmt::Debug for CreateFlowsVaultConnectionPipedriveUninitialized {
     }
 }
 
+#[cfg(feature = "flows")]
 impl CreateFlowsVaultConnectionPipedriveUninitialized {
     fn constant_app_id<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -543,6 +1339,7 @@ impl CreateFlowsVaultConnectionPipedriveUninitialized {
     }
 }
 
+#[cfg(feature = "flows")]
 impl CreateFlowsVaultConnectionPipedriveUninitialized {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(name: impl Into<String>) -> Self {
@@ -560,6 +1357,7 @@ impl CreateFlowsVaultConnectionPipedriveUninitialized {
     }
 }
 
+#[cfg(feature = "flows")]
 /// One of the shapes of `CreateFlowsVaultConnectionRequestContent`.
 ///
 /// The body of `POST /flows/vault/connections` (`flows_vault_connections_create`).
@@ -615,6 +1413,7 @@ pub enum CreateFlowsVaultConnectionRequestContent {
     Other(Value),
 }
 
+#[cfg(feature = "flows")]
 impl<'de> Deserialize<'de> for CreateFlowsVaultConnectionRequestContent {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         #[derive(Deserialize)]
@@ -673,6 +1472,7 @@ impl<'de> Deserialize<'de> for CreateFlowsVaultConnectionRequestContent {
     }
 }
 
+#[cfg(feature = "flows")]
 impl fmt::Debug for CreateFlowsVaultConnectionRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -702,6 +1502,7 @@ impl fmt::Debug for CreateFlowsVaultConnectionRequestContent {
     }
 }
 
+#[cfg(feature = "flows")]
 /// The `CreateFlowsVaultConnectionResponseContent` schema.
 ///
 /// The answer of `POST /flows/vault/connections` (`flows_vault_connections_create`).
@@ -709,6 +1510,7 @@ impl fmt::Debug for CreateFlowsVaultConnectionRequestContent {
 /// The same type as [`GetFlowsVaultConnectionResponseContent`]: the API description gives both the same schema.
 pub type CreateFlowsVaultConnectionResponseContent = GetFlowsVaultConnectionResponseContent;
 
+#[cfg(feature = "flows")]
 /// One of the shapes of `CreateFlowsVaultConnectionSalesforce`.
 ///
 /// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
@@ -724,6 +1526,7 @@ pub enum CreateFlowsVaultConnectionSalesforce {
     Other(Value),
 }
 
+#[cfg(feature = "flows")]
 impl<'de> Deserialize<'de> for CreateFlowsVaultConnectionSalesforce {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         #[derive(Deserialize)]
@@ -744,6 +1547,7 @@ impl<'de> Deserialize<'de> for CreateFlowsVaultConnectionSalesforce {
     }
 }
 
+#[cfg(feature = "flows")]
 impl fmt::Debug for CreateFlowsVaultConnectionSalesforce {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -754,6 +1558,7 @@ impl fmt::Debug for CreateFlowsVaultConnectionSalesforce {
     }
 }
 
+#[cfg(feature = "flows")]
 /// The `CreateFlowsVaultConnectionSalesforceOauthCode` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -773,6 +1578,7 @@ pub struct CreateFlowsVaultConnectionSalesforceOauthCode {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "flows")]
 impl fmt::Debug for CreateFlowsVaultConnectionSalesforceOauthCode {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CreateFlowsVaultConnectionSalesforceOauthCode")
@@ -784,6 +1590,7 @@ impl fmt::Debug for CreateFlowsVaultConnectionSalesforceOauthCode {
     }
 }
 
+#[cfg(feature = "flows")]
 impl CreateFlowsVaultConnectionSalesforceOauthCode {
     fn constant_app_id<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -792,6 +1599,7 @@ impl CreateFlowsVaultConnectionSalesforceOauthCode {
     }
 }
 
+#[cfg(feature = "flows")]
 impl CreateFlowsVaultConnectionSalesforceOauthCode {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(
@@ -813,6 +1621,7 @@ impl CreateFlowsVaultConnectionSalesforceOauthCode {
     }
 }
 
+#[cfg(feature = "flows")]
 /// The `CreateFlowsVaultConnectionSalesforceUninitialized` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -832,6 +1641,7 @@ pub struct CreateFlowsVaultConnectionSalesforceUninitialized {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "flows")]
 impl fmt::Debug for CreateFlowsVaultConnectionSalesforceUninitialized {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CreateFlowsVaultConnectionSalesforceUninitialized")
@@ -842,6 +1652,7 @@ impl fmt::Debug for CreateFlowsVaultConnectionSalesforceUninitialized {
     }
 }
 
+#[cfg(feature = "flows")]
 impl CreateFlowsVaultConnectionSalesforceUninitialized {
     fn constant_app_id<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -850,6 +1661,7 @@ impl CreateFlowsVaultConnectionSalesforceUninitialized {
     }
 }
 
+#[cfg(feature = "flows")]
 impl CreateFlowsVaultConnectionSalesforceUninitialized {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(name: impl Into<String>) -> Self {
@@ -867,6 +1679,7 @@ impl CreateFlowsVaultConnectionSalesforceUninitialized {
     }
 }
 
+#[cfg(feature = "flows")]
 /// One of the shapes of `CreateFlowsVaultConnectionSendgrid`.
 ///
 /// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
@@ -882,6 +1695,7 @@ pub enum CreateFlowsVaultConnectionSendgrid {
     Other(Value),
 }
 
+#[cfg(feature = "flows")]
 impl<'de> Deserialize<'de> for CreateFlowsVaultConnectionSendgrid {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         #[derive(Deserialize)]
@@ -902,6 +1716,7 @@ impl<'de> Deserialize<'de> for CreateFlowsVaultConnectionSendgrid {
     }
 }
 
+#[cfg(feature = "flows")]
 impl fmt::Debug for CreateFlowsVaultConnectionSendgrid {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -912,6 +1727,7 @@ impl fmt::Debug for CreateFlowsVaultConnectionSendgrid {
     }
 }
 
+#[cfg(feature = "flows")]
 /// The `CreateFlowsVaultConnectionSendgridApiKey` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -931,6 +1747,7 @@ pub struct CreateFlowsVaultConnectionSendgridApiKey {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "flows")]
 impl fmt::Debug for CreateFlowsVaultConnectionSendgridApiKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CreateFlowsVaultConnectionSendgridApiKey")
@@ -942,6 +1759,7 @@ impl fmt::Debug for CreateFlowsVaultConnectionSendgridApiKey {
     }
 }
 
+#[cfg(feature = "flows")]
 impl CreateFlowsVaultConnectionSendgridApiKey {
     fn constant_app_id<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -950,6 +1768,7 @@ impl CreateFlowsVaultConnectionSendgridApiKey {
     }
 }
 
+#[cfg(feature = "flows")]
 impl CreateFlowsVaultConnectionSendgridApiKey {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(name: impl Into<String>, setup: impl Into<FlowsVaultConnectioSetupApiKey>) -> Self {
@@ -968,6 +1787,7 @@ impl CreateFlowsVaultConnectionSendgridApiKey {
     }
 }
 
+#[cfg(feature = "flows")]
 /// The `CreateFlowsVaultConnectionSendgridUninitialized` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -985,6 +1805,7 @@ pub struct CreateFlowsVaultConnectionSendgridUninitialized {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "flows")]
 impl fmt::Debug for CreateFlowsVaultConnectionSendgridUninitialized {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CreateFlowsVaultConnectionSendgridUninitialized")
@@ -995,6 +1816,7 @@ impl fmt::Debug for CreateFlowsVaultConnectionSendgridUninitialized {
     }
 }
 
+#[cfg(feature = "flows")]
 impl CreateFlowsVaultConnectionSendgridUninitialized {
     fn constant_app_id<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -1003,6 +1825,7 @@ impl CreateFlowsVaultConnectionSendgridUninitialized {
     }
 }
 
+#[cfg(feature = "flows")]
 impl CreateFlowsVaultConnectionSendgridUninitialized {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(name: impl Into<String>) -> Self {
@@ -1020,6 +1843,7 @@ impl CreateFlowsVaultConnectionSendgridUninitialized {
     }
 }
 
+#[cfg(feature = "flows")]
 /// One of the shapes of `CreateFlowsVaultConnectionSlack`.
 ///
 /// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
@@ -1037,6 +1861,7 @@ pub enum CreateFlowsVaultConnectionSlack {
     Other(Value),
 }
 
+#[cfg(feature = "flows")]
 impl<'de> Deserialize<'de> for CreateFlowsVaultConnectionSlack {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         #[derive(Deserialize)]
@@ -1059,6 +1884,7 @@ impl<'de> Deserialize<'de> for CreateFlowsVaultConnectionSlack {
     }
 }
 
+#[cfg(feature = "flows")]
 impl fmt::Debug for CreateFlowsVaultConnectionSlack {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -1070,6 +1896,7 @@ impl fmt::Debug for CreateFlowsVaultConnectionSlack {
     }
 }
 
+#[cfg(feature = "flows")]
 /// The `CreateFlowsVaultConnectionSlackOauthCode` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1089,6 +1916,7 @@ pub struct CreateFlowsVaultConnectionSlackOauthCode {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "flows")]
 impl fmt::Debug for CreateFlowsVaultConnectionSlackOauthCode {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CreateFlowsVaultConnectionSlackOauthCode")
@@ -1100,6 +1928,7 @@ impl fmt::Debug for CreateFlowsVaultConnectionSlackOauthCode {
     }
 }
 
+#[cfg(feature = "flows")]
 impl CreateFlowsVaultConnectionSlackOauthCode {
     fn constant_app_id<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -1108,6 +1937,7 @@ impl CreateFlowsVaultConnectionSlackOauthCode {
     }
 }
 
+#[cfg(feature = "flows")]
 impl CreateFlowsVaultConnectionSlackOauthCode {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(
@@ -1129,6 +1959,7 @@ impl CreateFlowsVaultConnectionSlackOauthCode {
     }
 }
 
+#[cfg(feature = "flows")]
 /// The `CreateFlowsVaultConnectionSlackUninitialized` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1146,6 +1977,7 @@ pub struct CreateFlowsVaultConnectionSlackUninitialized {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "flows")]
 impl fmt::Debug for CreateFlowsVaultConnectionSlackUninitialized {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CreateFlowsVaultConnectionSlackUninitialized")
@@ -1156,6 +1988,7 @@ impl fmt::Debug for CreateFlowsVaultConnectionSlackUninitialized {
     }
 }
 
+#[cfg(feature = "flows")]
 impl CreateFlowsVaultConnectionSlackUninitialized {
     fn constant_app_id<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -1164,6 +1997,7 @@ impl CreateFlowsVaultConnectionSlackUninitialized {
     }
 }
 
+#[cfg(feature = "flows")]
 impl CreateFlowsVaultConnectionSlackUninitialized {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(name: impl Into<String>) -> Self {
@@ -1181,6 +2015,7 @@ impl CreateFlowsVaultConnectionSlackUninitialized {
     }
 }
 
+#[cfg(feature = "flows")]
 /// The `CreateFlowsVaultConnectionSlackWebhook` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1200,6 +2035,7 @@ pub struct CreateFlowsVaultConnectionSlackWebhook {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "flows")]
 impl fmt::Debug for CreateFlowsVaultConnectionSlackWebhook {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CreateFlowsVaultConnectionSlackWebhook")
@@ -1211,6 +2047,7 @@ impl fmt::Debug for CreateFlowsVaultConnectionSlackWebhook {
     }
 }
 
+#[cfg(feature = "flows")]
 impl CreateFlowsVaultConnectionSlackWebhook {
     fn constant_app_id<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -1219,6 +2056,7 @@ impl CreateFlowsVaultConnectionSlackWebhook {
     }
 }
 
+#[cfg(feature = "flows")]
 impl CreateFlowsVaultConnectionSlackWebhook {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(name: impl Into<String>, setup: impl Into<FlowsVaultConnectioSetupWebhook>) -> Self {
@@ -1237,6 +2075,7 @@ impl CreateFlowsVaultConnectionSlackWebhook {
     }
 }
 
+#[cfg(feature = "flows")]
 /// One of the shapes of `CreateFlowsVaultConnectionStripe`.
 ///
 /// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
@@ -1254,6 +2093,7 @@ pub enum CreateFlowsVaultConnectionStripe {
     Other(Value),
 }
 
+#[cfg(feature = "flows")]
 impl<'de> Deserialize<'de> for CreateFlowsVaultConnectionStripe {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         #[derive(Deserialize)]
@@ -1276,6 +2116,7 @@ impl<'de> Deserialize<'de> for CreateFlowsVaultConnectionStripe {
     }
 }
 
+#[cfg(feature = "flows")]
 impl fmt::Debug for CreateFlowsVaultConnectionStripe {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -1287,6 +2128,7 @@ impl fmt::Debug for CreateFlowsVaultConnectionStripe {
     }
 }
 
+#[cfg(feature = "flows")]
 /// The `CreateFlowsVaultConnectionStripeKeyPair` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1306,6 +2148,7 @@ pub struct CreateFlowsVaultConnectionStripeKeyPair {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "flows")]
 impl fmt::Debug for CreateFlowsVaultConnectionStripeKeyPair {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CreateFlowsVaultConnectionStripeKeyPair")
@@ -1317,6 +2160,7 @@ impl fmt::Debug for CreateFlowsVaultConnectionStripeKeyPair {
     }
 }
 
+#[cfg(feature = "flows")]
 impl CreateFlowsVaultConnectionStripeKeyPair {
     fn constant_app_id<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -1325,6 +2169,7 @@ impl CreateFlowsVaultConnectionStripeKeyPair {
     }
 }
 
+#[cfg(feature = "flows")]
 impl CreateFlowsVaultConnectionStripeKeyPair {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(
@@ -1346,6 +2191,7 @@ impl CreateFlowsVaultConnectionStripeKeyPair {
     }
 }
 
+#[cfg(feature = "flows")]
 /// The `CreateFlowsVaultConnectionStripeOauthCode` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1365,6 +2211,7 @@ pub struct CreateFlowsVaultConnectionStripeOauthCode {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "flows")]
 impl fmt::Debug for CreateFlowsVaultConnectionStripeOauthCode {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CreateFlowsVaultConnectionStripeOauthCode")
@@ -1376,6 +2223,7 @@ impl fmt::Debug for CreateFlowsVaultConnectionStripeOauthCode {
     }
 }
 
+#[cfg(feature = "flows")]
 impl CreateFlowsVaultConnectionStripeOauthCode {
     fn constant_app_id<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -1384,6 +2232,7 @@ impl CreateFlowsVaultConnectionStripeOauthCode {
     }
 }
 
+#[cfg(feature = "flows")]
 impl CreateFlowsVaultConnectionStripeOauthCode {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(
@@ -1405,6 +2254,7 @@ impl CreateFlowsVaultConnectionStripeOauthCode {
     }
 }
 
+#[cfg(feature = "flows")]
 /// The `CreateFlowsVaultConnectionStripeUninitialized` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1422,6 +2272,7 @@ pub struct CreateFlowsVaultConnectionStripeUninitialized {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "flows")]
 impl fmt::Debug for CreateFlowsVaultConnectionStripeUninitialized {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CreateFlowsVaultConnectionStripeUninitialized")
@@ -1432,6 +2283,7 @@ impl fmt::Debug for CreateFlowsVaultConnectionStripeUninitialized {
     }
 }
 
+#[cfg(feature = "flows")]
 impl CreateFlowsVaultConnectionStripeUninitialized {
     fn constant_app_id<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -1440,6 +2292,7 @@ impl CreateFlowsVaultConnectionStripeUninitialized {
     }
 }
 
+#[cfg(feature = "flows")]
 impl CreateFlowsVaultConnectionStripeUninitialized {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(name: impl Into<String>) -> Self {
@@ -1457,6 +2310,7 @@ impl CreateFlowsVaultConnectionStripeUninitialized {
     }
 }
 
+#[cfg(feature = "flows")]
 /// One of the shapes of `CreateFlowsVaultConnectionTelegram`.
 ///
 /// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
@@ -1472,6 +2326,7 @@ pub enum CreateFlowsVaultConnectionTelegram {
     Other(Value),
 }
 
+#[cfg(feature = "flows")]
 impl<'de> Deserialize<'de> for CreateFlowsVaultConnectionTelegram {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         #[derive(Deserialize)]
@@ -1492,6 +2347,7 @@ impl<'de> Deserialize<'de> for CreateFlowsVaultConnectionTelegram {
     }
 }
 
+#[cfg(feature = "flows")]
 impl fmt::Debug for CreateFlowsVaultConnectionTelegram {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -1502,6 +2358,7 @@ impl fmt::Debug for CreateFlowsVaultConnectionTelegram {
     }
 }
 
+#[cfg(feature = "flows")]
 /// The `CreateFlowsVaultConnectionTelegramToken` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1521,6 +2378,7 @@ pub struct CreateFlowsVaultConnectionTelegramToken {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "flows")]
 impl fmt::Debug for CreateFlowsVaultConnectionTelegramToken {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CreateFlowsVaultConnectionTelegramToken")
@@ -1532,6 +2390,7 @@ impl fmt::Debug for CreateFlowsVaultConnectionTelegramToken {
     }
 }
 
+#[cfg(feature = "flows")]
 impl CreateFlowsVaultConnectionTelegramToken {
     fn constant_app_id<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -1540,6 +2399,7 @@ impl CreateFlowsVaultConnectionTelegramToken {
     }
 }
 
+#[cfg(feature = "flows")]
 impl CreateFlowsVaultConnectionTelegramToken {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(name: impl Into<String>, setup: impl Into<FlowsVaultConnectioSetupToken>) -> Self {
@@ -1558,6 +2418,7 @@ impl CreateFlowsVaultConnectionTelegramToken {
     }
 }
 
+#[cfg(feature = "flows")]
 /// The `CreateFlowsVaultConnectionTelegramUninitialized` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1575,6 +2436,7 @@ pub struct CreateFlowsVaultConnectionTelegramUninitialized {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "flows")]
 impl fmt::Debug for CreateFlowsVaultConnectionTelegramUninitialized {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CreateFlowsVaultConnectionTelegramUninitialized")
@@ -1585,6 +2447,7 @@ impl fmt::Debug for CreateFlowsVaultConnectionTelegramUninitialized {
     }
 }
 
+#[cfg(feature = "flows")]
 impl CreateFlowsVaultConnectionTelegramUninitialized {
     fn constant_app_id<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -1593,6 +2456,7 @@ impl CreateFlowsVaultConnectionTelegramUninitialized {
     }
 }
 
+#[cfg(feature = "flows")]
 impl CreateFlowsVaultConnectionTelegramUninitialized {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(name: impl Into<String>) -> Self {
@@ -1610,6 +2474,7 @@ impl CreateFlowsVaultConnectionTelegramUninitialized {
     }
 }
 
+#[cfg(feature = "flows")]
 /// One of the shapes of `CreateFlowsVaultConnectionTwilio`.
 ///
 /// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
@@ -1625,6 +2490,7 @@ pub enum CreateFlowsVaultConnectionTwilio {
     Other(Value),
 }
 
+#[cfg(feature = "flows")]
 impl<'de> Deserialize<'de> for CreateFlowsVaultConnectionTwilio {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         #[derive(Deserialize)]
@@ -1645,6 +2511,7 @@ impl<'de> Deserialize<'de> for CreateFlowsVaultConnectionTwilio {
     }
 }
 
+#[cfg(feature = "flows")]
 impl fmt::Debug for CreateFlowsVaultConnectionTwilio {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -1655,6 +2522,7 @@ impl fmt::Debug for CreateFlowsVaultConnectionTwilio {
     }
 }
 
+#[cfg(feature = "flows")]
 /// The `CreateFlowsVaultConnectionTwilioApiKey` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1674,6 +2542,7 @@ pub struct CreateFlowsVaultConnectionTwilioApiKey {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "flows")]
 impl fmt::Debug for CreateFlowsVaultConnectionTwilioApiKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CreateFlowsVaultConnectionTwilioApiKey")
@@ -1685,6 +2554,7 @@ impl fmt::Debug for CreateFlowsVaultConnectionTwilioApiKey {
     }
 }
 
+#[cfg(feature = "flows")]
 impl CreateFlowsVaultConnectionTwilioApiKey {
     fn constant_app_id<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -1693,6 +2563,7 @@ impl CreateFlowsVaultConnectionTwilioApiKey {
     }
 }
 
+#[cfg(feature = "flows")]
 impl CreateFlowsVaultConnectionTwilioApiKey {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(
@@ -1714,6 +2585,7 @@ impl CreateFlowsVaultConnectionTwilioApiKey {
     }
 }
 
+#[cfg(feature = "flows")]
 /// The `CreateFlowsVaultConnectionTwilioUninitialized` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1731,6 +2603,7 @@ pub struct CreateFlowsVaultConnectionTwilioUninitialized {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "flows")]
 impl fmt::Debug for CreateFlowsVaultConnectionTwilioUninitialized {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CreateFlowsVaultConnectionTwilioUninitialized")
@@ -1741,6 +2614,7 @@ impl fmt::Debug for CreateFlowsVaultConnectionTwilioUninitialized {
     }
 }
 
+#[cfg(feature = "flows")]
 impl CreateFlowsVaultConnectionTwilioUninitialized {
     fn constant_app_id<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -1749,6 +2623,7 @@ impl CreateFlowsVaultConnectionTwilioUninitialized {
     }
 }
 
+#[cfg(feature = "flows")]
 impl CreateFlowsVaultConnectionTwilioUninitialized {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(name: impl Into<String>) -> Self {
@@ -1766,6 +2641,7 @@ impl CreateFlowsVaultConnectionTwilioUninitialized {
     }
 }
 
+#[cfg(feature = "flows")]
 /// One of the shapes of `CreateFlowsVaultConnectionWhatsapp`.
 ///
 /// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
@@ -1781,6 +2657,7 @@ pub enum CreateFlowsVaultConnectionWhatsapp {
     Other(Value),
 }
 
+#[cfg(feature = "flows")]
 impl<'de> Deserialize<'de> for CreateFlowsVaultConnectionWhatsapp {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         #[derive(Deserialize)]
@@ -1801,6 +2678,7 @@ impl<'de> Deserialize<'de> for CreateFlowsVaultConnectionWhatsapp {
     }
 }
 
+#[cfg(feature = "flows")]
 impl fmt::Debug for CreateFlowsVaultConnectionWhatsapp {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -1811,6 +2689,7 @@ impl fmt::Debug for CreateFlowsVaultConnectionWhatsapp {
     }
 }
 
+#[cfg(feature = "flows")]
 /// The `CreateFlowsVaultConnectionWhatsappToken` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1830,6 +2709,7 @@ pub struct CreateFlowsVaultConnectionWhatsappToken {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "flows")]
 impl fmt::Debug for CreateFlowsVaultConnectionWhatsappToken {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CreateFlowsVaultConnectionWhatsappToken")
@@ -1841,6 +2721,7 @@ impl fmt::Debug for CreateFlowsVaultConnectionWhatsappToken {
     }
 }
 
+#[cfg(feature = "flows")]
 impl CreateFlowsVaultConnectionWhatsappToken {
     fn constant_app_id<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -1849,6 +2730,7 @@ impl CreateFlowsVaultConnectionWhatsappToken {
     }
 }
 
+#[cfg(feature = "flows")]
 impl CreateFlowsVaultConnectionWhatsappToken {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(name: impl Into<String>, setup: impl Into<FlowsVaultConnectioSetupToken>) -> Self {
@@ -1858,877 +2740,6 @@ impl CreateFlowsVaultConnectionWhatsappToken {
             setup: setup.into(),
             extra: Map::new(),
         }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `CreateFlowsVaultConnectionWhatsappUninitialized` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateFlowsVaultConnectionWhatsappUninitialized {
-    /// Always `WHATSAPP`.
-    #[serde(deserialize_with = "CreateFlowsVaultConnectionWhatsappUninitialized::constant_app_id")]
-    pub app_id: String,
-    /// Flows Vault Connection name.
-    pub name: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for CreateFlowsVaultConnectionWhatsappUninitialized {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateFlowsVaultConnectionWhatsappUninitialized")
-            .field("app_id", &self.app_id)
-            .field("name", &self.name)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl CreateFlowsVaultConnectionWhatsappUninitialized {
-    fn constant_app_id<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "WHATSAPP")
-    }
-}
-
-impl CreateFlowsVaultConnectionWhatsappUninitialized {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(name: impl Into<String>) -> Self {
-        Self {
-            app_id: "WHATSAPP".to_owned(),
-            name: name.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// One of the shapes of `CreateFlowsVaultConnectionZapier`.
-///
-/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
-#[derive(Clone, PartialEq, Serialize)]
-#[serde(untagged)]
-#[non_exhaustive]
-pub enum CreateFlowsVaultConnectionZapier {
-    /// The `CreateFlowsVaultConnectionZapierWebhook` shape.
-    Webhook(CreateFlowsVaultConnectionZapierWebhook),
-    /// The `CreateFlowsVaultConnectionZapierUninitialized` shape.
-    Uninitialized(CreateFlowsVaultConnectionZapierUninitialized),
-    /// JSON this version cannot tell apart, kept as received.
-    Other(Value),
-}
-
-impl<'de> Deserialize<'de> for CreateFlowsVaultConnectionZapier {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum Wire {
-            Webhook(CreateFlowsVaultConnectionZapierWebhook),
-            Uninitialized(CreateFlowsVaultConnectionZapierUninitialized),
-            Other(Value),
-        }
-        Ok(match Wire::deserialize(deserializer)? {
-            Wire::Webhook(v) => Self::Webhook(v),
-            Wire::Uninitialized(v) => Self::Uninitialized(v),
-            Wire::Other(v) => {
-                other("CreateFlowsVaultConnectionZapier", &v);
-                Self::Other(v)
-            }
-        })
-    }
-}
-
-impl fmt::Debug for CreateFlowsVaultConnectionZapier {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Webhook(v) => f.debug_tuple("Webhook").field(v).finish(),
-            Self::Uninitialized(v) => f.debug_tuple("Uninitialized").field(v).finish(),
-            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
-        }
-    }
-}
-
-/// The `CreateFlowsVaultConnectionZapierUninitialized` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateFlowsVaultConnectionZapierUninitialized {
-    /// Always `ZAPIER`.
-    #[serde(deserialize_with = "CreateFlowsVaultConnectionZapierUninitialized::constant_app_id")]
-    pub app_id: String,
-    /// Flows Vault Connection name.
-    pub name: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for CreateFlowsVaultConnectionZapierUninitialized {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateFlowsVaultConnectionZapierUninitialized")
-            .field("app_id", &self.app_id)
-            .field("name", &self.name)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl CreateFlowsVaultConnectionZapierUninitialized {
-    fn constant_app_id<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "ZAPIER")
-    }
-}
-
-impl CreateFlowsVaultConnectionZapierUninitialized {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(name: impl Into<String>) -> Self {
-        Self {
-            app_id: "ZAPIER".to_owned(),
-            name: name.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `CreateFlowsVaultConnectionZapierWebhook` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateFlowsVaultConnectionZapierWebhook {
-    /// Always `ZAPIER`.
-    #[serde(deserialize_with = "CreateFlowsVaultConnectionZapierWebhook::constant_app_id")]
-    pub app_id: String,
-    /// Flows Vault Connection name.
-    pub name: String,
-    /// The `setup` field.
-    pub setup: FlowsVaultConnectioSetupWebhook,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for CreateFlowsVaultConnectionZapierWebhook {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateFlowsVaultConnectionZapierWebhook")
-            .field("app_id", &self.app_id)
-            .field("name", &self.name)
-            .field("setup", &self.setup)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl CreateFlowsVaultConnectionZapierWebhook {
-    fn constant_app_id<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "ZAPIER")
-    }
-}
-
-impl CreateFlowsVaultConnectionZapierWebhook {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(name: impl Into<String>, setup: impl Into<FlowsVaultConnectioSetupWebhook>) -> Self {
-        Self {
-            app_id: "ZAPIER".to_owned(),
-            name: name.into(),
-            setup: setup.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `CreateFormRequestContent` object.
-///
-/// The body of `POST /forms` (`forms_create`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateFormRequestContent {
-    /// The `ending` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ending: Option<FormEndingNode>,
-    /// The `languages` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub languages: Option<FormLanguages>,
-    /// The `messages` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub messages: Option<FormMessages>,
-    /// The `name` field.
-    pub name: String,
-    /// The `nodes` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub nodes: Option<Vec<FormNode>>,
-    /// The `start` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub start: Option<FormStartNode>,
-    /// The `style` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub style: Option<FormStyle>,
-    /// The `translations` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub translations: Option<BTreeMap<String, Map<String, Value>>>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for CreateFormRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateFormRequestContent")
-            .field("ending", &self.ending)
-            .field("languages", &self.languages)
-            .field("messages", &self.messages)
-            .field("name", &self.name)
-            .field("nodes", &self.nodes)
-            .field("start", &self.start)
-            .field("style", &self.style)
-            .field("translations", &Keys(&self.translations))
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl CreateFormRequestContent {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(name: impl Into<String>) -> Self {
-        Self {
-            ending: None,
-            languages: None,
-            messages: None,
-            name: name.into(),
-            nodes: None,
-            start: None,
-            style: None,
-            translations: None,
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `ending`.
-    pub fn ending(mut self, value: impl Into<FormEndingNode>) -> Self {
-        self.ending = Some(value.into());
-        self
-    }
-
-    /// Sets `languages`.
-    pub fn languages(mut self, value: impl Into<FormLanguages>) -> Self {
-        self.languages = Some(value.into());
-        self
-    }
-
-    /// Sets `messages`.
-    pub fn messages(mut self, value: impl Into<FormMessages>) -> Self {
-        self.messages = Some(value.into());
-        self
-    }
-
-    /// Sets `nodes`.
-    pub fn nodes(mut self, value: impl Into<Vec<FormNode>>) -> Self {
-        self.nodes = Some(value.into());
-        self
-    }
-
-    /// Sets `start`.
-    pub fn start(mut self, value: impl Into<FormStartNode>) -> Self {
-        self.start = Some(value.into());
-        self
-    }
-
-    /// Sets `style`.
-    pub fn style(mut self, value: impl Into<FormStyle>) -> Self {
-        self.style = Some(value.into());
-        self
-    }
-
-    /// Sets `translations`.
-    pub fn translations(mut self, value: impl Into<BTreeMap<String, Map<String, Value>>>) -> Self {
-        self.translations = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `CreateFormResponseContent` schema.
-///
-/// The answer of `POST /forms` (`forms_create`).
-///
-/// The same type as [`GetFormResponseContent`]: the API description gives both the same schema.
-pub type CreateFormResponseContent = GetFormResponseContent;
-
-/// The `CreateGuardianEnrollmentTicketRequestContent` object.
-///
-/// The body of `POST /guardian/enrollments/ticket` (`guardian_enrollments_createTicket`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateGuardianEnrollmentTicketRequestContent {
-    /// Optional. Allows a user who has previously enrolled in MFA to enroll with additional factors.
-    /// Note: Parameter can only be used with Universal Login; it cannot be used with Classic Login or custom MFA pages.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub allow_multiple_enrollments: Option<bool>,
-    /// alternate email to which the enrollment email will be sent. Optional - by default, the email will be sent to the user's default address
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub email: Option<String>,
-    /// Optional. Specify the locale of the enrollment email. Used with send_email.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub email_locale: Option<String>,
-    /// The `factor` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub factor: Option<GuardianEnrollmentFactorEnum>,
-    /// Send an email to the user to start the enrollment
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub send_mail: Option<bool>,
-    /// user_id for the enrollment ticket
-    pub user_id: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for CreateGuardianEnrollmentTicketRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateGuardianEnrollmentTicketRequestContent")
-            .field(
-                "allow_multiple_enrollments",
-                &self.allow_multiple_enrollments,
-            )
-            .field("email", &self.email)
-            .field("email_locale", &self.email_locale)
-            .field("factor", &self.factor)
-            .field("send_mail", &self.send_mail)
-            .field("user_id", &self.user_id)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl CreateGuardianEnrollmentTicketRequestContent {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(user_id: impl Into<String>) -> Self {
-        Self {
-            allow_multiple_enrollments: None,
-            email: None,
-            email_locale: None,
-            factor: None,
-            send_mail: None,
-            user_id: user_id.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `allow_multiple_enrollments`.
-    pub fn allow_multiple_enrollments(mut self, value: impl Into<bool>) -> Self {
-        self.allow_multiple_enrollments = Some(value.into());
-        self
-    }
-
-    /// Sets `email`.
-    pub fn email(mut self, value: impl Into<String>) -> Self {
-        self.email = Some(value.into());
-        self
-    }
-
-    /// Sets `email_locale`.
-    pub fn email_locale(mut self, value: impl Into<String>) -> Self {
-        self.email_locale = Some(value.into());
-        self
-    }
-
-    /// Sets `factor`.
-    pub fn factor(mut self, value: impl Into<GuardianEnrollmentFactorEnum>) -> Self {
-        self.factor = Some(value.into());
-        self
-    }
-
-    /// Sets `send_mail`.
-    pub fn send_mail(mut self, value: impl Into<bool>) -> Self {
-        self.send_mail = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `CreateGuardianEnrollmentTicketResponseContent` object.
-///
-/// The answer of `POST /guardian/enrollments/ticket` (`guardian_enrollments_createTicket`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateGuardianEnrollmentTicketResponseContent {
-    /// The ticket_id used to identify the enrollment
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ticket_id: Option<String>,
-    /// The url you can use to start enrollment
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ticket_url: Option<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for CreateGuardianEnrollmentTicketResponseContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateGuardianEnrollmentTicketResponseContent")
-            .field("ticket_id", &self.ticket_id)
-            .field("ticket_url", &self.ticket_url)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-/// The `CreateHookRequestContent` object.
-///
-/// The body of `POST /hooks` (`hooks_create`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateHookRequestContent {
-    /// The `dependencies` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub dependencies: Option<BTreeMap<String, String>>,
-    /// Whether this hook will be executed (true) or ignored (false).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub enabled: Option<bool>,
-    /// Name of this hook.
-    pub name: String,
-    /// Code to be executed when this hook runs.
-    pub script: String,
-    /// Execution stage of this rule. Can be `credentials-exchange`, `pre-user-registration`, `post-user-registration`, `post-change-password`, or `send-phone-message`.
-    #[serde(rename = "triggerId")]
-    pub trigger_id: HookTriggerIdEnum,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for CreateHookRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateHookRequestContent")
-            .field("dependencies", &Keys(&self.dependencies))
-            .field("enabled", &self.enabled)
-            .field("name", &self.name)
-            .field("script", &self.script)
-            .field("trigger_id", &self.trigger_id)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl CreateHookRequestContent {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(
-        name: impl Into<String>,
-        script: impl Into<String>,
-        trigger_id: impl Into<HookTriggerIdEnum>,
-    ) -> Self {
-        Self {
-            dependencies: None,
-            enabled: None,
-            name: name.into(),
-            script: script.into(),
-            trigger_id: trigger_id.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `dependencies`.
-    pub fn dependencies(mut self, value: impl Into<BTreeMap<String, String>>) -> Self {
-        self.dependencies = Some(value.into());
-        self
-    }
-
-    /// Sets `enabled`.
-    pub fn enabled(mut self, value: impl Into<bool>) -> Self {
-        self.enabled = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `CreateHookResponseContent` schema.
-///
-/// The answer of `POST /hooks` (`hooks_create`).
-///
-/// The same type as [`Hook`]: the API description gives both the same schema.
-pub type CreateHookResponseContent = Hook;
-
-/// Hashmap of key-value pairs where the value must be a string.
-///
-/// The body of `POST /hooks/{id}/secrets` (`hooks_secrets_create`).
-///
-/// The same type as [`GetHookSecretResponseContent`]: the API description gives both the same schema.
-pub type CreateHookSecretRequestContent = GetHookSecretResponseContent;
-
-/// The `CreateImportUsersRequestContent` object.
-///
-/// The body of `POST /jobs/users-imports` (`jobs_usersImports_create`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateImportUsersRequestContent {
-    /// connection_id of the connection to which users will be imported.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub connection_id: Option<String>,
-    /// Customer-defined ID.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub external_id: Option<String>,
-    /// Whether to send a completion email to all tenant owners when the job is finished (true) or not (false).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub send_completion_email: Option<bool>,
-    /// Whether to update users if they already exist (true) or to ignore them (false).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub upsert: Option<bool>,
-    /// The `users` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub users: Option<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for CreateImportUsersRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateImportUsersRequestContent")
-            .field("connection_id", &self.connection_id)
-            .field("external_id", &self.external_id)
-            .field("send_completion_email", &self.send_completion_email)
-            .field("upsert", &self.upsert)
-            .field("users", &self.users)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl CreateImportUsersRequestContent {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `connection_id`.
-    pub fn connection_id(mut self, value: impl Into<String>) -> Self {
-        self.connection_id = Some(value.into());
-        self
-    }
-
-    /// Sets `external_id`.
-    pub fn external_id(mut self, value: impl Into<String>) -> Self {
-        self.external_id = Some(value.into());
-        self
-    }
-
-    /// Sets `send_completion_email`.
-    pub fn send_completion_email(mut self, value: impl Into<bool>) -> Self {
-        self.send_completion_email = Some(value.into());
-        self
-    }
-
-    /// Sets `upsert`.
-    pub fn upsert(mut self, value: impl Into<bool>) -> Self {
-        self.upsert = Some(value.into());
-        self
-    }
-
-    /// Sets `users`.
-    pub fn users(mut self, value: impl Into<String>) -> Self {
-        self.users = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `CreateImportUsersResponseContent` object.
-///
-/// The answer of `POST /jobs/users-imports` (`jobs_usersImports_create`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateImportUsersResponseContent {
-    /// connection_id of the connection to which users will be imported.
-    pub connection_id: String,
-    /// When this job was created.
-    pub created_at: String,
-    /// Customer-defined ID.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub external_id: Option<String>,
-    /// ID of this job.
-    pub id: String,
-    /// Status of this job.
-    pub status: String,
-    /// Type of job this is.
-    #[serde(rename = "type")]
-    pub type_: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for CreateImportUsersResponseContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateImportUsersResponseContent")
-            .field("connection_id", &self.connection_id)
-            .field("created_at", &self.created_at)
-            .field("external_id", &self.external_id)
-            .field("id", &self.id)
-            .field("status", &self.status)
-            .field("type_", &self.type_)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-/// The `CreateLogStreamDatadogRequestBody` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateLogStreamDatadogRequestBody {
-    /// Only logs events matching these filters will be delivered by the stream. If omitted or empty, all events will be delivered.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub filters: Option<Vec<LogStreamFilter>>,
-    /// True for priority log streams, false for non-priority
-    #[serde(
-        rename = "isPriority",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub is_priority: Option<bool>,
-    /// log stream name
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// The `pii_config` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub pii_config: Option<LogStreamPiiConfig>,
-    /// The `sink` field.
-    pub sink: LogStreamDatadogSink,
-    /// The optional datetime (ISO 8601) to start streaming logs from
-    #[serde(rename = "startFrom", default, skip_serializing_if = "Option::is_none")]
-    pub start_from: Option<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for CreateLogStreamDatadogRequestBody {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateLogStreamDatadogRequestBody")
-            .field("filters", &self.filters)
-            .field("is_priority", &self.is_priority)
-            .field("name", &self.name)
-            .field("pii_config", &self.pii_config)
-            .field("sink", &self.sink)
-            .field("start_from", &self.start_from)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl CreateLogStreamDatadogRequestBody {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(sink: impl Into<LogStreamDatadogSink>) -> Self {
-        Self {
-            filters: None,
-            is_priority: None,
-            name: None,
-            pii_config: None,
-            sink: sink.into(),
-            start_from: None,
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `filters`.
-    pub fn filters(mut self, value: impl Into<Vec<LogStreamFilter>>) -> Self {
-        self.filters = Some(value.into());
-        self
-    }
-
-    /// Sets `isPriority`.
-    pub fn is_priority(mut self, value: impl Into<bool>) -> Self {
-        self.is_priority = Some(value.into());
-        self
-    }
-
-    /// Sets `name`.
-    pub fn name(mut self, value: impl Into<String>) -> Self {
-        self.name = Some(value.into());
-        self
-    }
-
-    /// Sets `pii_config`.
-    pub fn pii_config(mut self, value: impl Into<LogStreamPiiConfig>) -> Self {
-        self.pii_config = Some(value.into());
-        self
-    }
-
-    /// Sets `startFrom`.
-    pub fn start_from(mut self, value: impl Into<String>) -> Self {
-        self.start_from = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `CreateLogStreamEventBridgeRequestBody` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateLogStreamEventBridgeRequestBody {
-    /// Only logs events matching these filters will be delivered by the stream. If omitted or empty, all events will be delivered.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub filters: Option<Vec<LogStreamFilter>>,
-    /// True for priority log streams, false for non-priority
-    #[serde(
-        rename = "isPriority",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub is_priority: Option<bool>,
-    /// log stream name
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// The `pii_config` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub pii_config: Option<LogStreamPiiConfig>,
-    /// The `sink` field.
-    pub sink: LogStreamEventBridgeSink,
-    /// The optional datetime (ISO 8601) to start streaming logs from
-    #[serde(rename = "startFrom", default, skip_serializing_if = "Option::is_none")]
-    pub start_from: Option<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for CreateLogStreamEventBridgeRequestBody {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateLogStreamEventBridgeRequestBody")
-            .field("filters", &self.filters)
-            .field("is_priority", &self.is_priority)
-            .field("name", &self.name)
-            .field("pii_config", &self.pii_config)
-            .field("sink", &self.sink)
-            .field("start_from", &self.start_from)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl CreateLogStreamEventBridgeRequestBody {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(sink: impl Into<LogStreamEventBridgeSink>) -> Self {
-        Self {
-            filters: None,
-            is_priority: None,
-            name: None,
-            pii_config: None,
-            sink: sink.into(),
-            start_from: None,
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `filters`.
-    pub fn filters(mut self, value: impl Into<Vec<LogStreamFilter>>) -> Self {
-        self.filters = Some(value.into());
-        self
-    }
-
-    /// Sets `isPriority`.
-    pub fn is_priority(mut self, value: impl Into<bool>) -> Self {
-        self.is_priority = Some(value.into());
-        self
-    }
-
-    /// Sets `name`.
-    pub fn name(mut self, value: impl Into<String>) -> Self {
-        self.name = Some(value.into());
-        self
-    }
-
-    /// Sets `pii_config`.
-    pub fn pii_config(mut self, value: impl Into<LogStreamPiiConfig>) -> Self {
-        self.pii_config = Some(value.into());
-        self
-    }
-
-    /// Sets `startFrom`.
-    pub fn start_from(mut self, value: impl Into<String>) -> Self {
-        self.start_from = Some(value.into());
-        self
     }
 
     /// Sets a field this version does not model.

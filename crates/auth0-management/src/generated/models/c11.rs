@@ -13,6 +13,918 @@ use super::*;
 use crate::model_support::{Keys, REDACTED, constant, extra, other, string_enum};
 use crate::patch::Patch;
 
+#[cfg(feature = "flows")]
+/// The `CreateFlowsVaultConnectionWhatsappUninitialized` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct CreateFlowsVaultConnectionWhatsappUninitialized {
+    /// Always `WHATSAPP`.
+    #[serde(deserialize_with = "CreateFlowsVaultConnectionWhatsappUninitialized::constant_app_id")]
+    pub app_id: String,
+    /// Flows Vault Connection name.
+    pub name: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "flows")]
+impl fmt::Debug for CreateFlowsVaultConnectionWhatsappUninitialized {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateFlowsVaultConnectionWhatsappUninitialized")
+            .field("app_id", &self.app_id)
+            .field("name", &self.name)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "flows")]
+impl CreateFlowsVaultConnectionWhatsappUninitialized {
+    fn constant_app_id<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "WHATSAPP")
+    }
+}
+
+#[cfg(feature = "flows")]
+impl CreateFlowsVaultConnectionWhatsappUninitialized {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(name: impl Into<String>) -> Self {
+        Self {
+            app_id: "WHATSAPP".to_owned(),
+            name: name.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "flows")]
+/// One of the shapes of `CreateFlowsVaultConnectionZapier`.
+///
+/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
+#[derive(Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+#[non_exhaustive]
+pub enum CreateFlowsVaultConnectionZapier {
+    /// The `CreateFlowsVaultConnectionZapierWebhook` shape.
+    Webhook(CreateFlowsVaultConnectionZapierWebhook),
+    /// The `CreateFlowsVaultConnectionZapierUninitialized` shape.
+    Uninitialized(CreateFlowsVaultConnectionZapierUninitialized),
+    /// JSON this version cannot tell apart, kept as received.
+    Other(Value),
+}
+
+#[cfg(feature = "flows")]
+impl<'de> Deserialize<'de> for CreateFlowsVaultConnectionZapier {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Wire {
+            Webhook(CreateFlowsVaultConnectionZapierWebhook),
+            Uninitialized(CreateFlowsVaultConnectionZapierUninitialized),
+            Other(Value),
+        }
+        Ok(match Wire::deserialize(deserializer)? {
+            Wire::Webhook(v) => Self::Webhook(v),
+            Wire::Uninitialized(v) => Self::Uninitialized(v),
+            Wire::Other(v) => {
+                other("CreateFlowsVaultConnectionZapier", &v);
+                Self::Other(v)
+            }
+        })
+    }
+}
+
+#[cfg(feature = "flows")]
+impl fmt::Debug for CreateFlowsVaultConnectionZapier {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Webhook(v) => f.debug_tuple("Webhook").field(v).finish(),
+            Self::Uninitialized(v) => f.debug_tuple("Uninitialized").field(v).finish(),
+            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
+        }
+    }
+}
+
+#[cfg(feature = "flows")]
+/// The `CreateFlowsVaultConnectionZapierUninitialized` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct CreateFlowsVaultConnectionZapierUninitialized {
+    /// Always `ZAPIER`.
+    #[serde(deserialize_with = "CreateFlowsVaultConnectionZapierUninitialized::constant_app_id")]
+    pub app_id: String,
+    /// Flows Vault Connection name.
+    pub name: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "flows")]
+impl fmt::Debug for CreateFlowsVaultConnectionZapierUninitialized {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateFlowsVaultConnectionZapierUninitialized")
+            .field("app_id", &self.app_id)
+            .field("name", &self.name)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "flows")]
+impl CreateFlowsVaultConnectionZapierUninitialized {
+    fn constant_app_id<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "ZAPIER")
+    }
+}
+
+#[cfg(feature = "flows")]
+impl CreateFlowsVaultConnectionZapierUninitialized {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(name: impl Into<String>) -> Self {
+        Self {
+            app_id: "ZAPIER".to_owned(),
+            name: name.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "flows")]
+/// The `CreateFlowsVaultConnectionZapierWebhook` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct CreateFlowsVaultConnectionZapierWebhook {
+    /// Always `ZAPIER`.
+    #[serde(deserialize_with = "CreateFlowsVaultConnectionZapierWebhook::constant_app_id")]
+    pub app_id: String,
+    /// Flows Vault Connection name.
+    pub name: String,
+    /// The `setup` field.
+    pub setup: FlowsVaultConnectioSetupWebhook,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "flows")]
+impl fmt::Debug for CreateFlowsVaultConnectionZapierWebhook {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateFlowsVaultConnectionZapierWebhook")
+            .field("app_id", &self.app_id)
+            .field("name", &self.name)
+            .field("setup", &self.setup)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "flows")]
+impl CreateFlowsVaultConnectionZapierWebhook {
+    fn constant_app_id<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "ZAPIER")
+    }
+}
+
+#[cfg(feature = "flows")]
+impl CreateFlowsVaultConnectionZapierWebhook {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(name: impl Into<String>, setup: impl Into<FlowsVaultConnectioSetupWebhook>) -> Self {
+        Self {
+            app_id: "ZAPIER".to_owned(),
+            name: name.into(),
+            setup: setup.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "forms")]
+/// The `CreateFormRequestContent` object.
+///
+/// The body of `POST /forms` (`forms_create`).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct CreateFormRequestContent {
+    /// The `ending` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ending: Option<FormEndingNode>,
+    /// The `languages` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub languages: Option<FormLanguages>,
+    /// The `messages` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub messages: Option<FormMessages>,
+    /// The `name` field.
+    pub name: String,
+    /// The `nodes` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nodes: Option<Vec<FormNode>>,
+    /// The `start` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub start: Option<FormStartNode>,
+    /// The `style` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub style: Option<FormStyle>,
+    /// The `translations` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub translations: Option<BTreeMap<String, Map<String, Value>>>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "forms")]
+impl fmt::Debug for CreateFormRequestContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateFormRequestContent")
+            .field("ending", &self.ending)
+            .field("languages", &self.languages)
+            .field("messages", &self.messages)
+            .field("name", &self.name)
+            .field("nodes", &self.nodes)
+            .field("start", &self.start)
+            .field("style", &self.style)
+            .field("translations", &Keys(&self.translations))
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "forms")]
+impl CreateFormRequestContent {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(name: impl Into<String>) -> Self {
+        Self {
+            ending: None,
+            languages: None,
+            messages: None,
+            name: name.into(),
+            nodes: None,
+            start: None,
+            style: None,
+            translations: None,
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets `ending`.
+    pub fn ending(mut self, value: impl Into<FormEndingNode>) -> Self {
+        self.ending = Some(value.into());
+        self
+    }
+
+    /// Sets `languages`.
+    pub fn languages(mut self, value: impl Into<FormLanguages>) -> Self {
+        self.languages = Some(value.into());
+        self
+    }
+
+    /// Sets `messages`.
+    pub fn messages(mut self, value: impl Into<FormMessages>) -> Self {
+        self.messages = Some(value.into());
+        self
+    }
+
+    /// Sets `nodes`.
+    pub fn nodes(mut self, value: impl Into<Vec<FormNode>>) -> Self {
+        self.nodes = Some(value.into());
+        self
+    }
+
+    /// Sets `start`.
+    pub fn start(mut self, value: impl Into<FormStartNode>) -> Self {
+        self.start = Some(value.into());
+        self
+    }
+
+    /// Sets `style`.
+    pub fn style(mut self, value: impl Into<FormStyle>) -> Self {
+        self.style = Some(value.into());
+        self
+    }
+
+    /// Sets `translations`.
+    pub fn translations(mut self, value: impl Into<BTreeMap<String, Map<String, Value>>>) -> Self {
+        self.translations = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "forms")]
+/// The `CreateFormResponseContent` schema.
+///
+/// The answer of `POST /forms` (`forms_create`).
+///
+/// The same type as [`GetFormResponseContent`]: the API description gives both the same schema.
+pub type CreateFormResponseContent = GetFormResponseContent;
+
+#[cfg(feature = "guardian")]
+/// The `CreateGuardianEnrollmentTicketRequestContent` object.
+///
+/// The body of `POST /guardian/enrollments/ticket` (`guardian_enrollments_createTicket`).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct CreateGuardianEnrollmentTicketRequestContent {
+    /// Optional. Allows a user who has previously enrolled in MFA to enroll with additional factors.
+    /// Note: Parameter can only be used with Universal Login; it cannot be used with Classic Login or custom MFA pages.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allow_multiple_enrollments: Option<bool>,
+    /// alternate email to which the enrollment email will be sent. Optional - by default, the email will be sent to the user's default address
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    /// Optional. Specify the locale of the enrollment email. Used with send_email.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email_locale: Option<String>,
+    /// The `factor` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub factor: Option<GuardianEnrollmentFactorEnum>,
+    /// Send an email to the user to start the enrollment
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub send_mail: Option<bool>,
+    /// user_id for the enrollment ticket
+    pub user_id: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "guardian")]
+impl fmt::Debug for CreateGuardianEnrollmentTicketRequestContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateGuardianEnrollmentTicketRequestContent")
+            .field(
+                "allow_multiple_enrollments",
+                &self.allow_multiple_enrollments,
+            )
+            .field("email", &self.email)
+            .field("email_locale", &self.email_locale)
+            .field("factor", &self.factor)
+            .field("send_mail", &self.send_mail)
+            .field("user_id", &self.user_id)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "guardian")]
+impl CreateGuardianEnrollmentTicketRequestContent {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(user_id: impl Into<String>) -> Self {
+        Self {
+            allow_multiple_enrollments: None,
+            email: None,
+            email_locale: None,
+            factor: None,
+            send_mail: None,
+            user_id: user_id.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets `allow_multiple_enrollments`.
+    pub fn allow_multiple_enrollments(mut self, value: impl Into<bool>) -> Self {
+        self.allow_multiple_enrollments = Some(value.into());
+        self
+    }
+
+    /// Sets `email`.
+    pub fn email(mut self, value: impl Into<String>) -> Self {
+        self.email = Some(value.into());
+        self
+    }
+
+    /// Sets `email_locale`.
+    pub fn email_locale(mut self, value: impl Into<String>) -> Self {
+        self.email_locale = Some(value.into());
+        self
+    }
+
+    /// Sets `factor`.
+    pub fn factor(mut self, value: impl Into<GuardianEnrollmentFactorEnum>) -> Self {
+        self.factor = Some(value.into());
+        self
+    }
+
+    /// Sets `send_mail`.
+    pub fn send_mail(mut self, value: impl Into<bool>) -> Self {
+        self.send_mail = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "guardian")]
+/// The `CreateGuardianEnrollmentTicketResponseContent` object.
+///
+/// The answer of `POST /guardian/enrollments/ticket` (`guardian_enrollments_createTicket`).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct CreateGuardianEnrollmentTicketResponseContent {
+    /// The ticket_id used to identify the enrollment
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ticket_id: Option<String>,
+    /// The url you can use to start enrollment
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ticket_url: Option<String>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "guardian")]
+impl fmt::Debug for CreateGuardianEnrollmentTicketResponseContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateGuardianEnrollmentTicketResponseContent")
+            .field("ticket_id", &self.ticket_id)
+            .field("ticket_url", &self.ticket_url)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "hooks")]
+/// The `CreateHookRequestContent` object.
+///
+/// The body of `POST /hooks` (`hooks_create`).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct CreateHookRequestContent {
+    /// The `dependencies` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dependencies: Option<BTreeMap<String, String>>,
+    /// Whether this hook will be executed (true) or ignored (false).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enabled: Option<bool>,
+    /// Name of this hook.
+    pub name: String,
+    /// Code to be executed when this hook runs.
+    pub script: String,
+    /// Execution stage of this rule. Can be `credentials-exchange`, `pre-user-registration`, `post-user-registration`, `post-change-password`, or `send-phone-message`.
+    #[serde(rename = "triggerId")]
+    pub trigger_id: HookTriggerIdEnum,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "hooks")]
+impl fmt::Debug for CreateHookRequestContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateHookRequestContent")
+            .field("dependencies", &Keys(&self.dependencies))
+            .field("enabled", &self.enabled)
+            .field("name", &self.name)
+            .field("script", &self.script)
+            .field("trigger_id", &self.trigger_id)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "hooks")]
+impl CreateHookRequestContent {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(
+        name: impl Into<String>,
+        script: impl Into<String>,
+        trigger_id: impl Into<HookTriggerIdEnum>,
+    ) -> Self {
+        Self {
+            dependencies: None,
+            enabled: None,
+            name: name.into(),
+            script: script.into(),
+            trigger_id: trigger_id.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets `dependencies`.
+    pub fn dependencies(mut self, value: impl Into<BTreeMap<String, String>>) -> Self {
+        self.dependencies = Some(value.into());
+        self
+    }
+
+    /// Sets `enabled`.
+    pub fn enabled(mut self, value: impl Into<bool>) -> Self {
+        self.enabled = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "hooks")]
+/// The `CreateHookResponseContent` schema.
+///
+/// The answer of `POST /hooks` (`hooks_create`).
+///
+/// The same type as [`Hook`]: the API description gives both the same schema.
+pub type CreateHookResponseContent = Hook;
+
+#[cfg(feature = "hooks")]
+/// Hashmap of key-value pairs where the value must be a string.
+///
+/// The body of `POST /hooks/{id}/secrets` (`hooks_secrets_create`).
+///
+/// The same type as [`GetHookSecretResponseContent`]: the API description gives both the same schema.
+pub type CreateHookSecretRequestContent = GetHookSecretResponseContent;
+
+#[cfg(feature = "jobs")]
+/// The `CreateImportUsersRequestContent` object.
+///
+/// The body of `POST /jobs/users-imports` (`jobs_usersImports_create`).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new()` and the setters.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct CreateImportUsersRequestContent {
+    /// connection_id of the connection to which users will be imported.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub connection_id: Option<String>,
+    /// Customer-defined ID.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub external_id: Option<String>,
+    /// Whether to send a completion email to all tenant owners when the job is finished (true) or not (false).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub send_completion_email: Option<bool>,
+    /// Whether to update users if they already exist (true) or to ignore them (false).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub upsert: Option<bool>,
+    /// The `users` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub users: Option<String>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "jobs")]
+impl fmt::Debug for CreateImportUsersRequestContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateImportUsersRequestContent")
+            .field("connection_id", &self.connection_id)
+            .field("external_id", &self.external_id)
+            .field("send_completion_email", &self.send_completion_email)
+            .field("upsert", &self.upsert)
+            .field("users", &self.users)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "jobs")]
+impl CreateImportUsersRequestContent {
+    /// An empty value; set fields with the setters.
+    pub fn new() -> Self {
+        <Self as Default>::default()
+    }
+
+    /// Sets `connection_id`.
+    pub fn connection_id(mut self, value: impl Into<String>) -> Self {
+        self.connection_id = Some(value.into());
+        self
+    }
+
+    /// Sets `external_id`.
+    pub fn external_id(mut self, value: impl Into<String>) -> Self {
+        self.external_id = Some(value.into());
+        self
+    }
+
+    /// Sets `send_completion_email`.
+    pub fn send_completion_email(mut self, value: impl Into<bool>) -> Self {
+        self.send_completion_email = Some(value.into());
+        self
+    }
+
+    /// Sets `upsert`.
+    pub fn upsert(mut self, value: impl Into<bool>) -> Self {
+        self.upsert = Some(value.into());
+        self
+    }
+
+    /// Sets `users`.
+    pub fn users(mut self, value: impl Into<String>) -> Self {
+        self.users = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "jobs")]
+/// The `CreateImportUsersResponseContent` object.
+///
+/// The answer of `POST /jobs/users-imports` (`jobs_usersImports_create`).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct CreateImportUsersResponseContent {
+    /// connection_id of the connection to which users will be imported.
+    pub connection_id: String,
+    /// When this job was created.
+    pub created_at: String,
+    /// Customer-defined ID.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub external_id: Option<String>,
+    /// ID of this job.
+    pub id: String,
+    /// Status of this job.
+    pub status: String,
+    /// Type of job this is.
+    #[serde(rename = "type")]
+    pub type_: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "jobs")]
+impl fmt::Debug for CreateImportUsersResponseContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateImportUsersResponseContent")
+            .field("connection_id", &self.connection_id)
+            .field("created_at", &self.created_at)
+            .field("external_id", &self.external_id)
+            .field("id", &self.id)
+            .field("status", &self.status)
+            .field("type_", &self.type_)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+/// The `CreateLogStreamDatadogRequestBody` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct CreateLogStreamDatadogRequestBody {
+    /// Only logs events matching these filters will be delivered by the stream. If omitted or empty, all events will be delivered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub filters: Option<Vec<LogStreamFilter>>,
+    /// True for priority log streams, false for non-priority
+    #[serde(
+        rename = "isPriority",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub is_priority: Option<bool>,
+    /// log stream name
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// The `pii_config` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pii_config: Option<LogStreamPiiConfig>,
+    /// The `sink` field.
+    pub sink: LogStreamDatadogSink,
+    /// The optional datetime (ISO 8601) to start streaming logs from
+    #[serde(rename = "startFrom", default, skip_serializing_if = "Option::is_none")]
+    pub start_from: Option<String>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for CreateLogStreamDatadogRequestBody {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateLogStreamDatadogRequestBody")
+            .field("filters", &self.filters)
+            .field("is_priority", &self.is_priority)
+            .field("name", &self.name)
+            .field("pii_config", &self.pii_config)
+            .field("sink", &self.sink)
+            .field("start_from", &self.start_from)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+impl CreateLogStreamDatadogRequestBody {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(sink: impl Into<LogStreamDatadogSink>) -> Self {
+        Self {
+            filters: None,
+            is_priority: None,
+            name: None,
+            pii_config: None,
+            sink: sink.into(),
+            start_from: None,
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets `filters`.
+    pub fn filters(mut self, value: impl Into<Vec<LogStreamFilter>>) -> Self {
+        self.filters = Some(value.into());
+        self
+    }
+
+    /// Sets `isPriority`.
+    pub fn is_priority(mut self, value: impl Into<bool>) -> Self {
+        self.is_priority = Some(value.into());
+        self
+    }
+
+    /// Sets `name`.
+    pub fn name(mut self, value: impl Into<String>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+
+    /// Sets `pii_config`.
+    pub fn pii_config(mut self, value: impl Into<LogStreamPiiConfig>) -> Self {
+        self.pii_config = Some(value.into());
+        self
+    }
+
+    /// Sets `startFrom`.
+    pub fn start_from(mut self, value: impl Into<String>) -> Self {
+        self.start_from = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "full")]
+/// The `CreateLogStreamEventBridgeRequestBody` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct CreateLogStreamEventBridgeRequestBody {
+    /// Only logs events matching these filters will be delivered by the stream. If omitted or empty, all events will be delivered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub filters: Option<Vec<LogStreamFilter>>,
+    /// True for priority log streams, false for non-priority
+    #[serde(
+        rename = "isPriority",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub is_priority: Option<bool>,
+    /// log stream name
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// The `pii_config` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pii_config: Option<LogStreamPiiConfig>,
+    /// The `sink` field.
+    pub sink: LogStreamEventBridgeSink,
+    /// The optional datetime (ISO 8601) to start streaming logs from
+    #[serde(rename = "startFrom", default, skip_serializing_if = "Option::is_none")]
+    pub start_from: Option<String>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for CreateLogStreamEventBridgeRequestBody {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateLogStreamEventBridgeRequestBody")
+            .field("filters", &self.filters)
+            .field("is_priority", &self.is_priority)
+            .field("name", &self.name)
+            .field("pii_config", &self.pii_config)
+            .field("sink", &self.sink)
+            .field("start_from", &self.start_from)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+impl CreateLogStreamEventBridgeRequestBody {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(sink: impl Into<LogStreamEventBridgeSink>) -> Self {
+        Self {
+            filters: None,
+            is_priority: None,
+            name: None,
+            pii_config: None,
+            sink: sink.into(),
+            start_from: None,
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets `filters`.
+    pub fn filters(mut self, value: impl Into<Vec<LogStreamFilter>>) -> Self {
+        self.filters = Some(value.into());
+        self
+    }
+
+    /// Sets `isPriority`.
+    pub fn is_priority(mut self, value: impl Into<bool>) -> Self {
+        self.is_priority = Some(value.into());
+        self
+    }
+
+    /// Sets `name`.
+    pub fn name(mut self, value: impl Into<String>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+
+    /// Sets `pii_config`.
+    pub fn pii_config(mut self, value: impl Into<LogStreamPiiConfig>) -> Self {
+        self.pii_config = Some(value.into());
+        self
+    }
+
+    /// Sets `startFrom`.
+    pub fn start_from(mut self, value: impl Into<String>) -> Self {
+        self.start_from = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "full")]
 /// The `CreateLogStreamEventGridRequestBody` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -46,6 +958,7 @@ pub struct CreateLogStreamEventGridRequestBody {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for CreateLogStreamEventGridRequestBody {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CreateLogStreamEventGridRequestBody")
@@ -60,6 +973,7 @@ impl fmt::Debug for CreateLogStreamEventGridRequestBody {
     }
 }
 
+#[cfg(feature = "full")]
 impl CreateLogStreamEventGridRequestBody {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(sink: impl Into<LogStreamEventGridSink>) -> Self {
@@ -111,6 +1025,7 @@ impl CreateLogStreamEventGridRequestBody {
     }
 }
 
+#[cfg(feature = "full")]
 /// The `CreateLogStreamHttpRequestBody` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -144,6 +1059,7 @@ pub struct CreateLogStreamHttpRequestBody {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for CreateLogStreamHttpRequestBody {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CreateLogStreamHttpRequestBody")
@@ -158,6 +1074,7 @@ impl fmt::Debug for CreateLogStreamHttpRequestBody {
     }
 }
 
+#[cfg(feature = "full")]
 impl CreateLogStreamHttpRequestBody {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(sink: impl Into<LogStreamHttpSink>) -> Self {
@@ -209,6 +1126,7 @@ impl CreateLogStreamHttpRequestBody {
     }
 }
 
+#[cfg(feature = "full")]
 /// The `CreateLogStreamMixpanelRequestBody` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -242,6 +1160,7 @@ pub struct CreateLogStreamMixpanelRequestBody {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for CreateLogStreamMixpanelRequestBody {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CreateLogStreamMixpanelRequestBody")
@@ -256,6 +1175,7 @@ impl fmt::Debug for CreateLogStreamMixpanelRequestBody {
     }
 }
 
+#[cfg(feature = "full")]
 impl CreateLogStreamMixpanelRequestBody {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(sink: impl Into<LogStreamMixpanelSink>) -> Self {
@@ -307,6 +1227,7 @@ impl CreateLogStreamMixpanelRequestBody {
     }
 }
 
+#[cfg(feature = "log_streams")]
 /// One of the shapes of `CreateLogStreamRequestContent`.
 ///
 /// The body of `POST /log-streams` (`logStreams_create`).
@@ -322,6 +1243,7 @@ pub enum CreateLogStreamRequestContent {
     Other(Value),
 }
 
+#[cfg(feature = "log_streams")]
 impl<'de> Deserialize<'de> for CreateLogStreamRequestContent {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         #[derive(Deserialize)]
@@ -340,6 +1262,7 @@ impl<'de> Deserialize<'de> for CreateLogStreamRequestContent {
     }
 }
 
+#[cfg(feature = "log_streams")]
 impl fmt::Debug for CreateLogStreamRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -349,6 +1272,7 @@ impl fmt::Debug for CreateLogStreamRequestContent {
     }
 }
 
+#[cfg(feature = "log_streams")]
 /// The `CreateLogStreamResponseContent` schema.
 ///
 /// The answer of `POST /log-streams` (`logStreams_create`).
@@ -356,6 +1280,7 @@ impl fmt::Debug for CreateLogStreamRequestContent {
 /// The same type as [`LogStreamResponseSchema`]: the API description gives both the same schema.
 pub type CreateLogStreamResponseContent = LogStreamResponseSchema;
 
+#[cfg(feature = "full")]
 /// The `CreateLogStreamSegmentRequestBody` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -389,6 +1314,7 @@ pub struct CreateLogStreamSegmentRequestBody {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for CreateLogStreamSegmentRequestBody {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CreateLogStreamSegmentRequestBody")
@@ -403,6 +1329,7 @@ impl fmt::Debug for CreateLogStreamSegmentRequestBody {
     }
 }
 
+#[cfg(feature = "full")]
 impl CreateLogStreamSegmentRequestBody {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(sink: impl Into<LogStreamSegmentSinkWriteKey>) -> Self {
@@ -454,6 +1381,7 @@ impl CreateLogStreamSegmentRequestBody {
     }
 }
 
+#[cfg(feature = "full")]
 /// The `CreateLogStreamSplunkRequestBody` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -487,6 +1415,7 @@ pub struct CreateLogStreamSplunkRequestBody {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for CreateLogStreamSplunkRequestBody {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CreateLogStreamSplunkRequestBody")
@@ -501,6 +1430,7 @@ impl fmt::Debug for CreateLogStreamSplunkRequestBody {
     }
 }
 
+#[cfg(feature = "full")]
 impl CreateLogStreamSplunkRequestBody {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(sink: impl Into<LogStreamSplunkSink>) -> Self {
@@ -552,6 +1482,7 @@ impl CreateLogStreamSplunkRequestBody {
     }
 }
 
+#[cfg(feature = "full")]
 /// The `CreateLogStreamSumoRequestBody` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -585,6 +1516,7 @@ pub struct CreateLogStreamSumoRequestBody {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for CreateLogStreamSumoRequestBody {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CreateLogStreamSumoRequestBody")
@@ -599,6 +1531,7 @@ impl fmt::Debug for CreateLogStreamSumoRequestBody {
     }
 }
 
+#[cfg(feature = "full")]
 impl CreateLogStreamSumoRequestBody {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(sink: impl Into<LogStreamSumoSink>) -> Self {
@@ -650,6 +1583,7 @@ impl CreateLogStreamSumoRequestBody {
     }
 }
 
+#[cfg(feature = "organizations")]
 /// The `CreateOrganizationAllConnectionRequestContent` object.
 ///
 /// The body of `POST /organizations/{id}/connections` (`organizations_connections_create`).
@@ -684,6 +1618,7 @@ pub struct CreateOrganizationAllConnectionRequestContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "organizations")]
 impl fmt::Debug for CreateOrganizationAllConnectionRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CreateOrganizationAllConnectionRequestContent")
@@ -705,6 +1640,7 @@ impl fmt::Debug for CreateOrganizationAllConnectionRequestContent {
     }
 }
 
+#[cfg(feature = "organizations")]
 impl CreateOrganizationAllConnectionRequestContent {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(connection_id: impl Into<String>) -> Self {
@@ -766,6 +1702,7 @@ impl CreateOrganizationAllConnectionRequestContent {
     }
 }
 
+#[cfg(feature = "organizations")]
 /// The `CreateOrganizationAllConnectionResponseContent` schema.
 ///
 /// The answer of `POST /organizations/{id}/connections` (`organizations_connections_create`).
@@ -773,6 +1710,7 @@ impl CreateOrganizationAllConnectionRequestContent {
 /// The same type as [`OrganizationAllConnectionPost`]: the API description gives both the same schema.
 pub type CreateOrganizationAllConnectionResponseContent = OrganizationAllConnectionPost;
 
+#[cfg(feature = "organizations")]
 /// The `CreateOrganizationDiscoveryDomainRequestContent` object.
 ///
 /// The body of `POST /organizations/{id}/discovery-domains` (`organizations_discoveryDomains_create`).
@@ -795,6 +1733,7 @@ pub struct CreateOrganizationDiscoveryDomainRequestContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "organizations")]
 impl fmt::Debug for CreateOrganizationDiscoveryDomainRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CreateOrganizationDiscoveryDomainRequestContent")
@@ -809,6 +1748,7 @@ impl fmt::Debug for CreateOrganizationDiscoveryDomainRequestContent {
     }
 }
 
+#[cfg(feature = "organizations")]
 impl CreateOrganizationDiscoveryDomainRequestContent {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(domain: impl Into<String>) -> Self {
@@ -839,6 +1779,7 @@ impl CreateOrganizationDiscoveryDomainRequestContent {
     }
 }
 
+#[cfg(feature = "organizations")]
 /// The `CreateOrganizationDiscoveryDomainResponseContent` schema.
 ///
 /// The answer of `POST /organizations/{id}/discovery-domains` (`organizations_discoveryDomains_create`).
@@ -846,6 +1787,7 @@ impl CreateOrganizationDiscoveryDomainRequestContent {
 /// The same type as [`OrganizationDiscoveryDomain`]: the API description gives both the same schema.
 pub type CreateOrganizationDiscoveryDomainResponseContent = OrganizationDiscoveryDomain;
 
+#[cfg(feature = "organizations")]
 /// The `CreateOrganizationInvitationRequestContent` object.
 ///
 /// The body of `POST /organizations/{id}/invitations` (`organizations_invitations_create`).
@@ -884,6 +1826,7 @@ pub struct CreateOrganizationInvitationRequestContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "organizations")]
 impl fmt::Debug for CreateOrganizationInvitationRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CreateOrganizationInvitationRequestContent")
@@ -901,6 +1844,7 @@ impl fmt::Debug for CreateOrganizationInvitationRequestContent {
     }
 }
 
+#[cfg(feature = "organizations")]
 impl CreateOrganizationInvitationRequestContent {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(
@@ -965,6 +1909,7 @@ impl CreateOrganizationInvitationRequestContent {
     }
 }
 
+#[cfg(feature = "organizations")]
 /// The `CreateOrganizationInvitationResponseContent` schema.
 ///
 /// The answer of `POST /organizations/{id}/invitations` (`organizations_invitations_create`).
@@ -972,6 +1917,7 @@ impl CreateOrganizationInvitationRequestContent {
 /// The same type as [`OrganizationInvitation`]: the API description gives both the same schema.
 pub type CreateOrganizationInvitationResponseContent = OrganizationInvitation;
 
+#[cfg(feature = "organizations")]
 /// The `CreateOrganizationRequestContent` object.
 ///
 /// The body of `POST /organizations` (`organizations_create`).
@@ -1003,6 +1949,7 @@ pub struct CreateOrganizationRequestContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "organizations")]
 impl fmt::Debug for CreateOrganizationRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CreateOrganizationRequestContent")
@@ -1017,6 +1964,7 @@ impl fmt::Debug for CreateOrganizationRequestContent {
     }
 }
 
+#[cfg(feature = "organizations")]
 impl CreateOrganizationRequestContent {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(name: impl Into<String>) -> Self {
@@ -1068,6 +2016,7 @@ impl CreateOrganizationRequestContent {
     }
 }
 
+#[cfg(feature = "organizations")]
 /// The `CreateOrganizationResponseContent` object.
 ///
 /// The answer of `POST /organizations` (`organizations_create`).
@@ -1102,6 +2051,7 @@ pub struct CreateOrganizationResponseContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "organizations")]
 impl fmt::Debug for CreateOrganizationResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CreateOrganizationResponseContent")
@@ -1117,6 +2067,7 @@ impl fmt::Debug for CreateOrganizationResponseContent {
     }
 }
 
+#[cfg(feature = "branding")]
 /// The `CreatePhoneProviderSendTestRequestContent` object.
 ///
 /// The body of `POST /branding/phone/providers/{id}/try` (`branding_phone_providers_test`).
@@ -1139,6 +2090,7 @@ pub struct CreatePhoneProviderSendTestRequestContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "branding")]
 impl fmt::Debug for CreatePhoneProviderSendTestRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CreatePhoneProviderSendTestRequestContent")
@@ -1149,6 +2101,7 @@ impl fmt::Debug for CreatePhoneProviderSendTestRequestContent {
     }
 }
 
+#[cfg(feature = "branding")]
 impl CreatePhoneProviderSendTestRequestContent {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(to: impl Into<String>) -> Self {
@@ -1172,6 +2125,7 @@ impl CreatePhoneProviderSendTestRequestContent {
     }
 }
 
+#[cfg(feature = "branding")]
 /// The `CreatePhoneProviderSendTestResponseContent` object.
 ///
 /// The answer of `POST /branding/phone/providers/{id}/try` (`branding_phone_providers_test`).
@@ -1191,6 +2145,7 @@ pub struct CreatePhoneProviderSendTestResponseContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "branding")]
 impl fmt::Debug for CreatePhoneProviderSendTestResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CreatePhoneProviderSendTestResponseContent")
@@ -1201,6 +2156,7 @@ impl fmt::Debug for CreatePhoneProviderSendTestResponseContent {
     }
 }
 
+#[cfg(feature = "branding")]
 /// The `CreatePhoneTemplateRequestContent` object.
 ///
 /// The body of `POST /branding/phone/templates` (`branding_phone_templates_create`).
@@ -1224,6 +2180,7 @@ pub struct CreatePhoneTemplateRequestContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "branding")]
 impl fmt::Debug for CreatePhoneTemplateRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CreatePhoneTemplateRequestContent")
@@ -1235,6 +2192,7 @@ impl fmt::Debug for CreatePhoneTemplateRequestContent {
     }
 }
 
+#[cfg(feature = "branding")]
 impl CreatePhoneTemplateRequestContent {
     /// An empty value; set fields with the setters.
     pub fn new() -> Self {
@@ -1266,6 +2224,7 @@ impl CreatePhoneTemplateRequestContent {
     }
 }
 
+#[cfg(feature = "branding")]
 /// The `CreatePhoneTemplateResponseContent` schema.
 ///
 /// The answer of `POST /branding/phone/templates` (`branding_phone_templates_create`).
@@ -1273,6 +2232,7 @@ impl CreatePhoneTemplateRequestContent {
 /// The same type as [`PhoneTemplate`]: the API description gives both the same schema.
 pub type CreatePhoneTemplateResponseContent = PhoneTemplate;
 
+#[cfg(feature = "branding")]
 /// The `CreatePhoneTemplateTestNotificationRequestContent` schema.
 ///
 /// The body of `POST /branding/phone/templates/{id}/try` (`branding_phone_templates_test`).
@@ -1281,6 +2241,7 @@ pub type CreatePhoneTemplateResponseContent = PhoneTemplate;
 pub type CreatePhoneTemplateTestNotificationRequestContent =
     CreatePhoneProviderSendTestRequestContent;
 
+#[cfg(feature = "branding")]
 /// The `CreatePhoneTemplateTestNotificationResponseContent` schema.
 ///
 /// The answer of `POST /branding/phone/templates/{id}/try` (`branding_phone_templates_test`).
@@ -1288,6 +2249,7 @@ pub type CreatePhoneTemplateTestNotificationRequestContent =
 /// The same type as [`FlowActionFlowErrorMessageParams`]: the API description gives both the same schema.
 pub type CreatePhoneTemplateTestNotificationResponseContent = FlowActionFlowErrorMessageParams;
 
+#[cfg(feature = "device_credentials")]
 /// The `CreatePublicKeyDeviceCredentialRequestContent` object.
 ///
 /// The body of `POST /device-credentials` (`deviceCredentials_createPublicKey`).
@@ -1314,6 +2276,7 @@ pub struct CreatePublicKeyDeviceCredentialRequestContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "device_credentials")]
 impl fmt::Debug for CreatePublicKeyDeviceCredentialRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CreatePublicKeyDeviceCredentialRequestContent")
@@ -1327,6 +2290,7 @@ impl fmt::Debug for CreatePublicKeyDeviceCredentialRequestContent {
     }
 }
 
+#[cfg(feature = "device_credentials")]
 impl CreatePublicKeyDeviceCredentialRequestContent {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(
@@ -1358,6 +2322,7 @@ impl CreatePublicKeyDeviceCredentialRequestContent {
     }
 }
 
+#[cfg(feature = "device_credentials")]
 /// The `CreatePublicKeyDeviceCredentialResponseContent` schema.
 ///
 /// The answer of `POST /device-credentials` (`deviceCredentials_createPublicKey`).
@@ -1365,6 +2330,7 @@ impl CreatePublicKeyDeviceCredentialRequestContent {
 /// The same type as [`CredentialId`]: the API description gives both the same schema.
 pub type CreatePublicKeyDeviceCredentialResponseContent = CredentialId;
 
+#[cfg(feature = "rate_limit_policies")]
 /// The `CreateRateLimitPolicyRequestContent` object.
 ///
 /// The body of `POST /rate-limit-policies` (`rateLimitPolicies_create`).
@@ -1387,6 +2353,7 @@ pub struct CreateRateLimitPolicyRequestContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "rate_limit_policies")]
 impl fmt::Debug for CreateRateLimitPolicyRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CreateRateLimitPolicyRequestContent")
@@ -1399,6 +2366,7 @@ impl fmt::Debug for CreateRateLimitPolicyRequestContent {
     }
 }
 
+#[cfg(feature = "rate_limit_policies")]
 impl CreateRateLimitPolicyRequestContent {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(
@@ -1423,6 +2391,7 @@ impl CreateRateLimitPolicyRequestContent {
     }
 }
 
+#[cfg(feature = "rate_limit_policies")]
 /// The `CreateRateLimitPolicyResponseContent` schema.
 ///
 /// The answer of `POST /rate-limit-policies` (`rateLimitPolicies_create`).
@@ -1430,6 +2399,7 @@ impl CreateRateLimitPolicyRequestContent {
 /// The same type as [`RateLimitPolicy`]: the API description gives both the same schema.
 pub type CreateRateLimitPolicyResponseContent = RateLimitPolicy;
 
+#[cfg(feature = "resource_servers")]
 /// The `CreateResourceServerRequestContent` object.
 ///
 /// The body of `POST /resource-servers` (`resourceServers_create`).
@@ -1497,6 +2467,7 @@ pub struct CreateResourceServerRequestContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "resource_servers")]
 impl fmt::Debug for CreateResourceServerRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CreateResourceServerRequestContent")
@@ -1535,6 +2506,7 @@ impl fmt::Debug for CreateResourceServerRequestContent {
     }
 }
 
+#[cfg(feature = "resource_servers")]
 impl CreateResourceServerRequestContent {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(identifier: impl Into<String>) -> Self {
@@ -1682,6 +2654,7 @@ impl CreateResourceServerRequestContent {
     }
 }
 
+#[cfg(feature = "resource_servers")]
 /// The `CreateResourceServerResponseContent` schema.
 ///
 /// The answer of `POST /resource-servers` (`resourceServers_create`).
@@ -1689,6 +2662,7 @@ impl CreateResourceServerRequestContent {
 /// The same type as [`ResourceServer`]: the API description gives both the same schema.
 pub type CreateResourceServerResponseContent = ResourceServer;
 
+#[cfg(feature = "roles")]
 /// The `CreateRoleRequestContent` object.
 ///
 /// The body of `POST /roles` (`roles_create`).
@@ -1708,6 +2682,7 @@ pub struct CreateRoleRequestContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "roles")]
 impl fmt::Debug for CreateRoleRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CreateRoleRequestContent")
@@ -1718,6 +2693,7 @@ impl fmt::Debug for CreateRoleRequestContent {
     }
 }
 
+#[cfg(feature = "roles")]
 impl CreateRoleRequestContent {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(name: impl Into<String>) -> Self {
@@ -1741,720 +2717,10 @@ impl CreateRoleRequestContent {
     }
 }
 
+#[cfg(feature = "roles")]
 /// The `CreateRoleResponseContent` schema.
 ///
 /// The answer of `POST /roles` (`roles_create`).
 ///
 /// The same type as [`Role`]: the API description gives both the same schema.
 pub type CreateRoleResponseContent = Role;
-
-/// The `CreateRuleRequestContent` object.
-///
-/// The body of `POST /rules` (`rules_create`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateRuleRequestContent {
-    /// Whether the rule is enabled (true), or disabled (false).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub enabled: Option<bool>,
-    /// Name of this rule.
-    pub name: String,
-    /// Order that this rule should execute in relative to other rules. Lower-valued rules execute first.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub order: Option<f64>,
-    /// Code to be executed when this rule runs.
-    pub script: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for CreateRuleRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateRuleRequestContent")
-            .field("enabled", &self.enabled)
-            .field("name", &self.name)
-            .field("order", &self.order)
-            .field("script", &self.script)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl CreateRuleRequestContent {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(name: impl Into<String>, script: impl Into<String>) -> Self {
-        Self {
-            enabled: None,
-            name: name.into(),
-            order: None,
-            script: script.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `enabled`.
-    pub fn enabled(mut self, value: impl Into<bool>) -> Self {
-        self.enabled = Some(value.into());
-        self
-    }
-
-    /// Sets `order`.
-    pub fn order(mut self, value: impl Into<f64>) -> Self {
-        self.order = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `CreateRuleResponseContent` schema.
-///
-/// The answer of `POST /rules` (`rules_create`).
-///
-/// The same type as [`Rule`]: the API description gives both the same schema.
-pub type CreateRuleResponseContent = Rule;
-
-/// The `CreateScimConfigurationRequestContent` object.
-///
-/// The body of `POST /connections/{id}/scim-configuration` (`connections_scimConfiguration_create`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateScimConfigurationRequestContent {
-    /// The mapping between auth0 and SCIM
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub mapping: Option<Vec<ScimMappingItem>>,
-    /// User ID attribute for generating unique user ids
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub user_id_attribute: Option<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for CreateScimConfigurationRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateScimConfigurationRequestContent")
-            .field("mapping", &self.mapping)
-            .field("user_id_attribute", &self.user_id_attribute)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl CreateScimConfigurationRequestContent {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `mapping`.
-    pub fn mapping(mut self, value: impl Into<Vec<ScimMappingItem>>) -> Self {
-        self.mapping = Some(value.into());
-        self
-    }
-
-    /// Sets `user_id_attribute`.
-    pub fn user_id_attribute(mut self, value: impl Into<String>) -> Self {
-        self.user_id_attribute = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `CreateScimConfigurationResponseContent` schema.
-///
-/// The answer of `POST /connections/{id}/scim-configuration` (`connections_scimConfiguration_create`).
-///
-/// The same type as [`ScimConfiguration`]: the API description gives both the same schema.
-pub type CreateScimConfigurationResponseContent = ScimConfiguration;
-
-/// The `CreateScimTokenRequestContent` object.
-///
-/// The body of `POST /connections/{id}/scim-configuration/tokens` (`connections_scimConfiguration_tokens_create`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateScimTokenRequestContent {
-    /// The scopes of the scim token
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub scopes: Option<Vec<String>>,
-    /// Lifetime of the token in seconds. Must be greater than 900
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub token_lifetime: Option<i64>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for CreateScimTokenRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateScimTokenRequestContent")
-            .field("scopes", &self.scopes)
-            .field("token_lifetime", &self.token_lifetime)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl CreateScimTokenRequestContent {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `scopes`.
-    pub fn scopes(mut self, value: impl Into<Vec<String>>) -> Self {
-        self.scopes = Some(value.into());
-        self
-    }
-
-    /// Sets `token_lifetime`.
-    pub fn token_lifetime(mut self, value: impl Into<i64>) -> Self {
-        self.token_lifetime = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `CreateScimTokenResponseContent` object.
-///
-/// The answer of `POST /connections/{id}/scim-configuration/tokens` (`connections_scimConfiguration_tokens_create`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateScimTokenResponseContent {
-    /// The token's created at timestamp
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub created_at: Option<String>,
-    /// The scopes of the scim token
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub scopes: Option<Vec<String>>,
-    /// The scim client's token
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub token: Option<String>,
-    /// The token's identifier
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub token_id: Option<String>,
-    /// The token's valid until at timestamp
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub valid_until: Option<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for CreateScimTokenResponseContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateScimTokenResponseContent")
-            .field("created_at", &self.created_at)
-            .field("scopes", &self.scopes)
-            .field("token", &self.token.as_ref().map(|_| REDACTED))
-            .field("token_id", &self.token_id)
-            .field("valid_until", &self.valid_until)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-/// The `CreateSegmentRequestContent` object.
-///
-/// The body of `POST /experimentation/segments` (`experimentation_segments_create`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateSegmentRequestContent {
-    /// A description of the segment
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
-    /// A human-readable name for the segment
-    pub name: String,
-    /// An ordered list of rules. A segment matches if any rule matches.
-    pub rules: Vec<SegmentRule>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for CreateSegmentRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateSegmentRequestContent")
-            .field("description", &self.description)
-            .field("name", &self.name)
-            .field("rules", &self.rules)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl CreateSegmentRequestContent {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(name: impl Into<String>, rules: impl Into<Vec<SegmentRule>>) -> Self {
-        Self {
-            description: None,
-            name: name.into(),
-            rules: rules.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `description`.
-    pub fn description(mut self, value: impl Into<String>) -> Self {
-        self.description = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `CreateSegmentResponseContent` schema.
-///
-/// The answer of `POST /experimentation/segments` (`experimentation_segments_create`).
-///
-/// The same type as [`Segment`]: the API description gives both the same schema.
-pub type CreateSegmentResponseContent = Segment;
-
-/// The `CreateSelfServiceProfileRequestContent` object.
-///
-/// The body of `POST /self-service-profiles` (`selfServiceProfiles_create`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateSelfServiceProfileRequestContent {
-    /// List of IdP strategies that will be shown to users during the Self-Service Enterprise Configuration flow. Possible values: \[`oidc`, `samlp`, `waad`, `google-apps`, `adfs`, `okta`, `auth0-samlp`, `okta-samlp`, `keycloak-samlp`, `pingfederate`\]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub allowed_strategies: Option<Vec<SelfServiceProfileAllowedStrategyEnum>>,
-    /// The `branding` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub branding: Option<SelfServiceProfileBrandingProperties>,
-    /// The description of the self-service Profile.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
-    /// The name of the self-service Profile.
-    pub name: String,
-    /// ID of the user-attribute-profile to associate with this self-service profile.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub user_attribute_profile_id: Option<String>,
-    /// List of attributes to be mapped that will be shown to the user during the Self-Service Enterprise Configuration flow.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub user_attributes: Option<Vec<SelfServiceProfileUserAttribute>>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for CreateSelfServiceProfileRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateSelfServiceProfileRequestContent")
-            .field("allowed_strategies", &self.allowed_strategies)
-            .field("branding", &self.branding)
-            .field("description", &self.description)
-            .field("name", &self.name)
-            .field("user_attribute_profile_id", &self.user_attribute_profile_id)
-            .field("user_attributes", &self.user_attributes)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl CreateSelfServiceProfileRequestContent {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(name: impl Into<String>) -> Self {
-        Self {
-            allowed_strategies: None,
-            branding: None,
-            description: None,
-            name: name.into(),
-            user_attribute_profile_id: None,
-            user_attributes: None,
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `allowed_strategies`.
-    pub fn allowed_strategies(
-        mut self,
-        value: impl Into<Vec<SelfServiceProfileAllowedStrategyEnum>>,
-    ) -> Self {
-        self.allowed_strategies = Some(value.into());
-        self
-    }
-
-    /// Sets `branding`.
-    pub fn branding(mut self, value: impl Into<SelfServiceProfileBrandingProperties>) -> Self {
-        self.branding = Some(value.into());
-        self
-    }
-
-    /// Sets `description`.
-    pub fn description(mut self, value: impl Into<String>) -> Self {
-        self.description = Some(value.into());
-        self
-    }
-
-    /// Sets `user_attribute_profile_id`.
-    pub fn user_attribute_profile_id(mut self, value: impl Into<String>) -> Self {
-        self.user_attribute_profile_id = Some(value.into());
-        self
-    }
-
-    /// Sets `user_attributes`.
-    pub fn user_attributes(
-        mut self,
-        value: impl Into<Vec<SelfServiceProfileUserAttribute>>,
-    ) -> Self {
-        self.user_attributes = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `CreateSelfServiceProfileResponseContent` schema.
-///
-/// The answer of `POST /self-service-profiles` (`selfServiceProfiles_create`).
-///
-/// The same type as [`SelfServiceProfile`]: the API description gives both the same schema.
-pub type CreateSelfServiceProfileResponseContent = SelfServiceProfile;
-
-/// The `CreateSelfServiceProfileSsoTicketRequestContent` object.
-///
-/// The body of `POST /self-service-profiles/{id}/sso-ticket` (`selfServiceProfiles_ssoTicket_create`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateSelfServiceProfileSsoTicketRequestContent {
-    /// The `connection_config` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub connection_config: Option<SelfServiceProfileSsoTicketConnectionConfig>,
-    /// If provided, this will allow editing of the provided connection during the Self-Service Enterprise Configuration flow
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub connection_id: Option<String>,
-    /// The `domain_aliases_config` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub domain_aliases_config: Option<SelfServiceProfileSsoTicketDomainAliasesConfig>,
-    /// List of client_ids that the connection will be enabled for.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub enabled_clients: Option<Vec<String>>,
-    /// The `enabled_features` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub enabled_features: Option<SelfServiceProfileSsoTicketEnabledFeatures>,
-    /// List of organizations that the connection will be enabled for.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub enabled_organizations: Option<Vec<SelfServiceProfileSsoTicketEnabledOrganization>>,
-    /// The `provisioning_config` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub provisioning_config: Option<SelfServiceProfileSsoTicketProvisioningConfig>,
-    /// Number of seconds for which the ticket is valid before expiration. If unspecified or set to 0, this value defaults to 432000 seconds (5 days).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ttl_sec: Option<i64>,
-    /// Indicates whether a verified domain should be used for organization discovery during authentication.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub use_for_organization_discovery: Option<bool>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for CreateSelfServiceProfileSsoTicketRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateSelfServiceProfileSsoTicketRequestContent")
-            .field("connection_config", &self.connection_config)
-            .field("connection_id", &self.connection_id)
-            .field("domain_aliases_config", &self.domain_aliases_config)
-            .field("enabled_clients", &self.enabled_clients)
-            .field("enabled_features", &self.enabled_features)
-            .field("enabled_organizations", &self.enabled_organizations)
-            .field("provisioning_config", &self.provisioning_config)
-            .field("ttl_sec", &self.ttl_sec)
-            .field(
-                "use_for_organization_discovery",
-                &self.use_for_organization_discovery,
-            )
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl CreateSelfServiceProfileSsoTicketRequestContent {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `connection_config`.
-    pub fn connection_config(
-        mut self,
-        value: impl Into<SelfServiceProfileSsoTicketConnectionConfig>,
-    ) -> Self {
-        self.connection_config = Some(value.into());
-        self
-    }
-
-    /// Sets `connection_id`.
-    pub fn connection_id(mut self, value: impl Into<String>) -> Self {
-        self.connection_id = Some(value.into());
-        self
-    }
-
-    /// Sets `domain_aliases_config`.
-    pub fn domain_aliases_config(
-        mut self,
-        value: impl Into<SelfServiceProfileSsoTicketDomainAliasesConfig>,
-    ) -> Self {
-        self.domain_aliases_config = Some(value.into());
-        self
-    }
-
-    /// Sets `enabled_clients`.
-    pub fn enabled_clients(mut self, value: impl Into<Vec<String>>) -> Self {
-        self.enabled_clients = Some(value.into());
-        self
-    }
-
-    /// Sets `enabled_features`.
-    pub fn enabled_features(
-        mut self,
-        value: impl Into<SelfServiceProfileSsoTicketEnabledFeatures>,
-    ) -> Self {
-        self.enabled_features = Some(value.into());
-        self
-    }
-
-    /// Sets `enabled_organizations`.
-    pub fn enabled_organizations(
-        mut self,
-        value: impl Into<Vec<SelfServiceProfileSsoTicketEnabledOrganization>>,
-    ) -> Self {
-        self.enabled_organizations = Some(value.into());
-        self
-    }
-
-    /// Sets `provisioning_config`.
-    pub fn provisioning_config(
-        mut self,
-        value: impl Into<SelfServiceProfileSsoTicketProvisioningConfig>,
-    ) -> Self {
-        self.provisioning_config = Some(value.into());
-        self
-    }
-
-    /// Sets `ttl_sec`.
-    pub fn ttl_sec(mut self, value: impl Into<i64>) -> Self {
-        self.ttl_sec = Some(value.into());
-        self
-    }
-
-    /// Sets `use_for_organization_discovery`.
-    pub fn use_for_organization_discovery(mut self, value: impl Into<bool>) -> Self {
-        self.use_for_organization_discovery = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `CreateSelfServiceProfileSsoTicketResponseContent` object.
-///
-/// The answer of `POST /self-service-profiles/{id}/sso-ticket` (`selfServiceProfiles_ssoTicket_create`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateSelfServiceProfileSsoTicketResponseContent {
-    /// The URL for the created ticket.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ticket: Option<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for CreateSelfServiceProfileSsoTicketResponseContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateSelfServiceProfileSsoTicketResponseContent")
-            .field("ticket", &self.ticket.as_ref().map(|_| REDACTED))
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-/// The `CreateTokenExchangeProfileRequestContent` object.
-///
-/// The body of `POST /token-exchange-profiles` (`tokenExchangeProfiles_create`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateTokenExchangeProfileRequestContent {
-    /// The ID of the Custom Token Exchange action to execute for this profile, in order to validate the subject_token. The action must use the custom-token-exchange trigger.
-    pub action_id: String,
-    /// Friendly name of this profile.
-    pub name: String,
-    /// Subject token type for this profile. When receiving a token exchange request on the Authentication API, the corresponding token exchange profile with a matching subject_token_type will be executed. This must be a URI.
-    pub subject_token_type: String,
-    /// The `type` field.
-    #[serde(rename = "type")]
-    pub type_: TokenExchangeProfileTypeEnum,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for CreateTokenExchangeProfileRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateTokenExchangeProfileRequestContent")
-            .field("action_id", &self.action_id)
-            .field("name", &self.name)
-            .field("subject_token_type", &self.subject_token_type)
-            .field("type_", &self.type_)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl CreateTokenExchangeProfileRequestContent {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(
-        action_id: impl Into<String>,
-        name: impl Into<String>,
-        subject_token_type: impl Into<String>,
-        type_: impl Into<TokenExchangeProfileTypeEnum>,
-    ) -> Self {
-        Self {
-            action_id: action_id.into(),
-            name: name.into(),
-            subject_token_type: subject_token_type.into(),
-            type_: type_.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `CreateTokenExchangeProfileResponseContent` schema.
-///
-/// The answer of `POST /token-exchange-profiles` (`tokenExchangeProfiles_create`).
-///
-/// The same type as [`TokenExchangeProfileResponseContent`]: the API description gives both the same schema.
-pub type CreateTokenExchangeProfileResponseContent = TokenExchangeProfileResponseContent;
-
-/// The `CreateTokenQuota` schema.
-///
-/// The same type as [`TokenQuota`]: the API description gives both the same schema.
-pub type CreateTokenQuota = TokenQuota;
-
-/// The `CreateUserAttributeProfileRequestContent` object.
-///
-/// The body of `POST /user-attribute-profiles` (`userAttributeProfiles_create`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateUserAttributeProfileRequestContent {
-    /// The `name` field.
-    pub name: String,
-    /// The `user_attributes` field.
-    pub user_attributes: BTreeMap<String, UserAttributeProfileUserAttributeAdditionalProperties>,
-    /// The `user_id` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub user_id: Option<UserAttributeProfileUserId>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for CreateUserAttributeProfileRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateUserAttributeProfileRequestContent")
-            .field("name", &self.name)
-            .field("user_attributes", &Keys(&self.user_attributes))
-            .field("user_id", &self.user_id)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl CreateUserAttributeProfileRequestContent {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(
-        name: impl Into<String>,
-        user_attributes: impl Into<
-            BTreeMap<String, UserAttributeProfileUserAttributeAdditionalProperties>,
-        >,
-    ) -> Self {
-        Self {
-            name: name.into(),
-            user_attributes: user_attributes.into(),
-            user_id: None,
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `user_id`.
-    pub fn user_id(mut self, value: impl Into<UserAttributeProfileUserId>) -> Self {
-        self.user_id = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `CreateUserAttributeProfileResponseContent` schema.
-///
-/// The answer of `POST /user-attribute-profiles` (`userAttributeProfiles_create`).
-///
-/// The same type as [`UserAttributeProfile`]: the API description gives both the same schema.
-pub type CreateUserAttributeProfileResponseContent = UserAttributeProfile;

@@ -13,6 +13,753 @@ use super::*;
 use crate::model_support::{Keys, REDACTED, constant, extra, other, string_enum};
 use crate::patch::Patch;
 
+#[cfg(feature = "rules")]
+/// The `CreateRuleRequestContent` object.
+///
+/// The body of `POST /rules` (`rules_create`).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct CreateRuleRequestContent {
+    /// Whether the rule is enabled (true), or disabled (false).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enabled: Option<bool>,
+    /// Name of this rule.
+    pub name: String,
+    /// Order that this rule should execute in relative to other rules. Lower-valued rules execute first.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub order: Option<f64>,
+    /// Code to be executed when this rule runs.
+    pub script: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "rules")]
+impl fmt::Debug for CreateRuleRequestContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateRuleRequestContent")
+            .field("enabled", &self.enabled)
+            .field("name", &self.name)
+            .field("order", &self.order)
+            .field("script", &self.script)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "rules")]
+impl CreateRuleRequestContent {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(name: impl Into<String>, script: impl Into<String>) -> Self {
+        Self {
+            enabled: None,
+            name: name.into(),
+            order: None,
+            script: script.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets `enabled`.
+    pub fn enabled(mut self, value: impl Into<bool>) -> Self {
+        self.enabled = Some(value.into());
+        self
+    }
+
+    /// Sets `order`.
+    pub fn order(mut self, value: impl Into<f64>) -> Self {
+        self.order = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "rules")]
+/// The `CreateRuleResponseContent` schema.
+///
+/// The answer of `POST /rules` (`rules_create`).
+///
+/// The same type as [`Rule`]: the API description gives both the same schema.
+pub type CreateRuleResponseContent = Rule;
+
+#[cfg(feature = "connections")]
+/// The `CreateScimConfigurationRequestContent` object.
+///
+/// The body of `POST /connections/{id}/scim-configuration` (`connections_scimConfiguration_create`).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new()` and the setters.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct CreateScimConfigurationRequestContent {
+    /// The mapping between auth0 and SCIM
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mapping: Option<Vec<ScimMappingItem>>,
+    /// User ID attribute for generating unique user ids
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_id_attribute: Option<String>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "connections")]
+impl fmt::Debug for CreateScimConfigurationRequestContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateScimConfigurationRequestContent")
+            .field("mapping", &self.mapping)
+            .field("user_id_attribute", &self.user_id_attribute)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "connections")]
+impl CreateScimConfigurationRequestContent {
+    /// An empty value; set fields with the setters.
+    pub fn new() -> Self {
+        <Self as Default>::default()
+    }
+
+    /// Sets `mapping`.
+    pub fn mapping(mut self, value: impl Into<Vec<ScimMappingItem>>) -> Self {
+        self.mapping = Some(value.into());
+        self
+    }
+
+    /// Sets `user_id_attribute`.
+    pub fn user_id_attribute(mut self, value: impl Into<String>) -> Self {
+        self.user_id_attribute = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "connections")]
+/// The `CreateScimConfigurationResponseContent` schema.
+///
+/// The answer of `POST /connections/{id}/scim-configuration` (`connections_scimConfiguration_create`).
+///
+/// The same type as [`ScimConfiguration`]: the API description gives both the same schema.
+pub type CreateScimConfigurationResponseContent = ScimConfiguration;
+
+#[cfg(feature = "connections")]
+/// The `CreateScimTokenRequestContent` object.
+///
+/// The body of `POST /connections/{id}/scim-configuration/tokens` (`connections_scimConfiguration_tokens_create`).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new()` and the setters.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct CreateScimTokenRequestContent {
+    /// The scopes of the scim token
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scopes: Option<Vec<String>>,
+    /// Lifetime of the token in seconds. Must be greater than 900
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token_lifetime: Option<i64>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "connections")]
+impl fmt::Debug for CreateScimTokenRequestContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateScimTokenRequestContent")
+            .field("scopes", &self.scopes)
+            .field("token_lifetime", &self.token_lifetime)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "connections")]
+impl CreateScimTokenRequestContent {
+    /// An empty value; set fields with the setters.
+    pub fn new() -> Self {
+        <Self as Default>::default()
+    }
+
+    /// Sets `scopes`.
+    pub fn scopes(mut self, value: impl Into<Vec<String>>) -> Self {
+        self.scopes = Some(value.into());
+        self
+    }
+
+    /// Sets `token_lifetime`.
+    pub fn token_lifetime(mut self, value: impl Into<i64>) -> Self {
+        self.token_lifetime = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "connections")]
+/// The `CreateScimTokenResponseContent` object.
+///
+/// The answer of `POST /connections/{id}/scim-configuration/tokens` (`connections_scimConfiguration_tokens_create`).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct CreateScimTokenResponseContent {
+    /// The token's created at timestamp
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_at: Option<String>,
+    /// The scopes of the scim token
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scopes: Option<Vec<String>>,
+    /// The scim client's token
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token: Option<String>,
+    /// The token's identifier
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token_id: Option<String>,
+    /// The token's valid until at timestamp
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub valid_until: Option<String>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "connections")]
+impl fmt::Debug for CreateScimTokenResponseContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateScimTokenResponseContent")
+            .field("created_at", &self.created_at)
+            .field("scopes", &self.scopes)
+            .field("token", &self.token.as_ref().map(|_| REDACTED))
+            .field("token_id", &self.token_id)
+            .field("valid_until", &self.valid_until)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "experimentation")]
+/// The `CreateSegmentRequestContent` object.
+///
+/// The body of `POST /experimentation/segments` (`experimentation_segments_create`).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct CreateSegmentRequestContent {
+    /// A description of the segment
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// A human-readable name for the segment
+    pub name: String,
+    /// An ordered list of rules. A segment matches if any rule matches.
+    pub rules: Vec<SegmentRule>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "experimentation")]
+impl fmt::Debug for CreateSegmentRequestContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateSegmentRequestContent")
+            .field("description", &self.description)
+            .field("name", &self.name)
+            .field("rules", &self.rules)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "experimentation")]
+impl CreateSegmentRequestContent {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(name: impl Into<String>, rules: impl Into<Vec<SegmentRule>>) -> Self {
+        Self {
+            description: None,
+            name: name.into(),
+            rules: rules.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets `description`.
+    pub fn description(mut self, value: impl Into<String>) -> Self {
+        self.description = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "experimentation")]
+/// The `CreateSegmentResponseContent` schema.
+///
+/// The answer of `POST /experimentation/segments` (`experimentation_segments_create`).
+///
+/// The same type as [`Segment`]: the API description gives both the same schema.
+pub type CreateSegmentResponseContent = Segment;
+
+#[cfg(feature = "self_service_profiles")]
+/// The `CreateSelfServiceProfileRequestContent` object.
+///
+/// The body of `POST /self-service-profiles` (`selfServiceProfiles_create`).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct CreateSelfServiceProfileRequestContent {
+    /// List of IdP strategies that will be shown to users during the Self-Service Enterprise Configuration flow. Possible values: \[`oidc`, `samlp`, `waad`, `google-apps`, `adfs`, `okta`, `auth0-samlp`, `okta-samlp`, `keycloak-samlp`, `pingfederate`\]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allowed_strategies: Option<Vec<SelfServiceProfileAllowedStrategyEnum>>,
+    /// The `branding` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub branding: Option<SelfServiceProfileBrandingProperties>,
+    /// The description of the self-service Profile.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// The name of the self-service Profile.
+    pub name: String,
+    /// ID of the user-attribute-profile to associate with this self-service profile.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_attribute_profile_id: Option<String>,
+    /// List of attributes to be mapped that will be shown to the user during the Self-Service Enterprise Configuration flow.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_attributes: Option<Vec<SelfServiceProfileUserAttribute>>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "self_service_profiles")]
+impl fmt::Debug for CreateSelfServiceProfileRequestContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateSelfServiceProfileRequestContent")
+            .field("allowed_strategies", &self.allowed_strategies)
+            .field("branding", &self.branding)
+            .field("description", &self.description)
+            .field("name", &self.name)
+            .field("user_attribute_profile_id", &self.user_attribute_profile_id)
+            .field("user_attributes", &self.user_attributes)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "self_service_profiles")]
+impl CreateSelfServiceProfileRequestContent {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(name: impl Into<String>) -> Self {
+        Self {
+            allowed_strategies: None,
+            branding: None,
+            description: None,
+            name: name.into(),
+            user_attribute_profile_id: None,
+            user_attributes: None,
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets `allowed_strategies`.
+    pub fn allowed_strategies(
+        mut self,
+        value: impl Into<Vec<SelfServiceProfileAllowedStrategyEnum>>,
+    ) -> Self {
+        self.allowed_strategies = Some(value.into());
+        self
+    }
+
+    /// Sets `branding`.
+    pub fn branding(mut self, value: impl Into<SelfServiceProfileBrandingProperties>) -> Self {
+        self.branding = Some(value.into());
+        self
+    }
+
+    /// Sets `description`.
+    pub fn description(mut self, value: impl Into<String>) -> Self {
+        self.description = Some(value.into());
+        self
+    }
+
+    /// Sets `user_attribute_profile_id`.
+    pub fn user_attribute_profile_id(mut self, value: impl Into<String>) -> Self {
+        self.user_attribute_profile_id = Some(value.into());
+        self
+    }
+
+    /// Sets `user_attributes`.
+    pub fn user_attributes(
+        mut self,
+        value: impl Into<Vec<SelfServiceProfileUserAttribute>>,
+    ) -> Self {
+        self.user_attributes = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "self_service_profiles")]
+/// The `CreateSelfServiceProfileResponseContent` schema.
+///
+/// The answer of `POST /self-service-profiles` (`selfServiceProfiles_create`).
+///
+/// The same type as [`SelfServiceProfile`]: the API description gives both the same schema.
+pub type CreateSelfServiceProfileResponseContent = SelfServiceProfile;
+
+#[cfg(feature = "self_service_profiles")]
+/// The `CreateSelfServiceProfileSsoTicketRequestContent` object.
+///
+/// The body of `POST /self-service-profiles/{id}/sso-ticket` (`selfServiceProfiles_ssoTicket_create`).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new()` and the setters.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct CreateSelfServiceProfileSsoTicketRequestContent {
+    /// The `connection_config` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub connection_config: Option<SelfServiceProfileSsoTicketConnectionConfig>,
+    /// If provided, this will allow editing of the provided connection during the Self-Service Enterprise Configuration flow
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub connection_id: Option<String>,
+    /// The `domain_aliases_config` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub domain_aliases_config: Option<SelfServiceProfileSsoTicketDomainAliasesConfig>,
+    /// List of client_ids that the connection will be enabled for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enabled_clients: Option<Vec<String>>,
+    /// The `enabled_features` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enabled_features: Option<SelfServiceProfileSsoTicketEnabledFeatures>,
+    /// List of organizations that the connection will be enabled for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enabled_organizations: Option<Vec<SelfServiceProfileSsoTicketEnabledOrganization>>,
+    /// The `provisioning_config` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provisioning_config: Option<SelfServiceProfileSsoTicketProvisioningConfig>,
+    /// Number of seconds for which the ticket is valid before expiration. If unspecified or set to 0, this value defaults to 432000 seconds (5 days).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ttl_sec: Option<i64>,
+    /// Indicates whether a verified domain should be used for organization discovery during authentication.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub use_for_organization_discovery: Option<bool>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "self_service_profiles")]
+impl fmt::Debug for CreateSelfServiceProfileSsoTicketRequestContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateSelfServiceProfileSsoTicketRequestContent")
+            .field("connection_config", &self.connection_config)
+            .field("connection_id", &self.connection_id)
+            .field("domain_aliases_config", &self.domain_aliases_config)
+            .field("enabled_clients", &self.enabled_clients)
+            .field("enabled_features", &self.enabled_features)
+            .field("enabled_organizations", &self.enabled_organizations)
+            .field("provisioning_config", &self.provisioning_config)
+            .field("ttl_sec", &self.ttl_sec)
+            .field(
+                "use_for_organization_discovery",
+                &self.use_for_organization_discovery,
+            )
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "self_service_profiles")]
+impl CreateSelfServiceProfileSsoTicketRequestContent {
+    /// An empty value; set fields with the setters.
+    pub fn new() -> Self {
+        <Self as Default>::default()
+    }
+
+    /// Sets `connection_config`.
+    pub fn connection_config(
+        mut self,
+        value: impl Into<SelfServiceProfileSsoTicketConnectionConfig>,
+    ) -> Self {
+        self.connection_config = Some(value.into());
+        self
+    }
+
+    /// Sets `connection_id`.
+    pub fn connection_id(mut self, value: impl Into<String>) -> Self {
+        self.connection_id = Some(value.into());
+        self
+    }
+
+    /// Sets `domain_aliases_config`.
+    pub fn domain_aliases_config(
+        mut self,
+        value: impl Into<SelfServiceProfileSsoTicketDomainAliasesConfig>,
+    ) -> Self {
+        self.domain_aliases_config = Some(value.into());
+        self
+    }
+
+    /// Sets `enabled_clients`.
+    pub fn enabled_clients(mut self, value: impl Into<Vec<String>>) -> Self {
+        self.enabled_clients = Some(value.into());
+        self
+    }
+
+    /// Sets `enabled_features`.
+    pub fn enabled_features(
+        mut self,
+        value: impl Into<SelfServiceProfileSsoTicketEnabledFeatures>,
+    ) -> Self {
+        self.enabled_features = Some(value.into());
+        self
+    }
+
+    /// Sets `enabled_organizations`.
+    pub fn enabled_organizations(
+        mut self,
+        value: impl Into<Vec<SelfServiceProfileSsoTicketEnabledOrganization>>,
+    ) -> Self {
+        self.enabled_organizations = Some(value.into());
+        self
+    }
+
+    /// Sets `provisioning_config`.
+    pub fn provisioning_config(
+        mut self,
+        value: impl Into<SelfServiceProfileSsoTicketProvisioningConfig>,
+    ) -> Self {
+        self.provisioning_config = Some(value.into());
+        self
+    }
+
+    /// Sets `ttl_sec`.
+    pub fn ttl_sec(mut self, value: impl Into<i64>) -> Self {
+        self.ttl_sec = Some(value.into());
+        self
+    }
+
+    /// Sets `use_for_organization_discovery`.
+    pub fn use_for_organization_discovery(mut self, value: impl Into<bool>) -> Self {
+        self.use_for_organization_discovery = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "self_service_profiles")]
+/// The `CreateSelfServiceProfileSsoTicketResponseContent` object.
+///
+/// The answer of `POST /self-service-profiles/{id}/sso-ticket` (`selfServiceProfiles_ssoTicket_create`).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct CreateSelfServiceProfileSsoTicketResponseContent {
+    /// The URL for the created ticket.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ticket: Option<String>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "self_service_profiles")]
+impl fmt::Debug for CreateSelfServiceProfileSsoTicketResponseContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateSelfServiceProfileSsoTicketResponseContent")
+            .field("ticket", &self.ticket.as_ref().map(|_| REDACTED))
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "token_exchange_profiles")]
+/// The `CreateTokenExchangeProfileRequestContent` object.
+///
+/// The body of `POST /token-exchange-profiles` (`tokenExchangeProfiles_create`).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct CreateTokenExchangeProfileRequestContent {
+    /// The ID of the Custom Token Exchange action to execute for this profile, in order to validate the subject_token. The action must use the custom-token-exchange trigger.
+    pub action_id: String,
+    /// Friendly name of this profile.
+    pub name: String,
+    /// Subject token type for this profile. When receiving a token exchange request on the Authentication API, the corresponding token exchange profile with a matching subject_token_type will be executed. This must be a URI.
+    pub subject_token_type: String,
+    /// The `type` field.
+    #[serde(rename = "type")]
+    pub type_: TokenExchangeProfileTypeEnum,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "token_exchange_profiles")]
+impl fmt::Debug for CreateTokenExchangeProfileRequestContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateTokenExchangeProfileRequestContent")
+            .field("action_id", &self.action_id)
+            .field("name", &self.name)
+            .field("subject_token_type", &self.subject_token_type)
+            .field("type_", &self.type_)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "token_exchange_profiles")]
+impl CreateTokenExchangeProfileRequestContent {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(
+        action_id: impl Into<String>,
+        name: impl Into<String>,
+        subject_token_type: impl Into<String>,
+        type_: impl Into<TokenExchangeProfileTypeEnum>,
+    ) -> Self {
+        Self {
+            action_id: action_id.into(),
+            name: name.into(),
+            subject_token_type: subject_token_type.into(),
+            type_: type_.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "token_exchange_profiles")]
+/// The `CreateTokenExchangeProfileResponseContent` schema.
+///
+/// The answer of `POST /token-exchange-profiles` (`tokenExchangeProfiles_create`).
+///
+/// The same type as [`TokenExchangeProfileResponseContent`]: the API description gives both the same schema.
+pub type CreateTokenExchangeProfileResponseContent = TokenExchangeProfileResponseContent;
+
+#[cfg(any(feature = "clients", feature = "organizations"))]
+/// The `CreateTokenQuota` schema.
+///
+/// The same type as [`TokenQuota`]: the API description gives both the same schema.
+pub type CreateTokenQuota = TokenQuota;
+
+#[cfg(feature = "user_attribute_profiles")]
+/// The `CreateUserAttributeProfileRequestContent` object.
+///
+/// The body of `POST /user-attribute-profiles` (`userAttributeProfiles_create`).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct CreateUserAttributeProfileRequestContent {
+    /// The `name` field.
+    pub name: String,
+    /// The `user_attributes` field.
+    pub user_attributes: BTreeMap<String, UserAttributeProfileUserAttributeAdditionalProperties>,
+    /// The `user_id` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<UserAttributeProfileUserId>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "user_attribute_profiles")]
+impl fmt::Debug for CreateUserAttributeProfileRequestContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateUserAttributeProfileRequestContent")
+            .field("name", &self.name)
+            .field("user_attributes", &Keys(&self.user_attributes))
+            .field("user_id", &self.user_id)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "user_attribute_profiles")]
+impl CreateUserAttributeProfileRequestContent {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(
+        name: impl Into<String>,
+        user_attributes: impl Into<
+            BTreeMap<String, UserAttributeProfileUserAttributeAdditionalProperties>,
+        >,
+    ) -> Self {
+        Self {
+            name: name.into(),
+            user_attributes: user_attributes.into(),
+            user_id: None,
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets `user_id`.
+    pub fn user_id(mut self, value: impl Into<UserAttributeProfileUserId>) -> Self {
+        self.user_id = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "user_attribute_profiles")]
+/// The `CreateUserAttributeProfileResponseContent` schema.
+///
+/// The answer of `POST /user-attribute-profiles` (`userAttributeProfiles_create`).
+///
+/// The same type as [`UserAttributeProfile`]: the API description gives both the same schema.
+pub type CreateUserAttributeProfileResponseContent = UserAttributeProfile;
+
+#[cfg(feature = "users")]
 /// The `CreateUserAuthenticationMethodRequestContent` object.
 ///
 /// The body of `POST /users/{id}/authentication-methods` (`users_authenticationMethods_create`).
@@ -75,6 +822,7 @@ pub struct CreateUserAuthenticationMethodRequestContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "users")]
 impl fmt::Debug for CreateUserAuthenticationMethodRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CreateUserAuthenticationMethodRequestContent")
@@ -102,6 +850,7 @@ impl fmt::Debug for CreateUserAuthenticationMethodRequestContent {
     }
 }
 
+#[cfg(feature = "users")]
 impl CreateUserAuthenticationMethodRequestContent {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(type_: impl Into<CreatedUserAuthenticationMethodTypeEnum>) -> Self {
@@ -226,6 +975,7 @@ impl CreateUserAuthenticationMethodRequestContent {
     }
 }
 
+#[cfg(feature = "users")]
 /// The successfully created authentication method.
 ///
 /// The answer of `POST /users/{id}/authentication-methods` (`users_authenticationMethods_create`).
@@ -296,6 +1046,7 @@ pub struct CreateUserAuthenticationMethodResponseContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "users")]
 impl fmt::Debug for CreateUserAuthenticationMethodResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CreateUserAuthenticationMethodResponseContent")
@@ -326,6 +1077,7 @@ impl fmt::Debug for CreateUserAuthenticationMethodResponseContent {
     }
 }
 
+#[cfg(feature = "users")]
 /// The `CreateUserRequestContent` object.
 ///
 /// The body of `POST /users` (`users_create`).
@@ -390,6 +1142,7 @@ pub struct CreateUserRequestContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "users")]
 impl fmt::Debug for CreateUserRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CreateUserRequestContent")
@@ -415,6 +1168,7 @@ impl fmt::Debug for CreateUserRequestContent {
     }
 }
 
+#[cfg(feature = "users")]
 impl CreateUserRequestContent {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(connection: impl Into<String>) -> Self {
@@ -543,6 +1297,7 @@ impl CreateUserRequestContent {
     }
 }
 
+#[cfg(feature = "users")]
 /// The `CreateUserResponseContent` schema.
 ///
 /// The answer of `POST /users` (`users_create`).
@@ -550,6 +1305,7 @@ impl CreateUserRequestContent {
 /// The same type as [`UserResponseSchema`]: the API description gives both the same schema.
 pub type CreateUserResponseContent = UserResponseSchema;
 
+#[cfg(feature = "experimentation")]
 /// The `CreateVariationRequestContent` object.
 ///
 /// The body of `POST /experimentation/feature-flags/{id}/variations` (`experimentation_featureFlags_variations_create`).
@@ -571,6 +1327,7 @@ pub struct CreateVariationRequestContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "experimentation")]
 impl fmt::Debug for CreateVariationRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CreateVariationRequestContent")
@@ -582,6 +1339,7 @@ impl fmt::Debug for CreateVariationRequestContent {
     }
 }
 
+#[cfg(feature = "experimentation")]
 impl CreateVariationRequestContent {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(
@@ -609,6 +1367,7 @@ impl CreateVariationRequestContent {
     }
 }
 
+#[cfg(feature = "experimentation")]
 /// The `CreateVariationResponseContent` schema.
 ///
 /// The answer of `POST /experimentation/feature-flags/{id}/variations` (`experimentation_featureFlags_variations_create`).
@@ -616,6 +1375,7 @@ impl CreateVariationRequestContent {
 /// The same type as [`Variation`]: the API description gives both the same schema.
 pub type CreateVariationResponseContent = Variation;
 
+#[cfg(feature = "verifiable_credentials")]
 /// The `CreateVerifiableCredentialTemplateRequestContent` object.
 ///
 /// The body of `POST /verifiable-credentials/verification/templates` (`verifiableCredentials_verification_templates_create`).
@@ -644,6 +1404,7 @@ pub struct CreateVerifiableCredentialTemplateRequestContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "verifiable_credentials")]
 impl fmt::Debug for CreateVerifiableCredentialTemplateRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CreateVerifiableCredentialTemplateRequestContent")
@@ -664,6 +1425,7 @@ impl fmt::Debug for CreateVerifiableCredentialTemplateRequestContent {
     }
 }
 
+#[cfg(feature = "verifiable_credentials")]
 impl CreateVerifiableCredentialTemplateRequestContent {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(
@@ -697,6 +1459,7 @@ impl CreateVerifiableCredentialTemplateRequestContent {
     }
 }
 
+#[cfg(feature = "verifiable_credentials")]
 /// The `CreateVerifiableCredentialTemplateResponseContent` schema.
 ///
 /// The answer of `POST /verifiable-credentials/verification/templates` (`verifiableCredentials_verification_templates_create`).
@@ -704,6 +1467,7 @@ impl CreateVerifiableCredentialTemplateRequestContent {
 /// The same type as [`VerifiableCredentialTemplateResponse`]: the API description gives both the same schema.
 pub type CreateVerifiableCredentialTemplateResponseContent = VerifiableCredentialTemplateResponse;
 
+#[cfg(feature = "jobs")]
 /// The `CreateVerificationEmailRequestContent` object.
 ///
 /// The body of `POST /jobs/verification-email` (`jobs_verificationEmail_create`).
@@ -729,6 +1493,7 @@ pub struct CreateVerificationEmailRequestContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "jobs")]
 impl fmt::Debug for CreateVerificationEmailRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CreateVerificationEmailRequestContent")
@@ -741,6 +1506,7 @@ impl fmt::Debug for CreateVerificationEmailRequestContent {
     }
 }
 
+#[cfg(feature = "jobs")]
 impl CreateVerificationEmailRequestContent {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(user_id: impl Into<String>) -> Self {
@@ -778,6 +1544,7 @@ impl CreateVerificationEmailRequestContent {
     }
 }
 
+#[cfg(feature = "jobs")]
 /// The `CreateVerificationEmailResponseContent` object.
 ///
 /// The answer of `POST /jobs/verification-email` (`jobs_verificationEmail_create`).
@@ -801,6 +1568,7 @@ pub struct CreateVerificationEmailResponseContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "jobs")]
 impl fmt::Debug for CreateVerificationEmailResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CreateVerificationEmailResponseContent")
@@ -813,6 +1581,7 @@ impl fmt::Debug for CreateVerificationEmailResponseContent {
     }
 }
 
+#[cfg(feature = "users")]
 string_enum! {
     /// The values of `CreatedAuthenticationMethodTypeEnum`.
     pub enum CreatedAuthenticationMethodTypeEnum {
@@ -827,6 +1596,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "users")]
 string_enum! {
     /// The values of `CreatedUserAuthenticationMethodTypeEnum`.
     pub enum CreatedUserAuthenticationMethodTypeEnum {
@@ -843,6 +1613,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "users")]
 string_enum! {
     /// Applies to passkeys only. The kind of device the credential is stored on as defined by backup eligibility. "single_device" credentials cannot be backed up and synced to another device, "multi_device" credentials can be backed up if enabled by the end-user.
     pub enum CredentialDeviceTypeEnum {
@@ -853,6 +1624,11 @@ string_enum! {
     }
 }
 
+#[cfg(any(
+    feature = "clients",
+    feature = "device_credentials",
+    feature = "prompts"
+))]
 /// The `CredentialId` object.
 ///
 /// The answer of `POST /device-credentials` (`deviceCredentials_createPublicKey`).
@@ -871,6 +1647,11 @@ pub struct CredentialId {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(any(
+    feature = "clients",
+    feature = "device_credentials",
+    feature = "prompts"
+))]
 impl fmt::Debug for CredentialId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CredentialId")
@@ -880,6 +1661,11 @@ impl fmt::Debug for CredentialId {
     }
 }
 
+#[cfg(any(
+    feature = "clients",
+    feature = "device_credentials",
+    feature = "prompts"
+))]
 impl CredentialId {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(id: impl Into<String>) -> Self {
@@ -896,6 +1682,7 @@ impl CredentialId {
     }
 }
 
+#[cfg(any(feature = "clients", feature = "connections"))]
 /// Configure the connection to be used as a Requesting Application for Cross App Access.
 ///
 /// Also named [`ConnectionAuthenticationPurpose`] (identical schemas).
@@ -912,6 +1699,7 @@ pub struct CrossAppAccessRequestingApp {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(any(feature = "clients", feature = "connections"))]
 impl fmt::Debug for CrossAppAccessRequestingApp {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CrossAppAccessRequestingApp")
@@ -921,6 +1709,7 @@ impl fmt::Debug for CrossAppAccessRequestingApp {
     }
 }
 
+#[cfg(any(feature = "clients", feature = "connections"))]
 impl CrossAppAccessRequestingApp {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(active: impl Into<bool>) -> Self {
@@ -937,9 +1726,11 @@ impl CrossAppAccessRequestingApp {
     }
 }
 
+#[cfg(feature = "full")]
 /// CSP directives map. Keys are directive names, values are arrays of directive values.
 pub type CspDirectives = BTreeMap<String, Vec<String>>;
 
+#[cfg(feature = "tenants")]
 string_enum! {
     /// The values of `CspFlag`.
     pub enum CspFlag {
@@ -950,12 +1741,15 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "full")]
 /// CSP flags (bare directives without values).
 pub type CspFlags = Vec<CspFlag>;
 
+#[cfg(feature = "full")]
 /// Array of CSP policies (enforcing and/or reporting).
 pub type CspPolicies = Vec<CspPolicy>;
 
+#[cfg(feature = "tenants")]
 /// A single CSP policy with mode, directives, flags, and optional reporting.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -980,6 +1774,7 @@ pub struct CspPolicy {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "tenants")]
 impl fmt::Debug for CspPolicy {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CspPolicy")
@@ -992,6 +1787,7 @@ impl fmt::Debug for CspPolicy {
     }
 }
 
+#[cfg(feature = "tenants")]
 impl CspPolicy {
     /// An empty value; set fields with the setters.
     pub fn new() -> Self {
@@ -1029,6 +1825,7 @@ impl CspPolicy {
     }
 }
 
+#[cfg(feature = "tenants")]
 string_enum! {
     /// Policy mode: enforcing or reporting.
     pub enum CspPolicyMode {
@@ -1039,6 +1836,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "tenants")]
 /// Per-policy reporting configuration.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1057,6 +1855,7 @@ pub struct CspPolicyReporting {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "tenants")]
 impl fmt::Debug for CspPolicyReporting {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CspPolicyReporting")
@@ -1067,6 +1866,7 @@ impl fmt::Debug for CspPolicyReporting {
     }
 }
 
+#[cfg(feature = "tenants")]
 impl CspPolicyReporting {
     /// An empty value; set fields with the setters.
     pub fn new() -> Self {
@@ -1092,6 +1892,7 @@ impl CspPolicyReporting {
     }
 }
 
+#[cfg(feature = "tenants")]
 /// Report-To header configuration.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1113,6 +1914,7 @@ pub struct CspReportTo {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "tenants")]
 impl fmt::Debug for CspReportTo {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CspReportTo")
@@ -1124,6 +1926,7 @@ impl fmt::Debug for CspReportTo {
     }
 }
 
+#[cfg(feature = "tenants")]
 impl CspReportTo {
     /// An empty value; set fields with the setters.
     pub fn new() -> Self {
@@ -1155,17 +1958,21 @@ impl CspReportTo {
     }
 }
 
+#[cfg(feature = "tenants")]
 /// A single reporting endpoint.
 ///
 /// The same type as [`BrandingFont`]: the API description gives both the same schema.
 pub type CspReportToEndpoint = BrandingFont;
 
+#[cfg(feature = "full")]
 /// Array of reporting endpoints.
 pub type CspReportToEndpoints = Vec<CspReportToEndpoint>;
 
+#[cfg(feature = "full")]
 /// Reporting-Endpoints header configuration (key-value pairs).
 pub type CspReportingEndpoints = BTreeMap<String, String>;
 
+#[cfg(feature = "tenants")]
 /// Global reporting infrastructure configuration.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1184,6 +1991,7 @@ pub struct CspReportingInfrastructure {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "tenants")]
 impl fmt::Debug for CspReportingInfrastructure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CspReportingInfrastructure")
@@ -1194,6 +2002,7 @@ impl fmt::Debug for CspReportingInfrastructure {
     }
 }
 
+#[cfg(feature = "tenants")]
 impl CspReportingInfrastructure {
     /// An empty value; set fields with the setters.
     pub fn new() -> Self {
@@ -1219,6 +2028,7 @@ impl CspReportingInfrastructure {
     }
 }
 
+#[cfg(feature = "custom_domains")]
 /// The `CustomDomain` object.
 ///
 /// The answer of `GET /custom-domains/{id}` (`customDomains_get`).
@@ -1269,6 +2079,7 @@ pub struct CustomDomain {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "custom_domains")]
 impl fmt::Debug for CustomDomain {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CustomDomain")
@@ -1290,9 +2101,11 @@ impl fmt::Debug for CustomDomain {
     }
 }
 
+#[cfg(feature = "full")]
 /// The `CustomDomainCustomClientIpHeader` schema.
 pub type CustomDomainCustomClientIpHeader = CustomDomainCustomClientIpHeaderEnum;
 
+#[cfg(feature = "custom_domains")]
 string_enum! {
     /// The HTTP header to fetch the client's IP address
     pub enum CustomDomainCustomClientIpHeaderEnum {
@@ -1309,11 +2122,13 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "custom_domains")]
 /// Custom domain provisioning type. Must be `auth0_managed_certs` or `self_managed_certs`.
 ///
 /// The same type as [`CustomDomainTypeEnum`]: the API description gives both the same schema.
 pub type CustomDomainProvisioningTypeEnum = CustomDomainTypeEnum;
 
+#[cfg(feature = "custom_domains")]
 string_enum! {
     /// Custom domain configuration status. Can be `failed`, `pending_verification`, or `ready`.
     pub enum CustomDomainStatusFilterEnum {
@@ -1326,6 +2141,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "custom_domains")]
 string_enum! {
     /// Custom domain TLS policy. Must be `recommended`, includes TLS 1.2.
     pub enum CustomDomainTlsPolicyEnum {
@@ -1334,6 +2150,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "custom_domains")]
 string_enum! {
     /// Custom domain provisioning type. Can be `auth0_managed_certs` or `self_managed_certs`.
     pub enum CustomDomainTypeEnum {
@@ -1344,6 +2161,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "custom_domains")]
 string_enum! {
     /// Custom domain verification method. Must be `txt`.
     pub enum CustomDomainVerificationMethodEnum {
@@ -1352,6 +2170,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "branding")]
 /// The `CustomProviderConfiguration` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1366,6 +2185,7 @@ pub struct CustomProviderConfiguration {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "branding")]
 impl fmt::Debug for CustomProviderConfiguration {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CustomProviderConfiguration")
@@ -1375,6 +2195,7 @@ impl fmt::Debug for CustomProviderConfiguration {
     }
 }
 
+#[cfg(feature = "branding")]
 impl CustomProviderConfiguration {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(delivery_methods: impl Into<Vec<CustomProviderDeliveryMethodEnum>>) -> Self {
@@ -1391,16 +2212,19 @@ impl CustomProviderConfiguration {
     }
 }
 
+#[cfg(feature = "branding")]
 /// The `CustomProviderCredentials` schema.
 ///
 /// The same type as [`ClientAddonOag`]: the API description gives both the same schema.
 pub type CustomProviderCredentials = ClientAddonOag;
 
+#[cfg(feature = "branding")]
 /// The `CustomProviderDeliveryMethodEnum` schema.
 ///
 /// The same type as [`PhoneProviderDeliveryMethodEnum`]: the API description gives both the same schema.
 pub type CustomProviderDeliveryMethodEnum = PhoneProviderDeliveryMethodEnum;
 
+#[cfg(feature = "keys")]
 string_enum! {
     /// Key algorithm
     pub enum CustomSigningKeyAlgorithmEnum {
@@ -1425,6 +2249,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "keys")]
 string_enum! {
     /// Curve
     pub enum CustomSigningKeyCurveEnum {
@@ -1437,6 +2262,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "keys")]
 /// JWK representing a custom public signing key.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1490,6 +2316,7 @@ pub struct CustomSigningKeyJwk {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "keys")]
 impl fmt::Debug for CustomSigningKeyJwk {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CustomSigningKeyJwk")
@@ -1512,6 +2339,7 @@ impl fmt::Debug for CustomSigningKeyJwk {
     }
 }
 
+#[cfg(feature = "keys")]
 impl CustomSigningKeyJwk {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(kty: impl Into<CustomSigningKeyTypeEnum>) -> Self {
@@ -1619,6 +2447,7 @@ impl CustomSigningKeyJwk {
     }
 }
 
+#[cfg(feature = "keys")]
 string_enum! {
     /// The values of `CustomSigningKeyOperationEnum`.
     pub enum CustomSigningKeyOperationEnum {
@@ -1627,6 +2456,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "keys")]
 string_enum! {
     /// Key type
     pub enum CustomSigningKeyTypeEnum {
@@ -1637,6 +2467,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "keys")]
 string_enum! {
     /// Key use
     pub enum CustomSigningKeyUseEnum {

@@ -13,6 +13,7 @@ use super::*;
 use crate::model_support::{Keys, REDACTED, constant, extra, other, string_enum};
 use crate::patch::Patch;
 
+#[cfg(feature = "clients")]
 /// Addons enabled for this client and their associated configurations.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -115,6 +116,7 @@ pub struct ClientAddons {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "clients")]
 impl fmt::Debug for ClientAddons {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ClientAddons")
@@ -153,6 +155,7 @@ impl fmt::Debug for ClientAddons {
     }
 }
 
+#[cfg(feature = "clients")]
 impl ClientAddons {
     /// An empty value; set fields with the setters.
     pub fn new() -> Self {
@@ -349,6 +352,7 @@ impl ClientAddons {
     }
 }
 
+#[cfg(feature = "clients")]
 string_enum! {
     /// The type of application this client represents
     pub enum ClientAppTypeEnum {
@@ -405,14 +409,17 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "full")]
 /// Array of notification channels for contacting the user when their approval is required. Valid values are `guardian-push`, `email`.
 pub type ClientAsyncApprovalNotificationsChannelsApiPatchConfiguration =
     Vec<AsyncApprovalNotificationsChannelsEnum>;
 
+#[cfg(feature = "full")]
 /// Array of notification channels for contacting the user when their approval is required. Valid values are `guardian-push`, `email`.
 pub type ClientAsyncApprovalNotificationsChannelsApiPostConfiguration =
     Vec<AsyncApprovalNotificationsChannelsEnum>;
 
+#[cfg(feature = "clients")]
 /// Defines client authentication methods.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -434,6 +441,7 @@ pub struct ClientAuthenticationMethod {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "clients")]
 impl fmt::Debug for ClientAuthenticationMethod {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ClientAuthenticationMethod")
@@ -448,6 +456,7 @@ impl fmt::Debug for ClientAuthenticationMethod {
     }
 }
 
+#[cfg(feature = "clients")]
 impl ClientAuthenticationMethod {
     /// An empty value; set fields with the setters.
     pub fn new() -> Self {
@@ -488,6 +497,7 @@ impl ClientAuthenticationMethod {
     }
 }
 
+#[cfg(feature = "clients")]
 /// Defines `private_key_jwt` client authentication method. If this property is defined, the client is enabled to use the Private Key JWT authentication method.
 ///
 /// Also named [`ClientAuthenticationMethodSelfSignedTlsClientAuth`], [`ClientAuthenticationMethodTlsClientAuth`] (identical schemas).
@@ -504,15 +514,17 @@ pub struct ClientAuthenticationMethodPrivateKeyJwt {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "clients")]
 impl fmt::Debug for ClientAuthenticationMethodPrivateKeyJwt {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ClientAuthenticationMethodPrivateKeyJwt")
-            .field("credentials", &self.credentials)
+            .field("credentials", &REDACTED)
             .field("extra", &Keys(&self.extra))
             .finish()
     }
 }
 
+#[cfg(feature = "clients")]
 impl ClientAuthenticationMethodPrivateKeyJwt {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(credentials: impl Into<Vec<CredentialId>>) -> Self {
@@ -529,26 +541,32 @@ impl ClientAuthenticationMethodPrivateKeyJwt {
     }
 }
 
+#[cfg(feature = "full")]
 /// A list of unique and previously created credential IDs enabled on the client for Private Key JWT authentication.
 pub type ClientAuthenticationMethodPrivateKeyJwtCredentials = Vec<CredentialId>;
 
+#[cfg(feature = "clients")]
 /// Defines `self_signed_tls_client_auth` client authentication method. If the property is defined, the client is configured to use mTLS authentication method utilizing self-signed certificate.
 ///
 /// The same type as [`ClientAuthenticationMethodPrivateKeyJwt`]: the API description gives both the same schema.
 pub type ClientAuthenticationMethodSelfSignedTlsClientAuth =
     ClientAuthenticationMethodPrivateKeyJwt;
 
+#[cfg(feature = "full")]
 /// A list of unique and previously created credential IDs enabled on the client for mTLS authentication utilizing self-signed certificate.
 pub type ClientAuthenticationMethodSelfSignedTlsClientAuthCredentials = Vec<CredentialId>;
 
+#[cfg(feature = "clients")]
 /// Defines `tls_client_auth` client authentication method. If the property is defined, the client is configured to use CA-based mTLS authentication method.
 ///
 /// The same type as [`ClientAuthenticationMethodPrivateKeyJwt`]: the API description gives both the same schema.
 pub type ClientAuthenticationMethodTlsClientAuth = ClientAuthenticationMethodPrivateKeyJwt;
 
+#[cfg(feature = "full")]
 /// A list of unique and previously created credential IDs enabled on the client for CA-based mTLS authentication.
 pub type ClientAuthenticationMethodTlsClientAuthCredentials = Vec<CredentialId>;
 
+#[cfg(feature = "clients")]
 string_enum! {
     /// Defines the compliance level for this client, which may restrict it's capabilities
     pub enum ClientComplianceLevelEnum {
@@ -565,6 +583,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "clients")]
 /// Defines client authentication methods.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -587,6 +606,7 @@ pub struct ClientCreateAuthenticationMethod {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "clients")]
 impl fmt::Debug for ClientCreateAuthenticationMethod {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ClientCreateAuthenticationMethod")
@@ -601,6 +621,7 @@ impl fmt::Debug for ClientCreateAuthenticationMethod {
     }
 }
 
+#[cfg(feature = "clients")]
 impl ClientCreateAuthenticationMethod {
     /// An empty value; set fields with the setters.
     pub fn new() -> Self {
@@ -641,6 +662,7 @@ impl ClientCreateAuthenticationMethod {
     }
 }
 
+#[cfg(feature = "clients")]
 /// Defines `private_key_jwt` client authentication method. If this property is defined, the client is enabled to use the Private Key JWT authentication method.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -655,15 +677,17 @@ pub struct ClientCreateAuthenticationMethodPrivateKeyJwt {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "clients")]
 impl fmt::Debug for ClientCreateAuthenticationMethodPrivateKeyJwt {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ClientCreateAuthenticationMethodPrivateKeyJwt")
-            .field("credentials", &self.credentials)
+            .field("credentials", &REDACTED)
             .field("extra", &Keys(&self.extra))
             .finish()
     }
 }
 
+#[cfg(feature = "clients")]
 impl ClientCreateAuthenticationMethodPrivateKeyJwt {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(credentials: impl Into<Vec<PublicKeyCredential>>) -> Self {
@@ -680,9 +704,11 @@ impl ClientCreateAuthenticationMethodPrivateKeyJwt {
     }
 }
 
+#[cfg(feature = "full")]
 /// Fully defined credentials that will be enabled on the client for Private Key JWT authentication.
 pub type ClientCreateAuthenticationMethodPrivateKeyJwtCredentials = Vec<PublicKeyCredential>;
 
+#[cfg(feature = "clients")]
 /// Defines `tls_client_auth` client authentication method. If the property is defined, the client is configured to use CA-based mTLS authentication method.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -697,15 +723,17 @@ pub struct ClientCreateAuthenticationMethodTlsClientAuth {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "clients")]
 impl fmt::Debug for ClientCreateAuthenticationMethodTlsClientAuth {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ClientCreateAuthenticationMethodTlsClientAuth")
-            .field("credentials", &self.credentials)
+            .field("credentials", &REDACTED)
             .field("extra", &Keys(&self.extra))
             .finish()
     }
 }
 
+#[cfg(feature = "clients")]
 impl ClientCreateAuthenticationMethodTlsClientAuth {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(credentials: impl Into<Vec<CertificateSubjectDnCredential>>) -> Self {
@@ -722,10 +750,12 @@ impl ClientCreateAuthenticationMethodTlsClientAuth {
     }
 }
 
+#[cfg(feature = "full")]
 /// Fully defined credentials that will be enabled on the client for CA-based mTLS authentication.
 pub type ClientCreateAuthenticationMethodTlsClientAuthCredentials =
     Vec<CertificateSubjectDnCredential>;
 
+#[cfg(feature = "clients")]
 /// The `ClientCredential` object.
 ///
 /// The answer of `POST /clients/{client_id}/credentials` (`clients_credentials_create`).
@@ -773,6 +803,7 @@ pub struct ClientCredential {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "clients")]
 impl fmt::Debug for ClientCredential {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ClientCredential")
@@ -791,6 +822,7 @@ impl fmt::Debug for ClientCredential {
     }
 }
 
+#[cfg(feature = "clients")]
 string_enum! {
     /// Algorithm which will be used with the credential. Supported algorithms: RS256,RS384,PS256
     pub enum ClientCredentialAlgorithmEnum {
@@ -803,6 +835,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "clients")]
 string_enum! {
     /// The type of credential.
     pub enum ClientCredentialTypeEnum {
@@ -815,6 +848,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "clients")]
 /// Defines the default Organization ID and flows
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -831,6 +865,7 @@ pub struct ClientDefaultOrganization {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "clients")]
 impl fmt::Debug for ClientDefaultOrganization {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ClientDefaultOrganization")
@@ -841,6 +876,7 @@ impl fmt::Debug for ClientDefaultOrganization {
     }
 }
 
+#[cfg(feature = "clients")]
 impl ClientDefaultOrganization {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(
@@ -861,6 +897,7 @@ impl ClientDefaultOrganization {
     }
 }
 
+#[cfg(feature = "clients")]
 string_enum! {
     /// The values of `ClientDefaultOrganizationFlowsEnum`.
     pub enum ClientDefaultOrganizationFlowsEnum {
@@ -869,6 +906,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "clients")]
 /// Encryption used for WsFed responses with this client.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -890,6 +928,7 @@ pub struct ClientEncryptionKey {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "clients")]
 impl fmt::Debug for ClientEncryptionKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ClientEncryptionKey")
@@ -901,6 +940,7 @@ impl fmt::Debug for ClientEncryptionKey {
     }
 }
 
+#[cfg(feature = "clients")]
 impl ClientEncryptionKey {
     /// An empty value; set fields with the setters.
     pub fn new() -> Self {
@@ -932,6 +972,7 @@ impl ClientEncryptionKey {
     }
 }
 
+#[cfg(feature = "clients")]
 string_enum! {
     /// Indicates who created the external metadata client. The value `admin` indicates the client was registered via the Management API. The value `client` indicates the client was registered dynamically. This field is only present when external_metadata_type is set.
     pub enum ClientExternalMetadataCreatedByEnum {
@@ -942,6 +983,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "clients")]
 string_enum! {
     /// Indicates the type of external metadata used to register the client. This field is omitted for regular clients. The value `cimd` identifies clients registered via a Client ID Metadata Document. The value `dcr` identifies clients registered via Dynamic Client Registration.
     pub enum ClientExternalMetadataTypeEnum {
@@ -952,9 +994,11 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "full")]
 /// Optional filter on allow_any_organization.
 pub type ClientGrantAllowAnyOrganizationEnum = bool;
 
+#[cfg(feature = "client_grants")]
 string_enum! {
     /// Applies this client grant as the default for all clients in the specified group. The only accepted value is `third_party_clients` (<https://auth0.com/docs/get-started/applications/application-access-to-apis-client-grants#default-permissions-for-third-party-applications>), which applies the grant to all third-party clients. Per-client grants for the same audience take precedence. Mutually exclusive with `client_id`.
     pub enum ClientGrantDefaultForEnum {
@@ -963,16 +1007,19 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "client_grants")]
 /// Controls how organizations may be used with this grant
 ///
 /// The same type as [`OrganizationUsageEnum`]: the API description gives both the same schema.
 pub type ClientGrantOrganizationNullableUsageEnum = OrganizationUsageEnum;
 
+#[cfg(feature = "client_grants")]
 /// Defines whether organizations can be used with client credentials exchanges for this grant.
 ///
 /// The same type as [`OrganizationUsageEnum`]: the API description gives both the same schema.
 pub type ClientGrantOrganizationUsageEnum = OrganizationUsageEnum;
 
+#[cfg(feature = "client_grants")]
 /// The `ClientGrantResponseContent` object.
 ///
 /// The answer of `POST /client-grants` (`clientGrants_create`).
@@ -1023,6 +1070,7 @@ pub struct ClientGrantResponseContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "client_grants")]
 impl fmt::Debug for ClientGrantResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ClientGrantResponseContent")
@@ -1045,6 +1093,7 @@ impl fmt::Debug for ClientGrantResponseContent {
     }
 }
 
+#[cfg(feature = "client_grants")]
 string_enum! {
     /// The type of application access the client grant allows.
     pub enum ClientGrantSubjectTypeEnum {
@@ -1055,6 +1104,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "clients")]
 /// Configuration related to JWTs for the client.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1079,6 +1129,7 @@ pub struct ClientJwtConfiguration {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "clients")]
 impl fmt::Debug for ClientJwtConfiguration {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ClientJwtConfiguration")
@@ -1091,6 +1142,7 @@ impl fmt::Debug for ClientJwtConfiguration {
     }
 }
 
+#[cfg(feature = "clients")]
 impl ClientJwtConfiguration {
     /// An empty value; set fields with the setters.
     pub fn new() -> Self {
@@ -1128,12 +1180,15 @@ impl ClientJwtConfiguration {
     }
 }
 
+#[cfg(feature = "full")]
 /// Configuration related to id token claims for the client.
 pub type ClientJwtConfigurationScopes = Map<String, Value>;
 
+#[cfg(feature = "full")]
 /// Metadata associated with the client, in the form of an object with string values (max 255 chars).  Maximum of 10 metadata properties allowed.  Field names (max 255 chars) are alphanumeric and may only include the following special characters:  :,-+=_*?"/\\()\<\>@    \[Tab\] \[Space\]
 pub type ClientMetadata = Map<String, Value>;
 
+#[cfg(feature = "clients")]
 /// Additional configuration for native mobile apps.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1152,6 +1207,7 @@ pub struct ClientMobile {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "clients")]
 impl fmt::Debug for ClientMobile {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ClientMobile")
@@ -1162,6 +1218,7 @@ impl fmt::Debug for ClientMobile {
     }
 }
 
+#[cfg(feature = "clients")]
 impl ClientMobile {
     /// An empty value; set fields with the setters.
     pub fn new() -> Self {
@@ -1187,6 +1244,7 @@ impl ClientMobile {
     }
 }
 
+#[cfg(feature = "clients")]
 /// Android native app configuration.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1205,6 +1263,7 @@ pub struct ClientMobileAndroid {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "clients")]
 impl fmt::Debug for ClientMobileAndroid {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ClientMobileAndroid")
@@ -1215,6 +1274,7 @@ impl fmt::Debug for ClientMobileAndroid {
     }
 }
 
+#[cfg(feature = "clients")]
 impl ClientMobileAndroid {
     /// An empty value; set fields with the setters.
     pub fn new() -> Self {
@@ -1240,6 +1300,7 @@ impl ClientMobileAndroid {
     }
 }
 
+#[cfg(feature = "clients")]
 /// iOS native app configuration.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1258,6 +1319,7 @@ pub struct ClientMobileiOs {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "clients")]
 impl fmt::Debug for ClientMobileiOs {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ClientMobileiOs")
@@ -1268,6 +1330,7 @@ impl fmt::Debug for ClientMobileiOs {
     }
 }
 
+#[cfg(feature = "clients")]
 impl ClientMobileiOs {
     /// An empty value; set fields with the setters.
     pub fn new() -> Self {
@@ -1293,6 +1356,7 @@ impl ClientMobileiOs {
     }
 }
 
+#[cfg(feature = "clients")]
 string_enum! {
     /// The allowed connection strategy values for the My Organization Configuration.
     pub enum ClientMyOrganizationConfigurationAllowedStrategiesEnum {
@@ -1313,6 +1377,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "clients")]
 string_enum! {
     /// The deletion behavior for this client.
     pub enum ClientMyOrganizationDeletionBehaviorEnum {
@@ -1323,11 +1388,13 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "clients")]
 /// Configuration related to the My Organization Configuration for the client.
 ///
 /// The same type as [`ClientMyOrganizationPostConfiguration`]: the API description gives both the same schema.
 pub type ClientMyOrganizationPatchConfiguration = ClientMyOrganizationPostConfiguration;
 
+#[cfg(feature = "clients")]
 /// Configuration related to the My Organization Configuration for the client.
 ///
 /// Also named [`ClientMyOrganizationPatchConfiguration`], [`ClientMyOrganizationResponseConfiguration`] (identical schemas).
@@ -1355,6 +1422,7 @@ pub struct ClientMyOrganizationPostConfiguration {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "clients")]
 impl fmt::Debug for ClientMyOrganizationPostConfiguration {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ClientMyOrganizationPostConfiguration")
@@ -1374,6 +1442,7 @@ impl fmt::Debug for ClientMyOrganizationPostConfiguration {
     }
 }
 
+#[cfg(feature = "clients")]
 impl ClientMyOrganizationPostConfiguration {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(
@@ -1415,11 +1484,13 @@ impl ClientMyOrganizationPostConfiguration {
     }
 }
 
+#[cfg(feature = "clients")]
 /// Configuration related to the My Organization Configuration for the client.
 ///
 /// The same type as [`ClientMyOrganizationPostConfiguration`]: the API description gives both the same schema.
 pub type ClientMyOrganizationResponseConfiguration = ClientMyOrganizationPostConfiguration;
 
+#[cfg(feature = "clients")]
 /// Configuration for OIDC backchannel logout initiators
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1438,6 +1509,7 @@ pub struct ClientOidcBackchannelLogoutInitiators {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "clients")]
 impl fmt::Debug for ClientOidcBackchannelLogoutInitiators {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ClientOidcBackchannelLogoutInitiators")
@@ -1448,6 +1520,7 @@ impl fmt::Debug for ClientOidcBackchannelLogoutInitiators {
     }
 }
 
+#[cfg(feature = "clients")]
 impl ClientOidcBackchannelLogoutInitiators {
     /// An empty value; set fields with the setters.
     pub fn new() -> Self {
@@ -1476,6 +1549,7 @@ impl ClientOidcBackchannelLogoutInitiators {
     }
 }
 
+#[cfg(feature = "clients")]
 string_enum! {
     /// The `selected_initiators` property contains the list of initiators to be enabled for the given application.
     pub enum ClientOidcBackchannelLogoutInitiatorsEnum {
@@ -1500,6 +1574,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "clients")]
 string_enum! {
     /// The `mode` property determines the configuration method for enabling initiators. `custom` enables only the initiators listed in the selected_initiators array, `all` enables all current and future initiators.
     pub enum ClientOidcBackchannelLogoutInitiatorsModeEnum {
@@ -1510,6 +1585,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "clients")]
 /// Controls whether session metadata is included in the logout token. Default value is null.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1525,6 +1601,7 @@ pub struct ClientOidcBackchannelLogoutSessionMetadata {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "clients")]
 impl fmt::Debug for ClientOidcBackchannelLogoutSessionMetadata {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ClientOidcBackchannelLogoutSessionMetadata")
@@ -1534,6 +1611,7 @@ impl fmt::Debug for ClientOidcBackchannelLogoutSessionMetadata {
     }
 }
 
+#[cfg(feature = "clients")]
 impl ClientOidcBackchannelLogoutSessionMetadata {
     /// An empty value; set fields with the setters.
     pub fn new() -> Self {
@@ -1553,6 +1631,7 @@ impl ClientOidcBackchannelLogoutSessionMetadata {
     }
 }
 
+#[cfg(feature = "clients")]
 /// Configuration for OIDC backchannel logout
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1574,6 +1653,7 @@ pub struct ClientOidcBackchannelLogoutSettings {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "clients")]
 impl fmt::Debug for ClientOidcBackchannelLogoutSettings {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ClientOidcBackchannelLogoutSettings")
@@ -1591,6 +1671,7 @@ impl fmt::Debug for ClientOidcBackchannelLogoutSettings {
     }
 }
 
+#[cfg(feature = "clients")]
 impl ClientOidcBackchannelLogoutSettings {
     /// An empty value; set fields with the setters.
     pub fn new() -> Self {
@@ -1628,6 +1709,7 @@ impl ClientOidcBackchannelLogoutSettings {
     }
 }
 
+#[cfg(feature = "clients")]
 string_enum! {
     /// Method for discovering organizations during the `pre_login_prompt`. `email` allows users to find their organization by entering their email address and performing domain matching, while `organization_name` requires users to enter the organization name directly. These methods can be combined.
     pub enum ClientOrganizationDiscoveryEnum {
@@ -1638,6 +1720,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "clients")]
 string_enum! {
     /// Defines how to proceed during an authentication transaction when `client.organization_usage: 'require'`. Can be `no_prompt` (default), `pre_login_prompt` or `post_login_prompt`. `post_login_prompt` requires `oidc_conformant: true`.
     pub enum ClientOrganizationRequireBehaviorEnum {
@@ -1650,21 +1733,25 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "clients")]
 /// Defines how to proceed during an authentication transaction when `client.organization_usage: 'require'`. Can be `no_prompt` (default), `pre_login_prompt` or `post_login_prompt`. `post_login_prompt` requires `oidc_conformant: true`.
 ///
 /// The same type as [`ClientOrganizationRequireBehaviorEnum`]: the API description gives both the same schema.
 pub type ClientOrganizationRequireBehaviorPatchEnum = ClientOrganizationRequireBehaviorEnum;
 
+#[cfg(feature = "clients")]
 /// Defines how to proceed during an authentication transaction with regards an organization. Can be `deny` (default), `allow` or `require`.
 ///
 /// The same type as [`OrganizationUsageEnum`]: the API description gives both the same schema.
 pub type ClientOrganizationUsageEnum = OrganizationUsageEnum;
 
+#[cfg(feature = "clients")]
 /// Defines how to proceed during an authentication transaction with regards an organization. Can be `deny` (default), `allow` or `require`.
 ///
 /// The same type as [`OrganizationUsageEnum`]: the API description gives both the same schema.
 pub type ClientOrganizationUsagePatchEnum = OrganizationUsageEnum;
 
+#[cfg(feature = "clients")]
 string_enum! {
     /// Controls whether Auth0 redirects users to the application's callback URL on authentication errors or in email verification flows. `open_redirect_protection` shows an error page instead of redirecting, and hides the callback domain from email templates. `allow_always` enables standard redirect behavior. Defaults to `open_redirect_protection` for third-party clients. Only applies when `is_first_party` is `false` and `third_party_security_mode` is `strict`. To learn more, read Redirect protection (<https://auth0.com/docs/get-started/applications/third-party-applications/security-controls#redirect-protection>).
     pub enum ClientRedirectionPolicyEnum {
@@ -1675,6 +1762,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "clients")]
 /// Refresh token configuration
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1709,6 +1797,7 @@ pub struct ClientRefreshTokenConfiguration {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "clients")]
 impl fmt::Debug for ClientRefreshTokenConfiguration {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ClientRefreshTokenConfiguration")
@@ -1728,6 +1817,7 @@ impl fmt::Debug for ClientRefreshTokenConfiguration {
     }
 }
 
+#[cfg(feature = "clients")]
 impl ClientRefreshTokenConfiguration {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(
@@ -1790,6 +1880,7 @@ impl ClientRefreshTokenConfiguration {
     }
 }
 
+#[cfg(feature = "clients")]
 /// The `ClientRefreshTokenPolicy` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1806,6 +1897,7 @@ pub struct ClientRefreshTokenPolicy {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "clients")]
 impl fmt::Debug for ClientRefreshTokenPolicy {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ClientRefreshTokenPolicy")
@@ -1816,6 +1908,7 @@ impl fmt::Debug for ClientRefreshTokenPolicy {
     }
 }
 
+#[cfg(feature = "clients")]
 impl ClientRefreshTokenPolicy {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(audience: impl Into<String>, scope: impl Into<Vec<String>>) -> Self {
@@ -1833,6 +1926,7 @@ impl ClientRefreshTokenPolicy {
     }
 }
 
+#[cfg(feature = "clients")]
 string_enum! {
     /// The values of `ClientSessionTransferAllowedAuthenticationMethodsEnum`.
     pub enum ClientSessionTransferAllowedAuthenticationMethodsEnum {
@@ -1843,6 +1937,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "clients")]
 /// Native to Web SSO Configuration
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1877,6 +1972,7 @@ pub struct ClientSessionTransferConfiguration {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "clients")]
 impl fmt::Debug for ClientSessionTransferConfiguration {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ClientSessionTransferConfiguration")
@@ -1910,6 +2006,7 @@ impl fmt::Debug for ClientSessionTransferConfiguration {
     }
 }
 
+#[cfg(feature = "clients")]
 impl ClientSessionTransferConfiguration {
     /// An empty value; set fields with the setters.
     pub fn new() -> Self {
@@ -1974,6 +2071,7 @@ impl ClientSessionTransferConfiguration {
     }
 }
 
+#[cfg(feature = "clients")]
 /// Configuration for delegation (impersonation) access using Session Transfer Tokens
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1992,6 +2090,7 @@ pub struct ClientSessionTransferDelegationConfiguration {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "clients")]
 impl fmt::Debug for ClientSessionTransferDelegationConfiguration {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ClientSessionTransferDelegationConfiguration")
@@ -2002,6 +2101,7 @@ impl fmt::Debug for ClientSessionTransferDelegationConfiguration {
     }
 }
 
+#[cfg(feature = "clients")]
 impl ClientSessionTransferDelegationConfiguration {
     /// An empty value; set fields with the setters.
     pub fn new() -> Self {
@@ -2030,6 +2130,7 @@ impl ClientSessionTransferDelegationConfiguration {
     }
 }
 
+#[cfg(feature = "clients")]
 string_enum! {
     /// Indicates the device binding enforcement for delegation (impersonation) access. If set to 'ip', device binding is enforced by IP. If set to 'asn', device binding is enforced by ASN. Default value is `ip`.
     pub enum ClientSessionTransferDelegationDeviceBindingEnum {
@@ -2040,6 +2141,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "clients")]
 string_enum! {
     /// Indicates whether device binding security should be enforced for the app. If set to 'ip', the app will enforce device binding by IP, meaning that consumption of Session Transfer Token must be done from the same IP of the issuer. Likewise, if set to 'asn', device binding is enforced by ASN, meaning consumption of Session Transfer Token must be done from the same ASN as the issuer. If set to 'none', device binding is not enforced. Usually configured in the web application. Default value is `ip`.
     pub enum ClientSessionTransferDeviceBindingEnum {
@@ -2052,6 +2154,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "clients")]
 /// JWT-secured Authorization Requests (JAR) settings.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -2070,16 +2173,18 @@ pub struct ClientSignedRequestObjectWithCredentialId {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "clients")]
 impl fmt::Debug for ClientSignedRequestObjectWithCredentialId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ClientSignedRequestObjectWithCredentialId")
-            .field("credentials", &self.credentials)
+            .field("credentials", &self.credentials.as_ref().map(|_| REDACTED))
             .field("required", &self.required)
             .field("extra", &Keys(&self.extra))
             .finish()
     }
 }
 
+#[cfg(feature = "clients")]
 impl ClientSignedRequestObjectWithCredentialId {
     /// An empty value; set fields with the setters.
     pub fn new() -> Self {
@@ -2105,6 +2210,7 @@ impl ClientSignedRequestObjectWithCredentialId {
     }
 }
 
+#[cfg(feature = "clients")]
 /// JWT-secured Authorization Requests (JAR) settings.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -2123,16 +2229,18 @@ pub struct ClientSignedRequestObjectWithPublicKey {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "clients")]
 impl fmt::Debug for ClientSignedRequestObjectWithPublicKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ClientSignedRequestObjectWithPublicKey")
-            .field("credentials", &self.credentials)
+            .field("credentials", &self.credentials.as_ref().map(|_| REDACTED))
             .field("required", &self.required)
             .field("extra", &Keys(&self.extra))
             .finish()
     }
 }
 
+#[cfg(feature = "clients")]
 impl ClientSignedRequestObjectWithPublicKey {
     /// An empty value; set fields with the setters.
     pub fn new() -> Self {
@@ -2158,6 +2266,7 @@ impl ClientSignedRequestObjectWithPublicKey {
     }
 }
 
+#[cfg(feature = "clients")]
 /// The `ClientSigningKey` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -2178,6 +2287,7 @@ pub struct ClientSigningKey {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "clients")]
 impl fmt::Debug for ClientSigningKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ClientSigningKey")
@@ -2189,9 +2299,11 @@ impl fmt::Debug for ClientSigningKey {
     }
 }
 
+#[cfg(feature = "full")]
 /// Signing certificates associated with this client.
 pub type ClientSigningKeys = Vec<ClientSigningKey>;
 
+#[cfg(any(feature = "clients", feature = "tenants"))]
 string_enum! {
     /// Security mode for third-party clients. `strict` enforces enhanced security controls (<https://auth0.com/docs/get-started/applications/third-party-applications/security-controls>): OAuth 2.1 alignment, explicit API authorization, and a curated set of supported features. `permissive` preserves pre-existing behavior (<https://auth0.com/docs/get-started/applications/third-party-applications/permissive-mode>) and is only available to tenants with prior third-party client usage. Set on creation and cannot be modified.
     pub enum ClientThirdPartySecurityModeEnum {
@@ -2202,6 +2314,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "clients")]
 string_enum! {
     /// Defines the requested authentication method for the token endpoint. Can be `none` (public client without a client secret), `client_secret_post` (client uses HTTP POST parameters), or `client_secret_basic` (client uses HTTP Basic).
     pub enum ClientTokenEndpointAuthMethodEnum {
@@ -2214,11 +2327,13 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "clients")]
 /// Defines the requested authentication method for the token endpoint. Can be `none` (public client without a client secret), `client_secret_post` (client uses HTTP POST parameters), or `client_secret_basic` (client uses HTTP Basic).
 ///
 /// The same type as [`ClientTokenEndpointAuthMethodEnum`]: the API description gives both the same schema.
 pub type ClientTokenEndpointAuthMethodOrNullEnum = ClientTokenEndpointAuthMethodEnum;
 
+#[cfg(feature = "clients")]
 /// Configuration for token exchange.
 ///
 /// Also named [`ClientTokenExchangeConfigurationOrNull`] (identical schemas).
@@ -2236,6 +2351,7 @@ pub struct ClientTokenExchangeConfiguration {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "clients")]
 impl fmt::Debug for ClientTokenExchangeConfiguration {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ClientTokenExchangeConfiguration")
@@ -2245,6 +2361,7 @@ impl fmt::Debug for ClientTokenExchangeConfiguration {
     }
 }
 
+#[cfg(feature = "clients")]
 impl ClientTokenExchangeConfiguration {
     /// An empty value; set fields with the setters.
     pub fn new() -> Self {
@@ -2267,11 +2384,13 @@ impl ClientTokenExchangeConfiguration {
     }
 }
 
+#[cfg(feature = "clients")]
 /// Configuration for token exchange.
 ///
 /// The same type as [`ClientTokenExchangeConfiguration`]: the API description gives both the same schema.
 pub type ClientTokenExchangeConfigurationOrNull = ClientTokenExchangeConfiguration;
 
+#[cfg(feature = "clients")]
 string_enum! {
     /// Token exchange type. `on_behalf_of_token_exchange`: enables On-Behalf-Of token exchange (Generally Available). `custom_authentication`: enables custom token exchange profiles (Early Access, requires entitlement).
     pub enum ClientTokenExchangeTypeEnum {
@@ -2282,6 +2401,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "clients")]
 /// Settings for Token Vault Privileged Access.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -2299,16 +2419,18 @@ pub struct ClientTokenVaultPrivilegedAccessWithCredentialId {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "clients")]
 impl fmt::Debug for ClientTokenVaultPrivilegedAccessWithCredentialId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ClientTokenVaultPrivilegedAccessWithCredentialId")
-            .field("credentials", &self.credentials)
+            .field("credentials", &REDACTED)
             .field("ip_allowlist", &self.ip_allowlist)
             .field("extra", &Keys(&self.extra))
             .finish()
     }
 }
 
+#[cfg(feature = "clients")]
 impl ClientTokenVaultPrivilegedAccessWithCredentialId {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(credentials: impl Into<Vec<CredentialId>>) -> Self {
@@ -2332,6 +2454,7 @@ impl ClientTokenVaultPrivilegedAccessWithCredentialId {
     }
 }
 
+#[cfg(feature = "clients")]
 /// Settings for Token Vault Privileged Access.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -2349,16 +2472,18 @@ pub struct ClientTokenVaultPrivilegedAccessWithPublicKey {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "clients")]
 impl fmt::Debug for ClientTokenVaultPrivilegedAccessWithPublicKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ClientTokenVaultPrivilegedAccessWithPublicKey")
-            .field("credentials", &self.credentials)
+            .field("credentials", &REDACTED)
             .field("ip_allowlist", &self.ip_allowlist)
             .field("extra", &Keys(&self.extra))
             .finish()
     }
 }
 
+#[cfg(feature = "clients")]
 impl ClientTokenVaultPrivilegedAccessWithPublicKey {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(credentials: impl Into<Vec<PublicKeyCredential>>) -> Self {
@@ -2382,6 +2507,7 @@ impl ClientTokenVaultPrivilegedAccessWithPublicKey {
     }
 }
 
+#[cfg(feature = "users")]
 /// The `ConnectedAccount` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -2415,6 +2541,7 @@ pub struct ConnectedAccount {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "users")]
 impl fmt::Debug for ConnectedAccount {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ConnectedAccount")
@@ -2432,6 +2559,7 @@ impl fmt::Debug for ConnectedAccount {
     }
 }
 
+#[cfg(feature = "users")]
 impl ConnectedAccount {
     fn constant_access_type<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -2440,6 +2568,7 @@ impl ConnectedAccount {
     }
 }
 
+#[cfg(feature = "full")]
 string_enum! {
     /// The access type for the connected account.
     pub enum ConnectedAccountAccessTypeEnum {
@@ -2448,33 +2577,43 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "full")]
 /// The URL of the OAuth 1.0a access-token endpoint. This endpoint is used to exchange the temporary request token obtained from the request-token endpoint for an access token during the OAuth 1.0a authentication flow.
 pub type ConnectionAccessTokenUrloAuth1 = String;
 
+#[cfg(feature = "full")]
 /// A list of the Authentication Context Class References that this OP supports
 pub type ConnectionAcrValuesSupported = Vec<String>;
 
+#[cfg(feature = "full")]
 /// Expiration timestamp for the `admin_access_token` in ISO 8601 format. Auth0 uses this value to determine when to refresh the token.
 pub type ConnectionAdminAccessTokenExpiresInGoogleApps = String;
 
+#[cfg(feature = "full")]
 /// Google Workspace admin access token used to retrieve extended user attributes (such as group memberships, admin status, and suspension state) from the \[Google Directory API\](<https://developers.google.com/admin-sdk/directory>). This token is automatically managed by Auth0.
 pub type ConnectionAdminAccessTokenGoogleApps = String;
 
+#[cfg(feature = "full")]
 /// Google Workspace admin refresh token used to obtain new access tokens for the \[Google Directory API\](<https://developers.google.com/admin-sdk/directory>). This token is granted when a Google Workspace admin authorizes Auth0 to access directory data.
 pub type ConnectionAdminRefreshTokenGoogleApps = String;
 
+#[cfg(feature = "full")]
 /// IP address of the AD connector agent used to validate that authentication requests originate from the corporate network for Kerberos authentication  (managed by the AD Connector agent).
 pub type ConnectionAgentIpad = String;
 
+#[cfg(feature = "full")]
 /// When enabled, allows direct username/password authentication through the AD connector agent instead of WS-Federation protocol (managed by the AD Connector agent).
 pub type ConnectionAgentModeAd = bool;
 
+#[cfg(feature = "full")]
 /// Version identifier of the installed AD connector agent software (managed by the AD Connector agent).
 pub type ConnectionAgentVersionAd = String;
 
+#[cfg(feature = "full")]
 /// List of allowed audiences in the ID token for Google Native Social Login
 pub type ConnectionAllowedAudiencesGoogleOAuth2 = Vec<String>;
 
+#[cfg(feature = "connections")]
 string_enum! {
     /// Specifies the API behavior for password authentication
     pub enum ConnectionApiBehaviorEnum {
@@ -2484,96 +2623,3 @@ string_enum! {
         Optional = "optional",
     }
 }
-
-/// The `ConnectionApiEnableGroups` schema.
-pub type ConnectionApiEnableGroups = bool;
-
-/// Enables integration with the Google Workspace Admin SDK Directory API for groups. When true, Auth0 can synchronize groups & group memberships and supports inbound directory provisioning for groups. Defaults to false.
-pub type ConnectionApiEnableGroupsGoogleApps = bool;
-
-/// The `ConnectionApiEnableUsers` schema.
-pub type ConnectionApiEnableUsers = bool;
-
-/// Enables integration with the Google Workspace Admin SDK Directory API. When true, Auth0 can retrieve extended user attributes (admin status, suspension status, group memberships) and supports inbound directory provisioning (SCIM). Defaults to true.
-pub type ConnectionApiEnableUsersGoogleApps = bool;
-
-/// The Azure AD application domain (e.g., 'contoso.onmicrosoft.com'). Used primarily with WS-Federation protocol and Azure AD v1 endpoints.
-pub type ConnectionAppDomainAzureAd = String;
-
-string_enum! {
-    /// The algorithm profile to use for decrypting SAML assertions.
-    pub enum ConnectionAssertionDecryptionAlgorithmProfileEnum {
-        /// `v2026-1`
-        V20261 = "v2026-1",
-    }
-}
-
-/// Settings for SAML assertion decryption.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct ConnectionAssertionDecryptionSettings {
-    /// A list of insecure algorithms to allow for SAML assertion decryption.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub algorithm_exceptions: Option<Vec<String>>,
-    /// Always `v2026-1`.
-    #[serde(
-        deserialize_with = "ConnectionAssertionDecryptionSettings::constant_algorithm_profile"
-    )]
-    pub algorithm_profile: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for ConnectionAssertionDecryptionSettings {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ConnectionAssertionDecryptionSettings")
-            .field("algorithm_exceptions", &self.algorithm_exceptions)
-            .field("algorithm_profile", &self.algorithm_profile)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl ConnectionAssertionDecryptionSettings {
-    fn constant_algorithm_profile<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "v2026-1")
-    }
-}
-
-impl ConnectionAssertionDecryptionSettings {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new() -> Self {
-        Self {
-            algorithm_exceptions: None,
-            algorithm_profile: "v2026-1".to_owned(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `algorithm_exceptions`.
-    pub fn algorithm_exceptions(mut self, value: impl Into<Vec<String>>) -> Self {
-        self.algorithm_exceptions = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-impl Default for ConnectionAssertionDecryptionSettings {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-/// Object containing mapping details for incoming claims
-pub type ConnectionAttributeMapAttributes = Map<String, Value>;

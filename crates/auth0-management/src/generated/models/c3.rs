@@ -13,6 +13,112 @@ use super::*;
 use crate::model_support::{Keys, REDACTED, constant, extra, other, string_enum};
 use crate::patch::Patch;
 
+#[cfg(feature = "full")]
+/// The `ConnectionApiEnableGroups` schema.
+pub type ConnectionApiEnableGroups = bool;
+
+#[cfg(feature = "full")]
+/// Enables integration with the Google Workspace Admin SDK Directory API for groups. When true, Auth0 can synchronize groups & group memberships and supports inbound directory provisioning for groups. Defaults to false.
+pub type ConnectionApiEnableGroupsGoogleApps = bool;
+
+#[cfg(feature = "full")]
+/// The `ConnectionApiEnableUsers` schema.
+pub type ConnectionApiEnableUsers = bool;
+
+#[cfg(feature = "full")]
+/// Enables integration with the Google Workspace Admin SDK Directory API. When true, Auth0 can retrieve extended user attributes (admin status, suspension status, group memberships) and supports inbound directory provisioning (SCIM). Defaults to true.
+pub type ConnectionApiEnableUsersGoogleApps = bool;
+
+#[cfg(feature = "full")]
+/// The Azure AD application domain (e.g., 'contoso.onmicrosoft.com'). Used primarily with WS-Federation protocol and Azure AD v1 endpoints.
+pub type ConnectionAppDomainAzureAd = String;
+
+#[cfg(feature = "full")]
+string_enum! {
+    /// The algorithm profile to use for decrypting SAML assertions.
+    pub enum ConnectionAssertionDecryptionAlgorithmProfileEnum {
+        /// `v2026-1`
+        V20261 = "v2026-1",
+    }
+}
+
+#[cfg(feature = "connections")]
+/// Settings for SAML assertion decryption.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct ConnectionAssertionDecryptionSettings {
+    /// A list of insecure algorithms to allow for SAML assertion decryption.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub algorithm_exceptions: Option<Vec<String>>,
+    /// Always `v2026-1`.
+    #[serde(
+        deserialize_with = "ConnectionAssertionDecryptionSettings::constant_algorithm_profile"
+    )]
+    pub algorithm_profile: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "connections")]
+impl fmt::Debug for ConnectionAssertionDecryptionSettings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConnectionAssertionDecryptionSettings")
+            .field("algorithm_exceptions", &self.algorithm_exceptions)
+            .field("algorithm_profile", &self.algorithm_profile)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "connections")]
+impl ConnectionAssertionDecryptionSettings {
+    fn constant_algorithm_profile<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "v2026-1")
+    }
+}
+
+#[cfg(feature = "connections")]
+impl ConnectionAssertionDecryptionSettings {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new() -> Self {
+        Self {
+            algorithm_exceptions: None,
+            algorithm_profile: "v2026-1".to_owned(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets `algorithm_exceptions`.
+    pub fn algorithm_exceptions(mut self, value: impl Into<Vec<String>>) -> Self {
+        self.algorithm_exceptions = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "connections")]
+impl Default for ConnectionAssertionDecryptionSettings {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+#[cfg(feature = "full")]
+/// Object containing mapping details for incoming claims
+pub type ConnectionAttributeMapAttributes = Map<String, Value>;
+
+#[cfg(feature = "full")]
 /// Configuration for mapping claims from the identity provider to Auth0 user profile attributes. Allows customizing which IdP claims populate user fields and how they are transformed.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -33,6 +139,7 @@ pub struct ConnectionAttributeMapOidc {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for ConnectionAttributeMapOidc {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ConnectionAttributeMapOidc")
@@ -44,6 +151,7 @@ impl fmt::Debug for ConnectionAttributeMapOidc {
     }
 }
 
+#[cfg(feature = "full")]
 /// Mapping of claims received from the identity provider (IdP)
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -64,6 +172,7 @@ pub struct ConnectionAttributeMapOkta {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for ConnectionAttributeMapOkta {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ConnectionAttributeMapOkta")
@@ -75,9 +184,11 @@ impl fmt::Debug for ConnectionAttributeMapOkta {
     }
 }
 
+#[cfg(feature = "full")]
 /// Scopes to send to the IdP's Userinfo endpoint
 pub type ConnectionAttributeMapUserinfoScope = String;
 
+#[cfg(feature = "connections")]
 /// Attribute configuration
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -99,6 +210,7 @@ pub struct ConnectionAttributes {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "connections")]
 impl fmt::Debug for ConnectionAttributes {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ConnectionAttributes")
@@ -110,6 +222,7 @@ impl fmt::Debug for ConnectionAttributes {
     }
 }
 
+#[cfg(feature = "connections")]
 impl ConnectionAttributes {
     /// An empty value; set fields with the setters.
     pub fn new() -> Self {
@@ -141,18 +254,23 @@ impl ConnectionAttributes {
     }
 }
 
+#[cfg(feature = "full")]
 /// Additional properties for OAuth2 connection authentication parameters
 pub type ConnectionAuthParamsAdditionalPropertiesOAuth2 = String;
 
+#[cfg(feature = "full")]
 /// Authentication Parameters (must be valid JSON string)
 pub type ConnectionAuthParamsEmail = String;
 
+#[cfg(feature = "full")]
 /// Maps parameter names from Auth0's /authorize endpoint to the identity provider's authorization endpoint parameters. For example, mapping 'audience' to 'resource' transforms the parameter name during authorization requests. Applied after authParams merging. See <https://auth0.com/docs/authenticate/identity-providers/social-identity-providers/oauth2#pass-dynamic-parameters>
 pub type ConnectionAuthParamsMap = BTreeMap<String, String>;
 
+#[cfg(feature = "full")]
 /// Additional static parameters included in every authorization request to the identity provider. These parameters are merged with runtime parameters before the authorization redirect. Keys and values are passed as-is to the identity provider's authorization endpoint. See <https://auth0.com/docs/authenticate/identity-providers/social-identity-providers/oauth2#pass-static-parameters>
 pub type ConnectionAuthParamsOAuth2 = BTreeMap<String, String>;
 
+#[cfg(feature = "connections")]
 /// Options for enabling authentication methods.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -177,18 +295,20 @@ pub struct ConnectionAuthenticationMethods {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "connections")]
 impl fmt::Debug for ConnectionAuthenticationMethods {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ConnectionAuthenticationMethods")
             .field("email_otp", &self.email_otp)
             .field("passkey", &self.passkey)
-            .field("password", &self.password)
+            .field("password", &self.password.as_ref().map(|_| REDACTED))
             .field("phone_otp", &self.phone_otp)
             .field("extra", &Keys(&self.extra))
             .finish()
     }
 }
 
+#[cfg(feature = "connections")]
 impl ConnectionAuthenticationMethods {
     /// An empty value; set fields with the setters.
     pub fn new() -> Self {
@@ -226,140 +346,185 @@ impl ConnectionAuthenticationMethods {
     }
 }
 
+#[cfg(any(feature = "clients", feature = "connections"))]
 /// Configure the purpose of a connection to be used for authentication during login.
 ///
 /// The same type as [`CrossAppAccessRequestingApp`]: the API description gives both the same schema.
 pub type ConnectionAuthenticationPurpose = CrossAppAccessRequestingApp;
 
+#[cfg(feature = "full")]
 /// The `ConnectionAuthorizationEndpoint` schema.
 pub type ConnectionAuthorizationEndpoint = String;
 
+#[cfg(feature = "full")]
 /// The `ConnectionAuthorizationEndpointOAuth2` schema.
 pub type ConnectionAuthorizationEndpointOAuth2 = String;
 
+#[cfg(feature = "full")]
 /// Base URL override for the Exact Online API endpoint used for OAuth2 authorization and API requests. Defaults to <https://start.exactonline.nl>.
 pub type ConnectionBaseUrlExact = String;
 
+#[cfg(feature = "full")]
 /// Enables Auth0's brute force protection to prevent credential stuffing attacks. When enabled, blocks suspicious login attempts from specific IP addresses after repeated failures.
 pub type ConnectionBruteForceProtection = bool;
 
+#[cfg(feature = "full")]
 /// The `ConnectionCalculatedThumbprintSaml` schema.
 pub type ConnectionCalculatedThumbprintSaml = String;
 
+#[cfg(feature = "full")]
 /// Array of X.509 certificates in PEM format used for validating SAML signatures from the AD identity provider (managed by the AD Connector agent).
 pub type ConnectionCertsAd = Vec<String>;
 
+#[cfg(feature = "full")]
 /// JSON array containing a list of the Claim Types that the OpenID Provider supports. These Claim Types are described in Section 5.6 of OpenID Connect Core 1.0 \[OpenID.Core\]. If omitted, the implementation supports only normal Claims.
 pub type ConnectionClaimTypesSupported = Vec<String>;
 
+#[cfg(feature = "full")]
 /// Languages and scripts supported for values in Claims being returned, represented as a JSON array of BCP47 \[RFC5646\] language tag values. Not all languages and scripts are necessarily supported for all Claim values.
 pub type ConnectionClaimsLocalesSupported = Vec<String>;
 
+#[cfg(feature = "full")]
 /// Boolean value specifying whether the OP supports use of the claims parameter, with true indicating support. If omitted, the default value is false.
 pub type ConnectionClaimsParameterSupported = bool;
 
+#[cfg(feature = "full")]
 /// JSON array containing a list of the Claim Names of the Claims that the OpenID Provider MAY be able to supply values for. Note that for privacy or other reasons, this might not be an exhaustive list.
 pub type ConnectionClaimsSupported = Vec<String>;
 
+#[cfg(feature = "full")]
 /// OAuth 2.0 client identifier issued by the identity provider during application registration. This value identifies your Auth0 connection to the identity provider.
 pub type ConnectionClientId = String;
 
+#[cfg(feature = "full")]
 /// OAuth 2.0 client identifier issued by the identity provider during application registration. This value identifies your Auth0 connection to the identity provider.
 pub type ConnectionClientIdAmazon = String;
 
+#[cfg(feature = "full")]
 /// OAuth 2.0 client identifier issued by the identity provider during application registration. This value identifies your Auth0 connection to the identity provider.
 pub type ConnectionClientIdAzureAd = String;
 
+#[cfg(feature = "full")]
 /// OAuth 2.0 client identifier issued by the identity provider during application registration. This value identifies your Auth0 connection to the identity provider.
 pub type ConnectionClientIdBitbucket = String;
 
+#[cfg(feature = "full")]
 /// OAuth 2.0 client identifier issued by the identity provider during application registration. This value identifies your Auth0 connection to the identity provider.
 pub type ConnectionClientIdExact = String;
 
+#[cfg(feature = "full")]
 /// OAuth 2.0 client identifier issued by the identity provider during application registration. This value identifies your Auth0 connection to the identity provider.
 pub type ConnectionClientIdFacebook = String;
 
+#[cfg(feature = "full")]
 /// OAuth 2.0 client identifier issued by the identity provider during application registration. This value identifies your Auth0 connection to the identity provider.
 pub type ConnectionClientIdGoogleApps = String;
 
+#[cfg(feature = "full")]
 /// Your Google OAuth 2.0 client ID. You can find this in your \[Google Cloud Console\](<https://console.cloud.google.com/apis/credentials>) under the OAuth 2.0 Client IDs section.
 pub type ConnectionClientIdGoogleOAuth2 = String;
 
+#[cfg(feature = "full")]
 /// LINE Channel ID issued by LINE during application registration. This value identifies your Auth0 connection to LINE.
 pub type ConnectionClientIdLine = String;
 
+#[cfg(feature = "full")]
 /// LinkedIn application client identifier
 pub type ConnectionClientIdLinkedin = String;
 
+#[cfg(feature = "full")]
 /// OAuth 2.0 client identifier issued by the identity provider during application registration. This value identifies your Auth0 connection to the identity provider.
 pub type ConnectionClientIdOAuth1 = String;
 
+#[cfg(feature = "full")]
 /// OAuth 2.0 client identifier issued by the identity provider during application registration. This value identifies your Auth0 connection to the identity provider.
 pub type ConnectionClientIdOAuth2 = String;
 
+#[cfg(feature = "full")]
 /// OAuth 2.0 client identifier issued by the identity provider during application registration. This value identifies your Auth0 connection to the identity provider.
 pub type ConnectionClientIdOidc = String;
 
+#[cfg(feature = "full")]
 /// OAuth 2.0 client identifier issued by the identity provider during application registration. This value identifies your Auth0 connection to the identity provider.
 pub type ConnectionClientIdPaypal = String;
 
+#[cfg(feature = "full")]
 /// The OAuth 2.0 client identifier
 pub type ConnectionClientIdSalesforce = String;
 
+#[cfg(feature = "full")]
 /// OAuth 2.0 client identifier issued by the identity provider during application registration. This value identifies your Auth0 connection to the identity provider.
 pub type ConnectionClientIdWindowsLive = String;
 
+#[cfg(feature = "full")]
 /// The response protocol used to communicate with the default application.
 pub type ConnectionClientProtocolSaml = ConnectionOptionsIdpInitiatedClientProtocolEnumSaml;
 
+#[cfg(feature = "full")]
 /// OAuth 2.0 client secret issued by the identity provider during application registration. Used to authenticate your Auth0 connection when exchanging authorization codes for tokens. May be null for public clients.
 pub type ConnectionClientSecret = String;
 
+#[cfg(feature = "full")]
 /// OAuth 2.0 client secret issued by the identity provider during application registration. Used to authenticate your Auth0 connection when exchanging authorization codes for tokens. May be null for public clients.
 pub type ConnectionClientSecretAmazon = String;
 
+#[cfg(feature = "full")]
 /// The client secret (application password) from your Azure AD app registration. Used to authenticate your application when exchanging authorization codes for tokens.
 pub type ConnectionClientSecretAzureAd = String;
 
+#[cfg(feature = "full")]
 /// OAuth 2.0 client secret issued by the identity provider during application registration. Used to authenticate your Auth0 connection when exchanging authorization codes for tokens. May be null for public clients.
 pub type ConnectionClientSecretBitbucket = String;
 
+#[cfg(feature = "full")]
 /// OAuth 2.0 client secret issued by the identity provider during application registration. Used to authenticate your Auth0 connection when exchanging authorization codes for tokens. May be null for public clients.
 pub type ConnectionClientSecretExact = String;
 
+#[cfg(feature = "full")]
 /// OAuth 2.0 client secret issued by the identity provider during application registration. Used to authenticate your Auth0 connection when exchanging authorization codes for tokens. May be null for public clients.
 pub type ConnectionClientSecretFacebook = String;
 
+#[cfg(feature = "full")]
 /// OAuth 2.0 client secret issued by the identity provider during application registration. Used to authenticate your Auth0 connection when exchanging authorization codes for tokens. May be null for public clients.
 pub type ConnectionClientSecretGoogleApps = String;
 
+#[cfg(feature = "full")]
 /// Your Google OAuth 2.0 client secret. You can find this in your \[Google Cloud Console\](<https://console.cloud.google.com/apis/credentials>) under the OAuth 2.0 Client IDs section.
 pub type ConnectionClientSecretGoogleOAuth2 = String;
 
+#[cfg(feature = "full")]
 /// LINE Channel Secret issued by provider during application registration. This value is used to authenticate your Auth0 connection to the identity provider.
 pub type ConnectionClientSecretLine = String;
 
+#[cfg(feature = "full")]
 /// OAuth 2.0 client secret issued by the identity provider during application registration. This value is used to authenticate your Auth0 connection to the identity provider.
 pub type ConnectionClientSecretLinkedin = String;
 
+#[cfg(feature = "full")]
 /// OAuth 2.0 client secret issued by the identity provider during application registration. Used to authenticate your Auth0 connection when exchanging authorization codes for tokens. May be null for public clients.
 pub type ConnectionClientSecretOAuth1 = String;
 
+#[cfg(feature = "full")]
 /// OAuth 2.0 client secret issued by the identity provider during application registration. Used to authenticate your Auth0 connection when exchanging authorization codes for tokens. May be null for public clients.
 pub type ConnectionClientSecretOAuth2 = String;
 
+#[cfg(feature = "full")]
 /// OAuth 2.0 client secret issued by the identity provider during application registration. Used to authenticate your Auth0 connection when exchanging authorization codes for tokens. May be null for public clients.
 pub type ConnectionClientSecretOidc = String;
 
+#[cfg(feature = "full")]
 /// OAuth 2.0 client secret issued by the identity provider during application registration. Used to authenticate your Auth0 connection when exchanging authorization codes for tokens. May be null for public clients.
 pub type ConnectionClientSecretPaypal = String;
 
+#[cfg(feature = "full")]
 /// The OAuth 2.0 client secret
 pub type ConnectionClientSecretSalesforce = String;
 
+#[cfg(feature = "full")]
 /// OAuth 2.0 client secret issued by the identity provider during application registration. Used to authenticate your Auth0 connection when exchanging authorization codes for tokens. May be null for public clients.
 pub type ConnectionClientSecretWindowsLive = String;
 
+#[cfg(feature = "full")]
 /// The `ConnectionCommon` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -383,6 +548,7 @@ pub struct ConnectionCommon {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for ConnectionCommon {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ConnectionCommon")
@@ -395,12 +561,15 @@ impl fmt::Debug for ConnectionCommon {
     }
 }
 
+#[cfg(feature = "full")]
 /// The base URL of your Salesforce Community (Experience Cloud) site. When specified, authentication flows will use this Community URL instead of the standard Salesforce login page, enabling users to authenticate through your branded Community portal.
 pub type ConnectionCommunityBaseUrlSalesforce = String;
 
+#[cfg(feature = "full")]
 /// A hash of configuration key/value pairs.
 pub type ConnectionConfiguration = BTreeMap<String, String>;
 
+#[cfg(any(feature = "clients", feature = "connections"))]
 /// Configure the purpose of a connection to be used for connected accounts and Token Vault.
 ///
 /// Also named [`ConnectionConnectedAccountsPurposeXaa`] (identical schemas).
@@ -420,6 +589,7 @@ pub struct ConnectionConnectedAccountsPurpose {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(any(feature = "clients", feature = "connections"))]
 impl fmt::Debug for ConnectionConnectedAccountsPurpose {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ConnectionConnectedAccountsPurpose")
@@ -430,6 +600,7 @@ impl fmt::Debug for ConnectionConnectedAccountsPurpose {
     }
 }
 
+#[cfg(any(feature = "clients", feature = "connections"))]
 impl ConnectionConnectedAccountsPurpose {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(active: impl Into<bool>) -> Self {
@@ -453,11 +624,13 @@ impl ConnectionConnectedAccountsPurpose {
     }
 }
 
+#[cfg(feature = "full")]
 /// Configure the purpose of a connection to be used for connected accounts and Token Vault.
 ///
 /// The same type as [`ConnectionConnectedAccountsPurpose`]: the API description gives both the same schema.
 pub type ConnectionConnectedAccountsPurposeXaa = ConnectionConnectedAccountsPurpose;
 
+#[cfg(feature = "full")]
 /// OAuth 2.0 PKCE (Proof Key for Code Exchange) settings. PKCE enhances security for public clients by preventing authorization code interception attacks. 'auto' (recommended) uses the strongest method supported by the IdP.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -472,6 +645,7 @@ pub struct ConnectionConnectionSettings {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for ConnectionConnectionSettings {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ConnectionConnectionSettings")
@@ -481,6 +655,7 @@ impl fmt::Debug for ConnectionConnectionSettings {
     }
 }
 
+#[cfg(feature = "full")]
 string_enum! {
     /// PKCE configuration.
     pub enum ConnectionConnectionSettingsPkceEnum {
@@ -495,9 +670,11 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "full")]
 /// Custom HTTP headers sent with token exchange requests to the identity provider's token endpoint. Provided as key-value pairs (e.g., {'X-Custom-Header': 'value'}). Auth0's User-Agent header is always included by default.
 pub type ConnectionCustomHeadersOAuth2 = BTreeMap<String, String>;
 
+#[cfg(feature = "connections")]
 /// A map of scripts used to integrate with a custom database.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -537,6 +714,7 @@ pub struct ConnectionCustomScripts {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "connections")]
 impl fmt::Debug for ConnectionCustomScripts {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ConnectionCustomScripts")
@@ -557,6 +735,7 @@ impl fmt::Debug for ConnectionCustomScripts {
     }
 }
 
+#[cfg(feature = "connections")]
 impl ConnectionCustomScripts {
     /// An empty value; set fields with the setters.
     pub fn new() -> Self {
@@ -624,9 +803,11 @@ impl ConnectionCustomScripts {
     }
 }
 
+#[cfg(feature = "full")]
 /// When true, enables detailed SAML debugging by issuing 'w' (warning) events in tenant logs containing SAML request/response details. WARNING: Potentially exposes sensitive user information (PII, credentials) and should only be enabled temporarily for debugging purposes.
 pub type ConnectionDebugSaml = bool;
 
+#[cfg(feature = "full")]
 /// Private key used to decrypt encrypted SAML Assertions received from the identity provider. Required when the identity provider encrypts assertions for enhanced security. Can be a string (PEM) or an object with key-value pairs.
 ///
 /// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
@@ -642,6 +823,7 @@ pub enum ConnectionDecryptionKeySaml {
     Other(Value),
 }
 
+#[cfg(feature = "full")]
 impl<'de> Deserialize<'de> for ConnectionDecryptionKeySaml {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         #[derive(Deserialize)]
@@ -662,6 +844,7 @@ impl<'de> Deserialize<'de> for ConnectionDecryptionKeySaml {
     }
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for ConnectionDecryptionKeySaml {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -672,14 +855,17 @@ impl fmt::Debug for ConnectionDecryptionKeySaml {
     }
 }
 
+#[cfg(feature = "full")]
 /// Key pair with 'key' and 'cert' properties.
 ///
 /// The same type as [`ConnectionSigningKeySaml`]: the API description gives both the same schema.
 pub type ConnectionDecryptionKeySamlCert = ConnectionSigningKeySaml;
 
+#[cfg(feature = "full")]
 /// The URL where Auth0 will send SAML authentication requests (the Identity Provider's SSO URL). Must be a valid HTTPS URL.
 pub type ConnectionDestinationUrlSaml = String;
 
+#[cfg(feature = "full")]
 string_enum! {
     /// Algorithm used for computing digest values when signing SAML requests and logout requests. Defaults to 'sha256'.
     pub enum ConnectionDigestAlgorithmEnumSaml {
@@ -690,48 +876,63 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "full")]
 /// Algorithm used for computing digest values when signing SAML requests and logout requests. Defaults to 'sha256'.
 pub type ConnectionDigestAlgorithmSaml = ConnectionDigestAlgorithmEnumSaml;
 
+#[cfg(feature = "full")]
 /// Indicates whether to disable self-service change password. Set to true to stop the "Forgot Password" being displayed on login pages
 pub type ConnectionDisableSelfServiceChangePassword = bool;
 
+#[cfg(feature = "full")]
 /// When true, prevents new user registration through this connection. Existing users can still authenticate. Useful for invite-only applications or during user migration.
 pub type ConnectionDisableSignup = bool;
 
+#[cfg(feature = "full")]
 /// Controls whether new user signups are allowed via SMS authentication
 pub type ConnectionDisableSignupSms = bool;
 
+#[cfg(feature = "full")]
 /// URL of the identity provider's OIDC Discovery endpoint (/.well-known/openid-configuration). When provided and oidc_metadata is empty, Auth0 automatically retrieves the provider's configuration including endpoints and supported features.
 pub type ConnectionDiscoveryUrl = String;
 
+#[cfg(feature = "full")]
 /// Connection name used in the new universal login experience
 pub type ConnectionDisplayName = String;
 
+#[cfg(feature = "full")]
 /// JSON array containing a list of the JWS signing algorithms (alg values) supported by the Token Endpoint for the signature on the JWT \[JWT\] used to authenticate the Client at the Token Endpoint for the private_key_jwt and client_secret_jwt authentication methods. Servers SHOULD support RS256. The value none MUST NOT be used.
 pub type ConnectionDisplayValuesSupported = Vec<String>;
 
+#[cfg(feature = "full")]
 /// Email domains associated with this connection for Home Realm Discovery (HRD). When a user's email matches one of these domains, they are automatically routed to this connection during authentication.
 pub type ConnectionDomainAliases = Vec<String>;
 
+#[cfg(feature = "full")]
 /// List of domain names that can be used with identifier-first authentication flow to route users to this AD connection; each domain must be a valid DNS name up to 256 characters
 pub type ConnectionDomainAliasesAd = Vec<String>;
 
+#[cfg(feature = "full")]
 /// Alternative domain names associated with this Azure AD tenant. Allows users from multiple verified domains to authenticate through this connection. Can be an array of domain strings.
 pub type ConnectionDomainAliasesAzureAd = Vec<String>;
 
+#[cfg(feature = "full")]
 /// The `ConnectionDomainAliasesItemsOne` schema.
 pub type ConnectionDomainAliasesItemsOne = String;
 
+#[cfg(feature = "full")]
 /// Domain aliases for the connection
 pub type ConnectionDomainAliasesSaml = Vec<String>;
 
+#[cfg(feature = "full")]
 /// Primary Google Workspace domain name that users must belong to.
 pub type ConnectionDomainGoogleApps = String;
 
+#[cfg(feature = "full")]
 /// Domain of the Okta organization (e.g., dev-123456.okta.com). Should be just the domain of the okta server with no scheme or trailing backslash. Discovery runs only when connection.options.oidc_metadata is empty and a domain is provided
 pub type ConnectionDomainOkta = String;
 
+#[cfg(feature = "connections")]
 string_enum! {
     /// Algorithm used for DPoP proof JWT signing.
     pub enum ConnectionDpopSigningAlgEnum {
@@ -746,12 +947,15 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "full")]
 /// JSON array containing a list of the JWS signing algorithms (alg values) supported for DPoP proof JWT signing.
 pub type ConnectionDpopSigningAlgValuesSupported = Vec<String>;
 
+#[cfg(feature = "full")]
 /// Email body content
 pub type ConnectionEmailBodyEmail = String;
 
+#[cfg(feature = "full")]
 /// Email template configuration
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -775,6 +979,7 @@ pub struct ConnectionEmailEmail {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for ConnectionEmailEmail {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ConnectionEmailEmail")
@@ -787,6 +992,7 @@ impl fmt::Debug for ConnectionEmailEmail {
     }
 }
 
+#[cfg(feature = "full")]
 string_enum! {
     /// Email template syntax type
     pub enum ConnectionEmailEmailSyntax {
@@ -795,20 +1001,25 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "full")]
 /// From email address
 pub type ConnectionEmailFromEmail = String;
 
+#[cfg(feature = "connections")]
 /// Email OTP authentication enablement
 ///
 /// The same type as [`NativeSocialLoginApple`]: the API description gives both the same schema.
 pub type ConnectionEmailOtpAuthenticationMethod = NativeSocialLoginApple;
 
+#[cfg(feature = "full")]
 /// Email subject line
 pub type ConnectionEmailSubjectEmail = String;
 
+#[cfg(feature = "full")]
 /// Set to true to inject context into custom DB scripts (warning: cannot be disabled once enabled)
 pub type ConnectionEnableScriptContext = bool;
 
+#[cfg(any(feature = "clients", feature = "connections"))]
 /// The `ConnectionEnabledClient` object.
 ///
 /// Also named [`LinkedClientConfiguration`] (identical schemas).
@@ -825,6 +1036,7 @@ pub struct ConnectionEnabledClient {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(any(feature = "clients", feature = "connections"))]
 impl fmt::Debug for ConnectionEnabledClient {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ConnectionEnabledClient")
@@ -834,6 +1046,7 @@ impl fmt::Debug for ConnectionEnabledClient {
     }
 }
 
+#[cfg(any(feature = "clients", feature = "connections"))]
 impl ConnectionEnabledClient {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(client_id: impl Into<String>) -> Self {
@@ -850,70 +1063,91 @@ impl ConnectionEnabledClient {
     }
 }
 
+#[cfg(feature = "full")]
 /// DEPRECATED property. Use the PATCH /v2/connections/{id}/clients endpoint to enable the connection for a set of clients.
 pub type ConnectionEnabledClients = Vec<String>;
 
+#[cfg(feature = "full")]
 /// Set to true to use a legacy user store
 pub type ConnectionEnabledDatabaseCustomization = bool;
 
+#[cfg(feature = "full")]
 /// URL of the identity provider's logout/end session endpoint. When configured as a static URL, users are redirected here after logging out from Auth0. Must use HTTPS scheme.
 pub type ConnectionEndSessionEndpoint = String;
 
+#[cfg(feature = "full")]
 /// The `ConnectionEndSessionEndpointOAuth2` schema.
 pub type ConnectionEndSessionEndpointOAuth2 = String;
 
+#[cfg(feature = "full")]
 /// The entity identifier (Issuer) for the SAML Service Provider. When not provided, defaults to 'urn:auth0:{tenant}:{connection}'. This value is included in SAML AuthnRequest messages sent to the identity provider.
 pub type ConnectionEntityIdSaml = String;
 
+#[cfg(feature = "full")]
 /// Indicates to store whether the user is a domain administrator.
 pub type ConnectionExtAdmin = bool;
 
+#[cfg(feature = "full")]
 /// Indicates to store whether the user has agreed to the terms of service.
 pub type ConnectionExtAgreedTerms = bool;
 
+#[cfg(feature = "full")]
 /// Fetches the `agreedToTerms` flag from the Google Directory profile.
 pub type ConnectionExtAgreedTermsGoogleApps = bool;
 
+#[cfg(feature = "full")]
 /// Indicates whether to store a list of the Office 365 assigned plans for the user.
 pub type ConnectionExtAssignedPlans = bool;
 
+#[cfg(feature = "full")]
 /// The `ConnectionExtGroups` schema.
 pub type ConnectionExtGroups = bool;
 
+#[cfg(feature = "full")]
 /// When enabled (true), retrieves and stores Azure AD security group memberships for the user. Requires Microsoft Graph API permissions (Directory.Read.All). Allows configuring max_groups_to_retrieve.
 pub type ConnectionExtGroupsAzureAd = bool;
 
+#[cfg(feature = "full")]
 /// Enables enrichment with Google group memberships (required for `ext_groups_extended`).
 pub type ConnectionExtGroupsGoogleApps = bool;
 
+#[cfg(feature = "full")]
 /// Fetches the Google Directory admin flag for the signing-in user.
 pub type ConnectionExtIsAdminGoogleApps = bool;
 
+#[cfg(feature = "full")]
 /// Indicates to store whether a user's account is suspended.
 pub type ConnectionExtIsSuspended = bool;
 
+#[cfg(feature = "full")]
 /// Fetches the Google Directory suspended flag for the signing-in user.
 pub type ConnectionExtIsSuspendedGoogleApps = bool;
 
+#[cfg(feature = "full")]
 /// When enabled (true), retrieves extended profile attributes from Azure AD via Microsoft Graph API (job title, department, office location, etc.). Requires Graph API permissions. Only available with Azure AD v1 or when explicitly enabled for v2.
 pub type ConnectionExtProfile = bool;
 
+#[cfg(feature = "connections")]
 /// Federated Connections Access Tokens
 ///
 /// The same type as [`SignupVerification`]: the API description gives both the same schema.
 pub type ConnectionFederatedConnectionsAccessTokens = SignupVerification;
 
+#[cfg(feature = "full")]
 /// Mapping of user profile fields returned from the OAuth2 provider to Auth0 user attributes
 pub type ConnectionFieldsMap = BTreeMap<String, String>;
 
+#[cfg(feature = "full")]
 /// Maps SAML assertion attributes from the identity provider to Auth0 user profile attributes. Format: { 'auth0_field': 'saml_attribute' } or { 'auth0_field': \['saml_attr1', 'saml_attr2'\] } for fallback options. Merged with default mappings for email, name, given_name, family_name, and groups.
 pub type ConnectionFieldsMapSaml = BTreeMap<String, ConnectionFieldsMapSamlValue>;
 
+#[cfg(feature = "full")]
 /// The `ConnectionFieldsMapSamlValue` schema.
 ///
 /// The same type as [`ConnectionScopeOAuth2`]: the API description gives both the same schema.
 pub type ConnectionFieldsMapSamlValue = ConnectionScopeOAuth2;
 
+#[cfg(any(feature = "clients", feature = "connections"))]
 /// The `ConnectionForList` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -961,6 +1195,7 @@ pub struct ConnectionForList {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(any(feature = "clients", feature = "connections"))]
 impl fmt::Debug for ConnectionForList {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ConnectionForList")
@@ -984,6 +1219,7 @@ impl fmt::Debug for ConnectionForList {
     }
 }
 
+#[cfg(feature = "organizations")]
 /// Connection to be added to the organization.
 ///
 /// The body of `POST /organizations/{id}/enabled_connections` (`organizations_enabledConnections_add`).
@@ -1011,6 +1247,7 @@ pub struct ConnectionForOrganization {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "organizations")]
 impl fmt::Debug for ConnectionForOrganization {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ConnectionForOrganization")
@@ -1026,6 +1263,7 @@ impl fmt::Debug for ConnectionForOrganization {
     }
 }
 
+#[cfg(feature = "organizations")]
 impl ConnectionForOrganization {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(connection_id: impl Into<String>) -> Self {
@@ -1063,30 +1301,39 @@ impl ConnectionForOrganization {
     }
 }
 
+#[cfg(feature = "full")]
 /// When set to true, the gateway receives HTTP request details including IP address and User Agent from the client.
 pub type ConnectionForwardReqInfoSms = bool;
 
+#[cfg(feature = "full")]
 /// Additional OAuth scopes to request from Amazon beyond the standard profile and postal_code scopes. These scopes must be valid Amazon Login scopes.
 pub type ConnectionFreeformScopesAmazon = Vec<String>;
 
+#[cfg(feature = "full")]
 /// Array of custom OAuth 2.0 scopes to request from Google during authentication. Use this to request scopes not covered by the predefined scope options.
 pub type ConnectionFreeformScopesGoogleOAuth2 = Vec<String>;
 
+#[cfg(feature = "full")]
 /// Array of custom OAuth 2.0 scopes to request from Linkedin during authentication. Use this to request scopes not covered by the predefined scope options.
 pub type ConnectionFreeformScopesLinkedin = Vec<String>;
 
+#[cfg(feature = "full")]
 /// Additional OAuth scopes to request from PayPal beyond the standard attribute scopes. Enter valid PayPal scopes from their documentation. Invalid scopes may cause authentication errors.
 pub type ConnectionFreeformScopesPaypal = Vec<String>;
 
+#[cfg(feature = "full")]
 /// Additional OAuth scopes to request from Salesforce beyond the standard profile permissions. Enter valid scopes from the Salesforce documentation. Invalid scopes may cause authentication errors.
 pub type ConnectionFreeformScopesSalesforce = Vec<String>;
 
+#[cfg(feature = "full")]
 /// Custom OAuth scopes not predefined in the standard scope list.
 pub type ConnectionFreeformScopesWindowsLive = Vec<String>;
 
+#[cfg(feature = "full")]
 /// The sender phone number or alphanumeric sender ID for outgoing SMS messages
 pub type ConnectionFromSms = String;
 
+#[cfg(feature = "connections")]
 /// Token-based authentication settings to be applied when connection is using an sms strategy.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1111,6 +1358,7 @@ pub struct ConnectionGatewayAuthentication {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "connections")]
 impl fmt::Debug for ConnectionGatewayAuthentication {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ConnectionGatewayAuthentication")
@@ -1124,6 +1372,7 @@ impl fmt::Debug for ConnectionGatewayAuthentication {
     }
 }
 
+#[cfg(feature = "connections")]
 impl ConnectionGatewayAuthentication {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(
@@ -1160,12 +1409,15 @@ impl ConnectionGatewayAuthentication {
     }
 }
 
+#[cfg(feature = "full")]
 /// `aud` claim value in the JWT sent to the SMS gateway. Identifies the gateway service (e.g., 'urn:MySmsGateway').
 pub type ConnectionGatewayAuthenticationAudienceSms = String;
 
+#[cfg(feature = "full")]
 /// The Authorization header type when calling the SMS gateway. Set to 'bearer' for JWT token authentication.
 pub type ConnectionGatewayAuthenticationMethodSms = String;
 
+#[cfg(feature = "full")]
 /// Optional token-based authentication configuration for the SMS gateway
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1189,6 +1441,7 @@ pub struct ConnectionGatewayAuthenticationSms {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for ConnectionGatewayAuthenticationSms {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ConnectionGatewayAuthenticationSms")
@@ -1202,63 +1455,83 @@ impl fmt::Debug for ConnectionGatewayAuthenticationSms {
     }
 }
 
+#[cfg(feature = "full")]
 /// `sub` claim value in the JWT sent to the SMS gateway. Identifies the requester (e.g., 'urn:Auth0').
 pub type ConnectionGatewayAuthenticationSubjectSms = String;
 
+#[cfg(feature = "full")]
 /// The URL of your SMS gateway. Auth0 must be able to reach this URL for it to use your gateway to send messages on your behalf.
 pub type ConnectionGatewayUrlSms = String;
 
+#[cfg(feature = "full")]
 /// Expected 'iss' (Issuer) claim value for JWT tokens in Global Token Revocation requests from the identity provider. When configured, Auth0 validates the JWT issuer matches this value before processing token revocation. Must be used together with global_token_revocation_jwt_sub.
 pub type ConnectionGlobalTokenRevocationJwtIssSaml = String;
 
+#[cfg(feature = "full")]
 /// Expected 'sub' (Subject) claim value for JWT tokens in Global Token Revocation requests from the identity provider. When configured, Auth0 validates the JWT subject matches this value before processing token revocation. Must be used together with global_token_revocation_jwt_iss.
 pub type ConnectionGlobalTokenRevocationJwtSubSaml = String;
 
+#[cfg(feature = "full")]
 /// A list of the OAuth 2.0 Grant Type values that this OP supports. Dynamic OpenID Providers MUST support the authorization_code and implicit Grant Type values and MAY support other Grant Types. If omitted, the default value is \["authorization_code", "implicit"\].
 pub type ConnectionGrantTypesSupported = Vec<String>;
 
+#[cfg(feature = "full")]
 /// When enabled, users who sign in with their Google account through a social login will be automatically routed to this Google Workspace connection if their email domain matches the configured tenant_domain or domain_aliases. This ensures enterprise users authenticate through their organization's Google Workspace identity provider rather than through a generic Google social login, enabling access to directory-based attributes and enforcing organizational security policies. Defaults to true for new connections.
 pub type ConnectionHandleLoginFromSocialGoogleApps = bool;
 
+#[cfg(feature = "full")]
 /// The `ConnectionHttpsUrlWithHttpFallback` schema.
 pub type ConnectionHttpsUrlWithHttpFallback = String;
 
+#[cfg(feature = "full")]
 /// The `ConnectionHttpsUrlWithHttpFallback2048` schema.
 pub type ConnectionHttpsUrlWithHttpFallback2048 = String;
 
+#[cfg(feature = "full")]
 /// The `ConnectionHttpsUrlWithHttpFallback255` schema.
 pub type ConnectionHttpsUrlWithHttpFallback255 = String;
 
+#[cfg(feature = "full")]
 /// https url of the icon to be shown
 pub type ConnectionIconUrl = String;
 
+#[cfg(feature = "full")]
 /// URL for the connection icon displayed in Auth0 login pages. Accepts HTTPS URLs. Used for visual branding in authentication flows.
 pub type ConnectionIconUrlAdfs = String;
 
+#[cfg(feature = "full")]
 /// URL for the connection icon displayed in Auth0 login pages. Accepts HTTPS URLs. Used for visual branding in authentication flows.
 pub type ConnectionIconUrlAzureAd = String;
 
+#[cfg(feature = "full")]
 /// URL for the connection icon displayed in Auth0 login pages. Accepts HTTPS URLs. Used for visual branding in authentication flows.
 pub type ConnectionIconUrlGoogleApps = String;
 
+#[cfg(feature = "full")]
 /// URL for the connection icon displayed in Auth0 login pages. Accepts HTTPS URLs. Used for visual branding in authentication flows.
 pub type ConnectionIconUrlGoogleOAuth2 = String;
 
+#[cfg(feature = "full")]
 /// URL for the connection icon displayed in Auth0 login pages. Accepts HTTPS URLs. Used for visual branding in authentication flows.
 pub type ConnectionIconUrlSaml = String;
 
+#[cfg(feature = "full")]
 /// The connection's identifier
 pub type ConnectionId = String;
 
+#[cfg(feature = "full")]
 /// JSON array containing a list of the JWE encryption algorithms (alg values) supported by the OP for the ID Token to encode the Claims in a JWT
 pub type ConnectionIdTokenEncryptionAlgValuesSupported = Vec<String>;
 
+#[cfg(feature = "full")]
 /// JSON array containing a list of the JWE encryption algorithms (enc values) supported by the OP for the ID Token to encode the Claims in a JWT \[JWT\].
 pub type ConnectionIdTokenEncryptionEncValuesSupported = Vec<String>;
 
+#[cfg(feature = "full")]
 /// Indicates whether the identity provider supports session expiry via the id_token. If true, the system will use the session_expiry claim in the id_token to determine session expiry.
 pub type ConnectionIdTokenSessionExpirySupported = bool;
 
+#[cfg(feature = "connections")]
 string_enum! {
     /// Algorithm allowed to verify the ID tokens.
     pub enum ConnectionIdTokenSignedResponseAlgEnum {
@@ -1279,15 +1552,19 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "full")]
 /// List of algorithms allowed to verify the ID tokens.
 pub type ConnectionIdTokenSignedResponseAlgs = Vec<ConnectionIdTokenSignedResponseAlgEnum>;
 
+#[cfg(feature = "full")]
 /// A list of the JWS signing algorithms (alg values) supported by the OP for the ID Token to encode the Claims in a JWT. The algorithm RS256 MUST be included. The value none MAY be supported, but MUST NOT be used unless the Response Type used returns no ID Token from the Authorization Endpoint (such as when using the Authorization Code Flow). <https://datatracker.ietf.org/doc/html/rfc7518>
 pub type ConnectionIdTokenSigningAlgValuesSupported = Vec<String>;
 
+#[cfg(feature = "full")]
 /// Order of precedence for attribute types. If the property is not specified, the default precedence of attributes will be used.
 pub type ConnectionIdentifierPrecedence = Vec<ConnectionIdentifierPrecedenceEnum>;
 
+#[cfg(feature = "connections")]
 string_enum! {
     /// Order of precedence for attribute types
     pub enum ConnectionIdentifierPrecedenceEnum {
@@ -1300,9 +1577,11 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "full")]
 /// The Azure AD endpoint version for authentication. 'microsoft-identity-platform-v2.0' (recommended, default) supports modern OAuth 2.0 features. 'azure-active-directory-v1.0' is the legacy endpoint with protocol limitations. Selection affects available features.
 pub type ConnectionIdentityApiAzureAd = ConnectionIdentityApiEnumAzureAd;
 
+#[cfg(feature = "full")]
 string_enum! {
     /// Identity API version to use
     pub enum ConnectionIdentityApiEnumAzureAd {
@@ -1313,26 +1592,33 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "connections")]
 /// The identity provider identifier for the connection
 ///
 /// The same type as [`IdentityProviderEnum`]: the API description gives both the same schema.
 pub type ConnectionIdentityProviderEnum = IdentityProviderEnum;
 
+#[cfg(feature = "full")]
 /// Enables lazy migration mode for importing users from an external database. When a user authenticates, their credentials are validated against the legacy store, then the user is created in Auth0 for future logins.
 pub type ConnectionImportMode = bool;
 
+#[cfg(feature = "full")]
 /// Array of IP address ranges in CIDR notation used to determine if authentication requests originate from the corporate network for Kerberos or certificate authentication.
 pub type ConnectionIpsAd = Vec<String>;
 
+#[cfg(feature = "full")]
 /// `true` promotes to a domain-level connection so that third-party applications can use it. `false` does not promote the connection, so only first-party applications with the connection enabled can use it. (Defaults to `false`.)
 pub type ConnectionIsDomainConnection = bool;
 
+#[cfg(feature = "full")]
 /// The identity provider's unique issuer identifier URL (e.g., <https://accounts.google.com>). Must match the 'iss' claim in ID tokens from the identity provider.
 pub type ConnectionIssuer = String;
 
+#[cfg(feature = "full")]
 /// URL of the identity provider's JSON Web Key Set (JWKS) endpoint containing public keys for signature verification. Auth0 retrieves these keys to validate ID token signatures.
 pub type ConnectionJwksUri = String;
 
+#[cfg(feature = "connections")]
 /// The `ConnectionKey` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1376,6 +1662,7 @@ pub struct ConnectionKey {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "connections")]
 impl fmt::Debug for ConnectionKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ConnectionKey")
@@ -1396,6 +1683,7 @@ impl fmt::Debug for ConnectionKey {
     }
 }
 
+#[cfg(feature = "connections")]
 string_enum! {
     /// Signing key use, whether for encryption or signing
     pub enum ConnectionKeyUseEnum {
@@ -1406,6 +1694,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "full")]
 string_enum! {
     /// Method used to map incoming claims when strategy=oidc.
     pub enum ConnectionMappingModeEnumOidc {
@@ -1416,6 +1705,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "full")]
 string_enum! {
     /// Method used to map incoming claims when strategy=okta.
     pub enum ConnectionMappingModeEnumOkta {
@@ -1426,24 +1716,31 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "full")]
 /// Maximum number of Azure AD groups to retrieve per user during authentication. Helps prevent performance issues for users in many groups. Only applies when ext_groups is enabled. Leave empty to use platform default.
 pub type ConnectionMaxGroupsToRetrieve = String;
 
+#[cfg(feature = "full")]
 /// Twilio Messaging Service SID
 pub type ConnectionMessagingServiceSidSms = String;
 
+#[cfg(feature = "full")]
 /// HTTPS URL to the identity provider's SAML metadata document. When provided, Auth0 automatically fetches and parses the metadata to extract signInEndpoint, signOutEndpoint, signingCert, signSAMLRequest, and protocolBinding. Use metadataUrl OR metadataXml, not both.
 pub type ConnectionMetadataUrlSaml = String;
 
+#[cfg(feature = "full")]
 /// Standard IdP metadata XML payload used across SAML-compatible strategies.
 pub type ConnectionMetadataXml = String;
 
+#[cfg(feature = "full")]
 /// Inline XML alternative to 'adfs_server'. Cannot be set together with 'adfs_server'.
 pub type ConnectionMetadataXmlAdfs = String;
 
+#[cfg(feature = "full")]
 /// SAML metadata XML document from the identity provider. When provided, automatically parsed to extract signInEndpoint, signOutEndpoint, signingCert, signSAMLRequest, and protocolBinding. Deleted after parsing to avoid persisting large documents. Not persisted to database - deleted after parsing metadata. Use metadataUrl OR metadataXml, not both.
 pub type ConnectionMetadataXmlSaml = String;
 
+#[cfg(feature = "full")]
 /// Multi-factor authentication configuration
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1461,6 +1758,7 @@ pub struct ConnectionMfa {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for ConnectionMfa {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ConnectionMfa")
@@ -1471,24 +1769,31 @@ impl fmt::Debug for ConnectionMfa {
     }
 }
 
+#[cfg(feature = "full")]
 /// The name of the connection. Must start and end with an alphanumeric character and can only contain alphanumeric characters and '-'. Max length 128
 pub type ConnectionName = String;
 
+#[cfg(feature = "full")]
 /// Connection name prefix template.
 pub type ConnectionNamePrefixTemplate = String;
 
+#[cfg(feature = "full")]
 /// An array of user fields that should not be stored in the Auth0 database (<https://auth0.com/docs/security/data-security/denylist>)
 pub type ConnectionNonPersistentAttrs = Vec<String>;
 
+#[cfg(feature = "full")]
 /// URL that the OpenID Provider provides to the person registering the Client to read about the OPs requirements on how the Relying Party can use the data provided by the OP. The registration process SHOULD display this URL to the person registering the Client if it is given.
 pub type ConnectionOpPolicyUri = String;
 
+#[cfg(feature = "full")]
 /// URL that the OpenID Provider provides to the person registering the Client to read about OpenID Providers terms of service. The registration process SHOULD display this URL to the person registering the Client if it is given.
 pub type ConnectionOpTosUri = String;
 
+#[cfg(feature = "full")]
 /// In order to return options in the response, the `read:connections_options` scope must be present
 pub type ConnectionOptions = Map<String, Value>;
 
+#[cfg(feature = "full")]
 /// Options for the 'ad' connection
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1559,6 +1864,7 @@ pub struct ConnectionOptionsAd {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for ConnectionOptionsAd {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ConnectionOptionsAd")
@@ -1590,6 +1896,7 @@ impl fmt::Debug for ConnectionOptionsAd {
     }
 }
 
+#[cfg(feature = "full")]
 /// Options for the 'adfs' connection
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1649,6 +1956,7 @@ pub struct ConnectionOptionsAdfs {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for ConnectionOptionsAdfs {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ConnectionOptionsAdfs")
@@ -1673,6 +1981,7 @@ impl fmt::Debug for ConnectionOptionsAdfs {
     }
 }
 
+#[cfg(feature = "full")]
 /// Options for the 'amazon' connection
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1708,6 +2017,7 @@ pub struct ConnectionOptionsAmazon {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for ConnectionOptionsAmazon {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ConnectionOptionsAmazon")
@@ -1727,6 +2037,7 @@ impl fmt::Debug for ConnectionOptionsAmazon {
     }
 }
 
+#[cfg(feature = "full")]
 /// Options for the 'apple' connection
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1768,6 +2079,7 @@ pub struct ConnectionOptionsApple {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for ConnectionOptionsApple {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ConnectionOptionsApple")
@@ -1786,6 +2098,7 @@ impl fmt::Debug for ConnectionOptionsApple {
     }
 }
 
+#[cfg(feature = "full")]
 /// Options for the 'auth0' connection
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1875,6 +2188,7 @@ pub struct ConnectionOptionsAuth0 {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for ConnectionOptionsAuth0 {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ConnectionOptionsAuth0")
@@ -1917,6 +2231,7 @@ impl fmt::Debug for ConnectionOptionsAuth0 {
     }
 }
 
+#[cfg(feature = "full")]
 /// Options for the 'auth0-oidc' connection
 ///
 /// Also named [`ConnectionOptionsOffice365`] (identical schemas).
@@ -1936,6 +2251,7 @@ pub struct ConnectionOptionsAuth0Oidc {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for ConnectionOptionsAuth0Oidc {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ConnectionOptionsAuth0Oidc")

@@ -13,6 +13,7 @@ use super::*;
 use crate::model_support::{Keys, REDACTED, constant, extra, other, string_enum};
 use crate::patch::Patch;
 
+#[cfg(feature = "full")]
 /// Options for the 'waad' connection
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -233,6 +234,7 @@ pub struct ConnectionOptionsAzureAd {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for ConnectionOptionsAzureAd {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ConnectionOptionsAzureAd")
@@ -326,11 +328,13 @@ impl fmt::Debug for ConnectionOptionsAzureAd {
     }
 }
 
+#[cfg(feature = "full")]
 /// Options for the 'baidu' connection
 ///
 /// The same type as [`ConnectionOptionsBox`]: the API description gives both the same schema.
 pub type ConnectionOptionsBaidu = ConnectionOptionsBox;
 
+#[cfg(feature = "full")]
 /// Options for the 'bitbucket' connection
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -360,6 +364,7 @@ pub struct ConnectionOptionsBitbucket {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for ConnectionOptionsBitbucket {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ConnectionOptionsBitbucket")
@@ -377,11 +382,13 @@ impl fmt::Debug for ConnectionOptionsBitbucket {
     }
 }
 
+#[cfg(feature = "full")]
 /// Options for the 'bitly' connection
 ///
 /// The same type as [`ConnectionOptionsBox`]: the API description gives both the same schema.
 pub type ConnectionOptionsBitly = ConnectionOptionsBox;
 
+#[cfg(feature = "full")]
 /// Options for the 'box' connection
 ///
 /// Also named [`ConnectionOptionsBaidu`], [`ConnectionOptionsBitly`], [`ConnectionOptionsDaccount`], [`ConnectionOptionsDropbox`], [`ConnectionOptionsDwolla`], [`ConnectionOptionsFitbit`], [`ConnectionOptionsInstagram`], [`ConnectionOptionsPlanningCenter`], [`ConnectionOptionsSharepoint`], [`ConnectionOptionsShop`], [`ConnectionOptionsShopify`], [`ConnectionOptionsSoundcloud`], [`ConnectionOptionsThirtySevenSignals`], [`ConnectionOptionsUntappd`], [`ConnectionOptionsVkontakte`], [`ConnectionOptionsWeibo`], [`ConnectionOptionsWordpress`], [`ConnectionOptionsYahoo`], [`ConnectionOptionsYandex`] (identical schemas).
@@ -395,6 +402,7 @@ pub struct ConnectionOptionsBox {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for ConnectionOptionsBox {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ConnectionOptionsBox")
@@ -403,18 +411,23 @@ impl fmt::Debug for ConnectionOptionsBox {
     }
 }
 
+#[cfg(feature = "full")]
 /// OAuth 2.0 client identifier issued by the identity provider during application registration. This value identifies your Auth0 connection to the identity provider.
 pub type ConnectionOptionsClientIdGithub = String;
 
+#[cfg(feature = "full")]
 /// OAuth 2.0 client identifier issued by the identity provider during application registration. This value identifies your Auth0 connection to the identity provider.
 pub type ConnectionOptionsClientIdTwitter = String;
 
+#[cfg(feature = "full")]
 /// OAuth 2.0 client secret issued by the identity provider during application registration. This value is used to authenticate your Auth0 connection to the identity provider.
 pub type ConnectionOptionsClientSecretGithub = String;
 
+#[cfg(feature = "full")]
 /// OAuth 2.0 client secret issued by the identity provider during application registration. This value is used to authenticate your Auth0 connection to the identity provider.
 pub type ConnectionOptionsClientSecretTwitter = String;
 
+#[cfg(feature = "full")]
 /// Common attributes for connection options including non-persistent attributes and Cross App Access
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -429,6 +442,7 @@ pub struct ConnectionOptionsCommon {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for ConnectionOptionsCommon {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ConnectionOptionsCommon")
@@ -438,6 +452,7 @@ impl fmt::Debug for ConnectionOptionsCommon {
     }
 }
 
+#[cfg(feature = "full")]
 /// common options for OIDC connections
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -517,6 +532,7 @@ pub struct ConnectionOptionsCommonOidc {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for ConnectionOptionsCommonOidc {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ConnectionOptionsCommonOidc")
@@ -569,6 +585,7 @@ impl fmt::Debug for ConnectionOptionsCommonOidc {
     }
 }
 
+#[cfg(feature = "full")]
 /// Common options for SAML-based enterprise connections (shared by samlp and pingfederate).
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -652,6 +669,7 @@ pub struct ConnectionOptionsCommonSaml {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for ConnectionOptionsCommonSaml {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ConnectionOptionsCommonSaml")
@@ -679,27 +697,33 @@ impl fmt::Debug for ConnectionOptionsCommonSaml {
     }
 }
 
+#[cfg(feature = "full")]
 /// Options for 'custom' connections
 pub type ConnectionOptionsCustom = Map<String, Value>;
 
+#[cfg(feature = "full")]
 /// Options for the 'daccount' connection
 ///
 /// The same type as [`ConnectionOptionsBox`]: the API description gives both the same schema.
 pub type ConnectionOptionsDaccount = ConnectionOptionsBox;
 
+#[cfg(feature = "full")]
 /// When true, enables DEFLATE compression for SAML requests sent via HTTP-Redirect binding.
 pub type ConnectionOptionsDeflateSaml = bool;
 
+#[cfg(feature = "full")]
 /// Options for the 'dropbox' connection
 ///
 /// The same type as [`ConnectionOptionsBox`]: the API description gives both the same schema.
 pub type ConnectionOptionsDropbox = ConnectionOptionsBox;
 
+#[cfg(feature = "full")]
 /// Options for the 'dwolla' connection
 ///
 /// The same type as [`ConnectionOptionsBox`]: the API description gives both the same schema.
 pub type ConnectionOptionsDwolla = ConnectionOptionsBox;
 
+#[cfg(feature = "full")]
 /// Options for the 'email' connection
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -730,6 +754,7 @@ pub struct ConnectionOptionsEmail {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for ConnectionOptionsEmail {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ConnectionOptionsEmail")
@@ -744,6 +769,7 @@ impl fmt::Debug for ConnectionOptionsEmail {
     }
 }
 
+#[cfg(feature = "full")]
 /// Options for the evernote family of connections
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -755,6 +781,7 @@ pub struct ConnectionOptionsEvernote {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for ConnectionOptionsEvernote {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ConnectionOptionsEvernote")
@@ -763,6 +790,7 @@ impl fmt::Debug for ConnectionOptionsEvernote {
     }
 }
 
+#[cfg(feature = "full")]
 /// Options for the 'exact' connection
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -792,6 +820,7 @@ pub struct ConnectionOptionsExact {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for ConnectionOptionsExact {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ConnectionOptionsExact")
@@ -809,6 +838,7 @@ impl fmt::Debug for ConnectionOptionsExact {
     }
 }
 
+#[cfg(feature = "full")]
 /// Options for the 'facebook' connection
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -961,6 +991,7 @@ pub struct ConnectionOptionsFacebook {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for ConnectionOptionsFacebook {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ConnectionOptionsFacebook")
@@ -1034,14 +1065,17 @@ impl fmt::Debug for ConnectionOptionsFacebook {
     }
 }
 
+#[cfg(feature = "full")]
 /// Options for the 'fitbit' connection
 ///
 /// The same type as [`ConnectionOptionsBox`]: the API description gives both the same schema.
 pub type ConnectionOptionsFitbit = ConnectionOptionsBox;
 
+#[cfg(feature = "full")]
 /// Array of custom OAuth 2.0 scopes to request from GitHub during authentication. Use this to request scopes not covered by the predefined scope options.
 pub type ConnectionOptionsFreeformScopesGithub = Vec<String>;
 
+#[cfg(feature = "full")]
 /// Options for the 'github' connection
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1131,6 +1165,7 @@ pub struct ConnectionOptionsGitHub {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for ConnectionOptionsGitHub {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ConnectionOptionsGitHub")
@@ -1168,6 +1203,7 @@ impl fmt::Debug for ConnectionOptionsGitHub {
     }
 }
 
+#[cfg(feature = "full")]
 /// Options for the 'google-apps' connection
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1253,6 +1289,7 @@ pub struct ConnectionOptionsGoogleApps {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for ConnectionOptionsGoogleApps {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ConnectionOptionsGoogleApps")
@@ -1304,6 +1341,7 @@ impl fmt::Debug for ConnectionOptionsGoogleApps {
     }
 }
 
+#[cfg(feature = "full")]
 /// Options for the 'google-oauth2' connection
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1534,6 +1572,7 @@ pub struct ConnectionOptionsGoogleOAuth2 {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for ConnectionOptionsGoogleOAuth2 {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ConnectionOptionsGoogleOAuth2")
@@ -1624,6 +1663,7 @@ impl fmt::Debug for ConnectionOptionsGoogleOAuth2 {
     }
 }
 
+#[cfg(feature = "full")]
 string_enum! {
     /// The response protocol used to communicate with the default application.
     pub enum ConnectionOptionsIdpInitiatedClientProtocolEnumSaml {
@@ -1636,6 +1676,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "full")]
 /// Configuration for IdP-Initiated SAML Single Sign-On. When enabled, allows users to initiate login directly from their SAML identity provider without first visiting Auth0. The IdP must include the connection parameter in the post-back URL (Assertion Consumer Service URL).
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1659,6 +1700,7 @@ pub struct ConnectionOptionsIdpinitiatedSaml {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for ConnectionOptionsIdpinitiatedSaml {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ConnectionOptionsIdpinitiatedSaml")
@@ -1671,14 +1713,17 @@ impl fmt::Debug for ConnectionOptionsIdpinitiatedSaml {
     }
 }
 
+#[cfg(feature = "full")]
 /// Options for the 'instagram' connection
 ///
 /// The same type as [`ConnectionOptionsBox`]: the API description gives both the same schema.
 pub type ConnectionOptionsInstagram = ConnectionOptionsBox;
 
+#[cfg(feature = "full")]
 /// Options for the 'ip' connection
 pub type ConnectionOptionsIp = Map<String, Value>;
 
+#[cfg(feature = "full")]
 /// Options for the 'line' connection
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1714,6 +1759,7 @@ pub struct ConnectionOptionsLine {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for ConnectionOptionsLine {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ConnectionOptionsLine")
@@ -1733,6 +1779,7 @@ impl fmt::Debug for ConnectionOptionsLine {
     }
 }
 
+#[cfg(feature = "full")]
 /// Options for the 'linkedin' connection
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1783,6 +1830,7 @@ pub struct ConnectionOptionsLinkedin {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for ConnectionOptionsLinkedin {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ConnectionOptionsLinkedin")
@@ -1807,6 +1855,7 @@ impl fmt::Debug for ConnectionOptionsLinkedin {
     }
 }
 
+#[cfg(feature = "full")]
 /// Options for the 'oauth1' connection
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1858,6 +1907,7 @@ pub struct ConnectionOptionsOAuth1 {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for ConnectionOptionsOAuth1 {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ConnectionOptionsOAuth1")
@@ -1872,44 +1922,6 @@ impl fmt::Debug for ConnectionOptionsOAuth1 {
             .field("signature_method", &self.signature_method)
             .field("upstream_params", &Keys(&self.upstream_params))
             .field("user_authorization_url", &self.user_authorization_url)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-/// The `ConnectionOptionsOAuth1Common` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct ConnectionOptionsOAuth1Common {
-    /// OAuth 1.0 client identifier issued by the identity provider during application registration. This value identifies your Auth0 connection to the identity provider.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub client_id: Option<String>,
-    /// OAuth 1.0 client secret issued by the identity provider during application registration. Used to authenticate your Auth0 connection when signing requests and exchanging request tokens and verifiers for access tokens. May be null for public clients.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub client_secret: Option<String>,
-    /// The `set_user_root_attributes` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub set_user_root_attributes: Option<ConnectionSetUserRootAttributesEnum>,
-    /// The `upstream_params` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub upstream_params: Option<BTreeMap<String, ConnectionUpstreamAdditionalProperties>>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for ConnectionOptionsOAuth1Common {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ConnectionOptionsOAuth1Common")
-            .field("client_id", &self.client_id)
-            .field(
-                "client_secret",
-                &self.client_secret.as_ref().map(|_| REDACTED),
-            )
-            .field("set_user_root_attributes", &self.set_user_root_attributes)
-            .field("upstream_params", &Keys(&self.upstream_params))
             .field("extra", &Keys(&self.extra))
             .finish()
     }

@@ -13,6 +13,47 @@ use super::*;
 use crate::model_support::{Keys, REDACTED, constant, extra, other, string_enum};
 use crate::patch::Patch;
 
+#[cfg(feature = "full")]
+/// The `ConnectionOptionsOAuth1Common` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct ConnectionOptionsOAuth1Common {
+    /// OAuth 1.0 client identifier issued by the identity provider during application registration. This value identifies your Auth0 connection to the identity provider.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<String>,
+    /// OAuth 1.0 client secret issued by the identity provider during application registration. Used to authenticate your Auth0 connection when signing requests and exchanging request tokens and verifiers for access tokens. May be null for public clients.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_secret: Option<String>,
+    /// The `set_user_root_attributes` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub set_user_root_attributes: Option<ConnectionSetUserRootAttributesEnum>,
+    /// The `upstream_params` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub upstream_params: Option<BTreeMap<String, ConnectionUpstreamAdditionalProperties>>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for ConnectionOptionsOAuth1Common {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConnectionOptionsOAuth1Common")
+            .field("client_id", &self.client_id)
+            .field(
+                "client_secret",
+                &self.client_secret.as_ref().map(|_| REDACTED),
+            )
+            .field("set_user_root_attributes", &self.set_user_root_attributes)
+            .field("upstream_params", &Keys(&self.upstream_params))
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
 /// Options for the 'oauth2' connection
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -92,6 +133,7 @@ pub struct ConnectionOptionsOAuth2 {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for ConnectionOptionsOAuth2 {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ConnectionOptionsOAuth2")
@@ -119,6 +161,7 @@ impl fmt::Debug for ConnectionOptionsOAuth2 {
     }
 }
 
+#[cfg(feature = "full")]
 /// The `ConnectionOptionsOAuth2Common` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -145,6 +188,7 @@ pub struct ConnectionOptionsOAuth2Common {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for ConnectionOptionsOAuth2Common {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ConnectionOptionsOAuth2Common")
@@ -161,11 +205,13 @@ impl fmt::Debug for ConnectionOptionsOAuth2Common {
     }
 }
 
+#[cfg(feature = "full")]
 /// Options for the 'office365' connection
 ///
 /// The same type as [`ConnectionOptionsAuth0Oidc`]: the API description gives both the same schema.
 pub type ConnectionOptionsOffice365 = ConnectionOptionsAuth0Oidc;
 
+#[cfg(feature = "full")]
 /// Options for the 'oidc' connection
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -186,6 +232,7 @@ pub struct ConnectionOptionsOidc {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for ConnectionOptionsOidc {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ConnectionOptionsOidc")
@@ -197,6 +244,7 @@ impl fmt::Debug for ConnectionOptionsOidc {
     }
 }
 
+#[cfg(feature = "full")]
 /// OpenID Connect Provider Metadata as per <https://openid.net/specs/openid-connect-discovery-1_0.html#ProviderMetadata>
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -315,6 +363,7 @@ pub struct ConnectionOptionsOidcMetadata {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for ConnectionOptionsOidcMetadata {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ConnectionOptionsOidcMetadata")
@@ -408,6 +457,7 @@ impl fmt::Debug for ConnectionOptionsOidcMetadata {
     }
 }
 
+#[cfg(feature = "full")]
 /// Options for the 'okta' connection
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -428,6 +478,7 @@ pub struct ConnectionOptionsOkta {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for ConnectionOptionsOkta {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ConnectionOptionsOkta")
@@ -439,6 +490,7 @@ impl fmt::Debug for ConnectionOptionsOkta {
     }
 }
 
+#[cfg(feature = "full")]
 /// Options for the 'paypal' and 'paypal-sandbox' connections
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -477,6 +529,7 @@ pub struct ConnectionOptionsPaypal {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for ConnectionOptionsPaypal {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ConnectionOptionsPaypal")
@@ -497,6 +550,7 @@ impl fmt::Debug for ConnectionOptionsPaypal {
     }
 }
 
+#[cfg(feature = "full")]
 /// Options for the 'pingfederate' connection
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -518,6 +572,7 @@ pub struct ConnectionOptionsPingFederate {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for ConnectionOptionsPingFederate {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ConnectionOptionsPingFederate")
@@ -528,11 +583,13 @@ impl fmt::Debug for ConnectionOptionsPingFederate {
     }
 }
 
+#[cfg(feature = "full")]
 /// Options for the 'planningcenter' connection
 ///
 /// The same type as [`ConnectionOptionsBox`]: the API description gives both the same schema.
 pub type ConnectionOptionsPlanningCenter = ConnectionOptionsBox;
 
+#[cfg(feature = "full")]
 string_enum! {
     /// Allowed protocol identifiers for Twitter connections. Use oauth1 for the legacy v1.1 OAuth flow or oauth2 for the newer OAuth 2.0 flow.
     pub enum ConnectionOptionsProtocolEnumTwitter {
@@ -543,6 +600,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "full")]
 /// Options for the salesforce family of connections (salesforce, salesforce-sandbox, salesforce-community)
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -575,6 +633,7 @@ pub struct ConnectionOptionsSalesforce {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for ConnectionOptionsSalesforce {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ConnectionOptionsSalesforce")
@@ -593,6 +652,7 @@ impl fmt::Debug for ConnectionOptionsSalesforce {
     }
 }
 
+#[cfg(feature = "full")]
 /// Options for the 'salesforce-community' connection
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -607,6 +667,7 @@ pub struct ConnectionOptionsSalesforceCommunity {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for ConnectionOptionsSalesforceCommunity {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ConnectionOptionsSalesforceCommunity")
@@ -616,6 +677,7 @@ impl fmt::Debug for ConnectionOptionsSalesforceCommunity {
     }
 }
 
+#[cfg(feature = "full")]
 /// Options for the 'samlp' connection
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -704,6 +766,7 @@ pub struct ConnectionOptionsSaml {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for ConnectionOptionsSaml {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ConnectionOptionsSaml")
@@ -726,34 +789,40 @@ impl fmt::Debug for ConnectionOptionsSaml {
             .field("request_template", &self.request_template)
             .field("sign_out_endpoint", &self.sign_out_endpoint)
             .field("signing_cert", &self.signing_cert)
-            .field("signing_key", &self.signing_key)
+            .field("signing_key", &self.signing_key.as_ref().map(|_| REDACTED))
             .field("user_id_attribute", &self.user_id_attribute)
             .field("extra", &Keys(&self.extra))
             .finish()
     }
 }
 
+#[cfg(feature = "full")]
 /// Scope options for GitHub connections.
 pub type ConnectionOptionsScopeGithub = Vec<String>;
 
+#[cfg(feature = "full")]
 /// Array of OAuth 2.0 scopes to request from Twitter during authentication. Use this to request scopes not covered by the predefined scope options.
 pub type ConnectionOptionsScopeTwitter = Vec<String>;
 
+#[cfg(feature = "full")]
 /// Options for the 'sharepoint' connection
 ///
 /// The same type as [`ConnectionOptionsBox`]: the API description gives both the same schema.
 pub type ConnectionOptionsSharepoint = ConnectionOptionsBox;
 
+#[cfg(feature = "full")]
 /// Options for the 'shop' connection
 ///
 /// The same type as [`ConnectionOptionsBox`]: the API description gives both the same schema.
 pub type ConnectionOptionsShop = ConnectionOptionsBox;
 
+#[cfg(feature = "full")]
 /// Options for the 'shopify' connection
 ///
 /// The same type as [`ConnectionOptionsBox`]: the API description gives both the same schema.
 pub type ConnectionOptionsShopify = ConnectionOptionsBox;
 
+#[cfg(feature = "full")]
 /// Options for the 'sms' connection
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -807,6 +876,7 @@ pub struct ConnectionOptionsSms {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for ConnectionOptionsSms {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ConnectionOptionsSms")
@@ -832,16 +902,19 @@ impl fmt::Debug for ConnectionOptionsSms {
     }
 }
 
+#[cfg(feature = "full")]
 /// Options for the 'soundcloud' connection
 ///
 /// The same type as [`ConnectionOptionsBox`]: the API description gives both the same schema.
 pub type ConnectionOptionsSoundcloud = ConnectionOptionsBox;
 
+#[cfg(feature = "full")]
 /// Options for the 'thirtysevensignals' connection
 ///
 /// The same type as [`ConnectionOptionsBox`]: the API description gives both the same schema.
 pub type ConnectionOptionsThirtySevenSignals = ConnectionOptionsBox;
 
+#[cfg(feature = "full")]
 /// Options for the 'twitter' connection
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -886,6 +959,7 @@ pub struct ConnectionOptionsTwitter {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for ConnectionOptionsTwitter {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ConnectionOptionsTwitter")
@@ -908,21 +982,25 @@ impl fmt::Debug for ConnectionOptionsTwitter {
     }
 }
 
+#[cfg(feature = "full")]
 /// Options for the 'untappd' connection
 ///
 /// The same type as [`ConnectionOptionsBox`]: the API description gives both the same schema.
 pub type ConnectionOptionsUntappd = ConnectionOptionsBox;
 
+#[cfg(feature = "full")]
 /// Options for the 'vkontakte' connection
 ///
 /// The same type as [`ConnectionOptionsBox`]: the API description gives both the same schema.
 pub type ConnectionOptionsVkontakte = ConnectionOptionsBox;
 
+#[cfg(feature = "full")]
 /// Options for the 'weibo' connection
 ///
 /// The same type as [`ConnectionOptionsBox`]: the API description gives both the same schema.
 pub type ConnectionOptionsWeibo = ConnectionOptionsBox;
 
+#[cfg(feature = "full")]
 /// Options for the 'windowslive' connection
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1129,6 +1207,7 @@ pub struct ConnectionOptionsWindowsLive {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for ConnectionOptionsWindowsLive {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ConnectionOptionsWindowsLive")
@@ -1211,26 +1290,31 @@ impl fmt::Debug for ConnectionOptionsWindowsLive {
     }
 }
 
+#[cfg(feature = "full")]
 /// Options for the 'wordpress' connection
 ///
 /// The same type as [`ConnectionOptionsBox`]: the API description gives both the same schema.
 pub type ConnectionOptionsWordpress = ConnectionOptionsBox;
 
+#[cfg(feature = "full")]
 /// Options for the 'yahoo' connection
 ///
 /// The same type as [`ConnectionOptionsBox`]: the API description gives both the same schema.
 pub type ConnectionOptionsYahoo = ConnectionOptionsBox;
 
+#[cfg(feature = "full")]
 /// Options for the 'yandex' connection
 ///
 /// The same type as [`ConnectionOptionsBox`]: the API description gives both the same schema.
 pub type ConnectionOptionsYandex = ConnectionOptionsBox;
 
+#[cfg(feature = "connections")]
 /// Passkey authentication enablement
 ///
 /// The same type as [`NativeSocialLoginApple`]: the API description gives both the same schema.
 pub type ConnectionPasskeyAuthenticationMethod = NativeSocialLoginApple;
 
+#[cfg(feature = "connections")]
 string_enum! {
     /// Controls the UI used to challenge the user for their passkey.
     pub enum ConnectionPasskeyChallengeUiEnum {
@@ -1243,6 +1327,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "connections")]
 /// Options for the passkey authentication method
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1264,6 +1349,7 @@ pub struct ConnectionPasskeyOptions {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "connections")]
 impl fmt::Debug for ConnectionPasskeyOptions {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ConnectionPasskeyOptions")
@@ -1278,6 +1364,7 @@ impl fmt::Debug for ConnectionPasskeyOptions {
     }
 }
 
+#[cfg(feature = "connections")]
 impl ConnectionPasskeyOptions {
     /// An empty value; set fields with the setters.
     pub fn new() -> Self {
@@ -1309,6 +1396,7 @@ impl ConnectionPasskeyOptions {
     }
 }
 
+#[cfg(feature = "connections")]
 /// Password authentication enablement
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1330,6 +1418,7 @@ pub struct ConnectionPasswordAuthenticationMethod {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "connections")]
 impl fmt::Debug for ConnectionPasswordAuthenticationMethod {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ConnectionPasswordAuthenticationMethod")
@@ -1341,6 +1430,7 @@ impl fmt::Debug for ConnectionPasswordAuthenticationMethod {
     }
 }
 
+#[cfg(feature = "connections")]
 impl ConnectionPasswordAuthenticationMethod {
     /// An empty value; set fields with the setters.
     pub fn new() -> Self {
@@ -1372,6 +1462,7 @@ impl ConnectionPasswordAuthenticationMethod {
     }
 }
 
+#[cfg(feature = "connections")]
 /// Password complexity options
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1387,6 +1478,7 @@ pub struct ConnectionPasswordComplexityOptions {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "connections")]
 impl fmt::Debug for ConnectionPasswordComplexityOptions {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ConnectionPasswordComplexityOptions")
@@ -1396,6 +1488,7 @@ impl fmt::Debug for ConnectionPasswordComplexityOptions {
     }
 }
 
+#[cfg(feature = "connections")]
 impl ConnectionPasswordComplexityOptions {
     /// An empty value; set fields with the setters.
     pub fn new() -> Self {
@@ -1415,6 +1508,7 @@ impl ConnectionPasswordComplexityOptions {
     }
 }
 
+#[cfg(feature = "connections")]
 /// Options for password dictionary policy
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1432,6 +1526,7 @@ pub struct ConnectionPasswordDictionaryOptions {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "connections")]
 impl fmt::Debug for ConnectionPasswordDictionaryOptions {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ConnectionPasswordDictionaryOptions")
@@ -1442,6 +1537,7 @@ impl fmt::Debug for ConnectionPasswordDictionaryOptions {
     }
 }
 
+#[cfg(feature = "connections")]
 impl ConnectionPasswordDictionaryOptions {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(enable: impl Into<bool>) -> Self {
@@ -1465,6 +1561,7 @@ impl ConnectionPasswordDictionaryOptions {
     }
 }
 
+#[cfg(feature = "connections")]
 /// Options for password history policy
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1482,6 +1579,7 @@ pub struct ConnectionPasswordHistoryOptions {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "connections")]
 impl fmt::Debug for ConnectionPasswordHistoryOptions {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ConnectionPasswordHistoryOptions")
@@ -1492,6 +1590,7 @@ impl fmt::Debug for ConnectionPasswordHistoryOptions {
     }
 }
 
+#[cfg(feature = "connections")]
 impl ConnectionPasswordHistoryOptions {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(enable: impl Into<bool>) -> Self {
@@ -1515,6 +1614,7 @@ impl ConnectionPasswordHistoryOptions {
     }
 }
 
+#[cfg(feature = "connections")]
 /// Options for personal info in passwords policy
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1529,6 +1629,7 @@ pub struct ConnectionPasswordNoPersonalInfoOptions {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "connections")]
 impl fmt::Debug for ConnectionPasswordNoPersonalInfoOptions {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ConnectionPasswordNoPersonalInfoOptions")
@@ -1538,6 +1639,7 @@ impl fmt::Debug for ConnectionPasswordNoPersonalInfoOptions {
     }
 }
 
+#[cfg(feature = "connections")]
 impl ConnectionPasswordNoPersonalInfoOptions {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(enable: impl Into<bool>) -> Self {
@@ -1554,6 +1656,7 @@ impl ConnectionPasswordNoPersonalInfoOptions {
     }
 }
 
+#[cfg(feature = "connections")]
 /// Password policy options for flexible password policy configuration
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1578,6 +1681,7 @@ pub struct ConnectionPasswordOptions {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "connections")]
 impl fmt::Debug for ConnectionPasswordOptions {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ConnectionPasswordOptions")
@@ -1590,6 +1694,7 @@ impl fmt::Debug for ConnectionPasswordOptions {
     }
 }
 
+#[cfg(feature = "connections")]
 impl ConnectionPasswordOptions {
     /// An empty value; set fields with the setters.
     pub fn new() -> Self {
@@ -1627,6 +1732,7 @@ impl ConnectionPasswordOptions {
     }
 }
 
+#[cfg(feature = "connections")]
 /// Password complexity requirements configuration
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1657,6 +1763,7 @@ pub struct ConnectionPasswordOptionsComplexity {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "connections")]
 impl fmt::Debug for ConnectionPasswordOptionsComplexity {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ConnectionPasswordOptionsComplexity")
@@ -1671,6 +1778,7 @@ impl fmt::Debug for ConnectionPasswordOptionsComplexity {
     }
 }
 
+#[cfg(feature = "connections")]
 impl ConnectionPasswordOptionsComplexity {
     /// An empty value; set fields with the setters.
     pub fn new() -> Self {
@@ -1732,6 +1840,7 @@ impl ConnectionPasswordOptionsComplexity {
     }
 }
 
+#[cfg(feature = "connections")]
 /// Dictionary-based password restriction policy to prevent common passwords
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1753,6 +1862,7 @@ pub struct ConnectionPasswordOptionsDictionary {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "connections")]
 impl fmt::Debug for ConnectionPasswordOptionsDictionary {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ConnectionPasswordOptionsDictionary")
@@ -1764,6 +1874,7 @@ impl fmt::Debug for ConnectionPasswordOptionsDictionary {
     }
 }
 
+#[cfg(feature = "connections")]
 impl ConnectionPasswordOptionsDictionary {
     /// An empty value; set fields with the setters.
     pub fn new() -> Self {
@@ -1795,6 +1906,7 @@ impl ConnectionPasswordOptionsDictionary {
     }
 }
 
+#[cfg(feature = "connections")]
 /// Password history policy configuration to prevent password reuse
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1813,6 +1925,7 @@ pub struct ConnectionPasswordOptionsHistory {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "connections")]
 impl fmt::Debug for ConnectionPasswordOptionsHistory {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ConnectionPasswordOptionsHistory")
@@ -1823,6 +1936,7 @@ impl fmt::Debug for ConnectionPasswordOptionsHistory {
     }
 }
 
+#[cfg(feature = "connections")]
 impl ConnectionPasswordOptionsHistory {
     /// An empty value; set fields with the setters.
     pub fn new() -> Self {
@@ -1848,6 +1962,7 @@ impl ConnectionPasswordOptionsHistory {
     }
 }
 
+#[cfg(feature = "connections")]
 /// Personal information restriction policy to prevent use of profile data in passwords
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1866,6 +1981,7 @@ pub struct ConnectionPasswordOptionsProfileData {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "connections")]
 impl fmt::Debug for ConnectionPasswordOptionsProfileData {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ConnectionPasswordOptionsProfileData")
@@ -1876,6 +1992,7 @@ impl fmt::Debug for ConnectionPasswordOptionsProfileData {
     }
 }
 
+#[cfg(feature = "connections")]
 impl ConnectionPasswordOptionsProfileData {
     /// An empty value; set fields with the setters.
     pub fn new() -> Self {
@@ -1901,6 +2018,7 @@ impl ConnectionPasswordOptionsProfileData {
     }
 }
 
+#[cfg(feature = "connections")]
 string_enum! {
     /// Password strength level
     pub enum ConnectionPasswordPolicyEnum {
@@ -1917,17 +2035,21 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "connections")]
 /// Phone OTP authentication enablement
 ///
 /// The same type as [`NativeSocialLoginApple`]: the API description gives both the same schema.
 pub type ConnectionPhoneOtpAuthenticationMethod = NativeSocialLoginApple;
 
+#[cfg(feature = "full")]
 /// URL provided by PingFederate which returns information used for creating the connection
 pub type ConnectionPingFederateBaseUrl = String;
 
+#[cfg(feature = "full")]
 /// PingFederate base URL constrained to HTTP/HTTPS with length bounds
 pub type ConnectionPingFederateBaseUrlPingFederate = String;
 
+#[cfg(feature = "connection_profiles")]
 /// The `ConnectionProfile` object.
 ///
 /// The answer of `POST /connection-profiles` (`connectionProfiles_create`).
@@ -1966,6 +2088,7 @@ pub struct ConnectionProfile {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "connection_profiles")]
 impl fmt::Debug for ConnectionProfile {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ConnectionProfile")
@@ -1984,23 +2107,29 @@ impl fmt::Debug for ConnectionProfile {
     }
 }
 
+#[cfg(feature = "full")]
 /// `profile` is a boolean that controls whether basic profile information (name, picture, email) is requested from Bitbucket during authentication. When `true`, the connection requests access to the user's basic profile data.
 pub type ConnectionProfileBitbucket = bool;
 
+#[cfg(feature = "connection_profiles")]
 /// Connection profile configuration.
 ///
 /// The same type as [`ClientAddonOag`]: the API description gives both the same schema.
 pub type ConnectionProfileConfig = ClientAddonOag;
 
+#[cfg(feature = "full")]
 /// Enabled features for the connection profile.
 pub type ConnectionProfileEnabledFeatures = Vec<EnabledFeaturesEnum>;
 
+#[cfg(feature = "full")]
 /// Connection Profile identifier.
 pub type ConnectionProfileId = String;
 
+#[cfg(feature = "full")]
 /// The name of the connection profile.
 pub type ConnectionProfileName = String;
 
+#[cfg(feature = "connection_profiles")]
 /// The organization of the connection profile.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -2020,6 +2149,7 @@ pub struct ConnectionProfileOrganization {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "connection_profiles")]
 impl fmt::Debug for ConnectionProfileOrganization {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ConnectionProfileOrganization")
@@ -2033,6 +2163,7 @@ impl fmt::Debug for ConnectionProfileOrganization {
     }
 }
 
+#[cfg(feature = "connection_profiles")]
 impl ConnectionProfileOrganization {
     /// An empty value; set fields with the setters.
     pub fn new() -> Self {
@@ -2064,12 +2195,14 @@ impl ConnectionProfileOrganization {
     }
 }
 
+#[cfg(feature = "connection_profiles")]
 /// Indicates if membership should be assigned on login.
 ///
 /// The same type as [`ConnectionProfileOrganizationShowAsButtonEnum`]: the API description gives both the same schema.
 pub type ConnectionProfileOrganizationAssignMembershipOnLoginEnum =
     ConnectionProfileOrganizationShowAsButtonEnum;
 
+#[cfg(any(feature = "connection_profiles", feature = "self_service_profiles"))]
 string_enum! {
     /// Indicates if the organization should be shown as a button.
     pub enum ConnectionProfileOrganizationShowAsButtonEnum {
@@ -2082,6 +2215,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "connection_profiles")]
 /// Connection Profile Strategy Override
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -2100,6 +2234,7 @@ pub struct ConnectionProfileStrategyOverride {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "connection_profiles")]
 impl fmt::Debug for ConnectionProfileStrategyOverride {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ConnectionProfileStrategyOverride")
@@ -2110,6 +2245,7 @@ impl fmt::Debug for ConnectionProfileStrategyOverride {
     }
 }
 
+#[cfg(feature = "connection_profiles")]
 impl ConnectionProfileStrategyOverride {
     /// An empty value; set fields with the setters.
     pub fn new() -> Self {
@@ -2138,6 +2274,7 @@ impl ConnectionProfileStrategyOverride {
     }
 }
 
+#[cfg(feature = "connection_profiles")]
 /// Strategy-specific overrides for this attribute
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -2178,6 +2315,7 @@ pub struct ConnectionProfileStrategyOverrides {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "connection_profiles")]
 impl fmt::Debug for ConnectionProfileStrategyOverrides {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ConnectionProfileStrategyOverrides")
@@ -2194,6 +2332,7 @@ impl fmt::Debug for ConnectionProfileStrategyOverrides {
     }
 }
 
+#[cfg(feature = "connection_profiles")]
 impl ConnectionProfileStrategyOverrides {
     /// An empty value; set fields with the setters.
     pub fn new() -> Self {
@@ -2255,158 +2394,12 @@ impl ConnectionProfileStrategyOverrides {
     }
 }
 
+#[cfg(feature = "connection_profiles")]
 /// Connection profile strategy overrides connection configuration.
 ///
 /// The same type as [`ClientAddonOag`]: the API description gives both the same schema.
 pub type ConnectionProfileStrategyOverridesConnectionConfig = ClientAddonOag;
 
+#[cfg(feature = "full")]
 /// Enabled features for a connections profile strategy override.
 pub type ConnectionProfileStrategyOverridesEnabledFeatures = Vec<EnabledFeaturesEnum>;
-
-/// The structure of the template, which can be used as the payload for creating or updating a Connection Profile.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct ConnectionProfileTemplate {
-    /// The `connection_config` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub connection_config: Option<ConnectionProfileConfig>,
-    /// The `connection_name_prefix_template` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub connection_name_prefix_template: Option<String>,
-    /// The `enabled_features` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub enabled_features: Option<Vec<EnabledFeaturesEnum>>,
-    /// The `name` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// The `organization` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub organization: Option<ConnectionProfileOrganization>,
-    /// The `strategy_overrides` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub strategy_overrides: Option<ConnectionProfileStrategyOverrides>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for ConnectionProfileTemplate {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ConnectionProfileTemplate")
-            .field("connection_config", &self.connection_config)
-            .field(
-                "connection_name_prefix_template",
-                &self.connection_name_prefix_template,
-            )
-            .field("enabled_features", &self.enabled_features)
-            .field("name", &self.name)
-            .field("organization", &self.organization)
-            .field("strategy_overrides", &self.strategy_overrides)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-/// The `ConnectionProfileTemplateItem` object.
-///
-/// The answer of `GET /connection-profiles/templates/{id}` (`connectionProfiles_getTemplate`).
-///
-/// Also named [`GetConnectionProfileTemplateResponseContent`] (identical schemas).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct ConnectionProfileTemplateItem {
-    /// The user-friendly name of the template displayed in the UI.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub display_name: Option<String>,
-    /// The id of the template.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    /// The `template` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub template: Option<ConnectionProfileTemplate>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for ConnectionProfileTemplateItem {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ConnectionProfileTemplateItem")
-            .field("display_name", &self.display_name)
-            .field("id", &self.id)
-            .field("template", &self.template)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-/// The connection's options (depend on the connection strategy)
-///
-/// The same type as [`UpdateConnectionOptions`]: the API description gives both the same schema.
-pub type ConnectionPropertiesOptions = UpdateConnectionOptions;
-
-string_enum! {
-    /// Valid SAML protocol bindings
-    pub enum ConnectionProtocolBindingEnumSaml {
-        /// `urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST`
-        UrnOasisNamesTcSaml20BindingsHttpPost = "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST",
-        /// `urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect`
-        UrnOasisNamesTcSaml20BindingsHttpRedirect = "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect",
-    }
-}
-
-/// SAML protocol binding mechanism for sending authentication requests to the identity provider.
-pub type ConnectionProtocolBindingSaml = ConnectionProtocolBindingEnumSaml;
-
-string_enum! {
-    /// SMS provider values. Use 'sms_gateway' to use a custom SMS gateway instead of Twilio.
-    pub enum ConnectionProviderEnumSms {
-        /// `sms_gateway`
-        SmsGateway = "sms_gateway",
-        /// `twilio`
-        Twilio = "twilio",
-    }
-}
-
-/// SMS provider. Set to 'sms_gateway' to use a custom SMS gateway instead of Twilio.
-pub type ConnectionProviderSms = ConnectionProviderEnumSms;
-
-/// A ticket URL used for provisioning the connection
-pub type ConnectionProvisioningTicketUrl = String;
-
-/// Purposes for a connection
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct ConnectionPurposes {
-    /// The `authentication` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub authentication: Option<ConnectionAuthenticationPurpose>,
-    /// The `connected_accounts` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub connected_accounts: Option<ConnectionConnectedAccountsPurpose>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for ConnectionPurposes {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ConnectionPurposes")
-            .field("authentication", &self.authentication)
-            .field("connected_accounts", &self.connected_accounts)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-/// Indicates whether to use realm fallback.
-pub type ConnectionRealmFallback = bool;
-
-/// Defines the realms for which the connection will be used (ie: email domains). If the array is empty or the property is not specified, the connection name will be added as realm.
-pub type ConnectionRealms = Vec<String>;

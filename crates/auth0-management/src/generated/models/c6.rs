@@ -13,39 +13,213 @@ use super::*;
 use crate::model_support::{Keys, REDACTED, constant, extra, other, string_enum};
 use crate::patch::Patch;
 
+#[cfg(feature = "connection_profiles")]
+/// The structure of the template, which can be used as the payload for creating or updating a Connection Profile.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct ConnectionProfileTemplate {
+    /// The `connection_config` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub connection_config: Option<ConnectionProfileConfig>,
+    /// The `connection_name_prefix_template` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub connection_name_prefix_template: Option<String>,
+    /// The `enabled_features` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enabled_features: Option<Vec<EnabledFeaturesEnum>>,
+    /// The `name` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// The `organization` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub organization: Option<ConnectionProfileOrganization>,
+    /// The `strategy_overrides` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub strategy_overrides: Option<ConnectionProfileStrategyOverrides>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "connection_profiles")]
+impl fmt::Debug for ConnectionProfileTemplate {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConnectionProfileTemplate")
+            .field("connection_config", &self.connection_config)
+            .field(
+                "connection_name_prefix_template",
+                &self.connection_name_prefix_template,
+            )
+            .field("enabled_features", &self.enabled_features)
+            .field("name", &self.name)
+            .field("organization", &self.organization)
+            .field("strategy_overrides", &self.strategy_overrides)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "connection_profiles")]
+/// The `ConnectionProfileTemplateItem` object.
+///
+/// The answer of `GET /connection-profiles/templates/{id}` (`connectionProfiles_getTemplate`).
+///
+/// Also named [`GetConnectionProfileTemplateResponseContent`] (identical schemas).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct ConnectionProfileTemplateItem {
+    /// The user-friendly name of the template displayed in the UI.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub display_name: Option<String>,
+    /// The id of the template.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// The `template` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub template: Option<ConnectionProfileTemplate>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "connection_profiles")]
+impl fmt::Debug for ConnectionProfileTemplateItem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConnectionProfileTemplateItem")
+            .field("display_name", &self.display_name)
+            .field("id", &self.id)
+            .field("template", &self.template)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "connections")]
+/// The connection's options (depend on the connection strategy)
+///
+/// The same type as [`UpdateConnectionOptions`]: the API description gives both the same schema.
+pub type ConnectionPropertiesOptions = UpdateConnectionOptions;
+
+#[cfg(feature = "full")]
+string_enum! {
+    /// Valid SAML protocol bindings
+    pub enum ConnectionProtocolBindingEnumSaml {
+        /// `urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST`
+        UrnOasisNamesTcSaml20BindingsHttpPost = "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST",
+        /// `urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect`
+        UrnOasisNamesTcSaml20BindingsHttpRedirect = "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect",
+    }
+}
+
+#[cfg(feature = "full")]
+/// SAML protocol binding mechanism for sending authentication requests to the identity provider.
+pub type ConnectionProtocolBindingSaml = ConnectionProtocolBindingEnumSaml;
+
+#[cfg(feature = "full")]
+string_enum! {
+    /// SMS provider values. Use 'sms_gateway' to use a custom SMS gateway instead of Twilio.
+    pub enum ConnectionProviderEnumSms {
+        /// `sms_gateway`
+        SmsGateway = "sms_gateway",
+        /// `twilio`
+        Twilio = "twilio",
+    }
+}
+
+#[cfg(feature = "full")]
+/// SMS provider. Set to 'sms_gateway' to use a custom SMS gateway instead of Twilio.
+pub type ConnectionProviderSms = ConnectionProviderEnumSms;
+
+#[cfg(feature = "full")]
+/// A ticket URL used for provisioning the connection
+pub type ConnectionProvisioningTicketUrl = String;
+
+#[cfg(feature = "full")]
+/// Purposes for a connection
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct ConnectionPurposes {
+    /// The `authentication` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub authentication: Option<ConnectionAuthenticationPurpose>,
+    /// The `connected_accounts` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub connected_accounts: Option<ConnectionConnectedAccountsPurpose>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for ConnectionPurposes {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConnectionPurposes")
+            .field("authentication", &self.authentication)
+            .field("connected_accounts", &self.connected_accounts)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+/// Indicates whether to use realm fallback.
+pub type ConnectionRealmFallback = bool;
+
+#[cfg(feature = "full")]
+/// Defines the realms for which the connection will be used (ie: email domains). If the array is empty or the property is not specified, the connection name will be added as realm.
+pub type ConnectionRealms = Vec<String>;
+
+#[cfg(feature = "full")]
 /// The URL where Auth0 will send SAML authentication requests (the Identity Provider's SSO URL). Must be a valid HTTPS URL.
 pub type ConnectionRecipientUrlSaml = String;
 
+#[cfg(feature = "full")]
 /// URL of the OPs Dynamic Client Registration Endpoint. RECOMMENDED but not REQUIRED. <https://openid.net/specs/openid-connect-discovery-1_0.html#OpenID.Registration>
 pub type ConnectionRegistrationEndpoint = String;
 
+#[cfg(feature = "full")]
 /// JSON array containing a list of the JWE encryption algorithms (alg values) supported by the OP for Request Objects. These algorithms are used both when the Request Object is passed by value and when it is passed by reference.
 pub type ConnectionRequestObjectEncryptionAlgValuesSupported = Vec<String>;
 
+#[cfg(feature = "full")]
 /// JSON array containing a list of the JWE encryption algorithms (enc values) supported by the OP for Request Objects. These algorithms are used both when the Request Object is passed by value and when it is passed by reference.
 pub type ConnectionRequestObjectEncryptionEncValuesSupported = Vec<String>;
 
+#[cfg(feature = "full")]
 /// JSON array containing a list of the JWS signing algorithms (alg values) supported by the OP for Request Objects, which are described in Section 6.1 of OpenID Connect Core 1.0 \[OpenID.Core\]. These algorithms are used both when the Request Object is passed by value (using the request parameter) and when it is passed by reference (using the request_uri parameter). Servers SHOULD support none and RS256.
 pub type ConnectionRequestObjectSigningAlgValuesSupported = Vec<String>;
 
+#[cfg(feature = "full")]
 /// Boolean value specifying whether the OP supports use of the request parameter, with true indicating support. If omitted, the default value is false.
 pub type ConnectionRequestParameterSupported = bool;
 
+#[cfg(feature = "full")]
 /// Custom XML template for SAML authentication requests. Supports variable substitution using @@variableName@@ syntax. When not provided, uses default SAML AuthnRequest template. See <https://auth0.com/docs/authenticate/protocols/saml/saml-sso-integrations/configure-auth0-saml-service-provider#customize-the-request-template>
 pub type ConnectionRequestTemplateSaml = String;
 
+#[cfg(feature = "full")]
 /// The URL of the OAuth 1.0a request-token endpoint. This endpoint is used to obtain a temporary request token during the OAuth 1.0a authentication flow.
 pub type ConnectionRequestTokenUrloAuth1 = String;
 
+#[cfg(feature = "full")]
 /// Boolean value specifying whether the OP supports use of the request_uri parameter, with true indicating support. If omitted, the default value is false.
 pub type ConnectionRequestUriParameterSupported = bool;
 
+#[cfg(feature = "full")]
 /// Boolean value specifying whether the OP requires use of the request_uri parameter. If omitted, the default value is false.
 pub type ConnectionRequireRequestUriRegistration = bool;
 
+#[cfg(feature = "full")]
 /// Indicates whether the user is required to provide a username in addition to an email address.
 pub type ConnectionRequiresUsername = bool;
 
+#[cfg(feature = "full")]
 /// The `ConnectionResponseCommon` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -62,6 +236,7 @@ pub struct ConnectionResponseCommon {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for ConnectionResponseCommon {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ConnectionResponseCommon")
@@ -72,6 +247,7 @@ impl fmt::Debug for ConnectionResponseCommon {
     }
 }
 
+#[cfg(feature = "full")]
 /// Response for connections with strategy=ad
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -92,6 +268,7 @@ pub struct ConnectionResponseContentAd {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for ConnectionResponseContentAd {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ConnectionResponseContentAd")
@@ -103,6 +280,7 @@ impl fmt::Debug for ConnectionResponseContentAd {
     }
 }
 
+#[cfg(feature = "full")]
 impl ConnectionResponseContentAd {
     fn constant_strategy<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -111,6 +289,7 @@ impl ConnectionResponseContentAd {
     }
 }
 
+#[cfg(feature = "full")]
 string_enum! {
     /// The values of `ConnectionResponseContentAdStrategy`.
     pub enum ConnectionResponseContentAdStrategy {
@@ -119,6 +298,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "full")]
 /// Response for connections with strategy=adfs
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -142,6 +322,7 @@ pub struct ConnectionResponseContentAdfs {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for ConnectionResponseContentAdfs {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ConnectionResponseContentAdfs")
@@ -154,6 +335,7 @@ impl fmt::Debug for ConnectionResponseContentAdfs {
     }
 }
 
+#[cfg(feature = "full")]
 impl ConnectionResponseContentAdfs {
     fn constant_strategy<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -162,6 +344,7 @@ impl ConnectionResponseContentAdfs {
     }
 }
 
+#[cfg(feature = "full")]
 string_enum! {
     /// The values of `ConnectionResponseContentAdfsStrategy`.
     pub enum ConnectionResponseContentAdfsStrategy {
@@ -170,6 +353,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "full")]
 /// Response for connections with strategy=amazon
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -187,6 +371,7 @@ pub struct ConnectionResponseContentAmazon {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for ConnectionResponseContentAmazon {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ConnectionResponseContentAmazon")
@@ -197,6 +382,7 @@ impl fmt::Debug for ConnectionResponseContentAmazon {
     }
 }
 
+#[cfg(feature = "full")]
 impl ConnectionResponseContentAmazon {
     fn constant_strategy<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -205,6 +391,7 @@ impl ConnectionResponseContentAmazon {
     }
 }
 
+#[cfg(feature = "full")]
 string_enum! {
     /// The values of `ConnectionResponseContentAmazonStrategy`.
     pub enum ConnectionResponseContentAmazonStrategy {
@@ -213,6 +400,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "full")]
 /// Response for connections with strategy=apple
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -230,6 +418,7 @@ pub struct ConnectionResponseContentApple {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for ConnectionResponseContentApple {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ConnectionResponseContentApple")
@@ -240,6 +429,7 @@ impl fmt::Debug for ConnectionResponseContentApple {
     }
 }
 
+#[cfg(feature = "full")]
 impl ConnectionResponseContentApple {
     fn constant_strategy<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -248,6 +438,7 @@ impl ConnectionResponseContentApple {
     }
 }
 
+#[cfg(feature = "full")]
 string_enum! {
     /// The values of `ConnectionResponseContentAppleStrategy`.
     pub enum ConnectionResponseContentAppleStrategy {
@@ -256,6 +447,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "full")]
 /// Response for connections with strategy=auth0
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -273,6 +465,7 @@ pub struct ConnectionResponseContentAuth0 {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for ConnectionResponseContentAuth0 {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ConnectionResponseContentAuth0")
@@ -283,6 +476,7 @@ impl fmt::Debug for ConnectionResponseContentAuth0 {
     }
 }
 
+#[cfg(feature = "full")]
 impl ConnectionResponseContentAuth0 {
     fn constant_strategy<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -291,6 +485,7 @@ impl ConnectionResponseContentAuth0 {
     }
 }
 
+#[cfg(feature = "full")]
 /// Response for connections with strategy=auth0-oidc
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -308,6 +503,7 @@ pub struct ConnectionResponseContentAuth0Oidc {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for ConnectionResponseContentAuth0Oidc {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ConnectionResponseContentAuth0Oidc")
@@ -318,6 +514,7 @@ impl fmt::Debug for ConnectionResponseContentAuth0Oidc {
     }
 }
 
+#[cfg(feature = "full")]
 impl ConnectionResponseContentAuth0Oidc {
     fn constant_strategy<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -326,6 +523,7 @@ impl ConnectionResponseContentAuth0Oidc {
     }
 }
 
+#[cfg(feature = "full")]
 string_enum! {
     /// The values of `ConnectionResponseContentAuth0OidcStrategy`.
     pub enum ConnectionResponseContentAuth0OidcStrategy {
@@ -334,11 +532,13 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "full")]
 /// The `ConnectionResponseContentAuth0Strategy` schema.
 ///
 /// The same type as [`IdentityProviderOnlyAuth0Enum`]: the API description gives both the same schema.
 pub type ConnectionResponseContentAuth0Strategy = IdentityProviderOnlyAuth0Enum;
 
+#[cfg(feature = "full")]
 /// Response for connections with strategy=waad
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -362,6 +562,7 @@ pub struct ConnectionResponseContentAzureAd {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for ConnectionResponseContentAzureAd {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ConnectionResponseContentAzureAd")
@@ -374,6 +575,7 @@ impl fmt::Debug for ConnectionResponseContentAzureAd {
     }
 }
 
+#[cfg(feature = "full")]
 impl ConnectionResponseContentAzureAd {
     fn constant_strategy<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -382,6 +584,7 @@ impl ConnectionResponseContentAzureAd {
     }
 }
 
+#[cfg(feature = "full")]
 string_enum! {
     /// The values of `ConnectionResponseContentAzureAdStrategy`.
     pub enum ConnectionResponseContentAzureAdStrategy {
@@ -390,6 +593,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "full")]
 /// Response for connections with strategy=baidu
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -407,6 +611,7 @@ pub struct ConnectionResponseContentBaidu {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for ConnectionResponseContentBaidu {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ConnectionResponseContentBaidu")
@@ -417,6 +622,7 @@ impl fmt::Debug for ConnectionResponseContentBaidu {
     }
 }
 
+#[cfg(feature = "full")]
 impl ConnectionResponseContentBaidu {
     fn constant_strategy<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -425,6 +631,7 @@ impl ConnectionResponseContentBaidu {
     }
 }
 
+#[cfg(feature = "full")]
 string_enum! {
     /// The values of `ConnectionResponseContentBaiduStrategy`.
     pub enum ConnectionResponseContentBaiduStrategy {
@@ -433,6 +640,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "full")]
 /// Response for connections with strategy=bitbucket
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -450,6 +658,7 @@ pub struct ConnectionResponseContentBitbucket {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for ConnectionResponseContentBitbucket {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ConnectionResponseContentBitbucket")
@@ -460,6 +669,7 @@ impl fmt::Debug for ConnectionResponseContentBitbucket {
     }
 }
 
+#[cfg(feature = "full")]
 impl ConnectionResponseContentBitbucket {
     fn constant_strategy<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -468,6 +678,7 @@ impl ConnectionResponseContentBitbucket {
     }
 }
 
+#[cfg(feature = "full")]
 string_enum! {
     /// The values of `ConnectionResponseContentBitbucketStrategy`.
     pub enum ConnectionResponseContentBitbucketStrategy {
@@ -476,6 +687,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "full")]
 /// Response for connections with strategy=bitly
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -493,6 +705,7 @@ pub struct ConnectionResponseContentBitly {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for ConnectionResponseContentBitly {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ConnectionResponseContentBitly")
@@ -503,6 +716,7 @@ impl fmt::Debug for ConnectionResponseContentBitly {
     }
 }
 
+#[cfg(feature = "full")]
 impl ConnectionResponseContentBitly {
     fn constant_strategy<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -511,6 +725,7 @@ impl ConnectionResponseContentBitly {
     }
 }
 
+#[cfg(feature = "full")]
 string_enum! {
     /// The values of `ConnectionResponseContentBitlyStrategy`.
     pub enum ConnectionResponseContentBitlyStrategy {
@@ -519,6 +734,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "full")]
 /// Response for connections with strategy=box
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -536,6 +752,7 @@ pub struct ConnectionResponseContentBox {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for ConnectionResponseContentBox {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ConnectionResponseContentBox")
@@ -546,6 +763,7 @@ impl fmt::Debug for ConnectionResponseContentBox {
     }
 }
 
+#[cfg(feature = "full")]
 impl ConnectionResponseContentBox {
     fn constant_strategy<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -554,6 +772,7 @@ impl ConnectionResponseContentBox {
     }
 }
 
+#[cfg(feature = "full")]
 string_enum! {
     /// The values of `ConnectionResponseContentBoxStrategy`.
     pub enum ConnectionResponseContentBoxStrategy {
@@ -562,6 +781,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "full")]
 /// Response for connections with strategy=custom
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -582,6 +802,7 @@ pub struct ConnectionResponseContentCustom {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for ConnectionResponseContentCustom {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ConnectionResponseContentCustom")
@@ -593,6 +814,7 @@ impl fmt::Debug for ConnectionResponseContentCustom {
     }
 }
 
+#[cfg(feature = "full")]
 impl ConnectionResponseContentCustom {
     fn constant_strategy<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -601,6 +823,7 @@ impl ConnectionResponseContentCustom {
     }
 }
 
+#[cfg(feature = "full")]
 string_enum! {
     /// The values of `ConnectionResponseContentCustomStrategy`.
     pub enum ConnectionResponseContentCustomStrategy {
@@ -609,6 +832,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "full")]
 /// Response for connections with strategy=daccount
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -626,6 +850,7 @@ pub struct ConnectionResponseContentDaccount {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for ConnectionResponseContentDaccount {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ConnectionResponseContentDaccount")
@@ -636,6 +861,7 @@ impl fmt::Debug for ConnectionResponseContentDaccount {
     }
 }
 
+#[cfg(feature = "full")]
 impl ConnectionResponseContentDaccount {
     fn constant_strategy<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -644,6 +870,7 @@ impl ConnectionResponseContentDaccount {
     }
 }
 
+#[cfg(feature = "full")]
 string_enum! {
     /// The values of `ConnectionResponseContentDaccountStrategy`.
     pub enum ConnectionResponseContentDaccountStrategy {
@@ -652,6 +879,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "full")]
 /// Response for connections with strategy=dropbox
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -669,6 +897,7 @@ pub struct ConnectionResponseContentDropbox {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for ConnectionResponseContentDropbox {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ConnectionResponseContentDropbox")
@@ -679,6 +908,7 @@ impl fmt::Debug for ConnectionResponseContentDropbox {
     }
 }
 
+#[cfg(feature = "full")]
 impl ConnectionResponseContentDropbox {
     fn constant_strategy<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -687,6 +917,7 @@ impl ConnectionResponseContentDropbox {
     }
 }
 
+#[cfg(feature = "full")]
 string_enum! {
     /// The values of `ConnectionResponseContentDropboxStrategy`.
     pub enum ConnectionResponseContentDropboxStrategy {
@@ -695,6 +926,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "full")]
 /// Response for connections with strategy=dwolla
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -712,6 +944,7 @@ pub struct ConnectionResponseContentDwolla {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for ConnectionResponseContentDwolla {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ConnectionResponseContentDwolla")
@@ -722,6 +955,7 @@ impl fmt::Debug for ConnectionResponseContentDwolla {
     }
 }
 
+#[cfg(feature = "full")]
 impl ConnectionResponseContentDwolla {
     fn constant_strategy<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -730,6 +964,7 @@ impl ConnectionResponseContentDwolla {
     }
 }
 
+#[cfg(feature = "full")]
 string_enum! {
     /// The values of `ConnectionResponseContentDwollaStrategy`.
     pub enum ConnectionResponseContentDwollaStrategy {
@@ -738,6 +973,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "full")]
 /// Response for connections with strategy=email
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -755,6 +991,7 @@ pub struct ConnectionResponseContentEmail {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for ConnectionResponseContentEmail {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ConnectionResponseContentEmail")
@@ -765,6 +1002,7 @@ impl fmt::Debug for ConnectionResponseContentEmail {
     }
 }
 
+#[cfg(feature = "full")]
 impl ConnectionResponseContentEmail {
     fn constant_strategy<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -773,6 +1011,7 @@ impl ConnectionResponseContentEmail {
     }
 }
 
+#[cfg(feature = "full")]
 string_enum! {
     /// The values of `ConnectionResponseContentEmailStrategy`.
     pub enum ConnectionResponseContentEmailStrategy {
@@ -781,6 +1020,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "full")]
 /// Response for connections with strategy=evernote
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -798,6 +1038,7 @@ pub struct ConnectionResponseContentEvernote {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for ConnectionResponseContentEvernote {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ConnectionResponseContentEvernote")
@@ -808,6 +1049,7 @@ impl fmt::Debug for ConnectionResponseContentEvernote {
     }
 }
 
+#[cfg(feature = "full")]
 impl ConnectionResponseContentEvernote {
     fn constant_strategy<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -816,6 +1058,7 @@ impl ConnectionResponseContentEvernote {
     }
 }
 
+#[cfg(feature = "full")]
 /// Response for connections with strategy=evernote-sandbox
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -833,6 +1076,7 @@ pub struct ConnectionResponseContentEvernoteSandbox {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for ConnectionResponseContentEvernoteSandbox {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ConnectionResponseContentEvernoteSandbox")
@@ -843,6 +1087,7 @@ impl fmt::Debug for ConnectionResponseContentEvernoteSandbox {
     }
 }
 
+#[cfg(feature = "full")]
 impl ConnectionResponseContentEvernoteSandbox {
     fn constant_strategy<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -851,6 +1096,7 @@ impl ConnectionResponseContentEvernoteSandbox {
     }
 }
 
+#[cfg(feature = "full")]
 string_enum! {
     /// The values of `ConnectionResponseContentEvernoteSandboxStrategy`.
     pub enum ConnectionResponseContentEvernoteSandboxStrategy {
@@ -859,6 +1105,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "full")]
 string_enum! {
     /// The values of `ConnectionResponseContentEvernoteStrategy`.
     pub enum ConnectionResponseContentEvernoteStrategy {
@@ -867,6 +1114,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "full")]
 /// Response for connections with strategy=exact
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -884,6 +1132,7 @@ pub struct ConnectionResponseContentExact {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for ConnectionResponseContentExact {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ConnectionResponseContentExact")
@@ -894,6 +1143,7 @@ impl fmt::Debug for ConnectionResponseContentExact {
     }
 }
 
+#[cfg(feature = "full")]
 impl ConnectionResponseContentExact {
     fn constant_strategy<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -902,6 +1152,7 @@ impl ConnectionResponseContentExact {
     }
 }
 
+#[cfg(feature = "full")]
 string_enum! {
     /// The values of `ConnectionResponseContentExactStrategy`.
     pub enum ConnectionResponseContentExactStrategy {
@@ -910,6 +1161,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "full")]
 /// Response for connections with strategy=facebook
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -927,6 +1179,7 @@ pub struct ConnectionResponseContentFacebook {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for ConnectionResponseContentFacebook {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ConnectionResponseContentFacebook")
@@ -937,6 +1190,7 @@ impl fmt::Debug for ConnectionResponseContentFacebook {
     }
 }
 
+#[cfg(feature = "full")]
 impl ConnectionResponseContentFacebook {
     fn constant_strategy<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -945,6 +1199,7 @@ impl ConnectionResponseContentFacebook {
     }
 }
 
+#[cfg(feature = "full")]
 string_enum! {
     /// The values of `ConnectionResponseContentFacebookStrategy`.
     pub enum ConnectionResponseContentFacebookStrategy {
@@ -953,6 +1208,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "full")]
 /// Response for connections with strategy=fitbit
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -970,6 +1226,7 @@ pub struct ConnectionResponseContentFitbit {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for ConnectionResponseContentFitbit {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ConnectionResponseContentFitbit")
@@ -980,6 +1237,7 @@ impl fmt::Debug for ConnectionResponseContentFitbit {
     }
 }
 
+#[cfg(feature = "full")]
 impl ConnectionResponseContentFitbit {
     fn constant_strategy<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -988,6 +1246,7 @@ impl ConnectionResponseContentFitbit {
     }
 }
 
+#[cfg(feature = "full")]
 string_enum! {
     /// The values of `ConnectionResponseContentFitbitStrategy`.
     pub enum ConnectionResponseContentFitbitStrategy {
@@ -996,6 +1255,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "full")]
 /// Response for connections with strategy=github
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1013,6 +1273,7 @@ pub struct ConnectionResponseContentGitHub {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for ConnectionResponseContentGitHub {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ConnectionResponseContentGitHub")
@@ -1023,6 +1284,7 @@ impl fmt::Debug for ConnectionResponseContentGitHub {
     }
 }
 
+#[cfg(feature = "full")]
 impl ConnectionResponseContentGitHub {
     fn constant_strategy<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -1031,6 +1293,7 @@ impl ConnectionResponseContentGitHub {
     }
 }
 
+#[cfg(feature = "full")]
 string_enum! {
     /// The values of `ConnectionResponseContentGitHubStrategy`.
     pub enum ConnectionResponseContentGitHubStrategy {
@@ -1039,6 +1302,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "full")]
 /// Response for connections with strategy=google-apps
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1062,6 +1326,7 @@ pub struct ConnectionResponseContentGoogleApps {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for ConnectionResponseContentGoogleApps {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ConnectionResponseContentGoogleApps")
@@ -1074,6 +1339,7 @@ impl fmt::Debug for ConnectionResponseContentGoogleApps {
     }
 }
 
+#[cfg(feature = "full")]
 impl ConnectionResponseContentGoogleApps {
     fn constant_strategy<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -1082,6 +1348,7 @@ impl ConnectionResponseContentGoogleApps {
     }
 }
 
+#[cfg(feature = "full")]
 string_enum! {
     /// The values of `ConnectionResponseContentGoogleAppsStrategy`.
     pub enum ConnectionResponseContentGoogleAppsStrategy {
@@ -1090,6 +1357,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "full")]
 /// Response for connections with strategy=google-oauth2
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1107,6 +1375,7 @@ pub struct ConnectionResponseContentGoogleOAuth2 {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for ConnectionResponseContentGoogleOAuth2 {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ConnectionResponseContentGoogleOAuth2")
@@ -1117,6 +1386,7 @@ impl fmt::Debug for ConnectionResponseContentGoogleOAuth2 {
     }
 }
 
+#[cfg(feature = "full")]
 impl ConnectionResponseContentGoogleOAuth2 {
     fn constant_strategy<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -1125,6 +1395,7 @@ impl ConnectionResponseContentGoogleOAuth2 {
     }
 }
 
+#[cfg(feature = "full")]
 string_enum! {
     /// The values of `ConnectionResponseContentGoogleOAuth2Strategy`.
     pub enum ConnectionResponseContentGoogleOAuth2Strategy {
@@ -1133,6 +1404,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "full")]
 /// Response for connections with strategy=instagram
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1150,6 +1422,7 @@ pub struct ConnectionResponseContentInstagram {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for ConnectionResponseContentInstagram {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ConnectionResponseContentInstagram")
@@ -1160,6 +1433,7 @@ impl fmt::Debug for ConnectionResponseContentInstagram {
     }
 }
 
+#[cfg(feature = "full")]
 impl ConnectionResponseContentInstagram {
     fn constant_strategy<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -1168,6 +1442,7 @@ impl ConnectionResponseContentInstagram {
     }
 }
 
+#[cfg(feature = "full")]
 string_enum! {
     /// The values of `ConnectionResponseContentInstagramStrategy`.
     pub enum ConnectionResponseContentInstagramStrategy {
@@ -1176,6 +1451,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "full")]
 /// Response for connections with strategy=ip
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1196,6 +1472,7 @@ pub struct ConnectionResponseContentIp {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for ConnectionResponseContentIp {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ConnectionResponseContentIp")
@@ -1207,6 +1484,7 @@ impl fmt::Debug for ConnectionResponseContentIp {
     }
 }
 
+#[cfg(feature = "full")]
 impl ConnectionResponseContentIp {
     fn constant_strategy<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -1215,6 +1493,7 @@ impl ConnectionResponseContentIp {
     }
 }
 
+#[cfg(feature = "full")]
 string_enum! {
     /// The values of `ConnectionResponseContentIpStrategy`.
     pub enum ConnectionResponseContentIpStrategy {
@@ -1223,6 +1502,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "full")]
 /// Response for connections with strategy=line
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1240,6 +1520,7 @@ pub struct ConnectionResponseContentLine {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for ConnectionResponseContentLine {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ConnectionResponseContentLine")
@@ -1250,6 +1531,7 @@ impl fmt::Debug for ConnectionResponseContentLine {
     }
 }
 
+#[cfg(feature = "full")]
 impl ConnectionResponseContentLine {
     fn constant_strategy<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -1258,6 +1540,7 @@ impl ConnectionResponseContentLine {
     }
 }
 
+#[cfg(feature = "full")]
 string_enum! {
     /// The values of `ConnectionResponseContentLineStrategy`.
     pub enum ConnectionResponseContentLineStrategy {
@@ -1266,6 +1549,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "full")]
 /// Response for connections with strategy=linkedin
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1283,6 +1567,7 @@ pub struct ConnectionResponseContentLinkedin {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for ConnectionResponseContentLinkedin {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ConnectionResponseContentLinkedin")
@@ -1293,6 +1578,7 @@ impl fmt::Debug for ConnectionResponseContentLinkedin {
     }
 }
 
+#[cfg(feature = "full")]
 impl ConnectionResponseContentLinkedin {
     fn constant_strategy<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -1301,6 +1587,7 @@ impl ConnectionResponseContentLinkedin {
     }
 }
 
+#[cfg(feature = "full")]
 string_enum! {
     /// The values of `ConnectionResponseContentLinkedinStrategy`.
     pub enum ConnectionResponseContentLinkedinStrategy {
@@ -1309,6 +1596,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "full")]
 /// Response for connections with strategy=oauth1
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1326,6 +1614,7 @@ pub struct ConnectionResponseContentOAuth1 {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for ConnectionResponseContentOAuth1 {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ConnectionResponseContentOAuth1")
@@ -1336,6 +1625,7 @@ impl fmt::Debug for ConnectionResponseContentOAuth1 {
     }
 }
 
+#[cfg(feature = "full")]
 impl ConnectionResponseContentOAuth1 {
     fn constant_strategy<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -1344,6 +1634,7 @@ impl ConnectionResponseContentOAuth1 {
     }
 }
 
+#[cfg(feature = "full")]
 string_enum! {
     /// The values of `ConnectionResponseContentOAuth1Strategy`.
     pub enum ConnectionResponseContentOAuth1Strategy {
@@ -1352,6 +1643,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "full")]
 /// Response for connections with strategy=oauth2
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1369,6 +1661,7 @@ pub struct ConnectionResponseContentOAuth2 {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for ConnectionResponseContentOAuth2 {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ConnectionResponseContentOAuth2")
@@ -1379,6 +1672,7 @@ impl fmt::Debug for ConnectionResponseContentOAuth2 {
     }
 }
 
+#[cfg(feature = "full")]
 impl ConnectionResponseContentOAuth2 {
     fn constant_strategy<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -1387,6 +1681,7 @@ impl ConnectionResponseContentOAuth2 {
     }
 }
 
+#[cfg(feature = "full")]
 string_enum! {
     /// The values of `ConnectionResponseContentOAuth2Strategy`.
     pub enum ConnectionResponseContentOAuth2Strategy {
@@ -1395,6 +1690,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "full")]
 /// Response for connections with strategy=office365
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1418,6 +1714,7 @@ pub struct ConnectionResponseContentOffice365 {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for ConnectionResponseContentOffice365 {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ConnectionResponseContentOffice365")
@@ -1430,6 +1727,7 @@ impl fmt::Debug for ConnectionResponseContentOffice365 {
     }
 }
 
+#[cfg(feature = "full")]
 impl ConnectionResponseContentOffice365 {
     fn constant_strategy<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -1438,6 +1736,7 @@ impl ConnectionResponseContentOffice365 {
     }
 }
 
+#[cfg(feature = "full")]
 string_enum! {
     /// The values of `ConnectionResponseContentOffice365Strategy`.
     pub enum ConnectionResponseContentOffice365Strategy {
@@ -1446,6 +1745,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "full")]
 /// Response for connections with strategy=oidc
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1475,6 +1775,7 @@ pub struct ConnectionResponseContentOidc {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for ConnectionResponseContentOidc {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ConnectionResponseContentOidc")
@@ -1492,6 +1793,7 @@ impl fmt::Debug for ConnectionResponseContentOidc {
     }
 }
 
+#[cfg(feature = "full")]
 impl ConnectionResponseContentOidc {
     fn constant_strategy<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -1500,6 +1802,7 @@ impl ConnectionResponseContentOidc {
     }
 }
 
+#[cfg(feature = "full")]
 string_enum! {
     /// The values of `ConnectionResponseContentOidcStrategy`.
     pub enum ConnectionResponseContentOidcStrategy {
@@ -1508,6 +1811,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "full")]
 /// Response for connections with strategy=okta
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1531,6 +1835,7 @@ pub struct ConnectionResponseContentOkta {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for ConnectionResponseContentOkta {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ConnectionResponseContentOkta")
@@ -1546,6 +1851,7 @@ impl fmt::Debug for ConnectionResponseContentOkta {
     }
 }
 
+#[cfg(feature = "full")]
 impl ConnectionResponseContentOkta {
     fn constant_strategy<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -1554,6 +1860,7 @@ impl ConnectionResponseContentOkta {
     }
 }
 
+#[cfg(feature = "full")]
 string_enum! {
     /// The values of `ConnectionResponseContentOktaStrategy`.
     pub enum ConnectionResponseContentOktaStrategy {
@@ -1562,6 +1869,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "full")]
 /// Response for connections with strategy=paypal
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1579,6 +1887,7 @@ pub struct ConnectionResponseContentPaypal {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for ConnectionResponseContentPaypal {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ConnectionResponseContentPaypal")
@@ -1589,6 +1898,7 @@ impl fmt::Debug for ConnectionResponseContentPaypal {
     }
 }
 
+#[cfg(feature = "full")]
 impl ConnectionResponseContentPaypal {
     fn constant_strategy<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -1597,6 +1907,7 @@ impl ConnectionResponseContentPaypal {
     }
 }
 
+#[cfg(feature = "full")]
 /// Response for connections with strategy=paypal-sandbox
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1614,6 +1925,7 @@ pub struct ConnectionResponseContentPaypalSandbox {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for ConnectionResponseContentPaypalSandbox {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ConnectionResponseContentPaypalSandbox")
@@ -1624,6 +1936,7 @@ impl fmt::Debug for ConnectionResponseContentPaypalSandbox {
     }
 }
 
+#[cfg(feature = "full")]
 impl ConnectionResponseContentPaypalSandbox {
     fn constant_strategy<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -1632,6 +1945,7 @@ impl ConnectionResponseContentPaypalSandbox {
     }
 }
 
+#[cfg(feature = "full")]
 string_enum! {
     /// The values of `ConnectionResponseContentPaypalSandboxStrategy`.
     pub enum ConnectionResponseContentPaypalSandboxStrategy {
@@ -1640,6 +1954,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "full")]
 string_enum! {
     /// The values of `ConnectionResponseContentPaypalStrategy`.
     pub enum ConnectionResponseContentPaypalStrategy {
@@ -1648,6 +1963,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "full")]
 /// Response for connections with strategy=pingfederate
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1671,6 +1987,7 @@ pub struct ConnectionResponseContentPingFederate {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for ConnectionResponseContentPingFederate {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ConnectionResponseContentPingFederate")
@@ -1683,6 +2000,7 @@ impl fmt::Debug for ConnectionResponseContentPingFederate {
     }
 }
 
+#[cfg(feature = "full")]
 impl ConnectionResponseContentPingFederate {
     fn constant_strategy<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -1691,6 +2009,7 @@ impl ConnectionResponseContentPingFederate {
     }
 }
 
+#[cfg(feature = "full")]
 string_enum! {
     /// The values of `ConnectionResponseContentPingFederateStrategy`.
     pub enum ConnectionResponseContentPingFederateStrategy {
@@ -1699,6 +2018,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "full")]
 /// Response for connections with strategy=planningcenter
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1716,6 +2036,7 @@ pub struct ConnectionResponseContentPlanningCenter {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for ConnectionResponseContentPlanningCenter {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ConnectionResponseContentPlanningCenter")
@@ -1726,6 +2047,7 @@ impl fmt::Debug for ConnectionResponseContentPlanningCenter {
     }
 }
 
+#[cfg(feature = "full")]
 impl ConnectionResponseContentPlanningCenter {
     fn constant_strategy<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -1734,6 +2056,7 @@ impl ConnectionResponseContentPlanningCenter {
     }
 }
 
+#[cfg(feature = "full")]
 string_enum! {
     /// The values of `ConnectionResponseContentPlanningCenterStrategy`.
     pub enum ConnectionResponseContentPlanningCenterStrategy {
@@ -1742,6 +2065,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "full")]
 /// Response for connections with strategy=salesforce
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1759,6 +2083,7 @@ pub struct ConnectionResponseContentSalesforce {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for ConnectionResponseContentSalesforce {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ConnectionResponseContentSalesforce")
@@ -1769,6 +2094,7 @@ impl fmt::Debug for ConnectionResponseContentSalesforce {
     }
 }
 
+#[cfg(feature = "full")]
 impl ConnectionResponseContentSalesforce {
     fn constant_strategy<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -1777,6 +2103,7 @@ impl ConnectionResponseContentSalesforce {
     }
 }
 
+#[cfg(feature = "full")]
 /// Response for connections with strategy=salesforce-community
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1794,6 +2121,7 @@ pub struct ConnectionResponseContentSalesforceCommunity {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for ConnectionResponseContentSalesforceCommunity {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ConnectionResponseContentSalesforceCommunity")
@@ -1804,6 +2132,7 @@ impl fmt::Debug for ConnectionResponseContentSalesforceCommunity {
     }
 }
 
+#[cfg(feature = "full")]
 impl ConnectionResponseContentSalesforceCommunity {
     fn constant_strategy<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -1812,6 +2141,7 @@ impl ConnectionResponseContentSalesforceCommunity {
     }
 }
 
+#[cfg(feature = "full")]
 string_enum! {
     /// The values of `ConnectionResponseContentSalesforceCommunityStrategy`.
     pub enum ConnectionResponseContentSalesforceCommunityStrategy {
@@ -1820,6 +2150,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "full")]
 /// Response for connections with strategy=salesforce-sandbox
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1837,6 +2168,7 @@ pub struct ConnectionResponseContentSalesforceSandbox {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for ConnectionResponseContentSalesforceSandbox {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ConnectionResponseContentSalesforceSandbox")
@@ -1847,6 +2179,7 @@ impl fmt::Debug for ConnectionResponseContentSalesforceSandbox {
     }
 }
 
+#[cfg(feature = "full")]
 impl ConnectionResponseContentSalesforceSandbox {
     fn constant_strategy<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -1855,6 +2188,7 @@ impl ConnectionResponseContentSalesforceSandbox {
     }
 }
 
+#[cfg(feature = "full")]
 string_enum! {
     /// The values of `ConnectionResponseContentSalesforceSandboxStrategy`.
     pub enum ConnectionResponseContentSalesforceSandboxStrategy {
@@ -1863,6 +2197,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "full")]
 string_enum! {
     /// The values of `ConnectionResponseContentSalesforceStrategy`.
     pub enum ConnectionResponseContentSalesforceStrategy {
@@ -1871,6 +2206,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "full")]
 /// Response for connections with strategy=samlp
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1894,6 +2230,7 @@ pub struct ConnectionResponseContentSaml {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for ConnectionResponseContentSaml {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ConnectionResponseContentSaml")
@@ -1906,6 +2243,7 @@ impl fmt::Debug for ConnectionResponseContentSaml {
     }
 }
 
+#[cfg(feature = "full")]
 impl ConnectionResponseContentSaml {
     fn constant_strategy<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -1914,6 +2252,7 @@ impl ConnectionResponseContentSaml {
     }
 }
 
+#[cfg(feature = "full")]
 string_enum! {
     /// The values of `ConnectionResponseContentSamlStrategy`.
     pub enum ConnectionResponseContentSamlStrategy {
@@ -1922,6 +2261,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "full")]
 /// Response for connections with strategy=sharepoint
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1942,6 +2282,7 @@ pub struct ConnectionResponseContentSharepoint {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for ConnectionResponseContentSharepoint {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ConnectionResponseContentSharepoint")
@@ -1953,6 +2294,7 @@ impl fmt::Debug for ConnectionResponseContentSharepoint {
     }
 }
 
+#[cfg(feature = "full")]
 impl ConnectionResponseContentSharepoint {
     fn constant_strategy<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -1961,6 +2303,7 @@ impl ConnectionResponseContentSharepoint {
     }
 }
 
+#[cfg(feature = "full")]
 string_enum! {
     /// The values of `ConnectionResponseContentSharepointStrategy`.
     pub enum ConnectionResponseContentSharepointStrategy {
@@ -1969,6 +2312,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "full")]
 /// Response for connections with strategy=shop
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1986,6 +2330,7 @@ pub struct ConnectionResponseContentShop {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for ConnectionResponseContentShop {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ConnectionResponseContentShop")
@@ -1996,6 +2341,7 @@ impl fmt::Debug for ConnectionResponseContentShop {
     }
 }
 
+#[cfg(feature = "full")]
 impl ConnectionResponseContentShop {
     fn constant_strategy<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -2004,6 +2350,7 @@ impl ConnectionResponseContentShop {
     }
 }
 
+#[cfg(feature = "full")]
 string_enum! {
     /// The values of `ConnectionResponseContentShopStrategy`.
     pub enum ConnectionResponseContentShopStrategy {
@@ -2012,6 +2359,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "full")]
 /// Response for connections with strategy=shopify
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -2029,6 +2377,7 @@ pub struct ConnectionResponseContentShopify {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for ConnectionResponseContentShopify {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ConnectionResponseContentShopify")
@@ -2039,6 +2388,7 @@ impl fmt::Debug for ConnectionResponseContentShopify {
     }
 }
 
+#[cfg(feature = "full")]
 impl ConnectionResponseContentShopify {
     fn constant_strategy<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -2047,6 +2397,7 @@ impl ConnectionResponseContentShopify {
     }
 }
 
+#[cfg(feature = "full")]
 string_enum! {
     /// The values of `ConnectionResponseContentShopifyStrategy`.
     pub enum ConnectionResponseContentShopifyStrategy {
@@ -2055,6 +2406,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "full")]
 /// Response for connections with strategy=sms
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -2072,6 +2424,7 @@ pub struct ConnectionResponseContentSms {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for ConnectionResponseContentSms {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ConnectionResponseContentSms")
@@ -2082,6 +2435,7 @@ impl fmt::Debug for ConnectionResponseContentSms {
     }
 }
 
+#[cfg(feature = "full")]
 impl ConnectionResponseContentSms {
     fn constant_strategy<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -2090,6 +2444,7 @@ impl ConnectionResponseContentSms {
     }
 }
 
+#[cfg(feature = "full")]
 string_enum! {
     /// The values of `ConnectionResponseContentSmsStrategy`.
     pub enum ConnectionResponseContentSmsStrategy {
@@ -2098,6 +2453,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "full")]
 /// Response for connections with strategy=soundcloud
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -2115,6 +2471,7 @@ pub struct ConnectionResponseContentSoundcloud {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for ConnectionResponseContentSoundcloud {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ConnectionResponseContentSoundcloud")
@@ -2125,6 +2482,7 @@ impl fmt::Debug for ConnectionResponseContentSoundcloud {
     }
 }
 
+#[cfg(feature = "full")]
 impl ConnectionResponseContentSoundcloud {
     fn constant_strategy<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -2133,6 +2491,7 @@ impl ConnectionResponseContentSoundcloud {
     }
 }
 
+#[cfg(feature = "full")]
 string_enum! {
     /// The values of `ConnectionResponseContentSoundcloudStrategy`.
     pub enum ConnectionResponseContentSoundcloudStrategy {
@@ -2141,6 +2500,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "full")]
 /// Response for connections with strategy=thirtysevensignals
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -2158,6 +2518,7 @@ pub struct ConnectionResponseContentThirtySevenSignals {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for ConnectionResponseContentThirtySevenSignals {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ConnectionResponseContentThirtySevenSignals")
@@ -2168,6 +2529,7 @@ impl fmt::Debug for ConnectionResponseContentThirtySevenSignals {
     }
 }
 
+#[cfg(feature = "full")]
 impl ConnectionResponseContentThirtySevenSignals {
     fn constant_strategy<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -2176,6 +2538,7 @@ impl ConnectionResponseContentThirtySevenSignals {
     }
 }
 
+#[cfg(feature = "full")]
 string_enum! {
     /// The values of `ConnectionResponseContentThirtySevenSignalsStrategy`.
     pub enum ConnectionResponseContentThirtySevenSignalsStrategy {
@@ -2184,6 +2547,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "full")]
 /// Response for connections with strategy=twitter
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -2201,6 +2565,7 @@ pub struct ConnectionResponseContentTwitter {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for ConnectionResponseContentTwitter {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ConnectionResponseContentTwitter")
@@ -2211,6 +2576,7 @@ impl fmt::Debug for ConnectionResponseContentTwitter {
     }
 }
 
+#[cfg(feature = "full")]
 impl ConnectionResponseContentTwitter {
     fn constant_strategy<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -2219,6 +2585,7 @@ impl ConnectionResponseContentTwitter {
     }
 }
 
+#[cfg(feature = "full")]
 string_enum! {
     /// The values of `ConnectionResponseContentTwitterStrategy`.
     pub enum ConnectionResponseContentTwitterStrategy {
@@ -2227,6 +2594,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "full")]
 /// Response for connections with strategy=untappd
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -2244,6 +2612,7 @@ pub struct ConnectionResponseContentUntappd {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for ConnectionResponseContentUntappd {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ConnectionResponseContentUntappd")
@@ -2254,6 +2623,7 @@ impl fmt::Debug for ConnectionResponseContentUntappd {
     }
 }
 
+#[cfg(feature = "full")]
 impl ConnectionResponseContentUntappd {
     fn constant_strategy<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -2262,6 +2632,7 @@ impl ConnectionResponseContentUntappd {
     }
 }
 
+#[cfg(feature = "full")]
 string_enum! {
     /// The values of `ConnectionResponseContentUntappdStrategy`.
     pub enum ConnectionResponseContentUntappdStrategy {
@@ -2270,6 +2641,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "full")]
 /// Response for connections with strategy=vkontakte
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -2287,6 +2659,7 @@ pub struct ConnectionResponseContentVkontakte {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for ConnectionResponseContentVkontakte {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ConnectionResponseContentVkontakte")
@@ -2297,6 +2670,7 @@ impl fmt::Debug for ConnectionResponseContentVkontakte {
     }
 }
 
+#[cfg(feature = "full")]
 impl ConnectionResponseContentVkontakte {
     fn constant_strategy<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -2305,6 +2679,7 @@ impl ConnectionResponseContentVkontakte {
     }
 }
 
+#[cfg(feature = "full")]
 string_enum! {
     /// The values of `ConnectionResponseContentVkontakteStrategy`.
     pub enum ConnectionResponseContentVkontakteStrategy {
@@ -2313,6 +2688,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "full")]
 /// Response for connections with strategy=weibo
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -2330,6 +2706,7 @@ pub struct ConnectionResponseContentWeibo {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for ConnectionResponseContentWeibo {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ConnectionResponseContentWeibo")
@@ -2340,6 +2717,7 @@ impl fmt::Debug for ConnectionResponseContentWeibo {
     }
 }
 
+#[cfg(feature = "full")]
 impl ConnectionResponseContentWeibo {
     fn constant_strategy<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -2348,6 +2726,7 @@ impl ConnectionResponseContentWeibo {
     }
 }
 
+#[cfg(feature = "full")]
 string_enum! {
     /// The values of `ConnectionResponseContentWeiboStrategy`.
     pub enum ConnectionResponseContentWeiboStrategy {
@@ -2356,6 +2735,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "full")]
 /// Response for connections with strategy=windowslive
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -2373,6 +2753,7 @@ pub struct ConnectionResponseContentWindowsLive {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for ConnectionResponseContentWindowsLive {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ConnectionResponseContentWindowsLive")
@@ -2383,6 +2764,7 @@ impl fmt::Debug for ConnectionResponseContentWindowsLive {
     }
 }
 
+#[cfg(feature = "full")]
 impl ConnectionResponseContentWindowsLive {
     fn constant_strategy<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -2391,6 +2773,7 @@ impl ConnectionResponseContentWindowsLive {
     }
 }
 
+#[cfg(feature = "full")]
 string_enum! {
     /// The values of `ConnectionResponseContentWindowsLiveStrategy`.
     pub enum ConnectionResponseContentWindowsLiveStrategy {
@@ -2399,6 +2782,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "full")]
 /// Response for connections with strategy=wordpress
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -2416,6 +2800,7 @@ pub struct ConnectionResponseContentWordpress {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for ConnectionResponseContentWordpress {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ConnectionResponseContentWordpress")
@@ -2426,6 +2811,7 @@ impl fmt::Debug for ConnectionResponseContentWordpress {
     }
 }
 
+#[cfg(feature = "full")]
 impl ConnectionResponseContentWordpress {
     fn constant_strategy<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -2434,6 +2820,7 @@ impl ConnectionResponseContentWordpress {
     }
 }
 
+#[cfg(feature = "full")]
 string_enum! {
     /// The values of `ConnectionResponseContentWordpressStrategy`.
     pub enum ConnectionResponseContentWordpressStrategy {
@@ -2442,6 +2829,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "full")]
 /// Response for connections with strategy=yahoo
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -2459,6 +2847,7 @@ pub struct ConnectionResponseContentYahoo {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for ConnectionResponseContentYahoo {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ConnectionResponseContentYahoo")
@@ -2469,6 +2858,7 @@ impl fmt::Debug for ConnectionResponseContentYahoo {
     }
 }
 
+#[cfg(feature = "full")]
 impl ConnectionResponseContentYahoo {
     fn constant_strategy<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -2477,6 +2867,7 @@ impl ConnectionResponseContentYahoo {
     }
 }
 
+#[cfg(feature = "full")]
 string_enum! {
     /// The values of `ConnectionResponseContentYahooStrategy`.
     pub enum ConnectionResponseContentYahooStrategy {
@@ -2484,268 +2875,3 @@ string_enum! {
         Yahoo = "yahoo",
     }
 }
-
-/// Response for connections with strategy=yandex
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct ConnectionResponseContentYandex {
-    /// The `options` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub options: Option<ConnectionOptionsYandex>,
-    /// Always `yandex`.
-    #[serde(deserialize_with = "ConnectionResponseContentYandex::constant_strategy")]
-    pub strategy: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for ConnectionResponseContentYandex {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ConnectionResponseContentYandex")
-            .field("options", &self.options)
-            .field("strategy", &self.strategy)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl ConnectionResponseContentYandex {
-    fn constant_strategy<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "yandex")
-    }
-}
-
-string_enum! {
-    /// The values of `ConnectionResponseContentYandexStrategy`.
-    pub enum ConnectionResponseContentYandexStrategy {
-        /// `yandex`
-        Yandex = "yandex",
-    }
-}
-
-/// A list of the OAuth 2.0 response_mode values that this OP supports. If omitted, the default for Dynamic OpenID Providers is \["query", "fragment"\]
-pub type ConnectionResponseModesSupported = Vec<String>;
-
-/// A list of the OAuth 2.0 response_type values that this OP supports. Dynamic OpenID Providers MUST support the code, id_token, and the token id_token Response Type values
-pub type ConnectionResponseTypesSupported = Vec<String>;
-
-/// OAuth 2.0 scopes that will be requested from Amazon during authorization. This is automatically populated based on the profile and postal_code settings, plus any freeform_scopes.
-pub type ConnectionScopeAmazon = Vec<String>;
-
-/// Array of custom OAuth 2.0 scopes to request during authentication.
-pub type ConnectionScopeArray = Vec<String>;
-
-/// Array of custom OAuth 2.0 scopes to request during authentication.
-pub type ConnectionScopeArrayFacebook = Vec<String>;
-
-/// Array of custom OAuth 2.0 scopes to request during authentication.
-pub type ConnectionScopeArrayWindowsLive = Vec<String>;
-
-/// OAuth 2.0 scopes to request from Azure AD during authentication. Each scope represents a permission (e.g., 'User.Read', 'Group.Read.All'). Only applies with Microsoft Identity Platform v2.0. See Microsoft Graph permissions reference for available scopes.
-pub type ConnectionScopeAzureAd = Vec<String>;
-
-/// Computed comma-separated OAuth scope string sent to Facebook.
-pub type ConnectionScopeFacebook = String;
-
-/// Additional OAuth scopes requested beyond the default `email profile` scopes; ignored unless `allow_setting_login_scopes` is true.
-pub type ConnectionScopeGoogleApps = Vec<String>;
-
-/// Array of OAuth 2.0 scopes requested during Google authentication.
-pub type ConnectionScopeGoogleOAuth2 = Vec<String>;
-
-/// A single OAuth 2.0 scope string
-pub type ConnectionScopeItem = String;
-
-/// An OAuth scope string.
-pub type ConnectionScopeItemGoogleApps = String;
-
-/// Scopes to request from LinkedIn during OAuth. Use standard scopes such as r_liteprofile and r_emailaddress; legacy or partner scopes (e.g., r_basicprofile, r_fullprofile, rw_company_admin) may require LinkedIn approval and may not be available to new apps.
-pub type ConnectionScopeLinkedin = Vec<String>;
-
-/// OAuth 2.0 scopes requested from the identity provider during authorization. Determines what user information and permissions Auth0 can access. Can be specified as a space-delimited string (e.g., 'openid profile email') or array of scope values. The 'useOauthSpecScope' setting controls delimiter behavior when using connection_scope parameter.
-///
-/// Also named [`ConnectionFieldsMapSamlValue`] (identical schemas).
-///
-/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
-#[derive(Clone, PartialEq, Serialize)]
-#[serde(untagged)]
-#[non_exhaustive]
-pub enum ConnectionScopeOAuth2 {
-    /// The `String` shape.
-    String(String),
-    /// The `Vec<String>` shape.
-    Array(Vec<String>),
-    /// JSON this version cannot tell apart, kept as received.
-    Other(Value),
-}
-
-impl<'de> Deserialize<'de> for ConnectionScopeOAuth2 {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum Wire {
-            String(String),
-            Array(Vec<String>),
-            Other(Value),
-        }
-        Ok(match Wire::deserialize(deserializer)? {
-            Wire::String(v) => Self::String(v),
-            Wire::Array(v) => Self::Array(v),
-            Wire::Other(v) => {
-                other("ConnectionScopeOAuth2", &v);
-                Self::Other(v)
-            }
-        })
-    }
-}
-
-impl fmt::Debug for ConnectionScopeOAuth2 {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::String(v) => f.debug_tuple("String").field(v).finish(),
-            Self::Array(v) => f.debug_tuple("Array").field(v).finish(),
-            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
-        }
-    }
-}
-
-/// Space-separated list of OAuth 2.0 scopes requested during authorization. Must include 'openid' (required by OIDC spec). Common values: 'openid profile email'. Additional scopes depend on the identity provider.
-pub type ConnectionScopeOidc = String;
-
-/// OAuth 2.0 scopes requested from PayPal during authorization. Built automatically from the enabled attribute flags (profile, email, address, phone) plus any freeform_scopes. Always includes 'openid' as the base scope.
-pub type ConnectionScopePaypal = Vec<String>;
-
-/// OAuth scopes to request from Salesforce. This is computed from enabled permission options and any additional freeform scopes.
-pub type ConnectionScopeSalesforce = Vec<String>;
-
-/// A list of the OAuth 2.0 \[RFC6749\] scope values that this server supports. The server MUST support the openid scope value. Servers MAY choose not to advertise some supported scope values even when this parameter is used, although those defined in \[OpenID.Core\] SHOULD be listed, if supported. RECOMMENDED but not REQUIRED
-pub type ConnectionScopesSupported = Vec<String>;
-
-/// Custom scripts to transform user profile data or modify OAuth1 flow behavior
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct ConnectionScriptsOAuth1 {
-    /// Custom JavaScript function to retrieve and transform user profile data from the identity provider. Called with the access token and token exchange response. Must return a user profile object. Executed in a sandboxed environment. If not provided, an empty profile object is used.
-    #[serde(
-        rename = "fetchUserProfile",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub fetch_user_profile: Option<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for ConnectionScriptsOAuth1 {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ConnectionScriptsOAuth1")
-            .field("fetch_user_profile", &self.fetch_user_profile)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-/// Custom scripts to transform user profile data or modify OAuth2 flow behavior
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct ConnectionScriptsOAuth2 {
-    /// Custom JavaScript function to retrieve and transform user profile data from the identity provider. Called with the access token and token exchange response. Must return a user profile object. Executed in a sandboxed environment. If not provided, an empty profile object is used.
-    #[serde(
-        rename = "fetchUserProfile",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub fetch_user_profile: Option<String>,
-    /// Custom JavaScript function to dynamically construct the logout URL for the identity provider. Called with the request query parameters and must invoke a callback with the logout URL. Only used if 'logoutUrl' is not configured. Executed in a sandboxed environment.
-    #[serde(
-        rename = "getLogoutUrl",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub get_logout_url: Option<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for ConnectionScriptsOAuth2 {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ConnectionScriptsOAuth2")
-            .field("fetch_user_profile", &self.fetch_user_profile)
-            .field("get_logout_url", &self.get_logout_url)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-/// When true and type is 'back_channel', includes a cryptographic nonce in authorization requests to prevent replay attacks. The identity provider must include this nonce in the ID token for validation.
-pub type ConnectionSendBackChannelNonce = bool;
-
-/// URL of a page containing human-readable information that developers might want or need to know when using the OpenID Provider. In particular, if the OpenID Provider does not support Dynamic Client Registration, then information on how to register Clients needs to be provided in this documentation.
-pub type ConnectionServiceDocumentation = String;
-
-string_enum! {
-    /// When using an external IdP, this flag determines  whether 'name', 'given_name', 'family_name', 'nickname', and 'picture' attributes are updated. In addition, it also determines whether the user is created when user doesnt exist previously. Possible values are 'on_each_login' (default value, it configures the connection to automatically create the user if necessary and update the root attributes from the external IdP with each user login. When this setting is used, root attributes cannot be independently updated), 'on_first_login' (configures the connection to create the user and set the root attributes on first login only, allowing them to be independently updated thereafter), and 'never_on_login' (configures the connection not to create the user and not to set the root attributes from the external IdP, allowing them to be independently updated).
-    pub enum ConnectionSetUserRootAttributesEnum {
-        /// `on_each_login`
-        OnEachLogin = "on_each_login",
-        /// `on_first_login`
-        OnFirstLogin = "on_first_login",
-        /// `never_on_login`
-        NeverOnLogin = "never_on_login",
-    }
-}
-
-/// SHA-1 thumbprint of the certificate
-pub type ConnectionSha1Thumbprint = String;
-
-string_enum! {
-    /// Choose how Auth0 sets the email_verified field in the user profile.
-    pub enum ConnectionShouldTrustEmailVerifiedConnectionEnum {
-        /// `never_set_emails_as_verified`
-        NeverSetEmailsAsVerified = "never_set_emails_as_verified",
-        /// `always_set_emails_as_verified`
-        AlwaysSetEmailsAsVerified = "always_set_emails_as_verified",
-    }
-}
-
-/// Enables showing a button for the connection in the login page (new experience only). If false, it will be usable only by HRD. Defaults to `false`.
-pub type ConnectionShowAsButton = bool;
-
-/// The sign-in endpoint type for the AD-LDAP connector agent (managed by the AD Connector agent).
-pub type ConnectionSignInEndpointAd = String;
-
-/// Passive Requestor (WS-Fed) sign-in endpoint discovered from metadata or provided explicitly.
-pub type ConnectionSignInEndpointAdfs = String;
-
-/// Identity provider's SAML SingleSignOnService endpoint URL where Auth0 sends SAML authentication requests. This is the primary login URL for the SAML connection. Required unless using metadataUrl or metadataXml.
-pub type ConnectionSignInEndpointSaml = String;
-
-/// Identity provider's SAML SingleLogoutService endpoint URL where Auth0 sends logout requests for federated sign-out. When not provided, defaults to signInEndpoint. Only used if disableSignout is false.
-pub type ConnectionSignOutEndpointSaml = String;
-
-/// When true, Auth0 signs SAML authentication requests using the connection's signing key. The signature includes the request's digest and is validated by the identity provider. Defaults to false (unsigned requests).
-pub type ConnectionSignSamlRequestSaml = bool;
-
-string_enum! {
-    /// Valid SAML signature algorithms
-    pub enum ConnectionSignatureAlgorithmEnumSaml {
-        /// `rsa-sha1`
-        RsaSha1 = "rsa-sha1",
-        /// `rsa-sha256`
-        RsaSha256 = "rsa-sha256",
-    }
-}
-
-/// Algorithm used to sign SAML authentication requests and logout requests using the connection's signing key. Common values: 'rsa-sha256' (RSA signature with SHA-256 digest) or 'rsa-sha1'. Defaults to 'rsa-sha256'.
-pub type ConnectionSignatureAlgorithmSaml = ConnectionSignatureAlgorithmEnumSaml;

@@ -13,6 +13,313 @@ use super::*;
 use crate::model_support::{Keys, REDACTED, constant, extra, other, string_enum};
 use crate::patch::Patch;
 
+#[cfg(feature = "full")]
+/// Response for connections with strategy=yandex
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct ConnectionResponseContentYandex {
+    /// The `options` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub options: Option<ConnectionOptionsYandex>,
+    /// Always `yandex`.
+    #[serde(deserialize_with = "ConnectionResponseContentYandex::constant_strategy")]
+    pub strategy: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for ConnectionResponseContentYandex {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConnectionResponseContentYandex")
+            .field("options", &self.options)
+            .field("strategy", &self.strategy)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+impl ConnectionResponseContentYandex {
+    fn constant_strategy<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "yandex")
+    }
+}
+
+#[cfg(feature = "full")]
+string_enum! {
+    /// The values of `ConnectionResponseContentYandexStrategy`.
+    pub enum ConnectionResponseContentYandexStrategy {
+        /// `yandex`
+        Yandex = "yandex",
+    }
+}
+
+#[cfg(feature = "full")]
+/// A list of the OAuth 2.0 response_mode values that this OP supports. If omitted, the default for Dynamic OpenID Providers is \["query", "fragment"\]
+pub type ConnectionResponseModesSupported = Vec<String>;
+
+#[cfg(feature = "full")]
+/// A list of the OAuth 2.0 response_type values that this OP supports. Dynamic OpenID Providers MUST support the code, id_token, and the token id_token Response Type values
+pub type ConnectionResponseTypesSupported = Vec<String>;
+
+#[cfg(feature = "full")]
+/// OAuth 2.0 scopes that will be requested from Amazon during authorization. This is automatically populated based on the profile and postal_code settings, plus any freeform_scopes.
+pub type ConnectionScopeAmazon = Vec<String>;
+
+#[cfg(feature = "full")]
+/// Array of custom OAuth 2.0 scopes to request during authentication.
+pub type ConnectionScopeArray = Vec<String>;
+
+#[cfg(feature = "full")]
+/// Array of custom OAuth 2.0 scopes to request during authentication.
+pub type ConnectionScopeArrayFacebook = Vec<String>;
+
+#[cfg(feature = "full")]
+/// Array of custom OAuth 2.0 scopes to request during authentication.
+pub type ConnectionScopeArrayWindowsLive = Vec<String>;
+
+#[cfg(feature = "full")]
+/// OAuth 2.0 scopes to request from Azure AD during authentication. Each scope represents a permission (e.g., 'User.Read', 'Group.Read.All'). Only applies with Microsoft Identity Platform v2.0. See Microsoft Graph permissions reference for available scopes.
+pub type ConnectionScopeAzureAd = Vec<String>;
+
+#[cfg(feature = "full")]
+/// Computed comma-separated OAuth scope string sent to Facebook.
+pub type ConnectionScopeFacebook = String;
+
+#[cfg(feature = "full")]
+/// Additional OAuth scopes requested beyond the default `email profile` scopes; ignored unless `allow_setting_login_scopes` is true.
+pub type ConnectionScopeGoogleApps = Vec<String>;
+
+#[cfg(feature = "full")]
+/// Array of OAuth 2.0 scopes requested during Google authentication.
+pub type ConnectionScopeGoogleOAuth2 = Vec<String>;
+
+#[cfg(feature = "full")]
+/// A single OAuth 2.0 scope string
+pub type ConnectionScopeItem = String;
+
+#[cfg(feature = "full")]
+/// An OAuth scope string.
+pub type ConnectionScopeItemGoogleApps = String;
+
+#[cfg(feature = "full")]
+/// Scopes to request from LinkedIn during OAuth. Use standard scopes such as r_liteprofile and r_emailaddress; legacy or partner scopes (e.g., r_basicprofile, r_fullprofile, rw_company_admin) may require LinkedIn approval and may not be available to new apps.
+pub type ConnectionScopeLinkedin = Vec<String>;
+
+#[cfg(feature = "full")]
+/// OAuth 2.0 scopes requested from the identity provider during authorization. Determines what user information and permissions Auth0 can access. Can be specified as a space-delimited string (e.g., 'openid profile email') or array of scope values. The 'useOauthSpecScope' setting controls delimiter behavior when using connection_scope parameter.
+///
+/// Also named [`ConnectionFieldsMapSamlValue`] (identical schemas).
+///
+/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
+#[derive(Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+#[non_exhaustive]
+pub enum ConnectionScopeOAuth2 {
+    /// The `String` shape.
+    String(String),
+    /// The `Vec<String>` shape.
+    Array(Vec<String>),
+    /// JSON this version cannot tell apart, kept as received.
+    Other(Value),
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for ConnectionScopeOAuth2 {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Wire {
+            String(String),
+            Array(Vec<String>),
+            Other(Value),
+        }
+        Ok(match Wire::deserialize(deserializer)? {
+            Wire::String(v) => Self::String(v),
+            Wire::Array(v) => Self::Array(v),
+            Wire::Other(v) => {
+                other("ConnectionScopeOAuth2", &v);
+                Self::Other(v)
+            }
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for ConnectionScopeOAuth2 {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::String(v) => f.debug_tuple("String").field(v).finish(),
+            Self::Array(v) => f.debug_tuple("Array").field(v).finish(),
+            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
+        }
+    }
+}
+
+#[cfg(feature = "full")]
+/// Space-separated list of OAuth 2.0 scopes requested during authorization. Must include 'openid' (required by OIDC spec). Common values: 'openid profile email'. Additional scopes depend on the identity provider.
+pub type ConnectionScopeOidc = String;
+
+#[cfg(feature = "full")]
+/// OAuth 2.0 scopes requested from PayPal during authorization. Built automatically from the enabled attribute flags (profile, email, address, phone) plus any freeform_scopes. Always includes 'openid' as the base scope.
+pub type ConnectionScopePaypal = Vec<String>;
+
+#[cfg(feature = "full")]
+/// OAuth scopes to request from Salesforce. This is computed from enabled permission options and any additional freeform scopes.
+pub type ConnectionScopeSalesforce = Vec<String>;
+
+#[cfg(feature = "full")]
+/// A list of the OAuth 2.0 \[RFC6749\] scope values that this server supports. The server MUST support the openid scope value. Servers MAY choose not to advertise some supported scope values even when this parameter is used, although those defined in \[OpenID.Core\] SHOULD be listed, if supported. RECOMMENDED but not REQUIRED
+pub type ConnectionScopesSupported = Vec<String>;
+
+#[cfg(feature = "full")]
+/// Custom scripts to transform user profile data or modify OAuth1 flow behavior
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct ConnectionScriptsOAuth1 {
+    /// Custom JavaScript function to retrieve and transform user profile data from the identity provider. Called with the access token and token exchange response. Must return a user profile object. Executed in a sandboxed environment. If not provided, an empty profile object is used.
+    #[serde(
+        rename = "fetchUserProfile",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub fetch_user_profile: Option<String>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for ConnectionScriptsOAuth1 {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConnectionScriptsOAuth1")
+            .field("fetch_user_profile", &self.fetch_user_profile)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+/// Custom scripts to transform user profile data or modify OAuth2 flow behavior
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct ConnectionScriptsOAuth2 {
+    /// Custom JavaScript function to retrieve and transform user profile data from the identity provider. Called with the access token and token exchange response. Must return a user profile object. Executed in a sandboxed environment. If not provided, an empty profile object is used.
+    #[serde(
+        rename = "fetchUserProfile",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub fetch_user_profile: Option<String>,
+    /// Custom JavaScript function to dynamically construct the logout URL for the identity provider. Called with the request query parameters and must invoke a callback with the logout URL. Only used if 'logoutUrl' is not configured. Executed in a sandboxed environment.
+    #[serde(
+        rename = "getLogoutUrl",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub get_logout_url: Option<String>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for ConnectionScriptsOAuth2 {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConnectionScriptsOAuth2")
+            .field("fetch_user_profile", &self.fetch_user_profile)
+            .field("get_logout_url", &self.get_logout_url)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+/// When true and type is 'back_channel', includes a cryptographic nonce in authorization requests to prevent replay attacks. The identity provider must include this nonce in the ID token for validation.
+pub type ConnectionSendBackChannelNonce = bool;
+
+#[cfg(feature = "full")]
+/// URL of a page containing human-readable information that developers might want or need to know when using the OpenID Provider. In particular, if the OpenID Provider does not support Dynamic Client Registration, then information on how to register Clients needs to be provided in this documentation.
+pub type ConnectionServiceDocumentation = String;
+
+#[cfg(feature = "connections")]
+string_enum! {
+    /// When using an external IdP, this flag determines  whether 'name', 'given_name', 'family_name', 'nickname', and 'picture' attributes are updated. In addition, it also determines whether the user is created when user doesnt exist previously. Possible values are 'on_each_login' (default value, it configures the connection to automatically create the user if necessary and update the root attributes from the external IdP with each user login. When this setting is used, root attributes cannot be independently updated), 'on_first_login' (configures the connection to create the user and set the root attributes on first login only, allowing them to be independently updated thereafter), and 'never_on_login' (configures the connection not to create the user and not to set the root attributes from the external IdP, allowing them to be independently updated).
+    pub enum ConnectionSetUserRootAttributesEnum {
+        /// `on_each_login`
+        OnEachLogin = "on_each_login",
+        /// `on_first_login`
+        OnFirstLogin = "on_first_login",
+        /// `never_on_login`
+        NeverOnLogin = "never_on_login",
+    }
+}
+
+#[cfg(feature = "full")]
+/// SHA-1 thumbprint of the certificate
+pub type ConnectionSha1Thumbprint = String;
+
+#[cfg(feature = "full")]
+string_enum! {
+    /// Choose how Auth0 sets the email_verified field in the user profile.
+    pub enum ConnectionShouldTrustEmailVerifiedConnectionEnum {
+        /// `never_set_emails_as_verified`
+        NeverSetEmailsAsVerified = "never_set_emails_as_verified",
+        /// `always_set_emails_as_verified`
+        AlwaysSetEmailsAsVerified = "always_set_emails_as_verified",
+    }
+}
+
+#[cfg(feature = "full")]
+/// Enables showing a button for the connection in the login page (new experience only). If false, it will be usable only by HRD. Defaults to `false`.
+pub type ConnectionShowAsButton = bool;
+
+#[cfg(feature = "full")]
+/// The sign-in endpoint type for the AD-LDAP connector agent (managed by the AD Connector agent).
+pub type ConnectionSignInEndpointAd = String;
+
+#[cfg(feature = "full")]
+/// Passive Requestor (WS-Fed) sign-in endpoint discovered from metadata or provided explicitly.
+pub type ConnectionSignInEndpointAdfs = String;
+
+#[cfg(feature = "full")]
+/// Identity provider's SAML SingleSignOnService endpoint URL where Auth0 sends SAML authentication requests. This is the primary login URL for the SAML connection. Required unless using metadataUrl or metadataXml.
+pub type ConnectionSignInEndpointSaml = String;
+
+#[cfg(feature = "full")]
+/// Identity provider's SAML SingleLogoutService endpoint URL where Auth0 sends logout requests for federated sign-out. When not provided, defaults to signInEndpoint. Only used if disableSignout is false.
+pub type ConnectionSignOutEndpointSaml = String;
+
+#[cfg(feature = "full")]
+/// When true, Auth0 signs SAML authentication requests using the connection's signing key. The signature includes the request's digest and is validated by the identity provider. Defaults to false (unsigned requests).
+pub type ConnectionSignSamlRequestSaml = bool;
+
+#[cfg(feature = "full")]
+string_enum! {
+    /// Valid SAML signature algorithms
+    pub enum ConnectionSignatureAlgorithmEnumSaml {
+        /// `rsa-sha1`
+        RsaSha1 = "rsa-sha1",
+        /// `rsa-sha256`
+        RsaSha256 = "rsa-sha256",
+    }
+}
+
+#[cfg(feature = "full")]
+/// Algorithm used to sign SAML authentication requests and logout requests using the connection's signing key. Common values: 'rsa-sha256' (RSA signature with SHA-256 digest) or 'rsa-sha1'. Defaults to 'rsa-sha256'.
+pub type ConnectionSignatureAlgorithmSaml = ConnectionSignatureAlgorithmEnumSaml;
+
+#[cfg(feature = "full")]
 string_enum! {
     /// OAuth 1.0a signature algorithm used when signing request-token and access-token calls for this connection (RSA-SHA1 only).
     pub enum ConnectionSignatureMethodOAuth1 {
@@ -21,18 +328,23 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "full")]
 /// Base64-encoded X.509 certificate from the identity provider used to validate signatures in SAML responses and assertions. The certificate is decoded and used for cryptographic signature verification.
 pub type ConnectionSigningCertSaml = String;
 
+#[cfg(feature = "full")]
 /// X.509 signing certificate from the identity provider in .der format. Used to validate signatures in SAML Responses and Assertions. This is an alternative to signingCert and is kept for backward compatibility. Prefer using signingCert instead.
 pub type ConnectionSigningCertificateDerSaml = String;
 
+#[cfg(feature = "full")]
 /// Base64-encoded X.509 certificate from the identity provider used to validate signatures in SAML responses and assertions. The certificate is decoded and used for cryptographic signature verification.
 pub type ConnectionSigningCertificatePemPingFederate = String;
 
+#[cfg(feature = "full")]
 /// Base64-encoded X.509 certificate from the identity provider used to validate signatures in SAML responses and assertions. The certificate is decoded and used for cryptographic signature verification.
 pub type ConnectionSigningCertificatePemSaml = String;
 
+#[cfg(feature = "full")]
 /// Key pair with 'key' and 'cert' properties for signing SAML messages
 ///
 /// Also named [`ConnectionDecryptionKeySamlCert`] (identical schemas).
@@ -52,6 +364,7 @@ pub struct ConnectionSigningKeySaml {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for ConnectionSigningKeySaml {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ConnectionSigningKeySaml")
@@ -62,6 +375,7 @@ impl fmt::Debug for ConnectionSigningKeySaml {
     }
 }
 
+#[cfg(feature = "connections")]
 string_enum! {
     /// Specifies the signup behavior for password authentication
     pub enum ConnectionSignupBehaviorEnum {
@@ -72,6 +386,7 @@ string_enum! {
     }
 }
 
+#[cfg(any(feature = "clients", feature = "connections"))]
 string_enum! {
     /// The values of `ConnectionStrategyEnum`.
     pub enum ConnectionStrategyEnum {
@@ -190,18 +505,23 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "full")]
 /// The `ConnectionStrategyVersionEnumLinkedin` schema.
 pub type ConnectionStrategyVersionEnumLinkedin = i64;
 
+#[cfg(feature = "full")]
 /// Version number of the windowslive strategy implementation.
 pub type ConnectionStrategyVersionEnumWindowsLive = i64;
 
+#[cfg(feature = "full")]
 /// A list of the Subject Identifier types that this OP supports. Valid types include pairwise and public
 pub type ConnectionSubjectTypesSupported = Vec<String>;
 
+#[cfg(feature = "full")]
 /// SMS message template. Use `@@password@@` as a placeholder for the verification code.
 pub type ConnectionTemplateSms = String;
 
+#[cfg(feature = "full")]
 string_enum! {
     /// SMS template syntax type. Set to 'md_with_macros' to enable macro processing in templates.
     pub enum ConnectionTemplateSyntaxEnumSms {
@@ -212,36 +532,47 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "full")]
 /// Tenant domain
 pub type ConnectionTenantDomain = String;
 
+#[cfg(feature = "full")]
 /// Primary AD domain hint used for HRD and discovery.
 pub type ConnectionTenantDomainAd = String;
 
+#[cfg(feature = "full")]
 /// The `ConnectionTenantDomainAzureAdOne` schema.
 pub type ConnectionTenantDomainAzureAdOne = String;
 
+#[cfg(feature = "full")]
 /// The Google Workspace primary domain used to identify the organization during authentication.
 pub type ConnectionTenantDomainGoogleApps = String;
 
+#[cfg(feature = "full")]
 /// For SAML connections, the tenant domain used to construct the login endpoint URL. Can be a string for single-tenant or an array of strings for multi-tenant validation.
 pub type ConnectionTenantDomainSaml = String;
 
+#[cfg(feature = "full")]
 /// The Azure AD tenant ID as a UUID. The unique identifier for your Azure AD organization. Must be a valid 36-character UUID.
 pub type ConnectionTenantIdAzureAd = String;
 
+#[cfg(feature = "full")]
 /// Array of certificate thumbprints (SHA-128/SHA-256/SHA-512 hex hashes) for validating SAML signatures. Used with WS-Federation protocol. Maximum 20 thumbprints. Each thumbprint must be a hexadecimal string.
 pub type ConnectionThumbprints = Vec<String>;
 
+#[cfg(feature = "full")]
 /// Array of certificate SHA-1 thumbprints for validating signatures. Managed by Auth0 when using the AD Connector agent.
 pub type ConnectionThumbprintsAd = Vec<String>;
 
+#[cfg(feature = "full")]
 /// SHA-1 thumbprints (fingerprints) of the identity provider's signing certificates. Automatically computed from signingCert during connection creation. Each thumbprint must be a 40-character hexadecimal string.
 pub type ConnectionThumbprintsSaml = Vec<String>;
 
+#[cfg(feature = "full")]
 /// URL of the identity provider's OAuth 2.0 token endpoint where authorization codes are exchanged for access tokens. Must be a valid HTTPS URL. Required for authorization code flow but optional for implicit flow.
 pub type ConnectionTokenEndpoint = String;
 
+#[cfg(feature = "connections")]
 string_enum! {
     /// Authentication method used at the identity provider's token endpoint. 'client_secret_post' sends credentials in the request body; 'private_key_jwt' uses a signed JWT assertion for enhanced security.
     pub enum ConnectionTokenEndpointAuthMethodEnum {
@@ -252,17 +583,21 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "full")]
 /// JSON array containing a list of Client Authentication methods supported by this Token Endpoint. The options are client_secret_post, client_secret_basic, client_secret_jwt, and private_key_jwt, as described in Section 9 of OpenID Connect Core 1.0 \[OpenID.Core\]. Other authentication methods MAY be defined by extensions. If omitted, the default is client_secret_basic -- the HTTP Basic Authentication Scheme specified in Section 2.3.1 of OAuth 2.0 \[RFC6749\].
 pub type ConnectionTokenEndpointAuthMethodsSupported = Vec<String>;
 
+#[cfg(feature = "connections")]
 /// Algorithm used to sign client_assertions.
 ///
 /// The same type as [`ConnectionIdTokenSignedResponseAlgEnum`]: the API description gives both the same schema.
 pub type ConnectionTokenEndpointAuthSigningAlgEnum = ConnectionIdTokenSignedResponseAlgEnum;
 
+#[cfg(feature = "full")]
 /// JSON array containing a list of the JWS signing algorithms (alg values) supported by the Token Endpoint for the signature on the JWT \[JWT\] used to authenticate the Client at the Token Endpoint for the private_key_jwt and client_secret_jwt authentication methods. Servers SHOULD support RS256. The value none MUST NOT be used.
 pub type ConnectionTokenEndpointAuthSigningAlgValuesSupported = Vec<String>;
 
+#[cfg(feature = "connections")]
 string_enum! {
     /// Specifies the format of the aud (audience) claim included in the JWT used for client authentication at the token endpoint. Accepted values are: 'issuer' (the aud claim is set to the OIDC issuer URL) or 'token_endpoint' (the aud claim is set to the token endpoint URL).
     pub enum ConnectionTokenEndpointJwtcaAudFormatEnumOidc {
@@ -273,26 +608,33 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "full")]
 /// The `ConnectionTokenEndpointOAuth2` schema.
 pub type ConnectionTokenEndpointOAuth2 = String;
 
+#[cfg(feature = "full")]
 /// The `ConnectionTokenEndpointOidc` schema.
 pub type ConnectionTokenEndpointOidc = String;
 
+#[cfg(feature = "full")]
 /// The `ConnectionTotpEmail` schema.
 ///
 /// The same type as [`ConnectionTotpSms`]: the API description gives both the same schema.
 pub type ConnectionTotpEmail = ConnectionTotpSms;
 
+#[cfg(feature = "full")]
 /// Length of the TOTP code
 pub type ConnectionTotpLengthEmail = i64;
 
+#[cfg(feature = "full")]
 /// Length of the TOTP code
 pub type ConnectionTotpLengthPasswordless = i64;
 
+#[cfg(feature = "full")]
 /// Number of digits in the verification code
 pub type ConnectionTotpLengthSms = i64;
 
+#[cfg(feature = "full")]
 /// Time-based One-Time Password (TOTP) options
 ///
 /// Also named [`ConnectionTotpEmail`] (identical schemas).
@@ -312,6 +654,7 @@ pub struct ConnectionTotpSms {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for ConnectionTotpSms {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ConnectionTotpSms")
@@ -322,21 +665,27 @@ impl fmt::Debug for ConnectionTotpSms {
     }
 }
 
+#[cfg(feature = "full")]
 /// Time step for TOTP in seconds
 pub type ConnectionTotpTimeStepEmail = i64;
 
+#[cfg(feature = "full")]
 /// Time step for TOTP in seconds
 pub type ConnectionTotpTimeStepPasswordless = i64;
 
+#[cfg(feature = "full")]
 /// Code validity duration in seconds
 pub type ConnectionTotpTimeStepSms = i64;
 
+#[cfg(feature = "full")]
 /// Twilio Account SID
 pub type ConnectionTwilioSidSms = String;
 
+#[cfg(feature = "full")]
 /// Twilio Auth Token
 pub type ConnectionTwilioTokenSms = String;
 
+#[cfg(feature = "full")]
 string_enum! {
     /// OIDC communication channel type. 'back_channel' (confidential client) exchanges tokens server-side for stronger security; 'front_channel' handles responses in the browser.
     pub enum ConnectionTypeEnumOidc {
@@ -347,6 +696,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "full")]
 string_enum! {
     /// Connection type
     pub enum ConnectionTypeEnumOkta {
@@ -355,9 +705,11 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "full")]
 /// Languages and scripts supported for the user interface, represented as a JSON array of BCP47 \[RFC5646\] language tag values.
 pub type ConnectionUiLocalesSupported = Vec<String>;
 
+#[cfg(feature = "connections")]
 /// One of the shapes of `ConnectionUpstreamAdditionalProperties`.
 ///
 /// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
@@ -373,6 +725,7 @@ pub enum ConnectionUpstreamAdditionalProperties {
     Other(Value),
 }
 
+#[cfg(feature = "connections")]
 impl<'de> Deserialize<'de> for ConnectionUpstreamAdditionalProperties {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         #[derive(Deserialize)]
@@ -393,6 +746,7 @@ impl<'de> Deserialize<'de> for ConnectionUpstreamAdditionalProperties {
     }
 }
 
+#[cfg(feature = "connections")]
 impl fmt::Debug for ConnectionUpstreamAdditionalProperties {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -403,6 +757,7 @@ impl fmt::Debug for ConnectionUpstreamAdditionalProperties {
     }
 }
 
+#[cfg(feature = "connections")]
 /// The `ConnectionUpstreamAlias` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -418,6 +773,7 @@ pub struct ConnectionUpstreamAlias {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "connections")]
 impl fmt::Debug for ConnectionUpstreamAlias {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ConnectionUpstreamAlias")
@@ -427,6 +783,7 @@ impl fmt::Debug for ConnectionUpstreamAlias {
     }
 }
 
+#[cfg(feature = "connections")]
 impl ConnectionUpstreamAlias {
     /// An empty value; set fields with the setters.
     pub fn new() -> Self {
@@ -446,6 +803,7 @@ impl ConnectionUpstreamAlias {
     }
 }
 
+#[cfg(feature = "connections")]
 string_enum! {
     /// The values of `ConnectionUpstreamAliasEnum`.
     pub enum ConnectionUpstreamAliasEnum {
@@ -476,16 +834,20 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "full")]
 /// Options for adding parameters in the request to the upstream IdP
 pub type ConnectionUpstreamParams = BTreeMap<String, ConnectionUpstreamAdditionalProperties>;
 
+#[cfg(feature = "full")]
 /// The `ConnectionUpstreamParamsAdfs` schema.
 pub type ConnectionUpstreamParamsAdfs = BTreeMap<String, ConnectionUpstreamAdditionalProperties>;
 
+#[cfg(feature = "full")]
 /// Options for adding parameters in the request to the upstream IdP. See <https://auth0.com/docs/authenticate/identity-providers/pass-parameters-to-idps>
 pub type ConnectionUpstreamParamsFacebook =
     BTreeMap<String, ConnectionUpstreamAdditionalProperties>;
 
+#[cfg(feature = "connections")]
 /// The `ConnectionUpstreamValue` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -501,6 +863,7 @@ pub struct ConnectionUpstreamValue {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "connections")]
 impl fmt::Debug for ConnectionUpstreamValue {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ConnectionUpstreamValue")
@@ -510,6 +873,7 @@ impl fmt::Debug for ConnectionUpstreamValue {
     }
 }
 
+#[cfg(feature = "connections")]
 impl ConnectionUpstreamValue {
     /// An empty value; set fields with the setters.
     pub fn new() -> Self {
@@ -529,18 +893,23 @@ impl ConnectionUpstreamValue {
     }
 }
 
+#[cfg(feature = "full")]
 /// When enabled (true), uses the Azure AD common endpoint for multi-tenant authentication. Allows users from any Azure AD organization to sign in. Requires userid_attribute set to 'sub' (not 'oid'). Cannot be used with SCIM provisioning. Defaults to false.
 pub type ConnectionUseCommonEndpointAzureAd = bool;
 
+#[cfg(feature = "full")]
 /// The URL of the OAuth 1.0a user-authorization endpoint. This endpoint is used to redirect users to the provider's site to authorize the temporary request token obtained from the request-token endpoint during the OAuth 1.0a authentication flow.
 pub type ConnectionUserAuthorizationUrloAuth1 = String;
 
+#[cfg(feature = "full")]
 /// Custom SAML assertion attribute to use as the unique user identifier. When provided, this attribute is prepended to the default user_id mapping list with highest priority. Accepts a string (single SAML attribute name).
 pub type ConnectionUserIdAttributeSaml = String;
 
+#[cfg(feature = "full")]
 /// The Azure AD claim to use as the unique user identifier. 'oid' (Object ID) is recommended for single-tenant connections and required for SCIM. 'sub' (Subject) is required for multi-tenant/common endpoint. Only applies with OpenID Connect protocol.
 pub type ConnectionUseridAttributeAzureAd = ConnectionUseridAttributeEnumAzureAd;
 
+#[cfg(feature = "full")]
 string_enum! {
     /// User ID attribute to use. Only applies when waad_protocol=openid-connect
     pub enum ConnectionUseridAttributeEnumAzureAd {
@@ -551,21 +920,27 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "full")]
 /// JSON array containing a list of the JWE \[JWE\] encryption algorithms (alg values) \[JWA\] supported by the UserInfo Endpoint to encode the Claims in a JWT \[JWT\].
 pub type ConnectionUserinfoEncryptionAlgValuesSupported = Vec<String>;
 
+#[cfg(feature = "full")]
 /// JSON array containing a list of the JWE encryption algorithms (enc values) \[JWA\] supported by the UserInfo Endpoint to encode the Claims in a JWT \[JWT\].
 pub type ConnectionUserinfoEncryptionEncValuesSupported = Vec<String>;
 
+#[cfg(feature = "full")]
 /// Optional URL of the identity provider's UserInfo endpoint. When configured with attribute mapping, Auth0 calls this endpoint to retrieve additional user profile claims using the access token.
 pub type ConnectionUserinfoEndpoint = String;
 
+#[cfg(feature = "full")]
 /// The `ConnectionUserinfoEndpointOidc` schema.
 pub type ConnectionUserinfoEndpointOidc = String;
 
+#[cfg(feature = "full")]
 /// JSON array containing a list of the JWS \[JWS\] signing algorithms (alg values) \[JWA\] supported by the UserInfo Endpoint to encode the Claims in a JWT \[JWT\]. The value none MAY be included.
 pub type ConnectionUserinfoSigningAlgValuesSupported = Vec<String>;
 
+#[cfg(feature = "connections")]
 /// The `ConnectionUsernameValidationOptions` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -582,6 +957,7 @@ pub struct ConnectionUsernameValidationOptions {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "connections")]
 impl fmt::Debug for ConnectionUsernameValidationOptions {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ConnectionUsernameValidationOptions")
@@ -592,6 +968,7 @@ impl fmt::Debug for ConnectionUsernameValidationOptions {
     }
 }
 
+#[cfg(feature = "connections")]
 impl ConnectionUsernameValidationOptions {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(max: impl Into<i64>, min: impl Into<i64>) -> Self {
@@ -609,6 +986,7 @@ impl ConnectionUsernameValidationOptions {
     }
 }
 
+#[cfg(feature = "connections")]
 /// Options for validation
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -624,6 +1002,7 @@ pub struct ConnectionValidationOptions {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "connections")]
 impl fmt::Debug for ConnectionValidationOptions {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ConnectionValidationOptions")
@@ -633,6 +1012,7 @@ impl fmt::Debug for ConnectionValidationOptions {
     }
 }
 
+#[cfg(feature = "connections")]
 impl ConnectionValidationOptions {
     /// An empty value; set fields with the setters.
     pub fn new() -> Self {
@@ -652,9 +1032,11 @@ impl ConnectionValidationOptions {
     }
 }
 
+#[cfg(feature = "full")]
 /// The authentication protocol for Azure AD v1 endpoints. 'openid-connect' (default, recommended) uses modern OAuth 2.0/OIDC. 'ws-federation' is a legacy SAML-based protocol for older integrations. Only available with Azure AD v1 API.
 pub type ConnectionWaadProtocol = ConnectionWaadProtocolEnumAzureAd;
 
+#[cfg(feature = "full")]
 string_enum! {
     /// Available WAAD protocols
     pub enum ConnectionWaadProtocolEnumAzureAd {
@@ -665,6 +1047,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "connections")]
 /// The `ConnectionsDirectoryProvisioningSetRequestContent` object.
 ///
 /// The body of `PUT /connections/{id}/directory-provisioning/synchronized-groups` (`connections_directoryProvisioning_set`).
@@ -681,6 +1064,7 @@ pub struct ConnectionsDirectoryProvisioningSetRequestContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "connections")]
 impl fmt::Debug for ConnectionsDirectoryProvisioningSetRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ConnectionsDirectoryProvisioningSetRequestContent")
@@ -690,6 +1074,7 @@ impl fmt::Debug for ConnectionsDirectoryProvisioningSetRequestContent {
     }
 }
 
+#[cfg(feature = "connections")]
 impl ConnectionsDirectoryProvisioningSetRequestContent {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(groups: impl Into<Vec<SynchronizedGroupPayload>>) -> Self {
@@ -706,9 +1091,11 @@ impl ConnectionsDirectoryProvisioningSetRequestContent {
     }
 }
 
+#[cfg(feature = "full")]
 /// Metadata associated with the connection in the form of an object with string values (max 255 chars).  Maximum of 10 metadata properties allowed.
 pub type ConnectionsMetadata = BTreeMap<String, String>;
 
+#[cfg(feature = "tenants")]
 /// Content Security Policy configuration with multi-policy support.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -730,6 +1117,7 @@ pub struct ContentSecurityPolicyConfig {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "tenants")]
 impl fmt::Debug for ContentSecurityPolicyConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ContentSecurityPolicyConfig")
@@ -741,6 +1129,7 @@ impl fmt::Debug for ContentSecurityPolicyConfig {
     }
 }
 
+#[cfg(feature = "tenants")]
 impl ContentSecurityPolicyConfig {
     /// An empty value; set fields with the setters.
     pub fn new() -> Self {
@@ -775,6 +1164,7 @@ impl ContentSecurityPolicyConfig {
     }
 }
 
+#[cfg(feature = "actions")]
 /// The `CreateActionModuleRequestContent` object.
 ///
 /// The body of `POST /actions/modules` (`actions_modules_create`).
@@ -805,6 +1195,7 @@ pub struct CreateActionModuleRequestContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "actions")]
 impl fmt::Debug for CreateActionModuleRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CreateActionModuleRequestContent")
@@ -819,6 +1210,7 @@ impl fmt::Debug for CreateActionModuleRequestContent {
     }
 }
 
+#[cfg(feature = "actions")]
 impl CreateActionModuleRequestContent {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(code: impl Into<String>, name: impl Into<String>) -> Self {
@@ -864,6 +1256,7 @@ impl CreateActionModuleRequestContent {
     }
 }
 
+#[cfg(feature = "actions")]
 /// The `CreateActionModuleResponseContent` schema.
 ///
 /// The answer of `POST /actions/modules` (`actions_modules_create`).
@@ -871,6 +1264,7 @@ impl CreateActionModuleRequestContent {
 /// The same type as [`GetActionModuleResponseContent`]: the API description gives both the same schema.
 pub type CreateActionModuleResponseContent = GetActionModuleResponseContent;
 
+#[cfg(feature = "actions")]
 /// The `CreateActionModuleVersionResponseContent` schema.
 ///
 /// The answer of `POST /actions/modules/{id}/versions` (`actions_modules_versions_create`).
@@ -878,6 +1272,7 @@ pub type CreateActionModuleResponseContent = GetActionModuleResponseContent;
 /// The same type as [`ActionModuleVersion`]: the API description gives both the same schema.
 pub type CreateActionModuleVersionResponseContent = ActionModuleVersion;
 
+#[cfg(feature = "actions")]
 /// The `CreateActionRequestContent` object.
 ///
 /// The body of `POST /actions/actions` (`actions_create`).
@@ -914,6 +1309,7 @@ pub struct CreateActionRequestContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "actions")]
 impl fmt::Debug for CreateActionRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CreateActionRequestContent")
@@ -930,6 +1326,7 @@ impl fmt::Debug for CreateActionRequestContent {
     }
 }
 
+#[cfg(feature = "actions")]
 impl CreateActionRequestContent {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(name: impl Into<String>, supported_triggers: impl Into<Vec<ActionTrigger>>) -> Self {
@@ -989,6 +1386,7 @@ impl CreateActionRequestContent {
     }
 }
 
+#[cfg(feature = "actions")]
 /// The `CreateActionResponseContent` schema.
 ///
 /// The answer of `POST /actions/actions` (`actions_create`).
@@ -996,6 +1394,7 @@ impl CreateActionRequestContent {
 /// The same type as [`Action`]: the API description gives both the same schema.
 pub type CreateActionResponseContent = Action;
 
+#[cfg(feature = "branding")]
 /// The `CreateBrandingPhoneProviderRequestContent` object.
 ///
 /// The body of `POST /branding/phone/providers` (`branding_phone_providers_create`).
@@ -1020,11 +1419,12 @@ pub struct CreateBrandingPhoneProviderRequestContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "branding")]
 impl fmt::Debug for CreateBrandingPhoneProviderRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CreateBrandingPhoneProviderRequestContent")
             .field("configuration", &self.configuration)
-            .field("credentials", &self.credentials)
+            .field("credentials", &REDACTED)
             .field("disabled", &self.disabled)
             .field("name", &self.name)
             .field("extra", &Keys(&self.extra))
@@ -1032,6 +1432,7 @@ impl fmt::Debug for CreateBrandingPhoneProviderRequestContent {
     }
 }
 
+#[cfg(feature = "branding")]
 impl CreateBrandingPhoneProviderRequestContent {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(
@@ -1066,6 +1467,7 @@ impl CreateBrandingPhoneProviderRequestContent {
     }
 }
 
+#[cfg(feature = "branding")]
 /// Phone provider configuration schema
 ///
 /// The answer of `POST /branding/phone/providers` (`branding_phone_providers_create`).
@@ -1073,6 +1475,7 @@ impl CreateBrandingPhoneProviderRequestContent {
 /// The same type as [`PhoneProviderSchemaMasked`]: the API description gives both the same schema.
 pub type CreateBrandingPhoneProviderResponseContent = PhoneProviderSchemaMasked;
 
+#[cfg(feature = "branding")]
 /// The `CreateBrandingThemeRequestContent` object.
 ///
 /// The body of `POST /branding/themes` (`branding_themes_create`).
@@ -1104,6 +1507,7 @@ pub struct CreateBrandingThemeRequestContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "branding")]
 impl fmt::Debug for CreateBrandingThemeRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CreateBrandingThemeRequestContent")
@@ -1118,6 +1522,7 @@ impl fmt::Debug for CreateBrandingThemeRequestContent {
     }
 }
 
+#[cfg(feature = "branding")]
 impl CreateBrandingThemeRequestContent {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(
@@ -1151,6 +1556,7 @@ impl CreateBrandingThemeRequestContent {
     }
 }
 
+#[cfg(feature = "branding")]
 /// The `CreateBrandingThemeResponseContent` schema.
 ///
 /// The answer of `POST /branding/themes` (`branding_themes_create`).
@@ -1158,6 +1564,7 @@ impl CreateBrandingThemeRequestContent {
 /// The same type as [`GetBrandingThemeResponseContent`]: the API description gives both the same schema.
 pub type CreateBrandingThemeResponseContent = GetBrandingThemeResponseContent;
 
+#[cfg(feature = "clients")]
 /// Defines `self_signed_tls_client_auth` client authentication method. If the property is defined, the client is configured to use mTLS authentication method utilizing self-signed certificate.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1172,15 +1579,17 @@ pub struct CreateClientAuthenticationMethodSelfSignedTlsClientAuth {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "clients")]
 impl fmt::Debug for CreateClientAuthenticationMethodSelfSignedTlsClientAuth {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CreateClientAuthenticationMethodSelfSignedTlsClientAuth")
-            .field("credentials", &self.credentials)
+            .field("credentials", &REDACTED)
             .field("extra", &Keys(&self.extra))
             .finish()
     }
 }
 
+#[cfg(feature = "clients")]
 impl CreateClientAuthenticationMethodSelfSignedTlsClientAuth {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(credentials: impl Into<Vec<X509CertificateCredential>>) -> Self {
@@ -1197,10 +1606,12 @@ impl CreateClientAuthenticationMethodSelfSignedTlsClientAuth {
     }
 }
 
+#[cfg(feature = "full")]
 /// Fully defined credentials that will be enabled on the client for mTLS authentication utilizing self-signed certificate.
 pub type CreateClientAuthenticationMethodSelfSignedTlsClientAuthCredentials =
     Vec<X509CertificateCredential>;
 
+#[cfg(feature = "client_grants")]
 /// The `CreateClientGrantRequestContent` object.
 ///
 /// The body of `POST /client-grants` (`clientGrants_create`).
@@ -1241,6 +1652,7 @@ pub struct CreateClientGrantRequestContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "client_grants")]
 impl fmt::Debug for CreateClientGrantRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CreateClientGrantRequestContent")
@@ -1261,6 +1673,7 @@ impl fmt::Debug for CreateClientGrantRequestContent {
     }
 }
 
+#[cfg(feature = "client_grants")]
 impl CreateClientGrantRequestContent {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(audience: impl Into<String>) -> Self {
@@ -1336,6 +1749,7 @@ impl CreateClientGrantRequestContent {
     }
 }
 
+#[cfg(feature = "client_grants")]
 /// The `CreateClientGrantResponseContent` schema.
 ///
 /// The answer of `POST /client-grants` (`clientGrants_create`).
@@ -1343,6 +1757,7 @@ impl CreateClientGrantRequestContent {
 /// The same type as [`ClientGrantResponseContent`]: the API description gives both the same schema.
 pub type CreateClientGrantResponseContent = ClientGrantResponseContent;
 
+#[cfg(feature = "clients")]
 /// The `CreateClientRequestContent` object.
 ///
 /// The body of `POST /clients` (`clients_create`).
@@ -1523,6 +1938,7 @@ pub struct CreateClientRequestContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "clients")]
 impl fmt::Debug for CreateClientRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CreateClientRequestContent")
@@ -1587,7 +2003,10 @@ impl fmt::Debug for CreateClientRequestContent {
             .field("organization_usage", &self.organization_usage)
             .field("par_request_expiry", &self.par_request_expiry)
             .field("redirection_policy", &self.redirection_policy)
-            .field("refresh_token", &self.refresh_token)
+            .field(
+                "refresh_token",
+                &self.refresh_token.as_ref().map(|_| REDACTED),
+            )
             .field(
                 "require_proof_of_possession",
                 &self.require_proof_of_possession,
@@ -1625,6 +2044,7 @@ impl fmt::Debug for CreateClientRequestContent {
     }
 }
 
+#[cfg(feature = "clients")]
 impl CreateClientRequestContent {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(name: impl Into<String>) -> Self {
@@ -2055,6 +2475,7 @@ impl CreateClientRequestContent {
     }
 }
 
+#[cfg(feature = "clients")]
 /// The `CreateClientResponseContent` schema.
 ///
 /// The answer of `POST /clients` (`clients_create`).
@@ -2062,6 +2483,7 @@ impl CreateClientRequestContent {
 /// The same type as [`Client`]: the API description gives both the same schema.
 pub type CreateClientResponseContent = Client;
 
+#[cfg(feature = "full")]
 /// The `CreateConnectionCommon` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -2087,6 +2509,7 @@ pub struct CreateConnectionCommon {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for CreateConnectionCommon {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CreateConnectionCommon")
@@ -2099,443 +2522,3 @@ impl fmt::Debug for CreateConnectionCommon {
             .finish()
     }
 }
-
-/// The `CreateConnectionProfileRequestContent` object.
-///
-/// The body of `POST /connection-profiles` (`connectionProfiles_create`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateConnectionProfileRequestContent {
-    /// The `connection_config` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub connection_config: Option<ConnectionProfileConfig>,
-    /// The `connection_name_prefix_template` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub connection_name_prefix_template: Option<String>,
-    /// The `enabled_features` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub enabled_features: Option<Vec<EnabledFeaturesEnum>>,
-    /// The `name` field.
-    pub name: String,
-    /// The `organization` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub organization: Option<ConnectionProfileOrganization>,
-    /// The `strategy_overrides` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub strategy_overrides: Option<ConnectionProfileStrategyOverrides>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for CreateConnectionProfileRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateConnectionProfileRequestContent")
-            .field("connection_config", &self.connection_config)
-            .field(
-                "connection_name_prefix_template",
-                &self.connection_name_prefix_template,
-            )
-            .field("enabled_features", &self.enabled_features)
-            .field("name", &self.name)
-            .field("organization", &self.organization)
-            .field("strategy_overrides", &self.strategy_overrides)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl CreateConnectionProfileRequestContent {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(name: impl Into<String>) -> Self {
-        Self {
-            connection_config: None,
-            connection_name_prefix_template: None,
-            enabled_features: None,
-            name: name.into(),
-            organization: None,
-            strategy_overrides: None,
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `connection_config`.
-    pub fn connection_config(mut self, value: impl Into<ConnectionProfileConfig>) -> Self {
-        self.connection_config = Some(value.into());
-        self
-    }
-
-    /// Sets `connection_name_prefix_template`.
-    pub fn connection_name_prefix_template(mut self, value: impl Into<String>) -> Self {
-        self.connection_name_prefix_template = Some(value.into());
-        self
-    }
-
-    /// Sets `enabled_features`.
-    pub fn enabled_features(mut self, value: impl Into<Vec<EnabledFeaturesEnum>>) -> Self {
-        self.enabled_features = Some(value.into());
-        self
-    }
-
-    /// Sets `organization`.
-    pub fn organization(mut self, value: impl Into<ConnectionProfileOrganization>) -> Self {
-        self.organization = Some(value.into());
-        self
-    }
-
-    /// Sets `strategy_overrides`.
-    pub fn strategy_overrides(
-        mut self,
-        value: impl Into<ConnectionProfileStrategyOverrides>,
-    ) -> Self {
-        self.strategy_overrides = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `CreateConnectionProfileResponseContent` schema.
-///
-/// The answer of `POST /connection-profiles` (`connectionProfiles_create`).
-///
-/// The same type as [`ConnectionProfile`]: the API description gives both the same schema.
-pub type CreateConnectionProfileResponseContent = ConnectionProfile;
-
-/// The `CreateConnectionRequestContent` object.
-///
-/// The body of `POST /connections` (`connections_create`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateConnectionRequestContent {
-    /// The `authentication` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub authentication: Option<ConnectionAuthenticationPurpose>,
-    /// The `connected_accounts` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub connected_accounts: Option<ConnectionConnectedAccountsPurpose>,
-    /// The `cross_app_access_requesting_app` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cross_app_access_requesting_app: Option<CrossAppAccessRequestingApp>,
-    /// Connection name used in the new universal login experience
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub display_name: Option<String>,
-    /// Use of this property is NOT RECOMMENDED. Use the PATCH /v2/connections/{id}/clients endpoint to enable the connection for a set of clients.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub enabled_clients: Option<Vec<String>>,
-    /// `true` promotes to a domain-level connection so that third-party applications can use it. `false` does not promote the connection, so only first-party applications with the connection enabled can use it. (Defaults to `false`.)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub is_domain_connection: Option<bool>,
-    /// The `metadata` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub metadata: Option<BTreeMap<String, String>>,
-    /// The name of the connection. Must start and end with an alphanumeric character and can only contain alphanumeric characters and '-'. Max length 128
-    pub name: String,
-    /// The `options` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub options: Option<ConnectionPropertiesOptions>,
-    /// Defines the realms for which the connection will be used (ie: email domains). If the array is empty or the property is not specified, the connection name will be added as realm.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub realms: Option<Vec<String>>,
-    /// Enables showing a button for the connection in the login page (new experience only). If false, it will be usable only by HRD. (Defaults to `false`.)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub show_as_button: Option<bool>,
-    /// The `strategy` field.
-    pub strategy: ConnectionIdentityProviderEnum,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for CreateConnectionRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateConnectionRequestContent")
-            .field("authentication", &self.authentication)
-            .field("connected_accounts", &self.connected_accounts)
-            .field(
-                "cross_app_access_requesting_app",
-                &self.cross_app_access_requesting_app,
-            )
-            .field("display_name", &self.display_name)
-            .field("enabled_clients", &self.enabled_clients)
-            .field("is_domain_connection", &self.is_domain_connection)
-            .field("metadata", &Keys(&self.metadata))
-            .field("name", &self.name)
-            .field("options", &self.options)
-            .field("realms", &self.realms)
-            .field("show_as_button", &self.show_as_button)
-            .field("strategy", &self.strategy)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl CreateConnectionRequestContent {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(
-        name: impl Into<String>,
-        strategy: impl Into<ConnectionIdentityProviderEnum>,
-    ) -> Self {
-        Self {
-            authentication: None,
-            connected_accounts: None,
-            cross_app_access_requesting_app: None,
-            display_name: None,
-            enabled_clients: None,
-            is_domain_connection: None,
-            metadata: None,
-            name: name.into(),
-            options: None,
-            realms: None,
-            show_as_button: None,
-            strategy: strategy.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `authentication`.
-    pub fn authentication(mut self, value: impl Into<ConnectionAuthenticationPurpose>) -> Self {
-        self.authentication = Some(value.into());
-        self
-    }
-
-    /// Sets `connected_accounts`.
-    pub fn connected_accounts(
-        mut self,
-        value: impl Into<ConnectionConnectedAccountsPurpose>,
-    ) -> Self {
-        self.connected_accounts = Some(value.into());
-        self
-    }
-
-    /// Sets `cross_app_access_requesting_app`.
-    pub fn cross_app_access_requesting_app(
-        mut self,
-        value: impl Into<CrossAppAccessRequestingApp>,
-    ) -> Self {
-        self.cross_app_access_requesting_app = Some(value.into());
-        self
-    }
-
-    /// Sets `display_name`.
-    pub fn display_name(mut self, value: impl Into<String>) -> Self {
-        self.display_name = Some(value.into());
-        self
-    }
-
-    /// Sets `enabled_clients`.
-    pub fn enabled_clients(mut self, value: impl Into<Vec<String>>) -> Self {
-        self.enabled_clients = Some(value.into());
-        self
-    }
-
-    /// Sets `is_domain_connection`.
-    pub fn is_domain_connection(mut self, value: impl Into<bool>) -> Self {
-        self.is_domain_connection = Some(value.into());
-        self
-    }
-
-    /// Sets `metadata`.
-    pub fn metadata(mut self, value: impl Into<BTreeMap<String, String>>) -> Self {
-        self.metadata = Some(value.into());
-        self
-    }
-
-    /// Sets `options`.
-    pub fn options(mut self, value: impl Into<ConnectionPropertiesOptions>) -> Self {
-        self.options = Some(value.into());
-        self
-    }
-
-    /// Sets `realms`.
-    pub fn realms(mut self, value: impl Into<Vec<String>>) -> Self {
-        self.realms = Some(value.into());
-        self
-    }
-
-    /// Sets `show_as_button`.
-    pub fn show_as_button(mut self, value: impl Into<bool>) -> Self {
-        self.show_as_button = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// Create a connection with strategy=ad
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateConnectionRequestContentAd {
-    /// The `options` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub options: Option<ConnectionOptionsAd>,
-    /// Always `ad`.
-    #[serde(deserialize_with = "CreateConnectionRequestContentAd::constant_strategy")]
-    pub strategy: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for CreateConnectionRequestContentAd {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateConnectionRequestContentAd")
-            .field("options", &self.options)
-            .field("strategy", &self.strategy)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl CreateConnectionRequestContentAd {
-    fn constant_strategy<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "ad")
-    }
-}
-
-/// The `CreateConnectionRequestContentAdStrategy` schema.
-///
-/// The same type as [`ConnectionResponseContentAdStrategy`]: the API description gives both the same schema.
-pub type CreateConnectionRequestContentAdStrategy = ConnectionResponseContentAdStrategy;
-
-/// Create a connection with strategy=adfs
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateConnectionRequestContentAdfs {
-    /// The `options` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub options: Option<ConnectionOptionsAdfs>,
-    /// The `show_as_button` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub show_as_button: Option<bool>,
-    /// Always `adfs`.
-    #[serde(deserialize_with = "CreateConnectionRequestContentAdfs::constant_strategy")]
-    pub strategy: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for CreateConnectionRequestContentAdfs {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateConnectionRequestContentAdfs")
-            .field("options", &self.options)
-            .field("show_as_button", &self.show_as_button)
-            .field("strategy", &self.strategy)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl CreateConnectionRequestContentAdfs {
-    fn constant_strategy<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "adfs")
-    }
-}
-
-/// The `CreateConnectionRequestContentAdfsStrategy` schema.
-///
-/// The same type as [`ConnectionResponseContentAdfsStrategy`]: the API description gives both the same schema.
-pub type CreateConnectionRequestContentAdfsStrategy = ConnectionResponseContentAdfsStrategy;
-
-/// Create a connection with strategy=amazon
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateConnectionRequestContentAmazon {
-    /// The `options` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub options: Option<ConnectionOptionsAmazon>,
-    /// Always `amazon`.
-    #[serde(deserialize_with = "CreateConnectionRequestContentAmazon::constant_strategy")]
-    pub strategy: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for CreateConnectionRequestContentAmazon {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateConnectionRequestContentAmazon")
-            .field("options", &self.options)
-            .field("strategy", &self.strategy)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl CreateConnectionRequestContentAmazon {
-    fn constant_strategy<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "amazon")
-    }
-}
-
-/// The `CreateConnectionRequestContentAmazonStrategy` schema.
-///
-/// The same type as [`ConnectionResponseContentAmazonStrategy`]: the API description gives both the same schema.
-pub type CreateConnectionRequestContentAmazonStrategy = ConnectionResponseContentAmazonStrategy;
-
-/// Create a connection with strategy=apple
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateConnectionRequestContentApple {
-    /// The `options` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub options: Option<ConnectionOptionsApple>,
-    /// Always `apple`.
-    #[serde(deserialize_with = "CreateConnectionRequestContentApple::constant_strategy")]
-    pub strategy: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for CreateConnectionRequestContentApple {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateConnectionRequestContentApple")
-            .field("options", &self.options)
-            .field("strategy", &self.strategy)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl CreateConnectionRequestContentApple {
-    fn constant_strategy<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "apple")
-    }
-}
-
-/// The `CreateConnectionRequestContentAppleStrategy` schema.
-///
-/// The same type as [`ConnectionResponseContentAppleStrategy`]: the API description gives both the same schema.
-pub type CreateConnectionRequestContentAppleStrategy = ConnectionResponseContentAppleStrategy;

@@ -13,6 +13,470 @@ use super::*;
 use crate::model_support::{Keys, REDACTED, constant, extra, other, string_enum};
 use crate::patch::Patch;
 
+#[cfg(feature = "connection_profiles")]
+/// The `CreateConnectionProfileRequestContent` object.
+///
+/// The body of `POST /connection-profiles` (`connectionProfiles_create`).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct CreateConnectionProfileRequestContent {
+    /// The `connection_config` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub connection_config: Option<ConnectionProfileConfig>,
+    /// The `connection_name_prefix_template` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub connection_name_prefix_template: Option<String>,
+    /// The `enabled_features` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enabled_features: Option<Vec<EnabledFeaturesEnum>>,
+    /// The `name` field.
+    pub name: String,
+    /// The `organization` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub organization: Option<ConnectionProfileOrganization>,
+    /// The `strategy_overrides` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub strategy_overrides: Option<ConnectionProfileStrategyOverrides>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "connection_profiles")]
+impl fmt::Debug for CreateConnectionProfileRequestContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateConnectionProfileRequestContent")
+            .field("connection_config", &self.connection_config)
+            .field(
+                "connection_name_prefix_template",
+                &self.connection_name_prefix_template,
+            )
+            .field("enabled_features", &self.enabled_features)
+            .field("name", &self.name)
+            .field("organization", &self.organization)
+            .field("strategy_overrides", &self.strategy_overrides)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "connection_profiles")]
+impl CreateConnectionProfileRequestContent {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(name: impl Into<String>) -> Self {
+        Self {
+            connection_config: None,
+            connection_name_prefix_template: None,
+            enabled_features: None,
+            name: name.into(),
+            organization: None,
+            strategy_overrides: None,
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets `connection_config`.
+    pub fn connection_config(mut self, value: impl Into<ConnectionProfileConfig>) -> Self {
+        self.connection_config = Some(value.into());
+        self
+    }
+
+    /// Sets `connection_name_prefix_template`.
+    pub fn connection_name_prefix_template(mut self, value: impl Into<String>) -> Self {
+        self.connection_name_prefix_template = Some(value.into());
+        self
+    }
+
+    /// Sets `enabled_features`.
+    pub fn enabled_features(mut self, value: impl Into<Vec<EnabledFeaturesEnum>>) -> Self {
+        self.enabled_features = Some(value.into());
+        self
+    }
+
+    /// Sets `organization`.
+    pub fn organization(mut self, value: impl Into<ConnectionProfileOrganization>) -> Self {
+        self.organization = Some(value.into());
+        self
+    }
+
+    /// Sets `strategy_overrides`.
+    pub fn strategy_overrides(
+        mut self,
+        value: impl Into<ConnectionProfileStrategyOverrides>,
+    ) -> Self {
+        self.strategy_overrides = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "connection_profiles")]
+/// The `CreateConnectionProfileResponseContent` schema.
+///
+/// The answer of `POST /connection-profiles` (`connectionProfiles_create`).
+///
+/// The same type as [`ConnectionProfile`]: the API description gives both the same schema.
+pub type CreateConnectionProfileResponseContent = ConnectionProfile;
+
+#[cfg(feature = "connections")]
+/// The `CreateConnectionRequestContent` object.
+///
+/// The body of `POST /connections` (`connections_create`).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct CreateConnectionRequestContent {
+    /// The `authentication` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub authentication: Option<ConnectionAuthenticationPurpose>,
+    /// The `connected_accounts` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub connected_accounts: Option<ConnectionConnectedAccountsPurpose>,
+    /// The `cross_app_access_requesting_app` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cross_app_access_requesting_app: Option<CrossAppAccessRequestingApp>,
+    /// Connection name used in the new universal login experience
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub display_name: Option<String>,
+    /// Use of this property is NOT RECOMMENDED. Use the PATCH /v2/connections/{id}/clients endpoint to enable the connection for a set of clients.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enabled_clients: Option<Vec<String>>,
+    /// `true` promotes to a domain-level connection so that third-party applications can use it. `false` does not promote the connection, so only first-party applications with the connection enabled can use it. (Defaults to `false`.)
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub is_domain_connection: Option<bool>,
+    /// The `metadata` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub metadata: Option<BTreeMap<String, String>>,
+    /// The name of the connection. Must start and end with an alphanumeric character and can only contain alphanumeric characters and '-'. Max length 128
+    pub name: String,
+    /// The `options` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub options: Option<ConnectionPropertiesOptions>,
+    /// Defines the realms for which the connection will be used (ie: email domains). If the array is empty or the property is not specified, the connection name will be added as realm.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub realms: Option<Vec<String>>,
+    /// Enables showing a button for the connection in the login page (new experience only). If false, it will be usable only by HRD. (Defaults to `false`.)
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub show_as_button: Option<bool>,
+    /// The `strategy` field.
+    pub strategy: ConnectionIdentityProviderEnum,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "connections")]
+impl fmt::Debug for CreateConnectionRequestContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateConnectionRequestContent")
+            .field("authentication", &self.authentication)
+            .field("connected_accounts", &self.connected_accounts)
+            .field(
+                "cross_app_access_requesting_app",
+                &self.cross_app_access_requesting_app,
+            )
+            .field("display_name", &self.display_name)
+            .field("enabled_clients", &self.enabled_clients)
+            .field("is_domain_connection", &self.is_domain_connection)
+            .field("metadata", &Keys(&self.metadata))
+            .field("name", &self.name)
+            .field("options", &self.options)
+            .field("realms", &self.realms)
+            .field("show_as_button", &self.show_as_button)
+            .field("strategy", &self.strategy)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "connections")]
+impl CreateConnectionRequestContent {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(
+        name: impl Into<String>,
+        strategy: impl Into<ConnectionIdentityProviderEnum>,
+    ) -> Self {
+        Self {
+            authentication: None,
+            connected_accounts: None,
+            cross_app_access_requesting_app: None,
+            display_name: None,
+            enabled_clients: None,
+            is_domain_connection: None,
+            metadata: None,
+            name: name.into(),
+            options: None,
+            realms: None,
+            show_as_button: None,
+            strategy: strategy.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets `authentication`.
+    pub fn authentication(mut self, value: impl Into<ConnectionAuthenticationPurpose>) -> Self {
+        self.authentication = Some(value.into());
+        self
+    }
+
+    /// Sets `connected_accounts`.
+    pub fn connected_accounts(
+        mut self,
+        value: impl Into<ConnectionConnectedAccountsPurpose>,
+    ) -> Self {
+        self.connected_accounts = Some(value.into());
+        self
+    }
+
+    /// Sets `cross_app_access_requesting_app`.
+    pub fn cross_app_access_requesting_app(
+        mut self,
+        value: impl Into<CrossAppAccessRequestingApp>,
+    ) -> Self {
+        self.cross_app_access_requesting_app = Some(value.into());
+        self
+    }
+
+    /// Sets `display_name`.
+    pub fn display_name(mut self, value: impl Into<String>) -> Self {
+        self.display_name = Some(value.into());
+        self
+    }
+
+    /// Sets `enabled_clients`.
+    pub fn enabled_clients(mut self, value: impl Into<Vec<String>>) -> Self {
+        self.enabled_clients = Some(value.into());
+        self
+    }
+
+    /// Sets `is_domain_connection`.
+    pub fn is_domain_connection(mut self, value: impl Into<bool>) -> Self {
+        self.is_domain_connection = Some(value.into());
+        self
+    }
+
+    /// Sets `metadata`.
+    pub fn metadata(mut self, value: impl Into<BTreeMap<String, String>>) -> Self {
+        self.metadata = Some(value.into());
+        self
+    }
+
+    /// Sets `options`.
+    pub fn options(mut self, value: impl Into<ConnectionPropertiesOptions>) -> Self {
+        self.options = Some(value.into());
+        self
+    }
+
+    /// Sets `realms`.
+    pub fn realms(mut self, value: impl Into<Vec<String>>) -> Self {
+        self.realms = Some(value.into());
+        self
+    }
+
+    /// Sets `show_as_button`.
+    pub fn show_as_button(mut self, value: impl Into<bool>) -> Self {
+        self.show_as_button = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "full")]
+/// Create a connection with strategy=ad
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct CreateConnectionRequestContentAd {
+    /// The `options` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub options: Option<ConnectionOptionsAd>,
+    /// Always `ad`.
+    #[serde(deserialize_with = "CreateConnectionRequestContentAd::constant_strategy")]
+    pub strategy: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for CreateConnectionRequestContentAd {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateConnectionRequestContentAd")
+            .field("options", &self.options)
+            .field("strategy", &self.strategy)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+impl CreateConnectionRequestContentAd {
+    fn constant_strategy<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "ad")
+    }
+}
+
+#[cfg(feature = "full")]
+/// The `CreateConnectionRequestContentAdStrategy` schema.
+///
+/// The same type as [`ConnectionResponseContentAdStrategy`]: the API description gives both the same schema.
+pub type CreateConnectionRequestContentAdStrategy = ConnectionResponseContentAdStrategy;
+
+#[cfg(feature = "full")]
+/// Create a connection with strategy=adfs
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct CreateConnectionRequestContentAdfs {
+    /// The `options` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub options: Option<ConnectionOptionsAdfs>,
+    /// The `show_as_button` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub show_as_button: Option<bool>,
+    /// Always `adfs`.
+    #[serde(deserialize_with = "CreateConnectionRequestContentAdfs::constant_strategy")]
+    pub strategy: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for CreateConnectionRequestContentAdfs {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateConnectionRequestContentAdfs")
+            .field("options", &self.options)
+            .field("show_as_button", &self.show_as_button)
+            .field("strategy", &self.strategy)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+impl CreateConnectionRequestContentAdfs {
+    fn constant_strategy<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "adfs")
+    }
+}
+
+#[cfg(feature = "full")]
+/// The `CreateConnectionRequestContentAdfsStrategy` schema.
+///
+/// The same type as [`ConnectionResponseContentAdfsStrategy`]: the API description gives both the same schema.
+pub type CreateConnectionRequestContentAdfsStrategy = ConnectionResponseContentAdfsStrategy;
+
+#[cfg(feature = "full")]
+/// Create a connection with strategy=amazon
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct CreateConnectionRequestContentAmazon {
+    /// The `options` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub options: Option<ConnectionOptionsAmazon>,
+    /// Always `amazon`.
+    #[serde(deserialize_with = "CreateConnectionRequestContentAmazon::constant_strategy")]
+    pub strategy: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for CreateConnectionRequestContentAmazon {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateConnectionRequestContentAmazon")
+            .field("options", &self.options)
+            .field("strategy", &self.strategy)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+impl CreateConnectionRequestContentAmazon {
+    fn constant_strategy<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "amazon")
+    }
+}
+
+#[cfg(feature = "full")]
+/// The `CreateConnectionRequestContentAmazonStrategy` schema.
+///
+/// The same type as [`ConnectionResponseContentAmazonStrategy`]: the API description gives both the same schema.
+pub type CreateConnectionRequestContentAmazonStrategy = ConnectionResponseContentAmazonStrategy;
+
+#[cfg(feature = "full")]
+/// Create a connection with strategy=apple
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct CreateConnectionRequestContentApple {
+    /// The `options` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub options: Option<ConnectionOptionsApple>,
+    /// Always `apple`.
+    #[serde(deserialize_with = "CreateConnectionRequestContentApple::constant_strategy")]
+    pub strategy: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for CreateConnectionRequestContentApple {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateConnectionRequestContentApple")
+            .field("options", &self.options)
+            .field("strategy", &self.strategy)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+impl CreateConnectionRequestContentApple {
+    fn constant_strategy<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "apple")
+    }
+}
+
+#[cfg(feature = "full")]
+/// The `CreateConnectionRequestContentAppleStrategy` schema.
+///
+/// The same type as [`ConnectionResponseContentAppleStrategy`]: the API description gives both the same schema.
+pub type CreateConnectionRequestContentAppleStrategy = ConnectionResponseContentAppleStrategy;
+
+#[cfg(feature = "full")]
 /// Create a connection with strategy=auth0
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -33,6 +497,7 @@ pub struct CreateConnectionRequestContentAuth0 {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for CreateConnectionRequestContentAuth0 {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CreateConnectionRequestContentAuth0")
@@ -44,6 +509,7 @@ impl fmt::Debug for CreateConnectionRequestContentAuth0 {
     }
 }
 
+#[cfg(feature = "full")]
 impl CreateConnectionRequestContentAuth0 {
     fn constant_strategy<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -52,6 +518,7 @@ impl CreateConnectionRequestContentAuth0 {
     }
 }
 
+#[cfg(feature = "full")]
 /// Create a connection with strategy=auth0-oidc
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -69,6 +536,7 @@ pub struct CreateConnectionRequestContentAuth0Oidc {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for CreateConnectionRequestContentAuth0Oidc {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CreateConnectionRequestContentAuth0Oidc")
@@ -79,6 +547,7 @@ impl fmt::Debug for CreateConnectionRequestContentAuth0Oidc {
     }
 }
 
+#[cfg(feature = "full")]
 impl CreateConnectionRequestContentAuth0Oidc {
     fn constant_strategy<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -87,17 +556,20 @@ impl CreateConnectionRequestContentAuth0Oidc {
     }
 }
 
+#[cfg(feature = "full")]
 /// The `CreateConnectionRequestContentAuth0OidcStrategy` schema.
 ///
 /// The same type as [`ConnectionResponseContentAuth0OidcStrategy`]: the API description gives both the same schema.
 pub type CreateConnectionRequestContentAuth0OidcStrategy =
     ConnectionResponseContentAuth0OidcStrategy;
 
+#[cfg(feature = "full")]
 /// The `CreateConnectionRequestContentAuth0Strategy` schema.
 ///
 /// The same type as [`IdentityProviderOnlyAuth0Enum`]: the API description gives both the same schema.
 pub type CreateConnectionRequestContentAuth0Strategy = IdentityProviderOnlyAuth0Enum;
 
+#[cfg(feature = "full")]
 /// Create a connection with strategy=waad
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -118,6 +590,7 @@ pub struct CreateConnectionRequestContentAzureAd {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for CreateConnectionRequestContentAzureAd {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CreateConnectionRequestContentAzureAd")
@@ -129,6 +602,7 @@ impl fmt::Debug for CreateConnectionRequestContentAzureAd {
     }
 }
 
+#[cfg(feature = "full")]
 impl CreateConnectionRequestContentAzureAd {
     fn constant_strategy<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -137,11 +611,13 @@ impl CreateConnectionRequestContentAzureAd {
     }
 }
 
+#[cfg(feature = "full")]
 /// The `CreateConnectionRequestContentAzureAdStrategy` schema.
 ///
 /// The same type as [`ConnectionResponseContentAzureAdStrategy`]: the API description gives both the same schema.
 pub type CreateConnectionRequestContentAzureAdStrategy = ConnectionResponseContentAzureAdStrategy;
 
+#[cfg(feature = "full")]
 /// Create a connection with strategy=baidu
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -159,6 +635,7 @@ pub struct CreateConnectionRequestContentBaidu {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for CreateConnectionRequestContentBaidu {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CreateConnectionRequestContentBaidu")
@@ -169,6 +646,7 @@ impl fmt::Debug for CreateConnectionRequestContentBaidu {
     }
 }
 
+#[cfg(feature = "full")]
 impl CreateConnectionRequestContentBaidu {
     fn constant_strategy<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -177,11 +655,13 @@ impl CreateConnectionRequestContentBaidu {
     }
 }
 
+#[cfg(feature = "full")]
 /// The `CreateConnectionRequestContentBaiduStrategy` schema.
 ///
 /// The same type as [`ConnectionResponseContentBaiduStrategy`]: the API description gives both the same schema.
 pub type CreateConnectionRequestContentBaiduStrategy = ConnectionResponseContentBaiduStrategy;
 
+#[cfg(feature = "full")]
 /// Create a connection with strategy=bitbucket
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -199,6 +679,7 @@ pub struct CreateConnectionRequestContentBitbucket {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for CreateConnectionRequestContentBitbucket {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CreateConnectionRequestContentBitbucket")
@@ -209,6 +690,7 @@ impl fmt::Debug for CreateConnectionRequestContentBitbucket {
     }
 }
 
+#[cfg(feature = "full")]
 impl CreateConnectionRequestContentBitbucket {
     fn constant_strategy<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -217,12 +699,14 @@ impl CreateConnectionRequestContentBitbucket {
     }
 }
 
+#[cfg(feature = "full")]
 /// The `CreateConnectionRequestContentBitbucketStrategy` schema.
 ///
 /// The same type as [`ConnectionResponseContentBitbucketStrategy`]: the API description gives both the same schema.
 pub type CreateConnectionRequestContentBitbucketStrategy =
     ConnectionResponseContentBitbucketStrategy;
 
+#[cfg(feature = "full")]
 /// Create a connection with strategy=bitly
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -240,6 +724,7 @@ pub struct CreateConnectionRequestContentBitly {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for CreateConnectionRequestContentBitly {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CreateConnectionRequestContentBitly")
@@ -250,6 +735,7 @@ impl fmt::Debug for CreateConnectionRequestContentBitly {
     }
 }
 
+#[cfg(feature = "full")]
 impl CreateConnectionRequestContentBitly {
     fn constant_strategy<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -258,11 +744,13 @@ impl CreateConnectionRequestContentBitly {
     }
 }
 
+#[cfg(feature = "full")]
 /// The `CreateConnectionRequestContentBitlyStrategy` schema.
 ///
 /// The same type as [`ConnectionResponseContentBitlyStrategy`]: the API description gives both the same schema.
 pub type CreateConnectionRequestContentBitlyStrategy = ConnectionResponseContentBitlyStrategy;
 
+#[cfg(feature = "full")]
 /// Create a connection with strategy=box
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -280,6 +768,7 @@ pub struct CreateConnectionRequestContentBox {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for CreateConnectionRequestContentBox {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CreateConnectionRequestContentBox")
@@ -290,6 +779,7 @@ impl fmt::Debug for CreateConnectionRequestContentBox {
     }
 }
 
+#[cfg(feature = "full")]
 impl CreateConnectionRequestContentBox {
     fn constant_strategy<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -298,11 +788,13 @@ impl CreateConnectionRequestContentBox {
     }
 }
 
+#[cfg(feature = "full")]
 /// The `CreateConnectionRequestContentBoxStrategy` schema.
 ///
 /// The same type as [`ConnectionResponseContentBoxStrategy`]: the API description gives both the same schema.
 pub type CreateConnectionRequestContentBoxStrategy = ConnectionResponseContentBoxStrategy;
 
+#[cfg(feature = "full")]
 /// Create a connection with strategy=custom
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -320,6 +812,7 @@ pub struct CreateConnectionRequestContentCustom {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for CreateConnectionRequestContentCustom {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CreateConnectionRequestContentCustom")
@@ -330,6 +823,7 @@ impl fmt::Debug for CreateConnectionRequestContentCustom {
     }
 }
 
+#[cfg(feature = "full")]
 impl CreateConnectionRequestContentCustom {
     fn constant_strategy<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -338,11 +832,13 @@ impl CreateConnectionRequestContentCustom {
     }
 }
 
+#[cfg(feature = "full")]
 /// The `CreateConnectionRequestContentCustomStrategy` schema.
 ///
 /// The same type as [`ConnectionResponseContentCustomStrategy`]: the API description gives both the same schema.
 pub type CreateConnectionRequestContentCustomStrategy = ConnectionResponseContentCustomStrategy;
 
+#[cfg(feature = "full")]
 /// Create a connection with strategy=daccount
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -360,6 +856,7 @@ pub struct CreateConnectionRequestContentDaccount {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for CreateConnectionRequestContentDaccount {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CreateConnectionRequestContentDaccount")
@@ -370,6 +867,7 @@ impl fmt::Debug for CreateConnectionRequestContentDaccount {
     }
 }
 
+#[cfg(feature = "full")]
 impl CreateConnectionRequestContentDaccount {
     fn constant_strategy<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -378,11 +876,13 @@ impl CreateConnectionRequestContentDaccount {
     }
 }
 
+#[cfg(feature = "full")]
 /// The `CreateConnectionRequestContentDaccountStrategy` schema.
 ///
 /// The same type as [`ConnectionResponseContentDaccountStrategy`]: the API description gives both the same schema.
 pub type CreateConnectionRequestContentDaccountStrategy = ConnectionResponseContentDaccountStrategy;
 
+#[cfg(feature = "full")]
 /// Create a connection with strategy=dropbox
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -400,6 +900,7 @@ pub struct CreateConnectionRequestContentDropbox {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for CreateConnectionRequestContentDropbox {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CreateConnectionRequestContentDropbox")
@@ -410,6 +911,7 @@ impl fmt::Debug for CreateConnectionRequestContentDropbox {
     }
 }
 
+#[cfg(feature = "full")]
 impl CreateConnectionRequestContentDropbox {
     fn constant_strategy<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -418,11 +920,13 @@ impl CreateConnectionRequestContentDropbox {
     }
 }
 
+#[cfg(feature = "full")]
 /// The `CreateConnectionRequestContentDropboxStrategy` schema.
 ///
 /// The same type as [`ConnectionResponseContentDropboxStrategy`]: the API description gives both the same schema.
 pub type CreateConnectionRequestContentDropboxStrategy = ConnectionResponseContentDropboxStrategy;
 
+#[cfg(feature = "full")]
 /// Create a connection with strategy=dwolla
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -440,6 +944,7 @@ pub struct CreateConnectionRequestContentDwolla {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for CreateConnectionRequestContentDwolla {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CreateConnectionRequestContentDwolla")
@@ -450,6 +955,7 @@ impl fmt::Debug for CreateConnectionRequestContentDwolla {
     }
 }
 
+#[cfg(feature = "full")]
 impl CreateConnectionRequestContentDwolla {
     fn constant_strategy<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -458,11 +964,13 @@ impl CreateConnectionRequestContentDwolla {
     }
 }
 
+#[cfg(feature = "full")]
 /// The `CreateConnectionRequestContentDwollaStrategy` schema.
 ///
 /// The same type as [`ConnectionResponseContentDwollaStrategy`]: the API description gives both the same schema.
 pub type CreateConnectionRequestContentDwollaStrategy = ConnectionResponseContentDwollaStrategy;
 
+#[cfg(feature = "full")]
 /// Create a connection with strategy=email
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -480,6 +988,7 @@ pub struct CreateConnectionRequestContentEmail {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for CreateConnectionRequestContentEmail {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CreateConnectionRequestContentEmail")
@@ -490,6 +999,7 @@ impl fmt::Debug for CreateConnectionRequestContentEmail {
     }
 }
 
+#[cfg(feature = "full")]
 impl CreateConnectionRequestContentEmail {
     fn constant_strategy<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -498,11 +1008,13 @@ impl CreateConnectionRequestContentEmail {
     }
 }
 
+#[cfg(feature = "full")]
 /// The `CreateConnectionRequestContentEmailStrategy` schema.
 ///
 /// The same type as [`ConnectionResponseContentEmailStrategy`]: the API description gives both the same schema.
 pub type CreateConnectionRequestContentEmailStrategy = ConnectionResponseContentEmailStrategy;
 
+#[cfg(feature = "full")]
 /// Create a connection with strategy=evernote
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -520,6 +1032,7 @@ pub struct CreateConnectionRequestContentEvernote {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for CreateConnectionRequestContentEvernote {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CreateConnectionRequestContentEvernote")
@@ -530,6 +1043,7 @@ impl fmt::Debug for CreateConnectionRequestContentEvernote {
     }
 }
 
+#[cfg(feature = "full")]
 impl CreateConnectionRequestContentEvernote {
     fn constant_strategy<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -538,6 +1052,7 @@ impl CreateConnectionRequestContentEvernote {
     }
 }
 
+#[cfg(feature = "full")]
 /// Create a connection with strategy=evernote-sandbox
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -555,6 +1070,7 @@ pub struct CreateConnectionRequestContentEvernoteSandbox {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for CreateConnectionRequestContentEvernoteSandbox {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CreateConnectionRequestContentEvernoteSandbox")
@@ -565,6 +1081,7 @@ impl fmt::Debug for CreateConnectionRequestContentEvernoteSandbox {
     }
 }
 
+#[cfg(feature = "full")]
 impl CreateConnectionRequestContentEvernoteSandbox {
     fn constant_strategy<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -573,17 +1090,20 @@ impl CreateConnectionRequestContentEvernoteSandbox {
     }
 }
 
+#[cfg(feature = "full")]
 /// The `CreateConnectionRequestContentEvernoteSandboxStrategy` schema.
 ///
 /// The same type as [`ConnectionResponseContentEvernoteSandboxStrategy`]: the API description gives both the same schema.
 pub type CreateConnectionRequestContentEvernoteSandboxStrategy =
     ConnectionResponseContentEvernoteSandboxStrategy;
 
+#[cfg(feature = "full")]
 /// The `CreateConnectionRequestContentEvernoteStrategy` schema.
 ///
 /// The same type as [`ConnectionResponseContentEvernoteStrategy`]: the API description gives both the same schema.
 pub type CreateConnectionRequestContentEvernoteStrategy = ConnectionResponseContentEvernoteStrategy;
 
+#[cfg(feature = "full")]
 /// Create a connection with strategy=exact
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -601,6 +1121,7 @@ pub struct CreateConnectionRequestContentExact {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for CreateConnectionRequestContentExact {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CreateConnectionRequestContentExact")
@@ -611,6 +1132,7 @@ impl fmt::Debug for CreateConnectionRequestContentExact {
     }
 }
 
+#[cfg(feature = "full")]
 impl CreateConnectionRequestContentExact {
     fn constant_strategy<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -619,11 +1141,13 @@ impl CreateConnectionRequestContentExact {
     }
 }
 
+#[cfg(feature = "full")]
 /// The `CreateConnectionRequestContentExactStrategy` schema.
 ///
 /// The same type as [`ConnectionResponseContentExactStrategy`]: the API description gives both the same schema.
 pub type CreateConnectionRequestContentExactStrategy = ConnectionResponseContentExactStrategy;
 
+#[cfg(feature = "full")]
 /// Create a connection with strategy=facebook
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -641,6 +1165,7 @@ pub struct CreateConnectionRequestContentFacebook {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for CreateConnectionRequestContentFacebook {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CreateConnectionRequestContentFacebook")
@@ -651,6 +1176,7 @@ impl fmt::Debug for CreateConnectionRequestContentFacebook {
     }
 }
 
+#[cfg(feature = "full")]
 impl CreateConnectionRequestContentFacebook {
     fn constant_strategy<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -659,11 +1185,13 @@ impl CreateConnectionRequestContentFacebook {
     }
 }
 
+#[cfg(feature = "full")]
 /// The `CreateConnectionRequestContentFacebookStrategy` schema.
 ///
 /// The same type as [`ConnectionResponseContentFacebookStrategy`]: the API description gives both the same schema.
 pub type CreateConnectionRequestContentFacebookStrategy = ConnectionResponseContentFacebookStrategy;
 
+#[cfg(feature = "full")]
 /// Create a connection with strategy=fitbit
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -681,6 +1209,7 @@ pub struct CreateConnectionRequestContentFitbit {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for CreateConnectionRequestContentFitbit {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CreateConnectionRequestContentFitbit")
@@ -691,6 +1220,7 @@ impl fmt::Debug for CreateConnectionRequestContentFitbit {
     }
 }
 
+#[cfg(feature = "full")]
 impl CreateConnectionRequestContentFitbit {
     fn constant_strategy<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -699,11 +1229,13 @@ impl CreateConnectionRequestContentFitbit {
     }
 }
 
+#[cfg(feature = "full")]
 /// The `CreateConnectionRequestContentFitbitStrategy` schema.
 ///
 /// The same type as [`ConnectionResponseContentFitbitStrategy`]: the API description gives both the same schema.
 pub type CreateConnectionRequestContentFitbitStrategy = ConnectionResponseContentFitbitStrategy;
 
+#[cfg(feature = "full")]
 /// Create a connection with strategy=github
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -721,6 +1253,7 @@ pub struct CreateConnectionRequestContentGitHub {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for CreateConnectionRequestContentGitHub {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CreateConnectionRequestContentGitHub")
@@ -731,6 +1264,7 @@ impl fmt::Debug for CreateConnectionRequestContentGitHub {
     }
 }
 
+#[cfg(feature = "full")]
 impl CreateConnectionRequestContentGitHub {
     fn constant_strategy<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -739,11 +1273,13 @@ impl CreateConnectionRequestContentGitHub {
     }
 }
 
+#[cfg(feature = "full")]
 /// The `CreateConnectionRequestContentGitHubStrategy` schema.
 ///
 /// The same type as [`ConnectionResponseContentGitHubStrategy`]: the API description gives both the same schema.
 pub type CreateConnectionRequestContentGitHubStrategy = ConnectionResponseContentGitHubStrategy;
 
+#[cfg(feature = "full")]
 /// Create a connection with strategy=google-apps
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -764,6 +1300,7 @@ pub struct CreateConnectionRequestContentGoogleApps {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for CreateConnectionRequestContentGoogleApps {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CreateConnectionRequestContentGoogleApps")
@@ -775,6 +1312,7 @@ impl fmt::Debug for CreateConnectionRequestContentGoogleApps {
     }
 }
 
+#[cfg(feature = "full")]
 impl CreateConnectionRequestContentGoogleApps {
     fn constant_strategy<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -783,12 +1321,14 @@ impl CreateConnectionRequestContentGoogleApps {
     }
 }
 
+#[cfg(feature = "full")]
 /// The `CreateConnectionRequestContentGoogleAppsStrategy` schema.
 ///
 /// The same type as [`ConnectionResponseContentGoogleAppsStrategy`]: the API description gives both the same schema.
 pub type CreateConnectionRequestContentGoogleAppsStrategy =
     ConnectionResponseContentGoogleAppsStrategy;
 
+#[cfg(feature = "full")]
 /// Create a connection with strategy=google-oauth2
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -806,6 +1346,7 @@ pub struct CreateConnectionRequestContentGoogleOAuth2 {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for CreateConnectionRequestContentGoogleOAuth2 {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CreateConnectionRequestContentGoogleOAuth2")
@@ -816,6 +1357,7 @@ impl fmt::Debug for CreateConnectionRequestContentGoogleOAuth2 {
     }
 }
 
+#[cfg(feature = "full")]
 impl CreateConnectionRequestContentGoogleOAuth2 {
     fn constant_strategy<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -824,12 +1366,14 @@ impl CreateConnectionRequestContentGoogleOAuth2 {
     }
 }
 
+#[cfg(feature = "full")]
 /// The `CreateConnectionRequestContentGoogleOAuth2Strategy` schema.
 ///
 /// The same type as [`ConnectionResponseContentGoogleOAuth2Strategy`]: the API description gives both the same schema.
 pub type CreateConnectionRequestContentGoogleOAuth2Strategy =
     ConnectionResponseContentGoogleOAuth2Strategy;
 
+#[cfg(feature = "full")]
 /// Create a connection with strategy=instagram
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -847,6 +1391,7 @@ pub struct CreateConnectionRequestContentInstagram {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for CreateConnectionRequestContentInstagram {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CreateConnectionRequestContentInstagram")
@@ -857,6 +1402,7 @@ impl fmt::Debug for CreateConnectionRequestContentInstagram {
     }
 }
 
+#[cfg(feature = "full")]
 impl CreateConnectionRequestContentInstagram {
     fn constant_strategy<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -865,12 +1411,14 @@ impl CreateConnectionRequestContentInstagram {
     }
 }
 
+#[cfg(feature = "full")]
 /// The `CreateConnectionRequestContentInstagramStrategy` schema.
 ///
 /// The same type as [`ConnectionResponseContentInstagramStrategy`]: the API description gives both the same schema.
 pub type CreateConnectionRequestContentInstagramStrategy =
     ConnectionResponseContentInstagramStrategy;
 
+#[cfg(feature = "full")]
 /// Create a connection with strategy=ip
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -891,6 +1439,7 @@ pub struct CreateConnectionRequestContentIp {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for CreateConnectionRequestContentIp {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CreateConnectionRequestContentIp")
@@ -902,6 +1451,7 @@ impl fmt::Debug for CreateConnectionRequestContentIp {
     }
 }
 
+#[cfg(feature = "full")]
 impl CreateConnectionRequestContentIp {
     fn constant_strategy<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -910,11 +1460,13 @@ impl CreateConnectionRequestContentIp {
     }
 }
 
+#[cfg(feature = "full")]
 /// The `CreateConnectionRequestContentIpStrategy` schema.
 ///
 /// The same type as [`ConnectionResponseContentIpStrategy`]: the API description gives both the same schema.
 pub type CreateConnectionRequestContentIpStrategy = ConnectionResponseContentIpStrategy;
 
+#[cfg(feature = "full")]
 /// Create a connection with strategy=line
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -932,6 +1484,7 @@ pub struct CreateConnectionRequestContentLine {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for CreateConnectionRequestContentLine {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CreateConnectionRequestContentLine")
@@ -942,6 +1495,7 @@ impl fmt::Debug for CreateConnectionRequestContentLine {
     }
 }
 
+#[cfg(feature = "full")]
 impl CreateConnectionRequestContentLine {
     fn constant_strategy<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -950,11 +1504,13 @@ impl CreateConnectionRequestContentLine {
     }
 }
 
+#[cfg(feature = "full")]
 /// The `CreateConnectionRequestContentLineStrategy` schema.
 ///
 /// The same type as [`ConnectionResponseContentLineStrategy`]: the API description gives both the same schema.
 pub type CreateConnectionRequestContentLineStrategy = ConnectionResponseContentLineStrategy;
 
+#[cfg(feature = "full")]
 /// Create a connection with strategy=linkedin
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -972,6 +1528,7 @@ pub struct CreateConnectionRequestContentLinkedin {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for CreateConnectionRequestContentLinkedin {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CreateConnectionRequestContentLinkedin")
@@ -982,6 +1539,7 @@ impl fmt::Debug for CreateConnectionRequestContentLinkedin {
     }
 }
 
+#[cfg(feature = "full")]
 impl CreateConnectionRequestContentLinkedin {
     fn constant_strategy<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -990,11 +1548,13 @@ impl CreateConnectionRequestContentLinkedin {
     }
 }
 
+#[cfg(feature = "full")]
 /// The `CreateConnectionRequestContentLinkedinStrategy` schema.
 ///
 /// The same type as [`ConnectionResponseContentLinkedinStrategy`]: the API description gives both the same schema.
 pub type CreateConnectionRequestContentLinkedinStrategy = ConnectionResponseContentLinkedinStrategy;
 
+#[cfg(feature = "full")]
 /// Create a connection with strategy=oauth1
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1012,6 +1572,7 @@ pub struct CreateConnectionRequestContentOAuth1 {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for CreateConnectionRequestContentOAuth1 {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CreateConnectionRequestContentOAuth1")
@@ -1022,6 +1583,7 @@ impl fmt::Debug for CreateConnectionRequestContentOAuth1 {
     }
 }
 
+#[cfg(feature = "full")]
 impl CreateConnectionRequestContentOAuth1 {
     fn constant_strategy<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -1030,11 +1592,13 @@ impl CreateConnectionRequestContentOAuth1 {
     }
 }
 
+#[cfg(feature = "full")]
 /// The `CreateConnectionRequestContentOAuth1Strategy` schema.
 ///
 /// The same type as [`ConnectionResponseContentOAuth1Strategy`]: the API description gives both the same schema.
 pub type CreateConnectionRequestContentOAuth1Strategy = ConnectionResponseContentOAuth1Strategy;
 
+#[cfg(feature = "full")]
 /// Create a connection with strategy=oauth2
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1052,6 +1616,7 @@ pub struct CreateConnectionRequestContentOAuth2 {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for CreateConnectionRequestContentOAuth2 {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CreateConnectionRequestContentOAuth2")
@@ -1062,6 +1627,7 @@ impl fmt::Debug for CreateConnectionRequestContentOAuth2 {
     }
 }
 
+#[cfg(feature = "full")]
 impl CreateConnectionRequestContentOAuth2 {
     fn constant_strategy<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -1070,11 +1636,13 @@ impl CreateConnectionRequestContentOAuth2 {
     }
 }
 
+#[cfg(feature = "full")]
 /// The `CreateConnectionRequestContentOAuth2Strategy` schema.
 ///
 /// The same type as [`ConnectionResponseContentOAuth2Strategy`]: the API description gives both the same schema.
 pub type CreateConnectionRequestContentOAuth2Strategy = ConnectionResponseContentOAuth2Strategy;
 
+#[cfg(feature = "full")]
 /// Create a connection with strategy=office365
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1095,6 +1663,7 @@ pub struct CreateConnectionRequestContentOffice365 {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for CreateConnectionRequestContentOffice365 {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CreateConnectionRequestContentOffice365")
@@ -1106,6 +1675,7 @@ impl fmt::Debug for CreateConnectionRequestContentOffice365 {
     }
 }
 
+#[cfg(feature = "full")]
 impl CreateConnectionRequestContentOffice365 {
     fn constant_strategy<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -1114,12 +1684,14 @@ impl CreateConnectionRequestContentOffice365 {
     }
 }
 
+#[cfg(feature = "full")]
 /// The `CreateConnectionRequestContentOffice365Strategy` schema.
 ///
 /// The same type as [`ConnectionResponseContentOffice365Strategy`]: the API description gives both the same schema.
 pub type CreateConnectionRequestContentOffice365Strategy =
     ConnectionResponseContentOffice365Strategy;
 
+#[cfg(feature = "full")]
 /// Create a connection with strategy=oidc
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1149,6 +1721,7 @@ pub struct CreateConnectionRequestContentOidc {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for CreateConnectionRequestContentOidc {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CreateConnectionRequestContentOidc")
@@ -1166,6 +1739,7 @@ impl fmt::Debug for CreateConnectionRequestContentOidc {
     }
 }
 
+#[cfg(feature = "full")]
 impl CreateConnectionRequestContentOidc {
     fn constant_strategy<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -1174,11 +1748,13 @@ impl CreateConnectionRequestContentOidc {
     }
 }
 
+#[cfg(feature = "full")]
 /// The `CreateConnectionRequestContentOidcStrategy` schema.
 ///
 /// The same type as [`ConnectionResponseContentOidcStrategy`]: the API description gives both the same schema.
 pub type CreateConnectionRequestContentOidcStrategy = ConnectionResponseContentOidcStrategy;
 
+#[cfg(feature = "full")]
 /// Create a connection with strategy=okta
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1202,6 +1778,7 @@ pub struct CreateConnectionRequestContentOkta {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for CreateConnectionRequestContentOkta {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CreateConnectionRequestContentOkta")
@@ -1217,6 +1794,7 @@ impl fmt::Debug for CreateConnectionRequestContentOkta {
     }
 }
 
+#[cfg(feature = "full")]
 impl CreateConnectionRequestContentOkta {
     fn constant_strategy<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -1225,11 +1803,13 @@ impl CreateConnectionRequestContentOkta {
     }
 }
 
+#[cfg(feature = "full")]
 /// The `CreateConnectionRequestContentOktaStrategy` schema.
 ///
 /// The same type as [`ConnectionResponseContentOktaStrategy`]: the API description gives both the same schema.
 pub type CreateConnectionRequestContentOktaStrategy = ConnectionResponseContentOktaStrategy;
 
+#[cfg(feature = "full")]
 /// Create a connection with strategy=paypal
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1247,6 +1827,7 @@ pub struct CreateConnectionRequestContentPaypal {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for CreateConnectionRequestContentPaypal {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CreateConnectionRequestContentPaypal")
@@ -1257,6 +1838,7 @@ impl fmt::Debug for CreateConnectionRequestContentPaypal {
     }
 }
 
+#[cfg(feature = "full")]
 impl CreateConnectionRequestContentPaypal {
     fn constant_strategy<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -1265,6 +1847,7 @@ impl CreateConnectionRequestContentPaypal {
     }
 }
 
+#[cfg(feature = "full")]
 /// Create a connection with strategy=paypal-sandbox
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1282,6 +1865,7 @@ pub struct CreateConnectionRequestContentPaypalSandbox {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for CreateConnectionRequestContentPaypalSandbox {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CreateConnectionRequestContentPaypalSandbox")
@@ -1292,6 +1876,7 @@ impl fmt::Debug for CreateConnectionRequestContentPaypalSandbox {
     }
 }
 
+#[cfg(feature = "full")]
 impl CreateConnectionRequestContentPaypalSandbox {
     fn constant_strategy<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -1300,17 +1885,20 @@ impl CreateConnectionRequestContentPaypalSandbox {
     }
 }
 
+#[cfg(feature = "full")]
 /// The `CreateConnectionRequestContentPaypalSandboxStrategy` schema.
 ///
 /// The same type as [`ConnectionResponseContentPaypalSandboxStrategy`]: the API description gives both the same schema.
 pub type CreateConnectionRequestContentPaypalSandboxStrategy =
     ConnectionResponseContentPaypalSandboxStrategy;
 
+#[cfg(feature = "full")]
 /// The `CreateConnectionRequestContentPaypalStrategy` schema.
 ///
 /// The same type as [`ConnectionResponseContentPaypalStrategy`]: the API description gives both the same schema.
 pub type CreateConnectionRequestContentPaypalStrategy = ConnectionResponseContentPaypalStrategy;
 
+#[cfg(feature = "full")]
 /// Create a connection with strategy=pingfederate
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1331,6 +1919,7 @@ pub struct CreateConnectionRequestContentPingFederate {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for CreateConnectionRequestContentPingFederate {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CreateConnectionRequestContentPingFederate")
@@ -1342,6 +1931,7 @@ impl fmt::Debug for CreateConnectionRequestContentPingFederate {
     }
 }
 
+#[cfg(feature = "full")]
 impl CreateConnectionRequestContentPingFederate {
     fn constant_strategy<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -1350,12 +1940,14 @@ impl CreateConnectionRequestContentPingFederate {
     }
 }
 
+#[cfg(feature = "full")]
 /// The `CreateConnectionRequestContentPingFederateStrategy` schema.
 ///
 /// The same type as [`ConnectionResponseContentPingFederateStrategy`]: the API description gives both the same schema.
 pub type CreateConnectionRequestContentPingFederateStrategy =
     ConnectionResponseContentPingFederateStrategy;
 
+#[cfg(feature = "full")]
 /// Create a connection with strategy=planningcenter
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1373,6 +1965,7 @@ pub struct CreateConnectionRequestContentPlanningCenter {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for CreateConnectionRequestContentPlanningCenter {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CreateConnectionRequestContentPlanningCenter")
@@ -1383,6 +1976,7 @@ impl fmt::Debug for CreateConnectionRequestContentPlanningCenter {
     }
 }
 
+#[cfg(feature = "full")]
 impl CreateConnectionRequestContentPlanningCenter {
     fn constant_strategy<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -1391,12 +1985,14 @@ impl CreateConnectionRequestContentPlanningCenter {
     }
 }
 
+#[cfg(feature = "full")]
 /// The `CreateConnectionRequestContentPlanningCenterStrategy` schema.
 ///
 /// The same type as [`ConnectionResponseContentPlanningCenterStrategy`]: the API description gives both the same schema.
 pub type CreateConnectionRequestContentPlanningCenterStrategy =
     ConnectionResponseContentPlanningCenterStrategy;
 
+#[cfg(feature = "full")]
 /// Create a connection with strategy=salesforce
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1414,6 +2010,7 @@ pub struct CreateConnectionRequestContentSalesforce {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for CreateConnectionRequestContentSalesforce {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CreateConnectionRequestContentSalesforce")
@@ -1424,6 +2021,7 @@ impl fmt::Debug for CreateConnectionRequestContentSalesforce {
     }
 }
 
+#[cfg(feature = "full")]
 impl CreateConnectionRequestContentSalesforce {
     fn constant_strategy<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -1432,6 +2030,7 @@ impl CreateConnectionRequestContentSalesforce {
     }
 }
 
+#[cfg(feature = "full")]
 /// Create a connection with strategy=salesforce-community
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1451,6 +2050,7 @@ pub struct CreateConnectionRequestContentSalesforceCommunity {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for CreateConnectionRequestContentSalesforceCommunity {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CreateConnectionRequestContentSalesforceCommunity")
@@ -1461,6 +2061,7 @@ impl fmt::Debug for CreateConnectionRequestContentSalesforceCommunity {
     }
 }
 
+#[cfg(feature = "full")]
 impl CreateConnectionRequestContentSalesforceCommunity {
     fn constant_strategy<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -1469,12 +2070,14 @@ impl CreateConnectionRequestContentSalesforceCommunity {
     }
 }
 
+#[cfg(feature = "full")]
 /// The `CreateConnectionRequestContentSalesforceCommunityStrategy` schema.
 ///
 /// The same type as [`ConnectionResponseContentSalesforceCommunityStrategy`]: the API description gives both the same schema.
 pub type CreateConnectionRequestContentSalesforceCommunityStrategy =
     ConnectionResponseContentSalesforceCommunityStrategy;
 
+#[cfg(feature = "full")]
 /// Create a connection with strategy=salesforce-sandbox
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1494,6 +2097,7 @@ pub struct CreateConnectionRequestContentSalesforceSandbox {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for CreateConnectionRequestContentSalesforceSandbox {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CreateConnectionRequestContentSalesforceSandbox")
@@ -1504,6 +2108,7 @@ impl fmt::Debug for CreateConnectionRequestContentSalesforceSandbox {
     }
 }
 
+#[cfg(feature = "full")]
 impl CreateConnectionRequestContentSalesforceSandbox {
     fn constant_strategy<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -1512,18 +2117,21 @@ impl CreateConnectionRequestContentSalesforceSandbox {
     }
 }
 
+#[cfg(feature = "full")]
 /// The `CreateConnectionRequestContentSalesforceSandboxStrategy` schema.
 ///
 /// The same type as [`ConnectionResponseContentSalesforceSandboxStrategy`]: the API description gives both the same schema.
 pub type CreateConnectionRequestContentSalesforceSandboxStrategy =
     ConnectionResponseContentSalesforceSandboxStrategy;
 
+#[cfg(feature = "full")]
 /// The `CreateConnectionRequestContentSalesforceStrategy` schema.
 ///
 /// The same type as [`ConnectionResponseContentSalesforceStrategy`]: the API description gives both the same schema.
 pub type CreateConnectionRequestContentSalesforceStrategy =
     ConnectionResponseContentSalesforceStrategy;
 
+#[cfg(feature = "full")]
 /// Create a connection with strategy=samlp
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1544,6 +2152,7 @@ pub struct CreateConnectionRequestContentSaml {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for CreateConnectionRequestContentSaml {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CreateConnectionRequestContentSaml")
@@ -1555,6 +2164,7 @@ impl fmt::Debug for CreateConnectionRequestContentSaml {
     }
 }
 
+#[cfg(feature = "full")]
 impl CreateConnectionRequestContentSaml {
     fn constant_strategy<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -1563,11 +2173,13 @@ impl CreateConnectionRequestContentSaml {
     }
 }
 
+#[cfg(feature = "full")]
 /// The `CreateConnectionRequestContentSamlStrategy` schema.
 ///
 /// The same type as [`ConnectionResponseContentSamlStrategy`]: the API description gives both the same schema.
 pub type CreateConnectionRequestContentSamlStrategy = ConnectionResponseContentSamlStrategy;
 
+#[cfg(feature = "full")]
 /// Create a connection with strategy=sharepoint
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1588,6 +2200,7 @@ pub struct CreateConnectionRequestContentSharepoint {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for CreateConnectionRequestContentSharepoint {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CreateConnectionRequestContentSharepoint")
@@ -1599,6 +2212,7 @@ impl fmt::Debug for CreateConnectionRequestContentSharepoint {
     }
 }
 
+#[cfg(feature = "full")]
 impl CreateConnectionRequestContentSharepoint {
     fn constant_strategy<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -1607,12 +2221,14 @@ impl CreateConnectionRequestContentSharepoint {
     }
 }
 
+#[cfg(feature = "full")]
 /// The `CreateConnectionRequestContentSharepointStrategy` schema.
 ///
 /// The same type as [`ConnectionResponseContentSharepointStrategy`]: the API description gives both the same schema.
 pub type CreateConnectionRequestContentSharepointStrategy =
     ConnectionResponseContentSharepointStrategy;
 
+#[cfg(feature = "full")]
 /// Create a connection with strategy=shop
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1630,6 +2246,7 @@ pub struct CreateConnectionRequestContentShop {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for CreateConnectionRequestContentShop {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CreateConnectionRequestContentShop")
@@ -1640,6 +2257,7 @@ impl fmt::Debug for CreateConnectionRequestContentShop {
     }
 }
 
+#[cfg(feature = "full")]
 impl CreateConnectionRequestContentShop {
     fn constant_strategy<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -1648,11 +2266,13 @@ impl CreateConnectionRequestContentShop {
     }
 }
 
+#[cfg(feature = "full")]
 /// The `CreateConnectionRequestContentShopStrategy` schema.
 ///
 /// The same type as [`ConnectionResponseContentShopStrategy`]: the API description gives both the same schema.
 pub type CreateConnectionRequestContentShopStrategy = ConnectionResponseContentShopStrategy;
 
+#[cfg(feature = "full")]
 /// Create a connection with strategy=shopify
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1670,6 +2290,7 @@ pub struct CreateConnectionRequestContentShopify {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for CreateConnectionRequestContentShopify {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CreateConnectionRequestContentShopify")
@@ -1680,6 +2301,7 @@ impl fmt::Debug for CreateConnectionRequestContentShopify {
     }
 }
 
+#[cfg(feature = "full")]
 impl CreateConnectionRequestContentShopify {
     fn constant_strategy<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -1688,11 +2310,13 @@ impl CreateConnectionRequestContentShopify {
     }
 }
 
+#[cfg(feature = "full")]
 /// The `CreateConnectionRequestContentShopifyStrategy` schema.
 ///
 /// The same type as [`ConnectionResponseContentShopifyStrategy`]: the API description gives both the same schema.
 pub type CreateConnectionRequestContentShopifyStrategy = ConnectionResponseContentShopifyStrategy;
 
+#[cfg(feature = "full")]
 /// Create a connection with strategy=sms
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1710,6 +2334,7 @@ pub struct CreateConnectionRequestContentSms {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for CreateConnectionRequestContentSms {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CreateConnectionRequestContentSms")
@@ -1720,6 +2345,7 @@ impl fmt::Debug for CreateConnectionRequestContentSms {
     }
 }
 
+#[cfg(feature = "full")]
 impl CreateConnectionRequestContentSms {
     fn constant_strategy<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -1728,11 +2354,13 @@ impl CreateConnectionRequestContentSms {
     }
 }
 
+#[cfg(feature = "full")]
 /// The `CreateConnectionRequestContentSmsStrategy` schema.
 ///
 /// The same type as [`ConnectionResponseContentSmsStrategy`]: the API description gives both the same schema.
 pub type CreateConnectionRequestContentSmsStrategy = ConnectionResponseContentSmsStrategy;
 
+#[cfg(feature = "full")]
 /// Create a connection with strategy=soundcloud
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1750,6 +2378,7 @@ pub struct CreateConnectionRequestContentSoundcloud {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for CreateConnectionRequestContentSoundcloud {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CreateConnectionRequestContentSoundcloud")
@@ -1760,6 +2389,7 @@ impl fmt::Debug for CreateConnectionRequestContentSoundcloud {
     }
 }
 
+#[cfg(feature = "full")]
 impl CreateConnectionRequestContentSoundcloud {
     fn constant_strategy<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -1768,12 +2398,14 @@ impl CreateConnectionRequestContentSoundcloud {
     }
 }
 
+#[cfg(feature = "full")]
 /// The `CreateConnectionRequestContentSoundcloudStrategy` schema.
 ///
 /// The same type as [`ConnectionResponseContentSoundcloudStrategy`]: the API description gives both the same schema.
 pub type CreateConnectionRequestContentSoundcloudStrategy =
     ConnectionResponseContentSoundcloudStrategy;
 
+#[cfg(feature = "full")]
 /// Create a connection with strategy=thirtysevensignals
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1793,6 +2425,7 @@ pub struct CreateConnectionRequestContentThirtySevenSignals {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for CreateConnectionRequestContentThirtySevenSignals {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CreateConnectionRequestContentThirtySevenSignals")
@@ -1803,6 +2436,7 @@ impl fmt::Debug for CreateConnectionRequestContentThirtySevenSignals {
     }
 }
 
+#[cfg(feature = "full")]
 impl CreateConnectionRequestContentThirtySevenSignals {
     fn constant_strategy<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -1811,12 +2445,14 @@ impl CreateConnectionRequestContentThirtySevenSignals {
     }
 }
 
+#[cfg(feature = "full")]
 /// The `CreateConnectionRequestContentThirtySevenSignalsStrategy` schema.
 ///
 /// The same type as [`ConnectionResponseContentThirtySevenSignalsStrategy`]: the API description gives both the same schema.
 pub type CreateConnectionRequestContentThirtySevenSignalsStrategy =
     ConnectionResponseContentThirtySevenSignalsStrategy;
 
+#[cfg(feature = "full")]
 /// Create a connection with strategy=twitter
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1834,6 +2470,7 @@ pub struct CreateConnectionRequestContentTwitter {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for CreateConnectionRequestContentTwitter {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CreateConnectionRequestContentTwitter")
@@ -1844,6 +2481,7 @@ impl fmt::Debug for CreateConnectionRequestContentTwitter {
     }
 }
 
+#[cfg(feature = "full")]
 impl CreateConnectionRequestContentTwitter {
     fn constant_strategy<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -1852,11 +2490,13 @@ impl CreateConnectionRequestContentTwitter {
     }
 }
 
+#[cfg(feature = "full")]
 /// The `CreateConnectionRequestContentTwitterStrategy` schema.
 ///
 /// The same type as [`ConnectionResponseContentTwitterStrategy`]: the API description gives both the same schema.
 pub type CreateConnectionRequestContentTwitterStrategy = ConnectionResponseContentTwitterStrategy;
 
+#[cfg(feature = "full")]
 /// Create a connection with strategy=untappd
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1874,6 +2514,7 @@ pub struct CreateConnectionRequestContentUntappd {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for CreateConnectionRequestContentUntappd {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CreateConnectionRequestContentUntappd")
@@ -1884,6 +2525,7 @@ impl fmt::Debug for CreateConnectionRequestContentUntappd {
     }
 }
 
+#[cfg(feature = "full")]
 impl CreateConnectionRequestContentUntappd {
     fn constant_strategy<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -1892,11 +2534,13 @@ impl CreateConnectionRequestContentUntappd {
     }
 }
 
+#[cfg(feature = "full")]
 /// The `CreateConnectionRequestContentUntappdStrategy` schema.
 ///
 /// The same type as [`ConnectionResponseContentUntappdStrategy`]: the API description gives both the same schema.
 pub type CreateConnectionRequestContentUntappdStrategy = ConnectionResponseContentUntappdStrategy;
 
+#[cfg(feature = "full")]
 /// Create a connection with strategy=vkontakte
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1914,6 +2558,7 @@ pub struct CreateConnectionRequestContentVkontakte {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for CreateConnectionRequestContentVkontakte {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CreateConnectionRequestContentVkontakte")
@@ -1924,6 +2569,7 @@ impl fmt::Debug for CreateConnectionRequestContentVkontakte {
     }
 }
 
+#[cfg(feature = "full")]
 impl CreateConnectionRequestContentVkontakte {
     fn constant_strategy<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -1932,12 +2578,14 @@ impl CreateConnectionRequestContentVkontakte {
     }
 }
 
+#[cfg(feature = "full")]
 /// The `CreateConnectionRequestContentVkontakteStrategy` schema.
 ///
 /// The same type as [`ConnectionResponseContentVkontakteStrategy`]: the API description gives both the same schema.
 pub type CreateConnectionRequestContentVkontakteStrategy =
     ConnectionResponseContentVkontakteStrategy;
 
+#[cfg(feature = "full")]
 /// Create a connection with strategy=weibo
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1955,6 +2603,7 @@ pub struct CreateConnectionRequestContentWeibo {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for CreateConnectionRequestContentWeibo {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CreateConnectionRequestContentWeibo")
@@ -1965,6 +2614,7 @@ impl fmt::Debug for CreateConnectionRequestContentWeibo {
     }
 }
 
+#[cfg(feature = "full")]
 impl CreateConnectionRequestContentWeibo {
     fn constant_strategy<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -1973,11 +2623,13 @@ impl CreateConnectionRequestContentWeibo {
     }
 }
 
+#[cfg(feature = "full")]
 /// The `CreateConnectionRequestContentWeiboStrategy` schema.
 ///
 /// The same type as [`ConnectionResponseContentWeiboStrategy`]: the API description gives both the same schema.
 pub type CreateConnectionRequestContentWeiboStrategy = ConnectionResponseContentWeiboStrategy;
 
+#[cfg(feature = "full")]
 /// Create a connection with strategy=windowslive
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1995,6 +2647,7 @@ pub struct CreateConnectionRequestContentWindowsLive {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for CreateConnectionRequestContentWindowsLive {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CreateConnectionRequestContentWindowsLive")
@@ -2005,6 +2658,7 @@ impl fmt::Debug for CreateConnectionRequestContentWindowsLive {
     }
 }
 
+#[cfg(feature = "full")]
 impl CreateConnectionRequestContentWindowsLive {
     fn constant_strategy<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -2013,555 +2667,9 @@ impl CreateConnectionRequestContentWindowsLive {
     }
 }
 
+#[cfg(feature = "full")]
 /// The `CreateConnectionRequestContentWindowsLiveStrategy` schema.
 ///
 /// The same type as [`ConnectionResponseContentWindowsLiveStrategy`]: the API description gives both the same schema.
 pub type CreateConnectionRequestContentWindowsLiveStrategy =
     ConnectionResponseContentWindowsLiveStrategy;
-
-/// Create a connection with strategy=wordpress
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateConnectionRequestContentWordpress {
-    /// The `options` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub options: Option<ConnectionOptionsWordpress>,
-    /// Always `wordpress`.
-    #[serde(deserialize_with = "CreateConnectionRequestContentWordpress::constant_strategy")]
-    pub strategy: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for CreateConnectionRequestContentWordpress {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateConnectionRequestContentWordpress")
-            .field("options", &self.options)
-            .field("strategy", &self.strategy)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl CreateConnectionRequestContentWordpress {
-    fn constant_strategy<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "wordpress")
-    }
-}
-
-/// The `CreateConnectionRequestContentWordpressStrategy` schema.
-///
-/// The same type as [`ConnectionResponseContentWordpressStrategy`]: the API description gives both the same schema.
-pub type CreateConnectionRequestContentWordpressStrategy =
-    ConnectionResponseContentWordpressStrategy;
-
-/// Create a connection with strategy=yahoo
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateConnectionRequestContentYahoo {
-    /// The `options` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub options: Option<ConnectionOptionsYahoo>,
-    /// Always `yahoo`.
-    #[serde(deserialize_with = "CreateConnectionRequestContentYahoo::constant_strategy")]
-    pub strategy: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for CreateConnectionRequestContentYahoo {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateConnectionRequestContentYahoo")
-            .field("options", &self.options)
-            .field("strategy", &self.strategy)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl CreateConnectionRequestContentYahoo {
-    fn constant_strategy<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "yahoo")
-    }
-}
-
-/// The `CreateConnectionRequestContentYahooStrategy` schema.
-///
-/// The same type as [`ConnectionResponseContentYahooStrategy`]: the API description gives both the same schema.
-pub type CreateConnectionRequestContentYahooStrategy = ConnectionResponseContentYahooStrategy;
-
-/// Create a connection with strategy=yandex
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateConnectionRequestContentYandex {
-    /// The `options` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub options: Option<ConnectionOptionsYandex>,
-    /// Always `yandex`.
-    #[serde(deserialize_with = "CreateConnectionRequestContentYandex::constant_strategy")]
-    pub strategy: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for CreateConnectionRequestContentYandex {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateConnectionRequestContentYandex")
-            .field("options", &self.options)
-            .field("strategy", &self.strategy)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl CreateConnectionRequestContentYandex {
-    fn constant_strategy<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "yandex")
-    }
-}
-
-/// The `CreateConnectionRequestContentYandexStrategy` schema.
-///
-/// The same type as [`ConnectionResponseContentYandexStrategy`]: the API description gives both the same schema.
-pub type CreateConnectionRequestContentYandexStrategy = ConnectionResponseContentYandexStrategy;
-
-/// The `CreateConnectionResponseContent` schema.
-///
-/// The answer of `POST /connections` (`connections_create`).
-///
-/// The same type as [`GetConnectionResponseContent`]: the API description gives both the same schema.
-pub type CreateConnectionResponseContent = GetConnectionResponseContent;
-
-/// The `CreateCustomDomainRequestContent` object.
-///
-/// The body of `POST /custom-domains` (`customDomains_create`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateCustomDomainRequestContent {
-    /// The `custom_client_ip_header` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub custom_client_ip_header: Option<CustomDomainCustomClientIpHeaderEnum>,
-    /// Domain name.
-    pub domain: String,
-    /// The `domain_metadata` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub domain_metadata: Option<BTreeMap<String, String>>,
-    /// Relying Party ID (rpId) to be used for Passkeys on this custom domain. If not provided, the full domain will be used.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub relying_party_identifier: Option<String>,
-    /// The `tls_policy` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tls_policy: Option<CustomDomainTlsPolicyEnum>,
-    /// The `type` field.
-    #[serde(rename = "type")]
-    pub type_: CustomDomainProvisioningTypeEnum,
-    /// The `verification_method` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub verification_method: Option<CustomDomainVerificationMethodEnum>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for CreateCustomDomainRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateCustomDomainRequestContent")
-            .field("custom_client_ip_header", &self.custom_client_ip_header)
-            .field("domain", &self.domain)
-            .field("domain_metadata", &Keys(&self.domain_metadata))
-            .field("relying_party_identifier", &self.relying_party_identifier)
-            .field("tls_policy", &self.tls_policy)
-            .field("type_", &self.type_)
-            .field("verification_method", &self.verification_method)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl CreateCustomDomainRequestContent {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(
-        domain: impl Into<String>,
-        type_: impl Into<CustomDomainProvisioningTypeEnum>,
-    ) -> Self {
-        Self {
-            custom_client_ip_header: None,
-            domain: domain.into(),
-            domain_metadata: None,
-            relying_party_identifier: None,
-            tls_policy: None,
-            type_: type_.into(),
-            verification_method: None,
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `custom_client_ip_header`.
-    pub fn custom_client_ip_header(
-        mut self,
-        value: impl Into<CustomDomainCustomClientIpHeaderEnum>,
-    ) -> Self {
-        self.custom_client_ip_header = Some(value.into());
-        self
-    }
-
-    /// Sets `domain_metadata`.
-    pub fn domain_metadata(mut self, value: impl Into<BTreeMap<String, String>>) -> Self {
-        self.domain_metadata = Some(value.into());
-        self
-    }
-
-    /// Sets `relying_party_identifier`.
-    pub fn relying_party_identifier(mut self, value: impl Into<String>) -> Self {
-        self.relying_party_identifier = Some(value.into());
-        self
-    }
-
-    /// Sets `tls_policy`.
-    pub fn tls_policy(mut self, value: impl Into<CustomDomainTlsPolicyEnum>) -> Self {
-        self.tls_policy = Some(value.into());
-        self
-    }
-
-    /// Sets `verification_method`.
-    pub fn verification_method(
-        mut self,
-        value: impl Into<CustomDomainVerificationMethodEnum>,
-    ) -> Self {
-        self.verification_method = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `CreateCustomDomainResponseContent` object.
-///
-/// The answer of `POST /custom-domains` (`customDomains_create`).
-/// The answer of `PATCH /custom-domains/{id}` (`customDomains_update`).
-///
-/// Also named [`UpdateCustomDomainResponseContent`] (identical schemas).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateCustomDomainResponseContent {
-    /// The `certificate` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub certificate: Option<DomainCertificate>,
-    /// The HTTP header to fetch the client's IP address
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub custom_client_ip_header: Option<String>,
-    /// ID of the custom domain.
-    pub custom_domain_id: String,
-    /// Domain name.
-    pub domain: String,
-    /// The `domain_metadata` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub domain_metadata: Option<BTreeMap<String, String>>,
-    /// Whether this is the default custom domain (true) or not (false).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub is_default: Option<bool>,
-    /// Whether this is a primary domain (true) or not (false).
-    pub primary: bool,
-    /// Relying Party ID (rpId) to be used for Passkeys on this custom domain. If not present, the full domain will be used.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub relying_party_identifier: Option<String>,
-    /// The `status` field.
-    pub status: CustomDomainStatusFilterEnum,
-    /// The TLS version policy
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tls_policy: Option<String>,
-    /// The `type` field.
-    #[serde(rename = "type")]
-    pub type_: CustomDomainTypeEnum,
-    /// The `verification` field.
-    pub verification: DomainVerification,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for CreateCustomDomainResponseContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateCustomDomainResponseContent")
-            .field("certificate", &self.certificate)
-            .field("custom_client_ip_header", &self.custom_client_ip_header)
-            .field("custom_domain_id", &self.custom_domain_id)
-            .field("domain", &self.domain)
-            .field("domain_metadata", &Keys(&self.domain_metadata))
-            .field("is_default", &self.is_default)
-            .field("primary", &self.primary)
-            .field("relying_party_identifier", &self.relying_party_identifier)
-            .field("status", &self.status)
-            .field("tls_policy", &self.tls_policy)
-            .field("type_", &self.type_)
-            .field("verification", &self.verification)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-/// The `CreateDirectoryProvisioningRequestContent` object.
-///
-/// The body of `POST /connections/{id}/directory-provisioning` (`connections_directoryProvisioning_create`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateDirectoryProvisioningRequestContent {
-    /// The mapping between Auth0 and IDP user attributes
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub mapping: Option<Vec<DirectoryProvisioningMappingItem>>,
-    /// Whether periodic automatic synchronization is enabled
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub synchronize_automatically: Option<bool>,
-    /// The `synchronize_groups` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub synchronize_groups: Option<SynchronizeGroupsEnum>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for CreateDirectoryProvisioningRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateDirectoryProvisioningRequestContent")
-            .field("mapping", &self.mapping)
-            .field("synchronize_automatically", &self.synchronize_automatically)
-            .field("synchronize_groups", &self.synchronize_groups)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl CreateDirectoryProvisioningRequestContent {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `mapping`.
-    pub fn mapping(mut self, value: impl Into<Vec<DirectoryProvisioningMappingItem>>) -> Self {
-        self.mapping = Some(value.into());
-        self
-    }
-
-    /// Sets `synchronize_automatically`.
-    pub fn synchronize_automatically(mut self, value: impl Into<bool>) -> Self {
-        self.synchronize_automatically = Some(value.into());
-        self
-    }
-
-    /// Sets `synchronize_groups`.
-    pub fn synchronize_groups(mut self, value: impl Into<SynchronizeGroupsEnum>) -> Self {
-        self.synchronize_groups = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `CreateDirectoryProvisioningResponseContent` schema.
-///
-/// The answer of `POST /connections/{id}/directory-provisioning` (`connections_directoryProvisioning_create`).
-///
-/// The same type as [`DirectoryProvisioning`]: the API description gives both the same schema.
-pub type CreateDirectoryProvisioningResponseContent = DirectoryProvisioning;
-
-/// The `CreateDirectorySynchronizationResponseContent` object.
-///
-/// The answer of `POST /connections/{id}/directory-provisioning/synchronizations` (`connections_directoryProvisioning_synchronizations_create`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateDirectorySynchronizationResponseContent {
-    /// The connection's identifier
-    pub connection_id: String,
-    /// The synchronization status
-    pub status: String,
-    /// The synchronization's identifier
-    pub synchronization_id: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for CreateDirectorySynchronizationResponseContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateDirectorySynchronizationResponseContent")
-            .field("connection_id", &self.connection_id)
-            .field("status", &self.status)
-            .field("synchronization_id", &self.synchronization_id)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-/// The `CreateEmailProviderRequestContent` object.
-///
-/// The body of `POST /emails/provider` (`emails_provider_create`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateEmailProviderRequestContent {
-    /// The `credentials` field.
-    pub credentials: EmailProviderCredentialsSchema,
-    /// Email address to use as "from" when no other address specified.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub default_from_address: Option<String>,
-    /// Whether the provider is enabled (true) or disabled (false).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub enabled: Option<bool>,
-    /// The `name` field.
-    pub name: EmailProviderNameEnum,
-    /// The `settings` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub settings: Option<Map<String, Value>>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for CreateEmailProviderRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateEmailProviderRequestContent")
-            .field("credentials", &self.credentials)
-            .field("default_from_address", &self.default_from_address)
-            .field("enabled", &self.enabled)
-            .field("name", &self.name)
-            .field("settings", &Keys(&self.settings))
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl CreateEmailProviderRequestContent {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(
-        credentials: impl Into<EmailProviderCredentialsSchema>,
-        name: impl Into<EmailProviderNameEnum>,
-    ) -> Self {
-        Self {
-            credentials: credentials.into(),
-            default_from_address: None,
-            enabled: None,
-            name: name.into(),
-            settings: None,
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `default_from_address`.
-    pub fn default_from_address(mut self, value: impl Into<String>) -> Self {
-        self.default_from_address = Some(value.into());
-        self
-    }
-
-    /// Sets `enabled`.
-    pub fn enabled(mut self, value: impl Into<bool>) -> Self {
-        self.enabled = Some(value.into());
-        self
-    }
-
-    /// Sets `settings`.
-    pub fn settings(mut self, value: impl Into<Map<String, Value>>) -> Self {
-        self.settings = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `CreateEmailProviderResponseContent` schema.
-///
-/// The answer of `POST /emails/provider` (`emails_provider_create`).
-///
-/// The same type as [`GetEmailProviderResponseContent`]: the API description gives both the same schema.
-pub type CreateEmailProviderResponseContent = GetEmailProviderResponseContent;
-
-/// The `CreateEmailTemplateRequestContent` schema.
-///
-/// The body of `POST /email-templates` (`emailTemplates_create`).
-///
-/// The same type as [`SetEmailTemplateRequestContent`]: the API description gives both the same schema.
-pub type CreateEmailTemplateRequestContent = SetEmailTemplateRequestContent;
-
-/// The `CreateEmailTemplateResponseContent` schema.
-///
-/// The answer of `POST /email-templates` (`emailTemplates_create`).
-///
-/// The same type as [`SetEmailTemplateRequestContent`]: the API description gives both the same schema.
-pub type CreateEmailTemplateResponseContent = SetEmailTemplateRequestContent;
-
-/// The `CreateEncryptionKeyPublicWrappingResponseContent` object.
-///
-/// The answer of `POST /keys/encryption/{kid}/wrapping-key` (`keys_encryption_createPublicWrappingKey`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateEncryptionKeyPublicWrappingResponseContent {
-    /// Always `CKM_RSA_AES_KEY_WRAP`.
-    #[serde(
-        deserialize_with = "CreateEncryptionKeyPublicWrappingResponseContent::constant_algorithm"
-    )]
-    pub algorithm: String,
-    /// Public wrapping key in PEM format
-    pub public_key: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for CreateEncryptionKeyPublicWrappingResponseContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateEncryptionKeyPublicWrappingResponseContent")
-            .field("algorithm", &self.algorithm)
-            .field("public_key", &self.public_key)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl CreateEncryptionKeyPublicWrappingResponseContent {
-    fn constant_algorithm<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "CKM_RSA_AES_KEY_WRAP")
-    }
-}

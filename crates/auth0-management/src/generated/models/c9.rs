@@ -13,6 +13,587 @@ use super::*;
 use crate::model_support::{Keys, REDACTED, constant, extra, other, string_enum};
 use crate::patch::Patch;
 
+#[cfg(feature = "full")]
+/// Create a connection with strategy=wordpress
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct CreateConnectionRequestContentWordpress {
+    /// The `options` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub options: Option<ConnectionOptionsWordpress>,
+    /// Always `wordpress`.
+    #[serde(deserialize_with = "CreateConnectionRequestContentWordpress::constant_strategy")]
+    pub strategy: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for CreateConnectionRequestContentWordpress {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateConnectionRequestContentWordpress")
+            .field("options", &self.options)
+            .field("strategy", &self.strategy)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+impl CreateConnectionRequestContentWordpress {
+    fn constant_strategy<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "wordpress")
+    }
+}
+
+#[cfg(feature = "full")]
+/// The `CreateConnectionRequestContentWordpressStrategy` schema.
+///
+/// The same type as [`ConnectionResponseContentWordpressStrategy`]: the API description gives both the same schema.
+pub type CreateConnectionRequestContentWordpressStrategy =
+    ConnectionResponseContentWordpressStrategy;
+
+#[cfg(feature = "full")]
+/// Create a connection with strategy=yahoo
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct CreateConnectionRequestContentYahoo {
+    /// The `options` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub options: Option<ConnectionOptionsYahoo>,
+    /// Always `yahoo`.
+    #[serde(deserialize_with = "CreateConnectionRequestContentYahoo::constant_strategy")]
+    pub strategy: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for CreateConnectionRequestContentYahoo {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateConnectionRequestContentYahoo")
+            .field("options", &self.options)
+            .field("strategy", &self.strategy)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+impl CreateConnectionRequestContentYahoo {
+    fn constant_strategy<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "yahoo")
+    }
+}
+
+#[cfg(feature = "full")]
+/// The `CreateConnectionRequestContentYahooStrategy` schema.
+///
+/// The same type as [`ConnectionResponseContentYahooStrategy`]: the API description gives both the same schema.
+pub type CreateConnectionRequestContentYahooStrategy = ConnectionResponseContentYahooStrategy;
+
+#[cfg(feature = "full")]
+/// Create a connection with strategy=yandex
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct CreateConnectionRequestContentYandex {
+    /// The `options` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub options: Option<ConnectionOptionsYandex>,
+    /// Always `yandex`.
+    #[serde(deserialize_with = "CreateConnectionRequestContentYandex::constant_strategy")]
+    pub strategy: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for CreateConnectionRequestContentYandex {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateConnectionRequestContentYandex")
+            .field("options", &self.options)
+            .field("strategy", &self.strategy)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+impl CreateConnectionRequestContentYandex {
+    fn constant_strategy<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "yandex")
+    }
+}
+
+#[cfg(feature = "full")]
+/// The `CreateConnectionRequestContentYandexStrategy` schema.
+///
+/// The same type as [`ConnectionResponseContentYandexStrategy`]: the API description gives both the same schema.
+pub type CreateConnectionRequestContentYandexStrategy = ConnectionResponseContentYandexStrategy;
+
+#[cfg(feature = "connections")]
+/// The `CreateConnectionResponseContent` schema.
+///
+/// The answer of `POST /connections` (`connections_create`).
+///
+/// The same type as [`GetConnectionResponseContent`]: the API description gives both the same schema.
+pub type CreateConnectionResponseContent = GetConnectionResponseContent;
+
+#[cfg(feature = "custom_domains")]
+/// The `CreateCustomDomainRequestContent` object.
+///
+/// The body of `POST /custom-domains` (`customDomains_create`).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct CreateCustomDomainRequestContent {
+    /// The `custom_client_ip_header` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub custom_client_ip_header: Option<CustomDomainCustomClientIpHeaderEnum>,
+    /// Domain name.
+    pub domain: String,
+    /// The `domain_metadata` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub domain_metadata: Option<BTreeMap<String, String>>,
+    /// Relying Party ID (rpId) to be used for Passkeys on this custom domain. If not provided, the full domain will be used.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub relying_party_identifier: Option<String>,
+    /// The `tls_policy` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls_policy: Option<CustomDomainTlsPolicyEnum>,
+    /// The `type` field.
+    #[serde(rename = "type")]
+    pub type_: CustomDomainProvisioningTypeEnum,
+    /// The `verification_method` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verification_method: Option<CustomDomainVerificationMethodEnum>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "custom_domains")]
+impl fmt::Debug for CreateCustomDomainRequestContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateCustomDomainRequestContent")
+            .field("custom_client_ip_header", &self.custom_client_ip_header)
+            .field("domain", &self.domain)
+            .field("domain_metadata", &Keys(&self.domain_metadata))
+            .field("relying_party_identifier", &self.relying_party_identifier)
+            .field("tls_policy", &self.tls_policy)
+            .field("type_", &self.type_)
+            .field("verification_method", &self.verification_method)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "custom_domains")]
+impl CreateCustomDomainRequestContent {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(
+        domain: impl Into<String>,
+        type_: impl Into<CustomDomainProvisioningTypeEnum>,
+    ) -> Self {
+        Self {
+            custom_client_ip_header: None,
+            domain: domain.into(),
+            domain_metadata: None,
+            relying_party_identifier: None,
+            tls_policy: None,
+            type_: type_.into(),
+            verification_method: None,
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets `custom_client_ip_header`.
+    pub fn custom_client_ip_header(
+        mut self,
+        value: impl Into<CustomDomainCustomClientIpHeaderEnum>,
+    ) -> Self {
+        self.custom_client_ip_header = Some(value.into());
+        self
+    }
+
+    /// Sets `domain_metadata`.
+    pub fn domain_metadata(mut self, value: impl Into<BTreeMap<String, String>>) -> Self {
+        self.domain_metadata = Some(value.into());
+        self
+    }
+
+    /// Sets `relying_party_identifier`.
+    pub fn relying_party_identifier(mut self, value: impl Into<String>) -> Self {
+        self.relying_party_identifier = Some(value.into());
+        self
+    }
+
+    /// Sets `tls_policy`.
+    pub fn tls_policy(mut self, value: impl Into<CustomDomainTlsPolicyEnum>) -> Self {
+        self.tls_policy = Some(value.into());
+        self
+    }
+
+    /// Sets `verification_method`.
+    pub fn verification_method(
+        mut self,
+        value: impl Into<CustomDomainVerificationMethodEnum>,
+    ) -> Self {
+        self.verification_method = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "custom_domains")]
+/// The `CreateCustomDomainResponseContent` object.
+///
+/// The answer of `POST /custom-domains` (`customDomains_create`).
+/// The answer of `PATCH /custom-domains/{id}` (`customDomains_update`).
+///
+/// Also named [`UpdateCustomDomainResponseContent`] (identical schemas).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct CreateCustomDomainResponseContent {
+    /// The `certificate` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub certificate: Option<DomainCertificate>,
+    /// The HTTP header to fetch the client's IP address
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub custom_client_ip_header: Option<String>,
+    /// ID of the custom domain.
+    pub custom_domain_id: String,
+    /// Domain name.
+    pub domain: String,
+    /// The `domain_metadata` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub domain_metadata: Option<BTreeMap<String, String>>,
+    /// Whether this is the default custom domain (true) or not (false).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub is_default: Option<bool>,
+    /// Whether this is a primary domain (true) or not (false).
+    pub primary: bool,
+    /// Relying Party ID (rpId) to be used for Passkeys on this custom domain. If not present, the full domain will be used.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub relying_party_identifier: Option<String>,
+    /// The `status` field.
+    pub status: CustomDomainStatusFilterEnum,
+    /// The TLS version policy
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls_policy: Option<String>,
+    /// The `type` field.
+    #[serde(rename = "type")]
+    pub type_: CustomDomainTypeEnum,
+    /// The `verification` field.
+    pub verification: DomainVerification,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "custom_domains")]
+impl fmt::Debug for CreateCustomDomainResponseContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateCustomDomainResponseContent")
+            .field("certificate", &self.certificate)
+            .field("custom_client_ip_header", &self.custom_client_ip_header)
+            .field("custom_domain_id", &self.custom_domain_id)
+            .field("domain", &self.domain)
+            .field("domain_metadata", &Keys(&self.domain_metadata))
+            .field("is_default", &self.is_default)
+            .field("primary", &self.primary)
+            .field("relying_party_identifier", &self.relying_party_identifier)
+            .field("status", &self.status)
+            .field("tls_policy", &self.tls_policy)
+            .field("type_", &self.type_)
+            .field("verification", &self.verification)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "connections")]
+/// The `CreateDirectoryProvisioningRequestContent` object.
+///
+/// The body of `POST /connections/{id}/directory-provisioning` (`connections_directoryProvisioning_create`).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new()` and the setters.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct CreateDirectoryProvisioningRequestContent {
+    /// The mapping between Auth0 and IDP user attributes
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mapping: Option<Vec<DirectoryProvisioningMappingItem>>,
+    /// Whether periodic automatic synchronization is enabled
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub synchronize_automatically: Option<bool>,
+    /// The `synchronize_groups` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub synchronize_groups: Option<SynchronizeGroupsEnum>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "connections")]
+impl fmt::Debug for CreateDirectoryProvisioningRequestContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateDirectoryProvisioningRequestContent")
+            .field("mapping", &self.mapping)
+            .field("synchronize_automatically", &self.synchronize_automatically)
+            .field("synchronize_groups", &self.synchronize_groups)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "connections")]
+impl CreateDirectoryProvisioningRequestContent {
+    /// An empty value; set fields with the setters.
+    pub fn new() -> Self {
+        <Self as Default>::default()
+    }
+
+    /// Sets `mapping`.
+    pub fn mapping(mut self, value: impl Into<Vec<DirectoryProvisioningMappingItem>>) -> Self {
+        self.mapping = Some(value.into());
+        self
+    }
+
+    /// Sets `synchronize_automatically`.
+    pub fn synchronize_automatically(mut self, value: impl Into<bool>) -> Self {
+        self.synchronize_automatically = Some(value.into());
+        self
+    }
+
+    /// Sets `synchronize_groups`.
+    pub fn synchronize_groups(mut self, value: impl Into<SynchronizeGroupsEnum>) -> Self {
+        self.synchronize_groups = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "connections")]
+/// The `CreateDirectoryProvisioningResponseContent` schema.
+///
+/// The answer of `POST /connections/{id}/directory-provisioning` (`connections_directoryProvisioning_create`).
+///
+/// The same type as [`DirectoryProvisioning`]: the API description gives both the same schema.
+pub type CreateDirectoryProvisioningResponseContent = DirectoryProvisioning;
+
+#[cfg(feature = "connections")]
+/// The `CreateDirectorySynchronizationResponseContent` object.
+///
+/// The answer of `POST /connections/{id}/directory-provisioning/synchronizations` (`connections_directoryProvisioning_synchronizations_create`).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct CreateDirectorySynchronizationResponseContent {
+    /// The connection's identifier
+    pub connection_id: String,
+    /// The synchronization status
+    pub status: String,
+    /// The synchronization's identifier
+    pub synchronization_id: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "connections")]
+impl fmt::Debug for CreateDirectorySynchronizationResponseContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateDirectorySynchronizationResponseContent")
+            .field("connection_id", &self.connection_id)
+            .field("status", &self.status)
+            .field("synchronization_id", &self.synchronization_id)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "emails")]
+/// The `CreateEmailProviderRequestContent` object.
+///
+/// The body of `POST /emails/provider` (`emails_provider_create`).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct CreateEmailProviderRequestContent {
+    /// The `credentials` field.
+    pub credentials: EmailProviderCredentialsSchema,
+    /// Email address to use as "from" when no other address specified.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default_from_address: Option<String>,
+    /// Whether the provider is enabled (true) or disabled (false).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enabled: Option<bool>,
+    /// The `name` field.
+    pub name: EmailProviderNameEnum,
+    /// The `settings` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub settings: Option<Map<String, Value>>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "emails")]
+impl fmt::Debug for CreateEmailProviderRequestContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateEmailProviderRequestContent")
+            .field("credentials", &REDACTED)
+            .field("default_from_address", &self.default_from_address)
+            .field("enabled", &self.enabled)
+            .field("name", &self.name)
+            .field("settings", &Keys(&self.settings))
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "emails")]
+impl CreateEmailProviderRequestContent {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(
+        credentials: impl Into<EmailProviderCredentialsSchema>,
+        name: impl Into<EmailProviderNameEnum>,
+    ) -> Self {
+        Self {
+            credentials: credentials.into(),
+            default_from_address: None,
+            enabled: None,
+            name: name.into(),
+            settings: None,
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets `default_from_address`.
+    pub fn default_from_address(mut self, value: impl Into<String>) -> Self {
+        self.default_from_address = Some(value.into());
+        self
+    }
+
+    /// Sets `enabled`.
+    pub fn enabled(mut self, value: impl Into<bool>) -> Self {
+        self.enabled = Some(value.into());
+        self
+    }
+
+    /// Sets `settings`.
+    pub fn settings(mut self, value: impl Into<Map<String, Value>>) -> Self {
+        self.settings = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "emails")]
+/// The `CreateEmailProviderResponseContent` schema.
+///
+/// The answer of `POST /emails/provider` (`emails_provider_create`).
+///
+/// The same type as [`GetEmailProviderResponseContent`]: the API description gives both the same schema.
+pub type CreateEmailProviderResponseContent = GetEmailProviderResponseContent;
+
+#[cfg(feature = "email_templates")]
+/// The `CreateEmailTemplateRequestContent` schema.
+///
+/// The body of `POST /email-templates` (`emailTemplates_create`).
+///
+/// The same type as [`SetEmailTemplateRequestContent`]: the API description gives both the same schema.
+pub type CreateEmailTemplateRequestContent = SetEmailTemplateRequestContent;
+
+#[cfg(feature = "email_templates")]
+/// The `CreateEmailTemplateResponseContent` schema.
+///
+/// The answer of `POST /email-templates` (`emailTemplates_create`).
+///
+/// The same type as [`SetEmailTemplateRequestContent`]: the API description gives both the same schema.
+pub type CreateEmailTemplateResponseContent = SetEmailTemplateRequestContent;
+
+#[cfg(feature = "keys")]
+/// The `CreateEncryptionKeyPublicWrappingResponseContent` object.
+///
+/// The answer of `POST /keys/encryption/{kid}/wrapping-key` (`keys_encryption_createPublicWrappingKey`).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct CreateEncryptionKeyPublicWrappingResponseContent {
+    /// Always `CKM_RSA_AES_KEY_WRAP`.
+    #[serde(
+        deserialize_with = "CreateEncryptionKeyPublicWrappingResponseContent::constant_algorithm"
+    )]
+    pub algorithm: String,
+    /// Public wrapping key in PEM format
+    pub public_key: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "keys")]
+impl fmt::Debug for CreateEncryptionKeyPublicWrappingResponseContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateEncryptionKeyPublicWrappingResponseContent")
+            .field("algorithm", &self.algorithm)
+            .field("public_key", &self.public_key)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "keys")]
+impl CreateEncryptionKeyPublicWrappingResponseContent {
+    fn constant_algorithm<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "CKM_RSA_AES_KEY_WRAP")
+    }
+}
+
+#[cfg(feature = "keys")]
 /// The `CreateEncryptionKeyRequestContent` object.
 ///
 /// The body of `POST /keys/encryption` (`keys_encryption_create`).
@@ -30,6 +611,7 @@ pub struct CreateEncryptionKeyRequestContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "keys")]
 impl fmt::Debug for CreateEncryptionKeyRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CreateEncryptionKeyRequestContent")
@@ -39,6 +621,7 @@ impl fmt::Debug for CreateEncryptionKeyRequestContent {
     }
 }
 
+#[cfg(feature = "keys")]
 impl CreateEncryptionKeyRequestContent {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(type_: impl Into<CreateEncryptionKeyType>) -> Self {
@@ -55,6 +638,7 @@ impl CreateEncryptionKeyRequestContent {
     }
 }
 
+#[cfg(feature = "keys")]
 /// Encryption key
 ///
 /// The answer of `POST /keys/encryption` (`keys_encryption_create`).
@@ -62,6 +646,7 @@ impl CreateEncryptionKeyRequestContent {
 /// The same type as [`EncryptionKey`]: the API description gives both the same schema.
 pub type CreateEncryptionKeyResponseContent = EncryptionKey;
 
+#[cfg(feature = "keys")]
 string_enum! {
     /// Type of the encryption key to be created.
     pub enum CreateEncryptionKeyType {
@@ -72,6 +657,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "event_streams")]
 /// The `CreateEventStreamActionRequestContent` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -95,6 +681,7 @@ pub struct CreateEventStreamActionRequestContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "event_streams")]
 impl fmt::Debug for CreateEventStreamActionRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CreateEventStreamActionRequestContent")
@@ -107,6 +694,7 @@ impl fmt::Debug for CreateEventStreamActionRequestContent {
     }
 }
 
+#[cfg(feature = "event_streams")]
 impl CreateEventStreamActionRequestContent {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(destination: impl Into<EventStreamActionDestination>) -> Self {
@@ -144,6 +732,7 @@ impl CreateEventStreamActionRequestContent {
     }
 }
 
+#[cfg(feature = "event_streams")]
 /// The `CreateEventStreamEventBridgeRequestContent` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -167,6 +756,7 @@ pub struct CreateEventStreamEventBridgeRequestContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "event_streams")]
 impl fmt::Debug for CreateEventStreamEventBridgeRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CreateEventStreamEventBridgeRequestContent")
@@ -179,6 +769,7 @@ impl fmt::Debug for CreateEventStreamEventBridgeRequestContent {
     }
 }
 
+#[cfg(feature = "event_streams")]
 impl CreateEventStreamEventBridgeRequestContent {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(destination: impl Into<EventStreamEventBridgeDestination>) -> Self {
@@ -216,6 +807,7 @@ impl CreateEventStreamEventBridgeRequestContent {
     }
 }
 
+#[cfg(feature = "event_streams")]
 /// The `CreateEventStreamRedeliveryRequestContent` object.
 ///
 /// The body of `POST /event-streams/{id}/redeliver` (`eventStreams_redeliveries_create`).
@@ -245,6 +837,7 @@ pub struct CreateEventStreamRedeliveryRequestContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "event_streams")]
 impl fmt::Debug for CreateEventStreamRedeliveryRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CreateEventStreamRedeliveryRequestContent")
@@ -257,6 +850,7 @@ impl fmt::Debug for CreateEventStreamRedeliveryRequestContent {
     }
 }
 
+#[cfg(feature = "event_streams")]
 impl CreateEventStreamRedeliveryRequestContent {
     /// An empty value; set fields with the setters.
     pub fn new() -> Self {
@@ -294,6 +888,7 @@ impl CreateEventStreamRedeliveryRequestContent {
     }
 }
 
+#[cfg(feature = "event_streams")]
 /// The `CreateEventStreamRedeliveryResponseContent` schema.
 ///
 /// The answer of `POST /event-streams/{id}/redeliver` (`eventStreams_redeliveries_create`).
@@ -301,6 +896,7 @@ impl CreateEventStreamRedeliveryRequestContent {
 /// The same type as [`CreateEventStreamRedeliveryRequestContent`]: the API description gives both the same schema.
 pub type CreateEventStreamRedeliveryResponseContent = CreateEventStreamRedeliveryRequestContent;
 
+#[cfg(feature = "event_streams")]
 /// The `CreateEventStreamResponseContent` schema.
 ///
 /// The answer of `POST /event-streams` (`eventStreams_create`).
@@ -308,6 +904,7 @@ pub type CreateEventStreamRedeliveryResponseContent = CreateEventStreamRedeliver
 /// The same type as [`EventStreamResponseContent`]: the API description gives both the same schema.
 pub type CreateEventStreamResponseContent = EventStreamResponseContent;
 
+#[cfg(feature = "event_streams")]
 /// The `CreateEventStreamTestEventRequestContent` object.
 ///
 /// The body of `POST /event-streams/{id}/test` (`eventStreams_test`).
@@ -327,6 +924,7 @@ pub struct CreateEventStreamTestEventRequestContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "event_streams")]
 impl fmt::Debug for CreateEventStreamTestEventRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CreateEventStreamTestEventRequestContent")
@@ -337,6 +935,7 @@ impl fmt::Debug for CreateEventStreamTestEventRequestContent {
     }
 }
 
+#[cfg(feature = "event_streams")]
 impl CreateEventStreamTestEventRequestContent {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(event_type: impl Into<EventStreamTestEventTypeEnum>) -> Self {
@@ -360,6 +959,7 @@ impl CreateEventStreamTestEventRequestContent {
     }
 }
 
+#[cfg(feature = "event_streams")]
 /// Metadata about a specific attempt to deliver an event
 ///
 /// The answer of `POST /event-streams/{id}/test` (`eventStreams_test`).
@@ -367,6 +967,7 @@ impl CreateEventStreamTestEventRequestContent {
 /// The same type as [`EventStreamDelivery`]: the API description gives both the same schema.
 pub type CreateEventStreamTestEventResponseContent = EventStreamDelivery;
 
+#[cfg(feature = "event_streams")]
 /// The `CreateEventStreamWebHookRequestContent` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -390,6 +991,7 @@ pub struct CreateEventStreamWebHookRequestContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "event_streams")]
 impl fmt::Debug for CreateEventStreamWebHookRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CreateEventStreamWebHookRequestContent")
@@ -402,6 +1004,7 @@ impl fmt::Debug for CreateEventStreamWebHookRequestContent {
     }
 }
 
+#[cfg(feature = "event_streams")]
 impl CreateEventStreamWebHookRequestContent {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(destination: impl Into<EventStreamWebhookDestination>) -> Self {
@@ -439,6 +1042,7 @@ impl CreateEventStreamWebHookRequestContent {
     }
 }
 
+#[cfg(feature = "event_streams")]
 /// One of the shapes of `CreateEventStreamsRequest`.
 ///
 /// The body of `POST /event-streams` (`eventStreams_create`).
@@ -458,6 +1062,7 @@ pub enum CreateEventStreamsRequest {
     Other(Value),
 }
 
+#[cfg(feature = "event_streams")]
 impl<'de> Deserialize<'de> for CreateEventStreamsRequest {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         #[derive(Deserialize)]
@@ -480,6 +1085,7 @@ impl<'de> Deserialize<'de> for CreateEventStreamsRequest {
     }
 }
 
+#[cfg(feature = "event_streams")]
 impl fmt::Debug for CreateEventStreamsRequest {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -491,6 +1097,7 @@ impl fmt::Debug for CreateEventStreamsRequest {
     }
 }
 
+#[cfg(feature = "experimentation")]
 /// The `CreateExperimentRequestContent` object.
 ///
 /// The body of `POST /experimentation/experiments` (`experimentation_experiments_create`).
@@ -520,6 +1127,7 @@ pub struct CreateExperimentRequestContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "experimentation")]
 impl fmt::Debug for CreateExperimentRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CreateExperimentRequestContent")
@@ -535,6 +1143,7 @@ impl fmt::Debug for CreateExperimentRequestContent {
     }
 }
 
+#[cfg(feature = "experimentation")]
 impl CreateExperimentRequestContent {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(
@@ -570,6 +1179,7 @@ impl CreateExperimentRequestContent {
     }
 }
 
+#[cfg(feature = "experimentation")]
 /// The `CreateExperimentResponseContent` schema.
 ///
 /// The answer of `POST /experimentation/experiments` (`experimentation_experiments_create`).
@@ -577,6 +1187,7 @@ impl CreateExperimentRequestContent {
 /// The same type as [`ExperimentListItem`]: the API description gives both the same schema.
 pub type CreateExperimentResponseContent = ExperimentListItem;
 
+#[cfg(feature = "jobs")]
 /// The `CreateExportUsersFields` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -594,6 +1205,7 @@ pub struct CreateExportUsersFields {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "jobs")]
 impl fmt::Debug for CreateExportUsersFields {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CreateExportUsersFields")
@@ -604,6 +1216,7 @@ impl fmt::Debug for CreateExportUsersFields {
     }
 }
 
+#[cfg(feature = "jobs")]
 impl CreateExportUsersFields {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(name: impl Into<String>) -> Self {
@@ -627,6 +1240,7 @@ impl CreateExportUsersFields {
     }
 }
 
+#[cfg(feature = "jobs")]
 /// The `CreateExportUsersRequestContent` object.
 ///
 /// The body of `POST /jobs/users-exports` (`jobs_usersExports_create`).
@@ -653,6 +1267,7 @@ pub struct CreateExportUsersRequestContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "jobs")]
 impl fmt::Debug for CreateExportUsersRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CreateExportUsersRequestContent")
@@ -665,6 +1280,7 @@ impl fmt::Debug for CreateExportUsersRequestContent {
     }
 }
 
+#[cfg(feature = "jobs")]
 impl CreateExportUsersRequestContent {
     /// An empty value; set fields with the setters.
     pub fn new() -> Self {
@@ -702,6 +1318,7 @@ impl CreateExportUsersRequestContent {
     }
 }
 
+#[cfg(feature = "jobs")]
 /// The `CreateExportUsersResponseContent` object.
 ///
 /// The answer of `POST /jobs/users-exports` (`jobs_usersExports_create`).
@@ -737,6 +1354,7 @@ pub struct CreateExportUsersResponseContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "jobs")]
 impl fmt::Debug for CreateExportUsersResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CreateExportUsersResponseContent")
@@ -753,9 +1371,11 @@ impl fmt::Debug for CreateExportUsersResponseContent {
     }
 }
 
+#[cfg(feature = "full")]
 /// Configuration parameters for this feature flag
 pub type CreateFeatureFlagParameters = BTreeMap<String, FeatureFlagConfigParam>;
 
+#[cfg(feature = "experimentation")]
 /// The `CreateFeatureFlagRequestContent` object.
 ///
 /// The body of `POST /experimentation/feature-flags` (`experimentation_featureFlags_create`).
@@ -777,6 +1397,7 @@ pub struct CreateFeatureFlagRequestContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "experimentation")]
 impl fmt::Debug for CreateFeatureFlagRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CreateFeatureFlagRequestContent")
@@ -788,6 +1409,7 @@ impl fmt::Debug for CreateFeatureFlagRequestContent {
     }
 }
 
+#[cfg(feature = "experimentation")]
 impl CreateFeatureFlagRequestContent {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(
@@ -815,6 +1437,7 @@ impl CreateFeatureFlagRequestContent {
     }
 }
 
+#[cfg(feature = "experimentation")]
 /// The `CreateFeatureFlagResponseContent` schema.
 ///
 /// The answer of `POST /experimentation/feature-flags` (`experimentation_featureFlags_create`).
@@ -822,6 +1445,7 @@ impl CreateFeatureFlagRequestContent {
 /// The same type as [`FeatureFlag`]: the API description gives both the same schema.
 pub type CreateFeatureFlagResponseContent = FeatureFlag;
 
+#[cfg(feature = "flows")]
 /// The `CreateFlowRequestContent` object.
 ///
 /// The body of `POST /flows` (`flows_create`).
@@ -841,6 +1465,7 @@ pub struct CreateFlowRequestContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "flows")]
 impl fmt::Debug for CreateFlowRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CreateFlowRequestContent")
@@ -851,6 +1476,7 @@ impl fmt::Debug for CreateFlowRequestContent {
     }
 }
 
+#[cfg(feature = "flows")]
 impl CreateFlowRequestContent {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(name: impl Into<String>) -> Self {
@@ -874,6 +1500,7 @@ impl CreateFlowRequestContent {
     }
 }
 
+#[cfg(feature = "flows")]
 /// The `CreateFlowResponseContent` schema.
 ///
 /// The answer of `POST /flows` (`flows_create`).
@@ -881,6 +1508,7 @@ impl CreateFlowRequestContent {
 /// The same type as [`GetFlowResponseContent`]: the API description gives both the same schema.
 pub type CreateFlowResponseContent = GetFlowResponseContent;
 
+#[cfg(feature = "flows")]
 /// One of the shapes of `CreateFlowsVaultConnectionActivecampaign`.
 ///
 /// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
@@ -896,6 +1524,7 @@ pub enum CreateFlowsVaultConnectionActivecampaign {
     Other(Value),
 }
 
+#[cfg(feature = "flows")]
 impl<'de> Deserialize<'de> for CreateFlowsVaultConnectionActivecampaign {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         #[derive(Deserialize)]
@@ -916,6 +1545,7 @@ impl<'de> Deserialize<'de> for CreateFlowsVaultConnectionActivecampaign {
     }
 }
 
+#[cfg(feature = "flows")]
 impl fmt::Debug for CreateFlowsVaultConnectionActivecampaign {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -926,6 +1556,7 @@ impl fmt::Debug for CreateFlowsVaultConnectionActivecampaign {
     }
 }
 
+#[cfg(feature = "flows")]
 /// The `CreateFlowsVaultConnectionActivecampaignApiKey` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -945,6 +1576,7 @@ pub struct CreateFlowsVaultConnectionActivecampaignApiKey {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "flows")]
 impl fmt::Debug for CreateFlowsVaultConnectionActivecampaignApiKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CreateFlowsVaultConnectionActivecampaignApiKey")
@@ -956,6 +1588,7 @@ impl fmt::Debug for CreateFlowsVaultConnectionActivecampaignApiKey {
     }
 }
 
+#[cfg(feature = "flows")]
 impl CreateFlowsVaultConnectionActivecampaignApiKey {
     fn constant_app_id<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -964,6 +1597,7 @@ impl CreateFlowsVaultConnectionActivecampaignApiKey {
     }
 }
 
+#[cfg(feature = "flows")]
 impl CreateFlowsVaultConnectionActivecampaignApiKey {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(
@@ -985,6 +1619,7 @@ impl CreateFlowsVaultConnectionActivecampaignApiKey {
     }
 }
 
+#[cfg(feature = "flows")]
 /// The `CreateFlowsVaultConnectionActivecampaignUninitialized` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1004,6 +1639,7 @@ pub struct CreateFlowsVaultConnectionActivecampaignUninitialized {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "flows")]
 impl fmt::Debug for CreateFlowsVaultConnectionActivecampaignUninitialized {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CreateFlowsVaultConnectionActivecampaignUninitialized")
@@ -1014,6 +1650,7 @@ impl fmt::Debug for CreateFlowsVaultConnectionActivecampaignUninitialized {
     }
 }
 
+#[cfg(feature = "flows")]
 impl CreateFlowsVaultConnectionActivecampaignUninitialized {
     fn constant_app_id<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -1022,6 +1659,7 @@ impl CreateFlowsVaultConnectionActivecampaignUninitialized {
     }
 }
 
+#[cfg(feature = "flows")]
 impl CreateFlowsVaultConnectionActivecampaignUninitialized {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(name: impl Into<String>) -> Self {
@@ -1039,6 +1677,7 @@ impl CreateFlowsVaultConnectionActivecampaignUninitialized {
     }
 }
 
+#[cfg(feature = "flows")]
 /// One of the shapes of `CreateFlowsVaultConnectionAirtable`.
 ///
 /// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
@@ -1054,6 +1693,7 @@ pub enum CreateFlowsVaultConnectionAirtable {
     Other(Value),
 }
 
+#[cfg(feature = "flows")]
 impl<'de> Deserialize<'de> for CreateFlowsVaultConnectionAirtable {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         #[derive(Deserialize)]
@@ -1074,6 +1714,7 @@ impl<'de> Deserialize<'de> for CreateFlowsVaultConnectionAirtable {
     }
 }
 
+#[cfg(feature = "flows")]
 impl fmt::Debug for CreateFlowsVaultConnectionAirtable {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -1084,6 +1725,7 @@ impl fmt::Debug for CreateFlowsVaultConnectionAirtable {
     }
 }
 
+#[cfg(feature = "flows")]
 /// The `CreateFlowsVaultConnectionAirtableApiKey` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1103,6 +1745,7 @@ pub struct CreateFlowsVaultConnectionAirtableApiKey {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "flows")]
 impl fmt::Debug for CreateFlowsVaultConnectionAirtableApiKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CreateFlowsVaultConnectionAirtableApiKey")
@@ -1114,6 +1757,7 @@ impl fmt::Debug for CreateFlowsVaultConnectionAirtableApiKey {
     }
 }
 
+#[cfg(feature = "flows")]
 impl CreateFlowsVaultConnectionAirtableApiKey {
     fn constant_app_id<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -1122,6 +1766,7 @@ impl CreateFlowsVaultConnectionAirtableApiKey {
     }
 }
 
+#[cfg(feature = "flows")]
 impl CreateFlowsVaultConnectionAirtableApiKey {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(name: impl Into<String>, setup: impl Into<FlowsVaultConnectioSetupApiKey>) -> Self {
@@ -1140,6 +1785,7 @@ impl CreateFlowsVaultConnectionAirtableApiKey {
     }
 }
 
+#[cfg(feature = "flows")]
 /// The `CreateFlowsVaultConnectionAirtableUninitialized` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1157,6 +1803,7 @@ pub struct CreateFlowsVaultConnectionAirtableUninitialized {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "flows")]
 impl fmt::Debug for CreateFlowsVaultConnectionAirtableUninitialized {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CreateFlowsVaultConnectionAirtableUninitialized")
@@ -1167,6 +1814,7 @@ impl fmt::Debug for CreateFlowsVaultConnectionAirtableUninitialized {
     }
 }
 
+#[cfg(feature = "flows")]
 impl CreateFlowsVaultConnectionAirtableUninitialized {
     fn constant_app_id<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -1175,6 +1823,7 @@ impl CreateFlowsVaultConnectionAirtableUninitialized {
     }
 }
 
+#[cfg(feature = "flows")]
 impl CreateFlowsVaultConnectionAirtableUninitialized {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(name: impl Into<String>) -> Self {
@@ -1192,6 +1841,7 @@ impl CreateFlowsVaultConnectionAirtableUninitialized {
     }
 }
 
+#[cfg(feature = "flows")]
 /// One of the shapes of `CreateFlowsVaultConnectionAuth0`.
 ///
 /// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
@@ -1207,6 +1857,7 @@ pub enum CreateFlowsVaultConnectionAuth0 {
     Other(Value),
 }
 
+#[cfg(feature = "flows")]
 impl<'de> Deserialize<'de> for CreateFlowsVaultConnectionAuth0 {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         #[derive(Deserialize)]
@@ -1227,6 +1878,7 @@ impl<'de> Deserialize<'de> for CreateFlowsVaultConnectionAuth0 {
     }
 }
 
+#[cfg(feature = "flows")]
 impl fmt::Debug for CreateFlowsVaultConnectionAuth0 {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -1237,6 +1889,7 @@ impl fmt::Debug for CreateFlowsVaultConnectionAuth0 {
     }
 }
 
+#[cfg(feature = "flows")]
 /// The `CreateFlowsVaultConnectionAuth0OauthApp` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1256,6 +1909,7 @@ pub struct CreateFlowsVaultConnectionAuth0OauthApp {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "flows")]
 impl fmt::Debug for CreateFlowsVaultConnectionAuth0OauthApp {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CreateFlowsVaultConnectionAuth0OauthApp")
@@ -1267,6 +1921,7 @@ impl fmt::Debug for CreateFlowsVaultConnectionAuth0OauthApp {
     }
 }
 
+#[cfg(feature = "flows")]
 impl CreateFlowsVaultConnectionAuth0OauthApp {
     fn constant_app_id<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -1275,6 +1930,7 @@ impl CreateFlowsVaultConnectionAuth0OauthApp {
     }
 }
 
+#[cfg(feature = "flows")]
 impl CreateFlowsVaultConnectionAuth0OauthApp {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(
@@ -1296,6 +1952,7 @@ impl CreateFlowsVaultConnectionAuth0OauthApp {
     }
 }
 
+#[cfg(feature = "flows")]
 /// The `CreateFlowsVaultConnectionAuth0Uninitialized` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1313,6 +1970,7 @@ pub struct CreateFlowsVaultConnectionAuth0Uninitialized {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "flows")]
 impl fmt::Debug for CreateFlowsVaultConnectionAuth0Uninitialized {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CreateFlowsVaultConnectionAuth0Uninitialized")
@@ -1323,6 +1981,7 @@ impl fmt::Debug for CreateFlowsVaultConnectionAuth0Uninitialized {
     }
 }
 
+#[cfg(feature = "flows")]
 impl CreateFlowsVaultConnectionAuth0Uninitialized {
     fn constant_app_id<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -1331,6 +1990,7 @@ impl CreateFlowsVaultConnectionAuth0Uninitialized {
     }
 }
 
+#[cfg(feature = "flows")]
 impl CreateFlowsVaultConnectionAuth0Uninitialized {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(name: impl Into<String>) -> Self {
@@ -1348,6 +2008,7 @@ impl CreateFlowsVaultConnectionAuth0Uninitialized {
     }
 }
 
+#[cfg(feature = "flows")]
 /// One of the shapes of `CreateFlowsVaultConnectionBigquery`.
 ///
 /// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
@@ -1363,6 +2024,7 @@ pub enum CreateFlowsVaultConnectionBigquery {
     Other(Value),
 }
 
+#[cfg(feature = "flows")]
 impl<'de> Deserialize<'de> for CreateFlowsVaultConnectionBigquery {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         #[derive(Deserialize)]
@@ -1383,6 +2045,7 @@ impl<'de> Deserialize<'de> for CreateFlowsVaultConnectionBigquery {
     }
 }
 
+#[cfg(feature = "flows")]
 impl fmt::Debug for CreateFlowsVaultConnectionBigquery {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -1393,6 +2056,7 @@ impl fmt::Debug for CreateFlowsVaultConnectionBigquery {
     }
 }
 
+#[cfg(feature = "flows")]
 /// The `CreateFlowsVaultConnectionBigqueryJwt` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1412,6 +2076,7 @@ pub struct CreateFlowsVaultConnectionBigqueryJwt {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "flows")]
 impl fmt::Debug for CreateFlowsVaultConnectionBigqueryJwt {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CreateFlowsVaultConnectionBigqueryJwt")
@@ -1423,6 +2088,7 @@ impl fmt::Debug for CreateFlowsVaultConnectionBigqueryJwt {
     }
 }
 
+#[cfg(feature = "flows")]
 impl CreateFlowsVaultConnectionBigqueryJwt {
     fn constant_app_id<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -1431,6 +2097,7 @@ impl CreateFlowsVaultConnectionBigqueryJwt {
     }
 }
 
+#[cfg(feature = "flows")]
 impl CreateFlowsVaultConnectionBigqueryJwt {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(
@@ -1452,6 +2119,7 @@ impl CreateFlowsVaultConnectionBigqueryJwt {
     }
 }
 
+#[cfg(feature = "flows")]
 /// The `CreateFlowsVaultConnectionBigqueryUninitialized` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1469,6 +2137,7 @@ pub struct CreateFlowsVaultConnectionBigqueryUninitialized {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "flows")]
 impl fmt::Debug for CreateFlowsVaultConnectionBigqueryUninitialized {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CreateFlowsVaultConnectionBigqueryUninitialized")
@@ -1479,6 +2148,7 @@ impl fmt::Debug for CreateFlowsVaultConnectionBigqueryUninitialized {
     }
 }
 
+#[cfg(feature = "flows")]
 impl CreateFlowsVaultConnectionBigqueryUninitialized {
     fn constant_app_id<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -1487,6 +2157,7 @@ impl CreateFlowsVaultConnectionBigqueryUninitialized {
     }
 }
 
+#[cfg(feature = "flows")]
 impl CreateFlowsVaultConnectionBigqueryUninitialized {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(name: impl Into<String>) -> Self {
@@ -1504,6 +2175,7 @@ impl CreateFlowsVaultConnectionBigqueryUninitialized {
     }
 }
 
+#[cfg(feature = "flows")]
 /// One of the shapes of `CreateFlowsVaultConnectionClearbit`.
 ///
 /// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
@@ -1519,6 +2191,7 @@ pub enum CreateFlowsVaultConnectionClearbit {
     Other(Value),
 }
 
+#[cfg(feature = "flows")]
 impl<'de> Deserialize<'de> for CreateFlowsVaultConnectionClearbit {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         #[derive(Deserialize)]
@@ -1539,6 +2212,7 @@ impl<'de> Deserialize<'de> for CreateFlowsVaultConnectionClearbit {
     }
 }
 
+#[cfg(feature = "flows")]
 impl fmt::Debug for CreateFlowsVaultConnectionClearbit {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -1549,6 +2223,7 @@ impl fmt::Debug for CreateFlowsVaultConnectionClearbit {
     }
 }
 
+#[cfg(feature = "flows")]
 /// The `CreateFlowsVaultConnectionClearbitApiKey` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1568,6 +2243,7 @@ pub struct CreateFlowsVaultConnectionClearbitApiKey {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "flows")]
 impl fmt::Debug for CreateFlowsVaultConnectionClearbitApiKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CreateFlowsVaultConnectionClearbitApiKey")
@@ -1579,6 +2255,7 @@ impl fmt::Debug for CreateFlowsVaultConnectionClearbitApiKey {
     }
 }
 
+#[cfg(feature = "flows")]
 impl CreateFlowsVaultConnectionClearbitApiKey {
     fn constant_app_id<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -1587,6 +2264,7 @@ impl CreateFlowsVaultConnectionClearbitApiKey {
     }
 }
 
+#[cfg(feature = "flows")]
 impl CreateFlowsVaultConnectionClearbitApiKey {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(
@@ -1608,6 +2286,7 @@ impl CreateFlowsVaultConnectionClearbitApiKey {
     }
 }
 
+#[cfg(feature = "flows")]
 /// The `CreateFlowsVaultConnectionClearbitUninitialized` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1625,6 +2304,7 @@ pub struct CreateFlowsVaultConnectionClearbitUninitialized {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "flows")]
 impl fmt::Debug for CreateFlowsVaultConnectionClearbitUninitialized {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CreateFlowsVaultConnectionClearbitUninitialized")
@@ -1635,6 +2315,7 @@ impl fmt::Debug for CreateFlowsVaultConnectionClearbitUninitialized {
     }
 }
 
+#[cfg(feature = "flows")]
 impl CreateFlowsVaultConnectionClearbitUninitialized {
     fn constant_app_id<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -1643,6 +2324,7 @@ impl CreateFlowsVaultConnectionClearbitUninitialized {
     }
 }
 
+#[cfg(feature = "flows")]
 impl CreateFlowsVaultConnectionClearbitUninitialized {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(name: impl Into<String>) -> Self {
@@ -1660,6 +2342,7 @@ impl CreateFlowsVaultConnectionClearbitUninitialized {
     }
 }
 
+#[cfg(feature = "flows")]
 /// One of the shapes of `CreateFlowsVaultConnectionDocusign`.
 ///
 /// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
@@ -1675,6 +2358,7 @@ pub enum CreateFlowsVaultConnectionDocusign {
     Other(Value),
 }
 
+#[cfg(feature = "flows")]
 impl<'de> Deserialize<'de> for CreateFlowsVaultConnectionDocusign {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         #[derive(Deserialize)]
@@ -1695,6 +2379,7 @@ impl<'de> Deserialize<'de> for CreateFlowsVaultConnectionDocusign {
     }
 }
 
+#[cfg(feature = "flows")]
 impl fmt::Debug for CreateFlowsVaultConnectionDocusign {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -1705,6 +2390,7 @@ impl fmt::Debug for CreateFlowsVaultConnectionDocusign {
     }
 }
 
+#[cfg(feature = "flows")]
 /// The `CreateFlowsVaultConnectionDocusignOauthCode` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1724,6 +2410,7 @@ pub struct CreateFlowsVaultConnectionDocusignOauthCode {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "flows")]
 impl fmt::Debug for CreateFlowsVaultConnectionDocusignOauthCode {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CreateFlowsVaultConnectionDocusignOauthCode")
@@ -1735,6 +2422,7 @@ impl fmt::Debug for CreateFlowsVaultConnectionDocusignOauthCode {
     }
 }
 
+#[cfg(feature = "flows")]
 impl CreateFlowsVaultConnectionDocusignOauthCode {
     fn constant_app_id<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -1743,6 +2431,7 @@ impl CreateFlowsVaultConnectionDocusignOauthCode {
     }
 }
 
+#[cfg(feature = "flows")]
 impl CreateFlowsVaultConnectionDocusignOauthCode {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(
@@ -1764,6 +2453,7 @@ impl CreateFlowsVaultConnectionDocusignOauthCode {
     }
 }
 
+#[cfg(feature = "flows")]
 /// The `CreateFlowsVaultConnectionDocusignUninitialized` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1781,6 +2471,7 @@ pub struct CreateFlowsVaultConnectionDocusignUninitialized {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "flows")]
 impl fmt::Debug for CreateFlowsVaultConnectionDocusignUninitialized {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CreateFlowsVaultConnectionDocusignUninitialized")
@@ -1791,6 +2482,7 @@ impl fmt::Debug for CreateFlowsVaultConnectionDocusignUninitialized {
     }
 }
 
+#[cfg(feature = "flows")]
 impl CreateFlowsVaultConnectionDocusignUninitialized {
     fn constant_app_id<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -1799,6 +2491,7 @@ impl CreateFlowsVaultConnectionDocusignUninitialized {
     }
 }
 
+#[cfg(feature = "flows")]
 impl CreateFlowsVaultConnectionDocusignUninitialized {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(name: impl Into<String>) -> Self {
@@ -1816,6 +2509,7 @@ impl CreateFlowsVaultConnectionDocusignUninitialized {
     }
 }
 
+#[cfg(feature = "flows")]
 /// One of the shapes of `CreateFlowsVaultConnectionGoogleSheets`.
 ///
 /// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
@@ -1831,6 +2525,7 @@ pub enum CreateFlowsVaultConnectionGoogleSheets {
     Other(Value),
 }
 
+#[cfg(feature = "flows")]
 impl<'de> Deserialize<'de> for CreateFlowsVaultConnectionGoogleSheets {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         #[derive(Deserialize)]
@@ -1851,6 +2546,7 @@ impl<'de> Deserialize<'de> for CreateFlowsVaultConnectionGoogleSheets {
     }
 }
 
+#[cfg(feature = "flows")]
 impl fmt::Debug for CreateFlowsVaultConnectionGoogleSheets {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -1861,6 +2557,7 @@ impl fmt::Debug for CreateFlowsVaultConnectionGoogleSheets {
     }
 }
 
+#[cfg(feature = "flows")]
 /// The `CreateFlowsVaultConnectionGoogleSheetsOauthCode` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1880,6 +2577,7 @@ pub struct CreateFlowsVaultConnectionGoogleSheetsOauthCode {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "flows")]
 impl fmt::Debug for CreateFlowsVaultConnectionGoogleSheetsOauthCode {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CreateFlowsVaultConnectionGoogleSheetsOauthCode")
@@ -1891,6 +2589,7 @@ impl fmt::Debug for CreateFlowsVaultConnectionGoogleSheetsOauthCode {
     }
 }
 
+#[cfg(feature = "flows")]
 impl CreateFlowsVaultConnectionGoogleSheetsOauthCode {
     fn constant_app_id<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -1899,6 +2598,7 @@ impl CreateFlowsVaultConnectionGoogleSheetsOauthCode {
     }
 }
 
+#[cfg(feature = "flows")]
 impl CreateFlowsVaultConnectionGoogleSheetsOauthCode {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(
@@ -1920,6 +2620,7 @@ impl CreateFlowsVaultConnectionGoogleSheetsOauthCode {
     }
 }
 
+#[cfg(feature = "flows")]
 /// The `CreateFlowsVaultConnectionGoogleSheetsUninitialized` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1939,6 +2640,7 @@ pub struct CreateFlowsVaultConnectionGoogleSheetsUninitialized {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "flows")]
 impl fmt::Debug for CreateFlowsVaultConnectionGoogleSheetsUninitialized {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CreateFlowsVaultConnectionGoogleSheetsUninitialized")
@@ -1949,6 +2651,7 @@ impl fmt::Debug for CreateFlowsVaultConnectionGoogleSheetsUninitialized {
     }
 }
 
+#[cfg(feature = "flows")]
 impl CreateFlowsVaultConnectionGoogleSheetsUninitialized {
     fn constant_app_id<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -1957,6 +2660,7 @@ impl CreateFlowsVaultConnectionGoogleSheetsUninitialized {
     }
 }
 
+#[cfg(feature = "flows")]
 impl CreateFlowsVaultConnectionGoogleSheetsUninitialized {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(name: impl Into<String>) -> Self {
@@ -1974,6 +2678,7 @@ impl CreateFlowsVaultConnectionGoogleSheetsUninitialized {
     }
 }
 
+#[cfg(feature = "flows")]
 /// One of the shapes of `CreateFlowsVaultConnectionHttp`.
 ///
 /// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
@@ -1995,6 +2700,7 @@ pub enum CreateFlowsVaultConnectionHttp {
     Other(Value),
 }
 
+#[cfg(feature = "flows")]
 impl<'de> Deserialize<'de> for CreateFlowsVaultConnectionHttp {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         #[derive(Deserialize)]
@@ -2021,6 +2727,7 @@ impl<'de> Deserialize<'de> for CreateFlowsVaultConnectionHttp {
     }
 }
 
+#[cfg(feature = "flows")]
 impl fmt::Debug for CreateFlowsVaultConnectionHttp {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -2030,716 +2737,6 @@ impl fmt::Debug for CreateFlowsVaultConnectionHttp {
             Self::OauthClientCredentials(v) => {
                 f.debug_tuple("OauthClientCredentials").field(v).finish()
             }
-            Self::Uninitialized(v) => f.debug_tuple("Uninitialized").field(v).finish(),
-            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
-        }
-    }
-}
-
-/// The `CreateFlowsVaultConnectionHttpApiKey` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateFlowsVaultConnectionHttpApiKey {
-    /// Always `HTTP`.
-    #[serde(deserialize_with = "CreateFlowsVaultConnectionHttpApiKey::constant_app_id")]
-    pub app_id: String,
-    /// Flows Vault Connection name.
-    pub name: String,
-    /// The `setup` field.
-    pub setup: FlowsVaultConnectionHttpApiKeySetup,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for CreateFlowsVaultConnectionHttpApiKey {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateFlowsVaultConnectionHttpApiKey")
-            .field("app_id", &self.app_id)
-            .field("name", &self.name)
-            .field("setup", &self.setup)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl CreateFlowsVaultConnectionHttpApiKey {
-    fn constant_app_id<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "HTTP")
-    }
-}
-
-impl CreateFlowsVaultConnectionHttpApiKey {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(
-        name: impl Into<String>,
-        setup: impl Into<FlowsVaultConnectionHttpApiKeySetup>,
-    ) -> Self {
-        Self {
-            app_id: "HTTP".to_owned(),
-            name: name.into(),
-            setup: setup.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `CreateFlowsVaultConnectionHttpBasicAuth` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateFlowsVaultConnectionHttpBasicAuth {
-    /// Always `HTTP`.
-    #[serde(deserialize_with = "CreateFlowsVaultConnectionHttpBasicAuth::constant_app_id")]
-    pub app_id: String,
-    /// Flows Vault Connection name.
-    pub name: String,
-    /// The `setup` field.
-    pub setup: FlowsVaultConnectionHttpBasicAuthSetup,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for CreateFlowsVaultConnectionHttpBasicAuth {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateFlowsVaultConnectionHttpBasicAuth")
-            .field("app_id", &self.app_id)
-            .field("name", &self.name)
-            .field("setup", &self.setup)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl CreateFlowsVaultConnectionHttpBasicAuth {
-    fn constant_app_id<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "HTTP")
-    }
-}
-
-impl CreateFlowsVaultConnectionHttpBasicAuth {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(
-        name: impl Into<String>,
-        setup: impl Into<FlowsVaultConnectionHttpBasicAuthSetup>,
-    ) -> Self {
-        Self {
-            app_id: "HTTP".to_owned(),
-            name: name.into(),
-            setup: setup.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `CreateFlowsVaultConnectionHttpBearer` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateFlowsVaultConnectionHttpBearer {
-    /// Always `HTTP`.
-    #[serde(deserialize_with = "CreateFlowsVaultConnectionHttpBearer::constant_app_id")]
-    pub app_id: String,
-    /// Flows Vault Connection name.
-    pub name: String,
-    /// The `setup` field.
-    pub setup: FlowsVaultConnectioSetupHttpBearer,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for CreateFlowsVaultConnectionHttpBearer {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateFlowsVaultConnectionHttpBearer")
-            .field("app_id", &self.app_id)
-            .field("name", &self.name)
-            .field("setup", &self.setup)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl CreateFlowsVaultConnectionHttpBearer {
-    fn constant_app_id<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "HTTP")
-    }
-}
-
-impl CreateFlowsVaultConnectionHttpBearer {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(
-        name: impl Into<String>,
-        setup: impl Into<FlowsVaultConnectioSetupHttpBearer>,
-    ) -> Self {
-        Self {
-            app_id: "HTTP".to_owned(),
-            name: name.into(),
-            setup: setup.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `CreateFlowsVaultConnectionHttpOauthClientCredentials` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateFlowsVaultConnectionHttpOauthClientCredentials {
-    /// Always `HTTP`.
-    #[serde(
-        deserialize_with = "CreateFlowsVaultConnectionHttpOauthClientCredentials::constant_app_id"
-    )]
-    pub app_id: String,
-    /// Flows Vault Connection name.
-    pub name: String,
-    /// The `setup` field.
-    pub setup: FlowsVaultConnectionHttpOauthClientCredentialsSetup,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for CreateFlowsVaultConnectionHttpOauthClientCredentials {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateFlowsVaultConnectionHttpOauthClientCredentials")
-            .field("app_id", &self.app_id)
-            .field("name", &self.name)
-            .field("setup", &self.setup)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl CreateFlowsVaultConnectionHttpOauthClientCredentials {
-    fn constant_app_id<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "HTTP")
-    }
-}
-
-impl CreateFlowsVaultConnectionHttpOauthClientCredentials {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(
-        name: impl Into<String>,
-        setup: impl Into<FlowsVaultConnectionHttpOauthClientCredentialsSetup>,
-    ) -> Self {
-        Self {
-            app_id: "HTTP".to_owned(),
-            name: name.into(),
-            setup: setup.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `CreateFlowsVaultConnectionHttpUninitialized` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateFlowsVaultConnectionHttpUninitialized {
-    /// Always `HTTP`.
-    #[serde(deserialize_with = "CreateFlowsVaultConnectionHttpUninitialized::constant_app_id")]
-    pub app_id: String,
-    /// Flows Vault Connection name.
-    pub name: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for CreateFlowsVaultConnectionHttpUninitialized {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateFlowsVaultConnectionHttpUninitialized")
-            .field("app_id", &self.app_id)
-            .field("name", &self.name)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl CreateFlowsVaultConnectionHttpUninitialized {
-    fn constant_app_id<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "HTTP")
-    }
-}
-
-impl CreateFlowsVaultConnectionHttpUninitialized {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(name: impl Into<String>) -> Self {
-        Self {
-            app_id: "HTTP".to_owned(),
-            name: name.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// One of the shapes of `CreateFlowsVaultConnectionHubspot`.
-///
-/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
-#[derive(Clone, PartialEq, Serialize)]
-#[serde(untagged)]
-#[non_exhaustive]
-pub enum CreateFlowsVaultConnectionHubspot {
-    /// The `CreateFlowsVaultConnectionHubspotApiKey` shape.
-    ApiKey(CreateFlowsVaultConnectionHubspotApiKey),
-    /// The `CreateFlowsVaultConnectionHubspotOauthCode` shape.
-    OauthCode(CreateFlowsVaultConnectionHubspotOauthCode),
-    /// The `CreateFlowsVaultConnectionHubspotUninitialized` shape.
-    Uninitialized(CreateFlowsVaultConnectionHubspotUninitialized),
-    /// JSON this version cannot tell apart, kept as received.
-    Other(Value),
-}
-
-impl<'de> Deserialize<'de> for CreateFlowsVaultConnectionHubspot {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum Wire {
-            ApiKey(CreateFlowsVaultConnectionHubspotApiKey),
-            OauthCode(CreateFlowsVaultConnectionHubspotOauthCode),
-            Uninitialized(CreateFlowsVaultConnectionHubspotUninitialized),
-            Other(Value),
-        }
-        Ok(match Wire::deserialize(deserializer)? {
-            Wire::ApiKey(v) => Self::ApiKey(v),
-            Wire::OauthCode(v) => Self::OauthCode(v),
-            Wire::Uninitialized(v) => Self::Uninitialized(v),
-            Wire::Other(v) => {
-                other("CreateFlowsVaultConnectionHubspot", &v);
-                Self::Other(v)
-            }
-        })
-    }
-}
-
-impl fmt::Debug for CreateFlowsVaultConnectionHubspot {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::ApiKey(v) => f.debug_tuple("ApiKey").field(v).finish(),
-            Self::OauthCode(v) => f.debug_tuple("OauthCode").field(v).finish(),
-            Self::Uninitialized(v) => f.debug_tuple("Uninitialized").field(v).finish(),
-            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
-        }
-    }
-}
-
-/// The `CreateFlowsVaultConnectionHubspotApiKey` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateFlowsVaultConnectionHubspotApiKey {
-    /// Always `HUBSPOT`.
-    #[serde(deserialize_with = "CreateFlowsVaultConnectionHubspotApiKey::constant_app_id")]
-    pub app_id: String,
-    /// Flows Vault Connection name.
-    pub name: String,
-    /// The `setup` field.
-    pub setup: FlowsVaultConnectioSetupApiKey,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for CreateFlowsVaultConnectionHubspotApiKey {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateFlowsVaultConnectionHubspotApiKey")
-            .field("app_id", &self.app_id)
-            .field("name", &self.name)
-            .field("setup", &self.setup)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl CreateFlowsVaultConnectionHubspotApiKey {
-    fn constant_app_id<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "HUBSPOT")
-    }
-}
-
-impl CreateFlowsVaultConnectionHubspotApiKey {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(name: impl Into<String>, setup: impl Into<FlowsVaultConnectioSetupApiKey>) -> Self {
-        Self {
-            app_id: "HUBSPOT".to_owned(),
-            name: name.into(),
-            setup: setup.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `CreateFlowsVaultConnectionHubspotOauthCode` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateFlowsVaultConnectionHubspotOauthCode {
-    /// Always `HUBSPOT`.
-    #[serde(deserialize_with = "CreateFlowsVaultConnectionHubspotOauthCode::constant_app_id")]
-    pub app_id: String,
-    /// Flows Vault Connection name.
-    pub name: String,
-    /// The `setup` field.
-    pub setup: FlowsVaultConnectioSetupOauthCode,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for CreateFlowsVaultConnectionHubspotOauthCode {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateFlowsVaultConnectionHubspotOauthCode")
-            .field("app_id", &self.app_id)
-            .field("name", &self.name)
-            .field("setup", &self.setup)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl CreateFlowsVaultConnectionHubspotOauthCode {
-    fn constant_app_id<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "HUBSPOT")
-    }
-}
-
-impl CreateFlowsVaultConnectionHubspotOauthCode {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(
-        name: impl Into<String>,
-        setup: impl Into<FlowsVaultConnectioSetupOauthCode>,
-    ) -> Self {
-        Self {
-            app_id: "HUBSPOT".to_owned(),
-            name: name.into(),
-            setup: setup.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `CreateFlowsVaultConnectionHubspotUninitialized` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateFlowsVaultConnectionHubspotUninitialized {
-    /// Always `HUBSPOT`.
-    #[serde(deserialize_with = "CreateFlowsVaultConnectionHubspotUninitialized::constant_app_id")]
-    pub app_id: String,
-    /// Flows Vault Connection name.
-    pub name: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for CreateFlowsVaultConnectionHubspotUninitialized {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateFlowsVaultConnectionHubspotUninitialized")
-            .field("app_id", &self.app_id)
-            .field("name", &self.name)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl CreateFlowsVaultConnectionHubspotUninitialized {
-    fn constant_app_id<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "HUBSPOT")
-    }
-}
-
-impl CreateFlowsVaultConnectionHubspotUninitialized {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(name: impl Into<String>) -> Self {
-        Self {
-            app_id: "HUBSPOT".to_owned(),
-            name: name.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// One of the shapes of `CreateFlowsVaultConnectionJwt`.
-///
-/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
-#[derive(Clone, PartialEq, Serialize)]
-#[serde(untagged)]
-#[non_exhaustive]
-pub enum CreateFlowsVaultConnectionJwt {
-    /// The `CreateFlowsVaultConnectionJwtJwt` shape.
-    Jwt(CreateFlowsVaultConnectionJwtJwt),
-    /// The `CreateFlowsVaultConnectionJwtUninitialized` shape.
-    Uninitialized(CreateFlowsVaultConnectionJwtUninitialized),
-    /// JSON this version cannot tell apart, kept as received.
-    Other(Value),
-}
-
-impl<'de> Deserialize<'de> for CreateFlowsVaultConnectionJwt {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum Wire {
-            Jwt(CreateFlowsVaultConnectionJwtJwt),
-            Uninitialized(CreateFlowsVaultConnectionJwtUninitialized),
-            Other(Value),
-        }
-        Ok(match Wire::deserialize(deserializer)? {
-            Wire::Jwt(v) => Self::Jwt(v),
-            Wire::Uninitialized(v) => Self::Uninitialized(v),
-            Wire::Other(v) => {
-                other("CreateFlowsVaultConnectionJwt", &v);
-                Self::Other(v)
-            }
-        })
-    }
-}
-
-impl fmt::Debug for CreateFlowsVaultConnectionJwt {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Jwt(v) => f.debug_tuple("Jwt").field(v).finish(),
-            Self::Uninitialized(v) => f.debug_tuple("Uninitialized").field(v).finish(),
-            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
-        }
-    }
-}
-
-/// The `CreateFlowsVaultConnectionJwtJwt` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateFlowsVaultConnectionJwtJwt {
-    /// Always `JWT`.
-    #[serde(deserialize_with = "CreateFlowsVaultConnectionJwtJwt::constant_app_id")]
-    pub app_id: String,
-    /// Flows Vault Connection name.
-    pub name: String,
-    /// The `setup` field.
-    pub setup: FlowsVaultConnectioSetupJwt,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for CreateFlowsVaultConnectionJwtJwt {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateFlowsVaultConnectionJwtJwt")
-            .field("app_id", &self.app_id)
-            .field("name", &self.name)
-            .field("setup", &self.setup)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl CreateFlowsVaultConnectionJwtJwt {
-    fn constant_app_id<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "JWT")
-    }
-}
-
-impl CreateFlowsVaultConnectionJwtJwt {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(name: impl Into<String>, setup: impl Into<FlowsVaultConnectioSetupJwt>) -> Self {
-        Self {
-            app_id: "JWT".to_owned(),
-            name: name.into(),
-            setup: setup.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `CreateFlowsVaultConnectionJwtUninitialized` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateFlowsVaultConnectionJwtUninitialized {
-    /// Always `JWT`.
-    #[serde(deserialize_with = "CreateFlowsVaultConnectionJwtUninitialized::constant_app_id")]
-    pub app_id: String,
-    /// Flows Vault Connection name.
-    pub name: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for CreateFlowsVaultConnectionJwtUninitialized {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateFlowsVaultConnectionJwtUninitialized")
-            .field("app_id", &self.app_id)
-            .field("name", &self.name)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl CreateFlowsVaultConnectionJwtUninitialized {
-    fn constant_app_id<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "JWT")
-    }
-}
-
-impl CreateFlowsVaultConnectionJwtUninitialized {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(name: impl Into<String>) -> Self {
-        Self {
-            app_id: "JWT".to_owned(),
-            name: name.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// One of the shapes of `CreateFlowsVaultConnectionMailchimp`.
-///
-/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
-#[derive(Clone, PartialEq, Serialize)]
-#[serde(untagged)]
-#[non_exhaustive]
-pub enum CreateFlowsVaultConnectionMailchimp {
-    /// The `CreateFlowsVaultConnectionMailchimpApiKey` shape.
-    ApiKey(CreateFlowsVaultConnectionMailchimpApiKey),
-    /// The `CreateFlowsVaultConnectionMailchimpOauthCode` shape.
-    OauthCode(CreateFlowsVaultConnectionMailchimpOauthCode),
-    /// The `CreateFlowsVaultConnectionMailchimpUninitialized` shape.
-    Uninitialized(CreateFlowsVaultConnectionMailchimpUninitialized),
-    /// JSON this version cannot tell apart, kept as received.
-    Other(Value),
-}
-
-impl<'de> Deserialize<'de> for CreateFlowsVaultConnectionMailchimp {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum Wire {
-            ApiKey(CreateFlowsVaultConnectionMailchimpApiKey),
-            OauthCode(CreateFlowsVaultConnectionMailchimpOauthCode),
-            Uninitialized(CreateFlowsVaultConnectionMailchimpUninitialized),
-            Other(Value),
-        }
-        Ok(match Wire::deserialize(deserializer)? {
-            Wire::ApiKey(v) => Self::ApiKey(v),
-            Wire::OauthCode(v) => Self::OauthCode(v),
-            Wire::Uninitialized(v) => Self::Uninitialized(v),
-            Wire::Other(v) => {
-                other("CreateFlowsVaultConnectionMailchimp", &v);
-                Self::Other(v)
-            }
-        })
-    }
-}
-
-impl fmt::Debug for CreateFlowsVaultConnectionMailchimp {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::ApiKey(v) => f.debug_tuple("ApiKey").field(v).finish(),
-            Self::OauthCode(v) => f.debug_tuple("OauthCode").field(v).finish(),
             Self::Uninitialized(v) => f.debug_tuple("Uninitialized").field(v).finish(),
             Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
         }

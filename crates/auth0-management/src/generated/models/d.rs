@@ -13,6 +13,7 @@ use super::*;
 use crate::model_support::{Keys, REDACTED, constant, extra, other, string_enum};
 use crate::patch::Patch;
 
+#[cfg(feature = "stats")]
 /// The `DailyStats` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -42,6 +43,7 @@ pub struct DailyStats {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "stats")]
 impl fmt::Debug for DailyStats {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("DailyStats")
@@ -56,6 +58,7 @@ impl fmt::Debug for DailyStats {
     }
 }
 
+#[cfg(feature = "connections")]
 string_enum! {
     /// Default authentication method for email identifier
     pub enum DefaultMethodEmailIdentifierEnum {
@@ -66,6 +69,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "connections")]
 string_enum! {
     /// Default authentication method for phone_number identifier
     pub enum DefaultMethodPhoneNumberIdentifierEnum {
@@ -76,6 +80,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "tenants")]
 /// Token Quota configuration, to configure quotas for token issuance for clients and organizations. Applied to all clients and organizations unless overridden in individual client or organization settings.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -94,6 +99,7 @@ pub struct DefaultTokenQuota {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "tenants")]
 impl fmt::Debug for DefaultTokenQuota {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("DefaultTokenQuota")
@@ -104,6 +110,7 @@ impl fmt::Debug for DefaultTokenQuota {
     }
 }
 
+#[cfg(feature = "tenants")]
 impl DefaultTokenQuota {
     /// An empty value; set fields with the setters.
     pub fn new() -> Self {
@@ -129,17 +136,21 @@ impl DefaultTokenQuota {
     }
 }
 
+#[cfg(feature = "full")]
 /// Array of secret names to delete.
 pub type DeleteHookSecretRequestContent = Vec<String>;
 
+#[cfg(feature = "full")]
 /// An array of objects with information about the user's identities.
 pub type DeleteUserIdentityResponseContent = Vec<DeleteUserIdentityResponseContentItem>;
 
+#[cfg(feature = "users")]
 /// The `DeleteUserIdentityResponseContentItem` schema.
 ///
 /// The same type as [`UserIdentity`]: the API description gives both the same schema.
 pub type DeleteUserIdentityResponseContentItem = UserIdentity;
 
+#[cfg(feature = "actions")]
 /// The `DeployActionResponseContent` schema.
 ///
 /// The answer of `POST /actions/actions/{id}/deploy` (`actions_deploy`).
@@ -147,6 +158,7 @@ pub type DeleteUserIdentityResponseContentItem = UserIdentity;
 /// The same type as [`ActionVersion`]: the API description gives both the same schema.
 pub type DeployActionResponseContent = ActionVersion;
 
+#[cfg(feature = "actions")]
 /// The `DeployActionVersionRequestContent` object.
 ///
 /// The body of `POST /actions/actions/{actionId}/versions/{id}/deploy` (`actions_versions_deploy`).
@@ -164,6 +176,7 @@ pub struct DeployActionVersionRequestContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "actions")]
 impl fmt::Debug for DeployActionVersionRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("DeployActionVersionRequestContent")
@@ -173,6 +186,7 @@ impl fmt::Debug for DeployActionVersionRequestContent {
     }
 }
 
+#[cfg(feature = "actions")]
 impl DeployActionVersionRequestContent {
     /// An empty value; set fields with the setters.
     pub fn new() -> Self {
@@ -192,6 +206,7 @@ impl DeployActionVersionRequestContent {
     }
 }
 
+#[cfg(feature = "actions")]
 /// The `DeployActionVersionResponseContent` schema.
 ///
 /// The answer of `POST /actions/actions/{actionId}/versions/{id}/deploy` (`actions_versions_deploy`).
@@ -199,6 +214,7 @@ impl DeployActionVersionRequestContent {
 /// The same type as [`ActionVersion`]: the API description gives both the same schema.
 pub type DeployActionVersionResponseContent = ActionVersion;
 
+#[cfg(feature = "device_credentials")]
 /// The `DeviceCredential` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -228,6 +244,7 @@ pub struct DeviceCredential {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "device_credentials")]
 impl fmt::Debug for DeviceCredential {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("DeviceCredential")
@@ -242,11 +259,13 @@ impl fmt::Debug for DeviceCredential {
     }
 }
 
+#[cfg(feature = "device_credentials")]
 /// Type of credential. Must be `public_key`.
 ///
 /// The same type as [`PublicKeyCredentialTypeEnum`]: the API description gives both the same schema.
 pub type DeviceCredentialPublicKeyTypeEnum = PublicKeyCredentialTypeEnum;
 
+#[cfg(feature = "device_credentials")]
 string_enum! {
     /// Type of credentials to retrieve. Must be `public_key`, `refresh_token` or `rotating_refresh_token`. The property will default to `refresh_token` when paging is requested
     pub enum DeviceCredentialTypeEnum {
@@ -259,6 +278,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "connections")]
 /// The `DirectoryProvisioning` object.
 ///
 /// The answer of `POST /connections/{id}/directory-provisioning` (`connections_directoryProvisioning_create`).
@@ -302,6 +322,7 @@ pub struct DirectoryProvisioning {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "connections")]
 impl fmt::Debug for DirectoryProvisioning {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("DirectoryProvisioning")
@@ -327,6 +348,7 @@ impl fmt::Debug for DirectoryProvisioning {
     }
 }
 
+#[cfg(feature = "connections")]
 /// The `DirectoryProvisioningMappingItem` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -343,6 +365,7 @@ pub struct DirectoryProvisioningMappingItem {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "connections")]
 impl fmt::Debug for DirectoryProvisioningMappingItem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("DirectoryProvisioningMappingItem")
@@ -353,6 +376,7 @@ impl fmt::Debug for DirectoryProvisioningMappingItem {
     }
 }
 
+#[cfg(feature = "connections")]
 impl DirectoryProvisioningMappingItem {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(auth0: impl Into<String>, idp: impl Into<String>) -> Self {
@@ -370,6 +394,7 @@ impl DirectoryProvisioningMappingItem {
     }
 }
 
+#[cfg(feature = "custom_domains")]
 /// Certificate information. This object is relevant only for Custom Domains with Auth0-Managed Certificates.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -393,6 +418,7 @@ pub struct DomainCertificate {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "custom_domains")]
 impl fmt::Debug for DomainCertificate {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("DomainCertificate")
@@ -405,6 +431,7 @@ impl fmt::Debug for DomainCertificate {
     }
 }
 
+#[cfg(feature = "custom_domains")]
 string_enum! {
     /// The Certificate Authority issued the certificate.
     pub enum DomainCertificateAuthorityEnum {
@@ -415,6 +442,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "custom_domains")]
 string_enum! {
     /// The provisioning status of the certificate.
     pub enum DomainCertificateStatusEnum {
@@ -429,9 +457,11 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "full")]
 /// Domain metadata associated with the custom domain, in the form of an object with string values (max 255 chars). Maximum of 10 domain metadata properties allowed.
 pub type DomainMetadata = BTreeMap<String, String>;
 
+#[cfg(feature = "custom_domains")]
 /// Domain verification settings.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -455,6 +485,7 @@ pub struct DomainVerification {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "custom_domains")]
 impl fmt::Debug for DomainVerification {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("DomainVerification")
@@ -467,6 +498,7 @@ impl fmt::Debug for DomainVerification {
     }
 }
 
+#[cfg(feature = "custom_domains")]
 /// The `DomainVerificationMethod` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -485,6 +517,7 @@ pub struct DomainVerificationMethod {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "custom_domains")]
 impl fmt::Debug for DomainVerificationMethod {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("DomainVerificationMethod")
@@ -496,6 +529,7 @@ impl fmt::Debug for DomainVerificationMethod {
     }
 }
 
+#[cfg(feature = "custom_domains")]
 string_enum! {
     /// Domain verification method.
     pub enum DomainVerificationMethodNameEnum {
@@ -506,6 +540,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "custom_domains")]
 string_enum! {
     /// The DNS record verification status. This field is relevant only for Custom Domains with Auth0-Managed Certificates.
     pub enum DomainVerificationStatusEnum {

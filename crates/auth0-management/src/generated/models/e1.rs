@@ -13,6 +13,7 @@ use super::*;
 use crate::model_support::{Keys, REDACTED, constant, extra, other, string_enum};
 use crate::patch::Patch;
 
+#[cfg(feature = "connections")]
 /// Configuration for the email attribute for users.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -40,6 +41,7 @@ pub struct EmailAttribute {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "connections")]
 impl fmt::Debug for EmailAttribute {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("EmailAttribute")
@@ -53,6 +55,7 @@ impl fmt::Debug for EmailAttribute {
     }
 }
 
+#[cfg(feature = "connections")]
 impl EmailAttribute {
     /// An empty value; set fields with the setters.
     pub fn new() -> Self {
@@ -96,6 +99,7 @@ impl EmailAttribute {
     }
 }
 
+#[cfg(feature = "connections")]
 /// The `EmailAttributeIdentifier` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -114,6 +118,7 @@ pub struct EmailAttributeIdentifier {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "connections")]
 impl fmt::Debug for EmailAttributeIdentifier {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("EmailAttributeIdentifier")
@@ -124,6 +129,7 @@ impl fmt::Debug for EmailAttributeIdentifier {
     }
 }
 
+#[cfg(feature = "connections")]
 impl EmailAttributeIdentifier {
     /// An empty value; set fields with the setters.
     pub fn new() -> Self {
@@ -149,6 +155,7 @@ impl EmailAttributeIdentifier {
     }
 }
 
+#[cfg(feature = "emails")]
 string_enum! {
     /// Set to `eu` if your domain is provisioned to use Mailgun's EU region. Otherwise, set to `null`.
     pub enum EmailMailgunRegionEnum {
@@ -157,6 +164,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "emails")]
 /// Credentials required to use the provider.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -183,6 +191,7 @@ pub struct EmailProviderCredentials {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "emails")]
 impl fmt::Debug for EmailProviderCredentials {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("EmailProviderCredentials")
@@ -196,6 +205,7 @@ impl fmt::Debug for EmailProviderCredentials {
     }
 }
 
+#[cfg(feature = "emails")]
 /// Credentials required to use the provider.
 ///
 /// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
@@ -223,6 +233,7 @@ pub enum EmailProviderCredentialsSchema {
     Other(Value),
 }
 
+#[cfg(feature = "emails")]
 impl<'de> Deserialize<'de> for EmailProviderCredentialsSchema {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         #[derive(Deserialize)]
@@ -257,6 +268,7 @@ impl<'de> Deserialize<'de> for EmailProviderCredentialsSchema {
     }
 }
 
+#[cfg(feature = "emails")]
 impl fmt::Debug for EmailProviderCredentialsSchema {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -276,6 +288,7 @@ impl fmt::Debug for EmailProviderCredentialsSchema {
     }
 }
 
+#[cfg(feature = "emails")]
 /// The `EmailProviderCredentialsSchemaAccessKeyId` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -305,6 +318,7 @@ pub struct EmailProviderCredentialsSchemaAccessKeyId {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "emails")]
 impl fmt::Debug for EmailProviderCredentialsSchemaAccessKeyId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("EmailProviderCredentialsSchemaAccessKeyId")
@@ -319,6 +333,7 @@ impl fmt::Debug for EmailProviderCredentialsSchemaAccessKeyId {
     }
 }
 
+#[cfg(feature = "emails")]
 impl EmailProviderCredentialsSchemaAccessKeyId {
     /// An empty value; set fields with the setters.
     pub fn new() -> Self {
@@ -350,6 +365,7 @@ impl EmailProviderCredentialsSchemaAccessKeyId {
     }
 }
 
+#[cfg(feature = "emails")]
 /// The `EmailProviderCredentialsSchemaApiKey` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -371,6 +387,7 @@ pub struct EmailProviderCredentialsSchemaApiKey {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "emails")]
 impl fmt::Debug for EmailProviderCredentialsSchemaApiKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("EmailProviderCredentialsSchemaApiKey")
@@ -382,6 +399,7 @@ impl fmt::Debug for EmailProviderCredentialsSchemaApiKey {
     }
 }
 
+#[cfg(feature = "emails")]
 impl EmailProviderCredentialsSchemaApiKey {
     /// An empty value; set fields with the setters.
     pub fn new() -> Self {
@@ -413,6 +431,7 @@ impl EmailProviderCredentialsSchemaApiKey {
     }
 }
 
+#[cfg(feature = "emails")]
 /// The `EmailProviderCredentialsSchemaClientId` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -438,6 +457,7 @@ pub struct EmailProviderCredentialsSchemaClientId {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "emails")]
 impl fmt::Debug for EmailProviderCredentialsSchemaClientId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("EmailProviderCredentialsSchemaClientId")
@@ -452,6 +472,7 @@ impl fmt::Debug for EmailProviderCredentialsSchemaClientId {
     }
 }
 
+#[cfg(feature = "emails")]
 impl EmailProviderCredentialsSchemaClientId {
     /// An empty value; set fields with the setters.
     pub fn new() -> Self {
@@ -483,6 +504,7 @@ impl EmailProviderCredentialsSchemaClientId {
     }
 }
 
+#[cfg(feature = "emails")]
 /// The `EmailProviderCredentialsSchemaConnectionString` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -502,6 +524,7 @@ pub struct EmailProviderCredentialsSchemaConnectionString {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "emails")]
 impl fmt::Debug for EmailProviderCredentialsSchemaConnectionString {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("EmailProviderCredentialsSchemaConnectionString")
@@ -511,6 +534,7 @@ impl fmt::Debug for EmailProviderCredentialsSchemaConnectionString {
     }
 }
 
+#[cfg(feature = "emails")]
 impl EmailProviderCredentialsSchemaConnectionString {
     /// An empty value; set fields with the setters.
     pub fn new() -> Self {
@@ -530,6 +554,7 @@ impl EmailProviderCredentialsSchemaConnectionString {
     }
 }
 
+#[cfg(feature = "emails")]
 /// The `EmailProviderCredentialsSchemaSmtpHost` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -554,6 +579,7 @@ pub struct EmailProviderCredentialsSchemaSmtpHost {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "emails")]
 impl fmt::Debug for EmailProviderCredentialsSchemaSmtpHost {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("EmailProviderCredentialsSchemaSmtpHost")
@@ -566,6 +592,7 @@ impl fmt::Debug for EmailProviderCredentialsSchemaSmtpHost {
     }
 }
 
+#[cfg(feature = "emails")]
 impl EmailProviderCredentialsSchemaSmtpHost {
     /// An empty value; set fields with the setters.
     pub fn new() -> Self {
@@ -603,6 +630,7 @@ impl EmailProviderCredentialsSchemaSmtpHost {
     }
 }
 
+#[cfg(feature = "emails")]
 /// The `EmailProviderCredentialsSchemaThree` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -621,6 +649,7 @@ pub struct EmailProviderCredentialsSchemaThree {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "emails")]
 impl fmt::Debug for EmailProviderCredentialsSchemaThree {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("EmailProviderCredentialsSchemaThree")
@@ -631,6 +660,7 @@ impl fmt::Debug for EmailProviderCredentialsSchemaThree {
     }
 }
 
+#[cfg(feature = "emails")]
 impl EmailProviderCredentialsSchemaThree {
     /// An empty value; set fields with the setters.
     pub fn new() -> Self {
@@ -656,11 +686,13 @@ impl EmailProviderCredentialsSchemaThree {
     }
 }
 
+#[cfg(feature = "emails")]
 /// The `EmailProviderCredentialsSchemaZero` schema.
 ///
 /// The same type as [`FormWidgetGMapsAddressConfig`]: the API description gives both the same schema.
 pub type EmailProviderCredentialsSchemaZero = FormWidgetGMapsAddressConfig;
 
+#[cfg(feature = "emails")]
 string_enum! {
     /// Name of the email provider. Can be `mailgun`, `mandrill`, `sendgrid`, `resend`, `ses`, `sparkpost`, `smtp`, `azure_cs`, `ms365`, or `custom`.
     pub enum EmailProviderNameEnum {
@@ -687,20 +719,25 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "full")]
 /// Specific provider setting
 pub type EmailProviderSettings = Map<String, Value>;
 
+#[cfg(feature = "full")]
 /// SMTP host.
 pub type EmailSmtpHost = String;
 
+#[cfg(feature = "emails")]
 /// Set to `eu` to use SparkPost service hosted in Western Europe. To use SparkPost hosted in North America, set it to `null`.
 ///
 /// The same type as [`EmailMailgunRegionEnum`]: the API description gives both the same schema.
 pub type EmailSparkPostRegionEnum = EmailMailgunRegionEnum;
 
+#[cfg(feature = "full")]
 /// Specific provider setting
 pub type EmailSpecificProviderSettingsWithAdditionalProperties = Map<String, Value>;
 
+#[cfg(feature = "email_templates")]
 string_enum! {
     /// Template name. Can be `verify_email`, `verify_email_by_code`, `auth_email_by_code`, `reset_email`, `reset_email_by_code`, `welcome_email`, `blocked_account`, `stolen_credentials`, `enrollment_email`, `mfa_oob_code`, `user_invitation`, `async_approval`, `change_password` (legacy), or `password_reset` (legacy).
     pub enum EmailTemplateNameEnum {
@@ -735,6 +772,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "connection_profiles")]
 string_enum! {
     /// Enum for enabled features.
     pub enum EnabledFeaturesEnum {
@@ -745,6 +783,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "keys")]
 /// Encryption key
 ///
 /// The answer of `POST /keys/encryption` (`keys_encryption_create`).
@@ -779,6 +818,7 @@ pub struct EncryptionKey {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "keys")]
 impl fmt::Debug for EncryptionKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("EncryptionKey")
@@ -794,6 +834,7 @@ impl fmt::Debug for EncryptionKey {
     }
 }
 
+#[cfg(feature = "full")]
 string_enum! {
     /// Encryption algorithm that shall be used to wrap your key material
     pub enum EncryptionKeyPublicWrappingAlgorithm {
@@ -802,6 +843,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "keys")]
 string_enum! {
     /// Key state
     pub enum EncryptionKeyState {
@@ -816,6 +858,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "keys")]
 string_enum! {
     /// Key type
     pub enum EncryptionKeyType {
@@ -830,6 +873,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "event_streams")]
 /// Configuration specific to an action destination.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -844,6 +888,7 @@ pub struct EventStreamActionConfiguration {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "event_streams")]
 impl fmt::Debug for EventStreamActionConfiguration {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("EventStreamActionConfiguration")
@@ -853,6 +898,7 @@ impl fmt::Debug for EventStreamActionConfiguration {
     }
 }
 
+#[cfg(feature = "event_streams")]
 impl EventStreamActionConfiguration {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(action_id: impl Into<String>) -> Self {
@@ -869,6 +915,7 @@ impl EventStreamActionConfiguration {
     }
 }
 
+#[cfg(feature = "event_streams")]
 /// The `EventStreamActionDestination` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -889,6 +936,7 @@ pub struct EventStreamActionDestination {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "event_streams")]
 impl fmt::Debug for EventStreamActionDestination {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("EventStreamActionDestination")
@@ -899,6 +947,7 @@ impl fmt::Debug for EventStreamActionDestination {
     }
 }
 
+#[cfg(feature = "event_streams")]
 impl EventStreamActionDestination {
     fn constant_type<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -907,6 +956,7 @@ impl EventStreamActionDestination {
     }
 }
 
+#[cfg(feature = "event_streams")]
 impl EventStreamActionDestination {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(configuration: impl Into<EventStreamActionConfiguration>) -> Self {
@@ -924,6 +974,7 @@ impl EventStreamActionDestination {
     }
 }
 
+#[cfg(feature = "full")]
 string_enum! {
     /// The values of `EventStreamActionDestinationTypeEnum`.
     pub enum EventStreamActionDestinationTypeEnum {
@@ -932,6 +983,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "event_streams")]
 /// The `EventStreamActionResponseContent` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -964,6 +1016,7 @@ pub struct EventStreamActionResponseContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "event_streams")]
 impl fmt::Debug for EventStreamActionResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("EventStreamActionResponseContent")
@@ -979,6 +1032,7 @@ impl fmt::Debug for EventStreamActionResponseContent {
     }
 }
 
+#[cfg(feature = "event_streams")]
 /// Event content. This will only be set if delivery failed.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1008,6 +1062,7 @@ pub struct EventStreamCloudEvent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "event_streams")]
 impl fmt::Debug for EventStreamCloudEvent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("EventStreamCloudEvent")
@@ -1022,6 +1077,7 @@ impl fmt::Debug for EventStreamCloudEvent {
     }
 }
 
+#[cfg(feature = "full")]
 string_enum! {
     /// The purpose of this event. This field will typically appear only in special cases
     /// such as sending a test event. For normal events, this field will be omitted.
@@ -1031,6 +1087,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "full")]
 /// Information about the context in which the event was produced. This may include things like
 /// HTTP request details, client information, connection information, etc.
 ///
@@ -1057,6 +1114,7 @@ pub struct EventStreamCloudEventContext {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for EventStreamCloudEventContext {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("EventStreamCloudEventContext")
@@ -1069,6 +1127,7 @@ impl fmt::Debug for EventStreamCloudEventContext {
     }
 }
 
+#[cfg(feature = "full")]
 /// The OAuth Client requesting or presenting an access token.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1086,6 +1145,7 @@ pub struct EventStreamCloudEventContextClient {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for EventStreamCloudEventContextClient {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("EventStreamCloudEventContextClient")
@@ -1097,9 +1157,11 @@ impl fmt::Debug for EventStreamCloudEventContextClient {
     }
 }
 
+#[cfg(feature = "full")]
 /// Client metadata.
 pub type EventStreamCloudEventContextClientMetadata = Map<String, Value>;
 
+#[cfg(feature = "full")]
 /// The Auth0 Connection used for the authentication transaction that generated the event.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1117,6 +1179,7 @@ pub struct EventStreamCloudEventContextConnection {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for EventStreamCloudEventContextConnection {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("EventStreamCloudEventContextConnection")
@@ -1128,6 +1191,7 @@ impl fmt::Debug for EventStreamCloudEventContextConnection {
     }
 }
 
+#[cfg(feature = "full")]
 /// An HTTP request.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1152,6 +1216,7 @@ pub struct EventStreamCloudEventContextRequest {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for EventStreamCloudEventContextRequest {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("EventStreamCloudEventContextRequest")
@@ -1166,6 +1231,7 @@ impl fmt::Debug for EventStreamCloudEventContextRequest {
     }
 }
 
+#[cfg(feature = "full")]
 /// Geographic information about the request origin.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1204,6 +1270,7 @@ pub struct EventStreamCloudEventContextRequestGeo {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for EventStreamCloudEventContextRequestGeo {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("EventStreamCloudEventContextRequestGeo")
@@ -1221,6 +1288,7 @@ impl fmt::Debug for EventStreamCloudEventContextRequestGeo {
     }
 }
 
+#[cfg(feature = "full")]
 /// Reference to a tenant in event context
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1234,6 +1302,7 @@ pub struct EventStreamCloudEventContextTenant {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for EventStreamCloudEventContextTenant {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("EventStreamCloudEventContextTenant")
@@ -1243,6 +1312,7 @@ impl fmt::Debug for EventStreamCloudEventContextTenant {
     }
 }
 
+#[cfg(feature = "full")]
 string_enum! {
     /// Machine-readable error code.
     pub enum EventStreamCloudEventErrorCodeEnum {
@@ -1261,6 +1331,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "full")]
 /// Error details.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1279,6 +1350,7 @@ pub struct EventStreamCloudEventErrorDetail {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for EventStreamCloudEventErrorDetail {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("EventStreamCloudEventErrorDetail")
@@ -1290,6 +1362,7 @@ impl fmt::Debug for EventStreamCloudEventErrorDetail {
     }
 }
 
+#[cfg(feature = "full")]
 /// An error message delivered via the SSE stream. The stream closes after this message.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1303,6 +1376,7 @@ pub struct EventStreamCloudEventErrorMessage {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for EventStreamCloudEventErrorMessage {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("EventStreamCloudEventErrorMessage")
@@ -1312,6 +1386,7 @@ impl fmt::Debug for EventStreamCloudEventErrorMessage {
     }
 }
 
+#[cfg(feature = "full")]
 string_enum! {
     /// Identifies this as an error message (injected from the SSE event field).
     pub enum EventStreamCloudEventErrorMessageTypeEnum {
@@ -1320,6 +1395,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "full")]
 /// SSE message for group.created.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1335,6 +1411,7 @@ pub struct EventStreamCloudEventGroupCreated {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for EventStreamCloudEventGroupCreated {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("EventStreamCloudEventGroupCreated")
@@ -1345,6 +1422,7 @@ impl fmt::Debug for EventStreamCloudEventGroupCreated {
     }
 }
 
+#[cfg(feature = "full")]
 /// Represents an event that occurs when a group is created.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1379,6 +1457,7 @@ pub struct EventStreamCloudEventGroupCreatedCloudEvent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for EventStreamCloudEventGroupCreatedCloudEvent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("EventStreamCloudEventGroupCreatedCloudEvent")
@@ -1396,6 +1475,7 @@ impl fmt::Debug for EventStreamCloudEventGroupCreatedCloudEvent {
     }
 }
 
+#[cfg(feature = "full")]
 impl EventStreamCloudEventGroupCreatedCloudEvent {
     fn constant_type<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -1404,12 +1484,14 @@ impl EventStreamCloudEventGroupCreatedCloudEvent {
     }
 }
 
+#[cfg(feature = "full")]
 /// The type of the event which has happened.
 ///
 /// The same type as [`EventStreamCloudEventGroupCreatedTypeEnum`]: the API description gives both the same schema.
 pub type EventStreamCloudEventGroupCreatedCloudEventTypeEnum =
     EventStreamCloudEventGroupCreatedTypeEnum;
 
+#[cfg(feature = "full")]
 /// The event payload.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1426,6 +1508,7 @@ pub struct EventStreamCloudEventGroupCreatedData {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for EventStreamCloudEventGroupCreatedData {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("EventStreamCloudEventGroupCreatedData")
@@ -1436,6 +1519,7 @@ impl fmt::Debug for EventStreamCloudEventGroupCreatedData {
     }
 }
 
+#[cfg(feature = "full")]
 /// The event content.
 ///
 /// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
@@ -1449,6 +1533,7 @@ pub enum EventStreamCloudEventGroupCreatedObject {
     Other(Value),
 }
 
+#[cfg(feature = "full")]
 impl<'de> Deserialize<'de> for EventStreamCloudEventGroupCreatedObject {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         #[derive(Deserialize)]
@@ -1467,6 +1552,7 @@ impl<'de> Deserialize<'de> for EventStreamCloudEventGroupCreatedObject {
     }
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for EventStreamCloudEventGroupCreatedObject {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -1476,6 +1562,7 @@ impl fmt::Debug for EventStreamCloudEventGroupCreatedObject {
     }
 }
 
+#[cfg(feature = "full")]
 /// Represents a connection group entity.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1498,6 +1585,7 @@ pub struct EventStreamCloudEventGroupCreatedObject0 {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for EventStreamCloudEventGroupCreatedObject0 {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("EventStreamCloudEventGroupCreatedObject0")
@@ -1511,6 +1599,7 @@ impl fmt::Debug for EventStreamCloudEventGroupCreatedObject0 {
     }
 }
 
+#[cfg(feature = "full")]
 string_enum! {
     /// The type of the group.
     pub enum EventStreamCloudEventGroupCreatedObject0TypeEnum {
@@ -1519,6 +1608,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "full")]
 /// Represents an organization group entity.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1541,6 +1631,7 @@ pub struct EventStreamCloudEventGroupCreatedObject1 {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for EventStreamCloudEventGroupCreatedObject1 {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("EventStreamCloudEventGroupCreatedObject1")
@@ -1554,6 +1645,7 @@ impl fmt::Debug for EventStreamCloudEventGroupCreatedObject1 {
     }
 }
 
+#[cfg(feature = "full")]
 string_enum! {
     /// The type of the group.
     pub enum EventStreamCloudEventGroupCreatedObject1TypeEnum {
@@ -1562,6 +1654,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "full")]
 /// Represents a tenant group entity.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1582,6 +1675,7 @@ pub struct EventStreamCloudEventGroupCreatedObject2 {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for EventStreamCloudEventGroupCreatedObject2 {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("EventStreamCloudEventGroupCreatedObject2")
@@ -1594,6 +1688,7 @@ impl fmt::Debug for EventStreamCloudEventGroupCreatedObject2 {
     }
 }
 
+#[cfg(feature = "full")]
 string_enum! {
     /// The type of the group.
     pub enum EventStreamCloudEventGroupCreatedObject2TypeEnum {
@@ -1602,6 +1697,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "full")]
 string_enum! {
     /// The event type (injected from the SSE event field).
     pub enum EventStreamCloudEventGroupCreatedTypeEnum {
@@ -1610,6 +1706,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "full")]
 /// SSE message for group.deleted.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1625,6 +1722,7 @@ pub struct EventStreamCloudEventGroupDeleted {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for EventStreamCloudEventGroupDeleted {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("EventStreamCloudEventGroupDeleted")
@@ -1635,6 +1733,7 @@ impl fmt::Debug for EventStreamCloudEventGroupDeleted {
     }
 }
 
+#[cfg(feature = "full")]
 /// Represents an event that occurs when a group is deleted.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1669,6 +1768,7 @@ pub struct EventStreamCloudEventGroupDeletedCloudEvent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for EventStreamCloudEventGroupDeletedCloudEvent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("EventStreamCloudEventGroupDeletedCloudEvent")
@@ -1686,6 +1786,7 @@ impl fmt::Debug for EventStreamCloudEventGroupDeletedCloudEvent {
     }
 }
 
+#[cfg(feature = "full")]
 impl EventStreamCloudEventGroupDeletedCloudEvent {
     fn constant_type<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -1694,12 +1795,14 @@ impl EventStreamCloudEventGroupDeletedCloudEvent {
     }
 }
 
+#[cfg(feature = "full")]
 /// The type of the event which has happened.
 ///
 /// The same type as [`EventStreamCloudEventGroupDeletedTypeEnum`]: the API description gives both the same schema.
 pub type EventStreamCloudEventGroupDeletedCloudEventTypeEnum =
     EventStreamCloudEventGroupDeletedTypeEnum;
 
+#[cfg(feature = "full")]
 /// The event payload.
 ///
 /// Also named [`EventStreamCloudEventGroupUpdatedData`] (identical schemas).
@@ -1718,6 +1821,7 @@ pub struct EventStreamCloudEventGroupDeletedData {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for EventStreamCloudEventGroupDeletedData {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("EventStreamCloudEventGroupDeletedData")
@@ -1728,6 +1832,7 @@ impl fmt::Debug for EventStreamCloudEventGroupDeletedData {
     }
 }
 
+#[cfg(feature = "full")]
 /// The event content.
 ///
 /// Also named [`EventStreamCloudEventGroupUpdatedObject`] (identical schemas).
@@ -1743,6 +1848,7 @@ pub enum EventStreamCloudEventGroupDeletedObject {
     Other(Value),
 }
 
+#[cfg(feature = "full")]
 impl<'de> Deserialize<'de> for EventStreamCloudEventGroupDeletedObject {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         #[derive(Deserialize)]
@@ -1761,6 +1867,7 @@ impl<'de> Deserialize<'de> for EventStreamCloudEventGroupDeletedObject {
     }
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for EventStreamCloudEventGroupDeletedObject {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -1770,6 +1877,7 @@ impl fmt::Debug for EventStreamCloudEventGroupDeletedObject {
     }
 }
 
+#[cfg(feature = "full")]
 /// Connection group with updated_at timestamp
 ///
 /// Also named [`EventStreamCloudEventGroupUpdatedObject0`] (identical schemas).
@@ -1796,6 +1904,7 @@ pub struct EventStreamCloudEventGroupDeletedObject0 {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for EventStreamCloudEventGroupDeletedObject0 {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("EventStreamCloudEventGroupDeletedObject0")
@@ -1810,12 +1919,14 @@ impl fmt::Debug for EventStreamCloudEventGroupDeletedObject0 {
     }
 }
 
+#[cfg(feature = "full")]
 /// The type of the group.
 ///
 /// The same type as [`EventStreamCloudEventGroupCreatedObject0TypeEnum`]: the API description gives both the same schema.
 pub type EventStreamCloudEventGroupDeletedObject0TypeEnum =
     EventStreamCloudEventGroupCreatedObject0TypeEnum;
 
+#[cfg(feature = "full")]
 /// Organization group with updated_at timestamp
 ///
 /// Also named [`EventStreamCloudEventGroupUpdatedObject1`] (identical schemas).
@@ -1842,6 +1953,7 @@ pub struct EventStreamCloudEventGroupDeletedObject1 {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for EventStreamCloudEventGroupDeletedObject1 {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("EventStreamCloudEventGroupDeletedObject1")
@@ -1856,12 +1968,14 @@ impl fmt::Debug for EventStreamCloudEventGroupDeletedObject1 {
     }
 }
 
+#[cfg(feature = "full")]
 /// The type of the group.
 ///
 /// The same type as [`EventStreamCloudEventGroupCreatedObject1TypeEnum`]: the API description gives both the same schema.
 pub type EventStreamCloudEventGroupDeletedObject1TypeEnum =
     EventStreamCloudEventGroupCreatedObject1TypeEnum;
 
+#[cfg(feature = "full")]
 /// Tenant group with updated_at timestamp
 ///
 /// Also named [`EventStreamCloudEventGroupUpdatedObject2`] (identical schemas).
@@ -1886,6 +2000,7 @@ pub struct EventStreamCloudEventGroupDeletedObject2 {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for EventStreamCloudEventGroupDeletedObject2 {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("EventStreamCloudEventGroupDeletedObject2")
@@ -1899,12 +2014,14 @@ impl fmt::Debug for EventStreamCloudEventGroupDeletedObject2 {
     }
 }
 
+#[cfg(feature = "full")]
 /// The type of the group.
 ///
 /// The same type as [`EventStreamCloudEventGroupCreatedObject2TypeEnum`]: the API description gives both the same schema.
 pub type EventStreamCloudEventGroupDeletedObject2TypeEnum =
     EventStreamCloudEventGroupCreatedObject2TypeEnum;
 
+#[cfg(feature = "full")]
 string_enum! {
     /// The event type (injected from the SSE event field).
     pub enum EventStreamCloudEventGroupDeletedTypeEnum {
@@ -1913,6 +2030,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "full")]
 /// SSE message for group.member.added.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1928,6 +2046,7 @@ pub struct EventStreamCloudEventGroupMemberAdded {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for EventStreamCloudEventGroupMemberAdded {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("EventStreamCloudEventGroupMemberAdded")
@@ -1938,6 +2057,7 @@ impl fmt::Debug for EventStreamCloudEventGroupMemberAdded {
     }
 }
 
+#[cfg(feature = "full")]
 /// Represents an event that occurs when a member is added to a group.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1972,6 +2092,7 @@ pub struct EventStreamCloudEventGroupMemberAddedCloudEvent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for EventStreamCloudEventGroupMemberAddedCloudEvent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("EventStreamCloudEventGroupMemberAddedCloudEvent")
@@ -1989,6 +2110,7 @@ impl fmt::Debug for EventStreamCloudEventGroupMemberAddedCloudEvent {
     }
 }
 
+#[cfg(feature = "full")]
 impl EventStreamCloudEventGroupMemberAddedCloudEvent {
     fn constant_type<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -1997,12 +2119,14 @@ impl EventStreamCloudEventGroupMemberAddedCloudEvent {
     }
 }
 
+#[cfg(feature = "full")]
 /// The type of the event which has happened.
 ///
 /// The same type as [`EventStreamCloudEventGroupMemberAddedTypeEnum`]: the API description gives both the same schema.
 pub type EventStreamCloudEventGroupMemberAddedCloudEventTypeEnum =
     EventStreamCloudEventGroupMemberAddedTypeEnum;
 
+#[cfg(feature = "full")]
 /// The event payload.
 ///
 /// Also named [`EventStreamCloudEventGroupMemberDeletedData`] (identical schemas).
@@ -2021,6 +2145,7 @@ pub struct EventStreamCloudEventGroupMemberAddedData {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for EventStreamCloudEventGroupMemberAddedData {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("EventStreamCloudEventGroupMemberAddedData")
@@ -2031,6 +2156,7 @@ impl fmt::Debug for EventStreamCloudEventGroupMemberAddedData {
     }
 }
 
+#[cfg(feature = "full")]
 /// The event content.
 ///
 /// Also named [`EventStreamCloudEventGroupMemberDeletedObject`] (identical schemas).
@@ -2048,6 +2174,7 @@ pub struct EventStreamCloudEventGroupMemberAddedObject {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for EventStreamCloudEventGroupMemberAddedObject {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("EventStreamCloudEventGroupMemberAddedObject")
@@ -2058,6 +2185,7 @@ impl fmt::Debug for EventStreamCloudEventGroupMemberAddedObject {
     }
 }
 
+#[cfg(feature = "full")]
 /// The group the member belongs to.
 ///
 /// Also named [`EventStreamCloudEventGroupMemberDeletedObjectGroup`], [`EventStreamCloudEventGroupRoleAssignedObjectGroup`], [`EventStreamCloudEventGroupRoleDeletedObjectGroup`], [`EventStreamCloudEventOrgGroupRoleAssignedObjectGroup`], [`EventStreamCloudEventOrgGroupRoleDeletedObjectGroup`] (identical schemas).
@@ -2073,6 +2201,7 @@ pub enum EventStreamCloudEventGroupMemberAddedObjectGroup {
     Other(Value),
 }
 
+#[cfg(feature = "full")]
 impl<'de> Deserialize<'de> for EventStreamCloudEventGroupMemberAddedObjectGroup {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         #[derive(Deserialize)]
@@ -2091,6 +2220,7 @@ impl<'de> Deserialize<'de> for EventStreamCloudEventGroupMemberAddedObjectGroup 
     }
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for EventStreamCloudEventGroupMemberAddedObjectGroup {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -2100,6 +2230,7 @@ impl fmt::Debug for EventStreamCloudEventGroupMemberAddedObjectGroup {
     }
 }
 
+#[cfg(feature = "full")]
 /// Reference to a connection group
 ///
 /// Also named [`EventStreamCloudEventGroupMemberDeletedObjectGroup0`], [`EventStreamCloudEventGroupRoleAssignedObjectGroup0`], [`EventStreamCloudEventGroupRoleDeletedObjectGroup0`], [`EventStreamCloudEventOrgGroupRoleAssignedObjectGroup0`], [`EventStreamCloudEventOrgGroupRoleDeletedObjectGroup0`] (identical schemas).
@@ -2120,6 +2251,7 @@ pub struct EventStreamCloudEventGroupMemberAddedObjectGroup0 {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for EventStreamCloudEventGroupMemberAddedObjectGroup0 {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("EventStreamCloudEventGroupMemberAddedObjectGroup0")
@@ -2131,12 +2263,14 @@ impl fmt::Debug for EventStreamCloudEventGroupMemberAddedObjectGroup0 {
     }
 }
 
+#[cfg(feature = "full")]
 /// The type of the group.
 ///
 /// The same type as [`EventStreamCloudEventGroupCreatedObject0TypeEnum`]: the API description gives both the same schema.
 pub type EventStreamCloudEventGroupMemberAddedObjectGroup0TypeEnum =
     EventStreamCloudEventGroupCreatedObject0TypeEnum;
 
+#[cfg(feature = "full")]
 /// Reference to an organization group
 ///
 /// Also named [`EventStreamCloudEventGroupMemberDeletedObjectGroup1`], [`EventStreamCloudEventGroupRoleAssignedObjectGroup1`], [`EventStreamCloudEventGroupRoleDeletedObjectGroup1`], [`EventStreamCloudEventOrgGroupRoleAssignedObjectGroup1`], [`EventStreamCloudEventOrgGroupRoleDeletedObjectGroup1`] (identical schemas).
@@ -2157,6 +2291,7 @@ pub struct EventStreamCloudEventGroupMemberAddedObjectGroup1 {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for EventStreamCloudEventGroupMemberAddedObjectGroup1 {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("EventStreamCloudEventGroupMemberAddedObjectGroup1")
@@ -2168,12 +2303,14 @@ impl fmt::Debug for EventStreamCloudEventGroupMemberAddedObjectGroup1 {
     }
 }
 
+#[cfg(feature = "full")]
 /// The type of the group.
 ///
 /// The same type as [`EventStreamCloudEventGroupCreatedObject1TypeEnum`]: the API description gives both the same schema.
 pub type EventStreamCloudEventGroupMemberAddedObjectGroup1TypeEnum =
     EventStreamCloudEventGroupCreatedObject1TypeEnum;
 
+#[cfg(feature = "full")]
 /// Reference to a tenant group
 ///
 /// Also named [`EventStreamCloudEventGroupMemberDeletedObjectGroup2`], [`EventStreamCloudEventGroupRoleAssignedObjectGroup2`], [`EventStreamCloudEventGroupRoleDeletedObjectGroup2`], [`EventStreamCloudEventOrgGroupRoleAssignedObjectGroup2`], [`EventStreamCloudEventOrgGroupRoleDeletedObjectGroup2`] (identical schemas).
@@ -2192,6 +2329,7 @@ pub struct EventStreamCloudEventGroupMemberAddedObjectGroup2 {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for EventStreamCloudEventGroupMemberAddedObjectGroup2 {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("EventStreamCloudEventGroupMemberAddedObjectGroup2")
@@ -2202,12 +2340,14 @@ impl fmt::Debug for EventStreamCloudEventGroupMemberAddedObjectGroup2 {
     }
 }
 
+#[cfg(feature = "full")]
 /// The type of the group.
 ///
 /// The same type as [`EventStreamCloudEventGroupCreatedObject2TypeEnum`]: the API description gives both the same schema.
 pub type EventStreamCloudEventGroupMemberAddedObjectGroup2TypeEnum =
     EventStreamCloudEventGroupCreatedObject2TypeEnum;
 
+#[cfg(feature = "full")]
 /// The member that is a part of the group.
 ///
 /// Also named [`EventStreamCloudEventGroupMemberDeletedObjectMember`] (identical schemas).
@@ -2223,6 +2363,7 @@ pub enum EventStreamCloudEventGroupMemberAddedObjectMember {
     Other(Value),
 }
 
+#[cfg(feature = "full")]
 impl<'de> Deserialize<'de> for EventStreamCloudEventGroupMemberAddedObjectMember {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         #[derive(Deserialize)]
@@ -2241,6 +2382,7 @@ impl<'de> Deserialize<'de> for EventStreamCloudEventGroupMemberAddedObjectMember
     }
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for EventStreamCloudEventGroupMemberAddedObjectMember {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -2250,11 +2392,13 @@ impl fmt::Debug for EventStreamCloudEventGroupMemberAddedObjectMember {
     }
 }
 
+#[cfg(feature = "full")]
 /// A group member of member_type user
 ///
 /// The same type as [`CredentialId`]: the API description gives both the same schema.
 pub type EventStreamCloudEventGroupMemberAddedObjectMember0 = CredentialId;
 
+#[cfg(feature = "full")]
 string_enum! {
     /// Type discriminator for user members
     pub enum EventStreamCloudEventGroupMemberAddedObjectMember0MemberTypeEnum {
@@ -2263,6 +2407,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "full")]
 /// A group member of member_type group
 ///
 /// Also named [`EventStreamCloudEventGroupMemberDeletedObjectMember1`] (identical schemas).
@@ -2283,6 +2428,7 @@ pub struct EventStreamCloudEventGroupMemberAddedObjectMember1 {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for EventStreamCloudEventGroupMemberAddedObjectMember1 {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("EventStreamCloudEventGroupMemberAddedObjectMember1")
@@ -2294,12 +2440,14 @@ impl fmt::Debug for EventStreamCloudEventGroupMemberAddedObjectMember1 {
     }
 }
 
+#[cfg(feature = "full")]
 /// Type discriminator for connection members
 ///
 /// The same type as [`EventStreamCloudEventGroupCreatedObject0TypeEnum`]: the API description gives both the same schema.
 pub type EventStreamCloudEventGroupMemberAddedObjectMember1MemberTypeEnum =
     EventStreamCloudEventGroupCreatedObject0TypeEnum;
 
+#[cfg(feature = "full")]
 string_enum! {
     /// The event type (injected from the SSE event field).
     pub enum EventStreamCloudEventGroupMemberAddedTypeEnum {
@@ -2308,6 +2456,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "full")]
 /// SSE message for group.member.deleted.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -2323,6 +2472,7 @@ pub struct EventStreamCloudEventGroupMemberDeleted {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for EventStreamCloudEventGroupMemberDeleted {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("EventStreamCloudEventGroupMemberDeleted")
@@ -2333,6 +2483,7 @@ impl fmt::Debug for EventStreamCloudEventGroupMemberDeleted {
     }
 }
 
+#[cfg(feature = "full")]
 /// Represents an event that occurs when a member is removed from a group.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -2367,6 +2518,7 @@ pub struct EventStreamCloudEventGroupMemberDeletedCloudEvent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for EventStreamCloudEventGroupMemberDeletedCloudEvent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("EventStreamCloudEventGroupMemberDeletedCloudEvent")
@@ -2384,6 +2536,7 @@ impl fmt::Debug for EventStreamCloudEventGroupMemberDeletedCloudEvent {
     }
 }
 
+#[cfg(feature = "full")]
 impl EventStreamCloudEventGroupMemberDeletedCloudEvent {
     fn constant_type<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -2392,94 +2545,110 @@ impl EventStreamCloudEventGroupMemberDeletedCloudEvent {
     }
 }
 
+#[cfg(feature = "full")]
 /// The type of the event which has happened.
 ///
 /// The same type as [`EventStreamCloudEventGroupMemberDeletedTypeEnum`]: the API description gives both the same schema.
 pub type EventStreamCloudEventGroupMemberDeletedCloudEventTypeEnum =
     EventStreamCloudEventGroupMemberDeletedTypeEnum;
 
+#[cfg(feature = "full")]
 /// The event payload.
 ///
 /// The same type as [`EventStreamCloudEventGroupMemberAddedData`]: the API description gives both the same schema.
 pub type EventStreamCloudEventGroupMemberDeletedData = EventStreamCloudEventGroupMemberAddedData;
 
+#[cfg(feature = "full")]
 /// The event content.
 ///
 /// The same type as [`EventStreamCloudEventGroupMemberAddedObject`]: the API description gives both the same schema.
 pub type EventStreamCloudEventGroupMemberDeletedObject =
     EventStreamCloudEventGroupMemberAddedObject;
 
+#[cfg(feature = "full")]
 /// The group the member belongs to.
 ///
 /// The same type as [`EventStreamCloudEventGroupMemberAddedObjectGroup`]: the API description gives both the same schema.
 pub type EventStreamCloudEventGroupMemberDeletedObjectGroup =
     EventStreamCloudEventGroupMemberAddedObjectGroup;
 
+#[cfg(feature = "full")]
 /// Reference to a connection group
 ///
 /// The same type as [`EventStreamCloudEventGroupMemberAddedObjectGroup0`]: the API description gives both the same schema.
 pub type EventStreamCloudEventGroupMemberDeletedObjectGroup0 =
     EventStreamCloudEventGroupMemberAddedObjectGroup0;
 
+#[cfg(feature = "full")]
 /// The type of the group.
 ///
 /// The same type as [`EventStreamCloudEventGroupCreatedObject0TypeEnum`]: the API description gives both the same schema.
 pub type EventStreamCloudEventGroupMemberDeletedObjectGroup0TypeEnum =
     EventStreamCloudEventGroupCreatedObject0TypeEnum;
 
+#[cfg(feature = "full")]
 /// Reference to an organization group
 ///
 /// The same type as [`EventStreamCloudEventGroupMemberAddedObjectGroup1`]: the API description gives both the same schema.
 pub type EventStreamCloudEventGroupMemberDeletedObjectGroup1 =
     EventStreamCloudEventGroupMemberAddedObjectGroup1;
 
+#[cfg(feature = "full")]
 /// The type of the group.
 ///
 /// The same type as [`EventStreamCloudEventGroupCreatedObject1TypeEnum`]: the API description gives both the same schema.
 pub type EventStreamCloudEventGroupMemberDeletedObjectGroup1TypeEnum =
     EventStreamCloudEventGroupCreatedObject1TypeEnum;
 
+#[cfg(feature = "full")]
 /// Reference to a tenant group
 ///
 /// The same type as [`EventStreamCloudEventGroupMemberAddedObjectGroup2`]: the API description gives both the same schema.
 pub type EventStreamCloudEventGroupMemberDeletedObjectGroup2 =
     EventStreamCloudEventGroupMemberAddedObjectGroup2;
 
+#[cfg(feature = "full")]
 /// The type of the group.
 ///
 /// The same type as [`EventStreamCloudEventGroupCreatedObject2TypeEnum`]: the API description gives both the same schema.
 pub type EventStreamCloudEventGroupMemberDeletedObjectGroup2TypeEnum =
     EventStreamCloudEventGroupCreatedObject2TypeEnum;
 
+#[cfg(feature = "full")]
 /// The member that is a part of the group.
 ///
 /// The same type as [`EventStreamCloudEventGroupMemberAddedObjectMember`]: the API description gives both the same schema.
 pub type EventStreamCloudEventGroupMemberDeletedObjectMember =
     EventStreamCloudEventGroupMemberAddedObjectMember;
 
+#[cfg(feature = "full")]
 /// A group member of member_type user
 ///
 /// The same type as [`CredentialId`]: the API description gives both the same schema.
 pub type EventStreamCloudEventGroupMemberDeletedObjectMember0 = CredentialId;
 
+#[cfg(feature = "full")]
 /// Type discriminator for user members
 ///
 /// The same type as [`EventStreamCloudEventGroupMemberAddedObjectMember0MemberTypeEnum`]: the API description gives both the same schema.
 pub type EventStreamCloudEventGroupMemberDeletedObjectMember0MemberTypeEnum =
     EventStreamCloudEventGroupMemberAddedObjectMember0MemberTypeEnum;
 
+#[cfg(feature = "full")]
 /// A group member of member_type group
 ///
 /// The same type as [`EventStreamCloudEventGroupMemberAddedObjectMember1`]: the API description gives both the same schema.
 pub type EventStreamCloudEventGroupMemberDeletedObjectMember1 =
     EventStreamCloudEventGroupMemberAddedObjectMember1;
 
+#[cfg(feature = "full")]
 /// Type discriminator for connection members
 ///
 /// The same type as [`EventStreamCloudEventGroupCreatedObject0TypeEnum`]: the API description gives both the same schema.
 pub type EventStreamCloudEventGroupMemberDeletedObjectMember1MemberTypeEnum =
     EventStreamCloudEventGroupCreatedObject0TypeEnum;
 
+#[cfg(feature = "full")]
 string_enum! {
     /// The event type (injected from the SSE event field).
     pub enum EventStreamCloudEventGroupMemberDeletedTypeEnum {
@@ -2488,6 +2657,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "full")]
 /// SSE message for group.role.assigned.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -2503,6 +2673,7 @@ pub struct EventStreamCloudEventGroupRoleAssigned {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for EventStreamCloudEventGroupRoleAssigned {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("EventStreamCloudEventGroupRoleAssigned")
@@ -2512,152 +2683,3 @@ impl fmt::Debug for EventStreamCloudEventGroupRoleAssigned {
             .finish()
     }
 }
-
-/// Represents an event that occurs when a role is assigned to a group.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct EventStreamCloudEventGroupRoleAssignedCloudEvent {
-    /// The `a0purpose` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub a0purpose: Option<EventStreamCloudEventA0PurposeEnum>,
-    /// The auth0 event stream ID of the stream the event was delivered on.
-    pub a0stream: String,
-    /// The auth0 tenant ID to which the event is associated.
-    pub a0tenant: String,
-    /// The `data` field.
-    pub data: EventStreamCloudEventGroupRoleAssignedData,
-    /// A unique identifier for the event.
-    pub id: String,
-    /// The source of the event. This will take the form 'urn:auth0:\<tenant\>.\<domain\>'.
-    pub source: String,
-    /// The version of the CloudEvents specification which the event uses.
-    pub specversion: String,
-    /// An ISO-8601 timestamp indicating when the event physically occurred.
-    pub time: String,
-    /// Always `group.role.assigned`.
-    #[serde(
-        rename = "type",
-        deserialize_with = "EventStreamCloudEventGroupRoleAssignedCloudEvent::constant_type"
-    )]
-    pub type_: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for EventStreamCloudEventGroupRoleAssignedCloudEvent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("EventStreamCloudEventGroupRoleAssignedCloudEvent")
-            .field("a0purpose", &self.a0purpose)
-            .field("a0stream", &self.a0stream)
-            .field("a0tenant", &self.a0tenant)
-            .field("data", &self.data)
-            .field("id", &self.id)
-            .field("source", &self.source)
-            .field("specversion", &self.specversion)
-            .field("time", &self.time)
-            .field("type_", &self.type_)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl EventStreamCloudEventGroupRoleAssignedCloudEvent {
-    fn constant_type<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "group.role.assigned")
-    }
-}
-
-/// The type of the event which has happened.
-///
-/// The same type as [`EventStreamCloudEventGroupRoleAssignedTypeEnum`]: the API description gives both the same schema.
-pub type EventStreamCloudEventGroupRoleAssignedCloudEventTypeEnum =
-    EventStreamCloudEventGroupRoleAssignedTypeEnum;
-
-/// The event payload.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct EventStreamCloudEventGroupRoleAssignedData {
-    /// The `context` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub context: Option<EventStreamCloudEventContext>,
-    /// The `object` field.
-    pub object: EventStreamCloudEventGroupRoleAssignedObject,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for EventStreamCloudEventGroupRoleAssignedData {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("EventStreamCloudEventGroupRoleAssignedData")
-            .field("context", &self.context)
-            .field("object", &self.object)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-/// The event content.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct EventStreamCloudEventGroupRoleAssignedObject {
-    /// The time at which the role was assigned to the group.
-    pub created_at: String,
-    /// The `group` field.
-    pub group: EventStreamCloudEventGroupRoleAssignedObjectGroup,
-    /// The `role` field.
-    pub role: EventStreamCloudEventGroupRoleAssignedObjectRole,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for EventStreamCloudEventGroupRoleAssignedObject {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("EventStreamCloudEventGroupRoleAssignedObject")
-            .field("created_at", &self.created_at)
-            .field("group", &self.group)
-            .field("role", &self.role)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-/// The group the role is assigned to.
-///
-/// The same type as [`EventStreamCloudEventGroupMemberAddedObjectGroup`]: the API description gives both the same schema.
-pub type EventStreamCloudEventGroupRoleAssignedObjectGroup =
-    EventStreamCloudEventGroupMemberAddedObjectGroup;
-
-/// Reference to a connection group
-///
-/// The same type as [`EventStreamCloudEventGroupMemberAddedObjectGroup0`]: the API description gives both the same schema.
-pub type EventStreamCloudEventGroupRoleAssignedObjectGroup0 =
-    EventStreamCloudEventGroupMemberAddedObjectGroup0;
-
-/// The type of the group.
-///
-/// The same type as [`EventStreamCloudEventGroupCreatedObject0TypeEnum`]: the API description gives both the same schema.
-pub type EventStreamCloudEventGroupRoleAssignedObjectGroup0TypeEnum =
-    EventStreamCloudEventGroupCreatedObject0TypeEnum;
-
-/// Reference to an organization group
-///
-/// The same type as [`EventStreamCloudEventGroupMemberAddedObjectGroup1`]: the API description gives both the same schema.
-pub type EventStreamCloudEventGroupRoleAssignedObjectGroup1 =
-    EventStreamCloudEventGroupMemberAddedObjectGroup1;
-
-/// The type of the group.
-///
-/// The same type as [`EventStreamCloudEventGroupCreatedObject1TypeEnum`]: the API description gives both the same schema.
-pub type EventStreamCloudEventGroupRoleAssignedObjectGroup1TypeEnum =
-    EventStreamCloudEventGroupCreatedObject1TypeEnum;

@@ -13,18 +13,183 @@ use super::*;
 use crate::model_support::{Keys, REDACTED, constant, extra, other, string_enum};
 use crate::patch::Patch;
 
+#[cfg(feature = "full")]
+/// Represents an event that occurs when a role is assigned to a group.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct EventStreamCloudEventGroupRoleAssignedCloudEvent {
+    /// The `a0purpose` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub a0purpose: Option<EventStreamCloudEventA0PurposeEnum>,
+    /// The auth0 event stream ID of the stream the event was delivered on.
+    pub a0stream: String,
+    /// The auth0 tenant ID to which the event is associated.
+    pub a0tenant: String,
+    /// The `data` field.
+    pub data: EventStreamCloudEventGroupRoleAssignedData,
+    /// A unique identifier for the event.
+    pub id: String,
+    /// The source of the event. This will take the form 'urn:auth0:\<tenant\>.\<domain\>'.
+    pub source: String,
+    /// The version of the CloudEvents specification which the event uses.
+    pub specversion: String,
+    /// An ISO-8601 timestamp indicating when the event physically occurred.
+    pub time: String,
+    /// Always `group.role.assigned`.
+    #[serde(
+        rename = "type",
+        deserialize_with = "EventStreamCloudEventGroupRoleAssignedCloudEvent::constant_type"
+    )]
+    pub type_: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for EventStreamCloudEventGroupRoleAssignedCloudEvent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EventStreamCloudEventGroupRoleAssignedCloudEvent")
+            .field("a0purpose", &self.a0purpose)
+            .field("a0stream", &self.a0stream)
+            .field("a0tenant", &self.a0tenant)
+            .field("data", &self.data)
+            .field("id", &self.id)
+            .field("source", &self.source)
+            .field("specversion", &self.specversion)
+            .field("time", &self.time)
+            .field("type_", &self.type_)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+impl EventStreamCloudEventGroupRoleAssignedCloudEvent {
+    fn constant_type<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "group.role.assigned")
+    }
+}
+
+#[cfg(feature = "full")]
+/// The type of the event which has happened.
+///
+/// The same type as [`EventStreamCloudEventGroupRoleAssignedTypeEnum`]: the API description gives both the same schema.
+pub type EventStreamCloudEventGroupRoleAssignedCloudEventTypeEnum =
+    EventStreamCloudEventGroupRoleAssignedTypeEnum;
+
+#[cfg(feature = "full")]
+/// The event payload.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct EventStreamCloudEventGroupRoleAssignedData {
+    /// The `context` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub context: Option<EventStreamCloudEventContext>,
+    /// The `object` field.
+    pub object: EventStreamCloudEventGroupRoleAssignedObject,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for EventStreamCloudEventGroupRoleAssignedData {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EventStreamCloudEventGroupRoleAssignedData")
+            .field("context", &self.context)
+            .field("object", &self.object)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+/// The event content.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct EventStreamCloudEventGroupRoleAssignedObject {
+    /// The time at which the role was assigned to the group.
+    pub created_at: String,
+    /// The `group` field.
+    pub group: EventStreamCloudEventGroupRoleAssignedObjectGroup,
+    /// The `role` field.
+    pub role: EventStreamCloudEventGroupRoleAssignedObjectRole,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for EventStreamCloudEventGroupRoleAssignedObject {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EventStreamCloudEventGroupRoleAssignedObject")
+            .field("created_at", &self.created_at)
+            .field("group", &self.group)
+            .field("role", &self.role)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+/// The group the role is assigned to.
+///
+/// The same type as [`EventStreamCloudEventGroupMemberAddedObjectGroup`]: the API description gives both the same schema.
+pub type EventStreamCloudEventGroupRoleAssignedObjectGroup =
+    EventStreamCloudEventGroupMemberAddedObjectGroup;
+
+#[cfg(feature = "full")]
+/// Reference to a connection group
+///
+/// The same type as [`EventStreamCloudEventGroupMemberAddedObjectGroup0`]: the API description gives both the same schema.
+pub type EventStreamCloudEventGroupRoleAssignedObjectGroup0 =
+    EventStreamCloudEventGroupMemberAddedObjectGroup0;
+
+#[cfg(feature = "full")]
+/// The type of the group.
+///
+/// The same type as [`EventStreamCloudEventGroupCreatedObject0TypeEnum`]: the API description gives both the same schema.
+pub type EventStreamCloudEventGroupRoleAssignedObjectGroup0TypeEnum =
+    EventStreamCloudEventGroupCreatedObject0TypeEnum;
+
+#[cfg(feature = "full")]
+/// Reference to an organization group
+///
+/// The same type as [`EventStreamCloudEventGroupMemberAddedObjectGroup1`]: the API description gives both the same schema.
+pub type EventStreamCloudEventGroupRoleAssignedObjectGroup1 =
+    EventStreamCloudEventGroupMemberAddedObjectGroup1;
+
+#[cfg(feature = "full")]
+/// The type of the group.
+///
+/// The same type as [`EventStreamCloudEventGroupCreatedObject1TypeEnum`]: the API description gives both the same schema.
+pub type EventStreamCloudEventGroupRoleAssignedObjectGroup1TypeEnum =
+    EventStreamCloudEventGroupCreatedObject1TypeEnum;
+
+#[cfg(feature = "full")]
 /// Reference to a tenant group
 ///
 /// The same type as [`EventStreamCloudEventGroupMemberAddedObjectGroup2`]: the API description gives both the same schema.
 pub type EventStreamCloudEventGroupRoleAssignedObjectGroup2 =
     EventStreamCloudEventGroupMemberAddedObjectGroup2;
 
+#[cfg(feature = "full")]
 /// The type of the group.
 ///
 /// The same type as [`EventStreamCloudEventGroupCreatedObject2TypeEnum`]: the API description gives both the same schema.
 pub type EventStreamCloudEventGroupRoleAssignedObjectGroup2TypeEnum =
     EventStreamCloudEventGroupCreatedObject2TypeEnum;
 
+#[cfg(feature = "full")]
 /// The role assigned to the group.
 ///
 /// Also named [`EventStreamCloudEventOrgGroupRoleAssignedObjectRole`], [`EventStreamCloudEventOrgMemberRoleAssignedObjectRole`], [`EventStreamCloudEventOrgMemberRoleDeletedObjectRole`] (identical schemas).
@@ -42,6 +207,7 @@ pub struct EventStreamCloudEventGroupRoleAssignedObjectRole {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for EventStreamCloudEventGroupRoleAssignedObjectRole {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("EventStreamCloudEventGroupRoleAssignedObjectRole")
@@ -52,6 +218,7 @@ impl fmt::Debug for EventStreamCloudEventGroupRoleAssignedObjectRole {
     }
 }
 
+#[cfg(feature = "full")]
 string_enum! {
     /// The event type (injected from the SSE event field).
     pub enum EventStreamCloudEventGroupRoleAssignedTypeEnum {
@@ -60,6 +227,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "full")]
 /// SSE message for group.role.deleted.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -75,6 +243,7 @@ pub struct EventStreamCloudEventGroupRoleDeleted {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for EventStreamCloudEventGroupRoleDeleted {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("EventStreamCloudEventGroupRoleDeleted")
@@ -85,6 +254,7 @@ impl fmt::Debug for EventStreamCloudEventGroupRoleDeleted {
     }
 }
 
+#[cfg(feature = "full")]
 /// Represents an event that occurs when a role is removed from a group.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -119,6 +289,7 @@ pub struct EventStreamCloudEventGroupRoleDeletedCloudEvent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for EventStreamCloudEventGroupRoleDeletedCloudEvent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("EventStreamCloudEventGroupRoleDeletedCloudEvent")
@@ -136,6 +307,7 @@ impl fmt::Debug for EventStreamCloudEventGroupRoleDeletedCloudEvent {
     }
 }
 
+#[cfg(feature = "full")]
 impl EventStreamCloudEventGroupRoleDeletedCloudEvent {
     fn constant_type<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -144,12 +316,14 @@ impl EventStreamCloudEventGroupRoleDeletedCloudEvent {
     }
 }
 
+#[cfg(feature = "full")]
 /// The type of the event which has happened.
 ///
 /// The same type as [`EventStreamCloudEventGroupRoleDeletedTypeEnum`]: the API description gives both the same schema.
 pub type EventStreamCloudEventGroupRoleDeletedCloudEventTypeEnum =
     EventStreamCloudEventGroupRoleDeletedTypeEnum;
 
+#[cfg(feature = "full")]
 /// The event payload.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -166,6 +340,7 @@ pub struct EventStreamCloudEventGroupRoleDeletedData {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for EventStreamCloudEventGroupRoleDeletedData {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("EventStreamCloudEventGroupRoleDeletedData")
@@ -176,6 +351,7 @@ impl fmt::Debug for EventStreamCloudEventGroupRoleDeletedData {
     }
 }
 
+#[cfg(feature = "full")]
 /// The event content.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -193,6 +369,7 @@ pub struct EventStreamCloudEventGroupRoleDeletedObject {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for EventStreamCloudEventGroupRoleDeletedObject {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("EventStreamCloudEventGroupRoleDeletedObject")
@@ -204,48 +381,56 @@ impl fmt::Debug for EventStreamCloudEventGroupRoleDeletedObject {
     }
 }
 
+#[cfg(feature = "full")]
 /// The group the role is removed from.
 ///
 /// The same type as [`EventStreamCloudEventGroupMemberAddedObjectGroup`]: the API description gives both the same schema.
 pub type EventStreamCloudEventGroupRoleDeletedObjectGroup =
     EventStreamCloudEventGroupMemberAddedObjectGroup;
 
+#[cfg(feature = "full")]
 /// Reference to a connection group
 ///
 /// The same type as [`EventStreamCloudEventGroupMemberAddedObjectGroup0`]: the API description gives both the same schema.
 pub type EventStreamCloudEventGroupRoleDeletedObjectGroup0 =
     EventStreamCloudEventGroupMemberAddedObjectGroup0;
 
+#[cfg(feature = "full")]
 /// The type of the group.
 ///
 /// The same type as [`EventStreamCloudEventGroupCreatedObject0TypeEnum`]: the API description gives both the same schema.
 pub type EventStreamCloudEventGroupRoleDeletedObjectGroup0TypeEnum =
     EventStreamCloudEventGroupCreatedObject0TypeEnum;
 
+#[cfg(feature = "full")]
 /// Reference to an organization group
 ///
 /// The same type as [`EventStreamCloudEventGroupMemberAddedObjectGroup1`]: the API description gives both the same schema.
 pub type EventStreamCloudEventGroupRoleDeletedObjectGroup1 =
     EventStreamCloudEventGroupMemberAddedObjectGroup1;
 
+#[cfg(feature = "full")]
 /// The type of the group.
 ///
 /// The same type as [`EventStreamCloudEventGroupCreatedObject1TypeEnum`]: the API description gives both the same schema.
 pub type EventStreamCloudEventGroupRoleDeletedObjectGroup1TypeEnum =
     EventStreamCloudEventGroupCreatedObject1TypeEnum;
 
+#[cfg(feature = "full")]
 /// Reference to a tenant group
 ///
 /// The same type as [`EventStreamCloudEventGroupMemberAddedObjectGroup2`]: the API description gives both the same schema.
 pub type EventStreamCloudEventGroupRoleDeletedObjectGroup2 =
     EventStreamCloudEventGroupMemberAddedObjectGroup2;
 
+#[cfg(feature = "full")]
 /// The type of the group.
 ///
 /// The same type as [`EventStreamCloudEventGroupCreatedObject2TypeEnum`]: the API description gives both the same schema.
 pub type EventStreamCloudEventGroupRoleDeletedObjectGroup2TypeEnum =
     EventStreamCloudEventGroupCreatedObject2TypeEnum;
 
+#[cfg(feature = "full")]
 /// The role removed from the group.
 ///
 /// Also named [`EventStreamCloudEventOrgGroupRoleDeletedObjectRole`] (identical schemas).
@@ -261,6 +446,7 @@ pub struct EventStreamCloudEventGroupRoleDeletedObjectRole {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for EventStreamCloudEventGroupRoleDeletedObjectRole {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("EventStreamCloudEventGroupRoleDeletedObjectRole")
@@ -270,6 +456,7 @@ impl fmt::Debug for EventStreamCloudEventGroupRoleDeletedObjectRole {
     }
 }
 
+#[cfg(feature = "full")]
 string_enum! {
     /// The event type (injected from the SSE event field).
     pub enum EventStreamCloudEventGroupRoleDeletedTypeEnum {
@@ -278,6 +465,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "full")]
 /// SSE message for group.updated.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -293,6 +481,7 @@ pub struct EventStreamCloudEventGroupUpdated {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for EventStreamCloudEventGroupUpdated {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("EventStreamCloudEventGroupUpdated")
@@ -303,6 +492,7 @@ impl fmt::Debug for EventStreamCloudEventGroupUpdated {
     }
 }
 
+#[cfg(feature = "full")]
 /// Represents an event that occurs when a group is updated.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -337,6 +527,7 @@ pub struct EventStreamCloudEventGroupUpdatedCloudEvent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for EventStreamCloudEventGroupUpdatedCloudEvent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("EventStreamCloudEventGroupUpdatedCloudEvent")
@@ -354,6 +545,7 @@ impl fmt::Debug for EventStreamCloudEventGroupUpdatedCloudEvent {
     }
 }
 
+#[cfg(feature = "full")]
 impl EventStreamCloudEventGroupUpdatedCloudEvent {
     fn constant_type<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -362,55 +554,65 @@ impl EventStreamCloudEventGroupUpdatedCloudEvent {
     }
 }
 
+#[cfg(feature = "full")]
 /// The type of the event which has happened.
 ///
 /// The same type as [`EventStreamCloudEventGroupUpdatedTypeEnum`]: the API description gives both the same schema.
 pub type EventStreamCloudEventGroupUpdatedCloudEventTypeEnum =
     EventStreamCloudEventGroupUpdatedTypeEnum;
 
+#[cfg(feature = "full")]
 /// The event payload.
 ///
 /// The same type as [`EventStreamCloudEventGroupDeletedData`]: the API description gives both the same schema.
 pub type EventStreamCloudEventGroupUpdatedData = EventStreamCloudEventGroupDeletedData;
 
+#[cfg(feature = "full")]
 /// The event content.
 ///
 /// The same type as [`EventStreamCloudEventGroupDeletedObject`]: the API description gives both the same schema.
 pub type EventStreamCloudEventGroupUpdatedObject = EventStreamCloudEventGroupDeletedObject;
 
+#[cfg(feature = "full")]
 /// Connection group with updated_at timestamp
 ///
 /// The same type as [`EventStreamCloudEventGroupDeletedObject0`]: the API description gives both the same schema.
 pub type EventStreamCloudEventGroupUpdatedObject0 = EventStreamCloudEventGroupDeletedObject0;
 
+#[cfg(feature = "full")]
 /// The type of the group.
 ///
 /// The same type as [`EventStreamCloudEventGroupCreatedObject0TypeEnum`]: the API description gives both the same schema.
 pub type EventStreamCloudEventGroupUpdatedObject0TypeEnum =
     EventStreamCloudEventGroupCreatedObject0TypeEnum;
 
+#[cfg(feature = "full")]
 /// Organization group with updated_at timestamp
 ///
 /// The same type as [`EventStreamCloudEventGroupDeletedObject1`]: the API description gives both the same schema.
 pub type EventStreamCloudEventGroupUpdatedObject1 = EventStreamCloudEventGroupDeletedObject1;
 
+#[cfg(feature = "full")]
 /// The type of the group.
 ///
 /// The same type as [`EventStreamCloudEventGroupCreatedObject1TypeEnum`]: the API description gives both the same schema.
 pub type EventStreamCloudEventGroupUpdatedObject1TypeEnum =
     EventStreamCloudEventGroupCreatedObject1TypeEnum;
 
+#[cfg(feature = "full")]
 /// Tenant group with updated_at timestamp
 ///
 /// The same type as [`EventStreamCloudEventGroupDeletedObject2`]: the API description gives both the same schema.
 pub type EventStreamCloudEventGroupUpdatedObject2 = EventStreamCloudEventGroupDeletedObject2;
 
+#[cfg(feature = "full")]
 /// The type of the group.
 ///
 /// The same type as [`EventStreamCloudEventGroupCreatedObject2TypeEnum`]: the API description gives both the same schema.
 pub type EventStreamCloudEventGroupUpdatedObject2TypeEnum =
     EventStreamCloudEventGroupCreatedObject2TypeEnum;
 
+#[cfg(feature = "full")]
 string_enum! {
     /// The event type (injected from the SSE event field).
     pub enum EventStreamCloudEventGroupUpdatedTypeEnum {
@@ -419,6 +621,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "full")]
 /// An offset-only heartbeat message. Advances the cursor without delivering an event.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -432,6 +635,7 @@ pub struct EventStreamCloudEventOffsetOnlyMessage {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for EventStreamCloudEventOffsetOnlyMessage {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("EventStreamCloudEventOffsetOnlyMessage")
@@ -441,6 +645,7 @@ impl fmt::Debug for EventStreamCloudEventOffsetOnlyMessage {
     }
 }
 
+#[cfg(feature = "full")]
 string_enum! {
     /// Identifies this as an offset-only heartbeat message (injected from the SSE event field).
     pub enum EventStreamCloudEventOffsetOnlyMessageTypeEnum {
@@ -449,6 +654,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "full")]
 /// SSE message for organization.connection.added.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -464,6 +670,7 @@ pub struct EventStreamCloudEventOrgConnectionAdded {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for EventStreamCloudEventOrgConnectionAdded {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("EventStreamCloudEventOrgConnectionAdded")
@@ -474,6 +681,7 @@ impl fmt::Debug for EventStreamCloudEventOrgConnectionAdded {
     }
 }
 
+#[cfg(feature = "full")]
 /// Represents an event that occurs when a connection is added to an organization.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -508,6 +716,7 @@ pub struct EventStreamCloudEventOrgConnectionAddedCloudEvent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for EventStreamCloudEventOrgConnectionAddedCloudEvent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("EventStreamCloudEventOrgConnectionAddedCloudEvent")
@@ -525,6 +734,7 @@ impl fmt::Debug for EventStreamCloudEventOrgConnectionAddedCloudEvent {
     }
 }
 
+#[cfg(feature = "full")]
 impl EventStreamCloudEventOrgConnectionAddedCloudEvent {
     fn constant_type<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -533,12 +743,14 @@ impl EventStreamCloudEventOrgConnectionAddedCloudEvent {
     }
 }
 
+#[cfg(feature = "full")]
 /// The type of the event which has happened.
 ///
 /// The same type as [`EventStreamCloudEventOrgConnectionAddedTypeEnum`]: the API description gives both the same schema.
 pub type EventStreamCloudEventOrgConnectionAddedCloudEventTypeEnum =
     EventStreamCloudEventOrgConnectionAddedTypeEnum;
 
+#[cfg(feature = "full")]
 /// The event payload.
 ///
 /// Also named [`EventStreamCloudEventOrgConnectionUpdatedData`] (identical schemas).
@@ -557,6 +769,7 @@ pub struct EventStreamCloudEventOrgConnectionAddedData {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for EventStreamCloudEventOrgConnectionAddedData {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("EventStreamCloudEventOrgConnectionAddedData")
@@ -567,6 +780,7 @@ impl fmt::Debug for EventStreamCloudEventOrgConnectionAddedData {
     }
 }
 
+#[cfg(feature = "full")]
 /// The event content.
 ///
 /// Also named [`EventStreamCloudEventOrgConnectionUpdatedObject`] (identical schemas).
@@ -597,6 +811,7 @@ pub struct EventStreamCloudEventOrgConnectionAddedObject {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for EventStreamCloudEventOrgConnectionAddedObject {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("EventStreamCloudEventOrgConnectionAddedObject")
@@ -613,6 +828,7 @@ impl fmt::Debug for EventStreamCloudEventOrgConnectionAddedObject {
     }
 }
 
+#[cfg(feature = "full")]
 /// The `EventStreamCloudEventOrgConnectionAddedObjectConnection` object.
 ///
 /// Also named [`EventStreamCloudEventOrgConnectionRemovedObjectConnection`], [`EventStreamCloudEventOrgConnectionUpdatedObjectConnection`] (identical schemas).
@@ -628,6 +844,7 @@ pub struct EventStreamCloudEventOrgConnectionAddedObjectConnection {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for EventStreamCloudEventOrgConnectionAddedObjectConnection {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("EventStreamCloudEventOrgConnectionAddedObjectConnection")
@@ -637,12 +854,14 @@ impl fmt::Debug for EventStreamCloudEventOrgConnectionAddedObjectConnection {
     }
 }
 
+#[cfg(feature = "full")]
 /// Information about an Auth0 Organization.
 ///
 /// The same type as [`EventStreamCloudEventOrgMemberAddedObjectOrganization`]: the API description gives both the same schema.
 pub type EventStreamCloudEventOrgConnectionAddedObjectOrganization =
     EventStreamCloudEventOrgMemberAddedObjectOrganization;
 
+#[cfg(feature = "full")]
 string_enum! {
     /// The event type (injected from the SSE event field).
     pub enum EventStreamCloudEventOrgConnectionAddedTypeEnum {
@@ -651,6 +870,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "full")]
 /// SSE message for organization.connection.removed.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -666,6 +886,7 @@ pub struct EventStreamCloudEventOrgConnectionRemoved {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for EventStreamCloudEventOrgConnectionRemoved {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("EventStreamCloudEventOrgConnectionRemoved")
@@ -676,6 +897,7 @@ impl fmt::Debug for EventStreamCloudEventOrgConnectionRemoved {
     }
 }
 
+#[cfg(feature = "full")]
 /// Represents an event that occurs when a connection is removed from an organization.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -710,6 +932,7 @@ pub struct EventStreamCloudEventOrgConnectionRemovedCloudEvent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for EventStreamCloudEventOrgConnectionRemovedCloudEvent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("EventStreamCloudEventOrgConnectionRemovedCloudEvent")
@@ -727,6 +950,7 @@ impl fmt::Debug for EventStreamCloudEventOrgConnectionRemovedCloudEvent {
     }
 }
 
+#[cfg(feature = "full")]
 impl EventStreamCloudEventOrgConnectionRemovedCloudEvent {
     fn constant_type<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -735,12 +959,14 @@ impl EventStreamCloudEventOrgConnectionRemovedCloudEvent {
     }
 }
 
+#[cfg(feature = "full")]
 /// The type of the event which has happened.
 ///
 /// The same type as [`EventStreamCloudEventOrgConnectionRemovedTypeEnum`]: the API description gives both the same schema.
 pub type EventStreamCloudEventOrgConnectionRemovedCloudEventTypeEnum =
     EventStreamCloudEventOrgConnectionRemovedTypeEnum;
 
+#[cfg(feature = "full")]
 /// The event payload.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -757,6 +983,7 @@ pub struct EventStreamCloudEventOrgConnectionRemovedData {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for EventStreamCloudEventOrgConnectionRemovedData {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("EventStreamCloudEventOrgConnectionRemovedData")
@@ -767,6 +994,7 @@ impl fmt::Debug for EventStreamCloudEventOrgConnectionRemovedData {
     }
 }
 
+#[cfg(feature = "full")]
 /// The event content.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -782,6 +1010,7 @@ pub struct EventStreamCloudEventOrgConnectionRemovedObject {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for EventStreamCloudEventOrgConnectionRemovedObject {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("EventStreamCloudEventOrgConnectionRemovedObject")
@@ -792,18 +1021,21 @@ impl fmt::Debug for EventStreamCloudEventOrgConnectionRemovedObject {
     }
 }
 
+#[cfg(feature = "full")]
 /// The `EventStreamCloudEventOrgConnectionRemovedObjectConnection` schema.
 ///
 /// The same type as [`EventStreamCloudEventOrgConnectionAddedObjectConnection`]: the API description gives both the same schema.
 pub type EventStreamCloudEventOrgConnectionRemovedObjectConnection =
     EventStreamCloudEventOrgConnectionAddedObjectConnection;
 
+#[cfg(feature = "full")]
 /// Information about an Auth0 Organization.
 ///
 /// The same type as [`EventStreamCloudEventOrgMemberAddedObjectOrganization`]: the API description gives both the same schema.
 pub type EventStreamCloudEventOrgConnectionRemovedObjectOrganization =
     EventStreamCloudEventOrgMemberAddedObjectOrganization;
 
+#[cfg(feature = "full")]
 string_enum! {
     /// The event type (injected from the SSE event field).
     pub enum EventStreamCloudEventOrgConnectionRemovedTypeEnum {
@@ -812,6 +1044,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "full")]
 /// SSE message for organization.connection.updated.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -827,6 +1060,7 @@ pub struct EventStreamCloudEventOrgConnectionUpdated {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for EventStreamCloudEventOrgConnectionUpdated {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("EventStreamCloudEventOrgConnectionUpdated")
@@ -837,6 +1071,7 @@ impl fmt::Debug for EventStreamCloudEventOrgConnectionUpdated {
     }
 }
 
+#[cfg(feature = "full")]
 /// Represents an event that occurs when a organization connection is updated.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -871,6 +1106,7 @@ pub struct EventStreamCloudEventOrgConnectionUpdatedCloudEvent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for EventStreamCloudEventOrgConnectionUpdatedCloudEvent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("EventStreamCloudEventOrgConnectionUpdatedCloudEvent")
@@ -888,6 +1124,7 @@ impl fmt::Debug for EventStreamCloudEventOrgConnectionUpdatedCloudEvent {
     }
 }
 
+#[cfg(feature = "full")]
 impl EventStreamCloudEventOrgConnectionUpdatedCloudEvent {
     fn constant_type<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -896,36 +1133,42 @@ impl EventStreamCloudEventOrgConnectionUpdatedCloudEvent {
     }
 }
 
+#[cfg(feature = "full")]
 /// The type of the event which has happened.
 ///
 /// The same type as [`EventStreamCloudEventOrgConnectionUpdatedTypeEnum`]: the API description gives both the same schema.
 pub type EventStreamCloudEventOrgConnectionUpdatedCloudEventTypeEnum =
     EventStreamCloudEventOrgConnectionUpdatedTypeEnum;
 
+#[cfg(feature = "full")]
 /// The event payload.
 ///
 /// The same type as [`EventStreamCloudEventOrgConnectionAddedData`]: the API description gives both the same schema.
 pub type EventStreamCloudEventOrgConnectionUpdatedData =
     EventStreamCloudEventOrgConnectionAddedData;
 
+#[cfg(feature = "full")]
 /// The event content.
 ///
 /// The same type as [`EventStreamCloudEventOrgConnectionAddedObject`]: the API description gives both the same schema.
 pub type EventStreamCloudEventOrgConnectionUpdatedObject =
     EventStreamCloudEventOrgConnectionAddedObject;
 
+#[cfg(feature = "full")]
 /// The `EventStreamCloudEventOrgConnectionUpdatedObjectConnection` schema.
 ///
 /// The same type as [`EventStreamCloudEventOrgConnectionAddedObjectConnection`]: the API description gives both the same schema.
 pub type EventStreamCloudEventOrgConnectionUpdatedObjectConnection =
     EventStreamCloudEventOrgConnectionAddedObjectConnection;
 
+#[cfg(feature = "full")]
 /// Information about an Auth0 Organization.
 ///
 /// The same type as [`EventStreamCloudEventOrgMemberAddedObjectOrganization`]: the API description gives both the same schema.
 pub type EventStreamCloudEventOrgConnectionUpdatedObjectOrganization =
     EventStreamCloudEventOrgMemberAddedObjectOrganization;
 
+#[cfg(feature = "full")]
 string_enum! {
     /// The event type (injected from the SSE event field).
     pub enum EventStreamCloudEventOrgConnectionUpdatedTypeEnum {
@@ -934,6 +1177,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "full")]
 /// SSE message for organization.created.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -949,6 +1193,7 @@ pub struct EventStreamCloudEventOrgCreated {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for EventStreamCloudEventOrgCreated {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("EventStreamCloudEventOrgCreated")
@@ -959,6 +1204,7 @@ impl fmt::Debug for EventStreamCloudEventOrgCreated {
     }
 }
 
+#[cfg(feature = "full")]
 /// Represents an event that occurs when an organization is created.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -993,6 +1239,7 @@ pub struct EventStreamCloudEventOrgCreatedCloudEvent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for EventStreamCloudEventOrgCreatedCloudEvent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("EventStreamCloudEventOrgCreatedCloudEvent")
@@ -1010,6 +1257,7 @@ impl fmt::Debug for EventStreamCloudEventOrgCreatedCloudEvent {
     }
 }
 
+#[cfg(feature = "full")]
 impl EventStreamCloudEventOrgCreatedCloudEvent {
     fn constant_type<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -1018,12 +1266,14 @@ impl EventStreamCloudEventOrgCreatedCloudEvent {
     }
 }
 
+#[cfg(feature = "full")]
 /// The type of the event which has happened.
 ///
 /// The same type as [`EventStreamCloudEventOrgCreatedTypeEnum`]: the API description gives both the same schema.
 pub type EventStreamCloudEventOrgCreatedCloudEventTypeEnum =
     EventStreamCloudEventOrgCreatedTypeEnum;
 
+#[cfg(feature = "full")]
 /// The event payload.
 ///
 /// Also named [`EventStreamCloudEventOrgUpdatedData`] (identical schemas).
@@ -1042,6 +1292,7 @@ pub struct EventStreamCloudEventOrgCreatedData {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for EventStreamCloudEventOrgCreatedData {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("EventStreamCloudEventOrgCreatedData")
@@ -1052,6 +1303,7 @@ impl fmt::Debug for EventStreamCloudEventOrgCreatedData {
     }
 }
 
+#[cfg(feature = "full")]
 /// The event content.
 ///
 /// Also named [`EventStreamCloudEventOrgUpdatedObject`] (identical schemas).
@@ -1079,6 +1331,7 @@ pub struct EventStreamCloudEventOrgCreatedObject {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for EventStreamCloudEventOrgCreatedObject {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("EventStreamCloudEventOrgCreatedObject")
@@ -1092,6 +1345,7 @@ impl fmt::Debug for EventStreamCloudEventOrgCreatedObject {
     }
 }
 
+#[cfg(feature = "full")]
 /// The branding associated with the organization.
 ///
 /// Also named [`EventStreamCloudEventOrgUpdatedObjectBranding`] (identical schemas).
@@ -1111,6 +1365,7 @@ pub struct EventStreamCloudEventOrgCreatedObjectBranding {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for EventStreamCloudEventOrgCreatedObjectBranding {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("EventStreamCloudEventOrgCreatedObjectBranding")
@@ -1121,6 +1376,7 @@ impl fmt::Debug for EventStreamCloudEventOrgCreatedObjectBranding {
     }
 }
 
+#[cfg(feature = "full")]
 /// Color scheme used to customize the login pages.
 ///
 /// Also named [`EventStreamCloudEventOrgUpdatedObjectBrandingColors`] (identical schemas).
@@ -1140,6 +1396,7 @@ pub struct EventStreamCloudEventOrgCreatedObjectBrandingColors {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for EventStreamCloudEventOrgCreatedObjectBrandingColors {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("EventStreamCloudEventOrgCreatedObjectBrandingColors")
@@ -1150,9 +1407,11 @@ impl fmt::Debug for EventStreamCloudEventOrgCreatedObjectBrandingColors {
     }
 }
 
+#[cfg(feature = "full")]
 /// The metadata associated with the organization.
 pub type EventStreamCloudEventOrgCreatedObjectMetadata = Map<String, Value>;
 
+#[cfg(feature = "full")]
 string_enum! {
     /// The event type (injected from the SSE event field).
     pub enum EventStreamCloudEventOrgCreatedTypeEnum {
@@ -1161,6 +1420,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "full")]
 /// SSE message for organization.deleted.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1176,6 +1436,7 @@ pub struct EventStreamCloudEventOrgDeleted {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for EventStreamCloudEventOrgDeleted {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("EventStreamCloudEventOrgDeleted")
@@ -1186,6 +1447,7 @@ impl fmt::Debug for EventStreamCloudEventOrgDeleted {
     }
 }
 
+#[cfg(feature = "full")]
 /// Represents an event that occurs when an organization is deleted.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1220,6 +1482,7 @@ pub struct EventStreamCloudEventOrgDeletedCloudEvent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for EventStreamCloudEventOrgDeletedCloudEvent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("EventStreamCloudEventOrgDeletedCloudEvent")
@@ -1237,6 +1500,7 @@ impl fmt::Debug for EventStreamCloudEventOrgDeletedCloudEvent {
     }
 }
 
+#[cfg(feature = "full")]
 impl EventStreamCloudEventOrgDeletedCloudEvent {
     fn constant_type<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -1245,12 +1509,14 @@ impl EventStreamCloudEventOrgDeletedCloudEvent {
     }
 }
 
+#[cfg(feature = "full")]
 /// The type of the event which has happened.
 ///
 /// The same type as [`EventStreamCloudEventOrgDeletedTypeEnum`]: the API description gives both the same schema.
 pub type EventStreamCloudEventOrgDeletedCloudEventTypeEnum =
     EventStreamCloudEventOrgDeletedTypeEnum;
 
+#[cfg(feature = "full")]
 /// The event payload.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1267,6 +1533,7 @@ pub struct EventStreamCloudEventOrgDeletedData {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for EventStreamCloudEventOrgDeletedData {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("EventStreamCloudEventOrgDeletedData")
@@ -1277,6 +1544,7 @@ impl fmt::Debug for EventStreamCloudEventOrgDeletedData {
     }
 }
 
+#[cfg(feature = "full")]
 /// The event content.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1299,6 +1567,7 @@ pub struct EventStreamCloudEventOrgDeletedObject {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for EventStreamCloudEventOrgDeletedObject {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("EventStreamCloudEventOrgDeletedObject")
@@ -1311,9 +1580,11 @@ impl fmt::Debug for EventStreamCloudEventOrgDeletedObject {
     }
 }
 
+#[cfg(feature = "full")]
 /// The metadata associated with the organization.
 pub type EventStreamCloudEventOrgDeletedObjectMetadata = Map<String, Value>;
 
+#[cfg(feature = "full")]
 string_enum! {
     /// The event type (injected from the SSE event field).
     pub enum EventStreamCloudEventOrgDeletedTypeEnum {
@@ -1322,6 +1593,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "full")]
 /// SSE message for organization.group.role.assigned.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1337,6 +1609,7 @@ pub struct EventStreamCloudEventOrgGroupRoleAssigned {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for EventStreamCloudEventOrgGroupRoleAssigned {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("EventStreamCloudEventOrgGroupRoleAssigned")
@@ -1347,6 +1620,7 @@ impl fmt::Debug for EventStreamCloudEventOrgGroupRoleAssigned {
     }
 }
 
+#[cfg(feature = "full")]
 /// Represents an event that occurs when a role is assigned to an organization group.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1381,6 +1655,7 @@ pub struct EventStreamCloudEventOrgGroupRoleAssignedCloudEvent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for EventStreamCloudEventOrgGroupRoleAssignedCloudEvent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("EventStreamCloudEventOrgGroupRoleAssignedCloudEvent")
@@ -1398,6 +1673,7 @@ impl fmt::Debug for EventStreamCloudEventOrgGroupRoleAssignedCloudEvent {
     }
 }
 
+#[cfg(feature = "full")]
 impl EventStreamCloudEventOrgGroupRoleAssignedCloudEvent {
     fn constant_type<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -1406,12 +1682,14 @@ impl EventStreamCloudEventOrgGroupRoleAssignedCloudEvent {
     }
 }
 
+#[cfg(feature = "full")]
 /// The type of the event which has happened.
 ///
 /// The same type as [`EventStreamCloudEventOrgGroupRoleAssignedTypeEnum`]: the API description gives both the same schema.
 pub type EventStreamCloudEventOrgGroupRoleAssignedCloudEventTypeEnum =
     EventStreamCloudEventOrgGroupRoleAssignedTypeEnum;
 
+#[cfg(feature = "full")]
 /// The event payload.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1428,6 +1706,7 @@ pub struct EventStreamCloudEventOrgGroupRoleAssignedData {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for EventStreamCloudEventOrgGroupRoleAssignedData {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("EventStreamCloudEventOrgGroupRoleAssignedData")
@@ -1438,6 +1717,7 @@ impl fmt::Debug for EventStreamCloudEventOrgGroupRoleAssignedData {
     }
 }
 
+#[cfg(feature = "full")]
 /// The event content.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1457,6 +1737,7 @@ pub struct EventStreamCloudEventOrgGroupRoleAssignedObject {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for EventStreamCloudEventOrgGroupRoleAssignedObject {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("EventStreamCloudEventOrgGroupRoleAssignedObject")
@@ -1469,60 +1750,70 @@ impl fmt::Debug for EventStreamCloudEventOrgGroupRoleAssignedObject {
     }
 }
 
+#[cfg(feature = "full")]
 /// The group the role is assigned to.
 ///
 /// The same type as [`EventStreamCloudEventGroupMemberAddedObjectGroup`]: the API description gives both the same schema.
 pub type EventStreamCloudEventOrgGroupRoleAssignedObjectGroup =
     EventStreamCloudEventGroupMemberAddedObjectGroup;
 
+#[cfg(feature = "full")]
 /// Reference to a connection group
 ///
 /// The same type as [`EventStreamCloudEventGroupMemberAddedObjectGroup0`]: the API description gives both the same schema.
 pub type EventStreamCloudEventOrgGroupRoleAssignedObjectGroup0 =
     EventStreamCloudEventGroupMemberAddedObjectGroup0;
 
+#[cfg(feature = "full")]
 /// The type of the group.
 ///
 /// The same type as [`EventStreamCloudEventGroupCreatedObject0TypeEnum`]: the API description gives both the same schema.
 pub type EventStreamCloudEventOrgGroupRoleAssignedObjectGroup0TypeEnum =
     EventStreamCloudEventGroupCreatedObject0TypeEnum;
 
+#[cfg(feature = "full")]
 /// Reference to an organization group
 ///
 /// The same type as [`EventStreamCloudEventGroupMemberAddedObjectGroup1`]: the API description gives both the same schema.
 pub type EventStreamCloudEventOrgGroupRoleAssignedObjectGroup1 =
     EventStreamCloudEventGroupMemberAddedObjectGroup1;
 
+#[cfg(feature = "full")]
 /// The type of the group.
 ///
 /// The same type as [`EventStreamCloudEventGroupCreatedObject1TypeEnum`]: the API description gives both the same schema.
 pub type EventStreamCloudEventOrgGroupRoleAssignedObjectGroup1TypeEnum =
     EventStreamCloudEventGroupCreatedObject1TypeEnum;
 
+#[cfg(feature = "full")]
 /// Reference to a tenant group
 ///
 /// The same type as [`EventStreamCloudEventGroupMemberAddedObjectGroup2`]: the API description gives both the same schema.
 pub type EventStreamCloudEventOrgGroupRoleAssignedObjectGroup2 =
     EventStreamCloudEventGroupMemberAddedObjectGroup2;
 
+#[cfg(feature = "full")]
 /// The type of the group.
 ///
 /// The same type as [`EventStreamCloudEventGroupCreatedObject2TypeEnum`]: the API description gives both the same schema.
 pub type EventStreamCloudEventOrgGroupRoleAssignedObjectGroup2TypeEnum =
     EventStreamCloudEventGroupCreatedObject2TypeEnum;
 
+#[cfg(feature = "full")]
 /// The organization the group role is assigned in.
 ///
 /// The same type as [`EventStreamCloudEventOrgGroupRoleDeletedObjectOrganization`]: the API description gives both the same schema.
 pub type EventStreamCloudEventOrgGroupRoleAssignedObjectOrganization =
     EventStreamCloudEventOrgGroupRoleDeletedObjectOrganization;
 
+#[cfg(feature = "full")]
 /// The role assigned to the group in the organization.
 ///
 /// The same type as [`EventStreamCloudEventGroupRoleAssignedObjectRole`]: the API description gives both the same schema.
 pub type EventStreamCloudEventOrgGroupRoleAssignedObjectRole =
     EventStreamCloudEventGroupRoleAssignedObjectRole;
 
+#[cfg(feature = "full")]
 string_enum! {
     /// The event type (injected from the SSE event field).
     pub enum EventStreamCloudEventOrgGroupRoleAssignedTypeEnum {
@@ -1531,6 +1822,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "full")]
 /// SSE message for organization.group.role.deleted.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1546,6 +1838,7 @@ pub struct EventStreamCloudEventOrgGroupRoleDeleted {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for EventStreamCloudEventOrgGroupRoleDeleted {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("EventStreamCloudEventOrgGroupRoleDeleted")
@@ -1556,6 +1849,7 @@ impl fmt::Debug for EventStreamCloudEventOrgGroupRoleDeleted {
     }
 }
 
+#[cfg(feature = "full")]
 /// Represents an event that occurs when a role is removed from an organization group.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1590,6 +1884,7 @@ pub struct EventStreamCloudEventOrgGroupRoleDeletedCloudEvent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for EventStreamCloudEventOrgGroupRoleDeletedCloudEvent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("EventStreamCloudEventOrgGroupRoleDeletedCloudEvent")
@@ -1607,6 +1902,7 @@ impl fmt::Debug for EventStreamCloudEventOrgGroupRoleDeletedCloudEvent {
     }
 }
 
+#[cfg(feature = "full")]
 impl EventStreamCloudEventOrgGroupRoleDeletedCloudEvent {
     fn constant_type<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -1615,12 +1911,14 @@ impl EventStreamCloudEventOrgGroupRoleDeletedCloudEvent {
     }
 }
 
+#[cfg(feature = "full")]
 /// The type of the event which has happened.
 ///
 /// The same type as [`EventStreamCloudEventOrgGroupRoleDeletedTypeEnum`]: the API description gives both the same schema.
 pub type EventStreamCloudEventOrgGroupRoleDeletedCloudEventTypeEnum =
     EventStreamCloudEventOrgGroupRoleDeletedTypeEnum;
 
+#[cfg(feature = "full")]
 /// The event payload.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1637,6 +1935,7 @@ pub struct EventStreamCloudEventOrgGroupRoleDeletedData {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for EventStreamCloudEventOrgGroupRoleDeletedData {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("EventStreamCloudEventOrgGroupRoleDeletedData")
@@ -1647,6 +1946,7 @@ impl fmt::Debug for EventStreamCloudEventOrgGroupRoleDeletedData {
     }
 }
 
+#[cfg(feature = "full")]
 /// The event content.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1666,6 +1966,7 @@ pub struct EventStreamCloudEventOrgGroupRoleDeletedObject {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for EventStreamCloudEventOrgGroupRoleDeletedObject {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("EventStreamCloudEventOrgGroupRoleDeletedObject")
@@ -1678,48 +1979,56 @@ impl fmt::Debug for EventStreamCloudEventOrgGroupRoleDeletedObject {
     }
 }
 
+#[cfg(feature = "full")]
 /// The group the role is removed from.
 ///
 /// The same type as [`EventStreamCloudEventGroupMemberAddedObjectGroup`]: the API description gives both the same schema.
 pub type EventStreamCloudEventOrgGroupRoleDeletedObjectGroup =
     EventStreamCloudEventGroupMemberAddedObjectGroup;
 
+#[cfg(feature = "full")]
 /// Reference to a connection group
 ///
 /// The same type as [`EventStreamCloudEventGroupMemberAddedObjectGroup0`]: the API description gives both the same schema.
 pub type EventStreamCloudEventOrgGroupRoleDeletedObjectGroup0 =
     EventStreamCloudEventGroupMemberAddedObjectGroup0;
 
+#[cfg(feature = "full")]
 /// The type of the group.
 ///
 /// The same type as [`EventStreamCloudEventGroupCreatedObject0TypeEnum`]: the API description gives both the same schema.
 pub type EventStreamCloudEventOrgGroupRoleDeletedObjectGroup0TypeEnum =
     EventStreamCloudEventGroupCreatedObject0TypeEnum;
 
+#[cfg(feature = "full")]
 /// Reference to an organization group
 ///
 /// The same type as [`EventStreamCloudEventGroupMemberAddedObjectGroup1`]: the API description gives both the same schema.
 pub type EventStreamCloudEventOrgGroupRoleDeletedObjectGroup1 =
     EventStreamCloudEventGroupMemberAddedObjectGroup1;
 
+#[cfg(feature = "full")]
 /// The type of the group.
 ///
 /// The same type as [`EventStreamCloudEventGroupCreatedObject1TypeEnum`]: the API description gives both the same schema.
 pub type EventStreamCloudEventOrgGroupRoleDeletedObjectGroup1TypeEnum =
     EventStreamCloudEventGroupCreatedObject1TypeEnum;
 
+#[cfg(feature = "full")]
 /// Reference to a tenant group
 ///
 /// The same type as [`EventStreamCloudEventGroupMemberAddedObjectGroup2`]: the API description gives both the same schema.
 pub type EventStreamCloudEventOrgGroupRoleDeletedObjectGroup2 =
     EventStreamCloudEventGroupMemberAddedObjectGroup2;
 
+#[cfg(feature = "full")]
 /// The type of the group.
 ///
 /// The same type as [`EventStreamCloudEventGroupCreatedObject2TypeEnum`]: the API description gives both the same schema.
 pub type EventStreamCloudEventOrgGroupRoleDeletedObjectGroup2TypeEnum =
     EventStreamCloudEventGroupCreatedObject2TypeEnum;
 
+#[cfg(feature = "full")]
 /// The organization the group role is removed from.
 ///
 /// Also named [`EventStreamCloudEventOrgGroupRoleAssignedObjectOrganization`], [`EventStreamCloudEventOrgMemberRoleAssignedObjectOrganization`], [`EventStreamCloudEventOrgMemberRoleDeletedObjectOrganization`] (identical schemas).
@@ -1735,6 +2044,7 @@ pub struct EventStreamCloudEventOrgGroupRoleDeletedObjectOrganization {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for EventStreamCloudEventOrgGroupRoleDeletedObjectOrganization {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("EventStreamCloudEventOrgGroupRoleDeletedObjectOrganization")
@@ -1744,12 +2054,14 @@ impl fmt::Debug for EventStreamCloudEventOrgGroupRoleDeletedObjectOrganization {
     }
 }
 
+#[cfg(feature = "full")]
 /// The role removed from the group.
 ///
 /// The same type as [`EventStreamCloudEventGroupRoleDeletedObjectRole`]: the API description gives both the same schema.
 pub type EventStreamCloudEventOrgGroupRoleDeletedObjectRole =
     EventStreamCloudEventGroupRoleDeletedObjectRole;
 
+#[cfg(feature = "full")]
 string_enum! {
     /// The event type (injected from the SSE event field).
     pub enum EventStreamCloudEventOrgGroupRoleDeletedTypeEnum {
@@ -1758,6 +2070,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "full")]
 /// SSE message for organization.member.added.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1773,6 +2086,7 @@ pub struct EventStreamCloudEventOrgMemberAdded {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for EventStreamCloudEventOrgMemberAdded {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("EventStreamCloudEventOrgMemberAdded")
@@ -1783,6 +2097,7 @@ impl fmt::Debug for EventStreamCloudEventOrgMemberAdded {
     }
 }
 
+#[cfg(feature = "full")]
 /// Represents an event that occurs when a member is added to an organization.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1817,6 +2132,7 @@ pub struct EventStreamCloudEventOrgMemberAddedCloudEvent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for EventStreamCloudEventOrgMemberAddedCloudEvent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("EventStreamCloudEventOrgMemberAddedCloudEvent")
@@ -1834,6 +2150,7 @@ impl fmt::Debug for EventStreamCloudEventOrgMemberAddedCloudEvent {
     }
 }
 
+#[cfg(feature = "full")]
 impl EventStreamCloudEventOrgMemberAddedCloudEvent {
     fn constant_type<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -1842,12 +2159,14 @@ impl EventStreamCloudEventOrgMemberAddedCloudEvent {
     }
 }
 
+#[cfg(feature = "full")]
 /// The type of the event which has happened.
 ///
 /// The same type as [`EventStreamCloudEventOrgMemberAddedTypeEnum`]: the API description gives both the same schema.
 pub type EventStreamCloudEventOrgMemberAddedCloudEventTypeEnum =
     EventStreamCloudEventOrgMemberAddedTypeEnum;
 
+#[cfg(feature = "full")]
 /// The event payload.
 ///
 /// Also named [`EventStreamCloudEventOrgMemberDeletedData`] (identical schemas).
@@ -1866,6 +2185,7 @@ pub struct EventStreamCloudEventOrgMemberAddedData {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for EventStreamCloudEventOrgMemberAddedData {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("EventStreamCloudEventOrgMemberAddedData")
@@ -1876,6 +2196,7 @@ impl fmt::Debug for EventStreamCloudEventOrgMemberAddedData {
     }
 }
 
+#[cfg(feature = "full")]
 /// The event content.
 ///
 /// Also named [`EventStreamCloudEventOrgMemberDeletedObject`] (identical schemas).
@@ -1893,6 +2214,7 @@ pub struct EventStreamCloudEventOrgMemberAddedObject {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for EventStreamCloudEventOrgMemberAddedObject {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("EventStreamCloudEventOrgMemberAddedObject")
@@ -1903,6 +2225,7 @@ impl fmt::Debug for EventStreamCloudEventOrgMemberAddedObject {
     }
 }
 
+#[cfg(feature = "full")]
 /// The organization the member belongs to.
 ///
 /// Also named [`EventStreamCloudEventOrgConnectionAddedObjectOrganization`], [`EventStreamCloudEventOrgConnectionRemovedObjectOrganization`], [`EventStreamCloudEventOrgConnectionUpdatedObjectOrganization`], [`EventStreamCloudEventOrgMemberDeletedObjectOrganization`] (identical schemas).
@@ -1921,6 +2244,7 @@ pub struct EventStreamCloudEventOrgMemberAddedObjectOrganization {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for EventStreamCloudEventOrgMemberAddedObjectOrganization {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("EventStreamCloudEventOrgMemberAddedObjectOrganization")
@@ -1931,6 +2255,7 @@ impl fmt::Debug for EventStreamCloudEventOrgMemberAddedObjectOrganization {
     }
 }
 
+#[cfg(feature = "full")]
 /// The user that is a member of the organization.
 ///
 /// Also named [`EventStreamCloudEventOrgMemberDeletedObjectUser`], [`EventStreamCloudEventOrgMemberRoleAssignedObjectUser`], [`EventStreamCloudEventOrgMemberRoleDeletedObjectUser`] (identical schemas).
@@ -1946,6 +2271,7 @@ pub struct EventStreamCloudEventOrgMemberAddedObjectUser {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for EventStreamCloudEventOrgMemberAddedObjectUser {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("EventStreamCloudEventOrgMemberAddedObjectUser")
@@ -1955,6 +2281,7 @@ impl fmt::Debug for EventStreamCloudEventOrgMemberAddedObjectUser {
     }
 }
 
+#[cfg(feature = "full")]
 string_enum! {
     /// The event type (injected from the SSE event field).
     pub enum EventStreamCloudEventOrgMemberAddedTypeEnum {
@@ -1963,6 +2290,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "full")]
 /// SSE message for organization.member.deleted.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1978,6 +2306,7 @@ pub struct EventStreamCloudEventOrgMemberDeleted {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for EventStreamCloudEventOrgMemberDeleted {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("EventStreamCloudEventOrgMemberDeleted")
@@ -1988,6 +2317,7 @@ impl fmt::Debug for EventStreamCloudEventOrgMemberDeleted {
     }
 }
 
+#[cfg(feature = "full")]
 /// Represents an event that occurs when a member is removed from an organization.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -2022,6 +2352,7 @@ pub struct EventStreamCloudEventOrgMemberDeletedCloudEvent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for EventStreamCloudEventOrgMemberDeletedCloudEvent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("EventStreamCloudEventOrgMemberDeletedCloudEvent")
@@ -2039,6 +2370,7 @@ impl fmt::Debug for EventStreamCloudEventOrgMemberDeletedCloudEvent {
     }
 }
 
+#[cfg(feature = "full")]
 impl EventStreamCloudEventOrgMemberDeletedCloudEvent {
     fn constant_type<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -2047,34 +2379,40 @@ impl EventStreamCloudEventOrgMemberDeletedCloudEvent {
     }
 }
 
+#[cfg(feature = "full")]
 /// The type of the event which has happened.
 ///
 /// The same type as [`EventStreamCloudEventOrgMemberDeletedTypeEnum`]: the API description gives both the same schema.
 pub type EventStreamCloudEventOrgMemberDeletedCloudEventTypeEnum =
     EventStreamCloudEventOrgMemberDeletedTypeEnum;
 
+#[cfg(feature = "full")]
 /// The event payload.
 ///
 /// The same type as [`EventStreamCloudEventOrgMemberAddedData`]: the API description gives both the same schema.
 pub type EventStreamCloudEventOrgMemberDeletedData = EventStreamCloudEventOrgMemberAddedData;
 
+#[cfg(feature = "full")]
 /// The event content.
 ///
 /// The same type as [`EventStreamCloudEventOrgMemberAddedObject`]: the API description gives both the same schema.
 pub type EventStreamCloudEventOrgMemberDeletedObject = EventStreamCloudEventOrgMemberAddedObject;
 
+#[cfg(feature = "full")]
 /// The organization the member belongs to.
 ///
 /// The same type as [`EventStreamCloudEventOrgMemberAddedObjectOrganization`]: the API description gives both the same schema.
 pub type EventStreamCloudEventOrgMemberDeletedObjectOrganization =
     EventStreamCloudEventOrgMemberAddedObjectOrganization;
 
+#[cfg(feature = "full")]
 /// The user that is a member of the organization.
 ///
 /// The same type as [`EventStreamCloudEventOrgMemberAddedObjectUser`]: the API description gives both the same schema.
 pub type EventStreamCloudEventOrgMemberDeletedObjectUser =
     EventStreamCloudEventOrgMemberAddedObjectUser;
 
+#[cfg(feature = "full")]
 string_enum! {
     /// The event type (injected from the SSE event field).
     pub enum EventStreamCloudEventOrgMemberDeletedTypeEnum {
@@ -2083,6 +2421,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "full")]
 /// SSE message for organization.member.role.assigned.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -2098,6 +2437,7 @@ pub struct EventStreamCloudEventOrgMemberRoleAssigned {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for EventStreamCloudEventOrgMemberRoleAssigned {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("EventStreamCloudEventOrgMemberRoleAssigned")
@@ -2108,6 +2448,7 @@ impl fmt::Debug for EventStreamCloudEventOrgMemberRoleAssigned {
     }
 }
 
+#[cfg(feature = "full")]
 /// Represents an event that occurs when a member is added to an organization.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -2142,6 +2483,7 @@ pub struct EventStreamCloudEventOrgMemberRoleAssignedCloudEvent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for EventStreamCloudEventOrgMemberRoleAssignedCloudEvent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("EventStreamCloudEventOrgMemberRoleAssignedCloudEvent")
@@ -2159,6 +2501,7 @@ impl fmt::Debug for EventStreamCloudEventOrgMemberRoleAssignedCloudEvent {
     }
 }
 
+#[cfg(feature = "full")]
 impl EventStreamCloudEventOrgMemberRoleAssignedCloudEvent {
     fn constant_type<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -2167,245 +2510,23 @@ impl EventStreamCloudEventOrgMemberRoleAssignedCloudEvent {
     }
 }
 
+#[cfg(feature = "full")]
 /// The type of the event which has happened.
 ///
 /// The same type as [`EventStreamCloudEventOrgMemberRoleAssignedTypeEnum`]: the API description gives both the same schema.
 pub type EventStreamCloudEventOrgMemberRoleAssignedCloudEventTypeEnum =
     EventStreamCloudEventOrgMemberRoleAssignedTypeEnum;
 
+#[cfg(feature = "full")]
 /// The event payload.
 ///
 /// The same type as [`EventStreamCloudEventOrgMemberRoleDeletedData`]: the API description gives both the same schema.
 pub type EventStreamCloudEventOrgMemberRoleAssignedData =
     EventStreamCloudEventOrgMemberRoleDeletedData;
 
+#[cfg(feature = "full")]
 /// The event content.
 ///
 /// The same type as [`EventStreamCloudEventOrgMemberRoleDeletedObject`]: the API description gives both the same schema.
 pub type EventStreamCloudEventOrgMemberRoleAssignedObject =
     EventStreamCloudEventOrgMemberRoleDeletedObject;
-
-/// The organization the member belongs to.
-///
-/// The same type as [`EventStreamCloudEventOrgGroupRoleDeletedObjectOrganization`]: the API description gives both the same schema.
-pub type EventStreamCloudEventOrgMemberRoleAssignedObjectOrganization =
-    EventStreamCloudEventOrgGroupRoleDeletedObjectOrganization;
-
-/// The role assigned to the user in the organization.
-///
-/// The same type as [`EventStreamCloudEventGroupRoleAssignedObjectRole`]: the API description gives both the same schema.
-pub type EventStreamCloudEventOrgMemberRoleAssignedObjectRole =
-    EventStreamCloudEventGroupRoleAssignedObjectRole;
-
-/// The user that is a member of the organization.
-///
-/// The same type as [`EventStreamCloudEventOrgMemberAddedObjectUser`]: the API description gives both the same schema.
-pub type EventStreamCloudEventOrgMemberRoleAssignedObjectUser =
-    EventStreamCloudEventOrgMemberAddedObjectUser;
-
-string_enum! {
-    /// The event type (injected from the SSE event field).
-    pub enum EventStreamCloudEventOrgMemberRoleAssignedTypeEnum {
-        /// `organization.member.role.assigned`
-        OrganizationMemberRoleAssigned = "organization.member.role.assigned",
-    }
-}
-
-/// SSE message for organization.member.role.deleted.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct EventStreamCloudEventOrgMemberRoleDeleted {
-    /// The `event` field.
-    pub event: EventStreamCloudEventOrgMemberRoleDeletedCloudEvent,
-    /// Opaque cursor representing position in the stream. Pass as the `from` query parameter to resume.
-    pub offset: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for EventStreamCloudEventOrgMemberRoleDeleted {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("EventStreamCloudEventOrgMemberRoleDeleted")
-            .field("event", &self.event)
-            .field("offset", &self.offset)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-/// Represents an event that occurs when a member is removed from an organization.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct EventStreamCloudEventOrgMemberRoleDeletedCloudEvent {
-    /// The `a0purpose` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub a0purpose: Option<EventStreamCloudEventA0PurposeEnum>,
-    /// The auth0 event stream ID of the stream the event was delivered on.
-    pub a0stream: String,
-    /// The auth0 tenant ID to which the event is associated.
-    pub a0tenant: String,
-    /// The `data` field.
-    pub data: EventStreamCloudEventOrgMemberRoleDeletedData,
-    /// A unique identifier for the event.
-    pub id: String,
-    /// The source of the event. This will take the form 'urn:auth0:\<tenant\>.\<domain\>'.
-    pub source: String,
-    /// The version of the CloudEvents specification which the event uses.
-    pub specversion: String,
-    /// An ISO-8601 timestamp indicating when the event physically occurred.
-    pub time: String,
-    /// Always `organization.member.role.deleted`.
-    #[serde(
-        rename = "type",
-        deserialize_with = "EventStreamCloudEventOrgMemberRoleDeletedCloudEvent::constant_type"
-    )]
-    pub type_: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for EventStreamCloudEventOrgMemberRoleDeletedCloudEvent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("EventStreamCloudEventOrgMemberRoleDeletedCloudEvent")
-            .field("a0purpose", &self.a0purpose)
-            .field("a0stream", &self.a0stream)
-            .field("a0tenant", &self.a0tenant)
-            .field("data", &self.data)
-            .field("id", &self.id)
-            .field("source", &self.source)
-            .field("specversion", &self.specversion)
-            .field("time", &self.time)
-            .field("type_", &self.type_)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl EventStreamCloudEventOrgMemberRoleDeletedCloudEvent {
-    fn constant_type<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "organization.member.role.deleted")
-    }
-}
-
-/// The type of the event which has happened.
-///
-/// The same type as [`EventStreamCloudEventOrgMemberRoleDeletedTypeEnum`]: the API description gives both the same schema.
-pub type EventStreamCloudEventOrgMemberRoleDeletedCloudEventTypeEnum =
-    EventStreamCloudEventOrgMemberRoleDeletedTypeEnum;
-
-/// The event payload.
-///
-/// Also named [`EventStreamCloudEventOrgMemberRoleAssignedData`] (identical schemas).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct EventStreamCloudEventOrgMemberRoleDeletedData {
-    /// The `context` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub context: Option<EventStreamCloudEventContext>,
-    /// The `object` field.
-    pub object: EventStreamCloudEventOrgMemberRoleDeletedObject,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for EventStreamCloudEventOrgMemberRoleDeletedData {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("EventStreamCloudEventOrgMemberRoleDeletedData")
-            .field("context", &self.context)
-            .field("object", &self.object)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-/// The event content.
-///
-/// Also named [`EventStreamCloudEventOrgMemberRoleAssignedObject`] (identical schemas).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct EventStreamCloudEventOrgMemberRoleDeletedObject {
-    /// The `organization` field.
-    pub organization: EventStreamCloudEventOrgMemberRoleDeletedObjectOrganization,
-    /// The `role` field.
-    pub role: EventStreamCloudEventOrgMemberRoleDeletedObjectRole,
-    /// The `user` field.
-    pub user: EventStreamCloudEventOrgMemberRoleDeletedObjectUser,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for EventStreamCloudEventOrgMemberRoleDeletedObject {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("EventStreamCloudEventOrgMemberRoleDeletedObject")
-            .field("organization", &self.organization)
-            .field("role", &self.role)
-            .field("user", &self.user)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-/// The organization the member belongs to.
-///
-/// The same type as [`EventStreamCloudEventOrgGroupRoleDeletedObjectOrganization`]: the API description gives both the same schema.
-pub type EventStreamCloudEventOrgMemberRoleDeletedObjectOrganization =
-    EventStreamCloudEventOrgGroupRoleDeletedObjectOrganization;
-
-/// The role assigned to the user in the organization.
-///
-/// The same type as [`EventStreamCloudEventGroupRoleAssignedObjectRole`]: the API description gives both the same schema.
-pub type EventStreamCloudEventOrgMemberRoleDeletedObjectRole =
-    EventStreamCloudEventGroupRoleAssignedObjectRole;
-
-/// The user that is a member of the organization.
-///
-/// The same type as [`EventStreamCloudEventOrgMemberAddedObjectUser`]: the API description gives both the same schema.
-pub type EventStreamCloudEventOrgMemberRoleDeletedObjectUser =
-    EventStreamCloudEventOrgMemberAddedObjectUser;
-
-string_enum! {
-    /// The event type (injected from the SSE event field).
-    pub enum EventStreamCloudEventOrgMemberRoleDeletedTypeEnum {
-        /// `organization.member.role.deleted`
-        OrganizationMemberRoleDeleted = "organization.member.role.deleted",
-    }
-}
-
-/// SSE message for organization.updated.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct EventStreamCloudEventOrgUpdated {
-    /// The `event` field.
-    pub event: EventStreamCloudEventOrgUpdatedCloudEvent,
-    /// Opaque cursor representing position in the stream. Pass as the `from` query parameter to resume.
-    pub offset: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for EventStreamCloudEventOrgUpdated {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("EventStreamCloudEventOrgUpdated")
-            .field("event", &self.event)
-            .field("offset", &self.offset)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}

@@ -13,6 +13,252 @@ use super::*;
 use crate::model_support::{Keys, REDACTED, constant, extra, other, string_enum};
 use crate::patch::Patch;
 
+#[cfg(feature = "full")]
+/// The organization the member belongs to.
+///
+/// The same type as [`EventStreamCloudEventOrgGroupRoleDeletedObjectOrganization`]: the API description gives both the same schema.
+pub type EventStreamCloudEventOrgMemberRoleAssignedObjectOrganization =
+    EventStreamCloudEventOrgGroupRoleDeletedObjectOrganization;
+
+#[cfg(feature = "full")]
+/// The role assigned to the user in the organization.
+///
+/// The same type as [`EventStreamCloudEventGroupRoleAssignedObjectRole`]: the API description gives both the same schema.
+pub type EventStreamCloudEventOrgMemberRoleAssignedObjectRole =
+    EventStreamCloudEventGroupRoleAssignedObjectRole;
+
+#[cfg(feature = "full")]
+/// The user that is a member of the organization.
+///
+/// The same type as [`EventStreamCloudEventOrgMemberAddedObjectUser`]: the API description gives both the same schema.
+pub type EventStreamCloudEventOrgMemberRoleAssignedObjectUser =
+    EventStreamCloudEventOrgMemberAddedObjectUser;
+
+#[cfg(feature = "full")]
+string_enum! {
+    /// The event type (injected from the SSE event field).
+    pub enum EventStreamCloudEventOrgMemberRoleAssignedTypeEnum {
+        /// `organization.member.role.assigned`
+        OrganizationMemberRoleAssigned = "organization.member.role.assigned",
+    }
+}
+
+#[cfg(feature = "full")]
+/// SSE message for organization.member.role.deleted.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct EventStreamCloudEventOrgMemberRoleDeleted {
+    /// The `event` field.
+    pub event: EventStreamCloudEventOrgMemberRoleDeletedCloudEvent,
+    /// Opaque cursor representing position in the stream. Pass as the `from` query parameter to resume.
+    pub offset: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for EventStreamCloudEventOrgMemberRoleDeleted {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EventStreamCloudEventOrgMemberRoleDeleted")
+            .field("event", &self.event)
+            .field("offset", &self.offset)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+/// Represents an event that occurs when a member is removed from an organization.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct EventStreamCloudEventOrgMemberRoleDeletedCloudEvent {
+    /// The `a0purpose` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub a0purpose: Option<EventStreamCloudEventA0PurposeEnum>,
+    /// The auth0 event stream ID of the stream the event was delivered on.
+    pub a0stream: String,
+    /// The auth0 tenant ID to which the event is associated.
+    pub a0tenant: String,
+    /// The `data` field.
+    pub data: EventStreamCloudEventOrgMemberRoleDeletedData,
+    /// A unique identifier for the event.
+    pub id: String,
+    /// The source of the event. This will take the form 'urn:auth0:\<tenant\>.\<domain\>'.
+    pub source: String,
+    /// The version of the CloudEvents specification which the event uses.
+    pub specversion: String,
+    /// An ISO-8601 timestamp indicating when the event physically occurred.
+    pub time: String,
+    /// Always `organization.member.role.deleted`.
+    #[serde(
+        rename = "type",
+        deserialize_with = "EventStreamCloudEventOrgMemberRoleDeletedCloudEvent::constant_type"
+    )]
+    pub type_: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for EventStreamCloudEventOrgMemberRoleDeletedCloudEvent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EventStreamCloudEventOrgMemberRoleDeletedCloudEvent")
+            .field("a0purpose", &self.a0purpose)
+            .field("a0stream", &self.a0stream)
+            .field("a0tenant", &self.a0tenant)
+            .field("data", &self.data)
+            .field("id", &self.id)
+            .field("source", &self.source)
+            .field("specversion", &self.specversion)
+            .field("time", &self.time)
+            .field("type_", &self.type_)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+impl EventStreamCloudEventOrgMemberRoleDeletedCloudEvent {
+    fn constant_type<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "organization.member.role.deleted")
+    }
+}
+
+#[cfg(feature = "full")]
+/// The type of the event which has happened.
+///
+/// The same type as [`EventStreamCloudEventOrgMemberRoleDeletedTypeEnum`]: the API description gives both the same schema.
+pub type EventStreamCloudEventOrgMemberRoleDeletedCloudEventTypeEnum =
+    EventStreamCloudEventOrgMemberRoleDeletedTypeEnum;
+
+#[cfg(feature = "full")]
+/// The event payload.
+///
+/// Also named [`EventStreamCloudEventOrgMemberRoleAssignedData`] (identical schemas).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct EventStreamCloudEventOrgMemberRoleDeletedData {
+    /// The `context` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub context: Option<EventStreamCloudEventContext>,
+    /// The `object` field.
+    pub object: EventStreamCloudEventOrgMemberRoleDeletedObject,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for EventStreamCloudEventOrgMemberRoleDeletedData {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EventStreamCloudEventOrgMemberRoleDeletedData")
+            .field("context", &self.context)
+            .field("object", &self.object)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+/// The event content.
+///
+/// Also named [`EventStreamCloudEventOrgMemberRoleAssignedObject`] (identical schemas).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct EventStreamCloudEventOrgMemberRoleDeletedObject {
+    /// The `organization` field.
+    pub organization: EventStreamCloudEventOrgMemberRoleDeletedObjectOrganization,
+    /// The `role` field.
+    pub role: EventStreamCloudEventOrgMemberRoleDeletedObjectRole,
+    /// The `user` field.
+    pub user: EventStreamCloudEventOrgMemberRoleDeletedObjectUser,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for EventStreamCloudEventOrgMemberRoleDeletedObject {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EventStreamCloudEventOrgMemberRoleDeletedObject")
+            .field("organization", &self.organization)
+            .field("role", &self.role)
+            .field("user", &self.user)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+/// The organization the member belongs to.
+///
+/// The same type as [`EventStreamCloudEventOrgGroupRoleDeletedObjectOrganization`]: the API description gives both the same schema.
+pub type EventStreamCloudEventOrgMemberRoleDeletedObjectOrganization =
+    EventStreamCloudEventOrgGroupRoleDeletedObjectOrganization;
+
+#[cfg(feature = "full")]
+/// The role assigned to the user in the organization.
+///
+/// The same type as [`EventStreamCloudEventGroupRoleAssignedObjectRole`]: the API description gives both the same schema.
+pub type EventStreamCloudEventOrgMemberRoleDeletedObjectRole =
+    EventStreamCloudEventGroupRoleAssignedObjectRole;
+
+#[cfg(feature = "full")]
+/// The user that is a member of the organization.
+///
+/// The same type as [`EventStreamCloudEventOrgMemberAddedObjectUser`]: the API description gives both the same schema.
+pub type EventStreamCloudEventOrgMemberRoleDeletedObjectUser =
+    EventStreamCloudEventOrgMemberAddedObjectUser;
+
+#[cfg(feature = "full")]
+string_enum! {
+    /// The event type (injected from the SSE event field).
+    pub enum EventStreamCloudEventOrgMemberRoleDeletedTypeEnum {
+        /// `organization.member.role.deleted`
+        OrganizationMemberRoleDeleted = "organization.member.role.deleted",
+    }
+}
+
+#[cfg(feature = "full")]
+/// SSE message for organization.updated.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct EventStreamCloudEventOrgUpdated {
+    /// The `event` field.
+    pub event: EventStreamCloudEventOrgUpdatedCloudEvent,
+    /// Opaque cursor representing position in the stream. Pass as the `from` query parameter to resume.
+    pub offset: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for EventStreamCloudEventOrgUpdated {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EventStreamCloudEventOrgUpdated")
+            .field("event", &self.event)
+            .field("offset", &self.offset)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
 /// Represents an event that occurs when an organization is updated.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -47,6 +293,7 @@ pub struct EventStreamCloudEventOrgUpdatedCloudEvent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for EventStreamCloudEventOrgUpdatedCloudEvent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("EventStreamCloudEventOrgUpdatedCloudEvent")
@@ -64,6 +311,7 @@ impl fmt::Debug for EventStreamCloudEventOrgUpdatedCloudEvent {
     }
 }
 
+#[cfg(feature = "full")]
 impl EventStreamCloudEventOrgUpdatedCloudEvent {
     fn constant_type<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -72,37 +320,44 @@ impl EventStreamCloudEventOrgUpdatedCloudEvent {
     }
 }
 
+#[cfg(feature = "full")]
 /// The type of the event which has happened.
 ///
 /// The same type as [`EventStreamCloudEventOrgUpdatedTypeEnum`]: the API description gives both the same schema.
 pub type EventStreamCloudEventOrgUpdatedCloudEventTypeEnum =
     EventStreamCloudEventOrgUpdatedTypeEnum;
 
+#[cfg(feature = "full")]
 /// The event payload.
 ///
 /// The same type as [`EventStreamCloudEventOrgCreatedData`]: the API description gives both the same schema.
 pub type EventStreamCloudEventOrgUpdatedData = EventStreamCloudEventOrgCreatedData;
 
+#[cfg(feature = "full")]
 /// The event content.
 ///
 /// The same type as [`EventStreamCloudEventOrgCreatedObject`]: the API description gives both the same schema.
 pub type EventStreamCloudEventOrgUpdatedObject = EventStreamCloudEventOrgCreatedObject;
 
+#[cfg(feature = "full")]
 /// The branding associated with the organization.
 ///
 /// The same type as [`EventStreamCloudEventOrgCreatedObjectBranding`]: the API description gives both the same schema.
 pub type EventStreamCloudEventOrgUpdatedObjectBranding =
     EventStreamCloudEventOrgCreatedObjectBranding;
 
+#[cfg(feature = "full")]
 /// Color scheme used to customize the login pages.
 ///
 /// The same type as [`EventStreamCloudEventOrgCreatedObjectBrandingColors`]: the API description gives both the same schema.
 pub type EventStreamCloudEventOrgUpdatedObjectBrandingColors =
     EventStreamCloudEventOrgCreatedObjectBrandingColors;
 
+#[cfg(feature = "full")]
 /// The metadata associated with the organization.
 pub type EventStreamCloudEventOrgUpdatedObjectMetadata = Map<String, Value>;
 
+#[cfg(feature = "full")]
 string_enum! {
     /// The event type (injected from the SSE event field).
     pub enum EventStreamCloudEventOrgUpdatedTypeEnum {
@@ -111,6 +366,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "full")]
 /// SSE message for user.created.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -126,6 +382,7 @@ pub struct EventStreamCloudEventUserCreated {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for EventStreamCloudEventUserCreated {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("EventStreamCloudEventUserCreated")
@@ -136,6 +393,7 @@ impl fmt::Debug for EventStreamCloudEventUserCreated {
     }
 }
 
+#[cfg(feature = "full")]
 /// Represents an event that occurs when a user is created.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -170,6 +428,7 @@ pub struct EventStreamCloudEventUserCreatedCloudEvent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for EventStreamCloudEventUserCreatedCloudEvent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("EventStreamCloudEventUserCreatedCloudEvent")
@@ -187,6 +446,7 @@ impl fmt::Debug for EventStreamCloudEventUserCreatedCloudEvent {
     }
 }
 
+#[cfg(feature = "full")]
 impl EventStreamCloudEventUserCreatedCloudEvent {
     fn constant_type<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -195,12 +455,14 @@ impl EventStreamCloudEventUserCreatedCloudEvent {
     }
 }
 
+#[cfg(feature = "full")]
 /// The type of the event which has happened.
 ///
 /// The same type as [`EventStreamCloudEventUserCreatedTypeEnum`]: the API description gives both the same schema.
 pub type EventStreamCloudEventUserCreatedCloudEventTypeEnum =
     EventStreamCloudEventUserCreatedTypeEnum;
 
+#[cfg(feature = "full")]
 /// The event payload.
 ///
 /// Also named [`EventStreamCloudEventUserUpdatedData`] (identical schemas).
@@ -219,6 +481,7 @@ pub struct EventStreamCloudEventUserCreatedData {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for EventStreamCloudEventUserCreatedData {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("EventStreamCloudEventUserCreatedData")
@@ -229,6 +492,7 @@ impl fmt::Debug for EventStreamCloudEventUserCreatedData {
     }
 }
 
+#[cfg(feature = "full")]
 /// The event content.
 ///
 /// Also named [`EventStreamCloudEventUserUpdatedObject`] (identical schemas).
@@ -301,6 +565,7 @@ pub struct EventStreamCloudEventUserCreatedObject {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for EventStreamCloudEventUserCreatedObject {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("EventStreamCloudEventUserCreatedObject")
@@ -330,9 +595,11 @@ impl fmt::Debug for EventStreamCloudEventUserCreatedObject {
     }
 }
 
+#[cfg(feature = "full")]
 /// User metadata to which this user has read-only access.
 pub type EventStreamCloudEventUserCreatedObjectAppMetadata = Map<String, Value>;
 
+#[cfg(feature = "full")]
 /// Identity object when accounts are linked.
 ///
 /// Also named [`EventStreamCloudEventUserDeletedObjectIdentitiesItem`], [`EventStreamCloudEventUserUpdatedObjectIdentitiesItem`] (identical schemas).
@@ -356,6 +623,7 @@ pub enum EventStreamCloudEventUserCreatedObjectIdentitiesItem {
     Other(Value),
 }
 
+#[cfg(feature = "full")]
 impl<'de> Deserialize<'de> for EventStreamCloudEventUserCreatedObjectIdentitiesItem {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         #[derive(Deserialize)]
@@ -382,6 +650,7 @@ impl<'de> Deserialize<'de> for EventStreamCloudEventUserCreatedObjectIdentitiesI
     }
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for EventStreamCloudEventUserCreatedObjectIdentitiesItem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -395,6 +664,7 @@ impl fmt::Debug for EventStreamCloudEventUserCreatedObjectIdentitiesItem {
     }
 }
 
+#[cfg(feature = "full")]
 /// The identity object for custom identity providers.
 ///
 /// Also named [`EventStreamCloudEventUserDeletedObjectIdentitiesItemCustom`], [`EventStreamCloudEventUserUpdatedObjectIdentitiesItemCustom`] (identical schemas).
@@ -427,6 +697,7 @@ pub struct EventStreamCloudEventUserCreatedObjectIdentitiesItemCustom {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for EventStreamCloudEventUserCreatedObjectIdentitiesItemCustom {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("EventStreamCloudEventUserCreatedObjectIdentitiesItemCustom")
@@ -440,6 +711,7 @@ impl fmt::Debug for EventStreamCloudEventUserCreatedObjectIdentitiesItemCustom {
     }
 }
 
+#[cfg(feature = "full")]
 impl EventStreamCloudEventUserCreatedObjectIdentitiesItemCustom {
     fn constant_provider<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -448,9 +720,11 @@ impl EventStreamCloudEventUserCreatedObjectIdentitiesItemCustom {
     }
 }
 
+#[cfg(feature = "full")]
 /// The `EventStreamCloudEventUserCreatedObjectIdentitiesItemCustomIsSocialEnum` schema.
 pub type EventStreamCloudEventUserCreatedObjectIdentitiesItemCustomIsSocialEnum = bool;
 
+#[cfg(feature = "full")]
 /// Profile data for the user.
 ///
 /// Also named [`EventStreamCloudEventUserCreatedObjectIdentitiesItemDatabaseProfileData`], [`EventStreamCloudEventUserCreatedObjectIdentitiesItemEnterpriseProfileData`], [`EventStreamCloudEventUserCreatedObjectIdentitiesItemPasswordlessProfileData`], [`EventStreamCloudEventUserCreatedObjectIdentitiesItemSocialProfileData`], [`EventStreamCloudEventUserDeletedObjectIdentitiesItemCustomProfileData`], [`EventStreamCloudEventUserDeletedObjectIdentitiesItemDatabaseProfileData`], [`EventStreamCloudEventUserDeletedObjectIdentitiesItemEnterpriseProfileData`], [`EventStreamCloudEventUserDeletedObjectIdentitiesItemPasswordlessProfileData`], [`EventStreamCloudEventUserDeletedObjectIdentitiesItemSocialProfileData`], [`EventStreamCloudEventUserUpdatedObjectIdentitiesItemCustomProfileData`], [`EventStreamCloudEventUserUpdatedObjectIdentitiesItemDatabaseProfileData`], [`EventStreamCloudEventUserUpdatedObjectIdentitiesItemEnterpriseProfileData`], [`EventStreamCloudEventUserUpdatedObjectIdentitiesItemPasswordlessProfileData`], [`EventStreamCloudEventUserUpdatedObjectIdentitiesItemSocialProfileData`] (identical schemas).
@@ -488,6 +762,7 @@ pub struct EventStreamCloudEventUserCreatedObjectIdentitiesItemCustomProfileData
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for EventStreamCloudEventUserCreatedObjectIdentitiesItemCustomProfileData {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("EventStreamCloudEventUserCreatedObjectIdentitiesItemCustomProfileData")
@@ -504,17 +779,20 @@ impl fmt::Debug for EventStreamCloudEventUserCreatedObjectIdentitiesItemCustomPr
     }
 }
 
+#[cfg(feature = "full")]
 /// List of custom identity providers.
 ///
 /// The same type as [`ConnectionResponseContentCustomStrategy`]: the API description gives both the same schema.
 pub type EventStreamCloudEventUserCreatedObjectIdentitiesItemCustomProviderEnum =
     ConnectionResponseContentCustomStrategy;
 
+#[cfg(feature = "full")]
 /// The IDP-specific identifer for the user.
 ///
 /// The same type as [`UserId`]: the API description gives both the same schema.
 pub type EventStreamCloudEventUserCreatedObjectIdentitiesItemCustomUserId = UserId;
 
+#[cfg(feature = "full")]
 /// The identity object for database identity providers.
 ///
 /// Also named [`EventStreamCloudEventUserDeletedObjectIdentitiesItemDatabase`], [`EventStreamCloudEventUserUpdatedObjectIdentitiesItemDatabase`] (identical schemas).
@@ -548,6 +826,7 @@ pub struct EventStreamCloudEventUserCreatedObjectIdentitiesItemDatabase {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for EventStreamCloudEventUserCreatedObjectIdentitiesItemDatabase {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("EventStreamCloudEventUserCreatedObjectIdentitiesItemDatabase")
@@ -561,6 +840,7 @@ impl fmt::Debug for EventStreamCloudEventUserCreatedObjectIdentitiesItemDatabase
     }
 }
 
+#[cfg(feature = "full")]
 impl EventStreamCloudEventUserCreatedObjectIdentitiesItemDatabase {
     fn constant_provider<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -569,26 +849,31 @@ impl EventStreamCloudEventUserCreatedObjectIdentitiesItemDatabase {
     }
 }
 
+#[cfg(feature = "full")]
 /// The `EventStreamCloudEventUserCreatedObjectIdentitiesItemDatabaseIsSocialEnum` schema.
 pub type EventStreamCloudEventUserCreatedObjectIdentitiesItemDatabaseIsSocialEnum = bool;
 
+#[cfg(feature = "full")]
 /// Profile data for the user.
 ///
 /// The same type as [`EventStreamCloudEventUserCreatedObjectIdentitiesItemCustomProfileData`]: the API description gives both the same schema.
 pub type EventStreamCloudEventUserCreatedObjectIdentitiesItemDatabaseProfileData =
     EventStreamCloudEventUserCreatedObjectIdentitiesItemCustomProfileData;
 
+#[cfg(feature = "full")]
 /// List of database identity providers.
 ///
 /// The same type as [`IdentityProviderOnlyAuth0Enum`]: the API description gives both the same schema.
 pub type EventStreamCloudEventUserCreatedObjectIdentitiesItemDatabaseProviderEnum =
     IdentityProviderOnlyAuth0Enum;
 
+#[cfg(feature = "full")]
 /// The IDP-specific identifer for the user.
 ///
 /// The same type as [`UserId`]: the API description gives both the same schema.
 pub type EventStreamCloudEventUserCreatedObjectIdentitiesItemDatabaseUserId = UserId;
 
+#[cfg(feature = "full")]
 /// The identity object for enterprise identity providers.
 ///
 /// Also named [`EventStreamCloudEventUserDeletedObjectIdentitiesItemEnterprise`], [`EventStreamCloudEventUserUpdatedObjectIdentitiesItemEnterprise`] (identical schemas).
@@ -619,6 +904,7 @@ pub struct EventStreamCloudEventUserCreatedObjectIdentitiesItemEnterprise {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for EventStreamCloudEventUserCreatedObjectIdentitiesItemEnterprise {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("EventStreamCloudEventUserCreatedObjectIdentitiesItemEnterprise")
@@ -632,15 +918,18 @@ impl fmt::Debug for EventStreamCloudEventUserCreatedObjectIdentitiesItemEnterpri
     }
 }
 
+#[cfg(feature = "full")]
 /// The `EventStreamCloudEventUserCreatedObjectIdentitiesItemEnterpriseIsSocialEnum` schema.
 pub type EventStreamCloudEventUserCreatedObjectIdentitiesItemEnterpriseIsSocialEnum = bool;
 
+#[cfg(feature = "full")]
 /// Profile data for the user.
 ///
 /// The same type as [`EventStreamCloudEventUserCreatedObjectIdentitiesItemCustomProfileData`]: the API description gives both the same schema.
 pub type EventStreamCloudEventUserCreatedObjectIdentitiesItemEnterpriseProfileData =
     EventStreamCloudEventUserCreatedObjectIdentitiesItemCustomProfileData;
 
+#[cfg(feature = "full")]
 string_enum! {
     /// List of enterprise identity providers.
     pub enum EventStreamCloudEventUserCreatedObjectIdentitiesItemEnterpriseProviderEnum {
@@ -669,11 +958,13 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "full")]
 /// The IDP-specific identifer for the user.
 ///
 /// The same type as [`UserId`]: the API description gives both the same schema.
 pub type EventStreamCloudEventUserCreatedObjectIdentitiesItemEnterpriseUserId = UserId;
 
+#[cfg(feature = "full")]
 /// The identity object for passwordless identity providers.
 ///
 /// Also named [`EventStreamCloudEventUserDeletedObjectIdentitiesItemPasswordless`], [`EventStreamCloudEventUserUpdatedObjectIdentitiesItemPasswordless`] (identical schemas).
@@ -704,6 +995,7 @@ pub struct EventStreamCloudEventUserCreatedObjectIdentitiesItemPasswordless {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for EventStreamCloudEventUserCreatedObjectIdentitiesItemPasswordless {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("EventStreamCloudEventUserCreatedObjectIdentitiesItemPasswordless")
@@ -717,15 +1009,18 @@ impl fmt::Debug for EventStreamCloudEventUserCreatedObjectIdentitiesItemPassword
     }
 }
 
+#[cfg(feature = "full")]
 /// The `EventStreamCloudEventUserCreatedObjectIdentitiesItemPasswordlessIsSocialEnum` schema.
 pub type EventStreamCloudEventUserCreatedObjectIdentitiesItemPasswordlessIsSocialEnum = bool;
 
+#[cfg(feature = "full")]
 /// Profile data for the user.
 ///
 /// The same type as [`EventStreamCloudEventUserCreatedObjectIdentitiesItemCustomProfileData`]: the API description gives both the same schema.
 pub type EventStreamCloudEventUserCreatedObjectIdentitiesItemPasswordlessProfileData =
     EventStreamCloudEventUserCreatedObjectIdentitiesItemCustomProfileData;
 
+#[cfg(feature = "full")]
 string_enum! {
     /// List of passwordless identity providers.
     pub enum EventStreamCloudEventUserCreatedObjectIdentitiesItemPasswordlessProviderEnum {
@@ -736,11 +1031,13 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "full")]
 /// The IDP-specific identifer for the user.
 ///
 /// The same type as [`UserId`]: the API description gives both the same schema.
 pub type EventStreamCloudEventUserCreatedObjectIdentitiesItemPasswordlessUserId = UserId;
 
+#[cfg(feature = "full")]
 /// The identity object for social identity providers.
 ///
 /// Also named [`EventStreamCloudEventUserDeletedObjectIdentitiesItemSocial`], [`EventStreamCloudEventUserUpdatedObjectIdentitiesItemSocial`] (identical schemas).
@@ -770,6 +1067,7 @@ pub struct EventStreamCloudEventUserCreatedObjectIdentitiesItemSocial {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for EventStreamCloudEventUserCreatedObjectIdentitiesItemSocial {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("EventStreamCloudEventUserCreatedObjectIdentitiesItemSocial")
@@ -783,15 +1081,18 @@ impl fmt::Debug for EventStreamCloudEventUserCreatedObjectIdentitiesItemSocial {
     }
 }
 
+#[cfg(feature = "full")]
 /// The `EventStreamCloudEventUserCreatedObjectIdentitiesItemSocialIsSocialEnum` schema.
 pub type EventStreamCloudEventUserCreatedObjectIdentitiesItemSocialIsSocialEnum = bool;
 
+#[cfg(feature = "full")]
 /// Profile data for the user.
 ///
 /// The same type as [`EventStreamCloudEventUserCreatedObjectIdentitiesItemCustomProfileData`]: the API description gives both the same schema.
 pub type EventStreamCloudEventUserCreatedObjectIdentitiesItemSocialProfileData =
     EventStreamCloudEventUserCreatedObjectIdentitiesItemCustomProfileData;
 
+#[cfg(feature = "full")]
 string_enum! {
     /// List of social identity providers.
     pub enum EventStreamCloudEventUserCreatedObjectIdentitiesItemSocialProviderEnum {
@@ -876,14 +1177,17 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "full")]
 /// The IDP-specific identifer for the user.
 ///
 /// The same type as [`UserId`]: the API description gives both the same schema.
 pub type EventStreamCloudEventUserCreatedObjectIdentitiesItemSocialUserId = UserId;
 
+#[cfg(feature = "full")]
 /// User metadata to which this user has read/write access.
 pub type EventStreamCloudEventUserCreatedObjectUserMetadata = Map<String, Value>;
 
+#[cfg(feature = "full")]
 string_enum! {
     /// The event type (injected from the SSE event field).
     pub enum EventStreamCloudEventUserCreatedTypeEnum {
@@ -892,6 +1196,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "full")]
 /// SSE message for user.deleted.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -907,6 +1212,7 @@ pub struct EventStreamCloudEventUserDeleted {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for EventStreamCloudEventUserDeleted {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("EventStreamCloudEventUserDeleted")
@@ -917,6 +1223,7 @@ impl fmt::Debug for EventStreamCloudEventUserDeleted {
     }
 }
 
+#[cfg(feature = "full")]
 /// Represents an event that occurs when a user is deleted.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -951,6 +1258,7 @@ pub struct EventStreamCloudEventUserDeletedCloudEvent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for EventStreamCloudEventUserDeletedCloudEvent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("EventStreamCloudEventUserDeletedCloudEvent")
@@ -968,6 +1276,7 @@ impl fmt::Debug for EventStreamCloudEventUserDeletedCloudEvent {
     }
 }
 
+#[cfg(feature = "full")]
 impl EventStreamCloudEventUserDeletedCloudEvent {
     fn constant_type<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -976,12 +1285,14 @@ impl EventStreamCloudEventUserDeletedCloudEvent {
     }
 }
 
+#[cfg(feature = "full")]
 /// The type of the event which has happened.
 ///
 /// The same type as [`EventStreamCloudEventUserDeletedTypeEnum`]: the API description gives both the same schema.
 pub type EventStreamCloudEventUserDeletedCloudEventTypeEnum =
     EventStreamCloudEventUserDeletedTypeEnum;
 
+#[cfg(feature = "full")]
 /// The event payload.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -998,6 +1309,7 @@ pub struct EventStreamCloudEventUserDeletedData {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for EventStreamCloudEventUserDeletedData {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("EventStreamCloudEventUserDeletedData")
@@ -1008,6 +1320,7 @@ impl fmt::Debug for EventStreamCloudEventUserDeletedData {
     }
 }
 
+#[cfg(feature = "full")]
 /// The event content.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1080,6 +1393,7 @@ pub struct EventStreamCloudEventUserDeletedObject {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for EventStreamCloudEventUserDeletedObject {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("EventStreamCloudEventUserDeletedObject")
@@ -1110,148 +1424,177 @@ impl fmt::Debug for EventStreamCloudEventUserDeletedObject {
     }
 }
 
+#[cfg(feature = "full")]
 /// User metadata to which this user has read-only access.
 pub type EventStreamCloudEventUserDeletedObjectAppMetadata = Map<String, Value>;
 
+#[cfg(feature = "full")]
 /// Identity object when accounts are linked.
 ///
 /// The same type as [`EventStreamCloudEventUserCreatedObjectIdentitiesItem`]: the API description gives both the same schema.
 pub type EventStreamCloudEventUserDeletedObjectIdentitiesItem =
     EventStreamCloudEventUserCreatedObjectIdentitiesItem;
 
+#[cfg(feature = "full")]
 /// The identity object for custom identity providers.
 ///
 /// The same type as [`EventStreamCloudEventUserCreatedObjectIdentitiesItemCustom`]: the API description gives both the same schema.
 pub type EventStreamCloudEventUserDeletedObjectIdentitiesItemCustom =
     EventStreamCloudEventUserCreatedObjectIdentitiesItemCustom;
 
+#[cfg(feature = "full")]
 /// The `EventStreamCloudEventUserDeletedObjectIdentitiesItemCustomIsSocialEnum` schema.
 pub type EventStreamCloudEventUserDeletedObjectIdentitiesItemCustomIsSocialEnum = bool;
 
+#[cfg(feature = "full")]
 /// Profile data for the user.
 ///
 /// The same type as [`EventStreamCloudEventUserCreatedObjectIdentitiesItemCustomProfileData`]: the API description gives both the same schema.
 pub type EventStreamCloudEventUserDeletedObjectIdentitiesItemCustomProfileData =
     EventStreamCloudEventUserCreatedObjectIdentitiesItemCustomProfileData;
 
+#[cfg(feature = "full")]
 /// List of custom identity providers.
 ///
 /// The same type as [`ConnectionResponseContentCustomStrategy`]: the API description gives both the same schema.
 pub type EventStreamCloudEventUserDeletedObjectIdentitiesItemCustomProviderEnum =
     ConnectionResponseContentCustomStrategy;
 
+#[cfg(feature = "full")]
 /// The IDP-specific identifer for the user.
 ///
 /// The same type as [`UserId`]: the API description gives both the same schema.
 pub type EventStreamCloudEventUserDeletedObjectIdentitiesItemCustomUserId = UserId;
 
+#[cfg(feature = "full")]
 /// The identity object for database identity providers.
 ///
 /// The same type as [`EventStreamCloudEventUserCreatedObjectIdentitiesItemDatabase`]: the API description gives both the same schema.
 pub type EventStreamCloudEventUserDeletedObjectIdentitiesItemDatabase =
     EventStreamCloudEventUserCreatedObjectIdentitiesItemDatabase;
 
+#[cfg(feature = "full")]
 /// The `EventStreamCloudEventUserDeletedObjectIdentitiesItemDatabaseIsSocialEnum` schema.
 pub type EventStreamCloudEventUserDeletedObjectIdentitiesItemDatabaseIsSocialEnum = bool;
 
+#[cfg(feature = "full")]
 /// Profile data for the user.
 ///
 /// The same type as [`EventStreamCloudEventUserCreatedObjectIdentitiesItemCustomProfileData`]: the API description gives both the same schema.
 pub type EventStreamCloudEventUserDeletedObjectIdentitiesItemDatabaseProfileData =
     EventStreamCloudEventUserCreatedObjectIdentitiesItemCustomProfileData;
 
+#[cfg(feature = "full")]
 /// List of database identity providers.
 ///
 /// The same type as [`IdentityProviderOnlyAuth0Enum`]: the API description gives both the same schema.
 pub type EventStreamCloudEventUserDeletedObjectIdentitiesItemDatabaseProviderEnum =
     IdentityProviderOnlyAuth0Enum;
 
+#[cfg(feature = "full")]
 /// The IDP-specific identifer for the user.
 ///
 /// The same type as [`UserId`]: the API description gives both the same schema.
 pub type EventStreamCloudEventUserDeletedObjectIdentitiesItemDatabaseUserId = UserId;
 
+#[cfg(feature = "full")]
 /// The identity object for enterprise identity providers.
 ///
 /// The same type as [`EventStreamCloudEventUserCreatedObjectIdentitiesItemEnterprise`]: the API description gives both the same schema.
 pub type EventStreamCloudEventUserDeletedObjectIdentitiesItemEnterprise =
     EventStreamCloudEventUserCreatedObjectIdentitiesItemEnterprise;
 
+#[cfg(feature = "full")]
 /// The `EventStreamCloudEventUserDeletedObjectIdentitiesItemEnterpriseIsSocialEnum` schema.
 pub type EventStreamCloudEventUserDeletedObjectIdentitiesItemEnterpriseIsSocialEnum = bool;
 
+#[cfg(feature = "full")]
 /// Profile data for the user.
 ///
 /// The same type as [`EventStreamCloudEventUserCreatedObjectIdentitiesItemCustomProfileData`]: the API description gives both the same schema.
 pub type EventStreamCloudEventUserDeletedObjectIdentitiesItemEnterpriseProfileData =
     EventStreamCloudEventUserCreatedObjectIdentitiesItemCustomProfileData;
 
+#[cfg(feature = "full")]
 /// List of enterprise identity providers.
 ///
 /// The same type as [`EventStreamCloudEventUserCreatedObjectIdentitiesItemEnterpriseProviderEnum`]: the API description gives both the same schema.
 pub type EventStreamCloudEventUserDeletedObjectIdentitiesItemEnterpriseProviderEnum =
     EventStreamCloudEventUserCreatedObjectIdentitiesItemEnterpriseProviderEnum;
 
+#[cfg(feature = "full")]
 /// The IDP-specific identifer for the user.
 ///
 /// The same type as [`UserId`]: the API description gives both the same schema.
 pub type EventStreamCloudEventUserDeletedObjectIdentitiesItemEnterpriseUserId = UserId;
 
+#[cfg(feature = "full")]
 /// The identity object for passwordless identity providers.
 ///
 /// The same type as [`EventStreamCloudEventUserCreatedObjectIdentitiesItemPasswordless`]: the API description gives both the same schema.
 pub type EventStreamCloudEventUserDeletedObjectIdentitiesItemPasswordless =
     EventStreamCloudEventUserCreatedObjectIdentitiesItemPasswordless;
 
+#[cfg(feature = "full")]
 /// The `EventStreamCloudEventUserDeletedObjectIdentitiesItemPasswordlessIsSocialEnum` schema.
 pub type EventStreamCloudEventUserDeletedObjectIdentitiesItemPasswordlessIsSocialEnum = bool;
 
+#[cfg(feature = "full")]
 /// Profile data for the user.
 ///
 /// The same type as [`EventStreamCloudEventUserCreatedObjectIdentitiesItemCustomProfileData`]: the API description gives both the same schema.
 pub type EventStreamCloudEventUserDeletedObjectIdentitiesItemPasswordlessProfileData =
     EventStreamCloudEventUserCreatedObjectIdentitiesItemCustomProfileData;
 
+#[cfg(feature = "full")]
 /// List of passwordless identity providers.
 ///
 /// The same type as [`EventStreamCloudEventUserCreatedObjectIdentitiesItemPasswordlessProviderEnum`]: the API description gives both the same schema.
 pub type EventStreamCloudEventUserDeletedObjectIdentitiesItemPasswordlessProviderEnum =
     EventStreamCloudEventUserCreatedObjectIdentitiesItemPasswordlessProviderEnum;
 
+#[cfg(feature = "full")]
 /// The IDP-specific identifer for the user.
 ///
 /// The same type as [`UserId`]: the API description gives both the same schema.
 pub type EventStreamCloudEventUserDeletedObjectIdentitiesItemPasswordlessUserId = UserId;
 
+#[cfg(feature = "full")]
 /// The identity object for social identity providers.
 ///
 /// The same type as [`EventStreamCloudEventUserCreatedObjectIdentitiesItemSocial`]: the API description gives both the same schema.
 pub type EventStreamCloudEventUserDeletedObjectIdentitiesItemSocial =
     EventStreamCloudEventUserCreatedObjectIdentitiesItemSocial;
 
+#[cfg(feature = "full")]
 /// The `EventStreamCloudEventUserDeletedObjectIdentitiesItemSocialIsSocialEnum` schema.
 pub type EventStreamCloudEventUserDeletedObjectIdentitiesItemSocialIsSocialEnum = bool;
 
+#[cfg(feature = "full")]
 /// Profile data for the user.
 ///
 /// The same type as [`EventStreamCloudEventUserCreatedObjectIdentitiesItemCustomProfileData`]: the API description gives both the same schema.
 pub type EventStreamCloudEventUserDeletedObjectIdentitiesItemSocialProfileData =
     EventStreamCloudEventUserCreatedObjectIdentitiesItemCustomProfileData;
 
+#[cfg(feature = "full")]
 /// List of social identity providers.
 ///
 /// The same type as [`EventStreamCloudEventUserCreatedObjectIdentitiesItemSocialProviderEnum`]: the API description gives both the same schema.
 pub type EventStreamCloudEventUserDeletedObjectIdentitiesItemSocialProviderEnum =
     EventStreamCloudEventUserCreatedObjectIdentitiesItemSocialProviderEnum;
 
+#[cfg(feature = "full")]
 /// The IDP-specific identifer for the user.
 ///
 /// The same type as [`UserId`]: the API description gives both the same schema.
 pub type EventStreamCloudEventUserDeletedObjectIdentitiesItemSocialUserId = UserId;
 
+#[cfg(feature = "full")]
 /// User metadata to which this user has read/write access.
 pub type EventStreamCloudEventUserDeletedObjectUserMetadata = Map<String, Value>;
 
+#[cfg(feature = "full")]
 string_enum! {
     /// The event type (injected from the SSE event field).
     pub enum EventStreamCloudEventUserDeletedTypeEnum {
@@ -1260,6 +1603,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "full")]
 /// SSE message for user.updated.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1275,6 +1619,7 @@ pub struct EventStreamCloudEventUserUpdated {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for EventStreamCloudEventUserUpdated {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("EventStreamCloudEventUserUpdated")
@@ -1285,6 +1630,7 @@ impl fmt::Debug for EventStreamCloudEventUserUpdated {
     }
 }
 
+#[cfg(feature = "full")]
 /// Represents an event that occurs when a user is updated.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1319,6 +1665,7 @@ pub struct EventStreamCloudEventUserUpdatedCloudEvent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for EventStreamCloudEventUserUpdatedCloudEvent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("EventStreamCloudEventUserUpdatedCloudEvent")
@@ -1336,6 +1683,7 @@ impl fmt::Debug for EventStreamCloudEventUserUpdatedCloudEvent {
     }
 }
 
+#[cfg(feature = "full")]
 impl EventStreamCloudEventUserUpdatedCloudEvent {
     fn constant_type<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -1344,164 +1692,196 @@ impl EventStreamCloudEventUserUpdatedCloudEvent {
     }
 }
 
+#[cfg(feature = "full")]
 /// The type of the event which has happened.
 ///
 /// The same type as [`EventStreamCloudEventUserUpdatedTypeEnum`]: the API description gives both the same schema.
 pub type EventStreamCloudEventUserUpdatedCloudEventTypeEnum =
     EventStreamCloudEventUserUpdatedTypeEnum;
 
+#[cfg(feature = "full")]
 /// The event payload.
 ///
 /// The same type as [`EventStreamCloudEventUserCreatedData`]: the API description gives both the same schema.
 pub type EventStreamCloudEventUserUpdatedData = EventStreamCloudEventUserCreatedData;
 
+#[cfg(feature = "full")]
 /// The event content.
 ///
 /// The same type as [`EventStreamCloudEventUserCreatedObject`]: the API description gives both the same schema.
 pub type EventStreamCloudEventUserUpdatedObject = EventStreamCloudEventUserCreatedObject;
 
+#[cfg(feature = "full")]
 /// User metadata to which this user has read-only access.
 pub type EventStreamCloudEventUserUpdatedObjectAppMetadata = Map<String, Value>;
 
+#[cfg(feature = "full")]
 /// Identity object when accounts are linked.
 ///
 /// The same type as [`EventStreamCloudEventUserCreatedObjectIdentitiesItem`]: the API description gives both the same schema.
 pub type EventStreamCloudEventUserUpdatedObjectIdentitiesItem =
     EventStreamCloudEventUserCreatedObjectIdentitiesItem;
 
+#[cfg(feature = "full")]
 /// The identity object for custom identity providers.
 ///
 /// The same type as [`EventStreamCloudEventUserCreatedObjectIdentitiesItemCustom`]: the API description gives both the same schema.
 pub type EventStreamCloudEventUserUpdatedObjectIdentitiesItemCustom =
     EventStreamCloudEventUserCreatedObjectIdentitiesItemCustom;
 
+#[cfg(feature = "full")]
 /// The `EventStreamCloudEventUserUpdatedObjectIdentitiesItemCustomIsSocialEnum` schema.
 pub type EventStreamCloudEventUserUpdatedObjectIdentitiesItemCustomIsSocialEnum = bool;
 
+#[cfg(feature = "full")]
 /// Profile data for the user.
 ///
 /// The same type as [`EventStreamCloudEventUserCreatedObjectIdentitiesItemCustomProfileData`]: the API description gives both the same schema.
 pub type EventStreamCloudEventUserUpdatedObjectIdentitiesItemCustomProfileData =
     EventStreamCloudEventUserCreatedObjectIdentitiesItemCustomProfileData;
 
+#[cfg(feature = "full")]
 /// List of custom identity providers.
 ///
 /// The same type as [`ConnectionResponseContentCustomStrategy`]: the API description gives both the same schema.
 pub type EventStreamCloudEventUserUpdatedObjectIdentitiesItemCustomProviderEnum =
     ConnectionResponseContentCustomStrategy;
 
+#[cfg(feature = "full")]
 /// The IDP-specific identifer for the user.
 ///
 /// The same type as [`UserId`]: the API description gives both the same schema.
 pub type EventStreamCloudEventUserUpdatedObjectIdentitiesItemCustomUserId = UserId;
 
+#[cfg(feature = "full")]
 /// The identity object for database identity providers.
 ///
 /// The same type as [`EventStreamCloudEventUserCreatedObjectIdentitiesItemDatabase`]: the API description gives both the same schema.
 pub type EventStreamCloudEventUserUpdatedObjectIdentitiesItemDatabase =
     EventStreamCloudEventUserCreatedObjectIdentitiesItemDatabase;
 
+#[cfg(feature = "full")]
 /// The `EventStreamCloudEventUserUpdatedObjectIdentitiesItemDatabaseIsSocialEnum` schema.
 pub type EventStreamCloudEventUserUpdatedObjectIdentitiesItemDatabaseIsSocialEnum = bool;
 
+#[cfg(feature = "full")]
 /// Profile data for the user.
 ///
 /// The same type as [`EventStreamCloudEventUserCreatedObjectIdentitiesItemCustomProfileData`]: the API description gives both the same schema.
 pub type EventStreamCloudEventUserUpdatedObjectIdentitiesItemDatabaseProfileData =
     EventStreamCloudEventUserCreatedObjectIdentitiesItemCustomProfileData;
 
+#[cfg(feature = "full")]
 /// List of database identity providers.
 ///
 /// The same type as [`IdentityProviderOnlyAuth0Enum`]: the API description gives both the same schema.
 pub type EventStreamCloudEventUserUpdatedObjectIdentitiesItemDatabaseProviderEnum =
     IdentityProviderOnlyAuth0Enum;
 
+#[cfg(feature = "full")]
 /// The IDP-specific identifer for the user.
 ///
 /// The same type as [`UserId`]: the API description gives both the same schema.
 pub type EventStreamCloudEventUserUpdatedObjectIdentitiesItemDatabaseUserId = UserId;
 
+#[cfg(feature = "full")]
 /// The identity object for enterprise identity providers.
 ///
 /// The same type as [`EventStreamCloudEventUserCreatedObjectIdentitiesItemEnterprise`]: the API description gives both the same schema.
 pub type EventStreamCloudEventUserUpdatedObjectIdentitiesItemEnterprise =
     EventStreamCloudEventUserCreatedObjectIdentitiesItemEnterprise;
 
+#[cfg(feature = "full")]
 /// The `EventStreamCloudEventUserUpdatedObjectIdentitiesItemEnterpriseIsSocialEnum` schema.
 pub type EventStreamCloudEventUserUpdatedObjectIdentitiesItemEnterpriseIsSocialEnum = bool;
 
+#[cfg(feature = "full")]
 /// Profile data for the user.
 ///
 /// The same type as [`EventStreamCloudEventUserCreatedObjectIdentitiesItemCustomProfileData`]: the API description gives both the same schema.
 pub type EventStreamCloudEventUserUpdatedObjectIdentitiesItemEnterpriseProfileData =
     EventStreamCloudEventUserCreatedObjectIdentitiesItemCustomProfileData;
 
+#[cfg(feature = "full")]
 /// List of enterprise identity providers.
 ///
 /// The same type as [`EventStreamCloudEventUserCreatedObjectIdentitiesItemEnterpriseProviderEnum`]: the API description gives both the same schema.
 pub type EventStreamCloudEventUserUpdatedObjectIdentitiesItemEnterpriseProviderEnum =
     EventStreamCloudEventUserCreatedObjectIdentitiesItemEnterpriseProviderEnum;
 
+#[cfg(feature = "full")]
 /// The IDP-specific identifer for the user.
 ///
 /// The same type as [`UserId`]: the API description gives both the same schema.
 pub type EventStreamCloudEventUserUpdatedObjectIdentitiesItemEnterpriseUserId = UserId;
 
+#[cfg(feature = "full")]
 /// The identity object for passwordless identity providers.
 ///
 /// The same type as [`EventStreamCloudEventUserCreatedObjectIdentitiesItemPasswordless`]: the API description gives both the same schema.
 pub type EventStreamCloudEventUserUpdatedObjectIdentitiesItemPasswordless =
     EventStreamCloudEventUserCreatedObjectIdentitiesItemPasswordless;
 
+#[cfg(feature = "full")]
 /// The `EventStreamCloudEventUserUpdatedObjectIdentitiesItemPasswordlessIsSocialEnum` schema.
 pub type EventStreamCloudEventUserUpdatedObjectIdentitiesItemPasswordlessIsSocialEnum = bool;
 
+#[cfg(feature = "full")]
 /// Profile data for the user.
 ///
 /// The same type as [`EventStreamCloudEventUserCreatedObjectIdentitiesItemCustomProfileData`]: the API description gives both the same schema.
 pub type EventStreamCloudEventUserUpdatedObjectIdentitiesItemPasswordlessProfileData =
     EventStreamCloudEventUserCreatedObjectIdentitiesItemCustomProfileData;
 
+#[cfg(feature = "full")]
 /// List of passwordless identity providers.
 ///
 /// The same type as [`EventStreamCloudEventUserCreatedObjectIdentitiesItemPasswordlessProviderEnum`]: the API description gives both the same schema.
 pub type EventStreamCloudEventUserUpdatedObjectIdentitiesItemPasswordlessProviderEnum =
     EventStreamCloudEventUserCreatedObjectIdentitiesItemPasswordlessProviderEnum;
 
+#[cfg(feature = "full")]
 /// The IDP-specific identifer for the user.
 ///
 /// The same type as [`UserId`]: the API description gives both the same schema.
 pub type EventStreamCloudEventUserUpdatedObjectIdentitiesItemPasswordlessUserId = UserId;
 
+#[cfg(feature = "full")]
 /// The identity object for social identity providers.
 ///
 /// The same type as [`EventStreamCloudEventUserCreatedObjectIdentitiesItemSocial`]: the API description gives both the same schema.
 pub type EventStreamCloudEventUserUpdatedObjectIdentitiesItemSocial =
     EventStreamCloudEventUserCreatedObjectIdentitiesItemSocial;
 
+#[cfg(feature = "full")]
 /// The `EventStreamCloudEventUserUpdatedObjectIdentitiesItemSocialIsSocialEnum` schema.
 pub type EventStreamCloudEventUserUpdatedObjectIdentitiesItemSocialIsSocialEnum = bool;
 
+#[cfg(feature = "full")]
 /// Profile data for the user.
 ///
 /// The same type as [`EventStreamCloudEventUserCreatedObjectIdentitiesItemCustomProfileData`]: the API description gives both the same schema.
 pub type EventStreamCloudEventUserUpdatedObjectIdentitiesItemSocialProfileData =
     EventStreamCloudEventUserCreatedObjectIdentitiesItemCustomProfileData;
 
+#[cfg(feature = "full")]
 /// List of social identity providers.
 ///
 /// The same type as [`EventStreamCloudEventUserCreatedObjectIdentitiesItemSocialProviderEnum`]: the API description gives both the same schema.
 pub type EventStreamCloudEventUserUpdatedObjectIdentitiesItemSocialProviderEnum =
     EventStreamCloudEventUserCreatedObjectIdentitiesItemSocialProviderEnum;
 
+#[cfg(feature = "full")]
 /// The IDP-specific identifer for the user.
 ///
 /// The same type as [`UserId`]: the API description gives both the same schema.
 pub type EventStreamCloudEventUserUpdatedObjectIdentitiesItemSocialUserId = UserId;
 
+#[cfg(feature = "full")]
 /// User metadata to which this user has read/write access.
 pub type EventStreamCloudEventUserUpdatedObjectUserMetadata = Map<String, Value>;
 
+#[cfg(feature = "full")]
 string_enum! {
     /// The event type (injected from the SSE event field).
     pub enum EventStreamCloudEventUserUpdatedTypeEnum {
@@ -1510,6 +1890,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "event_streams")]
 /// Metadata about a specific attempt to deliver an event
 ///
 /// The answer of `GET /event-streams/{id}/deliveries/{event_id}` (`eventStreams_deliveries_getHistory`).
@@ -1540,6 +1921,7 @@ pub struct EventStreamDelivery {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "event_streams")]
 impl fmt::Debug for EventStreamDelivery {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("EventStreamDelivery")
@@ -1554,6 +1936,7 @@ impl fmt::Debug for EventStreamDelivery {
     }
 }
 
+#[cfg(feature = "event_streams")]
 impl EventStreamDelivery {
     fn constant_status<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -1562,6 +1945,7 @@ impl EventStreamDelivery {
     }
 }
 
+#[cfg(feature = "event_streams")]
 /// The `EventStreamDeliveryAttempt` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1581,6 +1965,7 @@ pub struct EventStreamDeliveryAttempt {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "event_streams")]
 impl fmt::Debug for EventStreamDeliveryAttempt {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("EventStreamDeliveryAttempt")
@@ -1592,6 +1977,7 @@ impl fmt::Debug for EventStreamDeliveryAttempt {
     }
 }
 
+#[cfg(feature = "event_streams")]
 impl EventStreamDeliveryAttempt {
     fn constant_status<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -1600,11 +1986,13 @@ impl EventStreamDeliveryAttempt {
     }
 }
 
+#[cfg(feature = "event_streams")]
 /// Type of event
 ///
 /// The same type as [`EventStreamEventTypeEnum`]: the API description gives both the same schema.
 pub type EventStreamDeliveryEventTypeEnum = EventStreamEventTypeEnum;
 
+#[cfg(feature = "event_streams")]
 string_enum! {
     /// Delivery status
     pub enum EventStreamDeliveryStatusEnum {
@@ -1613,6 +2001,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "event_streams")]
 /// One of the shapes of `EventStreamDestinationPatch`.
 ///
 /// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
@@ -1626,6 +2015,7 @@ pub enum EventStreamDestinationPatch {
     Other(Value),
 }
 
+#[cfg(feature = "event_streams")]
 impl<'de> Deserialize<'de> for EventStreamDestinationPatch {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         #[derive(Deserialize)]
@@ -1644,6 +2034,7 @@ impl<'de> Deserialize<'de> for EventStreamDestinationPatch {
     }
 }
 
+#[cfg(feature = "event_streams")]
 impl fmt::Debug for EventStreamDestinationPatch {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -1653,11 +2044,13 @@ impl fmt::Debug for EventStreamDestinationPatch {
     }
 }
 
+#[cfg(feature = "event_streams")]
 /// AWS Region for EventBridge destination.
 ///
 /// The same type as [`LogStreamEventBridgeSinkRegionEnum`]: the API description gives both the same schema.
 pub type EventStreamEventBridgeAwsRegionEnum = LogStreamEventBridgeSinkRegionEnum;
 
+#[cfg(feature = "event_streams")]
 /// Configuration specific to an eventbridge destination.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1677,6 +2070,7 @@ pub struct EventStreamEventBridgeConfiguration {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "event_streams")]
 impl fmt::Debug for EventStreamEventBridgeConfiguration {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("EventStreamEventBridgeConfiguration")
@@ -1688,6 +2082,7 @@ impl fmt::Debug for EventStreamEventBridgeConfiguration {
     }
 }
 
+#[cfg(feature = "event_streams")]
 impl EventStreamEventBridgeConfiguration {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(
@@ -1715,6 +2110,7 @@ impl EventStreamEventBridgeConfiguration {
     }
 }
 
+#[cfg(feature = "event_streams")]
 /// The `EventStreamEventBridgeDestination` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1735,6 +2131,7 @@ pub struct EventStreamEventBridgeDestination {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "event_streams")]
 impl fmt::Debug for EventStreamEventBridgeDestination {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("EventStreamEventBridgeDestination")
@@ -1745,6 +2142,7 @@ impl fmt::Debug for EventStreamEventBridgeDestination {
     }
 }
 
+#[cfg(feature = "event_streams")]
 impl EventStreamEventBridgeDestination {
     fn constant_type<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -1753,6 +2151,7 @@ impl EventStreamEventBridgeDestination {
     }
 }
 
+#[cfg(feature = "event_streams")]
 impl EventStreamEventBridgeDestination {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(configuration: impl Into<EventStreamEventBridgeConfiguration>) -> Self {
@@ -1770,11 +2169,13 @@ impl EventStreamEventBridgeDestination {
     }
 }
 
+#[cfg(feature = "full")]
 /// The `EventStreamEventBridgeDestinationTypeEnum` schema.
 ///
 /// The same type as [`LogStreamEventBridgeEnum`]: the API description gives both the same schema.
 pub type EventStreamEventBridgeDestinationTypeEnum = LogStreamEventBridgeEnum;
 
+#[cfg(feature = "event_streams")]
 /// The `EventStreamEventBridgeResponseContent` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1807,6 +2208,7 @@ pub struct EventStreamEventBridgeResponseContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "event_streams")]
 impl fmt::Debug for EventStreamEventBridgeResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("EventStreamEventBridgeResponseContent")
@@ -1822,6 +2224,7 @@ impl fmt::Debug for EventStreamEventBridgeResponseContent {
     }
 }
 
+#[cfg(any(feature = "event_streams", feature = "events"))]
 string_enum! {
     /// The values of `EventStreamEventTypeEnum`.
     pub enum EventStreamEventTypeEnum {
@@ -1872,6 +2275,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "event_streams")]
 /// One of the shapes of `EventStreamResponseContent`.
 ///
 /// The answer of `POST /event-streams` (`eventStreams_create`).
@@ -1895,6 +2299,7 @@ pub enum EventStreamResponseContent {
     Other(Value),
 }
 
+#[cfg(feature = "event_streams")]
 impl<'de> Deserialize<'de> for EventStreamResponseContent {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         #[derive(Deserialize)]
@@ -1917,6 +2322,7 @@ impl<'de> Deserialize<'de> for EventStreamResponseContent {
     }
 }
 
+#[cfg(feature = "event_streams")]
 impl fmt::Debug for EventStreamResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -1928,6 +2334,7 @@ impl fmt::Debug for EventStreamResponseContent {
     }
 }
 
+#[cfg(feature = "event_streams")]
 string_enum! {
     /// Indicates whether the event stream is actively forwarding events.
     pub enum EventStreamStatusEnum {
@@ -1938,14 +2345,17 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "events")]
 /// The `EventStreamSubscribeEventsEventTypeEnum` schema.
 ///
 /// The same type as [`EventStreamEventTypeEnum`]: the API description gives both the same schema.
 pub type EventStreamSubscribeEventsEventTypeEnum = EventStreamEventTypeEnum;
 
+#[cfg(feature = "full")]
 /// Event type(s) to listen for. Specify multiple times for multiple types (e.g., ?event_type=user.created&event_type=user.updated). If not provided, all event types will be streamed.
 pub type EventStreamSubscribeEventsEventTypeParam = Vec<EventStreamSubscribeEventsEventTypeEnum>;
 
+#[cfg(feature = "full")]
 /// The JSON payload delivered in each SSE data line. The type field is injected from the SSE event field by the SDK. Discriminated by type: an event type name for events, "error" for errors, and "offset-only" for cursor-only heartbeats.
 ///
 /// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
@@ -1959,6 +2369,7 @@ pub enum EventStreamSubscribeEventsResponseContent {
     Other(Value),
 }
 
+#[cfg(feature = "full")]
 impl<'de> Deserialize<'de> for EventStreamSubscribeEventsResponseContent {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         #[derive(Deserialize)]
@@ -1977,449 +2388,12 @@ impl<'de> Deserialize<'de> for EventStreamSubscribeEventsResponseContent {
     }
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for EventStreamSubscribeEventsResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Object(v) => f.debug_tuple("Object").field(&Keys(v)).finish(),
             Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
         }
-    }
-}
-
-/// Event types
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct EventStreamSubscription {
-    /// The `event_type` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub event_type: Option<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for EventStreamSubscription {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("EventStreamSubscription")
-            .field("event_type", &self.event_type)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl EventStreamSubscription {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `event_type`.
-    pub fn event_type(mut self, value: impl Into<String>) -> Self {
-        self.event_type = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The type of event this test event represents.
-///
-/// The same type as [`EventStreamEventTypeEnum`]: the API description gives both the same schema.
-pub type EventStreamTestEventTypeEnum = EventStreamEventTypeEnum;
-
-/// One of the shapes of `EventStreamWebhookAuthorizationResponse`.
-///
-/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
-#[derive(Clone, PartialEq, Serialize)]
-#[serde(untagged)]
-#[non_exhaustive]
-pub enum EventStreamWebhookAuthorizationResponse {
-    /// The `Map<String, Value>` shape.
-    Object(Map<String, Value>),
-    /// JSON this version cannot tell apart, kept as received.
-    Other(Value),
-}
-
-impl<'de> Deserialize<'de> for EventStreamWebhookAuthorizationResponse {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum Wire {
-            Object(Map<String, Value>),
-            Other(Value),
-        }
-        Ok(match Wire::deserialize(deserializer)? {
-            Wire::Object(v) => Self::Object(v),
-            Wire::Other(v) => {
-                other("EventStreamWebhookAuthorizationResponse", &v);
-                Self::Other(v)
-            }
-        })
-    }
-}
-
-impl fmt::Debug for EventStreamWebhookAuthorizationResponse {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Object(v) => f.debug_tuple("Object").field(&Keys(v)).finish(),
-            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
-        }
-    }
-}
-
-/// Basic Authorization for HTTP requests (e.g., 'Basic credentials').
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct EventStreamWebhookBasicAuth {
-    /// Username
-    pub username: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for EventStreamWebhookBasicAuth {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("EventStreamWebhookBasicAuth")
-            .field("username", &self.username)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl EventStreamWebhookBasicAuth {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(username: impl Into<String>) -> Self {
-        Self {
-            username: username.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-string_enum! {
-    /// Type of authorization.
-    pub enum EventStreamWebhookBasicAuthMethodEnum {
-        /// `basic`
-        Basic = "basic",
-    }
-}
-
-/// Bearer Authorization for HTTP requests (e.g., 'Bearer token').
-///
-/// The same type as [`ClientAddonOag`]: the API description gives both the same schema.
-pub type EventStreamWebhookBearerAuth = ClientAddonOag;
-
-string_enum! {
-    /// Type of authorization.
-    pub enum EventStreamWebhookBearerAuthMethodEnum {
-        /// `bearer`
-        Bearer = "bearer",
-    }
-}
-
-/// Configuration specific to a webhook destination.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct EventStreamWebhookConfiguration {
-    /// The `webhook_authorization` field.
-    pub webhook_authorization: EventStreamWebhookAuthorizationResponse,
-    /// Target HTTP endpoint URL.
-    pub webhook_endpoint: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for EventStreamWebhookConfiguration {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("EventStreamWebhookConfiguration")
-            .field("webhook_authorization", &self.webhook_authorization)
-            .field("webhook_endpoint", &self.webhook_endpoint)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl EventStreamWebhookConfiguration {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(
-        webhook_authorization: impl Into<EventStreamWebhookAuthorizationResponse>,
-        webhook_endpoint: impl Into<String>,
-    ) -> Self {
-        Self {
-            webhook_authorization: webhook_authorization.into(),
-            webhook_endpoint: webhook_endpoint.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// Custom header authorization for HTTP requests.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct EventStreamWebhookCustomHeaderAuth {
-    /// HTTP header name.
-    pub header_key: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for EventStreamWebhookCustomHeaderAuth {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("EventStreamWebhookCustomHeaderAuth")
-            .field("header_key", &self.header_key)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl EventStreamWebhookCustomHeaderAuth {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(header_key: impl Into<String>) -> Self {
-        Self {
-            header_key: header_key.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-string_enum! {
-    /// Type of authorization.
-    pub enum EventStreamWebhookCustomHeaderAuthMethodEnum {
-        /// `custom_header`
-        CustomHeader = "custom_header",
-    }
-}
-
-/// The `EventStreamWebhookDestination` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct EventStreamWebhookDestination {
-    /// The `configuration` field.
-    pub configuration: EventStreamWebhookConfiguration,
-    /// Always `webhook`.
-    #[serde(
-        rename = "type",
-        deserialize_with = "EventStreamWebhookDestination::constant_type"
-    )]
-    pub type_: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for EventStreamWebhookDestination {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("EventStreamWebhookDestination")
-            .field("configuration", &self.configuration)
-            .field("type_", &self.type_)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl EventStreamWebhookDestination {
-    fn constant_type<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "webhook")
-    }
-}
-
-impl EventStreamWebhookDestination {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(configuration: impl Into<EventStreamWebhookConfiguration>) -> Self {
-        Self {
-            configuration: configuration.into(),
-            type_: "webhook".to_owned(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-string_enum! {
-    /// The values of `EventStreamWebhookDestinationTypeEnum`.
-    pub enum EventStreamWebhookDestinationTypeEnum {
-        /// `webhook`
-        Webhook = "webhook",
-    }
-}
-
-/// The `EventStreamWebhookResponseContent` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct EventStreamWebhookResponseContent {
-    /// Timestamp when the event stream was created.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub created_at: Option<String>,
-    /// The `destination` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub destination: Option<EventStreamWebhookDestination>,
-    /// Unique identifier for the event stream.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    /// Name of the event stream.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// The `status` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<EventStreamStatusEnum>,
-    /// List of event types subscribed to in this stream.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub subscriptions: Option<Vec<EventStreamSubscription>>,
-    /// Timestamp when the event stream was last updated.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub updated_at: Option<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for EventStreamWebhookResponseContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("EventStreamWebhookResponseContent")
-            .field("created_at", &self.created_at)
-            .field("destination", &self.destination)
-            .field("id", &self.id)
-            .field("name", &self.name)
-            .field("status", &self.status)
-            .field("subscriptions", &self.subscriptions)
-            .field("updated_at", &self.updated_at)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-/// The `ExperimentListItem` object.
-///
-/// The answer of `POST /experimentation/experiments` (`experimentation_experiments_create`).
-/// The answer of `GET /experimentation/experiments/{id}` (`experimentation_experiments_get`).
-/// The answer of `PATCH /experimentation/experiments/{id}` (`experimentation_experiments_update`).
-/// (And 1 more.)
-///
-/// Also named [`CreateExperimentResponseContent`], [`GetExperimentResponseContent`], [`UpdateExperimentResponseContent`], [`UpdateExperimentStatusResponseContent`] (identical schemas).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct ExperimentListItem {
-    /// The `allocation_strategy` field.
-    pub allocation_strategy: AllocationStrategyEnum,
-    /// The `allocations` field.
-    pub allocations: Vec<AllocationItem>,
-    /// The `assignment_config` field.
-    pub assignment_config: AssignmentConfig,
-    /// The `authentication_flow` field.
-    pub authentication_flow: String,
-    /// The `created_at` field.
-    pub created_at: String,
-    /// The `description` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
-    /// The `ended_at` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ended_at: Option<String>,
-    /// The `feature_flag_id` field.
-    pub feature_flag_id: String,
-    /// The `id` field.
-    pub id: String,
-    /// The `is_valid` field.
-    pub is_valid: bool,
-    /// The `name` field.
-    pub name: String,
-    /// The `started_at` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub started_at: Option<String>,
-    /// The `status` field.
-    pub status: ExperimentStatusEnum,
-    /// The `updated_at` field.
-    pub updated_at: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for ExperimentListItem {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ExperimentListItem")
-            .field("allocation_strategy", &self.allocation_strategy)
-            .field("allocations", &self.allocations)
-            .field("assignment_config", &self.assignment_config)
-            .field("authentication_flow", &self.authentication_flow)
-            .field("created_at", &self.created_at)
-            .field("description", &self.description)
-            .field("ended_at", &self.ended_at)
-            .field("feature_flag_id", &self.feature_flag_id)
-            .field("id", &self.id)
-            .field("is_valid", &self.is_valid)
-            .field("name", &self.name)
-            .field("started_at", &self.started_at)
-            .field("status", &self.status)
-            .field("updated_at", &self.updated_at)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-string_enum! {
-    /// Filter by status. Exact match.
-    pub enum ExperimentStatusEnum {
-        /// `draft`
-        Draft = "draft",
-        /// `active`
-        Active = "active",
-        /// `paused`
-        Paused = "paused",
-        /// `completed`
-        Completed = "completed",
-        /// `archived`
-        Archived = "archived",
     }
 }

@@ -13,6 +13,475 @@ use super::*;
 use crate::model_support::{Keys, REDACTED, constant, extra, other, string_enum};
 use crate::patch::Patch;
 
+#[cfg(feature = "event_streams")]
+/// Event types
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new()` and the setters.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct EventStreamSubscription {
+    /// The `event_type` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub event_type: Option<String>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "event_streams")]
+impl fmt::Debug for EventStreamSubscription {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EventStreamSubscription")
+            .field("event_type", &self.event_type)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "event_streams")]
+impl EventStreamSubscription {
+    /// An empty value; set fields with the setters.
+    pub fn new() -> Self {
+        <Self as Default>::default()
+    }
+
+    /// Sets `event_type`.
+    pub fn event_type(mut self, value: impl Into<String>) -> Self {
+        self.event_type = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "event_streams")]
+/// The type of event this test event represents.
+///
+/// The same type as [`EventStreamEventTypeEnum`]: the API description gives both the same schema.
+pub type EventStreamTestEventTypeEnum = EventStreamEventTypeEnum;
+
+#[cfg(feature = "event_streams")]
+/// One of the shapes of `EventStreamWebhookAuthorizationResponse`.
+///
+/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
+#[derive(Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+#[non_exhaustive]
+pub enum EventStreamWebhookAuthorizationResponse {
+    /// The `Map<String, Value>` shape.
+    Object(Map<String, Value>),
+    /// JSON this version cannot tell apart, kept as received.
+    Other(Value),
+}
+
+#[cfg(feature = "event_streams")]
+impl<'de> Deserialize<'de> for EventStreamWebhookAuthorizationResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Wire {
+            Object(Map<String, Value>),
+            Other(Value),
+        }
+        Ok(match Wire::deserialize(deserializer)? {
+            Wire::Object(v) => Self::Object(v),
+            Wire::Other(v) => {
+                other("EventStreamWebhookAuthorizationResponse", &v);
+                Self::Other(v)
+            }
+        })
+    }
+}
+
+#[cfg(feature = "event_streams")]
+impl fmt::Debug for EventStreamWebhookAuthorizationResponse {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Object(v) => f.debug_tuple("Object").field(&Keys(v)).finish(),
+            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
+        }
+    }
+}
+
+#[cfg(feature = "full")]
+/// Basic Authorization for HTTP requests (e.g., 'Basic credentials').
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct EventStreamWebhookBasicAuth {
+    /// Username
+    pub username: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for EventStreamWebhookBasicAuth {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EventStreamWebhookBasicAuth")
+            .field("username", &self.username)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+impl EventStreamWebhookBasicAuth {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(username: impl Into<String>) -> Self {
+        Self {
+            username: username.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "full")]
+string_enum! {
+    /// Type of authorization.
+    pub enum EventStreamWebhookBasicAuthMethodEnum {
+        /// `basic`
+        Basic = "basic",
+    }
+}
+
+#[cfg(feature = "full")]
+/// Bearer Authorization for HTTP requests (e.g., 'Bearer token').
+///
+/// The same type as [`ClientAddonOag`]: the API description gives both the same schema.
+pub type EventStreamWebhookBearerAuth = ClientAddonOag;
+
+#[cfg(feature = "full")]
+string_enum! {
+    /// Type of authorization.
+    pub enum EventStreamWebhookBearerAuthMethodEnum {
+        /// `bearer`
+        Bearer = "bearer",
+    }
+}
+
+#[cfg(feature = "event_streams")]
+/// Configuration specific to a webhook destination.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct EventStreamWebhookConfiguration {
+    /// The `webhook_authorization` field.
+    pub webhook_authorization: EventStreamWebhookAuthorizationResponse,
+    /// Target HTTP endpoint URL.
+    pub webhook_endpoint: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "event_streams")]
+impl fmt::Debug for EventStreamWebhookConfiguration {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EventStreamWebhookConfiguration")
+            .field("webhook_authorization", &self.webhook_authorization)
+            .field("webhook_endpoint", &self.webhook_endpoint)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "event_streams")]
+impl EventStreamWebhookConfiguration {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(
+        webhook_authorization: impl Into<EventStreamWebhookAuthorizationResponse>,
+        webhook_endpoint: impl Into<String>,
+    ) -> Self {
+        Self {
+            webhook_authorization: webhook_authorization.into(),
+            webhook_endpoint: webhook_endpoint.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "full")]
+/// Custom header authorization for HTTP requests.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct EventStreamWebhookCustomHeaderAuth {
+    /// HTTP header name.
+    pub header_key: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for EventStreamWebhookCustomHeaderAuth {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EventStreamWebhookCustomHeaderAuth")
+            .field("header_key", &self.header_key)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+impl EventStreamWebhookCustomHeaderAuth {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(header_key: impl Into<String>) -> Self {
+        Self {
+            header_key: header_key.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "full")]
+string_enum! {
+    /// Type of authorization.
+    pub enum EventStreamWebhookCustomHeaderAuthMethodEnum {
+        /// `custom_header`
+        CustomHeader = "custom_header",
+    }
+}
+
+#[cfg(feature = "event_streams")]
+/// The `EventStreamWebhookDestination` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct EventStreamWebhookDestination {
+    /// The `configuration` field.
+    pub configuration: EventStreamWebhookConfiguration,
+    /// Always `webhook`.
+    #[serde(
+        rename = "type",
+        deserialize_with = "EventStreamWebhookDestination::constant_type"
+    )]
+    pub type_: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "event_streams")]
+impl fmt::Debug for EventStreamWebhookDestination {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EventStreamWebhookDestination")
+            .field("configuration", &self.configuration)
+            .field("type_", &self.type_)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "event_streams")]
+impl EventStreamWebhookDestination {
+    fn constant_type<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "webhook")
+    }
+}
+
+#[cfg(feature = "event_streams")]
+impl EventStreamWebhookDestination {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(configuration: impl Into<EventStreamWebhookConfiguration>) -> Self {
+        Self {
+            configuration: configuration.into(),
+            type_: "webhook".to_owned(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "full")]
+string_enum! {
+    /// The values of `EventStreamWebhookDestinationTypeEnum`.
+    pub enum EventStreamWebhookDestinationTypeEnum {
+        /// `webhook`
+        Webhook = "webhook",
+    }
+}
+
+#[cfg(feature = "event_streams")]
+/// The `EventStreamWebhookResponseContent` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct EventStreamWebhookResponseContent {
+    /// Timestamp when the event stream was created.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_at: Option<String>,
+    /// The `destination` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub destination: Option<EventStreamWebhookDestination>,
+    /// Unique identifier for the event stream.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// Name of the event stream.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// The `status` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<EventStreamStatusEnum>,
+    /// List of event types subscribed to in this stream.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subscriptions: Option<Vec<EventStreamSubscription>>,
+    /// Timestamp when the event stream was last updated.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub updated_at: Option<String>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "event_streams")]
+impl fmt::Debug for EventStreamWebhookResponseContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EventStreamWebhookResponseContent")
+            .field("created_at", &self.created_at)
+            .field("destination", &self.destination)
+            .field("id", &self.id)
+            .field("name", &self.name)
+            .field("status", &self.status)
+            .field("subscriptions", &self.subscriptions)
+            .field("updated_at", &self.updated_at)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "experimentation")]
+/// The `ExperimentListItem` object.
+///
+/// The answer of `POST /experimentation/experiments` (`experimentation_experiments_create`).
+/// The answer of `GET /experimentation/experiments/{id}` (`experimentation_experiments_get`).
+/// The answer of `PATCH /experimentation/experiments/{id}` (`experimentation_experiments_update`).
+/// (And 1 more.)
+///
+/// Also named [`CreateExperimentResponseContent`], [`GetExperimentResponseContent`], [`UpdateExperimentResponseContent`], [`UpdateExperimentStatusResponseContent`] (identical schemas).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct ExperimentListItem {
+    /// The `allocation_strategy` field.
+    pub allocation_strategy: AllocationStrategyEnum,
+    /// The `allocations` field.
+    pub allocations: Vec<AllocationItem>,
+    /// The `assignment_config` field.
+    pub assignment_config: AssignmentConfig,
+    /// The `authentication_flow` field.
+    pub authentication_flow: String,
+    /// The `created_at` field.
+    pub created_at: String,
+    /// The `description` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// The `ended_at` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ended_at: Option<String>,
+    /// The `feature_flag_id` field.
+    pub feature_flag_id: String,
+    /// The `id` field.
+    pub id: String,
+    /// The `is_valid` field.
+    pub is_valid: bool,
+    /// The `name` field.
+    pub name: String,
+    /// The `started_at` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub started_at: Option<String>,
+    /// The `status` field.
+    pub status: ExperimentStatusEnum,
+    /// The `updated_at` field.
+    pub updated_at: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "experimentation")]
+impl fmt::Debug for ExperimentListItem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ExperimentListItem")
+            .field("allocation_strategy", &self.allocation_strategy)
+            .field("allocations", &self.allocations)
+            .field("assignment_config", &self.assignment_config)
+            .field("authentication_flow", &self.authentication_flow)
+            .field("created_at", &self.created_at)
+            .field("description", &self.description)
+            .field("ended_at", &self.ended_at)
+            .field("feature_flag_id", &self.feature_flag_id)
+            .field("id", &self.id)
+            .field("is_valid", &self.is_valid)
+            .field("name", &self.name)
+            .field("started_at", &self.started_at)
+            .field("status", &self.status)
+            .field("updated_at", &self.updated_at)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "experimentation")]
+string_enum! {
+    /// Filter by status. Exact match.
+    pub enum ExperimentStatusEnum {
+        /// `draft`
+        Draft = "draft",
+        /// `active`
+        Active = "active",
+        /// `paused`
+        Paused = "paused",
+        /// `completed`
+        Completed = "completed",
+        /// `archived`
+        Archived = "archived",
+    }
+}
+
+#[cfg(feature = "experimentation")]
 string_enum! {
     /// The target status to transition the experiment to.
     pub enum ExperimentTransitionStatusEnum {
@@ -27,6 +496,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "experimentation")]
 /// The `ExperimentValidationError` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -42,6 +512,7 @@ pub struct ExperimentValidationError {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "experimentation")]
 impl fmt::Debug for ExperimentValidationError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ExperimentValidationError")
@@ -52,6 +523,7 @@ impl fmt::Debug for ExperimentValidationError {
     }
 }
 
+#[cfg(feature = "clients")]
 /// Application specific configuration for use with the OIN Express Configuration feature.
 ///
 /// Also named [`ExpressConfigurationOrNull`] (identical schemas).
@@ -86,6 +558,7 @@ pub struct ExpressConfiguration {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "clients")]
 impl fmt::Debug for ExpressConfiguration {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ExpressConfiguration")
@@ -106,6 +579,7 @@ impl fmt::Debug for ExpressConfiguration {
     }
 }
 
+#[cfg(feature = "clients")]
 impl ExpressConfiguration {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(
@@ -150,11 +624,13 @@ impl ExpressConfiguration {
     }
 }
 
+#[cfg(feature = "clients")]
 /// Application specific configuration for use with the OIN Express Configuration feature.
 ///
 /// The same type as [`ExpressConfiguration`]: the API description gives both the same schema.
 pub type ExpressConfigurationOrNull = ExpressConfiguration;
 
+#[cfg(feature = "emails")]
 /// The `ExtensibilityEmailProviderCredentials` schema.
 ///
 /// The same type as [`ClientAddonOag`]: the API description gives both the same schema.

@@ -13,6 +13,7 @@ use super::*;
 use crate::model_support::{Keys, REDACTED, constant, extra, other, string_enum};
 use crate::patch::Patch;
 
+#[cfg(feature = "experimentation")]
 /// The `FeatureFlag` object.
 ///
 /// The answer of `POST /experimentation/feature-flags` (`experimentation_featureFlags_create`).
@@ -50,6 +51,7 @@ pub struct FeatureFlag {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "experimentation")]
 impl fmt::Debug for FeatureFlag {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FeatureFlag")
@@ -66,6 +68,7 @@ impl fmt::Debug for FeatureFlag {
     }
 }
 
+#[cfg(feature = "experimentation")]
 /// The `FeatureFlagConfigParam` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -86,6 +89,7 @@ pub struct FeatureFlagConfigParam {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "experimentation")]
 impl fmt::Debug for FeatureFlagConfigParam {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FeatureFlagConfigParam")
@@ -97,6 +101,7 @@ impl fmt::Debug for FeatureFlagConfigParam {
     }
 }
 
+#[cfg(feature = "experimentation")]
 impl FeatureFlagConfigParam {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(type_: impl Into<FeatureFlagConfigParamTypeEnum>, value: impl Into<Value>) -> Self {
@@ -121,6 +126,7 @@ impl FeatureFlagConfigParam {
     }
 }
 
+#[cfg(feature = "experimentation")]
 string_enum! {
     /// The data type of the parameter value
     pub enum FeatureFlagConfigParamTypeEnum {
@@ -137,9 +143,11 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "full")]
 /// Configuration parameters for this feature flag
 pub type FeatureFlagConfigParams = BTreeMap<String, FeatureFlagConfigParam>;
 
+#[cfg(feature = "experimentation")]
 string_enum! {
     /// Filter by status. Exact match.
     pub enum FeatureFlagStatusEnum {
@@ -152,6 +160,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "experimentation")]
 string_enum! {
     /// Filter by type. Exact match.
     pub enum FeatureFlagTypeEnum {
@@ -162,6 +171,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "clients")]
 /// Configure FedCM login settings for New Universal Login
 ///
 /// Also named [`FedCmLoginPatch`] (identical schemas).
@@ -179,6 +189,7 @@ pub struct FedCmLogin {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "clients")]
 impl fmt::Debug for FedCmLogin {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FedCmLogin")
@@ -188,6 +199,7 @@ impl fmt::Debug for FedCmLogin {
     }
 }
 
+#[cfg(feature = "clients")]
 impl FedCmLogin {
     /// An empty value; set fields with the setters.
     pub fn new() -> Self {
@@ -207,6 +219,7 @@ impl FedCmLogin {
     }
 }
 
+#[cfg(feature = "clients")]
 /// Google FedCM configuration for this client
 ///
 /// Also named [`FedCmLoginGooglePatch`] (identical schemas).
@@ -224,6 +237,7 @@ pub struct FedCmLoginGoogle {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "clients")]
 impl fmt::Debug for FedCmLoginGoogle {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FedCmLoginGoogle")
@@ -233,6 +247,7 @@ impl fmt::Debug for FedCmLoginGoogle {
     }
 }
 
+#[cfg(feature = "clients")]
 impl FedCmLoginGoogle {
     /// An empty value; set fields with the setters.
     pub fn new() -> Self {
@@ -252,16 +267,19 @@ impl FedCmLoginGoogle {
     }
 }
 
+#[cfg(feature = "full")]
 /// Google FedCM configuration for this client
 ///
 /// The same type as [`FedCmLoginGoogle`]: the API description gives both the same schema.
 pub type FedCmLoginGooglePatch = FedCmLoginGoogle;
 
+#[cfg(feature = "clients")]
 /// Configure FedCM login settings for New Universal Login
 ///
 /// The same type as [`FedCmLogin`]: the API description gives both the same schema.
 pub type FedCmLoginPatch = FedCmLogin;
 
+#[cfg(feature = "users")]
 /// The `FederatedConnectionTokenSet` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -291,6 +309,7 @@ pub struct FederatedConnectionTokenSet {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "users")]
 impl fmt::Debug for FederatedConnectionTokenSet {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FederatedConnectionTokenSet")
@@ -305,6 +324,7 @@ impl fmt::Debug for FederatedConnectionTokenSet {
     }
 }
 
+#[cfg(feature = "flows")]
 /// One of the shapes of `FlowAction`.
 ///
 /// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
@@ -366,6 +386,7 @@ pub enum FlowAction {
     Other(Value),
 }
 
+#[cfg(feature = "flows")]
 impl<'de> Deserialize<'de> for FlowAction {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         #[derive(Deserialize)]
@@ -432,6 +453,7 @@ impl<'de> Deserialize<'de> for FlowAction {
     }
 }
 
+#[cfg(feature = "flows")]
 impl fmt::Debug for FlowAction {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -469,6 +491,7 @@ impl fmt::Debug for FlowAction {
     }
 }
 
+#[cfg(feature = "flows")]
 /// One of the shapes of `FlowActionActivecampaign`.
 ///
 /// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
@@ -482,6 +505,7 @@ pub enum FlowActionActivecampaign {
     Other(Value),
 }
 
+#[cfg(feature = "flows")]
 impl<'de> Deserialize<'de> for FlowActionActivecampaign {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         #[derive(Deserialize)]
@@ -500,6 +524,7 @@ impl<'de> Deserialize<'de> for FlowActionActivecampaign {
     }
 }
 
+#[cfg(feature = "flows")]
 impl fmt::Debug for FlowActionActivecampaign {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -509,6 +534,7 @@ impl fmt::Debug for FlowActionActivecampaign {
     }
 }
 
+#[cfg(feature = "full")]
 /// The `FlowActionActivecampaignListContacts` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -540,6 +566,7 @@ pub struct FlowActionActivecampaignListContacts {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for FlowActionActivecampaignListContacts {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FlowActionActivecampaignListContacts")
@@ -554,6 +581,7 @@ impl fmt::Debug for FlowActionActivecampaignListContacts {
     }
 }
 
+#[cfg(feature = "full")]
 impl FlowActionActivecampaignListContacts {
     fn constant_type<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -562,6 +590,7 @@ impl FlowActionActivecampaignListContacts {
     }
 }
 
+#[cfg(feature = "full")]
 impl FlowActionActivecampaignListContacts {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(
@@ -604,11 +633,13 @@ impl FlowActionActivecampaignListContacts {
     }
 }
 
+#[cfg(feature = "full")]
 /// The `FlowActionActivecampaignListContactsParams` schema.
 ///
 /// The same type as [`FlowActionHubspotGetContactParams`]: the API description gives both the same schema.
 pub type FlowActionActivecampaignListContactsParams = FlowActionHubspotGetContactParams;
 
+#[cfg(feature = "full")]
 string_enum! {
     /// The values of `FlowActionActivecampaignListContactsType`.
     pub enum FlowActionActivecampaignListContactsType {
@@ -617,6 +648,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "full")]
 /// The `FlowActionActivecampaignUpsertContact` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -648,6 +680,7 @@ pub struct FlowActionActivecampaignUpsertContact {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for FlowActionActivecampaignUpsertContact {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FlowActionActivecampaignUpsertContact")
@@ -662,6 +695,7 @@ impl fmt::Debug for FlowActionActivecampaignUpsertContact {
     }
 }
 
+#[cfg(feature = "full")]
 impl FlowActionActivecampaignUpsertContact {
     fn constant_type<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -670,6 +704,7 @@ impl FlowActionActivecampaignUpsertContact {
     }
 }
 
+#[cfg(feature = "full")]
 impl FlowActionActivecampaignUpsertContact {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(
@@ -712,6 +747,7 @@ impl FlowActionActivecampaignUpsertContact {
     }
 }
 
+#[cfg(feature = "full")]
 /// The `FlowActionActivecampaignUpsertContactParams` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -740,6 +776,7 @@ pub struct FlowActionActivecampaignUpsertContactParams {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for FlowActionActivecampaignUpsertContactParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FlowActionActivecampaignUpsertContactParams")
@@ -754,6 +791,7 @@ impl fmt::Debug for FlowActionActivecampaignUpsertContactParams {
     }
 }
 
+#[cfg(feature = "full")]
 impl FlowActionActivecampaignUpsertContactParams {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(connection_id: impl Into<String>, email: impl Into<String>) -> Self {
@@ -799,14 +837,17 @@ impl FlowActionActivecampaignUpsertContactParams {
     }
 }
 
+#[cfg(feature = "full")]
 /// The `FlowActionActivecampaignUpsertContactParamsCustomFields` schema.
 pub type FlowActionActivecampaignUpsertContactParamsCustomFields = Map<String, Value>;
 
+#[cfg(feature = "full")]
 /// The `FlowActionActivecampaignUpsertContactType` schema.
 ///
 /// The same type as [`FlowActionActivecampaignListContactsType`]: the API description gives both the same schema.
 pub type FlowActionActivecampaignUpsertContactType = FlowActionActivecampaignListContactsType;
 
+#[cfg(feature = "flows")]
 /// One of the shapes of `FlowActionAirtable`.
 ///
 /// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
@@ -820,6 +861,7 @@ pub enum FlowActionAirtable {
     Other(Value),
 }
 
+#[cfg(feature = "flows")]
 impl<'de> Deserialize<'de> for FlowActionAirtable {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         #[derive(Deserialize)]
@@ -838,6 +880,7 @@ impl<'de> Deserialize<'de> for FlowActionAirtable {
     }
 }
 
+#[cfg(feature = "flows")]
 impl fmt::Debug for FlowActionAirtable {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -847,6 +890,7 @@ impl fmt::Debug for FlowActionAirtable {
     }
 }
 
+#[cfg(feature = "full")]
 /// The `FlowActionAirtableCreateRecord` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -878,6 +922,7 @@ pub struct FlowActionAirtableCreateRecord {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for FlowActionAirtableCreateRecord {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FlowActionAirtableCreateRecord")
@@ -892,6 +937,7 @@ impl fmt::Debug for FlowActionAirtableCreateRecord {
     }
 }
 
+#[cfg(feature = "full")]
 impl FlowActionAirtableCreateRecord {
     fn constant_type<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -900,6 +946,7 @@ impl FlowActionAirtableCreateRecord {
     }
 }
 
+#[cfg(feature = "full")]
 impl FlowActionAirtableCreateRecord {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(
@@ -942,6 +989,7 @@ impl FlowActionAirtableCreateRecord {
     }
 }
 
+#[cfg(feature = "full")]
 /// The `FlowActionAirtableCreateRecordParams` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -963,6 +1011,7 @@ pub struct FlowActionAirtableCreateRecordParams {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for FlowActionAirtableCreateRecordParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FlowActionAirtableCreateRecordParams")
@@ -975,6 +1024,7 @@ impl fmt::Debug for FlowActionAirtableCreateRecordParams {
     }
 }
 
+#[cfg(feature = "full")]
 impl FlowActionAirtableCreateRecordParams {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(
@@ -1004,14 +1054,17 @@ impl FlowActionAirtableCreateRecordParams {
     }
 }
 
+#[cfg(feature = "full")]
 /// The `FlowActionAirtableCreateRecordParamsFields` schema.
 pub type FlowActionAirtableCreateRecordParamsFields = Map<String, Value>;
 
+#[cfg(feature = "full")]
 /// The `FlowActionAirtableCreateRecordType` schema.
 ///
 /// The same type as [`FlowActionAirtableListRecordsType`]: the API description gives both the same schema.
 pub type FlowActionAirtableCreateRecordType = FlowActionAirtableListRecordsType;
 
+#[cfg(feature = "full")]
 /// The `FlowActionAirtableListRecords` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1043,6 +1096,7 @@ pub struct FlowActionAirtableListRecords {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for FlowActionAirtableListRecords {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FlowActionAirtableListRecords")
@@ -1057,6 +1111,7 @@ impl fmt::Debug for FlowActionAirtableListRecords {
     }
 }
 
+#[cfg(feature = "full")]
 impl FlowActionAirtableListRecords {
     fn constant_type<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -1065,6 +1120,7 @@ impl FlowActionAirtableListRecords {
     }
 }
 
+#[cfg(feature = "full")]
 impl FlowActionAirtableListRecords {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(
@@ -1107,6 +1163,7 @@ impl FlowActionAirtableListRecords {
     }
 }
 
+#[cfg(feature = "full")]
 /// The `FlowActionAirtableListRecordsParams` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1131,6 +1188,7 @@ pub struct FlowActionAirtableListRecordsParams {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for FlowActionAirtableListRecordsParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FlowActionAirtableListRecordsParams")
@@ -1144,6 +1202,7 @@ impl fmt::Debug for FlowActionAirtableListRecordsParams {
     }
 }
 
+#[cfg(feature = "full")]
 impl FlowActionAirtableListRecordsParams {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(
@@ -1180,6 +1239,7 @@ impl FlowActionAirtableListRecordsParams {
     }
 }
 
+#[cfg(feature = "full")]
 string_enum! {
     /// The values of `FlowActionAirtableListRecordsType`.
     pub enum FlowActionAirtableListRecordsType {
@@ -1188,6 +1248,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "full")]
 /// The `FlowActionAirtableUpdateRecord` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1219,6 +1280,7 @@ pub struct FlowActionAirtableUpdateRecord {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for FlowActionAirtableUpdateRecord {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FlowActionAirtableUpdateRecord")
@@ -1233,6 +1295,7 @@ impl fmt::Debug for FlowActionAirtableUpdateRecord {
     }
 }
 
+#[cfg(feature = "full")]
 impl FlowActionAirtableUpdateRecord {
     fn constant_type<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -1241,6 +1304,7 @@ impl FlowActionAirtableUpdateRecord {
     }
 }
 
+#[cfg(feature = "full")]
 impl FlowActionAirtableUpdateRecord {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(
@@ -1283,6 +1347,7 @@ impl FlowActionAirtableUpdateRecord {
     }
 }
 
+#[cfg(feature = "full")]
 /// The `FlowActionAirtableUpdateRecordParams` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1306,6 +1371,7 @@ pub struct FlowActionAirtableUpdateRecordParams {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for FlowActionAirtableUpdateRecordParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FlowActionAirtableUpdateRecordParams")
@@ -1319,6 +1385,7 @@ impl fmt::Debug for FlowActionAirtableUpdateRecordParams {
     }
 }
 
+#[cfg(feature = "full")]
 impl FlowActionAirtableUpdateRecordParams {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(
@@ -1350,14 +1417,17 @@ impl FlowActionAirtableUpdateRecordParams {
     }
 }
 
+#[cfg(feature = "full")]
 /// The `FlowActionAirtableUpdateRecordParamsFields` schema.
 pub type FlowActionAirtableUpdateRecordParamsFields = Map<String, Value>;
 
+#[cfg(feature = "full")]
 /// The `FlowActionAirtableUpdateRecordType` schema.
 ///
 /// The same type as [`FlowActionAirtableListRecordsType`]: the API description gives both the same schema.
 pub type FlowActionAirtableUpdateRecordType = FlowActionAirtableListRecordsType;
 
+#[cfg(feature = "flows")]
 /// One of the shapes of `FlowActionAuth0`.
 ///
 /// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
@@ -1371,6 +1441,7 @@ pub enum FlowActionAuth0 {
     Other(Value),
 }
 
+#[cfg(feature = "flows")]
 impl<'de> Deserialize<'de> for FlowActionAuth0 {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         #[derive(Deserialize)]
@@ -1389,6 +1460,7 @@ impl<'de> Deserialize<'de> for FlowActionAuth0 {
     }
 }
 
+#[cfg(feature = "flows")]
 impl fmt::Debug for FlowActionAuth0 {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -1398,6 +1470,7 @@ impl fmt::Debug for FlowActionAuth0 {
     }
 }
 
+#[cfg(feature = "full")]
 /// The `FlowActionAuth0CreateUser` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1429,6 +1502,7 @@ pub struct FlowActionAuth0CreateUser {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for FlowActionAuth0CreateUser {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FlowActionAuth0CreateUser")
@@ -1443,6 +1517,7 @@ impl fmt::Debug for FlowActionAuth0CreateUser {
     }
 }
 
+#[cfg(feature = "full")]
 impl FlowActionAuth0CreateUser {
     fn constant_type<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -1451,6 +1526,7 @@ impl FlowActionAuth0CreateUser {
     }
 }
 
+#[cfg(feature = "full")]
 impl FlowActionAuth0CreateUser {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(id: impl Into<String>, params: impl Into<FlowActionAuth0CreateUserParams>) -> Self {
@@ -1490,6 +1566,7 @@ impl FlowActionAuth0CreateUser {
     }
 }
 
+#[cfg(feature = "full")]
 /// The `FlowActionAuth0CreateUserParams` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1506,6 +1583,7 @@ pub struct FlowActionAuth0CreateUserParams {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for FlowActionAuth0CreateUserParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FlowActionAuth0CreateUserParams")
@@ -1516,6 +1594,7 @@ impl fmt::Debug for FlowActionAuth0CreateUserParams {
     }
 }
 
+#[cfg(feature = "full")]
 impl FlowActionAuth0CreateUserParams {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(connection_id: impl Into<String>, payload: impl Into<Map<String, Value>>) -> Self {
@@ -1533,14 +1612,17 @@ impl FlowActionAuth0CreateUserParams {
     }
 }
 
+#[cfg(feature = "full")]
 /// The `FlowActionAuth0CreateUserParamsPayload` schema.
 pub type FlowActionAuth0CreateUserParamsPayload = Map<String, Value>;
 
+#[cfg(feature = "full")]
 /// The `FlowActionAuth0CreateUserType` schema.
 ///
 /// The same type as [`FlowActionAuth0GetUserType`]: the API description gives both the same schema.
 pub type FlowActionAuth0CreateUserType = FlowActionAuth0GetUserType;
 
+#[cfg(feature = "full")]
 /// The `FlowActionAuth0GetUser` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1572,6 +1654,7 @@ pub struct FlowActionAuth0GetUser {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for FlowActionAuth0GetUser {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FlowActionAuth0GetUser")
@@ -1586,6 +1669,7 @@ impl fmt::Debug for FlowActionAuth0GetUser {
     }
 }
 
+#[cfg(feature = "full")]
 impl FlowActionAuth0GetUser {
     fn constant_type<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -1594,6 +1678,7 @@ impl FlowActionAuth0GetUser {
     }
 }
 
+#[cfg(feature = "full")]
 impl FlowActionAuth0GetUser {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(id: impl Into<String>, params: impl Into<FlowActionAuth0GetUserParams>) -> Self {
@@ -1633,6 +1718,7 @@ impl FlowActionAuth0GetUser {
     }
 }
 
+#[cfg(feature = "full")]
 /// The `FlowActionAuth0GetUserParams` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1649,6 +1735,7 @@ pub struct FlowActionAuth0GetUserParams {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for FlowActionAuth0GetUserParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FlowActionAuth0GetUserParams")
@@ -1659,6 +1746,7 @@ impl fmt::Debug for FlowActionAuth0GetUserParams {
     }
 }
 
+#[cfg(feature = "full")]
 impl FlowActionAuth0GetUserParams {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(connection_id: impl Into<String>, user_id: impl Into<String>) -> Self {
@@ -1676,6 +1764,7 @@ impl FlowActionAuth0GetUserParams {
     }
 }
 
+#[cfg(feature = "full")]
 string_enum! {
     /// The values of `FlowActionAuth0GetUserType`.
     pub enum FlowActionAuth0GetUserType {
@@ -1684,24 +1773,29 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "full")]
 /// The `FlowActionAuth0MakeCall` schema.
 ///
 /// The same type as [`FlowActionAuth0SendSms`]: the API description gives both the same schema.
 pub type FlowActionAuth0MakeCall = FlowActionAuth0SendSms;
 
+#[cfg(feature = "full")]
 /// The `FlowActionAuth0MakeCallParams` schema.
 ///
 /// The same type as [`FlowActionAuth0SendSmsParams`]: the API description gives both the same schema.
 pub type FlowActionAuth0MakeCallParams = FlowActionAuth0SendSmsParams;
 
+#[cfg(feature = "full")]
 /// The `FlowActionAuth0MakeCallParamsCustomVars` schema.
 pub type FlowActionAuth0MakeCallParamsCustomVars = Map<String, Value>;
 
+#[cfg(feature = "full")]
 /// The `FlowActionAuth0MakeCallType` schema.
 ///
 /// The same type as [`FlowActionAuth0GetUserType`]: the API description gives both the same schema.
 pub type FlowActionAuth0MakeCallType = FlowActionAuth0GetUserType;
 
+#[cfg(feature = "full")]
 /// The `FlowActionAuth0SendEmail` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1733,6 +1827,7 @@ pub struct FlowActionAuth0SendEmail {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for FlowActionAuth0SendEmail {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FlowActionAuth0SendEmail")
@@ -1747,6 +1842,7 @@ impl fmt::Debug for FlowActionAuth0SendEmail {
     }
 }
 
+#[cfg(feature = "full")]
 impl FlowActionAuth0SendEmail {
     fn constant_type<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -1755,6 +1851,7 @@ impl FlowActionAuth0SendEmail {
     }
 }
 
+#[cfg(feature = "full")]
 impl FlowActionAuth0SendEmail {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(id: impl Into<String>, params: impl Into<FlowActionAuth0SendEmailParams>) -> Self {
@@ -1794,6 +1891,7 @@ impl FlowActionAuth0SendEmail {
     }
 }
 
+#[cfg(feature = "full")]
 /// The `FlowActionAuth0SendEmailParams` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1818,6 +1916,7 @@ pub struct FlowActionAuth0SendEmailParams {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for FlowActionAuth0SendEmailParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FlowActionAuth0SendEmailParams")
@@ -1831,6 +1930,7 @@ impl fmt::Debug for FlowActionAuth0SendEmailParams {
     }
 }
 
+#[cfg(feature = "full")]
 impl FlowActionAuth0SendEmailParams {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(body: impl Into<String>, subject: impl Into<String>, to: impl Into<String>) -> Self {
@@ -1863,6 +1963,7 @@ impl FlowActionAuth0SendEmailParams {
     }
 }
 
+#[cfg(feature = "full")]
 /// The `FlowActionAuth0SendEmailParamsFrom` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1880,6 +1981,7 @@ pub struct FlowActionAuth0SendEmailParamsFrom {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for FlowActionAuth0SendEmailParamsFrom {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FlowActionAuth0SendEmailParamsFrom")
@@ -1890,6 +1992,7 @@ impl fmt::Debug for FlowActionAuth0SendEmailParamsFrom {
     }
 }
 
+#[cfg(feature = "full")]
 impl FlowActionAuth0SendEmailParamsFrom {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(email: impl Into<String>) -> Self {
@@ -1913,17 +2016,21 @@ impl FlowActionAuth0SendEmailParamsFrom {
     }
 }
 
+#[cfg(feature = "full")]
 /// The `FlowActionAuth0SendEmailParamsFromEmail` schema.
 pub type FlowActionAuth0SendEmailParamsFromEmail = String;
 
+#[cfg(feature = "full")]
 /// The `FlowActionAuth0SendEmailParamsTo` schema.
 pub type FlowActionAuth0SendEmailParamsTo = String;
 
+#[cfg(feature = "full")]
 /// The `FlowActionAuth0SendEmailType` schema.
 ///
 /// The same type as [`FlowActionAuth0GetUserType`]: the API description gives both the same schema.
 pub type FlowActionAuth0SendEmailType = FlowActionAuth0GetUserType;
 
+#[cfg(feature = "full")]
 /// The `FlowActionAuth0SendRequest` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1955,6 +2062,7 @@ pub struct FlowActionAuth0SendRequest {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for FlowActionAuth0SendRequest {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FlowActionAuth0SendRequest")
@@ -1969,6 +2077,7 @@ impl fmt::Debug for FlowActionAuth0SendRequest {
     }
 }
 
+#[cfg(feature = "full")]
 impl FlowActionAuth0SendRequest {
     fn constant_type<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -1977,6 +2086,7 @@ impl FlowActionAuth0SendRequest {
     }
 }
 
+#[cfg(feature = "full")]
 impl FlowActionAuth0SendRequest {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(id: impl Into<String>, params: impl Into<FlowActionAuth0SendRequestParams>) -> Self {
@@ -2016,6 +2126,7 @@ impl FlowActionAuth0SendRequest {
     }
 }
 
+#[cfg(feature = "full")]
 /// The `FlowActionAuth0SendRequestParams` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -2044,6 +2155,7 @@ pub struct FlowActionAuth0SendRequestParams {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for FlowActionAuth0SendRequestParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FlowActionAuth0SendRequestParams")
@@ -2058,6 +2170,7 @@ impl fmt::Debug for FlowActionAuth0SendRequestParams {
     }
 }
 
+#[cfg(feature = "full")]
 impl FlowActionAuth0SendRequestParams {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(connection_id: impl Into<String>, pathname: impl Into<String>) -> Self {
@@ -2106,40 +2219,49 @@ impl FlowActionAuth0SendRequestParams {
     }
 }
 
+#[cfg(feature = "full")]
 /// The `FlowActionAuth0SendRequestParamsCustomVars` schema.
 pub type FlowActionAuth0SendRequestParamsCustomVars = Map<String, Value>;
 
+#[cfg(feature = "full")]
 /// The `FlowActionAuth0SendRequestParamsHeaders` schema.
 pub type FlowActionAuth0SendRequestParamsHeaders = Map<String, Value>;
 
+#[cfg(feature = "full")]
 /// The `FlowActionAuth0SendRequestParamsMethod` schema.
 ///
 /// The same type as [`FlowActionHttpSendRequestParamsMethod`]: the API description gives both the same schema.
 pub type FlowActionAuth0SendRequestParamsMethod = FlowActionHttpSendRequestParamsMethod;
 
+#[cfg(feature = "full")]
 /// The `FlowActionAuth0SendRequestParamsPayload` schema.
 ///
 /// The same type as [`FlowActionHttpSendRequestParamsPayload`]: the API description gives both the same schema.
 pub type FlowActionAuth0SendRequestParamsPayload = FlowActionHttpSendRequestParamsPayload;
 
+#[cfg(feature = "full")]
 /// The `FlowActionAuth0SendRequestParamsPayloadObject` schema.
 pub type FlowActionAuth0SendRequestParamsPayloadObject = Map<String, Value>;
 
+#[cfg(feature = "full")]
 /// The `FlowActionAuth0SendRequestParamsQueryParams` schema.
 pub type FlowActionAuth0SendRequestParamsQueryParams =
     BTreeMap<String, FlowActionAuth0SendRequestParamsQueryParamsValue>;
 
+#[cfg(feature = "full")]
 /// The `FlowActionAuth0SendRequestParamsQueryParamsValue` schema.
 ///
 /// The same type as [`FlowActionHttpSendRequestParamsQueryParamsValue`]: the API description gives both the same schema.
 pub type FlowActionAuth0SendRequestParamsQueryParamsValue =
     FlowActionHttpSendRequestParamsQueryParamsValue;
 
+#[cfg(feature = "full")]
 /// The `FlowActionAuth0SendRequestType` schema.
 ///
 /// The same type as [`FlowActionAuth0GetUserType`]: the API description gives both the same schema.
 pub type FlowActionAuth0SendRequestType = FlowActionAuth0GetUserType;
 
+#[cfg(feature = "full")]
 /// The `FlowActionAuth0SendSms` object.
 ///
 /// Also named [`FlowActionAuth0MakeCall`] (identical schemas).
@@ -2173,6 +2295,7 @@ pub struct FlowActionAuth0SendSms {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for FlowActionAuth0SendSms {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FlowActionAuth0SendSms")
@@ -2187,6 +2310,7 @@ impl fmt::Debug for FlowActionAuth0SendSms {
     }
 }
 
+#[cfg(feature = "full")]
 impl FlowActionAuth0SendSms {
     fn constant_type<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -2195,6 +2319,7 @@ impl FlowActionAuth0SendSms {
     }
 }
 
+#[cfg(feature = "full")]
 impl FlowActionAuth0SendSms {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(id: impl Into<String>, params: impl Into<FlowActionAuth0SendSmsParams>) -> Self {
@@ -2234,6 +2359,7 @@ impl FlowActionAuth0SendSms {
     }
 }
 
+#[cfg(feature = "full")]
 /// The `FlowActionAuth0SendSmsParams` object.
 ///
 /// Also named [`FlowActionAuth0MakeCallParams`] (identical schemas).
@@ -2258,6 +2384,7 @@ pub struct FlowActionAuth0SendSmsParams {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for FlowActionAuth0SendSmsParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FlowActionAuth0SendSmsParams")
@@ -2270,6 +2397,7 @@ impl fmt::Debug for FlowActionAuth0SendSmsParams {
     }
 }
 
+#[cfg(feature = "full")]
 impl FlowActionAuth0SendSmsParams {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(message: impl Into<String>, to: impl Into<String>) -> Self {
@@ -2301,14 +2429,17 @@ impl FlowActionAuth0SendSmsParams {
     }
 }
 
+#[cfg(feature = "full")]
 /// The `FlowActionAuth0SendSmsParamsCustomVars` schema.
 pub type FlowActionAuth0SendSmsParamsCustomVars = Map<String, Value>;
 
+#[cfg(feature = "full")]
 /// The `FlowActionAuth0SendSmsType` schema.
 ///
 /// The same type as [`FlowActionAuth0GetUserType`]: the API description gives both the same schema.
 pub type FlowActionAuth0SendSmsType = FlowActionAuth0GetUserType;
 
+#[cfg(feature = "full")]
 /// The `FlowActionAuth0UpdateUser` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -2340,6 +2471,7 @@ pub struct FlowActionAuth0UpdateUser {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for FlowActionAuth0UpdateUser {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FlowActionAuth0UpdateUser")
@@ -2354,6 +2486,7 @@ impl fmt::Debug for FlowActionAuth0UpdateUser {
     }
 }
 
+#[cfg(feature = "full")]
 impl FlowActionAuth0UpdateUser {
     fn constant_type<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -2362,6 +2495,7 @@ impl FlowActionAuth0UpdateUser {
     }
 }
 
+#[cfg(feature = "full")]
 impl FlowActionAuth0UpdateUser {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(id: impl Into<String>, params: impl Into<FlowActionAuth0UpdateUserParams>) -> Self {
@@ -2401,6 +2535,7 @@ impl FlowActionAuth0UpdateUser {
     }
 }
 
+#[cfg(feature = "full")]
 /// The `FlowActionAuth0UpdateUserParams` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -2419,6 +2554,7 @@ pub struct FlowActionAuth0UpdateUserParams {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for FlowActionAuth0UpdateUserParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FlowActionAuth0UpdateUserParams")
@@ -2430,6 +2566,7 @@ impl fmt::Debug for FlowActionAuth0UpdateUserParams {
     }
 }
 
+#[cfg(feature = "full")]
 impl FlowActionAuth0UpdateUserParams {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(
@@ -2452,17 +2589,21 @@ impl FlowActionAuth0UpdateUserParams {
     }
 }
 
+#[cfg(feature = "full")]
 /// The `FlowActionAuth0UpdateUserParamsChanges` schema.
 pub type FlowActionAuth0UpdateUserParamsChanges = Map<String, Value>;
 
+#[cfg(feature = "full")]
 /// The `FlowActionAuth0UpdateUserType` schema.
 ///
 /// The same type as [`FlowActionAuth0GetUserType`]: the API description gives both the same schema.
 pub type FlowActionAuth0UpdateUserType = FlowActionAuth0GetUserType;
 
+#[cfg(feature = "full")]
 /// The `FlowActionBigquery` schema.
 pub type FlowActionBigquery = FlowActionBigqueryInsertRows;
 
+#[cfg(feature = "flows")]
 /// The `FlowActionBigqueryInsertRows` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -2497,6 +2638,7 @@ pub struct FlowActionBigqueryInsertRows {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "flows")]
 impl fmt::Debug for FlowActionBigqueryInsertRows {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FlowActionBigqueryInsertRows")
@@ -2512,6 +2654,7 @@ impl fmt::Debug for FlowActionBigqueryInsertRows {
     }
 }
 
+#[cfg(feature = "flows")]
 impl FlowActionBigqueryInsertRows {
     fn constant_action<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -2525,6 +2668,7 @@ impl FlowActionBigqueryInsertRows {
     }
 }
 
+#[cfg(feature = "flows")]
 impl FlowActionBigqueryInsertRows {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(
@@ -2568,6 +2712,7 @@ impl FlowActionBigqueryInsertRows {
     }
 }
 
+#[cfg(feature = "full")]
 string_enum! {
     /// The values of `FlowActionBigqueryInsertRowsAction`.
     pub enum FlowActionBigqueryInsertRowsAction {
@@ -2576,6 +2721,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "flows")]
 /// The `FlowActionBigqueryInsertRowsParams` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -2597,6 +2743,7 @@ pub struct FlowActionBigqueryInsertRowsParams {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "flows")]
 impl fmt::Debug for FlowActionBigqueryInsertRowsParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FlowActionBigqueryInsertRowsParams")
@@ -2609,6 +2756,7 @@ impl fmt::Debug for FlowActionBigqueryInsertRowsParams {
     }
 }
 
+#[cfg(feature = "flows")]
 impl FlowActionBigqueryInsertRowsParams {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(
@@ -2638,9 +2786,11 @@ impl FlowActionBigqueryInsertRowsParams {
     }
 }
 
+#[cfg(feature = "full")]
 /// The `FlowActionBigqueryInsertRowsParamsData` schema.
 pub type FlowActionBigqueryInsertRowsParamsData = Map<String, Value>;
 
+#[cfg(feature = "full")]
 string_enum! {
     /// The values of `FlowActionBigqueryInsertRowsType`.
     pub enum FlowActionBigqueryInsertRowsType {
@@ -2649,6 +2799,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "flows")]
 /// One of the shapes of `FlowActionClearbit`.
 ///
 /// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
@@ -2662,6 +2813,7 @@ pub enum FlowActionClearbit {
     Other(Value),
 }
 
+#[cfg(feature = "flows")]
 impl<'de> Deserialize<'de> for FlowActionClearbit {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         #[derive(Deserialize)]
@@ -2680,6 +2832,7 @@ impl<'de> Deserialize<'de> for FlowActionClearbit {
     }
 }
 
+#[cfg(feature = "flows")]
 impl fmt::Debug for FlowActionClearbit {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -2689,6 +2842,7 @@ impl fmt::Debug for FlowActionClearbit {
     }
 }
 
+#[cfg(feature = "full")]
 /// The `FlowActionClearbitFindCompany` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -2720,6 +2874,7 @@ pub struct FlowActionClearbitFindCompany {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for FlowActionClearbitFindCompany {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FlowActionClearbitFindCompany")
@@ -2734,6 +2889,7 @@ impl fmt::Debug for FlowActionClearbitFindCompany {
     }
 }
 
+#[cfg(feature = "full")]
 impl FlowActionClearbitFindCompany {
     fn constant_type<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -2742,6 +2898,7 @@ impl FlowActionClearbitFindCompany {
     }
 }
 
+#[cfg(feature = "full")]
 impl FlowActionClearbitFindCompany {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(
@@ -2783,151 +2940,3 @@ impl FlowActionClearbitFindCompany {
         self
     }
 }
-
-/// The `FlowActionClearbitFindCompanyParams` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FlowActionClearbitFindCompanyParams {
-    /// The `connection_id` field.
-    pub connection_id: String,
-    /// The `domain` field.
-    pub domain: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for FlowActionClearbitFindCompanyParams {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FlowActionClearbitFindCompanyParams")
-            .field("connection_id", &self.connection_id)
-            .field("domain", &self.domain)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl FlowActionClearbitFindCompanyParams {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(connection_id: impl Into<String>, domain: impl Into<String>) -> Self {
-        Self {
-            connection_id: connection_id.into(),
-            domain: domain.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `FlowActionClearbitFindCompanyType` schema.
-///
-/// The same type as [`FlowActionClearbitFindPersonType`]: the API description gives both the same schema.
-pub type FlowActionClearbitFindCompanyType = FlowActionClearbitFindPersonType;
-
-/// The `FlowActionClearbitFindPerson` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FlowActionClearbitFindPerson {
-    /// The `alias` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub alias: Option<String>,
-    /// The `allow_failure` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub allow_failure: Option<bool>,
-    /// The `id` field.
-    pub id: String,
-    /// The `mask_output` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub mask_output: Option<bool>,
-    /// The `params` field.
-    pub params: FlowActionClearbitFindPersonParams,
-    /// Always `CLEARBIT`.
-    #[serde(
-        rename = "type",
-        deserialize_with = "FlowActionClearbitFindPerson::constant_type"
-    )]
-    pub type_: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for FlowActionClearbitFindPerson {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FlowActionClearbitFindPerson")
-            .field("alias", &self.alias)
-            .field("allow_failure", &self.allow_failure)
-            .field("id", &self.id)
-            .field("mask_output", &self.mask_output)
-            .field("params", &self.params)
-            .field("type_", &self.type_)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl FlowActionClearbitFindPerson {
-    fn constant_type<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "CLEARBIT")
-    }
-}
-
-impl FlowActionClearbitFindPerson {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(
-        id: impl Into<String>,
-        params: impl Into<FlowActionClearbitFindPersonParams>,
-    ) -> Self {
-        Self {
-            alias: None,
-            allow_failure: None,
-            id: id.into(),
-            mask_output: None,
-            params: params.into(),
-            type_: "CLEARBIT".to_owned(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `alias`.
-    pub fn alias(mut self, value: impl Into<String>) -> Self {
-        self.alias = Some(value.into());
-        self
-    }
-
-    /// Sets `allow_failure`.
-    pub fn allow_failure(mut self, value: impl Into<bool>) -> Self {
-        self.allow_failure = Some(value.into());
-        self
-    }
-
-    /// Sets `mask_output`.
-    pub fn mask_output(mut self, value: impl Into<bool>) -> Self {
-        self.mask_output = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `FlowActionClearbitFindPersonParams` schema.
-///
-/// The same type as [`FlowActionHubspotGetContactParams`]: the API description gives both the same schema.
-pub type FlowActionClearbitFindPersonParams = FlowActionHubspotGetContactParams;

@@ -13,6 +13,164 @@ use super::*;
 use crate::model_support::{Keys, REDACTED, constant, extra, other, string_enum};
 use crate::patch::Patch;
 
+#[cfg(feature = "full")]
+/// The `FlowActionClearbitFindCompanyParams` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct FlowActionClearbitFindCompanyParams {
+    /// The `connection_id` field.
+    pub connection_id: String,
+    /// The `domain` field.
+    pub domain: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for FlowActionClearbitFindCompanyParams {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FlowActionClearbitFindCompanyParams")
+            .field("connection_id", &self.connection_id)
+            .field("domain", &self.domain)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+impl FlowActionClearbitFindCompanyParams {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(connection_id: impl Into<String>, domain: impl Into<String>) -> Self {
+        Self {
+            connection_id: connection_id.into(),
+            domain: domain.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "full")]
+/// The `FlowActionClearbitFindCompanyType` schema.
+///
+/// The same type as [`FlowActionClearbitFindPersonType`]: the API description gives both the same schema.
+pub type FlowActionClearbitFindCompanyType = FlowActionClearbitFindPersonType;
+
+#[cfg(feature = "full")]
+/// The `FlowActionClearbitFindPerson` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct FlowActionClearbitFindPerson {
+    /// The `alias` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alias: Option<String>,
+    /// The `allow_failure` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allow_failure: Option<bool>,
+    /// The `id` field.
+    pub id: String,
+    /// The `mask_output` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mask_output: Option<bool>,
+    /// The `params` field.
+    pub params: FlowActionClearbitFindPersonParams,
+    /// Always `CLEARBIT`.
+    #[serde(
+        rename = "type",
+        deserialize_with = "FlowActionClearbitFindPerson::constant_type"
+    )]
+    pub type_: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for FlowActionClearbitFindPerson {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FlowActionClearbitFindPerson")
+            .field("alias", &self.alias)
+            .field("allow_failure", &self.allow_failure)
+            .field("id", &self.id)
+            .field("mask_output", &self.mask_output)
+            .field("params", &self.params)
+            .field("type_", &self.type_)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+impl FlowActionClearbitFindPerson {
+    fn constant_type<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "CLEARBIT")
+    }
+}
+
+#[cfg(feature = "full")]
+impl FlowActionClearbitFindPerson {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(
+        id: impl Into<String>,
+        params: impl Into<FlowActionClearbitFindPersonParams>,
+    ) -> Self {
+        Self {
+            alias: None,
+            allow_failure: None,
+            id: id.into(),
+            mask_output: None,
+            params: params.into(),
+            type_: "CLEARBIT".to_owned(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets `alias`.
+    pub fn alias(mut self, value: impl Into<String>) -> Self {
+        self.alias = Some(value.into());
+        self
+    }
+
+    /// Sets `allow_failure`.
+    pub fn allow_failure(mut self, value: impl Into<bool>) -> Self {
+        self.allow_failure = Some(value.into());
+        self
+    }
+
+    /// Sets `mask_output`.
+    pub fn mask_output(mut self, value: impl Into<bool>) -> Self {
+        self.mask_output = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "full")]
+/// The `FlowActionClearbitFindPersonParams` schema.
+///
+/// The same type as [`FlowActionHubspotGetContactParams`]: the API description gives both the same schema.
+pub type FlowActionClearbitFindPersonParams = FlowActionHubspotGetContactParams;
+
+#[cfg(feature = "full")]
 string_enum! {
     /// The values of `FlowActionClearbitFindPersonType`.
     pub enum FlowActionClearbitFindPersonType {
@@ -21,9 +179,11 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "full")]
 /// The `FlowActionEmail` schema.
 pub type FlowActionEmail = FlowActionEmailVerifyEmail;
 
+#[cfg(feature = "flows")]
 /// The `FlowActionEmailVerifyEmail` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -58,6 +218,7 @@ pub struct FlowActionEmailVerifyEmail {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "flows")]
 impl fmt::Debug for FlowActionEmailVerifyEmail {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FlowActionEmailVerifyEmail")
@@ -73,6 +234,7 @@ impl fmt::Debug for FlowActionEmailVerifyEmail {
     }
 }
 
+#[cfg(feature = "flows")]
 impl FlowActionEmailVerifyEmail {
     fn constant_action<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -86,6 +248,7 @@ impl FlowActionEmailVerifyEmail {
     }
 }
 
+#[cfg(feature = "flows")]
 impl FlowActionEmailVerifyEmail {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(id: impl Into<String>, params: impl Into<FlowActionEmailVerifyEmailParams>) -> Self {
@@ -126,6 +289,7 @@ impl FlowActionEmailVerifyEmail {
     }
 }
 
+#[cfg(feature = "full")]
 string_enum! {
     /// The values of `FlowActionEmailVerifyEmailAction`.
     pub enum FlowActionEmailVerifyEmailAction {
@@ -134,6 +298,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "flows")]
 /// The `FlowActionEmailVerifyEmailParams` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -151,6 +316,7 @@ pub struct FlowActionEmailVerifyEmailParams {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "flows")]
 impl fmt::Debug for FlowActionEmailVerifyEmailParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FlowActionEmailVerifyEmailParams")
@@ -161,6 +327,7 @@ impl fmt::Debug for FlowActionEmailVerifyEmailParams {
     }
 }
 
+#[cfg(feature = "flows")]
 impl FlowActionEmailVerifyEmailParams {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(email: impl Into<String>) -> Self {
@@ -184,6 +351,7 @@ impl FlowActionEmailVerifyEmailParams {
     }
 }
 
+#[cfg(feature = "flows")]
 /// The `FlowActionEmailVerifyEmailParamsRules` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -214,6 +382,7 @@ pub struct FlowActionEmailVerifyEmailParamsRules {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "flows")]
 impl fmt::Debug for FlowActionEmailVerifyEmailParamsRules {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FlowActionEmailVerifyEmailParamsRules")
@@ -228,6 +397,7 @@ impl fmt::Debug for FlowActionEmailVerifyEmailParamsRules {
     }
 }
 
+#[cfg(feature = "flows")]
 impl FlowActionEmailVerifyEmailParamsRules {
     /// An empty value; set fields with the setters.
     pub fn new() -> Self {
@@ -277,11 +447,13 @@ impl FlowActionEmailVerifyEmailParamsRules {
     }
 }
 
+#[cfg(feature = "full")]
 /// The `FlowActionEmailVerifyEmailType` schema.
 ///
 /// The same type as [`FormFieldTypeEmailConst`]: the API description gives both the same schema.
 pub type FlowActionEmailVerifyEmailType = FormFieldTypeEmailConst;
 
+#[cfg(feature = "flows")]
 /// One of the shapes of `FlowActionFlow`.
 ///
 /// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
@@ -295,6 +467,7 @@ pub enum FlowActionFlow {
     Other(Value),
 }
 
+#[cfg(feature = "flows")]
 impl<'de> Deserialize<'de> for FlowActionFlow {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         #[derive(Deserialize)]
@@ -313,6 +486,7 @@ impl<'de> Deserialize<'de> for FlowActionFlow {
     }
 }
 
+#[cfg(feature = "flows")]
 impl fmt::Debug for FlowActionFlow {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -322,6 +496,7 @@ impl fmt::Debug for FlowActionFlow {
     }
 }
 
+#[cfg(feature = "full")]
 /// The `FlowActionFlowBooleanCondition` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -353,6 +528,7 @@ pub struct FlowActionFlowBooleanCondition {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for FlowActionFlowBooleanCondition {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FlowActionFlowBooleanCondition")
@@ -367,6 +543,7 @@ impl fmt::Debug for FlowActionFlowBooleanCondition {
     }
 }
 
+#[cfg(feature = "full")]
 impl FlowActionFlowBooleanCondition {
     fn constant_type<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -375,6 +552,7 @@ impl FlowActionFlowBooleanCondition {
     }
 }
 
+#[cfg(feature = "full")]
 impl FlowActionFlowBooleanCondition {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(
@@ -417,6 +595,7 @@ impl FlowActionFlowBooleanCondition {
     }
 }
 
+#[cfg(feature = "full")]
 /// The `FlowActionFlowBooleanConditionParams` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -438,6 +617,7 @@ pub struct FlowActionFlowBooleanConditionParams {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for FlowActionFlowBooleanConditionParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FlowActionFlowBooleanConditionParams")
@@ -449,6 +629,7 @@ impl fmt::Debug for FlowActionFlowBooleanConditionParams {
     }
 }
 
+#[cfg(feature = "full")]
 impl FlowActionFlowBooleanConditionParams {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(if_: impl Into<Value>) -> Self {
@@ -479,11 +660,13 @@ impl FlowActionFlowBooleanConditionParams {
     }
 }
 
+#[cfg(feature = "full")]
 /// The `FlowActionFlowBooleanConditionType` schema.
 ///
 /// The same type as [`FormNodeTypeFlowConst`]: the API description gives both the same schema.
 pub type FlowActionFlowBooleanConditionType = FormNodeTypeFlowConst;
 
+#[cfg(feature = "full")]
 /// The `FlowActionFlowDelayFlow` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -515,6 +698,7 @@ pub struct FlowActionFlowDelayFlow {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for FlowActionFlowDelayFlow {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FlowActionFlowDelayFlow")
@@ -529,6 +713,7 @@ impl fmt::Debug for FlowActionFlowDelayFlow {
     }
 }
 
+#[cfg(feature = "full")]
 impl FlowActionFlowDelayFlow {
     fn constant_type<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -537,6 +722,7 @@ impl FlowActionFlowDelayFlow {
     }
 }
 
+#[cfg(feature = "full")]
 impl FlowActionFlowDelayFlow {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(id: impl Into<String>, params: impl Into<FlowActionFlowDelayFlowParams>) -> Self {
@@ -576,6 +762,7 @@ impl FlowActionFlowDelayFlow {
     }
 }
 
+#[cfg(feature = "full")]
 /// The `FlowActionFlowDelayFlowParams` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -593,6 +780,7 @@ pub struct FlowActionFlowDelayFlowParams {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for FlowActionFlowDelayFlowParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FlowActionFlowDelayFlowParams")
@@ -603,6 +791,7 @@ impl fmt::Debug for FlowActionFlowDelayFlowParams {
     }
 }
 
+#[cfg(feature = "full")]
 impl FlowActionFlowDelayFlowParams {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(number: impl Into<FlowActionFlowDelayFlowParamsNumber>) -> Self {
@@ -626,11 +815,13 @@ impl FlowActionFlowDelayFlowParams {
     }
 }
 
+#[cfg(feature = "full")]
 /// The `FlowActionFlowDelayFlowParamsNumber` schema.
 ///
 /// The same type as [`FlowActionOtpVerifyCodeParamsCode`]: the API description gives both the same schema.
 pub type FlowActionFlowDelayFlowParamsNumber = FlowActionOtpVerifyCodeParamsCode;
 
+#[cfg(feature = "full")]
 string_enum! {
     /// The values of `FlowActionFlowDelayFlowParamsUnits`.
     pub enum FlowActionFlowDelayFlowParamsUnits {
@@ -645,11 +836,13 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "full")]
 /// The `FlowActionFlowDelayFlowType` schema.
 ///
 /// The same type as [`FormNodeTypeFlowConst`]: the API description gives both the same schema.
 pub type FlowActionFlowDelayFlowType = FormNodeTypeFlowConst;
 
+#[cfg(feature = "full")]
 /// The `FlowActionFlowDoNothing` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -682,6 +875,7 @@ pub struct FlowActionFlowDoNothing {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for FlowActionFlowDoNothing {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FlowActionFlowDoNothing")
@@ -696,6 +890,7 @@ impl fmt::Debug for FlowActionFlowDoNothing {
     }
 }
 
+#[cfg(feature = "full")]
 impl FlowActionFlowDoNothing {
     fn constant_type<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -704,6 +899,7 @@ impl FlowActionFlowDoNothing {
     }
 }
 
+#[cfg(feature = "full")]
 impl FlowActionFlowDoNothing {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(id: impl Into<String>) -> Self {
@@ -749,16 +945,19 @@ impl FlowActionFlowDoNothing {
     }
 }
 
+#[cfg(feature = "full")]
 /// The `FlowActionFlowDoNothingParams` schema.
 ///
 /// The same type as [`ClientAddonOag`]: the API description gives both the same schema.
 pub type FlowActionFlowDoNothingParams = ClientAddonOag;
 
+#[cfg(feature = "full")]
 /// The `FlowActionFlowDoNothingType` schema.
 ///
 /// The same type as [`FormNodeTypeFlowConst`]: the API description gives both the same schema.
 pub type FlowActionFlowDoNothingType = FormNodeTypeFlowConst;
 
+#[cfg(feature = "full")]
 /// The `FlowActionFlowErrorMessage` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -790,6 +989,7 @@ pub struct FlowActionFlowErrorMessage {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for FlowActionFlowErrorMessage {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FlowActionFlowErrorMessage")
@@ -804,6 +1004,7 @@ impl fmt::Debug for FlowActionFlowErrorMessage {
     }
 }
 
+#[cfg(feature = "full")]
 impl FlowActionFlowErrorMessage {
     fn constant_type<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -812,6 +1013,7 @@ impl FlowActionFlowErrorMessage {
     }
 }
 
+#[cfg(feature = "full")]
 impl FlowActionFlowErrorMessage {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(id: impl Into<String>, params: impl Into<FlowActionFlowErrorMessageParams>) -> Self {
@@ -851,6 +1053,7 @@ impl FlowActionFlowErrorMessage {
     }
 }
 
+#[cfg(feature = "branding")]
 /// The `FlowActionFlowErrorMessageParams` object.
 ///
 /// The answer of `POST /branding/phone/templates/{id}/try` (`branding_phone_templates_test`).
@@ -869,6 +1072,7 @@ pub struct FlowActionFlowErrorMessageParams {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "branding")]
 impl fmt::Debug for FlowActionFlowErrorMessageParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FlowActionFlowErrorMessageParams")
@@ -878,6 +1082,7 @@ impl fmt::Debug for FlowActionFlowErrorMessageParams {
     }
 }
 
+#[cfg(feature = "branding")]
 impl FlowActionFlowErrorMessageParams {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(message: impl Into<String>) -> Self {
@@ -894,11 +1099,13 @@ impl FlowActionFlowErrorMessageParams {
     }
 }
 
+#[cfg(feature = "full")]
 /// The `FlowActionFlowErrorMessageType` schema.
 ///
 /// The same type as [`FormNodeTypeFlowConst`]: the API description gives both the same schema.
 pub type FlowActionFlowErrorMessageType = FormNodeTypeFlowConst;
 
+#[cfg(feature = "full")]
 /// The `FlowActionFlowMapValue` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -930,6 +1137,7 @@ pub struct FlowActionFlowMapValue {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for FlowActionFlowMapValue {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FlowActionFlowMapValue")
@@ -944,6 +1152,7 @@ impl fmt::Debug for FlowActionFlowMapValue {
     }
 }
 
+#[cfg(feature = "full")]
 impl FlowActionFlowMapValue {
     fn constant_type<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -952,6 +1161,7 @@ impl FlowActionFlowMapValue {
     }
 }
 
+#[cfg(feature = "full")]
 impl FlowActionFlowMapValue {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(id: impl Into<String>, params: impl Into<FlowActionFlowMapValueParams>) -> Self {
@@ -991,6 +1201,7 @@ impl FlowActionFlowMapValue {
     }
 }
 
+#[cfg(feature = "full")]
 /// The `FlowActionFlowMapValueParams` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1011,6 +1222,7 @@ pub struct FlowActionFlowMapValueParams {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for FlowActionFlowMapValueParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FlowActionFlowMapValueParams")
@@ -1022,6 +1234,7 @@ impl fmt::Debug for FlowActionFlowMapValueParams {
     }
 }
 
+#[cfg(feature = "full")]
 impl FlowActionFlowMapValueParams {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(input: impl Into<FlowActionFlowMapValueParamsInput>) -> Self {
@@ -1052,9 +1265,11 @@ impl FlowActionFlowMapValueParams {
     }
 }
 
+#[cfg(feature = "full")]
 /// The `FlowActionFlowMapValueParamsCases` schema.
 pub type FlowActionFlowMapValueParamsCases = Map<String, Value>;
 
+#[cfg(feature = "full")]
 /// One of the shapes of `FlowActionFlowMapValueParamsFallback`.
 ///
 /// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
@@ -1074,6 +1289,7 @@ pub enum FlowActionFlowMapValueParamsFallback {
     Other(Value),
 }
 
+#[cfg(feature = "full")]
 impl<'de> Deserialize<'de> for FlowActionFlowMapValueParamsFallback {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         #[derive(Deserialize)]
@@ -1098,6 +1314,7 @@ impl<'de> Deserialize<'de> for FlowActionFlowMapValueParamsFallback {
     }
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for FlowActionFlowMapValueParamsFallback {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -1110,9 +1327,11 @@ impl fmt::Debug for FlowActionFlowMapValueParamsFallback {
     }
 }
 
+#[cfg(feature = "full")]
 /// The `FlowActionFlowMapValueParamsFallbackObject` schema.
 pub type FlowActionFlowMapValueParamsFallbackObject = Map<String, Value>;
 
+#[cfg(feature = "full")]
 /// One of the shapes of `FlowActionFlowMapValueParamsInput`.
 ///
 /// Also named [`FlowActionPipedriveAddDealParamsOrganizationId`], [`FlowActionPipedriveAddDealParamsPersonId`], [`FlowActionPipedriveAddDealParamsStageId`], [`FlowActionPipedriveAddDealParamsUserId`], [`FlowActionPipedriveAddOrganizationParamsOwnerId`], [`FlowActionPipedriveAddPersonParamsOrganizationId`], [`FlowActionPipedriveAddPersonParamsOwnerId`], [`FormFieldPaymentConfigChargeOneOffOneOffAmount`] (identical schemas).
@@ -1130,6 +1349,7 @@ pub enum FlowActionFlowMapValueParamsInput {
     Other(Value),
 }
 
+#[cfg(feature = "full")]
 impl<'de> Deserialize<'de> for FlowActionFlowMapValueParamsInput {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         #[derive(Deserialize)]
@@ -1150,6 +1370,7 @@ impl<'de> Deserialize<'de> for FlowActionFlowMapValueParamsInput {
     }
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for FlowActionFlowMapValueParamsInput {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -1160,11 +1381,13 @@ impl fmt::Debug for FlowActionFlowMapValueParamsInput {
     }
 }
 
+#[cfg(feature = "full")]
 /// The `FlowActionFlowMapValueType` schema.
 ///
 /// The same type as [`FormNodeTypeFlowConst`]: the API description gives both the same schema.
 pub type FlowActionFlowMapValueType = FormNodeTypeFlowConst;
 
+#[cfg(feature = "full")]
 /// The `FlowActionFlowReturnJson` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1196,6 +1419,7 @@ pub struct FlowActionFlowReturnJson {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for FlowActionFlowReturnJson {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FlowActionFlowReturnJson")
@@ -1210,6 +1434,7 @@ impl fmt::Debug for FlowActionFlowReturnJson {
     }
 }
 
+#[cfg(feature = "full")]
 impl FlowActionFlowReturnJson {
     fn constant_type<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -1218,6 +1443,7 @@ impl FlowActionFlowReturnJson {
     }
 }
 
+#[cfg(feature = "full")]
 impl FlowActionFlowReturnJson {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(id: impl Into<String>, params: impl Into<FlowActionFlowReturnJsonParams>) -> Self {
@@ -1257,6 +1483,7 @@ impl FlowActionFlowReturnJson {
     }
 }
 
+#[cfg(feature = "full")]
 /// The `FlowActionFlowReturnJsonParams` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1271,6 +1498,7 @@ pub struct FlowActionFlowReturnJsonParams {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for FlowActionFlowReturnJsonParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FlowActionFlowReturnJsonParams")
@@ -1280,6 +1508,7 @@ impl fmt::Debug for FlowActionFlowReturnJsonParams {
     }
 }
 
+#[cfg(feature = "full")]
 impl FlowActionFlowReturnJsonParams {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(payload: impl Into<FlowActionFlowReturnJsonParamsPayload>) -> Self {
@@ -1296,6 +1525,7 @@ impl FlowActionFlowReturnJsonParams {
     }
 }
 
+#[cfg(feature = "flows")]
 /// One of the shapes of `FlowActionFlowReturnJsonParamsPayload`.
 ///
 /// Also named [`FlowActionWhatsappSendMessageParamsPayload`] (identical schemas).
@@ -1313,6 +1543,7 @@ pub enum FlowActionFlowReturnJsonParamsPayload {
     Other(Value),
 }
 
+#[cfg(feature = "flows")]
 impl<'de> Deserialize<'de> for FlowActionFlowReturnJsonParamsPayload {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         #[derive(Deserialize)]
@@ -1333,6 +1564,7 @@ impl<'de> Deserialize<'de> for FlowActionFlowReturnJsonParamsPayload {
     }
 }
 
+#[cfg(feature = "flows")]
 impl fmt::Debug for FlowActionFlowReturnJsonParamsPayload {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -1343,14 +1575,17 @@ impl fmt::Debug for FlowActionFlowReturnJsonParamsPayload {
     }
 }
 
+#[cfg(feature = "full")]
 /// The `FlowActionFlowReturnJsonParamsPayloadObject` schema.
 pub type FlowActionFlowReturnJsonParamsPayloadObject = Map<String, Value>;
 
+#[cfg(feature = "full")]
 /// The `FlowActionFlowReturnJsonType` schema.
 ///
 /// The same type as [`FormNodeTypeFlowConst`]: the API description gives both the same schema.
 pub type FlowActionFlowReturnJsonType = FormNodeTypeFlowConst;
 
+#[cfg(feature = "full")]
 /// The `FlowActionFlowStoreVars` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1382,6 +1617,7 @@ pub struct FlowActionFlowStoreVars {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for FlowActionFlowStoreVars {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FlowActionFlowStoreVars")
@@ -1396,6 +1632,7 @@ impl fmt::Debug for FlowActionFlowStoreVars {
     }
 }
 
+#[cfg(feature = "full")]
 impl FlowActionFlowStoreVars {
     fn constant_type<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -1404,6 +1641,7 @@ impl FlowActionFlowStoreVars {
     }
 }
 
+#[cfg(feature = "full")]
 impl FlowActionFlowStoreVars {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(id: impl Into<String>, params: impl Into<FlowActionFlowStoreVarsParams>) -> Self {
@@ -1443,6 +1681,7 @@ impl FlowActionFlowStoreVars {
     }
 }
 
+#[cfg(feature = "full")]
 /// The `FlowActionFlowStoreVarsParams` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1457,6 +1696,7 @@ pub struct FlowActionFlowStoreVarsParams {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for FlowActionFlowStoreVarsParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FlowActionFlowStoreVarsParams")
@@ -1466,6 +1706,7 @@ impl fmt::Debug for FlowActionFlowStoreVarsParams {
     }
 }
 
+#[cfg(feature = "full")]
 impl FlowActionFlowStoreVarsParams {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(vars: impl Into<Map<String, Value>>) -> Self {
@@ -1482,17 +1723,21 @@ impl FlowActionFlowStoreVarsParams {
     }
 }
 
+#[cfg(feature = "full")]
 /// The `FlowActionFlowStoreVarsParamsVars` schema.
 pub type FlowActionFlowStoreVarsParamsVars = Map<String, Value>;
 
+#[cfg(feature = "full")]
 /// The `FlowActionFlowStoreVarsType` schema.
 ///
 /// The same type as [`FormNodeTypeFlowConst`]: the API description gives both the same schema.
 pub type FlowActionFlowStoreVarsType = FormNodeTypeFlowConst;
 
+#[cfg(feature = "full")]
 /// The `FlowActionGoogleSheets` schema.
 pub type FlowActionGoogleSheets = FlowActionGoogleSheetsAddRow;
 
+#[cfg(feature = "flows")]
 /// The `FlowActionGoogleSheetsAddRow` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1527,6 +1772,7 @@ pub struct FlowActionGoogleSheetsAddRow {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "flows")]
 impl fmt::Debug for FlowActionGoogleSheetsAddRow {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FlowActionGoogleSheetsAddRow")
@@ -1542,6 +1788,7 @@ impl fmt::Debug for FlowActionGoogleSheetsAddRow {
     }
 }
 
+#[cfg(feature = "flows")]
 impl FlowActionGoogleSheetsAddRow {
     fn constant_action<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -1555,6 +1802,7 @@ impl FlowActionGoogleSheetsAddRow {
     }
 }
 
+#[cfg(feature = "flows")]
 impl FlowActionGoogleSheetsAddRow {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(
@@ -1598,6 +1846,7 @@ impl FlowActionGoogleSheetsAddRow {
     }
 }
 
+#[cfg(feature = "full")]
 string_enum! {
     /// The values of `FlowActionGoogleSheetsAddRowAction`.
     pub enum FlowActionGoogleSheetsAddRowAction {
@@ -1606,6 +1855,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "flows")]
 /// The `FlowActionGoogleSheetsAddRowParams` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1628,6 +1878,7 @@ pub struct FlowActionGoogleSheetsAddRowParams {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "flows")]
 impl fmt::Debug for FlowActionGoogleSheetsAddRowParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FlowActionGoogleSheetsAddRowParams")
@@ -1640,6 +1891,7 @@ impl fmt::Debug for FlowActionGoogleSheetsAddRowParams {
     }
 }
 
+#[cfg(feature = "flows")]
 impl FlowActionGoogleSheetsAddRowParams {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(connection_id: impl Into<String>, spreadsheet_id: impl Into<String>) -> Self {
@@ -1671,14 +1923,17 @@ impl FlowActionGoogleSheetsAddRowParams {
     }
 }
 
+#[cfg(feature = "flows")]
 /// The `FlowActionGoogleSheetsAddRowParamsSheetId` schema.
 ///
 /// The same type as [`FlowActionOtpVerifyCodeParamsCode`]: the API description gives both the same schema.
 pub type FlowActionGoogleSheetsAddRowParamsSheetId = FlowActionOtpVerifyCodeParamsCode;
 
+#[cfg(feature = "full")]
 /// The `FlowActionGoogleSheetsAddRowParamsValues` schema.
 pub type FlowActionGoogleSheetsAddRowParamsValues = Vec<String>;
 
+#[cfg(feature = "full")]
 string_enum! {
     /// The values of `FlowActionGoogleSheetsAddRowType`.
     pub enum FlowActionGoogleSheetsAddRowType {
@@ -1687,9 +1942,11 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "full")]
 /// The `FlowActionHttp` schema.
 pub type FlowActionHttp = FlowActionHttpSendRequest;
 
+#[cfg(feature = "flows")]
 /// The `FlowActionHttpSendRequest` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1724,6 +1981,7 @@ pub struct FlowActionHttpSendRequest {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "flows")]
 impl fmt::Debug for FlowActionHttpSendRequest {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FlowActionHttpSendRequest")
@@ -1739,6 +1997,7 @@ impl fmt::Debug for FlowActionHttpSendRequest {
     }
 }
 
+#[cfg(feature = "flows")]
 impl FlowActionHttpSendRequest {
     fn constant_action<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -1752,6 +2011,7 @@ impl FlowActionHttpSendRequest {
     }
 }
 
+#[cfg(feature = "flows")]
 impl FlowActionHttpSendRequest {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(id: impl Into<String>, params: impl Into<FlowActionHttpSendRequestParams>) -> Self {
@@ -1792,6 +2052,7 @@ impl FlowActionHttpSendRequest {
     }
 }
 
+#[cfg(feature = "full")]
 string_enum! {
     /// The values of `FlowActionHttpSendRequestAction`.
     pub enum FlowActionHttpSendRequestAction {
@@ -1800,6 +2061,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "flows")]
 /// The `FlowActionHttpSendRequestParams` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1835,6 +2097,7 @@ pub struct FlowActionHttpSendRequestParams {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "flows")]
 impl fmt::Debug for FlowActionHttpSendRequestParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FlowActionHttpSendRequestParams")
@@ -1851,6 +2114,7 @@ impl fmt::Debug for FlowActionHttpSendRequestParams {
     }
 }
 
+#[cfg(feature = "flows")]
 impl FlowActionHttpSendRequestParams {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(url: impl Into<String>) -> Self {
@@ -1922,6 +2186,7 @@ impl FlowActionHttpSendRequestParams {
     }
 }
 
+#[cfg(feature = "flows")]
 /// The `FlowActionHttpSendRequestParamsBasicAuth` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1940,6 +2205,7 @@ pub struct FlowActionHttpSendRequestParamsBasicAuth {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "flows")]
 impl fmt::Debug for FlowActionHttpSendRequestParamsBasicAuth {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FlowActionHttpSendRequestParamsBasicAuth")
@@ -1950,6 +2216,7 @@ impl fmt::Debug for FlowActionHttpSendRequestParamsBasicAuth {
     }
 }
 
+#[cfg(feature = "flows")]
 impl FlowActionHttpSendRequestParamsBasicAuth {
     /// An empty value; set fields with the setters.
     pub fn new() -> Self {
@@ -1975,6 +2242,7 @@ impl FlowActionHttpSendRequestParamsBasicAuth {
     }
 }
 
+#[cfg(feature = "flows")]
 string_enum! {
     /// The values of `FlowActionHttpSendRequestParamsContentType`.
     pub enum FlowActionHttpSendRequestParamsContentType {
@@ -1987,9 +2255,11 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "full")]
 /// The `FlowActionHttpSendRequestParamsHeaders` schema.
 pub type FlowActionHttpSendRequestParamsHeaders = Map<String, Value>;
 
+#[cfg(feature = "flows")]
 string_enum! {
     /// The values of `FlowActionHttpSendRequestParamsMethod`.
     pub enum FlowActionHttpSendRequestParamsMethod {
@@ -2006,6 +2276,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "flows")]
 /// One of the shapes of `FlowActionHttpSendRequestParamsPayload`.
 ///
 /// Also named [`FlowActionAuth0SendRequestParamsPayload`] (identical schemas).
@@ -2025,6 +2296,7 @@ pub enum FlowActionHttpSendRequestParamsPayload {
     Other(Value),
 }
 
+#[cfg(feature = "flows")]
 impl<'de> Deserialize<'de> for FlowActionHttpSendRequestParamsPayload {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         #[derive(Deserialize)]
@@ -2047,6 +2319,7 @@ impl<'de> Deserialize<'de> for FlowActionHttpSendRequestParamsPayload {
     }
 }
 
+#[cfg(feature = "flows")]
 impl fmt::Debug for FlowActionHttpSendRequestParamsPayload {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -2058,13 +2331,16 @@ impl fmt::Debug for FlowActionHttpSendRequestParamsPayload {
     }
 }
 
+#[cfg(feature = "full")]
 /// The `FlowActionHttpSendRequestParamsPayloadObject` schema.
 pub type FlowActionHttpSendRequestParamsPayloadObject = Map<String, Value>;
 
+#[cfg(feature = "full")]
 /// The `FlowActionHttpSendRequestParamsQueryParams` schema.
 pub type FlowActionHttpSendRequestParamsQueryParams =
     BTreeMap<String, FlowActionHttpSendRequestParamsQueryParamsValue>;
 
+#[cfg(feature = "flows")]
 /// One of the shapes of `FlowActionHttpSendRequestParamsQueryParamsValue`.
 ///
 /// Also named [`FlowActionAuth0SendRequestParamsQueryParamsValue`] (identical schemas).
@@ -2082,6 +2358,7 @@ pub enum FlowActionHttpSendRequestParamsQueryParamsValue {
     Other(Value),
 }
 
+#[cfg(feature = "flows")]
 impl<'de> Deserialize<'de> for FlowActionHttpSendRequestParamsQueryParamsValue {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         #[derive(Deserialize)]
@@ -2102,6 +2379,7 @@ impl<'de> Deserialize<'de> for FlowActionHttpSendRequestParamsQueryParamsValue {
     }
 }
 
+#[cfg(feature = "flows")]
 impl fmt::Debug for FlowActionHttpSendRequestParamsQueryParamsValue {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -2112,6 +2390,7 @@ impl fmt::Debug for FlowActionHttpSendRequestParamsQueryParamsValue {
     }
 }
 
+#[cfg(feature = "full")]
 string_enum! {
     /// The values of `FlowActionHttpSendRequestType`.
     pub enum FlowActionHttpSendRequestType {
@@ -2120,6 +2399,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "flows")]
 /// One of the shapes of `FlowActionHubspot`.
 ///
 /// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
@@ -2133,6 +2413,7 @@ pub enum FlowActionHubspot {
     Other(Value),
 }
 
+#[cfg(feature = "flows")]
 impl<'de> Deserialize<'de> for FlowActionHubspot {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         #[derive(Deserialize)]
@@ -2151,6 +2432,7 @@ impl<'de> Deserialize<'de> for FlowActionHubspot {
     }
 }
 
+#[cfg(feature = "flows")]
 impl fmt::Debug for FlowActionHubspot {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -2160,6 +2442,7 @@ impl fmt::Debug for FlowActionHubspot {
     }
 }
 
+#[cfg(feature = "full")]
 /// The `FlowActionHubspotEnrollContact` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -2191,6 +2474,7 @@ pub struct FlowActionHubspotEnrollContact {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for FlowActionHubspotEnrollContact {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FlowActionHubspotEnrollContact")
@@ -2205,6 +2489,7 @@ impl fmt::Debug for FlowActionHubspotEnrollContact {
     }
 }
 
+#[cfg(feature = "full")]
 impl FlowActionHubspotEnrollContact {
     fn constant_type<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -2213,6 +2498,7 @@ impl FlowActionHubspotEnrollContact {
     }
 }
 
+#[cfg(feature = "full")]
 impl FlowActionHubspotEnrollContact {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(
@@ -2255,6 +2541,7 @@ impl FlowActionHubspotEnrollContact {
     }
 }
 
+#[cfg(feature = "full")]
 /// The `FlowActionHubspotEnrollContactParams` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -2273,6 +2560,7 @@ pub struct FlowActionHubspotEnrollContactParams {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for FlowActionHubspotEnrollContactParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FlowActionHubspotEnrollContactParams")
@@ -2284,6 +2572,7 @@ impl fmt::Debug for FlowActionHubspotEnrollContactParams {
     }
 }
 
+#[cfg(feature = "full")]
 impl FlowActionHubspotEnrollContactParams {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(
@@ -2306,16 +2595,19 @@ impl FlowActionHubspotEnrollContactParams {
     }
 }
 
+#[cfg(feature = "full")]
 /// The `FlowActionHubspotEnrollContactParamsWorkflowId` schema.
 ///
 /// The same type as [`UserId`]: the API description gives both the same schema.
 pub type FlowActionHubspotEnrollContactParamsWorkflowId = UserId;
 
+#[cfg(feature = "full")]
 /// The `FlowActionHubspotEnrollContactType` schema.
 ///
 /// The same type as [`FlowActionHubspotGetContactType`]: the API description gives both the same schema.
 pub type FlowActionHubspotEnrollContactType = FlowActionHubspotGetContactType;
 
+#[cfg(feature = "full")]
 /// The `FlowActionHubspotGetContact` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -2347,6 +2639,7 @@ pub struct FlowActionHubspotGetContact {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for FlowActionHubspotGetContact {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FlowActionHubspotGetContact")
@@ -2361,6 +2654,7 @@ impl fmt::Debug for FlowActionHubspotGetContact {
     }
 }
 
+#[cfg(feature = "full")]
 impl FlowActionHubspotGetContact {
     fn constant_type<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -2369,6 +2663,7 @@ impl FlowActionHubspotGetContact {
     }
 }
 
+#[cfg(feature = "full")]
 impl FlowActionHubspotGetContact {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(
@@ -2411,6 +2706,7 @@ impl FlowActionHubspotGetContact {
     }
 }
 
+#[cfg(feature = "full")]
 /// The `FlowActionHubspotGetContactParams` object.
 ///
 /// Also named [`FlowActionActivecampaignListContactsParams`], [`FlowActionClearbitFindPersonParams`], [`FlowActionStripeFindCustomersParams`] (identical schemas).
@@ -2429,6 +2725,7 @@ pub struct FlowActionHubspotGetContactParams {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for FlowActionHubspotGetContactParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FlowActionHubspotGetContactParams")
@@ -2439,6 +2736,7 @@ impl fmt::Debug for FlowActionHubspotGetContactParams {
     }
 }
 
+#[cfg(feature = "full")]
 impl FlowActionHubspotGetContactParams {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(connection_id: impl Into<String>, email: impl Into<String>) -> Self {
@@ -2456,6 +2754,7 @@ impl FlowActionHubspotGetContactParams {
     }
 }
 
+#[cfg(feature = "full")]
 string_enum! {
     /// The values of `FlowActionHubspotGetContactType`.
     pub enum FlowActionHubspotGetContactType {
@@ -2464,6 +2763,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "full")]
 /// The `FlowActionHubspotUpsertContact` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -2495,6 +2795,7 @@ pub struct FlowActionHubspotUpsertContact {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for FlowActionHubspotUpsertContact {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FlowActionHubspotUpsertContact")
@@ -2509,6 +2810,7 @@ impl fmt::Debug for FlowActionHubspotUpsertContact {
     }
 }
 
+#[cfg(feature = "full")]
 impl FlowActionHubspotUpsertContact {
     fn constant_type<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -2517,6 +2819,7 @@ impl FlowActionHubspotUpsertContact {
     }
 }
 
+#[cfg(feature = "full")]
 impl FlowActionHubspotUpsertContact {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(
@@ -2559,6 +2862,7 @@ impl FlowActionHubspotUpsertContact {
     }
 }
 
+#[cfg(feature = "full")]
 /// The `FlowActionHubspotUpsertContactParams` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -2578,6 +2882,7 @@ pub struct FlowActionHubspotUpsertContactParams {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for FlowActionHubspotUpsertContactParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FlowActionHubspotUpsertContactParams")
@@ -2589,6 +2894,7 @@ impl fmt::Debug for FlowActionHubspotUpsertContactParams {
     }
 }
 
+#[cfg(feature = "full")]
 impl FlowActionHubspotUpsertContactParams {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(connection_id: impl Into<String>, email: impl Into<String>) -> Self {
@@ -2616,6 +2922,7 @@ impl FlowActionHubspotUpsertContactParams {
     }
 }
 
+#[cfg(feature = "full")]
 /// The `FlowActionHubspotUpsertContactParamsProperty` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -2633,6 +2940,7 @@ pub struct FlowActionHubspotUpsertContactParamsProperty {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for FlowActionHubspotUpsertContactParamsProperty {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FlowActionHubspotUpsertContactParamsProperty")
@@ -2643,6 +2951,7 @@ impl fmt::Debug for FlowActionHubspotUpsertContactParamsProperty {
     }
 }
 
+#[cfg(feature = "full")]
 impl FlowActionHubspotUpsertContactParamsProperty {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(property: impl Into<String>) -> Self {
@@ -2666,11 +2975,13 @@ impl FlowActionHubspotUpsertContactParamsProperty {
     }
 }
 
+#[cfg(feature = "full")]
 /// The `FlowActionHubspotUpsertContactType` schema.
 ///
 /// The same type as [`FlowActionHubspotGetContactType`]: the API description gives both the same schema.
 pub type FlowActionHubspotUpsertContactType = FlowActionHubspotGetContactType;
 
+#[cfg(feature = "flows")]
 /// One of the shapes of `FlowActionJson`.
 ///
 /// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
@@ -2684,6 +2995,7 @@ pub enum FlowActionJson {
     Other(Value),
 }
 
+#[cfg(feature = "flows")]
 impl<'de> Deserialize<'de> for FlowActionJson {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         #[derive(Deserialize)]
@@ -2702,289 +3014,12 @@ impl<'de> Deserialize<'de> for FlowActionJson {
     }
 }
 
+#[cfg(feature = "flows")]
 impl fmt::Debug for FlowActionJson {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Object(v) => f.debug_tuple("Object").field(&Keys(v)).finish(),
             Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
         }
-    }
-}
-
-/// The `FlowActionJsonCreateJson` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FlowActionJsonCreateJson {
-    /// The `alias` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub alias: Option<String>,
-    /// The `allow_failure` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub allow_failure: Option<bool>,
-    /// The `id` field.
-    pub id: String,
-    /// The `mask_output` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub mask_output: Option<bool>,
-    /// The `params` field.
-    pub params: FlowActionJsonCreateJsonParams,
-    /// Always `JSON`.
-    #[serde(
-        rename = "type",
-        deserialize_with = "FlowActionJsonCreateJson::constant_type"
-    )]
-    pub type_: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for FlowActionJsonCreateJson {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FlowActionJsonCreateJson")
-            .field("alias", &self.alias)
-            .field("allow_failure", &self.allow_failure)
-            .field("id", &self.id)
-            .field("mask_output", &self.mask_output)
-            .field("params", &self.params)
-            .field("type_", &self.type_)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl FlowActionJsonCreateJson {
-    fn constant_type<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "JSON")
-    }
-}
-
-impl FlowActionJsonCreateJson {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(id: impl Into<String>, params: impl Into<FlowActionJsonCreateJsonParams>) -> Self {
-        Self {
-            alias: None,
-            allow_failure: None,
-            id: id.into(),
-            mask_output: None,
-            params: params.into(),
-            type_: "JSON".to_owned(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `alias`.
-    pub fn alias(mut self, value: impl Into<String>) -> Self {
-        self.alias = Some(value.into());
-        self
-    }
-
-    /// Sets `allow_failure`.
-    pub fn allow_failure(mut self, value: impl Into<bool>) -> Self {
-        self.allow_failure = Some(value.into());
-        self
-    }
-
-    /// Sets `mask_output`.
-    pub fn mask_output(mut self, value: impl Into<bool>) -> Self {
-        self.mask_output = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `FlowActionJsonCreateJsonParams` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FlowActionJsonCreateJsonParams {
-    /// The `object` field.
-    pub object: Map<String, Value>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for FlowActionJsonCreateJsonParams {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FlowActionJsonCreateJsonParams")
-            .field("object", &Keys(&self.object))
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl FlowActionJsonCreateJsonParams {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(object: impl Into<Map<String, Value>>) -> Self {
-        Self {
-            object: object.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `FlowActionJsonCreateJsonParamsObject` schema.
-pub type FlowActionJsonCreateJsonParamsObject = Map<String, Value>;
-
-/// The `FlowActionJsonCreateJsonType` schema.
-///
-/// The same type as [`FlowActionJsonParseJsonType`]: the API description gives both the same schema.
-pub type FlowActionJsonCreateJsonType = FlowActionJsonParseJsonType;
-
-/// The `FlowActionJsonParseJson` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FlowActionJsonParseJson {
-    /// The `alias` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub alias: Option<String>,
-    /// The `allow_failure` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub allow_failure: Option<bool>,
-    /// The `id` field.
-    pub id: String,
-    /// The `mask_output` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub mask_output: Option<bool>,
-    /// The `params` field.
-    pub params: FlowActionJsonParseJsonParams,
-    /// Always `JSON`.
-    #[serde(
-        rename = "type",
-        deserialize_with = "FlowActionJsonParseJson::constant_type"
-    )]
-    pub type_: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for FlowActionJsonParseJson {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FlowActionJsonParseJson")
-            .field("alias", &self.alias)
-            .field("allow_failure", &self.allow_failure)
-            .field("id", &self.id)
-            .field("mask_output", &self.mask_output)
-            .field("params", &self.params)
-            .field("type_", &self.type_)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl FlowActionJsonParseJson {
-    fn constant_type<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "JSON")
-    }
-}
-
-impl FlowActionJsonParseJson {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(id: impl Into<String>, params: impl Into<FlowActionJsonParseJsonParams>) -> Self {
-        Self {
-            alias: None,
-            allow_failure: None,
-            id: id.into(),
-            mask_output: None,
-            params: params.into(),
-            type_: "JSON".to_owned(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `alias`.
-    pub fn alias(mut self, value: impl Into<String>) -> Self {
-        self.alias = Some(value.into());
-        self
-    }
-
-    /// Sets `allow_failure`.
-    pub fn allow_failure(mut self, value: impl Into<bool>) -> Self {
-        self.allow_failure = Some(value.into());
-        self
-    }
-
-    /// Sets `mask_output`.
-    pub fn mask_output(mut self, value: impl Into<bool>) -> Self {
-        self.mask_output = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `FlowActionJsonParseJsonParams` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FlowActionJsonParseJsonParams {
-    /// The `json` field.
-    pub json: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for FlowActionJsonParseJsonParams {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FlowActionJsonParseJsonParams")
-            .field("json", &self.json)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl FlowActionJsonParseJsonParams {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(json: impl Into<String>) -> Self {
-        Self {
-            json: json.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-string_enum! {
-    /// The values of `FlowActionJsonParseJsonType`.
-    pub enum FlowActionJsonParseJsonType {
-        /// `JSON`
-        Json = "JSON",
     }
 }

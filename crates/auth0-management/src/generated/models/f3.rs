@@ -13,6 +13,302 @@ use super::*;
 use crate::model_support::{Keys, REDACTED, constant, extra, other, string_enum};
 use crate::patch::Patch;
 
+#[cfg(feature = "full")]
+/// The `FlowActionJsonCreateJson` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct FlowActionJsonCreateJson {
+    /// The `alias` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alias: Option<String>,
+    /// The `allow_failure` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allow_failure: Option<bool>,
+    /// The `id` field.
+    pub id: String,
+    /// The `mask_output` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mask_output: Option<bool>,
+    /// The `params` field.
+    pub params: FlowActionJsonCreateJsonParams,
+    /// Always `JSON`.
+    #[serde(
+        rename = "type",
+        deserialize_with = "FlowActionJsonCreateJson::constant_type"
+    )]
+    pub type_: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for FlowActionJsonCreateJson {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FlowActionJsonCreateJson")
+            .field("alias", &self.alias)
+            .field("allow_failure", &self.allow_failure)
+            .field("id", &self.id)
+            .field("mask_output", &self.mask_output)
+            .field("params", &self.params)
+            .field("type_", &self.type_)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+impl FlowActionJsonCreateJson {
+    fn constant_type<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "JSON")
+    }
+}
+
+#[cfg(feature = "full")]
+impl FlowActionJsonCreateJson {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(id: impl Into<String>, params: impl Into<FlowActionJsonCreateJsonParams>) -> Self {
+        Self {
+            alias: None,
+            allow_failure: None,
+            id: id.into(),
+            mask_output: None,
+            params: params.into(),
+            type_: "JSON".to_owned(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets `alias`.
+    pub fn alias(mut self, value: impl Into<String>) -> Self {
+        self.alias = Some(value.into());
+        self
+    }
+
+    /// Sets `allow_failure`.
+    pub fn allow_failure(mut self, value: impl Into<bool>) -> Self {
+        self.allow_failure = Some(value.into());
+        self
+    }
+
+    /// Sets `mask_output`.
+    pub fn mask_output(mut self, value: impl Into<bool>) -> Self {
+        self.mask_output = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "full")]
+/// The `FlowActionJsonCreateJsonParams` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct FlowActionJsonCreateJsonParams {
+    /// The `object` field.
+    pub object: Map<String, Value>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for FlowActionJsonCreateJsonParams {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FlowActionJsonCreateJsonParams")
+            .field("object", &Keys(&self.object))
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+impl FlowActionJsonCreateJsonParams {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(object: impl Into<Map<String, Value>>) -> Self {
+        Self {
+            object: object.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "full")]
+/// The `FlowActionJsonCreateJsonParamsObject` schema.
+pub type FlowActionJsonCreateJsonParamsObject = Map<String, Value>;
+
+#[cfg(feature = "full")]
+/// The `FlowActionJsonCreateJsonType` schema.
+///
+/// The same type as [`FlowActionJsonParseJsonType`]: the API description gives both the same schema.
+pub type FlowActionJsonCreateJsonType = FlowActionJsonParseJsonType;
+
+#[cfg(feature = "full")]
+/// The `FlowActionJsonParseJson` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct FlowActionJsonParseJson {
+    /// The `alias` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alias: Option<String>,
+    /// The `allow_failure` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allow_failure: Option<bool>,
+    /// The `id` field.
+    pub id: String,
+    /// The `mask_output` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mask_output: Option<bool>,
+    /// The `params` field.
+    pub params: FlowActionJsonParseJsonParams,
+    /// Always `JSON`.
+    #[serde(
+        rename = "type",
+        deserialize_with = "FlowActionJsonParseJson::constant_type"
+    )]
+    pub type_: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for FlowActionJsonParseJson {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FlowActionJsonParseJson")
+            .field("alias", &self.alias)
+            .field("allow_failure", &self.allow_failure)
+            .field("id", &self.id)
+            .field("mask_output", &self.mask_output)
+            .field("params", &self.params)
+            .field("type_", &self.type_)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+impl FlowActionJsonParseJson {
+    fn constant_type<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "JSON")
+    }
+}
+
+#[cfg(feature = "full")]
+impl FlowActionJsonParseJson {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(id: impl Into<String>, params: impl Into<FlowActionJsonParseJsonParams>) -> Self {
+        Self {
+            alias: None,
+            allow_failure: None,
+            id: id.into(),
+            mask_output: None,
+            params: params.into(),
+            type_: "JSON".to_owned(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets `alias`.
+    pub fn alias(mut self, value: impl Into<String>) -> Self {
+        self.alias = Some(value.into());
+        self
+    }
+
+    /// Sets `allow_failure`.
+    pub fn allow_failure(mut self, value: impl Into<bool>) -> Self {
+        self.allow_failure = Some(value.into());
+        self
+    }
+
+    /// Sets `mask_output`.
+    pub fn mask_output(mut self, value: impl Into<bool>) -> Self {
+        self.mask_output = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "full")]
+/// The `FlowActionJsonParseJsonParams` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct FlowActionJsonParseJsonParams {
+    /// The `json` field.
+    pub json: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for FlowActionJsonParseJsonParams {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FlowActionJsonParseJsonParams")
+            .field("json", &self.json)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+impl FlowActionJsonParseJsonParams {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(json: impl Into<String>) -> Self {
+        Self {
+            json: json.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "full")]
+string_enum! {
+    /// The values of `FlowActionJsonParseJsonType`.
+    pub enum FlowActionJsonParseJsonType {
+        /// `JSON`
+        Json = "JSON",
+    }
+}
+
+#[cfg(feature = "full")]
 /// The `FlowActionJsonSerializeJson` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -44,6 +340,7 @@ pub struct FlowActionJsonSerializeJson {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for FlowActionJsonSerializeJson {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FlowActionJsonSerializeJson")
@@ -58,6 +355,7 @@ impl fmt::Debug for FlowActionJsonSerializeJson {
     }
 }
 
+#[cfg(feature = "full")]
 impl FlowActionJsonSerializeJson {
     fn constant_type<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -66,6 +364,7 @@ impl FlowActionJsonSerializeJson {
     }
 }
 
+#[cfg(feature = "full")]
 impl FlowActionJsonSerializeJson {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(
@@ -108,24 +407,29 @@ impl FlowActionJsonSerializeJson {
     }
 }
 
+#[cfg(feature = "full")]
 /// The `FlowActionJsonSerializeJsonParams` schema.
 ///
 /// The same type as [`FlowActionXmlSerializeXmlParams`]: the API description gives both the same schema.
 pub type FlowActionJsonSerializeJsonParams = FlowActionXmlSerializeXmlParams;
 
+#[cfg(feature = "full")]
 /// The `FlowActionJsonSerializeJsonParamsObject` schema.
 ///
 /// The same type as [`LogDate`]: the API description gives both the same schema.
 pub type FlowActionJsonSerializeJsonParamsObject = LogDate;
 
+#[cfg(feature = "full")]
 /// The `FlowActionJsonSerializeJsonParamsObjectObject` schema.
 pub type FlowActionJsonSerializeJsonParamsObjectObject = Map<String, Value>;
 
+#[cfg(feature = "full")]
 /// The `FlowActionJsonSerializeJsonType` schema.
 ///
 /// The same type as [`FlowActionJsonParseJsonType`]: the API description gives both the same schema.
 pub type FlowActionJsonSerializeJsonType = FlowActionJsonParseJsonType;
 
+#[cfg(feature = "flows")]
 /// One of the shapes of `FlowActionJwt`.
 ///
 /// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
@@ -139,6 +443,7 @@ pub enum FlowActionJwt {
     Other(Value),
 }
 
+#[cfg(feature = "flows")]
 impl<'de> Deserialize<'de> for FlowActionJwt {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         #[derive(Deserialize)]
@@ -157,6 +462,7 @@ impl<'de> Deserialize<'de> for FlowActionJwt {
     }
 }
 
+#[cfg(feature = "flows")]
 impl fmt::Debug for FlowActionJwt {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -166,6 +472,7 @@ impl fmt::Debug for FlowActionJwt {
     }
 }
 
+#[cfg(feature = "full")]
 /// The `FlowActionJwtDecodeJwt` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -197,6 +504,7 @@ pub struct FlowActionJwtDecodeJwt {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for FlowActionJwtDecodeJwt {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FlowActionJwtDecodeJwt")
@@ -211,6 +519,7 @@ impl fmt::Debug for FlowActionJwtDecodeJwt {
     }
 }
 
+#[cfg(feature = "full")]
 impl FlowActionJwtDecodeJwt {
     fn constant_type<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -219,6 +528,7 @@ impl FlowActionJwtDecodeJwt {
     }
 }
 
+#[cfg(feature = "full")]
 impl FlowActionJwtDecodeJwt {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(id: impl Into<String>, params: impl Into<FlowActionJwtDecodeJwtParams>) -> Self {
@@ -258,6 +568,7 @@ impl FlowActionJwtDecodeJwt {
     }
 }
 
+#[cfg(feature = "full")]
 /// The `FlowActionJwtDecodeJwtParams` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -272,6 +583,7 @@ pub struct FlowActionJwtDecodeJwtParams {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for FlowActionJwtDecodeJwtParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FlowActionJwtDecodeJwtParams")
@@ -281,6 +593,7 @@ impl fmt::Debug for FlowActionJwtDecodeJwtParams {
     }
 }
 
+#[cfg(feature = "full")]
 impl FlowActionJwtDecodeJwtParams {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(token: impl Into<String>) -> Self {
@@ -297,11 +610,13 @@ impl FlowActionJwtDecodeJwtParams {
     }
 }
 
+#[cfg(feature = "full")]
 /// The `FlowActionJwtDecodeJwtType` schema.
 ///
 /// The same type as [`FlowActionJwtSignJwtType`]: the API description gives both the same schema.
 pub type FlowActionJwtDecodeJwtType = FlowActionJwtSignJwtType;
 
+#[cfg(feature = "full")]
 /// The `FlowActionJwtSignJwt` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -333,6 +648,7 @@ pub struct FlowActionJwtSignJwt {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for FlowActionJwtSignJwt {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FlowActionJwtSignJwt")
@@ -347,6 +663,7 @@ impl fmt::Debug for FlowActionJwtSignJwt {
     }
 }
 
+#[cfg(feature = "full")]
 impl FlowActionJwtSignJwt {
     fn constant_type<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -355,6 +672,7 @@ impl FlowActionJwtSignJwt {
     }
 }
 
+#[cfg(feature = "full")]
 impl FlowActionJwtSignJwt {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(id: impl Into<String>, params: impl Into<FlowActionJwtSignJwtParams>) -> Self {
@@ -394,6 +712,7 @@ impl FlowActionJwtSignJwt {
     }
 }
 
+#[cfg(feature = "full")]
 /// The `FlowActionJwtSignJwtParams` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -423,6 +742,7 @@ pub struct FlowActionJwtSignJwtParams {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for FlowActionJwtSignJwtParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FlowActionJwtSignJwtParams")
@@ -437,6 +757,7 @@ impl fmt::Debug for FlowActionJwtSignJwtParams {
     }
 }
 
+#[cfg(feature = "full")]
 impl FlowActionJwtSignJwtParams {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(connection_id: impl Into<String>) -> Self {
@@ -488,9 +809,11 @@ impl FlowActionJwtSignJwtParams {
     }
 }
 
+#[cfg(feature = "full")]
 /// The `FlowActionJwtSignJwtParamsPayload` schema.
 pub type FlowActionJwtSignJwtParamsPayload = Map<String, Value>;
 
+#[cfg(feature = "full")]
 string_enum! {
     /// The values of `FlowActionJwtSignJwtType`.
     pub enum FlowActionJwtSignJwtType {
@@ -499,6 +822,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "full")]
 /// The `FlowActionJwtVerifyJwt` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -530,6 +854,7 @@ pub struct FlowActionJwtVerifyJwt {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for FlowActionJwtVerifyJwt {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FlowActionJwtVerifyJwt")
@@ -544,6 +869,7 @@ impl fmt::Debug for FlowActionJwtVerifyJwt {
     }
 }
 
+#[cfg(feature = "full")]
 impl FlowActionJwtVerifyJwt {
     fn constant_type<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -552,6 +878,7 @@ impl FlowActionJwtVerifyJwt {
     }
 }
 
+#[cfg(feature = "full")]
 impl FlowActionJwtVerifyJwt {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(id: impl Into<String>, params: impl Into<FlowActionJwtVerifyJwtParams>) -> Self {
@@ -591,6 +918,7 @@ impl FlowActionJwtVerifyJwt {
     }
 }
 
+#[cfg(feature = "full")]
 /// The `FlowActionJwtVerifyJwtParams` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -613,6 +941,7 @@ pub struct FlowActionJwtVerifyJwtParams {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for FlowActionJwtVerifyJwtParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FlowActionJwtVerifyJwtParams")
@@ -625,6 +954,7 @@ impl fmt::Debug for FlowActionJwtVerifyJwtParams {
     }
 }
 
+#[cfg(feature = "full")]
 impl FlowActionJwtVerifyJwtParams {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(connection_id: impl Into<String>, token: impl Into<String>) -> Self {
@@ -656,14 +986,17 @@ impl FlowActionJwtVerifyJwtParams {
     }
 }
 
+#[cfg(feature = "full")]
 /// The `FlowActionJwtVerifyJwtType` schema.
 ///
 /// The same type as [`FlowActionJwtSignJwtType`]: the API description gives both the same schema.
 pub type FlowActionJwtVerifyJwtType = FlowActionJwtSignJwtType;
 
+#[cfg(feature = "full")]
 /// The `FlowActionMailchimp` schema.
 pub type FlowActionMailchimp = FlowActionMailchimpUpsertMember;
 
+#[cfg(feature = "flows")]
 /// The `FlowActionMailchimpUpsertMember` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -698,6 +1031,7 @@ pub struct FlowActionMailchimpUpsertMember {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "flows")]
 impl fmt::Debug for FlowActionMailchimpUpsertMember {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FlowActionMailchimpUpsertMember")
@@ -713,6 +1047,7 @@ impl fmt::Debug for FlowActionMailchimpUpsertMember {
     }
 }
 
+#[cfg(feature = "flows")]
 impl FlowActionMailchimpUpsertMember {
     fn constant_action<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -726,6 +1061,7 @@ impl FlowActionMailchimpUpsertMember {
     }
 }
 
+#[cfg(feature = "flows")]
 impl FlowActionMailchimpUpsertMember {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(
@@ -769,6 +1105,7 @@ impl FlowActionMailchimpUpsertMember {
     }
 }
 
+#[cfg(feature = "full")]
 string_enum! {
     /// The values of `FlowActionMailchimpUpsertMemberAction`.
     pub enum FlowActionMailchimpUpsertMemberAction {
@@ -777,6 +1114,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "flows")]
 /// The `FlowActionMailchimpUpsertMemberParams` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -795,6 +1133,7 @@ pub struct FlowActionMailchimpUpsertMemberParams {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "flows")]
 impl fmt::Debug for FlowActionMailchimpUpsertMemberParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FlowActionMailchimpUpsertMemberParams")
@@ -806,6 +1145,7 @@ impl fmt::Debug for FlowActionMailchimpUpsertMemberParams {
     }
 }
 
+#[cfg(feature = "flows")]
 impl FlowActionMailchimpUpsertMemberParams {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(
@@ -828,6 +1168,7 @@ impl FlowActionMailchimpUpsertMemberParams {
     }
 }
 
+#[cfg(feature = "flows")]
 /// The `FlowActionMailchimpUpsertMemberParamsMember` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -847,6 +1188,7 @@ pub struct FlowActionMailchimpUpsertMemberParamsMember {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "flows")]
 impl fmt::Debug for FlowActionMailchimpUpsertMemberParamsMember {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FlowActionMailchimpUpsertMemberParamsMember")
@@ -858,6 +1200,7 @@ impl fmt::Debug for FlowActionMailchimpUpsertMemberParamsMember {
     }
 }
 
+#[cfg(feature = "flows")]
 impl FlowActionMailchimpUpsertMemberParamsMember {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(email_address: impl Into<String>, status_if_new: impl Into<String>) -> Self {
@@ -882,9 +1225,11 @@ impl FlowActionMailchimpUpsertMemberParamsMember {
     }
 }
 
+#[cfg(feature = "full")]
 /// The `FlowActionMailchimpUpsertMemberParamsMemberMergeFields` schema.
 pub type FlowActionMailchimpUpsertMemberParamsMemberMergeFields = Map<String, Value>;
 
+#[cfg(feature = "full")]
 string_enum! {
     /// The values of `FlowActionMailchimpUpsertMemberType`.
     pub enum FlowActionMailchimpUpsertMemberType {
@@ -893,9 +1238,11 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "full")]
 /// The `FlowActionMailjet` schema.
 pub type FlowActionMailjet = FlowActionMailjetSendEmail;
 
+#[cfg(feature = "flows")]
 /// The `FlowActionMailjetSendEmail` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -930,6 +1277,7 @@ pub struct FlowActionMailjetSendEmail {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "flows")]
 impl fmt::Debug for FlowActionMailjetSendEmail {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FlowActionMailjetSendEmail")
@@ -945,6 +1293,7 @@ impl fmt::Debug for FlowActionMailjetSendEmail {
     }
 }
 
+#[cfg(feature = "flows")]
 impl FlowActionMailjetSendEmail {
     fn constant_action<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -958,6 +1307,7 @@ impl FlowActionMailjetSendEmail {
     }
 }
 
+#[cfg(feature = "flows")]
 impl FlowActionMailjetSendEmail {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(id: impl Into<String>, params: impl Into<FlowActionMailjetSendEmailParams>) -> Self {
@@ -998,6 +1348,7 @@ impl FlowActionMailjetSendEmail {
     }
 }
 
+#[cfg(feature = "full")]
 string_enum! {
     /// The values of `FlowActionMailjetSendEmailAction`.
     pub enum FlowActionMailjetSendEmailAction {
@@ -1006,6 +1357,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "flows")]
 /// One of the shapes of `FlowActionMailjetSendEmailParams`.
 ///
 /// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
@@ -1021,6 +1373,7 @@ pub enum FlowActionMailjetSendEmailParams {
     Other(Value),
 }
 
+#[cfg(feature = "flows")]
 impl<'de> Deserialize<'de> for FlowActionMailjetSendEmailParams {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         #[derive(Deserialize)]
@@ -1041,6 +1394,7 @@ impl<'de> Deserialize<'de> for FlowActionMailjetSendEmailParams {
     }
 }
 
+#[cfg(feature = "flows")]
 impl fmt::Debug for FlowActionMailjetSendEmailParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -1051,6 +1405,7 @@ impl fmt::Debug for FlowActionMailjetSendEmailParams {
     }
 }
 
+#[cfg(feature = "flows")]
 /// The `FlowActionMailjetSendEmailParamsContent` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1065,6 +1420,7 @@ pub struct FlowActionMailjetSendEmailParamsContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "flows")]
 impl fmt::Debug for FlowActionMailjetSendEmailParamsContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FlowActionMailjetSendEmailParamsContent")
@@ -1074,6 +1430,7 @@ impl fmt::Debug for FlowActionMailjetSendEmailParamsContent {
     }
 }
 
+#[cfg(feature = "flows")]
 impl FlowActionMailjetSendEmailParamsContent {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(content: impl Into<String>) -> Self {
@@ -1090,6 +1447,7 @@ impl FlowActionMailjetSendEmailParamsContent {
     }
 }
 
+#[cfg(feature = "flows")]
 /// The `FlowActionMailjetSendEmailParamsTemplateId` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1107,6 +1465,7 @@ pub struct FlowActionMailjetSendEmailParamsTemplateId {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "flows")]
 impl fmt::Debug for FlowActionMailjetSendEmailParamsTemplateId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FlowActionMailjetSendEmailParamsTemplateId")
@@ -1117,6 +1476,7 @@ impl fmt::Debug for FlowActionMailjetSendEmailParamsTemplateId {
     }
 }
 
+#[cfg(feature = "flows")]
 impl FlowActionMailjetSendEmailParamsTemplateId {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(template_id: impl Into<i64>) -> Self {
@@ -1140,6 +1500,7 @@ impl FlowActionMailjetSendEmailParamsTemplateId {
     }
 }
 
+#[cfg(feature = "full")]
 string_enum! {
     /// The values of `FlowActionMailjetSendEmailType`.
     pub enum FlowActionMailjetSendEmailType {
@@ -1148,6 +1509,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "flows")]
 /// One of the shapes of `FlowActionOtp`.
 ///
 /// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
@@ -1161,6 +1523,7 @@ pub enum FlowActionOtp {
     Other(Value),
 }
 
+#[cfg(feature = "flows")]
 impl<'de> Deserialize<'de> for FlowActionOtp {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         #[derive(Deserialize)]
@@ -1179,6 +1542,7 @@ impl<'de> Deserialize<'de> for FlowActionOtp {
     }
 }
 
+#[cfg(feature = "flows")]
 impl fmt::Debug for FlowActionOtp {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -1188,6 +1552,7 @@ impl fmt::Debug for FlowActionOtp {
     }
 }
 
+#[cfg(feature = "full")]
 /// The `FlowActionOtpGenerateCode` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1219,6 +1584,7 @@ pub struct FlowActionOtpGenerateCode {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for FlowActionOtpGenerateCode {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FlowActionOtpGenerateCode")
@@ -1233,6 +1599,7 @@ impl fmt::Debug for FlowActionOtpGenerateCode {
     }
 }
 
+#[cfg(feature = "full")]
 impl FlowActionOtpGenerateCode {
     fn constant_type<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -1241,6 +1608,7 @@ impl FlowActionOtpGenerateCode {
     }
 }
 
+#[cfg(feature = "full")]
 impl FlowActionOtpGenerateCode {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(id: impl Into<String>, params: impl Into<FlowActionOtpGenerateCodeParams>) -> Self {
@@ -1280,6 +1648,7 @@ impl FlowActionOtpGenerateCode {
     }
 }
 
+#[cfg(feature = "full")]
 /// The `FlowActionOtpGenerateCodeParams` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1296,6 +1665,7 @@ pub struct FlowActionOtpGenerateCodeParams {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for FlowActionOtpGenerateCodeParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FlowActionOtpGenerateCodeParams")
@@ -1306,6 +1676,7 @@ impl fmt::Debug for FlowActionOtpGenerateCodeParams {
     }
 }
 
+#[cfg(feature = "full")]
 impl FlowActionOtpGenerateCodeParams {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(length: impl Into<i64>, reference: impl Into<String>) -> Self {
@@ -1323,11 +1694,13 @@ impl FlowActionOtpGenerateCodeParams {
     }
 }
 
+#[cfg(feature = "full")]
 /// The `FlowActionOtpGenerateCodeType` schema.
 ///
 /// The same type as [`FlowActionOtpVerifyCodeType`]: the API description gives both the same schema.
 pub type FlowActionOtpGenerateCodeType = FlowActionOtpVerifyCodeType;
 
+#[cfg(feature = "full")]
 /// The `FlowActionOtpVerifyCode` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1359,6 +1732,7 @@ pub struct FlowActionOtpVerifyCode {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for FlowActionOtpVerifyCode {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FlowActionOtpVerifyCode")
@@ -1373,6 +1747,7 @@ impl fmt::Debug for FlowActionOtpVerifyCode {
     }
 }
 
+#[cfg(feature = "full")]
 impl FlowActionOtpVerifyCode {
     fn constant_type<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -1381,6 +1756,7 @@ impl FlowActionOtpVerifyCode {
     }
 }
 
+#[cfg(feature = "full")]
 impl FlowActionOtpVerifyCode {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(id: impl Into<String>, params: impl Into<FlowActionOtpVerifyCodeParams>) -> Self {
@@ -1420,6 +1796,7 @@ impl FlowActionOtpVerifyCode {
     }
 }
 
+#[cfg(feature = "full")]
 /// The `FlowActionOtpVerifyCodeParams` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1436,6 +1813,7 @@ pub struct FlowActionOtpVerifyCodeParams {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for FlowActionOtpVerifyCodeParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FlowActionOtpVerifyCodeParams")
@@ -1446,6 +1824,7 @@ impl fmt::Debug for FlowActionOtpVerifyCodeParams {
     }
 }
 
+#[cfg(feature = "full")]
 impl FlowActionOtpVerifyCodeParams {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(
@@ -1466,6 +1845,7 @@ impl FlowActionOtpVerifyCodeParams {
     }
 }
 
+#[cfg(feature = "flows")]
 /// One of the shapes of `FlowActionOtpVerifyCodeParamsCode`.
 ///
 /// Also named [`FlowActionFlowDelayFlowParamsNumber`], [`FlowActionGoogleSheetsAddRowParamsSheetId`] (identical schemas).
@@ -1483,6 +1863,7 @@ pub enum FlowActionOtpVerifyCodeParamsCode {
     Other(Value),
 }
 
+#[cfg(feature = "flows")]
 impl<'de> Deserialize<'de> for FlowActionOtpVerifyCodeParamsCode {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         #[derive(Deserialize)]
@@ -1503,6 +1884,7 @@ impl<'de> Deserialize<'de> for FlowActionOtpVerifyCodeParamsCode {
     }
 }
 
+#[cfg(feature = "flows")]
 impl fmt::Debug for FlowActionOtpVerifyCodeParamsCode {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -1513,6 +1895,7 @@ impl fmt::Debug for FlowActionOtpVerifyCodeParamsCode {
     }
 }
 
+#[cfg(feature = "full")]
 string_enum! {
     /// The values of `FlowActionOtpVerifyCodeType`.
     pub enum FlowActionOtpVerifyCodeType {
@@ -1521,6 +1904,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "flows")]
 /// One of the shapes of `FlowActionPipedrive`.
 ///
 /// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
@@ -1534,6 +1918,7 @@ pub enum FlowActionPipedrive {
     Other(Value),
 }
 
+#[cfg(feature = "flows")]
 impl<'de> Deserialize<'de> for FlowActionPipedrive {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         #[derive(Deserialize)]
@@ -1552,6 +1937,7 @@ impl<'de> Deserialize<'de> for FlowActionPipedrive {
     }
 }
 
+#[cfg(feature = "flows")]
 impl fmt::Debug for FlowActionPipedrive {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -1561,6 +1947,7 @@ impl fmt::Debug for FlowActionPipedrive {
     }
 }
 
+#[cfg(feature = "full")]
 /// The `FlowActionPipedriveAddDeal` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1592,6 +1979,7 @@ pub struct FlowActionPipedriveAddDeal {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for FlowActionPipedriveAddDeal {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FlowActionPipedriveAddDeal")
@@ -1606,6 +1994,7 @@ impl fmt::Debug for FlowActionPipedriveAddDeal {
     }
 }
 
+#[cfg(feature = "full")]
 impl FlowActionPipedriveAddDeal {
     fn constant_type<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -1614,6 +2003,7 @@ impl FlowActionPipedriveAddDeal {
     }
 }
 
+#[cfg(feature = "full")]
 impl FlowActionPipedriveAddDeal {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(id: impl Into<String>, params: impl Into<FlowActionPipedriveAddDealParams>) -> Self {
@@ -1653,6 +2043,7 @@ impl FlowActionPipedriveAddDeal {
     }
 }
 
+#[cfg(feature = "full")]
 /// The `FlowActionPipedriveAddDealParams` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1687,6 +2078,7 @@ pub struct FlowActionPipedriveAddDealParams {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for FlowActionPipedriveAddDealParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FlowActionPipedriveAddDealParams")
@@ -1703,6 +2095,7 @@ impl fmt::Debug for FlowActionPipedriveAddDealParams {
     }
 }
 
+#[cfg(feature = "full")]
 impl FlowActionPipedriveAddDealParams {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(connection_id: impl Into<String>, title: impl Into<String>) -> Self {
@@ -1765,29 +2158,35 @@ impl FlowActionPipedriveAddDealParams {
     }
 }
 
+#[cfg(feature = "full")]
 /// The `FlowActionPipedriveAddDealParamsFields` schema.
 pub type FlowActionPipedriveAddDealParamsFields = Map<String, Value>;
 
+#[cfg(feature = "full")]
 /// The `FlowActionPipedriveAddDealParamsOrganizationId` schema.
 ///
 /// The same type as [`FlowActionFlowMapValueParamsInput`]: the API description gives both the same schema.
 pub type FlowActionPipedriveAddDealParamsOrganizationId = FlowActionFlowMapValueParamsInput;
 
+#[cfg(feature = "full")]
 /// The `FlowActionPipedriveAddDealParamsPersonId` schema.
 ///
 /// The same type as [`FlowActionFlowMapValueParamsInput`]: the API description gives both the same schema.
 pub type FlowActionPipedriveAddDealParamsPersonId = FlowActionFlowMapValueParamsInput;
 
+#[cfg(feature = "full")]
 /// The `FlowActionPipedriveAddDealParamsStageId` schema.
 ///
 /// The same type as [`FlowActionFlowMapValueParamsInput`]: the API description gives both the same schema.
 pub type FlowActionPipedriveAddDealParamsStageId = FlowActionFlowMapValueParamsInput;
 
+#[cfg(feature = "full")]
 /// The `FlowActionPipedriveAddDealParamsUserId` schema.
 ///
 /// The same type as [`FlowActionFlowMapValueParamsInput`]: the API description gives both the same schema.
 pub type FlowActionPipedriveAddDealParamsUserId = FlowActionFlowMapValueParamsInput;
 
+#[cfg(feature = "full")]
 string_enum! {
     /// The values of `FlowActionPipedriveAddDealType`.
     pub enum FlowActionPipedriveAddDealType {
@@ -1796,6 +2195,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "full")]
 /// The `FlowActionPipedriveAddOrganization` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1827,6 +2227,7 @@ pub struct FlowActionPipedriveAddOrganization {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for FlowActionPipedriveAddOrganization {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FlowActionPipedriveAddOrganization")
@@ -1841,6 +2242,7 @@ impl fmt::Debug for FlowActionPipedriveAddOrganization {
     }
 }
 
+#[cfg(feature = "full")]
 impl FlowActionPipedriveAddOrganization {
     fn constant_type<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -1849,6 +2251,7 @@ impl FlowActionPipedriveAddOrganization {
     }
 }
 
+#[cfg(feature = "full")]
 impl FlowActionPipedriveAddOrganization {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(
@@ -1891,6 +2294,7 @@ impl FlowActionPipedriveAddOrganization {
     }
 }
 
+#[cfg(feature = "full")]
 /// The `FlowActionPipedriveAddOrganizationParams` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1913,6 +2317,7 @@ pub struct FlowActionPipedriveAddOrganizationParams {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for FlowActionPipedriveAddOrganizationParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FlowActionPipedriveAddOrganizationParams")
@@ -1925,6 +2330,7 @@ impl fmt::Debug for FlowActionPipedriveAddOrganizationParams {
     }
 }
 
+#[cfg(feature = "full")]
 impl FlowActionPipedriveAddOrganizationParams {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(connection_id: impl Into<String>, name: impl Into<String>) -> Self {
@@ -1959,19 +2365,23 @@ impl FlowActionPipedriveAddOrganizationParams {
     }
 }
 
+#[cfg(feature = "full")]
 /// The `FlowActionPipedriveAddOrganizationParamsFields` schema.
 pub type FlowActionPipedriveAddOrganizationParamsFields = Map<String, Value>;
 
+#[cfg(feature = "full")]
 /// The `FlowActionPipedriveAddOrganizationParamsOwnerId` schema.
 ///
 /// The same type as [`FlowActionFlowMapValueParamsInput`]: the API description gives both the same schema.
 pub type FlowActionPipedriveAddOrganizationParamsOwnerId = FlowActionFlowMapValueParamsInput;
 
+#[cfg(feature = "full")]
 /// The `FlowActionPipedriveAddOrganizationType` schema.
 ///
 /// The same type as [`FlowActionPipedriveAddDealType`]: the API description gives both the same schema.
 pub type FlowActionPipedriveAddOrganizationType = FlowActionPipedriveAddDealType;
 
+#[cfg(feature = "full")]
 /// The `FlowActionPipedriveAddPerson` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -2003,6 +2413,7 @@ pub struct FlowActionPipedriveAddPerson {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for FlowActionPipedriveAddPerson {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FlowActionPipedriveAddPerson")
@@ -2017,6 +2428,7 @@ impl fmt::Debug for FlowActionPipedriveAddPerson {
     }
 }
 
+#[cfg(feature = "full")]
 impl FlowActionPipedriveAddPerson {
     fn constant_type<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -2025,6 +2437,7 @@ impl FlowActionPipedriveAddPerson {
     }
 }
 
+#[cfg(feature = "full")]
 impl FlowActionPipedriveAddPerson {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(
@@ -2067,6 +2480,7 @@ impl FlowActionPipedriveAddPerson {
     }
 }
 
+#[cfg(feature = "full")]
 /// The `FlowActionPipedriveAddPersonParams` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -2098,6 +2512,7 @@ pub struct FlowActionPipedriveAddPersonParams {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for FlowActionPipedriveAddPersonParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FlowActionPipedriveAddPersonParams")
@@ -2113,6 +2528,7 @@ impl fmt::Debug for FlowActionPipedriveAddPersonParams {
     }
 }
 
+#[cfg(feature = "full")]
 impl FlowActionPipedriveAddPersonParams {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(connection_id: impl Into<String>, name: impl Into<String>) -> Self {
@@ -2168,24 +2584,29 @@ impl FlowActionPipedriveAddPersonParams {
     }
 }
 
+#[cfg(feature = "full")]
 /// The `FlowActionPipedriveAddPersonParamsFields` schema.
 pub type FlowActionPipedriveAddPersonParamsFields = Map<String, Value>;
 
+#[cfg(feature = "full")]
 /// The `FlowActionPipedriveAddPersonParamsOrganizationId` schema.
 ///
 /// The same type as [`FlowActionFlowMapValueParamsInput`]: the API description gives both the same schema.
 pub type FlowActionPipedriveAddPersonParamsOrganizationId = FlowActionFlowMapValueParamsInput;
 
+#[cfg(feature = "full")]
 /// The `FlowActionPipedriveAddPersonParamsOwnerId` schema.
 ///
 /// The same type as [`FlowActionFlowMapValueParamsInput`]: the API description gives both the same schema.
 pub type FlowActionPipedriveAddPersonParamsOwnerId = FlowActionFlowMapValueParamsInput;
 
+#[cfg(feature = "full")]
 /// The `FlowActionPipedriveAddPersonType` schema.
 ///
 /// The same type as [`FlowActionPipedriveAddDealType`]: the API description gives both the same schema.
 pub type FlowActionPipedriveAddPersonType = FlowActionPipedriveAddDealType;
 
+#[cfg(feature = "flows")]
 /// One of the shapes of `FlowActionSalesforce`.
 ///
 /// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
@@ -2199,6 +2620,7 @@ pub enum FlowActionSalesforce {
     Other(Value),
 }
 
+#[cfg(feature = "flows")]
 impl<'de> Deserialize<'de> for FlowActionSalesforce {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         #[derive(Deserialize)]
@@ -2217,6 +2639,7 @@ impl<'de> Deserialize<'de> for FlowActionSalesforce {
     }
 }
 
+#[cfg(feature = "flows")]
 impl fmt::Debug for FlowActionSalesforce {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -2226,6 +2649,7 @@ impl fmt::Debug for FlowActionSalesforce {
     }
 }
 
+#[cfg(feature = "full")]
 /// The `FlowActionSalesforceCreateLead` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -2257,6 +2681,7 @@ pub struct FlowActionSalesforceCreateLead {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for FlowActionSalesforceCreateLead {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FlowActionSalesforceCreateLead")
@@ -2271,6 +2696,7 @@ impl fmt::Debug for FlowActionSalesforceCreateLead {
     }
 }
 
+#[cfg(feature = "full")]
 impl FlowActionSalesforceCreateLead {
     fn constant_type<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -2279,6 +2705,7 @@ impl FlowActionSalesforceCreateLead {
     }
 }
 
+#[cfg(feature = "full")]
 impl FlowActionSalesforceCreateLead {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(
@@ -2321,6 +2748,7 @@ impl FlowActionSalesforceCreateLead {
     }
 }
 
+#[cfg(feature = "full")]
 /// The `FlowActionSalesforceCreateLeadParams` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -2351,6 +2779,7 @@ pub struct FlowActionSalesforceCreateLeadParams {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for FlowActionSalesforceCreateLeadParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FlowActionSalesforceCreateLeadParams")
@@ -2366,6 +2795,7 @@ impl fmt::Debug for FlowActionSalesforceCreateLeadParams {
     }
 }
 
+#[cfg(feature = "full")]
 impl FlowActionSalesforceCreateLeadParams {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(
@@ -2416,14 +2846,17 @@ impl FlowActionSalesforceCreateLeadParams {
     }
 }
 
+#[cfg(feature = "full")]
 /// The `FlowActionSalesforceCreateLeadParamsPayload` schema.
 pub type FlowActionSalesforceCreateLeadParamsPayload = Map<String, Value>;
 
+#[cfg(feature = "full")]
 /// The `FlowActionSalesforceCreateLeadType` schema.
 ///
 /// The same type as [`FlowActionSalesforceGetLeadType`]: the API description gives both the same schema.
 pub type FlowActionSalesforceCreateLeadType = FlowActionSalesforceGetLeadType;
 
+#[cfg(feature = "full")]
 /// The `FlowActionSalesforceGetLead` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -2455,6 +2888,7 @@ pub struct FlowActionSalesforceGetLead {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for FlowActionSalesforceGetLead {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FlowActionSalesforceGetLead")
@@ -2469,6 +2903,7 @@ impl fmt::Debug for FlowActionSalesforceGetLead {
     }
 }
 
+#[cfg(feature = "full")]
 impl FlowActionSalesforceGetLead {
     fn constant_type<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -2477,6 +2912,7 @@ impl FlowActionSalesforceGetLead {
     }
 }
 
+#[cfg(feature = "full")]
 impl FlowActionSalesforceGetLead {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(
@@ -2519,6 +2955,7 @@ impl FlowActionSalesforceGetLead {
     }
 }
 
+#[cfg(feature = "full")]
 /// The `FlowActionSalesforceGetLeadParams` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -2535,6 +2972,7 @@ pub struct FlowActionSalesforceGetLeadParams {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for FlowActionSalesforceGetLeadParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FlowActionSalesforceGetLeadParams")
@@ -2545,6 +2983,7 @@ impl fmt::Debug for FlowActionSalesforceGetLeadParams {
     }
 }
 
+#[cfg(feature = "full")]
 impl FlowActionSalesforceGetLeadParams {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(connection_id: impl Into<String>, lead_id: impl Into<String>) -> Self {
@@ -2562,6 +3001,7 @@ impl FlowActionSalesforceGetLeadParams {
     }
 }
 
+#[cfg(feature = "full")]
 string_enum! {
     /// The values of `FlowActionSalesforceGetLeadType`.
     pub enum FlowActionSalesforceGetLeadType {
@@ -2569,443 +3009,3 @@ string_enum! {
         Salesforce = "SALESFORCE",
     }
 }
-
-/// The `FlowActionSalesforceSearchLeads` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FlowActionSalesforceSearchLeads {
-    /// The `alias` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub alias: Option<String>,
-    /// The `allow_failure` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub allow_failure: Option<bool>,
-    /// The `id` field.
-    pub id: String,
-    /// The `mask_output` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub mask_output: Option<bool>,
-    /// The `params` field.
-    pub params: FlowActionSalesforceSearchLeadsParams,
-    /// Always `SALESFORCE`.
-    #[serde(
-        rename = "type",
-        deserialize_with = "FlowActionSalesforceSearchLeads::constant_type"
-    )]
-    pub type_: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for FlowActionSalesforceSearchLeads {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FlowActionSalesforceSearchLeads")
-            .field("alias", &self.alias)
-            .field("allow_failure", &self.allow_failure)
-            .field("id", &self.id)
-            .field("mask_output", &self.mask_output)
-            .field("params", &self.params)
-            .field("type_", &self.type_)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl FlowActionSalesforceSearchLeads {
-    fn constant_type<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "SALESFORCE")
-    }
-}
-
-impl FlowActionSalesforceSearchLeads {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(
-        id: impl Into<String>,
-        params: impl Into<FlowActionSalesforceSearchLeadsParams>,
-    ) -> Self {
-        Self {
-            alias: None,
-            allow_failure: None,
-            id: id.into(),
-            mask_output: None,
-            params: params.into(),
-            type_: "SALESFORCE".to_owned(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `alias`.
-    pub fn alias(mut self, value: impl Into<String>) -> Self {
-        self.alias = Some(value.into());
-        self
-    }
-
-    /// Sets `allow_failure`.
-    pub fn allow_failure(mut self, value: impl Into<bool>) -> Self {
-        self.allow_failure = Some(value.into());
-        self
-    }
-
-    /// Sets `mask_output`.
-    pub fn mask_output(mut self, value: impl Into<bool>) -> Self {
-        self.mask_output = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `FlowActionSalesforceSearchLeadsParams` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FlowActionSalesforceSearchLeadsParams {
-    /// The `connection_id` field.
-    pub connection_id: String,
-    /// The `lead_fields` field.
-    pub lead_fields: Vec<String>,
-    /// The `search_field` field.
-    pub search_field: FlowActionSalesforceSearchLeadsParamsSearchField,
-    /// The `search_value` field.
-    pub search_value: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for FlowActionSalesforceSearchLeadsParams {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FlowActionSalesforceSearchLeadsParams")
-            .field("connection_id", &self.connection_id)
-            .field("lead_fields", &self.lead_fields)
-            .field("search_field", &self.search_field)
-            .field("search_value", &self.search_value)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl FlowActionSalesforceSearchLeadsParams {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(
-        connection_id: impl Into<String>,
-        lead_fields: impl Into<Vec<String>>,
-        search_field: impl Into<FlowActionSalesforceSearchLeadsParamsSearchField>,
-        search_value: impl Into<String>,
-    ) -> Self {
-        Self {
-            connection_id: connection_id.into(),
-            lead_fields: lead_fields.into(),
-            search_field: search_field.into(),
-            search_value: search_value.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-string_enum! {
-    /// The values of `FlowActionSalesforceSearchLeadsParamsSearchField`.
-    pub enum FlowActionSalesforceSearchLeadsParamsSearchField {
-        /// `email`
-        Email = "email",
-        /// `name`
-        Name = "name",
-        /// `phone`
-        Phone = "phone",
-        /// `all`
-        All = "all",
-    }
-}
-
-/// The `FlowActionSalesforceSearchLeadsType` schema.
-///
-/// The same type as [`FlowActionSalesforceGetLeadType`]: the API description gives both the same schema.
-pub type FlowActionSalesforceSearchLeadsType = FlowActionSalesforceGetLeadType;
-
-/// The `FlowActionSalesforceUpdateLead` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FlowActionSalesforceUpdateLead {
-    /// The `alias` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub alias: Option<String>,
-    /// The `allow_failure` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub allow_failure: Option<bool>,
-    /// The `id` field.
-    pub id: String,
-    /// The `mask_output` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub mask_output: Option<bool>,
-    /// The `params` field.
-    pub params: FlowActionSalesforceUpdateLeadParams,
-    /// Always `SALESFORCE`.
-    #[serde(
-        rename = "type",
-        deserialize_with = "FlowActionSalesforceUpdateLead::constant_type"
-    )]
-    pub type_: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for FlowActionSalesforceUpdateLead {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FlowActionSalesforceUpdateLead")
-            .field("alias", &self.alias)
-            .field("allow_failure", &self.allow_failure)
-            .field("id", &self.id)
-            .field("mask_output", &self.mask_output)
-            .field("params", &self.params)
-            .field("type_", &self.type_)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl FlowActionSalesforceUpdateLead {
-    fn constant_type<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "SALESFORCE")
-    }
-}
-
-impl FlowActionSalesforceUpdateLead {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(
-        id: impl Into<String>,
-        params: impl Into<FlowActionSalesforceUpdateLeadParams>,
-    ) -> Self {
-        Self {
-            alias: None,
-            allow_failure: None,
-            id: id.into(),
-            mask_output: None,
-            params: params.into(),
-            type_: "SALESFORCE".to_owned(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `alias`.
-    pub fn alias(mut self, value: impl Into<String>) -> Self {
-        self.alias = Some(value.into());
-        self
-    }
-
-    /// Sets `allow_failure`.
-    pub fn allow_failure(mut self, value: impl Into<bool>) -> Self {
-        self.allow_failure = Some(value.into());
-        self
-    }
-
-    /// Sets `mask_output`.
-    pub fn mask_output(mut self, value: impl Into<bool>) -> Self {
-        self.mask_output = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `FlowActionSalesforceUpdateLeadParams` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FlowActionSalesforceUpdateLeadParams {
-    /// The `connection_id` field.
-    pub connection_id: String,
-    /// The `lead_id` field.
-    pub lead_id: String,
-    /// The `payload` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub payload: Option<Map<String, Value>>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for FlowActionSalesforceUpdateLeadParams {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FlowActionSalesforceUpdateLeadParams")
-            .field("connection_id", &self.connection_id)
-            .field("lead_id", &self.lead_id)
-            .field("payload", &Keys(&self.payload))
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl FlowActionSalesforceUpdateLeadParams {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(connection_id: impl Into<String>, lead_id: impl Into<String>) -> Self {
-        Self {
-            connection_id: connection_id.into(),
-            lead_id: lead_id.into(),
-            payload: None,
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `payload`.
-    pub fn payload(mut self, value: impl Into<Map<String, Value>>) -> Self {
-        self.payload = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `FlowActionSalesforceUpdateLeadParamsPayload` schema.
-pub type FlowActionSalesforceUpdateLeadParamsPayload = Map<String, Value>;
-
-/// The `FlowActionSalesforceUpdateLeadType` schema.
-///
-/// The same type as [`FlowActionSalesforceGetLeadType`]: the API description gives both the same schema.
-pub type FlowActionSalesforceUpdateLeadType = FlowActionSalesforceGetLeadType;
-
-/// The `FlowActionSendgrid` schema.
-pub type FlowActionSendgrid = FlowActionSendgridSendEmail;
-
-/// The `FlowActionSendgridSendEmail` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FlowActionSendgridSendEmail {
-    /// Always `SEND_EMAIL`.
-    #[serde(deserialize_with = "FlowActionSendgridSendEmail::constant_action")]
-    pub action: String,
-    /// The `alias` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub alias: Option<String>,
-    /// The `allow_failure` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub allow_failure: Option<bool>,
-    /// The `id` field.
-    pub id: String,
-    /// The `mask_output` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub mask_output: Option<bool>,
-    /// The `params` field.
-    pub params: FlowActionSendgridSendEmailParams,
-    /// Always `SENDGRID`.
-    #[serde(
-        rename = "type",
-        deserialize_with = "FlowActionSendgridSendEmail::constant_type"
-    )]
-    pub type_: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for FlowActionSendgridSendEmail {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FlowActionSendgridSendEmail")
-            .field("action", &self.action)
-            .field("alias", &self.alias)
-            .field("allow_failure", &self.allow_failure)
-            .field("id", &self.id)
-            .field("mask_output", &self.mask_output)
-            .field("params", &self.params)
-            .field("type_", &self.type_)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl FlowActionSendgridSendEmail {
-    fn constant_action<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "SEND_EMAIL")
-    }
-    fn constant_type<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "SENDGRID")
-    }
-}
-
-impl FlowActionSendgridSendEmail {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(
-        id: impl Into<String>,
-        params: impl Into<FlowActionSendgridSendEmailParams>,
-    ) -> Self {
-        Self {
-            action: "SEND_EMAIL".to_owned(),
-            alias: None,
-            allow_failure: None,
-            id: id.into(),
-            mask_output: None,
-            params: params.into(),
-            type_: "SENDGRID".to_owned(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `alias`.
-    pub fn alias(mut self, value: impl Into<String>) -> Self {
-        self.alias = Some(value.into());
-        self
-    }
-
-    /// Sets `allow_failure`.
-    pub fn allow_failure(mut self, value: impl Into<bool>) -> Self {
-        self.allow_failure = Some(value.into());
-        self
-    }
-
-    /// Sets `mask_output`.
-    pub fn mask_output(mut self, value: impl Into<bool>) -> Self {
-        self.mask_output = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `FlowActionSendgridSendEmailAction` schema.
-///
-/// The same type as [`FlowActionMailjetSendEmailAction`]: the API description gives both the same schema.
-pub type FlowActionSendgridSendEmailAction = FlowActionMailjetSendEmailAction;

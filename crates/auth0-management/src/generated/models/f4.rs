@@ -13,6 +13,471 @@ use super::*;
 use crate::model_support::{Keys, REDACTED, constant, extra, other, string_enum};
 use crate::patch::Patch;
 
+#[cfg(feature = "full")]
+/// The `FlowActionSalesforceSearchLeads` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct FlowActionSalesforceSearchLeads {
+    /// The `alias` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alias: Option<String>,
+    /// The `allow_failure` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allow_failure: Option<bool>,
+    /// The `id` field.
+    pub id: String,
+    /// The `mask_output` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mask_output: Option<bool>,
+    /// The `params` field.
+    pub params: FlowActionSalesforceSearchLeadsParams,
+    /// Always `SALESFORCE`.
+    #[serde(
+        rename = "type",
+        deserialize_with = "FlowActionSalesforceSearchLeads::constant_type"
+    )]
+    pub type_: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for FlowActionSalesforceSearchLeads {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FlowActionSalesforceSearchLeads")
+            .field("alias", &self.alias)
+            .field("allow_failure", &self.allow_failure)
+            .field("id", &self.id)
+            .field("mask_output", &self.mask_output)
+            .field("params", &self.params)
+            .field("type_", &self.type_)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+impl FlowActionSalesforceSearchLeads {
+    fn constant_type<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "SALESFORCE")
+    }
+}
+
+#[cfg(feature = "full")]
+impl FlowActionSalesforceSearchLeads {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(
+        id: impl Into<String>,
+        params: impl Into<FlowActionSalesforceSearchLeadsParams>,
+    ) -> Self {
+        Self {
+            alias: None,
+            allow_failure: None,
+            id: id.into(),
+            mask_output: None,
+            params: params.into(),
+            type_: "SALESFORCE".to_owned(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets `alias`.
+    pub fn alias(mut self, value: impl Into<String>) -> Self {
+        self.alias = Some(value.into());
+        self
+    }
+
+    /// Sets `allow_failure`.
+    pub fn allow_failure(mut self, value: impl Into<bool>) -> Self {
+        self.allow_failure = Some(value.into());
+        self
+    }
+
+    /// Sets `mask_output`.
+    pub fn mask_output(mut self, value: impl Into<bool>) -> Self {
+        self.mask_output = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "full")]
+/// The `FlowActionSalesforceSearchLeadsParams` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct FlowActionSalesforceSearchLeadsParams {
+    /// The `connection_id` field.
+    pub connection_id: String,
+    /// The `lead_fields` field.
+    pub lead_fields: Vec<String>,
+    /// The `search_field` field.
+    pub search_field: FlowActionSalesforceSearchLeadsParamsSearchField,
+    /// The `search_value` field.
+    pub search_value: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for FlowActionSalesforceSearchLeadsParams {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FlowActionSalesforceSearchLeadsParams")
+            .field("connection_id", &self.connection_id)
+            .field("lead_fields", &self.lead_fields)
+            .field("search_field", &self.search_field)
+            .field("search_value", &self.search_value)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+impl FlowActionSalesforceSearchLeadsParams {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(
+        connection_id: impl Into<String>,
+        lead_fields: impl Into<Vec<String>>,
+        search_field: impl Into<FlowActionSalesforceSearchLeadsParamsSearchField>,
+        search_value: impl Into<String>,
+    ) -> Self {
+        Self {
+            connection_id: connection_id.into(),
+            lead_fields: lead_fields.into(),
+            search_field: search_field.into(),
+            search_value: search_value.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "full")]
+string_enum! {
+    /// The values of `FlowActionSalesforceSearchLeadsParamsSearchField`.
+    pub enum FlowActionSalesforceSearchLeadsParamsSearchField {
+        /// `email`
+        Email = "email",
+        /// `name`
+        Name = "name",
+        /// `phone`
+        Phone = "phone",
+        /// `all`
+        All = "all",
+    }
+}
+
+#[cfg(feature = "full")]
+/// The `FlowActionSalesforceSearchLeadsType` schema.
+///
+/// The same type as [`FlowActionSalesforceGetLeadType`]: the API description gives both the same schema.
+pub type FlowActionSalesforceSearchLeadsType = FlowActionSalesforceGetLeadType;
+
+#[cfg(feature = "full")]
+/// The `FlowActionSalesforceUpdateLead` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct FlowActionSalesforceUpdateLead {
+    /// The `alias` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alias: Option<String>,
+    /// The `allow_failure` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allow_failure: Option<bool>,
+    /// The `id` field.
+    pub id: String,
+    /// The `mask_output` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mask_output: Option<bool>,
+    /// The `params` field.
+    pub params: FlowActionSalesforceUpdateLeadParams,
+    /// Always `SALESFORCE`.
+    #[serde(
+        rename = "type",
+        deserialize_with = "FlowActionSalesforceUpdateLead::constant_type"
+    )]
+    pub type_: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for FlowActionSalesforceUpdateLead {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FlowActionSalesforceUpdateLead")
+            .field("alias", &self.alias)
+            .field("allow_failure", &self.allow_failure)
+            .field("id", &self.id)
+            .field("mask_output", &self.mask_output)
+            .field("params", &self.params)
+            .field("type_", &self.type_)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+impl FlowActionSalesforceUpdateLead {
+    fn constant_type<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "SALESFORCE")
+    }
+}
+
+#[cfg(feature = "full")]
+impl FlowActionSalesforceUpdateLead {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(
+        id: impl Into<String>,
+        params: impl Into<FlowActionSalesforceUpdateLeadParams>,
+    ) -> Self {
+        Self {
+            alias: None,
+            allow_failure: None,
+            id: id.into(),
+            mask_output: None,
+            params: params.into(),
+            type_: "SALESFORCE".to_owned(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets `alias`.
+    pub fn alias(mut self, value: impl Into<String>) -> Self {
+        self.alias = Some(value.into());
+        self
+    }
+
+    /// Sets `allow_failure`.
+    pub fn allow_failure(mut self, value: impl Into<bool>) -> Self {
+        self.allow_failure = Some(value.into());
+        self
+    }
+
+    /// Sets `mask_output`.
+    pub fn mask_output(mut self, value: impl Into<bool>) -> Self {
+        self.mask_output = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "full")]
+/// The `FlowActionSalesforceUpdateLeadParams` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct FlowActionSalesforceUpdateLeadParams {
+    /// The `connection_id` field.
+    pub connection_id: String,
+    /// The `lead_id` field.
+    pub lead_id: String,
+    /// The `payload` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payload: Option<Map<String, Value>>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for FlowActionSalesforceUpdateLeadParams {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FlowActionSalesforceUpdateLeadParams")
+            .field("connection_id", &self.connection_id)
+            .field("lead_id", &self.lead_id)
+            .field("payload", &Keys(&self.payload))
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+impl FlowActionSalesforceUpdateLeadParams {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(connection_id: impl Into<String>, lead_id: impl Into<String>) -> Self {
+        Self {
+            connection_id: connection_id.into(),
+            lead_id: lead_id.into(),
+            payload: None,
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets `payload`.
+    pub fn payload(mut self, value: impl Into<Map<String, Value>>) -> Self {
+        self.payload = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "full")]
+/// The `FlowActionSalesforceUpdateLeadParamsPayload` schema.
+pub type FlowActionSalesforceUpdateLeadParamsPayload = Map<String, Value>;
+
+#[cfg(feature = "full")]
+/// The `FlowActionSalesforceUpdateLeadType` schema.
+///
+/// The same type as [`FlowActionSalesforceGetLeadType`]: the API description gives both the same schema.
+pub type FlowActionSalesforceUpdateLeadType = FlowActionSalesforceGetLeadType;
+
+#[cfg(feature = "full")]
+/// The `FlowActionSendgrid` schema.
+pub type FlowActionSendgrid = FlowActionSendgridSendEmail;
+
+#[cfg(feature = "flows")]
+/// The `FlowActionSendgridSendEmail` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct FlowActionSendgridSendEmail {
+    /// Always `SEND_EMAIL`.
+    #[serde(deserialize_with = "FlowActionSendgridSendEmail::constant_action")]
+    pub action: String,
+    /// The `alias` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alias: Option<String>,
+    /// The `allow_failure` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allow_failure: Option<bool>,
+    /// The `id` field.
+    pub id: String,
+    /// The `mask_output` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mask_output: Option<bool>,
+    /// The `params` field.
+    pub params: FlowActionSendgridSendEmailParams,
+    /// Always `SENDGRID`.
+    #[serde(
+        rename = "type",
+        deserialize_with = "FlowActionSendgridSendEmail::constant_type"
+    )]
+    pub type_: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "flows")]
+impl fmt::Debug for FlowActionSendgridSendEmail {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FlowActionSendgridSendEmail")
+            .field("action", &self.action)
+            .field("alias", &self.alias)
+            .field("allow_failure", &self.allow_failure)
+            .field("id", &self.id)
+            .field("mask_output", &self.mask_output)
+            .field("params", &self.params)
+            .field("type_", &self.type_)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "flows")]
+impl FlowActionSendgridSendEmail {
+    fn constant_action<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "SEND_EMAIL")
+    }
+    fn constant_type<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "SENDGRID")
+    }
+}
+
+#[cfg(feature = "flows")]
+impl FlowActionSendgridSendEmail {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(
+        id: impl Into<String>,
+        params: impl Into<FlowActionSendgridSendEmailParams>,
+    ) -> Self {
+        Self {
+            action: "SEND_EMAIL".to_owned(),
+            alias: None,
+            allow_failure: None,
+            id: id.into(),
+            mask_output: None,
+            params: params.into(),
+            type_: "SENDGRID".to_owned(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets `alias`.
+    pub fn alias(mut self, value: impl Into<String>) -> Self {
+        self.alias = Some(value.into());
+        self
+    }
+
+    /// Sets `allow_failure`.
+    pub fn allow_failure(mut self, value: impl Into<bool>) -> Self {
+        self.allow_failure = Some(value.into());
+        self
+    }
+
+    /// Sets `mask_output`.
+    pub fn mask_output(mut self, value: impl Into<bool>) -> Self {
+        self.mask_output = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "full")]
+/// The `FlowActionSendgridSendEmailAction` schema.
+///
+/// The same type as [`FlowActionMailjetSendEmailAction`]: the API description gives both the same schema.
+pub type FlowActionSendgridSendEmailAction = FlowActionMailjetSendEmailAction;
+
+#[cfg(feature = "flows")]
 /// The `FlowActionSendgridSendEmailParams` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -31,6 +496,7 @@ pub struct FlowActionSendgridSendEmailParams {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "flows")]
 impl fmt::Debug for FlowActionSendgridSendEmailParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FlowActionSendgridSendEmailParams")
@@ -42,6 +508,7 @@ impl fmt::Debug for FlowActionSendgridSendEmailParams {
     }
 }
 
+#[cfg(feature = "flows")]
 impl FlowActionSendgridSendEmailParams {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(
@@ -64,6 +531,7 @@ impl FlowActionSendgridSendEmailParams {
     }
 }
 
+#[cfg(feature = "flows")]
 /// The `FlowActionSendgridSendEmailParamsPerson` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -81,6 +549,7 @@ pub struct FlowActionSendgridSendEmailParamsPerson {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "flows")]
 impl fmt::Debug for FlowActionSendgridSendEmailParamsPerson {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FlowActionSendgridSendEmailParamsPerson")
@@ -91,6 +560,7 @@ impl fmt::Debug for FlowActionSendgridSendEmailParamsPerson {
     }
 }
 
+#[cfg(feature = "flows")]
 impl FlowActionSendgridSendEmailParamsPerson {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(email: impl Into<String>) -> Self {
@@ -114,6 +584,7 @@ impl FlowActionSendgridSendEmailParamsPerson {
     }
 }
 
+#[cfg(feature = "full")]
 string_enum! {
     /// The values of `FlowActionSendgridSendEmailType`.
     pub enum FlowActionSendgridSendEmailType {
@@ -122,9 +593,11 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "full")]
 /// The `FlowActionSlack` schema.
 pub type FlowActionSlack = FlowActionSlackPostMessage;
 
+#[cfg(feature = "flows")]
 /// The `FlowActionSlackPostMessage` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -159,6 +632,7 @@ pub struct FlowActionSlackPostMessage {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "flows")]
 impl fmt::Debug for FlowActionSlackPostMessage {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FlowActionSlackPostMessage")
@@ -174,6 +648,7 @@ impl fmt::Debug for FlowActionSlackPostMessage {
     }
 }
 
+#[cfg(feature = "flows")]
 impl FlowActionSlackPostMessage {
     fn constant_action<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -187,6 +662,7 @@ impl FlowActionSlackPostMessage {
     }
 }
 
+#[cfg(feature = "flows")]
 impl FlowActionSlackPostMessage {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(id: impl Into<String>, params: impl Into<FlowActionSlackPostMessageParams>) -> Self {
@@ -227,6 +703,7 @@ impl FlowActionSlackPostMessage {
     }
 }
 
+#[cfg(feature = "full")]
 string_enum! {
     /// The values of `FlowActionSlackPostMessageAction`.
     pub enum FlowActionSlackPostMessageAction {
@@ -235,6 +712,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "flows")]
 /// The `FlowActionSlackPostMessageParams` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -255,6 +733,7 @@ pub struct FlowActionSlackPostMessageParams {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "flows")]
 impl fmt::Debug for FlowActionSlackPostMessageParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FlowActionSlackPostMessageParams")
@@ -266,6 +745,7 @@ impl fmt::Debug for FlowActionSlackPostMessageParams {
     }
 }
 
+#[cfg(feature = "flows")]
 impl FlowActionSlackPostMessageParams {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(connection_id: impl Into<String>) -> Self {
@@ -299,6 +779,7 @@ impl FlowActionSlackPostMessageParams {
     }
 }
 
+#[cfg(feature = "flows")]
 /// The `FlowActionSlackPostMessageParamsAttachment` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -323,6 +804,7 @@ pub struct FlowActionSlackPostMessageParamsAttachment {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "flows")]
 impl fmt::Debug for FlowActionSlackPostMessageParamsAttachment {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FlowActionSlackPostMessageParamsAttachment")
@@ -335,6 +817,7 @@ impl fmt::Debug for FlowActionSlackPostMessageParamsAttachment {
     }
 }
 
+#[cfg(feature = "flows")]
 impl FlowActionSlackPostMessageParamsAttachment {
     /// An empty value; set fields with the setters.
     pub fn new() -> Self {
@@ -378,6 +861,7 @@ impl FlowActionSlackPostMessageParamsAttachment {
     }
 }
 
+#[cfg(feature = "flows")]
 string_enum! {
     /// The values of `FlowActionSlackPostMessageParamsAttachmentColor`.
     pub enum FlowActionSlackPostMessageParamsAttachmentColor {
@@ -390,6 +874,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "flows")]
 /// The `FlowActionSlackPostMessageParamsAttachmentField` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -410,6 +895,7 @@ pub struct FlowActionSlackPostMessageParamsAttachmentField {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "flows")]
 impl fmt::Debug for FlowActionSlackPostMessageParamsAttachmentField {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FlowActionSlackPostMessageParamsAttachmentField")
@@ -421,6 +907,7 @@ impl fmt::Debug for FlowActionSlackPostMessageParamsAttachmentField {
     }
 }
 
+#[cfg(feature = "flows")]
 impl FlowActionSlackPostMessageParamsAttachmentField {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(title: impl Into<String>) -> Self {
@@ -451,6 +938,7 @@ impl FlowActionSlackPostMessageParamsAttachmentField {
     }
 }
 
+#[cfg(feature = "full")]
 string_enum! {
     /// The values of `FlowActionSlackPostMessageType`.
     pub enum FlowActionSlackPostMessageType {
@@ -459,6 +947,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "flows")]
 /// One of the shapes of `FlowActionStripe`.
 ///
 /// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
@@ -472,6 +961,7 @@ pub enum FlowActionStripe {
     Other(Value),
 }
 
+#[cfg(feature = "flows")]
 impl<'de> Deserialize<'de> for FlowActionStripe {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         #[derive(Deserialize)]
@@ -490,6 +980,7 @@ impl<'de> Deserialize<'de> for FlowActionStripe {
     }
 }
 
+#[cfg(feature = "flows")]
 impl fmt::Debug for FlowActionStripe {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -499,6 +990,7 @@ impl fmt::Debug for FlowActionStripe {
     }
 }
 
+#[cfg(feature = "full")]
 /// The `FlowActionStripeAddTaxId` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -530,6 +1022,7 @@ pub struct FlowActionStripeAddTaxId {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for FlowActionStripeAddTaxId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FlowActionStripeAddTaxId")
@@ -544,6 +1037,7 @@ impl fmt::Debug for FlowActionStripeAddTaxId {
     }
 }
 
+#[cfg(feature = "full")]
 impl FlowActionStripeAddTaxId {
     fn constant_type<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -552,6 +1046,7 @@ impl FlowActionStripeAddTaxId {
     }
 }
 
+#[cfg(feature = "full")]
 impl FlowActionStripeAddTaxId {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(id: impl Into<String>, params: impl Into<FlowActionStripeAddTaxIdParams>) -> Self {
@@ -591,6 +1086,7 @@ impl FlowActionStripeAddTaxId {
     }
 }
 
+#[cfg(feature = "full")]
 /// The `FlowActionStripeAddTaxIdParams` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -612,6 +1108,7 @@ pub struct FlowActionStripeAddTaxIdParams {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for FlowActionStripeAddTaxIdParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FlowActionStripeAddTaxIdParams")
@@ -624,6 +1121,7 @@ impl fmt::Debug for FlowActionStripeAddTaxIdParams {
     }
 }
 
+#[cfg(feature = "full")]
 impl FlowActionStripeAddTaxIdParams {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(
@@ -648,6 +1146,7 @@ impl FlowActionStripeAddTaxIdParams {
     }
 }
 
+#[cfg(feature = "full")]
 string_enum! {
     /// The values of `FlowActionStripeAddTaxIdType`.
     pub enum FlowActionStripeAddTaxIdType {
@@ -656,6 +1155,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "full")]
 /// The `FlowActionStripeAddress` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -690,6 +1190,7 @@ pub struct FlowActionStripeAddress {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for FlowActionStripeAddress {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FlowActionStripeAddress")
@@ -704,6 +1205,7 @@ impl fmt::Debug for FlowActionStripeAddress {
     }
 }
 
+#[cfg(feature = "full")]
 impl FlowActionStripeAddress {
     /// An empty value; set fields with the setters.
     pub fn new() -> Self {
@@ -753,6 +1255,7 @@ impl FlowActionStripeAddress {
     }
 }
 
+#[cfg(feature = "full")]
 /// The `FlowActionStripeCreateCustomer` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -784,6 +1287,7 @@ pub struct FlowActionStripeCreateCustomer {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for FlowActionStripeCreateCustomer {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FlowActionStripeCreateCustomer")
@@ -798,6 +1302,7 @@ impl fmt::Debug for FlowActionStripeCreateCustomer {
     }
 }
 
+#[cfg(feature = "full")]
 impl FlowActionStripeCreateCustomer {
     fn constant_type<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -806,6 +1311,7 @@ impl FlowActionStripeCreateCustomer {
     }
 }
 
+#[cfg(feature = "full")]
 impl FlowActionStripeCreateCustomer {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(
@@ -848,6 +1354,7 @@ impl FlowActionStripeCreateCustomer {
     }
 }
 
+#[cfg(feature = "full")]
 /// The `FlowActionStripeCreateCustomerParams` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -886,6 +1393,7 @@ pub struct FlowActionStripeCreateCustomerParams {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for FlowActionStripeCreateCustomerParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FlowActionStripeCreateCustomerParams")
@@ -903,6 +1411,7 @@ impl fmt::Debug for FlowActionStripeCreateCustomerParams {
     }
 }
 
+#[cfg(feature = "full")]
 impl FlowActionStripeCreateCustomerParams {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(connection_id: impl Into<String>) -> Self {
@@ -975,11 +1484,13 @@ impl FlowActionStripeCreateCustomerParams {
     }
 }
 
+#[cfg(feature = "full")]
 /// The `FlowActionStripeCreateCustomerType` schema.
 ///
 /// The same type as [`FlowActionStripeAddTaxIdType`]: the API description gives both the same schema.
 pub type FlowActionStripeCreateCustomerType = FlowActionStripeAddTaxIdType;
 
+#[cfg(feature = "full")]
 /// The `FlowActionStripeCreatePortalSession` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1011,6 +1522,7 @@ pub struct FlowActionStripeCreatePortalSession {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for FlowActionStripeCreatePortalSession {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FlowActionStripeCreatePortalSession")
@@ -1025,6 +1537,7 @@ impl fmt::Debug for FlowActionStripeCreatePortalSession {
     }
 }
 
+#[cfg(feature = "full")]
 impl FlowActionStripeCreatePortalSession {
     fn constant_type<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -1033,6 +1546,7 @@ impl FlowActionStripeCreatePortalSession {
     }
 }
 
+#[cfg(feature = "full")]
 impl FlowActionStripeCreatePortalSession {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(
@@ -1075,6 +1589,7 @@ impl FlowActionStripeCreatePortalSession {
     }
 }
 
+#[cfg(feature = "full")]
 /// The `FlowActionStripeCreatePortalSessionParams` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1094,6 +1609,7 @@ pub struct FlowActionStripeCreatePortalSessionParams {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for FlowActionStripeCreatePortalSessionParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FlowActionStripeCreatePortalSessionParams")
@@ -1105,6 +1621,7 @@ impl fmt::Debug for FlowActionStripeCreatePortalSessionParams {
     }
 }
 
+#[cfg(feature = "full")]
 impl FlowActionStripeCreatePortalSessionParams {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(connection_id: impl Into<String>, customer_id: impl Into<String>) -> Self {
@@ -1129,11 +1646,13 @@ impl FlowActionStripeCreatePortalSessionParams {
     }
 }
 
+#[cfg(feature = "full")]
 /// The `FlowActionStripeCreatePortalSessionType` schema.
 ///
 /// The same type as [`FlowActionStripeAddTaxIdType`]: the API description gives both the same schema.
 pub type FlowActionStripeCreatePortalSessionType = FlowActionStripeAddTaxIdType;
 
+#[cfg(feature = "full")]
 /// The `FlowActionStripeDeleteTaxId` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1165,6 +1684,7 @@ pub struct FlowActionStripeDeleteTaxId {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for FlowActionStripeDeleteTaxId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FlowActionStripeDeleteTaxId")
@@ -1179,6 +1699,7 @@ impl fmt::Debug for FlowActionStripeDeleteTaxId {
     }
 }
 
+#[cfg(feature = "full")]
 impl FlowActionStripeDeleteTaxId {
     fn constant_type<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -1187,6 +1708,7 @@ impl FlowActionStripeDeleteTaxId {
     }
 }
 
+#[cfg(feature = "full")]
 impl FlowActionStripeDeleteTaxId {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(
@@ -1229,6 +1751,7 @@ impl FlowActionStripeDeleteTaxId {
     }
 }
 
+#[cfg(feature = "full")]
 /// The `FlowActionStripeDeleteTaxIdParams` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1247,6 +1770,7 @@ pub struct FlowActionStripeDeleteTaxIdParams {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for FlowActionStripeDeleteTaxIdParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FlowActionStripeDeleteTaxIdParams")
@@ -1258,6 +1782,7 @@ impl fmt::Debug for FlowActionStripeDeleteTaxIdParams {
     }
 }
 
+#[cfg(feature = "full")]
 impl FlowActionStripeDeleteTaxIdParams {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(
@@ -1280,11 +1805,13 @@ impl FlowActionStripeDeleteTaxIdParams {
     }
 }
 
+#[cfg(feature = "full")]
 /// The `FlowActionStripeDeleteTaxIdType` schema.
 ///
 /// The same type as [`FlowActionStripeAddTaxIdType`]: the API description gives both the same schema.
 pub type FlowActionStripeDeleteTaxIdType = FlowActionStripeAddTaxIdType;
 
+#[cfg(feature = "full")]
 /// The `FlowActionStripeFindCustomers` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1316,6 +1843,7 @@ pub struct FlowActionStripeFindCustomers {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for FlowActionStripeFindCustomers {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FlowActionStripeFindCustomers")
@@ -1330,6 +1858,7 @@ impl fmt::Debug for FlowActionStripeFindCustomers {
     }
 }
 
+#[cfg(feature = "full")]
 impl FlowActionStripeFindCustomers {
     fn constant_type<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -1338,6 +1867,7 @@ impl FlowActionStripeFindCustomers {
     }
 }
 
+#[cfg(feature = "full")]
 impl FlowActionStripeFindCustomers {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(
@@ -1380,16 +1910,19 @@ impl FlowActionStripeFindCustomers {
     }
 }
 
+#[cfg(feature = "full")]
 /// The `FlowActionStripeFindCustomersParams` schema.
 ///
 /// The same type as [`FlowActionHubspotGetContactParams`]: the API description gives both the same schema.
 pub type FlowActionStripeFindCustomersParams = FlowActionHubspotGetContactParams;
 
+#[cfg(feature = "full")]
 /// The `FlowActionStripeFindCustomersType` schema.
 ///
 /// The same type as [`FlowActionStripeAddTaxIdType`]: the API description gives both the same schema.
 pub type FlowActionStripeFindCustomersType = FlowActionStripeAddTaxIdType;
 
+#[cfg(feature = "full")]
 /// The `FlowActionStripeGetCustomer` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1421,6 +1954,7 @@ pub struct FlowActionStripeGetCustomer {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for FlowActionStripeGetCustomer {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FlowActionStripeGetCustomer")
@@ -1435,6 +1969,7 @@ impl fmt::Debug for FlowActionStripeGetCustomer {
     }
 }
 
+#[cfg(feature = "full")]
 impl FlowActionStripeGetCustomer {
     fn constant_type<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -1443,6 +1978,7 @@ impl FlowActionStripeGetCustomer {
     }
 }
 
+#[cfg(feature = "full")]
 impl FlowActionStripeGetCustomer {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(
@@ -1485,6 +2021,7 @@ impl FlowActionStripeGetCustomer {
     }
 }
 
+#[cfg(feature = "full")]
 /// The `FlowActionStripeGetCustomerParams` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1501,6 +2038,7 @@ pub struct FlowActionStripeGetCustomerParams {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for FlowActionStripeGetCustomerParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FlowActionStripeGetCustomerParams")
@@ -1511,6 +2049,7 @@ impl fmt::Debug for FlowActionStripeGetCustomerParams {
     }
 }
 
+#[cfg(feature = "full")]
 impl FlowActionStripeGetCustomerParams {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(connection_id: impl Into<String>, id: impl Into<String>) -> Self {
@@ -1528,14 +2067,17 @@ impl FlowActionStripeGetCustomerParams {
     }
 }
 
+#[cfg(feature = "full")]
 /// The `FlowActionStripeGetCustomerType` schema.
 ///
 /// The same type as [`FlowActionStripeAddTaxIdType`]: the API description gives both the same schema.
 pub type FlowActionStripeGetCustomerType = FlowActionStripeAddTaxIdType;
 
+#[cfg(feature = "full")]
 /// The `FlowActionStripeMetadata` schema.
 pub type FlowActionStripeMetadata = BTreeMap<String, String>;
 
+#[cfg(feature = "full")]
 /// The `FlowActionStripeTaxId` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1553,6 +2095,7 @@ pub struct FlowActionStripeTaxId {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for FlowActionStripeTaxId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FlowActionStripeTaxId")
@@ -1563,6 +2106,7 @@ impl fmt::Debug for FlowActionStripeTaxId {
     }
 }
 
+#[cfg(feature = "full")]
 impl FlowActionStripeTaxId {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(type_: impl Into<String>, value: impl Into<String>) -> Self {
@@ -1580,6 +2124,7 @@ impl FlowActionStripeTaxId {
     }
 }
 
+#[cfg(feature = "full")]
 /// The `FlowActionStripeUpdateCustomer` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1611,6 +2156,7 @@ pub struct FlowActionStripeUpdateCustomer {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for FlowActionStripeUpdateCustomer {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FlowActionStripeUpdateCustomer")
@@ -1625,6 +2171,7 @@ impl fmt::Debug for FlowActionStripeUpdateCustomer {
     }
 }
 
+#[cfg(feature = "full")]
 impl FlowActionStripeUpdateCustomer {
     fn constant_type<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -1633,6 +2180,7 @@ impl FlowActionStripeUpdateCustomer {
     }
 }
 
+#[cfg(feature = "full")]
 impl FlowActionStripeUpdateCustomer {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(
@@ -1675,6 +2223,7 @@ impl FlowActionStripeUpdateCustomer {
     }
 }
 
+#[cfg(feature = "full")]
 /// The `FlowActionStripeUpdateCustomerParams` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1712,6 +2261,7 @@ pub struct FlowActionStripeUpdateCustomerParams {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for FlowActionStripeUpdateCustomerParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FlowActionStripeUpdateCustomerParams")
@@ -1729,6 +2279,7 @@ impl fmt::Debug for FlowActionStripeUpdateCustomerParams {
     }
 }
 
+#[cfg(feature = "full")]
 impl FlowActionStripeUpdateCustomerParams {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(connection_id: impl Into<String>, id: impl Into<String>) -> Self {
@@ -1795,14 +2346,17 @@ impl FlowActionStripeUpdateCustomerParams {
     }
 }
 
+#[cfg(feature = "full")]
 /// The `FlowActionStripeUpdateCustomerType` schema.
 ///
 /// The same type as [`FlowActionStripeAddTaxIdType`]: the API description gives both the same schema.
 pub type FlowActionStripeUpdateCustomerType = FlowActionStripeAddTaxIdType;
 
+#[cfg(feature = "full")]
 /// The `FlowActionTelegram` schema.
 pub type FlowActionTelegram = FlowActionTelegramSendMessage;
 
+#[cfg(feature = "flows")]
 /// The `FlowActionTelegramSendMessage` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1837,6 +2391,7 @@ pub struct FlowActionTelegramSendMessage {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "flows")]
 impl fmt::Debug for FlowActionTelegramSendMessage {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FlowActionTelegramSendMessage")
@@ -1852,6 +2407,7 @@ impl fmt::Debug for FlowActionTelegramSendMessage {
     }
 }
 
+#[cfg(feature = "flows")]
 impl FlowActionTelegramSendMessage {
     fn constant_action<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -1865,6 +2421,7 @@ impl FlowActionTelegramSendMessage {
     }
 }
 
+#[cfg(feature = "flows")]
 impl FlowActionTelegramSendMessage {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(
@@ -1908,6 +2465,7 @@ impl FlowActionTelegramSendMessage {
     }
 }
 
+#[cfg(feature = "full")]
 string_enum! {
     /// The values of `FlowActionTelegramSendMessageAction`.
     pub enum FlowActionTelegramSendMessageAction {
@@ -1916,6 +2474,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "flows")]
 /// The `FlowActionTelegramSendMessageParams` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1934,6 +2493,7 @@ pub struct FlowActionTelegramSendMessageParams {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "flows")]
 impl fmt::Debug for FlowActionTelegramSendMessageParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FlowActionTelegramSendMessageParams")
@@ -1945,6 +2505,7 @@ impl fmt::Debug for FlowActionTelegramSendMessageParams {
     }
 }
 
+#[cfg(feature = "flows")]
 impl FlowActionTelegramSendMessageParams {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(
@@ -1967,6 +2528,7 @@ impl FlowActionTelegramSendMessageParams {
     }
 }
 
+#[cfg(feature = "full")]
 string_enum! {
     /// The values of `FlowActionTelegramSendMessageType`.
     pub enum FlowActionTelegramSendMessageType {
@@ -1975,6 +2537,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "flows")]
 /// One of the shapes of `FlowActionTwilio`.
 ///
 /// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
@@ -1988,6 +2551,7 @@ pub enum FlowActionTwilio {
     Other(Value),
 }
 
+#[cfg(feature = "flows")]
 impl<'de> Deserialize<'de> for FlowActionTwilio {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         #[derive(Deserialize)]
@@ -2006,6 +2570,7 @@ impl<'de> Deserialize<'de> for FlowActionTwilio {
     }
 }
 
+#[cfg(feature = "flows")]
 impl fmt::Debug for FlowActionTwilio {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -2015,6 +2580,7 @@ impl fmt::Debug for FlowActionTwilio {
     }
 }
 
+#[cfg(feature = "full")]
 /// The `FlowActionTwilioMakeCall` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -2046,6 +2612,7 @@ pub struct FlowActionTwilioMakeCall {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for FlowActionTwilioMakeCall {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FlowActionTwilioMakeCall")
@@ -2060,6 +2627,7 @@ impl fmt::Debug for FlowActionTwilioMakeCall {
     }
 }
 
+#[cfg(feature = "full")]
 impl FlowActionTwilioMakeCall {
     fn constant_type<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -2068,6 +2636,7 @@ impl FlowActionTwilioMakeCall {
     }
 }
 
+#[cfg(feature = "full")]
 impl FlowActionTwilioMakeCall {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(id: impl Into<String>, params: impl Into<FlowActionTwilioMakeCallParams>) -> Self {
@@ -2107,6 +2676,7 @@ impl FlowActionTwilioMakeCall {
     }
 }
 
+#[cfg(feature = "full")]
 /// The `FlowActionTwilioMakeCallParams` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -2127,6 +2697,7 @@ pub struct FlowActionTwilioMakeCallParams {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for FlowActionTwilioMakeCallParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FlowActionTwilioMakeCallParams")
@@ -2139,6 +2710,7 @@ impl fmt::Debug for FlowActionTwilioMakeCallParams {
     }
 }
 
+#[cfg(feature = "full")]
 impl FlowActionTwilioMakeCallParams {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(
@@ -2163,11 +2735,13 @@ impl FlowActionTwilioMakeCallParams {
     }
 }
 
+#[cfg(feature = "full")]
 /// The `FlowActionTwilioMakeCallType` schema.
 ///
 /// The same type as [`FlowActionTwilioSendSmsType`]: the API description gives both the same schema.
 pub type FlowActionTwilioMakeCallType = FlowActionTwilioSendSmsType;
 
+#[cfg(feature = "full")]
 /// The `FlowActionTwilioSendSms` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -2199,6 +2773,7 @@ pub struct FlowActionTwilioSendSms {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for FlowActionTwilioSendSms {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FlowActionTwilioSendSms")
@@ -2213,6 +2788,7 @@ impl fmt::Debug for FlowActionTwilioSendSms {
     }
 }
 
+#[cfg(feature = "full")]
 impl FlowActionTwilioSendSms {
     fn constant_type<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -2221,6 +2797,7 @@ impl FlowActionTwilioSendSms {
     }
 }
 
+#[cfg(feature = "full")]
 impl FlowActionTwilioSendSms {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(id: impl Into<String>, params: impl Into<FlowActionTwilioSendSmsParams>) -> Self {
@@ -2260,6 +2837,7 @@ impl FlowActionTwilioSendSms {
     }
 }
 
+#[cfg(feature = "full")]
 /// The `FlowActionTwilioSendSmsParams` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -2280,6 +2858,7 @@ pub struct FlowActionTwilioSendSmsParams {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for FlowActionTwilioSendSmsParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FlowActionTwilioSendSmsParams")
@@ -2292,6 +2871,7 @@ impl fmt::Debug for FlowActionTwilioSendSmsParams {
     }
 }
 
+#[cfg(feature = "full")]
 impl FlowActionTwilioSendSmsParams {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(
@@ -2316,6 +2896,7 @@ impl FlowActionTwilioSendSmsParams {
     }
 }
 
+#[cfg(feature = "full")]
 string_enum! {
     /// The values of `FlowActionTwilioSendSmsType`.
     pub enum FlowActionTwilioSendSmsType {
@@ -2324,9 +2905,11 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "full")]
 /// The `FlowActionWhatsapp` schema.
 pub type FlowActionWhatsapp = FlowActionWhatsappSendMessage;
 
+#[cfg(feature = "flows")]
 /// The `FlowActionWhatsappSendMessage` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -2361,6 +2944,7 @@ pub struct FlowActionWhatsappSendMessage {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "flows")]
 impl fmt::Debug for FlowActionWhatsappSendMessage {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FlowActionWhatsappSendMessage")
@@ -2376,6 +2960,7 @@ impl fmt::Debug for FlowActionWhatsappSendMessage {
     }
 }
 
+#[cfg(feature = "flows")]
 impl FlowActionWhatsappSendMessage {
     fn constant_action<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -2389,6 +2974,7 @@ impl FlowActionWhatsappSendMessage {
     }
 }
 
+#[cfg(feature = "flows")]
 impl FlowActionWhatsappSendMessage {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(
@@ -2432,11 +3018,13 @@ impl FlowActionWhatsappSendMessage {
     }
 }
 
+#[cfg(feature = "full")]
 /// The `FlowActionWhatsappSendMessageAction` schema.
 ///
 /// The same type as [`FlowActionTelegramSendMessageAction`]: the API description gives both the same schema.
 pub type FlowActionWhatsappSendMessageAction = FlowActionTelegramSendMessageAction;
 
+#[cfg(feature = "flows")]
 /// The `FlowActionWhatsappSendMessageParams` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -2460,6 +3048,7 @@ pub struct FlowActionWhatsappSendMessageParams {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "flows")]
 impl fmt::Debug for FlowActionWhatsappSendMessageParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FlowActionWhatsappSendMessageParams")
@@ -2473,6 +3062,7 @@ impl fmt::Debug for FlowActionWhatsappSendMessageParams {
     }
 }
 
+#[cfg(feature = "flows")]
 impl FlowActionWhatsappSendMessageParams {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(
@@ -2499,556 +3089,12 @@ impl FlowActionWhatsappSendMessageParams {
     }
 }
 
+#[cfg(feature = "flows")]
 /// The `FlowActionWhatsappSendMessageParamsPayload` schema.
 ///
 /// The same type as [`FlowActionFlowReturnJsonParamsPayload`]: the API description gives both the same schema.
 pub type FlowActionWhatsappSendMessageParamsPayload = FlowActionFlowReturnJsonParamsPayload;
 
+#[cfg(feature = "full")]
 /// The `FlowActionWhatsappSendMessageParamsPayloadObject` schema.
 pub type FlowActionWhatsappSendMessageParamsPayloadObject = Map<String, Value>;
-
-string_enum! {
-    /// The values of `FlowActionWhatsappSendMessageParamsType`.
-    pub enum FlowActionWhatsappSendMessageParamsType {
-        /// `AUDIO`
-        Audio = "AUDIO",
-        /// `CONTACTS`
-        Contacts = "CONTACTS",
-        /// `DOCUMENT`
-        Document = "DOCUMENT",
-        /// `IMAGE`
-        Image = "IMAGE",
-        /// `INTERACTIVE`
-        Interactive = "INTERACTIVE",
-        /// `LOCATION`
-        Location = "LOCATION",
-        /// `STICKER`
-        Sticker = "STICKER",
-        /// `TEMPLATE`
-        Template = "TEMPLATE",
-        /// `TEXT`
-        Text = "TEXT",
-    }
-}
-
-string_enum! {
-    /// The values of `FlowActionWhatsappSendMessageType`.
-    pub enum FlowActionWhatsappSendMessageType {
-        /// `WHATSAPP`
-        Whatsapp = "WHATSAPP",
-    }
-}
-
-/// One of the shapes of `FlowActionXml`.
-///
-/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
-#[derive(Clone, PartialEq, Serialize)]
-#[serde(untagged)]
-#[non_exhaustive]
-pub enum FlowActionXml {
-    /// The `Map<String, Value>` shape.
-    Object(Map<String, Value>),
-    /// JSON this version cannot tell apart, kept as received.
-    Other(Value),
-}
-
-impl<'de> Deserialize<'de> for FlowActionXml {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum Wire {
-            Object(Map<String, Value>),
-            Other(Value),
-        }
-        Ok(match Wire::deserialize(deserializer)? {
-            Wire::Object(v) => Self::Object(v),
-            Wire::Other(v) => {
-                other("FlowActionXml", &v);
-                Self::Other(v)
-            }
-        })
-    }
-}
-
-impl fmt::Debug for FlowActionXml {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Object(v) => f.debug_tuple("Object").field(&Keys(v)).finish(),
-            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
-        }
-    }
-}
-
-/// The `FlowActionXmlParseXml` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FlowActionXmlParseXml {
-    /// The `alias` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub alias: Option<String>,
-    /// The `allow_failure` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub allow_failure: Option<bool>,
-    /// The `id` field.
-    pub id: String,
-    /// The `mask_output` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub mask_output: Option<bool>,
-    /// The `params` field.
-    pub params: FlowActionXmlParseXmlParams,
-    /// Always `XML`.
-    #[serde(
-        rename = "type",
-        deserialize_with = "FlowActionXmlParseXml::constant_type"
-    )]
-    pub type_: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for FlowActionXmlParseXml {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FlowActionXmlParseXml")
-            .field("alias", &self.alias)
-            .field("allow_failure", &self.allow_failure)
-            .field("id", &self.id)
-            .field("mask_output", &self.mask_output)
-            .field("params", &self.params)
-            .field("type_", &self.type_)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl FlowActionXmlParseXml {
-    fn constant_type<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "XML")
-    }
-}
-
-impl FlowActionXmlParseXml {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(id: impl Into<String>, params: impl Into<FlowActionXmlParseXmlParams>) -> Self {
-        Self {
-            alias: None,
-            allow_failure: None,
-            id: id.into(),
-            mask_output: None,
-            params: params.into(),
-            type_: "XML".to_owned(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `alias`.
-    pub fn alias(mut self, value: impl Into<String>) -> Self {
-        self.alias = Some(value.into());
-        self
-    }
-
-    /// Sets `allow_failure`.
-    pub fn allow_failure(mut self, value: impl Into<bool>) -> Self {
-        self.allow_failure = Some(value.into());
-        self
-    }
-
-    /// Sets `mask_output`.
-    pub fn mask_output(mut self, value: impl Into<bool>) -> Self {
-        self.mask_output = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `FlowActionXmlParseXmlParams` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FlowActionXmlParseXmlParams {
-    /// The `xml` field.
-    pub xml: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for FlowActionXmlParseXmlParams {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FlowActionXmlParseXmlParams")
-            .field("xml", &self.xml)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl FlowActionXmlParseXmlParams {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(xml: impl Into<String>) -> Self {
-        Self {
-            xml: xml.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-string_enum! {
-    /// The values of `FlowActionXmlParseXmlType`.
-    pub enum FlowActionXmlParseXmlType {
-        /// `XML`
-        Xml = "XML",
-    }
-}
-
-/// The `FlowActionXmlSerializeXml` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FlowActionXmlSerializeXml {
-    /// The `alias` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub alias: Option<String>,
-    /// The `allow_failure` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub allow_failure: Option<bool>,
-    /// The `id` field.
-    pub id: String,
-    /// The `mask_output` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub mask_output: Option<bool>,
-    /// The `params` field.
-    pub params: FlowActionXmlSerializeXmlParams,
-    /// Always `XML`.
-    #[serde(
-        rename = "type",
-        deserialize_with = "FlowActionXmlSerializeXml::constant_type"
-    )]
-    pub type_: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for FlowActionXmlSerializeXml {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FlowActionXmlSerializeXml")
-            .field("alias", &self.alias)
-            .field("allow_failure", &self.allow_failure)
-            .field("id", &self.id)
-            .field("mask_output", &self.mask_output)
-            .field("params", &self.params)
-            .field("type_", &self.type_)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl FlowActionXmlSerializeXml {
-    fn constant_type<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "XML")
-    }
-}
-
-impl FlowActionXmlSerializeXml {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(id: impl Into<String>, params: impl Into<FlowActionXmlSerializeXmlParams>) -> Self {
-        Self {
-            alias: None,
-            allow_failure: None,
-            id: id.into(),
-            mask_output: None,
-            params: params.into(),
-            type_: "XML".to_owned(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `alias`.
-    pub fn alias(mut self, value: impl Into<String>) -> Self {
-        self.alias = Some(value.into());
-        self
-    }
-
-    /// Sets `allow_failure`.
-    pub fn allow_failure(mut self, value: impl Into<bool>) -> Self {
-        self.allow_failure = Some(value.into());
-        self
-    }
-
-    /// Sets `mask_output`.
-    pub fn mask_output(mut self, value: impl Into<bool>) -> Self {
-        self.mask_output = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `FlowActionXmlSerializeXmlParams` object.
-///
-/// Also named [`FlowActionJsonSerializeJsonParams`] (identical schemas).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FlowActionXmlSerializeXmlParams {
-    /// The `object` field.
-    pub object: FlowActionXmlSerializeXmlParamsObject,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for FlowActionXmlSerializeXmlParams {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FlowActionXmlSerializeXmlParams")
-            .field("object", &self.object)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl FlowActionXmlSerializeXmlParams {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(object: impl Into<FlowActionXmlSerializeXmlParamsObject>) -> Self {
-        Self {
-            object: object.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `FlowActionXmlSerializeXmlParamsObject` schema.
-///
-/// The same type as [`LogDate`]: the API description gives both the same schema.
-pub type FlowActionXmlSerializeXmlParamsObject = LogDate;
-
-/// The `FlowActionXmlSerializeXmlParamsObjectObject` schema.
-pub type FlowActionXmlSerializeXmlParamsObjectObject = Map<String, Value>;
-
-/// The `FlowActionXmlSerializeXmlType` schema.
-///
-/// The same type as [`FlowActionXmlParseXmlType`]: the API description gives both the same schema.
-pub type FlowActionXmlSerializeXmlType = FlowActionXmlParseXmlType;
-
-/// The `FlowActionZapier` schema.
-pub type FlowActionZapier = FlowActionZapierTriggerWebhook;
-
-/// The `FlowActionZapierTriggerWebhook` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FlowActionZapierTriggerWebhook {
-    /// Always `TRIGGER_WEBHOOK`.
-    #[serde(deserialize_with = "FlowActionZapierTriggerWebhook::constant_action")]
-    pub action: String,
-    /// The `alias` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub alias: Option<String>,
-    /// The `allow_failure` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub allow_failure: Option<bool>,
-    /// The `id` field.
-    pub id: String,
-    /// The `mask_output` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub mask_output: Option<bool>,
-    /// The `params` field.
-    pub params: FlowActionZapierTriggerWebhookParams,
-    /// Always `ZAPIER`.
-    #[serde(
-        rename = "type",
-        deserialize_with = "FlowActionZapierTriggerWebhook::constant_type"
-    )]
-    pub type_: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for FlowActionZapierTriggerWebhook {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FlowActionZapierTriggerWebhook")
-            .field("action", &self.action)
-            .field("alias", &self.alias)
-            .field("allow_failure", &self.allow_failure)
-            .field("id", &self.id)
-            .field("mask_output", &self.mask_output)
-            .field("params", &self.params)
-            .field("type_", &self.type_)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl FlowActionZapierTriggerWebhook {
-    fn constant_action<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "TRIGGER_WEBHOOK")
-    }
-    fn constant_type<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "ZAPIER")
-    }
-}
-
-impl FlowActionZapierTriggerWebhook {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(
-        id: impl Into<String>,
-        params: impl Into<FlowActionZapierTriggerWebhookParams>,
-    ) -> Self {
-        Self {
-            action: "TRIGGER_WEBHOOK".to_owned(),
-            alias: None,
-            allow_failure: None,
-            id: id.into(),
-            mask_output: None,
-            params: params.into(),
-            type_: "ZAPIER".to_owned(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `alias`.
-    pub fn alias(mut self, value: impl Into<String>) -> Self {
-        self.alias = Some(value.into());
-        self
-    }
-
-    /// Sets `allow_failure`.
-    pub fn allow_failure(mut self, value: impl Into<bool>) -> Self {
-        self.allow_failure = Some(value.into());
-        self
-    }
-
-    /// Sets `mask_output`.
-    pub fn mask_output(mut self, value: impl Into<bool>) -> Self {
-        self.mask_output = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-string_enum! {
-    /// The values of `FlowActionZapierTriggerWebhookAction`.
-    pub enum FlowActionZapierTriggerWebhookAction {
-        /// `TRIGGER_WEBHOOK`
-        TriggerWebhook = "TRIGGER_WEBHOOK",
-    }
-}
-
-/// The `FlowActionZapierTriggerWebhookParams` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FlowActionZapierTriggerWebhookParams {
-    /// The `connection_id` field.
-    pub connection_id: String,
-    /// The `method` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub method: Option<FlowActionZapierTriggerWebhookParamsMethod>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for FlowActionZapierTriggerWebhookParams {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FlowActionZapierTriggerWebhookParams")
-            .field("connection_id", &self.connection_id)
-            .field("method", &self.method)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl FlowActionZapierTriggerWebhookParams {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(connection_id: impl Into<String>) -> Self {
-        Self {
-            connection_id: connection_id.into(),
-            method: None,
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `method`.
-    pub fn method(mut self, value: impl Into<FlowActionZapierTriggerWebhookParamsMethod>) -> Self {
-        self.method = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-string_enum! {
-    /// The values of `FlowActionZapierTriggerWebhookParamsMethod`.
-    pub enum FlowActionZapierTriggerWebhookParamsMethod {
-        /// `GET`
-        Get = "GET",
-        /// `POST`
-        Post = "POST",
-        /// `PUT`
-        Put = "PUT",
-    }
-}
-
-string_enum! {
-    /// The values of `FlowActionZapierTriggerWebhookType`.
-    pub enum FlowActionZapierTriggerWebhookType {
-        /// `ZAPIER`
-        Zapier = "ZAPIER",
-    }
-}
-
-/// Flow execution debug.
-pub type FlowExecutionDebug = Map<String, Value>;

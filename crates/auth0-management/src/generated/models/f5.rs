@@ -13,6 +13,588 @@ use super::*;
 use crate::model_support::{Keys, REDACTED, constant, extra, other, string_enum};
 use crate::patch::Patch;
 
+#[cfg(feature = "flows")]
+string_enum! {
+    /// The values of `FlowActionWhatsappSendMessageParamsType`.
+    pub enum FlowActionWhatsappSendMessageParamsType {
+        /// `AUDIO`
+        Audio = "AUDIO",
+        /// `CONTACTS`
+        Contacts = "CONTACTS",
+        /// `DOCUMENT`
+        Document = "DOCUMENT",
+        /// `IMAGE`
+        Image = "IMAGE",
+        /// `INTERACTIVE`
+        Interactive = "INTERACTIVE",
+        /// `LOCATION`
+        Location = "LOCATION",
+        /// `STICKER`
+        Sticker = "STICKER",
+        /// `TEMPLATE`
+        Template = "TEMPLATE",
+        /// `TEXT`
+        Text = "TEXT",
+    }
+}
+
+#[cfg(feature = "full")]
+string_enum! {
+    /// The values of `FlowActionWhatsappSendMessageType`.
+    pub enum FlowActionWhatsappSendMessageType {
+        /// `WHATSAPP`
+        Whatsapp = "WHATSAPP",
+    }
+}
+
+#[cfg(feature = "flows")]
+/// One of the shapes of `FlowActionXml`.
+///
+/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
+#[derive(Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+#[non_exhaustive]
+pub enum FlowActionXml {
+    /// The `Map<String, Value>` shape.
+    Object(Map<String, Value>),
+    /// JSON this version cannot tell apart, kept as received.
+    Other(Value),
+}
+
+#[cfg(feature = "flows")]
+impl<'de> Deserialize<'de> for FlowActionXml {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Wire {
+            Object(Map<String, Value>),
+            Other(Value),
+        }
+        Ok(match Wire::deserialize(deserializer)? {
+            Wire::Object(v) => Self::Object(v),
+            Wire::Other(v) => {
+                other("FlowActionXml", &v);
+                Self::Other(v)
+            }
+        })
+    }
+}
+
+#[cfg(feature = "flows")]
+impl fmt::Debug for FlowActionXml {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Object(v) => f.debug_tuple("Object").field(&Keys(v)).finish(),
+            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
+        }
+    }
+}
+
+#[cfg(feature = "full")]
+/// The `FlowActionXmlParseXml` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct FlowActionXmlParseXml {
+    /// The `alias` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alias: Option<String>,
+    /// The `allow_failure` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allow_failure: Option<bool>,
+    /// The `id` field.
+    pub id: String,
+    /// The `mask_output` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mask_output: Option<bool>,
+    /// The `params` field.
+    pub params: FlowActionXmlParseXmlParams,
+    /// Always `XML`.
+    #[serde(
+        rename = "type",
+        deserialize_with = "FlowActionXmlParseXml::constant_type"
+    )]
+    pub type_: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for FlowActionXmlParseXml {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FlowActionXmlParseXml")
+            .field("alias", &self.alias)
+            .field("allow_failure", &self.allow_failure)
+            .field("id", &self.id)
+            .field("mask_output", &self.mask_output)
+            .field("params", &self.params)
+            .field("type_", &self.type_)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+impl FlowActionXmlParseXml {
+    fn constant_type<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "XML")
+    }
+}
+
+#[cfg(feature = "full")]
+impl FlowActionXmlParseXml {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(id: impl Into<String>, params: impl Into<FlowActionXmlParseXmlParams>) -> Self {
+        Self {
+            alias: None,
+            allow_failure: None,
+            id: id.into(),
+            mask_output: None,
+            params: params.into(),
+            type_: "XML".to_owned(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets `alias`.
+    pub fn alias(mut self, value: impl Into<String>) -> Self {
+        self.alias = Some(value.into());
+        self
+    }
+
+    /// Sets `allow_failure`.
+    pub fn allow_failure(mut self, value: impl Into<bool>) -> Self {
+        self.allow_failure = Some(value.into());
+        self
+    }
+
+    /// Sets `mask_output`.
+    pub fn mask_output(mut self, value: impl Into<bool>) -> Self {
+        self.mask_output = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "full")]
+/// The `FlowActionXmlParseXmlParams` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct FlowActionXmlParseXmlParams {
+    /// The `xml` field.
+    pub xml: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for FlowActionXmlParseXmlParams {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FlowActionXmlParseXmlParams")
+            .field("xml", &self.xml)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+impl FlowActionXmlParseXmlParams {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(xml: impl Into<String>) -> Self {
+        Self {
+            xml: xml.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "full")]
+string_enum! {
+    /// The values of `FlowActionXmlParseXmlType`.
+    pub enum FlowActionXmlParseXmlType {
+        /// `XML`
+        Xml = "XML",
+    }
+}
+
+#[cfg(feature = "full")]
+/// The `FlowActionXmlSerializeXml` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct FlowActionXmlSerializeXml {
+    /// The `alias` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alias: Option<String>,
+    /// The `allow_failure` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allow_failure: Option<bool>,
+    /// The `id` field.
+    pub id: String,
+    /// The `mask_output` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mask_output: Option<bool>,
+    /// The `params` field.
+    pub params: FlowActionXmlSerializeXmlParams,
+    /// Always `XML`.
+    #[serde(
+        rename = "type",
+        deserialize_with = "FlowActionXmlSerializeXml::constant_type"
+    )]
+    pub type_: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for FlowActionXmlSerializeXml {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FlowActionXmlSerializeXml")
+            .field("alias", &self.alias)
+            .field("allow_failure", &self.allow_failure)
+            .field("id", &self.id)
+            .field("mask_output", &self.mask_output)
+            .field("params", &self.params)
+            .field("type_", &self.type_)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+impl FlowActionXmlSerializeXml {
+    fn constant_type<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "XML")
+    }
+}
+
+#[cfg(feature = "full")]
+impl FlowActionXmlSerializeXml {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(id: impl Into<String>, params: impl Into<FlowActionXmlSerializeXmlParams>) -> Self {
+        Self {
+            alias: None,
+            allow_failure: None,
+            id: id.into(),
+            mask_output: None,
+            params: params.into(),
+            type_: "XML".to_owned(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets `alias`.
+    pub fn alias(mut self, value: impl Into<String>) -> Self {
+        self.alias = Some(value.into());
+        self
+    }
+
+    /// Sets `allow_failure`.
+    pub fn allow_failure(mut self, value: impl Into<bool>) -> Self {
+        self.allow_failure = Some(value.into());
+        self
+    }
+
+    /// Sets `mask_output`.
+    pub fn mask_output(mut self, value: impl Into<bool>) -> Self {
+        self.mask_output = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "full")]
+/// The `FlowActionXmlSerializeXmlParams` object.
+///
+/// Also named [`FlowActionJsonSerializeJsonParams`] (identical schemas).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct FlowActionXmlSerializeXmlParams {
+    /// The `object` field.
+    pub object: FlowActionXmlSerializeXmlParamsObject,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for FlowActionXmlSerializeXmlParams {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FlowActionXmlSerializeXmlParams")
+            .field("object", &self.object)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+impl FlowActionXmlSerializeXmlParams {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(object: impl Into<FlowActionXmlSerializeXmlParamsObject>) -> Self {
+        Self {
+            object: object.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "full")]
+/// The `FlowActionXmlSerializeXmlParamsObject` schema.
+///
+/// The same type as [`LogDate`]: the API description gives both the same schema.
+pub type FlowActionXmlSerializeXmlParamsObject = LogDate;
+
+#[cfg(feature = "full")]
+/// The `FlowActionXmlSerializeXmlParamsObjectObject` schema.
+pub type FlowActionXmlSerializeXmlParamsObjectObject = Map<String, Value>;
+
+#[cfg(feature = "full")]
+/// The `FlowActionXmlSerializeXmlType` schema.
+///
+/// The same type as [`FlowActionXmlParseXmlType`]: the API description gives both the same schema.
+pub type FlowActionXmlSerializeXmlType = FlowActionXmlParseXmlType;
+
+#[cfg(feature = "full")]
+/// The `FlowActionZapier` schema.
+pub type FlowActionZapier = FlowActionZapierTriggerWebhook;
+
+#[cfg(feature = "flows")]
+/// The `FlowActionZapierTriggerWebhook` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct FlowActionZapierTriggerWebhook {
+    /// Always `TRIGGER_WEBHOOK`.
+    #[serde(deserialize_with = "FlowActionZapierTriggerWebhook::constant_action")]
+    pub action: String,
+    /// The `alias` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alias: Option<String>,
+    /// The `allow_failure` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allow_failure: Option<bool>,
+    /// The `id` field.
+    pub id: String,
+    /// The `mask_output` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mask_output: Option<bool>,
+    /// The `params` field.
+    pub params: FlowActionZapierTriggerWebhookParams,
+    /// Always `ZAPIER`.
+    #[serde(
+        rename = "type",
+        deserialize_with = "FlowActionZapierTriggerWebhook::constant_type"
+    )]
+    pub type_: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "flows")]
+impl fmt::Debug for FlowActionZapierTriggerWebhook {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FlowActionZapierTriggerWebhook")
+            .field("action", &self.action)
+            .field("alias", &self.alias)
+            .field("allow_failure", &self.allow_failure)
+            .field("id", &self.id)
+            .field("mask_output", &self.mask_output)
+            .field("params", &self.params)
+            .field("type_", &self.type_)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "flows")]
+impl FlowActionZapierTriggerWebhook {
+    fn constant_action<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "TRIGGER_WEBHOOK")
+    }
+    fn constant_type<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "ZAPIER")
+    }
+}
+
+#[cfg(feature = "flows")]
+impl FlowActionZapierTriggerWebhook {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(
+        id: impl Into<String>,
+        params: impl Into<FlowActionZapierTriggerWebhookParams>,
+    ) -> Self {
+        Self {
+            action: "TRIGGER_WEBHOOK".to_owned(),
+            alias: None,
+            allow_failure: None,
+            id: id.into(),
+            mask_output: None,
+            params: params.into(),
+            type_: "ZAPIER".to_owned(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets `alias`.
+    pub fn alias(mut self, value: impl Into<String>) -> Self {
+        self.alias = Some(value.into());
+        self
+    }
+
+    /// Sets `allow_failure`.
+    pub fn allow_failure(mut self, value: impl Into<bool>) -> Self {
+        self.allow_failure = Some(value.into());
+        self
+    }
+
+    /// Sets `mask_output`.
+    pub fn mask_output(mut self, value: impl Into<bool>) -> Self {
+        self.mask_output = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "full")]
+string_enum! {
+    /// The values of `FlowActionZapierTriggerWebhookAction`.
+    pub enum FlowActionZapierTriggerWebhookAction {
+        /// `TRIGGER_WEBHOOK`
+        TriggerWebhook = "TRIGGER_WEBHOOK",
+    }
+}
+
+#[cfg(feature = "flows")]
+/// The `FlowActionZapierTriggerWebhookParams` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct FlowActionZapierTriggerWebhookParams {
+    /// The `connection_id` field.
+    pub connection_id: String,
+    /// The `method` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub method: Option<FlowActionZapierTriggerWebhookParamsMethod>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "flows")]
+impl fmt::Debug for FlowActionZapierTriggerWebhookParams {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FlowActionZapierTriggerWebhookParams")
+            .field("connection_id", &self.connection_id)
+            .field("method", &self.method)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "flows")]
+impl FlowActionZapierTriggerWebhookParams {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(connection_id: impl Into<String>) -> Self {
+        Self {
+            connection_id: connection_id.into(),
+            method: None,
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets `method`.
+    pub fn method(mut self, value: impl Into<FlowActionZapierTriggerWebhookParamsMethod>) -> Self {
+        self.method = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "flows")]
+string_enum! {
+    /// The values of `FlowActionZapierTriggerWebhookParamsMethod`.
+    pub enum FlowActionZapierTriggerWebhookParamsMethod {
+        /// `GET`
+        Get = "GET",
+        /// `POST`
+        Post = "POST",
+        /// `PUT`
+        Put = "PUT",
+    }
+}
+
+#[cfg(feature = "full")]
+string_enum! {
+    /// The values of `FlowActionZapierTriggerWebhookType`.
+    pub enum FlowActionZapierTriggerWebhookType {
+        /// `ZAPIER`
+        Zapier = "ZAPIER",
+    }
+}
+
+#[cfg(feature = "full")]
+/// Flow execution debug.
+pub type FlowExecutionDebug = Map<String, Value>;
+
+#[cfg(feature = "flows")]
 /// The `FlowExecutionSummary` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -43,6 +625,7 @@ pub struct FlowExecutionSummary {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "flows")]
 impl fmt::Debug for FlowExecutionSummary {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FlowExecutionSummary")
@@ -59,6 +642,7 @@ impl fmt::Debug for FlowExecutionSummary {
     }
 }
 
+#[cfg(feature = "flows")]
 /// The `FlowSummary` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -81,6 +665,7 @@ pub struct FlowSummary {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "flows")]
 impl fmt::Debug for FlowSummary {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FlowSummary")
@@ -94,6 +679,7 @@ impl fmt::Debug for FlowSummary {
     }
 }
 
+#[cfg(feature = "flows")]
 /// The `FlowsVaultConnectioSetupApiKey` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -114,6 +700,7 @@ pub struct FlowsVaultConnectioSetupApiKey {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "flows")]
 impl fmt::Debug for FlowsVaultConnectioSetupApiKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FlowsVaultConnectioSetupApiKey")
@@ -124,6 +711,7 @@ impl fmt::Debug for FlowsVaultConnectioSetupApiKey {
     }
 }
 
+#[cfg(feature = "flows")]
 impl FlowsVaultConnectioSetupApiKey {
     fn constant_type<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -132,6 +720,7 @@ impl FlowsVaultConnectioSetupApiKey {
     }
 }
 
+#[cfg(feature = "flows")]
 impl FlowsVaultConnectioSetupApiKey {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(api_key: impl Into<String>) -> Self {
@@ -149,6 +738,7 @@ impl FlowsVaultConnectioSetupApiKey {
     }
 }
 
+#[cfg(feature = "flows")]
 /// The `FlowsVaultConnectioSetupApiKeyWithBaseUrl` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -171,6 +761,7 @@ pub struct FlowsVaultConnectioSetupApiKeyWithBaseUrl {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "flows")]
 impl fmt::Debug for FlowsVaultConnectioSetupApiKeyWithBaseUrl {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FlowsVaultConnectioSetupApiKeyWithBaseUrl")
@@ -182,6 +773,7 @@ impl fmt::Debug for FlowsVaultConnectioSetupApiKeyWithBaseUrl {
     }
 }
 
+#[cfg(feature = "flows")]
 impl FlowsVaultConnectioSetupApiKeyWithBaseUrl {
     fn constant_type<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -190,6 +782,7 @@ impl FlowsVaultConnectioSetupApiKeyWithBaseUrl {
     }
 }
 
+#[cfg(feature = "flows")]
 impl FlowsVaultConnectioSetupApiKeyWithBaseUrl {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(api_key: impl Into<String>, base_url: impl Into<String>) -> Self {
@@ -208,6 +801,7 @@ impl FlowsVaultConnectioSetupApiKeyWithBaseUrl {
     }
 }
 
+#[cfg(feature = "flows")]
 /// The `FlowsVaultConnectioSetupBigqueryOauthJwt` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -232,6 +826,7 @@ pub struct FlowsVaultConnectioSetupBigqueryOauthJwt {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "flows")]
 impl fmt::Debug for FlowsVaultConnectioSetupBigqueryOauthJwt {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FlowsVaultConnectioSetupBigqueryOauthJwt")
@@ -244,6 +839,7 @@ impl fmt::Debug for FlowsVaultConnectioSetupBigqueryOauthJwt {
     }
 }
 
+#[cfg(feature = "flows")]
 impl FlowsVaultConnectioSetupBigqueryOauthJwt {
     /// An empty value; set fields with the setters.
     pub fn new() -> Self {
@@ -281,6 +877,7 @@ impl FlowsVaultConnectioSetupBigqueryOauthJwt {
     }
 }
 
+#[cfg(feature = "flows")]
 /// The `FlowsVaultConnectioSetupHttpBearer` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -301,6 +898,7 @@ pub struct FlowsVaultConnectioSetupHttpBearer {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "flows")]
 impl fmt::Debug for FlowsVaultConnectioSetupHttpBearer {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FlowsVaultConnectioSetupHttpBearer")
@@ -311,6 +909,7 @@ impl fmt::Debug for FlowsVaultConnectioSetupHttpBearer {
     }
 }
 
+#[cfg(feature = "flows")]
 impl FlowsVaultConnectioSetupHttpBearer {
     fn constant_type<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -319,6 +918,7 @@ impl FlowsVaultConnectioSetupHttpBearer {
     }
 }
 
+#[cfg(feature = "flows")]
 impl FlowsVaultConnectioSetupHttpBearer {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(token: impl Into<String>) -> Self {
@@ -336,6 +936,7 @@ impl FlowsVaultConnectioSetupHttpBearer {
     }
 }
 
+#[cfg(feature = "flows")]
 /// The `FlowsVaultConnectioSetupJwt` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -356,6 +957,7 @@ pub struct FlowsVaultConnectioSetupJwt {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "flows")]
 impl fmt::Debug for FlowsVaultConnectioSetupJwt {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FlowsVaultConnectioSetupJwt")
@@ -366,6 +968,7 @@ impl fmt::Debug for FlowsVaultConnectioSetupJwt {
     }
 }
 
+#[cfg(feature = "flows")]
 impl FlowsVaultConnectioSetupJwt {
     fn constant_type<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -374,6 +977,7 @@ impl FlowsVaultConnectioSetupJwt {
     }
 }
 
+#[cfg(feature = "flows")]
 impl FlowsVaultConnectioSetupJwt {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(algorithm: impl Into<FlowsVaultConnectioSetupJwtAlgorithmEnum>) -> Self {
@@ -391,6 +995,7 @@ impl FlowsVaultConnectioSetupJwt {
     }
 }
 
+#[cfg(feature = "flows")]
 string_enum! {
     /// The values of `FlowsVaultConnectioSetupJwtAlgorithmEnum`.
     pub enum FlowsVaultConnectioSetupJwtAlgorithmEnum {
@@ -421,6 +1026,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "flows")]
 /// The `FlowsVaultConnectioSetupMailjetApiKey` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -443,6 +1049,7 @@ pub struct FlowsVaultConnectioSetupMailjetApiKey {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "flows")]
 impl fmt::Debug for FlowsVaultConnectioSetupMailjetApiKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FlowsVaultConnectioSetupMailjetApiKey")
@@ -454,6 +1061,7 @@ impl fmt::Debug for FlowsVaultConnectioSetupMailjetApiKey {
     }
 }
 
+#[cfg(feature = "flows")]
 impl FlowsVaultConnectioSetupMailjetApiKey {
     fn constant_type<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -462,6 +1070,7 @@ impl FlowsVaultConnectioSetupMailjetApiKey {
     }
 }
 
+#[cfg(feature = "flows")]
 impl FlowsVaultConnectioSetupMailjetApiKey {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(api_key: impl Into<String>, secret_key: impl Into<String>) -> Self {
@@ -480,6 +1089,7 @@ impl FlowsVaultConnectioSetupMailjetApiKey {
     }
 }
 
+#[cfg(feature = "flows")]
 /// The `FlowsVaultConnectioSetupOauthApp` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -507,6 +1117,7 @@ pub struct FlowsVaultConnectioSetupOauthApp {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "flows")]
 impl fmt::Debug for FlowsVaultConnectioSetupOauthApp {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FlowsVaultConnectioSetupOauthApp")
@@ -520,6 +1131,7 @@ impl fmt::Debug for FlowsVaultConnectioSetupOauthApp {
     }
 }
 
+#[cfg(feature = "flows")]
 impl FlowsVaultConnectioSetupOauthApp {
     fn constant_type<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -528,6 +1140,7 @@ impl FlowsVaultConnectioSetupOauthApp {
     }
 }
 
+#[cfg(feature = "flows")]
 impl FlowsVaultConnectioSetupOauthApp {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(
@@ -558,6 +1171,7 @@ impl FlowsVaultConnectioSetupOauthApp {
     }
 }
 
+#[cfg(feature = "flows")]
 /// The `FlowsVaultConnectioSetupOauthCode` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -576,6 +1190,7 @@ pub struct FlowsVaultConnectioSetupOauthCode {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "flows")]
 impl fmt::Debug for FlowsVaultConnectioSetupOauthCode {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FlowsVaultConnectioSetupOauthCode")
@@ -586,6 +1201,7 @@ impl fmt::Debug for FlowsVaultConnectioSetupOauthCode {
     }
 }
 
+#[cfg(feature = "flows")]
 impl FlowsVaultConnectioSetupOauthCode {
     /// An empty value; set fields with the setters.
     pub fn new() -> Self {
@@ -611,6 +1227,7 @@ impl FlowsVaultConnectioSetupOauthCode {
     }
 }
 
+#[cfg(feature = "flows")]
 /// The `FlowsVaultConnectioSetupSecretApiKey` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -631,6 +1248,7 @@ pub struct FlowsVaultConnectioSetupSecretApiKey {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "flows")]
 impl fmt::Debug for FlowsVaultConnectioSetupSecretApiKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FlowsVaultConnectioSetupSecretApiKey")
@@ -641,6 +1259,7 @@ impl fmt::Debug for FlowsVaultConnectioSetupSecretApiKey {
     }
 }
 
+#[cfg(feature = "flows")]
 impl FlowsVaultConnectioSetupSecretApiKey {
     fn constant_type<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -649,6 +1268,7 @@ impl FlowsVaultConnectioSetupSecretApiKey {
     }
 }
 
+#[cfg(feature = "flows")]
 impl FlowsVaultConnectioSetupSecretApiKey {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(secret_key: impl Into<String>) -> Self {
@@ -666,6 +1286,7 @@ impl FlowsVaultConnectioSetupSecretApiKey {
     }
 }
 
+#[cfg(feature = "flows")]
 /// The `FlowsVaultConnectioSetupStripeKeyPair` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -688,6 +1309,7 @@ pub struct FlowsVaultConnectioSetupStripeKeyPair {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "flows")]
 impl fmt::Debug for FlowsVaultConnectioSetupStripeKeyPair {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FlowsVaultConnectioSetupStripeKeyPair")
@@ -699,6 +1321,7 @@ impl fmt::Debug for FlowsVaultConnectioSetupStripeKeyPair {
     }
 }
 
+#[cfg(feature = "flows")]
 impl FlowsVaultConnectioSetupStripeKeyPair {
     fn constant_type<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -707,6 +1330,7 @@ impl FlowsVaultConnectioSetupStripeKeyPair {
     }
 }
 
+#[cfg(feature = "flows")]
 impl FlowsVaultConnectioSetupStripeKeyPair {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(private_key: impl Into<String>, public_key: impl Into<String>) -> Self {
@@ -725,6 +1349,7 @@ impl FlowsVaultConnectioSetupStripeKeyPair {
     }
 }
 
+#[cfg(feature = "flows")]
 /// The `FlowsVaultConnectioSetupToken` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -745,6 +1370,7 @@ pub struct FlowsVaultConnectioSetupToken {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "flows")]
 impl fmt::Debug for FlowsVaultConnectioSetupToken {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FlowsVaultConnectioSetupToken")
@@ -755,6 +1381,7 @@ impl fmt::Debug for FlowsVaultConnectioSetupToken {
     }
 }
 
+#[cfg(feature = "flows")]
 impl FlowsVaultConnectioSetupToken {
     fn constant_type<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -763,6 +1390,7 @@ impl FlowsVaultConnectioSetupToken {
     }
 }
 
+#[cfg(feature = "flows")]
 impl FlowsVaultConnectioSetupToken {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(token: impl Into<String>) -> Self {
@@ -780,6 +1408,7 @@ impl FlowsVaultConnectioSetupToken {
     }
 }
 
+#[cfg(feature = "flows")]
 /// The `FlowsVaultConnectioSetupTwilioApiKey` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -802,6 +1431,7 @@ pub struct FlowsVaultConnectioSetupTwilioApiKey {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "flows")]
 impl fmt::Debug for FlowsVaultConnectioSetupTwilioApiKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FlowsVaultConnectioSetupTwilioApiKey")
@@ -813,6 +1443,7 @@ impl fmt::Debug for FlowsVaultConnectioSetupTwilioApiKey {
     }
 }
 
+#[cfg(feature = "flows")]
 impl FlowsVaultConnectioSetupTwilioApiKey {
     fn constant_type<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -821,6 +1452,7 @@ impl FlowsVaultConnectioSetupTwilioApiKey {
     }
 }
 
+#[cfg(feature = "flows")]
 impl FlowsVaultConnectioSetupTwilioApiKey {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(account_id: impl Into<String>, api_key: impl Into<String>) -> Self {
@@ -839,6 +1471,7 @@ impl FlowsVaultConnectioSetupTwilioApiKey {
     }
 }
 
+#[cfg(feature = "full")]
 string_enum! {
     /// The values of `FlowsVaultConnectioSetupTypeApiKeyEnum`.
     pub enum FlowsVaultConnectioSetupTypeApiKeyEnum {
@@ -847,6 +1480,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "full")]
 string_enum! {
     /// The values of `FlowsVaultConnectioSetupTypeBearerEnum`.
     pub enum FlowsVaultConnectioSetupTypeBearerEnum {
@@ -855,11 +1489,13 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "full")]
 /// The `FlowsVaultConnectioSetupTypeJwtEnum` schema.
 ///
 /// The same type as [`FlowActionJwtSignJwtType`]: the API description gives both the same schema.
 pub type FlowsVaultConnectioSetupTypeJwtEnum = FlowActionJwtSignJwtType;
 
+#[cfg(feature = "full")]
 string_enum! {
     /// The values of `FlowsVaultConnectioSetupTypeKeyPairEnum`.
     pub enum FlowsVaultConnectioSetupTypeKeyPairEnum {
@@ -868,6 +1504,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "full")]
 string_enum! {
     /// The values of `FlowsVaultConnectioSetupTypeOauthAppEnum`.
     pub enum FlowsVaultConnectioSetupTypeOauthAppEnum {
@@ -876,6 +1513,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "flows")]
 string_enum! {
     /// The values of `FlowsVaultConnectioSetupTypeOauthCodeEnum`.
     pub enum FlowsVaultConnectioSetupTypeOauthCodeEnum {
@@ -884,6 +1522,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "flows")]
 string_enum! {
     /// The values of `FlowsVaultConnectioSetupTypeOauthJwtEnum`.
     pub enum FlowsVaultConnectioSetupTypeOauthJwtEnum {
@@ -892,6 +1531,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "full")]
 string_enum! {
     /// The values of `FlowsVaultConnectioSetupTypeTokenEnum`.
     pub enum FlowsVaultConnectioSetupTypeTokenEnum {
@@ -900,6 +1540,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "full")]
 string_enum! {
     /// The values of `FlowsVaultConnectioSetupTypeWebhookEnum`.
     pub enum FlowsVaultConnectioSetupTypeWebhookEnum {
@@ -908,6 +1549,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "flows")]
 /// The `FlowsVaultConnectioSetupWebhook` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -928,6 +1570,7 @@ pub struct FlowsVaultConnectioSetupWebhook {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "flows")]
 impl fmt::Debug for FlowsVaultConnectioSetupWebhook {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FlowsVaultConnectioSetupWebhook")
@@ -938,6 +1581,7 @@ impl fmt::Debug for FlowsVaultConnectioSetupWebhook {
     }
 }
 
+#[cfg(feature = "flows")]
 impl FlowsVaultConnectioSetupWebhook {
     fn constant_type<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -946,6 +1590,7 @@ impl FlowsVaultConnectioSetupWebhook {
     }
 }
 
+#[cfg(feature = "flows")]
 impl FlowsVaultConnectioSetupWebhook {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(url: impl Into<String>) -> Self {
@@ -963,31 +1608,37 @@ impl FlowsVaultConnectioSetupWebhook {
     }
 }
 
+#[cfg(feature = "full")]
 /// Flows Vault Connection app identifier.
 ///
 /// The same type as [`FlowActionActivecampaignListContactsType`]: the API description gives both the same schema.
 pub type FlowsVaultConnectionAppIdActivecampaignEnum = FlowActionActivecampaignListContactsType;
 
+#[cfg(feature = "full")]
 /// Flows Vault Connection app identifier.
 ///
 /// The same type as [`FlowActionAirtableListRecordsType`]: the API description gives both the same schema.
 pub type FlowsVaultConnectionAppIdAirtableEnum = FlowActionAirtableListRecordsType;
 
+#[cfg(feature = "full")]
 /// Flows Vault Connection app identifier.
 ///
 /// The same type as [`FlowActionAuth0GetUserType`]: the API description gives both the same schema.
 pub type FlowsVaultConnectionAppIdAuth0Enum = FlowActionAuth0GetUserType;
 
+#[cfg(feature = "full")]
 /// Flows Vault Connection app identifier.
 ///
 /// The same type as [`FlowActionBigqueryInsertRowsType`]: the API description gives both the same schema.
 pub type FlowsVaultConnectionAppIdBigqueryEnum = FlowActionBigqueryInsertRowsType;
 
+#[cfg(feature = "full")]
 /// Flows Vault Connection app identifier.
 ///
 /// The same type as [`FlowActionClearbitFindPersonType`]: the API description gives both the same schema.
 pub type FlowsVaultConnectionAppIdClearbitEnum = FlowActionClearbitFindPersonType;
 
+#[cfg(feature = "full")]
 string_enum! {
     /// Flows Vault Connection app identifier.
     pub enum FlowsVaultConnectionAppIdDocusignEnum {
@@ -996,81 +1647,97 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "full")]
 /// Flows Vault Connection app identifier.
 ///
 /// The same type as [`FlowActionGoogleSheetsAddRowType`]: the API description gives both the same schema.
 pub type FlowsVaultConnectionAppIdGoogleSheetsEnum = FlowActionGoogleSheetsAddRowType;
 
+#[cfg(feature = "full")]
 /// Flows Vault Connection app identifier.
 ///
 /// The same type as [`FlowActionHttpSendRequestType`]: the API description gives both the same schema.
 pub type FlowsVaultConnectionAppIdHttpEnum = FlowActionHttpSendRequestType;
 
+#[cfg(feature = "full")]
 /// Flows Vault Connection app identifier.
 ///
 /// The same type as [`FlowActionHubspotGetContactType`]: the API description gives both the same schema.
 pub type FlowsVaultConnectionAppIdHubspotEnum = FlowActionHubspotGetContactType;
 
+#[cfg(feature = "full")]
 /// Flows Vault Connection app identifier.
 ///
 /// The same type as [`FlowActionJwtSignJwtType`]: the API description gives both the same schema.
 pub type FlowsVaultConnectionAppIdJwtEnum = FlowActionJwtSignJwtType;
 
+#[cfg(feature = "full")]
 /// Flows Vault Connection app identifier.
 ///
 /// The same type as [`FlowActionMailchimpUpsertMemberType`]: the API description gives both the same schema.
 pub type FlowsVaultConnectionAppIdMailchimpEnum = FlowActionMailchimpUpsertMemberType;
 
+#[cfg(feature = "full")]
 /// Flows Vault Connection app identifier.
 ///
 /// The same type as [`FlowActionMailjetSendEmailType`]: the API description gives both the same schema.
 pub type FlowsVaultConnectionAppIdMailjetEnum = FlowActionMailjetSendEmailType;
 
+#[cfg(feature = "full")]
 /// Flows Vault Connection app identifier.
 ///
 /// The same type as [`FlowActionPipedriveAddDealType`]: the API description gives both the same schema.
 pub type FlowsVaultConnectionAppIdPipedriveEnum = FlowActionPipedriveAddDealType;
 
+#[cfg(feature = "full")]
 /// Flows Vault Connection app identifier.
 ///
 /// The same type as [`FlowActionSalesforceGetLeadType`]: the API description gives both the same schema.
 pub type FlowsVaultConnectionAppIdSalesforceEnum = FlowActionSalesforceGetLeadType;
 
+#[cfg(feature = "full")]
 /// Flows Vault Connection app identifier.
 ///
 /// The same type as [`FlowActionSendgridSendEmailType`]: the API description gives both the same schema.
 pub type FlowsVaultConnectionAppIdSendgridEnum = FlowActionSendgridSendEmailType;
 
+#[cfg(feature = "full")]
 /// Flows Vault Connection app identifier.
 ///
 /// The same type as [`FlowActionSlackPostMessageType`]: the API description gives both the same schema.
 pub type FlowsVaultConnectionAppIdSlackEnum = FlowActionSlackPostMessageType;
 
+#[cfg(feature = "full")]
 /// Flows Vault Connection app identifier.
 ///
 /// The same type as [`FlowActionStripeAddTaxIdType`]: the API description gives both the same schema.
 pub type FlowsVaultConnectionAppIdStripeEnum = FlowActionStripeAddTaxIdType;
 
+#[cfg(feature = "full")]
 /// Flows Vault Connection app identifier.
 ///
 /// The same type as [`FlowActionTelegramSendMessageType`]: the API description gives both the same schema.
 pub type FlowsVaultConnectionAppIdTelegramEnum = FlowActionTelegramSendMessageType;
 
+#[cfg(feature = "full")]
 /// Flows Vault Connection app identifier.
 ///
 /// The same type as [`FlowActionTwilioSendSmsType`]: the API description gives both the same schema.
 pub type FlowsVaultConnectionAppIdTwilioEnum = FlowActionTwilioSendSmsType;
 
+#[cfg(feature = "full")]
 /// Flows Vault Connection app identifier.
 ///
 /// The same type as [`FlowActionWhatsappSendMessageType`]: the API description gives both the same schema.
 pub type FlowsVaultConnectionAppIdWhatsappEnum = FlowActionWhatsappSendMessageType;
 
+#[cfg(feature = "full")]
 /// Flows Vault Connection app identifier.
 ///
 /// The same type as [`FlowActionZapierTriggerWebhookType`]: the API description gives both the same schema.
 pub type FlowsVaultConnectionAppIdZapierEnum = FlowActionZapierTriggerWebhookType;
 
+#[cfg(feature = "flows")]
 /// The `FlowsVaultConnectionHttpApiKeySetup` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1096,6 +1763,7 @@ pub struct FlowsVaultConnectionHttpApiKeySetup {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "flows")]
 impl fmt::Debug for FlowsVaultConnectionHttpApiKeySetup {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FlowsVaultConnectionHttpApiKeySetup")
@@ -1108,6 +1776,7 @@ impl fmt::Debug for FlowsVaultConnectionHttpApiKeySetup {
     }
 }
 
+#[cfg(feature = "flows")]
 impl FlowsVaultConnectionHttpApiKeySetup {
     fn constant_type<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -1116,6 +1785,7 @@ impl FlowsVaultConnectionHttpApiKeySetup {
     }
 }
 
+#[cfg(feature = "flows")]
 impl FlowsVaultConnectionHttpApiKeySetup {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(
@@ -1139,6 +1809,7 @@ impl FlowsVaultConnectionHttpApiKeySetup {
     }
 }
 
+#[cfg(feature = "flows")]
 string_enum! {
     /// The values of `FlowsVaultConnectionHttpApiKeySetupInEnum`.
     pub enum FlowsVaultConnectionHttpApiKeySetupInEnum {
@@ -1149,6 +1820,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "flows")]
 /// The `FlowsVaultConnectionHttpBasicAuthSetup` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1172,6 +1844,7 @@ pub struct FlowsVaultConnectionHttpBasicAuthSetup {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "flows")]
 impl fmt::Debug for FlowsVaultConnectionHttpBasicAuthSetup {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FlowsVaultConnectionHttpBasicAuthSetup")
@@ -1183,6 +1856,7 @@ impl fmt::Debug for FlowsVaultConnectionHttpBasicAuthSetup {
     }
 }
 
+#[cfg(feature = "flows")]
 impl FlowsVaultConnectionHttpBasicAuthSetup {
     fn constant_type<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -1191,6 +1865,7 @@ impl FlowsVaultConnectionHttpBasicAuthSetup {
     }
 }
 
+#[cfg(feature = "flows")]
 impl FlowsVaultConnectionHttpBasicAuthSetup {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(username: impl Into<String>) -> Self {
@@ -1215,6 +1890,7 @@ impl FlowsVaultConnectionHttpBasicAuthSetup {
     }
 }
 
+#[cfg(feature = "flows")]
 /// The `FlowsVaultConnectionHttpOauthClientCredentialsSetup` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1248,6 +1924,7 @@ pub struct FlowsVaultConnectionHttpOauthClientCredentialsSetup {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "flows")]
 impl fmt::Debug for FlowsVaultConnectionHttpOauthClientCredentialsSetup {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FlowsVaultConnectionHttpOauthClientCredentialsSetup")
@@ -1263,6 +1940,7 @@ impl fmt::Debug for FlowsVaultConnectionHttpOauthClientCredentialsSetup {
     }
 }
 
+#[cfg(feature = "flows")]
 impl FlowsVaultConnectionHttpOauthClientCredentialsSetup {
     fn constant_type<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -1271,6 +1949,7 @@ impl FlowsVaultConnectionHttpOauthClientCredentialsSetup {
     }
 }
 
+#[cfg(feature = "flows")]
 impl FlowsVaultConnectionHttpOauthClientCredentialsSetup {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(
@@ -1315,11 +1994,13 @@ impl FlowsVaultConnectionHttpOauthClientCredentialsSetup {
     }
 }
 
+#[cfg(feature = "full")]
 /// The `FlowsVaultConnectionSetupTypeApiKeyEnum` schema.
 ///
 /// The same type as [`FlowsVaultConnectioSetupTypeApiKeyEnum`]: the API description gives both the same schema.
 pub type FlowsVaultConnectionSetupTypeApiKeyEnum = FlowsVaultConnectioSetupTypeApiKeyEnum;
 
+#[cfg(feature = "full")]
 string_enum! {
     /// The values of `FlowsVaultConnectionSetupTypeBasicAuthEnum`.
     pub enum FlowsVaultConnectionSetupTypeBasicAuthEnum {
@@ -1328,6 +2009,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "full")]
 string_enum! {
     /// The values of `FlowsVaultConnectionSetupTypeOauthClientCredentialsEnum`.
     pub enum FlowsVaultConnectionSetupTypeOauthClientCredentialsEnum {
@@ -1336,6 +2018,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "flows")]
 /// The `FlowsVaultConnectionSummary` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1367,6 +2050,7 @@ pub struct FlowsVaultConnectionSummary {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "flows")]
 impl fmt::Debug for FlowsVaultConnectionSummary {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FlowsVaultConnectionSummary")
@@ -1384,6 +2068,7 @@ impl fmt::Debug for FlowsVaultConnectionSummary {
     }
 }
 
+#[cfg(feature = "full")]
 /// Forbidden
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1403,6 +2088,7 @@ pub struct ForbiddenSchema {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for ForbiddenSchema {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ForbiddenSchema")
@@ -1414,6 +2100,7 @@ impl fmt::Debug for ForbiddenSchema {
     }
 }
 
+#[cfg(feature = "full")]
 impl ForbiddenSchema {
     fn constant_error<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -1422,6 +2109,7 @@ impl ForbiddenSchema {
     }
 }
 
+#[cfg(feature = "full")]
 string_enum! {
     /// The values of `ForbiddenSchemaError`.
     pub enum ForbiddenSchemaError {
@@ -1430,6 +2118,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "full")]
 /// One of the shapes of `FormBlock`.
 ///
 /// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
@@ -1443,6 +2132,7 @@ pub enum FormBlock {
     Other(Value),
 }
 
+#[cfg(feature = "full")]
 impl<'de> Deserialize<'de> for FormBlock {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         #[derive(Deserialize)]
@@ -1461,6 +2151,7 @@ impl<'de> Deserialize<'de> for FormBlock {
     }
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for FormBlock {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -1470,6 +2161,7 @@ impl fmt::Debug for FormBlock {
     }
 }
 
+#[cfg(feature = "full")]
 /// The `FormBlockDivider` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1490,6 +2182,7 @@ pub struct FormBlockDivider {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for FormBlockDivider {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FormBlockDivider")
@@ -1501,6 +2194,7 @@ impl fmt::Debug for FormBlockDivider {
     }
 }
 
+#[cfg(feature = "full")]
 impl FormBlockDivider {
     fn constant_category<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -1509,6 +2203,7 @@ impl FormBlockDivider {
     }
 }
 
+#[cfg(feature = "full")]
 impl FormBlockDivider {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(id: impl Into<String>) -> Self {
@@ -1533,11 +2228,13 @@ impl FormBlockDivider {
     }
 }
 
+#[cfg(feature = "full")]
 /// The `FormBlockDividerConfig` schema.
 ///
 /// The same type as [`FormFieldLegalConfig`]: the API description gives both the same schema.
 pub type FormBlockDividerConfig = FormFieldLegalConfig;
 
+#[cfg(feature = "full")]
 /// The `FormBlockHtml` object.
 ///
 /// Also named [`FormBlockRichText`] (identical schemas).
@@ -1560,6 +2257,7 @@ pub struct FormBlockHtml {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for FormBlockHtml {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FormBlockHtml")
@@ -1571,6 +2269,7 @@ impl fmt::Debug for FormBlockHtml {
     }
 }
 
+#[cfg(feature = "full")]
 impl FormBlockHtml {
     fn constant_category<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -1579,6 +2278,7 @@ impl FormBlockHtml {
     }
 }
 
+#[cfg(feature = "full")]
 impl FormBlockHtml {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(id: impl Into<String>) -> Self {
@@ -1603,6 +2303,7 @@ impl FormBlockHtml {
     }
 }
 
+#[cfg(feature = "full")]
 /// The `FormBlockHtmlConfig` object.
 ///
 /// Also named [`FormBlockRichTextConfig`] (identical schemas).
@@ -1620,6 +2321,7 @@ pub struct FormBlockHtmlConfig {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for FormBlockHtmlConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FormBlockHtmlConfig")
@@ -1629,6 +2331,7 @@ impl fmt::Debug for FormBlockHtmlConfig {
     }
 }
 
+#[cfg(feature = "full")]
 impl FormBlockHtmlConfig {
     /// An empty value; set fields with the setters.
     pub fn new() -> Self {
@@ -1648,6 +2351,7 @@ impl FormBlockHtmlConfig {
     }
 }
 
+#[cfg(feature = "full")]
 /// The `FormBlockImage` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1668,6 +2372,7 @@ pub struct FormBlockImage {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for FormBlockImage {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FormBlockImage")
@@ -1679,6 +2384,7 @@ impl fmt::Debug for FormBlockImage {
     }
 }
 
+#[cfg(feature = "full")]
 impl FormBlockImage {
     fn constant_category<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -1687,6 +2393,7 @@ impl FormBlockImage {
     }
 }
 
+#[cfg(feature = "full")]
 impl FormBlockImage {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(id: impl Into<String>) -> Self {
@@ -1711,6 +2418,7 @@ impl FormBlockImage {
     }
 }
 
+#[cfg(feature = "full")]
 /// The `FormBlockImageConfig` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1731,6 +2439,7 @@ pub struct FormBlockImageConfig {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for FormBlockImageConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FormBlockImageConfig")
@@ -1742,6 +2451,7 @@ impl fmt::Debug for FormBlockImageConfig {
     }
 }
 
+#[cfg(feature = "full")]
 impl FormBlockImageConfig {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(src: impl Into<String>) -> Self {
@@ -1772,6 +2482,7 @@ impl FormBlockImageConfig {
     }
 }
 
+#[cfg(feature = "full")]
 string_enum! {
     /// The values of `FormBlockImageConfigPositionEnum`.
     pub enum FormBlockImageConfigPositionEnum {
@@ -1784,6 +2495,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "full")]
 /// The `FormBlockJumpButton` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1803,6 +2515,7 @@ pub struct FormBlockJumpButton {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for FormBlockJumpButton {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FormBlockJumpButton")
@@ -1814,6 +2527,7 @@ impl fmt::Debug for FormBlockJumpButton {
     }
 }
 
+#[cfg(feature = "full")]
 impl FormBlockJumpButton {
     fn constant_category<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -1822,6 +2536,7 @@ impl FormBlockJumpButton {
     }
 }
 
+#[cfg(feature = "full")]
 impl FormBlockJumpButton {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(config: impl Into<FormBlockJumpButtonConfig>, id: impl Into<String>) -> Self {
@@ -1840,6 +2555,7 @@ impl FormBlockJumpButton {
     }
 }
 
+#[cfg(feature = "full")]
 /// The `FormBlockJumpButtonConfig` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1859,6 +2575,7 @@ pub struct FormBlockJumpButtonConfig {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for FormBlockJumpButtonConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FormBlockJumpButtonConfig")
@@ -1870,6 +2587,7 @@ impl fmt::Debug for FormBlockJumpButtonConfig {
     }
 }
 
+#[cfg(feature = "full")]
 impl FormBlockJumpButtonConfig {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(next_node: impl Into<FormNodePointer>, text: impl Into<String>) -> Self {
@@ -1894,6 +2612,7 @@ impl FormBlockJumpButtonConfig {
     }
 }
 
+#[cfg(feature = "full")]
 /// The `FormBlockJumpButtonConfigStyle` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1909,6 +2628,7 @@ pub struct FormBlockJumpButtonConfigStyle {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for FormBlockJumpButtonConfigStyle {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FormBlockJumpButtonConfigStyle")
@@ -1918,6 +2638,7 @@ impl fmt::Debug for FormBlockJumpButtonConfigStyle {
     }
 }
 
+#[cfg(feature = "full")]
 impl FormBlockJumpButtonConfigStyle {
     /// An empty value; set fields with the setters.
     pub fn new() -> Self {
@@ -1937,6 +2658,7 @@ impl FormBlockJumpButtonConfigStyle {
     }
 }
 
+#[cfg(feature = "full")]
 /// The `FormBlockNextButton` object.
 ///
 /// Also named [`FormBlockPreviousButton`] (identical schemas).
@@ -1958,6 +2680,7 @@ pub struct FormBlockNextButton {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for FormBlockNextButton {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FormBlockNextButton")
@@ -1969,6 +2692,7 @@ impl fmt::Debug for FormBlockNextButton {
     }
 }
 
+#[cfg(feature = "full")]
 impl FormBlockNextButton {
     fn constant_category<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -1977,6 +2701,7 @@ impl FormBlockNextButton {
     }
 }
 
+#[cfg(feature = "full")]
 impl FormBlockNextButton {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(config: impl Into<FormBlockNextButtonConfig>, id: impl Into<String>) -> Self {
@@ -1995,6 +2720,7 @@ impl FormBlockNextButton {
     }
 }
 
+#[cfg(feature = "full")]
 /// The `FormBlockNextButtonConfig` object.
 ///
 /// Also named [`FormBlockPreviousButtonConfig`] (identical schemas).
@@ -2011,6 +2737,7 @@ pub struct FormBlockNextButtonConfig {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for FormBlockNextButtonConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FormBlockNextButtonConfig")
@@ -2020,6 +2747,7 @@ impl fmt::Debug for FormBlockNextButtonConfig {
     }
 }
 
+#[cfg(feature = "full")]
 impl FormBlockNextButtonConfig {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(text: impl Into<String>) -> Self {
@@ -2036,16 +2764,19 @@ impl FormBlockNextButtonConfig {
     }
 }
 
+#[cfg(feature = "full")]
 /// The `FormBlockPreviousButton` schema.
 ///
 /// The same type as [`FormBlockNextButton`]: the API description gives both the same schema.
 pub type FormBlockPreviousButton = FormBlockNextButton;
 
+#[cfg(feature = "full")]
 /// The `FormBlockPreviousButtonConfig` schema.
 ///
 /// The same type as [`FormBlockNextButtonConfig`]: the API description gives both the same schema.
 pub type FormBlockPreviousButtonConfig = FormBlockNextButtonConfig;
 
+#[cfg(feature = "full")]
 /// The `FormBlockResendButton` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -2065,6 +2796,7 @@ pub struct FormBlockResendButton {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for FormBlockResendButton {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FormBlockResendButton")
@@ -2076,6 +2808,7 @@ impl fmt::Debug for FormBlockResendButton {
     }
 }
 
+#[cfg(feature = "full")]
 impl FormBlockResendButton {
     fn constant_category<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -2084,6 +2817,7 @@ impl FormBlockResendButton {
     }
 }
 
+#[cfg(feature = "full")]
 impl FormBlockResendButton {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(config: impl Into<FormBlockResendButtonConfig>, id: impl Into<String>) -> Self {
@@ -2102,6 +2836,7 @@ impl FormBlockResendButton {
     }
 }
 
+#[cfg(feature = "full")]
 /// The `FormBlockResendButtonConfig` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -2131,6 +2866,7 @@ pub struct FormBlockResendButtonConfig {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for FormBlockResendButtonConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FormBlockResendButtonConfig")
@@ -2146,6 +2882,7 @@ impl fmt::Debug for FormBlockResendButtonConfig {
     }
 }
 
+#[cfg(feature = "full")]
 impl FormBlockResendButtonConfig {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(
@@ -2194,21 +2931,25 @@ impl FormBlockResendButtonConfig {
     }
 }
 
+#[cfg(feature = "full")]
 /// The `FormBlockResendButtonConfigTextAlignmentEnum` schema.
 ///
 /// The same type as [`FormBlockImageConfigPositionEnum`]: the API description gives both the same schema.
 pub type FormBlockResendButtonConfigTextAlignmentEnum = FormBlockImageConfigPositionEnum;
 
+#[cfg(feature = "full")]
 /// The `FormBlockRichText` schema.
 ///
 /// The same type as [`FormBlockHtml`]: the API description gives both the same schema.
 pub type FormBlockRichText = FormBlockHtml;
 
+#[cfg(feature = "full")]
 /// The `FormBlockRichTextConfig` schema.
 ///
 /// The same type as [`FormBlockHtmlConfig`]: the API description gives both the same schema.
 pub type FormBlockRichTextConfig = FormBlockHtmlConfig;
 
+#[cfg(feature = "full")]
 string_enum! {
     /// The values of `FormBlockTypeDividerConst`.
     pub enum FormBlockTypeDividerConst {
@@ -2217,6 +2958,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "full")]
 string_enum! {
     /// The values of `FormBlockTypeHtmlConst`.
     pub enum FormBlockTypeHtmlConst {
@@ -2225,6 +2967,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "full")]
 string_enum! {
     /// The values of `FormBlockTypeImageConst`.
     pub enum FormBlockTypeImageConst {
@@ -2233,6 +2976,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "full")]
 string_enum! {
     /// The values of `FormBlockTypeJumpButtonConst`.
     pub enum FormBlockTypeJumpButtonConst {
@@ -2241,6 +2985,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "full")]
 string_enum! {
     /// The values of `FormBlockTypeNextButtonConst`.
     pub enum FormBlockTypeNextButtonConst {
@@ -2249,6 +2994,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "full")]
 string_enum! {
     /// The values of `FormBlockTypePreviousButtonConst`.
     pub enum FormBlockTypePreviousButtonConst {
@@ -2257,6 +3003,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "full")]
 string_enum! {
     /// The values of `FormBlockTypeResendButtonConst`.
     pub enum FormBlockTypeResendButtonConst {
@@ -2265,6 +3012,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "full")]
 string_enum! {
     /// The values of `FormBlockTypeRichTextConst`.
     pub enum FormBlockTypeRichTextConst {
@@ -2273,6 +3021,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "full")]
 /// One of the shapes of `FormComponent`.
 ///
 /// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
@@ -2290,6 +3039,7 @@ pub enum FormComponent {
     Other(Value),
 }
 
+#[cfg(feature = "full")]
 impl<'de> Deserialize<'de> for FormComponent {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         #[derive(Deserialize)]
@@ -2312,6 +3062,7 @@ impl<'de> Deserialize<'de> for FormComponent {
     }
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for FormComponent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -2323,6 +3074,7 @@ impl fmt::Debug for FormComponent {
     }
 }
 
+#[cfg(feature = "full")]
 string_enum! {
     /// The values of `FormComponentCategoryBlockConst`.
     pub enum FormComponentCategoryBlockConst {
@@ -2331,6 +3083,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "full")]
 string_enum! {
     /// The values of `FormComponentCategoryFieldConst`.
     pub enum FormComponentCategoryFieldConst {
@@ -2339,667 +3092,11 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "full")]
 string_enum! {
     /// The values of `FormComponentCategoryWidgetConst`.
     pub enum FormComponentCategoryWidgetConst {
         /// `WIDGET`
         Widget = "WIDGET",
-    }
-}
-
-/// The `FormEndingNode` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FormEndingNode {
-    /// The `after_submit` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub after_submit: Option<FormEndingNodeAfterSubmit>,
-    /// The `coordinates` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub coordinates: Option<FormNodeCoordinates>,
-    /// The `redirection` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub redirection: Option<FormEndingNodeRedirection>,
-    /// The `resume_flow` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub resume_flow: Option<bool>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for FormEndingNode {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FormEndingNode")
-            .field("after_submit", &self.after_submit)
-            .field("coordinates", &self.coordinates)
-            .field("redirection", &self.redirection)
-            .field("resume_flow", &self.resume_flow)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl FormEndingNode {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `after_submit`.
-    pub fn after_submit(mut self, value: impl Into<FormEndingNodeAfterSubmit>) -> Self {
-        self.after_submit = Some(value.into());
-        self
-    }
-
-    /// Sets `coordinates`.
-    pub fn coordinates(mut self, value: impl Into<FormNodeCoordinates>) -> Self {
-        self.coordinates = Some(value.into());
-        self
-    }
-
-    /// Sets `redirection`.
-    pub fn redirection(mut self, value: impl Into<FormEndingNodeRedirection>) -> Self {
-        self.redirection = Some(value.into());
-        self
-    }
-
-    /// Sets `resume_flow`.
-    pub fn resume_flow(mut self, value: impl Into<bool>) -> Self {
-        self.resume_flow = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `FormEndingNodeAfterSubmit` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FormEndingNodeAfterSubmit {
-    /// The `flow_id` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub flow_id: Option<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for FormEndingNodeAfterSubmit {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FormEndingNodeAfterSubmit")
-            .field("flow_id", &self.flow_id)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl FormEndingNodeAfterSubmit {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `flow_id`.
-    pub fn flow_id(mut self, value: impl Into<String>) -> Self {
-        self.flow_id = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-string_enum! {
-    /// The values of `FormEndingNodeId`.
-    pub enum FormEndingNodeId {
-        /// `$ending`
-        Ending = "$ending",
-    }
-}
-
-/// The `FormEndingNodeNullable` schema.
-pub type FormEndingNodeNullable = FormEndingNode;
-
-/// The `FormEndingNodeRedirection` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FormEndingNodeRedirection {
-    /// The `delay` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub delay: Option<i64>,
-    /// The `target` field.
-    pub target: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for FormEndingNodeRedirection {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FormEndingNodeRedirection")
-            .field("delay", &self.delay)
-            .field("target", &self.target)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl FormEndingNodeRedirection {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(target: impl Into<String>) -> Self {
-        Self {
-            delay: None,
-            target: target.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `delay`.
-    pub fn delay(mut self, value: impl Into<i64>) -> Self {
-        self.delay = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `FormEndingNodeResumeFlowTrueConst` schema.
-pub type FormEndingNodeResumeFlowTrueConst = bool;
-
-/// One of the shapes of `FormField`.
-///
-/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
-#[derive(Clone, PartialEq, Serialize)]
-#[serde(untagged)]
-#[non_exhaustive]
-pub enum FormField {
-    /// The `Map<String, Value>` shape.
-    Object(Map<String, Value>),
-    /// JSON this version cannot tell apart, kept as received.
-    Other(Value),
-}
-
-impl<'de> Deserialize<'de> for FormField {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum Wire {
-            Object(Map<String, Value>),
-            Other(Value),
-        }
-        Ok(match Wire::deserialize(deserializer)? {
-            Wire::Object(v) => Self::Object(v),
-            Wire::Other(v) => {
-                other("FormField", &v);
-                Self::Other(v)
-            }
-        })
-    }
-}
-
-impl fmt::Debug for FormField {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Object(v) => f.debug_tuple("Object").field(&Keys(v)).finish(),
-            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
-        }
-    }
-}
-
-/// The `FormFieldBoolean` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FormFieldBoolean {
-    /// Always `FIELD`.
-    #[serde(deserialize_with = "FormFieldBoolean::constant_category")]
-    pub category: String,
-    /// The `config` field.
-    pub config: FormFieldBooleanConfig,
-    /// The `hint` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub hint: Option<String>,
-    /// The `id` field.
-    pub id: String,
-    /// The `label` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub label: Option<String>,
-    /// The `required` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub required: Option<bool>,
-    /// The `sensitive` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sensitive: Option<bool>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for FormFieldBoolean {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FormFieldBoolean")
-            .field("category", &self.category)
-            .field("config", &self.config)
-            .field("hint", &self.hint)
-            .field("id", &self.id)
-            .field("label", &self.label)
-            .field("required", &self.required)
-            .field("sensitive", &self.sensitive)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl FormFieldBoolean {
-    fn constant_category<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "FIELD")
-    }
-}
-
-impl FormFieldBoolean {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(config: impl Into<FormFieldBooleanConfig>, id: impl Into<String>) -> Self {
-        Self {
-            category: "FIELD".to_owned(),
-            config: config.into(),
-            hint: None,
-            id: id.into(),
-            label: None,
-            required: None,
-            sensitive: None,
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `hint`.
-    pub fn hint(mut self, value: impl Into<String>) -> Self {
-        self.hint = Some(value.into());
-        self
-    }
-
-    /// Sets `label`.
-    pub fn label(mut self, value: impl Into<String>) -> Self {
-        self.label = Some(value.into());
-        self
-    }
-
-    /// Sets `required`.
-    pub fn required(mut self, value: impl Into<bool>) -> Self {
-        self.required = Some(value.into());
-        self
-    }
-
-    /// Sets `sensitive`.
-    pub fn sensitive(mut self, value: impl Into<bool>) -> Self {
-        self.sensitive = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `FormFieldBooleanConfig` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FormFieldBooleanConfig {
-    /// The `default_value` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub default_value: Option<bool>,
-    /// The `options` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub options: Option<FormFieldBooleanConfigOptions>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for FormFieldBooleanConfig {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FormFieldBooleanConfig")
-            .field("default_value", &self.default_value)
-            .field("options", &self.options)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl FormFieldBooleanConfig {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `default_value`.
-    pub fn default_value(mut self, value: impl Into<bool>) -> Self {
-        self.default_value = Some(value.into());
-        self
-    }
-
-    /// Sets `options`.
-    pub fn options(mut self, value: impl Into<FormFieldBooleanConfigOptions>) -> Self {
-        self.options = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `FormFieldBooleanConfigOptions` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FormFieldBooleanConfigOptions {
-    /// The `false` field.
-    #[serde(rename = "false", default, skip_serializing_if = "Option::is_none")]
-    pub false_: Option<String>,
-    /// The `true` field.
-    #[serde(rename = "true", default, skip_serializing_if = "Option::is_none")]
-    pub true_: Option<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for FormFieldBooleanConfigOptions {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FormFieldBooleanConfigOptions")
-            .field("false_", &self.false_)
-            .field("true_", &self.true_)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl FormFieldBooleanConfigOptions {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `false`.
-    pub fn false_(mut self, value: impl Into<String>) -> Self {
-        self.false_ = Some(value.into());
-        self
-    }
-
-    /// Sets `true`.
-    pub fn true_(mut self, value: impl Into<String>) -> Self {
-        self.true_ = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `FormFieldCards` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FormFieldCards {
-    /// Always `FIELD`.
-    #[serde(deserialize_with = "FormFieldCards::constant_category")]
-    pub category: String,
-    /// The `config` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub config: Option<FormFieldCardsConfig>,
-    /// The `hint` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub hint: Option<String>,
-    /// The `id` field.
-    pub id: String,
-    /// The `label` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub label: Option<String>,
-    /// The `required` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub required: Option<bool>,
-    /// The `sensitive` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sensitive: Option<bool>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for FormFieldCards {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FormFieldCards")
-            .field("category", &self.category)
-            .field("config", &self.config)
-            .field("hint", &self.hint)
-            .field("id", &self.id)
-            .field("label", &self.label)
-            .field("required", &self.required)
-            .field("sensitive", &self.sensitive)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl FormFieldCards {
-    fn constant_category<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "FIELD")
-    }
-}
-
-impl FormFieldCards {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(id: impl Into<String>) -> Self {
-        Self {
-            category: "FIELD".to_owned(),
-            config: None,
-            hint: None,
-            id: id.into(),
-            label: None,
-            required: None,
-            sensitive: None,
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `config`.
-    pub fn config(mut self, value: impl Into<FormFieldCardsConfig>) -> Self {
-        self.config = Some(value.into());
-        self
-    }
-
-    /// Sets `hint`.
-    pub fn hint(mut self, value: impl Into<String>) -> Self {
-        self.hint = Some(value.into());
-        self
-    }
-
-    /// Sets `label`.
-    pub fn label(mut self, value: impl Into<String>) -> Self {
-        self.label = Some(value.into());
-        self
-    }
-
-    /// Sets `required`.
-    pub fn required(mut self, value: impl Into<bool>) -> Self {
-        self.required = Some(value.into());
-        self
-    }
-
-    /// Sets `sensitive`.
-    pub fn sensitive(mut self, value: impl Into<bool>) -> Self {
-        self.sensitive = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `FormFieldCardsConfig` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FormFieldCardsConfig {
-    /// The `default_value` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub default_value: Option<Value>,
-    /// The `hide_labels` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub hide_labels: Option<bool>,
-    /// The `multiple` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub multiple: Option<bool>,
-    /// The `options` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub options: Option<Vec<FormFieldCardsConfigOption>>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for FormFieldCardsConfig {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FormFieldCardsConfig")
-            .field("default_value", &Keys(&self.default_value))
-            .field("hide_labels", &self.hide_labels)
-            .field("multiple", &self.multiple)
-            .field("options", &self.options)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl FormFieldCardsConfig {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `default_value`.
-    pub fn default_value(mut self, value: impl Into<Value>) -> Self {
-        self.default_value = Some(value.into());
-        self
-    }
-
-    /// Sets `hide_labels`.
-    pub fn hide_labels(mut self, value: impl Into<bool>) -> Self {
-        self.hide_labels = Some(value.into());
-        self
-    }
-
-    /// Sets `multiple`.
-    pub fn multiple(mut self, value: impl Into<bool>) -> Self {
-        self.multiple = Some(value.into());
-        self
-    }
-
-    /// Sets `options`.
-    pub fn options(mut self, value: impl Into<Vec<FormFieldCardsConfigOption>>) -> Self {
-        self.options = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `FormFieldCardsConfigOption` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FormFieldCardsConfigOption {
-    /// The `image_url` field.
-    pub image_url: String,
-    /// The `label` field.
-    pub label: String,
-    /// The `value` field.
-    pub value: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for FormFieldCardsConfigOption {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FormFieldCardsConfigOption")
-            .field("image_url", &self.image_url)
-            .field("label", &self.label)
-            .field("value", &self.value)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl FormFieldCardsConfigOption {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(
-        image_url: impl Into<String>,
-        label: impl Into<String>,
-        value: impl Into<String>,
-    ) -> Self {
-        Self {
-            image_url: image_url.into(),
-            label: label.into(),
-            value: value.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
     }
 }

@@ -13,6 +13,699 @@ use super::*;
 use crate::model_support::{Keys, REDACTED, constant, extra, other, string_enum};
 use crate::patch::Patch;
 
+#[cfg(feature = "forms")]
+/// The `FormEndingNode` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new()` and the setters.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct FormEndingNode {
+    /// The `after_submit` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub after_submit: Option<FormEndingNodeAfterSubmit>,
+    /// The `coordinates` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub coordinates: Option<FormNodeCoordinates>,
+    /// The `redirection` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub redirection: Option<FormEndingNodeRedirection>,
+    /// The `resume_flow` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resume_flow: Option<bool>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "forms")]
+impl fmt::Debug for FormEndingNode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FormEndingNode")
+            .field("after_submit", &self.after_submit)
+            .field("coordinates", &self.coordinates)
+            .field("redirection", &self.redirection)
+            .field("resume_flow", &self.resume_flow)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "forms")]
+impl FormEndingNode {
+    /// An empty value; set fields with the setters.
+    pub fn new() -> Self {
+        <Self as Default>::default()
+    }
+
+    /// Sets `after_submit`.
+    pub fn after_submit(mut self, value: impl Into<FormEndingNodeAfterSubmit>) -> Self {
+        self.after_submit = Some(value.into());
+        self
+    }
+
+    /// Sets `coordinates`.
+    pub fn coordinates(mut self, value: impl Into<FormNodeCoordinates>) -> Self {
+        self.coordinates = Some(value.into());
+        self
+    }
+
+    /// Sets `redirection`.
+    pub fn redirection(mut self, value: impl Into<FormEndingNodeRedirection>) -> Self {
+        self.redirection = Some(value.into());
+        self
+    }
+
+    /// Sets `resume_flow`.
+    pub fn resume_flow(mut self, value: impl Into<bool>) -> Self {
+        self.resume_flow = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "forms")]
+/// The `FormEndingNodeAfterSubmit` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new()` and the setters.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct FormEndingNodeAfterSubmit {
+    /// The `flow_id` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub flow_id: Option<String>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "forms")]
+impl fmt::Debug for FormEndingNodeAfterSubmit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FormEndingNodeAfterSubmit")
+            .field("flow_id", &self.flow_id)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "forms")]
+impl FormEndingNodeAfterSubmit {
+    /// An empty value; set fields with the setters.
+    pub fn new() -> Self {
+        <Self as Default>::default()
+    }
+
+    /// Sets `flow_id`.
+    pub fn flow_id(mut self, value: impl Into<String>) -> Self {
+        self.flow_id = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "forms")]
+string_enum! {
+    /// The values of `FormEndingNodeId`.
+    pub enum FormEndingNodeId {
+        /// `$ending`
+        Ending = "$ending",
+    }
+}
+
+#[cfg(feature = "full")]
+/// The `FormEndingNodeNullable` schema.
+pub type FormEndingNodeNullable = FormEndingNode;
+
+#[cfg(feature = "forms")]
+/// The `FormEndingNodeRedirection` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct FormEndingNodeRedirection {
+    /// The `delay` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delay: Option<i64>,
+    /// The `target` field.
+    pub target: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "forms")]
+impl fmt::Debug for FormEndingNodeRedirection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FormEndingNodeRedirection")
+            .field("delay", &self.delay)
+            .field("target", &self.target)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "forms")]
+impl FormEndingNodeRedirection {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(target: impl Into<String>) -> Self {
+        Self {
+            delay: None,
+            target: target.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets `delay`.
+    pub fn delay(mut self, value: impl Into<i64>) -> Self {
+        self.delay = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "full")]
+/// The `FormEndingNodeResumeFlowTrueConst` schema.
+pub type FormEndingNodeResumeFlowTrueConst = bool;
+
+#[cfg(feature = "full")]
+/// One of the shapes of `FormField`.
+///
+/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
+#[derive(Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+#[non_exhaustive]
+pub enum FormField {
+    /// The `Map<String, Value>` shape.
+    Object(Map<String, Value>),
+    /// JSON this version cannot tell apart, kept as received.
+    Other(Value),
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for FormField {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Wire {
+            Object(Map<String, Value>),
+            Other(Value),
+        }
+        Ok(match Wire::deserialize(deserializer)? {
+            Wire::Object(v) => Self::Object(v),
+            Wire::Other(v) => {
+                other("FormField", &v);
+                Self::Other(v)
+            }
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for FormField {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Object(v) => f.debug_tuple("Object").field(&Keys(v)).finish(),
+            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
+        }
+    }
+}
+
+#[cfg(feature = "full")]
+/// The `FormFieldBoolean` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct FormFieldBoolean {
+    /// Always `FIELD`.
+    #[serde(deserialize_with = "FormFieldBoolean::constant_category")]
+    pub category: String,
+    /// The `config` field.
+    pub config: FormFieldBooleanConfig,
+    /// The `hint` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hint: Option<String>,
+    /// The `id` field.
+    pub id: String,
+    /// The `label` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
+    /// The `required` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub required: Option<bool>,
+    /// The `sensitive` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sensitive: Option<bool>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for FormFieldBoolean {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FormFieldBoolean")
+            .field("category", &self.category)
+            .field("config", &self.config)
+            .field("hint", &self.hint)
+            .field("id", &self.id)
+            .field("label", &self.label)
+            .field("required", &self.required)
+            .field("sensitive", &self.sensitive)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+impl FormFieldBoolean {
+    fn constant_category<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "FIELD")
+    }
+}
+
+#[cfg(feature = "full")]
+impl FormFieldBoolean {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(config: impl Into<FormFieldBooleanConfig>, id: impl Into<String>) -> Self {
+        Self {
+            category: "FIELD".to_owned(),
+            config: config.into(),
+            hint: None,
+            id: id.into(),
+            label: None,
+            required: None,
+            sensitive: None,
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets `hint`.
+    pub fn hint(mut self, value: impl Into<String>) -> Self {
+        self.hint = Some(value.into());
+        self
+    }
+
+    /// Sets `label`.
+    pub fn label(mut self, value: impl Into<String>) -> Self {
+        self.label = Some(value.into());
+        self
+    }
+
+    /// Sets `required`.
+    pub fn required(mut self, value: impl Into<bool>) -> Self {
+        self.required = Some(value.into());
+        self
+    }
+
+    /// Sets `sensitive`.
+    pub fn sensitive(mut self, value: impl Into<bool>) -> Self {
+        self.sensitive = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "full")]
+/// The `FormFieldBooleanConfig` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new()` and the setters.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct FormFieldBooleanConfig {
+    /// The `default_value` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default_value: Option<bool>,
+    /// The `options` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub options: Option<FormFieldBooleanConfigOptions>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for FormFieldBooleanConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FormFieldBooleanConfig")
+            .field("default_value", &self.default_value)
+            .field("options", &self.options)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+impl FormFieldBooleanConfig {
+    /// An empty value; set fields with the setters.
+    pub fn new() -> Self {
+        <Self as Default>::default()
+    }
+
+    /// Sets `default_value`.
+    pub fn default_value(mut self, value: impl Into<bool>) -> Self {
+        self.default_value = Some(value.into());
+        self
+    }
+
+    /// Sets `options`.
+    pub fn options(mut self, value: impl Into<FormFieldBooleanConfigOptions>) -> Self {
+        self.options = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "full")]
+/// The `FormFieldBooleanConfigOptions` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new()` and the setters.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct FormFieldBooleanConfigOptions {
+    /// The `false` field.
+    #[serde(rename = "false", default, skip_serializing_if = "Option::is_none")]
+    pub false_: Option<String>,
+    /// The `true` field.
+    #[serde(rename = "true", default, skip_serializing_if = "Option::is_none")]
+    pub true_: Option<String>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for FormFieldBooleanConfigOptions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FormFieldBooleanConfigOptions")
+            .field("false_", &self.false_)
+            .field("true_", &self.true_)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+impl FormFieldBooleanConfigOptions {
+    /// An empty value; set fields with the setters.
+    pub fn new() -> Self {
+        <Self as Default>::default()
+    }
+
+    /// Sets `false`.
+    pub fn false_(mut self, value: impl Into<String>) -> Self {
+        self.false_ = Some(value.into());
+        self
+    }
+
+    /// Sets `true`.
+    pub fn true_(mut self, value: impl Into<String>) -> Self {
+        self.true_ = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "full")]
+/// The `FormFieldCards` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct FormFieldCards {
+    /// Always `FIELD`.
+    #[serde(deserialize_with = "FormFieldCards::constant_category")]
+    pub category: String,
+    /// The `config` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub config: Option<FormFieldCardsConfig>,
+    /// The `hint` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hint: Option<String>,
+    /// The `id` field.
+    pub id: String,
+    /// The `label` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
+    /// The `required` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub required: Option<bool>,
+    /// The `sensitive` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sensitive: Option<bool>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for FormFieldCards {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FormFieldCards")
+            .field("category", &self.category)
+            .field("config", &self.config)
+            .field("hint", &self.hint)
+            .field("id", &self.id)
+            .field("label", &self.label)
+            .field("required", &self.required)
+            .field("sensitive", &self.sensitive)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+impl FormFieldCards {
+    fn constant_category<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "FIELD")
+    }
+}
+
+#[cfg(feature = "full")]
+impl FormFieldCards {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(id: impl Into<String>) -> Self {
+        Self {
+            category: "FIELD".to_owned(),
+            config: None,
+            hint: None,
+            id: id.into(),
+            label: None,
+            required: None,
+            sensitive: None,
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets `config`.
+    pub fn config(mut self, value: impl Into<FormFieldCardsConfig>) -> Self {
+        self.config = Some(value.into());
+        self
+    }
+
+    /// Sets `hint`.
+    pub fn hint(mut self, value: impl Into<String>) -> Self {
+        self.hint = Some(value.into());
+        self
+    }
+
+    /// Sets `label`.
+    pub fn label(mut self, value: impl Into<String>) -> Self {
+        self.label = Some(value.into());
+        self
+    }
+
+    /// Sets `required`.
+    pub fn required(mut self, value: impl Into<bool>) -> Self {
+        self.required = Some(value.into());
+        self
+    }
+
+    /// Sets `sensitive`.
+    pub fn sensitive(mut self, value: impl Into<bool>) -> Self {
+        self.sensitive = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "full")]
+/// The `FormFieldCardsConfig` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new()` and the setters.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct FormFieldCardsConfig {
+    /// The `default_value` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default_value: Option<Value>,
+    /// The `hide_labels` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hide_labels: Option<bool>,
+    /// The `multiple` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub multiple: Option<bool>,
+    /// The `options` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub options: Option<Vec<FormFieldCardsConfigOption>>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for FormFieldCardsConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FormFieldCardsConfig")
+            .field("default_value", &Keys(&self.default_value))
+            .field("hide_labels", &self.hide_labels)
+            .field("multiple", &self.multiple)
+            .field("options", &self.options)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+impl FormFieldCardsConfig {
+    /// An empty value; set fields with the setters.
+    pub fn new() -> Self {
+        <Self as Default>::default()
+    }
+
+    /// Sets `default_value`.
+    pub fn default_value(mut self, value: impl Into<Value>) -> Self {
+        self.default_value = Some(value.into());
+        self
+    }
+
+    /// Sets `hide_labels`.
+    pub fn hide_labels(mut self, value: impl Into<bool>) -> Self {
+        self.hide_labels = Some(value.into());
+        self
+    }
+
+    /// Sets `multiple`.
+    pub fn multiple(mut self, value: impl Into<bool>) -> Self {
+        self.multiple = Some(value.into());
+        self
+    }
+
+    /// Sets `options`.
+    pub fn options(mut self, value: impl Into<Vec<FormFieldCardsConfigOption>>) -> Self {
+        self.options = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "full")]
+/// The `FormFieldCardsConfigOption` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct FormFieldCardsConfigOption {
+    /// The `image_url` field.
+    pub image_url: String,
+    /// The `label` field.
+    pub label: String,
+    /// The `value` field.
+    pub value: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for FormFieldCardsConfigOption {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FormFieldCardsConfigOption")
+            .field("image_url", &self.image_url)
+            .field("label", &self.label)
+            .field("value", &self.value)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+impl FormFieldCardsConfigOption {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(
+        image_url: impl Into<String>,
+        label: impl Into<String>,
+        value: impl Into<String>,
+    ) -> Self {
+        Self {
+            image_url: image_url.into(),
+            label: label.into(),
+            value: value.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "full")]
 /// The `FormFieldChoice` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -45,6 +738,7 @@ pub struct FormFieldChoice {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for FormFieldChoice {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FormFieldChoice")
@@ -60,6 +754,7 @@ impl fmt::Debug for FormFieldChoice {
     }
 }
 
+#[cfg(feature = "full")]
 impl FormFieldChoice {
     fn constant_category<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -68,6 +763,7 @@ impl FormFieldChoice {
     }
 }
 
+#[cfg(feature = "full")]
 impl FormFieldChoice {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(id: impl Into<String>) -> Self {
@@ -120,6 +816,7 @@ impl FormFieldChoice {
     }
 }
 
+#[cfg(feature = "full")]
 /// The `FormFieldChoiceConfig` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -144,6 +841,7 @@ pub struct FormFieldChoiceConfig {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for FormFieldChoiceConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FormFieldChoiceConfig")
@@ -156,6 +854,7 @@ impl fmt::Debug for FormFieldChoiceConfig {
     }
 }
 
+#[cfg(feature = "full")]
 impl FormFieldChoiceConfig {
     /// An empty value; set fields with the setters.
     pub fn new() -> Self {
@@ -193,6 +892,7 @@ impl FormFieldChoiceConfig {
     }
 }
 
+#[cfg(feature = "full")]
 /// The `FormFieldChoiceConfigAllowOther` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -214,6 +914,7 @@ pub struct FormFieldChoiceConfigAllowOther {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for FormFieldChoiceConfigAllowOther {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FormFieldChoiceConfigAllowOther")
@@ -225,6 +926,7 @@ impl fmt::Debug for FormFieldChoiceConfigAllowOther {
     }
 }
 
+#[cfg(feature = "full")]
 impl FormFieldChoiceConfigAllowOther {
     /// An empty value; set fields with the setters.
     pub fn new() -> Self {
@@ -256,9 +958,11 @@ impl FormFieldChoiceConfigAllowOther {
     }
 }
 
+#[cfg(feature = "full")]
 /// The `FormFieldChoiceConfigAllowOtherEnabledTrueEnum` schema.
 pub type FormFieldChoiceConfigAllowOtherEnabledTrueEnum = bool;
 
+#[cfg(feature = "full")]
 /// The `FormFieldChoiceConfigOption` object.
 ///
 /// Also named [`FormFieldDropdownConfigOption`] (identical schemas).
@@ -277,6 +981,7 @@ pub struct FormFieldChoiceConfigOption {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for FormFieldChoiceConfigOption {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FormFieldChoiceConfigOption")
@@ -287,6 +992,7 @@ impl fmt::Debug for FormFieldChoiceConfigOption {
     }
 }
 
+#[cfg(feature = "full")]
 impl FormFieldChoiceConfigOption {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(label: impl Into<String>, value: impl Into<String>) -> Self {
@@ -304,6 +1010,7 @@ impl FormFieldChoiceConfigOption {
     }
 }
 
+#[cfg(feature = "full")]
 /// The `FormFieldCustom` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -335,6 +1042,7 @@ pub struct FormFieldCustom {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for FormFieldCustom {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FormFieldCustom")
@@ -350,6 +1058,7 @@ impl fmt::Debug for FormFieldCustom {
     }
 }
 
+#[cfg(feature = "full")]
 impl FormFieldCustom {
     fn constant_category<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -358,6 +1067,7 @@ impl FormFieldCustom {
     }
 }
 
+#[cfg(feature = "full")]
 impl FormFieldCustom {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(config: impl Into<FormFieldCustomConfig>, id: impl Into<String>) -> Self {
@@ -404,6 +1114,7 @@ impl FormFieldCustom {
     }
 }
 
+#[cfg(feature = "full")]
 /// The `FormFieldCustomConfig` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -426,6 +1137,7 @@ pub struct FormFieldCustomConfig {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for FormFieldCustomConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FormFieldCustomConfig")
@@ -438,6 +1150,7 @@ impl fmt::Debug for FormFieldCustomConfig {
     }
 }
 
+#[cfg(feature = "full")]
 impl FormFieldCustomConfig {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(code: impl Into<String>, schema: impl Into<Map<String, Value>>) -> Self {
@@ -469,12 +1182,15 @@ impl FormFieldCustomConfig {
     }
 }
 
+#[cfg(feature = "full")]
 /// The `FormFieldCustomConfigParams` schema.
 pub type FormFieldCustomConfigParams = BTreeMap<String, String>;
 
+#[cfg(feature = "full")]
 /// The `FormFieldCustomConfigSchema` schema.
 pub type FormFieldCustomConfigSchema = Map<String, Value>;
 
+#[cfg(feature = "full")]
 /// The `FormFieldDate` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -506,6 +1222,7 @@ pub struct FormFieldDate {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for FormFieldDate {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FormFieldDate")
@@ -521,6 +1238,7 @@ impl fmt::Debug for FormFieldDate {
     }
 }
 
+#[cfg(feature = "full")]
 impl FormFieldDate {
     fn constant_category<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -529,6 +1247,7 @@ impl FormFieldDate {
     }
 }
 
+#[cfg(feature = "full")]
 impl FormFieldDate {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(config: impl Into<FormFieldDateConfig>, id: impl Into<String>) -> Self {
@@ -575,6 +1294,7 @@ impl FormFieldDate {
     }
 }
 
+#[cfg(feature = "full")]
 /// The `FormFieldDateConfig` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -593,6 +1313,7 @@ pub struct FormFieldDateConfig {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for FormFieldDateConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FormFieldDateConfig")
@@ -603,6 +1324,7 @@ impl fmt::Debug for FormFieldDateConfig {
     }
 }
 
+#[cfg(feature = "full")]
 impl FormFieldDateConfig {
     /// An empty value; set fields with the setters.
     pub fn new() -> Self {
@@ -628,6 +1350,7 @@ impl FormFieldDateConfig {
     }
 }
 
+#[cfg(feature = "full")]
 string_enum! {
     /// The values of `FormFieldDateConfigFormatEnum`.
     pub enum FormFieldDateConfigFormatEnum {
@@ -638,6 +1361,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "full")]
 /// The `FormFieldDropdown` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -670,6 +1394,7 @@ pub struct FormFieldDropdown {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for FormFieldDropdown {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FormFieldDropdown")
@@ -685,6 +1410,7 @@ impl fmt::Debug for FormFieldDropdown {
     }
 }
 
+#[cfg(feature = "full")]
 impl FormFieldDropdown {
     fn constant_category<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -693,6 +1419,7 @@ impl FormFieldDropdown {
     }
 }
 
+#[cfg(feature = "full")]
 impl FormFieldDropdown {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(id: impl Into<String>) -> Self {
@@ -745,6 +1472,7 @@ impl FormFieldDropdown {
     }
 }
 
+#[cfg(feature = "full")]
 /// The `FormFieldDropdownConfig` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -769,6 +1497,7 @@ pub struct FormFieldDropdownConfig {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for FormFieldDropdownConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FormFieldDropdownConfig")
@@ -781,6 +1510,7 @@ impl fmt::Debug for FormFieldDropdownConfig {
     }
 }
 
+#[cfg(feature = "full")]
 impl FormFieldDropdownConfig {
     /// An empty value; set fields with the setters.
     pub fn new() -> Self {
@@ -818,21 +1548,25 @@ impl FormFieldDropdownConfig {
     }
 }
 
+#[cfg(feature = "full")]
 /// The `FormFieldDropdownConfigOption` schema.
 ///
 /// The same type as [`FormFieldChoiceConfigOption`]: the API description gives both the same schema.
 pub type FormFieldDropdownConfigOption = FormFieldChoiceConfigOption;
 
+#[cfg(feature = "full")]
 /// The `FormFieldEmail` schema.
 ///
 /// The same type as [`FormFieldUrl`]: the API description gives both the same schema.
 pub type FormFieldEmail = FormFieldUrl;
 
+#[cfg(feature = "full")]
 /// The `FormFieldEmailConfig` schema.
 ///
 /// The same type as [`FormFieldUrlConfig`]: the API description gives both the same schema.
 pub type FormFieldEmailConfig = FormFieldUrlConfig;
 
+#[cfg(feature = "full")]
 /// The `FormFieldFile` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -865,6 +1599,7 @@ pub struct FormFieldFile {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for FormFieldFile {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FormFieldFile")
@@ -880,6 +1615,7 @@ impl fmt::Debug for FormFieldFile {
     }
 }
 
+#[cfg(feature = "full")]
 impl FormFieldFile {
     fn constant_category<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -888,6 +1624,7 @@ impl FormFieldFile {
     }
 }
 
+#[cfg(feature = "full")]
 impl FormFieldFile {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(id: impl Into<String>) -> Self {
@@ -940,6 +1677,7 @@ impl FormFieldFile {
     }
 }
 
+#[cfg(feature = "full")]
 /// The `FormFieldFileConfig` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -970,6 +1708,7 @@ pub struct FormFieldFileConfig {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for FormFieldFileConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FormFieldFileConfig")
@@ -984,6 +1723,7 @@ impl fmt::Debug for FormFieldFileConfig {
     }
 }
 
+#[cfg(feature = "full")]
 impl FormFieldFileConfig {
     /// An empty value; set fields with the setters.
     pub fn new() -> Self {
@@ -1033,6 +1773,7 @@ impl FormFieldFileConfig {
     }
 }
 
+#[cfg(feature = "full")]
 string_enum! {
     /// The values of `FormFieldFileConfigCategoryEnum`.
     pub enum FormFieldFileConfigCategoryEnum {
@@ -1049,6 +1790,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "full")]
 /// The `FormFieldFileConfigStorage` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1064,6 +1806,7 @@ pub struct FormFieldFileConfigStorage {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for FormFieldFileConfigStorage {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FormFieldFileConfigStorage")
@@ -1073,6 +1816,7 @@ impl fmt::Debug for FormFieldFileConfigStorage {
     }
 }
 
+#[cfg(feature = "full")]
 impl FormFieldFileConfigStorage {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(type_: impl Into<FormFieldFileConfigStorageTypeEnum>) -> Self {
@@ -1089,6 +1833,7 @@ impl FormFieldFileConfigStorage {
     }
 }
 
+#[cfg(feature = "full")]
 string_enum! {
     /// The values of `FormFieldFileConfigStorageTypeEnum`.
     pub enum FormFieldFileConfigStorageTypeEnum {
@@ -1099,6 +1844,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "full")]
 /// The `FormFieldLegal` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1131,6 +1877,7 @@ pub struct FormFieldLegal {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for FormFieldLegal {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FormFieldLegal")
@@ -1146,6 +1893,7 @@ impl fmt::Debug for FormFieldLegal {
     }
 }
 
+#[cfg(feature = "full")]
 impl FormFieldLegal {
     fn constant_category<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -1154,6 +1902,7 @@ impl FormFieldLegal {
     }
 }
 
+#[cfg(feature = "full")]
 impl FormFieldLegal {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(id: impl Into<String>) -> Self {
@@ -1206,6 +1955,7 @@ impl FormFieldLegal {
     }
 }
 
+#[cfg(feature = "full")]
 /// The `FormFieldLegalConfig` object.
 ///
 /// Also named [`FormBlockDividerConfig`] (identical schemas).
@@ -1223,6 +1973,7 @@ pub struct FormFieldLegalConfig {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for FormFieldLegalConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FormFieldLegalConfig")
@@ -1232,6 +1983,7 @@ impl fmt::Debug for FormFieldLegalConfig {
     }
 }
 
+#[cfg(feature = "full")]
 impl FormFieldLegalConfig {
     /// An empty value; set fields with the setters.
     pub fn new() -> Self {
@@ -1251,6 +2003,7 @@ impl FormFieldLegalConfig {
     }
 }
 
+#[cfg(feature = "full")]
 /// The `FormFieldNumber` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1283,6 +2036,7 @@ pub struct FormFieldNumber {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for FormFieldNumber {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FormFieldNumber")
@@ -1298,6 +2052,7 @@ impl fmt::Debug for FormFieldNumber {
     }
 }
 
+#[cfg(feature = "full")]
 impl FormFieldNumber {
     fn constant_category<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -1306,6 +2061,7 @@ impl FormFieldNumber {
     }
 }
 
+#[cfg(feature = "full")]
 impl FormFieldNumber {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(id: impl Into<String>) -> Self {
@@ -1358,6 +2114,7 @@ impl FormFieldNumber {
     }
 }
 
+#[cfg(feature = "full")]
 /// The `FormFieldNumberConfig` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1382,6 +2139,7 @@ pub struct FormFieldNumberConfig {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for FormFieldNumberConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FormFieldNumberConfig")
@@ -1394,6 +2152,7 @@ impl fmt::Debug for FormFieldNumberConfig {
     }
 }
 
+#[cfg(feature = "full")]
 impl FormFieldNumberConfig {
     /// An empty value; set fields with the setters.
     pub fn new() -> Self {
@@ -1431,6 +2190,7 @@ impl FormFieldNumberConfig {
     }
 }
 
+#[cfg(feature = "full")]
 /// The `FormFieldPassword` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1462,6 +2222,7 @@ pub struct FormFieldPassword {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for FormFieldPassword {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FormFieldPassword")
@@ -1477,6 +2238,7 @@ impl fmt::Debug for FormFieldPassword {
     }
 }
 
+#[cfg(feature = "full")]
 impl FormFieldPassword {
     fn constant_category<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -1485,6 +2247,7 @@ impl FormFieldPassword {
     }
 }
 
+#[cfg(feature = "full")]
 impl FormFieldPassword {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(config: impl Into<FormFieldPasswordConfig>, id: impl Into<String>) -> Self {
@@ -1531,6 +2294,7 @@ impl FormFieldPassword {
     }
 }
 
+#[cfg(feature = "full")]
 /// The `FormFieldPasswordConfig` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1564,6 +2328,7 @@ pub struct FormFieldPasswordConfig {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for FormFieldPasswordConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FormFieldPasswordConfig")
@@ -1579,6 +2344,7 @@ impl fmt::Debug for FormFieldPasswordConfig {
     }
 }
 
+#[cfg(feature = "full")]
 impl FormFieldPasswordConfig {
     /// An empty value; set fields with the setters.
     pub fn new() -> Self {
@@ -1634,6 +2400,7 @@ impl FormFieldPasswordConfig {
     }
 }
 
+#[cfg(feature = "full")]
 string_enum! {
     /// The values of `FormFieldPasswordConfigHashEnum`.
     pub enum FormFieldPasswordConfigHashEnum {
@@ -1650,6 +2417,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "full")]
 /// The `FormFieldPayment` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1681,6 +2449,7 @@ pub struct FormFieldPayment {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for FormFieldPayment {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FormFieldPayment")
@@ -1696,6 +2465,7 @@ impl fmt::Debug for FormFieldPayment {
     }
 }
 
+#[cfg(feature = "full")]
 impl FormFieldPayment {
     fn constant_category<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -1704,6 +2474,7 @@ impl FormFieldPayment {
     }
 }
 
+#[cfg(feature = "full")]
 impl FormFieldPayment {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(config: impl Into<FormFieldPaymentConfig>, id: impl Into<String>) -> Self {
@@ -1750,6 +2521,7 @@ impl FormFieldPayment {
     }
 }
 
+#[cfg(feature = "full")]
 /// The `FormFieldPaymentConfig` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1775,11 +2547,12 @@ pub struct FormFieldPaymentConfig {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for FormFieldPaymentConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FormFieldPaymentConfig")
             .field("charge", &self.charge)
-            .field("credentials", &self.credentials)
+            .field("credentials", &REDACTED)
             .field("customer", &Keys(&self.customer))
             .field("fields", &self.fields)
             .field("provider", &self.provider)
@@ -1788,6 +2561,7 @@ impl fmt::Debug for FormFieldPaymentConfig {
     }
 }
 
+#[cfg(feature = "full")]
 impl FormFieldPaymentConfig {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(
@@ -1829,6 +2603,7 @@ impl FormFieldPaymentConfig {
     }
 }
 
+#[cfg(feature = "full")]
 /// One of the shapes of `FormFieldPaymentConfigCharge`.
 ///
 /// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
@@ -1842,6 +2617,7 @@ pub enum FormFieldPaymentConfigCharge {
     Other(Value),
 }
 
+#[cfg(feature = "full")]
 impl<'de> Deserialize<'de> for FormFieldPaymentConfigCharge {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         #[derive(Deserialize)]
@@ -1860,6 +2636,7 @@ impl<'de> Deserialize<'de> for FormFieldPaymentConfigCharge {
     }
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for FormFieldPaymentConfigCharge {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -1869,6 +2646,7 @@ impl fmt::Debug for FormFieldPaymentConfigCharge {
     }
 }
 
+#[cfg(feature = "full")]
 /// The `FormFieldPaymentConfigChargeOneOff` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1883,6 +2661,7 @@ pub struct FormFieldPaymentConfigChargeOneOff {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for FormFieldPaymentConfigChargeOneOff {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FormFieldPaymentConfigChargeOneOff")
@@ -1892,6 +2671,7 @@ impl fmt::Debug for FormFieldPaymentConfigChargeOneOff {
     }
 }
 
+#[cfg(feature = "full")]
 impl FormFieldPaymentConfigChargeOneOff {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(one_off: impl Into<FormFieldPaymentConfigChargeOneOffOneOff>) -> Self {
@@ -1908,6 +2688,7 @@ impl FormFieldPaymentConfigChargeOneOff {
     }
 }
 
+#[cfg(feature = "full")]
 string_enum! {
     /// The values of `FormFieldPaymentConfigChargeOneOffCurrencyEnum`.
     pub enum FormFieldPaymentConfigChargeOneOffCurrencyEnum {
@@ -1932,6 +2713,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "full")]
 /// The `FormFieldPaymentConfigChargeOneOffOneOff` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1948,6 +2730,7 @@ pub struct FormFieldPaymentConfigChargeOneOffOneOff {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for FormFieldPaymentConfigChargeOneOffOneOff {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FormFieldPaymentConfigChargeOneOffOneOff")
@@ -1958,6 +2741,7 @@ impl fmt::Debug for FormFieldPaymentConfigChargeOneOffOneOff {
     }
 }
 
+#[cfg(feature = "full")]
 impl FormFieldPaymentConfigChargeOneOffOneOff {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(
@@ -1978,11 +2762,13 @@ impl FormFieldPaymentConfigChargeOneOffOneOff {
     }
 }
 
+#[cfg(feature = "full")]
 /// The `FormFieldPaymentConfigChargeOneOffOneOffAmount` schema.
 ///
 /// The same type as [`FlowActionFlowMapValueParamsInput`]: the API description gives both the same schema.
 pub type FormFieldPaymentConfigChargeOneOffOneOffAmount = FlowActionFlowMapValueParamsInput;
 
+#[cfg(feature = "full")]
 /// The `FormFieldPaymentConfigChargeSubscription` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1997,6 +2783,7 @@ pub struct FormFieldPaymentConfigChargeSubscription {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for FormFieldPaymentConfigChargeSubscription {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FormFieldPaymentConfigChargeSubscription")
@@ -2006,6 +2793,7 @@ impl fmt::Debug for FormFieldPaymentConfigChargeSubscription {
     }
 }
 
+#[cfg(feature = "full")]
 impl FormFieldPaymentConfigChargeSubscription {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(subscription: impl Into<Map<String, Value>>) -> Self {
@@ -2022,6 +2810,7 @@ impl FormFieldPaymentConfigChargeSubscription {
     }
 }
 
+#[cfg(feature = "full")]
 string_enum! {
     /// The values of `FormFieldPaymentConfigChargeTypeOneOffConst`.
     pub enum FormFieldPaymentConfigChargeTypeOneOffConst {
@@ -2030,6 +2819,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "full")]
 string_enum! {
     /// The values of `FormFieldPaymentConfigChargeTypeSubscriptionConst`.
     pub enum FormFieldPaymentConfigChargeTypeSubscriptionConst {
@@ -2038,6 +2828,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "full")]
 /// The `FormFieldPaymentConfigCredentials` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -2054,6 +2845,7 @@ pub struct FormFieldPaymentConfigCredentials {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for FormFieldPaymentConfigCredentials {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FormFieldPaymentConfigCredentials")
@@ -2064,6 +2856,7 @@ impl fmt::Debug for FormFieldPaymentConfigCredentials {
     }
 }
 
+#[cfg(feature = "full")]
 impl FormFieldPaymentConfigCredentials {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(private_key: impl Into<String>, public_key: impl Into<String>) -> Self {
@@ -2081,9 +2874,11 @@ impl FormFieldPaymentConfigCredentials {
     }
 }
 
+#[cfg(feature = "full")]
 /// The `FormFieldPaymentConfigCustomer` schema.
 pub type FormFieldPaymentConfigCustomer = Map<String, Value>;
 
+#[cfg(feature = "full")]
 /// The `FormFieldPaymentConfigFieldProperties` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -2102,6 +2897,7 @@ pub struct FormFieldPaymentConfigFieldProperties {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for FormFieldPaymentConfigFieldProperties {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FormFieldPaymentConfigFieldProperties")
@@ -2112,6 +2908,7 @@ impl fmt::Debug for FormFieldPaymentConfigFieldProperties {
     }
 }
 
+#[cfg(feature = "full")]
 impl FormFieldPaymentConfigFieldProperties {
     /// An empty value; set fields with the setters.
     pub fn new() -> Self {
@@ -2137,6 +2934,7 @@ impl FormFieldPaymentConfigFieldProperties {
     }
 }
 
+#[cfg(feature = "full")]
 /// The `FormFieldPaymentConfigFields` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -2161,6 +2959,7 @@ pub struct FormFieldPaymentConfigFields {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for FormFieldPaymentConfigFields {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FormFieldPaymentConfigFields")
@@ -2173,6 +2972,7 @@ impl fmt::Debug for FormFieldPaymentConfigFields {
     }
 }
 
+#[cfg(feature = "full")]
 impl FormFieldPaymentConfigFields {
     /// An empty value; set fields with the setters.
     pub fn new() -> Self {
@@ -2216,14 +3016,17 @@ impl FormFieldPaymentConfigFields {
     }
 }
 
+#[cfg(feature = "full")]
 /// The `FormFieldPaymentConfigProviderEnum` schema.
 ///
 /// The same type as [`FlowActionStripeAddTaxIdType`]: the API description gives both the same schema.
 pub type FormFieldPaymentConfigProviderEnum = FlowActionStripeAddTaxIdType;
 
+#[cfg(feature = "full")]
 /// The `FormFieldPaymentConfigSubscription` schema.
 pub type FormFieldPaymentConfigSubscription = Map<String, Value>;
 
+#[cfg(feature = "full")]
 /// The `FormFieldSocial` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -2256,6 +3059,7 @@ pub struct FormFieldSocial {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for FormFieldSocial {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FormFieldSocial")
@@ -2271,6 +3075,7 @@ impl fmt::Debug for FormFieldSocial {
     }
 }
 
+#[cfg(feature = "full")]
 impl FormFieldSocial {
     fn constant_category<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -2279,6 +3084,7 @@ impl FormFieldSocial {
     }
 }
 
+#[cfg(feature = "full")]
 impl FormFieldSocial {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(id: impl Into<String>) -> Self {
@@ -2331,797 +3137,8 @@ impl FormFieldSocial {
     }
 }
 
+#[cfg(feature = "full")]
 /// The `FormFieldSocialConfig` schema.
 ///
 /// The same type as [`ClientAddonOag`]: the API description gives both the same schema.
 pub type FormFieldSocialConfig = ClientAddonOag;
-
-/// The `FormFieldTel` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FormFieldTel {
-    /// Always `FIELD`.
-    #[serde(deserialize_with = "FormFieldTel::constant_category")]
-    pub category: String,
-    /// The `config` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub config: Option<FormFieldTelConfig>,
-    /// The `hint` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub hint: Option<String>,
-    /// The `id` field.
-    pub id: String,
-    /// The `label` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub label: Option<String>,
-    /// The `required` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub required: Option<bool>,
-    /// The `sensitive` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sensitive: Option<bool>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for FormFieldTel {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FormFieldTel")
-            .field("category", &self.category)
-            .field("config", &self.config)
-            .field("hint", &self.hint)
-            .field("id", &self.id)
-            .field("label", &self.label)
-            .field("required", &self.required)
-            .field("sensitive", &self.sensitive)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl FormFieldTel {
-    fn constant_category<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "FIELD")
-    }
-}
-
-impl FormFieldTel {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(id: impl Into<String>) -> Self {
-        Self {
-            category: "FIELD".to_owned(),
-            config: None,
-            hint: None,
-            id: id.into(),
-            label: None,
-            required: None,
-            sensitive: None,
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `config`.
-    pub fn config(mut self, value: impl Into<FormFieldTelConfig>) -> Self {
-        self.config = Some(value.into());
-        self
-    }
-
-    /// Sets `hint`.
-    pub fn hint(mut self, value: impl Into<String>) -> Self {
-        self.hint = Some(value.into());
-        self
-    }
-
-    /// Sets `label`.
-    pub fn label(mut self, value: impl Into<String>) -> Self {
-        self.label = Some(value.into());
-        self
-    }
-
-    /// Sets `required`.
-    pub fn required(mut self, value: impl Into<bool>) -> Self {
-        self.required = Some(value.into());
-        self
-    }
-
-    /// Sets `sensitive`.
-    pub fn sensitive(mut self, value: impl Into<bool>) -> Self {
-        self.sensitive = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `FormFieldTelConfig` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FormFieldTelConfig {
-    /// The `country_picker` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub country_picker: Option<bool>,
-    /// The `default_value` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub default_value: Option<String>,
-    /// The `max_length` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub max_length: Option<i64>,
-    /// The `min_length` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub min_length: Option<i64>,
-    /// The `placeholder` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub placeholder: Option<String>,
-    /// The `strings` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub strings: Option<FormFieldTelConfigStrings>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for FormFieldTelConfig {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FormFieldTelConfig")
-            .field("country_picker", &self.country_picker)
-            .field("default_value", &self.default_value)
-            .field("max_length", &self.max_length)
-            .field("min_length", &self.min_length)
-            .field("placeholder", &self.placeholder)
-            .field("strings", &self.strings)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl FormFieldTelConfig {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `country_picker`.
-    pub fn country_picker(mut self, value: impl Into<bool>) -> Self {
-        self.country_picker = Some(value.into());
-        self
-    }
-
-    /// Sets `default_value`.
-    pub fn default_value(mut self, value: impl Into<String>) -> Self {
-        self.default_value = Some(value.into());
-        self
-    }
-
-    /// Sets `max_length`.
-    pub fn max_length(mut self, value: impl Into<i64>) -> Self {
-        self.max_length = Some(value.into());
-        self
-    }
-
-    /// Sets `min_length`.
-    pub fn min_length(mut self, value: impl Into<i64>) -> Self {
-        self.min_length = Some(value.into());
-        self
-    }
-
-    /// Sets `placeholder`.
-    pub fn placeholder(mut self, value: impl Into<String>) -> Self {
-        self.placeholder = Some(value.into());
-        self
-    }
-
-    /// Sets `strings`.
-    pub fn strings(mut self, value: impl Into<FormFieldTelConfigStrings>) -> Self {
-        self.strings = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `FormFieldTelConfigStrings` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FormFieldTelConfigStrings {
-    /// The `filter_placeholder` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub filter_placeholder: Option<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for FormFieldTelConfigStrings {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FormFieldTelConfigStrings")
-            .field("filter_placeholder", &self.filter_placeholder)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl FormFieldTelConfigStrings {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `filter_placeholder`.
-    pub fn filter_placeholder(mut self, value: impl Into<String>) -> Self {
-        self.filter_placeholder = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `FormFieldText` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FormFieldText {
-    /// Always `FIELD`.
-    #[serde(deserialize_with = "FormFieldText::constant_category")]
-    pub category: String,
-    /// The `config` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub config: Option<FormFieldTextConfig>,
-    /// The `hint` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub hint: Option<String>,
-    /// The `id` field.
-    pub id: String,
-    /// The `label` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub label: Option<String>,
-    /// The `required` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub required: Option<bool>,
-    /// The `sensitive` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sensitive: Option<bool>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for FormFieldText {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FormFieldText")
-            .field("category", &self.category)
-            .field("config", &self.config)
-            .field("hint", &self.hint)
-            .field("id", &self.id)
-            .field("label", &self.label)
-            .field("required", &self.required)
-            .field("sensitive", &self.sensitive)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl FormFieldText {
-    fn constant_category<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "FIELD")
-    }
-}
-
-impl FormFieldText {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(id: impl Into<String>) -> Self {
-        Self {
-            category: "FIELD".to_owned(),
-            config: None,
-            hint: None,
-            id: id.into(),
-            label: None,
-            required: None,
-            sensitive: None,
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `config`.
-    pub fn config(mut self, value: impl Into<FormFieldTextConfig>) -> Self {
-        self.config = Some(value.into());
-        self
-    }
-
-    /// Sets `hint`.
-    pub fn hint(mut self, value: impl Into<String>) -> Self {
-        self.hint = Some(value.into());
-        self
-    }
-
-    /// Sets `label`.
-    pub fn label(mut self, value: impl Into<String>) -> Self {
-        self.label = Some(value.into());
-        self
-    }
-
-    /// Sets `required`.
-    pub fn required(mut self, value: impl Into<bool>) -> Self {
-        self.required = Some(value.into());
-        self
-    }
-
-    /// Sets `sensitive`.
-    pub fn sensitive(mut self, value: impl Into<bool>) -> Self {
-        self.sensitive = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `FormFieldTextConfig` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FormFieldTextConfig {
-    /// The `default_value` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub default_value: Option<String>,
-    /// The `max_length` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub max_length: Option<i64>,
-    /// The `min_length` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub min_length: Option<i64>,
-    /// The `multiline` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub multiline: Option<bool>,
-    /// The `placeholder` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub placeholder: Option<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for FormFieldTextConfig {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FormFieldTextConfig")
-            .field("default_value", &self.default_value)
-            .field("max_length", &self.max_length)
-            .field("min_length", &self.min_length)
-            .field("multiline", &self.multiline)
-            .field("placeholder", &self.placeholder)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl FormFieldTextConfig {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `default_value`.
-    pub fn default_value(mut self, value: impl Into<String>) -> Self {
-        self.default_value = Some(value.into());
-        self
-    }
-
-    /// Sets `max_length`.
-    pub fn max_length(mut self, value: impl Into<i64>) -> Self {
-        self.max_length = Some(value.into());
-        self
-    }
-
-    /// Sets `min_length`.
-    pub fn min_length(mut self, value: impl Into<i64>) -> Self {
-        self.min_length = Some(value.into());
-        self
-    }
-
-    /// Sets `multiline`.
-    pub fn multiline(mut self, value: impl Into<bool>) -> Self {
-        self.multiline = Some(value.into());
-        self
-    }
-
-    /// Sets `placeholder`.
-    pub fn placeholder(mut self, value: impl Into<String>) -> Self {
-        self.placeholder = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-string_enum! {
-    /// The values of `FormFieldTypeBooleanConst`.
-    pub enum FormFieldTypeBooleanConst {
-        /// `BOOLEAN`
-        Boolean = "BOOLEAN",
-    }
-}
-
-string_enum! {
-    /// The values of `FormFieldTypeCardsConst`.
-    pub enum FormFieldTypeCardsConst {
-        /// `CARDS`
-        Cards = "CARDS",
-    }
-}
-
-string_enum! {
-    /// The values of `FormFieldTypeChoiceConst`.
-    pub enum FormFieldTypeChoiceConst {
-        /// `CHOICE`
-        Choice = "CHOICE",
-    }
-}
-
-string_enum! {
-    /// The values of `FormFieldTypeCustomConst`.
-    pub enum FormFieldTypeCustomConst {
-        /// `CUSTOM`
-        Custom = "CUSTOM",
-    }
-}
-
-string_enum! {
-    /// The values of `FormFieldTypeDateConst`.
-    pub enum FormFieldTypeDateConst {
-        /// `DATE`
-        Date = "DATE",
-    }
-}
-
-string_enum! {
-    /// The values of `FormFieldTypeDropdownConst`.
-    pub enum FormFieldTypeDropdownConst {
-        /// `DROPDOWN`
-        Dropdown = "DROPDOWN",
-    }
-}
-
-string_enum! {
-    /// The values of `FormFieldTypeEmailConst`.
-    pub enum FormFieldTypeEmailConst {
-        /// `EMAIL`
-        Email = "EMAIL",
-    }
-}
-
-string_enum! {
-    /// The values of `FormFieldTypeFileConst`.
-    pub enum FormFieldTypeFileConst {
-        /// `FILE`
-        File = "FILE",
-    }
-}
-
-string_enum! {
-    /// The values of `FormFieldTypeLegalConst`.
-    pub enum FormFieldTypeLegalConst {
-        /// `LEGAL`
-        Legal = "LEGAL",
-    }
-}
-
-string_enum! {
-    /// The values of `FormFieldTypeNumberConst`.
-    pub enum FormFieldTypeNumberConst {
-        /// `NUMBER`
-        Number = "NUMBER",
-    }
-}
-
-string_enum! {
-    /// The values of `FormFieldTypePasswordConst`.
-    pub enum FormFieldTypePasswordConst {
-        /// `PASSWORD`
-        Password = "PASSWORD",
-    }
-}
-
-string_enum! {
-    /// The values of `FormFieldTypePaymentConst`.
-    pub enum FormFieldTypePaymentConst {
-        /// `PAYMENT`
-        Payment = "PAYMENT",
-    }
-}
-
-string_enum! {
-    /// The values of `FormFieldTypeSocialConst`.
-    pub enum FormFieldTypeSocialConst {
-        /// `SOCIAL`
-        Social = "SOCIAL",
-    }
-}
-
-string_enum! {
-    /// The values of `FormFieldTypeTelConst`.
-    pub enum FormFieldTypeTelConst {
-        /// `TEL`
-        Tel = "TEL",
-    }
-}
-
-string_enum! {
-    /// The values of `FormFieldTypeTextConst`.
-    pub enum FormFieldTypeTextConst {
-        /// `TEXT`
-        Text = "TEXT",
-    }
-}
-
-string_enum! {
-    /// The values of `FormFieldTypeUrlConst`.
-    pub enum FormFieldTypeUrlConst {
-        /// `URL`
-        Url = "URL",
-    }
-}
-
-/// The `FormFieldUrl` object.
-///
-/// Also named [`FormFieldEmail`] (identical schemas).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FormFieldUrl {
-    /// Always `FIELD`.
-    #[serde(deserialize_with = "FormFieldUrl::constant_category")]
-    pub category: String,
-    /// The `config` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub config: Option<FormFieldUrlConfig>,
-    /// The `hint` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub hint: Option<String>,
-    /// The `id` field.
-    pub id: String,
-    /// The `label` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub label: Option<String>,
-    /// The `required` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub required: Option<bool>,
-    /// The `sensitive` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sensitive: Option<bool>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for FormFieldUrl {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FormFieldUrl")
-            .field("category", &self.category)
-            .field("config", &self.config)
-            .field("hint", &self.hint)
-            .field("id", &self.id)
-            .field("label", &self.label)
-            .field("required", &self.required)
-            .field("sensitive", &self.sensitive)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl FormFieldUrl {
-    fn constant_category<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "FIELD")
-    }
-}
-
-impl FormFieldUrl {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(id: impl Into<String>) -> Self {
-        Self {
-            category: "FIELD".to_owned(),
-            config: None,
-            hint: None,
-            id: id.into(),
-            label: None,
-            required: None,
-            sensitive: None,
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `config`.
-    pub fn config(mut self, value: impl Into<FormFieldUrlConfig>) -> Self {
-        self.config = Some(value.into());
-        self
-    }
-
-    /// Sets `hint`.
-    pub fn hint(mut self, value: impl Into<String>) -> Self {
-        self.hint = Some(value.into());
-        self
-    }
-
-    /// Sets `label`.
-    pub fn label(mut self, value: impl Into<String>) -> Self {
-        self.label = Some(value.into());
-        self
-    }
-
-    /// Sets `required`.
-    pub fn required(mut self, value: impl Into<bool>) -> Self {
-        self.required = Some(value.into());
-        self
-    }
-
-    /// Sets `sensitive`.
-    pub fn sensitive(mut self, value: impl Into<bool>) -> Self {
-        self.sensitive = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `FormFieldUrlConfig` object.
-///
-/// Also named [`FormFieldEmailConfig`] (identical schemas).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FormFieldUrlConfig {
-    /// The `default_value` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub default_value: Option<String>,
-    /// The `placeholder` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub placeholder: Option<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for FormFieldUrlConfig {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FormFieldUrlConfig")
-            .field("default_value", &self.default_value)
-            .field("placeholder", &self.placeholder)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl FormFieldUrlConfig {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `default_value`.
-    pub fn default_value(mut self, value: impl Into<String>) -> Self {
-        self.default_value = Some(value.into());
-        self
-    }
-
-    /// Sets `placeholder`.
-    pub fn placeholder(mut self, value: impl Into<String>) -> Self {
-        self.placeholder = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `FormFlow` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FormFlow {
-    /// The `alias` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub alias: Option<String>,
-    /// The `config` field.
-    pub config: FormFlowConfig,
-    /// The `coordinates` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub coordinates: Option<FormNodeCoordinates>,
-    /// The `id` field.
-    pub id: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for FormFlow {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FormFlow")
-            .field("alias", &self.alias)
-            .field("config", &self.config)
-            .field("coordinates", &self.coordinates)
-            .field("id", &self.id)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl FormFlow {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(config: impl Into<FormFlowConfig>, id: impl Into<String>) -> Self {
-        Self {
-            alias: None,
-            config: config.into(),
-            coordinates: None,
-            id: id.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `alias`.
-    pub fn alias(mut self, value: impl Into<String>) -> Self {
-        self.alias = Some(value.into());
-        self
-    }
-
-    /// Sets `coordinates`.
-    pub fn coordinates(mut self, value: impl Into<FormNodeCoordinates>) -> Self {
-        self.coordinates = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}

@@ -13,6 +13,840 @@ use super::*;
 use crate::model_support::{Keys, REDACTED, constant, extra, other, string_enum};
 use crate::patch::Patch;
 
+#[cfg(feature = "full")]
+/// The `FormFieldTel` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct FormFieldTel {
+    /// Always `FIELD`.
+    #[serde(deserialize_with = "FormFieldTel::constant_category")]
+    pub category: String,
+    /// The `config` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub config: Option<FormFieldTelConfig>,
+    /// The `hint` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hint: Option<String>,
+    /// The `id` field.
+    pub id: String,
+    /// The `label` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
+    /// The `required` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub required: Option<bool>,
+    /// The `sensitive` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sensitive: Option<bool>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for FormFieldTel {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FormFieldTel")
+            .field("category", &self.category)
+            .field("config", &self.config)
+            .field("hint", &self.hint)
+            .field("id", &self.id)
+            .field("label", &self.label)
+            .field("required", &self.required)
+            .field("sensitive", &self.sensitive)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+impl FormFieldTel {
+    fn constant_category<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "FIELD")
+    }
+}
+
+#[cfg(feature = "full")]
+impl FormFieldTel {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(id: impl Into<String>) -> Self {
+        Self {
+            category: "FIELD".to_owned(),
+            config: None,
+            hint: None,
+            id: id.into(),
+            label: None,
+            required: None,
+            sensitive: None,
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets `config`.
+    pub fn config(mut self, value: impl Into<FormFieldTelConfig>) -> Self {
+        self.config = Some(value.into());
+        self
+    }
+
+    /// Sets `hint`.
+    pub fn hint(mut self, value: impl Into<String>) -> Self {
+        self.hint = Some(value.into());
+        self
+    }
+
+    /// Sets `label`.
+    pub fn label(mut self, value: impl Into<String>) -> Self {
+        self.label = Some(value.into());
+        self
+    }
+
+    /// Sets `required`.
+    pub fn required(mut self, value: impl Into<bool>) -> Self {
+        self.required = Some(value.into());
+        self
+    }
+
+    /// Sets `sensitive`.
+    pub fn sensitive(mut self, value: impl Into<bool>) -> Self {
+        self.sensitive = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "full")]
+/// The `FormFieldTelConfig` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new()` and the setters.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct FormFieldTelConfig {
+    /// The `country_picker` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub country_picker: Option<bool>,
+    /// The `default_value` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default_value: Option<String>,
+    /// The `max_length` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_length: Option<i64>,
+    /// The `min_length` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_length: Option<i64>,
+    /// The `placeholder` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub placeholder: Option<String>,
+    /// The `strings` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub strings: Option<FormFieldTelConfigStrings>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for FormFieldTelConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FormFieldTelConfig")
+            .field("country_picker", &self.country_picker)
+            .field("default_value", &self.default_value)
+            .field("max_length", &self.max_length)
+            .field("min_length", &self.min_length)
+            .field("placeholder", &self.placeholder)
+            .field("strings", &self.strings)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+impl FormFieldTelConfig {
+    /// An empty value; set fields with the setters.
+    pub fn new() -> Self {
+        <Self as Default>::default()
+    }
+
+    /// Sets `country_picker`.
+    pub fn country_picker(mut self, value: impl Into<bool>) -> Self {
+        self.country_picker = Some(value.into());
+        self
+    }
+
+    /// Sets `default_value`.
+    pub fn default_value(mut self, value: impl Into<String>) -> Self {
+        self.default_value = Some(value.into());
+        self
+    }
+
+    /// Sets `max_length`.
+    pub fn max_length(mut self, value: impl Into<i64>) -> Self {
+        self.max_length = Some(value.into());
+        self
+    }
+
+    /// Sets `min_length`.
+    pub fn min_length(mut self, value: impl Into<i64>) -> Self {
+        self.min_length = Some(value.into());
+        self
+    }
+
+    /// Sets `placeholder`.
+    pub fn placeholder(mut self, value: impl Into<String>) -> Self {
+        self.placeholder = Some(value.into());
+        self
+    }
+
+    /// Sets `strings`.
+    pub fn strings(mut self, value: impl Into<FormFieldTelConfigStrings>) -> Self {
+        self.strings = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "full")]
+/// The `FormFieldTelConfigStrings` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new()` and the setters.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct FormFieldTelConfigStrings {
+    /// The `filter_placeholder` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub filter_placeholder: Option<String>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for FormFieldTelConfigStrings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FormFieldTelConfigStrings")
+            .field("filter_placeholder", &self.filter_placeholder)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+impl FormFieldTelConfigStrings {
+    /// An empty value; set fields with the setters.
+    pub fn new() -> Self {
+        <Self as Default>::default()
+    }
+
+    /// Sets `filter_placeholder`.
+    pub fn filter_placeholder(mut self, value: impl Into<String>) -> Self {
+        self.filter_placeholder = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "full")]
+/// The `FormFieldText` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct FormFieldText {
+    /// Always `FIELD`.
+    #[serde(deserialize_with = "FormFieldText::constant_category")]
+    pub category: String,
+    /// The `config` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub config: Option<FormFieldTextConfig>,
+    /// The `hint` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hint: Option<String>,
+    /// The `id` field.
+    pub id: String,
+    /// The `label` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
+    /// The `required` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub required: Option<bool>,
+    /// The `sensitive` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sensitive: Option<bool>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for FormFieldText {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FormFieldText")
+            .field("category", &self.category)
+            .field("config", &self.config)
+            .field("hint", &self.hint)
+            .field("id", &self.id)
+            .field("label", &self.label)
+            .field("required", &self.required)
+            .field("sensitive", &self.sensitive)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+impl FormFieldText {
+    fn constant_category<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "FIELD")
+    }
+}
+
+#[cfg(feature = "full")]
+impl FormFieldText {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(id: impl Into<String>) -> Self {
+        Self {
+            category: "FIELD".to_owned(),
+            config: None,
+            hint: None,
+            id: id.into(),
+            label: None,
+            required: None,
+            sensitive: None,
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets `config`.
+    pub fn config(mut self, value: impl Into<FormFieldTextConfig>) -> Self {
+        self.config = Some(value.into());
+        self
+    }
+
+    /// Sets `hint`.
+    pub fn hint(mut self, value: impl Into<String>) -> Self {
+        self.hint = Some(value.into());
+        self
+    }
+
+    /// Sets `label`.
+    pub fn label(mut self, value: impl Into<String>) -> Self {
+        self.label = Some(value.into());
+        self
+    }
+
+    /// Sets `required`.
+    pub fn required(mut self, value: impl Into<bool>) -> Self {
+        self.required = Some(value.into());
+        self
+    }
+
+    /// Sets `sensitive`.
+    pub fn sensitive(mut self, value: impl Into<bool>) -> Self {
+        self.sensitive = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "full")]
+/// The `FormFieldTextConfig` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new()` and the setters.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct FormFieldTextConfig {
+    /// The `default_value` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default_value: Option<String>,
+    /// The `max_length` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_length: Option<i64>,
+    /// The `min_length` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_length: Option<i64>,
+    /// The `multiline` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub multiline: Option<bool>,
+    /// The `placeholder` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub placeholder: Option<String>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for FormFieldTextConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FormFieldTextConfig")
+            .field("default_value", &self.default_value)
+            .field("max_length", &self.max_length)
+            .field("min_length", &self.min_length)
+            .field("multiline", &self.multiline)
+            .field("placeholder", &self.placeholder)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+impl FormFieldTextConfig {
+    /// An empty value; set fields with the setters.
+    pub fn new() -> Self {
+        <Self as Default>::default()
+    }
+
+    /// Sets `default_value`.
+    pub fn default_value(mut self, value: impl Into<String>) -> Self {
+        self.default_value = Some(value.into());
+        self
+    }
+
+    /// Sets `max_length`.
+    pub fn max_length(mut self, value: impl Into<i64>) -> Self {
+        self.max_length = Some(value.into());
+        self
+    }
+
+    /// Sets `min_length`.
+    pub fn min_length(mut self, value: impl Into<i64>) -> Self {
+        self.min_length = Some(value.into());
+        self
+    }
+
+    /// Sets `multiline`.
+    pub fn multiline(mut self, value: impl Into<bool>) -> Self {
+        self.multiline = Some(value.into());
+        self
+    }
+
+    /// Sets `placeholder`.
+    pub fn placeholder(mut self, value: impl Into<String>) -> Self {
+        self.placeholder = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "full")]
+string_enum! {
+    /// The values of `FormFieldTypeBooleanConst`.
+    pub enum FormFieldTypeBooleanConst {
+        /// `BOOLEAN`
+        Boolean = "BOOLEAN",
+    }
+}
+
+#[cfg(feature = "full")]
+string_enum! {
+    /// The values of `FormFieldTypeCardsConst`.
+    pub enum FormFieldTypeCardsConst {
+        /// `CARDS`
+        Cards = "CARDS",
+    }
+}
+
+#[cfg(feature = "full")]
+string_enum! {
+    /// The values of `FormFieldTypeChoiceConst`.
+    pub enum FormFieldTypeChoiceConst {
+        /// `CHOICE`
+        Choice = "CHOICE",
+    }
+}
+
+#[cfg(feature = "full")]
+string_enum! {
+    /// The values of `FormFieldTypeCustomConst`.
+    pub enum FormFieldTypeCustomConst {
+        /// `CUSTOM`
+        Custom = "CUSTOM",
+    }
+}
+
+#[cfg(feature = "full")]
+string_enum! {
+    /// The values of `FormFieldTypeDateConst`.
+    pub enum FormFieldTypeDateConst {
+        /// `DATE`
+        Date = "DATE",
+    }
+}
+
+#[cfg(feature = "full")]
+string_enum! {
+    /// The values of `FormFieldTypeDropdownConst`.
+    pub enum FormFieldTypeDropdownConst {
+        /// `DROPDOWN`
+        Dropdown = "DROPDOWN",
+    }
+}
+
+#[cfg(feature = "full")]
+string_enum! {
+    /// The values of `FormFieldTypeEmailConst`.
+    pub enum FormFieldTypeEmailConst {
+        /// `EMAIL`
+        Email = "EMAIL",
+    }
+}
+
+#[cfg(feature = "full")]
+string_enum! {
+    /// The values of `FormFieldTypeFileConst`.
+    pub enum FormFieldTypeFileConst {
+        /// `FILE`
+        File = "FILE",
+    }
+}
+
+#[cfg(feature = "full")]
+string_enum! {
+    /// The values of `FormFieldTypeLegalConst`.
+    pub enum FormFieldTypeLegalConst {
+        /// `LEGAL`
+        Legal = "LEGAL",
+    }
+}
+
+#[cfg(feature = "full")]
+string_enum! {
+    /// The values of `FormFieldTypeNumberConst`.
+    pub enum FormFieldTypeNumberConst {
+        /// `NUMBER`
+        Number = "NUMBER",
+    }
+}
+
+#[cfg(feature = "full")]
+string_enum! {
+    /// The values of `FormFieldTypePasswordConst`.
+    pub enum FormFieldTypePasswordConst {
+        /// `PASSWORD`
+        Password = "PASSWORD",
+    }
+}
+
+#[cfg(feature = "full")]
+string_enum! {
+    /// The values of `FormFieldTypePaymentConst`.
+    pub enum FormFieldTypePaymentConst {
+        /// `PAYMENT`
+        Payment = "PAYMENT",
+    }
+}
+
+#[cfg(feature = "full")]
+string_enum! {
+    /// The values of `FormFieldTypeSocialConst`.
+    pub enum FormFieldTypeSocialConst {
+        /// `SOCIAL`
+        Social = "SOCIAL",
+    }
+}
+
+#[cfg(feature = "full")]
+string_enum! {
+    /// The values of `FormFieldTypeTelConst`.
+    pub enum FormFieldTypeTelConst {
+        /// `TEL`
+        Tel = "TEL",
+    }
+}
+
+#[cfg(feature = "full")]
+string_enum! {
+    /// The values of `FormFieldTypeTextConst`.
+    pub enum FormFieldTypeTextConst {
+        /// `TEXT`
+        Text = "TEXT",
+    }
+}
+
+#[cfg(feature = "full")]
+string_enum! {
+    /// The values of `FormFieldTypeUrlConst`.
+    pub enum FormFieldTypeUrlConst {
+        /// `URL`
+        Url = "URL",
+    }
+}
+
+#[cfg(feature = "full")]
+/// The `FormFieldUrl` object.
+///
+/// Also named [`FormFieldEmail`] (identical schemas).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct FormFieldUrl {
+    /// Always `FIELD`.
+    #[serde(deserialize_with = "FormFieldUrl::constant_category")]
+    pub category: String,
+    /// The `config` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub config: Option<FormFieldUrlConfig>,
+    /// The `hint` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hint: Option<String>,
+    /// The `id` field.
+    pub id: String,
+    /// The `label` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
+    /// The `required` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub required: Option<bool>,
+    /// The `sensitive` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sensitive: Option<bool>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for FormFieldUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FormFieldUrl")
+            .field("category", &self.category)
+            .field("config", &self.config)
+            .field("hint", &self.hint)
+            .field("id", &self.id)
+            .field("label", &self.label)
+            .field("required", &self.required)
+            .field("sensitive", &self.sensitive)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+impl FormFieldUrl {
+    fn constant_category<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        constant(deserializer, "FIELD")
+    }
+}
+
+#[cfg(feature = "full")]
+impl FormFieldUrl {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(id: impl Into<String>) -> Self {
+        Self {
+            category: "FIELD".to_owned(),
+            config: None,
+            hint: None,
+            id: id.into(),
+            label: None,
+            required: None,
+            sensitive: None,
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets `config`.
+    pub fn config(mut self, value: impl Into<FormFieldUrlConfig>) -> Self {
+        self.config = Some(value.into());
+        self
+    }
+
+    /// Sets `hint`.
+    pub fn hint(mut self, value: impl Into<String>) -> Self {
+        self.hint = Some(value.into());
+        self
+    }
+
+    /// Sets `label`.
+    pub fn label(mut self, value: impl Into<String>) -> Self {
+        self.label = Some(value.into());
+        self
+    }
+
+    /// Sets `required`.
+    pub fn required(mut self, value: impl Into<bool>) -> Self {
+        self.required = Some(value.into());
+        self
+    }
+
+    /// Sets `sensitive`.
+    pub fn sensitive(mut self, value: impl Into<bool>) -> Self {
+        self.sensitive = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "full")]
+/// The `FormFieldUrlConfig` object.
+///
+/// Also named [`FormFieldEmailConfig`] (identical schemas).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new()` and the setters.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct FormFieldUrlConfig {
+    /// The `default_value` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default_value: Option<String>,
+    /// The `placeholder` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub placeholder: Option<String>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for FormFieldUrlConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FormFieldUrlConfig")
+            .field("default_value", &self.default_value)
+            .field("placeholder", &self.placeholder)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+impl FormFieldUrlConfig {
+    /// An empty value; set fields with the setters.
+    pub fn new() -> Self {
+        <Self as Default>::default()
+    }
+
+    /// Sets `default_value`.
+    pub fn default_value(mut self, value: impl Into<String>) -> Self {
+        self.default_value = Some(value.into());
+        self
+    }
+
+    /// Sets `placeholder`.
+    pub fn placeholder(mut self, value: impl Into<String>) -> Self {
+        self.placeholder = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "full")]
+/// The `FormFlow` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct FormFlow {
+    /// The `alias` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alias: Option<String>,
+    /// The `config` field.
+    pub config: FormFlowConfig,
+    /// The `coordinates` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub coordinates: Option<FormNodeCoordinates>,
+    /// The `id` field.
+    pub id: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for FormFlow {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FormFlow")
+            .field("alias", &self.alias)
+            .field("config", &self.config)
+            .field("coordinates", &self.coordinates)
+            .field("id", &self.id)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+impl FormFlow {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(config: impl Into<FormFlowConfig>, id: impl Into<String>) -> Self {
+        Self {
+            alias: None,
+            config: config.into(),
+            coordinates: None,
+            id: id.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets `alias`.
+    pub fn alias(mut self, value: impl Into<String>) -> Self {
+        self.alias = Some(value.into());
+        self
+    }
+
+    /// Sets `coordinates`.
+    pub fn coordinates(mut self, value: impl Into<FormNodeCoordinates>) -> Self {
+        self.coordinates = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "full")]
 /// The `FormFlowConfig` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -30,6 +864,7 @@ pub struct FormFlowConfig {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for FormFlowConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FormFlowConfig")
@@ -40,6 +875,7 @@ impl fmt::Debug for FormFlowConfig {
     }
 }
 
+#[cfg(feature = "full")]
 impl FormFlowConfig {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(flow_id: impl Into<String>) -> Self {
@@ -63,6 +899,7 @@ impl FormFlowConfig {
     }
 }
 
+#[cfg(feature = "forms")]
 /// The `FormHiddenField` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -80,6 +917,7 @@ pub struct FormHiddenField {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "forms")]
 impl fmt::Debug for FormHiddenField {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FormHiddenField")
@@ -90,6 +928,7 @@ impl fmt::Debug for FormHiddenField {
     }
 }
 
+#[cfg(feature = "forms")]
 impl FormHiddenField {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(key: impl Into<String>) -> Self {
@@ -113,6 +952,7 @@ impl FormHiddenField {
     }
 }
 
+#[cfg(feature = "forms")]
 /// The `FormLanguages` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -131,6 +971,7 @@ pub struct FormLanguages {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "forms")]
 impl fmt::Debug for FormLanguages {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FormLanguages")
@@ -141,6 +982,7 @@ impl fmt::Debug for FormLanguages {
     }
 }
 
+#[cfg(feature = "forms")]
 impl FormLanguages {
     /// An empty value; set fields with the setters.
     pub fn new() -> Self {
@@ -166,9 +1008,11 @@ impl FormLanguages {
     }
 }
 
+#[cfg(feature = "full")]
 /// The `FormLanguagesNullable` schema.
 pub type FormLanguagesNullable = FormLanguages;
 
+#[cfg(feature = "forms")]
 /// The `FormMessages` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -187,6 +1031,7 @@ pub struct FormMessages {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "forms")]
 impl fmt::Debug for FormMessages {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FormMessages")
@@ -197,6 +1042,7 @@ impl fmt::Debug for FormMessages {
     }
 }
 
+#[cfg(feature = "forms")]
 impl FormMessages {
     /// An empty value; set fields with the setters.
     pub fn new() -> Self {
@@ -222,15 +1068,19 @@ impl FormMessages {
     }
 }
 
+#[cfg(feature = "full")]
 /// The `FormMessagesCustom` schema.
 pub type FormMessagesCustom = BTreeMap<String, String>;
 
+#[cfg(feature = "full")]
 /// The `FormMessagesError` schema.
 pub type FormMessagesError = BTreeMap<String, String>;
 
+#[cfg(feature = "full")]
 /// The `FormMessagesNullable` schema.
 pub type FormMessagesNullable = FormMessages;
 
+#[cfg(feature = "forms")]
 /// One of the shapes of `FormNode`.
 ///
 /// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
@@ -244,6 +1094,7 @@ pub enum FormNode {
     Other(Value),
 }
 
+#[cfg(feature = "forms")]
 impl<'de> Deserialize<'de> for FormNode {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         #[derive(Deserialize)]
@@ -262,6 +1113,7 @@ impl<'de> Deserialize<'de> for FormNode {
     }
 }
 
+#[cfg(feature = "forms")]
 impl fmt::Debug for FormNode {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -271,6 +1123,7 @@ impl fmt::Debug for FormNode {
     }
 }
 
+#[cfg(feature = "forms")]
 /// The `FormNodeCoordinates` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -287,6 +1140,7 @@ pub struct FormNodeCoordinates {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "forms")]
 impl fmt::Debug for FormNodeCoordinates {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FormNodeCoordinates")
@@ -297,6 +1151,7 @@ impl fmt::Debug for FormNodeCoordinates {
     }
 }
 
+#[cfg(feature = "forms")]
 impl FormNodeCoordinates {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(x: impl Into<i64>, y: impl Into<i64>) -> Self {
@@ -314,12 +1169,15 @@ impl FormNodeCoordinates {
     }
 }
 
+#[cfg(feature = "full")]
 /// The `FormNodeList` schema.
 pub type FormNodeList = Vec<FormNode>;
 
+#[cfg(feature = "full")]
 /// The `FormNodeListNullable` schema.
 pub type FormNodeListNullable = Vec<FormNode>;
 
+#[cfg(feature = "forms")]
 /// One of the shapes of `FormNodePointer`.
 ///
 /// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
@@ -335,6 +1193,7 @@ pub enum FormNodePointer {
     Other(Value),
 }
 
+#[cfg(feature = "forms")]
 impl<'de> Deserialize<'de> for FormNodePointer {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         #[derive(Deserialize)]
@@ -355,6 +1214,7 @@ impl<'de> Deserialize<'de> for FormNodePointer {
     }
 }
 
+#[cfg(feature = "forms")]
 impl fmt::Debug for FormNodePointer {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -365,6 +1225,7 @@ impl fmt::Debug for FormNodePointer {
     }
 }
 
+#[cfg(feature = "full")]
 string_enum! {
     /// The values of `FormNodeTypeFlowConst`.
     pub enum FormNodeTypeFlowConst {
@@ -373,6 +1234,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "full")]
 string_enum! {
     /// The values of `FormNodeTypeRouterConst`.
     pub enum FormNodeTypeRouterConst {
@@ -381,6 +1243,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "full")]
 string_enum! {
     /// The values of `FormNodeTypeStepConst`.
     pub enum FormNodeTypeStepConst {
@@ -389,6 +1252,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "full")]
 /// The `FormRouter` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -412,6 +1276,7 @@ pub struct FormRouter {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for FormRouter {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FormRouter")
@@ -424,6 +1289,7 @@ impl fmt::Debug for FormRouter {
     }
 }
 
+#[cfg(feature = "full")]
 impl FormRouter {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(id: impl Into<String>) -> Self {
@@ -461,6 +1327,7 @@ impl FormRouter {
     }
 }
 
+#[cfg(feature = "full")]
 /// The `FormRouterConfig` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -479,6 +1346,7 @@ pub struct FormRouterConfig {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for FormRouterConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FormRouterConfig")
@@ -489,6 +1357,7 @@ impl fmt::Debug for FormRouterConfig {
     }
 }
 
+#[cfg(feature = "full")]
 impl FormRouterConfig {
     /// An empty value; set fields with the setters.
     pub fn new() -> Self {
@@ -514,6 +1383,7 @@ impl FormRouterConfig {
     }
 }
 
+#[cfg(feature = "full")]
 /// The `FormRouterRule` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -536,6 +1406,7 @@ pub struct FormRouterRule {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for FormRouterRule {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FormRouterRule")
@@ -548,6 +1419,7 @@ impl fmt::Debug for FormRouterRule {
     }
 }
 
+#[cfg(feature = "full")]
 impl FormRouterRule {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(condition: impl Into<Value>, id: impl Into<String>) -> Self {
@@ -579,6 +1451,7 @@ impl FormRouterRule {
     }
 }
 
+#[cfg(feature = "forms")]
 /// The `FormStartNode` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -600,6 +1473,7 @@ pub struct FormStartNode {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "forms")]
 impl fmt::Debug for FormStartNode {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FormStartNode")
@@ -611,6 +1485,7 @@ impl fmt::Debug for FormStartNode {
     }
 }
 
+#[cfg(feature = "forms")]
 impl FormStartNode {
     /// An empty value; set fields with the setters.
     pub fn new() -> Self {
@@ -642,9 +1517,11 @@ impl FormStartNode {
     }
 }
 
+#[cfg(feature = "full")]
 /// The `FormStartNodeNullable` schema.
 pub type FormStartNodeNullable = FormStartNode;
 
+#[cfg(feature = "full")]
 /// The `FormStep` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -668,6 +1545,7 @@ pub struct FormStep {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for FormStep {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FormStep")
@@ -680,6 +1558,7 @@ impl fmt::Debug for FormStep {
     }
 }
 
+#[cfg(feature = "full")]
 impl FormStep {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(id: impl Into<String>) -> Self {
@@ -717,9 +1596,11 @@ impl FormStep {
     }
 }
 
+#[cfg(feature = "full")]
 /// The `FormStepComponentList` schema.
 pub type FormStepComponentList = Vec<FormComponent>;
 
+#[cfg(feature = "full")]
 /// The `FormStepConfig` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -738,6 +1619,7 @@ pub struct FormStepConfig {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for FormStepConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FormStepConfig")
@@ -748,6 +1630,7 @@ impl fmt::Debug for FormStepConfig {
     }
 }
 
+#[cfg(feature = "full")]
 impl FormStepConfig {
     /// An empty value; set fields with the setters.
     pub fn new() -> Self {
@@ -773,6 +1656,7 @@ impl FormStepConfig {
     }
 }
 
+#[cfg(feature = "forms")]
 /// The `FormStyle` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -788,6 +1672,7 @@ pub struct FormStyle {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "forms")]
 impl fmt::Debug for FormStyle {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FormStyle")
@@ -797,6 +1682,7 @@ impl fmt::Debug for FormStyle {
     }
 }
 
+#[cfg(feature = "forms")]
 impl FormStyle {
     /// An empty value; set fields with the setters.
     pub fn new() -> Self {
@@ -816,9 +1702,11 @@ impl FormStyle {
     }
 }
 
+#[cfg(feature = "full")]
 /// The `FormStyleNullable` schema.
 pub type FormStyleNullable = FormStyle;
 
+#[cfg(feature = "forms")]
 /// The `FormSummary` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -844,6 +1732,7 @@ pub struct FormSummary {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "forms")]
 impl fmt::Debug for FormSummary {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FormSummary")
@@ -858,12 +1747,15 @@ impl fmt::Debug for FormSummary {
     }
 }
 
+#[cfg(feature = "full")]
 /// The `FormTranslations` schema.
 pub type FormTranslations = BTreeMap<String, Map<String, Value>>;
 
+#[cfg(feature = "full")]
 /// The `FormTranslationsNullable` schema.
 pub type FormTranslationsNullable = BTreeMap<String, Map<String, Value>>;
 
+#[cfg(feature = "full")]
 /// One of the shapes of `FormWidget`.
 ///
 /// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
@@ -877,6 +1769,7 @@ pub enum FormWidget {
     Other(Value),
 }
 
+#[cfg(feature = "full")]
 impl<'de> Deserialize<'de> for FormWidget {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         #[derive(Deserialize)]
@@ -895,6 +1788,7 @@ impl<'de> Deserialize<'de> for FormWidget {
     }
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for FormWidget {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -904,6 +1798,7 @@ impl fmt::Debug for FormWidget {
     }
 }
 
+#[cfg(feature = "full")]
 /// The `FormWidgetAuth0VerifiableCredentials` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -935,6 +1830,7 @@ pub struct FormWidgetAuth0VerifiableCredentials {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for FormWidgetAuth0VerifiableCredentials {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FormWidgetAuth0VerifiableCredentials")
@@ -950,6 +1846,7 @@ impl fmt::Debug for FormWidgetAuth0VerifiableCredentials {
     }
 }
 
+#[cfg(feature = "full")]
 impl FormWidgetAuth0VerifiableCredentials {
     fn constant_category<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -958,6 +1855,7 @@ impl FormWidgetAuth0VerifiableCredentials {
     }
 }
 
+#[cfg(feature = "full")]
 impl FormWidgetAuth0VerifiableCredentials {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(
@@ -1007,6 +1905,7 @@ impl FormWidgetAuth0VerifiableCredentials {
     }
 }
 
+#[cfg(feature = "full")]
 /// The `FormWidgetAuth0VerifiableCredentialsConfig` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1033,6 +1932,7 @@ pub struct FormWidgetAuth0VerifiableCredentialsConfig {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for FormWidgetAuth0VerifiableCredentialsConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FormWidgetAuth0VerifiableCredentialsConfig")
@@ -1047,6 +1947,7 @@ impl fmt::Debug for FormWidgetAuth0VerifiableCredentialsConfig {
     }
 }
 
+#[cfg(feature = "full")]
 impl FormWidgetAuth0VerifiableCredentialsConfig {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(
@@ -1085,6 +1986,7 @@ impl FormWidgetAuth0VerifiableCredentialsConfig {
     }
 }
 
+#[cfg(feature = "full")]
 /// The `FormWidgetGMapsAddress` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1116,6 +2018,7 @@ pub struct FormWidgetGMapsAddress {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for FormWidgetGMapsAddress {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FormWidgetGMapsAddress")
@@ -1131,6 +2034,7 @@ impl fmt::Debug for FormWidgetGMapsAddress {
     }
 }
 
+#[cfg(feature = "full")]
 impl FormWidgetGMapsAddress {
     fn constant_category<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -1139,6 +2043,7 @@ impl FormWidgetGMapsAddress {
     }
 }
 
+#[cfg(feature = "full")]
 impl FormWidgetGMapsAddress {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(config: impl Into<FormWidgetGMapsAddressConfig>, id: impl Into<String>) -> Self {
@@ -1185,6 +2090,7 @@ impl FormWidgetGMapsAddress {
     }
 }
 
+#[cfg(feature = "emails")]
 /// The `FormWidgetGMapsAddressConfig` object.
 ///
 /// Also named [`EmailProviderCredentialsSchemaZero`] (identical schemas).
@@ -1201,6 +2107,7 @@ pub struct FormWidgetGMapsAddressConfig {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "emails")]
 impl fmt::Debug for FormWidgetGMapsAddressConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FormWidgetGMapsAddressConfig")
@@ -1210,6 +2117,7 @@ impl fmt::Debug for FormWidgetGMapsAddressConfig {
     }
 }
 
+#[cfg(feature = "emails")]
 impl FormWidgetGMapsAddressConfig {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(api_key: impl Into<String>) -> Self {
@@ -1226,6 +2134,7 @@ impl FormWidgetGMapsAddressConfig {
     }
 }
 
+#[cfg(feature = "full")]
 /// The `FormWidgetRecaptcha` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1257,6 +2166,7 @@ pub struct FormWidgetRecaptcha {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for FormWidgetRecaptcha {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FormWidgetRecaptcha")
@@ -1272,6 +2182,7 @@ impl fmt::Debug for FormWidgetRecaptcha {
     }
 }
 
+#[cfg(feature = "full")]
 impl FormWidgetRecaptcha {
     fn constant_category<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -1280,6 +2191,7 @@ impl FormWidgetRecaptcha {
     }
 }
 
+#[cfg(feature = "full")]
 impl FormWidgetRecaptcha {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(config: impl Into<FormWidgetRecaptchaConfig>, id: impl Into<String>) -> Self {
@@ -1326,6 +2238,7 @@ impl FormWidgetRecaptcha {
     }
 }
 
+#[cfg(feature = "full")]
 /// The `FormWidgetRecaptchaConfig` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1342,6 +2255,7 @@ pub struct FormWidgetRecaptchaConfig {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for FormWidgetRecaptchaConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FormWidgetRecaptchaConfig")
@@ -1352,6 +2266,7 @@ impl fmt::Debug for FormWidgetRecaptchaConfig {
     }
 }
 
+#[cfg(feature = "full")]
 impl FormWidgetRecaptchaConfig {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(secret_key: impl Into<String>, site_key: impl Into<String>) -> Self {
@@ -1369,6 +2284,7 @@ impl FormWidgetRecaptchaConfig {
     }
 }
 
+#[cfg(feature = "full")]
 string_enum! {
     /// The values of `FormWidgetTypeAuth0VerifiableCredentialsConst`.
     pub enum FormWidgetTypeAuth0VerifiableCredentialsConst {
@@ -1377,6 +2293,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "full")]
 string_enum! {
     /// The values of `FormWidgetTypeGMapsAddressConst`.
     pub enum FormWidgetTypeGMapsAddressConst {
@@ -1385,6 +2302,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "full")]
 string_enum! {
     /// The values of `FormWidgetTypeRecaptchaConst`.
     pub enum FormWidgetTypeRecaptchaConst {
@@ -1393,6 +2311,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "forms")]
 string_enum! {
     /// The values of `FormsRequestParametersHydrateEnum`.
     pub enum FormsRequestParametersHydrateEnum {

@@ -13,6 +13,7 @@ use super::*;
 use crate::model_support::{Keys, REDACTED, constant, extra, other, string_enum};
 use crate::patch::Patch;
 
+#[cfg(feature = "actions")]
 /// The result of a specific execution of a trigger.
 ///
 /// The answer of `GET /actions/executions/{id}` (`actions_executions_get`).
@@ -44,6 +45,7 @@ pub struct GetActionExecutionResponseContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "actions")]
 impl fmt::Debug for GetActionExecutionResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("GetActionExecutionResponseContent")
@@ -58,6 +60,7 @@ impl fmt::Debug for GetActionExecutionResponseContent {
     }
 }
 
+#[cfg(feature = "actions")]
 /// The `GetActionModuleActionsResponseContent` object.
 ///
 /// The answer of `GET /actions/modules/{id}/actions` (`actions_modules_listActions`).
@@ -83,6 +86,7 @@ pub struct GetActionModuleActionsResponseContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "actions")]
 impl fmt::Debug for GetActionModuleActionsResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("GetActionModuleActionsResponseContent")
@@ -95,6 +99,7 @@ impl fmt::Debug for GetActionModuleActionsResponseContent {
     }
 }
 
+#[cfg(feature = "actions")]
 /// The `GetActionModuleResponseContent` object.
 ///
 /// The answer of `POST /actions/modules` (`actions_modules_create`).
@@ -146,6 +151,7 @@ pub struct GetActionModuleResponseContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "actions")]
 impl fmt::Debug for GetActionModuleResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("GetActionModuleResponseContent")
@@ -168,6 +174,7 @@ impl fmt::Debug for GetActionModuleResponseContent {
     }
 }
 
+#[cfg(feature = "actions")]
 /// The `GetActionModuleVersionResponseContent` schema.
 ///
 /// The answer of `GET /actions/modules/{id}/versions/{versionId}` (`actions_modules_versions_get`).
@@ -175,6 +182,7 @@ impl fmt::Debug for GetActionModuleResponseContent {
 /// The same type as [`ActionModuleVersion`]: the API description gives both the same schema.
 pub type GetActionModuleVersionResponseContent = ActionModuleVersion;
 
+#[cfg(feature = "actions")]
 /// The `GetActionModuleVersionsResponseContent` object.
 ///
 /// The answer of `GET /actions/modules/{id}/versions` (`actions_modules_versions_list`).
@@ -200,6 +208,7 @@ pub struct GetActionModuleVersionsResponseContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "actions")]
 impl fmt::Debug for GetActionModuleVersionsResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("GetActionModuleVersionsResponseContent")
@@ -212,6 +221,7 @@ impl fmt::Debug for GetActionModuleVersionsResponseContent {
     }
 }
 
+#[cfg(feature = "actions")]
 /// The `GetActionModulesResponseContent` object.
 ///
 /// The answer of `GET /actions/modules` (`actions_modules_list`).
@@ -237,6 +247,7 @@ pub struct GetActionModulesResponseContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "actions")]
 impl fmt::Debug for GetActionModulesResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("GetActionModulesResponseContent")
@@ -249,6 +260,7 @@ impl fmt::Debug for GetActionModulesResponseContent {
     }
 }
 
+#[cfg(feature = "actions")]
 /// The `GetActionResponseContent` schema.
 ///
 /// The answer of `GET /actions/actions/{id}` (`actions_get`).
@@ -256,6 +268,7 @@ impl fmt::Debug for GetActionModulesResponseContent {
 /// The same type as [`Action`]: the API description gives both the same schema.
 pub type GetActionResponseContent = Action;
 
+#[cfg(feature = "actions")]
 /// The `GetActionVersionResponseContent` schema.
 ///
 /// The answer of `GET /actions/actions/{actionId}/versions/{id}` (`actions_versions_get`).
@@ -263,9 +276,11 @@ pub type GetActionResponseContent = Action;
 /// The same type as [`ActionVersion`]: the API description gives both the same schema.
 pub type GetActionVersionResponseContent = ActionVersion;
 
+#[cfg(feature = "full")]
 /// Number of active users in the last 30 days.
 pub type GetActiveUsersCountStatsResponseContent = f64;
 
+#[cfg(feature = "prompts")]
 /// The `GetAculResponseContent` schema.
 ///
 /// The answer of `GET /prompts/{prompt}/screen/{screen}/rendering` (`prompts_rendering_get`).
@@ -273,6 +288,7 @@ pub type GetActiveUsersCountStatsResponseContent = f64;
 /// The same type as [`ListAculsResponseContentItem`]: the API description gives both the same schema.
 pub type GetAculResponseContent = ListAculsResponseContentItem;
 
+#[cfg(feature = "attack_protection")]
 /// The `GetAttackProtectionCaptchaResponseContent` object.
 ///
 /// The answer of `GET /attack-protection/captcha` (`attackProtection_captcha_get`).
@@ -313,6 +329,7 @@ pub struct GetAttackProtectionCaptchaResponseContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "attack_protection")]
 impl fmt::Debug for GetAttackProtectionCaptchaResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("GetAttackProtectionCaptchaResponseContent")
@@ -329,6 +346,7 @@ impl fmt::Debug for GetAttackProtectionCaptchaResponseContent {
     }
 }
 
+#[cfg(feature = "attack_protection")]
 /// The `GetBotDetectionSettingsResponseContent` object.
 ///
 /// The answer of `GET /attack-protection/bot-detection` (`attackProtection_botDetection_get`).
@@ -354,6 +372,7 @@ pub struct GetBotDetectionSettingsResponseContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "attack_protection")]
 impl fmt::Debug for GetBotDetectionSettingsResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("GetBotDetectionSettingsResponseContent")
@@ -374,6 +393,7 @@ impl fmt::Debug for GetBotDetectionSettingsResponseContent {
     }
 }
 
+#[cfg(feature = "branding")]
 /// The `GetBrandingDefaultThemeResponseContent` schema.
 ///
 /// The answer of `GET /branding/themes/default` (`branding_themes_getDefault`).
@@ -381,6 +401,7 @@ impl fmt::Debug for GetBotDetectionSettingsResponseContent {
 /// The same type as [`GetBrandingThemeResponseContent`]: the API description gives both the same schema.
 pub type GetBrandingDefaultThemeResponseContent = GetBrandingThemeResponseContent;
 
+#[cfg(feature = "branding")]
 /// Phone provider configuration schema
 ///
 /// The answer of `GET /branding/phone/providers/{id}` (`branding_phone_providers_get`).
@@ -388,6 +409,7 @@ pub type GetBrandingDefaultThemeResponseContent = GetBrandingThemeResponseConten
 /// The same type as [`PhoneProviderSchemaMasked`]: the API description gives both the same schema.
 pub type GetBrandingPhoneProviderResponseContent = PhoneProviderSchemaMasked;
 
+#[cfg(feature = "branding")]
 /// The `GetBrandingResponseContent` object.
 ///
 /// The answer of `GET /branding` (`branding_get`).
@@ -416,6 +438,7 @@ pub struct GetBrandingResponseContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "branding")]
 impl fmt::Debug for GetBrandingResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("GetBrandingResponseContent")
@@ -428,6 +451,7 @@ impl fmt::Debug for GetBrandingResponseContent {
     }
 }
 
+#[cfg(feature = "branding")]
 /// The `GetBrandingThemeResponseContent` object.
 ///
 /// The answer of `POST /branding/themes` (`branding_themes_create`).
@@ -462,6 +486,7 @@ pub struct GetBrandingThemeResponseContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "branding")]
 impl fmt::Debug for GetBrandingThemeResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("GetBrandingThemeResponseContent")
@@ -477,6 +502,7 @@ impl fmt::Debug for GetBrandingThemeResponseContent {
     }
 }
 
+#[cfg(feature = "attack_protection")]
 /// The `GetBreachedPasswordDetectionSettingsResponseContent` object.
 ///
 /// The answer of `GET /attack-protection/breached-password-detection` (`attackProtection_breachedPasswordDetection_get`).
@@ -511,6 +537,7 @@ pub struct GetBreachedPasswordDetectionSettingsResponseContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "attack_protection")]
 impl fmt::Debug for GetBreachedPasswordDetectionSettingsResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("GetBreachedPasswordDetectionSettingsResponseContent")
@@ -527,6 +554,7 @@ impl fmt::Debug for GetBreachedPasswordDetectionSettingsResponseContent {
     }
 }
 
+#[cfg(feature = "attack_protection")]
 /// The `GetBruteForceSettingsResponseContent` object.
 ///
 /// The answer of `GET /attack-protection/brute-force-protection` (`attackProtection_bruteForceProtection_get`).
@@ -559,6 +587,7 @@ pub struct GetBruteForceSettingsResponseContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "attack_protection")]
 impl fmt::Debug for GetBruteForceSettingsResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("GetBruteForceSettingsResponseContent")
@@ -572,6 +601,7 @@ impl fmt::Debug for GetBruteForceSettingsResponseContent {
     }
 }
 
+#[cfg(feature = "clients")]
 /// The `GetClientCredentialResponseContent` schema.
 ///
 /// The answer of `GET /clients/{client_id}/credentials/{credential_id}` (`clients_credentials_get`).
@@ -579,6 +609,7 @@ impl fmt::Debug for GetBruteForceSettingsResponseContent {
 /// The same type as [`ClientCredential`]: the API description gives both the same schema.
 pub type GetClientCredentialResponseContent = ClientCredential;
 
+#[cfg(feature = "client_grants")]
 /// The `GetClientGrantResponseContent` schema.
 ///
 /// The answer of `GET /client-grants/{id}` (`clientGrants_get`).
@@ -586,6 +617,7 @@ pub type GetClientCredentialResponseContent = ClientCredential;
 /// The same type as [`ClientGrantResponseContent`]: the API description gives both the same schema.
 pub type GetClientGrantResponseContent = ClientGrantResponseContent;
 
+#[cfg(feature = "clients")]
 /// The `GetClientResponseContent` schema.
 ///
 /// The answer of `GET /clients/{id}` (`clients_get`).
@@ -593,6 +625,7 @@ pub type GetClientGrantResponseContent = ClientGrantResponseContent;
 /// The same type as [`Client`]: the API description gives both the same schema.
 pub type GetClientResponseContent = Client;
 
+#[cfg(feature = "connections")]
 /// The `GetConnectionEnabledClientsResponseContent` object.
 ///
 /// The answer of `GET /connections/{id}/clients` (`connections_clients_get`).
@@ -611,6 +644,7 @@ pub struct GetConnectionEnabledClientsResponseContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "connections")]
 impl fmt::Debug for GetConnectionEnabledClientsResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("GetConnectionEnabledClientsResponseContent")
@@ -621,6 +655,7 @@ impl fmt::Debug for GetConnectionEnabledClientsResponseContent {
     }
 }
 
+#[cfg(feature = "connection_profiles")]
 /// The `GetConnectionProfileResponseContent` schema.
 ///
 /// The answer of `GET /connection-profiles/{id}` (`connectionProfiles_get`).
@@ -628,6 +663,7 @@ impl fmt::Debug for GetConnectionEnabledClientsResponseContent {
 /// The same type as [`ConnectionProfile`]: the API description gives both the same schema.
 pub type GetConnectionProfileResponseContent = ConnectionProfile;
 
+#[cfg(feature = "connection_profiles")]
 /// The `GetConnectionProfileTemplateResponseContent` schema.
 ///
 /// The answer of `GET /connection-profiles/templates/{id}` (`connectionProfiles_getTemplate`).
@@ -635,6 +671,7 @@ pub type GetConnectionProfileResponseContent = ConnectionProfile;
 /// The same type as [`ConnectionProfileTemplateItem`]: the API description gives both the same schema.
 pub type GetConnectionProfileTemplateResponseContent = ConnectionProfileTemplateItem;
 
+#[cfg(feature = "connections")]
 /// The `GetConnectionResponseContent` object.
 ///
 /// The answer of `POST /connections` (`connections_create`).
@@ -691,6 +728,7 @@ pub struct GetConnectionResponseContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "connections")]
 impl fmt::Debug for GetConnectionResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("GetConnectionResponseContent")
@@ -715,6 +753,7 @@ impl fmt::Debug for GetConnectionResponseContent {
     }
 }
 
+#[cfg(feature = "custom_domains")]
 /// The `GetCustomDomainResponseContent` schema.
 ///
 /// The answer of `GET /custom-domains/{id}` (`customDomains_get`).
@@ -722,6 +761,7 @@ impl fmt::Debug for GetConnectionResponseContent {
 /// The same type as [`CustomDomain`]: the API description gives both the same schema.
 pub type GetCustomDomainResponseContent = CustomDomain;
 
+#[cfg(feature = "keys")]
 /// JWKS representing an array of custom public signing keys.
 ///
 /// The answer of `GET /keys/custom-signing` (`keys_customSigning_get`).
@@ -741,6 +781,7 @@ pub struct GetCustomSigningKeysResponseContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "keys")]
 impl fmt::Debug for GetCustomSigningKeysResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("GetCustomSigningKeysResponseContent")
@@ -750,9 +791,11 @@ impl fmt::Debug for GetCustomSigningKeysResponseContent {
     }
 }
 
+#[cfg(feature = "full")]
 /// An object containing custom dictionaries for a group of screens.
 pub type GetCustomTextsByLanguageResponseContent = Map<String, Value>;
 
+#[cfg(feature = "custom_domains")]
 /// The `GetDefaultCanonicalDomainResponseContent` object.
 ///
 /// Also named [`UpdateDefaultCanonicalDomainResponseContent`] (identical schemas).
@@ -768,6 +811,7 @@ pub struct GetDefaultCanonicalDomainResponseContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "custom_domains")]
 impl fmt::Debug for GetDefaultCanonicalDomainResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("GetDefaultCanonicalDomainResponseContent")
@@ -777,11 +821,13 @@ impl fmt::Debug for GetDefaultCanonicalDomainResponseContent {
     }
 }
 
+#[cfg(feature = "custom_domains")]
 /// The `GetDefaultCustomDomainResponseContent` schema.
 ///
 /// The same type as [`CustomDomain`]: the API description gives both the same schema.
 pub type GetDefaultCustomDomainResponseContent = CustomDomain;
 
+#[cfg(feature = "custom_domains")]
 /// One of the shapes of `GetDefaultDomainResponseContent`.
 ///
 /// The answer of `GET /custom-domains/default` (`customDomains_getDefault`).
@@ -802,6 +848,7 @@ pub enum GetDefaultDomainResponseContent {
     Other(Value),
 }
 
+#[cfg(feature = "custom_domains")]
 impl<'de> Deserialize<'de> for GetDefaultDomainResponseContent {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         #[derive(Deserialize)]
@@ -822,6 +869,7 @@ impl<'de> Deserialize<'de> for GetDefaultDomainResponseContent {
     }
 }
 
+#[cfg(feature = "custom_domains")]
 impl fmt::Debug for GetDefaultDomainResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -832,6 +880,7 @@ impl fmt::Debug for GetDefaultDomainResponseContent {
     }
 }
 
+#[cfg(feature = "connections")]
 /// The `GetDirectoryProvisioningDefaultMappingResponseContent` object.
 ///
 /// The answer of `GET /connections/{id}/directory-provisioning/default-mapping` (`connections_directoryProvisioning_getDefaultMapping`).
@@ -848,6 +897,7 @@ pub struct GetDirectoryProvisioningDefaultMappingResponseContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "connections")]
 impl fmt::Debug for GetDirectoryProvisioningDefaultMappingResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("GetDirectoryProvisioningDefaultMappingResponseContent")
@@ -857,6 +907,7 @@ impl fmt::Debug for GetDirectoryProvisioningDefaultMappingResponseContent {
     }
 }
 
+#[cfg(feature = "connections")]
 /// The `GetDirectoryProvisioningResponseContent` schema.
 ///
 /// The answer of `GET /connections/{id}/directory-provisioning` (`connections_directoryProvisioning_get`).
@@ -864,6 +915,7 @@ impl fmt::Debug for GetDirectoryProvisioningDefaultMappingResponseContent {
 /// The same type as [`DirectoryProvisioning`]: the API description gives both the same schema.
 pub type GetDirectoryProvisioningResponseContent = DirectoryProvisioning;
 
+#[cfg(feature = "emails")]
 /// The `GetEmailProviderResponseContent` object.
 ///
 /// The answer of `POST /emails/provider` (`emails_provider_create`).
@@ -896,10 +948,11 @@ pub struct GetEmailProviderResponseContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "emails")]
 impl fmt::Debug for GetEmailProviderResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("GetEmailProviderResponseContent")
-            .field("credentials", &self.credentials)
+            .field("credentials", &self.credentials.as_ref().map(|_| REDACTED))
             .field("default_from_address", &self.default_from_address)
             .field("enabled", &self.enabled)
             .field("name", &self.name)
@@ -909,6 +962,7 @@ impl fmt::Debug for GetEmailProviderResponseContent {
     }
 }
 
+#[cfg(feature = "email_templates")]
 /// The `GetEmailTemplateResponseContent` object.
 ///
 /// The answer of `GET /email-templates/{templateName}` (`emailTemplates_get`).
@@ -960,6 +1014,7 @@ pub struct GetEmailTemplateResponseContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "email_templates")]
 impl fmt::Debug for GetEmailTemplateResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("GetEmailTemplateResponseContent")
@@ -977,6 +1032,7 @@ impl fmt::Debug for GetEmailTemplateResponseContent {
     }
 }
 
+#[cfg(feature = "keys")]
 /// Encryption key
 ///
 /// The answer of `GET /keys/encryption/{kid}` (`keys_encryption_get`).
@@ -984,6 +1040,7 @@ impl fmt::Debug for GetEmailTemplateResponseContent {
 /// The same type as [`EncryptionKey`]: the API description gives both the same schema.
 pub type GetEncryptionKeyResponseContent = EncryptionKey;
 
+#[cfg(feature = "event_streams")]
 /// Metadata about a specific attempt to deliver an event
 ///
 /// The answer of `GET /event-streams/{id}/deliveries/{event_id}` (`eventStreams_deliveries_getHistory`).
@@ -991,6 +1048,7 @@ pub type GetEncryptionKeyResponseContent = EncryptionKey;
 /// The same type as [`EventStreamDelivery`]: the API description gives both the same schema.
 pub type GetEventStreamDeliveryHistoryResponseContent = EventStreamDelivery;
 
+#[cfg(feature = "event_streams")]
 /// The `GetEventStreamResponseContent` schema.
 ///
 /// The answer of `GET /event-streams/{id}` (`eventStreams_get`).
@@ -998,6 +1056,7 @@ pub type GetEventStreamDeliveryHistoryResponseContent = EventStreamDelivery;
 /// The same type as [`EventStreamResponseContent`]: the API description gives both the same schema.
 pub type GetEventStreamResponseContent = EventStreamResponseContent;
 
+#[cfg(feature = "experimentation")]
 /// The `GetExperimentResponseContent` schema.
 ///
 /// The answer of `GET /experimentation/experiments/{id}` (`experimentation_experiments_get`).
@@ -1005,6 +1064,7 @@ pub type GetEventStreamResponseContent = EventStreamResponseContent;
 /// The same type as [`ExperimentListItem`]: the API description gives both the same schema.
 pub type GetExperimentResponseContent = ExperimentListItem;
 
+#[cfg(feature = "experimentation")]
 /// The `GetFeatureFlagResponseContent` schema.
 ///
 /// The answer of `GET /experimentation/feature-flags/{id}` (`experimentation_featureFlags_get`).
@@ -1012,6 +1072,7 @@ pub type GetExperimentResponseContent = ExperimentListItem;
 /// The same type as [`FeatureFlag`]: the API description gives both the same schema.
 pub type GetFeatureFlagResponseContent = FeatureFlag;
 
+#[cfg(feature = "flows")]
 string_enum! {
     /// The values of `GetFlowExecutionRequestParametersHydrateEnum`.
     pub enum GetFlowExecutionRequestParametersHydrateEnum {
@@ -1020,6 +1081,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "flows")]
 /// The `GetFlowExecutionResponseContent` object.
 ///
 /// The answer of `GET /flows/{flow_id}/executions/{execution_id}` (`flows_executions_get`).
@@ -1055,6 +1117,7 @@ pub struct GetFlowExecutionResponseContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "flows")]
 impl fmt::Debug for GetFlowExecutionResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("GetFlowExecutionResponseContent")
@@ -1072,6 +1135,7 @@ impl fmt::Debug for GetFlowExecutionResponseContent {
     }
 }
 
+#[cfg(feature = "flows")]
 string_enum! {
     /// The values of `GetFlowRequestParametersHydrateEnum`.
     pub enum GetFlowRequestParametersHydrateEnum {
@@ -1082,6 +1146,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "flows")]
 /// The `GetFlowResponseContent` object.
 ///
 /// The answer of `POST /flows` (`flows_create`).
@@ -1113,6 +1178,7 @@ pub struct GetFlowResponseContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "flows")]
 impl fmt::Debug for GetFlowResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("GetFlowResponseContent")
@@ -1127,6 +1193,7 @@ impl fmt::Debug for GetFlowResponseContent {
     }
 }
 
+#[cfg(feature = "flows")]
 /// One of the shapes of `GetFlowsExecutionsResponseContent`.
 ///
 /// The answer of `GET /flows/{flow_id}/executions` (`flows_executions_list`).
@@ -1146,6 +1213,7 @@ pub enum GetFlowsExecutionsResponseContent {
     Other(Value),
 }
 
+#[cfg(feature = "flows")]
 impl<'de> Deserialize<'de> for GetFlowsExecutionsResponseContent {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         #[derive(Deserialize)]
@@ -1168,6 +1236,7 @@ impl<'de> Deserialize<'de> for GetFlowsExecutionsResponseContent {
     }
 }
 
+#[cfg(feature = "flows")]
 impl fmt::Debug for GetFlowsExecutionsResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -1179,6 +1248,7 @@ impl fmt::Debug for GetFlowsExecutionsResponseContent {
     }
 }
 
+#[cfg(feature = "flows")]
 /// The `GetFlowsVaultConnectionResponseContent` object.
 ///
 /// The answer of `POST /flows/vault/connections` (`flows_vault_connections_create`).
@@ -1219,6 +1289,7 @@ pub struct GetFlowsVaultConnectionResponseContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "flows")]
 impl fmt::Debug for GetFlowsVaultConnectionResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("GetFlowsVaultConnectionResponseContent")
@@ -1237,6 +1308,7 @@ impl fmt::Debug for GetFlowsVaultConnectionResponseContent {
     }
 }
 
+#[cfg(feature = "forms")]
 /// The `GetFormResponseContent` object.
 ///
 /// The answer of `POST /forms` (`forms_create`).
@@ -1289,6 +1361,7 @@ pub struct GetFormResponseContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "forms")]
 impl fmt::Debug for GetFormResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("GetFormResponseContent")
@@ -1310,6 +1383,7 @@ impl fmt::Debug for GetFormResponseContent {
     }
 }
 
+#[cfg(feature = "groups")]
 /// The `GetGroupMembersResponseContent` object.
 ///
 /// The answer of `GET /groups/{id}/members` (`groups_members_get`).
@@ -1328,6 +1402,7 @@ pub struct GetGroupMembersResponseContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "groups")]
 impl fmt::Debug for GetGroupMembersResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("GetGroupMembersResponseContent")
@@ -1338,6 +1413,7 @@ impl fmt::Debug for GetGroupMembersResponseContent {
     }
 }
 
+#[cfg(feature = "groups")]
 /// Represents the metadata of a group. Member lists are retrieved via a separate endpoint.
 ///
 /// The answer of `GET /groups/{id}` (`groups_get`).
@@ -1367,6 +1443,7 @@ pub struct GetGroupResponseContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "groups")]
 impl fmt::Debug for GetGroupResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("GetGroupResponseContent")
@@ -1382,6 +1459,7 @@ impl fmt::Debug for GetGroupResponseContent {
     }
 }
 
+#[cfg(feature = "guardian")]
 /// The `GetGuardianEnrollmentResponseContent` object.
 ///
 /// The answer of `GET /guardian/enrollments/{id}` (`guardian_enrollments_get`).
@@ -1415,6 +1493,7 @@ pub struct GetGuardianEnrollmentResponseContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "guardian")]
 impl fmt::Debug for GetGuardianEnrollmentResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("GetGuardianEnrollmentResponseContent")
@@ -1430,6 +1509,7 @@ impl fmt::Debug for GetGuardianEnrollmentResponseContent {
     }
 }
 
+#[cfg(feature = "guardian")]
 /// The `GetGuardianFactorDuoSettingsResponseContent` schema.
 ///
 /// The answer of `GET /guardian/factors/duo/settings` (`guardian_factors_duo_settings_get`).
@@ -1437,6 +1517,7 @@ impl fmt::Debug for GetGuardianEnrollmentResponseContent {
 /// The same type as [`SetGuardianFactorDuoSettingsRequestContent`]: the API description gives both the same schema.
 pub type GetGuardianFactorDuoSettingsResponseContent = SetGuardianFactorDuoSettingsRequestContent;
 
+#[cfg(feature = "guardian")]
 /// The `GetGuardianFactorPhoneMessageTypesResponseContent` object.
 ///
 /// The answer of `GET /guardian/factors/phone/message-types` (`guardian_factors_phone_getMessageTypes`).
@@ -1456,6 +1537,7 @@ pub struct GetGuardianFactorPhoneMessageTypesResponseContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "guardian")]
 impl fmt::Debug for GetGuardianFactorPhoneMessageTypesResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("GetGuardianFactorPhoneMessageTypesResponseContent")
@@ -1465,6 +1547,7 @@ impl fmt::Debug for GetGuardianFactorPhoneMessageTypesResponseContent {
     }
 }
 
+#[cfg(feature = "guardian")]
 /// The `GetGuardianFactorPhoneTemplatesResponseContent` schema.
 ///
 /// The answer of `GET /guardian/factors/phone/templates` (`guardian_factors_phone_getTemplates`).
@@ -1473,6 +1556,7 @@ impl fmt::Debug for GetGuardianFactorPhoneMessageTypesResponseContent {
 pub type GetGuardianFactorPhoneTemplatesResponseContent =
     SetGuardianFactorSmsTemplatesRequestContent;
 
+#[cfg(feature = "guardian")]
 /// The `GetGuardianFactorSmsTemplatesResponseContent` schema.
 ///
 /// The answer of `GET /guardian/factors/sms/templates` (`guardian_factors_sms_getTemplates`).
@@ -1480,6 +1564,7 @@ pub type GetGuardianFactorPhoneTemplatesResponseContent =
 /// The same type as [`SetGuardianFactorSmsTemplatesRequestContent`]: the API description gives both the same schema.
 pub type GetGuardianFactorSmsTemplatesResponseContent = SetGuardianFactorSmsTemplatesRequestContent;
 
+#[cfg(feature = "guardian")]
 /// The `GetGuardianFactorsProviderApnsResponseContent` object.
 ///
 /// The answer of `GET /guardian/factors/push-notification/providers/apns` (`guardian_factors_pushNotification_getApnsProvider`).
@@ -1502,6 +1587,7 @@ pub struct GetGuardianFactorsProviderApnsResponseContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "guardian")]
 impl fmt::Debug for GetGuardianFactorsProviderApnsResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("GetGuardianFactorsProviderApnsResponseContent")
@@ -1513,6 +1599,7 @@ impl fmt::Debug for GetGuardianFactorsProviderApnsResponseContent {
     }
 }
 
+#[cfg(feature = "guardian")]
 /// The `GetGuardianFactorsProviderPhoneResponseContent` schema.
 ///
 /// The answer of `GET /guardian/factors/phone/selected-provider` (`guardian_factors_phone_getSelectedProvider`).
@@ -1521,6 +1608,7 @@ impl fmt::Debug for GetGuardianFactorsProviderApnsResponseContent {
 pub type GetGuardianFactorsProviderPhoneResponseContent =
     GetGuardianFactorsProviderSmsResponseContent;
 
+#[cfg(feature = "guardian")]
 /// The `GetGuardianFactorsProviderPhoneTwilioResponseContent` schema.
 ///
 /// The answer of `GET /guardian/factors/phone/providers/twilio` (`guardian_factors_phone_getTwilioProvider`).
@@ -1529,6 +1617,7 @@ pub type GetGuardianFactorsProviderPhoneResponseContent =
 pub type GetGuardianFactorsProviderPhoneTwilioResponseContent =
     SetGuardianFactorsProviderSmsTwilioRequestContent;
 
+#[cfg(feature = "guardian")]
 /// The `GetGuardianFactorsProviderPushNotificationResponseContent` object.
 ///
 /// The answer of `GET /guardian/factors/push-notification/selected-provider` (`guardian_factors_pushNotification_getSelectedProvider`).
@@ -1548,6 +1637,7 @@ pub struct GetGuardianFactorsProviderPushNotificationResponseContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "guardian")]
 impl fmt::Debug for GetGuardianFactorsProviderPushNotificationResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("GetGuardianFactorsProviderPushNotificationResponseContent")
@@ -1557,6 +1647,7 @@ impl fmt::Debug for GetGuardianFactorsProviderPushNotificationResponseContent {
     }
 }
 
+#[cfg(feature = "guardian")]
 /// The `GetGuardianFactorsProviderSmsResponseContent` object.
 ///
 /// The answer of `GET /guardian/factors/phone/selected-provider` (`guardian_factors_phone_getSelectedProvider`).
@@ -1578,6 +1669,7 @@ pub struct GetGuardianFactorsProviderSmsResponseContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "guardian")]
 impl fmt::Debug for GetGuardianFactorsProviderSmsResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("GetGuardianFactorsProviderSmsResponseContent")
@@ -1587,6 +1679,7 @@ impl fmt::Debug for GetGuardianFactorsProviderSmsResponseContent {
     }
 }
 
+#[cfg(feature = "guardian")]
 /// The `GetGuardianFactorsProviderSmsTwilioResponseContent` schema.
 ///
 /// The answer of `GET /guardian/factors/sms/providers/twilio` (`guardian_factors_sms_getTwilioProvider`).
@@ -1595,6 +1688,7 @@ impl fmt::Debug for GetGuardianFactorsProviderSmsResponseContent {
 pub type GetGuardianFactorsProviderSmsTwilioResponseContent =
     SetGuardianFactorsProviderSmsTwilioRequestContent;
 
+#[cfg(feature = "guardian")]
 /// The `GetGuardianFactorsProviderSnsResponseContent` object.
 ///
 /// The answer of `GET /guardian/factors/push-notification/providers/sns` (`guardian_factors_pushNotification_getSnsProvider`).
@@ -1629,15 +1723,13 @@ pub struct GetGuardianFactorsProviderSnsResponseContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "guardian")]
 impl fmt::Debug for GetGuardianFactorsProviderSnsResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("GetGuardianFactorsProviderSnsResponseContent")
             .field("aws_access_key_id", &self.aws_access_key_id)
             .field("aws_region", &self.aws_region)
-            .field(
-                "aws_secret_access_key",
-                &self.aws_secret_access_key.as_ref().map(|_| REDACTED),
-            )
+            .field("aws_secret_access_key", &self.aws_secret_access_key)
             .field(
                 "sns_apns_platform_application_arn",
                 &self.sns_apns_platform_application_arn,
@@ -1651,6 +1743,7 @@ impl fmt::Debug for GetGuardianFactorsProviderSnsResponseContent {
     }
 }
 
+#[cfg(feature = "guardian")]
 impl GetGuardianFactorsProviderSnsResponseContent {
     /// An empty value; set fields with the setters.
     pub fn new() -> Self {
@@ -1694,6 +1787,7 @@ impl GetGuardianFactorsProviderSnsResponseContent {
     }
 }
 
+#[cfg(feature = "hooks")]
 /// The `GetHookResponseContent` schema.
 ///
 /// The answer of `GET /hooks/{id}` (`hooks_get`).
@@ -1701,6 +1795,7 @@ impl GetGuardianFactorsProviderSnsResponseContent {
 /// The same type as [`Hook`]: the API description gives both the same schema.
 pub type GetHookResponseContent = Hook;
 
+#[cfg(feature = "hooks")]
 /// Hashmap of key-value pairs where the value must be a string.
 ///
 /// A map of secret names to values; `Debug` shows the names only. Dereferences to the map.
@@ -1708,6 +1803,7 @@ pub type GetHookResponseContent = Hook;
 #[serde(transparent)]
 pub struct GetHookSecretResponseContent(pub Map<String, Value>);
 
+#[cfg(feature = "hooks")]
 impl fmt::Debug for GetHookSecretResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_tuple("GetHookSecretResponseContent")
@@ -1716,6 +1812,7 @@ impl fmt::Debug for GetHookSecretResponseContent {
     }
 }
 
+#[cfg(feature = "hooks")]
 impl std::ops::Deref for GetHookSecretResponseContent {
     type Target = Map<String, Value>;
 
@@ -1724,18 +1821,21 @@ impl std::ops::Deref for GetHookSecretResponseContent {
     }
 }
 
+#[cfg(feature = "hooks")]
 impl std::ops::DerefMut for GetHookSecretResponseContent {
     fn deref_mut(&mut self) -> &mut Self::Target {
         &mut self.0
     }
 }
 
+#[cfg(feature = "hooks")]
 impl From<Map<String, Value>> for GetHookSecretResponseContent {
     fn from(map: Map<String, Value>) -> Self {
         Self(map)
     }
 }
 
+#[cfg(feature = "jobs")]
 /// The `GetJobErrorResponseContent` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1753,6 +1853,7 @@ pub struct GetJobErrorResponseContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "jobs")]
 impl fmt::Debug for GetJobErrorResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("GetJobErrorResponseContent")
@@ -1763,6 +1864,7 @@ impl fmt::Debug for GetJobErrorResponseContent {
     }
 }
 
+#[cfg(feature = "jobs")]
 /// The `GetJobGenericErrorResponseContent` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1790,6 +1892,7 @@ pub struct GetJobGenericErrorResponseContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "jobs")]
 impl fmt::Debug for GetJobGenericErrorResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("GetJobGenericErrorResponseContent")
@@ -1804,6 +1907,7 @@ impl fmt::Debug for GetJobGenericErrorResponseContent {
     }
 }
 
+#[cfg(feature = "jobs")]
 /// The `GetJobImportUserError` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1824,6 +1928,7 @@ pub struct GetJobImportUserError {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "jobs")]
 impl fmt::Debug for GetJobImportUserError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("GetJobImportUserError")
@@ -1835,6 +1940,7 @@ impl fmt::Debug for GetJobImportUserError {
     }
 }
 
+#[cfg(feature = "jobs")]
 /// The `GetJobResponseContent` object.
 ///
 /// The answer of `GET /jobs/{id}` (`jobs_get`).
@@ -1879,6 +1985,7 @@ pub struct GetJobResponseContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "jobs")]
 impl fmt::Debug for GetJobResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("GetJobResponseContent")
@@ -1886,7 +1993,7 @@ impl fmt::Debug for GetJobResponseContent {
             .field("created_at", &self.created_at)
             .field("format", &self.format)
             .field("id", &self.id)
-            .field("location", &self.location)
+            .field("location", &self.location.as_ref().map(|_| REDACTED))
             .field("percentage_done", &self.percentage_done)
             .field("status", &self.status)
             .field("status_details", &self.status_details)
@@ -1898,6 +2005,7 @@ impl fmt::Debug for GetJobResponseContent {
     }
 }
 
+#[cfg(feature = "jobs")]
 /// Job execution summary.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1921,6 +2029,7 @@ pub struct GetJobSummary {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "jobs")]
 impl fmt::Debug for GetJobSummary {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("GetJobSummary")
@@ -1933,9 +2042,11 @@ impl fmt::Debug for GetJobSummary {
     }
 }
 
+#[cfg(feature = "full")]
 /// User, as provided in the import file
 pub type GetJobUserError = Map<String, Value>;
 
+#[cfg(feature = "logs")]
 /// The `GetLogResponseContent` schema.
 ///
 /// The answer of `GET /logs/{id}` (`logs_get`).
@@ -1943,6 +2054,7 @@ pub type GetJobUserError = Map<String, Value>;
 /// The same type as [`Log`]: the API description gives both the same schema.
 pub type GetLogResponseContent = Log;
 
+#[cfg(feature = "log_streams")]
 /// The `GetLogStreamResponseContent` schema.
 ///
 /// The answer of `GET /log-streams/{id}` (`logStreams_get`).
@@ -1950,6 +2062,7 @@ pub type GetLogResponseContent = Log;
 /// The same type as [`LogStreamResponseSchema`]: the API description gives both the same schema.
 pub type GetLogStreamResponseContent = LogStreamResponseSchema;
 
+#[cfg(feature = "network_acls")]
 /// The `GetNetworkAclsResponseContent` schema.
 ///
 /// The answer of `GET /network-acls/{id}` (`networkACLs_get`).
@@ -1957,6 +2070,7 @@ pub type GetLogStreamResponseContent = LogStreamResponseSchema;
 /// The same type as [`NetworkAclsResponseContent`]: the API description gives both the same schema.
 pub type GetNetworkAclsResponseContent = NetworkAclsResponseContent;
 
+#[cfg(feature = "organizations")]
 /// The `GetOrganizationAllConnectionResponseContent` schema.
 ///
 /// The answer of `GET /organizations/{id}/connections/{connection_id}` (`organizations_connections_get`).
@@ -1964,6 +2078,7 @@ pub type GetNetworkAclsResponseContent = NetworkAclsResponseContent;
 /// The same type as [`OrganizationAllConnectionPost`]: the API description gives both the same schema.
 pub type GetOrganizationAllConnectionResponseContent = OrganizationAllConnectionPost;
 
+#[cfg(feature = "organizations")]
 /// The `GetOrganizationByNameResponseContent` schema.
 ///
 /// The answer of `GET /organizations/name/{name}` (`organizations_getByName`).
@@ -1971,6 +2086,7 @@ pub type GetOrganizationAllConnectionResponseContent = OrganizationAllConnection
 /// The same type as [`Organization`]: the API description gives both the same schema.
 pub type GetOrganizationByNameResponseContent = Organization;
 
+#[cfg(feature = "organizations")]
 /// The `GetOrganizationConnectionResponseContent` schema.
 ///
 /// The answer of `GET /organizations/{id}/enabled_connections/{connectionId}` (`organizations_enabledConnections_get`).
@@ -1978,6 +2094,7 @@ pub type GetOrganizationByNameResponseContent = Organization;
 /// The same type as [`OrganizationConnection`]: the API description gives both the same schema.
 pub type GetOrganizationConnectionResponseContent = OrganizationConnection;
 
+#[cfg(feature = "organizations")]
 /// The `GetOrganizationDiscoveryDomainByNameResponseContent` schema.
 ///
 /// The answer of `GET /organizations/{id}/discovery-domains/name/{discovery_domain}` (`organizations_discoveryDomains_getByName`).
@@ -1985,6 +2102,7 @@ pub type GetOrganizationConnectionResponseContent = OrganizationConnection;
 /// The same type as [`OrganizationDiscoveryDomain`]: the API description gives both the same schema.
 pub type GetOrganizationDiscoveryDomainByNameResponseContent = OrganizationDiscoveryDomain;
 
+#[cfg(feature = "organizations")]
 /// The `GetOrganizationDiscoveryDomainResponseContent` schema.
 ///
 /// The answer of `GET /organizations/{id}/discovery-domains/{discovery_domain_id}` (`organizations_discoveryDomains_get`).
@@ -1992,6 +2110,7 @@ pub type GetOrganizationDiscoveryDomainByNameResponseContent = OrganizationDisco
 /// The same type as [`OrganizationDiscoveryDomain`]: the API description gives both the same schema.
 pub type GetOrganizationDiscoveryDomainResponseContent = OrganizationDiscoveryDomain;
 
+#[cfg(feature = "organizations")]
 /// The `GetOrganizationInvitationResponseContent` schema.
 ///
 /// The answer of `GET /organizations/{id}/invitations/{invitation_id}` (`organizations_invitations_get`).
@@ -1999,6 +2118,7 @@ pub type GetOrganizationDiscoveryDomainResponseContent = OrganizationDiscoveryDo
 /// The same type as [`OrganizationInvitation`]: the API description gives both the same schema.
 pub type GetOrganizationInvitationResponseContent = OrganizationInvitation;
 
+#[cfg(feature = "organizations")]
 /// The `GetOrganizationResponseContent` schema.
 ///
 /// The answer of `GET /organizations/{id}` (`organizations_get`).
@@ -2006,9 +2126,11 @@ pub type GetOrganizationInvitationResponseContent = OrganizationInvitation;
 /// The same type as [`Organization`]: the API description gives both the same schema.
 pub type GetOrganizationResponseContent = Organization;
 
+#[cfg(feature = "full")]
 /// An object containing template partials for a group of screens.
 pub type GetPartialsResponseContent = Map<String, Value>;
 
+#[cfg(feature = "attack_protection")]
 /// The `GetPhoneProviderProtectionResponseContent` object.
 ///
 /// The answer of `GET /attack-protection/phone-provider-protection` (`attackProtection_phoneProviderProtection_get`).
@@ -2028,6 +2150,7 @@ pub struct GetPhoneProviderProtectionResponseContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "attack_protection")]
 impl fmt::Debug for GetPhoneProviderProtectionResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("GetPhoneProviderProtectionResponseContent")
@@ -2037,6 +2160,7 @@ impl fmt::Debug for GetPhoneProviderProtectionResponseContent {
     }
 }
 
+#[cfg(feature = "branding")]
 /// The `GetPhoneTemplateResponseContent` schema.
 ///
 /// The answer of `GET /branding/phone/templates/{id}` (`branding_phone_templates_get`).
@@ -2044,6 +2168,7 @@ impl fmt::Debug for GetPhoneProviderProtectionResponseContent {
 /// The same type as [`PhoneTemplate`]: the API description gives both the same schema.
 pub type GetPhoneTemplateResponseContent = PhoneTemplate;
 
+#[cfg(feature = "rate_limit_policies")]
 /// The `GetRateLimitPolicyResponseContent` schema.
 ///
 /// The answer of `GET /rate-limit-policies/{id}` (`rateLimitPolicies_get`).
@@ -2051,6 +2176,7 @@ pub type GetPhoneTemplateResponseContent = PhoneTemplate;
 /// The same type as [`RateLimitPolicy`]: the API description gives both the same schema.
 pub type GetRateLimitPolicyResponseContent = RateLimitPolicy;
 
+#[cfg(feature = "refresh_tokens")]
 /// The `GetRefreshTokenResponseContent` schema.
 ///
 /// The answer of `GET /refresh-tokens/{id}` (`refreshTokens_get`).
@@ -2058,6 +2184,7 @@ pub type GetRateLimitPolicyResponseContent = RateLimitPolicy;
 /// The same type as [`RefreshTokenResponseContent`]: the API description gives both the same schema.
 pub type GetRefreshTokenResponseContent = RefreshTokenResponseContent;
 
+#[cfg(feature = "refresh_tokens")]
 /// The `GetRefreshTokensPaginatedResponseContent` object.
 ///
 /// The answer of `GET /refresh-tokens` (`refreshTokens_list`).
@@ -2077,6 +2204,7 @@ pub struct GetRefreshTokensPaginatedResponseContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "refresh_tokens")]
 impl fmt::Debug for GetRefreshTokensPaginatedResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("GetRefreshTokensPaginatedResponseContent")
@@ -2087,6 +2215,7 @@ impl fmt::Debug for GetRefreshTokensPaginatedResponseContent {
     }
 }
 
+#[cfg(feature = "resource_servers")]
 /// The `GetResourceServerResponseContent` schema.
 ///
 /// The answer of `GET /resource-servers/{id}` (`resourceServers_get`).
@@ -2094,6 +2223,7 @@ impl fmt::Debug for GetRefreshTokensPaginatedResponseContent {
 /// The same type as [`ResourceServer`]: the API description gives both the same schema.
 pub type GetResourceServerResponseContent = ResourceServer;
 
+#[cfg(feature = "risk_assessments")]
 /// The `GetRiskAssessmentsSettingsNewDeviceResponseContent` object.
 ///
 /// The answer of `GET /risk-assessments/settings/new-device` (`riskAssessments_settings_newDevice_get`).
@@ -2112,6 +2242,7 @@ pub struct GetRiskAssessmentsSettingsNewDeviceResponseContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "risk_assessments")]
 impl fmt::Debug for GetRiskAssessmentsSettingsNewDeviceResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("GetRiskAssessmentsSettingsNewDeviceResponseContent")
@@ -2121,6 +2252,7 @@ impl fmt::Debug for GetRiskAssessmentsSettingsNewDeviceResponseContent {
     }
 }
 
+#[cfg(feature = "risk_assessments")]
 /// The `GetRiskAssessmentsSettingsResponseContent` schema.
 ///
 /// The answer of `GET /risk-assessments/settings` (`riskAssessments_settings_get`).
@@ -2128,6 +2260,7 @@ impl fmt::Debug for GetRiskAssessmentsSettingsNewDeviceResponseContent {
 /// The same type as [`SetGuardianFactorRequestContent`]: the API description gives both the same schema.
 pub type GetRiskAssessmentsSettingsResponseContent = SetGuardianFactorRequestContent;
 
+#[cfg(feature = "roles")]
 /// The `GetRoleResponseContent` schema.
 ///
 /// The answer of `GET /roles/{id}` (`roles_get`).
@@ -2135,6 +2268,7 @@ pub type GetRiskAssessmentsSettingsResponseContent = SetGuardianFactorRequestCon
 /// The same type as [`Role`]: the API description gives both the same schema.
 pub type GetRoleResponseContent = Role;
 
+#[cfg(feature = "rules")]
 /// The `GetRuleResponseContent` schema.
 ///
 /// The answer of `GET /rules/{id}` (`rules_get`).
@@ -2142,6 +2276,7 @@ pub type GetRoleResponseContent = Role;
 /// The same type as [`Rule`]: the API description gives both the same schema.
 pub type GetRuleResponseContent = Rule;
 
+#[cfg(feature = "connections")]
 /// The `GetScimConfigurationDefaultMappingResponseContent` object.
 ///
 /// The answer of `GET /connections/{id}/scim-configuration/default-mapping` (`connections_scimConfiguration_getDefaultMapping`).
@@ -2158,6 +2293,7 @@ pub struct GetScimConfigurationDefaultMappingResponseContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "connections")]
 impl fmt::Debug for GetScimConfigurationDefaultMappingResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("GetScimConfigurationDefaultMappingResponseContent")
@@ -2167,6 +2303,7 @@ impl fmt::Debug for GetScimConfigurationDefaultMappingResponseContent {
     }
 }
 
+#[cfg(feature = "connections")]
 /// The `GetScimConfigurationResponseContent` schema.
 ///
 /// The answer of `GET /connections/{id}/scim-configuration` (`connections_scimConfiguration_get`).
@@ -2174,9 +2311,11 @@ impl fmt::Debug for GetScimConfigurationDefaultMappingResponseContent {
 /// The same type as [`ScimConfiguration`]: the API description gives both the same schema.
 pub type GetScimConfigurationResponseContent = ScimConfiguration;
 
+#[cfg(feature = "full")]
 /// The list of scim tokens for scim clients
 pub type GetScimTokensResponseContent = Vec<ScimTokenItem>;
 
+#[cfg(feature = "experimentation")]
 /// The `GetSegmentResponseContent` schema.
 ///
 /// The answer of `GET /experimentation/segments/{id}` (`experimentation_segments_get`).
@@ -2184,6 +2323,7 @@ pub type GetScimTokensResponseContent = Vec<ScimTokenItem>;
 /// The same type as [`Segment`]: the API description gives both the same schema.
 pub type GetSegmentResponseContent = Segment;
 
+#[cfg(feature = "self_service_profiles")]
 /// The `GetSelfServiceProfileResponseContent` schema.
 ///
 /// The answer of `GET /self-service-profiles/{id}` (`selfServiceProfiles_get`).
@@ -2191,6 +2331,7 @@ pub type GetSegmentResponseContent = Segment;
 /// The same type as [`SelfServiceProfile`]: the API description gives both the same schema.
 pub type GetSelfServiceProfileResponseContent = SelfServiceProfile;
 
+#[cfg(feature = "sessions")]
 /// The `GetSessionResponseContent` schema.
 ///
 /// The answer of `GET /sessions/{id}` (`sessions_get`).
@@ -2198,6 +2339,7 @@ pub type GetSelfServiceProfileResponseContent = SelfServiceProfile;
 /// The same type as [`SessionResponseContent`]: the API description gives both the same schema.
 pub type GetSessionResponseContent = SessionResponseContent;
 
+#[cfg(feature = "prompts")]
 /// The `GetSettingsResponseContent` object.
 ///
 /// The answer of `GET /prompts` (`prompts_getSettings`).
@@ -2223,6 +2365,7 @@ pub struct GetSettingsResponseContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "prompts")]
 impl fmt::Debug for GetSettingsResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("GetSettingsResponseContent")
@@ -2240,6 +2383,7 @@ impl fmt::Debug for GetSettingsResponseContent {
     }
 }
 
+#[cfg(feature = "keys")]
 /// The `GetSigningKeysResponseContent` schema.
 ///
 /// The answer of `GET /keys/signing/{kid}` (`keys_signing_get`).
@@ -2247,6 +2391,7 @@ impl fmt::Debug for GetSettingsResponseContent {
 /// The same type as [`SigningKeys`]: the API description gives both the same schema.
 pub type GetSigningKeysResponseContent = SigningKeys;
 
+#[cfg(feature = "supplemental_signals")]
 /// The `GetSupplementalSignalsResponseContent` object.
 ///
 /// The answer of `GET /supplemental-signals` (`supplementalSignals_get`).
@@ -2266,6 +2411,7 @@ pub struct GetSupplementalSignalsResponseContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "supplemental_signals")]
 impl fmt::Debug for GetSupplementalSignalsResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("GetSupplementalSignalsResponseContent")
@@ -2275,6 +2421,7 @@ impl fmt::Debug for GetSupplementalSignalsResponseContent {
     }
 }
 
+#[cfg(feature = "attack_protection")]
 /// The `GetSuspiciousIpThrottlingSettingsResponseContent` object.
 ///
 /// The answer of `GET /attack-protection/suspicious-ip-throttling` (`attackProtection_suspiciousIPThrottling_get`).
@@ -2304,6 +2451,7 @@ pub struct GetSuspiciousIpThrottlingSettingsResponseContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "attack_protection")]
 impl fmt::Debug for GetSuspiciousIpThrottlingSettingsResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("GetSuspiciousIpThrottlingSettingsResponseContent")
@@ -2316,6 +2464,7 @@ impl fmt::Debug for GetSuspiciousIpThrottlingSettingsResponseContent {
     }
 }
 
+#[cfg(feature = "tenants")]
 /// The `GetTenantSettingsResponseContent` object.
 ///
 /// The answer of `GET /tenants/settings` (`tenants_settings_get`).
@@ -2455,6 +2604,7 @@ pub struct GetTenantSettingsResponseContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "tenants")]
 impl fmt::Debug for GetTenantSettingsResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("GetTenantSettingsResponseContent")
@@ -2468,7 +2618,10 @@ impl fmt::Debug for GetTenantSettingsResponseContent {
                 "authorization_response_iss_parameter_supported",
                 &self.authorization_response_iss_parameter_supported,
             )
-            .field("change_password", &self.change_password)
+            .field(
+                "change_password",
+                &self.change_password.as_ref().map(|_| REDACTED),
+            )
             .field(
                 "client_id_metadata_document_supported",
                 &self.client_id_metadata_document_supported,
@@ -2542,6 +2695,7 @@ impl fmt::Debug for GetTenantSettingsResponseContent {
     }
 }
 
+#[cfg(feature = "token_exchange_profiles")]
 /// The `GetTokenExchangeProfileResponseContent` schema.
 ///
 /// The answer of `GET /token-exchange-profiles/{id}` (`tokenExchangeProfiles_get`).
@@ -2549,6 +2703,7 @@ impl fmt::Debug for GetTenantSettingsResponseContent {
 /// The same type as [`TokenExchangeProfileResponseContent`]: the API description gives both the same schema.
 pub type GetTokenExchangeProfileResponseContent = TokenExchangeProfileResponseContent;
 
+#[cfg(feature = "branding")]
 /// The `GetUniversalLoginTemplate` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -2563,6 +2718,7 @@ pub struct GetUniversalLoginTemplate {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "branding")]
 impl fmt::Debug for GetUniversalLoginTemplate {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("GetUniversalLoginTemplate")
@@ -2572,6 +2728,7 @@ impl fmt::Debug for GetUniversalLoginTemplate {
     }
 }
 
+#[cfg(feature = "branding")]
 /// One of the shapes of `GetUniversalLoginTemplateResponseContent`.
 ///
 /// The answer of `GET /branding/templates/universal-login` (`branding_templates_getUniversalLogin`).
@@ -2589,6 +2746,7 @@ pub enum GetUniversalLoginTemplateResponseContent {
     Other(Value),
 }
 
+#[cfg(feature = "branding")]
 impl<'de> Deserialize<'de> for GetUniversalLoginTemplateResponseContent {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         #[derive(Deserialize)]
@@ -2609,6 +2767,7 @@ impl<'de> Deserialize<'de> for GetUniversalLoginTemplateResponseContent {
     }
 }
 
+#[cfg(feature = "branding")]
 impl fmt::Debug for GetUniversalLoginTemplateResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -2621,6 +2780,7 @@ impl fmt::Debug for GetUniversalLoginTemplateResponseContent {
     }
 }
 
+#[cfg(feature = "user_attribute_profiles")]
 /// The `GetUserAttributeProfileResponseContent` schema.
 ///
 /// The answer of `GET /user-attribute-profiles/{id}` (`userAttributeProfiles_get`).
@@ -2628,6 +2788,7 @@ impl fmt::Debug for GetUniversalLoginTemplateResponseContent {
 /// The same type as [`UserAttributeProfile`]: the API description gives both the same schema.
 pub type GetUserAttributeProfileResponseContent = UserAttributeProfile;
 
+#[cfg(feature = "user_attribute_profiles")]
 /// The `GetUserAttributeProfileTemplateResponseContent` schema.
 ///
 /// The answer of `GET /user-attribute-profiles/templates/{id}` (`userAttributeProfiles_getTemplate`).
@@ -2635,6 +2796,7 @@ pub type GetUserAttributeProfileResponseContent = UserAttributeProfile;
 /// The same type as [`UserAttributeProfileTemplateItem`]: the API description gives both the same schema.
 pub type GetUserAttributeProfileTemplateResponseContent = UserAttributeProfileTemplateItem;
 
+#[cfg(feature = "users")]
 /// The `GetUserAuthenticationMethodResponseContent` schema.
 ///
 /// The answer of `GET /users/{id}/authentication-methods/{authentication_method_id}` (`users_authenticationMethods_get`).
@@ -2642,6 +2804,7 @@ pub type GetUserAttributeProfileTemplateResponseContent = UserAttributeProfileTe
 /// The same type as [`UserAuthenticationMethod`]: the API description gives both the same schema.
 pub type GetUserAuthenticationMethodResponseContent = UserAuthenticationMethod;
 
+#[cfg(feature = "users")]
 /// The `GetUserGroupsPaginatedResponseContent` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -2667,6 +2830,7 @@ pub struct GetUserGroupsPaginatedResponseContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "users")]
 impl fmt::Debug for GetUserGroupsPaginatedResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("GetUserGroupsPaginatedResponseContent")
@@ -2680,6 +2844,7 @@ impl fmt::Debug for GetUserGroupsPaginatedResponseContent {
     }
 }
 
+#[cfg(feature = "users")]
 /// One of the shapes of `GetUserGroupsResponseContent`.
 ///
 /// The answer of `GET /users/{id}/groups` (`users_groups_get`).
@@ -2697,6 +2862,7 @@ pub enum GetUserGroupsResponseContent {
     Other(Value),
 }
 
+#[cfg(feature = "users")]
 impl<'de> Deserialize<'de> for GetUserGroupsResponseContent {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         #[derive(Deserialize)]
@@ -2717,6 +2883,7 @@ impl<'de> Deserialize<'de> for GetUserGroupsResponseContent {
     }
 }
 
+#[cfg(feature = "users")]
 impl fmt::Debug for GetUserGroupsResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -2727,6 +2894,7 @@ impl fmt::Debug for GetUserGroupsResponseContent {
     }
 }
 
+#[cfg(feature = "users")]
 /// The `GetUserResponseContent` schema.
 ///
 /// The answer of `GET /users/{id}` (`users_get`).
@@ -2734,6 +2902,7 @@ impl fmt::Debug for GetUserGroupsResponseContent {
 /// The same type as [`UserResponseSchema`]: the API description gives both the same schema.
 pub type GetUserResponseContent = UserResponseSchema;
 
+#[cfg(feature = "experimentation")]
 /// The `GetVariationResponseContent` schema.
 ///
 /// The answer of `GET /experimentation/feature-flags/{id}/variations/{vid}` (`experimentation_featureFlags_variations_get`).
@@ -2741,6 +2910,7 @@ pub type GetUserResponseContent = UserResponseSchema;
 /// The same type as [`Variation`]: the API description gives both the same schema.
 pub type GetVariationResponseContent = Variation;
 
+#[cfg(feature = "verifiable_credentials")]
 /// The `GetVerifiableCredentialTemplateResponseContent` schema.
 ///
 /// The answer of `GET /verifiable-credentials/verification/templates/{id}` (`verifiableCredentials_verification_templates_get`).
@@ -2748,6 +2918,12 @@ pub type GetVariationResponseContent = Variation;
 /// The same type as [`VerifiableCredentialTemplateResponse`]: the API description gives both the same schema.
 pub type GetVerifiableCredentialTemplateResponseContent = VerifiableCredentialTemplateResponse;
 
+#[cfg(any(
+    feature = "groups",
+    feature = "organizations",
+    feature = "roles",
+    feature = "users"
+))]
 /// Represents the metadata of a group. Member lists are retrieved via a separate endpoint.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -2780,6 +2956,12 @@ pub struct Group {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(any(
+    feature = "groups",
+    feature = "organizations",
+    feature = "roles",
+    feature = "users"
+))]
 impl fmt::Debug for Group {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Group")
@@ -2795,6 +2977,7 @@ impl fmt::Debug for Group {
     }
 }
 
+#[cfg(feature = "groups")]
 /// Represents the metadata of a group membership.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -2821,6 +3004,7 @@ pub struct GroupMember {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "groups")]
 impl fmt::Debug for GroupMember {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("GroupMember")
@@ -2834,6 +3018,7 @@ impl fmt::Debug for GroupMember {
     }
 }
 
+#[cfg(feature = "groups")]
 string_enum! {
     /// Type of the member.
     pub enum GroupMemberTypeEnum {
@@ -2844,6 +3029,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "groups")]
 string_enum! {
     /// Type of the group.
     pub enum GroupTypeEnum {
@@ -2856,6 +3042,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "groups")]
 /// The `GroupsRolesCreateRequestContent` schema.
 ///
 /// The body of `POST /groups/{id}/roles` (`groups_roles_create`).
@@ -2863,6 +3050,7 @@ string_enum! {
 /// The same type as [`UsersRolesAssignRequestContent`]: the API description gives both the same schema.
 pub type GroupsRolesCreateRequestContent = UsersRolesAssignRequestContent;
 
+#[cfg(feature = "groups")]
 /// The `GroupsRolesDeleteRequestContent` schema.
 ///
 /// The body of `DELETE /groups/{id}/roles` (`groups_roles_delete`).
@@ -2870,9 +3058,11 @@ pub type GroupsRolesCreateRequestContent = UsersRolesAssignRequestContent;
 /// The same type as [`UsersRolesAssignRequestContent`]: the API description gives both the same schema.
 pub type GroupsRolesDeleteRequestContent = UsersRolesAssignRequestContent;
 
+#[cfg(feature = "full")]
 /// Enrollment date and time.
 pub type GuardianEnrollmentDate = String;
 
+#[cfg(feature = "guardian")]
 string_enum! {
     /// Optional. Specifies which factor the user must enroll with.
     /// Note: Parameter can only be used with Universal Login; it cannot be used with Classic Login or custom MFA pages.
@@ -2892,6 +3082,7 @@ string_enum! {
     }
 }
 
+#[cfg(any(feature = "guardian", feature = "users"))]
 string_enum! {
     /// Status of this enrollment. Can be `pending` or `confirmed`.
     pub enum GuardianEnrollmentStatus {
@@ -2902,6 +3093,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "guardian")]
 /// The `GuardianFactor` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -2921,6 +3113,7 @@ pub struct GuardianFactor {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "guardian")]
 impl fmt::Debug for GuardianFactor {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("GuardianFactor")
@@ -2932,6 +3125,7 @@ impl fmt::Debug for GuardianFactor {
     }
 }
 
+#[cfg(feature = "guardian")]
 string_enum! {
     /// Factor name. Can be `sms`, `push-notification`, `email`, `duo` `otp` `webauthn-roaming`, `webauthn-platform`, or `recovery-code`.
     pub enum GuardianFactorNameEnum {
@@ -2954,6 +3148,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "guardian")]
 string_enum! {
     /// The values of `GuardianFactorPhoneFactorMessageTypeEnum`.
     pub enum GuardianFactorPhoneFactorMessageTypeEnum {
@@ -2964,6 +3159,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "guardian")]
 string_enum! {
     /// The values of `GuardianFactorsProviderPushNotificationProviderDataEnum`.
     pub enum GuardianFactorsProviderPushNotificationProviderDataEnum {
@@ -2976,6 +3172,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "guardian")]
 string_enum! {
     /// The values of `GuardianFactorsProviderSmsProviderEnum`.
     pub enum GuardianFactorsProviderSmsProviderEnum {

@@ -13,6 +13,7 @@ use super::*;
 use crate::model_support::{Keys, REDACTED, constant, extra, other, string_enum};
 use crate::patch::Patch;
 
+#[cfg(feature = "hooks")]
 /// The `Hook` object.
 ///
 /// The answer of `POST /hooks` (`hooks_create`).
@@ -48,6 +49,7 @@ pub struct Hook {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "hooks")]
 impl fmt::Debug for Hook {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Hook")
@@ -62,9 +64,11 @@ impl fmt::Debug for Hook {
     }
 }
 
+#[cfg(feature = "full")]
 /// Dependencies of this hook used by webtask server.
 pub type HookDependencies = BTreeMap<String, String>;
 
+#[cfg(feature = "hooks")]
 string_enum! {
     /// Retrieves hooks that match the trigger
     pub enum HookTriggerIdEnum {
@@ -81,6 +85,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "log_streams")]
 /// The `HttpCustomHeader` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -99,6 +104,7 @@ pub struct HttpCustomHeader {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "log_streams")]
 impl fmt::Debug for HttpCustomHeader {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("HttpCustomHeader")
@@ -109,6 +115,7 @@ impl fmt::Debug for HttpCustomHeader {
     }
 }
 
+#[cfg(feature = "log_streams")]
 impl HttpCustomHeader {
     /// An empty value; set fields with the setters.
     pub fn new() -> Self {

@@ -13,6 +13,7 @@ use super::*;
 use crate::model_support::{Keys, REDACTED, constant, extra, other, string_enum};
 use crate::patch::Patch;
 
+#[cfg(any(feature = "jobs", feature = "tickets"))]
 /// This must be provided to verify primary social, enterprise and passwordless email identities. Also, is needed to verify secondary identities.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -32,6 +33,7 @@ pub struct Identity {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(any(feature = "jobs", feature = "tickets"))]
 impl fmt::Debug for Identity {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Identity")
@@ -43,6 +45,7 @@ impl fmt::Debug for Identity {
     }
 }
 
+#[cfg(any(feature = "jobs", feature = "tickets"))]
 impl Identity {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(provider: impl Into<IdentityProviderEnum>, user_id: impl Into<String>) -> Self {
@@ -67,6 +70,12 @@ impl Identity {
     }
 }
 
+#[cfg(any(
+    feature = "connections",
+    feature = "jobs",
+    feature = "tickets",
+    feature = "users"
+))]
 string_enum! {
     /// Identity provider name of the identity (e.g. `google-oauth2`).
     pub enum IdentityProviderEnum {
@@ -183,6 +192,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "full")]
 string_enum! {
     /// Identity provider name of the identity. Only `auth0` is supported
     pub enum IdentityProviderOnlyAuth0Enum {
@@ -191,6 +201,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "keys")]
 /// The `ImportEncryptionKeyRequestContent` object.
 ///
 /// The body of `POST /keys/encryption/{kid}` (`keys_encryption_import`).
@@ -207,6 +218,7 @@ pub struct ImportEncryptionKeyRequestContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "keys")]
 impl fmt::Debug for ImportEncryptionKeyRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ImportEncryptionKeyRequestContent")
@@ -216,6 +228,7 @@ impl fmt::Debug for ImportEncryptionKeyRequestContent {
     }
 }
 
+#[cfg(feature = "keys")]
 impl ImportEncryptionKeyRequestContent {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(wrapped_key: impl Into<String>) -> Self {
@@ -232,6 +245,7 @@ impl ImportEncryptionKeyRequestContent {
     }
 }
 
+#[cfg(feature = "keys")]
 /// Encryption key
 ///
 /// The answer of `POST /keys/encryption/{kid}` (`keys_encryption_import`).
@@ -239,6 +253,7 @@ impl ImportEncryptionKeyRequestContent {
 /// The same type as [`EncryptionKey`]: the API description gives both the same schema.
 pub type ImportEncryptionKeyResponseContent = EncryptionKey;
 
+#[cfg(feature = "actions")]
 /// Integration defines a self contained functioning unit which partners
 /// publish. A partner may create one or many of these integrations.
 ///
@@ -303,6 +318,7 @@ pub struct Integration {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "actions")]
 impl fmt::Debug for Integration {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Integration")
@@ -326,6 +342,7 @@ impl fmt::Debug for Integration {
     }
 }
 
+#[cfg(feature = "actions")]
 string_enum! {
     /// feature_type is the type of the integration.
     pub enum IntegrationFeatureTypeEnum {
@@ -344,6 +361,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "actions")]
 /// The `IntegrationRelease` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -371,6 +389,7 @@ pub struct IntegrationRelease {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "actions")]
 impl fmt::Debug for IntegrationRelease {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("IntegrationRelease")
@@ -384,6 +403,7 @@ impl fmt::Debug for IntegrationRelease {
     }
 }
 
+#[cfg(feature = "actions")]
 /// Param are form input values, primarily utilized when specifying secrets and
 /// configuration values for actions.
 ///
@@ -427,6 +447,7 @@ pub struct IntegrationRequiredParam {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "actions")]
 impl fmt::Debug for IntegrationRequiredParam {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("IntegrationRequiredParam")
@@ -444,6 +465,7 @@ impl fmt::Debug for IntegrationRequiredParam {
     }
 }
 
+#[cfg(feature = "actions")]
 /// The `IntegrationRequiredParamOption` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -461,6 +483,7 @@ pub struct IntegrationRequiredParamOption {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "actions")]
 impl fmt::Debug for IntegrationRequiredParamOption {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("IntegrationRequiredParamOption")
@@ -471,6 +494,7 @@ impl fmt::Debug for IntegrationRequiredParamOption {
     }
 }
 
+#[cfg(feature = "actions")]
 string_enum! {
     /// The values of `IntegrationRequiredParamTypeEnum`.
     pub enum IntegrationRequiredParamTypeEnum {
@@ -481,6 +505,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "actions")]
 /// Semver denotes the major.minor version of an integration release
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -498,6 +523,7 @@ pub struct IntegrationSemVer {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "actions")]
 impl fmt::Debug for IntegrationSemVer {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("IntegrationSemVer")

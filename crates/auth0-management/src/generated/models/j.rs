@@ -13,6 +13,7 @@ use super::*;
 use crate::model_support::{Keys, REDACTED, constant, extra, other, string_enum};
 use crate::patch::Patch;
 
+#[cfg(feature = "jobs")]
 string_enum! {
     /// Format of the file. Must be `json` or `csv`.
     pub enum JobFileFormatEnum {
@@ -23,6 +24,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "jobs")]
 /// One of the shapes of `jobsGetErrorsResponse`.
 ///
 /// The answer of `GET /jobs/{id}/errors` (`jobs_errors_get`).
@@ -40,6 +42,7 @@ pub enum JobsGetErrorsResponse {
     Other(Value),
 }
 
+#[cfg(feature = "jobs")]
 impl<'de> Deserialize<'de> for JobsGetErrorsResponse {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         #[derive(Deserialize)]
@@ -62,6 +65,7 @@ impl<'de> Deserialize<'de> for JobsGetErrorsResponse {
     }
 }
 
+#[cfg(feature = "jobs")]
 impl fmt::Debug for JobsGetErrorsResponse {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {

@@ -13,11 +13,13 @@ use super::*;
 use crate::model_support::{Keys, REDACTED, constant, extra, other, string_enum};
 use crate::patch::Patch;
 
+#[cfg(feature = "clients")]
 /// Configuration for linked clients in the OIN Express Configuration feature.
 ///
 /// The same type as [`ConnectionEnabledClient`]: the API description gives both the same schema.
 pub type LinkedClientConfiguration = ConnectionEnabledClient;
 
+#[cfg(feature = "actions")]
 /// The `ListActionBindingsPaginatedResponseContent` object.
 ///
 /// The answer of `GET /actions/triggers/{triggerId}/bindings` (`actions_triggers_bindings_list`).
@@ -43,6 +45,7 @@ pub struct ListActionBindingsPaginatedResponseContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "actions")]
 impl fmt::Debug for ListActionBindingsPaginatedResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ListActionBindingsPaginatedResponseContent")
@@ -55,6 +58,7 @@ impl fmt::Debug for ListActionBindingsPaginatedResponseContent {
     }
 }
 
+#[cfg(feature = "actions")]
 /// The `ListActionTriggersResponseContent` object.
 ///
 /// The answer of `GET /actions/triggers` (`actions_triggers_list`).
@@ -71,6 +75,7 @@ pub struct ListActionTriggersResponseContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "actions")]
 impl fmt::Debug for ListActionTriggersResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ListActionTriggersResponseContent")
@@ -80,6 +85,7 @@ impl fmt::Debug for ListActionTriggersResponseContent {
     }
 }
 
+#[cfg(feature = "actions")]
 /// The `ListActionVersionsPaginatedResponseContent` object.
 ///
 /// The answer of `GET /actions/actions/{actionId}/versions` (`actions_versions_list`).
@@ -105,6 +111,7 @@ pub struct ListActionVersionsPaginatedResponseContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "actions")]
 impl fmt::Debug for ListActionVersionsPaginatedResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ListActionVersionsPaginatedResponseContent")
@@ -117,6 +124,7 @@ impl fmt::Debug for ListActionVersionsPaginatedResponseContent {
     }
 }
 
+#[cfg(feature = "actions")]
 /// The `ListActionsPaginatedResponseContent` object.
 ///
 /// The answer of `GET /actions/actions` (`actions_list`).
@@ -142,6 +150,7 @@ pub struct ListActionsPaginatedResponseContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "actions")]
 impl fmt::Debug for ListActionsPaginatedResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ListActionsPaginatedResponseContent")
@@ -154,6 +163,7 @@ impl fmt::Debug for ListActionsPaginatedResponseContent {
     }
 }
 
+#[cfg(feature = "prompts")]
 /// The `ListAculsOffsetPaginatedResponseContent` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -177,6 +187,7 @@ pub struct ListAculsOffsetPaginatedResponseContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "prompts")]
 impl fmt::Debug for ListAculsOffsetPaginatedResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ListAculsOffsetPaginatedResponseContent")
@@ -189,6 +200,7 @@ impl fmt::Debug for ListAculsOffsetPaginatedResponseContent {
     }
 }
 
+#[cfg(feature = "prompts")]
 /// One of the shapes of `ListAculsResponseContent`.
 ///
 /// The answer of `GET /prompts/rendering` (`prompts_rendering_list`).
@@ -206,6 +218,7 @@ pub enum ListAculsResponseContent {
     Other(Value),
 }
 
+#[cfg(feature = "prompts")]
 impl<'de> Deserialize<'de> for ListAculsResponseContent {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         #[derive(Deserialize)]
@@ -226,6 +239,7 @@ impl<'de> Deserialize<'de> for ListAculsResponseContent {
     }
 }
 
+#[cfg(feature = "prompts")]
 impl fmt::Debug for ListAculsResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -236,6 +250,7 @@ impl fmt::Debug for ListAculsResponseContent {
     }
 }
 
+#[cfg(feature = "prompts")]
 /// The `ListAculsResponseContentItem` object.
 ///
 /// The answer of `GET /prompts/{prompt}/screen/{screen}/rendering` (`prompts_rendering_get`).
@@ -278,6 +293,7 @@ pub struct ListAculsResponseContentItem {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "prompts")]
 impl fmt::Debug for ListAculsResponseContentItem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ListAculsResponseContentItem")
@@ -298,6 +314,7 @@ impl fmt::Debug for ListAculsResponseContentItem {
     }
 }
 
+#[cfg(feature = "branding")]
 /// The `ListBrandingPhoneProvidersResponseContent` object.
 ///
 /// The answer of `GET /branding/phone/providers` (`branding_phone_providers_list`).
@@ -314,6 +331,7 @@ pub struct ListBrandingPhoneProvidersResponseContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "branding")]
 impl fmt::Debug for ListBrandingPhoneProvidersResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ListBrandingPhoneProvidersResponseContent")
@@ -323,6 +341,7 @@ impl fmt::Debug for ListBrandingPhoneProvidersResponseContent {
     }
 }
 
+#[cfg(feature = "clients")]
 /// The `ListClientConnectionsResponseContent` object.
 ///
 /// The answer of `GET /clients/{id}/connections` (`clients_connections_get`).
@@ -341,6 +360,7 @@ pub struct ListClientConnectionsResponseContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "clients")]
 impl fmt::Debug for ListClientConnectionsResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ListClientConnectionsResponseContent")
@@ -351,6 +371,7 @@ impl fmt::Debug for ListClientConnectionsResponseContent {
     }
 }
 
+#[cfg(feature = "client_grants")]
 /// The `ListClientGrantOffsetPaginatedResponseContent` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -374,6 +395,7 @@ pub struct ListClientGrantOffsetPaginatedResponseContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "client_grants")]
 impl fmt::Debug for ListClientGrantOffsetPaginatedResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ListClientGrantOffsetPaginatedResponseContent")
@@ -386,18 +408,21 @@ impl fmt::Debug for ListClientGrantOffsetPaginatedResponseContent {
     }
 }
 
+#[cfg(feature = "full")]
 /// The `ListClientGrantOrganizationsOffsetPaginatedResponseContent` schema.
 ///
 /// The same type as [`ListOrganizationsOffsetPaginatedResponseContent`]: the API description gives both the same schema.
 pub type ListClientGrantOrganizationsOffsetPaginatedResponseContent =
     ListOrganizationsOffsetPaginatedResponseContent;
 
+#[cfg(feature = "full")]
 /// The `ListClientGrantOrganizationsPaginatedResponseContent` schema.
 ///
 /// The same type as [`ListOrganizationsPaginatedResponseContent`]: the API description gives both the same schema.
 pub type ListClientGrantOrganizationsPaginatedResponseContent =
     ListOrganizationsPaginatedResponseContent;
 
+#[cfg(feature = "client_grants")]
 /// The `ListClientGrantOrganizationsResponseContent` schema.
 ///
 /// The answer of `GET /client-grants/{id}/organizations` (`clientGrants_organizations_list`).
@@ -405,6 +430,7 @@ pub type ListClientGrantOrganizationsPaginatedResponseContent =
 /// The same type as [`ListOrganizationsResponseContent`]: the API description gives both the same schema.
 pub type ListClientGrantOrganizationsResponseContent = ListOrganizationsResponseContent;
 
+#[cfg(feature = "client_grants")]
 /// The `ListClientGrantPaginatedResponseContent` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -423,6 +449,7 @@ pub struct ListClientGrantPaginatedResponseContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "client_grants")]
 impl fmt::Debug for ListClientGrantPaginatedResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ListClientGrantPaginatedResponseContent")
@@ -433,6 +460,7 @@ impl fmt::Debug for ListClientGrantPaginatedResponseContent {
     }
 }
 
+#[cfg(feature = "client_grants")]
 /// One of the shapes of `ListClientGrantResponseContent`.
 ///
 /// The answer of `GET /client-grants` (`clientGrants_list`).
@@ -452,6 +480,7 @@ pub enum ListClientGrantResponseContent {
     Other(Value),
 }
 
+#[cfg(feature = "client_grants")]
 impl<'de> Deserialize<'de> for ListClientGrantResponseContent {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         #[derive(Deserialize)]
@@ -474,6 +503,7 @@ impl<'de> Deserialize<'de> for ListClientGrantResponseContent {
     }
 }
 
+#[cfg(feature = "client_grants")]
 impl fmt::Debug for ListClientGrantResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -485,6 +515,7 @@ impl fmt::Debug for ListClientGrantResponseContent {
     }
 }
 
+#[cfg(feature = "clients")]
 /// The `ListClientsOffsetPaginatedResponseContent` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -508,6 +539,7 @@ pub struct ListClientsOffsetPaginatedResponseContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "clients")]
 impl fmt::Debug for ListClientsOffsetPaginatedResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ListClientsOffsetPaginatedResponseContent")
@@ -520,6 +552,7 @@ impl fmt::Debug for ListClientsOffsetPaginatedResponseContent {
     }
 }
 
+#[cfg(feature = "clients")]
 /// The `ListClientsPaginatedResponseContent` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -538,6 +571,7 @@ pub struct ListClientsPaginatedResponseContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "clients")]
 impl fmt::Debug for ListClientsPaginatedResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ListClientsPaginatedResponseContent")
@@ -548,6 +582,7 @@ impl fmt::Debug for ListClientsPaginatedResponseContent {
     }
 }
 
+#[cfg(feature = "clients")]
 /// One of the shapes of `ListClientsResponse`.
 ///
 /// The answer of `GET /clients` (`clients_list`).
@@ -567,6 +602,7 @@ pub enum ListClientsResponse {
     Other(Value),
 }
 
+#[cfg(feature = "clients")]
 impl<'de> Deserialize<'de> for ListClientsResponse {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         #[derive(Deserialize)]
@@ -589,6 +625,7 @@ impl<'de> Deserialize<'de> for ListClientsResponse {
     }
 }
 
+#[cfg(feature = "clients")]
 impl fmt::Debug for ListClientsResponse {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -600,6 +637,7 @@ impl fmt::Debug for ListClientsResponse {
     }
 }
 
+#[cfg(feature = "connection_profiles")]
 /// The `ListConnectionProfileTemplateResponseContent` object.
 ///
 /// The answer of `GET /connection-profiles/templates` (`connectionProfiles_listTemplates`).
@@ -616,6 +654,7 @@ pub struct ListConnectionProfileTemplateResponseContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "connection_profiles")]
 impl fmt::Debug for ListConnectionProfileTemplateResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ListConnectionProfileTemplateResponseContent")
@@ -628,6 +667,7 @@ impl fmt::Debug for ListConnectionProfileTemplateResponseContent {
     }
 }
 
+#[cfg(feature = "connection_profiles")]
 /// The `ListConnectionProfilesPaginatedResponseContent` object.
 ///
 /// The answer of `GET /connection-profiles` (`connectionProfiles_list`).
@@ -647,6 +687,7 @@ pub struct ListConnectionProfilesPaginatedResponseContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "connection_profiles")]
 impl fmt::Debug for ListConnectionProfilesPaginatedResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ListConnectionProfilesPaginatedResponseContent")
@@ -657,6 +698,7 @@ impl fmt::Debug for ListConnectionProfilesPaginatedResponseContent {
     }
 }
 
+#[cfg(feature = "connections")]
 /// The `ListConnectionsCheckpointPaginatedResponseContent` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -674,6 +716,7 @@ pub struct ListConnectionsCheckpointPaginatedResponseContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "connections")]
 impl fmt::Debug for ListConnectionsCheckpointPaginatedResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ListConnectionsCheckpointPaginatedResponseContent")
@@ -684,6 +727,7 @@ impl fmt::Debug for ListConnectionsCheckpointPaginatedResponseContent {
     }
 }
 
+#[cfg(feature = "connections")]
 /// The `ListConnectionsOffsetPaginatedResponseContent` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -707,6 +751,7 @@ pub struct ListConnectionsOffsetPaginatedResponseContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "connections")]
 impl fmt::Debug for ListConnectionsOffsetPaginatedResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ListConnectionsOffsetPaginatedResponseContent")
@@ -719,6 +764,7 @@ impl fmt::Debug for ListConnectionsOffsetPaginatedResponseContent {
     }
 }
 
+#[cfg(feature = "connections")]
 /// One of the shapes of `ListConnectionsResponseContent`.
 ///
 /// The answer of `GET /connections` (`connections_list`).
@@ -738,6 +784,7 @@ pub enum ListConnectionsResponseContent {
     Other(Value),
 }
 
+#[cfg(feature = "connections")]
 impl<'de> Deserialize<'de> for ListConnectionsResponseContent {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         #[derive(Deserialize)]
@@ -760,6 +807,7 @@ impl<'de> Deserialize<'de> for ListConnectionsResponseContent {
     }
 }
 
+#[cfg(feature = "connections")]
 impl fmt::Debug for ListConnectionsResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -771,6 +819,7 @@ impl fmt::Debug for ListConnectionsResponseContent {
     }
 }
 
+#[cfg(feature = "custom_domains")]
 /// The `ListCustomDomainsPaginatedResponseContent` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -787,6 +836,7 @@ pub struct ListCustomDomainsPaginatedResponseContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "custom_domains")]
 impl fmt::Debug for ListCustomDomainsPaginatedResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ListCustomDomainsPaginatedResponseContent")
@@ -797,6 +847,7 @@ impl fmt::Debug for ListCustomDomainsPaginatedResponseContent {
     }
 }
 
+#[cfg(feature = "custom_domains")]
 /// One of the shapes of `ListCustomDomainsResponseContent`.
 ///
 /// The answer of `GET /custom-domains` (`customDomains_list`).
@@ -814,6 +865,7 @@ pub enum ListCustomDomainsResponseContent {
     Other(Value),
 }
 
+#[cfg(feature = "custom_domains")]
 impl<'de> Deserialize<'de> for ListCustomDomainsResponseContent {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         #[derive(Deserialize)]
@@ -834,6 +886,7 @@ impl<'de> Deserialize<'de> for ListCustomDomainsResponseContent {
     }
 }
 
+#[cfg(feature = "custom_domains")]
 impl fmt::Debug for ListCustomDomainsResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -844,6 +897,7 @@ impl fmt::Debug for ListCustomDomainsResponseContent {
     }
 }
 
+#[cfg(feature = "device_credentials")]
 /// The `ListDeviceCredentialsOffsetPaginatedResponseContent` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -867,6 +921,7 @@ pub struct ListDeviceCredentialsOffsetPaginatedResponseContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "device_credentials")]
 impl fmt::Debug for ListDeviceCredentialsOffsetPaginatedResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ListDeviceCredentialsOffsetPaginatedResponseContent")
@@ -879,6 +934,7 @@ impl fmt::Debug for ListDeviceCredentialsOffsetPaginatedResponseContent {
     }
 }
 
+#[cfg(feature = "device_credentials")]
 /// One of the shapes of `ListDeviceCredentialsResponseContent`.
 ///
 /// The answer of `GET /device-credentials` (`deviceCredentials_list`).
@@ -896,6 +952,7 @@ pub enum ListDeviceCredentialsResponseContent {
     Other(Value),
 }
 
+#[cfg(feature = "device_credentials")]
 impl<'de> Deserialize<'de> for ListDeviceCredentialsResponseContent {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         #[derive(Deserialize)]
@@ -916,6 +973,7 @@ impl<'de> Deserialize<'de> for ListDeviceCredentialsResponseContent {
     }
 }
 
+#[cfg(feature = "device_credentials")]
 impl fmt::Debug for ListDeviceCredentialsResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -926,6 +984,7 @@ impl fmt::Debug for ListDeviceCredentialsResponseContent {
     }
 }
 
+#[cfg(feature = "connections")]
 /// The `ListDirectoryProvisioningsResponseContent` object.
 ///
 /// The answer of `GET /connections-directory-provisionings` (`connections_directoryProvisioning_list`).
@@ -944,6 +1003,7 @@ pub struct ListDirectoryProvisioningsResponseContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "connections")]
 impl fmt::Debug for ListDirectoryProvisioningsResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ListDirectoryProvisioningsResponseContent")
@@ -954,6 +1014,7 @@ impl fmt::Debug for ListDirectoryProvisioningsResponseContent {
     }
 }
 
+#[cfg(feature = "keys")]
 /// The `ListEncryptionKeyOffsetPaginatedResponseContent` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -977,6 +1038,7 @@ pub struct ListEncryptionKeyOffsetPaginatedResponseContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "keys")]
 impl fmt::Debug for ListEncryptionKeyOffsetPaginatedResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ListEncryptionKeyOffsetPaginatedResponseContent")
@@ -989,6 +1051,7 @@ impl fmt::Debug for ListEncryptionKeyOffsetPaginatedResponseContent {
     }
 }
 
+#[cfg(feature = "keys")]
 /// One of the shapes of `ListEncryptionKeysResponseContent`.
 ///
 /// The answer of `GET /keys/encryption` (`keys_encryption_list`).
@@ -1006,6 +1069,7 @@ pub enum ListEncryptionKeysResponseContent {
     Other(Value),
 }
 
+#[cfg(feature = "keys")]
 impl<'de> Deserialize<'de> for ListEncryptionKeysResponseContent {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         #[derive(Deserialize)]
@@ -1026,6 +1090,7 @@ impl<'de> Deserialize<'de> for ListEncryptionKeysResponseContent {
     }
 }
 
+#[cfg(feature = "keys")]
 impl fmt::Debug for ListEncryptionKeysResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -1036,6 +1101,7 @@ impl fmt::Debug for ListEncryptionKeysResponseContent {
     }
 }
 
+#[cfg(feature = "event_streams")]
 /// The `ListEventStreamsResponseContent` object.
 ///
 /// The answer of `GET /event-streams` (`eventStreams_list`).
@@ -1059,6 +1125,7 @@ pub struct ListEventStreamsResponseContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "event_streams")]
 impl fmt::Debug for ListEventStreamsResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ListEventStreamsResponseContent")
@@ -1069,6 +1136,7 @@ impl fmt::Debug for ListEventStreamsResponseContent {
     }
 }
 
+#[cfg(feature = "experimentation")]
 /// The `ListExperimentsResponseContent` object.
 ///
 /// The answer of `GET /experimentation/experiments` (`experimentation_experiments_list`).
@@ -1087,6 +1155,7 @@ pub struct ListExperimentsResponseContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "experimentation")]
 impl fmt::Debug for ListExperimentsResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ListExperimentsResponseContent")
@@ -1097,6 +1166,7 @@ impl fmt::Debug for ListExperimentsResponseContent {
     }
 }
 
+#[cfg(feature = "experimentation")]
 /// The `ListFeatureFlagsResponseContent` object.
 ///
 /// The answer of `GET /experimentation/feature-flags` (`experimentation_featureFlags_list`).
@@ -1115,6 +1185,7 @@ pub struct ListFeatureFlagsResponseContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "experimentation")]
 impl fmt::Debug for ListFeatureFlagsResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ListFeatureFlagsResponseContent")
@@ -1125,6 +1196,7 @@ impl fmt::Debug for ListFeatureFlagsResponseContent {
     }
 }
 
+#[cfg(feature = "flows")]
 /// The `ListFlowExecutionsOffsetPaginatedResponseContent` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1148,6 +1220,7 @@ pub struct ListFlowExecutionsOffsetPaginatedResponseContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "flows")]
 impl fmt::Debug for ListFlowExecutionsOffsetPaginatedResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ListFlowExecutionsOffsetPaginatedResponseContent")
@@ -1160,6 +1233,7 @@ impl fmt::Debug for ListFlowExecutionsOffsetPaginatedResponseContent {
     }
 }
 
+#[cfg(feature = "flows")]
 /// The `ListFlowExecutionsPaginatedResponseContent` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1178,6 +1252,7 @@ pub struct ListFlowExecutionsPaginatedResponseContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "flows")]
 impl fmt::Debug for ListFlowExecutionsPaginatedResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ListFlowExecutionsPaginatedResponseContent")
@@ -1188,9 +1263,11 @@ impl fmt::Debug for ListFlowExecutionsPaginatedResponseContent {
     }
 }
 
+#[cfg(feature = "full")]
 /// The `ListFlowExecutionsResponseContent` schema.
 pub type ListFlowExecutionsResponseContent = Vec<FlowExecutionSummary>;
 
+#[cfg(feature = "flows")]
 /// The `ListFlowsOffsetPaginatedResponseContent` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1214,6 +1291,7 @@ pub struct ListFlowsOffsetPaginatedResponseContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "flows")]
 impl fmt::Debug for ListFlowsOffsetPaginatedResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ListFlowsOffsetPaginatedResponseContent")
@@ -1226,6 +1304,7 @@ impl fmt::Debug for ListFlowsOffsetPaginatedResponseContent {
     }
 }
 
+#[cfg(feature = "flows")]
 string_enum! {
     /// The values of `ListFlowsRequestParametersHydrateEnum`.
     pub enum ListFlowsRequestParametersHydrateEnum {
@@ -1234,6 +1313,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "flows")]
 /// One of the shapes of `ListFlowsResponseContent`.
 ///
 /// The answer of `GET /flows` (`flows_list`).
@@ -1251,6 +1331,7 @@ pub enum ListFlowsResponseContent {
     Other(Value),
 }
 
+#[cfg(feature = "flows")]
 impl<'de> Deserialize<'de> for ListFlowsResponseContent {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         #[derive(Deserialize)]
@@ -1271,6 +1352,7 @@ impl<'de> Deserialize<'de> for ListFlowsResponseContent {
     }
 }
 
+#[cfg(feature = "flows")]
 impl fmt::Debug for ListFlowsResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -1281,6 +1363,7 @@ impl fmt::Debug for ListFlowsResponseContent {
     }
 }
 
+#[cfg(feature = "flows")]
 /// The `ListFlowsVaultConnectionsOffsetPaginatedResponseContent` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1304,6 +1387,7 @@ pub struct ListFlowsVaultConnectionsOffsetPaginatedResponseContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "flows")]
 impl fmt::Debug for ListFlowsVaultConnectionsOffsetPaginatedResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ListFlowsVaultConnectionsOffsetPaginatedResponseContent")
@@ -1316,6 +1400,7 @@ impl fmt::Debug for ListFlowsVaultConnectionsOffsetPaginatedResponseContent {
     }
 }
 
+#[cfg(feature = "flows")]
 /// One of the shapes of `ListFlowsVaultConnectionsResponseContent`.
 ///
 /// The answer of `GET /flows/vault/connections` (`flows_vault_connections_list`).
@@ -1333,6 +1418,7 @@ pub enum ListFlowsVaultConnectionsResponseContent {
     Other(Value),
 }
 
+#[cfg(feature = "flows")]
 impl<'de> Deserialize<'de> for ListFlowsVaultConnectionsResponseContent {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         #[derive(Deserialize)]
@@ -1353,6 +1439,7 @@ impl<'de> Deserialize<'de> for ListFlowsVaultConnectionsResponseContent {
     }
 }
 
+#[cfg(feature = "flows")]
 impl fmt::Debug for ListFlowsVaultConnectionsResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -1363,6 +1450,7 @@ impl fmt::Debug for ListFlowsVaultConnectionsResponseContent {
     }
 }
 
+#[cfg(feature = "forms")]
 /// The `ListFormsOffsetPaginatedResponseContent` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1386,6 +1474,7 @@ pub struct ListFormsOffsetPaginatedResponseContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "forms")]
 impl fmt::Debug for ListFormsOffsetPaginatedResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ListFormsOffsetPaginatedResponseContent")
@@ -1398,6 +1487,7 @@ impl fmt::Debug for ListFormsOffsetPaginatedResponseContent {
     }
 }
 
+#[cfg(feature = "forms")]
 /// One of the shapes of `ListFormsResponseContent`.
 ///
 /// The answer of `GET /forms` (`forms_list`).
@@ -1415,6 +1505,7 @@ pub enum ListFormsResponseContent {
     Other(Value),
 }
 
+#[cfg(feature = "forms")]
 impl<'de> Deserialize<'de> for ListFormsResponseContent {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         #[derive(Deserialize)]
@@ -1435,6 +1526,7 @@ impl<'de> Deserialize<'de> for ListFormsResponseContent {
     }
 }
 
+#[cfg(feature = "forms")]
 impl fmt::Debug for ListFormsResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -1445,6 +1537,7 @@ impl fmt::Debug for ListFormsResponseContent {
     }
 }
 
+#[cfg(any(feature = "groups", feature = "organizations"))]
 /// The `ListGroupRolesResponseContent` object.
 ///
 /// The answer of `GET /groups/{id}/roles` (`groups_roles_list`).
@@ -1466,6 +1559,7 @@ pub struct ListGroupRolesResponseContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(any(feature = "groups", feature = "organizations"))]
 impl fmt::Debug for ListGroupRolesResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ListGroupRolesResponseContent")
@@ -1476,6 +1570,7 @@ impl fmt::Debug for ListGroupRolesResponseContent {
     }
 }
 
+#[cfg(feature = "groups")]
 /// The `ListGroupsPaginatedResponseContent` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1501,6 +1596,7 @@ pub struct ListGroupsPaginatedResponseContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "groups")]
 impl fmt::Debug for ListGroupsPaginatedResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ListGroupsPaginatedResponseContent")
@@ -1514,6 +1610,7 @@ impl fmt::Debug for ListGroupsPaginatedResponseContent {
     }
 }
 
+#[cfg(feature = "groups")]
 /// One of the shapes of `ListGroupsResponseContent`.
 ///
 /// The answer of `GET /groups` (`groups_list`).
@@ -1531,6 +1628,7 @@ pub enum ListGroupsResponseContent {
     Other(Value),
 }
 
+#[cfg(feature = "groups")]
 impl<'de> Deserialize<'de> for ListGroupsResponseContent {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         #[derive(Deserialize)]
@@ -1551,6 +1649,7 @@ impl<'de> Deserialize<'de> for ListGroupsResponseContent {
     }
 }
 
+#[cfg(feature = "groups")]
 impl fmt::Debug for ListGroupsResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -1561,9 +1660,11 @@ impl fmt::Debug for ListGroupsResponseContent {
     }
 }
 
+#[cfg(feature = "full")]
 /// The `ListGuardianPoliciesResponseContent` schema.
 pub type ListGuardianPoliciesResponseContent = Vec<MfaPolicyEnum>;
 
+#[cfg(feature = "hooks")]
 /// The `ListHooksOffsetPaginatedResponseContent` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1587,6 +1688,7 @@ pub struct ListHooksOffsetPaginatedResponseContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "hooks")]
 impl fmt::Debug for ListHooksOffsetPaginatedResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ListHooksOffsetPaginatedResponseContent")
@@ -1599,6 +1701,7 @@ impl fmt::Debug for ListHooksOffsetPaginatedResponseContent {
     }
 }
 
+#[cfg(feature = "hooks")]
 /// One of the shapes of `ListHooksResponseContent`.
 ///
 /// The answer of `GET /hooks` (`hooks_list`).
@@ -1616,6 +1719,7 @@ pub enum ListHooksResponseContent {
     Other(Value),
 }
 
+#[cfg(feature = "hooks")]
 impl<'de> Deserialize<'de> for ListHooksResponseContent {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         #[derive(Deserialize)]
@@ -1636,6 +1740,7 @@ impl<'de> Deserialize<'de> for ListHooksResponseContent {
     }
 }
 
+#[cfg(feature = "hooks")]
 impl fmt::Debug for ListHooksResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -1646,6 +1751,7 @@ impl fmt::Debug for ListHooksResponseContent {
     }
 }
 
+#[cfg(any(feature = "logs", feature = "users"))]
 /// The `ListLogOffsetPaginatedResponseContent` object.
 ///
 /// Also named [`UserListLogOffsetPaginatedResponseContent`] (identical schemas).
@@ -1674,6 +1780,7 @@ pub struct ListLogOffsetPaginatedResponseContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(any(feature = "logs", feature = "users"))]
 impl fmt::Debug for ListLogOffsetPaginatedResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ListLogOffsetPaginatedResponseContent")
@@ -1687,6 +1794,7 @@ impl fmt::Debug for ListLogOffsetPaginatedResponseContent {
     }
 }
 
+#[cfg(any(feature = "logs", feature = "users"))]
 /// One of the shapes of `ListLogResponseContent`.
 ///
 /// The answer of `GET /logs` (`logs_list`).
@@ -1707,6 +1815,7 @@ pub enum ListLogResponseContent {
     Other(Value),
 }
 
+#[cfg(any(feature = "logs", feature = "users"))]
 impl<'de> Deserialize<'de> for ListLogResponseContent {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         #[derive(Deserialize)]
@@ -1727,6 +1836,7 @@ impl<'de> Deserialize<'de> for ListLogResponseContent {
     }
 }
 
+#[cfg(any(feature = "logs", feature = "users"))]
 impl fmt::Debug for ListLogResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -1737,6 +1847,7 @@ impl fmt::Debug for ListLogResponseContent {
     }
 }
 
+#[cfg(feature = "network_acls")]
 /// The `ListNetworkAclsOffsetPaginatedResponseContent` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1760,6 +1871,7 @@ pub struct ListNetworkAclsOffsetPaginatedResponseContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "network_acls")]
 impl fmt::Debug for ListNetworkAclsOffsetPaginatedResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ListNetworkAclsOffsetPaginatedResponseContent")
@@ -1772,6 +1884,7 @@ impl fmt::Debug for ListNetworkAclsOffsetPaginatedResponseContent {
     }
 }
 
+#[cfg(feature = "network_acls")]
 /// One of the shapes of `ListNetworkAclsResponseContent`.
 ///
 /// The answer of `GET /network-acls` (`networkACLs_list`).
@@ -1789,6 +1902,7 @@ pub enum ListNetworkAclsResponseContent {
     Other(Value),
 }
 
+#[cfg(feature = "network_acls")]
 impl<'de> Deserialize<'de> for ListNetworkAclsResponseContent {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         #[derive(Deserialize)]
@@ -1809,6 +1923,7 @@ impl<'de> Deserialize<'de> for ListNetworkAclsResponseContent {
     }
 }
 
+#[cfg(feature = "network_acls")]
 impl fmt::Debug for ListNetworkAclsResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -1819,6 +1934,7 @@ impl fmt::Debug for ListNetworkAclsResponseContent {
     }
 }
 
+#[cfg(feature = "organizations")]
 /// The `ListOrganizationAllConnectionsOffsetPaginatedResponseContent` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1842,6 +1958,7 @@ pub struct ListOrganizationAllConnectionsOffsetPaginatedResponseContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "organizations")]
 impl fmt::Debug for ListOrganizationAllConnectionsOffsetPaginatedResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ListOrganizationAllConnectionsOffsetPaginatedResponseContent")
@@ -1854,6 +1971,7 @@ impl fmt::Debug for ListOrganizationAllConnectionsOffsetPaginatedResponseContent
     }
 }
 
+#[cfg(feature = "organizations")]
 /// One of the shapes of `ListOrganizationAllConnectionsResponseContent`.
 ///
 /// The answer of `GET /organizations/{id}/connections` (`organizations_connections_list`).
@@ -1871,6 +1989,7 @@ pub enum ListOrganizationAllConnectionsResponseContent {
     Other(Value),
 }
 
+#[cfg(feature = "organizations")]
 impl<'de> Deserialize<'de> for ListOrganizationAllConnectionsResponseContent {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         #[derive(Deserialize)]
@@ -1891,6 +2010,7 @@ impl<'de> Deserialize<'de> for ListOrganizationAllConnectionsResponseContent {
     }
 }
 
+#[cfg(feature = "organizations")]
 impl fmt::Debug for ListOrganizationAllConnectionsResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -1901,6 +2021,7 @@ impl fmt::Debug for ListOrganizationAllConnectionsResponseContent {
     }
 }
 
+#[cfg(feature = "organizations")]
 /// The `ListOrganizationClientGrantsOffsetPaginatedResponseContent` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1924,6 +2045,7 @@ pub struct ListOrganizationClientGrantsOffsetPaginatedResponseContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "organizations")]
 impl fmt::Debug for ListOrganizationClientGrantsOffsetPaginatedResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ListOrganizationClientGrantsOffsetPaginatedResponseContent")
@@ -1936,6 +2058,7 @@ impl fmt::Debug for ListOrganizationClientGrantsOffsetPaginatedResponseContent {
     }
 }
 
+#[cfg(feature = "organizations")]
 /// One of the shapes of `ListOrganizationClientGrantsResponseContent`.
 ///
 /// The answer of `GET /organizations/{id}/client-grants` (`organizations_clientGrants_list`).
@@ -1953,6 +2076,7 @@ pub enum ListOrganizationClientGrantsResponseContent {
     Other(Value),
 }
 
+#[cfg(feature = "organizations")]
 impl<'de> Deserialize<'de> for ListOrganizationClientGrantsResponseContent {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         #[derive(Deserialize)]
@@ -1973,6 +2097,7 @@ impl<'de> Deserialize<'de> for ListOrganizationClientGrantsResponseContent {
     }
 }
 
+#[cfg(feature = "organizations")]
 impl fmt::Debug for ListOrganizationClientGrantsResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -1983,6 +2108,7 @@ impl fmt::Debug for ListOrganizationClientGrantsResponseContent {
     }
 }
 
+#[cfg(feature = "organizations")]
 /// The `ListOrganizationConnectionsOffsetPaginatedResponseContent` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -2006,6 +2132,7 @@ pub struct ListOrganizationConnectionsOffsetPaginatedResponseContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "organizations")]
 impl fmt::Debug for ListOrganizationConnectionsOffsetPaginatedResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ListOrganizationConnectionsOffsetPaginatedResponseContent")
@@ -2018,6 +2145,7 @@ impl fmt::Debug for ListOrganizationConnectionsOffsetPaginatedResponseContent {
     }
 }
 
+#[cfg(feature = "organizations")]
 /// One of the shapes of `ListOrganizationConnectionsResponseContent`.
 ///
 /// The answer of `GET /organizations/{id}/enabled_connections` (`organizations_enabledConnections_list`).
@@ -2035,6 +2163,7 @@ pub enum ListOrganizationConnectionsResponseContent {
     Other(Value),
 }
 
+#[cfg(feature = "organizations")]
 impl<'de> Deserialize<'de> for ListOrganizationConnectionsResponseContent {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         #[derive(Deserialize)]
@@ -2055,6 +2184,7 @@ impl<'de> Deserialize<'de> for ListOrganizationConnectionsResponseContent {
     }
 }
 
+#[cfg(feature = "organizations")]
 impl fmt::Debug for ListOrganizationConnectionsResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -2065,6 +2195,7 @@ impl fmt::Debug for ListOrganizationConnectionsResponseContent {
     }
 }
 
+#[cfg(feature = "organizations")]
 /// The `ListOrganizationDiscoveryDomainsResponseContent` object.
 ///
 /// The answer of `GET /organizations/{id}/discovery-domains` (`organizations_discoveryDomains_list`).
@@ -2083,6 +2214,7 @@ pub struct ListOrganizationDiscoveryDomainsResponseContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "organizations")]
 impl fmt::Debug for ListOrganizationDiscoveryDomainsResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ListOrganizationDiscoveryDomainsResponseContent")
@@ -2093,6 +2225,7 @@ impl fmt::Debug for ListOrganizationDiscoveryDomainsResponseContent {
     }
 }
 
+#[cfg(feature = "organizations")]
 /// The `ListOrganizationGroupRolesResponseContent` schema.
 ///
 /// The answer of `GET /organizations/{organization_id}/groups/{group_id}/roles` (`organizations_groups_roles_list`).
@@ -2100,6 +2233,7 @@ impl fmt::Debug for ListOrganizationDiscoveryDomainsResponseContent {
 /// The same type as [`ListGroupRolesResponseContent`]: the API description gives both the same schema.
 pub type ListOrganizationGroupRolesResponseContent = ListGroupRolesResponseContent;
 
+#[cfg(feature = "organizations")]
 /// The `ListOrganizationGroupsResponseContent` schema.
 ///
 /// The answer of `GET /organizations/{organization_id}/groups` (`organizations_groups_list`).
@@ -2107,6 +2241,7 @@ pub type ListOrganizationGroupRolesResponseContent = ListGroupRolesResponseConte
 /// The same type as [`ListRoleGroupsResponseContent`]: the API description gives both the same schema.
 pub type ListOrganizationGroupsResponseContent = ListRoleGroupsResponseContent;
 
+#[cfg(feature = "organizations")]
 /// The `ListOrganizationInvitationsOffsetPaginatedResponseContent` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -2127,6 +2262,7 @@ pub struct ListOrganizationInvitationsOffsetPaginatedResponseContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "organizations")]
 impl fmt::Debug for ListOrganizationInvitationsOffsetPaginatedResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ListOrganizationInvitationsOffsetPaginatedResponseContent")
@@ -2138,6 +2274,7 @@ impl fmt::Debug for ListOrganizationInvitationsOffsetPaginatedResponseContent {
     }
 }
 
+#[cfg(feature = "organizations")]
 /// One of the shapes of `ListOrganizationInvitationsResponseContent`.
 ///
 /// The answer of `GET /organizations/{id}/invitations` (`organizations_invitations_list`).
@@ -2155,6 +2292,7 @@ pub enum ListOrganizationInvitationsResponseContent {
     Other(Value),
 }
 
+#[cfg(feature = "organizations")]
 impl<'de> Deserialize<'de> for ListOrganizationInvitationsResponseContent {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         #[derive(Deserialize)]
@@ -2175,6 +2313,7 @@ impl<'de> Deserialize<'de> for ListOrganizationInvitationsResponseContent {
     }
 }
 
+#[cfg(feature = "organizations")]
 impl fmt::Debug for ListOrganizationInvitationsResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -2185,6 +2324,7 @@ impl fmt::Debug for ListOrganizationInvitationsResponseContent {
     }
 }
 
+#[cfg(feature = "organizations")]
 /// The `ListOrganizationMemberEffectiveRolesResponseContent` schema.
 ///
 /// The answer of `GET /organizations/{id}/members/{user_id}/effective-roles` (`organizations_members_effectiveRoles_list`).
@@ -2193,6 +2333,7 @@ impl fmt::Debug for ListOrganizationInvitationsResponseContent {
 pub type ListOrganizationMemberEffectiveRolesResponseContent =
     ListUserEffectiveRolesResponseContent;
 
+#[cfg(feature = "organizations")]
 /// The `ListOrganizationMemberRoleSourceGroupsResponseContent` schema.
 ///
 /// The answer of `GET /organizations/{id}/members/{user_id}/effective-roles/sources/groups` (`organizations_members_effectiveRoles_sources_groups_list`).
@@ -2200,12 +2341,14 @@ pub type ListOrganizationMemberEffectiveRolesResponseContent =
 /// The same type as [`ListRoleGroupsResponseContent`]: the API description gives both the same schema.
 pub type ListOrganizationMemberRoleSourceGroupsResponseContent = ListRoleGroupsResponseContent;
 
+#[cfg(feature = "full")]
 /// The `ListOrganizationMemberRolesOffsetPaginatedResponseContent` schema.
 ///
 /// The same type as [`ListRolesOffsetPaginatedResponseContent`]: the API description gives both the same schema.
 pub type ListOrganizationMemberRolesOffsetPaginatedResponseContent =
     ListRolesOffsetPaginatedResponseContent;
 
+#[cfg(feature = "organizations")]
 /// The `ListOrganizationMemberRolesResponseContent` schema.
 ///
 /// The answer of `GET /organizations/{id}/members/{user_id}/roles` (`organizations_members_roles_list`).
@@ -2213,6 +2356,7 @@ pub type ListOrganizationMemberRolesOffsetPaginatedResponseContent =
 /// The same type as [`ListRolesResponseContent`]: the API description gives both the same schema.
 pub type ListOrganizationMemberRolesResponseContent = ListRolesResponseContent;
 
+#[cfg(feature = "organizations")]
 /// The `ListOrganizationMembersOffsetPaginatedResponseContent` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -2236,6 +2380,7 @@ pub struct ListOrganizationMembersOffsetPaginatedResponseContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "organizations")]
 impl fmt::Debug for ListOrganizationMembersOffsetPaginatedResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ListOrganizationMembersOffsetPaginatedResponseContent")
@@ -2248,6 +2393,7 @@ impl fmt::Debug for ListOrganizationMembersOffsetPaginatedResponseContent {
     }
 }
 
+#[cfg(feature = "organizations")]
 /// The `ListOrganizationMembersPaginatedResponseContent` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -2265,6 +2411,7 @@ pub struct ListOrganizationMembersPaginatedResponseContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "organizations")]
 impl fmt::Debug for ListOrganizationMembersPaginatedResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ListOrganizationMembersPaginatedResponseContent")
@@ -2275,6 +2422,7 @@ impl fmt::Debug for ListOrganizationMembersPaginatedResponseContent {
     }
 }
 
+#[cfg(feature = "organizations")]
 /// One of the shapes of `ListOrganizationMembersResponseContent`.
 ///
 /// The answer of `GET /organizations/{id}/members` (`organizations_members_list`).
@@ -2294,6 +2442,7 @@ pub enum ListOrganizationMembersResponseContent {
     Other(Value),
 }
 
+#[cfg(feature = "organizations")]
 impl<'de> Deserialize<'de> for ListOrganizationMembersResponseContent {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         #[derive(Deserialize)]
@@ -2316,6 +2465,7 @@ impl<'de> Deserialize<'de> for ListOrganizationMembersResponseContent {
     }
 }
 
+#[cfg(feature = "organizations")]
 impl fmt::Debug for ListOrganizationMembersResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -2327,6 +2477,11 @@ impl fmt::Debug for ListOrganizationMembersResponseContent {
     }
 }
 
+#[cfg(any(
+    feature = "client_grants",
+    feature = "organizations",
+    feature = "users"
+))]
 /// The `ListOrganizationsOffsetPaginatedResponseContent` object.
 ///
 /// Also named [`ListClientGrantOrganizationsOffsetPaginatedResponseContent`], [`ListUserOrganizationsOffsetPaginatedResponseContent`] (identical schemas).
@@ -2352,6 +2507,11 @@ pub struct ListOrganizationsOffsetPaginatedResponseContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(any(
+    feature = "client_grants",
+    feature = "organizations",
+    feature = "users"
+))]
 impl fmt::Debug for ListOrganizationsOffsetPaginatedResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ListOrganizationsOffsetPaginatedResponseContent")
@@ -2364,6 +2524,7 @@ impl fmt::Debug for ListOrganizationsOffsetPaginatedResponseContent {
     }
 }
 
+#[cfg(any(feature = "client_grants", feature = "organizations"))]
 /// The `ListOrganizationsPaginatedResponseContent` object.
 ///
 /// Also named [`ListClientGrantOrganizationsPaginatedResponseContent`] (identical schemas).
@@ -2383,120 +2544,12 @@ pub struct ListOrganizationsPaginatedResponseContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(any(feature = "client_grants", feature = "organizations"))]
 impl fmt::Debug for ListOrganizationsPaginatedResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ListOrganizationsPaginatedResponseContent")
             .field("next", &self.next)
             .field("organizations", &self.organizations)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-/// One of the shapes of `ListOrganizationsResponseContent`.
-///
-/// The answer of `GET /client-grants/{id}/organizations` (`clientGrants_organizations_list`).
-/// The answer of `GET /organizations` (`organizations_list`).
-///
-/// Also named [`ListClientGrantOrganizationsResponseContent`] (identical schemas).
-///
-/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
-#[derive(Clone, PartialEq, Serialize)]
-#[serde(untagged)]
-#[non_exhaustive]
-pub enum ListOrganizationsResponseContent {
-    /// The `Vec<Organization>` shape.
-    Array(Vec<Organization>),
-    /// The `ListOrganizationsOffsetPaginatedResponseContent` shape.
-    Offset(ListOrganizationsOffsetPaginatedResponseContent),
-    /// The `ListOrganizationsPaginatedResponseContent` shape.
-    Checkpoint(ListOrganizationsPaginatedResponseContent),
-    /// JSON this version cannot tell apart, kept as received.
-    Other(Value),
-}
-
-impl<'de> Deserialize<'de> for ListOrganizationsResponseContent {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum Wire {
-            Array(Vec<Organization>),
-            Offset(ListOrganizationsOffsetPaginatedResponseContent),
-            Checkpoint(ListOrganizationsPaginatedResponseContent),
-            Other(Value),
-        }
-        Ok(match Wire::deserialize(deserializer)? {
-            Wire::Array(v) => Self::Array(v),
-            Wire::Offset(v) => Self::Offset(v),
-            Wire::Checkpoint(v) => Self::Checkpoint(v),
-            Wire::Other(v) => {
-                other("ListOrganizationsResponseContent", &v);
-                Self::Other(v)
-            }
-        })
-    }
-}
-
-impl fmt::Debug for ListOrganizationsResponseContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Array(v) => f.debug_tuple("Array").field(v).finish(),
-            Self::Offset(v) => f.debug_tuple("Offset").field(v).finish(),
-            Self::Checkpoint(v) => f.debug_tuple("Checkpoint").field(v).finish(),
-            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
-        }
-    }
-}
-
-/// The `ListPhoneTemplatesResponseContent` object.
-///
-/// The answer of `GET /branding/phone/templates` (`branding_phone_templates_list`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct ListPhoneTemplatesResponseContent {
-    /// The `templates` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub templates: Option<Vec<PhoneTemplate>>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for ListPhoneTemplatesResponseContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ListPhoneTemplatesResponseContent")
-            .field("templates", &self.templates)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-/// The `ListRateLimitPoliciesPaginatedResponseContent` object.
-///
-/// The answer of `GET /rate-limit-policies` (`rateLimitPolicies_list`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct ListRateLimitPoliciesPaginatedResponseContent {
-    /// A cursor to be used as the "from" query parameter for the next page of results.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub next: Option<String>,
-    /// The `rate_limit_policies` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub rate_limit_policies: Option<Vec<RateLimitPolicy>>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for ListRateLimitPoliciesPaginatedResponseContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ListRateLimitPoliciesPaginatedResponseContent")
-            .field("next", &self.next)
-            .field("rate_limit_policies", &self.rate_limit_policies)
             .field("extra", &Keys(&self.extra))
             .finish()
     }

@@ -13,6 +13,123 @@ use super::*;
 use crate::model_support::{Keys, REDACTED, constant, extra, other, string_enum};
 use crate::patch::Patch;
 
+#[cfg(any(feature = "client_grants", feature = "organizations"))]
+/// One of the shapes of `ListOrganizationsResponseContent`.
+///
+/// The answer of `GET /client-grants/{id}/organizations` (`clientGrants_organizations_list`).
+/// The answer of `GET /organizations` (`organizations_list`).
+///
+/// Also named [`ListClientGrantOrganizationsResponseContent`] (identical schemas).
+///
+/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
+#[derive(Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+#[non_exhaustive]
+pub enum ListOrganizationsResponseContent {
+    /// The `Vec<Organization>` shape.
+    Array(Vec<Organization>),
+    /// The `ListOrganizationsOffsetPaginatedResponseContent` shape.
+    Offset(ListOrganizationsOffsetPaginatedResponseContent),
+    /// The `ListOrganizationsPaginatedResponseContent` shape.
+    Checkpoint(ListOrganizationsPaginatedResponseContent),
+    /// JSON this version cannot tell apart, kept as received.
+    Other(Value),
+}
+
+#[cfg(any(feature = "client_grants", feature = "organizations"))]
+impl<'de> Deserialize<'de> for ListOrganizationsResponseContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Wire {
+            Array(Vec<Organization>),
+            Offset(ListOrganizationsOffsetPaginatedResponseContent),
+            Checkpoint(ListOrganizationsPaginatedResponseContent),
+            Other(Value),
+        }
+        Ok(match Wire::deserialize(deserializer)? {
+            Wire::Array(v) => Self::Array(v),
+            Wire::Offset(v) => Self::Offset(v),
+            Wire::Checkpoint(v) => Self::Checkpoint(v),
+            Wire::Other(v) => {
+                other("ListOrganizationsResponseContent", &v);
+                Self::Other(v)
+            }
+        })
+    }
+}
+
+#[cfg(any(feature = "client_grants", feature = "organizations"))]
+impl fmt::Debug for ListOrganizationsResponseContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Array(v) => f.debug_tuple("Array").field(v).finish(),
+            Self::Offset(v) => f.debug_tuple("Offset").field(v).finish(),
+            Self::Checkpoint(v) => f.debug_tuple("Checkpoint").field(v).finish(),
+            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
+        }
+    }
+}
+
+#[cfg(feature = "branding")]
+/// The `ListPhoneTemplatesResponseContent` object.
+///
+/// The answer of `GET /branding/phone/templates` (`branding_phone_templates_list`).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct ListPhoneTemplatesResponseContent {
+    /// The `templates` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub templates: Option<Vec<PhoneTemplate>>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "branding")]
+impl fmt::Debug for ListPhoneTemplatesResponseContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ListPhoneTemplatesResponseContent")
+            .field("templates", &self.templates)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "rate_limit_policies")]
+/// The `ListRateLimitPoliciesPaginatedResponseContent` object.
+///
+/// The answer of `GET /rate-limit-policies` (`rateLimitPolicies_list`).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct ListRateLimitPoliciesPaginatedResponseContent {
+    /// A cursor to be used as the "from" query parameter for the next page of results.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next: Option<String>,
+    /// The `rate_limit_policies` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rate_limit_policies: Option<Vec<RateLimitPolicy>>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "rate_limit_policies")]
+impl fmt::Debug for ListRateLimitPoliciesPaginatedResponseContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ListRateLimitPoliciesPaginatedResponseContent")
+            .field("next", &self.next)
+            .field("rate_limit_policies", &self.rate_limit_policies)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "users")]
 /// The `ListRefreshTokensPaginatedResponseContent` object.
 ///
 /// The answer of `GET /users/{user_id}/refresh-tokens` (`users_refreshToken_list`).
@@ -32,6 +149,7 @@ pub struct ListRefreshTokensPaginatedResponseContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "users")]
 impl fmt::Debug for ListRefreshTokensPaginatedResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ListRefreshTokensPaginatedResponseContent")
@@ -42,6 +160,7 @@ impl fmt::Debug for ListRefreshTokensPaginatedResponseContent {
     }
 }
 
+#[cfg(feature = "resource_servers")]
 /// The `ListResourceServerOffsetPaginatedResponseContent` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -65,6 +184,7 @@ pub struct ListResourceServerOffsetPaginatedResponseContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "resource_servers")]
 impl fmt::Debug for ListResourceServerOffsetPaginatedResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ListResourceServerOffsetPaginatedResponseContent")
@@ -77,6 +197,7 @@ impl fmt::Debug for ListResourceServerOffsetPaginatedResponseContent {
     }
 }
 
+#[cfg(feature = "resource_servers")]
 /// One of the shapes of `ListResourceServerResponseContent`.
 ///
 /// The answer of `GET /resource-servers` (`resourceServers_list`).
@@ -94,6 +215,7 @@ pub enum ListResourceServerResponseContent {
     Other(Value),
 }
 
+#[cfg(feature = "resource_servers")]
 impl<'de> Deserialize<'de> for ListResourceServerResponseContent {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         #[derive(Deserialize)]
@@ -114,6 +236,7 @@ impl<'de> Deserialize<'de> for ListResourceServerResponseContent {
     }
 }
 
+#[cfg(feature = "resource_servers")]
 impl fmt::Debug for ListResourceServerResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -124,6 +247,7 @@ impl fmt::Debug for ListResourceServerResponseContent {
     }
 }
 
+#[cfg(any(feature = "organizations", feature = "roles", feature = "users"))]
 /// The `ListRoleGroupsResponseContent` object.
 ///
 /// The answer of `GET /organizations/{organization_id}/groups` (`organizations_groups_list`).
@@ -147,6 +271,7 @@ pub struct ListRoleGroupsResponseContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(any(feature = "organizations", feature = "roles", feature = "users"))]
 impl fmt::Debug for ListRoleGroupsResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ListRoleGroupsResponseContent")
@@ -157,6 +282,7 @@ impl fmt::Debug for ListRoleGroupsResponseContent {
     }
 }
 
+#[cfg(feature = "roles")]
 /// The `ListRolePermissionsOffsetPaginatedResponseContent` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -180,6 +306,7 @@ pub struct ListRolePermissionsOffsetPaginatedResponseContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "roles")]
 impl fmt::Debug for ListRolePermissionsOffsetPaginatedResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ListRolePermissionsOffsetPaginatedResponseContent")
@@ -192,6 +319,7 @@ impl fmt::Debug for ListRolePermissionsOffsetPaginatedResponseContent {
     }
 }
 
+#[cfg(feature = "roles")]
 /// One of the shapes of `ListRolePermissionsResponseContent`.
 ///
 /// The answer of `GET /roles/{id}/permissions` (`roles_permissions_list`).
@@ -209,6 +337,7 @@ pub enum ListRolePermissionsResponseContent {
     Other(Value),
 }
 
+#[cfg(feature = "roles")]
 impl<'de> Deserialize<'de> for ListRolePermissionsResponseContent {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         #[derive(Deserialize)]
@@ -229,6 +358,7 @@ impl<'de> Deserialize<'de> for ListRolePermissionsResponseContent {
     }
 }
 
+#[cfg(feature = "roles")]
 impl fmt::Debug for ListRolePermissionsResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -239,6 +369,7 @@ impl fmt::Debug for ListRolePermissionsResponseContent {
     }
 }
 
+#[cfg(feature = "roles")]
 /// The `ListRoleUsersOffsetPaginatedResponseContent` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -262,6 +393,7 @@ pub struct ListRoleUsersOffsetPaginatedResponseContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "roles")]
 impl fmt::Debug for ListRoleUsersOffsetPaginatedResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ListRoleUsersOffsetPaginatedResponseContent")
@@ -274,6 +406,7 @@ impl fmt::Debug for ListRoleUsersOffsetPaginatedResponseContent {
     }
 }
 
+#[cfg(feature = "roles")]
 /// The `ListRoleUsersPaginatedResponseContent` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -291,6 +424,7 @@ pub struct ListRoleUsersPaginatedResponseContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "roles")]
 impl fmt::Debug for ListRoleUsersPaginatedResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ListRoleUsersPaginatedResponseContent")
@@ -301,6 +435,7 @@ impl fmt::Debug for ListRoleUsersPaginatedResponseContent {
     }
 }
 
+#[cfg(feature = "roles")]
 /// One of the shapes of `ListRoleUsersResponseContent`.
 ///
 /// The answer of `GET /roles/{id}/users` (`roles_users_list`).
@@ -320,6 +455,7 @@ pub enum ListRoleUsersResponseContent {
     Other(Value),
 }
 
+#[cfg(feature = "roles")]
 impl<'de> Deserialize<'de> for ListRoleUsersResponseContent {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         #[derive(Deserialize)]
@@ -342,6 +478,7 @@ impl<'de> Deserialize<'de> for ListRoleUsersResponseContent {
     }
 }
 
+#[cfg(feature = "roles")]
 impl fmt::Debug for ListRoleUsersResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -353,6 +490,7 @@ impl fmt::Debug for ListRoleUsersResponseContent {
     }
 }
 
+#[cfg(any(feature = "organizations", feature = "roles", feature = "users"))]
 /// The `ListRolesOffsetPaginatedResponseContent` object.
 ///
 /// Also named [`ListOrganizationMemberRolesOffsetPaginatedResponseContent`], [`ListUserRolesOffsetPaginatedResponseContent`] (identical schemas).
@@ -378,6 +516,7 @@ pub struct ListRolesOffsetPaginatedResponseContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(any(feature = "organizations", feature = "roles", feature = "users"))]
 impl fmt::Debug for ListRolesOffsetPaginatedResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ListRolesOffsetPaginatedResponseContent")
@@ -390,6 +529,7 @@ impl fmt::Debug for ListRolesOffsetPaginatedResponseContent {
     }
 }
 
+#[cfg(any(feature = "organizations", feature = "roles", feature = "users"))]
 /// One of the shapes of `ListRolesResponseContent`.
 ///
 /// The answer of `GET /organizations/{id}/members/{user_id}/roles` (`organizations_members_roles_list`).
@@ -411,6 +551,7 @@ pub enum ListRolesResponseContent {
     Other(Value),
 }
 
+#[cfg(any(feature = "organizations", feature = "roles", feature = "users"))]
 impl<'de> Deserialize<'de> for ListRolesResponseContent {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         #[derive(Deserialize)]
@@ -431,6 +572,7 @@ impl<'de> Deserialize<'de> for ListRolesResponseContent {
     }
 }
 
+#[cfg(any(feature = "organizations", feature = "roles", feature = "users"))]
 impl fmt::Debug for ListRolesResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -441,6 +583,7 @@ impl fmt::Debug for ListRolesResponseContent {
     }
 }
 
+#[cfg(feature = "rules")]
 /// The `ListRulesOffsetPaginatedResponseContent` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -464,6 +607,7 @@ pub struct ListRulesOffsetPaginatedResponseContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "rules")]
 impl fmt::Debug for ListRulesOffsetPaginatedResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ListRulesOffsetPaginatedResponseContent")
@@ -476,6 +620,7 @@ impl fmt::Debug for ListRulesOffsetPaginatedResponseContent {
     }
 }
 
+#[cfg(feature = "rules")]
 /// One of the shapes of `ListRulesResponseContent`.
 ///
 /// The answer of `GET /rules` (`rules_list`).
@@ -493,6 +638,7 @@ pub enum ListRulesResponseContent {
     Other(Value),
 }
 
+#[cfg(feature = "rules")]
 impl<'de> Deserialize<'de> for ListRulesResponseContent {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         #[derive(Deserialize)]
@@ -513,6 +659,7 @@ impl<'de> Deserialize<'de> for ListRulesResponseContent {
     }
 }
 
+#[cfg(feature = "rules")]
 impl fmt::Debug for ListRulesResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -523,6 +670,7 @@ impl fmt::Debug for ListRulesResponseContent {
     }
 }
 
+#[cfg(feature = "connections")]
 /// The `ListScimConfigurationsResponseContent` object.
 ///
 /// The answer of `GET /connections-scim-configurations` (`connections_scimConfiguration_list`).
@@ -541,6 +689,7 @@ pub struct ListScimConfigurationsResponseContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "connections")]
 impl fmt::Debug for ListScimConfigurationsResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ListScimConfigurationsResponseContent")
@@ -551,6 +700,7 @@ impl fmt::Debug for ListScimConfigurationsResponseContent {
     }
 }
 
+#[cfg(feature = "experimentation")]
 /// The `ListSegmentsResponseContent` object.
 ///
 /// The answer of `GET /experimentation/segments` (`experimentation_segments_list`).
@@ -569,6 +719,7 @@ pub struct ListSegmentsResponseContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "experimentation")]
 impl fmt::Debug for ListSegmentsResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ListSegmentsResponseContent")
@@ -579,9 +730,11 @@ impl fmt::Debug for ListSegmentsResponseContent {
     }
 }
 
+#[cfg(feature = "full")]
 /// The list of custom text keys and values.
 pub type ListSelfServiceProfileCustomTextResponseContent = BTreeMap<String, String>;
 
+#[cfg(feature = "self_service_profiles")]
 /// The `ListSelfServiceProfilesPaginatedResponseContent` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -605,6 +758,7 @@ pub struct ListSelfServiceProfilesPaginatedResponseContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "self_service_profiles")]
 impl fmt::Debug for ListSelfServiceProfilesPaginatedResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ListSelfServiceProfilesPaginatedResponseContent")
@@ -617,6 +771,7 @@ impl fmt::Debug for ListSelfServiceProfilesPaginatedResponseContent {
     }
 }
 
+#[cfg(feature = "self_service_profiles")]
 /// One of the shapes of `ListSelfServiceProfilesResponseContent`.
 ///
 /// The answer of `GET /self-service-profiles` (`selfServiceProfiles_list`).
@@ -634,6 +789,7 @@ pub enum ListSelfServiceProfilesResponseContent {
     Other(Value),
 }
 
+#[cfg(feature = "self_service_profiles")]
 impl<'de> Deserialize<'de> for ListSelfServiceProfilesResponseContent {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         #[derive(Deserialize)]
@@ -654,6 +810,7 @@ impl<'de> Deserialize<'de> for ListSelfServiceProfilesResponseContent {
     }
 }
 
+#[cfg(feature = "self_service_profiles")]
 impl fmt::Debug for ListSelfServiceProfilesResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -664,6 +821,7 @@ impl fmt::Debug for ListSelfServiceProfilesResponseContent {
     }
 }
 
+#[cfg(feature = "connections")]
 /// The `ListSynchronizedGroupsResponseContent` object.
 ///
 /// The answer of `GET /connections/{id}/directory-provisioning/synchronized-groups` (`connections_directoryProvisioning_listSynchronizedGroups`).
@@ -682,6 +840,7 @@ pub struct ListSynchronizedGroupsResponseContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "connections")]
 impl fmt::Debug for ListSynchronizedGroupsResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ListSynchronizedGroupsResponseContent")
@@ -692,6 +851,7 @@ impl fmt::Debug for ListSynchronizedGroupsResponseContent {
     }
 }
 
+#[cfg(feature = "token_exchange_profiles")]
 /// The `ListTokenExchangeProfileResponseContent` object.
 ///
 /// The answer of `GET /token-exchange-profiles` (`tokenExchangeProfiles_list`).
@@ -712,6 +872,7 @@ pub struct ListTokenExchangeProfileResponseContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "token_exchange_profiles")]
 impl fmt::Debug for ListTokenExchangeProfileResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ListTokenExchangeProfileResponseContent")
@@ -722,6 +883,7 @@ impl fmt::Debug for ListTokenExchangeProfileResponseContent {
     }
 }
 
+#[cfg(feature = "user_attribute_profiles")]
 /// The `ListUserAttributeProfileTemplateResponseContent` object.
 ///
 /// The answer of `GET /user-attribute-profiles/templates` (`userAttributeProfiles_listTemplates`).
@@ -738,6 +900,7 @@ pub struct ListUserAttributeProfileTemplateResponseContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "user_attribute_profiles")]
 impl fmt::Debug for ListUserAttributeProfileTemplateResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ListUserAttributeProfileTemplateResponseContent")
@@ -750,6 +913,7 @@ impl fmt::Debug for ListUserAttributeProfileTemplateResponseContent {
     }
 }
 
+#[cfg(feature = "user_attribute_profiles")]
 /// The `ListUserAttributeProfilesPaginatedResponseContent` object.
 ///
 /// The answer of `GET /user-attribute-profiles` (`userAttributeProfiles_list`).
@@ -769,6 +933,7 @@ pub struct ListUserAttributeProfilesPaginatedResponseContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "user_attribute_profiles")]
 impl fmt::Debug for ListUserAttributeProfilesPaginatedResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ListUserAttributeProfilesPaginatedResponseContent")
@@ -779,6 +944,7 @@ impl fmt::Debug for ListUserAttributeProfilesPaginatedResponseContent {
     }
 }
 
+#[cfg(feature = "users")]
 /// The `ListUserAuthenticationMethodsOffsetPaginatedResponseContent` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -802,6 +968,7 @@ pub struct ListUserAuthenticationMethodsOffsetPaginatedResponseContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "users")]
 impl fmt::Debug for ListUserAuthenticationMethodsOffsetPaginatedResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ListUserAuthenticationMethodsOffsetPaginatedResponseContent")
@@ -814,6 +981,7 @@ impl fmt::Debug for ListUserAuthenticationMethodsOffsetPaginatedResponseContent 
     }
 }
 
+#[cfg(feature = "users")]
 /// One of the shapes of `ListUserAuthenticationMethodsResponseContent`.
 ///
 /// The answer of `GET /users/{id}/authentication-methods` (`users_authenticationMethods_list`).
@@ -831,6 +999,7 @@ pub enum ListUserAuthenticationMethodsResponseContent {
     Other(Value),
 }
 
+#[cfg(feature = "users")]
 impl<'de> Deserialize<'de> for ListUserAuthenticationMethodsResponseContent {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         #[derive(Deserialize)]
@@ -851,6 +1020,7 @@ impl<'de> Deserialize<'de> for ListUserAuthenticationMethodsResponseContent {
     }
 }
 
+#[cfg(feature = "users")]
 impl fmt::Debug for ListUserAuthenticationMethodsResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -861,6 +1031,7 @@ impl fmt::Debug for ListUserAuthenticationMethodsResponseContent {
     }
 }
 
+#[cfg(feature = "user_blocks")]
 /// The `ListUserBlocksByIdentifierResponseContent` schema.
 ///
 /// The answer of `GET /user-blocks` (`userBlocks_listByIdentifier`).
@@ -868,6 +1039,7 @@ impl fmt::Debug for ListUserAuthenticationMethodsResponseContent {
 /// The same type as [`ListUserBlocksResponseContent`]: the API description gives both the same schema.
 pub type ListUserBlocksByIdentifierResponseContent = ListUserBlocksResponseContent;
 
+#[cfg(feature = "user_blocks")]
 /// The `ListUserBlocksResponseContent` object.
 ///
 /// The answer of `GET /user-blocks/{id}` (`userBlocks_list`).
@@ -887,6 +1059,7 @@ pub struct ListUserBlocksResponseContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "user_blocks")]
 impl fmt::Debug for ListUserBlocksResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ListUserBlocksResponseContent")
@@ -896,6 +1069,7 @@ impl fmt::Debug for ListUserBlocksResponseContent {
     }
 }
 
+#[cfg(feature = "users")]
 /// The `ListUserConnectedAccountsResponseContent` object.
 ///
 /// The answer of `GET /users/{id}/connected-accounts` (`users_connectedAccounts_list`).
@@ -914,6 +1088,7 @@ pub struct ListUserConnectedAccountsResponseContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "users")]
 impl fmt::Debug for ListUserConnectedAccountsResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ListUserConnectedAccountsResponseContent")
@@ -924,6 +1099,7 @@ impl fmt::Debug for ListUserConnectedAccountsResponseContent {
     }
 }
 
+#[cfg(feature = "users")]
 /// The `ListUserEffectivePermissionRoleSourcesResponseContent` object.
 ///
 /// The answer of `GET /users/{id}/effective-permissions/sources/effective-roles` (`users_effectivePermissions_sources_roles_list`).
@@ -942,6 +1118,7 @@ pub struct ListUserEffectivePermissionRoleSourcesResponseContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "users")]
 impl fmt::Debug for ListUserEffectivePermissionRoleSourcesResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ListUserEffectivePermissionRoleSourcesResponseContent")
@@ -952,6 +1129,7 @@ impl fmt::Debug for ListUserEffectivePermissionRoleSourcesResponseContent {
     }
 }
 
+#[cfg(feature = "users")]
 /// The `ListUserEffectivePermissionsResponseContent` object.
 ///
 /// The answer of `GET /users/{id}/effective-permissions` (`users_effectivePermissions_list`).
@@ -970,6 +1148,7 @@ pub struct ListUserEffectivePermissionsResponseContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "users")]
 impl fmt::Debug for ListUserEffectivePermissionsResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ListUserEffectivePermissionsResponseContent")
@@ -980,6 +1159,7 @@ impl fmt::Debug for ListUserEffectivePermissionsResponseContent {
     }
 }
 
+#[cfg(any(feature = "organizations", feature = "users"))]
 /// The `ListUserEffectiveRolesResponseContent` object.
 ///
 /// The answer of `GET /organizations/{id}/members/{user_id}/effective-roles` (`organizations_members_effectiveRoles_list`).
@@ -1001,6 +1181,7 @@ pub struct ListUserEffectiveRolesResponseContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(any(feature = "organizations", feature = "users"))]
 impl fmt::Debug for ListUserEffectiveRolesResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ListUserEffectiveRolesResponseContent")
@@ -1011,6 +1192,7 @@ impl fmt::Debug for ListUserEffectiveRolesResponseContent {
     }
 }
 
+#[cfg(feature = "user_grants")]
 /// The `ListUserGrantsOffsetPaginatedResponseContent` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1034,6 +1216,7 @@ pub struct ListUserGrantsOffsetPaginatedResponseContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "user_grants")]
 impl fmt::Debug for ListUserGrantsOffsetPaginatedResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ListUserGrantsOffsetPaginatedResponseContent")
@@ -1046,6 +1229,7 @@ impl fmt::Debug for ListUserGrantsOffsetPaginatedResponseContent {
     }
 }
 
+#[cfg(feature = "user_grants")]
 /// One of the shapes of `ListUserGrantsResponseContent`.
 ///
 /// The answer of `GET /grants` (`userGrants_list`).
@@ -1063,6 +1247,7 @@ pub enum ListUserGrantsResponseContent {
     Other(Value),
 }
 
+#[cfg(feature = "user_grants")]
 impl<'de> Deserialize<'de> for ListUserGrantsResponseContent {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         #[derive(Deserialize)]
@@ -1083,6 +1268,7 @@ impl<'de> Deserialize<'de> for ListUserGrantsResponseContent {
     }
 }
 
+#[cfg(feature = "user_grants")]
 impl fmt::Debug for ListUserGrantsResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -1093,12 +1279,14 @@ impl fmt::Debug for ListUserGrantsResponseContent {
     }
 }
 
+#[cfg(feature = "users")]
 /// The `ListUserOrganizationsOffsetPaginatedResponseContent` schema.
 ///
 /// The same type as [`ListOrganizationsOffsetPaginatedResponseContent`]: the API description gives both the same schema.
 pub type ListUserOrganizationsOffsetPaginatedResponseContent =
     ListOrganizationsOffsetPaginatedResponseContent;
 
+#[cfg(feature = "users")]
 /// One of the shapes of `ListUserOrganizationsResponseContent`.
 ///
 /// The answer of `GET /users/{id}/organizations` (`users_organizations_list`).
@@ -1116,6 +1304,7 @@ pub enum ListUserOrganizationsResponseContent {
     Other(Value),
 }
 
+#[cfg(feature = "users")]
 impl<'de> Deserialize<'de> for ListUserOrganizationsResponseContent {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         #[derive(Deserialize)]
@@ -1136,6 +1325,7 @@ impl<'de> Deserialize<'de> for ListUserOrganizationsResponseContent {
     }
 }
 
+#[cfg(feature = "users")]
 impl fmt::Debug for ListUserOrganizationsResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -1146,6 +1336,7 @@ impl fmt::Debug for ListUserOrganizationsResponseContent {
     }
 }
 
+#[cfg(feature = "users")]
 /// The `ListUserPermissionsOffsetPaginatedResponseContent` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1169,6 +1360,7 @@ pub struct ListUserPermissionsOffsetPaginatedResponseContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "users")]
 impl fmt::Debug for ListUserPermissionsOffsetPaginatedResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ListUserPermissionsOffsetPaginatedResponseContent")
@@ -1181,6 +1373,7 @@ impl fmt::Debug for ListUserPermissionsOffsetPaginatedResponseContent {
     }
 }
 
+#[cfg(feature = "users")]
 /// One of the shapes of `ListUserPermissionsResponseContent`.
 ///
 /// The answer of `GET /users/{id}/permissions` (`users_permissions_list`).
@@ -1198,6 +1391,7 @@ pub enum ListUserPermissionsResponseContent {
     Other(Value),
 }
 
+#[cfg(feature = "users")]
 impl<'de> Deserialize<'de> for ListUserPermissionsResponseContent {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         #[derive(Deserialize)]
@@ -1218,6 +1412,7 @@ impl<'de> Deserialize<'de> for ListUserPermissionsResponseContent {
     }
 }
 
+#[cfg(feature = "users")]
 impl fmt::Debug for ListUserPermissionsResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -1228,6 +1423,7 @@ impl fmt::Debug for ListUserPermissionsResponseContent {
     }
 }
 
+#[cfg(feature = "users")]
 /// The `ListUserRoleSourceGroupsResponseContent` schema.
 ///
 /// The answer of `GET /users/{id}/effective-roles/sources/groups` (`users_effectiveRoles_sources_groups_list`).
@@ -1235,11 +1431,13 @@ impl fmt::Debug for ListUserPermissionsResponseContent {
 /// The same type as [`ListRoleGroupsResponseContent`]: the API description gives both the same schema.
 pub type ListUserRoleSourceGroupsResponseContent = ListRoleGroupsResponseContent;
 
+#[cfg(feature = "full")]
 /// The `ListUserRolesOffsetPaginatedResponseContent` schema.
 ///
 /// The same type as [`ListRolesOffsetPaginatedResponseContent`]: the API description gives both the same schema.
 pub type ListUserRolesOffsetPaginatedResponseContent = ListRolesOffsetPaginatedResponseContent;
 
+#[cfg(feature = "users")]
 /// The `ListUserRolesResponseContent` schema.
 ///
 /// The answer of `GET /users/{id}/roles` (`users_roles_list`).
@@ -1247,6 +1445,7 @@ pub type ListUserRolesOffsetPaginatedResponseContent = ListRolesOffsetPaginatedR
 /// The same type as [`ListRolesResponseContent`]: the API description gives both the same schema.
 pub type ListUserRolesResponseContent = ListRolesResponseContent;
 
+#[cfg(feature = "users")]
 /// The `ListUserSessionsPaginatedResponseContent` object.
 ///
 /// The answer of `GET /users/{user_id}/sessions` (`users_sessions_list`).
@@ -1266,6 +1465,7 @@ pub struct ListUserSessionsPaginatedResponseContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "users")]
 impl fmt::Debug for ListUserSessionsPaginatedResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ListUserSessionsPaginatedResponseContent")
@@ -1276,6 +1476,7 @@ impl fmt::Debug for ListUserSessionsPaginatedResponseContent {
     }
 }
 
+#[cfg(feature = "users")]
 /// The `ListUsersOffsetPaginatedResponseContent` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1302,6 +1503,7 @@ pub struct ListUsersOffsetPaginatedResponseContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "users")]
 impl fmt::Debug for ListUsersOffsetPaginatedResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ListUsersOffsetPaginatedResponseContent")
@@ -1315,6 +1517,7 @@ impl fmt::Debug for ListUsersOffsetPaginatedResponseContent {
     }
 }
 
+#[cfg(feature = "users")]
 /// One of the shapes of `ListUsersResponseContent`.
 ///
 /// The answer of `GET /users` (`users_list`).
@@ -1332,6 +1535,7 @@ pub enum ListUsersResponseContent {
     Other(Value),
 }
 
+#[cfg(feature = "users")]
 impl<'de> Deserialize<'de> for ListUsersResponseContent {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         #[derive(Deserialize)]
@@ -1352,6 +1556,7 @@ impl<'de> Deserialize<'de> for ListUsersResponseContent {
     }
 }
 
+#[cfg(feature = "users")]
 impl fmt::Debug for ListUsersResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -1362,6 +1567,7 @@ impl fmt::Debug for ListUsersResponseContent {
     }
 }
 
+#[cfg(feature = "experimentation")]
 /// The `ListVariationsResponseContent` object.
 ///
 /// The answer of `GET /experimentation/feature-flags/{id}/variations` (`experimentation_featureFlags_variations_list`).
@@ -1377,6 +1583,7 @@ pub struct ListVariationsResponseContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "experimentation")]
 impl fmt::Debug for ListVariationsResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ListVariationsResponseContent")
@@ -1386,6 +1593,7 @@ impl fmt::Debug for ListVariationsResponseContent {
     }
 }
 
+#[cfg(feature = "verifiable_credentials")]
 /// The `ListVerifiableCredentialTemplatesPaginatedResponseContent` object.
 ///
 /// The answer of `GET /verifiable-credentials/verification/templates` (`verifiableCredentials_verification_templates_list`).
@@ -1406,6 +1614,7 @@ pub struct ListVerifiableCredentialTemplatesPaginatedResponseContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "verifiable_credentials")]
 impl fmt::Debug for ListVerifiableCredentialTemplatesPaginatedResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ListVerifiableCredentialTemplatesPaginatedResponseContent")
@@ -1416,6 +1625,7 @@ impl fmt::Debug for ListVerifiableCredentialTemplatesPaginatedResponseContent {
     }
 }
 
+#[cfg(any(feature = "logs", feature = "users"))]
 /// The `Log` object.
 ///
 /// The answer of `GET /logs/{id}` (`logs_get`).
@@ -1494,6 +1704,7 @@ pub struct Log {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(any(feature = "logs", feature = "users"))]
 impl fmt::Debug for Log {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Log")
@@ -1523,6 +1734,7 @@ impl fmt::Debug for Log {
     }
 }
 
+#[cfg(any(feature = "logs", feature = "users"))]
 /// One of the shapes of `LogDate`.
 ///
 /// Also named [`FlowActionJsonSerializeJsonParamsObject`], [`FlowActionXmlSerializeXmlParamsObject`] (identical schemas).
@@ -1540,6 +1752,7 @@ pub enum LogDate {
     Other(Value),
 }
 
+#[cfg(any(feature = "logs", feature = "users"))]
 impl<'de> Deserialize<'de> for LogDate {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         #[derive(Deserialize)]
@@ -1560,6 +1773,7 @@ impl<'de> Deserialize<'de> for LogDate {
     }
 }
 
+#[cfg(any(feature = "logs", feature = "users"))]
 impl fmt::Debug for LogDate {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -1570,12 +1784,15 @@ impl fmt::Debug for LogDate {
     }
 }
 
+#[cfg(feature = "full")]
 /// Date when the event occurred in ISO 8601 format.
 pub type LogDateObject = Map<String, Value>;
 
+#[cfg(feature = "full")]
 /// Additional useful details about this event (structure is dependent upon event type).
 pub type LogDetails = Map<String, Value>;
 
+#[cfg(any(feature = "logs", feature = "users"))]
 /// Information about the location that triggered this event based on the `ip`.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1611,6 +1828,7 @@ pub struct LogLocationInfo {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(any(feature = "logs", feature = "users"))]
 impl fmt::Debug for LogLocationInfo {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("LogLocationInfo")
@@ -1627,6 +1845,7 @@ impl fmt::Debug for LogLocationInfo {
     }
 }
 
+#[cfg(any(feature = "logs", feature = "users"))]
 /// Information about security-related signals.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1644,6 +1863,7 @@ pub struct LogSecurityContext {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(any(feature = "logs", feature = "users"))]
 impl fmt::Debug for LogSecurityContext {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("LogSecurityContext")
@@ -1654,6 +1874,7 @@ impl fmt::Debug for LogSecurityContext {
     }
 }
 
+#[cfg(feature = "full")]
 string_enum! {
     /// The values of `LogStreamDatadogEnum`.
     pub enum LogStreamDatadogEnum {
@@ -1662,6 +1883,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "log_streams")]
 string_enum! {
     /// Datadog region
     pub enum LogStreamDatadogRegionEnum {
@@ -1676,6 +1898,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "full")]
 /// The `LogStreamDatadogResponseSchema` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1712,6 +1935,7 @@ pub struct LogStreamDatadogResponseSchema {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for LogStreamDatadogResponseSchema {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("LogStreamDatadogResponseSchema")
@@ -1727,6 +1951,7 @@ impl fmt::Debug for LogStreamDatadogResponseSchema {
     }
 }
 
+#[cfg(feature = "log_streams")]
 /// The `LogStreamDatadogSink` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1745,6 +1970,7 @@ pub struct LogStreamDatadogSink {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "log_streams")]
 impl fmt::Debug for LogStreamDatadogSink {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("LogStreamDatadogSink")
@@ -1755,6 +1981,7 @@ impl fmt::Debug for LogStreamDatadogSink {
     }
 }
 
+#[cfg(feature = "log_streams")]
 impl LogStreamDatadogSink {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(
@@ -1775,6 +2002,7 @@ impl LogStreamDatadogSink {
     }
 }
 
+#[cfg(feature = "full")]
 string_enum! {
     /// The values of `LogStreamEventBridgeEnum`.
     pub enum LogStreamEventBridgeEnum {
@@ -1783,6 +2011,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "full")]
 /// The `LogStreamEventBridgeResponseSchema` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1819,6 +2048,7 @@ pub struct LogStreamEventBridgeResponseSchema {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for LogStreamEventBridgeResponseSchema {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("LogStreamEventBridgeResponseSchema")
@@ -1834,6 +2064,7 @@ impl fmt::Debug for LogStreamEventBridgeResponseSchema {
     }
 }
 
+#[cfg(feature = "full")]
 /// The `LogStreamEventBridgeSink` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1859,6 +2090,7 @@ pub struct LogStreamEventBridgeSink {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for LogStreamEventBridgeSink {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("LogStreamEventBridgeSink")
@@ -1870,6 +2102,7 @@ impl fmt::Debug for LogStreamEventBridgeSink {
     }
 }
 
+#[cfg(feature = "full")]
 impl LogStreamEventBridgeSink {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(
@@ -1897,6 +2130,7 @@ impl LogStreamEventBridgeSink {
     }
 }
 
+#[cfg(feature = "event_streams")]
 string_enum! {
     /// The region in which the EventBridge event source will be created
     pub enum LogStreamEventBridgeSinkRegionEnum {
@@ -1975,6 +2209,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "full")]
 string_enum! {
     /// The values of `LogStreamEventGridEnum`.
     pub enum LogStreamEventGridEnum {
@@ -1983,6 +2218,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "full")]
 string_enum! {
     /// Azure Region Name
     pub enum LogStreamEventGridRegionEnum {
@@ -2057,6 +2293,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "full")]
 /// The `LogStreamEventGridResponseSchema` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -2093,6 +2330,7 @@ pub struct LogStreamEventGridResponseSchema {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for LogStreamEventGridResponseSchema {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("LogStreamEventGridResponseSchema")
@@ -2108,6 +2346,7 @@ impl fmt::Debug for LogStreamEventGridResponseSchema {
     }
 }
 
+#[cfg(feature = "full")]
 /// The `LogStreamEventGridSink` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -2136,6 +2375,7 @@ pub struct LogStreamEventGridSink {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for LogStreamEventGridSink {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("LogStreamEventGridSink")
@@ -2148,6 +2388,7 @@ impl fmt::Debug for LogStreamEventGridSink {
     }
 }
 
+#[cfg(feature = "full")]
 impl LogStreamEventGridSink {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(
@@ -2177,6 +2418,7 @@ impl LogStreamEventGridSink {
     }
 }
 
+#[cfg(feature = "log_streams")]
 /// The `LogStreamFilter` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -2195,6 +2437,7 @@ pub struct LogStreamFilter {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "log_streams")]
 impl fmt::Debug for LogStreamFilter {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("LogStreamFilter")
@@ -2205,6 +2448,7 @@ impl fmt::Debug for LogStreamFilter {
     }
 }
 
+#[cfg(feature = "log_streams")]
 impl LogStreamFilter {
     /// An empty value; set fields with the setters.
     pub fn new() -> Self {
@@ -2230,6 +2474,7 @@ impl LogStreamFilter {
     }
 }
 
+#[cfg(feature = "log_streams")]
 string_enum! {
     /// Category group name
     pub enum LogStreamFilterGroupNameEnum {
@@ -2276,6 +2521,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "log_streams")]
 string_enum! {
     /// Filter type. Currently `category` is the only valid type.
     pub enum LogStreamFilterTypeEnum {
@@ -2284,6 +2530,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "log_streams")]
 string_enum! {
     /// HTTP JSON format
     pub enum LogStreamHttpContentFormatEnum {
@@ -2296,6 +2543,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "full")]
 string_enum! {
     /// The values of `LogStreamHttpEnum`.
     pub enum LogStreamHttpEnum {
@@ -2304,6 +2552,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "full")]
 /// The `LogStreamHttpResponseSchema` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -2340,6 +2589,7 @@ pub struct LogStreamHttpResponseSchema {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for LogStreamHttpResponseSchema {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("LogStreamHttpResponseSchema")
@@ -2352,237 +2602,5 @@ impl fmt::Debug for LogStreamHttpResponseSchema {
             .field("status", &self.status)
             .field("extra", &Keys(&self.extra))
             .finish()
-    }
-}
-
-/// The `LogStreamHttpSink` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct LogStreamHttpSink {
-    /// HTTP Authorization header
-    #[serde(
-        rename = "httpAuthorization",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub http_authorization: Option<String>,
-    /// The `httpContentFormat` field.
-    #[serde(
-        rename = "httpContentFormat",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub http_content_format: Option<LogStreamHttpContentFormatEnum>,
-    /// HTTP Content-Type header
-    #[serde(
-        rename = "httpContentType",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub http_content_type: Option<String>,
-    /// custom HTTP headers
-    #[serde(
-        rename = "httpCustomHeaders",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub http_custom_headers: Option<Vec<HttpCustomHeader>>,
-    /// HTTP endpoint
-    #[serde(rename = "httpEndpoint")]
-    pub http_endpoint: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for LogStreamHttpSink {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("LogStreamHttpSink")
-            .field("http_authorization", &self.http_authorization)
-            .field("http_content_format", &self.http_content_format)
-            .field("http_content_type", &self.http_content_type)
-            .field("http_custom_headers", &self.http_custom_headers)
-            .field("http_endpoint", &self.http_endpoint)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl LogStreamHttpSink {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(http_endpoint: impl Into<String>) -> Self {
-        Self {
-            http_authorization: None,
-            http_content_format: None,
-            http_content_type: None,
-            http_custom_headers: None,
-            http_endpoint: http_endpoint.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `httpAuthorization`.
-    pub fn http_authorization(mut self, value: impl Into<String>) -> Self {
-        self.http_authorization = Some(value.into());
-        self
-    }
-
-    /// Sets `httpContentFormat`.
-    pub fn http_content_format(mut self, value: impl Into<LogStreamHttpContentFormatEnum>) -> Self {
-        self.http_content_format = Some(value.into());
-        self
-    }
-
-    /// Sets `httpContentType`.
-    pub fn http_content_type(mut self, value: impl Into<String>) -> Self {
-        self.http_content_type = Some(value.into());
-        self
-    }
-
-    /// Sets `httpCustomHeaders`.
-    pub fn http_custom_headers(mut self, value: impl Into<Vec<HttpCustomHeader>>) -> Self {
-        self.http_custom_headers = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-string_enum! {
-    /// The values of `LogStreamMixpanelEnum`.
-    pub enum LogStreamMixpanelEnum {
-        /// `mixpanel`
-        Mixpanel = "mixpanel",
-    }
-}
-
-string_enum! {
-    /// Mixpanel Region
-    pub enum LogStreamMixpanelRegionEnum {
-        /// `us`
-        Us = "us",
-        /// `eu`
-        Eu = "eu",
-    }
-}
-
-/// The `LogStreamMixpanelResponseSchema` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct LogStreamMixpanelResponseSchema {
-    /// Only logs events matching these filters will be delivered by the stream. If omitted or empty, all events will be delivered.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub filters: Option<Vec<LogStreamFilter>>,
-    /// The id of the log stream
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    /// True for priority log streams, false for non-priority
-    #[serde(
-        rename = "isPriority",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub is_priority: Option<bool>,
-    /// log stream name
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// The `pii_config` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub pii_config: Option<LogStreamPiiConfig>,
-    /// The `sink` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sink: Option<LogStreamMixpanelSink>,
-    /// The `status` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<LogStreamStatusEnum>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for LogStreamMixpanelResponseSchema {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("LogStreamMixpanelResponseSchema")
-            .field("filters", &self.filters)
-            .field("id", &self.id)
-            .field("is_priority", &self.is_priority)
-            .field("name", &self.name)
-            .field("pii_config", &self.pii_config)
-            .field("sink", &self.sink)
-            .field("status", &self.status)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-/// The `LogStreamMixpanelSink` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct LogStreamMixpanelSink {
-    /// Mixpanel Project Id
-    #[serde(rename = "mixpanelProjectId")]
-    pub mixpanel_project_id: String,
-    /// The `mixpanelRegion` field.
-    #[serde(rename = "mixpanelRegion")]
-    pub mixpanel_region: LogStreamMixpanelRegionEnum,
-    /// Mixpanel Service Account Password
-    #[serde(rename = "mixpanelServiceAccountPassword")]
-    pub mixpanel_service_account_password: String,
-    /// Mixpanel Service Account Username
-    #[serde(rename = "mixpanelServiceAccountUsername")]
-    pub mixpanel_service_account_username: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for LogStreamMixpanelSink {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("LogStreamMixpanelSink")
-            .field("mixpanel_project_id", &self.mixpanel_project_id)
-            .field("mixpanel_region", &self.mixpanel_region)
-            .field("mixpanel_service_account_password", &REDACTED)
-            .field(
-                "mixpanel_service_account_username",
-                &self.mixpanel_service_account_username,
-            )
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl LogStreamMixpanelSink {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(
-        mixpanel_project_id: impl Into<String>,
-        mixpanel_region: impl Into<LogStreamMixpanelRegionEnum>,
-        mixpanel_service_account_password: impl Into<String>,
-        mixpanel_service_account_username: impl Into<String>,
-    ) -> Self {
-        Self {
-            mixpanel_project_id: mixpanel_project_id.into(),
-            mixpanel_region: mixpanel_region.into(),
-            mixpanel_service_account_password: mixpanel_service_account_password.into(),
-            mixpanel_service_account_username: mixpanel_service_account_username.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
     }
 }

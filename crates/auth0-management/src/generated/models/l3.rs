@@ -13,6 +13,249 @@ use super::*;
 use crate::model_support::{Keys, REDACTED, constant, extra, other, string_enum};
 use crate::patch::Patch;
 
+#[cfg(feature = "log_streams")]
+/// The `LogStreamHttpSink` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct LogStreamHttpSink {
+    /// HTTP Authorization header
+    #[serde(
+        rename = "httpAuthorization",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub http_authorization: Option<String>,
+    /// The `httpContentFormat` field.
+    #[serde(
+        rename = "httpContentFormat",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub http_content_format: Option<LogStreamHttpContentFormatEnum>,
+    /// HTTP Content-Type header
+    #[serde(
+        rename = "httpContentType",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub http_content_type: Option<String>,
+    /// custom HTTP headers
+    #[serde(
+        rename = "httpCustomHeaders",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub http_custom_headers: Option<Vec<HttpCustomHeader>>,
+    /// HTTP endpoint
+    #[serde(rename = "httpEndpoint")]
+    pub http_endpoint: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "log_streams")]
+impl fmt::Debug for LogStreamHttpSink {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LogStreamHttpSink")
+            .field("http_authorization", &self.http_authorization)
+            .field("http_content_format", &self.http_content_format)
+            .field("http_content_type", &self.http_content_type)
+            .field("http_custom_headers", &self.http_custom_headers)
+            .field("http_endpoint", &self.http_endpoint)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "log_streams")]
+impl LogStreamHttpSink {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(http_endpoint: impl Into<String>) -> Self {
+        Self {
+            http_authorization: None,
+            http_content_format: None,
+            http_content_type: None,
+            http_custom_headers: None,
+            http_endpoint: http_endpoint.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets `httpAuthorization`.
+    pub fn http_authorization(mut self, value: impl Into<String>) -> Self {
+        self.http_authorization = Some(value.into());
+        self
+    }
+
+    /// Sets `httpContentFormat`.
+    pub fn http_content_format(mut self, value: impl Into<LogStreamHttpContentFormatEnum>) -> Self {
+        self.http_content_format = Some(value.into());
+        self
+    }
+
+    /// Sets `httpContentType`.
+    pub fn http_content_type(mut self, value: impl Into<String>) -> Self {
+        self.http_content_type = Some(value.into());
+        self
+    }
+
+    /// Sets `httpCustomHeaders`.
+    pub fn http_custom_headers(mut self, value: impl Into<Vec<HttpCustomHeader>>) -> Self {
+        self.http_custom_headers = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "full")]
+string_enum! {
+    /// The values of `LogStreamMixpanelEnum`.
+    pub enum LogStreamMixpanelEnum {
+        /// `mixpanel`
+        Mixpanel = "mixpanel",
+    }
+}
+
+#[cfg(feature = "log_streams")]
+string_enum! {
+    /// Mixpanel Region
+    pub enum LogStreamMixpanelRegionEnum {
+        /// `us`
+        Us = "us",
+        /// `eu`
+        Eu = "eu",
+    }
+}
+
+#[cfg(feature = "full")]
+/// The `LogStreamMixpanelResponseSchema` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct LogStreamMixpanelResponseSchema {
+    /// Only logs events matching these filters will be delivered by the stream. If omitted or empty, all events will be delivered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub filters: Option<Vec<LogStreamFilter>>,
+    /// The id of the log stream
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// True for priority log streams, false for non-priority
+    #[serde(
+        rename = "isPriority",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub is_priority: Option<bool>,
+    /// log stream name
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// The `pii_config` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pii_config: Option<LogStreamPiiConfig>,
+    /// The `sink` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sink: Option<LogStreamMixpanelSink>,
+    /// The `status` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<LogStreamStatusEnum>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for LogStreamMixpanelResponseSchema {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LogStreamMixpanelResponseSchema")
+            .field("filters", &self.filters)
+            .field("id", &self.id)
+            .field("is_priority", &self.is_priority)
+            .field("name", &self.name)
+            .field("pii_config", &self.pii_config)
+            .field("sink", &self.sink)
+            .field("status", &self.status)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+/// The `LogStreamMixpanelSink` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct LogStreamMixpanelSink {
+    /// Mixpanel Project Id
+    #[serde(rename = "mixpanelProjectId")]
+    pub mixpanel_project_id: String,
+    /// The `mixpanelRegion` field.
+    #[serde(rename = "mixpanelRegion")]
+    pub mixpanel_region: LogStreamMixpanelRegionEnum,
+    /// Mixpanel Service Account Password
+    #[serde(rename = "mixpanelServiceAccountPassword")]
+    pub mixpanel_service_account_password: String,
+    /// Mixpanel Service Account Username
+    #[serde(rename = "mixpanelServiceAccountUsername")]
+    pub mixpanel_service_account_username: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for LogStreamMixpanelSink {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LogStreamMixpanelSink")
+            .field("mixpanel_project_id", &self.mixpanel_project_id)
+            .field("mixpanel_region", &self.mixpanel_region)
+            .field("mixpanel_service_account_password", &REDACTED)
+            .field(
+                "mixpanel_service_account_username",
+                &self.mixpanel_service_account_username,
+            )
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+impl LogStreamMixpanelSink {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(
+        mixpanel_project_id: impl Into<String>,
+        mixpanel_region: impl Into<LogStreamMixpanelRegionEnum>,
+        mixpanel_service_account_password: impl Into<String>,
+        mixpanel_service_account_username: impl Into<String>,
+    ) -> Self {
+        Self {
+            mixpanel_project_id: mixpanel_project_id.into(),
+            mixpanel_region: mixpanel_region.into(),
+            mixpanel_service_account_password: mixpanel_service_account_password.into(),
+            mixpanel_service_account_username: mixpanel_service_account_username.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "log_streams")]
 /// The `LogStreamMixpanelSinkPatch` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -41,6 +284,7 @@ pub struct LogStreamMixpanelSinkPatch {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "log_streams")]
 impl fmt::Debug for LogStreamMixpanelSinkPatch {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("LogStreamMixpanelSinkPatch")
@@ -62,6 +306,7 @@ impl fmt::Debug for LogStreamMixpanelSinkPatch {
     }
 }
 
+#[cfg(feature = "log_streams")]
 impl LogStreamMixpanelSinkPatch {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(
@@ -91,6 +336,7 @@ impl LogStreamMixpanelSinkPatch {
     }
 }
 
+#[cfg(feature = "log_streams")]
 string_enum! {
     /// The values of `LogStreamPiiAlgorithmEnum`.
     pub enum LogStreamPiiAlgorithmEnum {
@@ -99,6 +345,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "log_streams")]
 /// The `LogStreamPiiConfig` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -119,6 +366,7 @@ pub struct LogStreamPiiConfig {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "log_streams")]
 impl fmt::Debug for LogStreamPiiConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("LogStreamPiiConfig")
@@ -130,6 +378,7 @@ impl fmt::Debug for LogStreamPiiConfig {
     }
 }
 
+#[cfg(feature = "log_streams")]
 impl LogStreamPiiConfig {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(log_fields: impl Into<Vec<LogStreamPiiLogFieldsEnum>>) -> Self {
@@ -160,6 +409,7 @@ impl LogStreamPiiConfig {
     }
 }
 
+#[cfg(feature = "log_streams")]
 string_enum! {
     /// The values of `LogStreamPiiLogFieldsEnum`.
     pub enum LogStreamPiiLogFieldsEnum {
@@ -178,6 +428,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "log_streams")]
 string_enum! {
     /// The values of `LogStreamPiiMethodEnum`.
     pub enum LogStreamPiiMethodEnum {
@@ -188,6 +439,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "log_streams")]
 /// One of the shapes of `LogStreamResponseSchema`.
 ///
 /// The answer of `POST /log-streams` (`logStreams_create`).
@@ -207,6 +459,7 @@ pub enum LogStreamResponseSchema {
     Other(Value),
 }
 
+#[cfg(feature = "log_streams")]
 impl<'de> Deserialize<'de> for LogStreamResponseSchema {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         #[derive(Deserialize)]
@@ -225,6 +478,7 @@ impl<'de> Deserialize<'de> for LogStreamResponseSchema {
     }
 }
 
+#[cfg(feature = "log_streams")]
 impl fmt::Debug for LogStreamResponseSchema {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -234,6 +488,7 @@ impl fmt::Debug for LogStreamResponseSchema {
     }
 }
 
+#[cfg(feature = "full")]
 string_enum! {
     /// The values of `LogStreamSegmentEnum`.
     pub enum LogStreamSegmentEnum {
@@ -242,6 +497,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "full")]
 /// The `LogStreamSegmentResponseSchema` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -278,6 +534,7 @@ pub struct LogStreamSegmentResponseSchema {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for LogStreamSegmentResponseSchema {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("LogStreamSegmentResponseSchema")
@@ -293,6 +550,7 @@ impl fmt::Debug for LogStreamSegmentResponseSchema {
     }
 }
 
+#[cfg(feature = "log_streams")]
 /// The `LogStreamSegmentSink` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -312,6 +570,7 @@ pub struct LogStreamSegmentSink {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "log_streams")]
 impl fmt::Debug for LogStreamSegmentSink {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("LogStreamSegmentSink")
@@ -324,6 +583,7 @@ impl fmt::Debug for LogStreamSegmentSink {
     }
 }
 
+#[cfg(feature = "log_streams")]
 impl LogStreamSegmentSink {
     /// An empty value; set fields with the setters.
     pub fn new() -> Self {
@@ -343,6 +603,7 @@ impl LogStreamSegmentSink {
     }
 }
 
+#[cfg(feature = "full")]
 /// The `LogStreamSegmentSinkWriteKey` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -358,6 +619,7 @@ pub struct LogStreamSegmentSinkWriteKey {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for LogStreamSegmentSinkWriteKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("LogStreamSegmentSinkWriteKey")
@@ -367,6 +629,7 @@ impl fmt::Debug for LogStreamSegmentSinkWriteKey {
     }
 }
 
+#[cfg(feature = "full")]
 impl LogStreamSegmentSinkWriteKey {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(segment_write_key: impl Into<String>) -> Self {
@@ -383,6 +646,7 @@ impl LogStreamSegmentSinkWriteKey {
     }
 }
 
+#[cfg(feature = "log_streams")]
 /// One of the shapes of `LogStreamSinkPatch`.
 ///
 /// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
@@ -406,6 +670,7 @@ pub enum LogStreamSinkPatch {
     Other(Value),
 }
 
+#[cfg(feature = "log_streams")]
 impl<'de> Deserialize<'de> for LogStreamSinkPatch {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         #[derive(Deserialize)]
@@ -434,6 +699,7 @@ impl<'de> Deserialize<'de> for LogStreamSinkPatch {
     }
 }
 
+#[cfg(feature = "log_streams")]
 impl fmt::Debug for LogStreamSinkPatch {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -448,6 +714,7 @@ impl fmt::Debug for LogStreamSinkPatch {
     }
 }
 
+#[cfg(feature = "full")]
 string_enum! {
     /// The values of `LogStreamSplunkEnum`.
     pub enum LogStreamSplunkEnum {
@@ -456,6 +723,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "full")]
 /// The `LogStreamSplunkResponseSchema` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -492,6 +760,7 @@ pub struct LogStreamSplunkResponseSchema {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for LogStreamSplunkResponseSchema {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("LogStreamSplunkResponseSchema")
@@ -507,6 +776,7 @@ impl fmt::Debug for LogStreamSplunkResponseSchema {
     }
 }
 
+#[cfg(feature = "log_streams")]
 /// The `LogStreamSplunkSink` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -531,6 +801,7 @@ pub struct LogStreamSplunkSink {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "log_streams")]
 impl fmt::Debug for LogStreamSplunkSink {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("LogStreamSplunkSink")
@@ -543,6 +814,7 @@ impl fmt::Debug for LogStreamSplunkSink {
     }
 }
 
+#[cfg(feature = "log_streams")]
 impl LogStreamSplunkSink {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(
@@ -567,6 +839,7 @@ impl LogStreamSplunkSink {
     }
 }
 
+#[cfg(feature = "log_streams")]
 string_enum! {
     /// The status of the log stream. Possible values: `active`, `paused`, `suspended`
     pub enum LogStreamStatusEnum {
@@ -579,6 +852,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "full")]
 string_enum! {
     /// The values of `LogStreamSumoEnum`.
     pub enum LogStreamSumoEnum {
@@ -587,6 +861,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "full")]
 /// The `LogStreamSumoResponseSchema` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -623,6 +898,7 @@ pub struct LogStreamSumoResponseSchema {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for LogStreamSumoResponseSchema {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("LogStreamSumoResponseSchema")
@@ -638,6 +914,7 @@ impl fmt::Debug for LogStreamSumoResponseSchema {
     }
 }
 
+#[cfg(feature = "log_streams")]
 /// The `LogStreamSumoSink` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -653,6 +930,7 @@ pub struct LogStreamSumoSink {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "log_streams")]
 impl fmt::Debug for LogStreamSumoSink {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("LogStreamSumoSink")
@@ -662,6 +940,7 @@ impl fmt::Debug for LogStreamSumoSink {
     }
 }
 
+#[cfg(feature = "log_streams")]
 impl LogStreamSumoSink {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(sumo_source_address: impl Into<String>) -> Self {

@@ -13,6 +13,7 @@ use super::*;
 use crate::model_support::{Keys, REDACTED, constant, extra, other, string_enum};
 use crate::patch::Patch;
 
+#[cfg(feature = "verifiable_credentials")]
 /// The `MdlPresentationProperties` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -88,6 +89,7 @@ pub struct MdlPresentationProperties {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "verifiable_credentials")]
 impl fmt::Debug for MdlPresentationProperties {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("MdlPresentationProperties")
@@ -123,6 +125,7 @@ impl fmt::Debug for MdlPresentationProperties {
     }
 }
 
+#[cfg(feature = "verifiable_credentials")]
 impl MdlPresentationProperties {
     /// An empty value; set fields with the setters.
     pub fn new() -> Self {
@@ -262,6 +265,7 @@ impl MdlPresentationProperties {
     }
 }
 
+#[cfg(feature = "verifiable_credentials")]
 /// A simplified presentation request
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -277,6 +281,7 @@ pub struct MdlPresentationRequest {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "verifiable_credentials")]
 impl fmt::Debug for MdlPresentationRequest {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("MdlPresentationRequest")
@@ -286,6 +291,7 @@ impl fmt::Debug for MdlPresentationRequest {
     }
 }
 
+#[cfg(feature = "verifiable_credentials")]
 impl MdlPresentationRequest {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(org_iso_18013_5_1_m_dl: impl Into<MdlPresentationRequestProperties>) -> Self {
@@ -302,6 +308,7 @@ impl MdlPresentationRequest {
     }
 }
 
+#[cfg(feature = "verifiable_credentials")]
 /// The `MdlPresentationRequestProperties` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -317,6 +324,7 @@ pub struct MdlPresentationRequestProperties {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "verifiable_credentials")]
 impl fmt::Debug for MdlPresentationRequestProperties {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("MdlPresentationRequestProperties")
@@ -326,6 +334,7 @@ impl fmt::Debug for MdlPresentationRequestProperties {
     }
 }
 
+#[cfg(feature = "verifiable_credentials")]
 impl MdlPresentationRequestProperties {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(org_iso_18013_5_1: impl Into<MdlPresentationProperties>) -> Self {
@@ -342,6 +351,7 @@ impl MdlPresentationRequestProperties {
     }
 }
 
+#[cfg(feature = "guardian")]
 string_enum! {
     /// The MFA policy
     pub enum MfaPolicyEnum {

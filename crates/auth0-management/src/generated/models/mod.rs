@@ -2,6 +2,10 @@
 //! The Management API's models: one type per distinct schema of the API description; identical schemas share one type, the other names are aliases of it.
 //!
 //! Objects are structs whose unknown fields are kept in `extra`; string enums keep values they do not know in `Other`; `oneOf` schemas are enums decoded by trying their members most specific first, with `Other` for JSON that fits no member. `Debug` redacts secrets and shows free-form JSON by keys only.
+//!
+//! Each model is compiled with the Cargo features of the groups that reach it (`docs/MANAGEMENT.md`, "Cargo features"); a file may be empty without some of them.
+
+#![allow(unused_imports)]
 
 mod a;
 mod b;
@@ -41,7 +45,8 @@ mod n;
 mod o;
 mod p;
 mod r;
-mod s;
+mod s1;
+mod s2;
 mod t;
 mod u1;
 mod u2;
@@ -89,7 +94,8 @@ pub use n::*;
 pub use o::*;
 pub use p::*;
 pub use r::*;
-pub use s::*;
+pub use s1::*;
+pub use s2::*;
 pub use t::*;
 pub use u1::*;
 pub use u2::*;

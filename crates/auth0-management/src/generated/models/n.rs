@@ -13,6 +13,7 @@ use super::*;
 use crate::model_support::{Keys, REDACTED, constant, extra, other, string_enum};
 use crate::patch::Patch;
 
+#[cfg(feature = "clients")]
 /// Configure native social settings
 ///
 /// Also named [`NativeSocialLoginPatch`] (identical schemas).
@@ -36,6 +37,7 @@ pub struct NativeSocialLogin {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "clients")]
 impl fmt::Debug for NativeSocialLogin {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("NativeSocialLogin")
@@ -47,6 +49,7 @@ impl fmt::Debug for NativeSocialLogin {
     }
 }
 
+#[cfg(feature = "clients")]
 impl NativeSocialLogin {
     /// An empty value; set fields with the setters.
     pub fn new() -> Self {
@@ -78,6 +81,7 @@ impl NativeSocialLogin {
     }
 }
 
+#[cfg(any(feature = "clients", feature = "connections"))]
 /// Native Social Login support for the Apple connection
 ///
 /// Also named [`ConnectionEmailOtpAuthenticationMethod`], [`ConnectionPasskeyAuthenticationMethod`], [`ConnectionPhoneOtpAuthenticationMethod`], [`NativeSocialLoginApplePatch`], [`NativeSocialLoginFacebook`], [`NativeSocialLoginFacebookPatch`], [`NativeSocialLoginGoogle`], [`NativeSocialLoginGooglePatch`] (identical schemas).
@@ -95,6 +99,7 @@ pub struct NativeSocialLoginApple {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(any(feature = "clients", feature = "connections"))]
 impl fmt::Debug for NativeSocialLoginApple {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("NativeSocialLoginApple")
@@ -104,6 +109,7 @@ impl fmt::Debug for NativeSocialLoginApple {
     }
 }
 
+#[cfg(any(feature = "clients", feature = "connections"))]
 impl NativeSocialLoginApple {
     /// An empty value; set fields with the setters.
     pub fn new() -> Self {
@@ -123,36 +129,43 @@ impl NativeSocialLoginApple {
     }
 }
 
+#[cfg(feature = "full")]
 /// Native Social Login support for the Apple connection
 ///
 /// The same type as [`NativeSocialLoginApple`]: the API description gives both the same schema.
 pub type NativeSocialLoginApplePatch = NativeSocialLoginApple;
 
+#[cfg(feature = "clients")]
 /// Native Social Login support for the Facebook connection
 ///
 /// The same type as [`NativeSocialLoginApple`]: the API description gives both the same schema.
 pub type NativeSocialLoginFacebook = NativeSocialLoginApple;
 
+#[cfg(feature = "full")]
 /// Native Social Login support for the Facebook connection
 ///
 /// The same type as [`NativeSocialLoginApple`]: the API description gives both the same schema.
 pub type NativeSocialLoginFacebookPatch = NativeSocialLoginApple;
 
+#[cfg(feature = "clients")]
 /// Native Social Login support for the google-oauth2 connection
 ///
 /// The same type as [`NativeSocialLoginApple`]: the API description gives both the same schema.
 pub type NativeSocialLoginGoogle = NativeSocialLoginApple;
 
+#[cfg(feature = "full")]
 /// Native Social Login support for the google-oauth2 connection
 ///
 /// The same type as [`NativeSocialLoginApple`]: the API description gives both the same schema.
 pub type NativeSocialLoginGooglePatch = NativeSocialLoginApple;
 
+#[cfg(feature = "clients")]
 /// Configure native social settings
 ///
 /// The same type as [`NativeSocialLogin`]: the API description gives both the same schema.
 pub type NativeSocialLoginPatch = NativeSocialLogin;
 
+#[cfg(feature = "network_acls")]
 /// The `NetworkAclAction` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -180,6 +193,7 @@ pub struct NetworkAclAction {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "network_acls")]
 impl fmt::Debug for NetworkAclAction {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("NetworkAclAction")
@@ -193,6 +207,7 @@ impl fmt::Debug for NetworkAclAction {
     }
 }
 
+#[cfg(feature = "network_acls")]
 impl NetworkAclAction {
     /// An empty value; set fields with the setters.
     pub fn new() -> Self {
@@ -236,18 +251,23 @@ impl NetworkAclAction {
     }
 }
 
+#[cfg(feature = "full")]
 /// Indicates the rule will allow requests that either match or not_match specific criteria
 pub type NetworkAclActionAllowEnum = bool;
 
+#[cfg(feature = "full")]
 /// Indicates the rule will block requests that either match or not_match specific criteria
 pub type NetworkAclActionBlockEnum = bool;
 
+#[cfg(feature = "full")]
 /// Indicates the rule will log requests that either match or not_match specific criteria
 pub type NetworkAclActionLogEnum = bool;
 
+#[cfg(feature = "full")]
 /// Indicates the rule will redirect requests that either match or not_match specific criteria
 pub type NetworkAclActionRedirectEnum = bool;
 
+#[cfg(feature = "network_acls")]
 /// The `NetworkAclMatch` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -293,6 +313,7 @@ pub struct NetworkAclMatch {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "network_acls")]
 impl fmt::Debug for NetworkAclMatch {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("NetworkAclMatch")
@@ -312,6 +333,7 @@ impl fmt::Debug for NetworkAclMatch {
     }
 }
 
+#[cfg(feature = "network_acls")]
 impl NetworkAclMatch {
     /// An empty value; set fields with the setters.
     pub fn new() -> Self {
@@ -391,18 +413,23 @@ impl NetworkAclMatch {
     }
 }
 
+#[cfg(feature = "full")]
 /// The `NetworkAclMatchConnectingIpv4Cidr` schema.
 pub type NetworkAclMatchConnectingIpv4Cidr = String;
 
+#[cfg(feature = "full")]
 /// The `NetworkAclMatchConnectingIpv6Cidr` schema.
 pub type NetworkAclMatchConnectingIpv6Cidr = String;
 
+#[cfg(feature = "full")]
 /// The `NetworkAclMatchIpv4Cidr` schema.
 pub type NetworkAclMatchIpv4Cidr = String;
 
+#[cfg(feature = "full")]
 /// The `NetworkAclMatchIpv6Cidr` schema.
 pub type NetworkAclMatchIpv6Cidr = String;
 
+#[cfg(feature = "network_acls")]
 /// The `NetworkAclRule` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -425,6 +452,7 @@ pub struct NetworkAclRule {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "network_acls")]
 impl fmt::Debug for NetworkAclRule {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("NetworkAclRule")
@@ -437,6 +465,7 @@ impl fmt::Debug for NetworkAclRule {
     }
 }
 
+#[cfg(feature = "network_acls")]
 impl NetworkAclRule {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(
@@ -471,6 +500,7 @@ impl NetworkAclRule {
     }
 }
 
+#[cfg(feature = "network_acls")]
 string_enum! {
     /// Identifies the origin of the request as the Management API (management), Authentication API (authentication), Dynamic Client Registration API (dynamic_client_registration), or any (tenant)
     pub enum NetworkAclRuleScopeEnum {
@@ -485,6 +515,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "network_acls")]
 /// The `NetworkAclsCreateRequestContent` schema.
 ///
 /// The body of `POST /network-acls` (`networkACLs_create`).
@@ -492,6 +523,7 @@ string_enum! {
 /// The same type as [`SetNetworkAclsRequestContent`]: the API description gives both the same schema.
 pub type NetworkAclsCreateRequestContent = SetNetworkAclsRequestContent;
 
+#[cfg(feature = "network_acls")]
 /// The `NetworkAclsResponseContent` object.
 ///
 /// The answer of `GET /network-acls/{id}` (`networkACLs_get`).
@@ -530,6 +562,7 @@ pub struct NetworkAclsResponseContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "network_acls")]
 impl fmt::Debug for NetworkAclsResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("NetworkAclsResponseContent")

@@ -13,6 +13,7 @@ use super::*;
 use crate::model_support::{Keys, REDACTED, constant, extra, other, string_enum};
 use crate::patch::Patch;
 
+#[cfg(feature = "full")]
 string_enum! {
     /// The values of `OauthScope`.
     pub enum OauthScope {
@@ -503,6 +504,11 @@ string_enum! {
     }
 }
 
+#[cfg(any(
+    feature = "client_grants",
+    feature = "organizations",
+    feature = "users"
+))]
 /// The `Organization` object.
 ///
 /// The answer of `GET /organizations/{id}` (`organizations_get`).
@@ -538,6 +544,11 @@ pub struct Organization {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(any(
+    feature = "client_grants",
+    feature = "organizations",
+    feature = "users"
+))]
 impl fmt::Debug for Organization {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Organization")
@@ -552,6 +563,7 @@ impl fmt::Debug for Organization {
     }
 }
 
+#[cfg(feature = "organizations")]
 string_enum! {
     /// Access level for the organization (e.g., "none", "full").
     pub enum OrganizationAccessLevelEnum {
@@ -566,11 +578,13 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "organizations")]
 /// Access level for the organization (e.g., "none", "full").
 ///
 /// The same type as [`OrganizationAccessLevelEnum`]: the API description gives both the same schema.
 pub type OrganizationAccessLevelEnumWithNull = OrganizationAccessLevelEnum;
 
+#[cfg(feature = "organizations")]
 /// The `OrganizationAllConnectionPost` object.
 ///
 /// The answer of `POST /organizations/{id}/connections` (`organizations_connections_create`).
@@ -611,6 +625,7 @@ pub struct OrganizationAllConnectionPost {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "organizations")]
 impl fmt::Debug for OrganizationAllConnectionPost {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("OrganizationAllConnectionPost")
@@ -633,6 +648,11 @@ impl fmt::Debug for OrganizationAllConnectionPost {
     }
 }
 
+#[cfg(any(
+    feature = "client_grants",
+    feature = "organizations",
+    feature = "users"
+))]
 /// Theme defines how to style the login pages.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -651,6 +671,11 @@ pub struct OrganizationBranding {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(any(
+    feature = "client_grants",
+    feature = "organizations",
+    feature = "users"
+))]
 impl fmt::Debug for OrganizationBranding {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("OrganizationBranding")
@@ -661,6 +686,11 @@ impl fmt::Debug for OrganizationBranding {
     }
 }
 
+#[cfg(any(
+    feature = "client_grants",
+    feature = "organizations",
+    feature = "users"
+))]
 impl OrganizationBranding {
     /// An empty value; set fields with the setters.
     pub fn new() -> Self {
@@ -686,6 +716,11 @@ impl OrganizationBranding {
     }
 }
 
+#[cfg(any(
+    feature = "client_grants",
+    feature = "organizations",
+    feature = "users"
+))]
 /// Color scheme used to customize the login pages.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -702,6 +737,11 @@ pub struct OrganizationBrandingColors {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(any(
+    feature = "client_grants",
+    feature = "organizations",
+    feature = "users"
+))]
 impl fmt::Debug for OrganizationBrandingColors {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("OrganizationBrandingColors")
@@ -712,6 +752,11 @@ impl fmt::Debug for OrganizationBrandingColors {
     }
 }
 
+#[cfg(any(
+    feature = "client_grants",
+    feature = "organizations",
+    feature = "users"
+))]
 impl OrganizationBrandingColors {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(page_background: impl Into<String>, primary: impl Into<String>) -> Self {
@@ -729,6 +774,7 @@ impl OrganizationBrandingColors {
     }
 }
 
+#[cfg(feature = "organizations")]
 /// The `OrganizationClientGrant` object.
 ///
 /// The answer of `POST /organizations/{id}/client-grants` (`organizations_clientGrants_create`).
@@ -762,6 +808,7 @@ pub struct OrganizationClientGrant {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "organizations")]
 impl fmt::Debug for OrganizationClientGrant {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("OrganizationClientGrant")
@@ -776,6 +823,7 @@ impl fmt::Debug for OrganizationClientGrant {
     }
 }
 
+#[cfg(feature = "organizations")]
 /// The `OrganizationConnection` object.
 ///
 /// The answer of `POST /organizations/{id}/enabled_connections` (`organizations_enabledConnections_add`).
@@ -808,6 +856,7 @@ pub struct OrganizationConnection {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "organizations")]
 impl fmt::Debug for OrganizationConnection {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("OrganizationConnection")
@@ -824,6 +873,7 @@ impl fmt::Debug for OrganizationConnection {
     }
 }
 
+#[cfg(feature = "organizations")]
 /// The `OrganizationConnectionInformation` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -841,6 +891,7 @@ pub struct OrganizationConnectionInformation {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "organizations")]
 impl fmt::Debug for OrganizationConnectionInformation {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("OrganizationConnectionInformation")
@@ -851,6 +902,7 @@ impl fmt::Debug for OrganizationConnectionInformation {
     }
 }
 
+#[cfg(feature = "organizations")]
 /// The `OrganizationDiscoveryDomain` object.
 ///
 /// The answer of `POST /organizations/{id}/discovery-domains` (`organizations_discoveryDomains_create`).
@@ -882,6 +934,7 @@ pub struct OrganizationDiscoveryDomain {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "organizations")]
 impl fmt::Debug for OrganizationDiscoveryDomain {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("OrganizationDiscoveryDomain")
@@ -899,6 +952,7 @@ impl fmt::Debug for OrganizationDiscoveryDomain {
     }
 }
 
+#[cfg(feature = "organizations")]
 string_enum! {
     /// The verification status of the discovery domain.
     pub enum OrganizationDiscoveryDomainStatus {
@@ -909,11 +963,13 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "organizations")]
 /// The `OrganizationEnabledConnection` schema.
 ///
 /// The same type as [`OrganizationConnection`]: the API description gives both the same schema.
 pub type OrganizationEnabledConnection = OrganizationConnection;
 
+#[cfg(feature = "organizations")]
 /// The `OrganizationInvitation` object.
 ///
 /// The answer of `POST /organizations/{id}/invitations` (`organizations_invitations_create`).
@@ -969,6 +1025,7 @@ pub struct OrganizationInvitation {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "organizations")]
 impl fmt::Debug for OrganizationInvitation {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("OrganizationInvitation")
@@ -990,6 +1047,7 @@ impl fmt::Debug for OrganizationInvitation {
     }
 }
 
+#[cfg(feature = "organizations")]
 /// The `OrganizationInvitationInvitee` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1004,6 +1062,7 @@ pub struct OrganizationInvitationInvitee {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "organizations")]
 impl fmt::Debug for OrganizationInvitationInvitee {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("OrganizationInvitationInvitee")
@@ -1013,6 +1072,7 @@ impl fmt::Debug for OrganizationInvitationInvitee {
     }
 }
 
+#[cfg(feature = "organizations")]
 impl OrganizationInvitationInvitee {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(email: impl Into<String>) -> Self {
@@ -1029,6 +1089,7 @@ impl OrganizationInvitationInvitee {
     }
 }
 
+#[cfg(feature = "organizations")]
 /// The `OrganizationInvitationInviter` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1043,6 +1104,7 @@ pub struct OrganizationInvitationInviter {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "organizations")]
 impl fmt::Debug for OrganizationInvitationInviter {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("OrganizationInvitationInviter")
@@ -1052,6 +1114,7 @@ impl fmt::Debug for OrganizationInvitationInviter {
     }
 }
 
+#[cfg(feature = "organizations")]
 impl OrganizationInvitationInviter {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(name: impl Into<String>) -> Self {
@@ -1068,6 +1131,7 @@ impl OrganizationInvitationInviter {
     }
 }
 
+#[cfg(feature = "organizations")]
 /// The `OrganizationMember` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1094,6 +1158,7 @@ pub struct OrganizationMember {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "organizations")]
 impl fmt::Debug for OrganizationMember {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("OrganizationMember")
@@ -1107,16 +1172,19 @@ impl fmt::Debug for OrganizationMember {
     }
 }
 
+#[cfg(feature = "organizations")]
 /// The `OrganizationMemberEffectiveRole` schema.
 ///
 /// The same type as [`UserEffectiveRole`]: the API description gives both the same schema.
 pub type OrganizationMemberEffectiveRole = UserEffectiveRole;
 
+#[cfg(feature = "full")]
 /// The `OrganizationMemberEffectiveRoleSource` schema.
 ///
 /// The same type as [`UserEffectiveRoleSource`]: the API description gives both the same schema.
 pub type OrganizationMemberEffectiveRoleSource = UserEffectiveRoleSource;
 
+#[cfg(feature = "organizations")]
 /// The `OrganizationMemberRole` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1134,6 +1202,7 @@ pub struct OrganizationMemberRole {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "organizations")]
 impl fmt::Debug for OrganizationMemberRole {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("OrganizationMemberRole")
@@ -1144,9 +1213,15 @@ impl fmt::Debug for OrganizationMemberRole {
     }
 }
 
+#[cfg(feature = "full")]
 /// Metadata associated with the organization, in the form of an object with string values (max 255 chars). Maximum of 25 metadata properties allowed.
 pub type OrganizationMetadata = BTreeMap<String, String>;
 
+#[cfg(any(
+    feature = "client_grants",
+    feature = "clients",
+    feature = "organizations"
+))]
 string_enum! {
     /// Defines whether organizations can be used with client credentials exchanges for this grant.
     pub enum OrganizationUsageEnum {
@@ -1159,6 +1234,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "organizations")]
 /// The `OrganizationsGroupsRolesCreateRequestContent` schema.
 ///
 /// The body of `POST /organizations/{organization_id}/groups/{group_id}/roles` (`organizations_groups_roles_create`).
@@ -1166,6 +1242,7 @@ string_enum! {
 /// The same type as [`UsersRolesAssignRequestContent`]: the API description gives both the same schema.
 pub type OrganizationsGroupsRolesCreateRequestContent = UsersRolesAssignRequestContent;
 
+#[cfg(feature = "organizations")]
 /// The `OrganizationsGroupsRolesDeleteRequestContent` schema.
 ///
 /// The body of `DELETE /organizations/{organization_id}/groups/{group_id}/roles` (`organizations_groups_roles_delete`).
@@ -1173,6 +1250,7 @@ pub type OrganizationsGroupsRolesCreateRequestContent = UsersRolesAssignRequestC
 /// The same type as [`UsersRolesAssignRequestContent`]: the API description gives both the same schema.
 pub type OrganizationsGroupsRolesDeleteRequestContent = UsersRolesAssignRequestContent;
 
+#[cfg(feature = "organizations")]
 /// The `OrganizationsMembersCreateRequestContent` object.
 ///
 /// The body of `POST /organizations/{id}/members` (`organizations_members_create`).
@@ -1192,6 +1270,7 @@ pub struct OrganizationsMembersCreateRequestContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "organizations")]
 impl fmt::Debug for OrganizationsMembersCreateRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("OrganizationsMembersCreateRequestContent")
@@ -1201,6 +1280,7 @@ impl fmt::Debug for OrganizationsMembersCreateRequestContent {
     }
 }
 
+#[cfg(feature = "organizations")]
 impl OrganizationsMembersCreateRequestContent {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(members: impl Into<Vec<String>>) -> Self {
@@ -1217,6 +1297,7 @@ impl OrganizationsMembersCreateRequestContent {
     }
 }
 
+#[cfg(feature = "organizations")]
 /// The `OrganizationsMembersDeleteRequestContent` schema.
 ///
 /// The body of `DELETE /organizations/{id}/members` (`organizations_members_delete`).
@@ -1224,6 +1305,7 @@ impl OrganizationsMembersCreateRequestContent {
 /// The same type as [`OrganizationsMembersCreateRequestContent`]: the API description gives both the same schema.
 pub type OrganizationsMembersDeleteRequestContent = OrganizationsMembersCreateRequestContent;
 
+#[cfg(feature = "organizations")]
 /// The `OrganizationsMembersRolesAssignRequestContent` schema.
 ///
 /// The body of `POST /organizations/{id}/members/{user_id}/roles` (`organizations_members_roles_assign`).
@@ -1231,6 +1313,7 @@ pub type OrganizationsMembersDeleteRequestContent = OrganizationsMembersCreateRe
 /// The same type as [`UsersRolesAssignRequestContent`]: the API description gives both the same schema.
 pub type OrganizationsMembersRolesAssignRequestContent = UsersRolesAssignRequestContent;
 
+#[cfg(feature = "organizations")]
 /// The `OrganizationsMembersRolesDeleteRequestContent` schema.
 ///
 /// The body of `DELETE /organizations/{id}/members/{user_id}/roles` (`organizations_members_roles_delete`).

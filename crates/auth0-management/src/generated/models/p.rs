@@ -13,6 +13,7 @@ use super::*;
 use crate::model_support::{Keys, REDACTED, constant, extra, other, string_enum};
 use crate::patch::Patch;
 
+#[cfg(feature = "prompts")]
 string_enum! {
     /// Name of the prompt.
     pub enum PartialGroupsEnum {
@@ -37,6 +38,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "branding")]
 /// The `PartialPhoneTemplateContent` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -55,6 +57,7 @@ pub struct PartialPhoneTemplateContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "branding")]
 impl fmt::Debug for PartialPhoneTemplateContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("PartialPhoneTemplateContent")
@@ -65,6 +68,7 @@ impl fmt::Debug for PartialPhoneTemplateContent {
     }
 }
 
+#[cfg(feature = "branding")]
 impl PartialPhoneTemplateContent {
     /// An empty value; set fields with the setters.
     pub fn new() -> Self {
@@ -90,6 +94,7 @@ impl PartialPhoneTemplateContent {
     }
 }
 
+#[cfg(feature = "connections")]
 string_enum! {
     /// The values of `PasswordCharacterTypeEnum`.
     pub enum PasswordCharacterTypeEnum {
@@ -104,6 +109,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "connections")]
 string_enum! {
     /// When enabled, passwords must contain at least 3 out of 4 character types. Can only be enabled when all 4 character types are specified
     pub enum PasswordCharacterTypeRulePolicyEnum {
@@ -114,6 +120,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "connections")]
 string_enum! {
     /// Default dictionary to use for password validation. Options: "en_10k" (10,000 common words) or "en_100k" (100,000 common words)
     pub enum PasswordDefaultDictionariesEnum {
@@ -124,11 +131,13 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "connections")]
 /// Controls whether identical consecutive characters are allowed in passwords
 ///
 /// The same type as [`ConnectionSignupBehaviorEnum`]: the API description gives both the same schema.
 pub type PasswordIdenticalCharactersPolicyEnum = ConnectionSignupBehaviorEnum;
 
+#[cfg(feature = "connections")]
 string_enum! {
     /// Controls whether passwords that exceed the maximum length are truncated or rejected
     pub enum PasswordMaxLengthExceededPolicyEnum {
@@ -139,11 +148,13 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "connections")]
 /// Controls whether sequential characters are allowed in passwords
 ///
 /// The same type as [`ConnectionSignupBehaviorEnum`]: the API description gives both the same schema.
 pub type PasswordSequentialCharactersPolicyEnum = ConnectionSignupBehaviorEnum;
 
+#[cfg(feature = "clients")]
 /// The `PatchClientCredentialRequestContent` object.
 ///
 /// The body of `PATCH /clients/{client_id}/credentials/{credential_id}` (`clients_credentials_update`).
@@ -161,6 +172,7 @@ pub struct PatchClientCredentialRequestContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "clients")]
 impl fmt::Debug for PatchClientCredentialRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("PatchClientCredentialRequestContent")
@@ -170,6 +182,7 @@ impl fmt::Debug for PatchClientCredentialRequestContent {
     }
 }
 
+#[cfg(feature = "clients")]
 impl PatchClientCredentialRequestContent {
     /// An empty value; set fields with the setters.
     pub fn new() -> Self {
@@ -195,6 +208,7 @@ impl PatchClientCredentialRequestContent {
     }
 }
 
+#[cfg(feature = "clients")]
 /// The `PatchClientCredentialResponseContent` schema.
 ///
 /// The answer of `PATCH /clients/{client_id}/credentials/{credential_id}` (`clients_credentials_update`).
@@ -202,6 +216,7 @@ impl PatchClientCredentialRequestContent {
 /// The same type as [`ClientCredential`]: the API description gives both the same schema.
 pub type PatchClientCredentialResponseContent = ClientCredential;
 
+#[cfg(feature = "attack_protection")]
 /// The `PatchPhoneProviderProtectionRequestContent` object.
 ///
 /// The body of `PATCH /attack-protection/phone-provider-protection` (`attackProtection_phoneProviderProtection_patch`).
@@ -219,6 +234,7 @@ pub struct PatchPhoneProviderProtectionRequestContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "attack_protection")]
 impl fmt::Debug for PatchPhoneProviderProtectionRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("PatchPhoneProviderProtectionRequestContent")
@@ -228,6 +244,7 @@ impl fmt::Debug for PatchPhoneProviderProtectionRequestContent {
     }
 }
 
+#[cfg(feature = "attack_protection")]
 impl PatchPhoneProviderProtectionRequestContent {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(type_: impl Into<PhoneProviderProtectionBackoffStrategyEnum>) -> Self {
@@ -244,6 +261,7 @@ impl PatchPhoneProviderProtectionRequestContent {
     }
 }
 
+#[cfg(feature = "attack_protection")]
 /// The `PatchPhoneProviderProtectionResponseContent` schema.
 ///
 /// The answer of `PATCH /attack-protection/phone-provider-protection` (`attackProtection_phoneProviderProtection_patch`).
@@ -251,44 +269,52 @@ impl PatchPhoneProviderProtectionRequestContent {
 /// The same type as [`GetPhoneProviderProtectionResponseContent`]: the API description gives both the same schema.
 pub type PatchPhoneProviderProtectionResponseContent = GetPhoneProviderProtectionResponseContent;
 
+#[cfg(feature = "rate_limit_policies")]
 /// The `PatchRateLimitPolicyConfigurationRequestContent` schema.
 ///
 /// The same type as [`RateLimitPolicyConfiguration`]: the API description gives both the same schema.
 pub type PatchRateLimitPolicyConfigurationRequestContent = RateLimitPolicyConfiguration;
 
+#[cfg(feature = "full")]
 /// The `PatchRateLimitPolicyConfigurationRequestContentAction` schema.
 ///
 /// The same type as [`RateLimitPolicyConfigurationAction`]: the API description gives both the same schema.
 pub type PatchRateLimitPolicyConfigurationRequestContentAction = RateLimitPolicyConfigurationAction;
 
+#[cfg(feature = "full")]
 /// Determines the action to take when the rate limit is exceeded.
 ///
 /// The same type as [`RateLimitPolicyConfigurationActionAction`]: the API description gives both the same schema.
 pub type PatchRateLimitPolicyConfigurationRequestContentActionAction =
     RateLimitPolicyConfigurationActionAction;
 
+#[cfg(feature = "full")]
 /// The `PatchRateLimitPolicyConfigurationRequestContentOne` schema.
 ///
 /// The same type as [`RateLimitPolicyConfigurationOne`]: the API description gives both the same schema.
 pub type PatchRateLimitPolicyConfigurationRequestContentOne = RateLimitPolicyConfigurationOne;
 
+#[cfg(feature = "full")]
 /// Determines the action to take when the rate limit is exceeded.
 ///
 /// The same type as [`RateLimitPolicyConfigurationOneAction`]: the API description gives both the same schema.
 pub type PatchRateLimitPolicyConfigurationRequestContentOneAction =
     RateLimitPolicyConfigurationOneAction;
 
+#[cfg(feature = "full")]
 /// The `PatchRateLimitPolicyConfigurationRequestContentZero` schema.
 ///
 /// The same type as [`RateLimitPolicyConfigurationZero`]: the API description gives both the same schema.
 pub type PatchRateLimitPolicyConfigurationRequestContentZero = RateLimitPolicyConfigurationZero;
 
+#[cfg(feature = "full")]
 /// Determines the action to take when the rate limit is exceeded.
 ///
 /// The same type as [`RateLimitPolicyConfigurationZeroAction`]: the API description gives both the same schema.
 pub type PatchRateLimitPolicyConfigurationRequestContentZeroAction =
     RateLimitPolicyConfigurationZeroAction;
 
+#[cfg(feature = "supplemental_signals")]
 /// The `PatchSupplementalSignalsRequestContent` object.
 ///
 /// The body of `PATCH /supplemental-signals` (`supplementalSignals_patch`).
@@ -305,6 +331,7 @@ pub struct PatchSupplementalSignalsRequestContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "supplemental_signals")]
 impl fmt::Debug for PatchSupplementalSignalsRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("PatchSupplementalSignalsRequestContent")
@@ -314,6 +341,7 @@ impl fmt::Debug for PatchSupplementalSignalsRequestContent {
     }
 }
 
+#[cfg(feature = "supplemental_signals")]
 impl PatchSupplementalSignalsRequestContent {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(akamai_enabled: impl Into<bool>) -> Self {
@@ -330,6 +358,7 @@ impl PatchSupplementalSignalsRequestContent {
     }
 }
 
+#[cfg(feature = "supplemental_signals")]
 /// The `PatchSupplementalSignalsResponseContent` schema.
 ///
 /// The answer of `PATCH /supplemental-signals` (`supplementalSignals_patch`).
@@ -337,6 +366,7 @@ impl PatchSupplementalSignalsRequestContent {
 /// The same type as [`GetSupplementalSignalsResponseContent`]: the API description gives both the same schema.
 pub type PatchSupplementalSignalsResponseContent = GetSupplementalSignalsResponseContent;
 
+#[cfg(any(feature = "roles", feature = "users"))]
 /// The `PermissionRequestPayload` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -353,6 +383,7 @@ pub struct PermissionRequestPayload {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(any(feature = "roles", feature = "users"))]
 impl fmt::Debug for PermissionRequestPayload {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("PermissionRequestPayload")
@@ -366,6 +397,7 @@ impl fmt::Debug for PermissionRequestPayload {
     }
 }
 
+#[cfg(any(feature = "roles", feature = "users"))]
 impl PermissionRequestPayload {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(
@@ -386,6 +418,7 @@ impl PermissionRequestPayload {
     }
 }
 
+#[cfg(feature = "roles")]
 /// The `PermissionsResponsePayload` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -409,6 +442,7 @@ pub struct PermissionsResponsePayload {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "roles")]
 impl fmt::Debug for PermissionsResponsePayload {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("PermissionsResponsePayload")
@@ -424,6 +458,7 @@ impl fmt::Debug for PermissionsResponsePayload {
     }
 }
 
+#[cfg(feature = "connections")]
 /// Configuration for the phone number attribute for users.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -445,6 +480,7 @@ pub struct PhoneAttribute {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "connections")]
 impl fmt::Debug for PhoneAttribute {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("PhoneAttribute")
@@ -456,6 +492,7 @@ impl fmt::Debug for PhoneAttribute {
     }
 }
 
+#[cfg(feature = "connections")]
 impl PhoneAttribute {
     /// An empty value; set fields with the setters.
     pub fn new() -> Self {
@@ -487,6 +524,7 @@ impl PhoneAttribute {
     }
 }
 
+#[cfg(feature = "connections")]
 /// The `PhoneAttributeIdentifier` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -505,6 +543,7 @@ pub struct PhoneAttributeIdentifier {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "connections")]
 impl fmt::Debug for PhoneAttributeIdentifier {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("PhoneAttributeIdentifier")
@@ -515,6 +554,7 @@ impl fmt::Debug for PhoneAttributeIdentifier {
     }
 }
 
+#[cfg(feature = "connections")]
 impl PhoneAttributeIdentifier {
     /// An empty value; set fields with the setters.
     pub fn new() -> Self {
@@ -543,6 +583,7 @@ impl PhoneAttributeIdentifier {
     }
 }
 
+#[cfg(feature = "branding")]
 string_enum! {
     /// This depicts the type of notifications this provider can receive.
     pub enum PhoneProviderChannelEnum {
@@ -551,6 +592,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "branding")]
 /// One of the shapes of `PhoneProviderConfiguration`.
 ///
 /// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
@@ -566,6 +608,7 @@ pub enum PhoneProviderConfiguration {
     Other(Value),
 }
 
+#[cfg(feature = "branding")]
 impl<'de> Deserialize<'de> for PhoneProviderConfiguration {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         #[derive(Deserialize)]
@@ -586,6 +629,7 @@ impl<'de> Deserialize<'de> for PhoneProviderConfiguration {
     }
 }
 
+#[cfg(feature = "branding")]
 impl fmt::Debug for PhoneProviderConfiguration {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -596,6 +640,7 @@ impl fmt::Debug for PhoneProviderConfiguration {
     }
 }
 
+#[cfg(feature = "branding")]
 /// Provider credentials required to use authenticate to the provider.
 ///
 /// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
@@ -611,6 +656,7 @@ pub enum PhoneProviderCredentials {
     Other(Value),
 }
 
+#[cfg(feature = "branding")]
 impl<'de> Deserialize<'de> for PhoneProviderCredentials {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         #[derive(Deserialize)]
@@ -631,6 +677,7 @@ impl<'de> Deserialize<'de> for PhoneProviderCredentials {
     }
 }
 
+#[cfg(feature = "branding")]
 impl fmt::Debug for PhoneProviderCredentials {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -641,6 +688,7 @@ impl fmt::Debug for PhoneProviderCredentials {
     }
 }
 
+#[cfg(feature = "branding")]
 string_enum! {
     /// The delivery method for the notification
     pub enum PhoneProviderDeliveryMethodEnum {
@@ -651,6 +699,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "branding")]
 string_enum! {
     /// Name of the phone notification provider
     pub enum PhoneProviderNameEnum {
@@ -661,6 +710,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "attack_protection")]
 string_enum! {
     /// The type of backoff strategy to use.
     pub enum PhoneProviderProtectionBackoffStrategyEnum {
@@ -671,6 +721,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "branding")]
 /// Phone provider configuration schema
 ///
 /// The answer of `POST /branding/phone/providers` (`branding_phone_providers_create`).
@@ -711,6 +762,7 @@ pub struct PhoneProviderSchemaMasked {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "branding")]
 impl fmt::Debug for PhoneProviderSchemaMasked {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("PhoneProviderSchemaMasked")
@@ -727,6 +779,7 @@ impl fmt::Debug for PhoneProviderSchemaMasked {
     }
 }
 
+#[cfg(feature = "branding")]
 /// The `PhoneTemplate` object.
 ///
 /// The answer of `POST /branding/phone/templates` (`branding_phone_templates_create`).
@@ -764,6 +817,7 @@ pub struct PhoneTemplate {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "branding")]
 impl fmt::Debug for PhoneTemplate {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("PhoneTemplate")
@@ -779,6 +833,7 @@ impl fmt::Debug for PhoneTemplate {
     }
 }
 
+#[cfg(feature = "branding")]
 /// The `PhoneTemplateBody` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -797,6 +852,7 @@ pub struct PhoneTemplateBody {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "branding")]
 impl fmt::Debug for PhoneTemplateBody {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("PhoneTemplateBody")
@@ -807,6 +863,7 @@ impl fmt::Debug for PhoneTemplateBody {
     }
 }
 
+#[cfg(feature = "branding")]
 impl PhoneTemplateBody {
     /// An empty value; set fields with the setters.
     pub fn new() -> Self {
@@ -832,6 +889,7 @@ impl PhoneTemplateBody {
     }
 }
 
+#[cfg(feature = "branding")]
 /// The `PhoneTemplateContent` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -853,6 +911,7 @@ pub struct PhoneTemplateContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "branding")]
 impl fmt::Debug for PhoneTemplateContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("PhoneTemplateContent")
@@ -864,6 +923,7 @@ impl fmt::Debug for PhoneTemplateContent {
     }
 }
 
+#[cfg(feature = "branding")]
 impl PhoneTemplateContent {
     /// An empty value; set fields with the setters.
     pub fn new() -> Self {
@@ -895,6 +955,7 @@ impl PhoneTemplateContent {
     }
 }
 
+#[cfg(feature = "branding")]
 string_enum! {
     /// The values of `PhoneTemplateNotificationTypeEnum`.
     pub enum PhoneTemplateNotificationTypeEnum {
@@ -911,6 +972,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "clients")]
 /// The `PostClientCredentialRequestContent` object.
 ///
 /// The body of `POST /clients/{client_id}/credentials` (`clients_credentials_create`).
@@ -948,6 +1010,7 @@ pub struct PostClientCredentialRequestContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "clients")]
 impl fmt::Debug for PostClientCredentialRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("PostClientCredentialRequestContent")
@@ -964,6 +1027,7 @@ impl fmt::Debug for PostClientCredentialRequestContent {
     }
 }
 
+#[cfg(feature = "clients")]
 impl PostClientCredentialRequestContent {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(credential_type: impl Into<ClientCredentialTypeEnum>) -> Self {
@@ -1029,6 +1093,7 @@ impl PostClientCredentialRequestContent {
     }
 }
 
+#[cfg(feature = "clients")]
 /// The `PostClientCredentialResponseContent` schema.
 ///
 /// The answer of `POST /clients/{client_id}/credentials` (`clients_credentials_create`).
@@ -1036,6 +1101,7 @@ impl PostClientCredentialRequestContent {
 /// The same type as [`ClientCredential`]: the API description gives both the same schema.
 pub type PostClientCredentialResponseContent = ClientCredential;
 
+#[cfg(feature = "connections")]
 string_enum! {
     /// Selected Signing Algorithm
     pub enum PostConnectionKeysAlgEnum {
@@ -1056,6 +1122,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "connections")]
 /// The `PostConnectionKeysRequestContent` object.
 ///
 /// The body of `POST /connections/{id}/keys` (`connections_keys_create`).
@@ -1076,6 +1143,7 @@ pub struct PostConnectionKeysRequestContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "connections")]
 impl fmt::Debug for PostConnectionKeysRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("PostConnectionKeysRequestContent")
@@ -1085,6 +1153,7 @@ impl fmt::Debug for PostConnectionKeysRequestContent {
     }
 }
 
+#[cfg(feature = "connections")]
 impl PostConnectionKeysRequestContent {
     /// An empty value; set fields with the setters.
     pub fn new() -> Self {
@@ -1104,9 +1173,11 @@ impl PostConnectionKeysRequestContent {
     }
 }
 
+#[cfg(feature = "full")]
 /// The `PostConnectionsKeysResponseContent` schema.
 pub type PostConnectionsKeysResponseContent = Vec<PostConnectionsKeysResponseContentItem>;
 
+#[cfg(feature = "connections")]
 /// The `PostConnectionsKeysResponseContentItem` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1147,6 +1218,7 @@ pub struct PostConnectionsKeysResponseContentItem {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "connections")]
 impl fmt::Debug for PostConnectionsKeysResponseContentItem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("PostConnectionsKeysResponseContentItem")
@@ -1166,6 +1238,7 @@ impl fmt::Debug for PostConnectionsKeysResponseContentItem {
     }
 }
 
+#[cfg(feature = "users")]
 string_enum! {
     /// Applies to phone authentication methods only. The preferred communication method.
     pub enum PreferredAuthenticationMethodEnum {
@@ -1176,6 +1249,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "clients")]
 /// The `PreviewCimdMetadataRequestContent` schema.
 ///
 /// The body of `POST /clients/cimd/preview` (`clients_previewCimdMetadata`).
@@ -1183,6 +1257,7 @@ string_enum! {
 /// The same type as [`RegisterCimdClientRequestContent`]: the API description gives both the same schema.
 pub type PreviewCimdMetadataRequestContent = RegisterCimdClientRequestContent;
 
+#[cfg(feature = "clients")]
 /// The `PreviewCimdMetadataResponseContent` object.
 ///
 /// The answer of `POST /clients/cimd/preview` (`clients_previewCimdMetadata`).
@@ -1208,6 +1283,7 @@ pub struct PreviewCimdMetadataResponseContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "clients")]
 impl fmt::Debug for PreviewCimdMetadataResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("PreviewCimdMetadataResponseContent")
@@ -1220,6 +1296,7 @@ impl fmt::Debug for PreviewCimdMetadataResponseContent {
     }
 }
 
+#[cfg(feature = "prompts")]
 string_enum! {
     /// Name of the prompt
     pub enum PromptGroupNameEnum {
@@ -1300,11 +1377,13 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "prompts")]
 /// Language to update.
 ///
 /// The same type as [`SupportedLocales`]: the API description gives both the same schema.
 pub type PromptLanguageEnum = SupportedLocales;
 
+#[cfg(feature = "clients")]
 /// The `PublicKeyCredential` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1337,6 +1416,7 @@ pub struct PublicKeyCredential {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "clients")]
 impl fmt::Debug for PublicKeyCredential {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("PublicKeyCredential")
@@ -1352,6 +1432,7 @@ impl fmt::Debug for PublicKeyCredential {
     }
 }
 
+#[cfg(feature = "clients")]
 impl PublicKeyCredential {
     fn constant_credential_type<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -1360,6 +1441,7 @@ impl PublicKeyCredential {
     }
 }
 
+#[cfg(feature = "clients")]
 impl PublicKeyCredential {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(pem: impl Into<String>) -> Self {
@@ -1412,11 +1494,13 @@ impl PublicKeyCredential {
     }
 }
 
+#[cfg(feature = "clients")]
 /// Algorithm which will be used with the credential. Can be one of RS256, RS384, PS256. If not specified, RS256 will be used. Applies to `public_key` credential type.
 ///
 /// The same type as [`ClientCredentialAlgorithmEnum`]: the API description gives both the same schema.
 pub type PublicKeyCredentialAlgorithmEnum = ClientCredentialAlgorithmEnum;
 
+#[cfg(feature = "device_credentials")]
 string_enum! {
     /// Credential type. Supported types: public_key.
     pub enum PublicKeyCredentialTypeEnum {

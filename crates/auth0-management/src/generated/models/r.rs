@@ -13,6 +13,7 @@ use super::*;
 use crate::model_support::{Keys, REDACTED, constant, extra, other, string_enum};
 use crate::patch::Patch;
 
+#[cfg(feature = "rate_limit_policies")]
 /// The `RateLimitPolicy` object.
 ///
 /// The answer of `POST /rate-limit-policies` (`rateLimitPolicies_create`).
@@ -48,6 +49,7 @@ pub struct RateLimitPolicy {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "rate_limit_policies")]
 impl fmt::Debug for RateLimitPolicy {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("RateLimitPolicy")
@@ -63,6 +65,7 @@ impl fmt::Debug for RateLimitPolicy {
     }
 }
 
+#[cfg(feature = "rate_limit_policies")]
 impl RateLimitPolicy {
     fn constant_consumer<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -76,6 +79,7 @@ impl RateLimitPolicy {
     }
 }
 
+#[cfg(feature = "rate_limit_policies")]
 /// The configuration of the rate limit policy.
 ///
 /// Also named [`PatchRateLimitPolicyConfigurationRequestContent`] (identical schemas).
@@ -95,6 +99,7 @@ pub enum RateLimitPolicyConfiguration {
     Other(Value),
 }
 
+#[cfg(feature = "rate_limit_policies")]
 impl<'de> Deserialize<'de> for RateLimitPolicyConfiguration {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         #[derive(Deserialize)]
@@ -117,6 +122,7 @@ impl<'de> Deserialize<'de> for RateLimitPolicyConfiguration {
     }
 }
 
+#[cfg(feature = "rate_limit_policies")]
 impl fmt::Debug for RateLimitPolicyConfiguration {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -128,6 +134,7 @@ impl fmt::Debug for RateLimitPolicyConfiguration {
     }
 }
 
+#[cfg(feature = "rate_limit_policies")]
 /// The `RateLimitPolicyConfigurationAction` object.
 ///
 /// Also named [`PatchRateLimitPolicyConfigurationRequestContentAction`] (identical schemas).
@@ -149,6 +156,7 @@ pub struct RateLimitPolicyConfigurationAction {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "rate_limit_policies")]
 impl fmt::Debug for RateLimitPolicyConfigurationAction {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("RateLimitPolicyConfigurationAction")
@@ -160,6 +168,7 @@ impl fmt::Debug for RateLimitPolicyConfigurationAction {
     }
 }
 
+#[cfg(feature = "rate_limit_policies")]
 impl RateLimitPolicyConfigurationAction {
     fn constant_action<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -168,6 +177,7 @@ impl RateLimitPolicyConfigurationAction {
     }
 }
 
+#[cfg(feature = "rate_limit_policies")]
 impl RateLimitPolicyConfigurationAction {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(limit: impl Into<i64>, redirect_uri: impl Into<String>) -> Self {
@@ -186,6 +196,7 @@ impl RateLimitPolicyConfigurationAction {
     }
 }
 
+#[cfg(feature = "full")]
 string_enum! {
     /// Determines the action to take when the rate limit is exceeded.
     pub enum RateLimitPolicyConfigurationActionAction {
@@ -194,6 +205,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "rate_limit_policies")]
 /// The `RateLimitPolicyConfigurationOne` object.
 ///
 /// Also named [`PatchRateLimitPolicyConfigurationRequestContentOne`] (identical schemas).
@@ -212,6 +224,7 @@ pub struct RateLimitPolicyConfigurationOne {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "rate_limit_policies")]
 impl fmt::Debug for RateLimitPolicyConfigurationOne {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("RateLimitPolicyConfigurationOne")
@@ -222,6 +235,7 @@ impl fmt::Debug for RateLimitPolicyConfigurationOne {
     }
 }
 
+#[cfg(feature = "rate_limit_policies")]
 impl RateLimitPolicyConfigurationOne {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(
@@ -242,6 +256,7 @@ impl RateLimitPolicyConfigurationOne {
     }
 }
 
+#[cfg(feature = "rate_limit_policies")]
 string_enum! {
     /// Determines the action to take when the rate limit is exceeded.
     pub enum RateLimitPolicyConfigurationOneAction {
@@ -252,6 +267,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "rate_limit_policies")]
 /// The `RateLimitPolicyConfigurationZero` object.
 ///
 /// Also named [`PatchRateLimitPolicyConfigurationRequestContentZero`] (identical schemas).
@@ -269,6 +285,7 @@ pub struct RateLimitPolicyConfigurationZero {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "rate_limit_policies")]
 impl fmt::Debug for RateLimitPolicyConfigurationZero {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("RateLimitPolicyConfigurationZero")
@@ -278,6 +295,7 @@ impl fmt::Debug for RateLimitPolicyConfigurationZero {
     }
 }
 
+#[cfg(feature = "rate_limit_policies")]
 impl RateLimitPolicyConfigurationZero {
     fn constant_action<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -286,6 +304,7 @@ impl RateLimitPolicyConfigurationZero {
     }
 }
 
+#[cfg(feature = "rate_limit_policies")]
 impl RateLimitPolicyConfigurationZero {
     /// A value with the required fields set (constant fields filled in).
     pub fn new() -> Self {
@@ -302,12 +321,14 @@ impl RateLimitPolicyConfigurationZero {
     }
 }
 
+#[cfg(feature = "rate_limit_policies")]
 impl Default for RateLimitPolicyConfigurationZero {
     fn default() -> Self {
         Self::new()
     }
 }
 
+#[cfg(feature = "full")]
 string_enum! {
     /// Determines the action to take when the rate limit is exceeded.
     pub enum RateLimitPolicyConfigurationZeroAction {
@@ -316,6 +337,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "rate_limit_policies")]
 string_enum! {
     /// The consumer to which the rate limit policy applies.
     pub enum RateLimitPolicyConsumerEnum {
@@ -324,6 +346,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "rate_limit_policies")]
 string_enum! {
     /// The API protected by the Rate Limit Policy.
     pub enum RateLimitPolicyResourceEnum {
@@ -332,6 +355,7 @@ string_enum! {
     }
 }
 
+#[cfg(any(feature = "refresh_tokens", feature = "users"))]
 /// One of the shapes of `RefreshTokenDate`.
 ///
 /// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
@@ -347,6 +371,7 @@ pub enum RefreshTokenDate {
     Other(Value),
 }
 
+#[cfg(any(feature = "refresh_tokens", feature = "users"))]
 impl<'de> Deserialize<'de> for RefreshTokenDate {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         #[derive(Deserialize)]
@@ -367,6 +392,7 @@ impl<'de> Deserialize<'de> for RefreshTokenDate {
     }
 }
 
+#[cfg(any(feature = "refresh_tokens", feature = "users"))]
 impl fmt::Debug for RefreshTokenDate {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -377,9 +403,11 @@ impl fmt::Debug for RefreshTokenDate {
     }
 }
 
+#[cfg(feature = "full")]
 /// The date and time when the refresh token was created
 pub type RefreshTokenDateObject = Map<String, Value>;
 
+#[cfg(any(feature = "refresh_tokens", feature = "users"))]
 /// Device used while issuing/exchanging the refresh token
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -409,6 +437,7 @@ pub struct RefreshTokenDevice {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(any(feature = "refresh_tokens", feature = "users"))]
 impl fmt::Debug for RefreshTokenDevice {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("RefreshTokenDevice")
@@ -423,6 +452,7 @@ impl fmt::Debug for RefreshTokenDevice {
     }
 }
 
+#[cfg(feature = "clients")]
 string_enum! {
     /// Refresh token expiration types, one of: expiring, non-expiring
     pub enum RefreshTokenExpirationTypeEnum {
@@ -433,9 +463,11 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "full")]
 /// Metadata associated with the refresh token, in the form of an object with string values (max 255 chars). Maximum of 25 metadata properties allowed.
 pub type RefreshTokenMetadata = Map<String, Value>;
 
+#[cfg(any(feature = "refresh_tokens", feature = "users"))]
 /// The `RefreshTokenResourceServer` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -453,6 +485,7 @@ pub struct RefreshTokenResourceServer {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(any(feature = "refresh_tokens", feature = "users"))]
 impl fmt::Debug for RefreshTokenResourceServer {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("RefreshTokenResourceServer")
@@ -463,6 +496,7 @@ impl fmt::Debug for RefreshTokenResourceServer {
     }
 }
 
+#[cfg(any(feature = "refresh_tokens", feature = "users"))]
 /// The `RefreshTokenResponseContent` object.
 ///
 /// The answer of `GET /refresh-tokens/{id}` (`refreshTokens_get`).
@@ -515,6 +549,7 @@ pub struct RefreshTokenResponseContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(any(feature = "refresh_tokens", feature = "users"))]
 impl fmt::Debug for RefreshTokenResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("RefreshTokenResponseContent")
@@ -538,6 +573,7 @@ impl fmt::Debug for RefreshTokenResponseContent {
     }
 }
 
+#[cfg(feature = "clients")]
 string_enum! {
     /// Refresh token rotation types, one of: rotating, non-rotating
     pub enum RefreshTokenRotationTypeEnum {
@@ -548,9 +584,11 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "full")]
 /// ID of the authenticated session used to obtain this refresh-token
 pub type RefreshTokenSessionId = String;
 
+#[cfg(feature = "refresh_tokens")]
 /// The `RefreshTokensRevokeRequestContent` object.
 ///
 /// The body of `POST /refresh-tokens/revoke` (`refreshTokens_revoke`).
@@ -577,6 +615,7 @@ pub struct RefreshTokensRevokeRequestContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "refresh_tokens")]
 impl fmt::Debug for RefreshTokensRevokeRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("RefreshTokensRevokeRequestContent")
@@ -589,6 +628,7 @@ impl fmt::Debug for RefreshTokensRevokeRequestContent {
     }
 }
 
+#[cfg(feature = "refresh_tokens")]
 impl RefreshTokensRevokeRequestContent {
     /// An empty value; set fields with the setters.
     pub fn new() -> Self {
@@ -626,6 +666,7 @@ impl RefreshTokensRevokeRequestContent {
     }
 }
 
+#[cfg(feature = "users")]
 /// The `RegenerateUsersRecoveryCodeResponseContent` object.
 ///
 /// The answer of `POST /users/{id}/recovery-code-regeneration` (`users_regenerateRecoveryCode`).
@@ -642,6 +683,7 @@ pub struct RegenerateUsersRecoveryCodeResponseContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "users")]
 impl fmt::Debug for RegenerateUsersRecoveryCodeResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("RegenerateUsersRecoveryCodeResponseContent")
@@ -654,6 +696,7 @@ impl fmt::Debug for RegenerateUsersRecoveryCodeResponseContent {
     }
 }
 
+#[cfg(feature = "clients")]
 /// The `RegisterCimdClientRequestContent` object.
 ///
 /// The body of `POST /clients/cimd/preview` (`clients_previewCimdMetadata`).
@@ -673,6 +716,7 @@ pub struct RegisterCimdClientRequestContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "clients")]
 impl fmt::Debug for RegisterCimdClientRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("RegisterCimdClientRequestContent")
@@ -682,6 +726,7 @@ impl fmt::Debug for RegisterCimdClientRequestContent {
     }
 }
 
+#[cfg(feature = "clients")]
 impl RegisterCimdClientRequestContent {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(external_client_id: impl Into<String>) -> Self {
@@ -698,6 +743,7 @@ impl RegisterCimdClientRequestContent {
     }
 }
 
+#[cfg(feature = "clients")]
 /// Response after successfully registering or updating a CIMD client
 ///
 /// The answer of `POST /clients/cimd/register` (`clients_registerCimdClient`).
@@ -717,6 +763,7 @@ pub struct RegisterCimdClientResponseContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "clients")]
 impl fmt::Debug for RegisterCimdClientResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("RegisterCimdClientResponseContent")
@@ -728,9 +775,11 @@ impl fmt::Debug for RegisterCimdClientResponseContent {
     }
 }
 
+#[cfg(feature = "full")]
 /// The `ResetPhoneTemplateRequestContent` schema.
 pub type ResetPhoneTemplateRequestContent = Value;
 
+#[cfg(feature = "branding")]
 /// The `ResetPhoneTemplateResponseContent` schema.
 ///
 /// The answer of `PATCH /branding/phone/templates/{id}/reset` (`branding_phone_templates_reset`).
@@ -738,6 +787,7 @@ pub type ResetPhoneTemplateRequestContent = Value;
 /// The same type as [`PhoneTemplate`]: the API description gives both the same schema.
 pub type ResetPhoneTemplateResponseContent = PhoneTemplate;
 
+#[cfg(feature = "resource_servers")]
 /// The `ResourceServer` object.
 ///
 /// The answer of `POST /resource-servers` (`resourceServers_create`).
@@ -821,6 +871,7 @@ pub struct ResourceServer {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "resource_servers")]
 impl fmt::Debug for ResourceServer {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ResourceServer")
@@ -863,6 +914,7 @@ impl fmt::Debug for ResourceServer {
     }
 }
 
+#[cfg(feature = "resource_servers")]
 /// Authorization policy for the resource server.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -877,6 +929,7 @@ pub struct ResourceServerAuthorizationPolicy {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "resource_servers")]
 impl fmt::Debug for ResourceServerAuthorizationPolicy {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ResourceServerAuthorizationPolicy")
@@ -886,6 +939,7 @@ impl fmt::Debug for ResourceServerAuthorizationPolicy {
     }
 }
 
+#[cfg(feature = "resource_servers")]
 impl ResourceServerAuthorizationPolicy {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(policy_id: impl Into<String>) -> Self {
@@ -902,6 +956,7 @@ impl ResourceServerAuthorizationPolicy {
     }
 }
 
+#[cfg(feature = "resource_servers")]
 string_enum! {
     /// The values of `ResourceServerConsentPolicyEnum`.
     pub enum ResourceServerConsentPolicyEnum {
@@ -910,6 +965,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "resource_servers")]
 /// Proof-of-Possession configuration for access tokens
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -929,6 +985,7 @@ pub struct ResourceServerProofOfPossession {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "resource_servers")]
 impl fmt::Debug for ResourceServerProofOfPossession {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ResourceServerProofOfPossession")
@@ -940,6 +997,7 @@ impl fmt::Debug for ResourceServerProofOfPossession {
     }
 }
 
+#[cfg(feature = "resource_servers")]
 impl ResourceServerProofOfPossession {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(
@@ -970,6 +1028,7 @@ impl ResourceServerProofOfPossession {
     }
 }
 
+#[cfg(feature = "resource_servers")]
 string_enum! {
     /// Intended mechanism for Proof-of-Possession
     pub enum ResourceServerProofOfPossessionMechanismEnum {
@@ -980,6 +1039,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "resource_servers")]
 string_enum! {
     /// Specifies which client types require Proof-of-Possession
     pub enum ResourceServerProofOfPossessionRequiredForEnum {
@@ -990,6 +1050,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "resource_servers")]
 /// The `ResourceServerScope` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1007,6 +1068,7 @@ pub struct ResourceServerScope {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "resource_servers")]
 impl fmt::Debug for ResourceServerScope {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ResourceServerScope")
@@ -1017,6 +1079,7 @@ impl fmt::Debug for ResourceServerScope {
     }
 }
 
+#[cfg(feature = "resource_servers")]
 impl ResourceServerScope {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(value: impl Into<String>) -> Self {
@@ -1040,6 +1103,7 @@ impl ResourceServerScope {
     }
 }
 
+#[cfg(feature = "resource_servers")]
 /// Defines application access permission for a resource server
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1058,6 +1122,7 @@ pub struct ResourceServerSubjectTypeAuthorization {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "resource_servers")]
 impl fmt::Debug for ResourceServerSubjectTypeAuthorization {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ResourceServerSubjectTypeAuthorization")
@@ -1068,6 +1133,7 @@ impl fmt::Debug for ResourceServerSubjectTypeAuthorization {
     }
 }
 
+#[cfg(feature = "resource_servers")]
 impl ResourceServerSubjectTypeAuthorization {
     /// An empty value; set fields with the setters.
     pub fn new() -> Self {
@@ -1096,6 +1162,7 @@ impl ResourceServerSubjectTypeAuthorization {
     }
 }
 
+#[cfg(feature = "resource_servers")]
 /// Access Permissions for client flows
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1111,6 +1178,7 @@ pub struct ResourceServerSubjectTypeAuthorizationClient {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "resource_servers")]
 impl fmt::Debug for ResourceServerSubjectTypeAuthorizationClient {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ResourceServerSubjectTypeAuthorizationClient")
@@ -1120,6 +1188,7 @@ impl fmt::Debug for ResourceServerSubjectTypeAuthorizationClient {
     }
 }
 
+#[cfg(feature = "resource_servers")]
 impl ResourceServerSubjectTypeAuthorizationClient {
     /// An empty value; set fields with the setters.
     pub fn new() -> Self {
@@ -1142,6 +1211,7 @@ impl ResourceServerSubjectTypeAuthorizationClient {
     }
 }
 
+#[cfg(feature = "resource_servers")]
 string_enum! {
     /// Defines the client flows policy for the resource server
     pub enum ResourceServerSubjectTypeAuthorizationClientPolicyEnum {
@@ -1152,6 +1222,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "resource_servers")]
 /// Access Permissions for user flows
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1167,6 +1238,7 @@ pub struct ResourceServerSubjectTypeAuthorizationUser {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "resource_servers")]
 impl fmt::Debug for ResourceServerSubjectTypeAuthorizationUser {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ResourceServerSubjectTypeAuthorizationUser")
@@ -1176,6 +1248,7 @@ impl fmt::Debug for ResourceServerSubjectTypeAuthorizationUser {
     }
 }
 
+#[cfg(feature = "resource_servers")]
 impl ResourceServerSubjectTypeAuthorizationUser {
     /// An empty value; set fields with the setters.
     pub fn new() -> Self {
@@ -1198,6 +1271,7 @@ impl ResourceServerSubjectTypeAuthorizationUser {
     }
 }
 
+#[cfg(feature = "resource_servers")]
 string_enum! {
     /// Defines the user flows policy for the resource server
     pub enum ResourceServerSubjectTypeAuthorizationUserPolicyEnum {
@@ -1210,11 +1284,13 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "resource_servers")]
 /// Dialect of access tokens that should be issued. `access_token` is a JWT containing standard Auth0 claims; `rfc9068_profile` is a JWT conforming to the IETF JWT Access Token Profile. `access_token_authz` and `rfc9068_profile_authz` additionally include RBAC permissions claims.
 ///
 /// The same type as [`ResourceServerTokenDialectSchemaEnum`]: the API description gives both the same schema.
 pub type ResourceServerTokenDialectResponseEnum = ResourceServerTokenDialectSchemaEnum;
 
+#[cfg(feature = "resource_servers")]
 string_enum! {
     /// Dialect of issued access token. `access_token` is a JWT containing standard Auth0 claims; `rfc9068_profile` is a JWT conforming to the IETF JWT Access Token Profile. `access_token_authz` and `rfc9068_profile_authz` additionally include RBAC permissions claims.
     pub enum ResourceServerTokenDialectSchemaEnum {
@@ -1229,6 +1305,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "resource_servers")]
 /// The `ResourceServerTokenEncryption` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1246,6 +1323,7 @@ pub struct ResourceServerTokenEncryption {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "resource_servers")]
 impl fmt::Debug for ResourceServerTokenEncryption {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ResourceServerTokenEncryption")
@@ -1256,6 +1334,7 @@ impl fmt::Debug for ResourceServerTokenEncryption {
     }
 }
 
+#[cfg(feature = "resource_servers")]
 impl ResourceServerTokenEncryption {
     fn constant_format<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -1264,6 +1343,7 @@ impl ResourceServerTokenEncryption {
     }
 }
 
+#[cfg(feature = "resource_servers")]
 impl ResourceServerTokenEncryption {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(encryption_key: impl Into<ResourceServerTokenEncryptionKey>) -> Self {
@@ -1281,6 +1361,7 @@ impl ResourceServerTokenEncryption {
     }
 }
 
+#[cfg(feature = "resource_servers")]
 string_enum! {
     /// Algorithm used to encrypt the token.
     pub enum ResourceServerTokenEncryptionAlgorithmEnum {
@@ -1293,6 +1374,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "full")]
 string_enum! {
     /// Format of the encrypted JWT payload.
     pub enum ResourceServerTokenEncryptionFormatEnum {
@@ -1301,6 +1383,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "resource_servers")]
 /// The `ResourceServerTokenEncryptionKey` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1323,6 +1406,7 @@ pub struct ResourceServerTokenEncryptionKey {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "resource_servers")]
 impl fmt::Debug for ResourceServerTokenEncryptionKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ResourceServerTokenEncryptionKey")
@@ -1335,6 +1419,7 @@ impl fmt::Debug for ResourceServerTokenEncryptionKey {
     }
 }
 
+#[cfg(feature = "resource_servers")]
 impl ResourceServerTokenEncryptionKey {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(
@@ -1369,9 +1454,11 @@ impl ResourceServerTokenEncryptionKey {
     }
 }
 
+#[cfg(feature = "full")]
 /// PEM-encoded certificate
 pub type ResourceServerVerificationKeyPemCertificate = String;
 
+#[cfg(feature = "keys")]
 /// The `RevokedSigningKeysResponseContent` schema.
 ///
 /// The answer of `PUT /keys/signing/{kid}/revoke` (`keys_signing_revoke`).
@@ -1379,6 +1466,12 @@ pub type ResourceServerVerificationKeyPemCertificate = String;
 /// The same type as [`RotateSigningKeysResponseContent`]: the API description gives both the same schema.
 pub type RevokedSigningKeysResponseContent = RotateSigningKeysResponseContent;
 
+#[cfg(any(
+    feature = "groups",
+    feature = "organizations",
+    feature = "roles",
+    feature = "users"
+))]
 /// The `Role` object.
 ///
 /// The answer of `POST /roles` (`roles_create`).
@@ -1405,6 +1498,12 @@ pub struct Role {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(any(
+    feature = "groups",
+    feature = "organizations",
+    feature = "roles",
+    feature = "users"
+))]
 impl fmt::Debug for Role {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Role")
@@ -1416,6 +1515,7 @@ impl fmt::Debug for Role {
     }
 }
 
+#[cfg(feature = "roles")]
 /// The `RoleUser` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1439,6 +1539,7 @@ pub struct RoleUser {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "roles")]
 impl fmt::Debug for RoleUser {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("RoleUser")
@@ -1451,6 +1552,7 @@ impl fmt::Debug for RoleUser {
     }
 }
 
+#[cfg(feature = "roles")]
 /// The `RolesGroupsCreateRequestContent` object.
 ///
 /// The body of `POST /roles/{id}/groups` (`roles_groups_create`).
@@ -1470,6 +1572,7 @@ pub struct RolesGroupsCreateRequestContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "roles")]
 impl fmt::Debug for RolesGroupsCreateRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("RolesGroupsCreateRequestContent")
@@ -1479,6 +1582,7 @@ impl fmt::Debug for RolesGroupsCreateRequestContent {
     }
 }
 
+#[cfg(feature = "roles")]
 impl RolesGroupsCreateRequestContent {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(groups: impl Into<Vec<String>>) -> Self {
@@ -1495,6 +1599,7 @@ impl RolesGroupsCreateRequestContent {
     }
 }
 
+#[cfg(feature = "roles")]
 /// The `RolesGroupsDeleteRequestContent` schema.
 ///
 /// The body of `DELETE /roles/{id}/groups` (`roles_groups_delete`).
@@ -1502,6 +1607,7 @@ impl RolesGroupsCreateRequestContent {
 /// The same type as [`RolesGroupsCreateRequestContent`]: the API description gives both the same schema.
 pub type RolesGroupsDeleteRequestContent = RolesGroupsCreateRequestContent;
 
+#[cfg(any(feature = "roles", feature = "users"))]
 /// The `RolesPermissionsAddRequestContent` object.
 ///
 /// The body of `POST /roles/{id}/permissions` (`roles_permissions_add`).
@@ -1523,6 +1629,7 @@ pub struct RolesPermissionsAddRequestContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(any(feature = "roles", feature = "users"))]
 impl fmt::Debug for RolesPermissionsAddRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("RolesPermissionsAddRequestContent")
@@ -1532,6 +1639,7 @@ impl fmt::Debug for RolesPermissionsAddRequestContent {
     }
 }
 
+#[cfg(any(feature = "roles", feature = "users"))]
 impl RolesPermissionsAddRequestContent {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(permissions: impl Into<Vec<PermissionRequestPayload>>) -> Self {
@@ -1548,6 +1656,7 @@ impl RolesPermissionsAddRequestContent {
     }
 }
 
+#[cfg(feature = "roles")]
 /// The `RolesPermissionsDeleteRequestContent` schema.
 ///
 /// The body of `DELETE /roles/{id}/permissions` (`roles_permissions_delete`).
@@ -1555,6 +1664,7 @@ impl RolesPermissionsAddRequestContent {
 /// The same type as [`RolesPermissionsAddRequestContent`]: the API description gives both the same schema.
 pub type RolesPermissionsDeleteRequestContent = RolesPermissionsAddRequestContent;
 
+#[cfg(feature = "roles")]
 /// The `RolesUsersAssignRequestContent` object.
 ///
 /// The body of `POST /roles/{id}/users` (`roles_users_assign`).
@@ -1571,6 +1681,7 @@ pub struct RolesUsersAssignRequestContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "roles")]
 impl fmt::Debug for RolesUsersAssignRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("RolesUsersAssignRequestContent")
@@ -1580,6 +1691,7 @@ impl fmt::Debug for RolesUsersAssignRequestContent {
     }
 }
 
+#[cfg(feature = "roles")]
 impl RolesUsersAssignRequestContent {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(users: impl Into<Vec<String>>) -> Self {
@@ -1596,6 +1708,7 @@ impl RolesUsersAssignRequestContent {
     }
 }
 
+#[cfg(feature = "actions")]
 /// The `RollbackActionModuleRequestContent` object.
 ///
 /// The body of `POST /actions/modules/{id}/rollback` (`actions_modules_rollback`).
@@ -1612,6 +1725,7 @@ pub struct RollbackActionModuleRequestContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "actions")]
 impl fmt::Debug for RollbackActionModuleRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("RollbackActionModuleRequestContent")
@@ -1621,6 +1735,7 @@ impl fmt::Debug for RollbackActionModuleRequestContent {
     }
 }
 
+#[cfg(feature = "actions")]
 impl RollbackActionModuleRequestContent {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(module_version_id: impl Into<String>) -> Self {
@@ -1637,6 +1752,7 @@ impl RollbackActionModuleRequestContent {
     }
 }
 
+#[cfg(feature = "actions")]
 /// The `RollbackActionModuleResponseContent` schema.
 ///
 /// The answer of `POST /actions/modules/{id}/rollback` (`actions_modules_rollback`).
@@ -1644,6 +1760,7 @@ impl RollbackActionModuleRequestContent {
 /// The same type as [`GetActionModuleResponseContent`]: the API description gives both the same schema.
 pub type RollbackActionModuleResponseContent = GetActionModuleResponseContent;
 
+#[cfg(feature = "clients")]
 /// The `RotateClientSecretResponseContent` schema.
 ///
 /// The answer of `POST /clients/{id}/rotate-secret` (`clients_rotateSecret`).
@@ -1651,6 +1768,7 @@ pub type RollbackActionModuleResponseContent = GetActionModuleResponseContent;
 /// The same type as [`Client`]: the API description gives both the same schema.
 pub type RotateClientSecretResponseContent = Client;
 
+#[cfg(feature = "connections")]
 /// The `RotateConnectionKeysRequestContent` schema.
 ///
 /// The body of `POST /connections/{id}/keys/rotate` (`connections_keys_rotate`).
@@ -1658,11 +1776,13 @@ pub type RotateClientSecretResponseContent = Client;
 /// The same type as [`PostConnectionKeysRequestContent`]: the API description gives both the same schema.
 pub type RotateConnectionKeysRequestContent = PostConnectionKeysRequestContent;
 
+#[cfg(feature = "full")]
 /// Selected Signing Algorithm
 ///
 /// The same type as [`PostConnectionKeysAlgEnum`]: the API description gives both the same schema.
 pub type RotateConnectionKeysSigningAlgEnum = PostConnectionKeysAlgEnum;
 
+#[cfg(feature = "connections")]
 /// The `RotateConnectionsKeysResponseContent` object.
 ///
 /// The answer of `POST /connections/{id}/keys/rotate` (`connections_keys_rotate`).
@@ -1699,6 +1819,7 @@ pub struct RotateConnectionsKeysResponseContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "connections")]
 impl fmt::Debug for RotateConnectionsKeysResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("RotateConnectionsKeysResponseContent")
@@ -1716,6 +1837,7 @@ impl fmt::Debug for RotateConnectionsKeysResponseContent {
     }
 }
 
+#[cfg(feature = "keys")]
 /// The `RotateSigningKeysResponseContent` object.
 ///
 /// The answer of `PUT /keys/signing/{kid}/revoke` (`keys_signing_revoke`).
@@ -1736,6 +1858,7 @@ pub struct RotateSigningKeysResponseContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "keys")]
 impl fmt::Debug for RotateSigningKeysResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("RotateSigningKeysResponseContent")
@@ -1746,6 +1869,7 @@ impl fmt::Debug for RotateSigningKeysResponseContent {
     }
 }
 
+#[cfg(feature = "rules")]
 /// The `Rule` object.
 ///
 /// The answer of `POST /rules` (`rules_create`).
@@ -1781,6 +1905,7 @@ pub struct Rule {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "rules")]
 impl fmt::Debug for Rule {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Rule")
@@ -1795,6 +1920,7 @@ impl fmt::Debug for Rule {
     }
 }
 
+#[cfg(feature = "rules_configs")]
 /// The `RulesConfig` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1809,6 +1935,7 @@ pub struct RulesConfig {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "rules_configs")]
 impl fmt::Debug for RulesConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("RulesConfig")

@@ -13,6 +13,7 @@ use super::*;
 use crate::model_support::{Keys, REDACTED, constant, extra, other, string_enum};
 use crate::patch::Patch;
 
+#[cfg(feature = "tenants")]
 /// Settings related to OIDC RP-initiated Logout
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -28,6 +29,7 @@ pub struct TenantOidcLogoutSettings {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "tenants")]
 impl fmt::Debug for TenantOidcLogoutSettings {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("TenantOidcLogoutSettings")
@@ -40,6 +42,7 @@ impl fmt::Debug for TenantOidcLogoutSettings {
     }
 }
 
+#[cfg(feature = "tenants")]
 impl TenantOidcLogoutSettings {
     /// An empty value; set fields with the setters.
     pub fn new() -> Self {
@@ -59,6 +62,7 @@ impl TenantOidcLogoutSettings {
     }
 }
 
+#[cfg(feature = "tenants")]
 /// Phone country code configuration for identifier input.
 ///
 /// Also named [`TenantSettingsCountryCodesResponse`] (identical schemas).
@@ -79,6 +83,7 @@ pub struct TenantSettingsCountryCodes {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "tenants")]
 impl fmt::Debug for TenantSettingsCountryCodes {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("TenantSettingsCountryCodes")
@@ -89,6 +94,7 @@ impl fmt::Debug for TenantSettingsCountryCodes {
     }
 }
 
+#[cfg(feature = "tenants")]
 impl TenantSettingsCountryCodes {
     /// An empty value; set fields with the setters.
     pub fn new() -> Self {
@@ -114,6 +120,7 @@ impl TenantSettingsCountryCodes {
     }
 }
 
+#[cfg(feature = "tenants")]
 string_enum! {
     /// Whether the list is an allowlist or denylist.
     pub enum TenantSettingsCountryCodesMode {
@@ -124,16 +131,19 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "full")]
 /// Whether the list is an allowlist or denylist.
 ///
 /// The same type as [`TenantSettingsCountryCodesMode`]: the API description gives both the same schema.
 pub type TenantSettingsCountryCodesModeResponse = TenantSettingsCountryCodesMode;
 
+#[cfg(feature = "tenants")]
 /// Phone country code configuration for identifier input.
 ///
 /// The same type as [`TenantSettingsCountryCodes`]: the API description gives both the same schema.
 pub type TenantSettingsCountryCodesResponse = TenantSettingsCountryCodes;
 
+#[cfg(feature = "tenants")]
 /// Device Flow configuration
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -152,6 +162,7 @@ pub struct TenantSettingsDeviceFlow {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "tenants")]
 impl fmt::Debug for TenantSettingsDeviceFlow {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("TenantSettingsDeviceFlow")
@@ -162,6 +173,7 @@ impl fmt::Debug for TenantSettingsDeviceFlow {
     }
 }
 
+#[cfg(feature = "tenants")]
 impl TenantSettingsDeviceFlow {
     /// An empty value; set fields with the setters.
     pub fn new() -> Self {
@@ -187,6 +199,7 @@ impl TenantSettingsDeviceFlow {
     }
 }
 
+#[cfg(feature = "tenants")]
 string_enum! {
     /// Character set used to generate a User Code. Can be `base20` or `digits`.
     pub enum TenantSettingsDeviceFlowCharset {
@@ -197,11 +210,13 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "tenants")]
 /// Sets the `third_party_security_mode` assigned to clients created via Dynamic Client Registration. `strict` applies enhanced security controls. `permissive` preserves pre-existing behavior (<https://auth0.com/docs/get-started/applications/third-party-applications/permissive-mode#dynamic-client-registration-in-permissive-mode>) and is only available to tenants with prior third-party client usage.
 ///
 /// The same type as [`ClientThirdPartySecurityModeEnum`]: the API description gives both the same schema.
 pub type TenantSettingsDynamicClientRegistrationSecurityMode = ClientThirdPartySecurityModeEnum;
 
+#[cfg(feature = "tenants")]
 /// Error page customization.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -223,6 +238,7 @@ pub struct TenantSettingsErrorPage {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "tenants")]
 impl fmt::Debug for TenantSettingsErrorPage {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("TenantSettingsErrorPage")
@@ -234,6 +250,7 @@ impl fmt::Debug for TenantSettingsErrorPage {
     }
 }
 
+#[cfg(feature = "tenants")]
 impl TenantSettingsErrorPage {
     /// An empty value; set fields with the setters.
     pub fn new() -> Self {
@@ -265,6 +282,7 @@ impl TenantSettingsErrorPage {
     }
 }
 
+#[cfg(feature = "tenants")]
 /// Flags used to change the behavior of this tenant.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -364,6 +382,7 @@ pub struct TenantSettingsFlags {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "tenants")]
 impl fmt::Debug for TenantSettingsFlags {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("TenantSettingsFlags")
@@ -449,6 +468,7 @@ impl fmt::Debug for TenantSettingsFlags {
     }
 }
 
+#[cfg(feature = "tenants")]
 impl TenantSettingsFlags {
     /// An empty value; set fields with the setters.
     pub fn new() -> Self {
@@ -642,6 +662,7 @@ impl TenantSettingsFlags {
     }
 }
 
+#[cfg(feature = "tenants")]
 /// Guardian page customization.
 ///
 /// Also named [`TenantSettingsPasswordPage`] (identical schemas).
@@ -662,6 +683,7 @@ pub struct TenantSettingsGuardianPage {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "tenants")]
 impl fmt::Debug for TenantSettingsGuardianPage {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("TenantSettingsGuardianPage")
@@ -672,6 +694,7 @@ impl fmt::Debug for TenantSettingsGuardianPage {
     }
 }
 
+#[cfg(feature = "tenants")]
 impl TenantSettingsGuardianPage {
     /// An empty value; set fields with the setters.
     pub fn new() -> Self {
@@ -697,6 +720,7 @@ impl TenantSettingsGuardianPage {
     }
 }
 
+#[cfg(feature = "tenants")]
 /// mTLS configuration.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -712,6 +736,7 @@ pub struct TenantSettingsMtls {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "tenants")]
 impl fmt::Debug for TenantSettingsMtls {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("TenantSettingsMtls")
@@ -721,6 +746,7 @@ impl fmt::Debug for TenantSettingsMtls {
     }
 }
 
+#[cfg(feature = "tenants")]
 impl TenantSettingsMtls {
     /// An empty value; set fields with the setters.
     pub fn new() -> Self {
@@ -740,6 +766,7 @@ impl TenantSettingsMtls {
     }
 }
 
+#[cfg(feature = "tenants")]
 /// Security headers configuration for tenant responses.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -758,6 +785,7 @@ pub struct TenantSettingsNullableSecurityHeaders {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "tenants")]
 impl fmt::Debug for TenantSettingsNullableSecurityHeaders {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("TenantSettingsNullableSecurityHeaders")
@@ -768,6 +796,7 @@ impl fmt::Debug for TenantSettingsNullableSecurityHeaders {
     }
 }
 
+#[cfg(feature = "tenants")]
 impl TenantSettingsNullableSecurityHeaders {
     /// An empty value; set fields with the setters.
     pub fn new() -> Self {
@@ -796,11 +825,13 @@ impl TenantSettingsNullableSecurityHeaders {
     }
 }
 
+#[cfg(feature = "tenants")]
 /// Change Password page customization.
 ///
 /// The same type as [`TenantSettingsGuardianPage`]: the API description gives both the same schema.
 pub type TenantSettingsPasswordPage = TenantSettingsGuardianPage;
 
+#[cfg(feature = "tenants")]
 string_enum! {
     /// Profile that determines how the identity of the protected resource (i.e., API) can be specified in the OAuth endpoints when access is being requested. When set to audience (default), the audience parameter is used to specify the resource server. When set to compatibility, the audience parameter is still checked first, but if it not provided, then the resource parameter can be used to specify the resource server.
     pub enum TenantSettingsResourceParameterProfile {
@@ -811,6 +842,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "tenants")]
 /// Sessions related settings for tenant
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -826,6 +858,7 @@ pub struct TenantSettingsSessions {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "tenants")]
 impl fmt::Debug for TenantSettingsSessions {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("TenantSettingsSessions")
@@ -838,6 +871,7 @@ impl fmt::Debug for TenantSettingsSessions {
     }
 }
 
+#[cfg(feature = "tenants")]
 impl TenantSettingsSessions {
     /// An empty value; set fields with the setters.
     pub fn new() -> Self {
@@ -857,14 +891,17 @@ impl TenantSettingsSessions {
     }
 }
 
+#[cfg(feature = "tenants")]
 /// The `TenantSettingsSupportedLocalesEnum` schema.
 ///
 /// The same type as [`SupportedLocales`]: the API description gives both the same schema.
 pub type TenantSettingsSupportedLocalesEnum = SupportedLocales;
 
+#[cfg(feature = "full")]
 /// The payload for the action.
 pub type TestActionPayload = Map<String, Value>;
 
+#[cfg(feature = "actions")]
 /// The `TestActionRequestContent` object.
 ///
 /// The body of `POST /actions/actions/{id}/test` (`actions_test`).
@@ -881,6 +918,7 @@ pub struct TestActionRequestContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "actions")]
 impl fmt::Debug for TestActionRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("TestActionRequestContent")
@@ -890,6 +928,7 @@ impl fmt::Debug for TestActionRequestContent {
     }
 }
 
+#[cfg(feature = "actions")]
 impl TestActionRequestContent {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(payload: impl Into<Map<String, Value>>) -> Self {
@@ -906,6 +945,7 @@ impl TestActionRequestContent {
     }
 }
 
+#[cfg(feature = "actions")]
 /// The `TestActionResponseContent` object.
 ///
 /// The answer of `POST /actions/actions/{id}/test` (`actions_test`).
@@ -922,6 +962,7 @@ pub struct TestActionResponseContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "actions")]
 impl fmt::Debug for TestActionResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("TestActionResponseContent")
@@ -931,9 +972,11 @@ impl fmt::Debug for TestActionResponseContent {
     }
 }
 
+#[cfg(feature = "full")]
 /// The resulting payload after an action was executed.
 pub type TestActionResultPayload = Map<String, Value>;
 
+#[cfg(feature = "custom_domains")]
 /// The `TestCustomDomainResponseContent` object.
 ///
 /// The answer of `POST /custom-domains/{id}/test` (`customDomains_test`).
@@ -952,6 +995,7 @@ pub struct TestCustomDomainResponseContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "custom_domains")]
 impl fmt::Debug for TestCustomDomainResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("TestCustomDomainResponseContent")
@@ -962,9 +1006,11 @@ impl fmt::Debug for TestCustomDomainResponseContent {
     }
 }
 
+#[cfg(feature = "full")]
 /// The raw payload of the test event.
 pub type TestEventDataContent = Map<String, Value>;
 
+#[cfg(feature = "token_exchange_profiles")]
 /// The `TokenExchangeProfileResponseContent` object.
 ///
 /// The answer of `POST /token-exchange-profiles` (`tokenExchangeProfiles_create`).
@@ -1002,6 +1048,7 @@ pub struct TokenExchangeProfileResponseContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "token_exchange_profiles")]
 impl fmt::Debug for TokenExchangeProfileResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("TokenExchangeProfileResponseContent")
@@ -1017,6 +1064,7 @@ impl fmt::Debug for TokenExchangeProfileResponseContent {
     }
 }
 
+#[cfg(feature = "token_exchange_profiles")]
 string_enum! {
     /// The type of the profile, which controls how the profile will be executed when receiving a token exchange request.
     pub enum TokenExchangeProfileTypeEnum {
@@ -1025,6 +1073,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "token_exchange_profiles")]
 /// The `TokenExchangeProfilesUpdateRequestContent` object.
 ///
 /// The body of `PATCH /token-exchange-profiles/{id}` (`tokenExchangeProfiles_update`).
@@ -1045,6 +1094,7 @@ pub struct TokenExchangeProfilesUpdateRequestContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "token_exchange_profiles")]
 impl fmt::Debug for TokenExchangeProfilesUpdateRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("TokenExchangeProfilesUpdateRequestContent")
@@ -1055,6 +1105,7 @@ impl fmt::Debug for TokenExchangeProfilesUpdateRequestContent {
     }
 }
 
+#[cfg(feature = "token_exchange_profiles")]
 impl TokenExchangeProfilesUpdateRequestContent {
     /// An empty value; set fields with the setters.
     pub fn new() -> Self {
@@ -1092,6 +1143,13 @@ impl TokenExchangeProfilesUpdateRequestContent {
     }
 }
 
+#[cfg(any(
+    feature = "client_grants",
+    feature = "clients",
+    feature = "organizations",
+    feature = "tenants",
+    feature = "users"
+))]
 /// The `TokenQuota` object.
 ///
 /// Also named [`CreateTokenQuota`], [`TokenQuotaConfiguration`], [`UpdateTokenQuota`] (identical schemas).
@@ -1108,6 +1166,13 @@ pub struct TokenQuota {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(any(
+    feature = "client_grants",
+    feature = "clients",
+    feature = "organizations",
+    feature = "tenants",
+    feature = "users"
+))]
 impl fmt::Debug for TokenQuota {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("TokenQuota")
@@ -1117,6 +1182,13 @@ impl fmt::Debug for TokenQuota {
     }
 }
 
+#[cfg(any(
+    feature = "client_grants",
+    feature = "clients",
+    feature = "organizations",
+    feature = "tenants",
+    feature = "users"
+))]
 impl TokenQuota {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(client_credentials: impl Into<TokenQuotaClientCredentials>) -> Self {
@@ -1133,6 +1205,13 @@ impl TokenQuota {
     }
 }
 
+#[cfg(any(
+    feature = "client_grants",
+    feature = "clients",
+    feature = "organizations",
+    feature = "tenants",
+    feature = "users"
+))]
 /// The token quota configuration
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1154,6 +1233,13 @@ pub struct TokenQuotaClientCredentials {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(any(
+    feature = "client_grants",
+    feature = "clients",
+    feature = "organizations",
+    feature = "tenants",
+    feature = "users"
+))]
 impl fmt::Debug for TokenQuotaClientCredentials {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("TokenQuotaClientCredentials")
@@ -1165,6 +1251,13 @@ impl fmt::Debug for TokenQuotaClientCredentials {
     }
 }
 
+#[cfg(any(
+    feature = "client_grants",
+    feature = "clients",
+    feature = "organizations",
+    feature = "tenants",
+    feature = "users"
+))]
 impl TokenQuotaClientCredentials {
     /// An empty value; set fields with the setters.
     pub fn new() -> Self {
@@ -1196,14 +1289,17 @@ impl TokenQuotaClientCredentials {
     }
 }
 
+#[cfg(feature = "tenants")]
 /// The `TokenQuotaConfiguration` schema.
 ///
 /// The same type as [`TokenQuota`]: the API description gives both the same schema.
 pub type TokenQuotaConfiguration = TokenQuota;
 
+#[cfg(feature = "full")]
 /// The `TokenVaultPrivilegedAccessIpAllowlistEntry` schema.
 pub type TokenVaultPrivilegedAccessIpAllowlistEntry = String;
 
+#[cfg(feature = "full")]
 /// Too Many Requests
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1223,6 +1319,7 @@ pub struct TooManyRequestsSchema {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for TooManyRequestsSchema {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("TooManyRequestsSchema")
@@ -1234,6 +1331,7 @@ impl fmt::Debug for TooManyRequestsSchema {
     }
 }
 
+#[cfg(feature = "full")]
 impl TooManyRequestsSchema {
     fn constant_error<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -1242,6 +1340,7 @@ impl TooManyRequestsSchema {
     }
 }
 
+#[cfg(feature = "full")]
 string_enum! {
     /// The values of `TooManyRequestsSchemaError`.
     pub enum TooManyRequestsSchemaError {
@@ -1250,6 +1349,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "branding")]
 /// The `TwilioProviderConfiguration` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1272,6 +1372,7 @@ pub struct TwilioProviderConfiguration {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "branding")]
 impl fmt::Debug for TwilioProviderConfiguration {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("TwilioProviderConfiguration")
@@ -1284,6 +1385,7 @@ impl fmt::Debug for TwilioProviderConfiguration {
     }
 }
 
+#[cfg(feature = "branding")]
 impl TwilioProviderConfiguration {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(
@@ -1318,6 +1420,7 @@ impl TwilioProviderConfiguration {
     }
 }
 
+#[cfg(feature = "branding")]
 /// The `TwilioProviderCredentials` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1332,6 +1435,7 @@ pub struct TwilioProviderCredentials {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "branding")]
 impl fmt::Debug for TwilioProviderCredentials {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("TwilioProviderCredentials")
@@ -1341,6 +1445,7 @@ impl fmt::Debug for TwilioProviderCredentials {
     }
 }
 
+#[cfg(feature = "branding")]
 impl TwilioProviderCredentials {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(auth_token: impl Into<String>) -> Self {
@@ -1357,6 +1462,7 @@ impl TwilioProviderCredentials {
     }
 }
 
+#[cfg(feature = "branding")]
 /// The `TwilioProviderDeliveryMethodEnum` schema.
 ///
 /// The same type as [`PhoneProviderDeliveryMethodEnum`]: the API description gives both the same schema.

@@ -13,6 +13,7 @@ use super::*;
 use crate::model_support::{Keys, REDACTED, constant, extra, other, string_enum};
 use crate::patch::Patch;
 
+#[cfg(feature = "full")]
 /// Unauthorized
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -32,6 +33,7 @@ pub struct UnauthorizedSchema {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for UnauthorizedSchema {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("UnauthorizedSchema")
@@ -43,6 +45,7 @@ impl fmt::Debug for UnauthorizedSchema {
     }
 }
 
+#[cfg(feature = "full")]
 impl UnauthorizedSchema {
     fn constant_error<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -51,6 +54,7 @@ impl UnauthorizedSchema {
     }
 }
 
+#[cfg(feature = "full")]
 string_enum! {
     /// The values of `UnauthorizedSchemaError`.
     pub enum UnauthorizedSchemaError {
@@ -59,6 +63,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "prompts")]
 string_enum! {
     /// Which login experience to use. Can be `new` or `classic`.
     pub enum UniversalLoginExperienceEnum {
@@ -69,9 +74,11 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "full")]
 /// The `UpdateActionBindingItem` schema.
 pub type UpdateActionBindingItem = ActionBindingWithRef;
 
+#[cfg(feature = "actions")]
 /// The `UpdateActionBindingsRequestContent` object.
 ///
 /// The body of `PATCH /actions/triggers/{triggerId}/bindings` (`actions_triggers_bindings_updateMany`).
@@ -89,6 +96,7 @@ pub struct UpdateActionBindingsRequestContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "actions")]
 impl fmt::Debug for UpdateActionBindingsRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("UpdateActionBindingsRequestContent")
@@ -98,6 +106,7 @@ impl fmt::Debug for UpdateActionBindingsRequestContent {
     }
 }
 
+#[cfg(feature = "actions")]
 impl UpdateActionBindingsRequestContent {
     /// An empty value; set fields with the setters.
     pub fn new() -> Self {
@@ -123,6 +132,7 @@ impl UpdateActionBindingsRequestContent {
     }
 }
 
+#[cfg(feature = "actions")]
 /// The `UpdateActionBindingsResponseContent` object.
 ///
 /// The answer of `PATCH /actions/triggers/{triggerId}/bindings` (`actions_triggers_bindings_updateMany`).
@@ -139,6 +149,7 @@ pub struct UpdateActionBindingsResponseContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "actions")]
 impl fmt::Debug for UpdateActionBindingsResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("UpdateActionBindingsResponseContent")
@@ -148,6 +159,7 @@ impl fmt::Debug for UpdateActionBindingsResponseContent {
     }
 }
 
+#[cfg(feature = "actions")]
 /// The `UpdateActionModuleRequestContent` object.
 ///
 /// The body of `PATCH /actions/modules/{id}` (`actions_modules_update`).
@@ -171,6 +183,7 @@ pub struct UpdateActionModuleRequestContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "actions")]
 impl fmt::Debug for UpdateActionModuleRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("UpdateActionModuleRequestContent")
@@ -182,6 +195,7 @@ impl fmt::Debug for UpdateActionModuleRequestContent {
     }
 }
 
+#[cfg(feature = "actions")]
 impl UpdateActionModuleRequestContent {
     /// An empty value; set fields with the setters.
     pub fn new() -> Self {
@@ -231,6 +245,7 @@ impl UpdateActionModuleRequestContent {
     }
 }
 
+#[cfg(feature = "actions")]
 /// The `UpdateActionModuleResponseContent` schema.
 ///
 /// The answer of `PATCH /actions/modules/{id}` (`actions_modules_update`).
@@ -238,6 +253,7 @@ impl UpdateActionModuleRequestContent {
 /// The same type as [`GetActionModuleResponseContent`]: the API description gives both the same schema.
 pub type UpdateActionModuleResponseContent = GetActionModuleResponseContent;
 
+#[cfg(feature = "actions")]
 /// The `UpdateActionRequestContent` object.
 ///
 /// The body of `PATCH /actions/actions/{id}` (`actions_update`).
@@ -273,6 +289,7 @@ pub struct UpdateActionRequestContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "actions")]
 impl fmt::Debug for UpdateActionRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("UpdateActionRequestContent")
@@ -288,6 +305,7 @@ impl fmt::Debug for UpdateActionRequestContent {
     }
 }
 
+#[cfg(feature = "actions")]
 impl UpdateActionRequestContent {
     /// An empty value; set fields with the setters.
     pub fn new() -> Self {
@@ -385,6 +403,7 @@ impl UpdateActionRequestContent {
     }
 }
 
+#[cfg(feature = "actions")]
 /// The `UpdateActionResponseContent` schema.
 ///
 /// The answer of `PATCH /actions/actions/{id}` (`actions_update`).
@@ -392,6 +411,7 @@ impl UpdateActionRequestContent {
 /// The same type as [`Action`]: the API description gives both the same schema.
 pub type UpdateActionResponseContent = Action;
 
+#[cfg(feature = "prompts")]
 /// The `UpdateAculRequestContent` object.
 ///
 /// The body of `PATCH /prompts/{prompt}/screen/{screen}/rendering` (`prompts_rendering_update`).
@@ -424,6 +444,7 @@ pub struct UpdateAculRequestContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "prompts")]
 impl fmt::Debug for UpdateAculRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("UpdateAculRequestContent")
@@ -441,6 +462,7 @@ impl fmt::Debug for UpdateAculRequestContent {
     }
 }
 
+#[cfg(feature = "prompts")]
 impl UpdateAculRequestContent {
     /// An empty value; set fields with the setters.
     pub fn new() -> Self {
@@ -529,6 +551,7 @@ impl UpdateAculRequestContent {
     }
 }
 
+#[cfg(feature = "prompts")]
 /// The `UpdateAculResponseContent` object.
 ///
 /// The answer of `PATCH /prompts/{prompt}/screen/{screen}/rendering` (`prompts_rendering_update`).
@@ -560,6 +583,7 @@ pub struct UpdateAculResponseContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "prompts")]
 impl fmt::Debug for UpdateAculResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("UpdateAculResponseContent")
@@ -577,6 +601,7 @@ impl fmt::Debug for UpdateAculResponseContent {
     }
 }
 
+#[cfg(feature = "attack_protection")]
 /// The `UpdateAttackProtectionCaptchaRequestContent` object.
 ///
 /// The body of `PATCH /attack-protection/captcha` (`attackProtection_captcha_update`).
@@ -615,6 +640,7 @@ pub struct UpdateAttackProtectionCaptchaRequestContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "attack_protection")]
 impl fmt::Debug for UpdateAttackProtectionCaptchaRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("UpdateAttackProtectionCaptchaRequestContent")
@@ -631,6 +657,7 @@ impl fmt::Debug for UpdateAttackProtectionCaptchaRequestContent {
     }
 }
 
+#[cfg(feature = "attack_protection")]
 impl UpdateAttackProtectionCaptchaRequestContent {
     /// An empty value; set fields with the setters.
     pub fn new() -> Self {
@@ -755,6 +782,7 @@ impl UpdateAttackProtectionCaptchaRequestContent {
     }
 }
 
+#[cfg(feature = "attack_protection")]
 /// The `UpdateAttackProtectionCaptchaResponseContent` schema.
 ///
 /// The answer of `PATCH /attack-protection/captcha` (`attackProtection_captcha_update`).
@@ -762,6 +790,7 @@ impl UpdateAttackProtectionCaptchaRequestContent {
 /// The same type as [`GetAttackProtectionCaptchaResponseContent`]: the API description gives both the same schema.
 pub type UpdateAttackProtectionCaptchaResponseContent = GetAttackProtectionCaptchaResponseContent;
 
+#[cfg(feature = "attack_protection")]
 /// The `UpdateBotDetectionSettingsRequestContent` object.
 ///
 /// The body of `PATCH /attack-protection/bot-detection` (`attackProtection_botDetection_update`).
@@ -794,6 +823,7 @@ pub struct UpdateBotDetectionSettingsRequestContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "attack_protection")]
 impl fmt::Debug for UpdateBotDetectionSettingsRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("UpdateBotDetectionSettingsRequestContent")
@@ -814,6 +844,7 @@ impl fmt::Debug for UpdateBotDetectionSettingsRequestContent {
     }
 }
 
+#[cfg(feature = "attack_protection")]
 impl UpdateBotDetectionSettingsRequestContent {
     /// An empty value; set fields with the setters.
     pub fn new() -> Self {
@@ -908,6 +939,7 @@ impl UpdateBotDetectionSettingsRequestContent {
     }
 }
 
+#[cfg(feature = "attack_protection")]
 /// The `UpdateBotDetectionSettingsResponseContent` object.
 ///
 /// The answer of `PATCH /attack-protection/bot-detection` (`attackProtection_botDetection_update`).
@@ -939,6 +971,7 @@ pub struct UpdateBotDetectionSettingsResponseContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "attack_protection")]
 impl fmt::Debug for UpdateBotDetectionSettingsResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("UpdateBotDetectionSettingsResponseContent")
@@ -959,16 +992,19 @@ impl fmt::Debug for UpdateBotDetectionSettingsResponseContent {
     }
 }
 
+#[cfg(feature = "branding")]
 /// Custom color settings.
 ///
 /// The same type as [`BrandingColors`]: the API description gives both the same schema.
 pub type UpdateBrandingColors = BrandingColors;
 
+#[cfg(feature = "branding")]
 /// Custom font settings.
 ///
 /// The same type as [`BrandingFont`]: the API description gives both the same schema.
 pub type UpdateBrandingFont = BrandingFont;
 
+#[cfg(feature = "full")]
 /// Page Background Color or Gradient.
 /// Property contains either `null` to unset, a solid color as a string value `#FFFFFF`, or a gradient as an object.
 ///
@@ -984,6 +1020,7 @@ pub type UpdateBrandingFont = BrandingFont;
 /// The same type as [`BrandingPageBackground`]: the API description gives both the same schema.
 pub type UpdateBrandingPageBackground = BrandingPageBackground;
 
+#[cfg(feature = "branding")]
 /// The `UpdateBrandingPhoneProviderRequestContent` object.
 ///
 /// The body of `PATCH /branding/phone/providers/{id}` (`branding_phone_providers_update`).
@@ -1010,11 +1047,12 @@ pub struct UpdateBrandingPhoneProviderRequestContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "branding")]
 impl fmt::Debug for UpdateBrandingPhoneProviderRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("UpdateBrandingPhoneProviderRequestContent")
             .field("configuration", &self.configuration)
-            .field("credentials", &self.credentials)
+            .field("credentials", &self.credentials.as_ref().map(|_| REDACTED))
             .field("disabled", &self.disabled)
             .field("name", &self.name)
             .field("extra", &Keys(&self.extra))
@@ -1022,6 +1060,7 @@ impl fmt::Debug for UpdateBrandingPhoneProviderRequestContent {
     }
 }
 
+#[cfg(feature = "branding")]
 impl UpdateBrandingPhoneProviderRequestContent {
     /// An empty value; set fields with the setters.
     pub fn new() -> Self {
@@ -1083,6 +1122,7 @@ impl UpdateBrandingPhoneProviderRequestContent {
     }
 }
 
+#[cfg(feature = "branding")]
 /// Phone provider configuration schema
 ///
 /// The answer of `PATCH /branding/phone/providers/{id}` (`branding_phone_providers_update`).
@@ -1090,6 +1130,7 @@ impl UpdateBrandingPhoneProviderRequestContent {
 /// The same type as [`PhoneProviderSchemaMasked`]: the API description gives both the same schema.
 pub type UpdateBrandingPhoneProviderResponseContent = PhoneProviderSchemaMasked;
 
+#[cfg(feature = "branding")]
 /// The `UpdateBrandingRequestContent` object.
 ///
 /// The body of `PATCH /branding` (`branding_update`).
@@ -1116,6 +1157,7 @@ pub struct UpdateBrandingRequestContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "branding")]
 impl fmt::Debug for UpdateBrandingRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("UpdateBrandingRequestContent")
@@ -1128,6 +1170,7 @@ impl fmt::Debug for UpdateBrandingRequestContent {
     }
 }
 
+#[cfg(feature = "branding")]
 impl UpdateBrandingRequestContent {
     /// An empty value; set fields with the setters.
     pub fn new() -> Self {
@@ -1189,6 +1232,7 @@ impl UpdateBrandingRequestContent {
     }
 }
 
+#[cfg(feature = "branding")]
 /// The `UpdateBrandingResponseContent` schema.
 ///
 /// The answer of `PATCH /branding` (`branding_update`).
@@ -1196,6 +1240,7 @@ impl UpdateBrandingRequestContent {
 /// The same type as [`GetBrandingResponseContent`]: the API description gives both the same schema.
 pub type UpdateBrandingResponseContent = GetBrandingResponseContent;
 
+#[cfg(feature = "branding")]
 /// The `UpdateBrandingThemeRequestContent` object.
 ///
 /// The body of `PATCH /branding/themes/{themeId}` (`branding_themes_update`).
@@ -1227,6 +1272,7 @@ pub struct UpdateBrandingThemeRequestContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "branding")]
 impl fmt::Debug for UpdateBrandingThemeRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("UpdateBrandingThemeRequestContent")
@@ -1241,6 +1287,7 @@ impl fmt::Debug for UpdateBrandingThemeRequestContent {
     }
 }
 
+#[cfg(feature = "branding")]
 impl UpdateBrandingThemeRequestContent {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(
@@ -1280,6 +1327,7 @@ impl UpdateBrandingThemeRequestContent {
     }
 }
 
+#[cfg(feature = "branding")]
 /// The `UpdateBrandingThemeResponseContent` schema.
 ///
 /// The answer of `PATCH /branding/themes/{themeId}` (`branding_themes_update`).
@@ -1287,6 +1335,7 @@ impl UpdateBrandingThemeRequestContent {
 /// The same type as [`GetBrandingThemeResponseContent`]: the API description gives both the same schema.
 pub type UpdateBrandingThemeResponseContent = GetBrandingThemeResponseContent;
 
+#[cfg(feature = "attack_protection")]
 /// The `UpdateBreachedPasswordDetectionSettingsRequestContent` object.
 ///
 /// The body of `PATCH /attack-protection/breached-password-detection` (`attackProtection_breachedPasswordDetection_update`).
@@ -1319,6 +1368,7 @@ pub struct UpdateBreachedPasswordDetectionSettingsRequestContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "attack_protection")]
 impl fmt::Debug for UpdateBreachedPasswordDetectionSettingsRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("UpdateBreachedPasswordDetectionSettingsRequestContent")
@@ -1335,6 +1385,7 @@ impl fmt::Debug for UpdateBreachedPasswordDetectionSettingsRequestContent {
     }
 }
 
+#[cfg(feature = "attack_protection")]
 impl UpdateBreachedPasswordDetectionSettingsRequestContent {
     /// An empty value; set fields with the setters.
     pub fn new() -> Self {
@@ -1411,6 +1462,7 @@ impl UpdateBreachedPasswordDetectionSettingsRequestContent {
     }
 }
 
+#[cfg(feature = "attack_protection")]
 /// The `UpdateBreachedPasswordDetectionSettingsResponseContent` schema.
 ///
 /// The answer of `PATCH /attack-protection/breached-password-detection` (`attackProtection_breachedPasswordDetection_update`).
@@ -1419,6 +1471,7 @@ impl UpdateBreachedPasswordDetectionSettingsRequestContent {
 pub type UpdateBreachedPasswordDetectionSettingsResponseContent =
     GetBreachedPasswordDetectionSettingsResponseContent;
 
+#[cfg(feature = "attack_protection")]
 /// The `UpdateBruteForceSettingsRequestContent` object.
 ///
 /// The body of `PATCH /attack-protection/brute-force-protection` (`attackProtection_bruteForceProtection_update`).
@@ -1449,6 +1502,7 @@ pub struct UpdateBruteForceSettingsRequestContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "attack_protection")]
 impl fmt::Debug for UpdateBruteForceSettingsRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("UpdateBruteForceSettingsRequestContent")
@@ -1462,6 +1516,7 @@ impl fmt::Debug for UpdateBruteForceSettingsRequestContent {
     }
 }
 
+#[cfg(feature = "attack_protection")]
 impl UpdateBruteForceSettingsRequestContent {
     /// An empty value; set fields with the setters.
     pub fn new() -> Self {
@@ -1535,6 +1590,7 @@ impl UpdateBruteForceSettingsRequestContent {
     }
 }
 
+#[cfg(feature = "attack_protection")]
 /// The `UpdateBruteForceSettingsResponseContent` schema.
 ///
 /// The answer of `PATCH /attack-protection/brute-force-protection` (`attackProtection_bruteForceProtection_update`).
@@ -1542,6 +1598,7 @@ impl UpdateBruteForceSettingsRequestContent {
 /// The same type as [`GetBruteForceSettingsResponseContent`]: the API description gives both the same schema.
 pub type UpdateBruteForceSettingsResponseContent = GetBruteForceSettingsResponseContent;
 
+#[cfg(feature = "client_grants")]
 /// The `UpdateClientGrantRequestContent` object.
 ///
 /// The body of `PATCH /client-grants/{id}` (`clientGrants_update`).
@@ -1571,6 +1628,7 @@ pub struct UpdateClientGrantRequestContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "client_grants")]
 impl fmt::Debug for UpdateClientGrantRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("UpdateClientGrantRequestContent")
@@ -1587,6 +1645,7 @@ impl fmt::Debug for UpdateClientGrantRequestContent {
     }
 }
 
+#[cfg(feature = "client_grants")]
 impl UpdateClientGrantRequestContent {
     /// An empty value; set fields with the setters.
     pub fn new() -> Self {
@@ -1663,6 +1722,7 @@ impl UpdateClientGrantRequestContent {
     }
 }
 
+#[cfg(feature = "client_grants")]
 /// The `UpdateClientGrantResponseContent` schema.
 ///
 /// The answer of `PATCH /client-grants/{id}` (`clientGrants_update`).
@@ -1670,6 +1730,7 @@ impl UpdateClientGrantRequestContent {
 /// The same type as [`ClientGrantResponseContent`]: the API description gives both the same schema.
 pub type UpdateClientGrantResponseContent = ClientGrantResponseContent;
 
+#[cfg(feature = "clients")]
 /// The `UpdateClientRequestContent` object.
 ///
 /// The body of `PATCH /clients/{id}` (`clients_update`).
@@ -1851,6 +1912,7 @@ pub struct UpdateClientRequestContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "clients")]
 impl fmt::Debug for UpdateClientRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("UpdateClientRequestContent")
@@ -1919,7 +1981,10 @@ impl fmt::Debug for UpdateClientRequestContent {
             .field("organization_usage", &self.organization_usage)
             .field("par_request_expiry", &self.par_request_expiry)
             .field("redirection_policy", &self.redirection_policy)
-            .field("refresh_token", &self.refresh_token)
+            .field(
+                "refresh_token",
+                &self.refresh_token.as_ref().map(|_| REDACTED),
+            )
             .field(
                 "require_proof_of_possession",
                 &self.require_proof_of_possession,
@@ -1953,6 +2018,7 @@ impl fmt::Debug for UpdateClientRequestContent {
     }
 }
 
+#[cfg(feature = "clients")]
 impl UpdateClientRequestContent {
     /// An empty value; set fields with the setters.
     pub fn new() -> Self {
@@ -2668,6 +2734,7 @@ impl UpdateClientRequestContent {
     }
 }
 
+#[cfg(feature = "clients")]
 /// The `UpdateClientResponseContent` schema.
 ///
 /// The answer of `PATCH /clients/{id}` (`clients_update`).

@@ -13,6 +13,7 @@ use super::*;
 use crate::model_support::{Keys, REDACTED, constant, extra, other, string_enum};
 use crate::patch::Patch;
 
+#[cfg(feature = "connections")]
 /// The connection's options (depend on the connection strategy). To update these options, the `update:connections_options` scope must be present. To verify your changes, also include the `read:connections_options` scope. If this scope is not specified, you will not be able to review the updated object.
 ///
 /// Also named [`ConnectionPropertiesOptions`] (identical schemas).
@@ -153,6 +154,7 @@ pub struct UpdateConnectionOptions {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "connections")]
 impl fmt::Debug for UpdateConnectionOptions {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("UpdateConnectionOptions")
@@ -232,6 +234,7 @@ impl fmt::Debug for UpdateConnectionOptions {
     }
 }
 
+#[cfg(feature = "connections")]
 impl UpdateConnectionOptions {
     /// An empty value; set fields with the setters.
     pub fn new() -> Self {
@@ -512,6 +515,7 @@ impl UpdateConnectionOptions {
     }
 }
 
+#[cfg(feature = "connection_profiles")]
 /// The `UpdateConnectionProfileRequestContent` object.
 ///
 /// The body of `PATCH /connection-profiles/{id}` (`connectionProfiles_update`).
@@ -544,6 +548,7 @@ pub struct UpdateConnectionProfileRequestContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "connection_profiles")]
 impl fmt::Debug for UpdateConnectionProfileRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("UpdateConnectionProfileRequestContent")
@@ -561,6 +566,7 @@ impl fmt::Debug for UpdateConnectionProfileRequestContent {
     }
 }
 
+#[cfg(feature = "connection_profiles")]
 impl UpdateConnectionProfileRequestContent {
     /// An empty value; set fields with the setters.
     pub fn new() -> Self {
@@ -649,6 +655,7 @@ impl UpdateConnectionProfileRequestContent {
     }
 }
 
+#[cfg(feature = "connection_profiles")]
 /// The `UpdateConnectionProfileResponseContent` schema.
 ///
 /// The answer of `PATCH /connection-profiles/{id}` (`connectionProfiles_update`).
@@ -656,6 +663,7 @@ impl UpdateConnectionProfileRequestContent {
 /// The same type as [`ConnectionProfile`]: the API description gives both the same schema.
 pub type UpdateConnectionProfileResponseContent = ConnectionProfile;
 
+#[cfg(feature = "connections")]
 /// The `UpdateConnectionRequestContent` object.
 ///
 /// The body of `PATCH /connections/{id}` (`connections_update`).
@@ -700,6 +708,7 @@ pub struct UpdateConnectionRequestContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "connections")]
 impl fmt::Debug for UpdateConnectionRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("UpdateConnectionRequestContent")
@@ -721,6 +730,7 @@ impl fmt::Debug for UpdateConnectionRequestContent {
     }
 }
 
+#[cfg(feature = "connections")]
 impl UpdateConnectionRequestContent {
     /// An empty value; set fields with the setters.
     pub fn new() -> Self {
@@ -860,6 +870,7 @@ impl UpdateConnectionRequestContent {
     }
 }
 
+#[cfg(feature = "full")]
 /// Update a connection with strategy=ad
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -874,6 +885,7 @@ pub struct UpdateConnectionRequestContentAd {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for UpdateConnectionRequestContentAd {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("UpdateConnectionRequestContentAd")
@@ -883,6 +895,7 @@ impl fmt::Debug for UpdateConnectionRequestContentAd {
     }
 }
 
+#[cfg(feature = "full")]
 /// Update a connection with strategy=adfs
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -900,6 +913,7 @@ pub struct UpdateConnectionRequestContentAdfs {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for UpdateConnectionRequestContentAdfs {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("UpdateConnectionRequestContentAdfs")
@@ -910,6 +924,7 @@ impl fmt::Debug for UpdateConnectionRequestContentAdfs {
     }
 }
 
+#[cfg(feature = "full")]
 /// Update a connection with strategy=amazon
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -924,6 +939,7 @@ pub struct UpdateConnectionRequestContentAmazon {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for UpdateConnectionRequestContentAmazon {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("UpdateConnectionRequestContentAmazon")
@@ -933,6 +949,7 @@ impl fmt::Debug for UpdateConnectionRequestContentAmazon {
     }
 }
 
+#[cfg(feature = "full")]
 /// Update a connection with strategy=apple
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -947,6 +964,7 @@ pub struct UpdateConnectionRequestContentApple {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for UpdateConnectionRequestContentApple {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("UpdateConnectionRequestContentApple")
@@ -956,6 +974,7 @@ impl fmt::Debug for UpdateConnectionRequestContentApple {
     }
 }
 
+#[cfg(feature = "full")]
 /// Update a connection with strategy=auth0
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -973,6 +992,7 @@ pub struct UpdateConnectionRequestContentAuth0 {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for UpdateConnectionRequestContentAuth0 {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("UpdateConnectionRequestContentAuth0")
@@ -983,6 +1003,7 @@ impl fmt::Debug for UpdateConnectionRequestContentAuth0 {
     }
 }
 
+#[cfg(feature = "full")]
 /// Update a connection with strategy=auth0-oidc
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -997,6 +1018,7 @@ pub struct UpdateConnectionRequestContentAuth0Oidc {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for UpdateConnectionRequestContentAuth0Oidc {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("UpdateConnectionRequestContentAuth0Oidc")
@@ -1006,6 +1028,7 @@ impl fmt::Debug for UpdateConnectionRequestContentAuth0Oidc {
     }
 }
 
+#[cfg(feature = "full")]
 /// Update a connection with strategy=waad
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1023,6 +1046,7 @@ pub struct UpdateConnectionRequestContentAzureAd {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for UpdateConnectionRequestContentAzureAd {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("UpdateConnectionRequestContentAzureAd")
@@ -1033,11 +1057,13 @@ impl fmt::Debug for UpdateConnectionRequestContentAzureAd {
     }
 }
 
+#[cfg(feature = "full")]
 /// Update a connection with strategy=baidu
 ///
 /// The same type as [`UpdateConnectionRequestContentShop`]: the API description gives both the same schema.
 pub type UpdateConnectionRequestContentBaidu = UpdateConnectionRequestContentShop;
 
+#[cfg(feature = "full")]
 /// Update a connection with strategy=bitbucket
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1052,6 +1078,7 @@ pub struct UpdateConnectionRequestContentBitbucket {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for UpdateConnectionRequestContentBitbucket {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("UpdateConnectionRequestContentBitbucket")
@@ -1061,11 +1088,13 @@ impl fmt::Debug for UpdateConnectionRequestContentBitbucket {
     }
 }
 
+#[cfg(feature = "full")]
 /// Update a connection with strategy=bitly
 ///
 /// The same type as [`UpdateConnectionRequestContentShop`]: the API description gives both the same schema.
 pub type UpdateConnectionRequestContentBitly = UpdateConnectionRequestContentShop;
 
+#[cfg(feature = "full")]
 /// Update a connection with strategy=box
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1080,6 +1109,7 @@ pub struct UpdateConnectionRequestContentBox {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for UpdateConnectionRequestContentBox {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("UpdateConnectionRequestContentBox")
@@ -1089,6 +1119,7 @@ impl fmt::Debug for UpdateConnectionRequestContentBox {
     }
 }
 
+#[cfg(feature = "full")]
 /// Update a connection with strategy=custom
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1103,6 +1134,7 @@ pub struct UpdateConnectionRequestContentCustom {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for UpdateConnectionRequestContentCustom {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("UpdateConnectionRequestContentCustom")
@@ -1112,21 +1144,25 @@ impl fmt::Debug for UpdateConnectionRequestContentCustom {
     }
 }
 
+#[cfg(feature = "full")]
 /// Update a connection with strategy=daccount
 ///
 /// The same type as [`UpdateConnectionRequestContentShop`]: the API description gives both the same schema.
 pub type UpdateConnectionRequestContentDaccount = UpdateConnectionRequestContentShop;
 
+#[cfg(feature = "full")]
 /// Update a connection with strategy=dropbox
 ///
 /// The same type as [`UpdateConnectionRequestContentShop`]: the API description gives both the same schema.
 pub type UpdateConnectionRequestContentDropbox = UpdateConnectionRequestContentShop;
 
+#[cfg(feature = "full")]
 /// Update a connection with strategy=dwolla
 ///
 /// The same type as [`UpdateConnectionRequestContentShop`]: the API description gives both the same schema.
 pub type UpdateConnectionRequestContentDwolla = UpdateConnectionRequestContentShop;
 
+#[cfg(feature = "full")]
 /// Update a connection with strategy=email
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1141,6 +1177,7 @@ pub struct UpdateConnectionRequestContentEmail {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for UpdateConnectionRequestContentEmail {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("UpdateConnectionRequestContentEmail")
@@ -1150,6 +1187,7 @@ impl fmt::Debug for UpdateConnectionRequestContentEmail {
     }
 }
 
+#[cfg(feature = "full")]
 /// Update a connection with strategy=evernote
 ///
 /// Also named [`UpdateConnectionRequestContentEvernoteSandbox`] (identical schemas).
@@ -1166,6 +1204,7 @@ pub struct UpdateConnectionRequestContentEvernote {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for UpdateConnectionRequestContentEvernote {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("UpdateConnectionRequestContentEvernote")
@@ -1175,11 +1214,13 @@ impl fmt::Debug for UpdateConnectionRequestContentEvernote {
     }
 }
 
+#[cfg(feature = "full")]
 /// Update a connection with strategy=evernote-sandbox
 ///
 /// The same type as [`UpdateConnectionRequestContentEvernote`]: the API description gives both the same schema.
 pub type UpdateConnectionRequestContentEvernoteSandbox = UpdateConnectionRequestContentEvernote;
 
+#[cfg(feature = "full")]
 /// Update a connection with strategy=exact
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1194,6 +1235,7 @@ pub struct UpdateConnectionRequestContentExact {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for UpdateConnectionRequestContentExact {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("UpdateConnectionRequestContentExact")
@@ -1203,6 +1245,7 @@ impl fmt::Debug for UpdateConnectionRequestContentExact {
     }
 }
 
+#[cfg(feature = "full")]
 /// Update a connection with strategy=facebook
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1217,6 +1260,7 @@ pub struct UpdateConnectionRequestContentFacebook {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for UpdateConnectionRequestContentFacebook {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("UpdateConnectionRequestContentFacebook")
@@ -1226,11 +1270,13 @@ impl fmt::Debug for UpdateConnectionRequestContentFacebook {
     }
 }
 
+#[cfg(feature = "full")]
 /// Update a connection with strategy=fitbit
 ///
 /// The same type as [`UpdateConnectionRequestContentShop`]: the API description gives both the same schema.
 pub type UpdateConnectionRequestContentFitbit = UpdateConnectionRequestContentShop;
 
+#[cfg(feature = "full")]
 /// Update a connection with strategy=github
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1245,6 +1291,7 @@ pub struct UpdateConnectionRequestContentGitHub {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for UpdateConnectionRequestContentGitHub {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("UpdateConnectionRequestContentGitHub")
@@ -1254,6 +1301,7 @@ impl fmt::Debug for UpdateConnectionRequestContentGitHub {
     }
 }
 
+#[cfg(feature = "full")]
 /// Update a connection with strategy=google-apps
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1271,6 +1319,7 @@ pub struct UpdateConnectionRequestContentGoogleApps {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for UpdateConnectionRequestContentGoogleApps {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("UpdateConnectionRequestContentGoogleApps")
@@ -1281,6 +1330,7 @@ impl fmt::Debug for UpdateConnectionRequestContentGoogleApps {
     }
 }
 
+#[cfg(feature = "full")]
 /// Update a connection with strategy=google-oauth2
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1295,6 +1345,7 @@ pub struct UpdateConnectionRequestContentGoogleOAuth2 {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for UpdateConnectionRequestContentGoogleOAuth2 {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("UpdateConnectionRequestContentGoogleOAuth2")
@@ -1304,11 +1355,13 @@ impl fmt::Debug for UpdateConnectionRequestContentGoogleOAuth2 {
     }
 }
 
+#[cfg(feature = "full")]
 /// Update a connection with strategy=instagram
 ///
 /// The same type as [`UpdateConnectionRequestContentShop`]: the API description gives both the same schema.
 pub type UpdateConnectionRequestContentInstagram = UpdateConnectionRequestContentShop;
 
+#[cfg(feature = "full")]
 /// Update a connection with strategy=ip
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1326,6 +1379,7 @@ pub struct UpdateConnectionRequestContentIp {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for UpdateConnectionRequestContentIp {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("UpdateConnectionRequestContentIp")
@@ -1336,6 +1390,7 @@ impl fmt::Debug for UpdateConnectionRequestContentIp {
     }
 }
 
+#[cfg(feature = "full")]
 /// Update a connection with strategy=line
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1350,6 +1405,7 @@ pub struct UpdateConnectionRequestContentLine {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for UpdateConnectionRequestContentLine {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("UpdateConnectionRequestContentLine")
@@ -1359,6 +1415,7 @@ impl fmt::Debug for UpdateConnectionRequestContentLine {
     }
 }
 
+#[cfg(feature = "full")]
 /// Update a connection with strategy=linkedin
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1373,6 +1430,7 @@ pub struct UpdateConnectionRequestContentLinkedin {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for UpdateConnectionRequestContentLinkedin {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("UpdateConnectionRequestContentLinkedin")
@@ -1382,6 +1440,7 @@ impl fmt::Debug for UpdateConnectionRequestContentLinkedin {
     }
 }
 
+#[cfg(feature = "full")]
 /// Update a connection with strategy=oauth1
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1396,6 +1455,7 @@ pub struct UpdateConnectionRequestContentOAuth1 {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for UpdateConnectionRequestContentOAuth1 {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("UpdateConnectionRequestContentOAuth1")
@@ -1405,6 +1465,7 @@ impl fmt::Debug for UpdateConnectionRequestContentOAuth1 {
     }
 }
 
+#[cfg(feature = "full")]
 /// Update a connection with strategy=oauth2
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1419,6 +1480,7 @@ pub struct UpdateConnectionRequestContentOAuth2 {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for UpdateConnectionRequestContentOAuth2 {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("UpdateConnectionRequestContentOAuth2")
@@ -1428,6 +1490,7 @@ impl fmt::Debug for UpdateConnectionRequestContentOAuth2 {
     }
 }
 
+#[cfg(feature = "full")]
 /// Update a connection with strategy=office365
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1445,6 +1508,7 @@ pub struct UpdateConnectionRequestContentOffice365 {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for UpdateConnectionRequestContentOffice365 {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("UpdateConnectionRequestContentOffice365")
@@ -1455,6 +1519,7 @@ impl fmt::Debug for UpdateConnectionRequestContentOffice365 {
     }
 }
 
+#[cfg(feature = "full")]
 /// Update a connection with strategy=oidc
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1481,6 +1546,7 @@ pub struct UpdateConnectionRequestContentOidc {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for UpdateConnectionRequestContentOidc {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("UpdateConnectionRequestContentOidc")
@@ -1497,6 +1563,7 @@ impl fmt::Debug for UpdateConnectionRequestContentOidc {
     }
 }
 
+#[cfg(feature = "full")]
 /// Update a connection with strategy=okta
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1517,6 +1584,7 @@ pub struct UpdateConnectionRequestContentOkta {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for UpdateConnectionRequestContentOkta {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("UpdateConnectionRequestContentOkta")
@@ -1531,6 +1599,7 @@ impl fmt::Debug for UpdateConnectionRequestContentOkta {
     }
 }
 
+#[cfg(feature = "full")]
 /// Update a connection with strategy=paypal
 ///
 /// Also named [`UpdateConnectionRequestContentPaypalSandbox`] (identical schemas).
@@ -1547,6 +1616,7 @@ pub struct UpdateConnectionRequestContentPaypal {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for UpdateConnectionRequestContentPaypal {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("UpdateConnectionRequestContentPaypal")
@@ -1556,11 +1626,13 @@ impl fmt::Debug for UpdateConnectionRequestContentPaypal {
     }
 }
 
+#[cfg(feature = "full")]
 /// Update a connection with strategy=paypal-sandbox
 ///
 /// The same type as [`UpdateConnectionRequestContentPaypal`]: the API description gives both the same schema.
 pub type UpdateConnectionRequestContentPaypalSandbox = UpdateConnectionRequestContentPaypal;
 
+#[cfg(feature = "full")]
 /// Update a connection with strategy=pingfederate
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1578,6 +1650,7 @@ pub struct UpdateConnectionRequestContentPingFederate {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for UpdateConnectionRequestContentPingFederate {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("UpdateConnectionRequestContentPingFederate")
@@ -1588,11 +1661,13 @@ impl fmt::Debug for UpdateConnectionRequestContentPingFederate {
     }
 }
 
+#[cfg(feature = "full")]
 /// Update a connection with strategy=planningcenter
 ///
 /// The same type as [`UpdateConnectionRequestContentShop`]: the API description gives both the same schema.
 pub type UpdateConnectionRequestContentPlanningCenter = UpdateConnectionRequestContentShop;
 
+#[cfg(feature = "full")]
 /// Update a connection with strategy=salesforce
 ///
 /// Also named [`UpdateConnectionRequestContentSalesforceSandbox`] (identical schemas).
@@ -1609,6 +1684,7 @@ pub struct UpdateConnectionRequestContentSalesforce {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for UpdateConnectionRequestContentSalesforce {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("UpdateConnectionRequestContentSalesforce")
@@ -1618,6 +1694,7 @@ impl fmt::Debug for UpdateConnectionRequestContentSalesforce {
     }
 }
 
+#[cfg(feature = "full")]
 /// Update a connection with strategy=salesforce-community
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1632,6 +1709,7 @@ pub struct UpdateConnectionRequestContentSalesforceCommunity {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for UpdateConnectionRequestContentSalesforceCommunity {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("UpdateConnectionRequestContentSalesforceCommunity")
@@ -1641,11 +1719,13 @@ impl fmt::Debug for UpdateConnectionRequestContentSalesforceCommunity {
     }
 }
 
+#[cfg(feature = "full")]
 /// Update a connection with strategy=salesforce-sandbox
 ///
 /// The same type as [`UpdateConnectionRequestContentSalesforce`]: the API description gives both the same schema.
 pub type UpdateConnectionRequestContentSalesforceSandbox = UpdateConnectionRequestContentSalesforce;
 
+#[cfg(feature = "full")]
 /// Update a connection with strategy=samlp
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1663,6 +1743,7 @@ pub struct UpdateConnectionRequestContentSaml {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for UpdateConnectionRequestContentSaml {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("UpdateConnectionRequestContentSaml")
@@ -1673,6 +1754,7 @@ impl fmt::Debug for UpdateConnectionRequestContentSaml {
     }
 }
 
+#[cfg(feature = "full")]
 /// Update a connection with strategy=sharepoint
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1690,6 +1772,7 @@ pub struct UpdateConnectionRequestContentSharepoint {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for UpdateConnectionRequestContentSharepoint {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("UpdateConnectionRequestContentSharepoint")
@@ -1700,6 +1783,7 @@ impl fmt::Debug for UpdateConnectionRequestContentSharepoint {
     }
 }
 
+#[cfg(feature = "full")]
 /// Update a connection with strategy=shop
 ///
 /// Also named [`UpdateConnectionRequestContentBaidu`], [`UpdateConnectionRequestContentBitly`], [`UpdateConnectionRequestContentDaccount`], [`UpdateConnectionRequestContentDropbox`], [`UpdateConnectionRequestContentDwolla`], [`UpdateConnectionRequestContentFitbit`], [`UpdateConnectionRequestContentInstagram`], [`UpdateConnectionRequestContentPlanningCenter`], [`UpdateConnectionRequestContentShopify`], [`UpdateConnectionRequestContentSoundcloud`], [`UpdateConnectionRequestContentThirtySevenSignals`], [`UpdateConnectionRequestContentUntappd`], [`UpdateConnectionRequestContentVkontakte`], [`UpdateConnectionRequestContentWeibo`], [`UpdateConnectionRequestContentWordpress`], [`UpdateConnectionRequestContentYahoo`], [`UpdateConnectionRequestContentYandex`] (identical schemas).
@@ -1716,6 +1800,7 @@ pub struct UpdateConnectionRequestContentShop {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for UpdateConnectionRequestContentShop {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("UpdateConnectionRequestContentShop")
@@ -1725,11 +1810,13 @@ impl fmt::Debug for UpdateConnectionRequestContentShop {
     }
 }
 
+#[cfg(feature = "full")]
 /// Update a connection with strategy=shopify
 ///
 /// The same type as [`UpdateConnectionRequestContentShop`]: the API description gives both the same schema.
 pub type UpdateConnectionRequestContentShopify = UpdateConnectionRequestContentShop;
 
+#[cfg(feature = "full")]
 /// Update a connection with strategy=sms
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1744,6 +1831,7 @@ pub struct UpdateConnectionRequestContentSms {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for UpdateConnectionRequestContentSms {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("UpdateConnectionRequestContentSms")
@@ -1753,16 +1841,19 @@ impl fmt::Debug for UpdateConnectionRequestContentSms {
     }
 }
 
+#[cfg(feature = "full")]
 /// Update a connection with strategy=soundcloud
 ///
 /// The same type as [`UpdateConnectionRequestContentShop`]: the API description gives both the same schema.
 pub type UpdateConnectionRequestContentSoundcloud = UpdateConnectionRequestContentShop;
 
+#[cfg(feature = "full")]
 /// Update a connection with strategy=thirtysevensignals
 ///
 /// The same type as [`UpdateConnectionRequestContentShop`]: the API description gives both the same schema.
 pub type UpdateConnectionRequestContentThirtySevenSignals = UpdateConnectionRequestContentShop;
 
+#[cfg(feature = "full")]
 /// Update a connection with strategy=twitter
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1777,6 +1868,7 @@ pub struct UpdateConnectionRequestContentTwitter {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for UpdateConnectionRequestContentTwitter {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("UpdateConnectionRequestContentTwitter")
@@ -1786,21 +1878,25 @@ impl fmt::Debug for UpdateConnectionRequestContentTwitter {
     }
 }
 
+#[cfg(feature = "full")]
 /// Update a connection with strategy=untappd
 ///
 /// The same type as [`UpdateConnectionRequestContentShop`]: the API description gives both the same schema.
 pub type UpdateConnectionRequestContentUntappd = UpdateConnectionRequestContentShop;
 
+#[cfg(feature = "full")]
 /// Update a connection with strategy=vkontakte
 ///
 /// The same type as [`UpdateConnectionRequestContentShop`]: the API description gives both the same schema.
 pub type UpdateConnectionRequestContentVkontakte = UpdateConnectionRequestContentShop;
 
+#[cfg(feature = "full")]
 /// Update a connection with strategy=weibo
 ///
 /// The same type as [`UpdateConnectionRequestContentShop`]: the API description gives both the same schema.
 pub type UpdateConnectionRequestContentWeibo = UpdateConnectionRequestContentShop;
 
+#[cfg(feature = "full")]
 /// Update a connection with strategy=windowslive
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1815,6 +1911,7 @@ pub struct UpdateConnectionRequestContentWindowsLive {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for UpdateConnectionRequestContentWindowsLive {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("UpdateConnectionRequestContentWindowsLive")
@@ -1824,21 +1921,25 @@ impl fmt::Debug for UpdateConnectionRequestContentWindowsLive {
     }
 }
 
+#[cfg(feature = "full")]
 /// Update a connection with strategy=wordpress
 ///
 /// The same type as [`UpdateConnectionRequestContentShop`]: the API description gives both the same schema.
 pub type UpdateConnectionRequestContentWordpress = UpdateConnectionRequestContentShop;
 
+#[cfg(feature = "full")]
 /// Update a connection with strategy=yahoo
 ///
 /// The same type as [`UpdateConnectionRequestContentShop`]: the API description gives both the same schema.
 pub type UpdateConnectionRequestContentYahoo = UpdateConnectionRequestContentShop;
 
+#[cfg(feature = "full")]
 /// Update a connection with strategy=yandex
 ///
 /// The same type as [`UpdateConnectionRequestContentShop`]: the API description gives both the same schema.
 pub type UpdateConnectionRequestContentYandex = UpdateConnectionRequestContentShop;
 
+#[cfg(feature = "connections")]
 /// The `UpdateConnectionResponseContent` schema.
 ///
 /// The answer of `PATCH /connections/{id}` (`connections_update`).
@@ -1846,6 +1947,7 @@ pub type UpdateConnectionRequestContentYandex = UpdateConnectionRequestContentSh
 /// The same type as [`GetConnectionResponseContent`]: the API description gives both the same schema.
 pub type UpdateConnectionResponseContent = GetConnectionResponseContent;
 
+#[cfg(feature = "custom_domains")]
 /// The `UpdateCustomDomainRequestContent` object.
 ///
 /// The body of `PATCH /custom-domains/{id}` (`customDomains_update`).
@@ -1872,6 +1974,7 @@ pub struct UpdateCustomDomainRequestContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "custom_domains")]
 impl fmt::Debug for UpdateCustomDomainRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("UpdateCustomDomainRequestContent")
@@ -1884,6 +1987,7 @@ impl fmt::Debug for UpdateCustomDomainRequestContent {
     }
 }
 
+#[cfg(feature = "custom_domains")]
 impl UpdateCustomDomainRequestContent {
     /// An empty value; set fields with the setters.
     pub fn new() -> Self {
@@ -1948,6 +2052,7 @@ impl UpdateCustomDomainRequestContent {
     }
 }
 
+#[cfg(feature = "custom_domains")]
 /// The `UpdateCustomDomainResponseContent` schema.
 ///
 /// The answer of `PATCH /custom-domains/{id}` (`customDomains_update`).
@@ -1955,16 +2060,19 @@ impl UpdateCustomDomainRequestContent {
 /// The same type as [`CreateCustomDomainResponseContent`]: the API description gives both the same schema.
 pub type UpdateCustomDomainResponseContent = CreateCustomDomainResponseContent;
 
+#[cfg(feature = "full")]
 /// The `UpdateDefaultCanonicalDomainResponseContent` schema.
 ///
 /// The same type as [`GetDefaultCanonicalDomainResponseContent`]: the API description gives both the same schema.
 pub type UpdateDefaultCanonicalDomainResponseContent = GetDefaultCanonicalDomainResponseContent;
 
+#[cfg(feature = "full")]
 /// The `UpdateDefaultCustomDomainResponseContent` schema.
 ///
 /// The same type as [`CustomDomain`]: the API description gives both the same schema.
 pub type UpdateDefaultCustomDomainResponseContent = CustomDomain;
 
+#[cfg(feature = "custom_domains")]
 /// The `UpdateDefaultDomainRequestContent` object.
 ///
 /// The body of `PATCH /custom-domains/default` (`customDomains_setDefault`).
@@ -1981,6 +2089,7 @@ pub struct UpdateDefaultDomainRequestContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "custom_domains")]
 impl fmt::Debug for UpdateDefaultDomainRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("UpdateDefaultDomainRequestContent")
@@ -1990,6 +2099,7 @@ impl fmt::Debug for UpdateDefaultDomainRequestContent {
     }
 }
 
+#[cfg(feature = "custom_domains")]
 impl UpdateDefaultDomainRequestContent {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(domain: impl Into<String>) -> Self {
@@ -2006,6 +2116,7 @@ impl UpdateDefaultDomainRequestContent {
     }
 }
 
+#[cfg(feature = "custom_domains")]
 /// The `UpdateDefaultDomainResponseContent` schema.
 ///
 /// The answer of `PATCH /custom-domains/default` (`customDomains_setDefault`).
@@ -2013,6 +2124,7 @@ impl UpdateDefaultDomainRequestContent {
 /// The same type as [`GetDefaultDomainResponseContent`]: the API description gives both the same schema.
 pub type UpdateDefaultDomainResponseContent = GetDefaultDomainResponseContent;
 
+#[cfg(feature = "connections")]
 /// The `UpdateDirectoryProvisioningRequestContent` object.
 ///
 /// The body of `PATCH /connections/{id}/directory-provisioning` (`connections_directoryProvisioning_update`).
@@ -2036,6 +2148,7 @@ pub struct UpdateDirectoryProvisioningRequestContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "connections")]
 impl fmt::Debug for UpdateDirectoryProvisioningRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("UpdateDirectoryProvisioningRequestContent")
@@ -2047,6 +2160,7 @@ impl fmt::Debug for UpdateDirectoryProvisioningRequestContent {
     }
 }
 
+#[cfg(feature = "connections")]
 impl UpdateDirectoryProvisioningRequestContent {
     /// An empty value; set fields with the setters.
     pub fn new() -> Self {
@@ -2096,6 +2210,7 @@ impl UpdateDirectoryProvisioningRequestContent {
     }
 }
 
+#[cfg(feature = "connections")]
 /// The `UpdateDirectoryProvisioningResponseContent` schema.
 ///
 /// The answer of `PATCH /connections/{id}/directory-provisioning` (`connections_directoryProvisioning_update`).
@@ -2103,6 +2218,7 @@ impl UpdateDirectoryProvisioningRequestContent {
 /// The same type as [`DirectoryProvisioning`]: the API description gives both the same schema.
 pub type UpdateDirectoryProvisioningResponseContent = DirectoryProvisioning;
 
+#[cfg(feature = "emails")]
 /// The `UpdateEmailProviderRequestContent` object.
 ///
 /// The body of `PATCH /emails/provider` (`emails_provider_update`).
@@ -2132,10 +2248,11 @@ pub struct UpdateEmailProviderRequestContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "emails")]
 impl fmt::Debug for UpdateEmailProviderRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("UpdateEmailProviderRequestContent")
-            .field("credentials", &self.credentials)
+            .field("credentials", &self.credentials.as_ref().map(|_| REDACTED))
             .field("default_from_address", &self.default_from_address)
             .field("enabled", &self.enabled)
             .field("name", &self.name)
@@ -2145,6 +2262,7 @@ impl fmt::Debug for UpdateEmailProviderRequestContent {
     }
 }
 
+#[cfg(feature = "emails")]
 impl UpdateEmailProviderRequestContent {
     /// An empty value; set fields with the setters.
     pub fn new() -> Self {
@@ -2218,6 +2336,7 @@ impl UpdateEmailProviderRequestContent {
     }
 }
 
+#[cfg(feature = "emails")]
 /// The `UpdateEmailProviderResponseContent` schema.
 ///
 /// The answer of `PATCH /emails/provider` (`emails_provider_update`).
@@ -2225,6 +2344,7 @@ impl UpdateEmailProviderRequestContent {
 /// The same type as [`GetEmailProviderResponseContent`]: the API description gives both the same schema.
 pub type UpdateEmailProviderResponseContent = GetEmailProviderResponseContent;
 
+#[cfg(feature = "email_templates")]
 /// The `UpdateEmailTemplateRequestContent` object.
 ///
 /// The body of `PATCH /email-templates/{templateName}` (`emailTemplates_update`).
@@ -2278,6 +2398,7 @@ pub struct UpdateEmailTemplateRequestContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "email_templates")]
 impl fmt::Debug for UpdateEmailTemplateRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("UpdateEmailTemplateRequestContent")
@@ -2295,6 +2416,7 @@ impl fmt::Debug for UpdateEmailTemplateRequestContent {
     }
 }
 
+#[cfg(feature = "email_templates")]
 impl UpdateEmailTemplateRequestContent {
     /// An empty value; set fields with the setters.
     pub fn new() -> Self {
@@ -2416,6 +2538,7 @@ impl UpdateEmailTemplateRequestContent {
     }
 }
 
+#[cfg(feature = "email_templates")]
 /// The `UpdateEmailTemplateResponseContent` schema.
 ///
 /// The answer of `PATCH /email-templates/{templateName}` (`emailTemplates_update`).
@@ -2423,10 +2546,12 @@ impl UpdateEmailTemplateRequestContent {
 /// The same type as [`GetEmailTemplateResponseContent`]: the API description gives both the same schema.
 pub type UpdateEmailTemplateResponseContent = GetEmailTemplateResponseContent;
 
+#[cfg(feature = "full")]
 /// The `UpdateEnabledClientConnectionsRequestContent` schema.
 pub type UpdateEnabledClientConnectionsRequestContent =
     Vec<UpdateEnabledClientConnectionsRequestContentItem>;
 
+#[cfg(feature = "connections")]
 /// The `UpdateEnabledClientConnectionsRequestContentItem` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -2443,6 +2568,7 @@ pub struct UpdateEnabledClientConnectionsRequestContentItem {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "connections")]
 impl fmt::Debug for UpdateEnabledClientConnectionsRequestContentItem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("UpdateEnabledClientConnectionsRequestContentItem")
@@ -2453,6 +2579,7 @@ impl fmt::Debug for UpdateEnabledClientConnectionsRequestContentItem {
     }
 }
 
+#[cfg(feature = "connections")]
 impl UpdateEnabledClientConnectionsRequestContentItem {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(client_id: impl Into<String>, status: impl Into<bool>) -> Self {
@@ -2469,109 +2596,3 @@ impl UpdateEnabledClientConnectionsRequestContentItem {
         self
     }
 }
-
-/// The `UpdateEventStreamRequestContent` object.
-///
-/// The body of `PATCH /event-streams/{id}` (`eventStreams_update`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct UpdateEventStreamRequestContent {
-    /// The `destination` field.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub destination: Patch<EventStreamDestinationPatch>,
-    /// Name of the event stream.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub name: Patch<String>,
-    /// The `status` field.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub status: Patch<EventStreamStatusEnum>,
-    /// List of event types subscribed to in this stream.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub subscriptions: Patch<Vec<EventStreamSubscription>>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for UpdateEventStreamRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UpdateEventStreamRequestContent")
-            .field("destination", &self.destination)
-            .field("name", &self.name)
-            .field("status", &self.status)
-            .field("subscriptions", &self.subscriptions)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl UpdateEventStreamRequestContent {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `destination`.
-    pub fn destination(mut self, value: impl Into<EventStreamDestinationPatch>) -> Self {
-        self.destination = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"destination": null`: clears the field.
-    pub fn clear_destination(mut self) -> Self {
-        self.destination = Patch::Null;
-        self
-    }
-
-    /// Sets `name`.
-    pub fn name(mut self, value: impl Into<String>) -> Self {
-        self.name = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"name": null`: clears the field.
-    pub fn clear_name(mut self) -> Self {
-        self.name = Patch::Null;
-        self
-    }
-
-    /// Sets `status`.
-    pub fn status(mut self, value: impl Into<EventStreamStatusEnum>) -> Self {
-        self.status = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"status": null`: clears the field.
-    pub fn clear_status(mut self) -> Self {
-        self.status = Patch::Null;
-        self
-    }
-
-    /// Sets `subscriptions`.
-    pub fn subscriptions(mut self, value: impl Into<Vec<EventStreamSubscription>>) -> Self {
-        self.subscriptions = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"subscriptions": null`: clears the field.
-    pub fn clear_subscriptions(mut self) -> Self {
-        self.subscriptions = Patch::Null;
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `UpdateEventStreamResponseContent` schema.
-///
-/// The answer of `PATCH /event-streams/{id}` (`eventStreams_update`).
-///
-/// The same type as [`EventStreamResponseContent`]: the API description gives both the same schema.
-pub type UpdateEventStreamResponseContent = EventStreamResponseContent;

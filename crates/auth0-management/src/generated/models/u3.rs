@@ -13,6 +13,117 @@ use super::*;
 use crate::model_support::{Keys, REDACTED, constant, extra, other, string_enum};
 use crate::patch::Patch;
 
+#[cfg(feature = "event_streams")]
+/// The `UpdateEventStreamRequestContent` object.
+///
+/// The body of `PATCH /event-streams/{id}` (`eventStreams_update`).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new()` and the setters.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct UpdateEventStreamRequestContent {
+    /// The `destination` field.
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub destination: Patch<EventStreamDestinationPatch>,
+    /// Name of the event stream.
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub name: Patch<String>,
+    /// The `status` field.
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub status: Patch<EventStreamStatusEnum>,
+    /// List of event types subscribed to in this stream.
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub subscriptions: Patch<Vec<EventStreamSubscription>>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "event_streams")]
+impl fmt::Debug for UpdateEventStreamRequestContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UpdateEventStreamRequestContent")
+            .field("destination", &self.destination)
+            .field("name", &self.name)
+            .field("status", &self.status)
+            .field("subscriptions", &self.subscriptions)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "event_streams")]
+impl UpdateEventStreamRequestContent {
+    /// An empty value; set fields with the setters.
+    pub fn new() -> Self {
+        <Self as Default>::default()
+    }
+
+    /// Sets `destination`.
+    pub fn destination(mut self, value: impl Into<EventStreamDestinationPatch>) -> Self {
+        self.destination = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"destination": null`: clears the field.
+    pub fn clear_destination(mut self) -> Self {
+        self.destination = Patch::Null;
+        self
+    }
+
+    /// Sets `name`.
+    pub fn name(mut self, value: impl Into<String>) -> Self {
+        self.name = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"name": null`: clears the field.
+    pub fn clear_name(mut self) -> Self {
+        self.name = Patch::Null;
+        self
+    }
+
+    /// Sets `status`.
+    pub fn status(mut self, value: impl Into<EventStreamStatusEnum>) -> Self {
+        self.status = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"status": null`: clears the field.
+    pub fn clear_status(mut self) -> Self {
+        self.status = Patch::Null;
+        self
+    }
+
+    /// Sets `subscriptions`.
+    pub fn subscriptions(mut self, value: impl Into<Vec<EventStreamSubscription>>) -> Self {
+        self.subscriptions = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"subscriptions": null`: clears the field.
+    pub fn clear_subscriptions(mut self) -> Self {
+        self.subscriptions = Patch::Null;
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "event_streams")]
+/// The `UpdateEventStreamResponseContent` schema.
+///
+/// The answer of `PATCH /event-streams/{id}` (`eventStreams_update`).
+///
+/// The same type as [`EventStreamResponseContent`]: the API description gives both the same schema.
+pub type UpdateEventStreamResponseContent = EventStreamResponseContent;
+
+#[cfg(feature = "experimentation")]
 /// The `UpdateExperimentRequestContent` object.
 ///
 /// The body of `PATCH /experimentation/experiments/{id}` (`experimentation_experiments_update`).
@@ -39,6 +150,7 @@ pub struct UpdateExperimentRequestContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "experimentation")]
 impl fmt::Debug for UpdateExperimentRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("UpdateExperimentRequestContent")
@@ -51,6 +163,7 @@ impl fmt::Debug for UpdateExperimentRequestContent {
     }
 }
 
+#[cfg(feature = "experimentation")]
 impl UpdateExperimentRequestContent {
     /// An empty value; set fields with the setters.
     pub fn new() -> Self {
@@ -112,6 +225,7 @@ impl UpdateExperimentRequestContent {
     }
 }
 
+#[cfg(feature = "experimentation")]
 /// The `UpdateExperimentResponseContent` schema.
 ///
 /// The answer of `PATCH /experimentation/experiments/{id}` (`experimentation_experiments_update`).
@@ -119,6 +233,7 @@ impl UpdateExperimentRequestContent {
 /// The same type as [`ExperimentListItem`]: the API description gives both the same schema.
 pub type UpdateExperimentResponseContent = ExperimentListItem;
 
+#[cfg(feature = "experimentation")]
 /// The `UpdateExperimentStatusRequestContent` object.
 ///
 /// The body of `POST /experimentation/experiments/{id}/status` (`experimentation_experiments_updateStatus`).
@@ -135,6 +250,7 @@ pub struct UpdateExperimentStatusRequestContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "experimentation")]
 impl fmt::Debug for UpdateExperimentStatusRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("UpdateExperimentStatusRequestContent")
@@ -144,6 +260,7 @@ impl fmt::Debug for UpdateExperimentStatusRequestContent {
     }
 }
 
+#[cfg(feature = "experimentation")]
 impl UpdateExperimentStatusRequestContent {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(status: impl Into<ExperimentTransitionStatusEnum>) -> Self {
@@ -160,6 +277,7 @@ impl UpdateExperimentStatusRequestContent {
     }
 }
 
+#[cfg(feature = "experimentation")]
 /// The `UpdateExperimentStatusResponseContent` schema.
 ///
 /// The answer of `POST /experimentation/experiments/{id}/status` (`experimentation_experiments_updateStatus`).
@@ -167,9 +285,11 @@ impl UpdateExperimentStatusRequestContent {
 /// The same type as [`ExperimentListItem`]: the API description gives both the same schema.
 pub type UpdateExperimentStatusResponseContent = ExperimentListItem;
 
+#[cfg(feature = "full")]
 /// Configuration parameters for this feature flag
 pub type UpdateFeatureFlagParameters = BTreeMap<String, FeatureFlagConfigParam>;
 
+#[cfg(feature = "experimentation")]
 /// The `UpdateFeatureFlagRequestContent` object.
 ///
 /// The body of `PATCH /experimentation/feature-flags/{id}` (`experimentation_featureFlags_update`).
@@ -193,6 +313,7 @@ pub struct UpdateFeatureFlagRequestContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "experimentation")]
 impl fmt::Debug for UpdateFeatureFlagRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("UpdateFeatureFlagRequestContent")
@@ -204,6 +325,7 @@ impl fmt::Debug for UpdateFeatureFlagRequestContent {
     }
 }
 
+#[cfg(feature = "experimentation")]
 impl UpdateFeatureFlagRequestContent {
     /// An empty value; set fields with the setters.
     pub fn new() -> Self {
@@ -256,6 +378,7 @@ impl UpdateFeatureFlagRequestContent {
     }
 }
 
+#[cfg(feature = "experimentation")]
 /// The `UpdateFeatureFlagResponseContent` schema.
 ///
 /// The answer of `PATCH /experimentation/feature-flags/{id}` (`experimentation_featureFlags_update`).
@@ -263,6 +386,7 @@ impl UpdateFeatureFlagRequestContent {
 /// The same type as [`FeatureFlag`]: the API description gives both the same schema.
 pub type UpdateFeatureFlagResponseContent = FeatureFlag;
 
+#[cfg(feature = "experimentation")]
 /// The `UpdateFeatureFlagStatusRequestContent` object.
 ///
 /// The body of `POST /experimentation/feature-flags/{id}/status` (`experimentation_featureFlags_updateStatus`).
@@ -279,6 +403,7 @@ pub struct UpdateFeatureFlagStatusRequestContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "experimentation")]
 impl fmt::Debug for UpdateFeatureFlagStatusRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("UpdateFeatureFlagStatusRequestContent")
@@ -288,6 +413,7 @@ impl fmt::Debug for UpdateFeatureFlagStatusRequestContent {
     }
 }
 
+#[cfg(feature = "experimentation")]
 impl UpdateFeatureFlagStatusRequestContent {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(status: impl Into<FeatureFlagStatusEnum>) -> Self {
@@ -304,6 +430,7 @@ impl UpdateFeatureFlagStatusRequestContent {
     }
 }
 
+#[cfg(feature = "experimentation")]
 /// The `UpdateFeatureFlagStatusResponseContent` schema.
 ///
 /// The answer of `POST /experimentation/feature-flags/{id}/status` (`experimentation_featureFlags_updateStatus`).
@@ -311,6 +438,7 @@ impl UpdateFeatureFlagStatusRequestContent {
 /// The same type as [`FeatureFlag`]: the API description gives both the same schema.
 pub type UpdateFeatureFlagStatusResponseContent = FeatureFlag;
 
+#[cfg(feature = "flows")]
 /// The `UpdateFlowRequestContent` object.
 ///
 /// The body of `PATCH /flows/{id}` (`flows_update`).
@@ -331,6 +459,7 @@ pub struct UpdateFlowRequestContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "flows")]
 impl fmt::Debug for UpdateFlowRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("UpdateFlowRequestContent")
@@ -341,6 +470,7 @@ impl fmt::Debug for UpdateFlowRequestContent {
     }
 }
 
+#[cfg(feature = "flows")]
 impl UpdateFlowRequestContent {
     /// An empty value; set fields with the setters.
     pub fn new() -> Self {
@@ -378,6 +508,7 @@ impl UpdateFlowRequestContent {
     }
 }
 
+#[cfg(feature = "flows")]
 /// The `UpdateFlowResponseContent` schema.
 ///
 /// The answer of `PATCH /flows/{id}` (`flows_update`).
@@ -385,6 +516,7 @@ impl UpdateFlowRequestContent {
 /// The same type as [`GetFlowResponseContent`]: the API description gives both the same schema.
 pub type UpdateFlowResponseContent = GetFlowResponseContent;
 
+#[cfg(feature = "flows")]
 /// The `UpdateFlowsVaultConnectionRequestContent` object.
 ///
 /// The body of `PATCH /flows/vault/connections/{id}` (`flows_vault_connections_update`).
@@ -405,6 +537,7 @@ pub struct UpdateFlowsVaultConnectionRequestContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "flows")]
 impl fmt::Debug for UpdateFlowsVaultConnectionRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("UpdateFlowsVaultConnectionRequestContent")
@@ -415,6 +548,7 @@ impl fmt::Debug for UpdateFlowsVaultConnectionRequestContent {
     }
 }
 
+#[cfg(feature = "flows")]
 impl UpdateFlowsVaultConnectionRequestContent {
     /// An empty value; set fields with the setters.
     pub fn new() -> Self {
@@ -452,6 +586,7 @@ impl UpdateFlowsVaultConnectionRequestContent {
     }
 }
 
+#[cfg(feature = "flows")]
 /// The `UpdateFlowsVaultConnectionResponseContent` schema.
 ///
 /// The answer of `PATCH /flows/vault/connections/{id}` (`flows_vault_connections_update`).
@@ -459,6 +594,7 @@ impl UpdateFlowsVaultConnectionRequestContent {
 /// The same type as [`GetFlowsVaultConnectionResponseContent`]: the API description gives both the same schema.
 pub type UpdateFlowsVaultConnectionResponseContent = GetFlowsVaultConnectionResponseContent;
 
+#[cfg(feature = "flows")]
 /// Flows Vault Connection configuration.
 ///
 /// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
@@ -502,6 +638,7 @@ pub enum UpdateFlowsVaultConnectionSetup {
     Other(Value),
 }
 
+#[cfg(feature = "flows")]
 impl<'de> Deserialize<'de> for UpdateFlowsVaultConnectionSetup {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         #[derive(Deserialize)]
@@ -554,6 +691,7 @@ impl<'de> Deserialize<'de> for UpdateFlowsVaultConnectionSetup {
     }
 }
 
+#[cfg(feature = "flows")]
 impl fmt::Debug for UpdateFlowsVaultConnectionSetup {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -590,6 +728,7 @@ impl fmt::Debug for UpdateFlowsVaultConnectionSetup {
     }
 }
 
+#[cfg(feature = "forms")]
 /// The `UpdateFormRequestContent` object.
 ///
 /// The body of `PATCH /forms/{id}` (`forms_update`).
@@ -628,6 +767,7 @@ pub struct UpdateFormRequestContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "forms")]
 impl fmt::Debug for UpdateFormRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("UpdateFormRequestContent")
@@ -644,6 +784,7 @@ impl fmt::Debug for UpdateFormRequestContent {
     }
 }
 
+#[cfg(feature = "forms")]
 impl UpdateFormRequestContent {
     /// An empty value; set fields with the setters.
     pub fn new() -> Self {
@@ -753,6 +894,7 @@ impl UpdateFormRequestContent {
     }
 }
 
+#[cfg(feature = "forms")]
 /// The `UpdateFormResponseContent` schema.
 ///
 /// The answer of `PATCH /forms/{id}` (`forms_update`).
@@ -760,6 +902,7 @@ impl UpdateFormRequestContent {
 /// The same type as [`GetFormResponseContent`]: the API description gives both the same schema.
 pub type UpdateFormResponseContent = GetFormResponseContent;
 
+#[cfg(feature = "guardian")]
 /// The `UpdateGuardianFactorDuoSettingsRequestContent` object.
 ///
 /// The body of `PATCH /guardian/factors/duo/settings` (`guardian_factors_duo_settings_update`).
@@ -783,6 +926,7 @@ pub struct UpdateGuardianFactorDuoSettingsRequestContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "guardian")]
 impl fmt::Debug for UpdateGuardianFactorDuoSettingsRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("UpdateGuardianFactorDuoSettingsRequestContent")
@@ -794,6 +938,7 @@ impl fmt::Debug for UpdateGuardianFactorDuoSettingsRequestContent {
     }
 }
 
+#[cfg(feature = "guardian")]
 impl UpdateGuardianFactorDuoSettingsRequestContent {
     /// An empty value; set fields with the setters.
     pub fn new() -> Self {
@@ -843,6 +988,7 @@ impl UpdateGuardianFactorDuoSettingsRequestContent {
     }
 }
 
+#[cfg(feature = "guardian")]
 /// The `UpdateGuardianFactorDuoSettingsResponseContent` schema.
 ///
 /// The answer of `PATCH /guardian/factors/duo/settings` (`guardian_factors_duo_settings_update`).
@@ -851,6 +997,7 @@ impl UpdateGuardianFactorDuoSettingsRequestContent {
 pub type UpdateGuardianFactorDuoSettingsResponseContent =
     SetGuardianFactorDuoSettingsRequestContent;
 
+#[cfg(feature = "guardian")]
 /// The `UpdateGuardianFactorsProviderPushNotificationApnsRequestContent` object.
 ///
 /// The body of `PATCH /guardian/factors/push-notification/providers/apns` (`guardian_factors_pushNotification_updateApnsProvider`).
@@ -874,6 +1021,7 @@ pub struct UpdateGuardianFactorsProviderPushNotificationApnsRequestContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "guardian")]
 impl fmt::Debug for UpdateGuardianFactorsProviderPushNotificationApnsRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("UpdateGuardianFactorsProviderPushNotificationApnsRequestContent")
@@ -885,6 +1033,7 @@ impl fmt::Debug for UpdateGuardianFactorsProviderPushNotificationApnsRequestCont
     }
 }
 
+#[cfg(feature = "guardian")]
 impl UpdateGuardianFactorsProviderPushNotificationApnsRequestContent {
     /// An empty value; set fields with the setters.
     pub fn new() -> Self {
@@ -934,6 +1083,7 @@ impl UpdateGuardianFactorsProviderPushNotificationApnsRequestContent {
     }
 }
 
+#[cfg(feature = "guardian")]
 /// The `UpdateGuardianFactorsProviderPushNotificationApnsResponseContent` schema.
 ///
 /// The answer of `PATCH /guardian/factors/push-notification/providers/apns` (`guardian_factors_pushNotification_updateApnsProvider`).
@@ -942,6 +1092,7 @@ impl UpdateGuardianFactorsProviderPushNotificationApnsRequestContent {
 pub type UpdateGuardianFactorsProviderPushNotificationApnsResponseContent =
     SetGuardianFactorsProviderPushNotificationApnsResponseContent;
 
+#[cfg(feature = "guardian")]
 /// The `UpdateGuardianFactorsProviderPushNotificationFcmRequestContent` object.
 ///
 /// The body of `PATCH /guardian/factors/push-notification/providers/fcm` (`guardian_factors_pushNotification_updateFcmProvider`).
@@ -959,6 +1110,7 @@ pub struct UpdateGuardianFactorsProviderPushNotificationFcmRequestContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "guardian")]
 impl fmt::Debug for UpdateGuardianFactorsProviderPushNotificationFcmRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("UpdateGuardianFactorsProviderPushNotificationFcmRequestContent")
@@ -968,6 +1120,7 @@ impl fmt::Debug for UpdateGuardianFactorsProviderPushNotificationFcmRequestConte
     }
 }
 
+#[cfg(feature = "guardian")]
 impl UpdateGuardianFactorsProviderPushNotificationFcmRequestContent {
     /// An empty value; set fields with the setters.
     pub fn new() -> Self {
@@ -993,9 +1146,11 @@ impl UpdateGuardianFactorsProviderPushNotificationFcmRequestContent {
     }
 }
 
+#[cfg(feature = "full")]
 /// The `UpdateGuardianFactorsProviderPushNotificationFcmResponseContent` schema.
 pub type UpdateGuardianFactorsProviderPushNotificationFcmResponseContent = Map<String, Value>;
 
+#[cfg(feature = "guardian")]
 /// The `UpdateGuardianFactorsProviderPushNotificationFcmv1RequestContent` object.
 ///
 /// The body of `PATCH /guardian/factors/push-notification/providers/fcmv1` (`guardian_factors_pushNotification_updateFcmv1Provider`).
@@ -1013,6 +1168,7 @@ pub struct UpdateGuardianFactorsProviderPushNotificationFcmv1RequestContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "guardian")]
 impl fmt::Debug for UpdateGuardianFactorsProviderPushNotificationFcmv1RequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("UpdateGuardianFactorsProviderPushNotificationFcmv1RequestContent")
@@ -1025,6 +1181,7 @@ impl fmt::Debug for UpdateGuardianFactorsProviderPushNotificationFcmv1RequestCon
     }
 }
 
+#[cfg(feature = "guardian")]
 impl UpdateGuardianFactorsProviderPushNotificationFcmv1RequestContent {
     /// An empty value; set fields with the setters.
     pub fn new() -> Self {
@@ -1050,9 +1207,11 @@ impl UpdateGuardianFactorsProviderPushNotificationFcmv1RequestContent {
     }
 }
 
+#[cfg(feature = "full")]
 /// The `UpdateGuardianFactorsProviderPushNotificationFcmv1ResponseContent` schema.
 pub type UpdateGuardianFactorsProviderPushNotificationFcmv1ResponseContent = Map<String, Value>;
 
+#[cfg(feature = "guardian")]
 /// The `UpdateGuardianFactorsProviderPushNotificationSnsRequestContent` object.
 ///
 /// The body of `PATCH /guardian/factors/push-notification/providers/sns` (`guardian_factors_pushNotification_updateSnsProvider`).
@@ -1082,15 +1241,13 @@ pub struct UpdateGuardianFactorsProviderPushNotificationSnsRequestContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "guardian")]
 impl fmt::Debug for UpdateGuardianFactorsProviderPushNotificationSnsRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("UpdateGuardianFactorsProviderPushNotificationSnsRequestContent")
             .field("aws_access_key_id", &self.aws_access_key_id)
             .field("aws_region", &self.aws_region)
-            .field(
-                "aws_secret_access_key",
-                &self.aws_secret_access_key.as_ref().map(|_| REDACTED),
-            )
+            .field("aws_secret_access_key", &self.aws_secret_access_key)
             .field(
                 "sns_apns_platform_application_arn",
                 &self.sns_apns_platform_application_arn,
@@ -1104,6 +1261,7 @@ impl fmt::Debug for UpdateGuardianFactorsProviderPushNotificationSnsRequestConte
     }
 }
 
+#[cfg(feature = "guardian")]
 impl UpdateGuardianFactorsProviderPushNotificationSnsRequestContent {
     /// An empty value; set fields with the setters.
     pub fn new() -> Self {
@@ -1177,6 +1335,7 @@ impl UpdateGuardianFactorsProviderPushNotificationSnsRequestContent {
     }
 }
 
+#[cfg(feature = "guardian")]
 /// The `UpdateGuardianFactorsProviderPushNotificationSnsResponseContent` schema.
 ///
 /// The answer of `PATCH /guardian/factors/push-notification/providers/sns` (`guardian_factors_pushNotification_updateSnsProvider`).
@@ -1185,6 +1344,7 @@ impl UpdateGuardianFactorsProviderPushNotificationSnsRequestContent {
 pub type UpdateGuardianFactorsProviderPushNotificationSnsResponseContent =
     GetGuardianFactorsProviderSnsResponseContent;
 
+#[cfg(feature = "hooks")]
 /// The `UpdateHookRequestContent` object.
 ///
 /// The body of `PATCH /hooks/{id}` (`hooks_update`).
@@ -1211,6 +1371,7 @@ pub struct UpdateHookRequestContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "hooks")]
 impl fmt::Debug for UpdateHookRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("UpdateHookRequestContent")
@@ -1223,6 +1384,7 @@ impl fmt::Debug for UpdateHookRequestContent {
     }
 }
 
+#[cfg(feature = "hooks")]
 impl UpdateHookRequestContent {
     /// An empty value; set fields with the setters.
     pub fn new() -> Self {
@@ -1284,6 +1446,7 @@ impl UpdateHookRequestContent {
     }
 }
 
+#[cfg(feature = "hooks")]
 /// The `UpdateHookResponseContent` schema.
 ///
 /// The answer of `PATCH /hooks/{id}` (`hooks_update`).
@@ -1291,6 +1454,7 @@ impl UpdateHookRequestContent {
 /// The same type as [`Hook`]: the API description gives both the same schema.
 pub type UpdateHookResponseContent = Hook;
 
+#[cfg(feature = "hooks")]
 /// Hashmap of key-value pairs where the value must be a string.
 ///
 /// A map of secret names to values; `Debug` shows the names only. Dereferences to the map.
@@ -1298,6 +1462,7 @@ pub type UpdateHookResponseContent = Hook;
 #[serde(transparent)]
 pub struct UpdateHookSecretRequestContent(pub Map<String, Value>);
 
+#[cfg(feature = "hooks")]
 impl fmt::Debug for UpdateHookSecretRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_tuple("UpdateHookSecretRequestContent")
@@ -1306,6 +1471,7 @@ impl fmt::Debug for UpdateHookSecretRequestContent {
     }
 }
 
+#[cfg(feature = "hooks")]
 impl std::ops::Deref for UpdateHookSecretRequestContent {
     type Target = Map<String, Value>;
 
@@ -1314,18 +1480,21 @@ impl std::ops::Deref for UpdateHookSecretRequestContent {
     }
 }
 
+#[cfg(feature = "hooks")]
 impl std::ops::DerefMut for UpdateHookSecretRequestContent {
     fn deref_mut(&mut self) -> &mut Self::Target {
         &mut self.0
     }
 }
 
+#[cfg(feature = "hooks")]
 impl From<Map<String, Value>> for UpdateHookSecretRequestContent {
     fn from(map: Map<String, Value>) -> Self {
         Self(map)
     }
 }
 
+#[cfg(feature = "log_streams")]
 /// The `UpdateLogStreamRequestContent` object.
 ///
 /// The body of `PATCH /log-streams/{id}` (`logStreams_update`).
@@ -1362,6 +1531,7 @@ pub struct UpdateLogStreamRequestContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "log_streams")]
 impl fmt::Debug for UpdateLogStreamRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("UpdateLogStreamRequestContent")
@@ -1376,6 +1546,7 @@ impl fmt::Debug for UpdateLogStreamRequestContent {
     }
 }
 
+#[cfg(feature = "log_streams")]
 impl UpdateLogStreamRequestContent {
     /// An empty value; set fields with the setters.
     pub fn new() -> Self {
@@ -1461,6 +1632,7 @@ impl UpdateLogStreamRequestContent {
     }
 }
 
+#[cfg(feature = "log_streams")]
 /// The `UpdateLogStreamResponseContent` schema.
 ///
 /// The answer of `PATCH /log-streams/{id}` (`logStreams_update`).
@@ -1468,6 +1640,7 @@ impl UpdateLogStreamRequestContent {
 /// The same type as [`LogStreamResponseSchema`]: the API description gives both the same schema.
 pub type UpdateLogStreamResponseContent = LogStreamResponseSchema;
 
+#[cfg(feature = "network_acls")]
 /// The `UpdateNetworkAclRequestContent` object.
 ///
 /// The body of `PATCH /network-acls/{id}` (`networkACLs_update`).
@@ -1494,6 +1667,7 @@ pub struct UpdateNetworkAclRequestContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "network_acls")]
 impl fmt::Debug for UpdateNetworkAclRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("UpdateNetworkAclRequestContent")
@@ -1506,6 +1680,7 @@ impl fmt::Debug for UpdateNetworkAclRequestContent {
     }
 }
 
+#[cfg(feature = "network_acls")]
 impl UpdateNetworkAclRequestContent {
     /// An empty value; set fields with the setters.
     pub fn new() -> Self {
@@ -1567,6 +1742,7 @@ impl UpdateNetworkAclRequestContent {
     }
 }
 
+#[cfg(feature = "network_acls")]
 /// The `UpdateNetworkAclResponseContent` schema.
 ///
 /// The answer of `PATCH /network-acls/{id}` (`networkACLs_update`).
@@ -1574,6 +1750,7 @@ impl UpdateNetworkAclRequestContent {
 /// The same type as [`NetworkAclsResponseContent`]: the API description gives both the same schema.
 pub type UpdateNetworkAclResponseContent = NetworkAclsResponseContent;
 
+#[cfg(feature = "organizations")]
 /// The `UpdateOrganizationAllConnectionRequestContent` object.
 ///
 /// The body of `PATCH /organizations/{id}/connections/{connection_id}` (`organizations_connections_update`).
@@ -1606,6 +1783,7 @@ pub struct UpdateOrganizationAllConnectionRequestContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "organizations")]
 impl fmt::Debug for UpdateOrganizationAllConnectionRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("UpdateOrganizationAllConnectionRequestContent")
@@ -1626,6 +1804,7 @@ impl fmt::Debug for UpdateOrganizationAllConnectionRequestContent {
     }
 }
 
+#[cfg(feature = "organizations")]
 impl UpdateOrganizationAllConnectionRequestContent {
     /// An empty value; set fields with the setters.
     pub fn new() -> Self {
@@ -1714,6 +1893,7 @@ impl UpdateOrganizationAllConnectionRequestContent {
     }
 }
 
+#[cfg(feature = "organizations")]
 /// The `UpdateOrganizationAllConnectionResponseContent` schema.
 ///
 /// The answer of `PATCH /organizations/{id}/connections/{connection_id}` (`organizations_connections_update`).
@@ -1721,6 +1901,7 @@ impl UpdateOrganizationAllConnectionRequestContent {
 /// The same type as [`OrganizationAllConnectionPost`]: the API description gives both the same schema.
 pub type UpdateOrganizationAllConnectionResponseContent = OrganizationAllConnectionPost;
 
+#[cfg(feature = "organizations")]
 /// The `UpdateOrganizationConnectionRequestContent` object.
 ///
 /// The body of `PATCH /organizations/{id}/enabled_connections/{connectionId}` (`organizations_enabledConnections_update`).
@@ -1744,6 +1925,7 @@ pub struct UpdateOrganizationConnectionRequestContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "organizations")]
 impl fmt::Debug for UpdateOrganizationConnectionRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("UpdateOrganizationConnectionRequestContent")
@@ -1758,6 +1940,7 @@ impl fmt::Debug for UpdateOrganizationConnectionRequestContent {
     }
 }
 
+#[cfg(feature = "organizations")]
 impl UpdateOrganizationConnectionRequestContent {
     /// An empty value; set fields with the setters.
     pub fn new() -> Self {
@@ -1807,6 +1990,7 @@ impl UpdateOrganizationConnectionRequestContent {
     }
 }
 
+#[cfg(feature = "organizations")]
 /// The `UpdateOrganizationConnectionResponseContent` schema.
 ///
 /// The answer of `PATCH /organizations/{id}/enabled_connections/{connectionId}` (`organizations_enabledConnections_update`).
@@ -1814,6 +1998,7 @@ impl UpdateOrganizationConnectionRequestContent {
 /// The same type as [`OrganizationConnection`]: the API description gives both the same schema.
 pub type UpdateOrganizationConnectionResponseContent = OrganizationConnection;
 
+#[cfg(feature = "organizations")]
 /// The `UpdateOrganizationDiscoveryDomainRequestContent` object.
 ///
 /// The body of `PATCH /organizations/{id}/discovery-domains/{discovery_domain_id}` (`organizations_discoveryDomains_update`).
@@ -1834,6 +2019,7 @@ pub struct UpdateOrganizationDiscoveryDomainRequestContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "organizations")]
 impl fmt::Debug for UpdateOrganizationDiscoveryDomainRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("UpdateOrganizationDiscoveryDomainRequestContent")
@@ -1847,6 +2033,7 @@ impl fmt::Debug for UpdateOrganizationDiscoveryDomainRequestContent {
     }
 }
 
+#[cfg(feature = "organizations")]
 impl UpdateOrganizationDiscoveryDomainRequestContent {
     /// An empty value; set fields with the setters.
     pub fn new() -> Self {
@@ -1884,6 +2071,7 @@ impl UpdateOrganizationDiscoveryDomainRequestContent {
     }
 }
 
+#[cfg(feature = "organizations")]
 /// The `UpdateOrganizationDiscoveryDomainResponseContent` schema.
 ///
 /// The answer of `PATCH /organizations/{id}/discovery-domains/{discovery_domain_id}` (`organizations_discoveryDomains_update`).
@@ -1891,6 +2079,7 @@ impl UpdateOrganizationDiscoveryDomainRequestContent {
 /// The same type as [`OrganizationDiscoveryDomain`]: the API description gives both the same schema.
 pub type UpdateOrganizationDiscoveryDomainResponseContent = OrganizationDiscoveryDomain;
 
+#[cfg(feature = "organizations")]
 /// The `UpdateOrganizationRequestContent` object.
 ///
 /// The body of `PATCH /organizations/{id}` (`organizations_update`).
@@ -1920,6 +2109,7 @@ pub struct UpdateOrganizationRequestContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "organizations")]
 impl fmt::Debug for UpdateOrganizationRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("UpdateOrganizationRequestContent")
@@ -1933,6 +2123,7 @@ impl fmt::Debug for UpdateOrganizationRequestContent {
     }
 }
 
+#[cfg(feature = "organizations")]
 impl UpdateOrganizationRequestContent {
     /// An empty value; set fields with the setters.
     pub fn new() -> Self {
@@ -2006,6 +2197,7 @@ impl UpdateOrganizationRequestContent {
     }
 }
 
+#[cfg(feature = "organizations")]
 /// The `UpdateOrganizationResponseContent` schema.
 ///
 /// The answer of `PATCH /organizations/{id}` (`organizations_update`).
@@ -2013,6 +2205,7 @@ impl UpdateOrganizationRequestContent {
 /// The same type as [`Organization`]: the API description gives both the same schema.
 pub type UpdateOrganizationResponseContent = Organization;
 
+#[cfg(feature = "branding")]
 /// The `UpdatePhoneTemplateRequestContent` object.
 ///
 /// The body of `PATCH /branding/phone/templates/{id}` (`branding_phone_templates_update`).
@@ -2033,6 +2226,7 @@ pub struct UpdatePhoneTemplateRequestContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "branding")]
 impl fmt::Debug for UpdatePhoneTemplateRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("UpdatePhoneTemplateRequestContent")
@@ -2043,6 +2237,7 @@ impl fmt::Debug for UpdatePhoneTemplateRequestContent {
     }
 }
 
+#[cfg(feature = "branding")]
 impl UpdatePhoneTemplateRequestContent {
     /// An empty value; set fields with the setters.
     pub fn new() -> Self {
@@ -2080,6 +2275,7 @@ impl UpdatePhoneTemplateRequestContent {
     }
 }
 
+#[cfg(feature = "branding")]
 /// The `UpdatePhoneTemplateResponseContent` schema.
 ///
 /// The answer of `PATCH /branding/phone/templates/{id}` (`branding_phone_templates_update`).
@@ -2087,6 +2283,7 @@ impl UpdatePhoneTemplateRequestContent {
 /// The same type as [`PhoneTemplate`]: the API description gives both the same schema.
 pub type UpdatePhoneTemplateResponseContent = PhoneTemplate;
 
+#[cfg(feature = "rate_limit_policies")]
 /// The `UpdateRateLimitPolicyRequestContent` object.
 ///
 /// The body of `PATCH /rate-limit-policies/{id}` (`rateLimitPolicies_update`).
@@ -2103,6 +2300,7 @@ pub struct UpdateRateLimitPolicyRequestContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "rate_limit_policies")]
 impl fmt::Debug for UpdateRateLimitPolicyRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("UpdateRateLimitPolicyRequestContent")
@@ -2112,6 +2310,7 @@ impl fmt::Debug for UpdateRateLimitPolicyRequestContent {
     }
 }
 
+#[cfg(feature = "rate_limit_policies")]
 impl UpdateRateLimitPolicyRequestContent {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(configuration: impl Into<PatchRateLimitPolicyConfigurationRequestContent>) -> Self {
@@ -2128,6 +2327,7 @@ impl UpdateRateLimitPolicyRequestContent {
     }
 }
 
+#[cfg(feature = "rate_limit_policies")]
 /// The `UpdateRateLimitPolicyResponseContent` schema.
 ///
 /// The answer of `PATCH /rate-limit-policies/{id}` (`rateLimitPolicies_update`).
@@ -2135,6 +2335,7 @@ impl UpdateRateLimitPolicyRequestContent {
 /// The same type as [`RateLimitPolicy`]: the API description gives both the same schema.
 pub type UpdateRateLimitPolicyResponseContent = RateLimitPolicy;
 
+#[cfg(feature = "refresh_tokens")]
 /// The `UpdateRefreshTokenRequestContent` object.
 ///
 /// The body of `PATCH /refresh-tokens/{id}` (`refreshTokens_update`).
@@ -2152,6 +2353,7 @@ pub struct UpdateRefreshTokenRequestContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "refresh_tokens")]
 impl fmt::Debug for UpdateRefreshTokenRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("UpdateRefreshTokenRequestContent")
@@ -2164,6 +2366,7 @@ impl fmt::Debug for UpdateRefreshTokenRequestContent {
     }
 }
 
+#[cfg(feature = "refresh_tokens")]
 impl UpdateRefreshTokenRequestContent {
     /// An empty value; set fields with the setters.
     pub fn new() -> Self {
@@ -2189,6 +2392,7 @@ impl UpdateRefreshTokenRequestContent {
     }
 }
 
+#[cfg(feature = "refresh_tokens")]
 /// The `UpdateRefreshTokenResponseContent` schema.
 ///
 /// The answer of `PATCH /refresh-tokens/{id}` (`refreshTokens_update`).
@@ -2196,6 +2400,7 @@ impl UpdateRefreshTokenRequestContent {
 /// The same type as [`RefreshTokenResponseContent`]: the API description gives both the same schema.
 pub type UpdateRefreshTokenResponseContent = RefreshTokenResponseContent;
 
+#[cfg(feature = "resource_servers")]
 /// The `UpdateResourceServerRequestContent` object.
 ///
 /// The body of `PATCH /resource-servers/{id}` (`resourceServers_update`).
@@ -2261,6 +2466,7 @@ pub struct UpdateResourceServerRequestContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "resource_servers")]
 impl fmt::Debug for UpdateResourceServerRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("UpdateResourceServerRequestContent")
@@ -2298,6 +2504,7 @@ impl fmt::Debug for UpdateResourceServerRequestContent {
     }
 }
 
+#[cfg(feature = "resource_servers")]
 impl UpdateResourceServerRequestContent {
     /// An empty value; set fields with the setters.
     pub fn new() -> Self {
@@ -2527,180 +2734,10 @@ impl UpdateResourceServerRequestContent {
     }
 }
 
+#[cfg(feature = "resource_servers")]
 /// The `UpdateResourceServerResponseContent` schema.
 ///
 /// The answer of `PATCH /resource-servers/{id}` (`resourceServers_update`).
 ///
 /// The same type as [`ResourceServer`]: the API description gives both the same schema.
 pub type UpdateResourceServerResponseContent = ResourceServer;
-
-/// The `UpdateRiskAssessmentsSettingsNewDeviceRequestContent` object.
-///
-/// The body of `PATCH /risk-assessments/settings/new-device` (`riskAssessments_settings_newDevice_update`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct UpdateRiskAssessmentsSettingsNewDeviceRequestContent {
-    /// Length of time to remember devices for, in days.
-    pub remember_for: i64,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for UpdateRiskAssessmentsSettingsNewDeviceRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UpdateRiskAssessmentsSettingsNewDeviceRequestContent")
-            .field("remember_for", &self.remember_for)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl UpdateRiskAssessmentsSettingsNewDeviceRequestContent {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(remember_for: impl Into<i64>) -> Self {
-        Self {
-            remember_for: remember_for.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `UpdateRiskAssessmentsSettingsNewDeviceResponseContent` schema.
-///
-/// The answer of `PATCH /risk-assessments/settings/new-device` (`riskAssessments_settings_newDevice_update`).
-///
-/// The same type as [`GetRiskAssessmentsSettingsNewDeviceResponseContent`]: the API description gives both the same schema.
-pub type UpdateRiskAssessmentsSettingsNewDeviceResponseContent =
-    GetRiskAssessmentsSettingsNewDeviceResponseContent;
-
-/// The `UpdateRiskAssessmentsSettingsRequestContent` object.
-///
-/// The body of `PATCH /risk-assessments/settings` (`riskAssessments_settings_update`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct UpdateRiskAssessmentsSettingsRequestContent {
-    /// Whether or not risk assessment is enabled.
-    pub enabled: bool,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for UpdateRiskAssessmentsSettingsRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UpdateRiskAssessmentsSettingsRequestContent")
-            .field("enabled", &self.enabled)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl UpdateRiskAssessmentsSettingsRequestContent {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(enabled: impl Into<bool>) -> Self {
-        Self {
-            enabled: enabled.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `UpdateRiskAssessmentsSettingsResponseContent` schema.
-///
-/// The answer of `PATCH /risk-assessments/settings` (`riskAssessments_settings_update`).
-///
-/// The same type as [`SetGuardianFactorRequestContent`]: the API description gives both the same schema.
-pub type UpdateRiskAssessmentsSettingsResponseContent = SetGuardianFactorRequestContent;
-
-/// The `UpdateRoleRequestContent` object.
-///
-/// The body of `PATCH /roles/{id}` (`roles_update`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct UpdateRoleRequestContent {
-    /// Description of this role.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub description: Patch<String>,
-    /// Name of this role.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub name: Patch<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for UpdateRoleRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UpdateRoleRequestContent")
-            .field("description", &self.description)
-            .field("name", &self.name)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl UpdateRoleRequestContent {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `description`.
-    pub fn description(mut self, value: impl Into<String>) -> Self {
-        self.description = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"description": null`: clears the field.
-    pub fn clear_description(mut self) -> Self {
-        self.description = Patch::Null;
-        self
-    }
-
-    /// Sets `name`.
-    pub fn name(mut self, value: impl Into<String>) -> Self {
-        self.name = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"name": null`: clears the field.
-    pub fn clear_name(mut self) -> Self {
-        self.name = Patch::Null;
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `UpdateRoleResponseContent` schema.
-///
-/// The answer of `PATCH /roles/{id}` (`roles_update`).
-///
-/// The same type as [`Role`]: the API description gives both the same schema.
-pub type UpdateRoleResponseContent = Role;

@@ -13,6 +13,190 @@ use super::*;
 use crate::model_support::{Keys, REDACTED, constant, extra, other, string_enum};
 use crate::patch::Patch;
 
+#[cfg(feature = "risk_assessments")]
+/// The `UpdateRiskAssessmentsSettingsNewDeviceRequestContent` object.
+///
+/// The body of `PATCH /risk-assessments/settings/new-device` (`riskAssessments_settings_newDevice_update`).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct UpdateRiskAssessmentsSettingsNewDeviceRequestContent {
+    /// Length of time to remember devices for, in days.
+    pub remember_for: i64,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "risk_assessments")]
+impl fmt::Debug for UpdateRiskAssessmentsSettingsNewDeviceRequestContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UpdateRiskAssessmentsSettingsNewDeviceRequestContent")
+            .field("remember_for", &self.remember_for)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "risk_assessments")]
+impl UpdateRiskAssessmentsSettingsNewDeviceRequestContent {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(remember_for: impl Into<i64>) -> Self {
+        Self {
+            remember_for: remember_for.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "risk_assessments")]
+/// The `UpdateRiskAssessmentsSettingsNewDeviceResponseContent` schema.
+///
+/// The answer of `PATCH /risk-assessments/settings/new-device` (`riskAssessments_settings_newDevice_update`).
+///
+/// The same type as [`GetRiskAssessmentsSettingsNewDeviceResponseContent`]: the API description gives both the same schema.
+pub type UpdateRiskAssessmentsSettingsNewDeviceResponseContent =
+    GetRiskAssessmentsSettingsNewDeviceResponseContent;
+
+#[cfg(feature = "risk_assessments")]
+/// The `UpdateRiskAssessmentsSettingsRequestContent` object.
+///
+/// The body of `PATCH /risk-assessments/settings` (`riskAssessments_settings_update`).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct UpdateRiskAssessmentsSettingsRequestContent {
+    /// Whether or not risk assessment is enabled.
+    pub enabled: bool,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "risk_assessments")]
+impl fmt::Debug for UpdateRiskAssessmentsSettingsRequestContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UpdateRiskAssessmentsSettingsRequestContent")
+            .field("enabled", &self.enabled)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "risk_assessments")]
+impl UpdateRiskAssessmentsSettingsRequestContent {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(enabled: impl Into<bool>) -> Self {
+        Self {
+            enabled: enabled.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "risk_assessments")]
+/// The `UpdateRiskAssessmentsSettingsResponseContent` schema.
+///
+/// The answer of `PATCH /risk-assessments/settings` (`riskAssessments_settings_update`).
+///
+/// The same type as [`SetGuardianFactorRequestContent`]: the API description gives both the same schema.
+pub type UpdateRiskAssessmentsSettingsResponseContent = SetGuardianFactorRequestContent;
+
+#[cfg(feature = "roles")]
+/// The `UpdateRoleRequestContent` object.
+///
+/// The body of `PATCH /roles/{id}` (`roles_update`).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new()` and the setters.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct UpdateRoleRequestContent {
+    /// Description of this role.
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub description: Patch<String>,
+    /// Name of this role.
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub name: Patch<String>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "roles")]
+impl fmt::Debug for UpdateRoleRequestContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UpdateRoleRequestContent")
+            .field("description", &self.description)
+            .field("name", &self.name)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "roles")]
+impl UpdateRoleRequestContent {
+    /// An empty value; set fields with the setters.
+    pub fn new() -> Self {
+        <Self as Default>::default()
+    }
+
+    /// Sets `description`.
+    pub fn description(mut self, value: impl Into<String>) -> Self {
+        self.description = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"description": null`: clears the field.
+    pub fn clear_description(mut self) -> Self {
+        self.description = Patch::Null;
+        self
+    }
+
+    /// Sets `name`.
+    pub fn name(mut self, value: impl Into<String>) -> Self {
+        self.name = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"name": null`: clears the field.
+    pub fn clear_name(mut self) -> Self {
+        self.name = Patch::Null;
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "roles")]
+/// The `UpdateRoleResponseContent` schema.
+///
+/// The answer of `PATCH /roles/{id}` (`roles_update`).
+///
+/// The same type as [`Role`]: the API description gives both the same schema.
+pub type UpdateRoleResponseContent = Role;
+
+#[cfg(feature = "rules")]
 /// The `UpdateRuleRequestContent` object.
 ///
 /// The body of `PATCH /rules/{id}` (`rules_update`).
@@ -39,6 +223,7 @@ pub struct UpdateRuleRequestContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "rules")]
 impl fmt::Debug for UpdateRuleRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("UpdateRuleRequestContent")
@@ -51,6 +236,7 @@ impl fmt::Debug for UpdateRuleRequestContent {
     }
 }
 
+#[cfg(feature = "rules")]
 impl UpdateRuleRequestContent {
     /// An empty value; set fields with the setters.
     pub fn new() -> Self {
@@ -112,6 +298,7 @@ impl UpdateRuleRequestContent {
     }
 }
 
+#[cfg(feature = "rules")]
 /// The `UpdateRuleResponseContent` schema.
 ///
 /// The answer of `PATCH /rules/{id}` (`rules_update`).
@@ -119,6 +306,7 @@ impl UpdateRuleRequestContent {
 /// The same type as [`Rule`]: the API description gives both the same schema.
 pub type UpdateRuleResponseContent = Rule;
 
+#[cfg(feature = "connections")]
 /// The `UpdateScimConfigurationRequestContent` object.
 ///
 /// The body of `PATCH /connections/{id}/scim-configuration` (`connections_scimConfiguration_update`).
@@ -137,6 +325,7 @@ pub struct UpdateScimConfigurationRequestContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "connections")]
 impl fmt::Debug for UpdateScimConfigurationRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("UpdateScimConfigurationRequestContent")
@@ -147,6 +336,7 @@ impl fmt::Debug for UpdateScimConfigurationRequestContent {
     }
 }
 
+#[cfg(feature = "connections")]
 impl UpdateScimConfigurationRequestContent {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(
@@ -167,6 +357,7 @@ impl UpdateScimConfigurationRequestContent {
     }
 }
 
+#[cfg(feature = "connections")]
 /// The `UpdateScimConfigurationResponseContent` schema.
 ///
 /// The answer of `PATCH /connections/{id}/scim-configuration` (`connections_scimConfiguration_update`).
@@ -174,6 +365,7 @@ impl UpdateScimConfigurationRequestContent {
 /// The same type as [`ScimConfiguration`]: the API description gives both the same schema.
 pub type UpdateScimConfigurationResponseContent = ScimConfiguration;
 
+#[cfg(feature = "experimentation")]
 /// The `UpdateSegmentRequestContent` object.
 ///
 /// The body of `PATCH /experimentation/segments/{id}` (`experimentation_segments_update`).
@@ -197,6 +389,7 @@ pub struct UpdateSegmentRequestContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "experimentation")]
 impl fmt::Debug for UpdateSegmentRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("UpdateSegmentRequestContent")
@@ -208,6 +401,7 @@ impl fmt::Debug for UpdateSegmentRequestContent {
     }
 }
 
+#[cfg(feature = "experimentation")]
 impl UpdateSegmentRequestContent {
     /// An empty value; set fields with the setters.
     pub fn new() -> Self {
@@ -257,6 +451,7 @@ impl UpdateSegmentRequestContent {
     }
 }
 
+#[cfg(feature = "experimentation")]
 /// The `UpdateSegmentResponseContent` schema.
 ///
 /// The answer of `PATCH /experimentation/segments/{id}` (`experimentation_segments_update`).
@@ -264,6 +459,7 @@ impl UpdateSegmentRequestContent {
 /// The same type as [`Segment`]: the API description gives both the same schema.
 pub type UpdateSegmentResponseContent = Segment;
 
+#[cfg(feature = "self_service_profiles")]
 /// The `UpdateSelfServiceProfileRequestContent` object.
 ///
 /// The body of `PATCH /self-service-profiles/{id}` (`selfServiceProfiles_update`).
@@ -296,6 +492,7 @@ pub struct UpdateSelfServiceProfileRequestContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "self_service_profiles")]
 impl fmt::Debug for UpdateSelfServiceProfileRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("UpdateSelfServiceProfileRequestContent")
@@ -310,6 +507,7 @@ impl fmt::Debug for UpdateSelfServiceProfileRequestContent {
     }
 }
 
+#[cfg(feature = "self_service_profiles")]
 impl UpdateSelfServiceProfileRequestContent {
     /// An empty value; set fields with the setters.
     pub fn new() -> Self {
@@ -401,6 +599,7 @@ impl UpdateSelfServiceProfileRequestContent {
     }
 }
 
+#[cfg(feature = "self_service_profiles")]
 /// The `UpdateSelfServiceProfileResponseContent` schema.
 ///
 /// The answer of `PATCH /self-service-profiles/{id}` (`selfServiceProfiles_update`).
@@ -408,6 +607,7 @@ impl UpdateSelfServiceProfileRequestContent {
 /// The same type as [`SelfServiceProfile`]: the API description gives both the same schema.
 pub type UpdateSelfServiceProfileResponseContent = SelfServiceProfile;
 
+#[cfg(feature = "sessions")]
 /// The `UpdateSessionRequestContent` object.
 ///
 /// The body of `PATCH /sessions/{id}` (`sessions_update`).
@@ -425,6 +625,7 @@ pub struct UpdateSessionRequestContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "sessions")]
 impl fmt::Debug for UpdateSessionRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("UpdateSessionRequestContent")
@@ -434,6 +635,7 @@ impl fmt::Debug for UpdateSessionRequestContent {
     }
 }
 
+#[cfg(feature = "sessions")]
 impl UpdateSessionRequestContent {
     /// An empty value; set fields with the setters.
     pub fn new() -> Self {
@@ -459,6 +661,7 @@ impl UpdateSessionRequestContent {
     }
 }
 
+#[cfg(feature = "sessions")]
 /// The `UpdateSessionResponseContent` schema.
 ///
 /// The answer of `PATCH /sessions/{id}` (`sessions_update`).
@@ -466,6 +669,7 @@ impl UpdateSessionRequestContent {
 /// The same type as [`SessionResponseContent`]: the API description gives both the same schema.
 pub type UpdateSessionResponseContent = SessionResponseContent;
 
+#[cfg(feature = "prompts")]
 /// The `UpdateSettingsRequestContent` object.
 ///
 /// The body of `PATCH /prompts` (`prompts_updateSettings`).
@@ -489,6 +693,7 @@ pub struct UpdateSettingsRequestContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "prompts")]
 impl fmt::Debug for UpdateSettingsRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("UpdateSettingsRequestContent")
@@ -506,6 +711,7 @@ impl fmt::Debug for UpdateSettingsRequestContent {
     }
 }
 
+#[cfg(feature = "prompts")]
 impl UpdateSettingsRequestContent {
     /// An empty value; set fields with the setters.
     pub fn new() -> Self {
@@ -558,6 +764,7 @@ impl UpdateSettingsRequestContent {
     }
 }
 
+#[cfg(feature = "prompts")]
 /// The `UpdateSettingsResponseContent` schema.
 ///
 /// The answer of `PATCH /prompts` (`prompts_updateSettings`).
@@ -565,6 +772,7 @@ impl UpdateSettingsRequestContent {
 /// The same type as [`GetSettingsResponseContent`]: the API description gives both the same schema.
 pub type UpdateSettingsResponseContent = GetSettingsResponseContent;
 
+#[cfg(feature = "attack_protection")]
 /// The `UpdateSuspiciousIpThrottlingSettingsRequestContent` object.
 ///
 /// The body of `PATCH /attack-protection/suspicious-ip-throttling` (`attackProtection_suspiciousIPThrottling_update`).
@@ -592,6 +800,7 @@ pub struct UpdateSuspiciousIpThrottlingSettingsRequestContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "attack_protection")]
 impl fmt::Debug for UpdateSuspiciousIpThrottlingSettingsRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("UpdateSuspiciousIpThrottlingSettingsRequestContent")
@@ -604,6 +813,7 @@ impl fmt::Debug for UpdateSuspiciousIpThrottlingSettingsRequestContent {
     }
 }
 
+#[cfg(feature = "attack_protection")]
 impl UpdateSuspiciousIpThrottlingSettingsRequestContent {
     /// An empty value; set fields with the setters.
     pub fn new() -> Self {
@@ -665,6 +875,7 @@ impl UpdateSuspiciousIpThrottlingSettingsRequestContent {
     }
 }
 
+#[cfg(feature = "attack_protection")]
 /// The `UpdateSuspiciousIpThrottlingSettingsResponseContent` schema.
 ///
 /// The answer of `PATCH /attack-protection/suspicious-ip-throttling` (`attackProtection_suspiciousIPThrottling_update`).
@@ -673,6 +884,7 @@ impl UpdateSuspiciousIpThrottlingSettingsRequestContent {
 pub type UpdateSuspiciousIpThrottlingSettingsResponseContent =
     GetSuspiciousIpThrottlingSettingsResponseContent;
 
+#[cfg(feature = "tenants")]
 /// The `UpdateTenantSettingsRequestContent` object.
 ///
 /// The body of `PATCH /tenants/settings` (`tenants_settings_update`).
@@ -819,6 +1031,7 @@ pub struct UpdateTenantSettingsRequestContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "tenants")]
 impl fmt::Debug for UpdateTenantSettingsRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("UpdateTenantSettingsRequestContent")
@@ -832,7 +1045,10 @@ impl fmt::Debug for UpdateTenantSettingsRequestContent {
                 "authorization_response_iss_parameter_supported",
                 &self.authorization_response_iss_parameter_supported,
             )
-            .field("change_password", &self.change_password)
+            .field(
+                "change_password",
+                &self.change_password.as_ref().map(|_| REDACTED),
+            )
             .field(
                 "client_id_metadata_document_supported",
                 &self.client_id_metadata_document_supported,
@@ -918,6 +1134,7 @@ impl fmt::Debug for UpdateTenantSettingsRequestContent {
     }
 }
 
+#[cfg(feature = "tenants")]
 impl UpdateTenantSettingsRequestContent {
     /// An empty value; set fields with the setters.
     pub fn new() -> Self {
@@ -1465,6 +1682,7 @@ impl UpdateTenantSettingsRequestContent {
     }
 }
 
+#[cfg(feature = "tenants")]
 /// The `UpdateTenantSettingsResponseContent` schema.
 ///
 /// The answer of `PATCH /tenants/settings` (`tenants_settings_update`).
@@ -1472,11 +1690,13 @@ impl UpdateTenantSettingsRequestContent {
 /// The same type as [`GetTenantSettingsResponseContent`]: the API description gives both the same schema.
 pub type UpdateTenantSettingsResponseContent = GetTenantSettingsResponseContent;
 
+#[cfg(any(feature = "clients", feature = "organizations"))]
 /// The `UpdateTokenQuota` schema.
 ///
 /// The same type as [`TokenQuota`]: the API description gives both the same schema.
 pub type UpdateTokenQuota = TokenQuota;
 
+#[cfg(feature = "branding")]
 /// One of the shapes of `UpdateUniversalLoginTemplateRequestContent`.
 ///
 /// The body of `PUT /branding/templates/universal-login` (`branding_templates_updateUniversalLogin`).
@@ -1494,6 +1714,7 @@ pub enum UpdateUniversalLoginTemplateRequestContent {
     Other(Value),
 }
 
+#[cfg(feature = "branding")]
 impl<'de> Deserialize<'de> for UpdateUniversalLoginTemplateRequestContent {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         #[derive(Deserialize)]
@@ -1514,6 +1735,7 @@ impl<'de> Deserialize<'de> for UpdateUniversalLoginTemplateRequestContent {
     }
 }
 
+#[cfg(feature = "branding")]
 impl fmt::Debug for UpdateUniversalLoginTemplateRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -1524,6 +1746,7 @@ impl fmt::Debug for UpdateUniversalLoginTemplateRequestContent {
     }
 }
 
+#[cfg(feature = "branding")]
 /// The `UpdateUniversalLoginTemplateRequestContentTemplate` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1538,6 +1761,7 @@ pub struct UpdateUniversalLoginTemplateRequestContentTemplate {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "branding")]
 impl fmt::Debug for UpdateUniversalLoginTemplateRequestContentTemplate {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("UpdateUniversalLoginTemplateRequestContentTemplate")
@@ -1547,6 +1771,7 @@ impl fmt::Debug for UpdateUniversalLoginTemplateRequestContentTemplate {
     }
 }
 
+#[cfg(feature = "branding")]
 impl UpdateUniversalLoginTemplateRequestContentTemplate {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(template: impl Into<String>) -> Self {
@@ -1563,6 +1788,7 @@ impl UpdateUniversalLoginTemplateRequestContentTemplate {
     }
 }
 
+#[cfg(feature = "user_attribute_profiles")]
 /// The `UpdateUserAttributeProfileRequestContent` object.
 ///
 /// The body of `PATCH /user-attribute-profiles/{id}` (`userAttributeProfiles_update`).
@@ -1587,6 +1813,7 @@ pub struct UpdateUserAttributeProfileRequestContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "user_attribute_profiles")]
 impl fmt::Debug for UpdateUserAttributeProfileRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("UpdateUserAttributeProfileRequestContent")
@@ -1598,6 +1825,7 @@ impl fmt::Debug for UpdateUserAttributeProfileRequestContent {
     }
 }
 
+#[cfg(feature = "user_attribute_profiles")]
 impl UpdateUserAttributeProfileRequestContent {
     /// An empty value; set fields with the setters.
     pub fn new() -> Self {
@@ -1650,6 +1878,7 @@ impl UpdateUserAttributeProfileRequestContent {
     }
 }
 
+#[cfg(feature = "user_attribute_profiles")]
 /// The `UpdateUserAttributeProfileResponseContent` schema.
 ///
 /// The answer of `PATCH /user-attribute-profiles/{id}` (`userAttributeProfiles_update`).
@@ -1657,6 +1886,7 @@ impl UpdateUserAttributeProfileRequestContent {
 /// The same type as [`UserAttributeProfile`]: the API description gives both the same schema.
 pub type UpdateUserAttributeProfileResponseContent = UserAttributeProfile;
 
+#[cfg(feature = "users")]
 /// The `UpdateUserAuthenticationMethodRequestContent` object.
 ///
 /// The body of `PATCH /users/{id}/authentication-methods/{authentication_method_id}` (`users_authenticationMethods_update`).
@@ -1677,6 +1907,7 @@ pub struct UpdateUserAuthenticationMethodRequestContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "users")]
 impl fmt::Debug for UpdateUserAuthenticationMethodRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("UpdateUserAuthenticationMethodRequestContent")
@@ -1690,6 +1921,7 @@ impl fmt::Debug for UpdateUserAuthenticationMethodRequestContent {
     }
 }
 
+#[cfg(feature = "users")]
 impl UpdateUserAuthenticationMethodRequestContent {
     /// An empty value; set fields with the setters.
     pub fn new() -> Self {
@@ -1730,6 +1962,7 @@ impl UpdateUserAuthenticationMethodRequestContent {
     }
 }
 
+#[cfg(feature = "users")]
 /// The successfully created authentication method.
 ///
 /// The answer of `PATCH /users/{id}/authentication-methods/{authentication_method_id}` (`users_authenticationMethods_update`).
@@ -1785,6 +2018,7 @@ pub struct UpdateUserAuthenticationMethodResponseContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "users")]
 impl fmt::Debug for UpdateUserAuthenticationMethodResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("UpdateUserAuthenticationMethodResponseContent")
@@ -1810,6 +2044,7 @@ impl fmt::Debug for UpdateUserAuthenticationMethodResponseContent {
     }
 }
 
+#[cfg(feature = "users")]
 /// The `UpdateUserRequestContent` object.
 ///
 /// The body of `PATCH /users/{id}` (`users_update`).
@@ -1878,6 +2113,7 @@ pub struct UpdateUserRequestContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "users")]
 impl fmt::Debug for UpdateUserRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("UpdateUserRequestContent")
@@ -1904,6 +2140,7 @@ impl fmt::Debug for UpdateUserRequestContent {
     }
 }
 
+#[cfg(feature = "users")]
 impl UpdateUserRequestContent {
     /// An empty value; set fields with the setters.
     pub fn new() -> Self {
@@ -2133,6 +2370,7 @@ impl UpdateUserRequestContent {
     }
 }
 
+#[cfg(feature = "users")]
 /// The `UpdateUserResponseContent` schema.
 ///
 /// The answer of `PATCH /users/{id}` (`users_update`).
@@ -2140,14 +2378,17 @@ impl UpdateUserRequestContent {
 /// The same type as [`UserResponseSchema`]: the API description gives both the same schema.
 pub type UpdateUserResponseContent = UserResponseSchema;
 
+#[cfg(feature = "experimentation")]
 /// The `UpdateVariationOverrideValue` schema.
 ///
 /// The same type as [`VariationOverrideValue`]: the API description gives both the same schema.
 pub type UpdateVariationOverrideValue = VariationOverrideValue;
 
+#[cfg(feature = "full")]
 /// Configuration overrides for this variation; keys must exist in the parent flag parameters. Empty {} is the baseline (control) variation that overrides nothing.
 pub type UpdateVariationOverridesMap = BTreeMap<String, UpdateVariationOverrideValue>;
 
+#[cfg(feature = "experimentation")]
 /// The `UpdateVariationRequestContent` object.
 ///
 /// The body of `PATCH /experimentation/feature-flags/{id}/variations/{vid}` (`experimentation_featureFlags_variations_update`).
@@ -2171,6 +2412,7 @@ pub struct UpdateVariationRequestContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "experimentation")]
 impl fmt::Debug for UpdateVariationRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("UpdateVariationRequestContent")
@@ -2182,6 +2424,7 @@ impl fmt::Debug for UpdateVariationRequestContent {
     }
 }
 
+#[cfg(feature = "experimentation")]
 impl UpdateVariationRequestContent {
     /// An empty value; set fields with the setters.
     pub fn new() -> Self {
@@ -2234,6 +2477,7 @@ impl UpdateVariationRequestContent {
     }
 }
 
+#[cfg(feature = "experimentation")]
 /// The `UpdateVariationResponseContent` schema.
 ///
 /// The answer of `PATCH /experimentation/feature-flags/{id}/variations/{vid}` (`experimentation_featureFlags_variations_update`).
@@ -2241,6 +2485,7 @@ impl UpdateVariationRequestContent {
 /// The same type as [`Variation`]: the API description gives both the same schema.
 pub type UpdateVariationResponseContent = Variation;
 
+#[cfg(feature = "verifiable_credentials")]
 /// The `UpdateVerifiableCredentialTemplateRequestContent` object.
 ///
 /// The body of `PATCH /verifiable-credentials/verification/templates/{id}` (`verifiableCredentials_verification_templates_update`).
@@ -2273,6 +2518,7 @@ pub struct UpdateVerifiableCredentialTemplateRequestContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "verifiable_credentials")]
 impl fmt::Debug for UpdateVerifiableCredentialTemplateRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("UpdateVerifiableCredentialTemplateRequestContent")
@@ -2290,6 +2536,7 @@ impl fmt::Debug for UpdateVerifiableCredentialTemplateRequestContent {
     }
 }
 
+#[cfg(feature = "verifiable_credentials")]
 impl UpdateVerifiableCredentialTemplateRequestContent {
     /// An empty value; set fields with the setters.
     pub fn new() -> Self {
@@ -2375,6 +2622,7 @@ impl UpdateVerifiableCredentialTemplateRequestContent {
     }
 }
 
+#[cfg(feature = "verifiable_credentials")]
 /// The `UpdateVerifiableCredentialTemplateResponseContent` schema.
 ///
 /// The answer of `PATCH /verifiable-credentials/verification/templates/{id}` (`verifiableCredentials_verification_templates_update`).
@@ -2382,9 +2630,11 @@ impl UpdateVerifiableCredentialTemplateRequestContent {
 /// The same type as [`VerifiableCredentialTemplateResponse`]: the API description gives both the same schema.
 pub type UpdateVerifiableCredentialTemplateResponseContent = VerifiableCredentialTemplateResponse;
 
+#[cfg(feature = "full")]
 /// User metadata to which this user has read-only access.
 pub type UserAppMetadataSchema = Map<String, Value>;
 
+#[cfg(feature = "user_attribute_profiles")]
 /// The `UserAttributeProfile` object.
 ///
 /// The answer of `POST /user-attribute-profiles` (`userAttributeProfiles_create`).
@@ -2415,6 +2665,7 @@ pub struct UserAttributeProfile {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "user_attribute_profiles")]
 impl fmt::Debug for UserAttributeProfile {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("UserAttributeProfile")
@@ -2427,250 +2678,10 @@ impl fmt::Debug for UserAttributeProfile {
     }
 }
 
+#[cfg(feature = "full")]
 /// User Attribute Profile identifier.
 pub type UserAttributeProfileId = String;
 
+#[cfg(feature = "full")]
 /// The name of the user attribute profile.
 pub type UserAttributeProfileName = String;
-
-/// OIDC mapping for this attribute
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct UserAttributeProfileOidcMapping {
-    /// Display name for the OIDC mapping
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub display_name: Option<String>,
-    /// OIDC mapping field
-    pub mapping: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for UserAttributeProfileOidcMapping {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UserAttributeProfileOidcMapping")
-            .field("display_name", &self.display_name)
-            .field("mapping", &self.mapping)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl UserAttributeProfileOidcMapping {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(mapping: impl Into<String>) -> Self {
-        Self {
-            display_name: None,
-            mapping: mapping.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `display_name`.
-    pub fn display_name(mut self, value: impl Into<String>) -> Self {
-        self.display_name = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `UserAttributeProfilePatchUserId` schema.
-pub type UserAttributeProfilePatchUserId = UserAttributeProfileUserId;
-
-/// SAML mapping override for this strategy
-pub type UserAttributeProfileSamlMapping = Vec<String>;
-
-/// Strategy-specific overrides for this attribute
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct UserAttributeProfileStrategyOverrides {
-    /// The `ad` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ad: Option<UserAttributeProfileStrategyOverridesMapping>,
-    /// The `adfs` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub adfs: Option<UserAttributeProfileStrategyOverridesMapping>,
-    /// The `google-apps` field.
-    #[serde(
-        rename = "google-apps",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub google_apps: Option<UserAttributeProfileStrategyOverridesMapping>,
-    /// The `oidc` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub oidc: Option<UserAttributeProfileStrategyOverridesMapping>,
-    /// The `okta` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub okta: Option<UserAttributeProfileStrategyOverridesMapping>,
-    /// The `pingfederate` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub pingfederate: Option<UserAttributeProfileStrategyOverridesMapping>,
-    /// The `samlp` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub samlp: Option<UserAttributeProfileStrategyOverridesMapping>,
-    /// The `waad` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub waad: Option<UserAttributeProfileStrategyOverridesMapping>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for UserAttributeProfileStrategyOverrides {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UserAttributeProfileStrategyOverrides")
-            .field("ad", &self.ad)
-            .field("adfs", &self.adfs)
-            .field("google_apps", &self.google_apps)
-            .field("oidc", &self.oidc)
-            .field("okta", &self.okta)
-            .field("pingfederate", &self.pingfederate)
-            .field("samlp", &self.samlp)
-            .field("waad", &self.waad)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl UserAttributeProfileStrategyOverrides {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `ad`.
-    pub fn ad(mut self, value: impl Into<UserAttributeProfileStrategyOverridesMapping>) -> Self {
-        self.ad = Some(value.into());
-        self
-    }
-
-    /// Sets `adfs`.
-    pub fn adfs(mut self, value: impl Into<UserAttributeProfileStrategyOverridesMapping>) -> Self {
-        self.adfs = Some(value.into());
-        self
-    }
-
-    /// Sets `google-apps`.
-    pub fn google_apps(
-        mut self,
-        value: impl Into<UserAttributeProfileStrategyOverridesMapping>,
-    ) -> Self {
-        self.google_apps = Some(value.into());
-        self
-    }
-
-    /// Sets `oidc`.
-    pub fn oidc(mut self, value: impl Into<UserAttributeProfileStrategyOverridesMapping>) -> Self {
-        self.oidc = Some(value.into());
-        self
-    }
-
-    /// Sets `okta`.
-    pub fn okta(mut self, value: impl Into<UserAttributeProfileStrategyOverridesMapping>) -> Self {
-        self.okta = Some(value.into());
-        self
-    }
-
-    /// Sets `pingfederate`.
-    pub fn pingfederate(
-        mut self,
-        value: impl Into<UserAttributeProfileStrategyOverridesMapping>,
-    ) -> Self {
-        self.pingfederate = Some(value.into());
-        self
-    }
-
-    /// Sets `samlp`.
-    pub fn samlp(mut self, value: impl Into<UserAttributeProfileStrategyOverridesMapping>) -> Self {
-        self.samlp = Some(value.into());
-        self
-    }
-
-    /// Sets `waad`.
-    pub fn waad(mut self, value: impl Into<UserAttributeProfileStrategyOverridesMapping>) -> Self {
-        self.waad = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `UserAttributeProfileStrategyOverridesMapping` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct UserAttributeProfileStrategyOverridesMapping {
-    /// OIDC mapping override for this strategy
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub oidc_mapping: Option<UserAttributeProfileOidcMapping>,
-    /// The `saml_mapping` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub saml_mapping: Option<Vec<String>>,
-    /// SCIM mapping override for this strategy
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub scim_mapping: Option<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for UserAttributeProfileStrategyOverridesMapping {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UserAttributeProfileStrategyOverridesMapping")
-            .field("oidc_mapping", &self.oidc_mapping)
-            .field("saml_mapping", &self.saml_mapping)
-            .field("scim_mapping", &self.scim_mapping)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl UserAttributeProfileStrategyOverridesMapping {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `oidc_mapping`.
-    pub fn oidc_mapping(mut self, value: impl Into<UserAttributeProfileOidcMapping>) -> Self {
-        self.oidc_mapping = Some(value.into());
-        self
-    }
-
-    /// Sets `saml_mapping`.
-    pub fn saml_mapping(mut self, value: impl Into<Vec<String>>) -> Self {
-        self.saml_mapping = Some(value.into());
-        self
-    }
-
-    /// Sets `scim_mapping`.
-    pub fn scim_mapping(mut self, value: impl Into<String>) -> Self {
-        self.scim_mapping = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}

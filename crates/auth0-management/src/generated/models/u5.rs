@@ -13,6 +13,260 @@ use super::*;
 use crate::model_support::{Keys, REDACTED, constant, extra, other, string_enum};
 use crate::patch::Patch;
 
+#[cfg(feature = "user_attribute_profiles")]
+/// OIDC mapping for this attribute
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct UserAttributeProfileOidcMapping {
+    /// Display name for the OIDC mapping
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub display_name: Option<String>,
+    /// OIDC mapping field
+    pub mapping: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "user_attribute_profiles")]
+impl fmt::Debug for UserAttributeProfileOidcMapping {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UserAttributeProfileOidcMapping")
+            .field("display_name", &self.display_name)
+            .field("mapping", &self.mapping)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "user_attribute_profiles")]
+impl UserAttributeProfileOidcMapping {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(mapping: impl Into<String>) -> Self {
+        Self {
+            display_name: None,
+            mapping: mapping.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets `display_name`.
+    pub fn display_name(mut self, value: impl Into<String>) -> Self {
+        self.display_name = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "full")]
+/// The `UserAttributeProfilePatchUserId` schema.
+pub type UserAttributeProfilePatchUserId = UserAttributeProfileUserId;
+
+#[cfg(feature = "full")]
+/// SAML mapping override for this strategy
+pub type UserAttributeProfileSamlMapping = Vec<String>;
+
+#[cfg(feature = "user_attribute_profiles")]
+/// Strategy-specific overrides for this attribute
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new()` and the setters.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct UserAttributeProfileStrategyOverrides {
+    /// The `ad` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ad: Option<UserAttributeProfileStrategyOverridesMapping>,
+    /// The `adfs` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub adfs: Option<UserAttributeProfileStrategyOverridesMapping>,
+    /// The `google-apps` field.
+    #[serde(
+        rename = "google-apps",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub google_apps: Option<UserAttributeProfileStrategyOverridesMapping>,
+    /// The `oidc` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub oidc: Option<UserAttributeProfileStrategyOverridesMapping>,
+    /// The `okta` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub okta: Option<UserAttributeProfileStrategyOverridesMapping>,
+    /// The `pingfederate` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pingfederate: Option<UserAttributeProfileStrategyOverridesMapping>,
+    /// The `samlp` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub samlp: Option<UserAttributeProfileStrategyOverridesMapping>,
+    /// The `waad` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub waad: Option<UserAttributeProfileStrategyOverridesMapping>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "user_attribute_profiles")]
+impl fmt::Debug for UserAttributeProfileStrategyOverrides {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UserAttributeProfileStrategyOverrides")
+            .field("ad", &self.ad)
+            .field("adfs", &self.adfs)
+            .field("google_apps", &self.google_apps)
+            .field("oidc", &self.oidc)
+            .field("okta", &self.okta)
+            .field("pingfederate", &self.pingfederate)
+            .field("samlp", &self.samlp)
+            .field("waad", &self.waad)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "user_attribute_profiles")]
+impl UserAttributeProfileStrategyOverrides {
+    /// An empty value; set fields with the setters.
+    pub fn new() -> Self {
+        <Self as Default>::default()
+    }
+
+    /// Sets `ad`.
+    pub fn ad(mut self, value: impl Into<UserAttributeProfileStrategyOverridesMapping>) -> Self {
+        self.ad = Some(value.into());
+        self
+    }
+
+    /// Sets `adfs`.
+    pub fn adfs(mut self, value: impl Into<UserAttributeProfileStrategyOverridesMapping>) -> Self {
+        self.adfs = Some(value.into());
+        self
+    }
+
+    /// Sets `google-apps`.
+    pub fn google_apps(
+        mut self,
+        value: impl Into<UserAttributeProfileStrategyOverridesMapping>,
+    ) -> Self {
+        self.google_apps = Some(value.into());
+        self
+    }
+
+    /// Sets `oidc`.
+    pub fn oidc(mut self, value: impl Into<UserAttributeProfileStrategyOverridesMapping>) -> Self {
+        self.oidc = Some(value.into());
+        self
+    }
+
+    /// Sets `okta`.
+    pub fn okta(mut self, value: impl Into<UserAttributeProfileStrategyOverridesMapping>) -> Self {
+        self.okta = Some(value.into());
+        self
+    }
+
+    /// Sets `pingfederate`.
+    pub fn pingfederate(
+        mut self,
+        value: impl Into<UserAttributeProfileStrategyOverridesMapping>,
+    ) -> Self {
+        self.pingfederate = Some(value.into());
+        self
+    }
+
+    /// Sets `samlp`.
+    pub fn samlp(mut self, value: impl Into<UserAttributeProfileStrategyOverridesMapping>) -> Self {
+        self.samlp = Some(value.into());
+        self
+    }
+
+    /// Sets `waad`.
+    pub fn waad(mut self, value: impl Into<UserAttributeProfileStrategyOverridesMapping>) -> Self {
+        self.waad = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "user_attribute_profiles")]
+/// The `UserAttributeProfileStrategyOverridesMapping` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new()` and the setters.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct UserAttributeProfileStrategyOverridesMapping {
+    /// OIDC mapping override for this strategy
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub oidc_mapping: Option<UserAttributeProfileOidcMapping>,
+    /// The `saml_mapping` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub saml_mapping: Option<Vec<String>>,
+    /// SCIM mapping override for this strategy
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scim_mapping: Option<String>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten, deserialize_with = "extra")]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "user_attribute_profiles")]
+impl fmt::Debug for UserAttributeProfileStrategyOverridesMapping {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UserAttributeProfileStrategyOverridesMapping")
+            .field("oidc_mapping", &self.oidc_mapping)
+            .field("saml_mapping", &self.saml_mapping)
+            .field("scim_mapping", &self.scim_mapping)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "user_attribute_profiles")]
+impl UserAttributeProfileStrategyOverridesMapping {
+    /// An empty value; set fields with the setters.
+    pub fn new() -> Self {
+        <Self as Default>::default()
+    }
+
+    /// Sets `oidc_mapping`.
+    pub fn oidc_mapping(mut self, value: impl Into<UserAttributeProfileOidcMapping>) -> Self {
+        self.oidc_mapping = Some(value.into());
+        self
+    }
+
+    /// Sets `saml_mapping`.
+    pub fn saml_mapping(mut self, value: impl Into<Vec<String>>) -> Self {
+        self.saml_mapping = Some(value.into());
+        self
+    }
+
+    /// Sets `scim_mapping`.
+    pub fn scim_mapping(mut self, value: impl Into<String>) -> Self {
+        self.scim_mapping = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "user_attribute_profiles")]
 /// Strategy-specific overrides for user ID
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -53,6 +307,7 @@ pub struct UserAttributeProfileStrategyOverridesUserId {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "user_attribute_profiles")]
 impl fmt::Debug for UserAttributeProfileStrategyOverridesUserId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("UserAttributeProfileStrategyOverridesUserId")
@@ -69,6 +324,7 @@ impl fmt::Debug for UserAttributeProfileStrategyOverridesUserId {
     }
 }
 
+#[cfg(feature = "user_attribute_profiles")]
 impl UserAttributeProfileStrategyOverridesUserId {
     /// An empty value; set fields with the setters.
     pub fn new() -> Self {
@@ -154,6 +410,7 @@ impl UserAttributeProfileStrategyOverridesUserId {
     }
 }
 
+#[cfg(feature = "user_attribute_profiles")]
 /// The `UserAttributeProfileStrategyOverridesUserIdMapping` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -175,6 +432,7 @@ pub struct UserAttributeProfileStrategyOverridesUserIdMapping {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "user_attribute_profiles")]
 impl fmt::Debug for UserAttributeProfileStrategyOverridesUserIdMapping {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("UserAttributeProfileStrategyOverridesUserIdMapping")
@@ -186,6 +444,7 @@ impl fmt::Debug for UserAttributeProfileStrategyOverridesUserIdMapping {
     }
 }
 
+#[cfg(feature = "user_attribute_profiles")]
 impl UserAttributeProfileStrategyOverridesUserIdMapping {
     /// An empty value; set fields with the setters.
     pub fn new() -> Self {
@@ -220,6 +479,7 @@ impl UserAttributeProfileStrategyOverridesUserIdMapping {
     }
 }
 
+#[cfg(feature = "user_attribute_profiles")]
 /// The structure of the template, which can be used as the payload for creating or updating a User Attribute Profile.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -241,6 +501,7 @@ pub struct UserAttributeProfileTemplate {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "user_attribute_profiles")]
 impl fmt::Debug for UserAttributeProfileTemplate {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("UserAttributeProfileTemplate")
@@ -252,6 +513,7 @@ impl fmt::Debug for UserAttributeProfileTemplate {
     }
 }
 
+#[cfg(feature = "user_attribute_profiles")]
 /// The `UserAttributeProfileTemplateItem` object.
 ///
 /// The answer of `GET /user-attribute-profiles/templates/{id}` (`userAttributeProfiles_getTemplate`).
@@ -276,6 +538,7 @@ pub struct UserAttributeProfileTemplateItem {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "user_attribute_profiles")]
 impl fmt::Debug for UserAttributeProfileTemplateItem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("UserAttributeProfileTemplateItem")
@@ -287,6 +550,7 @@ impl fmt::Debug for UserAttributeProfileTemplateItem {
     }
 }
 
+#[cfg(feature = "user_attribute_profiles")]
 /// The `UserAttributeProfileUserAttributeAdditionalProperties` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -319,6 +583,7 @@ pub struct UserAttributeProfileUserAttributeAdditionalProperties {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "user_attribute_profiles")]
 impl fmt::Debug for UserAttributeProfileUserAttributeAdditionalProperties {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("UserAttributeProfileUserAttributeAdditionalProperties")
@@ -335,6 +600,7 @@ impl fmt::Debug for UserAttributeProfileUserAttributeAdditionalProperties {
     }
 }
 
+#[cfg(feature = "user_attribute_profiles")]
 impl UserAttributeProfileUserAttributeAdditionalProperties {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(
@@ -390,10 +656,12 @@ impl UserAttributeProfileUserAttributeAdditionalProperties {
     }
 }
 
+#[cfg(feature = "full")]
 /// User attributes configuration map. Keys are attribute names, values are the mapping configuration for each attribute.
 pub type UserAttributeProfileUserAttributes =
     BTreeMap<String, UserAttributeProfileUserAttributeAdditionalProperties>;
 
+#[cfg(feature = "user_attribute_profiles")]
 /// User ID mapping configuration
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -418,6 +686,7 @@ pub struct UserAttributeProfileUserId {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "user_attribute_profiles")]
 impl fmt::Debug for UserAttributeProfileUserId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("UserAttributeProfileUserId")
@@ -430,6 +699,7 @@ impl fmt::Debug for UserAttributeProfileUserId {
     }
 }
 
+#[cfg(feature = "user_attribute_profiles")]
 impl UserAttributeProfileUserId {
     /// An empty value; set fields with the setters.
     pub fn new() -> Self {
@@ -473,6 +743,7 @@ impl UserAttributeProfileUserId {
     }
 }
 
+#[cfg(feature = "user_attribute_profiles")]
 string_enum! {
     /// OIDC mapping for user ID
     pub enum UserAttributeProfileUserIdOidcMappingEnum {
@@ -481,6 +752,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "user_attribute_profiles")]
 string_enum! {
     /// OIDC mapping override for this strategy
     pub enum UserAttributeProfileUserIdOidcStrategyOverrideMapping {
@@ -493,9 +765,11 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "full")]
 /// SAML mapping for user ID
 pub type UserAttributeProfileUserIdSamlMapping = Vec<String>;
 
+#[cfg(feature = "users")]
 /// The `UserAuthenticationMethod` object.
 ///
 /// The answer of `GET /users/{id}/authentication-methods/{authentication_method_id}` (`users_authenticationMethods_get`).
@@ -575,6 +849,7 @@ pub struct UserAuthenticationMethod {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "users")]
 impl fmt::Debug for UserAuthenticationMethod {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("UserAuthenticationMethod")
@@ -608,6 +883,7 @@ impl fmt::Debug for UserAuthenticationMethod {
     }
 }
 
+#[cfg(feature = "users")]
 /// The `UserAuthenticationMethodProperties` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -625,6 +901,7 @@ pub struct UserAuthenticationMethodProperties {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "users")]
 impl fmt::Debug for UserAuthenticationMethodProperties {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("UserAuthenticationMethodProperties")
@@ -635,6 +912,7 @@ impl fmt::Debug for UserAuthenticationMethodProperties {
     }
 }
 
+#[cfg(feature = "users")]
 string_enum! {
     /// The values of `UserAuthenticationMethodPropertiesEnum`.
     pub enum UserAuthenticationMethodPropertiesEnum {
@@ -649,6 +927,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "user_blocks")]
 /// The `UserBlockIdentifier` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -669,6 +948,7 @@ pub struct UserBlockIdentifier {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "user_blocks")]
 impl fmt::Debug for UserBlockIdentifier {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("UserBlockIdentifier")
@@ -680,6 +960,7 @@ impl fmt::Debug for UserBlockIdentifier {
     }
 }
 
+#[cfg(feature = "users")]
 /// The `UserEffectivePermissionResponseContent` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -706,6 +987,7 @@ pub struct UserEffectivePermissionResponseContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "users")]
 impl fmt::Debug for UserEffectivePermissionResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("UserEffectivePermissionResponseContent")
@@ -722,11 +1004,13 @@ impl fmt::Debug for UserEffectivePermissionResponseContent {
     }
 }
 
+#[cfg(feature = "users")]
 /// The source type of a user effective permission roles.
 ///
 /// The same type as [`UserEffectiveRoleSource`]: the API description gives both the same schema.
 pub type UserEffectivePermissionRoleSourceEnum = UserEffectiveRoleSource;
 
+#[cfg(feature = "users")]
 /// The `UserEffectivePermissionRoleSourceResponseContent` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -750,6 +1034,7 @@ pub struct UserEffectivePermissionRoleSourceResponseContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "users")]
 impl fmt::Debug for UserEffectivePermissionRoleSourceResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("UserEffectivePermissionRoleSourceResponseContent")
@@ -762,6 +1047,7 @@ impl fmt::Debug for UserEffectivePermissionRoleSourceResponseContent {
     }
 }
 
+#[cfg(feature = "users")]
 string_enum! {
     /// The source type of a user effective permission.
     pub enum UserEffectivePermissionSourceEnum {
@@ -772,6 +1058,7 @@ string_enum! {
     }
 }
 
+#[cfg(any(feature = "organizations", feature = "users"))]
 /// The `UserEffectiveRole` object.
 ///
 /// Also named [`OrganizationMemberEffectiveRole`] (identical schemas).
@@ -793,6 +1080,7 @@ pub struct UserEffectiveRole {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(any(feature = "organizations", feature = "users"))]
 impl fmt::Debug for UserEffectiveRole {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("UserEffectiveRole")
@@ -805,6 +1093,7 @@ impl fmt::Debug for UserEffectiveRole {
     }
 }
 
+#[cfg(any(feature = "organizations", feature = "users"))]
 string_enum! {
     /// The values of `UserEffectiveRoleSource`.
     pub enum UserEffectiveRoleSource {
@@ -815,6 +1104,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "users")]
 string_enum! {
     /// Authentication method for this enrollment. Can be `authenticator`, `guardian`, `sms`, `webauthn-roaming`, or `webauthn-platform`.
     pub enum UserEnrollmentAuthMethodEnum {
@@ -831,11 +1121,13 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "users")]
 /// Status of this enrollment. Can be `pending` or `confirmed`.
 ///
 /// The same type as [`GuardianEnrollmentStatus`]: the API description gives both the same schema.
 pub type UserEnrollmentStatusEnum = GuardianEnrollmentStatus;
 
+#[cfg(feature = "user_grants")]
 /// The `UserGrant` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -862,6 +1154,7 @@ pub struct UserGrant {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "user_grants")]
 impl fmt::Debug for UserGrant {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("UserGrant")
@@ -875,6 +1168,7 @@ impl fmt::Debug for UserGrant {
     }
 }
 
+#[cfg(feature = "users")]
 /// The `UserGroupsResponseSchema` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -889,6 +1183,7 @@ pub struct UserGroupsResponseSchema {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "users")]
 impl fmt::Debug for UserGroupsResponseSchema {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("UserGroupsResponseSchema")
@@ -898,6 +1193,7 @@ impl fmt::Debug for UserGroupsResponseSchema {
     }
 }
 
+#[cfg(feature = "users")]
 /// Unique identifier of the user for this identity.
 ///
 /// Also named [`EventStreamCloudEventUserCreatedObjectIdentitiesItemCustomUserId`], [`EventStreamCloudEventUserCreatedObjectIdentitiesItemDatabaseUserId`], [`EventStreamCloudEventUserCreatedObjectIdentitiesItemEnterpriseUserId`], [`EventStreamCloudEventUserCreatedObjectIdentitiesItemPasswordlessUserId`], [`EventStreamCloudEventUserCreatedObjectIdentitiesItemSocialUserId`], [`EventStreamCloudEventUserDeletedObjectIdentitiesItemCustomUserId`], [`EventStreamCloudEventUserDeletedObjectIdentitiesItemDatabaseUserId`], [`EventStreamCloudEventUserDeletedObjectIdentitiesItemEnterpriseUserId`], [`EventStreamCloudEventUserDeletedObjectIdentitiesItemPasswordlessUserId`], [`EventStreamCloudEventUserDeletedObjectIdentitiesItemSocialUserId`], [`EventStreamCloudEventUserUpdatedObjectIdentitiesItemCustomUserId`], [`EventStreamCloudEventUserUpdatedObjectIdentitiesItemDatabaseUserId`], [`EventStreamCloudEventUserUpdatedObjectIdentitiesItemEnterpriseUserId`], [`EventStreamCloudEventUserUpdatedObjectIdentitiesItemPasswordlessUserId`], [`EventStreamCloudEventUserUpdatedObjectIdentitiesItemSocialUserId`], [`FlowActionHubspotEnrollContactParamsWorkflowId`] (identical schemas).
@@ -915,6 +1211,7 @@ pub enum UserId {
     Other(Value),
 }
 
+#[cfg(feature = "users")]
 impl<'de> Deserialize<'de> for UserId {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         #[derive(Deserialize)]
@@ -935,6 +1232,7 @@ impl<'de> Deserialize<'de> for UserId {
     }
 }
 
+#[cfg(feature = "users")]
 impl fmt::Debug for UserId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -945,6 +1243,7 @@ impl fmt::Debug for UserId {
     }
 }
 
+#[cfg(feature = "users")]
 /// The `UserIdentity` object.
 ///
 /// Also named [`DeleteUserIdentityResponseContentItem`] (identical schemas).
@@ -983,6 +1282,7 @@ pub struct UserIdentity {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "users")]
 impl fmt::Debug for UserIdentity {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("UserIdentity")
@@ -1008,11 +1308,13 @@ impl fmt::Debug for UserIdentity {
     }
 }
 
+#[cfg(feature = "users")]
 /// The type of identity provider
 ///
 /// The same type as [`IdentityProviderEnum`]: the API description gives both the same schema.
 pub type UserIdentityProviderEnum = IdentityProviderEnum;
 
+#[cfg(feature = "users")]
 /// The `UserIdentitySchema` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1052,6 +1354,7 @@ pub struct UserIdentitySchema {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "users")]
 impl fmt::Debug for UserIdentitySchema {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("UserIdentitySchema")
@@ -1077,11 +1380,13 @@ impl fmt::Debug for UserIdentitySchema {
     }
 }
 
+#[cfg(feature = "full")]
 /// The `UserListLogOffsetPaginatedResponseContent` schema.
 ///
 /// The same type as [`ListLogOffsetPaginatedResponseContent`]: the API description gives both the same schema.
 pub type UserListLogOffsetPaginatedResponseContent = ListLogOffsetPaginatedResponseContent;
 
+#[cfg(feature = "users")]
 /// The `UserListLogResponseContent` schema.
 ///
 /// The answer of `GET /users/{id}/logs` (`users_logs_list`).
@@ -1089,12 +1394,15 @@ pub type UserListLogOffsetPaginatedResponseContent = ListLogOffsetPaginatedRespo
 /// The same type as [`ListLogResponseContent`]: the API description gives both the same schema.
 pub type UserListLogResponseContent = ListLogResponseContent;
 
+#[cfg(feature = "full")]
 /// Data related to the user that does not affect the application's core functionality.
 pub type UserMetadata = Map<String, Value>;
 
+#[cfg(feature = "full")]
 /// User metadata to which this user has read/write access.
 pub type UserMetadataSchema = Map<String, Value>;
 
+#[cfg(feature = "users")]
 string_enum! {
     /// The multi-factor provider. Supported values 'duo' or 'google-authenticator'
     pub enum UserMultifactorProviderEnum {
@@ -1105,6 +1413,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "users")]
 /// The `UserPermissionSchema` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1131,6 +1440,7 @@ pub struct UserPermissionSchema {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "users")]
 impl fmt::Debug for UserPermissionSchema {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("UserPermissionSchema")
@@ -1147,6 +1457,7 @@ impl fmt::Debug for UserPermissionSchema {
     }
 }
 
+#[cfg(feature = "users")]
 /// The `UserProfileData` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1182,6 +1493,7 @@ pub struct UserProfileData {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "users")]
 impl fmt::Debug for UserProfileData {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("UserProfileData")
@@ -1198,6 +1510,7 @@ impl fmt::Debug for UserProfileData {
     }
 }
 
+#[cfg(feature = "users")]
 /// The `UserResponseSchema` object.
 ///
 /// The answer of `POST /users` (`users_create`).
@@ -1284,6 +1597,7 @@ pub struct UserResponseSchema {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "users")]
 impl fmt::Debug for UserResponseSchema {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("UserResponseSchema")
@@ -1315,6 +1629,7 @@ impl fmt::Debug for UserResponseSchema {
     }
 }
 
+#[cfg(feature = "connections")]
 /// The `UsernameAllowedTypes` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1333,6 +1648,7 @@ pub struct UsernameAllowedTypes {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "connections")]
 impl fmt::Debug for UsernameAllowedTypes {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("UsernameAllowedTypes")
@@ -1343,6 +1659,7 @@ impl fmt::Debug for UsernameAllowedTypes {
     }
 }
 
+#[cfg(feature = "connections")]
 impl UsernameAllowedTypes {
     /// An empty value; set fields with the setters.
     pub fn new() -> Self {
@@ -1368,6 +1685,7 @@ impl UsernameAllowedTypes {
     }
 }
 
+#[cfg(feature = "connections")]
 /// Configuration for the username attribute for users.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1392,6 +1710,7 @@ pub struct UsernameAttribute {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "connections")]
 impl fmt::Debug for UsernameAttribute {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("UsernameAttribute")
@@ -1404,6 +1723,7 @@ impl fmt::Debug for UsernameAttribute {
     }
 }
 
+#[cfg(feature = "connections")]
 impl UsernameAttribute {
     /// An empty value; set fields with the setters.
     pub fn new() -> Self {
@@ -1441,11 +1761,13 @@ impl UsernameAttribute {
     }
 }
 
+#[cfg(feature = "connections")]
 /// The `UsernameAttributeIdentifier` schema.
 ///
 /// The same type as [`SignupVerification`]: the API description gives both the same schema.
 pub type UsernameAttributeIdentifier = SignupVerification;
 
+#[cfg(feature = "connections")]
 /// The `UsernameValidation` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1467,6 +1789,7 @@ pub struct UsernameValidation {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "connections")]
 impl fmt::Debug for UsernameValidation {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("UsernameValidation")
@@ -1478,6 +1801,7 @@ impl fmt::Debug for UsernameValidation {
     }
 }
 
+#[cfg(feature = "connections")]
 impl UsernameValidation {
     /// An empty value; set fields with the setters.
     pub fn new() -> Self {
@@ -1509,6 +1833,7 @@ impl UsernameValidation {
     }
 }
 
+#[cfg(feature = "users")]
 /// The `UsersEnrollment` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1547,6 +1872,7 @@ pub struct UsersEnrollment {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "users")]
 impl fmt::Debug for UsersEnrollment {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("UsersEnrollment")
@@ -1564,6 +1890,7 @@ impl fmt::Debug for UsersEnrollment {
     }
 }
 
+#[cfg(feature = "users")]
 /// The `UsersIdentitiesLinkRequestContent` object.
 ///
 /// The body of `POST /users/{id}/identities` (`users_identities_link`).
@@ -1590,6 +1917,7 @@ pub struct UsersIdentitiesLinkRequestContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "users")]
 impl fmt::Debug for UsersIdentitiesLinkRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("UsersIdentitiesLinkRequestContent")
@@ -1602,6 +1930,7 @@ impl fmt::Debug for UsersIdentitiesLinkRequestContent {
     }
 }
 
+#[cfg(feature = "users")]
 impl UsersIdentitiesLinkRequestContent {
     /// An empty value; set fields with the setters.
     pub fn new() -> Self {
@@ -1639,6 +1968,7 @@ impl UsersIdentitiesLinkRequestContent {
     }
 }
 
+#[cfg(feature = "users")]
 /// The `UsersPermissionsCreateRequestContent` schema.
 ///
 /// The body of `POST /users/{id}/permissions` (`users_permissions_create`).
@@ -1646,6 +1976,7 @@ impl UsersIdentitiesLinkRequestContent {
 /// The same type as [`RolesPermissionsAddRequestContent`]: the API description gives both the same schema.
 pub type UsersPermissionsCreateRequestContent = RolesPermissionsAddRequestContent;
 
+#[cfg(feature = "users")]
 /// The `UsersPermissionsDeleteRequestContent` schema.
 ///
 /// The body of `DELETE /users/{id}/permissions` (`users_permissions_delete`).
@@ -1653,6 +1984,7 @@ pub type UsersPermissionsCreateRequestContent = RolesPermissionsAddRequestConten
 /// The same type as [`RolesPermissionsAddRequestContent`]: the API description gives both the same schema.
 pub type UsersPermissionsDeleteRequestContent = RolesPermissionsAddRequestContent;
 
+#[cfg(feature = "users")]
 /// The `UsersRevokeAccessRequestContent` object.
 ///
 /// The body of `POST /users/{id}/revoke-access` (`users_revokeAccess`).
@@ -1673,6 +2005,7 @@ pub struct UsersRevokeAccessRequestContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "users")]
 impl fmt::Debug for UsersRevokeAccessRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("UsersRevokeAccessRequestContent")
@@ -1683,6 +2016,7 @@ impl fmt::Debug for UsersRevokeAccessRequestContent {
     }
 }
 
+#[cfg(feature = "users")]
 impl UsersRevokeAccessRequestContent {
     /// An empty value; set fields with the setters.
     pub fn new() -> Self {
@@ -1708,6 +2042,7 @@ impl UsersRevokeAccessRequestContent {
     }
 }
 
+#[cfg(feature = "users")]
 /// The `UsersRiskAssessmentsClearRequestContent` object.
 ///
 /// The body of `POST /users/{id}/risk-assessments/clear` (`users_riskAssessments_clear`).
@@ -1726,6 +2061,7 @@ pub struct UsersRiskAssessmentsClearRequestContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "users")]
 impl fmt::Debug for UsersRiskAssessmentsClearRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("UsersRiskAssessmentsClearRequestContent")
@@ -1736,6 +2072,7 @@ impl fmt::Debug for UsersRiskAssessmentsClearRequestContent {
     }
 }
 
+#[cfg(feature = "users")]
 impl UsersRiskAssessmentsClearRequestContent {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(
@@ -1756,6 +2093,7 @@ impl UsersRiskAssessmentsClearRequestContent {
     }
 }
 
+#[cfg(any(feature = "groups", feature = "organizations", feature = "users"))]
 /// The `UsersRolesAssignRequestContent` object.
 ///
 /// The body of `POST /groups/{id}/roles` (`groups_roles_create`).
@@ -1777,6 +2115,7 @@ pub struct UsersRolesAssignRequestContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(any(feature = "groups", feature = "organizations", feature = "users"))]
 impl fmt::Debug for UsersRolesAssignRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("UsersRolesAssignRequestContent")
@@ -1786,6 +2125,7 @@ impl fmt::Debug for UsersRolesAssignRequestContent {
     }
 }
 
+#[cfg(any(feature = "groups", feature = "organizations", feature = "users"))]
 impl UsersRolesAssignRequestContent {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(roles: impl Into<Vec<String>>) -> Self {
@@ -1802,6 +2142,7 @@ impl UsersRolesAssignRequestContent {
     }
 }
 
+#[cfg(feature = "users")]
 /// The `UsersRolesDeleteRequestContent` schema.
 ///
 /// The body of `DELETE /users/{id}/roles` (`users_roles_delete`).

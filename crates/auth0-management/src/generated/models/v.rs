@@ -13,6 +13,7 @@ use super::*;
 use crate::model_support::{Keys, REDACTED, constant, extra, other, string_enum};
 use crate::patch::Patch;
 
+#[cfg(feature = "experimentation")]
 /// The `ValidateExperimentResponseContent` object.
 ///
 /// The answer of `POST /experimentation/experiments/{id}/validate` (`experimentation_experiments_validate`).
@@ -30,6 +31,7 @@ pub struct ValidateExperimentResponseContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "experimentation")]
 impl fmt::Debug for ValidateExperimentResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ValidateExperimentResponseContent")
@@ -40,6 +42,7 @@ impl fmt::Debug for ValidateExperimentResponseContent {
     }
 }
 
+#[cfg(feature = "experimentation")]
 /// The `Variation` object.
 ///
 /// The answer of `POST /experimentation/feature-flags/{id}/variations` (`experimentation_featureFlags_variations_create`).
@@ -72,6 +75,7 @@ pub struct Variation {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "experimentation")]
 impl fmt::Debug for Variation {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Variation")
@@ -87,6 +91,7 @@ impl fmt::Debug for Variation {
     }
 }
 
+#[cfg(feature = "experimentation")]
 /// The `VariationOverrideValue` object.
 ///
 /// Also named [`UpdateVariationOverrideValue`] (identical schemas).
@@ -103,6 +108,7 @@ pub struct VariationOverrideValue {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "experimentation")]
 impl fmt::Debug for VariationOverrideValue {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("VariationOverrideValue")
@@ -112,6 +118,7 @@ impl fmt::Debug for VariationOverrideValue {
     }
 }
 
+#[cfg(feature = "experimentation")]
 impl VariationOverrideValue {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(value: impl Into<Value>) -> Self {
@@ -128,9 +135,11 @@ impl VariationOverrideValue {
     }
 }
 
+#[cfg(feature = "full")]
 /// Configuration overrides for this variation
 pub type VariationOverridesMap = BTreeMap<String, VariationOverrideValue>;
 
+#[cfg(feature = "verifiable_credentials")]
 /// The `VerifiableCredentialTemplateResponse` object.
 ///
 /// The answer of `POST /verifiable-credentials/verification/templates` (`verifiableCredentials_verification_templates_create`).
@@ -175,6 +184,7 @@ pub struct VerifiableCredentialTemplateResponse {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "verifiable_credentials")]
 impl fmt::Debug for VerifiableCredentialTemplateResponse {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("VerifiableCredentialTemplateResponse")
@@ -198,6 +208,7 @@ impl fmt::Debug for VerifiableCredentialTemplateResponse {
     }
 }
 
+#[cfg(feature = "connections")]
 string_enum! {
     /// The values of `VerificationMethodEnum`.
     pub enum VerificationMethodEnum {
@@ -208,6 +219,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "custom_domains")]
 /// The `VerifyCustomDomainResponseContent` object.
 ///
 /// The answer of `POST /custom-domains/{id}/verify` (`customDomains_verify`).
@@ -253,6 +265,7 @@ pub struct VerifyCustomDomainResponseContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "custom_domains")]
 impl fmt::Debug for VerifyCustomDomainResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("VerifyCustomDomainResponseContent")
@@ -276,6 +289,7 @@ impl fmt::Debug for VerifyCustomDomainResponseContent {
     }
 }
 
+#[cfg(feature = "tickets")]
 /// The `VerifyEmailTicketRequestContent` object.
 ///
 /// The body of `POST /tickets/email-verification` (`tickets_verifyEmail`).
@@ -314,6 +328,7 @@ pub struct VerifyEmailTicketRequestContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "tickets")]
 impl fmt::Debug for VerifyEmailTicketRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("VerifyEmailTicketRequestContent")
@@ -329,6 +344,7 @@ impl fmt::Debug for VerifyEmailTicketRequestContent {
     }
 }
 
+#[cfg(feature = "tickets")]
 impl VerifyEmailTicketRequestContent {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(user_id: impl Into<String>) -> Self {
@@ -387,6 +403,7 @@ impl VerifyEmailTicketRequestContent {
     }
 }
 
+#[cfg(feature = "tickets")]
 /// The `VerifyEmailTicketResponseContent` object.
 ///
 /// The answer of `POST /tickets/password-change` (`tickets_changePassword`).
@@ -405,6 +422,7 @@ pub struct VerifyEmailTicketResponseContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "tickets")]
 impl fmt::Debug for VerifyEmailTicketResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("VerifyEmailTicketResponseContent")

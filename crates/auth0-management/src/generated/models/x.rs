@@ -13,6 +13,7 @@ use super::*;
 use crate::model_support::{Keys, REDACTED, constant, extra, other, string_enum};
 use crate::patch::Patch;
 
+#[cfg(feature = "clients")]
 /// The `X509CertificateCredential` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -33,6 +34,7 @@ pub struct X509CertificateCredential {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "clients")]
 impl fmt::Debug for X509CertificateCredential {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("X509CertificateCredential")
@@ -44,6 +46,7 @@ impl fmt::Debug for X509CertificateCredential {
     }
 }
 
+#[cfg(feature = "clients")]
 impl X509CertificateCredential {
     fn constant_credential_type<'de, D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -52,6 +55,7 @@ impl X509CertificateCredential {
     }
 }
 
+#[cfg(feature = "clients")]
 impl X509CertificateCredential {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(pem: impl Into<String>) -> Self {
@@ -76,6 +80,7 @@ impl X509CertificateCredential {
     }
 }
 
+#[cfg(feature = "full")]
 string_enum! {
     /// The values of `X509CertificateCredentialTypeEnum`.
     pub enum X509CertificateCredentialTypeEnum {
@@ -84,6 +89,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "tenants")]
 /// X-XSS-Protection header configuration (deprecated header, use CSP instead).
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -105,6 +111,7 @@ pub struct XssProtectionConfig {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "tenants")]
 impl fmt::Debug for XssProtectionConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("XssProtectionConfig")
@@ -116,6 +123,7 @@ impl fmt::Debug for XssProtectionConfig {
     }
 }
 
+#[cfg(feature = "tenants")]
 impl XssProtectionConfig {
     /// An empty value; set fields with the setters.
     pub fn new() -> Self {
@@ -147,6 +155,7 @@ impl XssProtectionConfig {
     }
 }
 
+#[cfg(feature = "tenants")]
 string_enum! {
     /// X-XSS-Protection mode: block.
     pub enum XssProtectionMode {

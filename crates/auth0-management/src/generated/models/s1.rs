@@ -13,6 +13,7 @@ use super::*;
 use crate::model_support::{Keys, REDACTED, constant, extra, other, string_enum};
 use crate::patch::Patch;
 
+#[cfg(feature = "connections")]
 /// The `ScimConfiguration` object.
 ///
 /// The answer of `POST /connections/{id}/scim-configuration` (`connections_scimConfiguration_create`).
@@ -46,6 +47,7 @@ pub struct ScimConfiguration {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "connections")]
 impl fmt::Debug for ScimConfiguration {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ScimConfiguration")
@@ -62,6 +64,7 @@ impl fmt::Debug for ScimConfiguration {
     }
 }
 
+#[cfg(feature = "connections")]
 /// The `ScimMappingItem` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -80,6 +83,7 @@ pub struct ScimMappingItem {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "connections")]
 impl fmt::Debug for ScimMappingItem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ScimMappingItem")
@@ -90,6 +94,7 @@ impl fmt::Debug for ScimMappingItem {
     }
 }
 
+#[cfg(feature = "connections")]
 impl ScimMappingItem {
     /// An empty value; set fields with the setters.
     pub fn new() -> Self {
@@ -115,6 +120,7 @@ impl ScimMappingItem {
     }
 }
 
+#[cfg(feature = "connections")]
 /// The `ScimTokenItem` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -141,6 +147,7 @@ pub struct ScimTokenItem {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "connections")]
 impl fmt::Debug for ScimTokenItem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ScimTokenItem")
@@ -154,6 +161,7 @@ impl fmt::Debug for ScimTokenItem {
     }
 }
 
+#[cfg(feature = "prompts")]
 string_enum! {
     /// Name of the screen
     pub enum ScreenGroupNameEnum {
@@ -340,6 +348,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "users")]
 string_enum! {
     /// The version of the search engine
     pub enum SearchEngineVersionsEnum {
@@ -352,6 +361,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "experimentation")]
 /// The `Segment` object.
 ///
 /// The answer of `POST /experimentation/segments` (`experimentation_segments_create`).
@@ -385,6 +395,7 @@ pub struct Segment {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "experimentation")]
 impl fmt::Debug for Segment {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Segment")
@@ -400,6 +411,7 @@ impl fmt::Debug for Segment {
     }
 }
 
+#[cfg(feature = "experimentation")]
 /// The `SegmentContainsExpression` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -414,6 +426,7 @@ pub struct SegmentContainsExpression {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "experimentation")]
 impl fmt::Debug for SegmentContainsExpression {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SegmentContainsExpression")
@@ -423,6 +436,7 @@ impl fmt::Debug for SegmentContainsExpression {
     }
 }
 
+#[cfg(feature = "experimentation")]
 impl SegmentContainsExpression {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(contains: impl Into<Vec<String>>) -> Self {
@@ -439,6 +453,7 @@ impl SegmentContainsExpression {
     }
 }
 
+#[cfg(feature = "experimentation")]
 /// The `SegmentEndsWithExpression` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -453,6 +468,7 @@ pub struct SegmentEndsWithExpression {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "experimentation")]
 impl fmt::Debug for SegmentEndsWithExpression {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SegmentEndsWithExpression")
@@ -462,6 +478,7 @@ impl fmt::Debug for SegmentEndsWithExpression {
     }
 }
 
+#[cfg(feature = "experimentation")]
 impl SegmentEndsWithExpression {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(ends_with: impl Into<Vec<String>>) -> Self {
@@ -478,6 +495,7 @@ impl SegmentEndsWithExpression {
     }
 }
 
+#[cfg(feature = "experimentation")]
 /// The `SegmentExistsExpression` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -492,6 +510,7 @@ pub struct SegmentExistsExpression {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "experimentation")]
 impl fmt::Debug for SegmentExistsExpression {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SegmentExistsExpression")
@@ -501,6 +520,7 @@ impl fmt::Debug for SegmentExistsExpression {
     }
 }
 
+#[cfg(feature = "experimentation")]
 impl SegmentExistsExpression {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(exists: impl Into<bool>) -> Self {
@@ -517,6 +537,7 @@ impl SegmentExistsExpression {
     }
 }
 
+#[cfg(feature = "experimentation")]
 /// Attribute conditions that must match.
 ///
 /// Also named [`SegmentNotMatchConditions`] (identical schemas).
@@ -564,6 +585,7 @@ pub struct SegmentMatchConditions {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "experimentation")]
 impl fmt::Debug for SegmentMatchConditions {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SegmentMatchConditions")
@@ -583,6 +605,7 @@ impl fmt::Debug for SegmentMatchConditions {
     }
 }
 
+#[cfg(feature = "experimentation")]
 impl SegmentMatchConditions {
     /// An empty value; set fields with the setters.
     pub fn new() -> Self {
@@ -662,6 +685,7 @@ impl SegmentMatchConditions {
     }
 }
 
+#[cfg(feature = "experimentation")]
 /// One of the shapes of `SegmentMatchExpression`.
 ///
 /// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
@@ -683,6 +707,7 @@ pub enum SegmentMatchExpression {
     Other(Value),
 }
 
+#[cfg(feature = "experimentation")]
 impl<'de> Deserialize<'de> for SegmentMatchExpression {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         #[derive(Deserialize)]
@@ -709,6 +734,7 @@ impl<'de> Deserialize<'de> for SegmentMatchExpression {
     }
 }
 
+#[cfg(feature = "experimentation")]
 impl fmt::Debug for SegmentMatchExpression {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -722,11 +748,13 @@ impl fmt::Debug for SegmentMatchExpression {
     }
 }
 
+#[cfg(feature = "experimentation")]
 /// Attribute conditions that must not match.
 ///
 /// The same type as [`SegmentMatchConditions`]: the API description gives both the same schema.
 pub type SegmentNotMatchConditions = SegmentMatchConditions;
 
+#[cfg(feature = "experimentation")]
 /// The `SegmentRule` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -745,6 +773,7 @@ pub struct SegmentRule {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "experimentation")]
 impl fmt::Debug for SegmentRule {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SegmentRule")
@@ -755,6 +784,7 @@ impl fmt::Debug for SegmentRule {
     }
 }
 
+#[cfg(feature = "experimentation")]
 impl SegmentRule {
     /// An empty value; set fields with the setters.
     pub fn new() -> Self {
@@ -780,6 +810,7 @@ impl SegmentRule {
     }
 }
 
+#[cfg(feature = "experimentation")]
 /// The `SegmentStartsWithExpression` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -794,6 +825,7 @@ pub struct SegmentStartsWithExpression {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "experimentation")]
 impl fmt::Debug for SegmentStartsWithExpression {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SegmentStartsWithExpression")
@@ -803,6 +835,7 @@ impl fmt::Debug for SegmentStartsWithExpression {
     }
 }
 
+#[cfg(feature = "experimentation")]
 impl SegmentStartsWithExpression {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(starts_with: impl Into<Vec<String>>) -> Self {
@@ -819,6 +852,7 @@ impl SegmentStartsWithExpression {
     }
 }
 
+#[cfg(feature = "experimentation")]
 string_enum! {
     /// The values of `SegmentTypeEnum`.
     pub enum SegmentTypeEnum {
@@ -829,11 +863,13 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "experimentation")]
 /// Filter by type. Exact match.
 ///
 /// The same type as [`FeatureFlagTypeEnum`]: the API description gives both the same schema.
 pub type SegmentTypeFilterEnum = FeatureFlagTypeEnum;
 
+#[cfg(feature = "self_service_profiles")]
 /// The `SelfServiceProfile` object.
 ///
 /// The answer of `POST /self-service-profiles` (`selfServiceProfiles_create`).
@@ -878,6 +914,7 @@ pub struct SelfServiceProfile {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "self_service_profiles")]
 impl fmt::Debug for SelfServiceProfile {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SelfServiceProfile")
@@ -895,6 +932,7 @@ impl fmt::Debug for SelfServiceProfile {
     }
 }
 
+#[cfg(feature = "self_service_profiles")]
 string_enum! {
     /// The values of `SelfServiceProfileAllowedStrategyEnum`.
     pub enum SelfServiceProfileAllowedStrategyEnum {
@@ -921,9 +959,11 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "full")]
 /// The `SelfServiceProfileBranding` schema.
 pub type SelfServiceProfileBranding = SelfServiceProfileBrandingProperties;
 
+#[cfg(feature = "self_service_profiles")]
 /// The `SelfServiceProfileBrandingColors` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -938,6 +978,7 @@ pub struct SelfServiceProfileBrandingColors {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "self_service_profiles")]
 impl fmt::Debug for SelfServiceProfileBrandingColors {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SelfServiceProfileBrandingColors")
@@ -947,6 +988,7 @@ impl fmt::Debug for SelfServiceProfileBrandingColors {
     }
 }
 
+#[cfg(feature = "self_service_profiles")]
 impl SelfServiceProfileBrandingColors {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(primary: impl Into<String>) -> Self {
@@ -963,6 +1005,7 @@ impl SelfServiceProfileBrandingColors {
     }
 }
 
+#[cfg(feature = "self_service_profiles")]
 /// The `SelfServiceProfileBrandingProperties` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -981,6 +1024,7 @@ pub struct SelfServiceProfileBrandingProperties {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "self_service_profiles")]
 impl fmt::Debug for SelfServiceProfileBrandingProperties {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SelfServiceProfileBrandingProperties")
@@ -991,6 +1035,7 @@ impl fmt::Debug for SelfServiceProfileBrandingProperties {
     }
 }
 
+#[cfg(feature = "self_service_profiles")]
 impl SelfServiceProfileBrandingProperties {
     /// An empty value; set fields with the setters.
     pub fn new() -> Self {
@@ -1016,6 +1061,7 @@ impl SelfServiceProfileBrandingProperties {
     }
 }
 
+#[cfg(feature = "self_service_profiles")]
 string_enum! {
     /// The language of the custom text.
     pub enum SelfServiceProfileCustomTextLanguageEnum {
@@ -1024,6 +1070,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "self_service_profiles")]
 string_enum! {
     /// The page where the custom text is shown.
     pub enum SelfServiceProfileCustomTextPageEnum {
@@ -1032,9 +1079,11 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "full")]
 /// The description of the self-service Profile.
 pub type SelfServiceProfileDescription = String;
 
+#[cfg(feature = "self_service_profiles")]
 /// If provided, this will create a new connection for the Self-Service Enterprise Configuration flow with the given configuration
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1064,6 +1113,7 @@ pub struct SelfServiceProfileSsoTicketConnectionConfig {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "self_service_profiles")]
 impl fmt::Debug for SelfServiceProfileSsoTicketConnectionConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SelfServiceProfileSsoTicketConnectionConfig")
@@ -1078,6 +1128,7 @@ impl fmt::Debug for SelfServiceProfileSsoTicketConnectionConfig {
     }
 }
 
+#[cfg(feature = "self_service_profiles")]
 impl SelfServiceProfileSsoTicketConnectionConfig {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(name: impl Into<String>) -> Self {
@@ -1132,6 +1183,7 @@ impl SelfServiceProfileSsoTicketConnectionConfig {
     }
 }
 
+#[cfg(feature = "self_service_profiles")]
 /// The connection's options (depend on the connection strategy)
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1153,6 +1205,7 @@ pub struct SelfServiceProfileSsoTicketConnectionOptions {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "self_service_profiles")]
 impl fmt::Debug for SelfServiceProfileSsoTicketConnectionOptions {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SelfServiceProfileSsoTicketConnectionOptions")
@@ -1164,6 +1217,7 @@ impl fmt::Debug for SelfServiceProfileSsoTicketConnectionOptions {
     }
 }
 
+#[cfg(feature = "self_service_profiles")]
 impl SelfServiceProfileSsoTicketConnectionOptions {
     /// An empty value; set fields with the setters.
     pub fn new() -> Self {
@@ -1198,6 +1252,7 @@ impl SelfServiceProfileSsoTicketConnectionOptions {
     }
 }
 
+#[cfg(feature = "self_service_profiles")]
 /// Configuration for the setup of the connection’s domain_aliases in the Self-Service Enterprise Configuration flow.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1215,6 +1270,7 @@ pub struct SelfServiceProfileSsoTicketDomainAliasesConfig {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "self_service_profiles")]
 impl fmt::Debug for SelfServiceProfileSsoTicketDomainAliasesConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SelfServiceProfileSsoTicketDomainAliasesConfig")
@@ -1225,6 +1281,7 @@ impl fmt::Debug for SelfServiceProfileSsoTicketDomainAliasesConfig {
     }
 }
 
+#[cfg(feature = "self_service_profiles")]
 impl SelfServiceProfileSsoTicketDomainAliasesConfig {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(
@@ -1250,12 +1307,14 @@ impl SelfServiceProfileSsoTicketDomainAliasesConfig {
     }
 }
 
+#[cfg(feature = "self_service_profiles")]
 /// Whether the end user should complete the domain verification step. Possible values are 'none' (the step is not shown to the user), 'optional' (the user may add a domain alias in the domain verification step) or 'required' (the user must add a domain alias in order to enable the connection). Defaults to 'none'.
 ///
 /// The same type as [`ConnectionProfileOrganizationShowAsButtonEnum`]: the API description gives both the same schema.
 pub type SelfServiceProfileSsoTicketDomainVerificationEnum =
     ConnectionProfileOrganizationShowAsButtonEnum;
 
+#[cfg(feature = "self_service_profiles")]
 /// Specifies which features are enabled for an "edit connection" ticket. Only applicable when connection ID is provided.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1277,6 +1336,7 @@ pub struct SelfServiceProfileSsoTicketEnabledFeatures {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "self_service_profiles")]
 impl fmt::Debug for SelfServiceProfileSsoTicketEnabledFeatures {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SelfServiceProfileSsoTicketEnabledFeatures")
@@ -1288,6 +1348,7 @@ impl fmt::Debug for SelfServiceProfileSsoTicketEnabledFeatures {
     }
 }
 
+#[cfg(feature = "self_service_profiles")]
 impl SelfServiceProfileSsoTicketEnabledFeatures {
     /// An empty value; set fields with the setters.
     pub fn new() -> Self {
@@ -1319,6 +1380,7 @@ impl SelfServiceProfileSsoTicketEnabledFeatures {
     }
 }
 
+#[cfg(feature = "self_service_profiles")]
 /// The `SelfServiceProfileSsoTicketEnabledOrganization` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1339,6 +1401,7 @@ pub struct SelfServiceProfileSsoTicketEnabledOrganization {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "self_service_profiles")]
 impl fmt::Debug for SelfServiceProfileSsoTicketEnabledOrganization {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SelfServiceProfileSsoTicketEnabledOrganization")
@@ -1353,6 +1416,7 @@ impl fmt::Debug for SelfServiceProfileSsoTicketEnabledOrganization {
     }
 }
 
+#[cfg(feature = "self_service_profiles")]
 impl SelfServiceProfileSsoTicketEnabledOrganization {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(organization_id: impl Into<String>) -> Self {
@@ -1383,6 +1447,7 @@ impl SelfServiceProfileSsoTicketEnabledOrganization {
     }
 }
 
+#[cfg(feature = "self_service_profiles")]
 /// Configuration for Google Workspace Directory Sync during the self-service flow.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1397,6 +1462,7 @@ pub struct SelfServiceProfileSsoTicketGoogleWorkspaceConfig {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "self_service_profiles")]
 impl fmt::Debug for SelfServiceProfileSsoTicketGoogleWorkspaceConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SelfServiceProfileSsoTicketGoogleWorkspaceConfig")
@@ -1406,6 +1472,7 @@ impl fmt::Debug for SelfServiceProfileSsoTicketGoogleWorkspaceConfig {
     }
 }
 
+#[cfg(feature = "self_service_profiles")]
 impl SelfServiceProfileSsoTicketGoogleWorkspaceConfig {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(sync_users: impl Into<bool>) -> Self {
@@ -1422,6 +1489,7 @@ impl SelfServiceProfileSsoTicketGoogleWorkspaceConfig {
     }
 }
 
+#[cfg(feature = "self_service_profiles")]
 string_enum! {
     /// The protocol used to connect to the the default application
     pub enum SelfServiceProfileSsoTicketIdpInitiatedClientProtocolEnum {
@@ -1434,6 +1502,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "self_service_profiles")]
 /// Allows IdP-initiated login
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1458,6 +1527,7 @@ pub struct SelfServiceProfileSsoTicketIdpInitiatedOptions {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "self_service_profiles")]
 impl fmt::Debug for SelfServiceProfileSsoTicketIdpInitiatedOptions {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SelfServiceProfileSsoTicketIdpInitiatedOptions")
@@ -1470,6 +1540,7 @@ impl fmt::Debug for SelfServiceProfileSsoTicketIdpInitiatedOptions {
     }
 }
 
+#[cfg(feature = "self_service_profiles")]
 impl SelfServiceProfileSsoTicketIdpInitiatedOptions {
     /// An empty value; set fields with the setters.
     pub fn new() -> Self {
@@ -1510,6 +1581,7 @@ impl SelfServiceProfileSsoTicketIdpInitiatedOptions {
     }
 }
 
+#[cfg(feature = "self_service_profiles")]
 /// Configuration for the setup of Provisioning in the self-service flow.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1531,6 +1603,7 @@ pub struct SelfServiceProfileSsoTicketProvisioningConfig {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "self_service_profiles")]
 impl fmt::Debug for SelfServiceProfileSsoTicketProvisioningConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SelfServiceProfileSsoTicketProvisioningConfig")
@@ -1542,6 +1615,7 @@ impl fmt::Debug for SelfServiceProfileSsoTicketProvisioningConfig {
     }
 }
 
+#[cfg(feature = "self_service_profiles")]
 impl SelfServiceProfileSsoTicketProvisioningConfig {
     /// An empty value; set fields with the setters.
     pub fn new() -> Self {
@@ -1579,6 +1653,7 @@ impl SelfServiceProfileSsoTicketProvisioningConfig {
     }
 }
 
+#[cfg(feature = "self_service_profiles")]
 string_enum! {
     /// The values of `SelfServiceProfileSsoTicketProvisioningScopeEnum`.
     pub enum SelfServiceProfileSsoTicketProvisioningScopeEnum {
@@ -1605,6 +1680,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "self_service_profiles")]
 /// The `SelfServiceProfileUserAttribute` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1623,6 +1699,7 @@ pub struct SelfServiceProfileUserAttribute {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "self_service_profiles")]
 impl fmt::Debug for SelfServiceProfileUserAttribute {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SelfServiceProfileUserAttribute")
@@ -1634,6 +1711,7 @@ impl fmt::Debug for SelfServiceProfileUserAttribute {
     }
 }
 
+#[cfg(feature = "self_service_profiles")]
 impl SelfServiceProfileUserAttribute {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(
@@ -1656,9 +1734,11 @@ impl SelfServiceProfileUserAttribute {
     }
 }
 
+#[cfg(feature = "full")]
 /// List of attributes to be mapped that will be shown to the user during the Self-Service Enterprise Configuration flow.
 pub type SelfServiceProfileUserAttributes = Vec<SelfServiceProfileUserAttribute>;
 
+#[cfg(any(feature = "sessions", feature = "users"))]
 /// Authentication signal details
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1679,6 +1759,7 @@ pub struct SessionAuthenticationSignal {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(any(feature = "sessions", feature = "users"))]
 impl fmt::Debug for SessionAuthenticationSignal {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SessionAuthenticationSignal")
@@ -1690,6 +1771,7 @@ impl fmt::Debug for SessionAuthenticationSignal {
     }
 }
 
+#[cfg(any(feature = "sessions", feature = "users"))]
 /// Details about authentication signals obtained during the login flow
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1704,6 +1786,7 @@ pub struct SessionAuthenticationSignals {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(any(feature = "sessions", feature = "users"))]
 impl fmt::Debug for SessionAuthenticationSignals {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SessionAuthenticationSignals")
@@ -1713,6 +1796,7 @@ impl fmt::Debug for SessionAuthenticationSignals {
     }
 }
 
+#[cfg(any(feature = "sessions", feature = "users"))]
 /// Client details
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1727,6 +1811,7 @@ pub struct SessionClientMetadata {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(any(feature = "sessions", feature = "users"))]
 impl fmt::Debug for SessionClientMetadata {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SessionClientMetadata")
@@ -1736,6 +1821,7 @@ impl fmt::Debug for SessionClientMetadata {
     }
 }
 
+#[cfg(any(feature = "sessions", feature = "users"))]
 /// \[Private Early Access\] Session cookie configuration.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1750,6 +1836,7 @@ pub struct SessionCookieMetadata {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(any(feature = "sessions", feature = "users"))]
 impl fmt::Debug for SessionCookieMetadata {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SessionCookieMetadata")
@@ -1759,6 +1846,7 @@ impl fmt::Debug for SessionCookieMetadata {
     }
 }
 
+#[cfg(any(feature = "sessions", feature = "users"))]
 string_enum! {
     /// \[Private Early Access\] The persistence mode of the session cookie. When set to "non-persistent" (ephemeral), the cookie will be deleted when the browser is closed. When set to "persistent", the cookie will be stored until it expires or is deleted by the user.
     pub enum SessionCookieMetadataModeEnum {
@@ -1769,6 +1857,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "tenants")]
 string_enum! {
     /// Behavior of the session cookie
     pub enum SessionCookieModeEnum {
@@ -1779,6 +1868,7 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "tenants")]
 /// Session cookie configuration
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1793,6 +1883,7 @@ pub struct SessionCookieSchema {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "tenants")]
 impl fmt::Debug for SessionCookieSchema {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SessionCookieSchema")
@@ -1802,6 +1893,7 @@ impl fmt::Debug for SessionCookieSchema {
     }
 }
 
+#[cfg(feature = "tenants")]
 impl SessionCookieSchema {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(mode: impl Into<SessionCookieModeEnum>) -> Self {
@@ -1818,6 +1910,7 @@ impl SessionCookieSchema {
     }
 }
 
+#[cfg(any(feature = "sessions", feature = "users"))]
 /// One of the shapes of `SessionDate`.
 ///
 /// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
@@ -1833,6 +1926,7 @@ pub enum SessionDate {
     Other(Value),
 }
 
+#[cfg(any(feature = "sessions", feature = "users"))]
 impl<'de> Deserialize<'de> for SessionDate {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         #[derive(Deserialize)]
@@ -1853,6 +1947,7 @@ impl<'de> Deserialize<'de> for SessionDate {
     }
 }
 
+#[cfg(any(feature = "sessions", feature = "users"))]
 impl fmt::Debug for SessionDate {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -1863,6 +1958,7 @@ impl fmt::Debug for SessionDate {
     }
 }
 
+#[cfg(any(feature = "sessions", feature = "users"))]
 /// Metadata related to the device used in the session
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -1892,6 +1988,7 @@ pub struct SessionDeviceMetadata {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(any(feature = "sessions", feature = "users"))]
 impl fmt::Debug for SessionDeviceMetadata {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SessionDeviceMetadata")
@@ -1906,12 +2003,15 @@ impl fmt::Debug for SessionDeviceMetadata {
     }
 }
 
+#[cfg(feature = "full")]
 /// First IP address associated with this session
 pub type SessionIp = String;
 
+#[cfg(feature = "full")]
 /// Metadata associated with the session, in the form of an object with string values (max 255 chars). Maximum of 25 metadata properties allowed.
 pub type SessionMetadata = Map<String, Value>;
 
+#[cfg(any(feature = "sessions", feature = "users"))]
 /// The `SessionResponseContent` object.
 ///
 /// The answer of `GET /sessions/{id}` (`sessions_get`).
@@ -1967,13 +2067,14 @@ pub struct SessionResponseContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(any(feature = "sessions", feature = "users"))]
 impl fmt::Debug for SessionResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SessionResponseContent")
             .field("authenticated_at", &self.authenticated_at)
             .field("authentication", &self.authentication)
             .field("clients", &self.clients)
-            .field("cookie", &self.cookie)
+            .field("cookie", &self.cookie.as_ref().map(|_| REDACTED))
             .field("created_at", &self.created_at)
             .field("device", &self.device)
             .field("expires_at", &self.expires_at)
@@ -1988,6 +2089,7 @@ impl fmt::Debug for SessionResponseContent {
     }
 }
 
+#[cfg(feature = "keys")]
 /// The `SetCustomSigningKeysRequestContent` object.
 ///
 /// The body of `PUT /keys/custom-signing` (`keys_customSigning_set`).
@@ -2004,6 +2106,7 @@ pub struct SetCustomSigningKeysRequestContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "keys")]
 impl fmt::Debug for SetCustomSigningKeysRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SetCustomSigningKeysRequestContent")
@@ -2013,6 +2116,7 @@ impl fmt::Debug for SetCustomSigningKeysRequestContent {
     }
 }
 
+#[cfg(feature = "keys")]
 impl SetCustomSigningKeysRequestContent {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(keys: impl Into<Vec<CustomSigningKeyJwk>>) -> Self {
@@ -2029,6 +2133,7 @@ impl SetCustomSigningKeysRequestContent {
     }
 }
 
+#[cfg(feature = "keys")]
 /// JWKS representing an array of custom public signing keys.
 ///
 /// The answer of `PUT /keys/custom-signing` (`keys_customSigning_set`).
@@ -2036,6 +2141,7 @@ impl SetCustomSigningKeysRequestContent {
 /// The same type as [`GetCustomSigningKeysResponseContent`]: the API description gives both the same schema.
 pub type SetCustomSigningKeysResponseContent = GetCustomSigningKeysResponseContent;
 
+#[cfg(feature = "email_templates")]
 /// The `SetEmailTemplateRequestContent` object.
 ///
 /// The body of `POST /email-templates` (`emailTemplates_create`).
@@ -2089,6 +2195,7 @@ pub struct SetEmailTemplateRequestContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "email_templates")]
 impl fmt::Debug for SetEmailTemplateRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SetEmailTemplateRequestContent")
@@ -2106,6 +2213,7 @@ impl fmt::Debug for SetEmailTemplateRequestContent {
     }
 }
 
+#[cfg(feature = "email_templates")]
 impl SetEmailTemplateRequestContent {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(template: impl Into<EmailTemplateNameEnum>) -> Self {
@@ -2178,6 +2286,7 @@ impl SetEmailTemplateRequestContent {
     }
 }
 
+#[cfg(feature = "email_templates")]
 /// The `SetEmailTemplateResponseContent` schema.
 ///
 /// The answer of `PUT /email-templates/{templateName}` (`emailTemplates_set`).
@@ -2185,6 +2294,7 @@ impl SetEmailTemplateRequestContent {
 /// The same type as [`SetEmailTemplateRequestContent`]: the API description gives both the same schema.
 pub type SetEmailTemplateResponseContent = SetEmailTemplateRequestContent;
 
+#[cfg(feature = "guardian")]
 /// The `SetGuardianFactorDuoSettingsRequestContent` object.
 ///
 /// The answer of `GET /guardian/factors/duo/settings` (`guardian_factors_duo_settings_get`).
@@ -2213,6 +2323,7 @@ pub struct SetGuardianFactorDuoSettingsRequestContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "guardian")]
 impl fmt::Debug for SetGuardianFactorDuoSettingsRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SetGuardianFactorDuoSettingsRequestContent")
@@ -2224,6 +2335,7 @@ impl fmt::Debug for SetGuardianFactorDuoSettingsRequestContent {
     }
 }
 
+#[cfg(feature = "guardian")]
 impl SetGuardianFactorDuoSettingsRequestContent {
     /// An empty value; set fields with the setters.
     pub fn new() -> Self {
@@ -2255,6 +2367,7 @@ impl SetGuardianFactorDuoSettingsRequestContent {
     }
 }
 
+#[cfg(feature = "guardian")]
 /// The `SetGuardianFactorDuoSettingsResponseContent` schema.
 ///
 /// The answer of `PUT /guardian/factors/duo/settings` (`guardian_factors_duo_settings_set`).
@@ -2262,6 +2375,7 @@ impl SetGuardianFactorDuoSettingsRequestContent {
 /// The same type as [`SetGuardianFactorDuoSettingsRequestContent`]: the API description gives both the same schema.
 pub type SetGuardianFactorDuoSettingsResponseContent = SetGuardianFactorDuoSettingsRequestContent;
 
+#[cfg(feature = "guardian")]
 /// The `SetGuardianFactorPhoneMessageTypesRequestContent` object.
 ///
 /// The body of `PUT /guardian/factors/phone/message-types` (`guardian_factors_phone_setMessageTypes`).
@@ -2278,6 +2392,7 @@ pub struct SetGuardianFactorPhoneMessageTypesRequestContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "guardian")]
 impl fmt::Debug for SetGuardianFactorPhoneMessageTypesRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SetGuardianFactorPhoneMessageTypesRequestContent")
@@ -2287,6 +2402,7 @@ impl fmt::Debug for SetGuardianFactorPhoneMessageTypesRequestContent {
     }
 }
 
+#[cfg(feature = "guardian")]
 impl SetGuardianFactorPhoneMessageTypesRequestContent {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(message_types: impl Into<Vec<GuardianFactorPhoneFactorMessageTypeEnum>>) -> Self {
@@ -2303,6 +2419,7 @@ impl SetGuardianFactorPhoneMessageTypesRequestContent {
     }
 }
 
+#[cfg(feature = "guardian")]
 /// The `SetGuardianFactorPhoneMessageTypesResponseContent` schema.
 ///
 /// The answer of `PUT /guardian/factors/phone/message-types` (`guardian_factors_phone_setMessageTypes`).
@@ -2311,6 +2428,7 @@ impl SetGuardianFactorPhoneMessageTypesRequestContent {
 pub type SetGuardianFactorPhoneMessageTypesResponseContent =
     GetGuardianFactorPhoneMessageTypesResponseContent;
 
+#[cfg(feature = "guardian")]
 /// The `SetGuardianFactorPhoneTemplatesRequestContent` schema.
 ///
 /// The body of `PUT /guardian/factors/phone/templates` (`guardian_factors_phone_setTemplates`).
@@ -2319,6 +2437,7 @@ pub type SetGuardianFactorPhoneMessageTypesResponseContent =
 pub type SetGuardianFactorPhoneTemplatesRequestContent =
     SetGuardianFactorSmsTemplatesRequestContent;
 
+#[cfg(feature = "guardian")]
 /// The `SetGuardianFactorPhoneTemplatesResponseContent` schema.
 ///
 /// The answer of `PUT /guardian/factors/phone/templates` (`guardian_factors_phone_setTemplates`).
@@ -2327,6 +2446,7 @@ pub type SetGuardianFactorPhoneTemplatesRequestContent =
 pub type SetGuardianFactorPhoneTemplatesResponseContent =
     SetGuardianFactorSmsTemplatesRequestContent;
 
+#[cfg(any(feature = "guardian", feature = "risk_assessments"))]
 /// The `SetGuardianFactorRequestContent` object.
 ///
 /// The body of `PUT /guardian/factors/{name}` (`guardian_factors_set`).
@@ -2348,6 +2468,7 @@ pub struct SetGuardianFactorRequestContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(any(feature = "guardian", feature = "risk_assessments"))]
 impl fmt::Debug for SetGuardianFactorRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SetGuardianFactorRequestContent")
@@ -2357,6 +2478,7 @@ impl fmt::Debug for SetGuardianFactorRequestContent {
     }
 }
 
+#[cfg(any(feature = "guardian", feature = "risk_assessments"))]
 impl SetGuardianFactorRequestContent {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(enabled: impl Into<bool>) -> Self {
@@ -2373,6 +2495,7 @@ impl SetGuardianFactorRequestContent {
     }
 }
 
+#[cfg(feature = "guardian")]
 /// The `SetGuardianFactorResponseContent` schema.
 ///
 /// The answer of `PUT /guardian/factors/{name}` (`guardian_factors_set`).
@@ -2380,6 +2503,7 @@ impl SetGuardianFactorRequestContent {
 /// The same type as [`SetGuardianFactorRequestContent`]: the API description gives both the same schema.
 pub type SetGuardianFactorResponseContent = SetGuardianFactorRequestContent;
 
+#[cfg(feature = "guardian")]
 /// The `SetGuardianFactorSmsTemplatesRequestContent` object.
 ///
 /// The answer of `GET /guardian/factors/phone/templates` (`guardian_factors_phone_getTemplates`).
@@ -2403,6 +2527,7 @@ pub struct SetGuardianFactorSmsTemplatesRequestContent {
     pub extra: Map<String, Value>,
 }
 
+#[cfg(feature = "guardian")]
 impl fmt::Debug for SetGuardianFactorSmsTemplatesRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SetGuardianFactorSmsTemplatesRequestContent")
@@ -2413,6 +2538,7 @@ impl fmt::Debug for SetGuardianFactorSmsTemplatesRequestContent {
     }
 }
 
+#[cfg(feature = "guardian")]
 impl SetGuardianFactorSmsTemplatesRequestContent {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(
@@ -2433,6 +2559,7 @@ impl SetGuardianFactorSmsTemplatesRequestContent {
     }
 }
 
+#[cfg(feature = "guardian")]
 /// The `SetGuardianFactorSmsTemplatesResponseContent` schema.
 ///
 /// The answer of `PUT /guardian/factors/sms/templates` (`guardian_factors_sms_setTemplates`).
@@ -2440,6 +2567,7 @@ impl SetGuardianFactorSmsTemplatesRequestContent {
 /// The same type as [`SetGuardianFactorSmsTemplatesRequestContent`]: the API description gives both the same schema.
 pub type SetGuardianFactorSmsTemplatesResponseContent = SetGuardianFactorSmsTemplatesRequestContent;
 
+#[cfg(feature = "guardian")]
 /// The `SetGuardianFactorsProviderPhoneRequestContent` schema.
 ///
 /// The body of `PUT /guardian/factors/phone/selected-provider` (`guardian_factors_phone_setProvider`).
@@ -2448,6 +2576,7 @@ pub type SetGuardianFactorSmsTemplatesResponseContent = SetGuardianFactorSmsTemp
 pub type SetGuardianFactorsProviderPhoneRequestContent =
     SetGuardianFactorsProviderSmsRequestContent;
 
+#[cfg(feature = "guardian")]
 /// The `SetGuardianFactorsProviderPhoneResponseContent` schema.
 ///
 /// The answer of `PUT /guardian/factors/phone/selected-provider` (`guardian_factors_phone_setProvider`).
@@ -2456,6 +2585,7 @@ pub type SetGuardianFactorsProviderPhoneRequestContent =
 pub type SetGuardianFactorsProviderPhoneResponseContent =
     GetGuardianFactorsProviderSmsResponseContent;
 
+#[cfg(feature = "guardian")]
 /// The `SetGuardianFactorsProviderPhoneTwilioRequestContent` schema.
 ///
 /// The body of `PUT /guardian/factors/phone/providers/twilio` (`guardian_factors_phone_setTwilioProvider`).
@@ -2463,1396 +2593,3 @@ pub type SetGuardianFactorsProviderPhoneResponseContent =
 /// The same type as [`SetGuardianFactorsProviderSmsTwilioRequestContent`]: the API description gives both the same schema.
 pub type SetGuardianFactorsProviderPhoneTwilioRequestContent =
     SetGuardianFactorsProviderSmsTwilioRequestContent;
-
-/// The `SetGuardianFactorsProviderPhoneTwilioResponseContent` schema.
-///
-/// The answer of `PUT /guardian/factors/phone/providers/twilio` (`guardian_factors_phone_setTwilioProvider`).
-///
-/// The same type as [`SetGuardianFactorsProviderSmsTwilioRequestContent`]: the API description gives both the same schema.
-pub type SetGuardianFactorsProviderPhoneTwilioResponseContent =
-    SetGuardianFactorsProviderSmsTwilioRequestContent;
-
-/// The `SetGuardianFactorsProviderPushNotificationApnsRequestContent` object.
-///
-/// The body of `PUT /guardian/factors/push-notification/providers/apns` (`guardian_factors_pushNotification_setApnsProvider`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct SetGuardianFactorsProviderPushNotificationApnsRequestContent {
-    /// The `bundle_id` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub bundle_id: Option<String>,
-    /// The `p12` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub p12: Option<String>,
-    /// The `sandbox` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sandbox: Option<bool>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for SetGuardianFactorsProviderPushNotificationApnsRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SetGuardianFactorsProviderPushNotificationApnsRequestContent")
-            .field("bundle_id", &self.bundle_id)
-            .field("p12", &self.p12)
-            .field("sandbox", &self.sandbox)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl SetGuardianFactorsProviderPushNotificationApnsRequestContent {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `bundle_id`.
-    pub fn bundle_id(mut self, value: impl Into<String>) -> Self {
-        self.bundle_id = Some(value.into());
-        self
-    }
-
-    /// Sets `p12`.
-    pub fn p12(mut self, value: impl Into<String>) -> Self {
-        self.p12 = Some(value.into());
-        self
-    }
-
-    /// Sets `sandbox`.
-    pub fn sandbox(mut self, value: impl Into<bool>) -> Self {
-        self.sandbox = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `SetGuardianFactorsProviderPushNotificationApnsResponseContent` object.
-///
-/// The answer of `PUT /guardian/factors/push-notification/providers/apns` (`guardian_factors_pushNotification_setApnsProvider`).
-/// The answer of `PATCH /guardian/factors/push-notification/providers/apns` (`guardian_factors_pushNotification_updateApnsProvider`).
-///
-/// Also named [`UpdateGuardianFactorsProviderPushNotificationApnsResponseContent`] (identical schemas).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct SetGuardianFactorsProviderPushNotificationApnsResponseContent {
-    /// The `bundle_id` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub bundle_id: Option<String>,
-    /// The `sandbox` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sandbox: Option<bool>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for SetGuardianFactorsProviderPushNotificationApnsResponseContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SetGuardianFactorsProviderPushNotificationApnsResponseContent")
-            .field("bundle_id", &self.bundle_id)
-            .field("sandbox", &self.sandbox)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-/// The `SetGuardianFactorsProviderPushNotificationFcmRequestContent` object.
-///
-/// The body of `PUT /guardian/factors/push-notification/providers/fcm` (`guardian_factors_pushNotification_setFcmProvider`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct SetGuardianFactorsProviderPushNotificationFcmRequestContent {
-    /// The `server_key` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub server_key: Option<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for SetGuardianFactorsProviderPushNotificationFcmRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SetGuardianFactorsProviderPushNotificationFcmRequestContent")
-            .field("server_key", &self.server_key.as_ref().map(|_| REDACTED))
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl SetGuardianFactorsProviderPushNotificationFcmRequestContent {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `server_key`.
-    pub fn server_key(mut self, value: impl Into<String>) -> Self {
-        self.server_key = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `SetGuardianFactorsProviderPushNotificationFcmResponseContent` schema.
-pub type SetGuardianFactorsProviderPushNotificationFcmResponseContent = Map<String, Value>;
-
-/// The `SetGuardianFactorsProviderPushNotificationFcmv1RequestContent` object.
-///
-/// The body of `PUT /guardian/factors/push-notification/providers/fcmv1` (`guardian_factors_pushNotification_setFcmv1Provider`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct SetGuardianFactorsProviderPushNotificationFcmv1RequestContent {
-    /// The `server_credentials` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub server_credentials: Option<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for SetGuardianFactorsProviderPushNotificationFcmv1RequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SetGuardianFactorsProviderPushNotificationFcmv1RequestContent")
-            .field(
-                "server_credentials",
-                &self.server_credentials.as_ref().map(|_| REDACTED),
-            )
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl SetGuardianFactorsProviderPushNotificationFcmv1RequestContent {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `server_credentials`.
-    pub fn server_credentials(mut self, value: impl Into<String>) -> Self {
-        self.server_credentials = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `SetGuardianFactorsProviderPushNotificationFcmv1ResponseContent` schema.
-pub type SetGuardianFactorsProviderPushNotificationFcmv1ResponseContent = Map<String, Value>;
-
-/// The `SetGuardianFactorsProviderPushNotificationRequestContent` object.
-///
-/// The body of `PUT /guardian/factors/push-notification/selected-provider` (`guardian_factors_pushNotification_setProvider`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct SetGuardianFactorsProviderPushNotificationRequestContent {
-    /// The `provider` field.
-    pub provider: GuardianFactorsProviderPushNotificationProviderDataEnum,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for SetGuardianFactorsProviderPushNotificationRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SetGuardianFactorsProviderPushNotificationRequestContent")
-            .field("provider", &self.provider)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl SetGuardianFactorsProviderPushNotificationRequestContent {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(
-        provider: impl Into<GuardianFactorsProviderPushNotificationProviderDataEnum>,
-    ) -> Self {
-        Self {
-            provider: provider.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `SetGuardianFactorsProviderPushNotificationResponseContent` schema.
-///
-/// The answer of `PUT /guardian/factors/push-notification/selected-provider` (`guardian_factors_pushNotification_setProvider`).
-///
-/// The same type as [`GetGuardianFactorsProviderPushNotificationResponseContent`]: the API description gives both the same schema.
-pub type SetGuardianFactorsProviderPushNotificationResponseContent =
-    GetGuardianFactorsProviderPushNotificationResponseContent;
-
-/// The `SetGuardianFactorsProviderPushNotificationSnsRequestContent` schema.
-///
-/// The body of `PUT /guardian/factors/push-notification/providers/sns` (`guardian_factors_pushNotification_setSnsProvider`).
-///
-/// The same type as [`GetGuardianFactorsProviderSnsResponseContent`]: the API description gives both the same schema.
-pub type SetGuardianFactorsProviderPushNotificationSnsRequestContent =
-    GetGuardianFactorsProviderSnsResponseContent;
-
-/// The `SetGuardianFactorsProviderPushNotificationSnsResponseContent` schema.
-///
-/// The answer of `PUT /guardian/factors/push-notification/providers/sns` (`guardian_factors_pushNotification_setSnsProvider`).
-///
-/// The same type as [`GetGuardianFactorsProviderSnsResponseContent`]: the API description gives both the same schema.
-pub type SetGuardianFactorsProviderPushNotificationSnsResponseContent =
-    GetGuardianFactorsProviderSnsResponseContent;
-
-/// The `SetGuardianFactorsProviderSmsRequestContent` object.
-///
-/// The body of `PUT /guardian/factors/phone/selected-provider` (`guardian_factors_phone_setProvider`).
-/// The body of `PUT /guardian/factors/sms/selected-provider` (`guardian_factors_sms_setProvider`).
-///
-/// Also named [`SetGuardianFactorsProviderPhoneRequestContent`] (identical schemas).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct SetGuardianFactorsProviderSmsRequestContent {
-    /// The `provider` field.
-    pub provider: GuardianFactorsProviderSmsProviderEnum,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for SetGuardianFactorsProviderSmsRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SetGuardianFactorsProviderSmsRequestContent")
-            .field("provider", &self.provider)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl SetGuardianFactorsProviderSmsRequestContent {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(provider: impl Into<GuardianFactorsProviderSmsProviderEnum>) -> Self {
-        Self {
-            provider: provider.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `SetGuardianFactorsProviderSmsResponseContent` schema.
-///
-/// The answer of `PUT /guardian/factors/sms/selected-provider` (`guardian_factors_sms_setProvider`).
-///
-/// The same type as [`GetGuardianFactorsProviderSmsResponseContent`]: the API description gives both the same schema.
-pub type SetGuardianFactorsProviderSmsResponseContent =
-    GetGuardianFactorsProviderSmsResponseContent;
-
-/// The `SetGuardianFactorsProviderSmsTwilioRequestContent` object.
-///
-/// The answer of `GET /guardian/factors/phone/providers/twilio` (`guardian_factors_phone_getTwilioProvider`).
-/// The body of `PUT /guardian/factors/phone/providers/twilio` (`guardian_factors_phone_setTwilioProvider`).
-/// The answer of `PUT /guardian/factors/phone/providers/twilio` (`guardian_factors_phone_setTwilioProvider`).
-/// (And 3 more.)
-///
-/// Also named [`GetGuardianFactorsProviderPhoneTwilioResponseContent`], [`GetGuardianFactorsProviderSmsTwilioResponseContent`], [`SetGuardianFactorsProviderPhoneTwilioRequestContent`], [`SetGuardianFactorsProviderPhoneTwilioResponseContent`], [`SetGuardianFactorsProviderSmsTwilioResponseContent`] (identical schemas).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct SetGuardianFactorsProviderSmsTwilioRequestContent {
-    /// Twilio Authentication token
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub auth_token: Option<String>,
-    /// From number
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub from: Option<String>,
-    /// Copilot SID
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub messaging_service_sid: Option<String>,
-    /// Twilio SID
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sid: Option<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for SetGuardianFactorsProviderSmsTwilioRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SetGuardianFactorsProviderSmsTwilioRequestContent")
-            .field("auth_token", &self.auth_token.as_ref().map(|_| REDACTED))
-            .field("from", &self.from)
-            .field("messaging_service_sid", &self.messaging_service_sid)
-            .field("sid", &self.sid)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl SetGuardianFactorsProviderSmsTwilioRequestContent {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `auth_token`.
-    pub fn auth_token(mut self, value: impl Into<String>) -> Self {
-        self.auth_token = Some(value.into());
-        self
-    }
-
-    /// Sets `from`.
-    pub fn from(mut self, value: impl Into<String>) -> Self {
-        self.from = Some(value.into());
-        self
-    }
-
-    /// Sets `messaging_service_sid`.
-    pub fn messaging_service_sid(mut self, value: impl Into<String>) -> Self {
-        self.messaging_service_sid = Some(value.into());
-        self
-    }
-
-    /// Sets `sid`.
-    pub fn sid(mut self, value: impl Into<String>) -> Self {
-        self.sid = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `SetGuardianFactorsProviderSmsTwilioResponseContent` schema.
-///
-/// The answer of `PUT /guardian/factors/sms/providers/twilio` (`guardian_factors_sms_setTwilioProvider`).
-///
-/// The same type as [`SetGuardianFactorsProviderSmsTwilioRequestContent`]: the API description gives both the same schema.
-pub type SetGuardianFactorsProviderSmsTwilioResponseContent =
-    SetGuardianFactorsProviderSmsTwilioRequestContent;
-
-/// The `SetGuardianPoliciesRequestContent` schema.
-pub type SetGuardianPoliciesRequestContent = Vec<MfaPolicyEnum>;
-
-/// The `SetGuardianPoliciesResponseContent` schema.
-pub type SetGuardianPoliciesResponseContent = Vec<MfaPolicyEnum>;
-
-/// The `SetNetworkAclsRequestContent` object.
-///
-/// The body of `POST /network-acls` (`networkACLs_create`).
-/// The body of `PUT /network-acls/{id}` (`networkACLs_set`).
-///
-/// Also named [`NetworkAclsCreateRequestContent`] (identical schemas).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct SetNetworkAclsRequestContent {
-    /// Indicates whether or not this access control list is actively being used
-    pub active: bool,
-    /// The `description` field.
-    pub description: String,
-    /// Indicates the order in which the ACL will be evaluated relative to other ACL rules.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub priority: Option<f64>,
-    /// The `rule` field.
-    pub rule: NetworkAclRule,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for SetNetworkAclsRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SetNetworkAclsRequestContent")
-            .field("active", &self.active)
-            .field("description", &self.description)
-            .field("priority", &self.priority)
-            .field("rule", &self.rule)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl SetNetworkAclsRequestContent {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(
-        active: impl Into<bool>,
-        description: impl Into<String>,
-        rule: impl Into<NetworkAclRule>,
-    ) -> Self {
-        Self {
-            active: active.into(),
-            description: description.into(),
-            priority: None,
-            rule: rule.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `priority`.
-    pub fn priority(mut self, value: impl Into<f64>) -> Self {
-        self.priority = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `SetNetworkAclsResponseContent` schema.
-///
-/// The answer of `PUT /network-acls/{id}` (`networkACLs_set`).
-///
-/// The same type as [`NetworkAclsResponseContent`]: the API description gives both the same schema.
-pub type SetNetworkAclsResponseContent = NetworkAclsResponseContent;
-
-/// An object containing template partials for a group of screens.
-pub type SetPartialsRequestContent = Map<String, Value>;
-
-/// The `SetRulesConfigRequestContent` object.
-///
-/// The body of `PUT /rules-configs/{key}` (`rulesConfigs_set`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct SetRulesConfigRequestContent {
-    /// Value for a rules config variable.
-    pub value: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for SetRulesConfigRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SetRulesConfigRequestContent")
-            .field("value", &self.value)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl SetRulesConfigRequestContent {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(value: impl Into<String>) -> Self {
-        Self {
-            value: value.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `SetRulesConfigResponseContent` object.
-///
-/// The answer of `PUT /rules-configs/{key}` (`rulesConfigs_set`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct SetRulesConfigResponseContent {
-    /// Key for a rules config variable.
-    pub key: String,
-    /// Value for a rules config variable.
-    pub value: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for SetRulesConfigResponseContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SetRulesConfigResponseContent")
-            .field("key", &self.key)
-            .field("value", &self.value)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-/// The list of text keys and values to customize the Self-Service Enterprise Configuration flow page. Values can be plain text or rich HTML content limited to basic styling tags and hyperlinks.
-pub type SetSelfServiceProfileCustomTextRequestContent = BTreeMap<String, String>;
-
-/// The resulting list of custom text keys and values.
-pub type SetSelfServiceProfileCustomTextResponseContent = BTreeMap<String, String>;
-
-/// The successfully created authentication method.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct SetUserAuthenticationMethodResponseContent {
-    /// Applies to passkeys only. Authenticator Attestation Globally Unique Identifier.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub aaguid: Option<String>,
-    /// The `authentication_methods` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub authentication_methods: Option<Vec<UserAuthenticationMethodProperties>>,
-    /// Authentication method creation date
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub created_at: Option<String>,
-    /// Applies to email authentication methods only. The email address used to send verification messages.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub email: Option<String>,
-    /// The ID of the newly created authentication method (automatically generated by the application)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    /// Applies to webauthn authenticators only. The id of the credential.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub key_id: Option<String>,
-    /// A human-readable label to identify the authentication method.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// Applies to phone authentication methods only. The destination phone number used to send verification codes via text and voice.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub phone_number: Option<String>,
-    /// Preferred phone authentication method
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub preferred_authentication_method: Option<PreferredAuthenticationMethodEnum>,
-    /// Applies to webauthn authenticators only. The public key.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub public_key: Option<String>,
-    /// Applies to webauthn authenticators only. The relying party identifier.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub relying_party_identifier: Option<String>,
-    /// Base32 encoded secret for TOTP generation
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub totp_secret: Option<String>,
-    /// The `type` field.
-    #[serde(rename = "type")]
-    pub type_: CreatedAuthenticationMethodTypeEnum,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for SetUserAuthenticationMethodResponseContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SetUserAuthenticationMethodResponseContent")
-            .field("aaguid", &self.aaguid)
-            .field("authentication_methods", &self.authentication_methods)
-            .field("created_at", &self.created_at)
-            .field("email", &self.email)
-            .field("id", &self.id)
-            .field("key_id", &self.key_id)
-            .field("name", &self.name)
-            .field("phone_number", &self.phone_number)
-            .field(
-                "preferred_authentication_method",
-                &self.preferred_authentication_method,
-            )
-            .field("public_key", &self.public_key)
-            .field("relying_party_identifier", &self.relying_party_identifier)
-            .field("totp_secret", &self.totp_secret.as_ref().map(|_| REDACTED))
-            .field("type_", &self.type_)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-/// The `SetUserAuthenticationMethods` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct SetUserAuthenticationMethods {
-    /// Applies to email authentication methods only. The email address used to send verification messages.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub email: Option<String>,
-    /// AA human-readable label to identify the authentication method.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// Applies to phone authentication methods only. The destination phone number used to send verification codes via text and voice.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub phone_number: Option<String>,
-    /// The `preferred_authentication_method` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub preferred_authentication_method: Option<PreferredAuthenticationMethodEnum>,
-    /// Applies to totp authentication methods only. The base32 encoded secret for TOTP generation.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub totp_secret: Option<String>,
-    /// The `type` field.
-    #[serde(rename = "type")]
-    pub type_: AuthenticationTypeEnum,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for SetUserAuthenticationMethods {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SetUserAuthenticationMethods")
-            .field("email", &self.email)
-            .field("name", &self.name)
-            .field("phone_number", &self.phone_number)
-            .field(
-                "preferred_authentication_method",
-                &self.preferred_authentication_method,
-            )
-            .field("totp_secret", &self.totp_secret.as_ref().map(|_| REDACTED))
-            .field("type_", &self.type_)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl SetUserAuthenticationMethods {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(type_: impl Into<AuthenticationTypeEnum>) -> Self {
-        Self {
-            email: None,
-            name: None,
-            phone_number: None,
-            preferred_authentication_method: None,
-            totp_secret: None,
-            type_: type_.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `email`.
-    pub fn email(mut self, value: impl Into<String>) -> Self {
-        self.email = Some(value.into());
-        self
-    }
-
-    /// Sets `name`.
-    pub fn name(mut self, value: impl Into<String>) -> Self {
-        self.name = Some(value.into());
-        self
-    }
-
-    /// Sets `phone_number`.
-    pub fn phone_number(mut self, value: impl Into<String>) -> Self {
-        self.phone_number = Some(value.into());
-        self
-    }
-
-    /// Sets `preferred_authentication_method`.
-    pub fn preferred_authentication_method(
-        mut self,
-        value: impl Into<PreferredAuthenticationMethodEnum>,
-    ) -> Self {
-        self.preferred_authentication_method = Some(value.into());
-        self
-    }
-
-    /// Sets `totp_secret`.
-    pub fn totp_secret(mut self, value: impl Into<String>) -> Self {
-        self.totp_secret = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `SetUserAuthenticationMethodsRequestContent` schema.
-pub type SetUserAuthenticationMethodsRequestContent = Vec<SetUserAuthenticationMethods>;
-
-/// An object containing custom dictionaries for a group of screens.
-pub type SetsCustomTextsByLanguageRequestContent = Map<String, Value>;
-
-string_enum! {
-    /// Algorithm used to sign JWTs. Can be `HS256` (default) or `RS256`. `PS256` available via addon.
-    pub enum SigningAlgorithmEnum {
-        /// `HS256`
-        Hs256 = "HS256",
-        /// `RS256`
-        Rs256 = "RS256",
-        /// `RS512`
-        Rs512 = "RS512",
-        /// `PS256`
-        Ps256 = "PS256",
-    }
-}
-
-/// The `SigningKeys` object.
-///
-/// The answer of `GET /keys/signing/{kid}` (`keys_signing_get`).
-///
-/// Also named [`GetSigningKeysResponseContent`] (identical schemas).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct SigningKeys {
-    /// The public certificate of the signing key
-    pub cert: String,
-    /// True if the key is the the current key
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub current: Option<bool>,
-    /// The `current_since` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub current_since: Option<SigningKeysDate>,
-    /// The `current_until` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub current_until: Option<SigningKeysDate>,
-    /// The cert fingerprint
-    pub fingerprint: String,
-    /// The key id of the signing key
-    pub kid: String,
-    /// True if the key is the the next key
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub next: Option<bool>,
-    /// The public certificate of the signing key in pkcs7 format
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub pkcs7: Option<String>,
-    /// True if the key is the the previous key
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub previous: Option<bool>,
-    /// True if the key is revoked
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub revoked: Option<bool>,
-    /// The `revoked_at` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub revoked_at: Option<SigningKeysDate>,
-    /// The cert thumbprint
-    pub thumbprint: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for SigningKeys {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SigningKeys")
-            .field("cert", &self.cert)
-            .field("current", &self.current)
-            .field("current_since", &self.current_since)
-            .field("current_until", &self.current_until)
-            .field("fingerprint", &self.fingerprint)
-            .field("kid", &self.kid)
-            .field("next", &self.next)
-            .field("pkcs7", &self.pkcs7)
-            .field("previous", &self.previous)
-            .field("revoked", &self.revoked)
-            .field("revoked_at", &self.revoked_at)
-            .field("thumbprint", &self.thumbprint)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-/// One of the shapes of `SigningKeysDate`.
-///
-/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
-#[derive(Clone, PartialEq, Serialize)]
-#[serde(untagged)]
-#[non_exhaustive]
-pub enum SigningKeysDate {
-    /// The `String` shape.
-    String(String),
-    /// The `Map<String, Value>` shape.
-    Object(Map<String, Value>),
-    /// JSON this version cannot tell apart, kept as received.
-    Other(Value),
-}
-
-impl<'de> Deserialize<'de> for SigningKeysDate {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum Wire {
-            String(String),
-            Object(Map<String, Value>),
-            Other(Value),
-        }
-        Ok(match Wire::deserialize(deserializer)? {
-            Wire::String(v) => Self::String(v),
-            Wire::Object(v) => Self::Object(v),
-            Wire::Other(v) => {
-                other("SigningKeysDate", &v);
-                Self::Other(v)
-            }
-        })
-    }
-}
-
-impl fmt::Debug for SigningKeysDate {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::String(v) => f.debug_tuple("String").field(v).finish(),
-            Self::Object(v) => f.debug_tuple("Object").field(&Keys(v)).finish(),
-            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
-        }
-    }
-}
-
-/// The `SignupSchema` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct SignupSchema {
-    /// The `status` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<SignupStatusEnum>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for SignupSchema {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SignupSchema")
-            .field("status", &self.status)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl SignupSchema {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `status`.
-    pub fn status(mut self, value: impl Into<SignupStatusEnum>) -> Self {
-        self.status = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-string_enum! {
-    /// The values of `SignupStatusEnum`.
-    pub enum SignupStatusEnum {
-        /// `required`
-        Required = "required",
-        /// `optional`
-        Optional = "optional",
-        /// `inactive`
-        Inactive = "inactive",
-    }
-}
-
-/// The `SignupVerification` object.
-///
-/// Also named [`ConnectionFederatedConnectionsAccessTokens`], [`UsernameAttributeIdentifier`] (identical schemas).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct SignupVerification {
-    /// The `active` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub active: Option<bool>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for SignupVerification {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SignupVerification")
-            .field("active", &self.active)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl SignupVerification {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `active`.
-    pub fn active(mut self, value: impl Into<bool>) -> Self {
-        self.active = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// The `SignupVerified` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct SignupVerified {
-    /// The `status` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<SignupStatusEnum>,
-    /// The `verification` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub verification: Option<SignupVerification>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for SignupVerified {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SignupVerified")
-            .field("status", &self.status)
-            .field("verification", &self.verification)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl SignupVerified {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `status`.
-    pub fn status(mut self, value: impl Into<SignupStatusEnum>) -> Self {
-        self.status = Some(value.into());
-        self
-    }
-
-    /// Sets `verification`.
-    pub fn verification(mut self, value: impl Into<SignupVerification>) -> Self {
-        self.verification = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-string_enum! {
-    /// The values of `SubjectEnum`.
-    pub enum SubjectEnum {
-        /// `device`
-        Device = "device",
-    }
-}
-
-string_enum! {
-    /// The values of `SupportedLocales`.
-    pub enum SupportedLocales {
-        /// `am`
-        Am = "am",
-        /// `ar`
-        Ar = "ar",
-        /// `ar-EG`
-        ArEg = "ar-EG",
-        /// `ar-SA`
-        ArSa = "ar-SA",
-        /// `az`
-        Az = "az",
-        /// `bg`
-        Bg = "bg",
-        /// `bn`
-        Bn = "bn",
-        /// `bs`
-        Bs = "bs",
-        /// `ca-ES`
-        CaEs = "ca-ES",
-        /// `cnr`
-        Cnr = "cnr",
-        /// `cs`
-        Cs = "cs",
-        /// `cy`
-        Cy = "cy",
-        /// `da`
-        Da = "da",
-        /// `de`
-        De = "de",
-        /// `el`
-        El = "el",
-        /// `en`
-        En = "en",
-        /// `en-CA`
-        EnCa = "en-CA",
-        /// `es`
-        Es = "es",
-        /// `es-419`
-        Es419 = "es-419",
-        /// `es-AR`
-        EsAr = "es-AR",
-        /// `es-MX`
-        EsMx = "es-MX",
-        /// `et`
-        Et = "et",
-        /// `eu-ES`
-        EuEs = "eu-ES",
-        /// `fa`
-        Fa = "fa",
-        /// `fi`
-        Fi = "fi",
-        /// `fr`
-        Fr = "fr",
-        /// `fr-CA`
-        FrCa = "fr-CA",
-        /// `fr-FR`
-        FrFr = "fr-FR",
-        /// `gl-ES`
-        GlEs = "gl-ES",
-        /// `gu`
-        Gu = "gu",
-        /// `he`
-        He = "he",
-        /// `hi`
-        Hi = "hi",
-        /// `hr`
-        Hr = "hr",
-        /// `hu`
-        Hu = "hu",
-        /// `hy`
-        Hy = "hy",
-        /// `id`
-        Id = "id",
-        /// `is`
-        Is = "is",
-        /// `it`
-        It = "it",
-        /// `ja`
-        Ja = "ja",
-        /// `ka`
-        Ka = "ka",
-        /// `kk`
-        Kk = "kk",
-        /// `kn`
-        Kn = "kn",
-        /// `ko`
-        Ko = "ko",
-        /// `lt`
-        Lt = "lt",
-        /// `lv`
-        Lv = "lv",
-        /// `mk`
-        Mk = "mk",
-        /// `ml`
-        Ml = "ml",
-        /// `mn`
-        Mn = "mn",
-        /// `mr`
-        Mr = "mr",
-        /// `ms`
-        Ms = "ms",
-        /// `my`
-        My = "my",
-        /// `nb`
-        Nb = "nb",
-        /// `nl`
-        Nl = "nl",
-        /// `nn`
-        Nn = "nn",
-        /// `no`
-        No = "no",
-        /// `pa`
-        Pa = "pa",
-        /// `pl`
-        Pl = "pl",
-        /// `pt`
-        Pt = "pt",
-        /// `pt-BR`
-        PtBr = "pt-BR",
-        /// `pt-PT`
-        PtPt = "pt-PT",
-        /// `ro`
-        Ro = "ro",
-        /// `ru`
-        Ru = "ru",
-        /// `sk`
-        Sk = "sk",
-        /// `sl`
-        Sl = "sl",
-        /// `so`
-        So = "so",
-        /// `sq`
-        Sq = "sq",
-        /// `sr`
-        Sr = "sr",
-        /// `sv`
-        Sv = "sv",
-        /// `sw`
-        Sw = "sw",
-        /// `ta`
-        Ta = "ta",
-        /// `te`
-        Te = "te",
-        /// `th`
-        Th = "th",
-        /// `tl`
-        Tl = "tl",
-        /// `tr`
-        Tr = "tr",
-        /// `uk`
-        Uk = "uk",
-        /// `ur`
-        Ur = "ur",
-        /// `vi`
-        Vi = "vi",
-        /// `zgh`
-        Zgh = "zgh",
-        /// `zh-CN`
-        ZhCn = "zh-CN",
-        /// `zh-HK`
-        ZhHk = "zh-HK",
-        /// `zh-MO`
-        ZhMo = "zh-MO",
-        /// `zh-TW`
-        ZhTw = "zh-TW",
-    }
-}
-
-/// List of trusted IP addresses that will not have attack protection enforced against them.
-pub type SuspiciousIpThrottlingAllowlist = Vec<String>;
-
-/// The `SuspiciousIpThrottlingAllowlistItem` schema.
-pub type SuspiciousIpThrottlingAllowlistItem = String;
-
-/// Configuration options that apply before every login attempt.
-///
-/// Also named [`SuspiciousIpThrottlingPreUserRegistrationStage`] (identical schemas).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct SuspiciousIpThrottlingPreLoginStage {
-    /// Total number of attempts allowed per day.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub max_attempts: Option<i64>,
-    /// Interval of time, given in milliseconds, at which new attempts are granted.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub rate: Option<i64>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for SuspiciousIpThrottlingPreLoginStage {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SuspiciousIpThrottlingPreLoginStage")
-            .field("max_attempts", &self.max_attempts)
-            .field("rate", &self.rate)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl SuspiciousIpThrottlingPreLoginStage {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `max_attempts`.
-    pub fn max_attempts(mut self, value: impl Into<i64>) -> Self {
-        self.max_attempts = Some(value.into());
-        self
-    }
-
-    /// Sets `rate`.
-    pub fn rate(mut self, value: impl Into<i64>) -> Self {
-        self.rate = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-/// Configuration options that apply before every user registration attempt.
-///
-/// The same type as [`SuspiciousIpThrottlingPreLoginStage`]: the API description gives both the same schema.
-pub type SuspiciousIpThrottlingPreUserRegistrationStage = SuspiciousIpThrottlingPreLoginStage;
-
-string_enum! {
-    /// The values of `SuspiciousIpThrottlingShieldsEnum`.
-    pub enum SuspiciousIpThrottlingShieldsEnum {
-        /// `block`
-        Block = "block",
-        /// `admin_notification`
-        AdminNotification = "admin_notification",
-    }
-}
-
-/// Holds per-stage configuration options (max_attempts and rate).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct SuspiciousIpThrottlingStage {
-    /// The `pre-login` field.
-    #[serde(rename = "pre-login", default, skip_serializing_if = "Option::is_none")]
-    pub pre_login: Option<SuspiciousIpThrottlingPreLoginStage>,
-    /// The `pre-user-registration` field.
-    #[serde(
-        rename = "pre-user-registration",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub pre_user_registration: Option<SuspiciousIpThrottlingPreUserRegistrationStage>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for SuspiciousIpThrottlingStage {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SuspiciousIpThrottlingStage")
-            .field("pre_login", &self.pre_login)
-            .field("pre_user_registration", &self.pre_user_registration)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl SuspiciousIpThrottlingStage {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `pre-login`.
-    pub fn pre_login(mut self, value: impl Into<SuspiciousIpThrottlingPreLoginStage>) -> Self {
-        self.pre_login = Some(value.into());
-        self
-    }
-
-    /// Sets `pre-user-registration`.
-    pub fn pre_user_registration(
-        mut self,
-        value: impl Into<SuspiciousIpThrottlingPreUserRegistrationStage>,
-    ) -> Self {
-        self.pre_user_registration = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-string_enum! {
-    /// Group synchronization configuration
-    pub enum SynchronizeGroupsEnum {
-        /// `all`
-        All = "all",
-        /// `off`
-        Off = "off",
-        /// `selected`
-        Selected = "selected",
-    }
-}
-
-/// The `SynchronizedGroupPayload` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct SynchronizedGroupPayload {
-    /// Google Workspace Directory group ID.
-    pub id: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for SynchronizedGroupPayload {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SynchronizedGroupPayload")
-            .field("id", &self.id)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-impl SynchronizedGroupPayload {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(id: impl Into<String>) -> Self {
-        Self {
-            id: id.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
