@@ -176,6 +176,9 @@ const EXAMPLES: &[(&str, &[&str])] = &[
     ("backchannel_logout", &[]),
     ("custom_middleware", &[]),
     ("mfa", &[]),
+    ("tracing", &[]),
+    ("gateway_axum", &["--self-test"]),
+    ("gateway_tonic", &["--self-test"]),
 ];
 
 fn examples() -> Result<(), String> {

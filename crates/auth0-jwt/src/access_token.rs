@@ -427,6 +427,15 @@ impl AccessTokenValidator {
     /// (see [`Error::is_insufficient_scope`]) when only scopes/permissions are
     /// missing.
     pub async fn validate(&self, token: &str) -> Result<Arc<AccessTokenClaims>, Error> {
+        crate::trace::validation(
+            crate::trace::ACCESS_TOKEN,
+            token,
+            self.validate_untraced(token),
+        )
+        .await
+    }
+
+    async fn validate_untraced(&self, token: &str) -> Result<Arc<AccessTokenClaims>, Error> {
         if token.is_empty() {
             return Err(Error::Missing { kind: KIND });
         }
@@ -544,6 +553,15 @@ impl AccessTokenValidator {
     /// # Ok(()) }
     /// ```
     pub fn validate_cached(&self, token: &str) -> Option<Result<Arc<AccessTokenClaims>, Error>> {
+        let answer = self.validate_cached_untraced(token);
+        crate::trace::validated_now(crate::trace::ACCESS_TOKEN, token, answer.as_ref());
+        answer
+    }
+
+    fn validate_cached_untraced(
+        &self,
+        token: &str,
+    ) -> Option<Result<Arc<AccessTokenClaims>, Error>> {
         let cache = self.cache.as_ref()?;
         if matches!(self.organization, OrganizationPolicy::Check(_)) {
             return None;

@@ -349,6 +349,15 @@ impl TokenVerifier {
         token: &str,
         options: &VerifyOptions,
     ) -> Result<IdTokenClaims, Error> {
+        let verify = self.verify_untraced(token, options);
+        crate::trace::validation(crate::trace::ID_TOKEN, token, verify).await
+    }
+
+    async fn verify_untraced(
+        &self,
+        token: &str,
+        options: &VerifyOptions,
+    ) -> Result<IdTokenClaims, Error> {
         if token.is_empty() {
             return Err(Error::Missing { kind: KIND });
         }

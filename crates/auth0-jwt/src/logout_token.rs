@@ -352,6 +352,15 @@ impl LogoutTokenValidator {
     ///
     /// The [`LogoutTokenError`] of the first check that fails.
     pub async fn validate(&self, token: &str) -> Result<LogoutToken, LogoutTokenError> {
+        crate::trace::validation(
+            crate::trace::LOGOUT_TOKEN,
+            token,
+            self.validate_untraced(token),
+        )
+        .await
+    }
+
+    async fn validate_untraced(&self, token: &str) -> Result<LogoutToken, LogoutTokenError> {
         if token.is_empty() {
             return Err(Error::Missing { kind: KIND }.into());
         }

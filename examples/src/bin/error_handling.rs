@@ -48,14 +48,13 @@ async fn run() -> Result<(), BoxError> {
 /// Invalid data: an `Auth0Error` with the error code and description.
 async fn invalid_data() -> Result<(), BoxError> {
     println!("## Invalid data: Auth0Error");
-    let (settings, local) = match TenantSettings::from_env() {
+    let (settings, local) = match TenantSettings::from_env()? {
         Some(settings) => {
             println!("Using the tenant {}", settings.domain);
             (settings, None)
         }
         None => {
             let tenant = auth0_examples::start_local_tenant().await?;
-            println!("Using the local tenant at {}", tenant.domain());
             let config = auth0_examples::local_settings(&tenant);
             let settings = TenantSettings {
                 domain: tenant.domain(),
