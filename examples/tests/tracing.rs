@@ -24,13 +24,16 @@ use tracing_subscriber::registry::LookupSpan;
 
 type FieldMap = BTreeMap<String, String>;
 
+/// An event: the name of its span, and its fields.
+type CapturedEvent = (Option<String>, FieldMap);
+
 const COOLDOWN: Duration = Duration::from_millis(300);
 
 /// Every span (name, level, fields, parent's name) and event recorded.
 #[derive(Default, Clone)]
 struct Captured {
     spans: Arc<Mutex<Vec<CapturedSpan>>>,
-    events: Arc<Mutex<Vec<(Option<String>, FieldMap)>>>,
+    events: Arc<Mutex<Vec<CapturedEvent>>>,
 }
 
 #[derive(Debug, Clone)]

@@ -139,12 +139,14 @@ async fn rate_limits() -> Result<(), BoxError> {
     for path in ["/rate-limited", "/rate-limited-without-headers"] {
         match client.get_json::<serde_json::Value>(path).await {
             Err(Error::RateLimited(error)) => println!(
-                "{path}: reset_at {}, limit {}, remaining {}, after {:?} attempt(s); \
+                "{path}: reset_at {}, limit {}, remaining {}, after {} attempt(s); \
                  error_code {:?}",
                 error.reset_at,
                 error.limit,
                 error.remaining,
-                error.attempts,
+                error
+                    .attempts
+                    .map_or_else(|| "?".to_owned(), |n| n.to_string()),
                 error.error.error_code
             ),
             Err(other) => return Err(other.into()),

@@ -89,8 +89,8 @@ async fn run() -> Result<(), BoxError> {
         count += 1;
         if count <= 3 {
             println!(
-                "  {:?} <{}>",
-                user.user_id(),
+                "  {} <{}>",
+                user.user_id().unwrap_or("(no user_id)"),
                 user.get("email")
                     .map_or_else(String::new, ToString::to_string)
             );

@@ -69,10 +69,17 @@ async fn run() -> Result<(), BoxError> {
     let updated = users
         .update(&id, &UpdateUserRequestContent::new().nickname("rusty"))
         .await?;
-    println!("nickname is now {:?}", updated.nickname);
+    println!(
+        "nickname is now {}",
+        updated.nickname.as_deref().unwrap_or("(none)")
+    );
 
     let fetched = users.get(&id, &UsersGetParams::new()).await?;
-    println!("fetched {:?} <{:?}>", fetched.name, fetched.email);
+    println!(
+        "fetched {} <{}>",
+        fetched.name.as_deref().unwrap_or("(no name)"),
+        fetched.email.as_deref().unwrap_or("no e-mail")
+    );
 
     let mut pager = users.list_pager(
         UsersListParams::new()
@@ -82,9 +89,9 @@ async fn run() -> Result<(), BoxError> {
     while let Some(page) = pager.next_page().await {
         let page = page?;
         println!(
-            "search page: {} of {:?} users",
+            "search page: {} of {} users",
             page.items.len(),
-            page.total
+            page.total.map_or_else(|| "?".to_owned(), |t| t.to_string())
         );
     }
 

@@ -21,6 +21,7 @@
 use std::process::ExitCode;
 
 use auth0_authentication::AuthenticationClient;
+use auth0_authentication::token_source::{AccessTokenSource, TokenRequest};
 use auth0_core::{Auth0Client, ClientConfig};
 use auth0_examples::{BoxError, TenantSettings};
 use auth0_jwt::access_token::AccessTokenValidator;
@@ -40,6 +41,7 @@ async fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_span_events(FmtSpan::CLOSE)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_writer(std::io::stderr)
         .init();
     auth0_examples::exit_code("tracing", run().await)
@@ -93,16 +95,21 @@ async fn run() -> Result<(), BoxError> {
 
     // 2. A client-credentials grant through the Authentication API: an
     //    `auth0.token.fetch` span around the `oauth_token` request.
-    println!("\n# Authentication API: a token from the client-credentials source");
+    println!("\n# Authentication API: the client-credentials grant as a token source");
     let auth = AuthenticationClient::builder(http.clone(), settings.client_id.clone())
         .client_secret(settings.client_secret.clone())
         .build()?;
-    let token = auth.client_credentials(&settings.audience, None).await?;
-    println!(
-        "got a {} token ({})",
-        token.token_type,
-        auth0_examples::expiry(token.expires_in)
+    let request = TokenRequest::new(
+        auth.core().domain().issuer(),
+        settings.audience.clone(),
+        settings.client_id.clone(),
     );
+    let token = auth
+        .token_source()
+        .access_token(&request)
+        .await
+        .map_err(|e| -> BoxError { e })?;
+    println!("got a token valid until {} (UNIX time)", token.expires_at());
 
     // 3. Validation: an `auth0.validate` span (DEBUG) with the JWKS refresh
     //    (`auth0.jwks.refresh`, reason `no_keys`) inside it; then a token
@@ -114,9 +121,9 @@ async fn run() -> Result<(), BoxError> {
         .audience(settings.audience.clone())
         .algorithms([algorithm])
         .build()?;
-    let claims = validator.validate(&token.access_token).await?;
+    let claims = validator.validate(token.access_token()).await?;
     println!("valid, scopes: {}", claims.scopes().count());
-    let mut tampered = token.access_token.clone();
+    let mut tampered = token.access_token().to_owned();
     tampered.truncate(tampered.len().saturating_sub(4));
     tampered.push_str("AAAA");
     match validator.validate(&tampered).await {
