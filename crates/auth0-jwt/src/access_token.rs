@@ -427,12 +427,11 @@ impl AccessTokenValidator {
     /// (see [`Error::is_insufficient_scope`]) when only scopes/permissions are
     /// missing.
     pub async fn validate(&self, token: &str) -> Result<Arc<AccessTokenClaims>, Error> {
-        crate::trace::validation(
-            crate::trace::ACCESS_TOKEN,
-            token,
-            self.validate_untraced(token),
-        )
-        .await
+        let span = crate::trace::validation_span(crate::trace::ACCESS_TOKEN, token);
+        if span.is_disabled() {
+            return self.validate_untraced(token).await;
+        }
+        crate::trace::traced(span, self.validate_untraced(token)).await
     }
 
     async fn validate_untraced(&self, token: &str) -> Result<Arc<AccessTokenClaims>, Error> {

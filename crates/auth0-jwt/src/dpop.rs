@@ -475,7 +475,11 @@ impl DpopValidator {
                 .await;
             checked.finish(seen)
         };
-        crate::trace::validation(crate::trace::DPOP_PROOF, proof, validation).await
+        let span = crate::trace::validation_span(crate::trace::DPOP_PROOF, proof);
+        if span.is_disabled() {
+            return validation.await;
+        }
+        crate::trace::traced(span, validation).await
     }
 
     /// [`validate`](Self::validate) when the replay store answers without

@@ -349,8 +349,11 @@ impl TokenVerifier {
         token: &str,
         options: &VerifyOptions,
     ) -> Result<IdTokenClaims, Error> {
-        let verify = self.verify_untraced(token, options);
-        crate::trace::validation(crate::trace::ID_TOKEN, token, verify).await
+        let span = crate::trace::validation_span(crate::trace::ID_TOKEN, token);
+        if span.is_disabled() {
+            return self.verify_untraced(token, options).await;
+        }
+        crate::trace::traced(span, self.verify_untraced(token, options)).await
     }
 
     async fn verify_untraced(

@@ -352,12 +352,11 @@ impl LogoutTokenValidator {
     ///
     /// The [`LogoutTokenError`] of the first check that fails.
     pub async fn validate(&self, token: &str) -> Result<LogoutToken, LogoutTokenError> {
-        crate::trace::validation(
-            crate::trace::LOGOUT_TOKEN,
-            token,
-            self.validate_untraced(token),
-        )
-        .await
+        let span = crate::trace::validation_span(crate::trace::LOGOUT_TOKEN, token);
+        if span.is_disabled() {
+            return self.validate_untraced(token).await;
+        }
+        crate::trace::traced(span, self.validate_untraced(token)).await
     }
 
     async fn validate_untraced(&self, token: &str) -> Result<LogoutToken, LogoutTokenError> {

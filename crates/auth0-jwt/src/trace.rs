@@ -35,17 +35,18 @@ pub(crate) const LOGOUT_TOKEN: &str = "logout_token";
 /// `auth0.token.kind` of a DPoP proof.
 pub(crate) const DPOP_PROOF: &str = "dpop_proof";
 
-/// Runs `validation` of `token` inside an `auth0.validate` span when one
-/// is wanted, and records its outcome; otherwise just runs it.
-pub(crate) async fn validation<T, E: Reason>(
-    kind: &'static str,
-    token: &str,
+/// The `auth0.validate` span of a validation of `token` (disabled unless
+/// a subscriber wants it: then the caller runs the validation untraced,
+/// without building a second future).
+pub(crate) fn validation_span(kind: &'static str, token: &str) -> tracing::Span {
+    span(kind, token)
+}
+
+/// Runs `validation` inside the enabled `span` and records its outcome.
+pub(crate) async fn traced<T, E: Reason>(
+    span: tracing::Span,
     validation: impl Future<Output = Result<T, E>>,
 ) -> Result<T, E> {
-    let span = span(kind, token);
-    if span.is_disabled() {
-        return validation.await;
-    }
     let result = validation.instrument(span.clone()).await;
     record(&span, result.as_ref().err(), false);
     result
