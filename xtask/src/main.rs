@@ -220,6 +220,9 @@ const EXAMPLES: &[(&str, &[&str])] = &[
     ("blocking_management_users", &[]),
     ("blocking_error_handling", &[]),
     ("blocking_sharing", &[]),
+    ("tracing", &[]),
+    ("gateway_axum", &["--self-test"]),
+    ("gateway_tonic", &["--self-test"]),
 ];
 
 fn examples() -> Result<(), String> {

@@ -13,6 +13,7 @@ use auth0_core::retry::{
 };
 use auth0_core::secrets::Secrets;
 use auth0_core::stack::DefaultService;
+use auth0_core::trace::Operation;
 use auth0_core::types::{HttpRequest, HttpResponse, HttpService};
 use bytes::Bytes;
 use http::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderName, HeaderValue};
@@ -741,6 +742,7 @@ pub(crate) async fn post_fields<S: HttpService>(
 }
 
 fn build_request(method: Method, path: &str, body: Bytes) -> Result<HttpRequest, Error> {
+    let operation = operation(&method, path);
     let mut request = Request::builder()
         .method(method)
         .uri(path)
@@ -750,7 +752,131 @@ fn build_request(method: Method, path: &str, body: Bytes) -> Result<HttpRequest,
             source: Some(Box::new(e)),
         })?;
     request.headers_mut().insert(ACCEPT, APPLICATION_JSON);
+    if let Some(operation) = operation {
+        request.extensions_mut().insert(operation);
+    }
     Ok(request)
+}
+
+/// The Authentication API operations, by method and path: the name and
+/// path template the `auth0.request` span reports (`auth0_core::trace`).
+/// Templates replace ids with `{…}`, so no id reaches the span.
+const OPERATIONS: &[(Method, &str, Operation)] = &[
+    (
+        Method::POST,
+        "/oauth/token",
+        Operation::new("oauth_token", "/oauth/token"),
+    ),
+    (
+        Method::POST,
+        "/oauth/revoke",
+        Operation::new("revoke_token", "/oauth/revoke"),
+    ),
+    (
+        Method::GET,
+        "/userinfo",
+        Operation::new("userinfo", "/userinfo"),
+    ),
+    (
+        Method::POST,
+        "/oauth/par",
+        Operation::new("pushed_authorization_request", "/oauth/par"),
+    ),
+    (
+        Method::POST,
+        "/bc-authorize",
+        Operation::new("ciba_authorize", "/bc-authorize"),
+    ),
+    (
+        Method::POST,
+        "/oauth/device/code",
+        Operation::new("device_authorization", "/oauth/device/code"),
+    ),
+    (
+        Method::POST,
+        "/passwordless/start",
+        Operation::new("passwordless_start", "/passwordless/start"),
+    ),
+    (
+        Method::POST,
+        "/dbconnections/signup",
+        Operation::new("signup", "/dbconnections/signup"),
+    ),
+    (
+        Method::POST,
+        "/dbconnections/change_password",
+        Operation::new("change_password", "/dbconnections/change_password"),
+    ),
+    (
+        Method::POST,
+        "/mfa/challenge",
+        Operation::new("mfa_challenge", "/mfa/challenge"),
+    ),
+    (
+        Method::POST,
+        "/mfa/associate",
+        Operation::new("mfa_associate", "/mfa/associate"),
+    ),
+    (
+        Method::GET,
+        "/mfa/authenticators",
+        Operation::new("mfa_list_authenticators", "/mfa/authenticators"),
+    ),
+    (
+        Method::POST,
+        "/passkey/register",
+        Operation::new("passkey_register", "/passkey/register"),
+    ),
+    (
+        Method::POST,
+        "/passkey/challenge",
+        Operation::new("passkey_challenge", "/passkey/challenge"),
+    ),
+    (
+        Method::GET,
+        crate::enterprise::WSFED_METADATA_PATH,
+        Operation::new("wsfed_metadata", crate::enterprise::WSFED_METADATA_PATH),
+    ),
+];
+
+/// Operations whose last path segment is an id.
+const OPERATIONS_WITH_ID: &[(Method, &str, Operation)] = &[
+    (
+        Method::DELETE,
+        "/mfa/authenticators/",
+        Operation::new(
+            "mfa_delete_authenticator",
+            "/mfa/authenticators/{authenticator_id}",
+        ),
+    ),
+    (
+        Method::GET,
+        "/samlp/metadata/",
+        Operation::new("saml_metadata", "/samlp/metadata/{client_id}"),
+    ),
+];
+
+/// The [`Operation`] of a request to `path` (relative, or absolute: an
+/// mTLS endpoint on another host), if it is a known one.
+fn operation(method: &Method, path: &str) -> Option<Operation> {
+    let path = match path.find("://") {
+        Some(scheme_end) => {
+            let rest = &path[scheme_end + 3..];
+            &rest[rest.find('/').unwrap_or(rest.len())..]
+        }
+        None => path,
+    };
+    let path = path.split(['?', '#']).next().unwrap_or_default();
+    if let Some((_, _, op)) = OPERATIONS
+        .iter()
+        .find(|(m, p, _)| m == method && *p == path)
+    {
+        return Some(*op);
+    }
+    OPERATIONS_WITH_ID.iter().find_map(|(m, prefix, op)| {
+        let id = path.strip_prefix(prefix)?;
+        (m == method && !id.is_empty() && !id.contains('/')).then_some(*op)
+    })
 }
 
 /// Decodes a successful response's JSON body with auth0-core's one
@@ -795,4 +921,36 @@ pub(crate) fn one_header(name: &'static str, value: HeaderValue) -> HeaderMap {
     let mut map = HeaderMap::new();
     map.insert(HeaderName::from_static(name), value);
     map
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn operations_are_named_by_template_never_by_id() {
+        let op = |m: Method, p: &str| operation(&m, p).map(|o| (o.name(), o.path_template()));
+        assert_eq!(
+            op(Method::POST, "/oauth/token"),
+            Some(("oauth_token", "/oauth/token"))
+        );
+        assert_eq!(
+            op(Method::POST, "https://mtls.tenant.example/oauth/token"),
+            Some(("oauth_token", "/oauth/token"))
+        );
+        assert_eq!(
+            op(Method::DELETE, "/mfa/authenticators/sms%7Cdev_1"),
+            Some((
+                "mfa_delete_authenticator",
+                "/mfa/authenticators/{authenticator_id}"
+            ))
+        );
+        assert_eq!(
+            op(Method::GET, "/samlp/metadata/abc?x=1"),
+            Some(("saml_metadata", "/samlp/metadata/{client_id}"))
+        );
+        assert_eq!(op(Method::GET, "/oauth/token"), None);
+        assert_eq!(op(Method::DELETE, "/mfa/authenticators/"), None);
+        assert_eq!(op(Method::POST, "/unknown"), None);
+    }
 }

@@ -17,6 +17,7 @@ use std::pin::Pin;
 use auth0_core::client::Auth0Client;
 use auth0_core::error::Error;
 use auth0_core::types::{BoxError, HttpService};
+use tracing::Instrument as _;
 
 use crate::client_auth::ClientCredentials;
 
@@ -189,9 +190,27 @@ pub enum UnusableToken {
     NoExpiry,
 }
 
+/// The `error.type` of a failed fetch: auth0-core's name for an SDK
+/// error (`401`, `timeout`, …), or `unusable_token`.
+fn fetch_error_type(error: &(dyn std::error::Error + 'static)) -> std::borrow::Cow<'static, str> {
+    match error.downcast_ref::<Error>() {
+        Some(error) => auth0_core::trace::error_type_of(error),
+        None => "unusable_token".into(),
+    }
+}
+
 impl<S: HttpService + Sync> AccessTokenSource for ClientCredentialsSource<S> {
     fn access_token<'a>(&'a self, request: &'a TokenRequest) -> TokenFuture<'a> {
-        Box::pin(async move {
+        // One span per fetch (never the token): see docs/TRACING.md.
+        let span = tracing::info_span!(
+            target: "auth0",
+            "auth0.token.fetch",
+            auth0.grant_type = "client_credentials",
+            auth0.audience = %request.audience,
+            auth0.token.expires_in = tracing::field::Empty,
+            error.type = tracing::field::Empty,
+        );
+        let fetch = async move {
             let started = self.credentials.now();
             let token = self
                 .credentials
@@ -206,10 +225,22 @@ impl<S: HttpService + Sync> AccessTokenSource for ClientCredentialsSource<S> {
                 .and_then(|secs| i64::try_from(secs).ok())
                 .filter(|secs| *secs > 0)
                 .ok_or_else(|| Box::new(UnusableToken::NoExpiry) as BoxError)?;
+            tracing::Span::current().record("auth0.token.expires_in", lifetime);
             Ok(IssuedToken::new(
                 token.access_token,
                 started.saturating_add(lifetime),
             ))
-        })
+        };
+        Box::pin(
+            async move {
+                let result = fetch.await;
+                if let Err(error) = &result {
+                    tracing::Span::current()
+                        .record("error.type", &*fetch_error_type(error.as_ref()));
+                }
+                result
+            }
+            .instrument(span),
+        )
     }
 }

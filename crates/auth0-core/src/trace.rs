@@ -319,6 +319,34 @@ fn finish(span: &tracing::Span, stats: &CallStats, outcome: &Result<HttpResponse
     }
 }
 
+/// OpenTelemetry's `error.type` for a failed SDK call, as the
+/// `auth0.request` span names it: the status code of an error answer
+/// (`401`, `429`), `mfa_required`, `timeout` / `connect_timeout` /
+/// `deadline`, `transport`, `decode`, `body_too_large`, `invalid_request`,
+/// `config`, `invalid_id_token` or (feature `blocking`) `blocking`. Spans above a call (the token fetch)
+/// use it too, so one failure has one name everywhere.
+///
+/// ```
+/// let err = auth0_core::Error::BodyTooLarge { limit: 1 };
+/// assert_eq!(auth0_core::trace::error_type_of(&err), "body_too_large");
+/// ```
+pub fn error_type_of(error: &crate::Error) -> std::borrow::Cow<'static, str> {
+    use crate::Error;
+    match error {
+        Error::Api(api) => api.status_code.as_str().to_owned().into(),
+        Error::RateLimited(_) => "429".into(),
+        Error::MfaRequired(_) => "mfa_required".into(),
+        Error::Timeout(_) | Error::Transport { .. } => error_type(error).into(),
+        Error::Decode { .. } => "decode".into(),
+        Error::BodyTooLarge { .. } => "body_too_large".into(),
+        Error::Config(_) => "config".into(),
+        Error::InvalidRequest { .. } => "invalid_request".into(),
+        Error::InvalidIdToken { .. } => "invalid_id_token".into(),
+        #[cfg(feature = "blocking")]
+        Error::Blocking(_) => "blocking".into(),
+    }
+}
+
 /// A low-cardinality name for a failure (OpenTelemetry's `error.type`).
 fn error_type(error: &(dyn std::error::Error + 'static)) -> &'static str {
     let mut source = Some(error);

@@ -428,7 +428,11 @@ impl AccessTokenValidator {
     /// (see [`Error::is_insufficient_scope`]) when only scopes/permissions are
     /// missing.
     pub async fn validate(&self, token: &str) -> Result<Arc<AccessTokenClaims>, Error> {
-        self.validate_keeping(token, None).await
+        let span = crate::trace::validation_span(crate::trace::ACCESS_TOKEN, token);
+        if span.is_disabled() {
+            return self.validate_keeping(token, None).await;
+        }
+        crate::trace::traced(span, self.validate_keeping(token, None)).await
     }
 
     /// [`validate`](Self::validate), recording the claim set's members in
@@ -557,6 +561,15 @@ impl AccessTokenValidator {
     /// # Ok(()) }
     /// ```
     pub fn validate_cached(&self, token: &str) -> Option<Result<Arc<AccessTokenClaims>, Error>> {
+        let answer = self.validate_cached_untraced(token);
+        crate::trace::validated_now(crate::trace::ACCESS_TOKEN, token, answer.as_ref());
+        answer
+    }
+
+    fn validate_cached_untraced(
+        &self,
+        token: &str,
+    ) -> Option<Result<Arc<AccessTokenClaims>, Error>> {
         let cache = self.cache.as_ref()?;
         if matches!(self.organization, OrganizationPolicy::Check(_)) {
             return None;
@@ -587,7 +600,12 @@ impl AccessTokenValidator {
     /// As [`validate`](Self::validate), or [`Error::ClaimsDeserialize`].
     pub async fn validate_as<T: DeserializeOwned>(&self, token: &str) -> Result<T, Error> {
         let mut members = FlatMembers::new();
-        let claims = self.validate_keeping(token, Some(&mut members)).await?;
+        let span = crate::trace::validation_span(crate::trace::ACCESS_TOKEN, token);
+        let claims = if span.is_disabled() {
+            self.validate_keeping(token, Some(&mut members)).await?
+        } else {
+            crate::trace::traced(span, self.validate_keeping(token, Some(&mut members))).await?
+        };
         // On a cache hit nothing was parsed (`members` is empty and
         // incomplete): `deserialize` scans the cached text once.
         if members.is_complete() {

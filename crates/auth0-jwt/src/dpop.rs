@@ -467,12 +467,19 @@ impl DpopValidator {
         proof: &str,
         request: &DpopRequest<'_>,
     ) -> Result<VerifiedProof, DpopError> {
-        let checked = self.check(proof, request)?;
-        let seen = self
-            .replay
-            .check_and_record(checked.id, checked.expires_at, checked.now)
-            .await;
-        checked.finish(seen)
+        let validation = async {
+            let checked = self.check(proof, request)?;
+            let seen = self
+                .replay
+                .check_and_record(checked.id, checked.expires_at, checked.now)
+                .await;
+            checked.finish(seen)
+        };
+        let span = crate::trace::validation_span(crate::trace::DPOP_PROOF, proof);
+        if span.is_disabled() {
+            return validation.await;
+        }
+        crate::trace::traced(span, validation).await
     }
 
     /// [`validate`](Self::validate) when the replay store answers without
@@ -480,6 +487,16 @@ impl DpopValidator {
     /// [`MemoryReplayStore`] does); `None` otherwise, before anything is
     /// checked or recorded.
     pub fn validate_now(
+        &self,
+        proof: &str,
+        request: &DpopRequest<'_>,
+    ) -> Option<Result<VerifiedProof, DpopError>> {
+        let answer = self.validate_now_untraced(proof, request);
+        crate::trace::validated_now(crate::trace::DPOP_PROOF, proof, answer.as_ref());
+        answer
+    }
+
+    fn validate_now_untraced(
         &self,
         proof: &str,
         request: &DpopRequest<'_>,

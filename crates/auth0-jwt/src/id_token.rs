@@ -349,6 +349,18 @@ impl TokenVerifier {
         token: &str,
         options: &VerifyOptions,
     ) -> Result<IdTokenClaims, Error> {
+        let span = crate::trace::validation_span(crate::trace::ID_TOKEN, token);
+        if span.is_disabled() {
+            return self.verify_untraced(token, options).await;
+        }
+        crate::trace::traced(span, self.verify_untraced(token, options)).await
+    }
+
+    async fn verify_untraced(
+        &self,
+        token: &str,
+        options: &VerifyOptions,
+    ) -> Result<IdTokenClaims, Error> {
         if token.is_empty() {
             return Err(Error::Missing { kind: KIND });
         }

@@ -597,6 +597,24 @@ trait ErasedClient: Send + Sync + 'static {
 
 struct ClientHandle<S>(Auth0Client<S>);
 
+/// The `auth0.request` span's operation of a key-set request: the
+/// discovery document, or the JWKS (Auth0's path, else a placeholder: the
+/// configured path is not a `'static` template).
+fn operation(path: &str) -> auth0_core::trace::Operation {
+    use auth0_core::trace::Operation;
+    const AUTH0_JWKS_PATH: &str = "/.well-known/jwks.json";
+    if path.ends_with(discovery::WELL_KNOWN_OPENID_CONFIGURATION) {
+        Operation::new(
+            "openid_configuration",
+            discovery::WELL_KNOWN_OPENID_CONFIGURATION,
+        )
+    } else if path == AUTH0_JWKS_PATH {
+        Operation::new("jwks", AUTH0_JWKS_PATH)
+    } else {
+        Operation::new("jwks", "{jwks_path}")
+    }
+}
+
 impl<S> ErasedClient for ClientHandle<S>
 where
     S: HttpService + Sync,
@@ -609,6 +627,8 @@ where
             // The transport stops reading past the JWKS limit instead of
             // buffering up to the client's general cap first.
             request.extensions_mut().insert(BodyLimit(max_body_size));
+            let operation = operation(request.uri().path());
+            request.extensions_mut().insert(operation);
             request.headers_mut().insert(
                 http::header::ACCEPT,
                 http::HeaderValue::from_static("application/json, application/jwk-set+json"),

@@ -107,6 +107,8 @@ pub mod logout_token;
 pub mod organization;
 pub mod resource_metadata;
 pub mod verifier;
+// The `auth0.validate` span (docs/TRACING.md).
+mod trace;
 
 // Fuzzing harnesses (`fuzz/` and tests/fuzz_corpus.rs); not a supported API.
 #[cfg(feature = "fuzzing")]

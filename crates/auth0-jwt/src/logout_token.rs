@@ -352,6 +352,14 @@ impl LogoutTokenValidator {
     ///
     /// The [`LogoutTokenError`] of the first check that fails.
     pub async fn validate(&self, token: &str) -> Result<LogoutToken, LogoutTokenError> {
+        let span = crate::trace::validation_span(crate::trace::LOGOUT_TOKEN, token);
+        if span.is_disabled() {
+            return self.validate_untraced(token).await;
+        }
+        crate::trace::traced(span, self.validate_untraced(token)).await
+    }
+
+    async fn validate_untraced(&self, token: &str) -> Result<LogoutToken, LogoutTokenError> {
         if token.is_empty() {
             return Err(Error::Missing { kind: KIND }.into());
         }

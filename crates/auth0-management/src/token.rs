@@ -39,6 +39,7 @@ use auth0_jwt::clock::Clock;
 use auth0_jwt::sign::SigningKey;
 use http::StatusCode;
 use http::header::HeaderValue;
+use tracing::Instrument as _;
 
 use auth0_authentication::token_source::{AccessTokenSource, TokenRequest};
 
@@ -374,34 +375,93 @@ impl TokenProvider {
         }
     }
 
-    /// A token to send now.
     /// The cached token while it is fresh (before its early-refresh time):
     /// the path of nearly every call, with nothing to await.
     pub(crate) fn fresh(&self) -> Option<Arc<CachedToken>> {
-        self.current()
-            .filter(|token| self.clock.now() < token.refresh_at)
+        let token = self
+            .current()
+            .filter(|token| self.clock.now() < token.refresh_at)?;
+        let _ = self.span(tracing::Level::DEBUG, "hit");
+        Some(token)
     }
 
+    /// A token to send now.
+    ///
+    /// Traced as an `auth0.token` span (target `auth0`; see
+    /// `docs/TRACING.md`): DEBUG when the cached token is fresh, INFO when
+    /// this call waits for, refreshes or fetches one.
     pub(crate) async fn get<S: ManagementService>(
         &self,
         http: &Auth0Client<S>,
     ) -> Result<Arc<CachedToken>, Error> {
         if let Some(token) = self.current() {
-            let now = self.clock.now();
-            if now < token.refresh_at {
+            if self.clock.now() < token.refresh_at {
+                let _ = self.span(tracing::Level::DEBUG, "hit");
                 return Ok(token);
             }
-            if now < token.expires_at {
+        }
+        let span = self.span(tracing::Level::INFO, "miss");
+        let result = self.get_slow(http, &span).instrument(span.clone()).await;
+        if let Err(Error::Token(err)) = &result {
+            span.record("error.type", token_error_type(err).as_ref());
+        }
+        result
+    }
+
+    /// The `auth0.token` span at `level`, with the cache outcome `cache`
+    /// (changed later if the call ends otherwise). Never the token.
+    fn span(&self, level: tracing::Level, cache: &'static str) -> tracing::Span {
+        let (grant, audience) = match &self.kind {
+            Kind::Static => ("static", None),
+            Kind::Fetched { audience, .. } => ("client_credentials", Some(audience.as_str())),
+            Kind::Source { request, .. } => ("token_source", Some(request.audience.as_str())),
+        };
+        macro_rules! token_span {
+            ($level:expr) => {
+                tracing::span!(
+                    target: "auth0",
+                    $level,
+                    "auth0.token",
+                    auth0.grant_type = grant,
+                    auth0.audience = audience,
+                    auth0.token.cache = cache,
+                    auth0.token.expires_in = tracing::field::Empty,
+                    error.type = tracing::field::Empty,
+                )
+            };
+        }
+        if level == tracing::Level::DEBUG {
+            token_span!(tracing::Level::DEBUG)
+        } else {
+            token_span!(tracing::Level::INFO)
+        }
+    }
+
+    /// [`get`](Self::get) past a fresh cached token.
+    async fn get_slow<S: ManagementService>(
+        &self,
+        http: &Auth0Client<S>,
+        span: &tracing::Span,
+    ) -> Result<Arc<CachedToken>, Error> {
+        if let Some(token) = self.current() {
+            if self.clock.now() < token.expires_at {
                 // Usable but due for renewal: one caller renews, the others
                 // go on with the current token.
+                span.record("auth0.token.cache", "hit");
                 if let Ok(_guard) = self.refresh.try_lock() {
                     if let Some(newer) = self.current().filter(|t| t.generation != token.generation)
                     {
                         return Ok(newer);
                     }
                     if self.refusal().is_none() {
-                        if let Ok(fresh) = self.fetch_boxed(http).await {
-                            return Ok(fresh);
+                        span.record("auth0.token.cache", "refresh");
+                        match self.fetch_boxed(http, span).await {
+                            Ok(fresh) => return Ok(fresh),
+                            // The old token is still good: the call goes on.
+                            Err(Error::Token(err)) => {
+                                span.record("error.type", token_error_type(&err).as_ref());
+                            }
+                            Err(_) => {}
                         }
                     }
                 }
@@ -413,6 +473,8 @@ impl TokenProvider {
         let _guard = self.refresh.lock().await;
         if let Some(token) = self.current() {
             if self.clock.now() < token.expires_at {
+                // Another caller's fetch, waited for.
+                span.record("auth0.token.cache", "hit");
                 return Ok(token);
             }
         }
@@ -427,9 +489,11 @@ impl TokenProvider {
             }
         }
         if let Some(err) = self.refusal() {
+            // Refused credentials, remembered: no request.
+            span.record("auth0.token.cache", "refused");
             return Err(Error::Token(err));
         }
-        self.fetch_boxed(http).await
+        self.fetch_boxed(http, span).await
     }
 
     /// [`Self::fetch_and_store`] on the heap: a token request is a whole
@@ -439,10 +503,11 @@ impl TokenProvider {
     fn fetch_boxed<'a, S: ManagementService>(
         &'a self,
         http: &'a Auth0Client<S>,
+        span: &'a tracing::Span,
     ) -> std::pin::Pin<
         Box<dyn std::future::Future<Output = Result<Arc<CachedToken>, Error>> + Send + 'a>,
     > {
-        Box::pin(self.fetch_and_store(http))
+        Box::pin(self.fetch_and_store(http, span))
     }
 
     /// The remembered refusal of the credentials, while its backoff runs.
@@ -480,8 +545,15 @@ impl TokenProvider {
     async fn fetch_and_store<S: ManagementService>(
         &self,
         http: &Auth0Client<S>,
+        span: &tracing::Span,
     ) -> Result<Arc<CachedToken>, Error> {
         let outcome = self.fetch(http).await;
+        if let Ok(token) = &outcome {
+            span.record(
+                "auth0.token.expires_in",
+                token.expires_at.saturating_sub(self.clock.now()),
+            );
+        }
         let number = self.completed.fetch_add(1, Ordering::SeqCst) + 1;
         match outcome {
             Ok(token) => {
@@ -580,6 +652,17 @@ impl TokenProvider {
             refresh_at: issued.expires_at().saturating_sub(window),
             generation: self.generation.fetch_add(1, Ordering::SeqCst),
         })
+    }
+}
+
+/// The `error.type` of a failed token fetch: auth0-core's name for an SDK
+/// error (`401`, `timeout`, …), else what went wrong with the answer.
+fn token_error_type(err: &TokenError) -> std::borrow::Cow<'static, str> {
+    match err {
+        TokenError::Http(e) => auth0_core::trace::error_type_of(e),
+        TokenError::InvalidResponse { .. } => "invalid_response".into(),
+        TokenError::Assertion(_) => "assertion".into(),
+        TokenError::Source(_) => "token_source".into(),
     }
 }
 

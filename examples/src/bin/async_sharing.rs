@@ -37,7 +37,7 @@ async fn main() -> ExitCode {
 }
 
 async fn run() -> Result<(), BoxError> {
-    let remote = TenantSettings::from_env();
+    let remote = TenantSettings::from_env()?;
     let local = match remote {
         Some(_) => None,
         None => Some(auth0_examples::start_local_tenant().await?),
@@ -59,10 +59,6 @@ async fn run() -> Result<(), BoxError> {
             (settings.clone(), format!("https://{host}/api/v2/"), user)
         }
         (None, Some(tenant)) => {
-            println!(
-                "No AUTH0_DOMAIN set: using the local tenant at {}",
-                tenant.domain()
-            );
             let config = auth0_examples::local_settings(tenant);
             let settings = TenantSettings {
                 domain: tenant.domain(),

@@ -130,30 +130,13 @@ async fn endpoint(
     }
 }
 
-/// The value of `name` in an `application/x-www-form-urlencoded` body (a JWT
-/// has no characters that need decoding, but `+` and `%XX` are handled).
+/// The value of `name` in an `application/x-www-form-urlencoded` body,
+/// decoded by `form_urlencoded` (the WHATWG form decoder the tree already
+/// has); `None` when it is absent or given more than once.
 fn form_urlencoded_value(body: &[u8], name: &str) -> Option<String> {
-    let body = std::str::from_utf8(body).ok()?;
-    body.split('&').find_map(|pair| {
-        let (key, value) = pair.split_once('=')?;
-        (key == name).then(|| percent_decode(value))
-    })?
-}
-
-fn percent_decode(value: &str) -> Option<String> {
-    let mut out = Vec::with_capacity(value.len());
-    let mut bytes = value.bytes();
-    while let Some(b) = bytes.next() {
-        match b {
-            b'+' => out.push(b' '),
-            b'%' => {
-                let hex = [bytes.next()?, bytes.next()?];
-                out.push(u8::from_str_radix(std::str::from_utf8(&hex).ok()?, 16).ok()?);
-            }
-            b => out.push(b),
-        }
-    }
-    String::from_utf8(out).ok()
+    let mut values = form_urlencoded::parse(body).filter(|(key, _)| key == name);
+    let (_, value) = values.next()?;
+    values.next().is_none().then(|| value.into_owned())
 }
 
 /// The provider's side: a logout token per §2.4.

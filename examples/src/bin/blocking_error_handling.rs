@@ -50,7 +50,7 @@ fn run() -> Result<(), BoxError> {
 /// Invalid data: an `Auth0Error` with the error code and description.
 fn invalid_data(runtime: &Runtime) -> Result<(), BoxError> {
     println!("## Invalid data: Auth0Error");
-    let (settings, local) = match TenantSettings::from_env() {
+    let (settings, local) = match TenantSettings::from_env()? {
         Some(settings) => {
             println!("Using the tenant {}", settings.domain);
             (settings, None)

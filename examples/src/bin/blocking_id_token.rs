@@ -32,8 +32,9 @@ const REDIRECT_URI: &str = "http://localhost:3000/callback";
 
 fn main() -> ExitCode {
     let result = match TenantSettings::from_env() {
-        Some(settings) => with_tenant(settings),
-        None => with_local_tenant(),
+        Err(partial) => Err(partial.into()),
+        Ok(Some(settings)) => with_tenant(settings),
+        Ok(None) => with_local_tenant(),
     };
     auth0_examples::exit_code("blocking_id_token", result)
 }
@@ -55,10 +56,6 @@ fn verifier(
 
 fn with_local_tenant() -> Result<(), BoxError> {
     let tenant = auth0_examples::start_local_tenant_threaded()?;
-    println!(
-        "No AUTH0_DOMAIN set: using the local tenant at {}",
-        tenant.domain()
-    );
     let config = auth0_examples::local_settings(&tenant);
     let client = tenant.client()?;
     // One runtime thread for the blocking clients of this program.

@@ -14,7 +14,7 @@
 use std::process::ExitCode;
 
 use auth0_core::{Auth0Client, ClientConfig};
-use auth0_examples::BoxError;
+use auth0_examples::{BoxError, TenantSettings};
 use auth0_local::LocalTenant;
 use auth0_management::ClientCredentials;
 use auth0_management::api::{UsersGetParams, UsersListParams};
@@ -25,24 +25,21 @@ fn main() -> ExitCode {
     auth0_examples::exit_code("blocking_management_users", run())
 }
 
-fn env(name: &str) -> Result<String, BoxError> {
-    std::env::var(name).map_err(|_| format!("{name} is not set").into())
-}
-
 fn run() -> Result<(), BoxError> {
     let mut _local = None;
-    let (config, client_id, client_secret) = match std::env::var("AUTH0_DOMAIN") {
-        Ok(domain) => (
-            ClientConfig::new(&domain)?,
-            env("AUTH0_CLIENT_ID")?,
-            env("AUTH0_CLIENT_SECRET")?,
-        ),
-        Err(_) => {
+    let remote = TenantSettings::from_env()?;
+    let (config, client_id, client_secret) = match &remote {
+        Some(tenant) => {
+            println!("Using the tenant {}", tenant.domain);
+            (
+                ClientConfig::new(&tenant.domain)?,
+                tenant.client_id.clone(),
+                tenant.client_secret.clone(),
+            )
+        }
+        None => {
             let tenant = LocalTenant::builder().start_threaded()?;
-            println!(
-                "No AUTH0_DOMAIN set: using the local tenant at {}\n",
-                tenant.domain()
-            );
+            auth0_examples::announce_local(&tenant);
             let config = tenant.client_config().build()?;
             let machine = tenant.applications().machine.clone();
             _local = Some(tenant);

@@ -32,18 +32,15 @@ const REDIRECT_URI: &str = "http://localhost:3000/callback";
 
 fn main() -> ExitCode {
     let result = match TenantSettings::from_env() {
-        Some(settings) => with_tenant(settings),
-        None => with_local_tenant(),
+        Err(partial) => Err(partial.into()),
+        Ok(Some(settings)) => with_tenant(settings),
+        Ok(None) => with_local_tenant(),
     };
     auth0_examples::exit_code("blocking_organizations", result)
 }
 
 fn with_local_tenant() -> Result<(), BoxError> {
     let tenant = auth0_examples::start_local_tenant_threaded()?;
-    println!(
-        "No AUTH0_DOMAIN set: using the local tenant at {}\n",
-        tenant.domain()
-    );
     let config = auth0_examples::local_settings(&tenant);
     let client = tenant.client()?;
     // One runtime thread for every blocking client of the program.

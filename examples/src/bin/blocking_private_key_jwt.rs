@@ -15,7 +15,7 @@ use std::process::ExitCode;
 
 use auth0_authentication::blocking::AuthenticationClient;
 use auth0_core::{Auth0Client, ClientConfig};
-use auth0_examples::BoxError;
+use auth0_examples::{BoxError, Credential, TenantSettings};
 use auth0_jwt::{Algorithm, SigningKey};
 
 fn main() -> ExitCode {
@@ -27,40 +27,35 @@ fn env(name: &str) -> Option<String> {
 }
 
 fn run() -> Result<(), BoxError> {
-    let tenant = (
-        env("AUTH0_DOMAIN"),
-        env("AUTH0_CLIENT_ID"),
-        env("AUTH0_PRIVATE_KEY_FILE"),
-    );
-    let (domain, client_id, key, audience, _local) = match tenant {
-        (Some(domain), Some(client_id), Some(key_file)) => {
+    let settings = TenantSettings::from_vars(Credential::KeyFile, |name| std::env::var(name).ok())?;
+    let (domain, client_id, key, audience, _local) = match settings {
+        Some(settings) => {
             let alg =
                 Algorithm::parse(&env("AUTH0_SIGNING_ALG").unwrap_or_else(|| "RS256".into()))?;
-            let pem = std::fs::read_to_string(&key_file)
-                .map_err(|e| format!("could not read {key_file}: {e}"))?;
-            let key = SigningKey::from_pem(&pem, alg)?;
-            let host = domain
-                .trim_start_matches("https://")
-                .trim_end_matches('/')
-                .to_owned();
-            let audience =
-                env("AUTH0_AUDIENCE").unwrap_or_else(|| format!("https://{host}/api/v2/"));
+            // With Credential::KeyFile the credential is the key file's path.
+            let key_file = settings.client_secret;
+            let pem = auth0_examples::read_named_file("AUTH0_PRIVATE_KEY_FILE", &key_file)?;
+            let key = SigningKey::from_pem(&pem, alg)
+                .map_err(|e| format!("the key in {key_file} is not usable: {e}"))?;
             println!(
-                "Using the tenant {domain}, key {key_file} ({})",
+                "Using the tenant {}, key {key_file} ({})",
+                settings.domain,
                 alg.as_str()
             );
-            (domain, client_id, key, audience, None)
+            (
+                settings.domain,
+                settings.client_id,
+                key,
+                settings.audience,
+                None,
+            )
         }
-        _ => {
+        None => {
             let local = auth0_examples::start_local_tenant_threaded()?;
             let app = local.applications().machine_jwt.clone();
             let pem = app.private_key_pem().ok_or("no private key")?;
             let key = SigningKey::rsa_pem(pem, Algorithm::RS256)?;
-            println!(
-                "No AUTH0_DOMAIN set: using the local tenant at {} and its private_key_jwt application {}",
-                local.domain(),
-                app.client_id()
-            );
+            println!("Using its private_key_jwt application {}", app.client_id());
             let audience = local.api_audience().to_owned();
             let client_id = app.client_id().to_owned();
             (local.domain(), client_id, key, audience, Some(local))
@@ -81,9 +76,10 @@ fn run() -> Result<(), BoxError> {
     for attempt in 1..=2 {
         let token = auth.client_credentials(&audience, None)?;
         println!(
-            "Request {attempt}: got a {} access token for {audience} (expires in {:?} s) — \
+            "Request {attempt}: got a {} access token for {audience} ({}) — \
              a new client assertion was signed for it",
-            token.token_type, token.expires_in
+            token.token_type,
+            auth0_examples::expiry(token.expires_in)
         );
     }
     Ok(())

@@ -33,7 +33,7 @@ fn main() -> ExitCode {
 }
 
 fn run() -> Result<(), BoxError> {
-    let remote = TenantSettings::from_env();
+    let remote = TenantSettings::from_env()?;
     let local = match remote {
         Some(_) => None,
         None => Some(auth0_examples::start_local_tenant_threaded()?),
@@ -55,10 +55,6 @@ fn run() -> Result<(), BoxError> {
             (settings.clone(), format!("https://{host}/api/v2/"), user)
         }
         (None, Some(tenant)) => {
-            println!(
-                "No AUTH0_DOMAIN set: using the local tenant at {}",
-                tenant.domain()
-            );
             let config = auth0_examples::local_settings(tenant);
             let settings = TenantSettings {
                 domain: tenant.domain(),

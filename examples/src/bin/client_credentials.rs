@@ -23,17 +23,13 @@ async fn main() -> ExitCode {
 }
 
 async fn run() -> Result<(), BoxError> {
-    let (settings, _local) = match TenantSettings::from_env() {
+    let (settings, _local) = match TenantSettings::from_env()? {
         Some(settings) => {
             println!("Using the tenant {}", settings.domain);
             (settings, None)
         }
         None => {
             let tenant = auth0_examples::start_local_tenant().await?;
-            println!(
-                "No AUTH0_DOMAIN set: using the local tenant at {}",
-                tenant.domain()
-            );
             let config = auth0_examples::local_settings(&tenant);
             let settings = TenantSettings {
                 domain: tenant.domain(),
@@ -56,12 +52,12 @@ async fn run() -> Result<(), BoxError> {
 
     let token = auth.client_credentials(&settings.audience, None).await?;
     println!(
-        "Got a {} access token for {} ({} characters, expires in {:?} s, scope {:?})",
+        "Got a {} access token for {} ({} characters, {}, scope {})",
         token.token_type,
         settings.audience,
         token.access_token.len(),
-        token.expires_in,
-        token.scope
+        auth0_examples::expiry(token.expires_in),
+        token.scope.as_deref().unwrap_or("(none)")
     );
     println!("The response, secrets redacted: {token:?}");
     Ok(())

@@ -247,7 +247,6 @@ where
 
 async fn run() -> Result<(), auth0_examples::BoxError> {
     let tenant = auth0_examples::start_local_tenant().await?;
-    println!("Local tenant at {}", tenant.domain());
     let settings = auth0_examples::local_settings(&tenant);
     let credentials = || {
         ClientCredentials::new(settings.client_id.clone(), settings.client_secret.clone())

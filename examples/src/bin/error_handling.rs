@@ -48,14 +48,13 @@ async fn run() -> Result<(), BoxError> {
 /// Invalid data: an `Auth0Error` with the error code and description.
 async fn invalid_data() -> Result<(), BoxError> {
     println!("## Invalid data: Auth0Error");
-    let (settings, local) = match TenantSettings::from_env() {
+    let (settings, local) = match TenantSettings::from_env()? {
         Some(settings) => {
             println!("Using the tenant {}", settings.domain);
             (settings, None)
         }
         None => {
             let tenant = auth0_examples::start_local_tenant().await?;
-            println!("Using the local tenant at {}", tenant.domain());
             let config = auth0_examples::local_settings(&tenant);
             let settings = TenantSettings {
                 domain: tenant.domain(),
@@ -140,12 +139,14 @@ async fn rate_limits() -> Result<(), BoxError> {
     for path in ["/rate-limited", "/rate-limited-without-headers"] {
         match client.get_json::<serde_json::Value>(path).await {
             Err(Error::RateLimited(error)) => println!(
-                "{path}: reset_at {}, limit {}, remaining {}, after {:?} attempt(s); \
+                "{path}: reset_at {}, limit {}, remaining {}, after {} attempt(s); \
                  error_code {:?}",
                 error.reset_at,
                 error.limit,
                 error.remaining,
-                error.attempts,
+                error
+                    .attempts
+                    .map_or_else(|| "?".to_owned(), |n| n.to_string()),
                 error.error.error_code
             ),
             Err(other) => return Err(other.into()),

@@ -38,18 +38,15 @@ const REDIRECT_URI: &str = "http://localhost:3000/callback";
 #[tokio::main]
 async fn main() -> ExitCode {
     let result = match TenantSettings::from_env() {
-        Some(settings) => with_tenant(settings).await,
-        None => with_local_tenant().await,
+        Err(partial) => Err(partial.into()),
+        Ok(Some(settings)) => with_tenant(settings).await,
+        Ok(None) => with_local_tenant().await,
     };
     auth0_examples::exit_code("id_token", result)
 }
 
 async fn with_local_tenant() -> Result<(), BoxError> {
     let tenant = auth0_examples::start_local_tenant().await?;
-    println!(
-        "No AUTH0_DOMAIN set: using the local tenant at {}",
-        tenant.domain()
-    );
     let config = auth0_examples::local_settings(&tenant);
     let client = tenant.client()?;
 

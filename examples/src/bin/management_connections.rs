@@ -11,31 +11,34 @@
 //! cargo run -p auth0-examples --bin management_connections
 //! ```
 
-use std::error::Error;
+use std::process::ExitCode;
 
 use auth0_core::{Auth0Client, ClientConfig};
-use auth0_local::LocalTenant;
+use auth0_examples::{BoxError, TenantSettings};
 use auth0_management::api::ConnectionsGetParams;
 use auth0_management::models::UpdateConnectionRequestContent;
 use auth0_management::{ClientCredentials, ManagementClient};
 
 #[tokio::main]
-async fn main() -> Result<(), Box<dyn Error>> {
-    let remote = std::env::var("AUTH0_DOMAIN").ok();
+async fn main() -> ExitCode {
+    auth0_examples::exit_code("management_connections", run().await)
+}
+
+async fn run() -> Result<(), BoxError> {
+    let remote = TenantSettings::from_env()?;
     let mut _local = None;
     let (config, client_id, client_secret, connection_id) = match &remote {
-        Some(domain) => (
-            ClientConfig::new(domain)?,
-            std::env::var("AUTH0_CLIENT_ID")?,
-            std::env::var("AUTH0_CLIENT_SECRET")?,
-            std::env::var("AUTH0_CONNECTION_ID")?,
-        ),
+        Some(tenant) => {
+            println!("Using the tenant {}", tenant.domain);
+            (
+                ClientConfig::new(&tenant.domain)?,
+                tenant.client_id.clone(),
+                tenant.client_secret.clone(),
+                auth0_examples::required_var("AUTH0_CONNECTION_ID")?,
+            )
+        }
         None => {
-            let tenant = LocalTenant::builder().start().await?;
-            println!(
-                "AUTH0_DOMAIN unset: using the local tenant at {}\n",
-                tenant.domain()
-            );
+            let tenant = auth0_examples::start_local_tenant_https().await?;
             // The tenant's domain, with its CA trusted.
             let config = tenant.client_config().build()?;
             let machine = tenant.applications().machine.clone();

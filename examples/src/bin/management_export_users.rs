@@ -16,8 +16,8 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use auth0_core::{Auth0Client, ClientConfig};
-use auth0_examples::BoxError;
-use auth0_local::{LocalTenant, NewUser};
+use auth0_examples::{BoxError, TenantSettings};
+use auth0_local::NewUser;
 use auth0_management::jobs::{JobError, JobWait};
 use auth0_management::logs::LogCheckpoint;
 use auth0_management::models::{CreateExportUsersFields, CreateExportUsersRequestContent};
@@ -30,18 +30,17 @@ async fn main() -> ExitCode {
 
 async fn run() -> Result<(), BoxError> {
     let mut _local = None;
-    let (config, client_id, client_secret) = match std::env::var("AUTH0_DOMAIN") {
-        Ok(domain) => (
-            ClientConfig::new(&domain)?,
-            std::env::var("AUTH0_CLIENT_ID")?,
-            std::env::var("AUTH0_CLIENT_SECRET")?,
-        ),
-        Err(_) => {
-            let tenant = LocalTenant::builder().start().await?;
-            println!(
-                "AUTH0_DOMAIN unset: using the local tenant at {}\n",
-                tenant.domain()
-            );
+    let (config, client_id, client_secret) = match TenantSettings::from_env()? {
+        Some(tenant) => {
+            println!("Using the tenant {}", tenant.domain);
+            (
+                ClientConfig::new(&tenant.domain)?,
+                tenant.client_id,
+                tenant.client_secret,
+            )
+        }
+        None => {
+            let tenant = auth0_examples::start_local_tenant_https().await?;
             for i in 1..=5 {
                 tenant.add_user(NewUser::new(
                     format!("export-{i}@example.com"),
@@ -95,8 +94,8 @@ async fn run() -> Result<(), BoxError> {
         count += 1;
         if count <= 3 {
             println!(
-                "  {:?} <{}>",
-                user.user_id(),
+                "  {} <{}>",
+                user.user_id().unwrap_or("(no user_id)"),
                 user.get("email")
                     .map_or_else(String::new, ToString::to_string)
             );

@@ -10,29 +10,32 @@
 //! cargo run -p auth0-examples --bin management_users
 //! ```
 
-use std::error::Error;
+use std::process::ExitCode;
 
 use auth0_core::{Auth0Client, ClientConfig};
-use auth0_local::LocalTenant;
+use auth0_examples::{BoxError, TenantSettings};
 use auth0_management::api::{UsersGetParams, UsersListParams};
 use auth0_management::models::{CreateUserRequestContent, UpdateUserRequestContent};
 use auth0_management::{ClientCredentials, ManagementClient};
 
 #[tokio::main]
-async fn main() -> Result<(), Box<dyn Error>> {
+async fn main() -> ExitCode {
+    auth0_examples::exit_code("management_users", run().await)
+}
+
+async fn run() -> Result<(), BoxError> {
     let mut _local = None;
-    let (config, client_id, client_secret) = match std::env::var("AUTH0_DOMAIN") {
-        Ok(domain) => (
-            ClientConfig::new(&domain)?,
-            std::env::var("AUTH0_CLIENT_ID")?,
-            std::env::var("AUTH0_CLIENT_SECRET")?,
-        ),
-        Err(_) => {
-            let tenant = LocalTenant::builder().start().await?;
-            println!(
-                "AUTH0_DOMAIN unset: using the local tenant at {}\n",
-                tenant.domain()
-            );
+    let (config, client_id, client_secret) = match TenantSettings::from_env()? {
+        Some(tenant) => {
+            println!("Using the tenant {}", tenant.domain);
+            (
+                ClientConfig::new(&tenant.domain)?,
+                tenant.client_id,
+                tenant.client_secret,
+            )
+        }
+        None => {
+            let tenant = auth0_examples::start_local_tenant_https().await?;
             // The tenant's domain, with its CA trusted.
             let config = tenant.client_config().build()?;
             let machine = tenant.applications().machine.clone();
@@ -66,10 +69,17 @@ async fn main() -> Result<(), Box<dyn Error>> {
     let updated = users
         .update(&id, &UpdateUserRequestContent::new().nickname("rusty"))
         .await?;
-    println!("nickname is now {:?}", updated.nickname);
+    println!(
+        "nickname is now {}",
+        updated.nickname.as_deref().unwrap_or("(none)")
+    );
 
     let fetched = users.get(&id, &UsersGetParams::new()).await?;
-    println!("fetched {:?} <{:?}>", fetched.name, fetched.email);
+    println!(
+        "fetched {} <{}>",
+        fetched.name.as_deref().unwrap_or("(no name)"),
+        fetched.email.as_deref().unwrap_or("no e-mail")
+    );
 
     let mut pager = users.list_pager(
         UsersListParams::new()
@@ -79,9 +89,9 @@ async fn main() -> Result<(), Box<dyn Error>> {
     while let Some(page) = pager.next_page().await {
         let page = page?;
         println!(
-            "search page: {} of {:?} users",
+            "search page: {} of {} users",
             page.items.len(),
-            page.total
+            page.total.map_or_else(|| "?".to_owned(), |t| t.to_string())
         );
     }
 

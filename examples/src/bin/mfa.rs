@@ -34,8 +34,9 @@ use auth0_jwt::verifier::AsymmetricSignatureVerifier;
 #[tokio::main]
 async fn main() -> ExitCode {
     let result = match TenantSettings::from_env() {
-        Some(settings) => with_tenant(settings).await,
-        None => with_local_tenant().await,
+        Err(partial) => Err(partial.into()),
+        Ok(Some(settings)) => with_tenant(settings).await,
+        Ok(None) => with_local_tenant().await,
     };
     auth0_examples::exit_code("mfa", result)
 }
@@ -46,10 +47,8 @@ async fn with_local_tenant() -> Result<(), BoxError> {
         .mfa_otp(CODE)
         .start()
         .await?;
-    println!(
-        "No AUTH0_DOMAIN set: using the local tenant at {} (its user has an OTP authenticator)",
-        tenant.domain()
-    );
+    auth0_examples::announce_local(&tenant);
+    println!("Its user has an OTP authenticator.");
     let config = auth0_examples::local_settings(&tenant);
     let client = tenant.client()?;
     let auth = AuthenticationClient::builder(client.clone(), config.client_id.clone())
@@ -94,10 +93,10 @@ async fn with_tenant(settings: TenantSettings) -> Result<(), BoxError> {
         Ok(line.trim().to_owned())
     })
     .await?;
-    println!(
-        "Logged in: access token for {} seconds",
-        tokens.expires_in.unwrap_or(0)
-    );
+    match tokens.expires_in {
+        Some(secs) => println!("Logged in: access token for {secs} seconds"),
+        None => println!("Logged in (the answer gave no expiry)"),
+    }
     Ok(())
 }
 

@@ -42,7 +42,7 @@ async fn main() -> ExitCode {
 
 async fn run() -> Result<(), BoxError> {
     // 1. Where to talk to: a real tenant from the environment, or the local one.
-    let (settings, algorithm, user, _local) = match TenantSettings::from_env() {
+    let (settings, algorithm, user, _local) = match TenantSettings::from_env()? {
         Some(settings) => {
             println!("Using the tenant {}", settings.domain);
             let user = match (
@@ -56,10 +56,6 @@ async fn run() -> Result<(), BoxError> {
         }
         None => {
             let tenant = auth0_examples::start_local_tenant().await?;
-            println!(
-                "No AUTH0_DOMAIN set: using the local tenant at {}",
-                tenant.domain()
-            );
             let config = auth0_examples::local_settings(&tenant);
             let settings = TenantSettings {
                 domain: tenant.domain(),

@@ -92,6 +92,22 @@ pub enum JwksFetchError {
 }
 
 impl JwksFetchError {
+    /// The `error.type` of a failed fetch in the `auth0.jwks.refresh` span
+    /// (the variant in snake_case).
+    pub(crate) fn reason(&self) -> &'static str {
+        match self {
+            Self::Transport { .. } => "transport",
+            Self::Status { .. } => "status",
+            Self::TimedOut { .. } => "timed_out",
+            Self::BodyTooLarge { .. } => "body_too_large",
+            Self::Malformed { .. } => "malformed",
+            Self::NoUsableKeys { .. } => "no_usable_keys",
+            Self::Discovery(_) => "discovery",
+            Self::NoRuntime => "no_runtime",
+            Self::Interrupted => "interrupted",
+        }
+    }
+
     /// True if the fetch failed because it took too long (the fetch timeout
     /// here, or a timeout inside the client's stack).
     #[must_use]

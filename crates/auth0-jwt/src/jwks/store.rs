@@ -83,6 +83,29 @@ enum Trigger {
     Forced,
 }
 
+impl Trigger {
+    /// The `auth0.jwks.reason` of a fetch.
+    fn name(self) -> &'static str {
+        match self {
+            Trigger::NoKeys => "no_keys",
+            Trigger::Expired => "expired",
+            Trigger::UnknownKid => "unknown_kid",
+            Trigger::Background => "background",
+            Trigger::Forced => "forced",
+        }
+    }
+}
+
+/// The host of `url`, for `server.address`.
+fn host(url: &str) -> &str {
+    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    match authority.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or_default(),
+        None => authority.split(':').next().unwrap_or_default(),
+    }
+}
+
 /// The last finished fetch attempt.
 struct Attempt {
     at: Instant,
@@ -397,6 +420,10 @@ impl Store {
             return Join::Wait(running.clone());
         }
         if !self.fetch_allowed(flight.last.as_ref(), trigger, now) {
+            if trigger == Trigger::UnknownKid {
+                let host = host(&self.url);
+                tracing::event!(target: "auth0", tracing::Level::DEBUG, server.address = host, "JWKS refetch for an unknown kid suppressed by the cooldown");
+            }
             return Join::Skipped(flight.last.as_ref().and_then(|a| a.error.clone()));
         }
         let Ok(handle) = tokio::runtime::Handle::try_current() else {
@@ -405,7 +432,12 @@ impl Store {
         let (tx, rx) = watch::channel(None);
         flight.running = Some(rx.clone());
         drop(flight);
-        handle.spawn(Arc::clone(self).run_fetch(tx));
+        // One span per fetch, a child of the caller's (see docs/TRACING.md).
+        let span = tracing::info_span!(target: "auth0", "auth0.jwks.refresh", server.address = host(&self.url), auth0.jwks.reason = trigger.name(), auth0.jwks.outcome = tracing::field::Empty, auth0.jwks.keys = tracing::field::Empty, auth0.jwks.changed = tracing::field::Empty, error.type = tracing::field::Empty);
+        handle.spawn(tracing::Instrument::instrument(
+            Arc::clone(self).run_fetch(tx),
+            span,
+        ));
         Join::Wait(rx)
     }
 
@@ -441,12 +473,17 @@ impl Store {
             Err(_elapsed) => Err(JwksFetchError::TimedOut { after: timeout }),
         };
         let now = self.clock.now();
+        let span = tracing::Span::current();
         let outcome = match result {
             Ok(keys) => {
-                self.install(keys, now);
+                span.record("auth0.jwks.outcome", "ok");
+                span.record("auth0.jwks.keys", keys.keys.len());
+                span.record("auth0.jwks.changed", self.install(keys, now));
                 Ok(())
             }
             Err(err) => {
+                span.record("auth0.jwks.outcome", "error");
+                span.record("error.type", err.reason());
                 self.extend_after_failure(now);
                 self.log_failure(&err, now);
                 Err(err)
@@ -459,7 +496,7 @@ impl Store {
 
     /// Publishes a freshly fetched set; bumps the version if its keys differ
     /// from the previous set's.
-    fn install(&self, fetched: Fetched, now: Instant) {
+    fn install(&self, fetched: Fetched, now: Instant) -> bool {
         let Fetched { keys, skipped } = fetched;
         let fingerprints: HashSet<KeyFingerprint> =
             keys.iter().map(|key| key.fingerprint()).collect();
@@ -494,6 +531,7 @@ impl Store {
                 );
             }
         }
+        changed
     }
 
     /// After a failed fetch: keep serving the last good set until the next
