@@ -598,8 +598,9 @@ trait ErasedClient: Send + Sync + 'static {
 struct ClientHandle<S>(Auth0Client<S>);
 
 /// The `auth0.request` span's operation of a key-set request: the
-/// discovery document, or the JWKS (Auth0's path, else a placeholder: the
-/// configured path is not a `'static` template).
+/// discovery document, or the JWKS (Auth0's path, else the template
+/// `{jwks_path}`: a configured path is not `'static`, and a span names
+/// templates, never the paths themselves).
 fn operation(path: &str) -> auth0_core::trace::Operation {
     use auth0_core::trace::Operation;
     const AUTH0_JWKS_PATH: &str = "/.well-known/jwks.json";
