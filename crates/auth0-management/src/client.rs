@@ -315,7 +315,7 @@ impl<S: ManagementService> ManagementClient<S> {
 ///
 /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// let http = Auth0Client::new(ClientConfig::new("tenant.auth0.com")?)?;
-/// let auth0 = ManagementClient::builder(http).token("eyJhbGciOi…").build()?;
+/// let auth0 = ManagementClient::builder(http).token("eyJhbGciOiJSUzI1NiJ9.e30.c2lnbmF0dXJl").build()?;
 /// assert!(!format!("{auth0:?}").contains("eyJhbGciOi"));
 /// # Ok(()) }
 /// ```
@@ -409,7 +409,7 @@ impl<S> ManagementClientBuilder<S> {
     /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// let http = Auth0Client::new(ClientConfig::new("tenant.auth0.com")?)?;
     /// let auth0 = ManagementClient::builder(http)
-    ///     .token("eyJhbGciOi…")
+    ///     .token("eyJhbGciOiJSUzI1NiJ9.e30.c2lnbmF0dXJl")
     ///     .custom_domain("login.example.com")
     ///     .build()?;
     /// assert_eq!(auth0.custom_domain(), Some("login.example.com"));
