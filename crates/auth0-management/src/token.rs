@@ -394,11 +394,8 @@ impl TokenProvider {
         &self,
         http: &Auth0Client<S>,
     ) -> Result<Arc<CachedToken>, Error> {
-        if let Some(token) = self.current() {
-            if self.clock.now() < token.refresh_at {
-                let _ = self.span(tracing::Level::DEBUG, "hit");
-                return Ok(token);
-            }
+        if let Some(token) = self.fresh() {
+            return Ok(token);
         }
         let span = self.span(tracing::Level::INFO, "miss");
         let result = self.get_slow(http, &span).instrument(span.clone()).await;
