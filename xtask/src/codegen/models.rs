@@ -739,7 +739,6 @@ impl Models<'_> {
             }
             out.push_str("    extra: Map<String, Value>,\n}\n\n");
             emit_object_decode(out, &format!("{rust}ByKeys"), fields);
-            out.push('\n');
         }
         let _ = writeln!(out, "impl<'de> Deserialize<'de> for {rust} {{");
         out.push_str("    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {\n");
@@ -1198,7 +1197,7 @@ fn emit_object_decode(out: &mut String, rust: &str, fields: &[Field]) {
             let _ = writeln!(out, "            {}: f_{},", f.ident, f.ident);
         }
     }
-    out.push_str("            extra: f_extra,\n        })\n    }\n}\n");
+    out.push_str("            extra: f_extra,\n        })\n    }\n}\n\n");
 }
 
 fn inner_type(f: &Field) -> String {

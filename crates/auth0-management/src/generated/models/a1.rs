@@ -160,6 +160,7 @@ impl object::Object for Action {
         })
     }
 }
+
 #[cfg(feature = "actions")]
 impl fmt::Debug for Action {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -260,6 +261,7 @@ impl object::Object for ActionBase {
         })
     }
 }
+
 #[cfg(feature = "actions")]
 impl fmt::Debug for ActionBase {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -349,6 +351,7 @@ impl object::Object for ActionBinding {
         })
     }
 }
+
 #[cfg(feature = "actions")]
 impl fmt::Debug for ActionBinding {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -415,6 +418,7 @@ impl object::Object for ActionBindingRef {
         })
     }
 }
+
 #[cfg(feature = "actions")]
 impl fmt::Debug for ActionBindingRef {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -533,6 +537,7 @@ impl object::Object for ActionBindingWithRef {
         })
     }
 }
+
 #[cfg(feature = "actions")]
 impl fmt::Debug for ActionBindingWithRef {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -657,6 +662,7 @@ impl object::Object for ActionError {
         })
     }
 }
+
 #[cfg(feature = "actions")]
 impl fmt::Debug for ActionError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -731,6 +737,7 @@ impl object::Object for ActionExecutionResult {
         })
     }
 }
+
 #[cfg(feature = "actions")]
 impl fmt::Debug for ActionExecutionResult {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -831,6 +838,7 @@ impl object::Object for ActionModuleAction {
         })
     }
 }
+
 #[cfg(feature = "actions")]
 impl fmt::Debug for ActionModuleAction {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -898,6 +906,7 @@ impl object::Object for ActionModuleDependency {
         })
     }
 }
+
 #[cfg(any(feature = "actions", feature = "clients"))]
 impl fmt::Debug for ActionModuleDependency {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -984,6 +993,7 @@ impl object::Object for ActionModuleDependencyRequest {
         })
     }
 }
+
 #[cfg(feature = "actions")]
 impl fmt::Debug for ActionModuleDependencyRequest {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1113,6 +1123,7 @@ impl object::Object for ActionModuleListItem {
         })
     }
 }
+
 #[cfg(feature = "actions")]
 impl fmt::Debug for ActionModuleListItem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1198,6 +1209,7 @@ impl object::Object for ActionModuleReference {
         })
     }
 }
+
 #[cfg(feature = "actions")]
 impl fmt::Debug for ActionModuleReference {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1301,6 +1313,7 @@ impl object::Object for ActionModuleSecret {
         })
     }
 }
+
 #[cfg(feature = "actions")]
 impl fmt::Debug for ActionModuleSecret {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1361,6 +1374,7 @@ impl object::Object for ActionModuleSecretRequest {
         })
     }
 }
+
 #[cfg(feature = "actions")]
 impl fmt::Debug for ActionModuleSecretRequest {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1475,6 +1489,7 @@ impl object::Object for ActionModuleVersion {
         })
     }
 }
+
 #[cfg(feature = "actions")]
 impl fmt::Debug for ActionModuleVersion {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1565,6 +1580,7 @@ impl object::Object for ActionModuleVersionReference {
         })
     }
 }
+
 #[cfg(feature = "actions")]
 impl fmt::Debug for ActionModuleVersionReference {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1631,6 +1647,7 @@ impl object::Object for ActionSecretRequest {
         })
     }
 }
+
 #[cfg(feature = "actions")]
 impl fmt::Debug for ActionSecretRequest {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1754,6 +1771,7 @@ impl object::Object for ActionTrigger {
         })
     }
 }
+
 #[cfg(feature = "actions")]
 impl fmt::Debug for ActionTrigger {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1881,6 +1899,7 @@ impl object::Object for ActionTriggerCompatibleTrigger {
         })
     }
 }
+
 #[cfg(feature = "actions")]
 impl fmt::Debug for ActionTriggerCompatibleTrigger {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2085,6 +2104,7 @@ impl object::Object for ActionVersion {
         })
     }
 }
+
 #[cfg(feature = "actions")]
 impl fmt::Debug for ActionVersion {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2173,6 +2193,7 @@ impl object::Object for ActionVersionDependency {
         })
     }
 }
+
 #[cfg(feature = "actions")]
 impl fmt::Debug for ActionVersionDependency {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2319,6 +2340,7 @@ impl object::Object for AculClientFilterByMetadata {
         })
     }
 }
+
 #[cfg(feature = "prompts")]
 impl fmt::Debug for AculClientFilterByMetadata {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2441,6 +2463,7 @@ impl object::Object for AculConfigsItem {
         })
     }
 }
+
 #[cfg(feature = "prompts")]
 impl fmt::Debug for AculConfigsItem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

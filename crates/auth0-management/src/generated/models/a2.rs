@@ -77,6 +77,7 @@ impl object::Object for AculFilters {
         })
     }
 }
+
 #[cfg(feature = "prompts")]
 impl fmt::Debug for AculFilters {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -185,6 +186,7 @@ impl object::Object for AculHeadTag {
         })
     }
 }
+
 #[cfg(feature = "prompts")]
 impl fmt::Debug for AculHeadTag {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -372,6 +374,7 @@ impl object::Object for AllocationItem {
         })
     }
 }
+
 #[cfg(feature = "experimentation")]
 impl fmt::Debug for AllocationItem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -460,6 +463,7 @@ impl object::Object for AllocationRequestItem {
         })
     }
 }
+
 #[cfg(feature = "experimentation")]
 impl fmt::Debug for AllocationRequestItem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -593,6 +597,7 @@ impl object::Object for AssignmentConfig {
         })
     }
 }
+
 #[cfg(feature = "experimentation")]
 impl fmt::Debug for AssignmentConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -673,6 +678,7 @@ impl object::Object for AssociateOrganizationClientGrantRequestContent {
         })
     }
 }
+
 #[cfg(feature = "organizations")]
 impl fmt::Debug for AssociateOrganizationClientGrantRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -781,6 +787,7 @@ impl object::Object for AttackProtectionCaptchaArkoseResponseContent {
         })
     }
 }
+
 #[cfg(feature = "attack_protection")]
 impl fmt::Debug for AttackProtectionCaptchaArkoseResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -838,6 +845,7 @@ impl object::Object for AttackProtectionCaptchaAuthChallengeRequest {
         })
     }
 }
+
 #[cfg(feature = "attack_protection")]
 impl fmt::Debug for AttackProtectionCaptchaAuthChallengeRequest {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -909,6 +917,7 @@ impl object::Object for AttackProtectionCaptchaAuthChallengeResponseContent {
         })
     }
 }
+
 #[cfg(feature = "attack_protection")]
 impl fmt::Debug for AttackProtectionCaptchaAuthChallengeResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -972,6 +981,7 @@ impl object::Object for AttackProtectionCaptchaHcaptchaResponseContent {
         })
     }
 }
+
 #[cfg(feature = "attack_protection")]
 impl fmt::Debug for AttackProtectionCaptchaHcaptchaResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1053,6 +1063,7 @@ impl object::Object for AttackProtectionCaptchaRecaptchaEnterpriseResponseConten
         })
     }
 }
+
 #[cfg(feature = "attack_protection")]
 impl fmt::Debug for AttackProtectionCaptchaRecaptchaEnterpriseResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1142,6 +1153,7 @@ impl object::Object for AttackProtectionUpdateCaptchaArkose {
         })
     }
 }
+
 #[cfg(feature = "attack_protection")]
 impl fmt::Debug for AttackProtectionUpdateCaptchaArkose {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1252,6 +1264,7 @@ impl object::Object for AttackProtectionUpdateCaptchaHcaptcha {
         })
     }
 }
+
 #[cfg(feature = "attack_protection")]
 impl fmt::Debug for AttackProtectionUpdateCaptchaHcaptcha {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1335,6 +1348,7 @@ impl object::Object for AttackProtectionUpdateCaptchaRecaptchaEnterprise {
         })
     }
 }
+
 #[cfg(feature = "attack_protection")]
 impl fmt::Debug for AttackProtectionUpdateCaptchaRecaptchaEnterprise {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

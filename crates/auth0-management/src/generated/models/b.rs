@@ -68,6 +68,7 @@ impl object::Object for BadRequestSchema {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for BadRequestSchema {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -210,6 +211,7 @@ impl object::Object for BrandingColors {
         })
     }
 }
+
 #[cfg(feature = "branding")]
 impl fmt::Debug for BrandingColors {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -294,6 +296,7 @@ impl object::Object for BrandingFont {
         })
     }
 }
+
 #[cfg(any(feature = "branding", feature = "tenants"))]
 impl fmt::Debug for BrandingFont {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -468,6 +471,7 @@ impl object::Object for BrandingThemeBorders {
         })
     }
 }
+
 #[cfg(feature = "branding")]
 impl fmt::Debug for BrandingThemeBorders {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -700,6 +704,7 @@ impl object::Object for BrandingThemeColors {
         })
     }
 }
+
 #[cfg(feature = "branding")]
 impl fmt::Debug for BrandingThemeColors {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -892,6 +897,7 @@ impl object::Object for BrandingThemeFontLinks {
         })
     }
 }
+
 #[cfg(feature = "branding")]
 impl fmt::Debug for BrandingThemeFontLinks {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1028,6 +1034,7 @@ impl object::Object for BrandingThemeFonts {
         })
     }
 }
+
 #[cfg(feature = "branding")]
 impl fmt::Debug for BrandingThemeFonts {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1136,6 +1143,7 @@ impl object::Object for BrandingThemePageBackground {
         })
     }
 }
+
 #[cfg(feature = "branding")]
 impl fmt::Debug for BrandingThemePageBackground {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1254,6 +1262,7 @@ impl object::Object for BrandingThemeWidget {
         })
     }
 }
+
 #[cfg(feature = "branding")]
 impl fmt::Debug for BrandingThemeWidget {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1408,6 +1417,7 @@ impl object::Object for BreachedPasswordDetectionPreChangePasswordStage {
         })
     }
 }
+
 #[cfg(feature = "attack_protection")]
 impl fmt::Debug for BreachedPasswordDetectionPreChangePasswordStage {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1525,6 +1535,7 @@ impl object::Object for BreachedPasswordDetectionStage {
         })
     }
 }
+
 #[cfg(feature = "attack_protection")]
 impl fmt::Debug for BreachedPasswordDetectionStage {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1640,6 +1651,7 @@ impl object::Object for BulkUpdateAculRequestContent {
         })
     }
 }
+
 #[cfg(feature = "prompts")]
 impl fmt::Debug for BulkUpdateAculRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1712,6 +1724,7 @@ impl object::Object for BulkUpdateAculResponseContent {
         })
     }
 }
+
 #[cfg(feature = "prompts")]
 impl fmt::Debug for BulkUpdateAculResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -79,6 +79,7 @@ impl object::Object for CertificateSubjectDnCredential {
         })
     }
 }
+
 #[cfg(feature = "clients")]
 impl fmt::Debug for CertificateSubjectDnCredential {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -201,6 +202,7 @@ impl object::Object for ChangePasswordTicketIdentity {
         })
     }
 }
+
 #[cfg(feature = "tickets")]
 impl fmt::Debug for ChangePasswordTicketIdentity {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -342,6 +344,7 @@ impl object::Object for ChangePasswordTicketRequestContent {
         })
     }
 }
+
 #[cfg(feature = "tickets")]
 impl fmt::Debug for ChangePasswordTicketRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -487,6 +490,7 @@ impl object::Object for CimdMappedClientAuthenticationMethods {
         })
     }
 }
+
 #[cfg(feature = "clients")]
 impl fmt::Debug for CimdMappedClientAuthenticationMethods {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -540,6 +544,7 @@ impl object::Object for CimdMappedClientAuthenticationMethodsPrivateKeyJwt {
         })
     }
 }
+
 #[cfg(feature = "clients")]
 impl fmt::Debug for CimdMappedClientAuthenticationMethodsPrivateKeyJwt {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -652,6 +657,7 @@ impl object::Object for CimdMappedClientFields {
         })
     }
 }
+
 #[cfg(feature = "clients")]
 impl fmt::Debug for CimdMappedClientFields {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -730,6 +736,7 @@ impl object::Object for CimdMappedPrivateKeyJwtCredential {
         })
     }
 }
+
 #[cfg(feature = "clients")]
 impl fmt::Debug for CimdMappedPrivateKeyJwtCredential {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -795,6 +802,7 @@ impl object::Object for CimdValidationResult {
         })
     }
 }
+
 #[cfg(feature = "clients")]
 impl fmt::Debug for CimdValidationResult {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1261,6 +1269,7 @@ impl object::Object for Client {
         })
     }
 }
+
 #[cfg(feature = "clients")]
 impl fmt::Debug for Client {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1441,6 +1450,7 @@ impl object::Object for ClientAddonAws {
         })
     }
 }
+
 #[cfg(feature = "clients")]
 impl fmt::Debug for ClientAddonAws {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1602,6 +1612,7 @@ impl object::Object for ClientAddonAzureBlob {
         })
     }
 }
+
 #[cfg(feature = "clients")]
 impl fmt::Debug for ClientAddonAzureBlob {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1788,6 +1799,7 @@ impl object::Object for ClientAddonAzureSb {
         })
     }
 }
+
 #[cfg(feature = "clients")]
 impl fmt::Debug for ClientAddonAzureSb {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1915,6 +1927,7 @@ impl object::Object for ClientAddonEgnyte {
         })
     }
 }
+
 #[cfg(feature = "clients")]
 impl fmt::Debug for ClientAddonEgnyte {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2014,6 +2027,7 @@ impl object::Object for ClientAddonFirebase {
         })
     }
 }
+
 #[cfg(feature = "clients")]
 impl fmt::Debug for ClientAddonFirebase {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2141,6 +2155,7 @@ impl object::Object for ClientAddonLayer {
         })
     }
 }
+
 #[cfg(feature = "clients")]
 impl fmt::Debug for ClientAddonLayer {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2254,6 +2269,7 @@ impl object::Object for ClientAddonOag {
         Ok(Self { extra: f_extra })
     }
 }
+
 #[cfg(any(
     feature = "branding",
     feature = "clients",
@@ -2338,6 +2354,7 @@ impl object::Object for ClientAddonOffice365 {
         })
     }
 }
+
 #[cfg(feature = "clients")]
 impl fmt::Debug for ClientAddonOffice365 {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -65,6 +65,7 @@ impl object::Object for ConnectionResponseContentPlanningCenter {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for ConnectionResponseContentPlanningCenter {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -136,6 +137,7 @@ impl object::Object for ConnectionResponseContentSalesforce {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for ConnectionResponseContentSalesforce {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -201,6 +203,7 @@ impl object::Object for ConnectionResponseContentSalesforceCommunity {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for ConnectionResponseContentSalesforceCommunity {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -275,6 +278,7 @@ impl object::Object for ConnectionResponseContentSalesforceSandbox {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for ConnectionResponseContentSalesforceSandbox {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -365,6 +369,7 @@ impl object::Object for ConnectionResponseContentSaml {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for ConnectionResponseContentSaml {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -444,6 +449,7 @@ impl object::Object for ConnectionResponseContentSharepoint {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for ConnectionResponseContentSharepoint {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -514,6 +520,7 @@ impl object::Object for ConnectionResponseContentShop {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for ConnectionResponseContentShop {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -583,6 +590,7 @@ impl object::Object for ConnectionResponseContentShopify {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for ConnectionResponseContentShopify {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -652,6 +660,7 @@ impl object::Object for ConnectionResponseContentSms {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for ConnectionResponseContentSms {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -723,6 +732,7 @@ impl object::Object for ConnectionResponseContentSoundcloud {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for ConnectionResponseContentSoundcloud {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -797,6 +807,7 @@ impl object::Object for ConnectionResponseContentThirtySevenSignals {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for ConnectionResponseContentThirtySevenSignals {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -866,6 +877,7 @@ impl object::Object for ConnectionResponseContentTwitter {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for ConnectionResponseContentTwitter {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -935,6 +947,7 @@ impl object::Object for ConnectionResponseContentUntappd {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for ConnectionResponseContentUntappd {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1006,6 +1019,7 @@ impl object::Object for ConnectionResponseContentVkontakte {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for ConnectionResponseContentVkontakte {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1075,6 +1089,7 @@ impl object::Object for ConnectionResponseContentWeibo {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for ConnectionResponseContentWeibo {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1146,6 +1161,7 @@ impl object::Object for ConnectionResponseContentWindowsLive {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for ConnectionResponseContentWindowsLive {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1217,6 +1233,7 @@ impl object::Object for ConnectionResponseContentWordpress {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for ConnectionResponseContentWordpress {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1286,6 +1303,7 @@ impl object::Object for ConnectionResponseContentYahoo {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for ConnectionResponseContentYahoo {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1355,6 +1373,7 @@ impl object::Object for ConnectionResponseContentYandex {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for ConnectionResponseContentYandex {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1537,6 +1556,7 @@ impl object::Object for ConnectionScriptsOAuth1 {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for ConnectionScriptsOAuth1 {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1597,6 +1617,7 @@ impl object::Object for ConnectionScriptsOAuth2 {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for ConnectionScriptsOAuth2 {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1760,6 +1781,7 @@ impl object::Object for ConnectionSigningKeySaml {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for ConnectionSigningKeySaml {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2082,6 +2104,7 @@ impl object::Object for ConnectionTotpSms {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for ConnectionTotpSms {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2313,6 +2336,7 @@ impl object::Object for ConnectionUpstreamAlias {
         })
     }
 }
+
 #[cfg(feature = "connections")]
 impl fmt::Debug for ConnectionUpstreamAlias {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2432,6 +2456,7 @@ impl object::Object for ConnectionUpstreamValue {
         })
     }
 }
+
 #[cfg(feature = "connections")]
 impl fmt::Debug for ConnectionUpstreamValue {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2558,6 +2583,7 @@ impl object::Object for ConnectionUsernameValidationOptions {
         })
     }
 }
+
 #[cfg(feature = "connections")]
 impl fmt::Debug for ConnectionUsernameValidationOptions {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2632,6 +2658,7 @@ impl object::Object for ConnectionValidationOptions {
         })
     }
 }
+
 #[cfg(feature = "connections")]
 impl fmt::Debug for ConnectionValidationOptions {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -60,6 +60,7 @@ impl object::Object for ConnectionsDirectoryProvisioningSetRequestContent {
         })
     }
 }
+
 #[cfg(feature = "connections")]
 impl fmt::Debug for ConnectionsDirectoryProvisioningSetRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -148,6 +149,7 @@ impl object::Object for ContentSecurityPolicyConfig {
         })
     }
 }
+
 #[cfg(feature = "tenants")]
 impl fmt::Debug for ContentSecurityPolicyConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -270,6 +272,7 @@ impl object::Object for CreateActionModuleRequestContent {
         })
     }
 }
+
 #[cfg(feature = "actions")]
 impl fmt::Debug for CreateActionModuleRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -434,6 +437,7 @@ impl object::Object for CreateActionRequestContent {
         })
     }
 }
+
 #[cfg(feature = "actions")]
 impl fmt::Debug for CreateActionRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -582,6 +586,7 @@ impl object::Object for CreateBrandingPhoneProviderRequestContent {
         })
     }
 }
+
 #[cfg(feature = "branding")]
 impl fmt::Debug for CreateBrandingPhoneProviderRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -710,6 +715,7 @@ impl object::Object for CreateBrandingThemeRequestContent {
         })
     }
 }
+
 #[cfg(feature = "branding")]
 impl fmt::Debug for CreateBrandingThemeRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -811,6 +817,7 @@ impl object::Object for CreateClientAuthenticationMethodSelfSignedTlsClientAuth 
         })
     }
 }
+
 #[cfg(feature = "clients")]
 impl fmt::Debug for CreateClientAuthenticationMethodSelfSignedTlsClientAuth {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -939,6 +946,7 @@ impl object::Object for CreateClientGrantRequestContent {
         })
     }
 }
+
 #[cfg(feature = "client_grants")]
 impl fmt::Debug for CreateClientGrantRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1443,6 +1451,7 @@ impl object::Object for CreateClientRequestContent {
         })
     }
 }
+
 #[cfg(feature = "clients")]
 impl fmt::Debug for CreateClientRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2055,6 +2064,7 @@ impl object::Object for CreateConnectionCommon {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for CreateConnectionCommon {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2147,6 +2157,7 @@ impl object::Object for CreateConnectionProfileRequestContent {
         })
     }
 }
+
 #[cfg(feature = "connection_profiles")]
 impl fmt::Debug for CreateConnectionProfileRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2341,6 +2352,7 @@ impl object::Object for CreateConnectionRequestContent {
         })
     }
 }
+
 #[cfg(feature = "connections")]
 impl fmt::Debug for CreateConnectionRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -63,6 +63,7 @@ impl object::Object for CreateConnectionRequestContentAd {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for CreateConnectionRequestContentAd {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -135,6 +136,7 @@ impl object::Object for CreateConnectionRequestContentAdfs {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for CreateConnectionRequestContentAdfs {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -202,6 +204,7 @@ impl object::Object for CreateConnectionRequestContentAmazon {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for CreateConnectionRequestContentAmazon {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -268,6 +271,7 @@ impl object::Object for CreateConnectionRequestContentApple {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for CreateConnectionRequestContentApple {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -340,6 +344,7 @@ impl object::Object for CreateConnectionRequestContentAuth0 {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for CreateConnectionRequestContentAuth0 {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -403,6 +408,7 @@ impl object::Object for CreateConnectionRequestContentAuth0Oidc {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for CreateConnectionRequestContentAuth0Oidc {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -482,6 +488,7 @@ impl object::Object for CreateConnectionRequestContentAzureAd {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for CreateConnectionRequestContentAzureAd {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -549,6 +556,7 @@ impl object::Object for CreateConnectionRequestContentBaidu {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for CreateConnectionRequestContentBaidu {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -617,6 +625,7 @@ impl object::Object for CreateConnectionRequestContentBitbucket {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for CreateConnectionRequestContentBitbucket {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -684,6 +693,7 @@ impl object::Object for CreateConnectionRequestContentBitly {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for CreateConnectionRequestContentBitly {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -750,6 +760,7 @@ impl object::Object for CreateConnectionRequestContentBox {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for CreateConnectionRequestContentBox {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -816,6 +827,7 @@ impl object::Object for CreateConnectionRequestContentCustom {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for CreateConnectionRequestContentCustom {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -884,6 +896,7 @@ impl object::Object for CreateConnectionRequestContentDaccount {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for CreateConnectionRequestContentDaccount {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -950,6 +963,7 @@ impl object::Object for CreateConnectionRequestContentDropbox {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for CreateConnectionRequestContentDropbox {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1016,6 +1030,7 @@ impl object::Object for CreateConnectionRequestContentDwolla {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for CreateConnectionRequestContentDwolla {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1082,6 +1097,7 @@ impl object::Object for CreateConnectionRequestContentEmail {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for CreateConnectionRequestContentEmail {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1150,6 +1166,7 @@ impl object::Object for CreateConnectionRequestContentEvernote {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for CreateConnectionRequestContentEvernote {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1212,6 +1229,7 @@ impl object::Object for CreateConnectionRequestContentEvernoteSandbox {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for CreateConnectionRequestContentEvernoteSandbox {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1285,6 +1303,7 @@ impl object::Object for CreateConnectionRequestContentExact {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for CreateConnectionRequestContentExact {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1353,6 +1372,7 @@ impl object::Object for CreateConnectionRequestContentFacebook {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for CreateConnectionRequestContentFacebook {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1419,6 +1439,7 @@ impl object::Object for CreateConnectionRequestContentFitbit {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for CreateConnectionRequestContentFitbit {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1485,6 +1506,7 @@ impl object::Object for CreateConnectionRequestContentGitHub {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for CreateConnectionRequestContentGitHub {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1559,6 +1581,7 @@ impl object::Object for CreateConnectionRequestContentGoogleApps {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for CreateConnectionRequestContentGoogleApps {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1629,6 +1652,7 @@ impl object::Object for CreateConnectionRequestContentGoogleOAuth2 {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for CreateConnectionRequestContentGoogleOAuth2 {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1698,6 +1722,7 @@ impl object::Object for CreateConnectionRequestContentInstagram {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for CreateConnectionRequestContentInstagram {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1771,6 +1796,7 @@ impl object::Object for CreateConnectionRequestContentIp {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for CreateConnectionRequestContentIp {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1838,6 +1864,7 @@ impl object::Object for CreateConnectionRequestContentLine {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for CreateConnectionRequestContentLine {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1906,6 +1933,7 @@ impl object::Object for CreateConnectionRequestContentLinkedin {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for CreateConnectionRequestContentLinkedin {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1972,6 +2000,7 @@ impl object::Object for CreateConnectionRequestContentOAuth1 {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for CreateConnectionRequestContentOAuth1 {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2038,6 +2067,7 @@ impl object::Object for CreateConnectionRequestContentOAuth2 {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for CreateConnectionRequestContentOAuth2 {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2112,6 +2142,7 @@ impl object::Object for CreateConnectionRequestContentOffice365 {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for CreateConnectionRequestContentOffice365 {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2206,6 +2237,7 @@ impl object::Object for CreateConnectionRequestContentOidc {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for CreateConnectionRequestContentOidc {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2293,6 +2325,7 @@ impl object::Object for CreateConnectionRequestContentOkta {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for CreateConnectionRequestContentOkta {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2364,6 +2397,7 @@ impl object::Object for CreateConnectionRequestContentPaypal {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for CreateConnectionRequestContentPaypal {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2426,6 +2460,7 @@ impl object::Object for CreateConnectionRequestContentPaypalSandbox {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for CreateConnectionRequestContentPaypalSandbox {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2507,6 +2542,7 @@ impl object::Object for CreateConnectionRequestContentPingFederate {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for CreateConnectionRequestContentPingFederate {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2577,6 +2613,7 @@ impl object::Object for CreateConnectionRequestContentPlanningCenter {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for CreateConnectionRequestContentPlanningCenter {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2646,6 +2683,7 @@ impl object::Object for CreateConnectionRequestContentSalesforce {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for CreateConnectionRequestContentSalesforce {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -68,6 +68,7 @@ impl object::Object for CreateConnectionRequestContentSalesforceCommunity {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for CreateConnectionRequestContentSalesforceCommunity {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -140,6 +141,7 @@ impl object::Object for CreateConnectionRequestContentSalesforceSandbox {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for CreateConnectionRequestContentSalesforceSandbox {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -220,6 +222,7 @@ impl object::Object for CreateConnectionRequestContentSaml {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for CreateConnectionRequestContentSaml {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -295,6 +298,7 @@ impl object::Object for CreateConnectionRequestContentSharepoint {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for CreateConnectionRequestContentSharepoint {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -363,6 +367,7 @@ impl object::Object for CreateConnectionRequestContentShop {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for CreateConnectionRequestContentShop {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -429,6 +434,7 @@ impl object::Object for CreateConnectionRequestContentShopify {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for CreateConnectionRequestContentShopify {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -495,6 +501,7 @@ impl object::Object for CreateConnectionRequestContentSms {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for CreateConnectionRequestContentSms {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -563,6 +570,7 @@ impl object::Object for CreateConnectionRequestContentSoundcloud {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for CreateConnectionRequestContentSoundcloud {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -635,6 +643,7 @@ impl object::Object for CreateConnectionRequestContentThirtySevenSignals {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for CreateConnectionRequestContentThirtySevenSignals {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -702,6 +711,7 @@ impl object::Object for CreateConnectionRequestContentTwitter {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for CreateConnectionRequestContentTwitter {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -768,6 +778,7 @@ impl object::Object for CreateConnectionRequestContentUntappd {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for CreateConnectionRequestContentUntappd {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -836,6 +847,7 @@ impl object::Object for CreateConnectionRequestContentVkontakte {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for CreateConnectionRequestContentVkontakte {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -903,6 +915,7 @@ impl object::Object for CreateConnectionRequestContentWeibo {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for CreateConnectionRequestContentWeibo {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -971,6 +984,7 @@ impl object::Object for CreateConnectionRequestContentWindowsLive {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for CreateConnectionRequestContentWindowsLive {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1040,6 +1054,7 @@ impl object::Object for CreateConnectionRequestContentWordpress {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for CreateConnectionRequestContentWordpress {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1107,6 +1122,7 @@ impl object::Object for CreateConnectionRequestContentYahoo {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for CreateConnectionRequestContentYahoo {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1173,6 +1189,7 @@ impl object::Object for CreateConnectionRequestContentYandex {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for CreateConnectionRequestContentYandex {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1280,6 +1297,7 @@ impl object::Object for CreateCustomDomainRequestContent {
         })
     }
 }
+
 #[cfg(feature = "custom_domains")]
 impl fmt::Debug for CreateCustomDomainRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1468,6 +1486,7 @@ impl object::Object for CreateCustomDomainResponseContent {
         })
     }
 }
+
 #[cfg(feature = "custom_domains")]
 impl fmt::Debug for CreateCustomDomainResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1548,6 +1567,7 @@ impl object::Object for CreateDirectoryProvisioningRequestContent {
         })
     }
 }
+
 #[cfg(feature = "connections")]
 impl fmt::Debug for CreateDirectoryProvisioningRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1655,6 +1675,7 @@ impl object::Object for CreateDirectorySynchronizationResponseContent {
         })
     }
 }
+
 #[cfg(feature = "connections")]
 impl fmt::Debug for CreateDirectorySynchronizationResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1736,6 +1757,7 @@ impl object::Object for CreateEmailProviderRequestContent {
         })
     }
 }
+
 #[cfg(feature = "emails")]
 impl fmt::Debug for CreateEmailProviderRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1871,6 +1893,7 @@ impl object::Object for CreateEncryptionKeyPublicWrappingResponseContent {
         })
     }
 }
+
 #[cfg(feature = "keys")]
 impl fmt::Debug for CreateEncryptionKeyPublicWrappingResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1929,6 +1952,7 @@ impl object::Object for CreateEncryptionKeyRequestContent {
         })
     }
 }
+
 #[cfg(feature = "keys")]
 impl fmt::Debug for CreateEncryptionKeyRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2037,6 +2061,7 @@ impl object::Object for CreateEventStreamActionRequestContent {
         })
     }
 }
+
 #[cfg(feature = "event_streams")]
 impl fmt::Debug for CreateEventStreamActionRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2150,6 +2175,7 @@ impl object::Object for CreateEventStreamEventBridgeRequestContent {
         })
     }
 }
+
 #[cfg(feature = "event_streams")]
 impl fmt::Debug for CreateEventStreamEventBridgeRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2269,6 +2295,7 @@ impl object::Object for CreateEventStreamRedeliveryRequestContent {
         })
     }
 }
+
 #[cfg(feature = "event_streams")]
 impl fmt::Debug for CreateEventStreamRedeliveryRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2388,6 +2415,7 @@ impl object::Object for CreateEventStreamTestEventRequestContent {
         })
     }
 }
+
 #[cfg(feature = "event_streams")]
 impl fmt::Debug for CreateEventStreamTestEventRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2493,6 +2521,7 @@ impl object::Object for CreateEventStreamWebHookRequestContent {
         })
     }
 }
+
 #[cfg(feature = "event_streams")]
 impl fmt::Debug for CreateEventStreamWebHookRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

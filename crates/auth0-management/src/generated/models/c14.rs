@@ -91,6 +91,7 @@ impl object::Object for CreateExperimentRequestContent {
         })
     }
 }
+
 #[cfg(feature = "experimentation")]
 impl fmt::Debug for CreateExperimentRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -201,6 +202,7 @@ impl object::Object for CreateExportUsersFields {
         })
     }
 }
+
 #[cfg(feature = "jobs")]
 impl fmt::Debug for CreateExportUsersFields {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -301,6 +303,7 @@ impl object::Object for CreateExportUsersRequestContent {
         })
     }
 }
+
 #[cfg(feature = "jobs")]
 impl fmt::Debug for CreateExportUsersRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -438,6 +441,7 @@ impl object::Object for CreateExportUsersResponseContent {
         })
     }
 }
+
 #[cfg(feature = "jobs")]
 impl fmt::Debug for CreateExportUsersResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -516,6 +520,7 @@ impl object::Object for CreateFeatureFlagRequestContent {
         })
     }
 }
+
 #[cfg(feature = "experimentation")]
 impl fmt::Debug for CreateFeatureFlagRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -616,6 +621,7 @@ impl object::Object for CreateFlowRequestContent {
         })
     }
 }
+
 #[cfg(feature = "flows")]
 impl fmt::Debug for CreateFlowRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -763,6 +769,7 @@ impl object::Object for CreateFlowsVaultConnectionActivecampaignApiKey {
         })
     }
 }
+
 #[cfg(feature = "flows")]
 impl fmt::Debug for CreateFlowsVaultConnectionActivecampaignApiKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -848,6 +855,7 @@ impl object::Object for CreateFlowsVaultConnectionActivecampaignUninitialized {
         })
     }
 }
+
 #[cfg(feature = "flows")]
 impl fmt::Debug for CreateFlowsVaultConnectionActivecampaignUninitialized {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -979,6 +987,7 @@ impl object::Object for CreateFlowsVaultConnectionAirtableApiKey {
         })
     }
 }
+
 #[cfg(feature = "flows")]
 impl fmt::Debug for CreateFlowsVaultConnectionAirtableApiKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1059,6 +1068,7 @@ impl object::Object for CreateFlowsVaultConnectionAirtableUninitialized {
         })
     }
 }
+
 #[cfg(feature = "flows")]
 impl fmt::Debug for CreateFlowsVaultConnectionAirtableUninitialized {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1190,6 +1200,7 @@ impl object::Object for CreateFlowsVaultConnectionAuth0OauthApp {
         })
     }
 }
+
 #[cfg(feature = "flows")]
 impl fmt::Debug for CreateFlowsVaultConnectionAuth0OauthApp {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1273,6 +1284,7 @@ impl object::Object for CreateFlowsVaultConnectionAuth0Uninitialized {
         })
     }
 }
+
 #[cfg(feature = "flows")]
 impl fmt::Debug for CreateFlowsVaultConnectionAuth0Uninitialized {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1404,6 +1416,7 @@ impl object::Object for CreateFlowsVaultConnectionBigqueryJwt {
         })
     }
 }
+
 #[cfg(feature = "flows")]
 impl fmt::Debug for CreateFlowsVaultConnectionBigqueryJwt {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1487,6 +1500,7 @@ impl object::Object for CreateFlowsVaultConnectionBigqueryUninitialized {
         })
     }
 }
+
 #[cfg(feature = "flows")]
 impl fmt::Debug for CreateFlowsVaultConnectionBigqueryUninitialized {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1618,6 +1632,7 @@ impl object::Object for CreateFlowsVaultConnectionClearbitApiKey {
         })
     }
 }
+
 #[cfg(feature = "flows")]
 impl fmt::Debug for CreateFlowsVaultConnectionClearbitApiKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1701,6 +1716,7 @@ impl object::Object for CreateFlowsVaultConnectionClearbitUninitialized {
         })
     }
 }
+
 #[cfg(feature = "flows")]
 impl fmt::Debug for CreateFlowsVaultConnectionClearbitUninitialized {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1832,6 +1848,7 @@ impl object::Object for CreateFlowsVaultConnectionDocusignOauthCode {
         })
     }
 }
+
 #[cfg(feature = "flows")]
 impl fmt::Debug for CreateFlowsVaultConnectionDocusignOauthCode {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1915,6 +1932,7 @@ impl object::Object for CreateFlowsVaultConnectionDocusignUninitialized {
         })
     }
 }
+
 #[cfg(feature = "flows")]
 impl fmt::Debug for CreateFlowsVaultConnectionDocusignUninitialized {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2048,6 +2066,7 @@ impl object::Object for CreateFlowsVaultConnectionGoogleSheetsOauthCode {
         })
     }
 }
+
 #[cfg(feature = "flows")]
 impl fmt::Debug for CreateFlowsVaultConnectionGoogleSheetsOauthCode {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2133,6 +2152,7 @@ impl object::Object for CreateFlowsVaultConnectionGoogleSheetsUninitialized {
         })
     }
 }
+
 #[cfg(feature = "flows")]
 impl fmt::Debug for CreateFlowsVaultConnectionGoogleSheetsUninitialized {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2281,6 +2301,7 @@ impl object::Object for CreateFlowsVaultConnectionHttpApiKey {
         })
     }
 }
+
 #[cfg(feature = "flows")]
 impl fmt::Debug for CreateFlowsVaultConnectionHttpApiKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2369,6 +2390,7 @@ impl object::Object for CreateFlowsVaultConnectionHttpBasicAuth {
         })
     }
 }
+
 #[cfg(feature = "flows")]
 impl fmt::Debug for CreateFlowsVaultConnectionHttpBasicAuth {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2457,6 +2479,7 @@ impl object::Object for CreateFlowsVaultConnectionHttpBearer {
         })
     }
 }
+
 #[cfg(feature = "flows")]
 impl fmt::Debug for CreateFlowsVaultConnectionHttpBearer {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2545,6 +2568,7 @@ impl object::Object for CreateFlowsVaultConnectionHttpOauthClientCredentials {
         })
     }
 }
+
 #[cfg(feature = "flows")]
 impl fmt::Debug for CreateFlowsVaultConnectionHttpOauthClientCredentials {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2628,6 +2652,7 @@ impl object::Object for CreateFlowsVaultConnectionHttpUninitialized {
         })
     }
 }
+
 #[cfg(feature = "flows")]
 impl fmt::Debug for CreateFlowsVaultConnectionHttpUninitialized {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

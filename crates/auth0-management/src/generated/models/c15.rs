@@ -68,6 +68,7 @@ impl object::Object for CreateFlowsVaultConnectionHubspotApiKey {
         })
     }
 }
+
 #[cfg(feature = "flows")]
 impl fmt::Debug for CreateFlowsVaultConnectionHubspotApiKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -153,6 +154,7 @@ impl object::Object for CreateFlowsVaultConnectionHubspotOauthCode {
         })
     }
 }
+
 #[cfg(feature = "flows")]
 impl fmt::Debug for CreateFlowsVaultConnectionHubspotOauthCode {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -236,6 +238,7 @@ impl object::Object for CreateFlowsVaultConnectionHubspotUninitialized {
         })
     }
 }
+
 #[cfg(feature = "flows")]
 impl fmt::Debug for CreateFlowsVaultConnectionHubspotUninitialized {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -367,6 +370,7 @@ impl object::Object for CreateFlowsVaultConnectionJwtJwt {
         })
     }
 }
+
 #[cfg(feature = "flows")]
 impl fmt::Debug for CreateFlowsVaultConnectionJwtJwt {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -447,6 +451,7 @@ impl object::Object for CreateFlowsVaultConnectionJwtUninitialized {
         })
     }
 }
+
 #[cfg(feature = "flows")]
 impl fmt::Debug for CreateFlowsVaultConnectionJwtUninitialized {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -583,6 +588,7 @@ impl object::Object for CreateFlowsVaultConnectionMailchimpApiKey {
         })
     }
 }
+
 #[cfg(feature = "flows")]
 impl fmt::Debug for CreateFlowsVaultConnectionMailchimpApiKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -671,6 +677,7 @@ impl object::Object for CreateFlowsVaultConnectionMailchimpOauthCode {
         })
     }
 }
+
 #[cfg(feature = "flows")]
 impl fmt::Debug for CreateFlowsVaultConnectionMailchimpOauthCode {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -754,6 +761,7 @@ impl object::Object for CreateFlowsVaultConnectionMailchimpUninitialized {
         })
     }
 }
+
 #[cfg(feature = "flows")]
 impl fmt::Debug for CreateFlowsVaultConnectionMailchimpUninitialized {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -885,6 +893,7 @@ impl object::Object for CreateFlowsVaultConnectionMailjetApiKey {
         })
     }
 }
+
 #[cfg(feature = "flows")]
 impl fmt::Debug for CreateFlowsVaultConnectionMailjetApiKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -968,6 +977,7 @@ impl object::Object for CreateFlowsVaultConnectionMailjetUninitialized {
         })
     }
 }
+
 #[cfg(feature = "flows")]
 impl fmt::Debug for CreateFlowsVaultConnectionMailjetUninitialized {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1104,6 +1114,7 @@ impl object::Object for CreateFlowsVaultConnectionPipedriveOauthCode {
         })
     }
 }
+
 #[cfg(feature = "flows")]
 impl fmt::Debug for CreateFlowsVaultConnectionPipedriveOauthCode {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1192,6 +1203,7 @@ impl object::Object for CreateFlowsVaultConnectionPipedriveToken {
         })
     }
 }
+
 #[cfg(feature = "flows")]
 impl fmt::Debug for CreateFlowsVaultConnectionPipedriveToken {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1272,6 +1284,7 @@ impl object::Object for CreateFlowsVaultConnectionPipedriveUninitialized {
         })
     }
 }
+
 #[cfg(feature = "flows")]
 impl fmt::Debug for CreateFlowsVaultConnectionPipedriveUninitialized {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1556,6 +1569,7 @@ impl object::Object for CreateFlowsVaultConnectionSalesforceOauthCode {
         })
     }
 }
+
 #[cfg(feature = "flows")]
 impl fmt::Debug for CreateFlowsVaultConnectionSalesforceOauthCode {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1639,6 +1653,7 @@ impl object::Object for CreateFlowsVaultConnectionSalesforceUninitialized {
         })
     }
 }
+
 #[cfg(feature = "flows")]
 impl fmt::Debug for CreateFlowsVaultConnectionSalesforceUninitialized {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1770,6 +1785,7 @@ impl object::Object for CreateFlowsVaultConnectionSendgridApiKey {
         })
     }
 }
+
 #[cfg(feature = "flows")]
 impl fmt::Debug for CreateFlowsVaultConnectionSendgridApiKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1850,6 +1866,7 @@ impl object::Object for CreateFlowsVaultConnectionSendgridUninitialized {
         })
     }
 }
+
 #[cfg(feature = "flows")]
 impl fmt::Debug for CreateFlowsVaultConnectionSendgridUninitialized {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1986,6 +2003,7 @@ impl object::Object for CreateFlowsVaultConnectionSlackOauthCode {
         })
     }
 }
+
 #[cfg(feature = "flows")]
 impl fmt::Debug for CreateFlowsVaultConnectionSlackOauthCode {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2069,6 +2087,7 @@ impl object::Object for CreateFlowsVaultConnectionSlackUninitialized {
         })
     }
 }
+
 #[cfg(feature = "flows")]
 impl fmt::Debug for CreateFlowsVaultConnectionSlackUninitialized {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2152,6 +2171,7 @@ impl object::Object for CreateFlowsVaultConnectionSlackWebhook {
         })
     }
 }
+
 #[cfg(feature = "flows")]
 impl fmt::Debug for CreateFlowsVaultConnectionSlackWebhook {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2290,6 +2310,7 @@ impl object::Object for CreateFlowsVaultConnectionStripeKeyPair {
         })
     }
 }
+
 #[cfg(feature = "flows")]
 impl fmt::Debug for CreateFlowsVaultConnectionStripeKeyPair {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2378,6 +2399,7 @@ impl object::Object for CreateFlowsVaultConnectionStripeOauthCode {
         })
     }
 }
+
 #[cfg(feature = "flows")]
 impl fmt::Debug for CreateFlowsVaultConnectionStripeOauthCode {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2461,6 +2483,7 @@ impl object::Object for CreateFlowsVaultConnectionStripeUninitialized {
         })
     }
 }
+
 #[cfg(feature = "flows")]
 impl fmt::Debug for CreateFlowsVaultConnectionStripeUninitialized {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2592,6 +2615,7 @@ impl object::Object for CreateFlowsVaultConnectionTelegramToken {
         })
     }
 }
+
 #[cfg(feature = "flows")]
 impl fmt::Debug for CreateFlowsVaultConnectionTelegramToken {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -63,6 +63,7 @@ impl object::Object for CreateFlowsVaultConnectionTelegramUninitialized {
         })
     }
 }
+
 #[cfg(feature = "flows")]
 impl fmt::Debug for CreateFlowsVaultConnectionTelegramUninitialized {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -194,6 +195,7 @@ impl object::Object for CreateFlowsVaultConnectionTwilioApiKey {
         })
     }
 }
+
 #[cfg(feature = "flows")]
 impl fmt::Debug for CreateFlowsVaultConnectionTwilioApiKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -277,6 +279,7 @@ impl object::Object for CreateFlowsVaultConnectionTwilioUninitialized {
         })
     }
 }
+
 #[cfg(feature = "flows")]
 impl fmt::Debug for CreateFlowsVaultConnectionTwilioUninitialized {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -408,6 +411,7 @@ impl object::Object for CreateFlowsVaultConnectionWhatsappToken {
         })
     }
 }
+
 #[cfg(feature = "flows")]
 impl fmt::Debug for CreateFlowsVaultConnectionWhatsappToken {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -488,6 +492,7 @@ impl object::Object for CreateFlowsVaultConnectionWhatsappUninitialized {
         })
     }
 }
+
 #[cfg(feature = "flows")]
 impl fmt::Debug for CreateFlowsVaultConnectionWhatsappUninitialized {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -614,6 +619,7 @@ impl object::Object for CreateFlowsVaultConnectionZapierUninitialized {
         })
     }
 }
+
 #[cfg(feature = "flows")]
 impl fmt::Debug for CreateFlowsVaultConnectionZapierUninitialized {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -697,6 +703,7 @@ impl object::Object for CreateFlowsVaultConnectionZapierWebhook {
         })
     }
 }
+
 #[cfg(feature = "flows")]
 impl fmt::Debug for CreateFlowsVaultConnectionZapierWebhook {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -816,6 +823,7 @@ impl object::Object for CreateFormRequestContent {
         })
     }
 }
+
 #[cfg(feature = "forms")]
 impl fmt::Debug for CreateFormRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -986,6 +994,7 @@ impl object::Object for CreateGuardianEnrollmentTicketRequestContent {
         })
     }
 }
+
 #[cfg(feature = "guardian")]
 impl fmt::Debug for CreateGuardianEnrollmentTicketRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1108,6 +1117,7 @@ impl object::Object for CreateGuardianEnrollmentTicketResponseContent {
         })
     }
 }
+
 #[cfg(feature = "guardian")]
 impl fmt::Debug for CreateGuardianEnrollmentTicketResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1188,6 +1198,7 @@ impl object::Object for CreateHookRequestContent {
         })
     }
 }
+
 #[cfg(feature = "hooks")]
 impl fmt::Debug for CreateHookRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1326,6 +1337,7 @@ impl object::Object for CreateImportUsersRequestContent {
         })
     }
 }
+
 #[cfg(feature = "jobs")]
 impl fmt::Debug for CreateImportUsersRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1456,6 +1468,7 @@ impl object::Object for CreateImportUsersResponseContent {
         })
     }
 }
+
 #[cfg(feature = "jobs")]
 impl fmt::Debug for CreateImportUsersResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1545,6 +1558,7 @@ impl object::Object for CreateLogStreamDatadogRequestBody {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for CreateLogStreamDatadogRequestBody {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1686,6 +1700,7 @@ impl object::Object for CreateLogStreamEventBridgeRequestBody {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for CreateLogStreamEventBridgeRequestBody {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1827,6 +1842,7 @@ impl object::Object for CreateLogStreamEventGridRequestBody {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for CreateLogStreamEventGridRequestBody {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1968,6 +1984,7 @@ impl object::Object for CreateLogStreamHttpRequestBody {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for CreateLogStreamHttpRequestBody {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2109,6 +2126,7 @@ impl object::Object for CreateLogStreamMixpanelRequestBody {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for CreateLogStreamMixpanelRequestBody {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2303,6 +2321,7 @@ impl object::Object for CreateLogStreamSegmentRequestBody {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for CreateLogStreamSegmentRequestBody {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2444,6 +2463,7 @@ impl object::Object for CreateLogStreamSplunkRequestBody {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for CreateLogStreamSplunkRequestBody {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2585,6 +2605,7 @@ impl object::Object for CreateLogStreamSumoRequestBody {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for CreateLogStreamSumoRequestBody {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

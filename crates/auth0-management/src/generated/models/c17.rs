@@ -100,6 +100,7 @@ impl object::Object for CreateOrganizationAllConnectionRequestContent {
         })
     }
 }
+
 #[cfg(feature = "organizations")]
 impl fmt::Debug for CreateOrganizationAllConnectionRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -252,6 +253,7 @@ impl object::Object for CreateOrganizationDiscoveryDomainRequestContent {
         })
     }
 }
+
 #[cfg(feature = "organizations")]
 impl fmt::Debug for CreateOrganizationDiscoveryDomainRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -398,6 +400,7 @@ impl object::Object for CreateOrganizationInvitationRequestContent {
         })
     }
 }
+
 #[cfg(feature = "organizations")]
 impl fmt::Debug for CreateOrganizationInvitationRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -565,6 +568,7 @@ impl object::Object for CreateOrganizationRequestContent {
         })
     }
 }
+
 #[cfg(feature = "organizations")]
 impl fmt::Debug for CreateOrganizationRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -714,6 +718,7 @@ impl object::Object for CreateOrganizationResponseContent {
         })
     }
 }
+
 #[cfg(feature = "organizations")]
 impl fmt::Debug for CreateOrganizationResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -785,6 +790,7 @@ impl object::Object for CreatePhoneProviderSendTestRequestContent {
         })
     }
 }
+
 #[cfg(feature = "branding")]
 impl fmt::Debug for CreatePhoneProviderSendTestRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -872,6 +878,7 @@ impl object::Object for CreatePhoneProviderSendTestResponseContent {
         })
     }
 }
+
 #[cfg(feature = "branding")]
 impl fmt::Debug for CreatePhoneProviderSendTestResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -942,6 +949,7 @@ impl object::Object for CreatePhoneTemplateRequestContent {
         })
     }
 }
+
 #[cfg(feature = "branding")]
 impl fmt::Debug for CreatePhoneTemplateRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1079,6 +1087,7 @@ impl object::Object for CreatePublicKeyDeviceCredentialRequestContent {
         })
     }
 }
+
 #[cfg(feature = "device_credentials")]
 impl fmt::Debug for CreatePublicKeyDeviceCredentialRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1194,6 +1203,7 @@ impl object::Object for CreateRateLimitPolicyRequestContent {
         })
     }
 }
+
 #[cfg(feature = "rate_limit_policies")]
 impl fmt::Debug for CreateRateLimitPolicyRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1396,6 +1406,7 @@ impl object::Object for CreateResourceServerRequestContent {
         })
     }
 }
+
 #[cfg(feature = "resource_servers")]
 impl fmt::Debug for CreateResourceServerRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1643,6 +1654,7 @@ impl object::Object for CreateRoleRequestContent {
         })
     }
 }
+
 #[cfg(feature = "roles")]
 impl fmt::Debug for CreateRoleRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1749,6 +1761,7 @@ impl object::Object for CreateRuleRequestContent {
         })
     }
 }
+
 #[cfg(feature = "rules")]
 impl fmt::Debug for CreateRuleRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1855,6 +1868,7 @@ impl object::Object for CreateScimConfigurationRequestContent {
         })
     }
 }
+
 #[cfg(feature = "connections")]
 impl fmt::Debug for CreateScimConfigurationRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1953,6 +1967,7 @@ impl object::Object for CreateScimTokenRequestContent {
         })
     }
 }
+
 #[cfg(feature = "connections")]
 impl fmt::Debug for CreateScimTokenRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2060,6 +2075,7 @@ impl object::Object for CreateScimTokenResponseContent {
         })
     }
 }
+
 #[cfg(feature = "connections")]
 impl fmt::Debug for CreateScimTokenResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2131,6 +2147,7 @@ impl object::Object for CreateSegmentRequestContent {
         })
     }
 }
+
 #[cfg(feature = "experimentation")]
 impl fmt::Debug for CreateSegmentRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2252,6 +2269,7 @@ impl object::Object for CreateSelfServiceProfileRequestContent {
         })
     }
 }
+
 #[cfg(feature = "self_service_profiles")]
 impl fmt::Debug for CreateSelfServiceProfileRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2430,6 +2448,7 @@ impl object::Object for CreateSelfServiceProfileSsoTicketRequestContent {
         })
     }
 }
+
 #[cfg(feature = "self_service_profiles")]
 impl fmt::Debug for CreateSelfServiceProfileSsoTicketRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

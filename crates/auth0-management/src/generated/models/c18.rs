@@ -60,6 +60,7 @@ impl object::Object for CreateSelfServiceProfileSsoTicketResponseContent {
         })
     }
 }
+
 #[cfg(feature = "self_service_profiles")]
 impl fmt::Debug for CreateSelfServiceProfileSsoTicketResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -132,6 +133,7 @@ impl object::Object for CreateTokenExchangeProfileRequestContent {
         })
     }
 }
+
 #[cfg(feature = "token_exchange_profiles")]
 impl fmt::Debug for CreateTokenExchangeProfileRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -241,6 +243,7 @@ impl object::Object for CreateUserAttributeProfileRequestContent {
         })
     }
 }
+
 #[cfg(feature = "user_attribute_profiles")]
 impl fmt::Debug for CreateUserAttributeProfileRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -430,6 +433,7 @@ impl object::Object for CreateUserAuthenticationMethodRequestContent {
         })
     }
 }
+
 #[cfg(feature = "users")]
 impl fmt::Debug for CreateUserAuthenticationMethodRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -739,6 +743,7 @@ impl object::Object for CreateUserAuthenticationMethodResponseContent {
         })
     }
 }
+
 #[cfg(feature = "users")]
 impl fmt::Debug for CreateUserAuthenticationMethodResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -912,6 +917,7 @@ impl object::Object for CreateUserRequestContent {
         })
     }
 }
+
 #[cfg(feature = "users")]
 impl fmt::Debug for CreateUserRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1132,6 +1138,7 @@ impl object::Object for CreateVariationRequestContent {
         })
     }
 }
+
 #[cfg(feature = "experimentation")]
 impl fmt::Debug for CreateVariationRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1260,6 +1267,7 @@ impl object::Object for CreateVerifiableCredentialTemplateRequestContent {
         })
     }
 }
+
 #[cfg(feature = "verifiable_credentials")]
 impl fmt::Debug for CreateVerifiableCredentialTemplateRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1387,6 +1395,7 @@ impl object::Object for CreateVerificationEmailRequestContent {
         })
     }
 }
+
 #[cfg(feature = "jobs")]
 impl fmt::Debug for CreateVerificationEmailRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1500,6 +1509,7 @@ impl object::Object for CreateVerificationEmailResponseContent {
         })
     }
 }
+
 #[cfg(feature = "jobs")]
 impl fmt::Debug for CreateVerificationEmailResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1616,6 +1626,7 @@ impl object::Object for CredentialId {
         })
     }
 }
+
 #[cfg(any(
     feature = "clients",
     feature = "device_credentials",
@@ -1697,6 +1708,7 @@ impl object::Object for CrossAppAccessRequestingApp {
         })
     }
 }
+
 #[cfg(any(feature = "clients", feature = "connections"))]
 impl fmt::Debug for CrossAppAccessRequestingApp {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1810,6 +1822,7 @@ impl object::Object for CspPolicy {
         })
     }
 }
+
 #[cfg(feature = "tenants")]
 impl fmt::Debug for CspPolicy {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1923,6 +1936,7 @@ impl object::Object for CspPolicyReporting {
         })
     }
 }
+
 #[cfg(feature = "tenants")]
 impl fmt::Debug for CspPolicyReporting {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2017,6 +2031,7 @@ impl object::Object for CspReportTo {
         })
     }
 }
+
 #[cfg(feature = "tenants")]
 impl fmt::Debug for CspReportTo {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2126,6 +2141,7 @@ impl object::Object for CspReportingInfrastructure {
         })
     }
 }
+
 #[cfg(feature = "tenants")]
 impl fmt::Debug for CspReportingInfrastructure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2279,6 +2295,7 @@ impl object::Object for CustomDomain {
         })
     }
 }
+
 #[cfg(feature = "custom_domains")]
 impl fmt::Debug for CustomDomain {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2414,6 +2431,7 @@ impl object::Object for CustomProviderConfiguration {
         })
     }
 }
+
 #[cfg(feature = "branding")]
 impl fmt::Debug for CustomProviderConfiguration {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -136,6 +136,7 @@ impl object::Object for CustomSigningKeyJwk {
         })
     }
 }
+
 #[cfg(feature = "keys")]
 impl fmt::Debug for CustomSigningKeyJwk {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -60,6 +60,7 @@ impl object::Object for ClientAddonRms {
         })
     }
 }
+
 #[cfg(feature = "clients")]
 impl fmt::Debug for ClientAddonRms {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -132,6 +133,7 @@ impl object::Object for ClientAddonSalesforce {
         })
     }
 }
+
 #[cfg(feature = "clients")]
 impl fmt::Debug for ClientAddonSalesforce {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -227,6 +229,7 @@ impl object::Object for ClientAddonSalesforceApi {
         })
     }
 }
+
 #[cfg(feature = "clients")]
 impl fmt::Debug for ClientAddonSalesforceApi {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -436,6 +439,7 @@ impl object::Object for ClientAddonSaml {
         })
     }
 }
+
 #[cfg(feature = "clients")]
 impl fmt::Debug for ClientAddonSaml {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -656,6 +660,7 @@ impl object::Object for ClientAddonSapapi {
         })
     }
 }
+
 #[cfg(feature = "clients")]
 impl fmt::Debug for ClientAddonSapapi {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -775,6 +780,7 @@ impl object::Object for ClientAddonSentry {
         })
     }
 }
+
 #[cfg(feature = "clients")]
 impl fmt::Debug for ClientAddonSentry {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -863,6 +869,7 @@ impl object::Object for ClientAddonSharePoint {
         })
     }
 }
+
 #[cfg(feature = "clients")]
 impl fmt::Debug for ClientAddonSharePoint {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -992,6 +999,7 @@ impl object::Object for ClientAddonSlack {
         })
     }
 }
+
 #[cfg(feature = "clients")]
 impl fmt::Debug for ClientAddonSlack {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1064,6 +1072,7 @@ impl object::Object for ClientAddonSpringCm {
         })
     }
 }
+
 #[cfg(feature = "clients")]
 impl fmt::Debug for ClientAddonSpringCm {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1145,6 +1154,7 @@ impl object::Object for ClientAddonWams {
         })
     }
 }
+
 #[cfg(feature = "clients")]
 impl fmt::Debug for ClientAddonWams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1224,6 +1234,7 @@ impl object::Object for ClientAddonZendesk {
         })
     }
 }
+
 #[cfg(feature = "clients")]
 impl fmt::Debug for ClientAddonZendesk {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1301,6 +1312,7 @@ impl object::Object for ClientAddonZoom {
         })
     }
 }
+
 #[cfg(feature = "clients")]
 impl fmt::Debug for ClientAddonZoom {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1550,6 +1562,7 @@ impl object::Object for ClientAddons {
         })
     }
 }
+
 #[cfg(feature = "clients")]
 impl fmt::Debug for ClientAddons {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1912,6 +1925,7 @@ impl object::Object for ClientAuthenticationMethod {
         })
     }
 }
+
 #[cfg(feature = "clients")]
 impl fmt::Debug for ClientAuthenticationMethod {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2014,6 +2028,7 @@ impl object::Object for ClientAuthenticationMethodPrivateKeyJwt {
         })
     }
 }
+
 #[cfg(feature = "clients")]
 impl fmt::Debug for ClientAuthenticationMethodPrivateKeyJwt {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2143,6 +2158,7 @@ impl object::Object for ClientCreateAuthenticationMethod {
         })
     }
 }
+
 #[cfg(feature = "clients")]
 impl fmt::Debug for ClientCreateAuthenticationMethod {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2243,6 +2259,7 @@ impl object::Object for ClientCreateAuthenticationMethodPrivateKeyJwt {
         })
     }
 }
+
 #[cfg(feature = "clients")]
 impl fmt::Debug for ClientCreateAuthenticationMethodPrivateKeyJwt {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2318,6 +2335,7 @@ impl object::Object for ClientCreateAuthenticationMethodTlsClientAuth {
         })
     }
 }
+
 #[cfg(feature = "clients")]
 impl fmt::Debug for ClientCreateAuthenticationMethodTlsClientAuth {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2454,6 +2472,7 @@ impl object::Object for ClientCredential {
         })
     }
 }
+
 #[cfg(feature = "clients")]
 impl fmt::Debug for ClientCredential {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2548,6 +2567,7 @@ impl object::Object for ClientDefaultOrganization {
         })
     }
 }
+
 #[cfg(feature = "clients")]
 impl fmt::Debug for ClientDefaultOrganization {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2646,6 +2666,7 @@ impl object::Object for ClientEncryptionKey {
         })
     }
 }
+
 #[cfg(feature = "clients")]
 impl fmt::Debug for ClientEncryptionKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -126,6 +126,7 @@ impl object::Object for ClientGrantResponseContent {
         })
     }
 }
+
 #[cfg(feature = "client_grants")]
 impl fmt::Debug for ClientGrantResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -223,6 +224,7 @@ impl object::Object for ClientJwtConfiguration {
         })
     }
 }
+
 #[cfg(feature = "clients")]
 impl fmt::Debug for ClientJwtConfiguration {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -333,6 +335,7 @@ impl object::Object for ClientMobile {
         })
     }
 }
+
 #[cfg(feature = "clients")]
 impl fmt::Debug for ClientMobile {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -421,6 +424,7 @@ impl object::Object for ClientMobileAndroid {
         })
     }
 }
+
 #[cfg(feature = "clients")]
 impl fmt::Debug for ClientMobileAndroid {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -509,6 +513,7 @@ impl object::Object for ClientMobileiOs {
         })
     }
 }
+
 #[cfg(feature = "clients")]
 impl fmt::Debug for ClientMobileiOs {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -660,6 +665,7 @@ impl object::Object for ClientMyOrganizationPostConfiguration {
         })
     }
 }
+
 #[cfg(feature = "clients")]
 impl fmt::Debug for ClientMyOrganizationPostConfiguration {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -779,6 +785,7 @@ impl object::Object for ClientOidcBackchannelLogoutInitiators {
         })
     }
 }
+
 #[cfg(feature = "clients")]
 impl fmt::Debug for ClientOidcBackchannelLogoutInitiators {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -900,6 +907,7 @@ impl object::Object for ClientOidcBackchannelLogoutSessionMetadata {
         })
     }
 }
+
 #[cfg(feature = "clients")]
 impl fmt::Debug for ClientOidcBackchannelLogoutSessionMetadata {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -991,6 +999,7 @@ impl object::Object for ClientOidcBackchannelLogoutSettings {
         })
     }
 }
+
 #[cfg(feature = "clients")]
 impl fmt::Debug for ClientOidcBackchannelLogoutSettings {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1187,6 +1196,7 @@ impl object::Object for ClientRefreshTokenConfiguration {
         })
     }
 }
+
 #[cfg(feature = "clients")]
 impl fmt::Debug for ClientRefreshTokenConfiguration {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1319,6 +1329,7 @@ impl object::Object for ClientRefreshTokenPolicy {
         })
     }
 }
+
 #[cfg(feature = "clients")]
 impl fmt::Debug for ClientRefreshTokenPolicy {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1449,6 +1460,7 @@ impl object::Object for ClientSessionTransferConfiguration {
         })
     }
 }
+
 #[cfg(feature = "clients")]
 impl fmt::Debug for ClientSessionTransferConfiguration {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1599,6 +1611,7 @@ impl object::Object for ClientSessionTransferDelegationConfiguration {
         })
     }
 }
+
 #[cfg(feature = "clients")]
 impl fmt::Debug for ClientSessionTransferDelegationConfiguration {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1714,6 +1727,7 @@ impl object::Object for ClientSignedRequestObjectWithCredentialId {
         })
     }
 }
+
 #[cfg(feature = "clients")]
 impl fmt::Debug for ClientSignedRequestObjectWithCredentialId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1802,6 +1816,7 @@ impl object::Object for ClientSignedRequestObjectWithPublicKey {
         })
     }
 }
+
 #[cfg(feature = "clients")]
 impl fmt::Debug for ClientSignedRequestObjectWithPublicKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1895,6 +1910,7 @@ impl object::Object for ClientSigningKey {
         })
     }
 }
+
 #[cfg(feature = "clients")]
 impl fmt::Debug for ClientSigningKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1988,6 +2004,7 @@ impl object::Object for ClientTokenExchangeConfiguration {
         })
     }
 }
+
 #[cfg(feature = "clients")]
 impl fmt::Debug for ClientTokenExchangeConfiguration {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2088,6 +2105,7 @@ impl object::Object for ClientTokenVaultPrivilegedAccessWithCredentialId {
         })
     }
 }
+
 #[cfg(feature = "clients")]
 impl fmt::Debug for ClientTokenVaultPrivilegedAccessWithCredentialId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2173,6 +2191,7 @@ impl object::Object for ClientTokenVaultPrivilegedAccessWithPublicKey {
         })
     }
 }
+
 #[cfg(feature = "clients")]
 impl fmt::Debug for ClientTokenVaultPrivilegedAccessWithPublicKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2296,6 +2315,7 @@ impl object::Object for ConnectedAccount {
         })
     }
 }
+
 #[cfg(feature = "users")]
 impl fmt::Debug for ConnectedAccount {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2451,6 +2471,7 @@ impl object::Object for ConnectionAssertionDecryptionSettings {
         })
     }
 }
+
 #[cfg(feature = "connections")]
 impl fmt::Debug for ConnectionAssertionDecryptionSettings {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -70,6 +70,7 @@ impl object::Object for ConnectionAttributeMapOidc {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for ConnectionAttributeMapOidc {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -138,6 +139,7 @@ impl object::Object for ConnectionAttributeMapOkta {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for ConnectionAttributeMapOkta {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -211,6 +213,7 @@ impl object::Object for ConnectionAttributes {
         })
     }
 }
+
 #[cfg(feature = "connections")]
 impl fmt::Debug for ConnectionAttributes {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -334,6 +337,7 @@ impl object::Object for ConnectionAuthenticationMethods {
         })
     }
 }
+
 #[cfg(feature = "connections")]
 impl fmt::Debug for ConnectionAuthenticationMethods {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -625,6 +629,7 @@ impl object::Object for ConnectionCommon {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for ConnectionCommon {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -698,6 +703,7 @@ impl object::Object for ConnectionConnectedAccountsPurpose {
         })
     }
 }
+
 #[cfg(any(feature = "clients", feature = "connections"))]
 impl fmt::Debug for ConnectionConnectedAccountsPurpose {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -783,6 +789,7 @@ impl object::Object for ConnectionConnectionSettings {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for ConnectionConnectionSettings {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -905,6 +912,7 @@ impl object::Object for ConnectionCustomScripts {
         })
     }
 }
+
 #[cfg(feature = "connections")]
 impl fmt::Debug for ConnectionCustomScripts {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1208,6 +1216,7 @@ impl object::Object for ConnectionEmailEmail {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for ConnectionEmailEmail {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1294,6 +1303,7 @@ impl object::Object for ConnectionEnabledClient {
         })
     }
 }
+
 #[cfg(any(feature = "clients", feature = "connections"))]
 impl fmt::Debug for ConnectionEnabledClient {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1517,6 +1527,7 @@ impl object::Object for ConnectionForList {
         })
     }
 }
+
 #[cfg(any(feature = "clients", feature = "connections"))]
 impl fmt::Debug for ConnectionForList {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1609,6 +1620,7 @@ impl object::Object for ConnectionForOrganization {
         })
     }
 }
+
 #[cfg(feature = "organizations")]
 impl fmt::Debug for ConnectionForOrganization {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1761,6 +1773,7 @@ impl object::Object for ConnectionGatewayAuthentication {
         })
     }
 }
+
 #[cfg(feature = "connections")]
 impl fmt::Debug for ConnectionGatewayAuthentication {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1885,6 +1898,7 @@ impl object::Object for ConnectionGatewayAuthenticationSms {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for ConnectionGatewayAuthenticationSms {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2168,6 +2182,7 @@ impl object::Object for ConnectionKey {
         })
     }
 }
+
 #[cfg(feature = "connections")]
 impl fmt::Debug for ConnectionKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2296,6 +2311,7 @@ impl object::Object for ConnectionMfa {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for ConnectionMfa {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

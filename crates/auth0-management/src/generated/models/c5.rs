@@ -156,6 +156,7 @@ impl object::Object for ConnectionOptionsAd {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for ConnectionOptionsAd {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -307,6 +308,7 @@ impl object::Object for ConnectionOptionsAdfs {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for ConnectionOptionsAdfs {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -418,6 +420,7 @@ impl object::Object for ConnectionOptionsAmazon {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for ConnectionOptionsAmazon {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -536,6 +539,7 @@ impl object::Object for ConnectionOptionsApple {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for ConnectionOptionsApple {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -734,6 +738,7 @@ impl object::Object for ConnectionOptionsAuth0 {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for ConnectionOptionsAuth0 {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -829,6 +834,7 @@ impl object::Object for ConnectionOptionsAuth0Oidc {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for ConnectionOptionsAuth0Oidc {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1292,6 +1298,7 @@ impl object::Object for ConnectionOptionsAzureAd {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for ConnectionOptionsAzureAd {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1466,6 +1473,7 @@ impl object::Object for ConnectionOptionsBitbucket {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for ConnectionOptionsBitbucket {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1524,6 +1532,7 @@ impl object::Object for ConnectionOptionsBox {
         Ok(Self { extra: f_extra })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for ConnectionOptionsBox {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1593,6 +1602,7 @@ impl object::Object for ConnectionOptionsCommon {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for ConnectionOptionsCommon {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1790,6 +1800,7 @@ impl object::Object for ConnectionOptionsCommonOidc {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for ConnectionOptionsCommonOidc {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1979,6 +1990,7 @@ impl object::Object for ConnectionOptionsCommonSaml {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for ConnectionOptionsCommonSaml {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -88,6 +88,7 @@ impl object::Object for ConnectionOptionsEmail {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for ConnectionOptionsEmail {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -135,6 +136,7 @@ impl object::Object for ConnectionOptionsEvernote {
         Ok(Self { extra: f_extra })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for ConnectionOptionsEvernote {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -218,6 +220,7 @@ impl object::Object for ConnectionOptionsExact {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for ConnectionOptionsExact {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -566,6 +569,7 @@ impl object::Object for ConnectionOptionsFacebook {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for ConnectionOptionsFacebook {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -844,6 +848,7 @@ impl object::Object for ConnectionOptionsGitHub {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for ConnectionOptionsGitHub {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1075,6 +1080,7 @@ impl object::Object for ConnectionOptionsGoogleApps {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for ConnectionOptionsGoogleApps {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1607,6 +1613,7 @@ impl object::Object for ConnectionOptionsGoogleOAuth2 {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for ConnectionOptionsGoogleOAuth2 {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1773,6 +1780,7 @@ impl object::Object for ConnectionOptionsIdpinitiatedSaml {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for ConnectionOptionsIdpinitiatedSaml {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1882,6 +1890,7 @@ impl object::Object for ConnectionOptionsLine {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for ConnectionOptionsLine {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -130,6 +130,7 @@ impl object::Object for ConnectionOptionsLinkedin {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for ConnectionOptionsLinkedin {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -244,6 +245,7 @@ impl object::Object for ConnectionOptionsOAuth1 {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for ConnectionOptionsOAuth1 {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -326,6 +328,7 @@ impl object::Object for ConnectionOptionsOAuth1Common {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for ConnectionOptionsOAuth1Common {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -476,6 +479,7 @@ impl object::Object for ConnectionOptionsOAuth2 {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for ConnectionOptionsOAuth2 {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -572,6 +576,7 @@ impl object::Object for ConnectionOptionsOAuth2Common {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for ConnectionOptionsOAuth2Common {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -651,6 +656,7 @@ impl object::Object for ConnectionOptionsOidc {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for ConnectionOptionsOidc {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -961,6 +967,7 @@ impl object::Object for ConnectionOptionsOidcMetadata {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for ConnectionOptionsOidcMetadata {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1111,6 +1118,7 @@ impl object::Object for ConnectionOptionsOkta {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for ConnectionOptionsOkta {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1215,6 +1223,7 @@ impl object::Object for ConnectionOptionsPaypal {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for ConnectionOptionsPaypal {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1289,6 +1298,7 @@ impl object::Object for ConnectionOptionsPingFederate {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for ConnectionOptionsPingFederate {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1397,6 +1407,7 @@ impl object::Object for ConnectionOptionsSalesforce {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for ConnectionOptionsSalesforce {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1460,6 +1471,7 @@ impl object::Object for ConnectionOptionsSalesforceCommunity {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for ConnectionOptionsSalesforceCommunity {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1602,6 +1614,7 @@ impl object::Object for ConnectionOptionsSaml {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for ConnectionOptionsSaml {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1780,6 +1793,7 @@ impl object::Object for ConnectionOptionsSms {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for ConnectionOptionsSms {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1922,6 +1936,7 @@ impl object::Object for ConnectionOptionsTwitter {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for ConnectionOptionsTwitter {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -446,6 +446,7 @@ impl object::Object for ConnectionOptionsWindowsLive {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for ConnectionOptionsWindowsLive {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -625,6 +626,7 @@ impl object::Object for ConnectionPasskeyOptions {
         })
     }
 }
+
 #[cfg(feature = "connections")]
 impl fmt::Debug for ConnectionPasskeyOptions {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -729,6 +731,7 @@ impl object::Object for ConnectionPasswordAuthenticationMethod {
         })
     }
 }
+
 #[cfg(feature = "connections")]
 impl fmt::Debug for ConnectionPasswordAuthenticationMethod {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -818,6 +821,7 @@ impl object::Object for ConnectionPasswordComplexityOptions {
         })
     }
 }
+
 #[cfg(feature = "connections")]
 impl fmt::Debug for ConnectionPasswordComplexityOptions {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -898,6 +902,7 @@ impl object::Object for ConnectionPasswordDictionaryOptions {
         })
     }
 }
+
 #[cfg(feature = "connections")]
 impl fmt::Debug for ConnectionPasswordDictionaryOptions {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -983,6 +988,7 @@ impl object::Object for ConnectionPasswordHistoryOptions {
         })
     }
 }
+
 #[cfg(feature = "connections")]
 impl fmt::Debug for ConnectionPasswordHistoryOptions {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1062,6 +1068,7 @@ impl object::Object for ConnectionPasswordNoPersonalInfoOptions {
         })
     }
 }
+
 #[cfg(feature = "connections")]
 impl fmt::Debug for ConnectionPasswordNoPersonalInfoOptions {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1152,6 +1159,7 @@ impl object::Object for ConnectionPasswordOptions {
         })
     }
 }
+
 #[cfg(feature = "connections")]
 impl fmt::Debug for ConnectionPasswordOptions {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1278,6 +1286,7 @@ impl object::Object for ConnectionPasswordOptionsComplexity {
         })
     }
 }
+
 #[cfg(feature = "connections")]
 impl fmt::Debug for ConnectionPasswordOptionsComplexity {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1412,6 +1421,7 @@ impl object::Object for ConnectionPasswordOptionsDictionary {
         })
     }
 }
+
 #[cfg(feature = "connections")]
 impl fmt::Debug for ConnectionPasswordOptionsDictionary {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1507,6 +1517,7 @@ impl object::Object for ConnectionPasswordOptionsHistory {
         })
     }
 }
+
 #[cfg(feature = "connections")]
 impl fmt::Debug for ConnectionPasswordOptionsHistory {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1595,6 +1606,7 @@ impl object::Object for ConnectionPasswordOptionsProfileData {
         })
     }
 }
+
 #[cfg(feature = "connections")]
 impl fmt::Debug for ConnectionPasswordOptionsProfileData {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1751,6 +1763,7 @@ impl object::Object for ConnectionProfile {
         })
     }
 }
+
 #[cfg(feature = "connection_profiles")]
 impl fmt::Debug for ConnectionProfile {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1846,6 +1859,7 @@ impl object::Object for ConnectionProfileOrganization {
         })
     }
 }
+
 #[cfg(feature = "connection_profiles")]
 impl fmt::Debug for ConnectionProfileOrganization {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1963,6 +1977,7 @@ impl object::Object for ConnectionProfileStrategyOverride {
         })
     }
 }
+
 #[cfg(feature = "connection_profiles")]
 impl fmt::Debug for ConnectionProfileStrategyOverride {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2090,6 +2105,7 @@ impl object::Object for ConnectionProfileStrategyOverrides {
         })
     }
 }
+
 #[cfg(feature = "connection_profiles")]
 impl fmt::Debug for ConnectionProfileStrategyOverrides {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2255,6 +2271,7 @@ impl object::Object for ConnectionProfileTemplate {
         })
     }
 }
+
 #[cfg(feature = "connection_profiles")]
 impl fmt::Debug for ConnectionProfileTemplate {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2333,6 +2350,7 @@ impl object::Object for ConnectionProfileTemplateItem {
         })
     }
 }
+
 #[cfg(feature = "connection_profiles")]
 impl fmt::Debug for ConnectionProfileTemplateItem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2435,6 +2453,7 @@ impl object::Object for ConnectionPurposes {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for ConnectionPurposes {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

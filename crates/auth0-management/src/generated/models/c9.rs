@@ -111,6 +111,7 @@ impl object::Object for ConnectionResponseCommon {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for ConnectionResponseCommon {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -177,6 +178,7 @@ impl object::Object for ConnectionResponseContentAd {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for ConnectionResponseContentAd {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -259,6 +261,7 @@ impl object::Object for ConnectionResponseContentAdfs {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for ConnectionResponseContentAdfs {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -330,6 +333,7 @@ impl object::Object for ConnectionResponseContentAmazon {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for ConnectionResponseContentAmazon {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -399,6 +403,7 @@ impl object::Object for ConnectionResponseContentApple {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for ConnectionResponseContentApple {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -468,6 +473,7 @@ impl object::Object for ConnectionResponseContentAuth0 {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for ConnectionResponseContentAuth0 {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -530,6 +536,7 @@ impl object::Object for ConnectionResponseContentAuth0Oidc {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for ConnectionResponseContentAuth0Oidc {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -617,6 +624,7 @@ impl object::Object for ConnectionResponseContentAzureAd {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for ConnectionResponseContentAzureAd {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -688,6 +696,7 @@ impl object::Object for ConnectionResponseContentBaidu {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for ConnectionResponseContentBaidu {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -759,6 +768,7 @@ impl object::Object for ConnectionResponseContentBitbucket {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for ConnectionResponseContentBitbucket {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -828,6 +838,7 @@ impl object::Object for ConnectionResponseContentBitly {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for ConnectionResponseContentBitly {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -897,6 +908,7 @@ impl object::Object for ConnectionResponseContentBox {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for ConnectionResponseContentBox {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -972,6 +984,7 @@ impl object::Object for ConnectionResponseContentCustom {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for ConnectionResponseContentCustom {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1044,6 +1057,7 @@ impl object::Object for ConnectionResponseContentDaccount {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for ConnectionResponseContentDaccount {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1113,6 +1127,7 @@ impl object::Object for ConnectionResponseContentDropbox {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for ConnectionResponseContentDropbox {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1182,6 +1197,7 @@ impl object::Object for ConnectionResponseContentDwolla {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for ConnectionResponseContentDwolla {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1251,6 +1267,7 @@ impl object::Object for ConnectionResponseContentEmail {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for ConnectionResponseContentEmail {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1322,6 +1339,7 @@ impl object::Object for ConnectionResponseContentEvernote {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for ConnectionResponseContentEvernote {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1384,6 +1402,7 @@ impl object::Object for ConnectionResponseContentEvernoteSandbox {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for ConnectionResponseContentEvernoteSandbox {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1462,6 +1481,7 @@ impl object::Object for ConnectionResponseContentExact {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for ConnectionResponseContentExact {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1533,6 +1553,7 @@ impl object::Object for ConnectionResponseContentFacebook {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for ConnectionResponseContentFacebook {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1602,6 +1623,7 @@ impl object::Object for ConnectionResponseContentFitbit {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for ConnectionResponseContentFitbit {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1671,6 +1693,7 @@ impl object::Object for ConnectionResponseContentGitHub {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for ConnectionResponseContentGitHub {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1754,6 +1777,7 @@ impl object::Object for ConnectionResponseContentGoogleApps {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for ConnectionResponseContentGoogleApps {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1827,6 +1851,7 @@ impl object::Object for ConnectionResponseContentGoogleOAuth2 {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for ConnectionResponseContentGoogleOAuth2 {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1898,6 +1923,7 @@ impl object::Object for ConnectionResponseContentInstagram {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for ConnectionResponseContentInstagram {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1973,6 +1999,7 @@ impl object::Object for ConnectionResponseContentIp {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for ConnectionResponseContentIp {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2043,6 +2070,7 @@ impl object::Object for ConnectionResponseContentLine {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for ConnectionResponseContentLine {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2114,6 +2142,7 @@ impl object::Object for ConnectionResponseContentLinkedin {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for ConnectionResponseContentLinkedin {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2183,6 +2212,7 @@ impl object::Object for ConnectionResponseContentOAuth1 {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for ConnectionResponseContentOAuth1 {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2252,6 +2282,7 @@ impl object::Object for ConnectionResponseContentOAuth2 {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for ConnectionResponseContentOAuth2 {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2335,6 +2366,7 @@ impl object::Object for ConnectionResponseContentOffice365 {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for ConnectionResponseContentOffice365 {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2432,6 +2464,7 @@ impl object::Object for ConnectionResponseContentOidc {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for ConnectionResponseContentOidc {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2522,6 +2555,7 @@ impl object::Object for ConnectionResponseContentOkta {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for ConnectionResponseContentOkta {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2596,6 +2630,7 @@ impl object::Object for ConnectionResponseContentPaypal {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for ConnectionResponseContentPaypal {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2658,6 +2693,7 @@ impl object::Object for ConnectionResponseContentPaypalSandbox {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for ConnectionResponseContentPaypalSandbox {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2750,6 +2786,7 @@ impl object::Object for ConnectionResponseContentPingFederate {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for ConnectionResponseContentPingFederate {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

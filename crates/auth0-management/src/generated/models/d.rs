@@ -88,6 +88,7 @@ impl object::Object for DailyStats {
         })
     }
 }
+
 #[cfg(feature = "stats")]
 impl fmt::Debug for DailyStats {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -176,6 +177,7 @@ impl object::Object for DefaultTokenQuota {
         })
     }
 }
+
 #[cfg(feature = "tenants")]
 impl fmt::Debug for DefaultTokenQuota {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -282,6 +284,7 @@ impl object::Object for DeployActionVersionRequestContent {
         })
     }
 }
+
 #[cfg(feature = "actions")]
 impl fmt::Debug for DeployActionVersionRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -394,6 +397,7 @@ impl object::Object for DeviceCredential {
         })
     }
 }
+
 #[cfg(feature = "device_credentials")]
 impl fmt::Debug for DeviceCredential {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -540,6 +544,7 @@ impl object::Object for DirectoryProvisioning {
         })
     }
 }
+
 #[cfg(feature = "connections")]
 impl fmt::Debug for DirectoryProvisioning {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -615,6 +620,7 @@ impl object::Object for DirectoryProvisioningMappingItem {
         })
     }
 }
+
 #[cfg(feature = "connections")]
 impl fmt::Debug for DirectoryProvisioningMappingItem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -706,6 +712,7 @@ impl object::Object for DomainCertificate {
         })
     }
 }
+
 #[cfg(feature = "custom_domains")]
 impl fmt::Debug for DomainCertificate {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -811,6 +818,7 @@ impl object::Object for DomainVerification {
         })
     }
 }
+
 #[cfg(feature = "custom_domains")]
 impl fmt::Debug for DomainVerification {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -878,6 +886,7 @@ impl object::Object for DomainVerificationMethod {
         })
     }
 }
+
 #[cfg(feature = "custom_domains")]
 impl fmt::Debug for DomainVerificationMethod {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -83,6 +83,7 @@ impl object::Object for EmailAttribute {
         })
     }
 }
+
 #[cfg(feature = "connections")]
 impl fmt::Debug for EmailAttribute {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -192,6 +193,7 @@ impl object::Object for EmailAttributeIdentifier {
         })
     }
 }
+
 #[cfg(feature = "connections")]
 impl fmt::Debug for EmailAttributeIdentifier {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -306,6 +308,7 @@ impl object::Object for EmailProviderCredentials {
         })
     }
 }
+
 #[cfg(feature = "emails")]
 impl fmt::Debug for EmailProviderCredentials {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -460,6 +463,7 @@ impl object::Object for EmailProviderCredentialsSchemaAccessKeyId {
         })
     }
 }
+
 #[cfg(feature = "emails")]
 impl fmt::Debug for EmailProviderCredentialsSchemaAccessKeyId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -564,6 +568,7 @@ impl object::Object for EmailProviderCredentialsSchemaApiKey {
         })
     }
 }
+
 #[cfg(feature = "emails")]
 impl fmt::Debug for EmailProviderCredentialsSchemaApiKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -665,6 +670,7 @@ impl object::Object for EmailProviderCredentialsSchemaClientId {
         })
     }
 }
+
 #[cfg(feature = "emails")]
 impl fmt::Debug for EmailProviderCredentialsSchemaClientId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -757,6 +763,7 @@ impl object::Object for EmailProviderCredentialsSchemaConnectionString {
         })
     }
 }
+
 #[cfg(feature = "emails")]
 impl fmt::Debug for EmailProviderCredentialsSchemaConnectionString {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -850,6 +857,7 @@ impl object::Object for EmailProviderCredentialsSchemaSmtpHost {
         })
     }
 }
+
 #[cfg(feature = "emails")]
 impl fmt::Debug for EmailProviderCredentialsSchemaSmtpHost {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -952,6 +960,7 @@ impl object::Object for EmailProviderCredentialsSchemaThree {
         })
     }
 }
+
 #[cfg(feature = "emails")]
 impl fmt::Debug for EmailProviderCredentialsSchemaThree {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1168,6 +1177,7 @@ impl object::Object for EncryptionKey {
         })
     }
 }
+
 #[cfg(feature = "keys")]
 impl fmt::Debug for EncryptionKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1267,6 +1277,7 @@ impl object::Object for EventStreamActionConfiguration {
         })
     }
 }
+
 #[cfg(feature = "event_streams")]
 impl fmt::Debug for EventStreamActionConfiguration {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1344,6 +1355,7 @@ impl object::Object for EventStreamActionDestination {
         })
     }
 }
+
 #[cfg(feature = "event_streams")]
 impl fmt::Debug for EventStreamActionDestination {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1462,6 +1474,7 @@ impl object::Object for EventStreamActionResponseContent {
         })
     }
 }
+
 #[cfg(feature = "event_streams")]
 impl fmt::Debug for EventStreamActionResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1552,6 +1565,7 @@ impl object::Object for EventStreamCloudEvent {
         })
     }
 }
+
 #[cfg(feature = "event_streams")]
 impl fmt::Debug for EventStreamCloudEvent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1642,6 +1656,7 @@ impl object::Object for EventStreamCloudEventContext {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for EventStreamCloudEventContext {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1708,6 +1723,7 @@ impl object::Object for EventStreamCloudEventContextClient {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for EventStreamCloudEventContextClient {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1777,6 +1793,7 @@ impl object::Object for EventStreamCloudEventContextConnection {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for EventStreamCloudEventContextConnection {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1858,6 +1875,7 @@ impl object::Object for EventStreamCloudEventContextRequest {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for EventStreamCloudEventContextRequest {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1965,6 +1983,7 @@ impl object::Object for EventStreamCloudEventContextRequestGeo {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for EventStreamCloudEventContextRequestGeo {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2026,6 +2045,7 @@ impl object::Object for EventStreamCloudEventContextTenant {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for EventStreamCloudEventContextTenant {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2109,6 +2129,7 @@ impl object::Object for EventStreamCloudEventErrorDetail {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for EventStreamCloudEventErrorDetail {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2164,6 +2185,7 @@ impl object::Object for EventStreamCloudEventErrorMessage {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for EventStreamCloudEventErrorMessage {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2231,6 +2253,7 @@ impl object::Object for EventStreamCloudEventGroupCreated {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for EventStreamCloudEventGroupCreated {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2327,6 +2350,7 @@ impl object::Object for EventStreamCloudEventGroupCreatedCloudEvent {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for EventStreamCloudEventGroupCreatedCloudEvent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2401,6 +2425,7 @@ impl object::Object for EventStreamCloudEventGroupCreatedData {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for EventStreamCloudEventGroupCreatedData {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2519,6 +2544,7 @@ impl object::Object for EventStreamCloudEventGroupCreatedObject0 {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for EventStreamCloudEventGroupCreatedObject0 {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2606,6 +2632,7 @@ impl object::Object for EventStreamCloudEventGroupCreatedObject1 {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for EventStreamCloudEventGroupCreatedObject1 {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2688,6 +2715,7 @@ impl object::Object for EventStreamCloudEventGroupCreatedObject2 {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for EventStreamCloudEventGroupCreatedObject2 {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

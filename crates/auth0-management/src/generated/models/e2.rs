@@ -62,6 +62,7 @@ impl object::Object for EventStreamCloudEventGroupDeleted {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for EventStreamCloudEventGroupDeleted {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -158,6 +159,7 @@ impl object::Object for EventStreamCloudEventGroupDeletedCloudEvent {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for EventStreamCloudEventGroupDeletedCloudEvent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -234,6 +236,7 @@ impl object::Object for EventStreamCloudEventGroupDeletedData {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for EventStreamCloudEventGroupDeletedData {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -361,6 +364,7 @@ impl object::Object for EventStreamCloudEventGroupDeletedObject0 {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for EventStreamCloudEventGroupDeletedObject0 {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -454,6 +458,7 @@ impl object::Object for EventStreamCloudEventGroupDeletedObject1 {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for EventStreamCloudEventGroupDeletedObject1 {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -542,6 +547,7 @@ impl object::Object for EventStreamCloudEventGroupDeletedObject2 {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for EventStreamCloudEventGroupDeletedObject2 {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -620,6 +626,7 @@ impl object::Object for EventStreamCloudEventGroupMemberAdded {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for EventStreamCloudEventGroupMemberAdded {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -721,6 +728,7 @@ impl object::Object for EventStreamCloudEventGroupMemberAddedCloudEvent {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for EventStreamCloudEventGroupMemberAddedCloudEvent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -797,6 +805,7 @@ impl object::Object for EventStreamCloudEventGroupMemberAddedData {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for EventStreamCloudEventGroupMemberAddedData {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -858,6 +867,7 @@ impl object::Object for EventStreamCloudEventGroupMemberAddedObject {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for EventStreamCloudEventGroupMemberAddedObject {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -970,6 +980,7 @@ impl object::Object for EventStreamCloudEventGroupMemberAddedObjectGroup0 {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for EventStreamCloudEventGroupMemberAddedObjectGroup0 {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1045,6 +1056,7 @@ impl object::Object for EventStreamCloudEventGroupMemberAddedObjectGroup1 {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for EventStreamCloudEventGroupMemberAddedObjectGroup1 {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1115,6 +1127,7 @@ impl object::Object for EventStreamCloudEventGroupMemberAddedObjectGroup2 {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for EventStreamCloudEventGroupMemberAddedObjectGroup2 {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1249,6 +1262,7 @@ impl object::Object for EventStreamCloudEventGroupMemberAddedObjectMember1 {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for EventStreamCloudEventGroupMemberAddedObjectMember1 {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1325,6 +1339,7 @@ impl object::Object for EventStreamCloudEventGroupMemberDeleted {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for EventStreamCloudEventGroupMemberDeleted {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1426,6 +1441,7 @@ impl object::Object for EventStreamCloudEventGroupMemberDeletedCloudEvent {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for EventStreamCloudEventGroupMemberDeletedCloudEvent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1604,6 +1620,7 @@ impl object::Object for EventStreamCloudEventGroupRoleAssigned {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for EventStreamCloudEventGroupRoleAssigned {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1705,6 +1722,7 @@ impl object::Object for EventStreamCloudEventGroupRoleAssignedCloudEvent {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for EventStreamCloudEventGroupRoleAssignedCloudEvent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1779,6 +1797,7 @@ impl object::Object for EventStreamCloudEventGroupRoleAssignedData {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for EventStreamCloudEventGroupRoleAssignedData {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1843,6 +1862,7 @@ impl object::Object for EventStreamCloudEventGroupRoleAssignedObject {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for EventStreamCloudEventGroupRoleAssignedObject {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1954,6 +1974,7 @@ impl object::Object for EventStreamCloudEventGroupRoleAssignedObjectRole {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for EventStreamCloudEventGroupRoleAssignedObjectRole {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2022,6 +2043,7 @@ impl object::Object for EventStreamCloudEventGroupRoleDeleted {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for EventStreamCloudEventGroupRoleDeleted {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2123,6 +2145,7 @@ impl object::Object for EventStreamCloudEventGroupRoleDeletedCloudEvent {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for EventStreamCloudEventGroupRoleDeletedCloudEvent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2197,6 +2220,7 @@ impl object::Object for EventStreamCloudEventGroupRoleDeletedData {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for EventStreamCloudEventGroupRoleDeletedData {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2261,6 +2285,7 @@ impl object::Object for EventStreamCloudEventGroupRoleDeletedObject {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for EventStreamCloudEventGroupRoleDeletedObject {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2367,6 +2392,7 @@ impl object::Object for EventStreamCloudEventGroupRoleDeletedObjectRole {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for EventStreamCloudEventGroupRoleDeletedObjectRole {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2434,6 +2460,7 @@ impl object::Object for EventStreamCloudEventGroupUpdated {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for EventStreamCloudEventGroupUpdated {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2530,6 +2557,7 @@ impl object::Object for EventStreamCloudEventGroupUpdatedCloudEvent {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for EventStreamCloudEventGroupUpdatedCloudEvent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -111,6 +111,7 @@ impl object::Object for EventStreamCloudEventOffsetOnlyMessage {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for EventStreamCloudEventOffsetOnlyMessage {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -178,6 +179,7 @@ impl object::Object for EventStreamCloudEventOrgConnectionAdded {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for EventStreamCloudEventOrgConnectionAdded {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -279,6 +281,7 @@ impl object::Object for EventStreamCloudEventOrgConnectionAddedCloudEvent {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for EventStreamCloudEventOrgConnectionAddedCloudEvent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -355,6 +358,7 @@ impl object::Object for EventStreamCloudEventOrgConnectionAddedData {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for EventStreamCloudEventOrgConnectionAddedData {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -440,6 +444,7 @@ impl object::Object for EventStreamCloudEventOrgConnectionAddedObject {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for EventStreamCloudEventOrgConnectionAddedObject {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -502,6 +507,7 @@ impl object::Object for EventStreamCloudEventOrgConnectionAddedObjectConnection 
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for EventStreamCloudEventOrgConnectionAddedObjectConnection {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -576,6 +582,7 @@ impl object::Object for EventStreamCloudEventOrgConnectionRemoved {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for EventStreamCloudEventOrgConnectionRemoved {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -677,6 +684,7 @@ impl object::Object for EventStreamCloudEventOrgConnectionRemovedCloudEvent {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for EventStreamCloudEventOrgConnectionRemovedCloudEvent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -751,6 +759,7 @@ impl object::Object for EventStreamCloudEventOrgConnectionRemovedData {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for EventStreamCloudEventOrgConnectionRemovedData {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -810,6 +819,7 @@ impl object::Object for EventStreamCloudEventOrgConnectionRemovedObject {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for EventStreamCloudEventOrgConnectionRemovedObject {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -892,6 +902,7 @@ impl object::Object for EventStreamCloudEventOrgConnectionUpdated {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for EventStreamCloudEventOrgConnectionUpdated {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -993,6 +1004,7 @@ impl object::Object for EventStreamCloudEventOrgConnectionUpdatedCloudEvent {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for EventStreamCloudEventOrgConnectionUpdatedCloudEvent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1103,6 +1115,7 @@ impl object::Object for EventStreamCloudEventOrgCreated {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for EventStreamCloudEventOrgCreated {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1204,6 +1217,7 @@ impl object::Object for EventStreamCloudEventOrgCreatedCloudEvent {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for EventStreamCloudEventOrgCreatedCloudEvent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1280,6 +1294,7 @@ impl object::Object for EventStreamCloudEventOrgCreatedData {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for EventStreamCloudEventOrgCreatedData {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1360,6 +1375,7 @@ impl object::Object for EventStreamCloudEventOrgCreatedObject {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for EventStreamCloudEventOrgCreatedObject {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1426,6 +1442,7 @@ impl object::Object for EventStreamCloudEventOrgCreatedObjectBranding {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for EventStreamCloudEventOrgCreatedObjectBranding {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1489,6 +1506,7 @@ impl object::Object for EventStreamCloudEventOrgCreatedObjectBrandingColors {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for EventStreamCloudEventOrgCreatedObjectBrandingColors {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1561,6 +1579,7 @@ impl object::Object for EventStreamCloudEventOrgDeleted {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for EventStreamCloudEventOrgDeleted {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1662,6 +1681,7 @@ impl object::Object for EventStreamCloudEventOrgDeletedCloudEvent {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for EventStreamCloudEventOrgDeletedCloudEvent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1736,6 +1756,7 @@ impl object::Object for EventStreamCloudEventOrgDeletedData {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for EventStreamCloudEventOrgDeletedData {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1808,6 +1829,7 @@ impl object::Object for EventStreamCloudEventOrgDeletedObject {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for EventStreamCloudEventOrgDeletedObject {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1882,6 +1904,7 @@ impl object::Object for EventStreamCloudEventOrgGroupRoleAssigned {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for EventStreamCloudEventOrgGroupRoleAssigned {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1983,6 +2006,7 @@ impl object::Object for EventStreamCloudEventOrgGroupRoleAssignedCloudEvent {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for EventStreamCloudEventOrgGroupRoleAssignedCloudEvent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2057,6 +2081,7 @@ impl object::Object for EventStreamCloudEventOrgGroupRoleAssignedData {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for EventStreamCloudEventOrgGroupRoleAssignedData {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2126,6 +2151,7 @@ impl object::Object for EventStreamCloudEventOrgGroupRoleAssignedObject {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for EventStreamCloudEventOrgGroupRoleAssignedObject {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2259,6 +2285,7 @@ impl object::Object for EventStreamCloudEventOrgGroupRoleDeleted {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for EventStreamCloudEventOrgGroupRoleDeleted {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2360,6 +2387,7 @@ impl object::Object for EventStreamCloudEventOrgGroupRoleDeletedCloudEvent {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for EventStreamCloudEventOrgGroupRoleDeletedCloudEvent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2434,6 +2462,7 @@ impl object::Object for EventStreamCloudEventOrgGroupRoleDeletedData {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for EventStreamCloudEventOrgGroupRoleDeletedData {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2503,6 +2532,7 @@ impl object::Object for EventStreamCloudEventOrgGroupRoleDeletedObject {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for EventStreamCloudEventOrgGroupRoleDeletedObject {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -80,6 +80,7 @@ impl object::Object for EventStreamCloudEventOrgGroupRoleDeletedObjectOrganizati
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for EventStreamCloudEventOrgGroupRoleDeletedObjectOrganization {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -154,6 +155,7 @@ impl object::Object for EventStreamCloudEventOrgMemberAdded {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for EventStreamCloudEventOrgMemberAdded {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -255,6 +257,7 @@ impl object::Object for EventStreamCloudEventOrgMemberAddedCloudEvent {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for EventStreamCloudEventOrgMemberAddedCloudEvent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -331,6 +334,7 @@ impl object::Object for EventStreamCloudEventOrgMemberAddedData {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for EventStreamCloudEventOrgMemberAddedData {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -392,6 +396,7 @@ impl object::Object for EventStreamCloudEventOrgMemberAddedObject {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for EventStreamCloudEventOrgMemberAddedObject {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -454,6 +459,7 @@ impl object::Object for EventStreamCloudEventOrgMemberAddedObjectOrganization {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for EventStreamCloudEventOrgMemberAddedObjectOrganization {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -510,6 +516,7 @@ impl object::Object for EventStreamCloudEventOrgMemberAddedObjectUser {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for EventStreamCloudEventOrgMemberAddedObjectUser {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -577,6 +584,7 @@ impl object::Object for EventStreamCloudEventOrgMemberDeleted {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for EventStreamCloudEventOrgMemberDeleted {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -678,6 +686,7 @@ impl object::Object for EventStreamCloudEventOrgMemberDeletedCloudEvent {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for EventStreamCloudEventOrgMemberDeletedCloudEvent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -786,6 +795,7 @@ impl object::Object for EventStreamCloudEventOrgMemberRoleAssigned {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for EventStreamCloudEventOrgMemberRoleAssigned {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -887,6 +897,7 @@ impl object::Object for EventStreamCloudEventOrgMemberRoleAssignedCloudEvent {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for EventStreamCloudEventOrgMemberRoleAssignedCloudEvent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1004,6 +1015,7 @@ impl object::Object for EventStreamCloudEventOrgMemberRoleDeleted {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for EventStreamCloudEventOrgMemberRoleDeleted {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1105,6 +1117,7 @@ impl object::Object for EventStreamCloudEventOrgMemberRoleDeletedCloudEvent {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for EventStreamCloudEventOrgMemberRoleDeletedCloudEvent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1181,6 +1194,7 @@ impl object::Object for EventStreamCloudEventOrgMemberRoleDeletedData {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for EventStreamCloudEventOrgMemberRoleDeletedData {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1247,6 +1261,7 @@ impl object::Object for EventStreamCloudEventOrgMemberRoleDeletedObject {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for EventStreamCloudEventOrgMemberRoleDeletedObject {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1337,6 +1352,7 @@ impl object::Object for EventStreamCloudEventOrgUpdated {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for EventStreamCloudEventOrgUpdated {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1438,6 +1454,7 @@ impl object::Object for EventStreamCloudEventOrgUpdatedCloudEvent {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for EventStreamCloudEventOrgUpdatedCloudEvent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1550,6 +1567,7 @@ impl object::Object for EventStreamCloudEventUserCreated {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for EventStreamCloudEventUserCreated {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1646,6 +1664,7 @@ impl object::Object for EventStreamCloudEventUserCreatedCloudEvent {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for EventStreamCloudEventUserCreatedCloudEvent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1722,6 +1741,7 @@ impl object::Object for EventStreamCloudEventUserCreatedData {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for EventStreamCloudEventUserCreatedData {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1895,6 +1915,7 @@ impl object::Object for EventStreamCloudEventUserCreatedObject {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for EventStreamCloudEventUserCreatedObject {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2061,6 +2082,7 @@ impl object::Object for EventStreamCloudEventUserCreatedObjectIdentitiesItemCust
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for EventStreamCloudEventUserCreatedObjectIdentitiesItemCustom {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2170,6 +2192,7 @@ impl object::Object for EventStreamCloudEventUserCreatedObjectIdentitiesItemCust
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for EventStreamCloudEventUserCreatedObjectIdentitiesItemCustomProfileData {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2268,6 +2291,7 @@ impl object::Object for EventStreamCloudEventUserCreatedObjectIdentitiesItemData
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for EventStreamCloudEventUserCreatedObjectIdentitiesItemDatabase {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2374,6 +2398,7 @@ impl object::Object for EventStreamCloudEventUserCreatedObjectIdentitiesItemEnte
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for EventStreamCloudEventUserCreatedObjectIdentitiesItemEnterprise {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -88,6 +88,7 @@ impl object::Object for EventStreamCloudEventUserCreatedObjectIdentitiesItemPass
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for EventStreamCloudEventUserCreatedObjectIdentitiesItemPasswordless {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -197,6 +198,7 @@ impl object::Object for EventStreamCloudEventUserCreatedObjectIdentitiesItemSoci
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for EventStreamCloudEventUserCreatedObjectIdentitiesItemSocial {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -374,6 +376,7 @@ impl object::Object for EventStreamCloudEventUserDeleted {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for EventStreamCloudEventUserDeleted {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -470,6 +473,7 @@ impl object::Object for EventStreamCloudEventUserDeletedCloudEvent {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for EventStreamCloudEventUserDeletedCloudEvent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -544,6 +548,7 @@ impl object::Object for EventStreamCloudEventUserDeletedData {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for EventStreamCloudEventUserDeletedData {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -720,6 +725,7 @@ impl object::Object for EventStreamCloudEventUserDeletedObject {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for EventStreamCloudEventUserDeletedObject {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -978,6 +984,7 @@ impl object::Object for EventStreamCloudEventUserUpdated {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for EventStreamCloudEventUserUpdated {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1074,6 +1081,7 @@ impl object::Object for EventStreamCloudEventUserUpdatedCloudEvent {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for EventStreamCloudEventUserUpdatedCloudEvent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1364,6 +1372,7 @@ impl object::Object for EventStreamDelivery {
         })
     }
 }
+
 #[cfg(feature = "event_streams")]
 impl fmt::Debug for EventStreamDelivery {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1433,6 +1442,7 @@ impl object::Object for EventStreamDeliveryAttempt {
         })
     }
 }
+
 #[cfg(feature = "event_streams")]
 impl fmt::Debug for EventStreamDeliveryAttempt {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1564,6 +1574,7 @@ impl object::Object for EventStreamEventBridgeConfiguration {
         })
     }
 }
+
 #[cfg(feature = "event_streams")]
 impl fmt::Debug for EventStreamEventBridgeConfiguration {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1654,6 +1665,7 @@ impl object::Object for EventStreamEventBridgeDestination {
         })
     }
 }
+
 #[cfg(feature = "event_streams")]
 impl fmt::Debug for EventStreamEventBridgeDestination {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1769,6 +1781,7 @@ impl object::Object for EventStreamEventBridgeResponseContent {
         })
     }
 }
+
 #[cfg(feature = "event_streams")]
 impl fmt::Debug for EventStreamEventBridgeResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2004,6 +2017,7 @@ impl object::Object for EventStreamSubscription {
         })
     }
 }
+
 #[cfg(feature = "event_streams")]
 impl fmt::Debug for EventStreamSubscription {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2127,6 +2141,7 @@ impl object::Object for EventStreamWebhookBasicAuth {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for EventStreamWebhookBasicAuth {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2230,6 +2245,7 @@ impl object::Object for EventStreamWebhookConfiguration {
         })
     }
 }
+
 #[cfg(feature = "event_streams")]
 impl fmt::Debug for EventStreamWebhookConfiguration {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2306,6 +2322,7 @@ impl object::Object for EventStreamWebhookCustomHeaderAuth {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for EventStreamWebhookCustomHeaderAuth {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2392,6 +2409,7 @@ impl object::Object for EventStreamWebhookDestination {
         })
     }
 }
+
 #[cfg(feature = "event_streams")]
 impl fmt::Debug for EventStreamWebhookDestination {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

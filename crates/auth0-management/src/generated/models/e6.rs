@@ -94,6 +94,7 @@ impl object::Object for EventStreamWebhookResponseContent {
         })
     }
 }
+
 #[cfg(feature = "event_streams")]
 impl fmt::Debug for EventStreamWebhookResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -228,6 +229,7 @@ impl object::Object for ExperimentListItem {
         })
     }
 }
+
 #[cfg(feature = "experimentation")]
 impl fmt::Debug for ExperimentListItem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -331,6 +333,7 @@ impl object::Object for ExperimentValidationError {
         })
     }
 }
+
 #[cfg(feature = "experimentation")]
 impl fmt::Debug for ExperimentValidationError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -443,6 +446,7 @@ impl object::Object for ExpressConfiguration {
         })
     }
 }
+
 #[cfg(feature = "clients")]
 impl fmt::Debug for ExpressConfiguration {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

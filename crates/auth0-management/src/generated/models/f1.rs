@@ -102,6 +102,7 @@ impl object::Object for FeatureFlag {
         })
     }
 }
+
 #[cfg(feature = "experimentation")]
 impl fmt::Debug for FeatureFlag {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -175,6 +176,7 @@ impl object::Object for FeatureFlagConfigParam {
         })
     }
 }
+
 #[cfg(feature = "experimentation")]
 impl fmt::Debug for FeatureFlagConfigParam {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -304,6 +306,7 @@ impl object::Object for FedCmLogin {
         })
     }
 }
+
 #[cfg(feature = "clients")]
 impl fmt::Debug for FedCmLogin {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -381,6 +384,7 @@ impl object::Object for FedCmLoginGoogle {
         })
     }
 }
+
 #[cfg(feature = "clients")]
 impl fmt::Debug for FedCmLoginGoogle {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -497,6 +501,7 @@ impl object::Object for FederatedConnectionTokenSet {
         })
     }
 }
+
 #[cfg(feature = "users")]
 impl fmt::Debug for FederatedConnectionTokenSet {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -795,6 +800,7 @@ impl object::Object for FlowActionActivecampaignListContacts {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for FlowActionActivecampaignListContacts {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -941,6 +947,7 @@ impl object::Object for FlowActionActivecampaignUpsertContact {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for FlowActionActivecampaignUpsertContact {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1072,6 +1079,7 @@ impl object::Object for FlowActionActivecampaignUpsertContactParams {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for FlowActionActivecampaignUpsertContactParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1259,6 +1267,7 @@ impl object::Object for FlowActionAirtableCreateRecord {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for FlowActionAirtableCreateRecord {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1377,6 +1386,7 @@ impl object::Object for FlowActionAirtableCreateRecordParams {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for FlowActionAirtableCreateRecordParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1503,6 +1513,7 @@ impl object::Object for FlowActionAirtableListRecords {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for FlowActionAirtableListRecords {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1627,6 +1638,7 @@ impl object::Object for FlowActionAirtableListRecordsParams {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for FlowActionAirtableListRecordsParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1760,6 +1772,7 @@ impl object::Object for FlowActionAirtableUpdateRecord {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for FlowActionAirtableUpdateRecord {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1883,6 +1896,7 @@ impl object::Object for FlowActionAirtableUpdateRecordParams {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for FlowActionAirtableUpdateRecordParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2055,6 +2069,7 @@ impl object::Object for FlowActionAuth0CreateUser {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for FlowActionAuth0CreateUser {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2159,6 +2174,7 @@ impl object::Object for FlowActionAuth0CreateUserParams {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for FlowActionAuth0CreateUserParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2271,6 +2287,7 @@ impl object::Object for FlowActionAuth0GetUser {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for FlowActionAuth0GetUser {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2375,6 +2392,7 @@ impl object::Object for FlowActionAuth0GetUserParams {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for FlowActionAuth0GetUserParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2508,6 +2526,7 @@ impl object::Object for FlowActionAuth0SendEmail {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for FlowActionAuth0SendEmail {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2629,6 +2648,7 @@ impl object::Object for FlowActionAuth0SendEmailParams {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for FlowActionAuth0SendEmailParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2726,6 +2746,7 @@ impl object::Object for FlowActionAuth0SendEmailParamsFrom {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for FlowActionAuth0SendEmailParamsFrom {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -93,6 +93,7 @@ impl object::Object for FormFieldText {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for FormFieldText {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -231,6 +232,7 @@ impl object::Object for FormFieldTextConfig {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for FormFieldTextConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -514,6 +516,7 @@ impl object::Object for FormFieldUrl {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for FormFieldUrl {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -636,6 +639,7 @@ impl object::Object for FormFieldUrlConfig {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for FormFieldUrlConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -734,6 +738,7 @@ impl object::Object for FormFlow {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for FormFlow {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -829,6 +834,7 @@ impl object::Object for FormFlowConfig {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for FormFlowConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -914,6 +920,7 @@ impl object::Object for FormHiddenField {
         })
     }
 }
+
 #[cfg(feature = "forms")]
 impl fmt::Debug for FormHiddenField {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1000,6 +1007,7 @@ impl object::Object for FormLanguages {
         })
     }
 }
+
 #[cfg(feature = "forms")]
 impl fmt::Debug for FormLanguages {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1092,6 +1100,7 @@ impl object::Object for FormMessages {
         })
     }
 }
+
 #[cfg(feature = "forms")]
 impl fmt::Debug for FormMessages {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1233,6 +1242,7 @@ impl object::Object for FormNodeCoordinates {
         })
     }
 }
+
 #[cfg(feature = "forms")]
 impl fmt::Debug for FormNodeCoordinates {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1407,6 +1417,7 @@ impl object::Object for FormRouter {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for FormRouter {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1509,6 +1520,7 @@ impl object::Object for FormRouterConfig {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for FormRouterConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1607,6 +1619,7 @@ impl object::Object for FormRouterRule {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for FormRouterRule {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1709,6 +1722,7 @@ impl object::Object for FormStartNode {
         })
     }
 }
+
 #[cfg(feature = "forms")]
 impl fmt::Debug for FormStartNode {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1819,6 +1833,7 @@ impl object::Object for FormStep {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for FormStep {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1925,6 +1940,7 @@ impl object::Object for FormStepConfig {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for FormStepConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2007,6 +2023,7 @@ impl object::Object for FormStyle {
         })
     }
 }
+
 #[cfg(feature = "forms")]
 impl fmt::Debug for FormStyle {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2111,6 +2128,7 @@ impl object::Object for FormSummary {
         })
     }
 }
+
 #[cfg(feature = "forms")]
 impl fmt::Debug for FormSummary {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2255,6 +2273,7 @@ impl object::Object for FormWidgetAuth0VerifiableCredentials {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for FormWidgetAuth0VerifiableCredentials {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2392,6 +2411,7 @@ impl object::Object for FormWidgetAuth0VerifiableCredentialsConfig {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for FormWidgetAuth0VerifiableCredentialsConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2524,6 +2544,7 @@ impl object::Object for FormWidgetGMapsAddress {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for FormWidgetGMapsAddress {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2633,6 +2654,7 @@ impl object::Object for FormWidgetGMapsAddressConfig {
         })
     }
 }
+
 #[cfg(feature = "emails")]
 impl fmt::Debug for FormWidgetGMapsAddressConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2738,6 +2760,7 @@ impl object::Object for FormWidgetRecaptcha {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for FormWidgetRecaptcha {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2850,6 +2873,7 @@ impl object::Object for FormWidgetRecaptchaConfig {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for FormWidgetRecaptchaConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

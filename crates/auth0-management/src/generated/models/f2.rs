@@ -87,6 +87,7 @@ impl object::Object for FlowActionAuth0SendRequest {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for FlowActionAuth0SendRequest {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -215,6 +216,7 @@ impl object::Object for FlowActionAuth0SendRequestParams {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for FlowActionAuth0SendRequestParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -396,6 +398,7 @@ impl object::Object for FlowActionAuth0SendSms {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for FlowActionAuth0SendSms {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -514,6 +517,7 @@ impl object::Object for FlowActionAuth0SendSmsParams {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for FlowActionAuth0SendSmsParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -642,6 +646,7 @@ impl object::Object for FlowActionAuth0UpdateUser {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for FlowActionAuth0UpdateUser {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -751,6 +756,7 @@ impl object::Object for FlowActionAuth0UpdateUserParams {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for FlowActionAuth0UpdateUserParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -878,6 +884,7 @@ impl object::Object for FlowActionBigqueryInsertRows {
         })
     }
 }
+
 #[cfg(feature = "flows")]
 impl fmt::Debug for FlowActionBigqueryInsertRows {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1007,6 +1014,7 @@ impl object::Object for FlowActionBigqueryInsertRowsParams {
         })
     }
 }
+
 #[cfg(feature = "flows")]
 impl fmt::Debug for FlowActionBigqueryInsertRowsParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1179,6 +1187,7 @@ impl object::Object for FlowActionClearbitFindCompany {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for FlowActionClearbitFindCompany {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1286,6 +1295,7 @@ impl object::Object for FlowActionClearbitFindCompanyParams {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for FlowActionClearbitFindCompanyParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1394,6 +1404,7 @@ impl object::Object for FlowActionClearbitFindPerson {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for FlowActionClearbitFindPerson {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1551,6 +1562,7 @@ impl object::Object for FlowActionEmailVerifyEmail {
         })
     }
 }
+
 #[cfg(feature = "flows")]
 impl fmt::Debug for FlowActionEmailVerifyEmail {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1667,6 +1679,7 @@ impl object::Object for FlowActionEmailVerifyEmailParams {
         })
     }
 }
+
 #[cfg(feature = "flows")]
 impl fmt::Debug for FlowActionEmailVerifyEmailParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1777,6 +1790,7 @@ impl object::Object for FlowActionEmailVerifyEmailParamsRules {
         })
     }
 }
+
 #[cfg(feature = "flows")]
 impl fmt::Debug for FlowActionEmailVerifyEmailParamsRules {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1964,6 +1978,7 @@ impl object::Object for FlowActionFlowBooleanCondition {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for FlowActionFlowBooleanCondition {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2079,6 +2094,7 @@ impl object::Object for FlowActionFlowBooleanConditionParams {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for FlowActionFlowBooleanConditionParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2201,6 +2217,7 @@ impl object::Object for FlowActionFlowDelayFlow {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for FlowActionFlowDelayFlow {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2306,6 +2323,7 @@ impl object::Object for FlowActionFlowDelayFlowParams {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for FlowActionFlowDelayFlowParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2442,6 +2460,7 @@ impl object::Object for FlowActionFlowDoNothing {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for FlowActionFlowDoNothing {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2588,6 +2607,7 @@ impl object::Object for FlowActionFlowErrorMessage {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for FlowActionFlowErrorMessage {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2691,6 +2711,7 @@ impl object::Object for FlowActionFlowErrorMessageParams {
         })
     }
 }
+
 #[cfg(feature = "branding")]
 impl fmt::Debug for FlowActionFlowErrorMessageParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2797,6 +2818,7 @@ impl object::Object for FlowActionFlowMapValue {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for FlowActionFlowMapValue {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

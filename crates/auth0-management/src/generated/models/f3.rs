@@ -70,6 +70,7 @@ impl object::Object for FlowActionFlowMapValueParams {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for FlowActionFlowMapValueParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -308,6 +309,7 @@ impl object::Object for FlowActionFlowReturnJson {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for FlowActionFlowReturnJson {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -407,6 +409,7 @@ impl object::Object for FlowActionFlowReturnJsonParams {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for FlowActionFlowReturnJsonParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -567,6 +570,7 @@ impl object::Object for FlowActionFlowStoreVars {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for FlowActionFlowStoreVars {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -666,6 +670,7 @@ impl object::Object for FlowActionFlowStoreVarsParams {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for FlowActionFlowStoreVarsParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -785,6 +790,7 @@ impl object::Object for FlowActionGoogleSheetsAddRow {
         })
     }
 }
+
 #[cfg(feature = "flows")]
 impl fmt::Debug for FlowActionGoogleSheetsAddRow {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -915,6 +921,7 @@ impl object::Object for FlowActionGoogleSheetsAddRowParams {
         })
     }
 }
+
 #[cfg(feature = "flows")]
 impl fmt::Debug for FlowActionGoogleSheetsAddRowParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1063,6 +1070,7 @@ impl object::Object for FlowActionHttpSendRequest {
         })
     }
 }
+
 #[cfg(feature = "flows")]
 impl fmt::Debug for FlowActionHttpSendRequest {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1215,6 +1223,7 @@ impl object::Object for FlowActionHttpSendRequestParams {
         })
     }
 }
+
 #[cfg(feature = "flows")]
 impl fmt::Debug for FlowActionHttpSendRequestParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1355,6 +1364,7 @@ impl object::Object for FlowActionHttpSendRequestParamsBasicAuth {
         })
     }
 }
+
 #[cfg(feature = "flows")]
 impl fmt::Debug for FlowActionHttpSendRequestParamsBasicAuth {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1665,6 +1675,7 @@ impl object::Object for FlowActionHubspotEnrollContact {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for FlowActionHubspotEnrollContact {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1777,6 +1788,7 @@ impl object::Object for FlowActionHubspotEnrollContactParams {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for FlowActionHubspotEnrollContactParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1897,6 +1909,7 @@ impl object::Object for FlowActionHubspotGetContact {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for FlowActionHubspotGetContact {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2006,6 +2019,7 @@ impl object::Object for FlowActionHubspotGetContactParams {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for FlowActionHubspotGetContactParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2117,6 +2131,7 @@ impl object::Object for FlowActionHubspotUpsertContact {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for FlowActionHubspotUpsertContact {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2230,6 +2245,7 @@ impl object::Object for FlowActionHubspotUpsertContactParams {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for FlowActionHubspotUpsertContactParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2320,6 +2336,7 @@ impl object::Object for FlowActionHubspotUpsertContactParamsProperty {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for FlowActionHubspotUpsertContactParamsProperty {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2477,6 +2494,7 @@ impl object::Object for FlowActionJsonCreateJson {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for FlowActionJsonCreateJson {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2576,6 +2594,7 @@ impl object::Object for FlowActionJsonCreateJsonParams {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for FlowActionJsonCreateJsonParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2686,6 +2705,7 @@ impl object::Object for FlowActionJsonParseJson {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for FlowActionJsonParseJson {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2785,6 +2805,7 @@ impl object::Object for FlowActionJsonParseJsonParams {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for FlowActionJsonParseJsonParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -87,6 +87,7 @@ impl object::Object for FlowActionJsonSerializeJson {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for FlowActionJsonSerializeJson {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -283,6 +284,7 @@ impl object::Object for FlowActionJwtDecodeJwt {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for FlowActionJwtDecodeJwt {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -382,6 +384,7 @@ impl object::Object for FlowActionJwtDecodeJwtParams {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for FlowActionJwtDecodeJwtParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -488,6 +491,7 @@ impl object::Object for FlowActionJwtSignJwt {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for FlowActionJwtSignJwt {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -617,6 +621,7 @@ impl object::Object for FlowActionJwtSignJwtParams {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for FlowActionJwtSignJwtParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -770,6 +775,7 @@ impl object::Object for FlowActionJwtVerifyJwt {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for FlowActionJwtVerifyJwt {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -886,6 +892,7 @@ impl object::Object for FlowActionJwtVerifyJwtParams {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for FlowActionJwtVerifyJwtParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1021,6 +1028,7 @@ impl object::Object for FlowActionMailchimpUpsertMember {
         })
     }
 }
+
 #[cfg(feature = "flows")]
 impl fmt::Debug for FlowActionMailchimpUpsertMember {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1144,6 +1152,7 @@ impl object::Object for FlowActionMailchimpUpsertMemberParams {
         })
     }
 }
+
 #[cfg(feature = "flows")]
 impl fmt::Debug for FlowActionMailchimpUpsertMemberParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1234,6 +1243,7 @@ impl object::Object for FlowActionMailchimpUpsertMemberParamsMember {
         })
     }
 }
+
 #[cfg(feature = "flows")]
 impl fmt::Debug for FlowActionMailchimpUpsertMemberParamsMember {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1366,6 +1376,7 @@ impl object::Object for FlowActionMailjetSendEmail {
         })
     }
 }
+
 #[cfg(feature = "flows")]
 impl fmt::Debug for FlowActionMailjetSendEmail {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1524,6 +1535,7 @@ impl object::Object for FlowActionMailjetSendEmailParamsContent {
         })
     }
 }
+
 #[cfg(feature = "flows")]
 impl fmt::Debug for FlowActionMailjetSendEmailParamsContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1601,6 +1613,7 @@ impl object::Object for FlowActionMailjetSendEmailParamsTemplateId {
         })
     }
 }
+
 #[cfg(feature = "flows")]
 impl fmt::Debug for FlowActionMailjetSendEmailParamsTemplateId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1761,6 +1774,7 @@ impl object::Object for FlowActionOtpGenerateCode {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for FlowActionOtpGenerateCode {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1865,6 +1879,7 @@ impl object::Object for FlowActionOtpGenerateCodeParams {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for FlowActionOtpGenerateCodeParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1973,6 +1988,7 @@ impl object::Object for FlowActionOtpVerifyCode {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for FlowActionOtpVerifyCode {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2077,6 +2093,7 @@ impl object::Object for FlowActionOtpVerifyCodeParams {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for FlowActionOtpVerifyCodeParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2284,6 +2301,7 @@ impl object::Object for FlowActionPipedriveAddDeal {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for FlowActionPipedriveAddDeal {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2424,6 +2442,7 @@ impl object::Object for FlowActionPipedriveAddDealParams {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for FlowActionPipedriveAddDealParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2614,6 +2633,7 @@ impl object::Object for FlowActionPipedriveAddOrganization {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for FlowActionPipedriveAddOrganization {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2733,6 +2753,7 @@ impl object::Object for FlowActionPipedriveAddOrganizationParams {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for FlowActionPipedriveAddOrganizationParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -87,6 +87,7 @@ impl object::Object for FlowActionPipedriveAddPerson {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for FlowActionPipedriveAddPerson {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -224,6 +225,7 @@ impl object::Object for FlowActionPipedriveAddPersonParams {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for FlowActionPipedriveAddPersonParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -434,6 +436,7 @@ impl object::Object for FlowActionSalesforceCreateLead {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for FlowActionSalesforceCreateLead {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -570,6 +573,7 @@ impl object::Object for FlowActionSalesforceCreateLeadParams {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for FlowActionSalesforceCreateLeadParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -720,6 +724,7 @@ impl object::Object for FlowActionSalesforceGetLead {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for FlowActionSalesforceGetLead {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -827,6 +832,7 @@ impl object::Object for FlowActionSalesforceGetLeadParams {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for FlowActionSalesforceGetLeadParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -938,6 +944,7 @@ impl object::Object for FlowActionSalesforceSearchLeads {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for FlowActionSalesforceSearchLeads {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1055,6 +1062,7 @@ impl object::Object for FlowActionSalesforceSearchLeadsParams {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for FlowActionSalesforceSearchLeadsParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1187,6 +1195,7 @@ impl object::Object for FlowActionSalesforceUpdateLead {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for FlowActionSalesforceUpdateLead {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1300,6 +1309,7 @@ impl object::Object for FlowActionSalesforceUpdateLeadParams {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for FlowActionSalesforceUpdateLeadParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1429,6 +1439,7 @@ impl object::Object for FlowActionSendgridSendEmail {
         })
     }
 }
+
 #[cfg(feature = "flows")]
 impl fmt::Debug for FlowActionSendgridSendEmail {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1549,6 +1560,7 @@ impl object::Object for FlowActionSendgridSendEmailParams {
         })
     }
 }
+
 #[cfg(feature = "flows")]
 impl fmt::Debug for FlowActionSendgridSendEmailParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1634,6 +1646,7 @@ impl object::Object for FlowActionSendgridSendEmailParamsPerson {
         })
     }
 }
+
 #[cfg(feature = "flows")]
 impl fmt::Debug for FlowActionSendgridSendEmailParamsPerson {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1762,6 +1775,7 @@ impl object::Object for FlowActionSlackPostMessage {
         })
     }
 }
+
 #[cfg(feature = "flows")]
 impl fmt::Debug for FlowActionSlackPostMessage {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1884,6 +1898,7 @@ impl object::Object for FlowActionSlackPostMessageParams {
         })
     }
 }
+
 #[cfg(feature = "flows")]
 impl fmt::Debug for FlowActionSlackPostMessageParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1993,6 +2008,7 @@ impl object::Object for FlowActionSlackPostMessageParamsAttachment {
         })
     }
 }
+
 #[cfg(feature = "flows")]
 impl fmt::Debug for FlowActionSlackPostMessageParamsAttachment {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2119,6 +2135,7 @@ impl object::Object for FlowActionSlackPostMessageParamsAttachmentField {
         })
     }
 }
+
 #[cfg(feature = "flows")]
 impl fmt::Debug for FlowActionSlackPostMessageParamsAttachmentField {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2287,6 +2304,7 @@ impl object::Object for FlowActionStripeAddTaxId {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for FlowActionStripeAddTaxId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2402,6 +2420,7 @@ impl object::Object for FlowActionStripeAddTaxIdParams {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for FlowActionStripeAddTaxIdParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2524,6 +2543,7 @@ impl object::Object for FlowActionStripeAddress {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for FlowActionStripeAddress {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2662,6 +2682,7 @@ impl object::Object for FlowActionStripeCreateCustomer {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for FlowActionStripeCreateCustomer {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

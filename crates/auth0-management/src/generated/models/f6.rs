@@ -106,6 +106,7 @@ impl object::Object for FlowActionStripeCreateCustomerParams {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for FlowActionStripeCreateCustomerParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -276,6 +277,7 @@ impl object::Object for FlowActionStripeCreatePortalSession {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for FlowActionStripeCreatePortalSession {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -389,6 +391,7 @@ impl object::Object for FlowActionStripeCreatePortalSessionParams {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for FlowActionStripeCreatePortalSessionParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -505,6 +508,7 @@ impl object::Object for FlowActionStripeDeleteTaxId {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for FlowActionStripeDeleteTaxId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -617,6 +621,7 @@ impl object::Object for FlowActionStripeDeleteTaxIdParams {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for FlowActionStripeDeleteTaxIdParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -731,6 +736,7 @@ impl object::Object for FlowActionStripeFindCustomers {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for FlowActionStripeFindCustomers {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -874,6 +880,7 @@ impl object::Object for FlowActionStripeGetCustomer {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for FlowActionStripeGetCustomer {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -981,6 +988,7 @@ impl object::Object for FlowActionStripeGetCustomerParams {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for FlowActionStripeGetCustomerParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1070,6 +1078,7 @@ impl object::Object for FlowActionStripeTaxId {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for FlowActionStripeTaxId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1172,6 +1181,7 @@ impl object::Object for FlowActionStripeUpdateCustomer {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for FlowActionStripeUpdateCustomer {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1321,6 +1331,7 @@ impl object::Object for FlowActionStripeUpdateCustomerParams {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for FlowActionStripeUpdateCustomerParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1496,6 +1507,7 @@ impl object::Object for FlowActionTelegramSendMessage {
         })
     }
 }
+
 #[cfg(feature = "flows")]
 impl fmt::Debug for FlowActionTelegramSendMessage {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1619,6 +1631,7 @@ impl object::Object for FlowActionTelegramSendMessageParams {
         })
     }
 }
+
 #[cfg(feature = "flows")]
 impl fmt::Debug for FlowActionTelegramSendMessageParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1779,6 +1792,7 @@ impl object::Object for FlowActionTwilioMakeCall {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for FlowActionTwilioMakeCall {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1893,6 +1907,7 @@ impl object::Object for FlowActionTwilioMakeCallParams {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for FlowActionTwilioMakeCallParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2010,6 +2025,7 @@ impl object::Object for FlowActionTwilioSendSms {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for FlowActionTwilioSendSms {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2124,6 +2140,7 @@ impl object::Object for FlowActionTwilioSendSmsParams {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for FlowActionTwilioSendSmsParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2255,6 +2272,7 @@ impl object::Object for FlowActionWhatsappSendMessage {
         })
     }
 }
+
 #[cfg(feature = "flows")]
 impl fmt::Debug for FlowActionWhatsappSendMessage {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2386,6 +2404,7 @@ impl object::Object for FlowActionWhatsappSendMessageParams {
         })
     }
 }
+
 #[cfg(feature = "flows")]
 impl fmt::Debug for FlowActionWhatsappSendMessageParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2587,6 +2606,7 @@ impl object::Object for FlowActionXmlParseXml {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for FlowActionXmlParseXml {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2686,6 +2706,7 @@ impl object::Object for FlowActionXmlParseXmlParams {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for FlowActionXmlParseXmlParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2795,6 +2816,7 @@ impl object::Object for FlowActionXmlSerializeXml {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for FlowActionXmlSerializeXml {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

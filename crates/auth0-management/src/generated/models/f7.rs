@@ -60,6 +60,7 @@ impl object::Object for FlowActionXmlSerializeXmlParams {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for FlowActionXmlSerializeXmlParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -187,6 +188,7 @@ impl object::Object for FlowActionZapierTriggerWebhook {
         })
     }
 }
+
 #[cfg(feature = "flows")]
 impl fmt::Debug for FlowActionZapierTriggerWebhook {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -306,6 +308,7 @@ impl object::Object for FlowActionZapierTriggerWebhookParams {
         })
     }
 }
+
 #[cfg(feature = "flows")]
 impl fmt::Debug for FlowActionZapierTriggerWebhookParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -448,6 +451,7 @@ impl object::Object for FlowExecutionSummary {
         })
     }
 }
+
 #[cfg(feature = "flows")]
 impl fmt::Debug for FlowExecutionSummary {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -529,6 +533,7 @@ impl object::Object for FlowSummary {
         })
     }
 }
+
 #[cfg(feature = "flows")]
 impl fmt::Debug for FlowSummary {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -593,6 +598,7 @@ impl object::Object for FlowsVaultConnectioSetupApiKey {
         })
     }
 }
+
 #[cfg(feature = "flows")]
 impl fmt::Debug for FlowsVaultConnectioSetupApiKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -677,6 +683,7 @@ impl object::Object for FlowsVaultConnectioSetupApiKeyWithBaseUrl {
         })
     }
 }
+
 #[cfg(feature = "flows")]
 impl fmt::Debug for FlowsVaultConnectioSetupApiKeyWithBaseUrl {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -771,6 +778,7 @@ impl object::Object for FlowsVaultConnectioSetupBigqueryOauthJwt {
         })
     }
 }
+
 #[cfg(feature = "flows")]
 impl fmt::Debug for FlowsVaultConnectioSetupBigqueryOauthJwt {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -872,6 +880,7 @@ impl object::Object for FlowsVaultConnectioSetupHttpBearer {
         })
     }
 }
+
 #[cfg(feature = "flows")]
 impl fmt::Debug for FlowsVaultConnectioSetupHttpBearer {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -951,6 +960,7 @@ impl object::Object for FlowsVaultConnectioSetupJwt {
         })
     }
 }
+
 #[cfg(feature = "flows")]
 impl fmt::Debug for FlowsVaultConnectioSetupJwt {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1066,6 +1076,7 @@ impl object::Object for FlowsVaultConnectioSetupMailjetApiKey {
         })
     }
 }
+
 #[cfg(feature = "flows")]
 impl fmt::Debug for FlowsVaultConnectioSetupMailjetApiKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1163,6 +1174,7 @@ impl object::Object for FlowsVaultConnectioSetupOauthApp {
         })
     }
 }
+
 #[cfg(feature = "flows")]
 impl fmt::Debug for FlowsVaultConnectioSetupOauthApp {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1259,6 +1271,7 @@ impl object::Object for FlowsVaultConnectioSetupOauthCode {
         })
     }
 }
+
 #[cfg(feature = "flows")]
 impl fmt::Debug for FlowsVaultConnectioSetupOauthCode {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1346,6 +1359,7 @@ impl object::Object for FlowsVaultConnectioSetupSecretApiKey {
         })
     }
 }
+
 #[cfg(feature = "flows")]
 impl fmt::Debug for FlowsVaultConnectioSetupSecretApiKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1430,6 +1444,7 @@ impl object::Object for FlowsVaultConnectioSetupStripeKeyPair {
         })
     }
 }
+
 #[cfg(feature = "flows")]
 impl fmt::Debug for FlowsVaultConnectioSetupStripeKeyPair {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1511,6 +1526,7 @@ impl object::Object for FlowsVaultConnectioSetupToken {
         })
     }
 }
+
 #[cfg(feature = "flows")]
 impl fmt::Debug for FlowsVaultConnectioSetupToken {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1595,6 +1611,7 @@ impl object::Object for FlowsVaultConnectioSetupTwilioApiKey {
         })
     }
 }
+
 #[cfg(feature = "flows")]
 impl fmt::Debug for FlowsVaultConnectioSetupTwilioApiKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1754,6 +1771,7 @@ impl object::Object for FlowsVaultConnectioSetupWebhook {
         })
     }
 }
+
 #[cfg(feature = "flows")]
 impl fmt::Debug for FlowsVaultConnectioSetupWebhook {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1973,6 +1991,7 @@ impl object::Object for FlowsVaultConnectionHttpApiKeySetup {
         })
     }
 }
+
 #[cfg(feature = "flows")]
 impl fmt::Debug for FlowsVaultConnectionHttpApiKeySetup {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2077,6 +2096,7 @@ impl object::Object for FlowsVaultConnectionHttpBasicAuthSetup {
         })
     }
 }
+
 #[cfg(feature = "flows")]
 impl fmt::Debug for FlowsVaultConnectionHttpBasicAuthSetup {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2197,6 +2217,7 @@ impl object::Object for FlowsVaultConnectionHttpOauthClientCredentialsSetup {
         })
     }
 }
+
 #[cfg(feature = "flows")]
 impl fmt::Debug for FlowsVaultConnectionHttpOauthClientCredentialsSetup {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2367,6 +2388,7 @@ impl object::Object for FlowsVaultConnectionSummary {
         })
     }
 }
+
 #[cfg(feature = "flows")]
 impl fmt::Debug for FlowsVaultConnectionSummary {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2439,6 +2461,7 @@ impl object::Object for ForbiddenSchema {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for ForbiddenSchema {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2558,6 +2581,7 @@ impl object::Object for FormBlockDivider {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for FormBlockDivider {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2658,6 +2682,7 @@ impl object::Object for FormBlockHtml {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for FormBlockHtml {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2742,6 +2767,7 @@ impl object::Object for FormBlockHtmlConfig {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for FormBlockHtmlConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2827,6 +2853,7 @@ impl object::Object for FormBlockImage {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for FormBlockImage {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -70,6 +70,7 @@ impl object::Object for FormBlockImageConfig {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for FormBlockImageConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -180,6 +181,7 @@ impl object::Object for FormBlockJumpButton {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for FormBlockJumpButton {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -266,6 +268,7 @@ impl object::Object for FormBlockJumpButtonConfig {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for FormBlockJumpButtonConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -348,6 +351,7 @@ impl object::Object for FormBlockJumpButtonConfigStyle {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for FormBlockJumpButtonConfigStyle {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -434,6 +438,7 @@ impl object::Object for FormBlockNextButton {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for FormBlockNextButton {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -511,6 +516,7 @@ impl object::Object for FormBlockNextButtonConfig {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for FormBlockNextButtonConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -604,6 +610,7 @@ impl object::Object for FormBlockResendButton {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for FormBlockResendButton {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -712,6 +719,7 @@ impl object::Object for FormBlockResendButtonConfig {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for FormBlockResendButtonConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1010,6 +1018,7 @@ impl object::Object for FormEndingNode {
         })
     }
 }
+
 #[cfg(feature = "forms")]
 impl fmt::Debug for FormEndingNode {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1106,6 +1115,7 @@ impl object::Object for FormEndingNodeAfterSubmit {
         })
     }
 }
+
 #[cfg(feature = "forms")]
 impl fmt::Debug for FormEndingNodeAfterSubmit {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1199,6 +1209,7 @@ impl object::Object for FormEndingNodeRedirection {
         })
     }
 }
+
 #[cfg(feature = "forms")]
 impl fmt::Debug for FormEndingNodeRedirection {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1359,6 +1370,7 @@ impl object::Object for FormFieldBoolean {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for FormFieldBoolean {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1473,6 +1485,7 @@ impl object::Object for FormFieldBooleanConfig {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for FormFieldBooleanConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1561,6 +1574,7 @@ impl object::Object for FormFieldBooleanConfigOptions {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for FormFieldBooleanConfigOptions {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1677,6 +1691,7 @@ impl object::Object for FormFieldCards {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for FormFieldCards {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1809,6 +1824,7 @@ impl object::Object for FormFieldCardsConfig {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for FormFieldCardsConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1914,6 +1930,7 @@ impl object::Object for FormFieldCardsConfigOption {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for FormFieldCardsConfigOption {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2028,6 +2045,7 @@ impl object::Object for FormFieldChoice {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for FormFieldChoice {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2160,6 +2178,7 @@ impl object::Object for FormFieldChoiceConfig {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for FormFieldChoiceConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2268,6 +2287,7 @@ impl object::Object for FormFieldChoiceConfigAllowOther {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for FormFieldChoiceConfigAllowOther {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2367,6 +2387,7 @@ impl object::Object for FormFieldChoiceConfigOption {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for FormFieldChoiceConfigOption {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2474,6 +2495,7 @@ impl object::Object for FormFieldCustom {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for FormFieldCustom {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2598,6 +2620,7 @@ impl object::Object for FormFieldCustomConfig {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for FormFieldCustomConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2729,6 +2752,7 @@ impl object::Object for FormFieldDate {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for FormFieldDate {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2843,6 +2867,7 @@ impl object::Object for FormFieldDateConfig {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for FormFieldDateConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -93,6 +93,7 @@ impl object::Object for FormFieldDropdown {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for FormFieldDropdown {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -225,6 +226,7 @@ impl object::Object for FormFieldDropdownConfig {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for FormFieldDropdownConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -373,6 +375,7 @@ impl object::Object for FormFieldFile {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for FormFieldFile {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -517,6 +520,7 @@ impl object::Object for FormFieldFileConfig {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for FormFieldFileConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -644,6 +648,7 @@ impl object::Object for FormFieldFileConfigStorage {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for FormFieldFileConfigStorage {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -761,6 +766,7 @@ impl object::Object for FormFieldLegal {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for FormFieldLegal {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -877,6 +883,7 @@ impl object::Object for FormFieldLegalConfig {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for FormFieldLegalConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -986,6 +993,7 @@ impl object::Object for FormFieldNumber {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for FormFieldNumber {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1118,6 +1126,7 @@ impl object::Object for FormFieldNumberConfig {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for FormFieldNumberConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1247,6 +1256,7 @@ impl object::Object for FormFieldPassword {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for FormFieldPassword {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1391,6 +1401,7 @@ impl object::Object for FormFieldPasswordConfig {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for FormFieldPasswordConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1558,6 +1569,7 @@ impl object::Object for FormFieldPayment {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for FormFieldPayment {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1688,6 +1700,7 @@ impl object::Object for FormFieldPaymentConfig {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for FormFieldPaymentConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1831,6 +1844,7 @@ impl object::Object for FormFieldPaymentConfigChargeOneOff {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for FormFieldPaymentConfigChargeOneOff {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1932,6 +1946,7 @@ impl object::Object for FormFieldPaymentConfigChargeOneOffOneOff {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for FormFieldPaymentConfigChargeOneOffOneOff {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2014,6 +2029,7 @@ impl object::Object for FormFieldPaymentConfigChargeSubscription {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for FormFieldPaymentConfigChargeSubscription {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2108,6 +2124,7 @@ impl object::Object for FormFieldPaymentConfigCredentials {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for FormFieldPaymentConfigCredentials {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2192,6 +2209,7 @@ impl object::Object for FormFieldPaymentConfigFieldProperties {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for FormFieldPaymentConfigFieldProperties {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2292,6 +2310,7 @@ impl object::Object for FormFieldPaymentConfigFields {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for FormFieldPaymentConfigFields {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2438,6 +2457,7 @@ impl object::Object for FormFieldSocial {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for FormFieldSocial {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2592,6 +2612,7 @@ impl object::Object for FormFieldTel {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for FormFieldTel {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2736,6 +2757,7 @@ impl object::Object for FormFieldTelConfig {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for FormFieldTelConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2846,6 +2868,7 @@ impl object::Object for FormFieldTelConfigStrings {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for FormFieldTelConfigStrings {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

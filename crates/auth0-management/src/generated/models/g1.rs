@@ -90,6 +90,7 @@ impl object::Object for GetActionExecutionResponseContent {
         })
     }
 }
+
 #[cfg(feature = "actions")]
 impl fmt::Debug for GetActionExecutionResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -169,6 +170,7 @@ impl object::Object for GetActionModuleActionsResponseContent {
         })
     }
 }
+
 #[cfg(feature = "actions")]
 impl fmt::Debug for GetActionModuleActionsResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -295,6 +297,7 @@ impl object::Object for GetActionModuleResponseContent {
         })
     }
 }
+
 #[cfg(feature = "actions")]
 impl fmt::Debug for GetActionModuleResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -390,6 +393,7 @@ impl object::Object for GetActionModuleVersionsResponseContent {
         })
     }
 }
+
 #[cfg(feature = "actions")]
 impl fmt::Debug for GetActionModuleVersionsResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -467,6 +471,7 @@ impl object::Object for GetActionModulesResponseContent {
         })
     }
 }
+
 #[cfg(feature = "actions")]
 impl fmt::Debug for GetActionModulesResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -599,6 +604,7 @@ impl object::Object for GetAttackProtectionCaptchaResponseContent {
         })
     }
 }
+
 #[cfg(feature = "attack_protection")]
 impl fmt::Debug for GetAttackProtectionCaptchaResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -704,6 +710,7 @@ impl object::Object for GetBotDetectionSettingsResponseContent {
         })
     }
 }
+
 #[cfg(feature = "attack_protection")]
 impl fmt::Debug for GetBotDetectionSettingsResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -808,6 +815,7 @@ impl object::Object for GetBrandingResponseContent {
         })
     }
 }
+
 #[cfg(feature = "branding")]
 impl fmt::Debug for GetBrandingResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -903,6 +911,7 @@ impl object::Object for GetBrandingThemeResponseContent {
         })
     }
 }
+
 #[cfg(feature = "branding")]
 impl fmt::Debug for GetBrandingThemeResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -997,6 +1006,7 @@ impl object::Object for GetBreachedPasswordDetectionSettingsResponseContent {
         })
     }
 }
+
 #[cfg(feature = "attack_protection")]
 impl fmt::Debug for GetBreachedPasswordDetectionSettingsResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1088,6 +1098,7 @@ impl object::Object for GetBruteForceSettingsResponseContent {
         })
     }
 }
+
 #[cfg(feature = "attack_protection")]
 impl fmt::Debug for GetBruteForceSettingsResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1177,6 +1188,7 @@ impl object::Object for GetConnectionEnabledClientsResponseContent {
         })
     }
 }
+
 #[cfg(feature = "connections")]
 impl fmt::Debug for GetConnectionEnabledClientsResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1328,6 +1340,7 @@ impl object::Object for GetConnectionResponseContent {
         })
     }
 }
+
 #[cfg(feature = "connections")]
 impl fmt::Debug for GetConnectionResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1410,6 +1423,7 @@ impl object::Object for GetCustomSigningKeysResponseContent {
         })
     }
 }
+
 #[cfg(feature = "keys")]
 impl fmt::Debug for GetCustomSigningKeysResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1469,6 +1483,7 @@ impl object::Object for GetDefaultCanonicalDomainResponseContent {
         })
     }
 }
+
 #[cfg(feature = "custom_domains")]
 impl fmt::Debug for GetDefaultCanonicalDomainResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1584,6 +1599,7 @@ impl object::Object for GetDirectoryProvisioningDefaultMappingResponseContent {
         })
     }
 }
+
 #[cfg(feature = "connections")]
 impl fmt::Debug for GetDirectoryProvisioningDefaultMappingResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1676,6 +1692,7 @@ impl object::Object for GetEmailProviderResponseContent {
         })
     }
 }
+
 #[cfg(feature = "emails")]
 impl fmt::Debug for GetEmailProviderResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1793,6 +1810,7 @@ impl object::Object for GetEmailTemplateResponseContent {
         })
     }
 }
+
 #[cfg(feature = "email_templates")]
 impl fmt::Debug for GetEmailTemplateResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1949,6 +1967,7 @@ impl object::Object for GetFlowExecutionResponseContent {
         })
     }
 }
+
 #[cfg(feature = "flows")]
 impl fmt::Debug for GetFlowExecutionResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2054,6 +2073,7 @@ impl object::Object for GetFlowResponseContent {
         })
     }
 }
+
 #[cfg(feature = "flows")]
 impl fmt::Debug for GetFlowResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2349,6 +2369,7 @@ impl object::Object for GetFlowsVaultConnectionResponseContent {
         })
     }
 }
+
 #[cfg(feature = "flows")]
 impl fmt::Debug for GetFlowsVaultConnectionResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -132,6 +132,7 @@ impl object::Object for GetFormResponseContent {
         })
     }
 }
+
 #[cfg(feature = "forms")]
 impl fmt::Debug for GetFormResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -205,6 +206,7 @@ impl object::Object for GetGroupMembersResponseContent {
         })
     }
 }
+
 #[cfg(feature = "groups")]
 impl fmt::Debug for GetGroupMembersResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -293,6 +295,7 @@ impl object::Object for GetGroupResponseContent {
         })
     }
 }
+
 #[cfg(feature = "groups")]
 impl fmt::Debug for GetGroupResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -390,6 +393,7 @@ impl object::Object for GetGuardianEnrollmentResponseContent {
         })
     }
 }
+
 #[cfg(feature = "guardian")]
 impl fmt::Debug for GetGuardianEnrollmentResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -463,6 +467,7 @@ impl object::Object for GetGuardianFactorPhoneMessageTypesResponseContent {
         })
     }
 }
+
 #[cfg(feature = "guardian")]
 impl fmt::Debug for GetGuardianFactorPhoneMessageTypesResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -548,6 +553,7 @@ impl object::Object for GetGuardianFactorsProviderApnsResponseContent {
         })
     }
 }
+
 #[cfg(feature = "guardian")]
 impl fmt::Debug for GetGuardianFactorsProviderApnsResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -627,6 +633,7 @@ impl object::Object for GetGuardianFactorsProviderPushNotificationResponseConten
         })
     }
 }
+
 #[cfg(feature = "guardian")]
 impl fmt::Debug for GetGuardianFactorsProviderPushNotificationResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -688,6 +695,7 @@ impl object::Object for GetGuardianFactorsProviderSmsResponseContent {
         })
     }
 }
+
 #[cfg(feature = "guardian")]
 impl fmt::Debug for GetGuardianFactorsProviderSmsResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -787,6 +795,7 @@ impl object::Object for GetGuardianFactorsProviderSnsResponseContent {
         })
     }
 }
+
 #[cfg(feature = "guardian")]
 impl fmt::Debug for GetGuardianFactorsProviderSnsResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -949,6 +958,7 @@ impl object::Object for GetJobErrorResponseContent {
         })
     }
 }
+
 #[cfg(feature = "jobs")]
 impl fmt::Debug for GetJobErrorResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1032,6 +1042,7 @@ impl object::Object for GetJobGenericErrorResponseContent {
         })
     }
 }
+
 #[cfg(feature = "jobs")]
 impl fmt::Debug for GetJobGenericErrorResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1103,6 +1114,7 @@ impl object::Object for GetJobImportUserError {
         })
     }
 }
+
 #[cfg(feature = "jobs")]
 impl fmt::Debug for GetJobImportUserError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1219,6 +1231,7 @@ impl object::Object for GetJobResponseContent {
         })
     }
 }
+
 #[cfg(feature = "jobs")]
 impl fmt::Debug for GetJobResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1301,6 +1314,7 @@ impl object::Object for GetJobSummary {
         })
     }
 }
+
 #[cfg(feature = "jobs")]
 impl fmt::Debug for GetJobSummary {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1451,6 +1465,7 @@ impl object::Object for GetPhoneProviderProtectionResponseContent {
         })
     }
 }
+
 #[cfg(feature = "attack_protection")]
 impl fmt::Debug for GetPhoneProviderProtectionResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1537,6 +1552,7 @@ impl object::Object for GetRefreshTokensPaginatedResponseContent {
         })
     }
 }
+
 #[cfg(feature = "refresh_tokens")]
 impl fmt::Debug for GetRefreshTokensPaginatedResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1604,6 +1620,7 @@ impl object::Object for GetRiskAssessmentsSettingsNewDeviceResponseContent {
         })
     }
 }
+
 #[cfg(feature = "risk_assessments")]
 impl fmt::Debug for GetRiskAssessmentsSettingsNewDeviceResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1684,6 +1701,7 @@ impl object::Object for GetScimConfigurationDefaultMappingResponseContent {
         })
     }
 }
+
 #[cfg(feature = "connections")]
 impl fmt::Debug for GetScimConfigurationDefaultMappingResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1795,6 +1813,7 @@ impl object::Object for GetSettingsResponseContent {
         })
     }
 }
+
 #[cfg(feature = "prompts")]
 impl fmt::Debug for GetSettingsResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1870,6 +1889,7 @@ impl object::Object for GetSupplementalSignalsResponseContent {
         })
     }
 }
+
 #[cfg(feature = "supplemental_signals")]
 impl fmt::Debug for GetSupplementalSignalsResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1948,6 +1968,7 @@ impl object::Object for GetSuspiciousIpThrottlingSettingsResponseContent {
         })
     }
 }
+
 #[cfg(feature = "attack_protection")]
 impl fmt::Debug for GetSuspiciousIpThrottlingSettingsResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2276,6 +2297,7 @@ impl object::Object for GetTenantSettingsResponseContent {
         })
     }
 }
+
 #[cfg(feature = "tenants")]
 impl fmt::Debug for GetTenantSettingsResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -58,6 +58,7 @@ impl object::Object for GetUniversalLoginTemplate {
         })
     }
 }
+
 #[cfg(feature = "branding")]
 impl fmt::Debug for GetUniversalLoginTemplate {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -211,6 +212,7 @@ impl object::Object for GetUserGroupsPaginatedResponseContent {
         })
     }
 }
+
 #[cfg(feature = "users")]
 impl fmt::Debug for GetUserGroupsPaginatedResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -394,6 +396,7 @@ impl object::Object for Group {
         })
     }
 }
+
 #[cfg(any(
     feature = "groups",
     feature = "organizations",
@@ -483,6 +486,7 @@ impl object::Object for GroupMember {
         })
     }
 }
+
 #[cfg(feature = "groups")]
 impl fmt::Debug for GroupMember {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -627,6 +631,7 @@ impl object::Object for GuardianFactor {
         })
     }
 }
+
 #[cfg(feature = "guardian")]
 impl fmt::Debug for GuardianFactor {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -94,6 +94,7 @@ impl object::Object for Hook {
         })
     }
 }
+
 #[cfg(feature = "hooks")]
 impl fmt::Debug for Hook {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -181,6 +182,7 @@ impl object::Object for HttpCustomHeader {
         })
     }
 }
+
 #[cfg(feature = "log_streams")]
 impl fmt::Debug for HttpCustomHeader {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -69,6 +69,7 @@ impl object::Object for Identity {
         })
     }
 }
+
 #[cfg(any(feature = "jobs", feature = "tickets"))]
 impl fmt::Debug for Identity {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -283,6 +284,7 @@ impl object::Object for ImportEncryptionKeyRequestContent {
         })
     }
 }
+
 #[cfg(feature = "keys")]
 impl fmt::Debug for ImportEncryptionKeyRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -454,6 +456,7 @@ impl object::Object for Integration {
         })
     }
 }
+
 #[cfg(feature = "actions")]
 impl fmt::Debug for Integration {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -566,6 +569,7 @@ impl object::Object for IntegrationRelease {
         })
     }
 }
+
 #[cfg(feature = "actions")]
 impl fmt::Debug for IntegrationRelease {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -677,6 +681,7 @@ impl object::Object for IntegrationRequiredParam {
         })
     }
 }
+
 #[cfg(feature = "actions")]
 impl fmt::Debug for IntegrationRequiredParam {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -745,6 +750,7 @@ impl object::Object for IntegrationRequiredParamOption {
         })
     }
 }
+
 #[cfg(feature = "actions")]
 impl fmt::Debug for IntegrationRequiredParamOption {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -817,6 +823,7 @@ impl object::Object for IntegrationSemVer {
         })
     }
 }
+
 #[cfg(feature = "actions")]
 impl fmt::Debug for IntegrationSemVer {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

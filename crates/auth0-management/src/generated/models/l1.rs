@@ -84,6 +84,7 @@ impl object::Object for ListActionBindingsPaginatedResponseContent {
         })
     }
 }
+
 #[cfg(feature = "actions")]
 impl fmt::Debug for ListActionBindingsPaginatedResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -143,6 +144,7 @@ impl object::Object for ListActionTriggersResponseContent {
         })
     }
 }
+
 #[cfg(feature = "actions")]
 impl fmt::Debug for ListActionTriggersResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -217,6 +219,7 @@ impl object::Object for ListActionVersionsPaginatedResponseContent {
         })
     }
 }
+
 #[cfg(feature = "actions")]
 impl fmt::Debug for ListActionVersionsPaginatedResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -294,6 +297,7 @@ impl object::Object for ListActionsPaginatedResponseContent {
         })
     }
 }
+
 #[cfg(feature = "actions")]
 impl fmt::Debug for ListActionsPaginatedResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -369,6 +373,7 @@ impl object::Object for ListAculsOffsetPaginatedResponseContent {
         })
     }
 }
+
 #[cfg(feature = "prompts")]
 impl fmt::Debug for ListAculsOffsetPaginatedResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -530,6 +535,7 @@ impl object::Object for ListAculsResponseContentItem {
         })
     }
 }
+
 #[cfg(feature = "prompts")]
 impl fmt::Debug for ListAculsResponseContentItem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -597,6 +603,7 @@ impl object::Object for ListBrandingPhoneProvidersResponseContent {
         })
     }
 }
+
 #[cfg(feature = "branding")]
 impl fmt::Debug for ListBrandingPhoneProvidersResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -658,6 +665,7 @@ impl object::Object for ListClientConnectionsResponseContent {
         })
     }
 }
+
 #[cfg(feature = "clients")]
 impl fmt::Debug for ListClientConnectionsResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -731,6 +739,7 @@ impl object::Object for ListClientGrantOffsetPaginatedResponseContent {
         })
     }
 }
+
 #[cfg(feature = "client_grants")]
 impl fmt::Debug for ListClientGrantOffsetPaginatedResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -817,6 +826,7 @@ impl object::Object for ListClientGrantPaginatedResponseContent {
         })
     }
 }
+
 #[cfg(feature = "client_grants")]
 impl fmt::Debug for ListClientGrantPaginatedResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1073,6 +1083,7 @@ impl object::Object for ListClientsOffsetPaginatedResponseContent {
         })
     }
 }
+
 #[cfg(feature = "clients")]
 impl fmt::Debug for ListClientsOffsetPaginatedResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1137,6 +1148,7 @@ impl object::Object for ListClientsPaginatedResponseContent {
         })
     }
 }
+
 #[cfg(feature = "clients")]
 impl fmt::Debug for ListClientsPaginatedResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1379,6 +1391,7 @@ impl object::Object for ListConnectionProfileTemplateResponseContent {
         })
     }
 }
+
 #[cfg(feature = "connection_profiles")]
 impl fmt::Debug for ListConnectionProfileTemplateResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1444,6 +1457,7 @@ impl object::Object for ListConnectionProfilesPaginatedResponseContent {
         })
     }
 }
+
 #[cfg(feature = "connection_profiles")]
 impl fmt::Debug for ListConnectionProfilesPaginatedResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1505,6 +1519,7 @@ impl object::Object for ListConnectionsCheckpointPaginatedResponseContent {
         })
     }
 }
+
 #[cfg(feature = "connections")]
 impl fmt::Debug for ListConnectionsCheckpointPaginatedResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1578,6 +1593,7 @@ impl object::Object for ListConnectionsOffsetPaginatedResponseContent {
         })
     }
 }
+
 #[cfg(feature = "connections")]
 impl fmt::Debug for ListConnectionsOffsetPaginatedResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1823,6 +1839,7 @@ impl object::Object for ListCustomDomainsPaginatedResponseContent {
         })
     }
 }
+
 #[cfg(feature = "custom_domains")]
 impl fmt::Debug for ListCustomDomainsPaginatedResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1946,6 +1963,7 @@ impl object::Object for ListDeviceCredentialsOffsetPaginatedResponseContent {
         })
     }
 }
+
 #[cfg(feature = "device_credentials")]
 impl fmt::Debug for ListDeviceCredentialsOffsetPaginatedResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2063,6 +2081,7 @@ impl object::Object for ListDirectoryProvisioningsResponseContent {
         })
     }
 }
+
 #[cfg(feature = "connections")]
 impl fmt::Debug for ListDirectoryProvisioningsResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2136,6 +2155,7 @@ impl object::Object for ListEncryptionKeyOffsetPaginatedResponseContent {
         })
     }
 }
+
 #[cfg(feature = "keys")]
 impl fmt::Debug for ListEncryptionKeyOffsetPaginatedResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2251,6 +2271,7 @@ impl object::Object for ListEventStreamsResponseContent {
         })
     }
 }
+
 #[cfg(feature = "event_streams")]
 impl fmt::Debug for ListEventStreamsResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2313,6 +2334,7 @@ impl object::Object for ListExperimentsResponseContent {
         })
     }
 }
+
 #[cfg(feature = "experimentation")]
 impl fmt::Debug for ListExperimentsResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2375,6 +2397,7 @@ impl object::Object for ListFeatureFlagsResponseContent {
         })
     }
 }
+
 #[cfg(feature = "experimentation")]
 impl fmt::Debug for ListFeatureFlagsResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2448,6 +2471,7 @@ impl object::Object for ListFlowExecutionsOffsetPaginatedResponseContent {
         })
     }
 }
+
 #[cfg(feature = "flows")]
 impl fmt::Debug for ListFlowExecutionsOffsetPaginatedResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2512,6 +2536,7 @@ impl object::Object for ListFlowExecutionsPaginatedResponseContent {
         })
     }
 }
+
 #[cfg(feature = "flows")]
 impl fmt::Debug for ListFlowExecutionsPaginatedResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2589,6 +2614,7 @@ impl object::Object for ListFlowsOffsetPaginatedResponseContent {
         })
     }
 }
+
 #[cfg(feature = "flows")]
 impl fmt::Debug for ListFlowsOffsetPaginatedResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2723,6 +2749,7 @@ impl object::Object for ListFlowsVaultConnectionsOffsetPaginatedResponseContent 
         })
     }
 }
+
 #[cfg(feature = "flows")]
 impl fmt::Debug for ListFlowsVaultConnectionsOffsetPaginatedResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

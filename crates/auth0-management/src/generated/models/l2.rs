@@ -126,6 +126,7 @@ impl object::Object for ListFormsOffsetPaginatedResponseContent {
         })
     }
 }
+
 #[cfg(feature = "forms")]
 impl fmt::Debug for ListFormsOffsetPaginatedResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -243,6 +244,7 @@ impl object::Object for ListGroupRolesResponseContent {
         })
     }
 }
+
 #[cfg(any(feature = "groups", feature = "organizations"))]
 impl fmt::Debug for ListGroupRolesResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -321,6 +323,7 @@ impl object::Object for ListGroupsPaginatedResponseContent {
         })
     }
 }
+
 #[cfg(feature = "groups")]
 impl fmt::Debug for ListGroupsPaginatedResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -451,6 +454,7 @@ impl object::Object for ListHooksOffsetPaginatedResponseContent {
         })
     }
 }
+
 #[cfg(feature = "hooks")]
 impl fmt::Debug for ListHooksOffsetPaginatedResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -584,6 +588,7 @@ impl object::Object for ListLogOffsetPaginatedResponseContent {
         })
     }
 }
+
 #[cfg(any(feature = "logs", feature = "users"))]
 impl fmt::Debug for ListLogOffsetPaginatedResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -713,6 +718,7 @@ impl object::Object for ListNetworkAclsOffsetPaginatedResponseContent {
         })
     }
 }
+
 #[cfg(feature = "network_acls")]
 impl fmt::Debug for ListNetworkAclsOffsetPaginatedResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -838,6 +844,7 @@ impl object::Object for ListOrganizationAllConnectionsOffsetPaginatedResponseCon
         })
     }
 }
+
 #[cfg(feature = "organizations")]
 impl fmt::Debug for ListOrganizationAllConnectionsOffsetPaginatedResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -963,6 +970,7 @@ impl object::Object for ListOrganizationClientGrantsOffsetPaginatedResponseConte
         })
     }
 }
+
 #[cfg(feature = "organizations")]
 impl fmt::Debug for ListOrganizationClientGrantsOffsetPaginatedResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1088,6 +1096,7 @@ impl object::Object for ListOrganizationConnectionsOffsetPaginatedResponseConten
         })
     }
 }
+
 #[cfg(feature = "organizations")]
 impl fmt::Debug for ListOrganizationConnectionsOffsetPaginatedResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1202,6 +1211,7 @@ impl object::Object for ListOrganizationDiscoveryDomainsResponseContent {
         })
     }
 }
+
 #[cfg(feature = "organizations")]
 impl fmt::Debug for ListOrganizationDiscoveryDomainsResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1285,6 +1295,7 @@ impl object::Object for ListOrganizationInvitationsOffsetPaginatedResponseConten
         })
     }
 }
+
 #[cfg(feature = "organizations")]
 impl fmt::Debug for ListOrganizationInvitationsOffsetPaginatedResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1441,6 +1452,7 @@ impl object::Object for ListOrganizationMembersOffsetPaginatedResponseContent {
         })
     }
 }
+
 #[cfg(feature = "organizations")]
 impl fmt::Debug for ListOrganizationMembersOffsetPaginatedResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1504,6 +1516,7 @@ impl object::Object for ListOrganizationMembersPaginatedResponseContent {
         })
     }
 }
+
 #[cfg(feature = "organizations")]
 impl fmt::Debug for ListOrganizationMembersPaginatedResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1774,6 +1787,7 @@ impl object::Object for ListOrganizationsOffsetPaginatedResponseContent {
         })
     }
 }
+
 #[cfg(any(
     feature = "client_grants",
     feature = "organizations",
@@ -1843,6 +1857,7 @@ impl object::Object for ListOrganizationsPaginatedResponseContent {
         })
     }
 }
+
 #[cfg(any(feature = "client_grants", feature = "organizations"))]
 impl fmt::Debug for ListOrganizationsPaginatedResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2086,6 +2101,7 @@ impl object::Object for ListPhoneTemplatesResponseContent {
         })
     }
 }
+
 #[cfg(feature = "branding")]
 impl fmt::Debug for ListPhoneTemplatesResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2148,6 +2164,7 @@ impl object::Object for ListRateLimitPoliciesPaginatedResponseContent {
         })
     }
 }
+
 #[cfg(feature = "rate_limit_policies")]
 impl fmt::Debug for ListRateLimitPoliciesPaginatedResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2211,6 +2228,7 @@ impl object::Object for ListRefreshTokensPaginatedResponseContent {
         })
     }
 }
+
 #[cfg(feature = "users")]
 impl fmt::Debug for ListRefreshTokensPaginatedResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2284,6 +2302,7 @@ impl object::Object for ListResourceServerOffsetPaginatedResponseContent {
         })
     }
 }
+
 #[cfg(feature = "resource_servers")]
 impl fmt::Debug for ListResourceServerOffsetPaginatedResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2403,6 +2422,7 @@ impl object::Object for ListRoleGroupsResponseContent {
         })
     }
 }
+
 #[cfg(any(feature = "organizations", feature = "roles", feature = "users"))]
 impl fmt::Debug for ListRoleGroupsResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2476,6 +2496,7 @@ impl object::Object for ListRolePermissionsOffsetPaginatedResponseContent {
         })
     }
 }
+
 #[cfg(feature = "roles")]
 impl fmt::Debug for ListRolePermissionsOffsetPaginatedResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2601,6 +2622,7 @@ impl object::Object for ListRoleUsersOffsetPaginatedResponseContent {
         })
     }
 }
+
 #[cfg(feature = "roles")]
 impl fmt::Debug for ListRoleUsersOffsetPaginatedResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2664,6 +2686,7 @@ impl object::Object for ListRoleUsersPaginatedResponseContent {
         })
     }
 }
+
 #[cfg(feature = "roles")]
 impl fmt::Debug for ListRoleUsersPaginatedResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -261,6 +261,7 @@ impl object::Object for ListRolesOffsetPaginatedResponseContent {
         })
     }
 }
+
 #[cfg(any(feature = "organizations", feature = "roles", feature = "users"))]
 impl fmt::Debug for ListRolesOffsetPaginatedResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -390,6 +391,7 @@ impl object::Object for ListRulesOffsetPaginatedResponseContent {
         })
     }
 }
+
 #[cfg(feature = "rules")]
 impl fmt::Debug for ListRulesOffsetPaginatedResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -504,6 +506,7 @@ impl object::Object for ListScimConfigurationsResponseContent {
         })
     }
 }
+
 #[cfg(feature = "connections")]
 impl fmt::Debug for ListScimConfigurationsResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -566,6 +569,7 @@ impl object::Object for ListSegmentsResponseContent {
         })
     }
 }
+
 #[cfg(feature = "experimentation")]
 impl fmt::Debug for ListSegmentsResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -643,6 +647,7 @@ impl object::Object for ListSelfServiceProfilesPaginatedResponseContent {
         })
     }
 }
+
 #[cfg(feature = "self_service_profiles")]
 impl fmt::Debug for ListSelfServiceProfilesPaginatedResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -757,6 +762,7 @@ impl object::Object for ListSynchronizedGroupsResponseContent {
         })
     }
 }
+
 #[cfg(feature = "connections")]
 impl fmt::Debug for ListSynchronizedGroupsResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -821,6 +827,7 @@ impl object::Object for ListTokenExchangeProfileResponseContent {
         })
     }
 }
+
 #[cfg(feature = "token_exchange_profiles")]
 impl fmt::Debug for ListTokenExchangeProfileResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -880,6 +887,7 @@ impl object::Object for ListUserAttributeProfileTemplateResponseContent {
         })
     }
 }
+
 #[cfg(feature = "user_attribute_profiles")]
 impl fmt::Debug for ListUserAttributeProfileTemplateResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -945,6 +953,7 @@ impl object::Object for ListUserAttributeProfilesPaginatedResponseContent {
         })
     }
 }
+
 #[cfg(feature = "user_attribute_profiles")]
 impl fmt::Debug for ListUserAttributeProfilesPaginatedResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1018,6 +1027,7 @@ impl object::Object for ListUserAuthenticationMethodsOffsetPaginatedResponseCont
         })
     }
 }
+
 #[cfg(feature = "users")]
 impl fmt::Debug for ListUserAuthenticationMethodsOffsetPaginatedResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1138,6 +1148,7 @@ impl object::Object for ListUserBlocksResponseContent {
         })
     }
 }
+
 #[cfg(feature = "user_blocks")]
 impl fmt::Debug for ListUserBlocksResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1199,6 +1210,7 @@ impl object::Object for ListUserConnectedAccountsResponseContent {
         })
     }
 }
+
 #[cfg(feature = "users")]
 impl fmt::Debug for ListUserConnectedAccountsResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1261,6 +1273,7 @@ impl object::Object for ListUserEffectivePermissionRoleSourcesResponseContent {
         })
     }
 }
+
 #[cfg(feature = "users")]
 impl fmt::Debug for ListUserEffectivePermissionRoleSourcesResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1323,6 +1336,7 @@ impl object::Object for ListUserEffectivePermissionsResponseContent {
         })
     }
 }
+
 #[cfg(feature = "users")]
 impl fmt::Debug for ListUserEffectivePermissionsResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1388,6 +1402,7 @@ impl object::Object for ListUserEffectiveRolesResponseContent {
         })
     }
 }
+
 #[cfg(any(feature = "organizations", feature = "users"))]
 impl fmt::Debug for ListUserEffectiveRolesResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1461,6 +1476,7 @@ impl object::Object for ListUserGrantsOffsetPaginatedResponseContent {
         })
     }
 }
+
 #[cfg(feature = "user_grants")]
 impl fmt::Debug for ListUserGrantsOffsetPaginatedResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1643,6 +1659,7 @@ impl object::Object for ListUserPermissionsOffsetPaginatedResponseContent {
         })
     }
 }
+
 #[cfg(feature = "users")]
 impl fmt::Debug for ListUserPermissionsOffsetPaginatedResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1780,6 +1797,7 @@ impl object::Object for ListUserSessionsPaginatedResponseContent {
         })
     }
 }
+
 #[cfg(feature = "users")]
 impl fmt::Debug for ListUserSessionsPaginatedResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1859,6 +1877,7 @@ impl object::Object for ListUsersOffsetPaginatedResponseContent {
         })
     }
 }
+
 #[cfg(feature = "users")]
 impl fmt::Debug for ListUsersOffsetPaginatedResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1968,6 +1987,7 @@ impl object::Object for ListVariationsResponseContent {
         })
     }
 }
+
 #[cfg(feature = "experimentation")]
 impl fmt::Debug for ListVariationsResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2031,6 +2051,7 @@ impl object::Object for ListVerifiableCredentialTemplatesPaginatedResponseConten
         })
     }
 }
+
 #[cfg(feature = "verifiable_credentials")]
 impl fmt::Debug for ListVerifiableCredentialTemplatesPaginatedResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2210,6 +2231,7 @@ impl object::Object for Log {
         })
     }
 }
+
 #[cfg(any(feature = "logs", feature = "users"))]
 impl fmt::Debug for Log {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2384,6 +2406,7 @@ impl object::Object for LogLocationInfo {
         })
     }
 }
+
 #[cfg(any(feature = "logs", feature = "users"))]
 impl fmt::Debug for LogLocationInfo {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2451,6 +2474,7 @@ impl object::Object for LogSecurityContext {
         })
     }
 }
+
 #[cfg(any(feature = "logs", feature = "users"))]
 impl fmt::Debug for LogSecurityContext {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2566,6 +2590,7 @@ impl object::Object for LogStreamDatadogResponseSchema {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for LogStreamDatadogResponseSchema {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -65,6 +65,7 @@ impl object::Object for LogStreamDatadogSink {
         })
     }
 }
+
 #[cfg(feature = "log_streams")]
 impl fmt::Debug for LogStreamDatadogSink {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -186,6 +187,7 @@ impl object::Object for LogStreamEventBridgeResponseSchema {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for LogStreamEventBridgeResponseSchema {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -262,6 +264,7 @@ impl object::Object for LogStreamEventBridgeSink {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for LogStreamEventBridgeSink {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -545,6 +548,7 @@ impl object::Object for LogStreamEventGridResponseSchema {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for LogStreamEventGridResponseSchema {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -624,6 +628,7 @@ impl object::Object for LogStreamEventGridSink {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for LogStreamEventGridSink {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -718,6 +723,7 @@ impl object::Object for LogStreamFilter {
         })
     }
 }
+
 #[cfg(feature = "log_streams")]
 impl fmt::Debug for LogStreamFilter {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -913,6 +919,7 @@ impl object::Object for LogStreamHttpResponseSchema {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for LogStreamHttpResponseSchema {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -998,6 +1005,7 @@ impl object::Object for LogStreamHttpSink {
         })
     }
 }
+
 #[cfg(feature = "log_streams")]
 impl fmt::Debug for LogStreamHttpSink {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1157,6 +1165,7 @@ impl object::Object for LogStreamMixpanelResponseSchema {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for LogStreamMixpanelResponseSchema {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1246,6 +1255,7 @@ impl object::Object for LogStreamMixpanelSink {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for LogStreamMixpanelSink {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1360,6 +1370,7 @@ impl object::Object for LogStreamMixpanelSinkPatch {
         })
     }
 }
+
 #[cfg(feature = "log_streams")]
 impl fmt::Debug for LogStreamMixpanelSinkPatch {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1477,6 +1488,7 @@ impl object::Object for LogStreamPiiConfig {
         })
     }
 }
+
 #[cfg(feature = "log_streams")]
 impl fmt::Debug for LogStreamPiiConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1688,6 +1700,7 @@ impl object::Object for LogStreamSegmentResponseSchema {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for LogStreamSegmentResponseSchema {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1749,6 +1762,7 @@ impl object::Object for LogStreamSegmentSink {
         })
     }
 }
+
 #[cfg(feature = "log_streams")]
 impl fmt::Debug for LogStreamSegmentSink {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1827,6 +1841,7 @@ impl object::Object for LogStreamSegmentSinkWriteKey {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for LogStreamSegmentSinkWriteKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2011,6 +2026,7 @@ impl object::Object for LogStreamSplunkResponseSchema {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for LogStreamSplunkResponseSchema {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2090,6 +2106,7 @@ impl object::Object for LogStreamSplunkSink {
         })
     }
 }
+
 #[cfg(feature = "log_streams")]
 impl fmt::Debug for LogStreamSplunkSink {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2230,6 +2247,7 @@ impl object::Object for LogStreamSumoResponseSchema {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for LogStreamSumoResponseSchema {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2291,6 +2309,7 @@ impl object::Object for LogStreamSumoSink {
         })
     }
 }
+
 #[cfg(feature = "log_streams")]
 impl fmt::Debug for LogStreamSumoSink {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -183,6 +183,7 @@ impl object::Object for MdlPresentationProperties {
         })
     }
 }
+
 #[cfg(feature = "verifiable_credentials")]
 impl fmt::Debug for MdlPresentationProperties {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -407,6 +408,7 @@ impl object::Object for MdlPresentationRequest {
         })
     }
 }
+
 #[cfg(feature = "verifiable_credentials")]
 impl fmt::Debug for MdlPresentationRequest {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -479,6 +481,7 @@ impl object::Object for MdlPresentationRequestProperties {
         })
     }
 }
+
 #[cfg(feature = "verifiable_credentials")]
 impl fmt::Debug for MdlPresentationRequestProperties {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -73,6 +73,7 @@ impl object::Object for NativeSocialLogin {
         })
     }
 }
+
 #[cfg(feature = "clients")]
 impl fmt::Debug for NativeSocialLogin {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -164,6 +165,7 @@ impl object::Object for NativeSocialLoginApple {
         })
     }
 }
+
 #[cfg(any(feature = "clients", feature = "connections"))]
 impl fmt::Debug for NativeSocialLoginApple {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -299,6 +301,7 @@ impl object::Object for NetworkAclAction {
         })
     }
 }
+
 #[cfg(feature = "network_acls")]
 impl fmt::Debug for NetworkAclAction {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -478,6 +481,7 @@ impl object::Object for NetworkAclMatch {
         })
     }
 }
+
 #[cfg(feature = "network_acls")]
 impl fmt::Debug for NetworkAclMatch {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -655,6 +659,7 @@ impl object::Object for NetworkAclRule {
         })
     }
 }
+
 #[cfg(feature = "network_acls")]
 impl fmt::Debug for NetworkAclRule {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -812,6 +817,7 @@ impl object::Object for NetworkAclsResponseContent {
         })
     }
 }
+
 #[cfg(feature = "network_acls")]
 impl fmt::Debug for NetworkAclsResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -597,6 +597,7 @@ impl object::Object for Organization {
         })
     }
 }
+
 #[cfg(any(
     feature = "client_grants",
     feature = "organizations",
@@ -732,6 +733,7 @@ impl object::Object for OrganizationAllConnectionPost {
         })
     }
 }
+
 #[cfg(feature = "organizations")]
 impl fmt::Debug for OrganizationAllConnectionPost {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -818,6 +820,7 @@ impl object::Object for OrganizationBranding {
         })
     }
 }
+
 #[cfg(any(
     feature = "client_grants",
     feature = "organizations",
@@ -924,6 +927,7 @@ impl object::Object for OrganizationBrandingColors {
         })
     }
 }
+
 #[cfg(any(
     feature = "client_grants",
     feature = "organizations",
@@ -1039,6 +1043,7 @@ impl object::Object for OrganizationClientGrant {
         })
     }
 }
+
 #[cfg(feature = "organizations")]
 impl fmt::Debug for OrganizationClientGrant {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1130,6 +1135,7 @@ impl object::Object for OrganizationConnection {
         })
     }
 }
+
 #[cfg(feature = "organizations")]
 impl fmt::Debug for OrganizationConnection {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1197,6 +1203,7 @@ impl object::Object for OrganizationConnectionInformation {
         })
     }
 }
+
 #[cfg(feature = "organizations")]
 impl fmt::Debug for OrganizationConnectionInformation {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1286,6 +1293,7 @@ impl object::Object for OrganizationDiscoveryDomain {
         })
     }
 }
+
 #[cfg(feature = "organizations")]
 impl fmt::Debug for OrganizationDiscoveryDomain {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1442,6 +1450,7 @@ impl object::Object for OrganizationInvitation {
         })
     }
 }
+
 #[cfg(feature = "organizations")]
 impl fmt::Debug for OrganizationInvitation {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1508,6 +1517,7 @@ impl object::Object for OrganizationInvitationInvitee {
         })
     }
 }
+
 #[cfg(feature = "organizations")]
 impl fmt::Debug for OrganizationInvitationInvitee {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1579,6 +1589,7 @@ impl object::Object for OrganizationInvitationInviter {
         })
     }
 }
+
 #[cfg(feature = "organizations")]
 impl fmt::Debug for OrganizationInvitationInviter {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1674,6 +1685,7 @@ impl object::Object for OrganizationMember {
         })
     }
 }
+
 #[cfg(feature = "organizations")]
 impl fmt::Debug for OrganizationMember {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1750,6 +1762,7 @@ impl object::Object for OrganizationMemberRole {
         })
     }
 }
+
 #[cfg(feature = "organizations")]
 impl fmt::Debug for OrganizationMemberRole {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1847,6 +1860,7 @@ impl object::Object for OrganizationsMembersCreateRequestContent {
         })
     }
 }
+
 #[cfg(feature = "organizations")]
 impl fmt::Debug for OrganizationsMembersCreateRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -90,6 +90,7 @@ impl object::Object for PartialPhoneTemplateContent {
         })
     }
 }
+
 #[cfg(feature = "branding")]
 impl fmt::Debug for PartialPhoneTemplateContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -234,6 +235,7 @@ impl object::Object for PatchClientCredentialRequestContent {
         })
     }
 }
+
 #[cfg(feature = "clients")]
 impl fmt::Debug for PatchClientCredentialRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -325,6 +327,7 @@ impl object::Object for PatchPhoneProviderProtectionRequestContent {
         })
     }
 }
+
 #[cfg(feature = "attack_protection")]
 impl fmt::Debug for PatchPhoneProviderProtectionRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -451,6 +454,7 @@ impl object::Object for PatchSupplementalSignalsRequestContent {
         })
     }
 }
+
 #[cfg(feature = "supplemental_signals")]
 impl fmt::Debug for PatchSupplementalSignalsRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -540,6 +544,7 @@ impl object::Object for PermissionRequestPayload {
         })
     }
 }
+
 #[cfg(any(feature = "roles", feature = "users"))]
 impl fmt::Debug for PermissionRequestPayload {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -639,6 +644,7 @@ impl object::Object for PermissionsResponsePayload {
         })
     }
 }
+
 #[cfg(feature = "roles")]
 impl fmt::Debug for PermissionsResponsePayload {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -712,6 +718,7 @@ impl object::Object for PhoneAttribute {
         })
     }
 }
+
 #[cfg(feature = "connections")]
 impl fmt::Debug for PhoneAttribute {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -807,6 +814,7 @@ impl object::Object for PhoneAttributeIdentifier {
         })
     }
 }
+
 #[cfg(feature = "connections")]
 impl fmt::Debug for PhoneAttributeIdentifier {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1076,6 +1084,7 @@ impl object::Object for PhoneProviderSchemaMasked {
         })
     }
 }
+
 #[cfg(feature = "branding")]
 impl fmt::Debug for PhoneProviderSchemaMasked {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1178,6 +1187,7 @@ impl object::Object for PhoneTemplate {
         })
     }
 }
+
 #[cfg(feature = "branding")]
 impl fmt::Debug for PhoneTemplate {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1245,6 +1255,7 @@ impl object::Object for PhoneTemplateBody {
         })
     }
 }
+
 #[cfg(feature = "branding")]
 impl fmt::Debug for PhoneTemplateBody {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1339,6 +1350,7 @@ impl object::Object for PhoneTemplateContent {
         })
     }
 }
+
 #[cfg(feature = "branding")]
 impl fmt::Debug for PhoneTemplateContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1488,6 +1500,7 @@ impl object::Object for PostClientCredentialRequestContent {
         })
     }
 }
+
 #[cfg(feature = "clients")]
 impl fmt::Debug for PostClientCredentialRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1650,6 +1663,7 @@ impl object::Object for PostConnectionKeysRequestContent {
         })
     }
 }
+
 #[cfg(feature = "connections")]
 impl fmt::Debug for PostConnectionKeysRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1784,6 +1798,7 @@ impl object::Object for PostConnectionsKeysResponseContentItem {
         })
     }
 }
+
 #[cfg(feature = "connections")]
 impl fmt::Debug for PostConnectionsKeysResponseContentItem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1887,6 +1902,7 @@ impl object::Object for PreviewCimdMetadataResponseContent {
         })
     }
 }
+
 #[cfg(feature = "clients")]
 impl fmt::Debug for PreviewCimdMetadataResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2068,6 +2084,7 @@ impl object::Object for PublicKeyCredential {
         })
     }
 }
+
 #[cfg(feature = "clients")]
 impl fmt::Debug for PublicKeyCredential {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

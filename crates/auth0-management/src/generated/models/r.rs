@@ -100,6 +100,7 @@ impl object::Object for RateLimitPolicy {
         })
     }
 }
+
 #[cfg(feature = "rate_limit_policies")]
 impl fmt::Debug for RateLimitPolicy {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -227,6 +228,7 @@ impl object::Object for RateLimitPolicyConfigurationAction {
         })
     }
 }
+
 #[cfg(feature = "rate_limit_policies")]
 impl fmt::Debug for RateLimitPolicyConfigurationAction {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -318,6 +320,7 @@ impl object::Object for RateLimitPolicyConfigurationOne {
         })
     }
 }
+
 #[cfg(feature = "rate_limit_policies")]
 impl fmt::Debug for RateLimitPolicyConfigurationOne {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -407,6 +410,7 @@ impl object::Object for RateLimitPolicyConfigurationZero {
         })
     }
 }
+
 #[cfg(feature = "rate_limit_policies")]
 impl fmt::Debug for RateLimitPolicyConfigurationZero {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -594,6 +598,7 @@ impl object::Object for RefreshTokenDevice {
         })
     }
 }
+
 #[cfg(any(feature = "refresh_tokens", feature = "users"))]
 impl fmt::Debug for RefreshTokenDevice {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -674,6 +679,7 @@ impl object::Object for RefreshTokenResourceServer {
         })
     }
 }
+
 #[cfg(any(feature = "refresh_tokens", feature = "users"))]
 impl fmt::Debug for RefreshTokenResourceServer {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -800,6 +806,7 @@ impl object::Object for RefreshTokenResponseContent {
         })
     }
 }
+
 #[cfg(any(feature = "refresh_tokens", feature = "users"))]
 impl fmt::Debug for RefreshTokenResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -904,6 +911,7 @@ impl object::Object for RefreshTokensRevokeRequestContent {
         })
     }
 }
+
 #[cfg(feature = "refresh_tokens")]
 impl fmt::Debug for RefreshTokensRevokeRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1001,6 +1009,7 @@ impl object::Object for RegenerateUsersRecoveryCodeResponseContent {
         })
     }
 }
+
 #[cfg(feature = "users")]
 impl fmt::Debug for RegenerateUsersRecoveryCodeResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1063,6 +1072,7 @@ impl object::Object for RegisterCimdClientRequestContent {
         })
     }
 }
+
 #[cfg(feature = "clients")]
 impl fmt::Debug for RegisterCimdClientRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1145,6 +1155,7 @@ impl object::Object for RegisterCimdClientResponseContent {
         })
     }
 }
+
 #[cfg(feature = "clients")]
 impl fmt::Debug for RegisterCimdClientResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1353,6 +1364,7 @@ impl object::Object for ResourceServer {
         })
     }
 }
+
 #[cfg(feature = "resource_servers")]
 impl fmt::Debug for ResourceServer {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1440,6 +1452,7 @@ impl object::Object for ResourceServerAuthorizationPolicy {
         })
     }
 }
+
 #[cfg(feature = "resource_servers")]
 impl fmt::Debug for ResourceServerAuthorizationPolicy {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1531,6 +1544,7 @@ impl object::Object for ResourceServerProofOfPossession {
         })
     }
 }
+
 #[cfg(feature = "resource_servers")]
 impl fmt::Debug for ResourceServerProofOfPossession {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1646,6 +1660,7 @@ impl object::Object for ResourceServerScope {
         })
     }
 }
+
 #[cfg(feature = "resource_servers")]
 impl fmt::Debug for ResourceServerScope {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1732,6 +1747,7 @@ impl object::Object for ResourceServerSubjectTypeAuthorization {
         })
     }
 }
+
 #[cfg(feature = "resource_servers")]
 impl fmt::Debug for ResourceServerSubjectTypeAuthorization {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1817,6 +1833,7 @@ impl object::Object for ResourceServerSubjectTypeAuthorizationClient {
         })
     }
 }
+
 #[cfg(feature = "resource_servers")]
 impl fmt::Debug for ResourceServerSubjectTypeAuthorizationClient {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1906,6 +1923,7 @@ impl object::Object for ResourceServerSubjectTypeAuthorizationUser {
         })
     }
 }
+
 #[cfg(feature = "resource_servers")]
 impl fmt::Debug for ResourceServerSubjectTypeAuthorizationUser {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2027,6 +2045,7 @@ impl object::Object for ResourceServerTokenEncryption {
         })
     }
 }
+
 #[cfg(feature = "resource_servers")]
 impl fmt::Debug for ResourceServerTokenEncryption {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2139,6 +2158,7 @@ impl object::Object for ResourceServerTokenEncryptionKey {
         })
     }
 }
+
 #[cfg(feature = "resource_servers")]
 impl fmt::Debug for ResourceServerTokenEncryptionKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2276,6 +2296,7 @@ impl object::Object for Role {
         })
     }
 }
+
 #[cfg(any(
     feature = "groups",
     feature = "organizations",
@@ -2355,6 +2376,7 @@ impl object::Object for RoleUser {
         })
     }
 }
+
 #[cfg(feature = "roles")]
 impl fmt::Debug for RoleUser {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2417,6 +2439,7 @@ impl object::Object for RolesGroupsCreateRequestContent {
         })
     }
 }
+
 #[cfg(feature = "roles")]
 impl fmt::Debug for RolesGroupsCreateRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2503,6 +2526,7 @@ impl object::Object for RolesPermissionsAddRequestContent {
         })
     }
 }
+
 #[cfg(any(feature = "roles", feature = "users"))]
 impl fmt::Debug for RolesPermissionsAddRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2584,6 +2608,7 @@ impl object::Object for RolesUsersAssignRequestContent {
         })
     }
 }
+
 #[cfg(feature = "roles")]
 impl fmt::Debug for RolesUsersAssignRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2657,6 +2682,7 @@ impl object::Object for RollbackActionModuleRequestContent {
         })
     }
 }
+
 #[cfg(feature = "actions")]
 impl fmt::Debug for RollbackActionModuleRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2804,6 +2830,7 @@ impl object::Object for RotateConnectionsKeysResponseContent {
         })
     }
 }
+
 #[cfg(feature = "connections")]
 impl fmt::Debug for RotateConnectionsKeysResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2875,6 +2902,7 @@ impl object::Object for RotateSigningKeysResponseContent {
         })
     }
 }
+
 #[cfg(feature = "keys")]
 impl fmt::Debug for RotateSigningKeysResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2966,6 +2994,7 @@ impl object::Object for Rule {
         })
     }
 }
+
 #[cfg(feature = "rules")]
 impl fmt::Debug for Rule {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -3025,6 +3054,7 @@ impl object::Object for RulesConfig {
         })
     }
 }
+
 #[cfg(feature = "rules_configs")]
 impl fmt::Debug for RulesConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -98,6 +98,7 @@ impl object::Object for ScimConfiguration {
         })
     }
 }
+
 #[cfg(feature = "connections")]
 impl fmt::Debug for ScimConfiguration {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -166,6 +167,7 @@ impl object::Object for ScimMappingItem {
         })
     }
 }
+
 #[cfg(feature = "connections")]
 impl fmt::Debug for ScimMappingItem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -271,6 +273,7 @@ impl object::Object for ScimTokenItem {
         })
     }
 }
+
 #[cfg(feature = "connections")]
 impl fmt::Debug for ScimTokenItem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -566,6 +569,7 @@ impl object::Object for Segment {
         })
     }
 }
+
 #[cfg(feature = "experimentation")]
 impl fmt::Debug for Segment {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -626,6 +630,7 @@ impl object::Object for SegmentContainsExpression {
         })
     }
 }
+
 #[cfg(feature = "experimentation")]
 impl fmt::Debug for SegmentContainsExpression {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -697,6 +702,7 @@ impl object::Object for SegmentEndsWithExpression {
         })
     }
 }
+
 #[cfg(feature = "experimentation")]
 impl fmt::Debug for SegmentEndsWithExpression {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -768,6 +774,7 @@ impl object::Object for SegmentExistsExpression {
         })
     }
 }
+
 #[cfg(feature = "experimentation")]
 impl fmt::Debug for SegmentExistsExpression {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -902,6 +909,7 @@ impl object::Object for SegmentMatchConditions {
         })
     }
 }
+
 #[cfg(feature = "experimentation")]
 impl fmt::Debug for SegmentMatchConditions {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1122,6 +1130,7 @@ impl object::Object for SegmentRule {
         })
     }
 }
+
 #[cfg(feature = "experimentation")]
 impl fmt::Debug for SegmentRule {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1203,6 +1212,7 @@ impl object::Object for SegmentStartsWithExpression {
         })
     }
 }
+
 #[cfg(feature = "experimentation")]
 impl fmt::Debug for SegmentStartsWithExpression {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1345,6 +1355,7 @@ impl object::Object for SelfServiceProfile {
         })
     }
 }
+
 #[cfg(feature = "self_service_profiles")]
 impl fmt::Debug for SelfServiceProfile {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1438,6 +1449,7 @@ impl object::Object for SelfServiceProfileBrandingColors {
         })
     }
 }
+
 #[cfg(feature = "self_service_profiles")]
 impl fmt::Debug for SelfServiceProfileBrandingColors {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1516,6 +1528,7 @@ impl object::Object for SelfServiceProfileBrandingProperties {
         })
     }
 }
+
 #[cfg(feature = "self_service_profiles")]
 impl fmt::Debug for SelfServiceProfileBrandingProperties {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1649,6 +1662,7 @@ impl object::Object for SelfServiceProfileSsoTicketConnectionConfig {
         })
     }
 }
+
 #[cfg(feature = "self_service_profiles")]
 impl fmt::Debug for SelfServiceProfileSsoTicketConnectionConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1776,6 +1790,7 @@ impl object::Object for SelfServiceProfileSsoTicketConnectionOptions {
         })
     }
 }
+
 #[cfg(feature = "self_service_profiles")]
 impl fmt::Debug for SelfServiceProfileSsoTicketConnectionOptions {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1873,6 +1888,7 @@ impl object::Object for SelfServiceProfileSsoTicketDomainAliasesConfig {
         })
     }
 }
+
 #[cfg(feature = "self_service_profiles")]
 impl fmt::Debug for SelfServiceProfileSsoTicketDomainAliasesConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1974,6 +1990,7 @@ impl object::Object for SelfServiceProfileSsoTicketEnabledFeatures {
         })
     }
 }
+
 #[cfg(feature = "self_service_profiles")]
 impl fmt::Debug for SelfServiceProfileSsoTicketEnabledFeatures {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2076,6 +2093,7 @@ impl object::Object for SelfServiceProfileSsoTicketEnabledOrganization {
         })
     }
 }
+
 #[cfg(feature = "self_service_profiles")]
 impl fmt::Debug for SelfServiceProfileSsoTicketEnabledOrganization {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2166,6 +2184,7 @@ impl object::Object for SelfServiceProfileSsoTicketGoogleWorkspaceConfig {
         })
     }
 }
+
 #[cfg(feature = "self_service_profiles")]
 impl fmt::Debug for SelfServiceProfileSsoTicketGoogleWorkspaceConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2269,6 +2288,7 @@ impl object::Object for SelfServiceProfileSsoTicketIdpInitiatedOptions {
         })
     }
 }
+
 #[cfg(feature = "self_service_profiles")]
 impl fmt::Debug for SelfServiceProfileSsoTicketIdpInitiatedOptions {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2380,6 +2400,7 @@ impl object::Object for SelfServiceProfileSsoTicketProvisioningConfig {
         })
     }
 }
+
 #[cfg(feature = "self_service_profiles")]
 impl fmt::Debug for SelfServiceProfileSsoTicketProvisioningConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2511,6 +2532,7 @@ impl object::Object for SelfServiceProfileUserAttribute {
         })
     }
 }
+
 #[cfg(feature = "self_service_profiles")]
 impl fmt::Debug for SelfServiceProfileUserAttribute {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2606,6 +2628,7 @@ impl object::Object for SessionAuthenticationSignal {
         })
     }
 }
+
 #[cfg(any(feature = "sessions", feature = "users"))]
 impl fmt::Debug for SessionAuthenticationSignal {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

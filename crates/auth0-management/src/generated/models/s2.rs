@@ -58,6 +58,7 @@ impl object::Object for SessionAuthenticationSignals {
         })
     }
 }
+
 #[cfg(any(feature = "sessions", feature = "users"))]
 impl fmt::Debug for SessionAuthenticationSignals {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -112,6 +113,7 @@ impl object::Object for SessionClientMetadata {
         })
     }
 }
+
 #[cfg(any(feature = "sessions", feature = "users"))]
 impl fmt::Debug for SessionClientMetadata {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -166,6 +168,7 @@ impl object::Object for SessionCookieMetadata {
         })
     }
 }
+
 #[cfg(any(feature = "sessions", feature = "users"))]
 impl fmt::Debug for SessionCookieMetadata {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -242,6 +245,7 @@ impl object::Object for SessionCookieSchema {
         })
     }
 }
+
 #[cfg(feature = "tenants")]
 impl fmt::Debug for SessionCookieSchema {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -391,6 +395,7 @@ impl object::Object for SessionDeviceMetadata {
         })
     }
 }
+
 #[cfg(any(feature = "sessions", feature = "users"))]
 impl fmt::Debug for SessionDeviceMetadata {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -535,6 +540,7 @@ impl object::Object for SessionResponseContent {
         })
     }
 }
+
 #[cfg(any(feature = "sessions", feature = "users"))]
 impl fmt::Debug for SessionResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -603,6 +609,7 @@ impl object::Object for SetCustomSigningKeysRequestContent {
         })
     }
 }
+
 #[cfg(feature = "keys")]
 impl fmt::Debug for SetCustomSigningKeysRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -743,6 +750,7 @@ impl object::Object for SetEmailTemplateRequestContent {
         })
     }
 }
+
 #[cfg(feature = "email_templates")]
 impl fmt::Debug for SetEmailTemplateRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -906,6 +914,7 @@ impl object::Object for SetGuardianFactorDuoSettingsRequestContent {
         })
     }
 }
+
 #[cfg(feature = "guardian")]
 impl fmt::Debug for SetGuardianFactorDuoSettingsRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1004,6 +1013,7 @@ impl object::Object for SetGuardianFactorPhoneMessageTypesRequestContent {
         })
     }
 }
+
 #[cfg(feature = "guardian")]
 impl fmt::Debug for SetGuardianFactorPhoneMessageTypesRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1109,6 +1119,7 @@ impl object::Object for SetGuardianFactorRequestContent {
         })
     }
 }
+
 #[cfg(any(feature = "guardian", feature = "risk_assessments"))]
 impl fmt::Debug for SetGuardianFactorRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1200,6 +1211,7 @@ impl object::Object for SetGuardianFactorSmsTemplatesRequestContent {
         })
     }
 }
+
 #[cfg(feature = "guardian")]
 impl fmt::Debug for SetGuardianFactorSmsTemplatesRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1335,6 +1347,7 @@ impl object::Object for SetGuardianFactorsProviderPushNotificationApnsRequestCon
         })
     }
 }
+
 #[cfg(feature = "guardian")]
 impl fmt::Debug for SetGuardianFactorsProviderPushNotificationApnsRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1434,6 +1447,7 @@ impl object::Object for SetGuardianFactorsProviderPushNotificationApnsResponseCo
         })
     }
 }
+
 #[cfg(feature = "guardian")]
 impl fmt::Debug for SetGuardianFactorsProviderPushNotificationApnsResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1492,6 +1506,7 @@ impl object::Object for SetGuardianFactorsProviderPushNotificationFcmRequestCont
         })
     }
 }
+
 #[cfg(feature = "guardian")]
 impl fmt::Debug for SetGuardianFactorsProviderPushNotificationFcmRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1573,6 +1588,7 @@ impl object::Object for SetGuardianFactorsProviderPushNotificationFcmv1RequestCo
         })
     }
 }
+
 #[cfg(feature = "guardian")]
 impl fmt::Debug for SetGuardianFactorsProviderPushNotificationFcmv1RequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1656,6 +1672,7 @@ impl object::Object for SetGuardianFactorsProviderPushNotificationRequestContent
         })
     }
 }
+
 #[cfg(feature = "guardian")]
 impl fmt::Debug for SetGuardianFactorsProviderPushNotificationRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1761,6 +1778,7 @@ impl object::Object for SetGuardianFactorsProviderSmsRequestContent {
         })
     }
 }
+
 #[cfg(feature = "guardian")]
 impl fmt::Debug for SetGuardianFactorsProviderSmsRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1867,6 +1885,7 @@ impl object::Object for SetGuardianFactorsProviderSmsTwilioRequestContent {
         })
     }
 }
+
 #[cfg(feature = "guardian")]
 impl fmt::Debug for SetGuardianFactorsProviderSmsTwilioRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2000,6 +2019,7 @@ impl object::Object for SetNetworkAclsRequestContent {
         })
     }
 }
+
 #[cfg(feature = "network_acls")]
 impl fmt::Debug for SetNetworkAclsRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2101,6 +2121,7 @@ impl object::Object for SetRulesConfigRequestContent {
         })
     }
 }
+
 #[cfg(feature = "rules_configs")]
 impl fmt::Debug for SetRulesConfigRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2178,6 +2199,7 @@ impl object::Object for SetRulesConfigResponseContent {
         })
     }
 }
+
 #[cfg(feature = "rules_configs")]
 impl fmt::Debug for SetRulesConfigResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2315,6 +2337,7 @@ impl object::Object for SetUserAuthenticationMethodResponseContent {
         })
     }
 }
+
 #[cfg(feature = "users")]
 impl fmt::Debug for SetUserAuthenticationMethodResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2417,6 +2440,7 @@ impl object::Object for SetUserAuthenticationMethods {
         })
     }
 }
+
 #[cfg(feature = "users")]
 impl fmt::Debug for SetUserAuthenticationMethods {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -124,6 +124,7 @@ impl object::Object for SigningKeys {
         })
     }
 }
+
 #[cfg(feature = "keys")]
 impl fmt::Debug for SigningKeys {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -238,6 +239,7 @@ impl object::Object for SignupSchema {
         })
     }
 }
+
 #[cfg(feature = "connections")]
 impl fmt::Debug for SignupSchema {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -328,6 +330,7 @@ impl object::Object for SignupVerification {
         })
     }
 }
+
 #[cfg(feature = "connections")]
 impl fmt::Debug for SignupVerification {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -409,6 +412,7 @@ impl object::Object for SignupVerified {
         })
     }
 }
+
 #[cfg(feature = "connections")]
 impl fmt::Debug for SignupVerified {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -687,6 +691,7 @@ impl object::Object for SuspiciousIpThrottlingPreLoginStage {
         })
     }
 }
+
 #[cfg(feature = "attack_protection")]
 impl fmt::Debug for SuspiciousIpThrottlingPreLoginStage {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -795,6 +800,7 @@ impl object::Object for SuspiciousIpThrottlingStage {
         })
     }
 }
+
 #[cfg(feature = "attack_protection")]
 impl fmt::Debug for SuspiciousIpThrottlingStage {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -892,6 +898,7 @@ impl object::Object for SynchronizedGroupPayload {
         })
     }
 }
+
 #[cfg(feature = "connections")]
 impl fmt::Debug for SynchronizedGroupPayload {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -61,6 +61,7 @@ impl object::Object for TenantOidcLogoutSettings {
         })
     }
 }
+
 #[cfg(feature = "tenants")]
 impl fmt::Debug for TenantOidcLogoutSettings {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -147,6 +148,7 @@ impl object::Object for TenantSettingsCountryCodes {
         })
     }
 }
+
 #[cfg(feature = "tenants")]
 impl fmt::Debug for TenantSettingsCountryCodes {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -258,6 +260,7 @@ impl object::Object for TenantSettingsDeviceFlow {
         })
     }
 }
+
 #[cfg(feature = "tenants")]
 impl fmt::Debug for TenantSettingsDeviceFlow {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -369,6 +372,7 @@ impl object::Object for TenantSettingsErrorPage {
         })
     }
 }
+
 #[cfg(feature = "tenants")]
 impl fmt::Debug for TenantSettingsErrorPage {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -660,6 +664,7 @@ impl object::Object for TenantSettingsFlags {
         })
     }
 }
+
 #[cfg(feature = "tenants")]
 impl fmt::Debug for TenantSettingsFlags {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -993,6 +998,7 @@ impl object::Object for TenantSettingsGuardianPage {
         })
     }
 }
+
 #[cfg(feature = "tenants")]
 impl fmt::Debug for TenantSettingsGuardianPage {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1075,6 +1081,7 @@ impl object::Object for TenantSettingsMtls {
         })
     }
 }
+
 #[cfg(feature = "tenants")]
 impl fmt::Debug for TenantSettingsMtls {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1156,6 +1163,7 @@ impl object::Object for TenantSettingsNullableSecurityHeaders {
         })
     }
 }
+
 #[cfg(feature = "tenants")]
 impl fmt::Debug for TenantSettingsNullableSecurityHeaders {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1260,6 +1268,7 @@ impl object::Object for TenantSettingsSessions {
         })
     }
 }
+
 #[cfg(feature = "tenants")]
 impl fmt::Debug for TenantSettingsSessions {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1349,6 +1358,7 @@ impl object::Object for TestActionRequestContent {
         })
     }
 }
+
 #[cfg(feature = "actions")]
 impl fmt::Debug for TestActionRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1422,6 +1432,7 @@ impl object::Object for TestActionResponseContent {
         })
     }
 }
+
 #[cfg(feature = "actions")]
 impl fmt::Debug for TestActionResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1487,6 +1498,7 @@ impl object::Object for TestCustomDomainResponseContent {
         })
     }
 }
+
 #[cfg(feature = "custom_domains")]
 impl fmt::Debug for TestCustomDomainResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1587,6 +1599,7 @@ impl object::Object for TokenExchangeProfileResponseContent {
         })
     }
 }
+
 #[cfg(feature = "token_exchange_profiles")]
 impl fmt::Debug for TokenExchangeProfileResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1665,6 +1678,7 @@ impl object::Object for TokenExchangeProfilesUpdateRequestContent {
         })
     }
 }
+
 #[cfg(feature = "token_exchange_profiles")]
 impl fmt::Debug for TokenExchangeProfilesUpdateRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1778,6 +1792,7 @@ impl object::Object for TokenQuota {
         })
     }
 }
+
 #[cfg(any(
     feature = "client_grants",
     feature = "clients",
@@ -1892,6 +1907,7 @@ impl object::Object for TokenQuotaClientCredentials {
         })
     }
 }
+
 #[cfg(any(
     feature = "client_grants",
     feature = "clients",
@@ -2014,6 +2030,7 @@ impl object::Object for TooManyRequestsSchema {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for TooManyRequestsSchema {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2096,6 +2113,7 @@ impl object::Object for TwilioProviderConfiguration {
         })
     }
 }
+
 #[cfg(feature = "branding")]
 impl fmt::Debug for TwilioProviderConfiguration {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2188,6 +2206,7 @@ impl object::Object for TwilioProviderCredentials {
         })
     }
 }
+
 #[cfg(feature = "branding")]
 impl fmt::Debug for TwilioProviderCredentials {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -68,6 +68,7 @@ impl object::Object for UnauthorizedSchema {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for UnauthorizedSchema {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -151,6 +152,7 @@ impl object::Object for UpdateActionBindingsRequestContent {
         })
     }
 }
+
 #[cfg(feature = "actions")]
 impl fmt::Debug for UpdateActionBindingsRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -233,6 +235,7 @@ impl object::Object for UpdateActionBindingsResponseContent {
         })
     }
 }
+
 #[cfg(feature = "actions")]
 impl fmt::Debug for UpdateActionBindingsResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -302,6 +305,7 @@ impl object::Object for UpdateActionModuleRequestContent {
         })
     }
 }
+
 #[cfg(feature = "actions")]
 impl fmt::Debug for UpdateActionModuleRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -455,6 +459,7 @@ impl object::Object for UpdateActionRequestContent {
         })
     }
 }
+
 #[cfg(feature = "actions")]
 impl fmt::Debug for UpdateActionRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -656,6 +661,7 @@ impl object::Object for UpdateAculRequestContent {
         })
     }
 }
+
 #[cfg(feature = "prompts")]
 impl fmt::Debug for UpdateAculRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -841,6 +847,7 @@ impl object::Object for UpdateAculResponseContent {
         })
     }
 }
+
 #[cfg(feature = "prompts")]
 impl fmt::Debug for UpdateAculResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -948,6 +955,7 @@ impl object::Object for UpdateAttackProtectionCaptchaRequestContent {
         })
     }
 }
+
 #[cfg(feature = "attack_protection")]
 impl fmt::Debug for UpdateAttackProtectionCaptchaRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1179,6 +1187,7 @@ impl object::Object for UpdateBotDetectionSettingsRequestContent {
         })
     }
 }
+
 #[cfg(feature = "attack_protection")]
 impl fmt::Debug for UpdateBotDetectionSettingsRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1375,6 +1384,7 @@ impl object::Object for UpdateBotDetectionSettingsResponseContent {
         })
     }
 }
+
 #[cfg(feature = "attack_protection")]
 impl fmt::Debug for UpdateBotDetectionSettingsResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1489,6 +1499,7 @@ impl object::Object for UpdateBrandingPhoneProviderRequestContent {
         })
     }
 }
+
 #[cfg(feature = "branding")]
 impl fmt::Debug for UpdateBrandingPhoneProviderRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1637,6 +1648,7 @@ impl object::Object for UpdateBrandingRequestContent {
         })
     }
 }
+
 #[cfg(feature = "branding")]
 impl fmt::Debug for UpdateBrandingRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1792,6 +1804,7 @@ impl object::Object for UpdateBrandingThemeRequestContent {
         })
     }
 }
+
 #[cfg(feature = "branding")]
 impl fmt::Debug for UpdateBrandingThemeRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1931,6 +1944,7 @@ impl object::Object for UpdateBreachedPasswordDetectionSettingsRequestContent {
         })
     }
 }
+
 #[cfg(feature = "attack_protection")]
 impl fmt::Debug for UpdateBreachedPasswordDetectionSettingsRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2106,6 +2120,7 @@ impl object::Object for UpdateBruteForceSettingsRequestContent {
         })
     }
 }
+
 #[cfg(feature = "attack_protection")]
 impl fmt::Debug for UpdateBruteForceSettingsRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2275,6 +2290,7 @@ impl object::Object for UpdateClientGrantRequestContent {
         })
     }
 }
+
 #[cfg(feature = "client_grants")]
 impl fmt::Debug for UpdateClientGrantRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

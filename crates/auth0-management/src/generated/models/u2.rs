@@ -412,6 +412,7 @@ impl object::Object for UpdateClientRequestContent {
         })
     }
 }
+
 #[cfg(feature = "clients")]
 impl fmt::Debug for UpdateClientRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1534,6 +1535,7 @@ impl object::Object for UpdateConnectionOptions {
         })
     }
 }
+
 #[cfg(feature = "connections")]
 impl fmt::Debug for UpdateConnectionOptions {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1974,6 +1976,7 @@ impl object::Object for UpdateConnectionProfileRequestContent {
         })
     }
 }
+
 #[cfg(feature = "connection_profiles")]
 impl fmt::Debug for UpdateConnectionProfileRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2192,6 +2195,7 @@ impl object::Object for UpdateConnectionRequestContent {
         })
     }
 }
+
 #[cfg(feature = "connections")]
 impl fmt::Debug for UpdateConnectionRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2398,6 +2402,7 @@ impl object::Object for UpdateConnectionRequestContentAd {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for UpdateConnectionRequestContentAd {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2458,6 +2463,7 @@ impl object::Object for UpdateConnectionRequestContentAdfs {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for UpdateConnectionRequestContentAdfs {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2513,6 +2519,7 @@ impl object::Object for UpdateConnectionRequestContentAmazon {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for UpdateConnectionRequestContentAmazon {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

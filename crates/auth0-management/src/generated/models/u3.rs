@@ -58,6 +58,7 @@ impl object::Object for UpdateConnectionRequestContentApple {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for UpdateConnectionRequestContentApple {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -118,6 +119,7 @@ impl object::Object for UpdateConnectionRequestContentAuth0 {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for UpdateConnectionRequestContentAuth0 {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -173,6 +175,7 @@ impl object::Object for UpdateConnectionRequestContentAuth0Oidc {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for UpdateConnectionRequestContentAuth0Oidc {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -233,6 +236,7 @@ impl object::Object for UpdateConnectionRequestContentAzureAd {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for UpdateConnectionRequestContentAzureAd {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -294,6 +298,7 @@ impl object::Object for UpdateConnectionRequestContentBitbucket {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for UpdateConnectionRequestContentBitbucket {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -354,6 +359,7 @@ impl object::Object for UpdateConnectionRequestContentBox {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for UpdateConnectionRequestContentBox {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -408,6 +414,7 @@ impl object::Object for UpdateConnectionRequestContentCustom {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for UpdateConnectionRequestContentCustom {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -480,6 +487,7 @@ impl object::Object for UpdateConnectionRequestContentEmail {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for UpdateConnectionRequestContentEmail {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -536,6 +544,7 @@ impl object::Object for UpdateConnectionRequestContentEvernote {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for UpdateConnectionRequestContentEvernote {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -596,6 +605,7 @@ impl object::Object for UpdateConnectionRequestContentExact {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for UpdateConnectionRequestContentExact {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -650,6 +660,7 @@ impl object::Object for UpdateConnectionRequestContentFacebook {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for UpdateConnectionRequestContentFacebook {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -710,6 +721,7 @@ impl object::Object for UpdateConnectionRequestContentGitHub {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for UpdateConnectionRequestContentGitHub {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -770,6 +782,7 @@ impl object::Object for UpdateConnectionRequestContentGoogleApps {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for UpdateConnectionRequestContentGoogleApps {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -825,6 +838,7 @@ impl object::Object for UpdateConnectionRequestContentGoogleOAuth2 {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for UpdateConnectionRequestContentGoogleOAuth2 {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -891,6 +905,7 @@ impl object::Object for UpdateConnectionRequestContentIp {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for UpdateConnectionRequestContentIp {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -946,6 +961,7 @@ impl object::Object for UpdateConnectionRequestContentLine {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for UpdateConnectionRequestContentLine {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1000,6 +1016,7 @@ impl object::Object for UpdateConnectionRequestContentLinkedin {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for UpdateConnectionRequestContentLinkedin {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1054,6 +1071,7 @@ impl object::Object for UpdateConnectionRequestContentOAuth1 {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for UpdateConnectionRequestContentOAuth1 {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1108,6 +1126,7 @@ impl object::Object for UpdateConnectionRequestContentOAuth2 {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for UpdateConnectionRequestContentOAuth2 {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1168,6 +1187,7 @@ impl object::Object for UpdateConnectionRequestContentOffice365 {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for UpdateConnectionRequestContentOffice365 {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1249,6 +1269,7 @@ impl object::Object for UpdateConnectionRequestContentOidc {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for UpdateConnectionRequestContentOidc {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1324,6 +1345,7 @@ impl object::Object for UpdateConnectionRequestContentOkta {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for UpdateConnectionRequestContentOkta {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1385,6 +1407,7 @@ impl object::Object for UpdateConnectionRequestContentPaypal {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for UpdateConnectionRequestContentPaypal {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1451,6 +1474,7 @@ impl object::Object for UpdateConnectionRequestContentPingFederate {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for UpdateConnectionRequestContentPingFederate {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1514,6 +1538,7 @@ impl object::Object for UpdateConnectionRequestContentSalesforce {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for UpdateConnectionRequestContentSalesforce {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1568,6 +1593,7 @@ impl object::Object for UpdateConnectionRequestContentSalesforceCommunity {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for UpdateConnectionRequestContentSalesforceCommunity {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1634,6 +1660,7 @@ impl object::Object for UpdateConnectionRequestContentSaml {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for UpdateConnectionRequestContentSaml {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1695,6 +1722,7 @@ impl object::Object for UpdateConnectionRequestContentSharepoint {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for UpdateConnectionRequestContentSharepoint {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1752,6 +1780,7 @@ impl object::Object for UpdateConnectionRequestContentShop {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for UpdateConnectionRequestContentShop {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1812,6 +1841,7 @@ impl object::Object for UpdateConnectionRequestContentSms {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for UpdateConnectionRequestContentSms {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1878,6 +1908,7 @@ impl object::Object for UpdateConnectionRequestContentTwitter {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for UpdateConnectionRequestContentTwitter {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1950,6 +1981,7 @@ impl object::Object for UpdateConnectionRequestContentWindowsLive {
         })
     }
 }
+
 #[cfg(feature = "full")]
 impl fmt::Debug for UpdateConnectionRequestContentWindowsLive {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2051,6 +2083,7 @@ impl object::Object for UpdateCustomDomainRequestContent {
         })
     }
 }
+
 #[cfg(feature = "custom_domains")]
 impl fmt::Debug for UpdateCustomDomainRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2195,6 +2228,7 @@ impl object::Object for UpdateDefaultDomainRequestContent {
         })
     }
 }
+
 #[cfg(feature = "custom_domains")]
 impl fmt::Debug for UpdateDefaultDomainRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2289,6 +2323,7 @@ impl object::Object for UpdateDirectoryProvisioningRequestContent {
         })
     }
 }
+
 #[cfg(feature = "connections")]
 impl fmt::Debug for UpdateDirectoryProvisioningRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2430,6 +2465,7 @@ impl object::Object for UpdateEmailProviderRequestContent {
         })
     }
 }
+
 #[cfg(feature = "emails")]
 impl fmt::Debug for UpdateEmailProviderRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -115,6 +115,7 @@ impl object::Object for UpdateEmailTemplateRequestContent {
         })
     }
 }
+
 #[cfg(feature = "email_templates")]
 impl fmt::Debug for UpdateEmailTemplateRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -317,6 +318,7 @@ impl object::Object for UpdateEnabledClientConnectionsRequestContentItem {
         })
     }
 }
+
 #[cfg(feature = "connections")]
 impl fmt::Debug for UpdateEnabledClientConnectionsRequestContentItem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -411,6 +413,7 @@ impl object::Object for UpdateEventStreamRequestContent {
         })
     }
 }
+
 #[cfg(feature = "event_streams")]
 impl fmt::Debug for UpdateEventStreamRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -559,6 +562,7 @@ impl object::Object for UpdateExperimentRequestContent {
         })
     }
 }
+
 #[cfg(feature = "experimentation")]
 impl fmt::Debug for UpdateExperimentRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -688,6 +692,7 @@ impl object::Object for UpdateExperimentStatusRequestContent {
         })
     }
 }
+
 #[cfg(feature = "experimentation")]
 impl fmt::Debug for UpdateExperimentStatusRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -786,6 +791,7 @@ impl object::Object for UpdateFeatureFlagRequestContent {
         })
     }
 }
+
 #[cfg(feature = "experimentation")]
 impl fmt::Debug for UpdateFeatureFlagRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -905,6 +911,7 @@ impl object::Object for UpdateFeatureFlagStatusRequestContent {
         })
     }
 }
+
 #[cfg(feature = "experimentation")]
 impl fmt::Debug for UpdateFeatureFlagStatusRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -993,6 +1000,7 @@ impl object::Object for UpdateFlowRequestContent {
         })
     }
 }
+
 #[cfg(feature = "flows")]
 impl fmt::Debug for UpdateFlowRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1103,6 +1111,7 @@ impl object::Object for UpdateFlowsVaultConnectionRequestContent {
         })
     }
 }
+
 #[cfg(feature = "flows")]
 impl fmt::Debug for UpdateFlowsVaultConnectionRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1383,6 +1392,7 @@ impl object::Object for UpdateFormRequestContent {
         })
     }
 }
+
 #[cfg(feature = "forms")]
 impl fmt::Debug for UpdateFormRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1577,6 +1587,7 @@ impl object::Object for UpdateGuardianFactorDuoSettingsRequestContent {
         })
     }
 }
+
 #[cfg(feature = "guardian")]
 impl fmt::Debug for UpdateGuardianFactorDuoSettingsRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1707,6 +1718,7 @@ impl object::Object for UpdateGuardianFactorsProviderPushNotificationApnsRequest
         })
     }
 }
+
 #[cfg(feature = "guardian")]
 impl fmt::Debug for UpdateGuardianFactorsProviderPushNotificationApnsRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1825,6 +1837,7 @@ impl object::Object for UpdateGuardianFactorsProviderPushNotificationFcmRequestC
         })
     }
 }
+
 #[cfg(feature = "guardian")]
 impl fmt::Debug for UpdateGuardianFactorsProviderPushNotificationFcmRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1912,6 +1925,7 @@ impl object::Object for UpdateGuardianFactorsProviderPushNotificationFcmv1Reques
         })
     }
 }
+
 #[cfg(feature = "guardian")]
 impl fmt::Debug for UpdateGuardianFactorsProviderPushNotificationFcmv1RequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2030,6 +2044,7 @@ impl object::Object for UpdateGuardianFactorsProviderPushNotificationSnsRequestC
         })
     }
 }
+
 #[cfg(feature = "guardian")]
 impl fmt::Debug for UpdateGuardianFactorsProviderPushNotificationSnsRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2198,6 +2213,7 @@ impl object::Object for UpdateHookRequestContent {
         })
     }
 }
+
 #[cfg(feature = "hooks")]
 impl fmt::Debug for UpdateHookRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2398,6 +2414,7 @@ impl object::Object for UpdateLogStreamRequestContent {
         })
     }
 }
+
 #[cfg(feature = "log_streams")]
 impl fmt::Debug for UpdateLogStreamRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2572,6 +2589,7 @@ impl object::Object for UpdateNetworkAclRequestContent {
         })
     }
 }
+
 #[cfg(feature = "network_acls")]
 impl fmt::Debug for UpdateNetworkAclRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -95,6 +95,7 @@ impl object::Object for UpdateOrganizationAllConnectionRequestContent {
         })
     }
 }
+
 #[cfg(feature = "organizations")]
 impl fmt::Debug for UpdateOrganizationAllConnectionRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -274,6 +275,7 @@ impl object::Object for UpdateOrganizationConnectionRequestContent {
         })
     }
 }
+
 #[cfg(feature = "organizations")]
 impl fmt::Debug for UpdateOrganizationConnectionRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -402,6 +404,7 @@ impl object::Object for UpdateOrganizationDiscoveryDomainRequestContent {
         })
     }
 }
+
 #[cfg(feature = "organizations")]
 impl fmt::Debug for UpdateOrganizationDiscoveryDomainRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -533,6 +536,7 @@ impl object::Object for UpdateOrganizationRequestContent {
         })
     }
 }
+
 #[cfg(feature = "organizations")]
 impl fmt::Debug for UpdateOrganizationRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -682,6 +686,7 @@ impl object::Object for UpdatePhoneTemplateRequestContent {
         })
     }
 }
+
 #[cfg(feature = "branding")]
 impl fmt::Debug for UpdatePhoneTemplateRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -785,6 +790,7 @@ impl object::Object for UpdateRateLimitPolicyRequestContent {
         })
     }
 }
+
 #[cfg(feature = "rate_limit_policies")]
 impl fmt::Debug for UpdateRateLimitPolicyRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -867,6 +873,7 @@ impl object::Object for UpdateRefreshTokenRequestContent {
         })
     }
 }
+
 #[cfg(feature = "refresh_tokens")]
 impl fmt::Debug for UpdateRefreshTokenRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1065,6 +1072,7 @@ impl object::Object for UpdateResourceServerRequestContent {
         })
     }
 }
+
 #[cfg(feature = "resource_servers")]
 impl fmt::Debug for UpdateResourceServerRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1387,6 +1395,7 @@ impl object::Object for UpdateRiskAssessmentsSettingsNewDeviceRequestContent {
         })
     }
 }
+
 #[cfg(feature = "risk_assessments")]
 impl fmt::Debug for UpdateRiskAssessmentsSettingsNewDeviceRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1469,6 +1478,7 @@ impl object::Object for UpdateRiskAssessmentsSettingsRequestContent {
         })
     }
 }
+
 #[cfg(feature = "risk_assessments")]
 impl fmt::Debug for UpdateRiskAssessmentsSettingsRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1557,6 +1567,7 @@ impl object::Object for UpdateRoleRequestContent {
         })
     }
 }
+
 #[cfg(feature = "roles")]
 impl fmt::Debug for UpdateRoleRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1679,6 +1690,7 @@ impl object::Object for UpdateRuleRequestContent {
         })
     }
 }
+
 #[cfg(feature = "rules")]
 impl fmt::Debug for UpdateRuleRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1813,6 +1825,7 @@ impl object::Object for UpdateScimConfigurationRequestContent {
         })
     }
 }
+
 #[cfg(feature = "connections")]
 impl fmt::Debug for UpdateScimConfigurationRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1912,6 +1925,7 @@ impl object::Object for UpdateSegmentRequestContent {
         })
     }
 }
+
 #[cfg(feature = "experimentation")]
 impl fmt::Debug for UpdateSegmentRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2059,6 +2073,7 @@ impl object::Object for UpdateSelfServiceProfileRequestContent {
         })
     }
 }
+
 #[cfg(feature = "self_service_profiles")]
 impl fmt::Debug for UpdateSelfServiceProfileRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2221,6 +2236,7 @@ impl object::Object for UpdateSessionRequestContent {
         })
     }
 }
+
 #[cfg(feature = "sessions")]
 impl fmt::Debug for UpdateSessionRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2328,6 +2344,7 @@ impl object::Object for UpdateSettingsRequestContent {
         })
     }
 }
+
 #[cfg(feature = "prompts")]
 impl fmt::Debug for UpdateSettingsRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2473,6 +2490,7 @@ impl object::Object for UpdateSuspiciousIpThrottlingSettingsRequestContent {
         })
     }
 }
+
 #[cfg(feature = "attack_protection")]
 impl fmt::Debug for UpdateSuspiciousIpThrottlingSettingsRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

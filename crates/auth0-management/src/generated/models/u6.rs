@@ -352,6 +352,7 @@ impl object::Object for UpdateTenantSettingsRequestContent {
         })
     }
 }
+
 #[cfg(feature = "tenants")]
 impl fmt::Debug for UpdateTenantSettingsRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1111,6 +1112,7 @@ impl object::Object for UpdateUniversalLoginTemplateRequestContentTemplate {
         })
     }
 }
+
 #[cfg(feature = "branding")]
 impl fmt::Debug for UpdateUniversalLoginTemplateRequestContentTemplate {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1198,6 +1200,7 @@ impl object::Object for UpdateUserAttributeProfileRequestContent {
         })
     }
 }
+
 #[cfg(feature = "user_attribute_profiles")]
 impl fmt::Debug for UpdateUserAttributeProfileRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1326,6 +1329,7 @@ impl object::Object for UpdateUserAuthenticationMethodRequestContent {
         })
     }
 }
+
 #[cfg(feature = "users")]
 impl fmt::Debug for UpdateUserAuthenticationMethodRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1507,6 +1511,7 @@ impl object::Object for UpdateUserAuthenticationMethodResponseContent {
         })
     }
 }
+
 #[cfg(feature = "users")]
 impl fmt::Debug for UpdateUserAuthenticationMethodResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1682,6 +1687,7 @@ impl object::Object for UpdateUserRequestContent {
         })
     }
 }
+
 #[cfg(feature = "users")]
 impl fmt::Debug for UpdateUserRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2016,6 +2022,7 @@ impl object::Object for UpdateVariationRequestContent {
         })
     }
 }
+
 #[cfg(feature = "experimentation")]
 impl fmt::Debug for UpdateVariationRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2168,6 +2175,7 @@ impl object::Object for UpdateVerifiableCredentialTemplateRequestContent {
         })
     }
 }
+
 #[cfg(feature = "verifiable_credentials")]
 impl fmt::Debug for UpdateVerifiableCredentialTemplateRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2353,6 +2361,7 @@ impl object::Object for UserAttributeProfile {
         })
     }
 }
+
 #[cfg(feature = "user_attribute_profiles")]
 impl fmt::Debug for UserAttributeProfile {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2424,6 +2433,7 @@ impl object::Object for UserAttributeProfileOidcMapping {
         })
     }
 }
+
 #[cfg(feature = "user_attribute_profiles")]
 impl fmt::Debug for UserAttributeProfileOidcMapping {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -101,6 +101,7 @@ impl object::Object for UserAttributeProfileStrategyOverrides {
         })
     }
 }
+
 #[cfg(feature = "user_attribute_profiles")]
 impl fmt::Debug for UserAttributeProfileStrategyOverrides {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -243,6 +244,7 @@ impl object::Object for UserAttributeProfileStrategyOverridesMapping {
         })
     }
 }
+
 #[cfg(feature = "user_attribute_profiles")]
 impl fmt::Debug for UserAttributeProfileStrategyOverridesMapping {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -374,6 +376,7 @@ impl object::Object for UserAttributeProfileStrategyOverridesUserId {
         })
     }
 }
+
 #[cfg(feature = "user_attribute_profiles")]
 impl fmt::Debug for UserAttributeProfileStrategyOverridesUserId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -534,6 +537,7 @@ impl object::Object for UserAttributeProfileStrategyOverridesUserIdMapping {
         })
     }
 }
+
 #[cfg(feature = "user_attribute_profiles")]
 impl fmt::Debug for UserAttributeProfileStrategyOverridesUserIdMapping {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -638,6 +642,7 @@ impl object::Object for UserAttributeProfileTemplate {
         })
     }
 }
+
 #[cfg(feature = "user_attribute_profiles")]
 impl fmt::Debug for UserAttributeProfileTemplate {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -710,6 +715,7 @@ impl object::Object for UserAttributeProfileTemplateItem {
         })
     }
 }
+
 #[cfg(feature = "user_attribute_profiles")]
 impl fmt::Debug for UserAttributeProfileTemplateItem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -805,6 +811,7 @@ impl object::Object for UserAttributeProfileUserAttributeAdditionalProperties {
         })
     }
 }
+
 #[cfg(feature = "user_attribute_profiles")]
 impl fmt::Debug for UserAttributeProfileUserAttributeAdditionalProperties {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -946,6 +953,7 @@ impl object::Object for UserAttributeProfileUserId {
         })
     }
 }
+
 #[cfg(feature = "user_attribute_profiles")]
 impl fmt::Debug for UserAttributeProfileUserId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1203,6 +1211,7 @@ impl object::Object for UserAuthenticationMethod {
         })
     }
 }
+
 #[cfg(feature = "users")]
 impl fmt::Debug for UserAuthenticationMethod {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1287,6 +1296,7 @@ impl object::Object for UserAuthenticationMethodProperties {
         })
     }
 }
+
 #[cfg(feature = "users")]
 impl fmt::Debug for UserAuthenticationMethodProperties {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1369,6 +1379,7 @@ impl object::Object for UserBlockIdentifier {
         })
     }
 }
+
 #[cfg(feature = "user_blocks")]
 impl fmt::Debug for UserBlockIdentifier {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1451,6 +1462,7 @@ impl object::Object for UserEffectivePermissionResponseContent {
         })
     }
 }
+
 #[cfg(feature = "users")]
 impl fmt::Debug for UserEffectivePermissionResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1536,6 +1548,7 @@ impl object::Object for UserEffectivePermissionRoleSourceResponseContent {
         })
     }
 }
+
 #[cfg(feature = "users")]
 impl fmt::Debug for UserEffectivePermissionRoleSourceResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1620,6 +1633,7 @@ impl object::Object for UserEffectiveRole {
         })
     }
 }
+
 #[cfg(any(feature = "organizations", feature = "users"))]
 impl fmt::Debug for UserEffectiveRole {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1735,6 +1749,7 @@ impl object::Object for UserGrant {
         })
     }
 }
+
 #[cfg(feature = "user_grants")]
 impl fmt::Debug for UserGrant {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1793,6 +1808,7 @@ impl object::Object for UserGroupsResponseSchema {
         })
     }
 }
+
 #[cfg(feature = "users")]
 impl fmt::Debug for UserGroupsResponseSchema {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1938,6 +1954,7 @@ impl object::Object for UserIdentity {
         })
     }
 }
+
 #[cfg(feature = "users")]
 impl fmt::Debug for UserIdentity {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2056,6 +2073,7 @@ impl object::Object for UserIdentitySchema {
         })
     }
 }
+
 #[cfg(feature = "users")]
 impl fmt::Debug for UserIdentitySchema {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2185,6 +2203,7 @@ impl object::Object for UserPermissionSchema {
         })
     }
 }
+
 #[cfg(feature = "users")]
 impl fmt::Debug for UserPermissionSchema {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2288,6 +2307,7 @@ impl object::Object for UserProfileData {
         })
     }
 }
+
 #[cfg(feature = "users")]
 impl fmt::Debug for UserProfileData {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -2487,6 +2507,7 @@ impl object::Object for UserResponseSchema {
         })
     }
 }
+
 #[cfg(feature = "users")]
 impl fmt::Debug for UserResponseSchema {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -65,6 +65,7 @@ impl object::Object for UsernameAllowedTypes {
         })
     }
 }
+
 #[cfg(feature = "connections")]
 impl fmt::Debug for UsernameAllowedTypes {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -165,6 +166,7 @@ impl object::Object for UsernameAttribute {
         })
     }
 }
+
 #[cfg(feature = "connections")]
 impl fmt::Debug for UsernameAttribute {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -279,6 +281,7 @@ impl object::Object for UsernameValidation {
         })
     }
 }
+
 #[cfg(feature = "connections")]
 impl fmt::Debug for UsernameValidation {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -415,6 +418,7 @@ impl object::Object for UsersEnrollment {
         })
     }
 }
+
 #[cfg(feature = "users")]
 impl fmt::Debug for UsersEnrollment {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -498,6 +502,7 @@ impl object::Object for UsersIdentitiesLinkRequestContent {
         })
     }
 }
+
 #[cfg(feature = "users")]
 impl fmt::Debug for UsersIdentitiesLinkRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -618,6 +623,7 @@ impl object::Object for UsersRevokeAccessRequestContent {
         })
     }
 }
+
 #[cfg(feature = "users")]
 impl fmt::Debug for UsersRevokeAccessRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -706,6 +712,7 @@ impl object::Object for UsersRiskAssessmentsClearRequestContent {
         })
     }
 }
+
 #[cfg(feature = "users")]
 impl fmt::Debug for UsersRiskAssessmentsClearRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -789,6 +796,7 @@ impl object::Object for UsersRolesAssignRequestContent {
         })
     }
 }
+
 #[cfg(any(feature = "groups", feature = "organizations", feature = "users"))]
 impl fmt::Debug for UsersRolesAssignRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -64,6 +64,7 @@ impl object::Object for ValidateExperimentResponseContent {
         })
     }
 }
+
 #[cfg(feature = "experimentation")]
 impl fmt::Debug for ValidateExperimentResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -155,6 +156,7 @@ impl object::Object for Variation {
         })
     }
 }
+
 #[cfg(feature = "experimentation")]
 impl fmt::Debug for Variation {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -217,6 +219,7 @@ impl object::Object for VariationOverrideValue {
         })
     }
 }
+
 #[cfg(feature = "experimentation")]
 impl fmt::Debug for VariationOverrideValue {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -350,6 +353,7 @@ impl object::Object for VerifiableCredentialTemplateResponse {
         })
     }
 }
+
 #[cfg(feature = "verifiable_credentials")]
 impl fmt::Debug for VerifiableCredentialTemplateResponse {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -493,6 +497,7 @@ impl object::Object for VerifyCustomDomainResponseContent {
         })
     }
 }
+
 #[cfg(feature = "custom_domains")]
 impl fmt::Debug for VerifyCustomDomainResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -602,6 +607,7 @@ impl object::Object for VerifyEmailTicketRequestContent {
         })
     }
 }
+
 #[cfg(feature = "tickets")]
 impl fmt::Debug for VerifyEmailTicketRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -725,6 +731,7 @@ impl object::Object for VerifyEmailTicketResponseContent {
         })
     }
 }
+
 #[cfg(feature = "tickets")]
 impl fmt::Debug for VerifyEmailTicketResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -71,6 +71,7 @@ impl object::Object for X509CertificateCredential {
         })
     }
 }
+
 #[cfg(feature = "clients")]
 impl fmt::Debug for X509CertificateCredential {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -174,6 +175,7 @@ impl object::Object for XssProtectionConfig {
         })
     }
 }
+
 #[cfg(feature = "tenants")]
 impl fmt::Debug for XssProtectionConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
